@@ -1,0 +1,55 @@
+/* The command line: `ermes <command> [<subcommand>] [options]`. Each command is one file. */
+#ifndef ERMES_CLI_CLI_H
+#define ERMES_CLI_CLI_H
+
+#include <stdio.h>
+
+#include "constituency/registry.h"
+#include "core/config.h"
+#include "model/user.h"
+#include "store/store.h"
+
+/* Exit codes (issue "Foundation"): 0 ok, 1 error, 2 usage. */
+#define CLI_OK 0
+#define CLI_ERROR 1
+#define CLI_USAGE 2
+
+/* The command's arguments once settings are taken out: argv[args[0..nargs)]. */
+typedef struct cli {
+    ermes_config_t cfg;
+    int argc;
+    char **argv;
+    int *args;
+    int nargs;
+    int pos; /* next argument to read */
+    ermes_store_t *store;
+    ermes_viewer_t viewer; /* the local administrator */
+    char actor[96];
+} cli_t;
+
+/* Argument reading. cli_flag matches "--name" (returns 1) or "--name=value"/"--name value"
+ * when value is non-NULL (sets *value). cli_next returns the next positional or NULL. */
+int cli_flag(cli_t *c, int i, const char *name, const char **value);
+const char *cli_arg(cli_t *c, int i);
+
+/* Opens the store (creating it with create=1) and sets up the local administrator viewer.
+ * Prints the reason and returns CLI_ERROR on failure. */
+int cli_open_store(cli_t *c, int create);
+
+/* Prints "ermes: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints usage text and the settings table to f. */
+void cli_usage_settings(FILE *f);
+
+int ermes_cmd_init(cli_t *c);
+int ermes_cmd_serve(cli_t *c);
+int ermes_cmd_org(cli_t *c);
+int ermes_cmd_lookup(cli_t *c);
+int ermes_cmd_user(cli_t *c);
+int ermes_cmd_token(cli_t *c);
+
+/* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
+ * ermes__free). Prints the reason and returns NULL on failure. */
+char *cli_read_file(const char *path, size_t max, size_t *len);
+
+#endif

@@ -1,0 +1,106 @@
+/* ermes serve: the daemon. The main thread waits for signals and does the housekeeping; the
+ * HTTP server's own threads answer requests. SIGTERM or SIGINT stop it cleanly: no new
+ * connections, the open ones closed, the workers joined, the database closed. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "http/server.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: ermes serve [--listen ADDR:PORT] [--data-dir DIR] [--port-file FILE]\n\n"
+               "Runs the daemon on the database in DATA_DIR (run `ermes init` first).\n"
+               "It listens on loopback unless --listen says otherwise; port 0 picks a free\n"
+               "port, written to --port-file once listening. HTTPS with --tls-cert and\n"
+               "--tls-key. SIGTERM or SIGINT stop it; SIGHUP rebuilds the ownership index.\n");
+    cli_usage_settings(f);
+}
+
+int ermes_cmd_serve(cli_t *c)
+{
+    const char *port_file = NULL, *v;
+    ermes_registry_t *reg = NULL;
+    ermes_server_t *srv = NULL;
+    ermes_diag_t d;
+    sigset_t set;
+    int rc, n, status = CLI_ERROR;
+
+    for (int i = 0; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--help", NULL)) {
+            help(stdout);
+            return CLI_OK;
+        } else if ((n = cli_flag(c, i, "--port-file", &v)) > 0) {
+            port_file = v;
+        } else {
+            if (n == 0)
+                cli_error("serve: unknown argument \"%s\"", cli_arg(c, i));
+            help(stderr);
+            return CLI_USAGE;
+        }
+    }
+    /* Signals are taken by this thread alone: block them before any thread starts so every
+     * worker inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (c->viewer.org_id == 0) {
+        cli_error("the database in %s is not initialised: run `ermes init`", c->cfg.data_dir);
+        return CLI_ERROR;
+    }
+    if ((rc = ermes_registry_open(c->store, &reg))) {
+        cli_error("cannot build the ownership index: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    ermes_diag_clear(&d);
+    if ((rc = ermes_server_start(&c->cfg, c->store, reg, &srv, &d))) {
+        cli_error("%s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        goto out;
+    }
+    ermes_log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
+              ERMES_VERSION, c->cfg.tls_cert ? "https" : "http", c->cfg.listen,
+              ermes_server_port(srv), c->cfg.data_dir);
+    if (port_file) {
+        char tmp[4096];
+        FILE *f;
+        /* Written whole then renamed, so a reader never sees half a number. */
+        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+        f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%u\n", ermes_server_port(srv)) < 0 || fclose(f) != 0 ||
+            rename(tmp, port_file) != 0) {
+            cli_error("cannot write %s", port_file);
+            goto out;
+        }
+    }
+    for (;;) {
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            ermes_log(ERMES_LOG_NOTICE, "signal %d: stopping", sig);
+            break;
+        }
+        /* Every second, and at once on SIGHUP: pick up registry changes other processes
+         * (the CLI) made directly in the database. */
+        if ((rc = ermes_registry_refresh(reg, sig == SIGHUP)))
+            ermes_log(ERMES_LOG_WARNING, "cannot refresh the ownership index: %s",
+                      ermes_strerror(rc));
+    }
+    status = CLI_OK;
+out:
+    ermes_server_stop(srv);
+    ermes_registry_close(reg);
+    if (status == CLI_OK)
+        ermes_log(ERMES_LOG_NOTICE, "stopped");
+    return status;
+}

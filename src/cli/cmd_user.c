@@ -1,0 +1,303 @@
+/* ermes user and ermes token: accounts and API tokens, on the database directly. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "cli/cli.h"
+#include "core/time.h"
+
+static void user_help(FILE *f)
+{
+    fprintf(f, "usage: ermes user add NAME --role admin|analyst|constituent [--org ORG]\n"
+               "                      [--password-stdin]\n"
+               "       ermes user list [--json]\n"
+               "       ermes user passwd NAME        (reads the new password from stdin)\n"
+               "       ermes user disable NAME | enable NAME\n\n"
+               "A constituent user belongs to one organisation (--org, its short name) and sees\n"
+               "only what that organisation may see; admins and analysts belong to the CERT.\n");
+    cli_usage_settings(f);
+}
+
+static int read_password(char *buf, size_t cap)
+{
+    size_t n;
+
+    if (!fgets(buf, (int)cap, stdin)) {
+        cli_error("no password on standard input");
+        return -1;
+    }
+    n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return 0;
+}
+
+struct print_ctx {
+    cli_t *c;
+    int json;
+};
+
+static int print_user(void *arg, const ermes_user_t *u)
+{
+    struct print_ctx *p = arg;
+    char org[64] = "";
+
+    ermes_store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
+    if (p->json)
+        printf("{\"id\":%lld,\"name\":\"%s\",\"role\":\"%s\",\"org\":\"%s\",\"disabled\":%s}\n",
+               (long long)u->id, u->name, ermes__role_name(u->role), org,
+               u->disabled ? "true" : "false");
+    else
+        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, u->name,
+               ermes__role_name(u->role), org, u->disabled ? " (disabled)" : "");
+    return 0;
+}
+
+int ermes_cmd_user(cli_t *c)
+{
+    const char *sub = cli_arg(c, 0), *name = NULL, *role = NULL, *org = NULL, *v;
+    int pw_stdin = 0, json = 0, n, rc;
+    ermes_user_t u;
+    ermes_diag_t d;
+    char ref[32];
+
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            user_help(stdout);
+            return CLI_OK;
+        }
+    if (!sub) {
+        user_help(stderr);
+        return CLI_USAGE;
+    }
+    for (int i = 1; i < c->nargs; i += n) {
+        n = 1;
+        if ((n = cli_flag(c, i, "--role", &v)) > 0)
+            role = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--org", &v)) > 0)
+            org = v;
+        else if (n == 0 && cli_flag(c, i, "--password-stdin", NULL))
+            pw_stdin = n = 1;
+        else if (n == 0 && cli_flag(c, i, "--json", NULL))
+            json = n = 1;
+        else if (n == 0 && !name && cli_arg(c, i)[0] != '-')
+            name = cli_arg(c, i), n = 1;
+        else {
+            if (n == 0)
+                cli_error("user: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    ermes_diag_clear(&d);
+    if (!strcmp(sub, "list")) {
+        struct print_ctx p = {c, json};
+        int more;
+        if ((rc = cli_open_store(c, 0)))
+            return rc;
+        rc = ermes_store_user_each(c->store, 0, 0, 0, print_user, &p, &more);
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (!name) {
+        cli_error("user %s: which user?", sub);
+        return CLI_USAGE;
+    }
+    if (!strcmp(sub, "add")) {
+        memset(&u, 0, sizeof(u));
+        if (strlen(name) > ERMES_USER_NAME_MAX ||
+            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@") !=
+                strlen(name)) {
+            cli_error("user add: a name is 1 to 64 letters, digits, '.', '-', '_' or '@'");
+            return CLI_USAGE;
+        }
+        snprintf(u.name, sizeof(u.name), "%s", name);
+        if (!role || ermes__role_parse(role, &u.role)) {
+            cli_error("user add: --role must be admin, analyst or constituent");
+            return CLI_USAGE;
+        }
+        if ((u.role == ERMES_ROLE_CONSTITUENT) != (org != NULL)) {
+            cli_error("user add: %s", org ? "only constituent users belong to another "
+                                            "organisation than the CERT"
+                                          : "a constituent user needs --org");
+            return CLI_USAGE;
+        }
+        if ((rc = cli_open_store(c, 0)))
+            return rc;
+        u.org_id = c->viewer.org_id;
+        if (org && ermes_store_org_resolve(c->store, &c->viewer, org, &u.org_id)) {
+            cli_error("user add: no organisation \"%s\"", org);
+            return CLI_ERROR;
+        }
+        if (pw_stdin) {
+            char pw[ERMES_PASSWORD_MAX + 2];
+            if (read_password(pw, sizeof(pw)))
+                return CLI_ERROR;
+            rc = ermes_password_hash(pw, u.password_hash, &d);
+            memset(pw, 0, sizeof(pw));
+            if (rc) {
+                cli_error("user add: %s", d.reason);
+                return CLI_USAGE;
+            }
+        }
+        if ((rc = ermes_store_user_insert(c->store, &u, &d))) {
+            cli_error("user add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+        ermes_audit_write(c->store, &c->viewer, "create", "user", ref, NULL);
+        printf("added user %s (id %lld, %s)\n", u.name, (long long)u.id,
+               ermes__role_name(u.role));
+        return CLI_OK;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (ermes_store_user_get(c->store, 0, name, &u)) {
+        cli_error("user %s: no user \"%s\"", sub, name);
+        return CLI_ERROR;
+    }
+    if (!strcmp(sub, "passwd")) {
+        char pw[ERMES_PASSWORD_MAX + 2];
+        if (read_password(pw, sizeof(pw)))
+            return CLI_ERROR;
+        rc = ermes_password_hash(pw, u.password_hash, &d);
+        memset(pw, 0, sizeof(pw));
+        if (rc) {
+            cli_error("user passwd: %s", d.reason);
+            return CLI_USAGE;
+        }
+    } else if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
+        u.disabled = !strcmp(sub, "disable");
+    } else {
+        cli_error("user: unknown subcommand \"%s\"", sub);
+        return CLI_USAGE;
+    }
+    if ((rc = ermes_store_user_update(c->store, &u))) {
+        cli_error("user %s: %s", sub, ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+    ermes_audit_write(c->store, &c->viewer, sub, "user", ref, NULL);
+    printf("%s: done\n", u.name);
+    return CLI_OK;
+}
+
+static void token_help(FILE *f)
+{
+    fprintf(f, "usage: ermes token create USER [--description TEXT] [--expires-in-days N]\n"
+               "                              [--expires-in-seconds N]\n"
+               "       ermes token list [USER] [--json]\n"
+               "       ermes token revoke ID\n\n"
+               "create prints the new token once; only its hash is stored.\n");
+    cli_usage_settings(f);
+}
+
+static int print_token(void *arg, const ermes_token_t *t)
+{
+    char created[ERMES_TIME_STRLEN], expires[ERMES_TIME_STRLEN];
+
+    (void)arg;
+    ermes__time_format(t->created_at, created);
+    ermes__time_format(t->expires_at, expires);
+    printf("%-6lld user %-6lld %-14s created %s expires %s%s %s\n", (long long)t->id,
+           (long long)t->user_id, t->prefix, created, expires, t->revoked_at ? " REVOKED" : "",
+           t->description);
+    return 0;
+}
+
+int ermes_cmd_token(cli_t *c)
+{
+    const char *sub = cli_arg(c, 0), *target = NULL, *desc = NULL, *v;
+    int64_t lifetime = c->cfg.token_days * 86400000LL;
+    int n, rc;
+    ermes_user_t u;
+    char ref[32];
+
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            token_help(stdout);
+            return CLI_OK;
+        }
+    if (!sub) {
+        token_help(stderr);
+        return CLI_USAGE;
+    }
+    for (int i = 1; i < c->nargs; i += n) {
+        char *end;
+        long long x;
+        n = 1;
+        if ((n = cli_flag(c, i, "--description", &v)) > 0)
+            desc = v;
+        else if (n == 0 && ((n = cli_flag(c, i, "--expires-in-days", &v)) > 0 ||
+                            (n = cli_flag(c, i, "--expires-in-seconds", &v)) > 0)) {
+            int days = strstr(cli_arg(c, i), "days") != NULL;
+            x = strtoll(v, &end, 10);
+            if (!*v || *end || x < 1 || x > (days ? 3650 : 3650LL * 86400)) {
+                cli_error("token create: the lifetime must be a positive whole number (at most "
+                          "10 years)");
+                return CLI_USAGE;
+            }
+            lifetime = days ? x * 86400000LL : x * 1000LL;
+        } else if (n == 0 && !target && cli_arg(c, i)[0] != '-')
+            target = cli_arg(c, i), n = 1;
+        else {
+            if (n == 0)
+                cli_error("token: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (!strcmp(sub, "create")) {
+        char secret[ERMES_TOKEN_STRLEN];
+        ermes_token_t t;
+        if (!target) {
+            cli_error("token create: for which user?");
+            return CLI_USAGE;
+        }
+        if (ermes_store_user_get(c->store, 0, target, &u)) {
+            cli_error("token create: no user \"%s\"", target);
+            return CLI_ERROR;
+        }
+        if ((rc = ermes_token_create(c->store, u.id, desc, lifetime, secret, &t))) {
+            cli_error("token create: %s", ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
+        ermes_audit_write(c->store, &c->viewer, "create", "token", ref, NULL);
+        printf("%s\n", secret);
+        memset(secret, 0, sizeof(secret));
+        return CLI_OK;
+    }
+    if (!strcmp(sub, "list")) {
+        int more;
+        int64_t uid = 0;
+        if (target) {
+            if (ermes_store_user_get(c->store, 0, target, &u)) {
+                cli_error("token list: no user \"%s\"", target);
+                return CLI_ERROR;
+            }
+            uid = u.id;
+        }
+        return ermes_store_token_each(c->store, uid, 0, 0, print_token, NULL, &more)
+                   ? CLI_ERROR
+                   : CLI_OK;
+    }
+    if (!strcmp(sub, "revoke")) {
+        char *end;
+        long long id = target ? strtoll(target, &end, 10) : 0;
+        if (!target || *end || id <= 0) {
+            cli_error("token revoke: give the token's id (see `ermes token list`)");
+            return CLI_USAGE;
+        }
+        if ((rc = ermes_store_token_revoke(c->store, id, ermes__time_now_ms()))) {
+            cli_error("token revoke: %s", rc == ERMES_ENOTFOUND ? "no such token"
+                                                                : ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        ermes_audit_write(c->store, &c->viewer, "revoke", "token", target, NULL);
+        printf("revoked token %lld\n", id);
+        return CLI_OK;
+    }
+    cli_error("token: unknown subcommand \"%s\"", sub);
+    return CLI_USAGE;
+}

@@ -1,0 +1,192 @@
+/* ermes: the one binary of a CERT's working system. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access/access.h"
+#include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(cli_t *c);
+    const char *summary;
+} commands[] = {
+    {"init", ermes_cmd_init, "create the database, the CERT's organisation and an admin"},
+    {"serve", ermes_cmd_serve, "run the daemon: HTTP API, metrics, background work"},
+    {"org", ermes_cmd_org, "constituent organisations: add, list, show, import, export, delete"},
+    {"lookup", ermes_cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
+    {"user", ermes_cmd_user, "users: add, list, passwd, disable"},
+    {"token", ermes_cmd_token, "API tokens: create, list, revoke"},
+    {NULL, NULL, NULL},
+};
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ermes: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_usage_settings(FILE *f)
+{
+    fputc('\n', f);
+    ermes__config_usage(f);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ermes <command> [options]\n\ncommands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(f, "  %-8s %s\n", c->name, c->summary);
+    fprintf(f, "\n`ermes <command> --help` describes each. Exit codes: 0 ok, 1 error, 2 usage.\n");
+    cli_usage_settings(f);
+}
+
+int cli_flag(cli_t *c, int i, const char *name, const char **value)
+{
+    const char *a = c->argv[c->args[i]];
+    size_t n = strlen(name);
+
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '\0') {
+        if (!value)
+            return 1;
+        if (i + 1 >= c->nargs) {
+            cli_error("%s needs a value", name);
+            return -1;
+        }
+        *value = c->argv[c->args[i + 1]];
+        return 2;
+    }
+    if (a[n] == '=' && value) {
+        *value = a + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+const char *cli_arg(cli_t *c, int i)
+{
+    return i < c->nargs ? c->argv[c->args[i]] : NULL;
+}
+
+int cli_open_store(cli_t *c, int create)
+{
+    ermes_store_options_t opts = {c->cfg.busy_timeout, create};
+    const char *who = getenv("USER");
+    int rc = ermes_store_open(c->cfg.data_dir, &opts, &c->store);
+
+    if (rc) {
+        cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
+                  create ? "" : " (run `ermes init` first?)");
+        return CLI_ERROR;
+    }
+    memset(&c->viewer, 0, sizeof(c->viewer));
+    c->viewer.role = ERMES_ROLE_ADMIN;
+    ermes_store_home_org(c->store, &c->viewer.org_id);
+    snprintf(c->actor, sizeof(c->actor), "cli:%s", who && *who ? who : "local");
+    c->viewer.user_name = c->actor;
+    c->viewer.remote = "cli";
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *cmd = NULL;
+    cli_t c;
+    ermes_diag_t d;
+    int rc, *rest;
+
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ermes %s\n", ERMES_VERSION);
+        return CLI_OK;
+    }
+    for (const struct command *k = commands; k->name; k++)
+        if (strcmp(argv[1], k->name) == 0)
+            cmd = k;
+    if (!cmd) {
+        cli_error("unknown command \"%s\"; see `ermes --help`", argv[1]);
+        return CLI_USAGE;
+    }
+    if (ermes_access_init()) {
+        cli_error("cannot initialise libsodium");
+        return CLI_ERROR;
+    }
+    memset(&c, 0, sizeof(c));
+    rest = ermes__calloc((size_t)argc, sizeof(*rest));
+    if (!rest)
+        return CLI_ERROR;
+    ermes_diag_clear(&d);
+    rc = ermes__config_load(&c.cfg, argc - 2, argv + 2, rest, &c.nargs, &d);
+    if (rc) {
+        if (d.line)
+            cli_error("%s:%ld: %s", d.source, d.line, d.reason);
+        else if (d.source[0])
+            cli_error("%s: %s", d.source, d.reason);
+        else
+            cli_error("%s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        ermes__free(rest);
+        ermes__config_cleanup(&c.cfg);
+        return rc == ERMES_ECONFIG || rc == ERMES_EIO ? CLI_ERROR : CLI_USAGE;
+    }
+    ermes__log_setup(ermes__log_level_parse(c.cfg.log_level), c.cfg.log_json);
+    c.argc = argc - 2;
+    c.argv = argv + 2;
+    c.args = rest;
+    rc = cmd->run(&c);
+    ermes_store_close(c.store);
+    ermes__config_cleanup(&c.cfg);
+    ermes__free(rest);
+    return rc;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    ermes_strbuf_t b;
+    char chunk[65536];
+    size_t n;
+    char *p;
+
+    if (!f) {
+        cli_error("cannot open %s", path);
+        return NULL;
+    }
+    ermes__strbuf_init(&b, max);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (ermes__strbuf_add(&b, chunk, n)) {
+            cli_error("%s is larger than %zu bytes", path, max);
+            ermes__strbuf_cleanup(&b);
+            if (f != stdin)
+                fclose(f);
+            return NULL;
+        }
+    if (ferror(f)) {
+        cli_error("cannot read %s", path);
+        ermes__strbuf_cleanup(&b);
+        if (f != stdin)
+            fclose(f);
+        return NULL;
+    }
+    if (f != stdin)
+        fclose(f);
+    p = ermes__strbuf_take(&b, len);
+    return p;
+}

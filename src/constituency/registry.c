@@ -1,0 +1,256 @@
+#include "constituency/registry.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "model/org.h"
+
+struct ermes_registry {
+    ermes_store_t *store;
+    pthread_rwlock_t lock; /* guards index and version */
+    ermes_ownership_t *index;
+    int64_t version; /* the store's registry version the index was built from */
+    pthread_mutex_t rebuild; /* one rebuild at a time */
+};
+
+int ermes_registry_open(ermes_store_t *st, ermes_registry_t **out)
+{
+    ermes_registry_t *r = ermes__calloc(1, sizeof(*r));
+    int rc;
+
+    if (!r)
+        return ERMES_ENOMEM;
+    r->store = st;
+    r->version = -1;
+    pthread_rwlock_init(&r->lock, NULL);
+    pthread_mutex_init(&r->rebuild, NULL);
+    rc = ermes_registry_refresh(r, 1);
+    if (rc) {
+        ermes_registry_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void ermes_registry_close(ermes_registry_t *r)
+{
+    if (!r)
+        return;
+    ermes_ownership_release(r->index);
+    pthread_rwlock_destroy(&r->lock);
+    pthread_mutex_destroy(&r->rebuild);
+    ermes__free(r);
+}
+
+ermes_store_t *ermes_registry_store(ermes_registry_t *r)
+{
+    return r->store;
+}
+
+ermes_ownership_t *ermes_registry_ownership(ermes_registry_t *r)
+{
+    ermes_ownership_t *idx;
+
+    pthread_rwlock_rdlock(&r->lock);
+    idx = ermes_ownership_retain(r->index);
+    pthread_rwlock_unlock(&r->lock);
+    return idx;
+}
+
+int ermes_registry_refresh(ermes_registry_t *r, int force)
+{
+    ermes_ownership_t *fresh = NULL, *old;
+    int64_t version = 0;
+    int rc;
+
+    pthread_mutex_lock(&r->rebuild);
+    rc = ermes_store_registry_version(r->store, &version);
+    if (rc)
+        goto out;
+    if (!force && version == r->version)
+        goto out;
+    /* The version is read before the rows: a change landing in between makes the next
+     * refresh rebuild again, never miss it. */
+    rc = ermes_store_ownership_build(r->store, &fresh);
+    if (rc)
+        goto out;
+    pthread_rwlock_wrlock(&r->lock);
+    old = r->index;
+    r->index = fresh;
+    r->version = version;
+    pthread_rwlock_unlock(&r->lock);
+    ermes_ownership_release(old);
+    ermes_log(ERMES_LOG_DEBUG, "ownership index rebuilt (registry version %lld)",
+              (long long)version);
+out:
+    pthread_mutex_unlock(&r->rebuild);
+    return rc;
+}
+
+static int require_staff(const ermes_viewer_t *v, ermes_diag_t *d)
+{
+    if (ermes__viewer_is_staff(v))
+        return 0;
+    ermes_diag_set(d, NULL, "only the CERT's staff may change the constituency registry");
+    return ERMES_EDENIED;
+}
+
+/* Audit detail for an organisation change: its short name (never contact details). */
+static void audit_org(ermes_registry_t *r, const ermes_viewer_t *v, const char *action,
+                      int64_t id, const char *short_name)
+{
+    char ref[24], detail[128];
+    json_t *j = json_pack("{s:s?}", "short_name", short_name);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
+    snprintf(detail, sizeof(detail), "%s", text ? text : "{}");
+    ermes_audit_write(r->store, v, action, "organisation", ref, detail);
+    free(text);
+    json_decref(j);
+}
+
+int ermes_registry_org_create(ermes_registry_t *r, const ermes_viewer_t *v, ermes_org_t *org,
+                              ermes_diag_t *d)
+{
+    int rc;
+
+    if ((rc = require_staff(v, d)))
+        return rc;
+    if (!org->meta.owner_org_id)
+        org->meta.owner_org_id = v->org_id;
+    if ((rc = ermes_store_begin(r->store)))
+        return rc;
+    rc = ermes_store_org_insert(r->store, org, d);
+    if (!rc)
+        audit_org(r, v, "create", org->meta.id, org->short_name);
+    if (!rc)
+        rc = ermes_store_commit(r->store);
+    if (rc) {
+        ermes_store_rollback(r->store);
+        return rc;
+    }
+    return ermes_registry_refresh(r, 0);
+}
+
+int ermes_registry_org_update(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
+                              const ermes_org_t *upd, ermes_diag_t *d)
+{
+    int rc;
+
+    if ((rc = require_staff(v, d)))
+        return rc;
+    if ((rc = ermes_store_begin(r->store)))
+        return rc;
+    rc = ermes_store_org_update(r->store, id, upd, d);
+    if (!rc)
+        audit_org(r, v, "update", id, upd->short_name);
+    if (!rc)
+        rc = ermes_store_commit(r->store);
+    if (rc) {
+        ermes_store_rollback(r->store);
+        return rc;
+    }
+    return ermes_registry_refresh(r, 0);
+}
+
+int ermes_registry_org_delete(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
+                              ermes_diag_t *d)
+{
+    char short_name[64] = "";
+    int rc;
+
+    if (v->role != ERMES_ROLE_ADMIN) {
+        ermes_diag_set(d, NULL, "only administrators may delete organisations");
+        return ERMES_EDENIED;
+    }
+    if ((rc = ermes_store_begin(r->store)))
+        return rc;
+    ermes_store_org_short_name(r->store, id, short_name, sizeof(short_name));
+    rc = ermes_store_org_delete(r->store, id, d);
+    if (!rc)
+        audit_org(r, v, "delete", id, short_name);
+    if (!rc)
+        rc = ermes_store_commit(r->store);
+    if (rc) {
+        ermes_store_rollback(r->store);
+        return rc;
+    }
+    return ermes_registry_refresh(r, 0);
+}
+
+int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lookup_kind_t kind,
+                          const char *query, uint32_t asn_hint, ermes_lookup_t *out,
+                          ermes_diag_t *d)
+{
+    ermes_ownership_t *idx;
+    ermes_ip_t ip;
+    uint32_t asn;
+    char name[256];
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    switch (kind) {
+    case ERMES_LOOKUP_IP:
+        if ((rc = ermes_ip_parse(query, strlen(query), &ip, d)))
+            return ERMES_EINVAL;
+        break;
+    case ERMES_LOOKUP_ASN:
+        if (ermes__org_parse_asn(query, strlen(query), &asn)) {
+            ermes_diag_set(d, "asn", "an AS number is 1 to 4294967295, optionally after \"AS\"");
+            return ERMES_EINVAL;
+        }
+        break;
+    case ERMES_LOOKUP_DOMAIN:
+        if (strlen(query) >= sizeof(name)) {
+            ermes_diag_set(d, "domain", "a domain name has at most 253 characters");
+            return ERMES_EINVAL;
+        }
+        snprintf(name, sizeof(name), "%s", query);
+        if (ermes__org_check_domain(name, d))
+            return ERMES_EINVAL;
+        break;
+    }
+    idx = ermes_registry_ownership(r);
+    if (!idx)
+        return ERMES_EINTERNAL;
+    if (kind == ERMES_LOOKUP_IP)
+        out->found = ermes_ownership_ip(idx, &ip, asn_hint, &out->owner);
+    else if (kind == ERMES_LOOKUP_ASN)
+        out->found = ermes_ownership_asn(idx, asn, &out->owner);
+    else
+        out->found = ermes_ownership_domain(idx, name, strlen(name), &out->owner);
+    if (out->found && out->owner.rule == ERMES_OWNER_DOMAIN && out->owner.domain) {
+        /* The answer borrows from the index; keep a copy that outlives it. */
+        snprintf(name, sizeof(name), "%s", out->owner.domain);
+    }
+    ermes_ownership_release(idx);
+    if (!out->found)
+        return 0;
+    out->org_id = out->owner.org_id;
+    out->owner.domain = NULL;
+    /* The owner is named only to a viewer allowed to see the organisation: a constituent
+     * learns nothing of another organisation's networks. */
+    {
+        ermes_org_t *org = NULL;
+        rc = ermes_store_org_get(r->store, v, out->org_id, &org);
+        if (rc == ERMES_ENOTFOUND) {
+            memset(out, 0, sizeof(*out));
+            return 0;
+        }
+        if (rc)
+            return rc;
+        snprintf(out->short_name, sizeof(out->short_name), "%s", org->short_name);
+        snprintf(out->name, sizeof(out->name), "%s", org->name);
+        ermes__org_free(org);
+    }
+    if (out->owner.rule == ERMES_OWNER_DOMAIN)
+        snprintf(out->matched_domain, sizeof(out->matched_domain), "%.253s", name);
+    return 0;
+}

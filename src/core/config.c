@@ -1,0 +1,356 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
+
+typedef struct setting {
+    const char *name;
+    setting_type_t type;
+    size_t offset;
+    const char *def;
+    long min, max;
+    const char *help;
+} setting_t;
+
+#define S(field, type, def, min, max, help)                                                        \
+    {#field, type, offsetof(ermes_config_t, field), def, min, max, help}
+
+static const setting_t settings[] = {
+    S(data_dir, SET_STRING, "./var", 0, 0, "directory holding the database"),
+    S(listen, SET_STRING, "127.0.0.1:8080", 0, 0, "address and port the daemon listens on"),
+    S(tls_cert, SET_STRING, NULL, 0, 0, "PEM certificate file: serve HTTPS with tls_key"),
+    S(tls_key, SET_STRING, NULL, 0, 0, "PEM private key file for tls_cert"),
+    S(log_level, SET_STRING, "notice", 0, 0, "error, warning, notice, info or debug"),
+    S(log_json, SET_BOOL, "false", 0, 1, "log JSON lines instead of text"),
+    S(threads, SET_LONG, "4", 1, 256, "HTTP worker threads"),
+    S(max_connections, SET_LONG, "1024", 1, 65536, "concurrent HTTP connections"),
+    S(max_body, SET_LONG, "67108864", 1024, 1073741824, "largest request body in bytes"),
+    S(max_header, SET_LONG, "32768", 4096, 1048576, "largest request head in bytes"),
+    S(request_timeout, SET_LONG, "30", 1, 3600, "seconds an idle connection is kept"),
+    S(busy_timeout, SET_LONG, "10000", 0, 600000, "milliseconds to wait on a locked database"),
+    S(token_days, SET_LONG, "90", 1, 3650, "default lifetime of a new API token in days"),
+    S(page_limit, SET_LONG, "1000", 1, 100000, "largest page a list request returns"),
+};
+#undef S
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static const setting_t *find(const char *name, size_t len)
+{
+    for (size_t k = 0; k < NSETTINGS; k++)
+        if (strlen(settings[k].name) == len && strncmp(settings[k].name, name, len) == 0)
+            return &settings[k];
+    return NULL;
+}
+
+static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
+{
+    char *base = (char *)cfg + s->offset;
+
+    switch (s->type) {
+    case SET_STRING: {
+        char **slot = (char **)(void *)base;
+        char *copy = NULL;
+        if (value && *value && !(copy = ermes__strdup(value)))
+            return ERMES_ENOMEM;
+        ermes__free(*slot);
+        *slot = copy;
+        if (strcmp(s->name, "log_level") == 0 && copy &&
+            strcmp(copy, "error") && strcmp(copy, "warning") && strcmp(copy, "notice") &&
+            strcmp(copy, "info") && strcmp(copy, "debug")) {
+            ermes_diag_set(d, s->name, "log_level must be error, warning, notice, info or debug");
+            return ERMES_EINVAL;
+        }
+        return 0;
+    }
+    case SET_BOOL: {
+        int *slot = (int *)(void *)base;
+        if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes") ||
+            !strcmp(value, "on"))
+            *slot = 1;
+        else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") ||
+                 !strcmp(value, "off"))
+            *slot = 0;
+        else {
+            ermes_diag_set(d, s->name, "%s must be true or false, not \"%.64s\"", s->name,
+                           value);
+            return ERMES_EINVAL;
+        }
+        return 0;
+    }
+    case SET_LONG: {
+        long *slot = (long *)(void *)base;
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(value, &end, 10);
+        if (errno || end == value || *end) {
+            ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name,
+                           value);
+            return ERMES_EINVAL;
+        }
+        if (v < s->min || v > s->max) {
+            ermes_diag_set(d, s->name, "%s must be between %ld and %ld", s->name, s->min,
+                           s->max);
+            return ERMES_ERANGE;
+        }
+        *slot = v;
+        return 0;
+    }
+    }
+    return ERMES_EINVAL;
+}
+
+int ermes__config_init(ermes_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t k = 0; k < NSETTINGS; k++) {
+        if (!settings[k].def)
+            continue;
+        int rc = apply(cfg, &settings[k], settings[k].def, NULL);
+        if (rc) {
+            ermes__config_cleanup(cfg);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void ermes__config_cleanup(ermes_config_t *cfg)
+{
+    for (size_t k = 0; k < NSETTINGS; k++)
+        if (settings[k].type == SET_STRING) {
+            char **slot = (char **)(void *)((char *)cfg + settings[k].offset);
+            ermes__free(*slot);
+            *slot = NULL;
+        }
+    ermes__free(cfg->config_file);
+    cfg->config_file = NULL;
+}
+
+int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, ermes_diag_t *d)
+{
+    const setting_t *s = find(name, strlen(name));
+
+    if (!s) {
+        ermes_diag_set(d, name, "unknown setting \"%.64s\"", name);
+        return ERMES_ENOTFOUND;
+    }
+    return apply(cfg, s, value, d);
+}
+
+struct ini_ctx {
+    ermes_config_t *cfg;
+    ermes_diag_t *d;
+    int rc;
+};
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *c = user;
+
+    if (section[0] && strcmp(section, "ermes") != 0) {
+        ermes_diag_set(c->d, name, "unknown section [%.64s]", section);
+        c->rc = ERMES_ECONFIG;
+        return 0;
+    }
+    c->rc = ermes__config_set(c->cfg, name, value, c->d);
+    if (c->rc) {
+        c->rc = ERMES_ECONFIG;
+        return 0;
+    }
+    return 1;
+}
+
+int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t *d)
+{
+    struct ini_ctx c = {cfg, d, 0};
+    int line = ini_parse(path, ini_cb, &c);
+
+    if (d)
+        snprintf(d->source, sizeof(d->source), "%s", path);
+    if (line < 0) {
+        ermes_diag_set(d, NULL, "cannot open the config file");
+        return ERMES_EIO;
+    }
+    if (line > 0) {
+        if (d) {
+            d->line = line;
+            if (!d->reason[0])
+                ermes_diag_set(d, NULL, "malformed line (expected name = value)");
+        }
+        return ERMES_ECONFIG;
+    }
+    ermes__free(cfg->config_file);
+    cfg->config_file = ermes__strdup(path);
+    return cfg->config_file ? 0 : ERMES_ENOMEM;
+}
+
+int ermes__config_load_env(ermes_config_t *cfg, ermes_diag_t *d)
+{
+    char var[64];
+
+    for (size_t k = 0; k < NSETTINGS; k++) {
+        size_t n = 0;
+        const char *v;
+        for (const char *p = "ERMES_"; *p; p++)
+            var[n++] = *p;
+        for (const char *p = settings[k].name; *p && n < sizeof(var) - 1; p++)
+            var[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        var[n] = '\0';
+        v = getenv(var);
+        if (!v)
+            continue;
+        int rc = apply(cfg, &settings[k], v, d);
+        if (rc) {
+            if (d)
+                snprintf(d->source, sizeof(d->source), "environment variable %s", var);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int ermes__config_flag(ermes_config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d)
+{
+    const char *arg = argv[*i], *eq, *value;
+    char name[64];
+    size_t len;
+    const setting_t *s;
+    int rc;
+
+    if (strncmp(arg, "--", 2) != 0)
+        return 0;
+    arg += 2;
+    eq = strchr(arg, '=');
+    len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len == 0 || len >= sizeof(name))
+        return 0;
+    for (size_t k = 0; k < len; k++)
+        name[k] = arg[k] == '-' ? '_' : arg[k];
+    name[len] = '\0';
+    s = find(name, len);
+    if (!s)
+        return 0;
+    if (eq) {
+        value = eq + 1;
+        (*i)++;
+    } else if (s->type == SET_BOOL) {
+        value = "true";
+        (*i)++;
+    } else {
+        if (*i + 1 >= argc) {
+            ermes_diag_set(d, s->name, "--%s needs a value", arg);
+            return ERMES_EINVAL;
+        }
+        value = argv[*i + 1];
+        *i += 2;
+    }
+    rc = apply(cfg, s, value, d);
+    if (rc && d)
+        snprintf(d->source, sizeof(d->source), "flag --%s", arg);
+    return rc ? rc : 1;
+}
+
+int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, int *nrest,
+                       ermes_diag_t *d)
+{
+    const char *file = NULL;
+    int rc, i;
+    char *path = NULL;
+
+    *nrest = 0;
+    rc = ermes__config_init(cfg);
+    if (rc)
+        return rc;
+    /* The config file is found before anything else is applied: by flag, by variable, or in
+     * the data directory (which may itself come from a flag or the environment). */
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (!file)
+        file = getenv("ERMES_CONFIG");
+    if (!file) {
+        const char *dir = getenv("ERMES_DATA_DIR");
+        for (i = 0; i < argc; i++) {
+            if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "--data_dir") == 0) &&
+                i + 1 < argc)
+                dir = argv[i + 1];
+            else if (strncmp(argv[i], "--data-dir=", 11) == 0)
+                dir = argv[i] + 11;
+        }
+        if (!dir)
+            dir = cfg->data_dir;
+        size_t n = strlen(dir) + sizeof("/ermes.conf");
+        path = ermes__malloc(n);
+        if (!path)
+            return ERMES_ENOMEM;
+        snprintf(path, n, "%s/ermes.conf", dir);
+        if (access(path, R_OK) == 0)
+            file = path;
+    }
+    if (file) {
+        rc = ermes__config_load_file(cfg, file, d);
+        if (rc)
+            goto out;
+    }
+    rc = ermes__config_load_env(cfg, d);
+    if (rc)
+        goto out;
+    for (i = 0; i < argc;) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            i += 2;
+            continue;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0) {
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--") == 0) {
+            for (; i < argc; i++)
+                rest[(*nrest)++] = i;
+            break;
+        }
+        rc = ermes__config_flag(cfg, argc, argv, &i, d);
+        if (rc < 0)
+            goto out;
+        if (rc == 0)
+            rest[(*nrest)++] = i++;
+    }
+    rc = 0;
+out:
+    ermes__free(path);
+    return rc;
+}
+
+void ermes__config_usage(FILE *f)
+{
+    fprintf(f, "Settings (defaults < config file < ERMES_* environment < flags):\n");
+    for (size_t k = 0; k < NSETTINGS; k++) {
+        char flag[64], env[64];
+        size_t n;
+        for (n = 0; settings[k].name[n] && n < sizeof(flag) - 1; n++) {
+            flag[n] = settings[k].name[n] == '_' ? '-' : settings[k].name[n];
+            env[n] = (char)(settings[k].name[n] >= 'a' && settings[k].name[n] <= 'z'
+                                ? settings[k].name[n] - 32
+                                : settings[k].name[n]);
+        }
+        flag[n] = env[n] = '\0';
+        fprintf(f, "  --%-18s ERMES_%-18s %s (default: %s)\n", flag, env, settings[k].help,
+                settings[k].def ? settings[k].def : "none");
+    }
+    fprintf(f, "  --%-18s ERMES_%-18s %s\n", "config FILE", "CONFIG",
+            "config file (default: DATA_DIR/ermes.conf when present)");
+}

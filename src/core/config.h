@@ -1,0 +1,59 @@
+/* Settings: one table (name, type, default, bounds, help) drives the config file, the ERMES_*
+ * environment, the command-line flags, --help and validation (Redis's config.c idea).
+ * Precedence: built-in defaults < config file < environment < flags. Unknown keys are errors. */
+#ifndef ERMES_CORE_CONFIG_H
+#define ERMES_CORE_CONFIG_H
+
+#include <stdio.h>
+
+#include "ermes/error.h"
+
+typedef struct ermes_config {
+    char *data_dir;        /* where the database and spool live */
+    char *config_file;     /* the file that was read, or NULL */
+    char *listen;          /* ADDR:PORT, [v6]:PORT */
+    char *tls_cert;        /* PEM certificate; HTTPS when set with tls_key */
+    char *tls_key;         /* PEM private key */
+    char *log_level;       /* error..debug */
+    int log_json;          /* JSON lines */
+    long threads;          /* HTTP worker threads */
+    long max_connections;  /* concurrent HTTP connections */
+    long max_body;         /* bytes of one request body */
+    long max_header;       /* bytes of a request's headers (and connection buffer) */
+    long request_timeout;  /* seconds a connection may stay idle */
+    long busy_timeout;     /* milliseconds to wait on a locked database */
+    long token_days;       /* default lifetime of a new API token */
+    long page_limit;       /* largest page a list endpoint returns */
+} ermes_config_t;
+
+/* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */
+int ermes__config_init(ermes_config_t *cfg);
+void ermes__config_cleanup(ermes_config_t *cfg);
+
+/* Sets one setting by name from text, with validation. ERMES_ENOTFOUND for an unknown name,
+ * ERMES_EINVAL / ERMES_ERANGE with the reason in d. */
+int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, ermes_diag_t *d);
+
+/* Reads an INI file (keys at top level or in an [ermes] section). Errors name file:line. */
+int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t *d);
+
+/* Applies every ERMES_<NAME> variable of the table that is set. Other ERMES_* variables that
+ * do not name a setting (ERMES_CONFIG, ERMES_BIN...) are ignored. */
+int ermes__config_load_env(ermes_config_t *cfg, ermes_diag_t *d);
+
+/* If argv[*i] is "--<setting>" (with '-' for '_') or "--<setting>=value", applies it, advances
+ * *i past what it used and returns 1; returns 0 if argv[*i] is no setting flag; <0 on a bad
+ * value (d says why). */
+int ermes__config_flag(ermes_config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d);
+
+/* Loads everything in precedence order for a command: defaults, then the config file
+ * (--config FILE flag, else ERMES_CONFIG, else DATA_DIR/ermes.conf if present), then the
+ * environment, then the flags in argv that name settings. Arguments that are not settings are
+ * left in place and their indexes returned in rest/nrest (rest has room for argc entries). */
+int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, int *nrest,
+                       ermes_diag_t *d);
+
+/* Prints every setting with its flag, variable, default and help. */
+void ermes__config_usage(FILE *f);
+
+#endif

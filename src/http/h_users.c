@@ -1,0 +1,432 @@
+/* /api/v1/users, /api/v1/tokens and /api/v1/audit: who may use ermes, and what they did. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "core/time.h"
+#include "http/http.h"
+
+static json_t *time_or_null(int64_t ms)
+{
+    char buf[ERMES_TIME_STRLEN];
+
+    if (!ms)
+        return json_null();
+    ermes__time_format(ms, buf);
+    return json_string(buf);
+}
+
+json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
+{
+    char org[64] = "";
+
+    ermes_store_org_short_name(req->srv->store, u->org_id, org, sizeof(org));
+    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name",
+                     u->name, "role", ermes__role_name(u->role), "org", org, "disabled",
+                     u->disabled, "has_password", u->password_hash[0] != '\0', "created_at",
+                     time_or_null(u->created_at), "updated_at", time_or_null(u->updated_at));
+}
+
+static json_t *token_json(const ermes_token_t *t)
+{
+    return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)t->id, "user_id",
+                     (json_int_t)t->user_id, "prefix", t->prefix, "description", t->description,
+                     "created_at", time_or_null(t->created_at), "expires_at",
+                     time_or_null(t->expires_at), "revoked_at", time_or_null(t->revoked_at),
+                     "last_used_at", time_or_null(t->last_used_at));
+}
+
+static int parse_id(ermes_req_t *req, int64_t *id)
+{
+    char buf[32], *end;
+    long long v;
+
+    if (ermes__param(req, 0, buf, sizeof(buf)))
+        return 0;
+    v = strtoll(buf, &end, 10);
+    if (!buf[0] || *end || v <= 0)
+        return 0;
+    *id = v;
+    return 1;
+}
+
+struct list_ctx {
+    ermes_req_t *req;
+    json_t *data;
+    int64_t last_id;
+};
+
+static int user_cb(void *arg, const ermes_user_t *u)
+{
+    struct list_ctx *c = arg;
+
+    c->last_id = u->id;
+    return json_array_append_new(c->data, ermes__user_json(c->req, u)) ? ERMES_ENOMEM : 0;
+}
+
+enum MHD_Result ermes__h_user_list(ermes_req_t *req)
+{
+    struct list_ctx c = {req, json_array(), 0};
+    const char *org = ermes__query(req, "org");
+    int64_t org_id = 0, after;
+    long limit;
+    enum MHD_Result ret;
+    int more, rc;
+
+    if (!ermes__page(req, &limit, &after, &ret)) {
+        json_decref(c.data);
+        return ret;
+    }
+    if (org && ermes_store_org_resolve(req->srv->store, &req->viewer, org, &org_id)) {
+        json_decref(c.data);
+        return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%s\"", org);
+    }
+    rc = ermes_store_user_each(req->srv->store, org_id, after, limit, user_cb, &c, &more);
+    if (rc) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_page(req, c.data, more, c.last_id);
+}
+
+/* Applies name/role/org/password/disabled from body to u. Returns 0 or an error with d. */
+static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creating,
+                      ermes_diag_t *d)
+{
+    static const char *const known[] = {"name",     "role", "org", "password", "disabled",
+                                        "current_password", NULL};
+    const char *key, *s;
+    json_t *v;
+    int64_t home;
+
+    json_object_foreach(body, key, v) {
+        int ok = 0;
+        for (size_t k = 0; known[k]; k++)
+            ok |= strcmp(key, known[k]) == 0;
+        if (!ok) {
+            ermes_diag_set(d, key, "unknown member \"%.48s\"", key);
+            return ERMES_EINVAL;
+        }
+    }
+    if (creating) {
+        v = json_object_get(body, "name");
+        s = json_string_value(v);
+        if (!s || !*s || strlen(s) > ERMES_USER_NAME_MAX ||
+            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@") !=
+                strlen(s)) {
+            ermes_diag_set(d, "name",
+                           "name must be 1 to 64 letters, digits, '.', '-', '_' or '@'");
+            return ERMES_EINVAL;
+        }
+        snprintf(u->name, sizeof(u->name), "%s", s);
+        u->role = ERMES_ROLE_ANALYST;
+    }
+    if ((v = json_object_get(body, "role"))) {
+        if (!json_is_string(v) || ermes__role_parse(json_string_value(v), &u->role)) {
+            ermes_diag_set(d, "role", "role must be admin, analyst or constituent");
+            return ERMES_EINVAL;
+        }
+    }
+    if ((v = json_object_get(body, "org"))) {
+        char ref[32];
+        if (!json_is_string(v) && !json_is_integer(v)) {
+            ermes_diag_set(d, "org", "org must be a short name or an id");
+            return ERMES_EINVAL;
+        }
+        if (json_is_integer(v))
+            snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(v));
+        else
+            snprintf(ref, sizeof(ref), "%.31s", json_string_value(v));
+        if (ermes_store_org_resolve(req->srv->store, &req->viewer, ref, &u->org_id)) {
+            ermes_diag_set(d, "org", "no organisation \"%s\"", ref);
+            return ERMES_EINVAL;
+        }
+    }
+    if (ermes_store_home_org(req->srv->store, &home))
+        return ERMES_ESTORE;
+    if (u->role == ERMES_ROLE_CONSTITUENT && (u->org_id == 0 || u->org_id == home)) {
+        ermes_diag_set(d, "org", "a constituent user needs the organisation it belongs to");
+        return ERMES_EINVAL;
+    }
+    if (u->role != ERMES_ROLE_CONSTITUENT) {
+        /* The CERT's staff belong to the CERT. */
+        if (u->org_id && u->org_id != home && json_object_get(body, "org")) {
+            ermes_diag_set(d, "org", "admins and analysts belong to the CERT's own organisation");
+            return ERMES_EINVAL;
+        }
+        u->org_id = home;
+    }
+    if ((v = json_object_get(body, "disabled"))) {
+        if (!json_is_boolean(v)) {
+            ermes_diag_set(d, "disabled", "disabled must be true or false");
+            return ERMES_EINVAL;
+        }
+        u->disabled = json_is_true(v);
+    }
+    if ((v = json_object_get(body, "password"))) {
+        int rc;
+        if (!json_is_string(v)) {
+            ermes_diag_set(d, "password", "password must be a string");
+            return ERMES_EINVAL;
+        }
+        if ((rc = ermes_password_hash(json_string_value(v), u->password_hash, d)))
+            return rc;
+    }
+    return 0;
+}
+
+enum MHD_Result ermes__h_user_create(ermes_req_t *req)
+{
+    ermes_user_t u;
+    ermes_diag_t d;
+    json_t *body;
+    enum MHD_Result ret;
+    char loc[64], ref[24];
+    int rc;
+
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    memset(&u, 0, sizeof(u));
+    ermes_diag_clear(&d);
+    rc = json_is_object(body) ? apply_user(req, body, &u, 1, &d)
+                              : (ermes_diag_set(&d, NULL, "the body must be an object"),
+                                 ERMES_EINVAL);
+    json_decref(body);
+    if (!rc)
+        rc = ermes_store_user_insert(req->srv->store, &u, &d);
+    if (rc)
+        return ermes__reply_failure(req, rc, &d);
+    snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+    ermes_audit_write(req->srv->store, &req->viewer, "create", "user", ref, NULL);
+    snprintf(loc, sizeof(loc), "/api/v1/users/%lld", (long long)u.id);
+    ermes__reply_header(req, "Location", loc);
+    return ermes__reply_json(req, 201, ermes__user_json(req, &u));
+}
+
+/* Loads {id}; only an admin or the user itself may see it. */
+static int load_user(ermes_req_t *req, ermes_user_t *u, enum MHD_Result *ret)
+{
+    int64_t id;
+
+    if (!parse_id(req, &id) ||
+        (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
+        ermes_store_user_get(req->srv->store, id, NULL, u)) {
+        *ret = ermes__reply_error(req, 404, "not_found", NULL, "no such user");
+        return 0;
+    }
+    return 1;
+}
+
+enum MHD_Result ermes__h_user_get(ermes_req_t *req)
+{
+    ermes_user_t u;
+    enum MHD_Result ret;
+
+    if (!load_user(req, &u, &ret))
+        return ret;
+    return ermes__reply_json(req, 200, ermes__user_json(req, &u));
+}
+
+enum MHD_Result ermes__h_user_update(ermes_req_t *req)
+{
+    ermes_user_t u;
+    ermes_diag_t d;
+    json_t *body, *v;
+    enum MHD_Result ret;
+    char ref[24];
+    int rc = 0;
+
+    if (!load_user(req, &u, &ret))
+        return ret;
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    ermes_diag_clear(&d);
+    if (!json_is_object(body)) {
+        ermes_diag_set(&d, NULL, "the body must be an object");
+        rc = ERMES_EINVAL;
+    } else if (req->viewer.role != ERMES_ROLE_ADMIN) {
+        /* Users change their own password only, proving they know the current one. */
+        const char *key;
+        json_object_foreach(body, key, v) {
+            if (strcmp(key, "password") && strcmp(key, "current_password")) {
+                ermes_diag_set(&d, key, "only an administrator may change %s", key);
+                rc = ERMES_EDENIED;
+            }
+        }
+        v = json_object_get(body, "current_password");
+        if (!rc && (!json_is_string(v) ||
+                    ermes_password_verify(u.password_hash, json_string_value(v)))) {
+            ermes_diag_set(&d, "current_password", "current_password is wrong");
+            rc = ERMES_EDENIED;
+        }
+    }
+    if (!rc)
+        rc = apply_user(req, body, &u, 0, &d);
+    json_decref(body);
+    if (!rc)
+        rc = ermes_store_user_update(req->srv->store, &u);
+    if (rc)
+        return ermes__reply_failure(req, rc, &d);
+    /* A role change or a disabled account must take effect at once. */
+    ermes__auth_cache_clear(req->srv->auth);
+    snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+    ermes_audit_write(req->srv->store, &req->viewer, "update", "user", ref, NULL);
+    return ermes__reply_json(req, 200, ermes__user_json(req, &u));
+}
+
+static int token_cb(void *arg, const ermes_token_t *t)
+{
+    struct list_ctx *c = arg;
+
+    c->last_id = t->id;
+    return json_array_append_new(c->data, token_json(t)) ? ERMES_ENOMEM : 0;
+}
+
+enum MHD_Result ermes__h_token_list(ermes_req_t *req)
+{
+    struct list_ctx c = {req, json_array(), 0};
+    const char *user = ermes__query(req, "user");
+    int64_t user_id = req->viewer.user_id, after;
+    long limit;
+    enum MHD_Result ret;
+    int more, rc;
+
+    if (!ermes__page(req, &limit, &after, &ret)) {
+        json_decref(c.data);
+        return ret;
+    }
+    if (req->viewer.role == ERMES_ROLE_ADMIN)
+        user_id = user ? strtoll(user, NULL, 10) : 0;
+    rc = ermes_store_token_each(req->srv->store, user_id, after, limit, token_cb, &c, &more);
+    if (rc) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_page(req, c.data, more, c.last_id);
+}
+
+enum MHD_Result ermes__h_token_create(ermes_req_t *req)
+{
+    char secret[ERMES_TOKEN_STRLEN], ref[24];
+    ermes_token_t t;
+    ermes_user_t owner;
+    json_t *body, *v, *out;
+    enum MHD_Result ret;
+    long days = req->srv->cfg->token_days;
+    int64_t user_id = req->viewer.user_id;
+    const char *desc = NULL;
+    int rc;
+
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", NULL, "the body must be an object");
+    }
+    if ((v = json_object_get(body, "description"))) {
+        if (!json_is_string(v) || json_string_length(v) > 120) {
+            json_decref(body);
+            return ermes__reply_error(req, 422, "invalid", "description",
+                                      "description must be a string of at most 120 bytes");
+        }
+        desc = json_string_value(v);
+    }
+    if ((v = json_object_get(body, "expires_in_days"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650) {
+            json_decref(body);
+            return ermes__reply_error(req, 422, "invalid", "expires_in_days",
+                                      "expires_in_days must be a whole number from 1 to 3650");
+        }
+        days = (long)json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "user"))) {
+        if (req->viewer.role != ERMES_ROLE_ADMIN) {
+            json_decref(body);
+            return ermes__reply_error(req, 403, "forbidden", "user",
+                                      "only an administrator may create tokens for others");
+        }
+        if (!json_is_integer(v) ||
+            ermes_store_user_get(req->srv->store, json_integer_value(v), NULL, &owner)) {
+            json_decref(body);
+            return ermes__reply_error(req, 422, "invalid", "user", "no such user");
+        }
+        user_id = owner.id;
+    }
+    rc = ermes_token_create(req->srv->store, user_id, desc, (int64_t)days * 86400000, secret, &t);
+    json_decref(body);
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
+    ermes_audit_write(req->srv->store, &req->viewer, "create", "token", ref, NULL);
+    out = token_json(&t);
+    if (out)
+        json_object_set_new(out, "token", json_string(secret));
+    memset(secret, 0, sizeof(secret));
+    return ermes__reply_json(req, 201, out);
+}
+
+enum MHD_Result ermes__h_token_revoke(ermes_req_t *req)
+{
+    ermes_token_t t;
+    char ref[24];
+    int64_t id;
+    int rc;
+
+    if (!parse_id(req, &id) || ermes_store_token_get(req->srv->store, id, &t) ||
+        (req->viewer.role != ERMES_ROLE_ADMIN && t.user_id != req->viewer.user_id))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such token");
+    rc = ermes_store_token_revoke(req->srv->store, id, ermes__time_now_ms());
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    ermes__auth_cache_clear(req->srv->auth);
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
+    ermes_audit_write(req->srv->store, &req->viewer, "revoke", "token", ref, NULL);
+    return ermes__reply_empty(req, 204);
+}
+
+static int audit_cb(void *arg, const ermes_audit_t *a)
+{
+    struct list_ctx *c = arg;
+    json_t *detail = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
+
+    c->last_id = a->id;
+    return json_array_append_new(
+               c->data, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s?,s:o,s:s?}", "id", (json_int_t)a->id,
+                                  "at", time_or_null(a->at), "actor", a->actor, "action",
+                                  a->action, "object_type", a->object_type, "object_id",
+                                  a->object_id, "detail", detail ? detail : json_null(),
+                                  "remote", a->remote))
+               ? ERMES_ENOMEM
+               : 0;
+}
+
+enum MHD_Result ermes__h_audit_list(ermes_req_t *req)
+{
+    struct list_ctx c = {req, json_array(), 0};
+    ermes_audit_filter_t f;
+    const char *since = ermes__query(req, "since"), *until = ermes__query(req, "until");
+    enum MHD_Result ret;
+    int more, rc;
+
+    memset(&f, 0, sizeof(f));
+    if (!ermes__page(req, &f.limit, &f.before_id, &ret)) {
+        json_decref(c.data);
+        return ret;
+    }
+    if ((since && ermes__time_parse(since, strlen(since), &f.since, NULL)) ||
+        (until && ermes__time_parse(until, strlen(until), &f.until, NULL))) {
+        json_decref(c.data);
+        return ermes__reply_error(req, 400, "bad_request", since ? "since" : "until",
+                                  "since and until are RFC 3339 times");
+    }
+    f.actor = ermes__query(req, "actor");
+    f.object_type = ermes__query(req, "object_type");
+    f.action = ermes__query(req, "action");
+    rc = ermes_store_audit_each(req->srv->store, &f, audit_cb, &c, &more);
+    if (rc) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_page(req, c.data, more, c.last_id);
+}

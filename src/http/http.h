@@ -1,0 +1,152 @@
+/* The HTTP layer's internals: a request as handlers see it, replies, and the route table.
+ * Handlers (one file per resource, h_*.c) parse their input, call the registry or the store
+ * on behalf of req->viewer, and answer with one of the ermes__reply_* calls. */
+#ifndef ERMES_HTTP_HTTP_H
+#define ERMES_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "constituency/registry.h"
+#include "core/config.h"
+#include "core/strbuf.h"
+#include "http/server.h"
+#include "model/user.h"
+#include "store/store.h"
+
+#define ERMES_ROUTE_MAX_PARAMS 4
+
+typedef struct ermes_req {
+    struct MHD_Connection *conn;
+    ermes_server_t *srv;
+    const char *method;
+    const char *url;
+    const char *params[ERMES_ROUTE_MAX_PARAMS]; /* {ref} and {id} path segments */
+    size_t nparams;
+    ermes_strbuf_t body;
+    int body_too_big;
+    const char *route; /* the matched route's pattern, for metrics */
+    ermes_user_t user;
+    ermes_viewer_t viewer;
+    char remote[64];
+    int64_t started_ns;
+    int status; /* the status that was queued */
+    const char *extra_headers[8]; /* name, value pairs for the next reply */
+    char extra_values[4][256];
+    size_t nextra;
+} ermes_req_t;
+
+/* What the server shares with the handlers. */
+struct ermes_server {
+    struct MHD_Daemon *daemon;
+    const ermes_config_t *cfg;
+    ermes_store_t *store;
+    ermes_registry_t *registry;
+    uint16_t port;
+    struct ermes_auth_cache *auth;
+    struct ermes_metrics *metrics;
+    char *tls_cert_pem, *tls_key_pem; /* kept while the daemon runs */
+};
+
+typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
+
+#define ERMES_ROUTE_PUBLIC 0x1u /* no token needed */
+#define ERMES_ROUTE_STAFF 0x2u  /* admin or analyst */
+#define ERMES_ROUTE_ADMIN 0x4u  /* admin only */
+#define ERMES_ROUTE_RAW 0x8u    /* the handler checks the body's type itself */
+
+typedef struct ermes_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/organisations/{ref}" */
+    ermes_handler_fn handler;
+    unsigned flags;
+} ermes_route_t;
+
+/* The route table (router.c), terminated by a NULL method. */
+extern const ermes_route_t ermes__routes[];
+
+/* Finds the route for method and path. Returns the route, or NULL with *path_known set when
+ * the path exists for other methods (their names in allow, comma-separated). */
+const ermes_route_t *ermes__route_match(const char *method, const char *path, ermes_req_t *req,
+                                        int *path_known, char *allow, size_t allow_cap);
+
+/* ---- replies (reply.c) ----------------------------------------------------------------- */
+
+/* Each queues the response and returns MHD's result. */
+enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *body); /* steals */
+enum MHD_Result ermes__reply_bytes(ermes_req_t *req, unsigned status, const char *type,
+                                   const void *p, size_t n);
+enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char *type, char *p,
+                                   size_t n); /* takes p (freed with ermes__free) */
+enum MHD_Result ermes__reply_empty(ermes_req_t *req, unsigned status);
+/* {"error": {"code", "message", "field"}}. field may be NULL. */
+enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char *code,
+                                   const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps an ERMES_E* code and its diagnostic to the right status and body. */
+enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d);
+/* Adds a header to the next reply (Location, Allow...). */
+void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
+
+/* ---- request helpers ------------------------------------------------------------------- */
+
+/* Copies path parameter i (a segment of the URL) into buf; returns 0, or ERMES_ETOOBIG. */
+int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap);
+
+/* A query parameter, or NULL. */
+const char *ermes__query(ermes_req_t *req, const char *name);
+/* Parses the JSON body into *out; on failure queues 400/415 and returns MHD's result through
+ * *ret and 0. Returns 1 when *out is set. */
+int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret);
+/* Pagination: reads limit and cursor. On a bad value queues 400 and returns 0. */
+int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret);
+/* {"data": data, "next_cursor": ...} (steals data). */
+enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id);
+
+/* ---- handlers -------------------------------------------------------------------------- */
+
+enum MHD_Result ermes__h_healthz(ermes_req_t *req);
+enum MHD_Result ermes__h_metrics(ermes_req_t *req);
+enum MHD_Result ermes__h_openapi(ermes_req_t *req);
+enum MHD_Result ermes__h_me(ermes_req_t *req);
+enum MHD_Result ermes__h_org_list(ermes_req_t *req);
+enum MHD_Result ermes__h_org_create(ermes_req_t *req);
+enum MHD_Result ermes__h_org_get(ermes_req_t *req);
+enum MHD_Result ermes__h_org_update(ermes_req_t *req);
+enum MHD_Result ermes__h_org_delete(ermes_req_t *req);
+enum MHD_Result ermes__h_org_import(ermes_req_t *req);
+enum MHD_Result ermes__h_org_export(ermes_req_t *req);
+enum MHD_Result ermes__h_lookup(ermes_req_t *req);
+enum MHD_Result ermes__h_user_list(ermes_req_t *req);
+enum MHD_Result ermes__h_user_create(ermes_req_t *req);
+enum MHD_Result ermes__h_user_get(ermes_req_t *req);
+enum MHD_Result ermes__h_user_update(ermes_req_t *req);
+enum MHD_Result ermes__h_token_list(ermes_req_t *req);
+enum MHD_Result ermes__h_token_create(ermes_req_t *req);
+enum MHD_Result ermes__h_token_revoke(ermes_req_t *req);
+enum MHD_Result ermes__h_audit_list(ermes_req_t *req);
+
+/* ---- authentication cache (auth.c) ------------------------------------------------------ */
+
+struct ermes_auth_cache;
+int ermes__auth_cache_new(struct ermes_auth_cache **out);
+void ermes__auth_cache_free(struct ermes_auth_cache *c);
+/* Authenticates a bearer token, from the cache when fresh (entries live 2 s, so a change made
+ * by another process is seen within that; revocation through this daemon is immediate). */
+int ermes__auth_token(ermes_server_t *srv, const char *secret, size_t len, ermes_user_t *u,
+                      ermes_diag_t *d);
+/* Drops every cached entry (after a revocation, a role change, a disabled user). */
+void ermes__auth_cache_clear(struct ermes_auth_cache *c);
+
+/* ---- metrics (metrics.c) ---------------------------------------------------------------- */
+
+struct ermes_metrics;
+int ermes__metrics_new(struct ermes_metrics **out);
+void ermes__metrics_free(struct ermes_metrics *m);
+void ermes__metrics_request(struct ermes_metrics *m, const char *method, unsigned status,
+                            int64_t duration_ns);
+void ermes__metrics_connection(struct ermes_metrics *m, int delta);
+int ermes__metrics_render(ermes_server_t *srv, ermes_strbuf_t *out);
+
+#endif

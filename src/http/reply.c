@@ -1,0 +1,201 @@
+/* Building and queueing replies; reading query strings, JSON bodies and page cursors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "http/http.h"
+
+void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
+{
+    if (req->nextra >= 4)
+        return;
+    snprintf(req->extra_values[req->nextra], sizeof(req->extra_values[0]), "%s", value);
+    req->extra_headers[2 * req->nextra] = name;
+    req->extra_headers[2 * req->nextra + 1] = req->extra_values[req->nextra];
+    req->nextra++;
+}
+
+static enum MHD_Result queue(ermes_req_t *req, unsigned status, const char *type,
+                             struct MHD_Response *resp)
+{
+    enum MHD_Result ret;
+
+    if (!resp)
+        return MHD_NO;
+    if (type)
+        MHD_add_response_header(resp, "Content-Type", type);
+    /* The API's answers are data, never pages: nothing to sniff, cache or frame. */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
+    for (size_t k = 0; k < req->nextra; k++)
+        MHD_add_response_header(resp, req->extra_headers[2 * k], req->extra_headers[2 * k + 1]);
+    req->nextra = 0;
+    ret = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    if (ret == MHD_YES)
+        req->status = (int)status;
+    return ret;
+}
+
+enum MHD_Result ermes__reply_bytes(ermes_req_t *req, unsigned status, const char *type,
+                                   const void *p, size_t n)
+{
+    return queue(req, status, type,
+                 MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY));
+}
+
+enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char *type, char *p,
+                                   size_t n)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(n, p, ermes__free);
+
+    if (!resp)
+        ermes__free(p);
+    return queue(req, status, type, resp);
+}
+
+enum MHD_Result ermes__reply_empty(ermes_req_t *req, unsigned status)
+{
+    return queue(req, status, NULL,
+                 MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT));
+}
+
+enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *body)
+{
+    char *text;
+    size_t n;
+    enum MHD_Result ret;
+
+    if (!body)
+        return ermes__reply_bytes(req, 500, "application/json",
+                                  "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
+                                  "memory\",\"field\":null}}",
+                                  72);
+    text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return MHD_NO;
+    n = strlen(text);
+    ret = queue(req, status, "application/json",
+                MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE));
+    return ret;
+}
+
+enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char *code,
+                                   const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return ermes__reply_json(
+        req, status,
+        json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", code, "message", msg, "field", field));
+}
+
+enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d)
+{
+    const char *reason = d && d->reason[0] ? d->reason : ermes_strerror(err);
+    const char *field = d && d->field[0] ? d->field : NULL;
+
+    switch (err) {
+    case ERMES_EINVAL:
+    case ERMES_ERANGE:
+        return ermes__reply_error(req, 422, "invalid", field, "%s", reason);
+    case ERMES_EPARSE:
+        return ermes__reply_error(req, 400, "bad_request", field, "%s", reason);
+    case ERMES_ENOTFOUND:
+        return ermes__reply_error(req, 404, "not_found", field, "%s", reason);
+    case ERMES_EEXISTS:
+    case ERMES_ECONFLICT:
+        return ermes__reply_error(req, 409, "conflict", field, "%s", reason);
+    case ERMES_EDENIED:
+        return ermes__reply_error(req, 403, "forbidden", field, "%s", reason);
+    case ERMES_EAUTH:
+        return ermes__reply_error(req, 401, "unauthorized", field, "%s", reason);
+    case ERMES_ETOOBIG:
+        return ermes__reply_error(req, 413, "payload_too_large", field, "%s", reason);
+    case ERMES_EBUSY:
+        return ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the database is busy; try again");
+    default:
+        return ermes__reply_error(req, 500, "internal", NULL, "internal error: %s",
+                                  ermes_strerror(err));
+    }
+}
+
+const char *ermes__query(ermes_req_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
+{
+    const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+    json_error_t err;
+
+    if (!type || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] && type[16] != ';' && type[16] != ' ')) {
+        *ret = ermes__reply_error(req, 415, "unsupported_media_type", NULL,
+                                  "the body must be application/json");
+        return 0;
+    }
+    *out = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                      JSON_REJECT_DUPLICATES, &err);
+    if (!*out) {
+        *ret = ermes__reply_json(
+            req, 400,
+            json_pack("{s:{s:s,s:s+,s:n,s:I,s:i,s:i}}", "error", "code", "malformed_json",
+                      "message", "malformed JSON: ", err.text, "field", "position",
+                      (json_int_t)err.position, "line", err.line, "column", err.column));
+        return 0;
+    }
+    return 1;
+}
+
+int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+{
+    const char *l = ermes__query(req, "limit"), *c = ermes__query(req, "cursor");
+    char *end;
+
+    *limit = 100;
+    *cursor = 0;
+    if (l) {
+        long v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > req->srv->cfg->page_limit) {
+            *ret = ermes__reply_error(req, 400, "bad_request", "limit",
+                                      "limit must be a number from 1 to %ld",
+                                      req->srv->cfg->page_limit);
+            return 0;
+        }
+        *limit = v;
+    }
+    if (c && *c) {
+        /* A cursor is "c" followed by the last id seen: opaque to clients, checked here. */
+        long long v = c[0] == 'c' ? strtoll(c + 1, &end, 10) : -1;
+        if (c[0] != 'c' || !c[1] || *end || v < 0) {
+            *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
+                                      "cursor is not one this server gave out");
+            return 0;
+        }
+        *cursor = v;
+    }
+    return 1;
+}
+
+enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id)
+{
+    char cursor[32];
+
+    snprintf(cursor, sizeof(cursor), "c%lld", (long long)last_id);
+    return ermes__reply_json(req, 200,
+                             json_pack("{s:o,s:s?}", "data", data, "next_cursor",
+                                       more ? cursor : NULL));
+}

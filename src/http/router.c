@@ -1,0 +1,104 @@
+/* The route table: every endpoint of the API, its handler and who may call it. The OpenAPI
+ * document (openapi.json) describes the same table; a test checks they agree. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http/http.h"
+
+#define PUBLIC ERMES_ROUTE_PUBLIC
+#define STAFF ERMES_ROUTE_STAFF
+#define ADMIN ERMES_ROUTE_ADMIN
+
+const ermes_route_t ermes__routes[] = {
+    {"GET", "/healthz", ermes__h_healthz, PUBLIC},
+    {"GET", "/metrics", ermes__h_metrics, STAFF},
+    {"GET", "/api/v1/openapi.json", ermes__h_openapi, PUBLIC},
+    {"GET", "/api/v1/me", ermes__h_me, 0},
+    {"GET", "/api/v1/organisations", ermes__h_org_list, 0},
+    {"POST", "/api/v1/organisations", ermes__h_org_create, STAFF},
+    {"POST", "/api/v1/organisations/import", ermes__h_org_import, STAFF | ERMES_ROUTE_RAW},
+    {"GET", "/api/v1/organisations/export", ermes__h_org_export, 0},
+    {"GET", "/api/v1/organisations/{ref}", ermes__h_org_get, 0},
+    {"PATCH", "/api/v1/organisations/{ref}", ermes__h_org_update, STAFF},
+    {"DELETE", "/api/v1/organisations/{ref}", ermes__h_org_delete, ADMIN},
+    {"GET", "/api/v1/lookup", ermes__h_lookup, 0},
+    {"GET", "/api/v1/users", ermes__h_user_list, ADMIN},
+    {"POST", "/api/v1/users", ermes__h_user_create, ADMIN},
+    {"GET", "/api/v1/users/{id}", ermes__h_user_get, 0},
+    {"PATCH", "/api/v1/users/{id}", ermes__h_user_update, 0},
+    {"GET", "/api/v1/tokens", ermes__h_token_list, 0},
+    {"POST", "/api/v1/tokens", ermes__h_token_create, 0},
+    {"DELETE", "/api/v1/tokens/{id}", ermes__h_token_revoke, 0},
+    {"GET", "/api/v1/audit", ermes__h_audit_list, ADMIN},
+    {NULL, NULL, NULL, 0},
+};
+
+/* Matches path against pattern segment by segment; {name} captures one non-empty segment. */
+static int match(const char *pattern, const char *path, ermes_req_t *req)
+{
+    size_t n = 0;
+
+    while (*pattern && *path) {
+        if (*pattern == '{') {
+            const char *end = strchr(path, '/');
+            size_t len = end ? (size_t)(end - path) : strlen(path);
+            if (len == 0 || n >= ERMES_ROUTE_MAX_PARAMS)
+                return 0;
+            if (req)
+                req->params[n] = path; /* ends at the next '/' or NUL; see ermes__param */
+            n++;
+            pattern = strchr(pattern, '}') + 1;
+            path += len;
+            continue;
+        }
+        if (*pattern != *path)
+            return 0;
+        pattern++;
+        path++;
+    }
+    /* One trailing slash is forgiven. */
+    if (*path == '/' && path[1] == '\0')
+        path++;
+    if (*pattern || *path)
+        return 0;
+    if (req)
+        req->nparams = n;
+    return 1;
+}
+
+const ermes_route_t *ermes__route_match(const char *method, const char *path, ermes_req_t *req,
+                                        int *path_known, char *allow, size_t allow_cap)
+{
+    size_t used = 0;
+
+    *path_known = 0;
+    if (allow_cap)
+        allow[0] = '\0';
+    for (const ermes_route_t *r = ermes__routes; r->method; r++) {
+        if (!match(r->pattern, path, NULL))
+            continue;
+        if (strcmp(r->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+            match(r->pattern, path, req);
+            return r;
+        }
+        *path_known = 1;
+        if (used < allow_cap) {
+            int w = snprintf(allow + used, allow_cap - used, "%s%s", used ? ", " : "", r->method);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return NULL;
+}
+
+int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)
+{
+    const char *p = i < req->nparams ? req->params[i] : "";
+    size_t n = strcspn(p, "/");
+
+    if (n >= cap)
+        return ERMES_ETOOBIG;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}

@@ -1,0 +1,24 @@
+/* The daemon's HTTP server: the REST API under /api/v1/, /healthz and /metrics, served by
+ * libmicrohttpd with a thread pool, on loopback unless configured otherwise. */
+#ifndef ERMES_HTTP_SERVER_H
+#define ERMES_HTTP_SERVER_H
+
+#include <stdint.h>
+
+#include "constituency/registry.h"
+#include "core/config.h"
+#include "store/store.h"
+
+typedef struct ermes_server ermes_server_t;
+
+/* Starts serving; cfg, st and reg are borrowed and must outlive the server. ERMES_ECONFIG
+ * (reason in d) for a bad listen address or unreadable TLS files, ERMES_EIO when the address
+ * cannot be bound. */
+int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_registry_t *reg,
+                       ermes_server_t **out, ermes_diag_t *d);
+/* The port actually bound (useful with port 0). */
+uint16_t ermes_server_port(const ermes_server_t *s);
+/* Stops accepting, closes every connection, waits for the workers, frees. NULL is a no-op. */
+void ermes_server_stop(ermes_server_t *s);
+
+#endif

@@ -1,0 +1,66 @@
+/* The database layer under the store: connections, statements, transactions, migrations.
+ *
+ * This header is all the store's query files (orgs.c, users.c, audit.c...) see of the
+ * database. SQLite implements it in sqlite.c; a PostgreSQL backend implements the same calls
+ * with libpq (placeholders '?' become '$n'), so the query files and everything above the store
+ * stay as they are. Rules for the SQL in query files, so it stays portable: '?' placeholders,
+ * INTEGER ids, times as INTEGER milliseconds since the epoch, TEXT for strings, BLOB for
+ * binary, RETURNING for generated ids, ON CONFLICT for upserts, WITH RECURSIVE for trees.
+ *
+ * Connections are per thread: ermes__db_conn() returns the calling thread's connection to the
+ * store, opening it on first use. Statements are prepared once per connection and cached by the
+ * address of their SQL text, which must therefore be a string literal. */
+#ifndef ERMES_STORE_DB_H
+#define ERMES_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ermes/error.h"
+
+typedef struct ermes_db ermes_db_t;
+typedef struct ermes_db_stmt ermes_db_stmt_t;
+struct ermes_store;
+
+/* The calling thread's connection (NULL on failure; the reason is logged). */
+ermes_db_t *ermes__db_conn(struct ermes_store *st);
+
+/* A cached prepared statement, reset and unbound. sql must be a string literal. */
+int ermes__db_prepare(ermes_db_t *db, const char *sql, ermes_db_stmt_t **out);
+
+/* Binding: idx is 1-based. text may be NULL (binds NULL). Text is copied. */
+int ermes__db_bind_int(ermes_db_stmt_t *s, int idx, int64_t v);
+int ermes__db_bind_text(ermes_db_stmt_t *s, int idx, const char *text);
+int ermes__db_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len);
+int ermes__db_bind_blob(ermes_db_stmt_t *s, int idx, const void *p, size_t len);
+int ermes__db_bind_null(ermes_db_stmt_t *s, int idx);
+
+/* 1: a row is ready; 0: done; <0: ERMES_EEXISTS on a unique violation, ERMES_ECONFLICT on a
+ * foreign key violation, ERMES_EBUSY, ERMES_ESTORE. */
+int ermes__db_step(ermes_db_stmt_t *s);
+
+/* Columns of the current row (0-based). Text and blob pointers are valid until the next step
+ * or reset. A NULL text column is NULL. */
+int64_t ermes__db_col_int(ermes_db_stmt_t *s, int col);
+const char *ermes__db_col_text(ermes_db_stmt_t *s, int col);
+const void *ermes__db_col_blob(ermes_db_stmt_t *s, int col, size_t *len);
+int ermes__db_col_null(ermes_db_stmt_t *s, int col);
+
+/* Ends use of a statement (keeps it cached). Always call before the statement is prepared
+ * again or the transaction ends. */
+void ermes__db_done(ermes_db_stmt_t *s);
+
+/* Runs SQL without results (one or more statements, no parameters). */
+int ermes__db_exec(ermes_db_t *db, const char *sql);
+
+/* Transactions. begin(write=1) takes the write lock at once, so a transaction never fails
+ * half-way on lock upgrade. Nested begin is an error. rollback is safe to call after a failed
+ * commit or when no transaction is open. */
+int ermes__db_begin(ermes_db_t *db, int write);
+int ermes__db_commit(ermes_db_t *db);
+void ermes__db_rollback(ermes_db_t *db);
+
+/* Last error message of this connection, for logs (never shown to API users). */
+const char *ermes__db_errmsg(ermes_db_t *db);
+
+#endif

@@ -1,0 +1,41 @@
+/* What the store's own files share: the store struct and transaction helpers. */
+#ifndef ERMES_STORE_STORE_INT_H
+#define ERMES_STORE_STORE_INT_H
+
+#include <pthread.h>
+
+#include "store/db.h"
+
+struct ermes_store {
+    char *path;
+    long busy_timeout_ms;
+    int create;
+    pthread_key_t key; /* the calling thread's ermes_db_t */
+    int key_made;
+    pthread_mutex_t lock; /* guards conns */
+    ermes_db_t *conns;
+};
+
+/* 1 while the connection is inside a transaction. */
+int ermes__db_in_tx(ermes_db_t *db);
+
+/* Opens a write transaction unless one is open; *owned says whether this call opened it, so
+ * the matching ermes__tx_end() commits (rc == 0) or rolls back only what it opened. */
+static inline int ermes__tx_start(ermes_db_t *db, int *owned)
+{
+    *owned = !ermes__db_in_tx(db);
+    return *owned ? ermes__db_begin(db, 1) : 0;
+}
+
+static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
+{
+    if (!owned)
+        return rc;
+    if (rc == 0)
+        rc = ermes__db_commit(db);
+    if (rc)
+        ermes__db_rollback(db);
+    return rc;
+}
+
+#endif

@@ -1,0 +1,459 @@
+"""Helpers for the ermes integration tests: stdlib only (/usr/bin/python3).
+
+    with Ermes(demo=True) as e:
+        status, headers, body = e.request("GET", "/api/v1/organisations")
+        rc, out, err = e.cli("lookup", "198.51.100.7")
+
+An Ermes instance owns a temporary data directory, runs `ermes init` in it, and starts
+`ermes serve` on 127.0.0.1 with an ephemeral port. Every daemon started here is killed when the
+instance is closed, and again at interpreter exit as a last resort, so no test leaves one behind.
+"""
+
+import atexit
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ERMES_BIN = os.environ.get("ERMES_BIN", "/tmp/build-it/ermes")
+SOURCE_DIR = os.environ.get(
+    "ERMES_SOURCE_DIR",
+    os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0      # seconds to wait for the port file
+REQUEST_TIMEOUT = 60.0    # generous: slow machines, sanitizer builds
+CLI_TIMEOUT = 120.0
+
+TOKEN_RE = re.compile(r"ermes_[A-Za-z0-9_-]{20,}")
+
+_DEFAULT = object()
+_live_procs = set()
+
+
+def _kill_leftovers():
+    for p in list(_live_procs):
+        try:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        except Exception:
+            pass
+        _live_procs.discard(p)
+
+
+atexit.register(_kill_leftovers)
+
+
+def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
+    """Polls pred() until it returns something truthy; returns that value or raises."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.25)
+
+
+class ErmesError(Exception):
+    pass
+
+
+class Ermes:
+    """One data directory and (at most) one running daemon on it."""
+
+    def __init__(self, demo=False, serve_args=(), env=None, start=True, init=True,
+                 data_dir=None):
+        if not os.path.exists(ERMES_BIN):
+            raise ErmesError("ermes binary not found at %s (set ERMES_BIN)" % ERMES_BIN)
+        self._own_dir = data_dir is None
+        self.dir = data_dir or tempfile.mkdtemp(prefix="ermes-it-")
+        self.token_file = os.path.join(self.dir, "admin.token")
+        self.port_file = os.path.join(self.dir, "port")
+        self.serve_args = list(serve_args)
+        self.env = dict(env or {})
+        self.proc = None
+        self.port = None
+        self.token = None
+        self._logs = []
+        self._nlog = 0
+        try:
+            if init:
+                self.init(demo=demo)
+            if start:
+                self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def init(self, demo=False):
+        args = ["init", "--data-dir", self.dir, "--admin-token-file", self.token_file]
+        if demo:
+            args.append("--demo")
+        rc, out, err = self.cli(*args, data_dir=False)
+        if rc != 0:
+            raise ErmesError("ermes init failed (rc %d)\nstdout: %s\nstderr: %s" % (rc, out, err))
+        self.token = self.read_token()
+
+    def read_token(self):
+        with open(self.token_file) as f:
+            tok = f.read().strip()
+        if not tok:
+            raise ErmesError("empty admin token file %s" % self.token_file)
+        return tok
+
+    def start(self, extra_args=None, env=None):
+        if self.proc is not None and self.proc.poll() is None:
+            raise ErmesError("daemon already running")
+        try:
+            os.unlink(self.port_file)
+        except FileNotFoundError:
+            pass
+        args = [ERMES_BIN, "serve", "--data-dir", self.dir, "--listen", HOST + ":0",
+                "--port-file", self.port_file]
+        args += self.serve_args if extra_args is None else list(extra_args)
+        penv = dict(os.environ)
+        penv.update(self.env)
+        if env:
+            penv.update(env)
+        self._nlog += 1
+        log_path = os.path.join(self.dir, "serve-%d.log" % self._nlog)
+        self._logs.append(log_path)
+        log = open(log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, env=penv)
+        finally:
+            log.close()
+        _live_procs.add(self.proc)
+        self.port = None
+        deadline = time.monotonic() + START_TIMEOUT
+        interval = 0.01
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ErmesError("ermes serve exited with %s before listening:\n%s"
+                                 % (self.proc.returncode, self.log()))
+            port = self._read_port()
+            if port:
+                self.port = port
+                return port
+            time.sleep(interval)
+            interval = min(interval * 1.5, 0.2)
+        self.kill9()
+        raise ErmesError("ermes serve wrote no port file within %.0f s:\n%s"
+                         % (START_TIMEOUT, self.log()))
+
+    def _read_port(self):
+        try:
+            with open(self.port_file) as f:
+                s = f.read().strip()
+        except (FileNotFoundError, PermissionError):
+            return None
+        if not s.isdigit():
+            return None
+        p = int(s)
+        return p if 0 < p < 65536 else None
+
+    def log(self):
+        """The output of the most recent daemon."""
+        if not self._logs:
+            return ""
+        try:
+            with open(self._logs[-1], "rb") as f:
+                return f.read().decode("utf-8", "replace")[-8000:]
+        except OSError:
+            return ""
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30.0):
+        """SIGTERM; returns (exit code, seconds it took). Kills with SIGKILL after timeout."""
+        if self.proc is None:
+            return None, 0.0
+        p = self.proc
+        t0 = time.monotonic()
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
+        took = time.monotonic() - t0
+        _live_procs.discard(p)
+        self.proc = None
+        return p.returncode, took
+
+    def kill9(self):
+        if self.proc is None:
+            return None
+        p = self.proc
+        if p.poll() is None:
+            try:
+                p.kill()
+            except ProcessLookupError:
+                pass
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        _live_procs.discard(p)
+        self.proc = None
+        return p.returncode
+
+    def restart(self, extra_args=None, env=None):
+        if self.running():
+            self.stop()
+        return self.start(extra_args=extra_args, env=env)
+
+    def close(self):
+        try:
+            if self.proc is not None:
+                self.kill9()
+        finally:
+            if self._own_dir and os.environ.get("ERMES_KEEP_DIRS") != "1":
+                shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- HTTP -----------------------------------------------------------------------------
+
+    def connect(self, timeout=REQUEST_TIMEOUT):
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, token=_DEFAULT, headers=None, raw=False,
+                timeout=REQUEST_TIMEOUT, content_type=None):
+        """Returns (status, headers as a dict with lower-case names, body).
+
+        body: dict/list (sent as JSON), str or bytes (sent as is). token: the admin token by
+        default, None for no Authorization header. raw=True returns the body as bytes; else
+        JSON bodies are parsed (bytes are returned for anything that is not JSON)."""
+        if token is _DEFAULT:
+            token = self.token
+        hdrs = {}
+        data = None
+        if body is not None:
+            if isinstance(body, (dict, list)):
+                data = json.dumps(body).encode()
+                hdrs["Content-Type"] = "application/json"
+            elif isinstance(body, str):
+                data = body.encode()
+                hdrs["Content-Type"] = "application/json"
+            else:
+                data = bytes(body)
+                hdrs["Content-Type"] = "application/json"
+        if content_type is not None:
+            hdrs["Content-Type"] = content_type
+        if token is not None:
+            hdrs["Authorization"] = "Bearer " + token
+        if headers:
+            for k, v in headers.items():
+                # let a caller remove a default header by passing None
+                for existing in list(hdrs):
+                    if existing.lower() == k.lower():
+                        del hdrs[existing]
+                if v is not None:
+                    hdrs[k] = v
+        conn = self.connect(timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            payload = resp.read()
+            rh = {}
+            for k, v in resp.getheaders():
+                k = k.lower()
+                rh[k] = v if k not in rh else rh[k] + ", " + v
+            status = resp.status
+        finally:
+            conn.close()
+        if raw:
+            return status, rh, payload
+        ctype = rh.get("content-type", "")
+        if "json" in ctype and payload:
+            try:
+                return status, rh, json.loads(payload)
+            except ValueError:
+                return status, rh, payload
+        return status, rh, payload
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def healthz(self):
+        return self.request("GET", "/healthz", token=None)
+
+    def ok(self, method, path, body=None, expect=(200, 201, 204), **kw):
+        """request() that fails loudly on an unexpected status; returns the body."""
+        status, h, b = self.request(method, path, body=body, **kw)
+        if isinstance(expect, int):
+            expect = (expect,)
+        if status not in expect:
+            raise AssertionError("%s %s -> %d (expected %s): %r" % (method, path, status,
+                                                                   expect, b))
+        return b
+
+    def list_all(self, path, token=_DEFAULT, limit=None, max_pages=100000):
+        """Follows next_cursor; returns every item."""
+        base = path
+        if limit:
+            base += ("&" if "?" in base else "?") + "limit=%d" % limit
+        sep = "&" if "?" in base else "?"
+        url = base
+        items = []
+        for _ in range(max_pages):
+            b = self.ok("GET", url, token=token, expect=200)
+            items.extend(b["data"])
+            cur = b.get("next_cursor")
+            if cur is None:
+                return items
+            url = base + sep + "cursor=" + _quote(str(cur))
+        raise AssertionError("pagination of %s did not end" % path)
+
+    # ---- users and tokens -----------------------------------------------------------------
+
+    def create_user(self, name, role, org=None, password=None):
+        body = {"name": name, "role": role}
+        if org is not None:
+            body["org"] = org
+        if password is not None:
+            body["password"] = password
+        return self.ok("POST", "/api/v1/users", body, expect=201)
+
+    def create_token(self, user_id=None, token=_DEFAULT, **extra):
+        body = dict(extra)
+        if user_id is not None:
+            body["user"] = user_id
+        return self.ok("POST", "/api/v1/tokens", body, expect=201, token=token)
+
+    def user_token(self, name, role, org=None):
+        """Creates a user and a token for it; returns (user, secret)."""
+        u = self.create_user(name, role, org=org)
+        t = self.create_token(u["id"])
+        return u, t["token"]
+
+    # ---- CLI ------------------------------------------------------------------------------
+
+    def cli(self, *args, data_dir=True, input=None, env=None, timeout=CLI_TIMEOUT):
+        """Runs `ermes ARGS [--data-dir DIR]`; returns (rc, stdout, stderr) as text."""
+        argv = [ERMES_BIN] + [str(a) for a in args]
+        if data_dir:
+            argv += ["--data-dir", self.dir]
+        return run(argv, input=input, env=env, timeout=timeout)
+
+
+def run(argv, input=None, env=None, timeout=CLI_TIMEOUT):
+    penv = dict(os.environ)
+    if env:
+        penv.update(env)
+    p = subprocess.run(argv, input=input if input is None or isinstance(input, bytes)
+                       else input.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=penv, timeout=timeout)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def cli(*args, **kw):
+    """Runs the binary without a data directory (for --help, usage errors)."""
+    return run([ERMES_BIN] + [str(a) for a in args], **kw)
+
+
+def _quote(s):
+    from urllib.parse import quote
+    return quote(s, safe="")
+
+
+def quote(s):
+    return _quote(s)
+
+
+def raw_exchange(port, data, timeout=REQUEST_TIMEOUT):
+    """Sends raw bytes, reads until the server closes or one full response arrives.
+    Returns the bytes read."""
+    s = socket.create_connection((HOST, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        return read_response(s)
+    finally:
+        s.close()
+
+
+def read_response(s):
+    """Reads one HTTP/1.1 response from socket s (Content-Length or close-delimited)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            return buf
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if m:
+        n = int(m.group(1))
+        while len(rest) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head + b"\r\n\r\n" + rest
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+        while not rest.endswith(b"0\r\n\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return head + b"\r\n\r\n" + rest
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+def status_of(resp_bytes):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", resp_bytes)
+    return int(m.group(1)) if m else None
+
+
+def assert_error(tc, status, body, want_status, want_code=None, field=_DEFAULT):
+    """Checks the JSON error body of the contract."""
+    tc.assertEqual(status, want_status, "body: %r" % (body,))
+    tc.assertIsInstance(body, dict, "error body is not JSON: %r" % (body,))
+    tc.assertIn("error", body)
+    err = body["error"]
+    tc.assertIsInstance(err, dict)
+    tc.assertIsInstance(err.get("code"), str)
+    tc.assertIsInstance(err.get("message"), str)
+    tc.assertIn("field", err)
+    if want_code is not None:
+        tc.assertEqual(err["code"], want_code, "error: %r" % (err,))
+    if field is not _DEFAULT:
+        tc.assertEqual(err["field"], field, "error: %r" % (err,))
+    return err
+
+
+def main():
+    """unittest.main() that exits non-zero on failure and always cleans up."""
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        _kill_leftovers()
