@@ -1,0 +1,80 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo    install what is missing, build, load the demo constituency, serve it
+#   make check   install what is missing, build, run every test, also under ASan+UBSan
+# and a few more for developers: build, bench, fuzz, format, clean.
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+DATA_DIR ?= var
+LISTEN ?= 127.0.0.1:8080
+FUZZ_SECONDS ?= 5
+
+.PHONY: all build demo check test test-asan test-fuzz bench fuzz format check-format clean deps
+
+all: build
+
+deps:
+	@scripts/install-deps build
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERMES_WERROR=ON >/dev/null
+	@cmake --build build -j$(JOBS) --target ermes
+
+demo: build
+	@mkdir -p $(DATA_DIR)
+	@./build/ermes init --demo --data-dir $(DATA_DIR) --admin-token-file $(DATA_DIR)/admin.token >/dev/null
+	@echo
+	@echo "ermes is starting on http://$(LISTEN) with the demo constituency in $(DATA_DIR)/"
+	@echo "admin API token (also in $(DATA_DIR)/admin.token):"
+	@echo "  $$(cat $(DATA_DIR)/admin.token)"
+	@echo "try, in another terminal:"
+	@echo "  curl -H \"Authorization: Bearer \$$(cat $(DATA_DIR)/admin.token)\" http://$(LISTEN)/api/v1/organisations"
+	@echo "  curl -H \"Authorization: Bearer \$$(cat $(DATA_DIR)/admin.token)\" 'http://$(LISTEN)/api/v1/lookup?ip=198.51.100.7'"
+	@echo "  ./build/ermes lookup 198.51.100.7 --data-dir $(DATA_DIR)"
+	@echo "stop it with Ctrl-C."
+	@echo
+	@exec ./build/ermes serve --data-dir $(DATA_DIR) --listen $(LISTEN)
+
+# Every test: unit (cmocka) and integration (the real binary over HTTP), built with -Werror;
+# then the same suite under AddressSanitizer and UndefinedBehaviorSanitizer; then each fuzz
+# target for a few seconds on its seed corpus.
+check: test test-asan test-fuzz
+	@echo "make check: all test suites passed"
+
+test:
+	@scripts/install-deps test
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERMES_WERROR=ON >/dev/null
+	@cmake --build build -j$(JOBS)
+	@cd build && ctest -j$(JOBS) --output-on-failure
+
+test-asan:
+	@scripts/install-deps test
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DERMES_WERROR=ON -DERMES_SANITIZE=ON \
+		-DERMES_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -j$(JOBS) --output-on-failure
+
+test-fuzz:
+	@scripts/install-deps test
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERMES_FUZZ=ON \
+		-DERMES_BENCH=OFF -DERMES_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@cd build-fuzz && ctest -R '^fuzz\.' --output-on-failure
+
+# Long fuzzing by hand: make fuzz FUZZ_SECONDS=600
+fuzz: test-fuzz
+
+bench:
+	@scripts/install-deps build bench
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DERMES_WERROR=ON >/dev/null
+	@cmake --build build -j$(JOBS)
+	@bench/run-all.sh build
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@scripts/check-format
+
+clean:
+	rm -rf build build-asan build-fuzz
