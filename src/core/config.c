@@ -36,6 +36,7 @@ static const setting_t settings[] = {
     S(max_body, SET_LONG, "67108864", 1024, 1073741824, "largest request body in bytes"),
     S(max_header, SET_LONG, "32768", 4096, 1048576, "largest request head in bytes"),
     S(request_timeout, SET_LONG, "30", 1, 3600, "seconds an idle connection is kept"),
+    S(request_deadline, SET_LONG, "120", 1, 86400, "seconds a request body may take to arrive"),
     S(busy_timeout, SET_LONG, "10000", 0, 600000, "milliseconds to wait on a locked database"),
     S(token_days, SET_LONG, "90", 1, 3650, "default lifetime of a new API token in days"),
     S(page_limit, SET_LONG, "1000", 1, 100000, "largest page a list request returns"),

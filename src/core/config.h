@@ -21,6 +21,7 @@ typedef struct ermes_config {
     long max_body;         /* bytes of one request body */
     long max_header;       /* bytes of a request's headers (and connection buffer) */
     long request_timeout;  /* seconds a connection may stay idle */
+    long request_deadline; /* seconds a request's body may take to arrive */
     long busy_timeout;     /* milliseconds to wait on a locked database */
     long token_days;       /* default lifetime of a new API token */
     long page_limit;       /* largest page a list endpoint returns */

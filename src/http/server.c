@@ -208,6 +208,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
+        /* The idle timeout does not stop a client that sends a byte now and then: the body
+         * as a whole has a deadline too. Returning MHD_NO closes the connection. */
+        if (ermes__time_monotonic_ns() - req->started_ns >
+            (int64_t)srv->cfg->request_deadline * 1000000000) {
+            ermes_log(ERMES_LOG_WARNING, "%s: request body too slow, connection closed",
+                      req->remote);
+            return MHD_NO;
+        }
         /* Past the cap the rest is read and dropped, then the request is refused whole. */
         if (!req->body_too_big && ermes__strbuf_add(&req->body, upload_data, *upload_data_size))
             req->body_too_big = 1;
