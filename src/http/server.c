@@ -264,7 +264,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     ermes__metrics_connection(srv->metrics, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                          va_list ap)
 {
     char msg[512];
 
