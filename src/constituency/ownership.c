@@ -20,7 +20,6 @@
 #include "ermes/ownership.h"
 
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +53,7 @@ typedef struct net_rule {
 typedef struct net_list {
     net_rule_t *v;
     size_t n, cap;
+    uint32_t next_pos; /* never reused, even when build drops duplicates */
 } net_list_t;
 
 typedef struct asn_rule {
@@ -312,6 +312,8 @@ int ermes_ownership_add_network(ermes_ownership_builder_t *b, const ermes_cidr_t
     host = host_mask(net->prefix, width);
     if ((addr.hi & host.hi) || (addr.lo & host.lo))
         return ERMES_EINVAL;
+    if (list->next_pos == UINT32_MAX)
+        return ERMES_ENOMEM;
     r = grow(list->v, &list->cap, list->n, sizeof(*list->v));
     if (!r)
         return ERMES_ENOMEM;
@@ -320,7 +322,7 @@ int ermes_ownership_add_network(ermes_ownership_builder_t *b, const ermes_cidr_t
     r->addr = addr;
     r->prefix = net->prefix;
     r->org_id = org_id;
-    r->pos = (uint32_t)list->n;
+    r->pos = list->next_pos++;
     list->n++;
     return 0;
 }
@@ -415,8 +417,8 @@ static int net_rule_cmp(const void *pa, const void *pb)
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-/* Sorts the rules by (address, prefix) and keeps the last added of each network, in place at
- * the front. Returns the number of distinct networks. */
+/* Sorts the rules by (address, prefix) and keeps only the last added of each network. Returns
+ * the number of distinct networks. */
 static size_t sort_unique(net_list_t *list)
 {
     size_t i, n = 0;
@@ -430,6 +432,7 @@ static size_t sort_unique(net_list_t *list)
             continue;
         list->v[n++] = list->v[i];
     }
+    list->n = n;
     return n;
 }
 
@@ -737,8 +740,8 @@ int ermes_ownership_build(ermes_ownership_builder_t *b, ermes_ownership_t **out)
         return ERMES_ENOMEM;
     atomic_init(&idx->refs, 1);
     idx->bytes = sizeof(*idx);
-    /* On failure the builder keeps every rule (sorting only reorders them), so the caller may
-     * retry. */
+    /* On failure the builder keeps the same rules (sorted, duplicates resolved), so the caller
+     * may retry or add more. */
     rc = build_networks4(idx, b);
     if (!rc)
         rc = build_networks6(idx, b);
@@ -881,8 +884,8 @@ int ermes_ownership_asn(const ermes_ownership_t *idx, uint32_t asn, ermes_owner_
     return asn_lookup(idx, asn, out);
 }
 
-static const domain_slot_t *domain_find(const ermes_ownership_t *idx, const char *name,
-                                        size_t len, uint64_t hash)
+static const domain_slot_t *domain_find(const ermes_ownership_t *idx, const char *name, size_t len,
+                                        uint64_t hash)
 {
     size_t s = (size_t)(hash & idx->domain_mask);
 
@@ -891,8 +894,7 @@ static const domain_slot_t *domain_find(const ermes_ownership_t *idx, const char
 
         if (slot->len == 0)
             return NULL;
-        if (slot->hash == hash && slot->len == len &&
-            memcmp(idx->pool + slot->off, name, len) == 0)
+        if (slot->hash == hash && slot->len == len && memcmp(idx->pool + slot->off, name, len) == 0)
             return slot;
         s = (s + 1) & idx->domain_mask;
     }

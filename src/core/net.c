@@ -182,8 +182,8 @@ static int parse_v6(const char *s, size_t len, uint8_t out[16], ermes_diag_t *d)
                         byte_name((unsigned char)s[i], name));
         }
         if (digits > 4)
-            return fail(d, start, "IPv6 group %.*s%s has more than 4 hex digits",
-                        quote_len(digits), s + start, quote_more(digits));
+            return fail(d, start, "IPv6 group %.*s%s has more than 4 hex digits", quote_len(digits),
+                        s + start, quote_more(digits));
         if (n == 8)
             return fail(d, start, "IPv6 address has more than 8 groups");
         groups[n++] = (uint16_t)value;
@@ -207,8 +207,9 @@ static int parse_v6(const char *s, size_t len, uint8_t out[16], ermes_diag_t *d)
     if (gap < 0 && n != 8)
         return fail(d, len - 1, "IPv6 address has %d groups, expected 8 (or '::' for zeros)", n);
     if (gap >= 0 && n > 7)
-        return fail(d, len - 1, "'::' must stand for at least one zero group, but the address "
-                                "already has 8 groups");
+        return fail(d, len - 1,
+                    "'::' must stand for at least one zero group, but the address "
+                    "already has 8 groups");
 
     memset(out, 0, 16);
     /* Groups before the gap go to the front, groups after it to the back. */

@@ -111,8 +111,7 @@ static void check_rejections(const rejection_t *cases, size_t n, int cidr)
         if (rc != ERMES_EPARSE)
             fail_msg("\"%s\" accepted, want rejection \"%s\"", cases[i].in, cases[i].reason);
         if (!strstr(d.reason, cases[i].reason))
-            fail_msg("\"%s\": reason \"%s\", want \"%s\"", cases[i].in, d.reason,
-                     cases[i].reason);
+            fail_msg("\"%s\": reason \"%s\", want \"%s\"", cases[i].in, d.reason, cases[i].reason);
         if (cases[i].column && d.column != cases[i].column)
             fail_msg("\"%s\": column %ld, want %ld (%s)", cases[i].in, d.column, cases[i].column,
                      d.reason);
@@ -157,8 +156,7 @@ static void test_ipv4_rejected(void **state)
         {"1.2.3.04", "leading zero", 7},
         {"256.1.1.1", "IPv4 octet 256 is greater than 255", 1},
         {"1.1.1.300", "IPv4 octet 300 is greater than 255", 7},
-        {"1.1.1.99999999999999999999999", "IPv4 octet 9999999999999999... is greater than 255",
-         7},
+        {"1.1.1.99999999999999999999999", "IPv4 octet 9999999999999999... is greater than 255", 7},
         {"1.2.3", "IPv4 address has 3 parts, expected 4", 5},
         {"1", "IPv4 address has 1 parts, expected 4", 1},
         {"1.2.3.4.5", "IPv4 address has more than 4 parts", 9},
@@ -226,7 +224,7 @@ static void test_ipv6_bytes(void **state)
 {
     ermes_ip_t ip;
     ermes_diag_t d;
-    static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+    static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,    0,
                                      0,    0,    0,    0,    0, 0, 0x12, 0x34};
 
     (void)state;
@@ -559,13 +557,20 @@ static void test_round_trip_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ipv4_valid),     cmocka_unit_test(test_ipv4_bytes),
-        cmocka_unit_test(test_ipv4_rejected),  cmocka_unit_test(test_ipv6_valid),
-        cmocka_unit_test(test_ipv6_bytes),     cmocka_unit_test(test_ipv6_rejected),
-        cmocka_unit_test(test_cidr_valid),     cmocka_unit_test(test_cidr_rejected),
-        cmocka_unit_test(test_diag_optional),  cmocka_unit_test(test_len_respected),
-        cmocka_unit_test(test_format_longest), cmocka_unit_test(test_contains),
-        cmocka_unit_test(test_cmp),            cmocka_unit_test(test_round_trip_random),
+        cmocka_unit_test(test_ipv4_valid),
+        cmocka_unit_test(test_ipv4_bytes),
+        cmocka_unit_test(test_ipv4_rejected),
+        cmocka_unit_test(test_ipv6_valid),
+        cmocka_unit_test(test_ipv6_bytes),
+        cmocka_unit_test(test_ipv6_rejected),
+        cmocka_unit_test(test_cidr_valid),
+        cmocka_unit_test(test_cidr_rejected),
+        cmocka_unit_test(test_diag_optional),
+        cmocka_unit_test(test_len_respected),
+        cmocka_unit_test(test_format_longest),
+        cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_cmp),
+        cmocka_unit_test(test_round_trip_random),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
