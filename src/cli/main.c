@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/access.h"
@@ -125,6 +126,9 @@ int main(int argc, char **argv)
         cli_error("unknown command \"%s\"; see `ermes --help`", argv[1]);
         return CLI_USAGE;
     }
+    /* The database holds password hashes and contact details: nothing ermes creates is
+     * readable by other users of the machine. */
+    umask(077);
     if (ermes_access_init()) {
         cli_error("cannot initialise libsodium");
         return CLI_ERROR;
