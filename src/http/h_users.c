@@ -318,6 +318,7 @@ enum MHD_Result ermes__h_token_create(ermes_req_t *req)
     const char *desc = NULL;
     int rc;
 
+    req->empty_body_ok = 1;
     if (!ermes__body_json(req, &body, &ret))
         return ret;
     if (!json_is_object(body)) {

@@ -26,6 +26,7 @@ typedef struct ermes_req {
     size_t nparams;
     ermes_strbuf_t body;
     int body_too_big;
+    int empty_body_ok; /* set by a handler whose body members are all optional */
     const char *route; /* the matched route's pattern, for metrics */
     ermes_user_t user;
     ermes_viewer_t viewer;

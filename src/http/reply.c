@@ -141,6 +141,11 @@ int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     json_error_t err;
 
+    /* An empty body where every member is optional is an empty object. */
+    if (req->body.len == 0 && !type && req->empty_body_ok) {
+        *out = json_object();
+        return *out != NULL;
+    }
     if (!type || strncasecmp(type, "application/json", 16) != 0 ||
         (type[16] && type[16] != ';' && type[16] != ' ')) {
         *ret = ermes__reply_error(req, 415, "unsupported_media_type", NULL,

@@ -83,7 +83,7 @@ const ermes_route_t *ermes__route_match(const char *method, const char *path, er
             return r;
         }
         *path_known = 1;
-        if (used < allow_cap) {
+        if (used < allow_cap && !strstr(allow, r->method)) {
             int w = snprintf(allow + used, allow_cap - used, "%s%s", used ? ", " : "", r->method);
             used += w > 0 ? (size_t)w : 0;
         }

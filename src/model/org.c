@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/time.h"
@@ -111,6 +112,11 @@ int ermes__org_check_short_name(const char *s, ermes_diag_t *d)
                            "short_name may hold only letters, digits, '-', '_' and '.'");
             return ERMES_EINVAL;
         }
+    }
+    /* Words that are routes under /api/v1/organisations/ cannot name an organisation. */
+    if (strcasecmp(s, "import") == 0 || strcasecmp(s, "export") == 0) {
+        ermes_diag_set(d, "short_name", "\"%s\" is reserved and cannot be a short_name", s);
+        return ERMES_EINVAL;
     }
     /* All digits would be ambiguous with numeric ids in URLs. */
     if (strspn(s, "0123456789") == n) {
@@ -273,15 +279,22 @@ static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_
         (rc = get_str(org, c, "pgp_key", 65536, &ct.pgp_key, d)) < 0)
         goto fail;
     if (!ct.email) {
-        ermes_diag_set(d, field, "%s: email is required", field);
+        ermes_diag_set(d, NULL, "%s: email is required", field);
+        if (d)
+            snprintf(d->field, sizeof(d->field), "%.40s.email", field);
         return ERMES_EINVAL;
     }
-    if ((rc = ermes__org_check_email(ct.email, d)) < 0)
+    if ((rc = ermes__org_check_email(ct.email, d)) < 0) {
+        if (d)
+            snprintf(d->field, sizeof(d->field), "email");
         goto fail;
+    }
     if (!ct.role)
         ct.role = "abuse";
     if (!in_list(ct.role, contact_roles)) {
-        ermes_diag_set(d, field,
+        if (d)
+            snprintf(d->field, sizeof(d->field), "%.40s.role", field);
+        ermes_diag_set(d, NULL,
                        "%s: role must be abuse, security, cert, management, technical or "
                        "notification",
                        field);
@@ -289,21 +302,27 @@ static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_
     }
     if (ct.language && (strlen(ct.language) != 2 || !islower((unsigned char)ct.language[0]) ||
                         !islower((unsigned char)ct.language[1]))) {
-        ermes_diag_set(d, field, "%s: language must be an ISO 639-1 code such as \"en\"", field);
+        ermes_diag_set(d, NULL, "%s: language must be an ISO 639-1 code such as \"en\"", field);
+        if (d)
+            snprintf(d->field, sizeof(d->field), "%.40s.language", field);
         return ERMES_EINVAL;
     }
     if (!ct.language)
         ct.language = "en";
     if (ct.pgp_key && !strstr(ct.pgp_key, "-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
-        ermes_diag_set(d, field, "%s: pgp_key must be an ASCII-armoured OpenPGP public key",
+        ermes_diag_set(d, NULL, "%s: pgp_key must be an ASCII-armoured OpenPGP public key",
                        field);
+        if (d)
+            snprintf(d->field, sizeof(d->field), "%.40s.pgp_key", field);
         return ERMES_EINVAL;
     }
     if ((tlp = json_object_get(c, "tlp")) &&
         (!json_is_string(tlp) ||
          ermes_tlp_parse(json_string_value(tlp), json_string_length(tlp), &ct.meta.tlp))) {
-        ermes_diag_set(d, field, "%s: tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
+        ermes_diag_set(d, NULL, "%s: tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
                        field);
+        if (d)
+            snprintf(d->field, sizeof(d->field), "%.40s.tlp", field);
         return ERMES_EINVAL;
     }
     return ermes__org_add_contact(org, &ct);

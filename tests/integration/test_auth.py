@@ -167,6 +167,53 @@ class AuthTest(unittest.TestCase):
         t = self.e.create_token(expires_in_days=3650)
         self.assertTrue(t["token"].startswith("ermes_"))
 
+    # ---- users, tokens and the audit log as the admin sees them ----------------------------
+
+    def test_admin_lists(self):
+        users = self.e.list_all("/api/v1/users?org=ACME", limit=1000)
+        self.assertEqual([u["name"] for u in users], ["conny"])
+        users = self.e.list_all("/api/v1/users", limit=1)
+        names = [u["name"] for u in users]
+        self.assertEqual(len(names), len(set(names)))
+        self.assertTrue({"admin", "ana", "conny"} <= set(names), names)
+        # admin: another user's tokens with user=ID, never the secrets
+        s, _, raw = self.e.request("GET", "/api/v1/tokens?user=%d" % self.const["id"], raw=True)
+        self.assertEqual(s, 200)
+        self.assertNotIn(self.const_token.encode(), raw)
+        toks = json.loads(raw)["data"]
+        self.assertTrue(toks)
+        self.assertTrue(any(self.const_token.startswith(t["prefix"]) for t in toks), toks)
+
+    def test_audit(self):
+        self.e.ok("POST", "/api/v1/organisations", {"short_name": "AUD1", "name": "Audited"},
+                  expect=201)
+        self.e.ok("PATCH", "/api/v1/organisations/AUD1", {"name": "Audited 2"}, expect=200)
+        entries = self.e.list_all("/api/v1/audit", limit=3)
+        ids = [a["id"] for a in entries]
+        self.assertEqual(ids, sorted(ids, reverse=True), "the audit log is newest first")
+        self.assertEqual(len(ids), len(set(ids)))
+        times = [a["at"] for a in entries]
+        self.assertEqual(times, sorted(times, reverse=True))
+        for a in entries[:5]:
+            self.assertRegex(a["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        newest = entries[0]
+        self.assertEqual((newest["actor"], newest["action"], newest["object_type"]),
+                         ("admin", "update", "organisation"), newest)
+        got = self.e.list_all("/api/v1/audit?actor=admin&object_type=organisation&action=create",
+                              limit=1000)
+        self.assertTrue(got)
+        for a in got:
+            self.assertEqual((a["actor"], a["object_type"], a["action"]),
+                             ("admin", "organisation", "create"), a)
+        got = self.e.list_all("/api/v1/audit?since=" + newest["at"], limit=1000)
+        self.assertIn(newest["id"], [a["id"] for a in got])
+        for a in got:
+            self.assertGreaterEqual(a["at"], newest["at"])
+        got = self.e.list_all("/api/v1/audit?until=2000-01-01T00:00:00.000Z", limit=1000)
+        self.assertEqual(got, [])
+        s, _, b = self.e.request("GET", "/api/v1/audit?since=yesterday")
+        assert_error(self, s, b, 400)
+
     # ---- public routes --------------------------------------------------------------------
 
     def test_healthz_needs_no_token(self):
