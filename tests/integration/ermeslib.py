@@ -29,6 +29,8 @@ SOURCE_DIR = os.environ.get(
     os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
 
 HOST = "127.0.0.1"
+# What AddressSanitizer, LeakSanitizer and UBSan print; a test fails when ermes printed any.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 START_TIMEOUT = 20.0      # seconds to wait for the port file
 REQUEST_TIMEOUT = 60.0    # generous: slow machines, sanitizer builds
 CLI_TIMEOUT = 120.0
@@ -227,10 +229,29 @@ class Ermes:
             self.stop()
         return self.start(extra_args=extra_args, env=env)
 
+    def sanitizer_reports(self):
+        """Sanitizer findings in any daemon log of this instance (ASan/UBSan builds)."""
+        found = []
+        for path in self._logs:
+            try:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            for marker in SANITIZER_MARKERS:
+                if marker in text:
+                    found.append("%s: %s" % (path, text[text.index(marker) - 200:][:4000]))
+                    break
+        return found
+
     def close(self):
         try:
+            # A graceful stop, so that leak checking runs at exit in sanitizer builds.
             if self.proc is not None:
-                self.kill9()
+                self.stop()
+            reports = self.sanitizer_reports()
+            if reports:
+                raise ErmesError("sanitizer reports from ermes serve:\n" + "\n".join(reports))
         finally:
             if self._own_dir and os.environ.get("ERMES_KEEP_DIRS") != "1":
                 shutil.rmtree(self.dir, ignore_errors=True)
@@ -367,8 +388,11 @@ def run(argv, input=None, env=None, timeout=CLI_TIMEOUT):
     p = subprocess.run(argv, input=input if input is None or isinstance(input, bytes)
                        else input.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=penv, timeout=timeout)
-    return (p.returncode, p.stdout.decode("utf-8", "replace"),
-            p.stderr.decode("utf-8", "replace"))
+    err = p.stderr.decode("utf-8", "replace")
+    for marker in SANITIZER_MARKERS:
+        if marker in err:
+            raise ErmesError("sanitizer report from %s:\n%s" % (" ".join(argv), err[-4000:]))
+    return (p.returncode, p.stdout.decode("utf-8", "replace"), err)
 
 
 def cli(*args, **kw):
