@@ -32,6 +32,22 @@ static int csv_field(ermes_strbuf_t *b, const char *s, int last)
     return rc | ermes__strbuf_addc(b, last ? '\n' : ',');
 }
 
+/* One part of a contact in the CSV contacts column: '|' separates the parts and ';' the
+ * contacts, so those and the backslash itself are written after a backslash (the import
+ * reads them back so). */
+static int contact_part(ermes_strbuf_t *b, const char *s)
+{
+    int rc = 0;
+
+    for (; s && *s && !rc; s++) {
+        if (*s == '|' || *s == ';' || *s == '\\')
+            rc = ermes__strbuf_addc(b, '\\');
+        if (!rc)
+            rc = ermes__strbuf_addc(b, *s);
+    }
+    return rc;
+}
+
 static int org_cb(void *arg, const ermes_org_t *org)
 {
     struct export_ctx *c = arg;
@@ -79,9 +95,15 @@ static int org_cb(void *arg, const ermes_org_t *org)
         ermes__strbuf_reset(&f);
         for (size_t k = 0; k < org->ncontacts; k++) {
             const ermes_contact_t *ct = &org->contacts[k];
-            rc |= ermes__strbuf_addf(&f, "%s%s|%s|%s|%s", k ? ";" : "", ct->email,
-                                     ct->name ? ct->name : "", ct->role ? ct->role : "",
-                                     ct->language ? ct->language : "");
+            if (k)
+                rc |= ermes__strbuf_addc(&f, ';');
+            rc |= contact_part(&f, ct->email);
+            rc |= ermes__strbuf_addc(&f, '|');
+            rc |= contact_part(&f, ct->name);
+            rc |= ermes__strbuf_addc(&f, '|');
+            rc |= contact_part(&f, ct->role);
+            rc |= ermes__strbuf_addc(&f, '|');
+            rc |= contact_part(&f, ct->language);
         }
         rc |= csv_field(b, f.data ? f.data : "", 1);
         ermes__strbuf_cleanup(&f);

@@ -48,42 +48,172 @@ static void report_error(ermes_import_report_t *rep, long line, const char *fiel
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
-/* Finds the line on which each element of the organisations array starts, by a structural
- * scan (strings and escapes respected), because jansson does not keep positions of values.
- * Elements are the objects at depth 1 of a bare array, or depth 2 of {"organisations": [...]}. */
+/* A structural scanner over JSON that jansson has already accepted: it only has to find
+ * where things are, counting lines, never to judge. */
+typedef struct json_scan {
+    const char *p;
+    size_t len, k;
+    long line;
+} json_scan_t;
+
+static void scan_space(json_scan_t *s)
+{
+    while (s->k < s->len &&
+           (s->p[s->k] == ' ' || s->p[s->k] == '\t' || s->p[s->k] == '\r' || s->p[s->k] == '\n')) {
+        if (s->p[s->k] == '\n')
+            s->line++;
+        s->k++;
+    }
+}
+
+/* Skips a string starting at its opening quote; escapes are respected. */
+static void scan_string(json_scan_t *s)
+{
+    for (s->k++; s->k < s->len; s->k++) {
+        if (s->p[s->k] == '\\')
+            s->k++;
+        else if (s->p[s->k] == '"') {
+            s->k++;
+            return;
+        } else if (s->p[s->k] == '\n')
+            s->line++;
+    }
+}
+
+/* Skips one value of any type. */
+static void scan_value(json_scan_t *s)
+{
+    int depth = 0;
+
+    do {
+        char c;
+        if (s->k >= s->len)
+            return;
+        c = s->p[s->k];
+        if (c == '"') {
+            scan_string(s);
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            depth--;
+        else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+            return; /* the end of a number or literal */
+        if (c == '\n')
+            s->line++;
+        s->k++;
+    } while (depth > 0 || (s->k < s->len && !strchr(",}] \t\r\n", s->p[s->k])));
+}
+
+/* Tells whether the string at s->k (its opening quote) spells key, escapes decoded. Only
+ * ASCII keys are asked about, so a \u escape beyond ASCII never matches. */
+static int scan_key_is(const json_scan_t *s, const char *key)
+{
+    static const char simple[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    size_t k = s->k + 1;
+
+    for (;; key++) {
+        char c;
+        if (k >= s->len)
+            return 0;
+        c = s->p[k++];
+        if (c == '"')
+            return *key == '\0';
+        if (*key == '\0')
+            return 0;
+        if (c == '\\') {
+            const char *e;
+            if (k >= s->len)
+                return 0;
+            if (s->p[k] == 'u') {
+                unsigned v = 0;
+                if (k + 5 > s->len)
+                    return 0;
+                for (size_t j = 1; j <= 4; j++) {
+                    char h = s->p[k + j];
+                    v = v * 16 + (unsigned)(h >= '0' && h <= '9'   ? h - '0'
+                                            : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                                   : 0);
+                }
+                k += 5;
+                c = v < 0x80 ? (char)v : '\0';
+            } else {
+                for (e = simple; *e && *e != s->p[k]; e += 2)
+                    ;
+                c = *e ? e[1] : '\0';
+                k++;
+            }
+            if (c == '\0')
+                return 0;
+        }
+        if (c != *key)
+            return 0;
+    }
+}
+
+/* At an array's '[': records the line of each element's first character. */
+static void scan_elements(json_scan_t *s, long *lines, size_t count)
+{
+    size_t n = 0;
+
+    s->k++;
+    for (;;) {
+        scan_space(s);
+        if (s->k >= s->len || s->p[s->k] == ']')
+            return;
+        if (n < count)
+            lines[n++] = s->line;
+        scan_value(s);
+        scan_space(s);
+        if (s->k >= s->len || s->p[s->k] != ',')
+            return;
+        s->k++;
+    }
+}
+
+/* Finds the line on which each element of the organisations array starts, because jansson
+ * does not keep positions of values. The array is the root itself, or the value of the root
+ * object's member "organisations"; other members, and whatever they hold, are skipped. Every
+ * element counts, whatever its type: one that is not an object is a bad row of its own. */
 static long *element_lines(const char *data, size_t len, size_t count)
 {
     long *lines = ermes__calloc(count ? count : 1, sizeof(*lines));
-    long line = 1;
-    int depth = 0, in_str = 0, want;
-    size_t n = 0, k = 0;
+    json_scan_t s = {data, len, 0, 1};
 
     if (!lines)
         return NULL;
-    while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n'))
-        k++;
-    want = k < len && data[k] == '[' ? 1 : 2;
-    for (; k < len && n < count; k++) {
-        char c = data[k];
-        if (c == '\n')
-            line++;
-        if (in_str) {
-            if (c == '\\')
-                k++;
-            else if (c == '"')
-                in_str = 0;
-            continue;
-        }
-        if (c == '"')
-            in_str = 1;
-        else if (c == '{' || c == '[') {
-            if (depth == want && c == '{')
-                lines[n++] = line;
-            depth++;
-        } else if (c == '}' || c == ']')
-            depth--;
+    scan_space(&s);
+    if (s.k < len && data[s.k] == '[') {
+        scan_elements(&s, lines, count);
+        return lines;
     }
-    return lines;
+    if (s.k >= len || data[s.k] != '{')
+        return lines;
+    s.k++;
+    for (;;) {
+        int wanted;
+        scan_space(&s);
+        if (s.k >= len || data[s.k] != '"')
+            return lines;
+        wanted = scan_key_is(&s, "organisations");
+        scan_string(&s);
+        scan_space(&s);
+        if (s.k >= len || data[s.k] != ':')
+            return lines;
+        s.k++;
+        scan_space(&s);
+        if (wanted && s.k < len && data[s.k] == '[') {
+            scan_elements(&s, lines, count);
+            return lines;
+        }
+        scan_value(&s);
+        scan_space(&s);
+        if (s.k >= len || data[s.k] != ',')
+            return lines;
+        s.k++;
+    }
 }
 
 static int read_json(const char *data, size_t len, import_row_t **rows, size_t *nrows,
@@ -91,8 +221,9 @@ static int read_json(const char *data, size_t len, import_row_t **rows, size_t *
 {
     json_error_t err;
     json_t *root, *arr, *value;
+    import_row_t *all;
     long *lines = NULL;
-    size_t i;
+    size_t i, n;
     int rc = 0;
 
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
@@ -110,14 +241,20 @@ static int read_json(const char *data, size_t len, import_row_t **rows, size_t *
         rc = ERMES_EPARSE;
         goto out;
     }
-    *nrows = json_array_size(arr);
-    *rows = ermes__calloc(*nrows ? *nrows : 1, sizeof(**rows));
-    lines = element_lines(data, len, *nrows);
-    if (!*rows || !lines) {
+    /* The counts are handed back only with the array they describe, so that the caller's
+     * cleanup never walks rows that were not allocated. */
+    n = json_array_size(arr);
+    all = ermes__calloc(n ? n : 1, sizeof(*all));
+    lines = element_lines(data, len, n);
+    if (!all || !lines) {
+        ermes__free(all);
         rc = ERMES_ENOMEM;
         goto out;
     }
-    json_array_foreach(arr, i, value) {
+    *rows = all;
+    *nrows = n;
+    json_array_foreach(arr, i, value)
+    {
         ermes_diag_t d;
         import_row_t *row = &(*rows)[i];
         ermes_diag_clear(&d);
@@ -144,11 +281,23 @@ out:
 
 /* ---- CSV -------------------------------------------------------------------------------- */
 
-enum { C_SHORT, C_NAME, C_COUNTRY, C_SECTOR, C_TYPE, C_PARENT, C_TLP, C_NETWORKS, C_ASNS,
-       C_DOMAINS, C_CONTACTS, C_COUNT };
-static const char *const csv_columns[C_COUNT] = {"short_name", "name",     "country", "sector",
-                                                 "type",       "parent",   "tlp",     "networks",
-                                                 "asns",       "domains",  "contacts"};
+enum {
+    C_SHORT,
+    C_NAME,
+    C_COUNTRY,
+    C_SECTOR,
+    C_TYPE,
+    C_PARENT,
+    C_TLP,
+    C_NETWORKS,
+    C_ASNS,
+    C_DOMAINS,
+    C_CONTACTS,
+    C_COUNT
+};
+static const char *const csv_columns[C_COUNT] = {"short_name", "name",    "country", "sector",
+                                                 "type",       "parent",  "tlp",     "networks",
+                                                 "asns",       "domains", "contacts"};
 
 /* Splits s on any of seps; calls fn for each non-empty piece. */
 static int each_piece(const char *s, const char *seps, int (*fn)(void *, const char *, size_t),
@@ -168,52 +317,157 @@ static int each_piece(const char *s, const char *seps, int (*fn)(void *, const c
     return 0;
 }
 
+/* RFC 3629 section 4: well-formed UTF-8. Overlong forms, the UTF-16 surrogates U+D800..DFFF
+ * and anything beyond U+10FFFF are refused, as jansson refuses them. */
+static int utf8_valid(const char *text, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t k = 0;
+
+    while (k < n) {
+        unsigned char c = s[k];
+        size_t more;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            k++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            more = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* beyond U+10FFFF */
+        } else {
+            return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+        }
+        if (n - k <= more || s[k + 1] < lo || s[k + 1] > hi)
+            return 0;
+        for (size_t j = 2; j <= more; j++)
+            if (s[k + j] < 0x80 || s[k + j] > 0xBF)
+                return 0;
+        k += more + 1;
+    }
+    return 1;
+}
+
 /* The CSV row is turned into the JSON document the API takes, so both paths share one
  * validator (ermes__org_from_json) and report the same reasons. */
 struct piece_ctx {
     json_t *arr;
-    int kind; /* 0 string, 1 asn, 2 contact */
 };
 
 static int add_piece(void *ctx, const char *p, size_t n)
 {
     struct piece_ctx *c = ctx;
-    json_t *v;
+    json_t *v = json_stringn(p, n);
 
-    if (c->kind == 2) {
-        /* email|name|role|language */
-        const char *keys[4] = {"email", "name", "role", "language"};
-        size_t start = 0, part = 0;
-        v = json_object();
-        if (!v)
-            return ERMES_ENOMEM;
-        for (size_t k = 0; k <= n && part < 4; k++) {
-            if (k == n || p[k] == '|') {
-                size_t a = start, b = k;
-                while (a < b && p[a] == ' ')
-                    a++;
-                while (b > a && p[b - 1] == ' ')
-                    b--;
-                if (b > a)
-                    json_object_set_new(v, keys[part], json_stringn(p + a, b - a));
-                part++;
-                start = k + 1;
-            }
-        }
-    } else {
-        v = json_stringn(p, n);
-    }
     if (!v || json_array_append_new(c->arr, v))
         return ERMES_ENOMEM;
     return 0;
 }
 
-static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag_t *d)
+/* The contacts column: contacts separated by ';', each "email|name|role|language" (trailing
+ * parts optional). A backslash makes the '|', ';' or '\' after it literal, as the export
+ * writes them; before any other character it is itself literal. */
+static int is_escape(const char *p, size_t k, size_t n)
 {
-    json_t *doc = json_object();
+    return p[k] == '\\' && k + 1 < n && (p[k + 1] == '|' || p[k + 1] == ';' || p[k + 1] == '\\');
+}
+
+/* Adds p[0..n) to obj as key, spaces around it trimmed, escapes removed; empty is absent. */
+static int add_contact_part(json_t *obj, const char *key, const char *p, size_t n)
+{
+    char *text;
+    size_t len = 0;
+    json_t *v;
+
+    while (n && p[0] == ' ')
+        p++, n--;
+    while (n && p[n - 1] == ' ')
+        n--;
+    if (!n)
+        return 0;
+    if (!(text = ermes__malloc(n)))
+        return ERMES_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        if (is_escape(p, k, n))
+            k++;
+        text[len++] = p[k];
+    }
+    v = json_stringn(text, len);
+    ermes__free(text);
+    return v && json_object_set_new(obj, key, v) == 0 ? 0 : ERMES_ENOMEM;
+}
+
+static int add_contact(struct piece_ctx *c, const char *p, size_t n)
+{
+    static const char *const keys[4] = {"email", "name", "role", "language"};
+    size_t start = 0, part = 0;
+    json_t *v = json_object();
     int rc = 0;
 
-    if (!doc)
+    if (!v)
+        return ERMES_ENOMEM;
+    for (size_t k = 0; k <= n && part < 4 && !rc; k++) {
+        if (k < n && is_escape(p, k, n)) {
+            k++;
+            continue;
+        }
+        if (k == n || p[k] == '|') {
+            rc = add_contact_part(v, keys[part++], p + start, k - start);
+            start = k + 1;
+        }
+    }
+    if (rc) {
+        json_decref(v);
+        return rc;
+    }
+    /* json_array_append_new() takes v even when it fails. */
+    return json_array_append_new(c->arr, v) ? ERMES_ENOMEM : 0;
+}
+
+static int each_contact(const char *s, struct piece_ctx *c)
+{
+    size_t n = strlen(s), start = 0;
+    int rc = 0;
+
+    for (size_t k = 0; k <= n && !rc; k++) {
+        if (k < n && is_escape(s, k, n)) {
+            k++;
+            continue;
+        }
+        if (k == n || s[k] == ';') {
+            if (k > start)
+                rc = add_contact(c, s + start, k - start);
+            start = k + 1;
+        }
+    }
+    return rc;
+}
+
+static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag_t *d)
+{
+    json_t *doc;
+    int rc = 0;
+
+    /* jansson takes only UTF-8; a field that is not is this row's fault, said as such. */
+    for (int c = 0; c < C_COUNT; c++) {
+        const char *v = col[c] >= 0 ? f[col[c]] : NULL;
+        if (v && !utf8_valid(v, strlen(v))) {
+            ermes_diag_set(d, csv_columns[c], "field %s is not valid UTF-8", csv_columns[c]);
+            return ERMES_EINVAL;
+        }
+    }
+    if (!(doc = json_object()))
         return ERMES_ENOMEM;
     for (int c = 0; c < C_COUNT && !rc; c++) {
         const char *v = col[c] >= 0 ? f[col[c]] : NULL;
@@ -221,19 +475,15 @@ static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag
             continue;
         if (c <= C_TLP) {
             /* Empty optional text is absent; short_name and name are checked by the model. */
-            if (*v || c <= C_NAME)
-                rc = json_object_set_new(doc, csv_columns[c], json_string(v)) ? ERMES_EINVAL : 0;
-            if (rc) {
-                ermes_diag_set(d, csv_columns[c], "%s is not valid UTF-8", csv_columns[c]);
-                break;
-            }
+            if ((*v || c <= C_NAME) && json_object_set_new(doc, csv_columns[c], json_string(v)))
+                rc = ERMES_ENOMEM;
         } else {
-            struct piece_ctx pc = {json_array(), c == C_CONTACTS ? 2 : 0};
+            struct piece_ctx pc = {json_array()};
             if (!pc.arr) {
                 rc = ERMES_ENOMEM;
                 break;
             }
-            rc = each_piece(v, c == C_CONTACTS ? ";" : " \t,;", add_piece, &pc);
+            rc = c == C_CONTACTS ? each_contact(v, &pc) : each_piece(v, " \t,;", add_piece, &pc);
             if (!rc && json_object_set_new(doc, csv_columns[c], pc.arr))
                 rc = ERMES_ENOMEM;
             else if (rc)

@@ -21,8 +21,11 @@ typedef struct setting {
     const char *help;
 } setting_t;
 
+/* Left as written: clang-format would split the initialiser and put #field in column 0. */
+/* clang-format off */
 #define S(field, type, def, min, max, help)                                                        \
     {#field, type, offsetof(ermes_config_t, field), def, min, max, help}
+/* clang-format on */
 
 static const setting_t settings[] = {
     S(data_dir, SET_STRING, "./var", 0, 0, "directory holding the database"),
@@ -61,16 +64,17 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
     case SET_STRING: {
         char **slot = (char **)(void *)base;
         char *copy = NULL;
+        /* Validate before storing, so that a rejected value leaves the one in force. */
+        if (strcmp(s->name, "log_level") == 0 && value && *value && strcmp(value, "error") &&
+            strcmp(value, "warning") && strcmp(value, "notice") && strcmp(value, "info") &&
+            strcmp(value, "debug")) {
+            ermes_diag_set(d, s->name, "log_level must be error, warning, notice, info or debug");
+            return ERMES_EINVAL;
+        }
         if (value && *value && !(copy = ermes__strdup(value)))
             return ERMES_ENOMEM;
         ermes__free(*slot);
         *slot = copy;
-        if (strcmp(s->name, "log_level") == 0 && copy &&
-            strcmp(copy, "error") && strcmp(copy, "warning") && strcmp(copy, "notice") &&
-            strcmp(copy, "info") && strcmp(copy, "debug")) {
-            ermes_diag_set(d, s->name, "log_level must be error, warning, notice, info or debug");
-            return ERMES_EINVAL;
-        }
         return 0;
     }
     case SET_BOOL: {
@@ -82,8 +86,7 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
                  !strcmp(value, "off"))
             *slot = 0;
         else {
-            ermes_diag_set(d, s->name, "%s must be true or false, not \"%.64s\"", s->name,
-                           value);
+            ermes_diag_set(d, s->name, "%s must be true or false, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
         }
         return 0;
@@ -95,13 +98,11 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
         errno = 0;
         v = strtol(value, &end, 10);
         if (errno || end == value || *end) {
-            ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name,
-                           value);
+            ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
         }
         if (v < s->min || v > s->max) {
-            ermes_diag_set(d, s->name, "%s must be between %ld and %ld", s->name, s->min,
-                           s->max);
+            ermes_diag_set(d, s->name, "%s must be between %ld and %ld", s->name, s->min, s->max);
             return ERMES_ERANGE;
         }
         *slot = v;
@@ -158,15 +159,21 @@ struct ini_ctx {
 static int ini_cb(void *user, const char *section, const char *name, const char *value)
 {
     struct ini_ctx *c = user;
+    int rc;
 
+    /* inih goes on parsing after an error; the first one is the one reported (its line is
+     * the one ini_parse() returns), so later lines must not overwrite the diagnostic. */
+    if (c->rc)
+        return 0;
     if (section[0] && strcmp(section, "ermes") != 0) {
         ermes_diag_set(c->d, name, "unknown section [%.64s]", section);
         c->rc = ERMES_ECONFIG;
         return 0;
     }
-    c->rc = ermes__config_set(c->cfg, name, value, c->d);
-    if (c->rc) {
-        c->rc = ERMES_ECONFIG;
+    rc = ermes__config_set(c->cfg, name, value, c->d);
+    if (rc) {
+        /* Out of memory is not a mistake in the file. */
+        c->rc = rc == ERMES_ENOMEM ? ERMES_ENOMEM : ERMES_ECONFIG;
         return 0;
     }
     return 1;
@@ -183,6 +190,8 @@ int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t 
         ermes_diag_set(d, NULL, "cannot open the config file");
         return ERMES_EIO;
     }
+    if (c.rc == ERMES_ENOMEM)
+        return ERMES_ENOMEM;
     if (line > 0) {
         if (d) {
             d->line = line;
@@ -289,7 +298,8 @@ int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, in
             if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "--data_dir") == 0) &&
                 i + 1 < argc)
                 dir = argv[i + 1];
-            else if (strncmp(argv[i], "--data-dir=", 11) == 0)
+            else if (strncmp(argv[i], "--data-dir=", 11) == 0 ||
+                     strncmp(argv[i], "--data_dir=", 11) == 0)
                 dir = argv[i] + 11;
         }
         if (!dir)

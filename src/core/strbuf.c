@@ -1,5 +1,6 @@
 #include "core/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,14 +37,18 @@ static int reserve(ermes_strbuf_t *b, size_t n)
 
     if (n > b->max || b->len > b->max - n)
         return ERMES_ETOOBIG;
+    /* len + n <= max now; the NUL needs one byte more, which SIZE_MAX cannot give. */
+    if (b->len + n == SIZE_MAX)
+        return ERMES_ETOOBIG;
     need = b->len + n + 1;
     if (need <= b->cap)
         return 0;
     cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
-    /* Never hold much more than the cap allows. */
-    if (cap > b->max + 1)
+    /* Never hold much more than the cap allows. With max == SIZE_MAX there is nothing to
+     * clamp (and max + 1 would wrap to 0); need <= max + 1 always, so cap stays >= need. */
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     p = ermes__realloc(b->data, cap);
     if (!p)

@@ -192,8 +192,8 @@ int ermes__org_check_email(const char *s, ermes_diag_t *d)
     const char *at = strchr(s, '@');
     size_t n = strlen(s);
 
-    if (n > 254 || !at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-        at[1] == '.' || s[n - 1] == '.') {
+    if (n > 254 || !at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.') || at[1] == '.' ||
+        s[n - 1] == '.') {
         ermes_diag_set(d, NULL, "\"%.64s\" is not an e-mail address", s);
         return ERMES_EINVAL;
     }
@@ -205,10 +205,10 @@ int ermes__org_check_email(const char *s, ermes_diag_t *d)
     return 0;
 }
 
-static const char *const org_types[] = {"institution", "body",    "agency", "office",
-                                        "directorate", "cert",    "company", "ministry",
+static const char *const org_types[] = {"institution", "body", "agency",  "office",
+                                        "directorate", "cert", "company", "ministry",
                                         "other",       NULL};
-static const char *const contact_roles[] = {"abuse",   "security",  "cert", "management",
+static const char *const contact_roles[] = {"abuse",     "security",     "cert", "management",
                                             "technical", "notification", NULL};
 
 static int in_list(const char *s, const char *const *list)
@@ -217,6 +217,20 @@ static int in_list(const char *s, const char *const *list)
         if (strcmp(s, *list) == 0)
             return 1;
     return 0;
+}
+
+/* A JSON string may hold NUL characters (jansson's JSON_ALLOW_NUL, or json_stringn()); C code
+ * would silently cut it at the first one, so such strings are refused wherever one is read. */
+static int has_nul(const json_t *s)
+{
+    return strlen(json_string_value(s)) != json_string_length(s);
+}
+
+/* Names the member a diagnostic is about; d may be NULL. */
+static void set_field(ermes_diag_t *d, const char *field)
+{
+    if (d)
+        snprintf(d->field, sizeof(d->field), "%s", field);
 }
 
 /* Reads an optional string member; returns 1 if present (out set, NULL for JSON null), 0 if
@@ -240,7 +254,7 @@ static int get_str(ermes_org_t *org, const json_t *obj, const char *key, size_t 
         ermes_diag_set(d, key, "%s is longer than %zu bytes", key, max);
         return ERMES_EINVAL;
     }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
+    if (has_nul(v)) {
         ermes_diag_set(d, key, "%s must not contain NUL characters", key);
         return ERMES_EINVAL;
     }
@@ -254,8 +268,8 @@ static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_
     char field[64];
     int rc;
     json_t *tlp;
-    static const char *const known[] = {"id", "name", "email", "role", "language", "pgp_key",
-                                        "tlp", "created_at", "updated_at", NULL};
+    static const char *const known[] = {"id",      "name", "email",      "role",       "language",
+                                        "pgp_key", "tlp",  "created_at", "updated_at", NULL};
     const char *key;
     json_t *value;
 
@@ -266,7 +280,8 @@ static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_
         ermes_diag_set(d, field, "%s must be an object", field);
         return ERMES_EINVAL;
     }
-    json_object_foreach((json_t *)c, key, value) {
+    json_object_foreach((json_t *)c, key, value)
+    {
         if (!in_list(key, known)) {
             ermes_diag_set(d, field, "%s: unknown member \"%.32s\"", field, key);
             return ERMES_EINVAL;
@@ -310,17 +325,15 @@ static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_
     if (!ct.language)
         ct.language = "en";
     if (ct.pgp_key && !strstr(ct.pgp_key, "-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
-        ermes_diag_set(d, NULL, "%s: pgp_key must be an ASCII-armoured OpenPGP public key",
-                       field);
+        ermes_diag_set(d, NULL, "%s: pgp_key must be an ASCII-armoured OpenPGP public key", field);
         if (d)
             snprintf(d->field, sizeof(d->field), "%.40s.pgp_key", field);
         return ERMES_EINVAL;
     }
     if ((tlp = json_object_get(c, "tlp")) &&
-        (!json_is_string(tlp) ||
+        (!json_is_string(tlp) || has_nul(tlp) ||
          ermes_tlp_parse(json_string_value(tlp), json_string_length(tlp), &ct.meta.tlp))) {
-        ermes_diag_set(d, NULL, "%s: tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
-                       field);
+        ermes_diag_set(d, NULL, "%s: tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED", field);
         if (d)
             snprintf(d->field, sizeof(d->field), "%.40s.tlp", field);
         return ERMES_EINVAL;
@@ -358,9 +371,8 @@ static int read_array(const json_t *obj, const char *key, json_t **out, ermes_di
 int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes_diag_t *d)
 {
     static const char *const known[] = {
-        "id",       "short_name", "name",     "country",  "sector",     "type",
-        "parent",   "tlp",        "owner",    "contacts", "networks",   "asns",
-        "domains",  "created_at", "updated_at", NULL};
+        "id",    "short_name", "name",     "country", "sector",  "type",       "parent",     "tlp",
+        "owner", "contacts",   "networks", "asns",    "domains", "created_at", "updated_at", NULL};
     const char *key;
     json_t *value, *arr;
     char field[64];
@@ -371,7 +383,8 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         ermes_diag_set(d, NULL, "an organisation must be a JSON object");
         return ERMES_EINVAL;
     }
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         if (!in_list(key, known)) {
             ermes_diag_set(d, key, "unknown member \"%.48s\"", key);
             return ERMES_EINVAL;
@@ -385,7 +398,8 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc)
         org->has |= ERMES_ORG_HAS_NAME;
-    if (!partial && !org->short_name) {
+    /* Neither may be cleared by a partial update: both columns are NOT NULL. */
+    if ((!partial || (org->has & ERMES_ORG_HAS_SHORT_NAME)) && !org->short_name) {
         ermes_diag_set(d, "short_name", "short_name is required");
         return ERMES_EINVAL;
     }
@@ -399,8 +413,9 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc) {
         org->has |= ERMES_ORG_HAS_COUNTRY;
-        if (org->country && (strlen(org->country) != 2 || !isalpha((unsigned char)org->country[0]) ||
-                             !isalpha((unsigned char)org->country[1]))) {
+        if (org->country &&
+            (strlen(org->country) != 2 || !isalpha((unsigned char)org->country[0]) ||
+             !isalpha((unsigned char)org->country[1]))) {
             ermes_diag_set(d, "country", "country must be an ISO 3166-1 alpha-2 code");
             return ERMES_EINVAL;
         }
@@ -429,13 +444,13 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
     if (rc) {
         org->has |= ERMES_ORG_HAS_PARENT;
         if (org->parent && (rc = ermes__org_check_short_name(org->parent, d)) < 0) {
-            snprintf(d->field, sizeof(d->field), "parent");
+            set_field(d, "parent");
             return rc;
         }
     }
     if ((value = json_object_get(obj, "tlp"))) {
-        if (!json_is_string(value) || ermes_tlp_parse(json_string_value(value),
-                                                      json_string_length(value), &org->meta.tlp)) {
+        if (!json_is_string(value) || has_nul(value) ||
+            ermes_tlp_parse(json_string_value(value), json_string_length(value), &org->meta.tlp)) {
             ermes_diag_set(d, "tlp", "tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
             return ERMES_EINVAL;
         }
@@ -446,7 +461,8 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc) {
         org->has |= ERMES_ORG_HAS_CONTACTS;
-        json_array_foreach(arr, i, value) {
+        json_array_foreach(arr, i, value)
+        {
             if ((rc = read_contact(org, value, i, d)) < 0)
                 return rc;
         }
@@ -455,16 +471,17 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc) {
         org->has |= ERMES_ORG_HAS_NETWORKS;
-        json_array_foreach(arr, i, value) {
+        json_array_foreach(arr, i, value)
+        {
             ermes_cidr_t net;
             json_t *s = json_is_object(value) ? json_object_get(value, "cidr") : value;
             snprintf(field, sizeof(field), "networks[%zu]", i);
-            if (!json_is_string(s)) {
+            if (!json_is_string(s) || has_nul(s)) {
                 ermes_diag_set(d, field, "%s must be a CIDR string", field);
                 return ERMES_EINVAL;
             }
             if (ermes_cidr_parse(json_string_value(s), json_string_length(s), 0, &net, d)) {
-                snprintf(d->field, sizeof(d->field), "%s", field);
+                set_field(d, field);
                 return ERMES_EINVAL;
             }
             if ((rc = ermes__org_add_network(org, &net)) < 0)
@@ -475,7 +492,8 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc) {
         org->has |= ERMES_ORG_HAS_ASNS;
-        json_array_foreach(arr, i, value) {
+        json_array_foreach(arr, i, value)
+        {
             uint32_t asn = 0;
             snprintf(field, sizeof(field), "asns[%zu]", i);
             if (json_is_object(value))
@@ -483,7 +501,7 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
             if (json_is_integer(value) && json_integer_value(value) > 0 &&
                 json_integer_value(value) <= 4294967295LL)
                 asn = (uint32_t)json_integer_value(value);
-            else if (!json_is_string(value) ||
+            else if (!json_is_string(value) || has_nul(value) ||
                      ermes__org_parse_asn(json_string_value(value), json_string_length(value),
                                           &asn)) {
                 ermes_diag_set(d, field, "%s must be an AS number from 1 to 4294967295", field);
@@ -497,18 +515,20 @@ int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes
         return rc;
     if (rc) {
         org->has |= ERMES_ORG_HAS_DOMAINS;
-        json_array_foreach(arr, i, value) {
+        json_array_foreach(arr, i, value)
+        {
             char buf[256];
             snprintf(field, sizeof(field), "domains[%zu]", i);
             if (json_is_object(value))
                 value = json_object_get(value, "domain");
-            if (!json_is_string(value) || json_string_length(value) >= sizeof(buf)) {
+            if (!json_is_string(value) || json_string_length(value) >= sizeof(buf) ||
+                has_nul(value)) {
                 ermes_diag_set(d, field, "%s must be a domain name", field);
                 return ERMES_EINVAL;
             }
             snprintf(buf, sizeof(buf), "%s", json_string_value(value));
             if (ermes__org_check_domain(buf, d)) {
-                snprintf(d->field, sizeof(d->field), "%s", field);
+                set_field(d, field);
                 return ERMES_EINVAL;
             }
             if ((rc = ermes__org_add_domain(org, buf)) < 0)

@@ -11,15 +11,19 @@
 /* TLP 2.0 visibility of a row about organisation SUBJECT, as SQL, for the viewer bound as
  * ?1 (1 for the CERT's staff, who see everything) and ?2 (the viewer's organisation):
  *   CLEAR, GREEN   anyone in the constituency;
- *   AMBER          the organisation concerned and its clients (its descendants), and the owner;
+ *   AMBER          the organisation concerned and its clients, and the owner. TLP 2.0: "TLP:AMBER:
+ *                  recipients may share with members of their own organization and its
+ *                  clients", so a record about X reaches X and X's descendants (its member units),
+ *                  never X's parent or other ancestors. Seen from the viewer: the subject is the
+ *                  viewer's organisation or one of its ancestors;
  *   AMBER+STRICT   the organisation concerned only, and the owner;
  *   RED            the owner only (the named recipients are the owner's people). */
-#define SCOPE_OF_VIEWER                                                                            \
-    "(WITH RECURSIVE scope(id) AS (SELECT ?2 UNION "                                               \
-    "SELECT c.id FROM organisations c JOIN scope s ON c.parent_id = s.id) SELECT id FROM scope)"
+#define ANCESTRY_OF_VIEWER                                                                         \
+    "(WITH RECURSIVE up(id) AS (SELECT ?2 UNION SELECT o_.parent_id FROM organisations o_ "        \
+    "JOIN up ON o_.id = up.id WHERE o_.parent_id IS NOT NULL) SELECT id FROM up)"
 #define VISIBLE(T, SUBJECT)                                                                        \
     "(?1 = 1 OR " T ".tlp IN ('CLEAR','GREEN') OR " T ".owner_org_id = ?2"                         \
-    " OR (" T ".tlp = 'AMBER' AND " SUBJECT " IN " SCOPE_OF_VIEWER ")"                             \
+    " OR (" T ".tlp = 'AMBER' AND " SUBJECT " IN " ANCESTRY_OF_VIEWER ")"                          \
     " OR (" T ".tlp = 'AMBER+STRICT' AND " SUBJECT " = ?2))"
 
 static int bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
@@ -274,8 +278,7 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd,
-                           ermes_diag_t *d)
+int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd, ermes_diag_t *d)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -307,26 +310,26 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         rc = ermes__db_step(s);
         ermes__db_done(s);
         if (rc == 1) {
-            ermes_diag_set(d, "parent", "\"%.32s\" is this organisation or one of its "
-                                        "descendants: the hierarchy would become a cycle",
+            ermes_diag_set(d, "parent",
+                           "\"%.32s\" is this organisation or one of its "
+                           "descendants: the hierarchy would become a cycle",
                            upd->parent);
             rc = ERMES_ECONFLICT;
         }
         if (rc)
             goto out;
     }
-    if ((rc = ermes__db_prepare(
-             db,
-             "UPDATE organisations SET"
-             " short_name = CASE WHEN ?2 THEN ?3 ELSE short_name END,"
-             " name = CASE WHEN ?4 THEN ?5 ELSE name END,"
-             " country = CASE WHEN ?6 THEN ?7 ELSE country END,"
-             " sector = CASE WHEN ?8 THEN ?9 ELSE sector END,"
-             " type = CASE WHEN ?10 THEN ?11 ELSE type END,"
-             " parent_id = CASE WHEN ?12 THEN ?13 ELSE parent_id END,"
-             " tlp = CASE WHEN ?14 THEN ?15 ELSE tlp END,"
-             " updated_at = ?16 WHERE id = ?1",
-             &s)))
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE organisations SET"
+                                " short_name = CASE WHEN ?2 THEN ?3 ELSE short_name END,"
+                                " name = CASE WHEN ?4 THEN ?5 ELSE name END,"
+                                " country = CASE WHEN ?6 THEN ?7 ELSE country END,"
+                                " sector = CASE WHEN ?8 THEN ?9 ELSE sector END,"
+                                " type = CASE WHEN ?10 THEN ?11 ELSE type END,"
+                                " parent_id = CASE WHEN ?12 THEN ?13 ELSE parent_id END,"
+                                " tlp = CASE WHEN ?14 THEN ?15 ELSE tlp END,"
+                                " updated_at = ?16 WHERE id = ?1",
+                                &s)))
         goto out;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_int(s, 2, !!(has & ERMES_ORG_HAS_SHORT_NAME));
@@ -396,6 +399,25 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         ermes__db_done(s);
         if (!rc)
             rc = insert_parts(db, id, &copy, has, now, d);
+    }
+    /* The networks, ASNs and domains have no label of their own in the model: they carry the
+     * organisation's, so a new one reaches those already stored. Contacts keep theirs: each
+     * is labelled on its own. */
+    if (!rc && (has & ERMES_ORG_HAS_TLP)) {
+        static const char *const relabel[] = {
+            "UPDATE networks SET tlp = ?2, updated_at = ?3 WHERE org_id = ?1 AND tlp <> ?2",
+            "UPDATE asns SET tlp = ?2, updated_at = ?3 WHERE org_id = ?1 AND tlp <> ?2",
+            "UPDATE domains SET tlp = ?2, updated_at = ?3 WHERE org_id = ?1 AND tlp <> ?2",
+        };
+        for (size_t k = 0; k < sizeof(relabel) / sizeof(relabel[0]) && !rc; k++) {
+            if ((rc = ermes__db_prepare(db, relabel[k], &s)))
+                goto out;
+            ermes__db_bind_int(s, 1, id);
+            ermes__db_bind_text(s, 2, ermes_tlp_name(upd->meta.tlp));
+            ermes__db_bind_int(s, 3, now);
+            rc = ermes__db_step(s);
+            ermes__db_done(s);
+        }
     }
 out:
     return ermes__tx_end(db, owned, rc);
@@ -491,8 +513,7 @@ int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const ch
     " LEFT JOIN organisations w ON w.id = o.owner_org_id"
 
 /* Fills org from an ORG_COLUMNS row, then loads the parts the viewer may see. */
-static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *v,
-                    ermes_org_t *org)
+static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *v, ermes_org_t *org)
 {
     ermes_db_stmt_t *s;
     int rc;
@@ -539,11 +560,11 @@ static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *
     if (rc)
         return rc;
 
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT x.family, x.prefix, x.first FROM networks x WHERE "
-                                "x.org_id = ?3 AND " VISIBLE("x", "x.org_id")
-                                " ORDER BY x.family, x.first, x.prefix",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT x.family, x.prefix, x.first FROM networks x WHERE "
+             "x.org_id = ?3 AND " VISIBLE("x", "x.org_id") " ORDER BY x.family, x.first, x.prefix",
+             &s)))
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, org->meta.id);
@@ -590,8 +611,7 @@ static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *
     return rc;
 }
 
-int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                        ermes_org_t **out)
+int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, ermes_org_t **out)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -602,10 +622,8 @@ int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
         return ERMES_ESTORE;
     if (!(org = ermes__org_new()))
         return ERMES_ENOMEM;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " ORG_COLUMNS ORG_FROM
-                                " WHERE o.id = ?3 AND " VISIBLE("o", "o.id"),
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db, "SELECT " ORG_COLUMNS ORG_FROM " WHERE o.id = ?3 AND " VISIBLE("o", "o.id"), &s)))
         goto out;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);

@@ -451,6 +451,58 @@ class ConstituencyTest(unittest.TestCase):
         self.assertEqual(sorted(r[0] for r in rows), sorted(names))
         self.assertNotIn(b"commission.example", raw)
 
+    def test_amber_follows_the_hierarchy(self):
+        """TLP 2.0: AMBER may be shared with the organisation's own people and its clients, so
+        a record about an organisation reaches its member units, never its parent."""
+        everything = {o["short_name"]: o for o in self.all_orgs()}
+        for n in ("UCOM", "DG-DIGIT", "DG-HOME", "UCB", "UBSB"):
+            self.assertEqual(everything[n]["tlp"], "AMBER", n)
+        self.assertEqual(everything["DG-DIGIT"]["parent"], "UCOM")
+        self.assertEqual(everything["UBSB"]["parent"], "UCB")
+        _, child = self.e.user_token("dg-digit-staff", "constituent", org="DG-DIGIT")
+        _, parent = self.e.user_token("ucom-staff", "constituent", org="UCOM")
+        _, bank_unit = self.e.user_token("ubsb-staff", "constituent", org="UBSB")
+        _, bank = self.e.user_token("ucb-staff", "constituent", org="UCB")
+
+        # the child sees its parent's AMBER record, with its networks and domains
+        names = {o["short_name"] for o in self.all_orgs(token=child)}
+        self.assertIn("DG-DIGIT", names)
+        self.assertIn("UCOM", names)
+        self.assertNotIn("DG-HOME", names)  # a sibling: not a client of DG-DIGIT
+        self.assertNotIn("UMA", names)
+        ucom = self.e.ok("GET", ORGS + "/UCOM", token=child)
+        self.assertIn("192.0.2.0/25", ucom["networks"])
+        self.assertIn("commission.example", ucom["domains"])
+        self.assert_owner(self.lookup(token=child, ip="192.0.2.100"), "UCOM", "network")
+        self.assert_owner(self.lookup(token=child, domain="www.commission.example"), "UCOM",
+                          "domain")
+        self.assert_owner(self.lookup(token=child, ip="192.0.2.5"), "DG-DIGIT", "network")
+        self.assert_not_found(self.lookup(token=child, ip="192.0.2.40"))  # DG-HOME's
+        got = self.e.list_all(ORGS + "?parent=UCOM", limit=1000, token=child)
+        self.assertEqual([o["short_name"] for o in got], ["DG-DIGIT"])
+
+        # the parent does not see its units' AMBER records
+        names = {o["short_name"] for o in self.all_orgs(token=parent)}
+        self.assertIn("UCOM", names)
+        self.assertFalse([n for n in names if n.startswith("DG-")], names)
+        for ref in ("DG-DIGIT", str(everything["DG-DIGIT"]["id"])):
+            s, _, b = self.e.request("GET", ORGS + "/" + ref, token=parent)
+            assert_error(self, s, b, 404, "not_found")
+        self.assert_not_found(self.lookup(token=parent, ip="192.0.2.5"))
+        self.assert_not_found(self.lookup(token=parent, domain="dg-digit.commission.example"))
+        self.assertEqual(self.e.list_all(ORGS + "?parent=UCOM", limit=1000, token=parent), [])
+
+        # the same for the central bank and its supervision body
+        names = {o["short_name"] for o in self.all_orgs(token=bank_unit)}
+        self.assertTrue({"UBSB", "UCB"} <= names, names)
+        self.assert_owner(self.lookup(token=bank_unit, ip="203.0.113.1"), "UCB", "network")
+        names = {o["short_name"] for o in self.all_orgs(token=bank)}
+        self.assertIn("UCB", names)
+        self.assertNotIn("UBSB", names)
+        self.assert_not_found(self.lookup(token=bank, ip="203.0.113.33"))
+        b = self.e.ok("GET", ORGS + "/export", token=bank, expect=200)
+        self.assertNotIn("UBSB", [o["short_name"] for o in b["organisations"]])
+
     # ---- import ---------------------------------------------------------------------------
 
     def import_(self, body, ctype, query="", expect=None):

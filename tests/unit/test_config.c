@@ -232,7 +232,7 @@ static void test_set_rejected(void **state)
 
 /* STYLE.md: results come back through out-parameters, untouched on failure. A rejected
  * log_level must not replace the one in force. */
-static void test_bug_set_rejected_log_level_unchanged(void **state)
+static void test_set_rejected_log_level_unchanged(void **state)
 {
     ermes_config_t cfg;
     ermes_diag_t d;
@@ -245,8 +245,6 @@ static void test_bug_set_rejected_log_level_unchanged(void **state)
     assert_int_equal(ermes__config_set(&cfg, "log_level", "loud", &d), ERMES_EINVAL);
     snprintf(level, sizeof(level), "%s", cfg.log_level ? cfg.log_level : "(null)");
     ermes__config_cleanup(&cfg);
-    /* KNOWN BUG (src/core/config.c, apply(), SET_STRING): the invalid value is stored before
-     * it is validated, so cfg.log_level is "loud" here. */
     assert_string_equal(level, "info");
 }
 
@@ -348,7 +346,7 @@ static void test_file_malformed_line(void **state)
 
 /* The diagnostic describes the first bad line: a later bad line must not overwrite the
  * reason while d.line keeps pointing at the first. */
-static void test_bug_file_first_error_reported(void **state)
+static void test_file_first_error_reported(void **state)
 {
     fixture_t *f = *state;
     ermes_config_t cfg;
@@ -363,9 +361,6 @@ static void test_bug_file_first_error_reported(void **state)
     assert_int_equal(ermes__config_load_file(&cfg, path, &d), ERMES_ECONFIG);
     ermes__config_cleanup(&cfg);
     assert_int_equal(d.line, 1);
-    /* KNOWN BUG (src/core/config.c, ini_cb): inih goes on parsing after the handler reports
-     * an error, and each later error overwrites d: here d.field is "threads" and the reason
-     * speaks of line 3 while d.line says 1. */
     assert_string_equal(d.field, "bogus");
     assert_non_null(strstr(d.reason, "bogus"));
 }
@@ -641,7 +636,7 @@ static void test_load_data_dir_file(void **state)
 
 /* Every spelling of the data directory flag that ermes__config_flag() accepts must also be
  * the one used to find DATA_DIR/ermes.conf. */
-static void test_bug_load_data_dir_underscore_equals(void **state)
+static void test_load_data_dir_underscore_equals(void **state)
 {
     fixture_t *f = *state;
     const char *dir = make_dir(f, "data2");
@@ -659,9 +654,6 @@ static void test_bug_load_data_dir_underscore_equals(void **state)
     assert_string_equal(cfg.data_dir, dir);
     threads = cfg.threads;
     ermes__config_cleanup(&cfg);
-    /* KNOWN BUG (src/core/config.c, ermes__config_load): "--data_dir=DIR" sets data_dir but
-     * is not recognised when looking for DIR/ermes.conf (only "--data-dir=", "--data-dir" and
-     * "--data_dir" are), so the file is silently ignored and threads stays 4. */
     assert_int_equal(threads, 12);
 }
 
@@ -715,14 +707,14 @@ static void test_load_out_of_memory(void **state)
     ermes_diag_t d;
 
     /* Each allocation in turn fails: an error, no crash, nothing leaks (ASan), then success.
-     * (A failure inside the file is reported as ERMES_ECONFIG: see
-     * test_bug_file_out_of_memory_reported.) */
+     * A failure while the file is applied is ERMES_ENOMEM too, not ERMES_ECONFIG: see
+     * test_file_out_of_memory_reported. */
     for (long n = 0; n < 200 && rc != 0; n++) {
         ermes_diag_clear(&d);
         ermes__alloc_fail_after(n);
         rc = ermes__config_load(&cfg, 5, argv, rest, &nrest, &d);
         ermes__alloc_fail_after(-1);
-        if (rc != 0 && rc != ERMES_ENOMEM && rc != ERMES_ECONFIG)
+        if (rc != 0 && rc != ERMES_ENOMEM)
             fail_msg("allocation %ld failing gave %s", n, ermes_errname(rc));
         if (rc)
             ermes__config_cleanup(&cfg);
@@ -734,7 +726,7 @@ static void test_load_out_of_memory(void **state)
 }
 
 /* Out of memory is an error like any other (STYLE.md), not a configuration mistake. */
-static void test_bug_file_out_of_memory_reported(void **state)
+static void test_file_out_of_memory_reported(void **state)
 {
     fixture_t *f = *state;
     const char *path = write_file(f, "oom2.conf", "listen = 127.0.0.1:1\n");
@@ -748,9 +740,6 @@ static void test_bug_file_out_of_memory_reported(void **state)
     rc = ermes__config_load_file(&cfg, path, &d);
     ermes__alloc_fail_after(-1);
     ermes__config_cleanup(&cfg);
-    /* KNOWN BUG (src/core/config.c, ini_cb): every error of ermes__config_set, ERMES_ENOMEM
-     * included, becomes ERMES_ECONFIG, and d.reason is then "malformed line (expected name =
-     * value)" for a well-formed line. */
     assert_int_equal(rc, ERMES_ENOMEM);
 }
 
@@ -760,13 +749,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bug_set_rejected_log_level_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_rejected_log_level_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_bad_value, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_malformed_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bug_file_first_error_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_first_error_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
@@ -775,11 +764,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_rest_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_data_dir_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bug_load_data_dir_underscore_equals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_data_dir_underscore_equals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_out_of_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bug_file_out_of_memory_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_out_of_memory_reported, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

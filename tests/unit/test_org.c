@@ -414,7 +414,7 @@ static void test_domain_normalised(void **state)
 
 /* A domain string with a NUL in it is refused, as every other string member is, instead of
  * being cut at the NUL. */
-static void test_bug_domain_with_nul(void **state)
+static void test_domain_with_nul(void **state)
 {
     json_t *doc = json_pack("{s:s, s:s, s:[o]}", "short_name", "ORG", "name", "Org", "domains",
                             json_stringn("uma.example\0evil", 16));
@@ -428,11 +428,46 @@ static void test_bug_domain_with_nul(void **state)
     rc = ermes__org_from_json(org, doc, 0, &d);
     json_decref(doc);
     ermes__org_free(org);
-    /* KNOWN BUG (src/model/org.c, ermes__org_from_json(), domains): the string is copied with
-     * snprintf("%s"), so "uma.example\0evil" is accepted as "uma.example". (Not reachable
-     * from today's JSON readers, which refuse \u0000.) */
     assert_int_equal(rc, ERMES_EINVAL);
     assert_string_equal(d.field, "domains[0]");
+}
+
+/* Every string read from the document is refused when it holds a NUL, not only the members
+ * read by get_str(): the list items and the labels too. */
+static void test_strings_with_nul(void **state)
+{
+    static const struct {
+        const char *extra, *field;
+    } cases[] = {
+        {"\"networks\": [\"10.0.0.0/8\\u0000x\"]", "networks[0]"},
+        {"\"networks\": [{\"cidr\": \"10.0.0.0/8\\u0000\"}]", "networks[0]"},
+        {"\"asns\": [\"AS1\\u00002\"]", "asns[0]"},
+        {"\"asns\": [{\"asn\": \"64496\\u0000\"}]", "asns[0]"},
+        {"\"domains\": [{\"domain\": \"uma.example\\u0000evil\"}]", "domains[0]"},
+        {"\"tlp\": \"RED\\u0000\"", "tlp"},
+        {"\"country\": \"N\\u0000\"", "country"},
+        {"\"contacts\": [{\"email\": \"a@b.example\\u0000x\"}]", "contacts[0].email"},
+        {"\"contacts\": [{\"email\": \"a@b.example\", \"name\": \"A\\u0000\"}]",
+         "contacts[0].name"},
+        {"\"contacts\": [{\"email\": \"a@b.example\", \"tlp\": \"RED\\u0000\"}]",
+         "contacts[0].tlp"},
+    };
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        json_t *doc = json_loads(doc_with(cases[k].extra), JSON_ALLOW_NUL, NULL);
+        ermes_org_t *org = ermes__org_new();
+        ermes_diag_t d;
+        int rc;
+        assert_non_null(doc);
+        ermes_diag_clear(&d);
+        rc = ermes__org_from_json(org, doc, 0, &d);
+        json_decref(doc);
+        ermes__org_free(org);
+        if (rc != ERMES_EINVAL || strcmp(d.field, cases[k].field) != 0)
+            fail_msg("%s: got %s, field \"%s\"; want ERMES_EINVAL, \"%s\"", cases[k].extra,
+                     ermes_errname(rc), d.field, cases[k].field);
+    }
 }
 
 static void test_asn_parse(void **state)
@@ -590,19 +625,17 @@ static void test_partial(void **state)
 }
 
 /* short_name cannot be cleared by a partial update, any more than name can. */
-static void test_bug_partial_short_name_null(void **state)
+static void test_partial_short_name_null(void **state)
 {
     ermes_diag_t d;
     int rc;
 
     (void)state;
     rc = parse("{\"short_name\": null}", 1, &d, NULL);
-    /* KNOWN BUG (src/model/org.c, ermes__org_from_json()): "name": null is refused in a
-     * partial document but "short_name": null is accepted with ERMES_ORG_HAS_SHORT_NAME set
-     * and short_name NULL; ermes_store_org_update() then fails on the NOT NULL column with
-     * ERMES_EINVAL and an empty diagnostic. */
     assert_int_equal(rc, ERMES_EINVAL);
     assert_string_equal(d.field, "short_name");
+    /* Absent is still fine: the short name is kept. */
+    assert_int_equal(parse("{\"country\": \"NL\"}", 1, &d, NULL), 0);
 }
 
 /* to_json then from_json gives the same organisation, and to_json of that the same JSON. */
@@ -791,10 +824,16 @@ static void no_diag_cases(void)
         "{\"short_name\": \"X\", \"name\": \"X\", \"domains\": [\"-x\"]}",
         "{\"short_name\": \"X\", \"name\": \"X\", \"parent\": \"a b\"}",
         "{\"short_name\": \"X\", \"name\": \"X\", \"contacts\": [{\"email\": \"x\"}]}",
+        "{\"short_name\": \"X\", \"name\": \"X\", \"networks\": [\"10.0.0.0/8\\u0000x\"]}",
+        "{\"short_name\": \"X\", \"name\": \"X\", \"domains\": [\"x.example\\u0000evil\"]}",
+        "{\"short_name\": \"X\", \"name\": \"X\", \"asns\": [\"AS1\\u00002\"]}",
+        "{\"short_name\": \"X\", \"name\": \"X\", \"tlp\": \"RED\\u0000\"}",
+        "{\"short_name\": \"X\", \"name\": \"X\", \"contacts\": [{\"email\":"
+        " \"a@x.example\", \"name\": \"A\\u0000B\"}]}",
     };
 
     for (size_t k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
-        json_t *j = json_loads(docs[k], 0, NULL);
+        json_t *j = json_loads(docs[k], JSON_ALLOW_NUL, NULL);
         ermes_org_t *org = ermes__org_new();
         if (ermes__org_from_json(org, j, 0, NULL) != ERMES_EINVAL)
             _exit(10 + (int)k);
@@ -804,38 +843,26 @@ static void no_diag_cases(void)
 }
 
 /* The diagnostic is optional, as for every other parser (ermes_diag_set() accepts NULL). */
-static void test_bug_from_json_without_diag(void **state)
+static void test_from_json_without_diag(void **state)
 {
     (void)state;
-    /* KNOWN BUG (src/model/org.c, ermes__org_from_json()): the networks, domains and parent
-     * paths write d->field without checking d, so a NULL d crashes (SIGSEGV in the child). */
     assert_int_equal(in_child(no_diag_cases), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api_document),
-        cmocka_unit_test(test_minimal_and_defaults),
-        cmocka_unit_test(test_rejected_required),
-        cmocka_unit_test(test_rejected_members),
-        cmocka_unit_test(test_rejected_networks),
-        cmocka_unit_test(test_rejected_contacts),
-        cmocka_unit_test(test_rejected_asns),
-        cmocka_unit_test(test_rejected_domains),
-        cmocka_unit_test(test_domain_normalised),
-        cmocka_unit_test(test_bug_domain_with_nul),
-        cmocka_unit_test(test_asn_parse),
-        cmocka_unit_test(test_asns_in_json),
-        cmocka_unit_test(test_check_helpers),
-        cmocka_unit_test(test_partial),
-        cmocka_unit_test(test_bug_partial_short_name_null),
-        cmocka_unit_test(test_to_json),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_many_parts),
-        cmocka_unit_test(test_too_many_parts),
-        cmocka_unit_test(test_out_of_memory),
-        cmocka_unit_test(test_bug_from_json_without_diag),
+        cmocka_unit_test(test_api_document),      cmocka_unit_test(test_minimal_and_defaults),
+        cmocka_unit_test(test_rejected_required), cmocka_unit_test(test_rejected_members),
+        cmocka_unit_test(test_rejected_networks), cmocka_unit_test(test_rejected_contacts),
+        cmocka_unit_test(test_rejected_asns),     cmocka_unit_test(test_rejected_domains),
+        cmocka_unit_test(test_domain_normalised), cmocka_unit_test(test_domain_with_nul),
+        cmocka_unit_test(test_strings_with_nul),  cmocka_unit_test(test_asn_parse),
+        cmocka_unit_test(test_asns_in_json),      cmocka_unit_test(test_check_helpers),
+        cmocka_unit_test(test_partial),           cmocka_unit_test(test_partial_short_name_null),
+        cmocka_unit_test(test_to_json),           cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_many_parts),        cmocka_unit_test(test_too_many_parts),
+        cmocka_unit_test(test_out_of_memory),     cmocka_unit_test(test_from_json_without_diag),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -687,19 +687,41 @@ static void test_tlp_constituent(void **state)
     check_sees(f, &v, &list, w.g, "G", 1);        /* GREEN */
     check_sees(f, &v, &list, w.c, "C", 1);        /* CLEAR */
     check_sees(f, &v, &list, w.x, "X", 1);        /* its own AMBER */
-    check_sees(f, &v, &list, w.xc, "XC", 1);      /* AMBER child of its organisation */
-    check_sees(f, &v, &list, w.xg, "XG", 1);      /* AMBER grandchild */
-    check_sees(f, &v, &list, w.xs, "XS", 0);      /* AMBER+STRICT: that organisation only */
-    check_sees(f, &v, &list, w.xr, "XR", 0);      /* RED: the owner only */
-    check_sees(f, &v, &list, w.y, "Y", 0);        /* another's AMBER */
-    check_sees(f, &v, &list, w.ys, "YS", 0);      /* another's AMBER+STRICT */
-    check_sees(f, &v, &list, w.r, "R", 0);        /* RED */
+    /* TLP 2.0: AMBER goes to the organisation concerned and its clients, never up to its
+     * parent: X does not see what is about its member units. */
+    check_sees(f, &v, &list, w.xc, "XC", 0); /* its child's AMBER */
+    check_sees(f, &v, &list, w.xg, "XG", 0); /* its grandchild's AMBER */
+    check_sees(f, &v, &list, w.xs, "XS", 0); /* AMBER+STRICT: that organisation only */
+    check_sees(f, &v, &list, w.xr, "XR", 0); /* RED: the owner only */
+    check_sees(f, &v, &list, w.y, "Y", 0);   /* another's AMBER */
+    check_sees(f, &v, &list, w.ys, "YS", 0); /* another's AMBER+STRICT */
+    check_sees(f, &v, &list, w.r, "R", 0);   /* RED */
+    assert_int_equal(list.n, 4);
+
+    /* A member unit sees its parent's AMBER (it is one of the parent's clients), and so does
+     * the unit below it; neither sees AMBER about the units below itself. */
+    v = constituent(w.xc);
+    list_all(f, &v, &list);
+    check_sees(f, &v, &list, w.x, "X", 1);   /* its parent's AMBER */
+    check_sees(f, &v, &list, w.xc, "XC", 1); /* its own */
+    check_sees(f, &v, &list, w.xg, "XG", 0); /* its child's */
+    check_sees(f, &v, &list, w.xs, "XS", 0); /* its sibling's AMBER+STRICT */
+    check_sees(f, &v, &list, w.y, "Y", 0);
+    assert_int_equal(list.n, 5);
+    v = constituent(w.xg);
+    list_all(f, &v, &list);
+    check_sees(f, &v, &list, w.x, "X", 1);   /* its grandparent's AMBER */
+    check_sees(f, &v, &list, w.xc, "XC", 1); /* its parent's AMBER */
+    check_sees(f, &v, &list, w.xg, "XG", 1);
     assert_int_equal(list.n, 6);
 
-    /* The strict child sees itself, not its AMBER+STRICT sibling's world. */
+    /* The strict child sees itself and its parent's AMBER, not its AMBER+STRICT sibling's
+     * world. */
     v = constituent(w.xs);
     list_all(f, &v, &list);
     check_sees(f, &v, &list, w.xs, "XS", 1);
+    check_sees(f, &v, &list, w.x, "X", 1);
+    check_sees(f, &v, &list, w.xc, "XC", 0);
     check_sees(f, &v, &list, w.ys, "YS", 0);
     check_sees(f, &v, &list, w.y, "Y", 0);
     check_sees(f, &v, &list, w.r, "R", 0);
@@ -722,6 +744,21 @@ static void test_tlp_constituent(void **state)
     list_all(f, &v, &list);
     check_sees(f, &v, &list, w.r, "R", 1);
     check_sees(f, &v, &list, w.xr, "XR", 1);
+
+    /* AMBER+STRICT does not go down: a unit below a strict organisation does not see it, but
+     * still sees the AMBER above that. */
+    {
+        int64_t xsc = create(f, "{\"short_name\": \"XSC\", \"name\": \"X strict's child\","
+                                " \"tlp\": \"AMBER\", \"parent\": \"XS\"}");
+        v = constituent(xsc);
+        list_all(f, &v, &list);
+        check_sees(f, &v, &list, xsc, "XSC", 1);
+        check_sees(f, &v, &list, w.xs, "XS", 0);
+        check_sees(f, &v, &list, w.x, "X", 1);
+        v = constituent(w.xs);
+        list_all(f, &v, &list);
+        check_sees(f, &v, &list, xsc, "XSC", 0);
+    }
 }
 
 static void test_tlp_staff(void **state)
@@ -765,15 +802,21 @@ static void test_tlp_parts(void **state)
     assert_int_equal(ermes_store_org_get(f->st, &f->admin, w.g, &org), 0);
     assert_int_equal(org->ncontacts, 2);
     ermes__org_free(org);
-    /* Its own AMBER child, with the networks. */
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.xc, &org), 0);
+    /* Not its AMBER child, parts included (TLP 2.0: AMBER does not go up)... */
+    assert_int_equal(ermes_store_org_get(f->st, &v, w.xc, &org), ERMES_ENOTFOUND);
+    /* ...but the child sees its parent's AMBER organisation with the networks, ASNs and
+     * domains, which carry the organisation's label. */
+    v = constituent(w.xc);
+    assert_int_equal(ermes_store_org_get(f->st, &v, w.x, &org), 0);
     assert_int_equal(org->nnetworks, 1);
+    assert_int_equal(org->nasns, 1);
+    assert_int_equal(org->ndomains, 1);
     ermes__org_free(org);
 }
 
 /* When an organisation's TLP changes, the networks, ASNs and domains stored with it (which
  * have no label of their own in the model) follow it. */
-static void test_bug_tlp_change_reaches_parts(void **state)
+static void test_tlp_change_reaches_parts(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
@@ -794,12 +837,21 @@ static void test_bug_tlp_change_reaches_parts(void **state)
     ndomains = org->ndomains;
     ermes__org_free(org);
     assert_int_equal(tlp, ERMES_TLP_GREEN);
-    /* KNOWN BUG (src/store/orgs.c, ermes_store_org_update()): the parts keep the TLP they
-     * were stored with (AMBER), so X sees a GREEN organisation with no networks, ASNs or
-     * domains until the arrays are rewritten. */
     assert_int_equal(nnetworks, 1);
     assert_int_equal(nasns, 1);
     assert_int_equal(ndomains, 1);
+    /* Contacts are labelled one by one and keep their own TLP. */
+    assert_int_equal(update(f, w.g, "{\"tlp\": \"CLEAR\"}", &d), 0);
+    assert_int_equal(ermes_store_org_get(f->st, &f->admin, w.g, &org), 0);
+    tlp = org->meta.tlp;
+    assert_int_equal(org->ncontacts, 2);
+    assert_int_equal(org->contacts[0].meta.tlp, ERMES_TLP_GREEN);
+    assert_int_equal(org->contacts[1].meta.tlp, ERMES_TLP_RED);
+    ermes__org_free(org);
+    assert_int_equal(tlp, ERMES_TLP_CLEAR);
+    /* And the way back: AMBER again hides Y from X. */
+    assert_int_equal(update(f, w.y, "{\"tlp\": \"AMBER\"}", &d), 0);
+    assert_int_equal(ermes_store_org_get(f->st, &v, w.y, &org), ERMES_ENOTFOUND);
 }
 
 /* ---- lists and pagination ----------------------------------------------------------------- */
@@ -861,7 +913,8 @@ static void test_pagination(void **state)
             assert_memory_equal(paged.id, all.id, all.n * sizeof(all.id[0]));
         }
     }
-    assert_int_equal(all.n, 1 + 1 + 15 + 15 + 3); /* CERT, X, GREEN, CLEAR, AMBER children */
+    /* CERT, X, GREEN, CLEAR; not X's AMBER children (TLP 2.0: AMBER does not go up). */
+    assert_int_equal(all.n, 1 + 1 + 15 + 15);
     /* A list exactly one page long says no more follow. */
     {
         ermes_org_filter_t filter;
@@ -1129,14 +1182,15 @@ static void test_lookup_visibility(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t vx, vy;
+    ermes_viewer_t vx, vxc, vy;
 
     build_tlp_world(f, &w);
     vx = constituent(w.x);
+    vxc = constituent(w.xc);
     vy = constituent(w.y);
-    /* Its own resources, its AMBER child's, and GREEN/CLEAR ones. */
+    /* Its own resources and GREEN/CLEAR ones; not its AMBER child's. */
     expect_owner(f, &vx, ERMES_LOOKUP_IP, "10.1.2.3", 0, "X", ERMES_OWNER_NETWORK);
-    expect_owner(f, &vx, ERMES_LOOKUP_IP, "10.2.2.3", 0, "XC", ERMES_OWNER_NETWORK);
+    expect_owner(f, &vx, ERMES_LOOKUP_IP, "10.2.2.3", 0, NULL, ERMES_OWNER_NONE);
     expect_owner(f, &vx, ERMES_LOOKUP_IP, "10.7.2.3", 0, "G", ERMES_OWNER_NETWORK);
     expect_owner(f, &vx, ERMES_LOOKUP_IP, "10.8.2.3", 0, "C", ERMES_OWNER_NETWORK);
     expect_owner(f, &vx, ERMES_LOOKUP_ASN, "AS65001", 0, "X", ERMES_OWNER_ASN);
@@ -1150,6 +1204,12 @@ static void test_lookup_visibility(void **state)
     expect_owner(f, &vx, ERMES_LOOKUP_ASN, "AS65005", 0, NULL, ERMES_OWNER_NONE);
     expect_owner(f, &vx, ERMES_LOOKUP_DOMAIN, "mail.y.example", 0, NULL, ERMES_OWNER_NONE);
     expect_owner(f, &vx, ERMES_LOOKUP_DOMAIN, "r.example", 0, NULL, ERMES_OWNER_NONE);
+    /* The child sees its parent's AMBER resources and its own, not its child's. */
+    expect_owner(f, &vxc, ERMES_LOOKUP_IP, "10.1.2.3", 0, "X", ERMES_OWNER_NETWORK);
+    expect_owner(f, &vxc, ERMES_LOOKUP_ASN, "AS65001", 0, "X", ERMES_OWNER_ASN);
+    expect_owner(f, &vxc, ERMES_LOOKUP_DOMAIN, "www.x.example", 0, "X", ERMES_OWNER_DOMAIN);
+    expect_owner(f, &vxc, ERMES_LOOKUP_IP, "10.2.2.3", 0, "XC", ERMES_OWNER_NETWORK);
+    expect_owner(f, &vxc, ERMES_LOOKUP_IP, "10.3.2.3", 0, NULL, ERMES_OWNER_NONE);
     /* And the other way round. */
     expect_owner(f, &vy, ERMES_LOOKUP_IP, "10.5.2.3", 0, "Y", ERMES_OWNER_NETWORK);
     expect_owner(f, &vy, ERMES_LOOKUP_IP, "10.1.2.3", 0, NULL, ERMES_OWNER_NONE);
@@ -1426,7 +1486,7 @@ static void test_import_json_lines(void **state)
 
 /* An element of the array that is not an object is a bad row at its own line, and does not
  * shift the line numbers of the rows after it. */
-static void test_bug_import_json_lines_non_object(void **state)
+static void test_import_json_lines_non_object(void **state)
 {
     fixture_t *f = *state;
     import_result_t r;
@@ -1439,14 +1499,12 @@ static void test_bug_import_json_lines_non_object(void **state)
     r = import_copy(f, doc, ERMES_FORMAT_JSON, 0, 0);
     assert_int_equal(r.rc, ERMES_EINVAL);
     assert_int_equal(r.failed, 2);
-    /* KNOWN BUG (src/constituency/import.c, element_lines()): only objects are counted, so
-     * the string at line 2 is reported at line 3 and the bad object at line 4 at line 1. */
     expect_copied_error(&r, 0, 2, "");
     expect_copied_error(&r, 1, 4, "tlp");
 }
 
 /* Other members of the top-level object do not disturb the line numbers of the rows. */
-static void test_bug_import_json_lines_other_members(void **state)
+static void test_import_json_lines_other_members(void **state)
 {
     fixture_t *f = *state;
     import_result_t r;
@@ -1457,10 +1515,21 @@ static void test_bug_import_json_lines_other_members(void **state)
 
     r = import_copy(f, doc, ERMES_FORMAT_JSON, 0, 0);
     assert_int_equal(r.rc, ERMES_EINVAL);
-    /* KNOWN BUG (src/constituency/import.c, element_lines()): every object at depth 2 is
-     * taken for an element, so the object inside "source" (line 1) is counted first and the
-     * bad row is reported at line 1. */
     expect_copied_error(&r, 0, 3, "tlp");
+
+    /* Strings holding brackets, nested arrays, and the member name written with an escape. */
+    r = import_copy(f,
+                    "{\"note\": [\"{[\\\"\", {\"a\": [1, {}]}, null],\n"
+                    " \"\\u006frganisations\": [\n"
+                    "  {\"short_name\": \"JL\", \"name\": \"L\"},\n"
+                    "\n"
+                    "  {\"short_name\": \"JM\", \"name\": \"M\", \"tlp\": \"PINK\"}, 7\n"
+                    "]}\n",
+                    ERMES_FORMAT_JSON, 0, 0);
+    assert_int_equal(r.rc, ERMES_EINVAL);
+    assert_int_equal(r.failed, 2);
+    expect_copied_error(&r, 0, 5, "tlp");
+    expect_copied_error(&r, 1, 5, "");
 }
 
 static void test_import_unreadable(void **state)
@@ -1532,7 +1601,7 @@ static void test_import_unreadable(void **state)
 
 /* Text that is not UTF-8 in a list column is a bad row, like in a text column, not an
  * out-of-memory failure of the whole import. */
-static void test_bug_import_csv_bad_utf8_in_list(void **state)
+static void test_import_csv_bad_utf8_in_list(void **state)
 {
     fixture_t *f = *state;
     import_result_t r;
@@ -1542,12 +1611,32 @@ static void test_bug_import_csv_bad_utf8_in_list(void **state)
     expect_copied_error(&r, 0, 2, "name");
 
     r = import_copy(f, "short_name,name,domains\nU2,Two,\xff.example\n", ERMES_FORMAT_CSV, 0, 0);
-    /* KNOWN BUG (src/constituency/import.c, add_piece()/read_csv()): json_stringn() refuses
-     * the invalid UTF-8, add_piece() reports that as ERMES_ENOMEM, and read_csv() aborts the
-     * whole import with ERMES_ENOMEM and an empty report. */
     assert_int_equal(r.rc, ERMES_EINVAL);
     assert_int_equal(r.failed, 1);
     expect_copied_error(&r, 0, 2, "domains");
+    assert_string_equal(r.errors[0].reason, "field domains is not valid UTF-8");
+
+    /* Partial mode: the bad rows fail, the import goes on. Overlong forms, surrogates, code
+     * points beyond U+10FFFF and truncated sequences are refused; well-formed text of every
+     * length passes. */
+    r = import_copy(f,
+                    "short_name,name,contacts\n"
+                    "U3,Three,a@u3.example|\xc0\xaf\n"
+                    "U4,\xed\xa0\x80,\n"
+                    "U5,\xf4\x90\x80\x80,\n"
+                    "U6,\xe2\x82,\n"
+                    "U7,\xe0\x80\xaf,\n"
+                    "U8,Z\xc3\xbcrich \xe2\x82\xac \xf0\x9f\x8f\xa2 \xf4\x8f\xbf\xbf,"
+                    "a@u8.example|\xc3\xa9quipe\n",
+                    ERMES_FORMAT_CSV, 1, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.rows, 6);
+    assert_int_equal(r.imported, 1);
+    assert_int_equal(r.failed, 5);
+    expect_copied_error(&r, 0, 2, "contacts");
+    expect_copied_error(&r, 1, 3, "name");
+    expect_copied_error(&r, 2, 4, "name");
+    expect_copied_error(&r, 3, 5, "name");
 }
 
 /* Runs one import with each of our allocations failing in turn: ERMES_ENOMEM each time,
@@ -1622,7 +1711,7 @@ static int in_child(void (*fn)(void))
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void test_bug_import_json_out_of_memory(void **state)
+static void test_import_json_out_of_memory(void **state)
 {
     (void)state;
     int status;
@@ -1631,9 +1720,6 @@ static void test_bug_import_json_out_of_memory(void **state)
     assert_non_null(mkdtemp(child_dir));
     status = in_child(json_import_under_failures);
     remove_dir(child_dir);
-    /* KNOWN BUG (src/constituency/import.c, read_json()): when the rows array cannot be
-     * allocated, *nrows already holds the array size, so ermes_registry_import() walks
-     * rows[0..nrows) of a NULL array at "out:" (SIGSEGV; the child dies with 128 + 11). */
     assert_int_equal(status, 0);
 }
 
@@ -1787,12 +1873,22 @@ static void test_export_visibility(void **state)
     json_t *orgs;
 
     build_export_world(f);
+    /* LATE (GREEN) and CERT (GREEN); not EARLY (AMBER child of LATE: TLP 2.0 AMBER does not
+     * go up to the parent), not RED, not STRICT. */
     v = constituent(id_of(f, "LATE"));
     text = export_all(f, &v, ERMES_FORMAT_JSON);
     orgs = comparable(text);
-    /* LATE (GREEN), CERT (GREEN) and EARLY (AMBER child of LATE); not RED, not STRICT. */
+    assert_int_equal(json_object_size(orgs), 2);
+    assert_null(json_object_get(orgs, "EARLY"));
+    json_decref(orgs);
+    ermes__free(text);
+    /* EARLY itself sees the same two and its own AMBER record. */
+    v = constituent(id_of(f, "EARLY"));
+    text = export_all(f, &v, ERMES_FORMAT_JSON);
+    orgs = comparable(text);
     assert_int_equal(json_object_size(orgs), 3);
     assert_non_null(json_object_get(orgs, "EARLY"));
+    assert_non_null(json_object_get(orgs, "LATE"));
     assert_null(json_object_get(orgs, "SECRET"));
     assert_null(json_object_get(orgs, "STRICT"));
     json_decref(orgs);
@@ -1806,8 +1902,9 @@ static void test_export_visibility(void **state)
 }
 
 /* The CSV export must be readable by the CSV import whatever a contact's name holds: the
- * ';' and '|' that separate contacts and their parts included. */
-static void test_bug_csv_round_trip_contact_separators(void **state)
+ * ';' and '|' that separate contacts and their parts included. Inside the contacts column a
+ * backslash escapes '|', ';' and itself (docs/API.md). */
+static void test_csv_round_trip_contact_separators(void **state)
 {
     fixture_t *f = *state, g;
     ermes_import_report_t rep;
@@ -1819,8 +1916,9 @@ static void test_bug_csv_round_trip_contact_separators(void **state)
 
     create(f, "{\"short_name\": \"SEP\", \"name\": \"Separators\", \"tlp\": \"GREEN\","
               " \"contacts\": [{\"email\": \"soc@sep.example\", \"name\": \"SOC | night; "
-              "weekend\"}]}");
+              "weekend \\\\ desk\"}]}");
     text = export_all(f, &f->admin, ERMES_FORMAT_CSV);
+    assert_non_null(strstr(text, "soc@sep.example|SOC \\| night\\; weekend \\\\ desk|abuse|en\n"));
     open_fixture(&g, "CERT");
     rc = ermes_registry_import(g.reg, &g.admin, text, strlen(text),
                                &(ermes_import_options_t){ERMES_FORMAT_CSV, 1, 1, "export"}, &rep);
@@ -1836,12 +1934,36 @@ static void test_bug_csv_round_trip_contact_separators(void **state)
     ermes__free(text);
     close_fixture(&g);
     assert_int_equal(rc, 0);
-    /* KNOWN BUG (src/constituency/export.c, org_cb(): contacts are written as
-     * "email|name|role|language" joined by ';' with no escaping, and import.c splits on them):
-     * the row fails to import ("contacts[1].email ... is not an e-mail address"), so SEP is
-     * missing from the second store. */
     assert_int_equal(failed, 0);
-    assert_string_equal(name, "SOC | night; weekend");
+    assert_string_equal(name, "SOC | night; weekend \\ desk");
+}
+
+/* Escapes in a hand-written contacts column: '\|', '\;' and '\\' are literal; a backslash
+ * before anything else is kept as it is. */
+static void test_import_csv_contact_escapes(void **state)
+{
+    fixture_t *f = *state;
+    ermes_import_report_t rep;
+    ermes_org_t *org;
+    int64_t id;
+
+    assert_int_equal(do_import(f,
+                               "short_name,name,contacts\n"
+                               "ESC,Escapes,a@esc.example|C:\\tmp \\| desk\\; 2 \\\\|cert;"
+                               " b@esc.example | B\\\\ |\n",
+                               ERMES_FORMAT_CSV, 0, 0, &rep),
+                     0);
+    assert_int_equal(rep.imported, 1);
+    ermes_import_report_cleanup(&rep);
+    assert_int_equal(ermes_store_org_resolve(f->st, NULL, "ESC", &id), 0);
+    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(org->ncontacts, 2);
+    assert_string_equal(org->contacts[0].email, "a@esc.example");
+    assert_string_equal(org->contacts[0].name, "C:\\tmp | desk; 2 \\");
+    assert_string_equal(org->contacts[0].role, "cert");
+    assert_string_equal(org->contacts[1].email, "b@esc.example");
+    assert_string_equal(org->contacts[1].name, "B\\");
+    ermes__org_free(org);
 }
 
 /* ---- audit -------------------------------------------------------------------------------- */
@@ -2110,7 +2232,7 @@ int main(void)
         T(test_tlp_constituent),
         T(test_tlp_staff),
         T(test_tlp_parts),
-        T(test_bug_tlp_change_reaches_parts),
+        T(test_tlp_change_reaches_parts),
         T(test_pagination),
         T(test_filters),
         T(test_lookup),
@@ -2121,17 +2243,18 @@ int main(void)
         T(test_import_csv_update),
         T(test_import_parents),
         T(test_import_json_lines),
-        T(test_bug_import_json_lines_non_object),
-        T(test_bug_import_json_lines_other_members),
+        T(test_import_json_lines_non_object),
+        T(test_import_json_lines_other_members),
         T(test_import_unreadable),
-        T(test_bug_import_csv_bad_utf8_in_list),
+        T(test_import_csv_bad_utf8_in_list),
         T(test_import_out_of_memory),
-        T(test_bug_import_json_out_of_memory),
+        T(test_import_json_out_of_memory),
         T(test_read_out_of_memory),
         T(test_export_import_round_trip_json),
         T(test_export_import_round_trip_csv),
         T(test_export_visibility),
-        T(test_bug_csv_round_trip_contact_separators),
+        T(test_csv_round_trip_contact_separators),
+        T(test_import_csv_contact_escapes),
         T(test_audit),
         T(test_tokens),
         T(test_passwords),
