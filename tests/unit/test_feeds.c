@@ -1,0 +1,491 @@
+/* Golden tests for every feed parser: each line of tests/data/feeds/<name>.manifest names a
+ * parser, an input (under ../shared, or "local:" under tests/data/feeds), the expected output
+ * (under tests/data/feeds) and the parser's options ("-" for none, else key=value,...; an
+ * option "@file_name=NAME" is the runner's own: the report's file name, empty for none).
+ *
+ * The output is one line per row: the event in IntelMQ's JSON form, or "#rejected line N:
+ * reason", or "#open failed: reason" for a report refused as a whole. With
+ * ERMES_UPDATE_GOLDEN=1 the expected files are (re)written instead of compared; review the diff.
+ *
+ * Also here: every Shadowserver report type of the schema parses a row built from its column
+ * list (reports.json) with no sample file at all, and unknown columns land in extra. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/alloc.h"
+#include "core/strbuf.h"
+#include "ermes/event.h"
+#include "intake/parser.h"
+
+#define RECEIVED_MS 1767225600000LL /* 2026-01-01T00:00:00Z: time.observation in the goldens */
+
+static char source_dir[4096];
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *p;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = malloc((size_t)n + 1);
+    assert_non_null(p);
+    *len = fread(p, 1, (size_t)n, f);
+    p[*len] = '\0';
+    fclose(f);
+    return p;
+}
+
+/* Runs parser over the file and returns the output text (caller frees). */
+static char *run_parser(const char *parser, const char *input, const char *file_name,
+                        const char *const *options)
+{
+    const ermes_parser_def_t *p = ermes_parser_find(parser);
+    ermes_report_info_t info = {parser, file_name, RECEIVED_MS, options, NULL};
+    ermes_strbuf_t out, json;
+    ermes_event_t *ev;
+    ermes_diag_t d;
+    void *st = NULL;
+    size_t len = 0;
+    char *data, *text;
+    int rc;
+
+    if (!p)
+        fail_msg("no parser \"%s\"", parser);
+    data = slurp(input, &len);
+    if (!data)
+        fail_msg("cannot read %s", input);
+    ermes__strbuf_init(&out, 256u << 20);
+    ermes__strbuf_init(&json, 64u << 20);
+    ermes_diag_clear(&d);
+    rc = p->open(&info, data, len, &st, &d);
+    if (rc) {
+        assert_int_equal(ermes__strbuf_addf(&out, "#open failed: %s\n", d.reason), 0);
+        free(data);
+        ermes__strbuf_cleanup(&json);
+        return ermes__strbuf_take(&out, &len);
+    }
+    assert_int_equal(ermes_event_new(&ev), 0);
+    for (;;) {
+        ermes_row_t row = {0, NULL, 0};
+        ermes_event_reset(ev);
+        ermes_diag_clear(&d);
+        rc = p->next(st, ev, &row, &d);
+        if (rc == 0)
+            break;
+        if (rc == 1) {
+            ermes__strbuf_reset(&json);
+            assert_int_equal(ermes_event_to_json(ev, &json), 0);
+            assert_int_equal(ermes__strbuf_addf(&out, "%s\n", json.data), 0);
+        } else if (rc == ERMES_ENOMEM || rc == ERMES_EIO) {
+            fail_msg("%s: fatal error %d", input, rc);
+        } else {
+            assert_true(row.line > 0);
+            assert_int_equal(ermes__strbuf_addf(&out, "#rejected line %ld: %s\n", row.line,
+                                                d.reason),
+                             0);
+        }
+    }
+    p->close(st);
+    ermes_event_free(ev);
+    ermes__strbuf_cleanup(&json);
+    free(data);
+    text = ermes__strbuf_take(&out, &len);
+    return text ? text : ermes__strdup("");
+}
+
+/* Reports the first line where got and want differ. */
+static int compare(const char *name, const char *got, const char *want)
+{
+    long line = 1;
+    const char *g = got, *w = want;
+
+    if (strcmp(got, want) == 0)
+        return 0;
+    while (*g && *w) {
+        const char *ge = strchr(g, '\n'), *we = strchr(w, '\n');
+        size_t gl = ge ? (size_t)(ge - g) : strlen(g), wl = we ? (size_t)(we - w) : strlen(w);
+        if (gl != wl || memcmp(g, w, gl) != 0)
+            break;
+        g += gl + (ge != NULL);
+        w += wl + (we != NULL);
+        line++;
+    }
+    fprintf(stderr, "%s: output differs at line %ld\n  got:  %.400s\n  want: %.400s\n", name,
+            line, *g ? g : "(end)", *w ? w : "(end)");
+    return 1;
+}
+
+static void run_manifest(const char *manifest_name)
+{
+    char path[8192], line[8192];
+    int update = getenv("ERMES_UPDATE_GOLDEN") && strcmp(getenv("ERMES_UPDATE_GOLDEN"), "1") == 0;
+    int failures = 0, cases = 0;
+    FILE *m;
+
+    snprintf(path, sizeof(path), "%s/tests/data/feeds/%s", source_dir, manifest_name);
+    m = fopen(path, "r");
+    if (!m)
+        fail_msg("cannot open %s", path);
+    while (fgets(line, sizeof(line), m)) {
+        char *parser, *input, *expected, *opts, *save = NULL, *o;
+        char in_path[8192], exp_path[8192], *file_name = NULL, *got, *want;
+        const char *options[64];
+        size_t n = 0, len;
+
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        parser = strtok_r(line, "\t", &save);
+        input = strtok_r(NULL, "\t", &save);
+        expected = strtok_r(NULL, "\t", &save);
+        opts = strtok_r(NULL, "\t", &save);
+        assert_non_null(expected);
+        if (strncmp(input, "local:", 6) == 0)
+            snprintf(in_path, sizeof(in_path), "%s/tests/data/feeds/%s", source_dir, input + 6);
+        else
+            snprintf(in_path, sizeof(in_path), "%s/../shared/%s", source_dir, input);
+        snprintf(exp_path, sizeof(exp_path), "%s/tests/data/feeds/%s", source_dir, expected);
+        file_name = strrchr(in_path, '/') + 1;
+        if (opts && strcmp(opts, "-") != 0) {
+            char *save2 = NULL;
+            for (o = strtok_r(opts, ",", &save2); o && n < 63; o = strtok_r(NULL, ",", &save2)) {
+                if (strncmp(o, "@file_name=", 11) == 0)
+                    file_name = o[11] ? o + 11 : NULL;
+                else
+                    options[n++] = o;
+            }
+        }
+        options[n] = NULL;
+        got = run_parser(parser, in_path, file_name, options);
+        cases++;
+        if (update) {
+            FILE *f = fopen(exp_path, "w");
+            assert_non_null(f);
+            fputs(got, f);
+            fclose(f);
+        } else if (!(want = slurp(exp_path, &len))) {
+            fprintf(stderr, "%s: missing (run with ERMES_UPDATE_GOLDEN=1)\n", exp_path);
+            failures++;
+        } else {
+            failures += compare(expected, got, want);
+            free(want);
+        }
+        ermes__free(got);
+    }
+    fclose(m);
+    assert_true(cases > 0);
+    if (failures)
+        fail_msg("%d of %d golden files differ", failures, cases);
+}
+
+static void test_intelmq_feeds(void **state)
+{
+    (void)state;
+    run_manifest("intelmq.manifest");
+}
+
+static void test_shadowserver_samples(void **state)
+{
+    (void)state;
+    run_manifest("shadowserver.manifest");
+}
+
+/* ---- every Shadowserver report type, from the mapping alone ------------------------------- */
+
+static const char *value_for(const char *col)
+{
+    if (!strcmp(col, "timestamp") || strstr(col, "_time") || strstr(col, "date") ||
+        !strcmp(col, "first_seen") || !strcmp(col, "last_seen"))
+        return "2026-01-01 00:00:00";
+    if (!strcmp(col, "ip") || !strcmp(col, "src_ip") || !strcmp(col, "dst_ip") ||
+        strstr(col, "_ip"))
+        return "192.0.2.10";
+    if (strstr(col, "port"))
+        return "443";
+    if (strstr(col, "asn"))
+        return "64496";
+    if (!strcmp(col, "geo") || strstr(col, "_geo"))
+        return "BE";
+    if (!strcmp(col, "hostname") || strstr(col, "host") || strstr(col, "domain") ||
+        strstr(col, "dns"))
+        return "www.example.org";
+    if (!strcmp(col, "url") || strstr(col, "_url"))
+        return "http://www.example.org/x";
+    if (!strcmp(col, "naics") || !strcmp(col, "sic") || strstr(col, "count") ||
+        strstr(col, "size"))
+        return "7";
+    if (!strcmp(col, "protocol"))
+        return "tcp";
+    return NULL; /* a text value made from the name */
+}
+
+typedef struct type_ctx {
+    json_t *reports;
+    int checked;
+} type_ctx_t;
+
+static void check_type(void *vctx, const char *file_name, const char *feed_name)
+{
+    type_ctx_t *c = vctx;
+    json_t *rep = json_object_get(c->reports, file_name), *fields, *col;
+    ermes_strbuf_t csv, json;
+    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
+    char fname[256];
+    ermes_report_info_t info = {"shadowserver", fname, RECEIVED_MS, NULL, NULL};
+    ermes_event_t *ev;
+    ermes_row_t row;
+    ermes_diag_t d;
+    void *st;
+    size_t i;
+    int rc;
+
+    if (!rep) /* in intelmq.json but not in reports.json */
+        return;
+    fields = json_object_get(rep, "fields");
+    ermes__strbuf_init(&csv, 1 << 20);
+    ermes__strbuf_init(&json, 1 << 20);
+    json_array_foreach(fields, i, col)
+    {
+        assert_int_equal(ermes__strbuf_addf(&csv, "%s\"%s\"", i ? "," : "",
+                                            json_string_value(col)),
+                         0);
+    }
+    assert_int_equal(ermes__strbuf_addc(&csv, '\n'), 0);
+    json_array_foreach(fields, i, col)
+    {
+        const char *v = value_for(json_string_value(col));
+        assert_int_equal(ermes__strbuf_addf(&csv, "%s\"%s%s\"", i ? "," : "", v ? "" : "v-",
+                                            v ? v : json_string_value(col)),
+                         0);
+    }
+    assert_int_equal(ermes__strbuf_addc(&csv, '\n'), 0);
+    snprintf(fname, sizeof(fname), "2026-01-01-%s-example-geo.csv", file_name);
+    ermes_diag_clear(&d);
+    rc = p->open(&info, csv.data, csv.len, &st, &d);
+    if (rc)
+        fail_msg("%s: open: %s", file_name, d.reason);
+    assert_int_equal(ermes_event_new(&ev), 0);
+    rc = p->next(st, ev, &row, &d);
+    if (rc != 1)
+        fail_msg("%s: row rejected: %s", file_name, d.reason);
+    assert_int_equal(ermes_event_to_json(ev, &json), 0);
+    /* What every event needs, and nothing of the row lost: each column's value is somewhere. */
+    assert_non_null(ermes_event_get(ev, ERMES_F_CLASSIFICATION_TYPE, NULL));
+    assert_non_null(ermes_event_get(ev, ERMES_F_CLASSIFICATION_TAXONOMY, NULL));
+    assert_string_equal(ermes_event_get(ev, ERMES_F_FEED_NAME, NULL), feed_name);
+    if (json_array_size(fields) && strcmp(json_string_value(json_array_get(fields, 0)),
+                                          "timestamp") == 0)
+        assert_string_equal(ermes_event_get(ev, ERMES_F_TIME_SOURCE, NULL),
+                            "2026-01-01T00:00:00+00:00");
+    json_array_foreach(fields, i, col)
+    {
+        const char *name = json_string_value(col);
+        char key[300];
+        snprintf(key, sizeof(key), "\"extra.%s\"", name);
+        if (value_for(name) == NULL && strcmp(name, "tag") && strcmp(name, "severity")) {
+            /* a text value "v-<name>": in a field or in extra */
+            char val[300];
+            snprintf(val, sizeof(val), "v-%s", name);
+            if (!strstr(json.data, val) && !strstr(json.data, key))
+                fail_msg("%s: column %s is lost: %s", file_name, name, json.data);
+        }
+    }
+    assert_int_equal(p->next(st, ev, &row, &d), 0);
+    p->close(st);
+    ermes_event_free(ev);
+    ermes__strbuf_cleanup(&csv);
+    ermes__strbuf_cleanup(&json);
+    c->checked++;
+}
+
+static void test_shadowserver_every_type(void **state)
+{
+    char path[8192];
+    json_error_t err;
+    type_ctx_t c = {NULL, 0};
+    ermes_diag_t d;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/../shared/conformance/feeds/shadowserver-schema/reports.json",
+             source_dir);
+    c.reports = json_load_file(path, 0, &err);
+    if (!c.reports)
+        fail_msg("cannot read %s: %s", path, err.text);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__shadowserver_types(NULL, check_type, &c, &d), 0);
+    /* reports.json lists 170 types; every one is in the built-in mapping. */
+    assert_int_equal(c.checked, (int)json_object_size(c.reports));
+    json_decref(c.reports);
+}
+
+/* The type from the header alone, and refusals that say why. */
+static void test_shadowserver_detection(void **state)
+{
+    static const char adb[] =
+        "\"timestamp\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\","
+        "\"region\",\"city\",\"naics\",\"sic\",\"name\",\"model\",\"device\",\"features\","
+        "\"device_vendor\",\"device_type\",\"device_model\",\"device_version\","
+        "\"device_sector\"\n"
+        "\"2018-07-26 02:07:16\",\"192.0.2.1\",\"tcp\",5555,,\"adb\",64496,\"BE\",,,,,,,,,,,,,\n";
+    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
+    ermes_report_info_t info = {"shadowserver", NULL, RECEIVED_MS, NULL, NULL};
+    const char *opts[] = {"report=Accessible-ADB", NULL};
+    const char *bad_opts[] = {"report=no_such_report", NULL};
+    ermes_event_t *ev;
+    ermes_row_t row;
+    ermes_diag_t d;
+    void *st;
+
+    (void)state;
+    assert_int_equal(ermes_event_new(&ev), 0);
+    /* No file name: the header says scan_adb. */
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, adb, sizeof(adb) - 1, &st, &d), 0);
+    assert_int_equal(p->next(st, ev, &row, &d), 1);
+    assert_string_equal(ermes_event_get(ev, ERMES_F_CLASSIFICATION_IDENTIFIER, NULL),
+                        "accessible-adb");
+    p->close(st);
+    /* By feed name through the option. */
+    info.options = opts;
+    info.file_name = "whatever.csv";
+    assert_int_equal(p->open(&info, adb, sizeof(adb) - 1, &st, &d), 0);
+    ermes_event_reset(ev);
+    assert_int_equal(p->next(st, ev, &row, &d), 1);
+    assert_string_equal(ermes_event_get(ev, ERMES_F_FEED_NAME, NULL), "Accessible-ADB");
+    p->close(st);
+    /* An unknown type named: refused, saying which. */
+    info.options = bad_opts;
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, adb, sizeof(adb) - 1, &st, &d), ERMES_EINVAL);
+    assert_non_null(strstr(d.reason, "no_such_report"));
+    /* A header no type has: refused. */
+    info.options = NULL;
+    info.file_name = NULL;
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, "\"a\",\"b\"\n1,2\n", 12, &st, &d), ERMES_EPARSE);
+    assert_non_null(strstr(d.reason, "report=TYPE"));
+    /* A known file name whose header lacks a required column (an older version of the
+     * report): parsed, as IntelMQ does, the events without that field. */
+    info.file_name = "2026-01-01-scan_adb-example-geo.csv";
+    ermes_diag_clear(&d);
+    {
+        static const char old_version[] = "\"timestamp\",\"ip\"\n\"2026-01-01 00:00:00\",192.0.2.3\n";
+        assert_int_equal(p->open(&info, old_version, sizeof(old_version) - 1, &st, &d), 0);
+        ermes_event_reset(ev);
+        assert_int_equal(p->next(st, ev, &row, &d), 1);
+        assert_null(ermes_event_get(ev, ERMES_F_SOURCE_PORT, NULL));
+        assert_string_equal(ermes_event_get(ev, ERMES_F_SOURCE_IP, NULL), "192.0.2.3");
+        p->close(st);
+    }
+    /* A file named after a type the schema lacks, whose header fits no type exactly: refused,
+     * naming the type (not silently taken for the closest one). */
+    info.file_name = "2026-01-01-phish_url-example-geo.csv";
+    ermes_diag_clear(&d);
+    {
+        static const char phish[] = "timestamp,url,host,ip,asn,geo,region,city,naics,sector,"
+                                    "source\n2026-01-01 00:00:00,http://x.example/,x.example,"
+                                    "192.0.2.1,64496,BE,,,,,openphish.com\n";
+        assert_int_equal(p->open(&info, phish, sizeof(phish) - 1, &st, &d), ERMES_EPARSE);
+        assert_non_null(strstr(d.reason, "phish_url"));
+    }
+    ermes_event_free(ev);
+}
+
+/* A schema file in use instead of the built-in one, and a broken one refused. */
+static void test_shadowserver_schema_file(void **state)
+{
+    static const char schema[] =
+        "{\"_meta\": {\"date_created\": \"x\", \"change_log\": []},"
+        " \"scan_new\": {\"feed_name\": \"New-Report\", \"file_name\": \"scan_new\","
+        " \"required_fields\": [[\"time.source\", \"timestamp\", \"add_UTC_to_timestamp\"],"
+        "  [\"source.ip\", \"ip\", \"validate_ip\"]],"
+        " \"optional_fields\": [[\"extra.\", \"widgets\", \"convert_int\"],"
+        "  [\"source.port\", \"port\", \"some_future_function\"]],"
+        " \"constant_fields\": {\"classification.type\": \"vulnerable-system\","
+        "  \"classification.taxonomy\": \"vulnerable\"}}}";
+    static const char csv[] = "timestamp,ip,port,widgets,colour\n"
+                              "2026-01-01 10:00:00,192.0.2.7,80,12,blue\n"
+                              "2026-01-01 10:00:00,192.0.2.300,80,12,blue\n"
+                              "2026-01-01 10:00:00,192.0.2.8,80,lots,red\n";
+    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
+    char path[] = "/tmp/ermes-test-schema-XXXXXX";
+    ermes_report_info_t info = {"shadowserver", "2026-01-01-scan_new-x.csv", RECEIVED_MS, NULL,
+                                path};
+    ermes_strbuf_t json;
+    ermes_event_t *ev;
+    ermes_row_t row;
+    ermes_diag_t d;
+    void *st;
+    int fd = mkstemp(path);
+    FILE *f;
+
+    (void)state;
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs(schema, f);
+    fclose(f);
+    ermes__strbuf_init(&json, 1 << 20);
+    assert_int_equal(ermes_event_new(&ev), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, csv, sizeof(csv) - 1, &st, &d), 0);
+    assert_int_equal(p->next(st, ev, &row, &d), 1);
+    assert_int_equal(ermes_event_to_json(ev, &json), 0);
+    assert_non_null(strstr(json.data, "\"extra.widgets\":12"));
+    assert_non_null(strstr(json.data, "\"extra.colour\":\"blue\""));
+    assert_non_null(strstr(json.data, "\"source.port\":80"));
+    ermes_event_reset(ev);
+    assert_int_equal(p->next(st, ev, &row, &d), ERMES_EINVAL);
+    assert_int_equal(row.line, 3);
+    assert_non_null(strstr(d.reason, "192.0.2.300"));
+    ermes_event_reset(ev);
+    assert_int_equal(p->next(st, ev, &row, &d), 1);
+    ermes__strbuf_reset(&json);
+    assert_int_equal(ermes_event_to_json(ev, &json), 0);
+    /* "lots" does not convert: kept as text, not dropped. */
+    assert_non_null(strstr(json.data, "\"extra.widgets\":\"lots\""));
+    assert_int_equal(p->next(st, ev, &row, &d), 0);
+    p->close(st);
+
+    /* The file changes: the new mapping is used. A broken file is refused with its reason. */
+    f = fopen(path, "w");
+    fputs("{\"scan_new\": [", f);
+    fclose(f);
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, csv, sizeof(csv) - 1, &st, &d), ERMES_EPARSE);
+    assert_non_null(strstr(d.reason, "not valid"));
+    unlink(path);
+    ermes_diag_clear(&d);
+    assert_int_equal(p->open(&info, csv, sizeof(csv) - 1, &st, &d), ERMES_EIO);
+    ermes_event_free(ev);
+    ermes__strbuf_cleanup(&json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intelmq_feeds),
+        cmocka_unit_test(test_shadowserver_samples),
+        cmocka_unit_test(test_shadowserver_every_type),
+        cmocka_unit_test(test_shadowserver_detection),
+        cmocka_unit_test(test_shadowserver_schema_file),
+    };
+    const char *src = getenv("ERMES_SOURCE_DIR");
+
+    snprintf(source_dir, sizeof(source_dir), "%s", src ? src : ERMES_SOURCE_DIR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
