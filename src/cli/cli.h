@@ -47,6 +47,12 @@ int ermes_cmd_org(cli_t *c);
 int ermes_cmd_lookup(cli_t *c);
 int ermes_cmd_user(cli_t *c);
 int ermes_cmd_token(cli_t *c);
+int ermes_cmd_ingest(cli_t *c);
+int ermes_cmd_events(cli_t *c);
+int ermes_cmd_reports(cli_t *c);
+int ermes_cmd_quarantine(cli_t *c);
+int ermes_cmd_feeds(cli_t *c);
+int ermes_cmd_notify(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

@@ -10,6 +10,8 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "intake/intake.h"
+#include "notify/notify.h"
 
 static void help(FILE *f)
 {
@@ -26,6 +28,11 @@ int ermes_cmd_serve(cli_t *c)
     const char *port_file = NULL, *v;
     ermes_registry_t *reg = NULL;
     ermes_server_t *srv = NULL;
+    ermes_intake_t *intake = NULL;
+    ermes_intake_options_t io;
+    ermes_notifier_t *notifier = NULL;
+    ermes_notify_options_t no;
+    char schema[4096];
     ermes_diag_t d;
     sigset_t set;
     int rc, n, status = CLI_ERROR;
@@ -64,7 +71,26 @@ int ermes_cmd_serve(cli_t *c)
         return CLI_ERROR;
     }
     ermes_diag_clear(&d);
-    if ((rc = ermes_server_start(&c->cfg, c->store, reg, &srv, &d))) {
+    if ((rc = ermes_intake_options_from_config(&c->cfg, &io, schema, sizeof(schema), &d)) ||
+        (rc = ermes_intake_new(c->store, reg, &io, &intake))) {
+        cli_error("cannot set up intake: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        goto out;
+    }
+    /* Reports acknowledged before a crash are finished first, in the background. */
+    if ((rc = ermes_intake_start(intake))) {
+        cli_error("cannot start intake: %s", ermes_strerror(rc));
+        goto out;
+    }
+    ermes_intake_kick(intake);
+    /* Notifications: events become e-mails to their constituents (src/notify/). */
+    ermes_diag_clear(&d);
+    if ((rc = ermes_notify_options_from_config(&c->cfg, &no, &d)) ||
+        (rc = ermes_notifier_new(c->store, &no, &notifier)) ||
+        (rc = ermes_notifier_start(notifier))) {
+        cli_error("cannot start notifications: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        goto out;
+    }
+    if ((rc = ermes_server_start(&c->cfg, c->store, reg, intake, &srv, &d))) {
         cli_error("%s", d.reason[0] ? d.reason : ermes_strerror(rc));
         goto out;
     }
@@ -99,6 +125,8 @@ int ermes_cmd_serve(cli_t *c)
     status = CLI_OK;
 out:
     ermes_server_stop(srv);
+    ermes_notifier_free(notifier); /* abandons an SMTP exchange under way */
+    ermes_intake_free(intake); /* stops the worker at its next row */
     ermes_registry_close(reg);
     if (status == CLI_OK)
         ermes_log(ERMES_LOG_NOTICE, "stopped");

@@ -22,6 +22,12 @@ static const struct command {
     {"lookup", ermes_cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
     {"user", ermes_cmd_user, "users: add, list, passwd, disable"},
     {"token", ermes_cmd_token, "API tokens: create, list, revoke"},
+    {"ingest", ermes_cmd_ingest, "receive a feed file and turn it into events"},
+    {"events", ermes_cmd_events, "query and export events (json, ndjson, csv)"},
+    {"reports", ermes_cmd_reports, "received reports and their accounting; process pending"},
+    {"quarantine", ermes_cmd_quarantine, "rows that failed, with their reasons; retry"},
+    {"feeds", ermes_cmd_feeds, "the feeds ermes can parse"},
+    {"notify", ermes_cmd_notify, "notifications to constituents: list, preview, run, send"},
     {NULL, NULL, NULL},
 };
 

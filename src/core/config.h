@@ -25,6 +25,21 @@ typedef struct ermes_config {
     long busy_timeout;     /* milliseconds to wait on a locked database */
     long token_days;       /* default lifetime of a new API token */
     long page_limit;       /* largest page a list endpoint returns */
+    char *shadowserver_schema; /* Shadowserver's report_schema intelmq.json */
+    long dedup_window;     /* seconds within which a repeated event is a duplicate; 0: off */
+    char *event_tlp;       /* TLP of events whose feed sets none */
+    long batch_rows;       /* rows per intake transaction */
+    long max_report;       /* largest report accepted, in MiB */
+    char *smtp_url;        /* smtp://host:port or smtps://; empty: notifications wait */
+    char *smtp_user;
+    char *smtp_password;   /* never logged */
+    char *mail_from;       /* From: of notifications */
+    long notify_window;    /* seconds a group of events collects before it is sent */
+    char *notify_group_by; /* feed or type */
+    long notify_retry_base;    /* seconds before the first retry; doubles, capped at 1 h */
+    long notify_max_attempts;  /* attempts before a notification is failed */
+    long notify_rate_per_hour; /* messages one recipient may get per hour */
+    char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
 } ermes_config_t;
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */

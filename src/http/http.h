@@ -17,6 +17,7 @@
 
 #define ERMES_ROUTE_MAX_PARAMS 4
 
+struct ermes_req;
 typedef struct ermes_req {
     struct MHD_Connection *conn;
     ermes_server_t *srv;
@@ -26,8 +27,13 @@ typedef struct ermes_req {
     size_t nparams;
     ermes_strbuf_t body;
     int body_too_big;
+    /* Streaming uploads (routes with an upload function): the handler's own state. */
+    void *upload_state;
+    void (*upload_cleanup)(struct ermes_req *req);
+    int upload_failed; /* set by the upload function; the final call answers */
     int empty_body_ok; /* set by a handler whose body members are all optional */
     const char *route; /* the matched route's pattern, for metrics */
+    const struct ermes_route *route_def;
     ermes_user_t user;
     ermes_viewer_t viewer;
     char remote[64];
@@ -45,23 +51,29 @@ struct ermes_server {
     ermes_store_t *store;
     ermes_registry_t *registry;
     uint16_t port;
+    struct ermes_intake *intake;
     struct ermes_auth_cache *auth;
     struct ermes_metrics *metrics;
     char *tls_cert_pem, *tls_key_pem; /* kept while the daemon runs */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
+/* Receives a piece of a streamed request body; returns 0, or non-zero after recording the
+ * failure in req (req->upload_failed) for the final call to report. */
+typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
 
 #define ERMES_ROUTE_PUBLIC 0x1u /* no token needed */
 #define ERMES_ROUTE_STAFF 0x2u  /* admin or analyst */
 #define ERMES_ROUTE_ADMIN 0x4u  /* admin only */
 #define ERMES_ROUTE_RAW 0x8u    /* the handler checks the body's type itself */
 
+struct ermes_route;
 typedef struct ermes_route {
     const char *method;
     const char *pattern; /* "/api/v1/organisations/{ref}" */
     ermes_handler_fn handler;
     unsigned flags;
+    ermes_upload_fn upload; /* NULL: the body is buffered (up to max_body) */
 } ermes_route_t;
 
 /* The route table (router.c), terminated by a NULL method. */
@@ -127,6 +139,19 @@ enum MHD_Result ermes__h_token_list(ermes_req_t *req);
 enum MHD_Result ermes__h_token_create(ermes_req_t *req);
 enum MHD_Result ermes__h_token_revoke(ermes_req_t *req);
 enum MHD_Result ermes__h_audit_list(ermes_req_t *req);
+enum MHD_Result ermes__h_report_create(ermes_req_t *req);
+int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n);
+enum MHD_Result ermes__h_report_list(ermes_req_t *req);
+enum MHD_Result ermes__h_report_get(ermes_req_t *req);
+enum MHD_Result ermes__h_event_list(ermes_req_t *req);
+enum MHD_Result ermes__h_event_get(ermes_req_t *req);
+enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req);
+enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req);
+enum MHD_Result ermes__h_feed_list(ermes_req_t *req);
+enum MHD_Result ermes__h_notification_list(ermes_req_t *req);
+enum MHD_Result ermes__h_notification_get(ermes_req_t *req);
+enum MHD_Result ermes__h_notification_send(ermes_req_t *req);
+enum MHD_Result ermes__h_notification_run(ermes_req_t *req);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

@@ -179,6 +179,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
         route = ermes__route_match(method, url, req, &known, allow, sizeof(allow));
         req->route = route ? route->pattern : NULL;
+        req->route_def = route;
         /* Everything but the public routes needs a token, unknown paths included, so that
          * an anonymous client learns nothing of what exists. */
         if (!(route && (route->flags & ERMES_ROUTE_PUBLIC)) && !authenticate(req, &ret))
@@ -197,7 +198,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                       "the %s role may not do this",
                                       ermes__role_name(req->viewer.role));
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl) {
+        if (cl && !route->upload) {
             char *end;
             unsigned long long n = strtoull(cl, &end, 10);
             if (*end || n > (unsigned long long)srv->cfg->max_body)
@@ -215,6 +216,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             ermes_log(ERMES_LOG_WARNING, "%s: request body too slow, connection closed",
                       req->remote);
             return MHD_NO;
+        }
+        /* A streamed upload goes to its route's upload function; once that failed, the rest
+         * is read and dropped, and the final call answers. */
+        route = req->route_def;
+        if (route && route->upload) {
+            if (!req->upload_failed)
+                route->upload(req, upload_data, *upload_data_size);
+            *upload_data_size = 0;
+            return MHD_YES;
         }
         /* Past the cap the rest is read and dropped, then the request is refused whole. */
         if (!req->body_too_big && ermes__strbuf_add(&req->body, upload_data, *upload_data_size))
@@ -244,6 +254,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
     if (!req)
         return;
+    if (req->upload_cleanup)
+        req->upload_cleanup(req);
     ermes__metrics_request(srv->metrics, req->method, req->status ? (unsigned)req->status : 0,
                            ermes__time_monotonic_ns() - req->started_ns);
     if (req->status)
@@ -274,7 +286,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 }
 
 int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_registry_t *reg,
-                       ermes_server_t **out, ermes_diag_t *d)
+                       struct ermes_intake *intake, ermes_server_t **out, ermes_diag_t *d)
 {
     struct sockaddr_storage ss;
     ermes_server_t *srv;
@@ -310,6 +322,7 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     srv->cfg = cfg;
     srv->store = st;
     srv->registry = reg;
+    srv->intake = intake;
     if ((rc = ermes__auth_cache_new(&srv->auth)) || (rc = ermes__metrics_new(&srv->metrics)))
         goto fail;
     if (cert)

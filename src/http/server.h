@@ -11,11 +11,12 @@
 
 typedef struct ermes_server ermes_server_t;
 
-/* Starts serving; cfg, st and reg are borrowed and must outlive the server. ERMES_ECONFIG
+/* Starts serving; cfg, st, reg and intake are borrowed and must outlive the server. ERMES_ECONFIG
  * (reason in d) for a bad listen address or unreadable TLS files, ERMES_EIO when the address
  * cannot be bound. */
+struct ermes_intake;
 int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_registry_t *reg,
-                       ermes_server_t **out, ermes_diag_t *d);
+                       struct ermes_intake *intake, ermes_server_t **out, ermes_diag_t *d);
 /* The port actually bound (useful with port 0). */
 uint16_t ermes_server_port(const ermes_server_t *s);
 /* Stops accepting, closes every connection, waits for the workers, frees. NULL is a no-op. */

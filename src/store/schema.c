@@ -92,6 +92,112 @@ static const char *const migrations[] = {
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT INTO counters VALUES ('registry', 0);"
     BUMP("networks") BUMP("asns") BUMP("domains"),
+
+    /* 2: intake. A report is the file as received, kept whole under DATA_DIR/reports/; its
+     * row records the parser's progress (next_row) so processing resumes after a crash
+     * exactly where the last committed batch ended. Every data row of a report ends as one
+     * event, one duplicate (counted) or one quarantined row: rows_in = events + duplicates +
+     * quarantined once the report is done. */
+    "CREATE TABLE reports ("
+    " id INTEGER PRIMARY KEY,"
+    " feed TEXT NOT NULL,"
+    " file_name TEXT,"
+    " path TEXT NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " options TEXT,"
+    " state TEXT NOT NULL DEFAULT 'received'"
+    "  CHECK (state IN ('received','processing','done','failed')),"
+    " error TEXT,"
+    " next_row INTEGER NOT NULL DEFAULT 0,"
+    " rows_in INTEGER NOT NULL DEFAULT 0,"
+    " events INTEGER NOT NULL DEFAULT 0,"
+    " duplicates INTEGER NOT NULL DEFAULT 0,"
+    " quarantined INTEGER NOT NULL DEFAULT 0,"
+    " received_at INTEGER NOT NULL,"
+    " processed_at INTEGER,"
+    " submitted_by TEXT,"
+    " lease_pid INTEGER," /* the process working on it, while lease_until lasts */
+    " lease_until INTEGER," META_COLUMNS ");"
+    "CREATE INDEX reports_state ON reports(state);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " report_id INTEGER NOT NULL REFERENCES reports(id),"
+    " row INTEGER NOT NULL,"
+    " line INTEGER NOT NULL,"
+    " time_source INTEGER,"
+    " time_observation INTEGER NOT NULL,"
+    " feed TEXT NOT NULL,"
+    " taxonomy TEXT, type TEXT, identifier TEXT,"
+    " source_ip BLOB," /* 4 or 16 bytes, network order: ranges compare as blobs */
+    " source_asn INTEGER,"
+    " source_fqdn TEXT,"
+    " org_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,"
+    " owner_rule TEXT,"
+    " data TEXT NOT NULL," /* the event in IntelMQ's JSON form */
+    " notified INTEGER NOT NULL DEFAULT 0," META_COLUMNS ","
+    " UNIQUE (report_id, row));"
+    "CREATE INDEX events_time ON events(time_source);"
+    "CREATE INDEX events_org ON events(org_id, id);"
+    "CREATE INDEX events_ip ON events(source_ip);"
+    "CREATE TABLE dedup ("
+    " key BLOB PRIMARY KEY,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE quarantine ("
+    " id INTEGER PRIMARY KEY,"
+    " report_id INTEGER NOT NULL REFERENCES reports(id),"
+    " row INTEGER NOT NULL,"
+    " line INTEGER NOT NULL,"
+    " raw BLOB NOT NULL,"
+    " field TEXT,"
+    " reason TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','retried','resolved')),"
+    " retried_event_id INTEGER," META_COLUMNS ","
+    " UNIQUE (report_id, row));"
+    "CREATE INDEX quarantine_state ON quarantine(state, id);",
+
+    /* 3: notifications. One row is one e-mail: the events of one constituent and one group
+     * (feed or classification type) for the contacts that read one language. UNIQUE
+     * (event_id, language) makes "an event is never notified twice" a guarantee of the
+     * database: each event goes at most once to each language group of its constituent (a
+     * contact has one language, so to each contact at most once). The send log counts what
+     * each recipient got, for the per-recipient rate limit. */
+    "CREATE TABLE notifications ("
+    " id INTEGER PRIMARY KEY,"
+    " org_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,"
+    " group_key TEXT NOT NULL," /* "feed:<feed.name>" or "type:<classification.type>" */
+    " language TEXT NOT NULL,"
+    " reference TEXT UNIQUE," /* ERMES-YYYY-NNNNNN, set from the id on insert */
+    " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','sent','failed')),"
+    " recipients TEXT NOT NULL," /* JSON array of addresses */
+    " subject TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " events INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " sent_at INTEGER,"
+    " lease_until INTEGER," /* a sender is working on it until then */
+    " window_start INTEGER NOT NULL,"
+    " window_end INTEGER NOT NULL," META_COLUMNS ");"
+    "CREATE INDEX notifications_due ON notifications(state, next_attempt_at);"
+    "CREATE INDEX notifications_org ON notifications(org_id, id);"
+    "CREATE TABLE notification_events ("
+    " notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,"
+    " event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+    " language TEXT NOT NULL,"
+    " UNIQUE (event_id, language));"
+    "CREATE INDEX notification_events_notification ON notification_events(notification_id);"
+    "CREATE TABLE notification_sends ("
+    " id INTEGER PRIMARY KEY,"
+    " recipient TEXT NOT NULL," /* lower case */
+    " notification_id INTEGER REFERENCES notifications(id) ON DELETE SET NULL,"
+    " sent_at INTEGER NOT NULL);"
+    "CREATE INDEX notification_sends_recipient ON notification_sends(recipient, sent_at);"
+    /* What grouping scans: the events still to notify. */
+    "CREATE INDEX events_unnotified ON events(org_id, created_at)"
+    " WHERE notified = 0 AND tlp <> 'RED';",
 };
 
 int ermes__schema_count(void)

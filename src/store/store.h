@@ -16,6 +16,8 @@
 #include "ermes/error.h"
 #include "ermes/ownership.h"
 #include "model/org.h"
+#include "model/report.h"
+#include "model/notification.h"
 #include "model/user.h"
 
 typedef struct ermes_store ermes_store_t;
@@ -116,6 +118,126 @@ int ermes_store_token_revoke(ermes_store_t *st, int64_t id, int64_t when);
 typedef int (*ermes_store_token_cb)(void *ctx, const ermes_token_t *t);
 int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
                            ermes_store_token_cb cb, void *ctx, int *more);
+
+/* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
+
+/* Records a received report (its file is already durable); fills r->id. */
+int ermes_store_report_insert(ermes_store_t *st, ermes_report_t *r);
+/* A report the viewer may see (staff: all; constituents: none of the raw reports). */
+int ermes_store_report_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                           ermes_report_t *out);
+typedef int (*ermes_store_report_cb)(void *ctx, const ermes_report_t *r);
+/* Newest first; state NULL = any; before_id cursor. */
+int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const char *state,
+                            const char *feed, int64_t before_id, long limit,
+                            ermes_store_report_cb cb, void *ctx, int *more);
+/* Ids of reports still to process (received or processing), oldest first. */
+int ermes_store_report_pending(ermes_store_t *st, int64_t *ids, size_t cap, size_t *n);
+/* Takes the report for processing by process pid until `until` (ms): succeeds (*claimed = 1)
+ * when nobody holds it, the holder's lease ran out, or the holder is no longer alive (a
+ * crashed process on this machine). Renewing is claiming again; until 0 releases. */
+int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t until,
+                             int *claimed);
+/* Writes state, error, next_row, counters and processed_at. */
+int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r);
+
+int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e);
+/* Looks the key up in the deduplication index: *dup = 1 when it was seen at or after
+ * window_start; records now as its last sighting either way. */
+int ermes_store_dedup(ermes_store_t *st, const uint8_t key[16], int64_t window_start, int64_t now,
+                      int *dup);
+int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
+                                  const char *raw, size_t raw_len, const char *field,
+                                  const char *reason, int64_t owner_org_id);
+
+typedef int (*ermes_store_event_cb)(void *ctx, const ermes_event_row_t *e);
+/* Events the viewer may see, matching f, in id order (data and columns borrowed for the
+ * call). */
+int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
+                           const ermes_event_filter_t *f, ermes_store_event_cb cb, void *ctx,
+                           int *more);
+int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                          ermes_store_event_cb cb, void *ctx);
+
+typedef int (*ermes_store_quarantine_cb)(void *ctx, const ermes_quarantine_row_t *q);
+int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char *state,
+                                int64_t after_id, long limit, ermes_store_quarantine_cb cb,
+                                void *ctx, int *more);
+int ermes_store_quarantine_get(ermes_store_t *st, int64_t id, ermes_store_quarantine_cb cb,
+                               void *ctx);
+int ermes_store_quarantine_set_state(ermes_store_t *st, int64_t id, const char *state,
+                                     int64_t event_id);
+
+/* ---- notifications (notifications.c) ---------------------------------------------------- */
+
+/* A group of events still to notify: one constituent, one feed.name or classification.type. */
+typedef struct ermes_notify_group {
+    int64_t org_id;
+    const char *key;  /* the feed name or the type ("unknown" for none); borrowed */
+    int64_t events;   /* how many are waiting */
+    int64_t first_at; /* created_at of the oldest */
+    int64_t max_id;   /* the newest: a notification takes events up to this one */
+} ermes_notify_group_t;
+
+typedef int (*ermes_store_notify_group_cb)(void *ctx, const ermes_notify_group_t *g);
+/* Calls cb for each group of notifiable events (owned by a constituent that has an abuse,
+ * notification, security or cert contact; not notified yet; never TLP:RED) whose oldest event
+ * was stored at or before cutoff, oldest first. by_type: group by classification.type, else by
+ * feed.name. The group is borrowed for the call. */
+int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
+                              ermes_store_notify_group_cb cb, void *ctx);
+/* The notifiable events of group g with ids up to g->max_id, in id order, at most limit (0:
+ * all); the rows are borrowed for the call. */
+int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g,
+                                    int by_type, long limit, ermes_store_event_cb cb, void *ctx);
+/* Events waiting because their constituent has nobody to write to. */
+int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
+
+/* Stores notification n carrying event_ids and gives it its reference; fills n->id,
+ * reference, state, created_at. ERMES_ECONFLICT (nothing stored) when an event already went
+ * to the same language group. Opens its own transaction when none is open. */
+int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
+                                    const int64_t *event_ids, size_t nevents);
+/* Sets the subject and body of notification id (made once its reference is known). */
+int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
+                                      const char *body);
+/* Marks events notified; ERMES_ECONFLICT (nothing marked) if any already was. */
+int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t n);
+
+/* Loads one notification; caller frees with ermes_notification_cleanup(). */
+int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notification_t *out);
+/* Resolves "42" or "ERMES-2026-000042" to an id; ERMES_ENOTFOUND. */
+int ermes_store_notification_find(ermes_store_t *st, const char *ref, int64_t *id);
+typedef int (*ermes_store_notification_cb)(void *ctx, const ermes_notification_t *n);
+/* Newest first, matching f; the notification is borrowed for the call. Staff only: callers
+ * check the viewer. */
+int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_filter_t *f,
+                                  ermes_store_notification_cb cb, void *ctx, int *more);
+/* The events a notification carries, in id order (rows borrowed for the call). */
+int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_event_cb cb,
+                                    void *ctx);
+/* Ids of pending notifications due at now and not held by a sender, soonest first. */
+int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
+                                 size_t *n);
+/* The earliest next attempt of any pending notification; 0 when none is pending. */
+int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at);
+/* Takes notification id for sending until `until` (ms): *claimed = 1 when it is pending, due
+ * (or force) and nobody else holds it. force also takes a failed one (a manual send). */
+int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t now, int64_t until,
+                                   int force, int *claimed);
+/* Records the outcome of an attempt and releases the claim. last_error NULL or "" clears it;
+ * sent_at 0 leaves it NULL. */
+int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
+                                    int64_t attempts, int64_t next_attempt_at,
+                                    const char *last_error, int64_t sent_at);
+/* Gives a claim back without recording an attempt. */
+int ermes_store_notification_release(ermes_store_t *st, int64_t id);
+/* The send log, for the per-recipient rate limit: times of the messages recipient (lower
+ * case) got after since, newest first, at most cap; and one more entry. */
+int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
+                             int64_t *times, size_t cap, size_t *n);
+int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient,
+                                int64_t notification_id, int64_t at);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 

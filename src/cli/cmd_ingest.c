@@ -1,0 +1,348 @@
+/* ermes ingest, ermes reports, ermes quarantine, ermes feeds: intake from the command line. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/time.h"
+#include "intake/intake.h"
+#include "intake/parser.h"
+
+/* Opens the registry and the intake pipeline over c->store. */
+static int open_intake(cli_t *c, ermes_registry_t **reg, ermes_intake_t **in)
+{
+    ermes_intake_options_t o;
+    char schema[4096];
+    ermes_diag_t d;
+    int rc;
+
+    ermes_diag_clear(&d);
+    if ((rc = ermes_intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d))) {
+        cli_error("%s", d.reason);
+        return CLI_ERROR;
+    }
+    if ((rc = ermes_registry_open(c->store, reg))) {
+        cli_error("cannot open the registry: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    if ((rc = ermes_intake_new(c->store, *reg, &o, in))) {
+        cli_error("cannot set up intake: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+static void print_report(const ermes_report_t *r, int json)
+{
+    char when[ERMES_TIME_STRLEN];
+
+    ermes__time_format(r->received_at, when);
+    if (json) {
+        json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
+                              (json_int_t)r->id, "feed", r->feed, "file_name",
+                              r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
+                              r->error[0] ? r->error : NULL, "size", (json_int_t)r->size,
+                              "rows_in", (json_int_t)r->rows_in, "events",
+                              (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates,
+                              "quarantined", (json_int_t)r->quarantined, "sha256", r->sha256,
+                              "received_at", when);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(j);
+        return;
+    }
+    printf("report %lld (%s%s%s): %s; %lld rows: %lld events, %lld duplicates, %lld "
+           "quarantined%s%s\n",
+           (long long)r->id, r->feed, r->file_name[0] ? ", " : "", r->file_name, r->state,
+           (long long)r->rows_in, (long long)r->events, (long long)r->duplicates,
+           (long long)r->quarantined, r->error[0] ? "; " : "", r->error);
+}
+
+static void ingest_help(FILE *f)
+{
+    fprintf(f, "usage: ermes ingest --feed NAME [--option KEY=VALUE]... [--file-name NAME]\n"
+               "                    [--no-process] [--json] FILE|-\n\n"
+               "Stores the report (made durable before anything else), then parses it into\n"
+               "events: deduplicated, enriched with the owning constituent, stored. Rows that\n"
+               "fail are quarantined with their reason. `ermes feeds` lists the feeds.\n"
+               "--feed shadowserver recognises the report type by itself (from the file name\n"
+               "or the header). Exit status 1 when the report failed or rows were quarantined.\n");
+    cli_usage_settings(f);
+}
+
+int ermes_cmd_ingest(cli_t *c)
+{
+    const char *feed = NULL, *file = NULL, *file_name = NULL, *v;
+    const char *options[33];
+    int noptions = 0, json = 0, no_process = 0, n, rc;
+    ermes_registry_t *reg = NULL;
+    ermes_intake_t *in = NULL;
+    ermes_report_meta_t meta;
+    ermes_report_t r;
+    ermes_diag_t d;
+    FILE *f;
+
+    for (int i = 0; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--help", NULL)) {
+            ingest_help(stdout);
+            return CLI_OK;
+        } else if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+        } else if (cli_flag(c, i, "--no-process", NULL)) {
+            no_process = 1;
+        } else if ((n = cli_flag(c, i, "--feed", &v)) > 0) {
+            feed = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--file-name", &v)) > 0) {
+            file_name = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--option", &v)) > 0) {
+            if (noptions >= 32) {
+                cli_error("ingest: at most 32 options");
+                return CLI_USAGE;
+            }
+            options[noptions++] = v;
+        } else if (n == 0 && !file &&
+                   (cli_arg(c, i)[0] != '-' || strcmp(cli_arg(c, i), "-") == 0)) {
+            file = cli_arg(c, i);
+            n = 1;
+        } else {
+            if (n == 0)
+                cli_error("ingest: unexpected argument \"%s\"", cli_arg(c, i));
+            ingest_help(stderr);
+            return CLI_USAGE;
+        }
+    }
+    options[noptions] = NULL;
+    if (!feed || !file) {
+        cli_error("ingest: give --feed NAME and a file (- for standard input)");
+        return CLI_USAGE;
+    }
+    if (!ermes_parser_find(feed)) {
+        cli_error("ingest: unknown feed \"%s\" (see `ermes feeds`)", feed);
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if ((rc = open_intake(c, &reg, &in)))
+        goto out;
+    f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        cli_error("cannot open %s", file);
+        rc = CLI_ERROR;
+        goto out;
+    }
+    memset(&meta, 0, sizeof(meta));
+    meta.feed = feed;
+    meta.file_name = file_name ? file_name : strcmp(file, "-") ? file : NULL;
+    meta.options = options;
+    ermes_diag_clear(&d);
+    rc = ermes_intake_receive_file(in, &c->viewer, &meta, f, &r, &d);
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        cli_error("%s: %s", file, d.reason[0] ? d.reason : ermes_strerror(rc));
+        rc = CLI_ERROR;
+        goto out;
+    }
+    if (!no_process && (rc = ermes_intake_process(in, r.id, &r))) {
+        cli_error("%s: processing stopped: %s (the report is stored and will be resumed)", file,
+                  ermes_strerror(rc));
+        rc = CLI_ERROR;
+        goto out;
+    }
+    print_report(&r, json);
+    rc = strcmp(r.state, "failed") == 0 || r.quarantined ? CLI_ERROR : CLI_OK;
+out:
+    ermes_intake_free(in);
+    ermes_registry_close(reg);
+    return rc;
+}
+
+static int report_cb(void *ctx, const ermes_report_t *r)
+{
+    print_report(r, *(int *)ctx);
+    return 0;
+}
+
+static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
+{
+    int json = *(int *)ctx;
+
+    if (json) {
+        json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:s%}", "id", (json_int_t)q->id,
+                              "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line,
+                              "feed", q->feed, "reason", q->reason, "field", q->field, "state",
+                              q->state, "raw", q->raw ? q->raw : "", q->raw_len);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(j);
+    } else {
+        printf("%-6lld report %-5lld line %-7ld %-8s %s\n       %.*s\n", (long long)q->id,
+               (long long)q->report_id, q->line, q->state, q->reason,
+               (int)(q->raw_len > 200 ? 200 : q->raw_len), q->raw ? q->raw : "");
+    }
+    return 0;
+}
+
+static void reports_help(FILE *f)
+{
+    fprintf(f, "usage: ermes reports [list] [--state STATE] [--feed NAME] [--limit N] [--json]\n"
+               "       ermes reports show ID [--json]\n"
+               "       ermes reports process          (process every pending report now)\n"
+               "       ermes quarantine [list] [--report ID] [--state open|retried|resolved]\n"
+               "                        [--json]\n"
+               "       ermes quarantine retry ID\n"
+               "       ermes feeds                    (the feeds ermes can parse)\n");
+    cli_usage_settings(f);
+}
+
+int ermes_cmd_reports(cli_t *c)
+{
+    const char *sub = cli_arg(c, 0), *state = NULL, *feed = NULL, *v;
+    int json = 0, n, rc, more, first = 0;
+    long limit = 50;
+
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            reports_help(stdout);
+            return CLI_OK;
+        }
+    if (sub && sub[0] != '-')
+        first = 1;
+    else
+        sub = "list";
+    for (int i = first; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--json", NULL))
+            json = 1;
+        else if ((n = cli_flag(c, i, "--state", &v)) > 0)
+            state = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--feed", &v)) > 0)
+            feed = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0)
+            limit = strtol(v, NULL, 10);
+        else if (n == 0 && strcmp(sub, "show") == 0 && i == first)
+            n = 1;
+        else {
+            if (n == 0)
+                cli_error("reports: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (strcmp(sub, "list") == 0) {
+        rc = ermes_store_report_each(c->store, &c->viewer, state, feed, 0, limit, report_cb,
+                                     &json, &more);
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (strcmp(sub, "show") == 0) {
+        ermes_report_t r;
+        const char *id = cli_arg(c, first);
+        if (!id || ermes_store_report_get(c->store, &c->viewer, strtoll(id, NULL, 10), &r)) {
+            cli_error("reports show: no such report");
+            return CLI_ERROR;
+        }
+        print_report(&r, json);
+        return CLI_OK;
+    }
+    if (strcmp(sub, "process") == 0) {
+        ermes_registry_t *reg = NULL;
+        ermes_intake_t *in = NULL;
+        size_t done = 0;
+        if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
+            rc = ermes_intake_process_pending(in, &done);
+            printf("processed %zu reports\n", done);
+            rc = rc ? CLI_ERROR : CLI_OK;
+        }
+        ermes_intake_free(in);
+        ermes_registry_close(reg);
+        return rc;
+    }
+    cli_error("reports: unknown subcommand \"%s\"", sub);
+    return CLI_USAGE;
+}
+
+int ermes_cmd_quarantine(cli_t *c)
+{
+    const char *sub = cli_arg(c, 0), *state = NULL, *v;
+    int json = 0, n, rc, more, first = 0;
+    int64_t report = 0;
+
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            reports_help(stdout);
+            return CLI_OK;
+        }
+    if (sub && sub[0] != '-')
+        first = 1;
+    else
+        sub = "list";
+    for (int i = first; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--json", NULL))
+            json = 1;
+        else if ((n = cli_flag(c, i, "--state", &v)) > 0)
+            state = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--report", &v)) > 0)
+            report = strtoll(v, NULL, 10);
+        else if (n == 0 && strcmp(sub, "retry") == 0 && i == first)
+            n = 1;
+        else {
+            if (n == 0)
+                cli_error("quarantine: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (strcmp(sub, "list") == 0) {
+        rc = ermes_store_quarantine_each(c->store, report, state, 0, 0, quarantine_print_cb,
+                                         &json, &more);
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (strcmp(sub, "retry") == 0) {
+        const char *id = cli_arg(c, first);
+        ermes_registry_t *reg = NULL;
+        ermes_intake_t *in = NULL;
+        int64_t event_id = 0;
+        ermes_diag_t d;
+        if (!id) {
+            cli_error("quarantine retry: which row? (its id)");
+            return CLI_USAGE;
+        }
+        if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
+            ermes_diag_clear(&d);
+            rc = ermes_intake_retry(in, strtoll(id, NULL, 10), &event_id, &d);
+            if (rc)
+                cli_error("quarantine retry %s: %s", id, d.reason[0] ? d.reason : ermes_strerror(rc));
+            else if (event_id)
+                printf("row %s is now event %lld\n", id, (long long)event_id);
+            else
+                printf("row %s was a duplicate of a stored event\n", id);
+            rc = rc ? CLI_ERROR : CLI_OK;
+        }
+        ermes_intake_free(in);
+        ermes_registry_close(reg);
+        return rc;
+    }
+    cli_error("quarantine: unknown subcommand \"%s\"", sub);
+    return CLI_USAGE;
+}
+
+int ermes_cmd_feeds(cli_t *c)
+{
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            printf("usage: ermes feeds\n\nLists the feed parsers (the names --feed takes).\n");
+            return CLI_OK;
+        }
+    for (size_t k = 0; ermes_parsers[k]; k++)
+        printf("%-22s %s\n", ermes_parsers[k]->name, ermes_parsers[k]->description);
+    return CLI_OK;
+}

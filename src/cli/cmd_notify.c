@@ -1,0 +1,226 @@
+/* ermes notify: notifications from the command line: list them, preview one as its recipients
+ * will see it, make and send what is due, send one now. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "cli/cli.h"
+#include "core/time.h"
+#include "notify/notify.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: ermes notify [list] [--state pending|sent|failed] [--org ORG] [--limit N]\n"
+               "                    [--json]\n"
+               "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
+               "       ermes notify run [--now]           (make the notifications that are due\n"
+               "                                           and send what is due; --now ignores\n"
+               "                                           notify_window)\n"
+               "       ermes notify send ID|REFERENCE     (send one now)\n\n"
+               "Events of each constituent are grouped by feed (or by classification type, with\n"
+               "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
+               "e-mail per group and language to the organisation's abuse or notification\n"
+               "contacts (else its security or cert contacts), with the events attached as CSV\n"
+               "and a reference number. TLP:RED events are never e-mailed. Without smtp_url,\n"
+               "notifications are made but stay pending.\n");
+    cli_usage_settings(f);
+}
+
+static int options(cli_t *c, ermes_notify_options_t *o)
+{
+    ermes_diag_t d;
+
+    ermes_diag_clear(&d);
+    if (ermes_notify_options_from_config(&c->cfg, o, &d)) {
+        cli_error("%s", d.reason);
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+static void print_json(json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(j);
+}
+
+static int print_cb(void *ctx, const ermes_notification_t *n)
+{
+    char when[ERMES_TIME_STRLEN];
+
+    if (*(int *)ctx) {
+        print_json(ermes_notification_to_json(n));
+        return 0;
+    }
+    ermes__time_format(n->sent_at ? n->sent_at : n->created_at, when);
+    printf("%-6lld %-18s %-8s %-12s %5lld events  %s  %s  attempts %lld%s%s\n", (long long)n->id,
+           n->reference, n->state, n->org[0] ? n->org : "-", (long long)n->events, n->group_key,
+           when, (long long)n->attempts, n->last_error[0] ? "  " : "", n->last_error);
+    return 0;
+}
+
+static void print_stats(const ermes_notify_stats_t *s, int json)
+{
+    if (json) {
+        print_json(json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
+                             "notifications", (int)s->notifications, "events", (int)s->events,
+                             "waiting_for_contact", (json_int_t)s->waiting, "sent", (int)s->sent,
+                             "deferred", (int)s->deferred, "retrying", (int)s->retrying, "failed",
+                             (int)s->failed));
+        return;
+    }
+    printf("%ld notifications made (%ld events), %ld sent, %ld retrying, %ld deferred by the "
+           "rate limit, %ld failed\n",
+           s->notifications, s->events, s->sent, s->retrying, s->deferred, s->failed);
+    if (s->waiting)
+        printf("%lld events wait for their constituent to have an abuse, notification, "
+               "security or cert contact\n",
+               (long long)s->waiting);
+}
+
+static int resolve(cli_t *c, const char *ref, int64_t *id)
+{
+    if (!ref) {
+        cli_error("notify: which notification? (its id or reference)");
+        return CLI_USAGE;
+    }
+    if (ermes_store_notification_find(c->store, ref, id)) {
+        cli_error("notify: no notification %s", ref);
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+int ermes_cmd_notify(cli_t *c)
+{
+    const char *sub = cli_arg(c, 0), *state = NULL, *org = NULL, *target = NULL, *v;
+    ermes_notification_filter_t f;
+    ermes_notify_options_t o;
+    ermes_notify_stats_t stats;
+    int json = 0, now = 0, n, rc, more = 0, first = 0;
+    long limit = 0;
+
+    for (int i = 0; i < c->nargs; i++)
+        if (cli_flag(c, i, "--help", NULL)) {
+            help(stdout);
+            return CLI_OK;
+        }
+    if (sub && sub[0] != '-')
+        first = 1;
+    else
+        sub = "list";
+    for (int i = first; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--json", NULL))
+            json = 1;
+        else if (cli_flag(c, i, "--now", NULL))
+            now = 1;
+        else if ((n = cli_flag(c, i, "--state", &v)) > 0)
+            state = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--org", &v)) > 0)
+            org = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0)
+            limit = strtol(v, NULL, 10);
+        else if (n == 0 && !target && cli_arg(c, i)[0] != '-' &&
+                 (strcmp(sub, "preview") == 0 || strcmp(sub, "send") == 0)) {
+            target = cli_arg(c, i);
+            n = 1;
+        } else {
+            if (n == 0)
+                cli_error("notify: unexpected argument \"%s\"", cli_arg(c, i));
+            help(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "failed")) {
+        cli_error("notify: --state must be pending, sent or failed");
+        return CLI_USAGE;
+    }
+    if ((rc = options(c, &o)))
+        return rc;
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    memset(&stats, 0, sizeof(stats));
+
+    if (strcmp(sub, "list") == 0) {
+        memset(&f, 0, sizeof(f));
+        f.state = state;
+        f.limit = limit;
+        if (org && ermes_store_org_resolve(c->store, &c->viewer, org, &f.org_id)) {
+            cli_error("notify: no organisation %s", org);
+            return CLI_ERROR;
+        }
+        rc = ermes_store_notification_each(c->store, &f, print_cb, &json, &more);
+        if (rc)
+            cli_error("notify list: %s", ermes_strerror(rc));
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (strcmp(sub, "preview") == 0) {
+        ermes_strbuf_t msg;
+        int64_t id;
+        if ((rc = resolve(c, target, &id)))
+            return rc;
+        ermes__strbuf_init(&msg, 1024u * 1024 * 1024);
+        rc = ermes_notify_preview(c->store, &o, id, &msg);
+        if (rc)
+            cli_error("notify preview %s: %s", target, ermes_strerror(rc));
+        else
+            fwrite(msg.data, 1, msg.len, stdout);
+        ermes__strbuf_cleanup(&msg);
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (strcmp(sub, "run") == 0) {
+        rc = ermes_notify_run(c->store, &o, now, &stats);
+        print_stats(&stats, json);
+        if (!o.smtp_url && !json)
+            printf("smtp_url is not set: nothing was sent\n");
+        if (rc)
+            cli_error("notify run: %s", ermes_strerror(rc));
+        return rc ? CLI_ERROR : CLI_OK;
+    }
+    if (strcmp(sub, "send") == 0) {
+        ermes_notification_t nt;
+        char err[512], id_text[32];
+        int64_t id;
+        if ((rc = resolve(c, target, &id)))
+            return rc;
+        if (!o.smtp_url) {
+            cli_error("notify send: smtp_url is not set");
+            return CLI_ERROR;
+        }
+        rc = ermes_notify_send(c->store, &o, id, 1, &stats, err, sizeof(err));
+        snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+        ermes_audit_write(c->store, &c->viewer, "send", "notification", id_text, NULL);
+        if (rc == ERMES_ECONFLICT) {
+            cli_error("notify send %s: it was sent already", target);
+            return CLI_ERROR;
+        }
+        if (rc == ERMES_EBUSY) {
+            cli_error("notify send %s: another process is sending it right now", target);
+            return CLI_ERROR;
+        }
+        if (rc) {
+            cli_error("notify send %s: %s", target, ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        if (ermes_store_notification_get(c->store, id, &nt) == 0) {
+            if (json)
+                print_json(ermes_notification_to_json(&nt));
+            else
+                printf("%s: %s%s%s\n", nt.reference, nt.state, nt.last_error[0] ? ": " : "",
+                       nt.last_error);
+            rc = strcmp(nt.state, ERMES_NOTIFICATION_SENT) == 0 ? CLI_OK : CLI_ERROR;
+            ermes_notification_cleanup(&nt);
+            return rc;
+        }
+        return CLI_ERROR;
+    }
+    cli_error("notify: unknown subcommand \"%s\"", sub);
+    return CLI_USAGE;
+}

@@ -1,0 +1,879 @@
+/* The intake pipeline: receive (durable), then parse, validate, deduplicate, enrich, store. */
+#include "intake/intake.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "core/time.h"
+#include "ermes/event.h"
+#include "intake/parser.h"
+
+#define MAX_OPTIONS 32
+#define MAX_QUARANTINE_RAW (64 * 1024) /* bytes of a bad row kept for inspection */
+#define LEASE_MS 15000                 /* how long a claim on a report lasts unrenewed */
+
+struct ermes_intake {
+    ermes_store_t *store;
+    ermes_registry_t *registry;
+    ermes_intake_options_t opts;
+    char *data_dir;
+    char *schema_path;
+    pthread_mutex_t lock; /* one report processed at a time */
+    /* the background worker */
+    pthread_t thread;
+    int running, stop, kicked;
+    pthread_mutex_t wlock;
+    pthread_cond_t wake;
+};
+
+int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intake_options_t *opts,
+                     ermes_intake_t **out)
+{
+    ermes_intake_t *in = ermes__calloc(1, sizeof(*in));
+
+    if (!in)
+        return ERMES_ENOMEM;
+    in->store = st;
+    in->registry = reg;
+    in->opts = *opts;
+    in->data_dir = ermes__strdup(opts->data_dir ? opts->data_dir : ".");
+    in->schema_path = opts->schema_path ? ermes__strdup(opts->schema_path) : NULL;
+    if (!in->data_dir || (opts->schema_path && !in->schema_path)) {
+        ermes_intake_free(in);
+        return ERMES_ENOMEM;
+    }
+    if (!in->opts.batch_rows)
+        in->opts.batch_rows = 10000;
+    if (!in->opts.max_report)
+        in->opts.max_report = (size_t)16 << 30;
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_mutex_init(&in->wlock, NULL);
+    pthread_cond_init(&in->wake, NULL);
+    *out = in;
+    return 0;
+}
+
+void ermes_intake_free(ermes_intake_t *in)
+{
+    if (!in)
+        return;
+    ermes_intake_stop(in);
+    pthread_mutex_destroy(&in->lock);
+    pthread_mutex_destroy(&in->wlock);
+    pthread_cond_destroy(&in->wake);
+    ermes__free(in->data_dir);
+    ermes__free(in->schema_path);
+    ermes__free(in);
+}
+
+/* ---- receiving -------------------------------------------------------------------------- */
+
+static int check_meta(const ermes_report_meta_t *meta, ermes_report_t *r, ermes_diag_t *d)
+{
+    json_t *arr;
+    char *text;
+
+    if (!meta->feed || !ermes_parser_find(meta->feed)) {
+        ermes_diag_set(d, "feed", "unknown feed \"%.64s\" (see `ermes feeds`)",
+                       meta->feed ? meta->feed : "");
+        return ERMES_EINVAL;
+    }
+    memset(r, 0, sizeof(*r));
+    snprintf(r->feed, sizeof(r->feed), "%s", meta->feed);
+    if (meta->file_name) {
+        /* Only the last path component is kept: it names the file, it is not a path. */
+        const char *slash = strrchr(meta->file_name, '/');
+        snprintf(r->file_name, sizeof(r->file_name), "%s", slash ? slash + 1 : meta->file_name);
+    }
+    if (!meta->options || !meta->options[0])
+        return 0;
+    if (!(arr = json_array()))
+        return ERMES_ENOMEM;
+    for (size_t k = 0; meta->options[k]; k++) {
+        const char *o = meta->options[k];
+        if (k >= MAX_OPTIONS || !strchr(o, '=') || o[0] == '=' || strlen(o) > 512) {
+            json_decref(arr);
+            ermes_diag_set(d, "options", "options are at most %d key=value pairs",
+                           MAX_OPTIONS);
+            return ERMES_EINVAL;
+        }
+        json_array_append_new(arr, json_string(o));
+    }
+    text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (!text)
+        return ERMES_EINVAL;
+    if (strlen(text) >= sizeof(r->options)) {
+        free(text);
+        ermes_diag_set(d, "options", "the options are too long");
+        return ERMES_EINVAL;
+    }
+    snprintf(r->options, sizeof(r->options), "%s", text);
+    free(text);
+    return 0;
+}
+
+/* fsync on the directory makes a rename durable, not only the file's bytes. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY), rc = 0;
+
+    if (fd < 0)
+        return ERMES_EIO;
+    if (fsync(fd) != 0)
+        rc = ERMES_EIO;
+    close(fd);
+    return rc;
+}
+
+/* Streams the report into a temporary file, hashing as it goes; then fsync, rename to its
+ * content's name, fsync the directory. Reports with the same bytes share one file. */
+struct ermes_spool {
+    char dir[4096];
+    char tmp[4200];
+    int fd;
+    crypto_hash_sha256_state sha;
+    size_t size;
+};
+typedef struct ermes_spool spool_t;
+
+static int spool_open(ermes_intake_t *in, spool_t *sp)
+{
+    snprintf(sp->dir, sizeof(sp->dir), "%s/reports", in->data_dir);
+    if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST)
+        return ERMES_EIO;
+    snprintf(sp->tmp, sizeof(sp->tmp), "%s/.incoming-XXXXXX", sp->dir);
+    sp->fd = mkstemp(sp->tmp);
+    if (sp->fd < 0)
+        return ERMES_EIO;
+    crypto_hash_sha256_init(&sp->sha);
+    sp->size = 0;
+    return 0;
+}
+
+static int spool_write(spool_t *sp, const char *p, size_t n)
+{
+    crypto_hash_sha256_update(&sp->sha, (const unsigned char *)p, n);
+    sp->size += n;
+    while (n) {
+        ssize_t w = write(sp->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return ERMES_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void spool_abort(spool_t *sp)
+{
+    if (sp->fd >= 0)
+        close(sp->fd);
+    unlink(sp->tmp);
+    sp->fd = -1;
+}
+
+static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp,
+                        ermes_report_t *r)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    char final[4400];
+    int rc;
+
+    crypto_hash_sha256_final(&sp->sha, hash);
+    sodium_bin2hex(r->sha256, sizeof(r->sha256), hash, sizeof(hash));
+    if (fsync(sp->fd) != 0) {
+        spool_abort(sp);
+        return ERMES_EIO;
+    }
+    close(sp->fd);
+    sp->fd = -1;
+    snprintf(r->path, sizeof(r->path), "reports/%s", r->sha256);
+    snprintf(final, sizeof(final), "%s/%s", in->data_dir, r->path);
+    if (rename(sp->tmp, final) != 0) {
+        unlink(sp->tmp);
+        return ERMES_EIO;
+    }
+    if ((rc = sync_dir(sp->dir)))
+        return rc;
+    r->size = (int64_t)sp->size;
+    r->received_at = ermes__time_now_ms();
+    r->tlp = ERMES_TLP_AMBER_STRICT;
+    r->owner_org_id = v ? v->org_id : 0;
+    snprintf(r->submitted_by, sizeof(r->submitted_by), "%s",
+             v && v->user_name ? v->user_name : "local");
+    /* The report's row commits with synchronous=FULL: once this returns, it is acknowledged. */
+    return ermes_store_report_insert(in->store, r);
+}
+
+int ermes_intake_receive_mem(ermes_intake_t *in, const ermes_viewer_t *v,
+                             const ermes_report_meta_t *meta, const char *data, size_t len,
+                             ermes_report_t *out, ermes_diag_t *d)
+{
+    spool_t sp;
+    int rc;
+
+    if ((rc = check_meta(meta, out, d)))
+        return rc;
+    if (len > in->opts.max_report) {
+        ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
+        return ERMES_ETOOBIG;
+    }
+    if ((rc = spool_open(in, &sp))) {
+        ermes_diag_set(d, NULL, "cannot write to %s/reports", in->data_dir);
+        return rc;
+    }
+    if ((rc = spool_write(&sp, data, len))) {
+        spool_abort(&sp);
+        ermes_diag_set(d, NULL, "cannot write the report to disk");
+        return rc;
+    }
+    return spool_finish(in, v, &sp, out);
+}
+
+int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
+                              const ermes_report_meta_t *meta, FILE *f, ermes_report_t *out,
+                              ermes_diag_t *d)
+{
+    char *buf;
+    spool_t sp;
+    size_t n;
+    int rc;
+
+    if ((rc = check_meta(meta, out, d)))
+        return rc;
+    if (!(buf = ermes__malloc(1 << 20)))
+        return ERMES_ENOMEM;
+    if ((rc = spool_open(in, &sp))) {
+        ermes__free(buf);
+        ermes_diag_set(d, NULL, "cannot write to %s/reports", in->data_dir);
+        return rc;
+    }
+    while ((n = fread(buf, 1, 1 << 20, f)) > 0) {
+        if (sp.size + n > in->opts.max_report) {
+            ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
+            rc = ERMES_ETOOBIG;
+            break;
+        }
+        if ((rc = spool_write(&sp, buf, n))) {
+            ermes_diag_set(d, NULL, "cannot write the report to disk");
+            break;
+        }
+    }
+    if (!rc && ferror(f)) {
+        ermes_diag_set(d, NULL, "cannot read the report");
+        rc = ERMES_EIO;
+    }
+    ermes__free(buf);
+    if (rc) {
+        spool_abort(&sp);
+        return rc;
+    }
+    return spool_finish(in, v, &sp, out);
+}
+
+int ermes_intake_spool_begin(ermes_intake_t *in, ermes_spool_t **out)
+{
+    spool_t *sp = ermes__calloc(1, sizeof(*sp));
+    int rc;
+
+    if (!sp)
+        return ERMES_ENOMEM;
+    if ((rc = spool_open(in, sp))) {
+        ermes__free(sp);
+        return rc;
+    }
+    *out = sp;
+    return 0;
+}
+
+int ermes_intake_spool_write(ermes_intake_t *in, ermes_spool_t *sp, const char *p, size_t n,
+                             ermes_diag_t *d)
+{
+    if (sp->size + n > in->opts.max_report) {
+        ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
+        return ERMES_ETOOBIG;
+    }
+    if (spool_write(sp, p, n)) {
+        ermes_diag_set(d, NULL, "cannot write the report to disk");
+        return ERMES_EIO;
+    }
+    return 0;
+}
+
+int ermes_intake_spool_finish(ermes_intake_t *in, const ermes_viewer_t *v,
+                              const ermes_report_meta_t *meta, ermes_spool_t *sp,
+                              ermes_report_t *out, ermes_diag_t *d)
+{
+    int rc = check_meta(meta, out, d);
+
+    if (rc) {
+        ermes_intake_spool_abort(sp);
+        return rc;
+    }
+    rc = spool_finish(in, v, sp, out);
+    ermes__free(sp);
+    return rc;
+}
+
+void ermes_intake_spool_abort(ermes_spool_t *sp)
+{
+    if (!sp)
+        return;
+    spool_abort(sp);
+    ermes__free(sp);
+}
+
+/* ---- processing ------------------------------------------------------------------------- */
+
+/* A report's bytes, mapped read-only: the page cache holds them, not our heap. */
+typedef struct mapped {
+    const char *data;
+    size_t len;
+    void *map;
+} mapped_t;
+
+static int map_report(ermes_intake_t *in, const ermes_report_t *r, mapped_t *m)
+{
+    char path[4400];
+    struct stat sb;
+    int fd;
+
+    memset(m, 0, sizeof(*m));
+    snprintf(path, sizeof(path), "%s/%s", in->data_dir, r->path);
+    fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return ERMES_EIO;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return ERMES_EIO;
+    }
+    m->len = (size_t)sb.st_size;
+    m->data = "";
+    if (m->len) {
+        m->map = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m->map == MAP_FAILED) {
+            close(fd);
+            m->map = NULL;
+            return ERMES_EIO;
+        }
+        madvise(m->map, m->len, MADV_SEQUENTIAL);
+        m->data = m->map;
+    }
+    close(fd);
+    return 0;
+}
+
+static void unmap_report(mapped_t *m)
+{
+    if (m->map)
+        munmap(m->map, m->len);
+    m->map = NULL;
+}
+
+/* Options stored as a JSON array, as the parser wants them: a NULL-terminated array. */
+typedef struct options {
+    json_t *json;
+    const char *list[MAX_OPTIONS + 1];
+} options_t;
+
+static void load_options(const ermes_report_t *r, options_t *o)
+{
+    size_t k, n = 0;
+    json_t *v;
+
+    memset(o, 0, sizeof(*o));
+    if (!r->options[0])
+        return;
+    o->json = json_loads(r->options, 0, NULL);
+    json_array_foreach(o->json, k, v) {
+        if (json_is_string(v) && n < MAX_OPTIONS)
+            o->list[n++] = json_string_value(v);
+    }
+}
+
+/* The processing of one report: parser state, the event being built, counters. */
+typedef struct run {
+    ermes_intake_t *in;
+    ermes_report_t *r;
+    const ermes_parser_def_t *parser;
+    void *pstate;
+    ermes_event_t *ev;
+    ermes_ownership_t *owners;
+    ermes_strbuf_t json;
+    int64_t home_org;
+} run_t;
+
+/* A key over everything the event says except when we saw it (IntelMQ's deduplicator skips
+ * time.observation and raw the same way). */
+static void dedup_key(const ermes_event_t *ev, uint8_t key[16])
+{
+    crypto_generichash_state h;
+
+    crypto_generichash_init(&h, NULL, 0, 16);
+    for (int f = 0; f < ERMES_F_COUNT; f++) {
+        size_t len;
+        const char *v;
+        uint16_t id = (uint16_t)f;
+        if (f == ERMES_F_TIME_OBSERVATION || f == ERMES_F_RAW)
+            continue;
+        v = ermes_event_get(ev, (ermes_field_t)f, &len);
+        if (!v)
+            continue;
+        crypto_generichash_update(&h, (const unsigned char *)&id, sizeof(id));
+        crypto_generichash_update(&h, (const unsigned char *)v, len + 1);
+    }
+    for (size_t k = 0; k < ermes_event_extra_count(ev); k++) {
+        const char *ek, *ev_;
+        size_t len;
+        ermes_extra_type_t t;
+        ermes_event_extra_at(ev, k, &ek, &ev_, &len, &t);
+        crypto_generichash_update(&h, (const unsigned char *)"x", 1);
+        crypto_generichash_update(&h, (const unsigned char *)ek, strlen(ek) + 1);
+        crypto_generichash_update(&h, (const unsigned char *)ev_, len + 1);
+    }
+    crypto_generichash_final(&h, key, 16);
+}
+
+/* Owner of the event: source.ip (with source.asn as a hint), else source.fqdn, else
+ * source.asn. Sets "constituency" to the owner's short name. */
+static const char *enrich(run_t *run, int64_t *org_id)
+{
+    static const char *const rules[] = {NULL, "network", "asn", "domain"};
+    ermes_owner_t o;
+    ermes_ip_t ip;
+    uint32_t asn = 0;
+    size_t len;
+    const char *fqdn;
+    int found = 0;
+
+    *org_id = 0;
+    ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &asn);
+    if (ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &ip) == 0)
+        found = ermes_ownership_ip(run->owners, &ip, asn, &o);
+    if (!found && (fqdn = ermes_event_get(run->ev, ERMES_F_SOURCE_FQDN, &len)))
+        found = ermes_ownership_domain(run->owners, fqdn, len, &o);
+    if (!found && asn)
+        found = ermes_ownership_asn(run->owners, asn, &o);
+    if (!found)
+        return NULL;
+    *org_id = o.org_id;
+    return rules[o.rule];
+}
+
+static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, int *duplicate)
+{
+    ermes_intake_t *in = run->in;
+    ermes_event_row_t er;
+    uint8_t key[16];
+    char when[48];
+    int64_t org_id;
+    size_t len;
+    const char *owner_rule;
+    int rc, dup = 0;
+
+    *event_id = 0;
+    *duplicate = 0;
+    /* What the feed did not say, the report does. */
+    if (!ermes_event_get(run->ev, ERMES_F_TIME_OBSERVATION, NULL)) {
+        len = ermes_time_format_intelmq(run->r->received_at, when);
+        ermes_event_set(run->ev, ERMES_F_TIME_OBSERVATION, when, len, NULL);
+    }
+    if (!ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL))
+        ermes_event_set(run->ev, ERMES_F_FEED_NAME, run->r->feed, strlen(run->r->feed), NULL);
+    if (!ermes_event_get(run->ev, ERMES_F_TLP, NULL)) {
+        const char *t = ermes_tlp_name(in->opts.default_tlp);
+        ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
+    }
+    if (in->opts.dedup_window_ms > 0) {
+        dedup_key(run->ev, key);
+        rc = ermes_store_dedup(in->store, key, run->r->received_at - in->opts.dedup_window_ms,
+                               run->r->received_at, &dup);
+        if (rc)
+            return rc;
+        if (dup) {
+            *duplicate = 1;
+            return 0;
+        }
+    }
+    owner_rule = enrich(run, &org_id);
+    if (org_id) {
+        char short_name[64];
+        if (ermes_store_org_short_name(in->store, org_id, short_name, sizeof(short_name)) == 0)
+            ermes_event_set(run->ev, ERMES_F_CONSTITUENCY, short_name, strlen(short_name), NULL);
+    }
+    ermes__strbuf_reset(&run->json);
+    if ((rc = ermes_event_to_json(run->ev, &run->json)))
+        return rc;
+    memset(&er, 0, sizeof(er));
+    er.report_id = run->r->id;
+    er.row = row;
+    er.line = line;
+    ermes_event_time_ms(run->ev, ERMES_F_TIME_SOURCE, &er.time_source);
+    ermes_event_time_ms(run->ev, ERMES_F_TIME_OBSERVATION, &er.time_observation);
+    er.feed = ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL);
+    er.taxonomy = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_TAXONOMY, NULL);
+    er.type = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_TYPE, NULL);
+    er.identifier = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_IDENTIFIER, NULL);
+    ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &er.source_ip);
+    ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &er.source_asn);
+    er.source_fqdn = ermes_event_get(run->ev, ERMES_F_SOURCE_FQDN, NULL);
+    er.org_id = org_id;
+    er.owner_rule = owner_rule;
+    er.data = run->json.data;
+    er.data_len = run->json.len;
+    {
+        const char *t = ermes_event_get(run->ev, ERMES_F_TLP, &len);
+        if (!t || ermes_tlp_parse(t, len, &er.tlp))
+            er.tlp = in->opts.default_tlp;
+    }
+    er.owner_org_id = run->home_org;
+    if ((rc = ermes_store_event_insert(in->store, &er)))
+        return rc;
+    *event_id = er.id;
+    return 0;
+}
+
+static int open_run(ermes_intake_t *in, ermes_report_t *r, mapped_t *m, options_t *o, run_t *run,
+                    ermes_diag_t *d)
+{
+    ermes_report_info_t info;
+    int rc;
+
+    memset(run, 0, sizeof(*run));
+    run->in = in;
+    run->r = r;
+    ermes__strbuf_init(&run->json, 64u << 20);
+    ermes_store_home_org(in->store, &run->home_org);
+    run->parser = ermes_parser_find(r->feed);
+    if (!run->parser) {
+        ermes_diag_set(d, "feed", "no parser for feed \"%s\"", r->feed);
+        return ERMES_EINVAL;
+    }
+    if ((rc = map_report(in, r, m))) {
+        ermes_diag_set(d, NULL, "cannot read the report's file %s", r->path);
+        return rc;
+    }
+    load_options(r, o);
+    memset(&info, 0, sizeof(info));
+    info.feed = r->feed;
+    info.file_name = r->file_name[0] ? r->file_name : NULL;
+    info.received_ms = r->received_at;
+    info.options = o->list;
+    info.schema_path = in->schema_path;
+    if ((rc = ermes_event_new(&run->ev)))
+        return rc;
+    run->owners = ermes_registry_ownership(in->registry);
+    if (!run->owners)
+        return ERMES_EINTERNAL;
+    return run->parser->open(&info, m->data, m->len, &run->pstate, d);
+}
+
+static void close_run(run_t *run, mapped_t *m, options_t *o)
+{
+    if (run->parser && run->pstate)
+        run->parser->close(run->pstate);
+    ermes_event_free(run->ev);
+    ermes_ownership_release(run->owners);
+    ermes__strbuf_cleanup(&run->json);
+    unmap_report(m);
+    json_decref(o->json);
+}
+
+int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *out)
+{
+    ermes_report_t r;
+    mapped_t m = {0};
+    options_t o = {0};
+    run_t run;
+    ermes_diag_t d;
+    ermes_row_t row;
+    int64_t index = 0, in_batch = 0;
+    int rc, tx = 0, claimed = 0;
+
+    pthread_mutex_lock(&in->lock);
+    memset(&run, 0, sizeof(run));
+    /* Another process (the CLI and the daemon share the database) may be on it. */
+    if ((rc = ermes_store_report_claim(in->store, report_id, getpid(),
+                                       ermes__time_now_ms() + LEASE_MS, &claimed)))
+        goto unlock;
+    if (!claimed) {
+        rc = ERMES_EBUSY;
+        goto unlock;
+    }
+    if ((rc = ermes_store_report_get(in->store, NULL, report_id, &r)))
+        goto unlock;
+    if (strcmp(r.state, "done") == 0 || strcmp(r.state, "failed") == 0)
+        goto finish;
+    ermes_diag_clear(&d);
+    rc = open_run(in, &r, &m, &o, &run, &d);
+    if (rc == ERMES_ENOMEM || rc == ERMES_EINTERNAL)
+        goto unlock;
+    if (rc) {
+        /* The report cannot be read at all: that is the report's state, not our error. */
+        snprintf(r.state, sizeof(r.state), "failed");
+        snprintf(r.error, sizeof(r.error), "%s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        r.processed_at = ermes__time_now_ms();
+        rc = ermes_store_report_update(in->store, &r);
+        ermes_log(ERMES_LOG_WARNING, "report %lld (%s) failed: %s", (long long)r.id, r.feed,
+                  r.error);
+        goto finish;
+    }
+    if ((rc = ermes_store_begin(in->store)))
+        goto unlock;
+    tx = 1;
+    snprintf(r.state, sizeof(r.state), "processing");
+    for (;;) {
+        int64_t event_id;
+        int dup;
+
+        ermes_event_reset(run.ev);
+        ermes_diag_clear(&d);
+        memset(&row, 0, sizeof(row));
+        rc = run.parser->next(run.pstate, run.ev, &row, &d);
+        if (rc == 0)
+            break;
+        if (rc == ERMES_ENOMEM || rc == ERMES_EIO)
+            goto unlock;
+        /* Rows before next_row were committed before a crash: skip them, once. */
+        if (index < r.next_row) {
+            index++;
+            continue;
+        }
+        if (rc < 0) {
+            size_t keep = row.raw_len > MAX_QUARANTINE_RAW ? MAX_QUARANTINE_RAW : row.raw_len;
+            rc = ermes_store_quarantine_insert(in->store, r.id, index, row.line, row.raw, keep,
+                                               d.field, d.reason[0] ? d.reason : "invalid row",
+                                               run.home_org);
+            if (rc)
+                goto unlock;
+            r.quarantined++;
+        } else {
+            if ((rc = store_event(&run, index, row.line, &event_id, &dup)))
+                goto unlock;
+            if (dup)
+                r.duplicates++;
+            else
+                r.events++;
+        }
+        r.rows_in++;
+        index++;
+        /* A stopping daemon commits what it has and leaves the rest for its next start. */
+        if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
+            r.next_row = index;
+            if ((rc = ermes_store_report_update(in->store, &r)) ||
+                (rc = ermes_store_commit(in->store)))
+                goto unlock;
+            tx = 0;
+            goto finish;
+        }
+        if (++in_batch >= in->opts.batch_rows) {
+            /* Progress commits with the rows it covers. */
+            r.next_row = index;
+            if ((rc = ermes_store_report_update(in->store, &r)) ||
+                (rc = ermes_store_report_claim(in->store, r.id, getpid(),
+                                               ermes__time_now_ms() + LEASE_MS, &claimed)) ||
+                (rc = ermes_store_commit(in->store)) || (rc = ermes_store_begin(in->store)))
+                goto unlock;
+            in_batch = 0;
+        }
+    }
+    r.next_row = index;
+    snprintf(r.state, sizeof(r.state), "done");
+    r.processed_at = ermes__time_now_ms();
+    if ((rc = ermes_store_report_update(in->store, &r)) || (rc = ermes_store_commit(in->store)))
+        goto unlock;
+    tx = 0;
+    ermes_log(ERMES_LOG_INFO,
+              "report %lld (%s): %lld rows, %lld events, %lld duplicates, %lld quarantined",
+              (long long)r.id, r.feed, (long long)r.rows_in, (long long)r.events,
+              (long long)r.duplicates, (long long)r.quarantined);
+finish:
+    if (out)
+        *out = r;
+unlock:
+    if (tx && rc)
+        ermes_store_rollback(in->store);
+    if (claimed)
+        ermes_store_report_claim(in->store, report_id, getpid(), 0, &claimed);
+    close_run(&run, &m, &o);
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+int ermes_intake_process_pending(ermes_intake_t *in, size_t *processed)
+{
+    int64_t ids[64];
+    size_t n = 0;
+    int rc;
+
+    if (processed)
+        *processed = 0;
+    for (;;) {
+        if ((rc = ermes_store_report_pending(in->store, ids, 64, &n)) || n == 0)
+            return rc;
+        for (size_t k = 0; k < n; k++) {
+            if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED))
+                return 0;
+            rc = ermes_intake_process(in, ids[k], NULL);
+            if (rc == ERMES_EBUSY)
+                return 0; /* another process has it; try again later */
+            if (rc)
+                return rc;
+            if (processed)
+                (*processed)++;
+        }
+    }
+}
+
+struct retry_ctx {
+    ermes_quarantine_row_t q;
+    char state[16];
+    int found;
+};
+
+static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
+{
+    struct retry_ctx *c = arg;
+
+    c->q = *q;
+    snprintf(c->state, sizeof(c->state), "%s", q->state ? q->state : "");
+    c->q.raw = NULL; /* borrowed from the statement: not used past the call */
+    c->q.field = c->q.reason = c->q.state = c->q.feed = NULL;
+    c->found = 1;
+    return 0;
+}
+
+int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event_id,
+                       ermes_diag_t *d)
+{
+    struct retry_ctx c = {0};
+    ermes_report_t r;
+    mapped_t m = {0};
+    options_t o = {0};
+    run_t run;
+    ermes_row_t row;
+    int64_t index = 0;
+    int rc, dup = 0;
+
+    *event_id = 0;
+    if ((rc = ermes_store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c)))
+        return rc;
+    if (strcmp(c.state, "open") != 0) {
+        ermes_diag_set(d, NULL, "the row was already %s", c.state);
+        return ERMES_ECONFLICT;
+    }
+    pthread_mutex_lock(&in->lock);
+    memset(&run, 0, sizeof(run));
+    if ((rc = ermes_store_report_get(in->store, NULL, c.q.report_id, &r)))
+        goto out;
+    if ((rc = open_run(in, &r, &m, &o, &run, d)))
+        goto out;
+    /* The row is found again by its position in the report. */
+    for (;;) {
+        ermes_event_reset(run.ev);
+        ermes_diag_clear(d);
+        rc = run.parser->next(run.pstate, run.ev, &row, d);
+        if (rc == 0) {
+            ermes_diag_set(d, NULL, "the row is no longer in the report");
+            rc = ERMES_ENOTFOUND;
+            goto out;
+        }
+        if (rc == ERMES_ENOMEM || rc == ERMES_EIO)
+            goto out;
+        if (index++ == c.q.row)
+            break;
+    }
+    if (rc < 0) {
+        rc = ERMES_EINVAL; /* still bad: d says why */
+        goto out;
+    }
+    if ((rc = ermes_store_begin(in->store)))
+        goto out;
+    rc = store_event(&run, c.q.row, row.line, event_id, &dup);
+    if (!rc)
+        rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
+    if (!rc)
+        rc = ermes_store_commit(in->store);
+    if (rc)
+        ermes_store_rollback(in->store);
+out:
+    close_run(&run, &m, &o);
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+/* ---- the daemon's worker ------------------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+    ermes_intake_t *in = arg;
+
+    for (;;) {
+        struct timespec until;
+        size_t n = 0;
+        int rc;
+
+        pthread_mutex_lock(&in->wlock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        while (!in->stop && !in->kicked)
+            if (pthread_cond_timedwait(&in->wake, &in->wlock, &until) == ETIMEDOUT)
+                break;
+        in->kicked = 0;
+        if (in->stop) {
+            pthread_mutex_unlock(&in->wlock);
+            break;
+        }
+        pthread_mutex_unlock(&in->wlock);
+        rc = ermes_intake_process_pending(in, &n);
+        if (rc)
+            ermes_log(ERMES_LOG_ERROR, "intake: %s", ermes_strerror(rc));
+    }
+    return NULL;
+}
+
+int ermes_intake_start(ermes_intake_t *in)
+{
+    if (in->running)
+        return 0;
+    in->stop = 0;
+    if (pthread_create(&in->thread, NULL, worker_main, in) != 0)
+        return ERMES_ENOMEM;
+    in->running = 1;
+    return 0;
+}
+
+void ermes_intake_kick(ermes_intake_t *in)
+{
+    pthread_mutex_lock(&in->wlock);
+    in->kicked = 1;
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->wlock);
+}
+
+void ermes_intake_stop(ermes_intake_t *in)
+{
+    if (!in->running)
+        return;
+    pthread_mutex_lock(&in->wlock);
+    in->stop = 1;
+    pthread_cond_signal(&in->wake);
+    pthread_mutex_unlock(&in->wlock);
+    pthread_join(in->thread, NULL);
+    in->running = 0;
+}

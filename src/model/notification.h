@@ -1,0 +1,58 @@
+/* Notifications: one e-mail to a constituent about a group of its events (one feed or one
+ * classification type over a window), with a stable reference ("ERMES-2026-000042") the
+ * constituent quotes when it replies, and its delivery state. */
+#ifndef ERMES_MODEL_NOTIFICATION_H
+#define ERMES_MODEL_NOTIFICATION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "ermes/tlp.h"
+
+/* Delivery states: pending (prepared, waiting for its next attempt), sent, failed (gave up
+ * after notify_max_attempts; a manual send may still deliver it). */
+#define ERMES_NOTIFICATION_PENDING "pending"
+#define ERMES_NOTIFICATION_SENT "sent"
+#define ERMES_NOTIFICATION_FAILED "failed"
+
+typedef struct ermes_notification {
+    int64_t id;
+    int64_t org_id;      /* the constituent; 0 when it was deleted since */
+    char org[64];        /* its short name, "" when unknown */
+    char group_key[192]; /* "feed:<feed.name>" or "type:<classification.type>" */
+    char language[16];   /* the template's language (ISO 639-1) */
+    char reference[32];  /* ERMES-YYYY-NNNNNN */
+    char state[12];
+    char *recipients; /* JSON array of addresses */
+    char *subject;
+    char *body; /* the text part, "\n" line ends */
+    int64_t events;
+    int64_t attempts;
+    int64_t next_attempt_at;
+    char last_error[256];
+    int64_t sent_at;                  /* 0 until sent */
+    int64_t window_start, window_end; /* times of the first and last event (ms) */
+    ermes_tlp_t tlp;                  /* the most restrictive of its events */
+    int64_t owner_org_id;
+    int64_t created_at, updated_at;
+    int owned; /* 1: the strings above belong to this struct (ermes_notification_cleanup) */
+} ermes_notification_t;
+
+typedef struct ermes_notification_filter {
+    const char *state; /* NULL: any */
+    int64_t org_id;    /* 0: any */
+    int64_t before_id; /* cursor: listed newest first */
+    long limit;        /* 0: all */
+} ermes_notification_filter_t;
+
+/* Frees the strings of a notification the store copied out (owned = 1); a borrowed one is
+ * left alone. The struct itself is the caller's. */
+void ermes_notification_cleanup(ermes_notification_t *n);
+
+/* The notification as JSON (recipients as an array); new reference, NULL when out of memory. */
+json_t *ermes_notification_to_json(const ermes_notification_t *n);
+
+/* The reference of notification id created at ms: "ERMES-<year>-<id, 6 digits or more>". */
+void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap);
+
+#endif

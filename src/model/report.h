@@ -1,0 +1,78 @@
+/* Reports (a feed file as received), stored events, and quarantined rows. */
+#ifndef ERMES_MODEL_REPORT_H
+#define ERMES_MODEL_REPORT_H
+
+#include <stdint.h>
+
+#include "ermes/net.h"
+#include "ermes/tlp.h"
+
+typedef struct ermes_report {
+    int64_t id;
+    char feed[64];
+    char file_name[256];  /* "" when unknown */
+    char path[256];       /* relative to DATA_DIR */
+    int64_t size;
+    char sha256[65];
+    char options[1024];   /* JSON array of "key=value" strings, "" for none */
+    char state[16];       /* received, processing, done, failed */
+    char error[256];
+    int64_t next_row;     /* rows before this one are stored (resume point) */
+    int64_t rows_in, events, duplicates, quarantined;
+    int64_t received_at, processed_at;
+    char submitted_by[96];
+    ermes_tlp_t tlp;
+    int64_t owner_org_id;
+} ermes_report_t;
+
+/* One event as the store keeps it: the indexed columns and the whole event as JSON. */
+typedef struct ermes_event_row {
+    int64_t id;
+    int64_t report_id;
+    int64_t row;
+    long line;
+    int64_t time_source; /* 0 when the feed gave none */
+    int64_t time_observation;
+    const char *feed;
+    const char *taxonomy, *type, *identifier; /* may be NULL */
+    ermes_ip_t source_ip;                     /* family 0 when none */
+    uint32_t source_asn;                      /* 0 when none */
+    const char *source_fqdn;
+    int64_t org_id; /* owning constituent, 0 when none */
+    const char *owner_rule;
+    const char *data; /* JSON object text */
+    size_t data_len;
+    ermes_tlp_t tlp;
+    int64_t owner_org_id;
+    int64_t created_at;
+} ermes_event_row_t;
+
+typedef struct ermes_event_filter {
+    int64_t since, until;  /* time.source range in ms, 0 = open; until is exclusive */
+    int64_t org_id;        /* 0 = any */
+    const char *feed;
+    const char *taxonomy;
+    const char *type;
+    int has_net;           /* filter on source.ip inside net */
+    ermes_cidr_t net;
+    const char *domain;    /* source.fqdn equal to it or below it */
+    int64_t report_id;     /* 0 = any */
+    int64_t after_id;      /* cursor */
+    long limit;            /* 0 = all */
+} ermes_event_filter_t;
+
+typedef struct ermes_quarantine_row {
+    int64_t id;
+    int64_t report_id;
+    int64_t row;
+    long line;
+    const char *raw;
+    size_t raw_len;
+    const char *field;
+    const char *reason;
+    const char *state;
+    const char *feed;
+    int64_t created_at;
+} ermes_quarantine_row_t;
+
+#endif

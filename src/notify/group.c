@@ -1,0 +1,355 @@
+/* Grouping: events waiting to be notified become notifications, one per (constituent, feed or
+ * classification type) and language group of the constituent's contacts, in one transaction
+ * per group with the events marked notified in the same commit. */
+#include "notify/notify.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#define MAX_TYPES 64
+#define MAX_LANGUAGES 16
+
+int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_options_t *o,
+                                     ermes_diag_t *d)
+{
+    char addr[320];
+
+    memset(o, 0, sizeof(*o));
+    o->window_ms = (int64_t)cfg->notify_window * 1000;
+    if (!cfg->notify_group_by || strcmp(cfg->notify_group_by, "feed") == 0) {
+        o->by_type = 0;
+    } else if (strcmp(cfg->notify_group_by, "type") == 0) {
+        o->by_type = 1;
+    } else {
+        ermes_diag_set(d, "notify_group_by", "notify_group_by must be feed or type, not \"%.32s\"",
+                       cfg->notify_group_by);
+        return ERMES_ECONFIG;
+    }
+    o->retry_base_ms = (int64_t)cfg->notify_retry_base * 1000;
+    o->max_attempts = cfg->notify_max_attempts;
+    o->rate_per_hour = cfg->notify_rate_per_hour;
+    o->smtp_url = cfg->smtp_url && *cfg->smtp_url ? cfg->smtp_url : NULL;
+    o->smtp_user = cfg->smtp_user && *cfg->smtp_user ? cfg->smtp_user : NULL;
+    o->smtp_password = cfg->smtp_password;
+    o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";
+    o->templates_dir =
+        cfg->notify_templates && *cfg->notify_templates ? cfg->notify_templates : NULL;
+    if (ermes_notify_address(o->mail_from, addr, sizeof(addr))) {
+        ermes_diag_set(d, "mail_from", "mail_from must be an address, or \"Name <address>\"");
+        return ERMES_ECONFIG;
+    }
+    if (o->smtp_url && strncasecmp(o->smtp_url, "smtp://", 7) != 0 &&
+        strncasecmp(o->smtp_url, "smtps://", 8) != 0) {
+        ermes_diag_set(d, "smtp_url", "smtp_url must start with smtp:// or smtps://");
+        return ERMES_ECONFIG;
+    }
+    return 0;
+}
+
+static int role_in(const char *role, const char *const *set)
+{
+    for (; role && *set; set++)
+        if (strcmp(role, *set) == 0)
+            return 1;
+    return 0;
+}
+
+size_t ermes_notify_recipients(const ermes_org_t *org, size_t *idx, size_t cap)
+{
+    static const char *const first[] = {"abuse", "notification", NULL};
+    static const char *const second[] = {"security", "cert", NULL};
+    const char *const *passes[] = {first, second};
+    size_t n = 0;
+
+    /* Those who handle abuse reports first; the security team only when nobody does. */
+    for (size_t p = 0; p < 2 && n == 0; p++)
+        for (size_t k = 0; k < org->ncontacts && n < cap; k++)
+            if (org->contacts[k].email && *org->contacts[k].email &&
+                role_in(org->contacts[k].role, passes[p]))
+                idx[n++] = k;
+    return n;
+}
+
+/* The contacts of one language: one e-mail. */
+typedef struct lang_group {
+    char lang[16];
+    json_t *recipients;
+} lang_group_t;
+
+/* ---- one group of events ------------------------------------------------------------------ */
+
+typedef struct collect {
+    int64_t *ids;
+    size_t n, cap;
+    int64_t first, last;
+    ermes_tlp_t tlp;
+    char *types[MAX_TYPES + 1];
+    int64_t counts[MAX_TYPES];
+    size_t ntypes;
+} collect_t;
+
+static void collect_reset(collect_t *c)
+{
+    for (size_t k = 0; k < c->ntypes; k++)
+        ermes__free(c->types[k]);
+    memset(c->types, 0, sizeof(c->types));
+    memset(c->counts, 0, sizeof(c->counts));
+    c->ntypes = 0;
+    c->n = 0;
+    c->first = c->last = 0;
+    c->tlp = ERMES_TLP_CLEAR;
+}
+
+static int collect_cb(void *ctx, const ermes_event_row_t *e)
+{
+    collect_t *c = ctx;
+    const char *type = e->type ? e->type : "unknown";
+    int64_t when = e->time_source ? e->time_source : e->created_at;
+    size_t k;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        int64_t *p = ermes__reallocarray(c->ids, cap, sizeof(*p));
+        if (!p)
+            return ERMES_ENOMEM;
+        c->ids = p;
+        c->cap = cap;
+    }
+    c->ids[c->n++] = e->id;
+    if (!c->first || when < c->first)
+        c->first = when;
+    if (when > c->last)
+        c->last = when;
+    if (e->tlp > c->tlp)
+        c->tlp = e->tlp;
+    for (k = 0; k < c->ntypes; k++)
+        if (strcmp(c->types[k], type) == 0)
+            break;
+    if (k == c->ntypes && k < MAX_TYPES) {
+        if (!(c->types[k] = ermes__strdup(type)))
+            return ERMES_ENOMEM;
+        c->ntypes++;
+    }
+    if (k < c->ntypes)
+        c->counts[k]++;
+    return 0;
+}
+
+static int has_address(const json_t *list, const char *addr)
+{
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (strcmp(json_string_value(json_array_get(list, i)), addr) == 0)
+            return 1;
+    return 0;
+}
+
+/* Sorts the contacts who get this constituent's notifications into language groups. */
+static int language_groups(const ermes_notify_options_t *o, const ermes_org_t *org,
+                           lang_group_t *groups, size_t *ngroups)
+{
+    size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], n;
+
+    *ngroups = 0;
+    n = ermes_notify_recipients(org, idx, ERMES_NOTIFY_MAX_RECIPIENTS);
+    for (size_t k = 0; k < n; k++) {
+        const ermes_contact_t *c = &org->contacts[idx[k]];
+        char lang[16], addr[320];
+        size_t g, j;
+        ermes_notify_language(o->templates_dir, c->language, lang, sizeof(lang));
+        /* Addresses are compared in lower case: one person, one copy. */
+        snprintf(addr, sizeof(addr), "%s", c->email);
+        for (j = 0; addr[j]; j++)
+            if (addr[j] >= 'A' && addr[j] <= 'Z')
+                addr[j] = (char)(addr[j] + 32);
+        for (g = 0; g < *ngroups; g++)
+            if (has_address(groups[g].recipients, addr))
+                break;
+        if (g < *ngroups)
+            continue; /* already a recipient, in the language of its first contact entry */
+        for (g = 0; g < *ngroups; g++)
+            if (strcmp(groups[g].lang, lang) == 0)
+                break;
+        if (g == *ngroups) {
+            if (g == MAX_LANGUAGES)
+                continue;
+            snprintf(groups[g].lang, sizeof(groups[g].lang), "%s", lang);
+            if (!(groups[g].recipients = json_array()))
+                return ERMES_ENOMEM;
+            (*ngroups)++;
+        }
+        if (json_array_append_new(groups[g].recipients, json_string(addr)))
+            return ERMES_ENOMEM;
+    }
+    return 0;
+}
+
+/* Makes the notifications of one language group about the collected events, inside the
+ * caller's transaction. */
+static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
+                             const ermes_notify_group_t *g, const ermes_org_t *org,
+                             const lang_group_t *lg, const collect_t *c, int64_t home)
+{
+    ermes_notification_t n;
+    ermes_notify_vars_t v;
+    ermes_strbuf_t subject, body;
+    char *rcpt = json_dumps(lg->recipients, JSON_COMPACT);
+    int rc;
+
+    if (!rcpt)
+        return ERMES_ENOMEM;
+    memset(&n, 0, sizeof(n));
+    n.org_id = g->org_id;
+    snprintf(n.group_key, sizeof(n.group_key), "%s:%s", o->by_type ? "type" : "feed", g->key);
+    memcpy(n.language, lg->lang, sizeof(n.language));
+    n.language[sizeof(n.language) - 1] = '\0';
+    n.recipients = rcpt;
+    n.window_start = c->first;
+    n.window_end = c->last;
+    n.tlp = c->tlp;
+    n.owner_org_id = home;
+    rc = ermes_store_notification_insert(st, &n, c->ids, c->n);
+    ermes__free(rcpt);
+    n.recipients = NULL;
+    if (rc)
+        return rc;
+    memset(&v, 0, sizeof(v));
+    v.reference = n.reference;
+    v.org = org->short_name;
+    v.org_name = org->name;
+    v.group = g->key;
+    v.by_type = o->by_type;
+    v.tlp = c->tlp;
+    v.events = (int64_t)c->n;
+    v.first = c->first;
+    v.last = c->last;
+    v.types = (const char *const *)c->types;
+    v.type_counts = c->counts;
+    v.mail_from = o->mail_from;
+    ermes__strbuf_init(&subject, 64 * 1024);
+    ermes__strbuf_init(&body, 1024 * 1024);
+    rc = ermes_notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
+    if (!rc)
+        rc = ermes_store_notification_set_text(st, n.id, subject.data ? subject.data : "",
+                                               body.data ? body.data : "");
+    if (!rc)
+        ermes_log(ERMES_LOG_INFO, "notification %s: %zu events %s for %s (%s), %s", n.reference,
+                  c->n, n.group_key, org->short_name, lg->lang, ermes_tlp_name(c->tlp));
+    ermes__strbuf_cleanup(&subject);
+    ermes__strbuf_cleanup(&body);
+    return rc;
+}
+
+static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
+                      const ermes_notify_group_t *g, int64_t home, ermes_notify_stats_t *stats)
+{
+    lang_group_t groups[MAX_LANGUAGES];
+    size_t ngroups = 0;
+    ermes_org_t *org = NULL;
+    collect_t c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    memset(groups, 0, sizeof(groups));
+    if ((rc = ermes_store_org_get(st, NULL, g->org_id, &org)))
+        return rc == ERMES_ENOTFOUND ? 0 : rc;
+    if ((rc = language_groups(o, org, groups, &ngroups)) || ngroups == 0)
+        goto out;
+    /* A group larger than one e-mail may carry goes out as several. */
+    for (;;) {
+        collect_reset(&c);
+        if ((rc = ermes_store_begin(st)))
+            break;
+        /* Read inside the write transaction: no other process can notify these events
+         * between reading and marking them. */
+        rc = ermes_store_notify_group_events(st, g, o->by_type, ERMES_NOTIFY_MAX_EVENTS, collect_cb,
+                                             &c);
+        for (size_t k = 0; !rc && c.n && k < ngroups; k++)
+            rc = make_notification(st, o, g, org, &groups[k], &c, home);
+        if (!rc && c.n)
+            rc = ermes_store_notify_mark_events(st, c.ids, c.n);
+        if (!rc)
+            rc = ermes_store_commit(st);
+        if (rc) {
+            ermes_store_rollback(st);
+            break;
+        }
+        if (c.n == 0)
+            break;
+        stats->groups++;
+        stats->notifications += (long)ngroups;
+        stats->events += (long)c.n;
+        if (c.n < ERMES_NOTIFY_MAX_EVENTS)
+            break;
+    }
+out:
+    collect_reset(&c);
+    ermes__free(c.ids);
+    for (size_t k = 0; k < ngroups; k++)
+        json_decref(groups[k].recipients);
+    ermes__org_free(org);
+    return rc;
+}
+
+/* ---- all due groups ------------------------------------------------------------------------ */
+
+typedef struct group_list {
+    ermes_notify_group_t *items;
+    size_t n, cap;
+} group_list_t;
+
+static int list_cb(void *ctx, const ermes_notify_group_t *g)
+{
+    group_list_t *l = ctx;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        ermes_notify_group_t *p = ermes__reallocarray(l->items, cap, sizeof(*p));
+        if (!p)
+            return ERMES_ENOMEM;
+        l->items = p;
+        l->cap = cap;
+    }
+    l->items[l->n] = *g;
+    if (!(l->items[l->n].key = ermes__strdup(g->key)))
+        return ERMES_ENOMEM;
+    l->n++;
+    return 0;
+}
+
+int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
+                       int ignore_window, ermes_notify_stats_t *stats)
+{
+    group_list_t l = {NULL, 0, 0};
+    int64_t cutoff = ignore_window ? INT64_MAX : now - o->window_ms, home = 0;
+    int rc, first = 0;
+
+    ermes_store_home_org(st, &home);
+    /* The list is read whole first: each group is then made in its own transaction. */
+    rc = ermes_store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
+    for (size_t k = 0; !rc && k < l.n; k++) {
+        int r = make_group(st, o, &l.items[k], home, stats);
+        if (r == ERMES_ECONFLICT || r == ERMES_EBUSY) {
+            /* Another process made this group's notification at the same time: it is
+             * done, by them. */
+            ermes_log(ERMES_LOG_INFO, "notify: group %s of organisation %lld taken elsewhere",
+                      l.items[k].key, (long long)l.items[k].org_id);
+        } else if (r) {
+            ermes_log(ERMES_LOG_WARNING, "notify: group %s of organisation %lld: %s",
+                      l.items[k].key, (long long)l.items[k].org_id, ermes_strerror(r));
+            if (!first)
+                first = r;
+        }
+    }
+    for (size_t k = 0; k < l.n; k++)
+        ermes__free((void *)l.items[k].key);
+    ermes__free(l.items);
+    if (!rc)
+        rc = ermes_store_notify_waiting(st, &stats->waiting);
+    return rc ? rc : first;
+}

@@ -1,0 +1,751 @@
+/* Notification messages: the text from a template in the recipient's language, and the MIME
+ * message around it (RFC 5322, RFC 2045-2047): the text as quoted-printable UTF-8, the events
+ * as a base64 CSV attachment named after the reference. */
+#include "notify/notify.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/time.h"
+#include "intake/export.h"
+
+#define MAX_TEMPLATE (64 * 1024)
+#define MAX_TEXT (1024 * 1024)
+#define MAX_CSV (256u * 1024 * 1024)
+
+/* ---- built-in templates ---------------------------------------------------------------- */
+
+/* A template: the first line is the subject, then a blank line, then the body (as in
+ * intelmq-mailgen). ${name} is replaced by the value of name: reference, tlp, org, org_name,
+ * group, count, n_events ("12 events"), about ("from FEED" or "of type TYPE"), first, last
+ * (UTC), explanations (one line per classification type), attachment (the CSV's file name),
+ * tlp_text (what the label asks of the reader), mail_from. */
+typedef struct builtin {
+    const char *lang;
+    const char *event, *events;      /* singular, plural */
+    const char *from_feed, *of_type; /* "from %s", "of type %s" */
+    const char *tlp_text[5];         /* CLEAR .. RED */
+    const char *other_type;          /* explanation of a type not in the table */
+    const char *text;
+} builtin_t;
+
+static const builtin_t builtins[] = {
+    {"en",
+     "event",
+     "events",
+     "from %s",
+     "of type %s",
+     {"disclosure is not limited.", "you may share it within your community, not publicly.",
+      "you may share it within your organisation and with its clients who need to know.",
+      "you may share it within your organisation only, with those who need to know.",
+      "for the named recipients only."},
+     "see the attached file for the details.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} for ${org}\n"
+     "\n"
+     "Dear ${org_name} team,\n"
+     "\n"
+     "between ${first} and ${last} (UTC) our sources reported ${n_events}\n"
+     "${about} concerning systems on your networks. The attached file\n"
+     "${attachment} lists them, one per line.\n"
+     "\n"
+     "What they are:\n"
+     "${explanations}\n"
+     "\n"
+     "Please check these systems and take the necessary steps. When you reply,\n"
+     "keep the reference ${reference} in the subject so that your answer is\n"
+     "matched to this notification.\n"
+     "\n"
+     "This message is TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Best regards,\n"
+     "${mail_from}\n"},
+    {"fr",
+     "événement",
+     "événements",
+     "de la source %s",
+     "de type %s",
+     {"la diffusion n'est pas limitée.",
+      "vous pouvez la partager au sein de votre communauté, pas publiquement.",
+      "vous pouvez la partager au sein de votre organisation et avec ses clients qui en ont "
+      "besoin.",
+      "vous pouvez la partager au sein de votre organisation seulement, avec ceux qui en ont "
+      "besoin.",
+      "réservé aux destinataires nommés."},
+     "voir le fichier joint pour le détail.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} pour ${org}\n"
+     "\n"
+     "Madame, Monsieur, chère équipe de ${org_name},\n"
+     "\n"
+     "entre le ${first} et le ${last} (UTC), nos sources ont signalé\n"
+     "${n_events} ${about} concernant des systèmes de vos réseaux.\n"
+     "Le fichier joint ${attachment} les énumère, un par ligne.\n"
+     "\n"
+     "De quoi il s'agit :\n"
+     "${explanations}\n"
+     "\n"
+     "Merci de vérifier ces systèmes et de prendre les mesures nécessaires.\n"
+     "Si vous répondez, conservez la référence ${reference} dans l'objet\n"
+     "afin que votre réponse soit rattachée à cette notification.\n"
+     "\n"
+     "Ce message est TLP:${tlp} : ${tlp_text}\n"
+     "\n"
+     "Cordialement,\n"
+     "${mail_from}\n"},
+    {"de",
+     "Ereignis",
+     "Ereignisse",
+     "aus %s",
+     "vom Typ %s",
+     {"die Weitergabe ist nicht beschränkt.",
+      "Sie dürfen sie in Ihrer Community teilen, nicht öffentlich.",
+      "Sie dürfen sie in Ihrer Organisation und mit deren Kunden teilen, soweit nötig.",
+      "Sie dürfen sie nur in Ihrer Organisation teilen, soweit nötig.",
+      "nur für die genannten Empfänger."},
+     "Einzelheiten in der angehängten Datei.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} für ${org}\n"
+     "\n"
+     "Sehr geehrtes Team von ${org_name},\n"
+     "\n"
+     "zwischen ${first} und ${last} (UTC) meldeten unsere Quellen\n"
+     "${n_events} ${about} zu Systemen in Ihren Netzen. Die angehängte\n"
+     "Datei ${attachment} führt sie auf, eines pro Zeile.\n"
+     "\n"
+     "Worum es geht:\n"
+     "${explanations}\n"
+     "\n"
+     "Bitte prüfen Sie diese Systeme und ergreifen Sie die nötigen Maßnahmen.\n"
+     "Wenn Sie antworten, behalten Sie die Referenz ${reference} im Betreff,\n"
+     "damit Ihre Antwort dieser Benachrichtigung zugeordnet wird.\n"
+     "\n"
+     "Diese Nachricht ist TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Mit freundlichen Grüßen\n"
+     "${mail_from}\n"},
+};
+#define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
+/* What each classification type (RSIT, with IntelMQ's names) means for the recipient. */
+static const struct explanation {
+    const char *type;
+    const char *en, *fr, *de;
+} explanations[] = {
+    {"infected-system", "a system is infected with malware and talks to its operators.",
+     "un système est infecté par un logiciel malveillant qui communique avec ses opérateurs.",
+     "ein System ist mit Schadsoftware infiziert, die mit ihren Betreibern kommuniziert."},
+    {"c2-server", "a system serves as command-and-control server for malware.",
+     "un système sert de serveur de commande et de contrôle pour un logiciel malveillant.",
+     "ein System dient als Steuerserver (C2) für Schadsoftware."},
+    {"malware-distribution", "a system distributes malware.",
+     "un système distribue des logiciels malveillants.", "ein System verbreitet Schadsoftware."},
+    {"scanner", "a system scans other systems on the Internet.",
+     "un système balaie d'autres systèmes sur Internet.",
+     "ein System scannt andere Systeme im Internet."},
+    {"brute-force", "a system tries to guess passwords of other systems.",
+     "un système tente de deviner les mots de passe d'autres systèmes.",
+     "ein System versucht, Passwörter anderer Systeme zu erraten."},
+    {"ddos", "a system takes part in denial-of-service attacks.",
+     "un système participe à des attaques par déni de service.",
+     "ein System beteiligt sich an Denial-of-Service-Angriffen."},
+    {"ddos-amplifier",
+     "a service can be abused to amplify denial-of-service attacks; restrict it or turn it off.",
+     "un service peut être détourné pour amplifier des attaques par déni de service ; "
+     "restreignez-le ou désactivez-le.",
+     "ein Dienst kann zur Verstärkung von DoS-Angriffen missbraucht werden; schränken Sie ihn "
+     "ein oder schalten Sie ihn ab."},
+    {"vulnerable-system", "a system runs software with a known vulnerability; update it.",
+     "un système exécute un logiciel présentant une vulnérabilité connue ; mettez-le à jour.",
+     "auf einem System läuft Software mit einer bekannten Schwachstelle; aktualisieren Sie sie."},
+    {"potentially-unwanted-accessible",
+     "a service is reachable from the Internet that probably should not be.",
+     "un service est accessible depuis Internet alors qu'il ne devrait probablement pas l'être.",
+     "ein Dienst ist aus dem Internet erreichbar, der es vermutlich nicht sein sollte."},
+    {"exploit", "a system attempts to exploit vulnerabilities of other systems.",
+     "un système tente d'exploiter des vulnérabilités d'autres systèmes.",
+     "ein System versucht, Schwachstellen anderer Systeme auszunutzen."},
+    {"compromised", "a system or account appears to be compromised.",
+     "un système ou un compte semble compromis.",
+     "ein System oder Konto scheint kompromittiert zu sein."},
+    {"system-compromise", "a system appears to be compromised.", "un système semble compromis.",
+     "ein System scheint kompromittiert zu sein."},
+    {"phishing", "a system hosts a phishing site.", "un système héberge un site d'hameçonnage.",
+     "ein System beherbergt eine Phishing-Seite."},
+    {"spam", "a system sends spam.", "un système envoie du spam.", "ein System versendet Spam."},
+    {"ids-alert", "a system triggered an intrusion detection alert.",
+     "un système a déclenché une alerte de détection d'intrusion.",
+     "ein System hat einen Alarm der Angriffserkennung ausgelöst."},
+    {"blacklist", "a system is listed on a blocklist.",
+     "un système figure sur une liste de blocage.", "ein System steht auf einer Sperrliste."},
+    {"proxy", "a system acts as an open proxy.", "un système fait office de proxy ouvert.",
+     "ein System arbeitet als offener Proxy."},
+    {"data-leak", "data appears to have leaked.", "des données semblent avoir fuité.",
+     "Daten scheinen abgeflossen zu sein."},
+};
+
+static const builtin_t *builtin_for(const char *lang)
+{
+    for (size_t k = 0; k < NBUILTINS; k++)
+        if (strcmp(builtins[k].lang, lang) == 0)
+            return &builtins[k];
+    return NULL;
+}
+
+/* An ISO 639 code: two or three letters. Checked before it becomes part of a file name. */
+static int valid_lang(const char *lang)
+{
+    size_t n = lang ? strlen(lang) : 0;
+
+    if (n < 2 || n > 3)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (!((lang[k] >= 'a' && lang[k] <= 'z') || (lang[k] >= 'A' && lang[k] <= 'Z')))
+            return 0;
+    return 1;
+}
+
+static void lower(const char *in, char *out, size_t cap)
+{
+    size_t k;
+
+    for (k = 0; in[k] && k + 1 < cap; k++)
+        out[k] = (char)(in[k] >= 'A' && in[k] <= 'Z' ? in[k] + 32 : in[k]);
+    out[k] = '\0';
+}
+
+static int template_file(const char *dir, const char *lang, char *path, size_t cap)
+{
+    int n;
+
+    if (!dir || !*dir || !valid_lang(lang))
+        return 0;
+    n = snprintf(path, cap, "%s/%s.txt", dir, lang);
+    return n > 0 && (size_t)n < cap;
+}
+
+void ermes_notify_language(const char *templates_dir, const char *lang, char *buf, size_t cap)
+{
+    char l[8], path[4096];
+    FILE *f;
+
+    snprintf(buf, cap, "en");
+    if (!lang || !valid_lang(lang))
+        return;
+    lower(lang, l, sizeof(l));
+    if (template_file(templates_dir, l, path, sizeof(path)) && (f = fopen(path, "r"))) {
+        fclose(f);
+        snprintf(buf, cap, "%s", l);
+        return;
+    }
+    if (builtin_for(l))
+        snprintf(buf, cap, "%s", l);
+}
+
+/* Reads templates_dir/lang.txt; NULL in *out when there is none. */
+static int load_template(const char *dir, const char *lang, char **out)
+{
+    char path[4096], chunk[4096];
+    ermes_strbuf_t b;
+    size_t n;
+    FILE *f;
+    int rc = 0;
+
+    *out = NULL;
+    if (!template_file(dir, lang, path, sizeof(path)) || !(f = fopen(path, "rb")))
+        return 0;
+    ermes__strbuf_init(&b, MAX_TEMPLATE);
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = ermes__strbuf_add(&b, chunk, n);
+    if (!rc && ferror(f))
+        rc = ERMES_EIO;
+    fclose(f);
+    if (!rc && !(*out = ermes__strbuf_take(&b, NULL)))
+        rc = ERMES_ENOMEM;
+    ermes__strbuf_cleanup(&b);
+    return rc;
+}
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+static void format_utc(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof(tm));
+    snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min);
+}
+
+typedef struct render_ctx {
+    const ermes_notify_vars_t *v;
+    const builtin_t *words; /* the built-in of the language, or English */
+    const char *lang;
+    char attachment[64];
+    char count[32], first[64], last[64];
+    ermes_strbuf_t about, n_events, explain;
+} render_ctx_t;
+
+static int add_explanations(render_ctx_t *c)
+{
+    const ermes_notify_vars_t *v = c->v;
+    int rc = 0;
+
+    for (size_t k = 0; !rc && v->types && v->types[k]; k++) {
+        const char *text = c->words->other_type;
+        int64_t n = v->type_counts ? v->type_counts[k] : 0;
+        for (size_t j = 0; j < sizeof(explanations) / sizeof(explanations[0]); j++)
+            if (strcmp(explanations[j].type, v->types[k]) == 0) {
+                text = strcmp(c->words->lang, "fr") == 0   ? explanations[j].fr
+                       : strcmp(c->words->lang, "de") == 0 ? explanations[j].de
+                                                           : explanations[j].en;
+                break;
+            }
+        rc = ermes__strbuf_addf(&c->explain, "%s- %s (%lld): %s", k ? "\n" : "", v->types[k],
+                                (long long)n, text);
+    }
+    if (!rc && c->explain.len == 0)
+        rc = ermes__strbuf_addf(&c->explain, "- %s", c->words->other_type);
+    return rc;
+}
+
+static const char *var_value(render_ctx_t *c, const char *name, size_t len)
+{
+    const ermes_notify_vars_t *v = c->v;
+
+#define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
+    if (IS("reference"))
+        return v->reference ? v->reference : "";
+    if (IS("tlp"))
+        return ermes_tlp_name(v->tlp);
+    if (IS("org"))
+        return v->org ? v->org : "";
+    if (IS("org_name"))
+        return v->org_name ? v->org_name : (v->org ? v->org : "");
+    if (IS("group"))
+        return v->group ? v->group : "";
+    if (IS("count"))
+        return c->count;
+    if (IS("n_events"))
+        return c->n_events.data ? c->n_events.data : "";
+    if (IS("about"))
+        return c->about.data ? c->about.data : "";
+    if (IS("first"))
+        return c->first;
+    if (IS("last"))
+        return c->last;
+    if (IS("explanations"))
+        return c->explain.data ? c->explain.data : "";
+    if (IS("attachment"))
+        return c->attachment;
+    if (IS("tlp_text"))
+        return c->words->tlp_text[v->tlp <= ERMES_TLP_RED ? v->tlp : ERMES_TLP_RED];
+    if (IS("mail_from"))
+        return v->mail_from ? v->mail_from : "";
+#undef IS
+    return NULL;
+}
+
+/* Copies text[0..n) to out with ${name} substituted; unknown names stay as written. */
+static int substitute(render_ctx_t *c, const char *text, size_t n, ermes_strbuf_t *out)
+{
+    size_t k = 0;
+    int rc = 0;
+
+    while (!rc && k < n) {
+        const char *open = memchr(text + k, '$', n - k), *close, *val;
+        if (!open) {
+            rc = ermes__strbuf_add(out, text + k, n - k);
+            break;
+        }
+        rc = ermes__strbuf_add(out, text + k, (size_t)(open - (text + k)));
+        k = (size_t)(open - text);
+        if (rc)
+            break;
+        if (k + 1 < n && text[k + 1] == '{' &&
+            (close = memchr(text + k + 2, '}', n - k - 2)) != NULL &&
+            (val = var_value(c, text + k + 2, (size_t)(close - (text + k + 2)))) != NULL) {
+            rc = ermes__strbuf_adds(out, val);
+            k = (size_t)(close - text) + 1;
+        } else {
+            rc = ermes__strbuf_addc(out, '$');
+            k++;
+        }
+    }
+    return rc;
+}
+
+/* Header values come partly from feeds: no control character may reach a header, so none
+ * can end it early or add another (header injection). */
+static void flatten_line(ermes_strbuf_t *b)
+{
+    for (size_t k = 0; k < b->len; k++)
+        if ((unsigned char)b->data[k] < 0x20 || b->data[k] == 0x7f)
+            b->data[k] = ' ';
+}
+
+/* pattern with its "%s" replaced by value (the patterns are the built-in phrases above). */
+static int fill_pattern(const char *pattern, const char *value, ermes_strbuf_t *out)
+{
+    const char *at = strstr(pattern, "%s");
+    int rc;
+
+    if (!at)
+        return ermes__strbuf_adds(out, pattern);
+    if ((rc = ermes__strbuf_add(out, pattern, (size_t)(at - pattern))) ||
+        (rc = ermes__strbuf_adds(out, value)))
+        return rc;
+    return ermes__strbuf_adds(out, at + 2);
+}
+
+int ermes_notify_render(const char *templates_dir, const char *lang,
+                        const ermes_notify_vars_t *vars, ermes_strbuf_t *subject,
+                        ermes_strbuf_t *body)
+{
+    render_ctx_t c;
+    char *file = NULL;
+    const char *text, *nl;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.v = vars;
+    c.lang = lang;
+    c.words = builtin_for(lang);
+    if (!c.words)
+        c.words = &builtins[0];
+    ermes__strbuf_init(&c.about, 1024);
+    ermes__strbuf_init(&c.n_events, 256);
+    ermes__strbuf_init(&c.explain, MAX_TEXT);
+    snprintf(c.attachment, sizeof(c.attachment), "%s.csv",
+             vars->reference ? vars->reference : "events");
+    snprintf(c.count, sizeof(c.count), "%lld", (long long)vars->events);
+    format_utc(vars->first, c.first, sizeof(c.first));
+    format_utc(vars->last, c.last, sizeof(c.last));
+    if ((rc = ermes__strbuf_addf(&c.n_events, "%lld %s", (long long)vars->events,
+                                 vars->events == 1 ? c.words->event : c.words->events)) ||
+        (rc = fill_pattern(vars->by_type ? c.words->of_type : c.words->from_feed,
+                           vars->group ? vars->group : "", &c.about)) ||
+        (rc = add_explanations(&c)))
+        goto out;
+    if ((rc = load_template(templates_dir, lang, &file)))
+        goto out;
+    text = file ? file : builtin_for(lang) ? builtin_for(lang)->text : builtins[0].text;
+    /* The first line is the subject; one blank line after it is not part of the body. */
+    nl = strchr(text, '\n');
+    if ((rc = substitute(&c, text, nl ? (size_t)(nl - text) : strlen(text), subject)))
+        goto out;
+    flatten_line(subject);
+    if (nl) {
+        text = nl + 1;
+        if (*text == '\n')
+            text++;
+        else if (text[0] == '\r' && text[1] == '\n')
+            text += 2;
+        rc = substitute(&c, text, strlen(text), body);
+    } else {
+        rc = ermes__strbuf_adds(body, "");
+    }
+out:
+    ermes__free(file);
+    ermes__strbuf_cleanup(&c.about);
+    ermes__strbuf_cleanup(&c.n_events);
+    ermes__strbuf_cleanup(&c.explain);
+    return rc;
+}
+
+/* ---- encoders ------------------------------------------------------------------------------ */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 without line breaks. */
+static int base64_raw(const unsigned char *p, size_t n, ermes_strbuf_t *out)
+{
+    char q[4];
+    int rc = 0;
+
+    for (size_t k = 0; !rc && k < n; k += 3) {
+        uint32_t v = (uint32_t)p[k] << 16;
+        if (k + 1 < n)
+            v |= (uint32_t)p[k + 1] << 8;
+        if (k + 2 < n)
+            v |= p[k + 2];
+        q[0] = b64[(v >> 18) & 63];
+        q[1] = b64[(v >> 12) & 63];
+        q[2] = k + 1 < n ? b64[(v >> 6) & 63] : '=';
+        q[3] = k + 2 < n ? b64[v & 63] : '=';
+        rc = ermes__strbuf_add(out, q, 4);
+    }
+    return rc;
+}
+
+int ermes_notify_base64(const void *p, size_t n, ermes_strbuf_t *out)
+{
+    const unsigned char *s = p;
+    int rc = 0;
+
+    /* RFC 2045 section 6.8: lines of at most 76 characters; 57 bytes make 76. */
+    for (size_t k = 0; !rc && k < n; k += 57) {
+        rc = base64_raw(s + k, n - k < 57 ? n - k : 57, out);
+        if (!rc)
+            rc = ermes__strbuf_add(out, "\r\n", 2);
+    }
+    return rc;
+}
+
+int ermes_notify_qp(const char *text, size_t n, ermes_strbuf_t *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t col = 0;
+    int rc = 0;
+
+    /* RFC 2045 section 6.7: lines of at most 76 characters, soft breaks "=" CRLF; white
+     * space before a line end is encoded; a "\n" in the text is a hard line break. A line
+     * starting with "." is encoded too, so no SMTP server can take it for the end of data. */
+    for (size_t k = 0; !rc && k < n; k++) {
+        unsigned char ch = (unsigned char)text[k];
+        char enc[3];
+        size_t len;
+        if (ch == '\n') {
+            rc = ermes__strbuf_add(out, "\r\n", 2);
+            col = 0;
+            continue;
+        }
+        if (ch == '\r' && k + 1 < n && text[k + 1] == '\n')
+            continue;
+        int at_eol = k + 1 == n || text[k + 1] == '\n' || text[k + 1] == '\r';
+        if ((ch >= 33 && ch <= 126 && ch != '=' && !(ch == '.' && col == 0)) ||
+            ((ch == ' ' || ch == '\t') && !at_eol)) {
+            enc[0] = (char)ch;
+            len = 1;
+        } else {
+            enc[0] = '=';
+            enc[1] = hex[ch >> 4];
+            enc[2] = hex[ch & 15];
+            len = 3;
+        }
+        /* Room for the character and a possible soft break "=" after it. */
+        if (col + len > 75) {
+            rc = ermes__strbuf_add(out, "=\r\n", 3);
+            col = 0;
+            if (!rc && enc[0] == '.' && len == 1) {
+                enc[0] = '=';
+                enc[1] = '2';
+                enc[2] = 'E';
+                len = 3;
+            }
+        }
+        if (!rc)
+            rc = ermes__strbuf_add(out, enc, len);
+        col += len;
+    }
+    return rc;
+}
+
+int ermes_notify_header_word(const char *text, ermes_strbuf_t *out)
+{
+    size_t n = strlen(text), k = 0;
+    int ascii = 1, rc = 0;
+
+    for (size_t j = 0; j < n; j++)
+        if ((unsigned char)text[j] >= 0x80)
+            ascii = 0;
+    if (ascii && n < 900)
+        return ermes__strbuf_add(out, text, n);
+    /* RFC 2047: encoded words of at most 75 characters, folded onto continuation lines; a
+     * word holds whole UTF-8 characters (45 bytes make 60 base64 characters). */
+    while (!rc && k < n) {
+        size_t take = n - k < 45 ? n - k : 45;
+        while (take < n - k && take > 0 && ((unsigned char)text[k + take] & 0xC0) == 0x80)
+            take--;
+        if (take == 0)
+            take = n - k < 45 ? n - k : 45;
+        if (k)
+            rc = ermes__strbuf_add(out, "\r\n ", 3);
+        if (!rc)
+            rc = ermes__strbuf_adds(out, "=?UTF-8?B?");
+        if (!rc)
+            rc = base64_raw((const unsigned char *)text + k, take, out);
+        if (!rc)
+            rc = ermes__strbuf_adds(out, "?=");
+        k += take;
+    }
+    return rc;
+}
+
+int ermes_notify_address(const char *from, char *buf, size_t cap)
+{
+    const char *lt = from ? strrchr(from, '<') : NULL, *gt;
+    const char *p = from;
+    size_t n;
+
+    if (!from)
+        return ERMES_EINVAL;
+    if (lt && (gt = strchr(lt, '>'))) {
+        p = lt + 1;
+        n = (size_t)(gt - p);
+    } else {
+        while (*p == ' ')
+            p++;
+        n = strlen(p);
+        while (n && p[n - 1] == ' ')
+            n--;
+    }
+    if (n == 0 || n >= cap || !memchr(p, '@', n))
+        return ERMES_EINVAL;
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)p[k] <= ' ' || p[k] == '<' || p[k] == '>' || p[k] == ',' || p[k] == 0x7f)
+            return ERMES_EINVAL;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* ---- the message --------------------------------------------------------------------------- */
+
+/* RFC 5322 section 3.3 date, in UTC, with English names whatever the locale. */
+static void rfc5322_date(int64_t ms, char *buf, size_t cap)
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof(tm));
+    snprintf(buf, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Adds the To: header from the JSON array of addresses; ERMES_EINVAL when there is none. */
+static int add_to(const char *recipients, ermes_strbuf_t *out)
+{
+    json_t *a = recipients ? json_loads(recipients, 0, NULL) : NULL, *v;
+    char addr[320];
+    size_t k, n = 0;
+    int rc = ermes__strbuf_adds(out, "To: ");
+
+    for (k = 0; k < json_array_size(a); k++) {
+        v = json_array_get(a, k);
+        if (rc || ermes_notify_address(json_string_value(v), addr, sizeof(addr)))
+            continue;
+        rc = ermes__strbuf_addf(out, "%s%s", n ? ",\r\n " : "", addr);
+        n++;
+    }
+    json_decref(a);
+    if (!rc && n == 0)
+        rc = ERMES_EINVAL;
+    return rc ? rc : ermes__strbuf_add(out, "\r\n", 2);
+}
+
+int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_notification_t *n,
+                               const char *csv, size_t csv_len, int64_t date_ms,
+                               ermes_strbuf_t *out)
+{
+    const char *from = o->mail_from && *o->mail_from ? o->mail_from : "ermes@localhost";
+    char date[64], addr[320], boundary[64];
+    const char *domain;
+    ermes_strbuf_t subject;
+    int rc;
+
+    if (ermes_notify_address(from, addr, sizeof(addr)))
+        return ERMES_EINVAL;
+    domain = strchr(addr, '@') + 1;
+    rfc5322_date(date_ms, date, sizeof(date));
+    /* The boundary cannot occur in the parts: "=_" is never produced by quoted-printable
+     * (which writes "=" as "=3D") nor by base64. */
+    snprintf(boundary, sizeof(boundary), "=_ermes_%s", n->reference);
+    ermes__strbuf_init(&subject, MAX_TEXT);
+    {
+        ermes_strbuf_t flat;
+        ermes__strbuf_init(&flat, MAX_TEXT);
+        rc = ermes__strbuf_adds(&flat, n->subject ? n->subject : "");
+        if (!rc) {
+            flatten_line(&flat);
+            rc = ermes_notify_header_word(flat.data, &subject);
+        }
+        ermes__strbuf_cleanup(&flat);
+    }
+    if (rc)
+        goto out;
+    {
+        ermes_strbuf_t f;
+        ermes__strbuf_init(&f, 4096);
+        rc = ermes__strbuf_adds(&f, from);
+        if (!rc)
+            flatten_line(&f);
+        if (!rc)
+            rc = ermes__strbuf_addf(out, "Date: %s\r\nFrom: %s\r\n", date, f.data);
+        ermes__strbuf_cleanup(&f);
+    }
+    if (!rc)
+        rc = add_to(n->recipients, out);
+    if (!rc)
+        rc = ermes__strbuf_addf(out,
+                                "Subject: %s\r\n"
+                                "Message-ID: <%s.%lld@%s>\r\n"
+                                "MIME-Version: 1.0\r\n"
+                                "X-ERMES-Reference: %s\r\n"
+                                "Auto-Submitted: auto-generated\r\n"
+                                "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+                                "\r\n"
+                                "This is a message in MIME format.\r\n"
+                                "\r\n"
+                                "--%s\r\n"
+                                "Content-Type: text/plain; charset=utf-8\r\n"
+                                "Content-Transfer-Encoding: quoted-printable\r\n"
+                                "\r\n",
+                                subject.data, n->reference, (long long)n->created_at, domain,
+                                n->reference, boundary, boundary);
+    if (!rc)
+        rc = ermes_notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
+    if (!rc && out->len && out->data[out->len - 1] != '\n')
+        rc = ermes__strbuf_add(out, "\r\n", 2);
+    if (!rc && csv)
+        rc = ermes__strbuf_addf(out,
+                                "--%s\r\n"
+                                "Content-Type: text/csv; charset=utf-8; name=\"%s.csv\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n"
+                                "Content-Disposition: attachment; filename=\"%s.csv\"\r\n"
+                                "\r\n",
+                                boundary, n->reference, n->reference);
+    if (!rc && csv)
+        rc = ermes_notify_base64(csv, csv_len, out);
+    if (!rc)
+        rc = ermes__strbuf_addf(out, "--%s--\r\n", boundary);
+out:
+    ermes__strbuf_cleanup(&subject);
+    return rc;
+}
+
+static int csv_cb(void *ctx, const ermes_event_row_t *e)
+{
+    return ermes_event_csv_line(e->data, e->data_len, e->id, ctx);
+}
+
+int ermes_notify_csv(ermes_store_t *st, int64_t id, ermes_strbuf_t *out)
+{
+    int rc = ermes_event_csv_header(out);
+
+    return rc ? rc : ermes_store_notification_events(st, id, csv_cb, out);
+}
+
+int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id,
+                         ermes_strbuf_t *out)
+{
+    ermes_notification_t n;
+    ermes_strbuf_t csv;
+    int rc;
+
+    if ((rc = ermes_store_notification_get(st, id, &n)))
+        return rc;
+    ermes__strbuf_init(&csv, MAX_CSV);
+    rc = ermes_notify_csv(st, id, &csv);
+    if (!rc)
+        rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len,
+                                        n.sent_at ? n.sent_at : ermes__time_now_ms(), out);
+    ermes__strbuf_cleanup(&csv);
+    ermes_notification_cleanup(&n);
+    return rc;
+}

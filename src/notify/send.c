@@ -1,0 +1,216 @@
+/* Delivery attempts: claim a notification, hold it back while a recipient is over its rate
+ * limit, send it, record what happened; after a failure, retry with a growing backoff until
+ * notify_max_attempts, then mark it failed. Nothing is dropped: a deferred or failing
+ * notification stays pending with its reason in last_error. */
+#include "notify/notify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#define HOUR_MS (3600 * 1000LL)
+#define MAX_MESSAGE (512u * 1024 * 1024)
+#define DUE_BATCH 64
+
+int64_t ermes_notify_backoff_ms(int64_t base_ms, int64_t attempts)
+{
+    int64_t wait = base_ms > 0 ? base_ms : 1000, cap = ERMES_NOTIFY_BACKOFF_CAP_MS;
+
+    if (wait > cap)
+        cap = wait;
+    /* Doubling stops at the cap, so no attempt count can overflow it. */
+    for (int64_t k = 1; k < attempts && wait < cap; k++)
+        wait *= 2;
+    return wait < cap ? wait : cap;
+}
+
+int64_t ermes_notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now)
+{
+    size_t in_hour = 0;
+
+    if (rate_per_hour <= 0)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (sent[k] > now - HOUR_MS)
+            in_hour++;
+    if (in_hour < (size_t)rate_per_hour)
+        return 0;
+    /* Newest first: the rate-th newest message leaves the hour first among those that
+     * count; one more may go once it has. */
+    return sent[rate_per_hour - 1] + HOUR_MS + 1;
+}
+
+/* One line for last_error: no line breaks from a server's reply. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20)
+            *s = ' ';
+}
+
+/* When all recipients may receive one more message: 0 for now. */
+static int rate_check(ermes_store_t *st, const ermes_notify_options_t *o, const char *const *rcpts,
+                      size_t n, int64_t now, int64_t *next)
+{
+    int64_t times[1024];
+    size_t got;
+    int rc;
+
+    *next = 0;
+    /* A rate above what is counted here is as good as no limit. */
+    if (o->rate_per_hour <= 0 || o->rate_per_hour > 1024)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        if ((rc = ermes_store_notify_sends(st, rcpts[k], now - HOUR_MS, times,
+                                           (size_t)o->rate_per_hour, &got)))
+            return rc;
+        int64_t t = ermes_notify_rate_next(times, got, o->rate_per_hour, now);
+        if (t > *next)
+            *next = t;
+    }
+    return 0;
+}
+
+int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id, int force,
+                      ermes_notify_stats_t *stats, char *err, size_t errcap)
+{
+    const char *rcpts[ERMES_NOTIFY_MAX_RECIPIENTS];
+    char error[512] = "";
+    int64_t now = ermes__time_now_ms(), wait = 0, attempts;
+    ermes_notification_t n;
+    ermes_strbuf_t csv, msg;
+    json_t *list = NULL;
+    size_t nrcpt = 0;
+    int rc, claimed = 0;
+
+    ermes_notify_stats_t dummy;
+
+    if (!stats)
+        stats = memset(&dummy, 0, sizeof(dummy));
+    if (err && errcap)
+        err[0] = '\0';
+    memset(&n, 0, sizeof(n));
+    if (!o->smtp_url)
+        return ERMES_ECONFIG;
+    if ((rc = ermes_store_notification_claim(st, id, now, now + ERMES_NOTIFY_LEASE_MS, force,
+                                             &claimed)))
+        return rc;
+    if (!claimed) {
+        if ((rc = ermes_store_notification_get(st, id, &n)))
+            return rc;
+        rc = strcmp(n.state, ERMES_NOTIFICATION_SENT) == 0 ? ERMES_ECONFLICT : ERMES_EBUSY;
+        ermes_notification_cleanup(&n);
+        return rc;
+    }
+    ermes__strbuf_init(&csv, MAX_MESSAGE);
+    ermes__strbuf_init(&msg, MAX_MESSAGE);
+    if ((rc = ermes_store_notification_get(st, id, &n)))
+        goto release;
+    list = json_loads(n.recipients, 0, NULL);
+    for (size_t k = 0; k < json_array_size(list) && nrcpt < ERMES_NOTIFY_MAX_RECIPIENTS; k++)
+        if (json_string_value(json_array_get(list, k)))
+            rcpts[nrcpt++] = json_string_value(json_array_get(list, k));
+    attempts = n.attempts;
+    if (nrcpt == 0) {
+        snprintf(error, sizeof(error), "no recipients");
+        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
+                                             error, 0);
+        stats->failed++;
+        goto out;
+    }
+    /* Over a recipient's rate limit the message waits for its turn; it is not an attempt. A
+     * manual send waits like any other: the limit protects the recipient. */
+    if ((rc = rate_check(st, o, rcpts, nrcpt, now, &wait)))
+        goto release;
+    if (wait) {
+        snprintf(error, sizeof(error), "rate limit: a recipient got %ld messages in the last hour",
+                 o->rate_per_hour);
+        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_PENDING, attempts, wait,
+                                             error, 0);
+        stats->deferred++;
+        goto out;
+    }
+    if ((rc = ermes_notify_csv(st, id, &csv)) ||
+        (rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, now, &msg)))
+        goto release;
+    rc = ermes_notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, error, sizeof(error));
+    now = ermes__time_now_ms();
+    attempts++;
+    if (rc == 0) {
+        for (size_t k = 0; k < nrcpt && !rc; k++)
+            rc = ermes_store_notify_send_log(st, rcpts[k], id, now);
+        if (!rc)
+            rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_SENT, attempts, now,
+                                                 NULL, now);
+        if (!rc) {
+            stats->sent++;
+            ermes_log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
+                      n.reference, nrcpt, (long long)n.events);
+        }
+        goto out;
+    }
+    one_line(error);
+    if (attempts >= o->max_attempts) {
+        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
+                                             error, 0);
+        stats->failed++;
+        ermes_log(ERMES_LOG_ERROR, "notification %s failed after %lld attempts: %s", n.reference,
+                  (long long)attempts, error);
+    } else {
+        int64_t next = now + ermes_notify_backoff_ms(o->retry_base_ms, attempts);
+        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_PENDING, attempts, next,
+                                             error, 0);
+        stats->retrying++;
+        ermes_log(ERMES_LOG_WARNING, "notification %s: attempt %lld failed, retry in %lld s: %s",
+                  n.reference, (long long)attempts, (long long)((next - now + 999) / 1000), error);
+    }
+    goto out;
+release:
+    /* Something on this side failed (memory, the database): give the claim back untouched
+     * so that the next round tries again. */
+    ermes_store_notification_release(st, id);
+out:
+    if (err && errcap && error[0])
+        snprintf(err, errcap, "%s", error);
+    json_decref(list);
+    ermes__strbuf_cleanup(&csv);
+    ermes__strbuf_cleanup(&msg);
+    ermes_notification_cleanup(&n);
+    return rc;
+}
+
+int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
+                          ermes_notify_stats_t *stats)
+{
+    int64_t ids[DUE_BATCH];
+    size_t n = 0;
+    int rc;
+
+    if (!o->smtp_url)
+        return 0;
+    /* One batch per call: the worker comes back at once when the batch was full. */
+    if ((rc = ermes_store_notification_due(st, now, ids, DUE_BATCH, &n)))
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        rc = ermes_notify_send(st, o, ids[k], 0, stats, NULL, 0);
+        /* Taken by another sender meanwhile, or sent: theirs. */
+        if (rc == ERMES_EBUSY || rc == ERMES_ECONFLICT)
+            rc = 0;
+        if (rc)
+            ermes_log(ERMES_LOG_WARNING, "notify: sending notification %lld: %s", (long long)ids[k],
+                      ermes_strerror(rc));
+    }
+    return 0;
+}
+
+int ermes_notify_run(ermes_store_t *st, const ermes_notify_options_t *o, int ignore_window,
+                     ermes_notify_stats_t *stats)
+{
+    int rc = ermes_notify_group(st, o, ermes__time_now_ms(), ignore_window, stats);
+    int rc2 = ermes_notify_send_due(st, o, ermes__time_now_ms(), stats);
+
+    return rc ? rc : rc2;
+}

@@ -1,0 +1,157 @@
+/* The daemon's notification thread: each round groups due events into notifications and sends
+ * the notifications that are due; it sleeps until kicked, until the next notification falls
+ * due, or a few seconds, whichever comes first. All state is in the database, so a restart
+ * (or a CLI `ermes notify run` at the same time) picks up where anyone left off. */
+#include "notify/notify.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+
+/* The longest sleep between rounds, and the shortest (a due time just passed). */
+#define IDLE_MS 2000
+#define MIN_SLEEP_MS 50
+
+struct ermes_notifier {
+    ermes_store_t *st;
+    ermes_notify_options_t opts;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int started, stopping, kicked;
+    int cancel; /* set (atomically) on stop: an SMTP exchange under way gives up */
+};
+
+int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes_notifier_t **out)
+{
+    ermes_notifier_t *n = ermes__calloc(1, sizeof(*n));
+    pthread_condattr_t attr;
+
+    if (!n)
+        return ERMES_ENOMEM;
+    n->st = st;
+    n->opts = *o;
+    n->opts.cancel = &n->cancel;
+    pthread_mutex_init(&n->lock, NULL);
+    /* The monotonic clock: a wall clock step must not make the thread sleep for hours. */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&n->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    *out = n;
+    return 0;
+}
+
+/* How long to sleep: until the next notification is due, at most IDLE_MS. */
+static int64_t sleep_ms(ermes_notifier_t *n)
+{
+    int64_t next = 0, now = ermes__time_now_ms(), ms = IDLE_MS;
+
+    if (n->opts.smtp_url && ermes_store_notification_next_due(n->st, &next) == 0 && next)
+        ms = next - now < ms ? next - now : ms;
+    return ms < MIN_SLEEP_MS ? MIN_SLEEP_MS : ms;
+}
+
+static void round_once(ermes_notifier_t *n)
+{
+    ermes_notify_stats_t s;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    rc = ermes_notify_run(n->st, &n->opts, 0, &s);
+    if (rc)
+        ermes_log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));
+    if (s.notifications || s.sent || s.failed)
+        ermes_log(ERMES_LOG_INFO,
+                  "notify: %ld notifications made (%ld events), %ld sent, %ld retrying, %ld "
+                  "deferred, %ld failed",
+                  s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed);
+}
+
+static void *run(void *arg)
+{
+    ermes_notifier_t *n = arg;
+
+    for (;;) {
+        struct timespec until;
+        int64_t ms;
+
+        pthread_mutex_lock(&n->lock);
+        if (n->stopping) {
+            pthread_mutex_unlock(&n->lock);
+            break;
+        }
+        n->kicked = 0;
+        pthread_mutex_unlock(&n->lock);
+
+        round_once(n);
+        ms = sleep_ms(n);
+
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)(ms / 1000);
+        until.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&n->lock);
+        while (!n->stopping && !n->kicked)
+            if (pthread_cond_timedwait(&n->wake, &n->lock, &until) == ETIMEDOUT)
+                break;
+        pthread_mutex_unlock(&n->lock);
+    }
+    return NULL;
+}
+
+int ermes_notifier_start(ermes_notifier_t *n)
+{
+    if (n->started)
+        return 0;
+    n->stopping = 0;
+    __atomic_store_n(&n->cancel, 0, __ATOMIC_RELEASE);
+    if (pthread_create(&n->thread, NULL, run, n))
+        return ERMES_EINTERNAL;
+    n->started = 1;
+    if (!n->opts.smtp_url)
+        ermes_log(ERMES_LOG_NOTICE, "notify: smtp_url is not set: notifications are prepared "
+                                    "but not sent");
+    return 0;
+}
+
+void ermes_notifier_kick(ermes_notifier_t *n)
+{
+    if (!n)
+        return;
+    pthread_mutex_lock(&n->lock);
+    n->kicked = 1;
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
+}
+
+void ermes_notifier_stop(ermes_notifier_t *n)
+{
+    if (!n || !n->started)
+        return;
+    pthread_mutex_lock(&n->lock);
+    n->stopping = 1;
+    __atomic_store_n(&n->cancel, 1, __ATOMIC_RELEASE);
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
+    pthread_join(n->thread, NULL);
+    n->started = 0;
+}
+
+void ermes_notifier_free(ermes_notifier_t *n)
+{
+    if (!n)
+        return;
+    ermes_notifier_stop(n);
+    pthread_cond_destroy(&n->wake);
+    pthread_mutex_destroy(&n->lock);
+    ermes__free(n);
+}

@@ -1,0 +1,623 @@
+/* The store's notification tables: notifications, the events each one carries, and the send
+ * log behind the per-recipient rate limit (migration 3 in schema.c). */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/time.h"
+#include "store/store_int.h"
+
+/* The events a notification may carry: owned by a constituent that has someone to write to,
+ * not notified yet, and never TLP:RED (RED is for the named recipients only: it is never
+ * e-mailed). The partial index events_unnotified matches "notified = 0 AND tlp <> 'RED'". */
+#define NOTIFIABLE                                                                                 \
+    "e.notified = 0 AND e.tlp <> 'RED' AND e.org_id IS NOT NULL AND EXISTS (SELECT 1 FROM "        \
+    "contacts c WHERE c.org_id = e.org_id AND c.role IN ('abuse','notification','security',"       \
+    "'cert'))"
+/* The group of an event: ?1 = 1 groups by classification.type, else by feed.name. */
+#define GROUP_VALUE "CASE WHEN ?1 = 1 THEN COALESCE(e.type, 'unknown') ELSE e.feed END"
+
+int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
+                              ermes_store_notify_group_cb cb, void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_notify_group_t g;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc =
+             ermes__db_prepare(db,
+                               "SELECT e.org_id, " GROUP_VALUE " AS g, COUNT(*), MIN(e.created_at),"
+                               " MAX(e.id) FROM events e WHERE " NOTIFIABLE
+                               " GROUP BY e.org_id, g HAVING MIN(e.created_at) <= ?2"
+                               " ORDER BY MIN(e.created_at), e.org_id",
+                               &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, by_type ? 1 : 0);
+    ermes__db_bind_int(s, 2, cutoff);
+    while ((rc = ermes__db_step(s)) == 1) {
+        memset(&g, 0, sizeof(g));
+        g.org_id = ermes__db_col_int(s, 0);
+        g.key = ermes__db_col_text(s, 1);
+        g.events = ermes__db_col_int(s, 2);
+        g.first_at = ermes__db_col_int(s, 3);
+        g.max_id = ermes__db_col_int(s, 4);
+        if (!g.key)
+            continue;
+        if ((rc = cb(ctx, &g)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+/* The columns row_to_event in reports.c reads, in its order. */
+#define EVENT_COLUMNS                                                                              \
+    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
+    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
+    "e.data, e.tlp, e.owner_org_id, e.created_at"
+
+static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
+{
+    size_t len;
+    const void *ip;
+    const char *tlp;
+
+    memset(e, 0, sizeof(*e));
+    e->id = ermes__db_col_int(s, 0);
+    e->report_id = ermes__db_col_int(s, 1);
+    e->row = ermes__db_col_int(s, 2);
+    e->line = (long)ermes__db_col_int(s, 3);
+    e->time_source = ermes__db_col_int(s, 4);
+    e->time_observation = ermes__db_col_int(s, 5);
+    e->feed = ermes__db_col_text(s, 6);
+    e->taxonomy = ermes__db_col_text(s, 7);
+    e->type = ermes__db_col_text(s, 8);
+    e->identifier = ermes__db_col_text(s, 9);
+    ip = ermes__db_col_blob(s, 10, &len);
+    if (ip && (len == 4 || len == 16)) {
+        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
+        memcpy(e->source_ip.bytes, ip, len);
+    }
+    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
+    e->source_fqdn = ermes__db_col_text(s, 12);
+    e->org_id = ermes__db_col_int(s, 13);
+    e->owner_rule = ermes__db_col_text(s, 14);
+    e->data = ermes__db_col_text(s, 15);
+    e->data_len = e->data ? strlen(e->data) : 0;
+    tlp = ermes__db_col_text(s, 16);
+    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
+        e->tlp = ERMES_TLP_RED;
+    e->owner_org_id = ermes__db_col_int(s, 17);
+    e->created_at = ermes__db_col_int(s, 18);
+}
+
+int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
+                                    long limit, ermes_store_event_cb cb, void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_event_row_t e;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " EVENT_COLUMNS " FROM events e WHERE " NOTIFIABLE
+                                " AND e.org_id = ?2 AND " GROUP_VALUE " = ?3 AND e.id <= ?4"
+                                " ORDER BY e.id LIMIT ?5",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, by_type ? 1 : 0);
+    ermes__db_bind_int(s, 2, g->org_id);
+    ermes__db_bind_text(s, 3, g->key);
+    ermes__db_bind_int(s, 4, g->max_id);
+    ermes__db_bind_int(s, 5, limit > 0 ? limit : -1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        row_to_event(s, &e);
+        if ((rc = cb(ctx, &e)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *events = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT COUNT(*) FROM events e WHERE e.notified = 0 AND "
+                                "e.tlp <> 'RED' AND e.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+                                "FROM contacts c WHERE c.org_id = e.org_id AND c.role IN "
+                                "('abuse','notification','security','cert'))",
+                                &s)))
+        return rc;
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *events = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
+                                    const int64_t *event_ids, size_t nevents)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t now = ermes__time_now_ms();
+    char ref[32];
+    int rc, owned;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notifications (org_id, group_key, language, state, "
+                                "recipients, subject, body, events, attempts, next_attempt_at, "
+                                "window_start, window_end, tlp, owner_org_id, created_at, "
+                                "updated_at) VALUES (?1,?2,?3,'pending',?4,?5,?6,?7,0,?8,?9,?10,"
+                                "?11,?12,?13,?13) RETURNING id",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, n->org_id);
+    ermes__db_bind_text(s, 2, n->group_key);
+    ermes__db_bind_text(s, 3, n->language);
+    ermes__db_bind_text(s, 4, n->recipients ? n->recipients : "[]");
+    ermes__db_bind_text(s, 5, n->subject ? n->subject : "");
+    ermes__db_bind_text(s, 6, n->body ? n->body : "");
+    ermes__db_bind_int(s, 7, (int64_t)nevents);
+    ermes__db_bind_int(s, 8, n->next_attempt_at ? n->next_attempt_at : now);
+    ermes__db_bind_int(s, 9, n->window_start);
+    ermes__db_bind_int(s, 10, n->window_end);
+    ermes__db_bind_text(s, 11, ermes_tlp_name(n->tlp));
+    if (n->owner_org_id)
+        ermes__db_bind_int(s, 12, n->owner_org_id);
+    ermes__db_bind_int(s, 13, now);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        n->id = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    if (rc)
+        goto out;
+    /* The reference is made from the id, which only the insert gives. */
+    ermes_notification_reference(n->id, now, ref, sizeof(ref));
+    if ((rc = ermes__db_prepare(db, "UPDATE notifications SET reference = ?2 WHERE id = ?1", &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, n->id);
+    ermes__db_bind_text(s, 2, ref);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc)
+        goto out;
+    for (size_t k = 0; k < nevents && !rc; k++) {
+        if ((rc = ermes__db_prepare(db,
+                                    "INSERT INTO notification_events (notification_id, event_id,"
+                                    " language) VALUES (?1, ?2, ?3)",
+                                    &s)))
+            break;
+        ermes__db_bind_int(s, 1, n->id);
+        ermes__db_bind_int(s, 2, event_ids[k]);
+        ermes__db_bind_text(s, 3, n->language);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        /* UNIQUE (event_id, language): this event already went to these contacts. */
+        if (rc == ERMES_EEXISTS)
+            rc = ERMES_ECONFLICT;
+    }
+    if (!rc) {
+        snprintf(n->reference, sizeof(n->reference), "%s", ref);
+        snprintf(n->state, sizeof(n->state), "%s", ERMES_NOTIFICATION_PENDING);
+        n->events = (int64_t)nevents;
+        n->created_at = n->updated_at = now;
+        if (!n->next_attempt_at)
+            n->next_attempt_at = now;
+    }
+out:
+    return ermes__tx_end(db, owned, rc);
+}
+
+int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
+                                      const char *body)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET subject = ?2, body = ?3, updated_at = "
+                                "?4 WHERE id = ?1 RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, subject ? subject : "");
+    ermes__db_bind_text(s, 3, body ? body : "");
+    ermes__db_bind_int(s, 4, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t n)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc = 0, owned;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    for (size_t k = 0; k < n && !rc; k++) {
+        if ((rc = ermes__db_prepare(db,
+                                    "UPDATE events SET notified = 1, updated_at = ?2 WHERE id = ?1"
+                                    " AND notified = 0 RETURNING id",
+                                    &s)))
+            break;
+        ermes__db_bind_int(s, 1, ids[k]);
+        ermes__db_bind_int(s, 2, ermes__time_now_ms());
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        /* No row: someone notified it in between, and the whole group is undone. */
+        rc = rc == 1 ? 0 : rc == 0 ? ERMES_ECONFLICT : rc;
+    }
+    return ermes__tx_end(db, owned, rc);
+}
+
+#define NOTIFICATION_COLUMNS                                                                       \
+    "n.id, n.org_id, o.short_name, n.group_key, n.language, n.reference, n.state, n.recipients, "  \
+    "n.subject, n.body, n.events, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, "        \
+    "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at"
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Fills n from a row; the long strings are borrowed from the statement. */
+static void row_to_notification(ermes_db_stmt_t *s, ermes_notification_t *n)
+{
+    const char *tlp;
+
+    memset(n, 0, sizeof(*n));
+    n->id = ermes__db_col_int(s, 0);
+    n->org_id = ermes__db_col_int(s, 1);
+    copy_text(n->org, sizeof(n->org), ermes__db_col_text(s, 2));
+    copy_text(n->group_key, sizeof(n->group_key), ermes__db_col_text(s, 3));
+    copy_text(n->language, sizeof(n->language), ermes__db_col_text(s, 4));
+    copy_text(n->reference, sizeof(n->reference), ermes__db_col_text(s, 5));
+    copy_text(n->state, sizeof(n->state), ermes__db_col_text(s, 6));
+    n->recipients = (char *)ermes__db_col_text(s, 7);
+    n->subject = (char *)ermes__db_col_text(s, 8);
+    n->body = (char *)ermes__db_col_text(s, 9);
+    n->events = ermes__db_col_int(s, 10);
+    n->attempts = ermes__db_col_int(s, 11);
+    n->next_attempt_at = ermes__db_col_int(s, 12);
+    copy_text(n->last_error, sizeof(n->last_error), ermes__db_col_text(s, 13));
+    n->sent_at = ermes__db_col_int(s, 14);
+    n->window_start = ermes__db_col_int(s, 15);
+    n->window_end = ermes__db_col_int(s, 16);
+    tlp = ermes__db_col_text(s, 17);
+    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &n->tlp))
+        n->tlp = ERMES_TLP_RED;
+    n->owner_org_id = ermes__db_col_int(s, 18);
+    n->created_at = ermes__db_col_int(s, 19);
+    n->updated_at = ermes__db_col_int(s, 20);
+}
+
+int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notification_t *out)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_notification_t n;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
+                                "organisations o ON o.id = n.org_id WHERE n.id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_notification(s, &n);
+        n.recipients = ermes__strdup(n.recipients ? n.recipients : "[]");
+        n.subject = ermes__strdup(n.subject ? n.subject : "");
+        n.body = ermes__strdup(n.body ? n.body : "");
+        n.owned = 1;
+        if (!n.recipients || !n.subject || !n.body) {
+            ermes_notification_cleanup(&n);
+            rc = ERMES_ENOMEM;
+        } else {
+            *out = n;
+            rc = 0;
+        }
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_find(ermes_store_t *st, const char *ref, int64_t *id)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id FROM notifications WHERE reference = ?1 COLLATE NOCASE"
+                                " OR CAST(id AS TEXT) = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, ref);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *id = ermes__db_col_int(s, 0);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_filter_t *f,
+                                  ermes_store_notification_cb cb, void *ctx, int *more)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_notification_t n;
+    long count = 0;
+    int rc;
+
+    if (more)
+        *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
+                                "organisations o ON o.id = n.org_id WHERE (?1 = 0 OR n.id < ?1)"
+                                " AND (?2 IS NULL OR n.state = ?2) AND (?3 = 0 OR n.org_id = ?3)"
+                                " ORDER BY n.id DESC LIMIT ?4",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, f->before_id);
+    ermes__db_bind_text(s, 2, f->state);
+    ermes__db_bind_int(s, 3, f->org_id);
+    ermes__db_bind_int(s, 4, f->limit > 0 ? f->limit + 1 : -1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (f->limit > 0 && count == f->limit) {
+            if (more)
+                *more = 1;
+            rc = 0;
+            break;
+        }
+        row_to_notification(s, &n);
+        if ((rc = cb(ctx, &n)))
+            break;
+        count++;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_event_cb cb,
+                                    void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_event_row_t e;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " EVENT_COLUMNS " FROM notification_events ne JOIN events e"
+                                " ON e.id = ne.event_id WHERE ne.notification_id = ?1"
+                                " ORDER BY e.id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        row_to_event(s, &e);
+        if ((rc = cb(ctx, &e)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
+                                 size_t *n)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id FROM notifications WHERE state = 'pending' AND "
+                                "next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < "
+                                "?1) ORDER BY next_attempt_at, id LIMIT ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, now);
+    ermes__db_bind_int(s, 2, (int64_t)cap);
+    while ((rc = ermes__db_step(s)) == 1 && *n < cap)
+        ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *at = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT MIN(next_attempt_at) FROM notifications WHERE state = "
+                                "'pending'",
+                                &s)))
+        return rc;
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *at = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t now, int64_t until,
+                                   int force, int *claimed)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *claimed = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
+     * notification at a time. A sent one is never taken again: that is "never twice". A
+     * manual send (force) may take a failed one, and one whose next attempt is later. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET lease_until = ?3 WHERE id = ?1 AND"
+                                " (state = 'pending' OR (?4 = 1 AND state = 'failed')) AND"
+                                " (?4 = 1 OR next_attempt_at <= ?2) AND (lease_until IS NULL OR"
+                                " lease_until < ?2) RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_int(s, 2, now);
+    ermes__db_bind_int(s, 3, until);
+    ermes__db_bind_int(s, 4, force ? 1 : 0);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *claimed = 1;
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
+                                    int64_t attempts, int64_t next_attempt_at,
+                                    const char *last_error, int64_t sent_at)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET state = ?2, attempts = ?3, "
+                                "next_attempt_at = ?4, last_error = ?5, sent_at = ?6, "
+                                "lease_until = NULL, updated_at = ?7 WHERE id = ?1 RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, state);
+    ermes__db_bind_int(s, 3, attempts);
+    ermes__db_bind_int(s, 4, next_attempt_at);
+    ermes__db_bind_text(s, 5, last_error && *last_error ? last_error : NULL);
+    if (sent_at)
+        ermes__db_bind_int(s, 6, sent_at);
+    ermes__db_bind_int(s, 7, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_release(ermes_store_t *st, int64_t id)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "UPDATE notifications SET lease_until = NULL WHERE id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
+                             int64_t *times, size_t cap, size_t *n)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT sent_at FROM notification_sends WHERE recipient = ?1 AND "
+                                "sent_at > ?2 ORDER BY sent_at DESC LIMIT ?3",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, recipient);
+    ermes__db_bind_int(s, 2, since);
+    ermes__db_bind_int(s, 3, (int64_t)cap);
+    while ((rc = ermes__db_step(s)) == 1 && *n < cap)
+        times[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_t notification_id,
+                                int64_t at)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notification_sends (recipient, notification_id, "
+                                "sent_at) VALUES (?1, ?2, ?3)",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, recipient);
+    ermes__db_bind_int(s, 2, notification_id);
+    ermes__db_bind_int(s, 3, at);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}

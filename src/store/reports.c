@@ -1,0 +1,645 @@
+/* The store's intake tables: reports, events, the deduplication index and the quarantine. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+#include "store/store_int.h"
+
+/* A constituent sees only its own organisation's events ("the constituent role sees only its
+ * own events"), and never a RED one it does not own. Staff (?1 = 1) see everything. Raw
+ * reports and the quarantine hold other organisations' data and are for staff only. */
+#define EVENT_VISIBLE                                                                              \
+    "(?1 = 1 OR (e.org_id = ?2 AND (e.tlp <> 'RED' OR e.owner_org_id = ?2)))"
+
+static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+{
+    ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
+    ermes__db_bind_int(s, 2, v ? v->org_id : 0);
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+#define REPORT_COLUMNS                                                                             \
+    "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
+    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id"
+
+static void row_to_report(ermes_db_stmt_t *s, ermes_report_t *r)
+{
+    const char *tlp;
+
+    memset(r, 0, sizeof(*r));
+    r->id = ermes__db_col_int(s, 0);
+    copy_text(r->feed, sizeof(r->feed), ermes__db_col_text(s, 1));
+    copy_text(r->file_name, sizeof(r->file_name), ermes__db_col_text(s, 2));
+    copy_text(r->path, sizeof(r->path), ermes__db_col_text(s, 3));
+    r->size = ermes__db_col_int(s, 4);
+    copy_text(r->sha256, sizeof(r->sha256), ermes__db_col_text(s, 5));
+    copy_text(r->options, sizeof(r->options), ermes__db_col_text(s, 6));
+    copy_text(r->state, sizeof(r->state), ermes__db_col_text(s, 7));
+    copy_text(r->error, sizeof(r->error), ermes__db_col_text(s, 8));
+    r->next_row = ermes__db_col_int(s, 9);
+    r->rows_in = ermes__db_col_int(s, 10);
+    r->events = ermes__db_col_int(s, 11);
+    r->duplicates = ermes__db_col_int(s, 12);
+    r->quarantined = ermes__db_col_int(s, 13);
+    r->received_at = ermes__db_col_int(s, 14);
+    r->processed_at = ermes__db_col_int(s, 15);
+    copy_text(r->submitted_by, sizeof(r->submitted_by), ermes__db_col_text(s, 16));
+    tlp = ermes__db_col_text(s, 17);
+    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &r->tlp))
+        r->tlp = ERMES_TLP_RED;
+    r->owner_org_id = ermes__db_col_int(s, 18);
+}
+
+int ermes_store_report_insert(ermes_store_t *st, ermes_report_t *r)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t now = ermes__time_now_ms();
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO reports (feed, file_name, path, size, sha256, "
+                                "options, state, received_at, submitted_by, tlp, owner_org_id, "
+                                "created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,'received',?7,"
+                                "?8,?9,?10,?7,?7) RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, r->feed);
+    ermes__db_bind_text(s, 2, r->file_name[0] ? r->file_name : NULL);
+    ermes__db_bind_text(s, 3, r->path);
+    ermes__db_bind_int(s, 4, r->size);
+    ermes__db_bind_text(s, 5, r->sha256);
+    ermes__db_bind_text(s, 6, r->options[0] ? r->options : NULL);
+    ermes__db_bind_int(s, 7, r->received_at ? r->received_at : now);
+    ermes__db_bind_text(s, 8, r->submitted_by);
+    ermes__db_bind_text(s, 9, ermes_tlp_name(r->tlp));
+    if (r->owner_org_id)
+        ermes__db_bind_int(s, 10, r->owner_org_id);
+    else
+        ermes__db_bind_null(s, 10);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        r->id = ermes__db_col_int(s, 0);
+        snprintf(r->state, sizeof(r->state), "received");
+        if (!r->received_at)
+            r->received_at = now;
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_report_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                           ermes_report_t *out)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (v && !ermes__viewer_is_staff(v))
+        return ERMES_ENOTFOUND;
+    if ((rc = ermes__db_prepare(db, "SELECT " REPORT_COLUMNS " FROM reports WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_report(s, out);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const char *state,
+                            const char *feed, int64_t before_id, long limit,
+                            ermes_store_report_cb cb, void *ctx, int *more)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_report_t r;
+    long n = 0;
+    int rc;
+
+    *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if (v && !ermes__viewer_is_staff(v))
+        return 0;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " REPORT_COLUMNS " FROM reports WHERE (?1 = 0 OR id < ?1)"
+                                " AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR feed = ?3)"
+                                " ORDER BY id DESC LIMIT ?4",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, before_id);
+    ermes__db_bind_text(s, 2, state);
+    ermes__db_bind_text(s, 3, feed);
+    ermes__db_bind_int(s, 4, limit > 0 ? limit + 1 : -1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (limit > 0 && n == limit) {
+            *more = 1;
+            rc = 0;
+            break;
+        }
+        row_to_report(s, &r);
+        if ((rc = cb(ctx, &r)))
+            break;
+        n++;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_report_pending(ermes_store_t *st, int64_t *ids, size_t cap, size_t *n)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id FROM reports WHERE state IN ('received','processing')"
+                                " ORDER BY id LIMIT ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, (int64_t)cap);
+    while ((rc = ermes__db_step(s)) == 1 && *n < cap)
+        ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t until,
+                             int *claimed)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t holder = 0, lease = 0, now = ermes__time_now_ms();
+    int rc, free_ = 0;
+
+    *claimed = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM reports WHERE id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        holder = ermes__db_col_int(s, 0);
+        lease = ermes__db_col_int(s, 1);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    if (rc)
+        return rc;
+    /* kill(pid, 0) asks whether the process exists: a holder that crashed left its lease. */
+    free_ = holder == 0 || holder == pid || lease < now ||
+            (kill((pid_t)holder, 0) != 0 && errno == ESRCH);
+    if (!free_)
+        return 0;
+    /* Compare and swap: the lease changes only if nobody took it in between. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE reports SET lease_pid = ?2, lease_until = ?3 WHERE id = ?1"
+                                " AND COALESCE(lease_pid, 0) = ?4 AND COALESCE(lease_until, 0) = ?5"
+                                " RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    if (until) {
+        ermes__db_bind_int(s, 2, pid);
+        ermes__db_bind_int(s, 3, until);
+    }
+    ermes__db_bind_int(s, 4, holder);
+    ermes__db_bind_int(s, 5, lease);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *claimed = 1;
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE reports SET state = ?2, error = ?3, next_row = ?4, "
+                                "rows_in = ?5, events = ?6, duplicates = ?7, quarantined = ?8, "
+                                "processed_at = ?9, updated_at = ?10 WHERE id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, r->id);
+    ermes__db_bind_text(s, 2, r->state);
+    ermes__db_bind_text(s, 3, r->error[0] ? r->error : NULL);
+    ermes__db_bind_int(s, 4, r->next_row);
+    ermes__db_bind_int(s, 5, r->rows_in);
+    ermes__db_bind_int(s, 6, r->events);
+    ermes__db_bind_int(s, 7, r->duplicates);
+    ermes__db_bind_int(s, 8, r->quarantined);
+    if (r->processed_at)
+        ermes__db_bind_int(s, 9, r->processed_at);
+    else
+        ermes__db_bind_null(s, 9);
+    ermes__db_bind_int(s, 10, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO events (report_id, row, line, time_source, "
+                                "time_observation, feed, taxonomy, type, identifier, source_ip, "
+                                "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
+                                "owner_org_id, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,"
+                                "?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?18) RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, e->report_id);
+    ermes__db_bind_int(s, 2, e->row);
+    ermes__db_bind_int(s, 3, e->line);
+    if (e->time_source)
+        ermes__db_bind_int(s, 4, e->time_source);
+    ermes__db_bind_int(s, 5, e->time_observation);
+    ermes__db_bind_text(s, 6, e->feed);
+    ermes__db_bind_text(s, 7, e->taxonomy);
+    ermes__db_bind_text(s, 8, e->type);
+    ermes__db_bind_text(s, 9, e->identifier);
+    if (e->source_ip.family)
+        ermes__db_bind_blob(s, 10, e->source_ip.bytes,
+                            e->source_ip.family == ERMES_AF_INET ? 4 : 16);
+    if (e->source_asn)
+        ermes__db_bind_int(s, 11, e->source_asn);
+    ermes__db_bind_text(s, 12, e->source_fqdn);
+    if (e->org_id)
+        ermes__db_bind_int(s, 13, e->org_id);
+    ermes__db_bind_text(s, 14, e->owner_rule);
+    ermes__db_bind_textn(s, 15, e->data, e->data_len);
+    ermes__db_bind_text(s, 16, ermes_tlp_name(e->tlp));
+    if (e->owner_org_id)
+        ermes__db_bind_int(s, 17, e->owner_org_id);
+    ermes__db_bind_int(s, 18, e->created_at ? e->created_at : ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        e->id = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_dedup(ermes_store_t *st, const uint8_t key[16], int64_t window_start, int64_t now,
+                      int *dup)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t first = 0;
+    int rc, found;
+
+    *dup = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT first_seen FROM dedup WHERE key = ?1", &s)))
+        return rc;
+    ermes__db_bind_blob(s, 1, key, 16);
+    rc = ermes__db_step(s);
+    found = rc == 1;
+    if (found)
+        first = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    /* Like IntelMQ's deduplicator, the window runs from the first sighting: a repeat inside
+     * it is a duplicate and does not extend it; after it, the value counts as new again. */
+    if (found && first >= window_start) {
+        *dup = 1;
+        if ((rc = ermes__db_prepare(db, "UPDATE dedup SET last_seen = ?2 WHERE key = ?1", &s)))
+            return rc;
+    } else if ((rc = ermes__db_prepare(db,
+                                       "INSERT INTO dedup (key, first_seen, last_seen) VALUES "
+                                       "(?1, ?2, ?2) ON CONFLICT (key) DO UPDATE SET "
+                                       "first_seen = ?2, last_seen = ?2",
+                                       &s))) {
+        return rc;
+    }
+    ermes__db_bind_blob(s, 1, key, 16);
+    ermes__db_bind_int(s, 2, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
+                                  const char *raw, size_t raw_len, const char *field,
+                                  const char *reason, int64_t owner_org_id)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO quarantine (report_id, row, line, raw, field, reason, "
+                                "tlp, owner_org_id, created_at, updated_at) VALUES (?1,?2,?3,?4,"
+                                "?5,?6,'AMBER+STRICT',?7,?8,?8)",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, report_id);
+    ermes__db_bind_int(s, 2, row);
+    ermes__db_bind_int(s, 3, line);
+    ermes__db_bind_blob(s, 4, raw ? raw : "", raw ? raw_len : 0);
+    ermes__db_bind_text(s, 5, field && *field ? field : NULL);
+    ermes__db_bind_text(s, 6, reason);
+    if (owner_org_id)
+        ermes__db_bind_int(s, 7, owner_org_id);
+    ermes__db_bind_int(s, 8, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+#define EVENT_COLUMNS                                                                              \
+    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
+    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
+    "e.data, e.tlp, e.owner_org_id, e.created_at"
+
+static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
+{
+    size_t len;
+    const void *ip;
+    const char *tlp;
+
+    memset(e, 0, sizeof(*e));
+    e->id = ermes__db_col_int(s, 0);
+    e->report_id = ermes__db_col_int(s, 1);
+    e->row = ermes__db_col_int(s, 2);
+    e->line = (long)ermes__db_col_int(s, 3);
+    e->time_source = ermes__db_col_int(s, 4);
+    e->time_observation = ermes__db_col_int(s, 5);
+    e->feed = ermes__db_col_text(s, 6);
+    e->taxonomy = ermes__db_col_text(s, 7);
+    e->type = ermes__db_col_text(s, 8);
+    e->identifier = ermes__db_col_text(s, 9);
+    ip = ermes__db_col_blob(s, 10, &len);
+    if (ip && (len == 4 || len == 16)) {
+        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
+        memcpy(e->source_ip.bytes, ip, len);
+    }
+    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
+    e->source_fqdn = ermes__db_col_text(s, 12);
+    e->org_id = ermes__db_col_int(s, 13);
+    e->owner_rule = ermes__db_col_text(s, 14);
+    e->data = ermes__db_col_text(s, 15);
+    e->data_len = e->data ? strlen(e->data) : 0;
+    tlp = ermes__db_col_text(s, 16);
+    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
+        e->tlp = ERMES_TLP_RED;
+    e->owner_org_id = ermes__db_col_int(s, 17);
+    e->created_at = ermes__db_col_int(s, 18);
+}
+
+/* The first and last address of a network, as the blobs events.source_ip holds. */
+static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], size_t *len)
+{
+    *len = n->addr.family == ERMES_AF_INET ? 4 : 16;
+    for (size_t k = 0; k < *len; k++) {
+        unsigned bits = (unsigned)n->prefix > k * 8 ? (unsigned)n->prefix - (unsigned)k * 8 : 0;
+        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        lo[k] = n->addr.bytes[k] & mask;
+        hi[k] = (uint8_t)(lo[k] | (uint8_t)~mask);
+    }
+}
+
+int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
+                           const ermes_event_filter_t *f, ermes_store_event_cb cb, void *ctx,
+                           int *more)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_event_row_t e;
+    uint8_t lo[16], hi[16];
+    size_t iplen = 0;
+    long n = 0;
+    int rc;
+
+    if (more)
+        *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id > ?3"
+                                " AND (?4 = 0 OR e.time_source >= ?4)"
+                                " AND (?5 = 0 OR e.time_source < ?5)"
+                                " AND (?6 = 0 OR e.org_id = ?6)"
+                                " AND (?7 IS NULL OR e.feed = ?7)"
+                                " AND (?8 IS NULL OR e.taxonomy = ?8)"
+                                " AND (?9 IS NULL OR e.type = ?9)"
+                                " AND (?10 IS NULL OR (e.source_ip BETWEEN ?10 AND ?11"
+                                "  AND length(e.source_ip) = length(?10)))"
+                                " AND (?12 IS NULL OR e.source_fqdn = ?12"
+                                "  OR e.source_fqdn LIKE '%.' || ?12)"
+                                " AND (?13 = 0 OR e.report_id = ?13)"
+                                " AND " EVENT_VISIBLE " ORDER BY e.id LIMIT ?14",
+                                &s)))
+        return rc;
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, f->after_id);
+    ermes__db_bind_int(s, 4, f->since);
+    ermes__db_bind_int(s, 5, f->until);
+    ermes__db_bind_int(s, 6, f->org_id);
+    ermes__db_bind_text(s, 7, f->feed);
+    ermes__db_bind_text(s, 8, f->taxonomy);
+    ermes__db_bind_text(s, 9, f->type);
+    if (f->has_net) {
+        net_range(&f->net, lo, hi, &iplen);
+        ermes__db_bind_blob(s, 10, lo, iplen);
+        ermes__db_bind_blob(s, 11, hi, iplen);
+    }
+    ermes__db_bind_text(s, 12, f->domain);
+    ermes__db_bind_int(s, 13, f->report_id);
+    ermes__db_bind_int(s, 14, f->limit > 0 ? f->limit + 1 : -1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (f->limit > 0 && n == f->limit) {
+            if (more)
+                *more = 1;
+            rc = 0;
+            break;
+        }
+        row_to_event(s, &e);
+        if ((rc = cb(ctx, &e)))
+            break;
+        n++;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                          ermes_store_event_cb cb, void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_event_row_t e;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND "
+                                EVENT_VISIBLE,
+                                &s)))
+        return rc;
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_event(s, &e);
+        rc = cb(ctx, &e);
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+#define QUARANTINE_COLUMNS                                                                         \
+    "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at"
+
+static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->id = ermes__db_col_int(s, 0);
+    q->report_id = ermes__db_col_int(s, 1);
+    q->row = ermes__db_col_int(s, 2);
+    q->line = (long)ermes__db_col_int(s, 3);
+    q->raw = ermes__db_col_blob(s, 4, &q->raw_len);
+    q->field = ermes__db_col_text(s, 5);
+    q->reason = ermes__db_col_text(s, 6);
+    q->state = ermes__db_col_text(s, 7);
+    q->feed = ermes__db_col_text(s, 8);
+    q->created_at = ermes__db_col_int(s, 9);
+}
+
+int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char *state,
+                                int64_t after_id, long limit, ermes_store_quarantine_cb cb,
+                                void *ctx, int *more)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_quarantine_row_t q;
+    long n = 0;
+    int rc;
+
+    *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " QUARANTINE_COLUMNS " FROM quarantine q JOIN reports r "
+                                "ON r.id = q.report_id WHERE q.id > ?1 AND (?2 = 0 OR "
+                                "q.report_id = ?2) AND (?3 IS NULL OR q.state = ?3) ORDER BY q.id "
+                                "LIMIT ?4",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, after_id);
+    ermes__db_bind_int(s, 2, report_id);
+    ermes__db_bind_text(s, 3, state);
+    ermes__db_bind_int(s, 4, limit > 0 ? limit + 1 : -1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (limit > 0 && n == limit) {
+            *more = 1;
+            rc = 0;
+            break;
+        }
+        row_to_quarantine(s, &q);
+        if ((rc = cb(ctx, &q)))
+            break;
+        n++;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_quarantine_get(ermes_store_t *st, int64_t id, ermes_store_quarantine_cb cb,
+                               void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    ermes_quarantine_row_t q;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " QUARANTINE_COLUMNS " FROM quarantine q JOIN reports r "
+                                "ON r.id = q.report_id WHERE q.id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_quarantine(s, &q);
+        rc = cb(ctx, &q);
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_quarantine_set_state(ermes_store_t *st, int64_t id, const char *state,
+                                     int64_t event_id)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE quarantine SET state = ?2, retried_event_id = ?3, "
+                                "updated_at = ?4 WHERE id = ?1 RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, state);
+    if (event_id)
+        ermes__db_bind_int(s, 3, event_id);
+    ermes__db_bind_int(s, 4, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    ermes__db_done(s);
+    return rc;
+}

@@ -1,0 +1,880 @@
+/* Tests of notifications (src/notify/, src/store/notifications.c) on a real SQLite database in
+ * a temporary directory: grouping rules, TLP exclusion, the window, never twice, reference
+ * numbers, recipients and languages, templates, the MIME message, backoff, rate limits and
+ * delivery states. Delivery to a real SMTP server is tested by
+ * tests/integration/test_notify.py. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/access.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "core/time.h"
+#include "model/org.h"
+#include "notify/notify.h"
+#include "store/store.h"
+
+#define HOUR_MS (3600 * 1000LL)
+
+/* ---- fixture ------------------------------------------------------------------------------- */
+
+typedef struct fixture {
+    char dir[64];
+    ermes_store_t *st;
+    int64_t home, a, b, c; /* the CERT; three constituents */
+    int64_t report;
+    ermes_notify_options_t o;
+} fixture_t;
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[512];
+    struct stat sb;
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            remove_tree(path);
+        else
+            remove(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int64_t add_org(fixture_t *f, const char *json)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    ermes_org_t *org = ermes__org_new();
+    ermes_diag_t d;
+    int64_t id;
+
+    assert_non_null(j);
+    assert_non_null(org);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__org_from_json(org, j, 0, &d), 0);
+    assert_int_equal(ermes_store_org_insert(f->st, org, &d), 0);
+    id = org->meta.id;
+    ermes__org_free(org);
+    json_decref(j);
+    return id;
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    ermes_store_options_t opts = {0, 1};
+    ermes_report_t r;
+
+    if (!f || ermes_access_init() != 0)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-notify-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    f->home = add_org(f, "{\"short_name\":\"CERT\",\"name\":\"The CERT\",\"type\":\"cert\"}");
+    /* A: an abuse desk (English) and a security team (French): only the abuse desk is
+     * written to. */
+    f->a = add_org(f, "{\"short_name\":\"ORGA\",\"name\":\"Organisation A\",\"contacts\":["
+                      "{\"email\":\"Abuse@a.example\",\"role\":\"abuse\",\"language\":\"en\"},"
+                      "{\"email\":\"sec@a.example\",\"role\":\"security\",\"language\":\"fr\"},"
+                      "{\"email\":\"boss@a.example\",\"role\":\"management\",\"language\":"
+                      "\"en\"}]}");
+    /* B: no abuse desk; a security team (French) and a CERT (German): two languages. */
+    f->b = add_org(f, "{\"short_name\":\"ORGB\",\"name\":\"Organisation B\",\"contacts\":["
+                      "{\"email\":\"sec@b.example\",\"role\":\"security\",\"language\":\"fr\"},"
+                      "{\"email\":\"cert@b.example\",\"role\":\"cert\",\"language\":\"de\"},"
+                      "{\"email\":\"noc@b.example\",\"role\":\"technical\",\"language\":\"fr\"}"
+                      "]}");
+    /* C: only a manager: nobody to notify. */
+    f->c = add_org(f, "{\"short_name\":\"ORGC\",\"name\":\"Organisation C\",\"contacts\":["
+                      "{\"email\":\"boss@c.example\",\"role\":\"management\",\"language\":"
+                      "\"en\"}]}");
+    memset(&r, 0, sizeof(r));
+    snprintf(r.feed, sizeof(r.feed), "test");
+    snprintf(r.path, sizeof(r.path), "reports/x");
+    snprintf(r.sha256, sizeof(r.sha256), "00");
+    snprintf(r.submitted_by, sizeof(r.submitted_by), "test");
+    r.tlp = ERMES_TLP_AMBER_STRICT;
+    r.owner_org_id = f->home;
+    assert_int_equal(ermes_store_report_insert(f->st, &r), 0);
+    f->report = r.id;
+    memset(&f->o, 0, sizeof(f->o));
+    f->o.window_ms = HOUR_MS;
+    f->o.retry_base_ms = 60000;
+    f->o.max_attempts = 3;
+    f->o.rate_per_hour = 30;
+    f->o.mail_from = "UCERT <cert@ucert.example>";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    ermes_store_close(f->st);
+    remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t row_counter;
+
+/* Stores an event of org (0: none) from feed with type and TLP, created at `at`. */
+static int64_t add_event(fixture_t *f, int64_t org, const char *feed, const char *type,
+                         ermes_tlp_t tlp, const char *ip, int64_t at)
+{
+    ermes_event_row_t e;
+    char json[512];
+
+    snprintf(json, sizeof(json),
+             "{\"classification.type\":\"%s\",\"feed.name\":\"%s\",\"source.ip\":\"%s\","
+             "\"time.source\":\"2026-03-01T10:00:00+00:00\",\"tlp\":\"%s\"}",
+             type, feed, ip, ermes_tlp_name(tlp));
+    memset(&e, 0, sizeof(e));
+    e.report_id = f->report;
+    e.row = ++row_counter;
+    e.line = (long)row_counter + 1;
+    e.time_source = 1772359200000LL; /* 2026-03-01T10:00:00Z */
+    e.time_observation = at;
+    e.feed = feed;
+    e.type = type;
+    e.org_id = org;
+    e.data = json;
+    e.data_len = strlen(json);
+    e.tlp = tlp;
+    e.owner_org_id = f->home;
+    e.created_at = at;
+    assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+    return e.id;
+}
+
+typedef struct collected {
+    ermes_notification_t n[16];
+    size_t count;
+} collected_t;
+
+static int collect_cb(void *ctx, const ermes_notification_t *n)
+{
+    collected_t *c = ctx;
+
+    assert_true(c->count < 16);
+    c->n[c->count] = *n;
+    c->n[c->count].recipients = strdup(n->recipients);
+    c->n[c->count].subject = strdup(n->subject);
+    c->n[c->count].body = strdup(n->body);
+    c->count++;
+    return 0;
+}
+
+static void collected_free(collected_t *c)
+{
+    for (size_t k = 0; k < c->count; k++) {
+        free(c->n[k].recipients);
+        free(c->n[k].subject);
+        free(c->n[k].body);
+    }
+    c->count = 0;
+}
+
+/* Every notification, oldest first. */
+static void list_all(fixture_t *f, collected_t *c)
+{
+    ermes_notification_filter_t flt;
+    collected_t rev;
+
+    memset(&flt, 0, sizeof(flt));
+    memset(&rev, 0, sizeof(rev));
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(ermes_store_notification_each(f->st, &flt, collect_cb, &rev, NULL), 0);
+    for (size_t k = 0; k < rev.count; k++)
+        c->n[k] = rev.n[rev.count - 1 - k];
+    c->count = rev.count;
+}
+
+static const ermes_notification_t *find_n(const collected_t *c, int64_t org, const char *key,
+                                          const char *lang)
+{
+    for (size_t k = 0; k < c->count; k++)
+        if (c->n[k].org_id == org && strcmp(c->n[k].group_key, key) == 0 &&
+            (!lang || strcmp(c->n[k].language, lang) == 0))
+            return &c->n[k];
+    return NULL;
+}
+
+static int ids_cb(void *ctx, const ermes_event_row_t *e)
+{
+    ermes_strbuf_t *b = ctx;
+
+    return ermes__strbuf_addf(b, "%lld,", (long long)e->id);
+}
+
+/* The ids of the events a notification carries, as "1,2,". */
+static void events_of(fixture_t *f, int64_t id, char *buf, size_t cap)
+{
+    ermes_strbuf_t b;
+
+    ermes__strbuf_init(&b, 1 << 20);
+    assert_int_equal(ermes_store_notification_events(f->st, id, ids_cb, &b), 0);
+    snprintf(buf, cap, "%s", b.data ? b.data : "");
+    ermes__strbuf_cleanup(&b);
+}
+
+/* ---- pure functions --------------------------------------------------------------------- */
+
+static void test_reference_format(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    /* 2026-03-01T10:00:00Z */
+    ermes_notification_reference(42, 1772359200000LL, buf, sizeof(buf));
+    assert_string_equal(buf, "ERMES-2026-000042");
+    ermes_notification_reference(1234567, 1772359200000LL, buf, sizeof(buf));
+    assert_string_equal(buf, "ERMES-2026-1234567");
+    ermes_notification_reference(1, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "ERMES-1970-000001");
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    assert_int_equal(ermes_notify_backoff_ms(60000, 1), 60000);
+    assert_int_equal(ermes_notify_backoff_ms(60000, 2), 120000);
+    assert_int_equal(ermes_notify_backoff_ms(60000, 3), 240000);
+    assert_int_equal(ermes_notify_backoff_ms(60000, 6), 1920000);
+    assert_int_equal(ermes_notify_backoff_ms(60000, 7), 3600000); /* 3840 s, capped */
+    assert_int_equal(ermes_notify_backoff_ms(60000, 1000000), 3600000);
+    assert_int_equal(ermes_notify_backoff_ms(1000, 1), 1000);
+    assert_int_equal(ermes_notify_backoff_ms(1000, 4), 8000);
+    /* A base above the cap is the wait. */
+    assert_int_equal(ermes_notify_backoff_ms(7200000, 5), 7200000);
+}
+
+static void test_rate_math(void **state)
+{
+    int64_t now = 10 * HOUR_MS;
+    int64_t sent[] = {now - 1000, now - 2000, now - 3000, now - HOUR_MS - 5};
+
+    (void)state;
+    /* Under the limit: now. */
+    assert_int_equal(ermes_notify_rate_next(sent, 2, 3, now), 0);
+    assert_int_equal(ermes_notify_rate_next(sent, 0, 1, now), 0);
+    /* At the limit: when the 3rd newest leaves the hour. */
+    assert_int_equal(ermes_notify_rate_next(sent, 3, 3, now), now - 3000 + HOUR_MS + 1);
+    /* Messages older than an hour do not count. */
+    assert_int_equal(ermes_notify_rate_next(sent, 4, 4, now), 0);
+    assert_int_equal(ermes_notify_rate_next(sent, 4, 1, now), now - 1000 + HOUR_MS + 1);
+    /* No limit. */
+    assert_int_equal(ermes_notify_rate_next(sent, 3, 0, now), 0);
+}
+
+static void test_encoders(void **state)
+{
+    ermes_strbuf_t b;
+    char line[200];
+
+    (void)state;
+    ermes__strbuf_init(&b, 1 << 20);
+    assert_int_equal(ermes_notify_base64("Man", 3, &b), 0);
+    assert_string_equal(b.data, "TWFu\r\n");
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_base64("Ma", 2, &b), 0);
+    assert_string_equal(b.data, "TWE=\r\n");
+    ermes__strbuf_reset(&b);
+    /* 57 bytes per line of 76 characters. */
+    memset(line, 'x', 120);
+    assert_int_equal(ermes_notify_base64(line, 120, &b), 0);
+    assert_int_equal(strchr(b.data, '\r') - b.data, 76);
+
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_qp("caf\xc3\xa9 = ok \nnext", 16, &b), 0);
+    assert_string_equal(b.data, "caf=C3=A9 =3D ok=20\r\nnext");
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_qp(".dot\n", 5, &b), 0);
+    assert_string_equal(b.data, "=2Edot\r\n");
+    /* Long lines get soft breaks; no encoded line is longer than 76. */
+    ermes__strbuf_reset(&b);
+    memset(line, 'y', 200);
+    assert_int_equal(ermes_notify_qp(line, 200, &b), 0);
+    for (char *p = b.data, *e; (e = strstr(p, "\r\n")); p = e + 2)
+        assert_true(e - p <= 76);
+    assert_non_null(strstr(b.data, "=\r\n"));
+
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_header_word("plain subject", &b), 0);
+    assert_string_equal(b.data, "plain subject");
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_header_word("12 \xc3\xa9v\xc3\xa9nements", &b), 0);
+    assert_string_equal(b.data, "=?UTF-8?B?MTIgw6l2w6luZW1lbnRz?=");
+    ermes__strbuf_cleanup(&b);
+
+    assert_int_equal(ermes_notify_address("UCERT <cert@u.example>", line, sizeof(line)), 0);
+    assert_string_equal(line, "cert@u.example");
+    assert_int_equal(ermes_notify_address(" a@b.example ", line, sizeof(line)), 0);
+    assert_string_equal(line, "a@b.example");
+    assert_int_equal(ermes_notify_address("nobody", line, sizeof(line)), ERMES_EINVAL);
+    assert_int_equal(ermes_notify_address("a@b\r\nBcc: x@y", line, sizeof(line)), ERMES_EINVAL);
+}
+
+static void test_language_choice(void **state)
+{
+    fixture_t *f = *state;
+    char lang[16], dir[128], path[192];
+    FILE *fp;
+
+    ermes_notify_language(NULL, "FR", lang, sizeof(lang));
+    assert_string_equal(lang, "fr");
+    ermes_notify_language(NULL, "de", lang, sizeof(lang));
+    assert_string_equal(lang, "de");
+    ermes_notify_language(NULL, "nl", lang, sizeof(lang));
+    assert_string_equal(lang, "en");
+    ermes_notify_language(NULL, NULL, lang, sizeof(lang));
+    assert_string_equal(lang, "en");
+    ermes_notify_language(NULL, "../etc", lang, sizeof(lang));
+    assert_string_equal(lang, "en");
+    /* A template directory adds languages. */
+    snprintf(dir, sizeof(dir), "%s/templates", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof(path), "%s/nl.txt", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("[${reference}] ${count} gebeurtenissen voor ${org}\n\nBeste ${org_name},\n${n_events}"
+          " ${unknown} $5\n",
+          fp);
+    fclose(fp);
+    ermes_notify_language(dir, "NL", lang, sizeof(lang));
+    assert_string_equal(lang, "nl");
+    ermes_notify_language(dir, "fr", lang, sizeof(lang));
+    assert_string_equal(lang, "fr");
+    {
+        const char *types[] = {"scanner", NULL};
+        int64_t counts[] = {3};
+        ermes_notify_vars_t v = {"ERMES-2026-000007",
+                                 "ORGA",
+                                 "Organisation A",
+                                 "feed1",
+                                 0,
+                                 ERMES_TLP_AMBER,
+                                 3,
+                                 0,
+                                 0,
+                                 types,
+                                 counts,
+                                 "x@y.example"};
+        ermes_strbuf_t s, b;
+        ermes__strbuf_init(&s, 4096);
+        ermes__strbuf_init(&b, 4096);
+        assert_int_equal(ermes_notify_render(dir, "nl", &v, &s, &b), 0);
+        assert_string_equal(s.data, "[ERMES-2026-000007] 3 gebeurtenissen voor ORGA");
+        /* Unknown names stay as written. */
+        assert_string_equal(b.data, "Beste Organisation A,\n3 events ${unknown} $5\n");
+        ermes__strbuf_cleanup(&s);
+        ermes__strbuf_cleanup(&b);
+    }
+}
+
+static void test_recipients(void **state)
+{
+    fixture_t *f = *state;
+    ermes_org_t *org = NULL;
+    size_t idx[8], n;
+
+    assert_int_equal(ermes_store_org_get(f->st, NULL, f->a, &org), 0);
+    n = ermes_notify_recipients(org, idx, 8);
+    assert_int_equal(n, 1);
+    assert_string_equal(org->contacts[idx[0]].role, "abuse");
+    ermes__org_free(org);
+    assert_int_equal(ermes_store_org_get(f->st, NULL, f->b, &org), 0);
+    n = ermes_notify_recipients(org, idx, 8);
+    assert_int_equal(n, 2); /* security and cert, not technical */
+    ermes__org_free(org);
+    assert_int_equal(ermes_store_org_get(f->st, NULL, f->c, &org), 0);
+    assert_int_equal(ermes_notify_recipients(org, idx, 8), 0);
+    ermes__org_free(org);
+}
+
+/* ---- grouping ---------------------------------------------------------------------------- */
+
+static void test_grouping_rules(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
+    int64_t a1, a2, a3, ared, b1, c1, none;
+    ermes_notify_stats_t s;
+    const ermes_notification_t *n;
+    collected_t c;
+    char ids[256], want[256];
+
+    a1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
+    a2 = add_event(f, f->a, "feed1", "vulnerable-system", ERMES_TLP_GREEN, "192.0.2.2", old);
+    a3 = add_event(f, f->a, "feed2", "scanner", ERMES_TLP_CLEAR, "192.0.2.3", old);
+    ared = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.4", old);
+    b1 = add_event(f, f->b, "feed1", "scanner", ERMES_TLP_AMBER_STRICT, "198.51.100.1", old);
+    c1 = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_AMBER, "203.0.113.1", old);
+    none = add_event(f, 0, "feed1", "scanner", ERMES_TLP_AMBER, "10.0.0.1", old);
+    (void)c1;
+    (void)none;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    /* A/feed1, A/feed2, B/feed1 in French and in German. */
+    assert_int_equal(s.groups, 3);
+    assert_int_equal(s.notifications, 4);
+    assert_int_equal(s.events, 4);
+    assert_int_equal(s.waiting, 1); /* C's event: nobody to write to */
+
+    list_all(f, &c);
+    assert_int_equal(c.count, 4);
+    n = find_n(&c, f->a, "feed:feed1", NULL);
+    assert_non_null(n);
+    assert_string_equal(n->recipients, "[\"abuse@a.example\"]");
+    assert_string_equal(n->language, "en");
+    assert_int_equal(n->events, 2);
+    assert_int_equal(n->tlp, ERMES_TLP_AMBER); /* the most restrictive of AMBER and GREEN */
+    assert_string_equal(n->state, "pending");
+    events_of(f, n->id, ids, sizeof(ids));
+    snprintf(want, sizeof(want), "%lld,%lld,", (long long)a1, (long long)a2);
+    assert_string_equal(ids, want); /* not the RED one */
+    {
+        char subject[256];
+        snprintf(subject, sizeof(subject), "[%s] [TLP:AMBER] 2 events from feed1 for ORGA",
+                 n->reference);
+        assert_string_equal(n->subject, subject);
+        assert_non_null(strstr(n->body, "Dear Organisation A team"));
+        assert_non_null(strstr(n->body, "- scanner (1): a system scans"));
+        assert_non_null(strstr(n->body, "- vulnerable-system (1): "));
+        assert_non_null(strstr(n->body, "2026-03-01 10:00"));
+        assert_non_null(strstr(n->body, n->reference));
+        assert_non_null(strstr(n->body, "UCERT <cert@ucert.example>"));
+    }
+    assert_true(strncmp(n->reference, "ERMES-", 6) == 0);
+    assert_int_equal(strlen(n->reference), strlen("ERMES-2026-000001"));
+
+    n = find_n(&c, f->a, "feed:feed2", NULL);
+    assert_non_null(n);
+    events_of(f, n->id, ids, sizeof(ids));
+    snprintf(want, sizeof(want), "%lld,", (long long)a3);
+    assert_string_equal(ids, want);
+    assert_non_null(strstr(n->subject, "[TLP:CLEAR] 1 event from feed2 for ORGA"));
+
+    /* B: one e-mail per language, the same event in both. */
+    n = find_n(&c, f->b, "feed:feed1", "fr");
+    assert_non_null(n);
+    assert_string_equal(n->recipients, "[\"sec@b.example\"]");
+    assert_non_null(strstr(n->subject, "[TLP:AMBER+STRICT] 1 événement de la source feed1"));
+    assert_non_null(strstr(n->body, "un système balaie"));
+    events_of(f, n->id, ids, sizeof(ids));
+    snprintf(want, sizeof(want), "%lld,", (long long)b1);
+    assert_string_equal(ids, want);
+    n = find_n(&c, f->b, "feed:feed1", "de");
+    assert_non_null(n);
+    assert_string_equal(n->recipients, "[\"cert@b.example\"]");
+    assert_non_null(strstr(n->subject, "1 Ereignis aus feed1 für ORGB"));
+    collected_free(&c);
+
+    /* Never twice: a second round makes nothing. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(s.notifications, 0);
+    list_all(f, &c);
+    assert_int_equal(c.count, 4);
+    collected_free(&c);
+
+    /* ... and the database refuses a second notification of an event to one language. */
+    {
+        ermes_notification_t dup;
+        memset(&dup, 0, sizeof(dup));
+        dup.org_id = f->a;
+        snprintf(dup.group_key, sizeof(dup.group_key), "feed:feed1");
+        snprintf(dup.language, sizeof(dup.language), "en");
+        dup.recipients = "[\"abuse@a.example\"]";
+        dup.subject = "x";
+        dup.body = "x";
+        assert_int_equal(ermes_store_notification_insert(f->st, &dup, &a1, 1), ERMES_ECONFLICT);
+        /* ... nor can an event be marked twice. */
+        assert_int_equal(ermes_store_notify_mark_events(f->st, &a1, 1), ERMES_ECONFLICT);
+        list_all(f, &c);
+        assert_int_equal(c.count, 4);
+        collected_free(&c);
+    }
+    /* The RED event is still waiting, and always will be. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now + 1000 * HOUR_MS, 1, &s), 0);
+    assert_int_equal(s.notifications, 0);
+    (void)ared;
+}
+
+static void test_window_and_group_by_type(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms();
+    ermes_notify_stats_t s;
+    collected_t c;
+
+    f->o.by_type = 1;
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now - 1000);
+    add_event(f, f->a, "feed2", "scanner", ERMES_TLP_AMBER, "192.0.2.2", now - 500);
+    add_event(f, f->a, "feed2", "phishing", ERMES_TLP_AMBER, "192.0.2.3", now);
+    /* The oldest is one second old: the hour has not passed. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    assert_int_equal(s.notifications, 0);
+    /* An hour later, one e-mail per type, across feeds. */
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now + HOUR_MS, 0, &s), 0);
+    assert_int_equal(s.notifications, 2);
+    list_all(f, &c);
+    assert_int_equal(c.count, 2);
+    assert_non_null(find_n(&c, f->a, "type:scanner", "en"));
+    assert_int_equal(find_n(&c, f->a, "type:scanner", "en")->events, 2);
+    assert_non_null(strstr(find_n(&c, f->a, "type:scanner", "en")->subject,
+                           "2 events of type scanner for ORGA"));
+    assert_non_null(find_n(&c, f->a, "type:phishing", "en"));
+    collected_free(&c);
+}
+
+/* ---- the message ------------------------------------------------------------------------- */
+
+static char *decode_base64(const char *p, size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc(strlen(p) + 1);
+    uint32_t acc = 0;
+    int bits = 0;
+
+    *len = 0;
+    for (; *p && *p != '-'; p++) {
+        const char *k = strchr(alphabet, *p);
+        if (!k || !*p)
+            continue;
+        acc = acc << 6 | (uint32_t)(k - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[(*len)++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    out[*len] = '\0';
+    return out;
+}
+
+static void test_message_structure(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms();
+    int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
+    int64_t e2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.9", now);
+    ermes_notify_stats_t s;
+    ermes_strbuf_t msg;
+    collected_t c;
+    const ermes_notification_t *n;
+    char want[128], *p, *csv, *att;
+    size_t len;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    list_all(f, &c);
+    assert_int_equal(c.count, 1);
+    n = &c.n[0];
+    ermes__strbuf_init(&msg, 1 << 24);
+    assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &msg), 0);
+    p = msg.data;
+    /* Headers. */
+    assert_non_null(strstr(p, "\r\nFrom: UCERT <cert@ucert.example>\r\n"));
+    assert_non_null(strstr(p, "\r\nTo: abuse@a.example\r\n"));
+    snprintf(want, sizeof(want), "\r\nSubject: [%s] [TLP:AMBER] 2 events from feed1 for ORGA\r\n",
+             n->reference);
+    assert_non_null(strstr(p, want));
+    snprintf(want, sizeof(want), "\r\nX-ERMES-Reference: %s\r\n", n->reference);
+    assert_non_null(strstr(p, want));
+    snprintf(want, sizeof(want), "\r\nMessage-ID: <%s.", n->reference);
+    assert_non_null(strstr(p, want));
+    assert_non_null(strstr(p, "@ucert.example>\r\n"));
+    assert_true(strncmp(p, "Date: ", 6) == 0);
+    assert_non_null(strstr(p, " +0000\r\n"));
+    assert_non_null(strstr(p, "\r\nMIME-Version: 1.0\r\n"));
+    snprintf(want, sizeof(want), "Content-Type: multipart/mixed; boundary=\"=_ermes_%s\"",
+             n->reference);
+    assert_non_null(strstr(p, want));
+    assert_non_null(strstr(p, "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Content-Transfer-Encoding: quoted-printable\r\n"));
+    snprintf(want, sizeof(want), "Content-Disposition: attachment; filename=\"%s.csv\"",
+             n->reference);
+    assert_non_null(strstr(p, want));
+    snprintf(want, sizeof(want), "--=_ermes_%s--\r\n", n->reference);
+    assert_non_null(strstr(p, want));
+    /* Every line ends in CRLF and is at most 78 characters (998 is the hard limit). */
+    for (char *l = p, *e; (e = strchr(l, '\n')); l = e + 1) {
+        assert_true(e > l && e[-1] == '\r');
+        assert_true(e - l - 1 <= 78);
+    }
+    /* The attachment: the CSV of exactly these events. */
+    att = strstr(p, "Content-Disposition: attachment");
+    att = strstr(att, "\r\n\r\n") + 4;
+    csv = decode_base64(att, &len);
+    assert_true(strncmp(csv, "id,time.source,", 15) == 0);
+    snprintf(want, sizeof(want), "\n%lld,", (long long)e1);
+    assert_non_null(strstr(csv, want));
+    assert_non_null(strstr(csv, "192.0.2.1"));
+    snprintf(want, sizeof(want), "\n%lld,", (long long)e2);
+    assert_non_null(strstr(csv, want));
+    assert_non_null(strstr(csv, "192.0.2.9"));
+    free(csv);
+    ermes__strbuf_cleanup(&msg);
+    collected_free(&c);
+}
+
+/* A subject from a feed cannot add a header. */
+static void test_header_injection(void **state)
+{
+    fixture_t *f = *state;
+    ermes_notification_t n;
+    ermes_strbuf_t msg;
+
+    memset(&n, 0, sizeof(n));
+    snprintf(n.reference, sizeof(n.reference), "ERMES-2026-000001");
+    snprintf(n.state, sizeof(n.state), "pending");
+    n.recipients = "[\"a@b.example\", \"bad\\r\\nBcc: x@y.example\"]";
+    n.subject = "evil\r\nBcc: victim@example.com";
+    n.body = "text";
+    ermes__strbuf_init(&msg, 1 << 20);
+    assert_int_equal(ermes_notify_build_message(&f->o, &n, NULL, 0, 0, &msg), 0);
+    assert_null(strstr(msg.data, "\r\nBcc:"));
+    assert_non_null(strstr(msg.data, "Subject: evil  Bcc: victim@example.com\r\n"));
+    assert_non_null(strstr(msg.data, "To: a@b.example\r\n"));
+    assert_non_null(strstr(msg.data, "Date: Thu, 01 Jan 1970 00:00:00 +0000\r\n"));
+    ermes__strbuf_cleanup(&msg);
+}
+
+/* ---- delivery states ----------------------------------------------------------------------- */
+
+static int64_t one_notification(fixture_t *f)
+{
+    int64_t now = ermes__time_now_ms();
+    ermes_notify_stats_t s;
+    collected_t c;
+    int64_t id;
+
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    list_all(f, &c);
+    assert_int_equal(c.count, 1);
+    id = c.n[0].id;
+    collected_free(&c);
+    return id;
+}
+
+static void test_send_retry_and_fail(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = one_notification(f), before;
+    ermes_notify_stats_t s;
+    ermes_notification_t n;
+    char err[256];
+
+    /* Without an SMTP server nothing is sent and nothing changes. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_ECONFIG);
+    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(s.sent + s.retrying + s.failed, 0);
+
+    /* Port 1 on loopback refuses: an attempt fails and is retried later. */
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    before = ermes__time_now_ms();
+    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(s.retrying, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "pending");
+    assert_int_equal(n.attempts, 1);
+    assert_true(n.last_error[0] != '\0');
+    assert_true(n.next_attempt_at >= before + 60000);
+    assert_true(n.next_attempt_at <= ermes__time_now_ms() + 60000);
+    ermes_notification_cleanup(&n);
+    /* Not due yet: the round leaves it alone. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(s.retrying, 0);
+    /* A manual send goes at once; after a second failure the wait doubles. */
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.retrying, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(n.attempts, 2);
+    assert_true(n.next_attempt_at >= ermes__time_now_ms() + 119000);
+    ermes_notification_cleanup(&n);
+    /* The third attempt is the last (max_attempts 3): failed. */
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.failed, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "failed");
+    assert_int_equal(n.attempts, 3);
+    ermes_notification_cleanup(&n);
+    /* A failed one is not due, but a manual send may still take it. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms() + 10 * HOUR_MS, &s),
+                     0);
+    assert_int_equal(s.failed + s.retrying, 0);
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_EBUSY);
+
+    /* A sent one is never sent again. */
+    assert_int_equal(
+        ermes_store_notification_finish(f->st, id, "sent", 4, 0, NULL, ermes__time_now_ms()), 0);
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), ERMES_ECONFLICT);
+}
+
+static void test_claim_is_exclusive(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = one_notification(f), now = ermes__time_now_ms();
+    int claimed = 0;
+
+    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 0, &claimed), 0);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 1, &claimed), 0);
+    assert_int_equal(claimed, 0);
+    /* After the lease ran out (the holder died), another sender may take it. */
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, now + 61000, now + 120000, 0, &claimed), 0);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
+    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 0, &claimed), 0);
+    assert_int_equal(claimed, 1);
+}
+
+static void test_rate_limit_defers(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = one_notification(f), now = ermes__time_now_ms();
+    ermes_notify_stats_t s;
+    ermes_notification_t n;
+    char err[256];
+
+    f->o.rate_per_hour = 2;
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 5000), 0);
+    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 2 * HOUR_MS),
+                     0);
+    /* One in the last hour: under the limit of 2, the attempt is made (and fails). */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.retrying, 1);
+    assert_int_equal(s.deferred, 0);
+    /* Two in the last hour: it waits for the older one to leave the hour, without an
+     * attempt being counted. */
+    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 1000), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.deferred, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "pending");
+    assert_int_equal(n.attempts, 1);
+    assert_int_equal(n.next_attempt_at, now - 5000 + HOUR_MS + 1);
+    assert_non_null(strstr(n.last_error, "rate limit"));
+    ermes_notification_cleanup(&n);
+}
+
+/* A server that never answers cannot hold a stopping daemon: the exchange is abandoned. */
+static void test_smtp_cancel(void **state)
+{
+    fixture_t *f = *state;
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    const char *rcpt = "a@b.example";
+    char url[64], err[256];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), cancel = 1;
+    int64_t t0;
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 4), 0); /* never accepted: no greeting ever comes */
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    f->o.smtp_url = url;
+    f->o.cancel = &cancel;
+    t0 = ermes__time_monotonic_ns();
+    assert_int_equal(ermes_notify_smtp_send(&f->o, &rcpt, 1, "x\r\n", 3, err, sizeof(err)),
+                     ERMES_EIO);
+    assert_true(ermes__time_monotonic_ns() - t0 < 10 * 1000000000LL);
+    assert_non_null(strstr(err, "aborted"));
+    close(fd);
+}
+
+static void test_options_from_config(void **state)
+{
+    ermes_config_t cfg;
+    ermes_notify_options_t o;
+    ermes_diag_t d;
+
+    (void)state;
+    assert_int_equal(ermes__config_init(&cfg), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_null(o.smtp_url);
+    assert_int_equal(o.window_ms, 3600000);
+    assert_int_equal(o.by_type, 0);
+    assert_int_equal(o.retry_base_ms, 60000);
+    assert_int_equal(o.max_attempts, 10);
+    assert_int_equal(o.rate_per_hour, 30);
+    assert_string_equal(o.mail_from, "ermes@localhost");
+    assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "type", &d), 0);
+    assert_int_equal(ermes__config_set(&cfg, "smtp_url", "smtp://127.0.0.1:2525", &d), 0);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_int_equal(o.by_type, 1);
+    assert_string_equal(o.smtp_url, "smtp://127.0.0.1:2525");
+    assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "colour", &d), 0);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "notify_group_by");
+    assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "feed", &d), 0);
+    assert_int_equal(ermes__config_set(&cfg, "smtp_url", "http://x", &d), 0);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    ermes__config_cleanup(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_format),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_rate_math),
+        cmocka_unit_test(test_encoders),
+        cmocka_unit_test(test_options_from_config),
+        cmocka_unit_test_setup_teardown(test_language_choice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grouping_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_and_group_by_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_structure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_retry_and_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_is_exclusive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_defers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smtp_cancel, setup, teardown),
+    };
+
+    ermes__log_setup(ERMES_LOG_ERROR, 0);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
