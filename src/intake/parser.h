@@ -62,5 +62,8 @@ const char *ermes_parser_option(const ermes_report_info_t *info, const char *key
 int ermes__shadowserver_types(const char *schema_path,
                               void (*cb)(void *ctx, const char *file_name, const char *feed_name),
                               void *ctx, ermes_diag_t *d);
+/* Parses a Shadowserver schema (intelmq.json form) and throws it away: 0, or the reason in d
+ * (for `ermes feeds --check-schema` and the fuzz target). */
+int ermes__shadowserver_schema_check(const char *data, size_t len, ermes_diag_t *d);
 
 #endif

@@ -1127,3 +1127,13 @@ int ermes__shadowserver_types(const char *schema_path, void (*cb)(void *ctx, con
     schema_release(s);
     return 0;
 }
+
+int ermes__shadowserver_schema_check(const char *data, size_t len, ermes_diag_t *d)
+{
+    ss_schema_t *s;
+    int rc = schema_parse(data, len, &s, d);
+
+    if (rc == 0)
+        schema_free(s);
+    return rc;
+}
