@@ -1,5 +1,6 @@
 /* ermes ingest, ermes reports, ermes quarantine, ermes feeds: intake from the command line. */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,11 +173,25 @@ static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
     int json = *(int *)ctx;
 
     if (json) {
-        json_t *j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:s%}", "id", (json_int_t)q->id,
-                              "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line,
-                              "feed", q->feed, "reason", q->reason, "field", q->field, "state",
-                              q->state, "raw", q->raw ? q->raw : "", q->raw_len);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        /* A raw row that is not UTF-8 (binary garbage) cannot be a JSON string: it is shown as
+         * {"base64": "..."}, as the API does. */
+        json_t *raw = json_stringn(q->raw ? q->raw : "", q->raw_len), *j;
+        char *s;
+        if (!raw) {
+            size_t cap = sodium_base64_ENCODED_LEN(q->raw_len, sodium_base64_VARIANT_ORIGINAL);
+            char *b64 = malloc(cap);
+            if (b64) {
+                sodium_bin2base64(b64, cap, (const unsigned char *)q->raw, q->raw_len,
+                                  sodium_base64_VARIANT_ORIGINAL);
+                raw = json_pack("{s:s}", "base64", b64);
+                free(b64);
+            }
+        }
+        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?}", "id", (json_int_t)q->id,
+                      "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed",
+                      q->feed, "reason", q->reason, "field", q->field, "state", q->state, "raw",
+                      raw);
+        s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
         free(s);

@@ -345,7 +345,25 @@ typedef struct mapped {
     const char *data;
     size_t len;
     void *map;
+    size_t released; /* bytes at the start whose pages were given back */
 } mapped_t;
+
+/* Gives back the pages of the report before the row being processed, so a large report costs
+ * a window of page cache, not its size. The map is private and read-only: a parser that looks
+ * back (none should) faults the page in again from the file. */
+#define RELEASE_STEP (32u << 20)
+static void release_behind(mapped_t *m, const char *row)
+{
+    size_t at, page = (size_t)sysconf(_SC_PAGESIZE);
+
+    if (!m->map || !row || row < m->data || row > m->data + m->len)
+        return;
+    at = (size_t)(row - m->data) & ~(page - 1);
+    if (at < m->released + RELEASE_STEP)
+        return;
+    madvise((char *)m->map + m->released, at - m->released, MADV_DONTNEED);
+    m->released = at;
+}
 
 static int map_report(ermes_intake_t *in, const ermes_report_t *r, mapped_t *m)
 {
@@ -672,6 +690,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         }
         r.rows_in++;
         index++;
+        release_behind(&m, row.raw);
         /* A stopping daemon commits what it has and leaves the rest for its next start. */
         if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
             r.next_row = index;
