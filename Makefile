@@ -22,6 +22,11 @@ build: deps
 demo: build
 	@mkdir -p $(DATA_DIR)
 	@./build/ermes init --demo --data-dir $(DATA_DIR) --admin-token-file $(DATA_DIR)/admin.token >/dev/null
+	@if [ -z "$$(./build/ermes reports --data-dir $(DATA_DIR) --json --limit 1)" ]; then \
+		echo "loading a week of demo Shadowserver reports about the demo constituency"; \
+		for f in $$(scripts/make-demo-reports.py $(DATA_DIR)/demo-reports)/*.csv; do \
+			./build/ermes ingest --feed shadowserver --data-dir $(DATA_DIR) "$$f" >/dev/null || exit 1; \
+		done; fi
 	@echo
 	@echo "ermes is starting on http://$(LISTEN) with the demo constituency in $(DATA_DIR)/"
 	@echo "admin API token (also in $(DATA_DIR)/admin.token):"
