@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "intake/export.h"
 #include "intake/intake.h"
 #include "intake/parser.h"
+#include "model/harmonize.h"
 
 #define MAX_FIELD 512
 #define MAX_OPTIONS 32
@@ -25,8 +27,9 @@ typedef struct upload {
     struct MHD_PostProcessor *pp;
     int multipart;
     char feed[64], file_name[256];
-    char options[MAX_OPTIONS][MAX_FIELD];
+    char options[MAX_OPTIONS][MAX_FIELD + 1];
     int noptions;
+    int too_many_options; /* more "option" fields than MAX_OPTIONS */
     int have_file;
     ermes_diag_t d;
     int err; /* ERMES_E* of the failure */
@@ -59,22 +62,87 @@ static upload_t *upload_of(ermes_req_t *req)
     return u;
 }
 
+/* Records why the upload failed. What was spooled goes at once: the rest of the body is still
+ * read (and dropped) before the answer, and a refused report must not hold disk meanwhile or
+ * linger after the client has its answer. */
 static int fail(ermes_req_t *req, upload_t *u, int err)
 {
     u->err = err;
     req->upload_failed = 1;
+    ermes_intake_spool_abort(u->spool);
+    u->spool = NULL;
     return -1;
 }
 
-/* Appends to a small form field (feed, file_name, an option), which may come in pieces. */
-static void add_piece(char *dst, size_t cap, uint64_t off, const char *data, size_t size)
+/* Appends to a small form field (feed, file_name, an option), which may come in pieces.
+ * Returns -1 when the value does not fit: it is refused, never silently cut. */
+static int add_piece(char *dst, size_t cap, uint64_t off, const char *data, size_t size)
 {
-    if (off >= cap - 1)
-        return;
-    if (off + size > cap - 1)
-        size = (size_t)(cap - 1 - off);
+    if (off >= cap - 1 || size > cap - 1 - off)
+        return -1;
     memcpy(dst + off, data, size);
     dst[off + size] = '\0';
+    return 0;
+}
+
+/* The length of the well-formed UTF-8 sequence at s[0..n), or 0 when s[0] starts none. */
+static size_t utf8_char(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+
+    return len && len <= n && ermes__utf8_valid(s, len) ? len : 0;
+}
+
+/* A JSON string of s[0..n), which is meant to be UTF-8 but may not be: a file name as a client
+ * sent it, a parser's reason quoting the bytes of a bad row, a reason cut in the middle of a
+ * character. Each byte that does not start a well-formed sequence becomes U+FFFD, so that one
+ * such value can never make a whole list unanswerable. NULL only when out of memory. */
+static json_t *text_json(const char *s, size_t n)
+{
+    ermes_strbuf_t b;
+    json_t *j;
+    int rc = 0;
+
+    if (ermes__utf8_valid(s, n))
+        return json_stringn(s, n);
+    ermes__strbuf_init(&b, n * 3 + 1);
+    for (size_t k = 0, len; k < n && !rc; k += len ? len : 1) {
+        len = utf8_char(s + k, n - k);
+        rc = len ? ermes__strbuf_add(&b, s + k, len) : ermes__strbuf_add(&b, "\xef\xbf\xbd", 3);
+    }
+    j = rc ? NULL : json_stringn(b.data ? b.data : "", b.len);
+    ermes__strbuf_cleanup(&b);
+    return j;
+}
+
+/* Makes a diagnostic fit for a JSON error: a byte of its reason or field that is not UTF-8
+ * (a parser quoting a bad row, a name cut to fit) becomes '?'. */
+static void diag_utf8(ermes_diag_t *d)
+{
+    char *texts[] = {d->field, d->reason};
+
+    for (size_t t = 0; t < 2; t++) {
+        size_t n = strlen(texts[t]), len;
+        for (size_t k = 0; k < n; k += len ? len : 1)
+            if (!(len = utf8_char(texts[t] + k, n - k)))
+                texts[t][k] = '?';
+    }
+}
+
+/* text_json of a NUL-terminated string; JSON null for NULL (or "" when empty_is_null). */
+static json_t *text_or_null(const char *s, int empty_is_null)
+{
+    if (!s || (empty_is_null && !*s))
+        return json_null();
+    return text_json(s, strlen(s));
+}
+
+static enum MHD_Result too_long(ermes_req_t *req, upload_t *u, const char *key, size_t cap)
+{
+    ermes_diag_set(&u->d, key, "%s is longer than %zu bytes", key, cap - 1);
+    fail(req, u, ERMES_EINVAL);
+    return MHD_NO;
 }
 
 static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -91,23 +159,33 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
             fail(req, u, ERMES_EIO);
             return MHD_NO;
         }
-        if (filename && !u->file_name[0])
-            snprintf(u->file_name, sizeof(u->file_name), "%s", filename);
+        /* The part's file name, unless a file_name field came first. */
+        if (filename && !u->file_name[0] &&
+            add_piece(u->file_name, sizeof(u->file_name), 0, filename, strlen(filename)))
+            return too_long(req, u, "file_name", sizeof(u->file_name));
         u->have_file = 1;
-        if (size && ermes_intake_spool_write(req->srv->intake, u->spool, data, size, &u->d)) {
-            fail(req, u, u->d.reason[0] && strstr(u->d.reason, "exceeds") ? ERMES_ETOOBIG
-                                                                         : ERMES_EIO);
-            return MHD_NO;
+        if (size) {
+            int rc = ermes_intake_spool_write(req->srv->intake, u->spool, data, size, &u->d);
+            if (rc) {
+                fail(req, u, rc);
+                return MHD_NO;
+            }
         }
     } else if (strcmp(key, "feed") == 0) {
-        add_piece(u->feed, sizeof(u->feed), off, data, size);
+        if (add_piece(u->feed, sizeof(u->feed), off, data, size))
+            return too_long(req, u, key, sizeof(u->feed));
     } else if (strcmp(key, "file_name") == 0) {
-        add_piece(u->file_name, sizeof(u->file_name), off, data, size);
+        if (add_piece(u->file_name, sizeof(u->file_name), off, data, size))
+            return too_long(req, u, key, sizeof(u->file_name));
     } else if (strcmp(key, "option") == 0) {
-        if (off == 0 && u->noptions < MAX_OPTIONS)
+        /* Each "option" field starts at offset 0; its value may come in pieces. */
+        if (off == 0 && u->noptions == MAX_OPTIONS)
+            u->too_many_options = 1; /* answered once the form is read */
+        else if (off == 0)
             u->noptions++;
-        if (u->noptions)
-            add_piece(u->options[u->noptions - 1], MAX_FIELD, off, data, size);
+        if (!u->too_many_options && u->noptions &&
+            add_piece(u->options[u->noptions - 1], MAX_FIELD + 1, off, data, size))
+            return too_long(req, u, key, MAX_FIELD + 1);
     } else {
         ermes_diag_set(&u->d, key, "unknown form field \"%.32s\" (file, feed, file_name, option)",
                        key);
@@ -145,14 +223,18 @@ int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n)
         }
         return req->upload_failed ? -1 : 0;
     }
-    if (ermes_intake_spool_write(req->srv->intake, u->spool, data, n, &u->d))
-        return fail(req, u, strstr(u->d.reason, "exceeds") ? ERMES_ETOOBIG : ERMES_EIO);
+    {
+        int rc = ermes_intake_spool_write(req->srv->intake, u->spool, data, n, &u->d);
+        if (rc)
+            return fail(req, u, rc);
+    }
     return 0;
 }
 
 struct option_collector {
     const char **list;
     int n;
+    int too_many;
 };
 
 static enum MHD_Result collect_options(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -160,9 +242,53 @@ static enum MHD_Result collect_options(void *cls, enum MHD_ValueKind kind, const
 {
     struct option_collector *c = cls;
 
-    if (strcmp(key, "option") == 0 && value && c->n < MAX_OPTIONS)
-        c->list[c->n++] = value;
+    if (strcmp(key, "option") != 0)
+        return MHD_YES;
+    if (c->n == MAX_OPTIONS)
+        c->too_many = 1;
+    else
+        c->list[c->n++] = value ? value : "";
     return MHD_YES;
+}
+
+/* What the sender said about the report, checked before it is recorded: every value is
+ * UTF-8 (it is shown back in JSON), every option key=value. 0, or the status with d set. */
+static unsigned check_upload_meta(const upload_t *u, const char *const *options, int too_many,
+                                  ermes_diag_t *d)
+{
+    if (!u->feed[0]) {
+        ermes_diag_set(d, "feed", "which feed is this? give feed= (see GET /api/v1/feeds)");
+        return 400;
+    }
+    if (!ermes__utf8_valid(u->feed, strlen(u->feed)) || !ermes_parser_find(u->feed)) {
+        ermes_diag_set(d, "feed", "unknown feed \"%s\" (see GET /api/v1/feeds)",
+                       ermes__utf8_valid(u->feed, strlen(u->feed)) ? u->feed : "?");
+        return 422;
+    }
+    if (!ermes__utf8_valid(u->file_name, strlen(u->file_name))) {
+        ermes_diag_set(d, "file_name", "file_name must be UTF-8");
+        return 400;
+    }
+    if (too_many) {
+        ermes_diag_set(d, "option", "at most %d options", MAX_OPTIONS);
+        return 422;
+    }
+    for (const char *const *o = options; *o; o++) {
+        size_t n = strlen(*o);
+        if (!ermes__utf8_valid(*o, n)) {
+            ermes_diag_set(d, "option", "options must be UTF-8");
+            return 400;
+        }
+        if (n > MAX_FIELD) {
+            ermes_diag_set(d, "option", "option is longer than %d bytes", MAX_FIELD);
+            return 400;
+        }
+        if ((*o)[0] == '=' || !strchr(*o, '=')) {
+            ermes_diag_set(d, "option", "an option is key=value");
+            return 422;
+        }
+    }
+    return 0;
 }
 
 json_t *ermes__report_json(const ermes_report_t *r);
@@ -174,26 +300,28 @@ json_t *ermes__report_json(const ermes_report_t *r)
     ermes__time_format(r->received_at, received);
     if (r->processed_at)
         ermes__time_format(r->processed_at, processed);
-    return json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:s,s:{s:I,s:I,s:I,s:I},s:s,s:s?,s:s,s:s}", "id",
-                     (json_int_t)r->id, "feed", r->feed, "file_name",
-                     r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
-                     r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "sha256",
-                     r->sha256, "accounting", "rows_in", (json_int_t)r->rows_in, "events",
-                     (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates,
-                     "quarantined", (json_int_t)r->quarantined, "received_at", received,
-                     "processed_at", r->processed_at ? processed : NULL, "submitted_by",
-                     r->submitted_by, "tlp", ermes_tlp_name(r->tlp));
+    /* The texts came from outside (the sender, a parser's reason cut to fit): text_json. */
+    return json_pack("{s:I,s:o,s:o,s:s,s:o,s:I,s:s,s:{s:I,s:I,s:I,s:I},s:s,s:s?,s:o,s:s}", "id",
+                     (json_int_t)r->id, "feed", text_or_null(r->feed, 0), "file_name",
+                     text_or_null(r->file_name, 1), "state", r->state, "error",
+                     text_or_null(r->error, 1), "size", (json_int_t)r->size, "sha256", r->sha256,
+                     "accounting", "rows_in", (json_int_t)r->rows_in, "events",
+                     (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates, "quarantined",
+                     (json_int_t)r->quarantined, "received_at", received, "processed_at",
+                     r->processed_at ? processed : NULL, "submitted_by",
+                     text_or_null(r->submitted_by, 0), "tlp", ermes_tlp_name(r->tlp));
 }
 
 enum MHD_Result ermes__h_report_create(ermes_req_t *req)
 {
     upload_t *u = upload_of(req);
     const char *options[MAX_OPTIONS + 1];
-    struct option_collector oc = {options, 0};
+    struct option_collector oc = {options, 0, 0};
     const char *wait = ermes__query(req, "wait"), *q;
     ermes_report_meta_t meta;
     ermes_report_t r;
     char loc[64];
+    unsigned status;
     int rc;
 
     if (!u)
@@ -201,7 +329,8 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (!req->srv->intake)
         return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
     if (req->upload_failed) {
-        unsigned status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
+        diag_utf8(&u->d);
+        status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
         return ermes__reply_error(req, status,
                                   status == 413   ? "payload_too_large"
                                   : status == 500 ? "internal"
@@ -216,25 +345,37 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool))
         return ermes__reply_error(req, 500, "internal", NULL, "cannot store the report");
     memset(&meta, 0, sizeof(meta));
-    if ((q = ermes__query(req, "feed")) && !u->feed[0])
-        snprintf(u->feed, sizeof(u->feed), "%s", q);
-    if ((q = ermes__query(req, "file_name")) && !u->file_name[0])
-        snprintf(u->file_name, sizeof(u->file_name), "%s", q);
+    /* Form fields win over the query's. */
+    if ((q = ermes__query(req, "feed")) && !u->feed[0] &&
+        add_piece(u->feed, sizeof(u->feed), 0, q, strlen(q)))
+        return ermes__reply_error(req, 400, "bad_request", "feed", "feed is longer than %zu bytes",
+                                  sizeof(u->feed) - 1);
+    if ((q = ermes__query(req, "file_name")) && !u->file_name[0] &&
+        add_piece(u->file_name, sizeof(u->file_name), 0, q, strlen(q)))
+        return ermes__reply_error(req, 400, "bad_request", "file_name",
+                                  "file_name is longer than %zu bytes", sizeof(u->file_name) - 1);
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_options, &oc);
-    for (int k = 0; k < u->noptions && oc.n < MAX_OPTIONS; k++)
-        options[oc.n++] = u->options[k];
-    options[oc.n] = NULL;
-    if (!u->feed[0]) {
-        return ermes__reply_error(req, 422, "invalid", "feed",
-                                  "which feed is this? give feed= (see GET /api/v1/feeds)");
+    for (int k = 0; k < u->noptions; k++) {
+        if (oc.n == MAX_OPTIONS)
+            oc.too_many = 1;
+        else
+            options[oc.n++] = u->options[k];
     }
+    options[oc.n] = NULL;
+    if ((status = check_upload_meta(u, options, oc.too_many || u->too_many_options, &u->d)))
+        return ermes__reply_error(req, status, status == 400 ? "bad_request" : "invalid",
+                                  u->d.field, "%s", u->d.reason);
     meta.feed = u->feed;
     meta.file_name = u->file_name[0] ? u->file_name : NULL;
     meta.options = options;
     rc = ermes_intake_spool_finish(req->srv->intake, &req->viewer, &meta, u->spool, &r, &u->d);
     u->spool = NULL; /* finish took it */
-    if (rc)
+    if (rc) {
+        diag_utf8(&u->d);
         return ermes__reply_failure(req, rc, &u->d);
+    }
+    snprintf(loc, sizeof(loc), "%lld", (long long)r.id);
+    ermes_audit_write(req->srv->store, &req->viewer, "create", "report", loc, NULL);
     if (wait && strcmp(wait, "true") == 0) {
         rc = ermes_intake_process(req->srv->intake, r.id, &r);
         if (rc && rc != ERMES_EBUSY)
@@ -261,20 +402,35 @@ static int report_cb(void *arg, const ermes_report_t *r)
     return json_array_append_new(c->data, ermes__report_json(r)) ? ERMES_ENOMEM : 0;
 }
 
+static const char *const report_states[] = {"received", "processing", "done", "failed", NULL};
+static const char *const quarantine_states[] = {"open", "retried", "resolved", NULL};
+
+static int one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
 enum MHD_Result ermes__h_report_list(ermes_req_t *req)
 {
-    struct list_ctx c = {json_array(), 0};
+    struct list_ctx c = {NULL, 0};
+    const char *state = ermes__query(req, "state");
     enum MHD_Result ret;
     int64_t cursor;
     long limit;
     int more = 0, rc;
 
-    if (!ermes__page(req, &limit, &cursor, &ret)) {
-        json_decref(c.data);
+    if (!ermes__page(req, &limit, &cursor, &ret))
         return ret;
-    }
-    rc = ermes_store_report_each(req->srv->store, &req->viewer, ermes__query(req, "state"),
-                                 ermes__query(req, "feed"), cursor, limit, report_cb, &c, &more);
+    if (state && !one_of(state, report_states))
+        return ermes__reply_error(req, 400, "bad_request", "state",
+                                  "state must be received, processing, done or failed");
+    if (!(c.data = json_array()))
+        return MHD_NO;
+    rc = ermes_store_report_each(req->srv->store, &req->viewer, state, ermes__query(req, "feed"),
+                                 cursor, limit, report_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -364,26 +520,34 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     if (ermes_export_format_parse(format, &fmt))
         return ermes__reply_error(req, 400, "bad_request", "format",
                                   "format must be json, ndjson or csv");
-    if (l) {
-        limit = strtol(l, &end, 10);
-        if (!*l || *end || limit < 1)
-            return ermes__reply_error(req, 400, "bad_request", "limit",
-                                      "limit must be a positive number");
-    }
-    /* JSON pages like every list (limit defaults to 100, next_cursor follows); NDJSON and CSV
-     * are exports and stream everything that matches unless a limit is given. */
-    if (fmt == ERMES_EXPORT_JSON && !l)
-        limit = 100;
-    if (fmt == ERMES_EXPORT_JSON && limit > req->srv->cfg->page_limit)
-        limit = req->srv->cfg->page_limit;
-    {
-        long dummy;
-        if (!ermes__page(req, &dummy, &cursor, &ret))
+    /* JSON pages like every list (limit 1 to page_limit, 100 by default; next_cursor follows);
+     * NDJSON and CSV are exports and stream everything that matches unless a limit (any
+     * positive number) is given. The cursor means the same in all three. */
+    if (fmt == ERMES_EXPORT_JSON) {
+        if (!ermes__page(req, &limit, &cursor, &ret))
             return ret;
+    } else {
+        const char *c = ermes__query(req, "cursor");
+        if (l) {
+            limit = strtol(l, &end, 10);
+            if (!*l || *end || limit < 1)
+                return ermes__reply_error(req, 400, "bad_request", "limit",
+                                          "limit must be a positive number");
+        }
+        cursor = 0;
+        if (c && *c) {
+            long long v = c[0] == 'c' && c[1] ? strtoll(c + 1, &end, 10) : -1;
+            if (v < 0 || *end)
+                return ermes__reply_error(req, 400, "bad_request", "cursor",
+                                          "cursor is not one this server gave out");
+            cursor = v;
+        }
     }
     ermes_diag_clear(&d);
-    if (ermes_event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d))
+    if (ermes_event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
+        diag_utf8(&d);
         return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
+    }
     f.after_id = cursor;
     if (!(s = ermes__calloc(1, sizeof(*s))))
         return MHD_NO;
@@ -466,32 +630,43 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
     }
     ermes__time_format(q->created_at, when);
     c->last_id = q->id;
+    /* The reason may quote the row's bytes: text_or_null keeps the list answerable. */
     return json_array_append_new(
-               c->data, json_pack("{s:I,s:I,s:s?,s:I,s:o,s:s?,s:s,s:s,s:s}", "id",
-                                  (json_int_t)q->id, "report_id", (json_int_t)q->report_id,
-                                  "feed", q->feed, "line", (json_int_t)q->line, "raw", raw,
-                                  "field", q->field, "reason", q->reason, "state", q->state,
-                                  "created_at", when))
+               c->data, json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)q->id,
+                                  "report_id", (json_int_t)q->report_id, "feed",
+                                  text_or_null(q->feed, 0), "line", (json_int_t)q->line, "raw", raw,
+                                  "field", text_or_null(q->field, 1), "reason",
+                                  text_or_null(q->reason ? q->reason : "", 0), "state",
+                                  q->state ? q->state : "open", "created_at", when))
                ? ERMES_ENOMEM
                : 0;
 }
 
 enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
 {
-    struct list_ctx c = {json_array(), 0};
-    const char *report = ermes__query(req, "report");
+    struct list_ctx c = {NULL, 0};
+    const char *report = ermes__query(req, "report"), *state = ermes__query(req, "state");
     enum MHD_Result ret;
-    int64_t cursor;
+    int64_t cursor, report_id = 0;
     long limit;
     int more = 0, rc;
+    char *end;
 
-    if (!ermes__page(req, &limit, &cursor, &ret)) {
-        json_decref(c.data);
+    if (!ermes__page(req, &limit, &cursor, &ret))
         return ret;
+    if (report) {
+        report_id = strtoll(report, &end, 10);
+        if (!*report || *end || report_id <= 0)
+            return ermes__reply_error(req, 400, "bad_request", "report",
+                                      "report must be a report id");
     }
-    rc = ermes_store_quarantine_each(req->srv->store, report ? strtoll(report, NULL, 10) : 0,
-                                     ermes__query(req, "state"), cursor, limit, quarantine_cb, &c,
-                                     &more);
+    if (state && !one_of(state, quarantine_states))
+        return ermes__reply_error(req, 400, "bad_request", "state",
+                                  "state must be open, retried or resolved");
+    if (!(c.data = json_array()))
+        return MHD_NO;
+    rc = ermes_store_quarantine_each(req->srv->store, report_id, state, cursor, limit,
+                                     quarantine_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -501,19 +676,32 @@ enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
 
 enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
 {
+    const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     ermes_diag_t d;
     int64_t id, event_id = 0;
+    char id_text[32];
     int rc;
 
+    /* Like the other POSTs that take no body: a JSON one is ignored, anything else refused. */
+    if (req->body.len && !(type && strncasecmp(type, "application/json", 16) == 0))
+        return ermes__reply_error(req, 415, "unsupported_media_type", NULL,
+                                  "this request takes no body (or a JSON one, which is ignored)");
+    if (!req->srv->intake)
+        return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
     if (!parse_id(req, &id))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
     ermes_diag_clear(&d);
     rc = ermes_intake_retry(req->srv->intake, id, &event_id, &d);
+    diag_utf8(&d);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL,
                                   "the row still fails: %s", d.reason);
+    if (rc == ERMES_ENOTFOUND && !d.reason[0])
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
     if (rc)
         return ermes__reply_failure(req, rc, &d);
+    snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+    ermes_audit_write(req->srv->store, &req->viewer, "retry", "quarantine", id_text, NULL);
     return ermes__reply_json(req, 200,
                              json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "state", "retried",
                                        "event_id",

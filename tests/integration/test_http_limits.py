@@ -379,6 +379,23 @@ class HttpLimitsTest(unittest.TestCase):
         lim = self.e.ok("GET", ORGS + "/LIM")
         me = self.e.ok("GET", "/api/v1/me")
         tok = self.e.create_token(description="schema check")
+        # A Shadowserver report with one row for LIM and one that fails (not an IP).
+        report_csv = ('"timestamp","ip","protocol","port","hostname","tag","asn","geo"\n'
+                      '"2026-01-01 02:07:16","192.0.2.3","tcp",5555,"h.lim.example","adb",'
+                      '64500,"NL"\n'
+                      '"2026-01-01 02:08:16","192.0.2.999","tcp",5555,"","adb",64500,"NL"\n')
+        s, _, created = self.e.request(
+            "POST", "/api/v1/reports?feed=shadowserver&wait=true"
+            "&file_name=2026-01-01-scan_adb-example-geo.csv", report_csv, content_type="text/csv")
+        self.assertEqual(s, 201, created)
+        self.assertEqual(created["accounting"]["events"], 1, created)
+        self.assertEqual(created["accounting"]["quarantined"], 1, created)
+        events = self.e.ok("GET", "/api/v1/events?report=%d" % created["id"])
+        quarantine = self.e.ok("GET", "/api/v1/quarantine?report=%d" % created["id"])
+        s, _, pending = self.e.request("POST", "/api/v1/reports?feed=shadowserver&file_name="
+                                       "2026-01-02-scan_adb-example-geo.csv", report_csv,
+                                       content_type="text/csv")
+        self.assertEqual(s, 202, pending)
         checks = [
             ("Health", self.e.request("GET", "/healthz", token=None)[2]),
             ("Me", me),
@@ -399,6 +416,19 @@ class HttpLimitsTest(unittest.TestCase):
             ("Error", self.e.request("GET", ORGS + "/NO-SUCH")[2]),
             ("Error", self.e.request("POST", ORGS, b"{")[2]),
             ("Error", self.e.request("GET", "/api/v1/me", token=None)[2]),
+            ("Report", created),
+            ("Report", pending),
+            ("Report", self.e.ok("GET", "/api/v1/reports/%d" % created["id"])),
+            ("ReportList", self.e.ok("GET", "/api/v1/reports?limit=1")),
+            ("EventList", events),
+            ("Event", self.e.ok("GET", "/api/v1/events/%d" % events["data"][0]["id"])),
+            ("EventDocument", events["data"][0]["event"]),
+            ("QuarantineList", quarantine),
+            ("FeedList", self.e.ok("GET", "/api/v1/feeds")),
+            ("Error", self.e.request("POST", "/api/v1/quarantine/%d/retry"
+                                     % quarantine["data"][0]["id"])[2]),
+            ("Error", self.e.request("POST", "/api/v1/reports", b"x",
+                                     content_type="text/csv")[2]),
         ]
         for name, value in checks:
             with self.subTest(schema=name):
