@@ -12,8 +12,7 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ermes notify [list] [--state pending|sent|failed] [--org ORG] [--limit N]\n"
-               "                    [--json]\n"
+    fprintf(f, "usage: ermes notify [list] [--state STATE] [--org ORG] [--limit N] [--json]\n"
                "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
                "       ermes notify run [--now]           (make the notifications that are due\n"
                "                                           and send what is due; --now ignores\n"
@@ -21,10 +20,12 @@ static void help(FILE *f)
                "       ermes notify send ID|REFERENCE     (send one now)\n\n"
                "Events of each constituent are grouped by feed (or by classification type, with\n"
                "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
-               "e-mail per group and language to the organisation's abuse or notification\n"
-               "contacts (else its security or cert contacts), with the events attached as CSV\n"
-               "and a reference number. TLP:RED events are never e-mailed. Without smtp_url,\n"
-               "notifications are made but stay pending.\n");
+               "e-mail per group and language to the organisation's contacts for that kind of\n"
+               "issue (abuse: abuse, else security or cert; vulnerable systems: technical, else\n"
+               "security or cert; compromises: security or cert, else abuse; notification\n"
+               "contacts get every kind), with the events attached as CSV and a reference\n"
+               "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
+               "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n");
     cli_usage_settings(f);
 }
 
@@ -68,19 +69,23 @@ static int print_cb(void *ctx, const ermes_notification_t *n)
 static void print_stats(const ermes_notify_stats_t *s, int json)
 {
     if (json) {
-        print_json(json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
+        print_json(json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
                              "notifications", (int)s->notifications, "events", (int)s->events,
                              "waiting_for_contact", (json_int_t)s->waiting, "sent", (int)s->sent,
                              "deferred", (int)s->deferred, "retrying", (int)s->retrying, "failed",
-                             (int)s->failed));
+                             (int)s->failed, "recovered", (int)s->recovered));
         return;
     }
     printf("%ld notifications made (%ld events), %ld sent, %ld retrying, %ld deferred by the "
            "rate limit, %ld failed\n",
            s->notifications, s->events, s->sent, s->retrying, s->deferred, s->failed);
+    if (s->recovered)
+        printf("%ld notifications were being sent by a process that stopped: they are sent "
+               "again with the same Message-ID\n",
+               s->recovered);
     if (s->waiting)
-        printf("%lld events wait for their constituent to have an abuse, notification, "
-               "security or cert contact\n",
+        printf("%lld events wait for their constituent to have a notification, abuse, "
+               "security, cert or technical contact\n",
                (long long)s->waiting);
 }
 
@@ -138,8 +143,8 @@ int ermes_cmd_notify(cli_t *c)
             return CLI_USAGE;
         }
     }
-    if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "failed")) {
-        cli_error("notify: --state must be pending, sent or failed");
+    if (state && !ermes_notification_state_valid(state)) {
+        cli_error("notify: --state must be pending, sending, retrying, sent or failed");
         return CLI_USAGE;
     }
     if ((rc = options(c, &o)))
@@ -163,13 +168,14 @@ int ermes_cmd_notify(cli_t *c)
     }
     if (strcmp(sub, "preview") == 0) {
         ermes_strbuf_t msg;
+        char err[512] = "";
         int64_t id;
         if ((rc = resolve(c, target, &id)))
             return rc;
         ermes__strbuf_init(&msg, 1024u * 1024 * 1024);
-        rc = ermes_notify_preview(c->store, &o, id, &msg);
+        rc = ermes_notify_preview(c->store, &o, id, &msg, err, sizeof(err));
         if (rc)
-            cli_error("notify preview %s: %s", target, ermes_strerror(rc));
+            cli_error("notify preview %s: %s", target, err[0] ? err : ermes_strerror(rc));
         else
             fwrite(msg.data, 1, msg.len, stdout);
         ermes__strbuf_cleanup(&msg);

@@ -124,8 +124,9 @@ int ermes_cmd_serve(cli_t *c)
     }
     status = CLI_OK;
 out:
+    ermes_notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes_server_stop(srv);
-    ermes_notifier_free(notifier); /* abandons an SMTP exchange under way */
+    ermes_notifier_free(notifier);
     ermes_intake_free(intake); /* stops the worker at its next row */
     ermes_registry_close(reg);
     if (status == CLI_OK)

@@ -55,6 +55,10 @@ static const setting_t settings[] = {
       "unset: notifications are prepared but not sent"),
     S(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
     S(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
+    S(smtp_tls, SET_STRING, "try", 0, 0,
+      "try: STARTTLS when the SMTP server offers it; require: never send without TLS"),
+    S(smtp_ca_file, SET_STRING, NULL, 0, 0,
+      "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
     S(notify_window, SET_LONG, "3600", 0, 2592000,
       "seconds a group of events collects before its notification is made"),
@@ -67,6 +71,11 @@ static const setting_t settings[] = {
       "messages one recipient may get per hour; more wait"),
     S(notify_templates, SET_STRING, NULL, 0, 0,
       "directory of <lang>.txt notification templates, beside the built-in en, fr, de"),
+    S(notify_pgp_key, SET_STRING, NULL, 0, 0,
+      "OpenPGP key (id, fingerprint or user id) that signs notifications (PGP/MIME); unset: "
+      "unsigned"),
+    S(notify_pgp_home, SET_STRING, NULL, 0, 0,
+      "GnuPG home directory holding notify_pgp_key (default: GNUPGHOME, else ~/.gnupg)"),
 };
 #undef S
 

@@ -33,6 +33,8 @@ typedef struct ermes_config {
     char *smtp_url;        /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;   /* never logged */
+    char *smtp_tls;        /* try (STARTTLS when offered) or require */
+    char *smtp_ca_file;    /* CAs for the SMTP server's certificate; NULL: the system's */
     char *mail_from;       /* From: of notifications */
     long notify_window;    /* seconds a group of events collects before it is sent */
     char *notify_group_by; /* feed or type */
@@ -40,6 +42,8 @@ typedef struct ermes_config {
     long notify_max_attempts;  /* attempts before a notification is failed */
     long notify_rate_per_hour; /* messages one recipient may get per hour */
     char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
+    char *notify_pgp_key;      /* OpenPGP key signing notifications; NULL: unsigned */
+    char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
 } ermes_config_t;
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */

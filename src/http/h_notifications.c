@@ -69,9 +69,9 @@ enum MHD_Result ermes__h_notification_list(ermes_req_t *req)
     memset(&f, 0, sizeof(f));
     if (!ermes__page(req, &f.limit, &f.before_id, &ret))
         return ret;
-    if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "failed"))
+    if (state && !ermes_notification_state_valid(state))
         return ermes__reply_error(req, 400, "bad_request", "state",
-                                  "state must be pending, sent or failed");
+                                  "state must be pending, sending, retrying, sent or failed");
     f.state = state;
     if (org && ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id))
         return ermes__reply_error(req, 400, "bad_request", "org", "no such organisation");
@@ -92,7 +92,7 @@ static int event_id_cb(void *ctx, const ermes_event_row_t *e)
 
 /* The notification with its events' ids and, with preview, its whole message. */
 static json_t *notification_json(ermes_req_t *req, const ermes_notify_options_t *o, int64_t id,
-                                 int preview, int *err)
+                                 int preview, int *err, char *why, size_t whycap)
 {
     ermes_notification_t n;
     ermes_strbuf_t msg;
@@ -106,7 +106,8 @@ static json_t *notification_json(ermes_req_t *req, const ermes_notify_options_t 
     }
     ermes__strbuf_init(&msg, MAX_PREVIEW);
     if ((*err = ermes_store_notification_events(req->srv->store, id, event_id_cb, ids)) == 0 &&
-        (!preview || (*err = ermes_notify_preview(req->srv->store, o, id, &msg)) == 0)) {
+        (!preview ||
+         (*err = ermes_notify_preview(req->srv->store, o, id, &msg, why, whycap)) == 0)) {
         j = ermes_notification_to_json(&n);
         if (!j || json_object_set(j, "event_ids", ids) ||
             (preview && json_object_set_new(j, "preview", json_stringn(msg.data, msg.len)))) {
@@ -126,6 +127,7 @@ enum MHD_Result ermes__h_notification_get(ermes_req_t *req)
     ermes_notify_options_t o;
     enum MHD_Result ret;
     json_t *j;
+    char why[512] = "";
     int64_t id;
     int err = 0;
 
@@ -133,8 +135,11 @@ enum MHD_Result ermes__h_notification_get(ermes_req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such notification");
     if (!options(req, &o, &ret))
         return ret;
-    if (!(j = notification_json(req, &o, id, 1, &err)))
+    if (!(j = notification_json(req, &o, id, 1, &err, why, sizeof(why)))) {
+        if (err == ERMES_ECONFIG && why[0])
+            return ermes__reply_error(req, 500, "internal", "notify_pgp_key", "%s", why);
         return ermes__reply_failure(req, err, NULL);
+    }
     return ermes__reply_json(req, 200, j);
 }
 
@@ -173,9 +178,9 @@ enum MHD_Result ermes__h_notification_send(ermes_req_t *req)
                                   "a recipient's rate limit is reached; the notification waits "
                                   "for its turn");
     if (!stats.sent)
-        return ermes__reply_error(req, 502, "smtp_failed", NULL, "the SMTP server refused: %s",
+        return ermes__reply_error(req, 502, "smtp_failed", NULL, "sending failed: %s",
                                   err[0] ? err : "unknown error");
-    if (!(j = notification_json(req, &o, id, 0, &e)))
+    if (!(j = notification_json(req, &o, id, 0, &e, NULL, 0)))
         return ermes__reply_failure(req, e, NULL);
     return ermes__reply_json(req, 200, j);
 }
@@ -201,9 +206,10 @@ enum MHD_Result ermes__h_notification_run(ermes_req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     return ermes__reply_json(
         req, 200,
-        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "groups", (json_int_t)s.groups,
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "groups", (json_int_t)s.groups,
                   "notifications", (json_int_t)s.notifications, "events", (json_int_t)s.events,
                   "waiting_for_contact", (json_int_t)s.waiting, "sent", (json_int_t)s.sent,
                   "deferred", (json_int_t)s.deferred, "retrying", (json_int_t)s.retrying, "failed",
-                  (json_int_t)s.failed, "smtp", o.smtp_url != NULL));
+                  (json_int_t)s.failed, "recovered", (json_int_t)s.recovered, "smtp",
+                  o.smtp_url != NULL));
 }

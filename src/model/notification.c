@@ -28,6 +28,18 @@ void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, siz
     snprintf(buf, cap, "ERMES-%04d-%06lld", tm.tm_year + 1900, (long long)id);
 }
 
+int ermes_notification_state_valid(const char *state)
+{
+    static const char *const states[] = {ERMES_NOTIFICATION_PENDING,  ERMES_NOTIFICATION_SENDING,
+                                         ERMES_NOTIFICATION_RETRYING, ERMES_NOTIFICATION_SENT,
+                                         ERMES_NOTIFICATION_FAILED,   NULL};
+
+    for (size_t k = 0; state && states[k]; k++)
+        if (strcmp(state, states[k]) == 0)
+            return 1;
+    return 0;
+}
+
 static json_t *time_or_null(int64_t ms)
 {
     char buf[ERMES_TIME_STRLEN];
@@ -41,16 +53,18 @@ static json_t *time_or_null(int64_t ms)
 json_t *ermes_notification_to_json(const ermes_notification_t *n)
 {
     json_t *rcpt = n->recipients ? json_loads(n->recipients, 0, NULL) : NULL;
-    /* Only a pending notification has a next attempt. */
-    int pending = strcmp(n->state, ERMES_NOTIFICATION_PENDING) == 0;
+    /* Only a notification still waiting for an attempt has a next one. */
+    int pending = strcmp(n->state, ERMES_NOTIFICATION_PENDING) == 0 ||
+                  strcmp(n->state, ERMES_NOTIFICATION_RETRYING) == 0;
 
     if (!json_is_array(rcpt)) {
         json_decref(rcpt);
         rcpt = json_array();
     }
-    return json_pack("{s:I,s:s,s:s,s:s?,s:s,s:s,s:o,s:s,s:I,s:I,s:o,s:s?,s:o,s:o,s:o,s:s,s:o,s:"
-                     "o}",
-                     "id", (json_int_t)n->id, "reference", n->reference, "state", n->state, "org",
+    return json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:s,s:s,s:o,s:s,s:I,s:I,s:o,s:s?,s:o,s:o,s:o,s:s,"
+                     "s:o,s:o}",
+                     "id", (json_int_t)n->id, "reference", n->reference, "message_id",
+                     n->message_id[0] ? n->message_id : NULL, "state", n->state, "org",
                      n->org[0] ? n->org : NULL, "group", n->group_key, "language", n->language,
                      "recipients", rcpt, "subject", n->subject ? n->subject : "", "events",
                      (json_int_t)n->events, "attempts", (json_int_t)n->attempts, "next_attempt_at",

@@ -5,23 +5,32 @@
 #define ERMES_MODEL_NOTIFICATION_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ermes/tlp.h"
 
-/* Delivery states: pending (prepared, waiting for its next attempt), sent, failed (gave up
- * after notify_max_attempts; a manual send may still deliver it). */
+/* Delivery states:
+ *   pending   made, waiting for its first attempt (or for a recipient's rate limit)
+ *   sending   an attempt is under way; recorded before the SMTP exchange starts
+ *   retrying  the last attempt failed (or was interrupted); the next is at next_attempt_at
+ *   sent      the SMTP server accepted it; never sent again
+ *   failed    given up: notify_max_attempts failed attempts, or a permanent refusal (5xx);
+ *             a manual send may still deliver it */
 #define ERMES_NOTIFICATION_PENDING "pending"
+#define ERMES_NOTIFICATION_SENDING "sending"
+#define ERMES_NOTIFICATION_RETRYING "retrying"
 #define ERMES_NOTIFICATION_SENT "sent"
 #define ERMES_NOTIFICATION_FAILED "failed"
 
 typedef struct ermes_notification {
     int64_t id;
-    int64_t org_id;      /* the constituent; 0 when it was deleted since */
-    char org[64];        /* its short name, "" when unknown */
-    char group_key[192]; /* "feed:<feed.name>" or "type:<classification.type>" */
-    char language[16];   /* the template's language (ISO 639-1) */
-    char reference[32];  /* ERMES-YYYY-NNNNNN */
+    int64_t org_id;       /* the constituent; 0 when it was deleted since */
+    char org[64];         /* its short name, "" when unknown */
+    char group_key[192];  /* "feed:<feed.name>" or "type:<classification.type>" */
+    char language[16];    /* the template's language (ISO 639-1) */
+    char reference[32];   /* ERMES-YYYY-NNNNNN */
+    char message_id[160]; /* "<...>", the same for every attempt; "" for one made before it */
     char state[12];
     char *recipients; /* JSON array of addresses */
     char *subject;
@@ -54,5 +63,8 @@ json_t *ermes_notification_to_json(const ermes_notification_t *n);
 
 /* The reference of notification id created at ms: "ERMES-<year>-<id, 6 digits or more>". */
 void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap);
+
+/* 1 when state names a delivery state (for filters given by people). */
+int ermes_notification_state_valid(const char *state);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "ermes/event.h"
 
 #define MAX_TYPES 64
 #define MAX_LANGUAGES 16
@@ -37,6 +38,18 @@ int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_opt
     o->smtp_url = cfg->smtp_url && *cfg->smtp_url ? cfg->smtp_url : NULL;
     o->smtp_user = cfg->smtp_user && *cfg->smtp_user ? cfg->smtp_user : NULL;
     o->smtp_password = cfg->smtp_password;
+    o->smtp_ca_file = cfg->smtp_ca_file && *cfg->smtp_ca_file ? cfg->smtp_ca_file : NULL;
+    if (!cfg->smtp_tls || strcmp(cfg->smtp_tls, "try") == 0) {
+        o->smtp_tls_required = 0;
+    } else if (strcmp(cfg->smtp_tls, "require") == 0) {
+        o->smtp_tls_required = 1;
+    } else {
+        ermes_diag_set(d, "smtp_tls", "smtp_tls must be try or require, not \"%.32s\"",
+                       cfg->smtp_tls);
+        return ERMES_ECONFIG;
+    }
+    o->pgp_key = cfg->notify_pgp_key && *cfg->notify_pgp_key ? cfg->notify_pgp_key : NULL;
+    o->pgp_home = cfg->notify_pgp_home && *cfg->notify_pgp_home ? cfg->notify_pgp_home : NULL;
     o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";
     o->templates_dir =
         cfg->notify_templates && *cfg->notify_templates ? cfg->notify_templates : NULL;
@@ -52,6 +65,20 @@ int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_opt
     return 0;
 }
 
+unsigned ermes_notify_kind_of_type(const char *type)
+{
+    const char *taxonomy = ermes_taxonomy_of_type(type);
+
+    if (!taxonomy)
+        return ERMES_NOTIFY_KIND_ABUSE;
+    if (strcmp(taxonomy, "vulnerable") == 0)
+        return ERMES_NOTIFY_KIND_VULNERABLE;
+    if (strcmp(taxonomy, "intrusions") == 0 ||
+        strcmp(taxonomy, "information-content-security") == 0)
+        return ERMES_NOTIFY_KIND_COMPROMISE;
+    return ERMES_NOTIFY_KIND_ABUSE;
+}
+
 static int role_in(const char *role, const char *const *set)
 {
     for (; role && *set; set++)
@@ -60,19 +87,55 @@ static int role_in(const char *role, const char *const *set)
     return 0;
 }
 
-size_t ermes_notify_recipients(const ermes_org_t *org, size_t *idx, size_t cap)
-{
-    static const char *const first[] = {"abuse", "notification", NULL};
-    static const char *const second[] = {"security", "cert", NULL};
-    const char *const *passes[] = {first, second};
-    size_t n = 0;
+/* Who handles each kind of issue, in tiers: the first tier with a contact is the one written
+ * to. "notification" (a mailbox for the CERT's notifications of any kind) is always in the
+ * first tier; "management" is in none. Every kind's tiers name the same five roles, so an
+ * organisation with any of them has someone for every kind (NOTIFIED_ROLES in
+ * src/store/notifications.c). */
+static const char *const abuse_tiers[3][4] = {
+    {"notification", "abuse", NULL}, {"security", "cert", NULL}, {"technical", NULL}};
+static const char *const vulnerable_tiers[3][4] = {
+    {"notification", "technical", NULL}, {"security", "cert", NULL}, {"abuse", NULL}};
+static const char *const compromise_tiers[3][4] = {
+    {"notification", "security", "cert", NULL}, {"abuse", NULL}, {"technical", NULL}};
 
-    /* Those who handle abuse reports first; the security team only when nobody does. */
-    for (size_t p = 0; p < 2 && n == 0; p++)
-        for (size_t k = 0; k < org->ncontacts && n < cap; k++)
-            if (org->contacts[k].email && *org->contacts[k].email &&
-                role_in(org->contacts[k].role, passes[p]))
-                idx[n++] = k;
+static int has_contact(const ermes_org_t *org, size_t k)
+{
+    return org->contacts[k].email && *org->contacts[k].email;
+}
+
+size_t ermes_notify_recipients(const ermes_org_t *org, unsigned kinds, size_t *idx, size_t cap)
+{
+    const char *const(*tiers[3])[4] = {abuse_tiers, vulnerable_tiers, compromise_tiers};
+    const unsigned bits[3] = {ERMES_NOTIFY_KIND_ABUSE, ERMES_NOTIFY_KIND_VULNERABLE,
+                              ERMES_NOTIFY_KIND_COMPROMISE};
+    size_t n = 0, ncontacts = org->ncontacts;
+    unsigned char *chosen = ermes__calloc(ncontacts ? ncontacts : 1, 1);
+
+    /* Out of memory: nobody now; the events wait for the next round. */
+    if (!chosen)
+        return 0;
+    if (!kinds)
+        kinds = ERMES_NOTIFY_KIND_ABUSE;
+    /* An e-mail carrying several kinds of issue (grouped by feed) goes to the contacts of
+     * each of them. */
+    for (size_t kind = 0; kind < 3; kind++) {
+        if (!(kinds & bits[kind]))
+            continue;
+        for (size_t t = 0; t < 3; t++) {
+            int found = 0;
+            for (size_t k = 0; k < ncontacts; k++)
+                if (has_contact(org, k) && role_in(org->contacts[k].role, tiers[kind][t]))
+                    found = chosen[k] = 1;
+            if (found)
+                break;
+        }
+    }
+    /* In the order of the organisation's contacts. */
+    for (size_t k = 0; k < ncontacts && n < cap; k++)
+        if (chosen[k])
+            idx[n++] = k;
+    ermes__free(chosen);
     return n;
 }
 
@@ -92,6 +155,7 @@ typedef struct collect {
     char *types[MAX_TYPES + 1];
     int64_t counts[MAX_TYPES];
     size_t ntypes;
+    unsigned kinds; /* ERMES_NOTIFY_KIND_* of the events */
 } collect_t;
 
 static void collect_reset(collect_t *c)
@@ -101,6 +165,7 @@ static void collect_reset(collect_t *c)
     memset(c->types, 0, sizeof(c->types));
     memset(c->counts, 0, sizeof(c->counts));
     c->ntypes = 0;
+    c->kinds = 0;
     c->n = 0;
     c->first = c->last = 0;
     c->tlp = ERMES_TLP_CLEAR;
@@ -128,6 +193,7 @@ static int collect_cb(void *ctx, const ermes_event_row_t *e)
         c->last = when;
     if (e->tlp > c->tlp)
         c->tlp = e->tlp;
+    c->kinds |= ermes_notify_kind_of_type(e->type);
     for (k = 0; k < c->ntypes; k++)
         if (strcmp(c->types[k], type) == 0)
             break;
@@ -149,14 +215,14 @@ static int has_address(const json_t *list, const char *addr)
     return 0;
 }
 
-/* Sorts the contacts who get this constituent's notifications into language groups. */
-static int language_groups(const ermes_notify_options_t *o, const ermes_org_t *org,
+/* Sorts the contacts who handle these kinds of issue into language groups. */
+static int language_groups(const ermes_notify_options_t *o, const ermes_org_t *org, unsigned kinds,
                            lang_group_t *groups, size_t *ngroups)
 {
     size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], n;
 
     *ngroups = 0;
-    n = ermes_notify_recipients(org, idx, ERMES_NOTIFY_MAX_RECIPIENTS);
+    n = ermes_notify_recipients(org, kinds, idx, ERMES_NOTIFY_MAX_RECIPIENTS);
     for (size_t k = 0; k < n; k++) {
         const ermes_contact_t *c = &org->contacts[idx[k]];
         char lang[16], addr[320];
@@ -218,6 +284,10 @@ static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
     n.recipients = NULL;
     if (rc)
         return rc;
+    /* Fixed now, the same for every attempt: a recipient's system can tell a message sent
+     * again after an interrupted attempt from a new one (notify.h). */
+    ermes_notify_message_id(n.reference, n.created_at, o->mail_from, n.message_id,
+                            sizeof(n.message_id));
     memset(&v, 0, sizeof(v));
     v.reference = n.reference;
     v.org = org->short_name;
@@ -236,13 +306,21 @@ static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
     rc = ermes_notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
     if (!rc)
         rc = ermes_store_notification_set_text(st, n.id, subject.data ? subject.data : "",
-                                               body.data ? body.data : "");
+                                               body.data ? body.data : "", n.message_id);
     if (!rc)
         ermes_log(ERMES_LOG_INFO, "notification %s: %zu events %s for %s (%s), %s", n.reference,
                   c->n, n.group_key, org->short_name, lg->lang, ermes_tlp_name(c->tlp));
     ermes__strbuf_cleanup(&subject);
     ermes__strbuf_cleanup(&body);
     return rc;
+}
+
+static void free_groups(lang_group_t *groups, size_t *ngroups)
+{
+    for (size_t k = 0; k < *ngroups; k++)
+        json_decref(groups[k].recipients);
+    memset(groups, 0, sizeof(*groups) * MAX_LANGUAGES);
+    *ngroups = 0;
 }
 
 static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
@@ -258,20 +336,23 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
     memset(groups, 0, sizeof(groups));
     if ((rc = ermes_store_org_get(st, NULL, g->org_id, &org)))
         return rc == ERMES_ENOTFOUND ? 0 : rc;
-    if ((rc = language_groups(o, org, groups, &ngroups)) || ngroups == 0)
-        goto out;
     /* A group larger than one e-mail may carry goes out as several. */
     for (;;) {
         collect_reset(&c);
+        free_groups(groups, &ngroups);
         if ((rc = ermes_store_begin(st)))
             break;
         /* Read inside the write transaction: no other process can notify these events
          * between reading and marking them. */
         rc = ermes_store_notify_group_events(st, g, o->by_type, ERMES_NOTIFY_MAX_EVENTS, collect_cb,
                                              &c);
+        /* The recipients depend on the kinds of issue the events are. */
+        if (!rc && c.n)
+            rc = language_groups(o, org, c.kinds, groups, &ngroups);
         for (size_t k = 0; !rc && c.n && k < ngroups; k++)
             rc = make_notification(st, o, g, org, &groups[k], &c, home);
-        if (!rc && c.n)
+        /* Nobody for these events (the contacts changed since they were listed): they wait. */
+        if (!rc && c.n && ngroups)
             rc = ermes_store_notify_mark_events(st, c.ids, c.n);
         if (!rc)
             rc = ermes_store_commit(st);
@@ -279,7 +360,7 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
             ermes_store_rollback(st);
             break;
         }
-        if (c.n == 0)
+        if (c.n == 0 || ngroups == 0)
             break;
         stats->groups++;
         stats->notifications += (long)ngroups;
@@ -287,11 +368,9 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
         if (c.n < ERMES_NOTIFY_MAX_EVENTS)
             break;
     }
-out:
     collect_reset(&c);
     ermes__free(c.ids);
-    for (size_t k = 0; k < ngroups; k++)
-        json_decref(groups[k].recipients);
+    free_groups(groups, &ngroups);
     ermes__org_free(org);
     return rc;
 }

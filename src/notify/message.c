@@ -639,24 +639,122 @@ static int add_to(const char *recipients, ermes_strbuf_t *out)
     return rc ? rc : ermes__strbuf_add(out, "\r\n", 2);
 }
 
+void ermes_notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
+                             char *buf, size_t cap)
+{
+    char addr[320];
+    const char *domain = "localhost";
+
+    if (mail_from && ermes_notify_address(mail_from, addr, sizeof(addr)) == 0)
+        domain = strchr(addr, '@') + 1;
+    snprintf(buf, cap, "<%s.%lld@%s>", reference, (long long)created_ms, domain);
+}
+
+/* The multipart/mixed entity: its Content-Type header, a blank line, the text part and the
+ * attachment. The whole message without OpenPGP, the part that is signed with it. */
+static int mixed_entity(const ermes_notification_t *n, const char *csv, size_t csv_len,
+                        ermes_strbuf_t *out)
+{
+    char boundary[64];
+    int rc;
+
+    /* The boundary cannot occur in the parts: "=_" is never produced by quoted-printable
+     * (which writes "=" as "=3D") nor by base64. */
+    snprintf(boundary, sizeof(boundary), "=_ermes_%s", n->reference);
+    rc = ermes__strbuf_addf(out,
+                            "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+                            "\r\n"
+                            "This is a message in MIME format.\r\n"
+                            "\r\n"
+                            "--%s\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: quoted-printable\r\n"
+                            "\r\n",
+                            boundary, boundary);
+    if (!rc)
+        rc = ermes_notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
+    if (!rc && out->len && out->data[out->len - 1] != '\n')
+        rc = ermes__strbuf_add(out, "\r\n", 2);
+    if (!rc && csv)
+        rc = ermes__strbuf_addf(out,
+                                "--%s\r\n"
+                                "Content-Type: text/csv; charset=utf-8; name=\"%s.csv\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n"
+                                "Content-Disposition: attachment; filename=\"%s.csv\"\r\n"
+                                "\r\n",
+                                boundary, n->reference, n->reference);
+    if (!rc && csv)
+        rc = ermes_notify_base64(csv, csv_len, out);
+    if (!rc)
+        rc = ermes__strbuf_addf(out, "--%s--\r\n", boundary);
+    return rc;
+}
+
+/* RFC 3156 section 5: multipart/signed around the entity, whose exact bytes (7 bit, CRLF line
+ * ends: quoted-printable and base64 make sure of both) are what the detached signature
+ * covers. The CRLF before the boundary that follows the entity belongs to that boundary. */
+static int signed_entity(const ermes_notify_options_t *o, const ermes_notification_t *n,
+                         const ermes_strbuf_t *entity, ermes_strbuf_t *out, char *err,
+                         size_t errcap)
+{
+    char boundary[64], micalg[32];
+    ermes_strbuf_t sig;
+    int rc;
+
+    snprintf(boundary, sizeof(boundary), "=_ermes_s_%s", n->reference);
+    ermes__strbuf_init(&sig, 1024 * 1024);
+    rc = ermes_notify_pgp_sign(o->pgp_home, o->pgp_key, entity->data, entity->len, &sig, micalg,
+                               sizeof(micalg), err, errcap);
+    if (!rc)
+        rc = ermes__strbuf_addf(out,
+                                "Content-Type: multipart/signed; boundary=\"%s\";\r\n"
+                                " protocol=\"application/pgp-signature\"; micalg=%s\r\n"
+                                "\r\n"
+                                "This is an OpenPGP/MIME signed message (RFC 4880 and 3156).\r\n"
+                                "\r\n"
+                                "--%s\r\n",
+                                boundary, micalg, boundary);
+    if (!rc)
+        rc = ermes__strbuf_add(out, entity->data, entity->len);
+    if (!rc)
+        rc =
+            ermes__strbuf_addf(out,
+                               "\r\n--%s\r\n"
+                               "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+                               "Content-Description: OpenPGP digital signature\r\n"
+                               "Content-Disposition: attachment; filename=\"signature.asc\"\r\n"
+                               "\r\n",
+                               boundary);
+    if (!rc)
+        rc = ermes__strbuf_add(out, sig.data, sig.len);
+    if (!rc && sig.len && sig.data[sig.len - 1] != '\n')
+        rc = ermes__strbuf_add(out, "\r\n", 2);
+    if (!rc)
+        rc = ermes__strbuf_addf(out, "\r\n--%s--\r\n", boundary);
+    ermes__strbuf_cleanup(&sig);
+    return rc;
+}
+
 int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_notification_t *n,
-                               const char *csv, size_t csv_len, int64_t date_ms,
-                               ermes_strbuf_t *out)
+                               const char *csv, size_t csv_len, ermes_strbuf_t *out, char *err,
+                               size_t errcap)
 {
     const char *from = o->mail_from && *o->mail_from ? o->mail_from : "ermes@localhost";
-    char date[64], addr[320], boundary[64];
-    const char *domain;
-    ermes_strbuf_t subject;
+    char date[64], addr[320], message_id[sizeof(n->message_id)];
+    ermes_strbuf_t subject, entity;
     int rc;
 
     if (ermes_notify_address(from, addr, sizeof(addr)))
         return ERMES_EINVAL;
-    domain = strchr(addr, '@') + 1;
-    rfc5322_date(date_ms, date, sizeof(date));
-    /* The boundary cannot occur in the parts: "=_" is never produced by quoted-printable
-     * (which writes "=" as "=3D") nor by base64. */
-    snprintf(boundary, sizeof(boundary), "=_ermes_%s", n->reference);
+    /* RFC 5322 section 3.6.1: the time the message was complete, which is when the
+     * notification was made; every attempt sends the same message. */
+    rfc5322_date(n->created_at, date, sizeof(date));
+    if (n->message_id[0])
+        snprintf(message_id, sizeof(message_id), "%s", n->message_id);
+    else
+        ermes_notify_message_id(n->reference, n->created_at, from, message_id, sizeof(message_id));
     ermes__strbuf_init(&subject, MAX_TEXT);
+    ermes__strbuf_init(&entity, out->max ? out->max : MAX_CSV);
     {
         ermes_strbuf_t flat;
         ermes__strbuf_init(&flat, MAX_TEXT);
@@ -681,40 +779,26 @@ int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_noti
     }
     if (!rc)
         rc = add_to(n->recipients, out);
+    /* The Message-ID comes from the database: no line break may reach the header. */
+    for (char *p = message_id; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            *p = '_';
     if (!rc)
         rc = ermes__strbuf_addf(out,
                                 "Subject: %s\r\n"
-                                "Message-ID: <%s.%lld@%s>\r\n"
+                                "Message-ID: %s\r\n"
                                 "MIME-Version: 1.0\r\n"
                                 "X-ERMES-Reference: %s\r\n"
-                                "Auto-Submitted: auto-generated\r\n"
-                                "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
-                                "\r\n"
-                                "This is a message in MIME format.\r\n"
-                                "\r\n"
-                                "--%s\r\n"
-                                "Content-Type: text/plain; charset=utf-8\r\n"
-                                "Content-Transfer-Encoding: quoted-printable\r\n"
-                                "\r\n",
-                                subject.data, n->reference, (long long)n->created_at, domain,
-                                n->reference, boundary, boundary);
+                                "Auto-Submitted: auto-generated\r\n",
+                                subject.data, message_id, n->reference);
     if (!rc)
-        rc = ermes_notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
-    if (!rc && out->len && out->data[out->len - 1] != '\n')
-        rc = ermes__strbuf_add(out, "\r\n", 2);
-    if (!rc && csv)
-        rc = ermes__strbuf_addf(out,
-                                "--%s\r\n"
-                                "Content-Type: text/csv; charset=utf-8; name=\"%s.csv\"\r\n"
-                                "Content-Transfer-Encoding: base64\r\n"
-                                "Content-Disposition: attachment; filename=\"%s.csv\"\r\n"
-                                "\r\n",
-                                boundary, n->reference, n->reference);
-    if (!rc && csv)
-        rc = ermes_notify_base64(csv, csv_len, out);
-    if (!rc)
-        rc = ermes__strbuf_addf(out, "--%s--\r\n", boundary);
+        rc = mixed_entity(n, csv, csv_len, &entity);
+    if (!rc && o->pgp_key && *o->pgp_key)
+        rc = signed_entity(o, n, &entity, out, err, errcap);
+    else if (!rc)
+        rc = ermes__strbuf_add(out, entity.data, entity.len);
 out:
+    ermes__strbuf_cleanup(&entity);
     ermes__strbuf_cleanup(&subject);
     return rc;
 }
@@ -732,7 +816,7 @@ int ermes_notify_csv(ermes_store_t *st, int64_t id, ermes_strbuf_t *out)
 }
 
 int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id,
-                         ermes_strbuf_t *out)
+                         ermes_strbuf_t *out, char *err, size_t errcap)
 {
     ermes_notification_t n;
     ermes_strbuf_t csv;
@@ -743,8 +827,7 @@ int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int
     ermes__strbuf_init(&csv, MAX_CSV);
     rc = ermes_notify_csv(st, id, &csv);
     if (!rc)
-        rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len,
-                                        n.sent_at ? n.sent_at : ermes__time_now_ms(), out);
+        rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, out, err, errcap);
     ermes__strbuf_cleanup(&csv);
     ermes_notification_cleanup(&n);
     return rc;

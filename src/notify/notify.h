@@ -2,18 +2,30 @@
  *
  *   group.c    events not yet notified, per (constituent, feed or classification type), wait
  *              notify_window from the oldest one; then they become one notification per
- *              language group of the constituent's contacts, with a reference number. One
- *              transaction per group: the events are marked notified in the same commit.
+ *              language group of the contacts for those kinds of issue, with a reference
+ *              number. One transaction per group: the events are marked notified in the same
+ *              commit.
  *   message.c  the text from a template in the contact's language (built-in en, fr, de), and
- *              the MIME message: text part, the events as a CSV attachment, headers.
+ *              the MIME message: text part, the events as a CSV attachment, headers; signed
+ *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
  *   smtp.c     delivery with libcurl (STARTTLS when the server offers it, or smtps://).
- *   send.c     one delivery attempt: claim, rate limit, send, record; backoff on failure.
+ *   send.c     one delivery attempt: claim, rate limit, record, send, record; backoff.
  *   worker.c   the daemon's thread: group, then send what is due; again every few seconds.
  *
- * Who gets a notification: the organisation's contacts with role "abuse" or "notification";
- * when it has none, those with role "security" or "cert". Other roles (management, technical)
- * are never e-mailed events. An organisation with none of these gets nothing: its events wait
- * (counted by ermes_store_notify_waiting) until a contact is added.
+ * Who gets a notification: the organisation's contacts for the kind of issue its events are
+ * (the RSIT class of classification.type), in tiers; the first tier that has a contact is
+ * written to:
+ *
+ *   kind         classes                                   tiers
+ *   abuse        every class not below                     abuse | security, cert | technical
+ *   vulnerable   vulnerable                                technical | security, cert | abuse
+ *   compromise   intrusions, information-content-security  security, cert | abuse | technical
+ *
+ * Contacts with role "notification" (a mailbox for the CERT's notifications) are in every
+ * first tier; "management" contacts are never e-mailed events. An e-mail whose events are of
+ * several kinds (grouped by feed) goes to the contacts of each kind. An organisation with no
+ * contact of these roles gets nothing: its events wait (counted by ermes_store_notify_waiting)
+ * until one is added.
  *
  * TLP: a notification only carries events of one constituent and goes only to that
  * constituent's own contacts, so AMBER and AMBER+STRICT never reach anyone else; TLP:RED
@@ -22,10 +34,20 @@
  *
  * Never twice: an event is marked notified when its notification is made, and the database
  * refuses a second notification of an event to the same language group (UNIQUE (event_id,
- * language)); a notification is sent by one sender at a time (a lease) and never again once
- * sent. The remaining window is the SMTP exchange itself: if the process dies after the
- * server accepted a message and before the state is written, the message is sent again after
- * the lease runs out, with the same Message-ID, so the recipient's system can tell. */
+ * language)); a notification is sent by one sender at a time (a lease naming its process) and
+ * never again once sent.
+ *
+ * A crash during delivery: at least once, not at most once. An attempt is recorded as state
+ * "sending" (committed, attempts + 1) before the SMTP exchange starts and as "sent" after the
+ * server accepted the message. A process that dies in between leaves the notification in
+ * "sending"; once its process is gone (or its lease ran out) the next round makes it
+ * "retrying" with a note in last_error, and the next attempt sends it again. The server may
+ * have accepted the first copy, so the recipient may get two; both carry the same Message-ID,
+ * Date and reference (the message is built from stored data only: every attempt is the same
+ * message, byte for byte, bar the OpenPGP signature's time), so the recipient's system can
+ * drop the second. Losing a notification silently would be worse for a CERT than a duplicate
+ * that says what it is. Interrupted attempts count towards notify_max_attempts, so a process
+ * that keeps dying cannot make it resend without end. */
 #ifndef ERMES_NOTIFY_NOTIFY_H
 #define ERMES_NOTIFY_NOTIFY_H
 
@@ -51,6 +73,11 @@ struct ermes_config;
 /* Recipients of one notification at most. */
 #define ERMES_NOTIFY_MAX_RECIPIENTS 32
 
+/* Kinds of issue, each with its contacts (see above). */
+#define ERMES_NOTIFY_KIND_ABUSE 0x1u
+#define ERMES_NOTIFY_KIND_VULNERABLE 0x2u
+#define ERMES_NOTIFY_KIND_COMPROMISE 0x4u
+
 typedef struct ermes_notify_options {
     int64_t window_ms;     /* a group is due when its oldest event is this old */
     int by_type;           /* group by classification.type, else by feed.name */
@@ -60,6 +87,10 @@ typedef struct ermes_notify_options {
     const char *smtp_url;      /* NULL: prepare notifications, send nothing */
     const char *smtp_user;     /* NULL: no AUTH */
     const char *smtp_password; /* never logged */
+    const char *smtp_ca_file;  /* NULL: the system's CAs verify the server's certificate */
+    int smtp_tls_required;     /* 1: fail rather than send without TLS (smtp_tls=require) */
+    const char *pgp_key;       /* NULL: unsigned; else the OpenPGP key that signs */
+    const char *pgp_home;      /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
@@ -79,7 +110,8 @@ typedef struct ermes_notify_stats {
     long sent;          /* notifications delivered */
     long deferred;      /* over a recipient's rate limit: wait, not dropped */
     long retrying;      /* attempts that failed and will be retried */
-    long failed;        /* given up after max_attempts */
+    long failed;        /* given up: max_attempts, or a permanent refusal */
+    long recovered;     /* left in state sending by a process that died: retrying now */
 } ermes_notify_stats_t;
 
 /* ---- grouping (group.c) ------------------------------------------------------------------ */
@@ -89,9 +121,13 @@ typedef struct ermes_notify_stats {
 int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
                        int ignore_window, ermes_notify_stats_t *stats);
 
-/* Recipients of org's notifications (see the rule above): the indexes into org->contacts, at
- * most cap, into idx; returns how many. */
-size_t ermes_notify_recipients(const ermes_org_t *org, size_t *idx, size_t cap);
+/* The kind of issue (ERMES_NOTIFY_KIND_*) an event of classification type `type` is. */
+unsigned ermes_notify_kind_of_type(const char *type);
+
+/* Recipients of org's notifications about issues of kinds (ERMES_NOTIFY_KIND_* bits; 0 is
+ * abuse), by the rule above: the indexes into org->contacts, at most cap, into idx, in the
+ * organisation's order; returns how many. */
+size_t ermes_notify_recipients(const ermes_org_t *org, unsigned kinds, size_t *idx, size_t cap);
 
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
@@ -123,20 +159,37 @@ int ermes_notify_render(const char *templates_dir, const char *lang,
                         const ermes_notify_vars_t *vars, ermes_strbuf_t *subject,
                         ermes_strbuf_t *body);
 
-/* The complete message (RFC 5322 + MIME, CRLF line ends) as sent: headers Date, From, To,
- * Subject, Message-ID, MIME-Version, X-ERMES-Reference; a multipart/mixed body with the text
+/* The Message-ID of a notification: "<REFERENCE.CREATED_MS@domain of mail_from>". */
+void ermes_notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
+                             char *buf, size_t cap);
+
+/* The complete message (RFC 5322 + MIME, CRLF line ends) as sent: headers Date (when the
+ * notification was made), From, To, Subject, Message-ID (n->message_id, made from the
+ * reference when empty), MIME-Version, X-ERMES-Reference; a multipart/mixed body with the text
  * (quoted-printable UTF-8) and the events as REFERENCE.csv (base64 text/csv). csv may be NULL
- * for a message without attachment. date_ms: the Date header. */
+ * for a message without attachment. With o->pgp_key the multipart/mixed entity is wrapped in
+ * multipart/signed (RFC 3156); ERMES_ECONFIG when the key cannot sign (reason in err, which
+ * may be NULL). */
 int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_notification_t *n,
-                               const char *csv, size_t csv_len, int64_t date_ms,
-                               ermes_strbuf_t *out);
+                               const char *csv, size_t csv_len, ermes_strbuf_t *out, char *err,
+                               size_t errcap);
+
+/* OpenPGP (pgp.c, with gpgme): a detached, ASCII-armoured signature (CRLF line ends) of data
+ * by key (an id, fingerprint or user id of a secret key in the keyring of home, or of
+ * GNUPGHOME when home is NULL) into sig, "pgp-" and the hash's name for micalg into micalg.
+ * ERMES_ECONFIG when the key is not there or cannot sign without a passphrase (reason in
+ * err), ERMES_EUNSUPPORTED when gpgme cannot start. */
+int ermes_notify_pgp_sign(const char *home, const char *key, const char *data, size_t len,
+                          ermes_strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
+                          size_t errcap);
 
 /* The CSV attachment of notification id: the events it carries. */
 int ermes_notify_csv(ermes_store_t *st, int64_t id, ermes_strbuf_t *out);
 
-/* The complete message of a stored notification, as it would be sent now. */
+/* The complete message of a stored notification, as it is sent (the same at every attempt,
+ * bar an OpenPGP signature's time). err (may be NULL) gets the reason signing failed. */
 int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id,
-                         ermes_strbuf_t *out);
+                         ermes_strbuf_t *out, char *err, size_t errcap);
 
 /* Encoders (RFC 2045 section 6.7 and 6.8, RFC 2047), exposed for the tests. */
 int ermes_notify_base64(const void *p, size_t n, ermes_strbuf_t *out);
@@ -149,9 +202,14 @@ int ermes_notify_address(const char *from, char *buf, size_t cap);
 /* ---- delivery (smtp.c, send.c) ----------------------------------------------------------- */
 
 /* Sends msg to rcpts over SMTP. On failure returns ERMES_EIO with the reason (never the
- * password) in err. */
+ * password) in err, and *permanent = 1 when the server refused for good (a 5xx reply other
+ * than to AUTH: the same message would be refused again). */
 int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *rcpts, size_t n,
-                           const char *msg, size_t len, char *err, size_t errcap);
+                           const char *msg, size_t len, int *permanent, char *err, size_t errcap);
+
+/* Makes every SMTP exchange of this process, in any thread, give up at once (on) and lets
+ * them run again (off): the daemon stopping must not wait for a slow server. */
+void ermes_notify_cancel_all(int on);
 
 /* The wait before attempt number attempts + 1, after attempts failed ones (>= 1):
  * base * 2^(attempts-1), capped at ERMES_NOTIFY_BACKOFF_CAP_MS (or base when that is larger). */
@@ -161,16 +219,18 @@ int64_t ermes_notify_backoff_ms(int64_t base_ms, int64_t attempts);
  * hour, n of them. Returns 0 when one more may go now, else the time at which it may. */
 int64_t ermes_notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now);
 
-/* One delivery attempt of notification id: claims it, checks the rate limits, sends, records
- * the outcome (sent; pending with a backoff; failed after max_attempts; deferred by the rate
- * limit without counting an attempt). force: a manual send (now, even before its next attempt
- * or after it failed). Returns 0 when the attempt ran (its outcome in stats and in the
- * store), ERMES_ECONFLICT when it was already sent, ERMES_EBUSY when another sender holds it,
- * ERMES_ENOTFOUND, ERMES_ECONFIG without smtp_url. err gets the SMTP error, if any. */
+/* One delivery attempt of notification id: claims it, checks the rate limits, records state
+ * sending, sends, records the outcome (sent; retrying with a backoff; failed after
+ * max_attempts or a permanent refusal; deferred by the rate limit without counting an
+ * attempt). force: a manual send (now, even before its next attempt or after it failed).
+ * Returns 0 when the attempt ran (its outcome in stats and in the store), ERMES_ECONFLICT when
+ * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_ENOTFOUND,
+ * ERMES_ECONFIG without smtp_url. err gets the SMTP error, if any. */
 int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id, int force,
                       ermes_notify_stats_t *stats, char *err, size_t errcap);
 
-/* Attempts every notification due now. */
+/* Recovers what dead senders left in state sending (see above), then attempts every
+ * notification due now. */
 int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
                           ermes_notify_stats_t *stats);
 
@@ -188,8 +248,8 @@ int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes
  * and every few seconds. */
 int ermes_notifier_start(ermes_notifier_t *n);
 void ermes_notifier_kick(ermes_notifier_t *n);
-/* Stops and joins the thread; an SMTP exchange under way is abandoned (its attempt counts as
- * failed and is retried after the restart). */
+/* Stops and joins the thread; every SMTP exchange of the process under way is abandoned (see
+ * ermes_notify_cancel_all; its attempt counts as failed and is retried after the restart). */
 void ermes_notifier_stop(ermes_notifier_t *n);
 /* Stops if needed and frees. NULL is a no-op. */
 void ermes_notifier_free(ermes_notifier_t *n);

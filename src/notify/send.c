@@ -1,11 +1,13 @@
 /* Delivery attempts: claim a notification, hold it back while a recipient is over its rate
- * limit, send it, record what happened; after a failure, retry with a growing backoff until
- * notify_max_attempts, then mark it failed. Nothing is dropped: a deferred or failing
- * notification stays pending with its reason in last_error. */
+ * limit, record the attempt (state sending), send it, record what happened; after a failure,
+ * retry with a growing backoff until notify_max_attempts, then mark it failed (at once when
+ * the server refuses for good). Nothing is dropped: a deferred or failing notification waits
+ * with its reason in last_error, and a failed one can still be sent by hand. */
 #include "notify/notify.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -55,36 +57,43 @@ static void one_line(char *s)
 static int rate_check(ermes_store_t *st, const ermes_notify_options_t *o, const char *const *rcpts,
                       size_t n, int64_t now, int64_t *next)
 {
-    int64_t times[1024];
+    int64_t *times;
     size_t got;
-    int rc;
+    int rc = 0;
 
     *next = 0;
-    /* A rate above what is counted here is as good as no limit. */
-    if (o->rate_per_hour <= 0 || o->rate_per_hour > 1024)
+    if (o->rate_per_hour <= 0)
         return 0;
-    for (size_t k = 0; k < n; k++) {
+    /* Only the rate newest messages of the hour matter (ermes_notify_rate_next). */
+    if (!(times = ermes__reallocarray(NULL, (size_t)o->rate_per_hour, sizeof(*times))))
+        return ERMES_ENOMEM;
+    for (size_t k = 0; k < n && !rc; k++) {
         if ((rc = ermes_store_notify_sends(st, rcpts[k], now - HOUR_MS, times,
                                            (size_t)o->rate_per_hour, &got)))
-            return rc;
+            break;
         int64_t t = ermes_notify_rate_next(times, got, o->rate_per_hour, now);
         if (t > *next)
             *next = t;
     }
-    return 0;
+    ermes__free(times);
+    return rc;
 }
+
+#define INTERRUPTED                                                                                \
+    "interrupted: the process sending it stopped during the SMTP exchange; the server may have "   \
+    "accepted it, and it is sent again with the same Message-ID"
 
 int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id, int force,
                       ermes_notify_stats_t *stats, char *err, size_t errcap)
 {
     const char *rcpts[ERMES_NOTIFY_MAX_RECIPIENTS];
     char error[512] = "";
-    int64_t now = ermes__time_now_ms(), wait = 0, attempts;
+    int64_t now = ermes__time_now_ms(), wait = 0, attempts = 0, pid = (int64_t)getpid();
     ermes_notification_t n;
     ermes_strbuf_t csv, msg;
     json_t *list = NULL;
-    size_t nrcpt = 0;
-    int rc, claimed = 0;
+    size_t nrcpt = 0, recovered = 0;
+    int rc, claimed = 0, permanent = 0;
 
     ermes_notify_stats_t dummy;
 
@@ -95,7 +104,18 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
     memset(&n, 0, sizeof(n));
     if (!o->smtp_url)
         return ERMES_ECONFIG;
-    if ((rc = ermes_store_notification_claim(st, id, now, now + ERMES_NOTIFY_LEASE_MS, force,
+    /* Left in state sending by a process that died: it may be tried again (at least once). */
+    if ((rc = ermes_store_notification_recover(st, id, now, o->max_attempts, INTERRUPTED,
+                                               &recovered)))
+        return rc;
+    if (recovered) {
+        stats->recovered += (long)recovered;
+        ermes_log(ERMES_LOG_WARNING,
+                  "notify: notification %lld was being sent by a process that stopped; it is "
+                  "sent again with the same Message-ID",
+                  (long long)id);
+    }
+    if ((rc = ermes_store_notification_claim(st, id, pid, now, now + ERMES_NOTIFY_LEASE_MS, force,
                                              &claimed)))
         return rc;
     if (!claimed) {
@@ -128,32 +148,57 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
     if (wait) {
         snprintf(error, sizeof(error), "rate limit: a recipient got %ld messages in the last hour",
                  o->rate_per_hour);
-        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_PENDING, attempts, wait,
-                                             error, 0);
+        rc = ermes_store_notification_finish(
+            st, id, attempts ? ERMES_NOTIFICATION_RETRYING : ERMES_NOTIFICATION_PENDING, attempts,
+            wait, error, 0);
         stats->deferred++;
         goto out;
     }
     if ((rc = ermes_notify_csv(st, id, &csv)) ||
-        (rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, now, &msg)))
+        (rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, &msg, error,
+                                         sizeof(error)))) {
+        /* A key that cannot sign is the configuration's fault: it waits like a failed
+         * attempt would, and says why. */
+        if (rc == ERMES_ECONFIG && error[0]) {
+            one_line(error);
+            rc = ermes_store_notification_finish(
+                st, id, attempts ? ERMES_NOTIFICATION_RETRYING : ERMES_NOTIFICATION_PENDING,
+                attempts, now + ermes_notify_backoff_ms(o->retry_base_ms, attempts + 1), error, 0);
+            stats->retrying++;
+            ermes_log(ERMES_LOG_ERROR, "notification %s: %s", n.reference, error);
+            goto out;
+        }
         goto release;
-    rc = ermes_notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, error, sizeof(error));
+    }
+    /* The attempt is on disk before the first byte goes out: a crash from here on leaves
+     * state sending, which the next round takes up again (notify.h: at least once). */
+    if ((rc = ermes_store_notification_start(st, id, pid, &attempts)))
+        goto release;
+    rc = ermes_notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, &permanent, error,
+                                sizeof(error));
     now = ermes__time_now_ms();
-    attempts++;
     if (rc == 0) {
-        for (size_t k = 0; k < nrcpt && !rc; k++)
-            rc = ermes_store_notify_send_log(st, rcpts[k], id, now);
-        if (!rc)
-            rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_SENT, attempts, now,
-                                                 NULL, now);
+        rc = ermes_store_notification_sent(st, id, rcpts, nrcpt, now);
         if (!rc) {
             stats->sent++;
             ermes_log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
                       n.reference, nrcpt, (long long)n.events);
+        } else {
+            /* It stays in state sending: once the lease runs out it is sent again. */
+            ermes_log(ERMES_LOG_ERROR, "notification %s was sent but cannot be recorded: %s",
+                      n.reference, ermes_strerror(rc));
         }
         goto out;
     }
     one_line(error);
-    if (attempts >= o->max_attempts) {
+    if (permanent || attempts >= o->max_attempts) {
+        if (permanent) {
+            static const char prefix[] = "refused for good: ";
+            size_t len = strnlen(error, sizeof(error) - sizeof(prefix));
+            memmove(error + sizeof(prefix) - 1, error, len);
+            memcpy(error, prefix, sizeof(prefix) - 1);
+            error[sizeof(prefix) - 1 + len] = '\0';
+        }
         rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
                                              error, 0);
         stats->failed++;
@@ -161,7 +206,7 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
                   (long long)attempts, error);
     } else {
         int64_t next = now + ermes_notify_backoff_ms(o->retry_base_ms, attempts);
-        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_PENDING, attempts, next,
+        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_RETRYING, attempts, next,
                                              error, 0);
         stats->retrying++;
         ermes_log(ERMES_LOG_WARNING, "notification %s: attempt %lld failed, retry in %lld s: %s",
@@ -186,11 +231,22 @@ int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, in
                           ermes_notify_stats_t *stats)
 {
     int64_t ids[DUE_BATCH];
-    size_t n = 0;
+    size_t n = 0, recovered = 0;
     int rc;
 
     if (!o->smtp_url)
         return 0;
+    /* What a sender that died left in state sending becomes due again (notify.h). */
+    if ((rc = ermes_store_notification_recover(st, 0, now, o->max_attempts, INTERRUPTED,
+                                               &recovered)))
+        return rc;
+    if (recovered) {
+        stats->recovered += (long)recovered;
+        ermes_log(ERMES_LOG_WARNING,
+                  "notify: %zu notifications were being sent by a process that stopped; they "
+                  "are sent again with the same Message-ID",
+                  recovered);
+    }
     /* One batch per call: the worker comes back at once when the batch was full. */
     if ((rc = ermes_store_notification_due(st, now, ids, DUE_BATCH, &n)))
         return rc;

@@ -1,6 +1,7 @@
 /* SMTP delivery with libcurl. smtp:// upgrades to TLS with STARTTLS whenever the server offers
- * it (CURLUSESSL_TRY), smtps:// is TLS from the start; certificates are verified. AUTH only
- * when a user is configured. The password goes to libcurl and nowhere else: errors carry
+ * it (CURLUSESSL_TRY; with smtp_tls=require it must), smtps:// is TLS from the start;
+ * certificates are verified, against smtp_ca_file when set. AUTH only when a user is
+ * configured. The password goes to libcurl and nowhere else: errors carry
  * libcurl's message and the server's reply, never the credentials. */
 #include "notify/notify.h"
 
@@ -8,6 +9,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct upload {
     const char *p;
@@ -27,14 +30,18 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
     return n;
 }
 
-/* Aborts the transfer once the daemon is stopping, so that a slow server cannot hold up
- * shutdown for the whole timeout. */
-static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    const int *cancel = arg;
+/* Set while the daemon stops: every exchange of the process gives up (any thread). */
+static int cancel_all;
 
-    return cancel && __atomic_load_n(cancel, __ATOMIC_ACQUIRE) ? 1 : 0;
+void ermes_notify_cancel_all(int on)
+{
+    __atomic_store_n(&cancel_all, on ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+static int cancelled(const ermes_notify_options_t *o)
+{
+    return __atomic_load_n(&cancel_all, __ATOMIC_ACQUIRE) ||
+           (o->cancel && __atomic_load_n(o->cancel, __ATOMIC_ACQUIRE));
 }
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -46,17 +53,102 @@ static void global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* How often a transfer looks at the cancel flags: a stopping daemon waits at most this. */
+#define POLL_MS 50
+
+/* The sockets a transfer has open. Abandoning an SMTP transfer makes libcurl say QUIT and
+ * wait for the answer (up to the server response timeout); a server that hangs would hold a
+ * stopping daemon that long. Shutting the sockets down first makes that wait end at once. The
+ * callbacks run in the thread that drives the transfer, so the list is exact: a socket is
+ * only ever shut down while libcurl still has it open. */
+#define MAX_SOCKETS 8
+
+typedef struct sockets {
+    curl_socket_t fd[MAX_SOCKETS];
+    size_t n;
+} sockets_t;
+
+static curl_socket_t open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    sockets_t *s = arg;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+    if (fd != CURL_SOCKET_BAD && s->n < MAX_SOCKETS)
+        s->fd[s->n++] = fd;
+    return fd;
+}
+
+static int close_cb(void *arg, curl_socket_t fd)
+{
+    sockets_t *s = arg;
+
+    for (size_t k = 0; k < s->n; k++)
+        if (s->fd[k] == fd) {
+            s->fd[k] = s->fd[--s->n];
+            break;
+        }
+    return close(fd);
+}
+
+/* Runs the transfer with the multi interface, so that it can be abandoned between two polls
+ * whatever state it is in (connecting, waiting for a greeting, for a TLS handshake). */
+static CURLcode perform(const ermes_notify_options_t *o, CURL *c, sockets_t *socks, int *aborted)
+{
+    CURLM *m = curl_multi_init();
+    CURLcode cc = CURLE_OK;
+    CURLMsg *msg;
+    int running = 1, left;
+
+    *aborted = 0;
+    if (!m)
+        return CURLE_OUT_OF_MEMORY;
+    if (curl_multi_add_handle(m, c) != CURLM_OK) {
+        curl_multi_cleanup(m);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    while (running) {
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            cc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running)
+            break;
+        if (cancelled(o)) {
+            *aborted = 1;
+            cc = CURLE_ABORTED_BY_CALLBACK;
+            for (size_t k = 0; k < socks->n; k++)
+                shutdown(socks->fd[k], SHUT_RDWR);
+            break;
+        }
+        if (curl_multi_poll(m, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
+            cc = CURLE_FAILED_INIT;
+            break;
+        }
+    }
+    while (!*aborted && (msg = curl_multi_info_read(m, &left)))
+        if (msg->msg == CURLMSG_DONE)
+            cc = msg->data.result;
+    curl_multi_remove_handle(m, c);
+    curl_multi_cleanup(m);
+    return cc;
+}
+
 int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *rcpts, size_t n,
-                           const char *msg, size_t len, char *err, size_t errcap)
+                           const char *msg, size_t len, int *permanent, char *err, size_t errcap)
 {
     char errbuf[CURL_ERROR_SIZE], from[320], addr[330];
     struct curl_slist *list = NULL, *l;
     upload_t u = {msg, len};
+    sockets_t socks;
     CURL *c = NULL;
     CURLcode cc;
     long code = 0;
-    int rc = ERMES_EIO;
+    int rc = ERMES_EIO, aborted = 0, dummy;
 
+    if (!permanent)
+        permanent = &dummy;
+    *permanent = 0;
+    socks.n = 0;
     if (err && errcap)
         err[0] = '\0';
     if (!o->smtp_url) {
@@ -90,9 +182,13 @@ int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *r
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, addr);
     curl_easy_setopt(c, CURLOPT_MAIL_RCPT, list);
-    /* RFC 3207: STARTTLS when the server offers it, plain otherwise (smtp://); smtps:// is TLS
-     * from the first byte. */
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    /* RFC 3207: STARTTLS when the server offers it, plain otherwise (smtp://), or never plain
+     * with smtp_tls=require; smtps:// is TLS from the first byte. Certificates and host names
+     * are verified (libcurl's default) against the system's CAs or smtp_ca_file. */
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     (long)(o->smtp_tls_required ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+    if (o->smtp_ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->smtp_ca_file);
     if (o->smtp_user) {
         curl_easy_setopt(c, CURLOPT_USERNAME, o->smtp_user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, o->smtp_password ? o->smtp_password : "");
@@ -106,22 +202,25 @@ int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *r
     /* Threads: no signals for timeouts. */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    if (o->cancel) {
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o->cancel);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    }
-    cc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &socks);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, &socks);
+    cc = perform(o, c, &socks, &aborted);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (cc == CURLE_OK) {
         rc = 0;
+    } else if (aborted) {
+        snprintf(err, errcap, "aborted: ermes is stopping");
     } else {
+        /* RFC 5321 section 4.2.1: 5yz is a permanent refusal; the same message would be
+         * refused again. A refused AUTH is the configuration's fault, not the message's. */
+        *permanent = code >= 500 && code <= 599 && cc != CURLE_LOGIN_DENIED;
         if (code)
             snprintf(err, errcap, "%s (SMTP %ld)%s%s", curl_easy_strerror(cc), code,
                      errbuf[0] ? ": " : "", errbuf);
         else
             snprintf(err, errcap, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
-        rc = ERMES_EIO;
     }
 out:
     if (c)

@@ -66,11 +66,11 @@ static void round_once(ermes_notifier_t *n)
     rc = ermes_notify_run(n->st, &n->opts, 0, &s);
     if (rc)
         ermes_log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));
-    if (s.notifications || s.sent || s.failed)
+    if (s.notifications || s.sent || s.failed || s.retrying || s.recovered)
         ermes_log(ERMES_LOG_INFO,
                   "notify: %ld notifications made (%ld events), %ld sent, %ld retrying, %ld "
-                  "deferred, %ld failed",
-                  s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed);
+                  "deferred, %ld failed, %ld recovered",
+                  s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed, s.recovered);
 }
 
 static void *run(void *arg)
@@ -114,6 +114,7 @@ int ermes_notifier_start(ermes_notifier_t *n)
         return 0;
     n->stopping = 0;
     __atomic_store_n(&n->cancel, 0, __ATOMIC_RELEASE);
+    ermes_notify_cancel_all(0);
     if (pthread_create(&n->thread, NULL, run, n))
         return ERMES_EINTERNAL;
     n->started = 1;
@@ -135,7 +136,11 @@ void ermes_notifier_kick(ermes_notifier_t *n)
 
 void ermes_notifier_stop(ermes_notifier_t *n)
 {
-    if (!n || !n->started)
+    if (!n)
+        return;
+    /* Every exchange of the process: the worker's and those of API requests. */
+    ermes_notify_cancel_all(1);
+    if (!n->started)
         return;
     pthread_mutex_lock(&n->lock);
     n->stopping = 1;

@@ -2,20 +2,25 @@
  * log behind the per-recipient rate limit (migration 3 in schema.c). */
 #include "store/store.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/time.h"
 #include "store/store_int.h"
 
+/* The contact roles that receive notifications (src/notify/group.c picks among them by the
+ * kind of issue); management never does. */
+#define NOTIFIED_ROLES "('notification','abuse','security','cert','technical')"
 /* The events a notification may carry: owned by a constituent that has someone to write to,
  * not notified yet, and never TLP:RED (RED is for the named recipients only: it is never
  * e-mailed). The partial index events_unnotified matches "notified = 0 AND tlp <> 'RED'". */
 #define NOTIFIABLE                                                                                 \
     "e.notified = 0 AND e.tlp <> 'RED' AND e.org_id IS NOT NULL AND EXISTS (SELECT 1 FROM "        \
-    "contacts c WHERE c.org_id = e.org_id AND c.role IN ('abuse','notification','security',"       \
-    "'cert'))"
+    "contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")"
 /* The group of an event: ?1 = 1 groups by classification.type, else by feed.name. */
 #define GROUP_VALUE "CASE WHEN ?1 = 1 THEN COALESCE(e.type, 'unknown') ELSE e.feed END"
 
@@ -135,12 +140,12 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     *events = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT COUNT(*) FROM events e WHERE e.notified = 0 AND "
-                                "e.tlp <> 'RED' AND e.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
-                                "FROM contacts c WHERE c.org_id = e.org_id AND c.role IN "
-                                "('abuse','notification','security','cert'))",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT COUNT(*) FROM events e WHERE e.notified = 0 AND "
+             "e.tlp <> 'RED' AND e.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
+             "FROM contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")",
+             &s)))
         return rc;
     rc = ermes__db_step(s);
     if (rc == 1) {
@@ -168,8 +173,8 @@ int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
                                 "INSERT INTO notifications (org_id, group_key, language, state, "
                                 "recipients, subject, body, events, attempts, next_attempt_at, "
                                 "window_start, window_end, tlp, owner_org_id, created_at, "
-                                "updated_at) VALUES (?1,?2,?3,'pending',?4,?5,?6,?7,0,?8,?9,?10,"
-                                "?11,?12,?13,?13) RETURNING id",
+                                "updated_at, message_id) VALUES (?1,?2,?3,'pending',?4,?5,?6,?7,0,"
+                                "?8,?9,?10,?11,?12,?13,?13,?14) RETURNING id",
                                 &s)))
         goto out;
     ermes__db_bind_int(s, 1, n->org_id);
@@ -186,6 +191,8 @@ int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
     if (n->owner_org_id)
         ermes__db_bind_int(s, 12, n->owner_org_id);
     ermes__db_bind_int(s, 13, now);
+    if (n->message_id[0])
+        ermes__db_bind_text(s, 14, n->message_id);
     rc = ermes__db_step(s);
     if (rc == 1) {
         n->id = ermes__db_col_int(s, 0);
@@ -232,7 +239,7 @@ out:
 }
 
 int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
-                                      const char *body)
+                                      const char *body, const char *message_id)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -242,13 +249,15 @@ int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char 
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET subject = ?2, body = ?3, updated_at = "
-                                "?4 WHERE id = ?1 RETURNING id",
+                                "?4, message_id = COALESCE(?5, message_id) WHERE id = ?1"
+                                " RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_text(s, 2, subject ? subject : "");
     ermes__db_bind_text(s, 3, body ? body : "");
     ermes__db_bind_int(s, 4, ermes__time_now_ms());
+    ermes__db_bind_text(s, 5, message_id);
     rc = ermes__db_step(s);
     rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
     ermes__db_done(s);
@@ -284,7 +293,8 @@ int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t
 #define NOTIFICATION_COLUMNS                                                                       \
     "n.id, n.org_id, o.short_name, n.group_key, n.language, n.reference, n.state, n.recipients, "  \
     "n.subject, n.body, n.events, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, "        \
-    "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at"
+    "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at, "            \
+    "n.message_id"
 
 static void copy_text(char *dst, size_t cap, const char *src)
 {
@@ -320,6 +330,7 @@ static void row_to_notification(ermes_db_stmt_t *s, ermes_notification_t *n)
     n->owner_org_id = ermes__db_col_int(s, 18);
     n->created_at = ermes__db_col_int(s, 19);
     n->updated_at = ermes__db_col_int(s, 20);
+    copy_text(n->message_id, sizeof(n->message_id), ermes__db_col_text(s, 21));
 }
 
 int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notification_t *out)
@@ -459,14 +470,18 @@ int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, s
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
+    /* A notification whose lease is still running is left out here; one whose holder died
+     * before its lease ran out is listed, and the claim finds out. */
     if ((rc = ermes__db_prepare(db,
-                                "SELECT id FROM notifications WHERE state = 'pending' AND "
-                                "next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < "
-                                "?1) ORDER BY next_attempt_at, id LIMIT ?2",
+                                "SELECT id FROM notifications WHERE state IN ('pending',"
+                                "'retrying') AND next_attempt_at <= ?1 AND (lease_until IS NULL"
+                                " OR lease_until < ?1 OR lease_pid <> ?3)"
+                                " ORDER BY next_attempt_at, id LIMIT ?2",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, now);
     ermes__db_bind_int(s, 2, (int64_t)cap);
+    ermes__db_bind_int(s, 3, (int64_t)getpid());
     while ((rc = ermes__db_step(s)) == 1 && *n < cap)
         ids[(*n)++] = ermes__db_col_int(s, 0);
     ermes__db_done(s);
@@ -483,8 +498,8 @@ int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT MIN(next_attempt_at) FROM notifications WHERE state = "
-                                "'pending'",
+                                "SELECT MIN(next_attempt_at) FROM notifications WHERE state IN "
+                                "('pending','retrying')",
                                 &s)))
         return rc;
     rc = ermes__db_step(s);
@@ -496,34 +511,96 @@ int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
     return rc;
 }
 
-int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t now, int64_t until,
-                                   int force, int *claimed)
+/* Whether a lease still holds at now: a holder that is gone (kill(pid, 0) says so) holds
+ * nothing, whatever its lease says. This process's own leases belong to its other threads. */
+static int lease_holds(int64_t pid, int64_t until, int64_t now)
+{
+    if (!until || until < now)
+        return 0;
+    if (pid <= 0 || pid == (int64_t)getpid())
+        return 1;
+    return !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
+                                   int64_t until, int force, int *claimed)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
+    int64_t holder = 0, lease = 0;
     int rc;
 
     *claimed = 0;
     if (!db)
         return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(
+             db, "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        holder = ermes__db_col_int(s, 0);
+        lease = ermes__db_col_int(s, 1);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    if (rc || lease_holds(holder, lease, now))
+        return rc;
     /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
-     * notification at a time. A sent one is never taken again: that is "never twice". A
-     * manual send (force) may take a failed one, and one whose next attempt is later. */
+     * notification at a time, and only if the lease it saw is still the one in place. A sent
+     * one is never taken again: that is "never twice". A manual send (force) may take a
+     * failed one, and one whose next attempt is later. */
     if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET lease_until = ?3 WHERE id = ?1 AND"
-                                " (state = 'pending' OR (?4 = 1 AND state = 'failed')) AND"
-                                " (?4 = 1 OR next_attempt_at <= ?2) AND (lease_until IS NULL OR"
-                                " lease_until < ?2) RETURNING id",
+                                "UPDATE notifications SET lease_pid = ?5, lease_until = ?3"
+                                " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
+                                " (?4 = 1 AND state = 'failed')) AND (?4 = 1 OR next_attempt_at"
+                                " <= ?2) AND COALESCE(lease_pid, 0) = ?6 AND"
+                                " COALESCE(lease_until, 0) = ?7 RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_int(s, 2, now);
     ermes__db_bind_int(s, 3, until);
     ermes__db_bind_int(s, 4, force ? 1 : 0);
+    ermes__db_bind_int(s, 5, pid);
+    ermes__db_bind_int(s, 6, holder);
+    ermes__db_bind_int(s, 7, lease);
     rc = ermes__db_step(s);
     if (rc == 1) {
         *claimed = 1;
         rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* Autocommit: with synchronous=FULL the state is on disk before the first byte goes to
+     * the SMTP server. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET state = 'sending', attempts = attempts"
+                                " + 1, updated_at = ?3 WHERE id = ?1 AND lease_pid = ?2 AND"
+                                " state IN ('pending','retrying','failed') RETURNING attempts",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_int(s, 2, pid);
+    ermes__db_bind_int(s, 3, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *attempts = ermes__db_col_int(s, 0);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_EBUSY;
     }
     ermes__db_done(s);
     return rc;
@@ -542,7 +619,8 @@ int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *s
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = ?2, attempts = ?3, "
                                 "next_attempt_at = ?4, last_error = ?5, sent_at = ?6, "
-                                "lease_until = NULL, updated_at = ?7 WHERE id = ?1 RETURNING id",
+                                "lease_pid = NULL, lease_until = NULL, updated_at = ?7"
+                                " WHERE id = ?1 RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
@@ -559,6 +637,33 @@ int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *s
     return rc;
 }
 
+int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts, size_t n,
+                                  int64_t at)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc, owned;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    for (size_t k = 0; k < n && !rc; k++)
+        rc = ermes_store_notify_send_log(st, rcpts[k], id, at);
+    if (!rc && !(rc = ermes__db_prepare(db,
+                                        "UPDATE notifications SET state = 'sent', sent_at = ?2,"
+                                        " last_error = NULL, lease_pid = NULL, lease_until ="
+                                        " NULL, updated_at = ?2 WHERE id = ?1 RETURNING id",
+                                        &s))) {
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_int(s, 2, at);
+        rc = ermes__db_step(s);
+        rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+        ermes__db_done(s);
+    }
+    return ermes__tx_end(db, owned, rc);
+}
+
 int ermes_store_notification_release(ermes_store_t *st, int64_t id)
 {
     ermes_db_t *db = ermes__db_conn(st);
@@ -567,12 +672,79 @@ int ermes_store_notification_release(ermes_store_t *st, int64_t id)
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "UPDATE notifications SET lease_until = NULL WHERE id = ?1",
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET lease_pid = NULL, lease_until = NULL"
+                                " WHERE id = ?1 AND state <> 'sending'",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     rc = ermes__db_step(s);
     ermes__db_done(s);
+    return rc;
+}
+
+#define RECOVER_BATCH 64
+
+int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
+                                     int64_t max_attempts, const char *note, size_t *recovered)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    struct {
+        int64_t id, pid, until, attempts;
+    } rows[RECOVER_BATCH];
+    size_t n = 0;
+    int rc;
+
+    *recovered = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, COALESCE(lease_pid, 0), COALESCE(lease_until, 0),"
+                                " attempts FROM notifications WHERE state = 'sending' AND"
+                                " (?1 = 0 OR id = ?1) ORDER BY id LIMIT ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_int(s, 2, RECOVER_BATCH);
+    while ((rc = ermes__db_step(s)) == 1 && n < RECOVER_BATCH) {
+        rows[n].id = ermes__db_col_int(s, 0);
+        rows[n].pid = ermes__db_col_int(s, 1);
+        rows[n].until = ermes__db_col_int(s, 2);
+        rows[n].attempts = ermes__db_col_int(s, 3);
+        n++;
+    }
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    rc = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        if (lease_holds(rows[k].pid, rows[k].until, now))
+            continue;
+        /* Compare and swap on the lease seen: a sender that took it over meanwhile keeps it. */
+        if ((rc = ermes__db_prepare(db,
+                                    "UPDATE notifications SET state = ?2, next_attempt_at = ?3,"
+                                    " last_error = ?4, lease_pid = NULL, lease_until = NULL,"
+                                    " updated_at = ?3 WHERE id = ?1 AND state = 'sending' AND"
+                                    " COALESCE(lease_pid, 0) = ?5 AND COALESCE(lease_until, 0)"
+                                    " = ?6 RETURNING id",
+                                    &s)))
+            break;
+        ermes__db_bind_int(s, 1, rows[k].id);
+        ermes__db_bind_text(s, 2,
+                            max_attempts > 0 && rows[k].attempts >= max_attempts
+                                ? ERMES_NOTIFICATION_FAILED
+                                : ERMES_NOTIFICATION_RETRYING);
+        ermes__db_bind_int(s, 3, now);
+        ermes__db_bind_text(s, 4, note);
+        ermes__db_bind_int(s, 5, rows[k].pid);
+        ermes__db_bind_int(s, 6, rows[k].until);
+        rc = ermes__db_step(s);
+        if (rc == 1)
+            (*recovered)++;
+        rc = rc < 0 ? rc : 0;
+        ermes__db_done(s);
+    }
     return rc;
 }
 

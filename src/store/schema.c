@@ -198,6 +198,67 @@ static const char *const migrations[] = {
     /* What grouping scans: the events still to notify. */
     "CREATE INDEX events_unnotified ON events(org_id, created_at)"
     " WHERE notified = 0 AND tlp <> 'RED';",
+
+    /* 4: notification delivery states. "sending" is written (and committed) before the SMTP
+     * exchange starts and "sent" after it ends, so a process that dies in between leaves a
+     * trace and the notification is not lost (src/notify/notify.h: at least once, with the
+     * same Message-ID); "retrying" is a notification whose last attempt failed. lease_pid
+     * names the process holding the lease; message_id is fixed when the notification is
+     * made. SQLite cannot change a CHECK constraint in place, so the three tables are
+     * rebuilt: the children are copied first and dropped before their parent, which keeps
+     * ON DELETE CASCADE from emptying them; each RENAME updates the references to it. */
+    "CREATE TABLE notifications_v4 ("
+    " id INTEGER PRIMARY KEY,"
+    " org_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL,"
+    " group_key TEXT NOT NULL,"
+    " language TEXT NOT NULL,"
+    " reference TEXT UNIQUE,"
+    " message_id TEXT,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending','sending','retrying','sent','failed')),"
+    " recipients TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " events INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " sent_at INTEGER,"
+    " lease_pid INTEGER,"
+    " lease_until INTEGER,"
+    " window_start INTEGER NOT NULL,"
+    " window_end INTEGER NOT NULL," META_COLUMNS ");"
+    "INSERT INTO notifications_v4 (id, org_id, group_key, language, reference, state, recipients,"
+    " subject, body, events, attempts, next_attempt_at, last_error, sent_at, lease_until,"
+    " window_start, window_end, tlp, owner_org_id, created_at, updated_at)"
+    " SELECT id, org_id, group_key, language, reference,"
+    " CASE WHEN state = 'pending' AND attempts > 0 THEN 'retrying' ELSE state END, recipients,"
+    " subject, body, events, attempts, next_attempt_at, last_error, sent_at, lease_until,"
+    " window_start, window_end, tlp, owner_org_id, created_at, updated_at FROM notifications;"
+    "CREATE TABLE notification_events_v4 ("
+    " notification_id INTEGER NOT NULL REFERENCES notifications_v4(id) ON DELETE CASCADE,"
+    " event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+    " language TEXT NOT NULL,"
+    " UNIQUE (event_id, language));"
+    "INSERT INTO notification_events_v4 SELECT notification_id, event_id, language"
+    " FROM notification_events;"
+    "CREATE TABLE notification_sends_v4 ("
+    " id INTEGER PRIMARY KEY,"
+    " recipient TEXT NOT NULL,"
+    " notification_id INTEGER REFERENCES notifications_v4(id) ON DELETE SET NULL,"
+    " sent_at INTEGER NOT NULL);"
+    "INSERT INTO notification_sends_v4 SELECT id, recipient, notification_id, sent_at"
+    " FROM notification_sends;"
+    "DROP TABLE notification_events;"
+    "DROP TABLE notification_sends;"
+    "DROP TABLE notifications;"
+    "ALTER TABLE notifications_v4 RENAME TO notifications;"
+    "ALTER TABLE notification_events_v4 RENAME TO notification_events;"
+    "ALTER TABLE notification_sends_v4 RENAME TO notification_sends;"
+    "CREATE INDEX notifications_due ON notifications(state, next_attempt_at);"
+    "CREATE INDEX notifications_org ON notifications(org_id, id);"
+    "CREATE INDEX notification_events_notification ON notification_events(notification_id);"
+    "CREATE INDEX notification_sends_recipient ON notification_sends(recipient, sent_at);",
 };
 
 int ermes__schema_count(void)

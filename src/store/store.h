@@ -180,10 +180,10 @@ typedef struct ermes_notify_group {
 } ermes_notify_group_t;
 
 typedef int (*ermes_store_notify_group_cb)(void *ctx, const ermes_notify_group_t *g);
-/* Calls cb for each group of notifiable events (owned by a constituent that has an abuse,
- * notification, security or cert contact; not notified yet; never TLP:RED) whose oldest event
- * was stored at or before cutoff, oldest first. by_type: group by classification.type, else by
- * feed.name. The group is borrowed for the call. */
+/* Calls cb for each group of notifiable events (owned by a constituent that has a contact
+ * with role notification, abuse, security, cert or technical; not notified yet; never TLP:RED)
+ * whose oldest event was stored at or before cutoff, oldest first. by_type: group by
+ * classification.type, else by feed.name. The group is borrowed for the call. */
 int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx);
 /* The notifiable events of group g with ids up to g->max_id, in id order, at most limit (0:
@@ -194,13 +194,15 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
 int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
 
 /* Stores notification n carrying event_ids and gives it its reference; fills n->id,
- * reference, state, created_at. ERMES_ECONFLICT (nothing stored) when an event already went
- * to the same language group. Opens its own transaction when none is open. */
+ * reference, state, created_at. n->message_id is stored as given ("" for none). ERMES_ECONFLICT
+ * (nothing stored) when an event already went to the same language group. Opens its own
+ * transaction when none is open. */
 int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
                                     const int64_t *event_ids, size_t nevents);
-/* Sets the subject and body of notification id (made once its reference is known). */
+/* Sets the subject, body and Message-ID of notification id (made once its reference is
+ * known); message_id NULL leaves it. */
 int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
-                                      const char *body);
+                                      const char *body, const char *message_id);
 /* Marks events notified; ERMES_ECONFLICT (nothing marked) if any already was. */
 int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t n);
 
@@ -216,24 +218,41 @@ int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_fi
 /* The events a notification carries, in id order (rows borrowed for the call). */
 int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_event_cb cb,
                                     void *ctx);
-/* Ids of pending notifications due at now and not held by a sender, soonest first. */
+/* Ids of notifications waiting for an attempt (pending or retrying) due at now, soonest
+ * first. Some may be held by a sender at the moment: the claim tells. */
 int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
                                  size_t *n);
-/* The earliest next attempt of any pending notification; 0 when none is pending. */
+/* The earliest next attempt of any pending or retrying notification; 0 when there is none. */
 int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at);
-/* Takes notification id for sending until `until` (ms): *claimed = 1 when it is pending, due
- * (or force) and nobody else holds it. force also takes a failed one (a manual send). */
-int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t now, int64_t until,
-                                   int force, int *claimed);
+/* Takes notification id for an attempt by process pid until `until` (ms): *claimed = 1 when
+ * it is pending or retrying, due (or force) and nobody holds it. force also takes a failed
+ * one (a manual send). A lease whose time ran out, or whose process is gone (kill(pid, 0)),
+ * holds nothing; one of this very process (another thread) does. */
+int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
+                                   int64_t until, int force, int *claimed);
+/* Records, before the SMTP exchange, that an attempt starts: state sending, attempts + 1
+ * (the new count into *attempts). Only the holder pid may; ERMES_EBUSY otherwise. */
+int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid,
+                                   int64_t *attempts);
 /* Records the outcome of an attempt and releases the claim. last_error NULL or "" clears it;
  * sent_at 0 leaves it NULL. */
 int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
                                     int64_t attempts, int64_t next_attempt_at,
                                     const char *last_error, int64_t sent_at);
+/* Records a delivery: state sent at `at`, and one send per recipient (lower case) in the
+ * send log, in one transaction. */
+int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts,
+                                  size_t n, int64_t at);
 /* Gives a claim back without recording an attempt. */
 int ermes_store_notification_release(ermes_store_t *st, int64_t id);
+/* Notifications left in state sending by a process that is gone (or whose lease ran out):
+ * id's alone, or all with id 0. Each becomes retrying, due at now, with note as last_error,
+ * or failed when it has had max_attempts attempts. The count into *recovered. */
+int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
+                                     int64_t max_attempts, const char *note,
+                                     size_t *recovered);
 /* The send log, for the per-recipient rate limit: times of the messages recipient (lower
- * case) got after since, newest first, at most cap; and one more entry. */
+ * case) got after since, newest first, at most cap. */
 int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
                              int64_t *times, size_t cap, size_t *n);
 int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient,

@@ -17,6 +17,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "access/access.h"
@@ -27,6 +29,8 @@
 #include "core/time.h"
 #include "model/org.h"
 #include "notify/notify.h"
+#include "store/db.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #define HOUR_MS (3600 * 1000LL)
@@ -36,7 +40,7 @@
 typedef struct fixture {
     char dir[64];
     ermes_store_t *st;
-    int64_t home, a, b, c; /* the CERT; three constituents */
+    int64_t home, a, b, c, e; /* the CERT; four constituents */
     int64_t report;
     ermes_notify_options_t o;
 } fixture_t;
@@ -110,6 +114,12 @@ static int setup(void **state)
     f->c = add_org(f, "{\"short_name\":\"ORGC\",\"name\":\"Organisation C\",\"contacts\":["
                       "{\"email\":\"boss@c.example\",\"role\":\"management\",\"language\":"
                       "\"en\"}]}");
+    /* E: a mailbox for notifications of any kind, an abuse desk and a technical contact. */
+    f->e = add_org(f, "{\"short_name\":\"ORGE\",\"name\":\"Organisation E\",\"contacts\":["
+                      "{\"email\":\"it@e.example\",\"role\":\"technical\",\"language\":\"de\"},"
+                      "{\"email\":\"abuse@e.example\",\"role\":\"abuse\",\"language\":\"en\"},"
+                      "{\"email\":\"cert-feed@e.example\",\"role\":\"notification\","
+                      "\"language\":\"en\"}]}");
     memset(&r, 0, sizeof(r));
     snprintf(r.feed, sizeof(r.feed), "test");
     snprintf(r.path, sizeof(r.path), "reports/x");
@@ -395,24 +405,70 @@ static void test_language_choice(void **state)
     }
 }
 
+/* The contacts of org for kinds, as "email,email,". */
+static void recipients_of(fixture_t *f, int64_t id, unsigned kinds, char *buf, size_t cap)
+{
+    ermes_org_t *org = NULL;
+    size_t idx[8], n, len = 0;
+
+    assert_int_equal(ermes_store_org_get(f->st, NULL, id, &org), 0);
+    n = ermes_notify_recipients(org, kinds, idx, 8);
+    buf[0] = '\0';
+    for (size_t k = 0; k < n; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s,", org->contacts[idx[k]].email);
+    ermes__org_free(org);
+}
+
 static void test_recipients(void **state)
 {
     fixture_t *f = *state;
-    ermes_org_t *org = NULL;
-    size_t idx[8], n;
+    const unsigned abuse = ERMES_NOTIFY_KIND_ABUSE, vuln = ERMES_NOTIFY_KIND_VULNERABLE,
+                   comp = ERMES_NOTIFY_KIND_COMPROMISE;
+    char got[512];
 
-    assert_int_equal(ermes_store_org_get(f->st, NULL, f->a, &org), 0);
-    n = ermes_notify_recipients(org, idx, 8);
-    assert_int_equal(n, 1);
-    assert_string_equal(org->contacts[idx[0]].role, "abuse");
-    ermes__org_free(org);
-    assert_int_equal(ermes_store_org_get(f->st, NULL, f->b, &org), 0);
-    n = ermes_notify_recipients(org, idx, 8);
-    assert_int_equal(n, 2); /* security and cert, not technical */
-    ermes__org_free(org);
-    assert_int_equal(ermes_store_org_get(f->st, NULL, f->c, &org), 0);
-    assert_int_equal(ermes_notify_recipients(org, idx, 8), 0);
-    ermes__org_free(org);
+    assert_int_equal(ermes_notify_kind_of_type("scanner"), abuse);
+    assert_int_equal(ermes_notify_kind_of_type("infected-system"), abuse);
+    assert_int_equal(ermes_notify_kind_of_type("phishing"), abuse);
+    assert_int_equal(ermes_notify_kind_of_type("vulnerable-system"), vuln);
+    assert_int_equal(ermes_notify_kind_of_type("ddos-amplifier"), vuln);
+    assert_int_equal(ermes_notify_kind_of_type("potentially-unwanted-accessible"), vuln);
+    assert_int_equal(ermes_notify_kind_of_type("system-compromise"), comp);
+    assert_int_equal(ermes_notify_kind_of_type("compromised"), comp); /* IntelMQ's old name */
+    assert_int_equal(ermes_notify_kind_of_type("data-leak"), comp);
+    assert_int_equal(ermes_notify_kind_of_type("unknown"), abuse);
+    assert_int_equal(ermes_notify_kind_of_type(NULL), abuse);
+
+    /* A: abuse desk, security team, manager. Abuse to the desk; a vulnerable system or a
+     * compromise to the security team (no technical contact); never the manager. */
+    recipients_of(f, f->a, abuse, got, sizeof(got));
+    assert_string_equal(got, "Abuse@a.example,");
+    recipients_of(f, f->a, 0, got, sizeof(got));
+    assert_string_equal(got, "Abuse@a.example,");
+    recipients_of(f, f->a, vuln, got, sizeof(got));
+    assert_string_equal(got, "sec@a.example,");
+    recipients_of(f, f->a, comp, got, sizeof(got));
+    assert_string_equal(got, "sec@a.example,");
+    /* Both kinds in one e-mail: the contacts of each. */
+    recipients_of(f, f->a, abuse | vuln, got, sizeof(got));
+    assert_string_equal(got, "Abuse@a.example,sec@a.example,");
+    /* B: security, cert, technical; no abuse desk. */
+    recipients_of(f, f->b, abuse, got, sizeof(got));
+    assert_string_equal(got, "sec@b.example,cert@b.example,");
+    recipients_of(f, f->b, vuln, got, sizeof(got));
+    assert_string_equal(got, "noc@b.example,");
+    recipients_of(f, f->b, comp, got, sizeof(got));
+    assert_string_equal(got, "sec@b.example,cert@b.example,");
+    /* C: only a manager: nobody, whatever the kind. */
+    recipients_of(f, f->c, abuse | vuln | comp, got, sizeof(got));
+    assert_string_equal(got, "");
+    /* E: the notification mailbox gets every kind, beside the contact for the kind; a
+     * compromise goes to it alone (security and cert are in its first tier). */
+    recipients_of(f, f->e, abuse, got, sizeof(got));
+    assert_string_equal(got, "abuse@e.example,cert-feed@e.example,");
+    recipients_of(f, f->e, vuln, got, sizeof(got));
+    assert_string_equal(got, "it@e.example,cert-feed@e.example,");
+    recipients_of(f, f->e, comp, got, sizeof(got));
+    assert_string_equal(got, "cert-feed@e.example,");
 }
 
 /* ---- grouping ---------------------------------------------------------------------------- */
@@ -439,15 +495,23 @@ static void test_grouping_rules(void **state)
 
     memset(&s, 0, sizeof(s));
     assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
-    /* A/feed1, A/feed2, B/feed1 in French and in German. */
+    /* A/feed1 (a scanner for the abuse desk, in English, and a vulnerable system for the
+     * security team, in French: both get both), A/feed2, B/feed1 in French and in German. */
     assert_int_equal(s.groups, 3);
-    assert_int_equal(s.notifications, 4);
+    assert_int_equal(s.notifications, 5);
     assert_int_equal(s.events, 4);
     assert_int_equal(s.waiting, 1); /* C's event: nobody to write to */
 
     list_all(f, &c);
-    assert_int_equal(c.count, 4);
-    n = find_n(&c, f->a, "feed:feed1", NULL);
+    assert_int_equal(c.count, 5);
+    n = find_n(&c, f->a, "feed:feed1", "fr");
+    assert_non_null(n);
+    assert_string_equal(n->recipients, "[\"sec@a.example\"]");
+    events_of(f, n->id, ids, sizeof(ids));
+    snprintf(want, sizeof(want), "%lld,%lld,", (long long)a1, (long long)a2);
+    assert_string_equal(ids, want);
+    assert_non_null(strstr(n->subject, "2 événements de la source feed1 pour ORGA"));
+    n = find_n(&c, f->a, "feed:feed1", "en");
     assert_non_null(n);
     assert_string_equal(n->recipients, "[\"abuse@a.example\"]");
     assert_string_equal(n->language, "en");
@@ -472,8 +536,10 @@ static void test_grouping_rules(void **state)
     assert_true(strncmp(n->reference, "ERMES-", 6) == 0);
     assert_int_equal(strlen(n->reference), strlen("ERMES-2026-000001"));
 
+    /* A scanner alone: the abuse desk alone. */
     n = find_n(&c, f->a, "feed:feed2", NULL);
     assert_non_null(n);
+    assert_string_equal(n->recipients, "[\"abuse@a.example\"]");
     events_of(f, n->id, ids, sizeof(ids));
     snprintf(want, sizeof(want), "%lld,", (long long)a3);
     assert_string_equal(ids, want);
@@ -499,7 +565,7 @@ static void test_grouping_rules(void **state)
     assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
     assert_int_equal(s.notifications, 0);
     list_all(f, &c);
-    assert_int_equal(c.count, 4);
+    assert_int_equal(c.count, 5);
     collected_free(&c);
 
     /* ... and the database refuses a second notification of an event to one language. */
@@ -516,7 +582,7 @@ static void test_grouping_rules(void **state)
         /* ... nor can an event be marked twice. */
         assert_int_equal(ermes_store_notify_mark_events(f->st, &a1, 1), ERMES_ECONFLICT);
         list_all(f, &c);
-        assert_int_equal(c.count, 4);
+        assert_int_equal(c.count, 5);
         collected_free(&c);
     }
     /* The RED event is still waiting, and always will be. */
@@ -590,7 +656,7 @@ static void test_message_structure(void **state)
     ermes_strbuf_t msg;
     collected_t c;
     const ermes_notification_t *n;
-    char want[128], *p, *csv, *att;
+    char want[256], *p, *csv, *att;
     size_t len;
 
     memset(&s, 0, sizeof(s));
@@ -599,8 +665,25 @@ static void test_message_structure(void **state)
     assert_int_equal(c.count, 1);
     n = &c.n[0];
     ermes__strbuf_init(&msg, 1 << 24);
-    assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &msg), 0);
+    assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &msg, NULL, 0), 0);
     p = msg.data;
+    /* Every attempt sends the same message, byte for byte: a copy sent again after an
+     * interrupted attempt is the same message (notify.h). */
+    {
+        ermes_strbuf_t again;
+        ermes__strbuf_init(&again, 1 << 24);
+        f->o.mail_from = "Someone Else <other@elsewhere.example>";
+        assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
+        f->o.mail_from = "UCERT <cert@ucert.example>";
+        /* ... even the Message-ID, fixed when the notification was made. */
+        snprintf(want, sizeof(want), "\r\nMessage-ID: %s\r\n", n->message_id);
+        assert_non_null(strstr(again.data, want));
+        ermes__strbuf_reset(&again);
+        assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
+        assert_int_equal(again.len, msg.len);
+        assert_memory_equal(again.data, msg.data, msg.len);
+        ermes__strbuf_cleanup(&again);
+    }
     /* Headers. */
     assert_non_null(strstr(p, "\r\nFrom: UCERT <cert@ucert.example>\r\n"));
     assert_non_null(strstr(p, "\r\nTo: abuse@a.example\r\n"));
@@ -609,11 +692,20 @@ static void test_message_structure(void **state)
     assert_non_null(strstr(p, want));
     snprintf(want, sizeof(want), "\r\nX-ERMES-Reference: %s\r\n", n->reference);
     assert_non_null(strstr(p, want));
-    snprintf(want, sizeof(want), "\r\nMessage-ID: <%s.", n->reference);
+    snprintf(want, sizeof(want), "<%s.%lld@ucert.example>", n->reference, (long long)n->created_at);
+    assert_string_equal(n->message_id, want);
+    snprintf(want, sizeof(want), "\r\nMessage-ID: <%s.%lld@ucert.example>\r\n", n->reference,
+             (long long)n->created_at);
     assert_non_null(strstr(p, want));
-    assert_non_null(strstr(p, "@ucert.example>\r\n"));
-    assert_true(strncmp(p, "Date: ", 6) == 0);
-    assert_non_null(strstr(p, " +0000\r\n"));
+    /* Date: when the notification was made. */
+    {
+        char date[64];
+        time_t t = (time_t)(n->created_at / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S +0000\r\n", &tm);
+        assert_true(strncmp(p, date, strlen(date)) == 0);
+    }
     assert_non_null(strstr(p, "\r\nMIME-Version: 1.0\r\n"));
     snprintf(want, sizeof(want), "Content-Type: multipart/mixed; boundary=\"=_ermes_%s\"",
              n->reference);
@@ -660,7 +752,7 @@ static void test_header_injection(void **state)
     n.subject = "evil\r\nBcc: victim@example.com";
     n.body = "text";
     ermes__strbuf_init(&msg, 1 << 20);
-    assert_int_equal(ermes_notify_build_message(&f->o, &n, NULL, 0, 0, &msg), 0);
+    assert_int_equal(ermes_notify_build_message(&f->o, &n, NULL, 0, &msg, NULL, 0), 0);
     assert_null(strstr(msg.data, "\r\nBcc:"));
     assert_non_null(strstr(msg.data, "Subject: evil  Bcc: victim@example.com\r\n"));
     assert_non_null(strstr(msg.data, "To: a@b.example\r\n"));
@@ -707,7 +799,7 @@ static void test_send_retry_and_fail(void **state)
     assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
     assert_int_equal(s.retrying, 1);
     assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
-    assert_string_equal(n.state, "pending");
+    assert_string_equal(n.state, "retrying");
     assert_int_equal(n.attempts, 1);
     assert_true(n.last_error[0] != '\0');
     assert_true(n.next_attempt_at >= before + 60000);
@@ -744,23 +836,128 @@ static void test_send_retry_and_fail(void **state)
     assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), ERMES_ECONFLICT);
 }
 
+/* The id of a process that has just ended. */
+static int64_t dead_pid(void)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    return (int64_t)pid;
+}
+
 static void test_claim_is_exclusive(void **state)
 {
     fixture_t *f = *state;
-    int64_t id = one_notification(f), now = ermes__time_now_ms();
+    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
+    int64_t other = (int64_t)getppid(), gone = dead_pid(), attempts = 0;
+    ermes_notification_t n;
     int claimed = 0;
 
-    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 0, &claimed), 0);
+    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+                     0);
     assert_int_equal(claimed, 1);
-    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 1, &claimed), 0);
+    /* Held: by another thread of this process, or by another live process. */
+    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 1, &claimed),
+                     0);
     assert_int_equal(claimed, 0);
-    /* After the lease ran out (the holder died), another sender may take it. */
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, now + 61000, now + 120000, 0, &claimed), 0);
+        ermes_store_notification_claim(f->st, id, other, now, now + 60000, 1, &claimed), 0);
+    assert_int_equal(claimed, 0);
+    /* After the lease ran out (the holder hung), another sender may take it. */
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, other, now + 61000, now + 120000, 0, &claimed),
+        0);
+    assert_int_equal(claimed, 1);
+    /* Only the holder may start an attempt. */
+    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), ERMES_EBUSY);
+    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
+    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+                     0);
     assert_int_equal(claimed, 1);
     assert_int_equal(ermes_store_notification_release(f->st, id), 0);
-    assert_int_equal(ermes_store_notification_claim(f->st, id, now, now + 60000, 0, &claimed), 0);
+    /* A holder that died holds nothing, long before its lease would run out. */
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, gone, now, now + 3600000, 0, &claimed), 0);
     assert_int_equal(claimed, 1);
+    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+                     0);
+    assert_int_equal(claimed, 1);
+    /* An attempt is recorded before it is made. */
+    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), 0);
+    assert_int_equal(attempts, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "sending");
+    assert_int_equal(n.attempts, 1);
+    ermes_notification_cleanup(&n);
+    /* While it is being sent, nobody else takes it, and a release does not undo it. */
+    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, other, now + 10 * HOUR_MS, now, 1, &claimed), 0);
+    assert_int_equal(claimed, 0);
+}
+
+/* A process that dies during the SMTP exchange leaves state sending: once it is gone, the
+ * notification is sent again (at least once), its attempt counted; while it lives, never. */
+static void test_crash_recovery(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
+    int64_t gone = dead_pid(), attempts = 0;
+    ermes_notify_stats_t s;
+    ermes_notification_t n;
+    size_t recovered = 0;
+    int claimed = 0;
+
+    /* This process is sending it: nothing to recover. */
+    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+                     0);
+    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), 0);
+    assert_int_equal(ermes_store_notification_recover(f->st, 0, now, 3, "x", &recovered), 0);
+    assert_int_equal(recovered, 0);
+    /* Its lease ran out (hung for longer than any exchange may last): recovered. */
+    assert_int_equal(
+        ermes_store_notification_recover(f->st, 0, now + 61000, 3, "interrupted", &recovered), 0);
+    assert_int_equal(recovered, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "retrying");
+    assert_int_equal(n.attempts, 1);
+    assert_string_equal(n.last_error, "interrupted");
+    assert_int_equal(n.next_attempt_at, now + 61000);
+    ermes_notification_cleanup(&n);
+
+    /* A process that died in the middle of its second attempt. */
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, gone, now + 61000, now + HOUR_MS, 0, &claimed),
+        0);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(ermes_store_notification_start(f->st, id, gone, &attempts), 0);
+    assert_int_equal(attempts, 2);
+    /* The next round (here with a server that refuses) recovers it and tries again. */
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(s.recovered, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    /* max_attempts 3: the interrupted attempts count; the third failed, and it was the last. */
+    assert_int_equal(n.attempts, 3);
+    assert_string_equal(n.state, "failed");
+    ermes_notification_cleanup(&n);
+
+    /* Dying again and again cannot make it go on for ever: at max_attempts it is failed. */
+    assert_int_equal(
+        ermes_store_notification_claim(f->st, id, gone, now, now + HOUR_MS, 1, &claimed), 0);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(ermes_store_notification_start(f->st, id, gone, &attempts), 0);
+    assert_int_equal(attempts, 4);
+    assert_int_equal(ermes_store_notification_recover(f->st, id, now, 3, "interrupted", &recovered),
+                     0);
+    assert_int_equal(recovered, 1);
+    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_string_equal(n.state, "failed");
+    ermes_notification_cleanup(&n);
 }
 
 static void test_rate_limit_defers(void **state)
@@ -788,7 +985,7 @@ static void test_rate_limit_defers(void **state)
     assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.deferred, 1);
     assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
-    assert_string_equal(n.state, "pending");
+    assert_string_equal(n.state, "retrying"); /* it had one attempt */
     assert_int_equal(n.attempts, 1);
     assert_int_equal(n.next_attempt_at, now - 5000 + HOUR_MS + 1);
     assert_non_null(strstr(n.last_error, "rate limit"));
@@ -817,11 +1014,126 @@ static void test_smtp_cancel(void **state)
     f->o.smtp_url = url;
     f->o.cancel = &cancel;
     t0 = ermes__time_monotonic_ns();
-    assert_int_equal(ermes_notify_smtp_send(&f->o, &rcpt, 1, "x\r\n", 3, err, sizeof(err)),
+    assert_int_equal(ermes_notify_smtp_send(&f->o, &rcpt, 1, "x\r\n", 3, NULL, err, sizeof(err)),
                      ERMES_EIO);
     assert_true(ermes__time_monotonic_ns() - t0 < 10 * 1000000000LL);
     assert_non_null(strstr(err, "aborted"));
     close(fd);
+}
+
+/* Migration 4 rebuilds the notification tables (new states): a database of migration 3 keeps
+ * every row, and the foreign keys point to the new tables. */
+static void test_migration_keeps_notifications(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms();
+    int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
+    ermes_store_options_t opts = {0, 0};
+    ermes_notification_t n;
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *s;
+    char ids[64], want[64];
+    int version = 0;
+
+    assert_non_null(db);
+    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(version, ermes__schema_count());
+    /* Back to migration 3: its tables, with a retried, a sent and a failed notification. */
+    assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
+                                        "DROP TABLE notification_sends;"
+                                        "DROP TABLE notifications;"
+                                        "DROP INDEX events_unnotified;"
+                                        "DELETE FROM schema_version WHERE version >= 4;"),
+                     0);
+    assert_int_equal(ermes__db_exec(db, ermes__schema_migration(3)), 0);
+    assert_int_equal(ermes__db_prepare(db,
+                                       "INSERT INTO notifications (id, org_id, group_key, language,"
+                                       " reference, state, recipients, subject, body, events,"
+                                       " attempts, next_attempt_at, window_start, window_end,"
+                                       " created_at, updated_at) VALUES"
+                                       " (7, ?1, 'feed:feed1', 'en', 'ERMES-2026-000007',"
+                                       " 'pending', '[\"abuse@a.example\"]', 's', 'b', 1, 2, ?2,"
+                                       " ?2, ?2, ?2, ?2), (8, ?1, 'feed:feed2', 'en',"
+                                       " 'ERMES-2026-000008', 'sent', '[]', 's', 'b', 0, 1, ?2, ?2,"
+                                       " ?2, ?2, ?2), (9, ?1, 'feed:feed3', 'en',"
+                                       " 'ERMES-2026-000009', 'pending', '[]', 's', 'b', 0, 0, ?2,"
+                                       " ?2, ?2, ?2, ?2)",
+                                       &s),
+                     0);
+    ermes__db_bind_int(s, 1, f->a);
+    ermes__db_bind_int(s, 2, now);
+    assert_int_equal(ermes__db_step(s), 0);
+    ermes__db_done(s);
+    assert_int_equal(
+        ermes__db_prepare(db, "INSERT INTO notification_events VALUES (7, ?1, 'en')", &s), 0);
+    ermes__db_bind_int(s, 1, e1);
+    assert_int_equal(ermes__db_step(s), 0);
+    ermes__db_done(s);
+    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", 8, now), 0);
+    ermes_store_close(f->st);
+
+    /* Opening it migrates. */
+    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(version, ermes__schema_count());
+    assert_int_equal(ermes_store_notification_get(f->st, 7, &n), 0);
+    assert_string_equal(n.state, "retrying"); /* pending after 2 attempts */
+    assert_int_equal(n.attempts, 2);
+    assert_string_equal(n.reference, "ERMES-2026-000007");
+    assert_string_equal(n.message_id, "");
+    ermes_notification_cleanup(&n);
+    assert_int_equal(ermes_store_notification_get(f->st, 8, &n), 0);
+    assert_string_equal(n.state, "sent");
+    ermes_notification_cleanup(&n);
+    assert_int_equal(ermes_store_notification_get(f->st, 9, &n), 0);
+    assert_string_equal(n.state, "pending");
+    ermes_notification_cleanup(&n);
+    events_of(f, 7, ids, sizeof(ids));
+    snprintf(want, sizeof(want), "%lld,", (long long)e1);
+    assert_string_equal(ids, want);
+    {
+        int64_t times[4];
+        size_t got = 0;
+        assert_int_equal(
+            ermes_store_notify_sends(f->st, "abuse@a.example", now - 1000, times, 4, &got), 0);
+        assert_int_equal(got, 1);
+    }
+    /* The new state is allowed, and the children follow their new parent. */
+    db = ermes__db_conn(f->st);
+    assert_int_equal(ermes__db_exec(db, "UPDATE notifications SET state = 'sending' WHERE id = 9;"
+                                        "DELETE FROM notifications WHERE id = 7;"),
+                     0);
+    events_of(f, 7, ids, sizeof(ids));
+    assert_string_equal(ids, "");
+    assert_int_equal(ermes__db_prepare(db, "SELECT COUNT(*) FROM notification_events", &s), 0);
+    assert_int_equal(ermes__db_step(s), 1);
+    assert_int_equal(ermes__db_col_int(s, 0), 0);
+    ermes__db_done(s);
+    /* The UNIQUE (event_id, language) of "never twice" is still there. */
+    assert_int_equal(ermes__db_exec(db, "INSERT INTO notification_events VALUES (8, 1, 'en');"), 0);
+    assert_int_not_equal(ermes__db_exec(db, "INSERT INTO notification_events VALUES (9, 1, 'en');"),
+                         0);
+}
+
+/* A limit above any fixed buffer still holds (it used to count at most 1024). */
+static void test_high_rate_limit(void **state)
+{
+    fixture_t *f = *state;
+    int64_t id = one_notification(f), now = ermes__time_now_ms();
+    ermes_notify_stats_t s;
+    char err[256];
+
+    f->o.rate_per_hour = 2000;
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    for (int k = 0; k < 2000; k++)
+        assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 1000 - k),
+                         0);
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.deferred, 1);
+    assert_int_equal(s.retrying, 0);
 }
 
 static void test_options_from_config(void **state)
@@ -850,6 +1162,22 @@ static void test_options_from_config(void **state)
     assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
     assert_string_equal(d.field, "notify_group_by");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "feed", &d), 0);
+    assert_int_equal(o.smtp_tls_required, 0);
+    assert_null(o.smtp_ca_file);
+    assert_null(o.pgp_key);
+    assert_int_equal(ermes__config_set(&cfg, "smtp_tls", "require", &d), 0);
+    assert_int_equal(ermes__config_set(&cfg, "smtp_ca_file", "/etc/ca.pem", &d), 0);
+    assert_int_equal(ermes__config_set(&cfg, "notify_pgp_key", "cert@ucert.example", &d), 0);
+    assert_int_equal(ermes__config_set(&cfg, "notify_pgp_home", "/var/lib/ermes/gnupg", &d), 0);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_int_equal(o.smtp_tls_required, 1);
+    assert_string_equal(o.smtp_ca_file, "/etc/ca.pem");
+    assert_string_equal(o.pgp_key, "cert@ucert.example");
+    assert_string_equal(o.pgp_home, "/var/lib/ermes/gnupg");
+    assert_int_equal(ermes__config_set(&cfg, "smtp_tls", "maybe", &d), 0);
+    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "smtp_tls");
+    assert_int_equal(ermes__config_set(&cfg, "smtp_tls", "try", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "smtp_url", "http://x", &d), 0);
     assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
     ermes__config_cleanup(&cfg);
@@ -871,8 +1199,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_retry_and_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_is_exclusive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_defers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smtp_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_keeps_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_high_rate_limit, setup, teardown),
     };
 
     ermes__log_setup(ERMES_LOG_ERROR, 0);
