@@ -28,6 +28,7 @@ static const struct command {
     {"quarantine", ermes_cmd_quarantine, "rows that failed, with their reasons; retry"},
     {"feeds", ermes_cmd_feeds, "the feeds ermes can parse"},
     {"notify", ermes_cmd_notify, "notifications to constituents: list, preview, run, send"},
+    {"match", ermes_cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
     {NULL, NULL, NULL},
 };
 

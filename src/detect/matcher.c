@@ -1,0 +1,838 @@
+/* The compiled matcher (immutable, shared by threads), the slot that swaps matchers while
+ * scanning goes on, and the per-thread scanner.
+ *
+ * Layout: the indicators' compact records and key bytes are copied from the set; each category
+ * (addresses and networks, domains, URLs, file hashes, e-mail, JA3, JA4) gets an open-addressing
+ * table of 8-byte slots: a 32-bit tag (high bits of the key's hash) and the index of the first
+ * indicator with that key; indicators sharing a key are chained through det_ind_t.next. A probe
+ * compares the tag first, so the key bytes are touched only on a likely hit.
+ *
+ * Domains: the key hash runs right to left, so one pass over an observed name yields the hash of
+ * every label suffix (mail.dept.example.eu -> dept.example.eu -> example.eu -> eu) and each is
+ * one probe. Networks: a bit mask records which prefix lengths exist; an address is masked and
+ * probed at each present length from the most specific down, and the first that exists is the
+ * match (host entries are /32 and /128). */
+#define _GNU_SOURCE /* memmem */
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "detect/detect_int.h"
+#include "ermes/event.h"
+#include "model/harmonize.h"
+
+enum { CAT_IP, CAT_DOMAIN, CAT_URL, CAT_HASH, CAT_EMAIL, CAT_JA3, CAT_JA4, CAT__N };
+
+typedef struct stab {
+    uint64_t *slots; /* (tag << 32) | first indicator; low half DET_NONE when empty */
+    size_t mask;     /* capacity - 1 */
+    size_t n;        /* distinct keys */
+    /* A one-hash bitmap over the keys (16 bits per key, at most 2 MiB) in front of the table:
+     * a miss, the common case, then costs one access to memory that stays in the L2 cache
+     * instead of one to the table, which does not. */
+    uint64_t *filter;
+    uint64_t filter_mask; /* bits - 1 */
+} stab_t;
+
+struct ermes_matcher {
+    atomic_long refs;
+    det_ind_t *inds;
+    size_t n;
+    char *keys;
+    size_t keys_len;
+    char *strs;
+    size_t strs_len;
+    stab_t tab[CAT__N];
+    uint64_t v4mask;    /* bit p: some IPv4 entry has prefix length p */
+    /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist): v4short
+     * says an entry of prefix length 16..24 covers the /24, v4long that an entry longer than
+     * /24 (a host or a small network) lies inside it. Most addresses miss both and cost two
+     * bit tests instead of a probe per prefix length. Prefixes shorter than /16 are always
+     * probed. */
+    uint8_t *v4short, *v4long;
+    uint64_t v6mask[3]; /* bit p of 0..128 */
+    ermes_matcher_stats_t stats;
+};
+
+static int category(ermes_ind_type_t t)
+{
+    switch (t) {
+    case ERMES_IND_IPV4:
+    case ERMES_IND_IPV6:
+    case ERMES_IND_CIDR:
+        return CAT_IP;
+    case ERMES_IND_DOMAIN:
+        return CAT_DOMAIN;
+    case ERMES_IND_URL:
+        return CAT_URL;
+    case ERMES_IND_MD5:
+    case ERMES_IND_SHA1:
+    case ERMES_IND_SHA256:
+    case ERMES_IND_SHA512:
+        return CAT_HASH;
+    case ERMES_IND_EMAIL:
+        return CAT_EMAIL;
+    case ERMES_IND_JA3:
+        return CAT_JA3;
+    case ERMES_IND_JA4:
+        return CAT_JA4;
+    default:
+        return -1;
+    }
+}
+
+static int stab_init(stab_t *t, size_t n)
+{
+    size_t cap = 16;
+
+    /* Load factor at most 3/4: linear probing stays short and 10M keys cost 12.8 bytes of
+     * slots each. */
+    while (cap * 3 < n * 4)
+        cap *= 2;
+    t->slots = ermes__reallocarray(NULL, cap, sizeof(uint64_t));
+    if (!t->slots)
+        return ERMES_ENOMEM;
+    memset(t->slots, 0xff, cap * sizeof(uint64_t));
+    t->mask = cap - 1;
+    t->n = 0;
+    {
+        size_t bits = 4096;
+        while (bits < n * 16 && bits < ((size_t)1 << 24))
+            bits *= 2;
+        t->filter = ermes__calloc(bits / 64, sizeof(uint64_t));
+        if (!t->filter)
+            return ERMES_ENOMEM;
+        t->filter_mask = bits - 1;
+    }
+    return 0;
+}
+
+static inline uint32_t stab_find(const ermes_matcher_t *m, const stab_t *t, uint64_t h,
+                                 const char *key, size_t len)
+{
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t fb = (h >> 24) & t->filter_mask;
+
+    if (!(t->filter[fb >> 6] & (1ULL << (fb & 63))))
+        return DET_NONE;
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t s = t->slots[i];
+        uint32_t first = (uint32_t)s;
+        if (first == DET_NONE)
+            return DET_NONE;
+        if ((uint32_t)(s >> 32) == tag) {
+            const det_ind_t *r = &m->inds[first];
+            if (r->key_len == len && memcmp(m->keys + r->key_off, key, len) == 0)
+                return first;
+        }
+    }
+}
+
+static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
+{
+    det_ind_t *r = &m->inds[id];
+    const char *key = m->keys + r->key_off;
+    uint64_t h = det_hash(key, r->key_len);
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t fb = (h >> 24) & t->filter_mask;
+
+    t->filter[fb >> 6] |= 1ULL << (fb & 63);
+
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t s = t->slots[i];
+        uint32_t first = (uint32_t)s;
+        if (first == DET_NONE) {
+            t->slots[i] = ((uint64_t)tag << 32) | id;
+            t->n++;
+            return;
+        }
+        if ((uint32_t)(s >> 32) == tag) {
+            const det_ind_t *o = &m->inds[first];
+            if (o->key_len == r->key_len && memcmp(m->keys + o->key_off, key, r->key_len) == 0) {
+                r->next = first;
+                t->slots[i] = ((uint64_t)tag << 32) | id;
+                return;
+            }
+        }
+    }
+}
+
+int ermes_matcher_build(const ermes_indicator_set_t *set, int64_t now_ms, ermes_matcher_t **out)
+{
+    ermes_matcher_t *m;
+    size_t count[CAT__N] = {0};
+    int rc = ERMES_ENOMEM;
+
+    if (!set || !out)
+        return ERMES_EINVAL;
+    m = ermes__calloc(1, sizeof(*m));
+    if (!m)
+        return ERMES_ENOMEM;
+    atomic_init(&m->refs, 1);
+    m->n = set->n;
+    m->inds = ermes__reallocarray(NULL, set->n ? set->n : 1, sizeof(det_ind_t));
+    m->keys = ermes__malloc(set->keys.len ? set->keys.len : 1);
+    m->strs = ermes__malloc(set->strs.len ? set->strs.len : 1);
+    if (!m->inds || !m->keys || !m->strs)
+        goto fail;
+    if (set->n)
+        memcpy(m->inds, set->inds, set->n * sizeof(det_ind_t));
+    if (set->keys.len)
+        memcpy(m->keys, set->keys.data, set->keys.len);
+    memcpy(m->strs, set->strs.data, set->strs.len);
+    m->keys_len = set->keys.len;
+    m->strs_len = set->strs.len;
+    for (size_t i = 0; i < m->n; i++) {
+        det_ind_t *r = &m->inds[i];
+        int c = category((ermes_ind_type_t)r->type);
+        r->next = DET_NONE;
+        /* Suppressed and expired indicators keep their ids but are not compiled: flag them
+         * so the loops below skip them. */
+        if (c < 0 || (r->flags & ERMES_IND_SUPPRESSED) || (now_ms && r->valid_until &&
+                                                            r->valid_until < now_ms)) {
+            r->flags |= 0x80;
+            continue;
+        }
+        count[c]++;
+    }
+    for (int c = 0; c < CAT__N; c++)
+        if (stab_init(&m->tab[c], count[c]))
+            goto fail;
+    /* Insert from the end so that each chain lists its indicators in id order. */
+    for (size_t i = m->n; i > 0; i--) {
+        det_ind_t *r = &m->inds[i - 1];
+        if (r->flags & 0x80)
+            continue;
+        stab_insert(m, &m->tab[category((ermes_ind_type_t)r->type)], (uint32_t)(i - 1));
+        if (category((ermes_ind_type_t)r->type) == CAT_IP) {
+            unsigned p = (unsigned char)m->keys[r->key_off + 1];
+            if (m->keys[r->key_off] == ERMES_AF_INET)
+                m->v4mask |= 1ULL << p;
+            else
+                m->v6mask[p / 64] |= 1ULL << (p % 64);
+        }
+        m->stats.by_type[r->type]++;
+        m->stats.indicators++;
+    }
+    if (m->v4mask) {
+        m->v4short = ermes__calloc(1, 1u << 21);
+        m->v4long = ermes__calloc(1, 1u << 21);
+        if (!m->v4short || !m->v4long)
+            goto fail;
+        for (size_t i = 0; i < m->n; i++) {
+            const det_ind_t *r = &m->inds[i];
+            const uint8_t *k = (const uint8_t *)m->keys + r->key_off;
+            uint32_t a24, cnt;
+            if ((r->flags & 0x80) || k[0] != ERMES_AF_INET || k[1] < 16)
+                continue;
+            a24 = (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
+            if (k[1] > 24) {
+                m->v4long[a24 >> 3] |= (uint8_t)(1u << (a24 & 7));
+                continue;
+            }
+            cnt = 1u << (24 - k[1]);
+            for (uint32_t j = 0; j < cnt; j++)
+                m->v4short[(a24 + j) >> 3] |= (uint8_t)(1u << ((a24 + j) & 7));
+        }
+    }
+    m->stats.bytes = sizeof(*m) + m->n * sizeof(det_ind_t) + m->keys_len + m->strs_len +
+                     (m->v4short ? 2u << 21 : 0);
+    for (int c = 0; c < CAT__N; c++)
+        m->stats.bytes += (m->tab[c].mask + 1) * sizeof(uint64_t) + (m->tab[c].filter_mask + 1) / 8;
+    *out = m;
+    return 0;
+fail:
+    ermes_matcher_release(m);
+    return rc;
+}
+
+ermes_matcher_t *ermes_matcher_retain(ermes_matcher_t *m)
+{
+    if (m)
+        atomic_fetch_add(&m->refs, 1);
+    return m;
+}
+
+void ermes_matcher_release(ermes_matcher_t *m)
+{
+    if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
+        return;
+    for (int c = 0; c < CAT__N; c++)
+        ermes__free(m->tab[c].slots), ermes__free(m->tab[c].filter);
+    ermes__free(m->v4short);
+    ermes__free(m->v4long);
+    ermes__free(m->inds);
+    ermes__free(m->keys);
+    ermes__free(m->strs);
+    ermes__free(m);
+}
+
+int ermes_matcher_indicator(const ermes_matcher_t *m, uint32_t id, ermes_matcher_indicator_t *out)
+{
+    const det_ind_t *r;
+
+    if (!m || id >= m->n)
+        return ERMES_ENOTFOUND;
+    r = &m->inds[id];
+    out->type = (ermes_ind_type_t)r->type;
+    out->flags = r->flags & (ERMES_IND_EXACT | ERMES_IND_SUPPRESSED);
+    out->valid_from = r->valid_from;
+    out->valid_until = r->valid_until;
+    out->confidence = r->confidence;
+    out->tlp = r->tlp;
+    out->source = m->strs + r->source;
+    out->tags = m->strs + r->tags;
+    return 0;
+}
+
+size_t ermes_matcher_value(const ermes_matcher_t *m, uint32_t id, char *buf, size_t cap)
+{
+    const det_ind_t *r;
+
+    if (!m || id >= m->n)
+        return 0;
+    r = &m->inds[id];
+    return ermes__det_key_format((ermes_ind_type_t)r->type, m->keys + r->key_off, r->key_len, buf,
+                                 cap);
+}
+
+void ermes_matcher_stats(const ermes_matcher_t *m, ermes_matcher_stats_t *out)
+{
+    if (m)
+        *out = m->stats;
+    else
+        memset(out, 0, sizeof(*out));
+}
+
+/* ---- the slot -------------------------------------------------------------------------------- */
+
+struct ermes_matcher_slot {
+    _Atomic(ermes_matcher_t *) cur;
+    atomic_uint_fast64_t generation;
+    atomic_long acquiring; /* readers between loading cur and retaining it */
+    atomic_flag swapping;
+};
+
+int ermes_matcher_slot_new(ermes_matcher_t *m, ermes_matcher_slot_t **out)
+{
+    ermes_matcher_slot_t *s = ermes__calloc(1, sizeof(*s));
+
+    if (!s)
+        return ERMES_ENOMEM;
+    atomic_init(&s->cur, ermes_matcher_retain(m));
+    atomic_init(&s->generation, 1);
+    atomic_init(&s->acquiring, 0);
+    atomic_flag_clear(&s->swapping);
+    *out = s;
+    return 0;
+}
+
+void ermes_matcher_slot_free(ermes_matcher_slot_t *slot)
+{
+    if (!slot)
+        return;
+    ermes_matcher_release(atomic_load(&slot->cur));
+    ermes__free(slot);
+}
+
+ermes_matcher_t *ermes_matcher_slot_acquire(ermes_matcher_slot_t *slot)
+{
+    ermes_matcher_t *m;
+
+    /* The swapper drops the slot's reference to the old matcher only once no reader is between
+     * these two lines, so the matcher we load cannot be freed before we retain it. */
+    atomic_fetch_add(&slot->acquiring, 1);
+    m = ermes_matcher_retain(atomic_load(&slot->cur));
+    atomic_fetch_sub(&slot->acquiring, 1);
+    return m;
+}
+
+void ermes_matcher_slot_swap(ermes_matcher_slot_t *slot, ermes_matcher_t *m)
+{
+    ermes_matcher_t *old;
+
+    while (atomic_flag_test_and_set(&slot->swapping))
+        sched_yield(); /* swappers queue behind each other; readers never do */
+    old = atomic_exchange(&slot->cur, ermes_matcher_retain(m));
+    atomic_fetch_add(&slot->generation, 1);
+    while (atomic_load(&slot->acquiring) != 0)
+        sched_yield();
+    atomic_flag_clear(&slot->swapping);
+    ermes_matcher_release(old);
+}
+
+uint64_t ermes_matcher_slot_generation(const ermes_matcher_slot_t *slot)
+{
+    return atomic_load(&((ermes_matcher_slot_t *)slot)->generation);
+}
+
+/* ---- the scanner ----------------------------------------------------------------------------- */
+
+#define NAME_MAX_LEN 1024
+
+struct ermes_scanner {
+    ermes_matcher_t *m;
+    uint64_t generation;
+    ermes_hit_t *hits;
+    size_t nhits, cap;
+    uint32_t field;
+    /* The record being scanned, for validity checks against its time. */
+    const ermes_log_record_t *rec;
+    int time_state; /* 0 not parsed yet, 1 parsed, 2 none */
+    int64_t time_ms;
+    char buf[DET_MAX_KEY + 16];
+};
+
+int ermes_scanner_new(ermes_matcher_t *m, ermes_scanner_t **out)
+{
+    ermes_scanner_t *s = ermes__calloc(1, sizeof(*s));
+
+    if (!s)
+        return ERMES_ENOMEM;
+    s->cap = 64;
+    s->hits = ermes__reallocarray(NULL, s->cap, sizeof(*s->hits));
+    if (!s->hits) {
+        ermes__free(s);
+        return ERMES_ENOMEM;
+    }
+    s->m = ermes_matcher_retain(m);
+    *out = s;
+    return 0;
+}
+
+void ermes_scanner_free(ermes_scanner_t *s)
+{
+    if (!s)
+        return;
+    ermes_matcher_release(s->m);
+    ermes__free(s->hits);
+    ermes__free(s);
+}
+
+void ermes_scanner_use(ermes_scanner_t *s, ermes_matcher_t *m)
+{
+    ermes_matcher_t *old = s->m;
+
+    s->m = ermes_matcher_retain(m);
+    ermes_matcher_release(old);
+}
+
+void ermes_scanner_refresh(ermes_scanner_t *s, ermes_matcher_slot_t *slot)
+{
+    uint64_t g = ermes_matcher_slot_generation(slot);
+    ermes_matcher_t *m;
+
+    if (g == s->generation)
+        return;
+    m = ermes_matcher_slot_acquire(slot);
+    ermes_matcher_release(s->m);
+    s->m = m;
+    s->generation = g;
+}
+
+ermes_matcher_t *ermes_scanner_matcher(const ermes_scanner_t *s)
+{
+    return s->m;
+}
+
+static int record_time(ermes_scanner_t *s, int64_t *ms)
+{
+    if (s->time_state == 0) {
+        const char *t = s->rec ? s->rec->time : NULL;
+        size_t n = s->rec ? s->rec->time_len : 0;
+        int64_t us;
+        s->time_state = 2;
+        if (t && n) {
+            size_t i = 0;
+            while (i < n && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'))
+                i++;
+            if (i == n && n < 32) {
+                /* Zeek: seconds since the epoch, with a fraction. */
+                char tmp[32];
+                memcpy(tmp, t, n);
+                tmp[n] = '\0';
+                s->time_ms = (int64_t)(strtod(tmp, NULL) * 1000.0);
+                s->time_state = 1;
+            } else if (ermes__datetime_parse_us(t, n, &us, NULL) == 0) {
+                s->time_ms = us / 1000;
+                s->time_state = 1;
+            }
+        }
+        if (s->time_state == 2 && s->rec) {
+            /* No usable event time: validity is judged against the present. */
+            s->time_ms = (int64_t)time(NULL) * 1000;
+            s->time_state = 1;
+        }
+    }
+    *ms = s->time_ms;
+    return s->time_state == 1;
+}
+
+static void add_hits(ermes_scanner_t *s, uint32_t first, int exact_ok)
+{
+    const det_ind_t *inds = s->m->inds;
+
+    for (uint32_t id = first; id != DET_NONE; id = inds[id].next) {
+        const det_ind_t *r = &inds[id];
+        int64_t t;
+        size_t i;
+        if ((r->flags & ERMES_IND_EXACT) && !exact_ok)
+            continue;
+        if ((r->valid_from || r->valid_until) && record_time(s, &t) &&
+            ((r->valid_from && t < r->valid_from) || (r->valid_until && t > r->valid_until)))
+            continue;
+        for (i = 0; i < s->nhits; i++)
+            if (s->hits[i].indicator == id && s->hits[i].field == s->field)
+                break;
+        if (i < s->nhits)
+            continue;
+        if (s->nhits == s->cap) {
+            ermes_hit_t *nh = ermes__reallocarray(s->hits, s->cap * 2, sizeof(*nh));
+            if (!nh)
+                return; /* out of memory: the hit is lost, the scan goes on */
+            s->hits = nh;
+            s->cap *= 2;
+        }
+        s->hits[s->nhits].indicator = id;
+        s->hits[s->nhits].field = s->field;
+        s->nhits++;
+    }
+}
+
+static inline int parse_v4(const char *s, size_t len, uint8_t out[4])
+{
+    size_t i = 0;
+
+    for (int part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (digits == 1 && v == 0)
+                return -1;
+            v = v * 10 + (unsigned)(s[i] - '0');
+            if (++digits > 3 || v > 255)
+                return -1;
+            i++;
+        }
+        if (!digits)
+            return -1;
+        out[part] = (uint8_t)v;
+        if (part < 3) {
+            if (i >= len || s[i] != '.')
+                return -1;
+            i++;
+        }
+    }
+    return i == len ? 0 : -1;
+}
+
+static void lookup_ip_bytes(ermes_scanner_t *s, int family, const uint8_t *addr)
+{
+    const ermes_matcher_t *m = s->m;
+    char key[18];
+    int maxp = family == ERMES_AF_INET ? 32 : 128, nb = family == ERMES_AF_INET ? 4 : 16;
+
+    int lo_long = 0, lo_short = 0;
+
+    key[0] = (char)family;
+    if (family == ERMES_AF_INET) {
+        uint32_t a24;
+        if (!m->v4mask)
+            return;
+        a24 = (uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2];
+        lo_long = (m->v4long[a24 >> 3] >> (a24 & 7)) & 1;
+        lo_short = (m->v4short[a24 >> 3] >> (a24 & 7)) & 1;
+    }
+    for (int p = maxp; p >= 0; p--) {
+        uint32_t first;
+        if (family == ERMES_AF_INET) {
+            if (!(m->v4mask & (1ULL << p)))
+                continue;
+            if (p > 24 && !lo_long)
+                continue;
+            if (p >= 16 && p <= 24 && !lo_short)
+                continue;
+        } else if (!(m->v6mask[p / 64] & (1ULL << (p % 64)))) {
+            continue;
+        }
+        key[1] = (char)p;
+        for (int b = 0; b < nb; b++) {
+            int bits = p - b * 8;
+            uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+            key[2 + b] = (char)(addr[b] & mask);
+        }
+        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, (size_t)nb + 2), key, (size_t)nb + 2);
+        if (first != DET_NONE) {
+            /* The most specific entry wins. */
+            add_hits(s, first, 1);
+            return;
+        }
+    }
+}
+
+static void lookup_ip(ermes_scanner_t *s, const char *v, size_t len)
+{
+    uint8_t a4[4];
+    ermes_ip_t ip;
+
+    if (s->m->tab[CAT_IP].n == 0)
+        return;
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\r'))
+        len--;
+    if (parse_v4(v, len, a4) == 0) {
+        lookup_ip_bytes(s, ERMES_AF_INET, a4);
+        return;
+    }
+    if (len > 2 && v[0] == '[' && v[len - 1] == ']') {
+        v++;
+        len -= 2;
+    }
+    if (ermes_ip_parse(v, len, &ip, NULL))
+        return;
+    if (ip.family == ERMES_AF_INET6) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(ip.bytes, mapped, 12) == 0) {
+            lookup_ip_bytes(s, ERMES_AF_INET, ip.bytes + 12);
+            return;
+        }
+    }
+    lookup_ip_bytes(s, ip.family, ip.bytes);
+}
+
+static void lookup_domain(ermes_scanner_t *s, const char *v, size_t len)
+{
+    const ermes_matcher_t *m = s->m;
+    const stab_t *t = &m->tab[CAT_DOMAIN];
+    char *b = s->buf;
+    uint64_t h = DET_HASH_SEED;
+
+    if (t->n == 0 || len == 0)
+        return;
+    if (len > NAME_MAX_LEN)
+        return;
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    /* One pass from the right: lower-case, hash, and probe at each label boundary. */
+    for (size_t i = len; i > 0; i--) {
+        unsigned char c = det_lower((unsigned char)v[i - 1]);
+        b[i - 1] = (char)c;
+        h = det_hash_step(h, c);
+        if (i == 1 || v[i - 2] == '.') {
+            size_t off = i - 1, n = len - off;
+            uint32_t first = stab_find(m, t, det_hash_final(h, n), b + off, n);
+            if (first != DET_NONE)
+                add_hits(s, first, off == 0);
+        }
+    }
+}
+
+/* A domain field may hold "host:port" (Zeek's http.host) or an address literal. */
+static void lookup_host(ermes_scanner_t *s, const char *v, size_t len)
+{
+    const char *colon;
+
+    if (len && ((v[0] >= '0' && v[0] <= '9') || v[0] == '[' || memchr(v, ':', len))) {
+        colon = memchr(v, ':', len);
+        if (colon && !memchr(colon + 1, ':', len - (size_t)(colon - v) - 1) && v[0] != '[') {
+            size_t hl = (size_t)(colon - v);
+            uint8_t a4[4];
+            if (parse_v4(v, hl, a4) == 0)
+                lookup_ip(s, v, hl);
+            else
+                lookup_domain(s, v, hl);
+            return;
+        }
+        if (v[0] == '[' || colon) {
+            lookup_ip(s, v, len);
+            return;
+        }
+        {
+            uint8_t a4[4];
+            if (parse_v4(v, len, a4) == 0) {
+                lookup_ip(s, v, len);
+                return;
+            }
+        }
+    }
+    lookup_domain(s, v, len);
+}
+
+static void lookup_key(ermes_scanner_t *s, int cat, const char *key, size_t len)
+{
+    const ermes_matcher_t *m = s->m;
+    uint32_t first;
+
+    if (m->tab[cat].n == 0)
+        return;
+    first = stab_find(m, &m->tab[cat], det_hash(key, len), key, len);
+    if (first != DET_NONE)
+        add_hits(s, first, 1);
+}
+
+static int all_hex(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+static void lookup_hash(ermes_scanner_t *s, const char *v, size_t len, int ja3_too)
+{
+    uint8_t bin[64];
+
+    if (len != 32 && len != 40 && len != 64 && len != 128)
+        return;
+    if (ermes__det_hex_decode(v, len, bin))
+        return;
+    lookup_key(s, CAT_HASH, (const char *)bin, len / 2);
+    if (ja3_too && len == 32)
+        lookup_key(s, CAT_JA3, (const char *)bin, 16);
+}
+
+static void lookup_lower(ermes_scanner_t *s, int cat, const char *v, size_t len)
+{
+    if (s->m->tab[cat].n == 0 || len > DET_MAX_KEY)
+        return;
+    if (cat == CAT_EMAIL && len > 2 && v[0] == '<' && v[len - 1] == '>') {
+        v++;
+        len -= 2;
+    }
+    for (size_t i = 0; i < len; i++)
+        s->buf[i] = (char)det_lower((unsigned char)v[i]);
+    lookup_key(s, cat, s->buf, len);
+}
+
+static void lookup_url(ermes_scanner_t *s, const char *v, size_t len, int host_too)
+{
+    size_t n;
+
+    if (s->m->tab[CAT_URL].n && ermes_harmonize(ERMES_FT_URL, v, len, s->buf, sizeof(s->buf), &n,
+                                                NULL) == 0)
+        lookup_key(s, CAT_URL, s->buf, n);
+    if (host_too) {
+        /* The host of a URL in a plain log: its domain or address. */
+        const char *p = v, *e = v + len, *h;
+        const char *sch = len >= 3 ? memmem(v, len, "://", 3) : NULL;
+        if (sch)
+            p = sch + 3;
+        h = p;
+        while (p < e && *p != '/' && *p != '?' && *p != '#')
+            p++;
+        {
+            const char *at = memchr(h, '@', (size_t)(p - h));
+            if (at)
+                h = at + 1;
+        }
+        if (p > h)
+            lookup_host(s, h, (size_t)(p - h));
+    }
+}
+
+static void lookup_auto(ermes_scanner_t *s, const char *v, size_t len)
+{
+    unsigned char c0;
+
+    while (len && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        len--;
+    }
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return;
+    c0 = (unsigned char)v[0];
+    if ((len == 32 || len == 40 || len == 64 || len == 128) && all_hex(v, len)) {
+        lookup_hash(s, v, len, 1);
+        return;
+    }
+    if (memchr(v, '@', len)) {
+        lookup_lower(s, CAT_EMAIL, v, len);
+        return;
+    }
+    if (memchr(v, '/', len)) {
+        lookup_url(s, v, len, 1);
+        return;
+    }
+    if ((c0 >= '0' && c0 <= '9') || memchr(v, ':', len)) {
+        uint8_t a4[4];
+        ermes_ip_t ip;
+        if (parse_v4(v, len, a4) == 0 || ermes_ip_parse(v, len, &ip, NULL) == 0) {
+            lookup_ip(s, v, len);
+            return;
+        }
+    }
+    if (len == 36 && v[10] == '_' && s->m->tab[CAT_JA4].n) {
+        lookup_lower(s, CAT_JA4, v, len);
+        return;
+    }
+    lookup_host(s, v, len);
+}
+
+static void lookup_field(ermes_scanner_t *s, ermes_field_kind_t kind, const char *v, size_t len)
+{
+    switch (kind) {
+    case ERMES_FIELD_IP:
+        lookup_ip(s, v, len);
+        break;
+    case ERMES_FIELD_DOMAIN:
+        lookup_host(s, v, len);
+        break;
+    case ERMES_FIELD_URL:
+        lookup_url(s, v, len, 0);
+        break;
+    case ERMES_FIELD_HASH:
+        lookup_hash(s, v, len, 0);
+        break;
+    case ERMES_FIELD_EMAIL:
+        lookup_lower(s, CAT_EMAIL, v, len);
+        break;
+    case ERMES_FIELD_JA3:
+        /* A JA3 is an MD5 digest: an untyped list cannot tell the two apart, so an MD5
+         * indicator is looked up too. */
+        lookup_hash(s, v, len == 32 ? len : 0, 1);
+        break;
+    case ERMES_FIELD_JA4:
+        lookup_lower(s, CAT_JA4, v, len);
+        break;
+    default:
+        lookup_auto(s, v, len);
+    }
+}
+
+size_t ermes_scanner_scan(ermes_scanner_t *s, const ermes_log_record_t *rec,
+                          const ermes_hit_t **hits)
+{
+    s->nhits = 0;
+    *hits = s->hits;
+    if (!s->m || !rec)
+        return 0;
+    s->rec = rec;
+    s->time_state = 0;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        s->field = (uint32_t)i;
+        lookup_field(s, rec->fields[i].kind, rec->fields[i].value, rec->fields[i].len);
+    }
+    s->rec = NULL;
+    *hits = s->hits;
+    return s->nhits;
+}
+
+size_t ermes_scanner_lookup(ermes_scanner_t *s, ermes_field_kind_t kind, const char *value,
+                            size_t len, const ermes_hit_t **hits)
+{
+    s->nhits = 0;
+    *hits = s->hits;
+    if (!s->m || (!value && len))
+        return 0;
+    s->rec = NULL;
+    s->time_state = 2;
+    s->field = 0;
+    lookup_field(s, kind, value, len);
+    *hits = s->hits;
+    return s->nhits;
+}
