@@ -71,7 +71,7 @@ fuzz: test-fuzz
 
 bench:
 	@scripts/install-deps build bench
-	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DERMES_WERROR=ON >/dev/null
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DERMES_WERROR=ON -DERMES_BENCH=ON >/dev/null
 	@cmake --build build -j$(JOBS)
 	@bench/run-all.sh build
 

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Runs every benchmark in bench/, one after the other (see bench/README.md).
+#
+#   bench/run-all.sh [BUILD_DIR [NAME...]]
+#
+# BUILD_DIR (default: build, relative to the repository root) holds ermes and the bench_*
+# executables, built with -DERMES_BENCH=ON (the default); `make bench` builds them and runs
+# this. NAMEs pick benchmarks from the list below (default: all).
+#
+# A benchmark that misses its goal still counts as run; the exit status is non-zero only when
+# one could not run (missing executable, crash, bad answers).
+set -eu
+
+build=${1:-build}
+[ $# -eq 0 ] || shift
+case "${BENCH_OUT:-}" in # http-vs-nginx.sh's summary file, relative to where we were called
+"" | /*) ;;
+*) export BENCH_OUT="$PWD/$BENCH_OUT" ;;
+esac
+cd "$(dirname "$0")/.."
+case "$build" in
+/*) ;;
+*) build=./$build ;;
+esac
+
+failed=""
+ran=0
+
+# run NAME COMMAND [ARG...]: one benchmark.
+run() {
+    local name=$1 want rc=0 selected=0
+    shift
+    if [ ${#only[@]} -eq 0 ]; then
+        selected=1
+    else
+        for want in "${only[@]}"; do
+            [ "$want" != "$name" ] || selected=1
+        done
+    fi
+    [ "$selected" -eq 1 ] || return 0
+    ran=$((ran + 1))
+    echo "==== $name: $*"
+    if [ ! -x "$1" ]; then
+        echo "run-all: $1 not found (configure with -DERMES_BENCH=ON and build, or: make bench)" >&2
+        rc=127
+    else
+        "$@" || rc=$?
+    fi
+    [ "$rc" -eq 0 ] || failed="$failed $name(exit $rc)"
+    echo
+}
+
+only=("$@")
+
+# The benchmarks: one line each, NAME then the command. Append new ones here.
+run lookup "$build/bench_lookup"
+run http-vs-nginx bench/http-vs-nginx.sh "$build"
+
+if [ "$ran" -eq 0 ]; then
+    echo "run-all: no benchmark named: ${only[*]}" >&2
+    exit 2
+fi
+if [ -n "$failed" ]; then
+    echo "run-all: could not run:$failed" >&2
+    exit 1
+fi
+echo "run-all: $ran benchmark(s) ran"
