@@ -71,11 +71,11 @@ enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *bod
     size_t n;
     enum MHD_Result ret;
 
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
+
     if (!body)
-        return ermes__reply_bytes(req, 500, "application/json",
-                                  "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
-                                  "memory\",\"field\":null}}",
-                                  72);
+        return ermes__reply_bytes(req, 500, "application/json", oom, sizeof(oom) - 1);
     text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text)
@@ -86,18 +86,48 @@ enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *bod
     return ret;
 }
 
+/* Replaces every byte that is not part of valid UTF-8 with '?', in place: messages echo what
+ * the client sent, and a JSON string must be UTF-8. Also ends a sequence cut by truncation. */
+static void utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        size_t k = 1;
+        if ((n == 2 && *p < 0xC2) || (n == 3 && *p == 0xE0 && p[1] < 0xA0) ||
+            (n == 3 && *p == 0xED && p[1] >= 0xA0) || (n == 4 && *p == 0xF0 && p[1] < 0x90) ||
+            (n == 4 && (*p > 0xF4 || (*p == 0xF4 && p[1] >= 0x90))))
+            n = 0; /* overlong, a surrogate, or beyond U+10FFFF */
+        for (; n && k < n; k++)
+            if ((p[k] & 0xC0) != 0x80)
+                break;
+        if (n == 0 || k < n) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char *code,
                                    const char *field, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], fld[128];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return ermes__reply_json(
-        req, status,
-        json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", code, "message", msg, "field", field));
+    utf8_clean(msg);
+    if (field) {
+        snprintf(fld, sizeof(fld), "%s", field);
+        utf8_clean(fld);
+    }
+    return ermes__reply_json(req, status,
+                             json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", code, "message", msg,
+                                       "field", field ? fld : NULL));
 }
 
 enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d)

@@ -1,6 +1,7 @@
 /* The store's intake tables: reports, events, the deduplication index and the quarantine. */
 #include "store/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -470,7 +471,7 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
                                 " AND (?10 IS NULL OR (e.source_ip BETWEEN ?10 AND ?11"
                                 "  AND length(e.source_ip) = length(?10)))"
                                 " AND (?12 IS NULL OR e.source_fqdn = ?12"
-                                "  OR e.source_fqdn LIKE '%.' || ?12)"
+                                "  OR substr(e.source_fqdn, -length(?12) - 1) = '.' || ?12)"
                                 " AND (?13 = 0 OR e.report_id = ?13)"
                                 " AND " EVENT_VISIBLE " ORDER BY e.id LIMIT ?14",
                                 &s)))
@@ -488,7 +489,19 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
         ermes__db_bind_blob(s, 10, lo, iplen);
         ermes__db_bind_blob(s, 11, hi, iplen);
     }
-    ermes__db_bind_text(s, 12, f->domain);
+    {
+        /* Names are stored lower case without the trailing dot: compare the same way. */
+        char dom[256];
+        size_t dn = 0;
+        if (f->domain) {
+            for (; f->domain[dn] && dn < sizeof(dom) - 1; dn++)
+                dom[dn] = (char)tolower((unsigned char)f->domain[dn]);
+            while (dn && dom[dn - 1] == '.')
+                dn--;
+            dom[dn] = '\0';
+        }
+        ermes__db_bind_textn(s, 12, f->domain ? dom : NULL, dn);
+    }
     ermes__db_bind_int(s, 13, f->report_id);
     ermes__db_bind_int(s, 14, f->limit > 0 ? f->limit + 1 : -1);
     while ((rc = ermes__db_step(s)) == 1) {
