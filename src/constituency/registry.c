@@ -237,19 +237,14 @@ int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lo
     out->owner.domain = NULL;
     /* The owner is named only to a viewer allowed to see the organisation: a constituent
      * learns nothing of another organisation's networks. */
-    {
-        ermes_org_t *org = NULL;
-        rc = ermes_store_org_get(r->store, v, out->org_id, &org);
-        if (rc == ERMES_ENOTFOUND) {
-            memset(out, 0, sizeof(*out));
-            return 0;
-        }
-        if (rc)
-            return rc;
-        snprintf(out->short_name, sizeof(out->short_name), "%s", org->short_name);
-        snprintf(out->name, sizeof(out->name), "%s", org->name);
-        ermes__org_free(org);
+    rc = ermes_store_org_name(r->store, v, out->org_id, out->short_name, sizeof(out->short_name),
+                              out->name, sizeof(out->name));
+    if (rc == ERMES_ENOTFOUND) {
+        memset(out, 0, sizeof(*out));
+        return 0;
     }
+    if (rc)
+        return rc;
     if (out->owner.rule == ERMES_OWNER_DOMAIN)
         snprintf(out->matched_domain, sizeof(out->matched_domain), "%.253s", name);
     return 0;

@@ -642,6 +642,35 @@ out:
     return 0;
 }
 
+int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                         char *short_name, size_t short_cap, char *name, size_t name_cap)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT o.short_name, o.name FROM organisations o WHERE o.id = ?3"
+                                " AND " VISIBLE("o", "o.id"),
+                                &s)))
+        return rc;
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        const char *a = ermes__db_col_text(s, 0), *b = ermes__db_col_text(s, 1);
+        snprintf(short_name, short_cap, "%s", a ? a : "");
+        snprintf(name, name_cap, "%s", b ? b : "");
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
 int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes_org_filter_t *f,
                          ermes_store_org_cb cb, void *ctx, int *more)
 {

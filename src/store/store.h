@@ -71,6 +71,10 @@ int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const ch
 
 /* Loads one organisation with the parts the viewer may see. Caller frees with
  * ermes__org_free(). */
+/* Only the short name and name of organisation id, if v may see it (lookups name the owner
+ * without reading its contacts and networks). 0, ERMES_ENOTFOUND. */
+int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                         char *short_name, size_t short_cap, char *name, size_t name_cap);
 int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
                         ermes_org_t **out);
 
