@@ -34,7 +34,7 @@ static const setting_t settings[] = {
     S(tls_key, SET_STRING, NULL, 0, 0, "PEM private key file for tls_cert"),
     S(log_level, SET_STRING, "notice", 0, 0, "error, warning, notice, info or debug"),
     S(log_json, SET_BOOL, "false", 0, 1, "log JSON lines instead of text"),
-    S(threads, SET_LONG, "4", 1, 256, "HTTP worker threads"),
+    S(threads, SET_LONG, "0", 0, 256, "HTTP worker threads (0: one per CPU)"),
     S(max_connections, SET_LONG, "1024", 1, 65536, "concurrent HTTP connections"),
     S(max_body, SET_LONG, "67108864", 1024, 1073741824, "largest request body in bytes"),
     S(max_header, SET_LONG, "32768", 4096, 1048576, "largest request head in bytes"),

@@ -114,7 +114,7 @@ static void test_defaults(void **state)
     assert_null(cfg.config_file);
     assert_string_equal(cfg.log_level, "notice");
     assert_int_equal(cfg.log_json, 0);
-    assert_int_equal(cfg.threads, 4);
+    assert_int_equal(cfg.threads, 0) /* one per CPU */;
     assert_int_equal(cfg.max_connections, 1024);
     assert_int_equal(cfg.max_body, 64L << 20);
     assert_int_equal(cfg.max_header, 32768);
@@ -207,7 +207,7 @@ static void test_set_rejected(void **state)
     ermes__config_cleanup(&cfg);
 
     /* Out of range. */
-    check_set_rejected("threads", "0", ERMES_ERANGE);
+    check_set_rejected("threads", "-1", ERMES_ERANGE);
     check_set_rejected("threads", "257", ERMES_ERANGE);
     check_set_rejected("threads", "-1", ERMES_ERANGE);
     check_set_rejected("max_body", "1023", ERMES_ERANGE);
@@ -441,7 +441,7 @@ static void test_flags(void **state)
 static void test_flags_rejected(void **state)
 {
     char *missing[] = {"--threads"};
-    char *range[] = {"--threads=0"};
+    char *range[] = {"--threads=257"};
     char *boolean[] = {"--log-json=perhaps"};
     int i;
     ermes_config_t cfg;
@@ -460,7 +460,7 @@ static void test_flags_rejected(void **state)
     i = 0;
     ermes_diag_clear(&d);
     assert_int_equal(ermes__config_flag(&cfg, 1, boolean, &i, &d), ERMES_EINVAL);
-    assert_int_equal(cfg.threads, 4);
+    assert_int_equal(cfg.threads, 0);
     assert_int_equal(cfg.log_json, 0);
     ermes__config_cleanup(&cfg);
 }
@@ -526,7 +526,7 @@ static void test_load_rest_order(void **state)
     assert_string_equal(cfg.listen, "127.0.0.1:1");
     assert_int_equal(cfg.log_json, 1);
     /* After "--" nothing is a setting. */
-    assert_int_equal(cfg.threads, 4);
+    assert_int_equal(cfg.threads, 0);
     assert_null(cfg.config_file);
     {
         static const int want[] = {0, 1, 4, 5, 7, 8, 9};
@@ -628,7 +628,7 @@ static void test_load_data_dir_file(void **state)
         char *argv[] = {"--data-dir", f->dir};
         ermes_diag_clear(&d);
         assert_int_equal(ermes__config_load(&cfg, 2, argv, rest, &nrest, &d), 0);
-        assert_int_equal(cfg.threads, 4);
+        assert_int_equal(cfg.threads, 0);
         assert_null(cfg.config_file);
         ermes__config_cleanup(&cfg);
     }
