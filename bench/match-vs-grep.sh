@@ -2,14 +2,20 @@
 # ermes match against GNU grep -F -f and ripgrep -F -f on the DNS query log, and the engine
 # against a jansson-based matcher on EVE; one core (taskset -c 0), one run, same machine.
 #
-# Usage: bench/match-vs-grep.sh BUILD_DIR CORPUS_DIR
+# Usage: bench/match-vs-grep.sh BUILD_DIR [CORPUS_DIR]   (default /tmp/ermes-match-corpus, made
+#   from ../shared/bench/ when missing)
 #   CORPUS_DIR holds dns.log, indicators.txt (shared/bench/gen_dns_log.py 200) and eve.json,
 #   ind_ip.txt, ind_sha256.txt, ind_ja3.txt (shared/bench/gen_eve.py).
 # grep and rg count lines (-c: with output to /dev/null GNU grep stops at the first match).
 set -eu
-build=${1:?build dir}
-corpus=${2:?corpus dir}
+build=$(cd "${1:?build dir}" && pwd)
+corpus=${2:-/tmp/ermes-match-corpus}
+shared=$(cd "$(dirname "$0")/../../shared/bench" && pwd)
+mkdir -p "$corpus"
 cd "$corpus"
+# The corpora of ../shared/bench/, made once and kept for the next run.
+[ -s dns.log ] && [ -s indicators.txt ] || /usr/bin/python3 "$shared/gen_dns_log.py" 200 >/dev/null
+[ -s eve.json ] && [ -s ind_ja3.txt ] || /usr/bin/python3 "$shared/gen_eve.py" >/dev/null
 pin="taskset -c 0"
 calc() { awk "BEGIN { print $1 }"; }
 now() { date +%s.%N; }

@@ -55,6 +55,8 @@ only=("$@")
 # The benchmarks: one line each, NAME then the command. Append new ones here.
 run lookup "$build/bench_lookup"
 run http-vs-nginx bench/http-vs-nginx.sh "$build"
+run ingest-vs-sqlite bench/ingest-vs-sqlite.sh "$build"
+run match-vs-grep bench/match-vs-grep.sh "$build"
 
 if [ "$ran" -eq 0 ]; then
     echo "run-all: no benchmark named: ${only[*]}" >&2
