@@ -826,6 +826,11 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     rc = store_event(&run, c.q.row, row.line, event_id, &dup);
     if (!rc)
         rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
+    if (rc == ERMES_ENOTFOUND) {
+        ermes_diag_set(d, NULL, "the row was retried meanwhile");
+        rc = ERMES_ECONFLICT;
+        *event_id = 0;
+    }
     if (!rc)
         rc = ermes_store_commit(in->store);
     if (rc)

@@ -643,7 +643,10 @@ int ermes_store_quarantine_set_state(ermes_store_t *st, int64_t id, const char *
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE quarantine SET state = ?2, retried_event_id = ?3, "
-                                "updated_at = ?4 WHERE id = ?1 RETURNING id",
+                                "updated_at = ?4 WHERE id = ?1"
+                                /* a row is retried once: the second of two racing retries
+                                 * finds nothing to update and rolls its event back */
+                                " AND (?2 <> 'retried' OR state = 'open') RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
