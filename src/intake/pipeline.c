@@ -1,6 +1,7 @@
 /* The intake pipeline: receive (durable), then parse, validate, deduplicate, enrich, store. */
 #include "intake/intake.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -871,10 +873,38 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* A process killed while receiving a report leaves its partial spool file (.incoming-*): never
+ * acknowledged, so nobody waits for it. The daemon removes those a day old; younger ones may
+ * belong to a receive still under way in another process. */
+#define STALE_SPOOL_S (24 * 3600)
+static void remove_stale_spool(ermes_intake_t *in)
+{
+    char dir[4096], path[4352];
+    struct dirent *e;
+    struct stat sb;
+    DIR *dh;
+    time_t now = time(NULL);
+
+    snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
+    if (!(dh = opendir(dir)))
+        return;
+    while ((e = readdir(dh))) {
+        if (strncmp(e->d_name, ".incoming-", 10) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime > STALE_SPOOL_S &&
+            unlink(path) == 0)
+            ermes_log(ERMES_LOG_NOTICE, "intake: removed %s, a partial report never acknowledged",
+                      path);
+    }
+    closedir(dh);
+}
+
 int ermes_intake_start(ermes_intake_t *in)
 {
     if (in->running)
         return 0;
+    remove_stale_spool(in);
     in->stop = 0;
     if (pthread_create(&in->thread, NULL, worker_main, in) != 0)
         return ERMES_ENOMEM;

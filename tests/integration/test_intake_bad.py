@@ -112,6 +112,20 @@ class BadInput(unittest.TestCase):
         ips = sorted(ev["event"]["source.ip"] for ev in self.events())
         self.assertEqual(ips, ["198.51.100.1", "198.51.100.12", "198.51.100.9"])
 
+    def test_stale_partial_spool_removed(self):
+        # what a kill -9 during a receive leaves: the daemon removes it when a day old only
+        spool = os.path.join(self.e.dir, "reports")
+        os.makedirs(spool, exist_ok=True)
+        old, new = os.path.join(spool, ".incoming-old"), os.path.join(spool, ".incoming-new")
+        for path in (old, new):
+            with open(path, "w") as f:
+                f.write("partial")
+        os.utime(old, (time.time() - 2 * 86400,) * 2)
+        self.e.start()
+        self.e.healthz()
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(new))
+
     def test_huge_line(self):
         want_mb = int(os.environ.get("ERMES_BIG_LINE_MB", "4097"))
         free_mb = shutil.disk_usage(self.e.dir).free // (1 << 20)
