@@ -426,6 +426,7 @@ static void load_options(const ermes_report_t *r, options_t *o)
     }
 }
 
+#define OWNER_NAMES 256
 /* The processing of one report: parser state, the event being built, counters. */
 typedef struct run {
     ermes_intake_t *in;
@@ -436,6 +437,10 @@ typedef struct run {
     ermes_ownership_t *owners;
     ermes_strbuf_t json;
     int64_t home_org;
+    struct owner_name {
+        int64_t org_id;
+        char short_name[64];
+    } names[OWNER_NAMES];
 } run_t;
 
 /* A key over everything the event says except when we saw it (IntelMQ's deduplicator skips
@@ -532,9 +537,17 @@ static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, in
     }
     owner_rule = enrich(run, &org_id);
     if (org_id) {
-        char short_name[64];
-        if (ermes_store_org_short_name(in->store, org_id, short_name, sizeof(short_name)) == 0)
-            ermes_event_set(run->ev, ERMES_F_CONSTITUENCY, short_name, strlen(short_name), NULL);
+        /* Owners repeat from row to row: their names are remembered for the run. */
+        struct owner_name *c = &run->names[(uint64_t)org_id % OWNER_NAMES];
+        if (c->org_id != org_id) {
+            c->org_id = 0;
+            if (ermes_store_org_short_name(in->store, org_id, c->short_name,
+                                           sizeof(c->short_name)) == 0)
+                c->org_id = org_id;
+        }
+        if (c->org_id == org_id)
+            ermes_event_set(run->ev, ERMES_F_CONSTITUENCY, c->short_name, strlen(c->short_name),
+                            NULL);
     }
     ermes__strbuf_reset(&run->json);
     if ((rc = ermes_event_to_json(run->ev, &run->json)))
