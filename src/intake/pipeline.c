@@ -20,6 +20,7 @@
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "ermes/event.h"
+#include "intake/dedup.h"
 #include "intake/parser.h"
 
 #define MAX_OPTIONS 32
@@ -33,6 +34,8 @@ struct ermes_intake {
     char *data_dir;
     char *schema_path;
     pthread_mutex_t lock; /* one report processed at a time */
+    ermes_dedup_t *dedup; /* the window's keys, under lock */
+    int64_t pruned_at;    /* when the dedup log last lost its old rows */
     /* the background worker */
     pthread_t thread;
     int running, stop, kicked;
@@ -50,9 +53,12 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
     in->store = st;
     in->registry = reg;
     in->opts = *opts;
+    pthread_mutex_init(&in->lock, NULL);
+    pthread_mutex_init(&in->wlock, NULL);
+    pthread_cond_init(&in->wake, NULL);
     in->data_dir = ermes__strdup(opts->data_dir ? opts->data_dir : ".");
     in->schema_path = opts->schema_path ? ermes__strdup(opts->schema_path) : NULL;
-    if (!in->data_dir || (opts->schema_path && !in->schema_path)) {
+    if (!in->data_dir || (opts->schema_path && !in->schema_path) || ermes_dedup_new(&in->dedup)) {
         ermes_intake_free(in);
         return ERMES_ENOMEM;
     }
@@ -60,9 +66,6 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
         in->opts.batch_rows = 10000;
     if (!in->opts.max_report)
         in->opts.max_report = (size_t)16 << 30;
-    pthread_mutex_init(&in->lock, NULL);
-    pthread_mutex_init(&in->wlock, NULL);
-    pthread_cond_init(&in->wake, NULL);
     *out = in;
     return 0;
 }
@@ -75,6 +78,7 @@ void ermes_intake_free(ermes_intake_t *in)
     pthread_mutex_destroy(&in->lock);
     pthread_mutex_destroy(&in->wlock);
     pthread_cond_destroy(&in->wake);
+    ermes_dedup_free(in->dedup);
     ermes__free(in->data_dir);
     ermes__free(in->schema_path);
     ermes__free(in);
@@ -500,6 +504,28 @@ static const char *enrich(run_t *run, int64_t *org_id)
     return rules[o.rule];
 }
 
+/* A write transaction of the pipeline: the dedup set first catches up with what other
+ * processes wrote (inside the transaction, so nobody writes meanwhile). */
+static int begin(ermes_intake_t *in, const ermes_report_t *r)
+{
+    int rc;
+
+    if ((rc = ermes_store_begin(in->store)))
+        return rc;
+    if (in->opts.dedup_window_ms > 0 &&
+        (rc = ermes_dedup_sync(in->dedup, in->store, r->received_at - in->opts.dedup_window_ms))) {
+        ermes_store_rollback(in->store);
+        return rc;
+    }
+    return 0;
+}
+
+static void rollback(ermes_intake_t *in)
+{
+    ermes_store_rollback(in->store);
+    ermes_dedup_forget(in->dedup); /* it may hold keys the store no longer has */
+}
+
 static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, int *duplicate)
 {
     ermes_intake_t *in = run->in;
@@ -526,7 +552,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, in
     }
     if (in->opts.dedup_window_ms > 0) {
         dedup_key(run->ev, key);
-        rc = ermes_store_dedup(in->store, key, run->r->received_at - in->opts.dedup_window_ms,
+        rc = ermes_dedup_check(in->dedup, in->store, key,
+                               run->r->received_at - in->opts.dedup_window_ms,
                                run->r->received_at, &dup);
         if (rc)
             return rc;
@@ -666,7 +693,14 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                   r.error);
         goto finish;
     }
-    if ((rc = ermes_store_begin(in->store)))
+    if (in->opts.dedup_window_ms > 0 &&
+        ermes__time_now_ms() - in->pruned_at > 3600 * 1000) {
+        /* Once an hour the log loses what is twice the window old. */
+        if (ermes_store_dedup_prune(in->store, ermes__time_now_ms() -
+                                                   2 * in->opts.dedup_window_ms) == 0)
+            in->pruned_at = ermes__time_now_ms();
+    }
+    if ((rc = begin(in, &r)))
         goto unlock;
     tx = 1;
     snprintf(r.state, sizeof(r.state), "processing");
@@ -721,8 +755,12 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
             if ((rc = ermes_store_report_update(in->store, &r)) ||
                 (rc = ermes_store_report_claim(in->store, r.id, getpid(),
                                                ermes__time_now_ms() + LEASE_MS, &claimed)) ||
-                (rc = ermes_store_commit(in->store)) || (rc = ermes_store_begin(in->store)))
+                (rc = ermes_store_commit(in->store)))
                 goto unlock;
+            tx = 0;
+            if ((rc = begin(in, &r)))
+                goto unlock;
+            tx = 1;
             in_batch = 0;
         }
     }
@@ -741,7 +779,7 @@ finish:
         *out = r;
 unlock:
     if (tx && rc)
-        ermes_store_rollback(in->store);
+        rollback(in);
     if (claimed)
         ermes_store_report_claim(in->store, report_id, getpid(), 0, &claimed);
     close_run(&run, &m, &o);
@@ -836,7 +874,7 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
         rc = ERMES_EINVAL; /* still bad: d says why */
         goto out;
     }
-    if ((rc = ermes_store_begin(in->store)))
+    if ((rc = begin(in, &r)))
         goto out;
     rc = store_event(&run, c.q.row, row.line, event_id, &dup);
     if (!rc)
@@ -849,7 +887,7 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     if (!rc)
         rc = ermes_store_commit(in->store);
     if (rc)
-        ermes_store_rollback(in->store);
+        rollback(in);
 out:
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);

@@ -321,45 +321,76 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     return rc;
 }
 
-int ermes_store_dedup(ermes_store_t *st, const uint8_t key[16], int64_t window_start, int64_t now,
-                      int *dup)
+/* The deduplication log (see src/intake/dedup.c): append-only, read forward by id. */
+int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_dedup_cb cb, void *ctx)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    int64_t first = 0;
-    int rc, found;
+    int rc;
 
-    *dup = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT first_seen FROM dedup WHERE key = ?1", &s)))
+    if ((rc = ermes__db_prepare(db, "SELECT id, key, first_seen FROM dedup_log WHERE id > ?1 "
+                                    "ORDER BY id",
+                                &s)))
         return rc;
-    ermes__db_bind_blob(s, 1, key, 16);
-    rc = ermes__db_step(s);
-    found = rc == 1;
-    if (found)
-        first = ermes__db_col_int(s, 0);
-    ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    /* Like IntelMQ's deduplicator, the window runs from the first sighting: a repeat inside
-     * it is a duplicate and does not extend it; after it, the value counts as new again. */
-    if (found && first >= window_start) {
-        *dup = 1;
-        if ((rc = ermes__db_prepare(db, "UPDATE dedup SET last_seen = ?2 WHERE key = ?1", &s)))
-            return rc;
-    } else if ((rc = ermes__db_prepare(db,
-                                       "INSERT INTO dedup (key, first_seen, last_seen) VALUES "
-                                       "(?1, ?2, ?2) ON CONFLICT (key) DO UPDATE SET "
-                                       "first_seen = ?2, last_seen = ?2",
-                                       &s))) {
-        return rc;
+    ermes__db_bind_int(s, 1, after_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        size_t len;
+        const void *key = ermes__db_col_blob(s, 1, &len);
+        if (!key || len != 16)
+            continue; /* not a key this version wrote */
+        if ((rc = cb(ctx, ermes__db_col_int(s, 0), key, ermes__db_col_int(s, 2))))
+            break;
     }
+    ermes__db_done(s);
+    return rc < 0 ? rc : rc == 1 ? 0 : rc;
+}
+
+int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t first_seen,
+                             int64_t *id)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2) "
+                                    "RETURNING id",
+                                &s)))
+        return rc;
     ermes__db_bind_blob(s, 1, key, 16);
-    ermes__db_bind_int(s, 2, now);
+    ermes__db_bind_int(s, 2, first_seen);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *id = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* first_seen grows with id (but for reports processed out of order): the rows before the
+     * first one still inside the window go, with one range delete on the primary key. */
+    if ((rc = ermes__db_prepare(db, "DELETE FROM dedup_log WHERE id < (SELECT coalesce(min(id), "
+                                    "(SELECT coalesce(max(id), 0) + 1 FROM dedup_log)) FROM "
+                                    "(SELECT id FROM dedup_log WHERE first_seen >= ?1 ORDER BY "
+                                    "id LIMIT 1))",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, before);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,

@@ -259,6 +259,16 @@ static const char *const migrations[] = {
     "CREATE INDEX notifications_org ON notifications(org_id, id);"
     "CREATE INDEX notification_events_notification ON notification_events(notification_id);"
     "CREATE INDEX notification_sends_recipient ON notification_sends(recipient, sent_at);",
+
+    /* 5: deduplication moves to memory (src/intake/dedup.c); the store keeps an append-only
+     * log of first sightings instead of an index keyed by random hashes, whose every insert
+     * wrote a random page. */
+    "CREATE TABLE dedup_log ("
+    " id INTEGER PRIMARY KEY,"
+    " key BLOB NOT NULL,"
+    " first_seen INTEGER NOT NULL);"
+    "INSERT INTO dedup_log (key, first_seen) SELECT key, first_seen FROM dedup ORDER BY first_seen;"
+    "DROP TABLE dedup;",
 };
 
 int ermes__schema_count(void)

@@ -146,10 +146,15 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
 int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r);
 
 int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e);
-/* Looks the key up in the deduplication index: *dup = 1 when it was seen at or after
- * window_start; records now as its last sighting either way. */
-int ermes_store_dedup(ermes_store_t *st, const uint8_t key[16], int64_t window_start, int64_t now,
-                      int *dup);
+/* The deduplication log: rows after after_id in id order, to cb (non-zero stops); appending
+ * a key first seen at first_seen; dropping the rows older than before. */
+typedef int (*ermes_store_dedup_cb)(void *ctx, int64_t id, const uint8_t key[16],
+                                    int64_t first_seen);
+int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_dedup_cb cb,
+                            void *ctx);
+int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t first_seen,
+                             int64_t *id);
+int ermes_store_dedup_prune(ermes_store_t *st, int64_t before);
 int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
                                   const char *raw, size_t raw_len, const char *field,
                                   const char *reason, int64_t owner_org_id);

@@ -1,0 +1,187 @@
+/* Deduplication: the keys of the events seen within the window, held in memory.
+ *
+ * The store keeps an append-only log of (key, first_seen) rows; this set mirrors the part of
+ * it inside the window. Every check happens inside the pipeline's write transaction, and a
+ * write transaction first reads the log rows written since the set last looked (by another
+ * process: the CLI and the daemon share the database), so the set is exact whichever process
+ * wrote. A row new to the window is appended to the log in the same transaction as its event;
+ * if that transaction rolls back, the set forgets everything and is read again. Looking a key
+ * up is one probe of an open-addressing table (the keys are BLAKE2b hashes already, so their
+ * first bytes are the slot), where a B-tree index in the database costs a page walk and a
+ * random page write per event. */
+
+#include "intake/dedup.h"
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/store.h"
+
+typedef struct slot {
+    uint8_t key[16];
+    int64_t first_seen; /* 0: empty */
+} slot_t;
+
+struct ermes_dedup {
+    slot_t *slots;
+    size_t cap; /* a power of two */
+    size_t used;
+    int64_t last_id;   /* the last log row the set has seen */
+    int64_t keep_from; /* keys first seen before it are not held */
+    int loaded;
+};
+
+static uint64_t slot_of(const uint8_t key[16])
+{
+    uint64_t h;
+
+    memcpy(&h, key, sizeof(h));
+    return h;
+}
+
+static slot_t *find(slot_t *slots, size_t cap, const uint8_t key[16])
+{
+    size_t i = (size_t)slot_of(key) & (cap - 1);
+
+    while (slots[i].first_seen && memcmp(slots[i].key, key, 16) != 0)
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/* Doubles the table, or rebuilds it at the same size without what is older than keep_from
+ * when that frees enough. */
+static int grow(ermes_dedup_t *dd, int64_t keep_from)
+{
+    size_t live = 0, cap;
+    slot_t *ns;
+
+    for (size_t i = 0; i < dd->cap; i++)
+        live += dd->slots[i].first_seen && dd->slots[i].first_seen >= keep_from;
+    cap = dd->cap ? dd->cap : 1024;
+    while (live * 2 >= cap)
+        cap *= 2;
+    if (!(ns = ermes__calloc(cap, sizeof(*ns))))
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i < dd->cap; i++) {
+        if (dd->slots[i].first_seen >= keep_from && dd->slots[i].first_seen)
+            *find(ns, cap, dd->slots[i].key) = dd->slots[i];
+    }
+    ermes__free(dd->slots);
+    dd->slots = ns;
+    dd->cap = cap;
+    dd->used = live;
+    return 0;
+}
+
+static int put(ermes_dedup_t *dd, const uint8_t key[16], int64_t first_seen)
+{
+    slot_t *s;
+    int rc;
+
+    if ((dd->used + 1) * 4 >= dd->cap * 3 && (rc = grow(dd, dd->keep_from)))
+        return rc;
+    s = find(dd->slots, dd->cap, key);
+    if (!s->first_seen) {
+        memcpy(s->key, key, 16);
+        dd->used++;
+    }
+    /* Rows of reports processed out of order may carry an older time: the newest wins. */
+    if (first_seen > s->first_seen)
+        s->first_seen = first_seen;
+    return 0;
+}
+
+int ermes_dedup_new(ermes_dedup_t **out)
+{
+    ermes_dedup_t *dd = ermes__calloc(1, sizeof(*dd));
+
+    *out = dd;
+    return dd ? 0 : ERMES_ENOMEM;
+}
+
+void ermes_dedup_free(ermes_dedup_t *dd)
+{
+    if (!dd)
+        return;
+    ermes__free(dd->slots);
+    ermes__free(dd);
+}
+
+void ermes_dedup_forget(ermes_dedup_t *dd)
+{
+    ermes__free(dd->slots);
+    dd->slots = NULL;
+    dd->cap = dd->used = 0;
+    dd->last_id = 0;
+    dd->loaded = 0;
+}
+
+struct sync_ctx {
+    ermes_dedup_t *dd;
+    int rc;
+};
+
+static int on_row(void *ctx, int64_t id, const uint8_t key[16], int64_t first_seen)
+{
+    struct sync_ctx *c = ctx;
+
+    if (id > c->dd->last_id)
+        c->dd->last_id = id;
+    if (first_seen >= c->dd->keep_from && (c->rc = put(c->dd, key, first_seen)))
+        return c->rc;
+    return 0;
+}
+
+int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
+{
+    struct sync_ctx c = {dd, 0};
+    int rc;
+
+    /* A report older than the set's reach (a backlog) needs keys the set let go: read the
+     * log again from its start. A newer one lets older keys go when the table next grows. */
+    if (dd->loaded && keep_from < dd->keep_from)
+        ermes_dedup_forget(dd);
+    dd->keep_from = keep_from;
+    if (!dd->cap && (rc = grow(dd, keep_from)))
+        return rc;
+    rc = ermes_store_dedup_since(st, dd->last_id, on_row, &c);
+    if (rc || c.rc) {
+        ermes_dedup_forget(dd);
+        return rc ? rc : c.rc;
+    }
+    dd->loaded = 1;
+    return 0;
+}
+
+int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
+                      int64_t window_start, int64_t now, int *dup)
+{
+    slot_t *s;
+    int64_t id;
+    int rc;
+
+    *dup = 0;
+    if (!dd->loaded)
+        return ERMES_EINVAL; /* ermes_dedup_sync first, in the transaction */
+    if (dd->cap) {
+        s = find(dd->slots, dd->cap, key);
+        /* Like IntelMQ's deduplicator, the window runs from the first sighting: a repeat
+         * inside it is a duplicate and does not extend it; after it, the value is new. */
+        if (s->first_seen && s->first_seen >= window_start) {
+            *dup = 1;
+            return 0;
+        }
+    }
+    if ((rc = ermes_store_dedup_append(st, key, now, &id)))
+        return rc;
+    if ((rc = put(dd, key, now)))
+        return rc;
+    if (id > dd->last_id)
+        dd->last_id = id;
+    return 0;
+}
+
+size_t ermes_dedup_size(const ermes_dedup_t *dd)
+{
+    return dd->used;
+}

@@ -1,0 +1,26 @@
+/* Deduplication of events within a time window (see dedup.c). Internal to src/intake/. */
+#ifndef ERMES_INTAKE_DEDUP_H
+#define ERMES_INTAKE_DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ermes/error.h"
+
+typedef struct ermes_store ermes_store_t;
+typedef struct ermes_dedup ermes_dedup_t;
+
+int ermes_dedup_new(ermes_dedup_t **out);
+void ermes_dedup_free(ermes_dedup_t *dd);
+/* Reads the log rows written since the last sync; keys first seen before keep_from are left
+ * out. Call it inside the write transaction, before the checks of that transaction. */
+int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from);
+/* *dup = 1 when key was first seen at or after window_start; otherwise records it as first
+ * seen now (in memory and, within the caller's transaction, in the store's log). */
+int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
+                      int64_t window_start, int64_t now, int *dup);
+/* After a rollback: the set may hold keys the store does not; read it all again next time. */
+void ermes_dedup_forget(ermes_dedup_t *dd);
+size_t ermes_dedup_size(const ermes_dedup_t *dd);
+
+#endif

@@ -1,0 +1,205 @@
+/* Tests of the intake's deduplication set (src/intake/dedup.c) over a real store: the window
+ * from the first sighting, two "processes" (two sets on two store handles) sharing the log, a
+ * rollback forgetting, a backlog report older than the set's reach, growth past many keys,
+ * and the log's pruning. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "intake/dedup.h"
+#include "store/db.h"
+#include "store/store.h"
+
+#define HOUR (3600 * 1000LL)
+#define T0 (1767225600000LL) /* 2026-01-01T00:00:00Z */
+
+typedef struct {
+    char dir[64];
+    ermes_store_t *st;
+} fixture_t;
+
+static void key_of(unsigned n, uint8_t key[16])
+{
+    /* the set expects hashes: spread n over the first bytes, as BLAKE2b would */
+    uint64_t h = (n + 1) * 0x9E3779B97F4A7C15ULL;
+    memcpy(key, &h, 8);
+    memcpy(key + 8, &n, sizeof(n));
+    memset(key + 8 + sizeof(n), 0x5a, 8 - sizeof(n));
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    ermes_store_options_t opts = {0, 1};
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-dedup-XXXXXX");
+    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    char path[512];
+    DIR *d;
+    struct dirent *e;
+
+    ermes_store_close(f->st);
+    if ((d = opendir(f->dir))) {
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* One transaction: sync, check key n at time now with a window of 24 h, commit. */
+static int seen(ermes_dedup_t *dd, ermes_store_t *st, unsigned n, int64_t now)
+{
+    uint8_t key[16];
+    int dup = -1;
+
+    key_of(n, key);
+    assert_int_equal(ermes_store_begin(st), 0);
+    assert_int_equal(ermes_dedup_sync(dd, st, now - 24 * HOUR), 0);
+    assert_int_equal(ermes_dedup_check(dd, st, key, now - 24 * HOUR, now, &dup), 0);
+    assert_int_equal(ermes_store_commit(st), 0);
+    return dup;
+}
+
+static void test_window_from_first_sighting(void **state)
+{
+    fixture_t *f = *state;
+    ermes_dedup_t *dd;
+
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    assert_int_equal(seen(dd, f->st, 1, T0), 0);
+    assert_int_equal(seen(dd, f->st, 1, T0 + HOUR), 1);
+    assert_int_equal(seen(dd, f->st, 2, T0 + HOUR), 0);
+    /* a repeat does not extend the window: 24 h after the first sighting it is new again */
+    assert_int_equal(seen(dd, f->st, 1, T0 + 23 * HOUR), 1);
+    assert_int_equal(seen(dd, f->st, 1, T0 + 24 * HOUR + 1), 0);
+    assert_int_equal(seen(dd, f->st, 1, T0 + 25 * HOUR), 1);
+    ermes_dedup_free(dd);
+}
+
+static void test_two_processes_share_the_log(void **state)
+{
+    fixture_t *f = *state;
+    ermes_store_options_t opts = {0, 0};
+    ermes_store_t *other;
+    ermes_dedup_t *a, *b;
+
+    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    assert_int_equal(ermes_dedup_new(&a), 0);
+    assert_int_equal(ermes_dedup_new(&b), 0);
+    assert_int_equal(seen(a, f->st, 7, T0), 0);
+    assert_int_equal(seen(b, other, 7, T0 + 1), 1); /* b reads what a wrote */
+    assert_int_equal(seen(b, other, 8, T0 + 2), 0);
+    assert_int_equal(seen(a, f->st, 8, T0 + 3), 1); /* and a what b wrote since */
+    assert_int_equal(ermes_dedup_size(a), 2);
+    ermes_dedup_free(a);
+    ermes_dedup_free(b);
+    ermes_store_close(other);
+}
+
+static void test_rollback_forgets(void **state)
+{
+    fixture_t *f = *state;
+    ermes_dedup_t *dd;
+    uint8_t key[16];
+    int dup;
+
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    key_of(3, key);
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_dedup_sync(dd, f->st, T0 - 24 * HOUR), 0);
+    assert_int_equal(ermes_dedup_check(dd, f->st, key, T0 - 24 * HOUR, T0, &dup), 0);
+    assert_int_equal(dup, 0);
+    ermes_store_rollback(f->st);
+    ermes_dedup_forget(dd);
+    /* the event was never stored: the same row is new, not a duplicate */
+    assert_int_equal(seen(dd, f->st, 3, T0 + 1), 0);
+    /* a check outside a synced transaction is refused, not guessed */
+    ermes_dedup_forget(dd);
+    assert_int_equal(ermes_dedup_check(dd, f->st, key, T0, T0, &dup), ERMES_EINVAL);
+    ermes_dedup_free(dd);
+}
+
+static void test_backlog_and_growth(void **state)
+{
+    fixture_t *f = *state;
+    ermes_dedup_t *dd;
+    uint8_t key[16];
+    int dup;
+
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    /* 20,000 keys in one transaction: the table grows several times */
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_dedup_sync(dd, f->st, T0 - 24 * HOUR), 0);
+    for (unsigned n = 0; n < 20000; n++) {
+        key_of(1000 + n, key);
+        assert_int_equal(ermes_dedup_check(dd, f->st, key, T0 - 24 * HOUR, T0, &dup), 0);
+        assert_int_equal(dup, 0);
+    }
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes_dedup_size(dd), 20000);
+    for (unsigned n = 0; n < 20000; n += 997)
+        assert_int_equal(seen(dd, f->st, 1000 + n, T0 + HOUR), 1);
+    /* two days later the old keys are out of the window and out of the set's reach */
+    assert_int_equal(seen(dd, f->st, 1000, T0 + 48 * HOUR), 0);
+    /* a backlog report received at T0 + 1 h reaches back before the set: it reads the log
+     * again and still finds the keys of its window */
+    assert_int_equal(seen(dd, f->st, 1001, T0 + HOUR + 5), 1);
+    ermes_dedup_free(dd);
+}
+
+static void test_prune(void **state)
+{
+    fixture_t *f = *state;
+    ermes_dedup_t *dd;
+
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    assert_int_equal(seen(dd, f->st, 1, T0), 0);
+    assert_int_equal(seen(dd, f->st, 2, T0 + 10 * HOUR), 0);
+    assert_int_equal(ermes_store_dedup_prune(f->st, T0 + 5 * HOUR), 0);
+    ermes_dedup_free(dd);
+    /* a fresh set reads the log: 1 is gone with its row, 2 is still a duplicate */
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    assert_int_equal(seen(dd, f->st, 2, T0 + 11 * HOUR), 1);
+    assert_int_equal(seen(dd, f->st, 1, T0 + 11 * HOUR), 0);
+    /* pruning everything, or nothing, is fine */
+    assert_int_equal(ermes_store_dedup_prune(f->st, T0 + 1000 * HOUR), 0);
+    assert_int_equal(ermes_store_dedup_prune(f->st, T0 + 1000 * HOUR), 0);
+    ermes_dedup_free(dd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_window_from_first_sighting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes_share_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_forgets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_and_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
