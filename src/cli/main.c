@@ -89,7 +89,7 @@ const char *cli_arg(cli_t *c, int i)
 
 int cli_open_store(cli_t *c, int create)
 {
-    ermes_store_options_t opts = {c->cfg.busy_timeout, create};
+    ermes_store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache};
     const char *who = getenv("USER");
     int rc = ermes_store_open(c->cfg.data_dir, &opts, &c->store);
 

@@ -47,6 +47,12 @@ static const setting_t settings[] = {
       "Shadowserver report_schema intelmq.json (default: DATA_DIR/shadowserver-schema.json)"),
     S(dedup_window, SET_LONG, "86400", 0, 31536000,
       "seconds within which a repeated event is a duplicate (0: off)"),
+    S(dedup_keys, SET_STRING, NULL, 0, 0,
+      "fields that make two events the same, comma-separated (IntelMQ names, extra.* too); "
+      "unset: every field but those in dedup_ignore"),
+    S(dedup_ignore, SET_STRING, "time.observation,raw", 0, 0,
+      "fields left out of the comparison when dedup_keys is unset"),
+    S(db_cache, SET_LONG, "32", 1, 65536, "MiB of database page cache per connection"),
     S(event_tlp, SET_STRING, "AMBER", 0, 0, "TLP of events whose feed sets none"),
     S(batch_rows, SET_LONG, "10000", 1, 10000000, "rows per intake transaction"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),

@@ -27,6 +27,9 @@ typedef struct ermes_config {
     long page_limit;       /* largest page a list endpoint returns */
     char *shadowserver_schema; /* Shadowserver's report_schema intelmq.json */
     long dedup_window;     /* seconds within which a repeated event is a duplicate; 0: off */
+    char *dedup_keys;      /* fields compared by deduplication (NULL: all but dedup_ignore) */
+    char *dedup_ignore;    /* fields deduplication leaves out when dedup_keys is unset */
+    long db_cache;         /* MiB of SQLite page cache per connection */
     char *event_tlp;       /* TLP of events whose feed sets none */
     long batch_rows;       /* rows per intake transaction */
     long max_report;       /* largest report accepted, in MiB */

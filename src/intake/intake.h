@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "constituency/registry.h"
+#include "ermes/event.h"
 #include "model/report.h"
 #include "store/store.h"
 
@@ -27,6 +28,11 @@ typedef struct ermes_intake_options {
     long batch_rows;             /* rows per transaction; 0 means 10000 */
     ermes_tlp_t default_tlp;     /* TLP of events whose feed sets none */
     size_t max_report;           /* largest report accepted, bytes */
+    /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,
+     * either all but those listed in dedup_extras (dedup_extras_only 0) or only those. */
+    unsigned char dedup_field[ERMES_F_COUNT];
+    const char *dedup_extras; /* comma-separated names without "extra.", borrowed */
+    int dedup_extras_only;
 } ermes_intake_options_t;
 
 /* The options from the settings (shadowserver_schema defaults to

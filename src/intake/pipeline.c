@@ -447,9 +447,23 @@ typedef struct run {
     } names[OWNER_NAMES];
 } run_t;
 
-/* A key over everything the event says except when we saw it (IntelMQ's deduplicator skips
- * time.observation and raw the same way). */
-static void dedup_key(const ermes_event_t *ev, uint8_t key[16])
+/* Whether extra.NAME is in the comma-separated list (of full field names, extra.NAME). */
+static int extra_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; p && (p = strstr(p, name)); p += n) {
+        if (p - list >= 6 && memcmp(p - 6, "extra.", 6) == 0 &&
+            (p - list == 6 || p[-7] == ',' || p[-7] == ' ') &&
+            (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/* A key over what the event says, as dedup_keys or dedup_ignore choose: by default everything
+ * but when we saw it (IntelMQ's deduplicator skips time.observation and raw the same way). */
+static void dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev, uint8_t key[16])
 {
     crypto_generichash_state h;
 
@@ -458,7 +472,7 @@ static void dedup_key(const ermes_event_t *ev, uint8_t key[16])
         size_t len;
         const char *v;
         uint16_t id = (uint16_t)f;
-        if (f == ERMES_F_TIME_OBSERVATION || f == ERMES_F_RAW)
+        if (!o->dedup_field[f])
             continue;
         v = ermes_event_get(ev, (ermes_field_t)f, &len);
         if (!v)
@@ -471,6 +485,8 @@ static void dedup_key(const ermes_event_t *ev, uint8_t key[16])
         size_t len;
         ermes_extra_type_t t;
         ermes_event_extra_at(ev, k, &ek, &ev_, &len, &t);
+        if (o->dedup_extras && extra_listed(o->dedup_extras, ek) != o->dedup_extras_only)
+            continue;
         crypto_generichash_update(&h, (const unsigned char *)"x", 1);
         crypto_generichash_update(&h, (const unsigned char *)ek, strlen(ek) + 1);
         crypto_generichash_update(&h, (const unsigned char *)ev_, len + 1);
@@ -551,7 +567,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, in
         ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
     }
     if (in->opts.dedup_window_ms > 0) {
-        dedup_key(run->ev, key);
+        dedup_key(&in->opts, run->ev, key);
         rc = ermes_dedup_check(in->dedup, in->store, key,
                                run->r->received_at - in->opts.dedup_window_ms,
                                run->r->received_at, &dup);

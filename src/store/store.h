@@ -25,6 +25,7 @@ typedef struct ermes_store ermes_store_t;
 typedef struct ermes_store_options {
     long busy_timeout_ms; /* wait on a locked database; 0 means 10 s */
     int create;           /* create the data directory and database if missing */
+    long cache_mb;        /* page cache per connection in MiB; 0 means 32 */
 } ermes_store_options_t;
 
 /* Opens (and with create, creates) DATA_DIR/ermes.db, applies pending migrations. */

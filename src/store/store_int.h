@@ -9,6 +9,7 @@
 struct ermes_store {
     char *path;
     long busy_timeout_ms;
+    long cache_mb;
     int create;
     pthread_key_t key; /* the calling thread's ermes_db_t */
     int key_made;

@@ -789,6 +789,36 @@ class MaxReportTest(IntakeCase):
         self.assert_report(r, events=len(rows), rows_in=len(rows), body=body)
 
 
+class DedupKeysTest(IntakeCase):
+    """dedup_keys: only the named fields make two events the same (here: the address and the
+    kind of issue, so a device seen again on another port is a duplicate); a name that is no
+    IntelMQ field is refused with the setting named."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Ermes(demo=True, env={"ERMES_DEDUP_KEYS":
+                                      "source.ip, classification.type, extra.tag"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+
+    def test_only_the_named_fields_compare(self):
+        rows = [adb_row("2026-01-01 02:00:00", "198.51.100.7", port=5555),
+                adb_row("2026-01-01 03:00:00", "198.51.100.7", port=5556, name="other"),
+                adb_row("2026-01-01 04:00:00", "198.51.100.8", port=5555)]
+        _, _, r = self.upload(adb_report(rows), expect=201)
+        self.assert_report(r, events=2, duplicates=1, rows_in=3, body=adb_report(rows))
+
+    def test_unknown_field_refused(self):
+        rc, _, err = self.e.cli("ingest", "--feed", "shadowserver", "-",
+                                input=adb_report([adb_row("2026-01-01 02:00:00", "192.0.2.5")]),
+                                env={"ERMES_DEDUP_KEYS": "source.ip,source.nonsense"})
+        self.assertEqual(rc, 1, err)
+        self.assertIn("dedup_keys", err)
+        self.assertIn("source.nonsense", err)
+
+
 class RetryTest(IntakeCase):
     """A quarantined row that a newer Shadowserver schema can read: the retry stores it."""
 

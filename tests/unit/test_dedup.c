@@ -38,7 +38,7 @@ static void key_of(unsigned n, uint8_t key[16])
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1};
+    ermes_store_options_t opts = {0, 1, 0};
 
     if (!f)
         return -1;
@@ -104,7 +104,7 @@ static void test_window_from_first_sighting(void **state)
 static void test_two_processes_share_the_log(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0};
+    ermes_store_options_t opts = {0, 0, 0};
     ermes_store_t *other;
     ermes_dedup_t *a, *b;
 

@@ -88,7 +88,7 @@ static int64_t add_org(fixture_t *f, const char *json)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1};
+    ermes_store_options_t opts = {0, 1, 0};
     ermes_report_t r;
 
     if (!f || ermes_access_init() != 0)
@@ -1028,7 +1028,7 @@ static void test_migration_keeps_notifications(void **state)
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms();
     int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
-    ermes_store_options_t opts = {0, 0};
+    ermes_store_options_t opts = {0, 0, 0};
     ermes_notification_t n;
     ermes_db_t *db = ermes__db_conn(f->st);
     ermes_db_stmt_t *s;

@@ -59,7 +59,7 @@ static void remove_dir(const char *dir)
  * name home_short) and a registry over it. */
 static void open_fixture_in(fixture_t *f, const char *home_short, const char *dir)
 {
-    ermes_store_options_t opts = {0, 1};
+    ermes_store_options_t opts = {0, 1, 0};
     ermes_org_t *home = ermes__org_new();
     ermes_diag_t d;
 
@@ -237,7 +237,7 @@ static void list_all(fixture_t *f, const ermes_viewer_t *v, id_list_t *out)
 static void test_schema(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0};
+    ermes_store_options_t opts = {0, 0, 0};
     ermes_store_t *again = NULL;
     int version = -1;
     int64_t home = 0;
@@ -263,7 +263,7 @@ static void test_schema(void **state)
 static void test_open_missing(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0};
+    ermes_store_options_t opts = {0, 0, 0};
     ermes_store_t *st = (ermes_store_t *)0x1;
     char dir[128];
     int level = ermes__log_level;
@@ -278,7 +278,7 @@ static void test_open_missing(void **state)
 static void test_home_org(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 1};
+    ermes_store_options_t opts = {0, 1, 0};
     ermes_store_t *st;
     int64_t id = 0, other;
     char dir[128], name[64];
@@ -1161,7 +1161,7 @@ static void test_lookup_follows_changes(void **state)
 
     /* A change made by another process (another store handle) is noticed by a refresh. */
     {
-        ermes_store_options_t opts = {0, 0};
+        ermes_store_options_t opts = {0, 0, 0};
         ermes_store_t *other;
         ermes_org_t *org = org_from("{\"short_name\": \"ELSEWHERE\", \"name\": \"E\", "
                                     "\"networks\": [\"100.64.0.0/10\"]}",
