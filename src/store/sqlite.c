@@ -375,13 +375,22 @@ static int migrate(ermes_db_t *db)
     return 0;
 }
 
+/* Once per process, before SQLite starts: no memory statistics (ermes reads none), so no
+ * global mutex around every allocation SQLite makes. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, ermes_store_t **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     ermes_store_t *st;
     ermes_db_t *db;
     size_t n;
     int rc;
 
+    pthread_once(&once, configure_sqlite);
     st = ermes__calloc(1, sizeof(*st));
     if (!st)
         return ERMES_ENOMEM;
