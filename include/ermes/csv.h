@@ -41,6 +41,7 @@ typedef struct ermes_csv_record {
     long end_line;    /* line on which it ends (differs for multi-line quoted fields) */
     const char *raw;  /* the record's raw bytes as read, for quarantine / error reports */
     size_t raw_len;
+    int64_t offset;   /* input offset of the record's first byte */
 } ermes_csv_record_t;
 
 /* read_cb/ctx: borrowed; opts may be NULL. Caller frees with ermes_csv_free(). */

@@ -521,6 +521,7 @@ static int emit(ermes_csv_t *csv, int rc, ermes_csv_record_t *rec, ermes_diag_t 
     if (rc == 0)
         return 0;
     rec->line = csv->rec_line;
+    rec->offset = csv->rec_start;
     rec->end_line = csv->rec_end_line;
     rec->raw = csv->raw.data ? csv->raw.data : "";
     rec->raw_len = csv->raw.len < csv->max_record ? csv->raw.len : csv->max_record;

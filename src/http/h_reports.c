@@ -586,28 +586,80 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     return ret;
 }
 
+/* Bytes as a JSON string when they are UTF-8, else {"base64": ...}: nothing of them lost. */
+static json_t *text_or_base64(const char *p, size_t n)
+{
+    json_t *j = json_stringn(p ? p : "", n);
+
+    if (!j) {
+        size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = ermes__malloc(cap);
+        if (!b64)
+            return NULL;
+        sodium_bin2base64(b64, cap, (const unsigned char *)p, n, sodium_base64_VARIANT_ORIGINAL);
+        j = json_pack("{s:s}", "base64", b64);
+        ermes__free(b64);
+    }
+    return j;
+}
+
+struct event_ctx {
+    ermes_req_t *req;
+    json_t *out;
+};
+
+#define MAX_RAW_SHOWN (1 << 20)
+
 static int event_cb(void *arg, const ermes_event_row_t *e)
 {
-    json_t **out = arg;
+    struct event_ctx *c = arg;
     json_t *ev = json_loadb(e->data, e->data_len, 0, NULL);
     char obs[ERMES_TIME_STRLEN];
+    char *raw = NULL;
+    size_t raw_len = 0;
+    int truncated = 0;
 
+    if (!ev)
+        ev = json_object();
+    /* The row as the feed sent it, read back from the report's file: IntelMQ's "raw" field
+     * (base64) in the event, and the text itself beside it for people. */
+    if (c->req->srv->intake &&
+        ermes_intake_read_raw(c->req->srv->intake, e, MAX_RAW_SHOWN, &raw, &raw_len,
+                              &truncated) == 0 &&
+        !json_object_get(ev, "raw")) {
+        size_t cap = sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = ermes__malloc(cap);
+        if (b64) {
+            sodium_bin2base64(b64, cap, (const unsigned char *)raw, raw_len,
+                              sodium_base64_VARIANT_ORIGINAL);
+            json_object_set_new(ev, "raw", json_string(b64));
+            ermes__free(b64);
+        }
+    }
     ermes__time_format(e->created_at, obs);
-    *out = json_pack("{s:I,s:I,s:I,s:o,s:s,s:s?}", "id", (json_int_t)e->id, "report_id",
-                     (json_int_t)e->report_id, "line", (json_int_t)e->line, "event",
-                     ev ? ev : json_object(), "stored_at", obs, "owner_rule", e->owner_rule);
+    c->out = json_pack("{s:I,s:I,s:I,s:o,s:s,s:s?}", "id", (json_int_t)e->id, "report_id",
+                       (json_int_t)e->report_id, "line", (json_int_t)e->line, "event", ev,
+                       "stored_at", obs, "owner_rule", e->owner_rule);
+    if (c->out) {
+        json_object_set_new(c->out, "raw", raw ? text_or_base64(raw, raw_len) : json_null());
+        if (truncated)
+            json_object_set_new(c->out, "raw_truncated", json_true());
+    }
+    ermes__free(raw);
     return 0;
 }
 
 enum MHD_Result ermes__h_event_get(ermes_req_t *req)
 {
-    json_t *out = NULL;
+    struct event_ctx c = {req, NULL};
     int64_t id;
 
     if (!parse_id(req, &id) ||
-        ermes_store_event_get(req->srv->store, &req->viewer, id, event_cb, &out))
+        ermes_store_event_get(req->srv->store, &req->viewer, id, event_cb, &c))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such event");
-    return ermes__reply_json(req, 200, out);
+    if (!c.out)
+        return ermes__reply_error(req, 500, "internal", NULL, "out of memory");
+    return ermes__reply_json(req, 200, c.out);
 }
 
 static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)

@@ -87,6 +87,12 @@ int ermes_intake_process_pending(ermes_intake_t *in, size_t *processed);
  * is stored (deduplicated and enriched like any other) and the row marked "retried".
  * *event_id gets the new event (0 when it was a duplicate). ERMES_EINVAL with d when the row
  * still fails. */
+/* The bytes of an event's row, read from its report's file (at most max bytes; *truncated
+ * says when there were more). *out is the caller's to free. ERMES_ENOTFOUND when the event
+ * records no place or the report's file is gone. */
+int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t max, char **out,
+                          size_t *len, int *truncated);
+
 int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event_id,
                        ermes_diag_t *d);
 

@@ -30,6 +30,9 @@ typedef struct ermes_row {
     long line;      /* 1-based line on which the row starts */
     const char *raw;
     size_t raw_len;
+    /* When raw is a copy (not inside the report's bytes): where it was in them. */
+    int has_offset;
+    int64_t offset;
 } ermes_row_t;
 
 typedef struct ermes_parser_def {

@@ -542,7 +542,24 @@ static void rollback(ermes_intake_t *in)
     ermes_dedup_forget(in->dedup); /* it may hold keys the store no longer has */
 }
 
-static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, int *duplicate)
+/* Where the row's bytes are in the report's file, when the parser's raw points into it. */
+static void row_place(const mapped_t *m, const ermes_row_t *row, int64_t *offset, int64_t *length)
+{
+    *offset = -1;
+    *length = 0;
+    if (row->raw && m->len && row->raw >= m->data && row->raw_len <= m->len &&
+        (size_t)(row->raw - m->data) <= m->len - row->raw_len) {
+        *offset = (int64_t)(row->raw - m->data);
+        *length = (int64_t)row->raw_len;
+    } else if (row->has_offset && row->offset >= 0 && (uint64_t)row->offset < m->len &&
+               row->raw_len <= m->len - (size_t)row->offset) {
+        *offset = row->offset;
+        *length = (int64_t)row->raw_len;
+    }
+}
+
+static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
+                       int64_t raw_length, int64_t *event_id, int *duplicate)
 {
     ermes_intake_t *in = run->in;
     ermes_event_row_t er;
@@ -599,6 +616,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t *event_id, in
     er.report_id = run->r->id;
     er.row = row;
     er.line = line;
+    er.raw_offset = raw_offset;
+    er.raw_length = raw_length;
     ermes_event_time_ms(run->ev, ERMES_F_TIME_SOURCE, &er.time_source);
     ermes_event_time_ms(run->ev, ERMES_F_TIME_OBSERVATION, &er.time_observation);
     er.feed = ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL);
@@ -746,7 +765,9 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                 goto unlock;
             r.quarantined++;
         } else {
-            if ((rc = store_event(&run, index, row.line, &event_id, &dup)))
+            int64_t off, len;
+            row_place(&m, &row, &off, &len);
+            if ((rc = store_event(&run, index, row.line, off, len, &event_id, &dup)))
                 goto unlock;
             if (dup)
                 r.duplicates++;
@@ -855,7 +876,7 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     options_t o = {0};
     run_t run;
     ermes_row_t row;
-    int64_t index = 0;
+    int64_t index = 0, off, len;
     int rc, dup = 0;
 
     *event_id = 0;
@@ -892,7 +913,8 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     }
     if ((rc = begin(in, &r)))
         goto out;
-    rc = store_event(&run, c.q.row, row.line, event_id, &dup);
+    row_place(&m, &row, &off, &len);
+    rc = store_event(&run, c.q.row, row.line, off, len, event_id, &dup);
     if (!rc)
         rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
     if (rc == ERMES_ENOTFOUND) {
@@ -908,6 +930,47 @@ out:
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);
     return rc;
+}
+
+int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t max, char **out,
+                          size_t *len, int *truncated)
+{
+    ermes_report_t r;
+    char path[4400];
+    size_t want;
+    ssize_t got;
+    char *buf;
+    int fd, rc;
+
+    *out = NULL;
+    *len = 0;
+    *truncated = 0;
+    if (e->raw_offset < 0 || e->raw_length <= 0)
+        return ERMES_ENOTFOUND;
+    if ((rc = ermes_store_report_get(in->store, NULL, e->report_id, &r)))
+        return rc;
+    snprintf(path, sizeof(path), "%s/%s", in->data_dir, r.path);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return ERMES_ENOTFOUND;
+    want = (size_t)e->raw_length;
+    if (want > max) {
+        want = max;
+        *truncated = 1;
+    }
+    if (!(buf = ermes__malloc(want + 1))) {
+        close(fd);
+        return ERMES_ENOMEM;
+    }
+    got = pread(fd, buf, want, (off_t)e->raw_offset);
+    close(fd);
+    if (got != (ssize_t)want) {
+        ermes__free(buf);
+        return ERMES_ENOTFOUND;
+    }
+    buf[want] = '\0';
+    *out = buf;
+    *len = want;
+    return 0;
 }
 
 /* ---- the daemon's worker ------------------------------------------------------------------ */

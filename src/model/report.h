@@ -45,6 +45,8 @@ typedef struct ermes_event_row {
     ermes_tlp_t tlp;
     int64_t owner_org_id;
     int64_t created_at;
+    int64_t raw_offset; /* where the row's bytes are in the report's file; -1: unknown */
+    int64_t raw_length;
 } ermes_event_row_t;
 
 typedef struct ermes_event_filter {

@@ -284,8 +284,9 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
                                 "INSERT INTO events (report_id, row, line, time_source, "
                                 "time_observation, feed, taxonomy, type, identifier, source_ip, "
                                 "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
-                                "owner_org_id, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,"
-                                "?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?18) RETURNING id",
+                                "owner_org_id, created_at, updated_at, raw_offset, raw_length) "
+                                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                                "?17,?18,?18,?19,?20) RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, e->report_id);
@@ -312,6 +313,10 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     if (e->owner_org_id)
         ermes__db_bind_int(s, 17, e->owner_org_id);
     ermes__db_bind_int(s, 18, e->created_at ? e->created_at : ermes__time_now_ms());
+    if (e->raw_offset >= 0 && e->raw_length > 0) {
+        ermes__db_bind_int(s, 19, e->raw_offset);
+        ermes__db_bind_int(s, 20, e->raw_length);
+    }
     rc = ermes__db_step(s);
     if (rc == 1) {
         e->id = ermes__db_col_int(s, 0);
@@ -426,7 +431,7 @@ int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t 
 #define EVENT_COLUMNS                                                                              \
     "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
     "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
-    "e.data, e.tlp, e.owner_org_id, e.created_at"
+    "e.data, e.tlp, e.owner_org_id, e.created_at, e.raw_offset, e.raw_length"
 
 static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
 {
@@ -461,6 +466,8 @@ static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
         e->tlp = ERMES_TLP_RED;
     e->owner_org_id = ermes__db_col_int(s, 17);
     e->created_at = ermes__db_col_int(s, 18);
+    e->raw_offset = ermes__db_col_null(s, 19) ? -1 : ermes__db_col_int(s, 19);
+    e->raw_length = ermes__db_col_null(s, 20) ? 0 : ermes__db_col_int(s, 20);
 }
 
 /* The first and last address of a network, as the blobs events.source_ip holds. */

@@ -268,7 +268,11 @@ static const char *const migrations[] = {
     " key BLOB NOT NULL,"
     " first_seen INTEGER NOT NULL);"
     "INSERT INTO dedup_log (key, first_seen) SELECT key, first_seen FROM dedup ORDER BY first_seen;"
-    "DROP TABLE dedup;",
+    "DROP TABLE dedup;"
+    /* Where each event's row is in its report's file: the raw line is read from there, not
+     * stored twice. */
+    "ALTER TABLE events ADD COLUMN raw_offset INTEGER;"
+    "ALTER TABLE events ADD COLUMN raw_length INTEGER;",
 };
 
 int ermes__schema_count(void)

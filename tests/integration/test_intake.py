@@ -292,6 +292,10 @@ class IntakeTest(IntakeCase):
                 self.assertEqual(listed["event"].get("constituency"), owner, listed)
                 one = self.e.ok("GET", "%s/%d" % (EVENTS, listed["id"]))
                 self.assertEqual(one["id"], listed["id"])
+                # The detail adds the row as the feed sent it: text, and IntelMQ's base64 raw.
+                self.assertEqual(one["raw"], row.rstrip("\r\n"))
+                self.assertEqual(base64.b64decode(one["event"].pop("raw")).decode(),
+                                 row.rstrip("\r\n"))
                 self.assertEqual(one["event"], listed["event"])
                 self.assertEqual(one["report_id"], self.base["id"])
                 self.assertEqual(one["line"], line)

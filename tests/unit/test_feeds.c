@@ -81,7 +81,7 @@ static char *run_parser(const char *parser, const char *input, const char *file_
     }
     assert_int_equal(ermes_event_new(&ev), 0);
     for (;;) {
-        ermes_row_t row = {0, NULL, 0};
+        ermes_row_t row = {0, NULL, 0, 0, 0};
         ermes_event_reset(ev);
         ermes_diag_clear(&d);
         rc = p->next(st, ev, &row, &d);

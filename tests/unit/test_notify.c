@@ -1045,6 +1045,8 @@ static void test_migration_keeps_notifications(void **state)
                                         "DROP INDEX events_unnotified;"
                                         /* what the migrations after 4 made */
                                         "DROP TABLE dedup_log;"
+                                        "ALTER TABLE events DROP COLUMN raw_offset;"
+                                        "ALTER TABLE events DROP COLUMN raw_length;"
                                         "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
                                         " INTEGER NOT NULL, last_seen INTEGER NOT NULL)"
                                         " WITHOUT ROWID;"

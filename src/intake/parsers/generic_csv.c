@@ -60,6 +60,7 @@ typedef struct rule {
 
 typedef struct generic_csv {
     ermes_csv_t *csv;
+    int csv_is_report; /* the reader reads the report itself, not a prefiltered copy */
     ermes__fp_feed_t feed;
     char *opts;        /* one copy of every option we keep pointers into */
     char *column_spec; /* columns= and columns_required=, cut up in place */
@@ -431,6 +432,7 @@ static int generic_open(const ermes_report_info_t *info, const char *data, size_
     copts.max_fields = MAX_COLUMNS * 4;
     if ((rc = ermes_csv_new_mem(csvdata, csvlen, &copts, &s->csv)))
         goto out;
+    s->csv_is_report = csvdata == data;
     *state = s;
     return 0;
 out:
@@ -626,6 +628,9 @@ static int generic_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_
         row->line = rec.line;
         row->raw = rec.raw;
         row->raw_len = rec.raw_len;
+        /* offsets are the report's own unless a prefilter rewrote the bytes */
+        row->has_offset = s->csv_is_report;
+        row->offset = rec.offset;
         d->line = rec.line;
         if (rc < 0)
             return rc;

@@ -1098,6 +1098,8 @@ static int ss_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_
         return 0;
     row->line = rec.line;
     row->raw = rec.raw;
+    row->has_offset = 1;
+    row->offset = rec.offset;
     row->raw_len = rec.raw_len;
     d->line = rec.line;
     if (rc < 0)

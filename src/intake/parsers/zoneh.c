@@ -114,6 +114,8 @@ static int zoneh_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_di
     row->line = rec.line;
     row->raw = rec.raw;
     row->raw_len = rec.raw_len;
+    row->has_offset = 1;
+    row->offset = rec.offset;
     d->line = rec.line;
     if (rc < 0)
         return rc;
