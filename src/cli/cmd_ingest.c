@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "intake/intake.h"
@@ -147,6 +148,12 @@ int ermes_cmd_ingest(cli_t *c)
         cli_error("%s: %s", file, d.reason[0] ? d.reason : ermes_strerror(rc));
         rc = CLI_ERROR;
         goto out;
+    }
+    {
+        /* Like the API's upload: who brought which report in, from where (the CLI). */
+        char id_text[24];
+        snprintf(id_text, sizeof(id_text), "%lld", (long long)r.id);
+        ermes_audit_write(c->store, &c->viewer, "create", "report", id_text, NULL);
     }
     if (!no_process && (rc = ermes_intake_process(in, r.id, &r))) {
         cli_error("%s: processing stopped: %s (the report is stored and will be resumed)", file,
@@ -336,9 +343,11 @@ int ermes_cmd_quarantine(cli_t *c)
             rc = ermes_intake_retry(in, strtoll(id, NULL, 10), &event_id, &d);
             if (rc)
                 cli_error("quarantine retry %s: %s", id, d.reason[0] ? d.reason : ermes_strerror(rc));
-            else if (event_id)
-                printf("row %s is now event %lld\n", id, (long long)event_id);
             else
+                ermes_audit_write(c->store, &c->viewer, "retry", "quarantine", id, NULL);
+            if (rc == 0 && event_id)
+                printf("row %s is now event %lld\n", id, (long long)event_id);
+            else if (rc == 0)
                 printf("row %s was a duplicate of a stored event\n", id);
             rc = rc ? CLI_ERROR : CLI_OK;
         }

@@ -684,12 +684,15 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
     c->last_id = q->id;
     /* The reason may quote the row's bytes: text_or_null keeps the list answerable. */
     return json_array_append_new(
-               c->data, json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)q->id,
+               c->data, json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "id", (json_int_t)q->id,
                                   "report_id", (json_int_t)q->report_id, "feed",
                                   text_or_null(q->feed, 0), "line", (json_int_t)q->line, "raw", raw,
                                   "field", text_or_null(q->field, 1), "reason",
                                   text_or_null(q->reason ? q->reason : "", 0), "state",
-                                  q->state ? q->state : "open", "created_at", when))
+                                  q->state ? q->state : "open", "created_at", when,
+                                  "retried_event_id",
+                                  q->retried_event_id ? json_integer(q->retried_event_id)
+                                                      : json_null()))
                ? ERMES_ENOMEM
                : 0;
 }

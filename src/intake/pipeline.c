@@ -917,6 +917,8 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     rc = store_event(&run, c.q.row, row.line, off, len, event_id, &dup);
     if (!rc)
         rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
+    if (!rc)
+        rc = ermes_store_report_count_retry(in->store, r.id, dup);
     if (rc == ERMES_ENOTFOUND) {
         ermes_diag_set(d, NULL, "the row was retried meanwhile");
         rc = ERMES_ECONFLICT;

@@ -75,6 +75,7 @@ typedef struct ermes_quarantine_row {
     const char *state;
     const char *feed;
     int64_t created_at;
+    int64_t retried_event_id; /* the event a retry made; 0: none (or a duplicate) */
 } ermes_quarantine_row_t;
 
 #endif

@@ -586,8 +586,30 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
     return rc;
 }
 
+int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int duplicate)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "UPDATE reports SET quarantined = quarantined - 1, "
+                                    "events = events + ?2, duplicates = duplicates + ?3 "
+                                    "WHERE id = ?1 AND quarantined > 0",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, report_id);
+    ermes__db_bind_int(s, 2, duplicate ? 0 : 1);
+    ermes__db_bind_int(s, 3, duplicate ? 1 : 0);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 #define QUARANTINE_COLUMNS                                                                         \
-    "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at"
+    "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at, " \
+    "q.retried_event_id"
 
 static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)
 {
@@ -602,6 +624,7 @@ static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)
     q->state = ermes__db_col_text(s, 7);
     q->feed = ermes__db_col_text(s, 8);
     q->created_at = ermes__db_col_int(s, 9);
+    q->retried_event_id = ermes__db_col_int(s, 10);
 }
 
 int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char *state,

@@ -156,6 +156,9 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_ded
 int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t first_seen,
                              int64_t *id);
 int ermes_store_dedup_prune(ermes_store_t *st, int64_t before);
+/* A retried quarantined row became an event (or a duplicate): the report's counts move with
+ * it, so rows_in = events + duplicates + quarantined still holds. */
+int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int duplicate);
 int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
                                   const char *raw, size_t raw_len, const char *field,
                                   const char *reason, int64_t owner_org_id);

@@ -814,6 +814,15 @@ class DedupKeysTest(IntakeCase):
         _, _, r = self.upload(adb_report(rows), expect=201)
         self.assert_report(r, events=2, duplicates=1, rows_in=3, body=adb_report(rows))
 
+    def test_cli_ingest_audited(self):
+        rc, out, err = self.e.cli("ingest", "--feed", "shadowserver", "--file-name", ADB_FILE,
+                                  "--json", "-",
+                                  input=adb_report([adb_row("2026-01-05 02:00:00", "192.0.2.9")]))
+        self.assertEqual(rc, 0, err)
+        rid = json.loads(out.strip().splitlines()[-1])["id"]
+        entries = self.e.list_all("/api/v1/audit?object_type=report&action=create")
+        self.assertIn(str(rid), {x["object_id"] for x in entries})
+
     def test_unknown_field_refused(self):
         rc, _, err = self.e.cli("ingest", "--feed", "shadowserver", "-",
                                 input=adb_report([adb_row("2026-01-01 02:00:00", "192.0.2.5")]),
@@ -864,6 +873,7 @@ class RetryTest(IntakeCase):
         self.assertEqual(b["id"], q[3]["id"])
         self.assertEqual(b["state"], "retried")
         self.assertIsInstance(b["event_id"], int)
+        b_event = b["event_id"]
         ev = self.e.ok("GET", "%s/%d" % (EVENTS, b["event_id"]))
         self.assertEqual(ev["report_id"], r["id"])
         self.assertEqual(ev["line"], 3)
@@ -873,8 +883,8 @@ class RetryTest(IntakeCase):
         self.assertEqual(ev["event"]["constituency"], "UMA")
         self.assertEqual(ev["owner_rule"], "network")
         self.assertEqual(self.ips_of_report(r["id"]), ["198.51.100.5", "198.51.100.6"])
-        # Once only; the other row still fails; the report's accounting is what processing
-        # counted.
+        # Once only; the other row still fails; the report's accounting moved the retried row
+        # from quarantined to events.
         s, _, b = self.e.request("POST", "%s/%d/retry" % (QUARANTINE, q[3]["id"]))
         assert_error(self, s, b, 409, "conflict")
         s, _, b = self.e.request("POST", "%s/%d/retry" % (QUARANTINE, q[4]["id"]))
@@ -883,7 +893,14 @@ class RetryTest(IntakeCase):
             QUARANTINE + "?report=%d&state=retried" % r["id"])], [3])
         self.assertEqual([x["line"] for x in self.e.list_all(
             QUARANTINE + "?report=%d&state=open" % r["id"])], [4])
-        self.assertEqual(self.report(r["id"])["accounting"], r["accounting"])
+        moved = dict(r["accounting"], events=r["accounting"]["events"] + 1,
+                     quarantined=r["accounting"]["quarantined"] - 1)
+        self.assertEqual(self.report(r["id"])["accounting"], moved)
+        self.assertTrue(accounting_holds(self.report(r["id"])))
+        retried = self.e.list_all(QUARANTINE + "?report=%d&state=retried" % r["id"])
+        self.assertEqual([x["retried_event_id"] for x in retried], [b_event])
+        self.assertEqual([x["retried_event_id"] for x in self.e.list_all(
+            QUARANTINE + "?report=%d&state=open" % r["id"])], [None])
         audit = self.e.list_all("/api/v1/audit?object_type=quarantine")
         self.assertEqual([(x["action"], x["object_id"]) for x in audit],
                          [("retry", str(q[3]["id"]))])
