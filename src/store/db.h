@@ -45,6 +45,8 @@ int64_t ermes__db_col_int(ermes_db_stmt_t *s, int col);
 const char *ermes__db_col_text(ermes_db_stmt_t *s, int col);
 const void *ermes__db_col_blob(ermes_db_stmt_t *s, int col, size_t *len);
 int ermes__db_col_null(ermes_db_stmt_t *s, int col);
+/* The rowid of the connection's last INSERT: cheaper than RETURNING on hot paths. */
+int64_t ermes__db_last_rowid(ermes_db_t *db);
 
 /* Ends use of a statement (keeps it cached). Always call before the statement is prepared
  * again or the transaction ends. */

@@ -286,7 +286,7 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
                                 "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
                                 "owner_org_id, created_at, updated_at, raw_offset, raw_length) "
                                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                                "?17,?18,?18,?19,?20) RETURNING id",
+                                "?17,?18,?18,?19,?20)",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, e->report_id);
@@ -318,12 +318,10 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
         ermes__db_bind_int(s, 20, e->raw_length);
     }
     rc = ermes__db_step(s);
-    if (rc == 1) {
-        e->id = ermes__db_col_int(s, 0);
-        rc = 0;
-    }
+    if (rc == 0)
+        e->id = ermes__db_last_rowid(db);
     ermes__db_done(s);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 /* The deduplication log (see src/intake/dedup.c): append-only, read forward by id. */
@@ -361,17 +359,14 @@ int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t f
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2) "
-                                    "RETURNING id",
+    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2)",
                                 &s)))
         return rc;
     ermes__db_bind_blob(s, 1, key, 16);
     ermes__db_bind_int(s, 2, first_seen);
     rc = ermes__db_step(s);
-    if (rc == 1) {
-        *id = ermes__db_col_int(s, 0);
-        rc = 0;
-    }
+    if (rc == 0)
+        *id = ermes__db_last_rowid(db);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
