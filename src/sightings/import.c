@@ -105,7 +105,7 @@ int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_
             memcpy(path, p, len);
             path[len] = '\0';
             if (!(data = slurp(path, (size_t)256 << 20, &dlen))) {
-                snprintf(d->source, sizeof(d->source), "%s", path);
+                snprintf(d->source, sizeof(d->source), "%.120s", path);
                 ermes_diag_set(d, "warninglists", "%s: cannot be read", path);
                 rc = ERMES_EIO;
                 break;
@@ -119,7 +119,7 @@ int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_
             rc = ermes_warninglist_new(data, dlen, &wls[count], d);
             ermes__free(data);
             if (rc) {
-                snprintf(d->source, sizeof(d->source), "%s", path);
+                snprintf(d->source, sizeof(d->source), "%.120s", path);
                 break;
             }
             count++;
