@@ -165,6 +165,37 @@ class Logs(unittest.TestCase):
         counts = self.e.list_all("/api/v1/sightings?group=day", token=tok)
         self.assertEqual({c["org_id"] for c in counts}, {self.acme["id"]})
 
+    def test_cli_match_db_record(self):
+        e = self.e
+        path = os.path.join(e.dir, "cli-eve.json")
+        with open(path, "w") as f:
+            f.write(eve("2024-05-10T08:00:00+0000", "10.20.5.5", "10.0.0.53",
+                        "www.evil-example.eu") + "\n")
+            f.write(eve("2024-05-10T08:00:01+0000", "10.20.5.5", "10.0.0.53",
+                        "fine.example") + "\n")
+        rc, out, err = e.cli("match", "--db", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.splitlines()), 1, out)
+        self.assertEqual(json.loads(out)["matches"][0]["indicator"], "evil-example.eu")
+        self.assertEqual([s for s in self.sightings("?sensor=cli-sensor")], [])
+        for _ in range(2):
+            rc, out, err = e.cli("match", "--db", "--record", "--source", "cli-log",
+                                 "--sensor", "cli-sensor", "--count", path)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out.strip(), "1")
+        got = self.sightings("?sensor=cli-sensor")
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual((got[0]["log_source"], got[0]["org_id"], got[0]["line"]),
+                         ("cli-log", self.acme["id"], 1))
+        rc, out, err = e.cli("sightings", "--json", "--sensor", "cli-sensor")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["id"], got[0]["id"])
+        rc, out, err = e.cli("sightings", "--group", "day", "--org", "acme", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("2024-05-10", [json.loads(l)["day"] for l in out.splitlines()])
+        rc, out, err = e.cli("match", "--record", path)
+        self.assertEqual(rc, 2, err)
+
 
 if __name__ == "__main__":
     main()
