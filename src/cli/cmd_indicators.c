@@ -17,25 +17,24 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes indicators add TYPE VALUE [--tlp TLP] [--exact] [--valid-from TIME]\n"
-            "                            [--valid-until TIME] [--confidence 0-100]\n"
-            "                            [--source NAME] [--tag TAG]... [--json]\n"
-            "       ermes indicators import FILE|- [--format auto|plain|csv|stix] [--tlp TLP]\n"
-            "                            [--source NAME] [--confidence N] [--valid-until TIME]\n"
-            "                            [--warninglist FILE]... [--json]\n"
-            "       ermes indicators list [--type T] [--value V] [--source S] [--tag T]\n"
-            "                            [--active] [--limit N] [--json]\n"
-            "       ermes indicators show ID\n"
-            "       ermes indicators delete ID\n\n"
-            "Indicators of compromise kept in the database: the daemon matches logs posted to\n"
-            "/api/v1/logs against the active ones, and `ermes match --db` does the same on\n"
-            "files. TYPE: ipv4 ipv6 cidr domain url md5 sha1 sha256 sha512 email ja3 ja4, or\n"
-            "auto to guess. Values are stored canonical; adding a known one updates it. import\n"
-            "reads plain lists, CSV with a value column, Zeek intel files and STIX 2.1\n"
-            "bundles; every rejected line is reported as FILE:LINE and the exit status is 1,\n"
-            "the valid entries being stored. Values on a warninglist (the warninglists setting\n"
-            "and --warninglist) are not stored. Times are RFC 3339.\n");
+    fprintf(f, "usage: ermes indicators add TYPE VALUE [--tlp TLP] [--exact] [--valid-from TIME]\n"
+               "                            [--valid-until TIME] [--confidence 0-100]\n"
+               "                            [--source NAME] [--tag TAG]... [--json]\n"
+               "       ermes indicators import FILE|- [--format auto|plain|csv|stix] [--tlp TLP]\n"
+               "                            [--source NAME] [--confidence N] [--valid-until TIME]\n"
+               "                            [--warninglist FILE]... [--json]\n"
+               "       ermes indicators list [--type T] [--value V] [--source S] [--tag T]\n"
+               "                            [--active] [--limit N] [--json]\n"
+               "       ermes indicators show ID\n"
+               "       ermes indicators delete ID\n\n"
+               "Indicators of compromise kept in the database: the daemon matches logs posted to\n"
+               "/api/v1/logs against the active ones, and `ermes match --db` does the same on\n"
+               "files. TYPE: ipv4 ipv6 cidr domain url md5 sha1 sha256 sha512 email ja3 ja4, or\n"
+               "auto to guess. Values are stored canonical; adding a known one updates it. import\n"
+               "reads plain lists, CSV with a value column, Zeek intel files and STIX 2.1\n"
+               "bundles; every rejected line is reported as FILE:LINE and the exit status is 1,\n"
+               "the valid entries being stored. Values on a warninglist (the warninglists setting\n"
+               "and --warninglist) are not stored. Times are RFC 3339.\n");
     cli_usage_settings(f);
 }
 
@@ -116,8 +115,7 @@ static int attr_flag(cli_t *c, int i, ermes_indicator_t *ind, char *tags, size_t
             return -1;
     } else if (n == 0 && (n = cli_flag(c, i, "--source", &v)) > 0) {
         if (strlen(v) > ERMES_INDICATOR_SOURCE_MAX) {
-            cli_error("indicators: --source is longer than %d bytes",
-                      ERMES_INDICATOR_SOURCE_MAX);
+            cli_error("indicators: --source is longer than %d bytes", ERMES_INDICATOR_SOURCE_MAX);
             return -1;
         }
         ind->source = v;
@@ -156,8 +154,8 @@ static int show_cb(void *ctx, const ermes_indicator_row_t *r)
 }
 
 /* Stores set, reports what the warninglists suppressed; audits. */
-static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl_files,
-                     int nwl, ermes_tlp_t default_tlp, ermes_ind_import_t *rep)
+static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl_files, int nwl,
+                     ermes_tlp_t default_tlp, ermes_ind_import_t *rep)
 {
     ermes_warninglist_t **wls = NULL, **more = NULL;
     size_t n = 0, nmore = 0;
@@ -212,12 +210,12 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
                   rep->suppressions[k].warninglist, rep->suppressions[k].value);
     if (rep->nids == 1 && rep->rejected == 0) {
         snprintf(ref, sizeof(ref), "%lld", (long long)rep->ids[0]);
-        ermes_audit_write(c->store, &c->viewer, rep->added ? "create" : "update", "indicator",
-                          ref, NULL);
+        ermes_audit_write(c->store, &c->viewer, rep->added ? "create" : "update", "indicator", ref,
+                          NULL);
     } else if (rep->added || rep->updated) {
         snprintf(detail, sizeof(detail),
-                 "{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}",
-                 rep->added, rep->updated, rep->rejected, rep->suppressed);
+                 "{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}", rep->added,
+                 rep->updated, rep->rejected, rep->suppressed);
         ermes_audit_write(c->store, &c->viewer, "import", "indicator", NULL, detail);
     }
 out:
@@ -381,11 +379,11 @@ static int cmd_import(cli_t *c)
     if (store_set(c, set, wl, nwl, def.tlp >= 0 ? (ermes_tlp_t)def.tlp : ERMES_TLP_AMBER, &rep))
         goto out;
     if (json)
-        printf("{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}\n",
-               rep.added, rep.updated, rep.rejected, rep.suppressed);
+        printf("{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}\n", rep.added,
+               rep.updated, rep.rejected, rep.suppressed);
     else
-        printf("%s: %zu added, %zu updated, %zu rejected, %zu suppressed by warninglists\n",
-               path, rep.added, rep.updated, rep.rejected, rep.suppressed);
+        printf("%s: %zu added, %zu updated, %zu rejected, %zu suppressed by warninglists\n", path,
+               rep.added, rep.updated, rep.rejected, rep.suppressed);
     rc = rep.rejected ? CLI_ERROR : CLI_OK;
 out:
     ermes__free(data);

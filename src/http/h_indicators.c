@@ -69,8 +69,7 @@ static enum MHD_Result reply_indicator(ermes_req_t *req, unsigned status, int64_
     int rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &j);
 
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     if (status == 201) {
@@ -114,11 +113,13 @@ static int indicator_from_json(const json_t *obj, int partial, ermes_indicator_t
         ermes_diag_set(d, NULL, "an indicator must be a JSON object");
         return ERMES_EINVAL;
     }
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         if (strcmp(key, "value") == 0 || strcmp(key, "type") == 0 || strcmp(key, "exact") == 0) {
             if (partial) {
-                ermes_diag_set(d, key, "%s cannot be changed: delete the indicator and add "
-                                       "another",
+                ermes_diag_set(d, key,
+                               "%s cannot be changed: delete the indicator and add "
+                               "another",
                                key);
                 return ERMES_EINVAL;
             }
@@ -285,12 +286,10 @@ static json_t *import_json(const ermes_ind_import_t *rep)
     }
     for (size_t k = 0; supp && k < rep->nsuppressions; k++)
         json_array_append_new(supp, json_pack("{s:s,s:s}", "value", rep->suppressions[k].value,
-                                               "warninglist",
-                                               rep->suppressions[k].warninglist));
+                                              "warninglist", rep->suppressions[k].warninglist));
     return json_pack("{s:I,s:I,s:I,s:I,s:o*,s:o*}", "added", (json_int_t)rep->added, "updated",
-                     (json_int_t)rep->updated, "rejected", (json_int_t)rep->rejected,
-                     "suppressed", (json_int_t)rep->suppressed, "errors", errors,
-                     "suppressed_values", supp);
+                     (json_int_t)rep->updated, "rejected", (json_int_t)rep->rejected, "suppressed",
+                     (json_int_t)rep->suppressed, "errors", errors, "suppressed_values", supp);
 }
 
 /* Defaults for bulk entries from the query: tlp, source, confidence, valid_until. */
@@ -429,8 +428,8 @@ enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
         }
     } else {
         ermes_ind_load_stats_t ls;
-        rc = ermes_indicator_set_load(set, req->body.data ? req->body.data : "", req->body.len,
-                                      fmt, &def, reject_cb, &rep, &ls, &d);
+        rc = ermes_indicator_set_load(set, req->body.data ? req->body.data : "", req->body.len, fmt,
+                                      &def, reject_cb, &rep, &ls, &d);
         if (rc == ERMES_EPARSE) {
             ermes_indicator_set_free(set);
             ermes_ind_import_cleanup(&rep);
@@ -513,8 +512,7 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
     upd.confidence = ind.confidence;
     upd.tlp = ind.tlp >= 0 ? (ermes_tlp_t)ind.tlp : ERMES_TLP_AMBER;
     upd.source = ind.source;
-    if (!rc && (has & ERMES_IND_UPD_TAGS) &&
-        ermes__tags_to_json(t.tags, tags, sizeof(tags)) == 0)
+    if (!rc && (has & ERMES_IND_UPD_TAGS) && ermes__tags_to_json(t.tags, tags, sizeof(tags)) == 0)
         upd.tags = tags;
     if (!rc && has & ERMES_IND_UPD_VALID_FROM && has & ERMES_IND_UPD_VALID_UNTIL &&
         upd.valid_from && upd.valid_until && upd.valid_until <= upd.valid_from) {
@@ -523,8 +521,7 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
     }
     if (rc) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s",
-                                  d.reason);
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
     json_decref(body);
     /* The indicator must be one the viewer may see, before anything is changed. */
@@ -533,8 +530,7 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
     if (!rc)
         rc = ermes_store_indicator_update(req->srv->store, id, &upd, has);
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
@@ -556,8 +552,7 @@ enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
     if (!rc)
         rc = ermes_store_indicator_delete(req->srv->store, id);
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
@@ -632,11 +627,10 @@ static enum MHD_Result sightings(ermes_req_t *req, int64_t indicator_id)
     if (!(c.data = json_array()))
         return MHD_NO;
     if (group)
-        rc = ermes_store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c,
-                                             &more);
+        rc =
+            ermes_store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c, &more);
     else
-        rc = ermes_store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c,
-                                       &more);
+        rc = ermes_store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -660,8 +654,7 @@ enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
     rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
     json_decref(probe);
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     return sightings(req, id);
@@ -694,9 +687,9 @@ enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
         static const struct {
             const char *name;
             ermes_log_format_t f;
-        } names[] = {{"auto", ERMES_LOG_AUTO},      {"eve", ERMES_LOG_EVE},
-                     {"zeek", ERMES_LOG_ZEEK},      {"zeek-json", ERMES_LOG_ZEEK},
-                     {"plain", ERMES_LOG_LINES},    {"lines", ERMES_LOG_LINES},
+        } names[] = {{"auto", ERMES_LOG_AUTO},   {"eve", ERMES_LOG_EVE},
+                     {"zeek", ERMES_LOG_ZEEK},   {"zeek-json", ERMES_LOG_ZEEK},
+                     {"plain", ERMES_LOG_LINES}, {"lines", ERMES_LOG_LINES},
                      {"csv", ERMES_LOG_CSV}};
         size_t k;
         for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
@@ -709,7 +702,8 @@ enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
     }
     if ((source && (!*source || strlen(source) > 256)) ||
         (sensor && (!*sensor || strlen(sensor) > 256)))
-        return ermes__reply_error(req, 400, "bad_request", source && strlen(source) > 256 ? "source" : "sensor",
+        return ermes__reply_error(req, 400, "bad_request",
+                                  source && strlen(source) > 256 ? "source" : "sensor",
                                   "source and sensor must be 1 to 256 bytes");
     /* The readers recognise gzip and zstd by their magic; the header must agree with it. */
     if (enc && strcasecmp(enc, "identity") != 0) {

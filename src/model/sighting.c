@@ -24,11 +24,10 @@ json_t *ermes__indicator_row_to_json(const ermes_indicator_row_t *r)
 
     if (!tags)
         tags = json_array();
-    j = json_pack("{s:I,s:s,s:s,s:b,s:o,s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o}", "id",
-                  (json_int_t)r->id, "type", r->type ? r->type : "", "value",
-                  r->value ? r->value : "", "exact", r->exact, "valid_from",
-                  time_or_null(r->valid_from), "valid_until", time_or_null(r->valid_until),
-                  "confidence",
+    j = json_pack("{s:I,s:s,s:s,s:b,s:o,s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o}", "id", (json_int_t)r->id,
+                  "type", r->type ? r->type : "", "value", r->value ? r->value : "", "exact",
+                  r->exact, "valid_from", time_or_null(r->valid_from), "valid_until",
+                  time_or_null(r->valid_until), "confidence",
                   r->confidence >= 0 ? json_integer(r->confidence) : json_null(), "tlp",
                   ermes_tlp_name(r->tlp), "owner_org_id",
                   r->owner_org_id ? json_integer(r->owner_org_id) : json_null(), "source",
@@ -43,10 +42,9 @@ json_t *ermes__sighting_to_json(const ermes_sighting_t *s)
                      (json_int_t)s->id, "indicator_id", (json_int_t)s->indicator_id,
                      "indicator_type", s->indicator_type, "indicator_value", s->indicator_value,
                      "value", s->value ? s->value : "", "field", s->field ? s->field : "",
-                     "log_source", s->log_source ? s->log_source : "", "line",
-                     (json_int_t)s->line, "offset", (json_int_t)s->offset, "time",
-                     time_or_null(s->event_time), "sensor", s->sensor, "internal_ip",
-                     s->internal_ip, "org_id",
+                     "log_source", s->log_source ? s->log_source : "", "line", (json_int_t)s->line,
+                     "offset", (json_int_t)s->offset, "time", time_or_null(s->event_time), "sensor",
+                     s->sensor, "internal_ip", s->internal_ip, "org_id",
                      s->org_id ? json_integer(s->org_id) : json_null(), "tlp",
                      ermes_tlp_name(s->tlp), "created_at", time_or_null(s->created_at));
 }
@@ -56,9 +54,9 @@ json_t *ermes__sighting_count_to_json(const ermes_sighting_count_t *c)
     return json_pack("{s:I,s:s?,s:s?,s:o,s:s,s:I,s:o,s:o}", "indicator_id",
                      (json_int_t)c->indicator_id, "indicator_type", c->indicator_type,
                      "indicator_value", c->indicator_value, "org_id",
-                     c->org_id ? json_integer(c->org_id) : json_null(), "day",
-                     c->day ? c->day : "", "count", (json_int_t)c->count, "first_seen",
-                     time_or_null(c->first_seen), "last_seen", time_or_null(c->last_seen));
+                     c->org_id ? json_integer(c->org_id) : json_null(), "day", c->day ? c->day : "",
+                     "count", (json_int_t)c->count, "first_seen", time_or_null(c->first_seen),
+                     "last_seen", time_or_null(c->last_seen));
 }
 
 int ermes__tags_to_json(const char *list, char *buf, size_t cap)
@@ -121,7 +119,8 @@ int ermes__tags_from_json(const json_t *arr, char *buf, size_t cap, ermes_diag_t
         ermes_diag_set(d, "tags", "tags must be an array of strings");
         return ERMES_EINVAL;
     }
-    json_array_foreach(arr, i, t) {
+    json_array_foreach(arr, i, t)
+    {
         const char *s = json_string_value(t);
         size_t n = s ? strlen(s) : 0;
         if (!s || n != json_string_length(t) || strchr(s, ',') || n == 0) {

@@ -18,9 +18,9 @@
 /* One stored indicator. In callbacks every pointer is borrowed for the call. */
 typedef struct ermes_indicator_row {
     int64_t id;
-    const char *type;  /* ermes_ind_type_name(): "ipv4", "domain", ... */
-    const char *value; /* canonical (the detection engine's normalised form) */
-    int exact;         /* domain: the name only, not its subdomains */
+    const char *type;                /* ermes_ind_type_name(): "ipv4", "domain", ... */
+    const char *value;               /* canonical (the detection engine's normalised form) */
+    int exact;                       /* domain: the name only, not its subdomains */
     int64_t valid_from, valid_until; /* ms; 0 = unbounded */
     int confidence;                  /* 0..100, -1 unknown */
     ermes_tlp_t tlp;
@@ -55,13 +55,13 @@ typedef struct ermes_sighting {
     const char *indicator_type;  /* when listing; on recording, with indicator_value and */
     const char *indicator_value; /* indicator_exact, names the indicator if indicator_id is 0 */
     int indicator_exact;
-    const char *value;      /* the value observed in the log */
-    const char *field;      /* the log field it was in ("dns.rrname", "id.resp_h", "line") */
-    const char *log_source; /* the log's name (file name or ?source=) */
-    int64_t line;           /* 1-based line in the (decompressed) log */
-    int64_t offset;         /* byte offset of the record in the (decompressed) log */
-    int64_t event_time;     /* ms: the record's own time, else when it was read */
-    const char *sensor;     /* NULL when unknown */
+    const char *value;       /* the value observed in the log */
+    const char *field;       /* the log field it was in ("dns.rrname", "id.resp_h", "line") */
+    const char *log_source;  /* the log's name (file name or ?source=) */
+    int64_t line;            /* 1-based line in the (decompressed) log */
+    int64_t offset;          /* byte offset of the record in the (decompressed) log */
+    int64_t event_time;      /* ms: the record's own time, else when it was read */
+    const char *sensor;      /* NULL when unknown */
     const char *internal_ip; /* the constituent side of the record, NULL when unknown */
     int64_t org_id;          /* the constituent owning internal_ip, 0 = none */
     ermes_tlp_t tlp;         /* the indicator's */
@@ -83,7 +83,7 @@ typedef struct ermes_sighting_count {
     int64_t id; /* a cursor position */
     int64_t indicator_id;
     const char *indicator_type, *indicator_value;
-    int64_t org_id; /* 0 = no constituent */
+    int64_t org_id;  /* 0 = no constituent */
     const char *day; /* "YYYY-MM-DD" */
     int64_t count;
     int64_t first_seen, last_seen; /* event times, ms */

@@ -85,8 +85,8 @@ static int rebuild(ermes_sightings_t *e, int64_t version, int64_t now)
     atomic_store(&e->next_change, next);
     atomic_store(&e->version, version);
     atomic_fetch_add(&e->builds, 1);
-    ermes_log(ERMES_LOG_INFO, "indicator matcher rebuilt: %zu active indicators (version %lld)",
-              n, (long long)version);
+    ermes_log(ERMES_LOG_INFO, "indicator matcher rebuilt: %zu active indicators (version %lld)", n,
+              (long long)version);
 out:
     ermes_matcher_release(m);
     ermes_indicator_set_free(set);

@@ -151,9 +151,8 @@ static void suppressed_cb(void *arg, uint32_t id, const ermes_warninglist_t *wl)
     rep->suppressed++;
     if (rep->nsuppressions >= ERMES_IND_IMPORT_MAX_LISTED)
         return;
-    if (!rep->suppressions &&
-        !(rep->suppressions =
-              ermes__calloc(ERMES_IND_IMPORT_MAX_LISTED, sizeof(*rep->suppressions))))
+    if (!rep->suppressions && !(rep->suppressions = ermes__calloc(ERMES_IND_IMPORT_MAX_LISTED,
+                                                                  sizeof(*rep->suppressions))))
         return;
     s = &rep->suppressions[rep->nsuppressions++];
     if (!ermes_indicator_set_value(c->set, id, s->value, sizeof(s->value)))
@@ -161,9 +160,9 @@ static void suppressed_cb(void *arg, uint32_t id, const ermes_warninglist_t *wl)
     snprintf(s->warninglist, sizeof(s->warninglist), "%s", ermes_warninglist_name(wl));
 }
 
-int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v,
-                           ermes_indicator_set_t *set, ermes_warninglist_t *const *wls,
-                           size_t nwl, ermes_tlp_t default_tlp, ermes_ind_import_t *rep)
+int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
+                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
+                           ermes_ind_import_t *rep)
 {
     ermes_matcher_t *m = NULL;
     size_t n = ermes_indicator_set_count(set);

@@ -181,12 +181,9 @@ static const char *skip_reason(const char *reason)
     static const struct {
         const char *needle, *name;
     } map[] = {
-        {"malformed JSON", "malformed_json"},
-        {"not a JSON object", "not_an_object"},
-        {"line longer than", "line_too_long"},
-        {"binary data", "binary_data"},
-        {"before any #fields", "no_zeek_header"},
-        {"#fields names", "wrong_column_count"},
+        {"malformed JSON", "malformed_json"},     {"not a JSON object", "not_an_object"},
+        {"line longer than", "line_too_long"},    {"binary data", "binary_data"},
+        {"before any #fields", "no_zeek_header"}, {"#fields names", "wrong_column_count"},
     };
 
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -220,8 +217,7 @@ static void count_skip(ermes_scan_report_t *rep, const ermes_diag_t *d)
 int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
                          ermes_scanner_t *scanner, ermes_matcher_slot_t *slot,
                          ermes_log_reader_t *r, const ermes_scan_options_t *o,
-                         ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx,
-                         ermes_diag_t *d)
+                         ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx, ermes_diag_t *d)
 {
     ermes_log_record_t rec;
     uint64_t batch = 0;
@@ -261,8 +257,8 @@ int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
                 break;
             in_tx = 1;
         }
-        if ((rc = ermes_sightings_record(st, owners, ermes_scanner_matcher(scanner), &rec, hits,
-                                         n, o, rep, cb, ctx)))
+        if ((rc = ermes_sightings_record(st, owners, ermes_scanner_matcher(scanner), &rec, hits, n,
+                                         o, rep, cb, ctx)))
             break;
         batch += n;
         if (in_tx && batch >= BATCH_SIGHTINGS) {

@@ -55,13 +55,13 @@ int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_
                             ermes_diag_t *d);
 void ermes_warninglists_free(ermes_warninglist_t **wls, size_t n);
 
-/* Stores every indicator of set (borrowed; the warninglists mark it) on behalf of v (the owner is v's organisation),
- * in one transaction: new ones added, known ones (same type, value, exact) updated. Those the
- * warninglists cover are left out and listed. Indicators without a TLP get default_tlp.
- * Returns 0 or a store error (nothing stored then). */
-int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v,
-                           ermes_indicator_set_t *set, ermes_warninglist_t *const *wls,
-                           size_t nwl, ermes_tlp_t default_tlp, ermes_ind_import_t *rep);
+/* Stores every indicator of set (borrowed; the warninglists mark it) on behalf of v (the owner is
+ * v's organisation), in one transaction: new ones added, known ones (same type, value, exact)
+ * updated. Those the warninglists cover are left out and listed. Indicators without a TLP get
+ * default_tlp. Returns 0 or a store error (nothing stored then). */
+int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
+                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
+                           ermes_ind_import_t *rep);
 
 /* Adds every active stored indicator (valid at now, ms) to set. *n (may be NULL) receives
  * how many. Returns 0 or an error. */
@@ -118,8 +118,8 @@ typedef struct ermes_scan_report {
 
 /* Called for each record with hits (after they are recorded); may be NULL. */
 typedef void (*ermes_scan_hit_cb)(void *ctx, const ermes_matcher_t *m,
-                                  const ermes_log_record_t *rec, const ermes_hit_t *hits,
-                                  size_t n, const char *internal_ip, size_t internal_len,
+                                  const ermes_log_record_t *rec, const ermes_hit_t *hits, size_t n,
+                                  const char *internal_ip, size_t internal_len,
                                   const ermes_owner_t *owner);
 
 /* Records the hits of one record as sightings (o->record) and counts them in rep. m is the

@@ -138,17 +138,16 @@ int ermes_store_indicator_update(ermes_store_t *st, int64_t id, const ermes_indi
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(
-             db,
-             "UPDATE indicators SET"
-             " valid_from = CASE WHEN ?2 THEN ?3 ELSE valid_from END,"
-             " valid_until = CASE WHEN ?4 THEN ?5 ELSE valid_until END,"
-             " confidence = CASE WHEN ?6 THEN ?7 ELSE confidence END,"
-             " tlp = CASE WHEN ?8 THEN ?9 ELSE tlp END,"
-             " source = CASE WHEN ?10 THEN ?11 ELSE source END,"
-             " tags = CASE WHEN ?12 THEN ?13 ELSE tags END,"
-             " updated_at = ?14 WHERE id = ?1 RETURNING id",
-             &s)))
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE indicators SET"
+                                " valid_from = CASE WHEN ?2 THEN ?3 ELSE valid_from END,"
+                                " valid_until = CASE WHEN ?4 THEN ?5 ELSE valid_until END,"
+                                " confidence = CASE WHEN ?6 THEN ?7 ELSE confidence END,"
+                                " tlp = CASE WHEN ?8 THEN ?9 ELSE tlp END,"
+                                " source = CASE WHEN ?10 THEN ?11 ELSE source END,"
+                                " tags = CASE WHEN ?12 THEN ?13 ELSE tags END,"
+                                " updated_at = ?14 WHERE id = ?1 RETURNING id",
+                                &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_int(s, 2, (has & ERMES_IND_UPD_VALID_FROM) != 0);

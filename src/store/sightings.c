@@ -10,8 +10,7 @@
 
 /* A constituent sees the sightings in its own organisation's traffic (as events: "only its
  * own"), never one of a RED indicator it does not own. Staff (?1 = 1) see every sighting. */
-#define SIGHTING_VISIBLE                                                                           \
-    "(?1 = 1 OR (s.org_id = ?2 AND (s.tlp <> 'RED' OR s.owner_org_id = ?2)))"
+#define SIGHTING_VISIBLE "(?1 = 1 OR (s.org_id = ?2 AND (s.tlp <> 'RED' OR s.owner_org_id = ?2)))"
 #define COUNT_VISIBLE "(?1 = 1 OR (c.org_id = ?2 AND (i.tlp <> 'RED' OR i.owner_org_id = ?2)))"
 
 static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
@@ -51,8 +50,8 @@ int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *sg, int *in
     if ((rc = ermes__tx_start(db, &owned)))
         return rc;
     if (sg->indicator_id)
-        rc = ermes__db_prepare(db,
-                               "SELECT id, tlp, owner_org_id FROM indicators WHERE id = ?1", &s);
+        rc =
+            ermes__db_prepare(db, "SELECT id, tlp, owner_org_id FROM indicators WHERE id = ?1", &s);
     else
         rc = ermes__db_prepare(db,
                                "SELECT id, tlp, owner_org_id FROM indicators"

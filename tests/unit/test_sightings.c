@@ -94,8 +94,8 @@ static ermes_viewer_t constituent(int64_t org)
     return v;
 }
 
-static int64_t put(fixture_t *f, const char *type, const char *value, ermes_tlp_t tlp,
-                   int64_t from, int64_t until, int *created)
+static int64_t put(fixture_t *f, const char *type, const char *value, ermes_tlp_t tlp, int64_t from,
+                   int64_t until, int *created)
 {
     ermes_indicator_row_t r;
 
@@ -217,12 +217,11 @@ static void test_active_indicators_by_validity(void **state)
     put(f, "domain", "future.example", ERMES_TLP_GREEN, now + DAY_MS, 0, NULL);
     put(f, "domain", "window.example", ERMES_TLP_GREEN, now - DAY_MS, now + 2 * DAY_MS, NULL);
     memset(&flt, 0, sizeof(flt));
-    assert_int_equal(ermes_store_indicator_each(f->st, &f->admin, &flt, count_ids, &all, NULL),
-                     0);
+    assert_int_equal(ermes_store_indicator_each(f->st, &f->admin, &flt, count_ids, &all, NULL), 0);
     assert_int_equal(all, 4);
     flt.active_at = now;
-    assert_int_equal(
-        ermes_store_indicator_each(f->st, &f->admin, &flt, count_ids, &active, NULL), 0);
+    assert_int_equal(ermes_store_indicator_each(f->st, &f->admin, &flt, count_ids, &active, NULL),
+                     0);
     assert_int_equal(active, 2);
     /* the daemon's set holds the same two; the next change is when future.example starts */
     assert_int_equal(ermes_indicator_set_new(&set), 0);
@@ -250,8 +249,8 @@ static void test_sightings_deduplicated_and_counted_per_day(void **state)
     assert_int_equal(record(f, ind, "198.51.100.7", 300, T0 + 5000, f->beta), 1);
     assert_int_equal(record(f, ind, "198.51.100.7", 400, T0 + 6000, 0), 1);
     memset(&flt, 0, sizeof(flt));
-    assert_int_equal(
-        ermes_store_sighting_each(f->st, &f->admin, &flt, count_sightings, &n, NULL), 0);
+    assert_int_equal(ermes_store_sighting_each(f->st, &f->admin, &flt, count_sightings, &n, NULL),
+                     0);
     assert_int_equal(n, 5);
     memset(&k, 0, sizeof(k));
     flt.org_id = f->acme;
@@ -310,8 +309,7 @@ static void test_constituent_scoping(void **state)
     assert_int_equal(ermes_store_indicator_each(f->st, &a, &ifl, count_ids, &n, NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(ermes_store_indicator_get(f->st, &a, green, count_ids, &n), 0);
-    assert_int_equal(ermes_store_indicator_get(f->st, &a, amber, count_ids, &n),
-                     ERMES_ENOTFOUND);
+    assert_int_equal(ermes_store_indicator_get(f->st, &a, amber, count_ids, &n), ERMES_ENOTFOUND);
     record(f, amber, "198.51.100.8", 0, T0, f->acme);
     record(f, red, "198.51.100.9", 100, T0, f->acme);
     record(f, amber, "198.51.100.8", 200, T0, f->beta);
@@ -333,8 +331,7 @@ static void test_constituent_scoping(void **state)
     assert_int_equal(n, 0);
     flt.org_id = 0;
     memset(&k, 0, sizeof(k));
-    assert_int_equal(
-        ermes_store_sighting_count_each(f->st, &a, &flt, collect_counts, &k, NULL), 0);
+    assert_int_equal(ermes_store_sighting_count_each(f->st, &a, &flt, collect_counts, &k, NULL), 0);
     assert_int_equal(k.n, 1);
     assert_int_equal(k.org[0], f->acme);
     n = 0;
@@ -371,16 +368,13 @@ static void test_engine_rebuilds_on_change(void **state)
     m = ermes_matcher_slot_acquire(ermes_sightings_slot(e));
     assert_non_null(m);
     assert_int_equal(ermes_scanner_new(m, &s), 0);
-    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits),
-                     1);
+    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits), 1);
     /* a deletion: the old matcher still answers for those holding it, the new one does not */
     assert_int_equal(ermes_store_indicator_delete(f->st, id), 0);
     assert_int_equal(ermes_sightings_refresh(e, 0), 0);
-    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits),
-                     1);
+    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits), 1);
     ermes_scanner_refresh(s, ermes_sightings_slot(e));
-    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits),
-                     0);
+    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "a.engine.example", 16, &hits), 0);
     ermes_scanner_free(s);
     ermes_matcher_release(m);
     ermes_sightings_free(e);
