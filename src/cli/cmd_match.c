@@ -11,6 +11,7 @@
 #include "ermes/detect.h"
 #include "ermes/ownership.h"
 #include "ermes/tlp.h"
+#include "sightings/sightings.h"
 
 #define MAX_FILES 64
 #define MAX_REPORTED_SKIPS 20
@@ -30,7 +31,8 @@ static void help(FILE *f)
             "usage: ermes match --indicators FILE [--indicators FILE]... [--warninglist FILE]...\n"
             "                   [--indicator-format auto|list|csv|stix]\n"
             "                   [--format auto|eve|zeek|lines|csv] [--csv-columns NAME[:KIND],...]\n"
-            "                   [--follow] [--count] [--stats] [--constituency] LOG...|-\n\n"
+            "                   [--follow] [--count] [--stats] [--constituency] LOG...|-\n"
+            "       ermes match --db [--record [--source NAME] [--sensor NAME]] [options] LOG...\n\n"
             "Prints one JSON object per log record that matches an indicator, listing every\n"
             "indicator and field it matched. Indicators: plain lists (type guessed), CSV with a\n"
             "value column, Zeek intel files, STIX 2.1 bundles or pattern lists. Warninglists\n"
@@ -39,7 +41,12 @@ static void help(FILE *f)
             "are recognised; - reads stdin. --follow keeps reading the last file as it grows,\n"
             "through rotation and truncation, until interrupted. --constituency looks up the\n"
             "organisation owning the internal address in the database under --data-dir.\n"
-            "--count prints only the number of matching records. Exit status 0, 1 on error.\n");
+            "--count prints only the number of matching records. --db matches the active\n"
+            "indicators stored in the database (`ermes indicators`), beside any --indicators\n"
+            "files; --record (with --db) stores what it finds as sightings, attributed to the\n"
+            "constituent owning the internal address, under the log name --source (default:\n"
+            "the file name) and sensor --sensor (default: the record's own). Exit status 0, 1\n"
+            "on error.\n");
     cli_usage_settings(f);
 }
 
@@ -91,6 +98,10 @@ typedef struct match_run {
     ermes_strbuf_t out;
     int count_only;
     uint64_t records, sightings, skipped;
+    ermes_store_t *store; /* --record: where the sightings go */
+    ermes_scan_options_t record;
+    ermes_scan_report_t recorded;
+    int in_tx;
 } match_run_t;
 
 static int is_private(const char *s, size_t n)
@@ -233,6 +244,33 @@ static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, cons
     fwrite(b->data, 1, b->len, stdout);
 }
 
+/* --record: stores the hits of rec as sightings, a thousand to a transaction (one record to
+ * one when following a live log, so what was seen is stored as it is seen). */
+static int record_hits(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
+                       size_t n, int follow)
+{
+    ermes_scan_options_t o = run->record;
+    int rc;
+
+    if (!o.source)
+        o.source = rec->source;
+    if (!run->in_tx) {
+        if ((rc = ermes_store_begin(run->store)))
+            return rc;
+        run->in_tx = 1;
+    }
+    rc = ermes_sightings_record(run->store, run->owners, run->m, rec, hits, n, &o,
+                                &run->recorded, NULL, NULL);
+    if (rc || follow || run->recorded.hits % 1000 < n) {
+        run->in_tx = 0;
+        if (rc)
+            ermes_store_rollback(run->store);
+        else
+            rc = ermes_store_commit(run->store);
+    }
+    return rc;
+}
+
 static int match_file(match_run_t *run, const char *path, const ermes_log_options_t *opts)
 {
     ermes_log_reader_t *r = NULL;
@@ -268,8 +306,22 @@ static int match_file(match_run_t *run, const char *path, const ermes_log_option
         if (n) {
             run->records++;
             run->sightings += n;
+            if (run->store && (rc = record_hits(run, &rec, hits, n, opts->follow))) {
+                cli_error("match: %s:%ld: recording sightings: %s", path, rec.line,
+                          ermes_strerror(rc));
+                ermes_log_reader_free(r);
+                return CLI_ERROR;
+            }
             if (!run->count_only)
                 print_sighting(run, &rec, hits, n);
+        }
+    }
+    if (run->in_tx) {
+        run->in_tx = 0;
+        if ((rc = ermes_store_commit(run->store))) {
+            cli_error("match: %s: recording sightings: %s", path, ermes_strerror(rc));
+            ermes_log_reader_free(r);
+            return CLI_ERROR;
         }
     }
     ermes_log_reader_stats(r, &st);
@@ -306,19 +358,25 @@ static void suppressed_cb(void *ctx, uint32_t id, const ermes_warninglist_t *wl)
                 ermes_warninglist_name(wl), val);
 }
 
-/* The hook for `--db`: indicators from the store. The store's indicator table comes with the
- * store integration of issue 4; until then this reports that it is not there. */
+/* `--db`: the active indicators of the store. */
 static int load_from_store(cli_t *c, ermes_indicator_set_t *set)
 {
-    (void)c;
-    (void)set;
-    return ERMES_EUNSUPPORTED;
+    size_t n = 0;
+    int rc;
+
+    if (!c->store && cli_open_store(c, 0))
+        return ERMES_ESTORE;
+    rc = ermes_indicators_from_store(c->store, 0, set, &n);
+    if (!rc)
+        cli_error("match: %zu active indicators from the database", n);
+    return rc;
 }
 
 int ermes_cmd_match(cli_t *c)
 {
     const char *ind_files[MAX_FILES], *wl_files[MAX_FILES], *logs[MAX_FILES], *v;
     int nind = 0, nwl = 0, nlogs = 0, n, rc = CLI_ERROR, stats = 0, use_db = 0, constituency = 0;
+    int record = 0;
     ermes_ind_format_t ifmt = ERMES_IND_FORMAT_AUTO;
     ermes_log_options_t opts;
     ermes_indicator_set_t *set = NULL;
@@ -373,6 +431,13 @@ int ermes_cmd_match(cli_t *c)
         } else if (n == 0 && cli_flag(c, i, "--db", NULL)) {
             use_db = 1;
             n = 1;
+        } else if (n == 0 && cli_flag(c, i, "--record", NULL)) {
+            record = constituency = 1;
+            n = 1;
+        } else if (n == 0 && (n = cli_flag(c, i, "--source", &v)) > 0) {
+            run.record.source = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--sensor", &v)) > 0) {
+            run.record.sensor = v;
         } else if (n == 0 && cli_flag(c, i, "--constituency", NULL)) {
             constituency = 1;
             n = 1;
@@ -388,6 +453,11 @@ int ermes_cmd_match(cli_t *c)
             return CLI_USAGE;
         }
     }
+    if (record && !use_db) {
+        cli_error("match: --record stores sightings of the database's indicators: add --db");
+        ermes__strbuf_cleanup(&run.out);
+        return CLI_USAGE;
+    }
     if ((nind == 0 && !use_db) || nlogs == 0) {
         help(stderr);
         ermes__strbuf_cleanup(&run.out);
@@ -397,8 +467,7 @@ int ermes_cmd_match(cli_t *c)
     if (ermes_indicator_set_new(&set))
         goto out;
     if (use_db && (n = load_from_store(c, set))) {
-        cli_error("match: --db: %s (indicators in the store come with the store integration)",
-                  ermes_strerror(n));
+        cli_error("match: --db: %s", ermes_strerror(n));
         goto out;
     }
     for (int i = 0; i < nind; i++) {
@@ -463,6 +532,10 @@ int ermes_cmd_match(cli_t *c)
         }
         run.owners = ermes_registry_ownership(reg);
     }
+    if (record) {
+        run.store = c->store;
+        run.record.record = 1;
+    }
     if (stats) {
         ermes_matcher_stats_t ms;
         ermes_matcher_stats(run.m, &ms);
@@ -485,6 +558,10 @@ int ermes_cmd_match(cli_t *c)
     }
     if (run.count_only)
         printf("%llu\n", (unsigned long long)run.records);
+    if (record)
+        cli_error("match: %llu sightings recorded, %llu already known",
+                  (unsigned long long)run.recorded.sightings,
+                  (unsigned long long)run.recorded.duplicates);
     fflush(stdout);
     if (stats) {
         double s;

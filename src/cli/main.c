@@ -29,6 +29,8 @@ static const struct command {
     {"feeds", ermes_cmd_feeds, "the feeds ermes can parse"},
     {"notify", ermes_cmd_notify, "notifications to constituents: list, preview, run, send"},
     {"match", ermes_cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
+    {"indicators", ermes_cmd_indicators, "stored indicators: add, import, list, show, delete"},
+    {"sightings", ermes_cmd_sightings, "where the stored indicators were seen, per day too"},
     {NULL, NULL, NULL},
 };
 

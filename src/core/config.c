@@ -82,6 +82,10 @@ static const setting_t settings[] = {
       "unsigned"),
     S(notify_pgp_home, SET_STRING, NULL, 0, 0,
       "GnuPG home directory holding notify_pgp_key (default: GNUPGHOME, else ~/.gnupg)"),
+    S(warninglists, SET_STRING, NULL, 0, 0,
+      "comma-separated MISP warninglist files: indicators they cover are not stored"),
+    S(max_log, SET_LONG, "1024", 1, 1048576,
+      "MiB of one log posted to /api/v1/logs once decompressed"),
 };
 #undef S
 

@@ -47,6 +47,8 @@ typedef struct ermes_config {
     char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
     char *notify_pgp_key;      /* OpenPGP key signing notifications; NULL: unsigned */
     char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
+    char *warninglists;        /* comma-separated MISP warninglist files for indicators */
+    long max_log;              /* MiB of one log posted to /api/v1/logs, decompressed */
 } ermes_config_t;
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */

@@ -55,6 +55,9 @@ struct ermes_server {
     struct ermes_auth_cache *auth;
     struct ermes_metrics *metrics;
     char *tls_cert_pem, *tls_key_pem; /* kept while the daemon runs */
+    struct ermes_sightings *sightings; /* the matcher of the stored indicators (POST /logs) */
+    struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
+    size_t nwarninglists;
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -152,6 +155,14 @@ enum MHD_Result ermes__h_notification_list(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_get(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_send(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_run(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_list(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_create(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_get(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_update(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req);
+enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req);
+enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
+enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

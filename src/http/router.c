@@ -42,6 +42,14 @@ const ermes_route_t ermes__routes[] = {
     {"POST", "/api/v1/notifications/run", ermes__h_notification_run, STAFF, NULL},
     {"GET", "/api/v1/notifications/{id}", ermes__h_notification_get, STAFF, NULL},
     {"POST", "/api/v1/notifications/{id}/send", ermes__h_notification_send, STAFF, NULL},
+    {"GET", "/api/v1/indicators", ermes__h_indicator_list, 0, NULL},
+    {"POST", "/api/v1/indicators", ermes__h_indicator_create, STAFF | ERMES_ROUTE_RAW, NULL},
+    {"GET", "/api/v1/indicators/{id}", ermes__h_indicator_get, 0, NULL},
+    {"PATCH", "/api/v1/indicators/{id}", ermes__h_indicator_update, STAFF, NULL},
+    {"DELETE", "/api/v1/indicators/{id}", ermes__h_indicator_delete, STAFF, NULL},
+    {"GET", "/api/v1/indicators/{id}/sightings", ermes__h_indicator_sightings, 0, NULL},
+    {"GET", "/api/v1/sightings", ermes__h_sighting_list, 0, NULL},
+    {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | ERMES_ROUTE_RAW, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

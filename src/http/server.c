@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "sightings/sightings.h"
 
 /* The thread pool: the setting, or one thread per CPU (more only queue on the same cores). */
 static unsigned pool_size(const ermes_config_t *cfg)
@@ -334,6 +335,13 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     srv->intake = intake;
     if ((rc = ermes__auth_cache_new(&srv->auth)) || (rc = ermes__metrics_new(&srv->metrics)))
         goto fail;
+    if ((rc = ermes_sightings_new(st, &srv->sightings)))
+        goto fail;
+    if ((rc = ermes_warninglists_load(cfg->warninglists, &srv->warninglists,
+                                      &srv->nwarninglists, d))) {
+        rc = ERMES_ECONFIG;
+        goto fail;
+    }
     if (cert)
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -366,6 +374,8 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     *out = srv;
     return 0;
 fail:
+    ermes_warninglists_free(srv->warninglists, srv->nwarninglists);
+    ermes_sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
     ermes__metrics_free(srv->metrics);
     ermes__free(srv);
@@ -389,5 +399,7 @@ void ermes_server_stop(ermes_server_t *s)
     ermes__free(s->tls_key_pem);
     ermes__auth_cache_free(s->auth);
     ermes__metrics_free(s->metrics);
+    ermes_warninglists_free(s->warninglists, s->nwarninglists);
+    ermes_sightings_free(s->sightings);
     ermes__free(s);
 }

@@ -273,6 +273,57 @@ static const char *const migrations[] = {
      * stored twice. */
     "ALTER TABLE events ADD COLUMN raw_offset INTEGER;"
     "ALTER TABLE events ADD COLUMN raw_length INTEGER;",
+
+    /* 6: indicators of compromise and their sightings. An indicator is unique by its type,
+     * canonical value (the detection engine's normalised form) and exact flag. The
+     * 'indicators' counter moves with every change, as 'registry' does for the ownership
+     * index, so a daemon notices changes made by any process and rebuilds its matcher. A
+     * sighting is one (indicator, observed value, field, log, offset): the same record
+     * posted twice is stored once. sighting_counts holds the same sightings per indicator,
+     * constituent (0: none) and day of event time, kept in the sighting's transaction. */
+    "CREATE TABLE indicators ("
+    " id INTEGER PRIMARY KEY,"
+    " type TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " exact INTEGER NOT NULL DEFAULT 0,"
+    " valid_from INTEGER NOT NULL DEFAULT 0," /* 0: always */
+    " valid_until INTEGER NOT NULL DEFAULT 0," /* 0: never expires */
+    " confidence INTEGER NOT NULL DEFAULT -1,"
+    " source TEXT NOT NULL DEFAULT '',"
+    " tags TEXT NOT NULL DEFAULT '[]'," META_COLUMNS ","
+    " UNIQUE (type, value, exact));"
+    "CREATE INDEX indicators_valid_until ON indicators(valid_until);"
+    "INSERT INTO counters VALUES ('indicators', 0);"
+    "CREATE TRIGGER indicators_INSERT_bump AFTER INSERT ON indicators"
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'indicators'; END;"
+    "CREATE TRIGGER indicators_UPDATE_bump AFTER UPDATE ON indicators"
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'indicators'; END;"
+    "CREATE TRIGGER indicators_DELETE_bump AFTER DELETE ON indicators"
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'indicators'; END;"
+    "CREATE TABLE sightings ("
+    " id INTEGER PRIMARY KEY,"
+    " indicator_id INTEGER NOT NULL REFERENCES indicators(id) ON DELETE CASCADE,"
+    " value TEXT NOT NULL,"
+    " field TEXT NOT NULL,"
+    " log_source TEXT NOT NULL,"
+    " line INTEGER NOT NULL,"
+    " byte_offset INTEGER NOT NULL,"
+    " event_time INTEGER NOT NULL,"
+    " sensor TEXT,"
+    " internal_ip TEXT,"
+    " org_id INTEGER REFERENCES organisations(id) ON DELETE SET NULL," META_COLUMNS ","
+    " UNIQUE (indicator_id, value, field, log_source, byte_offset));"
+    "CREATE INDEX sightings_org ON sightings(org_id, id);"
+    "CREATE INDEX sightings_time ON sightings(event_time);"
+    "CREATE TABLE sighting_counts ("
+    " indicator_id INTEGER NOT NULL REFERENCES indicators(id) ON DELETE CASCADE,"
+    " org_id INTEGER NOT NULL DEFAULT 0,"
+    " day TEXT NOT NULL," /* YYYY-MM-DD of the event time, UTC */
+    " count INTEGER NOT NULL,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " PRIMARY KEY (indicator_id, org_id, day));"
+    "CREATE INDEX sighting_counts_org ON sighting_counts(org_id, day);",
 };
 
 int ermes__schema_count(void)

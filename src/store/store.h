@@ -18,6 +18,7 @@
 #include "model/org.h"
 #include "model/report.h"
 #include "model/notification.h"
+#include "model/sighting.h"
 #include "model/user.h"
 
 typedef struct ermes_store ermes_store_t;
@@ -270,6 +271,54 @@ int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t s
                              int64_t *times, size_t cap, size_t *n);
 int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient,
                                 int64_t notification_id, int64_t at);
+
+/* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
+
+/* Stores indicator r (type, value, exact, validity, confidence, tlp, owner_org_id, source,
+ * tags) or, when (type, value, exact) is already stored, replaces its validity, confidence,
+ * tlp, source and tags. Fills r->id, created_at, updated_at; *created (may be NULL) = 1 for a
+ * new row. The strings must be canonical already (the detection engine's form). */
+int ermes_store_indicator_put(ermes_store_t *st, ermes_indicator_row_t *r, int *created);
+/* Applies the members of upd flagged in has (ERMES_IND_UPD_*). ERMES_ENOTFOUND. */
+int ermes_store_indicator_update(ermes_store_t *st, int64_t id, const ermes_indicator_row_t *upd,
+                                 unsigned has);
+int ermes_store_indicator_delete(ermes_store_t *st, int64_t id);
+
+typedef int (*ermes_store_indicator_cb)(void *ctx, const ermes_indicator_row_t *r);
+/* Indicators the viewer may see matching f, in id order (rows borrowed for the call). A
+ * constituent sees CLEAR and GREEN indicators, those its organisation owns, and AMBER and
+ * AMBER+STRICT ones sighted in its own organisation's traffic; never another's RED. */
+int ermes_store_indicator_each(ermes_store_t *st, const ermes_viewer_t *v,
+                               const ermes_indicator_filter_t *f, ermes_store_indicator_cb cb,
+                               void *ctx, int *more);
+/* One indicator the viewer may see; ERMES_ENOTFOUND otherwise. */
+int ermes_store_indicator_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                              ermes_store_indicator_cb cb, void *ctx);
+/* A number that changes whenever any process changes an indicator. */
+int ermes_store_indicator_version(ermes_store_t *st, int64_t *out);
+/* The earliest valid_from or valid_until after now (ms), when the set of active indicators
+ * changes by itself; 0 when none is ahead. */
+int ermes_store_indicator_next_change(ermes_store_t *st, int64_t now, int64_t *at);
+
+/* Records sighting s (indicator by s->indicator_id, else by type, value and exact; value,
+ * field, log_source, line, offset, event_time, sensor, internal_ip, org_id) and counts it in
+ * sighting_counts, in one transaction (the caller's when one is open). *inserted = 0 when the
+ * same (indicator, value, field, log, offset) was already stored: nothing changes then.
+ * Fills s->id, indicator_id, tlp and created_at. ERMES_ENOTFOUND when the indicator is gone. */
+int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *s, int *inserted);
+
+typedef int (*ermes_store_sighting_cb)(void *ctx, const ermes_sighting_t *s);
+/* Sightings the viewer may see matching f, in id order: staff see all; a constituent only
+ * those in its own organisation's traffic, and no RED indicator's unless it owns it. */
+int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
+                              const ermes_sighting_filter_t *f, ermes_store_sighting_cb cb,
+                              void *ctx, int *more);
+typedef int (*ermes_store_sighting_count_cb)(void *ctx, const ermes_sighting_count_t *c);
+/* The daily counts under the same visibility; f->since/until compare with the day, sensor and
+ * value (the indicator's) as for sightings except that sensor is not kept per day (ignored). */
+int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
+                                    const ermes_sighting_filter_t *f,
+                                    ermes_store_sighting_count_cb cb, void *ctx, int *more);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 

@@ -485,6 +485,9 @@ class HttpLimitsTest(unittest.TestCase):
                         # something made to be deleted
                         if path == "/api/v1/tokens/{id}":
                             victim = self.e.create_token(description="openapi check")["id"]
+                        elif path == "/api/v1/indicators/{id}":
+                            victim = self.e.ok("POST", "/api/v1/indicators",
+                                               {"value": "doomed.example"}, expect=201)["id"]
                         else:
                             victim = self.e.ok("POST", ORGS, {"short_name": "DOOMED",
                                                               "name": "Doomed"},

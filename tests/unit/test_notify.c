@@ -1044,6 +1044,10 @@ static void test_migration_keeps_notifications(void **state)
                                         "DROP TABLE notifications;"
                                         "DROP INDEX events_unnotified;"
                                         /* what the migrations after 4 made */
+                                        "DROP TABLE sighting_counts;"
+                                        "DROP TABLE sightings;"
+                                        "DROP TABLE indicators;"
+                                        "DELETE FROM counters WHERE name = 'indicators';"
                                         "DROP TABLE dedup_log;"
                                         "ALTER TABLE events DROP COLUMN raw_offset;"
                                         "ALTER TABLE events DROP COLUMN raw_length;"

@@ -1,0 +1,142 @@
+/* Sightings: the store's indicators matched against logs, and what was seen recorded.
+ *
+ *   indicators in   ermes_indicators_store() puts a set built by the detection engine's
+ *                   loaders (include/ermes/detect.h) into the store, canonical, minus what the
+ *                   configured warninglists suppress, reporting every rejected entry.
+ *   matcher         ermes_sightings_t keeps the matcher of the active stored indicators in a
+ *                   slot; it is built on first use and rebuilt, then swapped atomically, when
+ *                   the store's indicator counter moves or a validity bound passes. Scans in
+ *                   flight go on with the matcher they hold.
+ *   sightings out   ermes_sightings_scan() reads a log, matches every record and records each
+ *                   hit as a sighting, attributed to the constituent owning the record's
+ *                   internal address (the registry's ownership index). */
+#ifndef ERMES_SIGHTINGS_SIGHTINGS_H
+#define ERMES_SIGHTINGS_SIGHTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ermes/detect.h"
+#include "ermes/ownership.h"
+#include "store/store.h"
+
+/* ---- indicators into the store (import.c) ------------------------------------------------- */
+
+#define ERMES_IND_IMPORT_MAX_LISTED 1000 /* errors and suppressions listed; more are counted */
+
+typedef struct ermes_ind_import_error {
+    long index; /* 0-based position in a JSON array; -1 when not from one */
+    long line;  /* 1-based line of a bulk body; 0 when not known */
+    char reason[256];
+} ermes_ind_import_error_t;
+
+typedef struct ermes_ind_import_suppressed {
+    char value[256];
+    char warninglist[128];
+} ermes_ind_import_suppressed_t;
+
+typedef struct ermes_ind_import {
+    size_t added, updated, rejected, suppressed;
+    ermes_ind_import_error_t *errors; /* nerrors of them, at most ERMES_IND_IMPORT_MAX_LISTED */
+    size_t nerrors;
+    ermes_ind_import_suppressed_t *suppressions;
+    size_t nsuppressions;
+    int64_t *ids; /* the stored indicators' ids, in the set's order (nids) */
+    size_t nids;
+} ermes_ind_import_t;
+
+void ermes_ind_import_cleanup(ermes_ind_import_t *rep);
+/* Records a rejected entry (index or line, reason). Returns 0 or ERMES_ENOMEM. */
+int ermes_ind_import_reject(ermes_ind_import_t *rep, long index, long line, const char *reason);
+
+/* Warninglists named in a comma-separated list of files (NULL or "": none). Caller frees the
+ * array with ermes_warninglists_free(). ERMES_EIO / ERMES_EPARSE with the file in d. */
+int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
+                            ermes_diag_t *d);
+void ermes_warninglists_free(ermes_warninglist_t **wls, size_t n);
+
+/* Stores every indicator of set (borrowed; the warninglists mark it) on behalf of v (the owner is
+ * v's organisation), in one transaction: new ones added, known ones (same type, value, exact)
+ * updated. Those the warninglists cover are left out and listed. Indicators without a TLP get
+ * default_tlp. Returns 0 or a store error (nothing stored then). */
+int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
+                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
+                           ermes_ind_import_t *rep);
+
+/* Adds every active stored indicator (valid at now, ms) to set. *n (may be NULL) receives
+ * how many. Returns 0 or an error. */
+int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_set_t *set,
+                                size_t *n);
+
+/* ---- the daemon's matcher (engine.c) ------------------------------------------------------ */
+
+typedef struct ermes_sightings ermes_sightings_t;
+
+/* st: borrowed, must outlive the engine. No matcher is built until first use. */
+int ermes_sightings_new(ermes_store_t *st, ermes_sightings_t **out);
+void ermes_sightings_free(ermes_sightings_t *e);
+
+/* Rebuilds the matcher if the stored indicators changed since it was built (or force). When
+ * another thread is rebuilding already and a matcher exists, returns at once: callers go on
+ * with the current one. */
+int ermes_sightings_refresh(ermes_sightings_t *e, int force);
+
+/* The slot holding the current matcher (for scanners' ermes_scanner_refresh). */
+ermes_matcher_slot_t *ermes_sightings_slot(ermes_sightings_t *e);
+
+/* Counters for /metrics and tests: how many indicators the current matcher holds and how many
+ * times it was built. */
+void ermes_sightings_stats(ermes_sightings_t *e, size_t *indicators, uint64_t *builds);
+
+/* ---- scanning and recording (scan.c) ------------------------------------------------------ */
+
+typedef struct ermes_scan_options {
+    const char *source; /* the log's name for sightings; NULL: the reader's */
+    const char *sensor; /* the sensor; NULL: the record's own (EVE host, Zeek path) */
+    int record;         /* store the sightings (else only count) */
+    uint64_t max_bytes; /* stop with ERMES_ETOOBIG past this many decompressed bytes; 0: none */
+} ermes_scan_options_t;
+
+#define ERMES_SCAN_REASONS 16
+
+typedef struct ermes_scan_report {
+    uint64_t records;    /* records read */
+    uint64_t matched;    /* records with at least one hit */
+    uint64_t hits;       /* (indicator, field) hits */
+    uint64_t sightings;  /* sightings newly stored */
+    uint64_t duplicates; /* hits already stored before (the same log posted again) */
+    uint64_t gone;       /* hits on an indicator deleted meanwhile */
+    uint64_t skipped;    /* malformed records */
+    struct {
+        char reason[40];
+        uint64_t count;
+    } reasons[ERMES_SCAN_REASONS]; /* skipped records by reason */
+    size_t nreasons;
+    long first_skip_line;
+    char first_skip_reason[256];
+} ermes_scan_report_t;
+
+/* Called for each record with hits (after they are recorded); may be NULL. */
+typedef void (*ermes_scan_hit_cb)(void *ctx, const ermes_matcher_t *m,
+                                  const ermes_log_record_t *rec, const ermes_hit_t *hits, size_t n,
+                                  const char *internal_ip, size_t internal_len,
+                                  const ermes_owner_t *owner);
+
+/* Records the hits of one record as sightings (o->record) and counts them in rep. m is the
+ * matcher the hits come from; owners (may be NULL) attributes them. */
+int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
+                           const ermes_matcher_t *m, const ermes_log_record_t *rec,
+                           const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
+                           ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx);
+
+/* Reads every record of r, matches it with the scanner (refreshed from slot, when not NULL,
+ * as the scan goes) and records the hits, committing in batches. Malformed records are
+ * counted by reason in rep and skipped. Returns 0, ERMES_ETOOBIG (past o->max_bytes),
+ * ERMES_EIO (the log cannot be read on; reason in d) or a store error. */
+int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
+                         ermes_scanner_t *scanner, ermes_matcher_slot_t *slot,
+                         ermes_log_reader_t *r, const ermes_scan_options_t *o,
+                         ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx,
+                         ermes_diag_t *d);
+
+#endif
