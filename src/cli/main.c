@@ -29,6 +29,8 @@ static const struct command {
     {"feeds", ermes_cmd_feeds, "the feeds ermes can parse"},
     {"notify", ermes_cmd_notify, "notifications to constituents: list, preview, run, send"},
     {"match", ermes_cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
+    {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
+    {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
     {NULL, NULL, NULL},
 };
 

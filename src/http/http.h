@@ -55,6 +55,7 @@ struct ermes_server {
     struct ermes_auth_cache *auth;
     struct ermes_metrics *metrics;
     char *tls_cert_pem, *tls_key_pem; /* kept while the daemon runs */
+    struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -152,6 +153,8 @@ enum MHD_Result ermes__h_notification_list(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_get(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_send(ermes_req_t *req);
 enum MHD_Result ermes__h_notification_run(ermes_req_t *req);
+enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
+enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

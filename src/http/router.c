@@ -42,6 +42,8 @@ const ermes_route_t ermes__routes[] = {
     {"POST", "/api/v1/notifications/run", ermes__h_notification_run, STAFF, NULL},
     {"GET", "/api/v1/notifications/{id}", ermes__h_notification_get, STAFF, NULL},
     {"POST", "/api/v1/notifications/{id}/send", ermes__h_notification_send, STAFF, NULL},
+    {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
+    {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
