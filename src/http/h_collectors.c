@@ -2,6 +2,7 @@
  * state (last run, outcome, next run), and running one now. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access/access.h"
 #include "http/http.h"
@@ -46,9 +47,14 @@ enum MHD_Result ermes__h_collector_run(ermes_req_t *req)
 {
     const ermes_collector_conf_t *def;
     ermes_collector_state_t s;
+    const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     char name[64];
     int rc;
 
+    /* No body is needed; a JSON one (say "{}") is ignored, anything else refused. */
+    if (req->body.len && !(type && strncasecmp(type, "application/json", 16) == 0))
+        return ermes__reply_error(req, 415, "unsupported_media_type", NULL,
+                                  "this request takes no body (or a JSON one, which is ignored)");
     if (ermes__param(req, 0, name, sizeof(name)) ||
         !(def = ermes__collector_conf_find(req->srv->cfg, name)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such collector");
