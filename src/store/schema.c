@@ -266,8 +266,9 @@ static const char *const migrations[] = {
      * ingested twice. The lease keeps two processes from running one collector at once.
      * spool_claims records, in the transaction that records the report, the claim token a
      * file of the spool directory got when it was taken, so a daemon that dies between
-     * recording the report and removing the file knows on restart that it was taken. */
-    "CREATE TABLE collectors ("
+     * recording the report and removing the file knows on restart that it was taken.
+     * IF NOT EXISTS: tests that roll the schema back to an earlier migration re-apply this. */
+    "CREATE TABLE IF NOT EXISTS collectors ("
     " name TEXT PRIMARY KEY,"
     " status TEXT NOT NULL DEFAULT 'new'"
     "  CHECK (status IN ('new','ok','not_modified','unchanged','error')),"
@@ -285,7 +286,7 @@ static const char *const migrations[] = {
     " reports INTEGER NOT NULL DEFAULT 0,"
     " lease_pid INTEGER,"
     " lease_until INTEGER," META_COLUMNS ");"
-    "CREATE TABLE spool_claims ("
+    "CREATE TABLE IF NOT EXISTS spool_claims ("
     " token TEXT PRIMARY KEY,"
     " report_id INTEGER NOT NULL REFERENCES reports(id),"
     " created_at INTEGER NOT NULL);",
