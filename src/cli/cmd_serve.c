@@ -10,7 +10,9 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "intake/collect.h"
 #include "intake/intake.h"
+#include "intake/spooldir.h"
 #include "notify/notify.h"
 
 static void help(FILE *f)
@@ -32,6 +34,10 @@ int ermes_cmd_serve(cli_t *c)
     ermes_intake_options_t io;
     ermes_notifier_t *notifier = NULL;
     ermes_notify_options_t no;
+    ermes_spooldir_t *spooldir = NULL;
+    ermes_collect_t *collect = NULL;
+    ermes_viewer_t spool_viewer;
+    char spool[4096];
     char schema[4096];
     ermes_diag_t d;
     sigset_t set;
@@ -82,6 +88,26 @@ int ermes_cmd_serve(cli_t *c)
         goto out;
     }
     ermes_intake_kick(intake);
+    /* The spool directory: files dropped into SPOOL/<feed>/ become reports. */
+    if (c->cfg.spool_dir)
+        snprintf(spool, sizeof(spool), "%s", c->cfg.spool_dir);
+    else
+        snprintf(spool, sizeof(spool), "%s/spool", c->cfg.data_dir);
+    spool_viewer = c->viewer;
+    spool_viewer.user_name = "spool";
+    if ((rc = ermes_spooldir_new(c->store, intake, &spool_viewer, spool, c->cfg.spool_rescan,
+                                 &spooldir)) ||
+        (rc = ermes_spooldir_start(spooldir))) {
+        cli_error("cannot watch the spool directory %s: %s", spool, ermes_strerror(rc));
+        goto out;
+    }
+    /* Collectors: feeds fetched over HTTP(S) on a schedule. */
+    ermes_diag_clear(&d);
+    if ((rc = ermes_collect_new(&c->cfg, c->store, intake, &collect, &d)) ||
+        (rc = ermes_collect_start(collect))) {
+        cli_error("cannot start the collectors: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        goto out;
+    }
     /* Notifications: events become e-mails to their constituents (src/notify/). */
     ermes_diag_clear(&d);
     if ((rc = ermes_notify_options_from_config(&c->cfg, &no, &d)) ||
@@ -94,6 +120,7 @@ int ermes_cmd_serve(cli_t *c)
         cli_error("%s", d.reason[0] ? d.reason : ermes_strerror(rc));
         goto out;
     }
+    ermes_server_set_collect(srv, collect);
     ermes_log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
               ERMES_VERSION, c->cfg.tls_cert ? "https" : "http", c->cfg.listen,
               ermes_server_port(srv), c->cfg.data_dir);
@@ -124,9 +151,13 @@ int ermes_cmd_serve(cli_t *c)
     }
     status = CLI_OK;
 out:
+    ermes_collect_stop(collect);   /* transfers under way (the API's too) give up */
+    ermes_spooldir_stop(spooldir);
     ermes_notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes_server_stop(srv);
     ermes_notifier_free(notifier);
+    ermes_collect_free(collect);
+    ermes_spooldir_free(spooldir);
     ermes_intake_free(intake); /* stops the worker at its next row */
     ermes_registry_close(reg);
     if (status == CLI_OK)

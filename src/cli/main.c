@@ -31,6 +31,8 @@ static const struct command {
     {"match", ermes_cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
     {"indicators", ermes_cmd_indicators, "stored indicators: add, import, list, show, delete"},
     {"sightings", ermes_cmd_sightings, "where the stored indicators were seen, per day too"},
+    {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
+    {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
     {NULL, NULL, NULL},
 };
 

@@ -86,6 +86,13 @@ static const setting_t settings[] = {
       "comma-separated MISP warninglist files: indicators they cover are not stored"),
     S(max_log, SET_LONG, "1024", 1, 1048576,
       "MiB of one log posted to /api/v1/logs once decompressed"),
+    S(spool_dir, SET_STRING, NULL, 0, 0,
+      "drop directory the daemon watches: a file in SPOOL_DIR/<feed>/ becomes a report of that "
+      "feed (default: DATA_DIR/spool)"),
+    S(spool_rescan, SET_LONG, "5", 1, 3600,
+      "seconds between full rescans of spool_dir (inotify wakes the daemon at once as well)"),
+    S(collect_min_interval, SET_LONG, "60", 1, 86400,
+      "shortest interval a [collector \"NAME\"] runs at, in seconds"),
 };
 #undef S
 
@@ -180,6 +187,7 @@ void ermes__config_cleanup(ermes_config_t *cfg)
         }
     ermes__free(cfg->config_file);
     cfg->config_file = NULL;
+    ermes__collector_conf_cleanup(cfg);
 }
 
 int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, ermes_diag_t *d)
@@ -202,12 +210,24 @@ struct ini_ctx {
 static int ini_cb(void *user, const char *section, const char *name, const char *value)
 {
     struct ini_ctx *c = user;
+    char cname[64];
     int rc;
 
     /* inih goes on parsing after an error; the first one is the one reported (its line is
      * the one ini_parse() returns), so later lines must not overwrite the diagnostic. */
     if (c->rc)
         return 0;
+    if ((rc = ermes__collector_section(section, cname, sizeof(cname))) != 0) {
+        if (rc < 0) {
+            ermes_diag_set(c->d, NULL, "bad collector name in [%.64s]", section);
+            c->rc = ERMES_ECONFIG;
+            return 0;
+        }
+        rc = ermes__collector_conf_set(c->cfg, cname, name, value, c->d);
+        if (rc)
+            c->rc = rc == ERMES_ENOMEM ? ERMES_ENOMEM : ERMES_ECONFIG;
+        return rc ? 0 : 1;
+    }
     if (section[0] && strcmp(section, "ermes") != 0) {
         ermes_diag_set(c->d, name, "unknown section [%.64s]", section);
         c->rc = ERMES_ECONFIG;
@@ -243,6 +263,8 @@ int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t 
         }
         return ERMES_ECONFIG;
     }
+    if ((c.rc = ermes__collector_conf_check(cfg, d)))
+        return c.rc;
     ermes__free(cfg->config_file);
     cfg->config_file = ermes__strdup(path);
     return cfg->config_file ? 0 : ERMES_ENOMEM;

@@ -49,7 +49,46 @@ typedef struct ermes_config {
     char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     char *warninglists;        /* comma-separated MISP warninglist files for indicators */
     long max_log;              /* MiB of one log posted to /api/v1/logs, decompressed */
+    char *spool_dir;           /* watched drop directory; NULL: DATA_DIR/spool */
+    long spool_rescan;         /* seconds between full rescans of the spool directory */
+    long collect_min_interval; /* shortest interval a collector runs at, seconds */
+    struct ermes_collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
+    size_t ncollectors;
 } ermes_config_t;
+
+/* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
+#define ERMES_COLLECTOR_MAX_HEADERS 16
+#define ERMES_COLLECTOR_MAX_OPTIONS 32
+typedef struct ermes_collector_conf {
+    char name[64];
+    char *url;             /* http:// or https:// */
+    char *feed;            /* parser name */
+    char *file_name;       /* name the report gets; NULL: the URL's last path segment */
+    long interval;         /* seconds between runs (at least collect_min_interval) */
+    long timeout;          /* seconds a whole transfer may take */
+    long connect_timeout;  /* seconds to connect */
+    long max_size;         /* largest body accepted, bytes (also capped by max_report) */
+    int enabled;
+    char *headers[ERMES_COLLECTOR_MAX_HEADERS + 1]; /* "Name: value", NULL-terminated */
+    size_t nheaders;
+    char *options[ERMES_COLLECTOR_MAX_OPTIONS + 1]; /* "key=value", NULL-terminated */
+    size_t noptions;
+} ermes_collector_conf_t;
+
+/* If section names a collector ([collector "NAME"] or [collector.NAME]), copies NAME into
+ * name (cap bytes) and returns 1; returns 0 for any other section, -1 for a collector section
+ * whose name is empty, too long or has characters other than letters, digits, '-', '_', '.'. */
+int ermes__collector_section(const char *section, char *name, size_t cap);
+/* Sets key = value of collector `name` (created on first use). ERMES_EINVAL / ERMES_ERANGE with
+ * the reason in d; ERMES_ENOTFOUND for an unknown key. */
+int ermes__collector_conf_set(ermes_config_t *cfg, const char *name, const char *key,
+                              const char *value, ermes_diag_t *d);
+/* Checks that every collector has what it needs (url, feed). */
+int ermes__collector_conf_check(const ermes_config_t *cfg, ermes_diag_t *d);
+/* The collector called name, or NULL. */
+const ermes_collector_conf_t *ermes__collector_conf_find(const ermes_config_t *cfg,
+                                                         const char *name);
+void ermes__collector_conf_cleanup(ermes_config_t *cfg);
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */
 int ermes__config_init(ermes_config_t *cfg);

@@ -58,6 +58,7 @@ struct ermes_server {
     struct ermes_sightings *sightings; /* the matcher of the stored indicators (POST /logs) */
     struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
     size_t nwarninglists;
+    struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -163,6 +164,8 @@ enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req);
 enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
+enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
+enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

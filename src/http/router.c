@@ -50,6 +50,8 @@ const ermes_route_t ermes__routes[] = {
     {"GET", "/api/v1/indicators/{id}/sightings", ermes__h_indicator_sightings, 0, NULL},
     {"GET", "/api/v1/sightings", ermes__h_sighting_list, 0, NULL},
     {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | ERMES_ROUTE_RAW, NULL},
+    {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
+    {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

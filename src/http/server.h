@@ -19,6 +19,10 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
                        struct ermes_intake *intake, ermes_server_t **out, ermes_diag_t *d);
 /* The port actually bound (useful with port 0). */
 uint16_t ermes_server_port(const ermes_server_t *s);
+/* Hands the daemon's collectors (borrowed, outlive the server) to POST
+ * /api/v1/collectors/{name}/run. */
+struct ermes_collect;
+void ermes_server_set_collect(ermes_server_t *s, struct ermes_collect *c);
 /* Stops accepting, closes every connection, waits for the workers, frees. NULL is a no-op. */
 void ermes_server_stop(ermes_server_t *s);
 

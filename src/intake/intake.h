@@ -63,6 +63,18 @@ int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
                               const ermes_report_meta_t *meta, FILE *f, ermes_report_t *out,
                               ermes_diag_t *d);
 
+/* Receives a report from a file already on disk (the spool directory): made durable like the
+ * others, by a hard link into the reports store when on the same file system, else by a copy
+ * that is fsync'd. The file at path is left in place: the caller removes it once this
+ * returns 0. To record something with the report atomically, call inside
+ * ermes_store_begin()/commit(). Over max_report: ERMES_ETOOBIG; unreadable: ERMES_EIO; not a
+ * regular file: ERMES_EINVAL (d says why). */
+int ermes_intake_receive_path(ermes_intake_t *in, const ermes_viewer_t *v,
+                              const ermes_report_meta_t *meta, const char *path,
+                              ermes_report_t *out, ermes_diag_t *d);
+/* The largest report accepted, bytes. */
+size_t ermes_intake_max_report(const ermes_intake_t *in);
+
 /* Receiving in pieces, for uploads that arrive a chunk at a time (HTTP): begin, write...,
  * then finish (which records the report: the acknowledgement) or abort. */
 typedef struct ermes_spool ermes_spool_t;

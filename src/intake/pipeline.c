@@ -292,6 +292,136 @@ int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
     return spool_finish(in, v, &sp, out);
 }
 
+/* Hashes the open file fd to its end, refusing it past max bytes. */
+static int hash_fd(int fd, size_t max, char hex[65], size_t *size)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state sha;
+    char *buf = ermes__malloc(1 << 20);
+    size_t total = 0;
+    ssize_t n;
+
+    if (!buf)
+        return ERMES_ENOMEM;
+    crypto_hash_sha256_init(&sha);
+    while ((n = read(fd, buf, 1 << 20)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ermes__free(buf);
+            return ERMES_EIO;
+        }
+        total += (size_t)n;
+        if (total > max) {
+            ermes__free(buf);
+            return ERMES_ETOOBIG;
+        }
+        crypto_hash_sha256_update(&sha, (const unsigned char *)buf, (size_t)n);
+    }
+    ermes__free(buf);
+    crypto_hash_sha256_final(&sha, hash);
+    sodium_bin2hex(hex, 65, hash, sizeof(hash));
+    *size = total;
+    return 0;
+}
+
+int ermes_intake_receive_path(ermes_intake_t *in, const ermes_viewer_t *v,
+                              const ermes_report_meta_t *meta, const char *path,
+                              ermes_report_t *out, ermes_diag_t *d)
+{
+    char final[4400], dir[4096];
+    struct stat sb;
+    size_t size = 0;
+    int fd, rc;
+
+    if ((rc = check_meta(meta, out, d)))
+        return rc;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        ermes_diag_set(d, NULL, "cannot open the file: %s", strerror(errno));
+        return ERMES_EIO;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        ermes_diag_set(d, NULL, "not a regular file");
+        return ERMES_EINVAL;
+    }
+    if ((uint64_t)sb.st_size > in->opts.max_report) {
+        close(fd);
+        ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
+        return ERMES_ETOOBIG;
+    }
+    if ((rc = hash_fd(fd, in->opts.max_report, out->sha256, &size))) {
+        close(fd);
+        if (rc == ERMES_ETOOBIG)
+            ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
+        else
+            ermes_diag_set(d, NULL, "cannot read the file");
+        return rc;
+    }
+    snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        close(fd);
+        ermes_diag_set(d, NULL, "cannot write to %s", dir);
+        return ERMES_EIO;
+    }
+    snprintf(out->path, sizeof(out->path), "reports/%s", out->sha256);
+    snprintf(final, sizeof(final), "%s/%s", in->data_dir, out->path);
+    /* On the same file system the file becomes the report without a copy: a second name for
+     * the same bytes (the caller removes the first once the report is recorded, so a crash in
+     * between leaves the file where it was). Elsewhere, or where a link is refused, the bytes
+     * are copied and made durable like an upload's. Reports with the same bytes share one
+     * file, so a name that exists already holds these very bytes. */
+    if (fsync(fd) != 0 || (link(path, final) != 0 && errno != EEXIST)) {
+        spool_t sp;
+        char *buf;
+        ssize_t n;
+        if (lseek(fd, 0, SEEK_SET) != 0 || !(buf = ermes__malloc(1 << 20))) {
+            close(fd);
+            return ERMES_ENOMEM;
+        }
+        if ((rc = spool_open(in, &sp))) {
+            ermes__free(buf);
+            close(fd);
+            ermes_diag_set(d, NULL, "cannot write to %s", dir);
+            return rc;
+        }
+        while ((n = read(fd, buf, 1 << 20)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || (rc = spool_write(&sp, buf, (size_t)n))) {
+                rc = ERMES_EIO;
+                break;
+            }
+        }
+        ermes__free(buf);
+        close(fd);
+        if (rc) {
+            spool_abort(&sp);
+            ermes_diag_set(d, NULL, "cannot copy the report");
+            return rc;
+        }
+        return spool_finish(in, v, &sp, out);
+    }
+    close(fd);
+    if ((rc = sync_dir(dir))) {
+        ermes_diag_set(d, NULL, "cannot sync %s", dir);
+        return rc;
+    }
+    out->size = (int64_t)size;
+    out->received_at = ermes__time_now_ms();
+    out->tlp = ERMES_TLP_AMBER_STRICT;
+    out->owner_org_id = v ? v->org_id : 0;
+    snprintf(out->submitted_by, sizeof(out->submitted_by), "%s",
+             v && v->user_name ? v->user_name : "local");
+    return ermes_store_report_insert(in->store, out);
+}
+
+size_t ermes_intake_max_report(const ermes_intake_t *in)
+{
+    return in->opts.max_report;
+}
+
 int ermes_intake_spool_begin(ermes_intake_t *in, ermes_spool_t **out)
 {
     spool_t *sp = ermes__calloc(1, sizeof(*sp));

@@ -324,6 +324,36 @@ static const char *const migrations[] = {
     " last_seen INTEGER NOT NULL,"
     " PRIMARY KEY (indicator_id, org_id, day));"
     "CREATE INDEX sighting_counts_org ON sighting_counts(org_id, day);",
+    /* 7: collection. A collector's state (src/intake/collect.c): the last run and its outcome,
+     * the next one, the validators of the last response (ETag, Last-Modified) for a
+     * conditional GET, and the SHA-256 of the last body ingested, so an unchanged body is not
+     * ingested twice. The lease keeps two processes from running one collector at once.
+     * spool_claims records, in the transaction that records the report, the claim token a
+     * file of the spool directory got when it was taken, so a daemon that dies between
+     * recording the report and removing the file knows on restart that it was taken.
+     * IF NOT EXISTS: tests that roll the schema back to an earlier migration re-apply this. */
+    "CREATE TABLE IF NOT EXISTS collectors ("
+    " name TEXT PRIMARY KEY,"
+    " status TEXT NOT NULL DEFAULT 'new'"
+    "  CHECK (status IN ('new','ok','not_modified','unchanged','error')),"
+    " last_error TEXT,"
+    " http_status INTEGER,"
+    " last_run INTEGER,"
+    " next_run INTEGER NOT NULL DEFAULT 0,"
+    " last_success INTEGER,"
+    " etag TEXT,"
+    " last_modified TEXT,"
+    " last_report_id INTEGER REFERENCES reports(id) ON DELETE SET NULL,"
+    " body_sha256 TEXT,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " runs INTEGER NOT NULL DEFAULT 0,"
+    " reports INTEGER NOT NULL DEFAULT 0,"
+    " lease_pid INTEGER,"
+    " lease_until INTEGER," META_COLUMNS ");"
+    "CREATE TABLE IF NOT EXISTS spool_claims ("
+    " token TEXT PRIMARY KEY,"
+    " report_id INTEGER NOT NULL REFERENCES reports(id),"
+    " created_at INTEGER NOT NULL);",
 };
 
 int ermes__schema_count(void)

@@ -19,6 +19,7 @@
 #include "model/report.h"
 #include "model/notification.h"
 #include "model/sighting.h"
+#include "model/collector.h"
 #include "model/user.h"
 
 typedef struct ermes_store ermes_store_t;
@@ -319,6 +320,22 @@ typedef int (*ermes_store_sighting_count_cb)(void *ctx, const ermes_sighting_cou
 int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
                                     const ermes_sighting_filter_t *f,
                                     ermes_store_sighting_count_cb cb, void *ctx, int *more);
+/* ---- collection: collector state, spool claims (collectors.c) ------------------------- */
+
+/* The state of collector name; ERMES_ENOTFOUND before its first run. */
+int ermes_store_collector_get(ermes_store_t *st, const char *name, ermes_collector_state_t *out);
+/* Writes the whole state (insert or update) and releases the lease. */
+int ermes_store_collector_put(ermes_store_t *st, const ermes_collector_state_t *s);
+/* Takes collector name for a run by process pid until `until` (ms), creating its row when
+ * missing: *claimed = 1 when nobody holds it, the lease ran out or the holder is gone. */
+int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid, int64_t until,
+                                int *claimed);
+/* Gives a lease back without changing the state. */
+int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t pid);
+/* Records that a spool file claimed with token became report_id (in the caller's
+ * transaction, with the report); ermes_store_spool_claim_find tells (ERMES_ENOTFOUND). */
+int ermes_store_spool_claim_insert(ermes_store_t *st, const char *token, int64_t report_id);
+int ermes_store_spool_claim_find(ermes_store_t *st, const char *token, int64_t *report_id);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 

@@ -466,7 +466,7 @@ class HttpLimitsTest(unittest.TestCase):
     def test_openapi_paths_answer(self):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
-        subst = {"ref": "LIM", "id": str(me["user"]["id"])}
+        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM"}
         for path, item in sorted(doc["paths"].items()):
             for method in METHODS:
                 if method not in item:

@@ -1044,6 +1044,8 @@ static void test_migration_keeps_notifications(void **state)
                                         "DROP TABLE notifications;"
                                         "DROP INDEX events_unnotified;"
                                         /* what the migrations after 4 made */
+                                        "DROP TABLE collectors;"
+                                        "DROP TABLE spool_claims;"
                                         "DROP TABLE sighting_counts;"
                                         "DROP TABLE sightings;"
                                         "DROP TABLE indicators;"

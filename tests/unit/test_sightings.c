@@ -49,7 +49,7 @@ static int64_t add_org(ermes_store_t *st, const char *short_name)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1};
+    ermes_store_options_t opts = {0, 1, 0};
 
     if (!f)
         return -1;

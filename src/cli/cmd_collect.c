@@ -1,0 +1,169 @@
+/* ermes collect NAME, ermes collectors: the collectors of the config file from the command
+ * line (src/intake/collect.c does the work). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/time.h"
+#include "intake/collect.h"
+#include "intake/intake.h"
+
+static void collect_help(FILE *f)
+{
+    fprintf(f, "usage: ermes collect NAME [--no-process] [--json]\n"
+               "       ermes collectors [--json]\n\n"
+               "Collectors are [collector \"NAME\"] sections of the config file: a feed fetched\n"
+               "over HTTP(S) every `interval` seconds with a conditional GET, each new body a\n"
+               "report of the collector's feed. `ermes collect NAME` runs one now, whatever its\n"
+               "schedule, then processes the report it made (unless --no-process). Exit status\n"
+               "1 when the run failed (its reason is recorded and shown). `ermes collectors`\n"
+               "lists every collector with its state.\n");
+    cli_usage_settings(f);
+}
+
+static void print_state(const ermes_config_t *cfg, const ermes_collector_conf_t *def,
+                        const ermes_collector_state_t *s, int json)
+{
+    char last[ERMES_TIME_STRLEN] = "never", next[ERMES_TIME_STRLEN] = "now";
+
+    if (json) {
+        json_t *j = ermes_collector_to_json(def, s, cfg->collect_min_interval);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(j);
+        return;
+    }
+    if (s->last_run)
+        ermes__time_format(s->last_run, last);
+    if (s->next_run)
+        ermes__time_format(s->next_run, next);
+    printf("%-20s %-14s feed %s, every %lds%s; last run %s", def->name, s->status, def->feed,
+           ermes__collect_interval(def, cfg->collect_min_interval),
+           def->enabled ? "" : " (disabled)", last);
+    if (s->http_status)
+        printf(" (HTTP %ld)", s->http_status);
+    printf(", next %s; %lld reports", next, (long long)s->reports);
+    if (s->last_report_id)
+        printf(", last %lld", (long long)s->last_report_id);
+    if (s->last_error[0])
+        printf("; error: %s", s->last_error);
+    printf("\n");
+}
+
+struct list_ctx {
+    const ermes_config_t *cfg;
+    int json;
+};
+
+static int list_cb(void *ctx, const ermes_collector_conf_t *def, const ermes_collector_state_t *s)
+{
+    struct list_ctx *l = ctx;
+
+    print_state(l->cfg, def, s, l->json);
+    return 0;
+}
+
+int ermes_cmd_collectors(cli_t *c)
+{
+    struct list_ctx l = {&c->cfg, 0};
+    int rc;
+
+    for (int i = 0; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--help", NULL)) {
+            collect_help(stdout);
+            return CLI_OK;
+        } else if (cli_flag(c, i, "--json", NULL)) {
+            l.json = 1;
+        } else {
+            cli_error("collectors: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (c->cfg.ncollectors == 0 && !l.json)
+        printf("no collectors: add [collector \"NAME\"] sections to the config file%s%s\n",
+               c->cfg.config_file ? " " : "", c->cfg.config_file ? c->cfg.config_file : "");
+    rc = ermes_collect_each(&c->cfg, c->store, list_cb, &l);
+    if (rc) {
+        cli_error("collectors: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+int ermes_cmd_collect(cli_t *c)
+{
+    const char *name = NULL;
+    int json = 0, no_process = 0, rc;
+    ermes_registry_t *reg = NULL;
+    ermes_intake_t *in = NULL;
+    ermes_collect_t *col = NULL;
+    ermes_intake_options_t o;
+    ermes_collector_state_t s;
+    char schema[4096];
+    ermes_diag_t d;
+
+    for (int i = 0; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--help", NULL)) {
+            collect_help(stdout);
+            return CLI_OK;
+        } else if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+        } else if (cli_flag(c, i, "--no-process", NULL)) {
+            no_process = 1;
+        } else if (!name && cli_arg(c, i)[0] != '-') {
+            name = cli_arg(c, i);
+        } else {
+            cli_error("collect: unexpected argument \"%s\"", cli_arg(c, i));
+            collect_help(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (!name) {
+        cli_error("collect: which collector? (`ermes collectors` lists them)");
+        return CLI_USAGE;
+    }
+    if (!ermes__collector_conf_find(&c->cfg, name)) {
+        cli_error("collect: no collector \"%s\" in the config file%s%s", name,
+                  c->cfg.config_file ? " " : "", c->cfg.config_file ? c->cfg.config_file : "");
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    ermes_diag_clear(&d);
+    if ((rc = ermes_intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d)) ||
+        (rc = ermes_registry_open(c->store, &reg)) ||
+        (rc = ermes_intake_new(c->store, reg, &o, &in)) ||
+        (rc = ermes_collect_new(&c->cfg, c->store, in, &col, &d))) {
+        cli_error("collect: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        rc = CLI_ERROR;
+        goto out;
+    }
+    rc = ermes_collect_run(col, name, &s);
+    if (rc == ERMES_EBUSY) {
+        cli_error("collect: collector \"%s\" is running elsewhere (the daemon?)", name);
+        rc = CLI_ERROR;
+        goto out;
+    }
+    if (rc) {
+        cli_error("collect: %s", ermes_strerror(rc));
+        rc = CLI_ERROR;
+        goto out;
+    }
+    if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
+        (rc = ermes_intake_process(in, s.last_report_id, NULL)))
+        cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
+                  (long long)s.last_report_id, ermes_strerror(rc));
+    print_state(&c->cfg, ermes__collector_conf_find(&c->cfg, name), &s, json);
+    rc = strcmp(s.status, "error") == 0 || rc ? CLI_ERROR : CLI_OK;
+out:
+    ermes_collect_free(col);
+    ermes_intake_free(in);
+    ermes_registry_close(reg);
+    return rc;
+}

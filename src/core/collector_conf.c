@@ -1,0 +1,274 @@
+/* Collector sections of the config file: [collector "NAME"] (git's style) or [collector.NAME],
+ * each one feed fetched over HTTP(S) on a schedule. The keys are checked here, where the file
+ * is read, so a mistake is reported with the file's name before the daemon starts; whether
+ * the feed names a parser is checked by the collector itself (src/intake/collect.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+#include "core/config.h"
+
+#define MAX_COLLECTORS 256
+#define MAX_VALUE 4096
+
+static int name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_' || ch == '.';
+}
+
+int ermes__collector_section(const char *section, char *name, size_t cap)
+{
+    const char *p, *end;
+    size_t n;
+
+    if (strncmp(section, "collector", 9) != 0)
+        return 0;
+    p = section + 9;
+    if (*p == '.') {
+        p++;
+        end = p + strlen(p);
+    } else if (*p == ' ' || *p == '\t') {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '"')
+            return -1;
+        p++;
+        end = strchr(p, '"');
+        if (!end || end[1] != '\0')
+            return -1;
+    } else {
+        return 0; /* [collectors], [collectorX]: not ours, the caller refuses it */
+    }
+    n = (size_t)(end - p);
+    if (n == 0 || n >= cap)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (!name_char(p[k]))
+            return -1;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    return 1;
+}
+
+const ermes_collector_conf_t *ermes__collector_conf_find(const ermes_config_t *cfg,
+                                                         const char *name)
+{
+    for (size_t k = 0; k < cfg->ncollectors; k++)
+        if (strcmp(cfg->collectors[k].name, name) == 0)
+            return &cfg->collectors[k];
+    return NULL;
+}
+
+static int get_or_add(ermes_config_t *cfg, const char *name, ermes_collector_conf_t **out,
+                      ermes_diag_t *d)
+{
+    ermes_collector_conf_t *c = (ermes_collector_conf_t *)ermes__collector_conf_find(cfg, name);
+
+    if (c) {
+        *out = c;
+        return 0;
+    }
+    if (cfg->ncollectors >= MAX_COLLECTORS) {
+        ermes_diag_set(d, NULL, "at most %d collectors", MAX_COLLECTORS);
+        return ERMES_ERANGE;
+    }
+    c = ermes__reallocarray(cfg->collectors, cfg->ncollectors + 1, sizeof(*c));
+    if (!c)
+        return ERMES_ENOMEM;
+    cfg->collectors = c;
+    c = &cfg->collectors[cfg->ncollectors++];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->interval = 3600;
+    c->timeout = 300;
+    c->connect_timeout = 30;
+    c->max_size = 64L << 20;
+    c->enabled = 1;
+    *out = c;
+    return 0;
+}
+
+/* A whole number with an optional K, M or G suffix (powers of 1024), within [min, max]. */
+static int parse_number(const char *cname, const char *key, const char *value, long min,
+                        long max, int suffixes, long *out, ermes_diag_t *d)
+{
+    char *end;
+    long v, mul = 1;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+    if (suffixes && end != value && end[0] && !end[1]) {
+        switch (end[0]) {
+        case 'k': case 'K': mul = 1L << 10; end++; break;
+        case 'm': case 'M': mul = 1L << 20; end++; break;
+        case 'g': case 'G': mul = 1L << 30; end++; break;
+        default: break;
+        }
+    }
+    if (errno || end == value || *end) {
+        ermes_diag_set(d, key, "collector \"%s\": %s must be a whole number, not \"%.64s\"",
+                       cname, key, value);
+        return ERMES_EINVAL;
+    }
+    if (v < min / mul || v > max / mul) {
+        ermes_diag_set(d, key, "collector \"%s\": %s must be between %ld and %ld", cname, key,
+                       min, max);
+        return ERMES_ERANGE;
+    }
+    *out = v * mul;
+    return 0;
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *copy = ermes__strdup(value);
+
+    if (!copy)
+        return ERMES_ENOMEM;
+    ermes__free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Header lines go to the server as they are: one line "Name: value", nothing that could end
+ * it early (CR, LF) and a token for a name. */
+static int header_ok(const char *h)
+{
+    const char *colon = strchr(h, ':');
+
+    if (!colon || colon == h || strpbrk(h, "\r\n"))
+        return 0;
+    for (const char *p = h; p < colon; p++)
+        if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?={}", *p))
+            return 0;
+    return 1;
+}
+
+int ermes__collector_conf_set(ermes_config_t *cfg, const char *name, const char *key,
+                              const char *value, ermes_diag_t *d)
+{
+    ermes_collector_conf_t *c;
+    int rc;
+
+    if ((rc = get_or_add(cfg, name, &c, d)))
+        return rc;
+    if (strlen(value) > MAX_VALUE) {
+        ermes_diag_set(d, key, "collector \"%s\": %s is longer than %d bytes", name, key,
+                       MAX_VALUE);
+        return ERMES_ERANGE;
+    }
+    if (strcmp(key, "url") == 0) {
+        if (strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0) {
+            ermes_diag_set(d, key, "collector \"%s\": url must start with http:// or https://",
+                           name);
+            return ERMES_EINVAL;
+        }
+        if (strpbrk(value, " \t\r\n")) {
+            ermes_diag_set(d, key, "collector \"%s\": url has white space", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->url, value);
+    }
+    if (strcmp(key, "feed") == 0) {
+        if (!value[0] || strlen(value) >= 64) {
+            ermes_diag_set(d, key, "collector \"%s\": feed must name a parser", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->feed, value);
+    }
+    if (strcmp(key, "file_name") == 0) {
+        if (!value[0] || strchr(value, '/') || strlen(value) >= 256) {
+            ermes_diag_set(d, key, "collector \"%s\": file_name must be a file name", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->file_name, value);
+    }
+    if (strcmp(key, "interval") == 0)
+        return parse_number(name, key, value, 1, 30L * 86400, 0, &c->interval, d);
+    if (strcmp(key, "timeout") == 0)
+        return parse_number(name, key, value, 1, 86400, 0, &c->timeout, d);
+    if (strcmp(key, "connect_timeout") == 0)
+        return parse_number(name, key, value, 1, 600, 0, &c->connect_timeout, d);
+    if (strcmp(key, "max_size") == 0)
+        return parse_number(name, key, value, 1, 1L << 40, 1, &c->max_size, d);
+    if (strcmp(key, "enabled") == 0) {
+        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1") ||
+            !strcmp(value, "on"))
+            c->enabled = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0") ||
+                 !strcmp(value, "off"))
+            c->enabled = 0;
+        else {
+            ermes_diag_set(d, key, "collector \"%s\": enabled must be true or false", name);
+            return ERMES_EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "header") == 0) {
+        if (!header_ok(value)) {
+            ermes_diag_set(d, key, "collector \"%s\": header must be one line \"Name: value\"",
+                           name);
+            return ERMES_EINVAL;
+        }
+        if (c->nheaders >= ERMES_COLLECTOR_MAX_HEADERS) {
+            ermes_diag_set(d, key, "collector \"%s\": at most %d header lines", name,
+                           ERMES_COLLECTOR_MAX_HEADERS);
+            return ERMES_ERANGE;
+        }
+        if (!(c->headers[c->nheaders] = ermes__strdup(value)))
+            return ERMES_ENOMEM;
+        c->nheaders++;
+        return 0;
+    }
+    if (strcmp(key, "option") == 0) {
+        if (!strchr(value, '=') || value[0] == '=' || strlen(value) > 512) {
+            ermes_diag_set(d, key, "collector \"%s\": option must be key=value", name);
+            return ERMES_EINVAL;
+        }
+        if (c->noptions >= ERMES_COLLECTOR_MAX_OPTIONS) {
+            ermes_diag_set(d, key, "collector \"%s\": at most %d options", name,
+                           ERMES_COLLECTOR_MAX_OPTIONS);
+            return ERMES_ERANGE;
+        }
+        if (!(c->options[c->noptions] = ermes__strdup(value)))
+            return ERMES_ENOMEM;
+        c->noptions++;
+        return 0;
+    }
+    ermes_diag_set(d, key, "collector \"%s\": unknown key \"%.64s\"", name, key);
+    return ERMES_ENOTFOUND;
+}
+
+int ermes__collector_conf_check(const ermes_config_t *cfg, ermes_diag_t *d)
+{
+    for (size_t k = 0; k < cfg->ncollectors; k++) {
+        const ermes_collector_conf_t *c = &cfg->collectors[k];
+        if (!c->url || !c->feed) {
+            ermes_diag_set(d, !c->url ? "url" : "feed", "collector \"%s\" has no %s", c->name,
+                           !c->url ? "url" : "feed");
+            return ERMES_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+void ermes__collector_conf_cleanup(ermes_config_t *cfg)
+{
+    for (size_t k = 0; k < cfg->ncollectors; k++) {
+        ermes_collector_conf_t *c = &cfg->collectors[k];
+        ermes__free(c->url);
+        ermes__free(c->feed);
+        ermes__free(c->file_name);
+        for (size_t i = 0; i < c->nheaders; i++)
+            ermes__free(c->headers[i]);
+        for (size_t i = 0; i < c->noptions; i++)
+            ermes__free(c->options[i]);
+    }
+    ermes__free(cfg->collectors);
+    cfg->collectors = NULL;
+    cfg->ncollectors = 0;
+}

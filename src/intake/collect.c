@@ -1,0 +1,556 @@
+/* Collectors: scheduled conditional GETs whose new bodies become reports (collect.h). */
+#include "intake/collect.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "intake/parser.h"
+
+#define MAX_REDIRECTS 5L
+#define MAX_BACKOFF_MS (24LL * 3600 * 1000)
+#define RECHECK_MS 5000 /* the thread looks at the schedule at least this often */
+
+struct ermes_collect {
+    const ermes_config_t *cfg;
+    ermes_store_t *store;
+    ermes_intake_t *intake;
+    int64_t home_org;
+    int stop; /* atomic */
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_rc;
+
+static void curl_init(void)
+{
+    curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+long ermes__collect_interval(const ermes_collector_conf_t *def, long min_interval)
+{
+    return def->interval < min_interval ? min_interval : def->interval;
+}
+
+int64_t ermes__collect_delay_ms(long interval_s, int64_t failures)
+{
+    int64_t base = (int64_t)interval_s * 1000, delay = base;
+
+    /* Doubling after each consecutive failure, so a feed that is down is not hammered, but
+     * never beyond a day (nor below the interval, when the interval is longer than that). */
+    for (int64_t k = 1; k < failures && k <= 16 && delay < MAX_BACKOFF_MS; k++)
+        delay *= 2;
+    if (delay > MAX_BACKOFF_MS)
+        delay = base > MAX_BACKOFF_MS ? base : MAX_BACKOFF_MS;
+    return delay;
+}
+
+int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake_t *in,
+                      ermes_collect_t **out, ermes_diag_t *d)
+{
+    ermes_collect_t *c;
+
+    for (size_t k = 0; k < cfg->ncollectors; k++)
+        if (!ermes_parser_find(cfg->collectors[k].feed)) {
+            ermes_diag_set(d, "feed", "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
+                           cfg->collectors[k].name, cfg->collectors[k].feed);
+            return ERMES_ECONFIG;
+        }
+    pthread_once(&curl_once, curl_init);
+    if (curl_rc != CURLE_OK)
+        return ERMES_EINTERNAL;
+    if (!(c = ermes__calloc(1, sizeof(*c))))
+        return ERMES_ENOMEM;
+    c->cfg = cfg;
+    c->store = st;
+    c->intake = in;
+    ermes_store_home_org(st, &c->home_org);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    *out = c;
+    return 0;
+}
+
+void ermes_collect_free(ermes_collect_t *c)
+{
+    if (!c)
+        return;
+    ermes_collect_stop(c);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    ermes__free(c);
+}
+
+/* ---- one transfer ------------------------------------------------------------------------ */
+
+typedef struct transfer {
+    ermes_collect_t *c;
+    CURL *curl;
+    ermes_spool_t *sp;
+    size_t size, cap;
+    int too_big, write_failed;
+    crypto_hash_sha256_state sha;
+    char etag[256];
+    char last_modified[64];
+    ermes_diag_t d;
+} transfer_t;
+
+static int stopping(ermes_collect_t *c)
+{
+    return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
+}
+
+static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+    transfer_t *t = arg;
+    size_t n = size * nmemb;
+    long code = 0;
+
+    /* Only a 200's body is kept; an error page is read and dropped. */
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200)
+        return n;
+    if (n > t->cap - t->size) {
+        t->too_big = 1;
+        return 0;
+    }
+    if (ermes_intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
+        t->write_failed = 1;
+        return 0;
+    }
+    crypto_hash_sha256_update(&t->sha, (const unsigned char *)p, n);
+    t->size += n;
+    return n;
+}
+
+/* Copies the value of header line `line` (length n) named name into dst, trimmed. */
+static int header_value(const char *line, size_t n, const char *name, char *dst, size_t cap)
+{
+    size_t len = strlen(name), end;
+
+    if (n <= len || strncasecmp(line, name, len) != 0 || line[len] != ':')
+        return 0;
+    line += len + 1;
+    n -= len + 1;
+    while (n && (*line == ' ' || *line == '\t')) {
+        line++;
+        n--;
+    }
+    end = n;
+    while (end && (line[end - 1] == '\r' || line[end - 1] == '\n' || line[end - 1] == ' '))
+        end--;
+    if (end >= cap) /* a validator too long to keep is not sent back at all */
+        end = 0;
+    memcpy(dst, line, end);
+    dst[end] = '\0';
+    return 1;
+}
+
+static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+    transfer_t *t = arg;
+    size_t n = size * nmemb;
+
+    /* A new status line starts a new response (after a redirect): only the last one's
+     * validators count. */
+    if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        t->etag[0] = '\0';
+        t->last_modified[0] = '\0';
+    } else if (!header_value(p, n, "ETag", t->etag, sizeof(t->etag))) {
+        header_value(p, n, "Last-Modified", t->last_modified, sizeof(t->last_modified));
+    }
+    return n;
+}
+
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    transfer_t *t = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return stopping(t->c) ? 1 : 0;
+}
+
+/* The report's file name: the configured one, else the URL's last path segment. */
+static void report_file_name(const ermes_collector_conf_t *def, char *buf, size_t cap)
+{
+    const char *u = def->url, *start, *end;
+
+    if (def->file_name) {
+        snprintf(buf, cap, "%s", def->file_name);
+        return;
+    }
+    start = strstr(u, "://");
+    start = start ? start + 3 : u;
+    end = start + strcspn(start, "?#");
+    start = memchr(start, '/', (size_t)(end - start));
+    buf[0] = '\0';
+    if (start) {
+        const char *seg = end;
+        while (seg > start && seg[-1] != '/')
+            seg--;
+        if (seg < end)
+            snprintf(buf, cap, "%.*s", (int)(end - seg), seg);
+    }
+    if (!buf[0])
+        snprintf(buf, cap, "%s", def->name);
+}
+
+static void set_error(ermes_collector_state_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_error(ermes_collector_state_t *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    snprintf(s->status, sizeof(s->status), "error");
+    va_start(ap, fmt);
+    vsnprintf(s->last_error, sizeof(s->last_error), fmt, ap);
+    va_end(ap);
+}
+
+int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_state_t *out)
+{
+    const ermes_collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
+    ermes_collector_state_t st;
+    struct curl_slist *hdrs = NULL, *h;
+    char errbuf[CURL_ERROR_SIZE] = "", line[400], who[96], file_name[256], hex[65];
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    transfer_t t;
+    CURLcode cc = CURLE_OK;
+    int64_t now = ermes__time_now_ms(), pid = (int64_t)getpid();
+    long interval, code = 0;
+    int rc, claimed = 0, recorded = 0;
+
+    if (!def)
+        return ERMES_ENOTFOUND;
+    memset(&t, 0, sizeof(t));
+    interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
+    if ((rc = ermes_store_collector_claim(
+             c->store, name, pid,
+             now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000, &claimed)))
+        return rc;
+    if (!claimed)
+        return ERMES_EBUSY;
+    if ((rc = ermes_store_collector_get(c->store, name, &st)))
+        goto out_release;
+    t.c = c;
+    t.cap = (size_t)def->max_size;
+    if (t.cap > ermes_intake_max_report(c->intake))
+        t.cap = ermes_intake_max_report(c->intake);
+    crypto_hash_sha256_init(&t.sha);
+    ermes_diag_clear(&t.d);
+    if ((rc = ermes_intake_spool_begin(c->intake, &t.sp)))
+        goto out_release;
+    if (!(t.curl = curl_easy_init())) {
+        rc = ERMES_ENOMEM;
+        goto out_release;
+    }
+    for (size_t k = 0; k < def->nheaders; k++)
+        if ((h = curl_slist_append(hdrs, def->headers[k])))
+            hdrs = h;
+    /* Conditional GET: the server answers 304 when nothing changed since the last one. */
+    if (st.etag[0]) {
+        snprintf(line, sizeof(line), "If-None-Match: %s", st.etag);
+        if ((h = curl_slist_append(hdrs, line)))
+            hdrs = h;
+    }
+    if (st.last_modified[0]) {
+        snprintf(line, sizeof(line), "If-Modified-Since: %s", st.last_modified);
+        if ((h = curl_slist_append(hdrs, line)))
+            hdrs = h;
+    }
+    curl_easy_setopt(t.curl, CURLOPT_URL, def->url);
+    curl_easy_setopt(t.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t.curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(t.curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(t.curl, CURLOPT_USERAGENT, "ermes/" ERMES_VERSION);
+    curl_easy_setopt(t.curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(t.curl, CURLOPT_CONNECTTIMEOUT, def->connect_timeout);
+    curl_easy_setopt(t.curl, CURLOPT_TIMEOUT, def->timeout);
+    curl_easy_setopt(t.curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(t.curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(t.curl, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(t.curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(t.curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(t.curl, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(t.curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.cap);
+    cc = curl_easy_perform(t.curl);
+    curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &code);
+    if (cc == CURLE_ABORTED_BY_CALLBACK && stopping(c)) {
+        /* Shutdown: not the feed's failure; the run is due again at the next start. */
+        rc = 0;
+        goto out_release;
+    }
+
+    st.runs++;
+    st.last_run = now;
+    st.http_status = code;
+    if (t.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+        set_error(&st, "the body exceeds %zu bytes (max_size or max_report)", t.cap);
+    } else if (t.write_failed) {
+        set_error(&st, "cannot store the body: %s", t.d.reason);
+    } else if (cc != CURLE_OK) {
+        set_error(&st, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    } else if (code == 304) {
+        snprintf(st.status, sizeof(st.status), "not_modified");
+        st.last_error[0] = '\0';
+    } else if (code != 200) {
+        set_error(&st, "HTTP status %ld", code);
+    } else {
+        crypto_hash_sha256_final(&t.sha, hash);
+        sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+        snprintf(st.etag, sizeof(st.etag), "%s", t.etag);
+        snprintf(st.last_modified, sizeof(st.last_modified), "%s", t.last_modified);
+        st.last_error[0] = '\0';
+        if (strcmp(hex, st.body_sha256) == 0) {
+            snprintf(st.status, sizeof(st.status), "unchanged");
+        } else {
+            ermes_report_meta_t meta;
+            ermes_viewer_t v;
+            ermes_report_t r;
+            ermes_spool_t *sp = t.sp;
+            const char *opts[ERMES_COLLECTOR_MAX_OPTIONS + 1];
+            for (size_t k = 0; k <= def->noptions; k++)
+                opts[k] = def->options[k];
+            report_file_name(def, file_name, sizeof(file_name));
+            memset(&meta, 0, sizeof(meta));
+            meta.feed = def->feed;
+            meta.file_name = file_name;
+            meta.options = opts;
+            memset(&v, 0, sizeof(v));
+            v.role = ERMES_ROLE_ADMIN;
+            v.org_id = c->home_org;
+            snprintf(who, sizeof(who), "collector:%s", name);
+            v.user_name = who;
+            snprintf(st.status, sizeof(st.status), "ok");
+            snprintf(st.body_sha256, sizeof(st.body_sha256), "%s", hex);
+            st.failures = 0;
+            st.last_success = now;
+            st.reports++;
+            st.next_run = now + ermes__collect_delay_ms(interval, 0);
+            /* The report and the collector's state commit together: a crash cannot leave a
+             * report whose body the collector would fetch and ingest again. */
+            t.sp = NULL;
+            if ((rc = ermes_store_begin(c->store)) == 0) {
+                ermes_diag_clear(&t.d);
+                rc = ermes_intake_spool_finish(c->intake, &v, &meta, sp, &r, &t.d);
+                sp = NULL;
+                if (rc == 0) {
+                    st.last_report_id = r.id;
+                    rc = ermes_store_collector_put(c->store, &st);
+                }
+                if (rc == 0)
+                    rc = ermes_store_commit(c->store);
+                else
+                    ermes_store_rollback(c->store);
+            }
+            ermes_intake_spool_abort(sp);
+            if (rc == 0) {
+                recorded = 1;
+                ermes_intake_kick(c->intake);
+                ermes_log(ERMES_LOG_INFO, "collector %s: report %lld (%zu bytes)", name,
+                          (long long)r.id, t.size);
+            } else {
+                /* Nothing of it was recorded: the old hash stays, the next run retries. */
+                ermes_collector_state_t old;
+                if (ermes_store_collector_get(c->store, name, &old) == 0) {
+                    snprintf(st.body_sha256, sizeof(st.body_sha256), "%s", old.body_sha256);
+                    st.last_report_id = old.last_report_id;
+                    st.last_success = old.last_success;
+                    st.reports = old.reports;
+                    st.etag[0] = st.last_modified[0] = '\0';
+                }
+                st.failures = 0;
+                set_error(&st, "cannot record the report: %s",
+                          t.d.reason[0] ? t.d.reason : ermes_strerror(rc));
+                rc = 0;
+            }
+        }
+    }
+    if (!recorded) {
+        if (strcmp(st.status, "error") == 0) {
+            st.failures++;
+            ermes_log(ERMES_LOG_WARNING, "collector %s: %s (failure %lld)", name, st.last_error,
+                      (long long)st.failures);
+        } else {
+            st.failures = 0;
+            st.last_success = now;
+        }
+        st.next_run = now + ermes__collect_delay_ms(interval, st.failures);
+        rc = ermes_store_collector_put(c->store, &st);
+    }
+    if (rc == 0 && out)
+        *out = st;
+    curl_easy_cleanup(t.curl);
+    curl_slist_free_all(hdrs);
+    ermes_intake_spool_abort(t.sp);
+    return rc;
+
+out_release:
+    if (t.curl)
+        curl_easy_cleanup(t.curl);
+    curl_slist_free_all(hdrs);
+    ermes_intake_spool_abort(t.sp);
+    ermes_store_collector_release(c->store, name, pid);
+    return rc;
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+    char buf[ERMES_TIME_STRLEN];
+
+    if (!ms)
+        return json_null();
+    ermes__time_format(ms, buf);
+    return json_string(buf);
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+json_t *ermes_collector_to_json(const ermes_collector_conf_t *def,
+                                const ermes_collector_state_t *s, long min_interval)
+{
+    char url[1024];
+    const char *u = def->url, *host = strstr(u, "://"), *at, *end;
+
+    /* scheme://[user:password@]host/path?query: the user information and the query may hold
+     * credentials, so only scheme, host and path are shown. */
+    host = host ? host + 3 : u;
+    end = host + strcspn(host, "?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    if (at && at < host + strcspn(host, "/"))
+        host = at + 1;
+    snprintf(url, sizeof(url), "%.*s%.*s", (int)(strstr(u, "://") ? strstr(u, "://") + 3 - u : 0),
+             u, (int)(end - host), host);
+    return json_pack("{s:s,s:s,s:s,s:I,s:b,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}",
+                     "name", def->name, "feed", def->feed, "url", url, "interval",
+                     (json_int_t)ermes__collect_interval(def, min_interval), "enabled",
+                     def->enabled, "status", s->status[0] ? s->status : "new", "last_error",
+                     text_or_null(s->last_error), "http_status",
+                     s->http_status ? json_integer(s->http_status) : json_null(), "last_run",
+                     time_or_null(s->last_run), "next_run", time_or_null(s->next_run),
+                     "last_success", time_or_null(s->last_success), "etag", text_or_null(s->etag),
+                     "last_modified", text_or_null(s->last_modified), "last_report_id",
+                     s->last_report_id ? json_integer(s->last_report_id) : json_null(),
+                     "body_sha256", text_or_null(s->body_sha256), "failures",
+                     (json_int_t)s->failures, "runs", (json_int_t)s->runs, "reports",
+                     (json_int_t)s->reports);
+}
+
+/* ---- listing and the daemon's thread ----------------------------------------------------- */
+
+int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb,
+                       void *ctx)
+{
+    for (size_t k = 0; k < cfg->ncollectors; k++) {
+        const ermes_collector_conf_t *def = &cfg->collectors[k];
+        ermes_collector_state_t s;
+        int rc = ermes_store_collector_get(st, def->name, &s);
+        if (rc == ERMES_ENOTFOUND) {
+            memset(&s, 0, sizeof(s));
+            snprintf(s.name, sizeof(s.name), "%s", def->name);
+            snprintf(s.status, sizeof(s.status), "new");
+        } else if (rc) {
+            return rc;
+        }
+        if ((rc = cb(ctx, def, &s)))
+            return rc;
+    }
+    return 0;
+}
+
+static void *collect_main(void *arg)
+{
+    ermes_collect_t *c = arg;
+
+    while (!stopping(c)) {
+        int64_t now = ermes__time_now_ms(), next = now + RECHECK_MS;
+        struct timespec until;
+        for (size_t k = 0; k < c->cfg->ncollectors && !stopping(c); k++) {
+            const ermes_collector_conf_t *def = &c->cfg->collectors[k];
+            ermes_collector_state_t s;
+            int rc;
+            if (!def->enabled)
+                continue;
+            rc = ermes_store_collector_get(c->store, def->name, &s);
+            if (rc == 0 && s.next_run > ermes__time_now_ms()) {
+                if (s.next_run < next)
+                    next = s.next_run;
+                continue;
+            }
+            if (rc && rc != ERMES_ENOTFOUND)
+                continue;
+            rc = ermes_collect_run(c, def->name, NULL);
+            if (rc && rc != ERMES_EBUSY)
+                ermes_log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
+        }
+        now = ermes__time_now_ms();
+        if (next > now + RECHECK_MS)
+            next = now + RECHECK_MS;
+        if (next <= now)
+            continue;
+        pthread_mutex_lock(&c->lock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)((next - now) / 1000);
+        until.tv_nsec += (long)((next - now) % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (!stopping(c))
+            pthread_cond_timedwait(&c->wake, &c->lock, &until);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return NULL;
+}
+
+int ermes_collect_start(ermes_collect_t *c)
+{
+    if (c->running || c->cfg->ncollectors == 0)
+        return 0;
+    __atomic_store_n(&c->stop, 0, __ATOMIC_RELEASE);
+    if (pthread_create(&c->thread, NULL, collect_main, c) != 0)
+        return ERMES_ENOMEM;
+    c->running = 1;
+    return 0;
+}
+
+void ermes_collect_stop(ermes_collect_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    __atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    if (c->running) {
+        pthread_join(c->thread, NULL);
+        c->running = 0;
+    }
+}

@@ -1,0 +1,54 @@
+/* Collectors: feeds fetched over HTTP(S) on a schedule ([collector "NAME"] sections of the
+ * config file). A run is one conditional GET (If-None-Match, If-Modified-Since from the last
+ * response): 304 is nothing new; 200 streams the body into the reports store under a size
+ * cap, and unless it has the same SHA-256 as the last body ingested it becomes a report of
+ * the collector's feed, recorded together with the collector's new state in one transaction.
+ * A failure is recorded (status error, the reason) and the collector is retried after its
+ * interval, doubled with each consecutive failure (at most 16 times, at most a day). */
+#ifndef ERMES_INTAKE_COLLECT_H
+#define ERMES_INTAKE_COLLECT_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "intake/intake.h"
+
+typedef struct ermes_collect ermes_collect_t;
+
+/* cfg, st, in: borrowed, outlive the collector set. Checks each collector's feed names a
+ * parser (ERMES_ECONFIG with d). */
+int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake_t *in,
+                      ermes_collect_t **out, ermes_diag_t *d);
+void ermes_collect_free(ermes_collect_t *c);
+
+/* Runs collector name now, whatever its schedule. *out (may be NULL) gets its state after the
+ * run. ERMES_ENOTFOUND for an unknown collector, ERMES_EBUSY when it is running elsewhere.
+ * The run's own failure (network, HTTP status, size) is not the call's: it returns 0 with
+ * out->status "error". */
+int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_state_t *out);
+
+/* The daemon's thread: runs each enabled collector when due. stop aborts a transfer under
+ * way (within a second) and joins. */
+int ermes_collect_start(ermes_collect_t *c);
+void ermes_collect_stop(ermes_collect_t *c);
+
+/* The state of every configured collector, in the config file's order (a collector that
+ * never ran has status "new"). cb gets the definition and the state, both borrowed. */
+typedef int (*ermes_collect_cb)(void *ctx, const ermes_collector_conf_t *def,
+                                const ermes_collector_state_t *state);
+int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb,
+                       void *ctx);
+
+/* A collector as the API and `ermes collectors --json` show it: its definition (the URL
+ * without user information or query, which may hold credentials; never the headers) and its
+ * state. A new reference; NULL when out of memory. */
+struct json_t;
+struct json_t *ermes_collector_to_json(const ermes_collector_conf_t *def,
+                                       const ermes_collector_state_t *s, long min_interval);
+
+/* The interval a collector runs at: its own, at least min_interval (seconds). */
+long ermes__collect_interval(const ermes_collector_conf_t *def, long min_interval);
+/* Milliseconds until the next run after `failures` consecutive failures (0: a success). */
+int64_t ermes__collect_delay_ms(long interval_s, int64_t failures);
+
+#endif
