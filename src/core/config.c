@@ -76,6 +76,11 @@ static const setting_t settings[] = {
       "unsigned"),
     S(notify_pgp_home, SET_STRING, NULL, 0, 0,
       "GnuPG home directory holding notify_pgp_key (default: GNUPGHOME, else ~/.gnupg)"),
+    S(detect_logs, SET_STRING, NULL, 0, 0,
+      "log files the daemon follows and matches, FORMAT:PATH,... with FORMAT auto, eve, zeek or "
+      "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/detect"),
+    S(detect_archive, SET_STRING, NULL, 0, 0,
+      "directory of archived logs (plain, .gz, .zst) rescanned for newly added indicators"),
 };
 #undef S
 

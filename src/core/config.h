@@ -44,6 +44,8 @@ typedef struct ermes_config {
     char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
     char *notify_pgp_key;      /* OpenPGP key signing notifications; NULL: unsigned */
     char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
+    char *detect_logs;         /* FORMAT:PATH,... followed by the daemon; NULL: none */
+    char *detect_archive;      /* log archive the retro-hunt rescans; NULL: none */
 } ermes_config_t;
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "ermes/detect.h"
 
 #define MAX_SEEN 64
@@ -376,6 +377,20 @@ static void test_files_parse(void **state)
     assert_int_equal(files[2].format, ERMES_LOG_AUTO);
     ermes_tail_files_free(files, n);
     assert_int_equal(ermes_tail_files_parse("csv:/x.csv", &files, &n, &d), ERMES_EINVAL);
+    {
+        /* The setting, as the daemon reads it. */
+        ermes_config_t cfg;
+        assert_int_equal(ermes__config_init(&cfg), 0);
+        assert_null(cfg.detect_logs);
+        assert_int_equal(ermes__config_set(&cfg, "detect_logs", "lines:/var/log/a.log", &d), 0);
+        assert_int_equal(ermes__config_set(&cfg, "detect_archive", "/srv/archive", &d), 0);
+        assert_int_equal(ermes_tail_files_parse(cfg.detect_logs, &files, &n, &d), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(files[0].format, ERMES_LOG_LINES);
+        assert_string_equal(cfg.detect_archive, "/srv/archive");
+        ermes_tail_files_free(files, n);
+        ermes__config_cleanup(&cfg);
+    }
     assert_int_equal(ermes_tail_files_parse("eve:,lines:/a", &files, &n, &d), ERMES_EINVAL);
 }
 
