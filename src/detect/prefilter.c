@@ -39,7 +39,13 @@ struct det_prefilter {
     pf_lit_t lits[PF_MAX_LITS];
     size_t n;
     size_t maxj; /* largest anchor position */
-    int avx2;
+    int avx2, avx512;
+    /* Up to 8 literals: one bucket (bit) each, and for each of their first three bytes a
+     * table from the low and from the high nibble of a byte to the buckets whose literal has
+     * that nibble there (the "Teddy" idea of Hyperscan): three shared loads per window instead
+     * of two per literal. */
+    int teddy;
+    unsigned char lo[3][16], hi[3][16];
 };
 
 /* A rough rarity of a byte in log text (folded to lower case): lower is rarer. JSON's
@@ -167,9 +173,45 @@ int ermes__det_prefilter_new(const ermes_matcher_t *m, int json, det_prefilter_t
         goto none;
     if (json && lit_add(pf, "\\u", 2) != 0)
         goto none;
+    if (pf->n <= 8) {
+        pf->teddy = 1;
+        for (size_t k = 0; k < pf->n; k++) {
+            const pf_lit_t *l = &pf->lits[k];
+            unsigned char bit = (unsigned char)(1u << k);
+            for (size_t t = 0; t < 3; t++) {
+                unsigned char c = (unsigned char)l->s[t];
+                if (t >= l->len) {
+                    /* Shorter than three bytes: any byte will do there. */
+                    for (int x = 0; x < 16; x++) {
+                        pf->lo[t][x] |= bit;
+                        pf->hi[t][x] |= bit;
+                    }
+                    continue;
+                }
+                pf->lo[t][c & 15] |= bit;
+                pf->hi[t][c >> 4] |= bit;
+                if (c >= 'a' && c <= 'z')
+                    pf->hi[t][(c - 32) >> 4] |= bit; /* the upper-case letter */
+            }
+        }
+    }
 #ifdef PF_AVX2
     __builtin_cpu_init();
     pf->avx2 = __builtin_cpu_supports("avx2") != 0;
+    pf->avx512 = __builtin_cpu_supports("avx512bw") != 0;
+    {
+        /* ERMES_DETECT_ISA=avx2|scalar|pairs|pairs-avx2 narrows the instructions used: the tests check that every
+         * path finds the same, and a benchmark can compare them. */
+        const char *isa = getenv("ERMES_DETECT_ISA");
+        if (isa && strcmp(isa, "avx2") == 0)
+            pf->avx512 = 0;
+        else if (isa && strcmp(isa, "scalar") == 0)
+            pf->avx512 = pf->avx2 = 0;
+        else if (isa && strcmp(isa, "pairs") == 0)
+            pf->teddy = 0;
+        else if (isa && strcmp(isa, "pairs-avx2") == 0)
+            pf->teddy = pf->avx512 = 0;
+    }
 #endif
     *out = pf;
     return 0;
@@ -259,6 +301,149 @@ find_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlin
     *done = pos;
     return len;
 }
+/* The same with 64-byte windows and compare masks (AVX-512BW): about half the instructions. */
+__attribute__((target("avx512f,avx512bw,popcnt"))) static size_t
+find_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
+            size_t *done)
+{
+    const __m512i nlv = _mm512_set1_epi8('\n'), fold = _mm512_set1_epi8(0x20);
+    __m512i vi[PF_MAX_LITS], vj[PF_MAX_LITS];
+    uint64_t lines = 0;
+    size_t pos = 0;
+
+    for (size_t k = 0; k < pf->n; k++) {
+        vi[k] = _mm512_set1_epi8((char)pf->lits[k].fi);
+        vj[k] = _mm512_set1_epi8((char)pf->lits[k].fj);
+    }
+    for (; pos + 64 + pf->maxj <= len; pos += 64) {
+        const char *w = p + pos;
+        uint64_t nl = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)w), nlv);
+        uint64_t hit = 0;
+        for (size_t k = 0; k < pf->n; k++) {
+            const pf_lit_t *l = &pf->lits[k];
+            __m512i a = _mm512_or_si512(_mm512_loadu_si512((const void *)(w + l->i)), fold);
+            __m512i b = _mm512_or_si512(_mm512_loadu_si512((const void *)(w + l->j)), fold);
+            hit |= _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(a, vi[k]), b, vj[k]);
+        }
+        while (hit) {
+            unsigned bit = (unsigned)__builtin_ctzll(hit);
+            if (any_lit_at(pf, w + bit, len - pos - bit)) {
+                *newlines += lines + (uint64_t)__builtin_popcountll(nl & ((1ull << bit) - 1u));
+                *done = pos;
+                return pos + bit;
+            }
+            hit &= hit - 1;
+        }
+        lines += (uint64_t)__builtin_popcountll(nl);
+    }
+    *newlines += lines;
+    *done = pos;
+    return len;
+}
+/* Teddy, 32 bytes at a time: the bucket masks of the three bytes at each position, AND-ed. */
+__attribute__((target("avx2,popcnt"))) static size_t
+teddy_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
+           size_t *done)
+{
+    const __m256i nlv = _mm256_set1_epi8('\n'), low = _mm256_set1_epi8(0x0f);
+    __m256i lo[3], hi[3];
+    uint64_t lines = 0;
+    size_t pos = 0;
+
+    for (int t = 0; t < 3; t++) {
+        lo[t] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)pf->lo[t]));
+        hi[t] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)pf->hi[t]));
+    }
+    for (; pos + 32 + 2 <= len; pos += 32) {
+        const char *w = p + pos;
+        __m256i r = _mm256_set1_epi8(-1), x0 = _mm256_setzero_si256();
+        uint32_t nl, cand;
+        for (int t = 0; t < 3; t++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(w + t));
+            __m256i m = _mm256_and_si256(
+                _mm256_shuffle_epi8(lo[t], _mm256_and_si256(x, low)),
+                _mm256_shuffle_epi8(hi[t], _mm256_and_si256(_mm256_srli_epi16(x, 4), low)));
+            r = _mm256_and_si256(r, m);
+            if (t == 0)
+                x0 = x;
+        }
+        nl = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, nlv));
+        cand = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, _mm256_setzero_si256()));
+        if (cand) {
+            unsigned char buckets[32];
+            _mm256_storeu_si256((__m256i *)buckets, r);
+            while (cand) {
+                unsigned bit = (unsigned)__builtin_ctz(cand);
+                for (unsigned b = buckets[bit]; b; b &= b - 1)
+                    if (lit_at(&pf->lits[__builtin_ctz(b)], w + bit, len - pos - bit)) {
+                        *newlines +=
+                            lines + (uint64_t)__builtin_popcount(nl & ((1u << bit) - 1u));
+                        *done = pos;
+                        return pos + bit;
+                    }
+                cand &= cand - 1;
+            }
+        }
+        lines += (uint64_t)__builtin_popcount(nl);
+    }
+    *newlines += lines;
+    *done = pos;
+    return len;
+}
+
+/* Teddy, 64 bytes at a time (AVX-512BW). */
+__attribute__((target("avx512f,avx512bw,popcnt"))) static size_t
+teddy_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
+             size_t *done)
+{
+    const __m512i nlv = _mm512_set1_epi8('\n'), low = _mm512_set1_epi8(0x0f);
+    __m512i lo[3], hi[3];
+    uint64_t lines = 0;
+    size_t pos = 0;
+
+    for (int t = 0; t < 3; t++) {
+        lo[t] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)pf->lo[t]));
+        hi[t] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)pf->hi[t]));
+    }
+    for (; pos + 64 + 2 <= len; pos += 64) {
+        const char *w = p + pos;
+        __m512i x0 = _mm512_loadu_si512((const void *)w);
+        __m512i x1 = _mm512_loadu_si512((const void *)(w + 1));
+        __m512i x2 = _mm512_loadu_si512((const void *)(w + 2));
+        __m512i r = _mm512_and_si512(
+            _mm512_shuffle_epi8(lo[0], _mm512_and_si512(x0, low)),
+            _mm512_shuffle_epi8(hi[0], _mm512_and_si512(_mm512_srli_epi16(x0, 4), low)));
+        uint64_t nl = _mm512_cmpeq_epi8_mask(x0, nlv), cand;
+        r = _mm512_and_si512(
+            r, _mm512_and_si512(
+                   _mm512_shuffle_epi8(lo[1], _mm512_and_si512(x1, low)),
+                   _mm512_shuffle_epi8(hi[1], _mm512_and_si512(_mm512_srli_epi16(x1, 4), low))));
+        r = _mm512_and_si512(
+            r, _mm512_and_si512(
+                   _mm512_shuffle_epi8(lo[2], _mm512_and_si512(x2, low)),
+                   _mm512_shuffle_epi8(hi[2], _mm512_and_si512(_mm512_srli_epi16(x2, 4), low))));
+        cand = _mm512_test_epi8_mask(r, r);
+        if (cand) {
+            unsigned char buckets[64];
+            _mm512_storeu_si512((void *)buckets, r);
+            while (cand) {
+                unsigned bit = (unsigned)__builtin_ctzll(cand);
+                for (unsigned b = buckets[bit]; b; b &= b - 1)
+                    if (lit_at(&pf->lits[__builtin_ctz(b)], w + bit, len - pos - bit)) {
+                        *newlines +=
+                            lines + (uint64_t)__builtin_popcountll(nl & ((1ull << bit) - 1u));
+                        *done = pos;
+                        return pos + bit;
+                    }
+                cand &= cand - 1;
+            }
+        }
+        lines += (uint64_t)__builtin_popcountll(nl);
+    }
+    *newlines += lines;
+    *done = pos;
+    return len;
+}
 #endif
 
 size_t ermes__det_prefilter_find(const det_prefilter_t *pf, const char *p, size_t len,
@@ -267,7 +452,31 @@ size_t ermes__det_prefilter_find(const det_prefilter_t *pf, const char *p, size_
     size_t from = 0;
 
 #ifdef PF_AVX2
-    if (pf->avx2) {
+    if (pf->teddy && (pf->avx512 || pf->avx2)) {
+        size_t q, more = 0;
+        if (pf->avx512) {
+            q = teddy_avx512(pf, p, len, newlines, &from);
+            if (q < len)
+                return q;
+        }
+        /* The rest shorter than a 64-byte window, or all of it without AVX-512. */
+        q = teddy_avx2(pf, p + from, len - from, newlines, &more);
+        if (q < len - from)
+            return from + q;
+        from += more;
+    } else if (pf->avx512) {
+        size_t q = find_avx512(pf, p, len, newlines, &from);
+        if (q < len)
+            return q;
+        /* The tail shorter than a window: by 32 bytes, then one at a time. */
+        if (pf->avx2) {
+            size_t more = 0;
+            q = find_avx2(pf, p + from, len - from, newlines, &more);
+            if (q < len - from)
+                return from + q;
+            from += more;
+        }
+    } else if (pf->avx2) {
         size_t q = find_avx2(pf, p, len, newlines, &from);
         if (q < len)
             return q;

@@ -21,6 +21,12 @@
 #include "detect/detect_int.h"
 
 #define RETRO_BUF (4u * 1024 * 1024)
+/* Decoded per read: small enough that the prefilter finds the text still in the L2 cache the
+ * decoder just wrote it to. */
+#define RETRO_CHUNK (RETRO_CHUNK_KIB * 1024u)
+#ifndef RETRO_CHUNK_KIB
+#define RETRO_CHUNK_KIB 128
+#endif
 #define RETRO_MAX_DEPTH 32
 
 typedef struct retro_file {
@@ -439,7 +445,10 @@ static int scan_file(ermes_retro_t *job, const retro_file_t *f, uint64_t done_be
             }
         }
         from = end;
-        n = ermes__det_input_read(in, job->buf + end, job->buf_cap - end, &d);
+        n = ermes__det_input_read(in, job->buf + end,
+                                  job->buf_cap - end < RETRO_CHUNK ? job->buf_cap - end
+                                                                   : RETRO_CHUNK,
+                                  &d);
         if (n < 0) {
             set_error(job, f->path, d.reason);
             rc = n == ERMES_ENOMEM ? ERMES_ENOMEM : 1;
