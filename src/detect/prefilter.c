@@ -167,11 +167,10 @@ int ermes__det_prefilter_new(const ermes_matcher_t *m, int json, det_prefilter_t
         if (indicator_literal(pf, m, id, mi.type, &need_mapped) != 0)
             goto none;
     }
-    if (compiled == 0)
+    /* No indicator at all: no literal, nothing is a candidate, the lines are only counted. */
+    if (compiled > 0 && need_mapped && lit_add(pf, "ffff:", 5) != 0)
         goto none;
-    if (need_mapped && lit_add(pf, "ffff:", 5) != 0)
-        goto none;
-    if (json && lit_add(pf, "\\u", 2) != 0)
+    if (compiled > 0 && json && lit_add(pf, "\\u", 2) != 0)
         goto none;
     if (pf->n <= 8) {
         pf->teddy = 1;

@@ -203,7 +203,7 @@ static ermes_log_format_t format_by_name(const char *path)
     const char *base = strrchr(path, '/');
 
     base = base ? base + 1 : path;
-    if (strstr(base, "eve") && strstr(base, ".json"))
+    if (strncmp(base, "eve", 3) == 0 && strstr(base, ".json"))
         return ERMES_LOG_EVE;
     if (strstr(base, ".csv"))
         return ERMES_LOG_CSV;

@@ -29,7 +29,7 @@
 
 #define TAIL_READ (256u * 1024)
 #define TAIL_MAX_FILES 256
-#define TAIL_STATE_MAX (1024u * 1024)
+#define TAIL_SAVE_EVERY (16u * 1024 * 1024)
 
 typedef struct tail_src {
     char *path;
@@ -43,6 +43,7 @@ typedef struct tail_src {
     char *buf;      /* bytes read past offset: at most a partial last line between polls */
     size_t len, cap;
     int skipping; /* dropping the rest of an over-long line */
+    uint64_t unsaved; /* bytes read since the position was last saved */
     int saved;    /* a position was read from the state file, not yet used */
     dev_t saved_dev;
     ino_t saved_ino;
@@ -356,6 +357,11 @@ static int read_to_end(ermes_tail_t *t, tail_src_t *s, int fd, const char *sourc
         s->len += (size_t)n;
         if (deliver_buffered(t, s, source, 0) != 0)
             return -1;
+        /* A long backlog: the position is saved on the way, so that a crash does not make the
+         * next start deliver all of it again. */
+        s->unsaved += (uint64_t)n;
+        if (s->unsaved >= TAIL_SAVE_EVERY && state_save(t) == 0)
+            s->unsaved = 0;
     }
     return 0;
 }

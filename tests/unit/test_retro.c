@@ -353,6 +353,27 @@ static void test_cancel(void **state)
     free(k);
 }
 
+static void test_no_indicators(void **state)
+{
+    static const char *const none[] = {NULL};
+    fixture_t *f = *state;
+    ermes_matcher_t *m = build(none);
+    ermes_retro_progress_t p;
+    ermes_retro_t *job;
+    sink_t *k = calloc(1, sizeof(*k));
+
+    assert_int_equal(ermes_retro_new(f->dir, m, NULL, sink_cb, k, &job), 0);
+    ermes_matcher_release(m);
+    assert_int_equal(ermes_retro_run(job), 0);
+    ermes_retro_progress(job, &p);
+    assert_int_equal(p.state, ERMES_RETRO_DONE);
+    assert_int_equal(p.matches, 0);
+    assert_int_equal(p.records, 3 * 8 + 3 + 5);
+    assert_int_equal(k->n, 0);
+    ermes_retro_free(job);
+    free(k);
+}
+
 static void run_dir(const char *dir, int no_prefilter, sink_t *k)
 {
     ermes_matcher_t *m = build(INDS);
@@ -422,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_indicator_without_literal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_file_and_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_indicators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefilter_agrees_at_every_alignment, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

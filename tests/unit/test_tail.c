@@ -331,6 +331,45 @@ static void test_start_at_end_and_swap(void **state)
     ermes_tail_free(t);
 }
 
+static void test_overlong_lines(void **state)
+{
+    fixture_t *f = *state;
+    ermes_tail_file_t file = {f->log, ERMES_LOG_EVE};
+    ermes_tail_options_t o = {0};
+    ermes_tail_stats_t st;
+    ermes_tail_t *t;
+    ermes_diag_t d;
+    size_t big = 2u << 20, small = 1000;
+    char *line = malloc(big + 1);
+    long off;
+
+    o.max_line = 300u * 1024;
+    assert_int_equal(ermes_tail_new(f->slot, &file, 1, &o, sink_cb, &f->sink, &t, &d), 0);
+    /* Longer than max_line but within the buffer: the reader skips it. */
+    memset(line, 'a', small);
+    line[small] = '\0';
+    append(f->log, line);
+    append(f->log, "\n" DNS("one.evil.example"));
+    /* Longer than the buffer, arriving in two parts across polls: dropped as it comes. */
+    memset(line, 'b', big);
+    line[big] = '\0';
+    append(f->log, line);
+    assert_int_equal(ermes_tail_poll(t), 0);
+    assert_int_equal(f->sink.n, 1);
+    append(f->log, line);
+    off = file_size(f->log) + 1;
+    append(f->log, "\n" DNS("two.evil.example"));
+    assert_int_equal(ermes_tail_poll(t), 0);
+    assert_int_equal(f->sink.n, 2);
+    assert_string_equal(f->sink.s[1].value, "two.evil.example");
+    assert_int_equal(f->sink.s[1].offset, off);
+    assert_int_equal(f->sink.s[1].line, 4);
+    ermes_tail_stats(t, &st);
+    assert_int_equal(st.skipped, 2); /* the 1000-byte line (not JSON) and the 2 MiB one */
+    ermes_tail_free(t);
+    free(line);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -404,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sink_failure_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_at_end_and_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thread_follows_and_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlong_lines, setup, teardown),
         cmocka_unit_test(test_files_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
