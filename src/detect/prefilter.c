@@ -31,8 +31,8 @@
 typedef struct pf_lit {
     char s[PF_MAX_LEN]; /* lower case */
     size_t len;
-    size_t i, j;              /* the two anchor positions, i < j or both 0 for one byte */
-    unsigned char fi, fj;     /* their bytes, OR-ed with 0x20 */
+    size_t i, j;          /* the two anchor positions, i < j or both 0 for one byte */
+    unsigned char fi, fj; /* their bytes, OR-ed with 0x20 */
 } pf_lit_t;
 
 struct det_prefilter {
@@ -199,8 +199,8 @@ int ermes__det_prefilter_new(const ermes_matcher_t *m, int json, det_prefilter_t
     pf->avx2 = __builtin_cpu_supports("avx2") != 0;
     pf->avx512 = __builtin_cpu_supports("avx512bw") != 0;
     {
-        /* ERMES_DETECT_ISA=avx2|scalar|pairs|pairs-avx2 narrows the instructions used: the tests check that every
-         * path finds the same, and a benchmark can compare them. */
+        /* ERMES_DETECT_ISA=avx2|scalar|pairs|pairs-avx2 narrows the instructions used: the tests
+         * check that every path finds the same, and a benchmark can compare them. */
         const char *isa = getenv("ERMES_DETECT_ISA");
         if (isa && strcmp(isa, "avx2") == 0)
             pf->avx512 = 0;
@@ -302,8 +302,7 @@ find_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlin
 }
 /* The same with 64-byte windows and compare masks (AVX-512BW): about half the instructions. */
 __attribute__((target("avx512f,avx512bw,popcnt"))) static size_t
-find_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
-            size_t *done)
+find_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines, size_t *done)
 {
     const __m512i nlv = _mm512_set1_epi8('\n'), fold = _mm512_set1_epi8(0x20);
     __m512i vi[PF_MAX_LITS], vj[PF_MAX_LITS];
@@ -341,8 +340,7 @@ find_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newl
 }
 /* Teddy, 32 bytes at a time: the bucket masks of the three bytes at each position, AND-ed. */
 __attribute__((target("avx2,popcnt"))) static size_t
-teddy_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
-           size_t *done)
+teddy_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines, size_t *done)
 {
     const __m256i nlv = _mm256_set1_epi8('\n'), low = _mm256_set1_epi8(0x0f);
     __m256i lo[3], hi[3];
@@ -375,8 +373,7 @@ teddy_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newli
                 unsigned bit = (unsigned)__builtin_ctz(cand);
                 for (unsigned b = buckets[bit]; b; b &= b - 1)
                     if (lit_at(&pf->lits[__builtin_ctz(b)], w + bit, len - pos - bit)) {
-                        *newlines +=
-                            lines + (uint64_t)__builtin_popcount(nl & ((1u << bit) - 1u));
+                        *newlines += lines + (uint64_t)__builtin_popcount(nl & ((1u << bit) - 1u));
                         *done = pos;
                         return pos + bit;
                     }
@@ -392,8 +389,7 @@ teddy_avx2(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newli
 
 /* Teddy, 64 bytes at a time (AVX-512BW). */
 __attribute__((target("avx512f,avx512bw,popcnt"))) static size_t
-teddy_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines,
-             size_t *done)
+teddy_avx512(const det_prefilter_t *pf, const char *p, size_t len, uint64_t *newlines, size_t *done)
 {
     const __m512i nlv = _mm512_set1_epi8('\n'), low = _mm512_set1_epi8(0x0f);
     __m512i lo[3], hi[3];

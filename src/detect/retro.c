@@ -197,9 +197,9 @@ static int file_cmp(const void *a, const void *b)
 /* The format a file's name announces, else AUTO (decided by the first record). */
 static ermes_log_format_t format_by_name(const char *path)
 {
-    static const char *const zeek[] = {"conn.", "dns.", "http.", "ssl.", "files.", "x509.",
-                                       "notice.", "intel.", "smtp.", "ssh.", "weird.",
-                                       "dhcp.", "ftp.", "rdp.", "sip.", "smb_files."};
+    static const char *const zeek[] = {"conn.",   "dns.",   "http.", "ssl.",      "files.", "x509.",
+                                       "notice.", "intel.", "smtp.", "ssh.",      "weird.", "dhcp.",
+                                       "ftp.",    "rdp.",   "sip.",  "smb_files."};
     const char *base = strrchr(path, '/');
 
     base = base ? base + 1 : path;
@@ -223,8 +223,8 @@ static int report(retro_scan_t *sc, const ermes_log_record_t *rec)
 
     for (size_t i = 0; i < n; i++) {
         const ermes_log_field_t *f = &rec->fields[hits[i].field];
-        ermes_sighting_t s = {sc->path, rec->offset, rec->line, f->name, f->value, f->len,
-                              hits[i].indicator, job->m, rec};
+        ermes_sighting_t s = {sc->path, rec->offset,       rec->line, f->name, f->value,
+                              f->len,   hits[i].indicator, job->m,    rec};
         if (job->sink_cb(job->ctx, &s) != 0) {
             sc->sink_failed = 1;
             return ERMES_EIO;
@@ -445,10 +445,9 @@ static int scan_file(ermes_retro_t *job, const retro_file_t *f, uint64_t done_be
             }
         }
         from = end;
-        n = ermes__det_input_read(in, job->buf + end,
-                                  job->buf_cap - end < RETRO_CHUNK ? job->buf_cap - end
-                                                                   : RETRO_CHUNK,
-                                  &d);
+        n = ermes__det_input_read(
+            in, job->buf + end, job->buf_cap - end < RETRO_CHUNK ? job->buf_cap - end : RETRO_CHUNK,
+            &d);
         if (n < 0) {
             set_error(job, f->path, d.reason);
             rc = n == ERMES_ENOMEM ? ERMES_ENOMEM : 1;
@@ -525,8 +524,7 @@ static int run(ermes_retro_t *job)
         if (atomic_load(&job->cancel))
             break;
         pthread_mutex_lock(&job->mu);
-        snprintf(job->progress.current, sizeof(job->progress.current), "%s",
-                 job->files[i].path);
+        snprintf(job->progress.current, sizeof(job->progress.current), "%s", job->files[i].path);
         pthread_mutex_unlock(&job->mu);
         rc = scan_file(job, &job->files[i], done);
         if (rc < 0) {

@@ -42,9 +42,9 @@ typedef struct tail_src {
     long line;      /* lines before offset */
     char *buf;      /* bytes read past offset: at most a partial last line between polls */
     size_t len, cap;
-    int skipping; /* dropping the rest of an over-long line */
+    int skipping;     /* dropping the rest of an over-long line */
     uint64_t unsaved; /* bytes read since the position was last saved */
-    int saved;    /* a position was read from the state file, not yet used */
+    int saved;        /* a position was read from the state file, not yet used */
     dev_t saved_dev;
     ino_t saved_ino;
     int64_t saved_offset;
@@ -80,8 +80,7 @@ void ermes_tail_files_free(ermes_tail_file_t *files, size_t n)
     ermes__free(files);
 }
 
-int ermes_tail_files_parse(const char *spec, ermes_tail_file_t **files, size_t *n,
-                           ermes_diag_t *d)
+int ermes_tail_files_parse(const char *spec, ermes_tail_file_t **files, size_t *n, ermes_diag_t *d)
 {
     ermes_tail_file_t *out = NULL;
     size_t cnt = 0;
@@ -162,9 +161,10 @@ static int state_load(ermes_tail_t *t, ermes_diag_t *d)
     long no = 0;
 
     if (!f)
-        return errno == ENOENT ? 0 : (ermes_diag_set(d, NULL, "cannot read %s: %s",
-                                                     t->state_path, strerror(errno)),
-                                      ERMES_EIO);
+        return errno == ENOENT
+                   ? 0
+                   : (ermes_diag_set(d, NULL, "cannot read %s: %s", t->state_path, strerror(errno)),
+                      ERMES_EIO);
     while (fgets(line, sizeof(line), f)) {
         unsigned long long dev, ino;
         long long off;
@@ -216,8 +216,8 @@ static int state_save(ermes_tail_t *t)
                     (unsigned long long)s->ino, (long long)s->offset, s->line, s->path);
         else if (s->saved)
             fprintf(f, "%llu %llu %lld %ld %s\n", (unsigned long long)s->saved_dev,
-                    (unsigned long long)s->saved_ino, (long long)s->saved_offset,
-                    s->saved_line, s->path);
+                    (unsigned long long)s->saved_ino, (long long)s->saved_offset, s->saved_line,
+                    s->path);
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = ERMES_EIO;
@@ -243,8 +243,8 @@ static void stat_add(ermes_tail_t *t, uint64_t *field, uint64_t v)
 
 /* One complete line at file offset off: parsed, scanned, reported. Returns 0, or -1 when the
  * sink failed (the line is to be delivered again). */
-static int deliver(ermes_tail_t *t, tail_src_t *s, const char *source, const char *line,
-                   size_t len, int64_t off, long lineno)
+static int deliver(ermes_tail_t *t, tail_src_t *s, const char *source, const char *line, size_t len,
+                   int64_t off, long lineno)
 {
     ermes_log_record_t rec;
     const ermes_hit_t *hits;
@@ -262,8 +262,15 @@ static int deliver(ermes_tail_t *t, tail_src_t *s, const char *source, const cha
     nh = ermes_scanner_scan(t->scanner, &rec, &hits);
     for (size_t i = 0; i < nh; i++) {
         const ermes_log_field_t *f = &rec.fields[hits[i].field];
-        ermes_sighting_t sg = {source, off, lineno, f->name, f->value, f->len,
-                               hits[i].indicator, ermes_scanner_matcher(t->scanner), &rec};
+        ermes_sighting_t sg = {source,
+                               off,
+                               lineno,
+                               f->name,
+                               f->value,
+                               f->len,
+                               hits[i].indicator,
+                               ermes_scanner_matcher(t->scanner),
+                               &rec};
         if (t->sink_cb(t->ctx, &sg) != 0) {
             stat_add(t, &t->stats.sink_failures, 1);
             return -1;
@@ -286,8 +293,7 @@ static int deliver_buffered(ermes_tail_t *t, tail_src_t *s, const char *source, 
         size_t e = nl ? (size_t)(nl - s->buf) : s->len;
         if (!nl && !final)
             break;
-        if (deliver(t, s, source, s->buf + a, e - a, s->offset + (int64_t)a,
-                           s->line + 1) != 0) {
+        if (deliver(t, s, source, s->buf + a, e - a, s->offset + (int64_t)a, s->line + 1) != 0) {
             rc = -1;
             break;
         }

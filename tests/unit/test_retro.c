@@ -175,8 +175,7 @@ static int find(const sink_t *k, const char *suffix, const char *value, int64_t 
     for (int i = 0; i < k->n; i++) {
         size_t l = strlen(k->s[i].source);
         if (l >= sl && strcmp(k->s[i].source + l - sl, suffix) == 0 &&
-            strcmp(k->s[i].value, value) == 0 && k->s[i].offset == offset &&
-            k->s[i].line == line)
+            strcmp(k->s[i].value, value) == 0 && k->s[i].offset == offset && k->s[i].line == line)
             count++;
     }
     return count;
@@ -231,9 +230,8 @@ static void check_archive(fixture_t *f, int no_prefilter)
         assert_int_equal(find(k, eves[i], "::ffff:cb00:7109", (int64_t)o6, 6), 1);
         assert_int_equal(find(k, eves[i], "198.51.100.77", (int64_t)o7, 7), 1);
     }
-    assert_int_equal(find(k, "/syslog", "203.0.113.9", (int64_t)strlen("# comment\nnothing.example\n"),
-                          3),
-                     1);
+    assert_int_equal(
+        find(k, "/syslog", "203.0.113.9", (int64_t)strlen("# comment\nnothing.example\n"), 3), 1);
     assert_int_equal(find(k, "/zeek/dns.log", "zz.evil.example",
                           (int64_t)(strlen(ZEEK) - strlen("2.0\tC2\tzz.evil.example\n")), 5),
                      1);
@@ -400,8 +398,9 @@ static void test_prefilter_agrees_at_every_alignment(void **state)
     snprintf(dir, sizeof(dir), "%s/big", f->dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     for (int i = 0; i < 4000; i++) {
-        const char *name = i % 37 == 0 ? "x.Evil.example" : i % 53 == 0 ? "evil.example.org"
-                                                                          : "benign.example";
+        const char *name = i % 37 == 0   ? "x.Evil.example"
+                           : i % 53 == 0 ? "evil.example.org"
+                                         : "benign.example";
         len += (size_t)snprintf(text + len, cap - len,
                                 "{\"event_type\":\"dns\",\"pad\":\"%.*s\",\"dns\":{\"rrname\":"
                                 "\"%s\"}}\n",
