@@ -392,7 +392,8 @@ int ermes_tail_new(ermes_matcher_slot_t *slot, const ermes_tail_file_t *files, s
                    ermes_tail_t **out, ermes_diag_t *d);
 /* Reads every file up to its current end once, in the calling thread (tests, one-shot use);
  * records, sightings and the saved positions are as the thread would leave them. Returns 0 or
- * the first ERMES_E* code (the others files are still read). Not while the thread runs. */
+ * the first ERMES_E* code (the other files are still read); ERMES_EINVAL while the thread
+ * runs. */
 int ermes_tail_poll(ermes_tail_t *t);
 /* Starts the tailing thread. Returns 0, ERMES_EINVAL (already running) or ERMES_ENOMEM. */
 int ermes_tail_start(ermes_tail_t *t);

@@ -592,12 +592,10 @@ static int poll_src(ermes_tail_t *t, tail_src_t *s)
     return 0;
 }
 
-int ermes_tail_poll(ermes_tail_t *t)
+static int poll_all(ermes_tail_t *t)
 {
     int first = 0;
 
-    if (!t)
-        return ERMES_EINVAL;
     for (size_t i = 0; i < t->n; i++) {
         int rc = poll_src(t, &t->src[i]);
         if (rc > 0 || rc < -1)
@@ -612,6 +610,13 @@ int ermes_tail_poll(ermes_tail_t *t)
     return first;
 }
 
+int ermes_tail_poll(ermes_tail_t *t)
+{
+    if (!t || t->running)
+        return ERMES_EINVAL;
+    return poll_all(t);
+}
+
 /* ---- the thread ---- */
 
 static void *tail_thread(void *arg)
@@ -620,7 +625,7 @@ static void *tail_thread(void *arg)
 
     while (!atomic_load(&t->stop)) {
         struct timespec ts;
-        ermes_tail_poll(t);
+        poll_all(t);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)t->opts.poll_ms * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;

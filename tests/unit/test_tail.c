@@ -387,6 +387,7 @@ static void test_thread_follows_and_stops(void **state)
     t = tailer(f, f->state, 0);
     assert_int_equal(ermes_tail_start(t), 0);
     assert_int_equal(ermes_tail_start(t), ERMES_EINVAL);
+    assert_int_equal(ermes_tail_poll(t), ERMES_EINVAL);
     append(f->log, DNS("one.evil.example"));
     for (int i = 0; i < 1000 && f->sink.n < 1; i++)
         usleep(10000);
