@@ -323,4 +323,142 @@ typedef struct ermes_log_stats {
 } ermes_log_stats_t;
 void ermes_log_reader_stats(const ermes_log_reader_t *r, ermes_log_stats_t *out);
 
+/* ---- hits: what the tailer and the retro-hunt report (stored as sightings) ------------------------------------ */
+
+/* One indicator seen in one field of one log record. Everything is borrowed and valid only
+ * during the callback. */
+typedef struct ermes_detect_hit {
+    const char *source;              /* the log file's path */
+    int64_t offset;                  /* byte offset of the record: in the file (tailer) or in
+                                        the decompressed stream (retro-hunt) */
+    long line;                       /* 1-based line number, as offset */
+    const char *field;               /* "dns.rrname", "line", ... */
+    const char *value;               /* the value as written in the field (not NUL-terminated) */
+    size_t value_len;
+    uint32_t indicator;              /* the indicator's id in the matcher's set */
+    const ermes_matcher_t *matcher;  /* the matcher that matched: ermes_matcher_value() and
+                                        ermes_matcher_indicator() describe the indicator */
+    const ermes_log_record_t *record; /* the whole record (time, sensor, endpoints, fields) */
+} ermes_detect_hit_t;
+
+/* Called once per (record, indicator, field). Returns 0 to go on; non-zero is a failure of
+ * the sink (the tailer delivers the record again later, the retro-hunt fails). */
+typedef int (*ermes_detect_hit_cb)(void *ctx, const ermes_detect_hit_t *s);
+
+/* ---- the tailer: configured log files followed in a thread ----------------------------------- */
+
+typedef struct ermes_tail_file {
+    const char *path;          /* borrowed (copied by ermes_tail_new) */
+    ermes_log_format_t format; /* ERMES_LOG_AUTO, _EVE, _ZEEK or _LINES (not CSV) */
+} ermes_tail_file_t;
+
+/* Parses a detect_logs setting: "FORMAT:PATH,FORMAT:PATH,..." where FORMAT is auto, eve, zeek
+ * or lines and may be left out with its colon (auto). *files (caller frees with
+ * ermes_tail_files_free(), paths included) and *n receive the list. Returns 0, ERMES_EINVAL
+ * (reason in d) or ERMES_ENOMEM. */
+int ermes_tail_files_parse(const char *spec, ermes_tail_file_t **files, size_t *n,
+                           ermes_diag_t *d);
+void ermes_tail_files_free(ermes_tail_file_t *files, size_t n);
+
+typedef struct ermes_tail_options {
+    const char *state_dir; /* directory of the position file "tail.state"; NULL: positions
+                              are not kept (every start begins as a first start) */
+    int poll_ms;           /* how often files at their end are looked at again; 0 = 250 */
+    int start_at_end;      /* a file without a saved position: 1 = from its current end (only
+                              new records), 0 = from its beginning */
+    size_t max_line;       /* 0 = 1 MiB; longer records are skipped */
+} ermes_tail_options_t;
+
+typedef struct ermes_tail ermes_tail_t;
+
+typedef struct ermes_tail_stats {
+    uint64_t records;   /* records parsed */
+    uint64_t skipped;   /* malformed or over-long records */
+    uint64_t sightings; /* sink calls */
+    uint64_t rotations; /* files reopened after rotation or rewound after truncation */
+    uint64_t sink_failures;
+    uint64_t bytes;     /* bytes read */
+    int state_error;    /* 0 or the last ERMES_E* code of writing the position file */
+} ermes_tail_stats_t;
+
+/* A tailer of files[0..n) (borrowed, copied) matching against the current matcher of slot
+ * (borrowed; must outlive the tailer), reporting to sink_cb with ctx. Saved positions are read
+ * from opts->state_dir: a file whose device and inode are those saved resumes at the saved
+ * offset; one rotated away while the tailer was down is looked for by its inode in the same
+ * directory and finished first. Caller frees with ermes_tail_free(). Returns 0, ERMES_EINVAL
+ * (reason in d), ERMES_EIO (unreadable state file, reason in d) or ERMES_ENOMEM. */
+int ermes_tail_new(ermes_matcher_slot_t *slot, const ermes_tail_file_t *files, size_t n,
+                   const ermes_tail_options_t *opts, ermes_detect_hit_cb sink_cb, void *ctx,
+                   ermes_tail_t **out, ermes_diag_t *d);
+/* Reads every file up to its current end once, in the calling thread (tests, one-shot use);
+ * records, sightings and the saved positions are as the thread would leave them. Returns 0 or
+ * the first ERMES_E* code (the other files are still read); ERMES_EINVAL while the thread
+ * runs. */
+int ermes_tail_poll(ermes_tail_t *t);
+/* Starts the tailing thread. Returns 0, ERMES_EINVAL (already running) or ERMES_ENOMEM. */
+int ermes_tail_start(ermes_tail_t *t);
+/* Asks the thread to stop and waits for it (well under 2 s); positions are saved. */
+void ermes_tail_stop(ermes_tail_t *t);
+/* Thread-safe counters. */
+void ermes_tail_stats(ermes_tail_t *t, ermes_tail_stats_t *out);
+/* Stops the thread if running and frees. NULL is a no-op. */
+void ermes_tail_free(ermes_tail_t *t);
+
+/* ---- retro-hunt: an archive rescanned for new indicators ------------------------------------- */
+
+typedef enum ermes_retro_state {
+    ERMES_RETRO_QUEUED = 0,
+    ERMES_RETRO_RUNNING,
+    ERMES_RETRO_DONE,
+    ERMES_RETRO_FAILED,
+    ERMES_RETRO_CANCELLED
+} ermes_retro_state_t;
+
+/* "queued", "running", "done", "failed", "cancelled". */
+const char *ermes_retro_state_name(ermes_retro_state_t s);
+
+typedef struct ermes_retro_options {
+    ermes_log_format_t format; /* AUTO: by the file's name (eve, zeek's log names, .csv), else by
+                                  its first record */
+    int no_prefilter;          /* parse every record even with few indicators (comparisons) */
+    size_t max_files;          /* 0 = 1,000,000 */
+    size_t max_line;           /* 0 = 16 MiB */
+} ermes_retro_options_t;
+
+typedef struct ermes_retro_progress {
+    ermes_retro_state_t state;
+    uint64_t files_total, files_done, files_failed;
+    uint64_t bytes_total, bytes_done; /* on disk (compressed) */
+    uint64_t bytes_scanned;           /* decompressed */
+    uint64_t records;                 /* lines read (with the prefilter, most are not parsed) */
+    uint64_t skipped;                 /* malformed records among those parsed */
+    uint64_t matches;                 /* sightings reported */
+    char current[256];                /* the file being scanned */
+    char error[256];                  /* why the job failed, or the last unreadable file */
+} ermes_retro_progress_t;
+
+typedef struct ermes_retro ermes_retro_t;
+
+/* A job scanning every regular file under archive_dir (recursively; plain, gzip or zstd, by
+ * magic) with m (retained; typically built from only the new indicators) and calling sink_cb
+ * per sighting. opts may be NULL. Nothing runs before ermes_retro_run or _start. Caller frees
+ * with ermes_retro_free(). Returns 0, ERMES_EINVAL or ERMES_ENOMEM. */
+int ermes_retro_new(const char *archive_dir, ermes_matcher_t *m, const ermes_retro_options_t *opts,
+                    ermes_detect_hit_cb sink_cb, void *ctx, ermes_retro_t **out);
+/* Runs the job in the calling thread. Returns 0 when it ended done or cancelled (the state in
+ * the progress tells which), else the failure's ERMES_E* code (an unreadable archive
+ * directory: ERMES_EIO; a failing sink: ERMES_EIO; ERMES_ENOMEM), the reason in the progress's
+ * error. A file that cannot be read or decoded is counted in files_failed and the job goes on. */
+int ermes_retro_run(ermes_retro_t *job);
+/* Runs the job in a thread of its own. Returns 0, ERMES_EINVAL (started before), ERMES_ENOMEM. */
+int ermes_retro_start(ermes_retro_t *job);
+/* Asks the job to stop; it ends within one buffer's worth of work as cancelled. Any thread. */
+void ermes_retro_cancel(ermes_retro_t *job);
+/* Waits for a started job; returns what ermes_retro_run returned. */
+int ermes_retro_wait(ermes_retro_t *job);
+/* A consistent snapshot of the progress. Any thread. */
+void ermes_retro_progress(ermes_retro_t *job, ermes_retro_progress_t *out);
+/* Cancels and waits for a running job, then frees. NULL is a no-op. */
+void ermes_retro_free(ermes_retro_t *job);
+
 #endif

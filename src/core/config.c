@@ -93,6 +93,11 @@ static const setting_t settings[] = {
       "seconds between full rescans of spool_dir (inotify wakes the daemon at once as well)"),
     S(collect_min_interval, SET_LONG, "60", 1, 86400,
       "shortest interval a [collector \"NAME\"] runs at, in seconds"),
+    S(detect_logs, SET_STRING, NULL, 0, 0,
+      "log files the daemon follows and matches, FORMAT:PATH,... with FORMAT auto, eve, zeek or "
+      "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/detect"),
+    S(detect_archive, SET_STRING, NULL, 0, 0,
+      "directory of archived logs (plain, .gz, .zst) rescanned for newly added indicators"),
 };
 #undef S
 

@@ -54,6 +54,8 @@ typedef struct ermes_config {
     long collect_min_interval; /* shortest interval a collector runs at, seconds */
     struct ermes_collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
     size_t ncollectors;
+    char *detect_logs;         /* FORMAT:PATH,... followed by the daemon; NULL: none */
+    char *detect_archive;      /* log archive the retro-hunt rescans; NULL: none */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -151,4 +151,35 @@ const det_fieldspec_t *ermes__det_zeek_spec(const char *name, size_t len);
 /* Applies the record roles (time, sensor, endpoints) of a matched spec. */
 void ermes__det_rec_role(det_rec_t *r, const det_fieldspec_t *spec, const char *v, size_t len);
 
+/* ---- readers fed line by line (src/detect/reader.c; used by tail.c and retro.c) ---- */
+
+/* A reader without an input of its own: its caller splits the stream into lines and hands
+ * them to ermes__det_reader_line(). Any format but CSV (ERMES_EUNSUPPORTED). Freed with
+ * ermes_log_reader_free(). */
+int ermes__det_reader_lines_new(const char *source, const ermes_log_options_t *opts,
+                                ermes_log_reader_t **out);
+/* Parses one line (without its newline) numbered lineno at stream offset offset: 1 with *rec
+ * filled (valid until the next call), 0 when the line holds no record (blank, header,
+ * comment), ERMES_EPARSE (reason in d; counted as skipped) or ERMES_ENOMEM. */
+int ermes__det_reader_line(ermes_log_reader_t *r, const char *line, size_t len, long lineno,
+                           int64_t offset, ermes_log_record_t *rec, ermes_diag_t *d);
+
+/* Raw (compressed) bytes read so far from the input's file. */
+uint64_t ermes__det_input_raw_bytes(const det_input_t *in);
+
+/* ---- literal prefilter (src/detect/prefilter.c) ---- */
+
+/* Strings at least one of which appears (ignoring ASCII case) in every line that can match
+ * a given matcher: the retro-hunt skips, without parsing, the text between candidates. */
+typedef struct det_prefilter det_prefilter_t;
+/* Builds the prefilter of m; *out is NULL (no error) when some indicator has no literal form
+ * (an IPv6 address, a URL, a network shorter than /8) or there are too many. json: the text
+ * is JSON, whose \u escapes can hide any character (lines holding one are candidates). */
+int ermes__det_prefilter_new(const ermes_matcher_t *m, int json, det_prefilter_t **out);
+void ermes__det_prefilter_free(det_prefilter_t *pf);
+/* The offset in p[0..len) of the first position where a literal starts, or len; *newlines
+ * gets the number of '\n' bytes before that offset. */
+size_t ermes__det_prefilter_find(const det_prefilter_t *pf, const char *p, size_t len,
+                                 uint64_t *newlines);
+
 #endif

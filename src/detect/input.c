@@ -338,3 +338,8 @@ long ermes__det_input_read(det_input_t *in, char *buf, size_t cap, ermes_diag_t 
         }
     }
 }
+
+uint64_t ermes__det_input_raw_bytes(const det_input_t *in)
+{
+    return in->mem ? in->mem_pos : (uint64_t)in->pos;
+}

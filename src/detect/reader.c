@@ -511,6 +511,73 @@ static int csv_next(ermes_log_reader_t *r, ermes_log_record_t *out, ermes_diag_t
 
 /* ---- the loop ---- */
 
+/* Parses one line (without its newline) of a line-based format: 1 with r->out filled, 0 for
+ * a line that holds no record (blank, a header, a comment), ERMES_EPARSE for a malformed one
+ * (reason in d), ERMES_ENOMEM. r->out.line and r->out.offset are set by the caller. */
+static int parse_line(ermes_log_reader_t *r, const char *line, size_t len, ermes_diag_t *d)
+{
+    int rc;
+
+    if (r->fmt == ERMES_LOG_AUTO) {
+        if (is_blank(line, len))
+            return 0;
+        detect_format(r, line, len);
+    }
+    {
+        int64_t off = r->out.offset;
+        long lineno = r->out.line;
+        r->out.format = format_name(r->fmt);
+        ermes__det_rec_reset(&r->rec, &r->out);
+        r->out.line = lineno;
+        r->out.offset = off;
+    }
+    if (len && memchr(line, '\0', len) && r->fmt != ERMES_LOG_LINES) {
+        ermes_diag_set(d, NULL, "binary data (a NUL byte) in the record");
+        return ERMES_EPARSE;
+    }
+    switch (r->fmt) {
+    case ERMES_LOG_EVE:
+    case ERMES_LOG_ZEEK:
+        if (is_blank(line, len))
+            return 0;
+        if (r->fmt == ERMES_LOG_ZEEK && !r->zeek_json) {
+            const char *p = line;
+            while (p < line + len && isspace((unsigned char)*p))
+                p++;
+            if (p < line + len && *p == '{')
+                r->zeek_json = 1;
+        }
+        if (r->fmt == ERMES_LOG_EVE || r->zeek_json) {
+            rc = ermes__det_json_record(r->fmt == ERMES_LOG_EVE ? DET_JSON_EVE : DET_JSON_ZEEK,
+                                        line, len, &r->rec, d);
+            if (rc)
+                return ERMES_EPARSE;
+            if (r->fmt == ERMES_LOG_EVE)
+                ermes__det_rec_compose_urls(&r->rec, "http.hostname", "http.url");
+            else
+                ermes__det_rec_compose_urls(&r->rec, "host", "uri");
+        } else {
+            if (!r->zeek && (rc = ermes__det_zeek_tsv_new(&r->zeek)))
+                return rc;
+            rc = ermes__det_zeek_tsv_line(r->zeek, line, len, &r->rec, d);
+            if (rc == 0)
+                return 0; /* a header */
+            if (rc < 0)
+                return ERMES_EPARSE;
+            ermes__det_rec_compose_urls(&r->rec, "host", "uri");
+        }
+        break;
+    default:
+        if (len && memchr(line, '\0', len)) {
+            ermes_diag_set(d, NULL, "binary data (a NUL byte) in the line");
+            return ERMES_EPARSE;
+        }
+        if (!lines_record(r, line, len))
+            return 0;
+    }
+    return 1;
+}
+
 int ermes_log_reader_next(ermes_log_reader_t *r, ermes_log_record_t *rec, ermes_diag_t *d)
 {
     const char *line = NULL;
@@ -533,69 +600,57 @@ int ermes_log_reader_next(ermes_log_reader_t *r, ermes_log_record_t *rec, ermes_
         }
         if (rc < 0)
             return rc;
-        if (r->fmt == ERMES_LOG_AUTO) {
-            if (is_blank(line, len))
-                continue;
-            detect_format(r, line, len);
-        }
-        {
-            int64_t off = r->out.offset;
-            r->out.format = format_name(r->fmt);
-            ermes__det_rec_reset(&r->rec, &r->out);
-            r->out.line = r->line;
-            r->out.offset = off;
-        }
-        if (len && memchr(line, '\0', len) && r->fmt != ERMES_LOG_LINES) {
-            ermes_diag_set(d, NULL, "binary data (a NUL byte) in the record");
-            goto skip;
-        }
-        switch (r->fmt) {
-        case ERMES_LOG_EVE:
-        case ERMES_LOG_ZEEK:
-            if (is_blank(line, len))
-                continue;
-            if (r->fmt == ERMES_LOG_ZEEK && !r->zeek_json) {
-                const char *p = line;
-                while (p < line + len && isspace((unsigned char)*p))
-                    p++;
-                if (p < line + len && *p == '{')
-                    r->zeek_json = 1;
-            }
-            if (r->fmt == ERMES_LOG_EVE || r->zeek_json) {
-                rc = ermes__det_json_record(r->fmt == ERMES_LOG_EVE ? DET_JSON_EVE : DET_JSON_ZEEK,
-                                            line, len, &r->rec, d);
-                if (rc)
-                    goto skip;
-                if (r->fmt == ERMES_LOG_EVE)
-                    ermes__det_rec_compose_urls(&r->rec, "http.hostname", "http.url");
-                else
-                    ermes__det_rec_compose_urls(&r->rec, "host", "uri");
-            } else {
-                if (!r->zeek && (rc = ermes__det_zeek_tsv_new(&r->zeek)))
-                    return rc;
-                rc = ermes__det_zeek_tsv_line(r->zeek, line, len, &r->rec, d);
-                if (rc == 0)
-                    continue; /* a header */
-                if (rc < 0)
-                    goto skip;
-                ermes__det_rec_compose_urls(&r->rec, "host", "uri");
-            }
-            break;
-        default:
-            if (len && memchr(line, '\0', len)) {
-                ermes_diag_set(d, NULL, "binary data (a NUL byte) in the line");
-                goto skip;
-            }
-            if (!lines_record(r, line, len))
-                continue;
+        rc = parse_line(r, line, len, d);
+        if (rc == 0)
+            continue;
+        if (rc == ERMES_ENOMEM)
+            return rc;
+        if (rc < 0) {
+            r->stats.skipped++;
+            d->line = r->line;
+            d->offset = r->out.offset;
+            return ERMES_EPARSE;
         }
         r->stats.records++;
         *rec = r->out;
         return 1;
-    skip:
-        r->stats.skipped++;
-        d->line = r->line;
-        d->offset = r->out.offset;
-        return ERMES_EPARSE;
     }
+}
+
+/* ---- fed line by line (src/detect/tail.c, retro.c) ---- */
+
+int ermes__det_reader_lines_new(const char *source, const ermes_log_options_t *opts,
+                                ermes_log_reader_t **out)
+{
+    if (!source || !out)
+        return ERMES_EINVAL;
+    if (opts && opts->format == ERMES_LOG_CSV)
+        return ERMES_EUNSUPPORTED;
+    return reader_new(source, opts, out);
+}
+
+int ermes__det_reader_line(ermes_log_reader_t *r, const char *line, size_t len, long lineno,
+                           int64_t offset, ermes_log_record_t *rec, ermes_diag_t *d)
+{
+    int rc;
+
+    r->out.line = lineno;
+    r->out.offset = offset;
+    r->stats.lines++;
+    r->stats.bytes += (uint64_t)len + 1;
+    if (len > r->opts.max_line) {
+        ermes_diag_set(d, NULL, "line longer than %zu bytes: skipped", r->opts.max_line);
+        rc = ERMES_EPARSE;
+    } else {
+        rc = parse_line(r, line, len, d);
+    }
+    if (rc == 1) {
+        r->stats.records++;
+        *rec = r->out;
+    } else if (rc == ERMES_EPARSE) {
+        r->stats.skipped++;
+        d->line = lineno;
+        d->offset = (long)offset;
+    }
+    return rc;
 }
