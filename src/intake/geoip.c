@@ -66,7 +66,7 @@ static int open_mmdb(const char *setting, const char *path, MMDB_s **out, ermes_
     errno = 0;
     status = MMDB_open(path, MMDB_MODE_MMAP, db);
     if (status != MMDB_SUCCESS) {
-        if (status == MMDB_IO_ERROR && errno)
+        if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) && errno)
             ermes_diag_set(d, setting, "%s: cannot open %s: %s", setting, path, strerror(errno));
         else
             ermes_diag_set(d, setting, "%s: cannot open %s: %s", setting, path,
