@@ -14,6 +14,7 @@
 #include "core/time.h"
 
 #define CHECK_INTERVAL_NS 1000000000LL /* replaced files are looked for at most once a second */
+#define CACHE_BITS 8                   /* 256 records remembered per database */
 
 /* What identifies the contents of a file without reading it. */
 typedef struct file_id {
@@ -24,6 +25,12 @@ typedef struct file_id {
     struct timespec mtime;
 } file_id_t;
 
+/* A data record read before: key is its offset in the database plus one (0: empty slot). */
+typedef struct record {
+    uint32_t key;
+    ermes_geoip_result_t r;
+} record_t;
+
 /* One configured database: the file open now, and the last replacement that failed to open
  * (so that it is reported once, not every second). */
 typedef struct geoip_db {
@@ -31,7 +38,8 @@ typedef struct geoip_db {
     char *path;
     MMDB_s *mmdb; /* NULL: not configured */
     file_id_t opened, refused;
-    int missing;  /* the file was gone at the last check (reported once) */
+    int missing;                      /* the file was gone at the last check (reported once) */
+    record_t cache[1u << CACHE_BITS]; /* of the database open now */
 } geoip_db_t;
 
 struct ermes_geoip {
@@ -156,6 +164,7 @@ static int db_reload(geoip_db_t *db)
      * (one thread at a time), so the old one can go at once. */
     close_mmdb(db->mmdb);
     db->mmdb = fresh;
+    memset(db->cache, 0, sizeof(db->cache)); /* its records pointed into the old file */
     db->opened = now;
     memset(&db->refused, 0, sizeof(db->refused));
     describe(db, ERMES_LOG_NOTICE, "reopened");
@@ -269,11 +278,20 @@ static int get_uint(MMDB_entry_s *entry, const char *const *path, uint64_t *out)
     if (rc <= 0)
         return rc;
     switch (v.type) {
-    case MMDB_DATA_TYPE_UINT16: *out = v.uint16; return 1;
-    case MMDB_DATA_TYPE_UINT32: *out = v.uint32; return 1;
-    case MMDB_DATA_TYPE_UINT64: *out = v.uint64; return 1;
-    case MMDB_DATA_TYPE_INT32: *out = v.int32 > 0 ? (uint64_t)v.int32 : 0; return 1;
-    default: return 0;
+    case MMDB_DATA_TYPE_UINT16:
+        *out = v.uint16;
+        return 1;
+    case MMDB_DATA_TYPE_UINT32:
+        *out = v.uint32;
+        return 1;
+    case MMDB_DATA_TYPE_UINT64:
+        *out = v.uint64;
+        return 1;
+    case MMDB_DATA_TYPE_INT32:
+        *out = v.int32 > 0 ? (uint64_t)v.int32 : 0;
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -293,79 +311,122 @@ static int get_double(MMDB_entry_s *entry, const char *const *path, double *out)
     return 1;
 }
 
-static int lookup_asn(MMDB_s *db, const ermes_ip_t *ip, ermes_geoip_result_t *out)
-{
-    static const char *const number[] = {"autonomous_system_number", NULL};
-    static const char *const org[] = {"autonomous_system_organization", NULL};
-    MMDB_lookup_result_s res;
-    uint64_t asn = 0;
-    int rc;
-
-    if ((rc = db_find(db, ip, &res)) || !res.found_entry)
-        return rc;
-    if ((rc = get_uint(&res.entry, number, &asn)) < 0)
-        return rc;
-    if (rc == 0 || asn == 0 || asn > UINT32_MAX)
-        return 0; /* a network without an AS says nothing here */
-    out->asn = (uint32_t)asn;
-    if ((rc = get_string(&res.entry, org, &out->as_name, &out->as_name_len)) < 0)
-        return rc;
-    /* libmaxminddb counts an IPv4 address's prefix in the IPv6 tree when the database holds
-     * both families: bring it back to IPv4's 0..32. */
-    out->prefix = res.netmask;
-    if (ip->family == ERMES_AF_INET && db->metadata.ip_version == 6)
-        out->prefix = res.netmask >= 96 ? res.netmask - 96 : -1;
-    if (out->prefix > (ip->family == ERMES_AF_INET ? 32 : 128))
-        out->prefix = -1;
-    return 0;
-}
-
-static int lookup_country(MMDB_s *db, const ermes_ip_t *ip, ermes_geoip_result_t *out)
-{
-    static const char *const iso[] = {"country", "iso_code", NULL};
-    static const char *const city[] = {"city", "names", "en", NULL};
-    static const char *const lat[] = {"location", "latitude", NULL};
-    static const char *const lon[] = {"location", "longitude", NULL};
-    MMDB_lookup_result_s res;
-    const char *cc;
-    size_t len;
-    int rc;
-
-    if ((rc = db_find(db, ip, &res)) || !res.found_entry)
-        return rc;
-    if ((rc = get_string(&res.entry, iso, &cc, &len)) < 0)
-        return rc;
-    if (rc == 0 || len != 2)
-        return 0; /* no country: the city and location alone are not trusted either */
-    memcpy(out->cc, cc, 2);
-    out->cc[2] = '\0';
-    if ((rc = get_string(&res.entry, city, &out->city, &out->city_len)) < 0)
-        return rc;
-    if ((rc = get_double(&res.entry, lat, &out->latitude)) < 0)
-        return rc;
-    if (rc == 1 && (rc = get_double(&res.entry, lon, &out->longitude)) < 0)
-        return rc;
-    out->has_location = rc == 1;
-    return 0;
-}
-
 static void result_clear(ermes_geoip_result_t *out)
 {
     memset(out, 0, sizeof(*out));
     out->prefix = -1;
 }
 
+/* What one data record of the ASN database says (the prefix comes from the tree, not here). */
+static int extract_asn(MMDB_entry_s *entry, ermes_geoip_result_t *out)
+{
+    static const char *const number[] = {"autonomous_system_number", NULL};
+    static const char *const org[] = {"autonomous_system_organization", NULL};
+    uint64_t asn = 0;
+    int rc;
+
+    if ((rc = get_uint(entry, number, &asn)) < 0)
+        return rc;
+    if (rc == 0 || asn == 0 || asn > UINT32_MAX)
+        return 0; /* a network without an AS says nothing here */
+    out->asn = (uint32_t)asn;
+    rc = get_string(entry, org, &out->as_name, &out->as_name_len);
+    return rc < 0 ? rc : 0;
+}
+
+/* What one data record of the country (or city) database says. */
+static int extract_country(MMDB_entry_s *entry, ermes_geoip_result_t *out)
+{
+    static const char *const iso[] = {"country", "iso_code", NULL};
+    static const char *const city[] = {"city", "names", "en", NULL};
+    static const char *const lat[] = {"location", "latitude", NULL};
+    static const char *const lon[] = {"location", "longitude", NULL};
+    const char *cc;
+    size_t len;
+    int rc;
+
+    if ((rc = get_string(entry, iso, &cc, &len)) < 0)
+        return rc;
+    if (rc == 0 || len != 2)
+        return 0; /* no country: the city and location alone are not trusted either */
+    memcpy(out->cc, cc, 2);
+    out->cc[2] = '\0';
+    if ((rc = get_string(entry, city, &out->city, &out->city_len)) < 0)
+        return rc;
+    if ((rc = get_double(entry, lat, &out->latitude)) < 0)
+        return rc;
+    if (rc == 1 && (rc = get_double(entry, lon, &out->longitude)) < 0)
+        return rc;
+    out->has_location = rc == 1;
+    if (out->has_location) {
+        /* Formatted here once per record rather than once per event. */
+        snprintf(out->latitude_text, sizeof(out->latitude_text), "%.17g", out->latitude);
+        snprintf(out->longitude_text, sizeof(out->longitude_text), "%.17g", out->longitude);
+    }
+    return 0;
+}
+
+/* The record of ip in db, through db's cache of records seen: a feed's rows come from a few
+ * networks over and over, and reading a record is most of a lookup's cost. *rec points into
+ * the cache (valid until the next lookup in db); NULL when the database has nothing. */
+static int db_record(geoip_db_t *db, const ermes_ip_t *ip,
+                     int (*extract)(MMDB_entry_s *, ermes_geoip_result_t *),
+                     const ermes_geoip_result_t **rec, int *prefix)
+{
+    MMDB_lookup_result_s res;
+    record_t *slot;
+    uint32_t key;
+    int rc;
+
+    *rec = NULL;
+    if ((rc = db_find(db->mmdb, ip, &res)) || !res.found_entry)
+        return rc;
+    /* libmaxminddb counts an IPv4 address's prefix in the IPv6 tree when the database holds
+     * both families: bring it back to IPv4's 0..32. */
+    *prefix = res.netmask;
+    if (ip->family == ERMES_AF_INET && db->mmdb->metadata.ip_version == 6)
+        *prefix = res.netmask >= 96 ? res.netmask - 96 : -1;
+    if (*prefix > (ip->family == ERMES_AF_INET ? 32 : 128))
+        *prefix = -1;
+    key = res.entry.offset + 1;
+    slot = &db->cache[(key * 2654435761u) >> (32 - CACHE_BITS)];
+    if (slot->key != key) {
+        slot->key = 0;
+        result_clear(&slot->r);
+        if ((rc = extract(&res.entry, &slot->r)))
+            return rc;
+        slot->key = key;
+    }
+    *rec = &slot->r;
+    return 0;
+}
+
 int ermes__geoip_lookup(ermes_geoip_t *g, const ermes_ip_t *ip, ermes_geoip_result_t *out)
 {
-    int rc = 0;
+    const ermes_geoip_result_t *rec;
+    int rc = 0, prefix = -1;
 
     result_clear(out);
     if (!g || (ip->family != ERMES_AF_INET && ip->family != ERMES_AF_INET6))
         return 0;
-    if (g->asn.mmdb)
-        rc = lookup_asn(g->asn.mmdb, ip, out);
-    if (!rc && g->country.mmdb)
-        rc = lookup_country(g->country.mmdb, ip, out);
+    if (g->asn.mmdb && (rc = db_record(&g->asn, ip, extract_asn, &rec, &prefix)) == 0 && rec &&
+        rec->asn) {
+        out->asn = rec->asn;
+        out->as_name = rec->as_name;
+        out->as_name_len = rec->as_name_len;
+        out->prefix = prefix;
+    }
+    if (!rc && g->country.mmdb &&
+        (rc = db_record(&g->country, ip, extract_country, &rec, &prefix)) == 0 && rec) {
+        memcpy(out->cc, rec->cc, sizeof(out->cc));
+        out->city = rec->city;
+        out->city_len = rec->city_len;
+        out->has_location = rec->has_location;
+        out->latitude = rec->latitude;
+        out->longitude = rec->longitude;
+        memcpy(out->latitude_text, rec->latitude_text, sizeof(out->latitude_text));
+        memcpy(out->longitude_text, rec->longitude_text, sizeof(out->longitude_text));
+    }
     if (rc)
         result_clear(out);
     return rc;
@@ -398,14 +459,6 @@ static int put(const ermes_geoip_t *g, ermes_event_t *ev, ermes_field_t f, const
         return 0;
     rc = ermes_event_set(ev, f, value, len, NULL);
     return rc == ERMES_ENOMEM ? rc : 0;
-}
-
-static int put_double(const ermes_geoip_t *g, ermes_event_t *ev, ermes_field_t f, double v)
-{
-    char buf[40];
-    int n = snprintf(buf, sizeof(buf), "%.17g", v);
-
-    return n > 0 && (size_t)n < sizeof(buf) ? put(g, ev, f, buf, (size_t)n) : 0;
 }
 
 static int enrich_side(ermes_geoip_t *g, ermes_event_t *ev, const side_t *s)
@@ -445,8 +498,9 @@ static int enrich_side(ermes_geoip_t *g, ermes_event_t *ev, const side_t *s)
         if (text && len == 2 && memcmp(text, r.cc, 2) == 0) {
             if (r.city && (rc = put(g, ev, s->city, r.city, r.city_len)))
                 return rc;
-            if (r.has_location && ((rc = put_double(g, ev, s->latitude, r.latitude)) ||
-                                   (rc = put_double(g, ev, s->longitude, r.longitude))))
+            if (r.has_location &&
+                ((rc = put(g, ev, s->latitude, r.latitude_text, strlen(r.latitude_text))) ||
+                 (rc = put(g, ev, s->longitude, r.longitude_text, strlen(r.longitude_text)))))
                 return rc;
         }
     }

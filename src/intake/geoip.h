@@ -43,16 +43,17 @@ void ermes__geoip_free(ermes_geoip_t *g);
 /* What the databases say about one address. Strings point into the mapped database (not
  * NUL-terminated): valid until the next call on the same ermes_geoip_t. */
 typedef struct ermes_geoip_result {
-    uint32_t asn;           /* 0: none */
-    const char *as_name;    /* NULL: none */
+    uint32_t asn;        /* 0: none */
+    const char *as_name; /* NULL: none */
     size_t as_name_len;
-    int prefix;             /* the ASN database's network for the address: its prefix length in
-                             * the address's family (0..32, 0..128); -1: no network found */
-    char cc[3];             /* ISO 3166-1 alpha-2, "" when none */
-    const char *city;       /* city.names.en, NULL: none */
+    int prefix;       /* the ASN database's network for the address: its prefix length in
+                       * the address's family (0..32, 0..128); -1: no network found */
+    char cc[3];       /* ISO 3166-1 alpha-2, "" when none */
+    const char *city; /* city.names.en, NULL: none */
     size_t city_len;
-    int has_location;       /* latitude and longitude set */
+    int has_location; /* latitude and longitude set */
     double latitude, longitude;
+    char latitude_text[32], longitude_text[32]; /* the same as text ("%.17g") */
 } ermes_geoip_result_t;
 
 /* Looks ip up in both databases. 0 (fields not found are left empty), ERMES_EIO when

@@ -35,8 +35,10 @@ static int make_dbs(const char *dir, int variant)
     snprintf(cmd, sizeof(cmd), "perl '%s/tests/data/geoip/make-test-mmdb.pl' '%s' --variant %d",
              src ? src : ERMES_SOURCE_DIR, dir, variant);
     if (system(cmd) != 0) {
-        fprintf(stderr, "test_geoip: `%s` failed (MaxMind::DB::Writer missing? "
-                        "scripts/install-deps test)\n", cmd);
+        fprintf(stderr,
+                "test_geoip: `%s` failed (MaxMind::DB::Writer missing? "
+                "scripts/install-deps test)\n",
+                cmd);
         return -1;
     }
     return 0;
