@@ -98,6 +98,14 @@ static const setting_t settings[] = {
       "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/detect"),
     S(detect_archive, SET_STRING, NULL, 0, 0,
       "directory of archived logs (plain, .gz, .zst) rescanned for newly added indicators"),
+    S(geoip_asn_db, SET_STRING, NULL, 0, 0,
+      "MaxMind DB file (GeoLite2-ASN layout) giving intake events source/destination.asn and "
+      "as_name; reopened when the file is replaced"),
+    S(geoip_country_db, SET_STRING, NULL, 0, 0,
+      "MaxMind DB file (GeoLite2-Country or -City layout) giving intake events geolocation.cc "
+      "(and with City: city, latitude, longitude); reopened when the file is replaced"),
+    S(geoip_overwrite, SET_BOOL, "false", 0, 1,
+      "GeoIP values replace those the feed supplied (default: only fill what is missing)"),
 };
 #undef S
 

@@ -56,6 +56,9 @@ typedef struct ermes_config {
     size_t ncollectors;
     char *detect_logs;         /* FORMAT:PATH,... followed by the daemon; NULL: none */
     char *detect_archive;      /* log archive the retro-hunt rescans; NULL: none */
+    char *geoip_asn_db;        /* MaxMind DB, GeoLite2-ASN layout; NULL: no ASN enrichment */
+    char *geoip_country_db;    /* MaxMind DB, GeoLite2-Country or -City layout; NULL: none */
+    int geoip_overwrite;       /* GeoIP values replace those the feed supplied */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -16,6 +16,7 @@
 
 #include "constituency/registry.h"
 #include "ermes/event.h"
+#include "intake/geoip.h"
 #include "model/report.h"
 #include "store/store.h"
 
@@ -33,6 +34,7 @@ typedef struct ermes_intake_options {
     unsigned char dedup_field[ERMES_F_COUNT];
     const char *dedup_extras; /* comma-separated names without "extra.", borrowed */
     int dedup_extras_only;
+    ermes_geoip_options_t geoip; /* MaxMind databases (src/intake/geoip.h); paths borrowed */
 } ermes_intake_options_t;
 
 /* The options from the settings (shadowserver_schema defaults to

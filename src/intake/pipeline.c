@@ -21,6 +21,7 @@
 #include "core/time.h"
 #include "ermes/event.h"
 #include "intake/dedup.h"
+#include "intake/geoip.h"
 #include "intake/parser.h"
 
 #define MAX_OPTIONS 32
@@ -35,6 +36,7 @@ struct ermes_intake {
     char *schema_path;
     pthread_mutex_t lock; /* one report processed at a time */
     ermes_dedup_t *dedup; /* the window's keys, under lock */
+    ermes_geoip_t *geoip; /* MaxMind databases, or NULL */
     int64_t pruned_at;    /* when the dedup log last lost its old rows */
     /* the background worker */
     pthread_t thread;
@@ -47,6 +49,7 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
                      ermes_intake_t **out)
 {
     ermes_intake_t *in = ermes__calloc(1, sizeof(*in));
+    int rc;
 
     if (!in)
         return ERMES_ENOMEM;
@@ -61,6 +64,10 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
     if (!in->data_dir || (opts->schema_path && !in->schema_path) || ermes_dedup_new(&in->dedup)) {
         ermes_intake_free(in);
         return ERMES_ENOMEM;
+    }
+    if ((rc = ermes__geoip_new(&opts->geoip, &in->geoip, NULL))) {
+        ermes_intake_free(in);
+        return rc;
     }
     if (!in->opts.batch_rows)
         in->opts.batch_rows = 10000;
@@ -79,6 +86,7 @@ void ermes_intake_free(ermes_intake_t *in)
     pthread_mutex_destroy(&in->wlock);
     pthread_cond_destroy(&in->wake);
     ermes_dedup_free(in->dedup);
+    ermes__geoip_free(in->geoip);
     ermes__free(in->data_dir);
     ermes__free(in->schema_path);
     ermes__free(in);
@@ -725,6 +733,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
             return 0;
         }
     }
+    if ((rc = ermes__geoip_enrich(in->geoip, run->ev)))
+        return rc;
     owner_rule = enrich(run, &org_id);
     if (org_id) {
         /* Owners repeat from row to row: their names are remembered for the run. */

@@ -78,5 +78,16 @@ int ermes_intake_options_from_config(const ermes_config_t *cfg, ermes_intake_opt
         if (access(schema_buf, R_OK) == 0)
             o->schema_path = schema_buf;
     }
+    o->geoip.asn_db = cfg->geoip_asn_db;
+    o->geoip.country_db = cfg->geoip_country_db;
+    o->geoip.overwrite = cfg->geoip_overwrite;
+    /* A database that does not open is a mistake in the settings: said here, where the
+     * caller reports it, rather than as a bare error code from ermes_intake_new(). */
+    {
+        ermes_geoip_t *g;
+        if ((rc = ermes__geoip_new(&o->geoip, &g, d)))
+            return rc;
+        ermes__geoip_free(g);
+    }
     return 0;
 }
