@@ -98,6 +98,16 @@ static const setting_t settings[] = {
       "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/detect"),
     S(detect_archive, SET_STRING, NULL, 0, 0,
       "directory of archived logs (plain, .gz, .zst) rescanned for newly added indicators"),
+    S(web_dir, SET_STRING, NULL, 0, 0,
+      "serve the web interface from this directory instead of the copy built into the binary "
+      "(development)"),
+    S(session_ttl, SET_LONG, "43200", 60, 2592000,
+      "seconds a browser session lasts at most (absolute expiry)"),
+    S(session_idle, SET_LONG, "3600", 1, 2592000,
+      "seconds without a request after which a browser session ends"),
+    S(stale_feed_factor, SET_LONG, "2", 1, 1000,
+      "a feed is stale when its last report is older than this many times its median interval "
+      "between reports (and at least a day)"),
 };
 #undef S
 

@@ -56,6 +56,10 @@ typedef struct ermes_config {
     size_t ncollectors;
     char *detect_logs;         /* FORMAT:PATH,... followed by the daemon; NULL: none */
     char *detect_archive;      /* log archive the retro-hunt rescans; NULL: none */
+    char *web_dir;             /* serve the UI from this directory; NULL: the built-in copy */
+    long session_ttl;          /* seconds a browser session lasts at most */
+    long session_idle;         /* seconds of inactivity that end a browser session */
+    long stale_feed_factor;    /* a feed is stale after this many usual intervals */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -126,6 +126,30 @@ typedef int (*ermes_store_token_cb)(void *ctx, const ermes_token_t *t);
 int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
                            ermes_store_token_cb cb, void *ctx, int *more);
 
+/* ---- browser sessions and failed logins (sessions.c) ----------------------------------- */
+
+/* Stores s (its hash, user, CSRF token, times, ip, user agent); fills s->id. */
+int ermes_store_session_insert(ermes_store_t *st, ermes_session_t *s);
+/* The session with this hash; ERMES_ENOTFOUND. */
+int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_session_t *out);
+int ermes_store_session_touch(ermes_store_t *st, int64_t id, int64_t now);
+int ermes_store_session_delete(ermes_store_t *st, int64_t id);
+/* Ends every session of user_id but except_id (0: all); the number ended into *n (may be NULL). */
+int ermes_store_session_delete_user(ermes_store_t *st, int64_t user_id, int64_t except_id,
+                                    int64_t *n);
+/* Deletes sessions past their absolute expiry or idle since before idle_before, and failed
+ * logins older than failures_before. */
+int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_before,
+                              int64_t failures_before);
+/* Records a failed login for name (any case). */
+int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at,
+                                  const char *ip);
+/* Times of name's failed logins after since, newest first, at most cap. */
+int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
+                               size_t cap, size_t *n);
+/* Forgets name's failed logins (after a successful one). */
+int ermes_store_login_failures_clear(ermes_store_t *st, const char *name);
+
 /* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
 
 /* Records a received report (its file is already durable); fills r->id. */
