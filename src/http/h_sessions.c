@@ -39,8 +39,7 @@ static enum MHD_Result session_reply(ermes_req_t *req, unsigned status, const er
 }
 
 /* The audit's actor for a login that has no user yet. */
-static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u,
-                     const char *name)
+static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u, const char *name)
 {
     memset(v, 0, sizeof(*v));
     v->user_id = u ? u->id : 0;
@@ -69,8 +68,8 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
         json_string_length(jn) == 0) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", jn && json_is_string(jn) ? "password"
-                                                                                : "username",
+        return ermes__reply_error(req, 422, "invalid",
+                                  jn && json_is_string(jn) ? "password" : "username",
                                   "the body must be {\"username\": ..., \"password\": ...}");
     }
     /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
@@ -99,8 +98,7 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
         ermes_audit_write(req->srv->store, &v, "login_failed", "session", NULL, NULL);
         if (locked)
             ermes_audit_write(req->srv->store, &v, "lockout", "user", name, NULL);
-        return ermes__reply_error(req, 401, "unauthorized", NULL,
-                                  "wrong user name or password");
+        return ermes__reply_error(req, 401, "unauthorized", NULL, "wrong user name or password");
     }
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
@@ -171,8 +169,7 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         if (!json_is_string(cur) ||
             ermes_password_verify(u.password_hash, json_string_value(cur))) {
             json_decref(body);
-            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user",
-                              buf, NULL);
+            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", buf, NULL);
             return ermes__reply_error(req, 403, "forbidden", "current_password",
                                       "current_password is wrong");
         }
@@ -191,8 +188,8 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         rc = ermes_store_user_update(req->srv->store, &u);
     /* Whoever knew the old password is logged out everywhere but here. */
     if (!rc)
-        rc = ermes_store_session_delete_user(req->srv->store, u.id,
-                                             self ? req->session_id : 0, &ended);
+        rc = ermes_store_session_delete_user(req->srv->store, u.id, self ? req->session_id : 0,
+                                             &ended);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);

@@ -198,6 +198,11 @@ enum MHD_Result ermes__h_session_current(ermes_req_t *req);
 enum MHD_Result ermes__h_session_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_user_password(ermes_req_t *req);
 enum MHD_Result ermes__h_stats(ermes_req_t *req);
+/* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
+ * stale when the newest is older than factor times the median interval between them, and
+ * than a day. Needs 3 reports at least; the median (ms) into *usual. */
+#define ERMES_STALE_SAMPLES 10
+int ermes__feed_stale(const int64_t *times, size_t n, int64_t now, long factor, int64_t *usual);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

@@ -56,6 +56,7 @@ const ermes_route_t ermes__routes[] = {
     {"GET", "/api/v1/sessions/current", ermes__h_session_current, 0, NULL},
     {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, 0, NULL},
     {"POST", "/api/v1/users/{id}/password", ermes__h_user_password, 0, NULL},
+    {"GET", "/api/v1/stats", ermes__h_stats, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

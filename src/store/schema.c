@@ -391,6 +391,7 @@ static const char *const migrations[] = {
     " count INTEGER NOT NULL,"
     " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "CREATE INDEX IF NOT EXISTS reports_feed ON reports(feed, received_at);"
     "INSERT OR REPLACE INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count)"
     " SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), coalesce(org_id, 0),"
     " coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"

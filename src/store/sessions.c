@@ -75,8 +75,8 @@ int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_se
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT " SESSION_COLUMNS " FROM sessions WHERE hash = ?1",
-                                &s)))
+    if ((rc =
+             ermes__db_prepare(db, "SELECT " SESSION_COLUMNS " FROM sessions WHERE hash = ?1", &s)))
         return rc;
     ermes__db_bind_blob(s, 1, hash, 32);
     rc = ermes__db_step(s);
@@ -142,13 +142,11 @@ int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_befor
                    idle_before, NULL);
 
     if (!rc)
-        rc = exec2(st, "DELETE FROM login_failures WHERE at < ?1", failures_before, 0,
-                   NULL);
+        rc = exec2(st, "DELETE FROM login_failures WHERE at < ?1", failures_before, 0, NULL);
     return rc;
 }
 
-int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at,
-                                  const char *ip)
+int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at, const char *ip)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;

@@ -150,6 +150,38 @@ int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t sinc
 /* Forgets name's failed logins (after a successful one). */
 int ermes_store_login_failures_clear(ermes_store_t *st, const char *name);
 
+/* ---- the dashboard's figures (stats.c) -------------------------------------------------- */
+
+/* Events counted in memory during an intake transaction, per (day, constituent, feed,
+ * classification, hidden), and written to event_daily in one upsert per key just before the
+ * transaction commits: the summary stays exact without a trigger or a statement per event. */
+typedef struct ermes_event_tally ermes_event_tally_t;
+int ermes_event_tally_new(ermes_event_tally_t **out);
+void ermes_event_tally_free(ermes_event_tally_t *t);
+/* Counts stored event e (after ermes_store_event_insert, which sets its created_at). */
+int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *e);
+/* Adds the counts to event_daily in the open transaction and empties the tally. t may be NULL. */
+int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st);
+
+typedef enum ermes_stat {
+    ERMES_STAT_EVENTS_PER_DAY,    /* a = day, count */
+    ERMES_STAT_CLASSIFICATIONS,   /* a = taxonomy, b = type ("" for none), count; largest first */
+    ERMES_STAT_CONSTITUENTS,      /* id = org id, a = short name, count; largest first, 20 */
+    ERMES_STAT_SIGHTINGS_PER_DAY, /* a = day, count */
+    ERMES_STAT_NOTIFICATIONS,     /* a = state, count (staff only) */
+    ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
+    ERMES_STAT_REPORT_TIMES       /* a = feed, id = received_at (ms): the 11 latest per feed,
+                                   * newest first (staff only) */
+} ermes_stat_t;
+typedef int (*ermes_store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
+                                   int64_t count);
+/* One of the dashboard's figures over the days from_day..to_day ("YYYY-MM-DD", inclusive),
+ * for what viewer v may see: a constituent, its own organisation's events and sightings (no
+ * TLP:RED one it does not own) and nothing of the staff-only figures. */
+int ermes_store_stats(ermes_store_t *st, const ermes_viewer_t *v, ermes_stat_t which,
+                      const char *from_day, const char *to_day, ermes_store_stat_cb cb,
+                      void *ctx);
+
 /* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
 
 /* Records a received report (its file is already durable); fills r->id. */

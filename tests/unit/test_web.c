@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "http/http.h"
 #include "http/static.h"
 
 static void test_types(void **state)
@@ -114,7 +115,7 @@ static void test_embedded_table(void **state)
     assert_true(index);
 }
 
-#define MIN (60 * 1000)
+#define MIN INT64_C(60000)
 
 static void test_lockout(void **state)
 {
@@ -141,13 +142,44 @@ static void test_lockout(void **state)
     assert_int_equal(left, 14 * MIN);
 }
 
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+static void test_feed_stale(void **state)
+{
+    int64_t now = INT64_C(1800000000000), usual;
+    int64_t hourly[4] = {now - 3 * DAY, now - 3 * DAY - HOUR, now - 3 * DAY - 2 * HOUR,
+                         now - 3 * DAY - 3 * HOUR};
+    int64_t weekly[3] = {now - 13 * DAY, now - 20 * DAY, now - 27 * DAY};
+    int64_t odd[4] = {now - 2 * HOUR, now - 3 * HOUR, now - 13 * HOUR, now - 14 * HOUR};
+
+    (void)state;
+    /* Hourly, silent for three days: stale, though twice an hour is less than the day floor. */
+    assert_true(ermes__feed_stale(hourly, 4, now, 2, &usual));
+    assert_int_equal(usual, HOUR);
+    /* Within a day of the last report nothing is stale. */
+    assert_false(ermes__feed_stale(hourly, 4, hourly[0] + DAY, 2, &usual));
+    assert_true(ermes__feed_stale(hourly, 4, hourly[0] + DAY + 1, 2, &usual));
+    /* Weekly, 13 days since: not yet twice the week; 15 days: stale. */
+    assert_false(ermes__feed_stale(weekly, 3, now, 2, &usual));
+    assert_int_equal(usual, 7 * DAY);
+    assert_true(ermes__feed_stale(weekly, 3, now + 2 * DAY, 2, &usual));
+    assert_false(ermes__feed_stale(weekly, 3, now + 2 * DAY, 3, &usual));
+    /* The median of an even count of intervals (1 h, 10 h, 1 h): 1 h. */
+    assert_false(ermes__feed_stale(odd, 4, now, 2, &usual));
+    assert_int_equal(usual, HOUR);
+    /* Fewer than three reports: never stale. */
+    assert_false(ermes__feed_stale(weekly, 2, now + 100 * DAY, 2, &usual));
+    assert_false(ermes__feed_stale(weekly, 0, now, 2, &usual));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),          cmocka_unit_test(test_etag_match),
-        cmocka_unit_test(test_ui_paths),       cmocka_unit_test(test_path_ok),
-        cmocka_unit_test(test_has_extension),  cmocka_unit_test(test_embedded_table),
-        cmocka_unit_test(test_lockout),
+        cmocka_unit_test(test_types),         cmocka_unit_test(test_etag_match),
+        cmocka_unit_test(test_ui_paths),      cmocka_unit_test(test_path_ok),
+        cmocka_unit_test(test_has_extension), cmocka_unit_test(test_embedded_table),
+        cmocka_unit_test(test_lockout),       cmocka_unit_test(test_feed_stale),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
