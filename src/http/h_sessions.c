@@ -67,9 +67,9 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     jp = json_object_get(body, "password");
     if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
         json_string_length(jn) == 0) {
+        const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid",
-                                  jn && json_is_string(jn) ? "password" : "username",
+        return ermes__reply_error(req, 422, "invalid", field,
                                   "the body must be {\"username\": ..., \"password\": ...}");
     }
     /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
