@@ -64,7 +64,39 @@ struct stats_ctx {
     size_t ntimes;
     int64_t now;
     long factor;
+    /* events: the day of the previous row and its index, counts per classification and org */
+    char last_day[11];
+    long last_k;
+    json_t *by_class, *by_org; /* "taxonomy\x1ftype" / "org id" -> integer */
 };
+
+/* Adds n to map[key]. */
+static int bump(json_t *map, const char *key, int64_t n)
+{
+    json_t *v = json_object_get(map, key);
+
+    if (v)
+        return json_integer_set(v, json_integer_value(v) + n) ? ERMES_ENOMEM : 0;
+    return json_object_set_new(map, key, json_integer(n)) ? ERMES_ENOMEM : 0;
+}
+
+/* The day's index in the range, -1 outside; rows come mostly in day order, so the previous
+ * row's day is remembered rather than parsed again. */
+static long day_index(struct stats_ctx *c, const char *day)
+{
+    int64_t ms;
+
+    if (strcmp(day, c->last_day) == 0)
+        return c->last_k;
+    snprintf(c->last_day, sizeof(c->last_day), "%s", day);
+    c->last_k = -1;
+    if (ermes__time_parse(day, strlen(day), &ms, NULL) == 0) {
+        long k = (long)((ms - c->first_day_ms) / DAY_MS);
+        if (k >= 0 && k < c->ndays)
+            c->last_k = k;
+    }
+    return c->last_k;
+}
 
 static int flush_feed(struct stats_ctx *c)
 {
@@ -89,25 +121,23 @@ static int stat_cb(void *arg, const char *a, const char *b, int64_t id, int64_t 
     json_t *item = NULL;
 
     switch (c->kind) {
-    case ERMES_STAT_EVENTS_PER_DAY:
-    case ERMES_STAT_SIGHTINGS_PER_DAY: {
-        /* day strings sort and parse alike: the index is the distance from the first day */
-        int64_t ms;
-        if (ermes__time_parse(a, strlen(a), &ms, NULL) == 0) {
-            long k = (long)((ms - c->first_day_ms) / DAY_MS);
-            if (k >= 0 && k < c->ndays)
-                c->per_day[k] += count;
-        }
+    case ERMES_STAT_EVENTS: {
+        long k = day_index(c, a);
+        char org[24];
+        int rc;
+        if (k >= 0)
+            c->per_day[k] += count;
+        snprintf(org, sizeof(org), "%lld", (long long)id);
+        if ((rc = bump(c->by_class, b, count)) || (id && (rc = bump(c->by_org, org, count))))
+            return rc;
         return 0;
     }
-    case ERMES_STAT_CLASSIFICATIONS:
-        item = json_pack("{s:o,s:o,s:I}", "taxonomy", *a ? json_string(a) : json_null(), "type",
-                         *b ? json_string(b) : json_null(), "count", (json_int_t)count);
-        break;
-    case ERMES_STAT_CONSTITUENTS:
-        item = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)id, "org", a, "count",
-                         (json_int_t)count);
-        break;
+    case ERMES_STAT_SIGHTINGS_PER_DAY: {
+        long k = day_index(c, a);
+        if (k >= 0)
+            c->per_day[k] += count;
+        return 0;
+    }
     case ERMES_STAT_NOTIFICATIONS:
         if (strcmp(a, "sent") == 0)
             c->sent += count;
@@ -143,11 +173,66 @@ static int run(ermes_req_t *req, struct stats_ctx *c, ermes_stat_t which, const 
 
     c->kind = (int)which;
     c->list = list;
+    c->last_day[0] = '\0';
     if (c->per_day)
         memset(c->per_day, 0, (size_t)c->ndays * sizeof(c->per_day[0]));
     rc = ermes_store_stats(req->srv->store, &req->viewer, which, from, to, stat_cb, c);
     if (!rc && which == ERMES_STAT_REPORT_TIMES)
         rc = flush_feed(c);
+    return rc;
+}
+
+struct ranked {
+    const char *key;
+    int64_t count;
+};
+
+static int by_count(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* The map's entries, largest count first, at most max, into list as classifications
+ * (orgs = 0) or constituents (orgs = 1). */
+static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json_t *list)
+{
+    size_t n = json_object_size(map), k = 0;
+    struct ranked *r = n ? calloc(n, sizeof(*r)) : NULL;
+    const char *key;
+    json_t *v;
+    int rc = 0;
+
+    if (n && !r)
+        return ERMES_ENOMEM;
+    json_object_foreach(map, key, v)
+    {
+        r[k].key = key;
+        r[k++].count = json_integer_value(v);
+    }
+    qsort(r, n, sizeof(*r), by_count);
+    for (k = 0; k < n && k < max && !rc; k++) {
+        json_t *item;
+        if (orgs) {
+            char name[64] = "";
+            long long id = strtoll(r[k].key, NULL, 10);
+            ermes_store_org_short_name(req->srv->store, id, name, sizeof(name));
+            item = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)id, "org", name, "count",
+                             (json_int_t)r[k].count);
+        } else {
+            const char *sep = strchr(r[k].key, '\x1f');
+            size_t tl = sep ? (size_t)(sep - r[k].key) : strlen(r[k].key);
+            const char *type = sep ? sep + 1 : "";
+            item = json_pack(
+                "{s:o,s:o,s:I}", "taxonomy", tl ? json_stringn(r[k].key, tl) : json_null(), "type",
+                *type ? json_string(type) : json_null(), "count", (json_int_t)r[k].count);
+        }
+        rc = json_array_append_new(list, item) ? ERMES_ENOMEM : 0;
+    }
+    free(r);
     return rc;
 }
 
@@ -196,18 +281,19 @@ enum MHD_Result ermes__h_stats(ermes_req_t *req)
     classes = json_array();
     orgs = json_array();
     stale = json_array();
-    if (!classes || !orgs || !stale) {
+    c.by_class = json_object();
+    c.by_org = json_object();
+    if (!classes || !orgs || !stale || !c.by_class || !c.by_org) {
         rc = ERMES_ENOMEM;
         goto fail;
     }
-    if ((rc = run(req, &c, ERMES_STAT_EVENTS_PER_DAY, from_day, to_day, NULL)) ||
-        !(events_day = per_day_json(&c)))
+    /* One pass over the summary's rows makes the three event figures. */
+    if ((rc = run(req, &c, ERMES_STAT_EVENTS, from_day, to_day, NULL)) ||
+        !(events_day = per_day_json(&c)) || (rc = ranked_json(req, c.by_class, 100, 0, classes)) ||
+        (rc = ranked_json(req, c.by_org, 20, 1, orgs)))
         goto fail;
     if ((rc = run(req, &c, ERMES_STAT_SIGHTINGS_PER_DAY, from_day, to_day, NULL)) ||
         !(sightings_day = per_day_json(&c)))
-        goto fail;
-    if ((rc = run(req, &c, ERMES_STAT_CLASSIFICATIONS, from_day, to_day, classes)) ||
-        (rc = run(req, &c, ERMES_STAT_CONSTITUENTS, from_day, to_day, orgs)))
         goto fail;
     /* The CERT's own operations are not a constituent's business: zeros and no feeds. */
     if (staff && ((rc = run(req, &c, ERMES_STAT_NOTIFICATIONS, from_day, to_day, NULL)) ||
@@ -222,8 +308,12 @@ enum MHD_Result ermes__h_stats(ermes_req_t *req)
                     "notifications", "pending", (json_int_t)c.pending, "failed",
                     (json_int_t)c.failed, "sent", (json_int_t)c.sent, "quarantine", "open",
                     (json_int_t)c.open, "stale_feeds", stale);
+    json_decref(c.by_class);
+    json_decref(c.by_org);
     return ermes__reply_json(req, 200, out);
 fail:
+    json_decref(c.by_class);
+    json_decref(c.by_org);
     json_decref(events_day);
     json_decref(sightings_day);
     json_decref(classes);

@@ -200,19 +200,8 @@ int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st)
 #define EVENT_SCOPE "(?1 = 1 OR (d.org_id = ?2 AND d.hidden = 0))"
 
 static const char *const stat_sql[] = {
-    [ERMES_STAT_EVENTS_PER_DAY] =
-        "SELECT d.day, NULL, 0, sum(d.count) FROM event_daily d "
-        "WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE " GROUP BY d.day ORDER BY d.day",
-    [ERMES_STAT_CLASSIFICATIONS] =
-        "SELECT d.taxonomy, d.type, 0, sum(d.count) AS n "
-        "FROM event_daily d WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE
-        " GROUP BY d.taxonomy, d.type "
-        "ORDER BY n DESC, d.taxonomy, d.type LIMIT 100",
-    [ERMES_STAT_CONSTITUENTS] = "SELECT o.short_name, NULL, d.org_id, sum(d.count) AS n "
-                                "FROM event_daily d LEFT JOIN organisations o ON o.id = d.org_id "
-                                "WHERE d.day BETWEEN ?3 AND ?4 AND d.org_id <> 0 AND " EVENT_SCOPE
-                                " GROUP BY d.org_id ORDER BY n DESC, d.org_id "
-                                "LIMIT 20",
+    [ERMES_STAT_EVENTS] = "SELECT d.day, d.taxonomy || char(31) || d.type, d.org_id, d.count "
+                          "FROM event_daily d WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE,
     [ERMES_STAT_SIGHTINGS_PER_DAY] =
         "SELECT c.day, NULL, 0, sum(c.count) FROM sighting_counts c "
         "JOIN indicators i ON i.id = c.indicator_id WHERE c.day BETWEEN ?3 AND ?4 AND "

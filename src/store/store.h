@@ -164,9 +164,9 @@ int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *e);
 int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st);
 
 typedef enum ermes_stat {
-    ERMES_STAT_EVENTS_PER_DAY,    /* a = day, count */
-    ERMES_STAT_CLASSIFICATIONS,   /* a = taxonomy, b = type ("" for none), count; largest first */
-    ERMES_STAT_CONSTITUENTS,      /* id = org id, a = short name, count; largest first, 20 */
+    ERMES_STAT_EVENTS,            /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
+                                   * (0: none), count: the summary's rows in the range as they
+                                   * are, summed by the caller (one pass, no sort) */
     ERMES_STAT_SIGHTINGS_PER_DAY, /* a = day, count */
     ERMES_STAT_NOTIFICATIONS,     /* a = state, count (staff only) */
     ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
