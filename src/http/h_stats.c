@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/alloc.h"
 #include "core/time.h"
 #include "http/http.h"
 
@@ -201,7 +202,7 @@ static int by_count(const void *a, const void *b)
 static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json_t *list)
 {
     size_t n = json_object_size(map), k = 0;
-    struct ranked *r = n ? calloc(n, sizeof(*r)) : NULL;
+    struct ranked *r = n ? ermes__calloc(n, sizeof(*r)) : NULL;
     const char *key;
     json_t *v;
     int rc = 0;
@@ -213,7 +214,8 @@ static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json
         r[k].key = key;
         r[k++].count = json_integer_value(v);
     }
-    qsort(r, n, sizeof(*r), by_count);
+    if (n)
+        qsort(r, n, sizeof(*r), by_count);
     for (k = 0; k < n && k < max && !rc; k++) {
         json_t *item;
         if (orgs) {
@@ -232,7 +234,7 @@ static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json
         }
         rc = json_array_append_new(list, item) ? ERMES_ENOMEM : 0;
     }
-    free(r);
+    ermes__free(r);
     return rc;
 }
 
