@@ -37,6 +37,42 @@ void ermes_token_hash(const char *secret, size_t len, uint8_t out[32]);
 int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, ermes_user_t *u,
                              ermes_token_t *t, ermes_diag_t *d);
 
+/* ---- browser sessions (session.c) ---------------------------------------------------------
+ * The cookie holds 256 random bits (43 base64url characters); the store keeps their BLAKE2b-256
+ * hash. Each session has its own CSRF token, which the page sends back in X-CSRF-Token. */
+
+#define ERMES_SESSION_STRLEN 44 /* 43 + NUL */
+#define ERMES_LOGIN_MAX_FAILURES 5
+#define ERMES_LOGIN_WINDOW_MS (15 * 60 * 1000) /* 5 failures within this lock ... */
+#define ERMES_LOGIN_LOCK_MS (15 * 60 * 1000)   /* ... the name for this long */
+
+/* Creates a session of user_id lasting ttl_ms from now; writes the cookie's secret to secret
+ * and fills *s (CSRF token included). ip and user_agent may be NULL. */
+int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
+                         const char *user_agent, char secret[ERMES_SESSION_STRLEN],
+                         ermes_session_t *s);
+
+/* Resolves a cookie's secret to its session and user. A session past its absolute expiry or
+ * idle for idle_ms is ended (ERMES_EAUTH, d->reason "the session has expired"), as is one whose
+ * user is disabled; an unknown one is ERMES_EAUTH "unknown session". last_seen is written at
+ * most every min(60 s, idle_ms / 4), so a busy page does not write on every request. */
+int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len, int64_t idle_ms,
+                               ermes_user_t *u, ermes_session_t *s, ermes_diag_t *d);
+
+/* The lock-out rule, on the times (ms) of a name's latest failed logins, newest first: locked
+ * when the newest ERMES_LOGIN_MAX_FAILURES fall within ERMES_LOGIN_WINDOW_MS of each other,
+ * for ERMES_LOGIN_LOCK_MS after the newest. Returns 1 with the milliseconds left in *left when
+ * locked at now, else 0. */
+int ermes__login_locked(const int64_t *times, size_t n, int64_t now, int64_t *left);
+
+/* Checks name and password. 0 with *u on success (the name's failed logins are forgotten);
+ * ERMES_EAUTH for an unknown name, a wrong password, a disabled user or one without a password,
+ * all alike and all after the same argon2id work, each recorded as a failure from ip (*locked
+ * set to 1 when that failure locks the name); ERMES_EDENIED while the name is locked, with the
+ * seconds until it opens in *retry_after_s (no password is checked then). */
+int ermes_login(ermes_store_t *st, const char *name, const char *password, const char *ip,
+                ermes_user_t *u, int *locked, int64_t *retry_after_s);
+
 /* Writes one audit record on behalf of viewer v. detail may be NULL (JSON text otherwise). */
 int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *action,
                       const char *object_type, const char *object_id, const char *detail);

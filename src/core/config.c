@@ -106,6 +106,16 @@ static const setting_t settings[] = {
       "(and with City: city, latitude, longitude); reopened when the file is replaced"),
     S(geoip_overwrite, SET_BOOL, "false", 0, 1,
       "GeoIP values replace those the feed supplied (default: only fill what is missing)"),
+    S(web_dir, SET_STRING, NULL, 0, 0,
+      "serve the web interface from this directory instead of the copy built into the binary "
+      "(development)"),
+    S(session_ttl, SET_LONG, "43200", 60, 2592000,
+      "seconds a browser session lasts at most (absolute expiry)"),
+    S(session_idle, SET_LONG, "3600", 1, 2592000,
+      "seconds without a request after which a browser session ends"),
+    S(stale_feed_factor, SET_LONG, "2", 1, 1000,
+      "a feed is stale when its last report is older than this many times its median interval "
+      "between reports (and at least a day)"),
 };
 #undef S
 

@@ -59,6 +59,10 @@ typedef struct ermes_config {
     char *geoip_asn_db;        /* MaxMind DB, GeoLite2-ASN layout; NULL: no ASN enrichment */
     char *geoip_country_db;    /* MaxMind DB, GeoLite2-Country or -City layout; NULL: none */
     int geoip_overwrite;       /* GeoIP values replace those the feed supplied */
+    char *web_dir;             /* serve the UI from this directory; NULL: the built-in copy */
+    long session_ttl;          /* seconds a browser session lasts at most */
+    long session_idle;         /* seconds of inactivity that end a browser session */
+    long stale_feed_factor;    /* a feed is stale after this many usual intervals */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -574,8 +574,8 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", ermes_export_content_type(fmt));
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ermes__reply_secure(req, resp);
     if (fmt == ERMES_EXPORT_CSV)
         MHD_add_response_header(resp, "Content-Disposition",
                                 "attachment; filename=\"events.csv\"");

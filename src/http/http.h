@@ -42,6 +42,12 @@ typedef struct ermes_req {
     const char *extra_headers[8]; /* name, value pairs for the next reply */
     char extra_values[4][256];
     size_t nextra;
+    int url_nul;               /* the path had a %00 before decoding */
+    int ui;                    /* a file of the web UI (static.c), not an API route */
+    const char *cache_control; /* NULL: no-store */
+    int64_t session_id;        /* authenticated by the session cookie; 0: by a token */
+    char csrf[64];             /* that session's CSRF token */
+    int64_t session_expires;   /* and its absolute expiry (ms) */
 } ermes_req_t;
 
 /* What the server shares with the handlers. */
@@ -59,6 +65,7 @@ struct ermes_server {
     struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
     size_t nwarninglists;
     struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
+    char *web_root; /* canonical web_dir, or NULL: the UI built into the binary */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -103,6 +110,16 @@ enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char
     __attribute__((format(printf, 5, 6)));
 /* Maps an ERMES_E* code and its diagnostic to the right status and body. */
 enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d);
+/* Queues p (static storage, not copied). */
+enum MHD_Result ermes__reply_static(ermes_req_t *req, unsigned status, const char *type,
+                                    const void *p, size_t n);
+/* The headers every response carries: the Content-Security-Policy, nosniff, no referrer, no
+ * framing, and HSTS over HTTPS. For responses made outside these helpers (streams). */
+void ermes__reply_secure(ermes_req_t *req, struct MHD_Response *resp);
+#define ERMES_CSP                                                                                  \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "             \
+    "form-action 'self'"
 /* Adds a header to the next reply (Location, Allow...). */
 void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
 
@@ -166,6 +183,26 @@ enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
+
+/* ---- the web UI (static.c) and browser sessions (h_sessions.c) ------------------------- */
+
+/* Answers a GET or HEAD of the UI (ermes__static_is_ui_path). */
+enum MHD_Result ermes__static_serve(ermes_req_t *req);
+/* Canonicalises web_dir into *root (NULL when unset; caller frees). ERMES_ECONFIG when it is
+ * not a directory. */
+int ermes__static_open(const char *web_dir, char **root, ermes_diag_t *d);
+
+#define ERMES_SESSION_COOKIE "ermes_session"
+enum MHD_Result ermes__h_session_create(ermes_req_t *req);
+enum MHD_Result ermes__h_session_current(ermes_req_t *req);
+enum MHD_Result ermes__h_session_delete(ermes_req_t *req);
+enum MHD_Result ermes__h_user_password(ermes_req_t *req);
+enum MHD_Result ermes__h_stats(ermes_req_t *req);
+/* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
+ * stale when the newest is older than factor times the median interval between them, and
+ * than a day. Needs 3 reports at least; the median (ms) into *usual. */
+#define ERMES_STALE_SAMPLES 10
+int ermes__feed_stale(const int64_t *times, size_t n, int64_t now, long factor, int64_t *usual);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

@@ -17,6 +17,18 @@ void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
     req->nextra++;
 }
 
+void ermes__reply_secure(ermes_req_t *req, struct MHD_Response *resp)
+{
+    /* The same policy for the API and the UI (docs/API.md): the page runs only its own
+     * scripts and styles, talks only to this server, and is never framed. */
+    MHD_add_response_header(resp, "Content-Security-Policy", ERMES_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (req->srv && req->srv->tls_cert_pem)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
 static enum MHD_Result queue(ermes_req_t *req, unsigned status, const char *type,
                              struct MHD_Response *resp)
 {
@@ -26,11 +38,10 @@ static enum MHD_Result queue(ermes_req_t *req, unsigned status, const char *type
         return MHD_NO;
     if (type)
         MHD_add_response_header(resp, "Content-Type", type);
-    /* The API's answers are data, never pages: nothing to sniff, cache or frame. */
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
+    /* The API's answers are data and are never cached; the UI's files say otherwise. */
+    MHD_add_response_header(resp, "Cache-Control",
+                            req->cache_control ? req->cache_control : "no-store");
+    ermes__reply_secure(req, resp);
     for (size_t k = 0; k < req->nextra; k++)
         MHD_add_response_header(resp, req->extra_headers[2 * k], req->extra_headers[2 * k + 1]);
     req->nextra = 0;
@@ -46,6 +57,13 @@ enum MHD_Result ermes__reply_bytes(ermes_req_t *req, unsigned status, const char
 {
     return queue(req, status, type,
                  MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY));
+}
+
+enum MHD_Result ermes__reply_static(ermes_req_t *req, unsigned status, const char *type,
+                                    const void *p, size_t n)
+{
+    return queue(req, status, type,
+                 MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_PERSISTENT));
 }
 
 enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char *type, char *p,

@@ -52,6 +52,11 @@ const ermes_route_t ermes__routes[] = {
     {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
+    {"POST", "/api/v1/sessions", ermes__h_session_create, PUBLIC, NULL},
+    {"GET", "/api/v1/sessions/current", ermes__h_session_current, 0, NULL},
+    {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, 0, NULL},
+    {"POST", "/api/v1/users/{id}/password", ermes__h_user_password, 0, NULL},
+    {"GET", "/api/v1/stats", ermes__h_stats, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

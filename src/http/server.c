@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "http/static.h"
 #include "sightings/sightings.h"
 
 /* The thread pool: the setting, or one thread per CPU (more only queue on the same cores). */
@@ -112,16 +114,79 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t cap)
                   (socklen_t)cap);
 }
 
-/* Authenticates the request's bearer token into req->viewer. Returns 1 on success; else queues
- * 401 and returns 0 with *ret set. */
+static void set_viewer(ermes_req_t *req)
+{
+    req->viewer.user_id = req->user.id;
+    req->viewer.user_name = req->user.name;
+    req->viewer.role = req->user.role;
+    req->viewer.org_id = req->user.org_id;
+    req->viewer.remote = req->remote;
+}
+
+static int state_changing(const char *method)
+{
+    return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
+/* Authenticates the browser's session cookie. A change (POST, PUT, PATCH, DELETE) must also
+ * carry the session's CSRF token in X-CSRF-Token: a page of another site can make the browser
+ * send the cookie, but cannot read the token. */
+static int authenticate_session(ermes_req_t *req, const char *cookie, enum MHD_Result *ret)
+{
+    ermes_session_t s;
+    ermes_diag_t d;
+    const char *tok;
+    size_t n;
+    int rc;
+
+    ermes_diag_clear(&d);
+    rc = ermes_session_authenticate(req->srv->store, cookie, strlen(cookie),
+                                    req->srv->cfg->session_idle * 1000, &req->user, &s, &d);
+    if (rc == ERMES_EAUTH) {
+        /* The browser forgets the dead cookie. */
+        char c[128];
+        snprintf(c, sizeof(c), "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                 ERMES_SESSION_COOKIE, req->srv->tls_cert_pem ? "; Secure" : "");
+        ermes__reply_header(req, "Set-Cookie", c);
+        *ret = ermes__reply_error(req, 401, "unauthorized", NULL, "%s", d.reason);
+        return 0;
+    }
+    if (rc) {
+        *ret = ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the database is not available; try again");
+        return 0;
+    }
+    if (state_changing(req->method)) {
+        tok = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        n = strlen(s.csrf);
+        if (!tok || strlen(tok) != n || n == 0 || sodium_memcmp(tok, s.csrf, n) != 0) {
+            *ret = ermes__reply_error(req, 403, "csrf", NULL,
+                                      "%s: send the session's csrf_token in X-CSRF-Token",
+                                      tok ? "wrong CSRF token" : "CSRF token missing");
+            return 0;
+        }
+    }
+    req->session_id = s.id;
+    req->session_expires = s.expires_at;
+    snprintf(req->csrf, sizeof(req->csrf), "%s", s.csrf);
+    set_viewer(req);
+    return 1;
+}
+
+/* Authenticates the request's bearer token, or else its session cookie, into req->viewer.
+ * Returns 1 on success; else queues 401 and returns 0 with *ret set. */
 static int authenticate(ermes_req_t *req, enum MHD_Result *ret)
 {
     const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
+    const char *cookie;
     ermes_diag_t d;
     size_t n;
     int rc;
 
     ermes_diag_clear(&d);
+    if (!h && (cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
+                                                    ERMES_SESSION_COOKIE)))
+        return authenticate_session(req, cookie, ret);
     if (!h) {
         ermes__reply_header(req, "WWW-Authenticate", "Bearer realm=\"ermes\"");
         *ret = ermes__reply_error(req, 401, "unauthorized", NULL,
@@ -152,12 +217,23 @@ static int authenticate(ermes_req_t *req, enum MHD_Result *ret)
                                       "the database is not available; try again");
         return 0;
     }
-    req->viewer.user_id = req->user.id;
-    req->viewer.user_name = req->user.name;
-    req->viewer.role = req->user.role;
-    req->viewer.org_id = req->user.org_id;
-    req->viewer.remote = req->remote;
+    set_viewer(req);
     return 1;
+}
+
+/* The target of the request line, before libmicrohttpd decodes it: a %00 in the path would
+ * become a shorter path unseen. The answer becomes the request's first context: this marker,
+ * or NULL. */
+static char url_had_nul;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    size_t path_len = uri ? strcspn(uri, "?") : 0;
+
+    for (size_t k = 0; k + 2 < path_len; k++)
+        if (uri[k] == '%' && uri[k + 1] == '0' && uri[k + 2] == '0')
+            return &url_had_nul;
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -166,7 +242,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     ermes_server_t *srv = cls;
-    ermes_req_t *req = *con_cls;
+    ermes_req_t *req = *con_cls == &url_had_nul ? NULL : *con_cls;
     const ermes_route_t *route;
     enum MHD_Result ret;
 
@@ -174,11 +250,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl;
         char allow[64];
         int known = 0;
+        int nul = *con_cls == &url_had_nul;
 
         req = ermes__calloc(1, sizeof(*req));
         if (!req)
             return MHD_NO;
         *con_cls = req;
+        req->url_nul = nul;
         req->conn = conn;
         req->srv = srv;
         req->method = method;
@@ -190,6 +268,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         route = ermes__route_match(method, url, req, &known, allow, sizeof(allow));
         req->route = route ? route->pattern : NULL;
         req->route_def = route;
+        /* The web UI: no token needed to load the page that asks for one. */
+        if (!route && !known && ermes__static_is_ui_path(url) &&
+            (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+            req->route = "/";
+            req->ui = 1;
+            return MHD_YES; /* answered on the final call, so the connection stays open */
+        }
         /* Everything but the public routes needs a token, unknown paths included, so that
          * an anonymous client learns nothing of what exists. */
         if (!(route && (route->flags & ERMES_ROUTE_PUBLIC)) && !authenticate(req, &ret))
@@ -247,6 +332,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->body_too_big)
         return ermes__reply_error(req, 413, "payload_too_large", NULL,
                                   "the request body exceeds %ld bytes", srv->cfg->max_body);
+    if (req->ui)
+        return ermes__static_serve(req);
     route = ermes__route_match(method, url, req, &(int){0}, (char[8]){0}, 8);
     if (!route)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such resource");
@@ -262,8 +349,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ermes_server_t *srv = cls;
     ermes_req_t *req = *con_cls;
 
-    if (!req)
+    if (!req || *con_cls == &url_had_nul) {
+        *con_cls = NULL;
         return;
+    }
     if (req->upload_cleanup)
         req->upload_cleanup(req);
     ermes__metrics_request(srv->metrics, req->method, req->status ? (unsigned)req->status : 0,
@@ -333,7 +422,8 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     srv->store = st;
     srv->registry = reg;
     srv->intake = intake;
-    if ((rc = ermes__auth_cache_new(&srv->auth)) || (rc = ermes__metrics_new(&srv->metrics)))
+    if ((rc = ermes__auth_cache_new(&srv->auth)) || (rc = ermes__metrics_new(&srv->metrics)) ||
+        (rc = ermes__static_open(cfg->web_dir, &srv->web_root, d)))
         goto fail;
     if ((rc = ermes_sightings_new(st, &srv->sightings)))
         goto fail;
@@ -342,6 +432,9 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
         rc = ERMES_ECONFIG;
         goto fail;
     }
+    /* Replies look at it to add HSTS and Secure cookies, from the first request on. */
+    srv->tls_cert_pem = cert;
+    srv->tls_key_pem = key;
     if (cert)
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -349,6 +442,7 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
             (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER,
             on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT,
             cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
@@ -359,6 +453,7 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
             (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER,
             on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->daemon) {
@@ -369,14 +464,13 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     }
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
-    srv->tls_cert_pem = cert;
-    srv->tls_key_pem = key;
     *out = srv;
     return 0;
 fail:
     ermes_warninglists_free(srv->warninglists, srv->nwarninglists);
     ermes_sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
+    ermes__free(srv->web_root);
     ermes__metrics_free(srv->metrics);
     ermes__free(srv);
 fail_tls:
@@ -398,6 +492,7 @@ void ermes_server_stop(ermes_server_t *s)
     ermes__free(s->tls_cert_pem);
     ermes__free(s->tls_key_pem);
     ermes__auth_cache_free(s->auth);
+    ermes__free(s->web_root);
     ermes__metrics_free(s->metrics);
     ermes_warninglists_free(s->warninglists, s->nwarninglists);
     ermes_sightings_free(s->sightings);

@@ -579,6 +579,7 @@ typedef struct run {
     ermes_ownership_t *owners;
     ermes_strbuf_t json;
     int64_t home_org;
+    ermes_event_tally_t *tally; /* the transaction's events per day, for event_daily */
     struct owner_name {
         int64_t org_id;
         char short_name[64];
@@ -777,7 +778,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
             er.tlp = in->opts.default_tlp;
     }
     er.owner_org_id = run->home_org;
-    if ((rc = ermes_store_event_insert(in->store, &er)))
+    if ((rc = ermes_store_event_insert(in->store, &er)) ||
+        (rc = ermes_event_tally_add(run->tally, &er)))
         return rc;
     *event_id = er.id;
     return 0;
@@ -810,7 +812,7 @@ static int open_run(ermes_intake_t *in, ermes_report_t *r, mapped_t *m, options_
     info.received_ms = r->received_at;
     info.options = o->list;
     info.schema_path = in->schema_path;
-    if ((rc = ermes_event_new(&run->ev)))
+    if ((rc = ermes_event_new(&run->ev)) || (rc = ermes_event_tally_new(&run->tally)))
         return rc;
     run->owners = ermes_registry_ownership(in->registry);
     if (!run->owners)
@@ -823,10 +825,19 @@ static void close_run(run_t *run, mapped_t *m, options_t *o)
     if (run->parser && run->pstate)
         run->parser->close(run->pstate);
     ermes_event_free(run->ev);
+    ermes_event_tally_free(run->tally);
     ermes_ownership_release(run->owners);
     ermes__strbuf_cleanup(&run->json);
     unmap_report(m);
     json_decref(o->json);
+}
+
+/* Progress and the day's counts of the events commit with the rows they cover. */
+static int save(run_t *run, ermes_report_t *r)
+{
+    int rc = ermes_event_tally_flush(run->tally, run->in->store);
+
+    return rc ? rc : ermes_store_report_update(run->in->store, r);
 }
 
 int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *out)
@@ -920,7 +931,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         /* A stopping daemon commits what it has and leaves the rest for its next start. */
         if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
             r.next_row = index;
-            if ((rc = ermes_store_report_update(in->store, &r)) ||
+            if ((rc = save(&run, &r)) ||
                 (rc = ermes_store_commit(in->store)))
                 goto unlock;
             tx = 0;
@@ -929,7 +940,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         if (++in_batch >= in->opts.batch_rows) {
             /* Progress commits with the rows it covers. */
             r.next_row = index;
-            if ((rc = ermes_store_report_update(in->store, &r)) ||
+            if ((rc = save(&run, &r)) ||
                 (rc = ermes_store_report_claim(in->store, r.id, getpid(),
                                                ermes__time_now_ms() + LEASE_MS, &claimed)) ||
                 (rc = ermes_store_commit(in->store)))
@@ -944,7 +955,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     r.next_row = index;
     snprintf(r.state, sizeof(r.state), "done");
     r.processed_at = ermes__time_now_ms();
-    if ((rc = ermes_store_report_update(in->store, &r)) || (rc = ermes_store_commit(in->store)))
+    if ((rc = save(&run, &r)) || (rc = ermes_store_commit(in->store)))
         goto unlock;
     tx = 0;
     ermes_log(ERMES_LOG_INFO,
@@ -1059,6 +1070,8 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
         rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
     if (!rc)
         rc = ermes_store_report_count_retry(in->store, r.id, dup);
+    if (!rc)
+        rc = ermes_event_tally_flush(run.tally, in->store);
     if (rc == ERMES_ENOTFOUND) {
         ermes_diag_set(d, NULL, "the row was retried meanwhile");
         rc = ERMES_ECONFLICT;

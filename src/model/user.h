@@ -52,6 +52,17 @@ typedef struct ermes_token {
     int64_t created_at, expires_at, revoked_at, last_used_at; /* 0 when not set */
 } ermes_token_t;
 
+/* A browser session: the cookie's secret is stored as its BLAKE2b-256 hash, like a token's. */
+typedef struct ermes_session {
+    int64_t id;
+    int64_t user_id;
+    uint8_t hash[32];
+    char csrf[64]; /* sent back in X-CSRF-Token by the page on every change */
+    int64_t created_at, last_seen, expires_at;
+    char ip[64];
+    char user_agent[256];
+} ermes_session_t;
+
 typedef struct ermes_audit {
     int64_t id;
     int64_t at;

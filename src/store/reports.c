@@ -312,7 +312,9 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     ermes__db_bind_text(s, 16, ermes_tlp_name(e->tlp));
     if (e->owner_org_id)
         ermes__db_bind_int(s, 17, e->owner_org_id);
-    ermes__db_bind_int(s, 18, e->created_at ? e->created_at : ermes__time_now_ms());
+    if (!e->created_at)
+        e->created_at = ermes__time_now_ms(); /* the day event_daily counts it under */
+    ermes__db_bind_int(s, 18, e->created_at);
     if (e->raw_offset >= 0 && e->raw_length > 0) {
         ermes__db_bind_int(s, 19, e->raw_offset);
         ermes__db_bind_int(s, 20, e->raw_length);

@@ -354,6 +354,49 @@ static const char *const migrations[] = {
     " token TEXT PRIMARY KEY,"
     " report_id INTEGER NOT NULL REFERENCES reports(id),"
     " created_at INTEGER NOT NULL);",
+
+    /* 8: browser sessions and the dashboard's daily figures. A session is
+     * found by the BLAKE2b-256 hash of its cookie, as a token is, and ends at expires_at or
+     * after the idle time since last_seen (settings session_ttl, session_idle).
+     * login_failures counts failed logins per user name for the lock-out (5 in 15 minutes).
+     * event_daily counts events per day of storage (UTC), constituent (0: none), feed and
+     * classification, kept by the intake in the transaction that stores the events
+     * (ermes_store_event_daily_add), so /api/v1/stats never scans events. hidden = 1 counts
+     * TLP:RED events the constituent may not see (owned by someone else). IF NOT EXISTS and
+     * OR REPLACE: tests that roll the schema back re-apply this; the backfill recounts. */
+    "CREATE TABLE IF NOT EXISTS sessions ("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " csrf_token TEXT NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " ip TEXT,"
+    " user_agent TEXT," META_COLUMNS ");"
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);"
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);"
+    "CREATE TABLE IF NOT EXISTS login_failures ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL COLLATE NOCASE,"
+    " at INTEGER NOT NULL,"
+    " ip TEXT);"
+    "CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name, at);"
+    "CREATE TABLE IF NOT EXISTS event_daily ("
+    " day TEXT NOT NULL," /* YYYY-MM-DD of created_at, UTC */
+    " org_id INTEGER NOT NULL DEFAULT 0,"
+    " feed TEXT NOT NULL DEFAULT '',"
+    " taxonomy TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL DEFAULT '',"
+    " hidden INTEGER NOT NULL DEFAULT 0,"
+    " count INTEGER NOT NULL,"
+    " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "CREATE INDEX IF NOT EXISTS reports_feed ON reports(feed, received_at);"
+    "INSERT OR REPLACE INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count)"
+    " SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'), coalesce(org_id, 0),"
+    " coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
+    " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
+    " ELSE 0 END, count(*) FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
 };
 
 int ermes__schema_count(void)

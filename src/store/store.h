@@ -126,6 +126,62 @@ typedef int (*ermes_store_token_cb)(void *ctx, const ermes_token_t *t);
 int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
                            ermes_store_token_cb cb, void *ctx, int *more);
 
+/* ---- browser sessions and failed logins (sessions.c) ----------------------------------- */
+
+/* Stores s (its hash, user, CSRF token, times, ip, user agent); fills s->id. */
+int ermes_store_session_insert(ermes_store_t *st, ermes_session_t *s);
+/* The session with this hash; ERMES_ENOTFOUND. */
+int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_session_t *out);
+int ermes_store_session_touch(ermes_store_t *st, int64_t id, int64_t now);
+int ermes_store_session_delete(ermes_store_t *st, int64_t id);
+/* Ends every session of user_id but except_id (0: all); the number ended into *n (may be NULL). */
+int ermes_store_session_delete_user(ermes_store_t *st, int64_t user_id, int64_t except_id,
+                                    int64_t *n);
+/* Deletes sessions past their absolute expiry or idle since before idle_before, and failed
+ * logins older than failures_before. */
+int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_before,
+                              int64_t failures_before);
+/* Records a failed login for name (any case). */
+int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at,
+                                  const char *ip);
+/* Times of name's failed logins after since, newest first, at most cap. */
+int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
+                               size_t cap, size_t *n);
+/* Forgets name's failed logins (after a successful one). */
+int ermes_store_login_failures_clear(ermes_store_t *st, const char *name);
+
+/* ---- the dashboard's figures (stats.c) -------------------------------------------------- */
+
+/* Events counted in memory during an intake transaction, per (day, constituent, feed,
+ * classification, hidden), and written to event_daily in one upsert per key just before the
+ * transaction commits: the summary stays exact without a trigger or a statement per event. */
+typedef struct ermes_event_tally ermes_event_tally_t;
+int ermes_event_tally_new(ermes_event_tally_t **out);
+void ermes_event_tally_free(ermes_event_tally_t *t);
+/* Counts stored event e (after ermes_store_event_insert, which sets its created_at). */
+int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *e);
+/* Adds the counts to event_daily in the open transaction and empties the tally. t may be NULL. */
+int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st);
+
+typedef enum ermes_stat {
+    ERMES_STAT_EVENTS,            /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
+                                   * (0: none), count: the summary's rows in the range as they
+                                   * are, summed by the caller (one pass, no sort) */
+    ERMES_STAT_SIGHTINGS_PER_DAY, /* a = day, count */
+    ERMES_STAT_NOTIFICATIONS,     /* a = state, count (staff only) */
+    ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
+    ERMES_STAT_REPORT_TIMES       /* a = feed, id = received_at (ms): the 11 latest per feed,
+                                   * newest first (staff only) */
+} ermes_stat_t;
+typedef int (*ermes_store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
+                                   int64_t count);
+/* One of the dashboard's figures over the days from_day..to_day ("YYYY-MM-DD", inclusive),
+ * for what viewer v may see: a constituent, its own organisation's events and sightings (no
+ * TLP:RED one it does not own) and nothing of the staff-only figures. */
+int ermes_store_stats(ermes_store_t *st, const ermes_viewer_t *v, ermes_stat_t which,
+                      const char *from_day, const char *to_day, ermes_store_stat_cb cb,
+                      void *ctx);
+
 /* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
 
 /* Records a received report (its file is already durable); fills r->id. */

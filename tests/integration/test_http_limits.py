@@ -200,7 +200,7 @@ class HttpLimitsTest(unittest.TestCase):
     # ---- routes ---------------------------------------------------------------------------
 
     def test_unknown_route(self):
-        for path in ("/api/v1/nope", "/api/v2/organisations", "/nope", "/api/v1/organisations/"
+        for path in ("/api/v1/nope", "/api/v2/organisations", "/api/nope", "/api/v1/organisations/"
                      "LIM/extra", "/api/v1/users/1/tokens"):
             with self.subTest(path=path):
                 s, h, b = self.e.request("GET", path)
@@ -493,7 +493,18 @@ class HttpLimitsTest(unittest.TestCase):
                                                               "name": "Doomed"},
                                                expect=201)["short_name"]
                         url = re.sub(r"\{(\w+)\}", str(victim), path)
-                        s, _, b = self.e.request("DELETE", url)
+                        headers = None
+                        if path == "/api/v1/sessions/current":
+                            # a browser's session: its cookie and CSRF token, no token
+                            self.e.ok("POST", "/api/v1/users", {
+                                "name": "openapi-browser", "role": "analyst",
+                                "password": "openapi password"}, expect=201)
+                            s, h, b = self.e.request("POST", "/api/v1/sessions", {
+                                "username": "openapi-browser", "password": "openapi password"},
+                                token=None)
+                            headers = {"Cookie": h["set-cookie"].split(";")[0],
+                                       "X-CSRF-Token": b["csrf_token"], "Authorization": None}
+                        s, _, b = self.e.request("DELETE", url, headers=headers)
                         self.assertEqual(s, 204, "DELETE %s -> %d %r" % (url, s, b))
                     else:
                         # a body of the wrong type: the route exists and refuses it

@@ -1,0 +1,151 @@
+/* Browser sessions: creation, authentication by cookie, and the login with its lock-out. */
+#include "access/access.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/time.h"
+
+/* 32 random bytes as 43 base64url characters. */
+static void random_secret(char out[ERMES_SESSION_STRLEN])
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(out, ERMES_SESSION_STRLEN, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
+                         const char *user_agent, char secret[ERMES_SESSION_STRLEN],
+                         ermes_session_t *s)
+{
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    random_secret(secret);
+    _Static_assert(sizeof(s->csrf) >= ERMES_SESSION_STRLEN, "csrf buffer too small");
+    random_secret(s->csrf);
+    ermes_token_hash(secret, strlen(secret), s->hash);
+    s->user_id = user_id;
+    s->created_at = s->last_seen = ermes__time_now_ms();
+    s->expires_at = s->created_at + ttl_ms;
+    snprintf(s->ip, sizeof(s->ip), "%s", ip ? ip : "");
+    snprintf(s->user_agent, sizeof(s->user_agent), "%s", user_agent ? user_agent : "");
+    rc = ermes_store_session_insert(st, s);
+    if (rc)
+        sodium_memzero(secret, ERMES_SESSION_STRLEN);
+    return rc;
+}
+
+int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len, int64_t idle_ms,
+                               ermes_user_t *u, ermes_session_t *s, ermes_diag_t *d)
+{
+    uint8_t hash[32];
+    int64_t now = ermes__time_now_ms(), every;
+    int rc;
+
+    if (len != ERMES_SESSION_STRLEN - 1) {
+        ermes_diag_set(d, NULL, "unknown session");
+        return ERMES_EAUTH;
+    }
+    ermes_token_hash(secret, len, hash);
+    rc = ermes_store_session_find(st, hash, s);
+    if (rc == ERMES_ENOTFOUND || (!rc && sodium_memcmp(hash, s->hash, sizeof(hash)) != 0)) {
+        ermes_diag_set(d, NULL, "unknown session");
+        return ERMES_EAUTH;
+    }
+    if (rc)
+        return rc;
+    if (s->expires_at <= now || s->last_seen + idle_ms <= now) {
+        ermes_store_session_delete(st, s->id);
+        ermes_diag_set(d, NULL, "the session has expired");
+        return ERMES_EAUTH;
+    }
+    rc = ermes_store_user_get(st, s->user_id, NULL, u);
+    if (rc == ERMES_ENOTFOUND || (!rc && u->disabled)) {
+        ermes_store_session_delete(st, s->id);
+        ermes_diag_set(d, NULL, "the user is disabled");
+        return ERMES_EAUTH;
+    }
+    if (rc)
+        return rc;
+    every = idle_ms / 4 < 60000 ? idle_ms / 4 : 60000;
+    if (now - s->last_seen >= every && ermes_store_session_touch(st, s->id, now) == 0)
+        s->last_seen = now;
+    return 0;
+}
+
+int ermes__login_locked(const int64_t *times, size_t n, int64_t now, int64_t *left)
+{
+    int64_t until;
+
+    *left = 0;
+    if (n < ERMES_LOGIN_MAX_FAILURES)
+        return 0;
+    if (times[0] - times[ERMES_LOGIN_MAX_FAILURES - 1] > ERMES_LOGIN_WINDOW_MS)
+        return 0;
+    until = times[0] + ERMES_LOGIN_LOCK_MS;
+    if (now >= until)
+        return 0;
+    *left = until - now;
+    return 1;
+}
+
+/* An argon2id hash of a password nobody knows: an unknown name is checked against it, so it
+ * costs the same time as a known one and the answer's delay tells nothing. */
+static char dummy_hash[ERMES_PWHASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+    char pw[ERMES_SESSION_STRLEN];
+
+    random_secret(pw);
+    if (ermes_password_hash(pw, dummy_hash, NULL))
+        dummy_hash[0] = '\0';
+    sodium_memzero(pw, sizeof(pw));
+}
+
+int ermes_login(ermes_store_t *st, const char *name, const char *password, const char *ip,
+                ermes_user_t *u, int *locked, int64_t *retry_after_s)
+{
+    int64_t times[ERMES_LOGIN_MAX_FAILURES], now = ermes__time_now_ms(), left;
+    size_t n = 0;
+    int rc, known, ok;
+
+    *locked = 0;
+    *retry_after_s = 0;
+    rc = ermes_store_login_failures(st, name, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS,
+                                    times, ERMES_LOGIN_MAX_FAILURES, &n);
+    if (rc)
+        return rc;
+    if (ermes__login_locked(times, n, now, &left)) {
+        *retry_after_s = (left + 999) / 1000;
+        return ERMES_EDENIED;
+    }
+    rc = ermes_store_user_get(st, 0, name, u);
+    if (rc && rc != ERMES_ENOTFOUND)
+        return rc;
+    known = rc == 0 && !u->disabled && u->password_hash[0];
+    pthread_once(&dummy_once, make_dummy);
+    /* The argon2id work is done whatever the name: the same time for every failure. */
+    ok = ermes_password_verify(known ? u->password_hash : dummy_hash, password) == 0 && known;
+    if (ok) {
+        ermes_store_login_failures_clear(st, name);
+        return 0;
+    }
+    if ((rc = ermes_store_login_failure_add(st, name, now, ip)))
+        return rc;
+    /* This failure may be the one that locks the name. */
+    memmove(times + 1, times, (ERMES_LOGIN_MAX_FAILURES - 1) * sizeof(times[0]));
+    times[0] = now;
+    n = n < ERMES_LOGIN_MAX_FAILURES ? n + 1 : n;
+    *locked = ermes__login_locked(times, n, now, &left);
+    memset(u, 0, sizeof(*u));
+    return ERMES_EAUTH;
+}

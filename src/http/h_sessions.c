@@ -1,0 +1,202 @@
+/* /api/v1/sessions: the browser's login, its session and logout; and the password change of
+ * /api/v1/users/{id}/password. The cookie is HttpOnly and SameSite=Strict; every change made
+ * with it must carry the session's CSRF token (checked in server.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "access/access.h"
+#include "core/time.h"
+#include "http/http.h"
+
+json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u);
+
+static const char *user_agent(ermes_req_t *req)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "User-Agent");
+}
+
+static void set_cookie(ermes_req_t *req, const char *value, int clear)
+{
+    char c[200];
+
+    snprintf(c, sizeof(c), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", ERMES_SESSION_COOKIE,
+             value, clear ? "; Max-Age=0" : "", req->srv->tls_cert_pem ? "; Secure" : "");
+    ermes__reply_header(req, "Set-Cookie", c);
+}
+
+static enum MHD_Result session_reply(ermes_req_t *req, unsigned status, const ermes_user_t *u,
+                                     const char *csrf, int64_t expires_at)
+{
+    char when[ERMES_TIME_STRLEN];
+
+    ermes__time_format(expires_at, when);
+    return ermes__reply_json(req, status,
+                             json_pack("{s:o,s:s,s:s}", "user", ermes__user_json(req, u),
+                                       "csrf_token", csrf, "expires_at", when));
+}
+
+/* The audit's actor for a login that has no user yet. */
+static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u, const char *name)
+{
+    memset(v, 0, sizeof(*v));
+    v->user_id = u ? u->id : 0;
+    v->user_name = name;
+    v->role = u ? u->role : ERMES_ROLE_CONSTITUENT;
+    v->remote = req->remote;
+}
+
+enum MHD_Result ermes__h_session_create(ermes_req_t *req)
+{
+    const ermes_config_t *cfg = req->srv->cfg;
+    char secret[ERMES_SESSION_STRLEN], name[ERMES_USER_NAME_MAX + 1], ref[24];
+    const char *pw;
+    ermes_session_t s;
+    ermes_user_t u;
+    ermes_viewer_t v;
+    json_t *body, *jn, *jp;
+    enum MHD_Result ret;
+    int64_t retry = 0, now = ermes__time_now_ms();
+    int rc, locked = 0;
+
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    jn = json_object_get(body, "username");
+    jp = json_object_get(body, "password");
+    if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
+        json_string_length(jn) == 0) {
+        const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", field,
+                                  "the body must be {\"username\": ..., \"password\": ...}");
+    }
+    /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
+    snprintf(name, sizeof(name), "%s", json_string_value(jn));
+    pw = json_string_value(jp);
+    if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
+        pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
+    /* Expired sessions and old failures go while we are here. */
+    ermes_store_session_prune(req->srv->store, now, now - cfg->session_idle * 1000,
+                              now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
+    rc = ermes_login(req->srv->store, name, pw, req->remote, &u, &locked, &retry);
+    json_decref(body);
+    if (rc == ERMES_EDENIED) {
+        char after[24];
+        audit_as(req, &v, NULL, name);
+        ermes_audit_write(req->srv->store, &v, "login_refused", "session", NULL,
+                          "{\"reason\":\"locked\"}");
+        snprintf(after, sizeof(after), "%lld", (long long)retry);
+        ermes__reply_header(req, "Retry-After", after);
+        return ermes__reply_error(req, 429, "rate_limited", NULL,
+                                  "too many failed logins for this user; try again in %lld s",
+                                  (long long)retry);
+    }
+    if (rc == ERMES_EAUTH) {
+        audit_as(req, &v, NULL, name);
+        ermes_audit_write(req->srv->store, &v, "login_failed", "session", NULL, NULL);
+        if (locked)
+            ermes_audit_write(req->srv->store, &v, "lockout", "user", name, NULL);
+        return ermes__reply_error(req, 401, "unauthorized", NULL, "wrong user name or password");
+    }
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    rc = ermes_session_create(req->srv->store, u.id, cfg->session_ttl * 1000, req->remote,
+                              user_agent(req), secret, &s);
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    audit_as(req, &v, &u, u.name);
+    snprintf(ref, sizeof(ref), "%lld", (long long)s.id);
+    ermes_audit_write(req->srv->store, &v, "login", "session", ref, NULL);
+    set_cookie(req, secret, 0);
+    sodium_memzero(secret, sizeof(secret));
+    return session_reply(req, 201, &u, s.csrf, s.expires_at);
+}
+
+enum MHD_Result ermes__h_session_current(ermes_req_t *req)
+{
+    if (!req->session_id)
+        return ermes__reply_error(req, 401, "unauthorized", NULL,
+                                  "no session: this request was authenticated by a token");
+    return session_reply(req, 200, &req->user, req->csrf, req->session_expires);
+}
+
+enum MHD_Result ermes__h_session_delete(ermes_req_t *req)
+{
+    char ref[24];
+    int rc;
+
+    if (!req->session_id)
+        return ermes__reply_error(req, 401, "unauthorized", NULL,
+                                  "no session: this request was authenticated by a token");
+    rc = ermes_store_session_delete(req->srv->store, req->session_id);
+    if (rc && rc != ERMES_ENOTFOUND)
+        return ermes__reply_failure(req, rc, NULL);
+    snprintf(ref, sizeof(ref), "%lld", (long long)req->session_id);
+    ermes_audit_write(req->srv->store, &req->viewer, "logout", "session", ref, NULL);
+    set_cookie(req, "", 1);
+    return ermes__reply_empty(req, 204);
+}
+
+enum MHD_Result ermes__h_user_password(ermes_req_t *req)
+{
+    char buf[32], ref[24], *end;
+    ermes_user_t u;
+    ermes_diag_t d;
+    json_t *body, *cur, *neu;
+    enum MHD_Result ret;
+    int64_t ended = 0;
+    long long id;
+    int rc, self;
+
+    if (ermes__param(req, 0, buf, sizeof(buf)) || (id = strtoll(buf, &end, 10)) <= 0 || *end ||
+        (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
+        ermes_store_user_get(req->srv->store, id, NULL, &u))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
+    self = id == req->viewer.user_id;
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    cur = json_object_get(body, "current_password");
+    neu = json_object_get(body, "new_password");
+    if (!json_is_object(body) || !json_is_string(neu)) {
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", "new_password",
+                                  "new_password must be a string");
+    }
+    /* Only an administrator changing someone else's password need not know the current one. */
+    if (self || req->viewer.role != ERMES_ROLE_ADMIN) {
+        if (!json_is_string(cur) ||
+            ermes_password_verify(u.password_hash, json_string_value(cur))) {
+            json_decref(body);
+            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", buf, NULL);
+            return ermes__reply_error(req, 403, "forbidden", "current_password",
+                                      "current_password is wrong");
+        }
+    }
+    ermes_diag_clear(&d);
+    if (strlen(json_string_value(neu)) != json_string_length(neu)) {
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", "new_password",
+                                  "new_password may not contain a NUL character");
+    }
+    rc = ermes_password_hash(json_string_value(neu), u.password_hash, &d);
+    json_decref(body);
+    if (rc == ERMES_EINVAL)
+        return ermes__reply_error(req, 422, "invalid", "new_password", "%s", d.reason);
+    if (!rc)
+        rc = ermes_store_user_update(req->srv->store, &u);
+    /* Whoever knew the old password is logged out everywhere but here. */
+    if (!rc)
+        rc = ermes_store_session_delete_user(req->srv->store, u.id, self ? req->session_id : 0,
+                                             &ended);
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+    {
+        char detail[64];
+        snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
+        ermes_audit_write(req->srv->store, &req->viewer, "password", "user", ref, detail);
+    }
+    return ermes__reply_empty(req, 204);
+}
