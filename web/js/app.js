@@ -44,6 +44,8 @@ export function navigate(path, replace = false) {
 
 async function route() {
   const seq = ++renderSeq;
+  delete main.dataset.ready; // set again once this screen has rendered (tests wait for it)
+  main.setAttribute('aria-busy', 'true');
   if (!session.user) return showLogin();
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const query = new URLSearchParams(location.search);

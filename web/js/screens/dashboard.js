@@ -61,9 +61,9 @@ function figure(label, n, href, bad) {
 export async function render(view, ctx) {
   ctx.title('Dashboard');
   const days = Number(ctx.query.get('days')) || 14;
-  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Dashboard'),
-    h('p', { class: 'muted' }, 'Last ', ...[7, 14, 30, 90].flatMap((d, i) => [i ? ' · ' : '',
-      d === days ? h('strong', { 'aria-current': 'true' }, d + ' days') : h('a', { href: '/?days=' + d }, d + ' days')])));
+  const periods = [7, 14, 30, 90].flatMap((d, i) => [i ? ' · ' : '',
+    d === days ? h('strong', { 'aria-current': 'true' }, d + ' days') : h('a', { href: '/?days=' + d }, d + ' days')]);
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Dashboard'), h('p', { class: 'muted' }, 'Last ', periods)));
   let st;
   try {
     st = await get('stats', { days });
