@@ -149,6 +149,12 @@ class BrowserTest(unittest.TestCase):
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_browser(self):
+        # The daemon serves the UI and the session API (WEB-CONTRACT: static files, sessions).
+        status, h, _ = self.e.request("GET", "/", token=None)
+        self.assertEqual((status, h.get("content-type", "").split(";")[0]), (200, "text/html"),
+                         "the daemon does not serve web/ at / (static serving)")
+        status, _, _ = self.e.request("GET", "/api/v1/sessions/current", token=None)
+        self.assertEqual(status, 401, "the daemon has no session API (/api/v1/sessions)")
         # An event of another organisation (DG-DIGIT) that the UMA user must not reach.
         b = self.e.ok("GET", "/api/v1/events?org=DG-DIGIT&limit=1")
         self.assertTrue(b["data"], "the demo reports give DG-DIGIT events")
