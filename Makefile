@@ -8,7 +8,7 @@ DATA_DIR ?= var
 LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 5
 
-.PHONY: all build demo check test test-asan test-fuzz bench fuzz format check-format clean deps
+.PHONY: all build demo check browser-deps test test-asan test-fuzz bench fuzz format check-format clean deps
 
 all: build
 
@@ -45,18 +45,25 @@ demo: build
 check: test test-asan test-fuzz
 	@echo "make check: all test suites passed"
 
+# The browser tests' node modules (playwright-core), as pinned by tests/browser/package-lock.json.
+browser-deps:
+	@if [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then \
+		cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
+
 test:
 	@scripts/install-deps test
+	@$(MAKE) --no-print-directory browser-deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERMES_WERROR=ON >/dev/null
 	@cmake --build build -j$(JOBS)
-	@cd build && ctest -j$(JOBS) --output-on-failure
+	@cd build && ERMES_REQUIRE_BROWSER=1 ctest -j$(JOBS) --output-on-failure
 
 test-asan:
 	@scripts/install-deps test
+	@$(MAKE) --no-print-directory browser-deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DERMES_WERROR=ON -DERMES_SANITIZE=ON \
 		-DERMES_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j$(JOBS)
-	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@cd build-asan && ERMES_REQUIRE_BROWSER=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -j$(JOBS) --output-on-failure
 
 test-fuzz:

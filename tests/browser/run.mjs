@@ -1,0 +1,410 @@
+// Browser tests of the ermes web UI: playwright-core driving Debian's chromium against a real
+// daemon prepared by tests/integration/test_browser.py (which passes everything in ERMES_*).
+// Each test saves a screenshot ERMES_OUT/NAME.png; the results (and what the wrapper checks
+// afterwards) go to ERMES_RESULTS. Exit status 0 when every test passed.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+
+const env = (k, d) => {
+  const v = process.env[k] ?? d;
+  if (v === undefined) throw new Error('missing environment variable ' + k);
+  return v;
+};
+const BASE = env('ERMES_URL');
+const OUT = env('ERMES_OUT');
+const ONLY = process.argv[2] || process.env.ERMES_BROWSER_ONLY || '';
+const results = { tests: [], screenshots: [], notification: null };
+fs.mkdirSync(OUT, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: env('ERMES_CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
+    '--disable-default-apps', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+
+// A fresh context per test: its own cookies (session) and storage.
+async function newPage(opts = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE, viewport: opts.viewport || { width: 1280, height: 900 },
+    timezoneId: opts.timezoneId || 'Europe/Brussels', locale: 'en-GB',
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push('page error: ' + e.message));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push('console: ' + m.text()); });
+  page.setDefaultTimeout(20000);
+  return page;
+}
+
+async function shot(page, name) {
+  const file = name + '.png';
+  await page.screenshot({ path: path.join(OUT, file), fullPage: true });
+  results.screenshots.push(file);
+}
+
+// Waits until the router has rendered the current screen.
+async function ready(page) {
+  await page.waitForFunction(() => document.getElementById('main').dataset.ready !== undefined
+    && !document.querySelector('#main .loading'));
+}
+
+async function signIn(page, user, password) {
+  await page.goto('/');
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body.signed-in');
+  await ready(page);
+}
+
+// Every API error the page received must not be unexpected; screens render without errors.
+// (A refused request shows in the console as "Failed to load resource": the screens handle
+// those, so they are not errors of the page.)
+function noErrors(page, allow = []) {
+  const bad = page.errors.filter((e) => !e.includes('Failed to load resource') && !allow.some((a) => e.includes(a)));
+  assert.deepEqual(bad, [], 'errors in the page');
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+// ---------------------------------------------------------------------------------------------
+
+test('sign_in_out', async () => {
+  const page = await newPage();
+  await page.goto('/');
+  await page.waitForSelector('form.login');
+  // A wrong password: the API's message next to the password field.
+  await page.getByLabel('User name').fill(env('ERMES_ADMIN_USER'));
+  await page.getByLabel('Password').fill('wrong password!');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const err = page.locator('.field[data-field="password"] .field-error');
+  await err.waitFor({ state: 'visible' });
+  assert.ok((await err.textContent()).length > 3);
+  await page.getByLabel('Password').fill(env('ERMES_ADMIN_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body.signed-in');
+  await ready(page);
+  assert.equal(await page.locator('h1').first().textContent(), 'Dashboard');
+  const cookies = await page.context().cookies();
+  const c = cookies.find((x) => x.name === 'ermes_session');
+  assert.ok(c && c.httpOnly, 'an HttpOnly session cookie');
+  // A reload keeps the session (the CSRF token comes back from sessions/current).
+  await page.reload();
+  await page.waitForSelector('body.signed-in');
+  await shot(page, 'sign_in');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForSelector('form.login');
+  const st = await page.evaluate(async () => (await fetch('/api/v1/sessions/current')).status);
+  assert.equal(st, 401, 'the session is over on the server');
+  await shot(page, 'sign_out');
+  noErrors(page);
+});
+
+const SCREENS = [
+  ['dashboard', '/', 'Dashboard'],
+  ['constituents', '/constituents', 'Constituents'],
+  ['constituent_detail', '/constituents/UMA', 'Union Medicines Agency'],
+  ['constituent_new', '/constituents/new', 'Add a constituent'],
+  ['constituent_import', '/constituents/import', 'Import constituents'],
+  ['events', '/events', 'Events'],
+  ['event_detail', '/events/1', 'Event 1'],
+  ['reports', '/reports', 'Reports'],
+  ['quarantine', '/quarantine', 'Quarantine'],
+  ['notifications', '/notifications', 'Notifications'],
+  ['indicators', '/indicators', 'Indicators'],
+  ['sightings', '/sightings', 'Sightings'],
+  ['admin', '/admin', 'Administration'],
+  ['account', '/account', 'Account'],
+  ['lookup', '/lookup?q=198.51.100.7', 'Lookup'],
+];
+
+test('screens', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  for (const [name, url, title] of SCREENS) {
+    // A full load of the address (the server answers client routes with index.html).
+    await page.goto(url);
+    await ready(page);
+    const h1 = await page.locator('h1').first().textContent();
+    assert.ok(h1.includes(title), `${url}: heading "${h1}" has "${title}"`);
+    const errs = await page.locator('#main .notice-error').allTextContents();
+    assert.deepEqual(errs, [], `${url}: no error shown`);
+    await shot(page, 'screen_' + name);
+  }
+  // Demo data is there: the dashboard has bars, the events table rows, the lookup an owner.
+  await page.goto('/');
+  await ready(page);
+  assert.ok(await page.locator('.chart rect.bar').count() > 0, 'dashboard bars');
+  await page.goto('/events');
+  await ready(page);
+  assert.ok(await page.locator('table.grid tbody tr').count() > 10, 'events rows');
+  // Times are in the viewer's zone, with UTC in the title; TLP labels are coloured.
+  const t = page.locator('table.grid time').first();
+  assert.match(await t.getAttribute('title'), /Z \(UTC\)$/);
+  const tlp = page.locator('.tlp').first();
+  const colours = await tlp.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+  assert.equal(colours[1], 'rgb(0, 0, 0)');
+  assert.ok(['rgb(255, 192, 0)', 'rgb(51, 255, 0)', 'rgb(255, 255, 255)', 'rgb(255, 43, 43)'].includes(colours[0]), colours[0]);
+  await page.goto('/lookup?q=198.51.100.7');
+  await ready(page);
+  assert.match(await page.locator('#lookup-owner').textContent(), /UMA/);
+  // The lookup box is in the header of every page, and works from the keyboard.
+  await page.keyboard.press('/');
+  await page.keyboard.type('AS64500');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/lookup\?q=AS64500/);
+  await ready(page);
+  assert.match(await page.locator('#lookup-owner').textContent(), /UMA/);
+  // Focus is visible: an outline on the focused element.
+  await page.keyboard.press('Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
+  // A phone: 390 px wide, the menu behind a button, tables stacked.
+  const phone = await newPage({ viewport: { width: 390, height: 844 } });
+  await signIn(phone, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await phone.goto('/events');
+  await ready(phone);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, 'no horizontal scrolling at 390 px (' + overflow + ')');
+  await shot(phone, 'phone_events');
+  await phone.getByRole('button', { name: 'Menu' }).click();
+  await phone.getByRole('link', { name: 'Constituents' }).click();
+  await ready(phone);
+  await shot(phone, 'phone_constituents');
+  // Dark theme by the toggle, kept across a reload.
+  await page.goto('/');
+  await ready(page);
+  await page.locator('#theme-toggle').click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await shot(page, 'dashboard_dark');
+  noErrors(page);
+  noErrors(phone);
+});
+
+function adbReport() {
+  // A Shadowserver scan_adb report about UMA's network (198.51.100.0/28), an hour old.
+  const t = new Date(Date.now() - 3600e3).toISOString().replace('T', ' ').slice(0, 19);
+  const head = '"timestamp","ip","protocol","port","hostname","tag","asn","geo","region","city","naics","sic","name","model","device","features","device_vendor","device_type","device_model","device_version","device_sector"';
+  const rows = [1, 2, 3, 4].map((i) => `"${t}","198.51.100.${i}","tcp",5555,"host${i}.medicines.example","adb",64500,"NL","","",0,0,"n","m","d",,,,,,`);
+  rows.push(`"${t}","not-an-ip","tcp",5555,"","adb",64500,"NL","","",0,0,"n","m","d",,,,,,`);
+  const day = new Date().toISOString().slice(0, 10);
+  const file = path.join(env('ERMES_REPORT_DIR'), `${day}-scan_adb-browser-test.csv`);
+  fs.writeFileSync(file, [head, ...rows].join('\n') + '\n');
+  return file;
+}
+
+test('report_to_notification', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/reports');
+  await ready(page);
+  await page.getByLabel('Feed').selectOption('shadowserver');
+  await page.getByLabel('File').setInputFiles(adbReport());
+  await page.getByRole('button', { name: 'Upload and process' }).click();
+  await page.waitForURL(/\/reports\/\d+$/);
+  await ready(page);
+  assert.equal(await page.locator('#acc-rows').textContent(), '5');
+  assert.equal(await page.locator('#acc-events').textContent(), '4');
+  assert.equal(await page.locator('#acc-quarantined').textContent(), '1');
+  await shot(page, 'flow_1_report');
+  // The quarantined row can be inspected (its reason and raw text).
+  assert.match(await page.locator('table.grid').last().textContent(), /not-an-ip/);
+  // The events of the report.
+  await page.locator('a.figure', { hasText: 'events' }).click();
+  await page.waitForURL(/\/events\?report=\d+/);
+  await ready(page);
+  assert.equal(await page.locator('table.grid tbody tr').count(), 4);
+  assert.match(await page.locator('table.grid').textContent(), /198\.51\.100\.1/);
+  await shot(page, 'flow_2_events');
+  // Make the notifications: the SMTP server refuses for now (451), so they wait.
+  await page.goto('/notifications');
+  await ready(page);
+  await page.getByRole('button', { name: 'Make and send what is due now' }).click();
+  await page.locator('.notice-ok').waitFor();
+  await page.goto('/notifications?org=UMA');
+  await ready(page);
+  const row = page.locator('table.grid tbody tr', { hasText: 'ERMES-' }).filter({ has: page.locator('.state-retrying, .state-pending') });
+  // Find the one about Accessible-ADB by opening each of UMA's (few) notifications.
+  const refs = await page.locator('table.grid tbody tr td:first-child a').allTextContents();
+  let ref = null;
+  for (const r of refs) {
+    await page.goto('/notifications/' + r);
+    await ready(page);
+    if ((await page.locator('.mail-head').textContent()).includes('Accessible-ADB')) { ref = r; break; }
+  }
+  assert.ok(ref, 'a notification about the ADB report (' + refs.join(', ') + ', ' + (await row.count()) + ')');
+  results.notification = ref;
+  // The preview, as the recipient sees it: the subject, the text, the attached events.
+  const mail = page.locator('article.mail');
+  assert.match(await mail.textContent(), /security@medicines\.example/);
+  assert.match(await mail.locator('table').textContent(), /198\.51\.100\.4/);
+  // Not sent yet: the server said 451 (retrying), or the first attempt is still to come.
+  assert.match(await page.locator('#delivery-state').textContent(), /^(pending|retrying|sending)$/);
+  await shot(page, 'flow_3_preview');
+  // Open the door and send it.
+  fs.writeFileSync(env('ERMES_SMTP_ACCEPT'), 'yes');
+  await page.getByRole('button', { name: /Send (again )?now/ }).click();
+  await page.locator('#delivery-state', { hasText: 'sent' }).waitFor();
+  assert.match(await page.locator('.notice-ok').first().textContent(), /Sent to/);
+  await shot(page, 'flow_4_sent');
+  // Its state in the list, after a reload.
+  await page.goto('/notifications?state=sent&org=UMA');
+  await ready(page);
+  assert.match(await page.locator('table.grid').textContent(), new RegExp(ref));
+  noErrors(page);
+});
+
+test('constituent_scope', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  // Staff screens are not in the menu.
+  for (const name of ['Reports', 'Quarantine', 'Notifications', 'Administration']) {
+    assert.equal(await page.locator('#nav').getByRole('link', { name }).isVisible(), false, name);
+  }
+  await page.goto('/constituents');
+  await ready(page);
+  const names = await page.locator('table.grid tbody tr td:first-child').allTextContents();
+  assert.ok(names.includes(env('ERMES_CONST_ORG')), 'its own organisation: ' + names);
+  assert.ok(!names.includes(env('ERMES_OTHER_ORG')), 'not another: ' + names);
+  await shot(page, 'constituent_list');
+  // Editing the address does not reach another organisation's data.
+  await page.goto('/constituents/' + env('ERMES_OTHER_ORG'));
+  await ready(page);
+  assert.match(await page.locator('#main .notice-error').textContent(), /Not found/);
+  await page.goto('/events/' + env('ERMES_OTHER_EVENT'));
+  await ready(page);
+  assert.match(await page.locator('#main .notice-error').textContent(), /Not found/);
+  await shot(page, 'constituent_other_event');
+  await page.goto('/events?org=' + env('ERMES_OTHER_ORG'));
+  await ready(page);
+  assert.equal(await page.locator('table.grid tbody a[href^="/events/"]').count(), 0);
+  await page.goto('/reports');
+  await ready(page);
+  assert.match(await page.locator('#main').textContent(), /staff only/);
+  await page.goto('/admin');
+  await ready(page);
+  assert.match(await page.locator('#main').textContent(), /staff only/);
+  // Its own event it does see.
+  await page.goto('/events/' + env('ERMES_OWN_EVENT'));
+  await ready(page);
+  assert.equal(await page.locator('#main .notice-error').count(), 0);
+  // The API refuses too, whatever the UI shows.
+  const st = await page.evaluate(async (o) => (await fetch('/api/v1/organisations/' + o)).status, env('ERMES_OTHER_ORG'));
+  assert.equal(st, 404);
+  const st2 = await page.evaluate(async () => (await fetch('/api/v1/reports')).status);
+  assert.equal(st2, 403);
+  noErrors(page);
+});
+
+test('csrf_and_csp', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  // A state-changing request with the session cookie but without the CSRF header: 403.
+  const r = await page.evaluate(async () => {
+    const resp = await fetch('/api/v1/tokens', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"description":"csrf"}' });
+    return [resp.status, await resp.text()];
+  });
+  assert.equal(r[0], 403, r[1]);
+  assert.match(r[1], /csrf/);
+  // With a wrong one: 403 as well.
+  const r2 = await page.evaluate(async () => (await fetch('/api/v1/tokens', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'nope' }, body: '{}' })).status);
+  assert.equal(r2, 403);
+  // The CSP header is on the page and in force: an injected inline script does not run,
+  // nor an inline event handler; the browser reports the violations.
+  const resp = await page.goto('/account');
+  assert.match(resp.headers()['content-security-policy'] || '', /script-src 'self'/);
+  await ready(page);
+  const ran = await page.evaluate(async () => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    window.__injected = false;
+    const s = document.createElement('script');
+    s.textContent = 'window.__injected = true;';
+    document.body.append(s);
+    const d = document.createElement('div');
+    d.innerHTML = '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" onload="window.__injected=true">';
+    document.body.append(d);
+    await new Promise((res) => setTimeout(res, 300));
+    return [window.__injected, violations];
+  });
+  assert.equal(ran[0], false, 'the inline script did not run');
+  assert.ok(ran[1].some((v) => v.startsWith('script-src')), 'violation reported: ' + ran[1]);
+  // Text that looks like markup is shown as text: a constituent named <img onerror>.
+  await shot(page, 'csp');
+  noErrors(page, ['Content Security Policy']);
+});
+
+test('form_errors', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  // A bad network in a new constituent: the API's message next to the Networks field.
+  await page.goto('/constituents/new');
+  await ready(page);
+  await page.getByLabel('Short name').fill('BROWSER-T');
+  await page.getByLabel('Name', { exact: true }).fill('Browser test organisation');
+  await page.getByLabel(/Networks/).fill('192.0.2.0/24\n300.1.2.3/8');
+  await page.getByRole('button', { name: 'Create' }).click();
+  const err = page.locator('.field[data-field="networks"] .field-error');
+  await err.waitFor({ state: 'visible' });
+  const msg = await err.textContent();
+  assert.ok(msg.length > 5, msg);
+  assert.equal(await page.getByLabel(/Networks/).getAttribute('aria-invalid'), 'true');
+  await shot(page, 'form_error_network');
+  // Fixed, it is created and shown with its TLP label.
+  await page.getByLabel(/Networks/).fill('192.0.2.128/25');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/\/constituents\/BROWSER-T$/);
+  await ready(page);
+  assert.ok(await page.locator('h1 .tlp').count() === 1);
+  // The password form: too short a new password, the message under that field.
+  await page.goto('/account');
+  await ready(page);
+  await page.getByLabel('Current password').fill(env('ERMES_ADMIN_PASSWORD'));
+  await page.getByLabel('New password', { exact: true }).fill('short');
+  await page.getByLabel('New password again').fill('short');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  const perr = page.locator('.field[data-field="new_password"] .field-error');
+  await perr.waitFor({ state: 'visible' });
+  await shot(page, 'form_error_password');
+  // A token: shown once.
+  await page.getByLabel('Description').fill('from the browser test');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  assert.match(await page.locator('#new-token').textContent(), /^ermes_/);
+  await shot(page, 'token_once');
+  noErrors(page);
+});
+
+// ---------------------------------------------------------------------------------------------
+
+let failed = 0;
+for (const t of tests) {
+  if (ONLY && !t.name.includes(ONLY)) continue;
+  const t0 = Date.now();
+  try {
+    await t.fn();
+    console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
+    results.tests.push({ name: t.name, ok: true });
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${t.name}: ${e && e.stack ? e.stack : e}`);
+    results.tests.push({ name: t.name, ok: false, error: String(e) });
+    for (const ctx of browser.contexts()) {
+      for (const p of ctx.pages()) {
+        try { await shot(p, 'FAILED_' + t.name + '_' + results.screenshots.length); } catch { /* closed */ }
+        if (p.errors && p.errors.length) console.log('  page errors: ' + p.errors.join('\n  '));
+      }
+    }
+  }
+  for (const ctx of browser.contexts()) await ctx.close();
+}
+await browser.close();
+if (process.env.ERMES_RESULTS) fs.writeFileSync(process.env.ERMES_RESULTS, JSON.stringify(results, null, 2));
+console.log(failed ? `${failed} browser test(s) failed` : 'all browser tests passed');
+process.exit(failed ? 1 : 0);

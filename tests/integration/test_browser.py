@@ -1,0 +1,203 @@
+"""The web UI in a real browser: tests/browser/run.mjs (playwright-core driving Debian's
+chromium) against the real daemon, which serves web/ and the API.
+
+This wrapper prepares what the browser tests need and checks what only it can see:
+  - a demo data directory with a week of demo Shadowserver reports ingested (scripts/
+    make-demo-reports.py), an admin and a constituent user (of UMA) with passwords, made with
+    the CLI (`ermes user add --password-stdin`);
+  - a real SMTP server (aiosmtpd) that answers 451 (try later) until the browser test creates
+    the flag file ERMES_SMTP_ACCEPT, then accepts: so the flow "upload, see the events, make
+    the notification (its first attempt fails), preview it, send it, see it delivered" runs
+    through the UI, and this wrapper checks the message really arrived;
+  - screenshots under BUILD_DIR/test-output/browser/NAME.png.
+It skips (with the reason) only when chromium, node or the node modules are missing
+(scripts/install-deps test; make browser-deps).
+
+ERMES_BROWSER_BENCH=1 runs the benchmark instead (1,000,000 events; see bench/README.md).
+"""
+
+import email
+import email.policy
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, main, quote  # noqa: E402
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # pragma: no cover - reported by the test
+    Controller = None
+
+CHROMIUM = os.environ.get("ERMES_CHROMIUM", "/usr/bin/chromium")
+NODE = shutil.which("node")
+BROWSER_DIR = os.path.join(SOURCE_DIR, "tests", "browser")
+PLAYWRIGHT = os.path.join(BROWSER_DIR, "node_modules", "playwright-core")
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(ERMES_BIN)), "test-output", "browser")
+ADMIN = ("webadmin", "correct horse battery 1")
+CONSTITUENT = ("uma-viewer", "another long password 2")
+
+MISSING = None
+if not os.access(CHROMIUM, os.X_OK):
+    MISSING = "chromium is not installed at %s (scripts/install-deps test)" % CHROMIUM
+elif not NODE:
+    MISSING = "node is not installed (scripts/install-deps test)"
+elif not os.path.isdir(PLAYWRIGHT):
+    MISSING = "tests/browser/node_modules is missing (make browser-deps: npm ci in tests/browser)"
+elif Controller is None:
+    MISSING = "python3-aiosmtpd is not installed (scripts/install-deps test)"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Mailbox:
+    """Answers 451 until the flag file exists, then keeps what it receives."""
+
+    def __init__(self, flag):
+        self.flag = flag
+        self.lock = threading.Lock()
+        self.messages = []
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if not os.path.exists(self.flag):
+            with self.lock:
+                self.refused += 1
+            return "451 4.3.0 try again later (the browser test has not opened the door yet)"
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append({"rcpts": sorted(envelope.rcpt_tos), "msg": msg})
+        return "250 accepted"
+
+    def all(self):
+        with self.lock:
+            return list(self.messages)
+
+
+def run_node(args, env, timeout):
+    penv = dict(os.environ)
+    penv.update(env)
+    p = subprocess.run([NODE, os.path.join(BROWSER_DIR, "run.mjs")] + args, cwd=BROWSER_DIR,
+                       env=penv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+# make check installs all three: there, a missing one is a failure, not a skip.
+if MISSING is not None and os.environ.get("ERMES_REQUIRE_BROWSER") == "1":
+    raise SystemExit("test_browser: " + MISSING)
+
+
+@unittest.skipIf(MISSING is not None, MISSING or "")
+@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") == "1", "the benchmark runs instead")
+class BrowserTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(OUT_DIR, exist_ok=True)
+        cls.tmp = tempfile.mkdtemp(prefix="ermes-browser-")
+        cls.flag = os.path.join(cls.tmp, "smtp-accept")
+        cls.mailbox = Mailbox(cls.flag)
+        cls.smtp_port = free_port()
+        cls.smtp = Controller(cls.mailbox, hostname=HOST, port=cls.smtp_port)
+        cls.smtp.start()
+        env = {
+            "ERMES_SMTP_URL": "smtp://%s:%d" % (HOST, cls.smtp_port),
+            "ERMES_MAIL_FROM": "UCERT <cert@ucert.example>",
+            # Groups are made when the UI asks (run now); a refused attempt is retried in an
+            # hour, so only the UI's "send now" delivers it.
+            "ERMES_NOTIFY_WINDOW": "86400",
+            "ERMES_NOTIFY_RETRY_BASE": "3600",
+            "ERMES_NOTIFY_RATE_PER_HOUR": "100000",
+        }
+        cls.e = Ermes(demo=True, env=env, start=False)
+        try:
+            reports = os.path.join(cls.tmp, "demo-reports")
+            subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "scripts",
+                                                         "make-demo-reports.py"), reports],
+                           check=True, stdout=subprocess.DEVNULL)
+            for name in sorted(os.listdir(reports)):
+                rc, out, err = cls.e.cli("ingest", "--feed", "shadowserver",
+                                         os.path.join(reports, name))
+                assert rc == 0, "ingest %s: %s" % (name, err)
+            for (user, password), extra in ((ADMIN, ["--role", "admin"]),
+                                            (CONSTITUENT, ["--role", "constituent", "--org",
+                                                           "UMA"])):
+                rc, out, err = cls.e.cli("user", "add", user, *extra, "--password-stdin",
+                                         input=password + "\n")
+                assert rc == 0, "user add %s: %s" % (user, err)
+            cls.e.start()
+        except BaseException:
+            cls.e.close()
+            cls.smtp.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.e.close()
+        finally:
+            cls.smtp.stop()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_browser(self):
+        # The daemon serves the UI and the session API (WEB-CONTRACT: static files, sessions).
+        status, h, _ = self.e.request("GET", "/", token=None)
+        self.assertEqual((status, h.get("content-type", "").split(";")[0]), (200, "text/html"),
+                         "the daemon does not serve web/ at / (static serving)")
+        status, _, _ = self.e.request("GET", "/api/v1/sessions/current", token=None)
+        self.assertEqual(status, 401, "the daemon has no session API (/api/v1/sessions)")
+        # An event of another organisation (DG-DIGIT) that the UMA user must not reach.
+        b = self.e.ok("GET", "/api/v1/events?org=DG-DIGIT&limit=1")
+        self.assertTrue(b["data"], "the demo reports give DG-DIGIT events")
+        other_event = b["data"][0]["id"]
+        own = self.e.ok("GET", "/api/v1/events?org=UMA&limit=1")["data"]
+        self.assertTrue(own, "the demo reports give UMA events")
+        results = os.path.join(self.tmp, "results.json")
+        env = {
+            "ERMES_URL": "http://%s:%d" % (HOST, self.e.port),
+            "ERMES_CHROMIUM": CHROMIUM,
+            "ERMES_OUT": OUT_DIR,
+            "ERMES_RESULTS": results,
+            "ERMES_ADMIN_USER": ADMIN[0], "ERMES_ADMIN_PASSWORD": ADMIN[1],
+            "ERMES_CONST_USER": CONSTITUENT[0], "ERMES_CONST_PASSWORD": CONSTITUENT[1],
+            "ERMES_CONST_ORG": "UMA", "ERMES_OWN_EVENT": str(own[0]["id"]),
+            "ERMES_OTHER_ORG": "DG-DIGIT", "ERMES_OTHER_EVENT": str(other_event),
+            "ERMES_SMTP_ACCEPT": self.flag,
+            "ERMES_REPORT_DIR": self.tmp,
+        }
+        rc, out = run_node([], env, timeout=540)
+        sys.stdout.write(out)
+        self.assertEqual(rc, 0, "browser tests failed:\n" + out[-6000:])
+        with open(results) as f:
+            res = json.load(f)
+        # The notification the UI sent is in the mailbox, to UMA's contact for vulnerable
+        # systems, with its reference in the subject; its first attempt had been refused.
+        ref = res["notification"]
+        self.assertGreaterEqual(self.mailbox.refused, 1)
+        got = [m for m in self.mailbox.all() if ref in str(m["msg"]["Subject"])]
+        self.assertEqual(len(got), 1, "messages: %r" % [str(m["msg"]["Subject"])
+                                                        for m in self.mailbox.all()])
+        self.assertIn("security@medicines.example", got[0]["rcpts"])
+        status, _, n = self.e.request("GET", "/api/v1/notifications/" + quote(ref))
+        self.assertEqual(status, 200)
+        self.assertEqual(n["state"], "sent")
+        for name in res["screenshots"]:
+            self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
+
+
+if __name__ == "__main__":
+    main()

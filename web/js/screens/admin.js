@@ -1,0 +1,166 @@
+// Administration: users and roles, API tokens (the secret shown once), the audit log.
+import { get, post, patch, del } from '../api.js';
+import { h, clear, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
+
+const ROLES = ['admin', 'analyst', 'constituent'];
+
+async function usersSection(ctx) {
+  const sec = section('Users');
+  const name = input('name', { maxlength: 64, autocomplete: 'off', required: true });
+  const role = select('role', ROLES, 'analyst');
+  const org = input('org', { maxlength: 64, placeholder: 'short name (constituent users)' });
+  const pw = input('password', { type: 'password', autocomplete: 'new-password', maxlength: 1024 });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'nu-h' }, h('h3', { id: 'nu-h' }, 'Add a user'),
+    h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), field('Organisation', org), field('Password', pw, 'optional: a user without one signs in with tokens only')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add user')));
+  const listBox = h('div');
+  async function load() {
+    let page;
+    try { page = await get('users', { limit: 1000 }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
+    clear(listBox).append(table([
+      { label: 'Id', class: 'num', cell: (u) => String(u.id) },
+      { label: 'Name', cell: (u) => u.name },
+      { label: 'Role', cell: (u) => roleControl(u) },
+      { label: 'Organisation', cell: (u) => u.org ? h('a', { href: '/constituents/' + encodeURIComponent(u.org) }, u.org) : '' },
+      { label: 'Password', cell: (u) => (u.has_password ? 'set' : 'none') },
+      { label: 'Created', cell: (u) => time(u.created_at) },
+      { label: 'Status', cell: (u) => disableControl(u) },
+    ], page.data, { caption: 'Users' }));
+  }
+  function roleControl(u) {
+    const s = select('role', ROLES, u.role, { 'aria-label': 'Role of ' + u.name });
+    s.addEventListener('change', async () => {
+      try { await patch('users/' + u.id, { role: s.value }); announce('Role of ' + u.name + ' is ' + s.value); } catch (e) { s.value = u.role; alertNear(s, e); }
+    });
+    return s;
+  }
+  function disableControl(u) {
+    const b = h('button', { type: 'button', 'aria-label': (u.disabled ? 'Enable ' : 'Disable ') + u.name }, u.disabled ? 'Disabled: enable' : 'Active: disable');
+    b.addEventListener('click', async () => {
+      try { await patch('users/' + u.id, { disabled: !u.disabled }); await load(); } catch (e) { alertNear(b, e); }
+    });
+    return b;
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const body = { name: name.value.trim(), role: role.value };
+    if (org.value.trim()) body.org = org.value.trim();
+    if (pw.value) body.password = pw.value;
+    try {
+      const u = await post('users', body);
+      form.reset();
+      announce('Added user ' + u.name);
+      await load();
+    } catch (e) { showError(form, e); }
+  });
+  await load();
+  sec.append(listBox, form);
+  return sec;
+}
+
+function alertNear(el, e) {
+  const p = h('span', { class: 'field-error', role: 'alert' }, ' ', e.message);
+  el.after(p);
+  setTimeout(() => p.remove(), 8000);
+}
+
+// Tokens: own ones (account screen), or everyone's (admin).
+export async function tokensSection(ctx, opts = {}) {
+  const sec = section(opts.own ? 'Your API tokens' : 'API tokens');
+  const desc = input('description', { maxlength: 200 });
+  const days = input('expires_in_days', { type: 'number', min: 1, max: 3650, value: 90 });
+  const user = opts.own ? null : input('user', { inputmode: 'numeric', maxlength: 20, placeholder: 'user id (empty: you)' });
+  const secret = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'nt-h' + (opts.own ? 'o' : 'a') }, h('h3', { id: 'nt-h' + (opts.own ? 'o' : 'a') }, 'New token'),
+    h('div', { class: 'form-grid' }, field('Description', desc), field('Valid for (days)', days), user ? field('For user', user) : null),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create token')), secret);
+  const listBox = h('div');
+  async function load() {
+    let page;
+    try { page = await get('tokens', { limit: 1000 }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
+    clear(listBox).append(table([
+      { label: 'Id', class: 'num', cell: (t) => String(t.id) },
+      opts.own ? null : { label: 'User', class: 'num', cell: (t) => String(t.user_id) },
+      { label: 'Prefix', cell: (t) => h('code', null, t.prefix + '…') },
+      { label: 'Description', cell: (t) => t.description || '' },
+      { label: 'Created', cell: (t) => time(t.created_at) },
+      { label: 'Expires', cell: (t) => time(t.expires_at) },
+      { label: 'Last used', cell: (t) => time(t.last_used_at) },
+      { label: 'State', cell: (t) => (t.revoked_at ? h('span', { class: 'state state-failed' }, 'revoked') : revoke(t)) },
+    ].filter(Boolean), page.data, { caption: 'Tokens', empty: 'No tokens.' }));
+  }
+  function revoke(t) {
+    const b = h('button', { type: 'button', class: 'danger', 'aria-label': 'Revoke token ' + t.id }, 'Revoke');
+    b.addEventListener('click', async () => {
+      if (!window.confirm('Revoke token ' + t.prefix + '…? Programs using it stop working at once.')) return;
+      try { await del('tokens/' + t.id); announce('Token revoked'); await load(); } catch (e) { alertNear(b, e); }
+    });
+    return b;
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    clear(secret);
+    const body = {};
+    if (desc.value.trim()) body.description = desc.value.trim();
+    if (days.value) body.expires_in_days = Number(days.value);
+    if (user && user.value.trim()) body.user = Number(user.value.trim());
+    try {
+      const t = await post('tokens', body);
+      const code = h('code', { id: 'new-token', class: 'mono' }, t.token);
+      secret.append(h('div', { class: 'notice notice-ok', role: 'status' },
+        h('p', null, h('strong', null, 'Copy this token now: it is shown only this once.')), h('p', null, code),
+        h('button', { type: 'button', onclick: () => navigator.clipboard && navigator.clipboard.writeText(t.token).then(() => announce('Copied')) }, 'Copy')));
+      form.querySelector('input').value = '';
+      await load();
+    } catch (e) { showError(form, e); }
+  });
+  await load();
+  sec.append(listBox, form);
+  return sec;
+}
+
+async function auditSection(ctx) {
+  const sec = section('Audit log');
+  const q = ctx.query;
+  const f = {
+    actor: input('actor', { value: q.get('actor') || '', maxlength: 64 }),
+    object_type: input('object_type', { value: q.get('object_type') || '', maxlength: 64 }),
+    action: input('action', { value: q.get('action') || '', maxlength: 64 }),
+  };
+  const form = h('form', { 'aria-label': 'Filter the audit log' }, h('div', { class: 'filters' }, field('Actor', f.actor), field('Object type', f.object_type), field('Action', f.action)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Filter')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    for (const [k, el] of Object.entries(f)) if (el.value.trim()) p.set(k, el.value.trim());
+    ctx.navigate('/admin' + (p.toString() ? '?' + p : '') + '#s-audit-log');
+  });
+  sec.append(form);
+  let page;
+  try {
+    page = await get('audit', { actor: q.get('actor'), object_type: q.get('object_type'), action: q.get('action'), limit: 100, cursor: q.get('cursor') });
+  } catch (e) { if (e.field && f[e.field]) showError(form, e); else sec.append(errorNotice(e)); return sec; }
+  sec.append(table([
+    { label: 'When', cell: (a) => time(a.at) },
+    { label: 'Actor', cell: (a) => a.actor },
+    { label: 'Action', cell: (a) => a.action },
+    { label: 'Object', cell: (a) => [a.object_type, a.object_id ? ' ' + a.object_id : ''] },
+    { label: 'Detail', cell: (a) => (a.detail ? h('code', null, JSON.stringify(a.detail)) : '') },
+    { label: 'From', cell: (a) => a.remote || '' },
+  ], page.data, { caption: 'Audit log, newest first', empty: 'Nothing recorded.' }));
+  if (page.next_cursor) {
+    const next = new URLSearchParams(q); next.set('cursor', page.next_cursor);
+    sec.append(h('nav', { class: 'pager', 'aria-label': 'Audit pages' }, h('a', { class: 'button', href: '/admin?' + next }, 'Older entries')));
+  }
+  return sec;
+}
+
+export async function render(view, ctx) {
+  ctx.title('Administration');
+  view.append(h('h1', null, 'Administration'),
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), auditSection(ctx)]);
+  view.append(u, t, a);
+}

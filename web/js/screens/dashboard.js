@@ -1,0 +1,108 @@
+// Dashboard: the figures of GET /api/v1/stats as hand-written SVG charts.
+import { get } from '../api.js';
+import { h, section, notice, errorNotice, time, fmtNumber, isStaff } from '../ui.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+// Column chart of counts per day; each bar has a <title> (tooltip, screen readers get the
+// table below as well).
+function perDayChart(days, label) {
+  const W = 640, H = 200, L = 40, B = 24, T = 10;
+  const max = Math.max(1, ...days.map((d) => d.count));
+  const n = Math.max(1, days.length);
+  const bw = (W - L - 4) / n;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, preserveAspectRatio: 'xMidYMid meet' });
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  for (const f of [0, 0.5, 1]) {
+    const v = Math.round(max * f);
+    svg.append(s('line', { class: 'axis', x1: L, x2: W, y1: y(v), y2: y(v) }),
+      s('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end' }, fmtNumber(v)));
+  }
+  days.forEach((d, i) => {
+    const x = L + i * bw + 1;
+    const top = y(d.count);
+    svg.append(s('rect', { class: 'bar', x, y: top, width: Math.max(1, bw - 2), height: Math.max(0, H - B - top) },
+      s('title', {}, `${d.day}: ${fmtNumber(d.count)}`)));
+    if (n <= 16 || i % Math.ceil(n / 8) === 0) {
+      svg.append(s('text', { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle' }, d.day.slice(5)));
+    }
+  });
+  const tbl = h('table', { class: 'sr' }, h('caption', null, label),
+    h('tr', null, h('th', null, 'Day'), h('th', null, 'Count')),
+    days.map((d) => h('tr', null, h('td', null, d.day), h('td', null, String(d.count)))));
+  return h('div', { class: 'chart' }, svg, tbl);
+}
+
+// Horizontal bars: a list whose items carry their own small SVG bar, readable on a phone.
+function barList(items, label, hrefOf) {
+  if (!items.length) return notice('Nothing in this period.');
+  const max = Math.max(1, ...items.map((i) => i.count));
+  return h('ul', { class: 'hbars chart', 'aria-label': label }, items.map((it) => {
+    const svg = s('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
+      s('rect', { class: 'bar', x: 0, y: 0, height: 10, width: Math.max(0.5, (100 * it.count) / max) }));
+    const href = hrefOf ? hrefOf(it) : null;
+    return h('li', null, h('span', { class: 'name', title: it.name }, href ? h('a', { href }, it.name) : it.name), svg,
+      h('span', { class: 'n' }, fmtNumber(it.count)));
+  }));
+}
+
+function figure(label, n, href, bad) {
+  const inner = [h('span', { class: 'n' }, fmtNumber(n)), label];
+  return href ? h('a', { class: 'figure' + (bad ? ' bad' : ''), href }, ...inner)
+    : h('div', { class: 'figure' + (bad ? ' bad' : '') }, ...inner);
+}
+
+export async function render(view, ctx) {
+  ctx.title('Dashboard');
+  const days = Number(ctx.query.get('days')) || 14;
+  const periods = [7, 14, 30, 90].flatMap((d, i) => [i ? ' · ' : '',
+    d === days ? h('strong', { 'aria-current': 'true' }, d + ' days') : h('a', { href: '/?days=' + d }, d + ' days')]);
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Dashboard'), h('p', { class: 'muted' }, 'Last ', periods)));
+  let st;
+  try {
+    st = await get('stats', { days });
+  } catch (e) {
+    if (e.status === 404) {
+      view.append(notice('This server does not give dashboard figures (GET /api/v1/stats).'));
+      return;
+    }
+    view.append(errorNotice(e));
+    return;
+  }
+  const total = (st.events_per_day || []).reduce((a, d) => a + d.count, 0);
+  const staff = isStaff(ctx.user);
+  const figs = h('div', { class: 'figures' }, figure('events in ' + days + ' days', total, '/events?since=' + encodeURIComponent(st.from || '')));
+  if (staff && st.notifications) {
+    figs.append(figure('notifications pending', st.notifications.pending || 0, '/notifications?state=pending'),
+      figure('notifications failed', st.notifications.failed || 0, '/notifications?state=failed', (st.notifications.failed || 0) > 0),
+      figure('notifications sent', st.notifications.sent || 0, '/notifications?state=sent'));
+  }
+  if (staff && st.quarantine) figs.append(figure('quarantined rows open', st.quarantine.open || 0, '/quarantine', (st.quarantine.open || 0) > 0));
+  if (staff && st.stale_feeds) figs.append(figure('stale feeds', st.stale_feeds.length, null, st.stale_feeds.length > 0));
+  view.append(figs);
+
+  const cards = h('div', { class: 'cards' });
+  cards.append(section('Events per day', perDayChart(st.events_per_day || [], 'Events per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10))));
+  cards.append(section('Events per classification', barList((st.events_per_classification || []).map((c) => ({
+    name: c.taxonomy + ' / ' + c.type, count: c.count, taxonomy: c.taxonomy, type: c.type,
+  })), 'Events per classification', (c) => '/events?taxonomy=' + encodeURIComponent(c.taxonomy) + '&type=' + encodeURIComponent(c.type))));
+  cards.append(section('Events per constituent', barList((st.events_per_constituent || []).map((c) => ({
+    name: c.org, count: c.count, id: c.org_id,
+  })), 'Events per constituent (top 20)', (c) => '/constituents/' + encodeURIComponent(c.name))));
+  if ((st.sightings_per_day || []).length && ctx.features.sightings) {
+    cards.append(section('Sightings per day', perDayChart(st.sightings_per_day, 'Sightings per day')));
+  }
+  if (staff && st.stale_feeds) {
+    cards.append(section('Stale feeds', st.stale_feeds.length
+      ? h('ul', null, st.stale_feeds.map((f) => h('li', null, h('strong', null, f.feed), ': last report ', time(f.last_report_at),
+        f.usual_interval_s ? ' (usually every ' + Math.round(f.usual_interval_s / 3600) + ' h)' : '')))
+      : notice('Every feed has reported on time.', 'ok')));
+  }
+  view.append(cards);
+}

@@ -1,0 +1,129 @@
+// Events: a filterable table, paginated by the server's cursor; detail with the raw line;
+// exports (CSV and NDJSON) of everything that matches the filters.
+import { get, url } from '../api.js';
+import { h, tlp, time, field, input, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
+
+const FILTERS = ['since', 'until', 'org', 'feed', 'taxonomy', 'type', 'ip', 'domain', 'report'];
+const PAGE = 50;
+
+// datetime-local (the viewer's time) <-> RFC 3339 UTC in the URL and the API.
+function toLocalInput(iso) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+function fromLocalInput(v) {
+  if (!v) return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
+
+export function eventRows(items, opts = {}) {
+  return table([
+    { label: 'Time (source)', cell: (r) => h('a', { href: '/events/' + r.id, 'aria-label': 'Event ' + r.id }, time(r.event['time.source'] || r.event['time.observation'])) },
+    opts.noOrg ? null : { label: 'Constituent', cell: (r) => r.event.constituency ? h('a', { href: '/constituents/' + encodeURIComponent(r.event.constituency) }, r.event.constituency) : h('span', { class: 'muted' }, 'nobody') },
+    { label: 'Classification', cell: (r) => [r.event['classification.taxonomy'] || '', ' / ', r.event['classification.type'] || ''] },
+    { label: 'Source', cell: (r) => h('span', { class: 'mono' }, r.event['source.ip'] || r.event['source.fqdn'] || r.event['source.url'] || '—', r.event['source.port'] ? ':' + r.event['source.port'] : '') },
+    { label: 'Host', cell: (r) => r.event['source.fqdn'] || r.event['source.reverse_dns'] || '' },
+    { label: 'Feed', cell: (r) => r.event['feed.name'] || '' },
+    { label: 'TLP', cell: (r) => tlp(r.event.tlp) },
+  ].filter(Boolean), items, { caption: opts.caption || 'Events', empty: opts.empty || 'No events match.' });
+}
+
+async function list(view, ctx) {
+  ctx.title('Events');
+  const q = ctx.query;
+  const form = h('form', { class: 'card filters-form', 'aria-label': 'Filter events' });
+  const ctl = {
+    since: input('since', { type: 'datetime-local', value: toLocalInput(q.get('since')) }),
+    until: input('until', { type: 'datetime-local', value: toLocalInput(q.get('until')) }),
+    org: input('org', { value: q.get('org') || '', placeholder: 'short name', maxlength: 64 }),
+    feed: input('feed', { value: q.get('feed') || '', placeholder: 'feed.name', maxlength: 128 }),
+    taxonomy: input('taxonomy', { value: q.get('taxonomy') || '', maxlength: 64 }),
+    type: input('type', { value: q.get('type') || '', maxlength: 64 }),
+    ip: input('ip', { value: q.get('ip') || '', placeholder: '192.0.2.0/24', maxlength: 64, spellcheck: 'false' }),
+    domain: input('domain', { value: q.get('domain') || '', placeholder: 'example.org', maxlength: 255, spellcheck: 'false' }),
+  };
+  if (!isStaff(ctx.user)) ctl.org.disabled = true;
+  form.append(h('div', { class: 'filters' },
+    field('From (your time)', ctl.since), field('Until (exclusive)', ctl.until),
+    field('Constituent', ctl.org), field('Feed', ctl.feed),
+    field('Taxonomy', ctl.taxonomy), field('Type', ctl.type),
+    field('IP or CIDR', ctl.ip), field('Domain (and below)', ctl.domain)),
+  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Filter'), h('a', { href: '/events', class: 'button' }, 'Clear')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    for (const k of Object.keys(ctl)) {
+      const v = k === 'since' || k === 'until' ? fromLocalInput(ctl[k].value) : ctl[k].value.trim();
+      if (v) p.set(k, v);
+    }
+    if (q.get('report')) p.set('report', q.get('report'));
+    ctx.navigate('/events' + (p.toString() ? '?' + p : ''));
+  });
+
+  const filters = {};
+  for (const k of FILTERS) if (q.get(k)) filters[k] = q.get(k);
+  const exports = h('p', { class: 'actions' }, 'Export what matches: ',
+    h('a', { class: 'button', href: url('events', { ...filters, format: 'csv' }), download: 'events.csv' }, 'CSV'),
+    h('a', { class: 'button', href: url('events', { ...filters, format: 'ndjson' }), download: 'events.ndjson' }, 'JSON (NDJSON)'));
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Events'), exports), form);
+  if (filters.report) view.append(notice('Only events of report ' + filters.report + '.'));
+
+  const out = h('div', { 'aria-live': 'polite' });
+  view.append(out);
+  let page;
+  try {
+    page = await get('events', { ...filters, limit: PAGE, cursor: q.get('cursor') });
+  } catch (e) {
+    if (e.field && ctl[e.field]) showError(form, e); else out.append(errorNotice(e));
+    return;
+  }
+  out.append(eventRows(page.data));
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+  if (q.get('cursor')) {
+    const first = new URLSearchParams(q); first.delete('cursor');
+    pager.append(h('a', { class: 'button', href: '/events' + (first.toString() ? '?' + first : '') }, 'First page'));
+  }
+  if (page.next_cursor) {
+    const next = new URLSearchParams(q); next.set('cursor', page.next_cursor);
+    pager.append(h('a', { class: 'button', rel: 'next', href: '/events?' + next }, 'Next page'));
+  }
+  pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, oldest first'));
+  out.append(pager);
+}
+
+async function detail(view, ctx) {
+  const id = ctx.params[0];
+  ctx.title('Event ' + id);
+  let ev;
+  try { ev = await get('events/' + id); } catch (e) { view.append(h('h1', null, 'Event ' + id), errorNotice(e)); return; }
+  const e = ev.event;
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Event ', id, ' ', tlp(e.tlp)), h('p', null, h('a', { href: '/events' }, 'All events'))));
+  view.append(section('Summary', dl([
+    ['Time (source)', time(e['time.source'])],
+    ['Observed', time(e['time.observation'])],
+    ['Stored', time(ev.stored_at)],
+    ['Constituent', e.constituency ? h('a', { href: '/constituents/' + encodeURIComponent(e.constituency) }, e.constituency) : null],
+    ['Owner found by', ev.owner_rule],
+    ['Classification', [e['classification.taxonomy'], ' / ', e['classification.type'], e['classification.identifier'] ? ' (' + e['classification.identifier'] + ')' : '']],
+    ['Feed', [e['feed.name'] || '', e['feed.provider'] ? ' from ' + e['feed.provider'] : '']],
+    ['Report', isStaff(ctx.user) && ev.report_id ? h('a', { href: '/reports/' + ev.report_id }, 'report ' + ev.report_id + ', line ' + ev.line) : (ev.report_id ? 'report ' + ev.report_id + ', line ' + ev.line : null)],
+    ['TLP', tlp(e.tlp)],
+  ])));
+  const keys = Object.keys(e).sort();
+  view.append(section('Fields', table([
+    { label: 'Field', cell: (k) => h('code', null, k) },
+    { label: 'Value', cell: (k) => (k.startsWith('time.') ? [time(e[k]), ' ', h('span', { class: 'muted mono' }, String(e[k]))] : h('span', { class: 'mono' }, typeof e[k] === 'object' ? JSON.stringify(e[k]) : String(e[k]))) },
+  ], keys, { caption: 'Every field of the event' })));
+  view.append(section('Raw line', ev.raw !== undefined && ev.raw !== null
+    ? h('pre', { class: 'raw', 'aria-label': 'The line of the report' }, typeof ev.raw === 'string' ? ev.raw : JSON.stringify(ev.raw))
+    : notice('The report line is not available.'),
+  h('details', null, h('summary', null, 'The event as JSON'), h('pre', null, JSON.stringify(ev, null, 2)))));
+}
+
+export async function render(view, ctx) {
+  if (ctx.view === 'detail') return detail(view, ctx);
+  return list(view, ctx);
+}

@@ -1,0 +1,73 @@
+// Lookup: an IP address, CIDR network, domain or ASN -> its owner, its recent events and
+// sightings.
+import { get, optional } from '../api.js';
+import { h, clear, section, dl, notice, errorNotice } from '../ui.js';
+import { eventRows } from './events.js';
+import { sightingRows } from './constituents.js';
+
+const enc = encodeURIComponent;
+
+// What the query is: the API's lookup takes ip, domain or asn; a CIDR is looked up by its
+// first address and its events are those inside the network.
+export function classify(q) {
+  const s = q.trim();
+  if (/^(as)?\d{1,10}$/i.test(s)) return { type: 'asn', value: s.replace(/^as/i, '') };
+  if (s.includes('/')) {
+    const [addr] = s.split('/');
+    return { type: 'cidr', value: s, addr };
+  }
+  if (/^[0-9.]+$/.test(s) || s.includes(':')) return { type: 'ip', value: s };
+  return { type: 'domain', value: s.toLowerCase().replace(/\.$/, '') };
+}
+
+export async function render(view, ctx) {
+  const q = (ctx.query.get('q') || '').trim();
+  ctx.title('Lookup ' + q);
+  const box = document.getElementById('lookup-q');
+  if (box && !box.value) box.value = q;
+  view.append(h('h1', null, 'Lookup: ', h('span', { class: 'mono' }, q || '—')));
+  if (!q) { view.append(notice('Type an IP address, a CIDR network, a domain or an ASN in the box at the top.')); return; }
+  const c = classify(q);
+  const query = c.type === 'asn' ? { asn: c.value } : c.type === 'domain' ? { domain: c.value } : { ip: c.type === 'cidr' ? c.addr : c.value };
+  const owner = section('Owner');
+  view.append(owner);
+  let r = null;
+  try {
+    r = await get('lookup', query);
+  } catch (e) {
+    owner.append(e.field ? notice(e.message + ' (' + e.field + ')', 'error') : errorNotice(e));
+    return;
+  }
+  if (r.found && r.organisation) {
+    owner.append(dl([
+      ['Owner', h('a', { href: '/constituents/' + enc(r.organisation.short_name), id: 'lookup-owner' }, r.organisation.name, ' (', r.organisation.short_name, ')')],
+      ['Found by', r.rule], ['Matched', r.matched === null ? null : h('code', null, String(r.matched))], ['Looked up as', r.type],
+    ]));
+  } else owner.append(h('p', { id: 'lookup-owner' }, 'No constituent owns ', h('code', null, r.query), ' (or you may not see it).'));
+
+  const evSec = section('Recent events', h('p', { class: 'muted' }, 'Loading…'));
+  view.append(evSec);
+  let evq = null;
+  if (c.type === 'ip' || c.type === 'cidr') evq = { ip: c.value };
+  else if (c.type === 'domain') evq = { domain: c.value };
+  else if (r.found && r.organisation) evq = { org: r.organisation.short_name };
+  const jobs = [];
+  if (evq) {
+    const since = new Date(Date.now() - 30 * 86400e3).toISOString();
+    jobs.push(get('events', { ...evq, since, limit: 1000 }).then((p) => {
+      clear(evSec).append(h('h2', null, 'Recent events'), eventRows(p.data.slice(-25).reverse(), { caption: 'Events of the last 30 days', empty: 'No events in the last 30 days.' }),
+        h('p', null, h('a', { href: '/events?' + new URLSearchParams(evq) }, 'All events')));
+    }).catch((e) => clear(evSec).append(h('h2', null, 'Recent events'), errorNotice(e))));
+  } else clear(evSec).append(h('h2', null, 'Recent events'), notice('No owner: no events to show for this ASN.'));
+  if (ctx.features.sightings) {
+    const sigSec = section('Sightings', h('p', { class: 'muted' }, 'Loading…'));
+    view.append(sigSec);
+    const sq = c.type === 'asn' ? (r.found ? { org: r.organisation.short_name } : null) : { value: c.value };
+    if (sq) {
+      jobs.push(optional('sightings', { ...sq, limit: 25 }).then((p) => {
+        clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingRows(p.data) : notice('Sightings are not available.'));
+      }).catch((e) => clear(sigSec).append(h('h2', null, 'Sightings'), errorNotice(e))));
+    }
+  }
+  await Promise.all(jobs);
+}

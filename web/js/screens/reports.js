@@ -1,0 +1,159 @@
+// Reports (upload a feed file, the accounting of each report) and the quarantine (inspect
+// the rows that failed, retry them).
+import { get, api, post } from '../api.js';
+import { h, clear, tlp, time, field, select, input, table, dl, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber } from '../ui.js';
+
+const enc = encodeURIComponent;
+
+function stateCell(s) { return h('span', { class: 'state state-' + s }, s); }
+function acc(r, k) { return r.accounting ? fmtNumber(r.accounting[k]) : ''; }
+
+async function uploadForm(ctx) {
+  let feeds = [];
+  try { feeds = (await get('feeds')).data; } catch { /* the form still works with a typed name */ }
+  const feed = select('feed', feeds.map((f) => [f.name, f.name]), 'shadowserver', { required: true });
+  const file = h('input', { type: 'file', name: 'file', required: true });
+  const opt = input('option', { placeholder: 'report=scan_ssl', maxlength: 512 });
+  const out = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'upload-h' },
+    h('h2', { id: 'upload-h' }, 'Upload a report'),
+    h('div', { class: 'form-grid' }, field('Feed', feed), field('File', file), field('Option (key=value)', opt, 'optional, e.g. report=TYPE for a Shadowserver file without its usual name')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Upload and process')), out);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    clear(out);
+    if (!file.files[0]) { showError(form, { field: 'file', message: 'Choose the file to upload.' }); return; }
+    const fd = new FormData();
+    fd.append('feed', feed.value);
+    fd.append('file_name', file.files[0].name);
+    if (opt.value.trim()) fd.append('option', opt.value.trim());
+    fd.append('file', file.files[0], file.files[0].name);
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    out.append(h('p', { class: 'muted' }, 'Uploading and processing…'));
+    try {
+      const r = await api('POST', 'reports', { body: fd, query: { wait: 'true' } });
+      announce('Report ' + r.id + ' ' + r.state);
+      ctx.navigate('/reports/' + r.id);
+    } catch (e) {
+      clear(out);
+      showError(form, e);
+      btn.disabled = false;
+    }
+  });
+  return form;
+}
+
+async function list(view, ctx) {
+  ctx.title('Reports');
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Reports'), h('p', null, h('a', { href: '/quarantine' }, 'Quarantine'))));
+  view.append(await uploadForm(ctx));
+  let page;
+  try { page = await get('reports', { limit: 100, cursor: ctx.query.get('cursor'), feed: ctx.query.get('feed'), state: ctx.query.get('state') }); } catch (e) { view.append(errorNotice(e)); return; }
+  view.append(table([
+    { label: 'Report', cell: (r) => h('a', { href: '/reports/' + r.id }, '#' + r.id) },
+    { label: 'File', cell: (r) => r.file_name || '' },
+    { label: 'Feed', cell: (r) => r.feed },
+    { label: 'Received', cell: (r) => time(r.received_at) },
+    { label: 'State', cell: (r) => stateCell(r.state) },
+    { label: 'Rows in', class: 'num', cell: (r) => acc(r, 'rows_in') },
+    { label: 'Events', class: 'num', cell: (r) => acc(r, 'events') },
+    { label: 'Duplicates', class: 'num', cell: (r) => acc(r, 'duplicates') },
+    { label: 'Quarantined', class: 'num', cell: (r) => (r.accounting && r.accounting.quarantined ? h('a', { href: '/quarantine?report=' + r.id }, acc(r, 'quarantined')) : acc(r, 'quarantined')) },
+    { label: 'TLP', cell: (r) => tlp(r.tlp) },
+  ], page.data, { caption: 'Reports, newest first', empty: 'No reports yet.' }));
+  if (page.next_cursor) {
+    const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
+    view.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/reports?' + next }, 'Next page')));
+  }
+}
+
+async function detail(view, ctx) {
+  const id = ctx.params[0];
+  ctx.title('Report ' + id);
+  let r;
+  try { r = await get('reports/' + id); } catch (e) { view.append(h('h1', null, 'Report ' + id), errorNotice(e)); return; }
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Report ', id, ' ', tlp(r.tlp)), h('p', null, h('a', { href: '/reports' }, 'All reports'))));
+  const a = r.accounting || {};
+  view.append(h('div', { class: 'figures', 'aria-label': 'Accounting' },
+    h('div', { class: 'figure' }, h('span', { class: 'n', id: 'acc-rows' }, fmtNumber(a.rows_in ?? 0)), 'rows in'),
+    h('a', { class: 'figure', href: '/events?report=' + r.id }, h('span', { class: 'n', id: 'acc-events' }, fmtNumber(a.events ?? 0)), 'events'),
+    h('div', { class: 'figure' }, h('span', { class: 'n', id: 'acc-dups' }, fmtNumber(a.duplicates ?? 0)), 'duplicates'),
+    h('a', { class: 'figure' + (a.quarantined ? ' bad' : ''), href: '/quarantine?report=' + r.id }, h('span', { class: 'n', id: 'acc-quarantined' }, fmtNumber(a.quarantined ?? 0)), 'quarantined')));
+  view.append(section('Report', dl([
+    ['File', r.file_name], ['Feed', r.feed], ['State', stateCell(r.state)], ['Error', r.error],
+    ['Size', fmtNumber(r.size) + ' bytes'], ['SHA-256', h('code', null, r.sha256 || '')],
+    ['Received', time(r.received_at)], ['Processed', time(r.processed_at)], ['Submitted by', r.submitted_by], ['TLP', tlp(r.tlp)],
+  ])));
+  if (a.quarantined) {
+    const sec = section('Quarantined rows');
+    view.append(sec);
+    await quarantineTable(sec, { report: r.id });
+  }
+}
+
+function rawText(raw) {
+  if (raw && typeof raw === 'object' && raw.base64) return '(not UTF-8; base64) ' + raw.base64;
+  return String(raw ?? '');
+}
+
+async function quarantineTable(into, filters) {
+  let page;
+  try { page = await get('quarantine', { ...filters, limit: 200 }); } catch (e) { into.append(errorNotice(e)); return null; }
+  into.append(table([
+    { label: 'Row', cell: (q) => ['#', String(q.id)] },
+    { label: 'Report', cell: (q) => h('a', { href: '/reports/' + q.report_id }, q.report_id + ':' + q.line) },
+    { label: 'Feed', cell: (q) => q.feed || '' },
+    { label: 'Reason', cell: (q) => [q.field ? h('code', null, q.field) : null, q.field ? ': ' : '', q.reason] },
+    { label: 'Raw', cell: (q) => h('details', null, h('summary', null, 'Show the row'), h('pre', null, rawText(q.raw))) },
+    { label: 'State', cell: (q) => stateCell(q.state) },
+    { label: 'Action', cell: (q) => (q.state === 'open' ? retryButton(q) : '') },
+  ], page.data, { caption: 'Quarantined rows', empty: 'No quarantined rows.' }));
+  return page;
+}
+
+function retryButton(q) {
+  const out = h('span', { 'aria-live': 'polite' });
+  const b = h('button', { type: 'button', 'aria-label': 'Retry row ' + q.id }, 'Retry');
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      const r = await post('quarantine/' + q.id + '/retry');
+      clear(out).append(' ', r.event_id ? h('a', { href: '/events/' + r.event_id }, 'event ' + r.event_id) : 'a duplicate');
+      b.replaceWith(stateCell('retried'));
+    } catch (e) {
+      clear(out).append(h('span', { class: 'field-error', role: 'alert' }, ' ', e.message));
+      b.disabled = false;
+    }
+  });
+  return h('span', null, b, out);
+}
+
+async function quarantine(view, ctx) {
+  ctx.title('Quarantine');
+  const state = ctx.query.get('state') ?? 'open';
+  const report = ctx.query.get('report') || '';
+  const st = select('state', [['', 'any'], ['open', 'open'], ['retried', 'retried'], ['resolved', 'resolved']], state);
+  const rep = input('report', { value: report, inputmode: 'numeric', maxlength: 20 });
+  const form = h('form', { class: 'card', 'aria-label': 'Filter quarantined rows' }, h('div', { class: 'filters' }, field('State', st), field('Report', rep)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Filter')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams({ state: st.value });
+    if (rep.value.trim()) p.set('report', rep.value.trim());
+    ctx.navigate('/quarantine?' + p);
+  });
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Quarantine'), h('p', null, h('a', { href: '/reports' }, 'Reports'))), form);
+  const box = h('div');
+  view.append(box);
+  try {
+    await quarantineTable(box, { state, report });
+  } catch (e) { showError(form, e); }
+}
+
+export async function render(view, ctx) {
+  if (ctx.view === 'detail') return detail(view, ctx);
+  if (ctx.view === 'quarantine') return quarantine(view, ctx);
+  return list(view, ctx);
+}
