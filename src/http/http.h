@@ -59,6 +59,7 @@ struct ermes_server {
     struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
     size_t nwarninglists;
     struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
+    struct ermes_hunter *hunter;      /* the daemon's retro-hunt, NULL when none runs */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -166,6 +167,10 @@ enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req);
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 

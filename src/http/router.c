@@ -52,6 +52,10 @@ const ermes_route_t ermes__routes[] = {
     {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
+    {"GET", "/api/v1/retrohunts", ermes__h_retrohunt_list, STAFF, NULL},
+    {"POST", "/api/v1/retrohunts", ermes__h_retrohunt_create, STAFF, NULL},
+    {"GET", "/api/v1/retrohunts/{id}", ermes__h_retrohunt_get, STAFF, NULL},
+    {"POST", "/api/v1/retrohunts/{id}/cancel", ermes__h_retrohunt_cancel, STAFF, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
