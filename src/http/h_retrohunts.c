@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access/access.h"
 #include "http/http.h"
@@ -198,9 +199,14 @@ enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
 {
     int64_t id = path_id(req);
     ermes_retro_state_t state;
+    const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     char ref[32];
     int rc;
 
+    /* No body is needed; a JSON one (say "{}") is ignored, anything else refused. */
+    if (req->body.len && !(type && strncasecmp(type, "application/json", 16) == 0))
+        return ermes__reply_error(req, 415, "unsupported_media_type", NULL,
+                                  "this request takes no body (or a JSON one, which is ignored)");
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such retro-hunt");
     rc = ermes_store_retrohunt_cancel(req->srv->store, id, &state);
