@@ -138,8 +138,7 @@ int ermes_cmd_serve(cli_t *c)
         if ((rc = ermes_follow_new(c->store, reg, engine, c->cfg.detect_logs, tail_dir, &follow,
                                    &d)) ||
             (rc = ermes_follow_start(follow))) {
-            cli_error("cannot follow detect_logs: %s",
-                      d.reason[0] ? d.reason : ermes_strerror(rc));
+            cli_error("cannot follow detect_logs: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
             goto out;
         }
     }
@@ -186,9 +185,9 @@ int ermes_cmd_serve(cli_t *c)
     }
     status = CLI_OK;
 out:
-    ermes_follow_free(follow);     /* positions saved */
-    ermes_hunter_stop(hunter);     /* a job under way is queued again */
-    ermes_collect_stop(collect);   /* transfers under way (the API's too) give up */
+    ermes_follow_free(follow);   /* positions saved */
+    ermes_hunter_stop(hunter);   /* a job under way is queued again */
+    ermes_collect_stop(collect); /* transfers under way (the API's too) give up */
     ermes_spooldir_stop(spooldir);
     ermes_notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes_server_stop(srv);

@@ -48,8 +48,7 @@ static enum MHD_Result reply_job(ermes_req_t *req, unsigned status, int64_t id)
     int rc = ermes_store_retrohunt_get(req->srv->store, id, one_cb, &j);
 
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     if (status == 202) {
@@ -134,8 +133,7 @@ enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req)
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "indicators") != 0) {
-            ret = ermes__reply_error(req, 400, "bad_request", key, "unknown member \"%.64s\"",
-                                     key);
+            ret = ermes__reply_error(req, 400, "bad_request", key, "unknown member \"%.64s\"", key);
             goto out;
         }
         list = v;
@@ -163,8 +161,8 @@ enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req)
             rc = ermes_store_indicator_get(req->srv->store, &req->viewer, ids[nids], exists_cb,
                                            NULL);
             if (rc == ERMES_ENOTFOUND) {
-                ret = ermes__reply_error(req, 400, "bad_request", "indicators",
-                                         "no indicator %lld", (long long)ids[nids]);
+                ret = ermes__reply_error(req, 400, "bad_request", "indicators", "no indicator %lld",
+                                         (long long)ids[nids]);
                 goto out;
             }
             if (rc) {
@@ -211,8 +209,7 @@ enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such retro-hunt");
     rc = ermes_store_retrohunt_cancel(req->srv->store, id, &state);
     if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld",
-                                  (long long)id);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld", (long long)id);
     if (rc == ERMES_ECONFLICT)
         return ermes__reply_error(req, 409, "conflict", NULL, "retro-hunt %lld has ended (%s)",
                                   (long long)id, ermes_retro_state_name(state));

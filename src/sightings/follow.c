@@ -51,8 +51,7 @@ static int sink_cb(void *ctx, const ermes_detect_hit_t *hit)
 }
 
 int ermes_follow_new(ermes_store_t *st, ermes_registry_t *reg, ermes_sightings_t *engine,
-                     const char *spec, const char *state_dir, ermes_follow_t **out,
-                     ermes_diag_t *d)
+                     const char *spec, const char *state_dir, ermes_follow_t **out, ermes_diag_t *d)
 {
     ermes_follow_t *f;
     ermes_tail_options_t o;

@@ -137,8 +137,8 @@ static int sink_cb(void *ctx, const ermes_detect_hit_t *hit)
 
     ermes_ownership_release(owners);
     if (rc) {
-        ermes_log(ERMES_LOG_WARNING, "retro-hunt: cannot record a sighting in %s: %s",
-                  hit->source, ermes_strerror(rc));
+        ermes_log(ERMES_LOG_WARNING, "retro-hunt: cannot record a sighting in %s: %s", hit->source,
+                  ermes_strerror(rc));
         return -1;
     }
     if (run->rep.sightings != before)
@@ -222,8 +222,8 @@ static void run_job(ermes_hunter_t *h, int64_t id)
     /* Indicators are taken as they are now: one deleted since the job was queued is not
      * hunted for, one expired neither. */
     if ((rc = ermes_indicator_set_new(&set)) ||
-        (rc = ermes_indicators_from_store_job(h->st, 0, js.ids, js.nids, js.after, js.through,
-                                              set, &nind)) ||
+        (rc = ermes_indicators_from_store_job(h->st, 0, js.ids, js.nids, js.after, js.through, set,
+                                              &nind)) ||
         (rc = ermes_matcher_build(set, ermes__time_now_ms(), &m))) {
         snprintf(error, sizeof(error), "cannot build the job's matcher: %s", ermes_strerror(rc));
         goto fail;
@@ -282,9 +282,9 @@ static void run_job(ermes_hunter_t *h, int64_t id)
                   ermes_strerror(rc));
     ermes_log(ERMES_LOG_NOTICE,
               "retro-hunt %lld %s: %llu files, %llu records, %llu matches, %llu new sightings",
-              (long long)id, ermes_retro_state_name(row.state),
-              (unsigned long long)row.files_done, (unsigned long long)row.records,
-              (unsigned long long)row.matches, (unsigned long long)row.sightings);
+              (long long)id, ermes_retro_state_name(row.state), (unsigned long long)row.files_done,
+              (unsigned long long)row.records, (unsigned long long)row.matches,
+              (unsigned long long)row.sightings);
     goto out;
 fail:
     row.state = ERMES_RETRO_FAILED;

@@ -171,9 +171,9 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
             goto out;
         }
         for (size_t i = 0; i < n; i++)
-            if ((rc = store_hit(st, m, rec, &hits[i], o->source ? o->source : rec->source,
-                                rec->line, rec->offset, when, sensor, internal, &owner, ind_value,
-                                rep)))
+            if ((rc =
+                     store_hit(st, m, rec, &hits[i], o->source ? o->source : rec->source, rec->line,
+                               rec->offset, when, sensor, internal, &owner, ind_value, rep)))
                 goto out;
     }
     if (cb)

@@ -8,9 +8,9 @@
 #include "store/store_int.h"
 
 #define RH_COLUMNS                                                                                 \
-    "id, state, indicator_ids, min_indicator_id, max_indicator_id, archive, indicators,"          \
-    " files_total, files_done, files_failed, bytes_total, bytes_done, bytes_scanned, records,"    \
-    " matches, sightings, current_file, error, cancel_requested, retry_of, requested_by,"         \
+    "id, state, indicator_ids, min_indicator_id, max_indicator_id, archive, indicators,"           \
+    " files_total, files_done, files_failed, bytes_total, bytes_done, bytes_scanned, records,"     \
+    " matches, sightings, current_file, error, cancel_requested, retry_of, requested_by,"          \
     " created_at, started_at, finished_at, updated_at"
 
 static void row_of(ermes_db_stmt_t *s, ermes_retrohunt_t *r)
@@ -116,8 +116,8 @@ int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *ne
     return 0;
 }
 
-int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive,
-                                  const char *requested_by, int64_t *id)
+int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const char *requested_by,
+                                  int64_t *id)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_retrohunt_t r;
@@ -139,8 +139,7 @@ int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive,
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb,
-                              void *ctx)
+int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb, void *ctx)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -320,8 +319,7 @@ int ermes_store_retrohunt_cancel_requested(ermes_store_t *st, int64_t id, int *y
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT cancel_requested FROM retrohunts WHERE id = ?1",
-                                &s)))
+    if ((rc = ermes__db_prepare(db, "SELECT cancel_requested FROM retrohunts WHERE id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     rc = scalar(db, s, &v);
