@@ -14,6 +14,7 @@
 #include "intake/intake.h"
 #include "intake/spooldir.h"
 #include "notify/notify.h"
+#include "sightings/sightings.h"
 
 static void help(FILE *f)
 {
@@ -37,7 +38,10 @@ int ermes_cmd_serve(cli_t *c)
     ermes_spooldir_t *spooldir = NULL;
     ermes_collect_t *collect = NULL;
     ermes_viewer_t spool_viewer;
-    char spool[4096];
+    ermes_follow_t *follow = NULL;
+    ermes_hunter_t *hunter = NULL;
+    ermes_sightings_t *engine = NULL;
+    char spool[4096], tail_dir[4096];
     char schema[4096];
     ermes_diag_t d;
     sigset_t set;
@@ -121,6 +125,32 @@ int ermes_cmd_serve(cli_t *c)
         goto out;
     }
     ermes_server_set_collect(srv, collect);
+    /* Detection: the followed logs (detect_logs) matched as they grow, and the archive
+     * (detect_archive) rescanned for indicators as they are added. Both record sightings
+     * with the matcher machinery POST /api/v1/logs uses. */
+    engine = ermes_server_sightings(srv);
+    if (c->cfg.detect_logs && *c->cfg.detect_logs) {
+        if ((rc = ermes_sightings_refresh(engine, 0)))
+            ermes_log(ERMES_LOG_WARNING, "cannot build the indicator matcher: %s",
+                      ermes_strerror(rc));
+        snprintf(tail_dir, sizeof(tail_dir), "%s/tail", c->cfg.data_dir);
+        ermes_diag_clear(&d);
+        if ((rc = ermes_follow_new(c->store, reg, engine, c->cfg.detect_logs, tail_dir, &follow,
+                                   &d)) ||
+            (rc = ermes_follow_start(follow))) {
+            cli_error("cannot follow detect_logs: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+            goto out;
+        }
+    }
+    if (c->cfg.detect_archive && *c->cfg.detect_archive) {
+        if ((rc = ermes_hunter_new(c->store, reg, c->cfg.detect_archive, &hunter)) ||
+            (rc = ermes_hunter_start(hunter))) {
+            cli_error("cannot start the retro-hunt of %s: %s", c->cfg.detect_archive,
+                      ermes_strerror(rc));
+            goto out;
+        }
+        ermes_server_set_hunter(srv, hunter);
+    }
     ermes_log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
               ERMES_VERSION, c->cfg.tls_cert ? "https" : "http", c->cfg.listen,
               ermes_server_port(srv), c->cfg.data_dir);
@@ -148,13 +178,20 @@ int ermes_cmd_serve(cli_t *c)
         if ((rc = ermes_registry_refresh(reg, sig == SIGHUP)))
             ermes_log(ERMES_LOG_WARNING, "cannot refresh the ownership index: %s",
                       ermes_strerror(rc));
+        /* The followed logs match with the current indicators: rebuilt when they changed. */
+        if (follow && (rc = ermes_sightings_refresh(engine, 0)))
+            ermes_log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
+                      ermes_strerror(rc));
     }
     status = CLI_OK;
 out:
-    ermes_collect_stop(collect);   /* transfers under way (the API's too) give up */
+    ermes_follow_free(follow);   /* positions saved */
+    ermes_hunter_stop(hunter);   /* a job under way is queued again */
+    ermes_collect_stop(collect); /* transfers under way (the API's too) give up */
     ermes_spooldir_stop(spooldir);
     ermes_notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes_server_stop(srv);
+    ermes_hunter_free(hunter);
     ermes_notifier_free(notifier);
     ermes_collect_free(collect);
     ermes_spooldir_free(spooldir);

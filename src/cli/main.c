@@ -33,6 +33,7 @@ static const struct command {
     {"sightings", ermes_cmd_sightings, "where the stored indicators were seen, per day too"},
     {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
+    {"retrohunt", ermes_cmd_retrohunt, "retro-hunts of the log archive: list, show, start, cancel"},
     {NULL, NULL, NULL},
 };
 

@@ -95,7 +95,7 @@ static const setting_t settings[] = {
       "shortest interval a [collector \"NAME\"] runs at, in seconds"),
     S(detect_logs, SET_STRING, NULL, 0, 0,
       "log files the daemon follows and matches, FORMAT:PATH,... with FORMAT auto, eve, zeek or "
-      "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/detect"),
+      "lines (e.g. eve:/var/log/suricata/eve.json); positions kept in DATA_DIR/tail"),
     S(detect_archive, SET_STRING, NULL, 0, 0,
       "directory of archived logs (plain, .gz, .zst) rescanned for newly added indicators"),
     S(geoip_asn_db, SET_STRING, NULL, 0, 0,

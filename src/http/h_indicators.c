@@ -331,10 +331,19 @@ static int bulk_defaults(ermes_req_t *req, ermes_indicator_t *def, enum MHD_Resu
     return 1;
 }
 
+/* The indicators changed: the daemon's matcher is rebuilt now, so the followed logs match the
+ * new set from their next line, and the retro-hunt looks for new indicators now. */
+static void indicators_changed(ermes_req_t *req)
+{
+    ermes_sightings_refresh(req->srv->sightings, 0);
+    ermes_hunter_kick(req->srv->hunter);
+}
+
 static void audit_import(ermes_req_t *req, const ermes_ind_import_t *rep)
 {
     char detail[160], ref[32];
 
+    indicators_changed(req);
     if (rep->nids == 1 && rep->rejected == 0) {
         snprintf(ref, sizeof(ref), "%lld", (long long)rep->ids[0]);
         ermes_audit_write(req->srv->store, &req->viewer, rep->added ? "create" : "update",
@@ -535,6 +544,7 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     ermes_audit_write(req->srv->store, &req->viewer, "update", "indicator", ref, NULL);
+    indicators_changed(req);
     return reply_indicator(req, 200, id);
 }
 
@@ -557,6 +567,7 @@ enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     ermes_audit_write(req->srv->store, &req->viewer, "delete", "indicator", ref, NULL);
+    indicators_changed(req);
     return ermes__reply_empty(req, 204);
 }
 

@@ -66,6 +66,7 @@ struct ermes_server {
     size_t nwarninglists;
     struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
     char *web_root; /* canonical web_dir, or NULL: the UI built into the binary */
+    struct ermes_hunter *hunter;      /* the daemon's retro-hunt, NULL when none runs */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -183,6 +184,10 @@ enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req);
+enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req);
 
 /* ---- the web UI (static.c) and browser sessions (h_sessions.c) ------------------------- */
 

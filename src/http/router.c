@@ -57,6 +57,10 @@ const ermes_route_t ermes__routes[] = {
     {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, 0, NULL},
     {"POST", "/api/v1/users/{id}/password", ermes__h_user_password, 0, NULL},
     {"GET", "/api/v1/stats", ermes__h_stats, 0, NULL},
+    {"GET", "/api/v1/retrohunts", ermes__h_retrohunt_list, STAFF, NULL},
+    {"POST", "/api/v1/retrohunts", ermes__h_retrohunt_create, STAFF, NULL},
+    {"GET", "/api/v1/retrohunts/{id}", ermes__h_retrohunt_get, STAFF, NULL},
+    {"POST", "/api/v1/retrohunts/{id}/cancel", ermes__h_retrohunt_cancel, STAFF, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

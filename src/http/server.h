@@ -23,6 +23,13 @@ uint16_t ermes_server_port(const ermes_server_t *s);
  * /api/v1/collectors/{name}/run. */
 struct ermes_collect;
 void ermes_server_set_collect(ermes_server_t *s, struct ermes_collect *c);
+/* The daemon's matcher of the stored indicators (the one POST /api/v1/logs uses; borrowed,
+ * lives as long as the server). */
+struct ermes_sightings;
+struct ermes_sightings *ermes_server_sightings(ermes_server_t *s);
+/* Hands the daemon's retro-hunt (borrowed, outlives the server) to /api/v1/retrohunts. */
+struct ermes_hunter;
+void ermes_server_set_hunter(ermes_server_t *s, struct ermes_hunter *h);
 /* Stops accepting, closes every connection, waits for the workers, frees. NULL is a no-op. */
 void ermes_server_stop(ermes_server_t *s);
 

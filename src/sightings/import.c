@@ -240,6 +240,7 @@ out:
 typedef struct from_store_ctx {
     ermes_indicator_set_t *set;
     size_t n;
+    int64_t now, through_id; /* for a job's indicators: active at now, ids up to through_id */
     char tags[ERMES_INDICATOR_TAGS_MAX];
 } from_store_ctx_t;
 
@@ -263,6 +264,11 @@ static int from_store_cb(void *arg, const ermes_indicator_row_t *r)
     ermes_diag_t d;
     int rc;
 
+    if (c->through_id && r->id > c->through_id)
+        return 1; /* past the range: stop (ids come in order) */
+    if (c->now && ((r->valid_from && r->valid_from > c->now) ||
+                   (r->valid_until && r->valid_until <= c->now)))
+        return 0; /* not active */
     ermes_indicator_init(&ind);
     ind.type = ermes_ind_type_parse(r->type, strlen(r->type));
     ind.value = r->value;
@@ -297,6 +303,39 @@ int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_
     f.active_at = now ? now : ermes__time_now_ms();
     c->set = set;
     rc = ermes_store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
+    if (n)
+        *n = c->n;
+    ermes__free(c);
+    return rc;
+}
+
+int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids,
+                                    size_t nids, int64_t after_id, int64_t through_id,
+                                    ermes_indicator_set_t *set, size_t *n)
+{
+    ermes_indicator_filter_t f;
+    from_store_ctx_t *c = ermes__calloc(1, sizeof(*c));
+    int rc = 0;
+
+    if (!c)
+        return ERMES_ENOMEM;
+    c->set = set;
+    c->now = now ? now : ermes__time_now_ms();
+    if (ids) {
+        for (size_t i = 0; i < nids && rc == 0; i++) {
+            rc = ermes_store_indicator_get(st, NULL, ids[i], from_store_cb, c);
+            if (rc == ERMES_ENOTFOUND)
+                rc = 0; /* deleted since the job was queued */
+        }
+    } else {
+        memset(&f, 0, sizeof(f));
+        f.after_id = after_id;
+        f.active_at = c->now;
+        c->through_id = through_id > 0 ? through_id : INT64_MAX;
+        rc = ermes_store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
+        if (rc == 1)
+            rc = 0;
+    }
     if (n)
         *n = c->n;
     ermes__free(c);

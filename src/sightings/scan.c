@@ -100,6 +100,52 @@ static char *dup_text(const char *s, size_t n)
     return s ? ermes__strndup(s, n > TEXT_MAX ? TEXT_MAX : n) : NULL;
 }
 
+/* Stores one hit (indicator id in m, field of rec) named source at line and offset, the
+ * internal side and owner as found for the record. rep counts it. */
+static int store_hit(ermes_store_t *st, const ermes_matcher_t *m, const ermes_log_record_t *rec,
+                     const ermes_hit_t *hit, const char *source, long line, int64_t offset,
+                     int64_t when, const char *sensor, const char *internal,
+                     const ermes_owner_t *owner, char *ind_value, ermes_scan_report_t *rep)
+{
+    const ermes_log_field_t *f = &rec->fields[hit->field];
+    ermes_matcher_indicator_t mi;
+    ermes_sighting_t sg;
+    char *value;
+    int inserted = 0, rc;
+
+    if (ermes_matcher_indicator(m, hit->indicator, &mi) ||
+        !ermes_matcher_value(m, hit->indicator, ind_value, TEXT_MAX + 8))
+        return 0;
+    if (!(value = dup_text(f->value, f->len)))
+        return ERMES_ENOMEM;
+    memset(&sg, 0, sizeof(sg));
+    sg.indicator_type = ermes_ind_type_name(mi.type);
+    sg.indicator_value = ind_value;
+    sg.indicator_exact = (mi.flags & ERMES_IND_EXACT) != 0;
+    sg.value = value;
+    sg.field = f->name;
+    sg.log_source = source;
+    sg.line = line;
+    sg.offset = offset;
+    sg.event_time = when;
+    sg.sensor = sensor;
+    sg.internal_ip = internal;
+    sg.org_id = owner->rule != ERMES_OWNER_NONE ? owner->org_id : 0;
+    rc = ermes_store_sighting_record(st, &sg, &inserted);
+    ermes__free(value);
+    if (rc == ERMES_ENOTFOUND) {
+        rep->gone++;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (inserted)
+        rep->sightings++;
+    else
+        rep->duplicates++;
+    return 0;
+}
+
 int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
                            const ermes_matcher_t *m, const ermes_log_record_t *rec,
                            const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
@@ -108,7 +154,7 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
     const char *ip;
     size_t iplen;
     ermes_owner_t owner;
-    char *value = NULL, *ind_value = NULL, *internal = NULL, *sensor = NULL;
+    char *ind_value = NULL, *internal = NULL, *sensor = NULL;
     int64_t when;
     int rc = 0;
 
@@ -124,54 +170,57 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
             rc = ERMES_ENOMEM;
             goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-            const ermes_log_field_t *f = &rec->fields[hits[i].field];
-            ermes_matcher_indicator_t mi;
-            ermes_sighting_t sg;
-            int inserted = 0;
-
-            if (ermes_matcher_indicator(m, hits[i].indicator, &mi) ||
-                !ermes_matcher_value(m, hits[i].indicator, ind_value, TEXT_MAX + 8))
-                continue;
-            ermes__free(value);
-            if (!(value = dup_text(f->value, f->len))) {
-                rc = ERMES_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            if ((rc =
+                     store_hit(st, m, rec, &hits[i], o->source ? o->source : rec->source, rec->line,
+                               rec->offset, when, sensor, internal, &owner, ind_value, rep)))
                 goto out;
-            }
-            memset(&sg, 0, sizeof(sg));
-            sg.indicator_type = ermes_ind_type_name(mi.type);
-            sg.indicator_value = ind_value;
-            sg.indicator_exact = (mi.flags & ERMES_IND_EXACT) != 0;
-            sg.value = value;
-            sg.field = f->name;
-            sg.log_source = o->source ? o->source : rec->source;
-            sg.line = rec->line;
-            sg.offset = rec->offset;
-            sg.event_time = when;
-            sg.sensor = sensor;
-            sg.internal_ip = internal;
-            sg.org_id = owner.rule != ERMES_OWNER_NONE ? owner.org_id : 0;
-            rc = ermes_store_sighting_record(st, &sg, &inserted);
-            if (rc == ERMES_ENOTFOUND) {
-                rep->gone++;
-                rc = 0;
-                continue;
-            }
-            if (rc)
-                goto out;
-            if (inserted)
-                rep->sightings++;
-            else
-                rep->duplicates++;
-        }
     }
     if (cb)
         cb(ctx, m, rec, hits, n, ip, iplen, &owner);
 out:
-    ermes__free(value);
     ermes__free(ind_value);
     ermes__free(internal);
     ermes__free(sensor);
+    return rc;
+}
+
+int ermes_sightings_record_hit(ermes_store_t *st, const ermes_ownership_t *owners,
+                               const ermes_detect_hit_t *h, const char *sensor,
+                               ermes_scan_report_t *rep)
+{
+    const ermes_log_record_t *rec = h->record;
+    ermes_hit_t hit;
+    const char *ip;
+    size_t iplen;
+    ermes_owner_t owner;
+    char *ind_value = NULL, *internal = NULL, *own_sensor = NULL;
+    int rc = 0;
+
+    /* The hit names its field by pointer; the record's index of it is what the rest wants. */
+    hit.indicator = h->indicator;
+    for (hit.field = 0; hit.field < rec->nfields; hit.field++)
+        if (rec->fields[hit.field].name == h->field)
+            break;
+    if (hit.field == rec->nfields)
+        return ERMES_EINVAL;
+    rep->matched++;
+    rep->hits++;
+    internal_side(owners, rec, &hit, 1, &ip, &iplen, &owner);
+    internal = dup_text(ip, iplen);
+    if (!sensor)
+        sensor = own_sensor = dup_text(rec->sensor, rec->sensor_len);
+    if (!(ind_value = ermes__malloc(TEXT_MAX + 8)) || (ip && !internal) ||
+        (rec->sensor && !sensor)) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    rc = store_hit(st, h->matcher, rec, &hit, h->source, h->line, h->offset, event_time(rec),
+                   sensor, internal, &owner, ind_value, rep);
+out:
+    ermes__free(ind_value);
+    ermes__free(internal);
+    ermes__free(own_sensor);
     return rc;
 }
 

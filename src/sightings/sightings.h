@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ermes/detect.h"
+#include "constituency/registry.h"
 #include "ermes/ownership.h"
 #include "store/store.h"
 
@@ -67,6 +68,13 @@ int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_ind
  * how many. Returns 0 or an error. */
 int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_set_t *set,
                                 size_t *n);
+
+/* Adds a retro-hunt job's indicators to set: those of ids[0..nids) (when ids is not NULL),
+ * else those with after_id < id <= through_id; only the ones active at now (ms; 0: the
+ * current time). *n (may be NULL) receives how many. Returns 0 or an error. */
+int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids,
+                                    size_t nids, int64_t after_id, int64_t through_id,
+                                    ermes_indicator_set_t *set, size_t *n);
 
 /* ---- the daemon's matcher (engine.c) ------------------------------------------------------ */
 
@@ -129,6 +137,16 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
                            const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
                            ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx);
 
+/* Records one hit delivered by the tailer or a retro-hunt (h borrowed) as a sighting named
+ * h->source at h->line and h->offset, attributed like the hits of ermes_sightings_record (owners
+ * may be NULL). sensor: NULL for the record's own. Outside a transaction each sighting commits
+ * alone; a hit stored before (a line delivered again after a crash) is counted in
+ * rep->duplicates and changes nothing. Returns 0 (also when the indicator was deleted
+ * meanwhile: rep->gone) or a store error. */
+int ermes_sightings_record_hit(ermes_store_t *st, const ermes_ownership_t *owners,
+                               const ermes_detect_hit_t *h, const char *sensor,
+                               ermes_scan_report_t *rep);
+
 /* Reads every record of r, matches it with the scanner (refreshed from slot, when not NULL,
  * as the scan goes) and records the hits, committing in batches. Malformed records are
  * counted by reason in rep and skipped. Returns 0, ERMES_ETOOBIG (past o->max_bytes),
@@ -138,5 +156,45 @@ int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
                          ermes_log_reader_t *r, const ermes_scan_options_t *o,
                          ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx,
                          ermes_diag_t *d);
+
+/* ---- the daemon's followed logs (follow.c) ------------------------------------------------ */
+
+typedef struct ermes_follow ermes_follow_t;
+
+/* Follows the logs of spec (the detect_logs setting, "FORMAT:PATH,...") with the current
+ * matcher of engine, positions kept in state_dir (created), recording every hit as a sighting
+ * attributed through reg's ownership index. st, reg and engine are borrowed and outlive it.
+ * Nothing is read before ermes_follow_start. Caller frees with ermes_follow_free() (which
+ * stops the thread, positions saved). Returns 0, ERMES_EINVAL (a bad spec, reason in d),
+ * ERMES_EIO (state_dir, reason in d) or ERMES_ENOMEM. */
+int ermes_follow_new(ermes_store_t *st, ermes_registry_t *reg, ermes_sightings_t *engine,
+                     const char *spec, const char *state_dir, ermes_follow_t **out,
+                     ermes_diag_t *d);
+int ermes_follow_start(ermes_follow_t *f);
+void ermes_follow_stats(ermes_follow_t *f, ermes_tail_stats_t *out);
+void ermes_follow_free(ermes_follow_t *f);
+
+/* ---- the daemon's retro-hunt (hunter.c) --------------------------------------------------- */
+
+typedef struct ermes_hunter ermes_hunter_t;
+
+/* The hunter of archive (the detect_archive setting): runs the store's queued retro-hunt jobs
+ * one at a time and queues one itself whenever indicators are added past those hunted for.
+ * st and reg are borrowed and outlive it. Returns 0, ERMES_EINVAL or ERMES_ENOMEM. */
+int ermes_hunter_new(ermes_store_t *st, ermes_registry_t *reg, const char *archive,
+                     ermes_hunter_t **out);
+/* Marks jobs a previous daemon left running failed ("interrupted") and queues them again,
+ * then starts the threads. */
+int ermes_hunter_start(ermes_hunter_t *h);
+/* A job was queued or a cancel asked for: look now rather than within a second. */
+void ermes_hunter_kick(ermes_hunter_t *h);
+/* Stops the threads; a job under way is interrupted and queued again. */
+void ermes_hunter_stop(ermes_hunter_t *h);
+void ermes_hunter_free(ermes_hunter_t *h);
+
+/* Queues a retro-hunt of archive for the indicators ids[0..nids) or, ids NULL, for every
+ * active indicator (those stored now), on behalf of requested_by. *id: the job. */
+int ermes_retrohunt_queue(ermes_store_t *st, const char *archive, const int64_t *ids, size_t nids,
+                          const char *requested_by, int64_t *id);
 
 #endif

@@ -397,6 +397,37 @@ static const char *const migrations[] = {
     " coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
     " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
     " ELSE 0 END, count(*) FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
+    /* 9: retro-hunts. A job rescans the log archive for some indicators: those listed in
+     * indicator_ids (a JSON array), else the active ones with min_indicator_id < id <=
+     * max_indicator_id. The highest max_indicator_id of the range jobs is how far the daemon
+     * has hunted: indicators added past it get a job of their own. Progress is written by the
+     * daemon while the job runs; cancel_requested asks it to stop one. */
+    "CREATE TABLE IF NOT EXISTS retrohunts ("
+    " id INTEGER PRIMARY KEY,"
+    " state TEXT NOT NULL DEFAULT 'queued'"
+    "  CHECK (state IN ('queued','running','done','failed','cancelled')),"
+    " indicator_ids TEXT,"
+    " min_indicator_id INTEGER NOT NULL DEFAULT 0,"
+    " max_indicator_id INTEGER NOT NULL DEFAULT 0,"
+    " archive TEXT NOT NULL,"
+    " indicators INTEGER NOT NULL DEFAULT 0,"
+    " files_total INTEGER NOT NULL DEFAULT 0,"
+    " files_done INTEGER NOT NULL DEFAULT 0,"
+    " files_failed INTEGER NOT NULL DEFAULT 0,"
+    " bytes_total INTEGER NOT NULL DEFAULT 0,"
+    " bytes_done INTEGER NOT NULL DEFAULT 0,"
+    " bytes_scanned INTEGER NOT NULL DEFAULT 0,"
+    " records INTEGER NOT NULL DEFAULT 0,"
+    " matches INTEGER NOT NULL DEFAULT 0,"
+    " sightings INTEGER NOT NULL DEFAULT 0,"
+    " current_file TEXT,"
+    " error TEXT,"
+    " cancel_requested INTEGER NOT NULL DEFAULT 0,"
+    " retry_of INTEGER REFERENCES retrohunts(id),"
+    " requested_by TEXT NOT NULL,"
+    " started_at INTEGER,"
+    " finished_at INTEGER," META_COLUMNS ");"
+    "CREATE INDEX IF NOT EXISTS retrohunts_state ON retrohunts(state, id);",
 };
 
 int ermes__schema_count(void)

@@ -18,6 +18,7 @@
 #include "model/org.h"
 #include "model/report.h"
 #include "model/notification.h"
+#include "model/retrohunt.h"
 #include "model/sighting.h"
 #include "model/collector.h"
 #include "model/user.h"
@@ -392,6 +393,38 @@ int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t p
  * transaction, with the report); ermes_store_spool_claim_find tells (ERMES_ENOTFOUND). */
 int ermes_store_spool_claim_insert(ermes_store_t *st, const char *token, int64_t report_id);
 int ermes_store_spool_claim_find(ermes_store_t *st, const char *token, int64_t *report_id);
+
+/* ---- retro-hunt jobs (retrohunts.c) ---------------------------------------------------- */
+
+typedef int (*ermes_store_retrohunt_cb)(void *ctx, const ermes_retrohunt_t *r);
+/* Queues a job: r's indicator_ids (or range), archive, requested_by and retry_of. */
+int ermes_store_retrohunt_add(ermes_store_t *st, const ermes_retrohunt_t *r, int64_t *id);
+/* *hunted: the highest indicator id a range job covers (0: none yet); *newest: the highest
+ * indicator id stored (0: none). */
+int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *newest);
+/* Queues a job for the indicators added past the ones hunted for, in one transaction; *id = 0
+ * when there are none. */
+int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive,
+                                  const char *requested_by, int64_t *id);
+/* One job (ERMES_ENOTFOUND), or a page of them newest first, below before_id (0: from the
+ * newest); *more = 1 when more follow. Rows are borrowed for the callback. */
+int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb,
+                              void *ctx);
+int ermes_store_retrohunt_each(ermes_store_t *st, int64_t before_id, long limit,
+                               ermes_store_retrohunt_cb cb, void *ctx, int *more);
+/* Takes the oldest queued job: running from now. ERMES_ENOTFOUND when none waits. */
+int ermes_store_retrohunt_claim(ermes_store_t *st, int64_t *id);
+/* Writes r's state, indicators, progress, current file and error (finished_at once the state
+ * is final). */
+int ermes_store_retrohunt_update(ermes_store_t *st, const ermes_retrohunt_t *r);
+/* Cancels a queued job, or asks the hunter to stop a running one. *state: the state it was
+ * in. ERMES_ENOTFOUND; ERMES_ECONFLICT when it had ended already. */
+int ermes_store_retrohunt_cancel(ermes_store_t *st, int64_t id, ermes_retro_state_t *state);
+int ermes_store_retrohunt_cancel_requested(ermes_store_t *st, int64_t id, int *yes);
+/* Running job id (0: every running job) that will not finish (the daemon stopped): marked
+ * failed with why and queued again as a new job (retry_of), or cancelled when a cancel was
+ * asked for. *n: how many. */
+int ermes_store_retrohunt_requeue(ermes_store_t *st, int64_t id, const char *why, size_t *n);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 
