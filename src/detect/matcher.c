@@ -14,6 +14,7 @@
  * match (host entries are /32 and /128). */
 #define _GNU_SOURCE /* memmem */
 #include <sched.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +48,13 @@ struct ermes_matcher {
     size_t strs_len;
     stab_t tab[CAT__N];
     uint64_t v4mask;    /* bit p: some IPv4 entry has prefix length p */
-    /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist): v4short
-     * says an entry of prefix length 16..24 covers the /24, v4long that an entry longer than
-     * /24 (a host or a small network) lies inside it. Most addresses miss both and cost two
+    /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist, one byte
+     * array so that one load reads both): V4PRE_SHORT says an entry of prefix length 16..24
+     * covers the /24, V4PRE_LONG that an entry longer than /24 (a host or a small network)
+     * lies inside it. Most addresses miss both and cost two
      * bit tests instead of a probe per prefix length. Prefixes shorter than /16 are always
      * probed. */
-    uint8_t *v4short, *v4long;
+    uint8_t *v4pre;
     uint64_t v6mask[3]; /* bit p of 0..128 */
     ermes_matcher_stats_t stats;
 };
@@ -84,6 +86,11 @@ static int category(ermes_ind_type_t t)
     }
 }
 
+static void *big_alloc(size_t count, size_t size)
+{
+    return ermes__reallocarray(NULL, count ? count : 1, size);
+}
+
 static int stab_init(stab_t *t, size_t n)
 {
     size_t cap = 16;
@@ -92,7 +99,7 @@ static int stab_init(stab_t *t, size_t n)
      * slots each. */
     while (cap * 3 < n * 4)
         cap *= 2;
-    t->slots = ermes__reallocarray(NULL, cap, sizeof(uint64_t));
+    t->slots = big_alloc(cap, sizeof(uint64_t));
     if (!t->slots)
         return ERMES_ENOMEM;
     memset(t->slots, 0xff, cap * sizeof(uint64_t));
@@ -131,11 +138,11 @@ static inline uint32_t stab_find(const ermes_matcher_t *m, const stab_t *t, uint
     }
 }
 
-static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
+/* Inserts indicator id, whose key hashes to h. Indicators sharing a key are chained, the one
+ * inserted last first. The indicator records are read only when a tag matches, so inserting
+ * touches the table and little else. */
+static inline void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id, uint64_t h)
 {
-    det_ind_t *r = &m->inds[id];
-    const char *key = m->keys + r->key_off;
-    uint64_t h = det_hash(key, r->key_len);
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t fb = (h >> 24) & t->filter_mask;
 
@@ -150,8 +157,10 @@ static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
             return;
         }
         if ((uint32_t)(s >> 32) == tag) {
+            det_ind_t *r = &m->inds[id];
             const det_ind_t *o = &m->inds[first];
-            if (o->key_len == r->key_len && memcmp(m->keys + o->key_off, key, r->key_len) == 0) {
+            if (o->key_len == r->key_len &&
+                memcmp(m->keys + o->key_off, m->keys + r->key_off, r->key_len) == 0) {
                 r->next = first;
                 t->slots[i] = ((uint64_t)tag << 32) | id;
                 return;
@@ -160,10 +169,157 @@ static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
     }
 }
 
+/* The IPv4 prefilter: two bits per /24 in one byte array, so one load answers both. */
+#define V4PRE_BYTES ((size_t)1 << 22)
+#define V4PRE_SHORT 1u
+#define V4PRE_LONG 2u
+static inline unsigned v4pre_get(const uint8_t *pre, uint32_t a24)
+{
+    return (pre[a24 >> 2] >> ((a24 & 3) * 2)) & 3u;
+}
+
+/* Per compiled IP entry: the prefix-length masks and the /24 prefilter. */
+static void note_ip(ermes_matcher_t *m, const uint8_t *k)
+{
+    unsigned p = k[1];
+    uint32_t a24, cnt;
+
+    if (k[0] != ERMES_AF_INET) {
+        m->v6mask[p / 64] |= 1ULL << (p % 64);
+        return;
+    }
+    m->v4mask |= 1ULL << p;
+    if (p < 16)
+        return;
+    a24 = (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
+    if (p > 24) {
+        m->v4pre[a24 >> 2] |= (uint8_t)(V4PRE_LONG << ((a24 & 3) * 2));
+        return;
+    }
+    cnt = 1u << (24 - p);
+    for (uint32_t j = 0; j < cnt; j++)
+        m->v4pre[(a24 + j) >> 2] |= (uint8_t)(V4PRE_SHORT << (((a24 + j) & 3) * 2));
+}
+
+/* The IP entries' masks and prefilter bits, in batches whose prefilter bytes are prefetched
+ * first: the 4 MiB prefilter is written at random, and one miss at a time would dominate the
+ * build of a set with millions of addresses. */
+#define IP_BATCH 32
+static int note_ips(ermes_matcher_t *m, const uint8_t *cs)
+{
+    const uint8_t *batch[IP_BATCH];
+    size_t nb = 0;
+
+    m->v4pre = ermes__calloc(V4PRE_BYTES, 1);
+    if (!m->v4pre)
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i <= m->n; i++) {
+        if (i < m->n) {
+            const uint8_t *k;
+            if (cs[i] != CAT_IP)
+                continue;
+            k = (const uint8_t *)m->keys + m->inds[i].key_off;
+            if (k[0] == ERMES_AF_INET)
+                __builtin_prefetch(&m->v4pre[((uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4]) >> 2],
+                                   1);
+            batch[nb++] = k;
+            if (nb < IP_BATCH)
+                continue;
+        }
+        for (size_t j = 0; j < nb; j++)
+            note_ip(m, batch[j]);
+        nb = 0;
+    }
+    if (!m->v4mask) {
+        /* No IPv4 entry: the lookup never reads the prefilter. */
+        ermes__free(m->v4pre);
+        m->v4pre = NULL;
+    }
+    return 0;
+}
+
+/* Building a table of millions of slots by inserting keys in their given order would cost a
+ * cache miss and a TLB miss per key (the table is far larger than both). Instead the keys are
+ * first partitioned, by a counting sort on the top bits of their home slot, into runs that
+ * each fall into one 128 KiB stretch of the table; inserted run by run, the table is written
+ * almost sequentially. The partition is stable and the keys enter it in descending id order,
+ * so indicators sharing a key still chain in ascending id order. */
+#define RUN_SLOTS_LOG2 14
+#define SKIP_CAT 0xffu
+
+typedef struct pending {
+    uint64_t h;
+    uint32_t id;
+} pending_t;
+
+static int build_tables(ermes_matcher_t *m, const uint64_t *hs, const uint8_t *cs,
+                        const size_t count[CAT__N])
+{
+    size_t *runs[CAT__N] = {NULL};
+    unsigned shift[CAT__N];
+    size_t base[CAT__N], total = 0;
+    pending_t *part = NULL;
+    int rc = ERMES_ENOMEM;
+
+    for (int c = 0; c < CAT__N; c++) {
+        size_t cap = m->tab[c].mask + 1, nruns = 1;
+        unsigned bits = 0;
+        while (((size_t)1 << bits) < cap)
+            bits++;
+        shift[c] = bits > RUN_SLOTS_LOG2 ? bits - RUN_SLOTS_LOG2 : 0;
+        nruns = cap >> shift[c];
+        /* runs[c][r] counts, then becomes the write position of run r. */
+        runs[c] = ermes__calloc(nruns + 1, sizeof(size_t));
+        if (!runs[c])
+            goto out;
+        base[c] = total;
+        total += count[c];
+    }
+    part = ermes__reallocarray(NULL, total ? total : 1, sizeof(*part));
+    if (!part)
+        goto out;
+    for (size_t i = 0; i < m->n; i++)
+        if (cs[i] != SKIP_CAT)
+            runs[cs[i]][((hs[i] & m->tab[cs[i]].mask) >> shift[cs[i]]) + 1]++;
+    for (int c = 0; c < CAT__N; c++) {
+        size_t nruns = (m->tab[c].mask + 1) >> shift[c];
+        runs[c][0] = base[c];
+        for (size_t r = 1; r <= nruns; r++)
+            runs[c][r] += runs[c][r - 1];
+    }
+    for (size_t i = m->n; i > 0; i--) {
+        unsigned c = cs[i - 1];
+        pending_t *e;
+        if (c == SKIP_CAT)
+            continue;
+        e = &part[runs[c][(hs[i - 1] & m->tab[c].mask) >> shift[c]]++];
+        e->h = hs[i - 1];
+        e->id = (uint32_t)(i - 1);
+    }
+    for (int c = 0; c < CAT__N; c++) {
+        stab_t *t = &m->tab[c];
+        for (size_t k = base[c]; k < base[c] + count[c]; k++) {
+            if (k + 8 < base[c] + count[c]) {
+                uint64_t fb = (part[k + 8].h >> 24) & t->filter_mask;
+                __builtin_prefetch(&t->filter[fb >> 6], 1);
+            }
+            stab_insert(m, t, part[k].id, part[k].h);
+        }
+    }
+    rc = 0;
+out:
+    for (int c = 0; c < CAT__N; c++)
+        ermes__free(runs[c]);
+    ermes__free(part);
+    return rc;
+}
+
 int ermes_matcher_build(const ermes_indicator_set_t *set, int64_t now_ms, ermes_matcher_t **out)
 {
     ermes_matcher_t *m;
     size_t count[CAT__N] = {0};
+    uint64_t *hs = NULL; /* key hash per indicator */
+    uint8_t *cs = NULL;  /* category per indicator, SKIP_CAT when not compiled */
     int rc = ERMES_ENOMEM;
 
     if (!set || !out)
@@ -173,78 +329,56 @@ int ermes_matcher_build(const ermes_indicator_set_t *set, int64_t now_ms, ermes_
         return ERMES_ENOMEM;
     atomic_init(&m->refs, 1);
     m->n = set->n;
-    m->inds = ermes__reallocarray(NULL, set->n ? set->n : 1, sizeof(det_ind_t));
-    m->keys = ermes__malloc(set->keys.len ? set->keys.len : 1);
+    m->inds = big_alloc(set->n, sizeof(det_ind_t));
+    m->keys = big_alloc(set->keys.len, 1);
     m->strs = ermes__malloc(set->strs.len ? set->strs.len : 1);
-    if (!m->inds || !m->keys || !m->strs)
+    hs = big_alloc(set->n, sizeof(*hs));
+    cs = big_alloc(set->n, 1);
+    if (!m->inds || !m->keys || !m->strs || !hs || !cs)
         goto fail;
-    if (set->n)
-        memcpy(m->inds, set->inds, set->n * sizeof(det_ind_t));
     if (set->keys.len)
         memcpy(m->keys, set->keys.data, set->keys.len);
     memcpy(m->strs, set->strs.data, set->strs.len);
     m->keys_len = set->keys.len;
     m->strs_len = set->strs.len;
+    /* One sequential pass copies, classifies and hashes. Suppressed and expired indicators
+     * keep their ids but are not compiled. */
     for (size_t i = 0; i < m->n; i++) {
         det_ind_t *r = &m->inds[i];
-        int c = category((ermes_ind_type_t)r->type);
+        const char *key = m->keys + set->inds[i].key_off;
+        int c;
+        *r = set->inds[i];
+        c = category((ermes_ind_type_t)r->type);
         r->next = DET_NONE;
-        /* Suppressed and expired indicators keep their ids but are not compiled: flag them
-         * so the loops below skip them. */
-        if (c < 0 || (r->flags & ERMES_IND_SUPPRESSED) || (now_ms && r->valid_until &&
-                                                            r->valid_until < now_ms)) {
-            r->flags |= 0x80;
+        if (c < 0 || (r->flags & ERMES_IND_SUPPRESSED) ||
+            (now_ms && r->valid_until && r->valid_until < now_ms)) {
+            cs[i] = SKIP_CAT;
             continue;
         }
+        cs[i] = (uint8_t)c;
+        hs[i] = det_hash(key, r->key_len);
         count[c]++;
-    }
-    for (int c = 0; c < CAT__N; c++)
-        if (stab_init(&m->tab[c], count[c]))
-            goto fail;
-    /* Insert from the end so that each chain lists its indicators in id order. */
-    for (size_t i = m->n; i > 0; i--) {
-        det_ind_t *r = &m->inds[i - 1];
-        if (r->flags & 0x80)
-            continue;
-        stab_insert(m, &m->tab[category((ermes_ind_type_t)r->type)], (uint32_t)(i - 1));
-        if (category((ermes_ind_type_t)r->type) == CAT_IP) {
-            unsigned p = (unsigned char)m->keys[r->key_off + 1];
-            if (m->keys[r->key_off] == ERMES_AF_INET)
-                m->v4mask |= 1ULL << p;
-            else
-                m->v6mask[p / 64] |= 1ULL << (p % 64);
-        }
         m->stats.by_type[r->type]++;
         m->stats.indicators++;
     }
-    if (m->v4mask) {
-        m->v4short = ermes__calloc(1, 1u << 21);
-        m->v4long = ermes__calloc(1, 1u << 21);
-        if (!m->v4short || !m->v4long)
+    if (count[CAT_IP] && note_ips(m, cs))
+        goto fail;
+    for (int c = 0; c < CAT__N; c++)
+        if (stab_init(&m->tab[c], count[c]))
             goto fail;
-        for (size_t i = 0; i < m->n; i++) {
-            const det_ind_t *r = &m->inds[i];
-            const uint8_t *k = (const uint8_t *)m->keys + r->key_off;
-            uint32_t a24, cnt;
-            if ((r->flags & 0x80) || k[0] != ERMES_AF_INET || k[1] < 16)
-                continue;
-            a24 = (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
-            if (k[1] > 24) {
-                m->v4long[a24 >> 3] |= (uint8_t)(1u << (a24 & 7));
-                continue;
-            }
-            cnt = 1u << (24 - k[1]);
-            for (uint32_t j = 0; j < cnt; j++)
-                m->v4short[(a24 + j) >> 3] |= (uint8_t)(1u << ((a24 + j) & 7));
-        }
-    }
+    if (build_tables(m, hs, cs, count))
+        goto fail;
     m->stats.bytes = sizeof(*m) + m->n * sizeof(det_ind_t) + m->keys_len + m->strs_len +
-                     (m->v4short ? 2u << 21 : 0);
+                     (m->v4pre ? V4PRE_BYTES : 0);
     for (int c = 0; c < CAT__N; c++)
         m->stats.bytes += (m->tab[c].mask + 1) * sizeof(uint64_t) + (m->tab[c].filter_mask + 1) / 8;
+    ermes__free(hs);
+    ermes__free(cs);
     *out = m;
     return 0;
 fail:
+    ermes__free(hs);
+    ermes__free(cs);
     ermes_matcher_release(m);
     return rc;
 }
@@ -262,8 +396,7 @@ void ermes_matcher_release(ermes_matcher_t *m)
         return;
     for (int c = 0; c < CAT__N; c++)
         ermes__free(m->tab[c].slots), ermes__free(m->tab[c].filter);
-    ermes__free(m->v4short);
-    ermes__free(m->v4long);
+    ermes__free(m->v4pre);
     ermes__free(m->inds);
     ermes__free(m->keys);
     ermes__free(m->strs);
@@ -542,8 +675,11 @@ static void lookup_ip_bytes(ermes_scanner_t *s, int family, const uint8_t *addr)
         if (!m->v4mask)
             return;
         a24 = (uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2];
-        lo_long = (m->v4long[a24 >> 3] >> (a24 & 7)) & 1;
-        lo_short = (m->v4short[a24 >> 3] >> (a24 & 7)) & 1;
+        {
+            unsigned pre = v4pre_get(m->v4pre, a24);
+            lo_long = (pre & V4PRE_LONG) != 0;
+            lo_short = (pre & V4PRE_SHORT) != 0;
+        }
     }
     for (int p = maxp; p >= 0; p--) {
         uint32_t first;
