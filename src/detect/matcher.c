@@ -726,45 +726,64 @@ static inline int parse_v4(const char *s, size_t len, uint8_t out[4])
     return i == len ? 0 : -1;
 }
 
+/* IPv4: the prefix lengths worth probing are the set bits of one word (those present in the
+ * matcher, less those the /24 prefilter rules out), visited from the most specific down. */
+static void lookup_v4(ermes_scanner_t *s, const uint8_t *addr)
+{
+    const ermes_matcher_t *m = s->m;
+    uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+    uint64_t cand = m->v4mask;
+    unsigned pre;
+    char key[6];
+
+    if (!cand)
+        return;
+    pre = v4pre_get(m->v4pre, a >> 8);
+    if (!(pre & V4PRE_LONG))
+        cand &= ~(((1ULL << 33) - 1) & ~((1ULL << 25) - 1)); /* /25../32 */
+    if (!(pre & V4PRE_SHORT))
+        cand &= ~(((1ULL << 25) - 1) & ~((1ULL << 16) - 1)); /* /16../24 */
+    key[0] = (char)ERMES_AF_INET;
+    while (cand) {
+        int p = 63 - __builtin_clzll(cand);
+        uint32_t masked = p ? a & (0xffffffffu << (32 - p)) : 0;
+        uint32_t first;
+        cand &= ~(1ULL << p);
+        key[1] = (char)p;
+        key[2] = (char)(masked >> 24);
+        key[3] = (char)(masked >> 16);
+        key[4] = (char)(masked >> 8);
+        key[5] = (char)masked;
+        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, sizeof(key)), key, sizeof(key));
+        if (first != DET_NONE) {
+            /* The most specific entry wins. */
+            add_hits(s, first, 1);
+            return;
+        }
+    }
+}
+
 static void lookup_ip_bytes(ermes_scanner_t *s, int family, const uint8_t *addr)
 {
     const ermes_matcher_t *m = s->m;
     char key[18];
-    int maxp = family == ERMES_AF_INET ? 32 : 128, nb = family == ERMES_AF_INET ? 4 : 16;
 
-    int lo_long = 0, lo_short = 0;
-
-    key[0] = (char)family;
     if (family == ERMES_AF_INET) {
-        uint32_t a24;
-        if (!m->v4mask)
-            return;
-        a24 = (uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2];
-        {
-            unsigned pre = v4pre_get(m->v4pre, a24);
-            lo_long = (pre & V4PRE_LONG) != 0;
-            lo_short = (pre & V4PRE_SHORT) != 0;
-        }
+        lookup_v4(s, addr);
+        return;
     }
-    for (int p = maxp; p >= 0; p--) {
+    key[0] = (char)family;
+    for (int p = 128; p >= 0; p--) {
         uint32_t first;
-        if (family == ERMES_AF_INET) {
-            if (!(m->v4mask & (1ULL << p)))
-                continue;
-            if (p > 24 && !lo_long)
-                continue;
-            if (p >= 16 && p <= 24 && !lo_short)
-                continue;
-        } else if (!(m->v6mask[p / 64] & (1ULL << (p % 64)))) {
+        if (!(m->v6mask[p / 64] & (1ULL << (p % 64))))
             continue;
-        }
         key[1] = (char)p;
-        for (int b = 0; b < nb; b++) {
+        for (int b = 0; b < 16; b++) {
             int bits = p - b * 8;
             uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
             key[2 + b] = (char)(addr[b] & mask);
         }
-        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, (size_t)nb + 2), key, (size_t)nb + 2);
+        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, 18), key, 18);
         if (first != DET_NONE) {
             /* The most specific entry wins. */
             add_hits(s, first, 1);

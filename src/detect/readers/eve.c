@@ -136,7 +136,8 @@ static int hexv(unsigned char c)
 
 /* At an opening quote: finds the closing one. *esc is set if the string holds escapes (each is
  * checked here). Returns 0 or -1. */
-static int scan_string(js_t *s, const char **start, size_t *len, int *esc)
+static inline __attribute__((always_inline)) int scan_string(js_t *s, const char **start,
+                                                      size_t *len, int *esc)
 {
     const char *p = s->p + 1, *end = s->end;
 
