@@ -571,6 +571,10 @@ uint64_t ermes_matcher_slot_generation(const ermes_matcher_slot_t *slot)
 
 #define NAME_MAX_LEN 1024
 
+#define DOM_DEFER 4
+#define DOM_DEFER_LEN 256
+#define DOM_LABELS 32
+
 struct ermes_scanner {
     ermes_matcher_t *m;
     uint64_t generation;
@@ -582,6 +586,15 @@ struct ermes_scanner {
     int time_state; /* 0 not parsed yet, 1 parsed, 2 none */
     int64_t time_ms;
     char buf[DET_MAX_KEY + 16];
+    /* ermes_scanner_scan: domain names whose probes wait until the record's other fields are
+     * looked up (see there). */
+    struct dom_defer {
+        uint32_t field;
+        uint32_t nprobe;
+        uint64_t h[DOM_LABELS];   /* hash of each label suffix, shortest first */
+        uint16_t off[DOM_LABELS]; /* where that suffix starts in name */
+        char name[DOM_DEFER_LEN]; /* lower-cased */
+    } dom[DOM_DEFER];
 };
 
 int ermes_scanner_new(ermes_matcher_t *m, ermes_scanner_t **out)
@@ -848,6 +861,55 @@ static void lookup_domain(ermes_scanner_t *s, const char *v, size_t len)
     }
 }
 
+/* The first half of lookup_domain for a name of a DOMAIN field, done early: lower-cases the
+ * name into d, computes the hash of every label suffix and prefetches the filter word each will
+ * probe. Returns 0, or -1 when the name does not fit d (it is then looked up at once). */
+static int domain_prepare(const ermes_matcher_t *m, struct dom_defer *d, const char *v, size_t len)
+{
+    const stab_t *t = &m->tab[CAT_DOMAIN];
+    uint64_t h = DET_HASH_SEED;
+
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    if (len > DOM_DEFER_LEN)
+        return -1;
+    d->nprobe = 0;
+    for (size_t i = len; i > 0; i--) {
+        unsigned char c = det_lower((unsigned char)v[i - 1]);
+        d->name[i - 1] = (char)c;
+        h = det_hash_step(h, c);
+        if (i == 1 || v[i - 2] == '.') {
+            size_t off = i - 1;
+            uint64_t hf = det_hash_final(h, len - off), fb = (hf >> 24) & t->filter_mask;
+            if (d->nprobe == DOM_LABELS)
+                return -1;
+            __builtin_prefetch(&t->filter[fb >> 6]);
+            d->h[d->nprobe] = hf;
+            d->off[d->nprobe++] = (uint16_t)off;
+        }
+    }
+    /* The whole name's length rides in off[] of a sentinel. */
+    if (d->nprobe == DOM_LABELS)
+        return -1;
+    d->off[d->nprobe] = (uint16_t)len;
+    return 0;
+}
+
+/* The second half: the probes, in lookup_domain's order, with its hits. */
+static void domain_probe(ermes_scanner_t *s, const struct dom_defer *d)
+{
+    const ermes_matcher_t *m = s->m;
+    const stab_t *t = &m->tab[CAT_DOMAIN];
+    size_t len = d->off[d->nprobe];
+
+    for (uint32_t k = 0; k < d->nprobe; k++) {
+        size_t off = d->off[k];
+        uint32_t first = stab_find(m, t, d->h[k], d->name + off, len - off);
+        if (first != DET_NONE)
+            add_hits(s, first, off == 0);
+    }
+}
+
 /* A domain field may hold "host:port" (Zeek's http.host) or an address literal. */
 static void lookup_host(ermes_scanner_t *s, const char *v, size_t len)
 {
@@ -1026,6 +1088,19 @@ static void lookup_field(ermes_scanner_t *s, ermes_field_kind_t kind, const char
 
 #define SCAN_DEFER 8
 
+/* Whether lookup_host would take v for a domain name (not an address, not host:port). */
+static inline int plain_name(const char *v, size_t len)
+{
+    return len && !((v[0] >= '0' && v[0] <= '9') || v[0] == '[' || memchr(v, ':', len));
+}
+
+/* Scanning a record: the tables' filters and the IPv4 prefilter are far apart in memory and
+ * rarely in the cache while a log streams through it, so a lookup mostly waits for memory.
+ * The addresses and domain names of the record are therefore looked up in two steps: first
+ * each one's hashes are computed and the memory its probes will read is prefetched, then,
+ * after the record's other fields, the probes are made, when those lines have arrived. The
+ * misses overlap instead of coming one after another. Hits come back ordered by field, as if
+ * every field had been looked up in turn. */
 size_t ermes_scanner_scan(ermes_scanner_t *s, const ermes_log_record_t *rec,
                           const ermes_hit_t **hits)
 {
@@ -1033,52 +1108,57 @@ size_t ermes_scanner_scan(ermes_scanner_t *s, const ermes_log_record_t *rec,
         uint8_t a4[4];
         uint32_t field;
     } defer[SCAN_DEFER];
-    size_t ndefer = 0;
+    size_t ndefer = 0, ndom = 0;
+    const ermes_matcher_t *m = s->m;
 
     s->nhits = 0;
     *hits = s->hits;
-    if (!s->m || !rec)
+    if (!m || !rec)
         return 0;
     s->rec = rec;
     s->time_state = 0;
     for (size_t i = 0; i < rec->nfields; i++) {
         const ermes_log_field_t *f = &rec->fields[i];
         s->field = (uint32_t)i;
-        if (f->kind == ERMES_FIELD_IP && s->m->v4pre && ndefer < SCAN_DEFER) {
-            /* An IPv4 address: its prefilter byte, in a 4 MiB array, is most likely not in
-             * the cache. Prefetch it and look the address up after the other fields, so the
-             * miss overlaps with their work instead of stalling. */
+        if (f->kind == ERMES_FIELD_IP && m->v4pre && ndefer < SCAN_DEFER) {
             size_t len = f->len;
             uint8_t *a4 = defer[ndefer].a4;
             while (len && (f->value[len - 1] == ' ' || f->value[len - 1] == '\r'))
                 len--;
             if (parse_v4(f->value, len, a4) == 0) {
                 uint32_t a24 = (uint32_t)a4[0] << 16 | (uint32_t)a4[1] << 8 | a4[2];
-                __builtin_prefetch(&s->m->v4pre[a24 >> 2]);
+                __builtin_prefetch(&m->v4pre[a24 >> 2]);
                 defer[ndefer++].field = (uint32_t)i;
                 continue;
             }
+        } else if (f->kind == ERMES_FIELD_DOMAIN && ndom < DOM_DEFER &&
+                   m->tab[CAT_DOMAIN].n && f->len <= NAME_MAX_LEN &&
+                   plain_name(f->value, f->len) &&
+                   domain_prepare(m, &s->dom[ndom], f->value, f->len) == 0) {
+            s->dom[ndom++].field = (uint32_t)i;
+            continue;
         }
         lookup_field(s, f->kind, f->value, f->len);
     }
-    if (ndefer) {
-        size_t before = s->nhits;
+    if (ndefer || ndom) {
         for (size_t k = 0; k < ndefer; k++) {
             s->field = defer[k].field;
             lookup_ip_bytes(s, ERMES_AF_INET, defer[k].a4);
         }
-        /* Hits come back ordered by field, as if every field had been looked up in turn:
-         * a stable insertion sort (there are rarely more than one or two). */
-        if (s->nhits > before && before > 0)
-            for (size_t k = before; k < s->nhits; k++) {
-                ermes_hit_t h = s->hits[k];
-                size_t j = k;
-                while (j > 0 && s->hits[j - 1].field > h.field) {
-                    s->hits[j] = s->hits[j - 1];
-                    j--;
-                }
-                s->hits[j] = h;
+        for (size_t k = 0; k < ndom; k++) {
+            s->field = s->dom[k].field;
+            domain_probe(s, &s->dom[k]);
+        }
+        /* A stable insertion sort by field (there are rarely more than one or two hits). */
+        for (size_t k = 1; k < s->nhits; k++) {
+            ermes_hit_t h = s->hits[k];
+            size_t j = k;
+            while (j > 0 && s->hits[j - 1].field > h.field) {
+                s->hits[j] = s->hits[j - 1];
+                j--;
             }
+            s->hits[j] = h;
+        }
     }
     s->rec = NULL;
     *hits = s->hits;
