@@ -138,13 +138,23 @@ static int stab_init(stab_t *t, size_t n)
     return 0;
 }
 
+/* The filter is blocked: a key sets two bits in one 64-bit word, the word and the first bit
+ * chosen by bits 24.. of its hash, the second bit by bits 48..53. One memory access as with one
+ * bit, and about a fifth of the false positives (each of which costs a probe of the table). */
+static inline uint64_t filter_bits(uint64_t h, uint64_t fb)
+{
+    return (1ULL << (fb & 63)) | (1ULL << ((h >> 48) & 63));
+}
+
 static inline uint32_t stab_find(const ermes_matcher_t *m, const stab_t *t, uint64_t h,
                                  const char *key, size_t len)
 {
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t fb = (h >> 24) & t->filter_mask;
 
-    if (!(t->filter[fb >> 6] & (1ULL << (fb & 63))))
+    uint64_t bits = filter_bits(h, fb);
+
+    if ((t->filter[fb >> 6] & bits) != bits)
         return DET_NONE;
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         uint64_t s = t->slots[i];
@@ -167,7 +177,7 @@ static inline void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id, uint6
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t fb = (h >> 24) & t->filter_mask;
 
-    t->filter[fb >> 6] |= 1ULL << (fb & 63);
+    t->filter[fb >> 6] |= filter_bits(h, fb);
 
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         uint64_t s = t->slots[i];
