@@ -39,7 +39,7 @@ te=$(median < dns-ermes.times)
 s=$(now); ng=$($pin grep -F -c -f indicators.txt dns.log); tg=$(calc "$(now) - $s")
 s=$(now); nr=$($pin rg -j1 -F -c -f indicators.txt dns.log); tr=$(calc "$(now) - $s")
 printf 'dns.log (%.1f MB) vs indicators.txt\n' "$mb"
-printf '  ermes match --count : %6.2f s %7.1f MB/s  %s matching lines\n' "$te" "$(calc "$mb/$te")" "$ne"
+printf '  ermes match --count : %6.2f s %7.1f MB/s  %s matching lines (median of %s)\n' "$te" "$(calc "$mb/$te")" "$ne" "$rounds"
 printf '  grep -F -c -f       : %6.2f s %7.1f MB/s  %s lines (substring semantics)\n' "$tg" "$(calc "$mb/$tg")" "$ng"
 printf '  rg -j1 -F -c -f     : %6.2f s %7.1f MB/s  %s lines (substring semantics)\n' "$tr" "$(calc "$mb/$tr")" "$nr"
 printf '  ratio vs grep: %.1fx   vs rg: %.1fx\n' "$(calc "$tg/$te")" "$(calc "$tr/$te")"
