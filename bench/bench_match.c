@@ -374,6 +374,11 @@ static int big(size_t n)
            st.bytes, (double)st.bytes / (double)st.indicators,
            (double)(rss1 - rss0) * 1024.0 / (double)st.indicators);
 
+    if ((double)st.bytes / (double)st.indicators >= 100)
+        printf("GOAL MISSED: 100 bytes per indicator or more\n");
+    if (t_build + t_swap >= 2)
+        printf("GOAL MISSED: build + swap took 2 s or more\n");
+
     /* A reader thread scanning while the main thread swaps. */
     arg->slot = slot;
     pthread_create(&th, NULL, reader_main, arg);
