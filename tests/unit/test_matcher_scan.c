@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "ermes/detect.h"
 
 static uint64_t rng = 42;
@@ -269,6 +270,43 @@ static void test_build_skips(void **state)
     ermes_indicator_set_free(set);
 }
 
+/* Every allocation of a build may fail: the build then returns ERMES_ENOMEM and frees what it
+ * made (ASan's leak check runs over this test). */
+static void test_build_out_of_memory(void **state)
+{
+    static const char *const v[] = {"example.eu", "10.1.2.0/24", "198.51.100.7", "2001:db8::/32",
+                                    "44d88612fea8a8f36de82e1278abb02f", "http://evil.test/x",
+                                    "a@evil.test", NULL};
+    ermes_indicator_set_t *set;
+    int ok = 0;
+
+    (void)state;
+    assert_int_equal(ermes_indicator_set_new(&set), 0);
+    for (int i = 0; v[i]; i++)
+        add(set, v[i], NULL, NULL);
+    for (long n = 0; n < 200 && !ok; n++) {
+        ermes_matcher_t *m = NULL;
+        int rc;
+        ermes__alloc_fail_after(n);
+        rc = ermes_matcher_build(set, 0, &m);
+        ermes__alloc_fail_after(-1);
+        if (rc == 0) {
+            ermes_scanner_t *s;
+            const ermes_hit_t *h;
+            assert_int_equal(ermes_scanner_new(m, &s), 0);
+            assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_IP, "10.1.2.9", 8, &h), 1);
+            ermes_scanner_free(s);
+            ermes_matcher_release(m);
+            ok = 1;
+        } else {
+            assert_int_equal(rc, ERMES_ENOMEM);
+            assert_null(m);
+        }
+    }
+    assert_true(ok);
+    ermes_indicator_set_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_most_specific),
         cmocka_unit_test(test_scan_equals_field_lookups),
         cmocka_unit_test(test_build_skips),
+        cmocka_unit_test(test_build_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
