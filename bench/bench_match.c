@@ -4,7 +4,9 @@
  *   bench_match eve EVE IND...       the EVE reader + matcher: events/s, MB/s, matching events
  *   bench_match big [N]              N synthetic indicators (default 10,000,000: 70% domains,
  *                                    30% IPv4/CIDR): memory per indicator, build and swap time,
- *                                    lookups/s of a reader thread before and during a swap
+ *                                    lookups/s of a reader thread alone, while another thread
+ *                                    swaps matchers back and forth, and during a rebuild + swap;
+ *                                    exit status 1 if any lookup round lost or invented a hit
  *
  * Run pinned: taskset -c 0 build/bench_match eve eve.json indicators.txt ind_ip.txt ... */
 #define _GNU_SOURCE
@@ -21,6 +23,13 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -98,7 +107,7 @@ static int scan_file(const char *path, ermes_log_format_t fmt, ermes_matcher_t *
     ermes_scanner_t *s;
     ermes_diag_t d;
     uint64_t hitrec = 0, hits = 0;
-    double t0, t;
+    double t0, t, c0, c;
     int rc;
 
     opts.format = fmt;
@@ -107,6 +116,7 @@ static int scan_file(const char *path, ermes_log_format_t fmt, ermes_matcher_t *
         return 1;
     }
     t0 = now();
+    c0 = cpu_now();
     while ((rc = ermes_log_reader_next(r, &rec, &d)) != 0) {
         const ermes_hit_t *h;
         size_t n;
@@ -120,12 +130,17 @@ static int scan_file(const char *path, ermes_log_format_t fmt, ermes_matcher_t *
         hitrec += n > 0;
     }
     t = now() - t0;
+    c = cpu_now() - c0;
     ermes_log_reader_stats(r, &st);
     printf("%s: %llu records, %.1f MB in %.3f s: %.0f records/s, %.1f MB/s; %llu matching "
            "records, %llu hits, %llu skipped\n",
            path, (unsigned long long)st.records, (double)st.bytes / 1e6, t,
            (double)st.records / t, (double)st.bytes / 1e6 / t, (unsigned long long)hitrec,
            (unsigned long long)hits, (unsigned long long)st.skipped);
+    /* On a shared machine the wall clock counts time other processes took from this core;
+     * CPU time does not (it still pays for their cache pollution). */
+    printf("%s: CPU time %.3f s: %.0f records per CPU second\n", path, c,
+           (double)st.records / c);
     ermes_scanner_free(s);
     ermes_log_reader_free(r);
     return 0;
@@ -167,35 +182,127 @@ static void synth(size_t i, char *buf, size_t cap, ermes_ind_type_t *type)
     }
 }
 
+/* The reader thread looks up 1024 names again and again: 512 subdomains of indicators in the
+ * set (each must hit) and 512 names that are in no set (each must miss). A round whose hit
+ * count differs is counted as wrong: swapping must never lose or invent a hit. */
+#define PROBES 1024
 typedef struct reader_arg {
     ermes_matcher_slot_t *slot;
+    char names[PROBES][64];
     atomic_int stop;
     atomic_ullong lookups;
-    atomic_ullong hits;
+    atomic_ullong wrong_rounds;
+    atomic_ullong refreshes;
 } reader_arg_t;
 
 static void *reader_main(void *p)
 {
     reader_arg_t *a = p;
     ermes_scanner_t *s;
-    char names[1024][32];
-    unsigned long long n = 0, h = 0;
+    unsigned long long n = 0, wrong = 0, refreshes = 0;
+    uint64_t gen = 0;
 
-    for (int i = 0; i < 1024; i++)
-        snprintf(names[i], sizeof(names[i]), "www.q%dx.example.%s", i, i % 2 ? "com" : "net");
     if (ermes_scanner_new(NULL, &s))
         return NULL;
     while (!atomic_load_explicit(&a->stop, memory_order_relaxed)) {
         const ermes_hit_t *hits;
+        size_t h = 0;
+        uint64_t g = ermes_matcher_slot_generation(a->slot);
+        if (g != gen) {
+            refreshes++;
+            gen = g;
+        }
         ermes_scanner_refresh(s, a->slot);
-        for (int i = 0; i < 1024; i++)
-            h += ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, names[i], strlen(names[i]), &hits);
-        n += 1024;
+        for (int i = 0; i < PROBES; i++)
+            h += ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, a->names[i], strlen(a->names[i]),
+                                      &hits) > 0;
+        wrong += h != PROBES / 2;
+        n += PROBES;
         atomic_store_explicit(&a->lookups, n, memory_order_relaxed);
+        atomic_store_explicit(&a->wrong_rounds, wrong, memory_order_relaxed);
+        atomic_store_explicit(&a->refreshes, refreshes, memory_order_relaxed);
     }
-    atomic_store(&a->hits, h);
     ermes_scanner_free(s);
     return NULL;
+}
+
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Lookups/s of the reader over a window of about `s` seconds in which `work` runs (NULL: the
+ * reader alone). */
+static double reader_rate(reader_arg_t *a, double s, void (*work)(void *), void *ctx)
+{
+    unsigned long long l0 = atomic_load(&a->lookups);
+    double t0 = now(), t;
+
+    if (work)
+        work(ctx);
+    else
+        sleep_s(s);
+    t = now() - t0;
+    return (double)(atomic_load(&a->lookups) - l0) / t / 1e6;
+}
+
+typedef struct swap_storm {
+    ermes_matcher_slot_t *slot;
+    ermes_matcher_t *m[2];
+    double seconds;
+    unsigned long swaps;
+    double worst, cpu;
+} swap_storm_t;
+
+/* Swaps the two matchers back and forth for the given time, a swap every millisecond (far
+ * more often than any feed reloads), sleeping in between so that the reader scans while every
+ * swap happens. */
+static void storm(void *p)
+{
+    swap_storm_t *w = p;
+    double end = now() + w->seconds, c0 = thread_cpu_now();
+
+    while (now() < end) {
+        double t0 = now(), t;
+        ermes_matcher_slot_swap(w->slot, w->m[w->swaps & 1]);
+        t = now() - t0;
+        if (t > w->worst)
+            w->worst = t;
+        w->swaps++;
+        sleep_s(0.001);
+    }
+    w->cpu = thread_cpu_now() - c0;
+}
+
+typedef struct rebuild {
+    const ermes_indicator_set_t *set;
+    ermes_matcher_slot_t *slot;
+    double build, swap;
+    int rc;
+} rebuild_t;
+
+static void rebuild_and_swap(void *p)
+{
+    rebuild_t *w = p;
+    ermes_matcher_t *m;
+    double t0 = now();
+
+    w->rc = ermes_matcher_build(w->set, 0, &m);
+    w->build = now() - t0;
+    if (w->rc)
+        return;
+    t0 = now();
+    ermes_matcher_slot_swap(w->slot, m);
+    w->swap = now() - t0;
+    ermes_matcher_release(m);
 }
 
 static int big(size_t n)
@@ -204,13 +311,18 @@ static int big(size_t n)
     ermes_matcher_t *m, *m2;
     ermes_matcher_slot_t *slot;
     ermes_matcher_stats_t st;
-    reader_arg_t arg;
+    reader_arg_t *arg;
+    swap_storm_t sw;
+    rebuild_t rb;
     pthread_t th;
     char buf[64];
-    double t0, t_set, t_build, t_swap, t_build2;
+    double t0, c0, t_set, t_build, c_build, t_swap, r_alone, r_storm, r_rebuild;
     long rss0, rss1, rss2;
-    unsigned long long l0, l1, l2, l3;
+    size_t nhit = 0;
 
+    arg = calloc(1, sizeof(*arg));
+    if (!arg)
+        return 1;
     rss0 = rss_kb();
     if (ermes_indicator_set_new(&set))
         return 1;
@@ -226,63 +338,94 @@ static int big(size_t n)
             fprintf(stderr, "add failed at %zu: %s\n", i, buf);
             return 1;
         }
+        /* Every n/512-th domain (spread over the set) becomes a probe that must hit. */
+        if (ind.type == ERMES_IND_DOMAIN && nhit < PROBES / 2 && i % (n / 700 + 1) == 0)
+            snprintf(arg->names[nhit++], sizeof(arg->names[0]), "www.%s", buf);
     }
     t_set = now() - t0;
+    if (nhit < PROBES / 2) {
+        fprintf(stderr, "big: need at least %d indicators\n", PROBES * 2);
+        return 1;
+    }
+    for (int i = 0; i < PROBES / 2; i++)
+        snprintf(arg->names[PROBES / 2 + i], sizeof(arg->names[0]), "www.q%dx.example.%s", i,
+                 i % 2 ? "com" : "net");
+
+    /* The build alone, nothing else running in the process. */
     t0 = now();
+    c0 = thread_cpu_now();
     if (ermes_matcher_build(set, 0, &m))
         return 1;
     t_build = now() - t0;
+    c_build = thread_cpu_now() - c0;
     ermes_matcher_stats(m, &st);
     rss1 = rss_kb();
+    ermes_matcher_slot_new(NULL, &slot);
+    t0 = now();
+    ermes_matcher_slot_swap(slot, m);
+    t_swap = now() - t0;
     printf("big: %zu indicators (%zu domains, %zu IPv4, %zu CIDR)\n", st.indicators,
            st.by_type[ERMES_IND_DOMAIN], st.by_type[ERMES_IND_IPV4], st.by_type[ERMES_IND_CIDR]);
-    printf("big: set filled in %.3f s; matcher built in %.3f s\n", t_set, t_build);
+    printf("big: set filled in %.3f s\n", t_set);
+    printf("big: matcher built in %.3f s (%.3f s CPU), swapped in %.6f s: build + swap %.3f s\n",
+           t_build, c_build, t_swap, t_build + t_swap);
     printf("big: matcher memory %zu bytes = %.1f bytes per indicator (RSS of set + matcher %.1f "
            "bytes per indicator)\n",
            st.bytes, (double)st.bytes / (double)st.indicators,
            (double)(rss1 - rss0) * 1024.0 / (double)st.indicators);
 
-    ermes_matcher_slot_new(m, &slot);
-    memset(&arg, 0, sizeof(arg));
-    arg.slot = slot;
-    pthread_create(&th, NULL, reader_main, &arg);
-    /* Lookups/s before the swap. */
-    l0 = atomic_load(&arg.lookups);
-    t0 = now();
-    {
-        struct timespec ts = {0, 500000000};
-        nanosleep(&ts, NULL);
-    }
-    l1 = atomic_load(&arg.lookups);
-    printf("big: reader thread alone: %.2f M lookups/s\n", (double)(l1 - l0) / (now() - t0) / 1e6);
-    /* Build a new matcher (the same set plus nothing) and swap it while the reader runs. */
-    t0 = now();
+    if ((double)st.bytes / (double)st.indicators >= 100)
+        printf("GOAL MISSED: 100 bytes per indicator or more\n");
+    if (t_build + t_swap >= 2)
+        printf("GOAL MISSED: build + swap took 2 s or more\n");
+
+    /* A reader thread scanning while the main thread swaps. */
+    arg->slot = slot;
+    pthread_create(&th, NULL, reader_main, arg);
+    sleep_s(0.1);
+    r_alone = reader_rate(arg, 0.5, NULL, NULL);
+    printf("big: reader thread alone: %.2f M lookups/s\n", r_alone);
+
     if (ermes_matcher_build(set, 0, &m2))
         return 1;
-    t_build2 = now() - t0;
-    {
-        double ts0 = now();
-        ermes_matcher_slot_swap(slot, m2);
-        t_swap = now() - ts0;
-    }
-    l2 = atomic_load(&arg.lookups);
-    printf("big: rebuild during lookups %.3f s, swap %.6f s (build + swap %.3f s); reader during "
-           "rebuild and swap: %.2f M lookups/s\n",
-           t_build2, t_swap, t_build2 + t_swap, (double)(l2 - l1) / (now() - t0) / 1e6);
+    memset(&sw, 0, sizeof(sw));
+    sw.slot = slot;
+    sw.m[0] = m2;
+    sw.m[1] = m;
+    sw.seconds = 1.0;
+    r_storm = reader_rate(arg, 0, storm, &sw);
+    printf("big: reader while the other thread swaps matchers (%lu swaps in 1 s, the slowest "
+           "%.6f s, swapper CPU %.3f s): %.2f M lookups/s (%.0f%% of alone), the reader "
+           "switched matchers %llu times\n",
+           sw.swaps, sw.worst, sw.cpu, r_storm, 100.0 * r_storm / r_alone,
+           (unsigned long long)atomic_load(&arg->refreshes));
     ermes_matcher_release(m2);
     ermes_matcher_release(m);
+
+    memset(&rb, 0, sizeof(rb));
+    rb.set = set;
+    rb.slot = slot;
+    r_rebuild = reader_rate(arg, 0, rebuild_and_swap, &rb);
+    if (rb.rc)
+        return 1;
+    printf("big: rebuild + swap while the reader runs: %.3f s + %.6f s; reader meanwhile %.2f M "
+           "lookups/s\n",
+           rb.build, rb.swap, r_rebuild);
     rss2 = rss_kb();
-    {
-        struct timespec ts = {0, 300000000};
-        nanosleep(&ts, NULL);
-    }
-    l3 = atomic_load(&arg.lookups);
-    atomic_store(&arg.stop, 1);
+    sleep_s(0.2);
+    atomic_store(&arg->stop, 1);
     pthread_join(th, NULL);
-    printf("big: reader after swap: %llu lookups in all; RSS %ld MB\n", l3, rss2 / 1024);
+    printf("big: reader: %llu lookups in all, %llu rounds with a wrong hit count (must be 0); "
+           "RSS %ld MB\n",
+           (unsigned long long)atomic_load(&arg->lookups),
+           (unsigned long long)atomic_load(&arg->wrong_rounds), rss2 / 1024);
     ermes_matcher_slot_free(slot);
     ermes_indicator_set_free(set);
-    return 0;
+    {
+        int wrong = atomic_load(&arg->wrong_rounds) != 0;
+        free(arg);
+        return wrong;
+    }
 }
 
 int main(int argc, char **argv)

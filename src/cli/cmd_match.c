@@ -288,13 +288,15 @@ static int match_file(match_run_t *run, const char *path, const ermes_log_option
         const ermes_hit_t *hits;
         size_t n;
 
-        ermes_diag_clear(&d);
+        /* d is cleared after each use rather than before each record: clearing it is a
+         * 500-byte memset, a tenth of the time of a plain-line log. */
         rc = ermes_log_reader_next(r, &rec, &d);
         if (rc == 0)
             break;
         if (rc == ERMES_EPARSE) {
             if (reported++ < MAX_REPORTED_SKIPS)
                 cli_error("match: %s:%ld: skipped: %s", path, d.line, d.reason);
+            ermes_diag_clear(&d);
             continue;
         }
         if (rc < 0) {

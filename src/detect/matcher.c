@@ -14,6 +14,8 @@
  * match (host entries are /32 and /128). */
 #define _GNU_SOURCE /* memmem */
 #include <sched.h>
+#include <sys/mman.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +49,13 @@ struct ermes_matcher {
     size_t strs_len;
     stab_t tab[CAT__N];
     uint64_t v4mask;    /* bit p: some IPv4 entry has prefix length p */
-    /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist): v4short
-     * says an entry of prefix length 16..24 covers the /24, v4long that an entry longer than
-     * /24 (a host or a small network) lies inside it. Most addresses miss both and cost two
+    /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist, one byte
+     * array so that one load reads both): V4PRE_SHORT says an entry of prefix length 16..24
+     * covers the /24, V4PRE_LONG that an entry longer than /24 (a host or a small network)
+     * lies inside it. Most addresses miss both and cost two
      * bit tests instead of a probe per prefix length. Prefixes shorter than /16 are always
      * probed. */
-    uint8_t *v4short, *v4long;
+    uint8_t *v4pre;
     uint64_t v6mask[3]; /* bit p of 0..128 */
     ermes_matcher_stats_t stats;
 };
@@ -84,6 +87,31 @@ static int category(ermes_ind_type_t t)
     }
 }
 
+/* Arrays of hundreds of megabytes (a set of ten million indicators): their pages are mapped
+ * in one call instead of one page fault each (Linux 5.14; elsewhere, or when refused, the
+ * faults happen as usual). */
+static void prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+    if (p && n >= ((size_t)8 << 20) && e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+static void *big_alloc(size_t count, size_t size)
+{
+    void *p = ermes__reallocarray(NULL, count ? count : 1, size);
+
+    if (p)
+        prefault(p, count * size);
+    return p;
+}
+
 static int stab_init(stab_t *t, size_t n)
 {
     size_t cap = 16;
@@ -92,7 +120,7 @@ static int stab_init(stab_t *t, size_t n)
      * slots each. */
     while (cap * 3 < n * 4)
         cap *= 2;
-    t->slots = ermes__reallocarray(NULL, cap, sizeof(uint64_t));
+    t->slots = big_alloc(cap, sizeof(uint64_t));
     if (!t->slots)
         return ERMES_ENOMEM;
     memset(t->slots, 0xff, cap * sizeof(uint64_t));
@@ -110,13 +138,23 @@ static int stab_init(stab_t *t, size_t n)
     return 0;
 }
 
+/* The filter is blocked: a key sets two bits in one 64-bit word, the word and the first bit
+ * chosen by bits 24.. of its hash, the second bit by bits 48..53. One memory access as with one
+ * bit, and about a fifth of the false positives (each of which costs a probe of the table). */
+static inline uint64_t filter_bits(uint64_t h, uint64_t fb)
+{
+    return (1ULL << (fb & 63)) | (1ULL << ((h >> 48) & 63));
+}
+
 static inline uint32_t stab_find(const ermes_matcher_t *m, const stab_t *t, uint64_t h,
                                  const char *key, size_t len)
 {
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t fb = (h >> 24) & t->filter_mask;
 
-    if (!(t->filter[fb >> 6] & (1ULL << (fb & 63))))
+    uint64_t bits = filter_bits(h, fb);
+
+    if ((t->filter[fb >> 6] & bits) != bits)
         return DET_NONE;
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         uint64_t s = t->slots[i];
@@ -131,15 +169,15 @@ static inline uint32_t stab_find(const ermes_matcher_t *m, const stab_t *t, uint
     }
 }
 
-static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
+/* Inserts indicator id, whose key hashes to h. Indicators sharing a key are chained, the one
+ * inserted last first. The indicator records are read only when a tag matches, so inserting
+ * touches the table and little else. */
+static inline void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id, uint64_t h)
 {
-    det_ind_t *r = &m->inds[id];
-    const char *key = m->keys + r->key_off;
-    uint64_t h = det_hash(key, r->key_len);
     uint32_t tag = (uint32_t)(h >> 32);
     uint64_t fb = (h >> 24) & t->filter_mask;
 
-    t->filter[fb >> 6] |= 1ULL << (fb & 63);
+    t->filter[fb >> 6] |= filter_bits(h, fb);
 
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
         uint64_t s = t->slots[i];
@@ -150,8 +188,10 @@ static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
             return;
         }
         if ((uint32_t)(s >> 32) == tag) {
+            det_ind_t *r = &m->inds[id];
             const det_ind_t *o = &m->inds[first];
-            if (o->key_len == r->key_len && memcmp(m->keys + o->key_off, key, r->key_len) == 0) {
+            if (o->key_len == r->key_len &&
+                memcmp(m->keys + o->key_off, m->keys + r->key_off, r->key_len) == 0) {
                 r->next = first;
                 t->slots[i] = ((uint64_t)tag << 32) | id;
                 return;
@@ -160,10 +200,196 @@ static void stab_insert(ermes_matcher_t *m, stab_t *t, uint32_t id)
     }
 }
 
+/* The IPv4 prefilter: two bits per /24 in one byte array, so one load answers both. */
+#define V4PRE_BYTES ((size_t)1 << 22)
+#define V4PRE_SHORT 1u
+#define V4PRE_LONG 2u
+static inline unsigned v4pre_get(const uint8_t *pre, uint32_t a24)
+{
+    return (pre[a24 >> 2] >> ((a24 & 3) * 2)) & 3u;
+}
+
+/* Per compiled IP entry: the prefix-length masks and the /24 prefilter. */
+static void note_ip(ermes_matcher_t *m, const uint8_t *k)
+{
+    unsigned p = k[1];
+    uint32_t a24, cnt;
+
+    if (k[0] != ERMES_AF_INET) {
+        m->v6mask[p / 64] |= 1ULL << (p % 64);
+        return;
+    }
+    m->v4mask |= 1ULL << p;
+    if (p < 16)
+        return;
+    a24 = (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
+    if (p > 24) {
+        m->v4pre[a24 >> 2] |= (uint8_t)(V4PRE_LONG << ((a24 & 3) * 2));
+        return;
+    }
+    cnt = 1u << (24 - p);
+    for (uint32_t j = 0; j < cnt; j++)
+        m->v4pre[(a24 + j) >> 2] |= (uint8_t)(V4PRE_SHORT << (((a24 + j) & 3) * 2));
+}
+
+/* The IP entries' masks and prefilter bits, in batches whose prefilter bytes are prefetched
+ * first: the 4 MiB prefilter is written at random, and one miss at a time would dominate the
+ * build of a set with millions of addresses. */
+#define IP_BATCH 32
+static int note_ips(ermes_matcher_t *m, const uint8_t *cs)
+{
+    const uint8_t *batch[IP_BATCH];
+    size_t nb = 0;
+
+    m->v4pre = ermes__calloc(V4PRE_BYTES, 1);
+    if (!m->v4pre)
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i <= m->n; i++) {
+        if (i < m->n) {
+            const uint8_t *k;
+            if (cs[i] != CAT_IP)
+                continue;
+            k = (const uint8_t *)m->keys + m->inds[i].key_off;
+            if (k[0] == ERMES_AF_INET)
+                __builtin_prefetch(&m->v4pre[((uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4]) >> 2],
+                                   1);
+            batch[nb++] = k;
+            if (nb < IP_BATCH)
+                continue;
+        }
+        for (size_t j = 0; j < nb; j++)
+            note_ip(m, batch[j]);
+        nb = 0;
+    }
+    if (!m->v4mask) {
+        /* No IPv4 entry: the lookup never reads the prefilter. */
+        ermes__free(m->v4pre);
+        m->v4pre = NULL;
+    }
+    return 0;
+}
+
+/* Building a table of millions of slots by inserting keys in their given order would cost a
+ * cache miss and a TLB miss per key (the table is far larger than both). Instead the keys are
+ * first partitioned, by a counting sort on the top bits of their home slot, into runs that
+ * each fall into one 128 KiB stretch of the table; inserted run by run, the table is written
+ * almost sequentially. The partition is stable and the keys enter it in descending id order,
+ * so indicators sharing a key still chain in ascending id order. */
+#define RUN_SLOTS_LOG2 14
+#define SKIP_CAT 0xffu
+
+typedef struct pending {
+    uint64_t h;
+    uint32_t id;
+} pending_t;
+
+static int build_tables(ermes_matcher_t *m, const uint64_t *hs, const uint8_t *cs,
+                        const size_t count[CAT__N])
+{
+    size_t *runs[CAT__N] = {NULL};
+    unsigned shift[CAT__N];
+    size_t base[CAT__N], total = 0;
+    pending_t *part = NULL;
+    int rc = ERMES_ENOMEM;
+
+    for (int c = 0; c < CAT__N; c++) {
+        size_t cap = m->tab[c].mask + 1, nruns = 1;
+        unsigned bits = 0;
+        while (((size_t)1 << bits) < cap)
+            bits++;
+        shift[c] = bits > RUN_SLOTS_LOG2 ? bits - RUN_SLOTS_LOG2 : 0;
+        nruns = cap >> shift[c];
+        /* runs[c][r] counts, then becomes the write position of run r. */
+        runs[c] = ermes__calloc(nruns + 1, sizeof(size_t));
+        if (!runs[c])
+            goto out;
+        base[c] = total;
+        total += count[c];
+    }
+    part = ermes__reallocarray(NULL, total ? total : 1, sizeof(*part));
+    if (!part)
+        goto out;
+    for (size_t i = 0; i < m->n; i++)
+        if (cs[i] != SKIP_CAT)
+            runs[cs[i]][((hs[i] & m->tab[cs[i]].mask) >> shift[cs[i]]) + 1]++;
+    for (int c = 0; c < CAT__N; c++) {
+        size_t nruns = (m->tab[c].mask + 1) >> shift[c];
+        runs[c][0] = base[c];
+        for (size_t r = 1; r <= nruns; r++)
+            runs[c][r] += runs[c][r - 1];
+    }
+    for (size_t i = m->n; i > 0; i--) {
+        unsigned c = cs[i - 1];
+        pending_t *e;
+        if (c == SKIP_CAT)
+            continue;
+        e = &part[runs[c][(hs[i - 1] & m->tab[c].mask) >> shift[c]]++];
+        e->h = hs[i - 1];
+        e->id = (uint32_t)(i - 1);
+    }
+    for (int c = 0; c < CAT__N; c++) {
+        stab_t *t = &m->tab[c];
+        for (size_t k = base[c]; k < base[c] + count[c]; k++) {
+            if (k + 8 < base[c] + count[c]) {
+                uint64_t fb = (part[k + 8].h >> 24) & t->filter_mask;
+                __builtin_prefetch(&t->filter[fb >> 6], 1);
+            }
+            stab_insert(m, t, part[k].id, part[k].h);
+        }
+    }
+    rc = 0;
+out:
+    for (int c = 0; c < CAT__N; c++)
+        ermes__free(runs[c]);
+    ermes__free(part);
+    return rc;
+}
+
+/* Hashes the keys of indicators ids[0..n) (n <= HASH_LANES) into hs[id]. The hash is a chain
+ * of multiplications, one per byte, each waiting for the one before: four keys hashed in
+ * lockstep keep four chains in flight and take little longer than one. */
+#define HASH_LANES 4
+static void hash_lanes(const ermes_matcher_t *m, const uint32_t *ids, size_t n, uint64_t *hs)
+{
+    const unsigned char *k[HASH_LANES];
+    size_t len[HASH_LANES], common = SIZE_MAX;
+    uint64_t h[HASH_LANES];
+
+    if (n < HASH_LANES) {
+        for (size_t j = 0; j < n; j++)
+            hs[ids[j]] = det_hash(m->keys + m->inds[ids[j]].key_off, m->inds[ids[j]].key_len);
+        return;
+    }
+    for (size_t j = 0; j < HASH_LANES; j++) {
+        k[j] = (const unsigned char *)m->keys + m->inds[ids[j]].key_off;
+        len[j] = m->inds[ids[j]].key_len;
+        h[j] = DET_HASH_SEED;
+        if (len[j] < common)
+            common = len[j];
+    }
+    /* Right to left, as det_hash: the last `common` bytes of every key together... */
+    for (size_t i = 1; i <= common; i++) {
+        h[0] = det_hash_step(h[0], k[0][len[0] - i]);
+        h[1] = det_hash_step(h[1], k[1][len[1] - i]);
+        h[2] = det_hash_step(h[2], k[2][len[2] - i]);
+        h[3] = det_hash_step(h[3], k[3][len[3] - i]);
+    }
+    /* ...then the rest of each. */
+    for (size_t j = 0; j < HASH_LANES; j++) {
+        for (size_t i = len[j] - common; i > 0; i--)
+            h[j] = det_hash_step(h[j], k[j][i - 1]);
+        hs[ids[j]] = det_hash_final(h[j], len[j]);
+    }
+}
+
 int ermes_matcher_build(const ermes_indicator_set_t *set, int64_t now_ms, ermes_matcher_t **out)
 {
     ermes_matcher_t *m;
     size_t count[CAT__N] = {0};
+    uint64_t *hs = NULL; /* key hash per indicator */
+    uint8_t *cs = NULL;  /* category per indicator, SKIP_CAT when not compiled */
+    uint32_t pend[HASH_LANES];
+    size_t npend = 0;
     int rc = ERMES_ENOMEM;
 
     if (!set || !out)
@@ -173,78 +399,61 @@ int ermes_matcher_build(const ermes_indicator_set_t *set, int64_t now_ms, ermes_
         return ERMES_ENOMEM;
     atomic_init(&m->refs, 1);
     m->n = set->n;
-    m->inds = ermes__reallocarray(NULL, set->n ? set->n : 1, sizeof(det_ind_t));
-    m->keys = ermes__malloc(set->keys.len ? set->keys.len : 1);
+
+    m->inds = big_alloc(set->n, sizeof(det_ind_t));
+    m->keys = big_alloc(set->keys.len, 1);
     m->strs = ermes__malloc(set->strs.len ? set->strs.len : 1);
-    if (!m->inds || !m->keys || !m->strs)
+    hs = big_alloc(set->n, sizeof(*hs));
+    cs = big_alloc(set->n, 1);
+    if (!m->inds || !m->keys || !m->strs || !hs || !cs)
         goto fail;
-    if (set->n)
-        memcpy(m->inds, set->inds, set->n * sizeof(det_ind_t));
     if (set->keys.len)
         memcpy(m->keys, set->keys.data, set->keys.len);
     memcpy(m->strs, set->strs.data, set->strs.len);
     m->keys_len = set->keys.len;
     m->strs_len = set->strs.len;
+    /* One sequential pass copies, classifies and hashes. Suppressed and expired indicators
+     * keep their ids but are not compiled. */
     for (size_t i = 0; i < m->n; i++) {
         det_ind_t *r = &m->inds[i];
-        int c = category((ermes_ind_type_t)r->type);
+        int c;
+        *r = set->inds[i];
+        c = category((ermes_ind_type_t)r->type);
         r->next = DET_NONE;
-        /* Suppressed and expired indicators keep their ids but are not compiled: flag them
-         * so the loops below skip them. */
-        if (c < 0 || (r->flags & ERMES_IND_SUPPRESSED) || (now_ms && r->valid_until &&
-                                                            r->valid_until < now_ms)) {
-            r->flags |= 0x80;
+        if (c < 0 || (r->flags & ERMES_IND_SUPPRESSED) ||
+            (now_ms && r->valid_until && r->valid_until < now_ms)) {
+            cs[i] = SKIP_CAT;
             continue;
         }
+        cs[i] = (uint8_t)c;
         count[c]++;
+        m->stats.by_type[r->type]++;
+        m->stats.indicators++;
+        pend[npend++] = (uint32_t)i;
+        if (npend == HASH_LANES) {
+            hash_lanes(m, pend, npend, hs);
+            npend = 0;
+        }
     }
+    hash_lanes(m, pend, npend, hs);
+    if (count[CAT_IP] && note_ips(m, cs))
+        goto fail;
     for (int c = 0; c < CAT__N; c++)
         if (stab_init(&m->tab[c], count[c]))
             goto fail;
-    /* Insert from the end so that each chain lists its indicators in id order. */
-    for (size_t i = m->n; i > 0; i--) {
-        det_ind_t *r = &m->inds[i - 1];
-        if (r->flags & 0x80)
-            continue;
-        stab_insert(m, &m->tab[category((ermes_ind_type_t)r->type)], (uint32_t)(i - 1));
-        if (category((ermes_ind_type_t)r->type) == CAT_IP) {
-            unsigned p = (unsigned char)m->keys[r->key_off + 1];
-            if (m->keys[r->key_off] == ERMES_AF_INET)
-                m->v4mask |= 1ULL << p;
-            else
-                m->v6mask[p / 64] |= 1ULL << (p % 64);
-        }
-        m->stats.by_type[r->type]++;
-        m->stats.indicators++;
-    }
-    if (m->v4mask) {
-        m->v4short = ermes__calloc(1, 1u << 21);
-        m->v4long = ermes__calloc(1, 1u << 21);
-        if (!m->v4short || !m->v4long)
-            goto fail;
-        for (size_t i = 0; i < m->n; i++) {
-            const det_ind_t *r = &m->inds[i];
-            const uint8_t *k = (const uint8_t *)m->keys + r->key_off;
-            uint32_t a24, cnt;
-            if ((r->flags & 0x80) || k[0] != ERMES_AF_INET || k[1] < 16)
-                continue;
-            a24 = (uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4];
-            if (k[1] > 24) {
-                m->v4long[a24 >> 3] |= (uint8_t)(1u << (a24 & 7));
-                continue;
-            }
-            cnt = 1u << (24 - k[1]);
-            for (uint32_t j = 0; j < cnt; j++)
-                m->v4short[(a24 + j) >> 3] |= (uint8_t)(1u << ((a24 + j) & 7));
-        }
-    }
+    if (build_tables(m, hs, cs, count))
+        goto fail;
     m->stats.bytes = sizeof(*m) + m->n * sizeof(det_ind_t) + m->keys_len + m->strs_len +
-                     (m->v4short ? 2u << 21 : 0);
+                     (m->v4pre ? V4PRE_BYTES : 0);
     for (int c = 0; c < CAT__N; c++)
         m->stats.bytes += (m->tab[c].mask + 1) * sizeof(uint64_t) + (m->tab[c].filter_mask + 1) / 8;
+    ermes__free(hs);
+    ermes__free(cs);
     *out = m;
     return 0;
 fail:
+    ermes__free(hs);
+    ermes__free(cs);
     ermes_matcher_release(m);
     return rc;
 }
@@ -262,8 +471,7 @@ void ermes_matcher_release(ermes_matcher_t *m)
         return;
     for (int c = 0; c < CAT__N; c++)
         ermes__free(m->tab[c].slots), ermes__free(m->tab[c].filter);
-    ermes__free(m->v4short);
-    ermes__free(m->v4long);
+    ermes__free(m->v4pre);
     ermes__free(m->inds);
     ermes__free(m->keys);
     ermes__free(m->strs);
@@ -373,6 +581,10 @@ uint64_t ermes_matcher_slot_generation(const ermes_matcher_slot_t *slot)
 
 #define NAME_MAX_LEN 1024
 
+#define DOM_DEFER 4
+#define DOM_DEFER_LEN 256
+#define DOM_LABELS 32
+
 struct ermes_scanner {
     ermes_matcher_t *m;
     uint64_t generation;
@@ -384,6 +596,15 @@ struct ermes_scanner {
     int time_state; /* 0 not parsed yet, 1 parsed, 2 none */
     int64_t time_ms;
     char buf[DET_MAX_KEY + 16];
+    /* ermes_scanner_scan: domain names whose probes wait until the record's other fields are
+     * looked up (see there). */
+    struct dom_defer {
+        uint32_t field;
+        uint32_t nprobe;
+        uint64_t h[DOM_LABELS];   /* hash of each label suffix, shortest first */
+        uint16_t off[DOM_LABELS]; /* where that suffix starts in name */
+        char name[DOM_DEFER_LEN]; /* lower-cased */
+    } dom[DOM_DEFER];
 };
 
 int ermes_scanner_new(ermes_matcher_t *m, ermes_scanner_t **out)
@@ -528,42 +749,64 @@ static inline int parse_v4(const char *s, size_t len, uint8_t out[4])
     return i == len ? 0 : -1;
 }
 
+/* IPv4: the prefix lengths worth probing are the set bits of one word (those present in the
+ * matcher, less those the /24 prefilter rules out), visited from the most specific down. */
+static void lookup_v4(ermes_scanner_t *s, const uint8_t *addr)
+{
+    const ermes_matcher_t *m = s->m;
+    uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+    uint64_t cand = m->v4mask;
+    unsigned pre;
+    char key[6];
+
+    if (!cand)
+        return;
+    pre = v4pre_get(m->v4pre, a >> 8);
+    if (!(pre & V4PRE_LONG))
+        cand &= ~(((1ULL << 33) - 1) & ~((1ULL << 25) - 1)); /* /25../32 */
+    if (!(pre & V4PRE_SHORT))
+        cand &= ~(((1ULL << 25) - 1) & ~((1ULL << 16) - 1)); /* /16../24 */
+    key[0] = (char)ERMES_AF_INET;
+    while (cand) {
+        int p = 63 - __builtin_clzll(cand);
+        uint32_t masked = p ? a & (0xffffffffu << (32 - p)) : 0;
+        uint32_t first;
+        cand &= ~(1ULL << p);
+        key[1] = (char)p;
+        key[2] = (char)(masked >> 24);
+        key[3] = (char)(masked >> 16);
+        key[4] = (char)(masked >> 8);
+        key[5] = (char)masked;
+        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, sizeof(key)), key, sizeof(key));
+        if (first != DET_NONE) {
+            /* The most specific entry wins. */
+            add_hits(s, first, 1);
+            return;
+        }
+    }
+}
+
 static void lookup_ip_bytes(ermes_scanner_t *s, int family, const uint8_t *addr)
 {
     const ermes_matcher_t *m = s->m;
     char key[18];
-    int maxp = family == ERMES_AF_INET ? 32 : 128, nb = family == ERMES_AF_INET ? 4 : 16;
 
-    int lo_long = 0, lo_short = 0;
-
-    key[0] = (char)family;
     if (family == ERMES_AF_INET) {
-        uint32_t a24;
-        if (!m->v4mask)
-            return;
-        a24 = (uint32_t)addr[0] << 16 | (uint32_t)addr[1] << 8 | addr[2];
-        lo_long = (m->v4long[a24 >> 3] >> (a24 & 7)) & 1;
-        lo_short = (m->v4short[a24 >> 3] >> (a24 & 7)) & 1;
+        lookup_v4(s, addr);
+        return;
     }
-    for (int p = maxp; p >= 0; p--) {
+    key[0] = (char)family;
+    for (int p = 128; p >= 0; p--) {
         uint32_t first;
-        if (family == ERMES_AF_INET) {
-            if (!(m->v4mask & (1ULL << p)))
-                continue;
-            if (p > 24 && !lo_long)
-                continue;
-            if (p >= 16 && p <= 24 && !lo_short)
-                continue;
-        } else if (!(m->v6mask[p / 64] & (1ULL << (p % 64)))) {
+        if (!(m->v6mask[p / 64] & (1ULL << (p % 64))))
             continue;
-        }
         key[1] = (char)p;
-        for (int b = 0; b < nb; b++) {
+        for (int b = 0; b < 16; b++) {
             int bits = p - b * 8;
             uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
             key[2 + b] = (char)(addr[b] & mask);
         }
-        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, (size_t)nb + 2), key, (size_t)nb + 2);
+        first = stab_find(m, &m->tab[CAT_IP], det_hash(key, 18), key, 18);
         if (first != DET_NONE) {
             /* The most specific entry wins. */
             add_hits(s, first, 1);
@@ -625,6 +868,55 @@ static void lookup_domain(ermes_scanner_t *s, const char *v, size_t len)
             if (first != DET_NONE)
                 add_hits(s, first, off == 0);
         }
+    }
+}
+
+/* The first half of lookup_domain for a name of a DOMAIN field, done early: lower-cases the
+ * name into d, computes the hash of every label suffix and prefetches the filter word each will
+ * probe. Returns 0, or -1 when the name does not fit d (it is then looked up at once). */
+static int domain_prepare(const ermes_matcher_t *m, struct dom_defer *d, const char *v, size_t len)
+{
+    const stab_t *t = &m->tab[CAT_DOMAIN];
+    uint64_t h = DET_HASH_SEED;
+
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    if (len > DOM_DEFER_LEN)
+        return -1;
+    d->nprobe = 0;
+    for (size_t i = len; i > 0; i--) {
+        unsigned char c = det_lower((unsigned char)v[i - 1]);
+        d->name[i - 1] = (char)c;
+        h = det_hash_step(h, c);
+        if (i == 1 || v[i - 2] == '.') {
+            size_t off = i - 1;
+            uint64_t hf = det_hash_final(h, len - off), fb = (hf >> 24) & t->filter_mask;
+            if (d->nprobe == DOM_LABELS)
+                return -1;
+            __builtin_prefetch(&t->filter[fb >> 6]);
+            d->h[d->nprobe] = hf;
+            d->off[d->nprobe++] = (uint16_t)off;
+        }
+    }
+    /* The whole name's length rides in off[] of a sentinel. */
+    if (d->nprobe == DOM_LABELS)
+        return -1;
+    d->off[d->nprobe] = (uint16_t)len;
+    return 0;
+}
+
+/* The second half: the probes, in lookup_domain's order, with its hits. */
+static void domain_probe(ermes_scanner_t *s, const struct dom_defer *d)
+{
+    const ermes_matcher_t *m = s->m;
+    const stab_t *t = &m->tab[CAT_DOMAIN];
+    size_t len = d->off[d->nprobe];
+
+    for (uint32_t k = 0; k < d->nprobe; k++) {
+        size_t off = d->off[k];
+        uint32_t first = stab_find(m, t, d->h[k], d->name + off, len - off);
+        if (first != DET_NONE)
+            add_hits(s, first, off == 0);
     }
 }
 
@@ -804,18 +1096,79 @@ static void lookup_field(ermes_scanner_t *s, ermes_field_kind_t kind, const char
     }
 }
 
+#define SCAN_DEFER 8
+
+/* Whether lookup_host would take v for a domain name (not an address, not host:port). */
+static inline int plain_name(const char *v, size_t len)
+{
+    return len && !((v[0] >= '0' && v[0] <= '9') || v[0] == '[' || memchr(v, ':', len));
+}
+
+/* Scanning a record: the tables' filters and the IPv4 prefilter are far apart in memory and
+ * rarely in the cache while a log streams through it, so a lookup mostly waits for memory.
+ * The addresses and domain names of the record are therefore looked up in two steps: first
+ * each one's hashes are computed and the memory its probes will read is prefetched, then,
+ * after the record's other fields, the probes are made, when those lines have arrived. The
+ * misses overlap instead of coming one after another. Hits come back ordered by field, as if
+ * every field had been looked up in turn. */
 size_t ermes_scanner_scan(ermes_scanner_t *s, const ermes_log_record_t *rec,
                           const ermes_hit_t **hits)
 {
+    struct {
+        uint8_t a4[4];
+        uint32_t field;
+    } defer[SCAN_DEFER];
+    size_t ndefer = 0, ndom = 0;
+    const ermes_matcher_t *m = s->m;
+
     s->nhits = 0;
     *hits = s->hits;
-    if (!s->m || !rec)
+    if (!m || !rec)
         return 0;
     s->rec = rec;
     s->time_state = 0;
     for (size_t i = 0; i < rec->nfields; i++) {
+        const ermes_log_field_t *f = &rec->fields[i];
         s->field = (uint32_t)i;
-        lookup_field(s, rec->fields[i].kind, rec->fields[i].value, rec->fields[i].len);
+        if (f->kind == ERMES_FIELD_IP && m->v4pre && ndefer < SCAN_DEFER) {
+            size_t len = f->len;
+            uint8_t *a4 = defer[ndefer].a4;
+            while (len && (f->value[len - 1] == ' ' || f->value[len - 1] == '\r'))
+                len--;
+            if (parse_v4(f->value, len, a4) == 0) {
+                uint32_t a24 = (uint32_t)a4[0] << 16 | (uint32_t)a4[1] << 8 | a4[2];
+                __builtin_prefetch(&m->v4pre[a24 >> 2]);
+                defer[ndefer++].field = (uint32_t)i;
+                continue;
+            }
+        } else if (f->kind == ERMES_FIELD_DOMAIN && ndom < DOM_DEFER &&
+                   m->tab[CAT_DOMAIN].n && f->len <= NAME_MAX_LEN &&
+                   plain_name(f->value, f->len) &&
+                   domain_prepare(m, &s->dom[ndom], f->value, f->len) == 0) {
+            s->dom[ndom++].field = (uint32_t)i;
+            continue;
+        }
+        lookup_field(s, f->kind, f->value, f->len);
+    }
+    if (ndefer || ndom) {
+        for (size_t k = 0; k < ndefer; k++) {
+            s->field = defer[k].field;
+            lookup_ip_bytes(s, ERMES_AF_INET, defer[k].a4);
+        }
+        for (size_t k = 0; k < ndom; k++) {
+            s->field = s->dom[k].field;
+            domain_probe(s, &s->dom[k]);
+        }
+        /* A stable insertion sort by field (there are rarely more than one or two hits). */
+        for (size_t k = 1; k < s->nhits; k++) {
+            ermes_hit_t h = s->hits[k];
+            size_t j = k;
+            while (j > 0 && s->hits[j - 1].field > h.field) {
+                s->hits[j] = s->hits[j - 1];
+                j--;
+            }
+            s->hits[j] = h;
+        }
     }
     s->rec = NULL;
     *hits = s->hits;

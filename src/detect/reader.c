@@ -115,7 +115,7 @@ void ermes__det_rec_compose_urls(det_rec_t *r, const char *host_field, const cha
     const ermes_log_field_t *host = NULL;
 
     for (size_t i = 0; i < r->nfields; i++)
-        if (strcmp(r->fields[i].name, host_field) == 0)
+        if (r->fields[i].name[0] == host_field[0] && strcmp(r->fields[i].name, host_field) == 0)
             host = &r->fields[i];
     if (!host)
         return;
