@@ -27,8 +27,17 @@ demo: build
 		for f in $$(scripts/make-demo-reports.py $(DATA_DIR)/demo-reports)/*.csv; do \
 			./build/ermes ingest --feed shadowserver --data-dir $(DATA_DIR) "$$f" >/dev/null || exit 1; \
 		done; fi
+	@if [ ! -s $(DATA_DIR)/admin.password ]; then \
+		umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > $(DATA_DIR)/admin.password; \
+		./build/ermes user passwd admin --data-dir $(DATA_DIR) < $(DATA_DIR)/admin.password >/dev/null; \
+		head -c 18 /dev/urandom | base64 | tr '+/' '-_' > $(DATA_DIR)/uma.password; \
+		./build/ermes user add uma --role constituent --org UMA --password-stdin \
+			--data-dir $(DATA_DIR) < $(DATA_DIR)/uma.password >/dev/null; fi
 	@echo
 	@echo "ermes is starting on http://$(LISTEN) with the demo constituency in $(DATA_DIR)/"
+	@echo "web interface: open http://$(LISTEN)/ and sign in as"
+	@echo "  admin / $$(cat $(DATA_DIR)/admin.password)   (the CERT's administrator)"
+	@echo "  uma   / $$(cat $(DATA_DIR)/uma.password)   (a constituent: the Union Medicines Agency's view)"
 	@echo "admin API token (also in $(DATA_DIR)/admin.token):"
 	@echo "  $$(cat $(DATA_DIR)/admin.token)"
 	@echo "try, in another terminal:"
