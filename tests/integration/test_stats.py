@@ -111,9 +111,10 @@ class BackfillTest(unittest.TestCase):
             # As a database from before the summary: its rows gone, the migration pending.
             db = sqlite3.connect(os.path.join(e.dir, "ermes.db"))
             with db:
-                (version,) = db.execute("SELECT max(version) FROM schema_version").fetchone()
+                # Migration 8 made event_daily and backfills it; it and the later ones are
+                # written to run again over their own tables (IF NOT EXISTS).
                 db.execute("DELETE FROM event_daily")
-                db.execute("DELETE FROM schema_version WHERE version = ?", (version,))
+                db.execute("DELETE FROM schema_version WHERE version >= 8")
             db.close()
             e.start()
             after = e.ok("GET", "/api/v1/stats")
