@@ -614,6 +614,25 @@ test('constituent_detection', async () => {
   noErrors(page);
 });
 
+test('collectors_run', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/reports');
+  await ready(page);
+  const row = page.locator('table.collectors tr[data-collector="browser-down"]');
+  assert.match(await row.textContent(), /blocklistde/);
+  assert.match(await row.textContent(), /new/);
+  assert.match(await row.textContent(), /disabled/);
+  await page.getByRole('button', { name: 'Run collector browser-down now' }).click();
+  // The row is replaced by the state after the run: its server is down, so an error.
+  await page.locator('table.collectors tr[data-collector="browser-down"] .state-error').waitFor();
+  const after = await page.locator('table.collectors tr[data-collector="browser-down"]').textContent();
+  assert.ok(after.includes('1 failure'), after);
+  assert.ok(await page.locator('table.collectors tr[data-collector="browser-down"] td[data-label="Last error"] .field-error').count() === 1, after);
+  await shot(page, 'collectors_run');
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;

@@ -347,7 +347,7 @@ async function detail(view, ctx) {
   const cards = h('div', { class: 'cards' });
   cards.append(section('Indicator', dl([
     ['Value', h('span', { class: 'mono', id: 'indicator-value' }, ind.value)], ['Type', ind.type], ['Exact', ind.exact ? 'yes: not its subdomains' : 'no'],
-    ['Valid from', time(ind.valid_from)], ['Valid until', ind.valid_until ? time(ind.valid_until) : 'no end'],
+    ['Valid from', ind.valid_from ? time(ind.valid_from) : 'no start'], ['Valid until', ind.valid_until ? time(ind.valid_until) : 'no end'],
     ['Confidence', ind.confidence === null || ind.confidence === undefined ? null : h('span', { id: 'indicator-confidence' }, String(ind.confidence))],
     ['Source', ind.source || null], ['Tags', ind.tags && ind.tags.length ? h('ul', { class: 'chips' }, ind.tags.map((t) => h('li', null, t))) : null],
     ['TLP', tlp(ind.tlp)], ['Added', time(ind.created_at)], ['Updated', time(ind.updated_at)],

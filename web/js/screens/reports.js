@@ -72,7 +72,7 @@ function collectorRow(c, refresh) {
     ['Feed', c.feed],
     ['URL', h('span', { class: 'mono' }, c.url || '')],
     ['Every', c.interval ? Math.round(c.interval / 60) + ' min' : ''],
-    ['State', [stateCell(c.status), c.enabled === false ? ' (disabled)' : '', c.failures ? ' · ' + c.failures + ' failures in a row' : '']],
+    ['State', [stateCell(c.status), c.enabled === false ? ' (disabled)' : '', c.failures ? ' · ' + c.failures + (c.failures === 1 ? ' failure' : ' failures in a row') : '']],
     ['Last run', [time(c.last_run), c.http_status ? ' (HTTP ' + c.http_status + ')' : '']],
     ['Last error', c.last_error ? h('span', { class: 'field-error' }, c.last_error) : ''],
     ['Next run', c.enabled === false ? 'disabled' : time(c.next_run)],
