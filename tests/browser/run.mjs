@@ -120,6 +120,10 @@ const SCREENS = [
   ['admin', '/admin', 'Administration'],
   ['account', '/account', 'Account'],
   ['lookup', '/lookup?q=198.51.100.7', 'Lookup'],
+  ['indicator_new', '/indicators/new', 'Add an indicator'],
+  ['indicator_import', '/indicators/import', 'Add many indicators'],
+  ['sightings_per_day', '/sightings?group=day', 'Sightings'],
+  ['retrohunts', '/retrohunts', 'Retro-hunts'],
 ];
 
 test('screens', async () => {
@@ -378,6 +382,254 @@ test('form_errors', async () => {
   await page.getByRole('button', { name: 'Create token' }).click();
   assert.match(await page.locator('#new-token').textContent(), /^ermes_/);
   await shot(page, 'token_once');
+  noErrors(page);
+});
+
+// ---- detection: indicators, sightings, retro-hunts -----------------------------------------
+
+// A state-changing request from the page, with its session's CSRF token (as the UI sends it).
+async function pageFetch(page, method, url, body, type) {
+  return page.evaluate(async ([method, url, body, type]) => {
+    const s = await (await fetch('/api/v1/sessions/current')).json();
+    const r = await fetch(url, { method, headers: { 'Content-Type': type, 'X-CSRF-Token': s.csrf_token }, body });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return [r.status, json ?? text];
+  }, [method, url, body, type]);
+}
+
+// The value datetime-local takes, in the browser's time zone (Europe/Brussels), days from now.
+function localInput(days) {
+  const d = new Date(Date.now() + days * 86400e3);
+  const parts = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(d);
+  return parts.replace(' ', 'T');
+}
+
+const IND_VALUE = '203.0.113.66';
+
+test('indicator_sighting', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/indicators');
+  await ready(page);
+  await page.getByRole('link', { name: 'Add an indicator' }).click();
+  await page.waitForURL(/\/indicators\/new$/);
+  await ready(page);
+  // A bad address first: the API's message under the Value field, which gets the focus.
+  await page.getByLabel('Type', { exact: true }).selectOption('ipv4');
+  await page.getByLabel('Value', { exact: true }).fill('300.1.2.3');
+  await page.getByLabel('TLP', { exact: true }).selectOption('AMBER');
+  await page.getByLabel(/^Valid until/).fill(localInput(30));
+  await page.getByLabel(/^Confidence/).fill('80');
+  await page.getByLabel('Source', { exact: true }).fill('browser test');
+  await page.getByLabel('Tags', { exact: true }).fill('c2, browser');
+  await page.getByRole('button', { name: 'Add the indicator' }).click();
+  const err = page.locator('.field[data-field="value"] .field-error');
+  await err.waitFor({ state: 'visible' });
+  assert.match(await err.textContent(), /300/);
+  assert.equal(await page.getByLabel('Value', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'value', 'the focus is on the field in error');
+  // A bad confidence: its own field.
+  await page.getByLabel('Value', { exact: true }).fill(IND_VALUE);
+  await page.getByLabel(/^Confidence/).fill('101');
+  await page.getByRole('button', { name: 'Add the indicator' }).click();
+  await page.locator('.field[data-field="confidence"] .field-error').waitFor({ state: 'visible' });
+  assert.equal(await err.isVisible(), false, 'the old error is gone');
+  await shot(page, 'indicator_form_error');
+  await page.getByLabel(/^Confidence/).fill('80');
+  await page.getByRole('button', { name: 'Add the indicator' }).click();
+  await page.waitForURL(/\/indicators\/\d+$/);
+  await ready(page);
+  const id = page.url().match(/(\d+)$/)[1];
+  results.indicator = id;
+  assert.equal(await page.locator('#indicator-value').textContent(), IND_VALUE);
+  assert.equal(await page.locator('h1 .tlp').textContent(), 'TLP:AMBER');
+  const props = await page.locator('dl.props').first().textContent();
+  assert.match(props, /browser test/);
+  assert.match(props, /c2/);
+  assert.equal(await page.locator('table.sightings tbody tr td.muted').count(), 1, 'no sightings yet');
+  await shot(page, 'indicator_added');
+  // A host of UMA (198.51.100.0/28) talks to it: an EVE flow record posted as a log.
+  const ts = new Date(Date.now() - 600e3).toISOString().replace('Z', '000+0000');
+  const eve = JSON.stringify({ timestamp: ts, flow_id: 1, event_type: 'flow', src_ip: '198.51.100.3', src_port: 51000, dest_ip: IND_VALUE, dest_port: 443, proto: 'TCP', host: 'sensor-browser' }) + '\n';
+  const [st, rep] = await pageFetch(page, 'POST', '/api/v1/logs?format=eve&source=browser-eve.json', eve, 'application/x-ndjson');
+  assert.equal(st, 200, JSON.stringify(rep));
+  assert.equal(rep.sightings, 1, JSON.stringify(rep));
+  // The sighting on the indicator's page: where, which field, which sensor, whose traffic.
+  await page.reload();
+  await ready(page);
+  const rows = page.locator('table.sightings tbody tr');
+  assert.equal(await rows.count(), 1);
+  const row = await rows.first().textContent();
+  for (const want of ['dest_ip', 'browser-eve.json', 'sensor-browser', 'UMA', 'line 1', '198.51.100.3']) assert.ok(row.includes(want), want + ' in ' + row);
+  const today = new Date().toISOString().slice(0, 10);
+  const day = await page.locator('table.sighting-days tbody tr').first().textContent();
+  assert.ok(day.includes(today) && day.includes('UMA'), day);
+  assert.ok(await page.locator('.chart rect.bar').count() >= 30, 'a bar a day');
+  await shot(page, 'indicator_sightings');
+  // On the owning constituent's page, and in the sightings screen.
+  await page.goto('/constituents/UMA');
+  await ready(page);
+  const cs = await page.locator('table.sightings').textContent();
+  assert.ok(cs.includes(IND_VALUE) && cs.includes('sensor-browser'), cs);
+  await shot(page, 'constituent_sightings');
+  await page.goto('/sightings');
+  await ready(page);
+  await page.getByLabel('Value', { exact: true }).fill(IND_VALUE);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/sightings\?value=/);
+  await ready(page);
+  assert.equal(await page.locator('table.sightings tbody tr').count(), 1);
+  assert.match(await page.locator('table.sightings').textContent(), /UMA/);
+  await shot(page, 'sightings_filtered');
+  // Edit: the confidence changes; a bad TLP cannot be chosen, a bad confidence is refused.
+  await page.goto('/indicators/' + id);
+  await ready(page);
+  const edit = page.locator('#indicator-edit');
+  await edit.getByLabel(/^Confidence/).fill('150');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.locator('.field[data-field="confidence"] .field-error').waitFor({ state: 'visible' });
+  await edit.getByLabel(/^Confidence/).fill('90');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#indicator-confidence', { hasText: /^90$/ }).waitFor();
+  await ready(page);
+  // No log archive on this server: starting a retro-hunt says so (409) and hides the controls.
+  await page.getByRole('button', { name: 'Retro-hunt the log archive for it' }).click();
+  await page.locator('#main .notice', { hasText: 'no log archive' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Retro-hunt the log archive for it' }).isVisible(), false);
+  await page.goto('/retrohunts');
+  await ready(page);
+  assert.match(await page.locator('#main').textContent(), /no log archive/);
+  assert.equal(await page.getByRole('button', { name: 'Hunt for every active indicator' }).isVisible(), false);
+  await shot(page, 'retrohunt_no_archive');
+  noErrors(page);
+});
+
+test('indicator_bulk', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/indicators');
+  await ready(page);
+  await page.getByRole('link', { name: 'Add many' }).click();
+  await page.waitForURL(/\/indicators\/import$/);
+  await ready(page);
+  // A pasted list with one bad line: the rest is stored, the bad line listed with the reason.
+  await page.getByLabel('Paste the indicators').fill('bulk-one.example\n203.0.113.77\n300.1.2.3\nhttps://bulk.example/path\n');
+  await page.getByLabel('Source', { exact: true }).fill('bulk test');
+  await page.getByRole('button', { name: 'Add them' }).click();
+  await page.locator('#bulk-result table.bulk-errors').waitFor();
+  assert.equal(await page.locator('#bulk-added').textContent(), '3');
+  assert.equal(await page.locator('#bulk-rejected').textContent(), '1');
+  const errs = page.locator('table.bulk-errors tbody tr');
+  assert.equal(await errs.count(), 1);
+  assert.equal(await errs.first().locator('td').first().textContent(), '3');
+  assert.match(await errs.first().textContent(), /300\.1\.2\.3/);
+  await shot(page, 'indicator_bulk');
+  // A CSV file with a type that does not fit its value on line 3.
+  const csv = path.join(env('ERMES_REPORT_DIR'), 'indicators-browser.csv');
+  fs.writeFileSync(csv, 'value,type,tlp\nfile-one.example,domain,GREEN\n1.2.3.4,md5,GREEN\n');
+  await page.getByLabel('Paste the indicators').fill('');
+  await page.getByLabel(/upload a file/).setInputFiles(csv);
+  await page.getByRole('button', { name: 'Add them' }).click();
+  await page.locator('#bulk-result table.bulk-errors').waitFor();
+  assert.equal(await page.locator('#bulk-added').textContent(), '1');
+  const cerr = await page.locator('table.bulk-errors tbody tr').first().textContent();
+  assert.match(cerr, /^3/);
+  assert.match(cerr, /md5/);
+  await shot(page, 'indicator_bulk_csv');
+  // The list, filtered on the server by source, shows what was added (the file's entry took
+  // the form's default source too).
+  await page.goto('/indicators?source=' + encodeURIComponent('bulk test'));
+  await ready(page);
+  assert.equal(await page.locator('table.indicators tbody tr').count(), 4);
+  assert.match(await page.locator('table.indicators').textContent(), /file-one\.example/);
+  // Filtered by type too, with the form.
+  await page.getByLabel('Type', { exact: true }).selectOption('domain');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/type=domain/);
+  await ready(page);
+  assert.equal(await page.locator('table.indicators tbody tr').count(), 2);
+  // A body that is not readable as a whole (a broken STIX bundle): the error on the form.
+  await page.goto('/indicators/import');
+  await ready(page);
+  await page.getByLabel('Paste the indicators').fill('{"type": "bundle", "objects": [');
+  await page.getByRole('button', { name: 'Add them' }).click();
+  await page.locator('.form-error').waitFor({ state: 'visible' });
+  noErrors(page);
+});
+
+test('event_raw', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const id = env('ERMES_OWN_EVENT');
+  const ev = await page.evaluate(async (id) => (await fetch('/api/v1/events/' + id)).json(), id);
+  assert.equal(typeof ev.raw, 'string', 'the API gives the row');
+  await page.goto('/events/' + id);
+  await ready(page);
+  const raw = await page.locator('#raw-row').textContent();
+  assert.equal(raw, ev.raw);
+  assert.ok(raw.includes(ev.event['source.ip']), raw);
+  assert.doesNotMatch(await page.locator('#main').textContent(), /not available/);
+  await shot(page, 'event_raw');
+  noErrors(page);
+});
+
+test('constituent_detection', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  const nav = page.locator('#nav');
+  assert.equal(await nav.getByRole('link', { name: 'Indicators' }).isVisible(), true);
+  assert.equal(await nav.getByRole('link', { name: 'Sightings' }).isVisible(), true);
+  assert.equal(await nav.getByRole('link', { name: 'Retro-hunts' }).isVisible(), false);
+  await page.goto('/indicators');
+  await ready(page);
+  for (const name of ['Add an indicator', 'Add many', 'Retro-hunts']) {
+    assert.equal(await page.locator('#main').getByRole('link', { name }).count(), 0, name);
+  }
+  assert.equal(await page.locator('table.indicators input[type=checkbox]').count(), 0, 'no selection for retro-hunts');
+  assert.equal(await page.locator('#hunt-selected').count(), 0);
+  // The AMBER indicator seen in UMA's traffic: visible, with its sighting, without the staff's
+  // edit, delete and retro-hunt controls.
+  const id = results.indicator;
+  assert.ok(id, 'indicator_sighting ran first');
+  await page.goto('/indicators/' + id);
+  await ready(page);
+  assert.equal(await page.locator('#main .notice-error').count(), 0);
+  assert.equal(await page.locator('#indicator-value').textContent(), IND_VALUE);
+  assert.equal(await page.locator('#indicator-edit').count(), 0);
+  assert.equal(await page.getByRole('button', { name: /Delete|Retro-hunt/ }).count(), 0);
+  assert.equal(await page.locator('table.sightings tbody tr').count(), 1);
+  await shot(page, 'constituent_indicator');
+  for (const url of ['/indicators/new', '/indicators/import', '/retrohunts']) {
+    await page.goto(url);
+    await ready(page);
+    assert.match(await page.locator('#main').textContent(), /staff only/, url);
+  }
+  // The API refuses as well.
+  const [st] = await pageFetch(page, 'POST', '/api/v1/indicators', JSON.stringify({ value: 'x.example' }), 'application/json');
+  assert.equal(st, 403);
+  const [st2] = await pageFetch(page, 'POST', '/api/v1/retrohunts', '{}', 'application/json');
+  assert.equal(st2, 403);
+  noErrors(page);
+});
+
+test('collectors_run', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/reports');
+  await ready(page);
+  const row = page.locator('table.collectors tr[data-collector="browser-down"]');
+  assert.match(await row.textContent(), /blocklistde/);
+  assert.match(await row.textContent(), /new/);
+  assert.match(await row.textContent(), /disabled/);
+  await page.getByRole('button', { name: 'Run collector browser-down now' }).click();
+  // The row is replaced by the state after the run: its server is down, so an error.
+  await page.locator('table.collectors tr[data-collector="browser-down"] .state-error').waitFor();
+  const after = await page.locator('table.collectors tr[data-collector="browser-down"]').textContent();
+  assert.ok(after.includes('1 failure'), after);
+  assert.ok(await page.locator('table.collectors tr[data-collector="browser-down"] td[data-label="Last error"] .field-error').count() === 1, after);
+  await shot(page, 'collectors_run');
   noErrors(page);
 });
 

@@ -125,6 +125,14 @@ class BrowserTest(unittest.TestCase):
         }
         cls.e = Ermes(demo=True, env=env, start=False)
         try:
+            # A collector whose server is down, not scheduled (enabled = false): the reports
+            # screen shows it and runs it on request ("run now": its error is shown).
+            with open(os.path.join(cls.e.dir, "ermes.conf"), "a") as f:
+                f.write('\n[collector "browser-down"]\n'
+                        'url = http://%s:%d/feed.txt\n'
+                        'feed = blocklistde\n'
+                        'connect_timeout = 5\n'
+                        'enabled = false\n' % (HOST, free_port()))
             reports = os.path.join(cls.tmp, "demo-reports")
             subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "scripts",
                                                          "make-demo-reports.py"), reports],

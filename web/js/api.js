@@ -31,7 +31,7 @@ export function url(path, query) {
 
 // opts: query (object), body (object: sent as JSON; FormData, Blob or string: sent as is),
 // type (Content-Type for a string/Blob body), quiet401 (do not trigger the sign-in form),
-// text (return the body as text).
+// text (return the body as text), withStatus (answer {status, body}: e.g. 201 created or 200).
 export async function api(method, path, opts = {}) {
   const headers = { Accept: 'application/json' };
   let body;
@@ -72,6 +72,7 @@ export async function api(method, path, opts = {}) {
     if (resp.status === 401 && !opts.quiet401 && state.onUnauthorized) state.onUnauthorized();
     throw err;
   }
+  if (opts.withStatus) return { status: resp.status, body: payload };
   return payload;
 }
 

@@ -3,6 +3,7 @@
 import { get, post, patch, api, optional } from '../api.js';
 import { h, clear, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, clearErrors, announce, isStaff, TLP_VALUES } from '../ui.js';
 import { eventRows } from './events.js';
+import { sightingTable } from '../sightings.js';
 
 const TYPES = ['', 'institution', 'body', 'agency', 'office', 'directorate', 'cert', 'company', 'ministry', 'other'];
 const ROLES = ['abuse', 'security', 'cert', 'management', 'technical', 'notification'];
@@ -84,24 +85,18 @@ async function detail(view, ctx) {
         h('p', null, h('a', { href: '/events?org=' + enc(o.short_name) }, 'All events of ' + o.short_name)));
     }).catch((e) => evSec.append(errorNotice(e))),
   ];
-  if (sigSec) jobs.push(optional('sightings', { org: o.short_name, limit: 20 }).then((p) => {
-    clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingRows(p.data) : notice('Sightings are not available.'));
+  // Sightings come oldest first: the last 30 days, the 20 latest shown newest first.
+  if (sigSec) jobs.push(optional('sightings', { org: o.short_name, since, limit: 1000 }).then((p) => {
+    clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-20).reverse(), null, {
+      noOrg: true, caption: 'Latest sightings in the traffic of ' + o.short_name, empty: 'No sightings in the last 30 days.',
+    }) : notice('Sightings are not available.'),
+    h('p', null, h('a', { href: '/sightings?org=' + enc(o.short_name) }, 'All sightings of ' + o.short_name), ' · ',
+      h('a', { href: '/sightings?group=day&org=' + enc(o.short_name) }, 'per day')));
   }).catch((e) => sigSec.append(errorNotice(e))));
   if (notSec) jobs.push(get('notifications', { org: o.short_name, limit: 20 }).then((p) => {
     clear(notSec).append(h('h2', null, 'Notifications'), notificationRows(p.data));
   }).catch((e) => notSec.append(errorNotice(e))));
   await Promise.all(jobs);
-}
-
-export function sightingRows(rows) {
-  return table([
-    { label: 'Seen', cell: (s) => time(s.last_seen || s.seen_at || s.first_seen || s.created_at) },
-    { label: 'Indicator', cell: (s) => h('span', { class: 'mono' }, s.value || (s.indicator && s.indicator.value) || s.indicator_id || '') },
-    { label: 'Constituent', cell: (s) => s.org ? h('a', { href: '/constituents/' + enc(s.org) }, s.org) : '' },
-    { label: 'Where', cell: (s) => s.source || s.sensor || s.log || '' },
-    { label: 'Count', class: 'num', cell: (s) => String(s.count ?? 1) },
-    { label: 'TLP', cell: (s) => tlp(s.tlp) },
-  ], rows, { caption: 'Sightings', empty: 'No sightings.' });
 }
 
 export function notificationRows(rows) {

@@ -1,43 +1,7 @@
 // Dashboard: the figures of GET /api/v1/stats as hand-written SVG charts.
 import { get } from '../api.js';
 import { h, section, notice, errorNotice, time, fmtNumber, isStaff } from '../ui.js';
-
-const SVG = 'http://www.w3.org/2000/svg';
-function s(tag, attrs, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
-
-// Column chart of counts per day; each bar has a <title> (tooltip, screen readers get the
-// table below as well).
-function perDayChart(days, label) {
-  const W = 640, H = 200, L = 40, B = 24, T = 10;
-  const max = Math.max(1, ...days.map((d) => d.count));
-  const n = Math.max(1, days.length);
-  const bw = (W - L - 4) / n;
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, preserveAspectRatio: 'xMidYMid meet' });
-  const y = (v) => T + (H - T - B) * (1 - v / max);
-  for (const f of [0, 0.5, 1]) {
-    const v = Math.round(max * f);
-    svg.append(s('line', { class: 'axis', x1: L, x2: W, y1: y(v), y2: y(v) }),
-      s('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end' }, fmtNumber(v)));
-  }
-  days.forEach((d, i) => {
-    const x = L + i * bw + 1;
-    const top = y(d.count);
-    svg.append(s('rect', { class: 'bar', x, y: top, width: Math.max(1, bw - 2), height: Math.max(0, H - B - top) },
-      s('title', {}, `${d.day}: ${fmtNumber(d.count)}`)));
-    if (n <= 16 || i % Math.ceil(n / 8) === 0) {
-      svg.append(s('text', { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle' }, d.day.slice(5)));
-    }
-  });
-  const tbl = h('table', { class: 'sr' }, h('caption', null, label),
-    h('tr', null, h('th', null, 'Day'), h('th', null, 'Count')),
-    days.map((d) => h('tr', null, h('td', null, d.day), h('td', null, String(d.count)))));
-  return h('div', { class: 'chart' }, svg, tbl);
-}
+import { s, perDayChart } from '../charts.js';
 
 // Horizontal bars: a list whose items carry their own small SVG bar, readable on a phone.
 function barList(items, label, hrefOf) {
@@ -83,6 +47,12 @@ export async function render(view, ctx) {
       figure('notifications failed', st.notifications.failed || 0, '/notifications?state=failed', (st.notifications.failed || 0) > 0),
       figure('notifications sent', st.notifications.sent || 0, '/notifications?state=sent'));
   }
+  // sightings_per_day: every day of the period, zeros included (indicators seen in logs).
+  const sightDays = Array.isArray(st.sightings_per_day) ? st.sightings_per_day : null;
+  if (sightDays && ctx.features.sightings) {
+    figs.append(figure('sightings in ' + days + ' days', sightDays.reduce((a, d) => a + d.count, 0),
+      '/sightings?since=' + encodeURIComponent(st.from || '')));
+  }
   if (staff && st.quarantine) figs.append(figure('quarantined rows open', st.quarantine.open || 0, '/quarantine', (st.quarantine.open || 0) > 0));
   if (staff && st.stale_feeds) figs.append(figure('stale feeds', st.stale_feeds.length, null, st.stale_feeds.length > 0));
   view.append(figs);
@@ -95,8 +65,9 @@ export async function render(view, ctx) {
   cards.append(section('Events per constituent', barList((st.events_per_constituent || []).map((c) => ({
     name: c.org, count: c.count, id: c.org_id,
   })), 'Events per constituent (top 20)', (c) => '/constituents/' + encodeURIComponent(c.name))));
-  if ((st.sightings_per_day || []).length && ctx.features.sightings) {
-    cards.append(section('Sightings per day', perDayChart(st.sightings_per_day, 'Sightings per day')));
+  if (sightDays && sightDays.length && ctx.features.sightings) {
+    cards.append(section('Sightings per day', perDayChart(sightDays, 'Sightings per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10)),
+      h('p', null, h('a', { href: '/sightings?since=' + encodeURIComponent(st.from || '') }, 'The sightings of this period'))));
   }
   if (staff && st.stale_feeds) {
     cards.append(section('Stale feeds', st.stale_feeds.length

@@ -1,4 +1,4 @@
-// Events: a filterable table, paginated by the server's cursor; detail with the raw line;
+// Events: a filterable table, paginated by the server's cursor; detail with the raw row;
 // exports (CSV and NDJSON) of everything that matches the filters.
 import { get, url } from '../api.js';
 import { h, tlp, time, field, input, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
@@ -117,10 +117,28 @@ async function detail(view, ctx) {
     { label: 'Field', cell: (k) => h('code', null, k) },
     { label: 'Value', cell: (k) => (k.startsWith('time.') ? [time(e[k]), ' ', h('span', { class: 'muted mono' }, String(e[k]))] : h('span', { class: 'mono' }, typeof e[k] === 'object' ? JSON.stringify(e[k]) : String(e[k]))) },
   ], keys, { caption: 'Every field of the event' })));
-  view.append(section('Raw line', ev.raw !== undefined && ev.raw !== null
-    ? h('pre', { class: 'raw', 'aria-label': 'The line of the report' }, typeof ev.raw === 'string' ? ev.raw : JSON.stringify(ev.raw))
-    : notice('The report line is not available.'),
-  h('details', null, h('summary', null, 'The event as JSON'), h('pre', null, JSON.stringify(ev, null, 2)))));
+  view.append(section('Raw row', rawRow(ev.raw),
+    h('details', null, h('summary', null, 'The event as JSON'), h('pre', null, JSON.stringify(ev, null, 2)))));
+}
+
+// "raw" of GET /api/v1/events/{id}: the row as the feed sent it, read back from the report's
+// file: a string, {"base64"} when the bytes are not UTF-8, null when the file is gone.
+function rawRow(raw) {
+  if (typeof raw === 'string') return h('pre', { class: 'raw', id: 'raw-row', 'aria-label': 'The row as the feed sent it' }, raw);
+  if (raw && typeof raw === 'object' && typeof raw.base64 === 'string') {
+    let text = null;
+    try {
+      const bin = atob(raw.base64);
+      const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      // Not UTF-8 by definition: most such feeds are Latin-1 (Windows-1252).
+      text = new TextDecoder('windows-1252').decode(bytes);
+    } catch { text = null; }
+    return h('div', null,
+      h('p', { class: 'muted' }, text !== null ? 'The row is not UTF-8: shown decoded as Windows-1252 (Latin-1); its bytes are below in base64.' : 'The row is not UTF-8; its bytes in base64:'),
+      text !== null ? h('pre', { class: 'raw', id: 'raw-row', 'aria-label': 'The row as the feed sent it, decoded as Windows-1252' }, text) : null,
+      h('details', null, h('summary', null, 'The bytes in base64'), h('pre', { class: 'raw mono', id: 'raw-base64' }, raw.base64)));
+  }
+  return notice('The report file of this event is no longer kept, so its row cannot be shown.');
 }
 
 export async function render(view, ctx) {

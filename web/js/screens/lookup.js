@@ -3,7 +3,7 @@
 import { get, optional } from '../api.js';
 import { h, clear, section, dl, notice, errorNotice } from '../ui.js';
 import { eventRows } from './events.js';
-import { sightingRows } from './constituents.js';
+import { sightingTable, orgNames } from '../sightings.js';
 
 const enc = encodeURIComponent;
 
@@ -64,10 +64,14 @@ export async function render(view, ctx) {
     view.append(sigSec);
     const sq = c.type === 'asn' ? (r.found ? { org: r.organisation.short_name } : null) : { value: c.value };
     if (sq) {
-      jobs.push(optional('sightings', { ...sq, limit: 25 }).then((p) => {
-        clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingRows(p.data) : notice('Sightings are not available.'));
+      // Oldest first from the API: the 25 latest of the last 30 days, newest first.
+      const since = new Date(Date.now() - 30 * 86400e3).toISOString();
+      jobs.push(Promise.all([optional('sightings', { ...sq, since, limit: 1000 }), orgNames(ctx.user)]).then(([p, names]) => {
+        clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-25).reverse(), names, {
+          caption: 'Sightings of the last 30 days', empty: 'No sightings in the last 30 days.',
+        }) : notice('Sightings are not available.'), h('p', null, h('a', { href: '/sightings?' + new URLSearchParams(sq) }, 'All sightings')));
       }).catch((e) => clear(sigSec).append(h('h2', null, 'Sightings'), errorNotice(e))));
-    }
+    } else clear(sigSec).append(h('h2', null, 'Sightings'), notice('No owner: no sightings to show for this ASN.'));
   }
   await Promise.all(jobs);
 }

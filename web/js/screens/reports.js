@@ -1,7 +1,7 @@
-// Reports (upload a feed file, the accounting of each report) and the quarantine (inspect
-// the rows that failed, retry them).
+// Reports (upload a feed file, the accounting of each report, the collectors that fetch feeds
+// on a schedule) and the quarantine (inspect the rows that failed, retry them).
 import { get, api, post } from '../api.js';
-import { h, clear, tlp, time, field, select, input, table, dl, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber } from '../ui.js';
+import { h, clear, tlp, time, field, select, input, table, dl, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber, button } from '../ui.js';
 
 const enc = encodeURIComponent;
 
@@ -45,10 +45,70 @@ async function uploadForm(ctx) {
   return form;
 }
 
+// ---- collectors (GET /api/v1/collectors): feeds fetched on a schedule ----
+
+function collectorCells(c, refresh) {
+  const out = h('span', { 'aria-live': 'polite' });
+  const run = button('Run now', async () => {
+    run.disabled = true;
+    clear(out).append(' ', h('span', { class: 'muted' }, 'running…'));
+    try {
+      const r = await post('collectors/' + enc(c.name) + '/run');
+      announce('Collector ' + c.name + ': ' + r.status);
+      refresh(r);
+    } catch (e) {
+      const msg = e.status === 409 ? 'it is running already' : e.status === 503 ? 'the daemon runs no collectors' : e.message;
+      clear(out).append(' ', h('span', { class: 'field-error', role: 'alert' }, msg));
+      run.disabled = false;
+    }
+  }, { 'aria-label': 'Run collector ' + c.name + ' now' });
+  return h('span', null, run, out);
+}
+
+function collectorRow(c, refresh) {
+  const tr = h('tr', { dataset: { collector: c.name } });
+  const cells = [
+    ['Name', h('strong', null, c.name)],
+    ['Feed', c.feed],
+    ['URL', h('span', { class: 'mono' }, c.url || '')],
+    ['Every', c.interval ? Math.round(c.interval / 60) + ' min' : ''],
+    ['State', [stateCell(c.status), c.enabled === false ? ' (disabled)' : '', c.failures ? ' · ' + c.failures + (c.failures === 1 ? ' failure' : ' failures in a row') : '']],
+    ['Last run', [time(c.last_run), c.http_status ? ' (HTTP ' + c.http_status + ')' : '']],
+    ['Last error', c.last_error ? h('span', { class: 'field-error' }, c.last_error) : ''],
+    ['Next run', c.enabled === false ? 'disabled' : time(c.next_run)],
+    ['Last report', c.last_report_id ? h('a', { href: '/reports/' + c.last_report_id }, '#' + c.last_report_id) : ''],
+    ['Action', collectorCells(c, (r) => tr.replaceWith(collectorRow(r, refresh)))],
+  ];
+  for (const [label, v] of cells) tr.append(h('td', { dataset: { label } }, v));
+  return tr;
+}
+
+async function collectors(into) {
+  let page;
+  try { page = await get('collectors'); } catch (e) {
+    if (e.status === 404) return; // a server without collectors
+    into.append(errorNotice(e));
+    return;
+  }
+  if (!page.data.length) {
+    into.append(h('p', { class: 'muted' }, 'No collectors are configured ([collector "NAME"] sections of the configuration file).'));
+    return;
+  }
+  const labels = ['Name', 'Feed', 'URL', 'Every', 'State', 'Last run', 'Last error', 'Next run', 'Last report', 'Action'];
+  const tb = h('tbody');
+  for (const c of page.data) tb.append(collectorRow(c));
+  into.append(h('div', { class: 'table-wrap' }, h('table', { class: 'grid stack collectors' },
+    h('caption', { class: 'sr' }, 'Collectors'),
+    h('thead', null, h('tr', null, labels.map((l) => h('th', { scope: 'col' }, l)))), tb)));
+}
+
 async function list(view, ctx) {
   ctx.title('Reports');
   view.append(h('div', { class: 'head-row' }, h('h1', null, 'Reports'), h('p', null, h('a', { href: '/quarantine' }, 'Quarantine'))));
   view.append(await uploadForm(ctx));
+  const col = section('Collectors');
+  view.append(col);
+  await collectors(col);
   let page;
   try { page = await get('reports', { limit: 100, cursor: ctx.query.get('cursor'), feed: ctx.query.get('feed'), state: ctx.query.get('state') }); } catch (e) { view.append(errorNotice(e)); return; }
   view.append(table([
@@ -107,7 +167,7 @@ async function quarantineTable(into, filters) {
     { label: 'Feed', cell: (q) => q.feed || '' },
     { label: 'Reason', cell: (q) => [q.field ? h('code', null, q.field) : null, q.field ? ': ' : '', q.reason] },
     { label: 'Raw', cell: (q) => h('details', null, h('summary', null, 'Show the row'), h('pre', null, rawText(q.raw))) },
-    { label: 'State', cell: (q) => stateCell(q.state) },
+    { label: 'State', cell: (q) => [stateCell(q.state), q.retried_event_id ? [' → ', h('a', { href: '/events/' + q.retried_event_id }, 'event ' + q.retried_event_id)] : ''] },
     { label: 'Action', cell: (q) => (q.state === 'open' ? retryButton(q) : '') },
   ], page.data, { caption: 'Quarantined rows', empty: 'No quarantined rows.' }));
   return page;
