@@ -10,8 +10,9 @@ typedef enum ermes_role {
     ERMES_ROLE_ADMIN = 0, /* the CERT's administrators: everything */
     ERMES_ROLE_ANALYST,   /* the CERT's analysts: all data, no user administration */
     ERMES_ROLE_CONSTITUENT, /* a constituent's staff: its own organisation, and what TLP allows */
-    ERMES_ROLE_SENSOR /* a network sensor (Suricata, Zeek): submits logs with a token, reads
-                       * nothing; its organisation, when not the CERT's, is the network it watches */
+    /* A network sensor (Suricata, Zeek): submits logs with a token and reads nothing; its
+     * organisation, when not the CERT's, is the one whose network it watches. */
+    ERMES_ROLE_SENSOR
 } ermes_role_t;
 
 int ermes__role_parse(const char *s, ermes_role_t *out);
