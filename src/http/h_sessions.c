@@ -164,6 +164,9 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         ermes_store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     self = id == req->viewer.user_id;
+    if (u.role == ERMES_ROLE_SENSOR)
+        return ermes__reply_error(req, 422, "invalid", "new_password",
+                                  "a sensor user has no password: it uses API tokens");
     if (!ermes__body_json(req, &body, &ret))
         return ret;
     cur = json_object_get(body, "current_password");

@@ -148,6 +148,12 @@ class SensorTest(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         rc, _, err = self.e.cli("user", "passwd", "s1", input=PASSWORD + "\n")
         self.assertEqual(rc, 2, err)
+        sid = self.e.ok("GET", "/api/v1/me", token=self.s1)["user"]["id"]
+        s, _, b = self.e.request("POST", "/api/v1/users/%d/password" % sid,
+                                 {"new_password": PASSWORD})
+        assert_error(self, s, b, 422, field="new_password")
+        s, _, b = self.e.request("PATCH", "/api/v1/users/%d" % sid, {"password": PASSWORD})
+        assert_error(self, s, b, 422, field="password")
         s, _, b = self.e.request("POST", "/api/v1/sessions",
                                  {"username": "s1", "password": PASSWORD}, token=None)
         assert_error(self, s, b, 401)
