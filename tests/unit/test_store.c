@@ -2216,6 +2216,34 @@ static void test_passwords(void **state)
     assert_string_equal(d.field, "password");
 }
 
+/* ---- statement cache ---------------------------------------------------------------------- */
+
+/* A statement being stepped stays valid while other statements are prepared, also when the
+ * connection's cache grows meanwhile (a nested query: ASan caught a use after free here). */
+static void test_stmt_cache_growth(void **state)
+{
+    fixture_t *f = *state;
+    static char sql[300][40]; /* the cache is keyed by the text's address: keep them alive */
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *outer, *inner;
+
+    assert_non_null(db);
+    assert_int_equal(ermes__db_prepare(db, "SELECT 7 UNION ALL SELECT 8", &outer), 0);
+    assert_int_equal(ermes__db_step(outer), 1);
+    assert_int_equal(ermes__db_col_int(outer, 0), 7);
+    for (int k = 0; k < 300; k++) {
+        snprintf(sql[k], sizeof(sql[k]), "SELECT %d", k);
+        assert_int_equal(ermes__db_prepare(db, sql[k], &inner), 0);
+        assert_int_equal(ermes__db_step(inner), 1);
+        assert_int_equal(ermes__db_col_int(inner, 0), k);
+        ermes__db_done(inner);
+    }
+    assert_int_equal(ermes__db_step(outer), 1);
+    assert_int_equal(ermes__db_col_int(outer, 0), 8);
+    assert_int_equal(ermes__db_step(outer), 0);
+    ermes__db_done(outer);
+}
+
 /* ---- the sensor role --------------------------------------------------------------------- */
 
 /* A sensor is a user like another in the store; a session of it does not authenticate. */
@@ -2361,6 +2389,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_schema),
         T(test_sensor_user),
+        T(test_stmt_cache_growth),
         T(test_sensor_migration),
         T(test_open_missing),
         T(test_home_org),
