@@ -54,7 +54,8 @@ int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, con
 
 /* Resolves a cookie's secret to its session and user. A session past its absolute expiry or
  * idle for idle_ms is ended (ERMES_EAUTH, d->reason "the session has expired"), as is one whose
- * user is disabled; an unknown one is ERMES_EAUTH "unknown session". last_seen is written at
+ * user is disabled or has become a sensor (sensors use tokens only); an unknown one is
+ * ERMES_EAUTH "unknown session". last_seen is written at
  * most every min(60 s, idle_ms / 4), so a busy page does not write on every request. */
 int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len, int64_t idle_ms,
                                ermes_user_t *u, ermes_session_t *s, ermes_diag_t *d);

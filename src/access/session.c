@@ -72,6 +72,13 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
         ermes_diag_set(d, NULL, "the user is disabled");
         return ERMES_EAUTH;
     }
+    /* A user made a sensor after signing in loses the session: sensors use tokens only. */
+    if (!rc && u->role == ERMES_ROLE_SENSOR) {
+        ermes_store_session_delete(st, s->id);
+        memset(u, 0, sizeof(*u));
+        ermes_diag_set(d, NULL, "a sensor user cannot use a session");
+        return ERMES_EAUTH;
+    }
     if (rc)
         return rc;
     every = idle_ms / 4 < 60000 ? idle_ms / 4 : 60000;

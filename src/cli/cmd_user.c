@@ -9,13 +9,16 @@
 
 static void user_help(FILE *f)
 {
-    fprintf(f, "usage: ermes user add NAME --role admin|analyst|constituent [--org ORG]\n"
+    fprintf(f, "usage: ermes user add NAME --role admin|analyst|constituent|sensor [--org ORG]\n"
                "                      [--password-stdin]\n"
                "       ermes user list [--json]\n"
                "       ermes user passwd NAME        (reads the new password from stdin)\n"
                "       ermes user disable NAME | enable NAME\n\n"
                "A constituent user belongs to one organisation (--org, its short name) and sees\n"
-               "only what that organisation may see; admins and analysts belong to the CERT.\n");
+               "only what that organisation may see; admins and analysts belong to the CERT.\n"
+               "A sensor user (a Suricata or Zeek box) may only submit logs (POST /api/v1/logs)\n"
+               "with a token (ermes token create NAME): no password, no web sign-in. --org names\n"
+               "the organisation whose network it watches (optional).\n");
     cli_usage_settings(f);
 }
 
@@ -112,10 +115,14 @@ int ermes_cmd_user(cli_t *c)
         }
         snprintf(u.name, sizeof(u.name), "%s", name);
         if (!role || ermes__role_parse(role, &u.role)) {
-            cli_error("user add: --role must be admin, analyst or constituent");
+            cli_error("user add: --role must be admin, analyst, constituent or sensor");
             return CLI_USAGE;
         }
-        if ((u.role == ERMES_ROLE_CONSTITUENT) != (org != NULL)) {
+        if (u.role == ERMES_ROLE_SENSOR && pw_stdin) {
+            cli_error("user add: a sensor user has no password: give it a token");
+            return CLI_USAGE;
+        }
+        if (u.role != ERMES_ROLE_SENSOR && (u.role == ERMES_ROLE_CONSTITUENT) != (org != NULL)) {
             cli_error("user add: %s", org ? "only constituent users belong to another "
                                             "organisation than the CERT"
                                           : "a constituent user needs --org");
@@ -157,6 +164,10 @@ int ermes_cmd_user(cli_t *c)
     }
     if (!strcmp(sub, "passwd")) {
         char pw[ERMES_PASSWORD_MAX + 2];
+        if (u.role == ERMES_ROLE_SENSOR) {
+            cli_error("user passwd: %s is a sensor: it has no password, only tokens", u.name);
+            return CLI_USAGE;
+        }
         if (read_password(pw, sizeof(pw)))
             return CLI_ERROR;
         rc = ermes_password_hash(pw, u.password_hash, &d);

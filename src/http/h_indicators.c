@@ -686,7 +686,7 @@ enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
     ermes_scanner_t *scanner = NULL;
     ermes_matcher_t *m = NULL;
     ermes_ownership_t *owners = NULL;
-    char name[48], detail[256];
+    char name[48], detail[256], own_sensor[ERMES_USER_NAME_MAX + 1 + 257];
     json_t *skipped, *out;
     ermes_diag_t d;
     int rc;
@@ -729,11 +729,29 @@ enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
             return ermes__reply_error(req, 400, "bad_request", "Content-Encoding",
                                       "the body is not %s data", gz ? "gzip" : "zstd");
     }
+    /* A sensor user names its own sightings: by its user name, or USER/NAME for a ?sensor=
+     * of its own choosing (one box may report for several interfaces), and never by the
+     * record's host field. So a sensor cannot make its hits look like another's. Its
+     * organisation, when it has one, does not filter the hits: the registry decides whose
+     * network an address is, as for any other log (docs/API.md, POST /api/v1/logs). */
+    if (req->viewer.role == ERMES_ROLE_SENSOR) {
+        if (sensor)
+            snprintf(own_sensor, sizeof(own_sensor), "%s/%s", req->viewer.user_name, sensor);
+        else
+            snprintf(own_sensor, sizeof(own_sensor), "%s", req->viewer.user_name);
+        sensor = own_sensor;
+    }
     if (!source) {
         /* Without a name, the log is named by its content: posting it again is recognised
          * (its sightings are not counted twice), another log is another. */
         unsigned char h[8];
-        crypto_generichash(h, sizeof(h), body, req->body.len, NULL, 0);
+        crypto_generichash_state hs;
+        crypto_generichash_init(&hs, NULL, 0, sizeof(h));
+        /* A sensor's name is part of it: the same bytes from two sensors are two logs. */
+        if (req->viewer.role == ERMES_ROLE_SENSOR)
+            crypto_generichash_update(&hs, (const unsigned char *)sensor, strlen(sensor) + 1);
+        crypto_generichash_update(&hs, body, req->body.len);
+        crypto_generichash_final(&hs, h, sizeof(h));
         snprintf(name, sizeof(name), "upload-");
         sodium_bin2hex(name + 7, sizeof(name) - 7, h, sizeof(h));
         source = name;

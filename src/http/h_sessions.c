@@ -102,6 +102,15 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     }
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
+    if (u.role == ERMES_ROLE_SENSOR) {
+        /* Known only to whoever has the password: a sensor has none unless it was another
+         * role before. Its token is its only way in. */
+        audit_as(req, &v, &u, u.name);
+        ermes_audit_write(req->srv->store, &v, "login_refused", "session", NULL,
+                          "{\"reason\":\"sensor\"}");
+        return ermes__reply_error(req, 403, "forbidden", NULL,
+                                  "a sensor user cannot sign in: it uses an API token");
+    }
     rc = ermes_session_create(req->srv->store, u.id, cfg->session_ttl * 1000, req->remote,
                               user_agent(req), secret, &s);
     if (rc)
@@ -155,6 +164,9 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         ermes_store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     self = id == req->viewer.user_id;
+    if (u.role == ERMES_ROLE_SENSOR)
+        return ermes__reply_error(req, 422, "invalid", "new_password",
+                                  "a sensor user has no password: it uses API tokens");
     if (!ermes__body_json(req, &body, &ret))
         return ret;
     cur = json_object_get(body, "current_password");

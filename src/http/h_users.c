@@ -124,7 +124,7 @@ static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creat
     }
     if ((v = json_object_get(body, "role"))) {
         if (!json_is_string(v) || ermes__role_parse(json_string_value(v), &u->role)) {
-            ermes_diag_set(d, "role", "role must be admin, analyst or constituent");
+            ermes_diag_set(d, "role", "role must be admin, analyst, constituent or sensor");
             return ERMES_EINVAL;
         }
     }
@@ -149,7 +149,17 @@ static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creat
         ermes_diag_set(d, "org", "a constituent user needs the organisation it belongs to");
         return ERMES_EINVAL;
     }
-    if (u->role != ERMES_ROLE_CONSTITUENT) {
+    if (u->role == ERMES_ROLE_SENSOR) {
+        /* A sensor may name the organisation whose network it watches; else it is the
+         * CERT's own. It signs in with tokens only, so it keeps no password. */
+        if (!u->org_id)
+            u->org_id = home;
+        if (json_object_get(body, "password")) {
+            ermes_diag_set(d, "password", "a sensor user has no password: it uses API tokens");
+            return ERMES_EINVAL;
+        }
+        u->password_hash[0] = '\0';
+    } else if (u->role != ERMES_ROLE_CONSTITUENT) {
         /* The CERT's staff belong to the CERT. */
         if (u->org_id && u->org_id != home && json_object_get(body, "org")) {
             ermes_diag_set(d, "org", "admins and analysts belong to the CERT's own organisation");

@@ -78,6 +78,7 @@ typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
 #define ERMES_ROUTE_STAFF 0x2u  /* admin or analyst */
 #define ERMES_ROUTE_ADMIN 0x4u  /* admin only */
 #define ERMES_ROUTE_RAW 0x8u    /* the handler checks the body's type itself */
+#define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
 
 struct ermes_route;
 typedef struct ermes_route {
@@ -95,6 +96,10 @@ extern const ermes_route_t ermes__routes[];
  * the path exists for other methods (their names in allow, comma-separated). */
 const ermes_route_t *ermes__route_match(const char *method, const char *path, ermes_req_t *req,
                                         int *path_known, char *allow, size_t allow_cap);
+
+/* 1 when viewer v may call route r: a sensor only the routes flagged for it, whatever their
+ * other flags; others by ERMES_ROUTE_ADMIN and ERMES_ROUTE_STAFF. */
+int ermes__route_allows(const ermes_route_t *r, const ermes_viewer_t *v);
 
 /* ---- replies (reply.c) ----------------------------------------------------------------- */
 

@@ -8,12 +8,13 @@
 #define PUBLIC ERMES_ROUTE_PUBLIC
 #define STAFF ERMES_ROUTE_STAFF
 #define ADMIN ERMES_ROUTE_ADMIN
+#define SENSOR ERMES_ROUTE_SENSOR
 
 const ermes_route_t ermes__routes[] = {
-    {"GET", "/healthz", ermes__h_healthz, PUBLIC, NULL},
+    {"GET", "/healthz", ermes__h_healthz, PUBLIC | SENSOR, NULL},
     {"GET", "/metrics", ermes__h_metrics, STAFF, NULL},
     {"GET", "/api/v1/openapi.json", ermes__h_openapi, PUBLIC, NULL},
-    {"GET", "/api/v1/me", ermes__h_me, 0, NULL},
+    {"GET", "/api/v1/me", ermes__h_me, SENSOR, NULL},
     {"GET", "/api/v1/organisations", ermes__h_org_list, 0, NULL},
     {"POST", "/api/v1/organisations", ermes__h_org_create, STAFF, NULL},
     {"POST", "/api/v1/organisations/import", ermes__h_org_import, STAFF | ERMES_ROUTE_RAW, NULL},
@@ -49,7 +50,7 @@ const ermes_route_t ermes__routes[] = {
     {"DELETE", "/api/v1/indicators/{id}", ermes__h_indicator_delete, STAFF, NULL},
     {"GET", "/api/v1/indicators/{id}/sightings", ermes__h_indicator_sightings, 0, NULL},
     {"GET", "/api/v1/sightings", ermes__h_sighting_list, 0, NULL},
-    {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | ERMES_ROUTE_RAW, NULL},
+    {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | SENSOR | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
     {"POST", "/api/v1/sessions", ermes__h_session_create, PUBLIC, NULL},
@@ -120,6 +121,19 @@ const ermes_route_t *ermes__route_match(const char *method, const char *path, er
         }
     }
     return NULL;
+}
+
+int ermes__route_allows(const ermes_route_t *r, const ermes_viewer_t *v)
+{
+    /* A sensor's token is kept on a box outside the CERT: it must not open anything but the
+     * door it needs, so it is checked against a list of its own rather than the staff rule. */
+    if (v->role == ERMES_ROLE_SENSOR)
+        return (r->flags & ERMES_ROUTE_SENSOR) != 0;
+    if ((r->flags & ERMES_ROUTE_ADMIN) && v->role != ERMES_ROLE_ADMIN)
+        return 0;
+    if ((r->flags & ERMES_ROUTE_STAFF) && !ermes__viewer_is_staff(v))
+        return 0;
+    return 1;
 }
 
 int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)

@@ -287,8 +287,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!route)
             return ermes__reply_error(req, 404, "not_found", NULL, "no such resource: %.200s",
                                       url);
-        if (((route->flags & ERMES_ROUTE_ADMIN) && req->viewer.role != ERMES_ROLE_ADMIN) ||
-            ((route->flags & ERMES_ROUTE_STAFF) && !ermes__viewer_is_staff(&req->viewer)))
+        if (!(route->flags & ERMES_ROUTE_PUBLIC) && !ermes__route_allows(route, &req->viewer))
             return ermes__reply_error(req, 403, "forbidden", NULL,
                                       "the %s role may not do this",
                                       ermes__role_name(req->viewer.role));

@@ -2,11 +2,13 @@
 
 #include <string.h>
 
-static const char *const role_names[] = {"admin", "analyst", "constituent"};
+/* Indexed by ermes_role_t. */
+static const char *const role_names[] = {"admin", "analyst", "constituent", "sensor"};
+#define NROLES (sizeof(role_names) / sizeof(role_names[0]))
 
 int ermes__role_parse(const char *s, ermes_role_t *out)
 {
-    for (int k = 0; k < 3; k++)
+    for (unsigned k = 0; k < NROLES; k++)
         if (strcmp(s, role_names[k]) == 0) {
             *out = (ermes_role_t)k;
             return 0;
@@ -16,5 +18,5 @@ int ermes__role_parse(const char *s, ermes_role_t *out)
 
 const char *ermes__role_name(ermes_role_t r)
 {
-    return (unsigned)r < 3 ? role_names[r] : "constituent";
+    return (unsigned)r < NROLES ? role_names[r] : "constituent";
 }

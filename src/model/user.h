@@ -9,7 +9,10 @@
 typedef enum ermes_role {
     ERMES_ROLE_ADMIN = 0, /* the CERT's administrators: everything */
     ERMES_ROLE_ANALYST,   /* the CERT's analysts: all data, no user administration */
-    ERMES_ROLE_CONSTITUENT /* a constituent's staff: its own organisation, and what TLP allows */
+    ERMES_ROLE_CONSTITUENT, /* a constituent's staff: its own organisation, and what TLP allows */
+    /* A network sensor (Suricata, Zeek): submits logs with a token and reads nothing; its
+     * organisation, when not the CERT's, is the one whose network it watches. */
+    ERMES_ROLE_SENSOR
 } ermes_role_t;
 
 int ermes__role_parse(const char *s, ermes_role_t *out);
@@ -37,7 +40,9 @@ typedef struct ermes_viewer {
     const char *remote; /* client address, or "cli" */
 } ermes_viewer_t;
 
-/* 1 for admin and analyst: the CERT's own staff see the whole registry. */
+/* 1 for admin and analyst: the CERT's own staff see the whole registry. A sensor is not staff:
+ * wherever it could read, it would read as little as a constituent (the router lets it read
+ * nothing). */
 static inline int ermes__viewer_is_staff(const ermes_viewer_t *v)
 {
     return v->role == ERMES_ROLE_ADMIN || v->role == ERMES_ROLE_ANALYST;

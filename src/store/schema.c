@@ -428,6 +428,58 @@ static const char *const migrations[] = {
     " started_at INTEGER,"
     " finished_at INTEGER," META_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS retrohunts_state ON retrohunts(state, id);",
+
+    /* 10: the sensor role: a Suricata or Zeek box that may only submit logs. SQLite cannot
+     * change the CHECK on users.role in place, so users is rebuilt as in migration 4, keeping
+     * every id: its children (tokens, sessions) are copied first and dropped before it, which
+     * keeps ON DELETE CASCADE from emptying them (foreign keys stay on: a PRAGMA cannot turn
+     * them off inside the migration's transaction); each RENAME updates the references to
+     * it. Re-running it (a schema rolled back) rebuilds the same tables again. */
+    "CREATE TABLE users_v10 ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+    " role TEXT NOT NULL CHECK (role IN ('admin','analyst','constituent','sensor')),"
+    " org_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE RESTRICT,"
+    " password_hash TEXT NOT NULL DEFAULT '',"
+    " disabled INTEGER NOT NULL DEFAULT 0," META_COLUMNS ");"
+    "INSERT INTO users_v10 (id, name, role, org_id, password_hash, disabled, tlp, owner_org_id,"
+    " created_at, updated_at) SELECT id, name, role, org_id, password_hash, disabled, tlp,"
+    " owner_org_id, created_at, updated_at FROM users;"
+    "CREATE TABLE tokens_v10 ("
+    " id INTEGER PRIMARY KEY,"
+    " user_id INTEGER NOT NULL REFERENCES users_v10(id) ON DELETE CASCADE,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " prefix TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " expires_at INTEGER NOT NULL,"
+    " revoked_at INTEGER,"
+    " last_used_at INTEGER," META_COLUMNS ");"
+    "INSERT INTO tokens_v10 (id, user_id, hash, prefix, description, expires_at, revoked_at,"
+    " last_used_at, tlp, owner_org_id, created_at, updated_at) SELECT id, user_id, hash,"
+    " prefix, description, expires_at, revoked_at, last_used_at, tlp, owner_org_id,"
+    " created_at, updated_at FROM tokens;"
+    "CREATE TABLE sessions_v10 ("
+    " id INTEGER PRIMARY KEY,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " user_id INTEGER NOT NULL REFERENCES users_v10(id) ON DELETE CASCADE,"
+    " csrf_token TEXT NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " ip TEXT,"
+    " user_agent TEXT," META_COLUMNS ");"
+    "INSERT INTO sessions_v10 (id, hash, user_id, csrf_token, last_seen, expires_at, ip,"
+    " user_agent, tlp, owner_org_id, created_at, updated_at) SELECT id, hash, user_id,"
+    " csrf_token, last_seen, expires_at, ip, user_agent, tlp, owner_org_id, created_at,"
+    " updated_at FROM sessions;"
+    "DROP TABLE tokens;"
+    "DROP TABLE sessions;"
+    "DROP TABLE users;"
+    "ALTER TABLE users_v10 RENAME TO users;"
+    "ALTER TABLE tokens_v10 RENAME TO tokens;"
+    "ALTER TABLE sessions_v10 RENAME TO sessions;"
+    "CREATE INDEX tokens_user ON tokens(user_id);"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE INDEX sessions_expires ON sessions(expires_at);",
 };
 
 int ermes__schema_count(void)

@@ -24,9 +24,11 @@ struct ermes_db_stmt {
     ermes_db_t *db;
 };
 
+/* A statement lives in its own allocation: callers hold its address while they prepare others
+ * (a nested query), and growing the table must not move it. */
 typedef struct cached_stmt {
     const char *sql; /* key: the literal's address */
-    ermes_db_stmt_t st;
+    ermes_db_stmt_t *st;
 } cached_stmt_t;
 
 struct ermes_db {
@@ -68,8 +70,10 @@ static int map_rc(int rc)
 static void close_conn(ermes_db_t *db)
 {
     for (size_t k = 0; k < db->capcache; k++)
-        if (db->cache[k].sql)
-            sqlite3_finalize(db->cache[k].st.stmt);
+        if (db->cache[k].sql) {
+            sqlite3_finalize(db->cache[k].st->stmt);
+            ermes__free(db->cache[k].st);
+        }
     ermes__free(db->cache);
     sqlite3_close_v2(db->handle);
     ermes__free(db);
@@ -194,17 +198,22 @@ int ermes__db_prepare(ermes_db_t *db, const char *sql, ermes_db_stmt_t **out)
         k = (k + 1) & (db->capcache - 1);
     if (!db->cache[k].sql) {
         sqlite3_stmt *stmt = NULL;
+        ermes_db_stmt_t *st = ermes__calloc(1, sizeof(*st));
+        if (!st)
+            return ERMES_ENOMEM;
         rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
         if (rc != SQLITE_OK) {
             ermes_log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", sqlite3_errmsg(db->handle));
+            ermes__free(st);
             return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
         }
+        st->stmt = stmt;
+        st->db = db;
         db->cache[k].sql = sql;
-        db->cache[k].st.stmt = stmt;
-        db->cache[k].st.db = db;
+        db->cache[k].st = st;
         db->ncache++;
     }
-    *out = &db->cache[k].st;
+    *out = db->cache[k].st;
     return 0;
 }
 

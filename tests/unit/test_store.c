@@ -2216,11 +2216,181 @@ static void test_passwords(void **state)
     assert_string_equal(d.field, "password");
 }
 
+/* ---- statement cache ---------------------------------------------------------------------- */
+
+/* A statement being stepped stays valid while other statements are prepared, also when the
+ * connection's cache grows meanwhile (a nested query: ASan caught a use after free here). */
+static void test_stmt_cache_growth(void **state)
+{
+    fixture_t *f = *state;
+    static char sql[300][40]; /* the cache is keyed by the text's address: keep them alive */
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *outer, *inner;
+
+    assert_non_null(db);
+    assert_int_equal(ermes__db_prepare(db, "SELECT 7 UNION ALL SELECT 8", &outer), 0);
+    assert_int_equal(ermes__db_step(outer), 1);
+    assert_int_equal(ermes__db_col_int(outer, 0), 7);
+    for (int k = 0; k < 300; k++) {
+        snprintf(sql[k], sizeof(sql[k]), "SELECT %d", k);
+        assert_int_equal(ermes__db_prepare(db, sql[k], &inner), 0);
+        assert_int_equal(ermes__db_step(inner), 1);
+        assert_int_equal(ermes__db_col_int(inner, 0), k);
+        ermes__db_done(inner);
+    }
+    assert_int_equal(ermes__db_step(outer), 1);
+    assert_int_equal(ermes__db_col_int(outer, 0), 8);
+    assert_int_equal(ermes__db_step(outer), 0);
+    ermes__db_done(outer);
+}
+
+/* ---- the sensor role --------------------------------------------------------------------- */
+
+/* A sensor is a user like another in the store; a session of it does not authenticate. */
+static void test_sensor_user(void **state)
+{
+    fixture_t *f = *state;
+    char secret[ERMES_SESSION_STRLEN], tok[ERMES_TOKEN_STRLEN];
+    ermes_session_t s, found;
+    ermes_token_t t;
+    ermes_user_t u;
+    ermes_diag_t d;
+    ermes_role_t r;
+    int64_t sid = add_user(f, "suricata-1", ERMES_ROLE_SENSOR, f->home);
+    int64_t aid = add_user(f, "bob", ERMES_ROLE_ANALYST, f->home);
+
+    assert_int_equal(ermes__role_parse("sensor", &r), 0);
+    assert_int_equal(r, ERMES_ROLE_SENSOR);
+    assert_string_equal(ermes__role_name(ERMES_ROLE_SENSOR), "sensor");
+    assert_int_equal(ermes__role_parse("Sensor", &r), ERMES_EINVAL);
+    assert_int_equal(ermes_store_user_get(f->st, sid, NULL, &u), 0);
+    assert_int_equal(u.role, ERMES_ROLE_SENSOR);
+    {
+        ermes_viewer_t v = {sid, "suricata-1", ERMES_ROLE_SENSOR, f->home, "test"};
+        assert_false(ermes__viewer_is_staff(&v));
+    }
+    /* Its token authenticates it. */
+    assert_int_equal(ermes_token_create(f->st, sid, "eve", 86400000, tok, &t), 0);
+    assert_int_equal(authenticate(f, tok, &u, &t, &d), 0);
+    assert_int_equal(u.role, ERMES_ROLE_SENSOR);
+    /* A session of it (made before it became a sensor) is refused and ended. */
+    assert_int_equal(ermes_session_create(f->st, sid, 3600000, "192.0.2.1", "ua", secret, &s), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
+                                                &found, &d),
+                     ERMES_EAUTH);
+    assert_string_equal(d.reason, "a sensor user cannot use a session");
+    assert_int_equal(ermes_store_session_find(f->st, s.hash, &found), ERMES_ENOTFOUND);
+    /* An analyst made a sensor loses its session at its next request. */
+    assert_int_equal(ermes_session_create(f->st, aid, 3600000, NULL, NULL, secret, &s), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
+                                                &found, &d),
+                     0);
+    u.role = ERMES_ROLE_SENSOR;
+    assert_int_equal(ermes_store_user_update(f->st, &u), 0);
+    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
+                                                &found, &d),
+                     ERMES_EAUTH);
+}
+
+/* Migration 10 on a database of schema 9, whose users.role CHECK knows no sensor: users,
+ * tokens and sessions keep their rows and ids, and the CHECK takes sensor afterwards. */
+static void test_sensor_migration(void **state)
+{
+    fixture_t *f = *state;
+    ermes_store_options_t opts = {0, 0, 0};
+    char tok[ERMES_TOKEN_STRLEN], secret[ERMES_SESSION_STRLEN];
+    ermes_session_t s, found;
+    ermes_token_t t;
+    ermes_user_t u;
+    ermes_diag_t d;
+    ermes_db_t *db;
+    int64_t before[3], after[3];
+    int version = 0;
+    int64_t alice = add_user(f, "alice", ERMES_ROLE_ANALYST, f->home);
+
+    assert_int_equal(ermes_token_create(f->st, alice, "laptop", 86400000, tok, &t), 0);
+    assert_int_equal(ermes_session_create(f->st, alice, 3600000, NULL, NULL, secret, &s), 0);
+    before[0] = count(f, "users");
+    before[1] = t.id;
+    before[2] = s.id;
+    /* Back to schema 9: the users table as migration 1 made it. Foreign keys off, so that
+     * dropping users leaves tokens and sessions as they are. */
+    db = ermes__db_conn(f->st);
+    assert_non_null(db);
+    assert_int_equal(ermes__db_exec(db,
+                                    "PRAGMA foreign_keys=OFF;"
+                                    "BEGIN;"
+                                    "CREATE TABLE users_v1 ("
+                                    " id INTEGER PRIMARY KEY,"
+                                    " name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+                                    " role TEXT NOT NULL CHECK (role IN"
+                                    " ('admin','analyst','constituent')),"
+                                    " org_id INTEGER NOT NULL REFERENCES organisations(id),"
+                                    " password_hash TEXT NOT NULL DEFAULT '',"
+                                    " disabled INTEGER NOT NULL DEFAULT 0,"
+                                    " tlp TEXT NOT NULL DEFAULT 'AMBER',"
+                                    " owner_org_id INTEGER, created_at INTEGER NOT NULL,"
+                                    " updated_at INTEGER NOT NULL);"
+                                    "INSERT INTO users_v1 SELECT * FROM users;"
+                                    "DROP TABLE users;"
+                                    "ALTER TABLE users_v1 RENAME TO users;"
+                                    "DELETE FROM schema_version WHERE version >= 10;"
+                                    "COMMIT;"
+                                    "PRAGMA foreign_keys=ON;"),
+                     0);
+    memset(&u, 0, sizeof(u));
+    snprintf(u.name, sizeof(u.name), "too-early");
+    u.role = ERMES_ROLE_SENSOR;
+    u.org_id = f->home;
+    ermes_diag_clear(&d);
+    assert_int_not_equal(ermes_store_user_insert(f->st, &u, &d), 0);
+    ermes_registry_close(f->reg);
+    f->reg = NULL;
+    ermes_store_close(f->st);
+
+    /* Opening it migrates. */
+    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    assert_int_equal(ermes_registry_open(f->st, &f->reg), 0);
+    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(version, ermes__schema_count());
+    after[0] = count(f, "users");
+    assert_int_equal(authenticate(f, tok, &u, &t, &d), 0);
+    assert_int_equal(u.id, alice);
+    after[1] = t.id;
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
+                                                &found, &d),
+                     0);
+    assert_int_equal(u.id, alice);
+    after[2] = found.id;
+    assert_memory_equal(before, after, sizeof(before));
+    /* The new CHECK takes sensor, and still refuses what is no role. */
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_store_user_insert(f->st, &u, &d), ERMES_EEXISTS);
+    snprintf(u.name, sizeof(u.name), "zeek-1");
+    u.role = ERMES_ROLE_SENSOR;
+    assert_int_equal(ermes_store_user_insert(f->st, &u, &d), 0);
+    assert_int_equal(ermes__db_exec(ermes__db_conn(f->st),
+                                    "INSERT INTO users (name, role, org_id, created_at,"
+                                    " updated_at) VALUES ('x', 'robot', 1, 0, 0)"),
+                     ERMES_EINVAL);
+    /* Deleting a user still removes its tokens and sessions (the references were kept). */
+    assert_int_equal(
+        ermes__db_exec(ermes__db_conn(f->st), "DELETE FROM users WHERE name = 'alice'"), 0);
+    assert_int_equal(authenticate(f, tok, &u, &t, &d), ERMES_EAUTH);
+    assert_int_equal(ermes_store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_schema),
+        T(test_sensor_user),
+        T(test_stmt_cache_growth),
+        T(test_sensor_migration),
         T(test_open_missing),
         T(test_home_org),
         T(test_insert_and_get),

@@ -173,6 +173,33 @@ static void test_feed_stale(void **state)
     assert_false(ermes__feed_stale(weekly, 0, now, 2, &usual));
 }
 
+/* Who may call which route (router.c): a sensor exactly the three routes flagged for it,
+ * whatever else they say; the others by the staff and admin flags. */
+static void test_route_roles(void **state)
+{
+    ermes_viewer_t sensor = {9, "s1", ERMES_ROLE_SENSOR, 1, "test"};
+    ermes_viewer_t analyst = {8, "a1", ERMES_ROLE_ANALYST, 1, "test"};
+    ermes_viewer_t constituent = {7, "c1", ERMES_ROLE_CONSTITUENT, 2, "test"};
+    ermes_viewer_t admin = {6, "root", ERMES_ROLE_ADMIN, 1, "test"};
+    int nsensor = 0, nroutes = 0;
+
+    (void)state;
+    for (const ermes_route_t *r = ermes__routes; r->method; r++) {
+        int for_sensor = (!strcmp(r->method, "POST") && !strcmp(r->pattern, "/api/v1/logs")) ||
+                         (!strcmp(r->method, "GET") && !strcmp(r->pattern, "/api/v1/me")) ||
+                         (!strcmp(r->method, "GET") && !strcmp(r->pattern, "/healthz"));
+        nroutes++;
+        assert_int_equal(ermes__route_allows(r, &sensor), for_sensor);
+        nsensor += for_sensor;
+        assert_true(ermes__route_allows(r, &admin));
+        assert_int_equal(ermes__route_allows(r, &analyst), !(r->flags & ERMES_ROUTE_ADMIN));
+        assert_int_equal(ermes__route_allows(r, &constituent),
+                         !(r->flags & (ERMES_ROUTE_ADMIN | ERMES_ROUTE_STAFF)));
+    }
+    assert_int_equal(nsensor, 3);
+    assert_true(nroutes > 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_ui_paths),      cmocka_unit_test(test_path_ok),
         cmocka_unit_test(test_has_extension), cmocka_unit_test(test_embedded_table),
         cmocka_unit_test(test_lockout),       cmocka_unit_test(test_feed_stale),
+        cmocka_unit_test(test_route_roles),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

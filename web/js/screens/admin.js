@@ -2,13 +2,13 @@
 import { get, post, patch, del } from '../api.js';
 import { h, clear, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
 
-const ROLES = ['admin', 'analyst', 'constituent'];
+const ROLES = ['admin', 'analyst', 'constituent', 'sensor'];
 
 async function usersSection(ctx) {
   const sec = section('Users');
   const name = input('name', { maxlength: 64, autocomplete: 'off', required: true });
   const role = select('role', ROLES, 'analyst');
-  const org = input('org', { maxlength: 64, placeholder: 'short name (constituent users)' });
+  const org = input('org', { maxlength: 64, placeholder: 'short name (constituent users; optional for sensors)' });
   const pw = input('password', { type: 'password', autocomplete: 'new-password', maxlength: 1024 });
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'nu-h' }, h('h3', { id: 'nu-h' }, 'Add a user'),
     h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), field('Organisation', org), field('Password', pw, 'optional: a user without one signs in with tokens only')),
