@@ -104,7 +104,8 @@ typedef enum ermes_ind_format {
     ERMES_IND_FORMAT_AUTO = 0, /* STIX if the text holds "[...:value" patterns, CSV if the
                                   first line is a header with a "value"/"indicator" column,
                                   else a plain list */
-    ERMES_IND_FORMAT_LIST,     /* one value per line; "#" comments; type guessed */
+    ERMES_IND_FORMAT_LIST,     /* one value per line, a "#", "//" or ";" comment may follow;
+                                  other text after the value is refused; type guessed */
     ERMES_IND_FORMAT_CSV,      /* header with value|indicator, and optional type, valid_from,
                                   valid_until, confidence, tlp, source, tags, exact columns;
                                   Zeek intel files (#fields) are read the same way */

@@ -147,8 +147,14 @@ ermes_ind_type_t ermes_ind_type_guess(const char *s, size_t len)
         return ERMES_IND_NONE;
     if (ermes_ip_parse(s, len, &ip, NULL) == 0)
         return ip.family == ERMES_AF_INET ? ERMES_IND_IPV4 : ERMES_IND_IPV6;
-    if (memchr(s, '/', len) && ermes_cidr_parse(s, len, ERMES_CIDR_LENIENT, &net, NULL) == 0)
-        return ERMES_IND_CIDR;
+    if (memchr(s, '/', len)) {
+        const char *slash = memchr(s, '/', len);
+        if (ermes_cidr_parse(s, len, ERMES_CIDR_LENIENT, &net, NULL) == 0)
+            return ERMES_IND_CIDR;
+        /* An address before the slash: a network with a bad prefix, not a URL to guess. */
+        if (ermes_ip_parse(s, (size_t)(slash - s), &ip, NULL) == 0)
+            return ERMES_IND_NONE;
+    }
     if (all_hex(s, len)) {
         switch (len) {
         case 32:
@@ -652,9 +658,24 @@ static int load_list(loader_t *l, const char *data, size_t len)
             s++;
         if (s == e || *s == '#' || (*s == '/' && s + 1 < e && s[1] == '/'))
             continue;
-        /* The value is the first token: lists often carry a comment after it. */
+        /* The value is the first token: lists often carry a comment after it ("# ...",
+         * "// ...", "; ..."). Anything else after it is not silently dropped. */
         for (n = 0; s + n < e && !isspace((unsigned char)s[n]); n++)
             ;
+        {
+            const char *t = s + n;
+            while (t < e && isspace((unsigned char)*t))
+                t++;
+            if (t < e && *t != '#' && *t != ';' && !(*t == '/' && t + 1 < e && t[1] == '/')) {
+                ermes_diag_t d;
+                ermes_diag_clear(&d);
+                ermes_diag_set(&d, NULL, "\"%.*s\": text after the value (a comment starts with "
+                                         "#, // or ;)",
+                               (int)(e - s > 80 ? 80 : e - s), s);
+                reject(l, &d);
+                continue;
+            }
+        }
         base_indicator(l, &ind);
         ind.value = s;
         ind.len = n;

@@ -143,6 +143,42 @@ static void test_load_csv_and_warninglist(void **state)
     ermes_indicator_set_free(set);
 }
 
+static int note_line(void *ctx, const ermes_diag_t *d)
+{
+    long *lines = ctx;
+    lines[lines[0]++ + 1] = d->line;
+    return 0;
+}
+
+/* A plain list: one value a line, a comment may follow it; a network with a bad prefix is not
+ * guessed to be a URL, and text after a value is refused, not dropped. */
+static void test_load_plain_list(void **state)
+{
+    const char *list = "evil.example   # c2\n10.0.0.0/33\na b\n10.1.0.0/16 ; net\n"
+                       "\n// note\nhttp://x.example/a // phishing\n2001:db8::/129\n";
+    ermes_indicator_set_t *set;
+    ermes_ind_load_stats_t st;
+    ermes_diag_t d;
+    long lines[8] = {0};
+
+    (void)state;
+    assert_int_equal(ermes_ind_type_guess("10.0.0.0/33", 11), ERMES_IND_NONE);
+    assert_int_equal(ermes_ind_type_guess("2001:db8::/129", 14), ERMES_IND_NONE);
+    assert_int_equal(ermes_ind_type_guess("x.example/a", 11), ERMES_IND_URL);
+    assert_int_equal(ermes_indicator_set_new(&set), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_indicator_set_load(set, list, strlen(list), ERMES_IND_FORMAT_LIST,
+                                              NULL, note_line, lines, &st, &d),
+                     0);
+    assert_int_equal(st.added, 3);
+    assert_int_equal(st.rejected, 3);
+    assert_int_equal(lines[0], 3);
+    assert_int_equal(lines[1], 2);
+    assert_int_equal(lines[2], 3);
+    assert_int_equal(lines[3], 8);
+    ermes_indicator_set_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_normalised_values),
         cmocka_unit_test(test_stix_patterns),
         cmocka_unit_test(test_load_csv_and_warninglist),
+        cmocka_unit_test(test_load_plain_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
