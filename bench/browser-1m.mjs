@@ -58,7 +58,8 @@ async function waitReady(page, after) {
       .map((r) => ({ url: new URL(r.name).pathname.replace('/api/v1/', '') + new URL(r.name).search,
         start: r.startTime, duration: r.responseEnd - r.startTime,
         server: r.responseStart - r.requestStart }));
-    return { seq: seqs[0], at: window.__ermesReady[seqs[0]], api, error: document.querySelector('#main .notice-error')?.textContent || null };
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { seq: seqs[0], at: window.__ermesReady[seqs[0]], api, dcl: nav ? nav.domContentLoadedEventEnd : undefined, error: document.querySelector('#main .notice-error')?.textContent || null };
   }, after);
 }
 
@@ -95,6 +96,7 @@ function record(name, mode, samples, key) {
   const calls = samples.map((s) => mainCall(s.api, key)).filter(Boolean);
   const row = {
     name, mode, n: samples.length, median_ms: median(ms), max_ms: Math.max(...ms),
+    dcl_ms: median(samples.map((s) => s.dcl)), api_start_ms: median(calls.map((c) => c.start)),
     api: key, api_ms: median(calls.map((c) => c.duration)), api_server_ms: median(calls.map((c) => c.server)),
     other_api: [...new Set(samples.flatMap((s) => s.api.filter((r) => !r.url.startsWith(key)).map((r) => r.url.split('?')[0])))].join(' '),
   };
@@ -117,7 +119,7 @@ async function screen(name, url, key, state, tracing, check) {
       const r = await waitReady(page, 0);
       if (r.error) throw new Error(name + ': the screen shows an error: ' + r.error);
       if (check) await check(page);
-      into.push({ ms: r.at, api: r.api });
+      into.push({ ms: r.at, api: r.api, dcl: r.dcl });
       await page.evaluate((m) => console.log(m), `ermes-bench ${name} ${into === cold ? 'cold' : 'warm'}: usable at ${Math.round(r.at)} ms`);
     }
     if (tracing && i === 0) await context.tracing.stop({ path: path.join(OUT, 'trace-' + name + '.zip') });
@@ -186,13 +188,15 @@ const pad = (s, n) => String(s).padEnd(n);
 const num = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '-').padStart(8);
 const lines = [];
 lines.push(`browser-1m: ${env('ERMES_BENCH_EVENTS', '?')} events; usable = navigation start to screen rendered; median of ${RUNS}`);
-lines.push('  ' + pad('screen', 14) + pad('load', 6) + 'median ms' + '   max ms' + '  API call' + '    API ms' + ' server ms');
+lines.push('  ' + pad('screen', 14) + pad('load', 6) + 'median ms' + '   max ms' + '   DOM ms' + '   call at' + '  API call' + '    API ms' + ' server ms');
 for (const r of rows) {
   lines.push('  ' + pad(r.name, 14) + pad(r.mode, 6) + num(r.median_ms).padStart(9) + num(r.max_ms).padStart(9)
+    + num(r.dcl_ms).padStart(9) + num(r.api_start_ms).padStart(10)
     + '  ' + pad(r.api, 8) + num(r.api_ms).padStart(10) + num(r.api_server_ms).padStart(10));
 }
 lines.push('  (events-next: from the click on "Next page"; -uma: a constituent user of UMA; -org0, -feed0: a filter');
-lines.push('   that matches no event; API ms: Resource Timing, request start to last byte; server ms: to first byte;');
+lines.push('   that matches no event; DOM ms: DOMContentLoaded (the page and its scripts loaded); call at: when the');
+lines.push('   screen\'s API call started; API ms: Resource Timing, request start to last byte; server ms: to first byte;');
 lines.push('   also called on a full load, before the screen\'s own call:');
 lines.push('   ' + [...new Set(rows.flatMap((r) => r.other_api.split(' ')).filter(Boolean))].join(', ') + ')');
 const worst = Math.max(...rows.filter((r) => GOAL_SCREENS.has(r.name)).map((r) => r.median_ms));
