@@ -147,7 +147,7 @@ async function nextPage(name, url, state) {
     if (r.error) throw new Error(name + ': the screen shows an error: ' + r.error);
     const nextId = await page.locator('#main table tbody tr').first().textContent();
     if (nextId === firstId) throw new Error(name + ': the next page shows the same first row');
-    samples.push({ ms: r.at - t0, api: r.api.filter((c) => c.start >= t0) });
+    samples.push({ ms: r.at - t0, api: r.api.filter((c) => c.start >= t0).map((c) => ({ ...c, start: c.start - t0 })) });
     await context.close();
   }
   record(name, 'click', samples, 'events');
@@ -194,11 +194,12 @@ for (const r of rows) {
     + num(r.dcl_ms).padStart(9) + num(r.api_start_ms).padStart(10)
     + '  ' + pad(r.api, 8) + num(r.api_ms).padStart(10) + num(r.api_server_ms).padStart(10));
 }
-lines.push('  (events-next: from the click on "Next page"; -uma: a constituent user of UMA; -org0, -feed0: a filter');
-lines.push('   that matches no event; DOM ms: DOMContentLoaded (the page and its scripts loaded); call at: when the');
-lines.push('   screen\'s API call started; API ms: Resource Timing, request start to last byte; server ms: to first byte;');
-lines.push('   also called on a full load, before the screen\'s own call:');
-lines.push('   ' + [...new Set(rows.flatMap((r) => r.other_api.split(' ')).filter(Boolean))].join(', ') + ')');
+lines.push('  cold: a fresh browser context; warm: the same page loaded again; events-next: from the click on');
+lines.push('  "Next page"; -org, -feed: filtered; -org0, -feed0: a filter no event matches; -uma: a constituent');
+lines.push('  user of UMA. DOM ms: DOMContentLoaded (page and scripts loaded); call at: when the screen\'s API');
+lines.push('  call started (after the click for events-next); API ms: Resource Timing, request start to last');
+lines.push('  byte; server ms: to first byte. Called before the screen\'s own call on a full load: '
+  + [...new Set(rows.flatMap((r) => r.other_api.split(' ')).filter(Boolean))].join(', ') + '.');
 const worst = Math.max(...rows.filter((r) => GOAL_SCREENS.has(r.name)).map((r) => r.median_ms));
 const slow = rows.filter((r) => !GOAL_SCREENS.has(r.name) && r.median_ms > GOAL_MS).map((r) => r.name + ' ' + r.mode);
 lines.push(`  goal: dashboard and events' first page usable <= ${GOAL_MS} ms (median, cold and warm): worst ${Math.round(worst)} ms   ${worst <= GOAL_MS ? 'met' : 'GOAL MISSED'}`);
