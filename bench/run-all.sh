@@ -59,6 +59,7 @@ run ingest-vs-sqlite bench/ingest-vs-sqlite.sh "$build"
 run match-vs-grep bench/match-vs-grep.sh "$build"
 run retro-vs-zstd bench/retro-vs-zstd.sh "$build"
 run match-big /bin/sh -c "exec taskset -c 0 '$build/bench_match' big"
+run browser-1m bench/browser-1m.sh "$build"
 
 if [ "$ran" -eq 0 ]; then
     echo "run-all: no benchmark named: ${only[*]}" >&2

@@ -13,7 +13,10 @@ This wrapper prepares what the browser tests need and checks what only it can se
 It skips (with the reason) only when chromium, node or the node modules are missing
 (scripts/install-deps test; make browser-deps).
 
-ERMES_BROWSER_BENCH=1 runs the benchmark instead (1,000,000 events; see bench/README.md).
+ERMES_BROWSER_BENCH=1 runs the benchmark instead: bench/browser-1m.sh with the build of
+ERMES_BIN (1,000,000 events in a data dir made once and kept under $TMPDIR/ermes-browser-bench;
+see bench/README.md), and fails when the dashboard or the events table's first page takes more
+than a second to become usable (median, cold or warm).
 """
 
 import email
@@ -205,6 +208,27 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(n["state"], "sent")
         for name in res["screenshots"]:
             self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
+
+
+@unittest.skipIf(MISSING is not None, MISSING or "")
+@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") != "1", "ERMES_BROWSER_BENCH=1 runs it")
+class BrowserBench(unittest.TestCase):
+
+    def test_browser_bench(self):
+        build = os.path.dirname(os.path.abspath(ERMES_BIN))
+        p = subprocess.run([os.path.join(SOURCE_DIR, "bench", "browser-1m.sh"), build],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1800)
+        out = p.stdout.decode("utf-8", "replace")
+        sys.stdout.write(out)
+        self.assertEqual(p.returncode, 0, "bench/browser-1m.sh could not run:\n" + out[-4000:])
+        with open(os.path.join(build, "test-output", "browser-bench", "results.json")) as f:
+            rows = json.load(f)
+        got = {(r["name"], r["mode"]): r["median_ms"] for r in rows}
+        for screen in ("dashboard", "events"):
+            for mode in ("cold", "warm"):
+                self.assertLessEqual(got[(screen, mode)], 1000.0,
+                                     "%s (%s) usable after %.0f ms" % (screen, mode,
+                                                                     got[(screen, mode)]))
 
 
 if __name__ == "__main__":

@@ -388,6 +388,12 @@ class IntakeTest(IntakeCase):
                          3)
         self.assertEqual(self.ips(self.base_events("feed=Accessible-ADB&org=UMA")),
                          ["198.51.100.7", "198.51.100.8"])
+        # A value no event has: an empty page at once (event_daily answers), the same as with
+        # a value some event has but not of this organisation, or not in this report.
+        self.assertEqual(self.events("feed=No-Such-Feed"), [])
+        self.assertEqual(self.events("taxonomy=vulnerable&type=no-such-type"), [])
+        self.assertEqual(self.events("feed=Accessible-ADB&org=CERT"), [])
+        self.assertEqual(self.events("taxonomy=intrusions&report=%d" % self.base["id"]), [])
 
     def test_filter_ip_and_cidr(self):
         self.assertEqual(self.ips(self.base_events("ip=198.51.100.7")), ["198.51.100.7"])
@@ -562,6 +568,9 @@ class IntakeTest(IntakeCase):
             assert_error(self, s, b, 404, "not_found")
         # Filters cannot widen the view.
         self.assertEqual(self.events("ip=" + quote("192.0.2.0/24"), token=self.uma), [])
+        self.assertEqual(self.ips(self.events("feed=Accessible-ADB&report=%d" % self.base["id"],
+                                              token=self.uma)), ["198.51.100.7", "198.51.100.8"])
+        self.assertEqual(self.events("taxonomy=intrusions", token=self.uma), [])
         s, _, b = self.e.request("GET", EVENTS + "?org=DG-DIGIT", token=self.uma)
         assert_error(self, s, b, 400, "bad_request", field="org")
         # A parent sees its own events, not its children's (DG-DIGIT, DG-HOME).
