@@ -52,8 +52,10 @@ static void load(const char *path)
         lower(s);
         if ((slash = strchr(s, '/'))) {
             *slash = '\0';
-            if (inet_pton(AF_INET, s, &a) == 1) {
-                int p = atoi(slash + 1);
+            char *end;
+            long p = strtol(slash + 1, &end, 10);
+            if (inet_pton(AF_INET, s, &a) == 1 && end != slash + 1 && !*end && p >= 0 &&
+                p <= 32) {
                 *slash = '/';
                 json_object_set_new(cidrs, s, json_true());
                 plens[p] = 1;
