@@ -54,8 +54,7 @@ static void load(const char *path)
             *slash = '\0';
             char *end;
             long p = strtol(slash + 1, &end, 10);
-            if (inet_pton(AF_INET, s, &a) == 1 && end != slash + 1 && !*end && p >= 0 &&
-                p <= 32) {
+            if (inet_pton(AF_INET, s, &a) == 1 && end != slash + 1 && !*end && p >= 0 && p <= 32) {
                 *slash = '/';
                 json_object_set_new(cidrs, s, json_true());
                 plens[p] = 1;
@@ -172,7 +171,8 @@ int main(int argc, char **argv)
         if ((o = json_object_get(ev, "dns"))) {
             hits += match_domain(str(o, "rrname"));
             a = json_object_get(o, "answers");
-            json_array_foreach(a, i, e) {
+            json_array_foreach(a, i, e)
+            {
                 const char *rd = str(e, "rdata");
                 hits += match_ip(rd) + match_domain(rd);
             }
@@ -193,8 +193,8 @@ int main(int argc, char **argv)
         double t = now() - t0;
         printf("%s: %lu events, %.1f MB in %.3f s: %.0f events/s, %.1f MB/s; %lu matching "
                "events, %lu malformed\n",
-               argv[1], events, (double)bytes / 1e6, t, (double)events / t,
-               (double)bytes / 1e6 / t, matching, bad);
+               argv[1], events, (double)bytes / 1e6, t, (double)events / t, (double)bytes / 1e6 / t,
+               matching, bad);
     }
     free(line);
     fclose(f);

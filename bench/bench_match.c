@@ -134,13 +134,12 @@ static int scan_file(const char *path, ermes_log_format_t fmt, ermes_matcher_t *
     ermes_log_reader_stats(r, &st);
     printf("%s: %llu records, %.1f MB in %.3f s: %.0f records/s, %.1f MB/s; %llu matching "
            "records, %llu hits, %llu skipped\n",
-           path, (unsigned long long)st.records, (double)st.bytes / 1e6, t,
-           (double)st.records / t, (double)st.bytes / 1e6 / t, (unsigned long long)hitrec,
-           (unsigned long long)hits, (unsigned long long)st.skipped);
+           path, (unsigned long long)st.records, (double)st.bytes / 1e6, t, (double)st.records / t,
+           (double)st.bytes / 1e6 / t, (unsigned long long)hitrec, (unsigned long long)hits,
+           (unsigned long long)st.skipped);
     /* On a shared machine the wall clock counts time other processes took from this core;
      * CPU time does not (it still pays for their cache pollution). */
-    printf("%s: CPU time %.3f s: %.0f records per CPU second\n", path, c,
-           (double)st.records / c);
+    printf("%s: CPU time %.3f s: %.0f records per CPU second\n", path, c, (double)st.records / c);
     ermes_scanner_free(s);
     ermes_log_reader_free(r);
     return 0;

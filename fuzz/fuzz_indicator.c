@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ermes_scanner_t *s;
         if (ermes_scanner_new(m, &s) == 0) {
             const ermes_hit_t *h;
-            ermes_scanner_lookup(s, ERMES_FIELD_AUTO, (const char *)data, size > 300 ? 300 : size, &h);
+            ermes_scanner_lookup(s, ERMES_FIELD_AUTO, (const char *)data, size > 300 ? 300 : size,
+                                 &h);
             ermes_scanner_free(s);
         }
         ermes_matcher_release(m);

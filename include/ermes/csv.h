@@ -26,9 +26,9 @@ typedef ssize_t (*ermes_csv_read_cb)(void *ctx, char *buf, size_t cap);
 typedef struct ermes_csv ermes_csv_t;
 
 typedef struct ermes_csv_options {
-    char delimiter;     /* 0 means ',' */
-    size_t max_record;  /* bytes of one record, 0 means 1 MiB */
-    size_t max_fields;  /* fields in one record, 0 means 4096 */
+    char delimiter;    /* 0 means ',' */
+    size_t max_record; /* bytes of one record, 0 means 1 MiB */
+    size_t max_fields; /* fields in one record, 0 means 4096 */
 } ermes_csv_options_t;
 
 /* One record. Pointers borrow from the reader and are valid until the next call.
@@ -37,11 +37,11 @@ typedef struct ermes_csv_record {
     size_t nfields;
     char **fields;
     size_t *lengths;
-    long line;        /* 1-based line on which the record starts */
-    long end_line;    /* line on which it ends (differs for multi-line quoted fields) */
-    const char *raw;  /* the record's raw bytes as read, for quarantine / error reports */
+    long line;       /* 1-based line on which the record starts */
+    long end_line;   /* line on which it ends (differs for multi-line quoted fields) */
+    const char *raw; /* the record's raw bytes as read, for quarantine / error reports */
     size_t raw_len;
-    int64_t offset;   /* input offset of the record's first byte */
+    int64_t offset; /* input offset of the record's first byte */
 } ermes_csv_record_t;
 
 /* read_cb/ctx: borrowed; opts may be NULL. Caller frees with ermes_csv_free(). */

@@ -136,10 +136,9 @@ int ermes_indicator_set_load(ermes_indicator_set_t *set, const char *data, size_
  * add_cb receives the indicator type and the (unescaped) value. Anything else (AND, FOLLOWEDBY,
  * other operators or object paths) is ERMES_EUNSUPPORTED with the reason in d; a syntax error
  * is ERMES_EPARSE. */
-typedef int (*ermes_stix_value_cb)(void *ctx, ermes_ind_type_t type, const char *value,
-                                   size_t len);
-int ermes_stix_pattern_parse(const char *pattern, size_t len, ermes_stix_value_cb add_cb,
-                             void *ctx, ermes_diag_t *d);
+typedef int (*ermes_stix_value_cb)(void *ctx, ermes_ind_type_t type, const char *value, size_t len);
+int ermes_stix_pattern_parse(const char *pattern, size_t len, ermes_stix_value_cb add_cb, void *ctx,
+                             ermes_diag_t *d);
 
 /* ---- warninglists ---------------------------------------------------------------------------- */
 
@@ -148,8 +147,7 @@ typedef struct ermes_warninglist ermes_warninglist_t;
 /* Parses a MISP warninglist (JSON: "name", "type" string|substring|hostname|cidr|regex,
  * "list"). data is borrowed. Caller frees with ermes_warninglist_free(). Returns 0,
  * ERMES_EPARSE (reason in d), ERMES_EUNSUPPORTED (an unknown type) or ERMES_ENOMEM. */
-int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **out,
-                          ermes_diag_t *d);
+int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **out, ermes_diag_t *d);
 void ermes_warninglist_free(ermes_warninglist_t *wl);
 const char *ermes_warninglist_name(const ermes_warninglist_t *wl);
 size_t ermes_warninglist_count(const ermes_warninglist_t *wl);
@@ -189,9 +187,9 @@ int ermes_matcher_indicator(const ermes_matcher_t *m, uint32_t id, ermes_matcher
 size_t ermes_matcher_value(const ermes_matcher_t *m, uint32_t id, char *buf, size_t cap);
 
 typedef struct ermes_matcher_stats {
-    size_t indicators;             /* compiled */
+    size_t indicators; /* compiled */
     size_t by_type[ERMES_IND__COUNT];
-    size_t bytes;                  /* memory held by the matcher */
+    size_t bytes; /* memory held by the matcher */
 } ermes_matcher_stats_t;
 void ermes_matcher_stats(const ermes_matcher_t *m, ermes_matcher_stats_t *out);
 
@@ -232,16 +230,16 @@ typedef struct ermes_log_field {
 
 /* One record. Everything borrows from the reader and is valid until the next call. */
 typedef struct ermes_log_record {
-    const char *source;  /* the file name, "-" for stdin */
-    long line;           /* 1-based line number in the (decompressed) stream */
-    int64_t offset;      /* byte offset of the record in the (decompressed) stream */
-    const char *time;    /* event time as written in the record, NULL if none */
+    const char *source; /* the file name, "-" for stdin */
+    long line;          /* 1-based line number in the (decompressed) stream */
+    int64_t offset;     /* byte offset of the record in the (decompressed) stream */
+    const char *time;   /* event time as written in the record, NULL if none */
     size_t time_len;
-    const char *sensor;  /* EVE "host", Zeek "_system_name" or #path; NULL if none */
+    const char *sensor; /* EVE "host", Zeek "_system_name" or #path; NULL if none */
     size_t sensor_len;
     const char *src_ip, *dest_ip; /* the record's endpoints as text, NULL if none */
     size_t src_ip_len, dest_ip_len;
-    const char *format;  /* "eve", "zeek", "lines", "csv" */
+    const char *format; /* "eve", "zeek", "lines", "csv" */
     size_t nfields;
     const ermes_log_field_t *fields;
 } ermes_log_record_t;
@@ -291,9 +289,9 @@ int ermes_log_format_parse(const char *s);
 
 typedef struct ermes_log_options {
     ermes_log_format_t format;
-    int follow;            /* keep reading at end of file; survive rotation and truncation */
-    int follow_poll_ms;    /* 0 = 250 */
-    size_t max_line;       /* 0 = 16 MiB; longer lines are skipped with a reason */
+    int follow;              /* keep reading at end of file; survive rotation and truncation */
+    int follow_poll_ms;      /* 0 = 250 */
+    size_t max_line;         /* 0 = 16 MiB; longer lines are skipped with a reason */
     const char *csv_columns; /* "name[:kind],..." columns to look at (NULL = every column, kind
                                 guessed); kinds: ip domain url hash email ja3 ja4 auto */
     char csv_delimiter;      /* 0 = ',' */
@@ -324,21 +322,22 @@ typedef struct ermes_log_stats {
 } ermes_log_stats_t;
 void ermes_log_reader_stats(const ermes_log_reader_t *r, ermes_log_stats_t *out);
 
-/* ---- hits: what the tailer and the retro-hunt report (stored as sightings) ------------------------------------ */
+/* ---- hits: what the tailer and the retro-hunt report (stored as sightings)
+ * ------------------------------------ */
 
 /* One indicator seen in one field of one log record. Everything is borrowed and valid only
  * during the callback. */
 typedef struct ermes_detect_hit {
-    const char *source;              /* the log file's path */
-    int64_t offset;                  /* byte offset of the record: in the file (tailer) or in
-                                        the decompressed stream (retro-hunt) */
-    long line;                       /* 1-based line number, as offset */
-    const char *field;               /* "dns.rrname", "line", ... */
-    const char *value;               /* the value as written in the field (not NUL-terminated) */
+    const char *source; /* the log file's path */
+    int64_t offset;     /* byte offset of the record: in the file (tailer) or in
+                           the decompressed stream (retro-hunt) */
+    long line;          /* 1-based line number, as offset */
+    const char *field;  /* "dns.rrname", "line", ... */
+    const char *value;  /* the value as written in the field (not NUL-terminated) */
     size_t value_len;
-    uint32_t indicator;              /* the indicator's id in the matcher's set */
-    const ermes_matcher_t *matcher;  /* the matcher that matched: ermes_matcher_value() and
-                                        ermes_matcher_indicator() describe the indicator */
+    uint32_t indicator;               /* the indicator's id in the matcher's set */
+    const ermes_matcher_t *matcher;   /* the matcher that matched: ermes_matcher_value() and
+                                         ermes_matcher_indicator() describe the indicator */
     const ermes_log_record_t *record; /* the whole record (time, sensor, endpoints, fields) */
 } ermes_detect_hit_t;
 
@@ -357,8 +356,7 @@ typedef struct ermes_tail_file {
  * or lines and may be left out with its colon (auto). *files (caller frees with
  * ermes_tail_files_free(), paths included) and *n receive the list. Returns 0, ERMES_EINVAL
  * (reason in d) or ERMES_ENOMEM. */
-int ermes_tail_files_parse(const char *spec, ermes_tail_file_t **files, size_t *n,
-                           ermes_diag_t *d);
+int ermes_tail_files_parse(const char *spec, ermes_tail_file_t **files, size_t *n, ermes_diag_t *d);
 void ermes_tail_files_free(ermes_tail_file_t *files, size_t n);
 
 typedef struct ermes_tail_options {
@@ -378,8 +376,8 @@ typedef struct ermes_tail_stats {
     uint64_t sightings; /* sink calls */
     uint64_t rotations; /* files reopened after rotation or rewound after truncation */
     uint64_t sink_failures;
-    uint64_t bytes;     /* bytes read */
-    int state_error;    /* 0 or the last ERMES_E* code of writing the position file */
+    uint64_t bytes;  /* bytes read */
+    int state_error; /* 0 or the last ERMES_E* code of writing the position file */
 } ermes_tail_stats_t;
 
 /* A tailer of files[0..n) (borrowed, copied) matching against the current matcher of slot

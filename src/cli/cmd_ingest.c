@@ -44,11 +44,10 @@ static void print_report(const ermes_report_t *r, int json)
         json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
                               (json_int_t)r->id, "feed", r->feed, "file_name",
                               r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
-                              r->error[0] ? r->error : NULL, "size", (json_int_t)r->size,
-                              "rows_in", (json_int_t)r->rows_in, "events",
-                              (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates,
-                              "quarantined", (json_int_t)r->quarantined, "sha256", r->sha256,
-                              "received_at", when);
+                              r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
+                              (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
+                              (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined,
+                              "sha256", r->sha256, "received_at", when);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
@@ -194,10 +193,9 @@ static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
                 free(b64);
             }
         }
-        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?}", "id", (json_int_t)q->id,
-                      "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed",
-                      q->feed, "reason", q->reason, "field", q->field, "state", q->state, "raw",
-                      raw);
+        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?}", "id", (json_int_t)q->id, "report_id",
+                      (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed", q->feed,
+                      "reason", q->reason, "field", q->field, "state", q->state, "raw", raw);
         s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
@@ -259,8 +257,8 @@ int ermes_cmd_reports(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     if (strcmp(sub, "list") == 0) {
-        rc = ermes_store_report_each(c->store, &c->viewer, state, feed, 0, limit, report_cb,
-                                     &json, &more);
+        rc = ermes_store_report_each(c->store, &c->viewer, state, feed, 0, limit, report_cb, &json,
+                                     &more);
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "show") == 0) {
@@ -324,8 +322,8 @@ int ermes_cmd_quarantine(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     if (strcmp(sub, "list") == 0) {
-        rc = ermes_store_quarantine_each(c->store, report, state, 0, 0, quarantine_print_cb,
-                                         &json, &more);
+        rc = ermes_store_quarantine_each(c->store, report, state, 0, 0, quarantine_print_cb, &json,
+                                         &more);
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "retry") == 0) {
@@ -342,7 +340,8 @@ int ermes_cmd_quarantine(cli_t *c)
             ermes_diag_clear(&d);
             rc = ermes_intake_retry(in, strtoll(id, NULL, 10), &event_id, &d);
             if (rc)
-                cli_error("quarantine retry %s: %s", id, d.reason[0] ? d.reason : ermes_strerror(rc));
+                cli_error("quarantine retry %s: %s", id,
+                          d.reason[0] ? d.reason : ermes_strerror(rc));
             else
                 ermes_audit_write(c->store, &c->viewer, "retry", "quarantine", id, NULL);
             if (rc == 0 && event_id)

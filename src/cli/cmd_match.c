@@ -27,26 +27,26 @@ static void on_signal(int sig)
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes match --indicators FILE [--indicators FILE]... [--warninglist FILE]...\n"
-            "                   [--indicator-format auto|list|csv|stix]\n"
-            "                   [--format auto|eve|zeek|lines|csv] [--csv-columns NAME[:KIND],...]\n"
-            "                   [--follow] [--count] [--stats] [--constituency] LOG...|-\n"
-            "       ermes match --db [--record [--source NAME] [--sensor NAME]] [options] LOG...\n\n"
-            "Prints one JSON object per log record that matches an indicator, listing every\n"
-            "indicator and field it matched. Indicators: plain lists (type guessed), CSV with a\n"
-            "value column, Zeek intel files, STIX 2.1 bundles or pattern lists. Warninglists\n"
-            "(MISP format) suppress known-benign indicators; what they suppress is reported on\n"
-            "stderr. Logs: Suricata EVE, Zeek TSV or JSON, one value per line, CSV; gzip and zstd\n"
-            "are recognised; - reads stdin. --follow keeps reading the last file as it grows,\n"
-            "through rotation and truncation, until interrupted. --constituency looks up the\n"
-            "organisation owning the internal address in the database under --data-dir.\n"
-            "--count prints only the number of matching records. --db matches the active\n"
-            "indicators stored in the database (`ermes indicators`), beside any --indicators\n"
-            "files; --record (with --db) stores what it finds as sightings, attributed to the\n"
-            "constituent owning the internal address, under the log name --source (default:\n"
-            "the file name) and sensor --sensor (default: the record's own). Exit status 0, 1\n"
-            "on error.\n");
+    fprintf(
+        f, "usage: ermes match --indicators FILE [--indicators FILE]... [--warninglist FILE]...\n"
+           "                   [--indicator-format auto|list|csv|stix]\n"
+           "                   [--format auto|eve|zeek|lines|csv] [--csv-columns NAME[:KIND],...]\n"
+           "                   [--follow] [--count] [--stats] [--constituency] LOG...|-\n"
+           "       ermes match --db [--record [--source NAME] [--sensor NAME]] [options] LOG...\n\n"
+           "Prints one JSON object per log record that matches an indicator, listing every\n"
+           "indicator and field it matched. Indicators: plain lists (type guessed), CSV with a\n"
+           "value column, Zeek intel files, STIX 2.1 bundles or pattern lists. Warninglists\n"
+           "(MISP format) suppress known-benign indicators; what they suppress is reported on\n"
+           "stderr. Logs: Suricata EVE, Zeek TSV or JSON, one value per line, CSV; gzip and zstd\n"
+           "are recognised; - reads stdin. --follow keeps reading the last file as it grows,\n"
+           "through rotation and truncation, until interrupted. --constituency looks up the\n"
+           "organisation owning the internal address in the database under --data-dir.\n"
+           "--count prints only the number of matching records. --db matches the active\n"
+           "indicators stored in the database (`ermes indicators`), beside any --indicators\n"
+           "files; --record (with --db) stores what it finds as sightings, attributed to the\n"
+           "constituent owning the internal address, under the log name --source (default:\n"
+           "the file name) and sensor --sensor (default: the record's own). Exit status 0, 1\n"
+           "on error.\n");
     cli_usage_settings(f);
 }
 
@@ -259,8 +259,8 @@ static int record_hits(match_run_t *run, const ermes_log_record_t *rec, const er
             return rc;
         run->in_tx = 1;
     }
-    rc = ermes_sightings_record(run->store, run->owners, run->m, rec, hits, n, &o,
-                                &run->recorded, NULL, NULL);
+    rc = ermes_sightings_record(run->store, run->owners, run->m, rec, hits, n, &o, &run->recorded,
+                                NULL, NULL);
     if (rc || follow || run->recorded.hits % 1000 < n) {
         run->in_tx = 0;
         if (rc)
@@ -518,8 +518,7 @@ int ermes_cmd_match(cli_t *c)
                   ermes_warninglist_name(wl), wl_files[i], ermes_warninglist_count(wl), sc.n);
         ermes_warninglist_free(wl);
     }
-    if (ermes_matcher_build(set, 0, &run.m) ||
-        ermes_scanner_new(run.m, &run.scanner)) {
+    if (ermes_matcher_build(set, 0, &run.m) || ermes_scanner_new(run.m, &run.scanner)) {
         cli_error("match: out of memory");
         goto out;
     }

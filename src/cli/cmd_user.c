@@ -52,8 +52,8 @@ static int print_user(void *arg, const ermes_user_t *u)
                (long long)u->id, u->name, ermes__role_name(u->role), org,
                u->disabled ? "true" : "false");
     else
-        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, u->name,
-               ermes__role_name(u->role), org, u->disabled ? " (disabled)" : "");
+        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, u->name, ermes__role_name(u->role),
+               org, u->disabled ? " (disabled)" : "");
     return 0;
 }
 
@@ -152,8 +152,7 @@ int ermes_cmd_user(cli_t *c)
         }
         snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
         ermes_audit_write(c->store, &c->viewer, "create", "user", ref, NULL);
-        printf("added user %s (id %lld, %s)\n", u.name, (long long)u.id,
-               ermes__role_name(u.role));
+        printf("added user %s (id %lld, %s)\n", u.name, (long long)u.id, ermes__role_name(u.role));
         return CLI_OK;
     }
     if ((rc = cli_open_store(c, 0)))
@@ -289,9 +288,8 @@ int ermes_cmd_token(cli_t *c)
             }
             uid = u.id;
         }
-        return ermes_store_token_each(c->store, uid, 0, 0, print_token, NULL, &more)
-                   ? CLI_ERROR
-                   : CLI_OK;
+        return ermes_store_token_each(c->store, uid, 0, 0, print_token, NULL, &more) ? CLI_ERROR
+                                                                                     : CLI_OK;
     }
     if (!strcmp(sub, "revoke")) {
         char *end;
@@ -301,8 +299,8 @@ int ermes_cmd_token(cli_t *c)
             return CLI_USAGE;
         }
         if ((rc = ermes_store_token_revoke(c->store, id, ermes__time_now_ms()))) {
-            cli_error("token revoke: %s", rc == ERMES_ENOTFOUND ? "no such token"
-                                                                : ermes_strerror(rc));
+            cli_error("token revoke: %s",
+                      rc == ERMES_ENOTFOUND ? "no such token" : ermes_strerror(rc));
             return CLI_ERROR;
         }
         ermes_audit_write(c->store, &c->viewer, "revoke", "token", target, NULL);

@@ -14,7 +14,7 @@ struct ermes_registry {
     ermes_store_t *store;
     pthread_rwlock_t lock; /* guards index and version */
     ermes_ownership_t *index;
-    int64_t version; /* the store's registry version the index was built from */
+    int64_t version;         /* the store's registry version the index was built from */
     pthread_mutex_t rebuild; /* one rebuild at a time */
 };
 
@@ -102,8 +102,8 @@ static int require_staff(const ermes_viewer_t *v, ermes_diag_t *d)
 }
 
 /* Audit detail for an organisation change: its short name (never contact details). */
-static void audit_org(ermes_registry_t *r, const ermes_viewer_t *v, const char *action,
-                      int64_t id, const char *short_name)
+static void audit_org(ermes_registry_t *r, const ermes_viewer_t *v, const char *action, int64_t id,
+                      const char *short_name)
 {
     char ref[24], detail[128];
     json_t *j = json_pack("{s:s?}", "short_name", short_name);

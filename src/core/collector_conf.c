@@ -93,8 +93,8 @@ static int get_or_add(ermes_config_t *cfg, const char *name, ermes_collector_con
 }
 
 /* A whole number with an optional K, M or G suffix (powers of 1024), within [min, max]. */
-static int parse_number(const char *cname, const char *key, const char *value, long min,
-                        long max, int suffixes, long *out, ermes_diag_t *d)
+static int parse_number(const char *cname, const char *key, const char *value, long min, long max,
+                        int suffixes, long *out, ermes_diag_t *d)
 {
     char *end;
     long v, mul = 1;
@@ -103,20 +103,33 @@ static int parse_number(const char *cname, const char *key, const char *value, l
     v = strtol(value, &end, 10);
     if (suffixes && end != value && end[0] && !end[1]) {
         switch (end[0]) {
-        case 'k': case 'K': mul = 1L << 10; end++; break;
-        case 'm': case 'M': mul = 1L << 20; end++; break;
-        case 'g': case 'G': mul = 1L << 30; end++; break;
-        default: break;
+        case 'k':
+        case 'K':
+            mul = 1L << 10;
+            end++;
+            break;
+        case 'm':
+        case 'M':
+            mul = 1L << 20;
+            end++;
+            break;
+        case 'g':
+        case 'G':
+            mul = 1L << 30;
+            end++;
+            break;
+        default:
+            break;
         }
     }
     if (errno || end == value || *end) {
-        ermes_diag_set(d, key, "collector \"%s\": %s must be a whole number, not \"%.64s\"",
-                       cname, key, value);
+        ermes_diag_set(d, key, "collector \"%s\": %s must be a whole number, not \"%.64s\"", cname,
+                       key, value);
         return ERMES_EINVAL;
     }
     if (v < min / mul || v > max / mul) {
-        ermes_diag_set(d, key, "collector \"%s\": %s must be between %ld and %ld", cname, key,
-                       min, max);
+        ermes_diag_set(d, key, "collector \"%s\": %s must be between %ld and %ld", cname, key, min,
+                       max);
         return ERMES_ERANGE;
     }
     *out = v * mul;
