@@ -32,7 +32,7 @@ typedef struct ermes_intake_options {
     /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,
      * either all but those listed in dedup_extras (dedup_extras_only 0) or only those. */
     unsigned char dedup_field[ERMES_F_COUNT];
-    const char *dedup_extras; /* comma-separated names without "extra.", borrowed */
+    const char *dedup_extras; /* the setting's list when it names an extra.*, borrowed */
     int dedup_extras_only;
     ermes_geoip_options_t geoip; /* MaxMind databases (src/intake/geoip.h); paths borrowed */
 } ermes_intake_options_t;

@@ -624,7 +624,8 @@ static void dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev, 
         size_t len;
         ermes_extra_type_t t;
         ermes_event_extra_at(ev, k, &ek, &ev_, &len, &t);
-        if (o->dedup_extras && extra_listed(o->dedup_extras, ek) != o->dedup_extras_only)
+        if (o->dedup_extras ? extra_listed(o->dedup_extras, ek) != o->dedup_extras_only
+                            : o->dedup_extras_only)
             continue;
         crypto_generichash_update(&h, (const unsigned char *)"x", 1);
         crypto_generichash_update(&h, (const unsigned char *)ek, strlen(ek) + 1);

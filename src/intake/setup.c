@@ -16,7 +16,8 @@ static int dedup_fields(const ermes_config_t *cfg, ermes_intake_options_t *o, er
     const char *p = list ? list : "";
 
     memset(o->dedup_field, only ? 0 : 1, sizeof(o->dedup_field));
-    o->dedup_extras = list;
+    /* No extra.* named: no per-event name search (all extras, or none with dedup_keys). */
+    o->dedup_extras = list && strstr(list, "extra.") ? list : NULL;
     o->dedup_extras_only = only;
     while (*p) {
         const char *end = strchr(p, ',');
