@@ -1,11 +1,12 @@
 /* Deduplication: the keys of the events seen within the window, held in memory.
  *
- * The store keeps an append-only log of (key, first_seen) rows; this set mirrors the part of
- * it inside the window. Every check happens inside the pipeline's write transaction, and a
+ * The store keeps an append-only log of keys with the time they were first seen (a row per
+ * transaction of new keys, dedup_batches); this set mirrors the part of it inside the window. Every check happens inside the pipeline's write transaction, and a
  * write transaction first reads the log rows written since the set last looked (by another
  * process: the CLI and the daemon share the database), so the set is exact whichever process
- * wrote. A row new to the window is appended to the log in the same transaction as its event;
- * if that transaction rolls back, the set forgets everything and is read again. Looking a key
+ * wrote. The keys new to the window are appended to the log as one row, flushed by the intake
+ * before it commits the transaction that stores their events; if that transaction rolls
+ * back, the set forgets everything and is read again. Looking a key
  * up is one probe of an open-addressing table (the keys are BLAKE2b hashes already, so their
  * first bytes are the slot), where a B-tree index in the database costs a page walk and a
  * random page write per event. */
@@ -26,9 +27,14 @@ struct ermes_dedup {
     slot_t *slots;
     size_t cap; /* a power of two */
     size_t used;
-    int64_t last_id;   /* the last log row the set has seen */
-    int64_t keep_from; /* keys first seen before it are not held */
+    int64_t last_log;   /* the last one-key log row the set has seen (before migration 11) */
+    int64_t last_batch; /* the last batch of keys the set has seen */
+    int64_t keep_from;  /* keys first seen before it are not held */
     int loaded;
+    /* Keys new in this transaction, not yet in the store's log: one batch row at flush. */
+    uint8_t *pending;
+    size_t npending, cap_pending;
+    int64_t pending_seen;
 };
 
 static uint64_t slot_of(const uint8_t key[16])
@@ -104,6 +110,7 @@ void ermes_dedup_free(ermes_dedup_t *dd)
     if (!dd)
         return;
     ermes__free(dd->slots);
+    ermes__free(dd->pending);
     ermes__free(dd);
 }
 
@@ -112,7 +119,8 @@ void ermes_dedup_forget(ermes_dedup_t *dd)
     ermes__free(dd->slots);
     dd->slots = NULL;
     dd->cap = dd->used = 0;
-    dd->last_id = 0;
+    dd->last_log = dd->last_batch = 0;
+    dd->npending = 0;
     dd->loaded = 0;
 }
 
@@ -121,14 +129,16 @@ struct sync_ctx {
     int rc;
 };
 
-static int on_row(void *ctx, int64_t id, const uint8_t key[16], int64_t first_seen)
+static int on_keys(void *ctx, const uint8_t *keys, size_t nkeys, int64_t first_seen)
 {
     struct sync_ctx *c = ctx;
 
-    if (id > c->dd->last_id)
-        c->dd->last_id = id;
-    if (first_seen >= c->dd->keep_from && (c->rc = put(c->dd, key, first_seen)))
-        return c->rc;
+    if (first_seen < c->dd->keep_from)
+        return 0;
+    for (size_t k = 0; k < nkeys; k++) {
+        if ((c->rc = put(c->dd, keys + 16 * k, first_seen)))
+            return c->rc;
+    }
     return 0;
 }
 
@@ -142,9 +152,10 @@ int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
     if (dd->loaded && keep_from < dd->keep_from)
         ermes_dedup_forget(dd);
     dd->keep_from = keep_from;
+    dd->npending = 0;
     if (!dd->cap && (rc = grow(dd, keep_from)))
         return rc;
-    rc = ermes_store_dedup_since(st, dd->last_id, on_row, &c);
+    rc = ermes_store_dedup_since(st, &dd->last_log, &dd->last_batch, on_keys, &c);
     if (rc || c.rc) {
         ermes_dedup_forget(dd);
         return rc ? rc : c.rc;
@@ -153,11 +164,26 @@ int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
     return 0;
 }
 
+int ermes_dedup_flush(ermes_dedup_t *dd, ermes_store_t *st)
+{
+    int64_t id;
+    int rc;
+
+    if (!dd->npending)
+        return 0;
+    if ((rc = ermes_store_dedup_append(st, dd->pending, dd->npending, dd->pending_seen, &id)))
+        return rc;
+    dd->npending = 0;
+    /* Our own batch: the next sync need not read it back. */
+    if (id > dd->last_batch)
+        dd->last_batch = id;
+    return 0;
+}
+
 int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
                       int64_t window_start, int64_t now, int *dup)
 {
     slot_t *s;
-    int64_t id;
     int rc;
 
     *dup = 0;
@@ -172,12 +198,21 @@ int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16
             return 0;
         }
     }
-    if ((rc = ermes_store_dedup_append(st, key, now, &id)))
+    /* A batch holds keys first seen at one time. */
+    if (dd->npending && dd->pending_seen != now && (rc = ermes_dedup_flush(dd, st)))
         return rc;
+    if (dd->npending == dd->cap_pending) {
+        size_t cap = dd->cap_pending ? dd->cap_pending * 2 : 1024;
+        uint8_t *p = ermes__reallocarray(dd->pending, cap, 16);
+        if (!p)
+            return ERMES_ENOMEM;
+        dd->pending = p;
+        dd->cap_pending = cap;
+    }
     if ((rc = put(dd, key, now)))
         return rc;
-    if (id > dd->last_id)
-        dd->last_id = id;
+    memcpy(dd->pending + 16 * dd->npending++, key, 16);
+    dd->pending_seen = now;
     return 0;
 }
 

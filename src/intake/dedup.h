@@ -16,9 +16,12 @@ void ermes_dedup_free(ermes_dedup_t *dd);
  * out. Call it inside the write transaction, before the checks of that transaction. */
 int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from);
 /* *dup = 1 when key was first seen at or after window_start; otherwise records it as first
- * seen now (in memory and, within the caller's transaction, in the store's log). */
+ * seen now (in memory at once; in the store's log at the next flush). */
 int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
                       int64_t window_start, int64_t now, int *dup);
+/* Writes the keys recorded since the last flush to the store's log, in the caller's
+ * transaction: call it before every commit of a transaction that checked keys. */
+int ermes_dedup_flush(ermes_dedup_t *dd, ermes_store_t *st);
 /* After a rollback: the set may hold keys the store does not; read it all again next time. */
 void ermes_dedup_forget(ermes_dedup_t *dd);
 size_t ermes_dedup_size(const ermes_dedup_t *dd);

@@ -577,7 +577,7 @@ typedef struct run {
     void *pstate;
     ermes_event_t *ev;
     ermes_ownership_t *owners;
-    ermes_strbuf_t json;
+    ermes_strbuf_t scratch; /* the bytes of the deduplication key */
     int64_t home_org;
     ermes_event_tally_t *tally; /* the transaction's events per day, for event_daily */
     struct owner_name {
@@ -601,25 +601,28 @@ static int extra_listed(const char *list, const char *name)
 }
 
 /* A key over what the event says, as dedup_keys or dedup_ignore choose: by default everything
- * but when we saw it (IntelMQ's deduplicator skips time.observation and raw the same way). */
-static void dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev, uint8_t key[16])
+ * but when we saw it (IntelMQ's deduplicator skips time.observation and raw the same way).
+ * The bytes hashed: per field its number (2 bytes, host order) and text with its NUL; per
+ * extra "x", its name and its text, each with its NUL. They are gathered first and hashed in
+ * one call: the same BLAKE2b digest as feeding them piece by piece, at a fraction of the
+ * cost. */
+static int dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev,
+                     ermes_strbuf_t *buf, uint8_t key[16])
 {
-    crypto_generichash_state h;
+    int rc = 0;
 
-    crypto_generichash_init(&h, NULL, 0, 16);
-    for (int f = 0; f < ERMES_F_COUNT; f++) {
+    ermes__strbuf_reset(buf);
+    for (int f = 0; f < ERMES_F_COUNT && !rc; f++) {
         size_t len;
         const char *v;
         uint16_t id = (uint16_t)f;
-        if (!o->dedup_field[f])
+        if (!o->dedup_field[f] || !(v = ermes_event_get(ev, (ermes_field_t)f, &len)))
             continue;
-        v = ermes_event_get(ev, (ermes_field_t)f, &len);
-        if (!v)
-            continue;
-        crypto_generichash_update(&h, (const unsigned char *)&id, sizeof(id));
-        crypto_generichash_update(&h, (const unsigned char *)v, len + 1);
+        rc = ermes__strbuf_add(buf, &id, sizeof(id));
+        if (!rc)
+            rc = ermes__strbuf_add(buf, v, len + 1);
     }
-    for (size_t k = 0; k < ermes_event_extra_count(ev); k++) {
+    for (size_t k = 0; k < ermes_event_extra_count(ev) && !rc; k++) {
         const char *ek, *ev_;
         size_t len;
         ermes_extra_type_t t;
@@ -627,11 +630,17 @@ static void dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev, 
         if (o->dedup_extras ? extra_listed(o->dedup_extras, ek) != o->dedup_extras_only
                             : o->dedup_extras_only)
             continue;
-        crypto_generichash_update(&h, (const unsigned char *)"x", 1);
-        crypto_generichash_update(&h, (const unsigned char *)ek, strlen(ek) + 1);
-        crypto_generichash_update(&h, (const unsigned char *)ev_, len + 1);
+        rc = ermes__strbuf_add(buf, "x", 1);
+        if (!rc)
+            rc = ermes__strbuf_add(buf, ek, strlen(ek) + 1);
+        if (!rc)
+            rc = ermes__strbuf_add(buf, ev_, len + 1);
     }
-    crypto_generichash_final(&h, key, 16);
+    if (rc)
+        return rc;
+    crypto_generichash(key, 16, (const unsigned char *)(buf->len ? buf->data : ""), buf->len,
+                       NULL, 0);
+    return 0;
 }
 
 /* Owner of the event: source.ip (with source.asn as a hint), else source.fqdn, else
@@ -724,7 +733,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
         ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
     }
     if (in->opts.dedup_window_ms > 0) {
-        dedup_key(&in->opts, run->ev, key);
+        if ((rc = dedup_key(&in->opts, run->ev, &run->scratch, key)))
+            return rc;
         rc = ermes_dedup_check(in->dedup, in->store, key,
                                run->r->received_at - in->opts.dedup_window_ms,
                                run->r->received_at, &dup);
@@ -751,9 +761,6 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
             ermes_event_set(run->ev, ERMES_F_CONSTITUENCY, c->short_name, strlen(c->short_name),
                             NULL);
     }
-    ermes__strbuf_reset(&run->json);
-    if ((rc = ermes_event_to_json(run->ev, &run->json)))
-        return rc;
     memset(&er, 0, sizeof(er));
     er.report_id = run->r->id;
     er.row = row;
@@ -762,17 +769,11 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
     er.raw_length = raw_length;
     ermes_event_time_ms(run->ev, ERMES_F_TIME_SOURCE, &er.time_source);
     ermes_event_time_ms(run->ev, ERMES_F_TIME_OBSERVATION, &er.time_observation);
-    er.feed = ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL);
-    er.taxonomy = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_TAXONOMY, NULL);
-    er.type = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_TYPE, NULL);
-    er.identifier = ermes_event_get(run->ev, ERMES_F_CLASSIFICATION_IDENTIFIER, NULL);
     ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &er.source_ip);
     ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &er.source_asn);
-    er.source_fqdn = ermes_event_get(run->ev, ERMES_F_SOURCE_FQDN, NULL);
     er.org_id = org_id;
     er.owner_rule = owner_rule;
-    er.data = run->json.data;
-    er.data_len = run->json.len;
+    er.event = run->ev; /* the store packs it, and takes feed, classification, fqdn from it */
     {
         const char *t = ermes_event_get(run->ev, ERMES_F_TLP, &len);
         if (!t || ermes_tlp_parse(t, len, &er.tlp))
@@ -795,7 +796,7 @@ static int open_run(ermes_intake_t *in, ermes_report_t *r, mapped_t *m, options_
     memset(run, 0, sizeof(*run));
     run->in = in;
     run->r = r;
-    ermes__strbuf_init(&run->json, 64u << 20);
+    ermes__strbuf_init(&run->scratch, 64u << 20);
     ermes_store_home_org(in->store, &run->home_org);
     run->parser = ermes_parser_find(r->feed);
     if (!run->parser) {
@@ -828,7 +829,7 @@ static void close_run(run_t *run, mapped_t *m, options_t *o)
     ermes_event_free(run->ev);
     ermes_event_tally_free(run->tally);
     ermes_ownership_release(run->owners);
-    ermes__strbuf_cleanup(&run->json);
+    ermes__strbuf_cleanup(&run->scratch);
     unmap_report(m);
     json_decref(o->json);
 }
@@ -838,6 +839,8 @@ static int save(run_t *run, ermes_report_t *r)
 {
     int rc = ermes_event_tally_flush(run->tally, run->in->store);
 
+    if (!rc)
+        rc = ermes_dedup_flush(run->in->dedup, run->in->store);
     return rc ? rc : ermes_store_report_update(run->in->store, r);
 }
 
@@ -1073,6 +1076,8 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
         rc = ermes_store_report_count_retry(in->store, r.id, dup);
     if (!rc)
         rc = ermes_event_tally_flush(run.tally, in->store);
+    if (!rc)
+        rc = ermes_dedup_flush(in->dedup, in->store);
     if (rc == ERMES_ENOTFOUND) {
         ermes_diag_set(d, NULL, "the row was retried meanwhile");
         rc = ERMES_ECONFLICT;

@@ -25,7 +25,7 @@ typedef struct ermes_report {
     int64_t owner_org_id;
 } ermes_report_t;
 
-/* One event as the store keeps it: the indexed columns and the whole event as JSON. */
+/* One event as the store keeps it: the indexed columns and the whole event. */
 typedef struct ermes_event_row {
     int64_t id;
     int64_t report_id;
@@ -40,8 +40,10 @@ typedef struct ermes_event_row {
     const char *source_fqdn;
     int64_t org_id; /* owning constituent, 0 when none */
     const char *owner_rule;
-    const char *data; /* JSON object text */
+    const char *data; /* read: the event as IntelMQ's JSON text */
     size_t data_len;
+    const struct ermes_event *event; /* insert: the event, which the store packs (it sets data
+                                        and the column fields feed..source_fqdn from it) */
     ermes_tlp_t tlp;
     int64_t owner_org_id;
     int64_t created_at;

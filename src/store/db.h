@@ -65,4 +65,8 @@ void ermes__db_rollback(ermes_db_t *db);
 /* Last error message of this connection, for logs (never shown to API users). */
 const char *ermes__db_errmsg(ermes_db_t *db);
 
+/* A buffer of the connection's for the query files' per-row work (emptied by whoever uses it;
+ * valid until the connection's next use of it). */
+struct ermes_strbuf *ermes__db_scratch(ermes_db_t *db);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
+#include "store/event_doc.h"
 #include "store/store_int.h"
 
 /* The contact roles that receive notifications (src/notify/group.c picks among them by the
@@ -66,7 +67,8 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
     "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
     "e.data, e.tlp, e.owner_org_id, e.created_at"
 
-static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
+static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
+                        ermes__event_doc_t *doc)
 {
     size_t len;
     const void *ip;
@@ -92,13 +94,12 @@ static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
     e->source_fqdn = ermes__db_col_text(s, 12);
     e->org_id = ermes__db_col_int(s, 13);
     e->owner_rule = ermes__db_col_text(s, 14);
-    e->data = ermes__db_col_text(s, 15);
-    e->data_len = e->data ? strlen(e->data) : 0;
     tlp = ermes__db_col_text(s, 16);
     if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
         e->tlp = ERMES_TLP_RED;
     e->owner_org_id = ermes__db_col_int(s, 17);
     e->created_at = ermes__db_col_int(s, 18);
+    return ermes__event_doc_read(st, s, 15, e, doc);
 }
 
 int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
@@ -107,6 +108,7 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     ermes_event_row_t e;
+    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -122,12 +124,13 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     ermes__db_bind_text(s, 3, g->key);
     ermes__db_bind_int(s, 4, g->max_id);
     ermes__db_bind_int(s, 5, limit > 0 ? limit : -1);
+    ermes__event_doc_init(&doc);
     while ((rc = ermes__db_step(s)) == 1) {
-        row_to_event(s, &e);
-        if ((rc = cb(ctx, &e)))
+        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
     }
     ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
     return rc;
 }
 
@@ -440,6 +443,7 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     ermes_event_row_t e;
+    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -451,12 +455,13 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
+    ermes__event_doc_init(&doc);
     while ((rc = ermes__db_step(s)) == 1) {
-        row_to_event(s, &e);
-        if ((rc = cb(ctx, &e)))
+        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
     }
     ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
     return rc;
 }
 

@@ -4,10 +4,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/time.h"
+#include "store/event_doc.h"
 #include "store/store_int.h"
 
 /* A constituent sees only its own organisation's events ("the constituent role sees only its
@@ -280,6 +282,8 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
 
     if (!db)
         return ERMES_ESTORE;
+    if (e->event && (rc = ermes__event_doc_pack(st, db, e)))
+        return rc;
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO events (report_id, row, line, time_source, "
                                 "time_observation, feed, taxonomy, type, identifier, source_ip, "
@@ -308,7 +312,10 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     if (e->org_id)
         ermes__db_bind_int(s, 13, e->org_id);
     ermes__db_bind_text(s, 14, e->owner_rule);
-    ermes__db_bind_textn(s, 15, e->data, e->data_len);
+    if (e->data_len && e->data[0] == '{')
+        ermes__db_bind_textn(s, 15, e->data, e->data_len);
+    else
+        ermes__db_bind_blob(s, 15, e->data, e->data_len); /* packed (event_pack.h) */
     ermes__db_bind_text(s, 16, ermes_tlp_name(e->tlp));
     if (e->owner_org_id)
         ermes__db_bind_int(s, 17, e->owner_org_id);
@@ -327,7 +334,8 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
 }
 
 /* The deduplication log (see src/intake/dedup.c): append-only, read forward by id. */
-int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_dedup_cb cb, void *ctx)
+int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *after_batch,
+                            ermes_store_dedup_cb cb, void *ctx)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -335,25 +343,44 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_ded
 
     if (!db)
         return ERMES_ESTORE;
+    /* What versions before migration 11 wrote: a row per key. */
     if ((rc = ermes__db_prepare(db, "SELECT id, key, first_seen FROM dedup_log WHERE id > ?1 "
                                     "ORDER BY id",
                                 &s)))
         return rc;
-    ermes__db_bind_int(s, 1, after_id);
+    ermes__db_bind_int(s, 1, *after_log);
     while ((rc = ermes__db_step(s)) == 1) {
         size_t len;
         const void *key = ermes__db_col_blob(s, 1, &len);
+        *after_log = ermes__db_col_int(s, 0);
         if (!key || len != 16)
             continue; /* not a key this version wrote */
-        if ((rc = cb(ctx, ermes__db_col_int(s, 0), key, ermes__db_col_int(s, 2))))
+        if ((rc = cb(ctx, key, 1, ermes__db_col_int(s, 2))))
+            break;
+    }
+    ermes__db_done(s);
+    if (rc)
+        return rc < 0 ? rc : rc == 1 ? 0 : rc;
+    if ((rc = ermes__db_prepare(db, "SELECT id, keys, first_seen FROM dedup_batches WHERE id > ?1"
+                                    " ORDER BY id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, *after_batch);
+    while ((rc = ermes__db_step(s)) == 1) {
+        size_t len;
+        const uint8_t *keys = ermes__db_col_blob(s, 1, &len);
+        *after_batch = ermes__db_col_int(s, 0);
+        if (!keys || len % 16)
+            continue;
+        if ((rc = cb(ctx, keys, len / 16, ermes__db_col_int(s, 2))))
             break;
     }
     ermes__db_done(s);
     return rc < 0 ? rc : rc == 1 ? 0 : rc;
 }
 
-int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t first_seen,
-                             int64_t *id)
+int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkeys,
+                             int64_t first_seen, int64_t *batch_id)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -361,14 +388,16 @@ int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t f
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2)",
+    if (nkeys == 0 || nkeys > SIZE_MAX / 16)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_batches (first_seen, keys) VALUES (?1, ?2)",
                                 &s)))
         return rc;
-    ermes__db_bind_blob(s, 1, key, 16);
-    ermes__db_bind_int(s, 2, first_seen);
+    ermes__db_bind_int(s, 1, first_seen);
+    ermes__db_bind_blob(s, 2, keys, nkeys * 16);
     rc = ermes__db_step(s);
     if (rc == 0)
-        *id = ermes__db_last_rowid(db);
+        *batch_id = ermes__db_last_rowid(db);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
@@ -388,6 +417,14 @@ int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
                                     "(SELECT id FROM dedup_log WHERE first_seen >= ?1 ORDER BY "
                                     "id LIMIT 1))",
                                 &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, before);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    /* A batch per transaction: few rows, and each is dropped by its own time. */
+    if ((rc = ermes__db_prepare(db, "DELETE FROM dedup_batches WHERE first_seen < ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, before);
     rc = ermes__db_step(s);
@@ -430,7 +467,8 @@ int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t 
     "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
     "e.data, e.tlp, e.owner_org_id, e.created_at, e.raw_offset, e.raw_length"
 
-static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
+static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
+                        ermes__event_doc_t *doc)
 {
     size_t len;
     const void *ip;
@@ -456,8 +494,6 @@ static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
     e->source_fqdn = ermes__db_col_text(s, 12);
     e->org_id = ermes__db_col_int(s, 13);
     e->owner_rule = ermes__db_col_text(s, 14);
-    e->data = ermes__db_col_text(s, 15);
-    e->data_len = e->data ? strlen(e->data) : 0;
     tlp = ermes__db_col_text(s, 16);
     if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
         e->tlp = ERMES_TLP_RED;
@@ -465,6 +501,7 @@ static void row_to_event(ermes_db_stmt_t *s, ermes_event_row_t *e)
     e->created_at = ermes__db_col_int(s, 18);
     e->raw_offset = ermes__db_col_null(s, 19) ? -1 : ermes__db_col_int(s, 19);
     e->raw_length = ermes__db_col_null(s, 20) ? 0 : ermes__db_col_int(s, 20);
+    return ermes__event_doc_read(st, s, 15, e, doc);
 }
 
 /* The first and last address of a network, as the blobs events.source_ip holds. */
@@ -535,6 +572,7 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     ermes_event_row_t e;
+    ermes__event_doc_t doc;
     uint8_t lo[16], hi[16];
     size_t iplen = 0;
     long n = 0;
@@ -590,6 +628,7 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
     }
     ermes__db_bind_int(s, 13, f->report_id);
     ermes__db_bind_int(s, 14, f->limit > 0 ? f->limit + 1 : -1);
+    ermes__event_doc_init(&doc);
     while ((rc = ermes__db_step(s)) == 1) {
         if (f->limit > 0 && n == f->limit) {
             if (more)
@@ -597,12 +636,12 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
             rc = 0;
             break;
         }
-        row_to_event(s, &e);
-        if ((rc = cb(ctx, &e)))
+        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
         n++;
     }
     ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
     return rc;
 }
 
@@ -612,6 +651,7 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     ermes_event_row_t e;
+    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -623,14 +663,16 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);
+    ermes__event_doc_init(&doc);
     rc = ermes__db_step(s);
     if (rc == 1) {
-        row_to_event(s, &e);
-        rc = cb(ctx, &e);
+        if ((rc = row_to_event(st, s, &e, &doc)) == 0)
+            rc = cb(ctx, &e);
     } else if (rc == 0) {
         rc = ERMES_ENOTFOUND;
     }
     ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
     return rc;
 }
 

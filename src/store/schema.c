@@ -480,6 +480,21 @@ static const char *const migrations[] = {
     "CREATE INDEX tokens_user ON tokens(user_id);"
     "CREATE INDEX sessions_user ON sessions(user_id);"
     "CREATE INDEX sessions_expires ON sessions(expires_at);",
+
+    /* 11: packed events. New events keep their document in events.data packed
+     * (src/model/event_pack.h: a quarter of the JSON's size, which is most of what storing
+     * an event costs); older rows keep their JSON text, and readers take either. event_names
+     * numbers the extra names packed documents use (src/store/event_names.c): a row is never
+     * changed or deleted. dedup_batches is the deduplication log as one row per intake
+     * transaction (its new keys, 16 bytes each, all first seen at first_seen) instead of one
+     * row per event: dedup_log is still read, no longer written. IF NOT EXISTS: idempotent. */
+    "CREATE TABLE IF NOT EXISTS event_names ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS dedup_batches ("
+    " id INTEGER PRIMARY KEY,"
+    " first_seen INTEGER NOT NULL,"
+    " keys BLOB NOT NULL);",
 };
 
 int ermes__schema_count(void)

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/time.h"
 #include "store/schema.h"
 #include "store/store.h"
@@ -37,7 +38,8 @@ struct ermes_db {
     cached_stmt_t *cache;
     size_t ncache, capcache;
     int in_tx;
-    ermes_db_t *next; /* the store's list of connections */
+    ermes_strbuf_t scratch; /* what a query file builds per row (a packed event) */
+    ermes_db_t *next;       /* the store's list of connections */
 };
 
 /* Maps SQLite's result code to ours. */
@@ -75,6 +77,7 @@ static void close_conn(ermes_db_t *db)
             ermes__free(db->cache[k].st);
         }
     ermes__free(db->cache);
+    ermes__strbuf_cleanup(&db->scratch);
     sqlite3_close_v2(db->handle);
     ermes__free(db);
 }
@@ -103,6 +106,7 @@ static int open_conn(ermes_store_t *st, ermes_db_t **out)
     if (!db)
         return ERMES_ENOMEM;
     db->store = st;
+    ermes__strbuf_init(&db->scratch, 256u << 20);
     rc = sqlite3_open_v2(st->path, &db->handle,
                          SQLITE_OPEN_READWRITE | (st->create ? SQLITE_OPEN_CREATE : 0) |
                              SQLITE_OPEN_NOMUTEX,
@@ -115,9 +119,14 @@ static int open_conn(ermes_store_t *st, ermes_db_t **out)
     }
     sqlite3_extended_result_codes(db->handle, 1);
     sqlite3_busy_timeout(db->handle, (int)st->busy_timeout_ms);
-    /* WAL: readers do not block the writer. synchronous=FULL: a commit is on disk before it is
-     * acknowledged, which the "nothing lost" promise needs. */
+    /* 16 KiB pages (a new database only: an existing one keeps its own): an intake writes
+     * events and their index entries in order, and bigger pages mean fewer page splits,
+     * fewer B-tree levels and fewer WAL frames: 14 % less CPU per event stored than 4 KiB
+     * (bench/ingest-vs-sqlite.sh). WAL: readers do not block the writer. synchronous=FULL:
+     * a commit is on disk before it is acknowledged, which the "nothing lost" promise
+     * needs. */
     rc = sqlite3_exec(db->handle,
+                      "PRAGMA page_size=16384;"
                       "PRAGMA journal_mode=WAL;"
                       "PRAGMA synchronous=FULL;"
                       "PRAGMA foreign_keys=ON;"
@@ -126,11 +135,17 @@ static int open_conn(ermes_store_t *st, ermes_db_t **out)
     if (rc == SQLITE_OK) {
         /* The default 2 MiB cache makes a batch of intake rows spill dirty index pages and
          * read them back; a larger one is only memory when pages are used. Checkpoints every
-         * 8192 pages (32 MiB of WAL) instead of 1000: a page rewritten by several batches
-         * is copied back to the database once. */
+         * 32 MiB of WAL instead of 1000 pages: a page rewritten by several batches is copied
+         * back to the database once. */
         char q[96];
-        snprintf(q, sizeof(q), "PRAGMA cache_size=%ld; PRAGMA wal_autocheckpoint=8192;",
-                 -st->cache_mb * 1024);
+        sqlite3_stmt *ps = NULL;
+        long page = 4096;
+        if (sqlite3_prepare_v2(db->handle, "PRAGMA page_size", -1, &ps, NULL) == SQLITE_OK &&
+            sqlite3_step(ps) == SQLITE_ROW && sqlite3_column_int(ps, 0) >= 512)
+            page = sqlite3_column_int(ps, 0);
+        sqlite3_finalize(ps);
+        snprintf(q, sizeof(q), "PRAGMA cache_size=%ld; PRAGMA wal_autocheckpoint=%ld;",
+                 -st->cache_mb * 1024, (32L << 20) / page);
         rc = sqlite3_exec(db->handle, q, NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
@@ -326,16 +341,26 @@ int ermes__db_commit(ermes_db_t *db)
 {
     int rc = ermes__db_exec(db, "COMMIT");
 
-    if (rc == 0)
+    if (rc == 0) {
         db->in_tx = 0;
+        ermes__event_names_end(db->store->names, db, ERMES__NAMES_COMMIT);
+    }
     return rc;
 }
 
 void ermes__db_rollback(ermes_db_t *db)
 {
+    /* Before the lock goes: once it does, another process may give the numbers this
+     * transaction inserted to other names. */
+    ermes__event_names_end(db->store->names, db, ERMES__NAMES_ROLLBACK);
     if (!sqlite3_get_autocommit(db->handle))
         sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
     db->in_tx = 0;
+}
+
+ermes_strbuf_t *ermes__db_scratch(ermes_db_t *db)
+{
+    return &db->scratch;
 }
 
 int ermes__db_in_tx(ermes_db_t *db)
@@ -415,7 +440,14 @@ int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, er
     st->cache_mb = opts && opts->cache_mb > 0 ? opts->cache_mb : 32;
     st->create = opts ? opts->create : 0;
     pthread_mutex_init(&st->lock, NULL);
+    if (ermes__event_names_new(&st->names)) {
+        pthread_mutex_destroy(&st->lock);
+        ermes__free(st);
+        return ERMES_ENOMEM;
+    }
     if (pthread_key_create(&st->key, conn_destructor)) {
+        ermes__event_names_free(st->names);
+        pthread_mutex_destroy(&st->lock);
         ermes__free(st);
         return ERMES_ENOMEM;
     }
@@ -466,6 +498,7 @@ void ermes_store_close(ermes_store_t *st)
         close_conn(db);
     }
     pthread_mutex_destroy(&st->lock);
+    ermes__event_names_free(st->names);
     ermes__free(st->path);
     ermes__free(st);
 }
@@ -529,6 +562,8 @@ void ermes_store_rollback_to(ermes_store_t *st)
 {
     ermes_db_t *db = ermes__db_conn(st);
 
-    if (db)
+    if (db) {
+        ermes__event_names_end(st->names, db, ERMES__NAMES_SAVEPOINT);
         ermes__db_exec(db, "ROLLBACK TO ermes_row; RELEASE ermes_row");
+    }
 }

@@ -206,14 +206,20 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
 int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r);
 
 int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e);
-/* The deduplication log: rows after after_id in id order, to cb (non-zero stops); appending
- * a key first seen at first_seen; dropping the rows older than before. */
-typedef int (*ermes_store_dedup_cb)(void *ctx, int64_t id, const uint8_t key[16],
+/* The dictionary of the extra names packed events use (src/store/event_names.c): the number
+ * of a name, made in the caller's write transaction when new; the name of a number. */
+int ermes_store_event_name_id(ermes_store_t *st, const char *name, size_t len, uint32_t *id);
+int ermes_store_event_name_of(ermes_store_t *st, uint32_t id, const char **name, size_t *len);
+/* The deduplication log, read forward: the keys written since *after_batch (and, in a database
+ * from before migration 11, the one-key rows of dedup_log since *after_log), in order, to cb
+ * (non-zero stops); the cursors move past what was read. Appending is one row for a batch of
+ * keys all first seen at first_seen. Pruning drops what was first seen before `before`. */
+typedef int (*ermes_store_dedup_cb)(void *ctx, const uint8_t *keys, size_t nkeys,
                                     int64_t first_seen);
-int ermes_store_dedup_since(ermes_store_t *st, int64_t after_id, ermes_store_dedup_cb cb,
-                            void *ctx);
-int ermes_store_dedup_append(ermes_store_t *st, const uint8_t key[16], int64_t first_seen,
-                             int64_t *id);
+int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *after_batch,
+                            ermes_store_dedup_cb cb, void *ctx);
+int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkeys,
+                             int64_t first_seen, int64_t *batch_id);
 int ermes_store_dedup_prune(ermes_store_t *st, int64_t before);
 /* A retried quarantined row became an event (or a duplicate): the report's counts move with
  * it, so rows_in = events + duplicates + quarantined still holds. */

@@ -15,7 +15,16 @@ struct ermes_store {
     int key_made;
     pthread_mutex_t lock; /* guards conns */
     ermes_db_t *conns;
+    struct ermes_event_names *names; /* the extra names packed events use (event_names.c) */
 };
+
+typedef struct ermes_event_names ermes_event_names_t;
+int ermes__event_names_new(ermes_event_names_t **out);
+void ermes__event_names_free(ermes_event_names_t *n);
+/* The transaction of db committed (the names it inserted stay), rolled back (they go), or
+ * rolled back to a savepoint (they go from memory, and stay pending until the end). */
+enum { ERMES__NAMES_COMMIT, ERMES__NAMES_ROLLBACK, ERMES__NAMES_SAVEPOINT };
+void ermes__event_names_end(ermes_event_names_t *n, const ermes_db_t *db, int how);
 
 /* 1 while the connection is inside a transaction. */
 int ermes__db_in_tx(ermes_db_t *db);

@@ -165,6 +165,20 @@ class Variant:
         return path
 
 
+def event_docs(data_dir):
+    """Every event's document, by id, as `ermes events` reads it."""
+    rc, out, err = run([ERMES_BIN, "events", "--data-dir", data_dir, "--format", "ndjson",
+                        "--limit", "100000000"], timeout=600)
+    if rc != 0:
+        raise AssertionError("ermes events failed: %s" % err)
+    docs = {}
+    for line in out.splitlines():
+        if line.strip():
+            x = json.loads(line)
+            docs[x["id"]] = x["event"]
+    return docs
+
+
 def ro_connect(path):
     return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
 
@@ -307,10 +321,10 @@ class IntakeCrashTest(unittest.TestCase):
                 got = con.execute("SELECT rows_in, events, duplicates, quarantined FROM reports"
                                   " WHERE id = ?", (first,)).fetchone()
                 self.assertEqual(got, (ROWS, var.n_good - var.n_copies, var.n_copies, var.n_bad))
+                docs = event_docs(lin.dir)
                 owners = {}
-                for ip, owner in con.execute("SELECT source_ip, json_extract(data, "
-                                             "'$.constituency') FROM events"):
-                    owners[bytes(ip)] = owner
+                for eid, ip in con.execute("SELECT id, source_ip FROM events"):
+                    owners[bytes(ip)] = docs[eid].get("constituency")
             finally:
                 con.close()
             self.check_dir(lin, "calibration")
@@ -427,13 +441,20 @@ class IntakeCrashTest(unittest.TestCase):
             reports = con.execute(
                 "SELECT id, sha256, state, error, next_row, rows_in, events, duplicates, "
                 "quarantined, size, path FROM reports ORDER BY id").fetchall()
-            events = con.execute(
-                "SELECT report_id, row, line, source_ip, json_extract(data, '$.\"source.port\"'),"
-                " json_extract(data, '$.constituency'), org_id FROM events").fetchall()
+            rows = con.execute(
+                "SELECT id, report_id, row, line, source_ip, org_id FROM events").fetchall()
             quarantine = con.execute(
                 "SELECT report_id, row, line, raw, state FROM quarantine").fetchall()
         finally:
             con.close()
+        # The documents as the product reads them (packed in the row since migration 11).
+        docs = event_docs(lin.dir) if rows else {}
+        events = [(rid, row, line, ip, docs.get(eid, {}).get("source.port"),
+                   docs.get(eid, {}).get("constituency"), org_id)
+                  for (eid, rid, row, line, ip, org_id) in rows]
+        if len(docs) != len(rows):
+            problems.append("ermes events gave %d documents for %d event rows"
+                            % (len(docs), len(rows)))
 
         by_id = {}
         for (rid, sha, state, error, next_row, rows_in, nev, ndup, nq, size, path) in reports:

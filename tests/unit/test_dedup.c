@@ -71,6 +71,23 @@ static int teardown(void **state)
     return 0;
 }
 
+static long count_rows(ermes_store_t *st, const char *table)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    long n = -1;
+
+    assert_int_equal(ermes__db_prepare(db, strcmp(table, "dedup_log") == 0
+                                               ? "SELECT count(*) FROM dedup_log"
+                                               : "SELECT count(*) FROM dedup_batches",
+                                       &s),
+                     0);
+    if (ermes__db_step(s) == 1)
+        n = (long)ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return n;
+}
+
 /* One transaction: sync, check key n at time now with a window of 24 h, commit. */
 static int seen(ermes_dedup_t *dd, ermes_store_t *st, unsigned n, int64_t now)
 {
@@ -81,6 +98,7 @@ static int seen(ermes_dedup_t *dd, ermes_store_t *st, unsigned n, int64_t now)
     assert_int_equal(ermes_store_begin(st), 0);
     assert_int_equal(ermes_dedup_sync(dd, st, now - 24 * HOUR), 0);
     assert_int_equal(ermes_dedup_check(dd, st, key, now - 24 * HOUR, now, &dup), 0);
+    assert_int_equal(ermes_dedup_flush(dd, st), 0);
     assert_int_equal(ermes_store_commit(st), 0);
     return dup;
 }
@@ -160,8 +178,11 @@ static void test_backlog_and_growth(void **state)
         assert_int_equal(ermes_dedup_check(dd, f->st, key, T0 - 24 * HOUR, T0, &dup), 0);
         assert_int_equal(dup, 0);
     }
+    assert_int_equal(ermes_dedup_flush(dd, f->st), 0);
     assert_int_equal(ermes_store_commit(f->st), 0);
     assert_int_equal(ermes_dedup_size(dd), 20000);
+    /* the transaction's keys are one row of the log */
+    assert_int_equal(count_rows(f->st, "dedup_batches"), 1);
     for (unsigned n = 0; n < 20000; n += 997)
         assert_int_equal(seen(dd, f->st, 1000 + n, T0 + HOUR), 1);
     /* two days later the old keys are out of the window and out of the set's reach */
@@ -169,6 +190,32 @@ static void test_backlog_and_growth(void **state)
     /* a backlog report received at T0 + 1 h reaches back before the set: it reads the log
      * again and still finds the keys of its window */
     assert_int_equal(seen(dd, f->st, 1001, T0 + HOUR + 5), 1);
+    ermes_dedup_free(dd);
+}
+
+/* A database from before migration 11 has a row per key in dedup_log: still read. */
+static void test_old_log_rows_read(void **state)
+{
+    fixture_t *f = *state;
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *s;
+    ermes_dedup_t *dd;
+    uint8_t key[16];
+
+    key_of(42, key);
+    assert_int_equal(ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2)",
+                                       &s),
+                     0);
+    ermes__db_bind_blob(s, 1, key, 16);
+    ermes__db_bind_int(s, 2, T0);
+    assert_int_equal(ermes__db_step(s), 0);
+    ermes__db_done(s);
+    assert_int_equal(ermes_dedup_new(&dd), 0);
+    assert_int_equal(seen(dd, f->st, 42, T0 + HOUR), 1);
+    assert_int_equal(seen(dd, f->st, 43, T0 + HOUR), 0);
+    /* pruning takes the old rows too */
+    assert_int_equal(ermes_store_dedup_prune(f->st, T0 + 2 * HOUR), 0);
+    assert_int_equal(count_rows(f->st, "dedup_log"), 0);
     ermes_dedup_free(dd);
 }
 
@@ -197,6 +244,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_window_from_first_sighting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_the_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_log_rows_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_forgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_and_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),

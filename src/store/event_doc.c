@@ -1,0 +1,112 @@
+/* An event's document in its row: packed when written (src/model/event_pack.h), IntelMQ's JSON
+ * when read. Rows written before migration 11 hold the JSON text itself and are read as
+ * they are.
+ *
+ * The row keeps some fields in columns of their own (feed, classification, source.fqdn: what
+ * queries filter on); the packed document leaves them out, and reading puts them back. The
+ * insert takes those columns from the event itself, so the two cannot disagree. */
+#include "store/event_doc.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "model/event_pack.h"
+#include "store/store_int.h"
+
+static const ermes_field_t in_columns[] = {ERMES_F_FEED_NAME, ERMES_F_CLASSIFICATION_TAXONOMY,
+                                           ERMES_F_CLASSIFICATION_TYPE,
+                                           ERMES_F_CLASSIFICATION_IDENTIFIER, ERMES_F_SOURCE_FQDN};
+
+static int name_id(void *ctx, const char *name, size_t len, uint32_t *id)
+{
+    return ermes_store_event_name_id(ctx, name, len, id);
+}
+
+static int name_of(void *ctx, uint32_t id, const char **name, size_t *len)
+{
+    return ermes_store_event_name_of(ctx, id, name, len);
+}
+
+int ermes__event_doc_pack(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
+{
+    uint64_t omit[ERMES_EVENT_MASK_WORDS] = {0};
+    ermes_strbuf_t *buf = ermes__db_scratch(db);
+    int rc;
+
+    e->feed = ermes_event_get(e->event, ERMES_F_FEED_NAME, NULL);
+    e->taxonomy = ermes_event_get(e->event, ERMES_F_CLASSIFICATION_TAXONOMY, NULL);
+    e->type = ermes_event_get(e->event, ERMES_F_CLASSIFICATION_TYPE, NULL);
+    e->identifier = ermes_event_get(e->event, ERMES_F_CLASSIFICATION_IDENTIFIER, NULL);
+    e->source_fqdn = ermes_event_get(e->event, ERMES_F_SOURCE_FQDN, NULL);
+    for (size_t k = 0; k < sizeof(in_columns) / sizeof(in_columns[0]); k++)
+        omit[in_columns[k] / 64] |= (uint64_t)1 << (in_columns[k] % 64);
+    ermes__strbuf_reset(buf);
+    if ((rc = ermes_event_pack(e->event, omit, name_id, st, buf)))
+        return rc;
+    e->data = buf->data;
+    e->data_len = buf->len;
+    return 0;
+}
+
+void ermes__event_doc_init(ermes__event_doc_t *d)
+{
+    d->ev = NULL;
+    ermes__strbuf_init(&d->json, 256u << 20);
+}
+
+void ermes__event_doc_cleanup(ermes__event_doc_t *d)
+{
+    ermes_event_free(d->ev);
+    d->ev = NULL;
+    ermes__strbuf_cleanup(&d->json);
+}
+
+int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_event_row_t *e,
+                          ermes__event_doc_t *d)
+{
+    const char *columns[sizeof(in_columns) / sizeof(in_columns[0])];
+    const void *doc;
+    size_t len;
+    ermes_diag_t diag;
+    int rc;
+
+    e->data = "";
+    e->data_len = 0;
+    doc = ermes__db_col_blob(s, col, &len);
+    if (!doc || len == 0)
+        return 0;
+    if (((const char *)doc)[0] != ERMES_EVENT_PACK_V1) {
+        /* JSON text, as written before migration 11 */
+        e->data = ermes__db_col_text(s, col);
+        e->data_len = e->data ? strlen(e->data) : 0;
+        if (!e->data)
+            e->data = "";
+        return 0;
+    }
+    if (!d->ev && (rc = ermes_event_new(&d->ev)))
+        return rc;
+    ermes_event_reset(d->ev);
+    ermes_diag_clear(&diag);
+    if ((rc = ermes_event_unpack(d->ev, doc, len, name_of, st, &diag))) {
+        ermes_log(ERMES_LOG_ERROR, "event %lld: %s", (long long)e->id,
+                  diag.reason[0] ? diag.reason : ermes_strerror(rc));
+        return rc == ERMES_ENOMEM ? rc : ERMES_ESTORE;
+    }
+    columns[0] = e->feed;
+    columns[1] = e->taxonomy;
+    columns[2] = e->type;
+    columns[3] = e->identifier;
+    columns[4] = e->source_fqdn;
+    for (size_t k = 0; k < sizeof(in_columns) / sizeof(in_columns[0]); k++) {
+        if (columns[k] && !ermes_event_get(d->ev, in_columns[k], NULL) &&
+            (rc = ermes__event_put(d->ev, in_columns[k], columns[k], strlen(columns[k]))))
+            return rc;
+    }
+    ermes__strbuf_reset(&d->json);
+    if ((rc = ermes_event_to_json(d->ev, &d->json)))
+        return rc;
+    e->data = d->json.data;
+    e->data_len = d->json.len;
+    return 0;
+}
