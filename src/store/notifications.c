@@ -17,12 +17,21 @@
 #define NOTIFIED_ROLES "('notification','abuse','security','cert','technical')"
 /* The events a notification may carry: owned by a constituent that has someone to write to,
  * not notified yet, and never TLP:RED (RED is for the named recipients only: it is never
- * e-mailed). The partial index events_unnotified matches "notified = 0 AND tlp <> 'RED'". */
+ * e-mailed). */
 #define NOTIFIABLE                                                                                 \
     "e.notified = 0 AND e.tlp <> 'RED' AND e.org_id IS NOT NULL AND EXISTS (SELECT 1 FROM "        \
     "contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")"
 /* The group of an event: ?1 = 1 groups by classification.type, else by feed.name. */
 #define GROUP_VALUE "CASE WHEN ?1 = 1 THEN COALESCE(e.type, 'unknown') ELSE e.feed END"
+/* Where the events still to notify of the org X start: every event of X with an id up to
+ * this is notified or TLP:RED (migration 12 in schema.c). The events of an org past its
+ * cursor are a range of the index events_org (org_id, id): nothing on the insert path of an
+ * event serves notification. */
+#define CURSOR_OF(X) "COALESCE((SELECT nc.through_id FROM notify_cursor nc WHERE nc.org_id = " X "), 0)"
+/* The constituents that have someone to write to, each with its cursor (o.org_id, o.after). */
+#define ORGS_WITH_CONTACTS                                                                         \
+    "(SELECT c.org_id AS org_id, " CURSOR_OF("c.org_id") " AS after FROM contacts c"            \
+    " WHERE c.role IN " NOTIFIED_ROLES " GROUP BY c.org_id)"
 
 int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx)
@@ -37,7 +46,9 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
     if ((rc =
              ermes__db_prepare(db,
                                "SELECT e.org_id, " GROUP_VALUE " AS g, COUNT(*), MIN(e.created_at),"
-                               " MAX(e.id) FROM events e WHERE " NOTIFIABLE
+                               " MAX(e.id) FROM " ORGS_WITH_CONTACTS " o CROSS JOIN events e"
+                               " ON e.org_id = o.org_id AND e.id > o.after"
+                               " WHERE e.notified = 0 AND e.tlp <> 'RED'"
                                " GROUP BY e.org_id, g HAVING MIN(e.created_at) <= ?2"
                                " ORDER BY MIN(e.created_at), e.org_id",
                                &s)))
@@ -112,9 +123,9 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " EVENT_COLUMNS " FROM events e WHERE " NOTIFIABLE
-                                " AND e.org_id = ?2 AND " GROUP_VALUE " = ?3 AND e.id <= ?4"
-                                " ORDER BY e.id LIMIT ?5",
+                                "SELECT " EVENT_COLUMNS " FROM events e WHERE e.org_id = ?2"
+                                " AND e.id > " CURSOR_OF("?2") " AND e.id <= ?4 AND " NOTIFIABLE
+                                " AND " GROUP_VALUE " = ?3 ORDER BY e.id LIMIT ?5",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, by_type ? 1 : 0);
@@ -142,9 +153,11 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(
              db,
-             "SELECT COUNT(*) FROM events e WHERE e.notified = 0 AND "
-             "e.tlp <> 'RED' AND e.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
-             "FROM contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")",
+             "SELECT COUNT(*) FROM (SELECT o.id AS org_id, " CURSOR_OF("o.id") " AS after"
+             " FROM organisations o WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE"
+             " c.org_id = o.id AND c.role IN " NOTIFIED_ROLES ")) w CROSS JOIN events e"
+             " ON e.org_id = w.org_id AND e.id > w.after WHERE e.notified = 0 AND"
+             " e.tlp <> 'RED'",
              &s)))
         return rc;
     rc = ermes__db_step(s);
@@ -154,6 +167,61 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     }
     ermes__db_done(s);
     return rc;
+}
+
+/* The cursor each org may move to, computed from its events past the cursor it has: just
+ * below the oldest event still to notify, else the newest event (?1: one org, 0: all). */
+#define CURSOR_TARGETS                                                                             \
+    "SELECT org_id, after, COALESCE((SELECT e.id FROM events e WHERE e.org_id = t.org_id AND"     \
+    " e.id > t.after AND e.notified = 0 AND e.tlp <> 'RED' ORDER BY e.id LIMIT 1) - 1,"          \
+    " (SELECT MAX(e.id) FROM events e WHERE e.org_id = t.org_id), 0) AS target FROM"             \
+    " (SELECT o.id AS org_id, " CURSOR_OF("o.id") " AS after FROM organisations o"              \
+    " WHERE ?1 = 0 OR o.id = ?1) t"
+
+int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    long behind = 0;
+    int rc, owned;
+
+    *moved = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* A look first, without a write transaction: most rounds have nothing to move. */
+    if (!ermes__db_in_tx(db)) {
+        if ((rc = ermes__db_prepare(db, "SELECT COUNT(*) FROM (" CURSOR_TARGETS ")"
+                                        " WHERE target > after", &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, org_id);
+        rc = ermes__db_step(s);
+        if (rc == 1) {
+            behind = (long)ermes__db_col_int(s, 0);
+            rc = 0;
+        }
+        ermes__db_done(s);
+        if (rc || behind == 0)
+            return rc;
+    }
+    /* Computed again inside the write transaction: no event can be notified, nor stored with
+     * a smaller id, between reading the events and moving the cursor. A cursor only moves
+     * forward. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notify_cursor (org_id, through_id) SELECT org_id,"
+                                " target FROM (" CURSOR_TARGETS ") WHERE target > after"
+                                " ON CONFLICT (org_id) DO UPDATE SET through_id ="
+                                " excluded.through_id WHERE excluded.through_id >"
+                                " notify_cursor.through_id RETURNING org_id",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, org_id);
+    while ((rc = ermes__db_step(s)) == 1)
+        (*moved)++;
+    ermes__db_done(s);
+out:
+    return ermes__tx_end(db, owned, rc);
 }
 
 int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
