@@ -439,7 +439,7 @@ int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64
         long moved;
         rc = ermes_store_notify_advance(st, 0, &moved);
     }
-    if (!rc)
+    if (!rc && !o->skip_waiting)
         rc = ermes_store_notify_waiting(st, &stats->waiting);
     return rc ? rc : first;
 }

@@ -94,6 +94,8 @@ typedef struct ermes_notify_options {
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
+    int skip_waiting; /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
+                       * report it, and counting reads every event of the orgs it counts) */
 } ermes_notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad

@@ -270,6 +270,10 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
  * caller's transaction when one is open, else in its own (opened only when a cursor can
  * move). Grouping reads only the events past an org's cursor. */
 int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved);
+/* For the tests: the plan SQLite chose (EXPLAIN QUERY PLAN, one detail a line) for the
+ * statement of grouping (which = 0), a group's events (1), the waiting count (2) or the
+ * cursors' look (3). */
+int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap);
 
 /* Stores notification n carrying event_ids and gives it its reference; fills n->id,
  * reference, state, created_at. n->message_id is stored as given ("" for none). ERMES_ECONFLICT
