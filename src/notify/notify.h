@@ -4,7 +4,8 @@
  *              notify_window from the oldest one; then they become one notification per
  *              language group of the contacts for those kinds of issue, with a reference
  *              number. One transaction per group: the events are marked notified in the same
- *              commit.
+ *              commit, and the constituent's cursor moves past them (migration 12 in
+ *              src/store/schema.c): a round reads only the events past each cursor.
  *   message.c  the text from a template in the contact's language (built-in en, fr, de), and
  *              the MIME message: text part, the events as a CSV attachment, headers; signed
  *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
