@@ -258,8 +258,8 @@ typedef int (*ermes_store_notify_group_cb)(void *ctx, const ermes_notify_group_t
  * classification.type, else by feed.name. The group is borrowed for the call. */
 int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx);
-/* The notifiable events of group g with ids up to g->max_id (and past its org's cursor), in id order, at most limit (0:
- * all); the rows are borrowed for the call. */
+/* The notifiable events of group g with ids up to g->max_id (and past its org's cursor), in
+ * id order, at most limit (0: all); the rows are borrowed for the call. */
 int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g,
                                     int by_type, long limit, ermes_store_event_cb cb, void *ctx);
 /* Events waiting because their constituent has nobody to write to. */

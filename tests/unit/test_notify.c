@@ -1373,6 +1373,13 @@ static void test_cursor_org_without_contacts(void **state)
     assert_int_equal(cursor_of(f, f->c), c3);
     s = round_at(f, now + 1000 * HOUR_MS);
     assert_int_equal(s.notifications, 0);
+    /* Deleting the organisation takes its cursor with it. */
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_store_org_delete(f->st, f->c, &d), 0);
+    assert_int_equal(cursor_of(f, f->c), -1);
+    s = round_at(f, now + 1000 * HOUR_MS);
+    assert_int_equal(s.notifications, 0);
+    assert_int_equal(s.waiting, 0);
 }
 
 /* Migration 12 on a database with notified, waiting and RED events: each org's cursor is just
