@@ -354,6 +354,11 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
         /* Nobody for these events (the contacts changed since they were listed): they wait. */
         if (!rc && c.n && ngroups)
             rc = ermes_store_notify_mark_events(st, c.ids, c.n);
+        /* The org's cursor moves past them in the same commit. */
+        if (!rc && c.n && ngroups) {
+            long moved;
+            rc = ermes_store_notify_advance(st, g->org_id, &moved);
+        }
         if (!rc)
             rc = ermes_store_commit(st);
         if (rc) {
@@ -428,7 +433,13 @@ int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64
     for (size_t k = 0; k < l.n; k++)
         ermes__free((void *)l.items[k].key);
     ermes__free(l.items);
-    if (!rc)
+    /* The cursors of the orgs that got nothing (only TLP:RED events since, say) move too, so
+     * the next round does not read those events again. */
+    if (!rc) {
+        long moved;
+        rc = ermes_store_notify_advance(st, 0, &moved);
+    }
+    if (!rc && !o->skip_waiting)
         rc = ermes_store_notify_waiting(st, &stats->waiting);
     return rc ? rc : first;
 }

@@ -4,7 +4,8 @@
  *              notify_window from the oldest one; then they become one notification per
  *              language group of the contacts for those kinds of issue, with a reference
  *              number. One transaction per group: the events are marked notified in the same
- *              commit.
+ *              commit, and the constituent's cursor moves past them (migration 12 in
+ *              src/store/schema.c): a round reads only the events past each cursor.
  *   message.c  the text from a template in the contact's language (built-in en, fr, de), and
  *              the MIME message: text part, the events as a CSV attachment, headers; signed
  *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
@@ -94,6 +95,8 @@ typedef struct ermes_notify_options {
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
+    int skip_waiting; /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
+                       * report it, and counting reads every event of the orgs it counts) */
 } ermes_notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad

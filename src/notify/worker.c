@@ -37,6 +37,7 @@ int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes
     n->st = st;
     n->opts = *o;
     n->opts.cancel = &n->cancel;
+    n->opts.skip_waiting = 1;
     pthread_mutex_init(&n->lock, NULL);
     /* The monotonic clock: a wall clock step must not make the thread sleep for hours. */
     pthread_condattr_init(&attr);

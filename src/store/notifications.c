@@ -18,12 +18,30 @@
 #define NOTIFIED_ROLES "('notification','abuse','security','cert','technical')"
 /* The events a notification may carry: owned by a constituent that has someone to write to,
  * not notified yet, and never TLP:RED (RED is for the named recipients only: it is never
- * e-mailed). The partial index events_unnotified matches "notified = 0 AND tlp <> 'RED'". */
+ * e-mailed). */
 #define NOTIFIABLE                                                                                 \
     "e.notified = 0 AND e.tlp <> 'RED' AND e.org_id IS NOT NULL AND EXISTS (SELECT 1 FROM "        \
     "contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")"
 /* The group of an event: ?1 = 1 groups by classification.type, else by feed.name. */
 #define GROUP_VALUE "CASE WHEN ?1 = 1 THEN COALESCE(e.type, 'unknown') ELSE e.feed END"
+/* The events still to notify of an org start past its cursor: every event of the org with an
+ * id up to notify_cursor.through_id is notified or TLP:RED (migration 12 in schema.c; no row:
+ * 0). They are a range of the index events_org (org_id, id): nothing on the insert path of an
+ * event serves notification. The constituents that have someone to write to, with their
+ * cursors: */
+#define ORGS_WITH_CONTACTS                                                                         \
+    "(SELECT c.org_id AS org_id, COALESCE(MAX(nc.through_id), 0) AS after FROM contacts c"         \
+    " LEFT JOIN notify_cursor nc ON nc.org_id = c.org_id WHERE c.role IN " NOTIFIED_ROLES          \
+    " GROUP BY c.org_id)"
+
+/* The groups (?1 by type, ?2 cutoff): the events past the cursor of each org that has
+ * contacts, a range of events_org each (CROSS JOIN keeps the orgs the outer loop). */
+#define SQL_GROUPS                                                                                 \
+    "SELECT e.org_id, " GROUP_VALUE                                                                \
+    " AS g, COUNT(*), MIN(e.created_at), MAX(e.id) FROM " ORGS_WITH_CONTACTS                       \
+    " o CROSS JOIN events e ON e.org_id = o.org_id AND e.id > o.after"                             \
+    " WHERE e.notified = 0 AND e.tlp <> 'RED' GROUP BY e.org_id, g"                                \
+    " HAVING MIN(e.created_at) <= ?2 ORDER BY MIN(e.created_at), e.org_id"
 
 int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx)
@@ -35,13 +53,7 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc =
-             ermes__db_prepare(db,
-                               "SELECT e.org_id, " GROUP_VALUE " AS g, COUNT(*), MIN(e.created_at),"
-                               " MAX(e.id) FROM events e WHERE " NOTIFIABLE
-                               " GROUP BY e.org_id, g HAVING MIN(e.created_at) <= ?2"
-                               " ORDER BY MIN(e.created_at), e.org_id",
-                               &s)))
+    if ((rc = ermes__db_prepare(db, SQL_GROUPS, &s)))
         return rc;
     ermes__db_bind_int(s, 1, by_type ? 1 : 0);
     ermes__db_bind_int(s, 2, cutoff);
@@ -102,6 +114,12 @@ static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t
     return ermes__event_doc_read(st, s, 15, e, doc);
 }
 
+/* The events of one group (?1 by type, ?2 org, ?3 group, ?4 max id, ?5 limit). */
+#define SQL_GROUP_EVENTS                                                                           \
+    "SELECT " EVENT_COLUMNS " FROM events e WHERE e.org_id = ?2 AND e.id > COALESCE((SELECT"       \
+    " nc.through_id FROM notify_cursor nc WHERE nc.org_id = ?2), 0) AND e.id <= ?4 "               \
+    "AND " NOTIFIABLE " AND " GROUP_VALUE " = ?3 ORDER BY e.id LIMIT ?5"
+
 int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
                                     long limit, ermes_store_event_cb cb, void *ctx)
 {
@@ -113,11 +131,7 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " EVENT_COLUMNS " FROM events e WHERE " NOTIFIABLE
-                                " AND e.org_id = ?2 AND " GROUP_VALUE " = ?3 AND e.id <= ?4"
-                                " ORDER BY e.id LIMIT ?5",
-                                &s)))
+    if ((rc = ermes__db_prepare(db, SQL_GROUP_EVENTS, &s)))
         return rc;
     ermes__db_bind_int(s, 1, by_type ? 1 : 0);
     ermes__db_bind_int(s, 2, g->org_id);
@@ -134,6 +148,14 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     return rc;
 }
 
+/* The events of the orgs without contacts past their cursors, still to notify. */
+#define SQL_WAITING                                                                                \
+    "SELECT COUNT(*) FROM (SELECT o.id AS org_id, COALESCE(nc.through_id, 0) AS after FROM"        \
+    " organisations o LEFT JOIN notify_cursor nc ON nc.org_id = o.id WHERE NOT EXISTS (SELECT"     \
+    " 1 FROM contacts c WHERE c.org_id = o.id AND c.role IN " NOTIFIED_ROLES ")) w CROSS JOIN"     \
+    " events e ON e.org_id = w.org_id AND e.id > w.after WHERE e.notified = 0 AND"                 \
+    " e.tlp <> 'RED'"
+
 int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
 {
     ermes_db_t *db = ermes__db_conn(st);
@@ -143,12 +165,7 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     *events = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(
-             db,
-             "SELECT COUNT(*) FROM events e WHERE e.notified = 0 AND "
-             "e.tlp <> 'RED' AND e.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
-             "FROM contacts c WHERE c.org_id = e.org_id AND c.role IN " NOTIFIED_ROLES ")",
-             &s)))
+    if ((rc = ermes__db_prepare(db, SQL_WAITING, &s)))
         return rc;
     rc = ermes__db_step(s);
     if (rc == 1) {
@@ -157,6 +174,62 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     }
     ermes__db_done(s);
     return rc;
+}
+
+/* The cursor each org may move to, computed from its events past the cursor it has: just
+ * below the oldest event still to notify, else the newest event (?1: one org, 0: all). */
+#define CURSOR_TARGETS                                                                             \
+    "SELECT org_id, after, COALESCE((SELECT e.id FROM events e WHERE e.org_id = t.org_id AND"      \
+    " e.id > t.after AND e.notified = 0 AND e.tlp <> 'RED' ORDER BY e.id LIMIT 1) - 1,"            \
+    " (SELECT MAX(e.id) FROM events e WHERE e.org_id = t.org_id), 0) AS target FROM"               \
+    " (SELECT o.id AS org_id, COALESCE(nc.through_id, 0) AS after FROM organisations o"            \
+    " LEFT JOIN notify_cursor nc ON nc.org_id = o.id WHERE ?1 = 0 OR o.id = ?1) t"
+
+#define SQL_CURSORS_BEHIND "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") WHERE target > after"
+
+int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    long behind = 0;
+    int rc, owned;
+
+    *moved = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* A look first, without a write transaction: most rounds have nothing to move. */
+    if (!ermes__db_in_tx(db)) {
+        if ((rc = ermes__db_prepare(db, SQL_CURSORS_BEHIND, &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, org_id);
+        rc = ermes__db_step(s);
+        if (rc == 1) {
+            behind = (long)ermes__db_col_int(s, 0);
+            rc = 0;
+        }
+        ermes__db_done(s);
+        if (rc || behind == 0)
+            return rc;
+    }
+    /* Computed again inside the write transaction: no event can be notified, nor stored with
+     * a smaller id, between reading the events and moving the cursor. A cursor only moves
+     * forward. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notify_cursor (org_id, through_id) SELECT org_id,"
+                                " target FROM (" CURSOR_TARGETS ") WHERE target > after"
+                                " ON CONFLICT (org_id) DO UPDATE SET through_id ="
+                                " excluded.through_id WHERE excluded.through_id >"
+                                " notify_cursor.through_id RETURNING org_id",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, org_id);
+    while ((rc = ermes__db_step(s)) == 1)
+        (*moved)++;
+    ermes__db_done(s);
+out:
+    return ermes__tx_end(db, owned, rc);
 }
 
 int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
@@ -795,6 +868,37 @@ int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_
     ermes__db_bind_int(s, 2, notification_id);
     ermes__db_bind_int(s, 3, at);
     rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap)
+{
+    /* Literals: the statement cache knows a statement by the address of its text. */
+    static const char *const sql[] = {
+        "EXPLAIN QUERY PLAN " SQL_GROUPS, "EXPLAIN QUERY PLAN " SQL_GROUP_EVENTS,
+        "EXPLAIN QUERY PLAN " SQL_WAITING, "EXPLAIN QUERY PLAN " SQL_CURSORS_BEHIND};
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    size_t len = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (which < 0 || which >= (int)(sizeof(sql) / sizeof(sql[0])) || cap == 0)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db, sql[which], &s)))
+        return rc;
+    buf[0] = '\0';
+    while ((rc = ermes__db_step(s)) == 1) {
+        const char *detail = ermes__db_col_text(s, 3);
+        int n = snprintf(buf + len, cap - len, "%s\n", detail ? detail : "");
+        if (n < 0 || (size_t)n >= cap - len) {
+            rc = ERMES_ETOOBIG;
+            break;
+        }
+        len += (size_t)n;
+    }
     ermes__db_done(s);
     return rc;
 }

@@ -495,6 +495,24 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY,"
     " first_seen INTEGER NOT NULL,"
     " keys BLOB NOT NULL);",
+
+    /* 12: notification grouping finds the events still to notify through events_org and a
+     * cursor per constituent instead of the partial index events_unnotified, which cost every
+     * stored event an index insert (src/store/notifications.c). Every event of org_id with
+     * id <= through_id is notified or never notifiable (TLP:RED); the events past it are read
+     * as a range of events_org. Event ids only grow (events are never deleted or renumbered),
+     * so an event stored later is always past the cursor. The cursor is never ahead of an
+     * event still to notify: it is only ever set, in a write transaction, to just below the
+     * oldest such event of the org (or to its newest event when there is none). IF NOT EXISTS
+     * and OR REPLACE: tests that roll the schema back re-apply this; the backfill recomputes
+     * each cursor from the events. */
+    "CREATE TABLE IF NOT EXISTS notify_cursor ("
+    " org_id INTEGER PRIMARY KEY REFERENCES organisations(id) ON DELETE CASCADE,"
+    " through_id INTEGER NOT NULL);"
+    "DROP INDEX IF EXISTS events_unnotified;"
+    "INSERT OR REPLACE INTO notify_cursor (org_id, through_id)"
+    " SELECT org_id, coalesce(min(CASE WHEN notified = 0 AND tlp <> 'RED' THEN id END) - 1,"
+    " max(id)) FROM events WHERE org_id IS NOT NULL GROUP BY org_id;",
 };
 
 int ermes__schema_count(void)

@@ -264,12 +264,22 @@ typedef int (*ermes_store_notify_group_cb)(void *ctx, const ermes_notify_group_t
  * classification.type, else by feed.name. The group is borrowed for the call. */
 int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx);
-/* The notifiable events of group g with ids up to g->max_id, in id order, at most limit (0:
- * all); the rows are borrowed for the call. */
+/* The notifiable events of group g with ids up to g->max_id (and past its org's cursor), in
+ * id order, at most limit (0: all); the rows are borrowed for the call. */
 int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g,
                                     int by_type, long limit, ermes_store_event_cb cb, void *ctx);
 /* Events waiting because their constituent has nobody to write to. */
 int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
+/* Moves the notification cursor (migration 12 in schema.c) of org_id, or of every
+ * organisation when org_id is 0, past the events that are notified or TLP:RED, up to just
+ * below its oldest event still to notify; *moved gets how many cursors moved. Inside the
+ * caller's transaction when one is open, else in its own (opened only when a cursor can
+ * move). Grouping reads only the events past an org's cursor. */
+int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved);
+/* For the tests: the plan SQLite chose (EXPLAIN QUERY PLAN, one detail a line) for the
+ * statement of grouping (which = 0), a group's events (1), the waiting count (2) or the
+ * cursors' look (3). */
+int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap);
 
 /* Stores notification n carrying event_ids and gives it its reference; fills n->id,
  * reference, state, created_at. n->message_id is stored as given ("" for none). ERMES_ECONFLICT

@@ -1042,8 +1042,10 @@ static void test_migration_keeps_notifications(void **state)
     assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
                                         "DROP TABLE notification_sends;"
                                         "DROP TABLE notifications;"
-                                        "DROP INDEX events_unnotified;"
+                                        /* made by 3, dropped by 12 */
+                                        "DROP INDEX IF EXISTS events_unnotified;"
                                         /* what the migrations after 4 made */
+                                        "DROP TABLE notify_cursor;"
                                         "DROP TABLE collectors;"
                                         "DROP TABLE spool_claims;"
                                         "DROP TABLE sighting_counts;"
@@ -1051,6 +1053,8 @@ static void test_migration_keeps_notifications(void **state)
                                         "DROP TABLE indicators;"
                                         "DELETE FROM counters WHERE name = 'indicators';"
                                         "DROP TABLE dedup_log;"
+                                        "DROP TABLE event_names;"
+                                        "DROP TABLE dedup_batches;"
                                         "ALTER TABLE events DROP COLUMN raw_offset;"
                                         "ALTER TABLE events DROP COLUMN raw_length;"
                                         "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
@@ -1196,6 +1200,272 @@ static void test_options_from_config(void **state)
     ermes__config_cleanup(&cfg);
 }
 
+/* ---- the cursor per constituent (migration 12) ---------------------------------------------- */
+
+/* The cursor of org: every event of it up to this id is notified or TLP:RED; -1 for none. */
+static int64_t cursor_of(fixture_t *f, int64_t org)
+{
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *s;
+    int64_t through = -1;
+
+    assert_non_null(db);
+    assert_int_equal(
+        ermes__db_prepare(db, "SELECT through_id FROM notify_cursor WHERE org_id = ?1", &s), 0);
+    ermes__db_bind_int(s, 1, org);
+    if (ermes__db_step(s) == 1)
+        through = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return through;
+}
+
+/* How many times event id was put in a notification (any language). */
+static int64_t times_notified(fixture_t *f, int64_t id)
+{
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *s;
+    int64_t n = -1;
+
+    assert_int_equal(ermes__db_prepare(db,
+                                       "SELECT COUNT(*) FROM notification_events WHERE"
+                                       " event_id = ?1",
+                                       &s),
+                     0);
+    ermes__db_bind_int(s, 1, id);
+    assert_int_equal(ermes__db_step(s), 1);
+    n = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return n;
+}
+
+static ermes_notify_stats_t round_at(fixture_t *f, int64_t now)
+{
+    ermes_notify_stats_t s;
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    return s;
+}
+
+/* Events stored after a round are found by the next one, past the cursor; events already
+ * notified are never taken again; TLP:RED events never go out and do not hold the cursor. */
+static void test_cursor_later_events(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
+    int64_t a1, ared1, a2, ared2, a3, b1;
+    ermes_notify_stats_t s;
+
+    a1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
+    ared1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.2", old);
+    s = round_at(f, now);
+    assert_int_equal(s.notifications, 1);
+    assert_int_equal(s.events, 1);
+    /* Past both: a1 went out, the RED one never will. */
+    assert_int_equal(cursor_of(f, f->a), ared1);
+
+    /* Later: more events, RED ones among them and last. */
+    a2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_GREEN, "192.0.2.3", old);
+    ared2 = add_event(f, f->a, "feed2", "scanner", ERMES_TLP_RED, "192.0.2.4", old);
+    a3 = add_event(f, f->a, "feed2", "scanner", ERMES_TLP_AMBER, "192.0.2.5", old);
+    b1 = add_event(f, f->b, "feed1", "scanner", ERMES_TLP_AMBER, "198.51.100.1", old);
+    s = round_at(f, now);
+    assert_int_equal(s.groups, 3); /* A/feed1, A/feed2, B/feed1 */
+    assert_int_equal(s.events, 3);
+    assert_int_equal(times_notified(f, a1), 1);
+    assert_int_equal(times_notified(f, a2), 1);
+    assert_int_equal(times_notified(f, a3), 1);
+    assert_int_equal(times_notified(f, b1), 2); /* B: French and German */
+    assert_int_equal(times_notified(f, ared1), 0);
+    assert_int_equal(times_notified(f, ared2), 0);
+    assert_int_equal(cursor_of(f, f->a), a3);
+    assert_int_equal(cursor_of(f, f->b), b1);
+
+    /* Only RED since: nothing to send, and the cursor still moves past it. */
+    ared2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.6", old);
+    s = round_at(f, now);
+    assert_int_equal(s.notifications, 0);
+    assert_int_equal(s.waiting, 0);
+    assert_int_equal(times_notified(f, ared2), 0);
+    assert_int_equal(cursor_of(f, f->a), ared2);
+    /* A round with nothing new makes nothing. */
+    s = round_at(f, now + 1000 * HOUR_MS);
+    assert_int_equal(s.notifications, 0);
+}
+
+/* Events inside the window are not grouped yet and hold the cursor below them, whatever is
+ * notified after them: they go out once their window has passed, not skipped. */
+static void test_cursor_window(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms();
+    int64_t fresh, old1, old2;
+    ermes_notify_stats_t s;
+
+    old1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now - 2 * HOUR_MS);
+    fresh = add_event(f, f->a, "feed2", "scanner", ERMES_TLP_AMBER, "192.0.2.2", now - 1000);
+    old2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.3", now);
+    s = round_at(f, now);
+    /* feed1 is due (its oldest is two hours old) and takes old2 with it; feed2 is not. */
+    assert_int_equal(s.events, 2);
+    assert_int_equal(times_notified(f, old1), 1);
+    assert_int_equal(times_notified(f, old2), 1);
+    assert_int_equal(times_notified(f, fresh), 0);
+    assert_int_equal(cursor_of(f, f->a), fresh - 1);
+    s = round_at(f, now + HOUR_MS / 2);
+    assert_int_equal(s.events, 0);
+    assert_int_equal(cursor_of(f, f->a), fresh - 1);
+    /* An hour later it goes, alone, and the cursor passes everything. */
+    s = round_at(f, now + HOUR_MS);
+    assert_int_equal(s.events, 1);
+    assert_int_equal(times_notified(f, fresh), 1);
+    assert_int_equal(cursor_of(f, f->a), old2);
+    s = round_at(f, now + 10 * HOUR_MS);
+    assert_int_equal(s.events, 0);
+}
+
+/* A constituent without anyone to write to keeps its events (counted as waiting) however
+ * many rounds pass; once it has a contact they go out, once. */
+static void test_cursor_org_without_contacts(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
+    int64_t c1, c2, cred, c3;
+    ermes_notify_stats_t s;
+    ermes_org_t *upd;
+    ermes_diag_t d;
+    json_t *j;
+
+    cred = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_RED, "203.0.113.1", old);
+    c1 = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_AMBER, "203.0.113.2", old);
+    c2 = add_event(f, f->c, "feed2", "scanner", ERMES_TLP_AMBER, "203.0.113.3", old);
+    s = round_at(f, now);
+    assert_int_equal(s.notifications, 0);
+    assert_int_equal(s.waiting, 2);
+    /* Past the RED one, not past the first still waiting. */
+    assert_int_equal(cursor_of(f, f->c), cred);
+    /* The events of others notified meanwhile change nothing for C. */
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
+    c3 = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_AMBER, "203.0.113.4", old);
+    s = round_at(f, now);
+    assert_int_equal(s.events, 1);
+    assert_int_equal(s.waiting, 3);
+    assert_int_equal(cursor_of(f, f->c), cred);
+
+    /* C gets an abuse desk. */
+    j = json_loads("{\"contacts\":[{\"email\":\"abuse@c.example\",\"role\":\"abuse\","
+                   "\"language\":\"en\"}]}",
+                   0, NULL);
+    assert_non_null(j);
+    upd = ermes__org_new();
+    assert_non_null(upd);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__org_from_json(upd, j, 1, &d), 0);
+    assert_int_equal(ermes_store_org_update(f->st, f->c, upd, &d), 0);
+    ermes__org_free(upd);
+    json_decref(j);
+    s = round_at(f, now);
+    assert_int_equal(s.groups, 2); /* C/feed1 (c1, c3) and C/feed2 */
+    assert_int_equal(s.events, 3);
+    assert_int_equal(s.waiting, 0);
+    assert_int_equal(times_notified(f, c1), 1);
+    assert_int_equal(times_notified(f, c2), 1);
+    assert_int_equal(times_notified(f, c3), 1);
+    assert_int_equal(times_notified(f, cred), 0);
+    assert_int_equal(cursor_of(f, f->c), c3);
+    s = round_at(f, now + 1000 * HOUR_MS);
+    assert_int_equal(s.notifications, 0);
+    /* Deleting the organisation takes its cursor with it. */
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_store_org_delete(f->st, f->c, &d), 0);
+    assert_int_equal(cursor_of(f, f->c), -1);
+    s = round_at(f, now + 1000 * HOUR_MS);
+    assert_int_equal(s.notifications, 0);
+    assert_int_equal(s.waiting, 0);
+}
+
+/* Migration 12 on a database with notified, waiting and RED events: each org's cursor is just
+ * below its oldest event still to notify, or its newest event; the partial index is gone. */
+static void test_cursor_migration(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
+    ermes_store_options_t opts = {0, 0, 0};
+    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes_db_stmt_t *s;
+    int64_t a1, a2, ared, b1, bred, c1, cred;
+    char sql[128];
+    int version = 0;
+
+    a1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
+    b1 = add_event(f, f->b, "feed1", "scanner", ERMES_TLP_AMBER, "198.51.100.1", old);
+    assert_int_equal(ermes_store_notify_mark_events(f->st, &a1, 1), 0);
+    assert_int_equal(ermes_store_notify_mark_events(f->st, &b1, 1), 0);
+    ared = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.2", old);
+    a2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.3", old);
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.4", old);
+    bred = add_event(f, f->b, "feed1", "scanner", ERMES_TLP_RED, "198.51.100.2", old);
+    cred = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_RED, "203.0.113.1", old);
+    c1 = add_event(f, f->c, "feed1", "scanner", ERMES_TLP_AMBER, "203.0.113.2", old);
+    (void)ared;
+
+    /* Back to migration 11: the partial index, no cursors. */
+    assert_int_equal(ermes__db_exec(db, "DROP TABLE notify_cursor;"
+                                        "CREATE INDEX events_unnotified ON events(org_id,"
+                                        " created_at) WHERE notified = 0 AND tlp <> 'RED';"),
+                     0);
+    snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version >= %d;",
+             ermes__schema_count());
+    assert_int_equal(ermes__db_exec(db, sql), 0);
+    ermes_store_close(f->st);
+    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(version, ermes__schema_count());
+    db = ermes__db_conn(f->st);
+
+    assert_int_equal(cursor_of(f, f->a), a2 - 1); /* past a1 and the RED one */
+    assert_int_equal(cursor_of(f, f->b), bred);   /* all notified or RED */
+    assert_int_equal(cursor_of(f, f->c), cred);   /* c1 waits */
+    assert_int_equal(c1, cred + 1);
+    assert_int_equal(cursor_of(f, f->e), -1); /* no events: no cursor, everything counts */
+    assert_int_equal(
+        ermes__db_prepare(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_unnotified'",
+                          &s),
+        0);
+    assert_int_equal(ermes__db_step(s), 1);
+    assert_int_equal(ermes__db_col_int(s, 0), 0);
+    ermes__db_done(s);
+
+    /* Applied twice (a schema rolled back), it computes the same cursors. */
+    assert_int_equal(ermes__db_exec(db, ermes__schema_migration(ermes__schema_count())), 0);
+    assert_int_equal(cursor_of(f, f->a), a2 - 1);
+    assert_int_equal(cursor_of(f, f->c), cred);
+
+    /* And grouping carries on from there: A's two waiting events, nothing already sent. */
+    {
+        ermes_notify_stats_t st = round_at(f, now);
+        assert_int_equal(st.events, 2);
+        assert_int_equal(st.waiting, 1);
+        assert_int_equal(times_notified(f, a1), 0); /* marked before: never sent again */
+        assert_int_equal(times_notified(f, a2), 1);
+    }
+}
+
+/* Grouping reads ranges of events_org, never the whole events table. */
+static void test_cursor_query_plans(void **state)
+{
+    fixture_t *f = *state;
+    char plan[4096];
+
+    for (int which = 0; which < 4; which++) {
+        assert_int_equal(ermes__store_notify_plan(f->st, which, plan, sizeof(plan)), 0);
+        if (!strstr(plan, "SEARCH e USING INDEX events_org (org_id=? AND id>?") ||
+            strstr(plan, "SCAN e"))
+            fail_msg("statement %d:\n%s", which, plan);
+    }
+    assert_int_equal(ermes__store_notify_plan(f->st, 4, plan, sizeof(plan)), ERMES_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1217,6 +1487,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_smtp_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_keeps_notifications, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_rate_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_later_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_org_without_contacts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_query_plans, setup, teardown),
     };
 
     ermes__log_setup(ERMES_LOG_ERROR, 0);
