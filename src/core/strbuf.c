@@ -58,6 +58,20 @@ static int reserve(ermes_strbuf_t *b, size_t n)
     return 0;
 }
 
+int ermes__strbuf_room(ermes_strbuf_t *b, size_t n, char **at)
+{
+    int rc = reserve(b, n);
+
+    *at = rc ? NULL : b->data + b->len;
+    return rc;
+}
+
+void ermes__strbuf_used(ermes_strbuf_t *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 int ermes__strbuf_add(ermes_strbuf_t *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);

@@ -20,6 +20,10 @@ void ermes__strbuf_reset(ermes_strbuf_t *b); /* len 0, keeps the memory */
 /* Returns 0, ERMES_ETOOBIG (buffer unchanged) or ERMES_ENOMEM (buffer unchanged). */
 int ermes__strbuf_add(ermes_strbuf_t *b, const void *p, size_t n);
 int ermes__strbuf_adds(ermes_strbuf_t *b, const char *s);
+/* Room for n more bytes written in place: *at is where they go (NULL on error); then
+ * ermes__strbuf_used() with how many of them were written (at most n). */
+int ermes__strbuf_room(ermes_strbuf_t *b, size_t n, char **at);
+void ermes__strbuf_used(ermes_strbuf_t *b, size_t n);
 int ermes__strbuf_addc(ermes_strbuf_t *b, char c);
 int ermes__strbuf_addf(ermes_strbuf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

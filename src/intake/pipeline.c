@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "ermes/event.h"
@@ -158,7 +159,7 @@ struct ermes_spool {
     char dir[4096];
     char tmp[4200];
     int fd;
-    crypto_hash_sha256_state sha;
+    ermes_sha256_t *sha;
     size_t size;
 };
 typedef struct ermes_spool spool_t;
@@ -169,17 +170,21 @@ static int spool_open(ermes_intake_t *in, spool_t *sp)
     if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST)
         return ERMES_EIO;
     snprintf(sp->tmp, sizeof(sp->tmp), "%s/.incoming-XXXXXX", sp->dir);
+    if (!(sp->sha = ermes__sha256_new()))
+        return ERMES_ENOMEM;
     sp->fd = mkstemp(sp->tmp);
-    if (sp->fd < 0)
+    if (sp->fd < 0) {
+        ermes__sha256_free(sp->sha);
+        sp->sha = NULL;
         return ERMES_EIO;
-    crypto_hash_sha256_init(&sp->sha);
+    }
     sp->size = 0;
     return 0;
 }
 
 static int spool_write(spool_t *sp, const char *p, size_t n)
 {
-    crypto_hash_sha256_update(&sp->sha, (const unsigned char *)p, n);
+    ermes__sha256_update(sp->sha, p, n);
     sp->size += n;
     while (n) {
         ssize_t w = write(sp->fd, p, n);
@@ -199,17 +204,18 @@ static void spool_abort(spool_t *sp)
         close(sp->fd);
     unlink(sp->tmp);
     sp->fd = -1;
+    ermes__sha256_free(sp->sha);
+    sp->sha = NULL;
 }
 
 static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp,
                         ermes_report_t *r)
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
     char final[4400];
     int rc;
 
-    crypto_hash_sha256_final(&sp->sha, hash);
-    sodium_bin2hex(r->sha256, sizeof(r->sha256), hash, sizeof(hash));
+    ermes__sha256_final(sp->sha, r->sha256);
+    sp->sha = NULL;
     if (fsync(sp->fd) != 0) {
         spool_abort(sp);
         return ERMES_EIO;
@@ -303,32 +309,34 @@ int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
 /* Hashes the open file fd to its end, refusing it past max bytes. */
 static int hash_fd(int fd, size_t max, char hex[65], size_t *size)
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state sha;
+    ermes_sha256_t *sha = ermes__sha256_new();
     char *buf = ermes__malloc(1 << 20);
     size_t total = 0;
     ssize_t n;
 
-    if (!buf)
+    if (!buf || !sha) {
+        ermes__free(buf);
+        ermes__sha256_free(sha);
         return ERMES_ENOMEM;
-    crypto_hash_sha256_init(&sha);
+    }
     while ((n = read(fd, buf, 1 << 20)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             ermes__free(buf);
+            ermes__sha256_free(sha);
             return ERMES_EIO;
         }
         total += (size_t)n;
         if (total > max) {
             ermes__free(buf);
+            ermes__sha256_free(sha);
             return ERMES_ETOOBIG;
         }
-        crypto_hash_sha256_update(&sha, (const unsigned char *)buf, (size_t)n);
+        ermes__sha256_update(sha, buf, (size_t)n);
     }
     ermes__free(buf);
-    crypto_hash_sha256_final(&sha, hash);
-    sodium_bin2hex(hex, 65, hash, sizeof(hash));
+    ermes__sha256_final(sha, hex);
     *size = total;
     return 0;
 }
@@ -616,11 +624,14 @@ static int dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev,
         size_t len;
         const char *v;
         uint16_t id = (uint16_t)f;
+        char *at;
         if (!o->dedup_field[f] || !(v = ermes_event_get(ev, (ermes_field_t)f, &len)))
             continue;
-        rc = ermes__strbuf_add(buf, &id, sizeof(id));
-        if (!rc)
-            rc = ermes__strbuf_add(buf, v, len + 1);
+        if ((rc = ermes__strbuf_room(buf, sizeof(id) + len + 1, &at)))
+            break;
+        memcpy(at, &id, sizeof(id));
+        memcpy(at + sizeof(id), v, len + 1);
+        ermes__strbuf_used(buf, sizeof(id) + len + 1);
     }
     for (size_t k = 0; k < ermes_event_extra_count(ev) && !rc; k++) {
         const char *ek, *ev_;
@@ -630,11 +641,16 @@ static int dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev,
         if (o->dedup_extras ? extra_listed(o->dedup_extras, ek) != o->dedup_extras_only
                             : o->dedup_extras_only)
             continue;
-        rc = ermes__strbuf_add(buf, "x", 1);
-        if (!rc)
-            rc = ermes__strbuf_add(buf, ek, strlen(ek) + 1);
-        if (!rc)
-            rc = ermes__strbuf_add(buf, ev_, len + 1);
+        {
+            size_t kl = strlen(ek) + 1;
+            char *at;
+            if ((rc = ermes__strbuf_room(buf, 1 + kl + len + 1, &at)))
+                break;
+            at[0] = 'x';
+            memcpy(at + 1, ek, kl);
+            memcpy(at + 1 + kl, ev_, len + 1);
+            ermes__strbuf_used(buf, 1 + kl + len + 1);
+        }
     }
     if (rc)
         return rc;
@@ -844,6 +860,20 @@ static int save(run_t *run, ermes_report_t *r)
     return rc ? rc : ermes_store_report_update(run->in->store, r);
 }
 
+/* After batches committed without waiting for the disk: the report's row written again in a
+ * transaction that waits, whose sync makes the batches before it durable too. (SQLite
+ * cannot change that inside a transaction, so it is one of its own.) */
+static int sync_report(ermes_intake_t *in, const ermes_report_t *r)
+{
+    int rc;
+
+    if ((rc = ermes_store_durable(in->store, 1)) || (rc = ermes_store_begin(in->store)))
+        return rc;
+    if ((rc = ermes_store_report_update(in->store, r)) || (rc = ermes_store_commit(in->store)))
+        ermes_store_rollback(in->store);
+    return rc;
+}
+
 int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *out)
 {
     ermes_report_t r;
@@ -853,7 +883,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     ermes_diag_t d;
     ermes_row_t row;
     int64_t index = 0, in_batch = 0;
-    int rc, tx = 0, claimed = 0;
+    int rc, tx = 0, claimed = 0, durable_off = 0;
 
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
@@ -890,6 +920,13 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                                                    2 * in->opts.dedup_window_ms) == 0)
             in->pruned_at = ermes__time_now_ms();
     }
+    /* The batches need not wait for the disk: the report's file is durable, and a batch lost
+     * to a power cut is redone from it (next_row commits with the rows it covers). The
+     * commit that ends the report, or stops it, waits for the disk, and so for every batch
+     * before it. */
+    if ((rc = ermes_store_durable(in->store, 0)))
+        goto unlock;
+    durable_off = 1;
     if ((rc = begin(in, &r)))
         goto unlock;
     tx = 1;
@@ -935,10 +972,11 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         /* A stopping daemon commits what it has and leaves the rest for its next start. */
         if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
             r.next_row = index;
-            if ((rc = save(&run, &r)) ||
-                (rc = ermes_store_commit(in->store)))
+            if ((rc = save(&run, &r)) || (rc = ermes_store_commit(in->store)))
                 goto unlock;
             tx = 0;
+            if ((rc = sync_report(in, &r)))
+                goto unlock;
             goto finish;
         }
         if (++in_batch >= in->opts.batch_rows) {
@@ -962,6 +1000,8 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     if ((rc = save(&run, &r)) || (rc = ermes_store_commit(in->store)))
         goto unlock;
     tx = 0;
+    if ((rc = sync_report(in, &r)))
+        goto unlock;
     ermes_log(ERMES_LOG_INFO,
               "report %lld (%s): %lld rows, %lld events, %lld duplicates, %lld quarantined",
               (long long)r.id, r.feed, (long long)r.rows_in, (long long)r.events,
@@ -972,6 +1012,8 @@ finish:
 unlock:
     if (tx && rc)
         rollback(in);
+    if (durable_off)
+        ermes_store_durable(in->store, 1);
     if (claimed)
         ermes_store_report_claim(in->store, report_id, getpid(), 0, &claimed);
     close_run(&run, &m, &o);

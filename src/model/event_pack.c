@@ -65,23 +65,31 @@ static int plain_ip(const char *s, size_t len, ermes_ip_t *ip)
     return ermes_ip_format(ip, buf) == len && memcmp(buf, s, len) == 0;
 }
 
-/* One entry: the tag, then a number or a text (with its length first), written in one go. */
+/* One entry: the tag, then a number or a text (with its length first), written in place. */
 static int entry(ermes_strbuf_t *out, uint32_t code, enum kind k, int type, uint64_t num,
                  const void *bytes, size_t len)
 {
-    uint8_t head[32];
-    size_t n = put_uvarint(head, (uint64_t)code << 3 | k);
+    uint8_t *p;
+    size_t n;
     int rc;
 
-    if (type >= 0)
-        head[n++] = (uint8_t)type;
-    if (k == FUINT || k == XUINT || k == FTIME)
-        return ermes__strbuf_add(out, head, n + put_uvarint(head + n, num));
-    if (k != FIP4 && k != FIP6)
-        n += put_uvarint(head + n, len);
-    if ((rc = ermes__strbuf_add(out, head, n)))
+    /* tag 5 bytes, type 1, a number or a length 10 */
+    if ((rc = ermes__strbuf_room(out, 16 + len, (char **)&p)))
         return rc;
-    return len ? ermes__strbuf_add(out, bytes, len) : 0;
+    n = put_uvarint(p, (uint64_t)code << 3 | k);
+    if (type >= 0)
+        p[n++] = (uint8_t)type;
+    if (k == FUINT || k == XUINT || k == FTIME) {
+        n += put_uvarint(p + n, num);
+    } else {
+        if (k != FIP4 && k != FIP6)
+            n += put_uvarint(p + n, len);
+        if (len)
+            memcpy(p + n, bytes, len);
+        n += len;
+    }
+    ermes__strbuf_used(out, n);
+    return 0;
 }
 
 int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_name_id_fn name_id,

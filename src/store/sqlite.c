@@ -544,6 +544,15 @@ void ermes_store_rollback(ermes_store_t *st)
         ermes__db_rollback(db);
 }
 
+int ermes_store_durable(ermes_store_t *st, int each_commit)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    if (!db)
+        return ERMES_ESTORE;
+    return ermes__db_exec(db, each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
 int ermes_store_savepoint(ermes_store_t *st)
 {
     ermes_db_t *db = ermes__db_conn(st);

@@ -98,6 +98,13 @@ int ermes_store_org_short_name(ermes_store_t *st, int64_t id, char *buf, size_t 
 /* The CERT's own organisation: the first, which owns itself. ERMES_ENOTFOUND before init. */
 int ermes_store_home_org(ermes_store_t *st, int64_t *id);
 
+/* Whether each commit of the calling thread's connection waits for the disk (the default,
+ * synchronous=FULL) or not (NORMAL: a commit survives a crash of the process, and the
+ * database stays whole after a power loss, which may undo the last commits). The intake
+ * turns it off for the batches of a report, which it can redo from the durable report file,
+ * and on again for the commit that finishes the report: that commit's sync makes every
+ * batch before it durable too. */
+int ermes_store_durable(ermes_store_t *st, int each_commit);
 /* Savepoints inside a transaction: one bad row of an import is undone alone. */
 int ermes_store_savepoint(ermes_store_t *st);
 int ermes_store_release(ermes_store_t *st);
