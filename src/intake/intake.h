@@ -26,7 +26,7 @@ typedef struct ermes_intake_options {
     const char *data_dir;        /* reports are kept in DATA_DIR/reports/ */
     const char *schema_path;     /* Shadowserver intelmq.json, or NULL */
     int64_t dedup_window_ms;     /* 0: no deduplication */
-    long batch_rows;             /* rows per transaction; 0 means 10000 */
+    long batch_rows;             /* rows per transaction; 0 means 50000 */
     ermes_tlp_t default_tlp;     /* TLP of events whose feed sets none */
     size_t max_report;           /* largest report accepted, bytes */
     /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,

@@ -28,6 +28,7 @@
 #define MAX_OPTIONS 32
 #define MAX_QUARANTINE_RAW (64 * 1024) /* bytes of a bad row kept for inspection */
 #define LEASE_MS 15000                 /* how long a claim on a report lasts unrenewed */
+#define BATCH_MS 1000                  /* longest an intake transaction runs */
 
 struct ermes_intake {
     ermes_store_t *store;
@@ -71,7 +72,7 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
         return rc;
     }
     if (!in->opts.batch_rows)
-        in->opts.batch_rows = 10000;
+        in->opts.batch_rows = 50000;
     if (!in->opts.max_report)
         in->opts.max_report = (size_t)16 << 30;
     *out = in;
@@ -883,6 +884,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     ermes_diag_t d;
     ermes_row_t row;
     int64_t index = 0, in_batch = 0;
+    int64_t batch_start = ermes__time_now_ms();
     int rc, tx = 0, claimed = 0, durable_off = 0;
 
     pthread_mutex_lock(&in->lock);
@@ -979,7 +981,11 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                 goto unlock;
             goto finish;
         }
-        if (++in_batch >= in->opts.batch_rows) {
+        /* A batch ends at batch_rows rows or after BATCH_MS: every batch rewrites the index
+         * pages it touched (random ones, for events_ip), so fewer, larger batches cost less;
+         * the time bound keeps the write lock from being held long when rows are slow. */
+        if (++in_batch >= in->opts.batch_rows ||
+            (in_batch % 1024 == 0 && ermes__time_now_ms() - batch_start >= BATCH_MS)) {
             /* Progress commits with the rows it covers. */
             r.next_row = index;
             if ((rc = save(&run, &r)) ||
@@ -992,6 +998,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                 goto unlock;
             tx = 1;
             in_batch = 0;
+            batch_start = ermes__time_now_ms();
         }
     }
     r.next_row = index;
