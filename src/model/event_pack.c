@@ -28,8 +28,9 @@ static size_t put_uvarint(uint8_t *p, uint64_t v)
     return n;
 }
 
-/* The value of a plain decimal text: digits only, no leading zero, at most 19 of them (so it
- * fits and its decimal form is the text again). Returns 1 when the text is such a number. */
+/* The value of a plain decimal text: digits only, no leading zero, at most 19 of them and
+ * within a signed 64-bit integer (so its decimal form is the text again, and it is an integer
+ * IntelMQ's types allow). Returns 1 when the text is such a number. */
 static int plain_uint(const char *s, size_t len, uint64_t *v)
 {
     uint64_t x = 0;
@@ -42,7 +43,7 @@ static int plain_uint(const char *s, size_t len, uint64_t *v)
         x = x * 10 + (uint64_t)(s[k] - '0');
     }
     *v = x;
-    return 1;
+    return x <= (uint64_t)INT64_MAX;
 }
 
 /* Microseconds whose canonical text is exactly s. */
@@ -235,6 +236,21 @@ static int unquoted(ermes_ftype_t t)
            t == ERMES_FT_ACCURACY || t == ERMES_FT_ASN || t == ERMES_FT_JSON;
 }
 
+/* Whether a field's binary kind is one packing gives its type. */
+static int kind_fits(enum kind k, uint32_t code)
+{
+    ermes_ftype_t t;
+
+    if (k != FUINT && k != FTIME && k != FIP4 && k != FIP6)
+        return 1;
+    t = ermes_field_type((ermes_field_t)code);
+    if (k == FUINT)
+        return t == ERMES_FT_INTEGER || t == ERMES_FT_ASN;
+    if (k == FTIME)
+        return t == ERMES_FT_DATETIME;
+    return t == ERMES_FT_IP;
+}
+
 static int damaged(ermes_diag_t *d, size_t at, const char *why)
 {
     ermes_diag_set(d, NULL, "the packed event is damaged at byte %zu: %s", at, why);
@@ -267,6 +283,8 @@ int ermes_event_unpack(ermes_event_t *ev, const void *doc, size_t len,
         code = (uint32_t)(tag >> 3);
         if (k <= FIP6 && code >= ERMES_F_COUNT)
             return damaged(d, at, "an unknown field number");
+        if (!kind_fits(k, code))
+            return damaged(d, at, "a binary form the field's type does not have");
         switch (k) {
         case FTEXT:
         case XSTR:
@@ -284,8 +302,8 @@ int ermes_event_unpack(ermes_event_t *ev, const void *doc, size_t len,
             break;
         case FUINT:
         case XUINT:
-            if (get_uvarint(&r, &num))
-                return damaged(d, at, "a bad number");
+            if (get_uvarint(&r, &num) || num > (uint64_t)INT64_MAX)
+                return damaged(d, at, "a bad number"); /* integers are 64-bit, signed */
             n = format_uint(num, buf);
             t = ERMES_EXTRA_INTEGER;
             break;
