@@ -129,10 +129,27 @@ record_error(ermes_csv_t *csv, int code, int64_t off, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ermes__strbuf_add when the buffer already has the room (n bytes and the NUL), which is
+ * nearly always once the first records have been read: no call, no checks. Returns 1 when it
+ * did the append, 0 when the caller must go through ermes__strbuf_add. The room test also
+ * keeps the buffer's cap: cap <= max + 1. */
+static inline int quick_add(ermes_strbuf_t *b, const void *p, size_t n)
+{
+    if (!b->data || n >= b->cap - b->len)
+        return 0;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 1;
+}
+
 /* Appends to the raw copy, keeping what fits under its cap. */
 static int raw_add(ermes_csv_t *csv, const unsigned char *p, size_t n)
 {
     size_t room = csv->raw.max - csv->raw.len;
+
+    if (n <= room && quick_add(&csv->raw, p, n))
+        return 0;
 
     if (n > room) {
         csv->raw_over = 1;
@@ -147,7 +164,11 @@ static int raw_add(ermes_csv_t *csv, const unsigned char *p, size_t n)
  * hitting it would be a bug: say so rather than report a limit the user did not exceed. */
 static int text_add(ermes_csv_t *csv, const void *p, size_t n)
 {
-    int rc = ermes__strbuf_add(&csv->text, p, n);
+    int rc;
+
+    if (quick_add(&csv->text, p, n))
+        return 0;
+    rc = ermes__strbuf_add(&csv->text, p, n);
 
     return rc == ERMES_ETOOBIG ? ERMES_EINTERNAL : rc;
 }
