@@ -384,7 +384,12 @@ static size_t extra_key(const char *key, size_t keylen, char *out)
 
 static int cmp_key(const char *a, size_t alen, const char *b, size_t blen)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    int c;
+
+    /* Keys mostly differ in their first byte: decided without a call. */
+    if (alen && blen && a[0] != b[0])
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    c = memcmp(a, b, alen < blen ? alen : blen);
 
     return c ? c : alen < blen ? -1 : alen > blen ? 1 : 0;
 }

@@ -491,6 +491,19 @@ static int h_network(const char *s, size_t len, char *buf, size_t cap, size_t *o
     return put(tmp, ermes_cidr_format(&net, tmp), buf, cap, outlen);
 }
 
+/* Whether s[0..n) has only characters an IP address can have (so that names need not go
+ * through the address parser, which builds a reason for every name it refuses). */
+static int ip_chars(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (!(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
+              c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
 /* FQDN: a host name in lower case without the trailing dot; IDNA U-labels must come as
  * A-labels ("xn--..."): IntelMQ encodes them with Python's idna codec, which we do not carry. */
 static int h_fqdn(const char *s, size_t len, char *buf, size_t cap, size_t *outlen, ermes_diag_t *d)
@@ -508,7 +521,7 @@ static int h_fqdn(const char *s, size_t len, char *buf, size_t cap, size_t *outl
         REJECT(d, s, len, "is not a domain name (longer than 253 characters)");
         return ERMES_EINVAL;
     }
-    if (ermes_ip_parse(s, n, &ip, NULL) == 0) {
+    if (ip_chars(s, n) && ermes_ip_parse(s, n, &ip, NULL) == 0) {
         REJECT(d, s, len, "is an IP address, not a domain name");
         return ERMES_EINVAL;
     }

@@ -1008,9 +1008,45 @@ static int is_base64(ermes__fp_str_t v)
     return 1;
 }
 
-static ermes__fp_str_t col_value(const ermes_csv_record_t *rec, long col)
+/* ermes__fp_column, ermes__fp_trim and ermes__fp_is_none for the per-row code, where a call
+ * each into another file costs more than the work. */
+static inline ermes__fp_str_t col_value(const ermes_csv_record_t *rec, long col)
 {
-    return ermes__fp_column(rec, col);
+    ermes__fp_str_t v = {"", 0};
+
+    if (col >= 0 && (size_t)col < rec->nfields) {
+        v.p = rec->fields[col];
+        v.len = rec->lengths[col];
+    }
+    return v;
+}
+
+static inline int space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static inline ermes__fp_str_t trim(ermes__fp_str_t v)
+{
+    while (v.len && space(v.p[0])) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && space(v.p[v.len - 1]))
+        v.len--;
+    return v;
+}
+
+/* Of a trimmed view. */
+static inline int trimmed_is_none(ermes__fp_str_t t)
+{
+    return t.len == 0 || (t.len == 1 && t.p[0] == '-') ||
+           (t.len == 3 && memcmp(t.p, "N/A", 3) == 0);
+}
+
+static inline int trimmed_eq(ermes__fp_str_t t, const char *lit, size_t n)
+{
+    return t.len == n && memcmp(t.p, lit, n) == 0;
 }
 
 /* Builds the URL from the host and path columns as IntelMQ's convert_http_host_and_url does. */
@@ -1088,15 +1124,15 @@ static int cve_from_tag(shadowserver_t *s, ermes__fp_str_t v, value_t *out)
 static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record_t *rec,
                    ermes__fp_str_t raw, value_t *out)
 {
-    ermes__fp_str_t t = ermes__fp_trim(raw);
+    ermes__fp_str_t t = trim(raw);
     int64_t i64;
 
     out->why = NULL;
     switch (m->conv) {
     case CV_NONE:
-        return ermes__fp_is_none(t) ? GOT_NONE : set_text(out, raw.p, raw.len, 0);
+        return trimmed_is_none(t) ? GOT_NONE : set_text(out, raw.p, raw.len, 0);
     case CV_TO_NONE:
-        if (!t.len || ermes__fp_eq(t, "0") || ermes__fp_eq(t, "unknown"))
+        if (!t.len || trimmed_eq(t, "0", 1) || trimmed_eq(t, "unknown", 7))
             return GOT_NONE;
         return set_text(out, raw.p, raw.len, 0);
     case CV_UTC_TIMESTAMP:
@@ -1172,7 +1208,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
                         ERMES_EXTRA_FLOAT);
     }
     case CV_IP:
-        if (!t.len || ermes__fp_eq(t, "0.0.0.0"))
+        if (!t.len || trimmed_eq(t, "0.0.0.0", 7))
             return GOT_NONE;
         if (memchr(t.p, '/', t.len)) {
             /* A network in an address column: the report's network mapping takes it. */
