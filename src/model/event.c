@@ -384,12 +384,17 @@ static size_t extra_key(const char *key, size_t keylen, char *out)
 
 static int cmp_key(const char *a, size_t alen, const char *b, size_t blen)
 {
-    int c;
+    size_t n = alen < blen ? alen : blen;
+    int c = 0;
 
-    /* Keys mostly differ in their first byte: decided without a call. */
-    if (alen && blen && a[0] != b[0])
-        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
-    c = memcmp(a, b, alen < blen ? alen : blen);
+    /* Keys are short: a loop beats a call to memcmp. */
+    if (n <= 64) {
+        for (size_t k = 0; k < n; k++)
+            if (a[k] != b[k])
+                return (unsigned char)a[k] < (unsigned char)b[k] ? -1 : 1;
+    } else {
+        c = memcmp(a, b, n);
+    }
 
     return c ? c : alen < blen ? -1 : alen > blen ? 1 : 0;
 }

@@ -1166,9 +1166,9 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
             low[i] = (char)tolower((unsigned char)t.p[i]);
         low[t.len] = '\0';
         for (size_t i = 0; i < 5; i++) {
-            if (strcmp(low, yes[i]) == 0)
+            if (low[0] == yes[i][0] && strcmp(low, yes[i]) == 0)
                 return set_text(out, "true", 4, ERMES_EXTRA_BOOLEAN);
-            if (strcmp(low, no[i]) == 0)
+            if (low[0] == no[i][0] && strcmp(low, no[i]) == 0)
                 return set_text(out, "false", 5, ERMES_EXTRA_BOOLEAN);
         }
         return GOT_FAIL;
