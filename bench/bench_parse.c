@@ -11,8 +11,10 @@
  * that a change in output shows as a different checksum. Run it pinned to one core:
  *   taskset -c 0 build/bench_parse FILE
  *
- * Goal (issue 3, the parse side of 100,000 rows/s end to end): at least 400,000 rows/s on
- * the 1,000,000-row scan_adb corpus (bench/make-shadowserver-corpus.py). */
+ * Goal (issue 3, the parse side of 100,000 rows/s end to end): at least 1,000,000 rows/s on
+ * the 1,000,000-row scan_adb corpus (bench/make-shadowserver-corpus.py), that is at most a
+ * tenth of the 10 us a row may take end to end. Other reports (scan_ssl, 75 columns) are
+ * slower; the goal is stated for scan_adb. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <errno.h>
@@ -26,7 +28,7 @@
 #include "ermes/event.h"
 #include "intake/parser.h"
 
-#define GOAL_ROWS_PER_S 400000.0
+#define GOAL_ROWS_PER_S 1000000.0
 
 static double clock_s(clockid_t id)
 {

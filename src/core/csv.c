@@ -199,11 +199,12 @@ static int grow_slots(ermes_csv_t *csv)
     return 0;
 }
 
+static int field_end_slow(ermes_csv_t *csv);
+
 /* Closes the current field. The caller has made sure nfields < max_fields. */
-static inline int field_end(ermes_csv_t *csv)
+static inline __attribute__((always_inline)) int field_end(ermes_csv_t *csv)
 {
     ermes_strbuf_t *t = &csv->text;
-    int rc;
 
     if (csv->nfields < csv->slots && t->data && t->cap - t->len > 1) {
         /* The common case, without calls: a slot and room for the field's NUL. */
@@ -214,6 +215,14 @@ static inline int field_end(ermes_csv_t *csv)
         csv->field_start = t->len;
         return 0;
     }
+    return field_end_slow(csv);
+}
+
+/* field_end when the slots or the text buffer must grow first. */
+static int field_end_slow(ermes_csv_t *csv)
+{
+    int rc;
+
     if (csv->nfields == csv->slots && (rc = grow_slots(csv)) < 0)
         return rc;
     csv->starts[csv->nfields] = csv->field_start;

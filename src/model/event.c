@@ -132,12 +132,10 @@ static block_t *block_new(size_t size)
 
 /* Room for need bytes in the current block, moving on to (or adding) a block when it is full.
  * The caller writes there and calls commit() with what it used. */
-static char *room(ermes_event_t *ev, size_t need)
+static char *room_slow(ermes_event_t *ev, size_t need)
 {
     block_t *b = ev->cur, *nb;
 
-    if (b->size - b->off >= need)
-        return b->mem + b->off;
     while (b->next) {
         b = b->next;
         b->off = 0;
@@ -152,6 +150,13 @@ static char *room(ermes_event_t *ev, size_t need)
     b->next = nb;
     ev->cur = nb;
     return nb->mem;
+}
+
+static inline char *room(ermes_event_t *ev, size_t need)
+{
+    block_t *b = ev->cur;
+
+    return b->size - b->off >= need ? b->mem + b->off : room_slow(ev, need);
 }
 
 static void commit(ermes_event_t *ev, size_t used)

@@ -159,20 +159,23 @@ int ermes__text_check(const char *s, size_t len)
 
 size_t ermes__i64_format(int64_t v, char *buf)
 {
-    char tmp[24];
-    size_t n = 0, k = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t = u;
+    size_t n = v < 0, len;
 
+    /* Count the digits, then write them from the end. */
     do {
-        tmp[n++] = (char)('0' + u % 10);
+        n++;
+        t /= 10;
+    } while (t);
+    len = n;
+    buf[n] = '\0';
+    do {
+        buf[--n] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        buf[k++] = '-';
-    while (n)
-        buf[k++] = tmp[--n];
-    buf[k] = '\0';
-    return k;
+        buf[0] = '-';
+    return len;
 }
 
 /* A printable excerpt of a value for a reason: at most 64 bytes, cut at a character boundary,
