@@ -129,10 +129,27 @@ record_error(ermes_csv_t *csv, int code, int64_t off, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ermes__strbuf_add when the buffer already has the room (n bytes and the NUL), which is
+ * nearly always once the first records have been read: no call, no checks. Returns 1 when it
+ * did the append, 0 when the caller must go through ermes__strbuf_add. The room test also
+ * keeps the buffer's cap: cap <= max + 1. */
+static inline int quick_add(ermes_strbuf_t *b, const void *p, size_t n)
+{
+    if (!b->data || n >= b->cap - b->len)
+        return 0;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 1;
+}
+
 /* Appends to the raw copy, keeping what fits under its cap. */
 static int raw_add(ermes_csv_t *csv, const unsigned char *p, size_t n)
 {
     size_t room = csv->raw.max - csv->raw.len;
+
+    if (n <= room && quick_add(&csv->raw, p, n))
+        return 0;
 
     if (n > room) {
         csv->raw_over = 1;
@@ -145,11 +162,16 @@ static int raw_add(ermes_csv_t *csv, const unsigned char *p, size_t n)
 
 /* The text buffer's cap is set so that it cannot be reached by a record within max_record, so
  * hitting it would be a bug: say so rather than report a limit the user did not exceed. */
-static int text_add(ermes_csv_t *csv, const void *p, size_t n)
+static int text_add_slow(ermes_csv_t *csv, const void *p, size_t n)
 {
     int rc = ermes__strbuf_add(&csv->text, p, n);
 
     return rc == ERMES_ETOOBIG ? ERMES_EINTERNAL : rc;
+}
+
+static inline int text_add(ermes_csv_t *csv, const void *p, size_t n)
+{
+    return quick_add(&csv->text, p, n) ? 0 : text_add_slow(csv, p, n);
 }
 
 static int grow_slots(ermes_csv_t *csv)
@@ -177,8 +199,27 @@ static int grow_slots(ermes_csv_t *csv)
     return 0;
 }
 
+static int field_end_slow(ermes_csv_t *csv);
+
 /* Closes the current field. The caller has made sure nfields < max_fields. */
-static int field_end(ermes_csv_t *csv)
+static inline __attribute__((always_inline)) int field_end(ermes_csv_t *csv)
+{
+    ermes_strbuf_t *t = &csv->text;
+
+    if (csv->nfields < csv->slots && t->data && t->cap - t->len > 1) {
+        /* The common case, without calls: a slot and room for the field's NUL. */
+        csv->starts[csv->nfields] = csv->field_start;
+        csv->lengths[csv->nfields] = t->len - csv->field_start;
+        csv->nfields++;
+        t->data[++t->len] = '\0'; /* data[len] was the NUL already */
+        csv->field_start = t->len;
+        return 0;
+    }
+    return field_end_slow(csv);
+}
+
+/* field_end when the slots or the text buffer must grow first. */
+static int field_end_slow(ermes_csv_t *csv)
 {
     int rc;
 
@@ -253,6 +294,30 @@ static int record_end_lf(ermes_csv_t *csv, size_t lf)
     return 0;
 }
 
+/* Skips whole 8-byte words of p[0..end) that hold none of the bytes a, '\n' and NUL (the stop
+ * bytes outside quotes with a = the delimiter, inside with a = '"'); the table loop does the
+ * rest. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline const unsigned char *skip_words(const unsigned char *p, const unsigned char *end,
+                                              uint64_t a)
+{
+    const uint64_t nl = ONES * '\n';
+
+    while (end - p >= 8) {
+        uint64_t w, x, y;
+        memcpy(&w, p, 8);
+        x = w ^ a;
+        y = w ^ nl;
+        /* A zero byte in w, x or y: one of the stop bytes is in the word. */
+        if (((w - ONES) & ~w & HIGHS) | ((x - ONES) & ~x & HIGHS) | ((y - ONES) & ~y & HIGHS))
+            break;
+        p += 8;
+    }
+    return p;
+}
+
 #define SCAN_MORE 0   /* consumed everything up to stop, the record goes on */
 #define SCAN_RECORD 1 /* the record ended at an LF */
 
@@ -266,6 +331,7 @@ static int scan(ermes_csv_t *csv, size_t stop)
     const unsigned char *quoted = csv->stop_quoted;
     const unsigned char *run;
     unsigned char delim = csv->delim;
+    const uint64_t delims = ONES * delim, quotes = ONES * '"';
     enum csv_state state = csv->state;
     int store = csv->skip == SKIP_NONE;
     int rc;
@@ -288,6 +354,7 @@ static int scan(ermes_csv_t *csv, size_t stop)
             /* fall through */
         case ST_UNQUOTED:
             run = p;
+            p = skip_words(p, end, delims);
             while (p < end && !unquoted[*p])
                 p++;
             if (store && p > run && (rc = text_add(csv, run, (size_t)(p - run))) < 0)
@@ -317,6 +384,7 @@ static int scan(ermes_csv_t *csv, size_t stop)
         case ST_QUOTED:
             run = p;
             for (;;) {
+                p = skip_words(p, end, quotes);
                 while (p < end && !quoted[*p])
                     p++;
                 if (p == end || *p != '\n')

@@ -133,12 +133,10 @@ static block_t *block_new(size_t size)
 
 /* Room for need bytes in the current block, moving on to (or adding) a block when it is full.
  * The caller writes there and calls commit() with what it used. */
-static char *room(ermes_event_t *ev, size_t need)
+static char *room_slow(ermes_event_t *ev, size_t need)
 {
     block_t *b = ev->cur, *nb;
 
-    if (b->size - b->off >= need)
-        return b->mem + b->off;
     while (b->next) {
         b = b->next;
         b->off = 0;
@@ -153,6 +151,13 @@ static char *room(ermes_event_t *ev, size_t need)
     b->next = nb;
     ev->cur = nb;
     return nb->mem;
+}
+
+static inline char *room(ermes_event_t *ev, size_t need)
+{
+    block_t *b = ev->cur;
+
+    return b->size - b->off >= need ? b->mem + b->off : room_slow(ev, need);
 }
 
 static void commit(ermes_event_t *ev, size_t used)
@@ -385,7 +390,17 @@ static size_t extra_key(const char *key, size_t keylen, char *out)
 
 static int cmp_key(const char *a, size_t alen, const char *b, size_t blen)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    size_t n = alen < blen ? alen : blen;
+    int c = 0;
+
+    /* Keys are short: a loop beats a call to memcmp. */
+    if (n <= 64) {
+        for (size_t k = 0; k < n; k++)
+            if (a[k] != b[k])
+                return (unsigned char)a[k] < (unsigned char)b[k] ? -1 : 1;
+    } else {
+        c = memcmp(a, b, n);
+    }
 
     return c ? c : alen < blen ? -1 : alen > blen ? 1 : 0;
 }
@@ -427,13 +442,80 @@ static const char *extra_type_name(ermes_extra_type_t t)
     }
 }
 
+/* Puts extra key (normalised, klen bytes) = v[0..n) (already in the event's memory), replacing
+ * an extra of that key. */
+static int extra_insert(ermes_event_t *ev, const char *kbuf, size_t klen, const char *v, size_t n,
+                        ermes_extra_type_t type)
+{
+    const char *k;
+    size_t at;
+    int found;
+
+    at = extra_find(ev, kbuf, klen, &found);
+    if (found) {
+        k = ev->extra[at].key;
+    } else {
+        if (ev->nextra == ev->extra_cap) {
+            size_t cap = ev->extra_cap ? ev->extra_cap * 2 : 16;
+            extra_t *x = ermes__reallocarray(ev->extra, cap, sizeof(*x));
+            if (!x)
+                return ERMES_ENOMEM;
+            ev->extra = x;
+            ev->extra_cap = cap;
+        }
+        if (!(k = store(ev, kbuf, klen)))
+            return ERMES_ENOMEM;
+        memmove(ev->extra + at + 1, ev->extra + at, (ev->nextra - at) * sizeof(extra_t));
+        ev->nextra++;
+    }
+    ev->extra[at].key = k;
+    ev->extra[at].keylen = klen;
+    ev->extra[at].value = v;
+    ev->extra[at].len = n;
+    ev->extra[at].type = type;
+    return 0;
+}
+
+size_t ermes__event_extra_key(const char *key, size_t keylen, char *out)
+{
+    return extra_key(key, keylen, out);
+}
+
+int ermes__event_put(ermes_event_t *ev, ermes_field_t f, const char *text, size_t len)
+{
+    const char *p;
+
+    if (len == 0) {
+        ermes_event_unset(ev, f);
+        return 0;
+    }
+    if (!(p = store(ev, text, len)))
+        return ERMES_ENOMEM;
+    ev->slot[f].p = p;
+    ev->slot[f].len = len;
+    ev->set[f / 64] |= (uint64_t)1 << (f % 64);
+    return 0;
+}
+
+int ermes__event_put_extra(ermes_event_t *ev, const char *key, size_t klen, const char *value,
+                           size_t len, ermes_extra_type_t type)
+{
+    const char *v;
+
+    if (len == 0)
+        return 0;
+    if (!(v = store(ev, value, len)))
+        return ERMES_ENOMEM;
+    return extra_insert(ev, key, klen, v, len, type);
+}
+
 int ermes_event_set_extra(ermes_event_t *ev, const char *key, size_t keylen, const char *value,
                           size_t len, ermes_extra_type_t type, ermes_diag_t *d)
 {
     char kbuf[EXTRA_KEY_MAX + 1], field[EXTRA_KEY_MAX + 32];
-    const char *v, *k;
-    size_t n, klen, at;
-    int found, rc;
+    const char *v;
+    size_t n, klen;
+    int rc;
 
     if (!key || !(klen = extra_key(key, keylen, kbuf))) {
         ermes_diag_set(d, "extra", "an extra key must be 1 to %d characters", EXTRA_KEY_MAX);
@@ -453,7 +535,7 @@ int ermes_event_set_extra(ermes_event_t *ev, const char *key, size_t keylen, con
             rc = ERMES_ETOOBIG;
             goto fail;
         }
-        if (memchr(value, '\0', len) || !ermes__utf8_valid(value, len)) {
+        if (ermes__text_check(value, len)) {
             ermes_diag_set(d, NULL, "the value is not valid UTF-8 text");
             rc = ERMES_EINVAL;
             goto fail;
@@ -482,29 +564,7 @@ int ermes_event_set_extra(ermes_event_t *ev, const char *key, size_t keylen, con
         rc = ERMES_EINVAL;
         goto fail;
     }
-    at = extra_find(ev, kbuf, klen, &found);
-    if (found) {
-        k = ev->extra[at].key;
-    } else {
-        if (ev->nextra == ev->extra_cap) {
-            size_t cap = ev->extra_cap ? ev->extra_cap * 2 : 16;
-            extra_t *x = ermes__reallocarray(ev->extra, cap, sizeof(*x));
-            if (!x)
-                return ERMES_ENOMEM;
-            ev->extra = x;
-            ev->extra_cap = cap;
-        }
-        if (!(k = store(ev, kbuf, klen)))
-            return ERMES_ENOMEM;
-        memmove(ev->extra + at + 1, ev->extra + at, (ev->nextra - at) * sizeof(extra_t));
-        ev->nextra++;
-    }
-    ev->extra[at].key = k;
-    ev->extra[at].keylen = klen;
-    ev->extra[at].value = v;
-    ev->extra[at].len = n;
-    ev->extra[at].type = type;
-    return 0;
+    return extra_insert(ev, kbuf, klen, v, n, type);
 fail:
     /* "extra.count (integer): \"x\" is not an integer ..." */
     n = 6 + klen;

@@ -72,6 +72,38 @@ static void trim(const char **s, size_t *len)
     *len = n;
 }
 
+/* Bytes 8 at a time: whether any has its high bit set, or is NUL. */
+#define HIGH_BITS 0x8080808080808080ull
+#define LOW_BITS 0x0101010101010101ull
+
+static uint64_t load8(const unsigned char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+    return w;
+}
+
+/* Length of the leading run of s[0..len) that is ASCII (no byte >= 0x80), and whether that
+ * run holds a NUL (*nul). Whole 8-byte words first, then bytes. */
+static size_t ascii_prefix(const unsigned char *p, size_t len, int *nul)
+{
+    size_t i = 0;
+    uint64_t zeros = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = load8(p + i);
+        if (w & HIGH_BITS)
+            break;
+        /* Each byte is < 0x80 here, so (w - 0x01..) sets a high bit only where a byte was 0. */
+        zeros |= (w - LOW_BITS) & HIGH_BITS;
+    }
+    for (; i < len && p[i] < 0x80; i++)
+        zeros |= p[i] == 0;
+    *nul = zeros != 0;
+    return i;
+}
+
 int ermes__utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -82,7 +114,8 @@ int ermes__utf8_valid(const char *s, size_t len)
         uint32_t cp, min;
 
         if (c < 0x80) {
-            p++;
+            int nul;
+            p += ascii_prefix(p, (size_t)(end - p), &nul);
             continue;
         }
         if (c >= 0xC2 && c <= 0xDF) {
@@ -112,6 +145,37 @@ int ermes__utf8_valid(const char *s, size_t len)
         p += need + 1;
     }
     return 1;
+}
+
+int ermes__text_check(const char *s, size_t len)
+{
+    int nul;
+    size_t a = ascii_prefix((const unsigned char *)s, len, &nul);
+
+    if (nul || (a < len && memchr(s + a, '\0', len - a)))
+        return 1;
+    return a < len && !ermes__utf8_valid(s + a, len - a) ? 2 : 0;
+}
+
+size_t ermes__i64_format(int64_t v, char *buf)
+{
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t = u;
+    size_t n = v < 0, len;
+
+    /* Count the digits, then write them from the end. */
+    do {
+        n++;
+        t /= 10;
+    } while (t);
+    len = n;
+    buf[n] = '\0';
+    do {
+        buf[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[0] = '-';
+    return len;
 }
 
 /* A printable excerpt of a value for a reason: at most 64 bytes, cut at a character boundary,
@@ -230,7 +294,7 @@ static int h_integer(const char *s, size_t len, char *buf, size_t cap, size_t *o
         REJECT(d, s, len, "is out of the 64-bit integer range");
         return ERMES_EINVAL;
     }
-    n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+    n = (int)ermes__i64_format(v, tmp);
     return put(tmp, (size_t)n, buf, cap, outlen);
 }
 
@@ -374,7 +438,7 @@ static int h_asn(const char *s, size_t len, char *buf, size_t cap, size_t *outle
         REJECT(d, s, len, "is not an AS number (expected 1 to 4294967295, \"AS\" optional)");
         return ERMES_EINVAL;
     }
-    k = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+    k = (int)ermes__i64_format(v, tmp);
     return put(tmp, (size_t)k, buf, cap, outlen);
 }
 
@@ -430,6 +494,19 @@ static int h_network(const char *s, size_t len, char *buf, size_t cap, size_t *o
     return put(tmp, ermes_cidr_format(&net, tmp), buf, cap, outlen);
 }
 
+/* Whether s[0..n) has only characters an IP address can have (so that names need not go
+ * through the address parser, which builds a reason for every name it refuses). */
+static int ip_chars(const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (!(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
+              c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
 /* FQDN: a host name in lower case without the trailing dot; IDNA U-labels must come as
  * A-labels ("xn--..."): IntelMQ encodes them with Python's idna codec, which we do not carry. */
 static int h_fqdn(const char *s, size_t len, char *buf, size_t cap, size_t *outlen, ermes_diag_t *d)
@@ -447,7 +524,7 @@ static int h_fqdn(const char *s, size_t len, char *buf, size_t cap, size_t *outl
         REJECT(d, s, len, "is not a domain name (longer than 253 characters)");
         return ERMES_EINVAL;
     }
-    if (ermes_ip_parse(s, n, &ip, NULL) == 0) {
+    if (ip_chars(s, n) && ermes_ip_parse(s, n, &ip, NULL) == 0) {
         REJECT(d, s, len, "is an IP address, not a domain name");
         return ERMES_EINVAL;
     }
@@ -1346,11 +1423,11 @@ int ermes_harmonize(ermes_ftype_t type, const char *value, size_t len, char *buf
         return ERMES_EINVAL;
     if (!buf || cap == 0)
         return ERMES_ETOOBIG;
-    if (len && memchr(value, '\0', len)) {
+    switch (len ? ermes__text_check(value, len) : 0) {
+    case 1:
         REJECT(d, value, len, "holds a NUL byte");
         return ERMES_EINVAL;
-    }
-    if (!ermes__utf8_valid(value, len)) {
+    case 2:
         REJECT(d, value, len, "is not valid UTF-8");
         return ERMES_EINVAL;
     }

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/strbuf.h"
 #include "ermes/event.h"
+#include "model/harmonize.h"
 
 static int setup(void **state)
 {
@@ -452,6 +453,51 @@ static void test_reset_reuse(void **state)
     }
 }
 
+/* The parsers' shortcuts: ermes__event_put and ermes__event_put_extra store exactly what
+ * ermes_event_set and ermes_event_set_extra would, and the extras stay sorted and unique. */
+static void test_put_matches_set(void **state)
+{
+    ermes_event_t *ev = *state, *ref;
+    ermes_strbuf_t a, b;
+    static const char *const keys[] = {"zeta", "Alpha", "m.id", "alpha", "zz", "a", "ab", "b"};
+    char key[256];
+    size_t klen;
+
+    assert_int_equal(ermes_event_new(&ref), 0);
+    ermes__strbuf_init(&a, 1 << 20);
+    ermes__strbuf_init(&b, 1 << 20);
+    assert_int_equal(sets(ref, ERMES_F_SOURCE_PORT, "443"), 0);
+    assert_int_equal(ermes__event_put(ev, ERMES_F_SOURCE_PORT, "443", 3), 0);
+    assert_int_equal(sets(ref, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00"), 0);
+    assert_int_equal(ermes__event_put(ev, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00", 25),
+                     0);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char v[8];
+        snprintf(v, sizeof(v), "%zu", i);
+        assert_int_equal(setx(ref, keys[i], v, ERMES_EXTRA_INTEGER), 0);
+        klen = ermes__event_extra_key(keys[i], strlen(keys[i]), key);
+        assert_true(klen > 0);
+        assert_int_equal(ermes__event_put_extra(ev, key, klen, v, strlen(v), ERMES_EXTRA_INTEGER),
+                         0);
+    }
+    /* Empty values set nothing; len 0 unsets a field. */
+    assert_int_equal(ermes__event_put_extra(ev, "empty", 5, "", 0, ERMES_EXTRA_STRING), 0);
+    assert_int_equal(ermes__event_put(ev, ERMES_F_COMMENT, "x", 1), 0);
+    assert_int_equal(ermes__event_put(ev, ERMES_F_COMMENT, NULL, 0), 0);
+    assert_null(ermes_event_get(ev, ERMES_F_COMMENT, NULL));
+    assert_int_equal(ermes_event_to_json(ref, &a), 0);
+    assert_int_equal(ermes_event_to_json(ev, &b), 0);
+    assert_string_equal(b.data, a.data);
+    assert_int_equal(ermes_event_extra_count(ev), 7); /* "Alpha" and "alpha" are one key */
+    /* Keys a refuses are refused here too. */
+    memset(key, 'k', sizeof(key));
+    assert_int_equal(ermes__event_extra_key(key, 256, key), 0);
+    assert_int_equal(ermes__event_extra_key("", 0, key), 0);
+    ermes__strbuf_cleanup(&a);
+    ermes__strbuf_cleanup(&b);
+    ermes_event_free(ref);
+}
+
 static void test_warm_event_does_not_allocate(void **state)
 {
     ermes_event_t *ev = *state;
@@ -513,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_from_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_from_json_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_matches_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warm_event_does_not_allocate, setup, teardown),
         cmocka_unit_test(test_out_of_memory),
     };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ermes/event.h"
+#include "model/harmonize.h"
 
 /* Harmonizes in as type and checks the result is want. */
 #define OK(type, in, want) check_ok(type, in, want, __LINE__)
@@ -715,6 +716,61 @@ static void test_time_format_intelmq(void **state)
     assert_string_equal(buf, "2015-09-14T04:39:22+00:00");
 }
 
+/* The word-at-a-time text check against a byte-by-byte reference, with the odd byte at every
+ * position of strings up to 40 bytes (so in every lane of a word and in the tail). */
+static int text_check_ref(const char *s, size_t len)
+{
+    if (memchr(s, '\0', len))
+        return 1;
+    return ermes__utf8_valid(s, len) ? 0 : 2;
+}
+
+static void test_text_check(void **state)
+{
+    static const char *const odd[] = {"\0", "\xff", "\xc3\xa9", "\xc3", "\xe2\x82\xac",
+                                       "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\x80"};
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(ermes__text_check("", 0), 0);
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t o = 0; o < sizeof(odd) / sizeof(odd[0]); o++) {
+                size_t ol = o == 0 ? 1 : strlen(odd[o]);
+                memset(buf, 'a', sizeof(buf));
+                if (at + ol > len)
+                    continue;
+                memcpy(buf + at, odd[o], ol);
+                if (text_check_ref(buf, len) != ermes__text_check(buf, len)) {
+                    print_error("len %zu at %zu odd %zu: ref %d got %d\n", len, at, o,
+                                text_check_ref(buf, len), ermes__text_check(buf, len));
+                    fail();
+                }
+            }
+    assert_int_equal(ermes__text_check("abc\0def", 7), 1);
+    {
+        static const char mixed[] = "\xc3\xa9t\xc3\xa9 and more ASCII text";
+        static const char cut[] = "ASCII text first, then \xc3";
+        assert_int_equal(ermes__text_check(mixed, sizeof(mixed) - 1), 0);
+        assert_int_equal(ermes__text_check(cut, sizeof(cut) - 1), 2);
+    }
+}
+
+static void test_i64_format(void **state)
+{
+    static const int64_t v[] = {0, 1, -1, 9, 10, 99, 100, 5555, 4294967295LL, -4294967296LL,
+                                INT64_MAX, INT64_MIN, 1000000000000000000LL};
+    char want[32], got[32];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t n = ermes__i64_format(v[i], got);
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_reason_names_value_truncated),
         cmocka_unit_test(test_time_convert),
         cmocka_unit_test(test_time_format_intelmq),
+        cmocka_unit_test(test_text_check),
+        cmocka_unit_test(test_i64_format),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

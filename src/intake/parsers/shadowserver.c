@@ -35,6 +35,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "model/harmonize.h"
 
 /* The built-in mapping, compiled in by CMake (scripts/embed.cmake). */
 extern const unsigned char ermes__shadowserver_schema[];
@@ -605,7 +606,168 @@ typedef struct shadowserver {
     unsigned char *used; /* per header column, for the current row */
     long col_cc_dns, col_http_host, col_url, col_http_url, col_application, col_detail;
     ermes_strbuf_t scratch;
+    /* Worked out at open so that a row does not redo it: the feed's fields and the constant
+     * fields as the event stores them (when one of them does not validate, every row goes the
+     * long way and is rejected with the reason), the extra keys of the mappings and of the
+     * header's columns. */
+    struct preset *feed_pre;
+    size_t nfeed_pre;
+    int feed_slow;
+    struct preset *const_pre;
+    size_t nconst_pre;
+    int const_slow;
+    struct ekey *map_key;    /* per mapping */
+    struct ekey *column_key; /* per header column */
 } shadowserver_t;
+
+/* A value every row of the report gets, already in the form the event stores (worked out
+ * once at open): a field (text NULL: the field is unset) or an extra. */
+typedef struct preset {
+    ermes_field_t field; /* ERMES_F_COUNT: an extra */
+    char *key;           /* extra key, normalised */
+    size_t klen;
+    char *text;
+    size_t len;
+    ermes_extra_type_t type;
+} preset_t;
+
+/* An extra key normalised once at open (NULL when ermes_event_set_extra would refuse it, so
+ * that it says why). */
+typedef struct ekey {
+    char *key;
+    size_t len;
+} ekey_t;
+
+static void presets_free(preset_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ermes__free(p[i].key);
+        ermes__free(p[i].text);
+    }
+    ermes__free(p);
+}
+
+static void ekeys_free(ekey_t *k, size_t n)
+{
+    for (size_t i = 0; k && i < n; i++)
+        ermes__free(k[i].key);
+    ermes__free(k);
+}
+
+static int ekey_init(ekey_t *k, const char *key)
+{
+    char buf[256];
+    size_t n = key ? ermes__event_extra_key(key, strlen(key), buf) : 0;
+
+    k->key = NULL;
+    k->len = n;
+    if (n && !(k->key = ermes__strndup(buf, n)))
+        return ERMES_ENOMEM;
+    return 0;
+}
+
+/* Appends to *p what ev holds: its fields (only that one, unset included, when only is a
+ * field), then its extras. */
+static int presets_take(const ermes_event_t *ev, ermes_field_t only, preset_t **p, size_t *n)
+{
+    size_t nx = ermes_event_extra_count(ev), want = *n + ERMES_F_COUNT + nx + 1;
+    preset_t *np = ermes__reallocarray(*p, want, sizeof(**p));
+
+    if (!np)
+        return ERMES_ENOMEM;
+    *p = np;
+    for (unsigned f = 0; f < ERMES_F_COUNT; f++) {
+        size_t len;
+        const char *v = ermes_event_get(ev, (ermes_field_t)f, &len);
+        preset_t *e = &np[*n];
+        if (only != ERMES_F_COUNT && f != (unsigned)only)
+            continue;
+        if (!v && only == ERMES_F_COUNT)
+            continue;
+        memset(e, 0, sizeof(*e));
+        e->field = (ermes_field_t)f;
+        (*n)++;
+        if (v && !(e->text = ermes__strndup(v, len)))
+            return ERMES_ENOMEM;
+        e->len = v ? len : 0;
+    }
+    for (size_t i = 0; i < nx; i++) {
+        const char *key, *v;
+        size_t len;
+        ermes_extra_type_t t = ERMES_EXTRA_STRING;
+        preset_t *e = &np[*n];
+        ermes_event_extra_at(ev, i, &key, &v, &len, &t);
+        memset(e, 0, sizeof(*e));
+        e->field = ERMES_F_COUNT;
+        e->klen = strlen(key);
+        e->len = len;
+        e->type = t;
+        (*n)++;
+        if (!(e->key = ermes__strndup(key, e->klen)) || !(e->text = ermes__strndup(v, len)))
+            return ERMES_ENOMEM;
+    }
+    return 0;
+}
+
+static int presets_apply(ermes_event_t *ev, const preset_t *p, size_t n)
+{
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].field != ERMES_F_COUNT)
+            rc = ermes__event_put(ev, p[i].field, p[i].text, p[i].text ? p[i].len : 0);
+        else
+            rc = ermes__event_put_extra(ev, p[i].key, p[i].klen, p[i].text, p[i].len, p[i].type);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The feed's fields and the constant fields, applied once to a scratch event: what a row gets.
+ * A value that does not validate leaves its part to be done per row (which rejects the row). */
+static int presets_init(shadowserver_t *s)
+{
+    const ss_report_t *r = s->report;
+    ermes_event_t *ev;
+    ermes_diag_t d;
+    int rc;
+
+    if ((rc = ermes_event_new(&ev)))
+        return rc;
+    ermes_diag_clear(&d);
+    rc = ermes__fp_feed_apply(&s->feed, ev, &d);
+    if (rc == ERMES_ENOMEM)
+        goto out;
+    if (rc)
+        s->feed_slow = 1;
+    else if ((rc = presets_take(ev, ERMES_F_COUNT, &s->feed_pre, &s->nfeed_pre)))
+        goto out;
+    rc = 0;
+    for (size_t k = 0; k < r->nconsts; k++) {
+        const constant_t *c = &r->consts[k];
+        ermes_event_reset(ev);
+        ermes_diag_clear(&d);
+        if (c->field != ERMES_F_COUNT)
+            rc = ermes_event_set(ev, c->field, c->value, strlen(c->value), &d);
+        else
+            rc = ermes_event_set_extra(ev, c->extra, strlen(c->extra), c->value,
+                                       strlen(c->value), ERMES_EXTRA_STRING, &d);
+        if (rc == ERMES_ENOMEM)
+            goto out;
+        if (rc) {
+            s->const_slow = 1;
+            rc = 0;
+            break;
+        }
+        /* A constant field is unset, then set: the preset of an empty value unsets it. */
+        if ((rc = presets_take(ev, c->field, &s->const_pre, &s->nconst_pre)))
+            goto out;
+    }
+out:
+    ermes_event_free(ev);
+    return rc;
+}
 
 static void ss_close(void *state)
 {
@@ -614,10 +776,14 @@ static void ss_close(void *state)
     if (!s)
         return;
     ermes_csv_free(s->csv);
+    ekeys_free(s->map_key, s->report ? s->report->nmaps : 0);
+    ekeys_free(s->column_key, s->header.count);
     ermes__fp_header_cleanup(&s->header);
     ermes__free(s->col);
     ermes__free(s->used);
     ermes__strbuf_cleanup(&s->scratch);
+    presets_free(s->feed_pre, s->nfeed_pre);
+    presets_free(s->const_pre, s->nconst_pre);
     schema_release(s->schema);
     ermes__free(s);
 }
@@ -696,6 +862,19 @@ static int ss_open(const ermes_report_info_t *info, const char *data, size_t len
     s->col_http_url = ermes__fp_header_find(&s->header, "http_url");
     s->col_application = ermes__fp_header_find(&s->header, "application");
     s->col_detail = ermes__fp_header_find(&s->header, "detail");
+    if (!(s->map_key = ermes__calloc(s->report->nmaps + 1, sizeof(*s->map_key))) ||
+        !(s->column_key = ermes__calloc(s->header.count + 1, sizeof(*s->column_key)))) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    for (size_t k = 0; k < s->report->nmaps; k++)
+        if ((rc = ekey_init(&s->map_key[k], s->report->maps[k].extra)))
+            goto out;
+    for (size_t k = 0; k < s->header.count; k++)
+        if ((rc = ekey_init(&s->column_key[k], s->header.names[k])))
+            goto out;
+    if ((rc = presets_init(s)))
+        goto out;
     *state = s;
     return 0;
 out:
@@ -706,16 +885,94 @@ out:
 /* What a conversion gives. */
 enum { GOT_NONE, GOT_VALUE, GOT_FAIL };
 
+/* What a converted value is known to be, so that the event need not check it again. */
+enum {
+    VK_TEXT, /* anything */
+    VK_INT,  /* an integer, p is its decimal text, i64 its value */
+    VK_TIME, /* p is the canonical text of a date-time in the years 1 to 9999 */
+    VK_IP    /* p is the (trimmed) text of the address in ip */
+};
+
 typedef struct value {
     const char *p;
     size_t len;
     ermes_extra_type_t type;
+    int kind;
+    int64_t i64;
+    ermes_ip_t ip;
     char buf[64];
     const char *why; /* with GOT_FAIL */
 } value_t;
 
+/* Python's datetime range in seconds since the epoch (0001-01-01 to 9999-12-31T23:59:59). */
+#define SEC_MIN (-62135596800LL)
+#define SEC_MAX (253402300799LL)
+
+static unsigned dig2(const char *p)
+{
+    return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+}
+
+/* "YYYY-MM-DD HH:MM:SS" (or 'T', and an optional 'Z'), the form of Shadowserver's timestamps,
+ * read the way ermes__fp_parse_time reads it (hours up to 24 and a leap second roll over).
+ * Returns 1 with *sec, or 0 when s has another form or a value out of range: the caller then
+ * asks ermes__fp_parse_time. */
+static int quick_time(ermes__fp_str_t s, int64_t *sec)
+{
+    static const char shape[] = "dddd-dd-dd dd:dd:dd";
+    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s.p;
+    unsigned y, mo, da, h, mi, se;
+
+    if (s.len == 20 && (p[19] == 'Z' || p[19] == 'z'))
+        s.len = 19;
+    if (s.len != 19)
+        return 0;
+    for (size_t i = 0; i < 19; i++) {
+        if (shape[i] == 'd') {
+            if (p[i] < '0' || p[i] > '9')
+                return 0;
+        } else if (i == 10) {
+            if (p[i] != ' ' && p[i] != 'T' && p[i] != 't')
+                return 0;
+        } else if (p[i] != shape[i]) {
+            return 0;
+        }
+    }
+    y = dig2(p) * 100 + dig2(p + 2);
+    mo = dig2(p + 5);
+    da = dig2(p + 8);
+    h = dig2(p + 11);
+    mi = dig2(p + 14);
+    se = dig2(p + 17);
+    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] || h > 24 || mi > 59 ||
+        se > 60)
+        return 0;
+    if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 0;
+    *sec = ermes__fp_days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+    return 1;
+}
+
+/* Python's int() of digits alone, the common case: 1 with *v, 0 for anything else. */
+static int quick_int(ermes__fp_str_t s, int64_t *v)
+{
+    int64_t acc = 0;
+
+    if (s.len == 0 || s.len > 18)
+        return 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        acc = acc * 10 + (s.p[i] - '0');
+    }
+    *v = acc;
+    return 1;
+}
+
 static int set_text(value_t *out, const char *p, size_t len, ermes_extra_type_t type)
 {
+    out->kind = VK_TEXT;
     out->p = p;
     out->len = len;
     out->type = type;
@@ -751,9 +1008,45 @@ static int is_base64(ermes__fp_str_t v)
     return 1;
 }
 
-static ermes__fp_str_t col_value(const ermes_csv_record_t *rec, long col)
+/* ermes__fp_column, ermes__fp_trim and ermes__fp_is_none for the per-row code, where a call
+ * each into another file costs more than the work. */
+static inline ermes__fp_str_t col_value(const ermes_csv_record_t *rec, long col)
 {
-    return ermes__fp_column(rec, col);
+    ermes__fp_str_t v = {"", 0};
+
+    if (col >= 0 && (size_t)col < rec->nfields) {
+        v.p = rec->fields[col];
+        v.len = rec->lengths[col];
+    }
+    return v;
+}
+
+static inline int space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static inline ermes__fp_str_t trim(ermes__fp_str_t v)
+{
+    while (v.len && space(v.p[0])) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && space(v.p[v.len - 1]))
+        v.len--;
+    return v;
+}
+
+/* Of a trimmed view. */
+static inline int trimmed_is_none(ermes__fp_str_t t)
+{
+    return t.len == 0 || (t.len == 1 && t.p[0] == '-') ||
+           (t.len == 3 && memcmp(t.p, "N/A", 3) == 0);
+}
+
+static inline int trimmed_eq(ermes__fp_str_t t, const char *lit, size_t n)
+{
+    return t.len == n && memcmp(t.p, lit, n) == 0;
 }
 
 /* Builds the URL from the host and path columns as IntelMQ's convert_http_host_and_url does. */
@@ -831,31 +1124,34 @@ static int cve_from_tag(shadowserver_t *s, ermes__fp_str_t v, value_t *out)
 static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record_t *rec,
                    ermes__fp_str_t raw, value_t *out)
 {
-    ermes__fp_str_t t = ermes__fp_trim(raw);
+    ermes__fp_str_t t = trim(raw);
     int64_t i64;
 
     out->why = NULL;
     switch (m->conv) {
     case CV_NONE:
-        return ermes__fp_is_none(t) ? GOT_NONE : set_text(out, raw.p, raw.len, 0);
+        return trimmed_is_none(t) ? GOT_NONE : set_text(out, raw.p, raw.len, 0);
     case CV_TO_NONE:
-        if (!t.len || ermes__fp_eq(t, "0") || ermes__fp_eq(t, "unknown"))
+        if (!t.len || trimmed_eq(t, "0", 1) || trimmed_eq(t, "unknown", 7))
             return GOT_NONE;
         return set_text(out, raw.p, raw.len, 0);
     case CV_UTC_TIMESTAMP:
     case CV_DATE:
     case CV_DATE_UTC: {
         int64_t sec;
-        int32_t usec;
-        ermes_diag_t d;
+        int32_t usec = 0;
         if (!t.len)
             return GOT_NONE;
-        ermes_diag_clear(&d);
-        if (ermes__fp_parse_time(t, &sec, &usec, NULL, &d)) {
+        if (!quick_time(t, &sec) && ermes__fp_parse_time(t, &sec, &usec, NULL, NULL)) {
             out->why = "is not a date and time";
             return GOT_FAIL;
         }
-        return set_text(out, out->buf, ermes__fp_format_time(sec, usec, out->buf), 0);
+        if (sec < SEC_MIN || sec > SEC_MAX)
+            return set_text(out, out->buf, ermes__fp_format_time(sec, usec, out->buf), 0);
+        /* The same text as ermes__fp_format_time within these years, and the event's own. */
+        set_text(out, out->buf, ermes__datetime_format_us(sec * 1000000 + usec, out->buf), 0);
+        out->kind = VK_TIME;
+        return GOT_VALUE;
     }
     case CV_BOOL: {
         static const char *const yes[] = {"y", "yes", "true", "enabled", "1"};
@@ -870,9 +1166,9 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
             low[i] = (char)tolower((unsigned char)t.p[i]);
         low[t.len] = '\0';
         for (size_t i = 0; i < 5; i++) {
-            if (strcmp(low, yes[i]) == 0)
+            if (low[0] == yes[i][0] && strcmp(low, yes[i]) == 0)
                 return set_text(out, "true", 4, ERMES_EXTRA_BOOLEAN);
-            if (strcmp(low, no[i]) == 0)
+            if (low[0] == no[i][0] && strcmp(low, no[i]) == 0)
                 return set_text(out, "false", 5, ERMES_EXTRA_BOOLEAN);
         }
         return GOT_FAIL;
@@ -881,15 +1177,16 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
     case CV_INVALIDATE_ZERO:
         if (!t.len)
             return GOT_NONE;
-        if (parse_int(t, &i64)) {
+        if (!quick_int(t, &i64) && parse_int(t, &i64)) {
             out->why = "is not a whole number";
             return GOT_FAIL;
         }
         if (m->conv == CV_INVALIDATE_ZERO && i64 == 0)
             return GOT_NONE;
-        return set_text(out, out->buf,
-                        (size_t)snprintf(out->buf, sizeof(out->buf), "%lld", (long long)i64),
-                        ERMES_EXTRA_INTEGER);
+        set_text(out, out->buf, ermes__i64_format(i64, out->buf), ERMES_EXTRA_INTEGER);
+        out->kind = VK_INT;
+        out->i64 = i64;
+        return GOT_VALUE;
     case CV_FLOAT: {
         char tmp[64], *end;
         double dv;
@@ -911,7 +1208,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
                         ERMES_EXTRA_FLOAT);
     }
     case CV_IP:
-        if (!t.len || ermes__fp_eq(t, "0.0.0.0"))
+        if (!t.len || trimmed_eq(t, "0.0.0.0", 7))
             return GOT_NONE;
         if (memchr(t.p, '/', t.len)) {
             /* A network in an address column: the report's network mapping takes it. */
@@ -924,11 +1221,14 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
             out->why = "is not an IP address";
             return GOT_FAIL;
         }
-        if (!ermes__fp_is_ip(t)) {
+        /* ermes__fp_is_ip(t), keeping the address. */
+        if (ermes_ip_parse(t.p, t.len, &out->ip, NULL)) {
             out->why = "is not an IP address";
             return GOT_FAIL;
         }
-        return set_text(out, t.p, t.len, 0);
+        set_text(out, t.p, t.len, 0);
+        out->kind = VK_IP;
+        return GOT_VALUE;
     case CV_NETWORK: {
         size_t olen;
         ermes_diag_t d;
@@ -1005,6 +1305,59 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
     return GOT_NONE;
 }
 
+/* ermes_event_set(ev, f, v), without checking again what convert() already knows. */
+static int set_field(ermes_event_t *ev, ermes_field_t f, const value_t *v, ermes_diag_t *d)
+{
+    ermes_ftype_t t = ermes_field_type(f);
+
+    switch (v->kind) {
+    case VK_INT:
+        if (t == ERMES_FT_INTEGER || (t == ERMES_FT_ASN && v->i64 >= 1 && v->i64 <= 4294967295LL))
+            return ermes__event_put(ev, f, v->p, v->len);
+        break;
+    case VK_TIME:
+        if (t == ERMES_FT_DATETIME)
+            return ermes__event_put(ev, f, v->p, v->len);
+        break;
+    case VK_IP: {
+        static const uint8_t zero[16];
+        char buf[ERMES_IP_STRLEN];
+        /* What ermes_harmonize does with an address: its canonical text; the unspecified
+         * address and the bracketed form take the long way. */
+        if (t == ERMES_FT_IP && v->p[0] != '[' && memcmp(v->ip.bytes, zero, 16) != 0)
+            return ermes__event_put(ev, f, buf, ermes_ip_format(&v->ip, buf));
+        break;
+    }
+    }
+    return ermes_event_set(ev, f, v->p, v->len, d);
+}
+
+/* ermes_event_set_extra(ev, extra, v), the key normalised at open and the value not checked
+ * again when it is known good. */
+static int set_extra(ermes_event_t *ev, const ekey_t *key, const char *extra, const value_t *v,
+                     ermes_diag_t *d)
+{
+    if (key->key) {
+        switch (v->type) {
+        case ERMES_EXTRA_STRING:
+            if (ermes__text_check(v->p, v->len) == 0)
+                return ermes__event_put_extra(ev, key->key, key->len, v->p, v->len, v->type);
+            break;
+        case ERMES_EXTRA_INTEGER:
+            /* convert() writes integers in decimal, which is what the event keeps. */
+            if (v->kind == VK_INT)
+                return ermes__event_put_extra(ev, key->key, key->len, v->p, v->len, v->type);
+            break;
+        case ERMES_EXTRA_BOOLEAN:
+            /* "true" or "false" */
+            return ermes__event_put_extra(ev, key->key, key->len, v->p, v->len, v->type);
+        default:
+            break;
+        }
+    }
+    return ermes_event_set_extra(ev, extra, strlen(extra), v->p, v->len, v->type, d);
+}
+
 static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_t *ev,
                   ermes_diag_t *d)
 {
@@ -1017,7 +1370,8 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
         return ermes__fp_reject(d, "the row has %zu fields, the header %zu", rec->nfields,
                                 s->header.count);
     memset(s->used, 0, s->header.count);
-    if ((rc = ermes__fp_feed_apply(&s->feed, ev, d)))
+    if ((rc = s->feed_slow ? ermes__fp_feed_apply(&s->feed, ev, d)
+                           : presets_apply(ev, s->feed_pre, s->nfeed_pre)))
         return rc;
     for (size_t k = 0; k < r->nmaps; k++) {
         const mapping_t *m = &r->maps[k];
@@ -1049,9 +1403,9 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
                 s->used[s->col[k]] = 1; /* the first mapping of a field wins */
                 continue;
             }
-            rc = ermes_event_set(ev, m->field, v.p, v.len, d);
+            rc = set_field(ev, m->field, &v, d);
         } else {
-            rc = ermes_event_set_extra(ev, m->extra, strlen(m->extra), v.p, v.len, v.type, d);
+            rc = set_extra(ev, &s->map_key[k], m->extra, &v, d);
         }
         if (rc == ERMES_ENOMEM)
             return rc;
@@ -1064,7 +1418,9 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
         }
         s->used[s->col[k]] = 1;
     }
-    for (size_t k = 0; k < r->nconsts; k++) {
+    if (!s->const_slow && (rc = presets_apply(ev, s->const_pre, s->nconst_pre)))
+        return rc;
+    for (size_t k = 0; s->const_slow && k < r->nconsts; k++) {
         const constant_t *c = &r->consts[k];
         if (c->field != ERMES_F_COUNT) {
             ermes_event_unset(ev, c->field);
@@ -1080,8 +1436,12 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
     for (size_t k = 0; k < s->header.count; k++) {
         if (k >= rec->nfields || s->used[k] || !rec->lengths[k])
             continue;
-        rc = ermes_event_set_extra(ev, s->header.names[k], strlen(s->header.names[k]),
-                                   rec->fields[k], rec->lengths[k], ERMES_EXTRA_STRING, d);
+        if (s->column_key[k].key && ermes__text_check(rec->fields[k], rec->lengths[k]) == 0)
+            rc = ermes__event_put_extra(ev, s->column_key[k].key, s->column_key[k].len,
+                                        rec->fields[k], rec->lengths[k], ERMES_EXTRA_STRING);
+        else
+            rc = ermes_event_set_extra(ev, s->header.names[k], strlen(s->header.names[k]),
+                                       rec->fields[k], rec->lengths[k], ERMES_EXTRA_STRING, d);
         if (rc)
             return rc;
     }
