@@ -16,7 +16,6 @@
 
 #include "core/alloc.h"
 #include "core/strbuf.h"
-#include "model/event_pack.h"
 #include "model/harmonize.h"
 
 /* ---- field metadata ------------------------------------------------------------------------- */
@@ -485,6 +484,9 @@ int ermes__event_put(ermes_event_t *ev, ermes_field_t f, const char *text, size_
 {
     const char *p;
 
+    /* Bounds only: an unpacked document (event_pack.c) is not trusted past them. */
+    if ((unsigned)f >= ERMES_F_COUNT || len > VALUE_MAX)
+        return ERMES_EINVAL;
     if (len == 0) {
         ermes_event_unset(ev, f);
         return 0;
@@ -502,6 +504,8 @@ int ermes__event_put_extra(ermes_event_t *ev, const char *key, size_t klen, cons
 {
     const char *v;
 
+    if (klen == 0 || klen > EXTRA_KEY_MAX || len > VALUE_MAX || (unsigned)type > ERMES_EXTRA_JSON)
+        return ERMES_EINVAL;
     if (len == 0)
         return 0;
     if (!(v = store(ev, value, len)))
@@ -1021,57 +1025,4 @@ out:
     if (rc)
         ermes_event_reset(ev);
     return rc;
-}
-
-/* ---- canonical values, for unpacking (src/model/event_pack.c) ------------------------------- */
-
-int ermes__event_put(ermes_event_t *ev, ermes_field_t f, const char *value, size_t len)
-{
-    const char *p;
-
-    if ((unsigned)f >= ERMES_F_COUNT || len > VALUE_MAX)
-        return ERMES_EINVAL;
-    if (!(p = store(ev, value, len)))
-        return ERMES_ENOMEM;
-    ev->slot[f].p = p;
-    ev->slot[f].len = len;
-    ev->set[f / 64] |= (uint64_t)1 << (f % 64);
-    return 0;
-}
-
-int ermes__event_put_extra(ermes_event_t *ev, const char *key, size_t keylen, const char *value,
-                           size_t len, ermes_extra_type_t type)
-{
-    const char *k, *v;
-    size_t at;
-    int found;
-
-    if (keylen == 0 || keylen > EXTRA_KEY_MAX || len > VALUE_MAX ||
-        (unsigned)type > ERMES_EXTRA_JSON)
-        return ERMES_EINVAL;
-    if (!(v = store(ev, value, len)))
-        return ERMES_ENOMEM;
-    at = extra_find(ev, key, keylen, &found);
-    if (found) {
-        k = ev->extra[at].key;
-    } else {
-        if (ev->nextra == ev->extra_cap) {
-            size_t cap = ev->extra_cap ? ev->extra_cap * 2 : 16;
-            extra_t *x = ermes__reallocarray(ev->extra, cap, sizeof(*x));
-            if (!x)
-                return ERMES_ENOMEM;
-            ev->extra = x;
-            ev->extra_cap = cap;
-        }
-        if (!(k = store(ev, key, keylen)))
-            return ERMES_ENOMEM;
-        memmove(ev->extra + at + 1, ev->extra + at, (ev->nextra - at) * sizeof(extra_t));
-        ev->nextra++;
-    }
-    ev->extra[at].key = k;
-    ev->extra[at].keylen = keylen;
-    ev->extra[at].value = v;
-    ev->extra[at].len = len;
-    ev->extra[at].type = type;
-    return 0;
 }

@@ -48,10 +48,7 @@ int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_
 int ermes_event_unpack(ermes_event_t *ev, const void *doc, size_t len,
                        ermes_event_name_of_fn name_of, void *ctx, ermes_diag_t *d);
 
-/* For unpacking: sets a field or an extra to text that is already canonical (it was
- * harmonized before it was stored), without harmonizing it again. The text is copied. */
-int ermes__event_put(ermes_event_t *ev, ermes_field_t f, const char *value, size_t len);
-int ermes__event_put_extra(ermes_event_t *ev, const char *key, size_t keylen, const char *value,
-                           size_t len, ermes_extra_type_t type);
+/* Unpacking sets values with ermes__event_put and ermes__event_put_extra
+ * (src/model/harmonize.h): the texts were harmonized before they were packed. */
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "model/event_pack.h"
+#include "model/harmonize.h"
 #include "store/store_int.h"
 
 static const ermes_field_t in_columns[] = {ERMES_F_FEED_NAME, ERMES_F_CLASSIFICATION_TAXONOMY,

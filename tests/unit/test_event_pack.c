@@ -15,6 +15,7 @@
 #include "core/strbuf.h"
 #include "ermes/event.h"
 #include "model/event_pack.h"
+#include "model/harmonize.h"
 
 /* A dictionary of extra names for the tests: numbers in order of first use. */
 static char dict[64][64];
