@@ -1,18 +1,19 @@
 /* Deduplication: the keys of the events seen within the window, held in memory.
  *
  * The store keeps an append-only log of keys with the time they were first seen (a row per
- * transaction of new keys, dedup_batches); this set mirrors the part of it inside the window. Every check happens inside the pipeline's write transaction, and a
- * write transaction first reads the log rows written since the set last looked (by another
- * process: the CLI and the daemon share the database), so the set is exact whichever process
- * wrote. The keys new to the window are appended to the log as one row, flushed by the intake
- * before it commits the transaction that stores their events; if that transaction rolls
- * back, the set forgets everything and is read again. Looking a key
- * up is one probe of an open-addressing table (the keys are BLAKE2b hashes already, so their
- * first bytes are the slot), where a B-tree index in the database costs a page walk and a
+ * transaction of new keys, dedup_batches); this set mirrors the part of it inside the window. Every
+ * check happens inside the pipeline's write transaction, and a write transaction first reads the
+ * log rows written since the set last looked (by another process: the CLI and the daemon share the
+ * database), so the set is exact whichever process wrote. The keys new to the window are appended
+ * to the log as one row, flushed by the intake before it commits the transaction that stores their
+ * events; if that transaction rolls back, the set forgets everything and is read again. Looking a
+ * key up is one probe of an open-addressing table (the keys are hashes already, so their first
+ * bytes are the slot), where a B-tree index in the database costs a page walk and a
  * random page write per event. */
 
 #include "intake/dedup.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -35,6 +36,8 @@ struct ermes_dedup {
     uint8_t *pending;
     size_t npending, cap_pending;
     int64_t pending_seen;
+    uint8_t secret[16]; /* the hash's key, from the store */
+    int has_secret;
 };
 
 static uint64_t slot_of(const uint8_t key[16])
@@ -122,6 +125,7 @@ void ermes_dedup_forget(ermes_dedup_t *dd)
     dd->last_log = dd->last_batch = 0;
     dd->npending = 0;
     dd->loaded = 0;
+    dd->has_secret = 0; /* a rollback may have undone the one this process made */
 }
 
 struct sync_ctx {
@@ -155,12 +159,25 @@ int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
     dd->npending = 0;
     if (!dd->cap && (rc = grow(dd, keep_from)))
         return rc;
+    if (!dd->has_secret) {
+        if ((rc = ermes_store_dedup_secret(st, dd->secret)))
+            return rc;
+        dd->has_secret = 1;
+    }
     rc = ermes_store_dedup_since(st, &dd->last_log, &dd->last_batch, on_keys, &c);
     if (rc || c.rc) {
         ermes_dedup_forget(dd);
         return rc ? rc : c.rc;
     }
     dd->loaded = 1;
+    return 0;
+}
+
+int ermes_dedup_hash(const ermes_dedup_t *dd, const void *bytes, size_t n, uint8_t key[16])
+{
+    if (!dd->has_secret)
+        return ERMES_EINVAL; /* ermes_dedup_sync first */
+    crypto_shorthash_siphashx24(key, bytes, n, dd->secret);
     return 0;
 }
 

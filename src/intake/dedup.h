@@ -19,6 +19,10 @@ int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from);
  * seen now (in memory at once; in the store's log at the next flush). */
 int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
                       int64_t window_start, int64_t now, int *dup);
+/* The key of an event from the bytes that make it what it is: SipHash-2-4 with 128 bits out,
+ * keyed with the database's secret (so nobody who cannot read the database can make two
+ * different events collide), a fifth of BLAKE2b's cost. After ermes_dedup_sync. */
+int ermes_dedup_hash(const ermes_dedup_t *dd, const void *bytes, size_t n, uint8_t key[16]);
 /* Writes the keys recorded since the last flush to the store's log, in the caller's
  * transaction: call it before every commit of a transaction that checked keys. */
 int ermes_dedup_flush(ermes_dedup_t *dd, ermes_store_t *st);

@@ -612,11 +612,10 @@ static int extra_listed(const char *list, const char *name)
 /* A key over what the event says, as dedup_keys or dedup_ignore choose: by default everything
  * but when we saw it (IntelMQ's deduplicator skips time.observation and raw the same way).
  * The bytes hashed: per field its number (2 bytes, host order) and text with its NUL; per
- * extra "x", its name and its text, each with its NUL. They are gathered first and hashed in
- * one call: the same BLAKE2b digest as feeding them piece by piece, at a fraction of the
- * cost. */
-static int dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev,
-                     ermes_strbuf_t *buf, uint8_t key[16])
+ * extra "x", its name and its text, each with its NUL; gathered, then hashed in one call
+ * (ermes_dedup_hash). */
+static int dedup_key(const ermes_intake_options_t *o, const ermes_dedup_t *dd,
+                     const ermes_event_t *ev, ermes_strbuf_t *buf, uint8_t key[16])
 {
     int rc = 0;
 
@@ -655,9 +654,7 @@ static int dedup_key(const ermes_intake_options_t *o, const ermes_event_t *ev,
     }
     if (rc)
         return rc;
-    crypto_generichash(key, 16, (const unsigned char *)(buf->len ? buf->data : ""), buf->len,
-                       NULL, 0);
-    return 0;
+    return ermes_dedup_hash(dd, buf->len ? buf->data : "", buf->len, key);
 }
 
 /* Owner of the event: source.ip (with source.asn as a hint), else source.fqdn, else
@@ -750,7 +747,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
         ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
     }
     if (in->opts.dedup_window_ms > 0) {
-        if ((rc = dedup_key(&in->opts, run->ev, &run->scratch, key)))
+        if ((rc = dedup_key(&in->opts, in->dedup, run->ev, &run->scratch, key)))
             return rc;
         rc = ermes_dedup_check(in->dedup, in->store, key,
                                run->r->received_at - in->opts.dedup_window_ms,

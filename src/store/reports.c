@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,8 +200,8 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
     *claimed = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM reports WHERE id = ?1",
-                                &s)))
+    if ((rc =
+             ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM reports WHERE id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     rc = ermes__db_step(s);
@@ -344,8 +345,9 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *afte
     if (!db)
         return ERMES_ESTORE;
     /* What versions before migration 11 wrote: a row per key. */
-    if ((rc = ermes__db_prepare(db, "SELECT id, key, first_seen FROM dedup_log WHERE id > ?1 "
-                                    "ORDER BY id",
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, key, first_seen FROM dedup_log WHERE id > ?1 "
+                                "ORDER BY id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, *after_log);
@@ -361,8 +363,9 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *afte
     ermes__db_done(s);
     if (rc)
         return rc < 0 ? rc : rc == 1 ? 0 : rc;
-    if ((rc = ermes__db_prepare(db, "SELECT id, keys, first_seen FROM dedup_batches WHERE id > ?1"
-                                    " ORDER BY id",
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, keys, first_seen FROM dedup_batches WHERE id > ?1"
+                                " ORDER BY id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, *after_batch);
@@ -402,6 +405,39 @@ int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkey
     return rc < 0 ? rc : 0;
 }
 
+int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16])
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc, found = 0;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT secret FROM dedup_secret WHERE id = 1", &s)))
+        return rc;
+    if ((rc = ermes__db_step(s)) == 1) {
+        size_t len;
+        const void *p = ermes__db_col_blob(s, 0, &len);
+        if (p && len == 16) {
+            memcpy(secret, p, 16);
+            found = 1;
+        }
+    }
+    ermes__db_done(s);
+    if (rc < 0 || found)
+        return rc < 0 ? rc : 0;
+    if (!ermes__db_in_tx(db))
+        return ERMES_EINVAL; /* made in the write transaction that first uses it */
+    randombytes_buf(secret, 16);
+    if ((rc = ermes__db_prepare(
+             db, "INSERT OR REPLACE INTO dedup_secret (id, secret) VALUES (1, ?1)", &s)))
+        return rc;
+    ermes__db_bind_blob(s, 1, secret, 16);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
 {
     ermes_db_t *db = ermes__db_conn(st);
@@ -412,10 +448,11 @@ int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
         return ERMES_ESTORE;
     /* first_seen grows with id (but for reports processed out of order): the rows before the
      * first one still inside the window go, with one range delete on the primary key. */
-    if ((rc = ermes__db_prepare(db, "DELETE FROM dedup_log WHERE id < (SELECT coalesce(min(id), "
-                                    "(SELECT coalesce(max(id), 0) + 1 FROM dedup_log)) FROM "
-                                    "(SELECT id FROM dedup_log WHERE first_seen >= ?1 ORDER BY "
-                                    "id LIMIT 1))",
+    if ((rc = ermes__db_prepare(db,
+                                "DELETE FROM dedup_log WHERE id < (SELECT coalesce(min(id), "
+                                "(SELECT coalesce(max(id), 0) + 1 FROM dedup_log)) FROM "
+                                "(SELECT id FROM dedup_log WHERE first_seen >= ?1 ORDER BY "
+                                "id LIMIT 1))",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, before);
@@ -522,12 +559,11 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * address would be sorted whole first: a month of events). */
 #define EVENT_LIST_SQL(ORG, VIS)                                                                   \
     "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                       \
-    " AND (?4 = 0 OR e.time_source >= ?4)"                                                        \
-    " AND (?5 = 0 OR e.time_source < ?5)" ORG                                                     \
-    " AND (?7 IS NULL OR e.feed = ?7)"                                                             \
+    " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
+    " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
     " AND (?9 IS NULL OR e.type = ?9)"                                                             \
-    " AND (?10 IS NULL OR (e.source_ip BETWEEN ?10 AND ?11"                                       \
+    " AND (?10 IS NULL OR (e.source_ip BETWEEN ?10 AND ?11"                                        \
     "  AND length(e.source_ip) = length(?10)))"                                                    \
     " AND (?12 IS NULL OR e.source_fqdn = ?12"                                                     \
     "  OR substr(e.source_fqdn, -length(?12) - 1) = '.' || ?12)"                                   \
@@ -538,8 +574,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * event to find none (1-2 s with 1,000,000 events; bench/browser-1m.sh). event_daily, written
  * in the transaction that stores the events, answers at once. It may say yes for events the
  * viewer may not see, never no for events that are there. */
-static int events_may_match(ermes_db_t *db, const ermes_event_filter_t *f, int64_t org_id,
-                            int *yes)
+static int events_may_match(ermes_db_t *db, const ermes_event_filter_t *f, int64_t org_id, int *yes)
 {
     ermes_db_stmt_t *s;
     int rc;
@@ -656,10 +691,8 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND "
-                                EVENT_VISIBLE,
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db, "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND " EVENT_VISIBLE, &s)))
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);
@@ -684,9 +717,10 @@ int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int dup
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "UPDATE reports SET quarantined = quarantined - 1, "
-                                    "events = events + ?2, duplicates = duplicates + ?3 "
-                                    "WHERE id = ?1 AND quarantined > 0",
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE reports SET quarantined = quarantined - 1, "
+                                "events = events + ?2, duplicates = duplicates + ?3 "
+                                "WHERE id = ?1 AND quarantined > 0",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, report_id);
@@ -698,7 +732,7 @@ int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int dup
 }
 
 #define QUARANTINE_COLUMNS                                                                         \
-    "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at, " \
+    "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at, "  \
     "q.retried_event_id"
 
 static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)

@@ -228,6 +228,9 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *afte
 int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkeys,
                              int64_t first_seen, int64_t *batch_id);
 int ermes_store_dedup_prune(ermes_store_t *st, int64_t before);
+/* The secret key of the deduplication keys' hash: read, or made (random) in the caller's
+ * write transaction when the database has none yet. */
+int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16]);
 /* A retried quarantined row became an event (or a duplicate): the report's counts move with
  * it, so rows_in = events + duplicates + quarantined still holds. */
 int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int duplicate);

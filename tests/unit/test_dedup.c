@@ -77,9 +77,10 @@ static long count_rows(ermes_store_t *st, const char *table)
     ermes_db_stmt_t *s;
     long n = -1;
 
-    assert_int_equal(ermes__db_prepare(db, strcmp(table, "dedup_log") == 0
-                                               ? "SELECT count(*) FROM dedup_log"
-                                               : "SELECT count(*) FROM dedup_batches",
+    assert_int_equal(ermes__db_prepare(db,
+                                       strcmp(table, "dedup_log") == 0
+                                           ? "SELECT count(*) FROM dedup_log"
+                                           : "SELECT count(*) FROM dedup_batches",
                                        &s),
                      0);
     if (ermes__db_step(s) == 1)
@@ -193,6 +194,56 @@ static void test_backlog_and_growth(void **state)
     ermes_dedup_free(dd);
 }
 
+/* The keyed hash: one key per database, shared by its processes, made once. */
+static void test_hash_keyed_per_database(void **state)
+{
+    fixture_t *f = *state;
+    ermes_store_options_t opts = {0, 0, 0}, create = {0, 1, 0};
+    ermes_store_t *other, *elsewhere;
+    ermes_dedup_t *a, *b, *c;
+    uint8_t ka[16], kb[16], kc[16];
+    char dir[128];
+
+    assert_int_equal(ermes_dedup_new(&a), 0);
+    assert_int_equal(ermes_dedup_new(&b), 0);
+    assert_int_equal(ermes_dedup_new(&c), 0);
+    assert_int_equal(ermes_dedup_hash(a, "row", 3, ka), ERMES_EINVAL); /* before a sync */
+    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    snprintf(dir, sizeof(dir), "%s/x", f->dir);
+    assert_int_equal(ermes_store_open(dir, &create, &elsewhere), 0);
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_dedup_sync(a, f->st, T0), 0);
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes_store_begin(other), 0);
+    assert_int_equal(ermes_dedup_sync(b, other, T0), 0);
+    assert_int_equal(ermes_store_commit(other), 0);
+    assert_int_equal(ermes_store_begin(elsewhere), 0);
+    assert_int_equal(ermes_dedup_sync(c, elsewhere, T0), 0);
+    assert_int_equal(ermes_store_commit(elsewhere), 0);
+    assert_int_equal(ermes_dedup_hash(a, "row", 3, ka), 0);
+    assert_int_equal(ermes_dedup_hash(b, "row", 3, kb), 0);
+    assert_int_equal(ermes_dedup_hash(c, "row", 3, kc), 0);
+    assert_memory_equal(ka, kb, 16);     /* the same database: the same key */
+    assert_memory_not_equal(ka, kc, 16); /* another one: its own secret */
+    assert_int_equal(ermes_dedup_hash(a, "rov", 3, kb), 0);
+    assert_memory_not_equal(ka, kb, 16);
+    ermes_dedup_free(a);
+    ermes_dedup_free(b);
+    ermes_dedup_free(c);
+    ermes_store_close(other);
+    ermes_store_close(elsewhere);
+    /* the teardown removes files, not directories: empty this one here */
+    {
+        char path[192];
+        const char *files[] = {"ermes.db", "ermes.db-wal", "ermes.db-shm"};
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
+            unlink(path);
+        }
+        rmdir(dir);
+    }
+}
+
 /* A database from before migration 11 has a row per key in dedup_log: still read. */
 static void test_old_log_rows_read(void **state)
 {
@@ -203,9 +254,8 @@ static void test_old_log_rows_read(void **state)
     uint8_t key[16];
 
     key_of(42, key);
-    assert_int_equal(ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2)",
-                                       &s),
-                     0);
+    assert_int_equal(
+        ermes__db_prepare(db, "INSERT INTO dedup_log (key, first_seen) VALUES (?1, ?2)", &s), 0);
     ermes__db_bind_blob(s, 1, key, 16);
     ermes__db_bind_int(s, 2, T0);
     assert_int_equal(ermes__db_step(s), 0);
@@ -245,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_from_first_sighting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_share_the_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_log_rows_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_keyed_per_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_forgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backlog_and_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
