@@ -68,5 +68,8 @@ const char *ermes__db_errmsg(ermes_db_t *db);
 /* A buffer of the connection's for the query files' per-row work (emptied by whoever uses it;
  * valid until the connection's next use of it). */
 struct ermes_strbuf *ermes__db_scratch(ermes_db_t *db);
+/* The connection's address index entries not yet written (src/store/event_doc.c): written by
+ * its commit before it commits, dropped by its rollback. */
+struct ermes__event_ips **ermes__db_event_ips(ermes_db_t *db);
 
 #endif

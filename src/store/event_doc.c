@@ -7,8 +7,10 @@
  * insert takes those columns from the event itself, so the two cannot disagree. */
 #include "store/event_doc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "model/event_pack.h"
@@ -110,4 +112,93 @@ int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_
     e->data = d->json.data;
     e->data_len = d->json.len;
     return 0;
+}
+
+/* ---- the address index ------------------------------------------------------------------ */
+
+typedef struct ip_entry {
+    uint8_t bytes[16];
+    uint8_t len;
+    int64_t id;
+} ip_entry_t;
+
+struct ermes__event_ips {
+    ip_entry_t *v;
+    size_t n, cap;
+};
+
+/* SQLite's order of (ip BLOB, id): bytes, then the shorter first, then id. */
+static int ip_entry_cmp(const void *a, const void *b)
+{
+    const ip_entry_t *x = a, *y = b;
+    int c = memcmp(x->bytes, y->bytes, x->len < y->len ? x->len : y->len);
+
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int ermes__event_ips_add(ermes_db_t *db, const ermes_ip_t *ip, int64_t id)
+{
+    ermes__event_ips_t **slot = ermes__db_event_ips(db), *p = *slot;
+    ip_entry_t *e;
+
+    if (!p) {
+        if (!(p = ermes__calloc(1, sizeof(*p))))
+            return ERMES_ENOMEM;
+        *slot = p;
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4096;
+        ip_entry_t *v = ermes__reallocarray(p->v, cap, sizeof(*v));
+        if (!v)
+            return ERMES_ENOMEM;
+        p->v = v;
+        p->cap = cap;
+    }
+    e = &p->v[p->n++];
+    e->len = ip->family == ERMES_AF_INET ? 4 : 16;
+    memcpy(e->bytes, ip->bytes, e->len);
+    e->id = id;
+    return 0;
+}
+
+int ermes__event_ips_flush(ermes_db_t *db)
+{
+    ermes__event_ips_t *p = *ermes__db_event_ips(db);
+    ermes_db_stmt_t *s;
+    int rc = 0;
+
+    if (!p || !p->n)
+        return 0;
+    qsort(p->v, p->n, sizeof(p->v[0]), ip_entry_cmp);
+    for (size_t k = 0; k < p->n && !rc; k++) {
+        if ((rc = ermes__db_prepare(db, "INSERT INTO event_ips (ip, id) VALUES (?1, ?2)", &s)))
+            return rc;
+        ermes__db_bind_blob(s, 1, p->v[k].bytes, p->v[k].len);
+        ermes__db_bind_int(s, 2, p->v[k].id);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+    }
+    if (rc == 0)
+        p->n = 0;
+    return rc < 0 ? rc : 0;
+}
+
+void ermes__event_ips_clear(ermes_db_t *db)
+{
+    ermes__event_ips_t *p = *ermes__db_event_ips(db);
+
+    if (p)
+        p->n = 0;
+}
+
+void ermes__event_ips_free(ermes__event_ips_t *p)
+{
+    if (!p)
+        return;
+    ermes__free(p->v);
+    ermes__free(p);
 }

@@ -26,4 +26,15 @@ void ermes__event_doc_cleanup(ermes__event_doc_t *d);
 int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_event_row_t *e,
                           ermes__event_doc_t *d);
 
+/* The address index (table event_ips, migration 13) is written at commit, not per event: the
+ * entries of a transaction sorted by address go into the B-tree in its own order, a third
+ * cheaper than one random insert per event. ermes_store_event_insert adds to the calling
+ * connection's pending entries; the connection's commit writes them first, a rollback drops
+ * them. */
+typedef struct ermes__event_ips ermes__event_ips_t;
+int ermes__event_ips_add(ermes_db_t *db, const ermes_ip_t *ip, int64_t id);
+int ermes__event_ips_flush(ermes_db_t *db);
+void ermes__event_ips_clear(ermes_db_t *db);
+void ermes__event_ips_free(ermes__event_ips_t *p);
+
 #endif

@@ -275,14 +275,27 @@ int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)
     return rc;
 }
 
+static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e);
+
 int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
 {
     ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
+    int rc, owned;
 
     if (!db)
         return ERMES_ESTORE;
+    /* In the caller's transaction (the intake's batch), else in one of its own: the names the
+     * document numbers and the address index entry commit with the row. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    return ermes__tx_end(db, owned, event_insert(st, db, e));
+}
+
+static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
+{
+    ermes_db_stmt_t *s;
+    int rc;
+
     if (e->event && (rc = ermes__event_doc_pack(st, db, e)))
         return rc;
     if ((rc = ermes__db_prepare(db,
@@ -331,6 +344,8 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     if (rc == 0)
         e->id = ermes__db_last_rowid(db);
     ermes__db_done(s);
+    if (rc == 0 && e->source_ip.family)
+        rc = ermes__event_ips_add(db, &e->source_ip, e->id);
     return rc < 0 ? rc : 0;
 }
 
@@ -557,17 +572,22 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * see everything). The other filters stay "(?N IS NULL OR ...)": no index of theirs is used,
  * the page is read in id order, which stops at the page's end (an index range on time or
  * address would be sorted whole first: a month of events). */
-#define EVENT_LIST_SQL(ORG, VIS)                                                                   \
+#define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
     "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                       \
     " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
-    " AND (?9 IS NULL OR e.type = ?9)"                                                             \
-    " AND (?10 IS NULL OR (e.source_ip BETWEEN ?10 AND ?11"                                        \
-    "  AND length(e.source_ip) = length(?10)))"                                                    \
+    " AND (?9 IS NULL OR e.type = ?9)" NET                                                         \
     " AND (?12 IS NULL OR e.source_fqdn = ?12"                                                     \
     "  OR substr(e.source_fqdn, -length(?12) - 1) = '.' || ?12)"                                   \
     " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
+
+#define ORG_IS " AND e.org_id = ?6"
+/* An address or network: the ids event_ips holds for it (a range of its primary key), in id
+ * order, drive the list. */
+#define EVENT_NET                                                                                  \
+    " AND e.id IN (SELECT id FROM event_ips WHERE ip BETWEEN ?10 AND ?11"                          \
+    " AND length(ip) = length(?10))"
 
 /* Whether any stored event has f's feed, taxonomy and type (those given), of org_id when it is
  * not 0. Those columns have no index: for a value no event has, the list would read every
@@ -621,18 +641,22 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
     if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
         return rc;
     {
-        /* Four statements (static text: the statement cache keys on the pointer), so that
-         * the planner sees the organisation it may use events_org(org_id, id) for: the
-         * viewer's own (a constituent) or the org filter. With those written as "(?N = 0 OR
+        /* Eight statements (static text: the statement cache keys on the pointer), so that
+         * the planner sees the organisation it may use events_org(org_id, id) for (the
+         * viewer's own, a constituent's, or the org filter) and the network it may look up
+         * in event_ips. With those written as "(?N = 0 OR
          * e.org_id = ?N)" in one statement it can only walk all events in id order, which
          * for an organisation with few or no events meant reading every row (0.4-1.3 s with
          * 1,000,000 events; bench/browser-1m.sh). */
-        static const char *const sql[2][2] = {
-            {EVENT_LIST_SQL("", ""), EVENT_LIST_SQL(" AND e.org_id = ?6", "")},
-            {EVENT_LIST_SQL("", " AND " EVENT_OWN),
-             EVENT_LIST_SQL(" AND e.org_id = ?6", " AND " EVENT_OWN)},
+        static const char *const sql[2][2][2] = {
+            {{EVENT_LIST_SQL("", "", ""), EVENT_LIST_SQL("", "", EVENT_NET)},
+             {EVENT_LIST_SQL(ORG_IS, "", ""), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET)}},
+            {{EVENT_LIST_SQL("", " AND " EVENT_OWN, ""),
+              EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET)},
+             {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, ""),
+              EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}},
         };
-        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0], &s)))
+        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0][f->has_net != 0], &s)))
             return rc;
     }
     bind_viewer(s, v);

@@ -17,6 +17,7 @@
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "store/schema.h"
+#include "store/event_doc.h"
 #include "store/store.h"
 #include "store/store_int.h"
 
@@ -38,8 +39,9 @@ struct ermes_db {
     cached_stmt_t *cache;
     size_t ncache, capcache;
     int in_tx;
-    ermes_strbuf_t scratch; /* what a query file builds per row (a packed event) */
-    ermes_db_t *next;       /* the store's list of connections */
+    ermes_strbuf_t scratch;             /* what a query file builds per row (a packed event) */
+    struct ermes__event_ips *event_ips; /* address index entries to write at commit */
+    ermes_db_t *next;                   /* the store's list of connections */
 };
 
 /* Maps SQLite's result code to ours. */
@@ -78,6 +80,7 @@ static void close_conn(ermes_db_t *db)
         }
     ermes__free(db->cache);
     ermes__strbuf_cleanup(&db->scratch);
+    ermes__event_ips_free(db->event_ips);
     sqlite3_close_v2(db->handle);
     ermes__free(db);
 }
@@ -107,10 +110,9 @@ static int open_conn(ermes_store_t *st, ermes_db_t **out)
         return ERMES_ENOMEM;
     db->store = st;
     ermes__strbuf_init(&db->scratch, 256u << 20);
-    rc = sqlite3_open_v2(st->path, &db->handle,
-                         SQLITE_OPEN_READWRITE | (st->create ? SQLITE_OPEN_CREATE : 0) |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        st->path, &db->handle,
+        SQLITE_OPEN_READWRITE | (st->create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         ermes_log(ERMES_LOG_ERROR, "cannot open database %s: %s", st->path,
                   db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
@@ -339,7 +341,10 @@ int ermes__db_begin(ermes_db_t *db, int write)
 
 int ermes__db_commit(ermes_db_t *db)
 {
-    int rc = ermes__db_exec(db, "COMMIT");
+    int rc = ermes__event_ips_flush(db);
+
+    if (rc == 0)
+        rc = ermes__db_exec(db, "COMMIT");
 
     if (rc == 0) {
         db->in_tx = 0;
@@ -353,6 +358,7 @@ void ermes__db_rollback(ermes_db_t *db)
     /* Before the lock goes: once it does, another process may give the numbers this
      * transaction inserted to other names. */
     ermes__event_names_end(db->store->names, db, ERMES__NAMES_ROLLBACK);
+    ermes__event_ips_clear(db);
     if (!sqlite3_get_autocommit(db->handle))
         sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
     db->in_tx = 0;
@@ -361,6 +367,11 @@ void ermes__db_rollback(ermes_db_t *db)
 ermes_strbuf_t *ermes__db_scratch(ermes_db_t *db)
 {
     return &db->scratch;
+}
+
+struct ermes__event_ips **ermes__db_event_ips(ermes_db_t *db)
+{
+    return &db->event_ips;
 }
 
 int ermes__db_in_tx(ermes_db_t *db)
@@ -550,14 +561,22 @@ int ermes_store_durable(ermes_store_t *st, int each_commit)
 
     if (!db)
         return ERMES_ESTORE;
-    return ermes__db_exec(db, each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    return ermes__db_exec(db,
+                          each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 int ermes_store_savepoint(ermes_store_t *st)
 {
     ermes_db_t *db = ermes__db_conn(st);
+    int rc;
 
-    return db ? ermes__db_exec(db, "SAVEPOINT ermes_row") : ERMES_ESTORE;
+    if (!db)
+        return ERMES_ESTORE;
+    /* Entries pending before the savepoint are written now: a rollback to it drops only
+     * those after it. */
+    if ((rc = ermes__event_ips_flush(db)))
+        return rc;
+    return ermes__db_exec(db, "SAVEPOINT ermes_row");
 }
 
 int ermes_store_release(ermes_store_t *st)
@@ -573,6 +592,7 @@ void ermes_store_rollback_to(ermes_store_t *st)
 
     if (db) {
         ermes__event_names_end(st->names, db, ERMES__NAMES_SAVEPOINT);
+        ermes__event_ips_clear(db);
         ermes__db_exec(db, "ROLLBACK TO ermes_row; RELEASE ermes_row");
     }
 }

@@ -1,0 +1,296 @@
+/* Unit tests for how the store keeps events (src/store/event_doc.c, event_names.c, the
+ * insert and the list in reports.c): an event packed on insert reads back as exactly the JSON
+ * it had, columns included; extra names are numbered once and shared by two handles (two
+ * processes); a name inserted by a transaction that rolls back is forgotten, so the number
+ * can go to another name; the address index is written at commit in address order, dropped
+ * with a rollback, and answers the list's address and network filters; rows of older
+ * versions (JSON text) still read. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/strbuf.h"
+#include "ermes/event.h"
+#include "store/db.h"
+#include "store/store.h"
+
+typedef struct {
+    char dir[64];
+    ermes_store_t *st;
+    int64_t report;
+    ermes_event_t *ev;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    ermes_store_options_t opts = {0, 1, 0};
+    ermes_report_t r;
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-evstore-XXXXXX");
+    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st) || ermes_event_new(&f->ev))
+        return -1;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.feed, sizeof(r.feed), "test");
+    snprintf(r.path, sizeof(r.path), "reports/x");
+    snprintf(r.sha256, sizeof(r.sha256), "00");
+    snprintf(r.submitted_by, sizeof(r.submitted_by), "test");
+    r.tlp = ERMES_TLP_AMBER_STRICT;
+    if (ermes_store_report_insert(f->st, &r))
+        return -1;
+    f->report = r.id;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    char path[512];
+    DIR *d;
+    struct dirent *e;
+
+    ermes_event_free(f->ev);
+    ermes_store_close(f->st);
+    if ((d = opendir(f->dir))) {
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t row_counter;
+
+/* Stores f->ev (in the caller's transaction, if one is open); returns its id. */
+static int64_t store(fixture_t *f, ermes_store_t *st)
+{
+    ermes_event_row_t e;
+
+    memset(&e, 0, sizeof(e));
+    e.report_id = f->report;
+    e.row = ++row_counter;
+    e.line = (long)row_counter + 1;
+    e.time_observation = 1767225600000LL;
+    ermes_event_ip(f->ev, ERMES_F_SOURCE_IP, &e.source_ip);
+    e.tlp = ERMES_TLP_AMBER;
+    e.event = f->ev;
+    assert_int_equal(ermes_store_event_insert(st, &e), 0);
+    return e.id;
+}
+
+static void set(ermes_event_t *ev, ermes_field_t fl, const char *v)
+{
+    assert_int_equal(ermes_event_set(ev, fl, v, strlen(v), NULL), 0);
+}
+
+static void an_event(ermes_event_t *ev, const char *ip, const char *extra)
+{
+    ermes_event_reset(ev);
+    set(ev, ERMES_F_FEED_NAME, "Accessible-ADB");
+    set(ev, ERMES_F_CLASSIFICATION_TAXONOMY, "vulnerable");
+    set(ev, ERMES_F_CLASSIFICATION_TYPE, "vulnerable-system");
+    set(ev, ERMES_F_CLASSIFICATION_IDENTIFIER, "accessible-adb");
+    set(ev, ERMES_F_SOURCE_FQDN, "Host.Example.");
+    set(ev, ERMES_F_SOURCE_IP, ip);
+    set(ev, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00");
+    set(ev, ERMES_F_TLP, "AMBER");
+    assert_int_equal(
+        ermes_event_set_extra(ev, extra, strlen(extra), "v", 1, ERMES_EXTRA_STRING, NULL), 0);
+}
+
+typedef struct got {
+    int n;
+    int64_t ids[64];
+    char json[4][2048];
+} got_t;
+
+static int collect(void *ctx, const ermes_event_row_t *e)
+{
+    got_t *g = ctx;
+
+    if (g->n < 64)
+        g->ids[g->n] = e->id;
+    if (g->n < 4) {
+        assert_true(e->data_len < sizeof(g->json[0]));
+        memcpy(g->json[g->n], e->data, e->data_len + 1);
+    }
+    g->n++;
+    return 0;
+}
+
+static void list(ermes_store_t *st, const char *net, got_t *g)
+{
+    ermes_event_filter_t flt;
+
+    memset(&flt, 0, sizeof(flt));
+    memset(g, 0, sizeof(*g));
+    if (net) {
+        flt.has_net = 1;
+        assert_int_equal(ermes_cidr_parse(net, strlen(net), 0, &flt.net, NULL), 0);
+    }
+    assert_int_equal(ermes_store_event_each(st, NULL, &flt, collect, g, NULL), 0);
+}
+
+static void json_of(const ermes_event_t *ev, char *out, size_t cap)
+{
+    ermes_strbuf_t b;
+
+    ermes__strbuf_init(&b, 1 << 20);
+    assert_int_equal(ermes_event_to_json(ev, &b), 0);
+    assert_true(b.len < cap);
+    memcpy(out, b.data, b.len + 1);
+    ermes__strbuf_cleanup(&b);
+}
+
+static void test_packed_reads_back(void **state)
+{
+    fixture_t *f = *state;
+    char want[2048];
+    got_t g;
+
+    an_event(f->ev, "192.0.2.7", "tag");
+    json_of(f->ev, want, sizeof(want));
+    store(f, f->st);
+    list(f->st, NULL, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.json[0], want);
+    /* the columns the document leaves out came back from the row */
+    assert_non_null(strstr(g.json[0], "\"feed.name\":\"Accessible-ADB\""));
+    assert_non_null(strstr(g.json[0], "\"source.fqdn\":\"host.example\""));
+}
+
+static void test_names_shared_and_rolled_back(void **state)
+{
+    fixture_t *f = *state;
+    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_t *other;
+    uint32_t id_a, id_b, id_c;
+    const char *name;
+    size_t len;
+    got_t g;
+
+    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    /* A transaction makes a name, then rolls back: the number is not kept. */
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_store_event_name_id(f->st, "doomed", 6, &id_a), 0);
+    ermes_store_rollback(f->st);
+    /* Another process takes the number for another name and commits. */
+    assert_int_equal(ermes_store_begin(other), 0);
+    assert_int_equal(ermes_store_event_name_id(other, "kept", 4, &id_b), 0);
+    assert_int_equal(ermes_store_commit(other), 0);
+    assert_int_equal(id_a, id_b); /* SQLite reused it, as it may */
+    /* The first handle reads that number as the other's name, not its own undone one. */
+    assert_int_equal(ermes_store_event_name_of(f->st, id_b, &name, &len), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(name, "kept", 4);
+    /* and numbers "doomed" anew when it needs it */
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_store_event_name_id(f->st, "doomed", 6, &id_c), 0);
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_true(id_c != id_b);
+    /* Outside a transaction a new name cannot be made (its number must commit with the
+     * events that use it); a known one is found. */
+    assert_int_equal(ermes_store_event_name_id(f->st, "unseen", 6, &id_a), ERMES_EINVAL);
+    assert_int_equal(ermes_store_event_name_id(other, "doomed", 6, &id_a), 0);
+    assert_int_equal(id_a, id_c);
+    /* Events of both handles read back with their names from either. */
+    an_event(f->ev, "192.0.2.8", "from_first");
+    store(f, f->st);
+    an_event(f->ev, "192.0.2.9", "from_other");
+    store(f, other);
+    list(other, NULL, &g);
+    assert_int_equal(g.n, 2);
+    assert_non_null(strstr(g.json[0], "\"extra.from_first\":\"v\""));
+    assert_non_null(strstr(g.json[1], "\"extra.from_other\":\"v\""));
+    list(f->st, NULL, &g);
+    assert_non_null(strstr(g.json[1], "\"extra.from_other\":\"v\""));
+    ermes_store_close(other);
+}
+
+static void test_address_index(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const ips[] = {"198.51.100.20", "192.0.2.1",   "2001:db8::5",
+                                      "198.51.100.3",  "192.0.2.200", "203.0.113.9"};
+    int64_t ids[6];
+    got_t g;
+
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    for (size_t k = 0; k < 6; k++) {
+        an_event(f->ev, ips[k], "tag");
+        ids[k] = store(f, f->st);
+    }
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    /* An event of a transaction that rolls back leaves no index entry behind. */
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    an_event(f->ev, "192.0.2.50", "tag");
+    store(f, f->st);
+    ermes_store_rollback(f->st);
+
+    list(f->st, "192.0.2.0/24", &g);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.ids[0], ids[1]); /* in id order, not address order */
+    assert_int_equal(g.ids[1], ids[4]);
+    list(f->st, "198.51.100.3", &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.ids[0], ids[3]);
+    list(f->st, "2001:db8::/32", &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.ids[0], ids[2]);
+    list(f->st, "0.0.0.0/0", &g); /* every IPv4 event, no IPv6 one */
+    assert_int_equal(g.n, 5);
+    list(f->st, "10.0.0.0/8", &g);
+    assert_int_equal(g.n, 0);
+    list(f->st, NULL, &g);
+    assert_int_equal(g.n, 6);
+}
+
+static void test_json_rows_of_older_versions(void **state)
+{
+    fixture_t *f = *state;
+    ermes_event_row_t e;
+    const char *json = "{\"feed.name\":\"old\",\"source.ip\":\"192.0.2.1\"}";
+    got_t g;
+
+    memset(&e, 0, sizeof(e));
+    e.report_id = f->report;
+    e.row = ++row_counter;
+    e.line = 2;
+    e.time_observation = 1767225600000LL;
+    e.feed = "old";
+    e.data = json;
+    e.data_len = strlen(json);
+    e.tlp = ERMES_TLP_GREEN;
+    assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+    list(f->st, NULL, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.json[0], json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_packed_reads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_shared_and_rolled_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_address_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_rows_of_older_versions, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
