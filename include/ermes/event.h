@@ -183,6 +183,9 @@ void ermes_event_unset(ermes_event_t *ev, ermes_field_t f);
 /* The canonical text of a field, or NULL when unset. *len may be NULL. Valid until the next
  * reset. */
 const char *ermes_event_get(const ermes_event_t *ev, ermes_field_t f, size_t *len);
+/* The first field at or after f that is set, ERMES_F_COUNT when none: for walking the set
+ * fields of an event without asking for every field. */
+ermes_field_t ermes_event_next(const ermes_event_t *ev, unsigned f);
 /* Typed views of fields set (0 / ERMES_ENOTFOUND when unset). */
 int ermes_event_ip(const ermes_event_t *ev, ermes_field_t f, ermes_ip_t *out);
 int ermes_event_time_ms(const ermes_event_t *ev, ermes_field_t f, int64_t *out);

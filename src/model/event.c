@@ -614,6 +614,17 @@ const char *ermes_event_get(const ermes_event_t *ev, ermes_field_t f, size_t *le
     return ev->slot[f].p;
 }
 
+ermes_field_t ermes_event_next(const ermes_event_t *ev, unsigned f)
+{
+    while (f < ERMES_F_COUNT) {
+        uint64_t w = ev->set[f / 64] >> (f % 64);
+        if (w)
+            return (ermes_field_t)(f + (unsigned)__builtin_ctzll(w));
+        f = (f / 64 + 1) * 64;
+    }
+    return ERMES_F_COUNT;
+}
+
 int ermes_event_ip(const ermes_event_t *ev, ermes_field_t f, ermes_ip_t *out)
 {
     size_t n;

@@ -101,7 +101,7 @@ int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_
 
     if ((rc = ermes__strbuf_add(out, &v1, 1)))
         return rc;
-    for (unsigned f = 0; f < ERMES_F_COUNT; f++) {
+    for (unsigned f = ermes_event_next(ev, 0); f < ERMES_F_COUNT; f = ermes_event_next(ev, f + 1)) {
         size_t len;
         const char *s;
         uint64_t u;
@@ -110,8 +110,7 @@ int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_
 
         if (omit && (omit[f / 64] >> (f % 64) & 1))
             continue;
-        if (!(s = ermes_event_get(ev, (ermes_field_t)f, &len)))
-            continue;
+        s = ermes_event_get(ev, (ermes_field_t)f, &len);
         switch (ermes_field_type((ermes_field_t)f)) {
         case ERMES_FT_INTEGER:
         case ERMES_FT_ASN:

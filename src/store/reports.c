@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/time.h"
 #include "store/event_doc.h"
 #include "store/store_int.h"
@@ -346,6 +347,91 @@ static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
     ermes__db_done(s);
     if (rc == 0 && e->source_ip.family)
         rc = ermes__event_ips_add(db, &e->source_ip, e->id);
+    return rc < 0 ? rc : 0;
+}
+
+/* One organisation gone: its events of the batch lose it, as ON DELETE SET NULL does. */
+static int orphan(ermes_db_t *db, int64_t org, int64_t first_event_id, size_t *gone)
+{
+    ermes_db_stmt_t *s;
+    int rc, exists;
+
+    if ((rc = ermes__db_prepare(db, "SELECT 1 FROM organisations WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, org);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    exists = rc == 1;
+    if (exists)
+        return 0;
+    if ((rc = ermes__db_prepare(db, "UPDATE events SET org_id = NULL WHERE id >= ?1 AND org_id = ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, first_event_id);
+    ermes__db_bind_int(s, 2, org);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    if ((rc = ermes__db_prepare(
+             db, "UPDATE events SET owner_org_id = NULL WHERE id >= ?1 AND owner_org_id = ?2", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, first_event_id);
+    ermes__db_bind_int(s, 2, org);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    if (gone)
+        (*gone)++;
+    return 0;
+}
+
+int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
+                               int64_t first_event_id, size_t *gone)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t *all = NULL;
+    size_t nall = 0, cap = 0;
+    int rc = 0;
+
+    if (gone)
+        *gone = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if (ids) {
+        for (size_t k = 0; k < n && !rc; k++)
+            rc = orphan(db, ids[k], first_event_id, gone);
+        return rc;
+    }
+    /* Too many to have been counted: the batch's own rows say which. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT DISTINCT org_id FROM events WHERE id >= ?1 AND org_id IS"
+                                " NOT NULL UNION SELECT DISTINCT owner_org_id FROM events WHERE"
+                                " id >= ?1 AND owner_org_id IS NOT NULL",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, first_event_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (nall == cap) {
+            size_t c = cap ? cap * 2 : 64;
+            int64_t *v = ermes__reallocarray(all, c, sizeof(*v));
+            if (!v) {
+                rc = ERMES_ENOMEM;
+                break;
+            }
+            all = v;
+            cap = c;
+        }
+        all[nall++] = ermes__db_col_int(s, 0);
+    }
+    ermes__db_done(s);
+    for (size_t k = 0; k < nall && rc == 0; k++)
+        rc = orphan(db, all[k], first_event_id, gone);
+    ermes__free(all);
     return rc < 0 ? rc : 0;
 }
 

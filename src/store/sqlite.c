@@ -565,6 +565,17 @@ int ermes_store_durable(ermes_store_t *st, int each_commit)
                           each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
+int ermes_store_foreign_keys(ermes_store_t *st, int on)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (db->in_tx)
+        return ERMES_EINVAL; /* SQLite ignores it inside a transaction */
+    return ermes__db_exec(db, on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+}
+
 int ermes_store_savepoint(ermes_store_t *st)
 {
     ermes_db_t *db = ermes__db_conn(st);

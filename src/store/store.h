@@ -105,6 +105,17 @@ int ermes_store_home_org(ermes_store_t *st, int64_t *id);
  * and on again for the commit that finishes the report: that commit's sync makes every
  * batch before it durable too. */
 int ermes_store_durable(ermes_store_t *st, int each_commit);
+/* Whether the calling thread's connection enforces foreign keys (on by default; outside a
+ * transaction only). The intake turns it off for a report's batches, whose rows would each
+ * look up their report and organisations, and checks the organisations once per batch with
+ * ermes_store_events_orphans instead. */
+int ermes_store_foreign_keys(ermes_store_t *st, int on);
+/* In the caller's transaction: each of ids[0..n) (NULL: every organisation the events from
+ * first_event_id on name) that no longer exists (deleted since the intake looked it up) is
+ * taken out of those events (org_id and owner_org_id to NULL), as ON DELETE SET NULL would
+ * have. *gone (may be NULL) counts such organisations. */
+int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
+                               int64_t first_event_id, size_t *gone);
 /* Savepoints inside a transaction: one bad row of an import is undone alone. */
 int ermes_store_savepoint(ermes_store_t *st);
 int ermes_store_release(ermes_store_t *st);

@@ -54,6 +54,34 @@ static const char *json_of(const ermes_event_t *ev)
     return text;
 }
 
+/* ---- walking the set fields ----------------------------------------------------------------- */
+
+static void test_next_walks_set_fields(void **state)
+{
+    ermes_event_t *ev = *state;
+    unsigned seen = 0, f;
+
+    assert_int_equal(ermes_event_next(ev, 0), ERMES_F_COUNT);
+    assert_int_equal(sets(ev, ERMES_F_CLASSIFICATION_IDENTIFIER, "x"), 0); /* field 0 */
+    assert_int_equal(sets(ev, ERMES_F_SOURCE_IP, "192.0.2.1"), 0);         /* past 64 */
+    assert_int_equal(sets(ev, ERMES_F_TLP, "AMBER"), 0);                   /* the last */
+    assert_int_equal(sets(ev, ERMES_F_FEED_NAME, "f"), 0);
+    /* the same fields, in the same order, as asking each field */
+    f = ermes_event_next(ev, 0);
+    for (unsigned k = 0; k < ERMES_F_COUNT; k++) {
+        if (!ermes_event_get(ev, (ermes_field_t)k, NULL))
+            continue;
+        assert_int_equal(f, k);
+        seen++;
+        f = ermes_event_next(ev, k + 1);
+    }
+    assert_int_equal(f, ERMES_F_COUNT);
+    assert_int_equal(seen, 4);
+    assert_int_equal(ermes_event_next(ev, ERMES_F_COUNT), ERMES_F_COUNT);
+    ermes_event_reset(ev);
+    assert_int_equal(ermes_event_next(ev, 0), ERMES_F_COUNT);
+}
+
 /* ---- field table ------------------------------------------------------------------------- */
 
 static void test_field_table_sorted(void **state)
@@ -469,8 +497,7 @@ static void test_put_matches_set(void **state)
     assert_int_equal(sets(ref, ERMES_F_SOURCE_PORT, "443"), 0);
     assert_int_equal(ermes__event_put(ev, ERMES_F_SOURCE_PORT, "443", 3), 0);
     assert_int_equal(sets(ref, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00"), 0);
-    assert_int_equal(ermes__event_put(ev, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00", 25),
-                     0);
+    assert_int_equal(ermes__event_put(ev, ERMES_F_TIME_SOURCE, "2026-01-05T00:00:00+00:00", 25), 0);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         char v[8];
         snprintf(v, sizeof(v), "%zu", i);
@@ -544,6 +571,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_field_table_sorted),
+        cmocka_unit_test_setup_teardown(test_next_walks_set_fields, setup, teardown),
         cmocka_unit_test(test_field_lookup),
         cmocka_unit_test(test_field_types),
         cmocka_unit_test_setup_teardown(test_set_get, setup, teardown),

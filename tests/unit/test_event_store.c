@@ -17,8 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/strbuf.h"
 #include "ermes/event.h"
+#include "model/org.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -284,6 +287,96 @@ static void test_json_rows_of_older_versions(void **state)
     assert_string_equal(g.json[0], json);
 }
 
+static int64_t add_org(fixture_t *f, const char *short_name)
+{
+    char text[128];
+    json_t *j;
+    ermes_org_t *org = ermes__org_new();
+    ermes_diag_t d;
+    int64_t id;
+
+    snprintf(text, sizeof(text), "{\"short_name\":\"%s\",\"name\":\"%s\"}", short_name, short_name);
+    j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_non_null(org);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__org_from_json(org, j, 0, &d), 0);
+    assert_int_equal(ermes_store_org_insert(f->st, org, &d), 0);
+    id = org->meta.id;
+    ermes__org_free(org);
+    json_decref(j);
+    return id;
+}
+
+static int64_t org_of(fixture_t *f, int64_t event_id, int owner)
+{
+    ermes_db_stmt_t *s;
+    int64_t v = -1;
+
+    assert_int_equal(ermes__db_prepare(ermes__db_conn(f->st),
+                                       owner ? "SELECT owner_org_id FROM events WHERE id = ?1"
+                                             : "SELECT org_id FROM events WHERE id = ?1",
+                                       &s),
+                     0);
+    ermes__db_bind_int(s, 1, event_id);
+    if (ermes__db_step(s) == 1)
+        v = ermes__db_col_null(s, 0) ? 0 : ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return v;
+}
+
+/* The intake's batches run without foreign keys and check their organisations once: one
+ * deleted meanwhile leaves its events as ON DELETE SET NULL would. */
+static void test_orphans_of_a_batch(void **state)
+{
+    fixture_t *f = *state;
+    int64_t kept = add_org(f, "KEPT"), gone_org = add_org(f, "GONE"), ids[4], orgs[2];
+    ermes_event_row_t e;
+    size_t gone;
+
+    assert_int_equal(ermes_store_foreign_keys(f->st, 0), 0);
+    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes_store_foreign_keys(f->st, 1), ERMES_EINVAL); /* not in a tx */
+    for (int k = 0; k < 4; k++) {
+        an_event(f->ev, "192.0.2.1", "tag");
+        memset(&e, 0, sizeof(e));
+        e.report_id = f->report;
+        e.row = ++row_counter;
+        e.line = 2;
+        e.time_observation = 1767225600000LL;
+        e.tlp = ERMES_TLP_AMBER;
+        e.event = f->ev;
+        e.org_id = k % 2 ? gone_org : kept;
+        e.owner_org_id = k == 3 ? gone_org : kept;
+        assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+        ids[k] = e.id;
+        if (k == 0) {
+            /* deleted by someone else after the intake looked it up: without foreign keys
+             * nothing stops the rows that name it */
+            ermes_db_stmt_t *s;
+            assert_int_equal(ermes__db_prepare(ermes__db_conn(f->st),
+                                               "DELETE FROM organisations WHERE id = ?1", &s),
+                             0);
+            ermes__db_bind_int(s, 1, gone_org);
+            assert_int_equal(ermes__db_step(s), 0);
+            ermes__db_done(s);
+        }
+    }
+    orgs[0] = kept;
+    orgs[1] = gone_org;
+    assert_int_equal(ermes_store_events_orphans(f->st, orgs, 2, ids[0], &gone), 0);
+    assert_int_equal(gone, 1);
+    assert_int_equal(org_of(f, ids[0], 0), kept);
+    assert_int_equal(org_of(f, ids[1], 0), 0);
+    assert_int_equal(org_of(f, ids[3], 1), 0);
+    assert_int_equal(org_of(f, ids[2], 1), kept);
+    /* the same found from the rows themselves (too many organisations to list) */
+    assert_int_equal(ermes_store_events_orphans(f->st, NULL, 0, ids[0], &gone), 0);
+    assert_int_equal(gone, 0);
+    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes_store_foreign_keys(f->st, 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names_shared_and_rolled_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_address_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_rows_of_older_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphans_of_a_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
