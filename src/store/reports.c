@@ -350,39 +350,33 @@ static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
     return rc < 0 ? rc : 0;
 }
 
+/* Runs sql (a literal) with ?1 = a and ?2 = b; 1 when it gave a row, 0 when not, or < 0. */
+static int run_ids(ermes_db_t *db, const char *sql, int64_t a, int64_t b)
+{
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db, sql, &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, a);
+    ermes__db_bind_int(s, 2, b);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
 /* One organisation gone: its events of the batch lose it, as ON DELETE SET NULL does. */
 static int orphan(ermes_db_t *db, int64_t org, int64_t first_event_id, size_t *gone)
 {
-    ermes_db_stmt_t *s;
-    int rc, exists;
+    int rc = run_ids(db, "SELECT 1 FROM organisations WHERE id = ?1 LIMIT ?2", org, 1);
 
-    if ((rc = ermes__db_prepare(db, "SELECT 1 FROM organisations WHERE id = ?1", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, org);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    exists = rc == 1;
-    if (exists)
-        return 0;
-    if ((rc = ermes__db_prepare(db, "UPDATE events SET org_id = NULL WHERE id >= ?1 AND org_id = ?2",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, first_event_id);
-    ermes__db_bind_int(s, 2, org);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    if ((rc = ermes__db_prepare(
-             db, "UPDATE events SET owner_org_id = NULL WHERE id >= ?1 AND owner_org_id = ?2", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, first_event_id);
-    ermes__db_bind_int(s, 2, org);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    if (rc < 0)
+    if (rc != 0)
+        return rc < 0 ? rc : 0; /* it exists */
+    if ((rc = run_ids(db, "UPDATE events SET org_id = NULL WHERE id >= ?1 AND org_id = ?2",
+                      first_event_id, org)) < 0 ||
+        (rc = run_ids(db,
+                      "UPDATE events SET owner_org_id = NULL WHERE id >= ?1 AND owner_org_id = ?2",
+                      first_event_id, org)) < 0)
         return rc;
     if (gone)
         (*gone)++;
