@@ -19,26 +19,26 @@
 
 /* Field types (intelmq/lib/harmonization.py). */
 typedef enum ermes_ftype {
-    ERMES_FT_STRING,    /* non-empty, no leading/trailing white space */
-    ERMES_FT_LOWER,     /* LowercaseString */
-    ERMES_FT_UPPER,     /* UppercaseString */
-    ERMES_FT_INTEGER,   /* decimal integer */
+    ERMES_FT_STRING,  /* non-empty, no leading/trailing white space */
+    ERMES_FT_LOWER,   /* LowercaseString */
+    ERMES_FT_UPPER,   /* UppercaseString */
+    ERMES_FT_INTEGER, /* decimal integer */
     ERMES_FT_FLOAT,
-    ERMES_FT_BOOLEAN,   /* true/false */
-    ERMES_FT_ACCURACY,  /* float 0..100 */
-    ERMES_FT_IP,        /* IPAddress: v4 or v6, canonical text; 0.0.0.0 and :: invalid */
-    ERMES_FT_NETWORK,   /* IPNetwork: host bits are masked */
-    ERMES_FT_ASN,       /* 1..4294967295, an "AS" prefix stripped */
-    ERMES_FT_FQDN,      /* lower case, no trailing dot, no ':', IDNA A-labels checked */
-    ERMES_FT_URL,       /* hxxp -> http, scheme and host lower case, a host required */
-    ERMES_FT_DATETIME,  /* converted to UTC "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00" */
-    ERMES_FT_TAXONOMY,  /* RSIT class (classification.taxonomy) */
-    ERMES_FT_CTYPE,     /* RSIT type with IntelMQ's additions and legacy aliases */
-    ERMES_FT_TLP,       /* TLP 2.0 name; WHITE -> CLEAR, "tlp:" prefix accepted */
-    ERMES_FT_REGISTRY,  /* AFRINIC APNIC ARIN LACNIC RIPE (RIPE-NCC, RIPENCC -> RIPE) */
+    ERMES_FT_BOOLEAN,  /* true/false */
+    ERMES_FT_ACCURACY, /* float 0..100 */
+    ERMES_FT_IP,       /* IPAddress: v4 or v6, canonical text; 0.0.0.0 and :: invalid */
+    ERMES_FT_NETWORK,  /* IPNetwork: host bits are masked */
+    ERMES_FT_ASN,      /* 1..4294967295, an "AS" prefix stripped */
+    ERMES_FT_FQDN,     /* lower case, no trailing dot, no ':', IDNA A-labels checked */
+    ERMES_FT_URL,      /* hxxp -> http, scheme and host lower case, a host required */
+    ERMES_FT_DATETIME, /* converted to UTC "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00" */
+    ERMES_FT_TAXONOMY, /* RSIT class (classification.taxonomy) */
+    ERMES_FT_CTYPE,    /* RSIT type with IntelMQ's additions and legacy aliases */
+    ERMES_FT_TLP,      /* TLP 2.0 name; WHITE -> CLEAR, "tlp:" prefix accepted */
+    ERMES_FT_REGISTRY, /* AFRINIC APNIC ARIN LACNIC RIPE (RIPE-NCC, RIPENCC -> RIPE) */
     ERMES_FT_BASE64,
-    ERMES_FT_JSON,      /* a JSON text */
-    ERMES_FT_CC         /* two letters or digits, upper-cased (geolocation.cc) */
+    ERMES_FT_JSON, /* a JSON text */
+    ERMES_FT_CC    /* two letters or digits, upper-cased (geolocation.cc) */
 } ermes_ftype_t;
 
 /* The harmonized fields: X(ID, "name", TYPE). ID names the enum constant ERMES_F_<ID>. */
@@ -193,8 +193,8 @@ int ermes_event_asn(const ermes_event_t *ev, ermes_field_t f, uint32_t *out);
 
 /* Number of extra.* values and the i-th one (key without "extra.", text, type). */
 size_t ermes_event_extra_count(const ermes_event_t *ev);
-void ermes_event_extra_at(const ermes_event_t *ev, size_t i, const char **key,
-                          const char **value, size_t *len, ermes_extra_type_t *type);
+void ermes_event_extra_at(const ermes_event_t *ev, size_t i, const char **key, const char **value,
+                          size_t *len, ermes_extra_type_t *type);
 
 /* Appends the event as one JSON object in IntelMQ's form: flat dotted keys in sorted order
  * ("classification.type", ..., "extra.tag", ...), integers and floats as numbers, booleans as

@@ -54,7 +54,8 @@ static const setting_t settings[] = {
       "fields left out of the comparison when dedup_keys is unset"),
     S(db_cache, SET_LONG, "32", 1, 65536, "MiB of database page cache per connection"),
     S(event_tlp, SET_STRING, "AMBER", 0, 0, "TLP of events whose feed sets none"),
-    S(batch_rows, SET_LONG, "50000", 1, 10000000, "rows per intake transaction (one commits after a second at most)"),
+    S(batch_rows, SET_LONG, "50000", 1, 10000000,
+      "rows per intake transaction (one commits after a second at most)"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),
     S(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "

@@ -9,38 +9,38 @@
 #include "ermes/error.h"
 
 typedef struct ermes_config {
-    char *data_dir;        /* where the database and spool live */
-    char *config_file;     /* the file that was read, or NULL */
-    char *listen;          /* ADDR:PORT, [v6]:PORT */
-    char *tls_cert;        /* PEM certificate; HTTPS when set with tls_key */
-    char *tls_key;         /* PEM private key */
-    char *log_level;       /* error..debug */
-    int log_json;          /* JSON lines */
-    long threads;          /* HTTP worker threads */
-    long max_connections;  /* concurrent HTTP connections */
-    long max_body;         /* bytes of one request body */
-    long max_header;       /* bytes of a request's headers (and connection buffer) */
-    long request_timeout;  /* seconds a connection may stay idle */
-    long request_deadline; /* seconds a request's body may take to arrive */
-    long busy_timeout;     /* milliseconds to wait on a locked database */
-    long token_days;       /* default lifetime of a new API token */
-    long page_limit;       /* largest page a list endpoint returns */
+    char *data_dir;            /* where the database and spool live */
+    char *config_file;         /* the file that was read, or NULL */
+    char *listen;              /* ADDR:PORT, [v6]:PORT */
+    char *tls_cert;            /* PEM certificate; HTTPS when set with tls_key */
+    char *tls_key;             /* PEM private key */
+    char *log_level;           /* error..debug */
+    int log_json;              /* JSON lines */
+    long threads;              /* HTTP worker threads */
+    long max_connections;      /* concurrent HTTP connections */
+    long max_body;             /* bytes of one request body */
+    long max_header;           /* bytes of a request's headers (and connection buffer) */
+    long request_timeout;      /* seconds a connection may stay idle */
+    long request_deadline;     /* seconds a request's body may take to arrive */
+    long busy_timeout;         /* milliseconds to wait on a locked database */
+    long token_days;           /* default lifetime of a new API token */
+    long page_limit;           /* largest page a list endpoint returns */
     char *shadowserver_schema; /* Shadowserver's report_schema intelmq.json */
-    long dedup_window;     /* seconds within which a repeated event is a duplicate; 0: off */
-    char *dedup_keys;      /* fields compared by deduplication (NULL: all but dedup_ignore) */
-    char *dedup_ignore;    /* fields deduplication leaves out when dedup_keys is unset */
-    long db_cache;         /* MiB of SQLite page cache per connection */
-    char *event_tlp;       /* TLP of events whose feed sets none */
-    long batch_rows;       /* rows per intake transaction */
-    long max_report;       /* largest report accepted, in MiB */
-    char *smtp_url;        /* smtp://host:port or smtps://; empty: notifications wait */
+    long dedup_window;         /* seconds within which a repeated event is a duplicate; 0: off */
+    char *dedup_keys;          /* fields compared by deduplication (NULL: all but dedup_ignore) */
+    char *dedup_ignore;        /* fields deduplication leaves out when dedup_keys is unset */
+    long db_cache;             /* MiB of SQLite page cache per connection */
+    char *event_tlp;           /* TLP of events whose feed sets none */
+    long batch_rows;           /* rows per intake transaction */
+    long max_report;           /* largest report accepted, in MiB */
+    char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
-    char *smtp_password;   /* never logged */
-    char *smtp_tls;        /* try (STARTTLS when offered) or require */
-    char *smtp_ca_file;    /* CAs for the SMTP server's certificate; NULL: the system's */
-    char *mail_from;       /* From: of notifications */
-    long notify_window;    /* seconds a group of events collects before it is sent */
-    char *notify_group_by; /* feed or type */
+    char *smtp_password;       /* never logged */
+    char *smtp_tls;            /* try (STARTTLS when offered) or require */
+    char *smtp_ca_file;        /* CAs for the SMTP server's certificate; NULL: the system's */
+    char *mail_from;           /* From: of notifications */
+    long notify_window;        /* seconds a group of events collects before it is sent */
+    char *notify_group_by;     /* feed or type */
     long notify_retry_base;    /* seconds before the first retry; doubles, capped at 1 h */
     long notify_max_attempts;  /* attempts before a notification is failed */
     long notify_rate_per_hour; /* messages one recipient may get per hour */
@@ -54,15 +54,15 @@ typedef struct ermes_config {
     long collect_min_interval; /* shortest interval a collector runs at, seconds */
     struct ermes_collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
     size_t ncollectors;
-    char *detect_logs;         /* FORMAT:PATH,... followed by the daemon; NULL: none */
-    char *detect_archive;      /* log archive the retro-hunt rescans; NULL: none */
-    char *geoip_asn_db;        /* MaxMind DB, GeoLite2-ASN layout; NULL: no ASN enrichment */
-    char *geoip_country_db;    /* MaxMind DB, GeoLite2-Country or -City layout; NULL: none */
-    int geoip_overwrite;       /* GeoIP values replace those the feed supplied */
-    char *web_dir;             /* serve the UI from this directory; NULL: the built-in copy */
-    long session_ttl;          /* seconds a browser session lasts at most */
-    long session_idle;         /* seconds of inactivity that end a browser session */
-    long stale_feed_factor;    /* a feed is stale after this many usual intervals */
+    char *detect_logs;      /* FORMAT:PATH,... followed by the daemon; NULL: none */
+    char *detect_archive;   /* log archive the retro-hunt rescans; NULL: none */
+    char *geoip_asn_db;     /* MaxMind DB, GeoLite2-ASN layout; NULL: no ASN enrichment */
+    char *geoip_country_db; /* MaxMind DB, GeoLite2-Country or -City layout; NULL: none */
+    int geoip_overwrite;    /* GeoIP values replace those the feed supplied */
+    char *web_dir;          /* serve the UI from this directory; NULL: the built-in copy */
+    long session_ttl;       /* seconds a browser session lasts at most */
+    long session_idle;      /* seconds of inactivity that end a browser session */
+    long stale_feed_factor; /* a feed is stale after this many usual intervals */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
@@ -70,13 +70,13 @@ typedef struct ermes_config {
 #define ERMES_COLLECTOR_MAX_OPTIONS 32
 typedef struct ermes_collector_conf {
     char name[64];
-    char *url;             /* http:// or https:// */
-    char *feed;            /* parser name */
-    char *file_name;       /* name the report gets; NULL: the URL's last path segment */
-    long interval;         /* seconds between runs (at least collect_min_interval) */
-    long timeout;          /* seconds a whole transfer may take */
-    long connect_timeout;  /* seconds to connect */
-    long max_size;         /* largest body accepted, bytes (also capped by max_report) */
+    char *url;            /* http:// or https:// */
+    char *feed;           /* parser name */
+    char *file_name;      /* name the report gets; NULL: the URL's last path segment */
+    long interval;        /* seconds between runs (at least collect_min_interval) */
+    long timeout;         /* seconds a whole transfer may take */
+    long connect_timeout; /* seconds to connect */
+    long max_size;        /* largest body accepted, bytes (also capped by max_report) */
     int enabled;
     char *headers[ERMES_COLLECTOR_MAX_HEADERS + 1]; /* "Name: value", NULL-terminated */
     size_t nheaders;

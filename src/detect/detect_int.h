@@ -16,8 +16,8 @@
  * bytes per indicator here plus its key. The set and the compiled matcher share the layout, so
  * building a matcher copies the array in one go. */
 typedef struct det_ind {
-    uint32_t key_off;  /* into the key pool */
-    uint32_t next;     /* matcher: next indicator with the same key, DET_NONE at the end */
+    uint32_t key_off; /* into the key pool */
+    uint32_t next;    /* matcher: next indicator with the same key, DET_NONE at the end */
     int64_t valid_from, valid_until;
     uint32_t source, tags; /* offsets into the string pool; 0 is "" */
     uint16_t key_len;
@@ -40,7 +40,7 @@ struct ermes_indicator_set {
     det_ind_t *inds;
     size_t n, cap;
     det_pool_t keys;
-    det_pool_t strs; /* interned sources and tags; strs.data[0] == '\0' */
+    det_pool_t strs;  /* interned sources and tags; strs.data[0] == '\0' */
     uint32_t *intern; /* open addressing over strs offsets, 0 = empty */
     size_t intern_cap, intern_n;
 };

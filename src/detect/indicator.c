@@ -17,8 +17,8 @@
 /* ---- types ----------------------------------------------------------------------------------- */
 
 static const char *const type_names[ERMES_IND__COUNT] = {
-    "none", "ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1", "sha256", "sha512", "email",
-    "ja3", "ja4"};
+    "none", "ipv4",   "ipv6",   "cidr",  "domain", "url", "md5",
+    "sha1", "sha256", "sha512", "email", "ja3",    "ja4"};
 
 const char *ermes_ind_type_name(ermes_ind_type_t t)
 {
@@ -43,16 +43,28 @@ ermes_ind_type_t ermes_ind_type_parse(const char *s, size_t len)
         const char *name;
         ermes_ind_type_t type;
     } aliases[] = {
-        {"ip", ERMES_IND_NONE},  {"ip-dst", ERMES_IND_NONE}, {"ip-src", ERMES_IND_NONE},
-        {"ipv4-addr", ERMES_IND_IPV4}, {"ipv6-addr", ERMES_IND_IPV6},
-        {"subnet", ERMES_IND_CIDR}, {"hostname", ERMES_IND_DOMAIN},
-        {"domain-name", ERMES_IND_DOMAIN}, {"fqdn", ERMES_IND_DOMAIN},
-        {"email-src", ERMES_IND_EMAIL}, {"email-dst", ERMES_IND_EMAIL},
-        {"email-addr", ERMES_IND_EMAIL}, {"ja3-fingerprint-md5", ERMES_IND_JA3},
-        {"sha-1", ERMES_IND_SHA1}, {"sha-256", ERMES_IND_SHA256}, {"sha-512", ERMES_IND_SHA512},
-        {"intel::addr", ERMES_IND_NONE}, {"intel::subnet", ERMES_IND_CIDR},
-        {"intel::domain", ERMES_IND_DOMAIN}, {"intel::url", ERMES_IND_URL},
-        {"intel::email", ERMES_IND_EMAIL}, {"intel::file_hash", ERMES_IND_NONE},
+        {"ip", ERMES_IND_NONE},
+        {"ip-dst", ERMES_IND_NONE},
+        {"ip-src", ERMES_IND_NONE},
+        {"ipv4-addr", ERMES_IND_IPV4},
+        {"ipv6-addr", ERMES_IND_IPV6},
+        {"subnet", ERMES_IND_CIDR},
+        {"hostname", ERMES_IND_DOMAIN},
+        {"domain-name", ERMES_IND_DOMAIN},
+        {"fqdn", ERMES_IND_DOMAIN},
+        {"email-src", ERMES_IND_EMAIL},
+        {"email-dst", ERMES_IND_EMAIL},
+        {"email-addr", ERMES_IND_EMAIL},
+        {"ja3-fingerprint-md5", ERMES_IND_JA3},
+        {"sha-1", ERMES_IND_SHA1},
+        {"sha-256", ERMES_IND_SHA256},
+        {"sha-512", ERMES_IND_SHA512},
+        {"intel::addr", ERMES_IND_NONE},
+        {"intel::subnet", ERMES_IND_CIDR},
+        {"intel::domain", ERMES_IND_DOMAIN},
+        {"intel::url", ERMES_IND_URL},
+        {"intel::email", ERMES_IND_EMAIL},
+        {"intel::file_hash", ERMES_IND_NONE},
         {"intel::cert_hash", ERMES_IND_SHA1},
     };
 
@@ -70,9 +82,9 @@ ermes_ind_type_t ermes_ind_type_parse(const char *s, size_t len)
 /* 1 if the alias names a type whose exact kind the value decides (ip, file hash). */
 static int type_is_guessed_alias(const char *s, size_t len)
 {
-    return eq_nocase(s, len, "ip") || eq_nocase(s, len, "ip-dst") ||
-           eq_nocase(s, len, "ip-src") || eq_nocase(s, len, "intel::addr") ||
-           eq_nocase(s, len, "intel::file_hash") || eq_nocase(s, len, "hash");
+    return eq_nocase(s, len, "ip") || eq_nocase(s, len, "ip-dst") || eq_nocase(s, len, "ip-src") ||
+           eq_nocase(s, len, "intel::addr") || eq_nocase(s, len, "intel::file_hash") ||
+           eq_nocase(s, len, "hash");
 }
 
 static int all_hex(const char *s, size_t len)
@@ -194,9 +206,10 @@ ermes_ind_type_t ermes_ind_type_guess(const char *s, size_t len)
 int ermes__det_hex_decode(const char *s, size_t len, uint8_t *out)
 {
     static const signed char v[256] = {
-        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-        ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+        ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+        ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+        ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+        ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
 
     if (len % 2)
         return -1;
@@ -324,7 +337,8 @@ int ermes__det_normalise(ermes_ind_type_t type, const char *s, size_t len, unsig
             len -= 2;
         }
         at = memchr(s, '@', len);
-        if (!at || at == s || at == s + len - 1 || memchr(at + 1, '@', len - (size_t)(at - s) - 1) ||
+        if (!at || at == s || at == s + len - 1 ||
+            memchr(at + 1, '@', len - (size_t)(at - s) - 1) ||
             !domain_valid(at + 1, len - (size_t)(at - s) - 1)) {
             ermes_diag_set(d, "value", "\"%.*s\" is not an e-mail address",
                            (int)(len > 80 ? 80 : len), s);
@@ -593,8 +607,8 @@ size_t ermes_indicator_set_value(const ermes_indicator_set_t *set, uint32_t id, 
     if (!set || id >= set->n)
         return 0;
     r = &set->inds[id];
-    return ermes__det_key_format((ermes_ind_type_t)r->type, set->keys.data + r->key_off,
-                                 r->key_len, buf, cap);
+    return ermes__det_key_format((ermes_ind_type_t)r->type, set->keys.data + r->key_off, r->key_len,
+                                 buf, cap);
 }
 
 /* ---- bulk loading ---------------------------------------------------------------------------- */
@@ -669,8 +683,9 @@ static int load_list(loader_t *l, const char *data, size_t len)
             if (t < e && *t != '#' && *t != ';' && !(*t == '/' && t + 1 < e && t[1] == '/')) {
                 ermes_diag_t d;
                 ermes_diag_clear(&d);
-                ermes_diag_set(&d, NULL, "\"%.*s\": text after the value (a comment starts with "
-                                         "#, // or ;)",
+                ermes_diag_set(&d, NULL,
+                               "\"%.*s\": text after the value (a comment starts with "
+                               "#, // or ;)",
                                (int)(e - s > 80 ? 80 : e - s), s);
                 reject(l, &d);
                 continue;
@@ -707,23 +722,30 @@ static int parse_time_ms(const char *s, size_t len, int64_t *ms)
     return 0;
 }
 
-enum { COL_VALUE, COL_TYPE, COL_FROM, COL_UNTIL, COL_CONF, COL_TLP, COL_SOURCE, COL_TAGS,
-       COL_EXACT, COL__N };
+enum {
+    COL_VALUE,
+    COL_TYPE,
+    COL_FROM,
+    COL_UNTIL,
+    COL_CONF,
+    COL_TLP,
+    COL_SOURCE,
+    COL_TAGS,
+    COL_EXACT,
+    COL__N
+};
 
 static int column_of(const char *s, size_t n)
 {
     static const struct {
         const char *name;
         int col;
-    } names[] = {{"value", COL_VALUE},          {"indicator", COL_VALUE},
-                 {"ioc", COL_VALUE},            {"observable", COL_VALUE},
-                 {"type", COL_TYPE},            {"indicator_type", COL_TYPE},
-                 {"kind", COL_TYPE},            {"valid_from", COL_FROM},
-                 {"first_seen", COL_FROM},      {"valid_until", COL_UNTIL},
-                 {"expires", COL_UNTIL},        {"confidence", COL_CONF},
-                 {"tlp", COL_TLP},              {"source", COL_SOURCE},
-                 {"meta.source", COL_SOURCE},   {"tags", COL_TAGS},
-                 {"meta.desc", COL_TAGS},       {"exact", COL_EXACT}};
+    } names[] = {{"value", COL_VALUE},       {"indicator", COL_VALUE}, {"ioc", COL_VALUE},
+                 {"observable", COL_VALUE},  {"type", COL_TYPE},       {"indicator_type", COL_TYPE},
+                 {"kind", COL_TYPE},         {"valid_from", COL_FROM}, {"first_seen", COL_FROM},
+                 {"valid_until", COL_UNTIL}, {"expires", COL_UNTIL},   {"confidence", COL_CONF},
+                 {"tlp", COL_TLP},           {"source", COL_SOURCE},   {"meta.source", COL_SOURCE},
+                 {"tags", COL_TAGS},         {"meta.desc", COL_TAGS},  {"exact", COL_EXACT}};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (eq_nocase(s, n, names[i].name))
@@ -895,7 +917,7 @@ static ermes_ind_type_t stix_path_type(const char *s, size_t n)
         const char *path;
         ermes_ind_type_t type;
     } paths[] = {
-        {"ipv4-addr:value", ERMES_IND_NONE},  /* an address or a CIDR: the value decides */
+        {"ipv4-addr:value", ERMES_IND_NONE}, /* an address or a CIDR: the value decides */
         {"ipv6-addr:value", ERMES_IND_NONE},
         {"domain-name:value", ERMES_IND_DOMAIN},
         {"url:value", ERMES_IND_URL},
@@ -922,8 +944,8 @@ static ermes_ind_type_t stix_path_type(const char *s, size_t n)
     return ERMES_IND__COUNT;
 }
 
-int ermes_stix_pattern_parse(const char *pattern, size_t len, ermes_stix_value_cb add_cb,
-                             void *ctx, ermes_diag_t *d)
+int ermes_stix_pattern_parse(const char *pattern, size_t len, ermes_stix_value_cb add_cb, void *ctx,
+                             ermes_diag_t *d)
 {
     pat_t s = {pattern, pattern + len};
     char val[DET_MAX_KEY];
@@ -1142,7 +1164,8 @@ static int stix_object(loader_t *l, json_t *o)
     {
         json_t *labels = json_object_get(o, "labels"), *lab;
         size_t i, n = 0;
-        json_array_foreach(labels, i, lab) {
+        json_array_foreach(labels, i, lab)
+        {
             if (!json_is_string(lab))
                 continue;
             n += (size_t)snprintf(tags + n, sizeof(tags) - n, "%s%s", n ? "," : "",
@@ -1171,7 +1194,7 @@ static int load_stix(loader_t *l, const char *data, size_t len, ermes_diag_t *d)
 
     while (p < end && isspace((unsigned char)*p))
         p++;
-    if (p < end && *p == '[' && (end - p < 2 || p[1] != ']') ) {
+    if (p < end && *p == '[' && (end - p < 2 || p[1] != ']')) {
         /* Could be a JSON array of objects or a list of bracketed patterns; patterns have a ':'
          * object path right after the bracket. */
         const char *q = p + 1;
@@ -1204,7 +1227,8 @@ static int load_stix(loader_t *l, const char *data, size_t len, ermes_diag_t *d)
     }
     objs = json_is_array(doc) ? doc : json_object_get(doc, "objects");
     if (json_is_array(objs)) {
-        json_array_foreach(objs, i, o) {
+        json_array_foreach(objs, i, o)
+        {
             if ((rc = stix_object(l, o)) || l->stopped)
                 break;
         }

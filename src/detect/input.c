@@ -36,7 +36,7 @@ struct det_input {
     int raw_eof;
     dev_t dev;
     ino_t ino;
-    off_t pos; /* bytes read from the current file */
+    off_t pos;                  /* bytes read from the current file */
     struct timespec seen_mtime; /* at the last end of file with nothing new */
     int seen_valid;
     uint64_t rotations;
@@ -71,10 +71,9 @@ static int follow_check(det_input_t *in)
     }
     /* Truncated: shorter than what we read, or rewritten in place to the same size (the
      * modification time moved while the size did not). */
-    if (st.st_size < in->pos ||
-        (st.st_size == in->pos && in->seen_valid &&
-         (st.st_mtim.tv_sec != in->seen_mtime.tv_sec ||
-          st.st_mtim.tv_nsec != in->seen_mtime.tv_nsec))) {
+    if (st.st_size < in->pos || (st.st_size == in->pos && in->seen_valid &&
+                                 (st.st_mtim.tv_sec != in->seen_mtime.tv_sec ||
+                                  st.st_mtim.tv_nsec != in->seen_mtime.tv_nsec))) {
         in->seen_valid = 0;
         if (lseek(in->fd, 0, SEEK_SET) == 0) {
             in->pos = 0;

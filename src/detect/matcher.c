@@ -48,7 +48,7 @@ struct ermes_matcher {
     char *strs;
     size_t strs_len;
     stab_t tab[CAT__N];
-    uint64_t v4mask;    /* bit p: some IPv4 entry has prefix length p */
+    uint64_t v4mask; /* bit p: some IPv4 entry has prefix length p */
     /* Two bits per IPv4 /24 (YARA-style prefilter, 4 MiB when IPv4 entries exist, one byte
      * array so that one load reads both): V4PRE_SHORT says an entry of prefix length 16..24
      * covers the /24, V4PRE_LONG that an entry longer than /24 (a host or a small network)
@@ -93,7 +93,8 @@ static int category(ermes_ind_type_t t)
 static void prefault(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095,
+              e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
 
     if (p && n >= ((size_t)8 << 20) && e > a)
         (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
@@ -251,8 +252,8 @@ static int note_ips(ermes_matcher_t *m, const uint8_t *cs)
                 continue;
             k = (const uint8_t *)m->keys + m->inds[i].key_off;
             if (k[0] == ERMES_AF_INET)
-                __builtin_prefetch(&m->v4pre[((uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4]) >> 2],
-                                   1);
+                __builtin_prefetch(
+                    &m->v4pre[((uint32_t)k[2] << 16 | (uint32_t)k[3] << 8 | k[4]) >> 2], 1);
             batch[nb++] = k;
             if (nb < IP_BATCH)
                 continue;
@@ -754,7 +755,8 @@ static inline int parse_v4(const char *s, size_t len, uint8_t out[4])
 static void lookup_v4(ermes_scanner_t *s, const uint8_t *addr)
 {
     const ermes_matcher_t *m = s->m;
-    uint32_t a = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
+    uint32_t a =
+        (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
     uint64_t cand = m->v4mask;
     unsigned pre;
     char key[6];
@@ -1003,8 +1005,8 @@ static void lookup_url(ermes_scanner_t *s, const char *v, size_t len, int host_t
 {
     size_t n;
 
-    if (s->m->tab[CAT_URL].n && ermes_harmonize(ERMES_FT_URL, v, len, s->buf, sizeof(s->buf), &n,
-                                                NULL) == 0)
+    if (s->m->tab[CAT_URL].n &&
+        ermes_harmonize(ERMES_FT_URL, v, len, s->buf, sizeof(s->buf), &n, NULL) == 0)
         lookup_key(s, CAT_URL, s->buf, n);
     if (host_too) {
         /* The host of a URL in a plain log: its domain or address. */
@@ -1141,9 +1143,8 @@ size_t ermes_scanner_scan(ermes_scanner_t *s, const ermes_log_record_t *rec,
                 defer[ndefer++].field = (uint32_t)i;
                 continue;
             }
-        } else if (f->kind == ERMES_FIELD_DOMAIN && ndom < DOM_DEFER &&
-                   m->tab[CAT_DOMAIN].n && f->len <= NAME_MAX_LEN &&
-                   plain_name(f->value, f->len) &&
+        } else if (f->kind == ERMES_FIELD_DOMAIN && ndom < DOM_DEFER && m->tab[CAT_DOMAIN].n &&
+                   f->len <= NAME_MAX_LEN && plain_name(f->value, f->len) &&
                    domain_prepare(m, &s->dom[ndom], f->value, f->len) == 0) {
             s->dom[ndom++].field = (uint32_t)i;
             continue;

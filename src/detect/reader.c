@@ -155,8 +155,7 @@ static const char *format_name(ermes_log_format_t f)
     return (unsigned)f < 5 ? names[f] : "auto";
 }
 
-static int reader_new(const char *source, const ermes_log_options_t *opts,
-                      ermes_log_reader_t **out)
+static int reader_new(const char *source, const ermes_log_options_t *opts, ermes_log_reader_t **out)
 {
     ermes_log_reader_t *r = ermes__calloc(1, sizeof(*r));
 
@@ -399,8 +398,8 @@ static ssize_t csv_read_cb(void *ctx, char *buf, size_t cap)
 
 static ermes_field_kind_t kind_parse(const char *s, size_t n)
 {
-    static const char *const names[] = {"auto", "ip", "domain", "url", "hash", "email", "ja3",
-                                        "ja4"};
+    static const char *const names[] = {"auto", "ip",    "domain", "url",
+                                        "hash", "email", "ja3",    "ja4"};
     for (int i = 0; i < 8; i++)
         if (strlen(names[i]) == n && strncasecmp(names[i], s, n) == 0)
             return (ermes_field_kind_t)i;
@@ -499,8 +498,8 @@ static int csv_next(ermes_log_reader_t *r, ermes_log_record_t *out, ermes_diag_t
             if (!r->csv_use[i] || rec.lengths[i] == 0)
                 continue;
             if (r->csv_spec[i].roles & DET_ROLE_FIELD)
-                ermes__det_rec_add(&r->rec, r->csv_spec[i].path, r->csv_spec[i].kind,
-                                   rec.fields[i], rec.lengths[i]);
+                ermes__det_rec_add(&r->rec, r->csv_spec[i].path, r->csv_spec[i].kind, rec.fields[i],
+                                   rec.lengths[i]);
             ermes__det_rec_role(&r->rec, &r->csv_spec[i], rec.fields[i], rec.lengths[i]);
         }
         r->stats.records++;

@@ -224,7 +224,7 @@ static int report(retro_scan_t *sc, const ermes_log_record_t *rec)
     for (size_t i = 0; i < n; i++) {
         const ermes_log_field_t *f = &rec->fields[hits[i].field];
         ermes_detect_hit_t s = {sc->path, rec->offset,       rec->line, f->name, f->value,
-                              f->len,   hits[i].indicator, job->m,    rec};
+                                f->len,   hits[i].indicator, job->m,    rec};
         if (job->sink_cb(job->ctx, &s) != 0) {
             sc->sink_failed = 1;
             return ERMES_EIO;

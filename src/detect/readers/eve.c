@@ -26,8 +26,14 @@ typedef struct jnode {
     size_t nchildren;
 } jnode_t;
 
-#define LEAF(k, s) {k, sizeof(k) - 1, s, NULL, 0}
-#define NODE(k, c) {k, sizeof(k) - 1, NULL, c, sizeof(c) / sizeof(c[0])}
+#define LEAF(k, s)                                                                                 \
+    {                                                                                              \
+        k, sizeof(k) - 1, s, NULL, 0                                                               \
+    }
+#define NODE(k, c)                                                                                 \
+    {                                                                                              \
+        k, sizeof(k) - 1, NULL, c, sizeof(c) / sizeof(c[0])                                        \
+    }
 
 /* ---- Suricata EVE (Suricata 7 eve-log; DNS v2 and v3 layouts) ---- */
 static const det_fieldspec_t eve_ts = {"timestamp", ERMES_FIELD_AUTO, DET_ROLE_TIME},
@@ -63,25 +69,27 @@ static const jnode_t eve_quic[] = {LEAF("sni", &eve_qsni), LEAF("ja4", &eve_qja4
 static const jnode_t eve_fileinfo[] = {LEAF("md5", &eve_md5), LEAF("sha1", &eve_sha1),
                                        LEAF("sha256", &eve_sha256)};
 static const jnode_t eve_smtp[] = {LEAF("mail_from", &eve_mfrom), LEAF("rcpt_to", &eve_rcpt)};
-static const jnode_t eve_top[] = {
-    LEAF("timestamp", &eve_ts), LEAF("src_ip", &eve_src),   LEAF("dest_ip", &eve_dst),
-    NODE("dns", eve_dns),       NODE("http", eve_http),     NODE("tls", eve_tls),
-    NODE("fileinfo", eve_fileinfo), NODE("quic", eve_quic), NODE("smtp", eve_smtp),
-    LEAF("host", &eve_host)};
+static const jnode_t eve_top[] = {LEAF("timestamp", &eve_ts),     LEAF("src_ip", &eve_src),
+                                  LEAF("dest_ip", &eve_dst),      NODE("dns", eve_dns),
+                                  NODE("http", eve_http),         NODE("tls", eve_tls),
+                                  NODE("fileinfo", eve_fileinfo), NODE("quic", eve_quic),
+                                  NODE("smtp", eve_smtp),         LEAF("host", &eve_host)};
 static const jnode_t eve_root = {"", 0, NULL, eve_top, sizeof(eve_top) / sizeof(eve_top[0])};
 
 /* ---- Zeek JSON: flat dotted keys ("id.orig_h"), or nested when Zeek is told to ---- */
-#define ZLEAF(k) {k, sizeof(k) - 1, NULL, NULL, 0}
+#define ZLEAF(k)                                                                                   \
+    {                                                                                              \
+        k, sizeof(k) - 1, NULL, NULL, 0                                                            \
+    }
 static jnode_t zeek_id[] = {ZLEAF("orig_h"), ZLEAF("resp_h")};
 static jnode_t zeek_san[] = {ZLEAF("dns"), ZLEAF("ip"), ZLEAF("email")};
-static jnode_t zeek_top[] = {ZLEAF("ts"),          ZLEAF("_system_name"), ZLEAF("id.orig_h"),
-                             ZLEAF("id.resp_h"),   ZLEAF("query"),        ZLEAF("answers"),
-                             ZLEAF("host"),        ZLEAF("uri"),          ZLEAF("server_name"),
-                             ZLEAF("ja3"),         ZLEAF("ja4"),          ZLEAF("md5"),
-                             ZLEAF("sha1"),        ZLEAF("sha256"),       ZLEAF("san.dns"),
-                             ZLEAF("san.ip"),      ZLEAF("san.email"),    ZLEAF("tx_hosts"),
-                             ZLEAF("rx_hosts"),    ZLEAF("mailfrom"),     ZLEAF("rcptto"),
-                             ZLEAF("fingerprint"), NODE("id", zeek_id),   NODE("san", zeek_san)};
+static jnode_t zeek_top[] = {
+    ZLEAF("ts"),          ZLEAF("_system_name"), ZLEAF("id.orig_h"),  ZLEAF("id.resp_h"),
+    ZLEAF("query"),       ZLEAF("answers"),      ZLEAF("host"),       ZLEAF("uri"),
+    ZLEAF("server_name"), ZLEAF("ja3"),          ZLEAF("ja4"),        ZLEAF("md5"),
+    ZLEAF("sha1"),        ZLEAF("sha256"),       ZLEAF("san.dns"),    ZLEAF("san.ip"),
+    ZLEAF("san.email"),   ZLEAF("tx_hosts"),     ZLEAF("rx_hosts"),   ZLEAF("mailfrom"),
+    ZLEAF("rcptto"),      ZLEAF("fingerprint"),  NODE("id", zeek_id), NODE("san", zeek_san)};
 static const jnode_t zeek_root = {"", 0, NULL, zeek_top, sizeof(zeek_top) / sizeof(zeek_top[0])};
 
 /* The Zeek leaves take their specs from the shared Zeek table (readers/zeek.c) once. */
@@ -137,7 +145,7 @@ static int hexv(unsigned char c)
 /* At an opening quote: finds the closing one. *esc is set if the string holds escapes (each is
  * checked here). Returns 0 or -1. */
 static inline __attribute__((always_inline)) int scan_string(js_t *s, const char **start,
-                                                      size_t *len, int *esc)
+                                                             size_t *len, int *esc)
 {
     const char *p = s->p + 1, *end = s->end;
 
@@ -235,10 +243,9 @@ static long unescape(const char *in, size_t len, char *out)
             out[o++] = '\t';
             break;
         case 'u': {
-            unsigned cp = (unsigned)(hexv((unsigned char)in[i]) << 12 |
-                                     hexv((unsigned char)in[i + 1]) << 8 |
-                                     hexv((unsigned char)in[i + 2]) << 4 |
-                                     hexv((unsigned char)in[i + 3]));
+            unsigned cp =
+                (unsigned)(hexv((unsigned char)in[i]) << 12 | hexv((unsigned char)in[i + 1]) << 8 |
+                           hexv((unsigned char)in[i + 2]) << 4 | hexv((unsigned char)in[i + 3]));
             i += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned lo;
@@ -395,9 +402,8 @@ static int literal(js_t *s, const char *w, size_t n)
 
 /* The characters that may follow a number's first digit. */
 static const unsigned char num_char[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['+'] = 1,
-    ['-'] = 1};
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1, ['+'] = 1, ['-'] = 1};
 
 static int number(js_t *s)
 {
@@ -474,7 +480,8 @@ static void dom_object(det_rec_t *r, json_t *o, const jnode_t *node, int depth)
     const char *k;
     json_t *v;
 
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         const jnode_t *c = child(node, k, strlen(k));
         if (c)
             dom_value(r, v, c, depth + 1);
