@@ -43,18 +43,6 @@ static int parse_time(const char *s, int64_t *out)
     return ermes__time_parse(s, strlen(s), out, &d);
 }
 
-/* {id} as a positive number; 0 when it is not one. */
-static int64_t path_id(ermes_req_t *req)
-{
-    char buf[32], *end;
-    long long v;
-
-    if (ermes__param(req, 0, buf, sizeof(buf)) || !buf[0])
-        return 0;
-    v = strtoll(buf, &end, 10);
-    return *end || v <= 0 ? 0 : (int64_t)v;
-}
-
 static int row_json_cb(void *ctx, const ermes_indicator_row_t *r)
 {
     json_t **out = ctx;
@@ -487,7 +475,7 @@ fail:
 
 enum MHD_Result ermes__h_indicator_get(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
 
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such indicator");
@@ -496,7 +484,7 @@ enum MHD_Result ermes__h_indicator_get(ermes_req_t *req)
 
 enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
     ermes_indicator_t ind;
     ermes_indicator_row_t upd;
     ind_text_t t;
@@ -550,7 +538,7 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
 
 enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
     json_t *probe = NULL;
     char ref[32];
     int rc;
@@ -656,7 +644,7 @@ enum MHD_Result ermes__h_sighting_list(ermes_req_t *req)
 
 enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
     json_t *probe = NULL;
     int rc;
 

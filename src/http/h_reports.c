@@ -202,8 +202,7 @@ int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n)
     if (!u)
         return (req->upload_failed = 1);
     if (!u->spool && !u->pp) {
-        const char *type =
-            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+        const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
         if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
             u->multipart = 1;
             u->pp = MHD_create_post_processor(req->conn, 64 * 1024, form_cb, req);
@@ -340,8 +339,7 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (u->multipart && u->pp)
         MHD_destroy_post_processor(u->pp), u->pp = NULL;
     if (u->multipart && !u->have_file)
-        return ermes__reply_error(req, 400, "bad_request", "file",
-                                  "the form has no \"file\" part");
+        return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
     if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool))
         return ermes__reply_error(req, 500, "internal", NULL, "cannot store the report");
     memset(&meta, 0, sizeof(meta));
@@ -438,22 +436,13 @@ enum MHD_Result ermes__h_report_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-static int parse_id(ermes_req_t *req, int64_t *id)
-{
-    char buf[32], *end;
-
-    if (ermes__param(req, 0, buf, sizeof(buf)))
-        return 0;
-    *id = strtoll(buf, &end, 10);
-    return buf[0] && !*end && *id > 0;
-}
-
 enum MHD_Result ermes__h_report_get(ermes_req_t *req)
 {
     ermes_report_t r;
     int64_t id;
 
-    if (!parse_id(req, &id) || ermes_store_report_get(req->srv->store, &req->viewer, id, &r))
+    if (!(id = ermes__param_id(req, 0)) ||
+        ermes_store_report_get(req->srv->store, &req->viewer, id, &r))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such report");
     return ermes__reply_json(req, 200, ermes__report_json(&r));
 }
@@ -466,7 +455,7 @@ typedef struct stream {
     ermes_viewer_t viewer;
     ermes_user_t user;
     char remote[64];
-    size_t pos; /* bytes of x.out already sent */
+    size_t pos;       /* bytes of x.out already sent */
     char *params[16]; /* owned copies of the filter's strings */
 } stream_t;
 
@@ -567,8 +556,8 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     snprintf(s->remote, sizeof(s->remote), "%s", req->remote);
     s->viewer.remote = s->remote;
     ermes_event_export_init(&s->x, fmt, &f, limit);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_cb, s,
-                                             stream_free);
+    resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_cb, s, stream_free);
     if (!resp) {
         stream_free(s);
         return MHD_NO;
@@ -577,8 +566,7 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     ermes__reply_secure(req, resp);
     if (fmt == ERMES_EXPORT_CSV)
-        MHD_add_response_header(resp, "Content-Disposition",
-                                "attachment; filename=\"events.csv\"");
+        MHD_add_response_header(resp, "Content-Disposition", "attachment; filename=\"events.csv\"");
     ret = MHD_queue_response(req->conn, 200, resp);
     MHD_destroy_response(resp);
     if (ret == MHD_YES)
@@ -624,8 +612,8 @@ static int event_cb(void *arg, const ermes_event_row_t *e)
     /* The row as the feed sent it, read back from the report's file: IntelMQ's "raw" field
      * (base64) in the event, and the text itself beside it for people. */
     if (c->req->srv->intake &&
-        ermes_intake_read_raw(c->req->srv->intake, e, MAX_RAW_SHOWN, &raw, &raw_len,
-                              &truncated) == 0 &&
+        ermes_intake_read_raw(c->req->srv->intake, e, MAX_RAW_SHOWN, &raw, &raw_len, &truncated) ==
+            0 &&
         !json_object_get(ev, "raw")) {
         size_t cap = sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_ORIGINAL);
         char *b64 = ermes__malloc(cap);
@@ -654,7 +642,7 @@ enum MHD_Result ermes__h_event_get(ermes_req_t *req)
     struct event_ctx c = {req, NULL};
     int64_t id;
 
-    if (!parse_id(req, &id) ||
+    if (!(id = ermes__param_id(req, 0)) ||
         ermes_store_event_get(req->srv->store, &req->viewer, id, event_cb, &c))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such event");
     if (!c.out)
@@ -684,15 +672,14 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
     c->last_id = q->id;
     /* The reason may quote the row's bytes: text_or_null keeps the list answerable. */
     return json_array_append_new(
-               c->data, json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "id", (json_int_t)q->id,
-                                  "report_id", (json_int_t)q->report_id, "feed",
-                                  text_or_null(q->feed, 0), "line", (json_int_t)q->line, "raw", raw,
-                                  "field", text_or_null(q->field, 1), "reason",
-                                  text_or_null(q->reason ? q->reason : "", 0), "state",
-                                  q->state ? q->state : "open", "created_at", when,
-                                  "retried_event_id",
-                                  q->retried_event_id ? json_integer(q->retried_event_id)
-                                                      : json_null()))
+               c->data,
+               json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "id", (json_int_t)q->id,
+                         "report_id", (json_int_t)q->report_id, "feed", text_or_null(q->feed, 0),
+                         "line", (json_int_t)q->line, "raw", raw, "field",
+                         text_or_null(q->field, 1), "reason",
+                         text_or_null(q->reason ? q->reason : "", 0), "state",
+                         q->state ? q->state : "open", "created_at", when, "retried_event_id",
+                         q->retried_event_id ? json_integer(q->retried_event_id) : json_null()))
                ? ERMES_ENOMEM
                : 0;
 }
@@ -743,7 +730,7 @@ enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
                                   "this request takes no body (or a JSON one, which is ignored)");
     if (!req->srv->intake)
         return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
-    if (!parse_id(req, &id))
+    if (!(id = ermes__param_id(req, 0)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
     ermes_diag_clear(&d);
     rc = ermes_intake_retry(req->srv->intake, id, &event_id, &d);

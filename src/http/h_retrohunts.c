@@ -22,18 +22,6 @@ struct ermes_sightings *ermes_server_sightings(ermes_server_t *s)
     return s ? s->sightings : NULL;
 }
 
-/* {id} as a positive number; 0 when it is not one. */
-static int64_t path_id(ermes_req_t *req)
-{
-    char buf[32], *end;
-    long long v;
-
-    if (ermes__param(req, 0, buf, sizeof(buf)) || !buf[0])
-        return 0;
-    v = strtoll(buf, &end, 10);
-    return *end || v <= 0 ? 0 : (int64_t)v;
-}
-
 static int one_cb(void *ctx, const ermes_retrohunt_t *r)
 {
     json_t **out = ctx;
@@ -98,7 +86,7 @@ enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req)
 
 enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
 
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such retro-hunt");
@@ -195,7 +183,7 @@ out:
 
 enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
 {
-    int64_t id = path_id(req);
+    int64_t id = ermes__param_id(req, 0);
     ermes_retro_state_t state;
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     char ref[32];

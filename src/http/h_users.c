@@ -22,9 +22,9 @@ json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
     char org[64] = "";
 
     ermes_store_org_short_name(req->srv->store, u->org_id, org, sizeof(org));
-    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name",
-                     u->name, "role", ermes__role_name(u->role), "org", org, "disabled",
-                     u->disabled, "has_password", u->password_hash[0] != '\0', "created_at",
+    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name", u->name,
+                     "role", ermes__role_name(u->role), "org", org, "disabled", u->disabled,
+                     "has_password", u->password_hash[0] != '\0', "created_at",
                      time_or_null(u->created_at), "updated_at", time_or_null(u->updated_at));
 }
 
@@ -35,20 +35,6 @@ static json_t *token_json(const ermes_token_t *t)
                      "created_at", time_or_null(t->created_at), "expires_at",
                      time_or_null(t->expires_at), "revoked_at", time_or_null(t->revoked_at),
                      "last_used_at", time_or_null(t->last_used_at));
-}
-
-static int parse_id(ermes_req_t *req, int64_t *id)
-{
-    char buf[32], *end;
-    long long v;
-
-    if (ermes__param(req, 0, buf, sizeof(buf)))
-        return 0;
-    v = strtoll(buf, &end, 10);
-    if (!buf[0] || *end || v <= 0)
-        return 0;
-    *id = v;
-    return 1;
 }
 
 struct list_ctx {
@@ -94,13 +80,14 @@ enum MHD_Result ermes__h_user_list(ermes_req_t *req)
 static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creating,
                       ermes_diag_t *d)
 {
-    static const char *const known[] = {"name",     "role", "org", "password", "disabled",
-                                        "current_password", NULL};
+    static const char *const known[] = {
+        "name", "role", "org", "password", "disabled", "current_password", NULL};
     const char *key, *s;
     json_t *v;
     int64_t home;
 
-    json_object_foreach(body, key, v) {
+    json_object_foreach(body, key, v)
+    {
         int ok = 0;
         for (size_t k = 0; known[k]; k++)
             ok |= strcmp(key, known[k]) == 0;
@@ -115,8 +102,7 @@ static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creat
         if (!s || !*s || strlen(s) > ERMES_USER_NAME_MAX ||
             strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@") !=
                 strlen(s)) {
-            ermes_diag_set(d, "name",
-                           "name must be 1 to 64 letters, digits, '.', '-', '_' or '@'");
+            ermes_diag_set(d, "name", "name must be 1 to 64 letters, digits, '.', '-', '_' or '@'");
             return ERMES_EINVAL;
         }
         snprintf(u->name, sizeof(u->name), "%s", s);
@@ -199,9 +185,9 @@ enum MHD_Result ermes__h_user_create(ermes_req_t *req)
         return ret;
     memset(&u, 0, sizeof(u));
     ermes_diag_clear(&d);
-    rc = json_is_object(body) ? apply_user(req, body, &u, 1, &d)
-                              : (ermes_diag_set(&d, NULL, "the body must be an object"),
-                                 ERMES_EINVAL);
+    rc = json_is_object(body)
+             ? apply_user(req, body, &u, 1, &d)
+             : (ermes_diag_set(&d, NULL, "the body must be an object"), ERMES_EINVAL);
     json_decref(body);
     if (!rc)
         rc = ermes_store_user_insert(req->srv->store, &u, &d);
@@ -219,7 +205,7 @@ static int load_user(ermes_req_t *req, ermes_user_t *u, enum MHD_Result *ret)
 {
     int64_t id;
 
-    if (!parse_id(req, &id) ||
+    if (!(id = ermes__param_id(req, 0)) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
         ermes_store_user_get(req->srv->store, id, NULL, u)) {
         *ret = ermes__reply_error(req, 404, "not_found", NULL, "no such user");
@@ -258,15 +244,16 @@ enum MHD_Result ermes__h_user_update(ermes_req_t *req)
     } else if (req->viewer.role != ERMES_ROLE_ADMIN) {
         /* Users change their own password only, proving they know the current one. */
         const char *key;
-        json_object_foreach(body, key, v) {
+        json_object_foreach(body, key, v)
+        {
             if (strcmp(key, "password") && strcmp(key, "current_password")) {
                 ermes_diag_set(&d, key, "only an administrator may change %s", key);
                 rc = ERMES_EDENIED;
             }
         }
         v = json_object_get(body, "current_password");
-        if (!rc && (!json_is_string(v) ||
-                    ermes_password_verify(u.password_hash, json_string_value(v)))) {
+        if (!rc &&
+            (!json_is_string(v) || ermes_password_verify(u.password_hash, json_string_value(v)))) {
             ermes_diag_set(&d, "current_password", "current_password is wrong");
             rc = ERMES_EDENIED;
         }
@@ -384,7 +371,7 @@ enum MHD_Result ermes__h_token_revoke(ermes_req_t *req)
     int64_t id;
     int rc;
 
-    if (!parse_id(req, &id) || ermes_store_token_get(req->srv->store, id, &t) ||
+    if (!(id = ermes__param_id(req, 0)) || ermes_store_token_get(req->srv->store, id, &t) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && t.user_id != req->viewer.user_id))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such token");
     rc = ermes_store_token_revoke(req->srv->store, id, ermes__time_now_ms());
@@ -404,10 +391,9 @@ static int audit_cb(void *arg, const ermes_audit_t *a)
     c->last_id = a->id;
     return json_array_append_new(
                c->data, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s?,s:o,s:s?}", "id", (json_int_t)a->id,
-                                  "at", time_or_null(a->at), "actor", a->actor, "action",
-                                  a->action, "object_type", a->object_type, "object_id",
-                                  a->object_id, "detail", detail ? detail : json_null(),
-                                  "remote", a->remote))
+                                  "at", time_or_null(a->at), "actor", a->actor, "action", a->action,
+                                  "object_type", a->object_type, "object_id", a->object_id,
+                                  "detail", detail ? detail : json_null(), "remote", a->remote))
                ? ERMES_ENOMEM
                : 0;
 }

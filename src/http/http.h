@@ -38,7 +38,7 @@ typedef struct ermes_req {
     ermes_viewer_t viewer;
     char remote[64];
     int64_t started_ns;
-    int status; /* the status that was queued */
+    int status;                   /* the status that was queued */
     const char *extra_headers[8]; /* name, value pairs for the next reply */
     char extra_values[4][256];
     size_t nextra;
@@ -60,13 +60,13 @@ struct ermes_server {
     struct ermes_intake *intake;
     struct ermes_auth_cache *auth;
     struct ermes_metrics *metrics;
-    char *tls_cert_pem, *tls_key_pem; /* kept while the daemon runs */
-    struct ermes_sightings *sightings; /* the matcher of the stored indicators (POST /logs) */
+    char *tls_cert_pem, *tls_key_pem;        /* kept while the daemon runs */
+    struct ermes_sightings *sightings;       /* the matcher of the stored indicators (POST /logs) */
     struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
     size_t nwarninglists;
-    struct ermes_collect *collect;    /* the daemon's collectors, NULL when none run */
-    char *web_root; /* canonical web_dir, or NULL: the UI built into the binary */
-    struct ermes_hunter *hunter;      /* the daemon's retro-hunt, NULL when none runs */
+    struct ermes_collect *collect; /* the daemon's collectors, NULL when none run */
+    char *web_root;                /* canonical web_dir, or NULL: the UI built into the binary */
+    struct ermes_hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -74,10 +74,10 @@ typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
  * failure in req (req->upload_failed) for the final call to report. */
 typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
 
-#define ERMES_ROUTE_PUBLIC 0x1u /* no token needed */
-#define ERMES_ROUTE_STAFF 0x2u  /* admin or analyst */
-#define ERMES_ROUTE_ADMIN 0x4u  /* admin only */
-#define ERMES_ROUTE_RAW 0x8u    /* the handler checks the body's type itself */
+#define ERMES_ROUTE_PUBLIC 0x1u  /* no token needed */
+#define ERMES_ROUTE_STAFF 0x2u   /* admin or analyst */
+#define ERMES_ROUTE_ADMIN 0x4u   /* admin only */
+#define ERMES_ROUTE_RAW 0x8u     /* the handler checks the body's type itself */
 #define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
 
 struct ermes_route;
@@ -133,6 +133,8 @@ void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
 
 /* Copies path parameter i (a segment of the URL) into buf; returns 0, or ERMES_ETOOBIG. */
 int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap);
+/* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
+int64_t ermes__param_id(const ermes_req_t *req, size_t i);
 
 /* A query parameter, or NULL. */
 const char *ermes__query(ermes_req_t *req, const char *name);

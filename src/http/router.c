@@ -147,3 +147,14 @@ int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)
     buf[n] = '\0';
     return 0;
 }
+
+int64_t ermes__param_id(const ermes_req_t *req, size_t i)
+{
+    char buf[32], *end;
+    long long v;
+
+    if (ermes__param(req, i, buf, sizeof(buf)) || !buf[0])
+        return 0;
+    v = strtoll(buf, &end, 10);
+    return *end || v <= 0 ? 0 : (int64_t)v;
+}

@@ -121,8 +121,7 @@ static int check_meta(const ermes_report_meta_t *meta, ermes_report_t *r, ermes_
         const char *o = meta->options[k];
         if (k >= MAX_OPTIONS || !strchr(o, '=') || o[0] == '=' || strlen(o) > 512) {
             json_decref(arr);
-            ermes_diag_set(d, "options", "options are at most %d key=value pairs",
-                           MAX_OPTIONS);
+            ermes_diag_set(d, "options", "options are at most %d key=value pairs", MAX_OPTIONS);
             return ERMES_EINVAL;
         }
         json_array_append_new(arr, json_string(o));
@@ -209,8 +208,7 @@ static void spool_abort(spool_t *sp)
     sp->sha = NULL;
 }
 
-static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp,
-                        ermes_report_t *r)
+static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp, ermes_report_t *r)
 {
     char final[4400];
     int rc;
@@ -571,7 +569,8 @@ static void load_options(const ermes_report_t *r, options_t *o)
     if (!r->options[0])
         return;
     o->json = json_loads(r->options, 0, NULL);
-    json_array_foreach(o->json, k, v) {
+    json_array_foreach(o->json, k, v)
+    {
         if (json_is_string(v) && n < MAX_OPTIONS)
             o->list[n++] = json_string_value(v);
     }
@@ -668,20 +667,17 @@ static int dedup_key(const ermes_intake_options_t *o, const ermes_dedup_t *dd,
 
 /* Owner of the event: source.ip (with source.asn as a hint), else source.fqdn, else
  * source.asn. Sets "constituency" to the owner's short name. */
-static const char *enrich(run_t *run, int64_t *org_id)
+static const char *enrich(run_t *run, const ermes_ip_t *ip, uint32_t asn, int64_t *org_id)
 {
     static const char *const rules[] = {NULL, "network", "asn", "domain"};
     ermes_owner_t o;
-    ermes_ip_t ip;
-    uint32_t asn = 0;
     size_t len;
     const char *fqdn;
     int found = 0;
 
     *org_id = 0;
-    ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &asn);
-    if (ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &ip) == 0)
-        found = ermes_ownership_ip(run->owners, &ip, asn, &o);
+    if (ip->family)
+        found = ermes_ownership_ip(run->owners, ip, asn, &o);
     if (!found && (fqdn = ermes_event_get(run->ev, ERMES_F_SOURCE_FQDN, &len)))
         found = ermes_ownership_domain(run->owners, fqdn, len, &o);
     if (!found && asn)
@@ -745,8 +741,8 @@ static void batch_org(run_t *run, int64_t id)
         run->batch_orgs[run->nbatch_orgs++] = id;
 }
 
-static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
-                       int64_t raw_length, int64_t *event_id, int *duplicate)
+static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, int64_t raw_length,
+                       int64_t *event_id, int *duplicate)
 {
     ermes_intake_t *in = run->in;
     ermes_event_row_t er;
@@ -774,8 +770,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
         if ((rc = dedup_key(&in->opts, in->dedup, run->ev, &run->scratch, key)))
             return rc;
         rc = ermes_dedup_check(in->dedup, in->store, key,
-                               run->r->received_at - in->opts.dedup_window_ms,
-                               run->r->received_at, &dup);
+                               run->r->received_at - in->opts.dedup_window_ms, run->r->received_at,
+                               &dup);
         if (rc)
             return rc;
         if (dup) {
@@ -785,7 +781,11 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
     }
     if ((rc = ermes__geoip_enrich(in->geoip, run->ev)))
         return rc;
-    owner_rule = enrich(run, &org_id);
+    /* The address and AS number, read once for the owner and the row. */
+    memset(&er, 0, sizeof(er));
+    ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &er.source_ip);
+    ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &er.source_asn);
+    owner_rule = enrich(run, &er.source_ip, er.source_asn, &org_id);
     if (org_id) {
         /* Owners repeat from row to row: their names are remembered for the run. */
         struct owner_name *c = &run->names[(uint64_t)org_id % OWNER_NAMES];
@@ -799,7 +799,6 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
             ermes_event_set(run->ev, ERMES_F_CONSTITUENCY, c->short_name, strlen(c->short_name),
                             NULL);
     }
-    memset(&er, 0, sizeof(er));
     er.report_id = run->r->id;
     er.row = row;
     er.line = line;
@@ -807,8 +806,6 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset,
     er.raw_length = raw_length;
     ermes_event_time_ms(run->ev, ERMES_F_TIME_SOURCE, &er.time_source);
     ermes_event_time_ms(run->ev, ERMES_F_TIME_OBSERVATION, &er.time_observation);
-    ermes_event_ip(run->ev, ERMES_F_SOURCE_IP, &er.source_ip);
-    ermes_event_asn(run->ev, ERMES_F_SOURCE_ASN, &er.source_asn);
     er.org_id = org_id;
     er.owner_rule = owner_rule;
     er.event = run->ev; /* the store packs it, and takes feed, classification, fqdn from it */
@@ -889,8 +886,10 @@ static int save(run_t *run, ermes_report_t *r)
                                         run->batch_orgs_overflow ? NULL : run->batch_orgs,
                                         run->nbatch_orgs, run->batch_first_id, &gone);
     if (gone)
-        ermes_log(ERMES_LOG_NOTICE, "report %lld: %zu organisation(s) deleted meanwhile: their"
-                  " new events have no owner", (long long)r->id, gone);
+        ermes_log(ERMES_LOG_NOTICE,
+                  "report %lld: %zu organisation(s) deleted meanwhile: their"
+                  " new events have no owner",
+                  (long long)r->id, gone);
     run->nbatch_orgs = 0;
     run->batch_orgs_overflow = 0;
     run->batch_first_id = 0;
@@ -956,11 +955,10 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
                   r.error);
         goto finish;
     }
-    if (in->opts.dedup_window_ms > 0 &&
-        ermes__time_now_ms() - in->pruned_at > 3600 * 1000) {
+    if (in->opts.dedup_window_ms > 0 && ermes__time_now_ms() - in->pruned_at > 3600 * 1000) {
         /* Once an hour the log loses what is twice the window old. */
-        if (ermes_store_dedup_prune(in->store, ermes__time_now_ms() -
-                                                   2 * in->opts.dedup_window_ms) == 0)
+        if (ermes_store_dedup_prune(in->store,
+                                    ermes__time_now_ms() - 2 * in->opts.dedup_window_ms) == 0)
             in->pruned_at = ermes__time_now_ms();
     }
     /* The batches need not wait for the disk: the report's file is durable, and a batch lost

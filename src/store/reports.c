@@ -327,10 +327,10 @@ static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
     if (e->org_id)
         ermes__db_bind_int(s, 13, e->org_id);
     ermes__db_bind_text(s, 14, e->owner_rule);
-    if (e->data_len && e->data[0] == '{')
-        ermes__db_bind_textn(s, 15, e->data, e->data_len);
-    else
+    if (e->event)
         ermes__db_bind_blob(s, 15, e->data, e->data_len); /* packed (event_pack.h) */
+    else
+        ermes__db_bind_textn(s, 15, e->data, e->data_len); /* JSON, as older versions */
     ermes__db_bind_text(s, 16, ermes_tlp_name(e->tlp));
     if (e->owner_org_id)
         ermes__db_bind_int(s, 17, e->owner_org_id);
@@ -657,8 +657,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
     " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
-    " AND (?9 IS NULL OR e.type = ?9)" NET                                                         \
-    " AND (?12 IS NULL OR e.source_fqdn = ?12"                                                     \
+    " AND (?9 IS NULL OR e.type = ?9)" NET " AND (?12 IS NULL OR e.source_fqdn = ?12"              \
     "  OR substr(e.source_fqdn, -length(?12) - 1) = '.' || ?12)"                                   \
     " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
 
