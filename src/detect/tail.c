@@ -263,14 +263,14 @@ static int deliver(ermes_tail_t *t, tail_src_t *s, const char *source, const cha
     for (size_t i = 0; i < nh; i++) {
         const ermes_log_field_t *f = &rec.fields[hits[i].field];
         ermes_detect_hit_t sg = {source,
-                               off,
-                               lineno,
-                               f->name,
-                               f->value,
-                               f->len,
-                               hits[i].indicator,
-                               ermes_scanner_matcher(t->scanner),
-                               &rec};
+                                 off,
+                                 lineno,
+                                 f->name,
+                                 f->value,
+                                 f->len,
+                                 hits[i].indicator,
+                                 ermes_scanner_matcher(t->scanner),
+                                 &rec};
         if (t->sink_cb(t->ctx, &sg) != 0) {
             stat_add(t, &t->stats.sink_failures, 1);
             return -1;

@@ -64,10 +64,10 @@ enum MHD_Result ermes__h_collector_run(ermes_req_t *req)
     rc = ermes_collect_run(req->srv->collect, name, &s);
     ermes_audit_write(req->srv->store, &req->viewer, "run", "collector", name, NULL);
     if (rc == ERMES_EBUSY)
-        return ermes__reply_error(req, 409, "conflict", NULL,
-                                  "collector \"%s\" is running already", name);
+        return ermes__reply_error(req, 409, "conflict", NULL, "collector \"%s\" is running already",
+                                  name);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
-    return ermes__reply_json(
-        req, 200, ermes_collector_to_json(def, &s, req->srv->cfg->collect_min_interval));
+    return ermes__reply_json(req, 200,
+                             ermes_collector_to_json(def, &s, req->srv->cfg->collect_min_interval));
 }

@@ -111,8 +111,11 @@ static void utf8_clean(char *s)
     unsigned char *p = (unsigned char *)s;
 
     while (*p) {
-        size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        size_t n = *p < 0x80             ? 1
+                   : (*p & 0xE0) == 0xC0 ? 2
+                   : (*p & 0xF0) == 0xE0 ? 3
+                   : (*p & 0xF8) == 0xF0 ? 4
+                                         : 0;
         size_t k = 1;
         if ((n == 2 && *p < 0xC2) || (n == 3 && *p == 0xE0 && p[1] < 0xA0) ||
             (n == 3 && *p == 0xED && p[1] >= 0xA0) || (n == 4 && *p == 0xF0 && p[1] < 0x90) ||
@@ -171,8 +174,7 @@ enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag
     case ERMES_ETOOBIG:
         return ermes__reply_error(req, 413, "payload_too_large", field, "%s", reason);
     case ERMES_EBUSY:
-        return ermes__reply_error(req, 503, "unavailable", NULL,
-                                  "the database is busy; try again");
+        return ermes__reply_error(req, 503, "unavailable", NULL, "the database is busy; try again");
     default:
         return ermes__reply_error(req, 500, "internal", NULL, "internal error: %s",
                                   ermes_strerror(err));
@@ -200,8 +202,8 @@ int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
                                   "the body must be application/json");
         return 0;
     }
-    *out = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                      JSON_REJECT_DUPLICATES, &err);
+    *out = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_REJECT_DUPLICATES,
+                      &err);
     if (!*out) {
         *ret = ermes__reply_json(
             req, 400,
@@ -248,7 +250,6 @@ enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int6
     char cursor[32];
 
     snprintf(cursor, sizeof(cursor), "c%lld", (long long)last_id);
-    return ermes__reply_json(req, 200,
-                             json_pack("{s:o,s:s?}", "data", data, "next_cursor",
-                                       more ? cursor : NULL));
+    return ermes__reply_json(
+        req, 200, json_pack("{s:o,s:s?}", "data", data, "next_cursor", more ? cursor : NULL));
 }

@@ -184,8 +184,8 @@ static int authenticate(ermes_req_t *req, enum MHD_Result *ret)
     int rc;
 
     ermes_diag_clear(&d);
-    if (!h && (cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND,
-                                                    ERMES_SESSION_COOKIE)))
+    if (!h &&
+        (cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, ERMES_SESSION_COOKIE)))
         return authenticate_session(req, cookie, ret);
     if (!h) {
         ermes__reply_header(req, "WWW-Authenticate", "Bearer realm=\"ermes\"");
@@ -237,9 +237,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     ermes_server_t *srv = cls;
     ermes_req_t *req = *con_cls == &url_had_nul ? NULL : *con_cls;
@@ -285,11 +284,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                       "%s is not allowed here; allowed: %s", method, allow);
         }
         if (!route)
-            return ermes__reply_error(req, 404, "not_found", NULL, "no such resource: %.200s",
-                                      url);
+            return ermes__reply_error(req, 404, "not_found", NULL, "no such resource: %.200s", url);
         if (!(route->flags & ERMES_ROUTE_PUBLIC) && !ermes__route_allows(route, &req->viewer))
-            return ermes__reply_error(req, 403, "forbidden", NULL,
-                                      "the %s role may not do this",
+            return ermes__reply_error(req, 403, "forbidden", NULL, "the %s role may not do this",
                                       ermes__role_name(req->viewer.role));
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && !route->upload) {
@@ -297,8 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             unsigned long long n = strtoull(cl, &end, 10);
             if (*end || n > (unsigned long long)srv->cfg->max_body)
                 return ermes__reply_error(req, 413, "payload_too_large", NULL,
-                                          "the request body exceeds %ld bytes",
-                                          srv->cfg->max_body);
+                                          "the request body exceeds %ld bytes", srv->cfg->max_body);
         }
         return MHD_YES;
     }
@@ -374,8 +370,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     ermes__metrics_connection(srv->metrics, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                          va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
 
@@ -426,8 +421,8 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
         goto fail;
     if ((rc = ermes_sightings_new(st, &srv->sightings)))
         goto fail;
-    if ((rc = ermes_warninglists_load(cfg->warninglists, &srv->warninglists,
-                                      &srv->nwarninglists, d))) {
+    if ((rc = ermes_warninglists_load(cfg->warninglists, &srv->warninglists, &srv->nwarninglists,
+                                      d))) {
         rc = ERMES_ECONFIG;
         goto fail;
     }
@@ -441,10 +436,9 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
             (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER,
-            on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT,
-            cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+            srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+            1u, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     else
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -452,9 +446,9 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
             (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER,
-            on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+            srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+            1u, MHD_OPTION_END);
     if (!srv->daemon) {
         ermes_diag_set(d, "listen", "cannot listen on %s (address in use or not local?)",
                        cfg->listen);

@@ -68,7 +68,8 @@ int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake
 
     for (size_t k = 0; k < cfg->ncollectors; k++)
         if (!ermes_parser_find(cfg->collectors[k].feed)) {
-            ermes_diag_set(d, "feed", "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
+            ermes_diag_set(d, "feed",
+                           "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
                            cfg->collectors[k].name, cfg->collectors[k].feed);
             return ERMES_ECONFIG;
         }
@@ -242,8 +243,8 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
     memset(&t, 0, sizeof(t));
     interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
     if ((rc = ermes_store_collector_claim(
-             c->store, name, pid,
-             now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000, &claimed)))
+             c->store, name, pid, now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000,
+             &claimed)))
         return rc;
     if (!claimed)
         return ERMES_EBUSY;
@@ -433,8 +434,8 @@ static json_t *text_or_null(const char *s)
     return s && s[0] ? json_string(s) : json_null();
 }
 
-json_t *ermes_collector_to_json(const ermes_collector_conf_t *def,
-                                const ermes_collector_state_t *s, long min_interval)
+json_t *ermes_collector_to_json(const ermes_collector_conf_t *def, const ermes_collector_state_t *s,
+                                long min_interval)
 {
     char url[1024];
     const char *u = def->url, *host = strstr(u, "://"), *at, *end;
@@ -448,25 +449,23 @@ json_t *ermes_collector_to_json(const ermes_collector_conf_t *def,
         host = at + 1;
     snprintf(url, sizeof(url), "%.*s%.*s", (int)(strstr(u, "://") ? strstr(u, "://") + 3 - u : 0),
              u, (int)(end - host), host);
-    return json_pack("{s:s,s:s,s:s,s:I,s:b,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}",
-                     "name", def->name, "feed", def->feed, "url", url, "interval",
-                     (json_int_t)ermes__collect_interval(def, min_interval), "enabled",
-                     def->enabled, "status", s->status[0] ? s->status : "new", "last_error",
-                     text_or_null(s->last_error), "http_status",
-                     s->http_status ? json_integer(s->http_status) : json_null(), "last_run",
-                     time_or_null(s->last_run), "next_run", time_or_null(s->next_run),
-                     "last_success", time_or_null(s->last_success), "etag", text_or_null(s->etag),
-                     "last_modified", text_or_null(s->last_modified), "last_report_id",
-                     s->last_report_id ? json_integer(s->last_report_id) : json_null(),
-                     "body_sha256", text_or_null(s->body_sha256), "failures",
-                     (json_int_t)s->failures, "runs", (json_int_t)s->runs, "reports",
-                     (json_int_t)s->reports);
+    return json_pack(
+        "{s:s,s:s,s:s,s:I,s:b,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "name",
+        def->name, "feed", def->feed, "url", url, "interval",
+        (json_int_t)ermes__collect_interval(def, min_interval), "enabled", def->enabled, "status",
+        s->status[0] ? s->status : "new", "last_error", text_or_null(s->last_error), "http_status",
+        s->http_status ? json_integer(s->http_status) : json_null(), "last_run",
+        time_or_null(s->last_run), "next_run", time_or_null(s->next_run), "last_success",
+        time_or_null(s->last_success), "etag", text_or_null(s->etag), "last_modified",
+        text_or_null(s->last_modified), "last_report_id",
+        s->last_report_id ? json_integer(s->last_report_id) : json_null(), "body_sha256",
+        text_or_null(s->body_sha256), "failures", (json_int_t)s->failures, "runs",
+        (json_int_t)s->runs, "reports", (json_int_t)s->reports);
 }
 
 /* ---- listing and the daemon's thread ----------------------------------------------------- */
 
-int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb,
-                       void *ctx)
+int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb, void *ctx)
 {
     for (size_t k = 0; k < cfg->ncollectors; k++) {
         const ermes_collector_conf_t *def = &cfg->collectors[k];

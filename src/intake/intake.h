@@ -23,12 +23,12 @@
 typedef struct ermes_intake ermes_intake_t;
 
 typedef struct ermes_intake_options {
-    const char *data_dir;        /* reports are kept in DATA_DIR/reports/ */
-    const char *schema_path;     /* Shadowserver intelmq.json, or NULL */
-    int64_t dedup_window_ms;     /* 0: no deduplication */
-    long batch_rows;             /* rows per transaction; 0 means 50000 */
-    ermes_tlp_t default_tlp;     /* TLP of events whose feed sets none */
-    size_t max_report;           /* largest report accepted, bytes */
+    const char *data_dir;    /* reports are kept in DATA_DIR/reports/ */
+    const char *schema_path; /* Shadowserver intelmq.json, or NULL */
+    int64_t dedup_window_ms; /* 0: no deduplication */
+    long batch_rows;         /* rows per transaction; 0 means 50000 */
+    ermes_tlp_t default_tlp; /* TLP of events whose feed sets none */
+    size_t max_report;       /* largest report accepted, bytes */
     /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,
      * either all but those listed in dedup_extras (dedup_extras_only 0) or only those. */
     unsigned char dedup_field[ERMES_F_COUNT];
@@ -50,9 +50,9 @@ void ermes_intake_free(ermes_intake_t *in);
 
 /* What the sender tells about a report. */
 typedef struct ermes_report_meta {
-    const char *feed;            /* a parser name (see ermes_parser_find) */
-    const char *file_name;       /* original name, or NULL */
-    const char *const *options;  /* NULL-terminated "key=value", or NULL */
+    const char *feed;           /* a parser name (see ermes_parser_find) */
+    const char *file_name;      /* original name, or NULL */
+    const char *const *options; /* NULL-terminated "key=value", or NULL */
 } ermes_report_meta_t;
 
 /* Receives a report from memory or from a stream (read to its end). Unknown feed or bad

@@ -18,16 +18,16 @@
 
 /* What the pipeline knows about the report being parsed. All borrowed. */
 typedef struct ermes_report_info {
-    const char *feed;        /* the feed's name as the user gave it ("shadowserver", ...) */
-    const char *file_name;   /* the original file name, or NULL */
-    int64_t received_ms;     /* when the report was received: time.observation */
+    const char *feed;           /* the feed's name as the user gave it ("shadowserver", ...) */
+    const char *file_name;      /* the original file name, or NULL */
+    int64_t received_ms;        /* when the report was received: time.observation */
     const char *const *options; /* NULL-terminated "key=value" parser options, or NULL */
-    const char *schema_path; /* Shadowserver mapping (intelmq.json), or NULL for the default */
+    const char *schema_path;    /* Shadowserver mapping (intelmq.json), or NULL for the default */
 } ermes_report_info_t;
 
 /* Where an event came from in the report. raw points into the report's bytes. */
 typedef struct ermes_row {
-    long line;      /* 1-based line on which the row starts */
+    long line; /* 1-based line on which the row starts */
     const char *raw;
     size_t raw_len;
     /* When raw is a copy (not inside the report's bytes): where it was in them. */

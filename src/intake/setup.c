@@ -33,8 +33,10 @@ static int dedup_fields(const ermes_config_t *cfg, ermes_intake_options_t *o, er
         } else if (len && (f = ermes_field_lookup(p, len)) != ERMES_F_COUNT) {
             o->dedup_field[f] = (unsigned char)only;
         } else if (len) {
-            ermes_diag_set(d, setting, "%s: \"%.*s\" is no IntelMQ field (extra.NAME for an "
-                                        "extra)", setting, (int)len, p);
+            ermes_diag_set(d, setting,
+                           "%s: \"%.*s\" is no IntelMQ field (extra.NAME for an "
+                           "extra)",
+                           setting, (int)len, p);
             return ERMES_ECONFIG;
         }
         p += len;
@@ -68,8 +70,9 @@ int ermes_intake_options_from_config(const ermes_config_t *cfg, ermes_intake_opt
     if ((rc = dedup_fields(cfg, o, d)))
         return rc;
     if (ermes_tlp_parse(cfg->event_tlp, strlen(cfg->event_tlp), &o->default_tlp)) {
-        ermes_diag_set(d, "event_tlp", "event_tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or "
-                                       "RED");
+        ermes_diag_set(d, "event_tlp",
+                       "event_tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or "
+                       "RED");
         return ERMES_ECONFIG;
     }
     if (cfg->shadowserver_schema) {

@@ -19,8 +19,8 @@
 #include "core/log.h"
 #include "intake/parser.h"
 
-#define TOKEN_LEN 32         /* hex characters of a claim token */
-#define SETTLE_S 1           /* a file written in place is taken once unchanged this long */
+#define TOKEN_LEN 32 /* hex characters of a claim token */
+#define SETTLE_S 1   /* a file written in place is taken once unchanged this long */
 #define MAX_OPTIONS_FILE 16384
 #define MAX_OPTIONS 32
 #define PATH_CAP 4608
@@ -142,8 +142,7 @@ static int fail_file(ermes_spooldir_t *sd, const char *dir, const char *src, con
     /* The reason first: a crash before the move leaves the file where it was, to fail again
      * (and overwrite this reason) at the next scan. */
     if (write_file(rpath, text) != 0 || rename(src, dest) != 0) {
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot move %s to %s: %s", src, dest,
-                  strerror(errno));
+        ermes_log(ERMES_LOG_ERROR, "spool: cannot move %s to %s: %s", src, dest, strerror(errno));
         return ERMES_EIO;
     }
     sync_dir(failed);
@@ -467,8 +466,8 @@ int ermes_spooldir_start(ermes_spooldir_t *sd)
                   strerror(errno), sd->rescan_s);
     else if (inotify_add_watch(sd->inotify_fd, sd->dir,
                                IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR) < 0)
-        ermes_log(ERMES_LOG_WARNING, "spool: cannot watch %s (%s): rescanning every %ld s",
-                  sd->dir, strerror(errno), sd->rescan_s);
+        ermes_log(ERMES_LOG_WARNING, "spool: cannot watch %s (%s): rescanning every %ld s", sd->dir,
+                  strerror(errno), sd->rescan_s);
     if (pthread_create(&sd->thread, NULL, watch_main, sd) != 0) {
         close(sd->stop_pipe[0]);
         close(sd->stop_pipe[1]);

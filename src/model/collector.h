@@ -7,17 +7,17 @@
 
 typedef struct ermes_collector_state {
     char name[64];
-    char status[16];     /* new, ok, not_modified, unchanged, error */
+    char status[16]; /* new, ok, not_modified, unchanged, error */
     char last_error[256];
-    long http_status;    /* 0 when no response came */
-    int64_t last_run;    /* ms; 0 never */
-    int64_t next_run;    /* ms; 0 as soon as possible */
+    long http_status; /* 0 when no response came */
+    int64_t last_run; /* ms; 0 never */
+    int64_t next_run; /* ms; 0 as soon as possible */
     int64_t last_success;
     char etag[256];
     char last_modified[64];
     int64_t last_report_id;
     char body_sha256[65];
-    int64_t failures;    /* consecutive */
+    int64_t failures; /* consecutive */
     int64_t runs;
     int64_t reports;
 } ermes_collector_state_t;

@@ -10,14 +10,14 @@
 typedef struct ermes_report {
     int64_t id;
     char feed[64];
-    char file_name[256];  /* "" when unknown */
-    char path[256];       /* relative to DATA_DIR */
+    char file_name[256]; /* "" when unknown */
+    char path[256];      /* relative to DATA_DIR */
     int64_t size;
     char sha256[65];
-    char options[1024];   /* JSON array of "key=value" strings, "" for none */
-    char state[16];       /* received, processing, done, failed */
+    char options[1024]; /* JSON array of "key=value" strings, "" for none */
+    char state[16];     /* received, processing, done, failed */
     char error[256];
-    int64_t next_row;     /* rows before this one are stored (resume point) */
+    int64_t next_row; /* rows before this one are stored (resume point) */
     int64_t rows_in, events, duplicates, quarantined;
     int64_t received_at, processed_at;
     char submitted_by[96];
@@ -52,17 +52,17 @@ typedef struct ermes_event_row {
 } ermes_event_row_t;
 
 typedef struct ermes_event_filter {
-    int64_t since, until;  /* time.source range in ms, 0 = open; until is exclusive */
-    int64_t org_id;        /* 0 = any */
+    int64_t since, until; /* time.source range in ms, 0 = open; until is exclusive */
+    int64_t org_id;       /* 0 = any */
     const char *feed;
     const char *taxonomy;
     const char *type;
-    int has_net;           /* filter on source.ip inside net */
+    int has_net; /* filter on source.ip inside net */
     ermes_cidr_t net;
-    const char *domain;    /* source.fqdn equal to it or below it */
-    int64_t report_id;     /* 0 = any */
-    int64_t after_id;      /* cursor */
-    long limit;            /* 0 = all */
+    const char *domain; /* source.fqdn equal to it or below it */
+    int64_t report_id;  /* 0 = any */
+    int64_t after_id;   /* cursor */
+    long limit;         /* 0 = all */
 } ermes_event_filter_t;
 
 typedef struct ermes_quarantine_row {

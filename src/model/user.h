@@ -7,8 +7,8 @@
 #include "ermes/error.h"
 
 typedef enum ermes_role {
-    ERMES_ROLE_ADMIN = 0, /* the CERT's administrators: everything */
-    ERMES_ROLE_ANALYST,   /* the CERT's analysts: all data, no user administration */
+    ERMES_ROLE_ADMIN = 0,   /* the CERT's administrators: everything */
+    ERMES_ROLE_ANALYST,     /* the CERT's analysts: all data, no user administration */
     ERMES_ROLE_CONSTITUENT, /* a constituent's staff: its own organisation, and what TLP allows */
     /* A network sensor (Suricata, Zeek): submits logs with a token and reads nothing; its
      * organisation, when not the CERT's, is the one whose network it watches. */
@@ -76,7 +76,7 @@ typedef struct ermes_audit {
     const char *action;      /* "create", "update", "delete", "import", "revoke", "login"... */
     const char *object_type; /* "organisation", "user", "token"... */
     const char *object_id;
-    const char *detail;      /* JSON text, optional */
+    const char *detail; /* JSON text, optional */
     const char *remote;
 } ermes_audit_t;
 
@@ -85,7 +85,7 @@ typedef struct ermes_audit_filter {
     const char *object_type;
     const char *action;
     int64_t since, until; /* ms, 0 = open */
-    int64_t before_id; /* cursor: the log is listed newest first */
+    int64_t before_id;    /* cursor: the log is listed newest first */
     long limit;
 } ermes_audit_filter_t;
 

@@ -266,8 +266,8 @@ static int from_store_cb(void *arg, const ermes_indicator_row_t *r)
 
     if (c->through_id && r->id > c->through_id)
         return 1; /* past the range: stop (ids come in order) */
-    if (c->now && ((r->valid_from && r->valid_from > c->now) ||
-                   (r->valid_until && r->valid_until <= c->now)))
+    if (c->now &&
+        ((r->valid_from && r->valid_from > c->now) || (r->valid_until && r->valid_until <= c->now)))
         return 0; /* not active */
     ermes_indicator_init(&ind);
     ind.type = ermes_ind_type_parse(r->type, strlen(r->type));
@@ -309,8 +309,8 @@ int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_
     return rc;
 }
 
-int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids,
-                                    size_t nids, int64_t after_id, int64_t through_id,
+int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids, size_t nids,
+                                    int64_t after_id, int64_t through_id,
                                     ermes_indicator_set_t *set, size_t *n)
 {
     ermes_indicator_filter_t f;

@@ -72,8 +72,8 @@ int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_
 /* Adds a retro-hunt job's indicators to set: those of ids[0..nids) (when ids is not NULL),
  * else those with after_id < id <= through_id; only the ones active at now (ms; 0: the
  * current time). *n (may be NULL) receives how many. Returns 0 or an error. */
-int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids,
-                                    size_t nids, int64_t after_id, int64_t through_id,
+int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids, size_t nids,
+                                    int64_t after_id, int64_t through_id,
                                     ermes_indicator_set_t *set, size_t *n);
 
 /* ---- the daemon's matcher (engine.c) ------------------------------------------------------ */

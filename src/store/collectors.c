@@ -134,8 +134,8 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     ermes__db_done(s);
     if (rc < 0)
         return rc;
-    if ((rc = ermes__db_prepare(
-             db, "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1", &s)))
+    if ((rc = ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1",
+                                &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
     rc = ermes__db_step(s);

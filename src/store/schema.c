@@ -90,8 +90,7 @@ static const char *const migrations[] = {
     /* A counter every writer bumps through triggers, so a daemon notices registry changes
      * made by another process (the CLI) and rebuilds its ownership index. */
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "INSERT INTO counters VALUES ('registry', 0);"
-    BUMP("networks") BUMP("asns") BUMP("domains"),
+    "INSERT INTO counters VALUES ('registry', 0);" BUMP("networks") BUMP("asns") BUMP("domains"),
 
     /* 2: intake. A report is the file as received, kept whole under DATA_DIR/reports/; its
      * row records the parser's progress (next_row) so processing resumes after a crash
@@ -286,7 +285,7 @@ static const char *const migrations[] = {
     " type TEXT NOT NULL,"
     " value TEXT NOT NULL,"
     " exact INTEGER NOT NULL DEFAULT 0,"
-    " valid_from INTEGER NOT NULL DEFAULT 0," /* 0: always */
+    " valid_from INTEGER NOT NULL DEFAULT 0,"  /* 0: always */
     " valid_until INTEGER NOT NULL DEFAULT 0," /* 0: never expires */
     " confidence INTEGER NOT NULL DEFAULT -1,"
     " source TEXT NOT NULL DEFAULT '',"

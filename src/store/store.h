@@ -49,9 +49,9 @@ typedef struct ermes_org_filter {
     const char *country; /* exact */
     const char *sector;
     const char *type;
-    const char *parent;  /* short name of the parent */
-    int64_t after_id;    /* cursor: ids greater than this */
-    long limit;          /* page size */
+    const char *parent; /* short name of the parent */
+    int64_t after_id;   /* cursor: ids greater than this */
+    long limit;         /* page size */
 } ermes_org_filter_t;
 
 /* Inserts a new organisation with its parts; fills org->meta (id, times). The parent is
@@ -62,8 +62,7 @@ int ermes_store_org_insert(ermes_store_t *st, ermes_org_t *org, ermes_diag_t *d)
 /* Applies a partial update: the members flagged in upd->has replace the stored ones (arrays
  * replace the whole set). id: the organisation. Errors as insert, ERMES_ENOTFOUND for the id,
  * ERMES_ECONFLICT if the new parent would make a cycle. */
-int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd,
-                           ermes_diag_t *d);
+int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd, ermes_diag_t *d);
 
 /* Deletes an organisation and its parts. ERMES_ECONFLICT while it has children or users. */
 int ermes_store_org_delete(ermes_store_t *st, int64_t id, ermes_diag_t *d);
@@ -77,10 +76,9 @@ int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const ch
  * ermes__org_free(). */
 /* Only the short name and name of organisation id, if v may see it (lookups name the owner
  * without reading its contacts and networks). 0, ERMES_ENOTFOUND. */
-int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                         char *short_name, size_t short_cap, char *name, size_t name_cap);
-int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                        ermes_org_t **out);
+int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, char *short_name,
+                         size_t short_cap, char *name, size_t name_cap);
+int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, ermes_org_t **out);
 
 /* Calls cb for each organisation the viewer may see matching f, in id order, at most f->limit
  * (0: all). The org passed to cb is borrowed for the call. cb returns 0 to go on, non-zero to
@@ -161,8 +159,7 @@ int ermes_store_session_delete_user(ermes_store_t *st, int64_t user_id, int64_t 
 int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_before,
                               int64_t failures_before);
 /* Records a failed login for name (any case). */
-int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at,
-                                  const char *ip);
+int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at, const char *ip);
 /* Times of name's failed logins after since, newest first, at most cap. */
 int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
                                size_t cap, size_t *n);
@@ -198,8 +195,7 @@ typedef int (*ermes_store_stat_cb)(void *ctx, const char *a, const char *b, int6
  * for what viewer v may see: a constituent, its own organisation's events and sightings (no
  * TLP:RED one it does not own) and nothing of the staff-only figures. */
 int ermes_store_stats(ermes_store_t *st, const ermes_viewer_t *v, ermes_stat_t which,
-                      const char *from_day, const char *to_day, ermes_store_stat_cb cb,
-                      void *ctx);
+                      const char *from_day, const char *to_day, ermes_store_stat_cb cb, void *ctx);
 
 /* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
 
@@ -287,8 +283,8 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
                               ermes_store_notify_group_cb cb, void *ctx);
 /* The notifiable events of group g with ids up to g->max_id (and past its org's cursor), in
  * id order, at most limit (0: all); the rows are borrowed for the call. */
-int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g,
-                                    int by_type, long limit, ermes_store_event_cb cb, void *ctx);
+int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
+                                    long limit, ermes_store_event_cb cb, void *ctx);
 /* Events waiting because their constituent has nobody to write to. */
 int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
 /* Moves the notification cursor (migration 12 in schema.c) of org_id, or of every
@@ -341,8 +337,7 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
                                    int64_t until, int force, int *claimed);
 /* Records, before the SMTP exchange, that an attempt starts: state sending, attempts + 1
  * (the new count into *attempts). Only the holder pid may; ERMES_EBUSY otherwise. */
-int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid,
-                                   int64_t *attempts);
+int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts);
 /* Records the outcome of an attempt and releases the claim. last_error NULL or "" clears it;
  * sent_at 0 leaves it NULL. */
 int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
@@ -350,22 +345,21 @@ int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *s
                                     const char *last_error, int64_t sent_at);
 /* Records a delivery: state sent at `at`, and one send per recipient (lower case) in the
  * send log, in one transaction. */
-int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts,
-                                  size_t n, int64_t at);
+int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts, size_t n,
+                                  int64_t at);
 /* Gives a claim back without recording an attempt. */
 int ermes_store_notification_release(ermes_store_t *st, int64_t id);
 /* Notifications left in state sending by a process that is gone (or whose lease ran out):
  * id's alone, or all with id 0. Each becomes retrying, due at now, with note as last_error,
  * or failed when it has had max_attempts attempts. The count into *recovered. */
 int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
-                                     int64_t max_attempts, const char *note,
-                                     size_t *recovered);
+                                     int64_t max_attempts, const char *note, size_t *recovered);
 /* The send log, for the per-recipient rate limit: times of the messages recipient (lower
  * case) got after since, newest first, at most cap. */
 int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
                              int64_t *times, size_t cap, size_t *n);
-int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient,
-                                int64_t notification_id, int64_t at);
+int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_t notification_id,
+                                int64_t at);
 
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
@@ -441,8 +435,8 @@ int ermes_store_retrohunt_add(ermes_store_t *st, const ermes_retrohunt_t *r, int
 int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *newest);
 /* Queues a job for the indicators added past the ones hunted for, in one transaction; *id = 0
  * when there are none. */
-int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive,
-                                  const char *requested_by, int64_t *id);
+int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const char *requested_by,
+                                  int64_t *id);
 /* One job (ERMES_ENOTFOUND), or a page of them newest first, below before_id (0: from the
  * newest); *more = 1 when more follow. Rows are borrowed for the callback. */
 int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb,

@@ -71,15 +71,13 @@ static void test_keys(void **state)
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "url", "ftp://x/y", &d), ERMES_EINVAL);
     assert_string_equal(d.field, "url");
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "url", "http://x/ y", &d), ERMES_EINVAL);
-    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "header", "No colon", &d),
-                     ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "header", "No colon", &d), ERMES_EINVAL);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "header", "Bad Name: v", &d),
                      ERMES_EINVAL);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "interval", "0", &d), ERMES_ERANGE);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "interval", "ten", &d), ERMES_EINVAL);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "max_size", "3X", &d), ERMES_EINVAL);
-    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "option", "novalue", &d),
-                     ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "option", "novalue", &d), ERMES_EINVAL);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "file_name", "a/b", &d), ERMES_EINVAL);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "colour", "red", &d), ERMES_ENOTFOUND);
     assert_non_null(strstr(d.reason, "colour"));
@@ -123,8 +121,7 @@ static void test_file(void **state)
     /* The interval in force is at least collect_min_interval. */
     assert_int_equal(cfg.collect_min_interval, 60);
     assert_int_equal(ermes__collect_interval(&cfg.collectors[1], cfg.collect_min_interval), 60);
-    assert_int_equal(ermes__collect_interval(&cfg.collectors[0], cfg.collect_min_interval),
-                     3600);
+    assert_int_equal(ermes__collect_interval(&cfg.collectors[0], cfg.collect_min_interval), 3600);
     ermes__config_cleanup(&cfg);
 
     /* A collector without a feed; an unknown key (with its line); a bad section name. */

@@ -95,9 +95,8 @@ static char *run_parser(const char *parser, const char *input, const char *file_
             fail_msg("%s: fatal error %d", input, rc);
         } else {
             assert_true(row.line > 0);
-            assert_int_equal(ermes__strbuf_addf(&out, "#rejected line %ld: %s\n", row.line,
-                                                d.reason),
-                             0);
+            assert_int_equal(
+                ermes__strbuf_addf(&out, "#rejected line %ld: %s\n", row.line, d.reason), 0);
         }
     }
     p->close(st);
@@ -125,8 +124,8 @@ static int compare(const char *name, const char *got, const char *want)
         w += wl + (we != NULL);
         line++;
     }
-    fprintf(stderr, "%s: output differs at line %ld\n  got:  %.400s\n  want: %.400s\n", name,
-            line, *g ? g : "(end)", *w ? w : "(end)");
+    fprintf(stderr, "%s: output differs at line %ld\n  got:  %.400s\n  want: %.400s\n", name, line,
+            *g ? g : "(end)", *w ? w : "(end)");
     return 1;
 }
 
@@ -226,8 +225,7 @@ static const char *value_for(const char *col)
         return "www.example.org";
     if (!strcmp(col, "url") || strstr(col, "_url"))
         return "http://www.example.org/x";
-    if (!strcmp(col, "naics") || !strcmp(col, "sic") || strstr(col, "count") ||
-        strstr(col, "size"))
+    if (!strcmp(col, "naics") || !strcmp(col, "sic") || strstr(col, "count") || strstr(col, "size"))
         return "7";
     if (!strcmp(col, "protocol"))
         return "tcp";
@@ -261,8 +259,7 @@ static void check_type(void *vctx, const char *file_name, const char *feed_name)
     ermes__strbuf_init(&json, 1 << 20);
     json_array_foreach(fields, i, col)
     {
-        assert_int_equal(ermes__strbuf_addf(&csv, "%s\"%s\"", i ? "," : "",
-                                            json_string_value(col)),
+        assert_int_equal(ermes__strbuf_addf(&csv, "%s\"%s\"", i ? "," : "", json_string_value(col)),
                          0);
     }
     assert_int_equal(ermes__strbuf_addc(&csv, '\n'), 0);
@@ -288,8 +285,8 @@ static void check_type(void *vctx, const char *file_name, const char *feed_name)
     assert_non_null(ermes_event_get(ev, ERMES_F_CLASSIFICATION_TYPE, NULL));
     assert_non_null(ermes_event_get(ev, ERMES_F_CLASSIFICATION_TAXONOMY, NULL));
     assert_string_equal(ermes_event_get(ev, ERMES_F_FEED_NAME, NULL), feed_name);
-    if (json_array_size(fields) && strcmp(json_string_value(json_array_get(fields, 0)),
-                                          "timestamp") == 0)
+    if (json_array_size(fields) &&
+        strcmp(json_string_value(json_array_get(fields, 0)), "timestamp") == 0)
         assert_string_equal(ermes_event_get(ev, ERMES_F_TIME_SOURCE, NULL),
                             "2026-01-01T00:00:00+00:00");
     json_array_foreach(fields, i, col)
@@ -384,7 +381,8 @@ static void test_shadowserver_detection(void **state)
     info.file_name = "2026-01-01-scan_adb-example-geo.csv";
     ermes_diag_clear(&d);
     {
-        static const char old_version[] = "\"timestamp\",\"ip\"\n\"2026-01-01 00:00:00\",192.0.2.3\n";
+        static const char old_version[] =
+            "\"timestamp\",\"ip\"\n\"2026-01-01 00:00:00\",192.0.2.3\n";
         assert_int_equal(p->open(&info, old_version, sizeof(old_version) - 1, &st, &d), 0);
         ermes_event_reset(ev);
         assert_int_equal(p->next(st, ev, &row, &d), 1);

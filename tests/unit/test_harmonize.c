@@ -727,8 +727,8 @@ static int text_check_ref(const char *s, size_t len)
 
 static void test_text_check(void **state)
 {
-    static const char *const odd[] = {"\0", "\xff", "\xc3\xa9", "\xc3", "\xe2\x82\xac",
-                                       "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\x80"};
+    static const char *const odd[] = {"\0",           "\xff",         "\xc3\xa9",         "\xc3",
+                                      "\xe2\x82\xac", "\xed\xa0\x80", "\xf0\x9f\x98\x80", "\x80"};
     char buf[64];
 
     (void)state;
@@ -758,8 +758,19 @@ static void test_text_check(void **state)
 
 static void test_i64_format(void **state)
 {
-    static const int64_t v[] = {0, 1, -1, 9, 10, 99, 100, 5555, 4294967295LL, -4294967296LL,
-                                INT64_MAX, INT64_MIN, 1000000000000000000LL};
+    static const int64_t v[] = {0,
+                                1,
+                                -1,
+                                9,
+                                10,
+                                99,
+                                100,
+                                5555,
+                                4294967295LL,
+                                -4294967296LL,
+                                INT64_MAX,
+                                INT64_MIN,
+                                1000000000000000000LL};
     char want[32], got[32];
 
     (void)state;

@@ -58,7 +58,6 @@ static void test_normalised_values(void **state)
     ermes_indicator_set_free(set);
 }
 
-
 static int collect(void *ctx, ermes_ind_type_t type, const char *v, size_t len)
 {
     int *n = ctx;
@@ -167,8 +166,8 @@ static void test_load_plain_list(void **state)
     assert_int_equal(ermes_ind_type_guess("x.example/a", 11), ERMES_IND_URL);
     assert_int_equal(ermes_indicator_set_new(&set), 0);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_indicator_set_load(set, list, strlen(list), ERMES_IND_FORMAT_LIST,
-                                              NULL, note_line, lines, &st, &d),
+    assert_int_equal(ermes_indicator_set_load(set, list, strlen(list), ERMES_IND_FORMAT_LIST, NULL,
+                                              note_line, lines, &st, &d),
                      0);
     assert_int_equal(st.added, 3);
     assert_int_equal(st.rejected, 3);
@@ -182,10 +181,8 @@ static void test_load_plain_list(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_guess),
-        cmocka_unit_test(test_normalised_values),
-        cmocka_unit_test(test_stix_patterns),
-        cmocka_unit_test(test_load_csv_and_warninglist),
+        cmocka_unit_test(test_guess),           cmocka_unit_test(test_normalised_values),
+        cmocka_unit_test(test_stix_patterns),   cmocka_unit_test(test_load_csv_and_warninglist),
         cmocka_unit_test(test_load_plain_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,11 +165,17 @@ static void test_ipv4_most_specific(void **state)
  * each field in turn. */
 static void test_scan_equals_field_lookups(void **state)
 {
-    static const char *const inds[] = {"10.1.2.0/24", "10.1.2.3", "192.0.2.0/25", "example.eu",
-                                       "dept.example.eu", "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t."
-                                                          "u.v.w.x.y.z.aa.bb.cc.dd.ee.ff.gg.hh.org",
-                                       "evil.test", "http://evil.test/x",
-                                       "44d88612fea8a8f36de82e1278abb02f", NULL};
+    static const char *const inds[] = {"10.1.2.0/24",
+                                       "10.1.2.3",
+                                       "192.0.2.0/25",
+                                       "example.eu",
+                                       "dept.example.eu",
+                                       "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t."
+                                       "u.v.w.x.y.z.aa.bb.cc.dd.ee.ff.gg.hh.org",
+                                       "evil.test",
+                                       "http://evil.test/x",
+                                       "44d88612fea8a8f36de82e1278abb02f",
+                                       NULL};
     ermes_indicator_set_t *set;
     ermes_matcher_t *m;
     ermes_scanner_t *s;
@@ -274,9 +280,14 @@ static void test_build_skips(void **state)
  * made (ASan's leak check runs over this test). */
 static void test_build_out_of_memory(void **state)
 {
-    static const char *const v[] = {"example.eu", "10.1.2.0/24", "198.51.100.7", "2001:db8::/32",
-                                    "44d88612fea8a8f36de82e1278abb02f", "http://evil.test/x",
-                                    "a@evil.test", NULL};
+    static const char *const v[] = {"example.eu",
+                                    "10.1.2.0/24",
+                                    "198.51.100.7",
+                                    "2001:db8::/32",
+                                    "44d88612fea8a8f36de82e1278abb02f",
+                                    "http://evil.test/x",
+                                    "a@evil.test",
+                                    NULL};
     ermes_indicator_set_t *set;
     int ok = 0;
 
@@ -310,10 +321,8 @@ static void test_build_out_of_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_large_set_and_chains),
-        cmocka_unit_test(test_ipv4_most_specific),
-        cmocka_unit_test(test_scan_equals_field_lookups),
-        cmocka_unit_test(test_build_skips),
+        cmocka_unit_test(test_large_set_and_chains),      cmocka_unit_test(test_ipv4_most_specific),
+        cmocka_unit_test(test_scan_equals_field_lookups), cmocka_unit_test(test_build_skips),
         cmocka_unit_test(test_build_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1417,8 +1417,7 @@ static void test_cursor_migration(void **state)
                                         "CREATE INDEX events_unnotified ON events(org_id,"
                                         " created_at) WHERE notified = 0 AND tlp <> 'RED';"),
                      0);
-    snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version >= %d;",
-             CURSOR_MIGRATION);
+    snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version >= %d;", CURSOR_MIGRATION);
     assert_int_equal(ermes__db_exec(db, sql), 0);
     ermes_store_close(f->st);
     assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);

@@ -2276,22 +2276,21 @@ static void test_sensor_user(void **state)
     /* A session of it (made before it became a sensor) is refused and ended. */
     assert_int_equal(ermes_session_create(f->st, sid, 3600000, "192.0.2.1", "ua", secret, &s), 0);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
-                                                &found, &d),
-                     ERMES_EAUTH);
+    assert_int_equal(
+        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
+        ERMES_EAUTH);
     assert_string_equal(d.reason, "a sensor user cannot use a session");
     assert_int_equal(ermes_store_session_find(f->st, s.hash, &found), ERMES_ENOTFOUND);
     /* An analyst made a sensor loses its session at its next request. */
     assert_int_equal(ermes_session_create(f->st, aid, 3600000, NULL, NULL, secret, &s), 0);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
-                                                &found, &d),
-                     0);
+    assert_int_equal(
+        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
     u.role = ERMES_ROLE_SENSOR;
     assert_int_equal(ermes_store_user_update(f->st, &u), 0);
-    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
-                                                &found, &d),
-                     ERMES_EAUTH);
+    assert_int_equal(
+        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
+        ERMES_EAUTH);
 }
 
 /* Migration 10 on a database of schema 9, whose users.role CHECK knows no sensor: users,
@@ -2319,26 +2318,25 @@ static void test_sensor_migration(void **state)
      * dropping users leaves tokens and sessions as they are. */
     db = ermes__db_conn(f->st);
     assert_non_null(db);
-    assert_int_equal(ermes__db_exec(db,
-                                    "PRAGMA foreign_keys=OFF;"
-                                    "BEGIN;"
-                                    "CREATE TABLE users_v1 ("
-                                    " id INTEGER PRIMARY KEY,"
-                                    " name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
-                                    " role TEXT NOT NULL CHECK (role IN"
-                                    " ('admin','analyst','constituent')),"
-                                    " org_id INTEGER NOT NULL REFERENCES organisations(id),"
-                                    " password_hash TEXT NOT NULL DEFAULT '',"
-                                    " disabled INTEGER NOT NULL DEFAULT 0,"
-                                    " tlp TEXT NOT NULL DEFAULT 'AMBER',"
-                                    " owner_org_id INTEGER, created_at INTEGER NOT NULL,"
-                                    " updated_at INTEGER NOT NULL);"
-                                    "INSERT INTO users_v1 SELECT * FROM users;"
-                                    "DROP TABLE users;"
-                                    "ALTER TABLE users_v1 RENAME TO users;"
-                                    "DELETE FROM schema_version WHERE version >= 10;"
-                                    "COMMIT;"
-                                    "PRAGMA foreign_keys=ON;"),
+    assert_int_equal(ermes__db_exec(db, "PRAGMA foreign_keys=OFF;"
+                                        "BEGIN;"
+                                        "CREATE TABLE users_v1 ("
+                                        " id INTEGER PRIMARY KEY,"
+                                        " name TEXT NOT NULL COLLATE NOCASE UNIQUE,"
+                                        " role TEXT NOT NULL CHECK (role IN"
+                                        " ('admin','analyst','constituent')),"
+                                        " org_id INTEGER NOT NULL REFERENCES organisations(id),"
+                                        " password_hash TEXT NOT NULL DEFAULT '',"
+                                        " disabled INTEGER NOT NULL DEFAULT 0,"
+                                        " tlp TEXT NOT NULL DEFAULT 'AMBER',"
+                                        " owner_org_id INTEGER, created_at INTEGER NOT NULL,"
+                                        " updated_at INTEGER NOT NULL);"
+                                        "INSERT INTO users_v1 SELECT * FROM users;"
+                                        "DROP TABLE users;"
+                                        "ALTER TABLE users_v1 RENAME TO users;"
+                                        "DELETE FROM schema_version WHERE version >= 10;"
+                                        "COMMIT;"
+                                        "PRAGMA foreign_keys=ON;"),
                      0);
     memset(&u, 0, sizeof(u));
     snprintf(u.name, sizeof(u.name), "too-early");
@@ -2360,9 +2358,8 @@ static void test_sensor_migration(void **state)
     assert_int_equal(u.id, alice);
     after[1] = t.id;
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u,
-                                                &found, &d),
-                     0);
+    assert_int_equal(
+        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
     assert_int_equal(u.id, alice);
     after[2] = found.id;
     assert_memory_equal(before, after, sizeof(before));

@@ -116,7 +116,7 @@ typedef struct ss_report {
 
 typedef struct ss_schema {
     int refs;
-    char *path;  /* NULL: built in */
+    char *path; /* NULL: built in */
     struct stat st;
     ss_report_t *reports;
     size_t nreports;
@@ -182,10 +182,10 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
         json_t *key = json_array_get(item, 0), *col = json_array_get(item, 1);
         json_t *fn = json_array_get(item, 2);
 
-        if (!json_is_array(item) || !json_is_string(col) || (!json_is_string(key) &&
-                                                             !json_is_false(key))) {
-            ermes_diag_set(d, NULL, "%s: entry %zu of %s_fields is not [key, column, ...]",
-                           where, i, required ? "required" : "optional");
+        if (!json_is_array(item) || !json_is_string(col) ||
+            (!json_is_string(key) && !json_is_false(key))) {
+            ermes_diag_set(d, NULL, "%s: entry %zu of %s_fields is not [key, column, ...]", where,
+                           i, required ? "required" : "optional");
             return ERMES_EPARSE;
         }
         memset(m, 0, sizeof(*m));
@@ -211,8 +211,9 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
                 m->conv = conv_names[k].conv;
             else
                 /* A function this version does not know: the value is taken as it is. */
-                ermes_log(ERMES_LOG_NOTICE, "shadowserver schema: %s: unknown conversion \"%s\" for column "
-                             "\"%s\"; the value is used as it is",
+                ermes_log(ERMES_LOG_NOTICE,
+                          "shadowserver schema: %s: unknown conversion \"%s\" for column "
+                          "\"%s\"; the value is used as it is",
                           where, json_string_value(fn), m->column);
         }
     }
@@ -221,7 +222,8 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
 
 static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t *d)
 {
-    json_t *req = json_object_get(o, "required_fields"), *opt = json_object_get(o, "optional_fields");
+    json_t *req = json_object_get(o, "required_fields"),
+           *opt = json_object_get(o, "optional_fields");
     json_t *fn = json_object_get(o, "file_name"), *feed = json_object_get(o, "feed_name");
     json_t *cf = json_object_get(o, "constant_fields"), *v;
     const char *k;
@@ -568,15 +570,17 @@ static const ss_report_t *report_from_header(const ss_schema_t *s, const ermes__
         return NULL;
     }
     if (nbest && ties == 1) {
-        ermes_log(ERMES_LOG_INFO, "shadowserver: report type %s recognised from the header (%zu "
-                                  "columns it does not map go to extra)",
+        ermes_log(ERMES_LOG_INFO,
+                  "shadowserver: report type %s recognised from the header (%zu "
+                  "columns it does not map go to extra)",
                   best[0].r->file_name, best[0].unknown);
         return best[0].r;
     }
     if (!nbest) {
-        ermes_diag_set(d, NULL, "not a Shadowserver report this schema knows: no report type "
-                                "has the header's columns; name it with the option report=TYPE "
-                                "or keep Shadowserver's file name");
+        ermes_diag_set(d, NULL,
+                       "not a Shadowserver report this schema knows: no report type "
+                       "has the header's columns; name it with the option report=TYPE "
+                       "or keep Shadowserver's file name");
         return NULL;
     }
     {
@@ -751,8 +755,8 @@ static int presets_init(shadowserver_t *s)
         if (c->field != ERMES_F_COUNT)
             rc = ermes_event_set(ev, c->field, c->value, strlen(c->value), &d);
         else
-            rc = ermes_event_set_extra(ev, c->extra, strlen(c->extra), c->value,
-                                       strlen(c->value), ERMES_EXTRA_STRING, &d);
+            rc = ermes_event_set_extra(ev, c->extra, strlen(c->extra), c->value, strlen(c->value),
+                                       ERMES_EXTRA_STRING, &d);
         if (rc == ERMES_ENOMEM)
             goto out;
         if (rc) {
@@ -945,8 +949,7 @@ static int quick_time(ermes__fp_str_t s, int64_t *sec)
     h = dig2(p + 11);
     mi = dig2(p + 14);
     se = dig2(p + 17);
-    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] || h > 24 || mi > 59 ||
-        se > 60)
+    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] || h > 24 || mi > 59 || se > 60)
         return 0;
     if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 0;
@@ -1080,7 +1083,7 @@ static int host_and_url(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_
         scheme = "https";
     ermes__strbuf_reset(&s->scratch);
     if (ermes__strbuf_addf(&s->scratch, "%s://%.*s%.*s", scheme, (int)host.len, host.p,
-                              (int)path.len, path.p))
+                           (int)path.len, path.p))
         return GOT_FAIL;
     return set_text(out, s->scratch.data, s->scratch.len, ERMES_EXTRA_STRING);
 }
@@ -1242,8 +1245,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
             return GOT_FAIL;
         }
         ermes_diag_clear(&d);
-        if (ermes_harmonize(ERMES_FT_NETWORK, t.p, t.len, out->buf, sizeof(out->buf), &olen,
-                            &d)) {
+        if (ermes_harmonize(ERMES_FT_NETWORK, t.p, t.len, out->buf, sizeof(out->buf), &olen, &d)) {
             out->why = "is not an IP network";
             return GOT_FAIL;
         }
@@ -1426,8 +1428,8 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
             ermes_event_unset(ev, c->field);
             rc = ermes_event_set(ev, c->field, c->value, strlen(c->value), d);
         } else {
-            rc = ermes_event_set_extra(ev, c->extra, strlen(c->extra), c->value,
-                                       strlen(c->value), ERMES_EXTRA_STRING, d);
+            rc = ermes_event_set_extra(ev, c->extra, strlen(c->extra), c->value, strlen(c->value),
+                                       ERMES_EXTRA_STRING, d);
         }
         if (rc)
             return rc;
@@ -1475,8 +1477,8 @@ const ermes_parser_def_t ermes__parser_shadowserver = {
     ss_open, ss_next, ss_close};
 
 /* For tests and `ermes feeds`: the report types of the schema in use. */
-int ermes__shadowserver_types(const char *schema_path, void (*cb)(void *ctx, const char *file_name,
-                                                                  const char *feed_name),
+int ermes__shadowserver_types(const char *schema_path,
+                              void (*cb)(void *ctx, const char *file_name, const char *feed_name),
                               void *ctx, ermes_diag_t *d)
 {
     ss_schema_t *s;
