@@ -57,7 +57,7 @@ static void remove_store(void)
 
 static void open_store(void)
 {
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
     ermes_org_t *home = ermes__org_new();
     ermes_diag_t d;
 

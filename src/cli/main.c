@@ -94,13 +94,18 @@ const char *cli_arg(cli_t *c, int i)
 
 int cli_open_store(cli_t *c, int create)
 {
-    ermes_store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache};
+    ermes_store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache,
+                                  c->cfg.database_url};
     const char *who = getenv("USER");
     int rc = ermes_store_open(c->cfg.data_dir, &opts, &c->store);
 
     if (rc) {
-        cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
-                  create ? "" : " (run `ermes init` first?)");
+        if (c->cfg.database_url && *c->cfg.database_url)
+            cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
+                      create ? "" : " (run `ermes init` first?)");
+        else
+            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir,
+                      ermes_strerror(rc), create ? "" : " (run `ermes init` first?)");
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));

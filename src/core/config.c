@@ -28,7 +28,11 @@ typedef struct setting {
 /* clang-format on */
 
 static const setting_t settings[] = {
-    S(data_dir, SET_STRING, "./var", 0, 0, "directory holding the database"),
+    S(data_dir, SET_STRING, "./var", 0, 0, "directory holding the database, reports and spools"),
+    S(database_url, SET_STRING, NULL, 0, 0,
+      "where the rows live: unset for SQLite in DATA_DIR/ermes.db, a path for another SQLite "
+      "file, postgresql://USER@HOST/DB for PostgreSQL (libpq's URI; password from ~/.pgpass "
+      "or PGPASSWORD)"),
     S(listen, SET_STRING, "127.0.0.1:8080", 0, 0, "address and port the daemon listens on"),
     S(tls_cert, SET_STRING, NULL, 0, 0, "PEM certificate file: serve HTTPS with tls_key"),
     S(tls_key, SET_STRING, NULL, 0, 0, "PEM private key file for tls_cert"),

@@ -10,6 +10,7 @@
 
 typedef struct ermes_config {
     char *data_dir;            /* where the database and spool live */
+    char *database_url;        /* NULL or a path: SQLite; postgresql://...: PostgreSQL */
     char *config_file;         /* the file that was read, or NULL */
     char *listen;              /* ADDR:PORT, [v6]:PORT */
     char *tls_cert;            /* PEM certificate; HTTPS when set with tls_key */

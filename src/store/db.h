@@ -1,11 +1,14 @@
 /* The database layer under the store: connections, statements, transactions, migrations.
  *
  * This header is all the store's query files (orgs.c, users.c, audit.c...) see of the
- * database. SQLite implements it in sqlite.c; a PostgreSQL backend implements the same calls
- * with libpq (placeholders '?' become '$n'), so the query files and everything above the store
- * stay as they are. Rules for the SQL in query files, so it stays portable: '?' placeholders,
+ * database. db.c sends each call to the backend the store was opened with: sqlite.c (SQLite,
+ * the default) or pg.c (PostgreSQL through libpq, for a postgresql:// database_url), so the
+ * query files and everything above the store are the same on both. Rules for the SQL in query files, so it stays portable: '?' placeholders,
  * INTEGER ids, times as INTEGER milliseconds since the epoch, TEXT for strings, BLOB for
- * binary, RETURNING for generated ids, ON CONFLICT for upserts, WITH RECURSIVE for trees.
+ * binary, RETURNING for generated ids, ON CONFLICT for upserts, WITH RECURSIVE for trees,
+ * an alias for every subquery in FROM, no CROSS JOIN without ON (pg.c reads "CROSS JOIN ...
+ * ON", SQLite's join-order hint, as JOIN), COLLATE NOCASE or "binary" only (both backends
+ * have them), no LIKE on a NOCASE column (PostgreSQL refuses it: COLLATE "binary" first).
  *
  * Connections are per thread: ermes__db_conn() returns the calling thread's connection to the
  * store, opening it on first use. Statements are prepared once per connection and cached by the

@@ -302,7 +302,7 @@ int ermes_store_indicator_next_change(ermes_store_t *st, int64_t now, int64_t *a
     if ((rc = ermes__db_prepare(db,
                                 "SELECT min(t) FROM (SELECT min(valid_until) AS t FROM indicators"
                                 " WHERE valid_until > ?1 UNION ALL SELECT min(valid_from)"
-                                " FROM indicators WHERE valid_from > ?1)",
+                                " FROM indicators WHERE valid_from > ?1) bounds",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, now);

@@ -525,7 +525,8 @@ int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16])
         return ERMES_EINVAL; /* made in the write transaction that first uses it */
     randombytes_buf(secret, 16);
     if ((rc = ermes__db_prepare(
-             db, "INSERT OR REPLACE INTO dedup_secret (id, secret) VALUES (1, ?1)", &s)))
+             db, "INSERT INTO dedup_secret (id, secret) VALUES (1, ?1)"
+                 " ON CONFLICT (id) DO UPDATE SET secret = excluded.secret", &s)))
         return rc;
     ermes__db_bind_blob(s, 1, secret, 16);
     rc = ermes__db_step(s);
@@ -547,7 +548,7 @@ int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
                                 "DELETE FROM dedup_log WHERE id < (SELECT coalesce(min(id), "
                                 "(SELECT coalesce(max(id), 0) + 1 FROM dedup_log)) FROM "
                                 "(SELECT id FROM dedup_log WHERE first_seen >= ?1 ORDER BY "
-                                "id LIMIT 1))",
+                                "id LIMIT 1) inside)",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, before);
@@ -658,7 +659,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
     " AND (?9 IS NULL OR e.type = ?9)" NET " AND (?12 IS NULL OR e.source_fqdn = ?12"              \
-    "  OR substr(e.source_fqdn, -length(?12) - 1) = '.' || ?12)"                                   \
+    "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"               \
     " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
 
 #define ORG_IS " AND e.org_id = ?6"

@@ -213,7 +213,7 @@ static const char *const stat_sql[] = {
                                    "WHERE state = 'open' AND ?1 = 1",
     [ERMES_STAT_REPORT_TIMES] =
         "SELECT feed, NULL, received_at, 0 FROM (SELECT feed, received_at, row_number() OVER "
-        "(PARTITION BY feed ORDER BY received_at DESC) AS rn FROM reports) "
+        "(PARTITION BY feed ORDER BY received_at DESC) AS rn FROM reports) recent "
         "WHERE rn <= 11 AND ?1 = 1 "
         "ORDER BY feed, received_at DESC",
 };

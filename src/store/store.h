@@ -29,11 +29,17 @@ typedef struct ermes_store_options {
     long busy_timeout_ms; /* wait on a locked database; 0 means 10 s */
     int create;           /* create the data directory and database if missing */
     long cache_mb;        /* page cache per connection in MiB; 0 means 32 */
+    /* NULL or "": SQLite in DATA_DIR/ermes.db; a path: that SQLite file; "postgresql://..."
+     * (or "postgres://..."): that PostgreSQL database (borrowed, copied). */
+    const char *database_url;
 } ermes_store_options_t;
 
-/* Opens (and with create, creates) DATA_DIR/ermes.db, applies pending migrations. */
+/* Opens (and with create, creates) the database, applies pending migrations. DATA_DIR is
+ * created with create whichever backend holds the rows: reports and spools live there. */
 int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, ermes_store_t **out);
 void ermes_store_close(ermes_store_t *st);
+/* "sqlite" or "postgresql". */
+const char *ermes_store_backend(const ermes_store_t *st);
 int ermes_store_schema_version(ermes_store_t *st, int *out);
 
 /* A transaction on the calling thread's connection, around multi-row writes. The calls below

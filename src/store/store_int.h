@@ -6,8 +6,11 @@
 
 #include "store/db.h"
 
+struct ermes__db_backend;
+
 struct ermes_store {
-    char *path;
+    const struct ermes__db_backend *backend; /* sqlite.c or pg.c */
+    char *path;                              /* the SQLite file, or the PostgreSQL URL */
     long busy_timeout_ms;
     long cache_mb;
     int create;

@@ -16,6 +16,7 @@
 
 #include "intake/dedup.h"
 #include "store/db.h"
+#include "test_db.h"
 #include "store/store.h"
 
 #define HOUR (3600 * 1000LL)
@@ -38,12 +39,12 @@ static void key_of(unsigned n, uint8_t key[16])
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
 
     if (!f)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-dedup-XXXXXX");
-    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st))
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
         return -1;
     *state = f;
     return 0;
@@ -123,11 +124,11 @@ static void test_window_from_first_sighting(void **state)
 static void test_two_processes_share_the_log(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL};
     ermes_store_t *other;
     ermes_dedup_t *a, *b;
 
-    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
     assert_int_equal(ermes_dedup_new(&a), 0);
     assert_int_equal(ermes_dedup_new(&b), 0);
     assert_int_equal(seen(a, f->st, 7, T0), 0);
@@ -198,7 +199,7 @@ static void test_backlog_and_growth(void **state)
 static void test_hash_keyed_per_database(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0}, create = {0, 1, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL}, create = {0, 1, 0, NULL};
     ermes_store_t *other, *elsewhere;
     ermes_dedup_t *a, *b, *c;
     uint8_t ka[16], kb[16], kc[16];
@@ -208,9 +209,9 @@ static void test_hash_keyed_per_database(void **state)
     assert_int_equal(ermes_dedup_new(&b), 0);
     assert_int_equal(ermes_dedup_new(&c), 0);
     assert_int_equal(ermes_dedup_hash(a, "row", 3, ka), ERMES_EINVAL); /* before a sync */
-    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
     snprintf(dir, sizeof(dir), "%s/x", f->dir);
-    assert_int_equal(ermes_store_open(dir, &create, &elsewhere), 0);
+    assert_int_equal(test_store_open(dir, &create, &elsewhere), 0);
     assert_int_equal(ermes_store_begin(f->st), 0);
     assert_int_equal(ermes_dedup_sync(a, f->st, T0), 0);
     assert_int_equal(ermes_store_commit(f->st), 0);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "core/strbuf.h"
+#include "test_db.h"
 #include "ermes/event.h"
 #include "model/org.h"
 #include "store/db.h"
@@ -35,13 +36,13 @@ typedef struct {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
     ermes_report_t r;
 
     if (!f)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-evstore-XXXXXX");
-    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st) || ermes_event_new(&f->ev))
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st) || ermes_event_new(&f->ev))
         return -1;
     memset(&r, 0, sizeof(r));
     snprintf(r.feed, sizeof(r.feed), "test");
@@ -182,14 +183,14 @@ static void test_packed_reads_back(void **state)
 static void test_names_shared_and_rolled_back(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL};
     ermes_store_t *other;
     uint32_t id_a, id_b, id_c;
     const char *name;
     size_t len;
     got_t g;
 
-    assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+    assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
     /* A transaction makes a name, then rolls back: the number is not kept. */
     assert_int_equal(ermes_store_begin(f->st), 0);
     assert_int_equal(ermes_store_event_name_id(f->st, "doomed", 6, &id_a), 0);

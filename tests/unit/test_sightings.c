@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "model/org.h"
 #include "sightings/sightings.h"
+#include "test_db.h"
 #include "store/store.h"
 
 #define DAY_MS (86400 * 1000LL)
@@ -49,12 +50,12 @@ static int64_t add_org(ermes_store_t *st, const char *short_name)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
 
     if (!f)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-sightings-XXXXXX");
-    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st))
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
         return -1;
     f->home = add_org(f->st, "CERT");
     f->acme = add_org(f->st, "acme");

@@ -25,6 +25,7 @@
 #include "model/org.h"
 #include "store/db.h"
 #include "store/schema.h"
+#include "test_db.h"
 #include "store/store.h"
 
 /* ---- fixture ------------------------------------------------------------------------------- */
@@ -59,7 +60,7 @@ static void remove_dir(const char *dir)
  * name home_short) and a registry over it. */
 static void open_fixture_in(fixture_t *f, const char *home_short, const char *dir)
 {
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
     ermes_org_t *home = ermes__org_new();
     ermes_diag_t d;
 
@@ -70,7 +71,7 @@ static void open_fixture_in(fixture_t *f, const char *home_short, const char *di
         snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-store-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
     }
-    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    assert_int_equal(test_store_open(f->dir, &opts, &f->st), 0);
     /* As "ermes init" does: the first organisation is the CERT and owns itself. */
     assert_non_null(home);
     home->short_name = ermes__org_strdup(home, home_short);
@@ -237,7 +238,7 @@ static void list_all(fixture_t *f, const ermes_viewer_t *v, id_list_t *out)
 static void test_schema(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL};
     ermes_store_t *again = NULL;
     int version = -1;
     int64_t home = 0;
@@ -245,11 +246,11 @@ static void test_schema(void **state)
     assert_true(ermes__schema_count() >= 1);
     assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
-    assert_null(ermes__schema_migration(0));
-    assert_null(ermes__schema_migration(ermes__schema_count() + 1));
+    assert_null(ermes__schema_migration(0, ERMES__SCHEMA_SQLITE));
+    assert_null(ermes__schema_migration(ermes__schema_count() + 1, ERMES__SCHEMA_SQLITE));
     /* Reopening (twice, without create) applies nothing and loses nothing. */
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(ermes_store_open(f->dir, &opts, &again), 0);
+        assert_int_equal(test_store_open(f->dir, &opts, &again), 0);
         version = -1;
         assert_int_equal(ermes_store_schema_version(again, &version), 0);
         assert_int_equal(version, ermes__schema_count());
@@ -263,14 +264,14 @@ static void test_schema(void **state)
 static void test_open_missing(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL};
     ermes_store_t *st = (ermes_store_t *)0x1;
     char dir[128];
     int level = ermes__log_level;
 
     snprintf(dir, sizeof(dir), "%s/absent", f->dir);
     ermes__log_level = -1; /* the failure is expected: keep the test output clean */
-    assert_true(ermes_store_open(dir, &opts, &st) < 0);
+    assert_true(test_store_open(dir, &opts, &st) < 0);
     ermes__log_level = level;
     assert_ptr_equal(st, (ermes_store_t *)0x1);
 }
@@ -278,14 +279,14 @@ static void test_open_missing(void **state)
 static void test_home_org(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
     ermes_store_t *st;
     int64_t id = 0, other;
     char dir[128], name[64];
 
     /* A fresh database has no home organisation. */
     snprintf(dir, sizeof(dir), "%s/fresh", f->dir);
-    assert_int_equal(ermes_store_open(dir, &opts, &st), 0);
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
     assert_int_equal(ermes_store_home_org(st, &id), ERMES_ENOTFOUND);
     ermes_store_close(st);
     remove_dir(dir);
@@ -1161,12 +1162,12 @@ static void test_lookup_follows_changes(void **state)
 
     /* A change made by another process (another store handle) is noticed by a refresh. */
     {
-        ermes_store_options_t opts = {0, 0, 0};
+        ermes_store_options_t opts = {0, 0, 0, NULL};
         ermes_store_t *other;
         ermes_org_t *org = org_from("{\"short_name\": \"ELSEWHERE\", \"name\": \"E\", "
                                     "\"networks\": [\"100.64.0.0/10\"]}",
                                     0);
-        assert_int_equal(ermes_store_open(f->dir, &opts, &other), 0);
+        assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
         org->meta.owner_org_id = f->home;
         ermes_diag_clear(&d);
         assert_int_equal(ermes_store_org_insert(other, org, &d), 0);
@@ -2298,7 +2299,7 @@ static void test_sensor_user(void **state)
 static void test_sensor_migration(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0};
+    ermes_store_options_t opts = {0, 0, 0, NULL};
     char tok[ERMES_TOKEN_STRLEN], secret[ERMES_SESSION_STRLEN];
     ermes_session_t s, found;
     ermes_token_t t;
@@ -2349,7 +2350,7 @@ static void test_sensor_migration(void **state)
     ermes_store_close(f->st);
 
     /* Opening it migrates. */
-    assert_int_equal(ermes_store_open(f->dir, &opts, &f->st), 0);
+    assert_int_equal(test_store_open(f->dir, &opts, &f->st), 0);
     assert_int_equal(ermes_registry_open(f->st, &f->reg), 0);
     assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());

@@ -1,0 +1,461 @@
+/* The backend-neutral layer of the database (db.h): per-thread connections, transactions with
+ * the store's bookkeeping (extra names, the address index), migrations, and the store's
+ * open/close. Each call goes to the backend the store was opened with: sqlite.c for a
+ * database in the data directory, pg.c for a `postgresql://` database_url. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "core/time.h"
+#include "store/db_int.h"
+#include "store/event_doc.h"
+#include "store/schema.h"
+#include "store/store.h"
+#include "store/store_int.h"
+
+void ermes__db_init_common(ermes_db_t *db, const ermes__db_backend_t *be, ermes_store_t *st)
+{
+    db->be = be;
+    db->store = st;
+    ermes__strbuf_init(&db->scratch, 256u << 20);
+}
+
+void ermes__db_cleanup_common(ermes_db_t *db)
+{
+    ermes__strbuf_cleanup(&db->scratch);
+    ermes__event_ips_free(db->event_ips);
+    db->event_ips = NULL;
+}
+
+int ermes__db_kind(ermes_db_t *db)
+{
+    return db->be->kind;
+}
+
+/* Thread exit: the thread's connection is closed and forgotten. */
+static void conn_destructor(void *p)
+{
+    ermes_db_t *db = p, **pp;
+    ermes_store_t *st = db->store;
+
+    pthread_mutex_lock(&st->lock);
+    for (pp = &st->conns; *pp; pp = &(*pp)->next)
+        if (*pp == db) {
+            *pp = db->next;
+            break;
+        }
+    pthread_mutex_unlock(&st->lock);
+    db->be->close(db);
+}
+
+ermes_db_t *ermes__db_conn(ermes_store_t *st)
+{
+    ermes_db_t *db = pthread_getspecific(st->key);
+
+    if (db)
+        return db;
+    if (st->backend->open(st, &db))
+        return NULL;
+    if (pthread_setspecific(st->key, db)) {
+        db->be->close(db);
+        return NULL;
+    }
+    pthread_mutex_lock(&st->lock);
+    db->next = st->conns;
+    st->conns = db;
+    pthread_mutex_unlock(&st->lock);
+    return db;
+}
+
+int ermes__db_prepare(ermes_db_t *db, const char *sql, ermes_db_stmt_t **out)
+{
+    return db->be->prepare(db, sql, out);
+}
+
+int ermes__db_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
+{
+    return s->be->bind_int(s, idx, v);
+}
+
+int ermes__db_bind_text(ermes_db_stmt_t *s, int idx, const char *text)
+{
+    if (!text)
+        return s->be->bind_null(s, idx);
+    return s->be->bind_textn(s, idx, text, strlen(text));
+}
+
+int ermes__db_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
+{
+    if (!text)
+        return s->be->bind_null(s, idx);
+    return s->be->bind_textn(s, idx, text, len);
+}
+
+int ermes__db_bind_blob(ermes_db_stmt_t *s, int idx, const void *p, size_t len)
+{
+    return s->be->bind_blob(s, idx, p, len);
+}
+
+int ermes__db_bind_null(ermes_db_stmt_t *s, int idx)
+{
+    return s->be->bind_null(s, idx);
+}
+
+int ermes__db_step(ermes_db_stmt_t *s)
+{
+    return s->be->step(s);
+}
+
+int64_t ermes__db_col_int(ermes_db_stmt_t *s, int col)
+{
+    return s->be->col_int(s, col);
+}
+
+const char *ermes__db_col_text(ermes_db_stmt_t *s, int col)
+{
+    return s->be->col_text(s, col);
+}
+
+const void *ermes__db_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
+{
+    return s->be->col_blob(s, col, len);
+}
+
+int ermes__db_col_null(ermes_db_stmt_t *s, int col)
+{
+    return s->be->col_null(s, col);
+}
+
+int64_t ermes__db_last_rowid(ermes_db_t *db)
+{
+    return db->be->last_rowid(db);
+}
+
+void ermes__db_done(ermes_db_stmt_t *s)
+{
+    if (s)
+        s->be->done(s);
+}
+
+int ermes__db_exec(ermes_db_t *db, const char *sql)
+{
+    return db->be->exec(db, sql);
+}
+
+int ermes__db_begin(ermes_db_t *db, int write)
+{
+    int rc;
+
+    if (db->in_tx)
+        return ERMES_EINVAL;
+    rc = db->be->begin(db, write);
+    if (rc == 0)
+        db->in_tx = 1;
+    return rc;
+}
+
+int ermes__db_commit(ermes_db_t *db)
+{
+    int rc = ermes__event_ips_flush(db);
+
+    if (rc == 0)
+        rc = db->be->commit(db);
+    if (rc == 0) {
+        db->in_tx = 0;
+        ermes__event_names_end(db->store->names, db, ERMES__NAMES_COMMIT);
+    }
+    return rc;
+}
+
+void ermes__db_rollback(ermes_db_t *db)
+{
+    /* Before the lock goes: once it does, another process may give the numbers this
+     * transaction inserted to other names. */
+    ermes__event_names_end(db->store->names, db, ERMES__NAMES_ROLLBACK);
+    ermes__event_ips_clear(db);
+    db->be->rollback(db);
+    db->in_tx = 0;
+}
+
+ermes_strbuf_t *ermes__db_scratch(ermes_db_t *db)
+{
+    return &db->scratch;
+}
+
+struct ermes__event_ips **ermes__db_event_ips(ermes_db_t *db)
+{
+    return &db->event_ips;
+}
+
+int ermes__db_in_tx(ermes_db_t *db)
+{
+    return db->in_tx;
+}
+
+const char *ermes__db_errmsg(ermes_db_t *db)
+{
+    return db->be->errmsg(db);
+}
+
+/* Applies the migrations the database lacks, each in a transaction with its version row. A
+ * migration that has nothing to do on this backend (folded into an earlier one) still
+ * records its version. */
+static int migrate(ermes_db_t *db)
+{
+    ermes_db_stmt_t *s;
+    int rc, have = 0, kind = ermes__db_kind(db);
+
+    if ((rc = ermes__db_begin(db, 1)))
+        return rc;
+    rc = ermes__db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+                            " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    if (!rc)
+        rc = ermes__db_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", &s);
+    if (!rc) {
+        if (ermes__db_step(s) == 1)
+            have = (int)ermes__db_col_int(s, 0);
+        ermes__db_done(s);
+    }
+    if (rc || (rc = ermes__db_commit(db))) {
+        ermes__db_rollback(db);
+        return rc;
+    }
+    if (have > ermes__schema_count()) {
+        ermes_log(ERMES_LOG_ERROR,
+                  "the database has schema version %d, newer than this ermes knows (%d)", have,
+                  ermes__schema_count());
+        return ERMES_EUNSUPPORTED;
+    }
+    for (int v = have + 1; v <= ermes__schema_count(); v++) {
+        const char *sql = ermes__schema_migration(v, kind);
+        if ((rc = ermes__db_begin(db, 1)))
+            return rc;
+        /* Another process may have applied it while this one waited for the lock. */
+        rc = ermes__db_prepare(db, "SELECT 1 FROM schema_version WHERE version = ?", &s);
+        if (!rc) {
+            ermes__db_bind_int(s, 1, v);
+            rc = ermes__db_step(s);
+            ermes__db_done(s);
+            if (rc == 1) {
+                ermes__db_rollback(db);
+                continue;
+            }
+        }
+        if (!rc && sql && *sql)
+            rc = ermes__db_exec(db, sql);
+        if (!rc)
+            rc = ermes__db_prepare(db, "INSERT INTO schema_version VALUES (?, ?)", &s);
+        if (!rc) {
+            ermes__db_bind_int(s, 1, v);
+            ermes__db_bind_int(s, 2, ermes__time_now_ms());
+            rc = ermes__db_step(s);
+            ermes__db_done(s);
+        }
+        if (!rc)
+            rc = ermes__db_commit(db);
+        if (rc) {
+            ermes__db_rollback(db);
+            return rc;
+        }
+        ermes_log(ERMES_LOG_INFO, "database migrated to schema version %d", v);
+    }
+    return 0;
+}
+
+/* 1 when url names a PostgreSQL server rather than a SQLite file. */
+static int is_postgresql(const char *url)
+{
+    return url && (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0);
+}
+
+int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, ermes_store_t **out)
+{
+    const char *url = opts ? opts->database_url : NULL;
+    ermes_store_t *st;
+    ermes_db_t *db;
+    size_t n;
+    int rc;
+
+    st = ermes__calloc(1, sizeof(*st));
+    if (!st)
+        return ERMES_ENOMEM;
+    st->busy_timeout_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 10000;
+    st->cache_mb = opts && opts->cache_mb > 0 ? opts->cache_mb : 32;
+    st->create = opts ? opts->create : 0;
+    st->backend = is_postgresql(url) ? &ermes__db_postgresql : &ermes__db_sqlite;
+    pthread_mutex_init(&st->lock, NULL);
+    if (ermes__event_names_new(&st->names)) {
+        pthread_mutex_destroy(&st->lock);
+        ermes__free(st);
+        return ERMES_ENOMEM;
+    }
+    if (pthread_key_create(&st->key, conn_destructor)) {
+        ermes__event_names_free(st->names);
+        pthread_mutex_destroy(&st->lock);
+        ermes__free(st);
+        return ERMES_ENOMEM;
+    }
+    st->key_made = 1;
+    /* The data directory holds the spool, reports and positions whichever backend holds the
+     * rows. */
+    if (st->create && mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+        ermes_log(ERMES_LOG_ERROR, "cannot create data directory %s: %s", data_dir,
+                  strerror(errno));
+        rc = ERMES_EIO;
+        goto fail;
+    }
+    if (is_postgresql(url)) {
+        st->path = ermes__strdup(url);
+    } else if (url && *url) {
+        /* A path: the SQLite file itself. */
+        st->path = ermes__strdup(url);
+    } else {
+        n = strlen(data_dir) + sizeof("/ermes.db");
+        st->path = ermes__malloc(n);
+        if (st->path)
+            snprintf(st->path, n, "%s/ermes.db", data_dir);
+    }
+    if (!st->path) {
+        rc = ERMES_ENOMEM;
+        goto fail;
+    }
+    db = ermes__db_conn(st);
+    if (!db) {
+        rc = is_postgresql(url) ? ERMES_ESTORE : ERMES_EIO;
+        goto fail;
+    }
+    rc = migrate(db);
+    if (rc)
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    ermes_store_close(st);
+    return rc;
+}
+
+void ermes_store_close(ermes_store_t *st)
+{
+    ermes_db_t *db, *next;
+
+    if (!st)
+        return;
+    /* Connections of threads that are still alive are closed here; their thread-specific
+     * slot is dropped with the key. The calling thread's slot is cleared first so its
+     * destructor does not run on a freed connection. */
+    if (st->key_made) {
+        pthread_setspecific(st->key, NULL);
+        pthread_key_delete(st->key);
+    }
+    for (db = st->conns; db; db = next) {
+        next = db->next;
+        db->be->close(db);
+    }
+    pthread_mutex_destroy(&st->lock);
+    ermes__event_names_free(st->names);
+    ermes__free(st->path);
+    ermes__free(st);
+}
+
+const char *ermes_store_backend(const ermes_store_t *st)
+{
+    return st->backend->name;
+}
+
+int ermes_store_schema_version(ermes_store_t *st, int *out)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", &s)))
+        return rc;
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *out = (int)ermes__db_col_int(s, 0);
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes_store_begin(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    return db ? ermes__db_begin(db, 1) : ERMES_ESTORE;
+}
+
+int ermes_store_commit(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    return db ? ermes__db_commit(db) : ERMES_ESTORE;
+}
+
+void ermes_store_rollback(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    if (db)
+        ermes__db_rollback(db);
+}
+
+int ermes_store_durable(ermes_store_t *st, int each_commit)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    return db ? db->be->durable(db, each_commit) : ERMES_ESTORE;
+}
+
+int ermes_store_foreign_keys(ermes_store_t *st, int on)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (db->in_tx)
+        return ERMES_EINVAL; /* SQLite ignores it inside a transaction */
+    return db->be->foreign_keys(db, on);
+}
+
+int ermes_store_savepoint(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* Entries pending before the savepoint are written now: a rollback to it drops only
+     * those after it. */
+    if ((rc = ermes__event_ips_flush(db)))
+        return rc;
+    return ermes__db_exec(db, "SAVEPOINT ermes_row");
+}
+
+int ermes_store_release(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    return db ? ermes__db_exec(db, "RELEASE ermes_row") : ERMES_ESTORE;
+}
+
+void ermes_store_rollback_to(ermes_store_t *st)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+
+    if (db) {
+        ermes__event_names_end(st->names, db, ERMES__NAMES_SAVEPOINT);
+        ermes__event_ips_clear(db);
+        ermes__db_exec(db, "ROLLBACK TO ermes_row; RELEASE ermes_row");
+    }
+}

@@ -1,0 +1,867 @@
+/* The PostgreSQL backend of the database layer (db.h, db_int.h), through libpq: chosen by a
+ * database_url that starts with postgresql://. This is the only file that includes
+ * libpq-fe.h.
+ *
+ * The query files are written once, for both backends (db.h's rules), and this file closes
+ * the gaps between them:
+ * - '?' and '?N' placeholders become '$N' when a statement is first prepared, and
+ *   "CROSS JOIN t ON", SQLite's way to fix the join order, becomes "JOIN t ON" (PostgreSQL's
+ *   planner orders joins itself and has no ON for a CROSS JOIN);
+ * - a statement is prepared once per connection (PQprepare) and its parameter types are read
+ *   back (PQdescribePrepared), so a blob bound to a bytea parameter goes in binary and text
+ *   goes as text; integers go as decimal text, which every numeric type reads;
+ * - results come as text; a bytea column is decoded from its hex form when read;
+ * - a result is read whole when its statement first steps, so a caller may run other
+ *   statements (a nested query) before it has read every row;
+ * - inside a transaction, SQLite lets a statement fail (a unique violation, say) and the
+ *   transaction go on, which the query files rely on; PostgreSQL aborts the transaction. A
+ *   statement that writes is therefore wrapped in a savepoint of its own inside a transaction;
+ * - a write transaction takes one advisory lock first, so that writers are serialised as they
+ *   are on SQLite (BEGIN IMMEDIATE): the guarantees the store gives (ids that grow in commit
+ *   order, the extra names numbered in event_names, notification cursors) hold with several
+ *   daemons on one database;
+ * - a connection that the server dropped is reset at the next statement outside a
+ *   transaction, and its statements are prepared again. */
+#include "store/db.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "store/db_int.h"
+#include "store/store.h"
+#include "store/store_int.h"
+
+/* Type oids of the built-in types this file cares about (pg_type.h, stable since 7.x). */
+#define BOOLOID 16
+#define BYTEAOID 17
+#define INT8OID 20
+#define INT2OID 21
+#define INT4OID 23
+#define TEXTOID 25
+
+/* The advisory lock every write transaction takes: "ermes" in ASCII. */
+#define WRITE_LOCK "SELECT pg_advisory_xact_lock(1701998963)"
+
+typedef struct pg_param {
+    char *buf; /* owned; the value sent */
+    size_t cap;
+    int len;
+    int format; /* 0 text, 1 binary */
+    int null;
+} pg_param_t;
+
+typedef struct pg_col {
+    unsigned char *buf; /* a bytea column of the current row, decoded */
+    size_t cap, len;
+    int row; /* which row buf holds (-1: none) */
+} pg_col_t;
+
+typedef struct pg_stmt {
+    ermes_db_stmt_t base; /* first: db.c sees this */
+    const char *sql;      /* the literal; the cache's key */
+    char name[24];
+    unsigned gen; /* the connection generation it was prepared in */
+    int writes;   /* INSERT, UPDATE, DELETE: wrapped in a savepoint inside a transaction */
+    int nparams;
+    unsigned int *types; /* Oid of each parameter, from the server */
+    unsigned int *hint;  /* the types declared when preparing (0: the server infers it) */
+    int last_hinted;     /* the parameter whose declared type was set last (1-based) */
+    pg_param_t *params;
+    const char **values;
+    int *lengths, *formats;
+    PGresult *res;
+    int row, nrows, ncols;
+    pg_col_t *cols;
+} pg_stmt_t;
+
+typedef struct cached_stmt {
+    const char *sql;
+    pg_stmt_t *st;
+} cached_stmt_t;
+
+typedef struct pg_db {
+    ermes_db_t base; /* first: db.c sees this */
+    PGconn *conn;
+    unsigned gen; /* moves at each reconnection: statements are prepared again */
+    unsigned next_name;
+    cached_stmt_t *cache;
+    size_t ncache, capcache;
+    char errmsg[512];
+} pg_db_t;
+
+#define DB(d) ((pg_db_t *)(d))
+#define ST(s) ((pg_stmt_t *)(s))
+
+static const ermes__db_backend_t *self(void)
+{
+    return &ermes__db_postgresql;
+}
+
+/* Maps an SQLSTATE to ours. */
+static int map_state(const char *state)
+{
+    if (!state)
+        return ERMES_ESTORE;
+    if (strcmp(state, "23505") == 0)
+        return ERMES_EEXISTS;
+    if (strcmp(state, "23503") == 0)
+        return ERMES_ECONFLICT;
+    if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
+        return ERMES_EINVAL;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+        return ERMES_EBUSY;
+    if (strcmp(state, "54000") == 0)
+        return ERMES_ETOOBIG;
+    if (strcmp(state, "53200") == 0)
+        return ERMES_ENOMEM;
+    return ERMES_ESTORE;
+}
+
+/* Records why res failed and says what it means; res is not freed. */
+static int result_error(pg_db_t *db, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn);
+    int rc = map_state(state);
+    size_t n;
+
+    snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg && *msg ? msg : "no answer");
+    n = strlen(db->errmsg);
+    while (n && (db->errmsg[n - 1] == '\n' || db->errmsg[n - 1] == ' '))
+        db->errmsg[--n] = '\0';
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        ermes_log(ERMES_LOG_ERROR, "database: the connection to PostgreSQL is lost: %s",
+                  db->errmsg);
+        return ERMES_ESTORE;
+    }
+    /* Constraint violations are answers the callers expect; the rest is worth a line. */
+    if (rc != ERMES_EEXISTS && rc != ERMES_ECONFLICT)
+        ermes_log(ERMES_LOG_ERROR, "database: %s", db->errmsg);
+    return rc;
+}
+
+static void notice_cb(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs (IF NOT EXISTS...) are not errors: the log stays quiet */
+}
+
+static void stmt_clear_result(pg_stmt_t *st)
+{
+    if (st->res) {
+        PQclear(st->res);
+        st->res = NULL;
+    }
+    st->row = -1;
+    st->nrows = 0;
+    for (int c = 0; c < st->ncols; c++)
+        st->cols[c].row = -1;
+}
+
+static void stmt_free(pg_stmt_t *st)
+{
+    if (!st)
+        return;
+    stmt_clear_result(st);
+    for (int i = 0; i < st->nparams; i++)
+        ermes__free(st->params[i].buf);
+    for (int c = 0; c < st->ncols; c++)
+        ermes__free(st->cols[c].buf);
+    ermes__free(st->cols);
+    ermes__free(st->params);
+    ermes__free(st->types);
+    ermes__free(st->hint);
+    ermes__free(st->values);
+    ermes__free(st->lengths);
+    ermes__free(st->formats);
+    ermes__free(st);
+}
+
+static void pg_close(ermes_db_t *d)
+{
+    pg_db_t *db = DB(d);
+
+    for (size_t k = 0; k < db->capcache; k++)
+        if (db->cache[k].sql)
+            stmt_free(db->cache[k].st);
+    ermes__free(db->cache);
+    ermes__db_cleanup_common(d);
+    if (db->conn)
+        PQfinish(db->conn);
+    ermes__free(db);
+}
+
+/* What every new or reset connection is told. */
+static int setup_session(pg_db_t *db)
+{
+    char q[160];
+    PGresult *res;
+    int rc = 0;
+
+    PQsetNoticeProcessor(db->conn, notice_cb, NULL);
+    /* A lock held by another writer is waited for as long as SQLite waits on a busy
+     * database; then the caller gets ERMES_EBUSY. */
+    snprintf(q, sizeof(q),
+             "SET lock_timeout = %ld; SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC';"
+             " SET application_name = 'ermes'",
+             db->base.store->busy_timeout_ms);
+    res = PQexec(db->conn, q);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = result_error(db, res);
+    PQclear(res);
+    return rc;
+}
+
+static int pg_open(ermes_store_t *st, ermes_db_t **out)
+{
+    pg_db_t *db = ermes__calloc(1, sizeof(*db));
+    int rc;
+
+    if (!db)
+        return ERMES_ENOMEM;
+    ermes__db_init_common(&db->base, self(), st);
+    db->conn = PQconnectdb(st->path);
+    if (!db->conn) {
+        pg_close(&db->base);
+        return ERMES_ENOMEM;
+    }
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        /* The message names the server and the reason, never the password. */
+        const char *m = PQerrorMessage(db->conn);
+        size_t n = strlen(m);
+        while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+            n--;
+        ermes_log(ERMES_LOG_ERROR, "cannot connect to the PostgreSQL database: %.*s", (int)n, m);
+        pg_close(&db->base);
+        return ERMES_ESTORE;
+    }
+    if ((rc = setup_session(db))) {
+        pg_close(&db->base);
+        return rc;
+    }
+    *out = &db->base;
+    return 0;
+}
+
+/* Outside a transaction, a connection the server dropped (it restarted, say) is made again:
+ * statements are prepared anew in it. Inside one there is nothing to save: the caller gets
+ * the error and rolls back. */
+static int ensure_conn(pg_db_t *db)
+{
+    if (PQstatus(db->conn) == CONNECTION_OK)
+        return 0;
+    if (db->base.in_tx)
+        return ERMES_ESTORE;
+    PQreset(db->conn);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        snprintf(db->errmsg, sizeof(db->errmsg), "%s", PQerrorMessage(db->conn));
+        return ERMES_ESTORE;
+    }
+    db->gen++;
+    ermes_log(ERMES_LOG_NOTICE, "database: reconnected to PostgreSQL");
+    return setup_session(db);
+}
+
+/* SQLite's placeholders to PostgreSQL's: "?NNN" is $NNN and a bare "?" is one more than the
+ * largest number so far, as SQLite numbers them. String literals and quoted names are copied
+ * as they are. Returns the new text (caller frees) and the number of parameters. */
+static char *translate(const char *sql, int *nparams)
+{
+    size_t n = strlen(sql), cap = n * 8 + 64, o = 0;
+    char *out = ermes__malloc(cap);
+    int max = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        char c = sql[i];
+        if (c == '\'' || c == '"') {
+            size_t j = i + 1;
+            while (j < n && sql[j] != c)
+                j++;
+            j = j < n ? j + 1 : n;
+            memcpy(out + o, sql + i, j - i);
+            o += j - i;
+            i = j;
+        } else if ((c == 'C' || c == 'c') && strncasecmp(sql + i, "CROSS JOIN", 10) == 0 &&
+                   (i == 0 || sql[i - 1] == ' ')) {
+            i += 6; /* "JOIN" is copied next */
+        } else if (c == '?') {
+            long num = 0;
+            size_t j = i + 1;
+            int limit = o >= 6 && strncasecmp(out + o - 6, "LIMIT ", 6) == 0;
+            while (j < n && sql[j] >= '0' && sql[j] <= '9' && num < 100000)
+                num = num * 10 + (sql[j++] - '0');
+            if (j == i + 1)
+                num = max + 1;
+            if (num > max)
+                max = (int)num;
+            /* A negative LIMIT is no limit on SQLite; PostgreSQL says that with NULL. */
+            if (limit)
+                o += (size_t)snprintf(out + o, cap - o, "CASE WHEN $%ld >= 0 THEN $%ld END", num,
+                                      num);
+            else
+                o += (size_t)snprintf(out + o, cap - o, "$%ld", num);
+            i = j;
+        } else {
+            out[o++] = c;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    *nparams = max;
+    return out;
+}
+
+/* 1 when the statement writes (its failure must not end the caller's transaction). */
+static int statement_writes(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "INSERT", 6) == 0 || strncasecmp(sql, "UPDATE", 6) == 0 ||
+           strncasecmp(sql, "DELETE", 6) == 0 || strncasecmp(sql, "WITH", 4) == 0;
+}
+
+static int run_simple(pg_db_t *db, const char *sql);
+
+/* Prepares st in the connection (again after a reconnection). */
+static int server_prepare(pg_db_t *db, pg_stmt_t *st)
+{
+    PGresult *res;
+    char *text;
+    int n = 0, rc = 0, again = 0;
+
+    text = translate(st->sql, &n);
+    if (!text)
+        return ERMES_ENOMEM;
+    if (n > 0 && !st->hint) {
+        st->hint = ermes__calloc((size_t)n, sizeof(*st->hint));
+        if (!st->hint) {
+            ermes__free(text);
+            return ERMES_ENOMEM;
+        }
+    }
+    /* PostgreSQL infers each parameter's type from where it first appears, and cannot in
+     * "?7 IS NULL OR feed = ?7" or for a parameter a statement does not use, which SQLite
+     * never asks. Such a parameter is declared text, and where text does not fit (an
+     * operator that wants a number) bigint, then bytea: the query files stay as they are. */
+    for (int tries = 0;; tries++) {
+        const char *state, *msg, *dollar;
+        long which;
+        /* Inside a transaction a failed PREPARE would abort it: a savepoint keeps it. */
+        if (db->base.in_tx && (rc = run_simple(db, "SAVEPOINT ermes_prepare"))) {
+            ermes__free(text);
+            return rc;
+        }
+        res = PQprepare(db->conn, st->name, text, n, st->hint);
+        if (db->base.in_tx)
+            run_simple(db, PQresultStatus(res) == PGRES_COMMAND_OK
+                               ? "RELEASE SAVEPOINT ermes_prepare"
+                               : "ROLLBACK TO SAVEPOINT ermes_prepare;"
+                                 " RELEASE SAVEPOINT ermes_prepare");
+        if (PQresultStatus(res) == PGRES_COMMAND_OK || tries > 3 * n)
+            break;
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0) && msg && (dollar = strchr(msg, '$')) &&
+            (which = strtol(dollar + 1, NULL, 10)) >= 1 && which <= n &&
+            st->hint[which - 1] == 0) {
+            st->hint[which - 1] = TEXTOID;
+            st->last_hinted = (int)which;
+        } else if (state && (strcmp(state, "42883") == 0 || strcmp(state, "42804") == 0) &&
+                   st->last_hinted) {
+            unsigned int *t = &st->hint[st->last_hinted - 1];
+            if (*t == TEXTOID)
+                *t = INT8OID;
+            else if (*t == INT8OID)
+                *t = BYTEAOID;
+            else
+                break;
+        } else {
+            break;
+        }
+        PQclear(res);
+    }
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = result_error(db, res);
+        ermes_log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", st->sql);
+        PQclear(res);
+        ermes__free(text);
+        return rc;
+    }
+    PQclear(res);
+    ermes__free(text);
+    res = PQdescribePrepared(db->conn, st->name);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = result_error(db, res);
+        PQclear(res);
+        return rc;
+    }
+    if (st->nparams == 0 && PQnparams(res) > 0) {
+        st->nparams = PQnparams(res);
+        st->types = ermes__calloc((size_t)st->nparams, sizeof(*st->types));
+        st->params = ermes__calloc((size_t)st->nparams, sizeof(*st->params));
+        st->values = ermes__calloc((size_t)st->nparams, sizeof(*st->values));
+        st->lengths = ermes__calloc((size_t)st->nparams, sizeof(*st->lengths));
+        st->formats = ermes__calloc((size_t)st->nparams, sizeof(*st->formats));
+        if (!st->types || !st->params || !st->values || !st->lengths || !st->formats) {
+            PQclear(res);
+            return ERMES_ENOMEM;
+        }
+        for (int i = 0; i < st->nparams; i++)
+            st->params[i].null = 1;
+    }
+    for (int i = 0; i < st->nparams && i < PQnparams(res); i++)
+        st->types[i] = PQparamtype(res, i);
+    PQclear(res);
+    /* "?7 = 0" makes $7 an integer (int4) after the literal, but ermes's integers are 64-bit
+     * (times in milliseconds): such a parameter is declared bigint and the statement made
+     * again. */
+    for (int i = 0; i < st->nparams && i < n; i++)
+        if ((st->types[i] == INT4OID || st->types[i] == INT2OID) && st->hint[i] == 0) {
+            st->hint[i] = INT8OID;
+            again = 1;
+        }
+    if (again) {
+        char q[48];
+        snprintf(q, sizeof(q), "DEALLOCATE %s", st->name);
+        if ((rc = run_simple(db, q)))
+            return rc;
+        return server_prepare(db, st);
+    }
+    st->gen = db->gen;
+    return 0;
+}
+
+static size_t slot_of(const char *sql, size_t cap)
+{
+    uintptr_t h = (uintptr_t)sql;
+
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (cap - 1);
+}
+
+static int pg_prepare(ermes_db_t *d, const char *sql, ermes_db_stmt_t **out)
+{
+    pg_db_t *db = DB(d);
+    pg_stmt_t *st;
+    size_t k;
+    int rc;
+
+    if ((rc = ensure_conn(db)))
+        return rc;
+    if (db->capcache == 0 || db->ncache * 2 >= db->capcache) {
+        size_t cap = db->capcache ? db->capcache * 2 : 64;
+        cached_stmt_t *c = ermes__calloc(cap, sizeof(*c));
+        if (!c)
+            return ERMES_ENOMEM;
+        for (size_t j = 0; j < db->capcache; j++) {
+            if (!db->cache[j].sql)
+                continue;
+            k = slot_of(db->cache[j].sql, cap);
+            while (c[k].sql)
+                k = (k + 1) & (cap - 1);
+            c[k] = db->cache[j];
+        }
+        ermes__free(db->cache);
+        db->cache = c;
+        db->capcache = cap;
+    }
+    k = slot_of(sql, db->capcache);
+    while (db->cache[k].sql && db->cache[k].sql != sql)
+        k = (k + 1) & (db->capcache - 1);
+    if (!db->cache[k].sql) {
+        st = ermes__calloc(1, sizeof(*st));
+        if (!st)
+            return ERMES_ENOMEM;
+        st->base.be = self();
+        st->base.db = d;
+        st->sql = sql;
+        st->row = -1;
+        st->writes = statement_writes(sql);
+        snprintf(st->name, sizeof(st->name), "e%u", db->next_name++);
+        st->gen = db->gen - 1; /* not prepared yet */
+        if ((rc = server_prepare(db, st))) {
+            stmt_free(st);
+            return rc;
+        }
+        db->cache[k].sql = sql;
+        db->cache[k].st = st;
+        db->ncache++;
+    }
+    st = db->cache[k].st;
+    if (st->gen != db->gen && (rc = server_prepare(db, st)))
+        return rc;
+    *out = &st->base;
+    return 0;
+}
+
+static pg_param_t *param(pg_stmt_t *st, int idx)
+{
+    if (idx < 1 || idx > st->nparams)
+        return NULL;
+    return &st->params[idx - 1];
+}
+
+static int param_set(pg_param_t *p, const void *v, size_t len, int format)
+{
+    if (len > (size_t)INT32_MAX - 1)
+        return ERMES_ETOOBIG;
+    if (p->cap < len + 1) {
+        size_t cap = len + 1 < 64 ? 64 : len + 1;
+        char *b = ermes__realloc(p->buf, cap);
+        if (!b)
+            return ERMES_ENOMEM;
+        p->buf = b;
+        p->cap = cap;
+    }
+    if (len)
+        memcpy(p->buf, v, len);
+    p->buf[len] = '\0';
+    p->len = (int)len;
+    p->format = format;
+    p->null = 0;
+    return 0;
+}
+
+static int pg_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
+{
+    pg_param_t *p = param(ST(s), idx);
+    char num[24];
+    int n;
+
+    if (!p)
+        return ERMES_EINVAL;
+    /* A boolean parameter (a comparison's other side) reads 0 and 1 as false and true. */
+    n = snprintf(num, sizeof(num), "%" PRId64, v);
+    return param_set(p, num, (size_t)n, 0);
+}
+
+static int pg_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
+{
+    pg_param_t *p = param(ST(s), idx);
+
+    if (!p)
+        return ERMES_EINVAL;
+    /* Text for a bytea parameter goes as its bytes (the binary form), never through bytea's
+     * escape syntax, where a backslash would change it. */
+    return param_set(p, text, len, ST(s)->types[idx - 1] == BYTEAOID);
+}
+
+static int pg_bind_blob(ermes_db_stmt_t *s, int idx, const void *v, size_t len)
+{
+    pg_param_t *p = param(ST(s), idx);
+
+    if (!p)
+        return ERMES_EINVAL;
+    /* Binary: raw bytes for bytea, and for text the bytes as they are (what SQLite stores). */
+    return param_set(p, v, len, 1);
+}
+
+static int pg_bind_null(ermes_db_stmt_t *s, int idx)
+{
+    pg_param_t *p = param(ST(s), idx);
+
+    if (!p)
+        return ERMES_EINVAL;
+    p->null = 1;
+    return 0;
+}
+
+static int run_simple(pg_db_t *db, const char *sql)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = result_error(db, res);
+    PQclear(res);
+    return rc;
+}
+
+static int execute(pg_stmt_t *st)
+{
+    pg_db_t *db = DB(st->base.db);
+    int guarded = st->writes && db->base.in_tx, rc = 0;
+    ExecStatusType status;
+
+    for (int i = 0; i < st->nparams; i++) {
+        pg_param_t *p = &st->params[i];
+        st->values[i] = p->null ? NULL : p->buf;
+        st->lengths[i] = p->null ? 0 : p->len;
+        st->formats[i] = p->null ? 0 : p->format;
+    }
+    if (guarded && (rc = run_simple(db, "SAVEPOINT ermes_stmt")))
+        return rc;
+    st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths,
+                             st->formats, 0);
+    status = PQresultStatus(st->res);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        rc = result_error(db, st->res);
+        stmt_clear_result(st);
+        if (guarded && PQstatus(db->conn) == CONNECTION_OK)
+            run_simple(db, "ROLLBACK TO SAVEPOINT ermes_stmt; RELEASE SAVEPOINT ermes_stmt");
+        return rc;
+    }
+    if (guarded && (rc = run_simple(db, "RELEASE SAVEPOINT ermes_stmt"))) {
+        stmt_clear_result(st);
+        return rc;
+    }
+    st->nrows = PQntuples(st->res);
+    if (PQnfields(st->res) > st->ncols) {
+        pg_col_t *cols = ermes__realloc(st->cols, sizeof(*cols) * (size_t)PQnfields(st->res));
+        if (!cols) {
+            stmt_clear_result(st);
+            return ERMES_ENOMEM;
+        }
+        for (int c = st->ncols; c < PQnfields(st->res); c++) {
+            cols[c].buf = NULL;
+            cols[c].cap = cols[c].len = 0;
+            cols[c].row = -1;
+        }
+        st->cols = cols;
+        st->ncols = PQnfields(st->res);
+    }
+    st->row = -1;
+    return 0;
+}
+
+static int pg_step(ermes_db_stmt_t *s)
+{
+    pg_stmt_t *st = ST(s);
+    int rc;
+
+    if (!st->res) {
+        if (PQstatus(DB(s->db)->conn) != CONNECTION_OK && (rc = ensure_conn(DB(s->db))))
+            return rc;
+        if (st->gen != DB(s->db)->gen && (rc = server_prepare(DB(s->db), st)))
+            return rc;
+        if ((rc = execute(st)))
+            return rc;
+    }
+    if (st->row + 1 < st->nrows) {
+        st->row++;
+        return 1;
+    }
+    st->row = st->nrows;
+    return 0;
+}
+
+static int has_value(pg_stmt_t *st, int col)
+{
+    return st->res && st->row >= 0 && st->row < st->nrows && col >= 0 &&
+           col < PQnfields(st->res) && !PQgetisnull(st->res, st->row, col);
+}
+
+static int64_t pg_col_int(ermes_db_stmt_t *s, int col)
+{
+    pg_stmt_t *st = ST(s);
+    const char *v;
+
+    if (!has_value(st, col))
+        return 0;
+    v = PQgetvalue(st->res, st->row, col);
+    if (PQftype(st->res, col) == BOOLOID)
+        return v[0] == 't';
+    /* An aggregate may answer numeric ("12" or "12.5"): the integer part, as SQLite does. */
+    return strtoll(v, NULL, 10);
+}
+
+/* The bytes of a bytea column of the current row, decoded from "\x..." once per row. */
+static const unsigned char *bytea_value(pg_stmt_t *st, int col, size_t *len)
+{
+    pg_col_t *c = &st->cols[col];
+    const char *v = PQgetvalue(st->res, st->row, col);
+    size_t n = (size_t)PQgetlength(st->res, st->row, col), out;
+
+    if (c->row == st->row) {
+        *len = c->len;
+        return c->buf;
+    }
+    if (n < 2 || v[0] != '\\' || v[1] != 'x') {
+        /* Not the hex form (bytea_output = escape): libpq decodes it. */
+        size_t m = 0;
+        unsigned char *u = PQunescapeBytea((const unsigned char *)v, &m);
+        if (!u)
+            return NULL;
+        if (c->cap < m + 1) {
+            unsigned char *b = ermes__realloc(c->buf, m + 1);
+            if (!b) {
+                PQfreemem(u);
+                return NULL;
+            }
+            c->buf = b;
+            c->cap = m + 1;
+        }
+        memcpy(c->buf, u, m);
+        PQfreemem(u);
+        out = m;
+    } else {
+        out = (n - 2) / 2;
+        if (c->cap < out + 1) {
+            unsigned char *b = ermes__realloc(c->buf, out + 1);
+            if (!b)
+                return NULL;
+            c->buf = b;
+            c->cap = out + 1;
+        }
+        for (size_t i = 0; i < out; i++) {
+            int hi = v[2 + 2 * i], lo = v[3 + 2 * i];
+            hi = hi <= '9' ? hi - '0' : (hi | 0x20) - 'a' + 10;
+            lo = lo <= '9' ? lo - '0' : (lo | 0x20) - 'a' + 10;
+            c->buf[i] = (unsigned char)(hi << 4 | lo);
+        }
+    }
+    /* NUL-terminated, so a document kept as bytea reads as text too. */
+    c->buf[out] = '\0';
+    c->len = out;
+    c->row = st->row;
+    *len = out;
+    return c->buf;
+}
+
+static const char *pg_col_text(ermes_db_stmt_t *s, int col)
+{
+    pg_stmt_t *st = ST(s);
+    size_t len;
+
+    if (!has_value(st, col))
+        return NULL;
+    if (PQftype(st->res, col) == BYTEAOID)
+        return (const char *)bytea_value(st, col, &len);
+    return PQgetvalue(st->res, st->row, col);
+}
+
+static const void *pg_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
+{
+    pg_stmt_t *st = ST(s);
+
+    *len = 0;
+    if (!has_value(st, col))
+        return NULL;
+    if (PQftype(st->res, col) == BYTEAOID)
+        return bytea_value(st, col, len);
+    *len = (size_t)PQgetlength(st->res, st->row, col);
+    return PQgetvalue(st->res, st->row, col);
+}
+
+static int pg_col_null(ermes_db_stmt_t *s, int col)
+{
+    return !has_value(ST(s), col);
+}
+
+static int64_t pg_last_rowid(ermes_db_t *d)
+{
+    pg_db_t *db = DB(d);
+    PGresult *res = PQexec(db->conn, "SELECT lastval()");
+    int64_t id = 0;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return id;
+}
+
+static void pg_done(ermes_db_stmt_t *s)
+{
+    pg_stmt_t *st = ST(s);
+
+    stmt_clear_result(st);
+    for (int i = 0; i < st->nparams; i++)
+        st->params[i].null = 1;
+}
+
+static int pg_exec(ermes_db_t *d, const char *sql)
+{
+    pg_db_t *db = DB(d);
+    int rc;
+
+    if ((rc = ensure_conn(db)))
+        return rc;
+    return run_simple(db, sql);
+}
+
+static int pg_begin(ermes_db_t *d, int write)
+{
+    pg_db_t *db = DB(d);
+    int rc;
+
+    if ((rc = ensure_conn(db)))
+        return rc;
+    if (!write)
+        return run_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    if ((rc = run_simple(db, "BEGIN")))
+        return rc;
+    if ((rc = run_simple(db, WRITE_LOCK)))
+        run_simple(db, "ROLLBACK");
+    return rc;
+}
+
+static int pg_commit(ermes_db_t *d)
+{
+    return run_simple(DB(d), "COMMIT");
+}
+
+static void pg_rollback(ermes_db_t *d)
+{
+    pg_db_t *db = DB(d);
+
+    if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        run_simple(db, "ROLLBACK");
+}
+
+static const char *pg_errmsg(ermes_db_t *d)
+{
+    return DB(d)->errmsg[0] ? DB(d)->errmsg : PQerrorMessage(DB(d)->conn);
+}
+
+static int pg_durable(ermes_db_t *d, int each_commit)
+{
+    /* As SQLite's synchronous=NORMAL: a commit returns before its WAL is on disk; the
+     * report's last commit, durable again, makes the earlier ones durable with it. */
+    return pg_exec(d, each_commit ? "SET synchronous_commit = on"
+                                  : "SET synchronous_commit = off");
+}
+
+static int pg_foreign_keys(ermes_db_t *d, int on)
+{
+    /* Foreign keys stay checked on PostgreSQL: turning them off takes a superuser. */
+    (void)d;
+    (void)on;
+    return 0;
+}
+
+const ermes__db_backend_t ermes__db_postgresql = {
+    .name = "postgresql",
+    .kind = ERMES__DB_POSTGRESQL,
+    .open = pg_open,
+    .close = pg_close,
+    .prepare = pg_prepare,
+    .bind_int = pg_bind_int,
+    .bind_textn = pg_bind_textn,
+    .bind_blob = pg_bind_blob,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .col_int = pg_col_int,
+    .col_text = pg_col_text,
+    .col_blob = pg_col_blob,
+    .col_null = pg_col_null,
+    .last_rowid = pg_last_rowid,
+    .done = pg_done,
+    .exec = pg_exec,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .errmsg = pg_errmsg,
+    .durable = pg_durable,
+    .foreign_keys = pg_foreign_keys,
+};

@@ -1,0 +1,78 @@
+/* The store's tests run on both backends. Without ERMES_TEST_DATABASE_URL they open SQLite in
+ * their data directory; with it (a postgresql:// URL of a server the test run started,
+ * scripts/pg-test-server), each data directory gets a database of its own on that server, made
+ * when the store is created and found again when the same directory is opened again, so every
+ * test starts as empty as a new SQLite file. */
+#ifndef ERMES_TEST_DB_H
+#define ERMES_TEST_DB_H
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+/* 1 when the tests run on PostgreSQL. */
+static inline int test_db_postgresql(void)
+{
+    const char *u = getenv("ERMES_TEST_DATABASE_URL");
+    return u && strncmp(u, "postgresql://", 13) == 0;
+}
+
+/* The URL of the database of dir ("t_" and a hash of its path) into out; with create, the
+ * database is made (dropped first if a directory of the same name had one). */
+static inline int test_db_url(const char *dir, int create, char *out, size_t n)
+{
+    const char *base = getenv("ERMES_TEST_DATABASE_URL"), *slash, *rest;
+    unsigned long long h = 1469598103934665603ull;
+    char name[40], q[128];
+    PGconn *c;
+    PGresult *r;
+    int ok;
+
+    for (const char *p = dir; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(name, sizeof(name), "t_%016llx", h);
+    /* base is postgresql://USER@HOST/DB?PARAMS: the database is what follows the third '/'. */
+    slash = strchr(base + 13, '/');
+    if (!slash)
+        return -1;
+    rest = strchr(slash, '?');
+    snprintf(out, n, "%.*s/%s%s", (int)(slash - base), base, name, rest ? rest : "");
+    if (!create)
+        return 0;
+    c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "test_db: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    snprintf(q, sizeof(q), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    PQclear(PQexec(c, q));
+    snprintf(q, sizeof(q), "CREATE DATABASE %s", name);
+    r = PQexec(c, q);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "test_db: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* ermes_store_open for tests: the same call, on the backend the test run chose. */
+static inline int test_store_open(const char *dir, const ermes_store_options_t *opts,
+                                  ermes_store_t **out)
+{
+    ermes_store_options_t o = *opts;
+    char url[1024];
+
+    if (!test_db_postgresql())
+        return ermes_store_open(dir, &o, out);
+    if (test_db_url(dir, o.create, url, sizeof(url)))
+        return -1;
+    o.database_url = url;
+    return ermes_store_open(dir, &o, out);
+}
+
+#endif
