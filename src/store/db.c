@@ -133,6 +133,11 @@ int ermes__db_col_null(ermes_db_stmt_t *s, int col)
     return s->be->col_null(s, col);
 }
 
+int64_t ermes__db_changes(ermes_db_t *db)
+{
+    return db->be->changes(db);
+}
+
 int64_t ermes__db_last_rowid(ermes_db_t *db)
 {
     return db->be->last_rowid(db);

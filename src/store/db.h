@@ -48,6 +48,8 @@ int64_t ermes__db_col_int(ermes_db_stmt_t *s, int col);
 const char *ermes__db_col_text(ermes_db_stmt_t *s, int col);
 const void *ermes__db_col_blob(ermes_db_stmt_t *s, int col, size_t *len);
 int ermes__db_col_null(ermes_db_stmt_t *s, int col);
+/* Rows the connection's last INSERT, UPDATE or DELETE changed. */
+int64_t ermes__db_changes(ermes_db_t *db);
 /* The rowid of the connection's last INSERT: cheaper than RETURNING on hot paths. */
 int64_t ermes__db_last_rowid(ermes_db_t *db);
 

@@ -50,6 +50,7 @@ struct ermes__db_backend {
     const void *(*col_blob)(ermes_db_stmt_t *s, int col, size_t *len);
     int (*col_null)(ermes_db_stmt_t *s, int col);
     int64_t (*last_rowid)(ermes_db_t *db);
+    int64_t (*changes)(ermes_db_t *db);
     void (*done)(ermes_db_stmt_t *s);
     int (*exec)(ermes_db_t *db, const char *sql);
     /* Starts a transaction; write = 1 takes the store's single write lock at once. */

@@ -186,7 +186,8 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     " (SELECT o.id AS org_id, COALESCE(nc.through_id, 0) AS after FROM organisations o"            \
     " LEFT JOIN notify_cursor nc ON nc.org_id = o.id WHERE ?1 = 0 OR o.id = ?1) t"
 
-#define SQL_CURSORS_BEHIND "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") WHERE target > after"
+#define SQL_CURSORS_BEHIND                                                                         \
+    "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
 
 int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
 {
@@ -219,7 +220,7 @@ int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
         return rc;
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO notify_cursor (org_id, through_id) SELECT org_id,"
-                                " target FROM (" CURSOR_TARGETS ") WHERE target > after"
+                                " target FROM (" CURSOR_TARGETS ") targets WHERE target > after"
                                 " ON CONFLICT (org_id) DO UPDATE SET through_id ="
                                 " excluded.through_id WHERE excluded.through_id >"
                                 " notify_cursor.through_id RETURNING org_id",
@@ -902,6 +903,9 @@ int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap
             ermes__db_exec(db, "RESET enable_seqscan");
         return rc;
     }
+    /* Values, so that PostgreSQL plans the query rather than folding NULL comparisons. */
+    for (int k = 1; pg && k <= 4; k++)
+        ermes__db_bind_int(s, k, 1);
     buf[0] = '\0';
     while ((rc = ermes__db_step(s)) == 1) {
         const char *detail = ermes__db_col_text(s, pg ? 0 : 3);

@@ -300,7 +300,7 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         /* A parent may not be the organisation itself or one of its descendants. */
         if ((rc = ermes__db_prepare(
                  db,
-                 "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT o.parent_id FROM "
+                 "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.parent_id FROM "
                  "organisations o JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL) "
                  "SELECT 1 FROM up WHERE id = ?2",
                  &s)))
@@ -357,12 +357,10 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
                        upd->short_name);
     if (rc)
         goto out;
-    if ((rc = ermes__db_prepare(db, "SELECT changes()", &s)))
+    if (ermes__db_changes(db) != 1) {
+        rc = ERMES_ENOTFOUND;
         goto out;
-    rc = ermes__db_step(s) == 1 && ermes__db_col_int(s, 0) == 1 ? 0 : ERMES_ENOTFOUND;
-    ermes__db_done(s);
-    if (rc)
-        goto out;
+    }
     /* Arrays that came replace the whole set. */
     {
         static const struct {
@@ -701,8 +699,13 @@ int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes
     }
     if ((rc = ermes__db_prepare(db,
                                 "SELECT " ORG_COLUMNS ORG_FROM " WHERE o.id > ?3"
-                                " AND (?4 IS NULL OR o.name LIKE ?4 ESCAPE '\\'"
-                                " OR o.short_name LIKE ?4 ESCAPE '\\')"
+                                /* Case-insensitive on both backends: lower() on
+                                 * each side, and a binary collation first, since
+                                 * PostgreSQL has no LIKE for NOCASE columns. */
+                                " AND (?4 IS NULL"
+                                " OR lower(o.name COLLATE \"binary\") LIKE lower(?4) ESCAPE '\\'"
+                                " OR lower(o.short_name COLLATE \"binary\") LIKE lower(?4)"
+                                " ESCAPE '\\')"
                                 " AND (?5 IS NULL OR o.country = ?5)"
                                 " AND (?6 IS NULL OR o.sector = ?6)"
                                 " AND (?7 IS NULL OR o.type = ?7)"

@@ -91,6 +91,8 @@ typedef struct pg_db {
     PGconn *conn;
     unsigned gen; /* moves at each reconnection: statements are prepared again */
     unsigned next_name;
+    int64_t changes; /* rows the last statement changed */
+    int defer_fk;    /* foreign keys checked at commit (ermes_store_foreign_keys(off)) */
     cached_stmt_t *cache;
     size_t ncache, capcache;
     char errmsg[512];
@@ -115,8 +117,8 @@ static int map_state(const char *state)
         return ERMES_ECONFLICT;
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
         return ERMES_EINVAL;
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, "57014") == 0)
         return ERMES_EBUSY;
     if (strcmp(state, "54000") == 0)
         return ERMES_ETOOBIG;
@@ -371,9 +373,9 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
             break;
         state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0) && msg && (dollar = strchr(msg, '$')) &&
-            (which = strtol(dollar + 1, NULL, 10)) >= 1 && which <= n &&
-            st->hint[which - 1] == 0) {
+        if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0) && msg &&
+            (dollar = strchr(msg, '$')) && (which = strtol(dollar + 1, NULL, 10)) >= 1 &&
+            which <= n && st->hint[which - 1] == 0) {
             st->hint[which - 1] = TEXTOID;
             st->last_hinted = (int)which;
         } else if (state && (strcmp(state, "42883") == 0 || strcmp(state, "42804") == 0) &&
@@ -406,18 +408,30 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
         return rc;
     }
     if (st->nparams == 0 && PQnparams(res) > 0) {
-        st->nparams = PQnparams(res);
-        st->types = ermes__calloc((size_t)st->nparams, sizeof(*st->types));
-        st->params = ermes__calloc((size_t)st->nparams, sizeof(*st->params));
-        st->values = ermes__calloc((size_t)st->nparams, sizeof(*st->values));
-        st->lengths = ermes__calloc((size_t)st->nparams, sizeof(*st->lengths));
-        st->formats = ermes__calloc((size_t)st->nparams, sizeof(*st->formats));
-        if (!st->types || !st->params || !st->values || !st->lengths || !st->formats) {
+        size_t np = (size_t)PQnparams(res);
+        /* All or nothing: a half-made statement must be safe to free. */
+        unsigned int *types = ermes__calloc(np, sizeof(*types));
+        pg_param_t *params = ermes__calloc(np, sizeof(*params));
+        const char **values = ermes__calloc(np, sizeof(*values));
+        int *lengths = ermes__calloc(np, sizeof(*lengths));
+        int *formats = ermes__calloc(np, sizeof(*formats));
+        if (!types || !params || !values || !lengths || !formats) {
+            ermes__free(types);
+            ermes__free(params);
+            ermes__free(values);
+            ermes__free(lengths);
+            ermes__free(formats);
             PQclear(res);
             return ERMES_ENOMEM;
         }
-        for (int i = 0; i < st->nparams; i++)
-            st->params[i].null = 1;
+        for (size_t i = 0; i < np; i++)
+            params[i].null = 1;
+        st->types = types;
+        st->params = params;
+        st->values = values;
+        st->lengths = lengths;
+        st->formats = formats;
+        st->nparams = (int)np;
     }
     for (int i = 0; i < st->nparams && i < PQnparams(res); i++)
         st->types[i] = PQparamtype(res, i);
@@ -602,8 +616,8 @@ static int execute(pg_stmt_t *st)
     }
     if (guarded && (rc = run_simple(db, "SAVEPOINT ermes_stmt")))
         return rc;
-    st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths,
-                             st->formats, 0);
+    st->res =
+        PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
     status = PQresultStatus(st->res);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
         rc = result_error(db, st->res);
@@ -617,6 +631,8 @@ static int execute(pg_stmt_t *st)
         return rc;
     }
     st->nrows = PQntuples(st->res);
+    if (st->writes && *PQcmdTuples(st->res))
+        db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
     if (PQnfields(st->res) > st->ncols) {
         pg_col_t *cols = ermes__realloc(st->cols, sizeof(*cols) * (size_t)PQnfields(st->res));
         if (!cols) {
@@ -658,8 +674,8 @@ static int pg_step(ermes_db_stmt_t *s)
 
 static int has_value(pg_stmt_t *st, int col)
 {
-    return st->res && st->row >= 0 && st->row < st->nrows && col >= 0 &&
-           col < PQnfields(st->res) && !PQgetisnull(st->res, st->row, col);
+    return st->res && st->row >= 0 && st->row < st->nrows && col >= 0 && col < PQnfields(st->res) &&
+           !PQgetisnull(st->res, st->row, col);
 }
 
 static int64_t pg_col_int(ermes_db_stmt_t *s, int col)
@@ -771,6 +787,11 @@ static int64_t pg_last_rowid(ermes_db_t *d)
     return id;
 }
 
+static int64_t pg_changes(ermes_db_t *d)
+{
+    return DB(d)->changes;
+}
+
 static void pg_done(ermes_db_stmt_t *s)
 {
     pg_stmt_t *st = ST(s);
@@ -801,7 +822,8 @@ static int pg_begin(ermes_db_t *d, int write)
         return run_simple(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     if ((rc = run_simple(db, "BEGIN")))
         return rc;
-    if ((rc = run_simple(db, WRITE_LOCK)))
+    if ((rc = run_simple(db, WRITE_LOCK)) ||
+        (db->defer_fk && (rc = run_simple(db, "SET CONSTRAINTS ALL DEFERRED"))))
         run_simple(db, "ROLLBACK");
     return rc;
 }
@@ -828,15 +850,15 @@ static int pg_durable(ermes_db_t *d, int each_commit)
 {
     /* As SQLite's synchronous=NORMAL: a commit returns before its WAL is on disk; the
      * report's last commit, durable again, makes the earlier ones durable with it. */
-    return pg_exec(d, each_commit ? "SET synchronous_commit = on"
-                                  : "SET synchronous_commit = off");
+    return pg_exec(d, each_commit ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
 }
 
 static int pg_foreign_keys(ermes_db_t *d, int on)
 {
-    /* Foreign keys stay checked on PostgreSQL: turning them off takes a superuser. */
-    (void)d;
-    (void)on;
+    /* Turning foreign keys off takes a superuser on PostgreSQL; what SQLite's batches get
+     * from it, no lookup per row, PostgreSQL gets from checking them at commit (the schema
+     * makes every foreign key DEFERRABLE), after the batch has checked its organisations. */
+    DB(d)->defer_fk = !on;
     return 0;
 }
 
@@ -856,6 +878,7 @@ const ermes__db_backend_t ermes__db_postgresql = {
     .col_blob = pg_col_blob,
     .col_null = pg_col_null,
     .last_rowid = pg_last_rowid,
+    .changes = pg_changes,
     .done = pg_done,
     .exec = pg_exec,
     .begin = pg_begin,

@@ -73,7 +73,6 @@ static int map_rc(int rc)
     }
 }
 
-
 static void sq_close(ermes_db_t *d)
 {
     sqlite_db_t *db = DB(d);
@@ -220,8 +219,7 @@ static int sq_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
 
 static int sq_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
 {
-    return map_rc(
-        sqlite3_bind_text64(ST(s)->stmt, idx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8));
+    return map_rc(sqlite3_bind_text64(ST(s)->stmt, idx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 static int sq_bind_blob(ermes_db_stmt_t *s, int idx, const void *p, size_t len)
@@ -275,6 +273,11 @@ static int sq_col_null(ermes_db_stmt_t *s, int col)
 static int64_t sq_last_rowid(ermes_db_t *db)
 {
     return sqlite3_last_insert_rowid(DB(db)->handle);
+}
+
+static int64_t sq_changes(ermes_db_t *db)
+{
+    return sqlite3_changes64(DB(db)->handle);
 }
 
 static void sq_done(ermes_db_stmt_t *s)
@@ -347,6 +350,7 @@ const ermes__db_backend_t ermes__db_sqlite = {
     .col_blob = sq_col_blob,
     .col_null = sq_col_null,
     .last_rowid = sq_last_rowid,
+    .changes = sq_changes,
     .done = sq_done,
     .exec = sq_exec,
     .begin = sq_begin,

@@ -1,8 +1,9 @@
 /* The store's tests run on both backends. Without ERMES_TEST_DATABASE_URL they open SQLite in
  * their data directory; with it (a postgresql:// URL of a server the test run started,
- * scripts/pg-test-server), each data directory gets a database of its own on that server, made
- * when the store is created and found again when the same directory is opened again, so every
- * test starts as empty as a new SQLite file. */
+ * scripts/pg-test-server), each data directory gets a schema of its own in that server's
+ * database (search_path set through the URL), made when the store is created and found again
+ * when the same directory is opened again, so every test starts as empty as a new SQLite
+ * file. */
 #ifndef ERMES_TEST_DB_H
 #define ERMES_TEST_DB_H
 
@@ -20,8 +21,8 @@ static inline int test_db_postgresql(void)
     return u && strncmp(u, "postgresql://", 13) == 0;
 }
 
-/* The URL of the database of dir ("t_" and a hash of its path) into out; with create, the
- * database is made (dropped first if a directory of the same name had one). */
+/* The URL of the schema of dir ("t_" and a hash of its path) into out; with create, the
+ * schema is made (dropped first if a directory of the same name had one). */
 static inline int test_db_url(const char *dir, int create, char *out, size_t n)
 {
     const char *base = getenv("ERMES_TEST_DATABASE_URL"), *slash, *rest;
@@ -34,12 +35,12 @@ static inline int test_db_url(const char *dir, int create, char *out, size_t n)
     for (const char *p = dir; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
     snprintf(name, sizeof(name), "t_%016llx", h);
-    /* base is postgresql://USER@HOST/DB?PARAMS: the database is what follows the third '/'. */
+    /* base is postgresql://USER@HOST/DB?PARAMS: the schema goes into options. */
     slash = strchr(base + 13, '/');
     if (!slash)
         return -1;
     rest = strchr(slash, '?');
-    snprintf(out, n, "%.*s/%s%s", (int)(slash - base), base, name, rest ? rest : "");
+    snprintf(out, n, "%s%coptions=-csearch_path%%3D%s", base, rest ? '&' : '?', name);
     if (!create)
         return 0;
     c = PQconnectdb(base);
@@ -48,9 +49,10 @@ static inline int test_db_url(const char *dir, int create, char *out, size_t n)
         PQfinish(c);
         return -1;
     }
-    snprintf(q, sizeof(q), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    snprintf(q, sizeof(q), "DROP SCHEMA IF EXISTS %s CASCADE", name);
     PQclear(PQexec(c, q));
-    snprintf(q, sizeof(q), "CREATE DATABASE %s", name);
+    snprintf(q, sizeof(q), "CREATE SCHEMA %s", name);
     r = PQexec(c, q);
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
