@@ -145,6 +145,11 @@ int ermes_cmd_init(cli_t *c)
         }
         memset(secret, 0, sizeof(secret));
     }
-    printf("ready: %s/ermes.db\n", c->cfg.data_dir);
+    if (c->cfg.database_url && strncmp(c->cfg.database_url, "postgres", 8) == 0)
+        printf("ready: PostgreSQL (database_url), data directory %s\n", c->cfg.data_dir);
+    else if (c->cfg.database_url && *c->cfg.database_url)
+        printf("ready: %s\n", c->cfg.database_url);
+    else
+        printf("ready: %s/ermes.db\n", c->cfg.data_dir);
     return CLI_OK;
 }

@@ -177,7 +177,7 @@ int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st)
                                     "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, "
                                     "hidden, count) VALUES (?1,?2,?3,?4,?5,?6,?7) "
                                     "ON CONFLICT (day, org_id, feed, taxonomy, type, hidden) "
-                                    "DO UPDATE SET count = count + excluded.count",
+                                    "DO UPDATE SET count = event_daily.count + excluded.count",
                                     &s)))
             break;
         ermes__db_bind_text(s, 1, e->day);
