@@ -995,6 +995,10 @@ int ermes_event_from_json(ermes_event_t *ev, const char *json, size_t len, ermes
 
     ermes_event_reset(ev);
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root && json_error_code(&err) == json_error_out_of_memory) {
+        ermes_diag_set(d, NULL, "out of memory reading the event");
+        return ERMES_ENOMEM;
+    }
     if (!root) {
         ermes_diag_set(d, NULL, "the event is not JSON: %.160s", err.text);
         if (d) {
