@@ -227,6 +227,10 @@ static int read_json(const char *data, size_t len, import_row_t **rows, size_t *
     int rc = 0;
 
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    /* jansson says "out of memory", or nothing at all when its first allocation fails: every
+     * real syntax error has a text. */
+    if (!root && (json_error_code(&err) == json_error_out_of_memory || !err.text[0]))
+        return ERMES_ENOMEM;
     if (!root) {
         char reason[256];
         snprintf(reason, sizeof(reason), "malformed JSON at line %d, column %d: %s", err.line,

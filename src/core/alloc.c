@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 static long fail_countdown = -1;
 
 static int should_fail(void)
@@ -16,8 +18,27 @@ static int should_fail(void)
     return 0;
 }
 
+/* jansson's allocations go through the wrappers too, so that injected failures reach every
+ * json_t ermes makes or parses. The wrappers are plain malloc and free when no failure is
+ * injected, so a value jansson allocated before the switch may be freed after it. */
+static void *json_malloc_cb(size_t n)
+{
+    return ermes__malloc(n);
+}
+
+static void json_free_cb(void *p)
+{
+    ermes__free(p);
+}
+
 void ermes__alloc_fail_after(long n)
 {
+    static int json_hooked;
+
+    if (!json_hooked) {
+        json_set_alloc_funcs(json_malloc_cb, json_free_cb);
+        json_hooked = 1;
+    }
     fail_countdown = n;
 }
 

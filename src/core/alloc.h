@@ -15,7 +15,8 @@ char *ermes__strndup(const char *s, size_t n);
 void ermes__free(void *p);
 
 /* Test hook: after n more successful allocations, every allocation fails until reset with
- * n < 0. Not thread-safe; for single-threaded unit tests only. */
+ * n < 0; jansson's allocations count too (its first call hands jansson these wrappers with
+ * json_set_alloc_funcs). Not thread-safe; for single-threaded unit tests only. */
 void ermes__alloc_fail_after(long n);
 
 #endif

@@ -995,6 +995,12 @@ int ermes_event_from_json(ermes_event_t *ev, const char *json, size_t len, ermes
 
     ermes_event_reset(ev);
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    /* jansson says "out of memory", or nothing at all when its first allocation fails: every
+     * real syntax error has a text. */
+    if (!root && (json_error_code(&err) == json_error_out_of_memory || !err.text[0])) {
+        ermes_diag_set(d, NULL, "out of memory reading the event");
+        return ERMES_ENOMEM;
+    }
     if (!root) {
         ermes_diag_set(d, NULL, "the event is not JSON: %.160s", err.text);
         if (d) {

@@ -10,8 +10,8 @@ This wrapper prepares what the browser tests need and checks what only it can se
     the notification (its first attempt fails), preview it, send it, see it delivered" runs
     through the UI, and this wrapper checks the message really arrived;
   - screenshots under BUILD_DIR/test-output/browser/NAME.png.
-It skips (with the reason) only when chromium, node or the node modules are missing
-(scripts/install-deps test; make browser-deps).
+When chromium, node or the node modules are missing it fails, saying which (scripts/install-deps
+test; make browser-deps): a skip fails the run (ermeslib.main).
 
 ERMES_BROWSER_BENCH=1 runs the benchmark instead: bench/browser-1m.sh with the build of
 ERMES_BIN (1,000,000 events in a data dir made once and kept under $TMPDIR/ermes-browser-bench;
@@ -32,7 +32,8 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, main, quote  # noqa: E402
+from ermeslib import (ERMES_BIN, HOST, SKIP_BENCHMARK, SOURCE_DIR, Ermes, main,  # noqa: E402
+                      quote)
 
 try:
     from aiosmtpd.controller import Controller
@@ -105,7 +106,8 @@ if MISSING is not None and os.environ.get("ERMES_REQUIRE_BROWSER") == "1":
 
 
 @unittest.skipIf(MISSING is not None, MISSING or "")
-@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") == "1", "the benchmark runs instead")
+@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") == "1",
+                 SKIP_BENCHMARK + "the benchmark runs instead")
 class BrowserTest(unittest.TestCase):
 
     @classmethod
@@ -211,7 +213,8 @@ class BrowserTest(unittest.TestCase):
 
 
 @unittest.skipIf(MISSING is not None, MISSING or "")
-@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") != "1", "ERMES_BROWSER_BENCH=1 runs it")
+@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") != "1",
+                 SKIP_BENCHMARK + "ERMES_BROWSER_BENCH=1 runs it")
 class BrowserBench(unittest.TestCase):
 
     def test_browser_bench(self):

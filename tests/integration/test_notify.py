@@ -47,6 +47,12 @@ try:
 except ImportError:  # pragma: no cover - reported by the test
     Controller = None
 
+# make check installs all three (scripts/install-deps test): a missing one fails the tests
+# that need it, saying which, never skips them.
+NEED_AIOSMTPD = "python3-aiosmtpd is not installed (scripts/install-deps test)"
+NEED_GPG = "gpg is not installed (scripts/install-deps test)"
+NEED_OPENSSL = "openssl is not installed (scripts/install-deps test)"
+
 NOTIFICATIONS = "/api/v1/notifications"
 MAIL_FROM = "UCERT <cert@ucert.example>"
 COLUMNS = "source.ip|time.source|classification.type|tlp"
@@ -113,6 +119,8 @@ class SmtpServer:
     """aiosmtpd on a fixed port, so it can be stopped and started again at the same place."""
 
     def __init__(self, tls_context=None):
+        if Controller is None:
+            raise AssertionError(NEED_AIOSMTPD)
         self.port = free_port()
         self.mailbox = Mailbox()
         self.tls_context = tls_context
@@ -225,7 +233,6 @@ class NotifyBase(unittest.TestCase):
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-@unittest.skipIf(Controller is None, "python3-aiosmtpd is not installed")
 class DeliveryTest(NotifyBase):
     """A daemon that sends through an SMTP server of its own."""
 
@@ -569,7 +576,6 @@ class DeliveryTest(NotifyBase):
         self.assertEqual(self.mailbox.count(), before + 2)
 
 
-@unittest.skipIf(Controller is None, "python3-aiosmtpd is not installed")
 class ManualTest(NotifyBase):
     """A daemon without SMTP: notifications wait, and are sent by hand."""
 
@@ -646,8 +652,8 @@ class ManualTest(NotifyBase):
         self.assertFalse(got[0]["tls"])
         self.assertEqual(self.get(n["id"])["state"], "sent")
 
-    @unittest.skipUnless(HAVE_OPENSSL, "openssl is not installed")
     def test_2_starttls(self):
+        self.assertTrue(HAVE_OPENSSL, NEED_OPENSSL)
         n = self.make("198.51.100.3", "tls")
         url = self.tls.url()
         # The server offers STARTTLS with a certificate of an unknown CA: refused, not sent in
@@ -714,8 +720,8 @@ class ManualTest(NotifyBase):
                          "[%s] [TLP:AMBER] 1 Ereignis aus rate-other für UCJ" % n["reference"])
         self.assertIn("Sehr geehrtes Team", body_text(got[0]["msg"]))
 
-    @unittest.skipUnless(HAVE_GPG, "gpg is not installed")
     def test_4_openpgp(self):
+        self.assertTrue(HAVE_GPG, NEED_GPG)
         home = os.path.join(self.tmp, "gnupg")
         os.mkdir(home, 0o700)
         gpg = ["gpg", "--homedir", home, "--batch", "--quiet"]
@@ -778,8 +784,20 @@ class ManualTest(NotifyBase):
             self.assertEqual(status, 403, "%s %s: %r" % (method, path, b))
         status, _, b = self.e.request("GET", NOTIFICATIONS + "?state=lost")
         self.assertEqual(status, 400, b)
+        # Each state filter answers exactly the notifications in that state: by id, against
+        # the unfiltered list, and the states together give back every notification once.
+        everything = self.notifications()
+        want = {}
+        for n in everything:
+            want.setdefault(n["state"], set()).add(n["id"])
+        self.assertGreaterEqual(len(want), 2, want)  # something for the filter to tell apart
+        seen = []
         for state in ("pending", "sending", "retrying", "sent", "failed"):
-            self.e.ok("GET", NOTIFICATIONS + "?state=" + state)
+            got = self.notifications(state)
+            self.assertEqual([n["state"] for n in got], [state] * len(got), state)
+            self.assertEqual({n["id"] for n in got}, want.get(state, set()), state)
+            seen += [n["id"] for n in got]
+        self.assertEqual(sorted(seen), sorted(n["id"] for n in everything))
         status, _, b = self.e.request("GET", NOTIFICATIONS + "/999999")
         self.assertEqual(status, 404, b)
 

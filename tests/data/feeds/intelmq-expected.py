@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Writes tests/data/feeds/intelmq-expected/<case>.json from IntelMQ's own parser tests.
+
+    tests/data/feeds/intelmq-expected.py --intelmq DIR [--out DIR]
+
+DIR is a checkout (or a copy of the files named below) of certtools/intelmq. Each case below
+names an IntelMQ test module, the variables in it that hold the expected events, and how the
+test combines them (a template merged into each event, and which of the two wins). The module
+is read with ast and never imported: only literals are evaluated (dicts, lists, strings, numbers,
+names bound to them, `+` of lists and list comprehensions over literals); a value made by a call
+(utils.base64_encode for `raw`) is left out and said so in the output.
+
+The files written are the expected events of test_feeds.c's IntelMQ conformance test: ermes's
+parser runs on the same input, and its events at the same positions must equal these field for
+field, except for the differences listed with their reasons in test_feeds.c. ermes never writes
+these files (ERMES_UPDATE_GOLDEN=1 does not touch them). Each file records the module's path and
+the commit it was read at, so a reviewer can check it against IntelMQ.
+"""
+
+import argparse
+import ast
+import json
+import os
+import sys
+
+# case: the output file's name; parser, input, options: as in intelmq.manifest.
+# events: the module-level name of the list of expected events; template: a dict merged into
+# each; template_wins: the test does event.update(template) (True) or template.update(event);
+# positions: only these of the test's events (where the test and the input file differ in
+# version); all_events: ermes must give exactly as many events as the test lists.
+CASES = [
+    {
+        "case": "spamhaus-drop",
+        "module": "intelmq/tests/bots/parsers/spamhaus/test_parser_drop.py",
+        "commit": "224a6ddb8e4fdf495a5dee1913aef8b7c96f1c38",
+        "parser": "spamhaus-drop",
+        "input": "conformance/feeds/intelmq/spamhaus/drop.txt",
+        "options": [],
+        "events": "NETWORK_EVENTS",
+    },
+    {
+        "case": "spamhaus-asndrop",
+        "module": "intelmq/tests/bots/parsers/spamhaus/test_parser_drop.py",
+        "commit": "224a6ddb8e4fdf495a5dee1913aef8b7c96f1c38",
+        "parser": "spamhaus-asndrop",
+        "input": "conformance/feeds/intelmq/spamhaus/asndrop.txt",
+        "options": [],
+        "events": "ASN_EVENTS",
+    },
+    {
+        "case": "cymru-cap-certname",
+        "module": "intelmq/tests/bots/parsers/cymru/test_cap_program_new.py",
+        "commit": "1c56722d2142010859cabb575a71a62f4711e79d",
+        "parser": "cymru-cap",
+        "input": "conformance/feeds/intelmq/cymru/certname_20190327.txt",
+        "options": [],
+        "events": "EVENTS",
+        "template": "EVENT_TEMPLATE",
+        "template_wins": True,
+        # This version of the test predates the input's line 16 ("openresolver", 2020) and
+        # the lines after it; its events 0-12 come from lines 4-15, the same in both. Later
+        # events would have to be matched by line, which this script does not do yet.
+        "positions": list(range(13)),
+    },
+]
+
+
+class Unevaluable(Exception):
+    pass
+
+
+def evaluate(node, env):
+    """The value of a literal expression, or Unevaluable."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [evaluate(e, env) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        out, skipped = {}, []
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                raise Unevaluable("** in a dict")
+            key = evaluate(k, env)
+            try:
+                out[key] = evaluate(v, env)
+            except Unevaluable:
+                skipped.append(key)
+        if skipped:
+            out["#not-evaluated"] = skipped
+        return out
+    if isinstance(node, ast.Name):
+        if node.id not in env:
+            raise Unevaluable("unknown name " + node.id)
+        return env[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return evaluate(node.left, env) + evaluate(node.right, env)
+    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+        gen = node.generators[0]
+        if not isinstance(gen.target, ast.Name) or gen.ifs:
+            raise Unevaluable("comprehension form")
+        out = []
+        for item in evaluate(gen.iter, env):
+            out.append(evaluate(node.elt, dict(env, **{gen.target.id: item})))
+        return out
+    raise Unevaluable(type(node).__name__)
+
+
+def module_literals(path):
+    """Every module-level NAME = <literal> of the file."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    env = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name):
+            try:
+                env[stmt.targets[0].id] = evaluate(stmt.value, env)
+            except Unevaluable:
+                pass
+    return env
+
+
+def expected_events(case, env):
+    if case["events"] not in env:
+        raise SystemExit("%s: no literal %s" % (case["module"], case["events"]))
+    template = env.get(case.get("template"), {}) if case.get("template") else {}
+    out = []
+    for position, event in enumerate(env[case["events"]]):
+        if "positions" in case and position not in case["positions"]:
+            continue
+        if case.get("template_wins"):
+            merged = dict(event)
+            merged.update(template)
+        else:
+            merged = dict(template)
+            merged.update(event)
+        skipped = sorted(set(event.pop("#not-evaluated", []) + template.get("#not-evaluated", [])))
+        merged.pop("#not-evaluated", None)
+        # raw is always made by a call in these tests (base64 of the input line): never here.
+        merged.pop("raw", None)
+        item = {"position": position, "event": dict(sorted(merged.items()))}
+        if skipped:
+            item["not_evaluated"] = skipped
+        out.append(item)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--intelmq", required=True, help="a checkout of certtools/intelmq")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                  "intelmq-expected"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for case in CASES:
+        env = module_literals(os.path.join(args.intelmq, case["module"]))
+        doc = {
+            "written_by": "tests/data/feeds/intelmq-expected.py from IntelMQ's test, not by ermes",
+            "intelmq_test": {"repository": "certtools/intelmq", "path": case["module"],
+                             "commit": case["commit"], "events": case["events"],
+                             "template": case.get("template")},
+            "parser": case["parser"],
+            "input": case["input"],
+            "options": case["options"],
+            "all_events": bool(case.get("all_events")),
+            "expected": expected_events(case, env),
+        }
+        path = os.path.join(args.out, case["case"] + ".json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        print("%s: %d events" % (path, len(doc["expected"])), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
