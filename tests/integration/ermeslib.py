@@ -40,6 +40,36 @@ TOKEN_RE = re.compile(r"ermes_[A-Za-z0-9_-]{20,}")
 _DEFAULT = object()
 _live_procs = set()
 
+# With ERMES_TEST_DATABASE_URL (a postgresql:// URL of the server the test run started,
+# scripts/pg-test-server), every Ermes instance keeps its rows in a schema of its own on that
+# server instead of DATA_DIR/ermes.db: its processes get ERMES_DATABASE_URL.
+PG_URL = os.environ.get("ERMES_TEST_DATABASE_URL") or None
+
+
+def postgresql():
+    """True when the integration tests run on PostgreSQL."""
+    return PG_URL is not None
+
+
+def _psql(sql):
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG_URL, "-c", sql],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        raise ErmesError("psql failed: %s" % p.stderr.decode("utf-8", "replace"))
+
+
+def _pg_schema(data_dir, fresh):
+    """The database URL of the schema that holds data_dir's rows; fresh: made empty."""
+    import hashlib
+    name = "t_" + hashlib.sha1(os.path.realpath(data_dir).encode()).hexdigest()[:20]
+    if fresh:
+        _psql("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE;"
+              " CREATE SCHEMA %s" % (name, name))
+    else:
+        _psql("CREATE SCHEMA IF NOT EXISTS %s" % name)
+    sep = "&" if "?" in PG_URL else "?"
+    return PG_URL + sep + "options=-csearch_path%3D" + name, name
+
 
 def _kill_leftovers():
     for p in list(_live_procs):
@@ -90,6 +120,11 @@ class Ermes:
         self.token = None
         self._logs = []
         self._nlog = 0
+        self.database_url = None
+        self._schema = None
+        if postgresql():
+            self.database_url, self._schema = _pg_schema(self.dir, fresh=self._own_dir)
+            self.env.setdefault("ERMES_DATABASE_URL", self.database_url)
         try:
             if init:
                 self.init(demo=demo)
@@ -255,6 +290,12 @@ class Ermes:
         finally:
             if self._own_dir and os.environ.get("ERMES_KEEP_DIRS") != "1":
                 shutil.rmtree(self.dir, ignore_errors=True)
+                if self._schema:
+                    try:
+                        _psql("SET client_min_messages = warning;"
+                              " DROP SCHEMA IF EXISTS %s CASCADE" % self._schema)
+                    except Exception:
+                        pass
 
     # ---- HTTP -----------------------------------------------------------------------------
 
@@ -378,7 +419,9 @@ class Ermes:
         argv = [ERMES_BIN] + [str(a) for a in args]
         if data_dir:
             argv += ["--data-dir", self.dir]
-        return run(argv, input=input, env=env, timeout=timeout)
+        penv = {"ERMES_DATABASE_URL": self.database_url} if self.database_url else {}
+        penv.update(env or {})
+        return run(argv, input=input, env=penv, timeout=timeout)
 
 
 def run(argv, input=None, env=None, timeout=CLI_TIMEOUT):
