@@ -5,6 +5,7 @@
 #define ERMES_HTTP_HTTP_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <stdint.h>
 
@@ -48,6 +49,11 @@ typedef struct ermes_req {
     int64_t session_id;        /* authenticated by the session cookie; 0: by a token */
     char csrf[64];             /* that session's CSRF token */
     int64_t session_expires;   /* and its absolute expiry (ms) */
+    /* Work a handler handed to another thread (h_sessions.c: the password check) while the
+     * connection is suspended; the handler is called again once it is done. */
+    void *deferred;
+    void (*deferred_free)(struct ermes_req *req);
+    int suspended; /* the handler suspended the connection and will answer later */
 } ermes_req_t;
 
 /* What the server shares with the handlers. */
@@ -67,6 +73,14 @@ struct ermes_server {
     struct ermes_collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes_hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
+    struct ermes_login_guard *login_guard; /* the login's password checks and counts */
+    /* Every open connection (server.c), for the deadlines of request heads and bodies. */
+    pthread_mutex_t conns_lock;
+    struct ermes_conn_state *conns;
+    pthread_t sweeper;
+    int sweeper_started;
+    int stopping; /* under conns_lock */
+    pthread_cond_t sweeper_wake;
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
