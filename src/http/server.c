@@ -133,36 +133,15 @@ typedef enum { PHASE_IDLE, PHASE_HEAD, PHASE_BODY, PHASE_ANSWER } conn_phase_t;
 
 typedef struct ermes_conn_state {
     struct ermes_conn_state *prev, *next; /* srv->conns, under srv->conns_lock */
-    struct ermes_conn_state *head_next;   /* this thread's list of heads being read */
     struct MHD_Connection *conn;
+    pthread_t owner; /* the worker thread that serves it (libmicrohttpd never moves one) */
     int fd;
     int first;            /* the connection's first request is still to come or in progress */
-    int in_head_list;     /* on its thread's list */
     int refused;          /* answered here and shut down: libmicrohttpd's say is void */
     conn_phase_t phase;   /* written under srv->conns_lock */
     int64_t since_ns;     /* IDLE: opened or last answered; HEAD, BODY: the request's start */
     int64_t opened_ns;
 } ermes_conn_state_t;
-
-/* The connections of this worker thread whose request line has come and whose head has not
- * been handed to on_request yet. libmicrohttpd keeps a connection on one worker thread, so its
- * error messages, logged on that thread, can be matched to one of these (on_mhd_log). */
-static __thread ermes_conn_state_t *thread_heads;
-
-static void head_list_remove(ermes_conn_state_t *cs)
-{
-    ermes_conn_state_t **pp;
-
-    if (!cs->in_head_list)
-        return;
-    for (pp = &thread_heads; *pp; pp = &(*pp)->head_next)
-        if (*pp == cs) {
-            *pp = cs->head_next;
-            break;
-        }
-    cs->head_next = NULL;
-    cs->in_head_list = 0;
-}
 
 static ermes_conn_state_t *conn_state(struct MHD_Connection *conn)
 {
@@ -447,14 +426,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     size_t path_len = uri ? strcspn(uri, "?") : 0;
     long params = 0;
 
-    if (cs) {
-        set_phase(srv, cs, PHASE_HEAD, ermes__time_monotonic_ns());
-        if (!cs->in_head_list) {
-            cs->head_next = thread_heads;
-            thread_heads = cs;
-            cs->in_head_list = 1;
-        }
-    }
+    set_phase(srv, cs, PHASE_HEAD, ermes__time_monotonic_ns());
     /* libmicrohttpd parses the query into its connection's memory right after this call: a
      * few hundred parameters exhaust it and the client then waits, unanswered, for the
      * timeout. Too many are refused here, before that parse. */
@@ -507,7 +479,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ermes__strbuf_init(&req->body, (size_t)srv->cfg->max_body);
         client_address(conn, req->remote, sizeof(req->remote));
         if (cs) {
-            head_list_remove(cs);
             /* The request's deadline counts from its start: the connection's opening for the
              * first one, its request line for the next. */
             pthread_mutex_lock(&srv->conns_lock);
@@ -625,7 +596,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
     if (cs) {
         /* The connection waits for its next request line now. */
-        head_list_remove(cs);
         pthread_mutex_lock(&srv->conns_lock);
         cs->first = 0;
         cs->phase = PHASE_IDLE;
@@ -669,6 +639,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             return;
         cs->fd = ci->connect_fd;
         cs->conn = conn;
+        cs->owner = pthread_self();
         cs->first = 1;
         cs->phase = PHASE_IDLE;
         cs->opened_ns = cs->since_ns = ermes__time_monotonic_ns();
@@ -683,7 +654,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     cs = *socket_context;
     if (!cs)
         return;
-    head_list_remove(cs);
     pthread_mutex_lock(&srv->conns_lock);
     if (cs->prev)
         cs->prev->next = cs->next;
@@ -696,32 +666,79 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
 }
 
-/* libmicrohttpd answers a malformed Content-Length itself, with an HTML page and, in 0.9.75,
- * its response head twice. It logs the error first, on the thread that owns the connection,
- * before anything is sent: the connection is the one head of this thread whose
- * Content-Length is malformed (or, for "too large", does not fit in 64 bits), and it is
- * answered here in JSON and closed. With two such heads at once on one thread (never seen
- * but possible) libmicrohttpd's own answer goes out. */
-static void refuse_bad_content_length(ermes_server_t *srv, int too_large)
+/* libmicrohttpd answers some malformed requests itself, before any callback of ours sees their
+ * head: a request line or head too long (414, 431), a malformed Content-Length (400, 413; in
+ * 0.9.75 with its response head twice), a missing Host. It answers with an HTML page, and logs
+ * the error first, on the worker thread that serves the connection, before sending anything.
+ * So the connection is found among that thread's connections that are reading a request: when
+ * exactly one is, it is the one (for a Content-Length error: when exactly one head of the
+ * thread has a malformed Content-Length), and it gets its answer in JSON here (refuse_locked).
+ * When two of the thread's connections are reading a request at that moment,
+ * libmicrohttpd's own answer goes out. Errors in a body are left alone. */
+typedef enum { MHD_ERR_NONE, MHD_ERR_LENGTH, MHD_ERR_LENGTH_BIG, MHD_ERR_HEAD } mhd_error_t;
+
+static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
 {
+    static const char prefix[] = "Error processing request (HTTP response code is ";
+    mhd_error_t kind = MHD_ERR_NONE;
     ermes_conn_state_t *found = NULL;
+    unsigned status = 0;
+    pthread_t self = pthread_self();
     int n = 0;
 
-    for (ermes_conn_state_t *cs = thread_heads; cs; cs = cs->head_next) {
-        const char *cl = MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && !content_length_ok(cl)) {
+    if (strstr(msg, "Failed to parse `Content-Length' header")) {
+        kind = MHD_ERR_LENGTH;
+    } else if (strstr(msg, "Too large value of 'Content-Length' header")) {
+        kind = MHD_ERR_LENGTH_BIG;
+    } else if (strncmp(msg, prefix, sizeof(prefix) - 1) == 0) {
+        const char *p = msg + sizeof(prefix) - 1;
+        for (; *p >= '0' && *p <= '9' && status < 1000; p++)
+            status = status * 10 + (unsigned)(*p - '0');
+        /* Only errors of a request head: a body's (chunked encoding) are not these. */
+        if (status == 414 || status == 431 ||
+            (status == 400 && (strstr(msg, "syntactically incorrect") ||
+                               strstr(msg, "Host:"))))
+            kind = MHD_ERR_HEAD;
+    }
+    if (kind == MHD_ERR_NONE)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
+        if (!pthread_equal(cs->owner, self) || cs->refused || cs->phase == PHASE_ANSWER)
+            continue;
+        if (kind == MHD_ERR_HEAD) {
             found = cs;
             n++;
+        } else if (cs->phase == PHASE_HEAD) {
+            const char *cl =
+                MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
+            if (cl && !content_length_ok(cl)) {
+                found = cs;
+                n++;
+            }
         }
     }
-    if (n != 1)
-        return;
-    if (too_large)
-        refuse(srv, found, 413, "Content Too Large", "payload_too_large",
-               "Content-Length does not fit in 64 bits");
-    else
-        refuse(srv, found, 400, "Bad Request", "bad_request",
-               "Content-Length must be a number of bytes (digits only)");
+    if (n == 1 && found->phase != PHASE_BODY) {
+        if (kind == MHD_ERR_LENGTH)
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "Content-Length must be a number of bytes (digits only)");
+        else if (kind == MHD_ERR_LENGTH_BIG)
+            refuse_locked(srv, found, 413, "Content Too Large", "payload_too_large",
+                          "Content-Length does not fit in 64 bits");
+        else if (status == 414)
+            refuse_locked(srv, found, 414, "URI Too Long", "uri_too_long",
+                          "the request line is too long");
+        else if (status == 431)
+            refuse_locked(srv, found, 431, "Request Header Fields Too Large", "header_too_large",
+                          "the request head is too large (max_header)");
+        else if (strstr(msg, "Host:"))
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "an HTTP/1.1 request needs a Host header");
+        else
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "the request line or a header is malformed");
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
 }
 
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -729,10 +746,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     char msg[512];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (strstr(msg, "Failed to parse `Content-Length' header"))
-        refuse_bad_content_length(cls, 0);
-    else if (strstr(msg, "Too large value of 'Content-Length' header"))
-        refuse_bad_content_length(cls, 1);
+    refuse_mhd_error(cls, msg);
     ermes_log(ERMES_LOG_INFO, "http: %s", msg);
 }
 
