@@ -34,7 +34,7 @@ struct ermes_login_guard {
     ermes_login_job_t *head, *tail; /* waiting jobs, oldest first */
     long waiting;  /* jobs queued */
     long reserved; /* places promised to callers about to submit */
-    long idle;     /* threads waiting for a job */
+    long running;  /* jobs being checked */
     int stopping;
     pthread_t *threads;
     long nthreads;
@@ -49,10 +49,8 @@ static void *worker_main(void *arg)
         ermes_login_job_t *job;
 
         pthread_mutex_lock(&g->lock);
-        g->idle++;
         while (!g->head && !g->stopping)
             pthread_cond_wait(&g->wake, &g->lock);
-        g->idle--;
         if (!g->head) {
             pthread_mutex_unlock(&g->lock);
             return NULL;
@@ -62,6 +60,7 @@ static void *worker_main(void *arg)
         if (!g->head)
             g->tail = NULL;
         g->waiting--;
+        g->running++;
         pthread_mutex_unlock(&g->lock);
 
         job->next = NULL;
@@ -74,6 +73,10 @@ static void *worker_main(void *arg)
         job->rc = ermes_login(g->store, job->name, job->password, job->ip, &job->user,
                               &job->locked, &job->retry_after_s);
         sodium_memzero(job->password, sizeof(job->password));
+        /* The place is free before the answer goes: the client's next login finds it. */
+        pthread_mutex_lock(&g->lock);
+        g->running--;
+        pthread_mutex_unlock(&g->lock);
         /* The job belongs to its caller again from here on. */
         job->done_cb(job);
     }
@@ -158,8 +161,9 @@ int ermes__login_guard_reserve(ermes_login_guard_t *g)
     int rc = 0;
 
     pthread_mutex_lock(&g->lock);
-    /* The running checks are not in waiting: login_workers run, login_queue wait. */
-    if (g->stopping || g->waiting + g->reserved >= g->cfg->login_queue + g->idle)
+    /* login_workers checks run, login_queue more wait. */
+    if (g->stopping ||
+        g->waiting + g->reserved + g->running >= g->cfg->login_queue + g->nthreads)
         rc = ERMES_EBUSY;
     else
         g->reserved++;
