@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +47,10 @@ struct ermes_login_guard {
 static void *worker_main(void *arg)
 {
     ermes_login_guard_t *g = arg;
+
+    /* Below the HTTP threads: under a login flood the CPU goes to the other requests first,
+     * the password checks take what is left (Linux: the nice value of one thread). */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 
     for (;;) {
         ermes_login_job_t *job;
