@@ -539,8 +539,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
-    if (req->status)
-        set_phase(srv, conn_state(conn), PHASE_ANSWER, 0);
     if (*upload_data_size) {
         /* The idle timeout does not stop a client that sends a byte now and then: the request
          * as a whole has a deadline too (the sweeper enforces it between reads). Returning
@@ -566,6 +564,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The request has arrived whole: its deadlines end here, not while a handler works. */
+    set_phase(srv, conn_state(conn), PHASE_ANSWER, 0);
     if (req->status)
         return MHD_YES; /* already answered on the first call */
     if (req->body_too_big)
@@ -582,7 +582,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES; /* answered when the handler's deferred work is done */
     if (!req->status)
         ret = ermes__reply_error(req, 500, "internal", NULL, "the handler gave no answer");
-    set_phase(srv, conn_state(conn), PHASE_ANSWER, 0);
     return ret;
 }
 
@@ -889,5 +888,9 @@ void ermes_server_stop(ermes_server_t *s)
     ermes__metrics_free(s->metrics);
     ermes_warninglists_free(s->warninglists, s->nwarninglists);
     ermes_sightings_free(s->sightings);
+    if (s->sweeper_started) {
+        pthread_cond_destroy(&s->sweeper_wake);
+        pthread_mutex_destroy(&s->conns_lock);
+    }
     ermes__free(s);
 }
