@@ -35,9 +35,9 @@ struct ermes_login_guard {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     ermes_login_job_t *head, *tail; /* waiting jobs, oldest first */
-    long waiting;  /* jobs queued */
-    long reserved; /* places promised to callers about to submit */
-    long running;  /* jobs being checked */
+    long waiting;                   /* jobs queued */
+    long reserved;                  /* places promised to callers about to submit */
+    long running;                   /* jobs being checked */
     int stopping;
     pthread_t *threads;
     long nthreads;
@@ -77,8 +77,8 @@ static void *worker_main(void *arg)
             ermes_store_session_prune(g->store, now, now - g->cfg->session_idle * 1000,
                                       now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
         }
-        job->rc = ermes_login(g->store, job->name, job->password, job->ip, &job->user,
-                              &job->locked, &job->retry_after_s);
+        job->rc = ermes_login(g->store, job->name, job->password, job->ip, &job->user, &job->locked,
+                              &job->retry_after_s);
         sodium_memzero(job->password, sizeof(job->password));
         /* The place is free before the answer goes: the client's next login finds it. */
         pthread_mutex_lock(&g->lock);
@@ -169,8 +169,7 @@ int ermes__login_guard_reserve(ermes_login_guard_t *g)
 
     pthread_mutex_lock(&g->lock);
     /* login_workers checks run, login_queue more wait. */
-    if (g->stopping ||
-        g->waiting + g->reserved + g->running >= g->cfg->login_queue + g->nthreads)
+    if (g->stopping || g->waiting + g->reserved + g->running >= g->cfg->login_queue + g->nthreads)
         rc = ERMES_EBUSY;
     else
         g->reserved++;
@@ -258,8 +257,8 @@ int ermes__login_guard_blocked(ermes_login_guard_t *g, const char *ip, int64_t n
     return blocked;
 }
 
-int ermes__login_guard_record(ermes_login_guard_t *g, const char *ip,
-                              ermes_login_outcome_t outcome, int64_t now_ms)
+int ermes__login_guard_record(ermes_login_guard_t *g, const char *ip, ermes_login_outcome_t outcome,
+                              int64_t now_ms)
 {
     address_t *a;
     int full = 1;
@@ -350,7 +349,6 @@ void ermes__login_guard_flush(ermes_login_guard_t *g, int64_t now_ms, int all)
         if (len < sizeof(detail))
             snprintf(detail + len, sizeof(detail) - len, "}");
         if (ermes_audit_write(g->store, &v, "login_failures", "session", NULL, detail))
-            ermes_log(ERMES_LOG_WARNING, "audit: cannot record the failed logins of %s",
-                      due[k].ip);
+            ermes_log(ERMES_LOG_WARNING, "audit: cannot record the failed logins of %s", due[k].ip);
     }
 }

@@ -41,8 +41,7 @@ typedef enum {
 
 /* Starts cfg->login_workers threads checking passwords against st (both borrowed, and must
  * outlive the guard). */
-int ermes__login_guard_new(ermes_store_t *st, const ermes_config_t *cfg,
-                           ermes_login_guard_t **out);
+int ermes__login_guard_new(ermes_store_t *st, const ermes_config_t *cfg, ermes_login_guard_t **out);
 /* Stops the threads after the jobs they run; a job still queued is done with rc ERMES_EBUSY,
  * and later ones at once. Idempotent; NULL is a no-op. */
 void ermes__login_guard_stop(ermes_login_guard_t *g);
@@ -66,8 +65,8 @@ int ermes__login_guard_blocked(ermes_login_guard_t *g, const char *ip, int64_t n
 /* Counts an outcome of ip. Returns 1 when the caller should write its usual audit row (the
  * first of its kind from ip in the current audit interval), 0 when it is only counted: the
  * counts go to the audit log as one "login_failures" row per address and interval. */
-int ermes__login_guard_record(ermes_login_guard_t *g, const char *ip,
-                              ermes_login_outcome_t outcome, int64_t now_ms);
+int ermes__login_guard_record(ermes_login_guard_t *g, const char *ip, ermes_login_outcome_t outcome,
+                              int64_t now_ms);
 
 /* Writes the "login_failures" rows of the audit intervals that have ended by now_ms (all of
  * them when all is set). Called about once a second by the daemon. */

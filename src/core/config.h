@@ -21,11 +21,8 @@ typedef struct ermes_config {
     long max_connections;      /* concurrent HTTP connections */
     long max_body;             /* bytes of one request body */
     long max_header;           /* bytes of a request's headers (and connection buffer) */
-    long max_client_connections; /* concurrent connections per client address; 0: auto */
-    long max_query_params;       /* query parameters one request may have */
-    long request_timeout;        /* seconds a connection may stay idle */
-    long head_timeout;           /* seconds a request head may take to arrive */
-    long request_deadline;       /* seconds a whole request (head and body) may take */
+    long request_timeout;      /* seconds a connection may stay idle */
+    long request_deadline;     /* seconds a whole request (head and body) may take */
     long busy_timeout;         /* milliseconds to wait on a locked database */
     long token_days;           /* default lifetime of a new API token */
     long page_limit;           /* largest page a list endpoint returns */
@@ -66,11 +63,18 @@ typedef struct ermes_config {
     char *web_dir;          /* serve the UI from this directory; NULL: the built-in copy */
     long session_ttl;       /* seconds a browser session lasts at most */
     long session_idle;      /* seconds of inactivity that end a browser session */
+    long stale_feed_factor; /* a feed is stale after this many usual intervals */
+
+    /* Hostile clients (http/server.c, docs/API.md "Limits"). */
+    long max_client_connections; /* concurrent connections per client address; 0: auto */
+    long max_query_params;       /* query parameters one request may have */
+    long head_timeout;           /* seconds a request head may take to arrive */
+
+    /* The login's defences (access/login_guard.c). */
     long login_workers;          /* argon2id checks at once */
     long login_queue;            /* logins waiting for a check; more are 429 */
     long login_address_failures; /* failed logins per address per 15 minutes */
     long login_audit_interval;   /* seconds per summary row of repeated failures */
-    long stale_feed_factor; /* a feed is stale after this many usual intervals */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -72,8 +72,8 @@ static enum MHD_Result too_many(ermes_req_t *req, int64_t retry, const char *why
     retry = retry > 0 ? retry : 1;
     snprintf(after, sizeof(after), "%lld", (long long)retry);
     ermes__reply_header(req, "Retry-After", after);
-    return ermes__reply_error(req, 429, "rate_limited", NULL,
-                              "too many %s; try again in %lld s", why, (long long)retry);
+    return ermes__reply_error(req, 429, "rate_limited", NULL, "too many %s; try again in %lld s",
+                              why, (long long)retry);
 }
 
 static void login_done_cb(ermes_login_job_t *job)
@@ -189,8 +189,7 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     }
     if (ermes__login_guard_reserve(req->srv->login_guard)) {
         json_decref(body);
-        audit_attempt(req, ERMES_LOGIN_BUSY, job->name, "login_refused",
-                      "{\"reason\":\"busy\"}");
+        audit_attempt(req, ERMES_LOGIN_BUSY, job->name, "login_refused", "{\"reason\":\"busy\"}");
         ermes__free(job);
         return too_many(req, 1, "logins at once");
     }

@@ -136,10 +136,10 @@ typedef struct ermes_conn_state {
     struct MHD_Connection *conn;
     pthread_t owner; /* the worker thread that serves it (libmicrohttpd never moves one) */
     int fd;
-    int first;            /* the connection's first request is still to come or in progress */
-    int refused;          /* answered here and shut down: libmicrohttpd's say is void */
-    conn_phase_t phase;   /* written under srv->conns_lock */
-    int64_t since_ns;     /* IDLE: opened or last answered; HEAD, BODY: the request's start */
+    int first;          /* the connection's first request is still to come or in progress */
+    int refused;        /* answered here and shut down: libmicrohttpd's say is void */
+    conn_phase_t phase; /* written under srv->conns_lock */
+    int64_t since_ns;   /* IDLE: opened or last answered; HEAD, BODY: the request's start */
     int64_t opened_ns;
 } ermes_conn_state_t;
 
@@ -198,8 +198,8 @@ static void refuse_locked(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned 
     shutdown(cs->fd, SHUT_RDWR);
 }
 
-static void refuse(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status,
-                   const char *reason, const char *code, const char *message)
+static void refuse(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status, const char *reason,
+                   const char *code, const char *message)
 {
     if (!cs)
         return;
@@ -232,8 +232,8 @@ static void *sweeper_main(void *arg)
                 limit = cs->opened_ns + cfg->head_timeout * 1000000000LL;
                 break;
             case PHASE_HEAD:
-                limit = (cs->first ? cs->opened_ns : cs->since_ns) +
-                        cfg->head_timeout * 1000000000LL;
+                limit =
+                    (cs->first ? cs->opened_ns : cs->since_ns) + cfg->head_timeout * 1000000000LL;
                 break;
             case PHASE_BODY:
                 limit = cs->since_ns + cfg->request_deadline * 1000000000LL;
@@ -453,8 +453,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **con_cls)
 {
     ermes_server_t *srv = cls;
-    ermes_req_t *req =
-        *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
+    ermes_req_t *req = *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
     const ermes_route_t *route;
     enum MHD_Result ret;
 
@@ -695,8 +694,7 @@ static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
             status = status * 10 + (unsigned)(*p - '0');
         /* Only errors of a request head: a body's (chunked encoding) are not these. */
         if (status == 414 || status == 431 ||
-            (status == 400 && (strstr(msg, "syntactically incorrect") ||
-                               strstr(msg, "Host:"))))
+            (status == 400 && (strstr(msg, "syntactically incorrect") || strstr(msg, "Host:"))))
             kind = MHD_ERR_HEAD;
     }
     if (kind == MHD_ERR_NONE)
@@ -758,10 +756,10 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
     /* One address may not take every connection: by default a quarter of them. */
-    unsigned per_client = cfg->max_client_connections > 0
-                              ? (unsigned)cfg->max_client_connections
-                              : (unsigned)(cfg->max_connections / 4 > 0 ? cfg->max_connections / 4
-                                                                        : 1);
+    unsigned per_client =
+        cfg->max_client_connections > 0
+            ? (unsigned)cfg->max_client_connections
+            : (unsigned)(cfg->max_connections / 4 > 0 ? cfg->max_connections / 4 : 1);
     const union MHD_DaemonInfo *info;
     int rc;
 
@@ -819,7 +817,8 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-            srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+            srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT, cert,
+            MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     else
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
