@@ -79,7 +79,8 @@ struct ermes_server {
     struct ermes_conn_state *conns;
     pthread_t sweeper;
     int sweeper_started;
-    int stopping; /* under conns_lock */
+    int stopping;         /* under conns_lock */
+    long untracked_conns; /* connections without a record (out of memory), under conns_lock */
     pthread_cond_t sweeper_wake;
 };
 

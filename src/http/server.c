@@ -633,8 +633,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         /* Without its record a connection is only without the deadlines: never refused. */
         cs = ci ? ermes__calloc(1, sizeof(*cs)) : NULL;
         *socket_context = cs;
-        if (!cs)
+        if (!cs) {
+            pthread_mutex_lock(&srv->conns_lock);
+            srv->untracked_conns++;
+            pthread_mutex_unlock(&srv->conns_lock);
             return;
+        }
         cs->fd = ci->connect_fd;
         cs->conn = conn;
         cs->owner = pthread_self();
@@ -650,8 +654,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         return;
     }
     cs = *socket_context;
-    if (!cs)
+    if (!cs) {
+        pthread_mutex_lock(&srv->conns_lock);
+        srv->untracked_conns--;
+        pthread_mutex_unlock(&srv->conns_lock);
         return;
+    }
     pthread_mutex_lock(&srv->conns_lock);
     if (cs->prev)
         cs->prev->next = cs->next;
@@ -700,8 +708,13 @@ static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
     if (kind == MHD_ERR_NONE)
         return;
     pthread_mutex_lock(&srv->conns_lock);
+    /* Refused connections count too: libmicrohttpd may still log their errors, which must
+     * not be pinned on another one. A connection without its record (out of memory) would
+     * be missing from the count: no guessing then. */
+    if (srv->untracked_conns)
+        goto out;
     for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
-        if (!pthread_equal(cs->owner, self) || cs->refused || cs->phase == PHASE_ANSWER)
+        if (!pthread_equal(cs->owner, self) || cs->phase == PHASE_ANSWER)
             continue;
         if (kind == MHD_ERR_HEAD) {
             found = cs;
@@ -715,7 +728,7 @@ static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
             }
         }
     }
-    if (n == 1 && found->phase != PHASE_BODY) {
+    if (n == 1 && found->phase != PHASE_BODY && !found->refused) {
         if (kind == MHD_ERR_LENGTH)
             refuse_locked(srv, found, 400, "Bad Request", "bad_request",
                           "Content-Length must be a number of bytes (digits only)");
@@ -735,6 +748,7 @@ static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
             refuse_locked(srv, found, 400, "Bad Request", "bad_request",
                           "the request line or a header is malformed");
     }
+out:
     pthread_mutex_unlock(&srv->conns_lock);
 }
 
