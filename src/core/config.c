@@ -49,8 +49,8 @@ static const setting_t settings[] = {
       "query parameters one request may have; more are 414"),
     S(request_timeout, SET_LONG, "30", 1, 3600, "seconds an idle connection is kept"),
     S(head_timeout, SET_LONG, "5", 1, 3600,
-      "seconds a request head (request line and headers) may take to arrive, counted from the "
-      "connection's opening or its previous answer"),
+      "seconds a request head (request line and headers) may take to arrive: from the "
+      "connection's opening for its first request, from the request line for later ones"),
     S(request_deadline, SET_LONG, "120", 1, 86400,
       "seconds a whole request (head and body) may take to arrive"),
     S(busy_timeout, SET_LONG, "10000", 0, 600000, "milliseconds to wait on a locked database"),
