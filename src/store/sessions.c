@@ -201,7 +201,7 @@ int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const c
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "SELECT count(*) FROM login_failures WHERE name = ?1 AND at > ?2 "
-                                "AND ip IS ?3",
+                                "AND ip = ?3",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
@@ -222,7 +222,7 @@ int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const 
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                ip ? "DELETE FROM login_failures WHERE name = ?1 AND ip IS ?2"
+                                ip ? "DELETE FROM login_failures WHERE name = ?1 AND ip = ?2"
                                    : "DELETE FROM login_failures WHERE name = ?1",
                                 &s)))
         return rc;

@@ -1,4 +1,5 @@
-/* Tests of the login guard (src/access/login_guard.c) over a real store: the per-address
+/* Tests of the login guard (src/access/login_guard.c) over a real store (SQLite, or PostgreSQL
+ * as unit_pg.test_login_guard): the per-address
  * failure limit and its window, the audit's first-of-a-kind rows and the counts written when an
  * interval ends, the pool's bound (reserve refuses past login_workers + login_queue), a job
  * checked on a pool thread, and a stop answering what waits. */
@@ -20,6 +21,7 @@
 #include "core/config.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "test_db.h"
 
 #define MIN (60 * 1000LL)
 #define T0 (1767225600000LL) /* 2026-01-01T00:00:00Z */
@@ -33,7 +35,7 @@ typedef struct {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
 
     if (!f || ermes_access_init() || ermes__config_init(&f->cfg))
         return -1;
@@ -42,7 +44,7 @@ static int setup(void **state)
     f->cfg.login_address_failures = 3;
     f->cfg.login_audit_interval = 60;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-guard-XXXXXX");
-    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st))
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
         return -1;
     *state = f;
     return 0;
