@@ -1,12 +1,15 @@
 /* ermes notify: notifications from the command line: list them, preview one as its recipients
  * will see it, make and send what is due, send one now. */
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access/access.h"
 #include "cli/cli.h"
+#include "core/strbuf.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "notify/notify.h"
 
@@ -41,6 +44,31 @@ static int options(cli_t *c, ermes_notify_options_t *o)
     return CLI_OK;
 }
 
+/* The e-mail as it would be sent, for a person: line by line (CRLF shown as a line end), each
+ * line escaped, since its text comes from the feeds and the constituency. */
+static void print_message(const char *p, size_t len)
+{
+    ermes_strbuf_t line;
+    size_t start = 0, end;
+
+    ermes__strbuf_init(&line, len * 4 + 16);
+    while (start < len) {
+        const char *nl = memchr(p + start, '\n', len - start);
+        size_t next = nl ? (size_t)(nl - p) + 1 : len;
+
+        end = nl ? (size_t)(nl - p) : len;
+        if (end > start && p[end - 1] == '\r')
+            end--;
+        ermes__strbuf_reset(&line);
+        if (ermes__text_escape(&line, p + start, end - start) == 0 && line.data)
+            printf("%s\n", line.data);
+        else
+            printf("?\n");
+        start = next;
+    }
+    ermes__strbuf_cleanup(&line);
+}
+
 static void print_json(json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -61,8 +89,9 @@ static int print_cb(void *ctx, const ermes_notification_t *n)
     }
     ermes__time_format(n->sent_at ? n->sent_at : n->created_at, when);
     printf("%-6lld %-18s %-8s %-12s %5lld events  %s  %s  attempts %lld%s%s\n", (long long)n->id,
-           n->reference, n->state, n->org[0] ? n->org : "-", (long long)n->events, n->group_key,
-           when, (long long)n->attempts, n->last_error[0] ? "  " : "", n->last_error);
+           cli_safe(n->reference), cli_safe(n->state), n->org[0] ? cli_safe(n->org) : "-",
+           (long long)n->events, cli_safe(n->group_key), when, (long long)n->attempts,
+           n->last_error[0] ? "  " : "", cli_safe(n->last_error));
     return 0;
 }
 
@@ -130,10 +159,13 @@ int ermes_cmd_notify(cli_t *c)
             state = v;
         else if (n == 0 && (n = cli_flag(c, i, "--org", &v)) > 0)
             org = v;
-        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0)
-            limit = strtol(v, NULL, 10);
-        else if (n == 0 && !target && cli_arg(c, i)[0] != '-' &&
-                 (strcmp(sub, "preview") == 0 || strcmp(sub, "send") == 0)) {
+        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
+            long long x;
+            if (cli_number("--limit", v, 1, LONG_MAX, &x))
+                return CLI_USAGE;
+            limit = (long)x;
+        } else if (n == 0 && !target && cli_arg(c, i)[0] != '-' &&
+                   (strcmp(sub, "preview") == 0 || strcmp(sub, "send") == 0)) {
             target = cli_arg(c, i);
             n = 1;
         } else {
@@ -177,7 +209,7 @@ int ermes_cmd_notify(cli_t *c)
         if (rc)
             cli_error("notify preview %s: %s", target, err[0] ? err : ermes_strerror(rc));
         else
-            fwrite(msg.data, 1, msg.len, stdout);
+            print_message(msg.data, msg.len);
         ermes__strbuf_cleanup(&msg);
         return rc ? CLI_ERROR : CLI_OK;
     }
@@ -219,8 +251,8 @@ int ermes_cmd_notify(cli_t *c)
             if (json)
                 print_json(ermes_notification_to_json(&nt));
             else
-                printf("%s: %s%s%s\n", nt.reference, nt.state, nt.last_error[0] ? ": " : "",
-                       nt.last_error);
+                printf("%s: %s%s%s\n", cli_safe(nt.reference), cli_safe(nt.state),
+                       nt.last_error[0] ? ": " : "", cli_safe(nt.last_error));
             rc = strcmp(nt.state, ERMES_NOTIFICATION_SENT) == 0 ? CLI_OK : CLI_ERROR;
             ermes_notification_cleanup(&nt);
             return rc;
