@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 
 typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
 
@@ -171,11 +172,8 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
     }
     case SET_LONG: {
         long *slot = (long *)(void *)base;
-        char *end;
-        long v;
-        errno = 0;
-        v = strtol(value, &end, 10);
-        if (errno || end == value || *end) {
+        int64_t v;
+        if (ermes__parse_int64(value, s->name, INT64_MIN, INT64_MAX, &v, NULL)) {
             ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
         }

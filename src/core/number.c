@@ -1,6 +1,5 @@
 #include "core/number.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -113,11 +112,11 @@ int ermes__parse_double(const char *text, const char *field, double min, double 
     for (p = text; *p; p++)
         if (!strchr("0123456789+-.eE", *p))
             goto not_number;
-    errno = 0;
     v = strtod(text, &end);
     if (end == text || *end)
         goto not_number;
-    if (errno == ERANGE || !isfinite(v) || v < min || v > max) {
+    /* Overflow gives infinity and fails here; underflow is a tiny finite value, kept. */
+    if (!isfinite(v) || v < min || v > max) {
         quote(shown, sizeof(shown), text, strlen(text));
         ermes_diag_set(d, field ? field : "", "%s: '%s' is out of range (%g to %g)",
                        field ? field : "value", shown, min, max);
@@ -141,4 +140,30 @@ int ermes__double_to_int64(double v, int64_t *out)
         return ERMES_ERANGE;
     *out = (int64_t)v;
     return 0;
+}
+
+int ermes__epoch_seconds_ms(const char *text, size_t len, int64_t *ms)
+{
+    /* 9999-12-31T23:59:59Z. */
+    static const double max_seconds = 253402300799.999;
+    char tmp[64];
+    double seconds;
+    size_t points = 0;
+    int rc;
+
+    if (!len || len >= sizeof(tmp))
+        return len ? ERMES_ERANGE : ERMES_EPARSE;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '.')
+            points++;
+        else if (text[i] < '0' || text[i] > '9')
+            return ERMES_EPARSE;
+    }
+    if (points > 1)
+        return ERMES_EPARSE;
+    memcpy(tmp, text, len);
+    tmp[len] = '\0';
+    if ((rc = ermes__parse_double(tmp, "ts", 0, max_seconds, &seconds, NULL)))
+        return rc;
+    return ermes__double_to_int64(seconds * 1000.0, ms);
 }

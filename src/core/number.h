@@ -34,4 +34,10 @@ int ermes__parse_double(const char *text, const char *field, double min, double 
  * Returns 0 or ERMES_ERANGE (*out untouched). */
 int ermes__double_to_int64(double v, int64_t *out);
 
+/* Zeek's ts: seconds since the epoch with a fraction ("1700000000.123456"), the len bytes at
+ * text, into milliseconds. Only digits and one point, at most the end of year 9999, so no
+ * value can overflow the conversion to an integer. Returns 0, ERMES_EPARSE or ERMES_ERANGE
+ * (*ms untouched). */
+int ermes__epoch_seconds_ms(const char *text, size_t len, int64_t *ms);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "intake/export.h"
@@ -495,7 +496,7 @@ static const char *query_param(void *ctx, const char *name)
 
 enum MHD_Result ermes__h_event_list(ermes_req_t *req)
 {
-    const char *format = ermes__query(req, "format"), *l = ermes__query(req, "limit");
+    const char *format = ermes__query(req, "format");
     ermes_export_format_t fmt;
     ermes_event_filter_t f;
     struct MHD_Response *resp;
@@ -504,7 +505,6 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     stream_t *s;
     int64_t cursor;
     long limit = 0;
-    char *end;
 
     if (ermes_export_format_parse(format, &fmt))
         return ermes__reply_error(req, 400, "bad_request", "format",
@@ -516,21 +516,11 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
         if (!ermes__page(req, &limit, &cursor, &ret))
             return ret;
     } else {
-        const char *c = ermes__query(req, "cursor");
-        if (l) {
-            limit = strtol(l, &end, 10);
-            if (!*l || *end || limit < 1)
-                return ermes__reply_error(req, 400, "bad_request", "limit",
-                                          "limit must be a positive number");
-        }
-        cursor = 0;
-        if (c && *c) {
-            long long v = c[0] == 'c' && c[1] ? strtoll(c + 1, &end, 10) : -1;
-            if (v < 0 || *end)
-                return ermes__reply_error(req, 400, "bad_request", "cursor",
-                                          "cursor is not one this server gave out");
-            cursor = v;
-        }
+        int64_t want = 0;
+        if (!ermes__query_int(req, "limit", 1, LONG_MAX, &want, &ret) ||
+            !ermes__query_cursor(req, &cursor, &ret))
+            return ret;
+        limit = (long)want;
     }
     ermes_diag_clear(&d);
     if (ermes_event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
@@ -687,21 +677,16 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
 enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
 {
     struct list_ctx c = {NULL, 0};
-    const char *report = ermes__query(req, "report"), *state = ermes__query(req, "state");
+    const char *state = ermes__query(req, "state");
     enum MHD_Result ret;
     int64_t cursor, report_id = 0;
     long limit;
     int more = 0, rc;
-    char *end;
 
     if (!ermes__page(req, &limit, &cursor, &ret))
         return ret;
-    if (report) {
-        report_id = strtoll(report, &end, 10);
-        if (!*report || *end || report_id <= 0)
-            return ermes__reply_error(req, 400, "bad_request", "report",
-                                      "report must be a report id");
-    }
+    if (!ermes__query_int(req, "report", 1, INT64_MAX, &report_id, &ret))
+        return ret;
     if (state && !one_of(state, quarantine_states))
         return ermes__reply_error(req, 400, "bad_request", "state",
                                   "state must be open, retried or resolved");

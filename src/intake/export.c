@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/number.h"
 #include "core/text.h"
 #include "core/time.h"
 
@@ -253,13 +254,7 @@ int ermes_event_filter_parse(ermes_param_fn get, void *ctx, ermes_store_t *st,
         }
         f->domain = s;
     }
-    if ((s = get(ctx, "report"))) {
-        char *end;
-        f->report_id = strtoll(s, &end, 10);
-        if (*end || f->report_id <= 0) {
-            ermes_diag_set(d, "report", "report must be a report id");
-            return ERMES_EINVAL;
-        }
-    }
+    if ((s = get(ctx, "report")) && ermes__parse_int64(s, "report", 1, INT64_MAX, &f->report_id, d))
+        return ERMES_EINVAL;
     return 0;
 }
