@@ -773,11 +773,20 @@ out:
              (unsigned long long)rep.records, (unsigned long long)rep.matched,
              (unsigned long long)rep.sightings, (unsigned long long)rep.skipped);
     ermes_audit_write(req->srv->store, &req->viewer, "submit", "log", source, detail);
+    /* A sensor learns what it sent was taken, nothing of what matched: with match counts
+     * it could post any value and learn whether it is on the indicator list, TLP:RED ones
+     * included (issue 10, item 9). */
+    if (req->viewer.role == ERMES_ROLE_SENSOR)
+        return ermes__reply_json(req, 200,
+                                 json_pack("{s:s,s:I,s:I}", "source", source, "accepted",
+                                           (json_int_t)rep.records, "rejected",
+                                           (json_int_t)rep.skipped));
     skipped = json_object();
     for (size_t k = 0; skipped && k < rep.nreasons; k++)
         json_object_set_new(skipped, rep.reasons[k].reason,
                             json_integer((json_int_t)rep.reasons[k].count));
-    out = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o*}", "source", source, "records",
+    out = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}", "source", source, "accepted",
+                    (json_int_t)rep.records, "rejected", (json_int_t)rep.skipped, "records",
                     (json_int_t)rep.records, "matched", (json_int_t)rep.matched, "hits",
                     (json_int_t)rep.hits, "sightings", (json_int_t)rep.sightings, "duplicates",
                     (json_int_t)rep.duplicates, "skipped", skipped);
