@@ -62,6 +62,9 @@ static const setting_t settings[] = {
     S(batch_rows, SET_LONG, "50000", 1, 10000000,
       "rows per intake transaction (one commits after a second at most)"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),
+    S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
+      "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
+      "left by a stopped process; checked at least every minute"),
     S(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "
       "unset: notifications are prepared but not sent"),

@@ -34,6 +34,7 @@ typedef struct ermes_config {
     char *event_tlp;           /* TLP of events whose feed sets none */
     long batch_rows;           /* rows per intake transaction */
     long max_report;           /* largest report accepted, in MiB */
+    long incoming_max_age;     /* seconds before a partial upload is removed */
     char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;       /* never logged */

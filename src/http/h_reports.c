@@ -32,6 +32,10 @@ typedef struct upload {
     int noptions;
     int too_many_options; /* more "option" fields than MAX_OPTIONS */
     int have_file;
+    /* Where the form is in its "file" part: in_file while the callbacks are for it, file_end
+     * the offset its data reached. A second part would be appended to the first. */
+    int in_file;
+    uint64_t file_end;
     ermes_diag_t d;
     int err; /* ERMES_E* of the failure */
 } upload_t;
@@ -154,7 +158,20 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
     ermes_req_t *req = cls;
     upload_t *u = req->upload_state;
 
+    if (strcmp(key, "file") != 0)
+        u->in_file = 0;
     if (strcmp(key, "file") == 0) {
+        /* A part starts at offset 0. libmicrohttpd may call once with no data at offset 0
+         * before the part's first bytes (also at 0), so a new part is one that follows
+         * another field, or starts at 0 after this part's data. Two files in one report would
+         * silently be one file made of both: refused. */
+        if (u->have_file && (!u->in_file || (off == 0 && u->file_end > 0))) {
+            ermes_diag_set(&u->d, "file", "the form has more than one \"file\" part");
+            fail(req, u, ERMES_EINVAL);
+            return MHD_NO;
+        }
+        u->in_file = 1;
+        u->file_end = off + size;
         if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool)) {
             ermes_diag_set(&u->d, "file", "cannot store the report on disk");
             fail(req, u, ERMES_EIO);
@@ -337,8 +354,17 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
                                                   : "bad_request",
                                   u->d.field[0] ? u->d.field : NULL, "%s", u->d.reason);
     }
-    if (u->multipart && u->pp)
-        MHD_destroy_post_processor(u->pp), u->pp = NULL;
+    if (u->multipart && u->pp) {
+        /* The post processor says whether the form ended where a form ends: after its closing
+         * boundary. A body cut short (a client or proxy that stopped sending) holds the start
+         * of the file only; stored, it would be a report with half the rows. */
+        enum MHD_Result complete = MHD_destroy_post_processor(u->pp);
+        u->pp = NULL;
+        if (complete != MHD_YES)
+            return ermes__reply_error(req, 400, "bad_request", "file",
+                                      "the form ends before its closing boundary: the upload "
+                                      "was cut short, nothing was stored");
+    }
     if (u->multipart && !u->have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
     if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool))
