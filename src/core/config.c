@@ -71,7 +71,10 @@ static const setting_t settings[] = {
     S(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
     S(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
     S(smtp_tls, SET_STRING, "try", 0, 0,
-      "try: STARTTLS when the SMTP server offers it; require: never send without TLS"),
+      "try: STARTTLS when the SMTP server offers it; require: never send without TLS (with "
+      "smtp_user set, TLS is required either way unless smtp_plaintext_auth is true)"),
+    S(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
+      "true: send smtp_user and smtp_password to a server that offers no STARTTLS, in clear"),
     S(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),

@@ -40,6 +40,7 @@ typedef struct ermes_config {
     char *smtp_password;       /* never logged */
     char *smtp_tls;            /* try (STARTTLS when offered) or require */
     char *smtp_ca_file;        /* CAs for the SMTP server's certificate; NULL: the system's */
+    int smtp_plaintext_auth;   /* credentials may go over a connection without TLS */
     char *mail_from;           /* From: of notifications */
     long notify_window;        /* seconds a group of events collects before it is sent */
     char *notify_group_by;     /* feed or type */
