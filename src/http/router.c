@@ -43,8 +43,8 @@ const ermes_route_t ermes__routes[] = {
     {"GET", "/api/v1/feeds", ermes__h_feed_list, 0, NULL},
     {"GET", "/api/v1/notifications", ermes__h_notification_list, STAFF, NULL},
     {"POST", "/api/v1/notifications/run", ermes__h_notification_run, STAFF, NULL},
-    {"GET", "/api/v1/notifications/{id}", ermes__h_notification_get, STAFF, NULL},
-    {"POST", "/api/v1/notifications/{id}/send", ermes__h_notification_send, STAFF, NULL},
+    {"GET", "/api/v1/notifications/{ref}", ermes__h_notification_get, STAFF, NULL},
+    {"POST", "/api/v1/notifications/{ref}/send", ermes__h_notification_send, STAFF, NULL},
     {"GET", "/api/v1/indicators", ermes__h_indicator_list, 0, NULL},
     {"POST", "/api/v1/indicators", ermes__h_indicator_create, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/indicators/{id}", ermes__h_indicator_get, 0, NULL},
@@ -164,7 +164,9 @@ int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes
     size_t i = 0;
     int64_t v;
 
-    /* The parameters are numbered in the order of the pattern's {...} segments. Only the
+    /* {id} is a number; {ref} and {name} segments (notifications by id or reference,
+     * organisations, collectors) are their handlers' to read.
+     * The parameters are numbered in the order of the pattern's {...} segments. Only the
      * syntax is checked here: "abc" or a number past int64_t is the client's mistake (400);
      * 0 or -1 is well-formed and names nothing (404 from the handler). */
     while ((p = strchr(p, '{')) && i < req->nparams) {
