@@ -8,8 +8,6 @@
 
 #include "access/access.h"
 #include "cli/cli.h"
-#include "core/strbuf.h"
-#include "core/text.h"
 #include "core/time.h"
 #include "notify/notify.h"
 
@@ -42,31 +40,6 @@ static int options(cli_t *c, ermes_notify_options_t *o)
         return CLI_ERROR;
     }
     return CLI_OK;
-}
-
-/* The e-mail as it would be sent, for a person: line by line (CRLF shown as a line end), each
- * line escaped, since its text comes from the feeds and the constituency. */
-static void print_message(const char *p, size_t len)
-{
-    ermes_strbuf_t line;
-    size_t start = 0, end;
-
-    ermes__strbuf_init(&line, len * 4 + 16);
-    while (start < len) {
-        const char *nl = memchr(p + start, '\n', len - start);
-        size_t next = nl ? (size_t)(nl - p) + 1 : len;
-
-        end = nl ? (size_t)(nl - p) : len;
-        if (end > start && p[end - 1] == '\r')
-            end--;
-        ermes__strbuf_reset(&line);
-        if (ermes__text_escape(&line, p + start, end - start) == 0 && line.data)
-            printf("%s\n", line.data);
-        else
-            printf("?\n");
-        start = next;
-    }
-    ermes__strbuf_cleanup(&line);
 }
 
 static void print_json(json_t *j)
@@ -208,8 +181,9 @@ int ermes_cmd_notify(cli_t *c)
         rc = ermes_notify_preview(c->store, &o, id, &msg, err, sizeof(err));
         if (rc)
             cli_error("notify preview %s: %s", target, err[0] ? err : ermes_strerror(rc));
-        else
-            print_message(msg.data, msg.len);
+        else /* The message as sent, byte for byte: every text from outside in it is encoded
+              * (quoted-printable, base64, RFC 2047 words), so it holds no control character. */
+            fwrite(msg.data, 1, msg.len, stdout);
         ermes__strbuf_cleanup(&msg);
         return rc ? CLI_ERROR : CLI_OK;
     }

@@ -8,14 +8,17 @@ exports (events, organisations) put a single quote before a cell starting with =
 """
 
 import csv
+import email
+import email.policy
 import io
 import json
 import os
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import ERMES_BIN, Ermes, main  # noqa: E402
 
 COLUMNS = ["--option", "columns=source.ip|time.source|malware.name", "--option",
            "skip_header=true", "--option", "type=scanner"]
@@ -160,6 +163,37 @@ class CsvInjection(unittest.TestCase):
                              "=HYPERLINK(\"http://x\",\"y\")")
             self.assertEqual(dst.ok("GET", "/api/v1/organisations/QUOTED")["name"],
                              "'-already quoted")
+
+
+class NotificationAttachment(unittest.TestCase):
+    def test_attachment_cells_and_preview(self):
+        with Ermes(demo=True, start=False) as e:
+            path = os.path.join(e.dir, "n.csv")
+            with open(path, "wb") as f:
+                f.write(b"ip,time,malware\n198.51.100.7,2026-01-01T00:00:00Z,=cmd|calc!a0\n"
+                        b"198.51.100.8,2026-01-01T00:00:00Z,x" + TITLE + b"\n")
+            rc, out, err = e.cli("ingest", "--feed", "generic-csv", *COLUMNS, path)
+            self.assertEqual(rc, 0, err)
+            env = {"ERMES_SMTP_URL": ""}
+            rc, out, err = e.cli("notify", "run", "--now", env=env)
+            self.assertEqual(rc, 0, err)
+            rc, out, err = e.cli("notify", "list", "--json")
+            refs = [json.loads(line)["reference"] for line in out.splitlines() if line.strip()]
+            self.assertTrue(refs)
+            # The preview is the message byte for byte: read it raw.
+            p = subprocess.run([ERMES_BIN, "notify", "preview", refs[0], "--data-dir", e.dir],
+                               stdout=subprocess.PIPE)
+            self.assertEqual(p.returncode, 0)
+            self.assertNotIn(b"\x1b", p.stdout)
+            self.assertNotIn(b"\x07", p.stdout)
+            msg = email.message_from_bytes(p.stdout, policy=email.policy.default)
+            parts = list(msg.iter_attachments())
+            self.assertEqual(len(parts), 1)
+            text = parts[0].get_content()
+            text = text.decode() if isinstance(text, bytes) else text
+            cells = [r["malware.name"] for r in csv.DictReader(io.StringIO(text))]
+            self.assertIn("'=cmd|calc!a0", cells)
+            self.assertNotIn("=cmd|calc!a0", cells)
 
 
 if __name__ == "__main__":
