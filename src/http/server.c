@@ -290,8 +290,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             ermes_diag_t d;
             ermes_diag_clear(&d);
             if (!ermes__route_ids_valid(route, req, &d))
-                return ermes__reply_error(req, 400, "bad_request", "id",
-                                          "%s", d.reason);
+                return ermes__reply_error(req, 400, "bad_request", "id", "%s", d.reason);
         }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && !route->upload) {
