@@ -96,6 +96,41 @@ int ermes__text_escape(ermes_strbuf_t *b, const char *s, size_t len)
     return 0;
 }
 
+size_t ermes__text_escape_buf(const char *s, size_t len, char *out, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0, n;
+    uint32_t cp;
+
+    while (i < len) {
+        char esc[8];
+        size_t w;
+
+        n = utf8_char(p + i, len - i, &cp);
+        if (n && !is_control(cp)) {
+            if (o + n >= cap)
+                break;
+            for (size_t k = 0; k < n; k++)
+                out[o++] = s[i + k];
+            i += n;
+            continue;
+        }
+        if (!n)
+            w = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", p[i]), n = 1;
+        else if (cp < 0x80)
+            w = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", (unsigned)cp);
+        else
+            w = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
+        if (o + w >= cap)
+            break;
+        for (size_t k = 0; k < w; k++)
+            out[o++] = esc[k];
+        i += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 int ermes__csv_cell_is_formula(const char *s, size_t len)
 {
     if (!len)

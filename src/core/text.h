@@ -16,6 +16,11 @@
  * ERMES_ENOMEM (b then holds a prefix). */
 int ermes__text_escape(ermes_strbuf_t *b, const char *s, size_t len);
 
+/* The same into the fixed buffer out of cap bytes (cap > 0), without allocating (for the log):
+ * the escaped text, cut at a character boundary when it does not fit, NUL-terminated. Returns
+ * its length. */
+size_t ermes__text_escape_buf(const char *s, size_t len, char *out, size_t cap);
+
 /* Whether s would need escaping: 1 if it holds a character ermes__text_escape changes. */
 int ermes__text_needs_escape(const char *s, size_t len);
 

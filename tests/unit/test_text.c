@@ -67,6 +67,20 @@ static void test_escape_cap(void **state)
     ermes__strbuf_cleanup(&b);
 }
 
+static void test_escape_buf(void **state)
+{
+    char out[16];
+
+    (void)state;
+    assert_int_equal(ermes__text_escape_buf("a\x1b[2J", 5, out, sizeof(out)), 8);
+    assert_string_equal(out, "a\\x1b[2J");
+    /* Cut where a whole character or escape no longer fits. */
+    assert_int_equal(ermes__text_escape_buf("abcdefghijklm\x1b", 14, out, sizeof(out)), 13);
+    assert_string_equal(out, "abcdefghijklm");
+    assert_int_equal(ermes__text_escape_buf("\xc2\x9b", 2, out, 4), 0);
+    assert_string_equal(out, "");
+}
+
 static void test_csv_formula(void **state)
 {
     (void)state;
@@ -85,9 +99,8 @@ static void test_csv_formula(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape_c0_del),
-        cmocka_unit_test(test_escape_c1_and_utf8),
-        cmocka_unit_test(test_escape_cap),
+        cmocka_unit_test(test_escape_c0_del), cmocka_unit_test(test_escape_c1_and_utf8),
+        cmocka_unit_test(test_escape_cap),    cmocka_unit_test(test_escape_buf),
         cmocka_unit_test(test_csv_formula),
     };
 
