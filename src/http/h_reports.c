@@ -346,6 +346,10 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (!req->srv->intake)
         return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
     if (req->upload_failed) {
+        /* The partial file goes before the answer does, so a client that reads the 400 finds
+         * nothing of its upload left (cleanup would only remove it later). */
+        ermes_intake_spool_abort(u->spool);
+        u->spool = NULL;
         diag_utf8(&u->d);
         status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
         return ermes__reply_error(req, status,
@@ -360,10 +364,13 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
          * of the file only; stored, it would be a report with half the rows. */
         enum MHD_Result complete = MHD_destroy_post_processor(u->pp);
         u->pp = NULL;
-        if (complete != MHD_YES)
+        if (complete != MHD_YES) {
+            ermes_intake_spool_abort(u->spool);
+            u->spool = NULL;
             return ermes__reply_error(req, 400, "bad_request", "file",
                                       "the form ends before its closing boundary: the upload "
                                       "was cut short, nothing was stored");
+        }
     }
     if (u->multipart && !u->have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
