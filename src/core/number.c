@@ -80,6 +80,37 @@ out_of_range:
     return ERMES_ERANGE;
 }
 
+int ermes__parse_uint64_n(const char *text, size_t len, const char *field, uint64_t max,
+                          uint64_t *out, ermes_diag_t *d)
+{
+    char shown[QUOTE_MAX + 8];
+    uint64_t v = 0;
+
+    if (!text || !len)
+        goto not_number;
+    for (size_t i = 0; i < len; i++) {
+        unsigned digit;
+        if (text[i] < '0' || text[i] > '9')
+            goto not_number;
+        digit = (unsigned)(text[i] - '0');
+        if (digit > max || v > (max - digit) / 10) {
+            quote(shown, sizeof(shown), text, len);
+            ermes_diag_set(d, field ? field : "", "%s: '%s' is out of range (0 to %" PRIu64 ")",
+                           field ? field : "value", shown, max);
+            return ERMES_ERANGE;
+        }
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return 0;
+
+not_number:
+    quote(shown, sizeof(shown), text ? text : "", text ? len : 0);
+    ermes_diag_set(d, field ? field : "", "%s: expected an unsigned integer, got '%s'",
+                   field ? field : "value", shown);
+    return ERMES_EPARSE;
+}
+
 int ermes__parse_int64(const char *text, const char *field, int64_t min, int64_t max, int64_t *out,
                        ermes_diag_t *d)
 {

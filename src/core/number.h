@@ -20,6 +20,10 @@ int ermes__parse_int64(const char *text, const char *field, int64_t min, int64_t
 int ermes__parse_int64_n(const char *text, size_t len, const char *field, int64_t min, int64_t max,
                          int64_t *out, ermes_diag_t *d);
 
+/* An unsigned decimal integer (no sign) over the first len bytes of text, up to max. */
+int ermes__parse_uint64_n(const char *text, size_t len, const char *field, uint64_t max,
+                          uint64_t *out, ermes_diag_t *d);
+
 /* Convenience for int-sized settings and options: the same with an int result. */
 int ermes__parse_int(const char *text, const char *field, int min, int max, int *out,
                      ermes_diag_t *d);

@@ -68,6 +68,22 @@ static void test_int64_bad(void **state)
     assert_non_null(strstr(d.reason, "..."));
 }
 
+static void test_uint64(void **state)
+{
+    uint64_t v = 7;
+
+    (void)state;
+    assert_int_equal(ermes__parse_uint64_n("18446744073709551615", 20, "ino", UINT64_MAX, &v, NULL),
+                     0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(ermes__parse_uint64_n("18446744073709551616", 20, "ino", UINT64_MAX, &v, NULL),
+                     ERMES_ERANGE);
+    assert_int_equal(ermes__parse_uint64_n("-1", 2, "ino", UINT64_MAX, &v, NULL), ERMES_EPARSE);
+    assert_int_equal(ermes__parse_uint64_n("12 ", 3, "ino", UINT64_MAX, &v, NULL), ERMES_EPARSE);
+    assert_int_equal(ermes__parse_uint64_n("10", 2, "n", 9, &v, NULL), ERMES_ERANGE);
+    assert_true(v == UINT64_MAX);
+}
+
 static void test_double(void **state)
 {
     double v = 0;
@@ -107,9 +123,8 @@ static void test_double_to_int64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64_good),
-        cmocka_unit_test(test_int64_bad),
-        cmocka_unit_test(test_double),
+        cmocka_unit_test(test_int64_good),      cmocka_unit_test(test_int64_bad),
+        cmocka_unit_test(test_uint64),          cmocka_unit_test(test_double),
         cmocka_unit_test(test_double_to_int64),
     };
 
