@@ -357,7 +357,7 @@ static void suppressed_cb(void *ctx, uint32_t id, const ermes_warninglist_t *wl)
     ermes_indicator_set_value(c->set, id, val, sizeof(val));
     if (c->n++ < 1000)
         fprintf(stderr, "ermes: match: warninglist \"%s\" suppresses indicator %s\n",
-                ermes_warninglist_name(wl), val);
+                cli_safe(ermes_warninglist_name(wl)), cli_safe(val));
 }
 
 /* `--db`: the active indicators of the store. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 
 typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
 
@@ -70,13 +71,19 @@ static const setting_t settings[] = {
     S(batch_rows, SET_LONG, "50000", 1, 10000000,
       "rows per intake transaction (one commits after a second at most)"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),
+    S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
+      "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
+      "left by a stopped process; checked at least every minute"),
     S(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "
       "unset: notifications are prepared but not sent"),
     S(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
     S(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
     S(smtp_tls, SET_STRING, "try", 0, 0,
-      "try: STARTTLS when the SMTP server offers it; require: never send without TLS"),
+      "try: STARTTLS when the SMTP server offers it; require: never send without TLS (with "
+      "smtp_user set, TLS is required either way unless smtp_plaintext_auth is true)"),
+    S(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
+      "true: send smtp_user and smtp_password to a server that offers no STARTTLS, in clear"),
     S(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
@@ -189,11 +196,8 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
     }
     case SET_LONG: {
         long *slot = (long *)(void *)base;
-        char *end;
-        long v;
-        errno = 0;
-        v = strtol(value, &end, 10);
-        if (errno || end == value || *end) {
+        int64_t v;
+        if (ermes__parse_int64(value, s->name, INT64_MIN, INT64_MAX, &v, NULL)) {
             ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
         }

@@ -34,11 +34,13 @@ typedef struct ermes_config {
     char *event_tlp;           /* TLP of events whose feed sets none */
     long batch_rows;           /* rows per intake transaction */
     long max_report;           /* largest report accepted, in MiB */
+    long incoming_max_age;     /* seconds before a partial upload is removed */
     char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;       /* never logged */
     char *smtp_tls;            /* try (STARTTLS when offered) or require */
     char *smtp_ca_file;        /* CAs for the SMTP server's certificate; NULL: the system's */
+    int smtp_plaintext_auth;   /* credentials may go over a connection without TLS */
     char *mail_from;           /* From: of notifications */
     long notify_window;        /* seconds a group of events collects before it is sent */
     char *notify_group_by;     /* feed or type */

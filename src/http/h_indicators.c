@@ -15,6 +15,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "sightings/sightings.h"
@@ -297,14 +298,13 @@ static int bulk_defaults(ermes_req_t *req, ermes_indicator_t *def, enum MHD_Resu
         def->tlp = (int)t;
     }
     if (conf) {
-        char *end;
-        long v = strtol(conf, &end, 10);
-        if (!*conf || *end || v < 0 || v > 100) {
+        int v;
+        if (ermes__parse_int(conf, "confidence", 0, 100, &v, NULL)) {
             *ret = ermes__reply_error(req, 400, "bad_request", "confidence",
                                       "confidence must be a number from 0 to 100");
             return 0;
         }
-        def->confidence = (int)v;
+        def->confidence = v;
     }
     if (until && parse_time(until, &def->valid_until)) {
         *ret = ermes__reply_error(req, 400, "bad_request", "valid_until",
@@ -599,14 +599,10 @@ static enum MHD_Result sightings(ermes_req_t *req, int64_t indicator_id)
     if (group && strcmp(group, "day") != 0)
         return ermes__reply_error(req, 400, "bad_request", "group", "group must be day");
     f.indicator_id = indicator_id;
-    if (!indicator_id && ind) {
-        char *end;
-        long long v = strtoll(ind, &end, 10);
-        if (!*ind || *end || v <= 0)
-            return ermes__reply_error(req, 400, "bad_request", "indicator",
-                                      "indicator must be an indicator id");
-        f.indicator_id = v;
-    }
+    if (!indicator_id && ind &&
+        ermes__parse_int64(ind, "indicator", 1, INT64_MAX, &f.indicator_id, NULL))
+        return ermes__reply_error(req, 400, "bad_request", "indicator",
+                                  "indicator must be an indicator id");
     if (org) {
         rc = ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id);
         if (rc == ERMES_ENOTFOUND)
@@ -777,11 +773,20 @@ out:
              (unsigned long long)rep.records, (unsigned long long)rep.matched,
              (unsigned long long)rep.sightings, (unsigned long long)rep.skipped);
     ermes_audit_write(req->srv->store, &req->viewer, "submit", "log", source, detail);
+    /* A sensor learns what it sent was taken, nothing of what matched: with match counts
+     * it could post any value and learn whether it is on the indicator list, TLP:RED ones
+     * included (issue 10, item 9). */
+    if (req->viewer.role == ERMES_ROLE_SENSOR)
+        return ermes__reply_json(req, 200,
+                                 json_pack("{s:s,s:I,s:I}", "source", source, "accepted",
+                                           (json_int_t)rep.records, "rejected",
+                                           (json_int_t)rep.skipped));
     skipped = json_object();
     for (size_t k = 0; skipped && k < rep.nreasons; k++)
         json_object_set_new(skipped, rep.reasons[k].reason,
                             json_integer((json_int_t)rep.reasons[k].count));
-    out = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o*}", "source", source, "records",
+    out = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}", "source", source, "accepted",
+                    (json_int_t)rep.records, "rejected", (json_int_t)rep.skipped, "records",
                     (json_int_t)rep.records, "matched", (json_int_t)rep.matched, "hits",
                     (json_int_t)rep.hits, "sightings", (json_int_t)rep.sightings, "duplicates",
                     (json_int_t)rep.duplicates, "skipped", skipped);

@@ -12,6 +12,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "intake/export.h"
@@ -31,6 +32,10 @@ typedef struct upload {
     int noptions;
     int too_many_options; /* more "option" fields than MAX_OPTIONS */
     int have_file;
+    /* Where the form is in its "file" part: in_file while the callbacks are for it, file_end
+     * the offset its data reached. A second part would be appended to the first. */
+    int in_file;
+    uint64_t file_end;
     ermes_diag_t d;
     int err; /* ERMES_E* of the failure */
 } upload_t;
@@ -153,7 +158,20 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
     ermes_req_t *req = cls;
     upload_t *u = req->upload_state;
 
+    if (strcmp(key, "file") != 0)
+        u->in_file = 0;
     if (strcmp(key, "file") == 0) {
+        /* A part starts at offset 0. libmicrohttpd may call once with no data at offset 0
+         * before the part's first bytes (also at 0), so a new part is one that follows
+         * another field, or starts at 0 after this part's data. Two files in one report would
+         * silently be one file made of both: refused. */
+        if (u->have_file && (!u->in_file || (off == 0 && u->file_end > 0))) {
+            ermes_diag_set(&u->d, "file", "the form has more than one \"file\" part");
+            fail(req, u, ERMES_EINVAL);
+            return MHD_NO;
+        }
+        u->in_file = 1;
+        u->file_end = off + size;
         if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool)) {
             ermes_diag_set(&u->d, "file", "cannot store the report on disk");
             fail(req, u, ERMES_EIO);
@@ -328,6 +346,10 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (!req->srv->intake)
         return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
     if (req->upload_failed) {
+        /* The partial file goes before the answer does, so a client that reads the 400 finds
+         * nothing of its upload left (cleanup would only remove it later). */
+        ermes_intake_spool_abort(u->spool);
+        u->spool = NULL;
         diag_utf8(&u->d);
         status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
         return ermes__reply_error(req, status,
@@ -336,8 +358,20 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
                                                   : "bad_request",
                                   u->d.field[0] ? u->d.field : NULL, "%s", u->d.reason);
     }
-    if (u->multipart && u->pp)
-        MHD_destroy_post_processor(u->pp), u->pp = NULL;
+    if (u->multipart && u->pp) {
+        /* The post processor says whether the form ended where a form ends: after its closing
+         * boundary. A body cut short (a client or proxy that stopped sending) holds the start
+         * of the file only; stored, it would be a report with half the rows. */
+        enum MHD_Result complete = MHD_destroy_post_processor(u->pp);
+        u->pp = NULL;
+        if (complete != MHD_YES) {
+            ermes_intake_spool_abort(u->spool);
+            u->spool = NULL;
+            return ermes__reply_error(req, 400, "bad_request", "file",
+                                      "the form ends before its closing boundary: the upload "
+                                      "was cut short, nothing was stored");
+        }
+    }
     if (u->multipart && !u->have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
     if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool))
@@ -495,7 +529,7 @@ static const char *query_param(void *ctx, const char *name)
 
 enum MHD_Result ermes__h_event_list(ermes_req_t *req)
 {
-    const char *format = ermes__query(req, "format"), *l = ermes__query(req, "limit");
+    const char *format = ermes__query(req, "format");
     ermes_export_format_t fmt;
     ermes_event_filter_t f;
     struct MHD_Response *resp;
@@ -504,7 +538,6 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     stream_t *s;
     int64_t cursor;
     long limit = 0;
-    char *end;
 
     if (ermes_export_format_parse(format, &fmt))
         return ermes__reply_error(req, 400, "bad_request", "format",
@@ -516,21 +549,11 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
         if (!ermes__page(req, &limit, &cursor, &ret))
             return ret;
     } else {
-        const char *c = ermes__query(req, "cursor");
-        if (l) {
-            limit = strtol(l, &end, 10);
-            if (!*l || *end || limit < 1)
-                return ermes__reply_error(req, 400, "bad_request", "limit",
-                                          "limit must be a positive number");
-        }
-        cursor = 0;
-        if (c && *c) {
-            long long v = c[0] == 'c' && c[1] ? strtoll(c + 1, &end, 10) : -1;
-            if (v < 0 || *end)
-                return ermes__reply_error(req, 400, "bad_request", "cursor",
-                                          "cursor is not one this server gave out");
-            cursor = v;
-        }
+        int64_t want = 0;
+        if (!ermes__query_int(req, "limit", 1, LONG_MAX, &want, &ret) ||
+            !ermes__query_cursor(req, &cursor, &ret))
+            return ret;
+        limit = (long)want;
     }
     ermes_diag_clear(&d);
     if (ermes_event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
@@ -687,21 +710,16 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
 enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
 {
     struct list_ctx c = {NULL, 0};
-    const char *report = ermes__query(req, "report"), *state = ermes__query(req, "state");
+    const char *state = ermes__query(req, "state");
     enum MHD_Result ret;
     int64_t cursor, report_id = 0;
     long limit;
     int more = 0, rc;
-    char *end;
 
     if (!ermes__page(req, &limit, &cursor, &ret))
         return ret;
-    if (report) {
-        report_id = strtoll(report, &end, 10);
-        if (!*report || *end || report_id <= 0)
-            return ermes__reply_error(req, 400, "bad_request", "report",
-                                      "report must be a report id");
-    }
+    if (!ermes__query_int(req, "report", 1, INT64_MAX, &report_id, &ret))
+        return ret;
     if (state && !one_of(state, quarantine_states))
         return ermes__reply_error(req, 400, "bad_request", "state",
                                   "state must be open, retried or resolved");

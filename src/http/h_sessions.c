@@ -237,20 +237,21 @@ enum MHD_Result ermes__h_session_delete(ermes_req_t *req)
 
 enum MHD_Result ermes__h_user_password(ermes_req_t *req)
 {
-    char buf[32], ref[24], *end;
+    char ref[24];
     ermes_user_t u;
     ermes_diag_t d;
     json_t *body, *cur, *neu;
     enum MHD_Result ret;
     int64_t ended = 0;
-    long long id;
+    int64_t id;
     int rc, self;
 
-    if (ermes__param(req, 0, buf, sizeof(buf)) || (id = strtoll(buf, &end, 10)) <= 0 || *end ||
+    if (!(id = ermes__param_id(req, 0)) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
         ermes_store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     self = id == req->viewer.user_id;
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
     if (u.role == ERMES_ROLE_SENSOR)
         return ermes__reply_error(req, 422, "invalid", "new_password",
                                   "a sensor user has no password: it uses API tokens");
@@ -268,7 +269,7 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         if (!json_is_string(cur) ||
             ermes_password_verify(u.password_hash, json_string_value(cur))) {
             json_decref(body);
-            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", buf, NULL);
+            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", ref, NULL);
             return ermes__reply_error(req, 403, "forbidden", "current_password",
                                       "current_password is wrong");
         }

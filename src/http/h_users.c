@@ -283,7 +283,6 @@ static int token_cb(void *arg, const ermes_token_t *t)
 enum MHD_Result ermes__h_token_list(ermes_req_t *req)
 {
     struct list_ctx c = {req, json_array(), 0};
-    const char *user = ermes__query(req, "user");
     int64_t user_id = req->viewer.user_id, after;
     long limit;
     enum MHD_Result ret;
@@ -293,8 +292,15 @@ enum MHD_Result ermes__h_token_list(ermes_req_t *req)
         json_decref(c.data);
         return ret;
     }
-    if (req->viewer.role == ERMES_ROLE_ADMIN)
-        user_id = user ? strtoll(user, NULL, 10) : 0;
+    /* An administrator sees every user's tokens, or one user's with user=ID; "user=abc" is an
+     * error, not "all of them". */
+    if (req->viewer.role == ERMES_ROLE_ADMIN) {
+        user_id = 0;
+        if (!ermes__query_int(req, "user", 1, INT64_MAX, &user_id, &ret)) {
+            json_decref(c.data);
+            return ret;
+        }
+    }
     rc = ermes_store_token_each(req->srv->store, user_id, after, limit, token_cb, &c, &more);
     if (rc) {
         json_decref(c.data);

@@ -150,6 +150,9 @@ void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
 int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap);
 /* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
 int64_t ermes__param_id(const ermes_req_t *req, size_t i);
+/* 1 when every {id} of route r's pattern holds a decimal integer that fits int64_t in req's
+ * path; else 0 with d naming it (the server answers 400 before the handler runs). */
+int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d);
 
 /* A query parameter, or NULL. */
 const char *ermes__query(ermes_req_t *req, const char *name);
@@ -158,6 +161,14 @@ const char *ermes__query(ermes_req_t *req, const char *name);
 int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret);
 /* Pagination: reads limit and cursor. On a bad value queues 400 and returns 0. */
 int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret);
+/* Query parameter name as an integer from min to max (ermes__parse_int64) into *out, left
+ * alone when the parameter is absent. Returns 1 to go on; 0 when it is not such a number, with
+ * a 400 naming the parameter queued and MHD's result in *ret. */
+int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+                     enum MHD_Result *ret);
+/* The cursor parameter ("c" and the last id seen, as ermes__reply_page gives it out) into
+ * *cursor, 0 when absent. Returns 1, or 0 with a 400 queued in *ret. */
+int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret);
 /* {"data": data, "next_cursor": ...} (steals data). */
 enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "http/http.h"
 
 void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
@@ -215,34 +216,46 @@ int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
     return 1;
 }
 
-int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+                     enum MHD_Result *ret)
 {
-    const char *l = ermes__query(req, "limit"), *c = ermes__query(req, "cursor");
-    char *end;
+    const char *v = ermes__query(req, name);
+    ermes_diag_t d;
 
-    *limit = 100;
-    *cursor = 0;
-    if (l) {
-        long v = strtol(l, &end, 10);
-        if (!*l || *end || v < 1 || v > req->srv->cfg->page_limit) {
-            *ret = ermes__reply_error(req, 400, "bad_request", "limit",
-                                      "limit must be a number from 1 to %ld",
-                                      req->srv->cfg->page_limit);
-            return 0;
-        }
-        *limit = v;
-    }
-    if (c && *c) {
-        /* A cursor is "c" followed by the last id seen: opaque to clients, checked here. */
-        long long v = c[0] == 'c' ? strtoll(c + 1, &end, 10) : -1;
-        if (c[0] != 'c' || !c[1] || *end || v < 0) {
-            *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
-                                      "cursor is not one this server gave out");
-            return 0;
-        }
-        *cursor = v;
+    if (!v)
+        return 1;
+    ermes_diag_clear(&d);
+    if (ermes__parse_int64(v, name, min, max, out, &d)) {
+        *ret = ermes__reply_error(req, 400, "bad_request", name, "%s", d.reason);
+        return 0;
     }
     return 1;
+}
+
+int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret)
+{
+    const char *c = ermes__query(req, "cursor");
+
+    *cursor = 0;
+    /* A cursor is "c" followed by the last id seen: opaque to clients, checked here, so one
+     * past INT64_MAX is refused instead of saturating into an empty page. */
+    if (c && *c &&
+        (c[0] != 'c' || ermes__parse_int64(c + 1, "cursor", 0, INT64_MAX, cursor, NULL))) {
+        *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
+                                  "cursor is not one this server gave out");
+        return 0;
+    }
+    return 1;
+}
+
+int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+{
+    int64_t v = 100;
+
+    if (!ermes__query_int(req, "limit", 1, req->srv->cfg->page_limit, &v, ret))
+        return 0;
+    *limit = (long)v;
+    return ermes__query_cursor(req, cursor, ret);
 }
 
 enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id)

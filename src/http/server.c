@@ -16,6 +16,7 @@
 #include "access/login_guard.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "http/static.h"
@@ -55,8 +56,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, ermes_diag_t
 {
     char host[64];
     const char *colon, *port_s;
-    long port;
-    char *end;
+    int port;
 
     memset(ss, 0, sizeof(*ss));
     if (s[0] == '[') {
@@ -74,9 +74,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, ermes_diag_t
         host[colon - s] = '\0';
         port_s = colon + 1;
     }
-    errno = 0;
-    port = strtol(port_s, &end, 10);
-    if (errno || end == port_s || *end || port < 0 || port > 65535)
+    if (ermes__parse_int(port_s, "port", 0, 65535, &port, NULL))
         goto bad;
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");
@@ -528,11 +526,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(route->flags & ERMES_ROUTE_PUBLIC) && !ermes__route_allows(route, &req->viewer))
             return ermes__reply_error(req, 403, "forbidden", NULL, "the %s role may not do this",
                                       ermes__role_name(req->viewer.role));
+        {
+            ermes_diag_t d;
+            ermes_diag_clear(&d);
+            if (!ermes__route_ids_valid(route, req, &d))
+                return ermes__reply_error(req, 400, "bad_request", "id", "%s", d.reason);
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && !route->upload) {
-            char *end;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (*end || n > (unsigned long long)srv->cfg->max_body)
+            int64_t n;
+            if (ermes__parse_int64(cl, "Content-Length", 0, INT64_MAX, &n, NULL) ||
+                n > srv->cfg->max_body)
                 return ermes__reply_error(req, 413, "payload_too_large", NULL,
                                           "the request body exceeds %ld bytes", srv->cfg->max_body);
         }

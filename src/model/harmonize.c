@@ -8,6 +8,7 @@
 #include "model/harmonize.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "core/number.h"
 #include "ermes/event.h"
 #include "ermes/net.h"
 #include "ermes/tlp.h"
@@ -363,7 +365,7 @@ size_t ermes__float_format(double v, char *buf)
 /* Parses a decimal floating-point number (no hex, inf or nan) into *v. 0 or -1. */
 static int parse_double(const char *s, size_t len, double *v)
 {
-    char tmp[512], *end;
+    char tmp[512];
     int digits = 0;
 
     if (len == 0 || len >= sizeof(tmp))
@@ -379,11 +381,7 @@ static int parse_double(const char *s, size_t len, double *v)
         return -1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
-    errno = 0;
-    *v = strtod(tmp, &end);
-    if (end != tmp + len || !isfinite(*v))
-        return -1;
-    return 0;
+    return ermes__parse_double(tmp, "float", -DBL_MAX, DBL_MAX, v, NULL) ? -1 : 0;
 }
 
 static int h_float(const char *s, size_t len, int accuracy, char *buf, size_t cap, size_t *outlen,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "model/harmonize.h"
 
@@ -77,17 +78,15 @@ static int64_t event_time(const ermes_log_record_t *rec)
 {
     const char *t = rec->time;
     size_t n = rec->time_len, i = 0;
-    int64_t us;
+    int64_t us, ms;
 
     if (t && n) {
         while (i < n && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'))
             i++;
-        if (i == n && n < 32) {
-            char tmp[32];
-            memcpy(tmp, t, n);
-            tmp[n] = '\0';
-            return (int64_t)(strtod(tmp, NULL) * 1000.0);
-        }
+        /* A ts too large for any date (1e300 seconds) is no time at all: "now", as for an
+         * unreadable one, instead of an undefined float-to-integer conversion. */
+        if (i == n)
+            return ermes__epoch_seconds_ms(t, n, &ms) ? ermes__time_now_ms() : ms;
         if (ermes__datetime_parse_us(t, n, &us, NULL) == 0)
             return us / 1000;
     }

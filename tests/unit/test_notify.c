@@ -339,6 +339,10 @@ static void test_encoders(void **state)
     ermes__strbuf_reset(&b);
     assert_int_equal(ermes_notify_header_word("12 \xc3\xa9v\xc3\xa9nements", &b), 0);
     assert_string_equal(b.data, "=?UTF-8?B?MTIgw6l2w6luZW1lbnRz?=");
+    /* Control characters are never written raw (issue 10, item 6). */
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_header_word("x\x1b]0;t\x07", &b), 0);
+    assert_string_equal(b.data, "=?UTF-8?B?eBtdMDt0Bw==?=");
     ermes__strbuf_cleanup(&b);
 
     assert_int_equal(ermes_notify_address("UCERT <cert@u.example>", line, sizeof(line)), 0);

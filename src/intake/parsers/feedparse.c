@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "ermes/net.h"
 
 /* ---- lines ------------------------------------------------------------------------------ */
@@ -117,20 +118,10 @@ size_t ermes__fp_split(ermes__fp_str_t s, char delim, ermes__fp_str_t *out, size
 
 int ermes__fp_int(ermes__fp_str_t s, int64_t *out)
 {
-    char buf[32];
-    char *end;
-    long long v;
+    int64_t v;
 
     s = ermes__fp_trim(s);
-    if (s.len == 0 || s.len >= sizeof(buf))
-        return ERMES_EINVAL;
-    memcpy(buf, s.p, s.len);
-    buf[s.len] = '\0';
-    if (!(buf[0] == '-' || buf[0] == '+' || (buf[0] >= '0' && buf[0] <= '9')))
-        return ERMES_EINVAL;
-    errno = 0;
-    v = strtoll(buf, &end, 10);
-    if (errno || *end || end == buf)
+    if (ermes__parse_int64_n(s.p, s.len, "integer", INT64_MIN, INT64_MAX, &v, NULL))
         return ERMES_EINVAL;
     *out = v;
     return 0;
@@ -169,10 +160,7 @@ int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes_report_info_t *info, co
         f->provider = f->provider_buf;
     }
     if ((v = ermes_parser_option(info, "accuracy")) && *v) {
-        char *end;
-        errno = 0;
-        f->accuracy = strtod(v, &end);
-        if (errno || *end || !(f->accuracy >= 0 && f->accuracy <= 100)) {
+        if (ermes__parse_double(v, "accuracy", 0, 100, &f->accuracy, NULL)) {
             ermes_diag_set(d, "accuracy", "option accuracy=\"%s\" is not a number from 0 to 100",
                            v);
             return ERMES_EINVAL;

@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "model/harmonize.h"
@@ -1191,7 +1193,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
         out->i64 = i64;
         return GOT_VALUE;
     case CV_FLOAT: {
-        char tmp[64], *end;
+        char tmp[64];
         double dv;
         if (!t.len)
             return GOT_NONE;
@@ -1201,9 +1203,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
         }
         memcpy(tmp, t.p, t.len);
         tmp[t.len] = '\0';
-        errno = 0;
-        dv = strtod(tmp, &end);
-        if (errno || *end || end == tmp) {
+        if (ermes__parse_double(tmp, "float", -DBL_MAX, DBL_MAX, &dv, NULL)) {
             out->why = "is not a number";
             return GOT_FAIL;
         }
