@@ -176,48 +176,6 @@ int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
     return rc < 0 ? rc : 0;
 }
 
-#define EVENT_COLUMNS                                                                              \
-    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
-    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
-    "e.data, e.tlp, e.owner_org_id, e.created_at, e.raw_offset, e.raw_length"
-
-static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
-                        ermes__event_doc_t *doc)
-{
-    size_t len;
-    const void *ip;
-    const char *tlp;
-
-    memset(e, 0, sizeof(*e));
-    e->id = ermes__db_col_int(s, 0);
-    e->report_id = ermes__db_col_int(s, 1);
-    e->row = ermes__db_col_int(s, 2);
-    e->line = (long)ermes__db_col_int(s, 3);
-    e->time_source = ermes__db_col_int(s, 4);
-    e->time_observation = ermes__db_col_int(s, 5);
-    e->feed = ermes__db_col_text(s, 6);
-    e->taxonomy = ermes__db_col_text(s, 7);
-    e->type = ermes__db_col_text(s, 8);
-    e->identifier = ermes__db_col_text(s, 9);
-    ip = ermes__db_col_blob(s, 10, &len);
-    if (ip && (len == 4 || len == 16)) {
-        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
-        memcpy(e->source_ip.bytes, ip, len);
-    }
-    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
-    e->source_fqdn = ermes__db_col_text(s, 12);
-    e->org_id = ermes__db_col_int(s, 13);
-    e->owner_rule = ermes__db_col_text(s, 14);
-    tlp = ermes__db_col_text(s, 16);
-    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
-        e->tlp = ERMES_TLP_RED;
-    e->owner_org_id = ermes__db_col_int(s, 17);
-    e->created_at = ermes__db_col_int(s, 18);
-    e->raw_offset = ermes__db_col_null(s, 19) ? -1 : ermes__db_col_int(s, 19);
-    e->raw_length = ermes__db_col_null(s, 20) ? 0 : ermes__db_col_int(s, 20);
-    return ermes__event_doc_read(st, s, 15, e, doc);
-}
-
 /* The first and last address of a network, as the blobs events.source_ip holds. */
 static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], size_t *len)
 {
@@ -235,7 +193,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * the page is read in id order, which stops at the page's end (an index range on time or
  * address would be sorted whole first: a month of events). */
 #define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
-    "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                       \
+    "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                \
     " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
@@ -356,7 +314,7 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
             rc = 0;
             break;
         }
-        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
         n++;
     }
@@ -377,14 +335,15 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(
-             db, "SELECT " EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND " EVENT_VISIBLE, &s)))
+             db, "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND " EVENT_VISIBLE,
+             &s)))
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);
     ermes__event_doc_init(&doc);
     rc = ermes__db_step(s);
     if (rc == 1) {
-        if ((rc = row_to_event(st, s, &e, &doc)) == 0)
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) == 0)
             rc = cb(ctx, &e);
     } else if (rc == 0) {
         rc = ERMES_ENOTFOUND;

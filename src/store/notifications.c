@@ -74,50 +74,10 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
     return rc;
 }
 
-/* The columns row_to_event in reports.c reads, in its order. */
-#define EVENT_COLUMNS                                                                              \
-    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
-    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
-    "e.data, e.tlp, e.owner_org_id, e.created_at"
-
-static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
-                        ermes__event_doc_t *doc)
-{
-    size_t len;
-    const void *ip;
-    const char *tlp;
-
-    memset(e, 0, sizeof(*e));
-    e->id = ermes__db_col_int(s, 0);
-    e->report_id = ermes__db_col_int(s, 1);
-    e->row = ermes__db_col_int(s, 2);
-    e->line = (long)ermes__db_col_int(s, 3);
-    e->time_source = ermes__db_col_int(s, 4);
-    e->time_observation = ermes__db_col_int(s, 5);
-    e->feed = ermes__db_col_text(s, 6);
-    e->taxonomy = ermes__db_col_text(s, 7);
-    e->type = ermes__db_col_text(s, 8);
-    e->identifier = ermes__db_col_text(s, 9);
-    ip = ermes__db_col_blob(s, 10, &len);
-    if (ip && (len == 4 || len == 16)) {
-        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
-        memcpy(e->source_ip.bytes, ip, len);
-    }
-    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
-    e->source_fqdn = ermes__db_col_text(s, 12);
-    e->org_id = ermes__db_col_int(s, 13);
-    e->owner_rule = ermes__db_col_text(s, 14);
-    tlp = ermes__db_col_text(s, 16);
-    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
-        e->tlp = ERMES_TLP_RED;
-    e->owner_org_id = ermes__db_col_int(s, 17);
-    e->created_at = ermes__db_col_int(s, 18);
-    return ermes__event_doc_read(st, s, 15, e, doc);
-}
-
 /* The events of one group (?1 by type, ?2 org, ?3 group, ?4 max id, ?5 limit). */
 #define SQL_GROUP_EVENTS                                                                           \
-    "SELECT " EVENT_COLUMNS " FROM events e WHERE e.org_id = ?2 AND e.id > COALESCE((SELECT"       \
+    "SELECT " ERMES__EVENT_COLUMNS                                                                 \
+    " FROM events e WHERE e.org_id = ?2 AND e.id > COALESCE((SELECT"                               \
     " nc.through_id FROM notify_cursor nc WHERE nc.org_id = ?2), 0) AND e.id <= ?4 "               \
     "AND " NOTIFIABLE " AND " GROUP_VALUE " = ?3 ORDER BY e.id LIMIT ?5"
 
@@ -141,7 +101,7 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     ermes__db_bind_int(s, 5, limit > 0 ? limit : -1);
     ermes__event_doc_init(&doc);
     while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
     }
     ermes__db_done(s);
@@ -524,7 +484,8 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " EVENT_COLUMNS " FROM notification_events ne JOIN events e"
+                                "SELECT " ERMES__EVENT_COLUMNS
+                                " FROM notification_events ne JOIN events e"
                                 " ON e.id = ne.event_id WHERE ne.notification_id = ?1"
                                 " ORDER BY e.id",
                                 &s)))
@@ -532,7 +493,7 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
     ermes__db_bind_int(s, 1, id);
     ermes__event_doc_init(&doc);
     while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
     }
     ermes__db_done(s);
