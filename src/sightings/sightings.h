@@ -81,6 +81,15 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
                            const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
                            ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx);
 
+/* The internal side of rec (scan.c): the endpoint a constituent owns (owners, may be NULL)
+ * that did not itself match an IP indicator among hits[0..nhits); without one, a private
+ * address; else the endpoint that did not match. *ip and *len point into rec (NULL, 0: none);
+ * *owner is the owner found (rule ERMES_OWNER_NONE: none). The sightings stored and what
+ * `ermes match` prints both come from here. */
+void ermes__sightings_internal_side(const ermes_ownership_t *owners, const ermes_log_record_t *rec,
+                                    const ermes_hit_t *hits, size_t nhits, const char **ip,
+                                    size_t *len, ermes_owner_t *owner);
+
 /* Records one hit delivered by the tailer or a retro-hunt (h borrowed) as a sighting named
  * h->source at h->line and h->offset, attributed like the hits of ermes_sightings_record (owners
  * may be NULL). sensor: NULL for the record's own. Outside a transaction each sighting commits
