@@ -18,8 +18,8 @@ int64_t ermes__time_monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian), after H. Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* After H. Hinnant's days_from_civil and civil_from_days (proleptic Gregorian). */
+int64_t ermes__days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
     unsigned yoe, doy, doe;
@@ -32,7 +32,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void ermes__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     int64_t era;
     unsigned doe, yoe, doy, mp;
@@ -46,6 +46,17 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int ermes__days_in_month(int64_t y, int m)
+{
+    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m < 1 || m > 12)
+        return 0;
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return mdays[m - 1];
 }
 
 static void put2(char *p, unsigned v)
@@ -63,7 +74,7 @@ size_t ermes__time_format(int64_t ms, char *buf)
     int64_t y;
     unsigned m, d;
 
-    civil_from_days(days, &y, &m, &d);
+    ermes__civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
     buf[0] = (char)('0' + y / 1000);
@@ -110,7 +121,6 @@ static int expect(const char *s, size_t len, size_t *i, char c)
 
 int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *d)
 {
-    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     size_t i = 0;
     int y, mo, da, h = 0, mi = 0, se = 0, ms = 0, off = 0;
     int64_t days;
@@ -119,9 +129,7 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
     if (y < 0 || expect(s, len, &i, '-') || (mo = digits(s, len, &i, 2)) < 0 ||
         expect(s, len, &i, '-') || (da = digits(s, len, &i, 2)) < 0)
         goto bad_date;
-    if (mo < 1 || mo > 12 || da < 1 || (unsigned)da > mdays[mo - 1])
-        goto bad_date;
-    if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+    if (mo < 1 || mo > 12 || da < 1 || da > ermes__days_in_month(y, mo))
         goto bad_date;
     if (i == len)
         goto done;
@@ -170,7 +178,7 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
         return ERMES_EPARSE;
     }
 done:
-    days = days_from_civil(y, (unsigned)mo, (unsigned)da);
+    days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)da);
     *out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - (int64_t)off * 60) * 1000 + ms;
     return 0;
 bad_date:

@@ -13,6 +13,13 @@
 int64_t ermes__time_now_ms(void);
 int64_t ermes__time_monotonic_ns(void);
 
+/* The calendar (proleptic Gregorian, UTC), one copy for every parser and formatter: days since
+ * 1970-01-01 of y-m-d (m 1..12, d 1..31, not checked), its inverse, and the days of month m of
+ * year y (0 when m is not 1..12). */
+int64_t ermes__days_from_civil(int64_t y, unsigned m, unsigned d);
+void ermes__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+int ermes__days_in_month(int64_t y, int m);
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds always present). Returns length. */
 size_t ermes__time_format(int64_t ms, char *buf);
 

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "core/time.h"
 #include "ermes/event.h"
 #include "ermes/net.h"
 #include "ermes/tlp.h"
@@ -694,48 +695,9 @@ static int h_url(const char *s, size_t len, char *buf, size_t cap, size_t *outle
 
 /* ---- time ----------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, after H. Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *dd)
-{
-    int64_t era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *dd = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* Python's datetime range: 0001-01-01T00:00:00 to 9999-12-31T23:59:59.999999 UTC. */
 #define US_MIN (-62135596800LL * 1000000)
 #define US_MAX (253402300800LL * 1000000 - 1)
-
-static int days_in_month(int y, int m)
-{
-    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return mdays[m - 1];
-}
 
 /* Reads exactly n digits at s[*i]; -1 if any is missing. */
 static int digits_n(const char *s, size_t len, size_t *i, int n)
@@ -753,7 +715,7 @@ static int digits_n(const char *s, size_t len, size_t *i, int n)
 /* Microseconds since the epoch of a civil UTC date and time (fields already checked). */
 static int64_t civil_us(int y, int mo, int da, int h, int mi, int se, int64_t frac_us)
 {
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)da);
+    int64_t days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)da);
 
     return (days * 86400 + h * 3600 + mi * 60 + se) * 1000000 + frac_us;
 }
@@ -767,7 +729,7 @@ int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_
     y = digits_n(s, len, &i, 4);
     if (y < 1 || i >= len || s[i++] != '-' || (mo = digits_n(s, len, &i, 2)) < 1 || mo > 12 ||
         i >= len || s[i++] != '-' || (da = digits_n(s, len, &i, 2)) < 1 ||
-        da > days_in_month(y, mo))
+        da > ermes__days_in_month(y, mo))
         goto bad_date;
     if (i == len)
         goto done;
@@ -861,7 +823,7 @@ size_t ermes__datetime_format_us(int64_t us, char *buf)
     frac = (unsigned)(us - secs * 1000000);
     days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
     sod = (unsigned)(secs - days * 86400);
-    civil_from_days(days, &y, &m, &dd);
+    ermes__civil_from_days(days, &y, &m, &dd);
     put2(buf, (unsigned)(y / 100));
     put2(buf + 2, (unsigned)(y % 100));
     buf[4] = '-';
@@ -1040,7 +1002,7 @@ static int parse_http_date(const char *s, size_t len, int64_t *ms)
     } else {
         return -1;
     }
-    if (y < 1 || da < 1 || da > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    if (y < 1 || da < 1 || da > ermes__days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
         return -1;
     if (se == 60)
         se = 59;
