@@ -1,8 +1,6 @@
 /* The store's collection tables: collector state and the spool directory's claims. */
 #include "store/store.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,7 +116,7 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     int64_t holder = 0, lease = 0, now = ermes__time_now_ms();
-    int rc, free_;
+    int rc;
 
     *claimed = 0;
     if (!db)
@@ -149,11 +147,9 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     ermes__db_done(s);
     if (rc)
         return rc;
-    /* As for reports: a lease of a process that no longer exists holds nothing. Another
-     * thread of this very process holding it (the daemon's collector and an API request)
-     * does hold it, so holder == pid is not free here. */
-    free_ = holder == 0 || lease < now || (kill((pid_t)holder, 0) != 0 && errno == ESRCH);
-    if (!free_)
+    /* Another thread of this very process holding it (the daemon's collector and an API
+     * request) does hold it. */
+    if (ermes__lease_holds(holder, lease, now, pid, 1))
         return 0;
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE collectors SET lease_pid = ?2, lease_until = ?3"

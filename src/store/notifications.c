@@ -2,8 +2,6 @@
  * log behind the per-recipient rate limit (migration 3 in schema.c). */
 #include "store/store.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -552,17 +550,6 @@ int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
     return rc;
 }
 
-/* Whether a lease still holds at now: a holder that is gone (kill(pid, 0) says so) holds
- * nothing, whatever its lease says. This process's own leases belong to its other threads. */
-static int lease_holds(int64_t pid, int64_t until, int64_t now)
-{
-    if (!until || until < now)
-        return 0;
-    if (pid <= 0 || pid == (int64_t)getpid())
-        return 1;
-    return !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
-}
-
 int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
                                    int64_t until, int force, int *claimed)
 {
@@ -587,7 +574,7 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
         rc = ERMES_ENOTFOUND;
     }
     ermes__db_done(s);
-    if (rc || lease_holds(holder, lease, now))
+    if (rc || ermes__lease_holds(holder, lease, now, (int64_t)getpid(), 1))
         return rc;
     /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
      * notification at a time, and only if the lease it saw is still the one in place. A sent
@@ -760,7 +747,7 @@ int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
         return rc;
     rc = 0;
     for (size_t k = 0; k < n && !rc; k++) {
-        if (lease_holds(rows[k].pid, rows[k].until, now))
+        if (ermes__lease_holds(rows[k].pid, rows[k].until, now, (int64_t)getpid(), 1))
             continue;
         /* Compare and swap on the lease seen: a sender that took it over meanwhile keeps it. */
         if ((rc = ermes__db_prepare(db,

@@ -1,8 +1,6 @@
 /* The store's reports: the feed files received, their state and their accounting. */
 #include "store/store.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -181,7 +179,7 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
     int64_t holder = 0, lease = 0, now = ermes__time_now_ms();
-    int rc, free_ = 0;
+    int rc;
 
     *claimed = 0;
     if (!db)
@@ -201,10 +199,8 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
     ermes__db_done(s);
     if (rc)
         return rc;
-    /* kill(pid, 0) asks whether the process exists: a holder that crashed left its lease. */
-    free_ = holder == 0 || holder == pid || lease < now ||
-            (kill((pid_t)holder, 0) != 0 && errno == ESRCH);
-    if (!free_)
+    /* This process renews or gives back its own lease. */
+    if (ermes__lease_holds(holder, lease, now, pid, 0))
         return 0;
     /* Compare and swap: the lease changes only if nobody took it in between. */
     if ((rc = ermes__db_prepare(db,

@@ -40,6 +40,13 @@ static inline int ermes__tx_start(ermes_db_t *db, int *owned)
     return *owned ? ermes__db_begin(db, 1) : 0;
 }
 
+/* Whether a lease (holder pid, until ms; 0 for none) still holds at now: not when it has no end
+ * or ran out, nor when its holder process is gone. A lease of process self holds when
+ * self_holds (its other threads have it: collectors, notifications) and not when the caller
+ * renews or gives back its own (reports). The one lease rule of reports, collectors and
+ * notifications (lease.c). */
+int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds);
+
 static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
 {
     if (!owned)

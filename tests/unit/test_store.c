@@ -24,6 +24,7 @@
 #include "core/strbuf.h"
 #include "model/org.h"
 #include "store/db.h"
+#include "store/store_int.h"
 #include "store/schema.h"
 #include "test_db.h"
 #include "store/store.h"
@@ -2407,11 +2408,34 @@ static void test_sensor_migration(void **state)
     assert_int_equal(ermes_store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
 }
 
+/* Issue 10 item 14: one lease rule for reports, collectors and notifications (store/lease.c),
+ * where there were three copies that disagreed on a lease with no holder. */
+static void test_lease_rule(void **state)
+{
+    int64_t now = 1000000, self = (int64_t)getpid(), dead;
+    pid_t child = fork();
+
+    (void)state;
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    dead = (int64_t)child; /* reaped: kill(dead, 0) fails with ESRCH */
+    assert_int_equal(ermes__lease_holds(0, 0, now, self, 1), 0);          /* none */
+    assert_int_equal(ermes__lease_holds(dead, now - 1, now, self, 1), 0); /* ran out */
+    assert_int_equal(ermes__lease_holds(dead, now + 1, now, self, 1), 0); /* holder gone */
+    assert_int_equal(ermes__lease_holds(1, now + 1, now, self, 1), 1);    /* init is alive */
+    assert_int_equal(ermes__lease_holds(0, now + 1, now, self, 0), 1);    /* unknown holder */
+    assert_int_equal(ermes__lease_holds(self, now + 1, now, self, 1), 1); /* our other thread */
+    assert_int_equal(ermes__lease_holds(self, now + 1, now, self, 0), 0); /* ours to renew */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_schema),
+        cmocka_unit_test(test_lease_rule),
         T(test_sensor_user),
         T(test_stmt_cache_growth),
         T(test_sensor_migration),
