@@ -63,14 +63,9 @@ int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
     ermes__db_bind_text(s, 4, f->action);
     ermes__db_bind_int(s, 5, f->since);
     ermes__db_bind_int(s, 6, f->until);
-    ermes__db_bind_int(s, 7, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
+    ermes__db_bind_int(s, 7, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         ermes_audit_t a;
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
         a.id = ermes__db_col_int(s, 0);
         a.at = ermes__db_col_int(s, 1);
         a.user_id = ermes__db_col_int(s, 2);
@@ -82,7 +77,6 @@ int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
         a.remote = ermes__db_col_text(s, 8);
         if ((rc = cb(ctx, &a)))
             break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

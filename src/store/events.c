@@ -305,18 +305,11 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
         ermes__db_bind_textn(s, 12, f->domain ? dom : NULL, dn);
     }
     ermes__db_bind_int(s, 13, f->report_id);
-    ermes__db_bind_int(s, 14, f->limit > 0 ? f->limit + 1 : -1);
+    ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
     ermes__event_doc_init(&doc);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && n == f->limit) {
-            if (more)
-                *more = 1;
-            rc = 0;
-            break;
-        }
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
             break;
-        n++;
     }
     ermes__db_done(s);
     ermes__event_doc_cleanup(&doc);

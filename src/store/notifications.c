@@ -453,18 +453,11 @@ int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_fi
     ermes__db_bind_int(s, 1, f->before_id);
     ermes__db_bind_text(s, 2, f->state);
     ermes__db_bind_int(s, 3, f->org_id);
-    ermes__db_bind_int(s, 4, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && count == f->limit) {
-            if (more)
-                *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 4, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &count, more)) == 1) {
         row_to_notification(s, &n);
         if ((rc = cb(ctx, &n)))
             break;
-        count++;
     }
     ermes__db_done(s);
     return rc;

@@ -82,17 +82,11 @@ int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char
     ermes__db_bind_int(s, 1, after_id);
     ermes__db_bind_int(s, 2, report_id);
     ermes__db_bind_text(s, 3, state);
-    ermes__db_bind_int(s, 4, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 4, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_to_quarantine(s, &q);
         if ((rc = cb(ctx, &q)))
             break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

@@ -136,17 +136,11 @@ int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const ch
     ermes__db_bind_int(s, 1, before_id);
     ermes__db_bind_text(s, 2, state);
     ermes__db_bind_text(s, 3, feed);
-    ermes__db_bind_int(s, 4, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 4, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_to_report(s, &r);
         if ((rc = cb(ctx, &r)))
             break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

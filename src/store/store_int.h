@@ -40,6 +40,31 @@ static inline int ermes__tx_start(ermes_db_t *db, int *owned)
     return *owned ? ermes__db_begin(db, 1) : 0;
 }
 
+/* The pagination loop of every listing: the query's LIMIT is bound to ermes__page_limit(limit)
+ * (one row more than the page, to know whether more follow; no limit when limit <= 0), and
+ * ermes__page_step(s, limit, &n, more) steps it: 1 with a row to read (counted in *n), 0 at
+ * the end of the rows or of the page (then *more = 1, when more is not NULL, if a row past
+ * the page showed), or a negative error. */
+static inline int64_t ermes__page_limit(long limit)
+{
+    return limit > 0 ? (int64_t)limit + 1 : -1;
+}
+
+static inline int ermes__page_step(ermes_db_stmt_t *s, long limit, long *n, int *more)
+{
+    int rc = ermes__db_step(s);
+
+    if (rc != 1)
+        return rc;
+    if (limit > 0 && *n == limit) {
+        if (more)
+            *more = 1;
+        return 0;
+    }
+    (*n)++;
+    return 1;
+}
+
 /* Whether a lease (holder pid, until ms; 0 for none) still holds at now: not when it has no end
  * or ran out, nor when its holder process is gone. A lease of process self holds when
  * self_holds (its other threads have it: collectors, notifications) and not when the caller

@@ -144,17 +144,11 @@ int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id,
         return rc;
     ermes__db_bind_int(s, 1, after_id);
     ermes__db_bind_int(s, 2, user_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_to_token(s, &t);
         if ((rc = cb(ctx, &t)))
             break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

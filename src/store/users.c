@@ -130,17 +130,11 @@ int ermes_store_user_each(ermes_store_t *st, int64_t org_id, int64_t after_id, l
         return rc;
     ermes__db_bind_int(s, 1, after_id);
     ermes__db_bind_int(s, 2, org_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_to_user(s, &u);
         if ((rc = cb(ctx, &u)))
             break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

@@ -2408,6 +2408,36 @@ static void test_sensor_migration(void **state)
     assert_int_equal(ermes_store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
 }
 
+/* Issue 10 item 14: one pagination loop for every listing (store_int.h). Five rows in pages
+ * of two: 2 + more, and unlimited: all five, no more. */
+static void test_page_step(void **state)
+{
+    fixture_t *f = *state;
+    ermes_db_t *db = ermes__db_conn(f->st);
+    static const long limits[] = {2, 5, 6, 0};
+    static const long want_rows[] = {2, 5, 5, 5};
+    static const int want_more[] = {1, 0, 0, 0};
+
+    for (size_t k = 0; k < 4; k++) {
+        ermes_db_stmt_t *s;
+        long n = 0, rows = 0;
+        int more = 0, rc;
+        assert_int_equal(ermes__db_prepare(db,
+                                           "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+                                           " FROM c WHERE x < 5) SELECT x FROM c LIMIT ?1",
+                                           &s),
+                         0);
+        ermes__db_bind_int(s, 1, ermes__page_limit(limits[k]));
+        while ((rc = ermes__page_step(s, limits[k], &n, &more)) == 1)
+            assert_int_equal(ermes__db_col_int(s, 0), ++rows);
+        ermes__db_done(s);
+        assert_int_equal(rc, 0);
+        assert_int_equal(rows, want_rows[k]);
+        assert_int_equal(n, want_rows[k]);
+        assert_int_equal(more, want_more[k]);
+    }
+}
+
 /* Issue 10 item 14: one lease rule for reports, collectors and notifications (store/lease.c),
  * where there were three copies that disagreed on a lease with no holder. */
 static void test_lease_rule(void **state)
@@ -2436,6 +2466,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_schema),
         cmocka_unit_test(test_lease_rule),
+        T(test_page_step),
         T(test_sensor_user),
         T(test_stmt_cache_growth),
         T(test_sensor_migration),
