@@ -65,10 +65,8 @@ static void put2(char *p, unsigned v)
     p[1] = (char)('0' + v % 10);
 }
 
-size_t ermes__time_format(int64_t ms, char *buf)
+void ermes__time_put_seconds(int64_t secs, char *buf)
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    unsigned frac = (unsigned)(ms - secs * 1000);
     int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
     unsigned sod = (unsigned)(secs - days * 86400);
     int64_t y;
@@ -90,6 +88,14 @@ size_t ermes__time_format(int64_t ms, char *buf)
     put2(buf + 14, sod / 60 % 60);
     buf[16] = ':';
     put2(buf + 17, sod % 60);
+}
+
+size_t ermes__time_format(int64_t ms, char *buf)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    unsigned frac = (unsigned)(ms - secs * 1000);
+
+    ermes__time_put_seconds(secs, buf);
     buf[19] = '.';
     buf[20] = (char)('0' + frac / 100);
     put2(buf + 21, frac % 100);

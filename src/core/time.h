@@ -20,6 +20,10 @@ int64_t ermes__days_from_civil(int64_t y, unsigned m, unsigned d);
 void ermes__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 int ermes__days_in_month(int64_t y, int m);
 
+/* Writes "YYYY-MM-DDTHH:MM:SS" (19 bytes, no NUL) of secs since the epoch in UTC; years past
+ * 0..9999 are clamped. The one date-time writer of time.c and harmonize.c. */
+void ermes__time_put_seconds(int64_t secs, char *buf);
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds always present). Returns length. */
 size_t ermes__time_format(int64_t ms, char *buf);
 

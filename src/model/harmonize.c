@@ -803,16 +803,10 @@ bad_zone:
     return ERMES_EINVAL;
 }
 
-static void put2(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-}
-
 size_t ermes__datetime_format_us(int64_t us, char *buf)
 {
-    int64_t secs, days, y;
-    unsigned frac, sod, m, dd;
+    int64_t secs;
+    unsigned frac;
     size_t n = 19;
 
     if (us < US_MIN)
@@ -821,21 +815,7 @@ size_t ermes__datetime_format_us(int64_t us, char *buf)
         us = US_MAX;
     secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
     frac = (unsigned)(us - secs * 1000000);
-    days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    sod = (unsigned)(secs - days * 86400);
-    ermes__civil_from_days(days, &y, &m, &dd);
-    put2(buf, (unsigned)(y / 100));
-    put2(buf + 2, (unsigned)(y % 100));
-    buf[4] = '-';
-    put2(buf + 5, m);
-    buf[7] = '-';
-    put2(buf + 8, dd);
-    buf[10] = 'T';
-    put2(buf + 11, sod / 3600);
-    buf[13] = ':';
-    put2(buf + 14, sod / 60 % 60);
-    buf[16] = ':';
-    put2(buf + 17, sod % 60);
+    ermes__time_put_seconds(secs, buf);
     /* Python's isoformat() shows microseconds only when they are not zero. */
     if (frac) {
         buf[19] = '.';
