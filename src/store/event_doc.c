@@ -239,3 +239,22 @@ int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row
     e->raw_length = ermes__db_col_null(s, 20) ? 0 : ermes__db_col_int(s, 20);
     return ermes__event_doc_read(st, s, 15, e, doc);
 }
+
+int ermes__event_rows_each(ermes_store_t *st, ermes_db_stmt_t *s, long limit, int *more, long *n,
+                           ermes_store_event_cb cb, void *ctx)
+{
+    ermes__event_doc_t doc;
+    ermes_event_row_t e;
+    long count = 0;
+    int rc;
+
+    ermes__event_doc_init(&doc);
+    while ((rc = ermes__page_step(s, limit, &count, more)) == 1)
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
+            break;
+    ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
+    if (n)
+        *n = count;
+    return rc;
+}

@@ -39,6 +39,13 @@ int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_
 int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
                           ermes__event_doc_t *doc);
 
+/* Steps s (bound, selecting ERMES__EVENT_COLUMNS) and calls cb for each event, a page of limit
+ * at most (<= 0: all; *more as ermes__page_step); *n (may be NULL) gets how many rows were
+ * read. Finishes s. Returns 0, cb's non-zero or a store error. The one reading loop of every
+ * query that hands events out. */
+int ermes__event_rows_each(ermes_store_t *st, ermes_db_stmt_t *s, long limit, int *more, long *n,
+                           ermes_store_event_cb cb, void *ctx);
+
 /* The address index (table event_ips, migration 13) is written at commit, not per event: the
  * entries of a transaction sorted by address go into the B-tree in its own order, a third
  * cheaper than one random insert per event. ermes_store_event_insert adds to the calling

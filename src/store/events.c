@@ -245,11 +245,8 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
     uint8_t lo[16], hi[16];
     size_t iplen = 0;
-    long n = 0;
     int own = v && !ermes__viewer_is_staff(v), yes;
     int rc;
 
@@ -306,14 +303,7 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
     }
     ermes__db_bind_int(s, 13, f->report_id);
     ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
-    ermes__event_doc_init(&doc);
-    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
-        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
-            break;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
-    return rc;
+    return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
 }
 
 int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
@@ -321,8 +311,7 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
+    long n = 0;
     int rc;
 
     if (!db)
@@ -333,15 +322,7 @@ int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);
-    ermes__event_doc_init(&doc);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        if ((rc = ermes__event_row_read(st, s, &e, &doc)) == 0)
-            rc = cb(ctx, &e);
-    } else if (rc == 0) {
+    if ((rc = ermes__event_rows_each(st, s, 0, NULL, &n, cb, ctx)) == 0 && n == 0)
         rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
     return rc;
 }

@@ -84,8 +84,6 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -97,14 +95,7 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     ermes__db_bind_text(s, 3, g->key);
     ermes__db_bind_int(s, 4, g->max_id);
     ermes__db_bind_int(s, 5, limit > 0 ? limit : -1);
-    ermes__event_doc_init(&doc);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
-            break;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
-    return rc;
+    return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
 /* The events of the orgs without contacts past their cursors, still to notify. */
@@ -468,8 +459,6 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -482,14 +471,7 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
-    ermes__event_doc_init(&doc);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
-            break;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
-    return rc;
+    return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
 int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
