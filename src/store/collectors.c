@@ -136,15 +136,7 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        holder = ermes__db_col_int(s, 0);
-        lease = ermes__db_col_int(s, 1);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
+    rc = ermes__lease_read(s, &holder, &lease);
     if (rc)
         return rc;
     /* Another thread of this very process holding it (the daemon's collector and an API
@@ -162,13 +154,7 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     ermes__db_bind_int(s, 3, until);
     ermes__db_bind_int(s, 4, holder);
     ermes__db_bind_int(s, 5, lease);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        *claimed = 1;
-        rc = 0;
-    }
-    ermes__db_done(s);
-    return rc;
+    return ermes__lease_swap(s, claimed);
 }
 
 int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t pid)

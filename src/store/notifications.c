@@ -540,15 +540,7 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
              db, "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        holder = ermes__db_col_int(s, 0);
-        lease = ermes__db_col_int(s, 1);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
+    rc = ermes__lease_read(s, &holder, &lease);
     if (rc || ermes__lease_holds(holder, lease, now, (int64_t)getpid(), 1))
         return rc;
     /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
@@ -570,13 +562,7 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
     ermes__db_bind_int(s, 5, pid);
     ermes__db_bind_int(s, 6, holder);
     ermes__db_bind_int(s, 7, lease);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        *claimed = 1;
-        rc = 0;
-    }
-    ermes__db_done(s);
-    return rc;
+    return ermes__lease_swap(s, claimed);
 }
 
 int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts)

@@ -182,15 +182,7 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
              ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM reports WHERE id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        holder = ermes__db_col_int(s, 0);
-        lease = ermes__db_col_int(s, 1);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
+    rc = ermes__lease_read(s, &holder, &lease);
     if (rc)
         return rc;
     /* This process renews or gives back its own lease. */
@@ -210,13 +202,7 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
     }
     ermes__db_bind_int(s, 4, holder);
     ermes__db_bind_int(s, 5, lease);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        *claimed = 1;
-        rc = 0;
-    }
-    ermes__db_done(s);
-    return rc;
+    return ermes__lease_swap(s, claimed);
 }
 
 int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)

@@ -71,6 +71,12 @@ static inline int ermes__page_step(ermes_db_stmt_t *s, long limit, long *n, int 
  * renews or gives back its own (reports). The one lease rule of reports, collectors and
  * notifications (lease.c). */
 int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds);
+/* A claim is read, then compare-and-swapped. ermes__lease_read steps s (a bound SELECT of
+ * lease_pid, lease_until) into *holder and *until (ERMES_ENOTFOUND without a row);
+ * ermes__lease_swap steps s (the bound UPDATE ... RETURNING that changes the lease only if it
+ * is still the one read) and sets *claimed = 1 when it changed a row. Both finish s. */
+int ermes__lease_read(ermes_db_stmt_t *s, int64_t *holder, int64_t *until);
+int ermes__lease_swap(ermes_db_stmt_t *s, int *claimed);
 
 static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
 {
