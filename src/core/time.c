@@ -90,6 +90,22 @@ void ermes__time_put_seconds(int64_t secs, char *buf)
     put2(buf + 17, sod % 60);
 }
 
+int ermes__time_fraction(const char *s, size_t len, size_t *i, int digits, int64_t *out)
+{
+    int64_t v = 0;
+    int n = 0;
+
+    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, n++)
+        if (n < digits)
+            v = v * 10 + (s[*i] - '0');
+    if (n == 0)
+        return -1;
+    for (; n < digits; n++)
+        v *= 10;
+    *out = v;
+    return 0;
+}
+
 size_t ermes__time_format(int64_t ms, char *buf)
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -152,18 +168,11 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
     if (se == 60)
         se = 59;
     if (i < len && s[i] == '.') {
-        int n = 0;
+        int64_t frac;
         i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (n < 3)
-                ms = ms * 10 + (s[i] - '0');
-            n++;
-            i++;
-        }
-        if (n == 0)
+        if (ermes__time_fraction(s, len, &i, 3, &frac))
             goto bad_time;
-        for (; n < 3; n++)
-            ms *= 10;
+        ms = (int)frac;
     }
     if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
         i++;

@@ -24,6 +24,11 @@ int ermes__days_in_month(int64_t y, int m);
  * 0..9999 are clamped. The one date-time writer of time.c and harmonize.c. */
 void ermes__time_put_seconds(int64_t secs, char *buf);
 
+/* Reads the digits of a fraction of a second at s[*i] (just past its '.'), keeping the first
+ * `digits` (3: milliseconds, 6: microseconds) and dropping finer ones. *out is in those units;
+ * *i moves past every digit. -1 (nothing set) when no digit follows. */
+int ermes__time_fraction(const char *s, size_t len, size_t *i, int digits, int64_t *out);
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds always present). Returns length. */
 size_t ermes__time_format(int64_t ms, char *buf);
 

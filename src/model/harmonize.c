@@ -747,19 +747,10 @@ int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_
         if (se == 60)
             se = 59;
         if (i < len && (s[i] == '.' || s[i] == ',')) {
-            int n = 0;
             i++;
-            while (i < len && is_digit((unsigned char)s[i])) {
-                /* Like dateutil, keep microseconds and drop finer digits. */
-                if (n < 6)
-                    frac = frac * 10 + (s[i] - '0');
-                n++;
-                i++;
-            }
-            if (n == 0)
+            /* Like dateutil, keep microseconds and drop finer digits. */
+            if (ermes__time_fraction(s, len, &i, 6, &frac))
                 goto bad_time;
-            for (; n < 6; n++)
-                frac *= 10;
         }
     }
     if (i < len && s[i] == ' ')
