@@ -529,40 +529,31 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
                                    int64_t until, int force, int *claimed)
 {
     ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int64_t holder = 0, lease = 0;
-    int rc;
+    /* Only one sender (a daemon's worker, a CLI, an API call) holds a notification at a time;
+     * this process's other threads hold theirs. A sent one is never taken again: that is
+     * "never twice". A manual send (force, ?7) may take a failed one, and one whose next
+     * attempt (?6 now) is later. */
+    ermes__lease_claim_t c = {
+        .select_sql = "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1",
+        .update_sql = "UPDATE notifications SET lease_pid = ?2, lease_until = ?3"
+                      " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
+                      " (?7 = 1 AND state = 'failed')) AND (?7 = 1 OR next_attempt_at"
+                      " <= ?6) AND COALESCE(lease_pid, 0) = ?4 AND"
+                      " COALESCE(lease_until, 0) = ?5 RETURNING id",
+        .id = id,
+        .pid = pid,
+        .until = until,
+        .now = now,
+        .self = (int64_t)getpid(),
+        .self_holds = 1,
+        .nextra = 2,
+        .extra = {now, force ? 1 : 0},
+    };
 
     *claimed = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(
-             db, "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__lease_read(s, &holder, &lease);
-    if (rc || ermes__lease_holds(holder, lease, now, (int64_t)getpid(), 1))
-        return rc;
-    /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
-     * notification at a time, and only if the lease it saw is still the one in place. A sent
-     * one is never taken again: that is "never twice". A manual send (force) may take a
-     * failed one, and one whose next attempt is later. */
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET lease_pid = ?5, lease_until = ?3"
-                                " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
-                                " (?4 = 1 AND state = 'failed')) AND (?4 = 1 OR next_attempt_at"
-                                " <= ?2) AND COALESCE(lease_pid, 0) = ?6 AND"
-                                " COALESCE(lease_until, 0) = ?7 RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    ermes__db_bind_int(s, 2, now);
-    ermes__db_bind_int(s, 3, until);
-    ermes__db_bind_int(s, 4, force ? 1 : 0);
-    ermes__db_bind_int(s, 5, pid);
-    ermes__db_bind_int(s, 6, holder);
-    ermes__db_bind_int(s, 7, lease);
-    return ermes__lease_swap(s, claimed);
+    return ermes__lease_claim(db, &c, claimed);
 }
 
 int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts)

@@ -171,38 +171,23 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
                              int *claimed)
 {
     ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int64_t holder = 0, lease = 0, now = ermes__time_now_ms();
-    int rc;
+    /* This process renews or gives back its own lease (self_holds 0). */
+    ermes__lease_claim_t c = {
+        .select_sql = "SELECT lease_pid, lease_until FROM reports WHERE id = ?1",
+        .update_sql = "UPDATE reports SET lease_pid = ?2, lease_until = ?3 WHERE id = ?1"
+                      " AND COALESCE(lease_pid, 0) = ?4 AND COALESCE(lease_until, 0) = ?5"
+                      " RETURNING id",
+        .id = id,
+        .pid = pid,
+        .until = until,
+        .now = ermes__time_now_ms(),
+        .self = pid,
+    };
 
     *claimed = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc =
-             ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM reports WHERE id = ?1", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__lease_read(s, &holder, &lease);
-    if (rc)
-        return rc;
-    /* This process renews or gives back its own lease. */
-    if (ermes__lease_holds(holder, lease, now, pid, 0))
-        return 0;
-    /* Compare and swap: the lease changes only if nobody took it in between. */
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE reports SET lease_pid = ?2, lease_until = ?3 WHERE id = ?1"
-                                " AND COALESCE(lease_pid, 0) = ?4 AND COALESCE(lease_until, 0) = ?5"
-                                " RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    if (until) {
-        ermes__db_bind_int(s, 2, pid);
-        ermes__db_bind_int(s, 3, until);
-    }
-    ermes__db_bind_int(s, 4, holder);
-    ermes__db_bind_int(s, 5, lease);
-    return ermes__lease_swap(s, claimed);
+    return ermes__lease_claim(db, &c, claimed);
 }
 
 int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)

@@ -71,12 +71,24 @@ static inline int ermes__page_step(ermes_db_stmt_t *s, long limit, long *n, int 
  * renews or gives back its own (reports). The one lease rule of reports, collectors and
  * notifications (lease.c). */
 int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds);
-/* A claim is read, then compare-and-swapped. ermes__lease_read steps s (a bound SELECT of
- * lease_pid, lease_until) into *holder and *until (ERMES_ENOTFOUND without a row);
- * ermes__lease_swap steps s (the bound UPDATE ... RETURNING that changes the lease only if it
- * is still the one read) and sets *claimed = 1 when it changed a row. Both finish s. */
-int ermes__lease_read(ermes_db_stmt_t *s, int64_t *holder, int64_t *until);
-int ermes__lease_swap(ermes_db_stmt_t *s, int *claimed);
+/* A claim of a row's lease: read it (select_sql, ?1 the key, giving lease_pid and lease_until),
+ * leave it when it holds (ermes__lease_holds with now, self, self_holds), else compare and swap
+ * (update_sql: ?1 the key, ?2 pid and ?3 until, both NULL when until is 0 (a release), ?4 and ?5
+ * the holder and end read, ?6.. the extra values; RETURNING a row when it changed one). The key
+ * is name when not NULL, else id. */
+typedef struct ermes__lease_claim {
+    const char *select_sql, *update_sql;
+    int64_t id;
+    const char *name;
+    int64_t pid, until, now, self;
+    int self_holds;
+    int nextra;
+    int64_t extra[2];
+} ermes__lease_claim_t;
+
+/* *claimed = 1 when the lease was taken. Returns 0, ERMES_ENOTFOUND without the row, or a
+ * store error. */
+int ermes__lease_claim(ermes_db_t *db, const ermes__lease_claim_t *c, int *claimed);
 
 static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
 {
