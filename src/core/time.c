@@ -106,6 +106,17 @@ int ermes__time_fraction(const char *s, size_t len, size_t *i, int digits, int64
     return 0;
 }
 
+int ermes__time_date_end(const char *s, size_t len, size_t *i)
+{
+    if (*i == len)
+        return 1;
+    /* RFC 3339 section 5.6 NOTE: 't' and a space may stand for 'T'. */
+    if (s[*i] != 'T' && s[*i] != 't' && s[*i] != ' ')
+        return -1;
+    (*i)++;
+    return 0;
+}
+
 size_t ermes__time_format(int64_t ms, char *buf)
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -144,7 +155,7 @@ static int expect(const char *s, size_t len, size_t *i, char c)
 int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *d)
 {
     size_t i = 0;
-    int y, mo, da, h = 0, mi = 0, se = 0, ms = 0, off = 0;
+    int y, mo, da, h = 0, mi = 0, se = 0, ms = 0, off = 0, rc;
     int64_t days;
 
     y = digits(s, len, &i, 4);
@@ -153,11 +164,11 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
         goto bad_date;
     if (mo < 1 || mo > 12 || da < 1 || da > ermes__days_in_month(y, mo))
         goto bad_date;
-    if (i == len)
-        goto done;
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+    if ((rc = ermes__time_date_end(s, len, &i)) != 0) {
+        if (rc > 0)
+            goto done;
         goto bad_time;
-    i++;
+    }
     if ((h = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, ':') ||
         (mi = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, ':') ||
         (se = digits(s, len, &i, 2)) < 0)

@@ -24,6 +24,10 @@ int ermes__days_in_month(int64_t y, int m);
  * 0..9999 are clamped. The one date-time writer of time.c and harmonize.c. */
 void ermes__time_put_seconds(int64_t secs, char *buf);
 
+/* What follows a date at s[*i]: 1 when nothing (a bare date), 0 past a 'T', 't' or ' ' (a time
+ * follows), -1 when something else does. */
+int ermes__time_date_end(const char *s, size_t len, size_t *i);
+
 /* Reads the digits of a fraction of a second at s[*i] (just past its '.'), keeping the first
  * `digits` (3: milliseconds, 6: microseconds) and dropping finer ones. *out is in those units;
  * *i moves past every digit. -1 (nothing set) when no digit follows. */

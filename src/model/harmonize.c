@@ -723,7 +723,7 @@ static int64_t civil_us(int y, int mo, int da, int h, int mi, int se, int64_t fr
 int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_t *d)
 {
     size_t i = 0;
-    int y, mo, da, h = 0, mi = 0, se = 0, off = 0;
+    int y, mo, da, h = 0, mi = 0, se = 0, off = 0, rc;
     int64_t frac = 0, v;
 
     y = digits_n(s, len, &i, 4);
@@ -731,11 +731,11 @@ int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_
         i >= len || s[i++] != '-' || (da = digits_n(s, len, &i, 2)) < 1 ||
         da > ermes__days_in_month(y, mo))
         goto bad_date;
-    if (i == len)
-        goto done;
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+    if ((rc = ermes__time_date_end(s, len, &i)) != 0) {
+        if (rc > 0)
+            goto done;
         goto bad_time;
-    i++;
+    }
     if ((h = digits_n(s, len, &i, 2)) < 0 || i >= len || s[i++] != ':' ||
         (mi = digits_n(s, len, &i, 2)) < 0 || h > 23 || mi > 59)
         goto bad_time;
