@@ -34,7 +34,7 @@ static const struct command {
     {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes_cmd_retrohunt, "retro-hunts of the log archive: list, show, start, cancel"},
-    {"settings", ermes_cmd_settings, "the settings table: flags, variables, defaults; --list: names"},
+    {"settings", ermes_cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };
 
