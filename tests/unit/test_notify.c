@@ -1464,7 +1464,8 @@ static void test_cursor_migration(void **state)
     ermes__db_done(s);
 
     /* Applied twice (a schema rolled back), it computes the same cursors. */
-    assert_int_equal(ermes__db_exec(db, ermes__schema_migration(CURSOR_MIGRATION, ERMES__SCHEMA_SQLITE)), 0);
+    assert_int_equal(
+        ermes__db_exec(db, ermes__schema_migration(CURSOR_MIGRATION, ERMES__SCHEMA_SQLITE)), 0);
     assert_int_equal(cursor_of(f, f->a), a2 - 1);
     assert_int_equal(cursor_of(f, f->c), cred);
 
