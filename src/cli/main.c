@@ -105,8 +105,8 @@ int cli_open_store(cli_t *c, int create)
             cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
                       create ? "" : " (run `ermes init` first?)");
         else
-            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir,
-                      ermes_strerror(rc), create ? "" : " (run `ermes init` first?)");
+            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
+                      create ? "" : " (run `ermes init` first?)");
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));

@@ -105,9 +105,10 @@ int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16])
     if (!ermes__db_in_tx(db))
         return ERMES_EINVAL; /* made in the write transaction that first uses it */
     randombytes_buf(secret, 16);
-    if ((rc = ermes__db_prepare(
-             db, "INSERT INTO dedup_secret (id, secret) VALUES (1, ?1)"
-                 " ON CONFLICT (id) DO UPDATE SET secret = excluded.secret", &s)))
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO dedup_secret (id, secret) VALUES (1, ?1)"
+                                " ON CONFLICT (id) DO UPDATE SET secret = excluded.secret",
+                                &s)))
         return rc;
     ermes__db_bind_blob(s, 1, secret, 16);
     rc = ermes__db_step(s);

@@ -198,7 +198,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
     " AND (?9 IS NULL OR e.type = ?9)" NET " AND (?12 IS NULL OR e.source_fqdn = ?12"              \
-    "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"               \
+    "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"                \
     " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
 
 #define ORG_IS " AND e.org_id = ?6"

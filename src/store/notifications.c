@@ -135,8 +135,7 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     " (SELECT o.id AS org_id, COALESCE(nc.through_id, 0) AS after FROM organisations o"            \
     " LEFT JOIN notify_cursor nc ON nc.org_id = o.id WHERE ?1 = 0 OR o.id = ?1) t"
 
-#define SQL_CURSORS_BEHIND                                                                         \
-    "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
+#define SQL_CURSORS_BEHIND "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
 
 int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
 {

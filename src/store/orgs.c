@@ -300,7 +300,8 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         /* A parent may not be the organisation itself or one of its descendants. */
         if ((rc = ermes__db_prepare(
                  db,
-                 "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.parent_id FROM "
+                 "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.parent_id "
+                 "FROM "
                  "organisations o JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL) "
                  "SELECT 1 FROM up WHERE id = ?2",
                  &s)))

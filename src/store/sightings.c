@@ -121,7 +121,8 @@ int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *sg, int *in
              db,
              "INSERT INTO sighting_counts (indicator_id, org_id, day, count, first_seen,"
              " last_seen) VALUES (?1, ?2, ?3, 1, ?4, ?4)"
-             " ON CONFLICT (indicator_id, org_id, day) DO UPDATE SET count = sighting_counts.count + 1,"
+             " ON CONFLICT (indicator_id, org_id, day) DO UPDATE SET count = sighting_counts.count "
+             "+ 1,"
              " first_seen = CASE WHEN excluded.first_seen < sighting_counts.first_seen"
              "  THEN excluded.first_seen ELSE sighting_counts.first_seen END,"
              " last_seen = CASE WHEN excluded.last_seen > sighting_counts.last_seen"
