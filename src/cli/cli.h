@@ -70,6 +70,7 @@ int ermes_cmd_sightings(cli_t *c);
 int ermes_cmd_collect(cli_t *c);
 int ermes_cmd_collectors(cli_t *c);
 int ermes_cmd_retrohunt(cli_t *c);
+int ermes_cmd_settings(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

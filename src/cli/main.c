@@ -36,6 +36,7 @@ static const struct command {
     {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes_cmd_retrohunt, "retro-hunts of the log archive: list, show, start, cancel"},
+    {"settings", ermes_cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };
 
@@ -154,8 +155,8 @@ int cli_open_store(cli_t *c, int create)
             cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
                       create ? "" : " (run `ermes init` first?)");
         else
-            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir,
-                      ermes_strerror(rc), create ? "" : " (run `ermes init` first?)");
+            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
+                      create ? "" : " (run `ermes init` first?)");
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));

@@ -461,6 +461,12 @@ out:
     return rc;
 }
 
+void ermes__config_list(FILE *f)
+{
+    for (size_t k = 0; k < NSETTINGS; k++)
+        fprintf(f, "%s\n", settings[k].name);
+}
+
 void ermes__config_usage(FILE *f)
 {
     fprintf(f, "Settings (defaults < config file < ERMES_* environment < flags):\n");

@@ -142,5 +142,7 @@ int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, in
 
 /* Prints every setting with its flag, variable, default and help. */
 void ermes__config_usage(FILE *f);
+/* The settings table's names, one a line, in its order (`ermes settings --list`). */
+void ermes__config_list(FILE *f);
 
 #endif

@@ -155,6 +155,16 @@ int64_t ermes__param_id(const ermes_req_t *req, size_t i);
 int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d);
 
 /* A query parameter, or NULL. */
+/* A JSON string of s[0..n), meant to be UTF-8 but maybe not (a client's file name, a parser's
+ * reason quoting a bad row): each byte that starts no well-formed sequence becomes U+FFFD, so
+ * one such value never makes a whole list unanswerable. NULL only when out of memory. */
+json_t *ermes__json_text(const char *s, size_t n);
+/* ermes__json_text of a NUL-terminated string; JSON null for NULL (or "" when empty_is_null). */
+json_t *ermes__json_text_or_null(const char *s, int empty_is_null);
+/* ms as an RFC 3339 JSON string in UTC, or JSON null when ms is 0 (never happened). */
+json_t *ermes__json_time(int64_t ms);
+/* Makes d fit for a JSON error: a byte of its reason or field that is not UTF-8 becomes '?'. */
+void ermes__diag_utf8(ermes_diag_t *d);
 const char *ermes__query(ermes_req_t *req, const char *name);
 /* Parses the JSON body into *out; on failure queues 400/415 and returns MHD's result through
  * *ret and 0. Returns 1 when *out is set. */
@@ -213,6 +223,8 @@ enum MHD_Result ermes__h_indicator_get(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_update(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req);
+/* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
+enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes_req_t *req);

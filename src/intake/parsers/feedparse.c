@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/number.h"
+#include "core/time.h"
 #include "ermes/net.h"
 
 /* ---- lines ------------------------------------------------------------------------------ */
@@ -252,30 +253,6 @@ int ermes__fp_is_ip(ermes__fp_str_t s)
 
 /* ---- time ----------------------------------------------------------------------------------- */
 
-int64_t ermes__fp_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    /* Howard Hinnant's days_from_civil. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 size_t ermes__fp_format_time(int64_t sec, int32_t usec, char *buf)
 {
     int64_t days = sec >= 0 ? sec / 86400 : -((86399 - sec) / 86400);
@@ -283,7 +260,7 @@ size_t ermes__fp_format_time(int64_t sec, int32_t usec, char *buf)
     unsigned m, d;
     int n;
 
-    civil_from_days(days, &y, &m, &d);
+    ermes__civil_from_days(days, &y, &m, &d);
     if (usec)
         n = snprintf(buf, 40, "%04lld-%02u-%02uT%02d:%02d:%02d.%06d+00:00", (long long)y, m, d,
                      (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)usec);
@@ -430,19 +407,15 @@ static int ts_zone(tscan_t *t, int64_t *offset)
 
 static int valid_date(int64_t y, int64_t m, int64_t d)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    return 1;
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
+           d <= ermes__days_in_month(y, (int)m);
 }
 
 static int finish(int64_t y, int64_t m, int64_t d, int64_t clock, int64_t offset, int64_t *sec)
 {
     if (!valid_date(y, m, d))
         return 0;
-    *sec = ermes__fp_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + clock - offset;
+    *sec = ermes__days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + clock - offset;
     return 1;
 }
 

@@ -36,6 +36,7 @@
 #include "core/alloc.h"
 #include "core/number.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/strbuf.h"
 #include "model/harmonize.h"
 
@@ -926,7 +927,6 @@ static unsigned dig2(const char *p)
 static int quick_time(ermes__fp_str_t s, int64_t *sec)
 {
     static const char shape[] = "dddd-dd-dd dd:dd:dd";
-    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *p = s.p;
     unsigned y, mo, da, h, mi, se;
 
@@ -951,11 +951,10 @@ static int quick_time(ermes__fp_str_t s, int64_t *sec)
     h = dig2(p + 11);
     mi = dig2(p + 14);
     se = dig2(p + 17);
-    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] || h > 24 || mi > 59 || se > 60)
+    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > (unsigned)ermes__days_in_month(y, (int)mo) ||
+        h > 24 || mi > 59 || se > 60)
         return 0;
-    if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    *sec = ermes__fp_days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+    *sec = ermes__days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
     return 1;
 }
 
