@@ -69,8 +69,10 @@ int ermes__login_locked(const int64_t *times, size_t n, int64_t now, int64_t *le
 /* Checks name and password. 0 with *u on success (the name's failed logins are forgotten);
  * ERMES_EAUTH for an unknown name, a wrong password, a disabled user or one without a password,
  * all alike and all after the same argon2id work, each recorded as a failure from ip (*locked
- * set to 1 when that failure locks the name); ERMES_EDENIED while the name is locked, with the
- * seconds until it opens in *retry_after_s (no password is checked then). */
+ * set to 1 when that failure locks the name); ERMES_EDENIED while the name is locked for ip, with
+ * the seconds until it opens in *retry_after_s (no password is checked then). A locked name is
+ * locked only for the addresses with a failure of it in the window: another address may still
+ * try (and, failing, is locked too). A success forgets the name's failures from ip only. */
 int ermes_login(ermes_store_t *st, const char *name, const char *password, const char *ip,
                 ermes_user_t *u, int *locked, int64_t *retry_after_s);
 

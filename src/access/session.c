@@ -123,7 +123,7 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
 {
     int64_t times[ERMES_LOGIN_MAX_FAILURES], now = ermes__time_now_ms(), left;
     size_t n = 0;
-    int rc, known, ok;
+    int rc, known, ok, was_locked;
 
     *locked = 0;
     *retry_after_s = 0;
@@ -131,9 +131,19 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
                                     times, ERMES_LOGIN_MAX_FAILURES, &n);
     if (rc)
         return rc;
-    if (ermes__login_locked(times, n, now, &left)) {
-        *retry_after_s = (left + 999) / 1000;
-        return ERMES_EDENIED;
+    /* A locked name stays open to addresses that took no part in locking it: whoever floods
+     * "admin" with wrong passwords locks out their own address, not the administrator
+     * signing in from elsewhere (docs/API.md, "Sessions"). */
+    was_locked = ermes__login_locked(times, n, now, &left);
+    if (was_locked) {
+        int64_t mine = 0;
+        if ((rc = ermes_store_login_failures_from(
+                 st, name, ip, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS, &mine)))
+            return rc;
+        if (mine > 0) {
+            *retry_after_s = (left + 999) / 1000;
+            return ERMES_EDENIED;
+        }
     }
     rc = ermes_store_user_get(st, 0, name, u);
     if (rc && rc != ERMES_ENOTFOUND)
@@ -143,7 +153,7 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
     /* The argon2id work is done whatever the name: the same time for every failure. */
     ok = ermes_password_verify(known ? u->password_hash : dummy_hash, password) == 0 && known;
     if (ok) {
-        ermes_store_login_failures_clear(st, name);
+        ermes_store_login_failures_clear(st, name, ip);
         return 0;
     }
     if ((rc = ermes_store_login_failure_add(st, name, now, ip)))
@@ -152,7 +162,7 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
     memmove(times + 1, times, (ERMES_LOGIN_MAX_FAILURES - 1) * sizeof(times[0]));
     times[0] = now;
     n = n < ERMES_LOGIN_MAX_FAILURES ? n + 1 : n;
-    *locked = ermes__login_locked(times, n, now, &left);
+    *locked = !was_locked && ermes__login_locked(times, n, now, &left);
     memset(u, 0, sizeof(*u));
     return ERMES_EAUTH;
 }

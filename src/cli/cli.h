@@ -36,7 +36,18 @@ const char *cli_arg(cli_t *c, int i);
  * Prints the reason and returns CLI_ERROR on failure. */
 int cli_open_store(cli_t *c, int create);
 
-/* Prints "ermes: " + message to stderr. */
+/* Untrusted text (feed rows, reasons, file names, names stored by others) for a person's
+ * terminal: s itself when it holds no control character, else an escaped copy (C0, DEL, C1
+ * and invalid UTF-8 made visible as \xNN or \u00NN) that stays valid until eight more calls.
+ * NULL gives "". Every human-readable output of such text goes through it (issue 10, item 6);
+ * JSON output is escaped by jansson instead. */
+const char *cli_safe(const char *s);
+
+/* Parses text as the value of option flag: an integer from min to max. Prints what was
+ * wrong, naming flag, and returns CLI_USAGE; or sets *out and returns CLI_OK. */
+int cli_number(const char *flag, const char *text, long long min, long long max, long long *out);
+
+/* Prints "ermes: " + message to stderr, control characters escaped as by cli_safe. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints usage text and the settings table to f. */
 void cli_usage_settings(FILE *f);
@@ -59,6 +70,7 @@ int ermes_cmd_sightings(cli_t *c);
 int ermes_cmd_collect(cli_t *c);
 int ermes_cmd_collectors(cli_t *c);
 int ermes_cmd_retrohunt(cli_t *c);
+int ermes_cmd_settings(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

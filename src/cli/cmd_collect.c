@@ -41,7 +41,8 @@ static void print_state(const ermes_config_t *cfg, const ermes_collector_conf_t 
         ermes__time_format(s->last_run, last);
     if (s->next_run)
         ermes__time_format(s->next_run, next);
-    printf("%-20s %-14s feed %s, every %lds%s; last run %s", def->name, s->status, def->feed,
+    printf("%-20s %-14s feed %s, every %lds%s; last run %s", cli_safe(def->name),
+           cli_safe(s->status), cli_safe(def->feed),
            ermes__collect_interval(def, cfg->collect_min_interval),
            def->enabled ? "" : " (disabled)", last);
     if (s->http_status)
@@ -50,7 +51,7 @@ static void print_state(const ermes_config_t *cfg, const ermes_collector_conf_t 
     if (s->last_report_id)
         printf(", last %lld", (long long)s->last_report_id);
     if (s->last_error[0])
-        printf("; error: %s", s->last_error);
+        printf("; error: %s", cli_safe(s->last_error));
     printf("\n");
 }
 

@@ -1,4 +1,5 @@
 /* ermes events: query and export events in constant memory. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,8 @@ static const char *param(void *ctx, const char *name)
 
 int ermes_cmd_events(cli_t *c)
 {
-    static const char *const filters[] = {"since", "until",  "org",    "feed", "taxonomy",
-                                          "type",  "ip",     "domain", "report", NULL};
+    static const char *const filters[] = {"since", "until", "org",    "feed",   "taxonomy",
+                                          "type",  "ip",    "domain", "report", NULL};
     struct params p = {{0}, {0}, 0};
     const char *format = NULL, *v;
     ermes_export_format_t fmt;
@@ -58,11 +59,10 @@ int ermes_cmd_events(cli_t *c)
             continue;
         }
         if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
-            limit = strtol(v, NULL, 10);
-            if (limit <= 0) {
-                cli_error("events: --limit must be a positive number");
+            long long want;
+            if (cli_number("--limit", v, 1, LONG_MAX, &want))
                 return CLI_USAGE;
-            }
+            limit = (long)want;
             continue;
         }
         for (size_t k = 0; filters[k] && n == 0; k++) {

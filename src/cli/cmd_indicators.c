@@ -1,5 +1,7 @@
 /* ermes indicators (add, import, list, show, delete) and ermes sightings: the store's
  * indicators of compromise and where they were seen. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "access/access.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "sightings/sightings.h"
 
@@ -64,13 +67,7 @@ static int print_json(json_t *j)
 
 static int parse_id(const char *s, int64_t *id)
 {
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-
-    if (!s || !*s || *end || v <= 0)
-        return -1;
-    *id = v;
-    return 0;
+    return ermes__parse_int64(s, "id", 1, INT64_MAX, id, NULL) ? -1 : 0;
 }
 
 static int parse_time_arg(const char *flag, const char *v, int64_t *out)
@@ -100,12 +97,9 @@ static int attr_flag(cli_t *c, int i, ermes_indicator_t *ind, char *tags, size_t
         }
         ind->tlp = (int)t;
     } else if (n == 0 && (n = cli_flag(c, i, "--confidence", &v)) > 0) {
-        char *end;
-        long x = strtol(v, &end, 10);
-        if (!*v || *end || x < 0 || x > 100) {
-            cli_error("indicators: --confidence is a number from 0 to 100");
+        long long x;
+        if (cli_number("--confidence", v, 0, 100, &x))
             return -1;
-        }
         ind->confidence = (int)x;
     } else if (n == 0 && (n = cli_flag(c, i, "--valid-until", &v)) > 0) {
         if (parse_time_arg("--valid-until", v, &ind->valid_until))
@@ -147,9 +141,9 @@ static int show_cb(void *ctx, const ermes_indicator_row_t *r)
         return print_json(ermes__indicator_row_to_json(r));
     if (r->valid_until)
         ermes__time_format(r->valid_until, until);
-    printf("%-8lld %-7s %-40s %-12s %-24s %s%s\n", (long long)r->id, r->type, r->value,
-           ermes_tlp_name(r->tlp), until, r->source[0] ? r->source : "-",
-           r->exact ? " (exact)" : "");
+    printf("%-8lld %-7s %-40s %-12s %-24s %s%s\n", (long long)r->id, cli_safe(r->type),
+           cli_safe(r->value), ermes_tlp_name(r->tlp), until,
+           r->source[0] ? cli_safe(r->source) : "-", r->exact ? " (exact)" : "");
     return 0;
 }
 
@@ -382,8 +376,8 @@ static int cmd_import(cli_t *c)
         printf("{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}\n", rep.added,
                rep.updated, rep.rejected, rep.suppressed);
     else
-        printf("%s: %zu added, %zu updated, %zu rejected, %zu suppressed by warninglists\n", path,
-               rep.added, rep.updated, rep.rejected, rep.suppressed);
+        printf("%s: %zu added, %zu updated, %zu rejected, %zu suppressed by warninglists\n",
+               cli_safe(path), rep.added, rep.updated, rep.rejected, rep.suppressed);
     rc = rep.rejected ? CLI_ERROR : CLI_OK;
 out:
     ermes__free(data);
@@ -419,11 +413,10 @@ static int cmd_list(cli_t *c)
         else if (n == 0 && (n = cli_flag(c, i, "--tag", &v)) > 0)
             f.tag = v;
         else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
-            f.limit = strtol(v, NULL, 10);
-            if (f.limit <= 0) {
-                cli_error("indicators list: --limit must be a positive number");
+            long long x;
+            if (cli_number("--limit", v, 1, INT_MAX, &x))
                 return CLI_USAGE;
-            }
+            f.limit = x;
         } else {
             if (n == 0)
                 cli_error("indicators list: unexpected argument \"%s\"", cli_arg(c, i));
@@ -504,9 +497,10 @@ static int sighting_cb(void *ctx, const ermes_sighting_t *s)
     if (json)
         return print_json(ermes__sighting_to_json(s));
     ermes__time_format(s->event_time, when);
-    printf("%-8lld %s %-30s %-30s %-12s %s:%lld %s", (long long)s->id, when, s->indicator_value,
-           s->value, s->field, s->log_source, (long long)s->line,
-           s->internal_ip ? s->internal_ip : "-");
+    printf("%-8lld %s %-30s %-30s %-12s %s:%lld %s", (long long)s->id, when,
+           cli_safe(s->indicator_value), cli_safe(s->value), cli_safe(s->field),
+           cli_safe(s->log_source), (long long)s->line,
+           s->internal_ip ? cli_safe(s->internal_ip) : "-");
     if (s->org_id)
         printf(" org %lld", (long long)s->org_id);
     printf("\n");
@@ -519,8 +513,8 @@ static int count_cb(void *ctx, const ermes_sighting_count_t *s)
 
     if (json)
         return print_json(ermes__sighting_count_to_json(s));
-    printf("%s %-8lld %-40s org %-6lld %lld\n", s->day, (long long)s->indicator_id,
-           s->indicator_value, (long long)s->org_id, (long long)s->count);
+    printf("%s %-8lld %-40s org %-6lld %lld\n", cli_safe(s->day), (long long)s->indicator_id,
+           cli_safe(s->indicator_value), (long long)s->org_id, (long long)s->count);
     return 0;
 }
 
@@ -562,11 +556,10 @@ int ermes_cmd_sightings(cli_t *c)
             }
             group = 1;
         } else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
-            f.limit = strtol(v, NULL, 10);
-            if (f.limit <= 0) {
-                cli_error("sightings: --limit must be a positive number");
+            long long x;
+            if (cli_number("--limit", v, 1, INT_MAX, &x))
                 return CLI_USAGE;
-            }
+            f.limit = x;
         } else {
             if (n == 0)
                 cli_error("sightings: unexpected argument \"%s\"", cli_arg(c, i));

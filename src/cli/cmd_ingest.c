@@ -1,5 +1,7 @@
 /* ermes ingest, ermes reports, ermes quarantine, ermes feeds: intake from the command line. */
 #include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,8 @@
 
 #include "access/access.h"
 #include "cli/cli.h"
+#include "core/strbuf.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "intake/intake.h"
 #include "intake/parser.h"
@@ -57,9 +61,10 @@ static void print_report(const ermes_report_t *r, int json)
     }
     printf("report %lld (%s%s%s): %s; %lld rows: %lld events, %lld duplicates, %lld "
            "quarantined%s%s\n",
-           (long long)r->id, r->feed, r->file_name[0] ? ", " : "", r->file_name, r->state,
-           (long long)r->rows_in, (long long)r->events, (long long)r->duplicates,
-           (long long)r->quarantined, r->error[0] ? "; " : "", r->error);
+           (long long)r->id, cli_safe(r->feed), r->file_name[0] ? ", " : "", cli_safe(r->file_name),
+           cli_safe(r->state), (long long)r->rows_in, (long long)r->events,
+           (long long)r->duplicates, (long long)r->quarantined, r->error[0] ? "; " : "",
+           cli_safe(r->error));
 }
 
 static void ingest_help(FILE *f)
@@ -202,9 +207,18 @@ static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
         free(s);
         json_decref(j);
     } else {
-        printf("%-6lld report %-5lld line %-7ld %-8s %s\n       %.*s\n", (long long)q->id,
-               (long long)q->report_id, q->line, q->state, q->reason,
-               (int)(q->raw_len > 200 ? 200 : q->raw_len), q->raw ? q->raw : "");
+        /* The raw row is the feed's bytes, the reason may quote them: both are escaped, and the
+         * row is cut at 200 bytes before escaping so the line stays readable. */
+        ermes_strbuf_t raw_text;
+        size_t shown = q->raw_len > 200 ? 200 : q->raw_len;
+        int erc;
+
+        ermes__strbuf_init(&raw_text, 4096);
+        erc = ermes__text_escape(&raw_text, q->raw ? q->raw : "", q->raw ? shown : 0);
+        printf("%-6lld report %-5lld line %-7ld %-8s %s\n       %s\n", (long long)q->id,
+               (long long)q->report_id, q->line, cli_safe(q->state), cli_safe(q->reason),
+               erc || !raw_text.data ? "?" : raw_text.data);
+        ermes__strbuf_cleanup(&raw_text);
     }
     return 0;
 }
@@ -244,9 +258,12 @@ int ermes_cmd_reports(cli_t *c)
             state = v;
         else if (n == 0 && (n = cli_flag(c, i, "--feed", &v)) > 0)
             feed = v;
-        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0)
-            limit = strtol(v, NULL, 10);
-        else if (n == 0 && strcmp(sub, "show") == 0 && i == first)
+        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
+            long long x;
+            if (cli_number("--limit", v, 1, LONG_MAX, &x))
+                return CLI_USAGE;
+            limit = (long)x;
+        } else if (n == 0 && strcmp(sub, "show") == 0 && i == first)
             n = 1;
         else {
             if (n == 0)
@@ -264,7 +281,14 @@ int ermes_cmd_reports(cli_t *c)
     if (strcmp(sub, "show") == 0) {
         ermes_report_t r;
         const char *id = cli_arg(c, first);
-        if (!id || ermes_store_report_get(c->store, &c->viewer, strtoll(id, NULL, 10), &r)) {
+        long long report_id;
+        if (!id) {
+            cli_error("reports show: which report? (its id)");
+            return CLI_USAGE;
+        }
+        if (cli_number("report id", id, 1, INT64_MAX, &report_id))
+            return CLI_USAGE;
+        if (ermes_store_report_get(c->store, &c->viewer, report_id, &r)) {
             cli_error("reports show: no such report");
             return CLI_ERROR;
         }
@@ -309,9 +333,12 @@ int ermes_cmd_quarantine(cli_t *c)
             json = 1;
         else if ((n = cli_flag(c, i, "--state", &v)) > 0)
             state = v;
-        else if (n == 0 && (n = cli_flag(c, i, "--report", &v)) > 0)
-            report = strtoll(v, NULL, 10);
-        else if (n == 0 && strcmp(sub, "retry") == 0 && i == first)
+        else if (n == 0 && (n = cli_flag(c, i, "--report", &v)) > 0) {
+            long long x;
+            if (cli_number("--report", v, 1, INT64_MAX, &x))
+                return CLI_USAGE;
+            report = x;
+        } else if (n == 0 && strcmp(sub, "retry") == 0 && i == first)
             n = 1;
         else {
             if (n == 0)
@@ -332,22 +359,25 @@ int ermes_cmd_quarantine(cli_t *c)
         ermes_intake_t *in = NULL;
         int64_t event_id = 0;
         ermes_diag_t d;
+        long long row_id;
         if (!id) {
             cli_error("quarantine retry: which row? (its id)");
             return CLI_USAGE;
         }
+        if (cli_number("quarantine row id", id, 1, INT64_MAX, &row_id))
+            return CLI_USAGE;
         if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
             ermes_diag_clear(&d);
-            rc = ermes_intake_retry(in, strtoll(id, NULL, 10), &event_id, &d);
+            rc = ermes_intake_retry(in, row_id, &event_id, &d);
             if (rc)
                 cli_error("quarantine retry %s: %s", id,
                           d.reason[0] ? d.reason : ermes_strerror(rc));
             else
                 ermes_audit_write(c->store, &c->viewer, "retry", "quarantine", id, NULL);
             if (rc == 0 && event_id)
-                printf("row %s is now event %lld\n", id, (long long)event_id);
+                printf("row %s is now event %lld\n", cli_safe(id), (long long)event_id);
             else if (rc == 0)
-                printf("row %s was a duplicate of a stored event\n", id);
+                printf("row %s was a duplicate of a stored event\n", cli_safe(id));
             rc = rc ? CLI_ERROR : CLI_OK;
         }
         ermes_intake_free(in);

@@ -87,7 +87,8 @@ int ermes_cmd_init(cli_t *c)
         u.role = ERMES_ROLE_ADMIN;
         u.org_id = c->viewer.org_id;
         if ((rc = ermes_store_user_insert(c->store, &u, &d))) {
-            cli_error("cannot create user %s: %s", admin, d.reason[0] ? d.reason : ermes_strerror(rc));
+            cli_error("cannot create user %s: %s", admin,
+                      d.reason[0] ? d.reason : ermes_strerror(rc));
             return CLI_ERROR;
         }
         ermes_audit_write(c->store, &c->viewer, "create", "user", admin, NULL);

@@ -92,10 +92,10 @@ int ermes_cmd_lookup(cli_t *c)
             free(s);
             json_decref(j);
         } else if (res.found) {
-            printf("%s\t%s\t%s (%s %s)\n", queries[q], res.short_name, res.name,
-                   rules[res.owner.rule], matched);
+            printf("%s\t%s\t%s (%s %s)\n", cli_safe(queries[q]), cli_safe(res.short_name),
+                   cli_safe(res.name), rules[res.owner.rule], cli_safe(matched));
         } else {
-            printf("%s\t-\tno registered owner\n", queries[q]);
+            printf("%s\t-\tno registered owner\n", cli_safe(queries[q]));
         }
         missing |= !res.found;
     }

@@ -104,62 +104,6 @@ typedef struct match_run {
     int in_tx;
 } match_run_t;
 
-static int is_private(const char *s, size_t n)
-{
-    ermes_ip_t ip;
-
-    if (!s || ermes_ip_parse(s, n, &ip, NULL))
-        return 0;
-    if (ip.family == ERMES_AF_INET)
-        return ip.bytes[0] == 10 || (ip.bytes[0] == 172 && (ip.bytes[1] & 0xf0) == 16) ||
-               (ip.bytes[0] == 192 && ip.bytes[1] == 168) || ip.bytes[0] == 127 ||
-               (ip.bytes[0] == 100 && (ip.bytes[1] & 0xc0) == 64);
-    return (ip.bytes[0] & 0xfe) == 0xfc || (ip.bytes[0] == 0xfe && (ip.bytes[1] & 0xc0) == 0x80);
-}
-
-static int owner_of(match_run_t *run, const char *s, size_t n, ermes_owner_t *o)
-{
-    ermes_ip_t ip;
-
-    if (!run->owners || !s || ermes_ip_parse(s, n, &ip, NULL))
-        return 0;
-    return ermes_ownership_ip(run->owners, &ip, 0, o);
-}
-
-/* The internal side of the record: the address a constituent owns; without an ownership index,
- * the private one; else the side that did not match an IP indicator, else the source. */
-static void internal_side(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
-                          size_t nhits, const char **ip, size_t *len, ermes_owner_t *owner)
-{
-    int src_hit = 0, dst_hit = 0;
-    ermes_owner_t o;
-
-    memset(owner, 0, sizeof(*owner));
-    *ip = NULL;
-    *len = 0;
-    for (size_t i = 0; i < nhits; i++) {
-        const char *f = rec->fields[hits[i].field].name;
-        src_hit |= strcmp(f, "src_ip") == 0 || strcmp(f, "id.orig_h") == 0;
-        dst_hit |= strcmp(f, "dest_ip") == 0 || strcmp(f, "id.resp_h") == 0;
-    }
-    if (!src_hit && owner_of(run, rec->src_ip, rec->src_ip_len, &o)) {
-        *ip = rec->src_ip, *len = rec->src_ip_len, *owner = o;
-        return;
-    }
-    if (!dst_hit && owner_of(run, rec->dest_ip, rec->dest_ip_len, &o)) {
-        *ip = rec->dest_ip, *len = rec->dest_ip_len, *owner = o;
-        return;
-    }
-    if (!src_hit && is_private(rec->src_ip, rec->src_ip_len))
-        *ip = rec->src_ip, *len = rec->src_ip_len;
-    else if (!dst_hit && is_private(rec->dest_ip, rec->dest_ip_len))
-        *ip = rec->dest_ip, *len = rec->dest_ip_len;
-    else if (src_hit && !dst_hit && rec->dest_ip)
-        *ip = rec->dest_ip, *len = rec->dest_ip_len;
-    else if (rec->src_ip && !src_hit)
-        *ip = rec->src_ip, *len = rec->src_ip_len;
-}
-
 static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
                            size_t nhits)
 {
@@ -226,7 +170,9 @@ static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, cons
         ermes__strbuf_addc(b, '}');
     }
     ermes__strbuf_addc(b, ']');
-    internal_side(run, rec, hits, nhits, &ip, &iplen, &owner);
+    /* The same choice as the sightings stored (src/sightings/scan.c): what this prints is what
+     * --record keeps. */
+    ermes__sightings_internal_side(run->owners, rec, hits, nhits, &ip, &iplen, &owner);
     if (ip) {
         json_key(b, "internal_ip");
         json_str(b, ip, iplen);
@@ -357,7 +303,7 @@ static void suppressed_cb(void *ctx, uint32_t id, const ermes_warninglist_t *wl)
     ermes_indicator_set_value(c->set, id, val, sizeof(val));
     if (c->n++ < 1000)
         fprintf(stderr, "ermes: match: warninglist \"%s\" suppresses indicator %s\n",
-                ermes_warninglist_name(wl), val);
+                cli_safe(ermes_warninglist_name(wl)), cli_safe(val));
 }
 
 /* `--db`: the active indicators of the store. */

@@ -1,6 +1,7 @@
 /* ermes notify: notifications from the command line: list them, preview one as its recipients
  * will see it, make and send what is due, send one now. */
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,9 @@ static int print_cb(void *ctx, const ermes_notification_t *n)
     }
     ermes__time_format(n->sent_at ? n->sent_at : n->created_at, when);
     printf("%-6lld %-18s %-8s %-12s %5lld events  %s  %s  attempts %lld%s%s\n", (long long)n->id,
-           n->reference, n->state, n->org[0] ? n->org : "-", (long long)n->events, n->group_key,
-           when, (long long)n->attempts, n->last_error[0] ? "  " : "", n->last_error);
+           cli_safe(n->reference), cli_safe(n->state), n->org[0] ? cli_safe(n->org) : "-",
+           (long long)n->events, cli_safe(n->group_key), when, (long long)n->attempts,
+           n->last_error[0] ? "  " : "", cli_safe(n->last_error));
     return 0;
 }
 
@@ -130,10 +132,13 @@ int ermes_cmd_notify(cli_t *c)
             state = v;
         else if (n == 0 && (n = cli_flag(c, i, "--org", &v)) > 0)
             org = v;
-        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0)
-            limit = strtol(v, NULL, 10);
-        else if (n == 0 && !target && cli_arg(c, i)[0] != '-' &&
-                 (strcmp(sub, "preview") == 0 || strcmp(sub, "send") == 0)) {
+        else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
+            long long x;
+            if (cli_number("--limit", v, 1, LONG_MAX, &x))
+                return CLI_USAGE;
+            limit = (long)x;
+        } else if (n == 0 && !target && cli_arg(c, i)[0] != '-' &&
+                   (strcmp(sub, "preview") == 0 || strcmp(sub, "send") == 0)) {
             target = cli_arg(c, i);
             n = 1;
         } else {
@@ -176,7 +181,8 @@ int ermes_cmd_notify(cli_t *c)
         rc = ermes_notify_preview(c->store, &o, id, &msg, err, sizeof(err));
         if (rc)
             cli_error("notify preview %s: %s", target, err[0] ? err : ermes_strerror(rc));
-        else
+        else /* The message as sent, byte for byte: every text from outside in it is encoded
+              * (quoted-printable, base64, RFC 2047 words), so it holds no control character. */
             fwrite(msg.data, 1, msg.len, stdout);
         ermes__strbuf_cleanup(&msg);
         return rc ? CLI_ERROR : CLI_OK;
@@ -219,8 +225,8 @@ int ermes_cmd_notify(cli_t *c)
             if (json)
                 print_json(ermes_notification_to_json(&nt));
             else
-                printf("%s: %s%s%s\n", nt.reference, nt.state, nt.last_error[0] ? ": " : "",
-                       nt.last_error);
+                printf("%s: %s%s%s\n", cli_safe(nt.reference), cli_safe(nt.state),
+                       nt.last_error[0] ? ": " : "", cli_safe(nt.last_error));
             rc = strcmp(nt.state, ERMES_NOTIFICATION_SENT) == 0 ? CLI_OK : CLI_ERROR;
             ermes_notification_cleanup(&nt);
             return rc;

@@ -10,19 +10,20 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes org add --short-name SHORT --name NAME [--country CC] [--sector S]\n"
-            "                     [--type T] [--parent SHORT] [--tlp TLP] [--network CIDR]...\n"
-            "                     [--asn N]... [--domain D]... [--contact EMAIL[|NAME|ROLE|LANG]]...\n"
-            "       ermes org add --file ORG.json\n"
-            "       ermes org list [--json] [--q TEXT] [--country CC] [--sector S] [--type T]\n"
-            "                      [--parent SHORT]\n"
-            "       ermes org show REF [--json]          REF: short name or id\n"
-            "       ermes org import FILE|- [--format csv|json] [--partial] [--update]\n"
-            "       ermes org export [--format json|csv] [--output FILE]\n"
-            "       ermes org delete REF\n\n"
-            "import is all or nothing unless --partial; every bad row is reported as\n"
-            "FILE:LINE: reason. --update updates organisations that already exist.\n");
+    fprintf(
+        f,
+        "usage: ermes org add --short-name SHORT --name NAME [--country CC] [--sector S]\n"
+        "                     [--type T] [--parent SHORT] [--tlp TLP] [--network CIDR]...\n"
+        "                     [--asn N]... [--domain D]... [--contact EMAIL[|NAME|ROLE|LANG]]...\n"
+        "       ermes org add --file ORG.json\n"
+        "       ermes org list [--json] [--q TEXT] [--country CC] [--sector S] [--type T]\n"
+        "                      [--parent SHORT]\n"
+        "       ermes org show REF [--json]          REF: short name or id\n"
+        "       ermes org import FILE|- [--format csv|json] [--partial] [--update]\n"
+        "       ermes org export [--format json|csv] [--output FILE]\n"
+        "       ermes org delete REF\n\n"
+        "import is all or nothing unless --partial; every bad row is reported as\n"
+        "FILE:LINE: reason. --update updates organisations that already exist.\n");
     cli_usage_settings(f);
 }
 
@@ -30,10 +31,10 @@ static void print_org_text(const ermes_org_t *o)
 {
     char buf[ERMES_CIDR_STRLEN];
 
-    printf("%s  %s\n", o->short_name, o->name);
-    printf("  id %lld, type %s, sector %s, country %s, parent %s, TLP:%s\n",
-           (long long)o->meta.id, o->type ? o->type : "-", o->sector ? o->sector : "-",
-           o->country ? o->country : "-", o->parent ? o->parent : "-",
+    printf("%s  %s\n", cli_safe(o->short_name), cli_safe(o->name));
+    printf("  id %lld, type %s, sector %s, country %s, parent %s, TLP:%s\n", (long long)o->meta.id,
+           o->type ? cli_safe(o->type) : "-", o->sector ? cli_safe(o->sector) : "-",
+           o->country ? cli_safe(o->country) : "-", o->parent ? cli_safe(o->parent) : "-",
            ermes_tlp_name(o->meta.tlp));
     for (size_t k = 0; k < o->nnetworks; k++) {
         ermes_cidr_format(&o->networks[k], buf);
@@ -42,10 +43,11 @@ static void print_org_text(const ermes_org_t *o)
     for (size_t k = 0; k < o->nasns; k++)
         printf("  asn     AS%u\n", o->asns[k]);
     for (size_t k = 0; k < o->ndomains; k++)
-        printf("  domain  %s\n", o->domains[k]);
+        printf("  domain  %s\n", cli_safe(o->domains[k]));
     for (size_t k = 0; k < o->ncontacts; k++)
-        printf("  contact %s <%s> %s %s\n", o->contacts[k].name ? o->contacts[k].name : "",
-               o->contacts[k].email, o->contacts[k].role, o->contacts[k].language);
+        printf("  contact %s <%s> %s %s\n", cli_safe(o->contacts[k].name),
+               cli_safe(o->contacts[k].email), cli_safe(o->contacts[k].role),
+               cli_safe(o->contacts[k].language));
 }
 
 struct list_ctx {
@@ -66,8 +68,9 @@ static int list_cb(void *arg, const ermes_org_t *o)
         printf("%s%s", c->n ? ",\n" : "\n", s);
         free(s);
     } else {
-        printf("%-12s %-4s %-12s %-12s %s\n", o->short_name, o->country ? o->country : "-",
-               o->type ? o->type : "-", o->parent ? o->parent : "-", o->name);
+        printf("%-12s %-4s %-12s %-12s %s\n", cli_safe(o->short_name),
+               o->country ? cli_safe(o->country) : "-", o->type ? cli_safe(o->type) : "-",
+               o->parent ? cli_safe(o->parent) : "-", cli_safe(o->name));
     }
     c->n++;
     return 0;
@@ -142,8 +145,8 @@ static int cmd_show(cli_t *c, int first)
     if (!rc)
         rc = ermes_store_org_get(c->store, &c->viewer, id, &org);
     if (rc) {
-        cli_error("org show %s: %s", ref, rc == ERMES_ENOTFOUND ? "no such organisation"
-                                                               : ermes_strerror(rc));
+        cli_error("org show %s: %s", ref,
+                  rc == ERMES_ENOTFOUND ? "no such organisation" : ermes_strerror(rc));
         return CLI_ERROR;
     }
     if (json) {
@@ -163,8 +166,8 @@ static int cmd_show(cli_t *c, int first)
 /* Builds the organisation document from flags, so the CLI and the API share one validator. */
 static int cmd_add(cli_t *c, int first)
 {
-    json_t *doc = json_object(), *nets = json_array(), *asns = json_array(),
-           *doms = json_array(), *contacts = json_array();
+    json_t *doc = json_object(), *nets = json_array(), *asns = json_array(), *doms = json_array(),
+           *contacts = json_array();
     const char *v, *file = NULL;
     ermes_registry_t *reg = NULL;
     ermes_org_t *org = NULL;
@@ -172,8 +175,12 @@ static int cmd_add(cli_t *c, int first)
     int n, rc, status = CLI_USAGE;
     static const struct {
         const char *flag, *key;
-    } scalars[] = {{"--short-name", "short_name"}, {"--name", "name"},     {"--country", "country"},
-                   {"--sector", "sector"},         {"--type", "type"},     {"--parent", "parent"},
+    } scalars[] = {{"--short-name", "short_name"},
+                   {"--name", "name"},
+                   {"--country", "country"},
+                   {"--sector", "sector"},
+                   {"--type", "type"},
+                   {"--parent", "parent"},
                    {"--tlp", "tlp"}};
 
     for (int i = first; i < c->nargs; i += n) {
@@ -255,7 +262,7 @@ static int cmd_add(cli_t *c, int first)
         cli_error("org add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         goto out;
     }
-    printf("added %s (id %lld)\n", org->short_name, (long long)org->meta.id);
+    printf("added %s (id %lld)\n", cli_safe(org->short_name), (long long)org->meta.id);
     status = CLI_OK;
 out:
     ermes_registry_close(reg);
@@ -298,8 +305,7 @@ static int cmd_import(cli_t *c, int first)
         } else if (n == 0 && !file && (cli_arg(c, i)[0] != '-' || !strcmp(cli_arg(c, i), "-"))) {
             file = cli_arg(c, i);
             n = 1;
-        }
-        else {
+        } else {
             if (n == 0)
                 cli_error("org import: unexpected argument \"%s\"", cli_arg(c, i));
             return CLI_USAGE;
@@ -311,8 +317,8 @@ static int cmd_import(cli_t *c, int first)
     }
     if (!explicit_format) {
         size_t fl = strlen(file);
-        opts.format = fl > 4 && strcmp(file + fl - 4, ".csv") == 0 ? ERMES_FORMAT_CSV
-                                                                   : ERMES_FORMAT_JSON;
+        opts.format =
+            fl > 4 && strcmp(file + fl - 4, ".csv") == 0 ? ERMES_FORMAT_CSV : ERMES_FORMAT_JSON;
     }
     opts.source = file;
     if (!(data = cli_read_file(file, 1u << 30, &len)))
@@ -321,8 +327,8 @@ static int cmd_import(cli_t *c, int first)
         size_t k = 0;
         while (k < len && (data[k] == ' ' || data[k] == '\n' || data[k] == '\r' || data[k] == '\t'))
             k++;
-        opts.format = k < len && (data[k] == '{' || data[k] == '[') ? ERMES_FORMAT_JSON
-                                                                    : ERMES_FORMAT_CSV;
+        opts.format =
+            k < len && (data[k] == '{' || data[k] == '[') ? ERMES_FORMAT_JSON : ERMES_FORMAT_CSV;
     }
     if ((rc = cli_open_store(c, 0))) {
         ermes__free(data);
@@ -337,18 +343,20 @@ static int cmd_import(cli_t *c, int first)
     ermes__free(data);
     ermes_registry_close(reg);
     for (size_t k = 0; k < rep.nerrors; k++)
-        fprintf(stderr, "%s:%ld: %s%s%s\n", file, rep.errors[k].line, rep.errors[k].field,
-                rep.errors[k].field[0] ? ": " : "", rep.errors[k].reason);
+        fprintf(stderr, "%s:%ld: %s%s%s\n", cli_safe(file), rep.errors[k].line,
+                cli_safe(rep.errors[k].field), rep.errors[k].field[0] ? ": " : "",
+                cli_safe(rep.errors[k].reason));
     if ((size_t)rep.failed > rep.nerrors)
-        fprintf(stderr, "%s: %ld more errors not shown\n", file,
+        fprintf(stderr, "%s: %ld more errors not shown\n", cli_safe(file),
                 rep.failed - (long)rep.nerrors);
     if (rc == 0)
-        printf("%s: %ld rows, %ld imported, %ld updated, %ld failed\n", file, rep.rows,
+        printf("%s: %ld rows, %ld imported, %ld updated, %ld failed\n", cli_safe(file), rep.rows,
                rep.imported, rep.updated, rep.failed);
     else if (rc == ERMES_EINVAL || rc == ERMES_EPARSE)
-        fprintf(stderr, "%s: nothing imported (%ld of %ld rows failed; --partial keeps the "
-                        "good ones)\n",
-                file, rep.failed, rep.rows);
+        fprintf(stderr,
+                "%s: nothing imported (%ld of %ld rows failed; --partial keeps the "
+                "good ones)\n",
+                cli_safe(file), rep.failed, rep.rows);
     else
         cli_error("org import: %s", ermes_strerror(rc));
     ermes_import_report_cleanup(&rep);
@@ -432,7 +440,7 @@ static int cmd_delete(cli_t *c, int first)
         cli_error("org delete %s: %s", ref, d.reason[0] ? d.reason : ermes_strerror(rc));
         return CLI_ERROR;
     }
-    printf("deleted %s\n", ref);
+    printf("deleted %s\n", cli_safe(ref));
     return CLI_OK;
 }
 

@@ -1,11 +1,14 @@
 /* ermes retrohunt: the retro-hunt jobs of the database (list, show) and queueing one (start)
  * or cancelling one. The daemon (`ermes serve` with detect_archive set) runs the queued jobs. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access/access.h"
 #include "cli/cli.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "sightings/sightings.h"
 
@@ -38,13 +41,7 @@ static int print_json(json_t *j)
 
 static int parse_id(const char *s, int64_t *id)
 {
-    char *end;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-
-    if (!s || !*s || *end || v <= 0)
-        return -1;
-    *id = v;
-    return 0;
+    return ermes__parse_int64(s, "id", 1, INT64_MAX, id, NULL) ? -1 : 0;
 }
 
 static int print_cb(void *ctx, const ermes_retrohunt_t *r)
@@ -62,12 +59,12 @@ static int print_cb(void *ctx, const ermes_retrohunt_t *r)
            (unsigned long long)r->matches, (unsigned long long)r->sightings,
            r->indicator_ids ? "indicators " : "");
     if (r->indicator_ids)
-        printf("%s", r->indicator_ids);
+        printf("%s", cli_safe(r->indicator_ids));
     else
         printf("indicators %lld..%lld", (long long)r->min_indicator_id + 1,
                (long long)r->max_indicator_id);
     if (r->error)
-        printf("  error: %s", r->error);
+        printf("  error: %s", cli_safe(r->error));
     printf("\n");
     return 0;
 }
@@ -118,12 +115,10 @@ int ermes_cmd_retrohunt(cli_t *c)
             }
             nids++;
         } else if ((n = cli_flag(c, i, "--limit", &v)) > 0) {
-            char *end;
-            limit = strtol(v, &end, 10);
-            if (*end || limit <= 0) {
-                cli_error("retrohunt: --limit takes a positive number");
+            long long x;
+            if (cli_number("--limit", v, 1, INT_MAX, &x))
                 return CLI_USAGE;
-            }
+            limit = x;
         } else if (n == 0 && !verb && cli_arg(c, i)[0] != '-') {
             n = 1;
             verb = cli_arg(c, i);

@@ -1,4 +1,6 @@
 /* ermes user and ermes token: accounts and API tokens, on the database directly. */
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +49,21 @@ static int print_user(void *arg, const ermes_user_t *u)
     char org[64] = "";
 
     ermes_store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
-    if (p->json)
-        printf("{\"id\":%lld,\"name\":\"%s\",\"role\":\"%s\",\"org\":\"%s\",\"disabled\":%s}\n",
-               (long long)u->id, u->name, ermes__role_name(u->role), org,
-               u->disabled ? "true" : "false");
-    else
-        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, u->name, ermes__role_name(u->role),
-               org, u->disabled ? " (disabled)" : "");
+    if (p->json) {
+        /* jansson writes the names, so a quote or a control character in one stays a string. */
+        json_t *j =
+            json_pack("{s:I,s:s,s:s,s:s,s:b}", "id", (json_int_t)u->id, "name", u->name, "role",
+                      ermes__role_name(u->role), "org", org, "disabled", u->disabled);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(j);
+        if (!s)
+            return ERMES_ENOMEM;
+        printf("%s\n", s);
+        free(s);
+    } else {
+        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, cli_safe(u->name),
+               ermes__role_name(u->role), cli_safe(org), u->disabled ? " (disabled)" : "");
+    }
     return 0;
 }
 
@@ -152,7 +162,8 @@ int ermes_cmd_user(cli_t *c)
         }
         snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
         ermes_audit_write(c->store, &c->viewer, "create", "user", ref, NULL);
-        printf("added user %s (id %lld, %s)\n", u.name, (long long)u.id, ermes__role_name(u.role));
+        printf("added user %s (id %lld, %s)\n", cli_safe(u.name), (long long)u.id,
+               ermes__role_name(u.role));
         return CLI_OK;
     }
     if ((rc = cli_open_store(c, 0)))
@@ -187,7 +198,7 @@ int ermes_cmd_user(cli_t *c)
     }
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
     ermes_audit_write(c->store, &c->viewer, sub, "user", ref, NULL);
-    printf("%s: done\n", u.name);
+    printf("%s: done\n", cli_safe(u.name));
     return CLI_OK;
 }
 
@@ -209,8 +220,8 @@ static int print_token(void *arg, const ermes_token_t *t)
     ermes__time_format(t->created_at, created);
     ermes__time_format(t->expires_at, expires);
     printf("%-6lld user %-6lld %-14s created %s expires %s%s %s\n", (long long)t->id,
-           (long long)t->user_id, t->prefix, created, expires, t->revoked_at ? " REVOKED" : "",
-           t->description);
+           (long long)t->user_id, cli_safe(t->prefix), created, expires,
+           t->revoked_at ? " REVOKED" : "", cli_safe(t->description));
     return 0;
 }
 
@@ -232,7 +243,6 @@ int ermes_cmd_token(cli_t *c)
         return CLI_USAGE;
     }
     for (int i = 1; i < c->nargs; i += n) {
-        char *end;
         long long x;
         n = 1;
         if ((n = cli_flag(c, i, "--description", &v)) > 0)
@@ -240,12 +250,10 @@ int ermes_cmd_token(cli_t *c)
         else if (n == 0 && ((n = cli_flag(c, i, "--expires-in-days", &v)) > 0 ||
                             (n = cli_flag(c, i, "--expires-in-seconds", &v)) > 0)) {
             int days = strstr(cli_arg(c, i), "days") != NULL;
-            x = strtoll(v, &end, 10);
-            if (!*v || *end || x < 1 || x > (days ? 3650 : 3650LL * 86400)) {
-                cli_error("token create: the lifetime must be a positive whole number (at most "
-                          "10 years)");
+            /* At most ten years either way. */
+            if (cli_number(days ? "--expires-in-days" : "--expires-in-seconds", v, 1,
+                           days ? 3650 : 3650LL * 86400, &x))
                 return CLI_USAGE;
-            }
             lifetime = days ? x * 86400000LL : x * 1000LL;
         } else if (n == 0 && !target && cli_arg(c, i)[0] != '-')
             target = cli_arg(c, i), n = 1;
@@ -292,12 +300,13 @@ int ermes_cmd_token(cli_t *c)
                                                                                      : CLI_OK;
     }
     if (!strcmp(sub, "revoke")) {
-        char *end;
-        long long id = target ? strtoll(target, &end, 10) : 0;
-        if (!target || *end || id <= 0) {
+        long long id;
+        if (!target) {
             cli_error("token revoke: give the token's id (see `ermes token list`)");
             return CLI_USAGE;
         }
+        if (cli_number("token id", target, 1, INT64_MAX, &id))
+            return CLI_USAGE;
         if ((rc = ermes_store_token_revoke(c->store, id, ermes__time_now_ms()))) {
             cli_error("token revoke: %s",
                       rc == ERMES_ENOTFOUND ? "no such token" : ermes_strerror(rc));

@@ -9,7 +9,9 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 
 static const struct command {
     const char *name;
@@ -34,18 +36,67 @@ static const struct command {
     {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes_cmd_retrohunt, "retro-hunts of the log archive: list, show, start, cancel"},
+    {"settings", ermes_cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };
 
+/* Escaped copies handed out by cli_safe(): a small ring, so one printf may show several
+ * untrusted values; the CLI is single-threaded where it prints. */
+#define SAFE_RING 8
+static ermes_strbuf_t safe_ring[SAFE_RING];
+static unsigned safe_next;
+
+const char *cli_safe(const char *s)
+{
+    ermes_strbuf_t *b;
+
+    if (!s)
+        return "";
+    if (!ermes__text_needs_escape(s, strlen(s)))
+        return s;
+    b = &safe_ring[safe_next++ % SAFE_RING];
+    if (!b->max)
+        ermes__strbuf_init(b, (size_t)64 << 20);
+    ermes__strbuf_reset(b);
+    /* Without memory for the escaped copy, print nothing of it rather than the raw bytes. */
+    if (ermes__text_escape(b, s, strlen(s)) || !b->data)
+        return "?";
+    return b->data;
+}
+
+static void safe_cleanup(void)
+{
+    for (int k = 0; k < SAFE_RING; k++)
+        ermes__strbuf_cleanup(&safe_ring[k]);
+}
+
+int cli_number(const char *flag, const char *text, long long min, long long max, long long *out)
+{
+    ermes_diag_t d;
+    int64_t v;
+
+    ermes_diag_clear(&d);
+    if (ermes__parse_int64(text, flag, min, max, &v, &d)) {
+        cli_error("%s", d.reason);
+        return CLI_USAGE;
+    }
+    *out = v;
+    return CLI_OK;
+}
+
 void cli_error(const char *fmt, ...)
 {
+    ermes_strbuf_t msg;
     va_list ap;
 
-    fputs("ermes: ", stderr);
+    /* Messages quote arguments, file contents and stored values: the whole line is escaped
+     * so none of it reaches the terminal as a control sequence. */
+    ermes__strbuf_init(&msg, 1 << 20);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ermes__strbuf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "ermes: %s\n", cli_safe(msg.data ? msg.data : ""));
+    ermes__strbuf_cleanup(&msg);
 }
 
 void cli_usage_settings(FILE *f)
@@ -104,8 +155,8 @@ int cli_open_store(cli_t *c, int create)
             cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
                       create ? "" : " (run `ermes init` first?)");
         else
-            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir,
-                      ermes_strerror(rc), create ? "" : " (run `ermes init` first?)");
+            cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
+                      create ? "" : " (run `ermes init` first?)");
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));
@@ -175,6 +226,7 @@ int main(int argc, char **argv)
     ermes_store_close(c.store);
     ermes__config_cleanup(&c.cfg);
     ermes__free(rest);
+    safe_cleanup();
     return rc;
 }
 

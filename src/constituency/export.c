@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "core/text.h"
 #include "model/org.h"
 
 struct export_ctx {
@@ -16,13 +17,23 @@ struct export_ctx {
     ermes_strbuf_t line;
 };
 
-/* RFC 4180: a field with a delimiter, quote or line break is quoted, quotes doubled. */
+/* RFC 4180: a field with a delimiter, quote or line break is quoted, quotes doubled. OWASP's
+ * rule against CSV injection: a cell starting with = + - @ tab or CR gets a single quote in
+ * front, so a spreadsheet shows it as text instead of running it. So that the import (which
+ * takes one such quote off again) gives back exactly what was exported, a value whose leading
+ * quotes are followed by one of those characters gets one more quote too. */
 static int csv_field(ermes_strbuf_t *b, const char *s, int last)
 {
-    int rc = 0;
+    int rc = 0, guard = 0;
 
-    if (s && s[strcspn(s, ",\"\r\n")]) {
+    if (s) {
+        size_t quotes = strspn(s, "'");
+        guard = ermes__csv_cell_is_formula(s + quotes, strlen(s + quotes));
+    }
+    if (s && (guard || s[strcspn(s, ",\"\r\n")])) {
         rc |= ermes__strbuf_addc(b, '"');
+        if (guard)
+            rc |= ermes__strbuf_addc(b, '\'');
         for (; *s && !rc; s++)
             rc |= *s == '"' ? ermes__strbuf_add(b, "\"\"", 2) : ermes__strbuf_addc(b, *s);
         rc |= ermes__strbuf_addc(b, '"');

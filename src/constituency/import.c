@@ -10,6 +10,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/text.h"
 #include "ermes/csv.h"
 #include "model/org.h"
 
@@ -477,6 +478,12 @@ static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag
         const char *v = col[c] >= 0 ? f[col[c]] : NULL;
         if (!v)
             continue;
+        /* The export puts a single quote before a cell a spreadsheet would take for a formula
+         * (OWASP's rule, see export.c), and one more before such a cell's own leading quotes:
+         * take one off, so export then import changes nothing. */
+        if (v[0] == '\'' &&
+            ermes__csv_cell_is_formula(v + strspn(v, "'"), strlen(v + strspn(v, "'"))))
+            v++;
         if (c <= C_TLP) {
             /* Empty optional text is absent; short_name and name are checked by the model. */
             if ((*v || c <= C_NAME) && json_object_set_new(doc, csv_columns[c], json_string(v)))

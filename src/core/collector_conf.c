@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/config.h"
 
 #define MAX_COLLECTORS 256
@@ -96,33 +97,29 @@ static int get_or_add(ermes_config_t *cfg, const char *name, ermes_collector_con
 static int parse_number(const char *cname, const char *key, const char *value, long min, long max,
                         int suffixes, long *out, ermes_diag_t *d)
 {
-    char *end;
-    long v, mul = 1;
+    size_t len = strlen(value);
+    long mul = 1;
+    int64_t v;
 
-    errno = 0;
-    v = strtol(value, &end, 10);
-    if (suffixes && end != value && end[0] && !end[1]) {
-        switch (end[0]) {
+    if (suffixes && len > 1) {
+        switch (value[len - 1]) {
         case 'k':
         case 'K':
             mul = 1L << 10;
-            end++;
             break;
         case 'm':
         case 'M':
             mul = 1L << 20;
-            end++;
             break;
         case 'g':
         case 'G':
             mul = 1L << 30;
-            end++;
             break;
         default:
             break;
         }
     }
-    if (errno || end == value || *end) {
+    if (ermes__parse_int64_n(value, mul > 1 ? len - 1 : len, key, INT64_MIN, INT64_MAX, &v, NULL)) {
         ermes_diag_set(d, key, "collector \"%s\": %s must be a whole number, not \"%.64s\"", cname,
                        key, value);
         return ERMES_EINVAL;
@@ -132,7 +129,7 @@ static int parse_number(const char *cname, const char *key, const char *value, l
                        max);
         return ERMES_ERANGE;
     }
-    *out = v * mul;
+    *out = (long)v * mul;
     return 0;
 }
 

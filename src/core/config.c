@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 
 typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
 
@@ -42,8 +43,17 @@ static const setting_t settings[] = {
     S(max_connections, SET_LONG, "1024", 1, 65536, "concurrent HTTP connections"),
     S(max_body, SET_LONG, "67108864", 1024, 1073741824, "largest request body in bytes"),
     S(max_header, SET_LONG, "32768", 4096, 1048576, "largest request head in bytes"),
+    S(max_client_connections, SET_LONG, "0", 0, 65536,
+      "concurrent HTTP connections from one client address (0: a quarter of max_connections, "
+      "at least 1)"),
+    S(max_query_params, SET_LONG, "256", 1, 65536,
+      "query parameters one request may have; more are 414"),
     S(request_timeout, SET_LONG, "30", 1, 3600, "seconds an idle connection is kept"),
-    S(request_deadline, SET_LONG, "120", 1, 86400, "seconds a request body may take to arrive"),
+    S(head_timeout, SET_LONG, "5", 1, 3600,
+      "seconds a request head (request line and headers) may take to arrive: from the "
+      "connection's opening for its first request, from the request line for later ones"),
+    S(request_deadline, SET_LONG, "120", 1, 86400,
+      "seconds a whole request (head and body) may take to arrive"),
     S(busy_timeout, SET_LONG, "10000", 0, 600000, "milliseconds to wait on a locked database"),
     S(token_days, SET_LONG, "90", 1, 3650, "default lifetime of a new API token in days"),
     S(page_limit, SET_LONG, "1000", 1, 100000, "largest page a list request returns"),
@@ -61,13 +71,19 @@ static const setting_t settings[] = {
     S(batch_rows, SET_LONG, "50000", 1, 10000000,
       "rows per intake transaction (one commits after a second at most)"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),
+    S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
+      "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
+      "left by a stopped process; checked at least every minute"),
     S(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "
       "unset: notifications are prepared but not sent"),
     S(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
     S(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
     S(smtp_tls, SET_STRING, "try", 0, 0,
-      "try: STARTTLS when the SMTP server offers it; require: never send without TLS"),
+      "try: STARTTLS when the SMTP server offers it; require: never send without TLS (with "
+      "smtp_user set, TLS is required either way unless smtp_plaintext_auth is true)"),
+    S(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
+      "true: send smtp_user and smtp_password to a server that offers no STARTTLS, in clear"),
     S(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
@@ -118,6 +134,15 @@ static const setting_t settings[] = {
       "seconds a browser session lasts at most (absolute expiry)"),
     S(session_idle, SET_LONG, "3600", 1, 2592000,
       "seconds without a request after which a browser session ends"),
+    S(login_workers, SET_LONG, "2", 1, 64,
+      "password checks (argon2id, 64 MiB each) run at once, off the HTTP threads"),
+    S(login_queue, SET_LONG, "16", 0, 4096,
+      "logins waiting for a password check; more are answered 429 at once"),
+    S(login_address_failures, SET_LONG, "20", 1, 1000000,
+      "failed logins one client address may make in 15 minutes; more are 429 unchecked"),
+    S(login_audit_interval, SET_LONG, "60", 1, 86400,
+      "seconds over which failed logins from one address after the first are audited as one "
+      "row of counts"),
     S(stale_feed_factor, SET_LONG, "2", 1, 1000,
       "a feed is stale when its last report is older than this many times its median interval "
       "between reports (and at least a day)"),
@@ -171,11 +196,8 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
     }
     case SET_LONG: {
         long *slot = (long *)(void *)base;
-        char *end;
-        long v;
-        errno = 0;
-        v = strtol(value, &end, 10);
-        if (errno || end == value || *end) {
+        int64_t v;
+        if (ermes__parse_int64(value, s->name, INT64_MIN, INT64_MAX, &v, NULL)) {
             ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
         }
@@ -437,6 +459,12 @@ int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, in
 out:
     ermes__free(path);
     return rc;
+}
+
+void ermes__config_list(FILE *f)
+{
+    for (size_t k = 0; k < NSETTINGS; k++)
+        fprintf(f, "%s\n", settings[k].name);
 }
 
 void ermes__config_usage(FILE *f)

@@ -22,7 +22,7 @@ typedef struct ermes_config {
     long max_body;             /* bytes of one request body */
     long max_header;           /* bytes of a request's headers (and connection buffer) */
     long request_timeout;      /* seconds a connection may stay idle */
-    long request_deadline;     /* seconds a request's body may take to arrive */
+    long request_deadline;     /* seconds a whole request (head and body) may take */
     long busy_timeout;         /* milliseconds to wait on a locked database */
     long token_days;           /* default lifetime of a new API token */
     long page_limit;           /* largest page a list endpoint returns */
@@ -34,11 +34,13 @@ typedef struct ermes_config {
     char *event_tlp;           /* TLP of events whose feed sets none */
     long batch_rows;           /* rows per intake transaction */
     long max_report;           /* largest report accepted, in MiB */
+    long incoming_max_age;     /* seconds before a partial upload is removed */
     char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;       /* never logged */
     char *smtp_tls;            /* try (STARTTLS when offered) or require */
     char *smtp_ca_file;        /* CAs for the SMTP server's certificate; NULL: the system's */
+    int smtp_plaintext_auth;   /* credentials may go over a connection without TLS */
     char *mail_from;           /* From: of notifications */
     long notify_window;        /* seconds a group of events collects before it is sent */
     char *notify_group_by;     /* feed or type */
@@ -64,6 +66,17 @@ typedef struct ermes_config {
     long session_ttl;       /* seconds a browser session lasts at most */
     long session_idle;      /* seconds of inactivity that end a browser session */
     long stale_feed_factor; /* a feed is stale after this many usual intervals */
+
+    /* Hostile clients (http/server.c, docs/API.md "Limits"). */
+    long max_client_connections; /* concurrent connections per client address; 0: auto */
+    long max_query_params;       /* query parameters one request may have */
+    long head_timeout;           /* seconds a request head may take to arrive */
+
+    /* The login's defences (access/login_guard.c). */
+    long login_workers;          /* argon2id checks at once */
+    long login_queue;            /* logins waiting for a check; more are 429 */
+    long login_address_failures; /* failed logins per address per 15 minutes */
+    long login_audit_interval;   /* seconds per summary row of repeated failures */
 } ermes_config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
@@ -129,5 +142,7 @@ int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, in
 
 /* Prints every setting with its flag, variable, default and help. */
 void ermes__config_usage(FILE *f);
+/* The settings table's names, one a line, in its order (`ermes settings --list`). */
+void ermes__config_list(FILE *f);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/text.h"
 #include "core/time.h"
 
 int ermes__log_level = ERMES_LOG_NOTICE;
@@ -46,7 +47,7 @@ static void json_escape(FILE *f, const char *s)
 
 void ermes__log_emit(int level, const char *fmt, ...)
 {
-    char msg[2048], when[ERMES_TIME_STRLEN];
+    char msg[2048], shown[4096], when[ERMES_TIME_STRLEN];
     va_list ap;
 
     if (level < 0 || level > ERMES_LOG_DEBUG)
@@ -67,7 +68,10 @@ void ermes__log_emit(int level, const char *fmt, ...)
         json_escape(stderr, msg);
         fputs("\"}\n", stderr);
     } else {
-        fprintf(stderr, "%s %s %s\n", when, level_names[level], msg);
+        /* Messages quote file names, feed values and servers' errors: on a terminal their
+         * control characters would be commands, so they are shown escaped. */
+        ermes__text_escape_buf(msg, strlen(msg), shown, sizeof(shown));
+        fprintf(stderr, "%s %s %s\n", when, level_names[level], shown);
     }
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);

@@ -18,8 +18,8 @@ int64_t ermes__time_monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian), after H. Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* After H. Hinnant's days_from_civil and civil_from_days (proleptic Gregorian). */
+int64_t ermes__days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
     unsigned yoe, doy, doe;
@@ -32,7 +32,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void ermes__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     int64_t era;
     unsigned doe, yoe, doy, mp;
@@ -48,22 +48,31 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+int ermes__days_in_month(int64_t y, int m)
+{
+    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m < 1 || m > 12)
+        return 0;
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return mdays[m - 1];
+}
+
 static void put2(char *p, unsigned v)
 {
     p[0] = (char)('0' + v / 10 % 10);
     p[1] = (char)('0' + v % 10);
 }
 
-size_t ermes__time_format(int64_t ms, char *buf)
+void ermes__time_put_seconds(int64_t secs, char *buf)
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    unsigned frac = (unsigned)(ms - secs * 1000);
     int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
     unsigned sod = (unsigned)(secs - days * 86400);
     int64_t y;
     unsigned m, d;
 
-    civil_from_days(days, &y, &m, &d);
+    ermes__civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
     buf[0] = (char)('0' + y / 1000);
@@ -79,6 +88,41 @@ size_t ermes__time_format(int64_t ms, char *buf)
     put2(buf + 14, sod / 60 % 60);
     buf[16] = ':';
     put2(buf + 17, sod % 60);
+}
+
+int ermes__time_fraction(const char *s, size_t len, size_t *i, int digits, int64_t *out)
+{
+    int64_t v = 0;
+    int n = 0;
+
+    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, n++)
+        if (n < digits)
+            v = v * 10 + (s[*i] - '0');
+    if (n == 0)
+        return -1;
+    for (; n < digits; n++)
+        v *= 10;
+    *out = v;
+    return 0;
+}
+
+int ermes__time_date_end(const char *s, size_t len, size_t *i)
+{
+    if (*i == len)
+        return 1;
+    /* RFC 3339 section 5.6 NOTE: 't' and a space may stand for 'T'. */
+    if (s[*i] != 'T' && s[*i] != 't' && s[*i] != ' ')
+        return -1;
+    (*i)++;
+    return 0;
+}
+
+size_t ermes__time_format(int64_t ms, char *buf)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    unsigned frac = (unsigned)(ms - secs * 1000);
+
+    ermes__time_put_seconds(secs, buf);
     buf[19] = '.';
     buf[20] = (char)('0' + frac / 100);
     put2(buf + 21, frac % 100);
@@ -110,24 +154,21 @@ static int expect(const char *s, size_t len, size_t *i, char c)
 
 int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *d)
 {
-    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     size_t i = 0;
-    int y, mo, da, h = 0, mi = 0, se = 0, ms = 0, off = 0;
+    int y, mo, da, h = 0, mi = 0, se = 0, ms = 0, off = 0, rc;
     int64_t days;
 
     y = digits(s, len, &i, 4);
     if (y < 0 || expect(s, len, &i, '-') || (mo = digits(s, len, &i, 2)) < 0 ||
         expect(s, len, &i, '-') || (da = digits(s, len, &i, 2)) < 0)
         goto bad_date;
-    if (mo < 1 || mo > 12 || da < 1 || (unsigned)da > mdays[mo - 1])
+    if (mo < 1 || mo > 12 || da < 1 || da > ermes__days_in_month(y, mo))
         goto bad_date;
-    if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        goto bad_date;
-    if (i == len)
-        goto done;
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+    if ((rc = ermes__time_date_end(s, len, &i)) != 0) {
+        if (rc > 0)
+            goto done;
         goto bad_time;
-    i++;
+    }
     if ((h = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, ':') ||
         (mi = digits(s, len, &i, 2)) < 0 || expect(s, len, &i, ':') ||
         (se = digits(s, len, &i, 2)) < 0)
@@ -138,18 +179,11 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
     if (se == 60)
         se = 59;
     if (i < len && s[i] == '.') {
-        int n = 0;
+        int64_t frac;
         i++;
-        while (i < len && s[i] >= '0' && s[i] <= '9') {
-            if (n < 3)
-                ms = ms * 10 + (s[i] - '0');
-            n++;
-            i++;
-        }
-        if (n == 0)
+        if (ermes__time_fraction(s, len, &i, 3, &frac))
             goto bad_time;
-        for (; n < 3; n++)
-            ms *= 10;
+        ms = (int)frac;
     }
     if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
         i++;
@@ -170,7 +204,7 @@ int ermes__time_parse(const char *s, size_t len, int64_t *out_ms, ermes_diag_t *
         return ERMES_EPARSE;
     }
 done:
-    days = days_from_civil(y, (unsigned)mo, (unsigned)da);
+    days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)da);
     *out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - (int64_t)off * 60) * 1000 + ms;
     return 0;
 bad_date:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "detect/detect_int.h"
 #include "ermes/csv.h"
 #include "ermes/event.h"
@@ -712,8 +713,11 @@ static int parse_time_ms(const char *s, size_t len, int64_t *ms)
     for (i = 0; i < len && isdigit((unsigned char)s[i]); i++)
         ;
     if (i == len && len <= 12) {
-        /* Seconds since the epoch. */
-        *ms = strtoll(s, NULL, 10) * 1000;
+        /* Seconds since the epoch: at most 12 digits, so the product fits. */
+        int64_t seconds;
+        if (ermes__parse_int64_n(s, len, "time", 0, 999999999999, &seconds, NULL))
+            return -1;
+        *ms = seconds * 1000;
         return 0;
     }
     if (ermes__datetime_parse_us(s, len, &us, NULL))
@@ -760,7 +764,6 @@ static int load_csv(loader_t *l, const char *data, size_t len, char delim)
     ermes_csv_record_t rec;
     ermes_diag_t d;
     int col[COL__N], rc, header = 1;
-    char tmp[256];
 
     for (int i = 0; i < COL__N; i++)
         col[i] = -1;
@@ -834,12 +837,8 @@ static int load_csv(loader_t *l, const char *data, size_t len, char delim)
             continue;
         }
         if (fl[COL_CONF]) {
-            char *e;
-            long v;
-            snprintf(tmp, sizeof(tmp), "%.*s", (int)(fl[COL_CONF] > 200 ? 200 : fl[COL_CONF]),
-                     f[COL_CONF]);
-            v = strtol(tmp, &e, 10);
-            if (*e || v < 0 || v > 100) {
+            int64_t v;
+            if (ermes__parse_int64_n(f[COL_CONF], fl[COL_CONF], "confidence", 0, 100, &v, NULL)) {
                 ermes_diag_set(&d, "confidence", "confidence is an integer 0..100");
                 reject(l, &d);
                 if (l->stopped)

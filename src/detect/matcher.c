@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "detect/detect_int.h"
 #include "ermes/event.h"
 #include "model/harmonize.h"
@@ -671,13 +672,11 @@ static int record_time(ermes_scanner_t *s, int64_t *ms)
             size_t i = 0;
             while (i < n && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'))
                 i++;
-            if (i == n && n < 32) {
-                /* Zeek: seconds since the epoch, with a fraction. */
-                char tmp[32];
-                memcpy(tmp, t, n);
-                tmp[n] = '\0';
-                s->time_ms = (int64_t)(strtod(tmp, NULL) * 1000.0);
-                s->time_state = 1;
+            if (i == n) {
+                /* Zeek: seconds since the epoch, with a fraction; one past any date leaves
+                 * the record without a time. */
+                if (ermes__epoch_seconds_ms(t, n, &s->time_ms) == 0)
+                    s->time_state = 1;
             } else if (ermes__datetime_parse_us(t, n, &us, NULL) == 0) {
                 s->time_ms = us / 1000;
                 s->time_state = 1;

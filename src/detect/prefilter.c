@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "detect/detect_int.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -114,12 +115,12 @@ static int indicator_literal(det_prefilter_t *pf, const ermes_matcher_t *m, uint
         return lit_add(pf, v, n);
     case ERMES_IND_CIDR: {
         const char *slash = memchr(v, '/', n);
-        long plen;
+        int64_t plen;
         size_t octets, k = 0;
         if (!slash || memchr(v, ':', n))
             return -1; /* IPv6 */
-        plen = strtol(slash + 1, NULL, 10);
-        if (plen < 8 || plen > 32)
+        if (ermes__parse_int64_n(slash + 1, n - (size_t)(slash + 1 - v), "prefix", 8, 32, &plen,
+                                 NULL))
             return -1;
         octets = (size_t)plen / 8;
         /* The fixed octets, each with the dot after it ("192.0.2." for a /24). */

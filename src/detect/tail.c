@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "detect/detect_int.h"
 
 #define TAIL_READ (256u * 1024)
@@ -166,11 +168,12 @@ static int state_load(ermes_tail_t *t, ermes_diag_t *d)
                    : (ermes_diag_set(d, NULL, "cannot read %s: %s", t->state_path, strerror(errno)),
                       ERMES_EIO);
     while (fgets(line, sizeof(line), f)) {
-        unsigned long long dev, ino;
-        long long off;
-        long ln;
-        int pos = 0;
-        size_t l = strlen(line);
+        uint64_t dev, ino;
+        int64_t off, ln;
+        size_t pos = 0, l = strlen(line);
+        const char *tok[4];
+        size_t tlen[4];
+        int ntok = 0;
         no++;
         if (l && line[l - 1] == '\n')
             line[--l] = '\0';
@@ -179,8 +182,18 @@ static int state_load(ermes_tail_t *t, ermes_diag_t *d)
                 break;
             continue;
         }
-        if (sscanf(line, "%llu %llu %lld %ld %n", &dev, &ino, &off, &ln, &pos) != 4 || !pos ||
-            off < 0 || ln < 0) {
+        /* "DEV INO OFFSET LINE PATH": four numbers and the rest of the line. */
+        while (ntok < 4 && pos < l) {
+            tok[ntok] = line + pos;
+            tlen[ntok] = strcspn(line + pos, " ");
+            pos += tlen[ntok] + 1;
+            ntok++;
+        }
+        if (ntok < 4 || pos > l ||
+            ermes__parse_uint64_n(tok[0], tlen[0], "dev", UINT64_MAX, &dev, NULL) ||
+            ermes__parse_uint64_n(tok[1], tlen[1], "ino", UINT64_MAX, &ino, NULL) ||
+            ermes__parse_int64_n(tok[2], tlen[2], "offset", 0, INT64_MAX, &off, NULL) ||
+            ermes__parse_int64_n(tok[3], tlen[3], "line", 0, LONG_MAX, &ln, NULL)) {
             fclose(f);
             ermes_diag_set(d, NULL, "%s:%ld: malformed position", t->state_path, no);
             return ERMES_EIO;

@@ -1,12 +1,9 @@
-/* /api/v1/indicators, /api/v1/sightings, /api/v1/logs: indicators of compromise, where they
- * were seen, and logs to look in.
+/* /api/v1/indicators: indicators of compromise, listed, created, changed and deleted.
  *
  * POST /api/v1/indicators takes one JSON object, a JSON array of them, or a bulk list by
  * Content-Type (text/plain: one value per line; text/csv: a header with a value column;
  * application/stix+json: a STIX 2.1 bundle), read by the detection engine's loaders. Valid
- * entries are stored, rejected ones listed with their index or line and the reason. POST
- * /api/v1/logs matches a log against the daemon's matcher of the active stored indicators and
- * records the sightings before it answers. */
+ * entries are stored, rejected ones listed with their index or line and the reason. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +12,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "sightings/sightings.h"
@@ -297,14 +295,13 @@ static int bulk_defaults(ermes_req_t *req, ermes_indicator_t *def, enum MHD_Resu
         def->tlp = (int)t;
     }
     if (conf) {
-        char *end;
-        long v = strtol(conf, &end, 10);
-        if (!*conf || *end || v < 0 || v > 100) {
+        int v;
+        if (ermes__parse_int(conf, "confidence", 0, 100, &v, NULL)) {
             *ret = ermes__reply_error(req, 400, "bad_request", "confidence",
                                       "confidence must be a number from 0 to 100");
             return 0;
         }
-        def->confidence = (int)v;
+        def->confidence = v;
     }
     if (until && parse_time(until, &def->valid_until)) {
         *ret = ermes__reply_error(req, 400, "bad_request", "valid_until",
@@ -559,89 +556,6 @@ enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
     return ermes__reply_empty(req, 204);
 }
 
-/* ---- sightings ---- */
-
-static int sighting_cb(void *arg, const ermes_sighting_t *s)
-{
-    struct list_ctx *c = arg;
-    json_t *j = ermes__sighting_to_json(s);
-
-    if (!j || json_array_append_new(c->data, j))
-        return ERMES_ENOMEM;
-    c->last_id = s->id;
-    return 0;
-}
-
-static int count_cb(void *arg, const ermes_sighting_count_t *s)
-{
-    struct list_ctx *c = arg;
-    json_t *j = ermes__sighting_count_to_json(s);
-
-    if (!j || json_array_append_new(c->data, j))
-        return ERMES_ENOMEM;
-    c->last_id = s->id;
-    return 0;
-}
-
-static enum MHD_Result sightings(ermes_req_t *req, int64_t indicator_id)
-{
-    struct list_ctx c = {NULL, 0};
-    ermes_sighting_filter_t f;
-    const char *group = ermes__query(req, "group"), *ind = ermes__query(req, "indicator");
-    const char *org = ermes__query(req, "org"), *since = ermes__query(req, "since");
-    const char *until = ermes__query(req, "until");
-    enum MHD_Result ret;
-    int more = 0, rc;
-
-    memset(&f, 0, sizeof(f));
-    if (!ermes__page(req, &f.limit, &f.after_id, &ret))
-        return ret;
-    if (group && strcmp(group, "day") != 0)
-        return ermes__reply_error(req, 400, "bad_request", "group", "group must be day");
-    f.indicator_id = indicator_id;
-    if (!indicator_id && ind) {
-        char *end;
-        long long v = strtoll(ind, &end, 10);
-        if (!*ind || *end || v <= 0)
-            return ermes__reply_error(req, 400, "bad_request", "indicator",
-                                      "indicator must be an indicator id");
-        f.indicator_id = v;
-    }
-    if (org) {
-        rc = ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id);
-        if (rc == ERMES_ENOTFOUND)
-            return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%s\"",
-                                      org);
-        if (rc)
-            return ermes__reply_failure(req, rc, NULL);
-    }
-    if (since && parse_time(since, &f.since))
-        return ermes__reply_error(req, 400, "bad_request", "since",
-                                  "since must be an RFC 3339 date-time");
-    if (until && parse_time(until, &f.until))
-        return ermes__reply_error(req, 400, "bad_request", "until",
-                                  "until must be an RFC 3339 date-time");
-    f.value = ermes__query(req, "value");
-    f.sensor = ermes__query(req, "sensor");
-    if (!(c.data = json_array()))
-        return MHD_NO;
-    if (group)
-        rc =
-            ermes_store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c, &more);
-    else
-        rc = ermes_store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c, &more);
-    if (rc) {
-        json_decref(c.data);
-        return ermes__reply_failure(req, rc, NULL);
-    }
-    return ermes__reply_page(req, c.data, more, c.last_id);
-}
-
-enum MHD_Result ermes__h_sighting_list(ermes_req_t *req)
-{
-    return sightings(req, 0);
-}
-
 enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
@@ -656,138 +570,7 @@ enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
-    return sightings(req, id);
+    return ermes__sightings_reply(req, id);
 }
 
 /* ---- POST /api/v1/logs ---- */
-
-enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
-{
-    const char *format = ermes__query(req, "format"), *source = ermes__query(req, "source");
-    const char *sensor = ermes__query(req, "sensor");
-    const char *enc = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Encoding");
-    const unsigned char *body = (const unsigned char *)(req->body.data ? req->body.data : "");
-    ermes_log_options_t lo;
-    ermes_scan_options_t so;
-    ermes_scan_report_t rep;
-    ermes_log_reader_t *r = NULL;
-    ermes_scanner_t *scanner = NULL;
-    ermes_matcher_t *m = NULL;
-    ermes_ownership_t *owners = NULL;
-    char name[48], detail[256], own_sensor[ERMES_USER_NAME_MAX + 1 + 257];
-    json_t *skipped, *out;
-    ermes_diag_t d;
-    int rc;
-
-    memset(&lo, 0, sizeof(lo));
-    memset(&so, 0, sizeof(so));
-    memset(&rep, 0, sizeof(rep));
-    if (format) {
-        static const struct {
-            const char *name;
-            ermes_log_format_t f;
-        } names[] = {{"auto", ERMES_LOG_AUTO},   {"eve", ERMES_LOG_EVE},
-                     {"zeek", ERMES_LOG_ZEEK},   {"zeek-json", ERMES_LOG_ZEEK},
-                     {"plain", ERMES_LOG_LINES}, {"lines", ERMES_LOG_LINES},
-                     {"csv", ERMES_LOG_CSV}};
-        size_t k;
-        for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-            if (strcmp(format, names[k].name) == 0)
-                break;
-        if (k == sizeof(names) / sizeof(names[0]))
-            return ermes__reply_error(req, 400, "bad_request", "format",
-                                      "format must be eve, zeek, zeek-json, plain or csv");
-        lo.format = names[k].f;
-    }
-    if ((source && (!*source || strlen(source) > 256)) ||
-        (sensor && (!*sensor || strlen(sensor) > 256)))
-        return ermes__reply_error(req, 400, "bad_request",
-                                  source && strlen(source) > 256 ? "source" : "sensor",
-                                  "source and sensor must be 1 to 256 bytes");
-    /* The readers recognise gzip and zstd by their magic; the header must agree with it. */
-    if (enc && strcasecmp(enc, "identity") != 0) {
-        int gz = strcasecmp(enc, "gzip") == 0 || strcasecmp(enc, "x-gzip") == 0;
-        int zs = strcasecmp(enc, "zstd") == 0;
-        if (!gz && !zs)
-            return ermes__reply_error(req, 415, "unsupported_media_type", "Content-Encoding",
-                                      "Content-Encoding must be gzip or zstd");
-        if ((gz && (req->body.len < 2 || body[0] != 0x1f || body[1] != 0x8b)) ||
-            (zs && (req->body.len < 4 || body[0] != 0x28 || body[1] != 0xb5 || body[2] != 0x2f ||
-                    body[3] != 0xfd)))
-            return ermes__reply_error(req, 400, "bad_request", "Content-Encoding",
-                                      "the body is not %s data", gz ? "gzip" : "zstd");
-    }
-    /* A sensor user names its own sightings: by its user name, or USER/NAME for a ?sensor=
-     * of its own choosing (one box may report for several interfaces), and never by the
-     * record's host field. So a sensor cannot make its hits look like another's. Its
-     * organisation, when it has one, does not filter the hits: the registry decides whose
-     * network an address is, as for any other log (docs/API.md, POST /api/v1/logs). */
-    if (req->viewer.role == ERMES_ROLE_SENSOR) {
-        if (sensor)
-            snprintf(own_sensor, sizeof(own_sensor), "%s/%s", req->viewer.user_name, sensor);
-        else
-            snprintf(own_sensor, sizeof(own_sensor), "%s", req->viewer.user_name);
-        sensor = own_sensor;
-    }
-    if (!source) {
-        /* Without a name, the log is named by its content: posting it again is recognised
-         * (its sightings are not counted twice), another log is another. */
-        unsigned char h[8];
-        crypto_generichash_state hs;
-        crypto_generichash_init(&hs, NULL, 0, sizeof(h));
-        /* A sensor's name is part of it: the same bytes from two sensors are two logs. */
-        if (req->viewer.role == ERMES_ROLE_SENSOR)
-            crypto_generichash_update(&hs, (const unsigned char *)sensor, strlen(sensor) + 1);
-        crypto_generichash_update(&hs, body, req->body.len);
-        crypto_generichash_final(&hs, h, sizeof(h));
-        snprintf(name, sizeof(name), "upload-");
-        sodium_bin2hex(name + 7, sizeof(name) - 7, h, sizeof(h));
-        source = name;
-    }
-    so.source = source;
-    so.sensor = sensor;
-    so.record = 1;
-    so.max_bytes = (uint64_t)req->srv->cfg->max_log << 20;
-    ermes_diag_clear(&d);
-    if ((rc = ermes_sightings_refresh(req->srv->sightings, 0)))
-        return ermes__reply_failure(req, rc, NULL);
-    ermes_registry_refresh(req->srv->registry, 0);
-    m = ermes_matcher_slot_acquire(ermes_sightings_slot(req->srv->sightings));
-    owners = ermes_registry_ownership(req->srv->registry);
-    if ((rc = ermes_scanner_new(m, &scanner)) ||
-        (rc = ermes_log_reader_open_mem((const char *)body, req->body.len, &lo, &r, &d)))
-        goto out;
-    rc = ermes_sightings_scan(req->srv->store, owners, scanner,
-                              ermes_sightings_slot(req->srv->sightings), r, &so, &rep, NULL, NULL,
-                              &d);
-out:
-    ermes_log_reader_free(r);
-    ermes_scanner_free(scanner);
-    ermes_matcher_release(m);
-    ermes_ownership_release(owners);
-    if (rc == ERMES_ETOOBIG)
-        return ermes__reply_error(req, 413, "payload_too_large", NULL, "%s", d.reason);
-    if (rc == ERMES_EIO)
-        return ermes__reply_error(req, 400, "bad_request", NULL, "the log cannot be read: %s",
-                                  d.reason[0] ? d.reason : "corrupt data");
-    if (rc)
-        return ermes__reply_failure(req, rc, NULL);
-    snprintf(detail, sizeof(detail),
-             "{\"records\":%llu,\"matched\":%llu,\"sightings\":%llu,\"skipped\":%llu}",
-             (unsigned long long)rep.records, (unsigned long long)rep.matched,
-             (unsigned long long)rep.sightings, (unsigned long long)rep.skipped);
-    ermes_audit_write(req->srv->store, &req->viewer, "submit", "log", source, detail);
-    skipped = json_object();
-    for (size_t k = 0; skipped && k < rep.nreasons; k++)
-        json_object_set_new(skipped, rep.reasons[k].reason,
-                            json_integer((json_int_t)rep.reasons[k].count));
-    out = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o*}", "source", source, "records",
-                    (json_int_t)rep.records, "matched", (json_int_t)rep.matched, "hits",
-                    (json_int_t)rep.hits, "sightings", (json_int_t)rep.sightings, "duplicates",
-                    (json_int_t)rep.duplicates, "skipped", skipped);
-    if (out && rep.skipped)
-        json_object_set_new(out, "first_skipped",
-                            json_pack("{s:I,s:s}", "line", (json_int_t)rep.first_skip_line,
-                                      "reason", rep.first_skip_reason));
-    return ermes__reply_json(req, 200, out);
-}

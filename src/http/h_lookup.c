@@ -60,8 +60,7 @@ enum MHD_Result ermes__h_lookup(ermes_req_t *req)
                      kind == ERMES_LOOKUP_IP       ? "ip"
                      : kind == ERMES_LOOKUP_DOMAIN ? "domain"
                                                    : "asn",
-                     "found", res.found,
-                     "organisation",
+                     "found", res.found, "organisation",
                      res.found ? json_pack("{s:I,s:s,s:s}", "id", (json_int_t)res.org_id,
                                            "short_name", res.short_name, "name", res.name)
                                : json_null(),

@@ -194,11 +194,10 @@ enum MHD_Result ermes__h_org_import(ermes_req_t *req)
     }
     errors = json_array();
     for (size_t k = 0; errors && k < rep.nerrors; k++)
-        json_array_append_new(errors,
-                              json_pack("{s:I,s:s?,s:s}", "line", (json_int_t)rep.errors[k].line,
-                                        "field", rep.errors[k].field[0] ? rep.errors[k].field
-                                                                        : NULL,
-                                        "reason", rep.errors[k].reason));
+        json_array_append_new(errors, json_pack("{s:I,s:s?,s:s}", "line",
+                                                (json_int_t)rep.errors[k].line, "field",
+                                                rep.errors[k].field[0] ? rep.errors[k].field : NULL,
+                                                "reason", rep.errors[k].reason));
     body = json_pack("{s:I,s:I,s:I,s:I,s:o}", "rows", (json_int_t)rep.rows, "imported",
                      (json_int_t)rep.imported, "updated", (json_int_t)rep.updated, "failed",
                      (json_int_t)rep.failed, "errors", errors);
@@ -232,8 +231,7 @@ enum MHD_Result ermes__h_org_export(ermes_req_t *req)
     if (format && strcmp(format, "csv") == 0)
         f = ERMES_FORMAT_CSV;
     else if (format && strcmp(format, "json") != 0)
-        return ermes__reply_error(req, 400, "bad_request", "format",
-                                  "format must be json or csv");
+        return ermes__reply_error(req, 400, "bad_request", "format", "format must be json or csv");
     ermes__strbuf_init(&b, 1u << 30);
     rc = ermes_registry_export(req->srv->registry, &req->viewer, f, export_write, &b);
     if (rc) {
@@ -246,8 +244,6 @@ enum MHD_Result ermes__h_org_export(ermes_req_t *req)
     if (f == ERMES_FORMAT_CSV)
         ermes__reply_header(req, "Content-Disposition",
                             "attachment; filename=\"organisations.csv\"");
-    return ermes__reply_owned(req, 200,
-                              f == ERMES_FORMAT_CSV ? "text/csv; charset=utf-8"
-                                                    : "application/json",
-                              text, n);
+    return ermes__reply_owned(
+        req, 200, f == ERMES_FORMAT_CSV ? "text/csv; charset=utf-8" : "application/json", text, n);
 }

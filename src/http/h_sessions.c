@@ -8,6 +8,8 @@
 #include <sodium.h>
 
 #include "access/access.h"
+#include "access/login_guard.h"
+#include "core/alloc.h"
 #include "core/time.h"
 #include "http/http.h"
 
@@ -48,56 +50,78 @@ static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u,
     v->remote = req->remote;
 }
 
-enum MHD_Result ermes__h_session_create(ermes_req_t *req)
+/* Audits one refused or failed attempt, in full or only counted: after the first of its kind
+ * from an address in an interval, a flood becomes one row of counts (login_guard.h). */
+static void audit_attempt(ermes_req_t *req, ermes_login_outcome_t outcome, const char *name,
+                          const char *action, const char *detail)
+{
+    ermes_viewer_t v;
+
+    if (!ermes__login_guard_record(req->srv->login_guard, req->remote, outcome,
+                                   ermes__time_now_ms()))
+        return;
+    audit_as(req, &v, NULL, name);
+    ermes_audit_write(req->srv->store, &v, action, "session", NULL, detail);
+}
+
+/* 429 with Retry-After; why is "for this user", "from this address" or "at once". */
+static enum MHD_Result too_many(ermes_req_t *req, int64_t retry, const char *why)
+{
+    char after[24];
+
+    retry = retry > 0 ? retry : 1;
+    snprintf(after, sizeof(after), "%lld", (long long)retry);
+    ermes__reply_header(req, "Retry-After", after);
+    return ermes__reply_error(req, 429, "rate_limited", NULL, "too many %s; try again in %lld s",
+                              why, (long long)retry);
+}
+
+static void login_done_cb(ermes_login_job_t *job)
+{
+    ermes_req_t *req = job->cls;
+
+    /* On a password-check thread: the request's thread takes over from here. */
+    MHD_resume_connection(req->conn);
+}
+
+static void login_job_free(ermes_req_t *req)
+{
+    ermes_login_job_t *job = req->deferred;
+
+    if (job) {
+        sodium_memzero(job, sizeof(*job));
+        ermes__free(job);
+    }
+    req->deferred = NULL;
+}
+
+/* The second half of the login, once a password-check thread has done its work. */
+static enum MHD_Result session_finish(ermes_req_t *req)
 {
     const ermes_config_t *cfg = req->srv->cfg;
-    char secret[ERMES_SESSION_STRLEN], name[ERMES_USER_NAME_MAX + 1], ref[24];
-    const char *pw;
+    ermes_login_job_t *job = req->deferred;
+    char secret[ERMES_SESSION_STRLEN], ref[24];
     ermes_session_t s;
-    ermes_user_t u;
     ermes_viewer_t v;
-    json_t *body, *jn, *jp;
-    enum MHD_Result ret;
-    int64_t retry = 0, now = ermes__time_now_ms();
-    int rc, locked = 0;
+    ermes_user_t u = job->user;
+    int rc = job->rc;
 
-    if (!ermes__body_json(req, &body, &ret))
-        return ret;
-    jn = json_object_get(body, "username");
-    jp = json_object_get(body, "password");
-    if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
-        json_string_length(jn) == 0) {
-        const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
-        json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", field,
-                                  "the body must be {\"username\": ..., \"password\": ...}");
+    if (rc == ERMES_EBUSY) {
+        audit_attempt(req, ERMES_LOGIN_BUSY, job->name, "login_refused", "{\"reason\":\"busy\"}");
+        return too_many(req, 1, "logins at once");
     }
-    /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
-    snprintf(name, sizeof(name), "%s", json_string_value(jn));
-    pw = json_string_value(jp);
-    if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
-        pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
-    /* Expired sessions and old failures go while we are here. */
-    ermes_store_session_prune(req->srv->store, now, now - cfg->session_idle * 1000,
-                              now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
-    rc = ermes_login(req->srv->store, name, pw, req->remote, &u, &locked, &retry);
-    json_decref(body);
     if (rc == ERMES_EDENIED) {
-        char after[24];
-        audit_as(req, &v, NULL, name);
-        ermes_audit_write(req->srv->store, &v, "login_refused", "session", NULL,
-                          "{\"reason\":\"locked\"}");
-        snprintf(after, sizeof(after), "%lld", (long long)retry);
-        ermes__reply_header(req, "Retry-After", after);
-        return ermes__reply_error(req, 429, "rate_limited", NULL,
-                                  "too many failed logins for this user; try again in %lld s",
-                                  (long long)retry);
+        audit_attempt(req, ERMES_LOGIN_LOCKED, job->name, "login_refused",
+                      "{\"reason\":\"locked\"}");
+        return too_many(req, job->retry_after_s, "failed logins for this user");
     }
     if (rc == ERMES_EAUTH) {
-        audit_as(req, &v, NULL, name);
-        ermes_audit_write(req->srv->store, &v, "login_failed", "session", NULL, NULL);
-        if (locked)
-            ermes_audit_write(req->srv->store, &v, "lockout", "user", name, NULL);
+        audit_attempt(req, ERMES_LOGIN_FAILED, job->name, "login_failed", NULL);
+        if (job->locked) {
+            /* Once per lock, whatever the flood: always in full. */
+            audit_as(req, &v, NULL, job->name);
+            ermes_audit_write(req->srv->store, &v, "lockout", "user", job->name, NULL);
+        }
         return ermes__reply_error(req, 401, "unauthorized", NULL, "wrong user name or password");
     }
     if (rc)
@@ -121,6 +145,69 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     set_cookie(req, secret, 0);
     sodium_memzero(secret, sizeof(secret));
     return session_reply(req, 201, &u, s.csrf, s.expires_at);
+}
+
+/* The login. The password check (argon2id: 64 MiB, tens of milliseconds) runs on the login
+ * guard's few threads while the connection is suspended, so the HTTP threads go on serving
+ * others; when those threads are all taken and login_queue logins wait, the answer is 429 at
+ * once. An address past login_address_failures failures is refused unchecked. */
+enum MHD_Result ermes__h_session_create(ermes_req_t *req)
+{
+    ermes_login_job_t *job;
+    json_t *body, *jn, *jp;
+    enum MHD_Result ret;
+    int64_t retry = 0;
+    const char *pw;
+
+    if (req->deferred)
+        return session_finish(req);
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    jn = json_object_get(body, "username");
+    jp = json_object_get(body, "password");
+    if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
+        json_string_length(jn) == 0) {
+        const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", field,
+                                  "the body must be {\"username\": ..., \"password\": ...}");
+    }
+    job = ermes__calloc(1, sizeof(*job));
+    if (!job) {
+        json_decref(body);
+        return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
+    }
+    /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
+    snprintf(job->name, sizeof(job->name), "%s", json_string_value(jn));
+    if (ermes__login_guard_blocked(req->srv->login_guard, req->remote, ermes__time_now_ms(),
+                                   &retry)) {
+        json_decref(body);
+        audit_attempt(req, ERMES_LOGIN_LIMITED, job->name, "login_refused",
+                      "{\"reason\":\"address\"}");
+        ermes__free(job);
+        return too_many(req, retry, "failed logins from this address");
+    }
+    if (ermes__login_guard_reserve(req->srv->login_guard)) {
+        json_decref(body);
+        audit_attempt(req, ERMES_LOGIN_BUSY, job->name, "login_refused", "{\"reason\":\"busy\"}");
+        ermes__free(job);
+        return too_many(req, 1, "logins at once");
+    }
+    pw = json_string_value(jp);
+    if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
+        pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
+    snprintf(job->password, sizeof(job->password), "%s", pw);
+    json_decref(body);
+    snprintf(job->ip, sizeof(job->ip), "%s", req->remote);
+    job->done_cb = login_done_cb;
+    job->cls = req;
+    req->deferred = job;
+    req->deferred_free = login_job_free;
+    /* Suspended before it is queued: the resume can only follow the suspend. */
+    MHD_suspend_connection(req->conn);
+    req->suspended = 1;
+    ermes__login_guard_submit(req->srv->login_guard, job);
+    return MHD_YES;
 }
 
 enum MHD_Result ermes__h_session_current(ermes_req_t *req)
@@ -150,20 +237,21 @@ enum MHD_Result ermes__h_session_delete(ermes_req_t *req)
 
 enum MHD_Result ermes__h_user_password(ermes_req_t *req)
 {
-    char buf[32], ref[24], *end;
+    char ref[24];
     ermes_user_t u;
     ermes_diag_t d;
     json_t *body, *cur, *neu;
     enum MHD_Result ret;
     int64_t ended = 0;
-    long long id;
+    int64_t id;
     int rc, self;
 
-    if (ermes__param(req, 0, buf, sizeof(buf)) || (id = strtoll(buf, &end, 10)) <= 0 || *end ||
+    if (!(id = ermes__param_id(req, 0)) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
         ermes_store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     self = id == req->viewer.user_id;
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
     if (u.role == ERMES_ROLE_SENSOR)
         return ermes__reply_error(req, 422, "invalid", "new_password",
                                   "a sensor user has no password: it uses API tokens");
@@ -181,7 +269,7 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         if (!json_is_string(cur) ||
             ermes_password_verify(u.password_hash, json_string_value(cur))) {
             json_decref(body);
-            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", buf, NULL);
+            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", ref, NULL);
             return ermes__reply_error(req, 403, "forbidden", "current_password",
                                       "current_password is wrong");
         }

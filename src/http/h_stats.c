@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 
@@ -220,7 +221,9 @@ static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json
         json_t *item;
         if (orgs) {
             char name[64] = "";
-            long long id = strtoll(r[k].key, NULL, 10);
+            /* The key is an organisation id this file wrote from the database. */
+            int64_t id = 0;
+            ermes__parse_int64(r[k].key, "org_id", 0, INT64_MAX, &id, NULL);
             ermes_store_org_short_name(req->srv->store, id, name, sizeof(name));
             item = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)id, "org", name, "count",
                              (json_int_t)r[k].count);
@@ -266,11 +269,12 @@ enum MHD_Result ermes__h_stats(ermes_req_t *req)
     int rc;
 
     if (q) {
-        char *end;
-        days = strtol(q, &end, 10);
-        if (!*q || *end || days < 1 || days > STATS_MAX_DAYS)
-            return ermes__reply_error(req, 400, "bad_request", "days",
-                                      "days must be a whole number from 1 to %d", STATS_MAX_DAYS);
+        int64_t want;
+        ermes_diag_t d;
+        ermes_diag_clear(&d);
+        if (ermes__parse_int64(q, "days", 1, STATS_MAX_DAYS, &want, &d))
+            return ermes__reply_error(req, 400, "bad_request", "days", "%s", d.reason);
+        days = (long)want;
     }
     memset(&c, 0, sizeof(c));
     c.now = ermes__time_now_ms();

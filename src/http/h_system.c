@@ -49,7 +49,7 @@ enum MHD_Result ermes__h_me(ermes_req_t *req)
     char org[64] = "";
 
     ermes_store_org_short_name(req->srv->store, req->user.org_id, org, sizeof(org));
-    return ermes__reply_json(req, 200,
-                             json_pack("{s:o,s:s}", "user", ermes__user_json(req, &req->user),
-                                       "organisation", org));
+    return ermes__reply_json(
+        req, 200,
+        json_pack("{s:o,s:s}", "user", ermes__user_json(req, &req->user), "organisation", org));
 }

@@ -1,4 +1,4 @@
-/* /api/v1/users, /api/v1/tokens and /api/v1/audit: who may use ermes, and what they did. */
+/* /api/v1/users: who may use ermes, with which role, for which organisation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,16 +6,6 @@
 #include "access/access.h"
 #include "core/time.h"
 #include "http/http.h"
-
-static json_t *time_or_null(int64_t ms)
-{
-    char buf[ERMES_TIME_STRLEN];
-
-    if (!ms)
-        return json_null();
-    ermes__time_format(ms, buf);
-    return json_string(buf);
-}
 
 json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
 {
@@ -25,16 +15,8 @@ json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
     return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name", u->name,
                      "role", ermes__role_name(u->role), "org", org, "disabled", u->disabled,
                      "has_password", u->password_hash[0] != '\0', "created_at",
-                     time_or_null(u->created_at), "updated_at", time_or_null(u->updated_at));
-}
-
-static json_t *token_json(const ermes_token_t *t)
-{
-    return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)t->id, "user_id",
-                     (json_int_t)t->user_id, "prefix", t->prefix, "description", t->description,
-                     "created_at", time_or_null(t->created_at), "expires_at",
-                     time_or_null(t->expires_at), "revoked_at", time_or_null(t->revoked_at),
-                     "last_used_at", time_or_null(t->last_used_at));
+                     ermes__json_time(u->created_at), "updated_at",
+                     ermes__json_time(u->updated_at));
 }
 
 struct list_ctx {
@@ -270,160 +252,4 @@ enum MHD_Result ermes__h_user_update(ermes_req_t *req)
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
     ermes_audit_write(req->srv->store, &req->viewer, "update", "user", ref, NULL);
     return ermes__reply_json(req, 200, ermes__user_json(req, &u));
-}
-
-static int token_cb(void *arg, const ermes_token_t *t)
-{
-    struct list_ctx *c = arg;
-
-    c->last_id = t->id;
-    return json_array_append_new(c->data, token_json(t)) ? ERMES_ENOMEM : 0;
-}
-
-enum MHD_Result ermes__h_token_list(ermes_req_t *req)
-{
-    struct list_ctx c = {req, json_array(), 0};
-    const char *user = ermes__query(req, "user");
-    int64_t user_id = req->viewer.user_id, after;
-    long limit;
-    enum MHD_Result ret;
-    int more, rc;
-
-    if (!ermes__page(req, &limit, &after, &ret)) {
-        json_decref(c.data);
-        return ret;
-    }
-    if (req->viewer.role == ERMES_ROLE_ADMIN)
-        user_id = user ? strtoll(user, NULL, 10) : 0;
-    rc = ermes_store_token_each(req->srv->store, user_id, after, limit, token_cb, &c, &more);
-    if (rc) {
-        json_decref(c.data);
-        return ermes__reply_failure(req, rc, NULL);
-    }
-    return ermes__reply_page(req, c.data, more, c.last_id);
-}
-
-enum MHD_Result ermes__h_token_create(ermes_req_t *req)
-{
-    char secret[ERMES_TOKEN_STRLEN], ref[24];
-    ermes_token_t t;
-    ermes_user_t owner;
-    json_t *body, *v, *out;
-    enum MHD_Result ret;
-    long days = req->srv->cfg->token_days;
-    int64_t user_id = req->viewer.user_id;
-    const char *desc = NULL;
-    int rc;
-
-    req->empty_body_ok = 1;
-    if (!ermes__body_json(req, &body, &ret))
-        return ret;
-    if (!json_is_object(body)) {
-        json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", NULL, "the body must be an object");
-    }
-    if ((v = json_object_get(body, "description"))) {
-        if (!json_is_string(v) || json_string_length(v) > 120) {
-            json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "description",
-                                      "description must be a string of at most 120 bytes");
-        }
-        desc = json_string_value(v);
-    }
-    if ((v = json_object_get(body, "expires_in_days"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650) {
-            json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "expires_in_days",
-                                      "expires_in_days must be a whole number from 1 to 3650");
-        }
-        days = (long)json_integer_value(v);
-    }
-    if ((v = json_object_get(body, "user"))) {
-        if (req->viewer.role != ERMES_ROLE_ADMIN) {
-            json_decref(body);
-            return ermes__reply_error(req, 403, "forbidden", "user",
-                                      "only an administrator may create tokens for others");
-        }
-        if (!json_is_integer(v) ||
-            ermes_store_user_get(req->srv->store, json_integer_value(v), NULL, &owner)) {
-            json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "user", "no such user");
-        }
-        user_id = owner.id;
-    }
-    rc = ermes_token_create(req->srv->store, user_id, desc, (int64_t)days * 86400000, secret, &t);
-    json_decref(body);
-    if (rc)
-        return ermes__reply_failure(req, rc, NULL);
-    snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
-    ermes_audit_write(req->srv->store, &req->viewer, "create", "token", ref, NULL);
-    out = token_json(&t);
-    if (out)
-        json_object_set_new(out, "token", json_string(secret));
-    memset(secret, 0, sizeof(secret));
-    return ermes__reply_json(req, 201, out);
-}
-
-enum MHD_Result ermes__h_token_revoke(ermes_req_t *req)
-{
-    ermes_token_t t;
-    char ref[24];
-    int64_t id;
-    int rc;
-
-    if (!(id = ermes__param_id(req, 0)) || ermes_store_token_get(req->srv->store, id, &t) ||
-        (req->viewer.role != ERMES_ROLE_ADMIN && t.user_id != req->viewer.user_id))
-        return ermes__reply_error(req, 404, "not_found", NULL, "no such token");
-    rc = ermes_store_token_revoke(req->srv->store, id, ermes__time_now_ms());
-    if (rc)
-        return ermes__reply_failure(req, rc, NULL);
-    ermes__auth_cache_clear(req->srv->auth);
-    snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "revoke", "token", ref, NULL);
-    return ermes__reply_empty(req, 204);
-}
-
-static int audit_cb(void *arg, const ermes_audit_t *a)
-{
-    struct list_ctx *c = arg;
-    json_t *detail = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
-
-    c->last_id = a->id;
-    return json_array_append_new(
-               c->data, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s?,s:o,s:s?}", "id", (json_int_t)a->id,
-                                  "at", time_or_null(a->at), "actor", a->actor, "action", a->action,
-                                  "object_type", a->object_type, "object_id", a->object_id,
-                                  "detail", detail ? detail : json_null(), "remote", a->remote))
-               ? ERMES_ENOMEM
-               : 0;
-}
-
-enum MHD_Result ermes__h_audit_list(ermes_req_t *req)
-{
-    struct list_ctx c = {req, json_array(), 0};
-    ermes_audit_filter_t f;
-    const char *since = ermes__query(req, "since"), *until = ermes__query(req, "until");
-    enum MHD_Result ret;
-    int more, rc;
-
-    memset(&f, 0, sizeof(f));
-    if (!ermes__page(req, &f.limit, &f.before_id, &ret)) {
-        json_decref(c.data);
-        return ret;
-    }
-    if ((since && ermes__time_parse(since, strlen(since), &f.since, NULL)) ||
-        (until && ermes__time_parse(until, strlen(until), &f.until, NULL))) {
-        json_decref(c.data);
-        return ermes__reply_error(req, 400, "bad_request", since ? "since" : "until",
-                                  "since and until are RFC 3339 times");
-    }
-    f.actor = ermes__query(req, "actor");
-    f.object_type = ermes__query(req, "object_type");
-    f.action = ermes__query(req, "action");
-    rc = ermes_store_audit_each(req->srv->store, &f, audit_cb, &c, &more);
-    if (rc) {
-        json_decref(c.data);
-        return ermes__reply_failure(req, rc, NULL);
-    }
-    return ermes__reply_page(req, c.data, more, c.last_id);
 }

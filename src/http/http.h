@@ -5,6 +5,7 @@
 #define ERMES_HTTP_HTTP_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <stdint.h>
 
@@ -48,6 +49,11 @@ typedef struct ermes_req {
     int64_t session_id;        /* authenticated by the session cookie; 0: by a token */
     char csrf[64];             /* that session's CSRF token */
     int64_t session_expires;   /* and its absolute expiry (ms) */
+    /* Work a handler handed to another thread (h_sessions.c: the password check) while the
+     * connection is suspended; the handler is called again once it is done. */
+    void *deferred;
+    void (*deferred_free)(struct ermes_req *req);
+    int suspended; /* the handler suspended the connection and will answer later */
 } ermes_req_t;
 
 /* What the server shares with the handlers. */
@@ -67,6 +73,15 @@ struct ermes_server {
     struct ermes_collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes_hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
+    struct ermes_login_guard *login_guard; /* the login's password checks and counts */
+    /* Every open connection (server.c), for the deadlines of request heads and bodies. */
+    pthread_mutex_t conns_lock;
+    struct ermes_conn_state *conns;
+    pthread_t sweeper;
+    int sweeper_started;
+    int stopping;         /* under conns_lock */
+    long untracked_conns; /* connections without a record (out of memory), under conns_lock */
+    pthread_cond_t sweeper_wake;
 };
 
 typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
@@ -135,14 +150,35 @@ void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
 int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap);
 /* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
 int64_t ermes__param_id(const ermes_req_t *req, size_t i);
+/* 1 when every {id} of route r's pattern holds a decimal integer that fits int64_t in req's
+ * path; else 0 with d naming it (the server answers 400 before the handler runs). */
+int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d);
 
 /* A query parameter, or NULL. */
+/* A JSON string of s[0..n), meant to be UTF-8 but maybe not (a client's file name, a parser's
+ * reason quoting a bad row): each byte that starts no well-formed sequence becomes U+FFFD, so
+ * one such value never makes a whole list unanswerable. NULL only when out of memory. */
+json_t *ermes__json_text(const char *s, size_t n);
+/* ermes__json_text of a NUL-terminated string; JSON null for NULL (or "" when empty_is_null). */
+json_t *ermes__json_text_or_null(const char *s, int empty_is_null);
+/* ms as an RFC 3339 JSON string in UTC, or JSON null when ms is 0 (never happened). */
+json_t *ermes__json_time(int64_t ms);
+/* Makes d fit for a JSON error: a byte of its reason or field that is not UTF-8 becomes '?'. */
+void ermes__diag_utf8(ermes_diag_t *d);
 const char *ermes__query(ermes_req_t *req, const char *name);
 /* Parses the JSON body into *out; on failure queues 400/415 and returns MHD's result through
  * *ret and 0. Returns 1 when *out is set. */
 int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret);
 /* Pagination: reads limit and cursor. On a bad value queues 400 and returns 0. */
 int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret);
+/* Query parameter name as an integer from min to max (ermes__parse_int64) into *out, left
+ * alone when the parameter is absent. Returns 1 to go on; 0 when it is not such a number, with
+ * a 400 naming the parameter queued and MHD's result in *ret. */
+int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+                     enum MHD_Result *ret);
+/* The cursor parameter ("c" and the last id seen, as ermes__reply_page gives it out) into
+ * *cursor, 0 when absent. Returns 1, or 0 with a 400 queued in *ret. */
+int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret);
 /* {"data": data, "next_cursor": ...} (steals data). */
 enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id);
 
@@ -187,6 +223,8 @@ enum MHD_Result ermes__h_indicator_get(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_update(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req);
+/* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
+enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes_req_t *req);

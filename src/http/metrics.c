@@ -51,7 +51,8 @@ void ermes__metrics_request(struct ermes_metrics *m, const char *method, unsigne
         if ((double)duration_ns / 1e9 <= bounds[b])
             break;
     atomic_fetch_add_explicit(&m->buckets[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->duration_ns_sum, (unsigned long long)(duration_ns > 0 ? duration_ns : 0),
+    atomic_fetch_add_explicit(&m->duration_ns_sum,
+                              (unsigned long long)(duration_ns > 0 ? duration_ns : 0),
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&m->duration_count, 1, memory_order_relaxed);
 }
@@ -77,8 +78,9 @@ int ermes__metrics_render(ermes_server_t *srv, ermes_strbuf_t *b)
         for (unsigned s = 0; s < NSTATUS; s++) {
             unsigned long long v = atomic_load_explicit(&m->requests[k][s], memory_order_relaxed);
             if (v)
-                rc |= ermes__strbuf_addf(b, "ermes_http_requests_total{method=\"%s\",code=\"%u\"} %llu\n",
-                                         methods[k], s, v);
+                rc |= ermes__strbuf_addf(
+                    b, "ermes_http_requests_total{method=\"%s\",code=\"%u\"} %llu\n", methods[k], s,
+                    v);
         }
     rc |= ermes__strbuf_adds(b, "# HELP ermes_http_request_duration_seconds Time to answer.\n"
                                 "# TYPE ermes_http_request_duration_seconds histogram\n");

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
+#include "core/time.h"
 #include "http/http.h"
+#include "model/harmonize.h"
 
 void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
 {
@@ -215,34 +218,46 @@ int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
     return 1;
 }
 
-int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+                     enum MHD_Result *ret)
 {
-    const char *l = ermes__query(req, "limit"), *c = ermes__query(req, "cursor");
-    char *end;
+    const char *v = ermes__query(req, name);
+    ermes_diag_t d;
 
-    *limit = 100;
-    *cursor = 0;
-    if (l) {
-        long v = strtol(l, &end, 10);
-        if (!*l || *end || v < 1 || v > req->srv->cfg->page_limit) {
-            *ret = ermes__reply_error(req, 400, "bad_request", "limit",
-                                      "limit must be a number from 1 to %ld",
-                                      req->srv->cfg->page_limit);
-            return 0;
-        }
-        *limit = v;
-    }
-    if (c && *c) {
-        /* A cursor is "c" followed by the last id seen: opaque to clients, checked here. */
-        long long v = c[0] == 'c' ? strtoll(c + 1, &end, 10) : -1;
-        if (c[0] != 'c' || !c[1] || *end || v < 0) {
-            *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
-                                      "cursor is not one this server gave out");
-            return 0;
-        }
-        *cursor = v;
+    if (!v)
+        return 1;
+    ermes_diag_clear(&d);
+    if (ermes__parse_int64(v, name, min, max, out, &d)) {
+        *ret = ermes__reply_error(req, 400, "bad_request", name, "%s", d.reason);
+        return 0;
     }
     return 1;
+}
+
+int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret)
+{
+    const char *c = ermes__query(req, "cursor");
+
+    *cursor = 0;
+    /* A cursor is "c" followed by the last id seen: opaque to clients, checked here, so one
+     * past INT64_MAX is refused instead of saturating into an empty page. */
+    if (c && *c &&
+        (c[0] != 'c' || ermes__parse_int64(c + 1, "cursor", 0, INT64_MAX, cursor, NULL))) {
+        *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
+                                  "cursor is not one this server gave out");
+        return 0;
+    }
+    return 1;
+}
+
+int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+{
+    int64_t v = 100;
+
+    if (!ermes__query_int(req, "limit", 1, req->srv->cfg->page_limit, &v, ret))
+        return 0;
+    *limit = (long)v;
+    return ermes__query_cursor(req, cursor, ret);
 }
 
 enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id)
@@ -252,4 +267,68 @@ enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int6
     snprintf(cursor, sizeof(cursor), "c%lld", (long long)last_id);
     return ermes__reply_json(
         req, 200, json_pack("{s:o,s:s?}", "data", data, "next_cursor", more ? cursor : NULL));
+}
+
+/* The length of the well-formed UTF-8 sequence at s[0..n), or 0 when s[0] starts none. */
+static size_t utf8_char(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+
+    return len && len <= n && ermes__utf8_valid(s, len) ? len : 0;
+}
+
+/* A JSON string of s[0..n), which is meant to be UTF-8 but may not be: a file name as a client
+ * sent it, a parser's reason quoting the bytes of a bad row, a reason cut in the middle of a
+ * character. Each byte that does not start a well-formed sequence becomes U+FFFD, so that one
+ * such value can never make a whole list unanswerable. NULL only when out of memory. */
+json_t *ermes__json_text(const char *s, size_t n)
+{
+    ermes_strbuf_t b;
+    json_t *j;
+    int rc = 0;
+
+    if (ermes__utf8_valid(s, n))
+        return json_stringn(s, n);
+    ermes__strbuf_init(&b, n * 3 + 1);
+    for (size_t k = 0, len; k < n && !rc; k += len ? len : 1) {
+        len = utf8_char(s + k, n - k);
+        rc = len ? ermes__strbuf_add(&b, s + k, len) : ermes__strbuf_add(&b, "\xef\xbf\xbd", 3);
+    }
+    j = rc ? NULL : json_stringn(b.data ? b.data : "", b.len);
+    ermes__strbuf_cleanup(&b);
+    return j;
+}
+
+/* Makes a diagnostic fit for a JSON error: a byte of its reason or field that is not UTF-8
+ * (a parser quoting a bad row, a name cut to fit) becomes '?'. */
+void ermes__diag_utf8(ermes_diag_t *d)
+{
+    char *texts[] = {d->field, d->reason};
+
+    for (size_t t = 0; t < 2; t++) {
+        size_t n = strlen(texts[t]), len;
+        for (size_t k = 0; k < n; k += len ? len : 1)
+            if (!(len = utf8_char(texts[t] + k, n - k)))
+                texts[t][k] = '?';
+    }
+}
+
+/* ermes__json_text of a NUL-terminated string; JSON null for NULL (or "" when empty_is_null). */
+json_t *ermes__json_text_or_null(const char *s, int empty_is_null)
+{
+    if (!s || (empty_is_null && !*s))
+        return json_null();
+    return ermes__json_text(s, strlen(s));
+}
+
+/* ms as RFC 3339 UTC, or JSON null when 0 (never happened). */
+json_t *ermes__json_time(int64_t ms)
+{
+    char buf[ERMES_TIME_STRLEN];
+
+    if (!ms)
+        return json_null();
+    ermes__time_format(ms, buf);
+    return json_string(buf);
 }

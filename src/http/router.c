@@ -5,6 +5,8 @@
 
 #include "http/http.h"
 
+#include "core/number.h"
+
 #define PUBLIC ERMES_ROUTE_PUBLIC
 #define STAFF ERMES_ROUTE_STAFF
 #define ADMIN ERMES_ROUTE_ADMIN
@@ -41,8 +43,8 @@ const ermes_route_t ermes__routes[] = {
     {"GET", "/api/v1/feeds", ermes__h_feed_list, 0, NULL},
     {"GET", "/api/v1/notifications", ermes__h_notification_list, STAFF, NULL},
     {"POST", "/api/v1/notifications/run", ermes__h_notification_run, STAFF, NULL},
-    {"GET", "/api/v1/notifications/{id}", ermes__h_notification_get, STAFF, NULL},
-    {"POST", "/api/v1/notifications/{id}/send", ermes__h_notification_send, STAFF, NULL},
+    {"GET", "/api/v1/notifications/{ref}", ermes__h_notification_get, STAFF, NULL},
+    {"POST", "/api/v1/notifications/{ref}/send", ermes__h_notification_send, STAFF, NULL},
     {"GET", "/api/v1/indicators", ermes__h_indicator_list, 0, NULL},
     {"POST", "/api/v1/indicators", ermes__h_indicator_create, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/indicators/{id}", ermes__h_indicator_get, 0, NULL},
@@ -150,11 +152,30 @@ int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)
 
 int64_t ermes__param_id(const ermes_req_t *req, size_t i)
 {
-    char buf[32], *end;
-    long long v;
+    const char *p = i < req->nparams ? req->params[i] : "";
+    int64_t v;
 
-    if (ermes__param(req, i, buf, sizeof(buf)) || !buf[0])
-        return 0;
-    v = strtoll(buf, &end, 10);
-    return *end || v <= 0 ? 0 : (int64_t)v;
+    return ermes__parse_int64_n(p, strcspn(p, "/"), "id", 1, INT64_MAX, &v, NULL) ? 0 : v;
+}
+
+int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d)
+{
+    const char *p = r->pattern;
+    size_t i = 0;
+    int64_t v;
+
+    /* {id} is a number; {ref} and {name} segments (notifications by id or reference,
+     * organisations, collectors) are their handlers' to read.
+     * The parameters are numbered in the order of the pattern's {...} segments. Only the
+     * syntax is checked here: "abc" or a number past int64_t is the client's mistake (400);
+     * 0 or -1 is well-formed and names nothing (404 from the handler). */
+    while ((p = strchr(p, '{')) && i < req->nparams) {
+        if (strncmp(p, "{id}", 4) == 0 &&
+            ermes__parse_int64_n(req->params[i], strcspn(req->params[i], "/"), "id", INT64_MIN,
+                                 INT64_MAX, &v, d))
+            return 0;
+        i++;
+        p++;
+    }
+    return 1;
 }

@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <pthread.h>
 
 #include "access/access.h"
+#include "access/login_guard.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "http/static.h"
@@ -53,8 +56,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, ermes_diag_t
 {
     char host[64];
     const char *colon, *port_s;
-    long port;
-    char *end;
+    int port;
 
     memset(ss, 0, sizeof(*ss));
     if (s[0] == '[') {
@@ -72,9 +74,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, ermes_diag_t
         host[colon - s] = '\0';
         port_s = colon + 1;
     }
-    errno = 0;
-    port = strtol(port_s, &end, 10);
-    if (errno || end == port_s || *end || port < 0 || port > 65535)
+    if (ermes__parse_int(port_s, "port", 0, 65535, &port, NULL))
         goto bad;
     if (strcmp(host, "localhost") == 0)
         snprintf(host, sizeof(host), "127.0.0.1");
@@ -112,6 +112,195 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t cap)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
                   (socklen_t)cap);
+}
+
+/* ---- connections and their deadlines ----------------------------------------------------
+ * libmicrohttpd's connection timeout only measures idle gaps: a client sending a header line
+ * a second is never idle, and eight of them fill --max-connections 8. So every connection is
+ * known here, with the phase of its current request, and a sweeper thread closes those past
+ * their deadline (docs/API.md, "Limits"):
+ *   - a new connection must deliver its first request head within head_timeout;
+ *   - on a kept-alive connection, the next request line may take request_timeout (idle), and
+ *     the head then has head_timeout from that line;
+ *   - the whole request, head and body, has request_deadline from its start.
+ * Closing is shutdown() on the socket, which libmicrohttpd then sees as the client's going
+ * and cleans up on its own thread; the registry's lock keeps the descriptor from being closed
+ * (and reused) meanwhile: the CLOSED notification comes before libmicrohttpd closes it. */
+
+typedef enum { PHASE_IDLE, PHASE_HEAD, PHASE_BODY, PHASE_ANSWER } conn_phase_t;
+
+typedef struct ermes_conn_state {
+    struct ermes_conn_state *prev, *next; /* srv->conns, under srv->conns_lock */
+    struct MHD_Connection *conn;
+    pthread_t owner; /* the worker thread that serves it (libmicrohttpd never moves one) */
+    int fd;
+    int first;          /* the connection's first request is still to come or in progress */
+    int refused;        /* answered here and shut down: libmicrohttpd's say is void */
+    conn_phase_t phase; /* written under srv->conns_lock */
+    int64_t since_ns;   /* IDLE: opened or last answered; HEAD, BODY: the request's start */
+    int64_t opened_ns;
+} ermes_conn_state_t;
+
+static ermes_conn_state_t *conn_state(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+static void set_phase(ermes_server_t *srv, ermes_conn_state_t *cs, conn_phase_t phase,
+                      int64_t since_ns)
+{
+    if (!cs)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    cs->phase = phase;
+    if (since_ns)
+        cs->since_ns = since_ns;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+/* Answers on the socket itself, bypassing libmicrohttpd, then shuts the connection down: for
+ * the errors it would answer with its own HTML page (sometimes with the head twice) or not at
+ * all, and for deadlines. Only over plain HTTP (over HTTPS the bytes would have to be
+ * encrypted: the connection is only shut down). Caller holds srv->conns_lock. */
+static void refuse_locked(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status,
+                          const char *reason, const char *code, const char *message)
+{
+    char body[384], head[1024];
+    int nb, nh;
+
+    if (cs->refused)
+        return;
+    cs->refused = 1;
+    if (!srv->tls_cert_pem) {
+        nb = snprintf(body, sizeof(body),
+                      "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":null}}", code,
+                      message);
+        nh = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n"
+                      "Content-Security-Policy: " ERMES_CSP "\r\n"
+                      "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+                      "X-Frame-Options: DENY\r\n\r\n",
+                      status, reason, nb);
+        if (nb > 0 && nh > 0 && (size_t)nb < sizeof(body) && (size_t)nh < sizeof(head)) {
+            struct iovec iov[2] = {{head, (size_t)nh}, {body, (size_t)nb}};
+            struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+            /* A few hundred bytes into an empty socket buffer: one call, never blocking. */
+            (void)!sendmsg(cs->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+    }
+    /* Reading stops too: what the client still sends is not a request. */
+    shutdown(cs->fd, SHUT_RDWR);
+}
+
+static void refuse(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status, const char *reason,
+                   const char *code, const char *message)
+{
+    if (!cs)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    refuse_locked(srv, cs, status, reason, code, message);
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void *sweeper_main(void *arg)
+{
+    ermes_server_t *srv = arg;
+    const ermes_config_t *cfg = srv->cfg;
+    int64_t last_flush = 0;
+
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->stopping) {
+        int64_t now = ermes__time_monotonic_ns();
+        struct timespec ts;
+
+        for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
+            int64_t limit;
+            if (cs->refused)
+                continue;
+            switch (cs->phase) {
+            case PHASE_IDLE:
+                /* Waiting for a request line: on a new connection that is part of the first
+                 * head; between requests libmicrohttpd's idle timeout applies. */
+                if (!cs->first)
+                    continue;
+                limit = cs->opened_ns + cfg->head_timeout * 1000000000LL;
+                break;
+            case PHASE_HEAD:
+                limit =
+                    (cs->first ? cs->opened_ns : cs->since_ns) + cfg->head_timeout * 1000000000LL;
+                break;
+            case PHASE_BODY:
+                limit = cs->since_ns + cfg->request_deadline * 1000000000LL;
+                break;
+            default:
+                continue;
+            }
+            if (now < limit)
+                continue;
+            ermes_log(ERMES_LOG_WARNING, "http: a request %s too slowly, connection closed",
+                      cs->phase == PHASE_BODY ? "body arrived" : "head arrived");
+            refuse_locked(srv, cs, 408, "Request Timeout", "request_timeout",
+                          cs->phase == PHASE_BODY ? "the request took longer than request_deadline"
+                                                  : "the request head took longer than "
+                                                    "head_timeout");
+        }
+        /* The failed logins' counts go to the audit log once a second (h_sessions.c). */
+        if (srv->login_guard && now - last_flush >= 1000000000LL) {
+            last_flush = now;
+            pthread_mutex_unlock(&srv->conns_lock);
+            ermes__login_guard_flush(srv->login_guard, ermes__time_now_ms(), 0);
+            pthread_mutex_lock(&srv->conns_lock);
+            continue;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->sweeper_wake, &srv->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return NULL;
+}
+
+/* Counts Content-Length and chunked Transfer-Encoding headers (on_request). */
+typedef struct framing {
+    int content_length;
+    int transfer_encoding;
+} framing_t;
+
+static enum MHD_Result count_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    framing_t *f = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* 1 when s is a Content-Length libmicrohttpd accepts: digits only, within 64 bits. */
+static int content_length_ok(const char *s)
+{
+    unsigned long long v = 0;
+
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (~0ULL - 9) / 10)
+            return 0;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    return 1;
 }
 
 static void set_viewer(ermes_req_t *req)
@@ -225,11 +414,32 @@ static int authenticate(ermes_req_t *req, enum MHD_Result *ret)
  * become a shorter path unseen. The answer becomes the request's first context: this marker,
  * or NULL. */
 static char url_had_nul;
+/* Or this one: more query parameters than max_query_params. */
+static char url_too_many;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    ermes_server_t *srv = cls;
+    ermes_conn_state_t *cs = conn_state(conn);
     size_t path_len = uri ? strcspn(uri, "?") : 0;
+    long params = 0;
 
+    set_phase(srv, cs, PHASE_HEAD, ermes__time_monotonic_ns());
+    /* libmicrohttpd parses the query into its connection's memory right after this call: a
+     * few hundred parameters exhaust it and the client then waits, unanswered, for the
+     * timeout. Too many are refused here, before that parse. */
+    if (uri && uri[path_len] == '?' && uri[path_len + 1]) {
+        params = 1;
+        for (const char *p = uri + path_len + 1; *p; p++)
+            params += *p == '&';
+    }
+    if (params > srv->cfg->max_query_params) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "a request may have at most %ld query parameters",
+                 srv->cfg->max_query_params);
+        refuse(srv, cs, 414, "URI Too Long", "too_many_parameters", msg);
+        return &url_too_many;
+    }
     for (size_t k = 0; k + 2 < path_len; k++)
         if (uri[k] == '%' && uri[k + 1] == '0' && uri[k + 2] == '0')
             return &url_had_nul;
@@ -241,7 +451,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **con_cls)
 {
     ermes_server_t *srv = cls;
-    ermes_req_t *req = *con_cls == &url_had_nul ? NULL : *con_cls;
+    ermes_req_t *req = *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
     const ermes_route_t *route;
     enum MHD_Result ret;
 
@@ -249,7 +459,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl;
         char allow[64];
         int known = 0;
-        int nul = *con_cls == &url_had_nul;
+        int nul = *con_cls == &url_had_nul, too_many = *con_cls == &url_too_many;
+        ermes_conn_state_t *cs = conn_state(conn);
+        framing_t fr = {0, 0};
 
         req = ermes__calloc(1, sizeof(*req));
         if (!req)
@@ -263,6 +475,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->started_ns = ermes__time_monotonic_ns();
         ermes__strbuf_init(&req->body, (size_t)srv->cfg->max_body);
         client_address(conn, req->remote, sizeof(req->remote));
+        if (cs) {
+            /* The request's deadline counts from its start: the connection's opening for the
+             * first one, its request line for the next. */
+            pthread_mutex_lock(&srv->conns_lock);
+            if (cs->first)
+                cs->since_ns = cs->opened_ns;
+            req->started_ns = cs->since_ns;
+            cs->phase = PHASE_BODY;
+            pthread_mutex_unlock(&srv->conns_lock);
+            if (cs->refused)
+                return MHD_NO; /* answered in on_uri or by the sweeper */
+        }
+        /* One framing per request (RFC 9112 section 6.3): a request that could be read two
+         * ways is refused and its connection closed, as nothing after it can be trusted. */
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing_cb, &fr);
+        if (too_many || fr.content_length > 1 || (fr.content_length && fr.transfer_encoding)) {
+            ermes__reply_header(req, "Connection", "close");
+            if (too_many)
+                return ermes__reply_error(req, 414, "too_many_parameters", NULL,
+                                          "a request may have at most %ld query parameters",
+                                          srv->cfg->max_query_params);
+            return ermes__reply_error(req, 400, "bad_request", NULL, "%s",
+                                      fr.content_length > 1
+                                          ? "more than one Content-Length header"
+                                          : "both Content-Length and Transfer-Encoding");
+        }
 
         route = ermes__route_match(method, url, req, &known, allow, sizeof(allow));
         req->route = route ? route->pattern : NULL;
@@ -288,19 +526,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(route->flags & ERMES_ROUTE_PUBLIC) && !ermes__route_allows(route, &req->viewer))
             return ermes__reply_error(req, 403, "forbidden", NULL, "the %s role may not do this",
                                       ermes__role_name(req->viewer.role));
+        {
+            ermes_diag_t d;
+            ermes_diag_clear(&d);
+            if (!ermes__route_ids_valid(route, req, &d))
+                return ermes__reply_error(req, 400, "bad_request", "id", "%s", d.reason);
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && !route->upload) {
-            char *end;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (*end || n > (unsigned long long)srv->cfg->max_body)
+            int64_t n;
+            if (ermes__parse_int64(cl, "Content-Length", 0, INT64_MAX, &n, NULL) ||
+                n > srv->cfg->max_body)
                 return ermes__reply_error(req, 413, "payload_too_large", NULL,
                                           "the request body exceeds %ld bytes", srv->cfg->max_body);
         }
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* The idle timeout does not stop a client that sends a byte now and then: the body
-         * as a whole has a deadline too. Returning MHD_NO closes the connection. */
+        /* The idle timeout does not stop a client that sends a byte now and then: the request
+         * as a whole has a deadline too (the sweeper enforces it between reads). Returning
+         * MHD_NO closes the connection. */
         if (ermes__time_monotonic_ns() - req->started_ns >
             (int64_t)srv->cfg->request_deadline * 1000000000) {
             ermes_log(ERMES_LOG_WARNING, "%s: request body too slow, connection closed",
@@ -322,6 +567,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The request has arrived whole: its deadlines end here, not while a handler works. */
+    set_phase(srv, conn_state(conn), PHASE_ANSWER, 0);
     if (req->status)
         return MHD_YES; /* already answered on the first call */
     if (req->body_too_big)
@@ -332,7 +579,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     route = ermes__route_match(method, url, req, &(int){0}, (char[8]){0}, 8);
     if (!route)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such resource");
+    req->suspended = 0;
     ret = route->handler(req);
+    if (req->suspended)
+        return MHD_YES; /* answered when the handler's deferred work is done */
     if (!req->status)
         ret = ermes__reply_error(req, 500, "internal", NULL, "the handler gave no answer");
     return ret;
@@ -344,10 +594,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ermes_server_t *srv = cls;
     ermes_req_t *req = *con_cls;
 
-    if (!req || *con_cls == &url_had_nul) {
+    ermes_conn_state_t *cs = conn_state(conn);
+
+    if (cs) {
+        /* The connection waits for its next request line now. */
+        pthread_mutex_lock(&srv->conns_lock);
+        cs->first = 0;
+        cs->phase = PHASE_IDLE;
+        cs->since_ns = ermes__time_monotonic_ns();
+        pthread_mutex_unlock(&srv->conns_lock);
+    }
+    if (!req || *con_cls == &url_had_nul || *con_cls == &url_too_many) {
         *con_cls = NULL;
         return;
     }
+    if (req->deferred_free)
+        req->deferred_free(req);
     if (req->upload_cleanup)
         req->upload_cleanup(req);
     ermes__metrics_request(srv->metrics, req->method, req->status ? (unsigned)req->status : 0,
@@ -366,8 +628,132 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe)
 {
     ermes_server_t *srv = cls;
+    ermes_conn_state_t *cs;
 
     ermes__metrics_connection(srv->metrics, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* Without its record a connection is only without the deadlines: never refused. */
+        cs = ci ? ermes__calloc(1, sizeof(*cs)) : NULL;
+        *socket_context = cs;
+        if (!cs) {
+            pthread_mutex_lock(&srv->conns_lock);
+            srv->untracked_conns++;
+            pthread_mutex_unlock(&srv->conns_lock);
+            return;
+        }
+        cs->fd = ci->connect_fd;
+        cs->conn = conn;
+        cs->owner = pthread_self();
+        cs->first = 1;
+        cs->phase = PHASE_IDLE;
+        cs->opened_ns = cs->since_ns = ermes__time_monotonic_ns();
+        pthread_mutex_lock(&srv->conns_lock);
+        cs->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = cs;
+        srv->conns = cs;
+        pthread_mutex_unlock(&srv->conns_lock);
+        return;
+    }
+    cs = *socket_context;
+    if (!cs) {
+        pthread_mutex_lock(&srv->conns_lock);
+        srv->untracked_conns--;
+        pthread_mutex_unlock(&srv->conns_lock);
+        return;
+    }
+    pthread_mutex_lock(&srv->conns_lock);
+    if (cs->prev)
+        cs->prev->next = cs->next;
+    else
+        srv->conns = cs->next;
+    if (cs->next)
+        cs->next->prev = cs->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+    ermes__free(cs);
+    *socket_context = NULL;
+}
+
+/* libmicrohttpd answers some malformed requests itself, before any callback of ours sees their
+ * head: a request line or head too long (414, 431), a malformed Content-Length (400, 413; in
+ * 0.9.75 with its response head twice), a missing Host. It answers with an HTML page, and logs
+ * the error first, on the worker thread that serves the connection, before sending anything.
+ * So the connection is found among that thread's connections that are reading a request: when
+ * exactly one is, it is the one (for a Content-Length error: when exactly one head of the
+ * thread has a malformed Content-Length), and it gets its answer in JSON here (refuse_locked).
+ * When two of the thread's connections are reading a request at that moment,
+ * libmicrohttpd's own answer goes out. Errors in a body are left alone. */
+typedef enum { MHD_ERR_NONE, MHD_ERR_LENGTH, MHD_ERR_LENGTH_BIG, MHD_ERR_HEAD } mhd_error_t;
+
+static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
+{
+    static const char prefix[] = "Error processing request (HTTP response code is ";
+    mhd_error_t kind = MHD_ERR_NONE;
+    ermes_conn_state_t *found = NULL;
+    unsigned status = 0;
+    pthread_t self = pthread_self();
+    int n = 0;
+
+    if (strstr(msg, "Failed to parse `Content-Length' header")) {
+        kind = MHD_ERR_LENGTH;
+    } else if (strstr(msg, "Too large value of 'Content-Length' header")) {
+        kind = MHD_ERR_LENGTH_BIG;
+    } else if (strncmp(msg, prefix, sizeof(prefix) - 1) == 0) {
+        const char *p = msg + sizeof(prefix) - 1;
+        for (; *p >= '0' && *p <= '9' && status < 1000; p++)
+            status = status * 10 + (unsigned)(*p - '0');
+        /* Only errors of a request head: a body's (chunked encoding) are not these. */
+        if (status == 414 || status == 431 ||
+            (status == 400 && (strstr(msg, "syntactically incorrect") || strstr(msg, "Host:"))))
+            kind = MHD_ERR_HEAD;
+    }
+    if (kind == MHD_ERR_NONE)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    /* Refused connections count too: libmicrohttpd may still log their errors, which must
+     * not be pinned on another one. A connection without its record (out of memory) would
+     * be missing from the count: no guessing then. */
+    if (srv->untracked_conns)
+        goto out;
+    for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
+        if (!pthread_equal(cs->owner, self) || cs->phase == PHASE_ANSWER)
+            continue;
+        if (kind == MHD_ERR_HEAD) {
+            found = cs;
+            n++;
+        } else if (cs->phase == PHASE_HEAD) {
+            const char *cl =
+                MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
+            if (cl && !content_length_ok(cl)) {
+                found = cs;
+                n++;
+            }
+        }
+    }
+    if (n == 1 && found->phase != PHASE_BODY && !found->refused) {
+        if (kind == MHD_ERR_LENGTH)
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "Content-Length must be a number of bytes (digits only)");
+        else if (kind == MHD_ERR_LENGTH_BIG)
+            refuse_locked(srv, found, 413, "Content Too Large", "payload_too_large",
+                          "Content-Length does not fit in 64 bits");
+        else if (status == 414)
+            refuse_locked(srv, found, 414, "URI Too Long", "uri_too_long",
+                          "the request line is too long");
+        else if (status == 431)
+            refuse_locked(srv, found, 431, "Request Header Fields Too Large", "header_too_large",
+                          "the request head is too large (max_header)");
+        else if (strstr(msg, "Host:"))
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "an HTTP/1.1 request needs a Host header");
+        else
+            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+                          "the request line or a header is malformed");
+    }
+out:
+    pthread_mutex_unlock(&srv->conns_lock);
 }
 
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -375,6 +761,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     char msg[512];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    refuse_mhd_error(cls, msg);
     ermes_log(ERMES_LOG_INFO, "http: %s", msg);
 }
 
@@ -384,7 +771,13 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     struct sockaddr_storage ss;
     ermes_server_t *srv;
     char *cert = NULL, *key = NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
+    /* One address may not take every connection: by default a quarter of them. */
+    unsigned per_client =
+        cfg->max_client_connections > 0
+            ? (unsigned)cfg->max_client_connections
+            : (unsigned)(cfg->max_connections / 4 > 0 ? cfg->max_connections / 4 : 1);
     const union MHD_DaemonInfo *info;
     int rc;
 
@@ -421,6 +814,10 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
         goto fail;
     if ((rc = ermes_sightings_new(st, &srv->sightings)))
         goto fail;
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    pthread_cond_init(&srv->sweeper_wake, NULL);
+    if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))
+        goto fail;
     if ((rc = ermes_warninglists_load(cfg->warninglists, &srv->warninglists, &srv->nwarninglists,
                                       d))) {
         rc = ERMES_ECONFIG;
@@ -431,24 +828,25 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     srv->tls_key_pem = key;
     if (cert)
         srv->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-            srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-            1u, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+            srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT, cert,
+            MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     else
         srv->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
             MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-            srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-            1u, MHD_OPTION_END);
+            srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->daemon) {
         ermes_diag_set(d, "listen", "cannot listen on %s (address in use or not local?)",
                        cfg->listen);
@@ -457,9 +855,16 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     }
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : 0;
+    if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv)) {
+        ermes_diag_set(d, NULL, "cannot start the HTTP deadline thread");
+        ermes_server_stop(srv);
+        return ERMES_EINTERNAL;
+    }
+    srv->sweeper_started = 1;
     *out = srv;
     return 0;
 fail:
+    ermes__login_guard_free(srv->login_guard);
     ermes_warninglists_free(srv->warninglists, srv->nwarninglists);
     ermes_sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
@@ -481,7 +886,18 @@ void ermes_server_stop(ermes_server_t *s)
 {
     if (!s)
         return;
+    if (s->sweeper_started) {
+        pthread_mutex_lock(&s->conns_lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->sweeper_wake);
+        pthread_mutex_unlock(&s->conns_lock);
+        pthread_join(s->sweeper, NULL);
+    }
+    /* The logins waiting for a password check are answered before their connections close:
+     * a job must not outlive its request. */
+    ermes__login_guard_stop(s->login_guard);
     MHD_stop_daemon(s->daemon);
+    ermes__login_guard_free(s->login_guard);
     ermes__free(s->tls_cert_pem);
     ermes__free(s->tls_key_pem);
     ermes__auth_cache_free(s->auth);
@@ -489,5 +905,9 @@ void ermes_server_stop(ermes_server_t *s)
     ermes__metrics_free(s->metrics);
     ermes_warninglists_free(s->warninglists, s->nwarninglists);
     ermes_sightings_free(s->sightings);
+    if (s->sweeper_started) {
+        pthread_cond_destroy(&s->sweeper_wake);
+        pthread_mutex_destroy(&s->conns_lock);
+    }
     ermes__free(s);
 }

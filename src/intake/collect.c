@@ -16,6 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "intake/parser.h"
 
@@ -110,6 +111,12 @@ typedef struct transfer {
     char etag[256];
     char last_modified[64];
     ermes_diag_t d;
+    /* Redirects of a collector with custom headers (API keys): libcurl sends CURLOPT_HTTPHEADER
+     * to wherever a Location points, so each Location is checked before it is followed. */
+    const char *origin_url; /* the configured URL, borrowed; NULL: no custom headers */
+    long status;            /* of the response whose headers are arriving */
+    int redirect_refused;
+    char refused_to[256]; /* scheme://host:port of the refused Location */
 } transfer_t;
 
 static int stopping(ermes_collect_t *c)
@@ -163,6 +170,57 @@ static int header_value(const char *line, size_t n, const char *name, char *dst,
     return 1;
 }
 
+/* The origin (scheme, host, port) of url, resolved against base when url is relative (base may
+ * be NULL), into buf as scheme://host:port. 0, or -1 when it is no URL. */
+static int url_origin(const char *base, const char *url, char *buf, size_t cap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc = -1;
+
+    if (!u)
+        return -1;
+    if ((!base || curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK) &&
+        curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        /* Scheme and host name compare without case (RFC 3986 section 6.2.2.1). */
+        for (char *s = scheme; *s; s++)
+            *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+        for (char *s = host; *s; s++)
+            *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+        rc = snprintf(buf, cap, "%s://%s:%s", scheme, host, port) < (int)cap ? 0 : -1;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* A Location header of a redirect, for a collector with custom headers: 1 when it stays on
+ * the configured URL's scheme, host and port; else 0, the target's origin noted. */
+static int redirect_allowed(transfer_t *t, const char *line, size_t n)
+{
+    char location[2048], here[256], there[256];
+    char *current = NULL;
+
+    if (!header_value(line, n, "Location", location, sizeof(location)))
+        return 1;
+    curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &current);
+    /* An empty value is also what header_value leaves of one too long to keep. */
+    if (!location[0] || url_origin(NULL, t->origin_url, here, sizeof(here)) ||
+        url_origin(current ? current : t->origin_url, location, there, sizeof(there))) {
+        snprintf(t->refused_to, sizeof(t->refused_to), "an unreadable Location");
+        return 0;
+    }
+    if (strcmp(here, there) == 0)
+        return 1;
+    snprintf(t->refused_to, sizeof(t->refused_to), "%s", there);
+    return 0;
+}
+
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
     transfer_t *t = arg;
@@ -171,8 +229,17 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
     /* A new status line starts a new response (after a redirect): only the last one's
      * validators count. */
     if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        const char *sp = memchr(p, ' ', n);
         t->etag[0] = '\0';
         t->last_modified[0] = '\0';
+        int64_t status = 0;
+        if (sp && (size_t)(sp - p) + 4 <= n)
+            ermes__parse_int64_n(sp + 1, 3, "status", 100, 999, &status, NULL);
+        t->status = (long)status;
+    } else if (t->origin_url && t->status >= 300 && t->status < 400 && !redirect_allowed(t, p, n)) {
+        /* Stopping here, before libcurl follows, keeps the headers from the other host. */
+        t->redirect_refused = 1;
+        return 0;
     } else if (!header_value(p, n, "ETag", t->etag, sizeof(t->etag))) {
         header_value(p, n, "Last-Modified", t->last_modified, sizeof(t->last_modified));
     }
@@ -276,6 +343,9 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
         if ((h = curl_slist_append(hdrs, line)))
             hdrs = h;
     }
+    /* Custom headers go to the configured URL's scheme, host and port only: header_cb stops a
+     * redirect anywhere else (CURLOPT_UNRESTRICTED_AUTH covers Authorization, not these). */
+    t.origin_url = def->nheaders ? def->url : NULL;
     curl_easy_setopt(t.curl, CURLOPT_URL, def->url);
     curl_easy_setopt(t.curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -309,7 +379,12 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
     st.runs++;
     st.last_run = now;
     st.http_status = code;
-    if (t.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+    if (t.redirect_refused) {
+        set_error(&st,
+                  "redirect to %s refused: the collector's custom headers are sent to the "
+                  "configured URL's scheme, host and port only",
+                  t.refused_to);
+    } else if (t.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
         set_error(&st, "the body exceeds %zu bytes (max_size or max_report)", t.cap);
     } else if (t.write_failed) {
         set_error(&st, "cannot store the body: %s", t.d.reason);

@@ -4,18 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/number.h"
+#include "core/text.h"
 #include "core/time.h"
 
 /* The harmonized fields a recipient reads first; everything else of the event is in the
  * last column, "extra", as JSON. */
-const char *const ermes_event_csv_columns[] = {
-    "time.source",           "time.observation",          "feed.name",
-    "classification.taxonomy", "classification.type",     "classification.identifier",
-    "source.ip",             "source.port",               "source.asn",
-    "source.fqdn",           "source.reverse_dns",        "source.url",
-    "destination.ip",        "destination.port",          "protocol.transport",
-    "protocol.application",  "malware.name",              "constituency",
-    "tlp",                   NULL};
+const char *const ermes_event_csv_columns[] = {"time.source",
+                                               "time.observation",
+                                               "feed.name",
+                                               "classification.taxonomy",
+                                               "classification.type",
+                                               "classification.identifier",
+                                               "source.ip",
+                                               "source.port",
+                                               "source.asn",
+                                               "source.fqdn",
+                                               "source.reverse_dns",
+                                               "source.url",
+                                               "destination.ip",
+                                               "destination.port",
+                                               "protocol.transport",
+                                               "protocol.application",
+                                               "malware.name",
+                                               "constituency",
+                                               "tlp",
+                                               NULL};
 
 int ermes_export_format_parse(const char *s, ermes_export_format_t *out)
 {
@@ -52,16 +66,21 @@ void ermes_event_export_cleanup(ermes_event_export_t *x)
     ermes__strbuf_cleanup(&x->out);
 }
 
+/* RFC 4180 quoting, and OWASP's rule against CSV injection: the file is opened by people in
+ * spreadsheets, and a feed's value starting with = + - @ tab or CR would be read as a formula,
+ * so such a cell gets a single quote in front (and is quoted). */
 static int csv_field(ermes_strbuf_t *b, const char *s, size_t n, int last)
 {
-    int rc = 0;
+    int rc = 0, formula = ermes__csv_cell_is_formula(s, n);
     size_t k;
 
     for (k = 0; k < n; k++)
         if (s[k] == ',' || s[k] == '"' || s[k] == '\n' || s[k] == '\r')
             break;
-    if (k < n) {
+    if (k < n || formula) {
         rc |= ermes__strbuf_addc(b, '"');
+        if (formula)
+            rc |= ermes__strbuf_addc(b, '\'');
         for (k = 0; k < n && !rc; k++)
             rc |= s[k] == '"' ? ermes__strbuf_add(b, "\"\"", 2) : ermes__strbuf_addc(b, s[k]);
         rc |= ermes__strbuf_addc(b, '"');
@@ -107,7 +126,8 @@ int ermes_event_csv_line(const char *json, size_t len, int64_t id, ermes_strbuf_
             rc = ermes__strbuf_addc(out, ',');
         }
     }
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         int listed = 0;
         for (size_t k = 0; ermes_event_csv_columns[k]; k++)
             listed |= strcmp(key, ermes_event_csv_columns[k]) == 0;
@@ -234,13 +254,7 @@ int ermes_event_filter_parse(ermes_param_fn get, void *ctx, ermes_store_t *st,
         }
         f->domain = s;
     }
-    if ((s = get(ctx, "report"))) {
-        char *end;
-        f->report_id = strtoll(s, &end, 10);
-        if (*end || f->report_id <= 0) {
-            ermes_diag_set(d, "report", "report must be a report id");
-            return ERMES_EINVAL;
-        }
-    }
+    if ((s = get(ctx, "report")) && ermes__parse_int64(s, "report", 1, INT64_MAX, &f->report_id, d))
+        return ERMES_EINVAL;
     return 0;
 }

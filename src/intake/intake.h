@@ -29,6 +29,7 @@ typedef struct ermes_intake_options {
     long batch_rows;         /* rows per transaction; 0 means 50000 */
     ermes_tlp_t default_tlp; /* TLP of events whose feed sets none */
     size_t max_report;       /* largest report accepted, bytes */
+    long incoming_max_age;   /* seconds before the daemon removes a partial upload; 0: a day */
     /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,
      * either all but those listed in dedup_extras (dedup_extras_only 0) or only those. */
     unsigned char dedup_field[ERMES_F_COUNT];

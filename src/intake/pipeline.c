@@ -40,6 +40,7 @@ struct ermes_intake {
     ermes_dedup_t *dedup; /* the window's keys, under lock */
     ermes_geoip_t *geoip; /* MaxMind databases, or NULL */
     int64_t pruned_at;    /* when the dedup log last lost its old rows */
+    time_t swept_at;      /* when the worker last removed stale partial uploads */
     /* the background worker */
     pthread_t thread;
     int running, stop, kicked;
@@ -1228,6 +1229,8 @@ int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t
 
 /* ---- the daemon's worker ------------------------------------------------------------------ */
 
+static void sweep_stale_spool(ermes_intake_t *in);
+
 static void *worker_main(void *arg)
 {
     ermes_intake_t *in = arg;
@@ -1249,6 +1252,7 @@ static void *worker_main(void *arg)
             break;
         }
         pthread_mutex_unlock(&in->wlock);
+        sweep_stale_spool(in);
         rc = ermes_intake_process_pending(in, &n);
         if (rc)
             ermes_log(ERMES_LOG_ERROR, "intake: %s", ermes_strerror(rc));
@@ -1257,9 +1261,14 @@ static void *worker_main(void *arg)
 }
 
 /* A process killed while receiving a report leaves its partial spool file (.incoming-*): never
- * acknowledged, so nobody waits for it. The daemon removes those a day old; younger ones may
- * belong to a receive still under way in another process. */
-#define STALE_SPOOL_S (24 * 3600)
+ * acknowledged, so nobody waits for it. The daemon removes those older than incoming_max_age
+ * (a day by default) at start and then every minute, so a daemon that runs for months does
+ * not collect them; younger ones may belong to a receive still under way in another process. */
+static long stale_spool_age(const ermes_intake_t *in)
+{
+    return in->opts.incoming_max_age > 0 ? in->opts.incoming_max_age : 24 * 3600;
+}
+
 static void remove_stale_spool(ermes_intake_t *in)
 {
     char dir[4096], path[4352];
@@ -1275,12 +1284,24 @@ static void remove_stale_spool(ermes_intake_t *in)
         if (strncmp(e->d_name, ".incoming-", 10) != 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime > STALE_SPOOL_S &&
-            unlink(path) == 0)
+        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            now - sb.st_mtime > stale_spool_age(in) && unlink(path) == 0)
             ermes_log(ERMES_LOG_NOTICE, "intake: removed %s, a partial report never acknowledged",
                       path);
     }
     closedir(dh);
+    in->swept_at = now;
+}
+
+static void sweep_stale_spool(ermes_intake_t *in)
+{
+    /* Every minute, or every second when the age itself is that short. */
+    long every = stale_spool_age(in) < 2        ? 1
+                 : stale_spool_age(in) / 2 < 60 ? stale_spool_age(in) / 2
+                                                : 60;
+
+    if (time(NULL) - in->swept_at >= every)
+        remove_stale_spool(in);
 }
 
 int ermes_intake_start(ermes_intake_t *in)

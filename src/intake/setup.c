@@ -67,6 +67,7 @@ int ermes_intake_options_from_config(const ermes_config_t *cfg, ermes_intake_opt
     o->dedup_window_ms = (int64_t)cfg->dedup_window * 1000;
     o->batch_rows = cfg->batch_rows;
     o->max_report = (size_t)cfg->max_report << 20;
+    o->incoming_max_age = cfg->incoming_max_age;
     if ((rc = dedup_fields(cfg, o, d)))
         return rc;
     if (ermes_tlp_parse(cfg->event_tlp, strlen(cfg->event_tlp), &o->default_tlp)) {

@@ -8,6 +8,7 @@
 #include "model/harmonize.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "core/number.h"
+#include "core/time.h"
 #include "ermes/event.h"
 #include "ermes/net.h"
 #include "ermes/tlp.h"
@@ -363,7 +366,7 @@ size_t ermes__float_format(double v, char *buf)
 /* Parses a decimal floating-point number (no hex, inf or nan) into *v. 0 or -1. */
 static int parse_double(const char *s, size_t len, double *v)
 {
-    char tmp[512], *end;
+    char tmp[512];
     int digits = 0;
 
     if (len == 0 || len >= sizeof(tmp))
@@ -379,11 +382,7 @@ static int parse_double(const char *s, size_t len, double *v)
         return -1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
-    errno = 0;
-    *v = strtod(tmp, &end);
-    if (end != tmp + len || !isfinite(*v))
-        return -1;
-    return 0;
+    return ermes__parse_double(tmp, "float", -DBL_MAX, DBL_MAX, v, NULL) ? -1 : 0;
 }
 
 static int h_float(const char *s, size_t len, int accuracy, char *buf, size_t cap, size_t *outlen,
@@ -694,48 +693,9 @@ static int h_url(const char *s, size_t len, char *buf, size_t cap, size_t *outle
 
 /* ---- time ----------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, after H. Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *dd)
-{
-    int64_t era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *dd = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* Python's datetime range: 0001-01-01T00:00:00 to 9999-12-31T23:59:59.999999 UTC. */
 #define US_MIN (-62135596800LL * 1000000)
 #define US_MAX (253402300800LL * 1000000 - 1)
-
-static int days_in_month(int y, int m)
-{
-    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return mdays[m - 1];
-}
 
 /* Reads exactly n digits at s[*i]; -1 if any is missing. */
 static int digits_n(const char *s, size_t len, size_t *i, int n)
@@ -753,7 +713,7 @@ static int digits_n(const char *s, size_t len, size_t *i, int n)
 /* Microseconds since the epoch of a civil UTC date and time (fields already checked). */
 static int64_t civil_us(int y, int mo, int da, int h, int mi, int se, int64_t frac_us)
 {
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)da);
+    int64_t days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)da);
 
     return (days * 86400 + h * 3600 + mi * 60 + se) * 1000000 + frac_us;
 }
@@ -761,19 +721,19 @@ static int64_t civil_us(int y, int mo, int da, int h, int mi, int se, int64_t fr
 int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_t *d)
 {
     size_t i = 0;
-    int y, mo, da, h = 0, mi = 0, se = 0, off = 0;
+    int y, mo, da, h = 0, mi = 0, se = 0, off = 0, rc;
     int64_t frac = 0, v;
 
     y = digits_n(s, len, &i, 4);
     if (y < 1 || i >= len || s[i++] != '-' || (mo = digits_n(s, len, &i, 2)) < 1 || mo > 12 ||
         i >= len || s[i++] != '-' || (da = digits_n(s, len, &i, 2)) < 1 ||
-        da > days_in_month(y, mo))
+        da > ermes__days_in_month(y, mo))
         goto bad_date;
-    if (i == len)
-        goto done;
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+    if ((rc = ermes__time_date_end(s, len, &i)) != 0) {
+        if (rc > 0)
+            goto done;
         goto bad_time;
-    i++;
+    }
     if ((h = digits_n(s, len, &i, 2)) < 0 || i >= len || s[i++] != ':' ||
         (mi = digits_n(s, len, &i, 2)) < 0 || h > 23 || mi > 59)
         goto bad_time;
@@ -785,19 +745,10 @@ int ermes__datetime_parse_us(const char *s, size_t len, int64_t *us, ermes_diag_
         if (se == 60)
             se = 59;
         if (i < len && (s[i] == '.' || s[i] == ',')) {
-            int n = 0;
             i++;
-            while (i < len && is_digit((unsigned char)s[i])) {
-                /* Like dateutil, keep microseconds and drop finer digits. */
-                if (n < 6)
-                    frac = frac * 10 + (s[i] - '0');
-                n++;
-                i++;
-            }
-            if (n == 0)
+            /* Like dateutil, keep microseconds and drop finer digits. */
+            if (ermes__time_fraction(s, len, &i, 6, &frac))
                 goto bad_time;
-            for (; n < 6; n++)
-                frac *= 10;
         }
     }
     if (i < len && s[i] == ' ')
@@ -841,16 +792,10 @@ bad_zone:
     return ERMES_EINVAL;
 }
 
-static void put2(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 10 % 10);
-    p[1] = (char)('0' + v % 10);
-}
-
 size_t ermes__datetime_format_us(int64_t us, char *buf)
 {
-    int64_t secs, days, y;
-    unsigned frac, sod, m, dd;
+    int64_t secs;
+    unsigned frac;
     size_t n = 19;
 
     if (us < US_MIN)
@@ -859,21 +804,7 @@ size_t ermes__datetime_format_us(int64_t us, char *buf)
         us = US_MAX;
     secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
     frac = (unsigned)(us - secs * 1000000);
-    days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    sod = (unsigned)(secs - days * 86400);
-    civil_from_days(days, &y, &m, &dd);
-    put2(buf, (unsigned)(y / 100));
-    put2(buf + 2, (unsigned)(y % 100));
-    buf[4] = '-';
-    put2(buf + 5, m);
-    buf[7] = '-';
-    put2(buf + 8, dd);
-    buf[10] = 'T';
-    put2(buf + 11, sod / 3600);
-    buf[13] = ':';
-    put2(buf + 14, sod / 60 % 60);
-    buf[16] = ':';
-    put2(buf + 17, sod % 60);
+    ermes__time_put_seconds(secs, buf);
     /* Python's isoformat() shows microseconds only when they are not zero. */
     if (frac) {
         buf[19] = '.';
@@ -1040,7 +971,7 @@ static int parse_http_date(const char *s, size_t len, int64_t *ms)
     } else {
         return -1;
     }
-    if (y < 1 || da < 1 || da > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    if (y < 1 || da < 1 || da > ermes__days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
         return -1;
     if (se == 60)
         se = 59;

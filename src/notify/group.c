@@ -48,6 +48,11 @@ int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_opt
                        cfg->smtp_tls);
         return ERMES_ECONFIG;
     }
+    /* With smtp_tls=try, a server (or a man in the middle stripping STARTTLS from its EHLO
+     * answer) that offers no TLS would get the password in clear: with credentials, TLS is
+     * required unless the operator said otherwise in so many words. */
+    if (o->smtp_user && !cfg->smtp_plaintext_auth)
+        o->smtp_tls_required = 1;
     o->pgp_key = cfg->notify_pgp_key && *cfg->notify_pgp_key ? cfg->notify_pgp_key : NULL;
     o->pgp_home = cfg->notify_pgp_home && *cfg->notify_pgp_home ? cfg->notify_pgp_home : NULL;
     o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";

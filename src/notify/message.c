@@ -547,8 +547,10 @@ int ermes_notify_header_word(const char *text, ermes_strbuf_t *out)
     size_t n = strlen(text), k = 0;
     int ascii = 1, rc = 0;
 
+    /* A control character (a feed's ESC sequence in a subject) is encoded too, so the message
+     * holds none raw: not for mail readers, nor for `ermes notify preview` on a terminal. */
     for (size_t j = 0; j < n; j++)
-        if ((unsigned char)text[j] >= 0x80)
+        if ((unsigned char)text[j] >= 0x7f || (unsigned char)text[j] < 0x20)
             ascii = 0;
     if (ascii && n < 900)
         return ermes__strbuf_add(out, text, n);

@@ -89,7 +89,8 @@ typedef struct ermes_notify_options {
     const char *smtp_user;     /* NULL: no AUTH */
     const char *smtp_password; /* never logged */
     const char *smtp_ca_file;  /* NULL: the system's CAs verify the server's certificate */
-    int smtp_tls_required;     /* 1: fail rather than send without TLS (smtp_tls=require) */
+    int smtp_tls_required;     /* 1: fail rather than send without TLS (smtp_tls=require, or
+                                * smtp_user set without smtp_plaintext_auth) */
     const char *pgp_key;       /* NULL: unsigned; else the OpenPGP key that signs */
     const char *pgp_home;      /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */

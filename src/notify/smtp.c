@@ -1,5 +1,6 @@
 /* SMTP delivery with libcurl. smtp:// upgrades to TLS with STARTTLS whenever the server offers
- * it (CURLUSESSL_TRY; with smtp_tls=require it must), smtps:// is TLS from the start;
+ * it (CURLUSESSL_TRY; with smtp_tls=require, or credentials without smtp_plaintext_auth, it
+ * must), smtps:// is TLS from the start;
  * certificates are verified, against smtp_ca_file when set. AUTH only when a user is
  * configured. The password goes to libcurl and nowhere else: errors carry
  * libcurl's message and the server's reply, never the credentials. */
@@ -216,7 +217,11 @@ int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *r
         /* RFC 5321 section 4.2.1: 5yz is a permanent refusal; the same message would be
          * refused again. A refused AUTH is the configuration's fault, not the message's. */
         *permanent = code >= 500 && code <= 599 && cc != CURLE_LOGIN_DENIED;
-        if (code)
+        if (cc == CURLE_USE_SSL_FAILED && o->smtp_user)
+            snprintf(err, errcap,
+                     "the SMTP server offers no STARTTLS, and smtp_user is set: credentials "
+                     "are sent only over TLS (smtp_plaintext_auth = true allows it in clear)");
+        else if (code)
             snprintf(err, errcap, "%s (SMTP %ld)%s%s", curl_easy_strerror(cc), code,
                      errbuf[0] ? ": " : "", errbuf);
         else

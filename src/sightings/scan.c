@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "model/harmonize.h"
 
@@ -37,11 +38,9 @@ static int owner_of(const ermes_ownership_t *owners, const char *s, size_t n, er
     return ermes_ownership_ip(owners, &ip, 0, o);
 }
 
-/* The internal side of the record: the endpoint a constituent owns that did not itself match
- * an IP indicator; without one, a private address; else the endpoint that did not match. */
-static void internal_side(const ermes_ownership_t *owners, const ermes_log_record_t *rec,
-                          const ermes_hit_t *hits, size_t nhits, const char **ip, size_t *len,
-                          ermes_owner_t *owner)
+void ermes__sightings_internal_side(const ermes_ownership_t *owners, const ermes_log_record_t *rec,
+                                    const ermes_hit_t *hits, size_t nhits, const char **ip,
+                                    size_t *len, ermes_owner_t *owner)
 {
     int src_hit = 0, dst_hit = 0;
     ermes_owner_t o;
@@ -77,17 +76,15 @@ static int64_t event_time(const ermes_log_record_t *rec)
 {
     const char *t = rec->time;
     size_t n = rec->time_len, i = 0;
-    int64_t us;
+    int64_t us, ms;
 
     if (t && n) {
         while (i < n && ((t[i] >= '0' && t[i] <= '9') || t[i] == '.'))
             i++;
-        if (i == n && n < 32) {
-            char tmp[32];
-            memcpy(tmp, t, n);
-            tmp[n] = '\0';
-            return (int64_t)(strtod(tmp, NULL) * 1000.0);
-        }
+        /* A ts too large for any date (1e300 seconds) is no time at all: "now", as for an
+         * unreadable one, instead of an undefined float-to-integer conversion. */
+        if (i == n)
+            return ermes__epoch_seconds_ms(t, n, &ms) ? ermes__time_now_ms() : ms;
         if (ermes__datetime_parse_us(t, n, &us, NULL) == 0)
             return us / 1000;
     }
@@ -160,7 +157,7 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
 
     rep->matched++;
     rep->hits += n;
-    internal_side(owners, rec, hits, n, &ip, &iplen, &owner);
+    ermes__sightings_internal_side(owners, rec, hits, n, &ip, &iplen, &owner);
     if (o->record) {
         when = event_time(rec);
         internal = dup_text(ip, iplen);
@@ -206,7 +203,7 @@ int ermes_sightings_record_hit(ermes_store_t *st, const ermes_ownership_t *owner
         return ERMES_EINVAL;
     rep->matched++;
     rep->hits++;
-    internal_side(owners, rec, &hit, 1, &ip, &iplen, &owner);
+    ermes__sightings_internal_side(owners, rec, &hit, 1, &ip, &iplen, &owner);
     internal = dup_text(ip, iplen);
     if (!sensor)
         sensor = own_sensor = dup_text(rec->sensor, rec->sensor_len);

@@ -1,8 +1,6 @@
 /* Sightings: the store's indicators matched against logs, and what was seen recorded.
  *
- *   indicators in   ermes_indicators_store() puts a set built by the detection engine's
- *                   loaders (include/ermes/detect.h) into the store, canonical, minus what the
- *                   configured warninglists suppress, reporting every rejected entry.
+ *   indicators      stored and read back by src/indicators/ (indicators/indicators.h).
  *   matcher         ermes_sightings_t keeps the matcher of the active stored indicators in a
  *                   slot; it is built on first use and rebuilt, then swapped atomically, when
  *                   the store's indicator counter moves or a validity bound passes. Scans in
@@ -19,62 +17,8 @@
 #include "ermes/detect.h"
 #include "constituency/registry.h"
 #include "ermes/ownership.h"
+#include "indicators/indicators.h"
 #include "store/store.h"
-
-/* ---- indicators into the store (import.c) ------------------------------------------------- */
-
-#define ERMES_IND_IMPORT_MAX_LISTED 1000 /* errors and suppressions listed; more are counted */
-
-typedef struct ermes_ind_import_error {
-    long index; /* 0-based position in a JSON array; -1 when not from one */
-    long line;  /* 1-based line of a bulk body; 0 when not known */
-    char reason[256];
-} ermes_ind_import_error_t;
-
-typedef struct ermes_ind_import_suppressed {
-    char value[256];
-    char warninglist[128];
-} ermes_ind_import_suppressed_t;
-
-typedef struct ermes_ind_import {
-    size_t added, updated, rejected, suppressed;
-    ermes_ind_import_error_t *errors; /* nerrors of them, at most ERMES_IND_IMPORT_MAX_LISTED */
-    size_t nerrors;
-    ermes_ind_import_suppressed_t *suppressions;
-    size_t nsuppressions;
-    int64_t *ids; /* the stored indicators' ids, in the set's order (nids) */
-    size_t nids;
-} ermes_ind_import_t;
-
-void ermes_ind_import_cleanup(ermes_ind_import_t *rep);
-/* Records a rejected entry (index or line, reason). Returns 0 or ERMES_ENOMEM. */
-int ermes_ind_import_reject(ermes_ind_import_t *rep, long index, long line, const char *reason);
-
-/* Warninglists named in a comma-separated list of files (NULL or "": none). Caller frees the
- * array with ermes_warninglists_free(). ERMES_EIO / ERMES_EPARSE with the file in d. */
-int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
-                            ermes_diag_t *d);
-void ermes_warninglists_free(ermes_warninglist_t **wls, size_t n);
-
-/* Stores every indicator of set (borrowed; the warninglists mark it) on behalf of v (the owner is
- * v's organisation), in one transaction: new ones added, known ones (same type, value, exact)
- * updated. Those the warninglists cover are left out and listed. Indicators without a TLP get
- * default_tlp. Returns 0 or a store error (nothing stored then). */
-int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
-                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
-                           ermes_ind_import_t *rep);
-
-/* Adds every active stored indicator (valid at now, ms) to set. *n (may be NULL) receives
- * how many. Returns 0 or an error. */
-int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_set_t *set,
-                                size_t *n);
-
-/* Adds a retro-hunt job's indicators to set: those of ids[0..nids) (when ids is not NULL),
- * else those with after_id < id <= through_id; only the ones active at now (ms; 0: the
- * current time). *n (may be NULL) receives how many. Returns 0 or an error. */
-int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids, size_t nids,
-                                    int64_t after_id, int64_t through_id,
-                                    ermes_indicator_set_t *set, size_t *n);
 
 /* ---- the daemon's matcher (engine.c) ------------------------------------------------------ */
 
@@ -136,6 +80,15 @@ int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
                            const ermes_matcher_t *m, const ermes_log_record_t *rec,
                            const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
                            ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx);
+
+/* The internal side of rec (scan.c): the endpoint a constituent owns (owners, may be NULL)
+ * that did not itself match an IP indicator among hits[0..nhits); without one, a private
+ * address; else the endpoint that did not match. *ip and *len point into rec (NULL, 0: none);
+ * *owner is the owner found (rule ERMES_OWNER_NONE: none). The sightings stored and what
+ * `ermes match` prints both come from here. */
+void ermes__sightings_internal_side(const ermes_ownership_t *owners, const ermes_log_record_t *rec,
+                                    const ermes_hit_t *hits, size_t nhits, const char **ip,
+                                    size_t *len, ermes_owner_t *owner);
 
 /* Records one hit delivered by the tailer or a retro-hunt (h borrowed) as a sighting named
  * h->source at h->line and h->offset, attributed like the hits of ermes_sightings_record (owners

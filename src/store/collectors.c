@@ -1,8 +1,6 @@
 /* The store's collection tables: collector state and the spool directory's claims. */
 #include "store/store.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,8 +115,20 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    int64_t holder = 0, lease = 0, now = ermes__time_now_ms();
-    int rc, free_;
+    int64_t now = ermes__time_now_ms();
+    ermes__lease_claim_t c = {
+        .select_sql = "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1",
+        .update_sql = "UPDATE collectors SET lease_pid = ?2, lease_until = ?3"
+                      " WHERE name = ?1 AND COALESCE(lease_pid, 0) = ?4"
+                      " AND COALESCE(lease_until, 0) = ?5 RETURNING name",
+        .name = name,
+        .pid = pid,
+        .until = until,
+        .now = now,
+        .self = pid,
+        .self_holds = 1,
+    };
+    int rc;
 
     *claimed = 0;
     if (!db)
@@ -134,45 +144,9 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     ermes__db_done(s);
     if (rc < 0)
         return rc;
-    if ((rc = ermes__db_prepare(db, "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1",
-                                &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, name);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        holder = ermes__db_col_int(s, 0);
-        lease = ermes__db_col_int(s, 1);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    if (rc)
-        return rc;
-    /* As for reports: a lease of a process that no longer exists holds nothing. Another
-     * thread of this very process holding it (the daemon's collector and an API request)
-     * does hold it, so holder == pid is not free here. */
-    free_ = holder == 0 || lease < now || (kill((pid_t)holder, 0) != 0 && errno == ESRCH);
-    if (!free_)
-        return 0;
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE collectors SET lease_pid = ?2, lease_until = ?3"
-                                " WHERE name = ?1 AND COALESCE(lease_pid, 0) = ?4"
-                                " AND COALESCE(lease_until, 0) = ?5 RETURNING name",
-                                &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, name);
-    ermes__db_bind_int(s, 2, pid);
-    ermes__db_bind_int(s, 3, until);
-    ermes__db_bind_int(s, 4, holder);
-    ermes__db_bind_int(s, 5, lease);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        *claimed = 1;
-        rc = 0;
-    }
-    ermes__db_done(s);
-    return rc;
+    /* Another thread of this very process holding it (the daemon's collector and an API
+     * request) does hold it. */
+    return ermes__lease_claim(db, &c, claimed);
 }
 
 int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t pid)

@@ -202,3 +202,59 @@ void ermes__event_ips_free(ermes__event_ips_t *p)
     ermes__free(p->v);
     ermes__free(p);
 }
+
+int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
+                          ermes__event_doc_t *doc)
+{
+    size_t len;
+    const void *ip;
+    const char *tlp;
+
+    memset(e, 0, sizeof(*e));
+    e->id = ermes__db_col_int(s, 0);
+    e->report_id = ermes__db_col_int(s, 1);
+    e->row = ermes__db_col_int(s, 2);
+    e->line = (long)ermes__db_col_int(s, 3);
+    e->time_source = ermes__db_col_int(s, 4);
+    e->time_observation = ermes__db_col_int(s, 5);
+    e->feed = ermes__db_col_text(s, 6);
+    e->taxonomy = ermes__db_col_text(s, 7);
+    e->type = ermes__db_col_text(s, 8);
+    e->identifier = ermes__db_col_text(s, 9);
+    ip = ermes__db_col_blob(s, 10, &len);
+    if (ip && (len == 4 || len == 16)) {
+        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
+        memcpy(e->source_ip.bytes, ip, len);
+    }
+    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
+    e->source_fqdn = ermes__db_col_text(s, 12);
+    e->org_id = ermes__db_col_int(s, 13);
+    e->owner_rule = ermes__db_col_text(s, 14);
+    tlp = ermes__db_col_text(s, 16);
+    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
+        e->tlp = ERMES_TLP_RED;
+    e->owner_org_id = ermes__db_col_int(s, 17);
+    e->created_at = ermes__db_col_int(s, 18);
+    e->raw_offset = ermes__db_col_null(s, 19) ? -1 : ermes__db_col_int(s, 19);
+    e->raw_length = ermes__db_col_null(s, 20) ? 0 : ermes__db_col_int(s, 20);
+    return ermes__event_doc_read(st, s, 15, e, doc);
+}
+
+int ermes__event_rows_each(ermes_store_t *st, ermes_db_stmt_t *s, long limit, int *more, long *n,
+                           ermes_store_event_cb cb, void *ctx)
+{
+    ermes__event_doc_t doc;
+    ermes_event_row_t e;
+    long count = 0;
+    int rc;
+
+    ermes__event_doc_init(&doc);
+    while ((rc = ermes__page_step(s, limit, &count, more)) == 1)
+        if ((rc = ermes__event_row_read(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
+            break;
+    ermes__db_done(s);
+    ermes__event_doc_cleanup(&doc);
+    if (n)
+        *n = count;
+    return rc;
+}

@@ -26,6 +26,26 @@ void ermes__event_doc_cleanup(ermes__event_doc_t *d);
 int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_event_row_t *e,
                           ermes__event_doc_t *d);
 
+/* The columns of an event row, in the order ermes__event_row_read reads them: every query that
+ * hands events to a caller selects these from "events e". */
+#define ERMES__EVENT_COLUMNS                                                                       \
+    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
+    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
+    "e.data, e.tlp, e.owner_org_id, e.created_at, e.raw_offset, e.raw_length"
+
+/* Fills e from a row of ERMES__EVENT_COLUMNS at s (its strings valid until the next step of s
+ * or read with doc), the document unpacked to IntelMQ's JSON with doc. raw_offset is -1 when the
+ * row keeps no place in its report. Returns 0 or ERMES_ESTORE for a damaged document. */
+int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
+                          ermes__event_doc_t *doc);
+
+/* Steps s (bound, selecting ERMES__EVENT_COLUMNS) and calls cb for each event, a page of limit
+ * at most (<= 0: all; *more as ermes__page_step); *n (may be NULL) gets how many rows were
+ * read. Finishes s. Returns 0, cb's non-zero or a store error. The one reading loop of every
+ * query that hands events out. */
+int ermes__event_rows_each(ermes_store_t *st, ermes_db_stmt_t *s, long limit, int *more, long *n,
+                           ermes_store_event_cb cb, void *ctx);
+
 /* The address index (table event_ips, migration 13) is written at commit, not per event: the
  * entries of a transaction sorted by address go into the B-tree in its own order, a third
  * cheaper than one random insert per event. ermes_store_event_insert adds to the calling

@@ -226,15 +226,9 @@ int ermes_store_indicator_each(ermes_store_t *st, const ermes_viewer_t *v,
     }
     ermes__db_bind_int(s, 7, f->active_at);
     ermes__db_bind_int(s, 8, f->after_id);
-    ermes__db_bind_int(s, 9, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && n == f->limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
+    ermes__db_bind_int(s, 9, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         row_of(s, &r);
-        n++;
         if ((rc = cb(ctx, &r)))
             break;
     }

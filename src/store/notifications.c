@@ -2,8 +2,6 @@
  * log behind the per-recipient rate limit (migration 3 in schema.c). */
 #include "store/store.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,50 +72,10 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
     return rc;
 }
 
-/* The columns row_to_event in reports.c reads, in its order. */
-#define EVENT_COLUMNS                                                                              \
-    "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
-    "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
-    "e.data, e.tlp, e.owner_org_id, e.created_at"
-
-static int row_to_event(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
-                        ermes__event_doc_t *doc)
-{
-    size_t len;
-    const void *ip;
-    const char *tlp;
-
-    memset(e, 0, sizeof(*e));
-    e->id = ermes__db_col_int(s, 0);
-    e->report_id = ermes__db_col_int(s, 1);
-    e->row = ermes__db_col_int(s, 2);
-    e->line = (long)ermes__db_col_int(s, 3);
-    e->time_source = ermes__db_col_int(s, 4);
-    e->time_observation = ermes__db_col_int(s, 5);
-    e->feed = ermes__db_col_text(s, 6);
-    e->taxonomy = ermes__db_col_text(s, 7);
-    e->type = ermes__db_col_text(s, 8);
-    e->identifier = ermes__db_col_text(s, 9);
-    ip = ermes__db_col_blob(s, 10, &len);
-    if (ip && (len == 4 || len == 16)) {
-        e->source_ip.family = len == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
-        memcpy(e->source_ip.bytes, ip, len);
-    }
-    e->source_asn = (uint32_t)ermes__db_col_int(s, 11);
-    e->source_fqdn = ermes__db_col_text(s, 12);
-    e->org_id = ermes__db_col_int(s, 13);
-    e->owner_rule = ermes__db_col_text(s, 14);
-    tlp = ermes__db_col_text(s, 16);
-    if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &e->tlp))
-        e->tlp = ERMES_TLP_RED;
-    e->owner_org_id = ermes__db_col_int(s, 17);
-    e->created_at = ermes__db_col_int(s, 18);
-    return ermes__event_doc_read(st, s, 15, e, doc);
-}
-
 /* The events of one group (?1 by type, ?2 org, ?3 group, ?4 max id, ?5 limit). */
 #define SQL_GROUP_EVENTS                                                                           \
-    "SELECT " EVENT_COLUMNS " FROM events e WHERE e.org_id = ?2 AND e.id > COALESCE((SELECT"       \
+    "SELECT " ERMES__EVENT_COLUMNS                                                                 \
+    " FROM events e WHERE e.org_id = ?2 AND e.id > COALESCE((SELECT"                               \
     " nc.through_id FROM notify_cursor nc WHERE nc.org_id = ?2), 0) AND e.id <= ?4 "               \
     "AND " NOTIFIABLE " AND " GROUP_VALUE " = ?3 ORDER BY e.id LIMIT ?5"
 
@@ -126,8 +84,6 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
@@ -139,14 +95,7 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     ermes__db_bind_text(s, 3, g->key);
     ermes__db_bind_int(s, 4, g->max_id);
     ermes__db_bind_int(s, 5, limit > 0 ? limit : -1);
-    ermes__event_doc_init(&doc);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
-            break;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
-    return rc;
+    return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
 /* The events of the orgs without contacts past their cursors, still to notify. */
@@ -186,8 +135,7 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
     " (SELECT o.id AS org_id, COALESCE(nc.through_id, 0) AS after FROM organisations o"            \
     " LEFT JOIN notify_cursor nc ON nc.org_id = o.id WHERE ?1 = 0 OR o.id = ?1) t"
 
-#define SQL_CURSORS_BEHIND                                                                         \
-    "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
+#define SQL_CURSORS_BEHIND "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
 
 int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
 {
@@ -495,18 +443,11 @@ int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_fi
     ermes__db_bind_int(s, 1, f->before_id);
     ermes__db_bind_text(s, 2, f->state);
     ermes__db_bind_int(s, 3, f->org_id);
-    ermes__db_bind_int(s, 4, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && count == f->limit) {
-            if (more)
-                *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 4, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &count, more)) == 1) {
         row_to_notification(s, &n);
         if ((rc = cb(ctx, &n)))
             break;
-        count++;
     }
     ermes__db_done(s);
     return rc;
@@ -517,27 +458,19 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
-    ermes_event_row_t e;
-    ermes__event_doc_t doc;
     int rc;
 
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " EVENT_COLUMNS " FROM notification_events ne JOIN events e"
+                                "SELECT " ERMES__EVENT_COLUMNS
+                                " FROM notification_events ne JOIN events e"
                                 " ON e.id = ne.event_id WHERE ne.notification_id = ?1"
                                 " ORDER BY e.id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
-    ermes__event_doc_init(&doc);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if ((rc = row_to_event(st, s, &e, &doc)) || (rc = cb(ctx, &e)))
-            break;
-    }
-    ermes__db_done(s);
-    ermes__event_doc_cleanup(&doc);
-    return rc;
+    return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
 int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
@@ -591,69 +524,35 @@ int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
     return rc;
 }
 
-/* Whether a lease still holds at now: a holder that is gone (kill(pid, 0) says so) holds
- * nothing, whatever its lease says. This process's own leases belong to its other threads. */
-static int lease_holds(int64_t pid, int64_t until, int64_t now)
-{
-    if (!until || until < now)
-        return 0;
-    if (pid <= 0 || pid == (int64_t)getpid())
-        return 1;
-    return !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
-}
-
 int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
                                    int64_t until, int force, int *claimed)
 {
     ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int64_t holder = 0, lease = 0;
-    int rc;
+    /* Only one sender (a daemon's worker, a CLI, an API call) holds a notification at a time;
+     * this process's other threads hold theirs. A sent one is never taken again: that is
+     * "never twice". A manual send (force, ?7) may take a failed one, and one whose next
+     * attempt (?6 now) is later. */
+    ermes__lease_claim_t c = {
+        .select_sql = "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1",
+        .update_sql = "UPDATE notifications SET lease_pid = ?2, lease_until = ?3"
+                      " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
+                      " (?7 = 1 AND state = 'failed')) AND (?7 = 1 OR next_attempt_at"
+                      " <= ?6) AND COALESCE(lease_pid, 0) = ?4 AND"
+                      " COALESCE(lease_until, 0) = ?5 RETURNING id",
+        .id = id,
+        .pid = pid,
+        .until = until,
+        .now = now,
+        .self = (int64_t)getpid(),
+        .self_holds = 1,
+        .nextra = 2,
+        .extra = {now, force ? 1 : 0},
+    };
 
     *claimed = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(
-             db, "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        holder = ermes__db_col_int(s, 0);
-        lease = ermes__db_col_int(s, 1);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    if (rc || lease_holds(holder, lease, now))
-        return rc;
-    /* Compare and swap: only one sender (a daemon's worker, a CLI, an API call) holds a
-     * notification at a time, and only if the lease it saw is still the one in place. A sent
-     * one is never taken again: that is "never twice". A manual send (force) may take a
-     * failed one, and one whose next attempt is later. */
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET lease_pid = ?5, lease_until = ?3"
-                                " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
-                                " (?4 = 1 AND state = 'failed')) AND (?4 = 1 OR next_attempt_at"
-                                " <= ?2) AND COALESCE(lease_pid, 0) = ?6 AND"
-                                " COALESCE(lease_until, 0) = ?7 RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    ermes__db_bind_int(s, 2, now);
-    ermes__db_bind_int(s, 3, until);
-    ermes__db_bind_int(s, 4, force ? 1 : 0);
-    ermes__db_bind_int(s, 5, pid);
-    ermes__db_bind_int(s, 6, holder);
-    ermes__db_bind_int(s, 7, lease);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        *claimed = 1;
-        rc = 0;
-    }
-    ermes__db_done(s);
-    return rc;
+    return ermes__lease_claim(db, &c, claimed);
 }
 
 int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts)
@@ -799,7 +698,7 @@ int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
         return rc;
     rc = 0;
     for (size_t k = 0; k < n && !rc; k++) {
-        if (lease_holds(rows[k].pid, rows[k].until, now))
+        if (ermes__lease_holds(rows[k].pid, rows[k].until, now, (int64_t)getpid(), 1))
             continue;
         /* Compare and swap on the lease seen: a sender that took it over meanwhile keeps it. */
         if ((rc = ermes__db_prepare(db,

@@ -300,7 +300,8 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         /* A parent may not be the organisation itself or one of its descendants. */
         if ((rc = ermes__db_prepare(
                  db,
-                 "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.parent_id FROM "
+                 "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.parent_id "
+                 "FROM "
                  "organisations o JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL) "
                  "SELECT 1 FROM up WHERE id = ?2",
                  &s)))
@@ -640,8 +641,8 @@ out:
     return 0;
 }
 
-int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                         char *short_name, size_t short_cap, char *name, size_t name_cap)
+int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, char *short_name,
+                         size_t short_cap, char *name, size_t name_cap)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -720,15 +721,9 @@ int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes
     ermes__db_bind_text(s, 6, f->sector);
     ermes__db_bind_text(s, 7, f->type);
     ermes__db_bind_text(s, 8, f->parent);
-    ermes__db_bind_int(s, 9, limit < 0 ? -1 : limit + 1);
-    while ((rc = ermes__db_step(s)) == 1) {
+    ermes__db_bind_int(s, 9, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         ermes_org_t *org;
-        if (limit >= 0 && n == limit) {
-            if (more)
-                *more = 1;
-            rc = 0;
-            break;
-        }
         if (!(org = ermes__org_new())) {
             rc = ERMES_ENOMEM;
             break;
@@ -739,7 +734,6 @@ int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes
         ermes__org_free(org);
         if (rc)
             break;
-        n++;
     }
     ermes__db_done(s);
 out:

@@ -34,6 +34,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "store/db_int.h"
 #include "store/store.h"
 #include "store/store_int.h"
@@ -357,7 +358,7 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
      * operator that wants a number) bigint, then bytea: the query files stay as they are. */
     for (int tries = 0;; tries++) {
         const char *state, *msg, *dollar;
-        long which;
+        int64_t which;
         /* Inside a transaction a failed PREPARE would abort it: a savepoint keeps it. */
         if (db->base.in_tx && (rc = run_simple(db, "SAVEPOINT ermes_prepare"))) {
             ermes__free(text);
@@ -374,8 +375,10 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
         state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         if (state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0) && msg &&
-            (dollar = strchr(msg, '$')) && (which = strtol(dollar + 1, NULL, 10)) >= 1 &&
-            which <= n && st->hint[which - 1] == 0) {
+            (dollar = strchr(msg, '$')) &&
+            ermes__parse_int64_n(dollar + 1, strspn(dollar + 1, "0123456789"), "parameter", 1, n,
+                                 &which, NULL) == 0 &&
+            st->hint[which - 1] == 0) {
             st->hint[which - 1] = TEXTOID;
             st->last_hinted = (int)which;
         } else if (state && (strcmp(state, "42883") == 0 || strcmp(state, "42804") == 0) &&
@@ -632,7 +635,7 @@ static int execute(pg_stmt_t *st)
     }
     st->nrows = PQntuples(st->res);
     if (st->writes && *PQcmdTuples(st->res))
-        db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
+        ermes__parse_int64(PQcmdTuples(st->res), "changes", 0, INT64_MAX, &db->changes, NULL);
     if (PQnfields(st->res) > st->ncols) {
         pg_col_t *cols = ermes__realloc(st->cols, sizeof(*cols) * (size_t)PQnfields(st->res));
         if (!cols) {
@@ -689,7 +692,11 @@ static int64_t pg_col_int(ermes_db_stmt_t *s, int col)
     if (PQftype(st->res, col) == BOOLOID)
         return v[0] == 't';
     /* An aggregate may answer numeric ("12" or "12.5"): the integer part, as SQLite does. */
-    return strtoll(v, NULL, 10);
+    {
+        int64_t i = 0;
+        ermes__parse_int64_n(v, strcspn(v, "."), "column", INT64_MIN, INT64_MAX, &i, NULL);
+        return i;
+    }
 }
 
 /* The bytes of a bytea column of the current row, decoded from "\x..." once per row. */
@@ -782,7 +789,7 @@ static int64_t pg_last_rowid(ermes_db_t *d)
     int64_t id = 0;
 
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        ermes__parse_int64(PQgetvalue(res, 0, 0), "lastval", 1, INT64_MAX, &id, NULL);
     PQclear(res);
     return id;
 }

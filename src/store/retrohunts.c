@@ -181,15 +181,9 @@ int ermes_store_retrohunt_each(ermes_store_t *st, int64_t before_id, long limit,
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, before_id);
-    ermes__db_bind_int(s, 2, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
+    ermes__db_bind_int(s, 2, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_of(s, &r);
-        n++;
         if ((rc = cb(ctx, &r)))
             break;
     }

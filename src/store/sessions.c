@@ -189,7 +189,31 @@ int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t sinc
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_login_failures_clear(ermes_store_t *st, const char *name)
+int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const char *ip,
+                                    int64_t since, int64_t *n)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT count(*) FROM login_failures WHERE name = ?1 AND at > ?2 "
+                                "AND ip = ?3",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, name);
+    ermes__db_bind_int(s, 2, since);
+    ermes__db_bind_text(s, 3, ip);
+    if ((rc = ermes__db_step(s)) == 1)
+        *n = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const char *ip)
 {
     ermes_db_t *db = ermes__db_conn(st);
     ermes_db_stmt_t *s;
@@ -197,9 +221,14 @@ int ermes_store_login_failures_clear(ermes_store_t *st, const char *name)
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "DELETE FROM login_failures WHERE name = ?1", &s)))
+    if ((rc = ermes__db_prepare(db,
+                                ip ? "DELETE FROM login_failures WHERE name = ?1 AND ip = ?2"
+                                   : "DELETE FROM login_failures WHERE name = ?1",
+                                &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
+    if (ip)
+        ermes__db_bind_text(s, 2, ip);
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;

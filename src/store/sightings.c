@@ -121,7 +121,8 @@ int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *sg, int *in
              db,
              "INSERT INTO sighting_counts (indicator_id, org_id, day, count, first_seen,"
              " last_seen) VALUES (?1, ?2, ?3, 1, ?4, ?4)"
-             " ON CONFLICT (indicator_id, org_id, day) DO UPDATE SET count = sighting_counts.count + 1,"
+             " ON CONFLICT (indicator_id, org_id, day) DO UPDATE SET count = sighting_counts.count "
+             "+ 1,"
              " first_seen = CASE WHEN excluded.first_seen < sighting_counts.first_seen"
              "  THEN excluded.first_seen ELSE sighting_counts.first_seen END,"
              " last_seen = CASE WHEN excluded.last_seen > sighting_counts.last_seen"
@@ -177,13 +178,8 @@ int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
     ermes__db_bind_int(s, 7, f->since);
     ermes__db_bind_int(s, 8, f->until);
     ermes__db_bind_text(s, 9, f->sensor);
-    ermes__db_bind_int(s, 10, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && n == f->limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
+    ermes__db_bind_int(s, 10, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         memset(&sg, 0, sizeof(sg));
         sg.id = ermes__db_col_int(s, 0);
         sg.indicator_id = ermes__db_col_int(s, 1);
@@ -200,7 +196,6 @@ int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
         sg.org_id = ermes__db_col_int(s, 12);
         sg.tlp = tlp_of(ermes__db_col_text(s, 13));
         sg.created_at = ermes__db_col_int(s, 14);
-        n++;
         if ((rc = cb(ctx, &sg)))
             break;
     }
@@ -253,13 +248,8 @@ int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
     } else {
         ermes__db_bind_null(s, 8);
     }
-    ermes__db_bind_int(s, 9, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (f->limit > 0 && n == f->limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
+    ermes__db_bind_int(s, 9, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         memset(&c, 0, sizeof(c));
         c.id = ermes__db_col_int(s, 0);
         c.indicator_id = ermes__db_col_int(s, 1);
@@ -270,7 +260,6 @@ int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
         c.count = ermes__db_col_int(s, 6);
         c.first_seen = ermes__db_col_int(s, 7);
         c.last_seen = ermes__db_col_int(s, 8);
-        n++;
         if ((rc = cb(ctx, &c)))
             break;
     }

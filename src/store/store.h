@@ -169,8 +169,11 @@ int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t a
 /* Times of name's failed logins after since, newest first, at most cap. */
 int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
                                size_t cap, size_t *n);
-/* Forgets name's failed logins (after a successful one). */
-int ermes_store_login_failures_clear(ermes_store_t *st, const char *name);
+/* How many of name's failed logins after since came from ip, in *n. */
+int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const char *ip,
+                                    int64_t since, int64_t *n);
+/* Forgets name's failed logins from ip (after a successful one from there); ip NULL: all. */
+int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const char *ip);
 
 /* ---- the dashboard's figures (stats.c) -------------------------------------------------- */
 

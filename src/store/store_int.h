@@ -40,6 +40,56 @@ static inline int ermes__tx_start(ermes_db_t *db, int *owned)
     return *owned ? ermes__db_begin(db, 1) : 0;
 }
 
+/* The pagination loop of every listing: the query's LIMIT is bound to ermes__page_limit(limit)
+ * (one row more than the page, to know whether more follow; no limit when limit <= 0), and
+ * ermes__page_step(s, limit, &n, more) steps it: 1 with a row to read (counted in *n), 0 at
+ * the end of the rows or of the page (then *more = 1, when more is not NULL, if a row past
+ * the page showed), or a negative error. */
+static inline int64_t ermes__page_limit(long limit)
+{
+    return limit > 0 ? (int64_t)limit + 1 : -1;
+}
+
+static inline int ermes__page_step(ermes_db_stmt_t *s, long limit, long *n, int *more)
+{
+    int rc = ermes__db_step(s);
+
+    if (rc != 1)
+        return rc;
+    if (limit > 0 && *n == limit) {
+        if (more)
+            *more = 1;
+        return 0;
+    }
+    (*n)++;
+    return 1;
+}
+
+/* Whether a lease (holder pid, until ms; 0 for none) still holds at now: not when it has no end
+ * or ran out, nor when its holder process is gone. A lease of process self holds when
+ * self_holds (its other threads have it: collectors, notifications) and not when the caller
+ * renews or gives back its own (reports). The one lease rule of reports, collectors and
+ * notifications (lease.c). */
+int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds);
+/* A claim of a row's lease: read it (select_sql, ?1 the key, giving lease_pid and lease_until),
+ * leave it when it holds (ermes__lease_holds with now, self, self_holds), else compare and swap
+ * (update_sql: ?1 the key, ?2 pid and ?3 until, both NULL when until is 0 (a release), ?4 and ?5
+ * the holder and end read, ?6.. the extra values; RETURNING a row when it changed one). The key
+ * is name when not NULL, else id. */
+typedef struct ermes__lease_claim {
+    const char *select_sql, *update_sql;
+    int64_t id;
+    const char *name;
+    int64_t pid, until, now, self;
+    int self_holds;
+    int nextra;
+    int64_t extra[2];
+} ermes__lease_claim_t;
+
+/* *claimed = 1 when the lease was taken. Returns 0, ERMES_ENOTFOUND without the row, or a
+ * store error. */
+int ermes__lease_claim(ermes_db_t *db, const ermes__lease_claim_t *c, int *claimed);
+
 static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
 {
     if (!owned)

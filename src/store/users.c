@@ -1,4 +1,4 @@
-/* The store's users, API tokens and audit log. */
+/* The store's users: staff, constituents and sensors, with their role and organisation. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -25,8 +25,7 @@ static void row_to_user(ermes_db_stmt_t *s, ermes_user_t *u)
     u->updated_at = ermes__db_col_int(s, 7);
 }
 
-#define USER_COLUMNS                                                                               \
-    "id, name, role, org_id, password_hash, disabled, created_at, updated_at"
+#define USER_COLUMNS "id, name, role, org_id, password_hash, disabled, created_at, updated_at"
 
 int ermes_store_user_insert(ermes_store_t *st, ermes_user_t *u, ermes_diag_t *d)
 {
@@ -71,8 +70,7 @@ int ermes_store_user_get(ermes_store_t *st, int64_t id, const char *name, ermes_
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " USER_COLUMNS " FROM users WHERE id = ?1 OR name = ?2",
+    if ((rc = ermes__db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?1 OR name = ?2",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, name ? -1 : id);
@@ -132,251 +130,11 @@ int ermes_store_user_each(ermes_store_t *st, int64_t org_id, int64_t after_id, l
         return rc;
     ermes__db_bind_int(s, 1, after_id);
     ermes__db_bind_int(s, 2, org_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
+    ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         row_to_user(s, &u);
         if ((rc = cb(ctx, &u)))
             break;
-        n++;
-    }
-    ermes__db_done(s);
-    return rc;
-}
-
-#define TOKEN_COLUMNS                                                                              \
-    "id, user_id, hash, prefix, description, created_at, expires_at, revoked_at, last_used_at"
-
-static void row_to_token(ermes_db_stmt_t *s, ermes_token_t *t)
-{
-    size_t len;
-    const void *h;
-
-    memset(t, 0, sizeof(*t));
-    t->id = ermes__db_col_int(s, 0);
-    t->user_id = ermes__db_col_int(s, 1);
-    h = ermes__db_col_blob(s, 2, &len);
-    memcpy(t->hash, h, len < sizeof(t->hash) ? len : sizeof(t->hash));
-    snprintf(t->prefix, sizeof(t->prefix), "%s", ermes__db_col_text(s, 3));
-    snprintf(t->description, sizeof(t->description), "%s", ermes__db_col_text(s, 4));
-    t->created_at = ermes__db_col_int(s, 5);
-    t->expires_at = ermes__db_col_int(s, 6);
-    t->revoked_at = ermes__db_col_int(s, 7);
-    t->last_used_at = ermes__db_col_int(s, 8);
-}
-
-int ermes_store_token_insert(ermes_store_t *st, ermes_token_t *t)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "INSERT INTO tokens (user_id, hash, prefix, description, "
-                                "expires_at, tlp, owner_org_id, created_at, updated_at) "
-                                "SELECT ?1, ?2, ?3, ?4, ?5, 'RED', u.org_id, ?6, ?6 "
-                                "FROM users u WHERE u.id = ?1 RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, t->user_id);
-    ermes__db_bind_blob(s, 2, t->hash, sizeof(t->hash));
-    ermes__db_bind_text(s, 3, t->prefix);
-    ermes__db_bind_text(s, 4, t->description);
-    ermes__db_bind_int(s, 5, t->expires_at);
-    ermes__db_bind_int(s, 6, t->created_at);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        t->id = ermes__db_col_int(s, 0);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_token_find(ermes_store_t *st, const uint8_t hash[32], ermes_token_t *out)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = ?1", &s)))
-        return rc;
-    ermes__db_bind_blob(s, 1, hash, 32);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        row_to_token(s, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_token_get(ermes_store_t *st, int64_t id, ermes_token_t *out)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = ?1", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        row_to_token(s, out);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = ERMES_ENOTFOUND;
-    }
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_token_revoke(ermes_store_t *st, int64_t id, int64_t when)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2), "
-                                "updated_at = ?2 WHERE id = ?1 RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    ermes__db_bind_int(s, 2, when);
-    rc = ermes__db_step(s);
-    rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
-                           ermes_store_token_cb cb, void *ctx, int *more)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_token_t t;
-    long n = 0;
-    int rc;
-
-    *more = 0;
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id > ?1 AND "
-                                "(?2 = 0 OR user_id = ?2) ORDER BY id LIMIT ?3",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, after_id);
-    ermes__db_bind_int(s, 2, user_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
-        row_to_token(s, &t);
-        if ((rc = cb(ctx, &t)))
-            break;
-        n++;
-    }
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_audit(ermes_store_t *st, const ermes_audit_t *a)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "INSERT INTO audit (at, user_id, actor, action, object_type, "
-                                "object_id, detail, remote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, a->at ? a->at : ermes__time_now_ms());
-    if (a->user_id)
-        ermes__db_bind_int(s, 2, a->user_id);
-    else
-        ermes__db_bind_null(s, 2);
-    ermes__db_bind_text(s, 3, a->actor ? a->actor : "?");
-    ermes__db_bind_text(s, 4, a->action);
-    ermes__db_bind_text(s, 5, a->object_type);
-    ermes__db_bind_text(s, 6, a->object_id);
-    ermes__db_bind_text(s, 7, a->detail);
-    ermes__db_bind_text(s, 8, a->remote);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    return rc;
-}
-
-int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
-                           ermes_store_audit_cb cb, void *ctx, int *more)
-{
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    long n = 0, limit = f->limit;
-    int rc;
-
-    *more = 0;
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT id, at, user_id, actor, action, object_type, object_id, "
-                                "detail, remote FROM audit WHERE (?1 = 0 OR id < ?1)"
-                                " AND (?2 IS NULL OR actor = ?2)"
-                                " AND (?3 IS NULL OR object_type = ?3)"
-                                " AND (?4 IS NULL OR action = ?4)"
-                                " AND (?5 = 0 OR at >= ?5) AND (?6 = 0 OR at < ?6)"
-                                " ORDER BY id DESC LIMIT ?7",
-                                &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, f->before_id);
-    ermes__db_bind_text(s, 2, f->actor);
-    ermes__db_bind_text(s, 3, f->object_type);
-    ermes__db_bind_text(s, 4, f->action);
-    ermes__db_bind_int(s, 5, f->since);
-    ermes__db_bind_int(s, 6, f->until);
-    ermes__db_bind_int(s, 7, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        ermes_audit_t a;
-        if (limit > 0 && n == limit) {
-            *more = 1;
-            rc = 0;
-            break;
-        }
-        a.id = ermes__db_col_int(s, 0);
-        a.at = ermes__db_col_int(s, 1);
-        a.user_id = ermes__db_col_int(s, 2);
-        a.actor = ermes__db_col_text(s, 3);
-        a.action = ermes__db_col_text(s, 4);
-        a.object_type = ermes__db_col_text(s, 5);
-        a.object_id = ermes__db_col_text(s, 6);
-        a.detail = ermes__db_col_text(s, 7);
-        a.remote = ermes__db_col_text(s, 8);
-        if ((rc = cb(ctx, &a)))
-            break;
-        n++;
     }
     ermes__db_done(s);
     return rc;

@@ -143,7 +143,7 @@ class Indicators(unittest.TestCase):
         s, _, b = e.request("POST", "/api/v1/indicators", {"type": "nope", "value": "x"})
         assert_error(self, s, b, 422, "invalid", "type")
         s, _, b = e.request("GET", "/api/v1/indicators/abc")
-        assert_error(self, s, b, 404, "not_found")
+        assert_error(self, s, b, 400, "bad_request", "id")
         s, _, b = e.request("GET", "/api/v1/indicators?limit=0")
         assert_error(self, s, b, 400, "bad_request", "limit")
         s, _, b = e.request("GET", "/api/v1/sightings?since=yesterday")

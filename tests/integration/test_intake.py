@@ -331,9 +331,13 @@ class IntakeTest(IntakeCase):
             self.assertEqual(one["event"]["classification.taxonomy"], "intrusions")
 
     def test_event_not_found(self):
-        for path in ("/999999", "/0", "/-1", "/abc"):
+        for path in ("/999999", "/0", "/-1"):
             s, _, b = self.e.request("GET", EVENTS + path)
             assert_error(self, s, b, 404, "not_found")
+        # Not a number at all: the client's mistake, named (issue 10, item 8).
+        for path in ("/abc", "/1x", "/99999999999999999999"):
+            s, _, b = self.e.request("GET", EVENTS + path)
+            assert_error(self, s, b, 400, "bad_request", "id")
 
     # ---- filters ---------------------------------------------------------------------------
 
@@ -675,9 +679,11 @@ class IntakeTest(IntakeCase):
         self.assertEqual(len(self.ndjson()), n_events)
         self.assertEqual(self.e.list_all(QUARANTINE + "?report=%d&state=open" % r["id"]), got)
         self.assertEqual(self.report(r["id"])["accounting"], r["accounting"])
-        for path in ("/999999/retry", "/abc/retry", "/0/retry"):
+        for path in ("/999999/retry", "/0/retry"):
             s, _, b = self.e.request("POST", QUARANTINE + path)
             assert_error(self, s, b, 404, "not_found")
+        s, _, b = self.e.request("POST", QUARANTINE + "/abc/retry")
+        assert_error(self, s, b, 400, "bad_request", "id")
         s, _, b = self.e.request("POST", "%s/%d/retry" % (QUARANTINE, by_line[4]["id"]),
                                  b"retry please", content_type="text/plain")
         assert_error(self, s, b, 415, "unsupported_media_type")

@@ -64,7 +64,7 @@ class SensorTest(unittest.TestCase):
     def test_sensor_posts_eve_and_names_its_sightings(self):
         log = eve("2024-05-02T10:00:00+0000", "10.20.0.9", "203.0.113.66")
         r = self.post_log(log, self.s1, "&source=s1-eve-1")
-        self.assertEqual((r["records"], r["matched"], r["sightings"]), (1, 1, 1), r)
+        self.assertEqual(r, {"source": "s1-eve-1", "accepted": 1, "rejected": 0})
         got = self.sightings_of("s1-eve-1")
         self.assertEqual(len(got), 1, got)
         # The record's own host field does not name it: the sensor's user does.
@@ -77,7 +77,7 @@ class SensorTest(unittest.TestCase):
         # ?sensor= names a part of this sensor, never another sensor.
         log = eve("2024-05-02T10:05:00+0000", "10.20.0.10", "203.0.113.66")
         r = self.post_log(log, self.s1, "&source=s1-eve-2&sensor=analyst-box")
-        self.assertEqual(r["sightings"], 1, r)
+        self.assertEqual(r["accepted"], 1, r)
         self.assertEqual([s["sensor"] for s in self.sightings_of("s1-eve-2")],
                          ["s1/analyst-box"])
         self.assertEqual(self.e.list_all("/api/v1/sightings?sensor=analyst-box"), [])
@@ -93,12 +93,12 @@ class SensorTest(unittest.TestCase):
         a = self.post_log(log, self.s1)
         b = self.post_log(log, s3)
         self.assertNotEqual(a["source"], b["source"])
-        self.assertEqual((a["sightings"], b["sightings"]), (1, 1))
+        self.assertEqual([s["sensor"] for s in self.sightings_of(a["source"])], ["s1"])
         self.assertEqual([s["sensor"] for s in self.sightings_of(b["source"])], ["s3"])
-        # The same sensor posting them again is recognised.
+        # The same sensor posting them again is recognised: no second sighting.
         again = self.post_log(log, s3)
-        self.assertEqual((again["source"], again["sightings"], again["duplicates"]),
-                         (b["source"], 0, 1))
+        self.assertEqual(again["source"], b["source"])
+        self.assertEqual(len(self.sightings_of(b["source"])), 1)
 
     def test_sensor_is_refused_everything_else(self):
         me = self.e.ok("GET", "/api/v1/me", token=self.s1)
@@ -207,7 +207,7 @@ class SensorTest(unittest.TestCase):
         log = (eve("2024-05-04T00:00:00+0000", "10.20.4.4", "203.0.113.66") +
                eve("2024-05-04T00:00:01+0000", "10.30.4.4", "203.0.113.66"))
         r = self.post_log(log, tok, "&source=acme-ids-1")
-        self.assertEqual(r["sightings"], 2, r)
+        self.assertEqual(r["accepted"], 2, r)
         got = {s["internal_ip"]: s for s in self.sightings_of("acme-ids-1")}
         self.assertEqual(got["10.20.4.4"]["org_id"], self.acme["id"])
         self.assertEqual(got["10.30.4.4"]["org_id"], self.beta["id"])
@@ -224,6 +224,26 @@ class SensorTest(unittest.TestCase):
         s, _, b = self.e.request("POST", "/api/v1/users", {"name": "c-no-org",
                                                            "role": "constituent"})
         assert_error(self, s, b, 422, field="org")
+
+    def test_sensor_answer_tells_nothing_of_matches(self):
+        """Issue 10, item 9: a sensor cannot use POST /api/v1/logs to test whether a value is on
+        the indicator list (TLP:RED included): its answer counts records accepted and rejected,
+        the same whether anything matched or not."""
+        self.e.ok("POST", "/api/v1/indicators", {"value": "192.0.2.250", "tlp": "RED"},
+                  expect=201)
+        probe = eve("2024-05-06T00:00:00+0000", "10.20.6.6", "192.0.2.250") + "{broken\n"
+        blank = eve("2024-05-06T00:00:00+0000", "10.20.6.6", "192.0.2.251") + "{broken\n"
+        a = self.post_log(probe, self.s1, "&source=probe-red")
+        b = self.post_log(blank, self.s1, "&source=probe-none")
+        self.assertEqual(a, {"source": "probe-red", "accepted": 1, "rejected": 1})
+        self.assertEqual(b, {"source": "probe-none", "accepted": 1, "rejected": 1})
+        # The hit is still recorded, for the CERT to see.
+        self.assertEqual(len(self.sightings_of("probe-red")), 1)
+        self.assertEqual(self.sightings_of("probe-none"), [])
+        # Staff still get the match counts.
+        staff = self.post_log(probe, self.e.token, "&source=probe-staff")
+        self.assertEqual((staff["accepted"], staff["rejected"], staff["matched"],
+                          staff["sightings"]), (1, 1, 1, 1), staff)
 
     def test_analyst_still_posts_logs_and_constituent_does_not(self):
         _, analyst = self.e.user_token("ana-logs", "analyst")

@@ -339,6 +339,10 @@ static void test_encoders(void **state)
     ermes__strbuf_reset(&b);
     assert_int_equal(ermes_notify_header_word("12 \xc3\xa9v\xc3\xa9nements", &b), 0);
     assert_string_equal(b.data, "=?UTF-8?B?MTIgw6l2w6luZW1lbnRz?=");
+    /* Control characters are never written raw (issue 10, item 6). */
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes_notify_header_word("x\x1b]0;t\x07", &b), 0);
+    assert_string_equal(b.data, "=?UTF-8?B?eBtdMDt0Bw==?=");
     ermes__strbuf_cleanup(&b);
 
     assert_int_equal(ermes_notify_address("UCERT <cert@u.example>", line, sizeof(line)), 0);
@@ -1464,7 +1468,8 @@ static void test_cursor_migration(void **state)
     ermes__db_done(s);
 
     /* Applied twice (a schema rolled back), it computes the same cursors. */
-    assert_int_equal(ermes__db_exec(db, ermes__schema_migration(CURSOR_MIGRATION, ERMES__SCHEMA_SQLITE)), 0);
+    assert_int_equal(
+        ermes__db_exec(db, ermes__schema_migration(CURSOR_MIGRATION, ERMES__SCHEMA_SQLITE)), 0);
     assert_int_equal(cursor_of(f, f->a), a2 - 1);
     assert_int_equal(cursor_of(f, f->c), cred);
 
@@ -1499,6 +1504,56 @@ static void test_cursor_query_plans(void **state)
     assert_int_equal(ermes__store_notify_plan(f->st, 4, plan, sizeof(plan)), ERMES_EINVAL);
 }
 
+/* Issue 10 item 14: the events a notification is built from are read by the same row reader as
+ * GET /api/v1/events. The notifier's own copy read 19 of the 21 columns: raw_offset and
+ * raw_length came back 0 (the report's first byte) instead of the event's place. */
+static int event_place_cb(void *ctx, const ermes_event_row_t *e)
+{
+    ermes_event_row_t *out = ctx;
+
+    out->id = e->id;
+    out->raw_offset = e->raw_offset;
+    out->raw_length = e->raw_length;
+    out->org_id = e->org_id;
+    return 0;
+}
+
+static int first_group_cb(void *ctx, const ermes_notify_group_t *g)
+{
+    ermes_notify_group_t *out = ctx;
+
+    if (!out->org_id)
+        *out = *g; /* the key is not needed after the call */
+    return 0;
+}
+
+static void test_group_events_one_row_reader(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
+    ermes_notify_group_t g;
+    ermes_event_row_t got, want;
+    int64_t id = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.9", old);
+
+    assert_int_equal(ermes__db_exec(ermes__db_conn(f->st),
+                                    "UPDATE events SET raw_offset = 1234, "
+                                    "raw_length = 56 WHERE id = (SELECT max(id) "
+                                    "FROM events)"),
+                     0);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ermes_store_notify_groups(f->st, 0, now, first_group_cb, &g), 0);
+    assert_int_equal(g.org_id, f->a);
+    memset(&got, 0, sizeof(got));
+    g.key = "feed1";
+    assert_int_equal(ermes_store_notify_group_events(f->st, &g, 0, 0, event_place_cb, &got), 0);
+    memset(&want, 0, sizeof(want));
+    assert_int_equal(ermes_store_event_get(f->st, NULL, id, event_place_cb, &want), 0);
+    assert_int_equal(got.id, id);
+    assert_int_equal(want.raw_offset, 1234);
+    assert_int_equal(got.raw_offset, want.raw_offset);
+    assert_int_equal(got.raw_length, want.raw_length);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1525,6 +1580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursor_org_without_contacts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_query_plans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_events_one_row_reader, setup, teardown),
     };
 
     ermes__log_setup(ERMES_LOG_ERROR, 0);

@@ -24,6 +24,7 @@
 #include "core/strbuf.h"
 #include "model/org.h"
 #include "store/db.h"
+#include "store/store_int.h"
 #include "store/schema.h"
 #include "test_db.h"
 #include "store/store.h"
@@ -2407,11 +2408,65 @@ static void test_sensor_migration(void **state)
     assert_int_equal(ermes_store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
 }
 
+/* Issue 10 item 14: one pagination loop for every listing (store_int.h). Five rows in pages
+ * of two: 2 + more, and unlimited: all five, no more. */
+static void test_page_step(void **state)
+{
+    fixture_t *f = *state;
+    ermes_db_t *db = ermes__db_conn(f->st);
+    static const long limits[] = {2, 5, 6, 0};
+    static const long want_rows[] = {2, 5, 5, 5};
+    static const int want_more[] = {1, 0, 0, 0};
+
+    for (size_t k = 0; k < 4; k++) {
+        ermes_db_stmt_t *s;
+        long n = 0, rows = 0;
+        int more = 0, rc;
+        assert_int_equal(ermes__db_prepare(db,
+                                           "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+                                           " FROM c WHERE x < 5) SELECT x FROM c LIMIT ?1",
+                                           &s),
+                         0);
+        ermes__db_bind_int(s, 1, ermes__page_limit(limits[k]));
+        while ((rc = ermes__page_step(s, limits[k], &n, &more)) == 1)
+            assert_int_equal(ermes__db_col_int(s, 0), ++rows);
+        ermes__db_done(s);
+        assert_int_equal(rc, 0);
+        assert_int_equal(rows, want_rows[k]);
+        assert_int_equal(n, want_rows[k]);
+        assert_int_equal(more, want_more[k]);
+    }
+}
+
+/* Issue 10 item 14: one lease rule for reports, collectors and notifications (store/lease.c),
+ * where there were three copies that disagreed on a lease with no holder. */
+static void test_lease_rule(void **state)
+{
+    int64_t now = 1000000, self = (int64_t)getpid(), dead;
+    pid_t child = fork();
+
+    (void)state;
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    dead = (int64_t)child; /* reaped: kill(dead, 0) fails with ESRCH */
+    assert_int_equal(ermes__lease_holds(0, 0, now, self, 1), 0);          /* none */
+    assert_int_equal(ermes__lease_holds(dead, now - 1, now, self, 1), 0); /* ran out */
+    assert_int_equal(ermes__lease_holds(dead, now + 1, now, self, 1), 0); /* holder gone */
+    assert_int_equal(ermes__lease_holds(1, now + 1, now, self, 1), 1);    /* init is alive */
+    assert_int_equal(ermes__lease_holds(0, now + 1, now, self, 0), 1);    /* unknown holder */
+    assert_int_equal(ermes__lease_holds(self, now + 1, now, self, 1), 1); /* our other thread */
+    assert_int_equal(ermes__lease_holds(self, now + 1, now, self, 0), 0); /* ours to renew */
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_schema),
+        cmocka_unit_test(test_lease_rule),
+        T(test_page_step),
         T(test_sensor_user),
         T(test_stmt_cache_growth),
         T(test_sensor_migration),

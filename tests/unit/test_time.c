@@ -276,6 +276,33 @@ static void test_now(void **state)
     assert_true(b >= a);
 }
 
+/* Issue 10 item 14: one calendar for core/time.c, model/harmonize.c and the feed parsers. Every
+ * day from 0001-01-01 to 9999-12-31 goes to a day number and back, the numbers follow each
+ * other, and the month lengths are the Gregorian ones. */
+static void test_calendar(void **state)
+{
+    int64_t prev = ermes__days_from_civil(1, 1, 1) - 1;
+
+    (void)state;
+    assert_int_equal(ermes__days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(ermes__days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(ermes__days_in_month(1900, 2), 28);
+    assert_int_equal(ermes__days_in_month(2000, 2), 29);
+    assert_int_equal(ermes__days_in_month(2024, 2), 29);
+    assert_int_equal(ermes__days_in_month(2026, 13), 0);
+    assert_int_equal(ermes__days_in_month(2026, 0), 0);
+    for (int64_t y = 1; y <= 9999; y++)
+        for (int m = 1; m <= 12; m++)
+            for (int d = 1; d <= ermes__days_in_month(y, m); d++) {
+                int64_t z = ermes__days_from_civil(y, (unsigned)m, (unsigned)d), yy;
+                unsigned mm, dd;
+                assert_int_equal(z, prev + 1);
+                ermes__civil_from_days(z, &yy, &mm, &dd);
+                assert_true(yy == y && mm == (unsigned)m && dd == (unsigned)d);
+                prev = z;
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_parse_before_1970),
         cmocka_unit_test(test_bare_date),
         cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_trailing_text_column),
         cmocka_unit_test(test_len_respected),
         cmocka_unit_test(test_round_trip),

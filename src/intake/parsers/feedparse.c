@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
+#include "core/time.h"
 #include "ermes/net.h"
 
 /* ---- lines ------------------------------------------------------------------------------ */
@@ -117,20 +119,10 @@ size_t ermes__fp_split(ermes__fp_str_t s, char delim, ermes__fp_str_t *out, size
 
 int ermes__fp_int(ermes__fp_str_t s, int64_t *out)
 {
-    char buf[32];
-    char *end;
-    long long v;
+    int64_t v;
 
     s = ermes__fp_trim(s);
-    if (s.len == 0 || s.len >= sizeof(buf))
-        return ERMES_EINVAL;
-    memcpy(buf, s.p, s.len);
-    buf[s.len] = '\0';
-    if (!(buf[0] == '-' || buf[0] == '+' || (buf[0] >= '0' && buf[0] <= '9')))
-        return ERMES_EINVAL;
-    errno = 0;
-    v = strtoll(buf, &end, 10);
-    if (errno || *end || end == buf)
+    if (ermes__parse_int64_n(s.p, s.len, "integer", INT64_MIN, INT64_MAX, &v, NULL))
         return ERMES_EINVAL;
     *out = v;
     return 0;
@@ -169,10 +161,7 @@ int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes_report_info_t *info, co
         f->provider = f->provider_buf;
     }
     if ((v = ermes_parser_option(info, "accuracy")) && *v) {
-        char *end;
-        errno = 0;
-        f->accuracy = strtod(v, &end);
-        if (errno || *end || !(f->accuracy >= 0 && f->accuracy <= 100)) {
+        if (ermes__parse_double(v, "accuracy", 0, 100, &f->accuracy, NULL)) {
             ermes_diag_set(d, "accuracy", "option accuracy=\"%s\" is not a number from 0 to 100",
                            v);
             return ERMES_EINVAL;
@@ -264,30 +253,6 @@ int ermes__fp_is_ip(ermes__fp_str_t s)
 
 /* ---- time ----------------------------------------------------------------------------------- */
 
-int64_t ermes__fp_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    /* Howard Hinnant's days_from_civil. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 size_t ermes__fp_format_time(int64_t sec, int32_t usec, char *buf)
 {
     int64_t days = sec >= 0 ? sec / 86400 : -((86399 - sec) / 86400);
@@ -295,7 +260,7 @@ size_t ermes__fp_format_time(int64_t sec, int32_t usec, char *buf)
     unsigned m, d;
     int n;
 
-    civil_from_days(days, &y, &m, &d);
+    ermes__civil_from_days(days, &y, &m, &d);
     if (usec)
         n = snprintf(buf, 40, "%04lld-%02u-%02uT%02d:%02d:%02d.%06d+00:00", (long long)y, m, d,
                      (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)usec);
@@ -442,19 +407,15 @@ static int ts_zone(tscan_t *t, int64_t *offset)
 
 static int valid_date(int64_t y, int64_t m, int64_t d)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    return 1;
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
+           d <= ermes__days_in_month(y, (int)m);
 }
 
 static int finish(int64_t y, int64_t m, int64_t d, int64_t clock, int64_t offset, int64_t *sec)
 {
     if (!valid_date(y, m, d))
         return 0;
-    *sec = ermes__fp_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + clock - offset;
+    *sec = ermes__days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + clock - offset;
     return 1;
 }
 

@@ -105,8 +105,6 @@ int ermes__fp_parse_time(ermes__fp_str_t s, int64_t *sec, int32_t *usec, const c
 size_t ermes__fp_format_time(int64_t sec, int32_t usec, char *buf);
 /* Parses s with ermes__fp_parse_time and sets field f (a DateTime field). Empty: nothing. */
 int ermes__fp_set_time(ermes_event_t *ev, ermes_field_t f, ermes__fp_str_t s, ermes_diag_t *d);
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-int64_t ermes__fp_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 

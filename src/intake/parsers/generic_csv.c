@@ -25,12 +25,14 @@
  * line of the report is accounted for. */
 #include "intake/parsers/feedparse.h"
 
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/strbuf.h"
 
 #define MAX_COLUMNS 512
@@ -334,10 +336,11 @@ static int generic_open(const ermes_report_info_t *info, const char *data, size_
     }
     if ((v = option(s, "skip_header")) && *v) {
         int b;
-        char *end;
         if (parse_bool(v, &b) == 0)
             s->skip = b;
-        else if ((s->skip = strtol(v, &end, 10)) < 0 || *end) {
+        else if (ermes__parse_int(v, "skip_header", 0, INT_MAX, &b, NULL) == 0)
+            s->skip = b;
+        else {
             ermes_diag_set(d, "skip_header", "skip_header must be true, false or a count");
             goto out;
         }
@@ -569,10 +572,11 @@ static int generic_row(generic_csv_t *s, const ermes_csv_record_t *rec, ermes_ev
         /* "{0}{1}": the columns' values. */
         ermes__strbuf_reset(&s->scratch);
         for (const char *p = s->compose[i].value; *p; p++) {
-            if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
-                char *end;
-                long idx = strtol(p + 1, &end, 10);
-                if (*end == '}') {
+            const char *end = *p == '{' ? strchr(p, '}') : NULL;
+            int64_t idx;
+            if (end && ermes__parse_int64_n(p + 1, (size_t)(end - p - 1), "column", 0, INT64_MAX,
+                                            &idx, NULL) == 0) {
+                {
                     if (idx < 0 || (size_t)idx >= rec->nfields)
                         return ermes__fp_reject(d, "compose.%s: no column %ld", s->compose[i].key,
                                                 idx);

@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,9 @@
 #include <sodium.h>
 
 #include "core/alloc.h"
+#include "core/number.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/strbuf.h"
 #include "model/harmonize.h"
 
@@ -924,7 +927,6 @@ static unsigned dig2(const char *p)
 static int quick_time(ermes__fp_str_t s, int64_t *sec)
 {
     static const char shape[] = "dddd-dd-dd dd:dd:dd";
-    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *p = s.p;
     unsigned y, mo, da, h, mi, se;
 
@@ -949,11 +951,10 @@ static int quick_time(ermes__fp_str_t s, int64_t *sec)
     h = dig2(p + 11);
     mi = dig2(p + 14);
     se = dig2(p + 17);
-    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] || h > 24 || mi > 59 || se > 60)
+    if (y < 1 || mo < 1 || mo > 12 || da < 1 || da > (unsigned)ermes__days_in_month(y, (int)mo) ||
+        h > 24 || mi > 59 || se > 60)
         return 0;
-    if (mo == 2 && da == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 0;
-    *sec = ermes__fp_days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
+    *sec = ermes__days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
     return 1;
 }
 
@@ -1191,7 +1192,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
         out->i64 = i64;
         return GOT_VALUE;
     case CV_FLOAT: {
-        char tmp[64], *end;
+        char tmp[64];
         double dv;
         if (!t.len)
             return GOT_NONE;
@@ -1201,9 +1202,7 @@ static int convert(shadowserver_t *s, const mapping_t *m, const ermes_csv_record
         }
         memcpy(tmp, t.p, t.len);
         tmp[t.len] = '\0';
-        errno = 0;
-        dv = strtod(tmp, &end);
-        if (errno || *end || end == tmp) {
+        if (ermes__parse_double(tmp, "float", -DBL_MAX, DBL_MAX, &dv, NULL)) {
             out->why = "is not a number";
             return GOT_FAIL;
         }

@@ -1,6 +1,6 @@
 /* Indicators into the store: a set built by the detection engine's loaders, canonical, minus
  * what the warninglists suppress. And the active stored indicators back into a set. */
-#include "sightings/sightings.h"
+#include "indicators/indicators.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,24 @@
+/* The audit log's writer: who (user or the local administrator), what, from where. */
+#include "access/access.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+
+int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *action,
+                      const char *object_type, const char *object_id, const char *detail)
+{
+    ermes_audit_t a;
+
+    memset(&a, 0, sizeof(a));
+    a.at = ermes__time_now_ms();
+    a.user_id = v ? v->user_id : 0;
+    a.actor = v && v->user_name ? v->user_name : "local administrator";
+    a.action = action;
+    a.object_type = object_type;
+    a.object_id = object_id;
+    a.detail = detail;
+    a.remote = v && v->remote ? v->remote : "cli";
+    return ermes_store_audit(st, &a);
+}

@@ -1,0 +1,124 @@
+/* /api/v1/quarantine: the rows a parser refused, and their retry (staff only). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "core/alloc.h"
+#include "core/time.h"
+#include "http/http.h"
+#include "intake/export.h"
+#include "intake/intake.h"
+#include "intake/parser.h"
+#include "model/harmonize.h"
+
+struct list_ctx {
+    json_t *data;
+    int64_t last_id;
+};
+
+static const char *const quarantine_states[] = {"open", "retried", "resolved", NULL};
+
+static int one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
+{
+    struct list_ctx *c = arg;
+    char when[ERMES_TIME_STRLEN];
+    /* A raw row that is not UTF-8 (binary garbage) cannot be a JSON string: it is shown
+     * as base64 instead, so nothing of it is lost. */
+    json_t *raw = json_stringn(q->raw ? q->raw : "", q->raw_len);
+
+    if (!raw) {
+        size_t cap = sodium_base64_ENCODED_LEN(q->raw_len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = ermes__malloc(cap);
+        if (!b64)
+            return ERMES_ENOMEM;
+        sodium_bin2base64(b64, cap, (const unsigned char *)q->raw, q->raw_len,
+                          sodium_base64_VARIANT_ORIGINAL);
+        raw = json_pack("{s:s}", "base64", b64);
+        ermes__free(b64);
+    }
+    ermes__time_format(q->created_at, when);
+    c->last_id = q->id;
+    /* The reason may quote the row's bytes: ermes__json_text_or_null keeps the list answerable. */
+    return json_array_append_new(
+               c->data,
+               json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "id", (json_int_t)q->id,
+                         "report_id", (json_int_t)q->report_id, "feed",
+                         ermes__json_text_or_null(q->feed, 0), "line", (json_int_t)q->line, "raw",
+                         raw, "field", ermes__json_text_or_null(q->field, 1), "reason",
+                         ermes__json_text_or_null(q->reason ? q->reason : "", 0), "state",
+                         q->state ? q->state : "open", "created_at", when, "retried_event_id",
+                         q->retried_event_id ? json_integer(q->retried_event_id) : json_null()))
+               ? ERMES_ENOMEM
+               : 0;
+}
+
+enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
+{
+    struct list_ctx c = {NULL, 0};
+    const char *state = ermes__query(req, "state");
+    enum MHD_Result ret;
+    int64_t cursor, report_id = 0;
+    long limit;
+    int more = 0, rc;
+
+    if (!ermes__page(req, &limit, &cursor, &ret))
+        return ret;
+    if (!ermes__query_int(req, "report", 1, INT64_MAX, &report_id, &ret))
+        return ret;
+    if (state && !one_of(state, quarantine_states))
+        return ermes__reply_error(req, 400, "bad_request", "state",
+                                  "state must be open, retried or resolved");
+    if (!(c.data = json_array()))
+        return MHD_NO;
+    rc = ermes_store_quarantine_each(req->srv->store, report_id, state, cursor, limit,
+                                     quarantine_cb, &c, &more);
+    if (rc) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_page(req, c.data, more, c.last_id);
+}
+
+enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
+{
+    const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+    ermes_diag_t d;
+    int64_t id, event_id = 0;
+    char id_text[32];
+    int rc;
+
+    /* Like the other POSTs that take no body: a JSON one is ignored, anything else refused. */
+    if (req->body.len && !(type && strncasecmp(type, "application/json", 16) == 0))
+        return ermes__reply_error(req, 415, "unsupported_media_type", NULL,
+                                  "this request takes no body (or a JSON one, which is ignored)");
+    if (!req->srv->intake)
+        return ermes__reply_error(req, 503, "unavailable", NULL, "intake is not running");
+    if (!(id = ermes__param_id(req, 0)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
+    ermes_diag_clear(&d);
+    rc = ermes_intake_retry(req->srv->intake, id, &event_id, &d);
+    ermes__diag_utf8(&d);
+    if (rc == ERMES_EINVAL)
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL,
+                                  "the row still fails: %s", d.reason);
+    if (rc == ERMES_ENOTFOUND && !d.reason[0])
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
+    if (rc)
+        return ermes__reply_failure(req, rc, &d);
+    snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+    ermes_audit_write(req->srv->store, &req->viewer, "retry", "quarantine", id_text, NULL);
+    return ermes__reply_json(req, 200,
+                             json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "state", "retried",
+                                       "event_id",
+                                       event_id ? json_integer(event_id) : json_null()));
+}

@@ -1,0 +1,102 @@
+/* /api/v1/sightings (and /api/v1/indicators/{id}/sightings): where and when indicators were
+ * seen, one by one or counted per day, as the viewer may see them. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access/access.h"
+#include "core/alloc.h"
+#include "core/time.h"
+#include "http/http.h"
+#include "sightings/sightings.h"
+
+struct list_ctx {
+    json_t *data;
+    int64_t last_id;
+};
+
+static int parse_time(const char *s, int64_t *out)
+{
+    ermes_diag_t d;
+
+    return ermes__time_parse(s, strlen(s), out, &d);
+}
+
+static int sighting_cb(void *arg, const ermes_sighting_t *s)
+{
+    struct list_ctx *c = arg;
+    json_t *j = ermes__sighting_to_json(s);
+
+    if (!j || json_array_append_new(c->data, j))
+        return ERMES_ENOMEM;
+    c->last_id = s->id;
+    return 0;
+}
+
+static int count_cb(void *arg, const ermes_sighting_count_t *s)
+{
+    struct list_ctx *c = arg;
+    json_t *j = ermes__sighting_count_to_json(s);
+
+    if (!j || json_array_append_new(c->data, j))
+        return ERMES_ENOMEM;
+    c->last_id = s->id;
+    return 0;
+}
+
+enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id)
+{
+    struct list_ctx c = {NULL, 0};
+    ermes_sighting_filter_t f;
+    const char *group = ermes__query(req, "group"), *ind = ermes__query(req, "indicator");
+    const char *org = ermes__query(req, "org"), *since = ermes__query(req, "since");
+    const char *until = ermes__query(req, "until");
+    enum MHD_Result ret;
+    int more = 0, rc;
+
+    memset(&f, 0, sizeof(f));
+    if (!ermes__page(req, &f.limit, &f.after_id, &ret))
+        return ret;
+    if (group && strcmp(group, "day") != 0)
+        return ermes__reply_error(req, 400, "bad_request", "group", "group must be day");
+    f.indicator_id = indicator_id;
+    if (!indicator_id && ind &&
+        ermes__parse_int64(ind, "indicator", 1, INT64_MAX, &f.indicator_id, NULL))
+        return ermes__reply_error(req, 400, "bad_request", "indicator",
+                                  "indicator must be an indicator id");
+    if (org) {
+        rc = ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id);
+        if (rc == ERMES_ENOTFOUND)
+            return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%s\"",
+                                      org);
+        if (rc)
+            return ermes__reply_failure(req, rc, NULL);
+    }
+    if (since && parse_time(since, &f.since))
+        return ermes__reply_error(req, 400, "bad_request", "since",
+                                  "since must be an RFC 3339 date-time");
+    if (until && parse_time(until, &f.until))
+        return ermes__reply_error(req, 400, "bad_request", "until",
+                                  "until must be an RFC 3339 date-time");
+    f.value = ermes__query(req, "value");
+    f.sensor = ermes__query(req, "sensor");
+    if (!(c.data = json_array()))
+        return MHD_NO;
+    if (group)
+        rc =
+            ermes_store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c, &more);
+    else
+        rc = ermes_store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c, &more);
+    if (rc) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_page(req, c.data, more, c.last_id);
+}
+
+enum MHD_Result ermes__h_sighting_list(ermes_req_t *req)
+{
+    return ermes__sightings_reply(req, 0);
+}

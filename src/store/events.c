@@ -1,0 +1,328 @@
+/* The store's events: insert (in the intake's batch), list with filters, get one. */
+#include "store/store.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/time.h"
+#include "store/event_doc.h"
+#include "store/store_int.h"
+
+/* A constituent sees only its own organisation's events ("the constituent role sees only its
+ * own events"), and never a RED one it does not own. Staff (?1 = 1) see everything. Raw
+ * reports and the quarantine hold other organisations' data and are for staff only. */
+#define EVENT_OWN "e.org_id = ?2 AND (e.tlp <> 'RED' OR e.owner_org_id = ?2)"
+#define EVENT_VISIBLE "(?1 = 1 OR (" EVENT_OWN "))"
+
+static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+{
+    ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
+    ermes__db_bind_int(s, 2, v ? v->org_id : 0);
+}
+
+static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e);
+
+int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    int rc, owned;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* In the caller's transaction (the intake's batch), else in one of its own: the names the
+     * document numbers and the address index entry commit with the row. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    return ermes__tx_end(db, owned, event_insert(st, db, e));
+}
+
+static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
+{
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if (e->event && (rc = ermes__event_doc_pack(st, db, e)))
+        return rc;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO events (report_id, row, line, time_source, "
+                                "time_observation, feed, taxonomy, type, identifier, source_ip, "
+                                "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
+                                "owner_org_id, created_at, updated_at, raw_offset, raw_length) "
+                                "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+                                "?17,?18,?18,?19,?20)",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, e->report_id);
+    ermes__db_bind_int(s, 2, e->row);
+    ermes__db_bind_int(s, 3, e->line);
+    if (e->time_source)
+        ermes__db_bind_int(s, 4, e->time_source);
+    ermes__db_bind_int(s, 5, e->time_observation);
+    ermes__db_bind_text(s, 6, e->feed);
+    ermes__db_bind_text(s, 7, e->taxonomy);
+    ermes__db_bind_text(s, 8, e->type);
+    ermes__db_bind_text(s, 9, e->identifier);
+    if (e->source_ip.family)
+        ermes__db_bind_blob(s, 10, e->source_ip.bytes,
+                            e->source_ip.family == ERMES_AF_INET ? 4 : 16);
+    if (e->source_asn)
+        ermes__db_bind_int(s, 11, e->source_asn);
+    ermes__db_bind_text(s, 12, e->source_fqdn);
+    if (e->org_id)
+        ermes__db_bind_int(s, 13, e->org_id);
+    ermes__db_bind_text(s, 14, e->owner_rule);
+    if (e->event)
+        ermes__db_bind_blob(s, 15, e->data, e->data_len); /* packed (event_pack.h) */
+    else
+        ermes__db_bind_textn(s, 15, e->data, e->data_len); /* JSON, as older versions */
+    ermes__db_bind_text(s, 16, ermes_tlp_name(e->tlp));
+    if (e->owner_org_id)
+        ermes__db_bind_int(s, 17, e->owner_org_id);
+    if (!e->created_at)
+        e->created_at = ermes__time_now_ms(); /* the day event_daily counts it under */
+    ermes__db_bind_int(s, 18, e->created_at);
+    if (e->raw_offset >= 0 && e->raw_length > 0) {
+        ermes__db_bind_int(s, 19, e->raw_offset);
+        ermes__db_bind_int(s, 20, e->raw_length);
+    }
+    rc = ermes__db_step(s);
+    if (rc == 0)
+        e->id = ermes__db_last_rowid(db);
+    ermes__db_done(s);
+    if (rc == 0 && e->source_ip.family)
+        rc = ermes__event_ips_add(db, &e->source_ip, e->id);
+    return rc < 0 ? rc : 0;
+}
+
+/* Runs sql (a literal) with ?1 = a and ?2 = b; 1 when it gave a row, 0 when not, or < 0. */
+static int run_ids(ermes_db_t *db, const char *sql, int64_t a, int64_t b)
+{
+    ermes_db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db, sql, &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, a);
+    ermes__db_bind_int(s, 2, b);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc;
+}
+
+/* One organisation gone: its events of the batch lose it, as ON DELETE SET NULL does. */
+static int orphan(ermes_db_t *db, int64_t org, int64_t first_event_id, size_t *gone)
+{
+    int rc = run_ids(db, "SELECT 1 FROM organisations WHERE id = ?1 LIMIT ?2", org, 1);
+
+    if (rc != 0)
+        return rc < 0 ? rc : 0; /* it exists */
+    if ((rc = run_ids(db, "UPDATE events SET org_id = NULL WHERE id >= ?1 AND org_id = ?2",
+                      first_event_id, org)) < 0 ||
+        (rc = run_ids(db,
+                      "UPDATE events SET owner_org_id = NULL WHERE id >= ?1 AND owner_org_id = ?2",
+                      first_event_id, org)) < 0)
+        return rc;
+    if (gone)
+        (*gone)++;
+    return 0;
+}
+
+int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
+                               int64_t first_event_id, size_t *gone)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    int64_t *all = NULL;
+    size_t nall = 0, cap = 0;
+    int rc = 0;
+
+    if (gone)
+        *gone = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if (ids) {
+        for (size_t k = 0; k < n && !rc; k++)
+            rc = orphan(db, ids[k], first_event_id, gone);
+        return rc;
+    }
+    /* Too many to have been counted: the batch's own rows say which. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT DISTINCT org_id FROM events WHERE id >= ?1 AND org_id IS"
+                                " NOT NULL UNION SELECT DISTINCT owner_org_id FROM events WHERE"
+                                " id >= ?1 AND owner_org_id IS NOT NULL",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, first_event_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (nall == cap) {
+            size_t c = cap ? cap * 2 : 64;
+            int64_t *v = ermes__reallocarray(all, c, sizeof(*v));
+            if (!v) {
+                rc = ERMES_ENOMEM;
+                break;
+            }
+            all = v;
+            cap = c;
+        }
+        all[nall++] = ermes__db_col_int(s, 0);
+    }
+    ermes__db_done(s);
+    for (size_t k = 0; k < nall && rc == 0; k++)
+        rc = orphan(db, all[k], first_event_id, gone);
+    ermes__free(all);
+    return rc < 0 ? rc : 0;
+}
+
+/* The first and last address of a network, as the blobs events.source_ip holds. */
+static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], size_t *len)
+{
+    *len = n->addr.family == ERMES_AF_INET ? 4 : 16;
+    for (size_t k = 0; k < *len; k++) {
+        unsigned bits = (unsigned)n->prefix > k * 8 ? (unsigned)n->prefix - (unsigned)k * 8 : 0;
+        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        lo[k] = n->addr.bytes[k] & mask;
+        hi[k] = (uint8_t)(lo[k] | (uint8_t)~mask);
+    }
+}
+
+/* The events list: ORG is the org filter's clause or "", VIS the visibility clause or "" (staff
+ * see everything). The other filters stay "(?N IS NULL OR ...)": no index of theirs is used,
+ * the page is read in id order, which stops at the page's end (an index range on time or
+ * address would be sorted whole first: a month of events). */
+#define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
+    "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                \
+    " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
+    " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
+    " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
+    " AND (?9 IS NULL OR e.type = ?9)" NET " AND (?12 IS NULL OR e.source_fqdn = ?12"              \
+    "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"                \
+    " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
+
+#define ORG_IS " AND e.org_id = ?6"
+/* An address or network: the ids event_ips holds for it (a range of its primary key), in id
+ * order, drive the list. */
+#define EVENT_NET                                                                                  \
+    " AND e.id IN (SELECT id FROM event_ips WHERE ip BETWEEN ?10 AND ?11"                          \
+    " AND length(ip) = length(?10))"
+
+/* Whether any stored event has f's feed, taxonomy and type (those given), of org_id when it is
+ * not 0. Those columns have no index: for a value no event has, the list would read every
+ * event to find none (1-2 s with 1,000,000 events; bench/browser-1m.sh). event_daily, written
+ * in the transaction that stores the events, answers at once. It may say yes for events the
+ * viewer may not see, never no for events that are there. */
+static int events_may_match(ermes_db_t *db, const ermes_event_filter_t *f, int64_t org_id, int *yes)
+{
+    ermes_db_stmt_t *s;
+    int rc;
+
+    *yes = 1;
+    if (!f->feed && !f->taxonomy && !f->type)
+        return 0;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT 1 FROM event_daily WHERE (?1 IS NULL OR feed = ?1)"
+                                " AND (?2 IS NULL OR taxonomy = ?2) AND (?3 IS NULL OR type = ?3)"
+                                " AND (?4 = 0 OR org_id = ?4) LIMIT 1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, f->feed);
+    ermes__db_bind_text(s, 2, f->taxonomy);
+    ermes__db_bind_text(s, 3, f->type);
+    ermes__db_bind_int(s, 4, org_id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    *yes = rc == 1;
+    return 0;
+}
+
+int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
+                           const ermes_event_filter_t *f, ermes_store_event_cb cb, void *ctx,
+                           int *more)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    uint8_t lo[16], hi[16];
+    size_t iplen = 0;
+    int own = v && !ermes__viewer_is_staff(v), yes;
+    int rc;
+
+    if (more)
+        *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
+        return rc;
+    {
+        /* Eight statements (static text: the statement cache keys on the pointer), so that
+         * the planner sees the organisation it may use events_org(org_id, id) for (the
+         * viewer's own, a constituent's, or the org filter) and the network it may look up
+         * in event_ips. With those written as "(?N = 0 OR
+         * e.org_id = ?N)" in one statement it can only walk all events in id order, which
+         * for an organisation with few or no events meant reading every row (0.4-1.3 s with
+         * 1,000,000 events; bench/browser-1m.sh). */
+        static const char *const sql[2][2][2] = {
+            {{EVENT_LIST_SQL("", "", ""), EVENT_LIST_SQL("", "", EVENT_NET)},
+             {EVENT_LIST_SQL(ORG_IS, "", ""), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET)}},
+            {{EVENT_LIST_SQL("", " AND " EVENT_OWN, ""),
+              EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET)},
+             {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, ""),
+              EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}},
+        };
+        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0][f->has_net != 0], &s)))
+            return rc;
+    }
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, f->after_id);
+    ermes__db_bind_int(s, 4, f->since);
+    ermes__db_bind_int(s, 5, f->until);
+    ermes__db_bind_int(s, 6, f->org_id);
+    ermes__db_bind_text(s, 7, f->feed);
+    ermes__db_bind_text(s, 8, f->taxonomy);
+    ermes__db_bind_text(s, 9, f->type);
+    if (f->has_net) {
+        net_range(&f->net, lo, hi, &iplen);
+        ermes__db_bind_blob(s, 10, lo, iplen);
+        ermes__db_bind_blob(s, 11, hi, iplen);
+    }
+    {
+        /* Names are stored lower case without the trailing dot: compare the same way. */
+        char dom[256];
+        size_t dn = 0;
+        if (f->domain) {
+            for (; f->domain[dn] && dn < sizeof(dom) - 1; dn++)
+                dom[dn] = (char)tolower((unsigned char)f->domain[dn]);
+            while (dn && dom[dn - 1] == '.')
+                dn--;
+            dom[dn] = '\0';
+        }
+        ermes__db_bind_textn(s, 12, f->domain ? dom : NULL, dn);
+    }
+    ermes__db_bind_int(s, 13, f->report_id);
+    ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
+    return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
+}
+
+int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
+                          ermes_store_event_cb cb, void *ctx)
+{
+    ermes_db_t *db = ermes__db_conn(st);
+    ermes_db_stmt_t *s;
+    long n = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(
+             db, "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE e.id = ?3 AND " EVENT_VISIBLE,
+             &s)))
+        return rc;
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, id);
+    if ((rc = ermes__event_rows_each(st, s, 0, NULL, &n, cb, ctx)) == 0 && n == 0)
+        rc = ERMES_ENOTFOUND;
+    return rc;
+}
