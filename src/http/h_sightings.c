@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "access/access.h"
+#include "core/number.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "http/http.h"
