@@ -563,12 +563,84 @@ static int pg_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
     return param_set(p, num, (size_t)n, 0);
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t want;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return s[0] ? 1 : 0; /* NUL: PostgreSQL's text cannot hold it */
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        want = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        want = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        want = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n < want)
+        return 0;
+    for (size_t k = 1; k < want; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3f);
+    }
+    if ((want == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (want == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return want;
+}
+
+/* PostgreSQL's text holds valid UTF-8 without NUL; SQLite's holds any bytes. Text that is not
+ * (a quarantine reason quoting a feed's broken bytes) is stored with each such byte replaced
+ * by U+FFFD, which is what the API's JSON shows of it on SQLite too; what must keep its bytes
+ * exactly (raw lines, documents) is in bytea columns, which take them as they are. */
+static int param_set_text(pg_param_t *p, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t k = 0, o = 0, bad = 0, n;
+    char *tmp;
+    int rc;
+
+    while (k < len) {
+        n = utf8_seq(u + k, len - k);
+        if (!n)
+            bad++, n = 1;
+        k += n;
+    }
+    if (!bad)
+        return param_set(p, text, len, 0);
+    if (len > (SIZE_MAX - 1) / 4)
+        return ERMES_ETOOBIG;
+    tmp = ermes__malloc(len + bad * 2 + 1);
+    if (!tmp)
+        return ERMES_ENOMEM;
+    for (k = 0; k < len;) {
+        n = utf8_seq(u + k, len - k);
+        if (n) {
+            memcpy(tmp + o, text + k, n);
+            o += n;
+            k += n;
+        } else {
+            memcpy(tmp + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+            o += 3;
+            k++;
+        }
+    }
+    rc = param_set(p, tmp, o, 0);
+    ermes__free(tmp);
+    return rc;
+}
+
 static int pg_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
 {
     pg_param_t *p = param(ST(s), idx);
 
     if (!p)
         return ERMES_EINVAL;
+    if (ST(s)->types[idx - 1] != BYTEAOID)
+        return param_set_text(p, text, len);
     /* Text for a bytea parameter goes as its bytes (the binary form), never through bytea's
      * escape syntax, where a backslash would change it. */
     return param_set(p, text, len, ST(s)->types[idx - 1] == BYTEAOID);

@@ -58,6 +58,15 @@ def _psql(sql):
         raise ErmesError("psql failed: %s" % p.stderr.decode("utf-8", "replace"))
 
 
+_pg_urls = {}
+
+
+def db_env(data_dir):
+    """The environment a process started by hand on data_dir needs to find its rows."""
+    url = _pg_urls.get(os.path.realpath(data_dir))
+    return {"ERMES_DATABASE_URL": url} if url else {}
+
+
 def _pg_schema(data_dir, fresh):
     """The database URL of the schema that holds data_dir's rows; fresh: made empty."""
     import hashlib
@@ -68,7 +77,9 @@ def _pg_schema(data_dir, fresh):
     else:
         _psql("CREATE SCHEMA IF NOT EXISTS %s" % name)
     sep = "&" if "?" in PG_URL else "?"
-    return PG_URL + sep + "options=-csearch_path%3D" + name, name
+    url = PG_URL + sep + "options=-csearch_path%3D" + name
+    _pg_urls[os.path.realpath(data_dir)] = url
+    return url, name
 
 
 def _kill_leftovers():
@@ -125,6 +136,14 @@ class Ermes:
         if postgresql():
             self.database_url, self._schema = _pg_schema(self.dir, fresh=self._own_dir)
             self.env.setdefault("ERMES_DATABASE_URL", self.database_url)
+            # Also in the data directory's ermes.conf, for the processes a test starts by
+            # hand with just --data-dir (a test that rewrites the file still has the
+            # environment for the daemon and the CLI it runs through this class).
+            conf = os.path.join(self.dir, "ermes.conf")
+            have = open(conf).read() if os.path.exists(conf) else ""
+            if "database_url" not in have:
+                with open(conf, "a") as f:
+                    f.write("database_url = %s\n" % self.database_url)
         try:
             if init:
                 self.init(demo=demo)
@@ -426,6 +445,10 @@ class Ermes:
 
 def run(argv, input=None, env=None, timeout=CLI_TIMEOUT):
     penv = dict(os.environ)
+    # A command on an instance's data directory reads that instance's rows.
+    for k, a in enumerate(argv[:-1]):
+        if a == "--data-dir":
+            penv.update(db_env(str(argv[k + 1])))
     if env:
         penv.update(env)
     p = subprocess.run(argv, input=input if input is None or isinstance(input, bytes)

@@ -40,7 +40,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import ERMES_BIN, HOST, Ermes, main, quote, wait_until  # noqa: E402
+from ermeslib import ERMES_BIN, HOST, Ermes, db_env, main, quote, wait_until  # noqa: E402
 
 try:
     from aiosmtpd.controller import Controller
@@ -477,6 +477,7 @@ class DeliveryTest(NotifyBase):
             # The daemon is down: the CLI makes and sends it, and is the one to die.
             env = dict(os.environ)
             env.update(self.env)
+            env.update(db_env(e.dir))
             # Made without SMTP first, so that the send below is the only exchange.
             self.ingest_offline([("198.51.100.12", "2026-03-02T10:00:00Z", "scanner", "AMBER")])
             rc, out, err = self.cli("notify", "run", "--now", "--json",
