@@ -47,8 +47,10 @@
 #define INT4OID 23
 #define TEXTOID 25
 
-/* The advisory lock every write transaction takes: "ermes" in ASCII. */
-#define WRITE_LOCK "SELECT pg_advisory_xact_lock(1701998963)"
+/* The advisory lock every write transaction takes: "ermes" in ASCII, and the schema the
+ * tables are in, so that two ermes installations in two schemas of one database do not wait
+ * on each other. */
+#define WRITE_LOCK "SELECT pg_advisory_xact_lock(1701998963, hashtext(current_schema()))"
 
 typedef struct pg_param {
     char *buf; /* owned; the value sent */

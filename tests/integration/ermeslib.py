@@ -67,6 +67,102 @@ def db_env(data_dir):
     return {"ERMES_DATABASE_URL": url} if url else {}
 
 
+class _PgCursor:
+    def __init__(self, rows):
+        self._rows = rows
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self):
+        return list(self._rows)
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+class _PgConnection:
+    """What the tests do with sqlite3 on DATA_DIR/ermes.db, on the instance's PostgreSQL
+    schema instead, through psql: execute with '?' parameters, fetch, iterate."""
+
+    _NULL = "\x1d"
+
+    def __init__(self, url):
+        self.url = url
+
+    @staticmethod
+    def _literal(v):
+        if v is None:
+            return "NULL"
+        if isinstance(v, (bytes, bytearray)):
+            return "'\\x%s'::bytea" % bytes(v).hex()
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    @staticmethod
+    def _value(t):
+        if t == _PgConnection._NULL:
+            return None
+        if t.startswith("\\x"):
+            return bytes.fromhex(t[2:])
+        if re.fullmatch(r"-?[0-9]+", t):
+            return int(t)
+        return t
+
+    def _psql(self, sql):
+        p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-F", "\x1f",
+                            "-R", "\x1e", "-P", "null=" + self._NULL, "-d", self.url, "-c", sql],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        if p.returncode != 0:
+            raise ErmesError("psql: %s" % p.stderr.decode("utf-8", "replace"))
+        out = p.stdout.decode("utf-8", "replace")
+        return [tuple(self._value(v) for v in rec.split("\x1f"))
+                for rec in out.split("\x1e") if rec.strip("\n")]
+
+    def execute(self, sql, params=()):
+        sql = sql.strip()
+        if sql.upper() == "PRAGMA INTEGRITY_CHECK":
+            # PostgreSQL's own check of every B-tree index of the schema (amcheck): an
+            # error is a corrupt index; none is "ok", as SQLite says.
+            self._psql("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public;"
+                       " SELECT public.bt_index_check(i.indexrelid, true) FROM pg_index i"
+                       " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+                       " WHERE a.amname = 'btree' AND c.relnamespace = current_schema()::regnamespace")
+            return _PgCursor([("ok",)])
+        if sql.upper() == "PRAGMA FOREIGN_KEY_CHECK":
+            return _PgCursor([])  # PostgreSQL checks them at every commit
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ErmesError("%d parameters for %r" % (len(params), sql))
+        text = parts[0] + "".join(self._literal(v) + rest for v, rest in zip(params, parts[1:]))
+        return _PgCursor(self._psql(text))
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def db_connect(path, readonly=False):
+    """A connection to DATA_DIR/ermes.db (path), or, on PostgreSQL, to the schema of the
+    instance whose data directory holds path."""
+    import sqlite3
+    url = _pg_urls.get(os.path.realpath(os.path.dirname(path)))
+    if url:
+        return _PgConnection(url)
+    if readonly:
+        return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    return sqlite3.connect(path, timeout=30)
+
+
 def _pg_schema(data_dir, fresh):
     """The database URL of the schema that holds data_dir's rows; fresh: made empty."""
     import hashlib

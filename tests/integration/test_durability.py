@@ -5,14 +5,13 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import sys
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import HOST, Ermes, main, read_response, status_of, wait_until  # noqa: E402
+from ermeslib import HOST, Ermes, db_connect, main, read_response, status_of, wait_until  # noqa: E402
 
 ORGS = "/api/v1/organisations"
 N_IMPORT = int(os.environ.get("ERMES_DURABILITY_ORGS", "20000"))
@@ -37,7 +36,7 @@ def count_orgs(e):
 
 
 def integrity_check(path):
-    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    con = db_connect(path, readonly=True)
     try:
         return con.execute("PRAGMA integrity_check").fetchone()[0]
     finally:

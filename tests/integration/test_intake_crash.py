@@ -46,7 +46,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -55,7 +54,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import (ERMES_BIN, SANITIZER_MARKERS, Ermes, main, run,  # noqa: E402
+from ermeslib import (ERMES_BIN, SANITIZER_MARKERS, Ermes, db_connect, main, run,  # noqa: E402
                       wait_until)
 
 ASAN = "asan" in ERMES_BIN.lower() or "sanitize" in ERMES_BIN.lower()
@@ -180,7 +179,7 @@ def event_docs(data_dir):
 
 
 def ro_connect(path):
-    return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=30)
+    return db_connect(path, readonly=True)
 
 
 def check_sanitizers(what, text):

@@ -5,12 +5,11 @@ still records the hits the registry gives to another; analysts still post logs."
 
 import json
 import os
-import sqlite3
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import TOKEN_RE, Ermes, assert_error, main  # noqa: E402
+from ermeslib import TOKEN_RE, Ermes, assert_error, db_connect, main  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
@@ -160,7 +159,7 @@ class SensorTest(unittest.TestCase):
         # A sensor that has a password anyway (written into the database by hand) is refused
         # a session even with the right one.
         self.e.create_user("pw-donor", "analyst", password=PASSWORD)
-        db = sqlite3.connect(os.path.join(self.e.dir, "ermes.db"), timeout=30)
+        db = db_connect(os.path.join(self.e.dir, "ermes.db"))
         with db:
             db.execute("UPDATE users SET password_hash = (SELECT password_hash FROM users"
                        " WHERE name = 'pw-donor') WHERE name = 's1'")
@@ -171,7 +170,7 @@ class SensorTest(unittest.TestCase):
             assert_error(self, s, b, 403, "forbidden")
             self.assertNotIn("set-cookie", h)
         finally:
-            db = sqlite3.connect(os.path.join(self.e.dir, "ermes.db"), timeout=30)
+            db = db_connect(os.path.join(self.e.dir, "ermes.db"))
             with db:
                 db.execute("UPDATE users SET password_hash = '' WHERE name = 's1'")
             db.close()
