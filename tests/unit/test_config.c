@@ -660,7 +660,7 @@ static void test_load_data_dir_underscore_equals(void **state)
 static void test_usage(void **state)
 {
     FILE *fp = tmpfile();
-    char text[8192];
+    char text[65536];
     size_t n;
 
     (void)state;
