@@ -200,7 +200,7 @@ int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st)
 #define EVENT_SCOPE "(?1 = 1 OR (d.org_id = ?2 AND d.hidden = 0))"
 
 static const char *const stat_sql[] = {
-    [ERMES_STAT_EVENTS] = "SELECT d.day, d.taxonomy || char(31) || d.type, d.org_id, d.count "
+    [ERMES_STAT_EVENTS] = "SELECT d.day, d.taxonomy || '\x1f' || d.type, d.org_id, d.count "
                           "FROM event_daily d WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE,
     [ERMES_STAT_SIGHTINGS_PER_DAY] =
         "SELECT c.day, NULL, 0, sum(c.count) FROM sighting_counts c "

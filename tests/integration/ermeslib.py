@@ -117,6 +117,8 @@ class _PgConnection:
         if p.returncode != 0:
             raise ErmesError("psql: %s" % p.stderr.decode("utf-8", "replace"))
         out = p.stdout.decode("utf-8", "replace")
+        if out.endswith("\n"):
+            out = out[:-1]  # psql ends its output with a newline after the last record
         return [tuple(self._value(v) for v in rec.split("\x1f"))
                 for rec in out.split("\x1e") if rec.strip("\n")]
 
