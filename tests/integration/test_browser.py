@@ -47,6 +47,7 @@ PLAYWRIGHT = os.path.join(BROWSER_DIR, "node_modules", "playwright-core")
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(ERMES_BIN)), "test-output", "browser")
 ADMIN = ("webadmin", "correct horse battery 1")
 CONSTITUENT = ("uma-viewer", "another long password 2")
+TOTP_USER = ("totp-analyst", "a third long password 3")  # sets up two-step sign-in
 
 MISSING = None
 if not os.access(CHROMIUM, os.X_OK):
@@ -148,7 +149,8 @@ class BrowserTest(unittest.TestCase):
                 assert rc == 0, "ingest %s: %s" % (name, err)
             for (user, password), extra in ((ADMIN, ["--role", "admin"]),
                                             (CONSTITUENT, ["--role", "constituent", "--org",
-                                                           "UMA"])):
+                                                           "UMA"]),
+                                            (TOTP_USER, ["--role", "analyst"])):
                 rc, out, err = cls.e.cli("user", "add", user, *extra, "--password-stdin",
                                          input=password + "\n")
                 assert rc == 0, "user add %s: %s" % (user, err)
@@ -187,6 +189,7 @@ class BrowserTest(unittest.TestCase):
             "ERMES_RESULTS": results,
             "ERMES_ADMIN_USER": ADMIN[0], "ERMES_ADMIN_PASSWORD": ADMIN[1],
             "ERMES_CONST_USER": CONSTITUENT[0], "ERMES_CONST_PASSWORD": CONSTITUENT[1],
+            "ERMES_TOTP_USER": TOTP_USER[0], "ERMES_TOTP_PASSWORD": TOTP_USER[1],
             "ERMES_CONST_ORG": "UMA", "ERMES_OWN_EVENT": str(own[0]["id"]),
             "ERMES_OTHER_ORG": "DG-DIGIT", "ERMES_OTHER_EVENT": str(other_event),
             "ERMES_SMTP_ACCEPT": self.flag,
