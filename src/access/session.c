@@ -118,9 +118,8 @@ static void make_dummy(void)
     sodium_memzero(pw, sizeof(pw));
 }
 
-int ermes_login(ermes_store_t *st, const char *name, const char *password,
-                ermes_login_factor_t *f, const char *ip, ermes_user_t *u, int *locked,
-                int64_t *retry_after_s)
+int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
+                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s)
 {
     int64_t times[ERMES_LOGIN_MAX_FAILURES], now = ermes__time_now_ms(), left;
     size_t n = 0;
@@ -171,8 +170,9 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password,
             return rc;
         ok = rc == 0;
         if (f)
-            f->state = !ok ? ERMES_FACTOR_WRONG
-                           : by_recovery ? ERMES_FACTOR_RECOVERY : ERMES_FACTOR_TOTP;
+            f->state = !ok           ? ERMES_FACTOR_WRONG
+                       : by_recovery ? ERMES_FACTOR_RECOVERY
+                                     : ERMES_FACTOR_TOTP;
     }
     if (ok) {
         ermes_store_login_failures_clear(st, name, ip);

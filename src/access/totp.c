@@ -260,10 +260,10 @@ int ermes_totp_qr_svg(const char *text, char **out)
     size = qr->width + 2 * QUIET;
     ermes__strbuf_init(&b, 1 << 20);
     rc = ermes__strbuf_addf(&b,
-                               "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-                               "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
-                               "fill=\"#fff\"/><path fill=\"#000\" d=\"",
-                               size, size, size, size);
+                            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                            "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+                            "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                            size, size, size, size);
     /* One horizontal run of dark modules per path segment: a fifth of the size of a square
      * per module. */
     for (int y = 0; !rc && y < qr->width; y++) {

@@ -141,7 +141,8 @@ enum MHD_Result ermes__h_user_totp_delete(ermes_req_t *req)
         if (!ermes__body_json(req, &body, &ret))
             return ret;
         jp = json_object_get(body, "password");
-        ok = json_is_string(jp) && ermes_password_verify(u.password_hash, json_string_value(jp)) == 0;
+        ok = json_is_string(jp) &&
+             ermes_password_verify(u.password_hash, json_string_value(jp)) == 0;
         json_decref(body);
         if (!ok) {
             ermes_audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);

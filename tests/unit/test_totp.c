@@ -45,7 +45,7 @@ static void test_totp_rfc6238(void **state)
         int64_t t;
         uint32_t totp;
     } rows[] = {
-        {59, 94287082},         {1111111109, 7081804}, {1111111111, 14050471},
+        {59, 94287082},         {1111111109, 7081804},  {1111111111, 14050471},
         {1234567890, 89005924}, {2000000000, 69279037}, {20000000000LL, 65353130},
     };
     uint32_t v;
@@ -67,15 +67,14 @@ static void test_base32_rfc4648(void **state)
 {
     static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
     /* Section 10, without the padding otpauth URIs leave out. */
-    static const char *const out[] = {"", "MY", "MZXQ", "MZXW6", "MZXW6YQ", "MZXW6YTB",
-                                      "MZXW6YTBOI"};
+    static const char *const out[] = {"",        "MY",       "MZXQ",      "MZXW6",
+                                      "MZXW6YQ", "MZXW6YTB", "MZXW6YTBOI"};
     char buf[32];
 
     (void)state;
     for (size_t k = 0; k < 7; k++) {
-        assert_int_equal(ermes__base32_encode((const uint8_t *)in[k], strlen(in[k]), buf,
-                                              sizeof(buf)),
-                         0);
+        assert_int_equal(
+            ermes__base32_encode((const uint8_t *)in[k], strlen(in[k]), buf, sizeof(buf)), 0);
         assert_string_equal(buf, out[k]);
     }
     assert_int_equal(ermes__base32_encode((const uint8_t *)"foobar", 6, buf, 10), ERMES_ETOOBIG);
@@ -110,8 +109,7 @@ static void test_window_and_replay_rule(void **state)
     assert_int_equal(ermes__totp_match(rfc_key, RFC_KEY_LEN, c, now + 90000, -1, &step),
                      ERMES_EAUTH);
     /* Not six digits: refused before any arithmetic. */
-    assert_int_equal(ermes__totp_match(rfc_key, RFC_KEY_LEN, "28708", now, -1, &step),
-                     ERMES_EAUTH);
+    assert_int_equal(ermes__totp_match(rfc_key, RFC_KEY_LEN, "28708", now, -1, &step), ERMES_EAUTH);
     assert_int_equal(ermes__totp_match(rfc_key, RFC_KEY_LEN, "2870822", now, -1, &step),
                      ERMES_EAUTH);
     assert_int_equal(ermes__totp_match(rfc_key, RFC_KEY_LEN, "28708a", now, -1, &step),
@@ -261,8 +259,7 @@ static void test_enrol_check_replay(void **state)
     }
     assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, "aaaa-bbbb-cccc-dddd", &by, &left),
                      ERMES_EAUTH);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, "not a code", &by, &left),
-                     ERMES_EAUTH);
+    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, "not a code", &by, &left), ERMES_EAUTH);
     assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, NULL, &by, &left), ERMES_EAUTH);
 
     /* Reset: gone, and gone again is ENOTFOUND. */
@@ -287,9 +284,8 @@ static void test_login_second_factor(void **state)
 
     /* Without TOTP the password is all. */
     memset(&lf, 0, sizeof(lf));
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked,
-                                 &retry),
-                     0);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_NONE);
 
     assert_int_equal(ermes_totp_begin(f->st, &f->u, "ermes", &e), 0);
@@ -299,58 +295,55 @@ static void test_login_second_factor(void **state)
 
     /* The password alone: missing, not a failure. */
     memset(&lf, 0, sizeof(lf));
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked,
-                                 &retry),
-                     ERMES_EAUTH);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+        ERMES_EAUTH);
     assert_int_equal(lf.state, ERMES_FACTOR_MISSING);
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", NULL, "t", &u, &locked,
-                                 &retry),
-                     ERMES_EAUTH);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", NULL, "t", &u, &locked, &retry),
+        ERMES_EAUTH);
     /* Four wrong codes, then the right one still works (no lock yet) and forgets them. */
     for (int i = 0; i < 4; i++) {
         lf.totp = "000000";
         lf.recovery_code = NULL;
         if (strcmp(c, "000000") == 0)
             lf.totp = "111111";
-        assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u,
-                                     &locked, &retry),
-                         ERMES_EAUTH);
+        assert_int_equal(
+            ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+            ERMES_EAUTH);
         assert_int_equal(lf.state, ERMES_FACTOR_WRONG);
         assert_false(locked);
     }
     code_at(key, len, step + 1, c);
     lf.totp = c;
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked,
-                                 &retry),
-                     0);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_TOTP);
     assert_string_equal(u.name, "tina");
     /* A wrong password with a right recovery code is a wrong password, and uses no code. */
     lf.totp = NULL;
     lf.recovery_code = codes[0];
-    assert_int_equal(ermes_login(f->st, "tina", "wrong password!!", &lf, "t", &u, &locked,
-                                 &retry),
+    assert_int_equal(ermes_login(f->st, "tina", "wrong password!!", &lf, "t", &u, &locked, &retry),
                      ERMES_EAUTH);
     assert_int_equal(lf.state, ERMES_FACTOR_NONE);
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked,
-                                 &retry),
-                     0);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_RECOVERY);
     assert_int_equal(lf.recovery_left, ERMES_RECOVERY_CODES - 1);
     /* Five wrong codes lock the name like five wrong passwords. */
     lf.recovery_code = NULL;
     for (int i = 0; i < 5; i++) {
         lf.totp = strcmp(c, "000000") ? "000000" : "111111";
-        assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u,
-                                     &locked, &retry),
-                         ERMES_EAUTH);
+        assert_int_equal(
+            ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+            ERMES_EAUTH);
     }
     assert_true(locked);
     code_at(key, len, step + 2, c);
     lf.totp = c;
-    assert_int_equal(ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked,
-                                 &retry),
-                     ERMES_EDENIED);
+    assert_int_equal(
+        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+        ERMES_EDENIED);
 }
 
 static void test_qr_svg(void **state)
