@@ -72,7 +72,8 @@ enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req)
 
 enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
 {
-    char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], ref[24];
+    char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], ref[24], detail[64];
+    int64_t ended = 0;
     enum MHD_Result ret;
     json_t *body, *jc, *list;
     int rc;
@@ -103,9 +104,15 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
                                   (long long)req->viewer.user_id);
     if (rc == ERMES_ECONFLICT)
         return ermes__reply_error(req, 409, "conflict", NULL, "two-step sign-in is on already");
+    /* Sessions opened with the password alone end: one of them may be whoever made the
+     * user want a second factor. This one goes on (it has just given a code). */
+    if (!rc)
+        rc = ermes_store_session_delete_user(req->srv->store, req->viewer.user_id, req->session_id,
+                                             &ended);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
-    ermes_audit_write(req->srv->store, &req->viewer, "totp_enable", "user", ref, NULL);
+    snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
+    ermes_audit_write(req->srv->store, &req->viewer, "totp_enable", "user", ref, detail);
     list = json_array();
     for (size_t k = 0; k < ERMES_RECOVERY_CODES; k++)
         json_array_append_new(list, json_string(codes[k]));

@@ -111,6 +111,9 @@ class TotpTest(unittest.TestCase):
         s, _, err = b.request("POST", "/api/v1/users/%d/totp/confirm" % uid,
                               {"code": totp(en["secret"], now_step())})
         assert_error(self, s, err, 422, "invalid", "code")
+        # Another session of the same user, opened with the password alone.
+        other = TotpClient(self.e)
+        self.assertEqual(other.login2("tina")[0], 201)
         step = now_step()
         first = totp(secret, step)
         s, _, c = b.request("POST", "/api/v1/users/%d/totp/confirm" % uid, {"code": first})
@@ -122,12 +125,16 @@ class TotpTest(unittest.TestCase):
             self.assertRegex(rc, r"^[a-z2-7]{4}(-[a-z2-7]{4}){3}$")
         s, _, err = b.request("POST", "/api/v1/users/%d/totp" % uid)
         assert_error(self, s, err, 409, "conflict")
+        # Turning it on ended the password-only session, not this one.
+        self.assertEqual(other.request("GET", "/api/v1/sessions/current")[0], 401)
+        self.assertEqual(b.request("GET", "/api/v1/sessions/current")[0], 200)
+        enabled = [a for a in self.audit("totp_enable") if a["object_id"] == str(uid)]
+        self.assertEqual(enabled[0]["detail"], {"sessions_ended": 1})
         # The secret is never shown again: not in the user, not in the session.
         user = self.e.ok("GET", "/api/v1/users/%d" % uid)
         self.assertTrue(user["totp_enabled"])
         s, _, cur = b.request("GET", "/api/v1/sessions/current")
         self.assertNotIn(secret, repr(user) + repr(cur))
-        self.assertTrue(self.audit("totp_enable"))
 
         # Sign-in: the password alone is not enough, and says so without counting a failure.
         c2 = TotpClient(self.e)
