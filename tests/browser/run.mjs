@@ -718,6 +718,37 @@ test('totp_enrolment', async () => {
   noErrors(other);
 });
 
+// A second daemon runs with totp_required: an analyst without a second factor signs in to a
+// session that shows only the set-up screen, and everything once it is done.
+test('totp_required', async () => {
+  const base = env('ERMES_REQUIRED_URL');
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('User name').fill(env('ERMES_REQUIRED_USER'));
+  await page.getByLabel('Password').fill(env('ERMES_REQUIRED_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body.signed-in.enrol-only');
+  await ready(page);
+  assert.equal(await page.locator('h1').first().textContent(), 'Set up two-step sign-in');
+  assert.equal(await page.locator('#nav').isVisible(), false, 'no navigation before set-up');
+  // The API refuses everything else to this session.
+  const st = await page.evaluate(async () => (await fetch('/api/v1/events')).status);
+  assert.equal(st, 403);
+  await shot(page, 'totp_required');
+  const secret = await page.locator('.totp-secret').getAttribute('data-secret');
+  await page.getByLabel('Code from the app').fill(totpCode(secret, totpStep()));
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  await page.locator('ol.recovery-codes li').first().waitFor();
+  await page.getByRole('button', { name: 'I have stored them' }).click();
+  await page.waitForFunction(() => !document.body.classList.contains('enrol-only')
+    && document.getElementById('main').dataset.ready !== undefined
+    && document.querySelector('#main h1') && document.querySelector('#main h1').textContent === 'Dashboard');
+  assert.equal(await page.locator('#nav').isVisible(), true);
+  const st2 = await page.evaluate(async () => (await fetch('/api/v1/events')).status);
+  assert.equal(st2, 200);
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;
