@@ -875,9 +875,23 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
 };
 
+/* 15 on PostgreSQL: the same tables in its types. */
+#define PG_MIGRATION_15                                                                            \
+    "CREATE TABLE IF NOT EXISTS user_totp ("                                                       \
+    " user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE DEFERRABLE,"               \
+    " secret BYTEA NOT NULL,"                                                                      \
+    " enabled_at BIGINT,"                                                                          \
+    " last_step BIGINT NOT NULL DEFAULT 0," PG_META_COLUMNS ");"                                   \
+    "CREATE TABLE IF NOT EXISTS recovery_codes (" PG_ID ","                                        \
+    " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE,"                  \
+    " hash BYTEA NOT NULL,"                                                                        \
+    " used_at BIGINT," PG_META_COLUMNS ");"                                                        \
+    "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);"
+
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
     pg_schema_14, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    PG_MIGRATION_15,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

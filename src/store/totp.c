@@ -18,9 +18,9 @@ int ermes_store_totp_put(ermes_store_t *st, int64_t user_id, const uint8_t *secr
      * conflict's WHERE leaves it, and no row comes back. A secret is its user's alone:
      * TLP:RED, owned by the user's organisation. */
     if ((rc = ermes__db_prepare(db,
-                                "INSERT INTO user_totp (user_id, secret, enabled_at, last_step, "
+                                "INSERT INTO user_totp (user_id, secret, last_step, "
                                 "tlp, owner_org_id, created_at, updated_at) "
-                                "SELECT id, ?2, NULL, 0, 'RED', org_id, ?3, ?3 FROM users "
+                                "SELECT id, ?2, 0, 'RED', org_id, ?3, ?3 FROM users "
                                 "WHERE id = ?1 ON CONFLICT (user_id) DO UPDATE SET "
                                 "secret = excluded.secret, last_step = 0, updated_at = ?3 "
                                 "WHERE user_totp.enabled_at IS NULL RETURNING user_id",

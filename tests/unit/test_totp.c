@@ -1,7 +1,8 @@
 /* Tests of the second factor (src/access/totp.c, src/store/totp.c): HOTP and TOTP against the
  * test vectors of RFC 4226 appendix D and RFC 6238 appendix B, base32 against RFC 4648
  * section 10, the window of one step either way, replays refused, enrolment, recovery codes
- * used once, the login's handling of the second factor, and the QR code's SVG. */
+ * used once, the login's handling of the second factor, and the QR code's SVG. The store's
+ * part runs on SQLite and, as unit_pg.test_totp, on PostgreSQL (tests/unit/test_db.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "core/time.h"
 #include "model/org.h"
 #include "store/store.h"
+#include "test_db.h"
 
 /* RFC 6238 appendix B and RFC 4226 appendix D: the ASCII key "12345678901234567890". */
 static const uint8_t rfc_key[] = "12345678901234567890";
@@ -127,7 +129,7 @@ typedef struct fixture {
 
 static int setup(void **state)
 {
-    ermes_store_options_t opts = {0, 1, 0};
+    ermes_store_options_t opts = {0, 1, 0, NULL};
     fixture_t *f = calloc(1, sizeof(*f));
     ermes_org_t *home = ermes__org_new();
     ermes_diag_t d;
@@ -135,7 +137,7 @@ static int setup(void **state)
     if (!f || !home || ermes_access_init() != 0)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-totp-XXXXXX");
-    if (!mkdtemp(f->dir) || ermes_store_open(f->dir, &opts, &f->st))
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
         return -1;
     home->short_name = ermes__org_strdup(home, "CERT");
     home->name = ermes__org_strdup(home, "The CERT");
