@@ -76,10 +76,10 @@ typedef enum ermes_factor_state {
 } ermes_factor_state_t;
 
 typedef struct ermes_login_factor {
-    const char *totp;          /* in: the 6-digit code, or NULL */
-    const char *recovery_code; /* in: a recovery code, or NULL */
-    ermes_factor_state_t state;   /* out */
-    int64_t recovery_left;        /* out: unused recovery codes, after ERMES_FACTOR_RECOVERY */
+    const char *totp;           /* in: the 6-digit code, or NULL */
+    const char *recovery_code;  /* in: a recovery code, or NULL */
+    ermes_factor_state_t state; /* out */
+    int64_t recovery_left;      /* out: unused recovery codes, after ERMES_FACTOR_RECOVERY */
 } ermes_login_factor_t;
 
 /* Checks name, password and, for a user with TOTP enabled, the second factor in f (which may
@@ -94,9 +94,8 @@ typedef struct ermes_login_factor {
  * name is locked only for the addresses with a failure of it in the window: another address
  * may still try (and, failing, is locked too). A success forgets the name's failures from ip
  * only. */
-int ermes_login(ermes_store_t *st, const char *name, const char *password,
-                ermes_login_factor_t *f, const char *ip, ermes_user_t *u, int *locked,
-                int64_t *retry_after_s);
+int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
+                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s);
 
 /* ---- second factor (totp.c) ---------------------------------------------------------------
  * RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits, a code of the step before or after the

@@ -55,8 +55,8 @@ static int print_user(void *arg, const ermes_user_t *u)
     ermes_store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
     if (p->json) {
         /* jansson writes the names, so a quote or a control character in one stays a string. */
-        json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)u->id, "name",
-                              u->name, "role", ermes__role_name(u->role), "org", org, "disabled",
+        json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)u->id, "name", u->name,
+                              "role", ermes__role_name(u->role), "org", org, "disabled",
                               u->disabled, "totp_enabled", u->totp_enabled);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
@@ -106,8 +106,8 @@ static int user_totp(cli_t *c)
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
     snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
     ermes_audit_write(c->store, &c->viewer, "totp_reset", "user", ref, detail);
-    printf("%s: two-step sign-in reset (%lld session%s ended)\n", cli_safe(u.name), (long long)ended,
-           ended == 1 ? "" : "s");
+    printf("%s: two-step sign-in reset (%lld session%s ended)\n", cli_safe(u.name),
+           (long long)ended, ended == 1 ? "" : "s");
     return CLI_OK;
 }
 

@@ -205,7 +205,8 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     /* The second factor, for users who have one: a TOTP code or a recovery code. */
     if ((jt && !json_is_string(jt) && !json_is_null(jt)) ||
         (jr && !json_is_string(jr) && !json_is_null(jr))) {
-        const char *field = jt && !json_is_string(jt) && !json_is_null(jt) ? "totp" : "recovery_code";
+        const char *field =
+            jt && !json_is_string(jt) && !json_is_null(jt) ? "totp" : "recovery_code";
         json_decref(body);
         return ermes__reply_error(req, 422, "invalid", field,
                                   "totp and recovery_code must be strings");
