@@ -66,15 +66,83 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
  * locked at now, else 0. */
 int ermes__login_locked(const int64_t *times, size_t n, int64_t now, int64_t *left);
 
-/* Checks name and password. 0 with *u on success (the name's failed logins are forgotten);
+/* The second factor a login gives, and what became of it. */
+typedef enum ermes_factor_state {
+    ERMES_FACTOR_NONE = 0, /* the user has no second factor */
+    ERMES_FACTOR_MISSING,  /* the password was right, the user has TOTP and no code was given */
+    ERMES_FACTOR_WRONG,    /* the password was right, the code or recovery code was not */
+    ERMES_FACTOR_TOTP,     /* signed in with a TOTP code */
+    ERMES_FACTOR_RECOVERY  /* signed in with a recovery code (now used) */
+} ermes_factor_state_t;
+
+typedef struct ermes_login_factor {
+    const char *totp;           /* in: the 6-digit code, or NULL */
+    const char *recovery_code;  /* in: a recovery code, or NULL */
+    ermes_factor_state_t state; /* out */
+    int64_t recovery_left;      /* out: unused recovery codes, after ERMES_FACTOR_RECOVERY */
+} ermes_login_factor_t;
+
+/* Checks name, password and, for a user with TOTP enabled, the second factor in f (which may
+ * be NULL: no code given). 0 with *u on success;
  * ERMES_EAUTH for an unknown name, a wrong password, a disabled user or one without a password,
  * all alike and all after the same argon2id work, each recorded as a failure from ip (*locked
- * set to 1 when that failure locks the name); ERMES_EDENIED while the name is locked for ip, with
- * the seconds until it opens in *retry_after_s (no password is checked then). A locked name is
- * locked only for the addresses with a failure of it in the window: another address may still
- * try (and, failing, is locked too). A success forgets the name's failures from ip only. */
-int ermes_login(ermes_store_t *st, const char *name, const char *password, const char *ip,
-                ermes_user_t *u, int *locked, int64_t *retry_after_s);
+ * set to 1 when that failure locks the name); ERMES_EAUTH with f->state ERMES_FACTOR_WRONG for
+ * a wrong or replayed code, recorded as a failure the same way; ERMES_EAUTH with
+ * ERMES_FACTOR_MISSING when no code was given (not a failure, and the failures are not
+ * forgotten: only a complete login does that); ERMES_EDENIED while the name is locked for ip,
+ * with the seconds until it opens in *retry_after_s (no password is checked then). A locked
+ * name is locked only for the addresses with a failure of it in the window: another address
+ * may still try (and, failing, is locked too). A success forgets the name's failures from ip
+ * only. */
+int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
+                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s);
+
+/* ---- second factor (totp.c) ---------------------------------------------------------------
+ * RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits, a code of the step before or after the
+ * current one accepted too, and no code accepted twice. Secrets are 160 random bits, shown
+ * once at enrolment and never again. Recovery codes: ERMES_RECOVERY_CODES of 80 random bits
+ * each, shown once, stored as BLAKE2b-256 hashes, each good for one login. */
+
+#define ERMES_TOTP_SECRET_BYTES 20
+#define ERMES_TOTP_PERIOD 30
+#define ERMES_TOTP_DIGITS 6
+#define ERMES_RECOVERY_CODES 10
+#define ERMES_RECOVERY_CODE_STRLEN 20 /* "abcd-efgh-ijkl-mnop" + NUL */
+
+/* RFC 4648 base32 of p (no padding) into out; ERMES_ETOOBIG when cap is too small. */
+int ermes__base32_encode(const uint8_t *p, size_t n, char *out, size_t cap);
+/* RFC 4226 section 5.3: the HOTP value of key at counter, with digits (6 to 9) digits. */
+int ermes__hotp(const uint8_t *key, size_t len, uint64_t counter, int digits, uint32_t *out);
+/* The RFC 6238 time step of now_ms (ms since the epoch). */
+int64_t ermes__totp_step(int64_t now_ms);
+/* 0 with the matching step in *step when code is key's code at now_ms, at the step before or
+ * the step after, and that step is later than after_step; ERMES_EAUTH otherwise. */
+int ermes__totp_match(const uint8_t *key, size_t len, const char *code, int64_t now_ms,
+                      int64_t after_step, int64_t *step);
+
+typedef struct ermes_totp_enrolment {
+    char secret[40]; /* base32, for typing into an app */
+    char uri[512];   /* otpauth://totp/... for the QR code */
+} ermes_totp_enrolment_t;
+
+/* Starts (or starts again) u's enrolment with a new secret, under issuer (the app's label).
+ * ERMES_ECONFLICT when u has TOTP enabled already. */
+int ermes_totp_begin(ermes_store_t *st, const ermes_user_t *u, const char *issuer,
+                     ermes_totp_enrolment_t *out);
+/* Ends u's enrolment when code is right for the pending secret: TOTP is enabled and the new
+ * recovery codes, to be shown once, are written to codes. ERMES_ENOTFOUND when no enrolment
+ * was started, ERMES_ECONFLICT when TOTP is enabled already, ERMES_EAUTH for a wrong code. */
+int ermes_totp_confirm(ermes_store_t *st, const ermes_user_t *u, const char *code,
+                       char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN]);
+/* Checks a second factor of user_id: code (6 digits) when not NULL or empty, else
+ * recovery_code. 0 on success (*by_recovery 1 when a recovery code was used up, with the codes
+ * left in *left); ERMES_EAUTH when wrong, replayed, or the user has no TOTP enabled. */
+int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
+                     const char *recovery_code, int *by_recovery, int64_t *left);
+/* Forgets user_id's secret and recovery codes (a lost device); ERMES_ENOTFOUND when none. */
+int ermes_totp_reset(ermes_store_t *st, int64_t user_id);
+/* text as a QR code (error correction M) in an SVG document; caller frees with ermes__free. */
+int ermes_totp_qr_svg(const char *text, char **out);
 
 /* Writes one audit record on behalf of viewer v. detail may be NULL (JSON text otherwise). */
 int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *action,

@@ -77,9 +77,16 @@ static void *worker_main(void *arg)
             ermes_store_session_prune(g->store, now, now - g->cfg->session_idle * 1000,
                                       now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
         }
-        job->rc = ermes_login(g->store, job->name, job->password, job->ip, &job->user, &job->locked,
-                              &job->retry_after_s);
+        {
+            ermes_login_factor_t f = {job->totp, job->recovery_code, ERMES_FACTOR_NONE, 0};
+            job->rc = ermes_login(g->store, job->name, job->password, &f, job->ip, &job->user,
+                                  &job->locked, &job->retry_after_s);
+            job->factor_state = f.state;
+            job->recovery_left = f.recovery_left;
+        }
         sodium_memzero(job->password, sizeof(job->password));
+        sodium_memzero(job->totp, sizeof(job->totp));
+        sodium_memzero(job->recovery_code, sizeof(job->recovery_code));
         /* The place is free before the answer goes: the client's next login finds it. */
         pthread_mutex_lock(&g->lock);
         g->running--;

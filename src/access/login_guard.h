@@ -20,11 +20,15 @@ typedef struct ermes_login_job {
     char name[ERMES_USER_NAME_MAX + 1];
     char password[ERMES_PASSWORD_MAX + 1]; /* wiped once checked */
     char ip[64];
+    char totp[16];          /* the second factor, "" when none was given; wiped once checked */
+    char recovery_code[48]; /* (the ermes_login_factor_t the check gets) */
     /* ermes_login's results */
     int rc;
     int locked;
     int64_t retry_after_s;
     ermes_user_t user;
+    ermes_factor_state_t factor_state;
+    int64_t recovery_left;
     void (*done_cb)(struct ermes_login_job *job);
     void *cls; /* the caller's, for done_cb */
     struct ermes_login_job *next;

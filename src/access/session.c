@@ -118,8 +118,8 @@ static void make_dummy(void)
     sodium_memzero(pw, sizeof(pw));
 }
 
-int ermes_login(ermes_store_t *st, const char *name, const char *password, const char *ip,
-                ermes_user_t *u, int *locked, int64_t *retry_after_s)
+int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
+                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s)
 {
     int64_t times[ERMES_LOGIN_MAX_FAILURES], now = ermes__time_now_ms(), left;
     size_t n = 0;
@@ -127,6 +127,8 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
 
     *locked = 0;
     *retry_after_s = 0;
+    if (f)
+        f->state = ERMES_FACTOR_NONE;
     rc = ermes_store_login_failures(st, name, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS,
                                     times, ERMES_LOGIN_MAX_FAILURES, &n);
     if (rc)
@@ -152,6 +154,26 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, const
     pthread_once(&dummy_once, make_dummy);
     /* The argon2id work is done whatever the name: the same time for every failure. */
     ok = ermes_password_verify(known ? u->password_hash : dummy_hash, password) == 0 && known;
+    /* The second factor is checked before the failures are forgotten: otherwise whoever has
+     * the password could try codes without end, each right password resetting the count. */
+    if (ok && u->totp_enabled) {
+        const char *code = f ? f->totp : NULL, *rec = f ? f->recovery_code : NULL;
+        int by_recovery = 0;
+        if (!(code && *code) && !(rec && *rec)) {
+            if (f)
+                f->state = ERMES_FACTOR_MISSING;
+            memset(u, 0, sizeof(*u));
+            return ERMES_EAUTH;
+        }
+        rc = ermes_totp_check(st, u->id, code, rec, &by_recovery, f ? &f->recovery_left : NULL);
+        if (rc && rc != ERMES_EAUTH)
+            return rc;
+        ok = rc == 0;
+        if (f)
+            f->state = !ok           ? ERMES_FACTOR_WRONG
+                       : by_recovery ? ERMES_FACTOR_RECOVERY
+                                     : ERMES_FACTOR_TOTP;
+    }
     if (ok) {
         ermes_store_login_failures_clear(st, name, ip);
         return 0;

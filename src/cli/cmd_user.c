@@ -15,12 +15,16 @@ static void user_help(FILE *f)
                "                      [--password-stdin]\n"
                "       ermes user list [--json]\n"
                "       ermes user passwd NAME        (reads the new password from stdin)\n"
-               "       ermes user disable NAME | enable NAME\n\n"
+               "       ermes user disable NAME | enable NAME\n"
+               "       ermes user totp reset NAME    (turns NAME's two-step sign-in off)\n\n"
                "A constituent user belongs to one organisation (--org, its short name) and sees\n"
                "only what that organisation may see; admins and analysts belong to the CERT.\n"
                "A sensor user (a Suricata or Zeek box) may only submit logs (POST /api/v1/logs)\n"
                "with a token (ermes token create NAME): no password, no web sign-in. --org names\n"
-               "the organisation whose network it watches (optional).\n");
+               "the organisation whose network it watches (optional).\n"
+               "totp reset is for a user who lost the device with their one-time codes: their\n"
+               "TOTP secret and recovery codes are forgotten and their sessions ended; they set\n"
+               "it up again at their next sign-in (Account in the web interface).\n");
     cli_usage_settings(f);
 }
 
@@ -51,9 +55,9 @@ static int print_user(void *arg, const ermes_user_t *u)
     ermes_store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
     if (p->json) {
         /* jansson writes the names, so a quote or a control character in one stays a string. */
-        json_t *j =
-            json_pack("{s:I,s:s,s:s,s:s,s:b}", "id", (json_int_t)u->id, "name", u->name, "role",
-                      ermes__role_name(u->role), "org", org, "disabled", u->disabled);
+        json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)u->id, "name", u->name,
+                              "role", ermes__role_name(u->role), "org", org, "disabled",
+                              u->disabled, "totp_enabled", u->totp_enabled);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         if (!s)
@@ -61,10 +65,50 @@ static int print_user(void *arg, const ermes_user_t *u)
         printf("%s\n", s);
         free(s);
     } else {
-        printf("%-6lld %-24s %-12s %-12s%s\n", (long long)u->id, cli_safe(u->name),
-               ermes__role_name(u->role), cli_safe(org), u->disabled ? " (disabled)" : "");
+        printf("%-6lld %-24s %-12s %-12s%s%s\n", (long long)u->id, cli_safe(u->name),
+               ermes__role_name(u->role), cli_safe(org), u->totp_enabled ? " (totp)" : "",
+               u->disabled ? " (disabled)" : "");
     }
     return 0;
+}
+
+/* ermes user totp reset NAME: for a user who lost their device. */
+static int user_totp(cli_t *c)
+{
+    const char *action = cli_arg(c, 1), *name = cli_arg(c, 2);
+    int64_t ended = 0;
+    ermes_user_t u;
+    char ref[32], detail[64];
+    int rc;
+
+    if (!action || strcmp(action, "reset") || !name || name[0] == '-' || c->nargs > 3) {
+        cli_error("user totp: usage: ermes user totp reset NAME");
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (ermes_store_user_get(c->store, 0, name, &u)) {
+        cli_error("user totp reset: no user \"%s\"", cli_safe(name));
+        return CLI_ERROR;
+    }
+    rc = ermes_totp_reset(c->store, u.id);
+    if (rc == ERMES_ENOTFOUND) {
+        cli_error("user totp reset: %s has no two-step sign-in set up", cli_safe(u.name));
+        return CLI_ERROR;
+    }
+    /* The lost device may be signed in somewhere: its sessions end too. */
+    if (!rc)
+        rc = ermes_store_session_delete_user(c->store, u.id, 0, &ended);
+    if (rc) {
+        cli_error("user totp reset: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
+    snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
+    ermes_audit_write(c->store, &c->viewer, "totp_reset", "user", ref, detail);
+    printf("%s: two-step sign-in reset (%lld session%s ended)\n", cli_safe(u.name),
+           (long long)ended, ended == 1 ? "" : "s");
+    return CLI_OK;
 }
 
 int ermes_cmd_user(cli_t *c)
@@ -84,6 +128,8 @@ int ermes_cmd_user(cli_t *c)
         user_help(stderr);
         return CLI_USAGE;
     }
+    if (!strcmp(sub, "totp"))
+        return user_totp(c);
     for (int i = 1; i < c->nargs; i += n) {
         n = 1;
         if ((n = cli_flag(c, i, "--role", &v)) > 0)

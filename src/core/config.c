@@ -143,6 +143,10 @@ static const setting_t settings[] = {
     S(login_audit_interval, SET_LONG, "60", 1, 86400,
       "seconds over which failed logins from one address after the first are audited as one "
       "row of counts"),
+    S(totp_required, SET_BOOL, "false", 0, 1,
+      "admin and analyst users must sign in to the web interface with a one-time code (TOTP); "
+      "one who has none set up gets a session that can only set it up (API tokens are not "
+      "affected)"),
     S(stale_feed_factor, SET_LONG, "2", 1, 1000,
       "a feed is stale when its last report is older than this many times its median interval "
       "between reports (and at least a day)"),

@@ -65,6 +65,7 @@ typedef struct ermes_config {
     char *web_dir;          /* serve the UI from this directory; NULL: the built-in copy */
     long session_ttl;       /* seconds a browser session lasts at most */
     long session_idle;      /* seconds of inactivity that end a browser session */
+    int totp_required;      /* admins and analysts must sign in with TOTP (src/access/totp.c) */
     long stale_feed_factor; /* a feed is stale after this many usual intervals */
 
     /* Hostile clients (http/server.c, docs/API.md "Limits"). */

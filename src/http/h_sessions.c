@@ -35,9 +35,13 @@ static enum MHD_Result session_reply(ermes_req_t *req, unsigned status, const er
     char when[ERMES_TIME_STRLEN];
 
     ermes__time_format(expires_at, when);
-    return ermes__reply_json(req, status,
-                             json_pack("{s:o,s:s,s:s}", "user", ermes__user_json(req, u),
-                                       "csrf_token", csrf, "expires_at", when));
+    return ermes__reply_json(
+        req, status,
+        json_pack("{s:o,s:s,s:s,s:b,s:b}", "user", ermes__user_json(req, u), "csrf_token", csrf,
+                  "expires_at", when, "totp_required",
+                  req->srv->cfg->totp_required &&
+                      (u->role == ERMES_ROLE_ADMIN || u->role == ERMES_ROLE_ANALYST),
+                  "totp_enrolment_required", ermes__totp_enrol_only(req->srv->cfg, u)));
 }
 
 /* The audit's actor for a login that has no user yet. */
@@ -115,13 +119,23 @@ static enum MHD_Result session_finish(ermes_req_t *req)
                       "{\"reason\":\"locked\"}");
         return too_many(req, job->retry_after_s, "failed logins for this user");
     }
+    if (rc == ERMES_EAUTH && job->factor_state == ERMES_FACTOR_MISSING)
+        /* The password was right: the page asks for the code and sends both again. */
+        return ermes__reply_error(req, 401, "totp_required", "totp",
+                                  "this user signs in with a one-time code too: send it in "
+                                  "totp (or a recovery code in recovery_code)");
     if (rc == ERMES_EAUTH) {
-        audit_attempt(req, ERMES_LOGIN_FAILED, job->name, "login_failed", NULL);
+        int code = job->factor_state == ERMES_FACTOR_WRONG;
+        audit_attempt(req, ERMES_LOGIN_FAILED, job->name, "login_failed",
+                      code ? "{\"reason\":\"second_factor\"}" : NULL);
         if (job->locked) {
             /* Once per lock, whatever the flood: always in full. */
             audit_as(req, &v, NULL, job->name);
             ermes_audit_write(req->srv->store, &v, "lockout", "user", job->name, NULL);
         }
+        if (code)
+            return ermes__reply_error(req, 401, "unauthorized", "totp",
+                                      "wrong or already used one-time code or recovery code");
         return ermes__reply_error(req, 401, "unauthorized", NULL, "wrong user name or password");
     }
     if (rc)
@@ -141,7 +155,21 @@ static enum MHD_Result session_finish(ermes_req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     audit_as(req, &v, &u, u.name);
     snprintf(ref, sizeof(ref), "%lld", (long long)s.id);
-    ermes_audit_write(req->srv->store, &v, "login", "session", ref, NULL);
+    {
+        char detail[80];
+        snprintf(detail, sizeof(detail), "{\"factor\":\"%s\"}",
+                 job->factor_state == ERMES_FACTOR_TOTP       ? "totp"
+                 : job->factor_state == ERMES_FACTOR_RECOVERY ? "recovery_code"
+                                                              : "password");
+        ermes_audit_write(req->srv->store, &v, "login", "session", ref, detail);
+        if (job->factor_state == ERMES_FACTOR_RECOVERY) {
+            char uref[24];
+            snprintf(uref, sizeof(uref), "%lld", (long long)u.id);
+            snprintf(detail, sizeof(detail), "{\"recovery_codes_left\":%lld}",
+                     (long long)job->recovery_left);
+            ermes_audit_write(req->srv->store, &v, "recovery_code_used", "user", uref, detail);
+        }
+    }
     set_cookie(req, secret, 0);
     sodium_memzero(secret, sizeof(secret));
     return session_reply(req, 201, &u, s.csrf, s.expires_at);
@@ -154,7 +182,7 @@ static enum MHD_Result session_finish(ermes_req_t *req)
 enum MHD_Result ermes__h_session_create(ermes_req_t *req)
 {
     ermes_login_job_t *job;
-    json_t *body, *jn, *jp;
+    json_t *body, *jn, *jp, *jt, *jr;
     enum MHD_Result ret;
     int64_t retry = 0;
     const char *pw;
@@ -165,12 +193,23 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
         return ret;
     jn = json_object_get(body, "username");
     jp = json_object_get(body, "password");
+    jt = json_object_get(body, "totp");
+    jr = json_object_get(body, "recovery_code");
     if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
         json_string_length(jn) == 0) {
         const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
         json_decref(body);
         return ermes__reply_error(req, 422, "invalid", field,
                                   "the body must be {\"username\": ..., \"password\": ...}");
+    }
+    /* The second factor, for users who have one: a TOTP code or a recovery code. */
+    if ((jt && !json_is_string(jt) && !json_is_null(jt)) ||
+        (jr && !json_is_string(jr) && !json_is_null(jr))) {
+        const char *field =
+            jt && !json_is_string(jt) && !json_is_null(jt) ? "totp" : "recovery_code";
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", field,
+                                  "totp and recovery_code must be strings");
     }
     job = ermes__calloc(1, sizeof(*job));
     if (!job) {
@@ -197,6 +236,10 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
         pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
     snprintf(job->password, sizeof(job->password), "%s", pw);
+    /* A code longer than its field is no code of ours: cut, it is checked as a wrong one. */
+    snprintf(job->totp, sizeof(job->totp), "%s", json_is_string(jt) ? json_string_value(jt) : "");
+    snprintf(job->recovery_code, sizeof(job->recovery_code), "%s",
+             json_is_string(jr) ? json_string_value(jr) : "");
     json_decref(body);
     snprintf(job->ip, sizeof(job->ip), "%s", req->remote);
     job->done_cb = login_done_cb;

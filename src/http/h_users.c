@@ -12,10 +12,10 @@ json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
     char org[64] = "";
 
     ermes_store_org_short_name(req->srv->store, u->org_id, org, sizeof(org));
-    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name", u->name,
-                     "role", ermes__role_name(u->role), "org", org, "disabled", u->disabled,
-                     "has_password", u->password_hash[0] != '\0', "created_at",
-                     ermes__json_time(u->created_at), "updated_at",
+    return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name",
+                     u->name, "role", ermes__role_name(u->role), "org", org, "disabled",
+                     u->disabled, "has_password", u->password_hash[0] != '\0', "totp_enabled",
+                     u->totp_enabled, "created_at", ermes__json_time(u->created_at), "updated_at",
                      ermes__json_time(u->updated_at));
 }
 

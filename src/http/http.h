@@ -49,6 +49,7 @@ typedef struct ermes_req {
     int64_t session_id;        /* authenticated by the session cookie; 0: by a token */
     char csrf[64];             /* that session's CSRF token */
     int64_t session_expires;   /* and its absolute expiry (ms) */
+    int totp_enrol_only;       /* that session may only set up TOTP (ermes__totp_enrol_only) */
     /* Work a handler handed to another thread (h_sessions.c: the password check) while the
      * connection is suspended; the handler is called again once it is done. */
     void *deferred;
@@ -94,6 +95,7 @@ typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
 #define ERMES_ROUTE_ADMIN 0x4u   /* admin only */
 #define ERMES_ROUTE_RAW 0x8u     /* the handler checks the body's type itself */
 #define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
+#define ERMES_ROUTE_ENROL 0x20u  /* a session that must set up TOTP first may call it */
 
 struct ermes_route;
 typedef struct ermes_route {
@@ -247,6 +249,16 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req);
 enum MHD_Result ermes__h_session_current(ermes_req_t *req);
 enum MHD_Result ermes__h_session_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_user_password(ermes_req_t *req);
+
+/* ---- second factor (h_totp.c) ------------------------------------------------------------ */
+
+/* 1 when u, signed in by a session, may do nothing but set up TOTP: totp_required is on, u is
+ * an admin or analyst, and has no TOTP yet. Such a session reaches ERMES_ROUTE_ENROL routes
+ * only. */
+int ermes__totp_enrol_only(const ermes_config_t *cfg, const ermes_user_t *u);
+enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req);
+enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req);
+enum MHD_Result ermes__h_user_totp_delete(ermes_req_t *req);
 enum MHD_Result ermes__h_stats(ermes_req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and

@@ -11,12 +11,13 @@
 #define STAFF ERMES_ROUTE_STAFF
 #define ADMIN ERMES_ROUTE_ADMIN
 #define SENSOR ERMES_ROUTE_SENSOR
+#define ENROL ERMES_ROUTE_ENROL
 
 const ermes_route_t ermes__routes[] = {
     {"GET", "/healthz", ermes__h_healthz, PUBLIC | SENSOR, NULL},
     {"GET", "/metrics", ermes__h_metrics, STAFF, NULL},
     {"GET", "/api/v1/openapi.json", ermes__h_openapi, PUBLIC, NULL},
-    {"GET", "/api/v1/me", ermes__h_me, SENSOR, NULL},
+    {"GET", "/api/v1/me", ermes__h_me, SENSOR | ENROL, NULL},
     {"GET", "/api/v1/organisations", ermes__h_org_list, 0, NULL},
     {"POST", "/api/v1/organisations", ermes__h_org_create, STAFF, NULL},
     {"POST", "/api/v1/organisations/import", ermes__h_org_import, STAFF | ERMES_ROUTE_RAW, NULL},
@@ -56,9 +57,12 @@ const ermes_route_t ermes__routes[] = {
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
     {"POST", "/api/v1/sessions", ermes__h_session_create, PUBLIC, NULL},
-    {"GET", "/api/v1/sessions/current", ermes__h_session_current, 0, NULL},
-    {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, 0, NULL},
+    {"GET", "/api/v1/sessions/current", ermes__h_session_current, ENROL, NULL},
+    {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, ENROL, NULL},
     {"POST", "/api/v1/users/{id}/password", ermes__h_user_password, 0, NULL},
+    {"POST", "/api/v1/users/{id}/totp", ermes__h_user_totp_begin, ENROL, NULL},
+    {"POST", "/api/v1/users/{id}/totp/confirm", ermes__h_user_totp_confirm, ENROL, NULL},
+    {"DELETE", "/api/v1/users/{id}/totp", ermes__h_user_totp_delete, 0, NULL},
     {"GET", "/api/v1/stats", ermes__h_stats, 0, NULL},
     {"GET", "/api/v1/retrohunts", ermes__h_retrohunt_list, STAFF, NULL},
     {"POST", "/api/v1/retrohunts", ermes__h_retrohunt_create, STAFF, NULL},

@@ -357,6 +357,7 @@ static int authenticate_session(ermes_req_t *req, const char *cookie, enum MHD_R
     }
     req->session_id = s.id;
     req->session_expires = s.expires_at;
+    req->totp_enrol_only = ermes__totp_enrol_only(req->srv->cfg, &req->user);
     snprintf(req->csrf, sizeof(req->csrf), "%s", s.csrf);
     set_viewer(req);
     return 1;
@@ -532,6 +533,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (!ermes__route_ids_valid(route, req, &d))
                 return ermes__reply_error(req, 400, "bad_request", "id", "%s", d.reason);
         }
+        /* totp_required: a staff session without a second factor sets one up first. */
+        if (req->totp_enrol_only && !(route->flags & ERMES_ROUTE_ENROL))
+            return ermes__reply_error(req, 403, "totp_enrolment_required", NULL,
+                                      "set up two-step sign-in first (POST "
+                                      "/api/v1/users/%lld/totp): it is required for the %s role",
+                                      (long long)req->viewer.user_id,
+                                      ermes__role_name(req->viewer.role));
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && !route->upload) {
             int64_t n;

@@ -28,6 +28,7 @@ typedef struct ermes_user {
     int64_t org_id; /* the constituent's organisation; the CERT's own for staff */
     char password_hash[ERMES_PWHASH_MAX]; /* argon2id string, "" when no password set */
     int disabled;
+    int totp_enabled; /* signs in with a one-time code too (read only: src/access/totp.c) */
     int64_t created_at, updated_at;
 } ermes_user_t;
 

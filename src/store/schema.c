@@ -855,11 +855,43 @@ static const char *const migrations[] = {
      * longer cost an index entry each. Dropped and made again: idempotent. */
     "DROP INDEX IF EXISTS events_org;"
     "CREATE INDEX events_org ON events(org_id, id) WHERE org_id IS NOT NULL;",
+
+    /* 15: second factor (src/access/totp.c). user_totp holds a user's TOTP secret (RFC 6238:
+     * 20 random bytes), pending until a first code confirms it (enabled_at NULL), and the
+     * newest time step a code was accepted for, so that no code is accepted twice.
+     * recovery_codes holds the BLAKE2b-256 hashes of the user's single-use recovery codes.
+     * Tables of their own rather than columns of users: plain CREATE TABLE ports as is, and
+     * IF NOT EXISTS makes the migration idempotent. */
+    "CREATE TABLE IF NOT EXISTS user_totp ("
+    " user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    " secret BLOB NOT NULL,"
+    " enabled_at INTEGER,"
+    " last_step INTEGER NOT NULL DEFAULT 0," META_COLUMNS ");"
+    "CREATE TABLE IF NOT EXISTS recovery_codes ("
+    " id INTEGER PRIMARY KEY,"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " hash BLOB NOT NULL,"
+    " used_at INTEGER," META_COLUMNS ");"
+    "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
 };
+
+/* 15 on PostgreSQL: the same tables in its types. */
+#define PG_MIGRATION_15                                                                            \
+    "CREATE TABLE IF NOT EXISTS user_totp ("                                                       \
+    " user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE DEFERRABLE,"               \
+    " secret BYTEA NOT NULL,"                                                                      \
+    " enabled_at BIGINT,"                                                                          \
+    " last_step BIGINT NOT NULL DEFAULT 0," PG_META_COLUMNS ");"                                   \
+    "CREATE TABLE IF NOT EXISTS recovery_codes (" PG_ID ","                                        \
+    " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE,"                  \
+    " hash BYTEA NOT NULL,"                                                                        \
+    " used_at BIGINT," PG_META_COLUMNS ");"                                                        \
+    "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);"
 
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
     pg_schema_14, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    PG_MIGRATION_15,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

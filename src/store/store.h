@@ -175,6 +175,36 @@ int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const c
 /* Forgets name's failed logins from ip (after a successful one from there); ip NULL: all. */
 int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const char *ip);
 
+/* ---- second factor (totp.c) ------------------------------------------------------------- */
+
+typedef struct ermes_store_totp {
+    uint8_t secret[64];
+    size_t secret_len;
+    int64_t enabled_at; /* 0 while the enrolment waits for its first code */
+    int64_t last_step;  /* the newest time step a code was accepted for */
+} ermes_store_totp_t;
+
+/* Stores a new pending secret for user_id, replacing a pending one. ERMES_ECONFLICT when the
+ * user has TOTP enabled already, ERMES_ENOTFOUND when there is no such user. */
+int ermes_store_totp_put(ermes_store_t *st, int64_t user_id, const uint8_t *secret, size_t len);
+/* The user's secret and state; ERMES_ENOTFOUND when none. */
+int ermes_store_totp_get(ermes_store_t *st, int64_t user_id, ermes_store_totp_t *out);
+/* Records that a code of time step step was accepted: 0, or ERMES_ECONFLICT when a code of
+ * that step or a later one was accepted already (a replay). */
+int ermes_store_totp_use_step(ermes_store_t *st, int64_t user_id, int64_t step);
+/* Enables a pending secret whose first code was of step step, and replaces the user's
+ * recovery codes with the n hashes given, in one transaction. ERMES_ECONFLICT when there is no
+ * pending secret or the step was used. */
+int ermes_store_totp_enable(ermes_store_t *st, int64_t user_id, int64_t step,
+                            const uint8_t (*hashes)[32], size_t n);
+/* Forgets the user's secret and recovery codes; ERMES_ENOTFOUND when there was no secret. */
+int ermes_store_totp_delete(ermes_store_t *st, int64_t user_id);
+/* Uses the recovery code with this hash: 0 (with the unused codes left in *left, which may be
+ * NULL), or ERMES_EAUTH when the user has no such unused code. */
+int ermes_store_recovery_code_use(ermes_store_t *st, int64_t user_id, const uint8_t hash[32],
+                                  int64_t *left);
+int ermes_store_recovery_codes_left(ermes_store_t *st, int64_t user_id, int64_t *left);
+
 /* ---- the dashboard's figures (stats.c) -------------------------------------------------- */
 
 /* Events counted in memory during an intake transaction, per (day, constituent, feed,

@@ -23,9 +23,13 @@ static void row_to_user(ermes_db_stmt_t *s, ermes_user_t *u)
     u->disabled = (int)ermes__db_col_int(s, 5);
     u->created_at = ermes__db_col_int(s, 6);
     u->updated_at = ermes__db_col_int(s, 7);
+    u->totp_enabled = (int)ermes__db_col_int(s, 8);
 }
 
-#define USER_COLUMNS "id, name, role, org_id, password_hash, disabled, created_at, updated_at"
+/* totp_enabled comes from user_totp (migration 15); writes never touch it. */
+#define USER_COLUMNS                                                                               \
+    "id, name, role, org_id, password_hash, disabled, created_at, updated_at, "                    \
+    "(SELECT count(*) FROM user_totp t WHERE t.user_id = users.id AND t.enabled_at IS NOT NULL)"
 
 int ermes_store_user_insert(ermes_store_t *st, ermes_user_t *u, ermes_diag_t *d)
 {

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 
 const env = (k, d) => {
   const v = process.env[k] ?? d;
@@ -630,6 +631,121 @@ test('collectors_run', async () => {
   assert.ok(after.includes('1 failure'), after);
   assert.ok(await page.locator('table.collectors tr[data-collector="browser-down"] td[data-label="Last error"] .field-error').count() === 1, after);
   await shot(page, 'collectors_run');
+  noErrors(page);
+});
+
+// RFC 6238 (HMAC-SHA1, 30 s, 6 digits) with node's crypto: what the user's app computes.
+function totpCode(secretB32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let acc = 0, bits = 0;
+  const bytes = [];
+  for (const ch of secretB32) {
+    acc = ((acc << 5) | alphabet.indexOf(ch)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) { bytes.push((acc >> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', Buffer.from(bytes)).update(msg).digest();
+  const off = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+const totpStep = () => Math.floor(Date.now() / 30000);
+
+test('totp_enrolment', async () => {
+  const user = env('ERMES_TOTP_USER'), password = env('ERMES_TOTP_PASSWORD');
+  const page = await newPage();
+  await signIn(page, user, password);
+  await page.goto('/account');
+  await ready(page);
+  const sec = page.locator('section', { has: page.getByRole('heading', { name: 'Two-step sign-in' }) });
+  assert.match(await sec.textContent(), /Off\./);
+  await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+  // The QR code is an image of the server's SVG; the key is shown for typing.
+  const qr = page.locator('img.qr');
+  await qr.waitFor();
+  assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code is drawn');
+  assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+  const secret = await page.locator('.totp-secret').getAttribute('data-secret');
+  assert.match(secret, /^[A-Z2-7]{32}$/);
+  await shot(page, 'totp_enrolment');
+  // A wrong code is refused next to the field.
+  const wrong = totpCode(secret, totpStep() + 10);
+  await page.getByLabel('Code from the app').fill(wrong);
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  await page.locator('.field[data-field="code"] .field-error').waitFor({ state: 'visible' });
+  const step = totpStep();
+  await page.getByLabel('Code from the app').fill(totpCode(secret, step));
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  const codes = page.locator('ol.recovery-codes li');
+  await codes.first().waitFor();
+  assert.equal(await codes.count(), 10);
+  const recovery = (await codes.first().textContent()).trim();
+  assert.match(recovery, /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+  await shot(page, 'totp_recovery_codes');
+  await page.getByRole('button', { name: 'I have stored them' }).click();
+  await ready(page);
+  await page.waitForFunction(() => /On: you sign in/.test(document.getElementById('main').textContent));
+
+  // Signing in again: the password, then the code the page asks for.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForSelector('form.login');
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const code = page.getByLabel('Code from your app');
+  await code.waitFor({ state: 'visible' });
+  await shot(page, 'totp_sign_in');
+  // The code that turned it on was used already: refused.
+  await code.fill(totpCode(secret, step));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.field[data-field="totp"] .field-error').waitFor({ state: 'visible' });
+  await code.fill(totpCode(secret, step + 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body.signed-in');
+  await ready(page);
+  assert.equal(await page.locator('h1').first().textContent(), 'Dashboard');
+  // A recovery code works too, once.
+  const other = await newPage();
+  await other.goto('/');
+  await other.getByLabel('User name').fill(user);
+  await other.getByLabel('Password').fill(password);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.getByLabel('Code from your app').fill(recovery);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.waitForSelector('body.signed-in');
+  noErrors(page);
+  noErrors(other);
+});
+
+// A second daemon runs with totp_required: an analyst without a second factor signs in to a
+// session that shows only the set-up screen, and everything once it is done.
+test('totp_required', async () => {
+  const base = env('ERMES_REQUIRED_URL');
+  const page = await newPage();
+  await page.goto(base + '/');
+  await page.getByLabel('User name').fill(env('ERMES_REQUIRED_USER'));
+  await page.getByLabel('Password').fill(env('ERMES_REQUIRED_PASSWORD'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body.signed-in.enrol-only');
+  await ready(page);
+  assert.equal(await page.locator('h1').first().textContent(), 'Set up two-step sign-in');
+  assert.equal(await page.locator('#nav').isVisible(), false, 'no navigation before set-up');
+  // The API refuses everything else to this session.
+  const st = await page.evaluate(async () => (await fetch('/api/v1/events')).status);
+  assert.equal(st, 403);
+  await shot(page, 'totp_required');
+  const secret = await page.locator('.totp-secret').getAttribute('data-secret');
+  await page.getByLabel('Code from the app').fill(totpCode(secret, totpStep()));
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  await page.locator('ol.recovery-codes li').first().waitFor();
+  await page.getByRole('button', { name: 'I have stored them' }).click();
+  await page.waitForFunction(() => !document.body.classList.contains('enrol-only')
+    && document.getElementById('main').dataset.ready !== undefined
+    && document.querySelector('#main h1') && document.querySelector('#main h1').textContent === 'Dashboard');
+  assert.equal(await page.locator('#nav').isVisible(), true);
+  const st2 = await page.evaluate(async () => (await fetch('/api/v1/events')).status);
+  assert.equal(st2, 200);
   noErrors(page);
 });
 

@@ -47,6 +47,8 @@ PLAYWRIGHT = os.path.join(BROWSER_DIR, "node_modules", "playwright-core")
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(ERMES_BIN)), "test-output", "browser")
 ADMIN = ("webadmin", "correct horse battery 1")
 CONSTITUENT = ("uma-viewer", "another long password 2")
+TOTP_USER = ("totp-analyst", "a third long password 3")  # sets up two-step sign-in
+REQUIRED_USER = ("must-enrol", "a fourth long password 4")  # on the totp_required daemon
 
 MISSING = None
 if not os.access(CHROMIUM, os.X_OK):
@@ -148,13 +150,23 @@ class BrowserTest(unittest.TestCase):
                 assert rc == 0, "ingest %s: %s" % (name, err)
             for (user, password), extra in ((ADMIN, ["--role", "admin"]),
                                             (CONSTITUENT, ["--role", "constituent", "--org",
-                                                           "UMA"])):
+                                                           "UMA"]),
+                                            (TOTP_USER, ["--role", "analyst"])):
                 rc, out, err = cls.e.cli("user", "add", user, *extra, "--password-stdin",
                                          input=password + "\n")
                 assert rc == 0, "user add %s: %s" % (user, err)
             cls.e.start()
+            # A second daemon with totp_required: its analyst's first session can only set up
+            # two-step sign-in (the browser test totp_required).
+            cls.e2 = Ermes(env={"ERMES_TOTP_REQUIRED": "true"}, start=False)
+            rc, out, err = cls.e2.cli("user", "add", REQUIRED_USER[0], "--role", "analyst",
+                                      "--password-stdin", input=REQUIRED_USER[1] + "\n")
+            assert rc == 0, "user add %s: %s" % (REQUIRED_USER[0], err)
+            cls.e2.start()
         except BaseException:
             cls.e.close()
+            if getattr(cls, "e2", None):
+                cls.e2.close()
             cls.smtp.stop()
             raise
 
@@ -162,6 +174,7 @@ class BrowserTest(unittest.TestCase):
     def tearDownClass(cls):
         try:
             cls.e.close()
+            cls.e2.close()
         finally:
             cls.smtp.stop()
             shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -187,6 +200,9 @@ class BrowserTest(unittest.TestCase):
             "ERMES_RESULTS": results,
             "ERMES_ADMIN_USER": ADMIN[0], "ERMES_ADMIN_PASSWORD": ADMIN[1],
             "ERMES_CONST_USER": CONSTITUENT[0], "ERMES_CONST_PASSWORD": CONSTITUENT[1],
+            "ERMES_TOTP_USER": TOTP_USER[0], "ERMES_TOTP_PASSWORD": TOTP_USER[1],
+            "ERMES_REQUIRED_URL": "http://%s:%d" % (HOST, self.e2.port),
+            "ERMES_REQUIRED_USER": REQUIRED_USER[0], "ERMES_REQUIRED_PASSWORD": REQUIRED_USER[1],
             "ERMES_CONST_ORG": "UMA", "ERMES_OWN_EVENT": str(own[0]["id"]),
             "ERMES_OTHER_ORG": "DG-DIGIT", "ERMES_OTHER_EVENT": str(other_event),
             "ERMES_SMTP_ACCEPT": self.flag,

@@ -463,6 +463,16 @@ class HttpLimitsTest(unittest.TestCase):
                 self.assertTrue(any(p["in"] == "path" and p["name"] == name
                                     for p in resolved), "%s: {%s} undeclared" % (path, name))
 
+    def totp_user(self):
+        """A user who set up two-step sign-in in a browser session; returns its id."""
+        from test_totp import TotpClient
+        u = self.e.ok("POST", "/api/v1/users", {"name": "openapi-totp", "role": "analyst",
+                                                 "password": "openapi password"}, expect=201)
+        b = TotpClient(self.e)
+        self.assertEqual(b.login2("openapi-totp", "openapi password")[0], 201)
+        b.enrol(u["id"])
+        return u["id"]
+
     def test_openapi_paths_answer(self):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
@@ -485,6 +495,9 @@ class HttpLimitsTest(unittest.TestCase):
                         # something made to be deleted
                         if path == "/api/v1/tokens/{id}":
                             victim = self.e.create_token(description="openapi check")["id"]
+                        elif path == "/api/v1/users/{id}/totp":
+                            # a user with two-step sign-in, which the admin turns off
+                            victim = self.totp_user()
                         elif path == "/api/v1/indicators/{id}":
                             victim = self.e.ok("POST", "/api/v1/indicators",
                                                {"value": "doomed.example"}, expect=201)["id"]

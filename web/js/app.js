@@ -3,7 +3,7 @@
 import { api, get, post, del, setCsrf, onUnauthorized, optional } from './api.js';
 import { h, clear, field, input, showError, clearErrors, announce, isStaff } from './ui.js';
 
-const session = { user: null, csrf: null, features: {} };
+const session = { user: null, csrf: null, features: {}, enrolOnly: false, totpRequired: false };
 const main = document.getElementById('main');
 
 // path pattern -> screen module and who may open it ('staff', 'admin' or everyone).
@@ -51,6 +51,7 @@ async function route() {
   delete main.dataset.ready; // set again once this screen has rendered (tests wait for it)
   main.setAttribute('aria-busy', 'true');
   if (!session.user) return showLogin();
+  if (session.enrolOnly) return showEnrolment(seq);
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const query = new URLSearchParams(location.search);
   let found = null;
@@ -81,6 +82,7 @@ async function route() {
     await screen.render(view, {
       params: found.params, query, view: found.extra.view || 'list', user: session.user,
       features: session.features, navigate, title: setTitle, isCurrent: () => seq === renderSeq,
+      totpRequired: session.totpRequired, refresh: refreshSession,
     });
   } catch (e) {
     if (seq !== renderSeq) return;
@@ -89,6 +91,30 @@ async function route() {
     console.error(e);
   }
   if (seq === renderSeq) focusMain(document.title);
+}
+
+// totp_required and no second factor yet: the session can do nothing but set it up.
+async function showEnrolment(seq) {
+  document.querySelectorAll('#nav a').forEach((a) => a.removeAttribute('aria-current'));
+  const view = h('div', { class: 'screen' });
+  clear(main).append(view);
+  try {
+    const screen = await import('./screens/totp.js');
+    if (seq !== renderSeq) return;
+    await screen.render(view, { user: session.user, title: setTitle, refresh: refreshSession });
+  } catch (e) {
+    if (e && e.status === 401) return;
+    clear(view).append(h('h1', null, 'Error'), h('p', { class: 'notice notice-error', role: 'alert' }, (e && e.message) || String(e)));
+  }
+  if (seq === renderSeq) focusMain(document.title);
+}
+
+// Reads the session again (after two-step sign-in was turned on or off) and redraws.
+async function refreshSession() {
+  const s = await get('sessions/current', null, { quiet401: true });
+  setSession(s);
+  if (!session.enrolOnly) await detectFeatures();
+  route();
 }
 
 function setTitle(t) {
@@ -111,6 +137,9 @@ function focusMain(label) {
 function setSession(s) {
   session.user = s ? s.user : null;
   session.csrf = s ? s.csrf_token : null;
+  session.enrolOnly = !!(s && s.totp_enrolment_required);
+  session.totpRequired = !!(s && s.totp_required);
+  document.body.classList.toggle('enrol-only', session.enrolOnly);
   setCsrf(session.csrf);
   document.body.classList.toggle('signed-in', !!session.user);
   document.body.classList.toggle('signed-out', !session.user);
@@ -126,10 +155,15 @@ function showLogin(message) {
   setTitle('Sign in');
   const user = input('username', { autocomplete: 'username', required: true, maxlength: 64 });
   const pass = input('password', { type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
+  // The second step, shown when the server answers totp_required: a 6-digit code from the
+  // app, or one of the recovery codes (told apart by their length).
+  const code = input('totp', { autocomplete: 'one-time-code', maxlength: 24, spellcheck: 'false' });
+  const codeField = field('Code from your app', code, '6 digits, or one of your recovery codes');
+  codeField.hidden = true;
   const form = h('form', { class: 'login card', 'aria-labelledby': 'login-h', novalidate: true },
     h('h1', { id: 'login-h' }, 'Sign in to ermes'),
     message ? h('p', { class: 'notice notice-info', role: 'status' }, message) : null,
-    field('User name', user), field('Password', pass),
+    field('User name', user), field('Password', pass), codeField,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -137,13 +171,26 @@ function showLogin(message) {
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      const s = await post('sessions', { username: user.value, password: pass.value }, { quiet401: true });
+      const body = { username: user.value, password: pass.value };
+      const c = code.value.replace(/\s+/g, '');
+      if (!codeField.hidden && c) {
+        if (/^[0-9]{6}$/.test(c)) body.totp = c; else body.recovery_code = c;
+      }
+      const s = await post('sessions', body, { quiet401: true });
       setSession(s);
-      await detectFeatures();
+      if (!session.enrolOnly) await detectFeatures();
       announce('Signed in as ' + s.user.name);
       route();
     } catch (e) {
-      if (e.status === 401) e.field = 'password';
+      if (e.code === 'totp_required') {
+        codeField.hidden = false;
+        btn.disabled = false;
+        clearErrors(form);
+        code.focus();
+        announce('Enter the code from your authenticator app');
+        return;
+      }
+      if (e.status === 401 && e.field !== 'totp') e.field = 'password';
       if (e.status === 429) e.message = 'Too many failed attempts: sign-in is locked' + (e.retryAfter ? ' for ' + Math.ceil(e.retryAfter / 60) + ' minutes' : '') + '.';
       if (e.status === 404) e.message = 'This server does not offer sign-in sessions.';
       showError(form, e);
@@ -246,7 +293,7 @@ async function boot() {
   try {
     const s = await get('sessions/current', null, { quiet401: true });
     setSession(s);
-    await detectFeatures();
+    if (!session.enrolOnly) await detectFeatures();
     route();
   } catch (e) {
     showLogin(e.status === 401 || e.status === 404 ? null : e.message);

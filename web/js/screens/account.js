@@ -1,7 +1,8 @@
-// Account: who I am, my password, my API tokens.
+// Account: who I am, my password, my two-step sign-in, my API tokens.
 import { post } from '../api.js';
 import { h, field, input, dl, section, showError, clearErrors, notice, announce, time } from '../ui.js';
 import { tokensSection } from './admin.js';
+import { totpSection } from './totp.js';
 
 export async function render(view, ctx) {
   ctx.title('Account');
@@ -29,6 +30,7 @@ export async function render(view, ctx) {
     } catch (e) { showError(form, e); }
   });
   cards.append(h('section', { class: 'card' }, form));
+  cards.append(totpSection(ctx));
   view.append(cards);
   view.append(await tokensSection(ctx, { own: true }));
 }
