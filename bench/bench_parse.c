@@ -100,12 +100,12 @@ typedef struct result {
     double cpu_seconds;
 } result_t;
 
-static int run(const ermes_parser_def_t *p, const ermes_report_info_t *info, const char *data,
+static int run(const ermes__parser_def_t *p, const ermes__report_info_t *info, const char *data,
                size_t len, ermes_event_t *ev, int check, result_t *res)
 {
     void *state = NULL;
     ermes_diag_t d;
-    ermes_row_t row;
+    ermes__row_t row;
     double t0, c0;
     int rc;
 
@@ -182,8 +182,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *feed = "shadowserver", *file = NULL;
-    const ermes_parser_def_t *p;
-    ermes_report_info_t info;
+    const ermes__parser_def_t *p;
+    ermes__report_info_t info;
     ermes_event_t *ev = NULL;
     result_t res, best;
     char *data = NULL;
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    if (!(p = ermes_parser_find(feed))) {
+    if (!(p = ermes__parser_find(feed))) {
         fprintf(stderr, "bench_parse: no parser \"%s\"\n", feed);
         return 2;
     }

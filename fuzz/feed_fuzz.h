@@ -22,10 +22,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const options[] = {FUZZ_FEED_OPTIONS NULL};
-    const ermes_parser_def_t *p = ermes_parser_find(FUZZ_FEED);
-    ermes_report_info_t info;
+    const ermes__parser_def_t *p = ermes__parser_find(FUZZ_FEED);
+    ermes__report_info_t info;
     ermes_event_t *ev = NULL, *back = NULL;
-    ermes_strbuf_t a, b;
+    ermes__strbuf_t a, b;
     ermes_diag_t d;
     void *state = NULL;
     char *copy;
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ermes__strbuf_init(&a, 1u << 24);
     ermes__strbuf_init(&b, 1u << 24);
     for (;;) {
-        ermes_row_t row;
+        ermes__row_t row;
         int rc;
         memset(&row, 0, sizeof(row));
         ermes_event_reset(ev);

@@ -30,7 +30,7 @@ static void check(int ok, const char *what, const uint8_t *data, size_t size)
 
 static void fuzz_json(const char *s, size_t size)
 {
-    ermes_strbuf_t first, second;
+    ermes__strbuf_t first, second;
     ermes_diag_t d;
     int rc;
 

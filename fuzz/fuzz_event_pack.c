@@ -2,7 +2,7 @@
  * events in.
  *
  * The input, exactly size bytes, is read two ways:
- *   - as a packed document: ermes_event_unpack must accept it or reject it with a reason,
+ *   - as a packed document: ermes__event_unpack must accept it or reject it with a reason,
  *     never read outside it; an accepted one must pack again to a document that unpacks to
  *     the same event (the same JSON);
  *   - as an event's JSON (what parsers produce): an accepted event must pack and unpack to
@@ -72,20 +72,20 @@ static int name_of(void *ctx, uint32_t id, const char **name, size_t *len)
 /* ev packed and unpacked again: the same JSON. */
 static void round_trip(const ermes_event_t *e)
 {
-    ermes_strbuf_t packed, a, b;
+    ermes__strbuf_t packed, a, b;
     ermes_diag_t d;
     int rc;
 
     ermes__strbuf_init(&packed, 1u << 27);
     ermes__strbuf_init(&a, 1u << 27);
     ermes__strbuf_init(&b, 1u << 27);
-    rc = ermes_event_pack(e, NULL, name_id, NULL, &packed);
+    rc = ermes__event_pack(e, NULL, name_id, NULL, &packed);
     if (rc == ERMES_ETOOBIG)
         goto out; /* the target's dictionary is full */
     check(rc == 0, "pack failed");
     ermes_event_reset(back);
     ermes_diag_clear(&d);
-    rc = ermes_event_unpack(back, packed.data, packed.len, name_of, NULL, &d);
+    rc = ermes__event_unpack(back, packed.data, packed.len, name_of, NULL, &d);
     if (rc)
         fprintf(stderr, "unpack: %s\n", d.reason);
     check(rc == 0, "a packed event does not unpack");
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     ermes_event_reset(ev);
     ermes_diag_clear(&d);
-    rc = ermes_event_unpack(ev, s, size, name_of, NULL, &d);
+    rc = ermes__event_unpack(ev, s, size, name_of, NULL, &d);
     if (rc == 0)
         round_trip(ev);
     else

@@ -15,9 +15,9 @@
 #include "ermes/event.h"
 #include "intake/parser.h"
 
-extern const ermes_parser_def_t ermes__parser_misp_event;
-extern const ermes_parser_def_t ermes__parser_generic_json;
-extern const ermes_parser_def_t ermes__parser_microsoft_ctip;
+extern const ermes__parser_def_t ermes__parser_misp_event;
+extern const ermes__parser_def_t ermes__parser_generic_json;
+extern const ermes__parser_def_t ermes__parser_microsoft_ctip;
 
 static const char *const no_options[] = {NULL};
 static const char *const map_options[] = {"map.ip=source.ip",
@@ -31,11 +31,11 @@ static const char *const misp_options[] = {"misp_url=http://misp.example/", "acc
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const ermes_parser_def_t *p;
+    const ermes__parser_def_t *p;
     const char *const *options = no_options;
-    ermes_report_info_t info;
+    ermes__report_info_t info;
     ermes_event_t *ev = NULL, *back = NULL;
-    ermes_strbuf_t a, b;
+    ermes__strbuf_t a, b;
     ermes_diag_t d;
     void *state = NULL;
     char *copy;
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ermes__strbuf_init(&a, 1u << 24);
     ermes__strbuf_init(&b, 1u << 24);
     for (;;) {
-        ermes_row_t row;
+        ermes__row_t row;
         int rc;
         memset(&row, 0, sizeof(row));
         ermes_event_reset(ev);

@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *nl = memchr(data, '\n', size);
     size_t mlen = nl ? (size_t)(nl - data) : 0, plen, i;
     char method[16], *path, allow[96], param[64];
-    const ermes_route_t *r;
-    ermes_req_t req;
+    const ermes__route_t *r;
+    ermes__req_t req;
     int known = 0;
 
     if (!nl || mlen >= sizeof(method))

@@ -30,9 +30,9 @@
 #define IMPORTS_PER_STORE 20000
 
 static char dir[64];
-static ermes_store_t *store;
-static ermes_registry_t *registry;
-static ermes_viewer_t admin;
+static ermes__store_t *store;
+static ermes__registry_t *registry;
+static ermes__viewer_t admin;
 static long imports;
 static int strict;
 
@@ -57,12 +57,12 @@ static void remove_store(void)
 
 static void open_store(void)
 {
-    ermes_store_options_t opts = {0, 1, 0, NULL};
-    ermes_org_t *home = ermes__org_new();
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__org_t *home = ermes__org_new();
     ermes_diag_t d;
 
     remove_store();
-    check(ermes_store_open(dir, &opts, &store) == 0, "cannot open the store");
+    check(ermes__store_open(dir, &opts, &store) == 0, "cannot open the store");
     /* Durability is not what is fuzzed: skip the fsync of every commit. */
     check(ermes__db_exec(ermes__db_conn(store), "PRAGMA synchronous=OFF") == 0, "pragma");
     check(home != NULL, "out of memory");
@@ -71,20 +71,20 @@ static void open_store(void)
     home->type = ermes__org_strdup(home, "cert");
     home->meta.tlp = ERMES_TLP_GREEN;
     ermes_diag_clear(&d);
-    check(ermes_store_org_insert(store, home, &d) == 0, "cannot create the CERT");
+    check(ermes__store_org_insert(store, home, &d) == 0, "cannot create the CERT");
     admin.user_id = 0;
     admin.user_name = "fuzz";
     admin.role = ERMES_ROLE_ADMIN;
     admin.org_id = home->meta.id;
     admin.remote = "fuzz";
     ermes__org_free(home);
-    check(ermes_registry_open(store, &registry) == 0, "cannot open the registry");
+    check(ermes__registry_open(store, &registry) == 0, "cannot open the registry");
 }
 
 static void close_store(void)
 {
-    ermes_registry_close(registry);
-    ermes_store_close(store);
+    ermes__registry_close(registry);
+    ermes__store_close(store);
     registry = NULL;
     store = NULL;
     remove_store();
@@ -104,7 +104,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     strict = getenv("ERMES_FUZZ_STRICT") && strcmp(getenv("ERMES_FUZZ_STRICT"), "1") == 0;
     snprintf(dir, sizeof(dir), "/tmp/ermes-fuzz-import-XXXXXX");
     check(mkdtemp(dir) != NULL, "mkdtemp");
-    check(ermes_access_init() == 0, "libsodium");
+    check(ermes__access_init() == 0, "libsodium");
     open_store();
     atexit(at_exit);
     return 0;
@@ -114,7 +114,7 @@ static int64_t count_orgs(void)
 {
     int64_t n = -1;
 
-    check(ermes_store_count(store, "organisations", &n) == 0, "count");
+    check(ermes__store_count(store, "organisations", &n) == 0, "count");
     return n;
 }
 
@@ -123,7 +123,7 @@ typedef struct id_list {
     size_t n, cap;
 } id_list_t;
 
-static int collect_cb(void *ctx, const ermes_org_t *org)
+static int collect_cb(void *ctx, const ermes__org_t *org)
 {
     id_list_t *l = ctx;
 
@@ -143,15 +143,15 @@ static int collect_cb(void *ctx, const ermes_org_t *org)
 /* Back to the registry every input starts from: the CERT alone, as created. */
 static void reset(void)
 {
-    ermes_org_filter_t filter;
+    ermes__org_filter_t filter;
     id_list_t ids = {NULL, 0, 0};
-    ermes_org_t *home = ermes__org_new();
+    ermes__org_t *home = ermes__org_new();
     ermes_diag_t d;
     int more, progress;
 
     check(home != NULL, "out of memory");
     /* One transaction; begin also proves the import left none open. */
-    check(ermes_store_begin(store) == 0, "a transaction was left open");
+    check(ermes__store_begin(store) == 0, "a transaction was left open");
     /* An import in update mode may have changed the CERT itself (even given it a parent). */
     home->short_name = ermes__org_strdup(home, "CERT");
     home->name = ermes__org_strdup(home, "The CERT");
@@ -159,10 +159,10 @@ static void reset(void)
     home->meta.tlp = ERMES_TLP_GREEN;
     home->has = ~0u;
     ermes_diag_clear(&d);
-    check(ermes_store_org_update(store, admin.org_id, home, &d) == 0, "cannot restore the CERT");
+    check(ermes__store_org_update(store, admin.org_id, home, &d) == 0, "cannot restore the CERT");
     ermes__org_free(home);
     memset(&filter, 0, sizeof(filter));
-    check(ermes_store_org_each(store, &admin, &filter, collect_cb, &ids, &more) == 0, "list");
+    check(ermes__store_org_each(store, &admin, &filter, collect_cb, &ids, &more) == 0, "list");
     /* Children before parents: delete what has no children, until nothing is left. */
     do {
         progress = 0;
@@ -171,7 +171,7 @@ static void reset(void)
             if (!ids.id[k])
                 continue;
             ermes_diag_clear(&d);
-            rc = ermes_store_org_delete(store, ids.id[k], &d);
+            rc = ermes__store_org_delete(store, ids.id[k], &d);
             check(rc == 0 || rc == ERMES_ECONFLICT, "cannot delete an imported organisation");
             if (rc == 0) {
                 ids.id[k] = 0;
@@ -180,9 +180,9 @@ static void reset(void)
         }
     } while (progress);
     free(ids.id);
-    check(ermes_store_commit(store) == 0, "commit");
+    check(ermes__store_commit(store) == 0, "commit");
     check(count_orgs() == 1, "imported organisations left behind");
-    check(ermes_registry_refresh(registry, 1) == 0, "refresh");
+    check(ermes__registry_refresh(registry, 1) == 0, "refresh");
 }
 
 static long count_lines(const uint8_t *data, size_t size)
@@ -195,27 +195,27 @@ static long count_lines(const uint8_t *data, size_t size)
 }
 
 /* Runs one import and checks its report; returns 1 when something was stored. */
-static int import_once(const uint8_t *data, size_t size, ermes_format_t format, int partial,
+static int import_once(const uint8_t *data, size_t size, ermes__format_t format, int partial,
                        int update)
 {
-    ermes_import_options_t opts = {format, partial, update, "fuzz"};
-    ermes_import_report_t rep;
+    ermes__import_options_t opts = {format, partial, update, "fuzz"};
+    ermes__import_report_t rep;
     int64_t before = count_orgs(), after;
     long lines = count_lines(data, size);
     int rc, stored;
 
-    rc = ermes_registry_import(registry, &admin, (const char *)data, size, &opts, &rep);
+    rc = ermes__registry_import(registry, &admin, (const char *)data, size, &opts, &rep);
     if (rc == ERMES_ENOMEM && !strict) {
         /* The known bug (see the top of this file): nothing may have been stored. */
         check(count_orgs() == before, "ERMES_ENOMEM, yet rows were stored");
-        ermes_import_report_cleanup(&rep);
+        ermes__import_report_cleanup(&rep);
         return 0;
     }
     check(rc == 0 || rc == ERMES_EINVAL || rc == ERMES_EPARSE, "unexpected result");
     check(rep.nerrors <= (size_t)rep.failed && rep.nerrors <= ERMES_IMPORT_MAX_ERRORS,
           "more errors than failures");
     for (size_t k = 0; k < rep.nerrors; k++) {
-        const ermes_import_error_t *e = &rep.errors[k];
+        const ermes__import_error_t *e = &rep.errors[k];
         check(memchr(e->field, '\0', sizeof(e->field)) &&
                   memchr(e->reason, '\0', sizeof(e->reason)),
               "unterminated error");
@@ -235,7 +235,7 @@ static int import_once(const uint8_t *data, size_t size, ermes_format_t format, 
     after = count_orgs();
     check(after == before + (rc == 0 ? rep.imported : 0), "stored rows differ from the report");
     stored = rc == 0 && (rep.imported || rep.updated);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     return stored;
 }
 

@@ -29,7 +29,7 @@ static int terminated(const char *s, size_t cap)
 }
 
 /* The same organisation, as far as JSON shows it. */
-static int same_json(const ermes_org_t *a, const ermes_org_t *b)
+static int same_json(const ermes__org_t *a, const ermes__org_t *b)
 {
     json_t *ja = ermes__org_to_json(a), *jb = ermes__org_to_json(b);
     int same;
@@ -42,11 +42,11 @@ static int same_json(const ermes_org_t *a, const ermes_org_t *b)
 }
 
 /* org was accepted: its JSON, through text, must be accepted again and be a fixed point. */
-static void round_trip(const ermes_org_t *org)
+static void round_trip(const ermes__org_t *org)
 {
     json_t *first = ermes__org_to_json(org), *read_back, *second;
     json_error_t err;
-    ermes_org_t *again = ermes__org_new();
+    ermes__org_t *again = ermes__org_new();
     ermes_diag_t d;
     char *text;
 
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t err;
     json_t *doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &err);
-    ermes_org_t *org[2];
+    ermes__org_t *org[2];
     ermes_diag_t d[2];
     int rc[2];
 

@@ -19,18 +19,18 @@
 #include "intake/parser.h"
 
 static const char *const names[] = {
-    "2026-01-01-scan_adb-example-geo.csv",     "2026-01-01-event4_sinkhole_http-x.csv",
-    "2026-01-01-blocklist-example.csv",        "2026-01-01-scan_exchange-example.csv",
-    "2026-01-01-compromised_website-x.csv",    "2026-01-01-event4_honeypot_http_scan-x.csv",
-    "2026-01-01-scan_ssl-example-geo.csv",     NULL,
+    "2026-01-01-scan_adb-example-geo.csv",  "2026-01-01-event4_sinkhole_http-x.csv",
+    "2026-01-01-blocklist-example.csv",     "2026-01-01-scan_exchange-example.csv",
+    "2026-01-01-compromised_website-x.csv", "2026-01-01-event4_honeypot_http_scan-x.csv",
+    "2026-01-01-scan_ssl-example-geo.csv",  NULL,
 };
 
 static void parse_report(const char *file_name, const uint8_t *data, size_t size)
 {
-    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
-    ermes_report_info_t info;
+    const ermes__parser_def_t *p = ermes__parser_find("shadowserver");
+    ermes__report_info_t info;
     ermes_event_t *ev = NULL, *back = NULL;
-    ermes_strbuf_t a, b;
+    ermes__strbuf_t a, b;
     ermes_diag_t d;
     void *state = NULL;
     char *copy = malloc(size ? size : 1); /* exact size: reads past the end are caught */
@@ -55,7 +55,7 @@ static void parse_report(const char *file_name, const uint8_t *data, size_t size
     ermes__strbuf_init(&a, 1u << 24);
     ermes__strbuf_init(&b, 1u << 24);
     for (;;) {
-        ermes_row_t row;
+        ermes__row_t row;
         int rc;
         memset(&row, 0, sizeof(row));
         ermes_event_reset(ev);

@@ -11,31 +11,31 @@
 #include "store/store.h"
 
 /* Initialises libsodium; call once before anything else here. */
-int ermes_access_init(void);
+int ermes__access_init(void);
 
 #define ERMES_PASSWORD_MIN 12
 #define ERMES_PASSWORD_MAX 1024
 
 /* argon2id (libsodium's crypto_pwhash_str, INTERACTIVE limits). ERMES_EINVAL with the reason
  * in d for a password shorter than ERMES_PASSWORD_MIN or longer than ERMES_PASSWORD_MAX. */
-int ermes_password_hash(const char *password, char out[ERMES_PWHASH_MAX], ermes_diag_t *d);
+int ermes__password_hash(const char *password, char out[ERMES_PWHASH_MAX], ermes_diag_t *d);
 /* 0 when password matches hash, ERMES_EAUTH otherwise (also for an empty hash). */
-int ermes_password_verify(const char *hash, const char *password);
+int ermes__password_verify(const char *hash, const char *password);
 
 #define ERMES_TOKEN_STRLEN 50 /* "ermes_" + 43 + NUL, rounded up */
 
 /* Creates a token for user_id valid for lifetime_ms; writes the secret (shown once) to secret
  * and fills *t. */
-int ermes_token_create(ermes_store_t *st, int64_t user_id, const char *description,
-                       int64_t lifetime_ms, char secret[ERMES_TOKEN_STRLEN], ermes_token_t *t);
+int ermes__token_create(ermes__store_t *st, int64_t user_id, const char *description,
+                        int64_t lifetime_ms, char secret[ERMES_TOKEN_STRLEN], ermes__token_t *t);
 
 /* The hash under which a token is stored. */
-void ermes_token_hash(const char *secret, size_t len, uint8_t out[32]);
+void ermes__token_hash(const char *secret, size_t len, uint8_t out[32]);
 
 /* Resolves a token to its user. ERMES_EAUTH with d->reason "unknown token", "the token has
  * expired", "the token has been revoked" or "the user is disabled". */
-int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, ermes_user_t *u,
-                             ermes_token_t *t, ermes_diag_t *d);
+int ermes__token_authenticate(ermes__store_t *st, const char *secret, size_t len, ermes__user_t *u,
+                              ermes__token_t *t, ermes_diag_t *d);
 
 /* ---- browser sessions (session.c) ---------------------------------------------------------
  * The cookie holds 256 random bits (43 base64url characters); the store keeps their BLAKE2b-256
@@ -48,17 +48,17 @@ int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, 
 
 /* Creates a session of user_id lasting ttl_ms from now; writes the cookie's secret to secret
  * and fills *s (CSRF token included). ip and user_agent may be NULL. */
-int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
-                         const char *user_agent, char secret[ERMES_SESSION_STRLEN],
-                         ermes_session_t *s);
+int ermes__session_create(ermes__store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
+                          const char *user_agent, char secret[ERMES_SESSION_STRLEN],
+                          ermes__session_t *s);
 
 /* Resolves a cookie's secret to its session and user. A session past its absolute expiry or
  * idle for idle_ms is ended (ERMES_EAUTH, d->reason "the session has expired"), as is one whose
  * user is disabled or has become a sensor (sensors use tokens only); an unknown one is
  * ERMES_EAUTH "unknown session". last_seen is written at
  * most every min(60 s, idle_ms / 4), so a busy page does not write on every request. */
-int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len, int64_t idle_ms,
-                               ermes_user_t *u, ermes_session_t *s, ermes_diag_t *d);
+int ermes__session_authenticate(ermes__store_t *st, const char *secret, size_t len, int64_t idle_ms,
+                                ermes__user_t *u, ermes__session_t *s, ermes_diag_t *d);
 
 /* The lock-out rule, on the times (ms) of a name's latest failed logins, newest first: locked
  * when the newest ERMES_LOGIN_MAX_FAILURES fall within ERMES_LOGIN_WINDOW_MS of each other,
@@ -67,20 +67,20 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
 int ermes__login_locked(const int64_t *times, size_t n, int64_t now, int64_t *left);
 
 /* The second factor a login gives, and what became of it. */
-typedef enum ermes_factor_state {
+typedef enum ermes__factor_state {
     ERMES_FACTOR_NONE = 0, /* the user has no second factor */
     ERMES_FACTOR_MISSING,  /* the password was right, the user has TOTP and no code was given */
     ERMES_FACTOR_WRONG,    /* the password was right, the code or recovery code was not */
     ERMES_FACTOR_TOTP,     /* signed in with a TOTP code */
     ERMES_FACTOR_RECOVERY  /* signed in with a recovery code (now used) */
-} ermes_factor_state_t;
+} ermes__factor_state_t;
 
-typedef struct ermes_login_factor {
-    const char *totp;           /* in: the 6-digit code, or NULL */
-    const char *recovery_code;  /* in: a recovery code, or NULL */
-    ermes_factor_state_t state; /* out */
-    int64_t recovery_left;      /* out: unused recovery codes, after ERMES_FACTOR_RECOVERY */
-} ermes_login_factor_t;
+typedef struct ermes__login_factor {
+    const char *totp;            /* in: the 6-digit code, or NULL */
+    const char *recovery_code;   /* in: a recovery code, or NULL */
+    ermes__factor_state_t state; /* out */
+    int64_t recovery_left;       /* out: unused recovery codes, after ERMES_FACTOR_RECOVERY */
+} ermes__login_factor_t;
 
 /* Checks name, password and, for a user with TOTP enabled, the second factor in f (which may
  * be NULL: no code given). 0 with *u on success;
@@ -94,8 +94,9 @@ typedef struct ermes_login_factor {
  * name is locked only for the addresses with a failure of it in the window: another address
  * may still try (and, failing, is locked too). A success forgets the name's failures from ip
  * only. */
-int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
-                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s);
+int ermes__login(ermes__store_t *st, const char *name, const char *password,
+                 ermes__login_factor_t *f, const char *ip, ermes__user_t *u, int *locked,
+                 int64_t *retry_after_s);
 
 /* ---- second factor (totp.c) ---------------------------------------------------------------
  * RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits, a code of the step before or after the
@@ -120,32 +121,32 @@ int64_t ermes__totp_step(int64_t now_ms);
 int ermes__totp_match(const uint8_t *key, size_t len, const char *code, int64_t now_ms,
                       int64_t after_step, int64_t *step);
 
-typedef struct ermes_totp_enrolment {
+typedef struct ermes__totp_enrolment {
     char secret[40]; /* base32, for typing into an app */
     char uri[512];   /* otpauth://totp/... for the QR code */
-} ermes_totp_enrolment_t;
+} ermes__totp_enrolment_t;
 
 /* Starts (or starts again) u's enrolment with a new secret, under issuer (the app's label).
  * ERMES_ECONFLICT when u has TOTP enabled already. */
-int ermes_totp_begin(ermes_store_t *st, const ermes_user_t *u, const char *issuer,
-                     ermes_totp_enrolment_t *out);
+int ermes__totp_begin(ermes__store_t *st, const ermes__user_t *u, const char *issuer,
+                      ermes__totp_enrolment_t *out);
 /* Ends u's enrolment when code is right for the pending secret: TOTP is enabled and the new
  * recovery codes, to be shown once, are written to codes. ERMES_ENOTFOUND when no enrolment
  * was started, ERMES_ECONFLICT when TOTP is enabled already, ERMES_EAUTH for a wrong code. */
-int ermes_totp_confirm(ermes_store_t *st, const ermes_user_t *u, const char *code,
-                       char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN]);
+int ermes__totp_confirm(ermes__store_t *st, const ermes__user_t *u, const char *code,
+                        char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN]);
 /* Checks a second factor of user_id: code (6 digits) when not NULL or empty, else
  * recovery_code. 0 on success (*by_recovery 1 when a recovery code was used up, with the codes
  * left in *left); ERMES_EAUTH when wrong, replayed, or the user has no TOTP enabled. */
-int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
-                     const char *recovery_code, int *by_recovery, int64_t *left);
+int ermes__totp_check(ermes__store_t *st, int64_t user_id, const char *code,
+                      const char *recovery_code, int *by_recovery, int64_t *left);
 /* Forgets user_id's secret and recovery codes (a lost device); ERMES_ENOTFOUND when none. */
-int ermes_totp_reset(ermes_store_t *st, int64_t user_id);
+int ermes__totp_reset(ermes__store_t *st, int64_t user_id);
 /* text as a QR code (error correction M) in an SVG document; caller frees with ermes__free. */
-int ermes_totp_qr_svg(const char *text, char **out);
+int ermes__totp_qr_svg(const char *text, char **out);
 
 /* Writes one audit record on behalf of viewer v. detail may be NULL (JSON text otherwise). */
-int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *action,
-                      const char *object_type, const char *object_id, const char *detail);
+int ermes__audit_write(ermes__store_t *st, const ermes__viewer_t *v, const char *action,
+                       const char *object_type, const char *object_id, const char *detail);
 
 #endif

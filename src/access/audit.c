@@ -6,10 +6,10 @@
 
 #include "core/time.h"
 
-int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *action,
-                      const char *object_type, const char *object_id, const char *detail)
+int ermes__audit_write(ermes__store_t *st, const ermes__viewer_t *v, const char *action,
+                       const char *object_type, const char *object_id, const char *detail)
 {
-    ermes_audit_t a;
+    ermes__audit_t a;
 
     memset(&a, 0, sizeof(a));
     a.at = ermes__time_now_ms();
@@ -20,5 +20,5 @@ int ermes_audit_write(ermes_store_t *st, const ermes_viewer_t *v, const char *ac
     a.object_id = object_id;
     a.detail = detail;
     a.remote = v && v->remote ? v->remote : "cli";
-    return ermes_store_audit(st, &a);
+    return ermes__store_audit(st, &a);
 }

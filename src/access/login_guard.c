@@ -29,15 +29,15 @@ typedef struct address {
     unsigned audited; /* bit k: outcome k was audited in full in this interval */
 } address_t;
 
-struct ermes_login_guard {
-    ermes_store_t *store;
-    const ermes_config_t *cfg;
+struct ermes__login_guard {
+    ermes__store_t *store;
+    const ermes__config_t *cfg;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    ermes_login_job_t *head, *tail; /* waiting jobs, oldest first */
-    long waiting;                   /* jobs queued */
-    long reserved;                  /* places promised to callers about to submit */
-    long running;                   /* jobs being checked */
+    ermes__login_job_t *head, *tail; /* waiting jobs, oldest first */
+    long waiting;                    /* jobs queued */
+    long reserved;                   /* places promised to callers about to submit */
+    long running;                    /* jobs being checked */
     int stopping;
     pthread_t *threads;
     long nthreads;
@@ -46,14 +46,14 @@ struct ermes_login_guard {
 
 static void *worker_main(void *arg)
 {
-    ermes_login_guard_t *g = arg;
+    ermes__login_guard_t *g = arg;
 
     /* Below the HTTP threads: under a login flood the CPU goes to the other requests first,
      * the password checks take what is left (Linux: the nice value of one thread). */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 
     for (;;) {
-        ermes_login_job_t *job;
+        ermes__login_job_t *job;
 
         pthread_mutex_lock(&g->lock);
         while (!g->head && !g->stopping)
@@ -74,13 +74,13 @@ static void *worker_main(void *arg)
         /* Expired sessions and old failures go while we are here. */
         {
             int64_t now = ermes__time_now_ms();
-            ermes_store_session_prune(g->store, now, now - g->cfg->session_idle * 1000,
-                                      now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
+            ermes__store_session_prune(g->store, now, now - g->cfg->session_idle * 1000,
+                                       now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS);
         }
         {
-            ermes_login_factor_t f = {job->totp, job->recovery_code, ERMES_FACTOR_NONE, 0};
-            job->rc = ermes_login(g->store, job->name, job->password, &f, job->ip, &job->user,
-                                  &job->locked, &job->retry_after_s);
+            ermes__login_factor_t f = {job->totp, job->recovery_code, ERMES_FACTOR_NONE, 0};
+            job->rc = ermes__login(g->store, job->name, job->password, &f, job->ip, &job->user,
+                                   &job->locked, &job->retry_after_s);
             job->factor_state = f.state;
             job->recovery_left = f.recovery_left;
         }
@@ -96,9 +96,10 @@ static void *worker_main(void *arg)
     }
 }
 
-int ermes__login_guard_new(ermes_store_t *st, const ermes_config_t *cfg, ermes_login_guard_t **out)
+int ermes__login_guard_new(ermes__store_t *st, const ermes__config_t *cfg,
+                           ermes__login_guard_t **out)
 {
-    ermes_login_guard_t *g = ermes__calloc(1, sizeof(*g));
+    ermes__login_guard_t *g = ermes__calloc(1, sizeof(*g));
     int rc = ERMES_ENOMEM;
 
     if (!g)
@@ -126,9 +127,9 @@ fail:
     return rc;
 }
 
-void ermes__login_guard_stop(ermes_login_guard_t *g)
+void ermes__login_guard_stop(ermes__login_guard_t *g)
 {
-    ermes_login_job_t *job, *next;
+    ermes__login_job_t *job, *next;
 
     if (!g)
         return;
@@ -156,7 +157,7 @@ void ermes__login_guard_stop(ermes_login_guard_t *g)
     g->nthreads = 0;
 }
 
-void ermes__login_guard_free(ermes_login_guard_t *g)
+void ermes__login_guard_free(ermes__login_guard_t *g)
 {
     if (!g)
         return;
@@ -170,7 +171,7 @@ void ermes__login_guard_free(ermes_login_guard_t *g)
     ermes__free(g);
 }
 
-int ermes__login_guard_reserve(ermes_login_guard_t *g)
+int ermes__login_guard_reserve(ermes__login_guard_t *g)
 {
     int rc = 0;
 
@@ -184,7 +185,7 @@ int ermes__login_guard_reserve(ermes_login_guard_t *g)
     return rc;
 }
 
-void ermes__login_guard_submit(ermes_login_guard_t *g, ermes_login_job_t *job)
+void ermes__login_guard_submit(ermes__login_guard_t *g, ermes__login_job_t *job)
 {
     pthread_mutex_lock(&g->lock);
     g->reserved--;
@@ -218,7 +219,7 @@ static uint32_t hash_ip(const char *ip)
 /* The slot of ip, under g->lock. With create, a new one is made when ip has none, in place of
  * the least recently seen of its probe sequence whose counts are not waiting for the audit;
  * NULL when there is none such, or without create and ip unknown. */
-static address_t *find_address(ermes_login_guard_t *g, const char *ip, int64_t now, int create)
+static address_t *find_address(ermes__login_guard_t *g, const char *ip, int64_t now, int create)
 {
     uint32_t h = hash_ip(ip);
     address_t *victim = NULL;
@@ -246,7 +247,7 @@ static address_t *find_address(ermes_login_guard_t *g, const char *ip, int64_t n
     return victim;
 }
 
-int ermes__login_guard_blocked(ermes_login_guard_t *g, const char *ip, int64_t now_ms,
+int ermes__login_guard_blocked(ermes__login_guard_t *g, const char *ip, int64_t now_ms,
                                int64_t *retry_after_s)
 {
     address_t *a;
@@ -264,8 +265,8 @@ int ermes__login_guard_blocked(ermes_login_guard_t *g, const char *ip, int64_t n
     return blocked;
 }
 
-int ermes__login_guard_record(ermes_login_guard_t *g, const char *ip, ermes_login_outcome_t outcome,
-                              int64_t now_ms)
+int ermes__login_guard_record(ermes__login_guard_t *g, const char *ip,
+                              ermes__login_outcome_t outcome, int64_t now_ms)
 {
     address_t *a;
     int full = 1;
@@ -309,7 +310,7 @@ typedef struct due {
     int64_t counts[ERMES_LOGIN_NKINDS];
 } due_t;
 
-void ermes__login_guard_flush(ermes_login_guard_t *g, int64_t now_ms, int all)
+void ermes__login_guard_flush(ermes__login_guard_t *g, int64_t now_ms, int all)
 {
     static const char *const names[ERMES_LOGIN_NKINDS] = {"failed", "locked", "rate_limited",
                                                           "busy"};
@@ -340,7 +341,7 @@ void ermes__login_guard_flush(ermes_login_guard_t *g, int64_t now_ms, int all)
     pthread_mutex_unlock(&g->lock);
     for (size_t k = 0; k < n; k++) {
         char detail[256], from[ERMES_TIME_STRLEN], until[ERMES_TIME_STRLEN];
-        ermes_viewer_t v;
+        ermes__viewer_t v;
         size_t len;
         memset(&v, 0, sizeof(v));
         v.user_name = "anonymous";
@@ -355,7 +356,8 @@ void ermes__login_guard_flush(ermes_login_guard_t *g, int64_t now_ms, int all)
                                     (long long)due[k].counts[i]);
         if (len < sizeof(detail))
             snprintf(detail + len, sizeof(detail) - len, "}");
-        if (ermes_audit_write(g->store, &v, "login_failures", "session", NULL, detail))
-            ermes_log(ERMES_LOG_WARNING, "audit: cannot record the failed logins of %s", due[k].ip);
+        if (ermes__audit_write(g->store, &v, "login_failures", "session", NULL, detail))
+            ermes__log(ERMES_LOG_WARNING, "audit: cannot record the failed logins of %s",
+                       due[k].ip);
     }
 }

@@ -3,12 +3,12 @@
 #include <sodium.h>
 #include <string.h>
 
-int ermes_access_init(void)
+int ermes__access_init(void)
 {
     return sodium_init() < 0 ? ERMES_EINTERNAL : 0;
 }
 
-int ermes_password_hash(const char *password, char out[ERMES_PWHASH_MAX], ermes_diag_t *d)
+int ermes__password_hash(const char *password, char out[ERMES_PWHASH_MAX], ermes_diag_t *d)
 {
     size_t n = strlen(password);
 
@@ -30,7 +30,7 @@ int ermes_password_hash(const char *password, char out[ERMES_PWHASH_MAX], ermes_
     return 0;
 }
 
-int ermes_password_verify(const char *hash, const char *password)
+int ermes__password_verify(const char *hash, const char *password)
 {
     if (!hash[0])
         return ERMES_EAUTH;

@@ -20,9 +20,9 @@ static void random_secret(char out[ERMES_SESSION_STRLEN])
     sodium_memzero(raw, sizeof(raw));
 }
 
-int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
-                         const char *user_agent, char secret[ERMES_SESSION_STRLEN],
-                         ermes_session_t *s)
+int ermes__session_create(ermes__store_t *st, int64_t user_id, int64_t ttl_ms, const char *ip,
+                          const char *user_agent, char secret[ERMES_SESSION_STRLEN],
+                          ermes__session_t *s)
 {
     int rc;
 
@@ -30,20 +30,20 @@ int ermes_session_create(ermes_store_t *st, int64_t user_id, int64_t ttl_ms, con
     random_secret(secret);
     _Static_assert(sizeof(s->csrf) >= ERMES_SESSION_STRLEN, "csrf buffer too small");
     random_secret(s->csrf);
-    ermes_token_hash(secret, strlen(secret), s->hash);
+    ermes__token_hash(secret, strlen(secret), s->hash);
     s->user_id = user_id;
     s->created_at = s->last_seen = ermes__time_now_ms();
     s->expires_at = s->created_at + ttl_ms;
     snprintf(s->ip, sizeof(s->ip), "%s", ip ? ip : "");
     snprintf(s->user_agent, sizeof(s->user_agent), "%s", user_agent ? user_agent : "");
-    rc = ermes_store_session_insert(st, s);
+    rc = ermes__store_session_insert(st, s);
     if (rc)
         sodium_memzero(secret, ERMES_SESSION_STRLEN);
     return rc;
 }
 
-int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len, int64_t idle_ms,
-                               ermes_user_t *u, ermes_session_t *s, ermes_diag_t *d)
+int ermes__session_authenticate(ermes__store_t *st, const char *secret, size_t len, int64_t idle_ms,
+                                ermes__user_t *u, ermes__session_t *s, ermes_diag_t *d)
 {
     uint8_t hash[32];
     int64_t now = ermes__time_now_ms(), every;
@@ -53,8 +53,8 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
         ermes_diag_set(d, NULL, "unknown session");
         return ERMES_EAUTH;
     }
-    ermes_token_hash(secret, len, hash);
-    rc = ermes_store_session_find(st, hash, s);
+    ermes__token_hash(secret, len, hash);
+    rc = ermes__store_session_find(st, hash, s);
     if (rc == ERMES_ENOTFOUND || (!rc && sodium_memcmp(hash, s->hash, sizeof(hash)) != 0)) {
         ermes_diag_set(d, NULL, "unknown session");
         return ERMES_EAUTH;
@@ -62,19 +62,19 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
     if (rc)
         return rc;
     if (s->expires_at <= now || s->last_seen + idle_ms <= now) {
-        ermes_store_session_delete(st, s->id);
+        ermes__store_session_delete(st, s->id);
         ermes_diag_set(d, NULL, "the session has expired");
         return ERMES_EAUTH;
     }
-    rc = ermes_store_user_get(st, s->user_id, NULL, u);
+    rc = ermes__store_user_get(st, s->user_id, NULL, u);
     if (rc == ERMES_ENOTFOUND || (!rc && u->disabled)) {
-        ermes_store_session_delete(st, s->id);
+        ermes__store_session_delete(st, s->id);
         ermes_diag_set(d, NULL, "the user is disabled");
         return ERMES_EAUTH;
     }
     /* A user made a sensor after signing in loses the session: sensors use tokens only. */
     if (!rc && u->role == ERMES_ROLE_SENSOR) {
-        ermes_store_session_delete(st, s->id);
+        ermes__store_session_delete(st, s->id);
         memset(u, 0, sizeof(*u));
         ermes_diag_set(d, NULL, "a sensor user cannot use a session");
         return ERMES_EAUTH;
@@ -82,7 +82,7 @@ int ermes_session_authenticate(ermes_store_t *st, const char *secret, size_t len
     if (rc)
         return rc;
     every = idle_ms / 4 < 60000 ? idle_ms / 4 : 60000;
-    if (now - s->last_seen >= every && ermes_store_session_touch(st, s->id, now) == 0)
+    if (now - s->last_seen >= every && ermes__store_session_touch(st, s->id, now) == 0)
         s->last_seen = now;
     return 0;
 }
@@ -113,13 +113,14 @@ static void make_dummy(void)
     char pw[ERMES_SESSION_STRLEN];
 
     random_secret(pw);
-    if (ermes_password_hash(pw, dummy_hash, NULL))
+    if (ermes__password_hash(pw, dummy_hash, NULL))
         dummy_hash[0] = '\0';
     sodium_memzero(pw, sizeof(pw));
 }
 
-int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes_login_factor_t *f,
-                const char *ip, ermes_user_t *u, int *locked, int64_t *retry_after_s)
+int ermes__login(ermes__store_t *st, const char *name, const char *password,
+                 ermes__login_factor_t *f, const char *ip, ermes__user_t *u, int *locked,
+                 int64_t *retry_after_s)
 {
     int64_t times[ERMES_LOGIN_MAX_FAILURES], now = ermes__time_now_ms(), left;
     size_t n = 0;
@@ -129,8 +130,8 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes
     *retry_after_s = 0;
     if (f)
         f->state = ERMES_FACTOR_NONE;
-    rc = ermes_store_login_failures(st, name, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS,
-                                    times, ERMES_LOGIN_MAX_FAILURES, &n);
+    rc = ermes__store_login_failures(st, name, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS,
+                                     times, ERMES_LOGIN_MAX_FAILURES, &n);
     if (rc)
         return rc;
     /* A locked name stays open to addresses that took no part in locking it: whoever floods
@@ -139,7 +140,7 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes
     was_locked = ermes__login_locked(times, n, now, &left);
     if (was_locked) {
         int64_t mine = 0;
-        if ((rc = ermes_store_login_failures_from(
+        if ((rc = ermes__store_login_failures_from(
                  st, name, ip, now - ERMES_LOGIN_WINDOW_MS - ERMES_LOGIN_LOCK_MS, &mine)))
             return rc;
         if (mine > 0) {
@@ -147,13 +148,13 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes
             return ERMES_EDENIED;
         }
     }
-    rc = ermes_store_user_get(st, 0, name, u);
+    rc = ermes__store_user_get(st, 0, name, u);
     if (rc && rc != ERMES_ENOTFOUND)
         return rc;
     known = rc == 0 && !u->disabled && u->password_hash[0];
     pthread_once(&dummy_once, make_dummy);
     /* The argon2id work is done whatever the name: the same time for every failure. */
-    ok = ermes_password_verify(known ? u->password_hash : dummy_hash, password) == 0 && known;
+    ok = ermes__password_verify(known ? u->password_hash : dummy_hash, password) == 0 && known;
     /* The second factor is checked before the failures are forgotten: otherwise whoever has
      * the password could try codes without end, each right password resetting the count. */
     if (ok && u->totp_enabled) {
@@ -165,7 +166,7 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes
             memset(u, 0, sizeof(*u));
             return ERMES_EAUTH;
         }
-        rc = ermes_totp_check(st, u->id, code, rec, &by_recovery, f ? &f->recovery_left : NULL);
+        rc = ermes__totp_check(st, u->id, code, rec, &by_recovery, f ? &f->recovery_left : NULL);
         if (rc && rc != ERMES_EAUTH)
             return rc;
         ok = rc == 0;
@@ -175,10 +176,10 @@ int ermes_login(ermes_store_t *st, const char *name, const char *password, ermes
                                      : ERMES_FACTOR_TOTP;
     }
     if (ok) {
-        ermes_store_login_failures_clear(st, name, ip);
+        ermes__store_login_failures_clear(st, name, ip);
         return 0;
     }
-    if ((rc = ermes_store_login_failure_add(st, name, now, ip)))
+    if ((rc = ermes__store_login_failure_add(st, name, now, ip)))
         return rc;
     /* This failure may be the one that locks the name. */
     memmove(times + 1, times, (ERMES_LOGIN_MAX_FAILURES - 1) * sizeof(times[0]));

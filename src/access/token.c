@@ -9,13 +9,13 @@
 
 #define TOKEN_PREFIX "ermes_"
 
-void ermes_token_hash(const char *secret, size_t len, uint8_t out[32])
+void ermes__token_hash(const char *secret, size_t len, uint8_t out[32])
 {
     crypto_generichash(out, 32, (const unsigned char *)secret, len, NULL, 0);
 }
 
-int ermes_token_create(ermes_store_t *st, int64_t user_id, const char *description,
-                       int64_t lifetime_ms, char secret[ERMES_TOKEN_STRLEN], ermes_token_t *t)
+int ermes__token_create(ermes__store_t *st, int64_t user_id, const char *description,
+                        int64_t lifetime_ms, char secret[ERMES_TOKEN_STRLEN], ermes__token_t *t)
 {
     unsigned char raw[32];
     int rc;
@@ -28,19 +28,19 @@ int ermes_token_create(ermes_store_t *st, int64_t user_id, const char *descripti
     sodium_memzero(raw, sizeof(raw));
     memset(t, 0, sizeof(*t));
     t->user_id = user_id;
-    ermes_token_hash(secret, strlen(secret), t->hash);
+    ermes__token_hash(secret, strlen(secret), t->hash);
     snprintf(t->prefix, sizeof(t->prefix), "%.12s", secret);
     snprintf(t->description, sizeof(t->description), "%s", description ? description : "");
     t->created_at = ermes__time_now_ms();
     t->expires_at = t->created_at + lifetime_ms;
-    rc = ermes_store_token_insert(st, t);
+    rc = ermes__store_token_insert(st, t);
     if (rc)
         sodium_memzero(secret, ERMES_TOKEN_STRLEN);
     return rc;
 }
 
-int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, ermes_user_t *u,
-                             ermes_token_t *t, ermes_diag_t *d)
+int ermes__token_authenticate(ermes__store_t *st, const char *secret, size_t len, ermes__user_t *u,
+                              ermes__token_t *t, ermes_diag_t *d)
 {
     uint8_t hash[32];
     int rc;
@@ -51,8 +51,8 @@ int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, 
         ermes_diag_set(d, NULL, "unknown token");
         return ERMES_EAUTH;
     }
-    ermes_token_hash(secret, len, hash);
-    rc = ermes_store_token_find(st, hash, t);
+    ermes__token_hash(secret, len, hash);
+    rc = ermes__store_token_find(st, hash, t);
     if (rc == ERMES_ENOTFOUND) {
         ermes_diag_set(d, NULL, "unknown token");
         return ERMES_EAUTH;
@@ -73,7 +73,7 @@ int ermes_token_authenticate(ermes_store_t *st, const char *secret, size_t len, 
         ermes_diag_set(d, NULL, "the token has expired");
         return ERMES_EAUTH;
     }
-    rc = ermes_store_user_get(st, t->user_id, NULL, u);
+    rc = ermes__store_user_get(st, t->user_id, NULL, u);
     if (rc == ERMES_ENOTFOUND || (!rc && u->disabled)) {
         ermes_diag_set(d, NULL, "the user is disabled");
         return ERMES_EAUTH;

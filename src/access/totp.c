@@ -118,8 +118,8 @@ static int recovery_normalise(const char *in, char out[17])
     return n == 16 ? 0 : ERMES_EAUTH;
 }
 
-int ermes_totp_begin(ermes_store_t *st, const ermes_user_t *u, const char *issuer,
-                     ermes_totp_enrolment_t *out)
+int ermes__totp_begin(ermes__store_t *st, const ermes__user_t *u, const char *issuer,
+                      ermes__totp_enrolment_t *out)
 {
     uint8_t secret[ERMES_TOTP_SECRET_BYTES];
     char label[3 * (ERMES_USER_NAME_MAX + 64) + 2];
@@ -153,7 +153,7 @@ int ermes_totp_begin(ermes_store_t *st, const ermes_user_t *u, const char *issue
         rc = ERMES_ETOOBIG;
         goto out;
     }
-    rc = ermes_store_totp_put(st, u->id, secret, sizeof(secret));
+    rc = ermes__store_totp_put(st, u->id, secret, sizeof(secret));
 out:
     sodium_memzero(secret, sizeof(secret));
     if (rc)
@@ -161,15 +161,15 @@ out:
     return rc;
 }
 
-int ermes_totp_confirm(ermes_store_t *st, const ermes_user_t *u, const char *code,
-                       char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN])
+int ermes__totp_confirm(ermes__store_t *st, const ermes__user_t *u, const char *code,
+                        char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN])
 {
     uint8_t hashes[ERMES_RECOVERY_CODES][32];
-    ermes_store_totp_t t;
+    ermes__store_totp_t t;
     int64_t step = 0;
     int rc;
 
-    if ((rc = ermes_store_totp_get(st, u->id, &t)))
+    if ((rc = ermes__store_totp_get(st, u->id, &t)))
         return rc;
     if (t.enabled_at) {
         rc = ERMES_ECONFLICT;
@@ -183,7 +183,7 @@ int ermes_totp_confirm(ermes_store_t *st, const ermes_user_t *u, const char *cod
         char b32[17];
         randombytes_buf(raw, sizeof(raw));
         ermes__base32_encode(raw, sizeof(raw), b32, sizeof(b32));
-        ermes_token_hash(b32, 16, hashes[k]);
+        ermes__token_hash(b32, 16, hashes[k]);
         /* Shown as four groups of four, in lower case: easier to read out and type. */
         for (size_t i = 0, o = 0; i < 16; i++) {
             if (i && i % 4 == 0)
@@ -194,8 +194,8 @@ int ermes_totp_confirm(ermes_store_t *st, const ermes_user_t *u, const char *cod
         sodium_memzero(raw, sizeof(raw));
         sodium_memzero(b32, sizeof(b32));
     }
-    rc = ermes_store_totp_enable(st, u->id, step, (const uint8_t(*)[32])hashes,
-                                 ERMES_RECOVERY_CODES);
+    rc = ermes__store_totp_enable(st, u->id, step, (const uint8_t(*)[32])hashes,
+                                  ERMES_RECOVERY_CODES);
     if (rc == ERMES_ECONFLICT)
         rc = ERMES_EAUTH; /* the same code was used a moment ago */
     if (rc)
@@ -205,16 +205,16 @@ out:
     return rc;
 }
 
-int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
-                     const char *recovery_code, int *by_recovery, int64_t *left)
+int ermes__totp_check(ermes__store_t *st, int64_t user_id, const char *code,
+                      const char *recovery_code, int *by_recovery, int64_t *left)
 {
-    ermes_store_totp_t t;
+    ermes__store_totp_t t;
     int64_t step;
     int rc;
 
     *by_recovery = 0;
     if (code && *code) {
-        if ((rc = ermes_store_totp_get(st, user_id, &t)))
+        if ((rc = ermes__store_totp_get(st, user_id, &t)))
             return rc == ERMES_ENOTFOUND ? ERMES_EAUTH : rc;
         rc = !t.enabled_at ? ERMES_EAUTH
                            : ermes__totp_match(t.secret, t.secret_len, code, ermes__time_now_ms(),
@@ -222,7 +222,7 @@ int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
         sodium_memzero(&t, sizeof(t));
         if (rc)
             return rc;
-        rc = ermes_store_totp_use_step(st, user_id, step);
+        rc = ermes__store_totp_use_step(st, user_id, step);
         return rc == ERMES_ECONFLICT ? ERMES_EAUTH : rc;
     }
     if (recovery_code && *recovery_code) {
@@ -230,9 +230,9 @@ int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
         uint8_t hash[32];
         if (recovery_normalise(recovery_code, norm))
             return ERMES_EAUTH;
-        ermes_token_hash(norm, 16, hash);
+        ermes__token_hash(norm, 16, hash);
         sodium_memzero(norm, sizeof(norm));
-        rc = ermes_store_recovery_code_use(st, user_id, hash, left);
+        rc = ermes__store_recovery_code_use(st, user_id, hash, left);
         if (!rc)
             *by_recovery = 1;
         return rc;
@@ -240,16 +240,16 @@ int ermes_totp_check(ermes_store_t *st, int64_t user_id, const char *code,
     return ERMES_EAUTH;
 }
 
-int ermes_totp_reset(ermes_store_t *st, int64_t user_id)
+int ermes__totp_reset(ermes__store_t *st, int64_t user_id)
 {
-    return ermes_store_totp_delete(st, user_id);
+    return ermes__store_totp_delete(st, user_id);
 }
 
-int ermes_totp_qr_svg(const char *text, char **out)
+int ermes__totp_qr_svg(const char *text, char **out)
 {
     /* Four modules of quiet zone around the symbol (ISO/IEC 18004 section 6.3.8). */
     enum { QUIET = 4 };
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     QRcode *qr;
     int rc = 0, size;
 

@@ -16,14 +16,14 @@
 
 /* The command's arguments once settings are taken out: argv[args[0..nargs)]. */
 typedef struct cli {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     int argc;
     char **argv;
     int *args;
     int nargs;
     int pos; /* next argument to read */
-    ermes_store_t *store;
-    ermes_viewer_t viewer; /* the local administrator */
+    ermes__store_t *store;
+    ermes__viewer_t viewer; /* the local administrator */
     char actor[96];
 } cli_t;
 
@@ -52,25 +52,25 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints usage text and the settings table to f. */
 void cli_usage_settings(FILE *f);
 
-int ermes_cmd_init(cli_t *c);
-int ermes_cmd_serve(cli_t *c);
-int ermes_cmd_org(cli_t *c);
-int ermes_cmd_lookup(cli_t *c);
-int ermes_cmd_user(cli_t *c);
-int ermes_cmd_token(cli_t *c);
-int ermes_cmd_ingest(cli_t *c);
-int ermes_cmd_events(cli_t *c);
-int ermes_cmd_reports(cli_t *c);
-int ermes_cmd_quarantine(cli_t *c);
-int ermes_cmd_feeds(cli_t *c);
-int ermes_cmd_notify(cli_t *c);
-int ermes_cmd_match(cli_t *c);
-int ermes_cmd_indicators(cli_t *c);
-int ermes_cmd_sightings(cli_t *c);
-int ermes_cmd_collect(cli_t *c);
-int ermes_cmd_collectors(cli_t *c);
-int ermes_cmd_retrohunt(cli_t *c);
-int ermes_cmd_settings(cli_t *c);
+int ermes__cmd_init(cli_t *c);
+int ermes__cmd_serve(cli_t *c);
+int ermes__cmd_org(cli_t *c);
+int ermes__cmd_lookup(cli_t *c);
+int ermes__cmd_user(cli_t *c);
+int ermes__cmd_token(cli_t *c);
+int ermes__cmd_ingest(cli_t *c);
+int ermes__cmd_events(cli_t *c);
+int ermes__cmd_reports(cli_t *c);
+int ermes__cmd_quarantine(cli_t *c);
+int ermes__cmd_feeds(cli_t *c);
+int ermes__cmd_notify(cli_t *c);
+int ermes__cmd_match(cli_t *c);
+int ermes__cmd_indicators(cli_t *c);
+int ermes__cmd_sightings(cli_t *c);
+int ermes__cmd_collect(cli_t *c);
+int ermes__cmd_collectors(cli_t *c);
+int ermes__cmd_retrohunt(cli_t *c);
+int ermes__cmd_settings(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

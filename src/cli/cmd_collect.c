@@ -23,13 +23,13 @@ static void collect_help(FILE *f)
     cli_usage_settings(f);
 }
 
-static void print_state(const ermes_config_t *cfg, const ermes_collector_conf_t *def,
-                        const ermes_collector_state_t *s, int json)
+static void print_state(const ermes__config_t *cfg, const ermes__collector_conf_t *def,
+                        const ermes__collector_state_t *s, int json)
 {
     char last[ERMES_TIME_STRLEN] = "never", next[ERMES_TIME_STRLEN] = "now";
 
     if (json) {
-        json_t *j = ermes_collector_to_json(def, s, cfg->collect_min_interval);
+        json_t *j = ermes__collector_to_json(def, s, cfg->collect_min_interval);
         char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (text)
             printf("%s\n", text);
@@ -56,11 +56,11 @@ static void print_state(const ermes_config_t *cfg, const ermes_collector_conf_t 
 }
 
 struct list_ctx {
-    const ermes_config_t *cfg;
+    const ermes__config_t *cfg;
     int json;
 };
 
-static int list_cb(void *ctx, const ermes_collector_conf_t *def, const ermes_collector_state_t *s)
+static int list_cb(void *ctx, const ermes__collector_conf_t *def, const ermes__collector_state_t *s)
 {
     struct list_ctx *l = ctx;
 
@@ -68,7 +68,7 @@ static int list_cb(void *ctx, const ermes_collector_conf_t *def, const ermes_col
     return 0;
 }
 
-int ermes_cmd_collectors(cli_t *c)
+int ermes__cmd_collectors(cli_t *c)
 {
     struct list_ctx l = {&c->cfg, 0};
     int rc;
@@ -89,7 +89,7 @@ int ermes_cmd_collectors(cli_t *c)
     if (c->cfg.ncollectors == 0 && !l.json)
         printf("no collectors: add [collector \"NAME\"] sections to the config file%s%s\n",
                c->cfg.config_file ? " " : "", c->cfg.config_file ? c->cfg.config_file : "");
-    rc = ermes_collect_each(&c->cfg, c->store, list_cb, &l);
+    rc = ermes__collect_each(&c->cfg, c->store, list_cb, &l);
     if (rc) {
         cli_error("collectors: %s", ermes_strerror(rc));
         return CLI_ERROR;
@@ -97,15 +97,15 @@ int ermes_cmd_collectors(cli_t *c)
     return CLI_OK;
 }
 
-int ermes_cmd_collect(cli_t *c)
+int ermes__cmd_collect(cli_t *c)
 {
     const char *name = NULL;
     int json = 0, no_process = 0, rc;
-    ermes_registry_t *reg = NULL;
-    ermes_intake_t *in = NULL;
-    ermes_collect_t *col = NULL;
-    ermes_intake_options_t o;
-    ermes_collector_state_t s;
+    ermes__registry_t *reg = NULL;
+    ermes__intake_t *in = NULL;
+    ermes__collect_t *col = NULL;
+    ermes__intake_options_t o;
+    ermes__collector_state_t s;
     char schema[4096];
     ermes_diag_t d;
 
@@ -137,15 +137,15 @@ int ermes_cmd_collect(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     ermes_diag_clear(&d);
-    if ((rc = ermes_intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d)) ||
-        (rc = ermes_registry_open(c->store, &reg)) ||
-        (rc = ermes_intake_new(c->store, reg, &o, &in)) ||
-        (rc = ermes_collect_new(&c->cfg, c->store, in, &col, &d))) {
+    if ((rc = ermes__intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d)) ||
+        (rc = ermes__registry_open(c->store, &reg)) ||
+        (rc = ermes__intake_new(c->store, reg, &o, &in)) ||
+        (rc = ermes__collect_new(&c->cfg, c->store, in, &col, &d))) {
         cli_error("collect: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         rc = CLI_ERROR;
         goto out;
     }
-    rc = ermes_collect_run(col, name, &s);
+    rc = ermes__collect_run(col, name, &s);
     if (rc == ERMES_EBUSY) {
         cli_error("collect: collector \"%s\" is running elsewhere (the daemon?)", name);
         rc = CLI_ERROR;
@@ -157,14 +157,14 @@ int ermes_cmd_collect(cli_t *c)
         goto out;
     }
     if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
-        (rc = ermes_intake_process(in, s.last_report_id, NULL)))
+        (rc = ermes__intake_process(in, s.last_report_id, NULL)))
         cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
                   (long long)s.last_report_id, ermes_strerror(rc));
     print_state(&c->cfg, ermes__collector_conf_find(&c->cfg, name), &s, json);
     rc = strcmp(s.status, "error") == 0 || rc ? CLI_ERROR : CLI_OK;
 out:
-    ermes_collect_free(col);
-    ermes_intake_free(in);
-    ermes_registry_close(reg);
+    ermes__collect_free(col);
+    ermes__intake_free(in);
+    ermes__registry_close(reg);
     return rc;
 }

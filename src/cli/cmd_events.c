@@ -33,15 +33,15 @@ static const char *param(void *ctx, const char *name)
     return NULL;
 }
 
-int ermes_cmd_events(cli_t *c)
+int ermes__cmd_events(cli_t *c)
 {
     static const char *const filters[] = {"since", "until", "org",    "feed",   "taxonomy",
                                           "type",  "ip",    "domain", "report", NULL};
     struct params p = {{0}, {0}, 0};
     const char *format = NULL, *v;
-    ermes_export_format_t fmt;
-    ermes_event_filter_t f;
-    ermes_event_export_t x;
+    ermes__export_format_t fmt;
+    ermes__event_filter_t f;
+    ermes__event_export_t x;
     ermes_diag_t d;
     long limit = 0;
     int n, rc;
@@ -80,20 +80,20 @@ int ermes_cmd_events(cli_t *c)
             return CLI_USAGE;
         }
     }
-    if (ermes_export_format_parse(format, &fmt)) {
+    if (ermes__export_format_parse(format, &fmt)) {
         cli_error("events: --format must be json, ndjson or csv");
         return CLI_USAGE;
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
     ermes_diag_clear(&d);
-    if (ermes_event_filter_parse(param, &p, c->store, &c->viewer, &f, &d)) {
+    if (ermes__event_filter_parse(param, &p, c->store, &c->viewer, &f, &d)) {
         cli_error("events: --%s: %s", d.field, d.reason);
         return CLI_USAGE;
     }
-    ermes_event_export_init(&x, fmt, &f, limit);
+    ermes__event_export_init(&x, fmt, &f, limit);
     while (!x.done) {
-        if ((rc = ermes_event_export_chunk(&x, c->store, &c->viewer, 1000)))
+        if ((rc = ermes__event_export_chunk(&x, c->store, &c->viewer, 1000)))
             break;
         if (x.out.len && fwrite(x.out.data, 1, x.out.len, stdout) != x.out.len) {
             rc = ERMES_EIO;
@@ -101,7 +101,7 @@ int ermes_cmd_events(cli_t *c)
         }
         ermes__strbuf_reset(&x.out);
     }
-    ermes_event_export_cleanup(&x);
+    ermes__event_export_cleanup(&x);
     if (rc) {
         cli_error("events: %s", ermes_strerror(rc));
         return CLI_ERROR;

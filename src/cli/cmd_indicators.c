@@ -132,7 +132,7 @@ static int attr_flag(cli_t *c, int i, ermes_indicator_t *ind, char *tags, size_t
     return n;
 }
 
-static int show_cb(void *ctx, const ermes_indicator_row_t *r)
+static int show_cb(void *ctx, const ermes__indicator_row_t *r)
 {
     int json = *(int *)ctx;
     char until[ERMES_TIME_STRLEN] = "-";
@@ -149,7 +149,7 @@ static int show_cb(void *ctx, const ermes_indicator_row_t *r)
 
 /* Stores set, reports what the warninglists suppressed; audits. */
 static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl_files, int nwl,
-                     ermes_tlp_t default_tlp, ermes_ind_import_t *rep)
+                     ermes_tlp_t default_tlp, ermes__ind_import_t *rep)
 {
     ermes_warninglist_t **wls = NULL, **more = NULL;
     size_t n = 0, nmore = 0;
@@ -158,7 +158,7 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
     int rc;
 
     ermes_diag_clear(&d);
-    if ((rc = ermes_warninglists_load(c->cfg.warninglists, &wls, &n, &d))) {
+    if ((rc = ermes__warninglists_load(c->cfg.warninglists, &wls, &n, &d))) {
         cli_error("indicators: warninglists: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         return rc;
     }
@@ -166,13 +166,13 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
         ermes_warninglist_t **one = NULL, **grown;
         size_t k = 0;
         ermes_diag_clear(&d);
-        if ((rc = ermes_warninglists_load(wl_files[i], &one, &k, &d))) {
+        if ((rc = ermes__warninglists_load(wl_files[i], &one, &k, &d))) {
             cli_error("indicators: --warninglist %s: %s", wl_files[i],
                       d.reason[0] ? d.reason : ermes_strerror(rc));
             goto out;
         }
         if (!(grown = ermes__reallocarray(more, nmore + k, sizeof(*more)))) {
-            ermes_warninglists_free(one, k);
+            ermes__warninglists_free(one, k);
             rc = ERMES_ENOMEM;
             goto out;
         }
@@ -194,7 +194,7 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
         more = NULL;
         nmore = 0;
     }
-    rc = ermes_indicators_store(c->store, &c->viewer, set, wls, n, default_tlp, rep);
+    rc = ermes__indicators_store(c->store, &c->viewer, set, wls, n, default_tlp, rep);
     if (rc) {
         cli_error("indicators: %s", ermes_strerror(rc));
         goto out;
@@ -204,17 +204,17 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
                   rep->suppressions[k].warninglist, rep->suppressions[k].value);
     if (rep->nids == 1 && rep->rejected == 0) {
         snprintf(ref, sizeof(ref), "%lld", (long long)rep->ids[0]);
-        ermes_audit_write(c->store, &c->viewer, rep->added ? "create" : "update", "indicator", ref,
-                          NULL);
+        ermes__audit_write(c->store, &c->viewer, rep->added ? "create" : "update", "indicator", ref,
+                           NULL);
     } else if (rep->added || rep->updated) {
         snprintf(detail, sizeof(detail),
                  "{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}", rep->added,
                  rep->updated, rep->rejected, rep->suppressed);
-        ermes_audit_write(c->store, &c->viewer, "import", "indicator", NULL, detail);
+        ermes__audit_write(c->store, &c->viewer, "import", "indicator", NULL, detail);
     }
 out:
-    ermes_warninglists_free(wls, n);
-    ermes_warninglists_free(more, nmore);
+    ermes__warninglists_free(wls, n);
+    ermes__warninglists_free(more, nmore);
     return rc;
 }
 
@@ -222,7 +222,7 @@ static int cmd_add(cli_t *c)
 {
     const char *type = NULL, *value = NULL;
     ermes_indicator_set_t *set = NULL;
-    ermes_ind_import_t rep;
+    ermes__ind_import_t rep;
     ermes_indicator_t ind;
     char tags[ERMES_INDICATOR_TAGS_MAX] = "";
     ermes_diag_t d;
@@ -272,20 +272,20 @@ static int cmd_add(cli_t *c)
             rc = CLI_ERROR; /* suppressed: reported by store_set */
         if (rc == CLI_OK) {
             if (json)
-                ermes_store_indicator_get(c->store, &c->viewer, rep.ids[0], show_cb, &json);
+                ermes__store_indicator_get(c->store, &c->viewer, rep.ids[0], show_cb, &json);
             else
                 printf("%s indicator %lld\n", rep.added ? "added" : "updated",
                        (long long)rep.ids[0]);
         }
     }
     ermes_indicator_set_free(set);
-    ermes_ind_import_cleanup(&rep);
+    ermes__ind_import_cleanup(&rep);
     return rc;
 }
 
 typedef struct import_ctx {
     const char *path;
-    ermes_ind_import_t *rep;
+    ermes__ind_import_t *rep;
 } import_ctx_t;
 
 static int import_reject_cb(void *arg, const ermes_diag_t *d)
@@ -294,7 +294,7 @@ static int import_reject_cb(void *arg, const ermes_diag_t *d)
 
     if (ic->rep->rejected < MAX_REPORTED)
         cli_error("%s:%ld: %s", ic->path, d->line, d->reason);
-    return ermes_ind_import_reject(ic->rep, -1, d->line, d->reason) ? 1 : 0;
+    return ermes__ind_import_reject(ic->rep, -1, d->line, d->reason) ? 1 : 0;
 }
 
 static int cmd_import(cli_t *c)
@@ -302,7 +302,7 @@ static int cmd_import(cli_t *c)
     const char *path = NULL, *wl[MAX_WARNINGLISTS], *v;
     ermes_ind_format_t fmt = ERMES_IND_FORMAT_AUTO;
     ermes_indicator_set_t *set = NULL;
-    ermes_ind_import_t rep;
+    ermes__ind_import_t rep;
     ermes_ind_load_stats_t ls;
     ermes_indicator_t def;
     import_ctx_t ic;
@@ -382,13 +382,13 @@ static int cmd_import(cli_t *c)
 out:
     ermes__free(data);
     ermes_indicator_set_free(set);
-    ermes_ind_import_cleanup(&rep);
+    ermes__ind_import_cleanup(&rep);
     return rc;
 }
 
 static int cmd_list(cli_t *c)
 {
-    ermes_indicator_filter_t f;
+    ermes__indicator_filter_t f;
     const char *v;
     int json = 0, n, rc;
 
@@ -425,7 +425,7 @@ static int cmd_list(cli_t *c)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if ((rc = ermes_store_indicator_each(c->store, &c->viewer, &f, show_cb, &json, NULL))) {
+    if ((rc = ermes__store_indicator_each(c->store, &c->viewer, &f, show_cb, &json, NULL))) {
         cli_error("indicators list: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
@@ -445,21 +445,21 @@ static int cmd_show_delete(cli_t *c, int del)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    rc = del ? ermes_store_indicator_delete(c->store, id)
-             : ermes_store_indicator_get(c->store, &c->viewer, id, show_cb, &json);
+    rc = del ? ermes__store_indicator_delete(c->store, id)
+             : ermes__store_indicator_get(c->store, &c->viewer, id, show_cb, &json);
     if (rc) {
         cli_error("indicators %s %lld: %s", what, (long long)id, ermes_strerror(rc));
         return CLI_ERROR;
     }
     if (del) {
         snprintf(ref, sizeof(ref), "%lld", (long long)id);
-        ermes_audit_write(c->store, &c->viewer, "delete", "indicator", ref, NULL);
+        ermes__audit_write(c->store, &c->viewer, "delete", "indicator", ref, NULL);
         printf("deleted indicator %lld\n", (long long)id);
     }
     return CLI_OK;
 }
 
-int ermes_cmd_indicators(cli_t *c)
+int ermes__cmd_indicators(cli_t *c)
 {
     const char *sub = cli_arg(c, 0);
 
@@ -489,7 +489,7 @@ int ermes_cmd_indicators(cli_t *c)
 
 /* ---- ermes sightings ---- */
 
-static int sighting_cb(void *ctx, const ermes_sighting_t *s)
+static int sighting_cb(void *ctx, const ermes__sighting_t *s)
 {
     int json = *(int *)ctx;
     char when[ERMES_TIME_STRLEN];
@@ -507,7 +507,7 @@ static int sighting_cb(void *ctx, const ermes_sighting_t *s)
     return 0;
 }
 
-static int count_cb(void *ctx, const ermes_sighting_count_t *s)
+static int count_cb(void *ctx, const ermes__sighting_count_t *s)
 {
     int json = *(int *)ctx;
 
@@ -518,9 +518,9 @@ static int count_cb(void *ctx, const ermes_sighting_count_t *s)
     return 0;
 }
 
-int ermes_cmd_sightings(cli_t *c)
+int ermes__cmd_sightings(cli_t *c)
 {
-    ermes_sighting_filter_t f;
+    ermes__sighting_filter_t f;
     const char *v, *org = NULL;
     int json = 0, group = 0, n, rc;
 
@@ -569,12 +569,12 @@ int ermes_cmd_sightings(cli_t *c)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if (org && (rc = ermes_store_org_resolve(c->store, &c->viewer, org, &f.org_id))) {
+    if (org && (rc = ermes__store_org_resolve(c->store, &c->viewer, org, &f.org_id))) {
         cli_error("sightings: --org %s: %s", org, ermes_strerror(rc));
         return CLI_ERROR;
     }
-    rc = group ? ermes_store_sighting_count_each(c->store, &c->viewer, &f, count_cb, &json, NULL)
-               : ermes_store_sighting_each(c->store, &c->viewer, &f, sighting_cb, &json, NULL);
+    rc = group ? ermes__store_sighting_count_each(c->store, &c->viewer, &f, count_cb, &json, NULL)
+               : ermes__store_sighting_each(c->store, &c->viewer, &f, sighting_cb, &json, NULL);
     if (rc) {
         cli_error("sightings: %s", ermes_strerror(rc));
         return CLI_ERROR;

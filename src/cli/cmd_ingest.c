@@ -16,30 +16,30 @@
 #include "intake/parser.h"
 
 /* Opens the registry and the intake pipeline over c->store. */
-static int open_intake(cli_t *c, ermes_registry_t **reg, ermes_intake_t **in)
+static int open_intake(cli_t *c, ermes__registry_t **reg, ermes__intake_t **in)
 {
-    ermes_intake_options_t o;
+    ermes__intake_options_t o;
     char schema[4096];
     ermes_diag_t d;
     int rc;
 
     ermes_diag_clear(&d);
-    if ((rc = ermes_intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d))) {
+    if ((rc = ermes__intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d))) {
         cli_error("%s", d.reason);
         return CLI_ERROR;
     }
-    if ((rc = ermes_registry_open(c->store, reg))) {
+    if ((rc = ermes__registry_open(c->store, reg))) {
         cli_error("cannot open the registry: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
-    if ((rc = ermes_intake_new(c->store, *reg, &o, in))) {
+    if ((rc = ermes__intake_new(c->store, *reg, &o, in))) {
         cli_error("cannot set up intake: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
     return CLI_OK;
 }
 
-static void print_report(const ermes_report_t *r, int json)
+static void print_report(const ermes__report_t *r, int json)
 {
     char when[ERMES_TIME_STRLEN];
 
@@ -79,15 +79,15 @@ static void ingest_help(FILE *f)
     cli_usage_settings(f);
 }
 
-int ermes_cmd_ingest(cli_t *c)
+int ermes__cmd_ingest(cli_t *c)
 {
     const char *feed = NULL, *file = NULL, *file_name = NULL, *v;
     const char *options[33];
     int noptions = 0, json = 0, no_process = 0, n, rc;
-    ermes_registry_t *reg = NULL;
-    ermes_intake_t *in = NULL;
-    ermes_report_meta_t meta;
-    ermes_report_t r;
+    ermes__registry_t *reg = NULL;
+    ermes__intake_t *in = NULL;
+    ermes__report_meta_t meta;
+    ermes__report_t r;
     ermes_diag_t d;
     FILE *f;
 
@@ -126,7 +126,7 @@ int ermes_cmd_ingest(cli_t *c)
         cli_error("ingest: give --feed NAME and a file (- for standard input)");
         return CLI_USAGE;
     }
-    if (!ermes_parser_find(feed)) {
+    if (!ermes__parser_find(feed)) {
         cli_error("ingest: unknown feed \"%s\" (see `ermes feeds`)", feed);
         return CLI_USAGE;
     }
@@ -145,7 +145,7 @@ int ermes_cmd_ingest(cli_t *c)
     meta.file_name = file_name ? file_name : strcmp(file, "-") ? file : NULL;
     meta.options = options;
     ermes_diag_clear(&d);
-    rc = ermes_intake_receive_file(in, &c->viewer, &meta, f, &r, &d);
+    rc = ermes__intake_receive_file(in, &c->viewer, &meta, f, &r, &d);
     if (f != stdin)
         fclose(f);
     if (rc) {
@@ -157,9 +157,9 @@ int ermes_cmd_ingest(cli_t *c)
         /* Like the API's upload: who brought which report in, from where (the CLI). */
         char id_text[24];
         snprintf(id_text, sizeof(id_text), "%lld", (long long)r.id);
-        ermes_audit_write(c->store, &c->viewer, "create", "report", id_text, NULL);
+        ermes__audit_write(c->store, &c->viewer, "create", "report", id_text, NULL);
     }
-    if (!no_process && (rc = ermes_intake_process(in, r.id, &r))) {
+    if (!no_process && (rc = ermes__intake_process(in, r.id, &r))) {
         cli_error("%s: processing stopped: %s (the report is stored and will be resumed)", file,
                   ermes_strerror(rc));
         rc = CLI_ERROR;
@@ -168,18 +168,18 @@ int ermes_cmd_ingest(cli_t *c)
     print_report(&r, json);
     rc = strcmp(r.state, "failed") == 0 || r.quarantined ? CLI_ERROR : CLI_OK;
 out:
-    ermes_intake_free(in);
-    ermes_registry_close(reg);
+    ermes__intake_free(in);
+    ermes__registry_close(reg);
     return rc;
 }
 
-static int report_cb(void *ctx, const ermes_report_t *r)
+static int report_cb(void *ctx, const ermes__report_t *r)
 {
     print_report(r, *(int *)ctx);
     return 0;
 }
 
-static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
+static int quarantine_print_cb(void *ctx, const ermes__quarantine_row_t *q)
 {
     int json = *(int *)ctx;
 
@@ -209,7 +209,7 @@ static int quarantine_print_cb(void *ctx, const ermes_quarantine_row_t *q)
     } else {
         /* The raw row is the feed's bytes, the reason may quote them: both are escaped, and the
          * row is cut at 200 bytes before escaping so the line stays readable. */
-        ermes_strbuf_t raw_text;
+        ermes__strbuf_t raw_text;
         size_t shown = q->raw_len > 200 ? 200 : q->raw_len;
         int erc;
 
@@ -235,7 +235,7 @@ static void reports_help(FILE *f)
     cli_usage_settings(f);
 }
 
-int ermes_cmd_reports(cli_t *c)
+int ermes__cmd_reports(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *state = NULL, *feed = NULL, *v;
     int json = 0, n, rc, more, first = 0;
@@ -274,12 +274,12 @@ int ermes_cmd_reports(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     if (strcmp(sub, "list") == 0) {
-        rc = ermes_store_report_each(c->store, &c->viewer, state, feed, 0, limit, report_cb, &json,
-                                     &more);
+        rc = ermes__store_report_each(c->store, &c->viewer, state, feed, 0, limit, report_cb, &json,
+                                      &more);
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "show") == 0) {
-        ermes_report_t r;
+        ermes__report_t r;
         const char *id = cli_arg(c, first);
         long long report_id;
         if (!id) {
@@ -288,7 +288,7 @@ int ermes_cmd_reports(cli_t *c)
         }
         if (cli_number("report id", id, 1, INT64_MAX, &report_id))
             return CLI_USAGE;
-        if (ermes_store_report_get(c->store, &c->viewer, report_id, &r)) {
+        if (ermes__store_report_get(c->store, &c->viewer, report_id, &r)) {
             cli_error("reports show: no such report");
             return CLI_ERROR;
         }
@@ -296,23 +296,23 @@ int ermes_cmd_reports(cli_t *c)
         return CLI_OK;
     }
     if (strcmp(sub, "process") == 0) {
-        ermes_registry_t *reg = NULL;
-        ermes_intake_t *in = NULL;
+        ermes__registry_t *reg = NULL;
+        ermes__intake_t *in = NULL;
         size_t done = 0;
         if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
-            rc = ermes_intake_process_pending(in, &done);
+            rc = ermes__intake_process_pending(in, &done);
             printf("processed %zu reports\n", done);
             rc = rc ? CLI_ERROR : CLI_OK;
         }
-        ermes_intake_free(in);
-        ermes_registry_close(reg);
+        ermes__intake_free(in);
+        ermes__registry_close(reg);
         return rc;
     }
     cli_error("reports: unknown subcommand \"%s\"", sub);
     return CLI_USAGE;
 }
 
-int ermes_cmd_quarantine(cli_t *c)
+int ermes__cmd_quarantine(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *state = NULL, *v;
     int json = 0, n, rc, more, first = 0;
@@ -349,14 +349,14 @@ int ermes_cmd_quarantine(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     if (strcmp(sub, "list") == 0) {
-        rc = ermes_store_quarantine_each(c->store, report, state, 0, 0, quarantine_print_cb, &json,
-                                         &more);
+        rc = ermes__store_quarantine_each(c->store, report, state, 0, 0, quarantine_print_cb, &json,
+                                          &more);
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "retry") == 0) {
         const char *id = cli_arg(c, first);
-        ermes_registry_t *reg = NULL;
-        ermes_intake_t *in = NULL;
+        ermes__registry_t *reg = NULL;
+        ermes__intake_t *in = NULL;
         int64_t event_id = 0;
         ermes_diag_t d;
         long long row_id;
@@ -368,34 +368,34 @@ int ermes_cmd_quarantine(cli_t *c)
             return CLI_USAGE;
         if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
             ermes_diag_clear(&d);
-            rc = ermes_intake_retry(in, row_id, &event_id, &d);
+            rc = ermes__intake_retry(in, row_id, &event_id, &d);
             if (rc)
                 cli_error("quarantine retry %s: %s", id,
                           d.reason[0] ? d.reason : ermes_strerror(rc));
             else
-                ermes_audit_write(c->store, &c->viewer, "retry", "quarantine", id, NULL);
+                ermes__audit_write(c->store, &c->viewer, "retry", "quarantine", id, NULL);
             if (rc == 0 && event_id)
                 printf("row %s is now event %lld\n", cli_safe(id), (long long)event_id);
             else if (rc == 0)
                 printf("row %s was a duplicate of a stored event\n", cli_safe(id));
             rc = rc ? CLI_ERROR : CLI_OK;
         }
-        ermes_intake_free(in);
-        ermes_registry_close(reg);
+        ermes__intake_free(in);
+        ermes__registry_close(reg);
         return rc;
     }
     cli_error("quarantine: unknown subcommand \"%s\"", sub);
     return CLI_USAGE;
 }
 
-int ermes_cmd_feeds(cli_t *c)
+int ermes__cmd_feeds(cli_t *c)
 {
     for (int i = 0; i < c->nargs; i++)
         if (cli_flag(c, i, "--help", NULL)) {
             printf("usage: ermes feeds\n\nLists the feed parsers (the names --feed takes).\n");
             return CLI_OK;
         }
-    for (size_t k = 0; ermes_parsers[k]; k++)
-        printf("%-22s %s\n", ermes_parsers[k]->name, ermes_parsers[k]->description);
+    for (size_t k = 0; ermes__parsers[k]; k++)
+        printf("%-22s %s\n", ermes__parsers[k]->name, ermes__parsers[k]->description);
     return CLI_OK;
 }

@@ -23,12 +23,12 @@ static void help(FILE *f)
     cli_usage_settings(f);
 }
 
-int ermes_cmd_init(cli_t *c)
+int ermes__cmd_init(cli_t *c)
 {
     const char *cert_name = "Computer Emergency Response Team", *cert_short = "CERT";
     const char *admin = "admin", *token_file = NULL, *v;
     int demo = 0, rc, n, new_admin = 0;
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
 
     for (int i = 0; i < c->nargs; i += n) {
@@ -57,7 +57,7 @@ int ermes_cmd_init(cli_t *c)
         return rc;
     ermes_diag_clear(&d);
     if (c->viewer.org_id == 0) {
-        ermes_org_t *org = ermes__org_new();
+        ermes__org_t *org = ermes__org_new();
         if (!org)
             return CLI_ERROR;
         org->short_name = ermes__org_strdup(org, cert_short);
@@ -69,7 +69,7 @@ int ermes_cmd_init(cli_t *c)
             ermes__org_free(org);
             return CLI_USAGE;
         }
-        rc = ermes_store_org_insert(c->store, org, &d);
+        rc = ermes__store_org_insert(c->store, org, &d);
         if (!rc)
             c->viewer.org_id = org->meta.id;
         ermes__org_free(org);
@@ -77,21 +77,21 @@ int ermes_cmd_init(cli_t *c)
             cli_error("cannot create the CERT's organisation: %s", d.reason);
             return CLI_ERROR;
         }
-        ermes_audit_write(c->store, &c->viewer, "init", "organisation", cert_short, NULL);
+        ermes__audit_write(c->store, &c->viewer, "init", "organisation", cert_short, NULL);
         printf("created the CERT's organisation %s\n", cert_short);
     }
-    rc = ermes_store_user_get(c->store, 0, admin, &u);
+    rc = ermes__store_user_get(c->store, 0, admin, &u);
     if (rc == ERMES_ENOTFOUND) {
         memset(&u, 0, sizeof(u));
         snprintf(u.name, sizeof(u.name), "%s", admin);
         u.role = ERMES_ROLE_ADMIN;
         u.org_id = c->viewer.org_id;
-        if ((rc = ermes_store_user_insert(c->store, &u, &d))) {
+        if ((rc = ermes__store_user_insert(c->store, &u, &d))) {
             cli_error("cannot create user %s: %s", admin,
                       d.reason[0] ? d.reason : ermes_strerror(rc));
             return CLI_ERROR;
         }
-        ermes_audit_write(c->store, &c->viewer, "create", "user", admin, NULL);
+        ermes__audit_write(c->store, &c->viewer, "create", "user", admin, NULL);
         printf("created administrator %s\n", admin);
         new_admin = 1;
     } else if (rc) {
@@ -99,34 +99,34 @@ int ermes_cmd_init(cli_t *c)
         return CLI_ERROR;
     }
     if (demo) {
-        ermes_registry_t *reg = NULL;
-        ermes_import_options_t opts = {ERMES_FORMAT_JSON, 0, 1, "demo constituency"};
-        ermes_import_report_t rep;
-        if ((rc = ermes_registry_open(c->store, &reg))) {
+        ermes__registry_t *reg = NULL;
+        ermes__import_options_t opts = {ERMES_FORMAT_JSON, 0, 1, "demo constituency"};
+        ermes__import_report_t rep;
+        if ((rc = ermes__registry_open(c->store, &reg))) {
             cli_error("cannot open the registry: %s", ermes_strerror(rc));
             return CLI_ERROR;
         }
-        rc = ermes_registry_import(reg, &c->viewer, (const char *)ermes__demo_constituency,
-                                   ermes__demo_constituency_len, &opts, &rep);
-        ermes_registry_close(reg);
+        rc = ermes__registry_import(reg, &c->viewer, (const char *)ermes__demo_constituency,
+                                    ermes__demo_constituency_len, &opts, &rep);
+        ermes__registry_close(reg);
         for (size_t k = 0; k < rep.nerrors; k++)
             cli_error("demo constituency:%ld: %s%s%s", rep.errors[k].line,
                       rep.errors[k].field[0] ? rep.errors[k].field : "",
                       rep.errors[k].field[0] ? ": " : "", rep.errors[k].reason);
         if (rc) {
-            ermes_import_report_cleanup(&rep);
+            ermes__import_report_cleanup(&rep);
             cli_error("cannot load the demo constituency: %s", ermes_strerror(rc));
             return CLI_ERROR;
         }
         printf("demo constituency: %ld organisations (%ld new, %ld updated)\n", rep.rows,
                rep.imported, rep.updated);
-        ermes_import_report_cleanup(&rep);
+        ermes__import_report_cleanup(&rep);
     }
     if (new_admin || token_file) {
         char secret[ERMES_TOKEN_STRLEN];
-        ermes_token_t t;
-        rc = ermes_token_create(c->store, u.id, "created by ermes init",
-                                c->cfg.token_days * 86400000LL, secret, &t);
+        ermes__token_t t;
+        rc = ermes__token_create(c->store, u.id, "created by ermes init",
+                                 c->cfg.token_days * 86400000LL, secret, &t);
         if (rc) {
             cli_error("cannot create a token: %s", ermes_strerror(rc));
             return CLI_ERROR;

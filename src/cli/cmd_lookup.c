@@ -16,10 +16,10 @@ static void help(FILE *f)
     cli_usage_settings(f);
 }
 
-int ermes_cmd_lookup(cli_t *c)
+int ermes__cmd_lookup(cli_t *c)
 {
     static const char *const rules[] = {"none", "network", "asn", "domain"};
-    ermes_registry_t *reg = NULL;
+    ermes__registry_t *reg = NULL;
     const char *v, *queries[256];
     uint32_t hint = 0;
     int json = 0, n, rc, nq = 0, missing = 0;
@@ -51,13 +51,13 @@ int ermes_cmd_lookup(cli_t *c)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if ((rc = ermes_registry_open(c->store, &reg))) {
+    if ((rc = ermes__registry_open(c->store, &reg))) {
         cli_error("lookup: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
     for (int q = 0; q < nq; q++) {
-        ermes_lookup_kind_t kind = ERMES_LOOKUP_DOMAIN;
-        ermes_lookup_t res;
+        ermes__lookup_kind_t kind = ERMES_LOOKUP_DOMAIN;
+        ermes__lookup_t res;
         ermes_diag_t d;
         ermes_ip_t ip;
         uint32_t asn;
@@ -68,7 +68,7 @@ int ermes_cmd_lookup(cli_t *c)
         else if (ermes__org_parse_asn(queries[q], strlen(queries[q]), &asn) == 0)
             kind = ERMES_LOOKUP_ASN;
         ermes_diag_clear(&d);
-        rc = ermes_registry_lookup(reg, &c->viewer, kind, queries[q], hint, &res, &d);
+        rc = ermes__registry_lookup(reg, &c->viewer, kind, queries[q], hint, &res, &d);
         if (rc) {
             cli_error("lookup %s: %s", queries[q], d.reason[0] ? d.reason : ermes_strerror(rc));
             missing = 1;
@@ -99,6 +99,6 @@ int ermes_cmd_lookup(cli_t *c)
         }
         missing |= !res.found;
     }
-    ermes_registry_close(reg);
+    ermes__registry_close(reg);
     return missing ? CLI_ERROR : CLI_OK;
 }

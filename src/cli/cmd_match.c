@@ -52,7 +52,7 @@ static void help(FILE *f)
 
 /* ---- JSON output ---- */
 
-static void json_str(ermes_strbuf_t *b, const char *s, size_t n)
+static void json_str(ermes__strbuf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -84,7 +84,7 @@ static void json_str(ermes_strbuf_t *b, const char *s, size_t n)
     ermes__strbuf_addc(b, '"');
 }
 
-static void json_key(ermes_strbuf_t *b, const char *k)
+static void json_key(ermes__strbuf_t *b, const char *k)
 {
     ermes__strbuf_addf(b, ",\"%s\":", k);
 }
@@ -95,19 +95,19 @@ typedef struct match_run {
     ermes_matcher_t *m;
     ermes_scanner_t *scanner;
     ermes_ownership_t *owners; /* NULL without --constituency */
-    ermes_strbuf_t out;
+    ermes__strbuf_t out;
     int count_only;
     uint64_t records, sightings, skipped;
-    ermes_store_t *store; /* --record: where the sightings go */
-    ermes_scan_options_t record;
-    ermes_scan_report_t recorded;
+    ermes__store_t *store; /* --record: where the sightings go */
+    ermes__scan_options_t record;
+    ermes__scan_report_t recorded;
     int in_tx;
 } match_run_t;
 
 static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
                            size_t nhits)
 {
-    ermes_strbuf_t *b = &run->out;
+    ermes__strbuf_t *b = &run->out;
     char val[8200];
     const char *ip;
     size_t iplen;
@@ -195,24 +195,24 @@ static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, cons
 static int record_hits(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
                        size_t n, int follow)
 {
-    ermes_scan_options_t o = run->record;
+    ermes__scan_options_t o = run->record;
     int rc;
 
     if (!o.source)
         o.source = rec->source;
     if (!run->in_tx) {
-        if ((rc = ermes_store_begin(run->store)))
+        if ((rc = ermes__store_begin(run->store)))
             return rc;
         run->in_tx = 1;
     }
-    rc = ermes_sightings_record(run->store, run->owners, run->m, rec, hits, n, &o, &run->recorded,
-                                NULL, NULL);
+    rc = ermes__sightings_record(run->store, run->owners, run->m, rec, hits, n, &o, &run->recorded,
+                                 NULL, NULL);
     if (rc || follow || run->recorded.hits % 1000 < n) {
         run->in_tx = 0;
         if (rc)
-            ermes_store_rollback(run->store);
+            ermes__store_rollback(run->store);
         else
-            rc = ermes_store_commit(run->store);
+            rc = ermes__store_commit(run->store);
     }
     return rc;
 }
@@ -266,7 +266,7 @@ static int match_file(match_run_t *run, const char *path, const ermes_log_option
     }
     if (run->in_tx) {
         run->in_tx = 0;
-        if ((rc = ermes_store_commit(run->store))) {
+        if ((rc = ermes__store_commit(run->store))) {
             cli_error("match: %s: recording sightings: %s", path, ermes_strerror(rc));
             ermes_log_reader_free(r);
             return CLI_ERROR;
@@ -314,13 +314,13 @@ static int load_from_store(cli_t *c, ermes_indicator_set_t *set)
 
     if (!c->store && cli_open_store(c, 0))
         return ERMES_ESTORE;
-    rc = ermes_indicators_from_store(c->store, 0, set, &n);
+    rc = ermes__indicators_from_store(c->store, 0, set, &n);
     if (!rc)
         cli_error("match: %zu active indicators from the database", n);
     return rc;
 }
 
-int ermes_cmd_match(cli_t *c)
+int ermes__cmd_match(cli_t *c)
 {
     const char *ind_files[MAX_FILES], *wl_files[MAX_FILES], *logs[MAX_FILES], *v;
     int nind = 0, nwl = 0, nlogs = 0, n, rc = CLI_ERROR, stats = 0, use_db = 0, constituency = 0;
@@ -328,7 +328,7 @@ int ermes_cmd_match(cli_t *c)
     ermes_ind_format_t ifmt = ERMES_IND_FORMAT_AUTO;
     ermes_log_options_t opts;
     ermes_indicator_set_t *set = NULL;
-    ermes_registry_t *reg = NULL;
+    ermes__registry_t *reg = NULL;
     match_run_t run;
     struct timespec t0, t1;
 
@@ -473,11 +473,11 @@ int ermes_cmd_match(cli_t *c)
     if (constituency) {
         if (cli_open_store(c, 0))
             goto out;
-        if ((n = ermes_registry_open(c->store, &reg))) {
+        if ((n = ermes__registry_open(c->store, &reg))) {
             cli_error("match: constituency: %s", ermes_strerror(n));
             goto out;
         }
-        run.owners = ermes_registry_ownership(reg);
+        run.owners = ermes__registry_ownership(reg);
     }
     if (record) {
         run.store = c->store;
@@ -520,7 +520,7 @@ int ermes_cmd_match(cli_t *c)
     }
 out:
     ermes_ownership_release(run.owners);
-    ermes_registry_close(reg);
+    ermes__registry_close(reg);
     ermes_scanner_free(run.scanner);
     ermes_matcher_release(run.m);
     ermes_indicator_set_free(set);

@@ -30,12 +30,12 @@ static void help(FILE *f)
     cli_usage_settings(f);
 }
 
-static int options(cli_t *c, ermes_notify_options_t *o)
+static int options(cli_t *c, ermes__notify_options_t *o)
 {
     ermes_diag_t d;
 
     ermes_diag_clear(&d);
-    if (ermes_notify_options_from_config(&c->cfg, o, &d)) {
+    if (ermes__notify_options_from_config(&c->cfg, o, &d)) {
         cli_error("%s", d.reason);
         return CLI_ERROR;
     }
@@ -52,12 +52,12 @@ static void print_json(json_t *j)
     json_decref(j);
 }
 
-static int print_cb(void *ctx, const ermes_notification_t *n)
+static int print_cb(void *ctx, const ermes__notification_t *n)
 {
     char when[ERMES_TIME_STRLEN];
 
     if (*(int *)ctx) {
-        print_json(ermes_notification_to_json(n));
+        print_json(ermes__notification_to_json(n));
         return 0;
     }
     ermes__time_format(n->sent_at ? n->sent_at : n->created_at, when);
@@ -68,7 +68,7 @@ static int print_cb(void *ctx, const ermes_notification_t *n)
     return 0;
 }
 
-static void print_stats(const ermes_notify_stats_t *s, int json)
+static void print_stats(const ermes__notify_stats_t *s, int json)
 {
     if (json) {
         print_json(json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
@@ -97,19 +97,19 @@ static int resolve(cli_t *c, const char *ref, int64_t *id)
         cli_error("notify: which notification? (its id or reference)");
         return CLI_USAGE;
     }
-    if (ermes_store_notification_find(c->store, ref, id)) {
+    if (ermes__store_notification_find(c->store, ref, id)) {
         cli_error("notify: no notification %s", ref);
         return CLI_ERROR;
     }
     return CLI_OK;
 }
 
-int ermes_cmd_notify(cli_t *c)
+int ermes__cmd_notify(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *state = NULL, *org = NULL, *target = NULL, *v;
-    ermes_notification_filter_t f;
-    ermes_notify_options_t o;
-    ermes_notify_stats_t stats;
+    ermes__notification_filter_t f;
+    ermes__notify_options_t o;
+    ermes__notify_stats_t stats;
     int json = 0, now = 0, n, rc, more = 0, first = 0;
     long limit = 0;
 
@@ -148,7 +148,7 @@ int ermes_cmd_notify(cli_t *c)
             return CLI_USAGE;
         }
     }
-    if (state && !ermes_notification_state_valid(state)) {
+    if (state && !ermes__notification_state_valid(state)) {
         cli_error("notify: --state must be pending, sending, retrying, sent or failed");
         return CLI_USAGE;
     }
@@ -162,23 +162,23 @@ int ermes_cmd_notify(cli_t *c)
         memset(&f, 0, sizeof(f));
         f.state = state;
         f.limit = limit;
-        if (org && ermes_store_org_resolve(c->store, &c->viewer, org, &f.org_id)) {
+        if (org && ermes__store_org_resolve(c->store, &c->viewer, org, &f.org_id)) {
             cli_error("notify: no organisation %s", org);
             return CLI_ERROR;
         }
-        rc = ermes_store_notification_each(c->store, &f, print_cb, &json, &more);
+        rc = ermes__store_notification_each(c->store, &f, print_cb, &json, &more);
         if (rc)
             cli_error("notify list: %s", ermes_strerror(rc));
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "preview") == 0) {
-        ermes_strbuf_t msg;
+        ermes__strbuf_t msg;
         char err[512] = "";
         int64_t id;
         if ((rc = resolve(c, target, &id)))
             return rc;
         ermes__strbuf_init(&msg, 1024u * 1024 * 1024);
-        rc = ermes_notify_preview(c->store, &o, id, &msg, err, sizeof(err));
+        rc = ermes__notify_preview(c->store, &o, id, &msg, err, sizeof(err));
         if (rc)
             cli_error("notify preview %s: %s", target, err[0] ? err : ermes_strerror(rc));
         else /* The message as sent, byte for byte: every text from outside in it is encoded
@@ -188,7 +188,7 @@ int ermes_cmd_notify(cli_t *c)
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "run") == 0) {
-        rc = ermes_notify_run(c->store, &o, now, &stats);
+        rc = ermes__notify_run(c->store, &o, now, &stats);
         print_stats(&stats, json);
         if (!o.smtp_url && !json)
             printf("smtp_url is not set: nothing was sent\n");
@@ -197,7 +197,7 @@ int ermes_cmd_notify(cli_t *c)
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (strcmp(sub, "send") == 0) {
-        ermes_notification_t nt;
+        ermes__notification_t nt;
         char err[512], id_text[32];
         int64_t id;
         if ((rc = resolve(c, target, &id)))
@@ -206,9 +206,9 @@ int ermes_cmd_notify(cli_t *c)
             cli_error("notify send: smtp_url is not set");
             return CLI_ERROR;
         }
-        rc = ermes_notify_send(c->store, &o, id, 1, &stats, err, sizeof(err));
+        rc = ermes__notify_send(c->store, &o, id, 1, &stats, err, sizeof(err));
         snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-        ermes_audit_write(c->store, &c->viewer, "send", "notification", id_text, NULL);
+        ermes__audit_write(c->store, &c->viewer, "send", "notification", id_text, NULL);
         if (rc == ERMES_ECONFLICT) {
             cli_error("notify send %s: it was sent already", target);
             return CLI_ERROR;
@@ -221,14 +221,14 @@ int ermes_cmd_notify(cli_t *c)
             cli_error("notify send %s: %s", target, ermes_strerror(rc));
             return CLI_ERROR;
         }
-        if (ermes_store_notification_get(c->store, id, &nt) == 0) {
+        if (ermes__store_notification_get(c->store, id, &nt) == 0) {
             if (json)
-                print_json(ermes_notification_to_json(&nt));
+                print_json(ermes__notification_to_json(&nt));
             else
                 printf("%s: %s%s%s\n", cli_safe(nt.reference), cli_safe(nt.state),
                        nt.last_error[0] ? ": " : "", cli_safe(nt.last_error));
             rc = strcmp(nt.state, ERMES_NOTIFICATION_SENT) == 0 ? CLI_OK : CLI_ERROR;
-            ermes_notification_cleanup(&nt);
+            ermes__notification_cleanup(&nt);
             return rc;
         }
         return CLI_ERROR;

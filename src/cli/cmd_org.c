@@ -27,7 +27,7 @@ static void help(FILE *f)
     cli_usage_settings(f);
 }
 
-static void print_org_text(const ermes_org_t *o)
+static void print_org_text(const ermes__org_t *o)
 {
     char buf[ERMES_CIDR_STRLEN];
 
@@ -55,7 +55,7 @@ struct list_ctx {
     long n;
 };
 
-static int list_cb(void *arg, const ermes_org_t *o)
+static int list_cb(void *arg, const ermes__org_t *o)
 {
     struct list_ctx *c = arg;
 
@@ -79,7 +79,7 @@ static int list_cb(void *arg, const ermes_org_t *o)
 static int cmd_list(cli_t *c, int first)
 {
     struct list_ctx lc = {0, 0};
-    ermes_org_filter_t f;
+    ermes__org_filter_t f;
     const char *v;
     int n, more, rc;
 
@@ -108,7 +108,7 @@ static int cmd_list(cli_t *c, int first)
         return rc;
     if (lc.json)
         printf("[");
-    rc = ermes_store_org_each(c->store, &c->viewer, &f, list_cb, &lc, &more);
+    rc = ermes__store_org_each(c->store, &c->viewer, &f, list_cb, &lc, &more);
     if (lc.json)
         printf("\n]\n");
     if (rc) {
@@ -121,7 +121,7 @@ static int cmd_list(cli_t *c, int first)
 static int cmd_show(cli_t *c, int first)
 {
     const char *ref = NULL;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     int json = 0, rc;
     int64_t id;
 
@@ -141,9 +141,9 @@ static int cmd_show(cli_t *c, int first)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    rc = ermes_store_org_resolve(c->store, &c->viewer, ref, &id);
+    rc = ermes__store_org_resolve(c->store, &c->viewer, ref, &id);
     if (!rc)
-        rc = ermes_store_org_get(c->store, &c->viewer, id, &org);
+        rc = ermes__store_org_get(c->store, &c->viewer, id, &org);
     if (rc) {
         cli_error("org show %s: %s", ref,
                   rc == ERMES_ENOTFOUND ? "no such organisation" : ermes_strerror(rc));
@@ -169,8 +169,8 @@ static int cmd_add(cli_t *c, int first)
     json_t *doc = json_object(), *nets = json_array(), *asns = json_array(), *doms = json_array(),
            *contacts = json_array();
     const char *v, *file = NULL;
-    ermes_registry_t *reg = NULL;
-    ermes_org_t *org = NULL;
+    ermes__registry_t *reg = NULL;
+    ermes__org_t *org = NULL;
     ermes_diag_t d;
     int n, rc, status = CLI_USAGE;
     static const struct {
@@ -256,16 +256,16 @@ static int cmd_add(cli_t *c, int first)
     }
     if ((rc = cli_open_store(c, 0)))
         goto out;
-    if ((rc = ermes_registry_open(c->store, &reg)))
+    if ((rc = ermes__registry_open(c->store, &reg)))
         goto out;
-    if ((rc = ermes_registry_org_create(reg, &c->viewer, org, &d))) {
+    if ((rc = ermes__registry_org_create(reg, &c->viewer, org, &d))) {
         cli_error("org add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         goto out;
     }
     printf("added %s (id %lld)\n", cli_safe(org->short_name), (long long)org->meta.id);
     status = CLI_OK;
 out:
-    ermes_registry_close(reg);
+    ermes__registry_close(reg);
     ermes__org_free(org);
     json_decref(doc);
     json_decref(nets);
@@ -278,9 +278,9 @@ out:
 static int cmd_import(cli_t *c, int first)
 {
     const char *file = NULL, *v;
-    ermes_import_options_t opts;
-    ermes_import_report_t rep;
-    ermes_registry_t *reg = NULL;
+    ermes__import_options_t opts;
+    ermes__import_report_t rep;
+    ermes__registry_t *reg = NULL;
     int n, rc, explicit_format = 0;
     size_t len;
     char *data;
@@ -334,14 +334,14 @@ static int cmd_import(cli_t *c, int first)
         ermes__free(data);
         return rc;
     }
-    if ((rc = ermes_registry_open(c->store, &reg))) {
+    if ((rc = ermes__registry_open(c->store, &reg))) {
         cli_error("org import: %s", ermes_strerror(rc));
         ermes__free(data);
         return CLI_ERROR;
     }
-    rc = ermes_registry_import(reg, &c->viewer, data, len, &opts, &rep);
+    rc = ermes__registry_import(reg, &c->viewer, data, len, &opts, &rep);
     ermes__free(data);
-    ermes_registry_close(reg);
+    ermes__registry_close(reg);
     for (size_t k = 0; k < rep.nerrors; k++)
         fprintf(stderr, "%s:%ld: %s%s%s\n", cli_safe(file), rep.errors[k].line,
                 cli_safe(rep.errors[k].field), rep.errors[k].field[0] ? ": " : "",
@@ -359,7 +359,7 @@ static int cmd_import(cli_t *c, int first)
                 cli_safe(file), rep.failed, rep.rows);
     else
         cli_error("org import: %s", ermes_strerror(rc));
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     return rc == 0 && rep.failed == 0 ? CLI_OK : CLI_ERROR;
 }
 
@@ -371,8 +371,8 @@ static int write_file(void *ctx, const char *p, size_t n)
 static int cmd_export(cli_t *c, int first)
 {
     const char *v, *output = NULL;
-    ermes_format_t format = ERMES_FORMAT_JSON;
-    ermes_registry_t *reg = NULL;
+    ermes__format_t format = ERMES_FORMAT_JSON;
+    ermes__registry_t *reg = NULL;
     FILE *f = stdout;
     int n, rc;
 
@@ -395,17 +395,17 @@ static int cmd_export(cli_t *c, int first)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if ((rc = ermes_registry_open(c->store, &reg))) {
+    if ((rc = ermes__registry_open(c->store, &reg))) {
         cli_error("org export: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
     if (output && !(f = fopen(output, "w"))) {
         cli_error("cannot write %s", output);
-        ermes_registry_close(reg);
+        ermes__registry_close(reg);
         return CLI_ERROR;
     }
-    rc = ermes_registry_export(reg, &c->viewer, format, write_file, f);
-    ermes_registry_close(reg);
+    rc = ermes__registry_export(reg, &c->viewer, format, write_file, f);
+    ermes__registry_close(reg);
     if (output && fclose(f) != 0)
         rc = rc ? rc : ERMES_EIO;
     if (rc) {
@@ -418,7 +418,7 @@ static int cmd_export(cli_t *c, int first)
 static int cmd_delete(cli_t *c, int first)
 {
     const char *ref = cli_arg(c, first);
-    ermes_registry_t *reg = NULL;
+    ermes__registry_t *reg = NULL;
     ermes_diag_t d;
     int64_t id;
     int rc;
@@ -430,12 +430,12 @@ static int cmd_delete(cli_t *c, int first)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     ermes_diag_clear(&d);
-    rc = ermes_store_org_resolve(c->store, &c->viewer, ref, &id);
+    rc = ermes__store_org_resolve(c->store, &c->viewer, ref, &id);
     if (!rc)
-        rc = ermes_registry_open(c->store, &reg);
+        rc = ermes__registry_open(c->store, &reg);
     if (!rc)
-        rc = ermes_registry_org_delete(reg, &c->viewer, id, &d);
-    ermes_registry_close(reg);
+        rc = ermes__registry_org_delete(reg, &c->viewer, id, &d);
+    ermes__registry_close(reg);
     if (rc) {
         cli_error("org delete %s: %s", ref, d.reason[0] ? d.reason : ermes_strerror(rc));
         return CLI_ERROR;
@@ -444,7 +444,7 @@ static int cmd_delete(cli_t *c, int first)
     return CLI_OK;
 }
 
-int ermes_cmd_org(cli_t *c)
+int ermes__cmd_org(cli_t *c)
 {
     const char *sub = cli_arg(c, 0);
 

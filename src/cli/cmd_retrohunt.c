@@ -44,7 +44,7 @@ static int parse_id(const char *s, int64_t *id)
     return ermes__parse_int64(s, "id", 1, INT64_MAX, id, NULL) ? -1 : 0;
 }
 
-static int print_cb(void *ctx, const ermes_retrohunt_t *r)
+static int print_cb(void *ctx, const ermes__retrohunt_t *r)
 {
     const int *json = ctx;
     char created[ERMES_TIME_STRLEN];
@@ -71,7 +71,7 @@ static int print_cb(void *ctx, const ermes_retrohunt_t *r)
 
 static int show(cli_t *c, int64_t id, int json)
 {
-    int rc = ermes_store_retrohunt_get(c->store, id, print_cb, &json);
+    int rc = ermes__store_retrohunt_get(c->store, id, print_cb, &json);
 
     if (rc == ERMES_ENOTFOUND) {
         cli_error("retrohunt: no job %lld", (long long)id);
@@ -84,14 +84,14 @@ static int show(cli_t *c, int64_t id, int json)
     return CLI_OK;
 }
 
-static int exists_cb(void *ctx, const ermes_indicator_row_t *r)
+static int exists_cb(void *ctx, const ermes__indicator_row_t *r)
 {
     (void)ctx;
     (void)r;
     return 0;
 }
 
-int ermes_cmd_retrohunt(cli_t *c)
+int ermes__cmd_retrohunt(cli_t *c)
 {
     const char *verb = NULL, *v;
     int64_t ids[ERMES_RETROHUNT_MAX_IDS], id = 0;
@@ -146,7 +146,7 @@ int ermes_cmd_retrohunt(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     if (strcmp(verb, "list") == 0) {
-        if ((rc = ermes_store_retrohunt_each(c->store, 0, limit, print_cb, &json, NULL))) {
+        if ((rc = ermes__store_retrohunt_each(c->store, 0, limit, print_cb, &json, NULL))) {
             cli_error("retrohunt: %s", ermes_strerror(rc));
             return CLI_ERROR;
         }
@@ -155,7 +155,7 @@ int ermes_cmd_retrohunt(cli_t *c)
     if (strcmp(verb, "show") == 0)
         return show(c, id, json);
     if (strcmp(verb, "cancel") == 0) {
-        rc = ermes_store_retrohunt_cancel(c->store, id, &state);
+        rc = ermes__store_retrohunt_cancel(c->store, id, &state);
         if (rc == ERMES_ECONFLICT) {
             cli_error("retrohunt: job %lld has ended (%s)", (long long)id,
                       ermes_retro_state_name(state));
@@ -168,7 +168,7 @@ int ermes_cmd_retrohunt(cli_t *c)
         if (!rc) {
             char ref[32];
             snprintf(ref, sizeof(ref), "%lld", (long long)id);
-            ermes_audit_write(c->store, &c->viewer, "cancel", "retrohunt", ref, NULL);
+            ermes__audit_write(c->store, &c->viewer, "cancel", "retrohunt", ref, NULL);
         }
         return show(c, id, json);
     }
@@ -178,18 +178,18 @@ int ermes_cmd_retrohunt(cli_t *c)
         return CLI_ERROR;
     }
     for (size_t k = 0; k < nids; k++) {
-        rc = ermes_store_indicator_get(c->store, NULL, ids[k], exists_cb, NULL);
+        rc = ermes__store_indicator_get(c->store, NULL, ids[k], exists_cb, NULL);
         if (rc) {
             cli_error("retrohunt: --indicator %lld: %s", (long long)ids[k],
                       rc == ERMES_ENOTFOUND ? "no such indicator" : ermes_strerror(rc));
             return CLI_ERROR;
         }
     }
-    if ((rc = ermes_retrohunt_queue(c->store, c->cfg.detect_archive, nids ? ids : NULL, nids,
-                                    c->viewer.user_name ? c->viewer.user_name : "cli", &id))) {
+    if ((rc = ermes__retrohunt_queue(c->store, c->cfg.detect_archive, nids ? ids : NULL, nids,
+                                     c->viewer.user_name ? c->viewer.user_name : "cli", &id))) {
         cli_error("retrohunt: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
-    ermes_audit_write(c->store, &c->viewer, "create", "retrohunt", NULL, NULL);
+    ermes__audit_write(c->store, &c->viewer, "create", "retrohunt", NULL, NULL);
     return show(c, id, json);
 }

@@ -14,7 +14,7 @@ static void help(FILE *f)
     cli_usage_settings(f);
 }
 
-int ermes_cmd_serve(cli_t *c)
+int ermes__cmd_serve(cli_t *c)
 {
     const char *port_file = NULL, *v;
     ermes_diag_t d;

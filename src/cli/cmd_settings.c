@@ -11,7 +11,7 @@ static void help(FILE *f)
                "--list prints only the names (the keys of the config file), one a line.\n");
 }
 
-int ermes_cmd_settings(cli_t *c)
+int ermes__cmd_settings(cli_t *c)
 {
     int list = 0;
 

@@ -47,12 +47,12 @@ struct print_ctx {
     int json;
 };
 
-static int print_user(void *arg, const ermes_user_t *u)
+static int print_user(void *arg, const ermes__user_t *u)
 {
     struct print_ctx *p = arg;
     char org[64] = "";
 
-    ermes_store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
+    ermes__store_org_short_name(p->c->store, u->org_id, org, sizeof(org));
     if (p->json) {
         /* jansson writes the names, so a quote or a control character in one stays a string. */
         json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:b,s:b}", "id", (json_int_t)u->id, "name", u->name,
@@ -77,7 +77,7 @@ static int user_totp(cli_t *c)
 {
     const char *action = cli_arg(c, 1), *name = cli_arg(c, 2);
     int64_t ended = 0;
-    ermes_user_t u;
+    ermes__user_t u;
     char ref[32], detail[64];
     int rc;
 
@@ -87,35 +87,35 @@ static int user_totp(cli_t *c)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if (ermes_store_user_get(c->store, 0, name, &u)) {
+    if (ermes__store_user_get(c->store, 0, name, &u)) {
         cli_error("user totp reset: no user \"%s\"", cli_safe(name));
         return CLI_ERROR;
     }
-    rc = ermes_totp_reset(c->store, u.id);
+    rc = ermes__totp_reset(c->store, u.id);
     if (rc == ERMES_ENOTFOUND) {
         cli_error("user totp reset: %s has no two-step sign-in set up", cli_safe(u.name));
         return CLI_ERROR;
     }
     /* The lost device may be signed in somewhere: its sessions end too. */
     if (!rc)
-        rc = ermes_store_session_delete_user(c->store, u.id, 0, &ended);
+        rc = ermes__store_session_delete_user(c->store, u.id, 0, &ended);
     if (rc) {
         cli_error("user totp reset: %s", ermes_strerror(rc));
         return CLI_ERROR;
     }
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
     snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
-    ermes_audit_write(c->store, &c->viewer, "totp_reset", "user", ref, detail);
+    ermes__audit_write(c->store, &c->viewer, "totp_reset", "user", ref, detail);
     printf("%s: two-step sign-in reset (%lld session%s ended)\n", cli_safe(u.name),
            (long long)ended, ended == 1 ? "" : "s");
     return CLI_OK;
 }
 
-int ermes_cmd_user(cli_t *c)
+int ermes__cmd_user(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *name = NULL, *role = NULL, *org = NULL, *v;
     int pw_stdin = 0, json = 0, n, rc;
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
     char ref[32];
 
@@ -154,7 +154,7 @@ int ermes_cmd_user(cli_t *c)
         int more;
         if ((rc = cli_open_store(c, 0)))
             return rc;
-        rc = ermes_store_user_each(c->store, 0, 0, 0, print_user, &p, &more);
+        rc = ermes__store_user_each(c->store, 0, 0, 0, print_user, &p, &more);
         return rc ? CLI_ERROR : CLI_OK;
     }
     if (!name) {
@@ -187,7 +187,7 @@ int ermes_cmd_user(cli_t *c)
         if ((rc = cli_open_store(c, 0)))
             return rc;
         u.org_id = c->viewer.org_id;
-        if (org && ermes_store_org_resolve(c->store, &c->viewer, org, &u.org_id)) {
+        if (org && ermes__store_org_resolve(c->store, &c->viewer, org, &u.org_id)) {
             cli_error("user add: no organisation \"%s\"", org);
             return CLI_ERROR;
         }
@@ -195,26 +195,26 @@ int ermes_cmd_user(cli_t *c)
             char pw[ERMES_PASSWORD_MAX + 2];
             if (read_password(pw, sizeof(pw)))
                 return CLI_ERROR;
-            rc = ermes_password_hash(pw, u.password_hash, &d);
+            rc = ermes__password_hash(pw, u.password_hash, &d);
             memset(pw, 0, sizeof(pw));
             if (rc) {
                 cli_error("user add: %s", d.reason);
                 return CLI_USAGE;
             }
         }
-        if ((rc = ermes_store_user_insert(c->store, &u, &d))) {
+        if ((rc = ermes__store_user_insert(c->store, &u, &d))) {
             cli_error("user add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
             return CLI_ERROR;
         }
         snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
-        ermes_audit_write(c->store, &c->viewer, "create", "user", ref, NULL);
+        ermes__audit_write(c->store, &c->viewer, "create", "user", ref, NULL);
         printf("added user %s (id %lld, %s)\n", cli_safe(u.name), (long long)u.id,
                ermes__role_name(u.role));
         return CLI_OK;
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if (ermes_store_user_get(c->store, 0, name, &u)) {
+    if (ermes__store_user_get(c->store, 0, name, &u)) {
         cli_error("user %s: no user \"%s\"", sub, name);
         return CLI_ERROR;
     }
@@ -226,7 +226,7 @@ int ermes_cmd_user(cli_t *c)
         }
         if (read_password(pw, sizeof(pw)))
             return CLI_ERROR;
-        rc = ermes_password_hash(pw, u.password_hash, &d);
+        rc = ermes__password_hash(pw, u.password_hash, &d);
         memset(pw, 0, sizeof(pw));
         if (rc) {
             cli_error("user passwd: %s", d.reason);
@@ -238,12 +238,12 @@ int ermes_cmd_user(cli_t *c)
         cli_error("user: unknown subcommand \"%s\"", sub);
         return CLI_USAGE;
     }
-    if ((rc = ermes_store_user_update(c->store, &u))) {
+    if ((rc = ermes__store_user_update(c->store, &u))) {
         cli_error("user %s: %s", sub, ermes_strerror(rc));
         return CLI_ERROR;
     }
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
-    ermes_audit_write(c->store, &c->viewer, sub, "user", ref, NULL);
+    ermes__audit_write(c->store, &c->viewer, sub, "user", ref, NULL);
     printf("%s: done\n", cli_safe(u.name));
     return CLI_OK;
 }
@@ -258,7 +258,7 @@ static void token_help(FILE *f)
     cli_usage_settings(f);
 }
 
-static int print_token(void *arg, const ermes_token_t *t)
+static int print_token(void *arg, const ermes__token_t *t)
 {
     char created[ERMES_TIME_STRLEN], expires[ERMES_TIME_STRLEN];
 
@@ -271,12 +271,12 @@ static int print_token(void *arg, const ermes_token_t *t)
     return 0;
 }
 
-int ermes_cmd_token(cli_t *c)
+int ermes__cmd_token(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *target = NULL, *desc = NULL, *v;
     int64_t lifetime = c->cfg.token_days * 86400000LL;
     int n, rc;
-    ermes_user_t u;
+    ermes__user_t u;
     char ref[32];
 
     for (int i = 0; i < c->nargs; i++)
@@ -313,21 +313,21 @@ int ermes_cmd_token(cli_t *c)
         return rc;
     if (!strcmp(sub, "create")) {
         char secret[ERMES_TOKEN_STRLEN];
-        ermes_token_t t;
+        ermes__token_t t;
         if (!target) {
             cli_error("token create: for which user?");
             return CLI_USAGE;
         }
-        if (ermes_store_user_get(c->store, 0, target, &u)) {
+        if (ermes__store_user_get(c->store, 0, target, &u)) {
             cli_error("token create: no user \"%s\"", target);
             return CLI_ERROR;
         }
-        if ((rc = ermes_token_create(c->store, u.id, desc, lifetime, secret, &t))) {
+        if ((rc = ermes__token_create(c->store, u.id, desc, lifetime, secret, &t))) {
             cli_error("token create: %s", ermes_strerror(rc));
             return CLI_ERROR;
         }
         snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
-        ermes_audit_write(c->store, &c->viewer, "create", "token", ref, NULL);
+        ermes__audit_write(c->store, &c->viewer, "create", "token", ref, NULL);
         printf("%s\n", secret);
         memset(secret, 0, sizeof(secret));
         return CLI_OK;
@@ -336,14 +336,14 @@ int ermes_cmd_token(cli_t *c)
         int more;
         int64_t uid = 0;
         if (target) {
-            if (ermes_store_user_get(c->store, 0, target, &u)) {
+            if (ermes__store_user_get(c->store, 0, target, &u)) {
                 cli_error("token list: no user \"%s\"", target);
                 return CLI_ERROR;
             }
             uid = u.id;
         }
-        return ermes_store_token_each(c->store, uid, 0, 0, print_token, NULL, &more) ? CLI_ERROR
-                                                                                     : CLI_OK;
+        return ermes__store_token_each(c->store, uid, 0, 0, print_token, NULL, &more) ? CLI_ERROR
+                                                                                      : CLI_OK;
     }
     if (!strcmp(sub, "revoke")) {
         long long id;
@@ -353,12 +353,12 @@ int ermes_cmd_token(cli_t *c)
         }
         if (cli_number("token id", target, 1, INT64_MAX, &id))
             return CLI_USAGE;
-        if ((rc = ermes_store_token_revoke(c->store, id, ermes__time_now_ms()))) {
+        if ((rc = ermes__store_token_revoke(c->store, id, ermes__time_now_ms()))) {
             cli_error("token revoke: %s",
                       rc == ERMES_ENOTFOUND ? "no such token" : ermes_strerror(rc));
             return CLI_ERROR;
         }
-        ermes_audit_write(c->store, &c->viewer, "revoke", "token", target, NULL);
+        ermes__audit_write(c->store, &c->viewer, "revoke", "token", target, NULL);
         printf("revoked token %lld\n", id);
         return CLI_OK;
     }

@@ -18,37 +18,38 @@ static const struct command {
     int (*run)(cli_t *c);
     const char *summary;
 } commands[] = {
-    {"init", ermes_cmd_init, "create the database, the CERT's organisation and an admin"},
-    {"serve", ermes_cmd_serve, "run the daemon: HTTP API, metrics, background work"},
-    {"org", ermes_cmd_org, "constituent organisations: add, list, show, import, export, delete"},
-    {"lookup", ermes_cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
-    {"user", ermes_cmd_user, "users: add, list, passwd, disable"},
-    {"token", ermes_cmd_token, "API tokens: create, list, revoke"},
-    {"ingest", ermes_cmd_ingest, "receive a feed file and turn it into events"},
-    {"events", ermes_cmd_events, "query and export events (json, ndjson, csv)"},
-    {"reports", ermes_cmd_reports, "received reports and their accounting; process pending"},
-    {"quarantine", ermes_cmd_quarantine, "rows that failed, with their reasons; retry"},
-    {"feeds", ermes_cmd_feeds, "the feeds ermes can parse"},
-    {"notify", ermes_cmd_notify, "notifications to constituents: list, preview, run, send"},
-    {"match", ermes_cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
-    {"indicators", ermes_cmd_indicators, "stored indicators: add, import, list, show, delete"},
-    {"sightings", ermes_cmd_sightings, "where the stored indicators were seen, per day too"},
-    {"collect", ermes_cmd_collect, "run a collector (a feed fetched over HTTP) now"},
-    {"collectors", ermes_cmd_collectors, "the collectors of the config file and their state"},
-    {"retrohunt", ermes_cmd_retrohunt, "retro-hunts of the log archive: list, show, start, cancel"},
-    {"settings", ermes_cmd_settings, "flags, environment variables, defaults; --list: the names"},
+    {"init", ermes__cmd_init, "create the database, the CERT's organisation and an admin"},
+    {"serve", ermes__cmd_serve, "run the daemon: HTTP API, metrics, background work"},
+    {"org", ermes__cmd_org, "constituent organisations: add, list, show, import, export, delete"},
+    {"lookup", ermes__cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
+    {"user", ermes__cmd_user, "users: add, list, passwd, disable"},
+    {"token", ermes__cmd_token, "API tokens: create, list, revoke"},
+    {"ingest", ermes__cmd_ingest, "receive a feed file and turn it into events"},
+    {"events", ermes__cmd_events, "query and export events (json, ndjson, csv)"},
+    {"reports", ermes__cmd_reports, "received reports and their accounting; process pending"},
+    {"quarantine", ermes__cmd_quarantine, "rows that failed, with their reasons; retry"},
+    {"feeds", ermes__cmd_feeds, "the feeds ermes can parse"},
+    {"notify", ermes__cmd_notify, "notifications to constituents: list, preview, run, send"},
+    {"match", ermes__cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
+    {"indicators", ermes__cmd_indicators, "stored indicators: add, import, list, show, delete"},
+    {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
+    {"collect", ermes__cmd_collect, "run a collector (a feed fetched over HTTP) now"},
+    {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},
+    {"retrohunt", ermes__cmd_retrohunt,
+     "retro-hunts of the log archive: list, show, start, cancel"},
+    {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };
 
 /* Escaped copies handed out by cli_safe(): a small ring, so one printf may show several
  * untrusted values; the CLI is single-threaded where it prints. */
 #define SAFE_RING 8
-static ermes_strbuf_t safe_ring[SAFE_RING];
+static ermes__strbuf_t safe_ring[SAFE_RING];
 static unsigned safe_next;
 
 const char *cli_safe(const char *s)
 {
-    ermes_strbuf_t *b;
+    ermes__strbuf_t *b;
 
     if (!s)
         return "";
@@ -86,7 +87,7 @@ int cli_number(const char *flag, const char *text, long long min, long long max,
 
 void cli_error(const char *fmt, ...)
 {
-    ermes_strbuf_t msg;
+    ermes__strbuf_t msg;
     va_list ap;
 
     /* Messages quote arguments, file contents and stored values: the whole line is escaped
@@ -145,10 +146,10 @@ const char *cli_arg(cli_t *c, int i)
 
 int cli_open_store(cli_t *c, int create)
 {
-    ermes_store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache,
-                                  c->cfg.database_url};
+    ermes__store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache,
+                                   c->cfg.database_url};
     const char *who = getenv("USER");
-    int rc = ermes_store_open(c->cfg.data_dir, &opts, &c->store);
+    int rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
 
     if (rc) {
         if (c->cfg.database_url && *c->cfg.database_url)
@@ -161,7 +162,7 @@ int cli_open_store(cli_t *c, int create)
     }
     memset(&c->viewer, 0, sizeof(c->viewer));
     c->viewer.role = ERMES_ROLE_ADMIN;
-    ermes_store_home_org(c->store, &c->viewer.org_id);
+    ermes__store_home_org(c->store, &c->viewer.org_id);
     snprintf(c->actor, sizeof(c->actor), "cli:%s", who && *who ? who : "local");
     c->viewer.user_name = c->actor;
     c->viewer.remote = "cli";
@@ -197,7 +198,7 @@ int main(int argc, char **argv)
     /* The database holds password hashes and contact details: nothing ermes creates is
      * readable by other users of the machine. */
     umask(077);
-    if (ermes_access_init()) {
+    if (ermes__access_init()) {
         cli_error("cannot initialise libsodium");
         return CLI_ERROR;
     }
@@ -223,7 +224,7 @@ int main(int argc, char **argv)
     c.argv = argv + 2;
     c.args = rest;
     rc = cmd->run(&c);
-    ermes_store_close(c.store);
+    ermes__store_close(c.store);
     ermes__config_cleanup(&c.cfg);
     ermes__free(rest);
     safe_cleanup();
@@ -233,7 +234,7 @@ int main(int argc, char **argv)
 char *cli_read_file(const char *path, size_t max, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char chunk[65536];
     size_t n;
     char *p;

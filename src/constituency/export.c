@@ -10,11 +10,11 @@
 #include "model/org.h"
 
 struct export_ctx {
-    ermes_format_t format;
-    ermes_export_write_cb write;
+    ermes__format_t format;
+    ermes__export_write_cb write;
     void *ctx;
     long n;
-    ermes_strbuf_t line;
+    ermes__strbuf_t line;
 };
 
 /* RFC 4180: a field with a delimiter, quote or line break is quoted, quotes doubled. OWASP's
@@ -22,7 +22,7 @@ struct export_ctx {
  * front, so a spreadsheet shows it as text instead of running it. So that the import (which
  * takes one such quote off again) gives back exactly what was exported, a value whose leading
  * quotes are followed by one of those characters gets one more quote too. */
-static int csv_field(ermes_strbuf_t *b, const char *s, int last)
+static int csv_field(ermes__strbuf_t *b, const char *s, int last)
 {
     int rc = 0, guard = 0;
 
@@ -46,7 +46,7 @@ static int csv_field(ermes_strbuf_t *b, const char *s, int last)
 /* One part of a contact in the CSV contacts column: '|' separates the parts and ';' the
  * contacts, so those and the backslash itself are written after a backslash (the import
  * reads them back so). */
-static int contact_part(ermes_strbuf_t *b, const char *s)
+static int contact_part(ermes__strbuf_t *b, const char *s)
 {
     int rc = 0;
 
@@ -59,10 +59,10 @@ static int contact_part(ermes_strbuf_t *b, const char *s)
     return rc;
 }
 
-static int org_cb(void *arg, const ermes_org_t *org)
+static int org_cb(void *arg, const ermes__org_t *org)
 {
     struct export_ctx *c = arg;
-    ermes_strbuf_t *b = &c->line;
+    ermes__strbuf_t *b = &c->line;
     char text[ERMES_CIDR_STRLEN];
     int rc = 0;
 
@@ -88,7 +88,7 @@ static int org_cb(void *arg, const ermes_org_t *org)
     rc |= csv_field(b, org->parent, 0);
     rc |= csv_field(b, ermes_tlp_name(org->meta.tlp), 0);
     {
-        ermes_strbuf_t f;
+        ermes__strbuf_t f;
         ermes__strbuf_init(&f, 64u << 20);
         for (size_t k = 0; k < org->nnetworks; k++) {
             ermes_cidr_format(&org->networks[k], text);
@@ -105,7 +105,7 @@ static int org_cb(void *arg, const ermes_org_t *org)
         rc |= csv_field(b, f.data ? f.data : "", 0);
         ermes__strbuf_reset(&f);
         for (size_t k = 0; k < org->ncontacts; k++) {
-            const ermes_contact_t *ct = &org->contacts[k];
+            const ermes__contact_t *ct = &org->contacts[k];
             if (k)
                 rc |= ermes__strbuf_addc(&f, ';');
             rc |= contact_part(&f, ct->email);
@@ -125,13 +125,13 @@ static int org_cb(void *arg, const ermes_org_t *org)
     return c->write(c->ctx, b->data, b->len);
 }
 
-int ermes_registry_export(ermes_registry_t *r, const ermes_viewer_t *v, ermes_format_t format,
-                          ermes_export_write_cb write, void *ctx)
+int ermes__registry_export(ermes__registry_t *r, const ermes__viewer_t *v, ermes__format_t format,
+                           ermes__export_write_cb write, void *ctx)
 {
     static const char csv_header[] =
         "short_name,name,country,sector,type,parent,tlp,networks,asns,domains,contacts\n";
     struct export_ctx c = {format, write, ctx, 0, {0}};
-    ermes_org_filter_t f;
+    ermes__org_filter_t f;
     int rc, more;
 
     memset(&f, 0, sizeof(f));
@@ -139,7 +139,7 @@ int ermes_registry_export(ermes_registry_t *r, const ermes_viewer_t *v, ermes_fo
     rc = format == ERMES_FORMAT_CSV ? write(ctx, csv_header, sizeof(csv_header) - 1)
                                     : write(ctx, "{\"organisations\": [", 19);
     if (!rc)
-        rc = ermes_store_org_each(ermes_registry_store(r), v, &f, org_cb, &c, &more);
+        rc = ermes__store_org_each(ermes__registry_store(r), v, &f, org_cb, &c, &more);
     if (!rc && format == ERMES_FORMAT_JSON)
         rc = write(ctx, "\n]}\n", 4);
     ermes__strbuf_cleanup(&c.line);

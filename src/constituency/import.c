@@ -17,21 +17,21 @@
 /* One row read from the input, not yet stored. */
 typedef struct import_row {
     long line;
-    ermes_org_t *org; /* NULL when the row could not be read */
-    int done;         /* stored, or failed for good */
+    ermes__org_t *org; /* NULL when the row could not be read */
+    int done;          /* stored, or failed for good */
     int failed;
 } import_row_t;
 
-void ermes_import_report_cleanup(ermes_import_report_t *rep)
+void ermes__import_report_cleanup(ermes__import_report_t *rep)
 {
     ermes__free(rep->errors);
     memset(rep, 0, sizeof(*rep));
 }
 
-static void report_error(ermes_import_report_t *rep, long line, const char *field,
+static void report_error(ermes__import_report_t *rep, long line, const char *field,
                          const char *reason)
 {
-    ermes_import_error_t *e;
+    ermes__import_error_t *e;
 
     rep->failed++;
     if (rep->nerrors >= ERMES_IMPORT_MAX_ERRORS)
@@ -218,7 +218,7 @@ static long *element_lines(const char *data, size_t len, size_t count)
 }
 
 static int read_json(const char *data, size_t len, import_row_t **rows, size_t *nrows,
-                     ermes_import_report_t *rep)
+                     ermes__import_report_t *rep)
 {
     json_error_t err;
     json_t *root, *arr, *value;
@@ -459,7 +459,7 @@ static int each_contact(const char *s, struct piece_ctx *c)
     return rc;
 }
 
-static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag_t *d)
+static int csv_row_to_org(char **f, const int *col, ermes__org_t *org, ermes_diag_t *d)
 {
     json_t *doc;
     int rc = 0;
@@ -508,7 +508,7 @@ static int csv_row_to_org(char **f, const int *col, ermes_org_t *org, ermes_diag
 }
 
 static int read_csv(const char *data, size_t len, import_row_t **rows, size_t *nrows,
-                    ermes_import_report_t *rep)
+                    ermes__import_report_t *rep)
 {
     ermes_csv_t *csv = NULL;
     ermes_csv_record_t rec;
@@ -638,49 +638,49 @@ static int find_row(import_row_t *rows, size_t n, const char *short_name)
 }
 
 /* Stores one row; 0 stored, >0 the row failed (reported), <0 a store failure. */
-static int store_row(ermes_registry_t *r, const ermes_viewer_t *v, import_row_t *row,
-                     const ermes_import_options_t *opts, ermes_import_report_t *rep)
+static int store_row(ermes__registry_t *r, const ermes__viewer_t *v, import_row_t *row,
+                     const ermes__import_options_t *opts, ermes__import_report_t *rep)
 {
-    ermes_store_t *st = ermes_registry_store(r);
+    ermes__store_t *st = ermes__registry_store(r);
     ermes_diag_t d;
     int64_t id;
     int rc;
 
     ermes_diag_clear(&d);
-    if ((rc = ermes_store_savepoint(st)))
+    if ((rc = ermes__store_savepoint(st)))
         return rc;
     row->org->meta.owner_org_id = v->org_id;
-    rc = ermes_store_org_insert(st, row->org, &d);
+    rc = ermes__store_org_insert(st, row->org, &d);
     if (rc == ERMES_EEXISTS && opts->update && strcmp(d.field, "short_name") == 0 &&
-        ermes_store_org_resolve(st, NULL, row->org->short_name, &id) == 0) {
+        ermes__store_org_resolve(st, NULL, row->org->short_name, &id) == 0) {
         /* The savepoint undoes the half-done insert; the update replaces everything. */
-        ermes_store_rollback_to(st);
-        if ((rc = ermes_store_savepoint(st)))
+        ermes__store_rollback_to(st);
+        if ((rc = ermes__store_savepoint(st)))
             return rc;
         ermes_diag_clear(&d);
         row->org->has = ~0u;
-        rc = ermes_store_org_update(st, id, row->org, &d);
+        rc = ermes__store_org_update(st, id, row->org, &d);
         if (!rc)
             rep->updated++;
     } else if (!rc) {
         rep->imported++;
     }
     if (rc == 0)
-        return ermes_store_release(st);
-    ermes_store_rollback_to(st);
+        return ermes__store_release(st);
+    ermes__store_rollback_to(st);
     if (rc == ERMES_ENOMEM || rc == ERMES_EBUSY || rc == ERMES_ESTORE || rc == ERMES_EIO)
         return rc;
     report_error(rep, row->line, d.field, d.reason[0] ? d.reason : ermes_strerror(rc));
     return 1;
 }
 
-int ermes_registry_import(ermes_registry_t *r, const ermes_viewer_t *v, const char *data,
-                          size_t len, const ermes_import_options_t *opts,
-                          ermes_import_report_t *rep)
+int ermes__registry_import(ermes__registry_t *r, const ermes__viewer_t *v, const char *data,
+                           size_t len, const ermes__import_options_t *opts,
+                           ermes__import_report_t *rep)
 {
     import_row_t *rows = NULL;
     size_t nrows = 0, left;
-    ermes_store_t *st = ermes_registry_store(r);
+    ermes__store_t *st = ermes__registry_store(r);
     char detail[160];
     int rc, progress;
 
@@ -701,7 +701,7 @@ int ermes_registry_import(ermes_registry_t *r, const ermes_viewer_t *v, const ch
         rc = ERMES_EINVAL;
         goto out;
     }
-    if ((rc = ermes_store_begin(st)))
+    if ((rc = ermes__store_begin(st)))
         goto out;
     /* Parents first: a row waits while its parent is a row of this file not yet stored.
      * Each pass stores at least one row or ends; what is left refers to a parent that failed
@@ -749,14 +749,14 @@ int ermes_registry_import(ermes_registry_t *r, const ermes_viewer_t *v, const ch
     snprintf(detail, sizeof(detail),
              "{\"rows\":%ld,\"imported\":%ld,\"updated\":%ld,\"failed\":%ld}", rep->rows,
              rep->imported, rep->updated, rep->failed);
-    if ((rc = ermes_audit_write(st, v, "import", "organisation", NULL, detail)))
+    if ((rc = ermes__audit_write(st, v, "import", "organisation", NULL, detail)))
         goto fail;
-    if ((rc = ermes_store_commit(st)))
+    if ((rc = ermes__store_commit(st)))
         goto fail;
-    rc = ermes_registry_refresh(r, 0);
+    rc = ermes__registry_refresh(r, 0);
     goto out;
 fail:
-    ermes_store_rollback(st);
+    ermes__store_rollback(st);
     if (rc == ERMES_EINVAL) {
         /* Nothing was stored: the report says so. */
         rep->imported = rep->updated = 0;

@@ -10,17 +10,17 @@
 #include "core/log.h"
 #include "model/org.h"
 
-struct ermes_registry {
-    ermes_store_t *store;
+struct ermes__registry {
+    ermes__store_t *store;
     pthread_rwlock_t lock; /* guards index and version */
     ermes_ownership_t *index;
     int64_t version;         /* the store's registry version the index was built from */
     pthread_mutex_t rebuild; /* one rebuild at a time */
 };
 
-int ermes_registry_open(ermes_store_t *st, ermes_registry_t **out)
+int ermes__registry_open(ermes__store_t *st, ermes__registry_t **out)
 {
-    ermes_registry_t *r = ermes__calloc(1, sizeof(*r));
+    ermes__registry_t *r = ermes__calloc(1, sizeof(*r));
     int rc;
 
     if (!r)
@@ -29,16 +29,16 @@ int ermes_registry_open(ermes_store_t *st, ermes_registry_t **out)
     r->version = -1;
     pthread_rwlock_init(&r->lock, NULL);
     pthread_mutex_init(&r->rebuild, NULL);
-    rc = ermes_registry_refresh(r, 1);
+    rc = ermes__registry_refresh(r, 1);
     if (rc) {
-        ermes_registry_close(r);
+        ermes__registry_close(r);
         return rc;
     }
     *out = r;
     return 0;
 }
 
-void ermes_registry_close(ermes_registry_t *r)
+void ermes__registry_close(ermes__registry_t *r)
 {
     if (!r)
         return;
@@ -48,12 +48,12 @@ void ermes_registry_close(ermes_registry_t *r)
     ermes__free(r);
 }
 
-ermes_store_t *ermes_registry_store(ermes_registry_t *r)
+ermes__store_t *ermes__registry_store(ermes__registry_t *r)
 {
     return r->store;
 }
 
-ermes_ownership_t *ermes_registry_ownership(ermes_registry_t *r)
+ermes_ownership_t *ermes__registry_ownership(ermes__registry_t *r)
 {
     ermes_ownership_t *idx;
 
@@ -63,21 +63,21 @@ ermes_ownership_t *ermes_registry_ownership(ermes_registry_t *r)
     return idx;
 }
 
-int ermes_registry_refresh(ermes_registry_t *r, int force)
+int ermes__registry_refresh(ermes__registry_t *r, int force)
 {
     ermes_ownership_t *fresh = NULL, *old;
     int64_t version = 0;
     int rc;
 
     pthread_mutex_lock(&r->rebuild);
-    rc = ermes_store_registry_version(r->store, &version);
+    rc = ermes__store_registry_version(r->store, &version);
     if (rc)
         goto out;
     if (!force && version == r->version)
         goto out;
     /* The version is read before the rows: a change landing in between makes the next
      * refresh rebuild again, never miss it. */
-    rc = ermes_store_ownership_build(r->store, &fresh);
+    rc = ermes__store_ownership_build(r->store, &fresh);
     if (rc)
         goto out;
     pthread_rwlock_wrlock(&r->lock);
@@ -86,14 +86,14 @@ int ermes_registry_refresh(ermes_registry_t *r, int force)
     r->version = version;
     pthread_rwlock_unlock(&r->lock);
     ermes_ownership_release(old);
-    ermes_log(ERMES_LOG_DEBUG, "ownership index rebuilt (registry version %lld)",
-              (long long)version);
+    ermes__log(ERMES_LOG_DEBUG, "ownership index rebuilt (registry version %lld)",
+               (long long)version);
 out:
     pthread_mutex_unlock(&r->rebuild);
     return rc;
 }
 
-static int require_staff(const ermes_viewer_t *v, ermes_diag_t *d)
+static int require_staff(const ermes__viewer_t *v, ermes_diag_t *d)
 {
     if (ermes__viewer_is_staff(v))
         return 0;
@@ -102,8 +102,8 @@ static int require_staff(const ermes_viewer_t *v, ermes_diag_t *d)
 }
 
 /* Audit detail for an organisation change: its short name (never contact details). */
-static void audit_org(ermes_registry_t *r, const ermes_viewer_t *v, const char *action, int64_t id,
-                      const char *short_name)
+static void audit_org(ermes__registry_t *r, const ermes__viewer_t *v, const char *action,
+                      int64_t id, const char *short_name)
 {
     char ref[24], detail[128];
     json_t *j = json_pack("{s:s?}", "short_name", short_name);
@@ -111,13 +111,13 @@ static void audit_org(ermes_registry_t *r, const ermes_viewer_t *v, const char *
 
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     snprintf(detail, sizeof(detail), "%s", text ? text : "{}");
-    ermes_audit_write(r->store, v, action, "organisation", ref, detail);
+    ermes__audit_write(r->store, v, action, "organisation", ref, detail);
     free(text);
     json_decref(j);
 }
 
-int ermes_registry_org_create(ermes_registry_t *r, const ermes_viewer_t *v, ermes_org_t *org,
-                              ermes_diag_t *d)
+int ermes__registry_org_create(ermes__registry_t *r, const ermes__viewer_t *v, ermes__org_t *org,
+                               ermes_diag_t *d)
 {
     int rc;
 
@@ -125,43 +125,43 @@ int ermes_registry_org_create(ermes_registry_t *r, const ermes_viewer_t *v, erme
         return rc;
     if (!org->meta.owner_org_id)
         org->meta.owner_org_id = v->org_id;
-    if ((rc = ermes_store_begin(r->store)))
+    if ((rc = ermes__store_begin(r->store)))
         return rc;
-    rc = ermes_store_org_insert(r->store, org, d);
+    rc = ermes__store_org_insert(r->store, org, d);
     if (!rc)
         audit_org(r, v, "create", org->meta.id, org->short_name);
     if (!rc)
-        rc = ermes_store_commit(r->store);
+        rc = ermes__store_commit(r->store);
     if (rc) {
-        ermes_store_rollback(r->store);
+        ermes__store_rollback(r->store);
         return rc;
     }
-    return ermes_registry_refresh(r, 0);
+    return ermes__registry_refresh(r, 0);
 }
 
-int ermes_registry_org_update(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
-                              const ermes_org_t *upd, ermes_diag_t *d)
+int ermes__registry_org_update(ermes__registry_t *r, const ermes__viewer_t *v, int64_t id,
+                               const ermes__org_t *upd, ermes_diag_t *d)
 {
     int rc;
 
     if ((rc = require_staff(v, d)))
         return rc;
-    if ((rc = ermes_store_begin(r->store)))
+    if ((rc = ermes__store_begin(r->store)))
         return rc;
-    rc = ermes_store_org_update(r->store, id, upd, d);
+    rc = ermes__store_org_update(r->store, id, upd, d);
     if (!rc)
         audit_org(r, v, "update", id, upd->short_name);
     if (!rc)
-        rc = ermes_store_commit(r->store);
+        rc = ermes__store_commit(r->store);
     if (rc) {
-        ermes_store_rollback(r->store);
+        ermes__store_rollback(r->store);
         return rc;
     }
-    return ermes_registry_refresh(r, 0);
+    return ermes__registry_refresh(r, 0);
 }
 
-int ermes_registry_org_delete(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
-                              ermes_diag_t *d)
+int ermes__registry_org_delete(ermes__registry_t *r, const ermes__viewer_t *v, int64_t id,
+                               ermes_diag_t *d)
 {
     char short_name[64] = "";
     int rc;
@@ -170,24 +170,24 @@ int ermes_registry_org_delete(ermes_registry_t *r, const ermes_viewer_t *v, int6
         ermes_diag_set(d, NULL, "only administrators may delete organisations");
         return ERMES_EDENIED;
     }
-    if ((rc = ermes_store_begin(r->store)))
+    if ((rc = ermes__store_begin(r->store)))
         return rc;
-    ermes_store_org_short_name(r->store, id, short_name, sizeof(short_name));
-    rc = ermes_store_org_delete(r->store, id, d);
+    ermes__store_org_short_name(r->store, id, short_name, sizeof(short_name));
+    rc = ermes__store_org_delete(r->store, id, d);
     if (!rc)
         audit_org(r, v, "delete", id, short_name);
     if (!rc)
-        rc = ermes_store_commit(r->store);
+        rc = ermes__store_commit(r->store);
     if (rc) {
-        ermes_store_rollback(r->store);
+        ermes__store_rollback(r->store);
         return rc;
     }
-    return ermes_registry_refresh(r, 0);
+    return ermes__registry_refresh(r, 0);
 }
 
-int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lookup_kind_t kind,
-                          const char *query, uint32_t asn_hint, ermes_lookup_t *out,
-                          ermes_diag_t *d)
+int ermes__registry_lookup(ermes__registry_t *r, const ermes__viewer_t *v,
+                           ermes__lookup_kind_t kind, const char *query, uint32_t asn_hint,
+                           ermes__lookup_t *out, ermes_diag_t *d)
 {
     ermes_ownership_t *idx;
     ermes_ip_t ip;
@@ -217,7 +217,7 @@ int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lo
             return ERMES_EINVAL;
         break;
     }
-    idx = ermes_registry_ownership(r);
+    idx = ermes__registry_ownership(r);
     if (!idx)
         return ERMES_EINTERNAL;
     if (kind == ERMES_LOOKUP_IP)
@@ -237,8 +237,8 @@ int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lo
     out->owner.domain = NULL;
     /* The owner is named only to a viewer allowed to see the organisation: a constituent
      * learns nothing of another organisation's networks. */
-    rc = ermes_store_org_name(r->store, v, out->org_id, out->short_name, sizeof(out->short_name),
-                              out->name, sizeof(out->name));
+    rc = ermes__store_org_name(r->store, v, out->org_id, out->short_name, sizeof(out->short_name),
+                               out->name, sizeof(out->name));
     if (rc == ERMES_ENOTFOUND) {
         memset(out, 0, sizeof(*out));
         return 0;

@@ -9,87 +9,87 @@
 #include "ermes/ownership.h"
 #include "store/store.h"
 
-typedef struct ermes_registry ermes_registry_t;
+typedef struct ermes__registry ermes__registry_t;
 
 /* st: borrowed, must outlive the registry. Builds the first index. */
-int ermes_registry_open(ermes_store_t *st, ermes_registry_t **out);
-void ermes_registry_close(ermes_registry_t *r);
+int ermes__registry_open(ermes__store_t *st, ermes__registry_t **out);
+void ermes__registry_close(ermes__registry_t *r);
 
 /* The store the registry works on (borrowed). */
-ermes_store_t *ermes_registry_store(ermes_registry_t *r);
+ermes__store_t *ermes__registry_store(ermes__registry_t *r);
 
 /* The current index, retained: release it with ermes_ownership_release(). */
-ermes_ownership_t *ermes_registry_ownership(ermes_registry_t *r);
+ermes_ownership_t *ermes__registry_ownership(ermes__registry_t *r);
 
 /* Rebuilds the index now (force) or only when another process changed the registry. */
-int ermes_registry_refresh(ermes_registry_t *r, int force);
+int ermes__registry_refresh(ermes__registry_t *r, int force);
 
 /* Changes, each in one transaction, audited on behalf of v; only staff may make them
  * (ERMES_EDENIED otherwise). org is validated by the caller (ermes__org_from_json). */
-int ermes_registry_org_create(ermes_registry_t *r, const ermes_viewer_t *v, ermes_org_t *org,
-                              ermes_diag_t *d);
-int ermes_registry_org_update(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
-                              const ermes_org_t *upd, ermes_diag_t *d);
-int ermes_registry_org_delete(ermes_registry_t *r, const ermes_viewer_t *v, int64_t id,
-                              ermes_diag_t *d);
+int ermes__registry_org_create(ermes__registry_t *r, const ermes__viewer_t *v, ermes__org_t *org,
+                               ermes_diag_t *d);
+int ermes__registry_org_update(ermes__registry_t *r, const ermes__viewer_t *v, int64_t id,
+                               const ermes__org_t *upd, ermes_diag_t *d);
+int ermes__registry_org_delete(ermes__registry_t *r, const ermes__viewer_t *v, int64_t id,
+                               ermes_diag_t *d);
 
 /* The answer to "who owns this?", as the viewer may see it. */
-typedef struct ermes_lookup {
+typedef struct ermes__lookup {
     int found;
     ermes_owner_t owner;
     int64_t org_id;
     char short_name[33];
     char name[201];
     char matched_domain[254]; /* for a domain rule: the registered domain that matched */
-} ermes_lookup_t;
+} ermes__lookup_t;
 
-typedef enum { ERMES_LOOKUP_IP, ERMES_LOOKUP_DOMAIN, ERMES_LOOKUP_ASN } ermes_lookup_kind_t;
+typedef enum { ERMES_LOOKUP_IP, ERMES_LOOKUP_DOMAIN, ERMES_LOOKUP_ASN } ermes__lookup_kind_t;
 
 /* Parses query as the given kind and looks it up. ERMES_EINVAL (reason in d) for a query that
  * is not an IP, domain or ASN. An owner the viewer may not see is reported as not found. */
-int ermes_registry_lookup(ermes_registry_t *r, const ermes_viewer_t *v, ermes_lookup_kind_t kind,
-                          const char *query, uint32_t asn_hint, ermes_lookup_t *out,
-                          ermes_diag_t *d);
+int ermes__registry_lookup(ermes__registry_t *r, const ermes__viewer_t *v,
+                           ermes__lookup_kind_t kind, const char *query, uint32_t asn_hint,
+                           ermes__lookup_t *out, ermes_diag_t *d);
 
 /* ---- bulk import and export ------------------------------------------------------------- */
 
-typedef enum { ERMES_FORMAT_JSON, ERMES_FORMAT_CSV } ermes_format_t;
+typedef enum { ERMES_FORMAT_JSON, ERMES_FORMAT_CSV } ermes__format_t;
 
-typedef struct ermes_import_options {
-    ermes_format_t format;
-    int partial;     /* keep the good rows when some fail (default: all or nothing) */
-    int update;      /* an existing short name is updated instead of being an error */
+typedef struct ermes__import_options {
+    ermes__format_t format;
+    int partial;        /* keep the good rows when some fail (default: all or nothing) */
+    int update;         /* an existing short name is updated instead of being an error */
     const char *source; /* file name for messages */
-} ermes_import_options_t;
+} ermes__import_options_t;
 
-typedef struct ermes_import_error {
+typedef struct ermes__import_error {
     long line; /* 1-based line of the row in the input */
     char field[64];
     char reason[256];
-} ermes_import_error_t;
+} ermes__import_error_t;
 
 #define ERMES_IMPORT_MAX_ERRORS 1000 /* errors kept in a report; more are only counted */
 
-typedef struct ermes_import_report {
+typedef struct ermes__import_report {
     long rows, imported, updated, failed;
-    ermes_import_error_t *errors; /* caller frees with ermes_import_report_cleanup() */
+    ermes__import_error_t *errors; /* caller frees with ermes__import_report_cleanup() */
     size_t nerrors;
-} ermes_import_report_t;
+} ermes__import_report_t;
 
-void ermes_import_report_cleanup(ermes_import_report_t *rep);
+void ermes__import_report_cleanup(ermes__import_report_t *rep);
 
 /* Imports organisations from data[0..len). Returns 0 when the import was stored (in partial
  * mode even with failed rows: see rep->failed), ERMES_EINVAL when rows failed in atomic mode
  * (nothing stored), ERMES_EPARSE when the input as a whole is unreadable (rep->errors[0]
  * says where), other codes on store failures. */
-int ermes_registry_import(ermes_registry_t *r, const ermes_viewer_t *v, const char *data,
-                          size_t len, const ermes_import_options_t *opts,
-                          ermes_import_report_t *rep);
+int ermes__registry_import(ermes__registry_t *r, const ermes__viewer_t *v, const char *data,
+                           size_t len, const ermes__import_options_t *opts,
+                           ermes__import_report_t *rep);
 
 /* Writes every organisation the viewer may see, as JSON ({"organisations": [...]}) or CSV, to
  * write(ctx, bytes, n) (which returns 0, or non-zero to stop). */
-typedef int (*ermes_export_write_cb)(void *ctx, const char *p, size_t n);
-int ermes_registry_export(ermes_registry_t *r, const ermes_viewer_t *v, ermes_format_t format,
-                          ermes_export_write_cb write, void *ctx);
+typedef int (*ermes__export_write_cb)(void *ctx, const char *p, size_t n);
+int ermes__registry_export(ermes__registry_t *r, const ermes__viewer_t *v, ermes__format_t format,
+                           ermes__export_write_cb write, void *ctx);
 
 #endif

@@ -5,14 +5,14 @@
 
 #include "core/alloc.h"
 
-struct ermes_arena_block {
-    ermes_arena_block_t *next;
+struct ermes__arena_block {
+    ermes__arena_block_t *next;
     size_t size;
     size_t off;
     _Alignas(16) unsigned char mem[];
 };
 
-void ermes__arena_init(ermes_arena_t *a, size_t block_size, size_t limit)
+void ermes__arena_init(ermes__arena_t *a, size_t block_size, size_t limit)
 {
     a->head = NULL;
     a->block_size = block_size ? block_size : 16384;
@@ -20,9 +20,9 @@ void ermes__arena_init(ermes_arena_t *a, size_t block_size, size_t limit)
     a->limit = limit;
 }
 
-void ermes__arena_cleanup(ermes_arena_t *a)
+void ermes__arena_cleanup(ermes__arena_t *a)
 {
-    ermes_arena_block_t *b = a->head, *next;
+    ermes__arena_block_t *b = a->head, *next;
 
     while (b) {
         next = b->next;
@@ -33,9 +33,9 @@ void ermes__arena_cleanup(ermes_arena_t *a)
     a->used = 0;
 }
 
-void *ermes__arena_alloc(ermes_arena_t *a, size_t n)
+void *ermes__arena_alloc(ermes__arena_t *a, size_t n)
 {
-    ermes_arena_block_t *b = a->head;
+    ermes__arena_block_t *b = a->head;
     size_t need, size;
     void *p;
 
@@ -69,7 +69,7 @@ void *ermes__arena_alloc(ermes_arena_t *a, size_t n)
     return p;
 }
 
-char *ermes__arena_strndup(ermes_arena_t *a, const char *s, size_t n)
+char *ermes__arena_strndup(ermes__arena_t *a, const char *s, size_t n)
 {
     char *p;
 
@@ -83,7 +83,7 @@ char *ermes__arena_strndup(ermes_arena_t *a, const char *s, size_t n)
     return p;
 }
 
-char *ermes__arena_strdup(ermes_arena_t *a, const char *s)
+char *ermes__arena_strdup(ermes__arena_t *a, const char *s)
 {
     return ermes__arena_strndup(a, s, strlen(s));
 }

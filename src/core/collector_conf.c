@@ -55,8 +55,8 @@ int ermes__collector_section(const char *section, char *name, size_t cap)
     return 1;
 }
 
-const ermes_collector_conf_t *ermes__collector_conf_find(const ermes_config_t *cfg,
-                                                         const char *name)
+const ermes__collector_conf_t *ermes__collector_conf_find(const ermes__config_t *cfg,
+                                                          const char *name)
 {
     for (size_t k = 0; k < cfg->ncollectors; k++)
         if (strcmp(cfg->collectors[k].name, name) == 0)
@@ -64,10 +64,10 @@ const ermes_collector_conf_t *ermes__collector_conf_find(const ermes_config_t *c
     return NULL;
 }
 
-static int get_or_add(ermes_config_t *cfg, const char *name, ermes_collector_conf_t **out,
+static int get_or_add(ermes__config_t *cfg, const char *name, ermes__collector_conf_t **out,
                       ermes_diag_t *d)
 {
-    ermes_collector_conf_t *c = (ermes_collector_conf_t *)ermes__collector_conf_find(cfg, name);
+    ermes__collector_conf_t *c = (ermes__collector_conf_t *)ermes__collector_conf_find(cfg, name);
 
     if (c) {
         *out = c;
@@ -158,10 +158,10 @@ static int header_ok(const char *h)
     return 1;
 }
 
-int ermes__collector_conf_set(ermes_config_t *cfg, const char *name, const char *key,
+int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char *key,
                               const char *value, ermes_diag_t *d)
 {
-    ermes_collector_conf_t *c;
+    ermes__collector_conf_t *c;
     int rc;
 
     if ((rc = get_or_add(cfg, name, &c, d)))
@@ -253,10 +253,10 @@ int ermes__collector_conf_set(ermes_config_t *cfg, const char *name, const char 
     return ERMES_ENOTFOUND;
 }
 
-int ermes__collector_conf_check(const ermes_config_t *cfg, ermes_diag_t *d)
+int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d)
 {
     for (size_t k = 0; k < cfg->ncollectors; k++) {
-        const ermes_collector_conf_t *c = &cfg->collectors[k];
+        const ermes__collector_conf_t *c = &cfg->collectors[k];
         if (!c->url || !c->feed) {
             ermes_diag_set(d, !c->url ? "url" : "feed", "collector \"%s\" has no %s", c->name,
                            !c->url ? "url" : "feed");
@@ -266,10 +266,10 @@ int ermes__collector_conf_check(const ermes_config_t *cfg, ermes_diag_t *d)
     return 0;
 }
 
-void ermes__collector_conf_cleanup(ermes_config_t *cfg)
+void ermes__collector_conf_cleanup(ermes__config_t *cfg)
 {
     for (size_t k = 0; k < cfg->ncollectors; k++) {
-        ermes_collector_conf_t *c = &cfg->collectors[k];
+        ermes__collector_conf_t *c = &cfg->collectors[k];
         ermes__free(c->url);
         ermes__free(c->feed);
         ermes__free(c->file_name);

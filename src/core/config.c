@@ -25,7 +25,7 @@ typedef struct setting {
 /* Left as written: clang-format would split the initialiser and put #field in column 0. */
 /* clang-format off */
 #define S(field, type, def, min, max, help)                                                        \
-    {#field, type, offsetof(ermes_config_t, field), def, min, max, help}
+    {#field, type, offsetof(ermes__config_t, field), def, min, max, help}
 /* clang-format on */
 
 static const setting_t settings[] = {
@@ -163,7 +163,7 @@ static const setting_t *find(const char *name, size_t len)
     return NULL;
 }
 
-static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
+static int apply(ermes__config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
 {
     char *base = (char *)cfg + s->offset;
 
@@ -216,7 +216,7 @@ static int apply(ermes_config_t *cfg, const setting_t *s, const char *value, erm
     return ERMES_EINVAL;
 }
 
-int ermes__config_init(ermes_config_t *cfg)
+int ermes__config_init(ermes__config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     for (size_t k = 0; k < NSETTINGS; k++) {
@@ -231,7 +231,7 @@ int ermes__config_init(ermes_config_t *cfg)
     return 0;
 }
 
-void ermes__config_cleanup(ermes_config_t *cfg)
+void ermes__config_cleanup(ermes__config_t *cfg)
 {
     for (size_t k = 0; k < NSETTINGS; k++)
         if (settings[k].type == SET_STRING) {
@@ -244,7 +244,7 @@ void ermes__config_cleanup(ermes_config_t *cfg)
     ermes__collector_conf_cleanup(cfg);
 }
 
-int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, ermes_diag_t *d)
+int ermes__config_set(ermes__config_t *cfg, const char *name, const char *value, ermes_diag_t *d)
 {
     const setting_t *s = find(name, strlen(name));
 
@@ -256,7 +256,7 @@ int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, 
 }
 
 struct ini_ctx {
-    ermes_config_t *cfg;
+    ermes__config_t *cfg;
     ermes_diag_t *d;
     int rc;
 };
@@ -296,7 +296,7 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t *d)
+int ermes__config_load_file(ermes__config_t *cfg, const char *path, ermes_diag_t *d)
 {
     struct ini_ctx c = {cfg, d, 0};
     int line = ini_parse(path, ini_cb, &c);
@@ -324,7 +324,7 @@ int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t 
     return cfg->config_file ? 0 : ERMES_ENOMEM;
 }
 
-int ermes__config_load_env(ermes_config_t *cfg, ermes_diag_t *d)
+int ermes__config_load_env(ermes__config_t *cfg, ermes_diag_t *d)
 {
     char var[64];
 
@@ -349,7 +349,7 @@ int ermes__config_load_env(ermes_config_t *cfg, ermes_diag_t *d)
     return 0;
 }
 
-int ermes__config_flag(ermes_config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d)
+int ermes__config_flag(ermes__config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d)
 {
     const char *arg = argv[*i], *eq, *value;
     char name[64];
@@ -390,7 +390,7 @@ int ermes__config_flag(ermes_config_t *cfg, int argc, char **argv, int *i, ermes
     return rc ? rc : 1;
 }
 
-int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, int *nrest,
+int ermes__config_load(ermes__config_t *cfg, int argc, char **argv, int *rest, int *nrest,
                        ermes_diag_t *d)
 {
     const char *file = NULL;

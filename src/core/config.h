@@ -8,7 +8,7 @@
 
 #include "ermes/error.h"
 
-typedef struct ermes_config {
+typedef struct ermes__config {
     char *data_dir;            /* where the database and spool live */
     char *database_url;        /* NULL or a path: SQLite; postgresql://...: PostgreSQL */
     char *config_file;         /* the file that was read, or NULL */
@@ -55,7 +55,7 @@ typedef struct ermes_config {
     char *spool_dir;           /* watched drop directory; NULL: DATA_DIR/spool */
     long spool_rescan;         /* seconds between full rescans of the spool directory */
     long collect_min_interval; /* shortest interval a collector runs at, seconds */
-    struct ermes_collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
+    struct ermes__collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
     size_t ncollectors;
     char *detect_logs;      /* FORMAT:PATH,... followed by the daemon; NULL: none */
     char *detect_archive;   /* log archive the retro-hunt rescans; NULL: none */
@@ -78,12 +78,12 @@ typedef struct ermes_config {
     long login_queue;            /* logins waiting for a check; more are 429 */
     long login_address_failures; /* failed logins per address per 15 minutes */
     long login_audit_interval;   /* seconds per summary row of repeated failures */
-} ermes_config_t;
+} ermes__config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
 #define ERMES_COLLECTOR_MAX_HEADERS 16
 #define ERMES_COLLECTOR_MAX_OPTIONS 32
-typedef struct ermes_collector_conf {
+typedef struct ermes__collector_conf {
     char name[64];
     char *url;            /* http:// or https:// */
     char *feed;           /* parser name */
@@ -97,7 +97,7 @@ typedef struct ermes_collector_conf {
     size_t nheaders;
     char *options[ERMES_COLLECTOR_MAX_OPTIONS + 1]; /* "key=value", NULL-terminated */
     size_t noptions;
-} ermes_collector_conf_t;
+} ermes__collector_conf_t;
 
 /* If section names a collector ([collector "NAME"] or [collector.NAME]), copies NAME into
  * name (cap bytes) and returns 1; returns 0 for any other section, -1 for a collector section
@@ -105,40 +105,40 @@ typedef struct ermes_collector_conf {
 int ermes__collector_section(const char *section, char *name, size_t cap);
 /* Sets key = value of collector `name` (created on first use). ERMES_EINVAL / ERMES_ERANGE with
  * the reason in d; ERMES_ENOTFOUND for an unknown key. */
-int ermes__collector_conf_set(ermes_config_t *cfg, const char *name, const char *key,
+int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char *key,
                               const char *value, ermes_diag_t *d);
 /* Checks that every collector has what it needs (url, feed). */
-int ermes__collector_conf_check(const ermes_config_t *cfg, ermes_diag_t *d);
+int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d);
 /* The collector called name, or NULL. */
-const ermes_collector_conf_t *ermes__collector_conf_find(const ermes_config_t *cfg,
-                                                         const char *name);
-void ermes__collector_conf_cleanup(ermes_config_t *cfg);
+const ermes__collector_conf_t *ermes__collector_conf_find(const ermes__config_t *cfg,
+                                                          const char *name);
+void ermes__collector_conf_cleanup(ermes__config_t *cfg);
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */
-int ermes__config_init(ermes_config_t *cfg);
-void ermes__config_cleanup(ermes_config_t *cfg);
+int ermes__config_init(ermes__config_t *cfg);
+void ermes__config_cleanup(ermes__config_t *cfg);
 
 /* Sets one setting by name from text, with validation. ERMES_ENOTFOUND for an unknown name,
  * ERMES_EINVAL / ERMES_ERANGE with the reason in d. */
-int ermes__config_set(ermes_config_t *cfg, const char *name, const char *value, ermes_diag_t *d);
+int ermes__config_set(ermes__config_t *cfg, const char *name, const char *value, ermes_diag_t *d);
 
 /* Reads an INI file (keys at top level or in an [ermes] section). Errors name file:line. */
-int ermes__config_load_file(ermes_config_t *cfg, const char *path, ermes_diag_t *d);
+int ermes__config_load_file(ermes__config_t *cfg, const char *path, ermes_diag_t *d);
 
 /* Applies every ERMES_<NAME> variable of the table that is set. Other ERMES_* variables that
  * do not name a setting (ERMES_CONFIG, ERMES_BIN...) are ignored. */
-int ermes__config_load_env(ermes_config_t *cfg, ermes_diag_t *d);
+int ermes__config_load_env(ermes__config_t *cfg, ermes_diag_t *d);
 
 /* If argv[*i] is "--<setting>" (with '-' for '_') or "--<setting>=value", applies it, advances
  * *i past what it used and returns 1; returns 0 if argv[*i] is no setting flag; <0 on a bad
  * value (d says why). */
-int ermes__config_flag(ermes_config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d);
+int ermes__config_flag(ermes__config_t *cfg, int argc, char **argv, int *i, ermes_diag_t *d);
 
 /* Loads everything in precedence order for a command: defaults, then the config file
  * (--config FILE flag, else ERMES_CONFIG, else DATA_DIR/ermes.conf if present), then the
  * environment, then the flags in argv that name settings. Arguments that are not settings are
  * left in place and their indexes returned in rest/nrest (rest has room for argc entries). */
-int ermes__config_load(ermes_config_t *cfg, int argc, char **argv, int *rest, int *nrest,
+int ermes__config_load(ermes__config_t *cfg, int argc, char **argv, int *rest, int *nrest,
                        ermes_diag_t *d);
 
 /* Prints every setting with its flag, variable, default and help. */

@@ -82,11 +82,11 @@ struct ermes_csv {
     long rec_end_line;
     enum csv_state state;
     enum csv_skip skip;
-    size_t raw_mark;     /* first byte of buf not yet copied into raw */
-    ermes_strbuf_t raw;  /* raw bytes, capped at max_record + 1 */
-    int raw_over;        /* the record had more bytes than raw keeps */
-    ermes_strbuf_t text; /* unescaped field text, each field followed by a NUL */
-    size_t field_start;  /* offset in text of the current field */
+    size_t raw_mark;      /* first byte of buf not yet copied into raw */
+    ermes__strbuf_t raw;  /* raw bytes, capped at max_record + 1 */
+    int raw_over;         /* the record had more bytes than raw keeps */
+    ermes__strbuf_t text; /* unescaped field text, each field followed by a NUL */
+    size_t field_start;   /* offset in text of the current field */
     size_t nfields;
     size_t slots; /* capacity of the three arrays below */
     size_t *starts;
@@ -133,7 +133,7 @@ record_error(ermes_csv_t *csv, int code, int64_t off, const char *fmt, ...)
  * nearly always once the first records have been read: no call, no checks. Returns 1 when it
  * did the append, 0 when the caller must go through ermes__strbuf_add. The room test also
  * keeps the buffer's cap: cap <= max + 1. */
-static inline int quick_add(ermes_strbuf_t *b, const void *p, size_t n)
+static inline int quick_add(ermes__strbuf_t *b, const void *p, size_t n)
 {
     if (!b->data || n >= b->cap - b->len)
         return 0;
@@ -204,7 +204,7 @@ static int field_end_slow(ermes_csv_t *csv);
 /* Closes the current field. The caller has made sure nfields < max_fields. */
 static inline __attribute__((always_inline)) int field_end(ermes_csv_t *csv)
 {
-    ermes_strbuf_t *t = &csv->text;
+    ermes__strbuf_t *t = &csv->text;
 
     if (csv->nfields < csv->slots && t->data && t->cap - t->len > 1) {
         /* The common case, without calls: a slot and room for the field's NUL. */

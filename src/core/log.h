@@ -9,7 +9,7 @@ typedef enum ermes_log_level {
     ERMES_LOG_NOTICE,
     ERMES_LOG_INFO,
     ERMES_LOG_DEBUG
-} ermes_log_level_t;
+} ermes__log_level_t;
 
 extern int ermes__log_level;
 
@@ -19,7 +19,7 @@ void ermes__log_setup(int level, int json);
 
 void ermes__log_emit(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define ermes_log(level, ...)                                                                      \
+#define ermes__log(level, ...)                                                                     \
     do {                                                                                           \
         if ((level) <= ermes__log_level)                                                           \
             ermes__log_emit((level), __VA_ARGS__);                                                 \

@@ -3,8 +3,8 @@
 
 #include <openssl/evp.h>
 
-/* ermes_sha256_t is an EVP_MD_CTX under another name. */
-ermes_sha256_t *ermes__sha256_new(void)
+/* ermes__sha256_t is an EVP_MD_CTX under another name. */
+ermes__sha256_t *ermes__sha256_new(void)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
@@ -12,16 +12,16 @@ ermes_sha256_t *ermes__sha256_new(void)
         EVP_MD_CTX_free(ctx);
         ctx = NULL;
     }
-    return (ermes_sha256_t *)ctx;
+    return (ermes__sha256_t *)ctx;
 }
 
-void ermes__sha256_update(ermes_sha256_t *h, const void *p, size_t n)
+void ermes__sha256_update(ermes__sha256_t *h, const void *p, size_t n)
 {
     if (n)
         EVP_DigestUpdate((EVP_MD_CTX *)h, p, n);
 }
 
-void ermes__sha256_final(ermes_sha256_t *h, char hex[65])
+void ermes__sha256_final(ermes__sha256_t *h, char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -36,7 +36,7 @@ void ermes__sha256_final(ermes_sha256_t *h, char hex[65])
     hex[64] = '\0';
 }
 
-void ermes__sha256_free(ermes_sha256_t *h)
+void ermes__sha256_free(ermes__sha256_t *h)
 {
     EVP_MD_CTX_free((EVP_MD_CTX *)h);
 }

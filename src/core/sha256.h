@@ -6,14 +6,14 @@
 
 #include <stddef.h>
 
-typedef struct ermes_sha256 ermes_sha256_t;
+typedef struct ermes__sha256 ermes__sha256_t;
 
 /* NULL when out of memory. */
-ermes_sha256_t *ermes__sha256_new(void);
-void ermes__sha256_update(ermes_sha256_t *h, const void *p, size_t n);
+ermes__sha256_t *ermes__sha256_new(void);
+void ermes__sha256_update(ermes__sha256_t *h, const void *p, size_t n);
 /* Writes the digest as 64 lower-case hex digits and a NUL into hex, and frees h. */
-void ermes__sha256_final(ermes_sha256_t *h, char hex[65]);
+void ermes__sha256_final(ermes__sha256_t *h, char hex[65]);
 /* Frees h without a digest (an abandoned input). */
-void ermes__sha256_free(ermes_sha256_t *h);
+void ermes__sha256_free(ermes__sha256_t *h);
 
 #endif

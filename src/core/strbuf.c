@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "ermes/error.h"
 
-void ermes__strbuf_init(ermes_strbuf_t *b, size_t max)
+void ermes__strbuf_init(ermes__strbuf_t *b, size_t max)
 {
     b->data = NULL;
     b->len = 0;
@@ -15,14 +15,14 @@ void ermes__strbuf_init(ermes_strbuf_t *b, size_t max)
     b->max = max;
 }
 
-void ermes__strbuf_cleanup(ermes_strbuf_t *b)
+void ermes__strbuf_cleanup(ermes__strbuf_t *b)
 {
     ermes__free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
 
-void ermes__strbuf_reset(ermes_strbuf_t *b)
+void ermes__strbuf_reset(ermes__strbuf_t *b)
 {
     b->len = 0;
     if (b->data)
@@ -30,7 +30,7 @@ void ermes__strbuf_reset(ermes_strbuf_t *b)
 }
 
 /* Makes room for n more bytes plus the NUL. */
-static int reserve(ermes_strbuf_t *b, size_t n)
+static int reserve(ermes__strbuf_t *b, size_t n)
 {
     size_t need, cap;
     char *p;
@@ -58,7 +58,7 @@ static int reserve(ermes_strbuf_t *b, size_t n)
     return 0;
 }
 
-int ermes__strbuf_room(ermes_strbuf_t *b, size_t n, char **at)
+int ermes__strbuf_room(ermes__strbuf_t *b, size_t n, char **at)
 {
     int rc = reserve(b, n);
 
@@ -66,13 +66,13 @@ int ermes__strbuf_room(ermes_strbuf_t *b, size_t n, char **at)
     return rc;
 }
 
-void ermes__strbuf_used(ermes_strbuf_t *b, size_t n)
+void ermes__strbuf_used(ermes__strbuf_t *b, size_t n)
 {
     b->len += n;
     b->data[b->len] = '\0';
 }
 
-int ermes__strbuf_add(ermes_strbuf_t *b, const void *p, size_t n)
+int ermes__strbuf_add(ermes__strbuf_t *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
 
@@ -85,17 +85,17 @@ int ermes__strbuf_add(ermes_strbuf_t *b, const void *p, size_t n)
     return 0;
 }
 
-int ermes__strbuf_adds(ermes_strbuf_t *b, const char *s)
+int ermes__strbuf_adds(ermes__strbuf_t *b, const char *s)
 {
     return ermes__strbuf_add(b, s, strlen(s));
 }
 
-int ermes__strbuf_addc(ermes_strbuf_t *b, char c)
+int ermes__strbuf_addc(ermes__strbuf_t *b, char c)
 {
     return ermes__strbuf_add(b, &c, 1);
 }
 
-int ermes__strbuf_vaddf(ermes_strbuf_t *b, const char *fmt, va_list ap)
+int ermes__strbuf_vaddf(ermes__strbuf_t *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     int n, rc;
@@ -113,7 +113,7 @@ int ermes__strbuf_vaddf(ermes_strbuf_t *b, const char *fmt, va_list ap)
     return 0;
 }
 
-int ermes__strbuf_addf(ermes_strbuf_t *b, const char *fmt, ...)
+int ermes__strbuf_addf(ermes__strbuf_t *b, const char *fmt, ...)
 {
     va_list ap;
     int rc;
@@ -124,7 +124,7 @@ int ermes__strbuf_addf(ermes_strbuf_t *b, const char *fmt, ...)
     return rc;
 }
 
-char *ermes__strbuf_take(ermes_strbuf_t *b, size_t *len)
+char *ermes__strbuf_take(ermes__strbuf_t *b, size_t *len)
 {
     char *p = b->data;
 

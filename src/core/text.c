@@ -64,7 +64,7 @@ int ermes__text_needs_escape(const char *s, size_t len)
     return 0;
 }
 
-int ermes__text_escape(ermes_strbuf_t *b, const char *s, size_t len)
+int ermes__text_escape(ermes__strbuf_t *b, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0, n;

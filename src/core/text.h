@@ -14,7 +14,7 @@
  * and each byte that is not part of valid UTF-8 as \xNN (a raw 0x9b is CSI on an 8-bit
  * terminal). Valid UTF-8 otherwise passes unchanged. Returns 0, ERMES_ETOOBIG or
  * ERMES_ENOMEM (b then holds a prefix). */
-int ermes__text_escape(ermes_strbuf_t *b, const char *s, size_t len);
+int ermes__text_escape(ermes__strbuf_t *b, const char *s, size_t len);
 
 /* The same into the fixed buffer out of cap bytes (cap > 0), without allocating (for the log):
  * the escaped text, cut at a character boundary when it does not fit, NUL-terminated. Returns

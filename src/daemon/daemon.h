@@ -15,7 +15,7 @@
  * port_file non-NULL, the port listened on is written there once listening (written whole,
  * then renamed). Returns 0 after a clean stop, or a negative ERMES_E* code with the reason in
  * err when a part could not start. */
-int ermes__daemon_run(const ermes_config_t *cfg, ermes_store_t *store, const ermes_viewer_t *admin,
-                      const char *port_file, ermes_diag_t *err);
+int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
+                      const ermes__viewer_t *admin, const char *port_file, ermes_diag_t *err);
 
 #endif

@@ -19,17 +19,17 @@ typedef struct auth_entry {
     uint8_t hash[32];
     int64_t fetched_at; /* 0: empty */
     int64_t expires_at; /* the token's own expiry */
-    ermes_user_t user;
+    ermes__user_t user;
 } auth_entry_t;
 
-struct ermes_auth_cache {
+struct ermes__auth_cache {
     pthread_rwlock_t lock;
     auth_entry_t slots[AUTH_SLOTS];
 };
 
-int ermes__auth_cache_new(struct ermes_auth_cache **out)
+int ermes__auth_cache_new(struct ermes__auth_cache **out)
 {
-    struct ermes_auth_cache *c = ermes__calloc(1, sizeof(*c));
+    struct ermes__auth_cache *c = ermes__calloc(1, sizeof(*c));
 
     if (!c)
         return ERMES_ENOMEM;
@@ -38,7 +38,7 @@ int ermes__auth_cache_new(struct ermes_auth_cache **out)
     return 0;
 }
 
-void ermes__auth_cache_free(struct ermes_auth_cache *c)
+void ermes__auth_cache_free(struct ermes__auth_cache *c)
 {
     if (!c)
         return;
@@ -47,7 +47,7 @@ void ermes__auth_cache_free(struct ermes_auth_cache *c)
     ermes__free(c);
 }
 
-void ermes__auth_cache_clear(struct ermes_auth_cache *c)
+void ermes__auth_cache_clear(struct ermes__auth_cache *c)
 {
     pthread_rwlock_wrlock(&c->lock);
     for (size_t k = 0; k < AUTH_SLOTS; k++)
@@ -55,12 +55,12 @@ void ermes__auth_cache_clear(struct ermes_auth_cache *c)
     pthread_rwlock_unlock(&c->lock);
 }
 
-int ermes__auth_token(ermes_server_t *srv, const char *secret, size_t len, ermes_user_t *u,
+int ermes__auth_token(ermes__server_t *srv, const char *secret, size_t len, ermes__user_t *u,
                       ermes_diag_t *d)
 {
-    struct ermes_auth_cache *c = srv->auth;
+    struct ermes__auth_cache *c = srv->auth;
     uint8_t hash[32];
-    ermes_token_t t;
+    ermes__token_t t;
     int64_t now = ermes__time_now_ms();
     auth_entry_t *e;
     int rc, hit = 0;
@@ -69,7 +69,7 @@ int ermes__auth_token(ermes_server_t *srv, const char *secret, size_t len, ermes
         ermes_diag_set(d, NULL, "unknown token");
         return ERMES_EAUTH;
     }
-    ermes_token_hash(secret, len, hash);
+    ermes__token_hash(secret, len, hash);
     e = &c->slots[(hash[0] | (size_t)hash[1] << 8) & (AUTH_SLOTS - 1)];
     pthread_rwlock_rdlock(&c->lock);
     if (e->fetched_at && now - e->fetched_at < AUTH_TTL_MS && now < e->expires_at &&
@@ -80,7 +80,7 @@ int ermes__auth_token(ermes_server_t *srv, const char *secret, size_t len, ermes
     pthread_rwlock_unlock(&c->lock);
     if (hit)
         return 0;
-    rc = ermes_token_authenticate(srv->store, secret, len, u, &t, d);
+    rc = ermes__token_authenticate(srv->store, secret, len, u, &t, d);
     if (rc)
         return rc;
     pthread_rwlock_wrlock(&c->lock);

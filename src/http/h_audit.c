@@ -8,12 +8,12 @@
 #include "http/http.h"
 
 struct list_ctx {
-    ermes_req_t *req;
+    ermes__req_t *req;
     json_t *data;
     int64_t last_id;
 };
 
-static int audit_cb(void *arg, const ermes_audit_t *a)
+static int audit_cb(void *arg, const ermes__audit_t *a)
 {
     struct list_ctx *c = arg;
     json_t *detail = a->detail ? json_loads(a->detail, 0, NULL) : NULL;
@@ -29,10 +29,10 @@ static int audit_cb(void *arg, const ermes_audit_t *a)
                : 0;
 }
 
-enum MHD_Result ermes__h_audit_list(ermes_req_t *req)
+enum MHD_Result ermes__h_audit_list(ermes__req_t *req)
 {
     struct list_ctx c = {req, json_array(), 0};
-    ermes_audit_filter_t f;
+    ermes__audit_filter_t f;
     const char *since = ermes__query(req, "since"), *until = ermes__query(req, "until");
     enum MHD_Result ret;
     int more, rc;
@@ -51,7 +51,7 @@ enum MHD_Result ermes__h_audit_list(ermes_req_t *req)
     f.actor = ermes__query(req, "actor");
     f.object_type = ermes__query(req, "object_type");
     f.action = ermes__query(req, "action");
-    rc = ermes_store_audit_each(req->srv->store, &f, audit_cb, &c, &more);
+    rc = ermes__store_audit_each(req->srv->store, &f, audit_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);

@@ -8,28 +8,28 @@
 #include "http/http.h"
 #include "intake/collect.h"
 
-void ermes_server_set_collect(ermes_server_t *s, struct ermes_collect *c)
+void ermes__server_set_collect(ermes__server_t *s, struct ermes__collect *c)
 {
     if (s)
         s->collect = c;
 }
 
-static int list_cb(void *ctx, const ermes_collector_conf_t *def, const ermes_collector_state_t *s)
+static int list_cb(void *ctx, const ermes__collector_conf_t *def, const ermes__collector_state_t *s)
 {
     json_t **data = ctx;
-    json_t *j = ermes_collector_to_json(def, s, 0);
+    json_t *j = ermes__collector_to_json(def, s, 0);
 
     return j && json_array_append_new(*data, j) == 0 ? 0 : ERMES_ENOMEM;
 }
 
-enum MHD_Result ermes__h_collector_list(ermes_req_t *req)
+enum MHD_Result ermes__h_collector_list(ermes__req_t *req)
 {
     json_t *data = json_array();
     int rc;
 
     if (!data)
         return MHD_NO;
-    rc = ermes_collect_each(req->srv->cfg, req->srv->store, list_cb, &data);
+    rc = ermes__collect_each(req->srv->cfg, req->srv->store, list_cb, &data);
     if (rc) {
         json_decref(data);
         return ermes__reply_failure(req, rc, NULL);
@@ -43,10 +43,10 @@ enum MHD_Result ermes__h_collector_list(ermes_req_t *req)
     return ermes__reply_json(req, 200, json_pack("{s:o,s:n}", "data", data, "next_cursor"));
 }
 
-enum MHD_Result ermes__h_collector_run(ermes_req_t *req)
+enum MHD_Result ermes__h_collector_run(ermes__req_t *req)
 {
-    const ermes_collector_conf_t *def;
-    ermes_collector_state_t s;
+    const ermes__collector_conf_t *def;
+    ermes__collector_state_t s;
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     char name[64];
     int rc;
@@ -61,13 +61,13 @@ enum MHD_Result ermes__h_collector_run(ermes_req_t *req)
     if (!req->srv->collect)
         return ermes__reply_error(req, 503, "unavailable", NULL,
                                   "collectors are not running in this daemon");
-    rc = ermes_collect_run(req->srv->collect, name, &s);
-    ermes_audit_write(req->srv->store, &req->viewer, "run", "collector", name, NULL);
+    rc = ermes__collect_run(req->srv->collect, name, &s);
+    ermes__audit_write(req->srv->store, &req->viewer, "run", "collector", name, NULL);
     if (rc == ERMES_EBUSY)
         return ermes__reply_error(req, 409, "conflict", NULL, "collector \"%s\" is running already",
                                   name);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
-    return ermes__reply_json(req, 200,
-                             ermes_collector_to_json(def, &s, req->srv->cfg->collect_min_interval));
+    return ermes__reply_json(
+        req, 200, ermes__collector_to_json(def, &s, req->srv->cfg->collect_min_interval));
 }

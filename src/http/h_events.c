@@ -15,10 +15,10 @@
 #include "model/harmonize.h"
 
 typedef struct stream {
-    ermes_event_export_t x;
-    ermes_server_t *srv;
-    ermes_viewer_t viewer;
-    ermes_user_t user;
+    ermes__event_export_t x;
+    ermes__server_t *srv;
+    ermes__viewer_t viewer;
+    ermes__user_t user;
     char remote[64];
     size_t pos;       /* bytes of x.out already sent */
     char *params[16]; /* owned copies of the filter's strings */
@@ -33,7 +33,7 @@ static ssize_t stream_cb(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         ermes__strbuf_reset(&s->x.out);
         s->pos = 0;
-        if (ermes_event_export_chunk(&s->x, s->srv->store, &s->viewer, 500))
+        if (ermes__event_export_chunk(&s->x, s->srv->store, &s->viewer, 500))
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }
     if (max > s->x.out.len - s->pos)
@@ -47,7 +47,7 @@ static void stream_free(void *cls)
 {
     stream_t *s = cls;
 
-    ermes_event_export_cleanup(&s->x);
+    ermes__event_export_cleanup(&s->x);
     for (size_t k = 0; k < 16; k++)
         ermes__free(s->params[k]);
     ermes__free(s);
@@ -58,11 +58,11 @@ static const char *query_param(void *ctx, const char *name)
     return ermes__query(ctx, name);
 }
 
-enum MHD_Result ermes__h_event_list(ermes_req_t *req)
+enum MHD_Result ermes__h_event_list(ermes__req_t *req)
 {
     const char *format = ermes__query(req, "format");
-    ermes_export_format_t fmt;
-    ermes_event_filter_t f;
+    ermes__export_format_t fmt;
+    ermes__event_filter_t f;
     struct MHD_Response *resp;
     ermes_diag_t d;
     enum MHD_Result ret;
@@ -70,7 +70,7 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     int64_t cursor;
     long limit = 0;
 
-    if (ermes_export_format_parse(format, &fmt))
+    if (ermes__export_format_parse(format, &fmt))
         return ermes__reply_error(req, 400, "bad_request", "format",
                                   "format must be json, ndjson or csv");
     /* JSON pages like every list (limit 1 to page_limit, 100 by default; next_cursor follows);
@@ -87,7 +87,7 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
         limit = (long)want;
     }
     ermes_diag_clear(&d);
-    if (ermes_event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
+    if (ermes__event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
         ermes__diag_utf8(&d);
         return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
     }
@@ -109,14 +109,14 @@ enum MHD_Result ermes__h_event_list(ermes_req_t *req)
     s->viewer.user_name = s->user.name;
     snprintf(s->remote, sizeof(s->remote), "%s", req->remote);
     s->viewer.remote = s->remote;
-    ermes_event_export_init(&s->x, fmt, &f, limit);
+    ermes__event_export_init(&s->x, fmt, &f, limit);
     resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_cb, s, stream_free);
     if (!resp) {
         stream_free(s);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", ermes_export_content_type(fmt));
+    MHD_add_response_header(resp, "Content-Type", ermes__export_content_type(fmt));
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     ermes__reply_secure(req, resp);
     if (fmt == ERMES_EXPORT_CSV)
@@ -146,13 +146,13 @@ static json_t *text_or_base64(const char *p, size_t n)
 }
 
 struct event_ctx {
-    ermes_req_t *req;
+    ermes__req_t *req;
     json_t *out;
 };
 
 #define MAX_RAW_SHOWN (1 << 20)
 
-static int event_cb(void *arg, const ermes_event_row_t *e)
+static int event_cb(void *arg, const ermes__event_row_t *e)
 {
     struct event_ctx *c = arg;
     json_t *ev = json_loadb(e->data, e->data_len, 0, NULL);
@@ -166,7 +166,7 @@ static int event_cb(void *arg, const ermes_event_row_t *e)
     /* The row as the feed sent it, read back from the report's file: IntelMQ's "raw" field
      * (base64) in the event, and the text itself beside it for people. */
     if (c->req->srv->intake &&
-        ermes_intake_read_raw(c->req->srv->intake, e, MAX_RAW_SHOWN, &raw, &raw_len, &truncated) ==
+        ermes__intake_read_raw(c->req->srv->intake, e, MAX_RAW_SHOWN, &raw, &raw_len, &truncated) ==
             0 &&
         !json_object_get(ev, "raw")) {
         size_t cap = sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_ORIGINAL);
@@ -191,13 +191,13 @@ static int event_cb(void *arg, const ermes_event_row_t *e)
     return 0;
 }
 
-enum MHD_Result ermes__h_event_get(ermes_req_t *req)
+enum MHD_Result ermes__h_event_get(ermes__req_t *req)
 {
     struct event_ctx c = {req, NULL};
     int64_t id;
 
     if (!(id = ermes__param_id(req, 0)) ||
-        ermes_store_event_get(req->srv->store, &req->viewer, id, event_cb, &c))
+        ermes__store_event_get(req->srv->store, &req->viewer, id, event_cb, &c))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such event");
     if (!c.out)
         return ermes__reply_error(req, 500, "internal", NULL, "out of memory");

@@ -13,12 +13,12 @@
 #include "intake/parser.h"
 #include "model/harmonize.h"
 
-enum MHD_Result ermes__h_feed_list(ermes_req_t *req)
+enum MHD_Result ermes__h_feed_list(ermes__req_t *req)
 {
     json_t *data = json_array();
 
-    for (size_t k = 0; ermes_parsers[k]; k++)
-        json_array_append_new(data, json_pack("{s:s,s:s}", "name", ermes_parsers[k]->name,
-                                              "description", ermes_parsers[k]->description));
+    for (size_t k = 0; ermes__parsers[k]; k++)
+        json_array_append_new(data, json_pack("{s:s,s:s}", "name", ermes__parsers[k]->name,
+                                              "description", ermes__parsers[k]->description));
     return ermes__reply_json(req, 200, json_pack("{s:o,s:n}", "data", data, "next_cursor"));
 }

@@ -21,7 +21,7 @@
 
 /* ---- helpers ---- */
 
-static const char *content_type(ermes_req_t *req)
+static const char *content_type(ermes__req_t *req)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
 }
@@ -41,7 +41,7 @@ static int parse_time(const char *s, int64_t *out)
     return ermes__time_parse(s, strlen(s), out, &d);
 }
 
-static int row_json_cb(void *ctx, const ermes_indicator_row_t *r)
+static int row_json_cb(void *ctx, const ermes__indicator_row_t *r)
 {
     json_t **out = ctx;
 
@@ -49,10 +49,10 @@ static int row_json_cb(void *ctx, const ermes_indicator_row_t *r)
     return *out ? 0 : ERMES_ENOMEM;
 }
 
-static enum MHD_Result reply_indicator(ermes_req_t *req, unsigned status, int64_t id)
+static enum MHD_Result reply_indicator(ermes__req_t *req, unsigned status, int64_t id)
 {
     json_t *j = NULL;
-    int rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &j);
+    int rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &j);
 
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
@@ -205,7 +205,7 @@ struct list_ctx {
     int64_t last_id;
 };
 
-static int list_cb(void *arg, const ermes_indicator_row_t *r)
+static int list_cb(void *arg, const ermes__indicator_row_t *r)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__indicator_row_to_json(r);
@@ -216,10 +216,10 @@ static int list_cb(void *arg, const ermes_indicator_row_t *r)
     return 0;
 }
 
-enum MHD_Result ermes__h_indicator_list(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
-    ermes_indicator_filter_t f;
+    ermes__indicator_filter_t f;
     const char *active = ermes__query(req, "active"), *type = ermes__query(req, "type");
     enum MHD_Result ret;
     int more = 0, rc;
@@ -242,7 +242,7 @@ enum MHD_Result ermes__h_indicator_list(ermes_req_t *req)
         f.active_at = ermes__time_now_ms();
     if (!(c.data = json_array()))
         return MHD_NO;
-    rc = ermes_store_indicator_each(req->srv->store, &req->viewer, &f, list_cb, &c, &more);
+    rc = ermes__store_indicator_each(req->srv->store, &req->viewer, &f, list_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -254,15 +254,15 @@ enum MHD_Result ermes__h_indicator_list(ermes_req_t *req)
 
 static int reject_cb(void *ctx, const ermes_diag_t *d)
 {
-    return ermes_ind_import_reject(ctx, -1, d->line, d->reason) ? 1 : 0;
+    return ermes__ind_import_reject(ctx, -1, d->line, d->reason) ? 1 : 0;
 }
 
-static json_t *import_json(const ermes_ind_import_t *rep)
+static json_t *import_json(const ermes__ind_import_t *rep)
 {
     json_t *errors = json_array(), *supp = json_array();
 
     for (size_t k = 0; errors && k < rep->nerrors; k++) {
-        const ermes_ind_import_error_t *e = &rep->errors[k];
+        const ermes__ind_import_error_t *e = &rep->errors[k];
         json_t *o = json_pack("{s:s}", "reason", e->reason);
         if (o && e->index >= 0)
             json_object_set_new(o, "index", json_integer(e->index));
@@ -279,7 +279,7 @@ static json_t *import_json(const ermes_ind_import_t *rep)
 }
 
 /* Defaults for bulk entries from the query: tlp, source, confidence, valid_until. */
-static int bulk_defaults(ermes_req_t *req, ermes_indicator_t *def, enum MHD_Result *ret)
+static int bulk_defaults(ermes__req_t *req, ermes_indicator_t *def, enum MHD_Result *ret)
 {
     const char *tlp = ermes__query(req, "tlp"), *conf = ermes__query(req, "confidence");
     const char *until = ermes__query(req, "valid_until"), *src = ermes__query(req, "source");
@@ -318,34 +318,34 @@ static int bulk_defaults(ermes_req_t *req, ermes_indicator_t *def, enum MHD_Resu
 
 /* The indicators changed: the daemon's matcher is rebuilt now, so the followed logs match the
  * new set from their next line, and the retro-hunt looks for new indicators now. */
-static void indicators_changed(ermes_req_t *req)
+static void indicators_changed(ermes__req_t *req)
 {
-    ermes_sightings_refresh(req->srv->sightings, 0);
-    ermes_hunter_kick(req->srv->hunter);
+    ermes__sightings_refresh(req->srv->sightings, 0);
+    ermes__hunter_kick(req->srv->hunter);
 }
 
-static void audit_import(ermes_req_t *req, const ermes_ind_import_t *rep)
+static void audit_import(ermes__req_t *req, const ermes__ind_import_t *rep)
 {
     char detail[160], ref[32];
 
     indicators_changed(req);
     if (rep->nids == 1 && rep->rejected == 0) {
         snprintf(ref, sizeof(ref), "%lld", (long long)rep->ids[0]);
-        ermes_audit_write(req->srv->store, &req->viewer, rep->added ? "create" : "update",
-                          "indicator", ref, NULL);
+        ermes__audit_write(req->srv->store, &req->viewer, rep->added ? "create" : "update",
+                           "indicator", ref, NULL);
         return;
     }
     snprintf(detail, sizeof(detail),
              "{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}", rep->added,
              rep->updated, rep->rejected, rep->suppressed);
-    ermes_audit_write(req->srv->store, &req->viewer, "import", "indicator", NULL, detail);
+    ermes__audit_write(req->srv->store, &req->viewer, "import", "indicator", NULL, detail);
 }
 
-enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_create(ermes__req_t *req)
 {
     const char *ct = content_type(req);
     ermes_indicator_set_t *set = NULL;
-    ermes_ind_import_t rep;
+    ermes__ind_import_t rep;
     ermes_indicator_t def;
     ermes_ind_format_t fmt;
     json_t *body = NULL, *out;
@@ -417,7 +417,7 @@ enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
                 json_decref(body);
                 return ermes__reply_error(req, 422, "invalid", d.field, "%s", d.reason);
             }
-            if (rc && (rc = ermes_ind_import_reject(&rep, (long)i, 0, d.reason)))
+            if (rc && (rc = ermes__ind_import_reject(&rep, (long)i, 0, d.reason)))
                 goto fail;
         }
     } else {
@@ -426,7 +426,7 @@ enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
                                       &def, reject_cb, &rep, &ls, &d);
         if (rc == ERMES_EPARSE) {
             ermes_indicator_set_free(set);
-            ermes_ind_import_cleanup(&rep);
+            ermes__ind_import_cleanup(&rep);
             return ermes__reply_error(req, 400, "bad_request", NULL, "%s%s",
                                       d.line ? "unreadable indicator list: " : "",
                                       d.reason[0] ? d.reason : "unreadable indicator list");
@@ -434,9 +434,9 @@ enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
         if (rc)
             goto fail;
     }
-    rc = ermes_indicators_store(req->srv->store, &req->viewer, set,
-                                (ermes_warninglist_t *const *)req->srv->warninglists,
-                                req->srv->nwarninglists, default_tlp, &rep);
+    rc = ermes__indicators_store(req->srv->store, &req->viewer, set,
+                                 (ermes_warninglist_t *const *)req->srv->warninglists,
+                                 req->srv->nwarninglists, default_tlp, &rep);
     ermes_indicator_set_free(set);
     set = NULL;
     json_decref(body);
@@ -452,25 +452,25 @@ enum MHD_Result ermes__h_indicator_create(ermes_req_t *req)
             ret = ermes__reply_error(req, 422, "suppressed", "value",
                                      "the value is on the warninglist \"%s\"",
                                      rep.suppressions[0].warninglist);
-            ermes_ind_import_cleanup(&rep);
+            ermes__ind_import_cleanup(&rep);
             return ret;
         }
-        ermes_ind_import_cleanup(&rep);
+        ermes__ind_import_cleanup(&rep);
         return reply_indicator(req, added ? 201 : 200, id);
     }
     out = import_json(&rep);
-    ermes_ind_import_cleanup(&rep);
+    ermes__ind_import_cleanup(&rep);
     return ermes__reply_json(req, 200, out);
 fail:
     ermes_indicator_set_free(set);
     json_decref(body);
-    ermes_ind_import_cleanup(&rep);
+    ermes__ind_import_cleanup(&rep);
     return ermes__reply_failure(req, rc, NULL);
 }
 
 /* ---- /api/v1/indicators/{id} ---- */
 
-enum MHD_Result ermes__h_indicator_get(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_get(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
 
@@ -479,11 +479,11 @@ enum MHD_Result ermes__h_indicator_get(ermes_req_t *req)
     return reply_indicator(req, 200, id);
 }
 
-enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
     ermes_indicator_t ind;
-    ermes_indicator_row_t upd;
+    ermes__indicator_row_t upd;
     ind_text_t t;
     json_t *body, *probe = NULL;
     char tags[ERMES_INDICATOR_TAGS_MAX], ref[32];
@@ -519,21 +519,21 @@ enum MHD_Result ermes__h_indicator_update(ermes_req_t *req)
     }
     json_decref(body);
     /* The indicator must be one the viewer may see, before anything is changed. */
-    rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
+    rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
     json_decref(probe);
     if (!rc)
-        rc = ermes_store_indicator_update(req->srv->store, id, &upd, has);
+        rc = ermes__store_indicator_update(req->srv->store, id, &upd, has);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "update", "indicator", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "update", "indicator", ref, NULL);
     indicators_changed(req);
     return reply_indicator(req, 200, id);
 }
 
-enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_delete(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
     json_t *probe = NULL;
@@ -542,21 +542,21 @@ enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req)
 
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such indicator");
-    rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
+    rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
     json_decref(probe);
     if (!rc)
-        rc = ermes_store_indicator_delete(req->srv->store, id);
+        rc = ermes__store_indicator_delete(req->srv->store, id);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "delete", "indicator", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "delete", "indicator", ref, NULL);
     indicators_changed(req);
     return ermes__reply_empty(req, 204);
 }
 
-enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
+enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
     json_t *probe = NULL;
@@ -564,7 +564,7 @@ enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req)
 
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such indicator");
-    rc = ermes_store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
+    rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
     json_decref(probe);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);

@@ -12,15 +12,15 @@
 #include "http/http.h"
 #include "sightings/sightings.h"
 
-enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
+enum MHD_Result ermes__h_log_submit(ermes__req_t *req)
 {
     const char *format = ermes__query(req, "format"), *source = ermes__query(req, "source");
     const char *sensor = ermes__query(req, "sensor");
     const char *enc = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Encoding");
     const unsigned char *body = (const unsigned char *)(req->body.data ? req->body.data : "");
     ermes_log_options_t lo;
-    ermes_scan_options_t so;
-    ermes_scan_report_t rep;
+    ermes__scan_options_t so;
+    ermes__scan_report_t rep;
     ermes_log_reader_t *r = NULL;
     ermes_scanner_t *scanner = NULL;
     ermes_matcher_t *m = NULL;
@@ -100,17 +100,17 @@ enum MHD_Result ermes__h_log_submit(ermes_req_t *req)
     so.record = 1;
     so.max_bytes = (uint64_t)req->srv->cfg->max_log << 20;
     ermes_diag_clear(&d);
-    if ((rc = ermes_sightings_refresh(req->srv->sightings, 0)))
+    if ((rc = ermes__sightings_refresh(req->srv->sightings, 0)))
         return ermes__reply_failure(req, rc, NULL);
-    ermes_registry_refresh(req->srv->registry, 0);
-    m = ermes_matcher_slot_acquire(ermes_sightings_slot(req->srv->sightings));
-    owners = ermes_registry_ownership(req->srv->registry);
+    ermes__registry_refresh(req->srv->registry, 0);
+    m = ermes_matcher_slot_acquire(ermes__sightings_slot(req->srv->sightings));
+    owners = ermes__registry_ownership(req->srv->registry);
     if ((rc = ermes_scanner_new(m, &scanner)) ||
         (rc = ermes_log_reader_open_mem((const char *)body, req->body.len, &lo, &r, &d)))
         goto out;
-    rc = ermes_sightings_scan(req->srv->store, owners, scanner,
-                              ermes_sightings_slot(req->srv->sightings), r, &so, &rep, NULL, NULL,
-                              &d);
+    rc = ermes__sightings_scan(req->srv->store, owners, scanner,
+                               ermes__sightings_slot(req->srv->sightings), r, &so, &rep, NULL, NULL,
+                               &d);
 out:
     ermes_log_reader_free(r);
     ermes_scanner_free(scanner);
@@ -127,7 +127,7 @@ out:
              "{\"records\":%llu,\"matched\":%llu,\"sightings\":%llu,\"skipped\":%llu}",
              (unsigned long long)rep.records, (unsigned long long)rep.matched,
              (unsigned long long)rep.sightings, (unsigned long long)rep.skipped);
-    ermes_audit_write(req->srv->store, &req->viewer, "submit", "log", source, detail);
+    ermes__audit_write(req->srv->store, &req->viewer, "submit", "log", source, detail);
     /* A sensor learns what it sent was taken, nothing of what matched: with match counts
      * it could post any value and learn whether it is on the indicator list, TLP:RED ones
      * included (issue 10, item 9). */

@@ -7,12 +7,12 @@
 
 static const char *const rules[] = {NULL, "network", "asn", "domain"};
 
-enum MHD_Result ermes__h_lookup(ermes_req_t *req)
+enum MHD_Result ermes__h_lookup(ermes__req_t *req)
 {
     const char *ip = ermes__query(req, "ip"), *domain = ermes__query(req, "domain"),
                *asn = ermes__query(req, "asn"), *query;
-    ermes_lookup_kind_t kind;
-    ermes_lookup_t res;
+    ermes__lookup_kind_t kind;
+    ermes__lookup_t res;
     ermes_diag_t d;
     uint32_t hint = 0;
     json_t *body, *matched = json_null();
@@ -37,7 +37,7 @@ enum MHD_Result ermes__h_lookup(ermes_req_t *req)
         kind = ERMES_LOOKUP_ASN;
         query = asn;
     }
-    rc = ermes_registry_lookup(req->srv->registry, &req->viewer, kind, query, hint, &res, &d);
+    rc = ermes__registry_lookup(req->srv->registry, &req->viewer, kind, query, hint, &res, &d);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 400, "bad_request",
                                   kind == ERMES_LOOKUP_IP       ? "ip"

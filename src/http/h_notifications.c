@@ -11,12 +11,12 @@
 
 #define MAX_PREVIEW (64u * 1024 * 1024)
 
-static int options(ermes_req_t *req, ermes_notify_options_t *o, enum MHD_Result *ret)
+static int options(ermes__req_t *req, ermes__notify_options_t *o, enum MHD_Result *ret)
 {
     ermes_diag_t d;
 
     ermes_diag_clear(&d);
-    if (ermes_notify_options_from_config(req->srv->cfg, o, &d)) {
+    if (ermes__notify_options_from_config(req->srv->cfg, o, &d)) {
         *ret =
             ermes__reply_error(req, 500, "internal", d.field[0] ? d.field : NULL, "%s", d.reason);
         return 0;
@@ -25,7 +25,7 @@ static int options(ermes_req_t *req, ermes_notify_options_t *o, enum MHD_Result 
 }
 
 /* The POSTs here take no body; a JSON one (say "{}") is ignored, anything else refused. */
-static int no_body(ermes_req_t *req, enum MHD_Result *ret)
+static int no_body(ermes__req_t *req, enum MHD_Result *ret)
 {
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
 
@@ -37,12 +37,12 @@ static int no_body(ermes_req_t *req, enum MHD_Result *ret)
 }
 
 /* The notification of path parameter 0: its id or its reference. */
-static int find(ermes_req_t *req, int64_t *id)
+static int find(ermes__req_t *req, int64_t *id)
 {
     char buf[64];
 
     return ermes__param(req, 0, buf, sizeof(buf)) == 0 &&
-           ermes_store_notification_find(req->srv->store, buf, id) == 0;
+           ermes__store_notification_find(req->srv->store, buf, id) == 0;
 }
 
 struct list_ctx {
@@ -50,18 +50,18 @@ struct list_ctx {
     int64_t last_id;
 };
 
-static int list_cb(void *arg, const ermes_notification_t *n)
+static int list_cb(void *arg, const ermes__notification_t *n)
 {
     struct list_ctx *c = arg;
 
     c->last_id = n->id;
-    return json_array_append_new(c->data, ermes_notification_to_json(n)) ? ERMES_ENOMEM : 0;
+    return json_array_append_new(c->data, ermes__notification_to_json(n)) ? ERMES_ENOMEM : 0;
 }
 
-enum MHD_Result ermes__h_notification_list(ermes_req_t *req)
+enum MHD_Result ermes__h_notification_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
-    ermes_notification_filter_t f;
+    ermes__notification_filter_t f;
     const char *state = ermes__query(req, "state"), *org = ermes__query(req, "org");
     enum MHD_Result ret;
     int more = 0, rc;
@@ -69,15 +69,15 @@ enum MHD_Result ermes__h_notification_list(ermes_req_t *req)
     memset(&f, 0, sizeof(f));
     if (!ermes__page(req, &f.limit, &f.before_id, &ret))
         return ret;
-    if (state && !ermes_notification_state_valid(state))
+    if (state && !ermes__notification_state_valid(state))
         return ermes__reply_error(req, 400, "bad_request", "state",
                                   "state must be pending, sending, retrying, sent or failed");
     f.state = state;
-    if (org && ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id))
+    if (org && ermes__store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id))
         return ermes__reply_error(req, 400, "bad_request", "org", "no such organisation");
     if (!(c.data = json_array()))
         return MHD_NO;
-    rc = ermes_store_notification_each(req->srv->store, &f, list_cb, &c, &more);
+    rc = ermes__store_notification_each(req->srv->store, &f, list_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -85,30 +85,30 @@ enum MHD_Result ermes__h_notification_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-static int event_id_cb(void *ctx, const ermes_event_row_t *e)
+static int event_id_cb(void *ctx, const ermes__event_row_t *e)
 {
     return json_array_append_new(ctx, json_integer(e->id)) ? ERMES_ENOMEM : 0;
 }
 
 /* The notification with its events' ids and, with preview, its whole message. */
-static json_t *notification_json(ermes_req_t *req, const ermes_notify_options_t *o, int64_t id,
+static json_t *notification_json(ermes__req_t *req, const ermes__notify_options_t *o, int64_t id,
                                  int preview, int *err, char *why, size_t whycap)
 {
-    ermes_notification_t n;
-    ermes_strbuf_t msg;
+    ermes__notification_t n;
+    ermes__strbuf_t msg;
     json_t *j = NULL, *ids = json_array();
 
-    if (!ids || (*err = ermes_store_notification_get(req->srv->store, id, &n))) {
+    if (!ids || (*err = ermes__store_notification_get(req->srv->store, id, &n))) {
         json_decref(ids);
         if (!ids)
             *err = ERMES_ENOMEM;
         return NULL;
     }
     ermes__strbuf_init(&msg, MAX_PREVIEW);
-    if ((*err = ermes_store_notification_events(req->srv->store, id, event_id_cb, ids)) == 0 &&
+    if ((*err = ermes__store_notification_events(req->srv->store, id, event_id_cb, ids)) == 0 &&
         (!preview ||
-         (*err = ermes_notify_preview(req->srv->store, o, id, &msg, why, whycap)) == 0)) {
-        j = ermes_notification_to_json(&n);
+         (*err = ermes__notify_preview(req->srv->store, o, id, &msg, why, whycap)) == 0)) {
+        j = ermes__notification_to_json(&n);
         if (!j || json_object_set(j, "event_ids", ids) ||
             (preview && json_object_set_new(j, "preview", json_stringn(msg.data, msg.len)))) {
             json_decref(j);
@@ -118,13 +118,13 @@ static json_t *notification_json(ermes_req_t *req, const ermes_notify_options_t 
     }
     json_decref(ids);
     ermes__strbuf_cleanup(&msg);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     return j;
 }
 
-enum MHD_Result ermes__h_notification_get(ermes_req_t *req)
+enum MHD_Result ermes__h_notification_get(ermes__req_t *req)
 {
-    ermes_notify_options_t o;
+    ermes__notify_options_t o;
     enum MHD_Result ret;
     json_t *j;
     char why[512] = "";
@@ -143,10 +143,10 @@ enum MHD_Result ermes__h_notification_get(ermes_req_t *req)
     return ermes__reply_json(req, 200, j);
 }
 
-enum MHD_Result ermes__h_notification_send(ermes_req_t *req)
+enum MHD_Result ermes__h_notification_send(ermes__req_t *req)
 {
-    ermes_notify_options_t o;
-    ermes_notify_stats_t stats;
+    ermes__notify_options_t o;
+    ermes__notify_stats_t stats;
     enum MHD_Result ret;
     char err[512], id_text[32];
     json_t *j;
@@ -163,9 +163,9 @@ enum MHD_Result ermes__h_notification_send(ermes_req_t *req)
         return ermes__reply_error(req, 503, "unavailable", NULL,
                                   "smtp_url is not set: notifications cannot be sent");
     memset(&stats, 0, sizeof(stats));
-    rc = ermes_notify_send(req->srv->store, &o, id, 1, &stats, err, sizeof(err));
+    rc = ermes__notify_send(req->srv->store, &o, id, 1, &stats, err, sizeof(err));
     snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "send", "notification", id_text, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "send", "notification", id_text, NULL);
     if (rc == ERMES_ECONFLICT)
         return ermes__reply_error(req, 409, "conflict", NULL, "the notification was sent already");
     if (rc == ERMES_EBUSY)
@@ -185,11 +185,11 @@ enum MHD_Result ermes__h_notification_send(ermes_req_t *req)
     return ermes__reply_json(req, 200, j);
 }
 
-enum MHD_Result ermes__h_notification_run(ermes_req_t *req)
+enum MHD_Result ermes__h_notification_run(ermes__req_t *req)
 {
     const char *now = ermes__query(req, "now");
-    ermes_notify_options_t o;
-    ermes_notify_stats_t s;
+    ermes__notify_options_t o;
+    ermes__notify_stats_t s;
     enum MHD_Result ret;
     int rc;
 
@@ -200,8 +200,8 @@ enum MHD_Result ermes__h_notification_run(ermes_req_t *req)
     if (!options(req, &o, &ret))
         return ret;
     memset(&s, 0, sizeof(s));
-    rc = ermes_notify_run(req->srv->store, &o, now && strcmp(now, "true") == 0, &s);
-    ermes_audit_write(req->srv->store, &req->viewer, "run", "notification", NULL, NULL);
+    rc = ermes__notify_run(req->srv->store, &o, now && strcmp(now, "true") == 0, &s);
+    ermes__audit_write(req->srv->store, &req->viewer, "run", "notification", NULL, NULL);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     return ermes__reply_json(

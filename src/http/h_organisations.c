@@ -11,7 +11,7 @@ struct list_ctx {
     int64_t last_id;
 };
 
-static int list_cb(void *arg, const ermes_org_t *org)
+static int list_cb(void *arg, const ermes__org_t *org)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__org_to_json(org);
@@ -22,10 +22,10 @@ static int list_cb(void *arg, const ermes_org_t *org)
     return 0;
 }
 
-enum MHD_Result ermes__h_org_list(ermes_req_t *req)
+enum MHD_Result ermes__h_org_list(ermes__req_t *req)
 {
     struct list_ctx c = {json_array(), 0};
-    ermes_org_filter_t f;
+    ermes__org_filter_t f;
     enum MHD_Result ret;
     int more = 0, rc;
 
@@ -41,7 +41,7 @@ enum MHD_Result ermes__h_org_list(ermes_req_t *req)
     f.sector = ermes__query(req, "sector");
     f.type = ermes__query(req, "type");
     f.parent = ermes__query(req, "parent");
-    rc = ermes_store_org_each(req->srv->store, &req->viewer, &f, list_cb, &c, &more);
+    rc = ermes__store_org_each(req->srv->store, &req->viewer, &f, list_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -50,7 +50,7 @@ enum MHD_Result ermes__h_org_list(ermes_req_t *req)
 }
 
 /* Resolves {ref} to an id the viewer may see; on failure queues the reply. */
-static int resolve(ermes_req_t *req, int64_t *id, enum MHD_Result *ret)
+static int resolve(ermes__req_t *req, int64_t *id, enum MHD_Result *ret)
 {
     char ref[64];
     int rc;
@@ -59,7 +59,7 @@ static int resolve(ermes_req_t *req, int64_t *id, enum MHD_Result *ret)
         *ret = ermes__reply_error(req, 404, "not_found", NULL, "no such organisation");
         return 0;
     }
-    rc = ermes_store_org_resolve(req->srv->store, &req->viewer, ref, id);
+    rc = ermes__store_org_resolve(req->srv->store, &req->viewer, ref, id);
     if (rc == ERMES_ENOTFOUND) {
         *ret = ermes__reply_error(req, 404, "not_found", NULL, "no organisation \"%s\"", ref);
         return 0;
@@ -71,10 +71,10 @@ static int resolve(ermes_req_t *req, int64_t *id, enum MHD_Result *ret)
     return 1;
 }
 
-static enum MHD_Result reply_org(ermes_req_t *req, unsigned status, int64_t id)
+static enum MHD_Result reply_org(ermes__req_t *req, unsigned status, int64_t id)
 {
-    ermes_org_t *org = NULL;
-    int rc = ermes_store_org_get(req->srv->store, &req->viewer, id, &org);
+    ermes__org_t *org = NULL;
+    int rc = ermes__store_org_get(req->srv->store, &req->viewer, id, &org);
 
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
@@ -88,9 +88,9 @@ static enum MHD_Result reply_org(ermes_req_t *req, unsigned status, int64_t id)
     return ermes__reply_json(req, status, j);
 }
 
-static enum MHD_Result write_org(ermes_req_t *req, int64_t id)
+static enum MHD_Result write_org(ermes__req_t *req, int64_t id)
 {
-    ermes_org_t *org;
+    ermes__org_t *org;
     json_t *body;
     ermes_diag_t d;
     enum MHD_Result ret;
@@ -106,8 +106,8 @@ static enum MHD_Result write_org(ermes_req_t *req, int64_t id)
     rc = ermes__org_from_json(org, body, id != 0, &d);
     json_decref(body);
     if (!rc)
-        rc = id ? ermes_registry_org_update(req->srv->registry, &req->viewer, id, org, &d)
-                : ermes_registry_org_create(req->srv->registry, &req->viewer, org, &d);
+        rc = id ? ermes__registry_org_update(req->srv->registry, &req->viewer, id, org, &d)
+                : ermes__registry_org_create(req->srv->registry, &req->viewer, org, &d);
     if (!rc && !id)
         id = org->meta.id;
     ermes__org_free(org);
@@ -118,12 +118,12 @@ static enum MHD_Result write_org(ermes_req_t *req, int64_t id)
     return reply_org(req, id && req->method[0] == 'P' && req->method[1] == 'O' ? 201 : 200, id);
 }
 
-enum MHD_Result ermes__h_org_create(ermes_req_t *req)
+enum MHD_Result ermes__h_org_create(ermes__req_t *req)
 {
     return write_org(req, 0);
 }
 
-enum MHD_Result ermes__h_org_get(ermes_req_t *req)
+enum MHD_Result ermes__h_org_get(ermes__req_t *req)
 {
     enum MHD_Result ret;
     int64_t id;
@@ -133,7 +133,7 @@ enum MHD_Result ermes__h_org_get(ermes_req_t *req)
     return reply_org(req, 200, id);
 }
 
-enum MHD_Result ermes__h_org_update(ermes_req_t *req)
+enum MHD_Result ermes__h_org_update(ermes__req_t *req)
 {
     enum MHD_Result ret;
     int64_t id;
@@ -143,7 +143,7 @@ enum MHD_Result ermes__h_org_update(ermes_req_t *req)
     return write_org(req, id);
 }
 
-enum MHD_Result ermes__h_org_delete(ermes_req_t *req)
+enum MHD_Result ermes__h_org_delete(ermes__req_t *req)
 {
     enum MHD_Result ret;
     ermes_diag_t d;
@@ -153,18 +153,18 @@ enum MHD_Result ermes__h_org_delete(ermes_req_t *req)
     if (!resolve(req, &id, &ret))
         return ret;
     ermes_diag_clear(&d);
-    rc = ermes_registry_org_delete(req->srv->registry, &req->viewer, id, &d);
+    rc = ermes__registry_org_delete(req->srv->registry, &req->viewer, id, &d);
     if (rc)
         return ermes__reply_failure(req, rc, &d);
     return ermes__reply_empty(req, 204);
 }
 
-enum MHD_Result ermes__h_org_import(ermes_req_t *req)
+enum MHD_Result ermes__h_org_import(ermes__req_t *req)
 {
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     const char *mode = ermes__query(req, "mode"), *conflict = ermes__query(req, "on_conflict");
-    ermes_import_options_t opts;
-    ermes_import_report_t rep;
+    ermes__import_options_t opts;
+    ermes__import_report_t rep;
     json_t *errors, *body;
     unsigned status;
     int rc;
@@ -186,10 +186,10 @@ enum MHD_Result ermes__h_org_import(ermes_req_t *req)
                                   "on_conflict must be error or update");
     opts.partial = mode && strcmp(mode, "partial") == 0;
     opts.update = conflict && strcmp(conflict, "update") == 0;
-    rc = ermes_registry_import(req->srv->registry, &req->viewer,
-                               req->body.data ? req->body.data : "", req->body.len, &opts, &rep);
+    rc = ermes__registry_import(req->srv->registry, &req->viewer,
+                                req->body.data ? req->body.data : "", req->body.len, &opts, &rep);
     if (rc && rc != ERMES_EINVAL && rc != ERMES_EPARSE) {
-        ermes_import_report_cleanup(&rep);
+        ermes__import_report_cleanup(&rep);
         return ermes__reply_failure(req, rc, NULL);
     }
     errors = json_array();
@@ -210,7 +210,7 @@ enum MHD_Result ermes__h_org_import(ermes_req_t *req)
                                           ? "the input could not be read; nothing was imported"
                                           : "some rows are invalid; nothing was imported",
                                       "field"));
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     return ermes__reply_json(req, status, body);
 }
 
@@ -219,11 +219,11 @@ static int export_write(void *ctx, const char *p, size_t n)
     return ermes__strbuf_add(ctx, p, n);
 }
 
-enum MHD_Result ermes__h_org_export(ermes_req_t *req)
+enum MHD_Result ermes__h_org_export(ermes__req_t *req)
 {
     const char *format = ermes__query(req, "format");
-    ermes_strbuf_t b;
-    ermes_format_t f = ERMES_FORMAT_JSON;
+    ermes__strbuf_t b;
+    ermes__format_t f = ERMES_FORMAT_JSON;
     size_t n;
     char *text;
     int rc;
@@ -233,7 +233,7 @@ enum MHD_Result ermes__h_org_export(ermes_req_t *req)
     else if (format && strcmp(format, "json") != 0)
         return ermes__reply_error(req, 400, "bad_request", "format", "format must be json or csv");
     ermes__strbuf_init(&b, 1u << 30);
-    rc = ermes_registry_export(req->srv->registry, &req->viewer, f, export_write, &b);
+    rc = ermes__registry_export(req->srv->registry, &req->viewer, f, export_write, &b);
     if (rc) {
         ermes__strbuf_cleanup(&b);
         return ermes__reply_failure(req, rc, NULL);

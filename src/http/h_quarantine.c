@@ -28,7 +28,7 @@ static int one_of(const char *s, const char *const *list)
     return 0;
 }
 
-static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
+static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
 {
     struct list_ctx *c = arg;
     char when[ERMES_TIME_STRLEN];
@@ -62,7 +62,7 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
                : 0;
 }
 
-enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
+enum MHD_Result ermes__h_quarantine_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
     const char *state = ermes__query(req, "state");
@@ -80,8 +80,8 @@ enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
                                   "state must be open, retried or resolved");
     if (!(c.data = json_array()))
         return MHD_NO;
-    rc = ermes_store_quarantine_each(req->srv->store, report_id, state, cursor, limit,
-                                     quarantine_cb, &c, &more);
+    rc = ermes__store_quarantine_each(req->srv->store, report_id, state, cursor, limit,
+                                      quarantine_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -89,7 +89,7 @@ enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
+enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req)
 {
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     ermes_diag_t d;
@@ -106,7 +106,7 @@ enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
     if (!(id = ermes__param_id(req, 0)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
     ermes_diag_clear(&d);
-    rc = ermes_intake_retry(req->srv->intake, id, &event_id, &d);
+    rc = ermes__intake_retry(req->srv->intake, id, &event_id, &d);
     ermes__diag_utf8(&d);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL,
@@ -116,7 +116,7 @@ enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req)
     if (rc)
         return ermes__reply_failure(req, rc, &d);
     snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "retry", "quarantine", id_text, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "retry", "quarantine", id_text, NULL);
     return ermes__reply_json(req, 200,
                              json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "state", "retried",
                                        "event_id",

@@ -24,7 +24,7 @@
 #define MAX_OPTIONS 32
 
 typedef struct upload {
-    ermes_spool_t *spool;
+    ermes__spool_t *spool;
     struct MHD_PostProcessor *pp;
     int multipart;
     char feed[64], file_name[256];
@@ -40,7 +40,7 @@ typedef struct upload {
     int err; /* ERMES_E* of the failure */
 } upload_t;
 
-static void upload_cleanup(ermes_req_t *req)
+static void upload_cleanup(ermes__req_t *req)
 {
     upload_t *u = req->upload_state;
 
@@ -48,12 +48,12 @@ static void upload_cleanup(ermes_req_t *req)
         return;
     if (u->pp)
         MHD_destroy_post_processor(u->pp);
-    ermes_intake_spool_abort(u->spool);
+    ermes__intake_spool_abort(u->spool);
     ermes__free(u);
     req->upload_state = NULL;
 }
 
-static upload_t *upload_of(ermes_req_t *req)
+static upload_t *upload_of(ermes__req_t *req)
 {
     upload_t *u = req->upload_state;
 
@@ -70,11 +70,11 @@ static upload_t *upload_of(ermes_req_t *req)
 /* Records why the upload failed. What was spooled goes at once: the rest of the body is still
  * read (and dropped) before the answer, and a refused report must not hold disk meanwhile or
  * linger after the client has its answer. */
-static int fail(ermes_req_t *req, upload_t *u, int err)
+static int fail(ermes__req_t *req, upload_t *u, int err)
 {
     u->err = err;
     req->upload_failed = 1;
-    ermes_intake_spool_abort(u->spool);
+    ermes__intake_spool_abort(u->spool);
     u->spool = NULL;
     return -1;
 }
@@ -90,7 +90,7 @@ static int add_piece(char *dst, size_t cap, uint64_t off, const char *data, size
     return 0;
 }
 
-static enum MHD_Result too_long(ermes_req_t *req, upload_t *u, const char *key, size_t cap)
+static enum MHD_Result too_long(ermes__req_t *req, upload_t *u, const char *key, size_t cap)
 {
     ermes_diag_set(&u->d, key, "%s is longer than %zu bytes", key, cap - 1);
     fail(req, u, ERMES_EINVAL);
@@ -102,7 +102,7 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
                                const char *transfer_encoding, const char *data, uint64_t off,
                                size_t size)
 {
-    ermes_req_t *req = cls;
+    ermes__req_t *req = cls;
     upload_t *u = req->upload_state;
 
     if (strcmp(key, "file") != 0)
@@ -119,7 +119,7 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
         }
         u->in_file = 1;
         u->file_end = off + size;
-        if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool)) {
+        if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool)) {
             ermes_diag_set(&u->d, "file", "cannot store the report on disk");
             fail(req, u, ERMES_EIO);
             return MHD_NO;
@@ -130,7 +130,7 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
             return too_long(req, u, "file_name", sizeof(u->file_name));
         u->have_file = 1;
         if (size) {
-            int rc = ermes_intake_spool_write(req->srv->intake, u->spool, data, size, &u->d);
+            int rc = ermes__intake_spool_write(req->srv->intake, u->spool, data, size, &u->d);
             if (rc) {
                 fail(req, u, rc);
                 return MHD_NO;
@@ -160,7 +160,7 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n)
+int ermes__h_report_upload(ermes__req_t *req, const char *data, size_t n)
 {
     upload_t *u = upload_of(req);
 
@@ -175,7 +175,7 @@ int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n)
                 ermes_diag_set(&u->d, NULL, "malformed multipart/form-data body");
                 return fail(req, u, ERMES_EPARSE);
             }
-        } else if (ermes_intake_spool_begin(req->srv->intake, &u->spool)) {
+        } else if (ermes__intake_spool_begin(req->srv->intake, &u->spool)) {
             ermes_diag_set(&u->d, NULL, "cannot store the report on disk");
             return fail(req, u, ERMES_EIO);
         }
@@ -188,7 +188,7 @@ int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n)
         return req->upload_failed ? -1 : 0;
     }
     {
-        int rc = ermes_intake_spool_write(req->srv->intake, u->spool, data, n, &u->d);
+        int rc = ermes__intake_spool_write(req->srv->intake, u->spool, data, n, &u->d);
         if (rc)
             return fail(req, u, rc);
     }
@@ -224,7 +224,7 @@ static unsigned check_upload_meta(const upload_t *u, const char *const *options,
         ermes_diag_set(d, "feed", "which feed is this? give feed= (see GET /api/v1/feeds)");
         return 400;
     }
-    if (!ermes__utf8_valid(u->feed, strlen(u->feed)) || !ermes_parser_find(u->feed)) {
+    if (!ermes__utf8_valid(u->feed, strlen(u->feed)) || !ermes__parser_find(u->feed)) {
         ermes_diag_set(d, "feed", "unknown feed \"%s\" (see GET /api/v1/feeds)",
                        ermes__utf8_valid(u->feed, strlen(u->feed)) ? u->feed : "?");
         return 422;
@@ -255,9 +255,9 @@ static unsigned check_upload_meta(const upload_t *u, const char *const *options,
     return 0;
 }
 
-json_t *ermes__report_json(const ermes_report_t *r);
+json_t *ermes__report_json(const ermes__report_t *r);
 
-json_t *ermes__report_json(const ermes_report_t *r)
+json_t *ermes__report_json(const ermes__report_t *r)
 {
     char received[ERMES_TIME_STRLEN], processed[ERMES_TIME_STRLEN];
 
@@ -276,14 +276,14 @@ json_t *ermes__report_json(const ermes_report_t *r)
                      ermes__json_text_or_null(r->submitted_by, 0), "tlp", ermes_tlp_name(r->tlp));
 }
 
-enum MHD_Result ermes__h_report_create(ermes_req_t *req)
+enum MHD_Result ermes__h_report_create(ermes__req_t *req)
 {
     upload_t *u = upload_of(req);
     const char *options[MAX_OPTIONS + 1];
     struct option_collector oc = {options, 0, 0};
     const char *wait = ermes__query(req, "wait"), *q;
-    ermes_report_meta_t meta;
-    ermes_report_t r;
+    ermes__report_meta_t meta;
+    ermes__report_t r;
     char loc[64];
     unsigned status;
     int rc;
@@ -295,7 +295,7 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     if (req->upload_failed) {
         /* The partial file goes before the answer does, so a client that reads the 400 finds
          * nothing of its upload left (cleanup would only remove it later). */
-        ermes_intake_spool_abort(u->spool);
+        ermes__intake_spool_abort(u->spool);
         u->spool = NULL;
         ermes__diag_utf8(&u->d);
         status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
@@ -312,7 +312,7 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
         enum MHD_Result complete = MHD_destroy_post_processor(u->pp);
         u->pp = NULL;
         if (complete != MHD_YES) {
-            ermes_intake_spool_abort(u->spool);
+            ermes__intake_spool_abort(u->spool);
             u->spool = NULL;
             return ermes__reply_error(req, 400, "bad_request", "file",
                                       "the form ends before its closing boundary: the upload "
@@ -321,7 +321,7 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     }
     if (u->multipart && !u->have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
-    if (!u->spool && ermes_intake_spool_begin(req->srv->intake, &u->spool))
+    if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool))
         return ermes__reply_error(req, 500, "internal", NULL, "cannot store the report");
     memset(&meta, 0, sizeof(meta));
     /* Form fields win over the query's. */
@@ -347,20 +347,20 @@ enum MHD_Result ermes__h_report_create(ermes_req_t *req)
     meta.feed = u->feed;
     meta.file_name = u->file_name[0] ? u->file_name : NULL;
     meta.options = options;
-    rc = ermes_intake_spool_finish(req->srv->intake, &req->viewer, &meta, u->spool, &r, &u->d);
+    rc = ermes__intake_spool_finish(req->srv->intake, &req->viewer, &meta, u->spool, &r, &u->d);
     u->spool = NULL; /* finish took it */
     if (rc) {
         ermes__diag_utf8(&u->d);
         return ermes__reply_failure(req, rc, &u->d);
     }
     snprintf(loc, sizeof(loc), "%lld", (long long)r.id);
-    ermes_audit_write(req->srv->store, &req->viewer, "create", "report", loc, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "create", "report", loc, NULL);
     if (wait && strcmp(wait, "true") == 0) {
-        rc = ermes_intake_process(req->srv->intake, r.id, &r);
+        rc = ermes__intake_process(req->srv->intake, r.id, &r);
         if (rc && rc != ERMES_EBUSY)
             return ermes__reply_failure(req, rc, NULL);
     } else {
-        ermes_intake_kick(req->srv->intake);
+        ermes__intake_kick(req->srv->intake);
     }
     snprintf(loc, sizeof(loc), "/api/v1/reports/%lld", (long long)r.id);
     ermes__reply_header(req, "Location", loc);
@@ -373,7 +373,7 @@ struct list_ctx {
     int64_t last_id;
 };
 
-static int report_cb(void *arg, const ermes_report_t *r)
+static int report_cb(void *arg, const ermes__report_t *r)
 {
     struct list_ctx *c = arg;
 
@@ -391,7 +391,7 @@ static int one_of(const char *s, const char *const *list)
     return 0;
 }
 
-enum MHD_Result ermes__h_report_list(ermes_req_t *req)
+enum MHD_Result ermes__h_report_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
     const char *state = ermes__query(req, "state");
@@ -407,8 +407,8 @@ enum MHD_Result ermes__h_report_list(ermes_req_t *req)
                                   "state must be received, processing, done or failed");
     if (!(c.data = json_array()))
         return MHD_NO;
-    rc = ermes_store_report_each(req->srv->store, &req->viewer, state, ermes__query(req, "feed"),
-                                 cursor, limit, report_cb, &c, &more);
+    rc = ermes__store_report_each(req->srv->store, &req->viewer, state, ermes__query(req, "feed"),
+                                  cursor, limit, report_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -416,13 +416,13 @@ enum MHD_Result ermes__h_report_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-enum MHD_Result ermes__h_report_get(ermes_req_t *req)
+enum MHD_Result ermes__h_report_get(ermes__req_t *req)
 {
-    ermes_report_t r;
+    ermes__report_t r;
     int64_t id;
 
     if (!(id = ermes__param_id(req, 0)) ||
-        ermes_store_report_get(req->srv->store, &req->viewer, id, &r))
+        ermes__store_report_get(req->srv->store, &req->viewer, id, &r))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such report");
     return ermes__reply_json(req, 200, ermes__report_json(&r));
 }

@@ -11,18 +11,18 @@
 #include "http/server.h"
 #include "sightings/sightings.h"
 
-void ermes_server_set_hunter(ermes_server_t *s, struct ermes_hunter *h)
+void ermes__server_set_hunter(ermes__server_t *s, struct ermes__hunter *h)
 {
     if (s)
         s->hunter = h;
 }
 
-struct ermes_sightings *ermes_server_sightings(ermes_server_t *s)
+struct ermes__sightings *ermes__server_sightings(ermes__server_t *s)
 {
     return s ? s->sightings : NULL;
 }
 
-static int one_cb(void *ctx, const ermes_retrohunt_t *r)
+static int one_cb(void *ctx, const ermes__retrohunt_t *r)
 {
     json_t **out = ctx;
 
@@ -30,10 +30,10 @@ static int one_cb(void *ctx, const ermes_retrohunt_t *r)
     return *out ? 0 : ERMES_ENOMEM;
 }
 
-static enum MHD_Result reply_job(ermes_req_t *req, unsigned status, int64_t id)
+static enum MHD_Result reply_job(ermes__req_t *req, unsigned status, int64_t id)
 {
     json_t *j = NULL;
-    int rc = ermes_store_retrohunt_get(req->srv->store, id, one_cb, &j);
+    int rc = ermes__store_retrohunt_get(req->srv->store, id, one_cb, &j);
 
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld", (long long)id);
@@ -52,7 +52,7 @@ struct list_ctx {
     int64_t last_id;
 };
 
-static int list_cb(void *arg, const ermes_retrohunt_t *r)
+static int list_cb(void *arg, const ermes__retrohunt_t *r)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__retrohunt_to_json(r);
@@ -63,7 +63,7 @@ static int list_cb(void *arg, const ermes_retrohunt_t *r)
     return 0;
 }
 
-enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req)
+enum MHD_Result ermes__h_retrohunt_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
     enum MHD_Result ret;
@@ -76,7 +76,7 @@ enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req)
         return ret;
     if (!(c.data = json_array()))
         return MHD_NO;
-    rc = ermes_store_retrohunt_each(req->srv->store, cursor, limit, list_cb, &c, &more);
+    rc = ermes__store_retrohunt_each(req->srv->store, cursor, limit, list_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -84,7 +84,7 @@ enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req)
+enum MHD_Result ermes__h_retrohunt_get(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
 
@@ -93,14 +93,14 @@ enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req)
     return reply_job(req, 200, id);
 }
 
-static int exists_cb(void *ctx, const ermes_indicator_row_t *r)
+static int exists_cb(void *ctx, const ermes__indicator_row_t *r)
 {
     (void)ctx;
     (void)r;
     return 0;
 }
 
-enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req)
+enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req)
 {
     const char *archive = req->srv->cfg->detect_archive;
     json_t *body = NULL, *list = NULL, *v;
@@ -146,8 +146,8 @@ enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req)
                 goto out;
             }
             ids[nids] = (int64_t)json_integer_value(v);
-            rc = ermes_store_indicator_get(req->srv->store, &req->viewer, ids[nids], exists_cb,
-                                           NULL);
+            rc = ermes__store_indicator_get(req->srv->store, &req->viewer, ids[nids], exists_cb,
+                                            NULL);
             if (rc == ERMES_ENOTFOUND) {
                 ret = ermes__reply_error(req, 400, "bad_request", "indicators", "no indicator %lld",
                                          (long long)ids[nids]);
@@ -165,15 +165,15 @@ enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req)
                                  "no log archive is configured (the detect_archive setting)");
         goto out;
     }
-    rc = ermes_retrohunt_queue(req->srv->store, archive, ids, nids,
-                               req->viewer.user_name ? req->viewer.user_name : "", &id);
+    rc = ermes__retrohunt_queue(req->srv->store, archive, ids, nids,
+                                req->viewer.user_name ? req->viewer.user_name : "", &id);
     if (rc) {
         ret = ermes__reply_failure(req, rc, NULL);
         goto out;
     }
     snprintf(detail, sizeof(detail), "{\"indicators\":%zu}", nids);
-    ermes_audit_write(req->srv->store, &req->viewer, "create", "retrohunt", NULL, detail);
-    ermes_hunter_kick(req->srv->hunter);
+    ermes__audit_write(req->srv->store, &req->viewer, "create", "retrohunt", NULL, detail);
+    ermes__hunter_kick(req->srv->hunter);
     ret = reply_job(req, 202, id);
 out:
     free(ids);
@@ -181,7 +181,7 @@ out:
     return ret;
 }
 
-enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
+enum MHD_Result ermes__h_retrohunt_cancel(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0);
     ermes_retro_state_t state;
@@ -195,7 +195,7 @@ enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
                                   "this request takes no body (or a JSON one, which is ignored)");
     if (!id)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such retro-hunt");
-    rc = ermes_store_retrohunt_cancel(req->srv->store, id, &state);
+    rc = ermes__store_retrohunt_cancel(req->srv->store, id, &state);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no retro-hunt %lld", (long long)id);
     if (rc == ERMES_ECONFLICT)
@@ -204,7 +204,7 @@ enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req)
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "cancel", "retrohunt", ref, NULL);
-    ermes_hunter_kick(req->srv->hunter);
+    ermes__audit_write(req->srv->store, &req->viewer, "cancel", "retrohunt", ref, NULL);
+    ermes__hunter_kick(req->srv->hunter);
     return reply_job(req, 200, id);
 }

@@ -13,14 +13,14 @@
 #include "core/time.h"
 #include "http/http.h"
 
-json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u);
+json_t *ermes__user_json(ermes__req_t *req, const ermes__user_t *u);
 
-static const char *user_agent(ermes_req_t *req)
+static const char *user_agent(ermes__req_t *req)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "User-Agent");
 }
 
-static void set_cookie(ermes_req_t *req, const char *value, int clear)
+static void set_cookie(ermes__req_t *req, const char *value, int clear)
 {
     char c[200];
 
@@ -29,7 +29,7 @@ static void set_cookie(ermes_req_t *req, const char *value, int clear)
     ermes__reply_header(req, "Set-Cookie", c);
 }
 
-static enum MHD_Result session_reply(ermes_req_t *req, unsigned status, const ermes_user_t *u,
+static enum MHD_Result session_reply(ermes__req_t *req, unsigned status, const ermes__user_t *u,
                                      const char *csrf, int64_t expires_at)
 {
     char when[ERMES_TIME_STRLEN];
@@ -45,7 +45,8 @@ static enum MHD_Result session_reply(ermes_req_t *req, unsigned status, const er
 }
 
 /* The audit's actor for a login that has no user yet. */
-static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u, const char *name)
+static void audit_as(ermes__req_t *req, ermes__viewer_t *v, const ermes__user_t *u,
+                     const char *name)
 {
     memset(v, 0, sizeof(*v));
     v->user_id = u ? u->id : 0;
@@ -56,20 +57,20 @@ static void audit_as(ermes_req_t *req, ermes_viewer_t *v, const ermes_user_t *u,
 
 /* Audits one refused or failed attempt, in full or only counted: after the first of its kind
  * from an address in an interval, a flood becomes one row of counts (login_guard.h). */
-static void audit_attempt(ermes_req_t *req, ermes_login_outcome_t outcome, const char *name,
+static void audit_attempt(ermes__req_t *req, ermes__login_outcome_t outcome, const char *name,
                           const char *action, const char *detail)
 {
-    ermes_viewer_t v;
+    ermes__viewer_t v;
 
     if (!ermes__login_guard_record(req->srv->login_guard, req->remote, outcome,
                                    ermes__time_now_ms()))
         return;
     audit_as(req, &v, NULL, name);
-    ermes_audit_write(req->srv->store, &v, action, "session", NULL, detail);
+    ermes__audit_write(req->srv->store, &v, action, "session", NULL, detail);
 }
 
 /* 429 with Retry-After; why is "for this user", "from this address" or "at once". */
-static enum MHD_Result too_many(ermes_req_t *req, int64_t retry, const char *why)
+static enum MHD_Result too_many(ermes__req_t *req, int64_t retry, const char *why)
 {
     char after[24];
 
@@ -80,17 +81,17 @@ static enum MHD_Result too_many(ermes_req_t *req, int64_t retry, const char *why
                               why, (long long)retry);
 }
 
-static void login_done_cb(ermes_login_job_t *job)
+static void login_done_cb(ermes__login_job_t *job)
 {
-    ermes_req_t *req = job->cls;
+    ermes__req_t *req = job->cls;
 
     /* On a password-check thread: the request's thread takes over from here. */
     MHD_resume_connection(req->conn);
 }
 
-static void login_job_free(ermes_req_t *req)
+static void login_job_free(ermes__req_t *req)
 {
-    ermes_login_job_t *job = req->deferred;
+    ermes__login_job_t *job = req->deferred;
 
     if (job) {
         sodium_memzero(job, sizeof(*job));
@@ -100,14 +101,14 @@ static void login_job_free(ermes_req_t *req)
 }
 
 /* The second half of the login, once a password-check thread has done its work. */
-static enum MHD_Result session_finish(ermes_req_t *req)
+static enum MHD_Result session_finish(ermes__req_t *req)
 {
-    const ermes_config_t *cfg = req->srv->cfg;
-    ermes_login_job_t *job = req->deferred;
+    const ermes__config_t *cfg = req->srv->cfg;
+    ermes__login_job_t *job = req->deferred;
     char secret[ERMES_SESSION_STRLEN], ref[24];
-    ermes_session_t s;
-    ermes_viewer_t v;
-    ermes_user_t u = job->user;
+    ermes__session_t s;
+    ermes__viewer_t v;
+    ermes__user_t u = job->user;
     int rc = job->rc;
 
     if (rc == ERMES_EBUSY) {
@@ -131,7 +132,7 @@ static enum MHD_Result session_finish(ermes_req_t *req)
         if (job->locked) {
             /* Once per lock, whatever the flood: always in full. */
             audit_as(req, &v, NULL, job->name);
-            ermes_audit_write(req->srv->store, &v, "lockout", "user", job->name, NULL);
+            ermes__audit_write(req->srv->store, &v, "lockout", "user", job->name, NULL);
         }
         if (code)
             return ermes__reply_error(req, 401, "unauthorized", "totp",
@@ -144,13 +145,13 @@ static enum MHD_Result session_finish(ermes_req_t *req)
         /* Known only to whoever has the password: a sensor has none unless it was another
          * role before. Its token is its only way in. */
         audit_as(req, &v, &u, u.name);
-        ermes_audit_write(req->srv->store, &v, "login_refused", "session", NULL,
-                          "{\"reason\":\"sensor\"}");
+        ermes__audit_write(req->srv->store, &v, "login_refused", "session", NULL,
+                           "{\"reason\":\"sensor\"}");
         return ermes__reply_error(req, 403, "forbidden", NULL,
                                   "a sensor user cannot sign in: it uses an API token");
     }
-    rc = ermes_session_create(req->srv->store, u.id, cfg->session_ttl * 1000, req->remote,
-                              user_agent(req), secret, &s);
+    rc = ermes__session_create(req->srv->store, u.id, cfg->session_ttl * 1000, req->remote,
+                               user_agent(req), secret, &s);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     audit_as(req, &v, &u, u.name);
@@ -161,13 +162,13 @@ static enum MHD_Result session_finish(ermes_req_t *req)
                  job->factor_state == ERMES_FACTOR_TOTP       ? "totp"
                  : job->factor_state == ERMES_FACTOR_RECOVERY ? "recovery_code"
                                                               : "password");
-        ermes_audit_write(req->srv->store, &v, "login", "session", ref, detail);
+        ermes__audit_write(req->srv->store, &v, "login", "session", ref, detail);
         if (job->factor_state == ERMES_FACTOR_RECOVERY) {
             char uref[24];
             snprintf(uref, sizeof(uref), "%lld", (long long)u.id);
             snprintf(detail, sizeof(detail), "{\"recovery_codes_left\":%lld}",
                      (long long)job->recovery_left);
-            ermes_audit_write(req->srv->store, &v, "recovery_code_used", "user", uref, detail);
+            ermes__audit_write(req->srv->store, &v, "recovery_code_used", "user", uref, detail);
         }
     }
     set_cookie(req, secret, 0);
@@ -179,9 +180,9 @@ static enum MHD_Result session_finish(ermes_req_t *req)
  * guard's few threads while the connection is suspended, so the HTTP threads go on serving
  * others; when those threads are all taken and login_queue logins wait, the answer is 429 at
  * once. An address past login_address_failures failures is refused unchecked. */
-enum MHD_Result ermes__h_session_create(ermes_req_t *req)
+enum MHD_Result ermes__h_session_create(ermes__req_t *req)
 {
-    ermes_login_job_t *job;
+    ermes__login_job_t *job;
     json_t *body, *jn, *jp, *jt, *jr;
     enum MHD_Result ret;
     int64_t retry = 0;
@@ -253,7 +254,7 @@ enum MHD_Result ermes__h_session_create(ermes_req_t *req)
     return MHD_YES;
 }
 
-enum MHD_Result ermes__h_session_current(ermes_req_t *req)
+enum MHD_Result ermes__h_session_current(ermes__req_t *req)
 {
     if (!req->session_id)
         return ermes__reply_error(req, 401, "unauthorized", NULL,
@@ -261,7 +262,7 @@ enum MHD_Result ermes__h_session_current(ermes_req_t *req)
     return session_reply(req, 200, &req->user, req->csrf, req->session_expires);
 }
 
-enum MHD_Result ermes__h_session_delete(ermes_req_t *req)
+enum MHD_Result ermes__h_session_delete(ermes__req_t *req)
 {
     char ref[24];
     int rc;
@@ -269,19 +270,19 @@ enum MHD_Result ermes__h_session_delete(ermes_req_t *req)
     if (!req->session_id)
         return ermes__reply_error(req, 401, "unauthorized", NULL,
                                   "no session: this request was authenticated by a token");
-    rc = ermes_store_session_delete(req->srv->store, req->session_id);
+    rc = ermes__store_session_delete(req->srv->store, req->session_id);
     if (rc && rc != ERMES_ENOTFOUND)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)req->session_id);
-    ermes_audit_write(req->srv->store, &req->viewer, "logout", "session", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "logout", "session", ref, NULL);
     set_cookie(req, "", 1);
     return ermes__reply_empty(req, 204);
 }
 
-enum MHD_Result ermes__h_user_password(ermes_req_t *req)
+enum MHD_Result ermes__h_user_password(ermes__req_t *req)
 {
     char ref[24];
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
     json_t *body, *cur, *neu;
     enum MHD_Result ret;
@@ -291,7 +292,7 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
 
     if (!(id = ermes__param_id(req, 0)) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
-        ermes_store_user_get(req->srv->store, id, NULL, &u))
+        ermes__store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     self = id == req->viewer.user_id;
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
@@ -310,9 +311,10 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
     /* Only an administrator changing someone else's password need not know the current one. */
     if (self || req->viewer.role != ERMES_ROLE_ADMIN) {
         if (!json_is_string(cur) ||
-            ermes_password_verify(u.password_hash, json_string_value(cur))) {
+            ermes__password_verify(u.password_hash, json_string_value(cur))) {
             json_decref(body);
-            ermes_audit_write(req->srv->store, &req->viewer, "password_refused", "user", ref, NULL);
+            ermes__audit_write(req->srv->store, &req->viewer, "password_refused", "user", ref,
+                               NULL);
             return ermes__reply_error(req, 403, "forbidden", "current_password",
                                       "current_password is wrong");
         }
@@ -323,23 +325,23 @@ enum MHD_Result ermes__h_user_password(ermes_req_t *req)
         return ermes__reply_error(req, 422, "invalid", "new_password",
                                   "new_password may not contain a NUL character");
     }
-    rc = ermes_password_hash(json_string_value(neu), u.password_hash, &d);
+    rc = ermes__password_hash(json_string_value(neu), u.password_hash, &d);
     json_decref(body);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 422, "invalid", "new_password", "%s", d.reason);
     if (!rc)
-        rc = ermes_store_user_update(req->srv->store, &u);
+        rc = ermes__store_user_update(req->srv->store, &u);
     /* Whoever knew the old password is logged out everywhere but here. */
     if (!rc)
-        rc = ermes_store_session_delete_user(req->srv->store, u.id, self ? req->session_id : 0,
-                                             &ended);
+        rc = ermes__store_session_delete_user(req->srv->store, u.id, self ? req->session_id : 0,
+                                              &ended);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
     {
         char detail[64];
         snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
-        ermes_audit_write(req->srv->store, &req->viewer, "password", "user", ref, detail);
+        ermes__audit_write(req->srv->store, &req->viewer, "password", "user", ref, detail);
     }
     return ermes__reply_empty(req, 204);
 }

@@ -25,7 +25,7 @@ static int parse_time(const char *s, int64_t *out)
     return ermes__time_parse(s, strlen(s), out, &d);
 }
 
-static int sighting_cb(void *arg, const ermes_sighting_t *s)
+static int sighting_cb(void *arg, const ermes__sighting_t *s)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__sighting_to_json(s);
@@ -36,7 +36,7 @@ static int sighting_cb(void *arg, const ermes_sighting_t *s)
     return 0;
 }
 
-static int count_cb(void *arg, const ermes_sighting_count_t *s)
+static int count_cb(void *arg, const ermes__sighting_count_t *s)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__sighting_count_to_json(s);
@@ -47,10 +47,10 @@ static int count_cb(void *arg, const ermes_sighting_count_t *s)
     return 0;
 }
 
-enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id)
+enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id)
 {
     struct list_ctx c = {NULL, 0};
-    ermes_sighting_filter_t f;
+    ermes__sighting_filter_t f;
     const char *group = ermes__query(req, "group"), *ind = ermes__query(req, "indicator");
     const char *org = ermes__query(req, "org"), *since = ermes__query(req, "since");
     const char *until = ermes__query(req, "until");
@@ -68,7 +68,7 @@ enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id)
         return ermes__reply_error(req, 400, "bad_request", "indicator",
                                   "indicator must be an indicator id");
     if (org) {
-        rc = ermes_store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id);
+        rc = ermes__store_org_resolve(req->srv->store, &req->viewer, org, &f.org_id);
         if (rc == ERMES_ENOTFOUND)
             return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%s\"",
                                       org);
@@ -86,10 +86,10 @@ enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id)
     if (!(c.data = json_array()))
         return MHD_NO;
     if (group)
-        rc =
-            ermes_store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c, &more);
+        rc = ermes__store_sighting_count_each(req->srv->store, &req->viewer, &f, count_cb, &c,
+                                              &more);
     else
-        rc = ermes_store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c, &more);
+        rc = ermes__store_sighting_each(req->srv->store, &req->viewer, &f, sighting_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -97,7 +97,7 @@ enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-enum MHD_Result ermes__h_sighting_list(ermes_req_t *req)
+enum MHD_Result ermes__h_sighting_list(ermes__req_t *req)
 {
     return ermes__sightings_reply(req, 0);
 }

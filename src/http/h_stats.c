@@ -168,7 +168,7 @@ static int stat_cb(void *arg, const char *a, const char *b, int64_t id, int64_t 
 }
 
 /* Runs one figure into c; list (stolen) receives the items of list figures. */
-static int run(ermes_req_t *req, struct stats_ctx *c, ermes_stat_t which, const char *from,
+static int run(ermes__req_t *req, struct stats_ctx *c, ermes__stat_t which, const char *from,
                const char *to, json_t *list)
 {
     int rc;
@@ -178,7 +178,7 @@ static int run(ermes_req_t *req, struct stats_ctx *c, ermes_stat_t which, const 
     c->last_day[0] = '\0';
     if (c->per_day)
         memset(c->per_day, 0, (size_t)c->ndays * sizeof(c->per_day[0]));
-    rc = ermes_store_stats(req->srv->store, &req->viewer, which, from, to, stat_cb, c);
+    rc = ermes__store_stats(req->srv->store, &req->viewer, which, from, to, stat_cb, c);
     if (!rc && which == ERMES_STAT_REPORT_TIMES)
         rc = flush_feed(c);
     return rc;
@@ -200,7 +200,7 @@ static int by_count(const void *a, const void *b)
 
 /* The map's entries, largest count first, at most max, into list as classifications
  * (orgs = 0) or constituents (orgs = 1). */
-static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json_t *list)
+static int ranked_json(ermes__req_t *req, json_t *map, size_t max, int orgs, json_t *list)
 {
     size_t n = json_object_size(map), k = 0;
     struct ranked *r = n ? ermes__calloc(n, sizeof(*r)) : NULL;
@@ -224,7 +224,7 @@ static int ranked_json(ermes_req_t *req, json_t *map, size_t max, int orgs, json
             /* The key is an organisation id this file wrote from the database. */
             int64_t id = 0;
             ermes__parse_int64(r[k].key, "org_id", 0, INT64_MAX, &id, NULL);
-            ermes_store_org_short_name(req->srv->store, id, name, sizeof(name));
+            ermes__store_org_short_name(req->srv->store, id, name, sizeof(name));
             item = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)id, "org", name, "count",
                              (json_int_t)r[k].count);
         } else {
@@ -257,7 +257,7 @@ static json_t *per_day_json(const struct stats_ctx *c)
     return out;
 }
 
-enum MHD_Result ermes__h_stats(ermes_req_t *req)
+enum MHD_Result ermes__h_stats(ermes__req_t *req)
 {
     const char *q = ermes__query(req, "days");
     struct stats_ctx c;

@@ -6,11 +6,11 @@
 extern const unsigned char ermes__openapi_json[];
 extern const size_t ermes__openapi_json_len;
 
-enum MHD_Result ermes__h_healthz(ermes_req_t *req)
+enum MHD_Result ermes__h_healthz(ermes__req_t *req)
 {
     int version = 0;
 
-    if (ermes_store_schema_version(req->srv->store, &version))
+    if (ermes__store_schema_version(req->srv->store, &version))
         return ermes__reply_json(req, 503,
                                  json_pack("{s:s,s:s}", "status", "unavailable", "reason",
                                            "the database does not answer"));
@@ -19,9 +19,9 @@ enum MHD_Result ermes__h_healthz(ermes_req_t *req)
                                        "schema_version", version));
 }
 
-enum MHD_Result ermes__h_metrics(ermes_req_t *req)
+enum MHD_Result ermes__h_metrics(ermes__req_t *req)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     size_t n;
     char *text;
 
@@ -36,19 +36,19 @@ enum MHD_Result ermes__h_metrics(ermes_req_t *req)
     return ermes__reply_owned(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, n);
 }
 
-enum MHD_Result ermes__h_openapi(ermes_req_t *req)
+enum MHD_Result ermes__h_openapi(ermes__req_t *req)
 {
     return ermes__reply_bytes(req, 200, "application/json", ermes__openapi_json,
                               ermes__openapi_json_len);
 }
 
-json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u);
+json_t *ermes__user_json(ermes__req_t *req, const ermes__user_t *u);
 
-enum MHD_Result ermes__h_me(ermes_req_t *req)
+enum MHD_Result ermes__h_me(ermes__req_t *req)
 {
     char org[64] = "";
 
-    ermes_store_org_short_name(req->srv->store, req->user.org_id, org, sizeof(org));
+    ermes__store_org_short_name(req->srv->store, req->user.org_id, org, sizeof(org));
     return ermes__reply_json(
         req, 200,
         json_pack("{s:o,s:s}", "user", ermes__user_json(req, &req->user), "organisation", org));

@@ -7,7 +7,7 @@
 #include "core/time.h"
 #include "http/http.h"
 
-static json_t *token_json(const ermes_token_t *t)
+static json_t *token_json(const ermes__token_t *t)
 {
     return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)t->id, "user_id",
                      (json_int_t)t->user_id, "prefix", t->prefix, "description", t->description,
@@ -17,12 +17,12 @@ static json_t *token_json(const ermes_token_t *t)
 }
 
 struct list_ctx {
-    ermes_req_t *req;
+    ermes__req_t *req;
     json_t *data;
     int64_t last_id;
 };
 
-static int token_cb(void *arg, const ermes_token_t *t)
+static int token_cb(void *arg, const ermes__token_t *t)
 {
     struct list_ctx *c = arg;
 
@@ -30,7 +30,7 @@ static int token_cb(void *arg, const ermes_token_t *t)
     return json_array_append_new(c->data, token_json(t)) ? ERMES_ENOMEM : 0;
 }
 
-enum MHD_Result ermes__h_token_list(ermes_req_t *req)
+enum MHD_Result ermes__h_token_list(ermes__req_t *req)
 {
     struct list_ctx c = {req, json_array(), 0};
     int64_t user_id = req->viewer.user_id, after;
@@ -51,7 +51,7 @@ enum MHD_Result ermes__h_token_list(ermes_req_t *req)
             return ret;
         }
     }
-    rc = ermes_store_token_each(req->srv->store, user_id, after, limit, token_cb, &c, &more);
+    rc = ermes__store_token_each(req->srv->store, user_id, after, limit, token_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -59,11 +59,11 @@ enum MHD_Result ermes__h_token_list(ermes_req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-enum MHD_Result ermes__h_token_create(ermes_req_t *req)
+enum MHD_Result ermes__h_token_create(ermes__req_t *req)
 {
     char secret[ERMES_TOKEN_STRLEN], ref[24];
-    ermes_token_t t;
-    ermes_user_t owner;
+    ermes__token_t t;
+    ermes__user_t owner;
     json_t *body, *v, *out;
     enum MHD_Result ret;
     long days = req->srv->cfg->token_days;
@@ -101,18 +101,18 @@ enum MHD_Result ermes__h_token_create(ermes_req_t *req)
                                       "only an administrator may create tokens for others");
         }
         if (!json_is_integer(v) ||
-            ermes_store_user_get(req->srv->store, json_integer_value(v), NULL, &owner)) {
+            ermes__store_user_get(req->srv->store, json_integer_value(v), NULL, &owner)) {
             json_decref(body);
             return ermes__reply_error(req, 422, "invalid", "user", "no such user");
         }
         user_id = owner.id;
     }
-    rc = ermes_token_create(req->srv->store, user_id, desc, (int64_t)days * 86400000, secret, &t);
+    rc = ermes__token_create(req->srv->store, user_id, desc, (int64_t)days * 86400000, secret, &t);
     json_decref(body);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)t.id);
-    ermes_audit_write(req->srv->store, &req->viewer, "create", "token", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "create", "token", ref, NULL);
     out = token_json(&t);
     if (out)
         json_object_set_new(out, "token", json_string(secret));
@@ -120,21 +120,21 @@ enum MHD_Result ermes__h_token_create(ermes_req_t *req)
     return ermes__reply_json(req, 201, out);
 }
 
-enum MHD_Result ermes__h_token_revoke(ermes_req_t *req)
+enum MHD_Result ermes__h_token_revoke(ermes__req_t *req)
 {
-    ermes_token_t t;
+    ermes__token_t t;
     char ref[24];
     int64_t id;
     int rc;
 
-    if (!(id = ermes__param_id(req, 0)) || ermes_store_token_get(req->srv->store, id, &t) ||
+    if (!(id = ermes__param_id(req, 0)) || ermes__store_token_get(req->srv->store, id, &t) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && t.user_id != req->viewer.user_id))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such token");
-    rc = ermes_store_token_revoke(req->srv->store, id, ermes__time_now_ms());
+    rc = ermes__store_token_revoke(req->srv->store, id, ermes__time_now_ms());
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     ermes__auth_cache_clear(req->srv->auth);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    ermes_audit_write(req->srv->store, &req->viewer, "revoke", "token", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "revoke", "token", ref, NULL);
     return ermes__reply_empty(req, 204);
 }

@@ -14,14 +14,14 @@
 
 #define TOTP_ISSUER "ermes"
 
-int ermes__totp_enrol_only(const ermes_config_t *cfg, const ermes_user_t *u)
+int ermes__totp_enrol_only(const ermes__config_t *cfg, const ermes__user_t *u)
 {
     return cfg->totp_required && !u->totp_enabled &&
            (u->role == ERMES_ROLE_ADMIN || u->role == ERMES_ROLE_ANALYST);
 }
 
 /* The {id} of the route when it is the caller's own; 0 (404 queued in *ret) otherwise. */
-static int own_id(ermes_req_t *req, enum MHD_Result *ret)
+static int own_id(ermes__req_t *req, enum MHD_Result *ret)
 {
     int64_t id = ermes__param_id(req, 0);
 
@@ -38,9 +38,9 @@ static int own_id(ermes_req_t *req, enum MHD_Result *ret)
     return 1;
 }
 
-enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req)
+enum MHD_Result ermes__h_user_totp_begin(ermes__req_t *req)
 {
-    ermes_totp_enrolment_t e;
+    ermes__totp_enrolment_t e;
     enum MHD_Result ret;
     char *svg = NULL, ref[24];
     json_t *body;
@@ -48,19 +48,19 @@ enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req)
 
     if (!own_id(req, &ret))
         return ret;
-    rc = ermes_totp_begin(req->srv->store, &req->user, TOTP_ISSUER, &e);
+    rc = ermes__totp_begin(req->srv->store, &req->user, TOTP_ISSUER, &e);
     if (rc == ERMES_ECONFLICT)
         return ermes__reply_error(req, 409, "conflict", NULL,
                                   "two-step sign-in is on already: turn it off first to set up "
                                   "another device");
     if (!rc)
-        rc = ermes_totp_qr_svg(e.uri, &svg);
+        rc = ermes__totp_qr_svg(e.uri, &svg);
     if (rc) {
         sodium_memzero(&e, sizeof(e));
         return ermes__reply_failure(req, rc, NULL);
     }
     snprintf(ref, sizeof(ref), "%lld", (long long)req->viewer.user_id);
-    ermes_audit_write(req->srv->store, &req->viewer, "totp_enrol", "user", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "totp_enrol", "user", ref, NULL);
     body = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "secret", e.secret, "otpauth_uri", e.uri,
                      "qr_svg", svg, "algorithm", "SHA1", "digits", ERMES_TOTP_DIGITS, "period",
                      ERMES_TOTP_PERIOD);
@@ -70,7 +70,7 @@ enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req)
     return ermes__reply_json(req, 201, body);
 }
 
-enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
+enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req)
 {
     char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], ref[24], detail[64];
     int64_t ended = 0;
@@ -88,11 +88,11 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
         return ermes__reply_error(req, 422, "invalid", "code",
                                   "the body must be {\"code\": \"123456\"}");
     }
-    rc = ermes_totp_confirm(req->srv->store, &req->user, json_string_value(jc), codes);
+    rc = ermes__totp_confirm(req->srv->store, &req->user, json_string_value(jc), codes);
     json_decref(body);
     snprintf(ref, sizeof(ref), "%lld", (long long)req->viewer.user_id);
     if (rc == ERMES_EAUTH) {
-        ermes_audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);
+        ermes__audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);
         return ermes__reply_error(req, 422, "invalid", "code",
                                   "wrong code: check the device's clock and enter the code it "
                                   "shows now");
@@ -107,12 +107,12 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
     /* Sessions opened with the password alone end: one of them may be whoever made the
      * user want a second factor. This one goes on (it has just given a code). */
     if (!rc)
-        rc = ermes_store_session_delete_user(req->srv->store, req->viewer.user_id, req->session_id,
-                                             &ended);
+        rc = ermes__store_session_delete_user(req->srv->store, req->viewer.user_id, req->session_id,
+                                              &ended);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
-    ermes_audit_write(req->srv->store, &req->viewer, "totp_enable", "user", ref, detail);
+    ermes__audit_write(req->srv->store, &req->viewer, "totp_enable", "user", ref, detail);
     list = json_array();
     for (size_t k = 0; k < ERMES_RECOVERY_CODES; k++)
         json_array_append_new(list, json_string(codes[k]));
@@ -120,16 +120,16 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req)
     return ermes__reply_json(req, 200, json_pack("{s:o}", "recovery_codes", list));
 }
 
-enum MHD_Result ermes__h_user_totp_delete(ermes_req_t *req)
+enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req)
 {
     int64_t id = ermes__param_id(req, 0), ended = 0;
     char ref[24], detail[64];
-    ermes_user_t u;
+    ermes__user_t u;
     enum MHD_Result ret;
     int rc, self = id == req->viewer.user_id;
 
     if (id <= 0 || (!self && req->viewer.role != ERMES_ROLE_ADMIN) ||
-        ermes_store_user_get(req->srv->store, id, NULL, &u))
+        ermes__store_user_get(req->srv->store, id, NULL, &u))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     if (self) {
@@ -149,24 +149,24 @@ enum MHD_Result ermes__h_user_totp_delete(ermes_req_t *req)
             return ret;
         jp = json_object_get(body, "password");
         ok = json_is_string(jp) &&
-             ermes_password_verify(u.password_hash, json_string_value(jp)) == 0;
+             ermes__password_verify(u.password_hash, json_string_value(jp)) == 0;
         json_decref(body);
         if (!ok) {
-            ermes_audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);
+            ermes__audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);
             return ermes__reply_error(req, 403, "forbidden", "password", "the password is wrong");
         }
     }
-    rc = ermes_totp_reset(req->srv->store, id);
+    rc = ermes__totp_reset(req->srv->store, id);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL,
                                   "this user has no two-step sign-in set up");
     /* Whoever reset it for a lost device wants the device's sessions gone as well. */
     if (!rc && !self)
-        rc = ermes_store_session_delete_user(req->srv->store, id, 0, &ended);
+        rc = ermes__store_session_delete_user(req->srv->store, id, 0, &ended);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(detail, sizeof(detail), "{\"sessions_ended\":%lld}", (long long)ended);
-    ermes_audit_write(req->srv->store, &req->viewer, self ? "totp_disable" : "totp_reset", "user",
-                      ref, detail);
+    ermes__audit_write(req->srv->store, &req->viewer, self ? "totp_disable" : "totp_reset", "user",
+                       ref, detail);
     return ermes__reply_empty(req, 204);
 }

@@ -7,11 +7,11 @@
 #include "core/time.h"
 #include "http/http.h"
 
-json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
+json_t *ermes__user_json(ermes__req_t *req, const ermes__user_t *u)
 {
     char org[64] = "";
 
-    ermes_store_org_short_name(req->srv->store, u->org_id, org, sizeof(org));
+    ermes__store_org_short_name(req->srv->store, u->org_id, org, sizeof(org));
     return json_pack("{s:I,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name",
                      u->name, "role", ermes__role_name(u->role), "org", org, "disabled",
                      u->disabled, "has_password", u->password_hash[0] != '\0', "totp_enabled",
@@ -20,12 +20,12 @@ json_t *ermes__user_json(ermes_req_t *req, const ermes_user_t *u)
 }
 
 struct list_ctx {
-    ermes_req_t *req;
+    ermes__req_t *req;
     json_t *data;
     int64_t last_id;
 };
 
-static int user_cb(void *arg, const ermes_user_t *u)
+static int user_cb(void *arg, const ermes__user_t *u)
 {
     struct list_ctx *c = arg;
 
@@ -33,7 +33,7 @@ static int user_cb(void *arg, const ermes_user_t *u)
     return json_array_append_new(c->data, ermes__user_json(c->req, u)) ? ERMES_ENOMEM : 0;
 }
 
-enum MHD_Result ermes__h_user_list(ermes_req_t *req)
+enum MHD_Result ermes__h_user_list(ermes__req_t *req)
 {
     struct list_ctx c = {req, json_array(), 0};
     const char *org = ermes__query(req, "org");
@@ -46,11 +46,11 @@ enum MHD_Result ermes__h_user_list(ermes_req_t *req)
         json_decref(c.data);
         return ret;
     }
-    if (org && ermes_store_org_resolve(req->srv->store, &req->viewer, org, &org_id)) {
+    if (org && ermes__store_org_resolve(req->srv->store, &req->viewer, org, &org_id)) {
         json_decref(c.data);
         return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%s\"", org);
     }
-    rc = ermes_store_user_each(req->srv->store, org_id, after, limit, user_cb, &c, &more);
+    rc = ermes__store_user_each(req->srv->store, org_id, after, limit, user_cb, &c, &more);
     if (rc) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
@@ -59,7 +59,7 @@ enum MHD_Result ermes__h_user_list(ermes_req_t *req)
 }
 
 /* Applies name/role/org/password/disabled from body to u. Returns 0 or an error with d. */
-static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creating,
+static int apply_user(ermes__req_t *req, json_t *body, ermes__user_t *u, int creating,
                       ermes_diag_t *d)
 {
     static const char *const known[] = {
@@ -106,12 +106,12 @@ static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creat
             snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(v));
         else
             snprintf(ref, sizeof(ref), "%.31s", json_string_value(v));
-        if (ermes_store_org_resolve(req->srv->store, &req->viewer, ref, &u->org_id)) {
+        if (ermes__store_org_resolve(req->srv->store, &req->viewer, ref, &u->org_id)) {
             ermes_diag_set(d, "org", "no organisation \"%s\"", ref);
             return ERMES_EINVAL;
         }
     }
-    if (ermes_store_home_org(req->srv->store, &home))
+    if (ermes__store_home_org(req->srv->store, &home))
         return ERMES_ESTORE;
     if (u->role == ERMES_ROLE_CONSTITUENT && (u->org_id == 0 || u->org_id == home)) {
         ermes_diag_set(d, "org", "a constituent user needs the organisation it belongs to");
@@ -148,15 +148,15 @@ static int apply_user(ermes_req_t *req, json_t *body, ermes_user_t *u, int creat
             ermes_diag_set(d, "password", "password must be a string");
             return ERMES_EINVAL;
         }
-        if ((rc = ermes_password_hash(json_string_value(v), u->password_hash, d)))
+        if ((rc = ermes__password_hash(json_string_value(v), u->password_hash, d)))
             return rc;
     }
     return 0;
 }
 
-enum MHD_Result ermes__h_user_create(ermes_req_t *req)
+enum MHD_Result ermes__h_user_create(ermes__req_t *req)
 {
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
     json_t *body;
     enum MHD_Result ret;
@@ -172,33 +172,33 @@ enum MHD_Result ermes__h_user_create(ermes_req_t *req)
              : (ermes_diag_set(&d, NULL, "the body must be an object"), ERMES_EINVAL);
     json_decref(body);
     if (!rc)
-        rc = ermes_store_user_insert(req->srv->store, &u, &d);
+        rc = ermes__store_user_insert(req->srv->store, &u, &d);
     if (rc)
         return ermes__reply_failure(req, rc, &d);
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
-    ermes_audit_write(req->srv->store, &req->viewer, "create", "user", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "create", "user", ref, NULL);
     snprintf(loc, sizeof(loc), "/api/v1/users/%lld", (long long)u.id);
     ermes__reply_header(req, "Location", loc);
     return ermes__reply_json(req, 201, ermes__user_json(req, &u));
 }
 
 /* Loads {id}; only an admin or the user itself may see it. */
-static int load_user(ermes_req_t *req, ermes_user_t *u, enum MHD_Result *ret)
+static int load_user(ermes__req_t *req, ermes__user_t *u, enum MHD_Result *ret)
 {
     int64_t id;
 
     if (!(id = ermes__param_id(req, 0)) ||
         (req->viewer.role != ERMES_ROLE_ADMIN && id != req->viewer.user_id) ||
-        ermes_store_user_get(req->srv->store, id, NULL, u)) {
+        ermes__store_user_get(req->srv->store, id, NULL, u)) {
         *ret = ermes__reply_error(req, 404, "not_found", NULL, "no such user");
         return 0;
     }
     return 1;
 }
 
-enum MHD_Result ermes__h_user_get(ermes_req_t *req)
+enum MHD_Result ermes__h_user_get(ermes__req_t *req)
 {
-    ermes_user_t u;
+    ermes__user_t u;
     enum MHD_Result ret;
 
     if (!load_user(req, &u, &ret))
@@ -206,9 +206,9 @@ enum MHD_Result ermes__h_user_get(ermes_req_t *req)
     return ermes__reply_json(req, 200, ermes__user_json(req, &u));
 }
 
-enum MHD_Result ermes__h_user_update(ermes_req_t *req)
+enum MHD_Result ermes__h_user_update(ermes__req_t *req)
 {
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
     json_t *body, *v;
     enum MHD_Result ret;
@@ -235,7 +235,7 @@ enum MHD_Result ermes__h_user_update(ermes_req_t *req)
         }
         v = json_object_get(body, "current_password");
         if (!rc &&
-            (!json_is_string(v) || ermes_password_verify(u.password_hash, json_string_value(v)))) {
+            (!json_is_string(v) || ermes__password_verify(u.password_hash, json_string_value(v)))) {
             ermes_diag_set(&d, "current_password", "current_password is wrong");
             rc = ERMES_EDENIED;
         }
@@ -244,12 +244,12 @@ enum MHD_Result ermes__h_user_update(ermes_req_t *req)
         rc = apply_user(req, body, &u, 0, &d);
     json_decref(body);
     if (!rc)
-        rc = ermes_store_user_update(req->srv->store, &u);
+        rc = ermes__store_user_update(req->srv->store, &u);
     if (rc)
         return ermes__reply_failure(req, rc, &d);
     /* A role change or a disabled account must take effect at once. */
     ermes__auth_cache_clear(req->srv->auth);
     snprintf(ref, sizeof(ref), "%lld", (long long)u.id);
-    ermes_audit_write(req->srv->store, &req->viewer, "update", "user", ref, NULL);
+    ermes__audit_write(req->srv->store, &req->viewer, "update", "user", ref, NULL);
     return ermes__reply_json(req, 200, ermes__user_json(req, &u));
 }

@@ -18,25 +18,25 @@
 
 #define ERMES_ROUTE_MAX_PARAMS 4
 
-struct ermes_req;
-typedef struct ermes_req {
+struct ermes__req;
+typedef struct ermes__req {
     struct MHD_Connection *conn;
-    ermes_server_t *srv;
+    ermes__server_t *srv;
     const char *method;
     const char *url;
     const char *params[ERMES_ROUTE_MAX_PARAMS]; /* {ref} and {id} path segments */
     size_t nparams;
-    ermes_strbuf_t body;
+    ermes__strbuf_t body;
     int body_too_big;
     /* Streaming uploads (routes with an upload function): the handler's own state. */
     void *upload_state;
-    void (*upload_cleanup)(struct ermes_req *req);
+    void (*upload_cleanup)(struct ermes__req *req);
     int upload_failed; /* set by the upload function; the final call answers */
     int empty_body_ok; /* set by a handler whose body members are all optional */
     const char *route; /* the matched route's pattern, for metrics */
-    const struct ermes_route *route_def;
-    ermes_user_t user;
-    ermes_viewer_t viewer;
+    const struct ermes__route *route_def;
+    ermes__user_t user;
+    ermes__viewer_t viewer;
     char remote[64];
     int64_t started_ns;
     int status;                   /* the status that was queued */
@@ -53,31 +53,31 @@ typedef struct ermes_req {
     /* Work a handler handed to another thread (h_sessions.c: the password check) while the
      * connection is suspended; the handler is called again once it is done. */
     void *deferred;
-    void (*deferred_free)(struct ermes_req *req);
+    void (*deferred_free)(struct ermes__req *req);
     int suspended; /* the handler suspended the connection and will answer later */
-} ermes_req_t;
+} ermes__req_t;
 
 /* What the server shares with the handlers. */
-struct ermes_server {
+struct ermes__server {
     struct MHD_Daemon *daemon;
-    const ermes_config_t *cfg;
-    ermes_store_t *store;
-    ermes_registry_t *registry;
+    const ermes__config_t *cfg;
+    ermes__store_t *store;
+    ermes__registry_t *registry;
     uint16_t port;
-    struct ermes_intake *intake;
-    struct ermes_auth_cache *auth;
-    struct ermes_metrics *metrics;
+    struct ermes__intake *intake;
+    struct ermes__auth_cache *auth;
+    struct ermes__metrics *metrics;
     char *tls_cert_pem, *tls_key_pem;        /* kept while the daemon runs */
-    struct ermes_sightings *sightings;       /* the matcher of the stored indicators (POST /logs) */
+    struct ermes__sightings *sightings;      /* the matcher of the stored indicators (POST /logs) */
     struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
     size_t nwarninglists;
-    struct ermes_collect *collect; /* the daemon's collectors, NULL when none run */
-    char *web_root;                /* canonical web_dir, or NULL: the UI built into the binary */
-    struct ermes_hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
-    struct ermes_login_guard *login_guard; /* the login's password checks and counts */
+    struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
+    char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
+    struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
+    struct ermes__login_guard *login_guard; /* the login's password checks and counts */
     /* Every open connection (server.c), for the deadlines of request heads and bodies. */
     pthread_mutex_t conns_lock;
-    struct ermes_conn_state *conns;
+    struct ermes__conn_state *conns;
     pthread_t sweeper;
     int sweeper_started;
     int stopping;         /* under conns_lock */
@@ -85,10 +85,10 @@ struct ermes_server {
     pthread_cond_t sweeper_wake;
 };
 
-typedef enum MHD_Result (*ermes_handler_fn)(ermes_req_t *req);
+typedef enum MHD_Result (*ermes__handler_fn)(ermes__req_t *req);
 /* Receives a piece of a streamed request body; returns 0, or non-zero after recording the
  * failure in req (req->upload_failed) for the final call to report. */
-typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
+typedef int (*ermes__upload_fn)(ermes__req_t *req, const char *data, size_t n);
 
 #define ERMES_ROUTE_PUBLIC 0x1u  /* no token needed */
 #define ERMES_ROUTE_STAFF 0x2u   /* admin or analyst */
@@ -97,64 +97,64 @@ typedef int (*ermes_upload_fn)(ermes_req_t *req, const char *data, size_t n);
 #define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
 #define ERMES_ROUTE_ENROL 0x20u  /* a session that must set up TOTP first may call it */
 
-struct ermes_route;
-typedef struct ermes_route {
+struct ermes__route;
+typedef struct ermes__route {
     const char *method;
     const char *pattern; /* "/api/v1/organisations/{ref}" */
-    ermes_handler_fn handler;
+    ermes__handler_fn handler;
     unsigned flags;
-    ermes_upload_fn upload; /* NULL: the body is buffered (up to max_body) */
-} ermes_route_t;
+    ermes__upload_fn upload; /* NULL: the body is buffered (up to max_body) */
+} ermes__route_t;
 
 /* The route table (router.c), terminated by a NULL method. */
-extern const ermes_route_t ermes__routes[];
+extern const ermes__route_t ermes__routes[];
 
 /* Finds the route for method and path. Returns the route, or NULL with *path_known set when
  * the path exists for other methods (their names in allow, comma-separated). */
-const ermes_route_t *ermes__route_match(const char *method, const char *path, ermes_req_t *req,
-                                        int *path_known, char *allow, size_t allow_cap);
+const ermes__route_t *ermes__route_match(const char *method, const char *path, ermes__req_t *req,
+                                         int *path_known, char *allow, size_t allow_cap);
 
 /* 1 when viewer v may call route r: a sensor only the routes flagged for it, whatever their
  * other flags; others by ERMES_ROUTE_ADMIN and ERMES_ROUTE_STAFF. */
-int ermes__route_allows(const ermes_route_t *r, const ermes_viewer_t *v);
+int ermes__route_allows(const ermes__route_t *r, const ermes__viewer_t *v);
 
 /* ---- replies (reply.c) ----------------------------------------------------------------- */
 
 /* Each queues the response and returns MHD's result. */
-enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *body); /* steals */
-enum MHD_Result ermes__reply_bytes(ermes_req_t *req, unsigned status, const char *type,
+enum MHD_Result ermes__reply_json(ermes__req_t *req, unsigned status, json_t *body); /* steals */
+enum MHD_Result ermes__reply_bytes(ermes__req_t *req, unsigned status, const char *type,
                                    const void *p, size_t n);
-enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char *type, char *p,
+enum MHD_Result ermes__reply_owned(ermes__req_t *req, unsigned status, const char *type, char *p,
                                    size_t n); /* takes p (freed with ermes__free) */
-enum MHD_Result ermes__reply_empty(ermes_req_t *req, unsigned status);
+enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status);
 /* {"error": {"code", "message", "field"}}. field may be NULL. */
-enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char *code,
+enum MHD_Result ermes__reply_error(ermes__req_t *req, unsigned status, const char *code,
                                    const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Maps an ERMES_E* code and its diagnostic to the right status and body. */
-enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d);
+enum MHD_Result ermes__reply_failure(ermes__req_t *req, int err, const ermes_diag_t *d);
 /* Queues p (static storage, not copied). */
-enum MHD_Result ermes__reply_static(ermes_req_t *req, unsigned status, const char *type,
+enum MHD_Result ermes__reply_static(ermes__req_t *req, unsigned status, const char *type,
                                     const void *p, size_t n);
 /* The headers every response carries: the Content-Security-Policy, nosniff, no referrer, no
  * framing, and HSTS over HTTPS. For responses made outside these helpers (streams). */
-void ermes__reply_secure(ermes_req_t *req, struct MHD_Response *resp);
+void ermes__reply_secure(ermes__req_t *req, struct MHD_Response *resp);
 #define ERMES_CSP                                                                                  \
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "             \
     "form-action 'self'"
 /* Adds a header to the next reply (Location, Allow...). */
-void ermes__reply_header(ermes_req_t *req, const char *name, const char *value);
+void ermes__reply_header(ermes__req_t *req, const char *name, const char *value);
 
 /* ---- request helpers ------------------------------------------------------------------- */
 
 /* Copies path parameter i (a segment of the URL) into buf; returns 0, or ERMES_ETOOBIG. */
-int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap);
+int ermes__param(const ermes__req_t *req, size_t i, char *buf, size_t cap);
 /* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
-int64_t ermes__param_id(const ermes_req_t *req, size_t i);
+int64_t ermes__param_id(const ermes__req_t *req, size_t i);
 /* 1 when every {id} of route r's pattern holds a decimal integer that fits int64_t in req's
  * path; else 0 with d naming it (the server answers 400 before the handler runs). */
-int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d);
+int ermes__route_ids_valid(const ermes__route_t *r, const ermes__req_t *req, ermes_diag_t *d);
 
 /* A query parameter, or NULL. */
 /* A JSON string of s[0..n), meant to be UTF-8 but maybe not (a client's file name, a parser's
@@ -167,99 +167,99 @@ json_t *ermes__json_text_or_null(const char *s, int empty_is_null);
 json_t *ermes__json_time(int64_t ms);
 /* Makes d fit for a JSON error: a byte of its reason or field that is not UTF-8 becomes '?'. */
 void ermes__diag_utf8(ermes_diag_t *d);
-const char *ermes__query(ermes_req_t *req, const char *name);
+const char *ermes__query(ermes__req_t *req, const char *name);
 /* Parses the JSON body into *out; on failure queues 400/415 and returns MHD's result through
  * *ret and 0. Returns 1 when *out is set. */
-int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret);
+int ermes__body_json(ermes__req_t *req, json_t **out, enum MHD_Result *ret);
 /* Pagination: reads limit and cursor. On a bad value queues 400 and returns 0. */
-int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret);
+int ermes__page(ermes__req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret);
 /* Query parameter name as an integer from min to max (ermes__parse_int64) into *out, left
  * alone when the parameter is absent. Returns 1 to go on; 0 when it is not such a number, with
  * a 400 naming the parameter queued and MHD's result in *ret. */
-int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+int ermes__query_int(ermes__req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
                      enum MHD_Result *ret);
 /* The cursor parameter ("c" and the last id seen, as ermes__reply_page gives it out) into
  * *cursor, 0 when absent. Returns 1, or 0 with a 400 queued in *ret. */
-int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret);
+int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret);
 /* {"data": data, "next_cursor": ...} (steals data). */
-enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id);
+enum MHD_Result ermes__reply_page(ermes__req_t *req, json_t *data, int more, int64_t last_id);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 
-enum MHD_Result ermes__h_healthz(ermes_req_t *req);
-enum MHD_Result ermes__h_metrics(ermes_req_t *req);
-enum MHD_Result ermes__h_openapi(ermes_req_t *req);
-enum MHD_Result ermes__h_me(ermes_req_t *req);
-enum MHD_Result ermes__h_org_list(ermes_req_t *req);
-enum MHD_Result ermes__h_org_create(ermes_req_t *req);
-enum MHD_Result ermes__h_org_get(ermes_req_t *req);
-enum MHD_Result ermes__h_org_update(ermes_req_t *req);
-enum MHD_Result ermes__h_org_delete(ermes_req_t *req);
-enum MHD_Result ermes__h_org_import(ermes_req_t *req);
-enum MHD_Result ermes__h_org_export(ermes_req_t *req);
-enum MHD_Result ermes__h_lookup(ermes_req_t *req);
-enum MHD_Result ermes__h_user_list(ermes_req_t *req);
-enum MHD_Result ermes__h_user_create(ermes_req_t *req);
-enum MHD_Result ermes__h_user_get(ermes_req_t *req);
-enum MHD_Result ermes__h_user_update(ermes_req_t *req);
-enum MHD_Result ermes__h_token_list(ermes_req_t *req);
-enum MHD_Result ermes__h_token_create(ermes_req_t *req);
-enum MHD_Result ermes__h_token_revoke(ermes_req_t *req);
-enum MHD_Result ermes__h_audit_list(ermes_req_t *req);
-enum MHD_Result ermes__h_report_create(ermes_req_t *req);
-int ermes__h_report_upload(ermes_req_t *req, const char *data, size_t n);
-enum MHD_Result ermes__h_report_list(ermes_req_t *req);
-enum MHD_Result ermes__h_report_get(ermes_req_t *req);
-enum MHD_Result ermes__h_event_list(ermes_req_t *req);
-enum MHD_Result ermes__h_event_get(ermes_req_t *req);
-enum MHD_Result ermes__h_quarantine_list(ermes_req_t *req);
-enum MHD_Result ermes__h_quarantine_retry(ermes_req_t *req);
-enum MHD_Result ermes__h_feed_list(ermes_req_t *req);
-enum MHD_Result ermes__h_notification_list(ermes_req_t *req);
-enum MHD_Result ermes__h_notification_get(ermes_req_t *req);
-enum MHD_Result ermes__h_notification_send(ermes_req_t *req);
-enum MHD_Result ermes__h_notification_run(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_list(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_create(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_get(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_update(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_delete(ermes_req_t *req);
-enum MHD_Result ermes__h_indicator_sightings(ermes_req_t *req);
+enum MHD_Result ermes__h_healthz(ermes__req_t *req);
+enum MHD_Result ermes__h_metrics(ermes__req_t *req);
+enum MHD_Result ermes__h_openapi(ermes__req_t *req);
+enum MHD_Result ermes__h_me(ermes__req_t *req);
+enum MHD_Result ermes__h_org_list(ermes__req_t *req);
+enum MHD_Result ermes__h_org_create(ermes__req_t *req);
+enum MHD_Result ermes__h_org_get(ermes__req_t *req);
+enum MHD_Result ermes__h_org_update(ermes__req_t *req);
+enum MHD_Result ermes__h_org_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_org_import(ermes__req_t *req);
+enum MHD_Result ermes__h_org_export(ermes__req_t *req);
+enum MHD_Result ermes__h_lookup(ermes__req_t *req);
+enum MHD_Result ermes__h_user_list(ermes__req_t *req);
+enum MHD_Result ermes__h_user_create(ermes__req_t *req);
+enum MHD_Result ermes__h_user_get(ermes__req_t *req);
+enum MHD_Result ermes__h_user_update(ermes__req_t *req);
+enum MHD_Result ermes__h_token_list(ermes__req_t *req);
+enum MHD_Result ermes__h_token_create(ermes__req_t *req);
+enum MHD_Result ermes__h_token_revoke(ermes__req_t *req);
+enum MHD_Result ermes__h_audit_list(ermes__req_t *req);
+enum MHD_Result ermes__h_report_create(ermes__req_t *req);
+int ermes__h_report_upload(ermes__req_t *req, const char *data, size_t n);
+enum MHD_Result ermes__h_report_list(ermes__req_t *req);
+enum MHD_Result ermes__h_report_get(ermes__req_t *req);
+enum MHD_Result ermes__h_event_list(ermes__req_t *req);
+enum MHD_Result ermes__h_event_get(ermes__req_t *req);
+enum MHD_Result ermes__h_quarantine_list(ermes__req_t *req);
+enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req);
+enum MHD_Result ermes__h_feed_list(ermes__req_t *req);
+enum MHD_Result ermes__h_notification_list(ermes__req_t *req);
+enum MHD_Result ermes__h_notification_get(ermes__req_t *req);
+enum MHD_Result ermes__h_notification_send(ermes__req_t *req);
+enum MHD_Result ermes__h_notification_run(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_list(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_create(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_get(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_update(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
-enum MHD_Result ermes__sightings_reply(ermes_req_t *req, int64_t indicator_id);
-enum MHD_Result ermes__h_sighting_list(ermes_req_t *req);
-enum MHD_Result ermes__h_log_submit(ermes_req_t *req);
-enum MHD_Result ermes__h_collector_list(ermes_req_t *req);
-enum MHD_Result ermes__h_collector_run(ermes_req_t *req);
-enum MHD_Result ermes__h_retrohunt_list(ermes_req_t *req);
-enum MHD_Result ermes__h_retrohunt_create(ermes_req_t *req);
-enum MHD_Result ermes__h_retrohunt_get(ermes_req_t *req);
-enum MHD_Result ermes__h_retrohunt_cancel(ermes_req_t *req);
+enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);
+enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);
+enum MHD_Result ermes__h_log_submit(ermes__req_t *req);
+enum MHD_Result ermes__h_collector_list(ermes__req_t *req);
+enum MHD_Result ermes__h_collector_run(ermes__req_t *req);
+enum MHD_Result ermes__h_retrohunt_list(ermes__req_t *req);
+enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req);
+enum MHD_Result ermes__h_retrohunt_get(ermes__req_t *req);
+enum MHD_Result ermes__h_retrohunt_cancel(ermes__req_t *req);
 
 /* ---- the web UI (static.c) and browser sessions (h_sessions.c) ------------------------- */
 
 /* Answers a GET or HEAD of the UI (ermes__static_is_ui_path). */
-enum MHD_Result ermes__static_serve(ermes_req_t *req);
+enum MHD_Result ermes__static_serve(ermes__req_t *req);
 /* Canonicalises web_dir into *root (NULL when unset; caller frees). ERMES_ECONFIG when it is
  * not a directory. */
 int ermes__static_open(const char *web_dir, char **root, ermes_diag_t *d);
 
-#define ERMES_SESSION_COOKIE "ermes_session"
-enum MHD_Result ermes__h_session_create(ermes_req_t *req);
-enum MHD_Result ermes__h_session_current(ermes_req_t *req);
-enum MHD_Result ermes__h_session_delete(ermes_req_t *req);
-enum MHD_Result ermes__h_user_password(ermes_req_t *req);
+#define ERMES_SESSION_COOKIE "ermes__session"
+enum MHD_Result ermes__h_session_create(ermes__req_t *req);
+enum MHD_Result ermes__h_session_current(ermes__req_t *req);
+enum MHD_Result ermes__h_session_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_user_password(ermes__req_t *req);
 
 /* ---- second factor (h_totp.c) ------------------------------------------------------------ */
 
 /* 1 when u, signed in by a session, may do nothing but set up TOTP: totp_required is on, u is
  * an admin or analyst, and has no TOTP yet. Such a session reaches ERMES_ROUTE_ENROL routes
  * only. */
-int ermes__totp_enrol_only(const ermes_config_t *cfg, const ermes_user_t *u);
-enum MHD_Result ermes__h_user_totp_begin(ermes_req_t *req);
-enum MHD_Result ermes__h_user_totp_confirm(ermes_req_t *req);
-enum MHD_Result ermes__h_user_totp_delete(ermes_req_t *req);
-enum MHD_Result ermes__h_stats(ermes_req_t *req);
+int ermes__totp_enrol_only(const ermes__config_t *cfg, const ermes__user_t *u);
+enum MHD_Result ermes__h_user_totp_begin(ermes__req_t *req);
+enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req);
+enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_stats(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and
  * than a day. Needs 3 reports at least; the median (ms) into *usual. */
@@ -268,24 +268,24 @@ int ermes__feed_stale(const int64_t *times, size_t n, int64_t now, long factor, 
 
 /* ---- authentication cache (auth.c) ------------------------------------------------------ */
 
-struct ermes_auth_cache;
-int ermes__auth_cache_new(struct ermes_auth_cache **out);
-void ermes__auth_cache_free(struct ermes_auth_cache *c);
+struct ermes__auth_cache;
+int ermes__auth_cache_new(struct ermes__auth_cache **out);
+void ermes__auth_cache_free(struct ermes__auth_cache *c);
 /* Authenticates a bearer token, from the cache when fresh (entries live 2 s, so a change made
  * by another process is seen within that; revocation through this daemon is immediate). */
-int ermes__auth_token(ermes_server_t *srv, const char *secret, size_t len, ermes_user_t *u,
+int ermes__auth_token(ermes__server_t *srv, const char *secret, size_t len, ermes__user_t *u,
                       ermes_diag_t *d);
 /* Drops every cached entry (after a revocation, a role change, a disabled user). */
-void ermes__auth_cache_clear(struct ermes_auth_cache *c);
+void ermes__auth_cache_clear(struct ermes__auth_cache *c);
 
 /* ---- metrics (metrics.c) ---------------------------------------------------------------- */
 
-struct ermes_metrics;
-int ermes__metrics_new(struct ermes_metrics **out);
-void ermes__metrics_free(struct ermes_metrics *m);
-void ermes__metrics_request(struct ermes_metrics *m, const char *method, unsigned status,
+struct ermes__metrics;
+int ermes__metrics_new(struct ermes__metrics **out);
+void ermes__metrics_free(struct ermes__metrics *m);
+void ermes__metrics_request(struct ermes__metrics *m, const char *method, unsigned status,
                             int64_t duration_ns);
-void ermes__metrics_connection(struct ermes_metrics *m, int delta);
-int ermes__metrics_render(ermes_server_t *srv, ermes_strbuf_t *out);
+void ermes__metrics_connection(struct ermes__metrics *m, int delta);
+int ermes__metrics_render(ermes__server_t *srv, ermes__strbuf_t *out);
 
 #endif

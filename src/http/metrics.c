@@ -13,7 +13,7 @@ static const char *const methods[] = {"GET", "POST", "PATCH", "DELETE", "PUT", "
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
 #define NBOUNDS 10
 
-struct ermes_metrics {
+struct ermes__metrics {
     atomic_ullong requests[NMETHODS][NSTATUS];
     atomic_ullong buckets[NBOUNDS + 1];
     atomic_ullong duration_ns_sum;
@@ -21,9 +21,9 @@ struct ermes_metrics {
     atomic_llong connections;
 };
 
-int ermes__metrics_new(struct ermes_metrics **out)
+int ermes__metrics_new(struct ermes__metrics **out)
 {
-    struct ermes_metrics *m = ermes__calloc(1, sizeof(*m));
+    struct ermes__metrics *m = ermes__calloc(1, sizeof(*m));
 
     if (!m)
         return ERMES_ENOMEM;
@@ -31,12 +31,12 @@ int ermes__metrics_new(struct ermes_metrics **out)
     return 0;
 }
 
-void ermes__metrics_free(struct ermes_metrics *m)
+void ermes__metrics_free(struct ermes__metrics *m)
 {
     ermes__free(m);
 }
 
-void ermes__metrics_request(struct ermes_metrics *m, const char *method, unsigned status,
+void ermes__metrics_request(struct ermes__metrics *m, const char *method, unsigned status,
                             int64_t duration_ns)
 {
     size_t k, b;
@@ -57,14 +57,14 @@ void ermes__metrics_request(struct ermes_metrics *m, const char *method, unsigne
     atomic_fetch_add_explicit(&m->duration_count, 1, memory_order_relaxed);
 }
 
-void ermes__metrics_connection(struct ermes_metrics *m, int delta)
+void ermes__metrics_connection(struct ermes__metrics *m, int delta)
 {
     atomic_fetch_add_explicit(&m->connections, delta, memory_order_relaxed);
 }
 
-int ermes__metrics_render(ermes_server_t *srv, ermes_strbuf_t *b)
+int ermes__metrics_render(ermes__server_t *srv, ermes__strbuf_t *b)
 {
-    struct ermes_metrics *m = srv->metrics;
+    struct ermes__metrics *m = srv->metrics;
     static const char *const counted[] = {"organisations", "contacts", "networks", "asns",
                                           "domains",       "users",    "tokens",   "audit"};
     unsigned long long cum = 0;
@@ -105,11 +105,11 @@ int ermes__metrics_render(ermes_server_t *srv, ermes_strbuf_t *b)
                                 "# TYPE ermes_registry_objects gauge\n");
     for (size_t k = 0; k < sizeof(counted) / sizeof(counted[0]); k++) {
         int64_t n = 0;
-        if (ermes_store_count(srv->store, counted[k], &n) == 0)
+        if (ermes__store_count(srv->store, counted[k], &n) == 0)
             rc |= ermes__strbuf_addf(b, "ermes_registry_objects{kind=\"%s\"} %lld\n", counted[k],
                                      (long long)n);
     }
-    idx = ermes_registry_ownership(srv->registry);
+    idx = ermes__registry_ownership(srv->registry);
     if (idx) {
         ermes_ownership_stats(idx, &os);
         rc |= ermes__strbuf_addf(b,

@@ -10,7 +10,7 @@
 #include "http/http.h"
 #include "model/harmonize.h"
 
-void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
+void ermes__reply_header(ermes__req_t *req, const char *name, const char *value)
 {
     if (req->nextra >= 4)
         return;
@@ -20,7 +20,7 @@ void ermes__reply_header(ermes_req_t *req, const char *name, const char *value)
     req->nextra++;
 }
 
-void ermes__reply_secure(ermes_req_t *req, struct MHD_Response *resp)
+void ermes__reply_secure(ermes__req_t *req, struct MHD_Response *resp)
 {
     /* The same policy for the API and the UI (docs/API.md): the page runs only its own
      * scripts and styles, talks only to this server, and is never framed. */
@@ -32,7 +32,7 @@ void ermes__reply_secure(ermes_req_t *req, struct MHD_Response *resp)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
-static enum MHD_Result queue(ermes_req_t *req, unsigned status, const char *type,
+static enum MHD_Result queue(ermes__req_t *req, unsigned status, const char *type,
                              struct MHD_Response *resp)
 {
     enum MHD_Result ret;
@@ -55,21 +55,21 @@ static enum MHD_Result queue(ermes_req_t *req, unsigned status, const char *type
     return ret;
 }
 
-enum MHD_Result ermes__reply_bytes(ermes_req_t *req, unsigned status, const char *type,
+enum MHD_Result ermes__reply_bytes(ermes__req_t *req, unsigned status, const char *type,
                                    const void *p, size_t n)
 {
     return queue(req, status, type,
                  MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY));
 }
 
-enum MHD_Result ermes__reply_static(ermes_req_t *req, unsigned status, const char *type,
+enum MHD_Result ermes__reply_static(ermes__req_t *req, unsigned status, const char *type,
                                     const void *p, size_t n)
 {
     return queue(req, status, type,
                  MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_PERSISTENT));
 }
 
-enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char *type, char *p,
+enum MHD_Result ermes__reply_owned(ermes__req_t *req, unsigned status, const char *type, char *p,
                                    size_t n)
 {
     struct MHD_Response *resp =
@@ -80,13 +80,13 @@ enum MHD_Result ermes__reply_owned(ermes_req_t *req, unsigned status, const char
     return queue(req, status, type, resp);
 }
 
-enum MHD_Result ermes__reply_empty(ermes_req_t *req, unsigned status)
+enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status)
 {
     return queue(req, status, NULL,
                  MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT));
 }
 
-enum MHD_Result ermes__reply_json(ermes_req_t *req, unsigned status, json_t *body)
+enum MHD_Result ermes__reply_json(ermes__req_t *req, unsigned status, json_t *body)
 {
     char *text;
     size_t n;
@@ -135,7 +135,7 @@ static void utf8_clean(char *s)
     }
 }
 
-enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char *code,
+enum MHD_Result ermes__reply_error(ermes__req_t *req, unsigned status, const char *code,
                                    const char *field, const char *fmt, ...)
 {
     char msg[512], fld[128];
@@ -154,7 +154,7 @@ enum MHD_Result ermes__reply_error(ermes_req_t *req, unsigned status, const char
                                        "field", field ? fld : NULL));
 }
 
-enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag_t *d)
+enum MHD_Result ermes__reply_failure(ermes__req_t *req, int err, const ermes_diag_t *d)
 {
     const char *reason = d && d->reason[0] ? d->reason : ermes_strerror(err);
     const char *field = d && d->field[0] ? d->field : NULL;
@@ -184,12 +184,12 @@ enum MHD_Result ermes__reply_failure(ermes_req_t *req, int err, const ermes_diag
     }
 }
 
-const char *ermes__query(ermes_req_t *req, const char *name)
+const char *ermes__query(ermes__req_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
+int ermes__body_json(ermes__req_t *req, json_t **out, enum MHD_Result *ret)
 {
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     json_error_t err;
@@ -218,7 +218,7 @@ int ermes__body_json(ermes_req_t *req, json_t **out, enum MHD_Result *ret)
     return 1;
 }
 
-int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
+int ermes__query_int(ermes__req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
                      enum MHD_Result *ret)
 {
     const char *v = ermes__query(req, name);
@@ -234,7 +234,7 @@ int ermes__query_int(ermes_req_t *req, const char *name, int64_t min, int64_t ma
     return 1;
 }
 
-int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret)
+int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret)
 {
     const char *c = ermes__query(req, "cursor");
 
@@ -250,7 +250,7 @@ int ermes__query_cursor(ermes_req_t *req, int64_t *cursor, enum MHD_Result *ret)
     return 1;
 }
 
-int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+int ermes__page(ermes__req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
 {
     int64_t v = 100;
 
@@ -260,7 +260,7 @@ int ermes__page(ermes_req_t *req, long *limit, int64_t *cursor, enum MHD_Result 
     return ermes__query_cursor(req, cursor, ret);
 }
 
-enum MHD_Result ermes__reply_page(ermes_req_t *req, json_t *data, int more, int64_t last_id)
+enum MHD_Result ermes__reply_page(ermes__req_t *req, json_t *data, int more, int64_t last_id)
 {
     char cursor[32];
 
@@ -284,7 +284,7 @@ static size_t utf8_char(const char *s, size_t n)
  * such value can never make a whole list unanswerable. NULL only when out of memory. */
 json_t *ermes__json_text(const char *s, size_t n)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     json_t *j;
     int rc = 0;
 

@@ -13,7 +13,7 @@
 #define SENSOR ERMES_ROUTE_SENSOR
 #define ENROL ERMES_ROUTE_ENROL
 
-const ermes_route_t ermes__routes[] = {
+const ermes__route_t ermes__routes[] = {
     {"GET", "/healthz", ermes__h_healthz, PUBLIC | SENSOR, NULL},
     {"GET", "/metrics", ermes__h_metrics, STAFF, NULL},
     {"GET", "/api/v1/openapi.json", ermes__h_openapi, PUBLIC, NULL},
@@ -72,7 +72,7 @@ const ermes_route_t ermes__routes[] = {
 };
 
 /* Matches path against pattern segment by segment; {name} captures one non-empty segment. */
-static int match(const char *pattern, const char *path, ermes_req_t *req)
+static int match(const char *pattern, const char *path, ermes__req_t *req)
 {
     size_t n = 0;
 
@@ -104,15 +104,15 @@ static int match(const char *pattern, const char *path, ermes_req_t *req)
     return 1;
 }
 
-const ermes_route_t *ermes__route_match(const char *method, const char *path, ermes_req_t *req,
-                                        int *path_known, char *allow, size_t allow_cap)
+const ermes__route_t *ermes__route_match(const char *method, const char *path, ermes__req_t *req,
+                                         int *path_known, char *allow, size_t allow_cap)
 {
     size_t used = 0;
 
     *path_known = 0;
     if (allow_cap)
         allow[0] = '\0';
-    for (const ermes_route_t *r = ermes__routes; r->method; r++) {
+    for (const ermes__route_t *r = ermes__routes; r->method; r++) {
         if (!match(r->pattern, path, NULL))
             continue;
         if (strcmp(r->method, method) == 0 ||
@@ -129,7 +129,7 @@ const ermes_route_t *ermes__route_match(const char *method, const char *path, er
     return NULL;
 }
 
-int ermes__route_allows(const ermes_route_t *r, const ermes_viewer_t *v)
+int ermes__route_allows(const ermes__route_t *r, const ermes__viewer_t *v)
 {
     /* A sensor's token is kept on a box outside the CERT: it must not open anything but the
      * door it needs, so it is checked against a list of its own rather than the staff rule. */
@@ -142,7 +142,7 @@ int ermes__route_allows(const ermes_route_t *r, const ermes_viewer_t *v)
     return 1;
 }
 
-int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)
+int ermes__param(const ermes__req_t *req, size_t i, char *buf, size_t cap)
 {
     const char *p = i < req->nparams ? req->params[i] : "";
     size_t n = strcspn(p, "/");
@@ -154,7 +154,7 @@ int ermes__param(const ermes_req_t *req, size_t i, char *buf, size_t cap)
     return 0;
 }
 
-int64_t ermes__param_id(const ermes_req_t *req, size_t i)
+int64_t ermes__param_id(const ermes__req_t *req, size_t i)
 {
     const char *p = i < req->nparams ? req->params[i] : "";
     int64_t v;
@@ -162,7 +162,7 @@ int64_t ermes__param_id(const ermes_req_t *req, size_t i)
     return ermes__parse_int64_n(p, strcspn(p, "/"), "id", 1, INT64_MAX, &v, NULL) ? 0 : v;
 }
 
-int ermes__route_ids_valid(const ermes_route_t *r, const ermes_req_t *req, ermes_diag_t *d)
+int ermes__route_ids_valid(const ermes__route_t *r, const ermes__req_t *req, ermes_diag_t *d)
 {
     const char *p = r->pattern;
     size_t i = 0;

@@ -23,7 +23,7 @@
 #include "sightings/sightings.h"
 
 /* The thread pool: the setting, or one thread per CPU (more only queue on the same cores). */
-static unsigned pool_size(const ermes_config_t *cfg)
+static unsigned pool_size(const ermes__config_t *cfg)
 {
     long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -34,7 +34,7 @@ static unsigned pool_size(const ermes_config_t *cfg)
 static char *read_small_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char chunk[4096];
     size_t n;
 
@@ -129,8 +129,8 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t cap)
 
 typedef enum { PHASE_IDLE, PHASE_HEAD, PHASE_BODY, PHASE_ANSWER } conn_phase_t;
 
-typedef struct ermes_conn_state {
-    struct ermes_conn_state *prev, *next; /* srv->conns, under srv->conns_lock */
+typedef struct ermes__conn_state {
+    struct ermes__conn_state *prev, *next; /* srv->conns, under srv->conns_lock */
     struct MHD_Connection *conn;
     pthread_t owner; /* the worker thread that serves it (libmicrohttpd never moves one) */
     int fd;
@@ -149,7 +149,7 @@ static ermes_conn_state_t *conn_state(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-static void set_phase(ermes_server_t *srv, ermes_conn_state_t *cs, conn_phase_t phase,
+static void set_phase(ermes__server_t *srv, ermes_conn_state_t *cs, conn_phase_t phase,
                       int64_t since_ns)
 {
     if (!cs)
@@ -165,7 +165,7 @@ static void set_phase(ermes_server_t *srv, ermes_conn_state_t *cs, conn_phase_t 
  * the errors it would answer with its own HTML page (sometimes with the head twice) or not at
  * all, and for deadlines. Only over plain HTTP (over HTTPS the bytes would have to be
  * encrypted: the connection is only shut down). Caller holds srv->conns_lock. */
-static void refuse_locked(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status,
+static void refuse_locked(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned status,
                           const char *reason, const char *code, const char *message)
 {
     char body[384], head[1024];
@@ -196,8 +196,8 @@ static void refuse_locked(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned 
     shutdown(cs->fd, SHUT_RDWR);
 }
 
-static void refuse(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status, const char *reason,
-                   const char *code, const char *message)
+static void refuse(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned status,
+                   const char *reason, const char *code, const char *message)
 {
     if (!cs)
         return;
@@ -208,8 +208,8 @@ static void refuse(ermes_server_t *srv, ermes_conn_state_t *cs, unsigned status,
 
 static void *sweeper_main(void *arg)
 {
-    ermes_server_t *srv = arg;
-    const ermes_config_t *cfg = srv->cfg;
+    ermes__server_t *srv = arg;
+    const ermes__config_t *cfg = srv->cfg;
     int64_t last_flush = 0;
 
     pthread_mutex_lock(&srv->conns_lock);
@@ -241,8 +241,8 @@ static void *sweeper_main(void *arg)
             }
             if (now < limit)
                 continue;
-            ermes_log(ERMES_LOG_WARNING, "http: a request %s too slowly, connection closed",
-                      cs->phase == PHASE_BODY ? "body arrived" : "head arrived");
+            ermes__log(ERMES_LOG_WARNING, "http: a request %s too slowly, connection closed",
+                       cs->phase == PHASE_BODY ? "body arrived" : "head arrived");
             refuse_locked(srv, cs, 408, "Request Timeout", "request_timeout",
                           cs->phase == PHASE_BODY ? "the request took longer than request_deadline"
                                                   : "the request head took longer than "
@@ -303,7 +303,7 @@ static int content_length_ok(const char *s)
     return 1;
 }
 
-static void set_viewer(ermes_req_t *req)
+static void set_viewer(ermes__req_t *req)
 {
     req->viewer.user_id = req->user.id;
     req->viewer.user_name = req->user.name;
@@ -320,17 +320,17 @@ static int state_changing(const char *method)
 /* Authenticates the browser's session cookie. A change (POST, PUT, PATCH, DELETE) must also
  * carry the session's CSRF token in X-CSRF-Token: a page of another site can make the browser
  * send the cookie, but cannot read the token. */
-static int authenticate_session(ermes_req_t *req, const char *cookie, enum MHD_Result *ret)
+static int authenticate_session(ermes__req_t *req, const char *cookie, enum MHD_Result *ret)
 {
-    ermes_session_t s;
+    ermes__session_t s;
     ermes_diag_t d;
     const char *tok;
     size_t n;
     int rc;
 
     ermes_diag_clear(&d);
-    rc = ermes_session_authenticate(req->srv->store, cookie, strlen(cookie),
-                                    req->srv->cfg->session_idle * 1000, &req->user, &s, &d);
+    rc = ermes__session_authenticate(req->srv->store, cookie, strlen(cookie),
+                                     req->srv->cfg->session_idle * 1000, &req->user, &s, &d);
     if (rc == ERMES_EAUTH) {
         /* The browser forgets the dead cookie. */
         char c[128];
@@ -365,7 +365,7 @@ static int authenticate_session(ermes_req_t *req, const char *cookie, enum MHD_R
 
 /* Authenticates the request's bearer token, or else its session cookie, into req->viewer.
  * Returns 1 on success; else queues 401 and returns 0 with *ret set. */
-static int authenticate(ermes_req_t *req, enum MHD_Result *ret)
+static int authenticate(ermes__req_t *req, enum MHD_Result *ret)
 {
     const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
     const char *cookie;
@@ -420,7 +420,7 @@ static char url_too_many;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    ermes_server_t *srv = cls;
+    ermes__server_t *srv = cls;
     ermes_conn_state_t *cs = conn_state(conn);
     size_t path_len = uri ? strcspn(uri, "?") : 0;
     long params = 0;
@@ -451,9 +451,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    ermes_server_t *srv = cls;
-    ermes_req_t *req = *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
-    const ermes_route_t *route;
+    ermes__server_t *srv = cls;
+    ermes__req_t *req = *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
+    const ermes__route_t *route;
     enum MHD_Result ret;
 
     if (!req) {
@@ -556,8 +556,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * MHD_NO closes the connection. */
         if (ermes__time_monotonic_ns() - req->started_ns >
             (int64_t)srv->cfg->request_deadline * 1000000000) {
-            ermes_log(ERMES_LOG_WARNING, "%s: request body too slow, connection closed",
-                      req->remote);
+            ermes__log(ERMES_LOG_WARNING, "%s: request body too slow, connection closed",
+                       req->remote);
             return MHD_NO;
         }
         /* A streamed upload goes to its route's upload function; once that failed, the rest
@@ -599,8 +599,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    ermes_server_t *srv = cls;
-    ermes_req_t *req = *con_cls;
+    ermes__server_t *srv = cls;
+    ermes__req_t *req = *con_cls;
 
     ermes_conn_state_t *cs = conn_state(conn);
 
@@ -623,10 +623,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ermes__metrics_request(srv->metrics, req->method, req->status ? (unsigned)req->status : 0,
                            ermes__time_monotonic_ns() - req->started_ns);
     if (req->status)
-        ermes_log(ERMES_LOG_INFO, "%s %s %s %d %.1fms user=%s", req->remote, req->method,
-                  req->route ? req->route : "-", req->status,
-                  (double)(ermes__time_monotonic_ns() - req->started_ns) / 1e6,
-                  req->user.name[0] ? req->user.name : "-");
+        ermes__log(ERMES_LOG_INFO, "%s %s %s %d %.1fms user=%s", req->remote, req->method,
+                   req->route ? req->route : "-", req->status,
+                   (double)(ermes__time_monotonic_ns() - req->started_ns) / 1e6,
+                   req->user.name[0] ? req->user.name : "-");
     ermes__strbuf_cleanup(&req->body);
     ermes__free(req);
     *con_cls = NULL;
@@ -635,7 +635,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    ermes_server_t *srv = cls;
+    ermes__server_t *srv = cls;
     ermes_conn_state_t *cs;
 
     ermes__metrics_connection(srv->metrics, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
@@ -695,7 +695,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  * libmicrohttpd's own answer goes out. Errors in a body are left alone. */
 typedef enum { MHD_ERR_NONE, MHD_ERR_LENGTH, MHD_ERR_LENGTH_BIG, MHD_ERR_HEAD } mhd_error_t;
 
-static void refuse_mhd_error(ermes_server_t *srv, const char *msg)
+static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
 {
     static const char prefix[] = "Error processing request (HTTP response code is ";
     mhd_error_t kind = MHD_ERR_NONE;
@@ -770,14 +770,14 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     refuse_mhd_error(cls, msg);
-    ermes_log(ERMES_LOG_INFO, "http: %s", msg);
+    ermes__log(ERMES_LOG_INFO, "http: %s", msg);
 }
 
-int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_registry_t *reg,
-                       struct ermes_intake *intake, ermes_server_t **out, ermes_diag_t *d)
+int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__registry_t *reg,
+                        struct ermes__intake *intake, ermes__server_t **out, ermes_diag_t *d)
 {
     struct sockaddr_storage ss;
-    ermes_server_t *srv;
+    ermes__server_t *srv;
     char *cert = NULL, *key = NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME;
@@ -820,14 +820,14 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     if ((rc = ermes__auth_cache_new(&srv->auth)) || (rc = ermes__metrics_new(&srv->metrics)) ||
         (rc = ermes__static_open(cfg->web_dir, &srv->web_root, d)))
         goto fail;
-    if ((rc = ermes_sightings_new(st, &srv->sightings)))
+    if ((rc = ermes__sightings_new(st, &srv->sightings)))
         goto fail;
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_cond_init(&srv->sweeper_wake, NULL);
     if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))
         goto fail;
-    if ((rc = ermes_warninglists_load(cfg->warninglists, &srv->warninglists, &srv->nwarninglists,
-                                      d))) {
+    if ((rc = ermes__warninglists_load(cfg->warninglists, &srv->warninglists, &srv->nwarninglists,
+                                       d))) {
         rc = ERMES_ECONFIG;
         goto fail;
     }
@@ -865,7 +865,7 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     srv->port = info ? info->port : 0;
     if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv)) {
         ermes_diag_set(d, NULL, "cannot start the HTTP deadline thread");
-        ermes_server_stop(srv);
+        ermes__server_stop(srv);
         return ERMES_EINTERNAL;
     }
     srv->sweeper_started = 1;
@@ -873,8 +873,8 @@ int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_regis
     return 0;
 fail:
     ermes__login_guard_free(srv->login_guard);
-    ermes_warninglists_free(srv->warninglists, srv->nwarninglists);
-    ermes_sightings_free(srv->sightings);
+    ermes__warninglists_free(srv->warninglists, srv->nwarninglists);
+    ermes__sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
     ermes__free(srv->web_root);
     ermes__metrics_free(srv->metrics);
@@ -885,12 +885,12 @@ fail_tls:
     return rc;
 }
 
-uint16_t ermes_server_port(const ermes_server_t *s)
+uint16_t ermes__server_port(const ermes__server_t *s)
 {
     return s->port;
 }
 
-void ermes_server_stop(ermes_server_t *s)
+void ermes__server_stop(ermes__server_t *s)
 {
     if (!s)
         return;
@@ -911,8 +911,8 @@ void ermes_server_stop(ermes_server_t *s)
     ermes__auth_cache_free(s->auth);
     ermes__free(s->web_root);
     ermes__metrics_free(s->metrics);
-    ermes_warninglists_free(s->warninglists, s->nwarninglists);
-    ermes_sightings_free(s->sightings);
+    ermes__warninglists_free(s->warninglists, s->nwarninglists);
+    ermes__sightings_free(s->sightings);
     if (s->sweeper_started) {
         pthread_cond_destroy(&s->sweeper_wake);
         pthread_mutex_destroy(&s->conns_lock);

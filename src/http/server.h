@@ -9,28 +9,28 @@
 #include "core/config.h"
 #include "store/store.h"
 
-typedef struct ermes_server ermes_server_t;
+typedef struct ermes__server ermes__server_t;
 
 /* Starts serving; cfg, st, reg and intake are borrowed and must outlive the server. ERMES_ECONFIG
  * (reason in d) for a bad listen address or unreadable TLS files, ERMES_EIO when the address
  * cannot be bound. */
-struct ermes_intake;
-int ermes_server_start(const ermes_config_t *cfg, ermes_store_t *st, ermes_registry_t *reg,
-                       struct ermes_intake *intake, ermes_server_t **out, ermes_diag_t *d);
+struct ermes__intake;
+int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__registry_t *reg,
+                        struct ermes__intake *intake, ermes__server_t **out, ermes_diag_t *d);
 /* The port actually bound (useful with port 0). */
-uint16_t ermes_server_port(const ermes_server_t *s);
+uint16_t ermes__server_port(const ermes__server_t *s);
 /* Hands the daemon's collectors (borrowed, outlive the server) to POST
  * /api/v1/collectors/{name}/run. */
-struct ermes_collect;
-void ermes_server_set_collect(ermes_server_t *s, struct ermes_collect *c);
+struct ermes__collect;
+void ermes__server_set_collect(ermes__server_t *s, struct ermes__collect *c);
 /* The daemon's matcher of the stored indicators (the one POST /api/v1/logs uses; borrowed,
  * lives as long as the server). */
-struct ermes_sightings;
-struct ermes_sightings *ermes_server_sightings(ermes_server_t *s);
+struct ermes__sightings;
+struct ermes__sightings *ermes__server_sightings(ermes__server_t *s);
 /* Hands the daemon's retro-hunt (borrowed, outlives the server) to /api/v1/retrohunts. */
-struct ermes_hunter;
-void ermes_server_set_hunter(ermes_server_t *s, struct ermes_hunter *h);
+struct ermes__hunter;
+void ermes__server_set_hunter(ermes__server_t *s, struct ermes__hunter *h);
 /* Stops accepting, closes every connection, waits for the workers, frees. NULL is a no-op. */
-void ermes_server_stop(ermes_server_t *s);
+void ermes__server_stop(ermes__server_t *s);
 
 #endif

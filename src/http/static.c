@@ -126,7 +126,7 @@ typedef struct found {
 
 static int find_embedded(const char *rel, found_t *f)
 {
-    for (const ermes_web_file_t *w = ermes__web_files; w->path; w++)
+    for (const ermes__web_file_t *w = ermes__web_files; w->path; w++)
         if (strcmp(w->path, rel) == 0) {
             f->data = w->data;
             f->len = w->len;
@@ -187,7 +187,7 @@ static int find_on_disk(const char *root, const char *rel, found_t *f)
     return 0;
 }
 
-static int find(ermes_req_t *req, const char *rel, found_t *f)
+static int find(ermes__req_t *req, const char *rel, found_t *f)
 {
     memset(f, 0, sizeof(*f));
     if (req->srv->web_root)
@@ -195,7 +195,7 @@ static int find(ermes_req_t *req, const char *rel, found_t *f)
     return find_embedded(rel, f);
 }
 
-enum MHD_Result ermes__static_serve(ermes_req_t *req)
+enum MHD_Result ermes__static_serve(ermes__req_t *req)
 {
     const char *path = req->url, *rel;
     const char *inm;

@@ -5,15 +5,15 @@
 
 #include <stddef.h>
 
-typedef struct ermes_web_file {
+typedef struct ermes__web_file {
     const char *path; /* relative to web/, '/' separated: "index.html", "js/app.js" */
     const unsigned char *data;
     size_t len;
     const char *etag; /* "\"<32 hex digits of the SHA-256>\"" */
-} ermes_web_file_t;
+} ermes__web_file_t;
 
 /* The generated table, in path order, ended by an entry whose path is NULL. */
-extern const ermes_web_file_t ermes__web_files[];
+extern const ermes__web_file_t ermes__web_files[];
 extern const size_t ermes__web_files_count;
 
 /* The Content-Type for a file name, by its extension; application/octet-stream when unknown. */

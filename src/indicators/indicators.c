@@ -8,7 +8,7 @@
 #include "core/alloc.h"
 #include "core/time.h"
 
-void ermes_ind_import_cleanup(ermes_ind_import_t *rep)
+void ermes__ind_import_cleanup(ermes__ind_import_t *rep)
 {
     if (!rep)
         return;
@@ -18,9 +18,9 @@ void ermes_ind_import_cleanup(ermes_ind_import_t *rep)
     memset(rep, 0, sizeof(*rep));
 }
 
-int ermes_ind_import_reject(ermes_ind_import_t *rep, long index, long line, const char *reason)
+int ermes__ind_import_reject(ermes__ind_import_t *rep, long index, long line, const char *reason)
 {
-    ermes_ind_import_error_t *e;
+    ermes__ind_import_error_t *e;
 
     rep->rejected++;
     if (rep->nerrors >= ERMES_IND_IMPORT_MAX_LISTED)
@@ -35,7 +35,7 @@ int ermes_ind_import_reject(ermes_ind_import_t *rep, long index, long line, cons
     return 0;
 }
 
-void ermes_warninglists_free(ermes_warninglist_t **wls, size_t n)
+void ermes__warninglists_free(ermes_warninglist_t **wls, size_t n)
 {
     if (!wls)
         return;
@@ -83,8 +83,8 @@ fail:
     return NULL;
 }
 
-int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
-                            ermes_diag_t *d)
+int ermes__warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
+                             ermes_diag_t *d)
 {
     ermes_warninglist_t **wls = NULL;
     size_t count = 0;
@@ -129,7 +129,7 @@ int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_
         p = e + 1;
     }
     if (rc) {
-        ermes_warninglists_free(wls, count);
+        ermes__warninglists_free(wls, count);
         return rc;
     }
     *out = wls;
@@ -138,15 +138,15 @@ int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_
 }
 
 typedef struct suppress_ctx {
-    ermes_ind_import_t *rep;
+    ermes__ind_import_t *rep;
     const ermes_indicator_set_t *set;
 } suppress_ctx_t;
 
 static void suppressed_cb(void *arg, uint32_t id, const ermes_warninglist_t *wl)
 {
     suppress_ctx_t *c = arg;
-    ermes_ind_import_t *rep = c->rep;
-    ermes_ind_import_suppressed_t *s;
+    ermes__ind_import_t *rep = c->rep;
+    ermes__ind_import_suppressed_t *s;
 
     rep->suppressed++;
     if (rep->nsuppressions >= ERMES_IND_IMPORT_MAX_LISTED)
@@ -160,9 +160,9 @@ static void suppressed_cb(void *arg, uint32_t id, const ermes_warninglist_t *wl)
     snprintf(s->warninglist, sizeof(s->warninglist), "%s", ermes_warninglist_name(wl));
 }
 
-int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
-                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
-                           ermes_ind_import_t *rep)
+int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
+                            ermes_indicator_set_t *set, ermes_warninglist_t *const *wls, size_t nwl,
+                            ermes_tlp_t default_tlp, ermes__ind_import_t *rep)
 {
     ermes_matcher_t *m = NULL;
     size_t n = ermes_indicator_set_count(set);
@@ -186,12 +186,12 @@ int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_ind
         rc = ERMES_ENOMEM;
         goto out;
     }
-    if ((rc = ermes_store_begin(st)))
+    if ((rc = ermes__store_begin(st)))
         goto out;
     in_tx = 1;
     for (uint32_t id = 0; id < n; id++) {
         ermes_matcher_indicator_t mi;
-        ermes_indicator_row_t row;
+        ermes__indicator_row_t row;
         int created = 0;
 
         ermes_matcher_indicator(m, id, &mi);
@@ -210,12 +210,12 @@ int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_ind
         row.owner_org_id = v ? v->org_id : 0;
         row.source = mi.source;
         if (ermes__tags_to_json(mi.tags, tags, sizeof(tags))) {
-            if ((rc = ermes_ind_import_reject(rep, -1, 0, "the tags are too long")))
+            if ((rc = ermes__ind_import_reject(rep, -1, 0, "the tags are too long")))
                 goto out;
             continue;
         }
         row.tags = tags;
-        if ((rc = ermes_store_indicator_put(st, &row, &created)))
+        if ((rc = ermes__store_indicator_put(st, &row, &created)))
             goto out;
         rep->ids[rep->nids++] = row.id;
         if (created)
@@ -223,11 +223,11 @@ int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_ind
         else
             rep->updated++;
     }
-    rc = ermes_store_commit(st);
+    rc = ermes__store_commit(st);
     in_tx = 0;
 out:
     if (in_tx)
-        ermes_store_rollback(st);
+        ermes__store_rollback(st);
     if (rc) {
         rep->added = rep->updated = 0;
         rep->nids = 0;
@@ -257,7 +257,7 @@ static void tags_list(const char *json, char *buf, size_t cap)
     json_decref(arr);
 }
 
-static int from_store_cb(void *arg, const ermes_indicator_row_t *r)
+static int from_store_cb(void *arg, const ermes__indicator_row_t *r)
 {
     from_store_ctx_t *c = arg;
     ermes_indicator_t ind;
@@ -290,10 +290,10 @@ static int from_store_cb(void *arg, const ermes_indicator_row_t *r)
     return rc;
 }
 
-int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_set_t *set,
-                                size_t *n)
+int ermes__indicators_from_store(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
+                                 size_t *n)
 {
-    ermes_indicator_filter_t f;
+    ermes__indicator_filter_t f;
     from_store_ctx_t *c = ermes__calloc(1, sizeof(*c));
     int rc;
 
@@ -302,18 +302,18 @@ int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_
     memset(&f, 0, sizeof(f));
     f.active_at = now ? now : ermes__time_now_ms();
     c->set = set;
-    rc = ermes_store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
+    rc = ermes__store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
     if (n)
         *n = c->n;
     ermes__free(c);
     return rc;
 }
 
-int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids, size_t nids,
-                                    int64_t after_id, int64_t through_id,
-                                    ermes_indicator_set_t *set, size_t *n)
+int ermes__indicators_from_store_job(ermes__store_t *st, int64_t now, const int64_t *ids,
+                                     size_t nids, int64_t after_id, int64_t through_id,
+                                     ermes_indicator_set_t *set, size_t *n)
 {
-    ermes_indicator_filter_t f;
+    ermes__indicator_filter_t f;
     from_store_ctx_t *c = ermes__calloc(1, sizeof(*c));
     int rc = 0;
 
@@ -323,7 +323,7 @@ int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_
     c->now = now ? now : ermes__time_now_ms();
     if (ids) {
         for (size_t i = 0; i < nids && rc == 0; i++) {
-            rc = ermes_store_indicator_get(st, NULL, ids[i], from_store_cb, c);
+            rc = ermes__store_indicator_get(st, NULL, ids[i], from_store_cb, c);
             if (rc == ERMES_ENOTFOUND)
                 rc = 0; /* deleted since the job was queued */
         }
@@ -332,7 +332,7 @@ int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_
         f.after_id = after_id;
         f.active_at = c->now;
         c->through_id = through_id > 0 ? through_id : INT64_MAX;
-        rc = ermes_store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
+        rc = ermes__store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
         if (rc == 1)
             rc = 0;
     }

@@ -1,7 +1,7 @@
 /* Indicators: the CERT's list of indicators of compromise, between the detection engine and
- * the store. ermes_indicators_store() puts a set built by the engine's loaders
+ * the store. ermes__indicators_store() puts a set built by the engine's loaders
  * (include/ermes/detect.h) into the store, canonical, minus what the configured warninglists
- * suppress, reporting every rejected entry; ermes_indicators_from_store() and _from_store_job()
+ * suppress, reporting every rejected entry; ermes__indicators_from_store() and _from_store_job()
  * read the active ones back into a set for a matcher (src/sightings/). */
 #ifndef ERMES_INDICATORS_INDICATORS_H
 #define ERMES_INDICATORS_INDICATORS_H
@@ -14,55 +14,55 @@
 
 #define ERMES_IND_IMPORT_MAX_LISTED 1000 /* errors and suppressions listed; more are counted */
 
-typedef struct ermes_ind_import_error {
+typedef struct ermes__ind_import_error {
     long index; /* 0-based position in a JSON array; -1 when not from one */
     long line;  /* 1-based line of a bulk body; 0 when not known */
     char reason[256];
-} ermes_ind_import_error_t;
+} ermes__ind_import_error_t;
 
-typedef struct ermes_ind_import_suppressed {
+typedef struct ermes__ind_import_suppressed {
     char value[256];
     char warninglist[128];
-} ermes_ind_import_suppressed_t;
+} ermes__ind_import_suppressed_t;
 
-typedef struct ermes_ind_import {
+typedef struct ermes__ind_import {
     size_t added, updated, rejected, suppressed;
-    ermes_ind_import_error_t *errors; /* nerrors of them, at most ERMES_IND_IMPORT_MAX_LISTED */
+    ermes__ind_import_error_t *errors; /* nerrors of them, at most ERMES_IND_IMPORT_MAX_LISTED */
     size_t nerrors;
-    ermes_ind_import_suppressed_t *suppressions;
+    ermes__ind_import_suppressed_t *suppressions;
     size_t nsuppressions;
     int64_t *ids; /* the stored indicators' ids, in the set's order (nids) */
     size_t nids;
-} ermes_ind_import_t;
+} ermes__ind_import_t;
 
-void ermes_ind_import_cleanup(ermes_ind_import_t *rep);
+void ermes__ind_import_cleanup(ermes__ind_import_t *rep);
 /* Records a rejected entry (index or line, reason). Returns 0 or ERMES_ENOMEM. */
-int ermes_ind_import_reject(ermes_ind_import_t *rep, long index, long line, const char *reason);
+int ermes__ind_import_reject(ermes__ind_import_t *rep, long index, long line, const char *reason);
 
 /* Warninglists named in a comma-separated list of files (NULL or "": none). Caller frees the
- * array with ermes_warninglists_free(). ERMES_EIO / ERMES_EPARSE with the file in d. */
-int ermes_warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
-                            ermes_diag_t *d);
-void ermes_warninglists_free(ermes_warninglist_t **wls, size_t n);
+ * array with ermes__warninglists_free(). ERMES_EIO / ERMES_EPARSE with the file in d. */
+int ermes__warninglists_load(const char *files, ermes_warninglist_t ***out, size_t *n,
+                             ermes_diag_t *d);
+void ermes__warninglists_free(ermes_warninglist_t **wls, size_t n);
 
 /* Stores every indicator of set (borrowed; the warninglists mark it) on behalf of v (the owner is
  * v's organisation), in one transaction: new ones added, known ones (same type, value, exact)
  * updated. Those the warninglists cover are left out and listed. Indicators without a TLP get
  * default_tlp. Returns 0 or a store error (nothing stored then). */
-int ermes_indicators_store(ermes_store_t *st, const ermes_viewer_t *v, ermes_indicator_set_t *set,
-                           ermes_warninglist_t *const *wls, size_t nwl, ermes_tlp_t default_tlp,
-                           ermes_ind_import_t *rep);
+int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
+                            ermes_indicator_set_t *set, ermes_warninglist_t *const *wls, size_t nwl,
+                            ermes_tlp_t default_tlp, ermes__ind_import_t *rep);
 
 /* Adds every active stored indicator (valid at now, ms) to set. *n (may be NULL) receives
  * how many. Returns 0 or an error. */
-int ermes_indicators_from_store(ermes_store_t *st, int64_t now, ermes_indicator_set_t *set,
-                                size_t *n);
+int ermes__indicators_from_store(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
+                                 size_t *n);
 
 /* Adds a retro-hunt job's indicators to set: those of ids[0..nids) (when ids is not NULL),
  * else those with after_id < id <= through_id; only the ones active at now (ms; 0: the
  * current time). *n (may be NULL) receives how many. Returns 0 or an error. */
-int ermes_indicators_from_store_job(ermes_store_t *st, int64_t now, const int64_t *ids, size_t nids,
-                                    int64_t after_id, int64_t through_id,
-                                    ermes_indicator_set_t *set, size_t *n);
+int ermes__indicators_from_store_job(ermes__store_t *st, int64_t now, const int64_t *ids,
+                                     size_t nids, int64_t after_id, int64_t through_id,
+                                     ermes_indicator_set_t *set, size_t *n);
 
 #endif

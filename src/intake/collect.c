@@ -24,10 +24,10 @@
 #define MAX_BACKOFF_MS (24LL * 3600 * 1000)
 #define RECHECK_MS 5000 /* the thread looks at the schedule at least this often */
 
-struct ermes_collect {
-    const ermes_config_t *cfg;
-    ermes_store_t *store;
-    ermes_intake_t *intake;
+struct ermes__collect {
+    const ermes__config_t *cfg;
+    ermes__store_t *store;
+    ermes__intake_t *intake;
     int64_t home_org;
     int stop; /* atomic */
     pthread_t thread;
@@ -44,7 +44,7 @@ static void curl_init(void)
     curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-long ermes__collect_interval(const ermes_collector_conf_t *def, long min_interval)
+long ermes__collect_interval(const ermes__collector_conf_t *def, long min_interval)
 {
     return def->interval < min_interval ? min_interval : def->interval;
 }
@@ -62,13 +62,13 @@ int64_t ermes__collect_delay_ms(long interval_s, int64_t failures)
     return delay;
 }
 
-int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake_t *in,
-                      ermes_collect_t **out, ermes_diag_t *d)
+int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__intake_t *in,
+                       ermes__collect_t **out, ermes_diag_t *d)
 {
-    ermes_collect_t *c;
+    ermes__collect_t *c;
 
     for (size_t k = 0; k < cfg->ncollectors; k++)
-        if (!ermes_parser_find(cfg->collectors[k].feed)) {
+        if (!ermes__parser_find(cfg->collectors[k].feed)) {
             ermes_diag_set(d, "feed",
                            "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
                            cfg->collectors[k].name, cfg->collectors[k].feed);
@@ -82,18 +82,18 @@ int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake
     c->cfg = cfg;
     c->store = st;
     c->intake = in;
-    ermes_store_home_org(st, &c->home_org);
+    ermes__store_home_org(st, &c->home_org);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     *out = c;
     return 0;
 }
 
-void ermes_collect_free(ermes_collect_t *c)
+void ermes__collect_free(ermes__collect_t *c)
 {
     if (!c)
         return;
-    ermes_collect_stop(c);
+    ermes__collect_stop(c);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->wake);
     ermes__free(c);
@@ -102,9 +102,9 @@ void ermes_collect_free(ermes_collect_t *c)
 /* ---- one transfer ------------------------------------------------------------------------ */
 
 typedef struct transfer {
-    ermes_collect_t *c;
+    ermes__collect_t *c;
     CURL *curl;
-    ermes_spool_t *sp;
+    ermes__spool_t *sp;
     size_t size, cap;
     int too_big, write_failed;
     crypto_hash_sha256_state sha;
@@ -119,7 +119,7 @@ typedef struct transfer {
     char refused_to[256]; /* scheme://host:port of the refused Location */
 } transfer_t;
 
-static int stopping(ermes_collect_t *c)
+static int stopping(ermes__collect_t *c)
 {
     return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
 }
@@ -138,7 +138,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
         t->too_big = 1;
         return 0;
     }
-    if (ermes_intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
+    if (ermes__intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
         t->write_failed = 1;
         return 0;
     }
@@ -256,7 +256,7 @@ static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 }
 
 /* The report's file name: the configured one, else the URL's last path segment. */
-static void report_file_name(const ermes_collector_conf_t *def, char *buf, size_t cap)
+static void report_file_name(const ermes__collector_conf_t *def, char *buf, size_t cap)
 {
     const char *u = def->url, *start, *end;
 
@@ -280,9 +280,9 @@ static void report_file_name(const ermes_collector_conf_t *def, char *buf, size_
         snprintf(buf, cap, "%s", def->name);
 }
 
-static void set_error(ermes_collector_state_t *s, const char *fmt, ...)
+static void set_error(ermes__collector_state_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void set_error(ermes_collector_state_t *s, const char *fmt, ...)
+static void set_error(ermes__collector_state_t *s, const char *fmt, ...)
 {
     va_list ap;
 
@@ -292,10 +292,10 @@ static void set_error(ermes_collector_state_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
-int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_state_t *out)
+int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out)
 {
-    const ermes_collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
-    ermes_collector_state_t st;
+    const ermes__collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
+    ermes__collector_state_t st;
     struct curl_slist *hdrs = NULL, *h;
     char errbuf[CURL_ERROR_SIZE] = "", line[400], who[96], file_name[256], hex[65];
     unsigned char hash[crypto_hash_sha256_BYTES];
@@ -309,21 +309,21 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
         return ERMES_ENOTFOUND;
     memset(&t, 0, sizeof(t));
     interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
-    if ((rc = ermes_store_collector_claim(
+    if ((rc = ermes__store_collector_claim(
              c->store, name, pid, now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000,
              &claimed)))
         return rc;
     if (!claimed)
         return ERMES_EBUSY;
-    if ((rc = ermes_store_collector_get(c->store, name, &st)))
+    if ((rc = ermes__store_collector_get(c->store, name, &st)))
         goto out_release;
     t.c = c;
     t.cap = (size_t)def->max_size;
-    if (t.cap > ermes_intake_max_report(c->intake))
-        t.cap = ermes_intake_max_report(c->intake);
+    if (t.cap > ermes__intake_max_report(c->intake))
+        t.cap = ermes__intake_max_report(c->intake);
     crypto_hash_sha256_init(&t.sha);
     ermes_diag_clear(&t.d);
-    if ((rc = ermes_intake_spool_begin(c->intake, &t.sp)))
+    if ((rc = ermes__intake_spool_begin(c->intake, &t.sp)))
         goto out_release;
     if (!(t.curl = curl_easy_init())) {
         rc = ERMES_ENOMEM;
@@ -404,10 +404,10 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
         if (strcmp(hex, st.body_sha256) == 0) {
             snprintf(st.status, sizeof(st.status), "unchanged");
         } else {
-            ermes_report_meta_t meta;
-            ermes_viewer_t v;
-            ermes_report_t r;
-            ermes_spool_t *sp = t.sp;
+            ermes__report_meta_t meta;
+            ermes__viewer_t v;
+            ermes__report_t r;
+            ermes__spool_t *sp = t.sp;
             const char *opts[ERMES_COLLECTOR_MAX_OPTIONS + 1];
             for (size_t k = 0; k <= def->noptions; k++)
                 opts[k] = def->options[k];
@@ -430,29 +430,29 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
             /* The report and the collector's state commit together: a crash cannot leave a
              * report whose body the collector would fetch and ingest again. */
             t.sp = NULL;
-            if ((rc = ermes_store_begin(c->store)) == 0) {
+            if ((rc = ermes__store_begin(c->store)) == 0) {
                 ermes_diag_clear(&t.d);
-                rc = ermes_intake_spool_finish(c->intake, &v, &meta, sp, &r, &t.d);
+                rc = ermes__intake_spool_finish(c->intake, &v, &meta, sp, &r, &t.d);
                 sp = NULL;
                 if (rc == 0) {
                     st.last_report_id = r.id;
-                    rc = ermes_store_collector_put(c->store, &st);
+                    rc = ermes__store_collector_put(c->store, &st);
                 }
                 if (rc == 0)
-                    rc = ermes_store_commit(c->store);
+                    rc = ermes__store_commit(c->store);
                 else
-                    ermes_store_rollback(c->store);
+                    ermes__store_rollback(c->store);
             }
-            ermes_intake_spool_abort(sp);
+            ermes__intake_spool_abort(sp);
             if (rc == 0) {
                 recorded = 1;
-                ermes_intake_kick(c->intake);
-                ermes_log(ERMES_LOG_INFO, "collector %s: report %lld (%zu bytes)", name,
-                          (long long)r.id, t.size);
+                ermes__intake_kick(c->intake);
+                ermes__log(ERMES_LOG_INFO, "collector %s: report %lld (%zu bytes)", name,
+                           (long long)r.id, t.size);
             } else {
                 /* Nothing of it was recorded: the old hash stays, the next run retries. */
-                ermes_collector_state_t old;
-                if (ermes_store_collector_get(c->store, name, &old) == 0) {
+                ermes__collector_state_t old;
+                if (ermes__store_collector_get(c->store, name, &old) == 0) {
                     snprintf(st.body_sha256, sizeof(st.body_sha256), "%s", old.body_sha256);
                     st.last_report_id = old.last_report_id;
                     st.last_success = old.last_success;
@@ -469,28 +469,28 @@ int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_stat
     if (!recorded) {
         if (strcmp(st.status, "error") == 0) {
             st.failures++;
-            ermes_log(ERMES_LOG_WARNING, "collector %s: %s (failure %lld)", name, st.last_error,
-                      (long long)st.failures);
+            ermes__log(ERMES_LOG_WARNING, "collector %s: %s (failure %lld)", name, st.last_error,
+                       (long long)st.failures);
         } else {
             st.failures = 0;
             st.last_success = now;
         }
         st.next_run = now + ermes__collect_delay_ms(interval, st.failures);
-        rc = ermes_store_collector_put(c->store, &st);
+        rc = ermes__store_collector_put(c->store, &st);
     }
     if (rc == 0 && out)
         *out = st;
     curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
-    ermes_intake_spool_abort(t.sp);
+    ermes__intake_spool_abort(t.sp);
     return rc;
 
 out_release:
     if (t.curl)
         curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
-    ermes_intake_spool_abort(t.sp);
-    ermes_store_collector_release(c->store, name, pid);
+    ermes__intake_spool_abort(t.sp);
+    ermes__store_collector_release(c->store, name, pid);
     return rc;
 }
 
@@ -509,8 +509,8 @@ static json_t *text_or_null(const char *s)
     return s && s[0] ? json_string(s) : json_null();
 }
 
-json_t *ermes_collector_to_json(const ermes_collector_conf_t *def, const ermes_collector_state_t *s,
-                                long min_interval)
+json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
+                                 const ermes__collector_state_t *s, long min_interval)
 {
     char url[1024];
     const char *u = def->url, *host = strstr(u, "://"), *at, *end;
@@ -540,12 +540,13 @@ json_t *ermes_collector_to_json(const ermes_collector_conf_t *def, const ermes_c
 
 /* ---- listing and the daemon's thread ----------------------------------------------------- */
 
-int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb, void *ctx)
+int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__collect_cb cb,
+                        void *ctx)
 {
     for (size_t k = 0; k < cfg->ncollectors; k++) {
-        const ermes_collector_conf_t *def = &cfg->collectors[k];
-        ermes_collector_state_t s;
-        int rc = ermes_store_collector_get(st, def->name, &s);
+        const ermes__collector_conf_t *def = &cfg->collectors[k];
+        ermes__collector_state_t s;
+        int rc = ermes__store_collector_get(st, def->name, &s);
         if (rc == ERMES_ENOTFOUND) {
             memset(&s, 0, sizeof(s));
             snprintf(s.name, sizeof(s.name), "%s", def->name);
@@ -561,18 +562,18 @@ int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_colle
 
 static void *collect_main(void *arg)
 {
-    ermes_collect_t *c = arg;
+    ermes__collect_t *c = arg;
 
     while (!stopping(c)) {
         int64_t now = ermes__time_now_ms(), next = now + RECHECK_MS;
         struct timespec until;
         for (size_t k = 0; k < c->cfg->ncollectors && !stopping(c); k++) {
-            const ermes_collector_conf_t *def = &c->cfg->collectors[k];
-            ermes_collector_state_t s;
+            const ermes__collector_conf_t *def = &c->cfg->collectors[k];
+            ermes__collector_state_t s;
             int rc;
             if (!def->enabled)
                 continue;
-            rc = ermes_store_collector_get(c->store, def->name, &s);
+            rc = ermes__store_collector_get(c->store, def->name, &s);
             if (rc == 0 && s.next_run > ermes__time_now_ms()) {
                 if (s.next_run < next)
                     next = s.next_run;
@@ -580,9 +581,9 @@ static void *collect_main(void *arg)
             }
             if (rc && rc != ERMES_ENOTFOUND)
                 continue;
-            rc = ermes_collect_run(c, def->name, NULL);
+            rc = ermes__collect_run(c, def->name, NULL);
             if (rc && rc != ERMES_EBUSY)
-                ermes_log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
+                ermes__log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
         }
         now = ermes__time_now_ms();
         if (next > now + RECHECK_MS)
@@ -604,7 +605,7 @@ static void *collect_main(void *arg)
     return NULL;
 }
 
-int ermes_collect_start(ermes_collect_t *c)
+int ermes__collect_start(ermes__collect_t *c)
 {
     if (c->running || c->cfg->ncollectors == 0)
         return 0;
@@ -615,7 +616,7 @@ int ermes_collect_start(ermes_collect_t *c)
     return 0;
 }
 
-void ermes_collect_stop(ermes_collect_t *c)
+void ermes__collect_stop(ermes__collect_t *c)
 {
     if (!c)
         return;

@@ -13,41 +13,41 @@
 #include "core/config.h"
 #include "intake/intake.h"
 
-typedef struct ermes_collect ermes_collect_t;
+typedef struct ermes__collect ermes__collect_t;
 
 /* cfg, st, in: borrowed, outlive the collector set. Checks each collector's feed names a
  * parser (ERMES_ECONFIG with d). */
-int ermes_collect_new(const ermes_config_t *cfg, ermes_store_t *st, ermes_intake_t *in,
-                      ermes_collect_t **out, ermes_diag_t *d);
-void ermes_collect_free(ermes_collect_t *c);
+int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__intake_t *in,
+                       ermes__collect_t **out, ermes_diag_t *d);
+void ermes__collect_free(ermes__collect_t *c);
 
 /* Runs collector name now, whatever its schedule. *out (may be NULL) gets its state after the
  * run. ERMES_ENOTFOUND for an unknown collector, ERMES_EBUSY when it is running elsewhere.
  * The run's own failure (network, HTTP status, size) is not the call's: it returns 0 with
  * out->status "error". */
-int ermes_collect_run(ermes_collect_t *c, const char *name, ermes_collector_state_t *out);
+int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out);
 
 /* The daemon's thread: runs each enabled collector when due. stop aborts a transfer under
  * way (within a second) and joins. */
-int ermes_collect_start(ermes_collect_t *c);
-void ermes_collect_stop(ermes_collect_t *c);
+int ermes__collect_start(ermes__collect_t *c);
+void ermes__collect_stop(ermes__collect_t *c);
 
 /* The state of every configured collector, in the config file's order (a collector that
  * never ran has status "new"). cb gets the definition and the state, both borrowed. */
-typedef int (*ermes_collect_cb)(void *ctx, const ermes_collector_conf_t *def,
-                                const ermes_collector_state_t *state);
-int ermes_collect_each(const ermes_config_t *cfg, ermes_store_t *st, ermes_collect_cb cb,
-                       void *ctx);
+typedef int (*ermes__collect_cb)(void *ctx, const ermes__collector_conf_t *def,
+                                 const ermes__collector_state_t *state);
+int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__collect_cb cb,
+                        void *ctx);
 
 /* A collector as the API and `ermes collectors --json` show it: its definition (the URL
  * without user information or query, which may hold credentials; never the headers) and its
  * state. A new reference; NULL when out of memory. */
 struct json_t;
-struct json_t *ermes_collector_to_json(const ermes_collector_conf_t *def,
-                                       const ermes_collector_state_t *s, long min_interval);
+struct json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
+                                        const ermes__collector_state_t *s, long min_interval);
 
 /* The interval a collector runs at: its own, at least min_interval (seconds). */
-long ermes__collect_interval(const ermes_collector_conf_t *def, long min_interval);
+long ermes__collect_interval(const ermes__collector_conf_t *def, long min_interval);
 /* Milliseconds until the next run after `failures` consecutive failures (0: a success). */
 int64_t ermes__collect_delay_ms(long interval_s, int64_t failures);
 

@@ -24,7 +24,7 @@ typedef struct slot {
     int64_t first_seen; /* 0: empty */
 } slot_t;
 
-struct ermes_dedup {
+struct ermes__dedup {
     slot_t *slots;
     size_t cap; /* a power of two */
     size_t used;
@@ -59,7 +59,7 @@ static slot_t *find(slot_t *slots, size_t cap, const uint8_t key[16])
 
 /* Doubles the table, or rebuilds it at the same size without what is older than keep_from
  * when that frees enough. */
-static int grow(ermes_dedup_t *dd, int64_t keep_from)
+static int grow(ermes__dedup_t *dd, int64_t keep_from)
 {
     size_t live = 0, cap;
     slot_t *ns;
@@ -82,7 +82,7 @@ static int grow(ermes_dedup_t *dd, int64_t keep_from)
     return 0;
 }
 
-static int put(ermes_dedup_t *dd, const uint8_t key[16], int64_t first_seen)
+static int put(ermes__dedup_t *dd, const uint8_t key[16], int64_t first_seen)
 {
     slot_t *s;
     int rc;
@@ -100,15 +100,15 @@ static int put(ermes_dedup_t *dd, const uint8_t key[16], int64_t first_seen)
     return 0;
 }
 
-int ermes_dedup_new(ermes_dedup_t **out)
+int ermes__dedup_new(ermes__dedup_t **out)
 {
-    ermes_dedup_t *dd = ermes__calloc(1, sizeof(*dd));
+    ermes__dedup_t *dd = ermes__calloc(1, sizeof(*dd));
 
     *out = dd;
     return dd ? 0 : ERMES_ENOMEM;
 }
 
-void ermes_dedup_free(ermes_dedup_t *dd)
+void ermes__dedup_free(ermes__dedup_t *dd)
 {
     if (!dd)
         return;
@@ -117,7 +117,7 @@ void ermes_dedup_free(ermes_dedup_t *dd)
     ermes__free(dd);
 }
 
-void ermes_dedup_forget(ermes_dedup_t *dd)
+void ermes__dedup_forget(ermes__dedup_t *dd)
 {
     ermes__free(dd->slots);
     dd->slots = NULL;
@@ -129,7 +129,7 @@ void ermes_dedup_forget(ermes_dedup_t *dd)
 }
 
 struct sync_ctx {
-    ermes_dedup_t *dd;
+    ermes__dedup_t *dd;
     int rc;
 };
 
@@ -146,7 +146,7 @@ static int on_keys(void *ctx, const uint8_t *keys, size_t nkeys, int64_t first_s
     return 0;
 }
 
-int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
+int ermes__dedup_sync(ermes__dedup_t *dd, ermes__store_t *st, int64_t keep_from)
 {
     struct sync_ctx c = {dd, 0};
     int rc;
@@ -154,41 +154,41 @@ int ermes_dedup_sync(ermes_dedup_t *dd, ermes_store_t *st, int64_t keep_from)
     /* A report older than the set's reach (a backlog) needs keys the set let go: read the
      * log again from its start. A newer one lets older keys go when the table next grows. */
     if (dd->loaded && keep_from < dd->keep_from)
-        ermes_dedup_forget(dd);
+        ermes__dedup_forget(dd);
     dd->keep_from = keep_from;
     dd->npending = 0;
     if (!dd->cap && (rc = grow(dd, keep_from)))
         return rc;
     if (!dd->has_secret) {
-        if ((rc = ermes_store_dedup_secret(st, dd->secret)))
+        if ((rc = ermes__store_dedup_secret(st, dd->secret)))
             return rc;
         dd->has_secret = 1;
     }
-    rc = ermes_store_dedup_since(st, &dd->last_log, &dd->last_batch, on_keys, &c);
+    rc = ermes__store_dedup_since(st, &dd->last_log, &dd->last_batch, on_keys, &c);
     if (rc || c.rc) {
-        ermes_dedup_forget(dd);
+        ermes__dedup_forget(dd);
         return rc ? rc : c.rc;
     }
     dd->loaded = 1;
     return 0;
 }
 
-int ermes_dedup_hash(const ermes_dedup_t *dd, const void *bytes, size_t n, uint8_t key[16])
+int ermes__dedup_hash(const ermes__dedup_t *dd, const void *bytes, size_t n, uint8_t key[16])
 {
     if (!dd->has_secret)
-        return ERMES_EINVAL; /* ermes_dedup_sync first */
+        return ERMES_EINVAL; /* ermes__dedup_sync first */
     crypto_shorthash_siphashx24(key, bytes, n, dd->secret);
     return 0;
 }
 
-int ermes_dedup_flush(ermes_dedup_t *dd, ermes_store_t *st)
+int ermes__dedup_flush(ermes__dedup_t *dd, ermes__store_t *st)
 {
     int64_t id;
     int rc;
 
     if (!dd->npending)
         return 0;
-    if ((rc = ermes_store_dedup_append(st, dd->pending, dd->npending, dd->pending_seen, &id)))
+    if ((rc = ermes__store_dedup_append(st, dd->pending, dd->npending, dd->pending_seen, &id)))
         return rc;
     dd->npending = 0;
     /* Our own batch: the next sync need not read it back. */
@@ -197,15 +197,15 @@ int ermes_dedup_flush(ermes_dedup_t *dd, ermes_store_t *st)
     return 0;
 }
 
-int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16],
-                      int64_t window_start, int64_t now, int *dup)
+int ermes__dedup_check(ermes__dedup_t *dd, ermes__store_t *st, const uint8_t key[16],
+                       int64_t window_start, int64_t now, int *dup)
 {
     slot_t *s;
     int rc;
 
     *dup = 0;
     if (!dd->loaded)
-        return ERMES_EINVAL; /* ermes_dedup_sync first, in the transaction */
+        return ERMES_EINVAL; /* ermes__dedup_sync first, in the transaction */
     if (dd->cap) {
         s = find(dd->slots, dd->cap, key);
         /* Like IntelMQ's deduplicator, the window runs from the first sighting: a repeat
@@ -216,7 +216,7 @@ int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16
         }
     }
     /* A batch holds keys first seen at one time. */
-    if (dd->npending && dd->pending_seen != now && (rc = ermes_dedup_flush(dd, st)))
+    if (dd->npending && dd->pending_seen != now && (rc = ermes__dedup_flush(dd, st)))
         return rc;
     if (dd->npending == dd->cap_pending) {
         size_t cap = dd->cap_pending ? dd->cap_pending * 2 : 1024;
@@ -233,7 +233,7 @@ int ermes_dedup_check(ermes_dedup_t *dd, ermes_store_t *st, const uint8_t key[16
     return 0;
 }
 
-size_t ermes_dedup_size(const ermes_dedup_t *dd)
+size_t ermes__dedup_size(const ermes__dedup_t *dd)
 {
     return dd->used;
 }

@@ -10,28 +10,28 @@
 
 /* The harmonized fields a recipient reads first; everything else of the event is in the
  * last column, "extra", as JSON. */
-const char *const ermes_event_csv_columns[] = {"time.source",
-                                               "time.observation",
-                                               "feed.name",
-                                               "classification.taxonomy",
-                                               "classification.type",
-                                               "classification.identifier",
-                                               "source.ip",
-                                               "source.port",
-                                               "source.asn",
-                                               "source.fqdn",
-                                               "source.reverse_dns",
-                                               "source.url",
-                                               "destination.ip",
-                                               "destination.port",
-                                               "protocol.transport",
-                                               "protocol.application",
-                                               "malware.name",
-                                               "constituency",
-                                               "tlp",
-                                               NULL};
+const char *const ermes__event_csv_columns[] = {"time.source",
+                                                "time.observation",
+                                                "feed.name",
+                                                "classification.taxonomy",
+                                                "classification.type",
+                                                "classification.identifier",
+                                                "source.ip",
+                                                "source.port",
+                                                "source.asn",
+                                                "source.fqdn",
+                                                "source.reverse_dns",
+                                                "source.url",
+                                                "destination.ip",
+                                                "destination.port",
+                                                "protocol.transport",
+                                                "protocol.application",
+                                                "malware.name",
+                                                "constituency",
+                                                "tlp",
+                                                NULL};
 
-int ermes_export_format_parse(const char *s, ermes_export_format_t *out)
+int ermes__export_format_parse(const char *s, ermes__export_format_t *out)
 {
     if (!s || strcmp(s, "json") == 0)
         *out = ERMES_EXPORT_JSON;
@@ -44,15 +44,15 @@ int ermes_export_format_parse(const char *s, ermes_export_format_t *out)
     return 0;
 }
 
-const char *ermes_export_content_type(ermes_export_format_t f)
+const char *ermes__export_content_type(ermes__export_format_t f)
 {
     return f == ERMES_EXPORT_CSV      ? "text/csv; charset=utf-8"
            : f == ERMES_EXPORT_NDJSON ? "application/x-ndjson"
                                       : "application/json";
 }
 
-void ermes_event_export_init(ermes_event_export_t *x, ermes_export_format_t format,
-                             const ermes_event_filter_t *filter, long limit)
+void ermes__event_export_init(ermes__event_export_t *x, ermes__export_format_t format,
+                              const ermes__event_filter_t *filter, long limit)
 {
     memset(x, 0, sizeof(*x));
     x->format = format;
@@ -61,7 +61,7 @@ void ermes_event_export_init(ermes_event_export_t *x, ermes_export_format_t form
     ermes__strbuf_init(&x->out, 256u << 20);
 }
 
-void ermes_event_export_cleanup(ermes_event_export_t *x)
+void ermes__event_export_cleanup(ermes__event_export_t *x)
 {
     ermes__strbuf_cleanup(&x->out);
 }
@@ -69,7 +69,7 @@ void ermes_event_export_cleanup(ermes_event_export_t *x)
 /* RFC 4180 quoting, and OWASP's rule against CSV injection: the file is opened by people in
  * spreadsheets, and a feed's value starting with = + - @ tab or CR would be read as a formula,
  * so such a cell gets a single quote in front (and is quoted). */
-static int csv_field(ermes_strbuf_t *b, const char *s, size_t n, int last)
+static int csv_field(ermes__strbuf_t *b, const char *s, size_t n, int last)
 {
     int rc = 0, formula = ermes__csv_cell_is_formula(s, n);
     size_t k;
@@ -90,16 +90,16 @@ static int csv_field(ermes_strbuf_t *b, const char *s, size_t n, int last)
     return rc | ermes__strbuf_addc(b, last ? '\n' : ',');
 }
 
-int ermes_event_csv_header(ermes_strbuf_t *out)
+int ermes__event_csv_header(ermes__strbuf_t *out)
 {
     int rc = ermes__strbuf_adds(out, "id,");
 
-    for (size_t k = 0; ermes_event_csv_columns[k]; k++)
-        rc |= csv_field(out, ermes_event_csv_columns[k], strlen(ermes_event_csv_columns[k]), 0);
+    for (size_t k = 0; ermes__event_csv_columns[k]; k++)
+        rc |= csv_field(out, ermes__event_csv_columns[k], strlen(ermes__event_csv_columns[k]), 0);
     return rc | ermes__strbuf_adds(out, "extra\n");
 }
 
-int ermes_event_csv_line(const char *json, size_t len, int64_t id, ermes_strbuf_t *out)
+int ermes__event_csv_line(const char *json, size_t len, int64_t id, ermes__strbuf_t *out)
 {
     json_t *o = json_loadb(json, len, 0, NULL), *rest, *v;
     const char *key;
@@ -111,8 +111,8 @@ int ermes_event_csv_line(const char *json, size_t len, int64_t id, ermes_strbuf_
         return ERMES_EPARSE;
     rest = json_object();
     rc = ermes__strbuf_addf(out, "%lld,", (long long)id);
-    for (size_t k = 0; ermes_event_csv_columns[k] && !rc; k++) {
-        v = json_object_get(o, ermes_event_csv_columns[k]);
+    for (size_t k = 0; ermes__event_csv_columns[k] && !rc; k++) {
+        v = json_object_get(o, ermes__event_csv_columns[k]);
         if (json_is_string(v))
             rc = csv_field(out, json_string_value(v), json_string_length(v), 0);
         else if (json_is_integer(v)) {
@@ -129,8 +129,8 @@ int ermes_event_csv_line(const char *json, size_t len, int64_t id, ermes_strbuf_
     json_object_foreach(o, key, v)
     {
         int listed = 0;
-        for (size_t k = 0; ermes_event_csv_columns[k]; k++)
-            listed |= strcmp(key, ermes_event_csv_columns[k]) == 0;
+        for (size_t k = 0; ermes__event_csv_columns[k]; k++)
+            listed |= strcmp(key, ermes__event_csv_columns[k]) == 0;
         if (!listed)
             json_object_set(rest, key, v);
     }
@@ -144,14 +144,14 @@ int ermes_event_csv_line(const char *json, size_t len, int64_t id, ermes_strbuf_
 }
 
 struct chunk_ctx {
-    ermes_event_export_t *x;
+    ermes__event_export_t *x;
     int rc;
 };
 
-static int chunk_cb(void *arg, const ermes_event_row_t *e)
+static int chunk_cb(void *arg, const ermes__event_row_t *e)
 {
     struct chunk_ctx *c = arg;
-    ermes_event_export_t *x = c->x;
+    ermes__event_export_t *x = c->x;
     int rc = 0;
 
     x->filter.after_id = e->id;
@@ -171,7 +171,7 @@ static int chunk_cb(void *arg, const ermes_event_row_t *e)
         rc |= ermes__strbuf_add(&x->out, "}\n", 2);
         break;
     case ERMES_EXPORT_CSV:
-        rc = ermes_event_csv_line(e->data, e->data_len, e->id, &x->out);
+        rc = ermes__event_csv_line(e->data, e->data_len, e->id, &x->out);
         break;
     }
     x->count++;
@@ -180,8 +180,8 @@ static int chunk_cb(void *arg, const ermes_event_row_t *e)
     return rc ? ERMES_ENOMEM : 0;
 }
 
-int ermes_event_export_chunk(ermes_event_export_t *x, ermes_store_t *st, const ermes_viewer_t *v,
-                             long rows)
+int ermes__event_export_chunk(ermes__event_export_t *x, ermes__store_t *st,
+                              const ermes__viewer_t *v, long rows)
 {
     struct chunk_ctx c = {x, 0};
     int more = 0, rc = 0;
@@ -193,13 +193,13 @@ int ermes_event_export_chunk(ermes_event_export_t *x, ermes_store_t *st, const e
         if (x->format == ERMES_EXPORT_JSON)
             rc = ermes__strbuf_adds(&x->out, "{\"data\": [");
         else if (x->format == ERMES_EXPORT_CSV)
-            rc = ermes_event_csv_header(&x->out);
+            rc = ermes__event_csv_header(&x->out);
         if (rc)
             return rc;
     }
     if (x->remaining != 0) {
         x->filter.limit = x->remaining > 0 && x->remaining < rows ? x->remaining : rows;
-        rc = ermes_store_event_each(st, v, &x->filter, chunk_cb, &c, &more);
+        rc = ermes__store_event_each(st, v, &x->filter, chunk_cb, &c, &more);
         if (rc)
             return rc;
     }
@@ -218,8 +218,8 @@ int ermes_event_export_chunk(ermes_event_export_t *x, ermes_store_t *st, const e
     return rc;
 }
 
-int ermes_event_filter_parse(ermes_param_fn get, void *ctx, ermes_store_t *st,
-                             const ermes_viewer_t *v, ermes_event_filter_t *f, ermes_diag_t *d)
+int ermes__event_filter_parse(ermes__param_fn get, void *ctx, ermes__store_t *st,
+                              const ermes__viewer_t *v, ermes__event_filter_t *f, ermes_diag_t *d)
 {
     const char *s;
 
@@ -232,7 +232,7 @@ int ermes_event_filter_parse(ermes_param_fn get, void *ctx, ermes_store_t *st,
         ermes_diag_set(d, "until", "until must be an RFC 3339 time, e.g. 2026-11-02T00:00:00Z");
         return ERMES_EINVAL;
     }
-    if ((s = get(ctx, "org")) && ermes_store_org_resolve(st, v, s, &f->org_id)) {
+    if ((s = get(ctx, "org")) && ermes__store_org_resolve(st, v, s, &f->org_id)) {
         ermes_diag_set(d, "org", "no organisation \"%.64s\"", s);
         return ERMES_EINVAL;
     }

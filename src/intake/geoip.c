@@ -28,7 +28,7 @@ typedef struct file_id {
 /* A data record read before: key is its offset in the database plus one (0: empty slot). */
 typedef struct record {
     uint32_t key;
-    ermes_geoip_result_t r;
+    ermes__geoip_result_t r;
 } record_t;
 
 /* One configured database: the file open now, and the last replacement that failed to open
@@ -42,7 +42,7 @@ typedef struct geoip_db {
     record_t cache[1u << CACHE_BITS]; /* of the database open now */
 } geoip_db_t;
 
-struct ermes_geoip {
+struct ermes__geoip {
     geoip_db_t asn, country;
     int overwrite;
     int64_t checked_ns; /* when the files were last stat()ed */
@@ -100,8 +100,8 @@ static void describe(const geoip_db_t *db, int level, const char *verb)
     char built[ERMES_TIME_STRLEN];
 
     ermes__time_format((int64_t)m->build_epoch * 1000, built);
-    ermes_log(level, "%s: %s %s (%s, built %s)", db->setting, verb, db->path,
-              m->database_type ? m->database_type : "unknown type", built);
+    ermes__log(level, "%s: %s %s (%s, built %s)", db->setting, verb, db->path,
+               m->database_type ? m->database_type : "unknown type", built);
 }
 
 static int db_open(geoip_db_t *db, const char *setting, const char *path, ermes_diag_t *d)
@@ -144,8 +144,8 @@ static int db_reload(geoip_db_t *db)
     if (stat(db->path, &st) != 0) {
         /* Gone for now (being replaced, or removed): keep what is open. */
         if (!db->missing)
-            ermes_log(ERMES_LOG_WARNING, "%s: %s: %s; the database opened before stays in use",
-                      db->setting, db->path, strerror(errno));
+            ermes__log(ERMES_LOG_WARNING, "%s: %s: %s; the database opened before stays in use",
+                       db->setting, db->path, strerror(errno));
         db->missing = 1;
         return 0;
     }
@@ -156,8 +156,8 @@ static int db_reload(geoip_db_t *db)
     ermes_diag_clear(&d);
     if ((rc = open_mmdb(db->setting, db->path, &fresh, &d))) {
         db->refused = now;
-        ermes_log(ERMES_LOG_ERROR, "%s; the database opened before stays in use",
-                  d.reason[0] ? d.reason : ermes_strerror(rc));
+        ermes__log(ERMES_LOG_ERROR, "%s; the database opened before stays in use",
+                   d.reason[0] ? d.reason : ermes_strerror(rc));
         return 0;
     }
     /* The new database is complete before it replaces the old one; no lookup is under way
@@ -171,9 +171,9 @@ static int db_reload(geoip_db_t *db)
     return 1;
 }
 
-int ermes__geoip_new(const ermes_geoip_options_t *o, ermes_geoip_t **out, ermes_diag_t *d)
+int ermes__geoip_new(const ermes__geoip_options_t *o, ermes__geoip_t **out, ermes_diag_t *d)
 {
-    ermes_geoip_t *g;
+    ermes__geoip_t *g;
     int rc;
 
     *out = NULL;
@@ -192,7 +192,7 @@ int ermes__geoip_new(const ermes_geoip_options_t *o, ermes_geoip_t **out, ermes_
     return 0;
 }
 
-void ermes__geoip_free(ermes_geoip_t *g)
+void ermes__geoip_free(ermes__geoip_t *g)
 {
     if (!g)
         return;
@@ -201,7 +201,7 @@ void ermes__geoip_free(ermes_geoip_t *g)
     ermes__free(g);
 }
 
-int ermes__geoip_reload(ermes_geoip_t *g, int force)
+int ermes__geoip_reload(ermes__geoip_t *g, int force)
 {
     int64_t now;
 
@@ -311,14 +311,14 @@ static int get_double(MMDB_entry_s *entry, const char *const *path, double *out)
     return 1;
 }
 
-static void result_clear(ermes_geoip_result_t *out)
+static void result_clear(ermes__geoip_result_t *out)
 {
     memset(out, 0, sizeof(*out));
     out->prefix = -1;
 }
 
 /* What one data record of the ASN database says (the prefix comes from the tree, not here). */
-static int extract_asn(MMDB_entry_s *entry, ermes_geoip_result_t *out)
+static int extract_asn(MMDB_entry_s *entry, ermes__geoip_result_t *out)
 {
     static const char *const number[] = {"autonomous_system_number", NULL};
     static const char *const org[] = {"autonomous_system_organization", NULL};
@@ -335,7 +335,7 @@ static int extract_asn(MMDB_entry_s *entry, ermes_geoip_result_t *out)
 }
 
 /* What one data record of the country (or city) database says. */
-static int extract_country(MMDB_entry_s *entry, ermes_geoip_result_t *out)
+static int extract_country(MMDB_entry_s *entry, ermes__geoip_result_t *out)
 {
     static const char *const iso[] = {"country", "iso_code", NULL};
     static const char *const city[] = {"city", "names", "en", NULL};
@@ -370,8 +370,8 @@ static int extract_country(MMDB_entry_s *entry, ermes_geoip_result_t *out)
  * networks over and over, and reading a record is most of a lookup's cost. *rec points into
  * the cache (valid until the next lookup in db); NULL when the database has nothing. */
 static int db_record(geoip_db_t *db, const ermes_ip_t *ip,
-                     int (*extract)(MMDB_entry_s *, ermes_geoip_result_t *),
-                     const ermes_geoip_result_t **rec, int *prefix)
+                     int (*extract)(MMDB_entry_s *, ermes__geoip_result_t *),
+                     const ermes__geoip_result_t **rec, int *prefix)
 {
     MMDB_lookup_result_s res;
     record_t *slot;
@@ -401,9 +401,9 @@ static int db_record(geoip_db_t *db, const ermes_ip_t *ip,
     return 0;
 }
 
-int ermes__geoip_lookup(ermes_geoip_t *g, const ermes_ip_t *ip, ermes_geoip_result_t *out)
+int ermes__geoip_lookup(ermes__geoip_t *g, const ermes_ip_t *ip, ermes__geoip_result_t *out)
 {
-    const ermes_geoip_result_t *rec;
+    const ermes__geoip_result_t *rec;
     int rc = 0, prefix = -1;
 
     result_clear(out);
@@ -450,7 +450,7 @@ static const side_t sides[] = {
 
 /* Sets f to value unless the feed gave one and overwrite is off. A value the field's type
  * refuses (a database with odd data) is left out: only out of memory is an error. */
-static int put(const ermes_geoip_t *g, ermes_event_t *ev, ermes_field_t f, const char *value,
+static int put(const ermes__geoip_t *g, ermes_event_t *ev, ermes_field_t f, const char *value,
                size_t len)
 {
     int rc;
@@ -461,9 +461,9 @@ static int put(const ermes_geoip_t *g, ermes_event_t *ev, ermes_field_t f, const
     return rc == ERMES_ENOMEM ? rc : 0;
 }
 
-static int enrich_side(ermes_geoip_t *g, ermes_event_t *ev, const side_t *s)
+static int enrich_side(ermes__geoip_t *g, ermes_event_t *ev, const side_t *s)
 {
-    ermes_geoip_result_t r;
+    ermes__geoip_result_t r;
     ermes_ip_t ip;
     char buf[ERMES_CIDR_STRLEN];
     const char *text;
@@ -507,7 +507,7 @@ static int enrich_side(ermes_geoip_t *g, ermes_event_t *ev, const side_t *s)
     return 0;
 }
 
-int ermes__geoip_enrich(ermes_geoip_t *g, ermes_event_t *ev)
+int ermes__geoip_enrich(ermes__geoip_t *g, ermes_event_t *ev)
 {
     int rc;
 

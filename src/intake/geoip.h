@@ -14,7 +14,7 @@
  * the old one closed after. Replace the file by renaming a new one over it (geoipupdate does):
  * the database is mapped into memory, so a file rewritten in place could be read half-written.
  *
- * An ermes_geoip_t is used by one thread at a time (the intake's lock serialises reports). */
+ * An ermes__geoip_t is used by one thread at a time (the intake's lock serialises reports). */
 #ifndef ERMES_INTAKE_GEOIP_H
 #define ERMES_INTAKE_GEOIP_H
 
@@ -25,24 +25,24 @@
 #include "ermes/event.h"
 #include "ermes/net.h"
 
-typedef struct ermes_geoip ermes_geoip_t;
+typedef struct ermes__geoip ermes__geoip_t;
 
-typedef struct ermes_geoip_options {
+typedef struct ermes__geoip_options {
     const char *asn_db;     /* GeoLite2-ASN style file, or NULL; borrowed (copied) */
     const char *country_db; /* GeoLite2-Country or -City style file, or NULL; borrowed (copied) */
     int overwrite;          /* 1: replace values the feed supplied; 0: only fill empty fields */
-} ermes_geoip_options_t;
+} ermes__geoip_options_t;
 
 /* Opens the configured databases. *out is NULL when none is configured (every function takes
- * a NULL ermes_geoip_t and does nothing). A file that cannot be opened: ERMES_ECONFIG with d
+ * a NULL ermes__geoip_t and does nothing). A file that cannot be opened: ERMES_ECONFIG with d
  * naming the setting, the path and libmaxminddb's reason; ERMES_ENOMEM. Caller frees with
  * ermes__geoip_free(). */
-int ermes__geoip_new(const ermes_geoip_options_t *o, ermes_geoip_t **out, ermes_diag_t *d);
-void ermes__geoip_free(ermes_geoip_t *g);
+int ermes__geoip_new(const ermes__geoip_options_t *o, ermes__geoip_t **out, ermes_diag_t *d);
+void ermes__geoip_free(ermes__geoip_t *g);
 
 /* What the databases say about one address. Strings point into the mapped database (not
- * NUL-terminated): valid until the next call on the same ermes_geoip_t. */
-typedef struct ermes_geoip_result {
+ * NUL-terminated): valid until the next call on the same ermes__geoip_t. */
+typedef struct ermes__geoip_result {
     uint32_t asn;        /* 0: none */
     const char *as_name; /* NULL: none */
     size_t as_name_len;
@@ -54,11 +54,11 @@ typedef struct ermes_geoip_result {
     int has_location; /* latitude and longitude set */
     double latitude, longitude;
     char latitude_text[32], longitude_text[32]; /* the same as text ("%.17g") */
-} ermes_geoip_result_t;
+} ermes__geoip_result_t;
 
 /* Looks ip up in both databases. 0 (fields not found are left empty), ERMES_EIO when
  * libmaxminddb fails on the file (then *out is empty too). */
-int ermes__geoip_lookup(ermes_geoip_t *g, const ermes_ip_t *ip, ermes_geoip_result_t *out);
+int ermes__geoip_lookup(ermes__geoip_t *g, const ermes_ip_t *ip, ermes__geoip_result_t *out);
 
 /* Fills source.{asn,as_name,network,geolocation.cc,geolocation.city,geolocation.latitude,
  * geolocation.longitude} from source.ip, and destination.* from destination.ip. Without
@@ -66,10 +66,10 @@ int ermes__geoip_lookup(ermes_geoip_t *g, const ermes_ip_t *ip, ermes_geoip_resu
  * the one found, city and location only when its geolocation.cc is the one found, so that a
  * value the feed supplied is never paired with data about another network or country.
  * Checks the files for replacement first (at most once a second). 0 or ERMES_ENOMEM. */
-int ermes__geoip_enrich(ermes_geoip_t *g, ermes_event_t *ev);
+int ermes__geoip_enrich(ermes__geoip_t *g, ermes_event_t *ev);
 
 /* Checks whether the files were replaced and reopens those that were (force: now, else at most
  * once a second). Returns the number of databases swapped in. */
-int ermes__geoip_reload(ermes_geoip_t *g, int force);
+int ermes__geoip_reload(ermes__geoip_t *g, int force);
 
 #endif

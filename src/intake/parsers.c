@@ -3,58 +3,48 @@
 
 #include <string.h>
 
-extern const ermes_parser_def_t ermes__parser_shadowserver;
-extern const ermes_parser_def_t ermes__parser_spamhaus_drop;
-extern const ermes_parser_def_t ermes__parser_spamhaus_asndrop;
-extern const ermes_parser_def_t ermes__parser_spamhaus_cert;
-extern const ermes_parser_def_t ermes__parser_dshield_block;
-extern const ermes_parser_def_t ermes__parser_dshield_asn;
-extern const ermes_parser_def_t ermes__parser_dataplane;
-extern const ermes_parser_def_t ermes__parser_blocklistde;
-extern const ermes_parser_def_t ermes__parser_openphish;
-extern const ermes_parser_def_t ermes__parser_cymru_cap;
-extern const ermes_parser_def_t ermes__parser_microsoft_ctip;
-extern const ermes_parser_def_t ermes__parser_certeu_csv;
-extern const ermes_parser_def_t ermes__parser_bambenek_c2_domains;
-extern const ermes_parser_def_t ermes__parser_bambenek_c2_ips;
-extern const ermes_parser_def_t ermes__parser_bambenek_dga;
-extern const ermes_parser_def_t ermes__parser_zoneh;
-extern const ermes_parser_def_t ermes__parser_misp_event;
-extern const ermes_parser_def_t ermes__parser_generic_csv;
-extern const ermes_parser_def_t ermes__parser_generic_json;
+extern const ermes__parser_def_t ermes__parser_shadowserver;
+extern const ermes__parser_def_t ermes__parser_spamhaus_drop;
+extern const ermes__parser_def_t ermes__parser_spamhaus_asndrop;
+extern const ermes__parser_def_t ermes__parser_spamhaus_cert;
+extern const ermes__parser_def_t ermes__parser_dshield_block;
+extern const ermes__parser_def_t ermes__parser_dshield_asn;
+extern const ermes__parser_def_t ermes__parser_dataplane;
+extern const ermes__parser_def_t ermes__parser_blocklistde;
+extern const ermes__parser_def_t ermes__parser_openphish;
+extern const ermes__parser_def_t ermes__parser_cymru_cap;
+extern const ermes__parser_def_t ermes__parser_microsoft_ctip;
+extern const ermes__parser_def_t ermes__parser_certeu_csv;
+extern const ermes__parser_def_t ermes__parser_bambenek_c2_domains;
+extern const ermes__parser_def_t ermes__parser_bambenek_c2_ips;
+extern const ermes__parser_def_t ermes__parser_bambenek_dga;
+extern const ermes__parser_def_t ermes__parser_zoneh;
+extern const ermes__parser_def_t ermes__parser_misp_event;
+extern const ermes__parser_def_t ermes__parser_generic_csv;
+extern const ermes__parser_def_t ermes__parser_generic_json;
 
-const ermes_parser_def_t *const ermes_parsers[] = {
-    &ermes__parser_shadowserver,
-    &ermes__parser_spamhaus_drop,
-    &ermes__parser_spamhaus_asndrop,
-    &ermes__parser_spamhaus_cert,
-    &ermes__parser_dshield_block,
-    &ermes__parser_dshield_asn,
-    &ermes__parser_dataplane,
-    &ermes__parser_blocklistde,
-    &ermes__parser_openphish,
-    &ermes__parser_cymru_cap,
-    &ermes__parser_microsoft_ctip,
-    &ermes__parser_certeu_csv,
-    &ermes__parser_bambenek_c2_domains,
-    &ermes__parser_bambenek_c2_ips,
-    &ermes__parser_bambenek_dga,
-    &ermes__parser_zoneh,
-    &ermes__parser_misp_event,
-    &ermes__parser_generic_csv,
-    &ermes__parser_generic_json,
-    NULL,
+const ermes__parser_def_t *const ermes__parsers[] = {
+    &ermes__parser_shadowserver,        &ermes__parser_spamhaus_drop,
+    &ermes__parser_spamhaus_asndrop,    &ermes__parser_spamhaus_cert,
+    &ermes__parser_dshield_block,       &ermes__parser_dshield_asn,
+    &ermes__parser_dataplane,           &ermes__parser_blocklistde,
+    &ermes__parser_openphish,           &ermes__parser_cymru_cap,
+    &ermes__parser_microsoft_ctip,      &ermes__parser_certeu_csv,
+    &ermes__parser_bambenek_c2_domains, &ermes__parser_bambenek_c2_ips,
+    &ermes__parser_bambenek_dga,        &ermes__parser_zoneh,
+    &ermes__parser_misp_event,          &ermes__parser_generic_csv,
+    &ermes__parser_generic_json,        NULL,
 };
 
-const ermes_parser_def_t *ermes_parser_find(const char *name)
+const ermes__parser_def_t *ermes__parser_find(const char *name)
 {
-    for (size_t k = 0; ermes_parsers[k]; k++)
-        if (strcmp(ermes_parsers[k]->name, name) == 0)
-            return ermes_parsers[k];
+    for (size_t k = 0; ermes__parsers[k]; k++)
+        if (strcmp(ermes__parsers[k]->name, name) == 0)
+            return ermes__parsers[k];
     return NULL;
 }
 
-const char *ermes_parser_option(const ermes_report_info_t *info, const char *key)
+const char *ermes__parser_option(const ermes__report_info_t *info, const char *key)
 {
     size_t n = strlen(key);
 

@@ -30,17 +30,17 @@
 #define LEASE_MS 15000                 /* how long a claim on a report lasts unrenewed */
 #define BATCH_MS 1000                  /* longest an intake transaction runs */
 
-struct ermes_intake {
-    ermes_store_t *store;
-    ermes_registry_t *registry;
-    ermes_intake_options_t opts;
+struct ermes__intake {
+    ermes__store_t *store;
+    ermes__registry_t *registry;
+    ermes__intake_options_t opts;
     char *data_dir;
     char *schema_path;
-    pthread_mutex_t lock; /* one report processed at a time */
-    ermes_dedup_t *dedup; /* the window's keys, under lock */
-    ermes_geoip_t *geoip; /* MaxMind databases, or NULL */
-    int64_t pruned_at;    /* when the dedup log last lost its old rows */
-    time_t swept_at;      /* when the worker last removed stale partial uploads */
+    pthread_mutex_t lock;  /* one report processed at a time */
+    ermes__dedup_t *dedup; /* the window's keys, under lock */
+    ermes__geoip_t *geoip; /* MaxMind databases, or NULL */
+    int64_t pruned_at;     /* when the dedup log last lost its old rows */
+    time_t swept_at;       /* when the worker last removed stale partial uploads */
     /* the background worker */
     pthread_t thread;
     int running, stop, kicked;
@@ -48,10 +48,10 @@ struct ermes_intake {
     pthread_cond_t wake;
 };
 
-int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intake_options_t *opts,
-                     ermes_intake_t **out)
+int ermes__intake_new(ermes__store_t *st, ermes__registry_t *reg,
+                      const ermes__intake_options_t *opts, ermes__intake_t **out)
 {
-    ermes_intake_t *in = ermes__calloc(1, sizeof(*in));
+    ermes__intake_t *in = ermes__calloc(1, sizeof(*in));
     int rc;
 
     if (!in)
@@ -64,12 +64,12 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
     pthread_cond_init(&in->wake, NULL);
     in->data_dir = ermes__strdup(opts->data_dir ? opts->data_dir : ".");
     in->schema_path = opts->schema_path ? ermes__strdup(opts->schema_path) : NULL;
-    if (!in->data_dir || (opts->schema_path && !in->schema_path) || ermes_dedup_new(&in->dedup)) {
-        ermes_intake_free(in);
+    if (!in->data_dir || (opts->schema_path && !in->schema_path) || ermes__dedup_new(&in->dedup)) {
+        ermes__intake_free(in);
         return ERMES_ENOMEM;
     }
     if ((rc = ermes__geoip_new(&opts->geoip, &in->geoip, NULL))) {
-        ermes_intake_free(in);
+        ermes__intake_free(in);
         return rc;
     }
     if (!in->opts.batch_rows)
@@ -80,15 +80,15 @@ int ermes_intake_new(ermes_store_t *st, ermes_registry_t *reg, const ermes_intak
     return 0;
 }
 
-void ermes_intake_free(ermes_intake_t *in)
+void ermes__intake_free(ermes__intake_t *in)
 {
     if (!in)
         return;
-    ermes_intake_stop(in);
+    ermes__intake_stop(in);
     pthread_mutex_destroy(&in->lock);
     pthread_mutex_destroy(&in->wlock);
     pthread_cond_destroy(&in->wake);
-    ermes_dedup_free(in->dedup);
+    ermes__dedup_free(in->dedup);
     ermes__geoip_free(in->geoip);
     ermes__free(in->data_dir);
     ermes__free(in->schema_path);
@@ -97,12 +97,12 @@ void ermes_intake_free(ermes_intake_t *in)
 
 /* ---- receiving -------------------------------------------------------------------------- */
 
-static int check_meta(const ermes_report_meta_t *meta, ermes_report_t *r, ermes_diag_t *d)
+static int check_meta(const ermes__report_meta_t *meta, ermes__report_t *r, ermes_diag_t *d)
 {
     json_t *arr;
     char *text;
 
-    if (!meta->feed || !ermes_parser_find(meta->feed)) {
+    if (!meta->feed || !ermes__parser_find(meta->feed)) {
         ermes_diag_set(d, "feed", "unknown feed \"%.64s\" (see `ermes feeds`)",
                        meta->feed ? meta->feed : "");
         return ERMES_EINVAL;
@@ -156,16 +156,16 @@ static int sync_dir(const char *dir)
 
 /* Streams the report into a temporary file, hashing as it goes; then fsync, rename to its
  * content's name, fsync the directory. Reports with the same bytes share one file. */
-struct ermes_spool {
+struct ermes__spool {
     char dir[4096];
     char tmp[4200];
     int fd;
-    ermes_sha256_t *sha;
+    ermes__sha256_t *sha;
     size_t size;
 };
-typedef struct ermes_spool spool_t;
+typedef struct ermes__spool spool_t;
 
-static int spool_open(ermes_intake_t *in, spool_t *sp)
+static int spool_open(ermes__intake_t *in, spool_t *sp)
 {
     snprintf(sp->dir, sizeof(sp->dir), "%s/reports", in->data_dir);
     if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST)
@@ -209,7 +209,8 @@ static void spool_abort(spool_t *sp)
     sp->sha = NULL;
 }
 
-static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp, ermes_report_t *r)
+static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *sp,
+                        ermes__report_t *r)
 {
     char final[4400];
     int rc;
@@ -237,12 +238,12 @@ static int spool_finish(ermes_intake_t *in, const ermes_viewer_t *v, spool_t *sp
     snprintf(r->submitted_by, sizeof(r->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
     /* The report's row commits with synchronous=FULL: once this returns, it is acknowledged. */
-    return ermes_store_report_insert(in->store, r);
+    return ermes__store_report_insert(in->store, r);
 }
 
-int ermes_intake_receive_mem(ermes_intake_t *in, const ermes_viewer_t *v,
-                             const ermes_report_meta_t *meta, const char *data, size_t len,
-                             ermes_report_t *out, ermes_diag_t *d)
+int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
+                              const ermes__report_meta_t *meta, const char *data, size_t len,
+                              ermes__report_t *out, ermes_diag_t *d)
 {
     spool_t sp;
     int rc;
@@ -265,9 +266,9 @@ int ermes_intake_receive_mem(ermes_intake_t *in, const ermes_viewer_t *v,
     return spool_finish(in, v, &sp, out);
 }
 
-int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
-                              const ermes_report_meta_t *meta, FILE *f, ermes_report_t *out,
-                              ermes_diag_t *d)
+int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
+                               const ermes__report_meta_t *meta, FILE *f, ermes__report_t *out,
+                               ermes_diag_t *d)
 {
     char *buf;
     spool_t sp;
@@ -309,7 +310,7 @@ int ermes_intake_receive_file(ermes_intake_t *in, const ermes_viewer_t *v,
 /* Hashes the open file fd to its end, refusing it past max bytes. */
 static int hash_fd(int fd, size_t max, char hex[65], size_t *size)
 {
-    ermes_sha256_t *sha = ermes__sha256_new();
+    ermes__sha256_t *sha = ermes__sha256_new();
     char *buf = ermes__malloc(1 << 20);
     size_t total = 0;
     ssize_t n;
@@ -341,9 +342,9 @@ static int hash_fd(int fd, size_t max, char hex[65], size_t *size)
     return 0;
 }
 
-int ermes_intake_receive_path(ermes_intake_t *in, const ermes_viewer_t *v,
-                              const ermes_report_meta_t *meta, const char *path,
-                              ermes_report_t *out, ermes_diag_t *d)
+int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
+                               const ermes__report_meta_t *meta, const char *path,
+                               ermes__report_t *out, ermes_diag_t *d)
 {
     char final[4400], dir[4096];
     struct stat sb;
@@ -430,15 +431,15 @@ int ermes_intake_receive_path(ermes_intake_t *in, const ermes_viewer_t *v,
     out->owner_org_id = v ? v->org_id : 0;
     snprintf(out->submitted_by, sizeof(out->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
-    return ermes_store_report_insert(in->store, out);
+    return ermes__store_report_insert(in->store, out);
 }
 
-size_t ermes_intake_max_report(const ermes_intake_t *in)
+size_t ermes__intake_max_report(const ermes__intake_t *in)
 {
     return in->opts.max_report;
 }
 
-int ermes_intake_spool_begin(ermes_intake_t *in, ermes_spool_t **out)
+int ermes__intake_spool_begin(ermes__intake_t *in, ermes__spool_t **out)
 {
     spool_t *sp = ermes__calloc(1, sizeof(*sp));
     int rc;
@@ -453,8 +454,8 @@ int ermes_intake_spool_begin(ermes_intake_t *in, ermes_spool_t **out)
     return 0;
 }
 
-int ermes_intake_spool_write(ermes_intake_t *in, ermes_spool_t *sp, const char *p, size_t n,
-                             ermes_diag_t *d)
+int ermes__intake_spool_write(ermes__intake_t *in, ermes__spool_t *sp, const char *p, size_t n,
+                              ermes_diag_t *d)
 {
     if (sp->size + n > in->opts.max_report) {
         ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
@@ -467,14 +468,14 @@ int ermes_intake_spool_write(ermes_intake_t *in, ermes_spool_t *sp, const char *
     return 0;
 }
 
-int ermes_intake_spool_finish(ermes_intake_t *in, const ermes_viewer_t *v,
-                              const ermes_report_meta_t *meta, ermes_spool_t *sp,
-                              ermes_report_t *out, ermes_diag_t *d)
+int ermes__intake_spool_finish(ermes__intake_t *in, const ermes__viewer_t *v,
+                               const ermes__report_meta_t *meta, ermes__spool_t *sp,
+                               ermes__report_t *out, ermes_diag_t *d)
 {
     int rc = check_meta(meta, out, d);
 
     if (rc) {
-        ermes_intake_spool_abort(sp);
+        ermes__intake_spool_abort(sp);
         return rc;
     }
     rc = spool_finish(in, v, sp, out);
@@ -482,7 +483,7 @@ int ermes_intake_spool_finish(ermes_intake_t *in, const ermes_viewer_t *v,
     return rc;
 }
 
-void ermes_intake_spool_abort(ermes_spool_t *sp)
+void ermes__intake_spool_abort(ermes__spool_t *sp)
 {
     if (!sp)
         return;
@@ -517,7 +518,7 @@ static void release_behind(mapped_t *m, const char *row)
     m->released = at;
 }
 
-static int map_report(ermes_intake_t *in, const ermes_report_t *r, mapped_t *m)
+static int map_report(ermes__intake_t *in, const ermes__report_t *r, mapped_t *m)
 {
     char path[4400];
     struct stat sb;
@@ -561,7 +562,7 @@ typedef struct options {
     const char *list[MAX_OPTIONS + 1];
 } options_t;
 
-static void load_options(const ermes_report_t *r, options_t *o)
+static void load_options(const ermes__report_t *r, options_t *o)
 {
     size_t k, n = 0;
     json_t *v;
@@ -581,17 +582,17 @@ static void load_options(const ermes_report_t *r, options_t *o)
 #define BATCH_ORGS 64
 /* The processing of one report: parser state, the event being built, counters. */
 typedef struct run {
-    ermes_intake_t *in;
-    ermes_report_t *r;
-    const ermes_parser_def_t *parser;
+    ermes__intake_t *in;
+    ermes__report_t *r;
+    const ermes__parser_def_t *parser;
     void *pstate;
     ermes_event_t *ev;
     ermes_ownership_t *owners;
-    ermes_strbuf_t scratch; /* the bytes of the deduplication key */
+    ermes__strbuf_t scratch; /* the bytes of the deduplication key */
     int64_t home_org;
-    ermes_event_tally_t *tally; /* the transaction's events per day, for event_daily */
+    ermes__event_tally_t *tally; /* the transaction's events per day, for event_daily */
     /* The organisations the transaction's events name, checked before it commits (the
-     * batches run without foreign keys: see ermes_intake_process). */
+     * batches run without foreign keys: see ermes__intake_process). */
     int64_t batch_orgs[BATCH_ORGS];
     size_t nbatch_orgs;
     int batch_orgs_overflow;
@@ -620,9 +621,9 @@ static int extra_listed(const char *list, const char *name)
  * but when we saw it (IntelMQ's deduplicator skips time.observation and raw the same way).
  * The bytes hashed: per field its number (2 bytes, host order) and text with its NUL; per
  * extra "x", its name and its text, each with its NUL; gathered, then hashed in one call
- * (ermes_dedup_hash). */
-static int dedup_key(const ermes_intake_options_t *o, const ermes_dedup_t *dd,
-                     const ermes_event_t *ev, ermes_strbuf_t *buf, uint8_t key[16])
+ * (ermes__dedup_hash). */
+static int dedup_key(const ermes__intake_options_t *o, const ermes__dedup_t *dd,
+                     const ermes_event_t *ev, ermes__strbuf_t *buf, uint8_t key[16])
 {
     int rc = 0;
 
@@ -663,7 +664,7 @@ static int dedup_key(const ermes_intake_options_t *o, const ermes_dedup_t *dd,
     }
     if (rc)
         return rc;
-    return ermes_dedup_hash(dd, buf->len ? buf->data : "", buf->len, key);
+    return ermes__dedup_hash(dd, buf->len ? buf->data : "", buf->len, key);
 }
 
 /* Owner of the event: source.ip (with source.asn as a hint), else source.fqdn, else
@@ -691,28 +692,28 @@ static const char *enrich(run_t *run, const ermes_ip_t *ip, uint32_t asn, int64_
 
 /* A write transaction of the pipeline: the dedup set first catches up with what other
  * processes wrote (inside the transaction, so nobody writes meanwhile). */
-static int begin(ermes_intake_t *in, const ermes_report_t *r)
+static int begin(ermes__intake_t *in, const ermes__report_t *r)
 {
     int rc;
 
-    if ((rc = ermes_store_begin(in->store)))
+    if ((rc = ermes__store_begin(in->store)))
         return rc;
     if (in->opts.dedup_window_ms > 0 &&
-        (rc = ermes_dedup_sync(in->dedup, in->store, r->received_at - in->opts.dedup_window_ms))) {
-        ermes_store_rollback(in->store);
+        (rc = ermes__dedup_sync(in->dedup, in->store, r->received_at - in->opts.dedup_window_ms))) {
+        ermes__store_rollback(in->store);
         return rc;
     }
     return 0;
 }
 
-static void rollback(ermes_intake_t *in)
+static void rollback(ermes__intake_t *in)
 {
-    ermes_store_rollback(in->store);
-    ermes_dedup_forget(in->dedup); /* it may hold keys the store no longer has */
+    ermes__store_rollback(in->store);
+    ermes__dedup_forget(in->dedup); /* it may hold keys the store no longer has */
 }
 
 /* Where the row's bytes are in the report's file, when the parser's raw points into it. */
-static void row_place(const mapped_t *m, const ermes_row_t *row, int64_t *offset, int64_t *length)
+static void row_place(const mapped_t *m, const ermes__row_t *row, int64_t *offset, int64_t *length)
 {
     *offset = -1;
     *length = 0;
@@ -745,8 +746,8 @@ static void batch_org(run_t *run, int64_t id)
 static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, int64_t raw_length,
                        int64_t *event_id, int *duplicate)
 {
-    ermes_intake_t *in = run->in;
-    ermes_event_row_t er;
+    ermes__intake_t *in = run->in;
+    ermes__event_row_t er;
     uint8_t key[16];
     char when[48];
     int64_t org_id;
@@ -770,9 +771,9 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     if (in->opts.dedup_window_ms > 0) {
         if ((rc = dedup_key(&in->opts, in->dedup, run->ev, &run->scratch, key)))
             return rc;
-        rc = ermes_dedup_check(in->dedup, in->store, key,
-                               run->r->received_at - in->opts.dedup_window_ms, run->r->received_at,
-                               &dup);
+        rc = ermes__dedup_check(in->dedup, in->store, key,
+                                run->r->received_at - in->opts.dedup_window_ms, run->r->received_at,
+                                &dup);
         if (rc)
             return rc;
         if (dup) {
@@ -792,8 +793,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
         struct owner_name *c = &run->names[(uint64_t)org_id % OWNER_NAMES];
         if (c->org_id != org_id) {
             c->org_id = 0;
-            if (ermes_store_org_short_name(in->store, org_id, c->short_name,
-                                           sizeof(c->short_name)) == 0)
+            if (ermes__store_org_short_name(in->store, org_id, c->short_name,
+                                            sizeof(c->short_name)) == 0)
                 c->org_id = org_id;
         }
         if (c->org_id == org_id)
@@ -816,8 +817,8 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
             er.tlp = in->opts.default_tlp;
     }
     er.owner_org_id = run->home_org;
-    if ((rc = ermes_store_event_insert(in->store, &er)) ||
-        (rc = ermes_event_tally_add(run->tally, &er)))
+    if ((rc = ermes__store_event_insert(in->store, &er)) ||
+        (rc = ermes__event_tally_add(run->tally, &er)))
         return rc;
     *event_id = er.id;
     if (!run->batch_first_id)
@@ -827,18 +828,18 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     return 0;
 }
 
-static int open_run(ermes_intake_t *in, ermes_report_t *r, mapped_t *m, options_t *o, run_t *run,
+static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o, run_t *run,
                     ermes_diag_t *d)
 {
-    ermes_report_info_t info;
+    ermes__report_info_t info;
     int rc;
 
     memset(run, 0, sizeof(*run));
     run->in = in;
     run->r = r;
     ermes__strbuf_init(&run->scratch, 64u << 20);
-    ermes_store_home_org(in->store, &run->home_org);
-    run->parser = ermes_parser_find(r->feed);
+    ermes__store_home_org(in->store, &run->home_org);
+    run->parser = ermes__parser_find(r->feed);
     if (!run->parser) {
         ermes_diag_set(d, "feed", "no parser for feed \"%s\"", r->feed);
         return ERMES_EINVAL;
@@ -854,9 +855,9 @@ static int open_run(ermes_intake_t *in, ermes_report_t *r, mapped_t *m, options_
     info.received_ms = r->received_at;
     info.options = o->list;
     info.schema_path = in->schema_path;
-    if ((rc = ermes_event_new(&run->ev)) || (rc = ermes_event_tally_new(&run->tally)))
+    if ((rc = ermes_event_new(&run->ev)) || (rc = ermes__event_tally_new(&run->tally)))
         return rc;
-    run->owners = ermes_registry_ownership(in->registry);
+    run->owners = ermes__registry_ownership(in->registry);
     if (!run->owners)
         return ERMES_EINTERNAL;
     return run->parser->open(&info, m->data, m->len, &run->pstate, d);
@@ -867,7 +868,7 @@ static void close_run(run_t *run, mapped_t *m, options_t *o)
     if (run->parser && run->pstate)
         run->parser->close(run->pstate);
     ermes_event_free(run->ev);
-    ermes_event_tally_free(run->tally);
+    ermes__event_tally_free(run->tally);
     ermes_ownership_release(run->owners);
     ermes__strbuf_cleanup(&run->scratch);
     unmap_report(m);
@@ -875,7 +876,7 @@ static void close_run(run_t *run, mapped_t *m, options_t *o)
 }
 
 /* Progress and the day's counts of the events commit with the rows they cover. */
-static int save(run_t *run, ermes_report_t *r)
+static int save(run_t *run, ermes__report_t *r)
 {
     int rc = 0;
     size_t gone = 0;
@@ -883,47 +884,47 @@ static int save(run_t *run, ermes_report_t *r)
     /* What foreign keys would have checked per row, once: an organisation deleted since the
      * ownership snapshot was taken leaves the batch's events as its deletion would have. */
     if (run->batch_first_id)
-        rc = ermes_store_events_orphans(run->in->store,
-                                        run->batch_orgs_overflow ? NULL : run->batch_orgs,
-                                        run->nbatch_orgs, run->batch_first_id, &gone);
+        rc = ermes__store_events_orphans(run->in->store,
+                                         run->batch_orgs_overflow ? NULL : run->batch_orgs,
+                                         run->nbatch_orgs, run->batch_first_id, &gone);
     if (gone)
-        ermes_log(ERMES_LOG_NOTICE,
-                  "report %lld: %zu organisation(s) deleted meanwhile: their"
-                  " new events have no owner",
-                  (long long)r->id, gone);
+        ermes__log(ERMES_LOG_NOTICE,
+                   "report %lld: %zu organisation(s) deleted meanwhile: their"
+                   " new events have no owner",
+                   (long long)r->id, gone);
     run->nbatch_orgs = 0;
     run->batch_orgs_overflow = 0;
     run->batch_first_id = 0;
     if (!rc)
-        rc = ermes_event_tally_flush(run->tally, run->in->store);
+        rc = ermes__event_tally_flush(run->tally, run->in->store);
 
     if (!rc)
-        rc = ermes_dedup_flush(run->in->dedup, run->in->store);
-    return rc ? rc : ermes_store_report_update(run->in->store, r);
+        rc = ermes__dedup_flush(run->in->dedup, run->in->store);
+    return rc ? rc : ermes__store_report_update(run->in->store, r);
 }
 
 /* After batches committed without waiting for the disk: the report's row written again in a
  * transaction that waits, whose sync makes the batches before it durable too. (SQLite
  * cannot change that inside a transaction, so it is one of its own.) */
-static int sync_report(ermes_intake_t *in, const ermes_report_t *r)
+static int sync_report(ermes__intake_t *in, const ermes__report_t *r)
 {
     int rc;
 
-    if ((rc = ermes_store_durable(in->store, 1)) || (rc = ermes_store_begin(in->store)))
+    if ((rc = ermes__store_durable(in->store, 1)) || (rc = ermes__store_begin(in->store)))
         return rc;
-    if ((rc = ermes_store_report_update(in->store, r)) || (rc = ermes_store_commit(in->store)))
-        ermes_store_rollback(in->store);
+    if ((rc = ermes__store_report_update(in->store, r)) || (rc = ermes__store_commit(in->store)))
+        ermes__store_rollback(in->store);
     return rc;
 }
 
-int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *out)
+int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_t *out)
 {
-    ermes_report_t r;
+    ermes__report_t r;
     mapped_t m = {0};
     options_t o = {0};
     run_t run;
     ermes_diag_t d;
-    ermes_row_t row;
+    ermes__row_t row;
     int64_t index = 0, in_batch = 0;
     int64_t batch_start = ermes__time_now_ms();
     int rc, tx = 0, claimed = 0, durable_off = 0;
@@ -931,14 +932,14 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
     /* Another process (the CLI and the daemon share the database) may be on it. */
-    if ((rc = ermes_store_report_claim(in->store, report_id, getpid(),
-                                       ermes__time_now_ms() + LEASE_MS, &claimed)))
+    if ((rc = ermes__store_report_claim(in->store, report_id, getpid(),
+                                        ermes__time_now_ms() + LEASE_MS, &claimed)))
         goto unlock;
     if (!claimed) {
         rc = ERMES_EBUSY;
         goto unlock;
     }
-    if ((rc = ermes_store_report_get(in->store, NULL, report_id, &r)))
+    if ((rc = ermes__store_report_get(in->store, NULL, report_id, &r)))
         goto unlock;
     if (strcmp(r.state, "done") == 0 || strcmp(r.state, "failed") == 0)
         goto finish;
@@ -951,15 +952,15 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         snprintf(r.state, sizeof(r.state), "failed");
         snprintf(r.error, sizeof(r.error), "%s", d.reason[0] ? d.reason : ermes_strerror(rc));
         r.processed_at = ermes__time_now_ms();
-        rc = ermes_store_report_update(in->store, &r);
-        ermes_log(ERMES_LOG_WARNING, "report %lld (%s) failed: %s", (long long)r.id, r.feed,
-                  r.error);
+        rc = ermes__store_report_update(in->store, &r);
+        ermes__log(ERMES_LOG_WARNING, "report %lld (%s) failed: %s", (long long)r.id, r.feed,
+                   r.error);
         goto finish;
     }
     if (in->opts.dedup_window_ms > 0 && ermes__time_now_ms() - in->pruned_at > 3600 * 1000) {
         /* Once an hour the log loses what is twice the window old. */
-        if (ermes_store_dedup_prune(in->store,
-                                    ermes__time_now_ms() - 2 * in->opts.dedup_window_ms) == 0)
+        if (ermes__store_dedup_prune(in->store,
+                                     ermes__time_now_ms() - 2 * in->opts.dedup_window_ms) == 0)
             in->pruned_at = ermes__time_now_ms();
     }
     /* The batches need not wait for the disk: the report's file is durable, and a batch lost
@@ -968,7 +969,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
      * before it. Nor need they check foreign keys per row (three B-tree lookups per event:
      * a sixth of storing it): the report is ours and never deleted, and the organisations
      * the batch names are checked once before it commits (save()). */
-    if ((rc = ermes_store_durable(in->store, 0)) || (rc = ermes_store_foreign_keys(in->store, 0)))
+    if ((rc = ermes__store_durable(in->store, 0)) || (rc = ermes__store_foreign_keys(in->store, 0)))
         goto unlock;
     durable_off = 1;
     if ((rc = begin(in, &r)))
@@ -994,9 +995,9 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         }
         if (rc < 0) {
             size_t keep = row.raw_len > MAX_QUARANTINE_RAW ? MAX_QUARANTINE_RAW : row.raw_len;
-            rc = ermes_store_quarantine_insert(in->store, r.id, index, row.line, row.raw, keep,
-                                               d.field, d.reason[0] ? d.reason : "invalid row",
-                                               run.home_org);
+            rc = ermes__store_quarantine_insert(in->store, r.id, index, row.line, row.raw, keep,
+                                                d.field, d.reason[0] ? d.reason : "invalid row",
+                                                run.home_org);
             if (rc)
                 goto unlock;
             r.quarantined++;
@@ -1016,7 +1017,7 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
         /* A stopping daemon commits what it has and leaves the rest for its next start. */
         if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
             r.next_row = index;
-            if ((rc = save(&run, &r)) || (rc = ermes_store_commit(in->store)))
+            if ((rc = save(&run, &r)) || (rc = ermes__store_commit(in->store)))
                 goto unlock;
             tx = 0;
             if ((rc = sync_report(in, &r)))
@@ -1031,9 +1032,9 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
             /* Progress commits with the rows it covers. */
             r.next_row = index;
             if ((rc = save(&run, &r)) ||
-                (rc = ermes_store_report_claim(in->store, r.id, getpid(),
-                                               ermes__time_now_ms() + LEASE_MS, &claimed)) ||
-                (rc = ermes_store_commit(in->store)))
+                (rc = ermes__store_report_claim(in->store, r.id, getpid(),
+                                                ermes__time_now_ms() + LEASE_MS, &claimed)) ||
+                (rc = ermes__store_commit(in->store)))
                 goto unlock;
             tx = 0;
             if ((rc = begin(in, &r)))
@@ -1046,15 +1047,15 @@ int ermes_intake_process(ermes_intake_t *in, int64_t report_id, ermes_report_t *
     r.next_row = index;
     snprintf(r.state, sizeof(r.state), "done");
     r.processed_at = ermes__time_now_ms();
-    if ((rc = save(&run, &r)) || (rc = ermes_store_commit(in->store)))
+    if ((rc = save(&run, &r)) || (rc = ermes__store_commit(in->store)))
         goto unlock;
     tx = 0;
     if ((rc = sync_report(in, &r)))
         goto unlock;
-    ermes_log(ERMES_LOG_INFO,
-              "report %lld (%s): %lld rows, %lld events, %lld duplicates, %lld quarantined",
-              (long long)r.id, r.feed, (long long)r.rows_in, (long long)r.events,
-              (long long)r.duplicates, (long long)r.quarantined);
+    ermes__log(ERMES_LOG_INFO,
+               "report %lld (%s): %lld rows, %lld events, %lld duplicates, %lld quarantined",
+               (long long)r.id, r.feed, (long long)r.rows_in, (long long)r.events,
+               (long long)r.duplicates, (long long)r.quarantined);
 finish:
     if (out)
         *out = r;
@@ -1062,17 +1063,17 @@ unlock:
     if (tx && rc)
         rollback(in);
     if (durable_off) {
-        ermes_store_durable(in->store, 1);
-        ermes_store_foreign_keys(in->store, 1);
+        ermes__store_durable(in->store, 1);
+        ermes__store_foreign_keys(in->store, 1);
     }
     if (claimed)
-        ermes_store_report_claim(in->store, report_id, getpid(), 0, &claimed);
+        ermes__store_report_claim(in->store, report_id, getpid(), 0, &claimed);
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);
     return rc;
 }
 
-int ermes_intake_process_pending(ermes_intake_t *in, size_t *processed)
+int ermes__intake_process_pending(ermes__intake_t *in, size_t *processed)
 {
     int64_t ids[64];
     size_t n = 0;
@@ -1081,12 +1082,12 @@ int ermes_intake_process_pending(ermes_intake_t *in, size_t *processed)
     if (processed)
         *processed = 0;
     for (;;) {
-        if ((rc = ermes_store_report_pending(in->store, ids, 64, &n)) || n == 0)
+        if ((rc = ermes__store_report_pending(in->store, ids, 64, &n)) || n == 0)
             return rc;
         for (size_t k = 0; k < n; k++) {
             if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED))
                 return 0;
-            rc = ermes_intake_process(in, ids[k], NULL);
+            rc = ermes__intake_process(in, ids[k], NULL);
             if (rc == ERMES_EBUSY)
                 return 0; /* another process has it; try again later */
             if (rc)
@@ -1098,12 +1099,12 @@ int ermes_intake_process_pending(ermes_intake_t *in, size_t *processed)
 }
 
 struct retry_ctx {
-    ermes_quarantine_row_t q;
+    ermes__quarantine_row_t q;
     char state[16];
     int found;
 };
 
-static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
+static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
 {
     struct retry_ctx *c = arg;
 
@@ -1115,20 +1116,20 @@ static int quarantine_cb(void *arg, const ermes_quarantine_row_t *q)
     return 0;
 }
 
-int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event_id,
-                       ermes_diag_t *d)
+int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *event_id,
+                        ermes_diag_t *d)
 {
     struct retry_ctx c = {0};
-    ermes_report_t r;
+    ermes__report_t r;
     mapped_t m = {0};
     options_t o = {0};
     run_t run;
-    ermes_row_t row;
+    ermes__row_t row;
     int64_t index = 0, off, len;
     int rc, dup = 0;
 
     *event_id = 0;
-    if ((rc = ermes_store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c)))
+    if ((rc = ermes__store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c)))
         return rc;
     if (strcmp(c.state, "open") != 0) {
         ermes_diag_set(d, NULL, "the row was already %s", c.state);
@@ -1136,7 +1137,7 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     }
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
-    if ((rc = ermes_store_report_get(in->store, NULL, c.q.report_id, &r)))
+    if ((rc = ermes__store_report_get(in->store, NULL, c.q.report_id, &r)))
         goto out;
     if ((rc = open_run(in, &r, &m, &o, &run, d)))
         goto out;
@@ -1164,20 +1165,20 @@ int ermes_intake_retry(ermes_intake_t *in, int64_t quarantine_id, int64_t *event
     row_place(&m, &row, &off, &len);
     rc = store_event(&run, c.q.row, row.line, off, len, event_id, &dup);
     if (!rc)
-        rc = ermes_store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
+        rc = ermes__store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
     if (!rc)
-        rc = ermes_store_report_count_retry(in->store, r.id, dup);
+        rc = ermes__store_report_count_retry(in->store, r.id, dup);
     if (!rc)
-        rc = ermes_event_tally_flush(run.tally, in->store);
+        rc = ermes__event_tally_flush(run.tally, in->store);
     if (!rc)
-        rc = ermes_dedup_flush(in->dedup, in->store);
+        rc = ermes__dedup_flush(in->dedup, in->store);
     if (rc == ERMES_ENOTFOUND) {
         ermes_diag_set(d, NULL, "the row was retried meanwhile");
         rc = ERMES_ECONFLICT;
         *event_id = 0;
     }
     if (!rc)
-        rc = ermes_store_commit(in->store);
+        rc = ermes__store_commit(in->store);
     if (rc)
         rollback(in);
 out:
@@ -1186,10 +1187,10 @@ out:
     return rc;
 }
 
-int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t max, char **out,
-                          size_t *len, int *truncated)
+int ermes__intake_read_raw(ermes__intake_t *in, const ermes__event_row_t *e, size_t max, char **out,
+                           size_t *len, int *truncated)
 {
-    ermes_report_t r;
+    ermes__report_t r;
     char path[4400];
     size_t want;
     ssize_t got;
@@ -1201,7 +1202,7 @@ int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t
     *truncated = 0;
     if (e->raw_offset < 0 || e->raw_length <= 0)
         return ERMES_ENOTFOUND;
-    if ((rc = ermes_store_report_get(in->store, NULL, e->report_id, &r)))
+    if ((rc = ermes__store_report_get(in->store, NULL, e->report_id, &r)))
         return rc;
     snprintf(path, sizeof(path), "%s/%s", in->data_dir, r.path);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -1229,11 +1230,11 @@ int ermes_intake_read_raw(ermes_intake_t *in, const ermes_event_row_t *e, size_t
 
 /* ---- the daemon's worker ------------------------------------------------------------------ */
 
-static void sweep_stale_spool(ermes_intake_t *in);
+static void sweep_stale_spool(ermes__intake_t *in);
 
 static void *worker_main(void *arg)
 {
-    ermes_intake_t *in = arg;
+    ermes__intake_t *in = arg;
 
     for (;;) {
         struct timespec until;
@@ -1253,9 +1254,9 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_unlock(&in->wlock);
         sweep_stale_spool(in);
-        rc = ermes_intake_process_pending(in, &n);
+        rc = ermes__intake_process_pending(in, &n);
         if (rc)
-            ermes_log(ERMES_LOG_ERROR, "intake: %s", ermes_strerror(rc));
+            ermes__log(ERMES_LOG_ERROR, "intake: %s", ermes_strerror(rc));
     }
     return NULL;
 }
@@ -1264,12 +1265,12 @@ static void *worker_main(void *arg)
  * acknowledged, so nobody waits for it. The daemon removes those older than incoming_max_age
  * (a day by default) at start and then every minute, so a daemon that runs for months does
  * not collect them; younger ones may belong to a receive still under way in another process. */
-static long stale_spool_age(const ermes_intake_t *in)
+static long stale_spool_age(const ermes__intake_t *in)
 {
     return in->opts.incoming_max_age > 0 ? in->opts.incoming_max_age : 24 * 3600;
 }
 
-static void remove_stale_spool(ermes_intake_t *in)
+static void remove_stale_spool(ermes__intake_t *in)
 {
     char dir[4096], path[4352];
     struct dirent *e;
@@ -1286,14 +1287,14 @@ static void remove_stale_spool(ermes_intake_t *in)
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
             now - sb.st_mtime > stale_spool_age(in) && unlink(path) == 0)
-            ermes_log(ERMES_LOG_NOTICE, "intake: removed %s, a partial report never acknowledged",
-                      path);
+            ermes__log(ERMES_LOG_NOTICE, "intake: removed %s, a partial report never acknowledged",
+                       path);
     }
     closedir(dh);
     in->swept_at = now;
 }
 
-static void sweep_stale_spool(ermes_intake_t *in)
+static void sweep_stale_spool(ermes__intake_t *in)
 {
     /* Every minute, or every second when the age itself is that short. */
     long every = stale_spool_age(in) < 2        ? 1
@@ -1304,7 +1305,7 @@ static void sweep_stale_spool(ermes_intake_t *in)
         remove_stale_spool(in);
 }
 
-int ermes_intake_start(ermes_intake_t *in)
+int ermes__intake_start(ermes__intake_t *in)
 {
     if (in->running)
         return 0;
@@ -1316,7 +1317,7 @@ int ermes_intake_start(ermes_intake_t *in)
     return 0;
 }
 
-void ermes_intake_kick(ermes_intake_t *in)
+void ermes__intake_kick(ermes__intake_t *in)
 {
     pthread_mutex_lock(&in->wlock);
     in->kicked = 1;
@@ -1324,7 +1325,7 @@ void ermes_intake_kick(ermes_intake_t *in)
     pthread_mutex_unlock(&in->wlock);
 }
 
-void ermes_intake_stop(ermes_intake_t *in)
+void ermes__intake_stop(ermes__intake_t *in)
 {
     if (!in->running)
         return;

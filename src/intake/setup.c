@@ -8,7 +8,7 @@
 
 /* dedup_keys (only these) or dedup_ignore (all but these): IntelMQ field names, extra.NAME
  * for an extra. The extras' names are kept as the setting spells them, checked here. */
-static int dedup_fields(const ermes_config_t *cfg, ermes_intake_options_t *o, ermes_diag_t *d)
+static int dedup_fields(const ermes__config_t *cfg, ermes__intake_options_t *o, ermes_diag_t *d)
 {
     const char *list = cfg->dedup_keys ? cfg->dedup_keys : cfg->dedup_ignore;
     const char *setting = cfg->dedup_keys ? "dedup_keys" : "dedup_ignore";
@@ -57,8 +57,8 @@ static int dedup_fields(const ermes_config_t *cfg, ermes_intake_options_t *o, er
     return 0;
 }
 
-int ermes_intake_options_from_config(const ermes_config_t *cfg, ermes_intake_options_t *o,
-                                     char *schema_buf, size_t schema_cap, ermes_diag_t *d)
+int ermes__intake_options_from_config(const ermes__config_t *cfg, ermes__intake_options_t *o,
+                                      char *schema_buf, size_t schema_cap, ermes_diag_t *d)
 {
     int rc;
 
@@ -87,9 +87,9 @@ int ermes_intake_options_from_config(const ermes_config_t *cfg, ermes_intake_opt
     o->geoip.country_db = cfg->geoip_country_db;
     o->geoip.overwrite = cfg->geoip_overwrite;
     /* A database that does not open is a mistake in the settings: said here, where the
-     * caller reports it, rather than as a bare error code from ermes_intake_new(). */
+     * caller reports it, rather than as a bare error code from ermes__intake_new(). */
     {
-        ermes_geoip_t *g;
+        ermes__geoip_t *g;
         if ((rc = ermes__geoip_new(&o->geoip, &g, d)))
             return rc;
         ermes__geoip_free(g);

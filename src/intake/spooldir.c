@@ -25,10 +25,10 @@
 #define MAX_OPTIONS 32
 #define PATH_CAP 4608
 
-struct ermes_spooldir {
-    ermes_store_t *store;
-    ermes_intake_t *intake;
-    ermes_viewer_t viewer;
+struct ermes__spooldir {
+    ermes__store_t *store;
+    ermes__intake_t *intake;
+    ermes__viewer_t viewer;
     char *dir;
     long rescan_s;
     int inotify_fd;
@@ -45,10 +45,10 @@ int ermes__spool_name_ignored(const char *name)
            (n >= 5 && strcmp(name + n - 5, ".part") == 0);
 }
 
-int ermes_spooldir_new(ermes_store_t *st, ermes_intake_t *in, const ermes_viewer_t *v,
-                       const char *dir, long rescan_s, ermes_spooldir_t **out)
+int ermes__spooldir_new(ermes__store_t *st, ermes__intake_t *in, const ermes__viewer_t *v,
+                        const char *dir, long rescan_s, ermes__spooldir_t **out)
 {
-    ermes_spooldir_t *sd = ermes__calloc(1, sizeof(*sd));
+    ermes__spooldir_t *sd = ermes__calloc(1, sizeof(*sd));
 
     if (!sd)
         return ERMES_ENOMEM;
@@ -62,19 +62,19 @@ int ermes_spooldir_new(ermes_store_t *st, ermes_intake_t *in, const ermes_viewer
         return ERMES_ENOMEM;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot create %s: %s", dir, strerror(errno));
-        ermes_spooldir_free(sd);
+        ermes__log(ERMES_LOG_ERROR, "spool: cannot create %s: %s", dir, strerror(errno));
+        ermes__spooldir_free(sd);
         return ERMES_EIO;
     }
     *out = sd;
     return 0;
 }
 
-void ermes_spooldir_free(ermes_spooldir_t *sd)
+void ermes__spooldir_free(ermes__spooldir_t *sd)
 {
     if (!sd)
         return;
-    ermes_spooldir_stop(sd);
+    ermes__spooldir_stop(sd);
     ermes__free(sd->dir);
     ermes__free(sd);
 }
@@ -115,7 +115,7 @@ static int write_file(const char *path, const char *text)
 
 /* Moves src (a file of directory dir, or claimed from it) to dir/.failed/NAME with
  * NAME.reason beside it; NAME is name, or name.N when that is taken. */
-static int fail_file(ermes_spooldir_t *sd, const char *dir, const char *src, const char *name,
+static int fail_file(ermes__spooldir_t *sd, const char *dir, const char *src, const char *name,
                      const char *reason)
 {
     char failed[PATH_CAP], dest[PATH_CAP + 300], rpath[PATH_CAP + 320], text[600];
@@ -125,8 +125,8 @@ static int fail_file(ermes_spooldir_t *sd, const char *dir, const char *src, con
     (void)sd;
     snprintf(failed, sizeof(failed), "%s/.failed", dir);
     if (mkdir(failed, 0700) != 0 && errno != EEXIST) {
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot create %s: %s (%s stays)", failed,
-                  strerror(errno), src);
+        ermes__log(ERMES_LOG_ERROR, "spool: cannot create %s: %s (%s stays)", failed,
+                   strerror(errno), src);
         return ERMES_EIO;
     }
     for (k = 0; k < 10000; k++) {
@@ -142,11 +142,11 @@ static int fail_file(ermes_spooldir_t *sd, const char *dir, const char *src, con
     /* The reason first: a crash before the move leaves the file where it was, to fail again
      * (and overwrite this reason) at the next scan. */
     if (write_file(rpath, text) != 0 || rename(src, dest) != 0) {
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot move %s to %s: %s", src, dest, strerror(errno));
+        ermes__log(ERMES_LOG_ERROR, "spool: cannot move %s to %s: %s", src, dest, strerror(errno));
         return ERMES_EIO;
     }
     sync_dir(failed);
-    ermes_log(ERMES_LOG_WARNING, "spool: %s refused (%s): moved to %s", src, reason, dest);
+    ermes__log(ERMES_LOG_WARNING, "spool: %s refused (%s): moved to %s", src, reason, dest);
     return 0;
 }
 
@@ -210,12 +210,12 @@ typedef struct counts {
 
 /* Step 2 and 3 for a claimed file. Returns 0 when the file is dealt with (taken or failed),
  * non-zero when it stays claimed for the next scan (a store error). */
-static int take(ermes_spooldir_t *sd, const char *feed, const char *fdir, const char *token,
+static int take(ermes__spooldir_t *sd, const char *feed, const char *fdir, const char *token,
                 const char *name, char *const *options, counts_t *c)
 {
     char claimed[PATH_CAP + 300], taking[PATH_CAP + 16];
-    ermes_report_meta_t meta;
-    ermes_report_t r;
+    ermes__report_meta_t meta;
+    ermes__report_t r;
     ermes_diag_t d;
     int rc;
 
@@ -226,18 +226,18 @@ static int take(ermes_spooldir_t *sd, const char *feed, const char *fdir, const 
     meta.file_name = name;
     meta.options = (const char *const *)options;
     ermes_diag_clear(&d);
-    if ((rc = ermes_store_begin(sd->store)) == 0) {
-        rc = ermes_intake_receive_path(sd->intake, &sd->viewer, &meta, claimed, &r, &d);
+    if ((rc = ermes__store_begin(sd->store)) == 0) {
+        rc = ermes__intake_receive_path(sd->intake, &sd->viewer, &meta, claimed, &r, &d);
         if (rc == 0)
-            rc = ermes_store_spool_claim_insert(sd->store, token, r.id);
+            rc = ermes__store_spool_claim_insert(sd->store, token, r.id);
         if (rc == 0)
-            rc = ermes_store_commit(sd->store);
+            rc = ermes__store_commit(sd->store);
         else
-            ermes_store_rollback(sd->store);
+            ermes__store_rollback(sd->store);
     }
     if (rc == ERMES_ESTORE || rc == ERMES_EBUSY || rc == ERMES_ENOMEM) {
-        ermes_log(ERMES_LOG_WARNING, "spool: %s/%s: %s; it stays claimed and is retried", feed,
-                  name, ermes_strerror(rc));
+        ermes__log(ERMES_LOG_WARNING, "spool: %s/%s: %s; it stays claimed and is retried", feed,
+                   name, ermes_strerror(rc));
         return rc;
     }
     if (rc) {
@@ -249,16 +249,16 @@ static int take(ermes_spooldir_t *sd, const char *feed, const char *fdir, const 
     }
     /* Recorded: the file's bytes are the report's now. */
     if (unlink(claimed) != 0)
-        ermes_log(ERMES_LOG_WARNING, "spool: cannot remove %s: %s (recorded as report %lld)",
-                  claimed, strerror(errno), (long long)r.id);
-    ermes_log(ERMES_LOG_INFO, "spool: %s/%s is report %lld (%lld bytes)", feed, name,
-              (long long)r.id, (long long)r.size);
+        ermes__log(ERMES_LOG_WARNING, "spool: cannot remove %s: %s (recorded as report %lld)",
+                   claimed, strerror(errno), (long long)r.id);
+    ermes__log(ERMES_LOG_INFO, "spool: %s/%s is report %lld (%lld bytes)", feed, name,
+               (long long)r.id, (long long)r.size);
     c->taken++;
     return 0;
 }
 
 /* Claims left by a run that stopped between steps. */
-static int recover(ermes_spooldir_t *sd, const char *feed, const char *fdir, int known,
+static int recover(ermes__spooldir_t *sd, const char *feed, const char *fdir, int known,
                    char *const *options, counts_t *c)
 {
     char taking[PATH_CAP + 16], path[PATH_CAP + 300], token[TOKEN_LEN + 1];
@@ -277,11 +277,11 @@ static int recover(ermes_spooldir_t *sd, const char *feed, const char *fdir, int
         memcpy(token, e->d_name, TOKEN_LEN);
         token[TOKEN_LEN] = '\0';
         snprintf(path, sizeof(path), "%s/%s", taking, e->d_name);
-        rc = ermes_store_spool_claim_find(sd->store, token, &report_id);
+        rc = ermes__store_spool_claim_find(sd->store, token, &report_id);
         if (rc == 0) {
             if (unlink(path) == 0)
-                ermes_log(ERMES_LOG_NOTICE, "spool: %s/%s was already report %lld", feed, name,
-                          (long long)report_id);
+                ermes__log(ERMES_LOG_NOTICE, "spool: %s/%s was already report %lld", feed, name,
+                           (long long)report_id);
             continue;
         }
         if (rc != ERMES_ENOTFOUND)
@@ -299,12 +299,12 @@ static int recover(ermes_spooldir_t *sd, const char *feed, const char *fdir, int
     return rc;
 }
 
-static int scan_feed(ermes_spooldir_t *sd, const char *feed, counts_t *c)
+static int scan_feed(ermes__spooldir_t *sd, const char *feed, counts_t *c)
 {
     char fdir[PATH_CAP], taking[PATH_CAP + 16], path[PATH_CAP + 300], claimed[PATH_CAP + 340];
     char *options[MAX_OPTIONS + 1] = {NULL}, why[160] = "";
     size_t noptions = 0;
-    int known = ermes_parser_find(feed) != NULL, bad_options = 0, rc = 0;
+    int known = ermes__parser_find(feed) != NULL, bad_options = 0, rc = 0;
     time_t now = time(NULL);
     struct dirent *e;
     struct stat sb;
@@ -350,7 +350,7 @@ static int scan_feed(ermes_spooldir_t *sd, const char *feed, counts_t *c)
             continue;
         }
         if (mkdir(taking, 0700) != 0 && errno != EEXIST) {
-            ermes_log(ERMES_LOG_ERROR, "spool: cannot create %s: %s", taking, strerror(errno));
+            ermes__log(ERMES_LOG_ERROR, "spool: cannot create %s: %s", taking, strerror(errno));
             break;
         }
         randombytes_buf(rnd, sizeof(rnd));
@@ -358,7 +358,7 @@ static int scan_feed(ermes_spooldir_t *sd, const char *feed, counts_t *c)
         snprintf(claimed, sizeof(claimed), "%s/%s.%s", taking, token, e->d_name);
         if (rename(path, claimed) != 0) {
             if (errno != ENOENT) /* ENOENT: another process took it first */
-                ermes_log(ERMES_LOG_ERROR, "spool: cannot claim %s: %s", path, strerror(errno));
+                ermes__log(ERMES_LOG_ERROR, "spool: cannot claim %s: %s", path, strerror(errno));
             continue;
         }
         /* The claim must be on disk before the report is: a claim lost to a power cut after
@@ -375,7 +375,7 @@ out:
     return rc;
 }
 
-static int scan(ermes_spooldir_t *sd, counts_t *c)
+static int scan(ermes__spooldir_t *sd, counts_t *c)
 {
     char path[PATH_CAP + 300];
     struct dirent *e;
@@ -384,7 +384,7 @@ static int scan(ermes_spooldir_t *sd, counts_t *c)
     int rc = 0;
 
     if (!(dh = opendir(sd->dir))) {
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot read %s: %s", sd->dir, strerror(errno));
+        ermes__log(ERMES_LOG_ERROR, "spool: cannot read %s: %s", sd->dir, strerror(errno));
         return ERMES_EIO;
     }
     while ((e = readdir(dh))) {
@@ -407,11 +407,11 @@ static int scan(ermes_spooldir_t *sd, counts_t *c)
     }
     closedir(dh);
     if (c->taken)
-        ermes_intake_kick(sd->intake);
+        ermes__intake_kick(sd->intake);
     return rc;
 }
 
-int ermes_spooldir_scan(ermes_spooldir_t *sd, size_t *taken, size_t *failed, size_t *deferred)
+int ermes__spooldir_scan(ermes__spooldir_t *sd, size_t *taken, size_t *failed, size_t *deferred)
 {
     counts_t c = {0, 0, 0};
     int rc = scan(sd, &c);
@@ -427,7 +427,7 @@ int ermes_spooldir_scan(ermes_spooldir_t *sd, size_t *taken, size_t *failed, siz
 
 static void *watch_main(void *arg)
 {
-    ermes_spooldir_t *sd = arg;
+    ermes__spooldir_t *sd = arg;
     counts_t c = {0, 0, 0};
 
     scan(sd, &c);
@@ -450,7 +450,7 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int ermes_spooldir_start(ermes_spooldir_t *sd)
+int ermes__spooldir_start(ermes__spooldir_t *sd)
 {
     if (sd->running)
         return 0;
@@ -462,12 +462,12 @@ int ermes_spooldir_start(ermes_spooldir_t *sd)
      * does not report) the periodic rescan still finds everything. */
     sd->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (sd->inotify_fd < 0)
-        ermes_log(ERMES_LOG_WARNING, "spool: no inotify (%s): rescanning every %ld s",
-                  strerror(errno), sd->rescan_s);
+        ermes__log(ERMES_LOG_WARNING, "spool: no inotify (%s): rescanning every %ld s",
+                   strerror(errno), sd->rescan_s);
     else if (inotify_add_watch(sd->inotify_fd, sd->dir,
                                IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR) < 0)
-        ermes_log(ERMES_LOG_WARNING, "spool: cannot watch %s (%s): rescanning every %ld s", sd->dir,
-                  strerror(errno), sd->rescan_s);
+        ermes__log(ERMES_LOG_WARNING, "spool: cannot watch %s (%s): rescanning every %ld s",
+                   sd->dir, strerror(errno), sd->rescan_s);
     if (pthread_create(&sd->thread, NULL, watch_main, sd) != 0) {
         close(sd->stop_pipe[0]);
         close(sd->stop_pipe[1]);
@@ -477,16 +477,16 @@ int ermes_spooldir_start(ermes_spooldir_t *sd)
         return ERMES_ENOMEM;
     }
     sd->running = 1;
-    ermes_log(ERMES_LOG_INFO, "spool: watching %s", sd->dir);
+    ermes__log(ERMES_LOG_INFO, "spool: watching %s", sd->dir);
     return 0;
 }
 
-void ermes_spooldir_stop(ermes_spooldir_t *sd)
+void ermes__spooldir_stop(ermes__spooldir_t *sd)
 {
     if (!sd || !sd->running)
         return;
     if (write(sd->stop_pipe[1], "x", 1) != 1)
-        ermes_log(ERMES_LOG_ERROR, "spool: cannot signal the watcher to stop");
+        ermes__log(ERMES_LOG_ERROR, "spool: cannot signal the watcher to stop");
     pthread_join(sd->thread, NULL);
     close(sd->stop_pipe[0]);
     close(sd->stop_pipe[1]);

@@ -20,24 +20,24 @@
 
 #include "intake/intake.h"
 
-typedef struct ermes_spooldir ermes_spooldir_t;
+typedef struct ermes__spooldir ermes__spooldir_t;
 
 /* dir: the spool directory (created if missing, not its parents). st, in: borrowed. v: the
  * viewer the reports are received as (copied; its user_name borrowed). rescan_s: seconds
  * between full scans when inotify says nothing. */
-int ermes_spooldir_new(ermes_store_t *st, ermes_intake_t *in, const ermes_viewer_t *v,
-                       const char *dir, long rescan_s, ermes_spooldir_t **out);
-void ermes_spooldir_free(ermes_spooldir_t *sd);
+int ermes__spooldir_new(ermes__store_t *st, ermes__intake_t *in, const ermes__viewer_t *v,
+                        const char *dir, long rescan_s, ermes__spooldir_t **out);
+void ermes__spooldir_free(ermes__spooldir_t *sd);
 
 /* One pass over the spool: recovers claims, takes what is ready. *taken counts the reports
  * made, *failed the files moved to .failed, *deferred files too young to take yet (written
  * in place, perhaps still being written). Any may be NULL. */
-int ermes_spooldir_scan(ermes_spooldir_t *sd, size_t *taken, size_t *failed, size_t *deferred);
+int ermes__spooldir_scan(ermes__spooldir_t *sd, size_t *taken, size_t *failed, size_t *deferred);
 
 /* The daemon's thread: scans at start, on inotify events and every rescan_s seconds. stop
  * returns within a scan's current file (the thread polls its stop pipe). */
-int ermes_spooldir_start(ermes_spooldir_t *sd);
-void ermes_spooldir_stop(ermes_spooldir_t *sd);
+int ermes__spooldir_start(ermes__spooldir_t *sd);
+void ermes__spooldir_stop(ermes__spooldir_t *sd);
 
 /* The ignore rule for names: 1 when a file of this name is not (yet) for the spool. */
 int ermes__spool_name_ignored(const char *name);

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-typedef struct ermes_collector_state {
+typedef struct ermes__collector_state {
     char name[64];
     char status[16]; /* new, ok, not_modified, unchanged, error */
     char last_error[256];
@@ -20,6 +20,6 @@ typedef struct ermes_collector_state {
     int64_t failures; /* consecutive */
     int64_t runs;
     int64_t reports;
-} ermes_collector_state_t;
+} ermes__collector_state_t;
 
 #endif

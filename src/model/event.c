@@ -704,7 +704,7 @@ void ermes_event_extra_at(const ermes_event_t *ev, size_t i, const char **key, c
 /* Output goes through a stack buffer so the strbuf is touched a few times per event, not a
  * few times per field. */
 typedef struct writer {
-    ermes_strbuf_t *out;
+    ermes__strbuf_t *out;
     int rc;
     size_t n;
     char buf[2048];

@@ -67,7 +67,7 @@ static int plain_ip(const char *s, size_t len, ermes_ip_t *ip)
 }
 
 /* One entry: the tag, then a number or a text (with its length first), written in place. */
-static int entry(ermes_strbuf_t *out, uint32_t code, enum kind k, int type, uint64_t num,
+static int entry(ermes__strbuf_t *out, uint32_t code, enum kind k, int type, uint64_t num,
                  const void *bytes, size_t len)
 {
     uint8_t *p;
@@ -93,8 +93,8 @@ static int entry(ermes_strbuf_t *out, uint32_t code, enum kind k, int type, uint
     return 0;
 }
 
-int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_name_id_fn name_id,
-                     void *ctx, ermes_strbuf_t *out)
+int ermes__event_pack(const ermes_event_t *ev, const uint64_t *omit,
+                      ermes__event_name_id_fn name_id, void *ctx, ermes__strbuf_t *out)
 {
     uint8_t v1 = ERMES_EVENT_PACK_V1;
     int rc;
@@ -256,8 +256,8 @@ static int damaged(ermes_diag_t *d, size_t at, const char *why)
     return ERMES_EINVAL;
 }
 
-int ermes_event_unpack(ermes_event_t *ev, const void *doc, size_t len,
-                       ermes_event_name_of_fn name_of, void *ctx, ermes_diag_t *d)
+int ermes__event_unpack(ermes_event_t *ev, const void *doc, size_t len,
+                        ermes__event_name_of_fn name_of, void *ctx, ermes_diag_t *d)
 {
     reader_t r = {doc, (const uint8_t *)doc + len};
     char buf[64];

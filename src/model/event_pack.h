@@ -34,19 +34,19 @@ struct ermes_strbuf;
 #define ERMES_EVENT_MASK_WORDS ((ERMES_F_COUNT + 63) / 64)
 
 /* The number of an extra's name (without "extra."), making one when it is new. */
-typedef int (*ermes_event_name_id_fn)(void *ctx, const char *name, size_t len, uint32_t *id);
+typedef int (*ermes__event_name_id_fn)(void *ctx, const char *name, size_t len, uint32_t *id);
 /* The name of an extra's number; ERMES_ENOTFOUND when there is none. */
-typedef int (*ermes_event_name_of_fn)(void *ctx, uint32_t id, const char **name, size_t *len);
+typedef int (*ermes__event_name_of_fn)(void *ctx, uint32_t id, const char **name, size_t *len);
 
 /* Appends ev's packed form to out, without the fields whose bit is set in omit (may be NULL).
  * Returns 0, ERMES_ENOMEM, ERMES_ETOOBIG, or what name_id returned. */
-int ermes_event_pack(const ermes_event_t *ev, const uint64_t *omit, ermes_event_name_id_fn name_id,
-                     void *ctx, struct ermes_strbuf *out);
+int ermes__event_pack(const ermes_event_t *ev, const uint64_t *omit,
+                      ermes__event_name_id_fn name_id, void *ctx, struct ermes_strbuf *out);
 
 /* Adds the fields of a packed document to ev (reset it first). A damaged document is
  * ERMES_EINVAL with the reason in d, never a read outside [doc, doc + len). */
-int ermes_event_unpack(ermes_event_t *ev, const void *doc, size_t len,
-                       ermes_event_name_of_fn name_of, void *ctx, ermes_diag_t *d);
+int ermes__event_unpack(ermes_event_t *ev, const void *doc, size_t len,
+                        ermes__event_name_of_fn name_of, void *ctx, ermes_diag_t *d);
 
 /* Unpacking sets values with ermes__event_put and ermes__event_put_extra
  * (src/model/harmonize.h): the texts were harmonized before they were packed. */

@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "core/time.h"
 
-void ermes_notification_cleanup(ermes_notification_t *n)
+void ermes__notification_cleanup(ermes__notification_t *n)
 {
     if (!n || !n->owned)
         return;
@@ -18,7 +18,7 @@ void ermes_notification_cleanup(ermes_notification_t *n)
     n->owned = 0;
 }
 
-void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap)
+void ermes__notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap)
 {
     time_t t = (time_t)(created_ms / 1000);
     struct tm tm;
@@ -28,7 +28,7 @@ void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, siz
     snprintf(buf, cap, "ERMES-%04d-%06lld", tm.tm_year + 1900, (long long)id);
 }
 
-int ermes_notification_state_valid(const char *state)
+int ermes__notification_state_valid(const char *state)
 {
     static const char *const states[] = {ERMES_NOTIFICATION_PENDING,  ERMES_NOTIFICATION_SENDING,
                                          ERMES_NOTIFICATION_RETRYING, ERMES_NOTIFICATION_SENT,
@@ -50,7 +50,7 @@ static json_t *time_or_null(int64_t ms)
     return json_string(buf);
 }
 
-json_t *ermes_notification_to_json(const ermes_notification_t *n)
+json_t *ermes__notification_to_json(const ermes__notification_t *n)
 {
     json_t *rcpt = n->recipients ? json_loads(n->recipients, 0, NULL) : NULL;
     /* Only a notification still waiting for an attempt has a next one. */

@@ -23,7 +23,7 @@
 #define ERMES_NOTIFICATION_SENT "sent"
 #define ERMES_NOTIFICATION_FAILED "failed"
 
-typedef struct ermes_notification {
+typedef struct ermes__notification {
     int64_t id;
     int64_t org_id;       /* the constituent; 0 when it was deleted since */
     char org[64];         /* its short name, "" when unknown */
@@ -44,27 +44,27 @@ typedef struct ermes_notification {
     ermes_tlp_t tlp;                  /* the most restrictive of its events */
     int64_t owner_org_id;
     int64_t created_at, updated_at;
-    int owned; /* 1: the strings above belong to this struct (ermes_notification_cleanup) */
-} ermes_notification_t;
+    int owned; /* 1: the strings above belong to this struct (ermes__notification_cleanup) */
+} ermes__notification_t;
 
-typedef struct ermes_notification_filter {
+typedef struct ermes__notification_filter {
     const char *state; /* NULL: any */
     int64_t org_id;    /* 0: any */
     int64_t before_id; /* cursor: listed newest first */
     long limit;        /* 0: all */
-} ermes_notification_filter_t;
+} ermes__notification_filter_t;
 
 /* Frees the strings of a notification the store copied out (owned = 1); a borrowed one is
  * left alone. The struct itself is the caller's. */
-void ermes_notification_cleanup(ermes_notification_t *n);
+void ermes__notification_cleanup(ermes__notification_t *n);
 
 /* The notification as JSON (recipients as an array); new reference, NULL when out of memory. */
-json_t *ermes_notification_to_json(const ermes_notification_t *n);
+json_t *ermes__notification_to_json(const ermes__notification_t *n);
 
 /* The reference of notification id created at ms: "ERMES-<year>-<id, 6 digits or more>". */
-void ermes_notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap);
+void ermes__notification_reference(int64_t id, int64_t created_ms, char *buf, size_t cap);
 
 /* 1 when state names a delivery state (for filters given by people). */
-int ermes_notification_state_valid(const char *state);
+int ermes__notification_state_valid(const char *state);
 
 #endif

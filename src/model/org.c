@@ -11,9 +11,9 @@
 
 /* Capacity bookkeeping for the growable part arrays lives beside the org, not in the public
  * struct: arrays grow by doubling inside the arena. */
-ermes_org_t *ermes__org_new(void)
+ermes__org_t *ermes__org_new(void)
 {
-    ermes_org_t *org = ermes__calloc(1, sizeof(*org));
+    ermes__org_t *org = ermes__calloc(1, sizeof(*org));
 
     if (!org)
         return NULL;
@@ -22,7 +22,7 @@ ermes_org_t *ermes__org_new(void)
     return org;
 }
 
-void ermes__org_free(ermes_org_t *org)
+void ermes__org_free(ermes__org_t *org)
 {
     if (!org)
         return;
@@ -30,13 +30,13 @@ void ermes__org_free(ermes_org_t *org)
     ermes__free(org);
 }
 
-char *ermes__org_strdup(ermes_org_t *org, const char *s)
+char *ermes__org_strdup(ermes__org_t *org, const char *s)
 {
     return s ? ermes__arena_strdup(&org->arena, s) : NULL;
 }
 
 /* Grows an arena array of n elements to n + 1 when n is zero or a power of two. */
-static void *grow(ermes_arena_t *a, void *arr, size_t n, size_t elem)
+static void *grow(ermes__arena_t *a, void *arr, size_t n, size_t elem)
 {
     void *p;
 
@@ -59,9 +59,9 @@ static void *grow(ermes_arena_t *a, void *arr, size_t n, size_t elem)
         (org)->arr[(org)->n++] = (value);                                                          \
     } while (0)
 
-int ermes__org_add_contact(ermes_org_t *org, const ermes_contact_t *c)
+int ermes__org_add_contact(ermes__org_t *org, const ermes__contact_t *c)
 {
-    ermes_contact_t copy = *c;
+    ermes__contact_t copy = *c;
 
     copy.name = ermes__org_strdup(org, c->name);
     copy.email = ermes__org_strdup(org, c->email);
@@ -75,19 +75,19 @@ int ermes__org_add_contact(ermes_org_t *org, const ermes_contact_t *c)
     return 0;
 }
 
-int ermes__org_add_network(ermes_org_t *org, const ermes_cidr_t *net)
+int ermes__org_add_network(ermes__org_t *org, const ermes_cidr_t *net)
 {
     ADD(org, networks, nnetworks, *net);
     return 0;
 }
 
-int ermes__org_add_asn(ermes_org_t *org, uint32_t asn)
+int ermes__org_add_asn(ermes__org_t *org, uint32_t asn)
 {
     ADD(org, asns, nasns, asn);
     return 0;
 }
 
-int ermes__org_add_domain(ermes_org_t *org, const char *domain)
+int ermes__org_add_domain(ermes__org_t *org, const char *domain)
 {
     char *copy = ermes__org_strdup(org, domain);
 
@@ -235,7 +235,7 @@ static void set_field(ermes_diag_t *d, const char *field)
 
 /* Reads an optional string member; returns 1 if present (out set, NULL for JSON null), 0 if
  * absent, <0 on a type error. */
-static int get_str(ermes_org_t *org, const json_t *obj, const char *key, size_t max, char **out,
+static int get_str(ermes__org_t *org, const json_t *obj, const char *key, size_t max, char **out,
                    ermes_diag_t *d)
 {
     json_t *v = json_object_get(obj, key);
@@ -262,9 +262,9 @@ static int get_str(ermes_org_t *org, const json_t *obj, const char *key, size_t 
     return *out ? 1 : ERMES_ENOMEM;
 }
 
-static int read_contact(ermes_org_t *org, const json_t *c, size_t i, ermes_diag_t *d)
+static int read_contact(ermes__org_t *org, const json_t *c, size_t i, ermes_diag_t *d)
 {
-    ermes_contact_t ct;
+    ermes__contact_t ct;
     char field[64];
     int rc;
     json_t *tlp;
@@ -368,7 +368,7 @@ static int read_array(const json_t *obj, const char *key, json_t **out, ermes_di
     return 1;
 }
 
-int ermes__org_from_json(ermes_org_t *org, const json_t *obj, int partial, ermes_diag_t *d)
+int ermes__org_from_json(ermes__org_t *org, const json_t *obj, int partial, ermes_diag_t *d)
 {
     static const char *const known[] = {
         "id",    "short_name", "name",     "country", "sector",  "type",       "parent",     "tlp",
@@ -552,7 +552,7 @@ static int set_time(json_t *obj, const char *key, int64_t ms)
     return json_object_set_new(obj, key, json_string(buf));
 }
 
-json_t *ermes__org_to_json(const ermes_org_t *org)
+json_t *ermes__org_to_json(const ermes__org_t *org)
 {
     json_t *o = json_object(), *arr;
     char buf[ERMES_CIDR_STRLEN];
@@ -574,7 +574,7 @@ json_t *ermes__org_to_json(const ermes_org_t *org)
 
     bad |= json_object_set_new(o, "contacts", arr = json_array());
     for (size_t k = 0; arr && k < org->ncontacts; k++) {
-        const ermes_contact_t *c = &org->contacts[k];
+        const ermes__contact_t *c = &org->contacts[k];
         json_t *cj = json_object();
         if (!cj) {
             bad = 1;

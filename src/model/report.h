@@ -7,7 +7,7 @@
 #include "ermes/net.h"
 #include "ermes/tlp.h"
 
-typedef struct ermes_report {
+typedef struct ermes__report {
     int64_t id;
     char feed[64];
     char file_name[256]; /* "" when unknown */
@@ -23,10 +23,10 @@ typedef struct ermes_report {
     char submitted_by[96];
     ermes_tlp_t tlp;
     int64_t owner_org_id;
-} ermes_report_t;
+} ermes__report_t;
 
 /* One event as the store keeps it: the indexed columns and the whole event. */
-typedef struct ermes_event_row {
+typedef struct ermes__event_row {
     int64_t id;
     int64_t report_id;
     int64_t row;
@@ -49,9 +49,9 @@ typedef struct ermes_event_row {
     int64_t created_at;
     int64_t raw_offset; /* where the row's bytes are in the report's file; -1: unknown */
     int64_t raw_length;
-} ermes_event_row_t;
+} ermes__event_row_t;
 
-typedef struct ermes_event_filter {
+typedef struct ermes__event_filter {
     int64_t since, until; /* time.source range in ms, 0 = open; until is exclusive */
     int64_t org_id;       /* 0 = any */
     const char *feed;
@@ -63,9 +63,9 @@ typedef struct ermes_event_filter {
     int64_t report_id;  /* 0 = any */
     int64_t after_id;   /* cursor */
     long limit;         /* 0 = all */
-} ermes_event_filter_t;
+} ermes__event_filter_t;
 
-typedef struct ermes_quarantine_row {
+typedef struct ermes__quarantine_row {
     int64_t id;
     int64_t report_id;
     int64_t row;
@@ -78,6 +78,6 @@ typedef struct ermes_quarantine_row {
     const char *feed;
     int64_t created_at;
     int64_t retried_event_id; /* the event a retry made; 0: none (or a duplicate) */
-} ermes_quarantine_row_t;
+} ermes__quarantine_row_t;
 
 #endif

@@ -23,7 +23,7 @@ int ermes__retrohunt_state_parse(const char *s)
     return -1;
 }
 
-json_t *ermes__retrohunt_to_json(const ermes_retrohunt_t *r)
+json_t *ermes__retrohunt_to_json(const ermes__retrohunt_t *r)
 {
     json_error_t err;
     json_t *ids = r->indicator_ids ? json_loads(r->indicator_ids, 0, &err) : NULL;

@@ -13,7 +13,7 @@
 #define ERMES_RETROHUNT_MAX_IDS 1000 /* indicators one request may name */
 
 /* One stored job. Strings are borrowed for a callback's duration. */
-typedef struct ermes_retrohunt {
+typedef struct ermes__retrohunt {
     int64_t id;
     ermes_retro_state_t state;
     const char *indicator_ids; /* JSON array of ids, or NULL: the range below */
@@ -30,11 +30,11 @@ typedef struct ermes_retrohunt {
     int64_t retry_of; /* the interrupted job this one runs again; 0: none */
     const char *requested_by;
     int64_t created_at, started_at, finished_at, updated_at;
-} ermes_retrohunt_t;
+} ermes__retrohunt_t;
 
 /* "queued"... back to the state; -1 for an unknown name. */
 int ermes__retrohunt_state_parse(const char *s);
 /* The job as the API shows it (a new reference, NULL on ENOMEM). */
-json_t *ermes__retrohunt_to_json(const ermes_retrohunt_t *r);
+json_t *ermes__retrohunt_to_json(const ermes__retrohunt_t *r);
 
 #endif

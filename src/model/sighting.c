@@ -16,7 +16,7 @@ static json_t *time_or_null(int64_t ms)
     return json_string(buf);
 }
 
-json_t *ermes__indicator_row_to_json(const ermes_indicator_row_t *r)
+json_t *ermes__indicator_row_to_json(const ermes__indicator_row_t *r)
 {
     json_error_t err;
     json_t *tags = json_loads(r->tags && r->tags[0] ? r->tags : "[]", 0, &err);
@@ -36,7 +36,7 @@ json_t *ermes__indicator_row_to_json(const ermes_indicator_row_t *r)
     return j;
 }
 
-json_t *ermes__sighting_to_json(const ermes_sighting_t *s)
+json_t *ermes__sighting_to_json(const ermes__sighting_t *s)
 {
     return json_pack("{s:I,s:I,s:s?,s:s?,s:s,s:s,s:s,s:I,s:I,s:o,s:s?,s:s?,s:o,s:s,s:o}", "id",
                      (json_int_t)s->id, "indicator_id", (json_int_t)s->indicator_id,
@@ -49,7 +49,7 @@ json_t *ermes__sighting_to_json(const ermes_sighting_t *s)
                      ermes_tlp_name(s->tlp), "created_at", time_or_null(s->created_at));
 }
 
-json_t *ermes__sighting_count_to_json(const ermes_sighting_count_t *c)
+json_t *ermes__sighting_count_to_json(const ermes__sighting_count_t *c)
 {
     return json_pack("{s:I,s:s?,s:s?,s:o,s:s,s:I,s:o,s:o}", "indicator_id",
                      (json_int_t)c->indicator_id, "indicator_type", c->indicator_type,

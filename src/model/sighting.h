@@ -16,7 +16,7 @@
 #define ERMES_INDICATOR_TAGS_MAX 4096 /* the JSON array text */
 
 /* One stored indicator. In callbacks every pointer is borrowed for the call. */
-typedef struct ermes_indicator_row {
+typedef struct ermes__indicator_row {
     int64_t id;
     const char *type;                /* ermes_ind_type_name(): "ipv4", "domain", ... */
     const char *value;               /* canonical (the detection engine's normalised form) */
@@ -28,9 +28,9 @@ typedef struct ermes_indicator_row {
     const char *source; /* "" when none */
     const char *tags;   /* JSON array of strings, "[]" when none */
     int64_t created_at, updated_at;
-} ermes_indicator_row_t;
+} ermes__indicator_row_t;
 
-typedef struct ermes_indicator_filter {
+typedef struct ermes__indicator_filter {
     const char *type;  /* exact type name */
     const char *value; /* canonical value, exact */
     const char *source;
@@ -38,7 +38,7 @@ typedef struct ermes_indicator_filter {
     int64_t active_at; /* only indicators valid at this time (ms); 0 = any */
     int64_t after_id;  /* cursor */
     long limit;        /* 0 = all */
-} ermes_indicator_filter_t;
+} ermes__indicator_filter_t;
 
 /* A partial update (PATCH): the members whose has_ bit is set replace the stored ones. */
 #define ERMES_IND_UPD_VALID_FROM 0x01u
@@ -49,7 +49,7 @@ typedef struct ermes_indicator_filter {
 #define ERMES_IND_UPD_TAGS 0x20u
 
 /* One sighting: indicator matched a value in a log record. */
-typedef struct ermes_sighting {
+typedef struct ermes__sighting {
     int64_t id;
     int64_t indicator_id;
     const char *indicator_type;  /* when listing; on recording, with indicator_value and */
@@ -66,9 +66,9 @@ typedef struct ermes_sighting {
     int64_t org_id;          /* the constituent owning internal_ip, 0 = none */
     ermes_tlp_t tlp;         /* the indicator's */
     int64_t created_at;
-} ermes_sighting_t;
+} ermes__sighting_t;
 
-typedef struct ermes_sighting_filter {
+typedef struct ermes__sighting_filter {
     int64_t indicator_id; /* 0 = any */
     const char *value;    /* observed value or indicator value, exact */
     int64_t org_id;       /* 0 = any (constituents: always their own) */
@@ -76,10 +76,10 @@ typedef struct ermes_sighting_filter {
     const char *sensor;
     int64_t after_id; /* cursor */
     long limit;       /* 0 = all */
-} ermes_sighting_filter_t;
+} ermes__sighting_filter_t;
 
 /* Sightings per indicator, constituent and day of event time (UTC). */
-typedef struct ermes_sighting_count {
+typedef struct ermes__sighting_count {
     int64_t id; /* a cursor position */
     int64_t indicator_id;
     const char *indicator_type, *indicator_value;
@@ -87,12 +87,12 @@ typedef struct ermes_sighting_count {
     const char *day; /* "YYYY-MM-DD" */
     int64_t count;
     int64_t first_seen, last_seen; /* event times, ms */
-} ermes_sighting_count_t;
+} ermes__sighting_count_t;
 
 /* JSON forms for the API and the CLI. NULL on allocation failure. */
-json_t *ermes__indicator_row_to_json(const ermes_indicator_row_t *r);
-json_t *ermes__sighting_to_json(const ermes_sighting_t *s);
-json_t *ermes__sighting_count_to_json(const ermes_sighting_count_t *c);
+json_t *ermes__indicator_row_to_json(const ermes__indicator_row_t *r);
+json_t *ermes__sighting_to_json(const ermes__sighting_t *s);
+json_t *ermes__sighting_count_to_json(const ermes__sighting_count_t *c);
 
 /* Tags: "a, b,c" (the detection engine's comma list) to a JSON array text "[\"a\",\"b\",\"c\"]"
  * in buf, and back. Empty tags are dropped. Return 0, ERMES_ETOOBIG or ERMES_EINVAL. */

@@ -16,8 +16,8 @@
 #define MAX_TYPES 64
 #define MAX_LANGUAGES 16
 
-int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_options_t *o,
-                                     ermes_diag_t *d)
+int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_options_t *o,
+                                      ermes_diag_t *d)
 {
     char addr[320];
 
@@ -58,7 +58,7 @@ int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_opt
     o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";
     o->templates_dir =
         cfg->notify_templates && *cfg->notify_templates ? cfg->notify_templates : NULL;
-    if (ermes_notify_address(o->mail_from, addr, sizeof(addr))) {
+    if (ermes__notify_address(o->mail_from, addr, sizeof(addr))) {
         ermes_diag_set(d, "mail_from", "mail_from must be an address, or \"Name <address>\"");
         return ERMES_ECONFIG;
     }
@@ -70,7 +70,7 @@ int ermes_notify_options_from_config(const ermes_config_t *cfg, ermes_notify_opt
     return 0;
 }
 
-unsigned ermes_notify_kind_of_type(const char *type)
+unsigned ermes__notify_kind_of_type(const char *type)
 {
     const char *taxonomy = ermes_taxonomy_of_type(type);
 
@@ -104,12 +104,12 @@ static const char *const vulnerable_tiers[3][4] = {
 static const char *const compromise_tiers[3][4] = {
     {"notification", "security", "cert", NULL}, {"abuse", NULL}, {"technical", NULL}};
 
-static int has_contact(const ermes_org_t *org, size_t k)
+static int has_contact(const ermes__org_t *org, size_t k)
 {
     return org->contacts[k].email && *org->contacts[k].email;
 }
 
-size_t ermes_notify_recipients(const ermes_org_t *org, unsigned kinds, size_t *idx, size_t cap)
+size_t ermes__notify_recipients(const ermes__org_t *org, unsigned kinds, size_t *idx, size_t cap)
 {
     const char *const(*tiers[3])[4] = {abuse_tiers, vulnerable_tiers, compromise_tiers};
     const unsigned bits[3] = {ERMES_NOTIFY_KIND_ABUSE, ERMES_NOTIFY_KIND_VULNERABLE,
@@ -176,7 +176,7 @@ static void collect_reset(collect_t *c)
     c->tlp = ERMES_TLP_CLEAR;
 }
 
-static int collect_cb(void *ctx, const ermes_event_row_t *e)
+static int collect_cb(void *ctx, const ermes__event_row_t *e)
 {
     collect_t *c = ctx;
     const char *type = e->type ? e->type : "unknown";
@@ -198,7 +198,7 @@ static int collect_cb(void *ctx, const ermes_event_row_t *e)
         c->last = when;
     if (e->tlp > c->tlp)
         c->tlp = e->tlp;
-    c->kinds |= ermes_notify_kind_of_type(e->type);
+    c->kinds |= ermes__notify_kind_of_type(e->type);
     for (k = 0; k < c->ntypes; k++)
         if (strcmp(c->types[k], type) == 0)
             break;
@@ -221,18 +221,18 @@ static int has_address(const json_t *list, const char *addr)
 }
 
 /* Sorts the contacts who handle these kinds of issue into language groups. */
-static int language_groups(const ermes_notify_options_t *o, const ermes_org_t *org, unsigned kinds,
-                           lang_group_t *groups, size_t *ngroups)
+static int language_groups(const ermes__notify_options_t *o, const ermes__org_t *org,
+                           unsigned kinds, lang_group_t *groups, size_t *ngroups)
 {
     size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], n;
 
     *ngroups = 0;
-    n = ermes_notify_recipients(org, kinds, idx, ERMES_NOTIFY_MAX_RECIPIENTS);
+    n = ermes__notify_recipients(org, kinds, idx, ERMES_NOTIFY_MAX_RECIPIENTS);
     for (size_t k = 0; k < n; k++) {
-        const ermes_contact_t *c = &org->contacts[idx[k]];
+        const ermes__contact_t *c = &org->contacts[idx[k]];
         char lang[16], addr[320];
         size_t g, j;
-        ermes_notify_language(o->templates_dir, c->language, lang, sizeof(lang));
+        ermes__notify_language(o->templates_dir, c->language, lang, sizeof(lang));
         /* Addresses are compared in lower case: one person, one copy. */
         snprintf(addr, sizeof(addr), "%s", c->email);
         for (j = 0; addr[j]; j++)
@@ -262,13 +262,13 @@ static int language_groups(const ermes_notify_options_t *o, const ermes_org_t *o
 
 /* Makes the notifications of one language group about the collected events, inside the
  * caller's transaction. */
-static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
-                             const ermes_notify_group_t *g, const ermes_org_t *org,
+static int make_notification(ermes__store_t *st, const ermes__notify_options_t *o,
+                             const ermes__notify_group_t *g, const ermes__org_t *org,
                              const lang_group_t *lg, const collect_t *c, int64_t home)
 {
-    ermes_notification_t n;
-    ermes_notify_vars_t v;
-    ermes_strbuf_t subject, body;
+    ermes__notification_t n;
+    ermes__notify_vars_t v;
+    ermes__strbuf_t subject, body;
     char *rcpt = json_dumps(lg->recipients, JSON_COMPACT);
     int rc;
 
@@ -284,15 +284,15 @@ static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
     n.window_end = c->last;
     n.tlp = c->tlp;
     n.owner_org_id = home;
-    rc = ermes_store_notification_insert(st, &n, c->ids, c->n);
+    rc = ermes__store_notification_insert(st, &n, c->ids, c->n);
     ermes__free(rcpt);
     n.recipients = NULL;
     if (rc)
         return rc;
     /* Fixed now, the same for every attempt: a recipient's system can tell a message sent
      * again after an interrupted attempt from a new one (notify.h). */
-    ermes_notify_message_id(n.reference, n.created_at, o->mail_from, n.message_id,
-                            sizeof(n.message_id));
+    ermes__notify_message_id(n.reference, n.created_at, o->mail_from, n.message_id,
+                             sizeof(n.message_id));
     memset(&v, 0, sizeof(v));
     v.reference = n.reference;
     v.org = org->short_name;
@@ -308,13 +308,13 @@ static int make_notification(ermes_store_t *st, const ermes_notify_options_t *o,
     v.mail_from = o->mail_from;
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
-    rc = ermes_notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
+    rc = ermes__notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
     if (!rc)
-        rc = ermes_store_notification_set_text(st, n.id, subject.data ? subject.data : "",
-                                               body.data ? body.data : "", n.message_id);
+        rc = ermes__store_notification_set_text(st, n.id, subject.data ? subject.data : "",
+                                                body.data ? body.data : "", n.message_id);
     if (!rc)
-        ermes_log(ERMES_LOG_INFO, "notification %s: %zu events %s for %s (%s), %s", n.reference,
-                  c->n, n.group_key, org->short_name, lg->lang, ermes_tlp_name(c->tlp));
+        ermes__log(ERMES_LOG_INFO, "notification %s: %zu events %s for %s (%s), %s", n.reference,
+                   c->n, n.group_key, org->short_name, lg->lang, ermes_tlp_name(c->tlp));
     ermes__strbuf_cleanup(&subject);
     ermes__strbuf_cleanup(&body);
     return rc;
@@ -328,29 +328,29 @@ static void free_groups(lang_group_t *groups, size_t *ngroups)
     *ngroups = 0;
 }
 
-static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
-                      const ermes_notify_group_t *g, int64_t home, ermes_notify_stats_t *stats)
+static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
+                      const ermes__notify_group_t *g, int64_t home, ermes__notify_stats_t *stats)
 {
     lang_group_t groups[MAX_LANGUAGES];
     size_t ngroups = 0;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     collect_t c;
     int rc;
 
     memset(&c, 0, sizeof(c));
     memset(groups, 0, sizeof(groups));
-    if ((rc = ermes_store_org_get(st, NULL, g->org_id, &org)))
+    if ((rc = ermes__store_org_get(st, NULL, g->org_id, &org)))
         return rc == ERMES_ENOTFOUND ? 0 : rc;
     /* A group larger than one e-mail may carry goes out as several. */
     for (;;) {
         collect_reset(&c);
         free_groups(groups, &ngroups);
-        if ((rc = ermes_store_begin(st)))
+        if ((rc = ermes__store_begin(st)))
             break;
         /* Read inside the write transaction: no other process can notify these events
          * between reading and marking them. */
-        rc = ermes_store_notify_group_events(st, g, o->by_type, ERMES_NOTIFY_MAX_EVENTS, collect_cb,
-                                             &c);
+        rc = ermes__store_notify_group_events(st, g, o->by_type, ERMES_NOTIFY_MAX_EVENTS,
+                                              collect_cb, &c);
         /* The recipients depend on the kinds of issue the events are. */
         if (!rc && c.n)
             rc = language_groups(o, org, c.kinds, groups, &ngroups);
@@ -358,16 +358,16 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
             rc = make_notification(st, o, g, org, &groups[k], &c, home);
         /* Nobody for these events (the contacts changed since they were listed): they wait. */
         if (!rc && c.n && ngroups)
-            rc = ermes_store_notify_mark_events(st, c.ids, c.n);
+            rc = ermes__store_notify_mark_events(st, c.ids, c.n);
         /* The org's cursor moves past them in the same commit. */
         if (!rc && c.n && ngroups) {
             long moved;
-            rc = ermes_store_notify_advance(st, g->org_id, &moved);
+            rc = ermes__store_notify_advance(st, g->org_id, &moved);
         }
         if (!rc)
-            rc = ermes_store_commit(st);
+            rc = ermes__store_commit(st);
         if (rc) {
-            ermes_store_rollback(st);
+            ermes__store_rollback(st);
             break;
         }
         if (c.n == 0 || ngroups == 0)
@@ -388,17 +388,17 @@ static int make_group(ermes_store_t *st, const ermes_notify_options_t *o,
 /* ---- all due groups ------------------------------------------------------------------------ */
 
 typedef struct group_list {
-    ermes_notify_group_t *items;
+    ermes__notify_group_t *items;
     size_t n, cap;
 } group_list_t;
 
-static int list_cb(void *ctx, const ermes_notify_group_t *g)
+static int list_cb(void *ctx, const ermes__notify_group_t *g)
 {
     group_list_t *l = ctx;
 
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        ermes_notify_group_t *p = ermes__reallocarray(l->items, cap, sizeof(*p));
+        ermes__notify_group_t *p = ermes__reallocarray(l->items, cap, sizeof(*p));
         if (!p)
             return ERMES_ENOMEM;
         l->items = p;
@@ -411,26 +411,26 @@ static int list_cb(void *ctx, const ermes_notify_group_t *g)
     return 0;
 }
 
-int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
-                       int ignore_window, ermes_notify_stats_t *stats)
+int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                        int ignore_window, ermes__notify_stats_t *stats)
 {
     group_list_t l = {NULL, 0, 0};
     int64_t cutoff = ignore_window ? INT64_MAX : now - o->window_ms, home = 0;
     int rc, first = 0;
 
-    ermes_store_home_org(st, &home);
+    ermes__store_home_org(st, &home);
     /* The list is read whole first: each group is then made in its own transaction. */
-    rc = ermes_store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
+    rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
     for (size_t k = 0; !rc && k < l.n; k++) {
         int r = make_group(st, o, &l.items[k], home, stats);
         if (r == ERMES_ECONFLICT || r == ERMES_EBUSY) {
             /* Another process made this group's notification at the same time: it is
              * done, by them. */
-            ermes_log(ERMES_LOG_INFO, "notify: group %s of organisation %lld taken elsewhere",
-                      l.items[k].key, (long long)l.items[k].org_id);
+            ermes__log(ERMES_LOG_INFO, "notify: group %s of organisation %lld taken elsewhere",
+                       l.items[k].key, (long long)l.items[k].org_id);
         } else if (r) {
-            ermes_log(ERMES_LOG_WARNING, "notify: group %s of organisation %lld: %s",
-                      l.items[k].key, (long long)l.items[k].org_id, ermes_strerror(r));
+            ermes__log(ERMES_LOG_WARNING, "notify: group %s of organisation %lld: %s",
+                       l.items[k].key, (long long)l.items[k].org_id, ermes_strerror(r));
             if (!first)
                 first = r;
         }
@@ -442,9 +442,9 @@ int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64
      * the next round does not read those events again. */
     if (!rc) {
         long moved;
-        rc = ermes_store_notify_advance(st, 0, &moved);
+        rc = ermes__store_notify_advance(st, 0, &moved);
     }
     if (!rc && !o->skip_waiting)
-        rc = ermes_store_notify_waiting(st, &stats->waiting);
+        rc = ermes__store_notify_waiting(st, &stats->waiting);
     return rc ? rc : first;
 }

@@ -223,7 +223,7 @@ static int template_file(const char *dir, const char *lang, char *path, size_t c
     return n > 0 && (size_t)n < cap;
 }
 
-void ermes_notify_language(const char *templates_dir, const char *lang, char *buf, size_t cap)
+void ermes__notify_language(const char *templates_dir, const char *lang, char *buf, size_t cap)
 {
     char l[8], path[4096];
     FILE *f;
@@ -245,7 +245,7 @@ void ermes_notify_language(const char *templates_dir, const char *lang, char *bu
 static int load_template(const char *dir, const char *lang, char **out)
 {
     char path[4096], chunk[4096];
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     size_t n;
     FILE *f;
     int rc = 0;
@@ -279,17 +279,17 @@ static void format_utc(int64_t ms, char *buf, size_t cap)
 }
 
 typedef struct render_ctx {
-    const ermes_notify_vars_t *v;
+    const ermes__notify_vars_t *v;
     const builtin_t *words; /* the built-in of the language, or English */
     const char *lang;
     char attachment[64];
     char count[32], first[64], last[64];
-    ermes_strbuf_t about, n_events, explain;
+    ermes__strbuf_t about, n_events, explain;
 } render_ctx_t;
 
 static int add_explanations(render_ctx_t *c)
 {
-    const ermes_notify_vars_t *v = c->v;
+    const ermes__notify_vars_t *v = c->v;
     int rc = 0;
 
     for (size_t k = 0; !rc && v->types && v->types[k]; k++) {
@@ -312,7 +312,7 @@ static int add_explanations(render_ctx_t *c)
 
 static const char *var_value(render_ctx_t *c, const char *name, size_t len)
 {
-    const ermes_notify_vars_t *v = c->v;
+    const ermes__notify_vars_t *v = c->v;
 
 #define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
     if (IS("reference"))
@@ -348,7 +348,7 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
 }
 
 /* Copies text[0..n) to out with ${name} substituted; unknown names stay as written. */
-static int substitute(render_ctx_t *c, const char *text, size_t n, ermes_strbuf_t *out)
+static int substitute(render_ctx_t *c, const char *text, size_t n, ermes__strbuf_t *out)
 {
     size_t k = 0;
     int rc = 0;
@@ -378,7 +378,7 @@ static int substitute(render_ctx_t *c, const char *text, size_t n, ermes_strbuf_
 
 /* Header values come partly from feeds: no control character may reach a header, so none
  * can end it early or add another (header injection). */
-static void flatten_line(ermes_strbuf_t *b)
+static void flatten_line(ermes__strbuf_t *b)
 {
     for (size_t k = 0; k < b->len; k++)
         if ((unsigned char)b->data[k] < 0x20 || b->data[k] == 0x7f)
@@ -386,7 +386,7 @@ static void flatten_line(ermes_strbuf_t *b)
 }
 
 /* pattern with its "%s" replaced by value (the patterns are the built-in phrases above). */
-static int fill_pattern(const char *pattern, const char *value, ermes_strbuf_t *out)
+static int fill_pattern(const char *pattern, const char *value, ermes__strbuf_t *out)
 {
     const char *at = strstr(pattern, "%s");
     int rc;
@@ -399,9 +399,9 @@ static int fill_pattern(const char *pattern, const char *value, ermes_strbuf_t *
     return ermes__strbuf_adds(out, at + 2);
 }
 
-int ermes_notify_render(const char *templates_dir, const char *lang,
-                        const ermes_notify_vars_t *vars, ermes_strbuf_t *subject,
-                        ermes_strbuf_t *body)
+int ermes__notify_render(const char *templates_dir, const char *lang,
+                         const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
+                         ermes__strbuf_t *body)
 {
     render_ctx_t c;
     char *file = NULL;
@@ -459,7 +459,7 @@ out:
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Base64 without line breaks. */
-static int base64_raw(const unsigned char *p, size_t n, ermes_strbuf_t *out)
+static int base64_raw(const unsigned char *p, size_t n, ermes__strbuf_t *out)
 {
     char q[4];
     int rc = 0;
@@ -479,7 +479,7 @@ static int base64_raw(const unsigned char *p, size_t n, ermes_strbuf_t *out)
     return rc;
 }
 
-int ermes_notify_base64(const void *p, size_t n, ermes_strbuf_t *out)
+int ermes__notify_base64(const void *p, size_t n, ermes__strbuf_t *out)
 {
     const unsigned char *s = p;
     int rc = 0;
@@ -493,7 +493,7 @@ int ermes_notify_base64(const void *p, size_t n, ermes_strbuf_t *out)
     return rc;
 }
 
-int ermes_notify_qp(const char *text, size_t n, ermes_strbuf_t *out)
+int ermes__notify_qp(const char *text, size_t n, ermes__strbuf_t *out)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t col = 0;
@@ -542,7 +542,7 @@ int ermes_notify_qp(const char *text, size_t n, ermes_strbuf_t *out)
     return rc;
 }
 
-int ermes_notify_header_word(const char *text, ermes_strbuf_t *out)
+int ermes__notify_header_word(const char *text, ermes__strbuf_t *out)
 {
     size_t n = strlen(text), k = 0;
     int ascii = 1, rc = 0;
@@ -575,7 +575,7 @@ int ermes_notify_header_word(const char *text, ermes_strbuf_t *out)
     return rc;
 }
 
-int ermes_notify_address(const char *from, char *buf, size_t cap)
+int ermes__notify_address(const char *from, char *buf, size_t cap)
 {
     const char *lt = from ? strrchr(from, '<') : NULL, *gt;
     const char *p = from;
@@ -621,7 +621,7 @@ static void rfc5322_date(int64_t ms, char *buf, size_t cap)
 }
 
 /* Adds the To: header from the JSON array of addresses; ERMES_EINVAL when there is none. */
-static int add_to(const char *recipients, ermes_strbuf_t *out)
+static int add_to(const char *recipients, ermes__strbuf_t *out)
 {
     json_t *a = recipients ? json_loads(recipients, 0, NULL) : NULL, *v;
     char addr[320];
@@ -630,7 +630,7 @@ static int add_to(const char *recipients, ermes_strbuf_t *out)
 
     for (k = 0; k < json_array_size(a); k++) {
         v = json_array_get(a, k);
-        if (rc || ermes_notify_address(json_string_value(v), addr, sizeof(addr)))
+        if (rc || ermes__notify_address(json_string_value(v), addr, sizeof(addr)))
             continue;
         rc = ermes__strbuf_addf(out, "%s%s", n ? ",\r\n " : "", addr);
         n++;
@@ -641,21 +641,21 @@ static int add_to(const char *recipients, ermes_strbuf_t *out)
     return rc ? rc : ermes__strbuf_add(out, "\r\n", 2);
 }
 
-void ermes_notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
-                             char *buf, size_t cap)
+void ermes__notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
+                              char *buf, size_t cap)
 {
     char addr[320];
     const char *domain = "localhost";
 
-    if (mail_from && ermes_notify_address(mail_from, addr, sizeof(addr)) == 0)
+    if (mail_from && ermes__notify_address(mail_from, addr, sizeof(addr)) == 0)
         domain = strchr(addr, '@') + 1;
     snprintf(buf, cap, "<%s.%lld@%s>", reference, (long long)created_ms, domain);
 }
 
 /* The multipart/mixed entity: its Content-Type header, a blank line, the text part and the
  * attachment. The whole message without OpenPGP, the part that is signed with it. */
-static int mixed_entity(const ermes_notification_t *n, const char *csv, size_t csv_len,
-                        ermes_strbuf_t *out)
+static int mixed_entity(const ermes__notification_t *n, const char *csv, size_t csv_len,
+                        ermes__strbuf_t *out)
 {
     char boundary[64];
     int rc;
@@ -674,7 +674,7 @@ static int mixed_entity(const ermes_notification_t *n, const char *csv, size_t c
                             "\r\n",
                             boundary, boundary);
     if (!rc)
-        rc = ermes_notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
+        rc = ermes__notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
     if (!rc && out->len && out->data[out->len - 1] != '\n')
         rc = ermes__strbuf_add(out, "\r\n", 2);
     if (!rc && csv)
@@ -686,7 +686,7 @@ static int mixed_entity(const ermes_notification_t *n, const char *csv, size_t c
                                 "\r\n",
                                 boundary, n->reference, n->reference);
     if (!rc && csv)
-        rc = ermes_notify_base64(csv, csv_len, out);
+        rc = ermes__notify_base64(csv, csv_len, out);
     if (!rc)
         rc = ermes__strbuf_addf(out, "--%s--\r\n", boundary);
     return rc;
@@ -695,18 +695,18 @@ static int mixed_entity(const ermes_notification_t *n, const char *csv, size_t c
 /* RFC 3156 section 5: multipart/signed around the entity, whose exact bytes (7 bit, CRLF line
  * ends: quoted-printable and base64 make sure of both) are what the detached signature
  * covers. The CRLF before the boundary that follows the entity belongs to that boundary. */
-static int signed_entity(const ermes_notify_options_t *o, const ermes_notification_t *n,
-                         const ermes_strbuf_t *entity, ermes_strbuf_t *out, char *err,
+static int signed_entity(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                         const ermes__strbuf_t *entity, ermes__strbuf_t *out, char *err,
                          size_t errcap)
 {
     char boundary[64], micalg[32];
-    ermes_strbuf_t sig;
+    ermes__strbuf_t sig;
     int rc;
 
     snprintf(boundary, sizeof(boundary), "=_ermes_s_%s", n->reference);
     ermes__strbuf_init(&sig, 1024 * 1024);
-    rc = ermes_notify_pgp_sign(o->pgp_home, o->pgp_key, entity->data, entity->len, &sig, micalg,
-                               sizeof(micalg), err, errcap);
+    rc = ermes__notify_pgp_sign(o->pgp_home, o->pgp_key, entity->data, entity->len, &sig, micalg,
+                                sizeof(micalg), err, errcap);
     if (!rc)
         rc = ermes__strbuf_addf(out,
                                 "Content-Type: multipart/signed; boundary=\"%s\";\r\n"
@@ -737,16 +737,16 @@ static int signed_entity(const ermes_notify_options_t *o, const ermes_notificati
     return rc;
 }
 
-int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_notification_t *n,
-                               const char *csv, size_t csv_len, ermes_strbuf_t *out, char *err,
-                               size_t errcap)
+int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                const char *csv, size_t csv_len, ermes__strbuf_t *out, char *err,
+                                size_t errcap)
 {
     const char *from = o->mail_from && *o->mail_from ? o->mail_from : "ermes@localhost";
     char date[64], addr[320], message_id[sizeof(n->message_id)];
-    ermes_strbuf_t subject, entity;
+    ermes__strbuf_t subject, entity;
     int rc;
 
-    if (ermes_notify_address(from, addr, sizeof(addr)))
+    if (ermes__notify_address(from, addr, sizeof(addr)))
         return ERMES_EINVAL;
     /* RFC 5322 section 3.6.1: the time the message was complete, which is when the
      * notification was made; every attempt sends the same message. */
@@ -754,23 +754,23 @@ int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_noti
     if (n->message_id[0])
         snprintf(message_id, sizeof(message_id), "%s", n->message_id);
     else
-        ermes_notify_message_id(n->reference, n->created_at, from, message_id, sizeof(message_id));
+        ermes__notify_message_id(n->reference, n->created_at, from, message_id, sizeof(message_id));
     ermes__strbuf_init(&subject, MAX_TEXT);
     ermes__strbuf_init(&entity, out->max ? out->max : MAX_CSV);
     {
-        ermes_strbuf_t flat;
+        ermes__strbuf_t flat;
         ermes__strbuf_init(&flat, MAX_TEXT);
         rc = ermes__strbuf_adds(&flat, n->subject ? n->subject : "");
         if (!rc) {
             flatten_line(&flat);
-            rc = ermes_notify_header_word(flat.data, &subject);
+            rc = ermes__notify_header_word(flat.data, &subject);
         }
         ermes__strbuf_cleanup(&flat);
     }
     if (rc)
         goto out;
     {
-        ermes_strbuf_t f;
+        ermes__strbuf_t f;
         ermes__strbuf_init(&f, 4096);
         rc = ermes__strbuf_adds(&f, from);
         if (!rc)
@@ -805,32 +805,33 @@ out:
     return rc;
 }
 
-static int csv_cb(void *ctx, const ermes_event_row_t *e)
+static int csv_cb(void *ctx, const ermes__event_row_t *e)
 {
-    return ermes_event_csv_line(e->data, e->data_len, e->id, ctx);
+    return ermes__event_csv_line(e->data, e->data_len, e->id, ctx);
 }
 
-int ermes_notify_csv(ermes_store_t *st, int64_t id, ermes_strbuf_t *out)
+int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out)
 {
-    int rc = ermes_event_csv_header(out);
+    int rc = ermes__event_csv_header(out);
 
-    return rc ? rc : ermes_store_notification_events(st, id, csv_cb, out);
+    return rc ? rc : ermes__store_notification_events(st, id, csv_cb, out);
 }
 
-int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id,
-                         ermes_strbuf_t *out, char *err, size_t errcap)
+int ermes__notify_preview(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id,
+                          ermes__strbuf_t *out, char *err, size_t errcap)
 {
-    ermes_notification_t n;
-    ermes_strbuf_t csv;
+    ermes__notification_t n;
+    ermes__strbuf_t csv;
     int rc;
 
-    if ((rc = ermes_store_notification_get(st, id, &n)))
+    if ((rc = ermes__store_notification_get(st, id, &n)))
         return rc;
     ermes__strbuf_init(&csv, MAX_CSV);
-    rc = ermes_notify_csv(st, id, &csv);
+    rc = ermes__notify_csv(st, id, &csv);
     if (!rc)
-        rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, out, err, errcap);
+        rc =
+            ermes__notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, out, err, errcap);
     ermes__strbuf_cleanup(&csv);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     return rc;
 }

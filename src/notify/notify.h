@@ -25,7 +25,7 @@
  * Contacts with role "notification" (a mailbox for the CERT's notifications) are in every
  * first tier; "management" contacts are never e-mailed events. An e-mail whose events are of
  * several kinds (grouped by feed) goes to the contacts of each kind. An organisation with no
- * contact of these roles gets nothing: its events wait (counted by ermes_store_notify_waiting)
+ * contact of these roles gets nothing: its events wait (counted by ermes__store_notify_waiting)
  * until one is added.
  *
  * TLP: a notification only carries events of one constituent and goes only to that
@@ -60,7 +60,7 @@
 #include "model/org.h"
 #include "store/store.h"
 
-struct ermes_config;
+struct ermes__config;
 
 /* Events in one e-mail at most; a larger group becomes several notifications. */
 #define ERMES_NOTIFY_MAX_EVENTS 10000
@@ -79,7 +79,7 @@ struct ermes_config;
 #define ERMES_NOTIFY_KIND_VULNERABLE 0x2u
 #define ERMES_NOTIFY_KIND_COMPROMISE 0x4u
 
-typedef struct ermes_notify_options {
+typedef struct ermes__notify_options {
     int64_t window_ms;     /* a group is due when its oldest event is this old */
     int by_type;           /* group by classification.type, else by feed.name */
     int64_t retry_base_ms; /* first backoff */
@@ -98,15 +98,15 @@ typedef struct ermes_notify_options {
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
     int skip_waiting; /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
                        * report it, and counting reads every event of the orgs it counts) */
-} ermes_notify_options_t;
+} ermes__notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad
  * notify_group_by, mail_from or smtp_url. */
-int ermes_notify_options_from_config(const struct ermes_config *cfg, ermes_notify_options_t *o,
-                                     ermes_diag_t *d);
+int ermes__notify_options_from_config(const struct ermes__config *cfg, ermes__notify_options_t *o,
+                                      ermes_diag_t *d);
 
 /* What a run did, for logs, the CLI and the API. */
-typedef struct ermes_notify_stats {
+typedef struct ermes__notify_stats {
     long groups;        /* groups that became notifications */
     long notifications; /* notifications made */
     long events;        /* events they carry */
@@ -116,32 +116,32 @@ typedef struct ermes_notify_stats {
     long retrying;      /* attempts that failed and will be retried */
     long failed;        /* given up: max_attempts, or a permanent refusal */
     long recovered;     /* left in state sending by a process that died: retrying now */
-} ermes_notify_stats_t;
+} ermes__notify_stats_t;
 
 /* ---- grouping (group.c) ------------------------------------------------------------------ */
 
 /* Makes notifications of every due group: those whose oldest event was stored at least
  * window_ms before now, or all of them with ignore_window. Adds to *stats. */
-int ermes_notify_group(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
-                       int ignore_window, ermes_notify_stats_t *stats);
+int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                        int ignore_window, ermes__notify_stats_t *stats);
 
 /* The kind of issue (ERMES_NOTIFY_KIND_*) an event of classification type `type` is. */
-unsigned ermes_notify_kind_of_type(const char *type);
+unsigned ermes__notify_kind_of_type(const char *type);
 
 /* Recipients of org's notifications about issues of kinds (ERMES_NOTIFY_KIND_* bits; 0 is
  * abuse), by the rule above: the indexes into org->contacts, at most cap, into idx, in the
  * organisation's order; returns how many. */
-size_t ermes_notify_recipients(const ermes_org_t *org, unsigned kinds, size_t *idx, size_t cap);
+size_t ermes__notify_recipients(const ermes__org_t *org, unsigned kinds, size_t *idx, size_t cap);
 
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
 /* The language whose template serves contacts speaking lang (ISO 639-1, any case): lang
  * itself when templates_dir has lang.txt or a built-in exists (en, fr, de), else "en". buf
  * gets at least 3 bytes. */
-void ermes_notify_language(const char *templates_dir, const char *lang, char *buf, size_t cap);
+void ermes__notify_language(const char *templates_dir, const char *lang, char *buf, size_t cap);
 
 /* What a template is filled with. */
-typedef struct ermes_notify_vars {
+typedef struct ermes__notify_vars {
     const char *reference; /* "ERMES-2026-000042" */
     const char *org;       /* short name */
     const char *org_name;
@@ -153,19 +153,19 @@ typedef struct ermes_notify_vars {
     const char *const *types; /* classification types present, NULL-terminated */
     const int64_t *type_counts;
     const char *mail_from;
-} ermes_notify_vars_t;
+} ermes__notify_vars_t;
 
 /* Renders the subject (one line) and the body ("\n" line ends) in language lang from its
  * template (templates_dir/lang.txt: first line the subject, then a blank line, then the
  * body; ${name} substitutions, see message.c; else the built-in). ERMES_EIO when a template file
  * cannot be read, ERMES_ETOOBIG, ERMES_ENOMEM. */
-int ermes_notify_render(const char *templates_dir, const char *lang,
-                        const ermes_notify_vars_t *vars, ermes_strbuf_t *subject,
-                        ermes_strbuf_t *body);
+int ermes__notify_render(const char *templates_dir, const char *lang,
+                         const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
+                         ermes__strbuf_t *body);
 
 /* The Message-ID of a notification: "<REFERENCE.CREATED_MS@domain of mail_from>". */
-void ermes_notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
-                             char *buf, size_t cap);
+void ermes__notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
+                              char *buf, size_t cap);
 
 /* The complete message (RFC 5322 + MIME, CRLF line ends) as sent: headers Date (when the
  * notification was made), From, To, Subject, Message-ID (n->message_id, made from the
@@ -174,54 +174,54 @@ void ermes_notify_message_id(const char *reference, int64_t created_ms, const ch
  * for a message without attachment. With o->pgp_key the multipart/mixed entity is wrapped in
  * multipart/signed (RFC 3156); ERMES_ECONFIG when the key cannot sign (reason in err, which
  * may be NULL). */
-int ermes_notify_build_message(const ermes_notify_options_t *o, const ermes_notification_t *n,
-                               const char *csv, size_t csv_len, ermes_strbuf_t *out, char *err,
-                               size_t errcap);
+int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                const char *csv, size_t csv_len, ermes__strbuf_t *out, char *err,
+                                size_t errcap);
 
 /* OpenPGP (pgp.c, with gpgme): a detached, ASCII-armoured signature (CRLF line ends) of data
  * by key (an id, fingerprint or user id of a secret key in the keyring of home, or of
  * GNUPGHOME when home is NULL) into sig, "pgp-" and the hash's name for micalg into micalg.
  * ERMES_ECONFIG when the key is not there or cannot sign without a passphrase (reason in
  * err), ERMES_EUNSUPPORTED when gpgme cannot start. */
-int ermes_notify_pgp_sign(const char *home, const char *key, const char *data, size_t len,
-                          ermes_strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
-                          size_t errcap);
+int ermes__notify_pgp_sign(const char *home, const char *key, const char *data, size_t len,
+                           ermes__strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
+                           size_t errcap);
 
 /* The CSV attachment of notification id: the events it carries. */
-int ermes_notify_csv(ermes_store_t *st, int64_t id, ermes_strbuf_t *out);
+int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out);
 
 /* The complete message of a stored notification, as it is sent (the same at every attempt,
  * bar an OpenPGP signature's time). err (may be NULL) gets the reason signing failed. */
-int ermes_notify_preview(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id,
-                         ermes_strbuf_t *out, char *err, size_t errcap);
+int ermes__notify_preview(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id,
+                          ermes__strbuf_t *out, char *err, size_t errcap);
 
 /* Encoders (RFC 2045 section 6.7 and 6.8, RFC 2047), exposed for the tests. */
-int ermes_notify_base64(const void *p, size_t n, ermes_strbuf_t *out);
-int ermes_notify_qp(const char *text, size_t n, ermes_strbuf_t *out);
-int ermes_notify_header_word(const char *text, ermes_strbuf_t *out);
+int ermes__notify_base64(const void *p, size_t n, ermes__strbuf_t *out);
+int ermes__notify_qp(const char *text, size_t n, ermes__strbuf_t *out);
+int ermes__notify_header_word(const char *text, ermes__strbuf_t *out);
 
 /* The bare address of "Name <addr>" or "addr" into buf; ERMES_EINVAL when there is none. */
-int ermes_notify_address(const char *from, char *buf, size_t cap);
+int ermes__notify_address(const char *from, char *buf, size_t cap);
 
 /* ---- delivery (smtp.c, send.c) ----------------------------------------------------------- */
 
 /* Sends msg to rcpts over SMTP. On failure returns ERMES_EIO with the reason (never the
  * password) in err, and *permanent = 1 when the server refused for good (a 5xx reply other
  * than to AUTH: the same message would be refused again). */
-int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *rcpts, size_t n,
-                           const char *msg, size_t len, int *permanent, char *err, size_t errcap);
+int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const *rcpts, size_t n,
+                            const char *msg, size_t len, int *permanent, char *err, size_t errcap);
 
 /* Makes every SMTP exchange of this process, in any thread, give up at once (on) and lets
  * them run again (off): the daemon stopping must not wait for a slow server. */
-void ermes_notify_cancel_all(int on);
+void ermes__notify_cancel_all(int on);
 
 /* The wait before attempt number attempts + 1, after attempts failed ones (>= 1):
  * base * 2^(attempts-1), capped at ERMES_NOTIFY_BACKOFF_CAP_MS (or base when that is larger). */
-int64_t ermes_notify_backoff_ms(int64_t base_ms, int64_t attempts);
+int64_t ermes__notify_backoff_ms(int64_t base_ms, int64_t attempts);
 
 /* Rate limit: sent holds the times (newest first) of the messages a recipient got in the last
  * hour, n of them. Returns 0 when one more may go now, else the time at which it may. */
-int64_t ermes_notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now);
+int64_t ermes__notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now);
 
 /* One delivery attempt of notification id: claims it, checks the rate limits, records state
  * sending, sends, records the outcome (sent; retrying with a backoff; failed after
@@ -230,32 +230,33 @@ int64_t ermes_notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour
  * Returns 0 when the attempt ran (its outcome in stats and in the store), ERMES_ECONFLICT when
  * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_ENOTFOUND,
  * ERMES_ECONFIG without smtp_url. err gets the SMTP error, if any. */
-int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id, int force,
-                      ermes_notify_stats_t *stats, char *err, size_t errcap);
+int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id, int force,
+                       ermes__notify_stats_t *stats, char *err, size_t errcap);
 
 /* Recovers what dead senders left in state sending (see above), then attempts every
  * notification due now. */
-int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
-                          ermes_notify_stats_t *stats);
+int ermes__notify_send_due(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                           ermes__notify_stats_t *stats);
 
 /* Grouping then sending (without smtp_url: grouping only), as the worker does each round. */
-int ermes_notify_run(ermes_store_t *st, const ermes_notify_options_t *o, int ignore_window,
-                     ermes_notify_stats_t *stats);
+int ermes__notify_run(ermes__store_t *st, const ermes__notify_options_t *o, int ignore_window,
+                      ermes__notify_stats_t *stats);
 
 /* ---- the daemon's worker (worker.c) ---------------------------------------------------- */
 
-typedef struct ermes_notifier ermes_notifier_t;
+typedef struct ermes__notifier ermes__notifier_t;
 
 /* st and the strings of o are borrowed and must outlive the notifier. */
-int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes_notifier_t **out);
+int ermes__notifier_new(ermes__store_t *st, const ermes__notify_options_t *o,
+                        ermes__notifier_t **out);
 /* Starts the thread: a round at once, then whenever kicked, when a notification falls due,
  * and every few seconds. */
-int ermes_notifier_start(ermes_notifier_t *n);
-void ermes_notifier_kick(ermes_notifier_t *n);
+int ermes__notifier_start(ermes__notifier_t *n);
+void ermes__notifier_kick(ermes__notifier_t *n);
 /* Stops and joins the thread; every SMTP exchange of the process under way is abandoned (see
- * ermes_notify_cancel_all; its attempt counts as failed and is retried after the restart). */
-void ermes_notifier_stop(ermes_notifier_t *n);
+ * ermes__notify_cancel_all; its attempt counts as failed and is retried after the restart). */
+void ermes__notifier_stop(ermes__notifier_t *n);
 /* Stops if needed and frees. NULL is a no-op. */
-void ermes_notifier_free(ermes_notifier_t *n);
+void ermes__notifier_free(ermes__notifier_t *n);
 
 #endif

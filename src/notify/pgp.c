@@ -37,9 +37,9 @@ static gpgme_error_t find_key(gpgme_ctx_t ctx, const char *pattern, gpgme_key_t 
     return *out ? 0 : e;
 }
 
-int ermes_notify_pgp_sign(const char *home, const char *keyid, const char *data, size_t len,
-                          ermes_strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
-                          size_t errcap)
+int ermes__notify_pgp_sign(const char *home, const char *keyid, const char *data, size_t len,
+                           ermes__strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
+                           size_t errcap)
 {
     gpgme_ctx_t ctx = NULL;
     gpgme_key_t key = NULL;

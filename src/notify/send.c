@@ -17,7 +17,7 @@
 #define MAX_MESSAGE (512u * 1024 * 1024)
 #define DUE_BATCH 64
 
-int64_t ermes_notify_backoff_ms(int64_t base_ms, int64_t attempts)
+int64_t ermes__notify_backoff_ms(int64_t base_ms, int64_t attempts)
 {
     int64_t wait = base_ms > 0 ? base_ms : 1000, cap = ERMES_NOTIFY_BACKOFF_CAP_MS;
 
@@ -29,7 +29,7 @@ int64_t ermes_notify_backoff_ms(int64_t base_ms, int64_t attempts)
     return wait < cap ? wait : cap;
 }
 
-int64_t ermes_notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now)
+int64_t ermes__notify_rate_next(const int64_t *sent, size_t n, long rate_per_hour, int64_t now)
 {
     size_t in_hour = 0;
 
@@ -54,8 +54,8 @@ static void one_line(char *s)
 }
 
 /* When all recipients may receive one more message: 0 for now. */
-static int rate_check(ermes_store_t *st, const ermes_notify_options_t *o, const char *const *rcpts,
-                      size_t n, int64_t now, int64_t *next)
+static int rate_check(ermes__store_t *st, const ermes__notify_options_t *o,
+                      const char *const *rcpts, size_t n, int64_t now, int64_t *next)
 {
     int64_t *times;
     size_t got;
@@ -64,14 +64,14 @@ static int rate_check(ermes_store_t *st, const ermes_notify_options_t *o, const 
     *next = 0;
     if (o->rate_per_hour <= 0)
         return 0;
-    /* Only the rate newest messages of the hour matter (ermes_notify_rate_next). */
+    /* Only the rate newest messages of the hour matter (ermes__notify_rate_next). */
     if (!(times = ermes__reallocarray(NULL, (size_t)o->rate_per_hour, sizeof(*times))))
         return ERMES_ENOMEM;
     for (size_t k = 0; k < n && !rc; k++) {
-        if ((rc = ermes_store_notify_sends(st, rcpts[k], now - HOUR_MS, times,
-                                           (size_t)o->rate_per_hour, &got)))
+        if ((rc = ermes__store_notify_sends(st, rcpts[k], now - HOUR_MS, times,
+                                            (size_t)o->rate_per_hour, &got)))
             break;
-        int64_t t = ermes_notify_rate_next(times, got, o->rate_per_hour, now);
+        int64_t t = ermes__notify_rate_next(times, got, o->rate_per_hour, now);
         if (t > *next)
             *next = t;
     }
@@ -83,19 +83,19 @@ static int rate_check(ermes_store_t *st, const ermes_notify_options_t *o, const 
     "interrupted: the process sending it stopped during the SMTP exchange; the server may have "   \
     "accepted it, and it is sent again with the same Message-ID"
 
-int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_t id, int force,
-                      ermes_notify_stats_t *stats, char *err, size_t errcap)
+int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id, int force,
+                       ermes__notify_stats_t *stats, char *err, size_t errcap)
 {
     const char *rcpts[ERMES_NOTIFY_MAX_RECIPIENTS];
     char error[512] = "";
     int64_t now = ermes__time_now_ms(), wait = 0, attempts = 0, pid = (int64_t)getpid();
-    ermes_notification_t n;
-    ermes_strbuf_t csv, msg;
+    ermes__notification_t n;
+    ermes__strbuf_t csv, msg;
     json_t *list = NULL;
     size_t nrcpt = 0, recovered = 0;
     int rc, claimed = 0, permanent = 0;
 
-    ermes_notify_stats_t dummy;
+    ermes__notify_stats_t dummy;
 
     if (!stats)
         stats = memset(&dummy, 0, sizeof(dummy));
@@ -105,29 +105,29 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
     if (!o->smtp_url)
         return ERMES_ECONFIG;
     /* Left in state sending by a process that died: it may be tried again (at least once). */
-    if ((rc = ermes_store_notification_recover(st, id, now, o->max_attempts, INTERRUPTED,
-                                               &recovered)))
+    if ((rc = ermes__store_notification_recover(st, id, now, o->max_attempts, INTERRUPTED,
+                                                &recovered)))
         return rc;
     if (recovered) {
         stats->recovered += (long)recovered;
-        ermes_log(ERMES_LOG_WARNING,
-                  "notify: notification %lld was being sent by a process that stopped; it is "
-                  "sent again with the same Message-ID",
-                  (long long)id);
+        ermes__log(ERMES_LOG_WARNING,
+                   "notify: notification %lld was being sent by a process that stopped; it is "
+                   "sent again with the same Message-ID",
+                   (long long)id);
     }
-    if ((rc = ermes_store_notification_claim(st, id, pid, now, now + ERMES_NOTIFY_LEASE_MS, force,
-                                             &claimed)))
+    if ((rc = ermes__store_notification_claim(st, id, pid, now, now + ERMES_NOTIFY_LEASE_MS, force,
+                                              &claimed)))
         return rc;
     if (!claimed) {
-        if ((rc = ermes_store_notification_get(st, id, &n)))
+        if ((rc = ermes__store_notification_get(st, id, &n)))
             return rc;
         rc = strcmp(n.state, ERMES_NOTIFICATION_SENT) == 0 ? ERMES_ECONFLICT : ERMES_EBUSY;
-        ermes_notification_cleanup(&n);
+        ermes__notification_cleanup(&n);
         return rc;
     }
     ermes__strbuf_init(&csv, MAX_MESSAGE);
     ermes__strbuf_init(&msg, MAX_MESSAGE);
-    if ((rc = ermes_store_notification_get(st, id, &n)))
+    if ((rc = ermes__store_notification_get(st, id, &n)))
         goto release;
     list = json_loads(n.recipients, 0, NULL);
     for (size_t k = 0; k < json_array_size(list) && nrcpt < ERMES_NOTIFY_MAX_RECIPIENTS; k++)
@@ -136,8 +136,8 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
     attempts = n.attempts;
     if (nrcpt == 0) {
         snprintf(error, sizeof(error), "no recipients");
-        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
-                                             error, 0);
+        rc = ermes__store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
+                                              error, 0);
         stats->failed++;
         goto out;
     }
@@ -148,45 +148,45 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
     if (wait) {
         snprintf(error, sizeof(error), "rate limit: a recipient got %ld messages in the last hour",
                  o->rate_per_hour);
-        rc = ermes_store_notification_finish(
+        rc = ermes__store_notification_finish(
             st, id, attempts ? ERMES_NOTIFICATION_RETRYING : ERMES_NOTIFICATION_PENDING, attempts,
             wait, error, 0);
         stats->deferred++;
         goto out;
     }
-    if ((rc = ermes_notify_csv(st, id, &csv)) ||
-        (rc = ermes_notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, &msg, error,
-                                         sizeof(error)))) {
+    if ((rc = ermes__notify_csv(st, id, &csv)) ||
+        (rc = ermes__notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, &msg, error,
+                                          sizeof(error)))) {
         /* A key that cannot sign is the configuration's fault: it waits like a failed
          * attempt would, and says why. */
         if (rc == ERMES_ECONFIG && error[0]) {
             one_line(error);
-            rc = ermes_store_notification_finish(
+            rc = ermes__store_notification_finish(
                 st, id, attempts ? ERMES_NOTIFICATION_RETRYING : ERMES_NOTIFICATION_PENDING,
-                attempts, now + ermes_notify_backoff_ms(o->retry_base_ms, attempts + 1), error, 0);
+                attempts, now + ermes__notify_backoff_ms(o->retry_base_ms, attempts + 1), error, 0);
             stats->retrying++;
-            ermes_log(ERMES_LOG_ERROR, "notification %s: %s", n.reference, error);
+            ermes__log(ERMES_LOG_ERROR, "notification %s: %s", n.reference, error);
             goto out;
         }
         goto release;
     }
     /* The attempt is on disk before the first byte goes out: a crash from here on leaves
      * state sending, which the next round takes up again (notify.h: at least once). */
-    if ((rc = ermes_store_notification_start(st, id, pid, &attempts)))
+    if ((rc = ermes__store_notification_start(st, id, pid, &attempts)))
         goto release;
-    rc = ermes_notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, &permanent, error,
-                                sizeof(error));
+    rc = ermes__notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, &permanent, error,
+                                 sizeof(error));
     now = ermes__time_now_ms();
     if (rc == 0) {
-        rc = ermes_store_notification_sent(st, id, rcpts, nrcpt, now);
+        rc = ermes__store_notification_sent(st, id, rcpts, nrcpt, now);
         if (!rc) {
             stats->sent++;
-            ermes_log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
-                      n.reference, nrcpt, (long long)n.events);
+            ermes__log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
+                       n.reference, nrcpt, (long long)n.events);
         } else {
             /* It stays in state sending: once the lease runs out it is sent again. */
-            ermes_log(ERMES_LOG_ERROR, "notification %s was sent but cannot be recorded: %s",
-                      n.reference, ermes_strerror(rc));
+            ermes__log(ERMES_LOG_ERROR, "notification %s was sent but cannot be recorded: %s",
+                       n.reference, ermes_strerror(rc));
         }
         goto out;
     }
@@ -199,36 +199,36 @@ int ermes_notify_send(ermes_store_t *st, const ermes_notify_options_t *o, int64_
             memcpy(error, prefix, sizeof(prefix) - 1);
             error[sizeof(prefix) - 1 + len] = '\0';
         }
-        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
-                                             error, 0);
+        rc = ermes__store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
+                                              error, 0);
         stats->failed++;
-        ermes_log(ERMES_LOG_ERROR, "notification %s failed after %lld attempts: %s", n.reference,
-                  (long long)attempts, error);
+        ermes__log(ERMES_LOG_ERROR, "notification %s failed after %lld attempts: %s", n.reference,
+                   (long long)attempts, error);
     } else {
-        int64_t next = now + ermes_notify_backoff_ms(o->retry_base_ms, attempts);
-        rc = ermes_store_notification_finish(st, id, ERMES_NOTIFICATION_RETRYING, attempts, next,
-                                             error, 0);
+        int64_t next = now + ermes__notify_backoff_ms(o->retry_base_ms, attempts);
+        rc = ermes__store_notification_finish(st, id, ERMES_NOTIFICATION_RETRYING, attempts, next,
+                                              error, 0);
         stats->retrying++;
-        ermes_log(ERMES_LOG_WARNING, "notification %s: attempt %lld failed, retry in %lld s: %s",
-                  n.reference, (long long)attempts, (long long)((next - now + 999) / 1000), error);
+        ermes__log(ERMES_LOG_WARNING, "notification %s: attempt %lld failed, retry in %lld s: %s",
+                   n.reference, (long long)attempts, (long long)((next - now + 999) / 1000), error);
     }
     goto out;
 release:
     /* Something on this side failed (memory, the database): give the claim back untouched
      * so that the next round tries again. */
-    ermes_store_notification_release(st, id);
+    ermes__store_notification_release(st, id);
 out:
     if (err && errcap && error[0])
         snprintf(err, errcap, "%s", error);
     json_decref(list);
     ermes__strbuf_cleanup(&csv);
     ermes__strbuf_cleanup(&msg);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     return rc;
 }
 
-int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, int64_t now,
-                          ermes_notify_stats_t *stats)
+int ermes__notify_send_due(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                           ermes__notify_stats_t *stats)
 {
     int64_t ids[DUE_BATCH];
     size_t n = 0, recovered = 0;
@@ -237,36 +237,36 @@ int ermes_notify_send_due(ermes_store_t *st, const ermes_notify_options_t *o, in
     if (!o->smtp_url)
         return 0;
     /* What a sender that died left in state sending becomes due again (notify.h). */
-    if ((rc = ermes_store_notification_recover(st, 0, now, o->max_attempts, INTERRUPTED,
-                                               &recovered)))
+    if ((rc = ermes__store_notification_recover(st, 0, now, o->max_attempts, INTERRUPTED,
+                                                &recovered)))
         return rc;
     if (recovered) {
         stats->recovered += (long)recovered;
-        ermes_log(ERMES_LOG_WARNING,
-                  "notify: %zu notifications were being sent by a process that stopped; they "
-                  "are sent again with the same Message-ID",
-                  recovered);
+        ermes__log(ERMES_LOG_WARNING,
+                   "notify: %zu notifications were being sent by a process that stopped; they "
+                   "are sent again with the same Message-ID",
+                   recovered);
     }
     /* One batch per call: the worker comes back at once when the batch was full. */
-    if ((rc = ermes_store_notification_due(st, now, ids, DUE_BATCH, &n)))
+    if ((rc = ermes__store_notification_due(st, now, ids, DUE_BATCH, &n)))
         return rc;
     for (size_t k = 0; k < n; k++) {
-        rc = ermes_notify_send(st, o, ids[k], 0, stats, NULL, 0);
+        rc = ermes__notify_send(st, o, ids[k], 0, stats, NULL, 0);
         /* Taken by another sender meanwhile, or sent: theirs. */
         if (rc == ERMES_EBUSY || rc == ERMES_ECONFLICT)
             rc = 0;
         if (rc)
-            ermes_log(ERMES_LOG_WARNING, "notify: sending notification %lld: %s", (long long)ids[k],
-                      ermes_strerror(rc));
+            ermes__log(ERMES_LOG_WARNING, "notify: sending notification %lld: %s",
+                       (long long)ids[k], ermes_strerror(rc));
     }
     return 0;
 }
 
-int ermes_notify_run(ermes_store_t *st, const ermes_notify_options_t *o, int ignore_window,
-                     ermes_notify_stats_t *stats)
+int ermes__notify_run(ermes__store_t *st, const ermes__notify_options_t *o, int ignore_window,
+                      ermes__notify_stats_t *stats)
 {
-    int rc = ermes_notify_group(st, o, ermes__time_now_ms(), ignore_window, stats);
-    int rc2 = ermes_notify_send_due(st, o, ermes__time_now_ms(), stats);
+    int rc = ermes__notify_group(st, o, ermes__time_now_ms(), ignore_window, stats);
+    int rc2 = ermes__notify_send_due(st, o, ermes__time_now_ms(), stats);
 
     return rc ? rc : rc2;
 }

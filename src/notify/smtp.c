@@ -34,12 +34,12 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
 /* Set while the daemon stops: every exchange of the process gives up (any thread). */
 static int cancel_all;
 
-void ermes_notify_cancel_all(int on)
+void ermes__notify_cancel_all(int on)
 {
     __atomic_store_n(&cancel_all, on ? 1 : 0, __ATOMIC_RELEASE);
 }
 
-static int cancelled(const ermes_notify_options_t *o)
+static int cancelled(const ermes__notify_options_t *o)
 {
     return __atomic_load_n(&cancel_all, __ATOMIC_ACQUIRE) ||
            (o->cancel && __atomic_load_n(o->cancel, __ATOMIC_ACQUIRE));
@@ -93,7 +93,7 @@ static int close_cb(void *arg, curl_socket_t fd)
 
 /* Runs the transfer with the multi interface, so that it can be abandoned between two polls
  * whatever state it is in (connecting, waiting for a greeting, for a TLS handshake). */
-static CURLcode perform(const ermes_notify_options_t *o, CURL *c, sockets_t *socks, int *aborted)
+static CURLcode perform(const ermes__notify_options_t *o, CURL *c, sockets_t *socks, int *aborted)
 {
     CURLM *m = curl_multi_init();
     CURLcode cc = CURLE_OK;
@@ -134,8 +134,8 @@ static CURLcode perform(const ermes_notify_options_t *o, CURL *c, sockets_t *soc
     return cc;
 }
 
-int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *rcpts, size_t n,
-                           const char *msg, size_t len, int *permanent, char *err, size_t errcap)
+int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const *rcpts, size_t n,
+                            const char *msg, size_t len, int *permanent, char *err, size_t errcap)
 {
     char errbuf[CURL_ERROR_SIZE], from[320], addr[330];
     struct curl_slist *list = NULL, *l;
@@ -156,7 +156,7 @@ int ermes_notify_smtp_send(const ermes_notify_options_t *o, const char *const *r
         snprintf(err, errcap, "smtp_url is not set");
         return ERMES_ECONFIG;
     }
-    if (ermes_notify_address(o->mail_from, from, sizeof(from))) {
+    if (ermes__notify_address(o->mail_from, from, sizeof(from))) {
         snprintf(err, errcap, "mail_from is not an address");
         return ERMES_ECONFIG;
     }

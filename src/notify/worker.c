@@ -17,9 +17,9 @@
 #define IDLE_MS 2000
 #define MIN_SLEEP_MS 50
 
-struct ermes_notifier {
-    ermes_store_t *st;
-    ermes_notify_options_t opts;
+struct ermes__notifier {
+    ermes__store_t *st;
+    ermes__notify_options_t opts;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -27,9 +27,10 @@ struct ermes_notifier {
     int cancel; /* set (atomically) on stop: an SMTP exchange under way gives up */
 };
 
-int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes_notifier_t **out)
+int ermes__notifier_new(ermes__store_t *st, const ermes__notify_options_t *o,
+                        ermes__notifier_t **out)
 {
-    ermes_notifier_t *n = ermes__calloc(1, sizeof(*n));
+    ermes__notifier_t *n = ermes__calloc(1, sizeof(*n));
     pthread_condattr_t attr;
 
     if (!n)
@@ -49,34 +50,35 @@ int ermes_notifier_new(ermes_store_t *st, const ermes_notify_options_t *o, ermes
 }
 
 /* How long to sleep: until the next notification is due, at most IDLE_MS. */
-static int64_t sleep_ms(ermes_notifier_t *n)
+static int64_t sleep_ms(ermes__notifier_t *n)
 {
     int64_t next = 0, now = ermes__time_now_ms(), ms = IDLE_MS;
 
-    if (n->opts.smtp_url && ermes_store_notification_next_due(n->st, &next) == 0 && next)
+    if (n->opts.smtp_url && ermes__store_notification_next_due(n->st, &next) == 0 && next)
         ms = next - now < ms ? next - now : ms;
     return ms < MIN_SLEEP_MS ? MIN_SLEEP_MS : ms;
 }
 
-static void round_once(ermes_notifier_t *n)
+static void round_once(ermes__notifier_t *n)
 {
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
     int rc;
 
     memset(&s, 0, sizeof(s));
-    rc = ermes_notify_run(n->st, &n->opts, 0, &s);
+    rc = ermes__notify_run(n->st, &n->opts, 0, &s);
     if (rc)
-        ermes_log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));
+        ermes__log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));
     if (s.notifications || s.sent || s.failed || s.retrying || s.recovered)
-        ermes_log(ERMES_LOG_INFO,
-                  "notify: %ld notifications made (%ld events), %ld sent, %ld retrying, %ld "
-                  "deferred, %ld failed, %ld recovered",
-                  s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed, s.recovered);
+        ermes__log(ERMES_LOG_INFO,
+                   "notify: %ld notifications made (%ld events), %ld sent, %ld retrying, %ld "
+                   "deferred, %ld failed, %ld recovered",
+                   s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed,
+                   s.recovered);
 }
 
 static void *run(void *arg)
 {
-    ermes_notifier_t *n = arg;
+    ermes__notifier_t *n = arg;
 
     for (;;) {
         struct timespec until;
@@ -109,23 +111,23 @@ static void *run(void *arg)
     return NULL;
 }
 
-int ermes_notifier_start(ermes_notifier_t *n)
+int ermes__notifier_start(ermes__notifier_t *n)
 {
     if (n->started)
         return 0;
     n->stopping = 0;
     __atomic_store_n(&n->cancel, 0, __ATOMIC_RELEASE);
-    ermes_notify_cancel_all(0);
+    ermes__notify_cancel_all(0);
     if (pthread_create(&n->thread, NULL, run, n))
         return ERMES_EINTERNAL;
     n->started = 1;
     if (!n->opts.smtp_url)
-        ermes_log(ERMES_LOG_NOTICE, "notify: smtp_url is not set: notifications are prepared "
-                                    "but not sent");
+        ermes__log(ERMES_LOG_NOTICE, "notify: smtp_url is not set: notifications are prepared "
+                                     "but not sent");
     return 0;
 }
 
-void ermes_notifier_kick(ermes_notifier_t *n)
+void ermes__notifier_kick(ermes__notifier_t *n)
 {
     if (!n)
         return;
@@ -135,12 +137,12 @@ void ermes_notifier_kick(ermes_notifier_t *n)
     pthread_mutex_unlock(&n->lock);
 }
 
-void ermes_notifier_stop(ermes_notifier_t *n)
+void ermes__notifier_stop(ermes__notifier_t *n)
 {
     if (!n)
         return;
     /* Every exchange of the process: the worker's and those of API requests. */
-    ermes_notify_cancel_all(1);
+    ermes__notify_cancel_all(1);
     if (!n->started)
         return;
     pthread_mutex_lock(&n->lock);
@@ -152,11 +154,11 @@ void ermes_notifier_stop(ermes_notifier_t *n)
     n->started = 0;
 }
 
-void ermes_notifier_free(ermes_notifier_t *n)
+void ermes__notifier_free(ermes__notifier_t *n)
 {
     if (!n)
         return;
-    ermes_notifier_stop(n);
+    ermes__notifier_stop(n);
     pthread_cond_destroy(&n->wake);
     pthread_mutex_destroy(&n->lock);
     ermes__free(n);

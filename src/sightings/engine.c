@@ -11,8 +11,8 @@
 #include "core/log.h"
 #include "core/time.h"
 
-struct ermes_sightings {
-    ermes_store_t *store;
+struct ermes__sightings {
+    ermes__store_t *store;
     ermes_matcher_slot_t *slot;
     pthread_mutex_t rebuild;
     _Atomic int64_t version;     /* the counter the current matcher was built at; -1: none */
@@ -21,9 +21,9 @@ struct ermes_sightings {
     _Atomic uint64_t builds;
 };
 
-int ermes_sightings_new(ermes_store_t *st, ermes_sightings_t **out)
+int ermes__sightings_new(ermes__store_t *st, ermes__sightings_t **out)
 {
-    ermes_sightings_t *e = ermes__calloc(1, sizeof(*e));
+    ermes__sightings_t *e = ermes__calloc(1, sizeof(*e));
     int rc;
 
     if (!e)
@@ -35,14 +35,14 @@ int ermes_sightings_new(ermes_store_t *st, ermes_sightings_t **out)
     atomic_init(&e->builds, 0);
     pthread_mutex_init(&e->rebuild, NULL);
     if ((rc = ermes_matcher_slot_new(NULL, &e->slot))) {
-        ermes_sightings_free(e);
+        ermes__sightings_free(e);
         return rc;
     }
     *out = e;
     return 0;
 }
 
-void ermes_sightings_free(ermes_sightings_t *e)
+void ermes__sightings_free(ermes__sightings_t *e)
 {
     if (!e)
         return;
@@ -51,12 +51,12 @@ void ermes_sightings_free(ermes_sightings_t *e)
     ermes__free(e);
 }
 
-ermes_matcher_slot_t *ermes_sightings_slot(ermes_sightings_t *e)
+ermes_matcher_slot_t *ermes__sightings_slot(ermes__sightings_t *e)
 {
     return e->slot;
 }
 
-void ermes_sightings_stats(ermes_sightings_t *e, size_t *indicators, uint64_t *builds)
+void ermes__sightings_stats(ermes__sightings_t *e, size_t *indicators, uint64_t *builds)
 {
     if (indicators)
         *indicators = atomic_load(&e->indicators);
@@ -64,7 +64,7 @@ void ermes_sightings_stats(ermes_sightings_t *e, size_t *indicators, uint64_t *b
         *builds = atomic_load(&e->builds);
 }
 
-static int rebuild(ermes_sightings_t *e, int64_t version, int64_t now)
+static int rebuild(ermes__sightings_t *e, int64_t version, int64_t now)
 {
     ermes_indicator_set_t *set = NULL;
     ermes_matcher_t *m = NULL;
@@ -76,8 +76,8 @@ static int rebuild(ermes_sightings_t *e, int64_t version, int64_t now)
         return rc;
     /* The version was read before the rows: a change landing in between makes the next
      * refresh rebuild again, never miss it. */
-    if ((rc = ermes_store_indicator_next_change(e->store, now, &next)) ||
-        (rc = ermes_indicators_from_store(e->store, now, set, &n)) ||
+    if ((rc = ermes__store_indicator_next_change(e->store, now, &next)) ||
+        (rc = ermes__indicators_from_store(e->store, now, set, &n)) ||
         (rc = ermes_matcher_build(set, now, &m)))
         goto out;
     ermes_matcher_slot_swap(e->slot, m);
@@ -85,20 +85,20 @@ static int rebuild(ermes_sightings_t *e, int64_t version, int64_t now)
     atomic_store(&e->next_change, next);
     atomic_store(&e->version, version);
     atomic_fetch_add(&e->builds, 1);
-    ermes_log(ERMES_LOG_INFO, "indicator matcher rebuilt: %zu active indicators (version %lld)", n,
-              (long long)version);
+    ermes__log(ERMES_LOG_INFO, "indicator matcher rebuilt: %zu active indicators (version %lld)", n,
+               (long long)version);
 out:
     ermes_matcher_release(m);
     ermes_indicator_set_free(set);
     return rc;
 }
 
-int ermes_sightings_refresh(ermes_sightings_t *e, int force)
+int ermes__sightings_refresh(ermes__sightings_t *e, int force)
 {
     int64_t version = 0, now = ermes__time_now_ms(), next;
     int rc;
 
-    if ((rc = ermes_store_indicator_version(e->store, &version)))
+    if ((rc = ermes__store_indicator_version(e->store, &version)))
         return rc;
     next = atomic_load(&e->next_change);
     if (!force && version == atomic_load(&e->version) && (next == 0 || now < next))

@@ -16,9 +16,9 @@
 #include "core/alloc.h"
 #include "core/log.h"
 
-struct ermes_follow {
-    ermes_store_t *st;
-    ermes_registry_t *reg;
+struct ermes__follow {
+    ermes__store_t *st;
+    ermes__registry_t *reg;
     ermes_tail_t *tail;
     ermes_tail_file_t *files;
     size_t nfiles;
@@ -27,33 +27,34 @@ struct ermes_follow {
 
 static int sink_cb(void *ctx, const ermes_detect_hit_t *hit)
 {
-    ermes_follow_t *f = ctx;
-    ermes_ownership_t *owners = f->reg ? ermes_registry_ownership(f->reg) : NULL;
-    ermes_scan_report_t rep;
+    ermes__follow_t *f = ctx;
+    ermes_ownership_t *owners = f->reg ? ermes__registry_ownership(f->reg) : NULL;
+    ermes__scan_report_t rep;
     int rc;
 
     memset(&rep, 0, sizeof(rep));
-    rc = ermes_sightings_record_hit(f->st, owners, hit, NULL, &rep);
+    rc = ermes__sightings_record_hit(f->st, owners, hit, NULL, &rep);
     ermes_ownership_release(owners);
     if (rc) {
         /* The tailer keeps the line and delivers it again at its next look. */
         if (!atomic_exchange(&f->failing, 1))
-            ermes_log(ERMES_LOG_WARNING, "%s line %ld: cannot record a sighting: %s (retrying)",
-                      hit->source, hit->line, ermes_strerror(rc));
+            ermes__log(ERMES_LOG_WARNING, "%s line %ld: cannot record a sighting: %s (retrying)",
+                       hit->source, hit->line, ermes_strerror(rc));
         return -1;
     }
     if (atomic_exchange(&f->failing, 0))
-        ermes_log(ERMES_LOG_NOTICE, "%s: sightings recorded again", hit->source);
+        ermes__log(ERMES_LOG_NOTICE, "%s: sightings recorded again", hit->source);
     if (rep.sightings)
-        ermes_log(ERMES_LOG_DEBUG, "%s line %ld: sighting in %s", hit->source, hit->line,
-                  hit->field);
+        ermes__log(ERMES_LOG_DEBUG, "%s line %ld: sighting in %s", hit->source, hit->line,
+                   hit->field);
     return 0;
 }
 
-int ermes_follow_new(ermes_store_t *st, ermes_registry_t *reg, ermes_sightings_t *engine,
-                     const char *spec, const char *state_dir, ermes_follow_t **out, ermes_diag_t *d)
+int ermes__follow_new(ermes__store_t *st, ermes__registry_t *reg, ermes__sightings_t *engine,
+                      const char *spec, const char *state_dir, ermes__follow_t **out,
+                      ermes_diag_t *d)
 {
-    ermes_follow_t *f;
+    ermes__follow_t *f;
     ermes_tail_options_t o;
     int rc;
 
@@ -74,27 +75,27 @@ int ermes_follow_new(ermes_store_t *st, ermes_registry_t *reg, ermes_sightings_t
     /* A log seen for the first time is read from its beginning: what it holds already may be
      * what the indicators are about. */
     o.start_at_end = 0;
-    if ((rc = ermes_tail_new(ermes_sightings_slot(engine), f->files, f->nfiles, &o, sink_cb, f,
+    if ((rc = ermes_tail_new(ermes__sightings_slot(engine), f->files, f->nfiles, &o, sink_cb, f,
                              &f->tail, d)))
         goto fail;
     *out = f;
     return 0;
 fail:
-    ermes_follow_free(f);
+    ermes__follow_free(f);
     return rc;
 }
 
-int ermes_follow_start(ermes_follow_t *f)
+int ermes__follow_start(ermes__follow_t *f)
 {
     return ermes_tail_start(f->tail);
 }
 
-void ermes_follow_stats(ermes_follow_t *f, ermes_tail_stats_t *out)
+void ermes__follow_stats(ermes__follow_t *f, ermes_tail_stats_t *out)
 {
     ermes_tail_stats(f->tail, out);
 }
 
-void ermes_follow_free(ermes_follow_t *f)
+void ermes__follow_free(ermes__follow_t *f)
 {
     if (!f)
         return;

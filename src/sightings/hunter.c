@@ -27,9 +27,9 @@
 #define IDLE_MS 1000    /* the longest sleep between rounds */
 #define PROGRESS_MS 500 /* how often a running job's row is written */
 
-struct ermes_hunter {
-    ermes_store_t *st;
-    ermes_registry_t *reg;
+struct ermes__hunter {
+    ermes__store_t *st;
+    ermes__registry_t *reg;
     char *archive;
     pthread_t thread, monitor;
     pthread_mutex_t lock; /* guards stopping, kicked and the monitor's wake-ups */
@@ -44,18 +44,18 @@ struct ermes_hunter {
 
 /* A running job: what its sink, the hunter and the monitor share. */
 typedef struct hunt_run {
-    ermes_hunter_t *h;
+    ermes__hunter_t *h;
     ermes_retro_t *job;
-    ermes_retrohunt_t row;   /* id and indicators; the monitor fills the progress */
-    ermes_scan_report_t rep; /* the sink's alone */
+    ermes__retrohunt_t row;   /* id and indicators; the monitor fills the progress */
+    ermes__scan_report_t rep; /* the sink's alone */
     _Atomic uint64_t sightings;
     atomic_int cancel_sent, interrupted;
 } hunt_run_t;
 
-int ermes_hunter_new(ermes_store_t *st, ermes_registry_t *reg, const char *archive,
-                     ermes_hunter_t **out)
+int ermes__hunter_new(ermes__store_t *st, ermes__registry_t *reg, const char *archive,
+                      ermes__hunter_t **out)
 {
-    ermes_hunter_t *h;
+    ermes__hunter_t *h;
     pthread_condattr_t attr;
 
     if (!st || !archive || !*archive)
@@ -80,7 +80,7 @@ int ermes_hunter_new(ermes_store_t *st, ermes_registry_t *reg, const char *archi
     return 0;
 }
 
-void ermes_hunter_kick(ermes_hunter_t *h)
+void ermes__hunter_kick(ermes__hunter_t *h)
 {
     if (!h)
         return;
@@ -91,7 +91,7 @@ void ermes_hunter_kick(ermes_hunter_t *h)
 }
 
 /* Sleeps on cv up to ms unless stopping (or kicked, kick set). Returns 1 when stopping. */
-static int nap(ermes_hunter_t *h, pthread_cond_t *cv, int *kick, long ms)
+static int nap(ermes__hunter_t *h, pthread_cond_t *cv, int *kick, long ms)
 {
     struct timespec until;
     int stopping;
@@ -114,7 +114,7 @@ static int nap(ermes_hunter_t *h, pthread_cond_t *cv, int *kick, long ms)
     return stopping;
 }
 
-static int stopping(ermes_hunter_t *h)
+static int stopping(ermes__hunter_t *h)
 {
     int s;
 
@@ -131,14 +131,14 @@ static int stopping(ermes_hunter_t *h)
 static int sink_cb(void *ctx, const ermes_detect_hit_t *hit)
 {
     hunt_run_t *run = ctx;
-    ermes_ownership_t *owners = run->h->reg ? ermes_registry_ownership(run->h->reg) : NULL;
+    ermes_ownership_t *owners = run->h->reg ? ermes__registry_ownership(run->h->reg) : NULL;
     uint64_t before = run->rep.sightings;
-    int rc = ermes_sightings_record_hit(run->h->st, owners, hit, NULL, &run->rep);
+    int rc = ermes__sightings_record_hit(run->h->st, owners, hit, NULL, &run->rep);
 
     ermes_ownership_release(owners);
     if (rc) {
-        ermes_log(ERMES_LOG_WARNING, "retro-hunt: cannot record a sighting in %s: %s", hit->source,
-                  ermes_strerror(rc));
+        ermes__log(ERMES_LOG_WARNING, "retro-hunt: cannot record a sighting in %s: %s", hit->source,
+                   ermes_strerror(rc));
         return -1;
     }
     if (run->rep.sightings != before)
@@ -153,7 +153,7 @@ typedef struct job_spec {
     char *archive;
 } job_spec_t;
 
-static int spec_cb(void *ctx, const ermes_retrohunt_t *r)
+static int spec_cb(void *ctx, const ermes__retrohunt_t *r)
 {
     job_spec_t *js = ctx;
 
@@ -181,7 +181,7 @@ static int spec_cb(void *ctx, const ermes_retrohunt_t *r)
     return 0;
 }
 
-static void fill_row(ermes_retrohunt_t *r, const ermes_retro_progress_t *p, hunt_run_t *run)
+static void fill_row(ermes__retrohunt_t *r, const ermes_retro_progress_t *p, hunt_run_t *run)
 {
     r->state = ERMES_RETRO_RUNNING;
     r->files_total = p->files_total;
@@ -198,12 +198,12 @@ static void fill_row(ermes_retrohunt_t *r, const ermes_retro_progress_t *p, hunt
 }
 
 /* Runs job id (claimed: running) to its end, or until the daemon stops. */
-static void run_job(ermes_hunter_t *h, int64_t id)
+static void run_job(ermes__hunter_t *h, int64_t id)
 {
     job_spec_t js;
     ermes_indicator_set_t *set = NULL;
     ermes_matcher_t *m = NULL;
-    ermes_retrohunt_t row;
+    ermes__retrohunt_t row;
     ermes_retro_progress_t p;
     hunt_run_t *run = NULL;
     size_t nind = 0, n;
@@ -215,15 +215,15 @@ static void run_job(ermes_hunter_t *h, int64_t id)
     memset(&p, 0, sizeof(p));
     error[0] = '\0';
     row.id = id;
-    if ((rc = ermes_store_retrohunt_get(h->st, id, spec_cb, &js))) {
+    if ((rc = ermes__store_retrohunt_get(h->st, id, spec_cb, &js))) {
         snprintf(error, sizeof(error), "cannot read the job: %s", ermes_strerror(rc));
         goto fail;
     }
     /* Indicators are taken as they are now: one deleted since the job was queued is not
      * hunted for, one expired neither. */
     if ((rc = ermes_indicator_set_new(&set)) ||
-        (rc = ermes_indicators_from_store_job(h->st, 0, js.ids, js.nids, js.after, js.through, set,
-                                              &nind)) ||
+        (rc = ermes__indicators_from_store_job(h->st, 0, js.ids, js.nids, js.after, js.through, set,
+                                               &nind)) ||
         (rc = ermes_matcher_build(set, ermes__time_now_ms(), &m))) {
         snprintf(error, sizeof(error), "cannot build the job's matcher: %s", ermes_strerror(rc));
         goto fail;
@@ -244,8 +244,8 @@ static void run_job(ermes_hunter_t *h, int64_t id)
                  ermes_strerror(rc));
         goto fail;
     }
-    ermes_log(ERMES_LOG_NOTICE, "retro-hunt %lld: scanning %s for %zu indicators", (long long)id,
-              js.archive, nind);
+    ermes__log(ERMES_LOG_NOTICE, "retro-hunt %lld: scanning %s for %zu indicators", (long long)id,
+               js.archive, nind);
     pthread_mutex_lock(&h->progress_mu);
     h->current = run;
     pthread_mutex_unlock(&h->progress_mu);
@@ -265,9 +265,10 @@ static void run_job(ermes_hunter_t *h, int64_t id)
     if (atomic_load(&run->interrupted) && !atomic_load(&run->cancel_sent)) {
         /* Stopped by the daemon's stop, not by anyone's wish: written as far as it got, then
          * failed and queued again. */
-        ermes_store_retrohunt_update(h->st, &row);
-        if (ermes_store_retrohunt_requeue(h->st, id, "interrupted", &n) == 0)
-            ermes_log(ERMES_LOG_NOTICE, "retro-hunt %lld interrupted: queued again", (long long)id);
+        ermes__store_retrohunt_update(h->st, &row);
+        if (ermes__store_retrohunt_requeue(h->st, id, "interrupted", &n) == 0)
+            ermes__log(ERMES_LOG_NOTICE, "retro-hunt %lld interrupted: queued again",
+                       (long long)id);
         goto out;
     }
     if (job_rc) {
@@ -277,20 +278,20 @@ static void run_job(ermes_hunter_t *h, int64_t id)
     } else {
         row.state = p.state == ERMES_RETRO_CANCELLED ? ERMES_RETRO_CANCELLED : ERMES_RETRO_DONE;
     }
-    if ((rc = ermes_store_retrohunt_update(h->st, &row)))
-        ermes_log(ERMES_LOG_ERROR, "retro-hunt %lld: cannot record its end: %s", (long long)id,
-                  ermes_strerror(rc));
-    ermes_log(ERMES_LOG_NOTICE,
-              "retro-hunt %lld %s: %llu files, %llu records, %llu matches, %llu new sightings",
-              (long long)id, ermes_retro_state_name(row.state), (unsigned long long)row.files_done,
-              (unsigned long long)row.records, (unsigned long long)row.matches,
-              (unsigned long long)row.sightings);
+    if ((rc = ermes__store_retrohunt_update(h->st, &row)))
+        ermes__log(ERMES_LOG_ERROR, "retro-hunt %lld: cannot record its end: %s", (long long)id,
+                   ermes_strerror(rc));
+    ermes__log(ERMES_LOG_NOTICE,
+               "retro-hunt %lld %s: %llu files, %llu records, %llu matches, %llu new sightings",
+               (long long)id, ermes_retro_state_name(row.state), (unsigned long long)row.files_done,
+               (unsigned long long)row.records, (unsigned long long)row.matches,
+               (unsigned long long)row.sightings);
     goto out;
 fail:
     row.state = ERMES_RETRO_FAILED;
     row.error = error;
-    ermes_log(ERMES_LOG_ERROR, "retro-hunt %lld failed: %s", (long long)id, error);
-    ermes_store_retrohunt_update(h->st, &row);
+    ermes__log(ERMES_LOG_ERROR, "retro-hunt %lld failed: %s", (long long)id, error);
+    ermes__store_retrohunt_update(h->st, &row);
 out:
     if (run)
         ermes_retro_free(run->job);
@@ -305,25 +306,25 @@ out:
  * on to the job. */
 static void *monitor_main(void *arg)
 {
-    ermes_hunter_t *h = arg;
+    ermes__hunter_t *h = arg;
     ermes_retro_progress_t p;
 
     for (;;) {
         pthread_mutex_lock(&h->progress_mu);
         if (h->current) {
             hunt_run_t *run = h->current;
-            ermes_retrohunt_t row = run->row;
+            ermes__retrohunt_t row = run->row;
             int yes = 0, rc;
             if (!atomic_load(&run->cancel_sent) &&
-                ermes_store_retrohunt_cancel_requested(h->st, row.id, &yes) == 0 && yes) {
+                ermes__store_retrohunt_cancel_requested(h->st, row.id, &yes) == 0 && yes) {
                 atomic_store(&run->cancel_sent, 1);
                 ermes_retro_cancel(run->job);
             }
             ermes_retro_progress(run->job, &p);
             fill_row(&row, &p, run);
-            if ((rc = ermes_store_retrohunt_update(h->st, &row)))
-                ermes_log(ERMES_LOG_WARNING, "retro-hunt %lld: cannot write its progress: %s",
-                          (long long)row.id, ermes_strerror(rc));
+            if ((rc = ermes__store_retrohunt_update(h->st, &row)))
+                ermes__log(ERMES_LOG_WARNING, "retro-hunt %lld: cannot write its progress: %s",
+                           (long long)row.id, ermes_strerror(rc));
         }
         pthread_mutex_unlock(&h->progress_mu);
         if (nap(h, &h->monitor_wake, NULL, PROGRESS_MS))
@@ -333,48 +334,48 @@ static void *monitor_main(void *arg)
 }
 
 /* Queues a job for indicators added since the last look, when the counter moved. */
-static void queue_new(ermes_hunter_t *h)
+static void queue_new(ermes__hunter_t *h)
 {
     int64_t version = 0, id = 0;
     int rc;
 
-    if ((rc = ermes_store_indicator_version(h->st, &version)))
+    if ((rc = ermes__store_indicator_version(h->st, &version)))
         return;
     if (version == h->version)
         return;
-    if ((rc = ermes_store_retrohunt_add_new(h->st, h->archive, "auto", &id))) {
-        ermes_log(ERMES_LOG_WARNING, "retro-hunt: cannot queue a job for new indicators: %s",
-                  ermes_strerror(rc));
+    if ((rc = ermes__store_retrohunt_add_new(h->st, h->archive, "auto", &id))) {
+        ermes__log(ERMES_LOG_WARNING, "retro-hunt: cannot queue a job for new indicators: %s",
+                   ermes_strerror(rc));
         return;
     }
     h->version = version;
     if (id)
-        ermes_log(ERMES_LOG_INFO, "retro-hunt %lld queued for new indicators", (long long)id);
+        ermes__log(ERMES_LOG_INFO, "retro-hunt %lld queued for new indicators", (long long)id);
 }
 
 static void *hunter_main(void *arg)
 {
-    ermes_hunter_t *h = arg;
+    ermes__hunter_t *h = arg;
 
     while (!stopping(h)) {
         int64_t id = 0;
         int rc;
         queue_new(h);
-        rc = ermes_store_retrohunt_claim(h->st, &id);
+        rc = ermes__store_retrohunt_claim(h->st, &id);
         if (rc == 0) {
             run_job(h, id);
             continue;
         }
         if (rc != ERMES_ENOTFOUND)
-            ermes_log(ERMES_LOG_WARNING, "retro-hunt: cannot take the next job: %s",
-                      ermes_strerror(rc));
+            ermes__log(ERMES_LOG_WARNING, "retro-hunt: cannot take the next job: %s",
+                       ermes_strerror(rc));
         if (nap(h, &h->wake, &h->kicked, IDLE_MS))
             break;
     }
     return NULL;
 }
 
-int ermes_hunter_start(ermes_hunter_t *h)
+int ermes__hunter_start(ermes__hunter_t *h)
 {
     size_t n = 0;
     int rc;
@@ -382,10 +383,10 @@ int ermes_hunter_start(ermes_hunter_t *h)
     if (h->started)
         return ERMES_EINVAL;
     /* A job left running by a daemon that died: failed, and queued again. */
-    if ((rc = ermes_store_retrohunt_requeue(h->st, 0, "interrupted", &n)))
+    if ((rc = ermes__store_retrohunt_requeue(h->st, 0, "interrupted", &n)))
         return rc;
     if (n)
-        ermes_log(ERMES_LOG_NOTICE, "%zu interrupted retro-hunt(s) queued again", n);
+        ermes__log(ERMES_LOG_NOTICE, "%zu interrupted retro-hunt(s) queued again", n);
     if (pthread_create(&h->monitor, NULL, monitor_main, h) != 0)
         return ERMES_ENOMEM;
     if (pthread_create(&h->thread, NULL, hunter_main, h) != 0) {
@@ -400,7 +401,7 @@ int ermes_hunter_start(ermes_hunter_t *h)
     return 0;
 }
 
-void ermes_hunter_stop(ermes_hunter_t *h)
+void ermes__hunter_stop(ermes__hunter_t *h)
 {
     if (!h || !h->started)
         return;
@@ -421,11 +422,11 @@ void ermes_hunter_stop(ermes_hunter_t *h)
     h->started = 0;
 }
 
-void ermes_hunter_free(ermes_hunter_t *h)
+void ermes__hunter_free(ermes__hunter_t *h)
 {
     if (!h)
         return;
-    ermes_hunter_stop(h);
+    ermes__hunter_stop(h);
     pthread_cond_destroy(&h->wake);
     pthread_cond_destroy(&h->monitor_wake);
     pthread_mutex_destroy(&h->lock);
@@ -434,10 +435,10 @@ void ermes_hunter_free(ermes_hunter_t *h)
     ermes__free(h);
 }
 
-int ermes_retrohunt_queue(ermes_store_t *st, const char *archive, const int64_t *ids, size_t nids,
-                          const char *requested_by, int64_t *id)
+int ermes__retrohunt_queue(ermes__store_t *st, const char *archive, const int64_t *ids, size_t nids,
+                           const char *requested_by, int64_t *id)
 {
-    ermes_retrohunt_t r;
+    ermes__retrohunt_t r;
     json_t *a = NULL;
     char *text = NULL;
     int64_t hunted = 0;
@@ -459,10 +460,10 @@ int ermes_retrohunt_queue(ermes_store_t *st, const char *archive, const int64_t 
         if (!text)
             return ERMES_ENOMEM;
         r.indicator_ids = text;
-    } else if ((rc = ermes_store_retrohunt_hunted(st, &hunted, &r.max_indicator_id))) {
+    } else if ((rc = ermes__store_retrohunt_hunted(st, &hunted, &r.max_indicator_id))) {
         return rc;
     }
-    rc = ermes_store_retrohunt_add(st, &r, id);
+    rc = ermes__store_retrohunt_add(st, &r, id);
     free(text);
     return rc;
 }

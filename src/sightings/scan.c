@@ -99,14 +99,14 @@ static char *dup_text(const char *s, size_t n)
 
 /* Stores one hit (indicator id in m, field of rec) named source at line and offset, the
  * internal side and owner as found for the record. rep counts it. */
-static int store_hit(ermes_store_t *st, const ermes_matcher_t *m, const ermes_log_record_t *rec,
+static int store_hit(ermes__store_t *st, const ermes_matcher_t *m, const ermes_log_record_t *rec,
                      const ermes_hit_t *hit, const char *source, long line, int64_t offset,
                      int64_t when, const char *sensor, const char *internal,
-                     const ermes_owner_t *owner, char *ind_value, ermes_scan_report_t *rep)
+                     const ermes_owner_t *owner, char *ind_value, ermes__scan_report_t *rep)
 {
     const ermes_log_field_t *f = &rec->fields[hit->field];
     ermes_matcher_indicator_t mi;
-    ermes_sighting_t sg;
+    ermes__sighting_t sg;
     char *value;
     int inserted = 0, rc;
 
@@ -128,7 +128,7 @@ static int store_hit(ermes_store_t *st, const ermes_matcher_t *m, const ermes_lo
     sg.sensor = sensor;
     sg.internal_ip = internal;
     sg.org_id = owner->rule != ERMES_OWNER_NONE ? owner->org_id : 0;
-    rc = ermes_store_sighting_record(st, &sg, &inserted);
+    rc = ermes__store_sighting_record(st, &sg, &inserted);
     ermes__free(value);
     if (rc == ERMES_ENOTFOUND) {
         rep->gone++;
@@ -143,10 +143,10 @@ static int store_hit(ermes_store_t *st, const ermes_matcher_t *m, const ermes_lo
     return 0;
 }
 
-int ermes_sightings_record(ermes_store_t *st, const ermes_ownership_t *owners,
-                           const ermes_matcher_t *m, const ermes_log_record_t *rec,
-                           const ermes_hit_t *hits, size_t n, const ermes_scan_options_t *o,
-                           ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx)
+int ermes__sightings_record(ermes__store_t *st, const ermes_ownership_t *owners,
+                            const ermes_matcher_t *m, const ermes_log_record_t *rec,
+                            const ermes_hit_t *hits, size_t n, const ermes__scan_options_t *o,
+                            ermes__scan_report_t *rep, ermes__scan_hit_cb cb, void *ctx)
 {
     const char *ip;
     size_t iplen;
@@ -182,9 +182,9 @@ out:
     return rc;
 }
 
-int ermes_sightings_record_hit(ermes_store_t *st, const ermes_ownership_t *owners,
-                               const ermes_detect_hit_t *h, const char *sensor,
-                               ermes_scan_report_t *rep)
+int ermes__sightings_record_hit(ermes__store_t *st, const ermes_ownership_t *owners,
+                                const ermes_detect_hit_t *h, const char *sensor,
+                                ermes__scan_report_t *rep)
 {
     const ermes_log_record_t *rec = h->record;
     ermes_hit_t hit;
@@ -238,7 +238,7 @@ static const char *skip_reason(const char *reason)
     return "malformed";
 }
 
-static void count_skip(ermes_scan_report_t *rep, const ermes_diag_t *d)
+static void count_skip(ermes__scan_report_t *rep, const ermes_diag_t *d)
 {
     const char *name = skip_reason(d->reason);
     size_t i;
@@ -260,10 +260,11 @@ static void count_skip(ermes_scan_report_t *rep, const ermes_diag_t *d)
     rep->reasons[i].count++;
 }
 
-int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
-                         ermes_scanner_t *scanner, ermes_matcher_slot_t *slot,
-                         ermes_log_reader_t *r, const ermes_scan_options_t *o,
-                         ermes_scan_report_t *rep, ermes_scan_hit_cb cb, void *ctx, ermes_diag_t *d)
+int ermes__sightings_scan(ermes__store_t *st, const ermes_ownership_t *owners,
+                          ermes_scanner_t *scanner, ermes_matcher_slot_t *slot,
+                          ermes_log_reader_t *r, const ermes__scan_options_t *o,
+                          ermes__scan_report_t *rep, ermes__scan_hit_cb cb, void *ctx,
+                          ermes_diag_t *d)
 {
     ermes_log_record_t rec;
     uint64_t batch = 0;
@@ -299,16 +300,16 @@ int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
         if (!n)
             continue;
         if (o->record && !in_tx) {
-            if ((rc = ermes_store_begin(st)))
+            if ((rc = ermes__store_begin(st)))
                 break;
             in_tx = 1;
         }
-        if ((rc = ermes_sightings_record(st, owners, ermes_scanner_matcher(scanner), &rec, hits, n,
-                                         o, rep, cb, ctx)))
+        if ((rc = ermes__sightings_record(st, owners, ermes_scanner_matcher(scanner), &rec, hits, n,
+                                          o, rep, cb, ctx)))
             break;
         batch += n;
         if (in_tx && batch >= BATCH_SIGHTINGS) {
-            if ((rc = ermes_store_commit(st)))
+            if ((rc = ermes__store_commit(st)))
                 break;
             in_tx = 0;
             batch = 0;
@@ -316,9 +317,9 @@ int ermes_sightings_scan(ermes_store_t *st, const ermes_ownership_t *owners,
     }
     if (in_tx) {
         if (rc)
-            ermes_store_rollback(st);
+            ermes__store_rollback(st);
         else
-            rc = ermes_store_commit(st);
+            rc = ermes__store_commit(st);
     }
     return rc;
 }

@@ -7,10 +7,10 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
-int ermes_store_audit(ermes_store_t *st, const ermes_audit_t *a)
+int ermes__store_audit(ermes__store_t *st, const ermes__audit_t *a)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -36,11 +36,11 @@ int ermes_store_audit(ermes_store_t *st, const ermes_audit_t *a)
     return rc;
 }
 
-int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
-                           ermes_store_audit_cb cb, void *ctx, int *more)
+int ermes__store_audit_each(ermes__store_t *st, const ermes__audit_filter_t *f,
+                            ermes__store_audit_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     long n = 0, limit = f->limit;
     int rc;
 
@@ -65,7 +65,7 @@ int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
     ermes__db_bind_int(s, 6, f->until);
     ermes__db_bind_int(s, 7, ermes__page_limit(limit));
     while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
-        ermes_audit_t a;
+        ermes__audit_t a;
         a.id = ermes__db_col_int(s, 0);
         a.at = ermes__db_col_int(s, 1);
         a.user_id = ermes__db_col_int(s, 2);

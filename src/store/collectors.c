@@ -12,10 +12,10 @@ static void copy_text(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-int ermes_store_collector_get(ermes_store_t *st, const char *name, ermes_collector_state_t *out)
+int ermes__store_collector_get(ermes__store_t *st, const char *name, ermes__collector_state_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -53,7 +53,7 @@ int ermes_store_collector_get(ermes_store_t *st, const char *name, ermes_collect
     return rc;
 }
 
-static void bind_opt_text(ermes_db_stmt_t *s, int idx, const char *v)
+static void bind_opt_text(ermes__db_stmt_t *s, int idx, const char *v)
 {
     if (v && v[0])
         ermes__db_bind_text(s, idx, v);
@@ -61,7 +61,7 @@ static void bind_opt_text(ermes_db_stmt_t *s, int idx, const char *v)
         ermes__db_bind_null(s, idx);
 }
 
-static void bind_opt_int(ermes_db_stmt_t *s, int idx, int64_t v)
+static void bind_opt_int(ermes__db_stmt_t *s, int idx, int64_t v)
 {
     if (v)
         ermes__db_bind_int(s, idx, v);
@@ -69,10 +69,10 @@ static void bind_opt_int(ermes_db_stmt_t *s, int idx, int64_t v)
         ermes__db_bind_null(s, idx);
 }
 
-int ermes_store_collector_put(ermes_store_t *st, const ermes_collector_state_t *c)
+int ermes__store_collector_put(ermes__store_t *st, const ermes__collector_state_t *c)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int rc;
 
@@ -110,11 +110,11 @@ int ermes_store_collector_put(ermes_store_t *st, const ermes_collector_state_t *
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid, int64_t until,
-                                int *claimed)
+int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t pid, int64_t until,
+                                 int *claimed)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     ermes__lease_claim_t c = {
         .select_sql = "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1",
@@ -149,10 +149,10 @@ int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid
     return ermes__lease_claim(db, &c, claimed);
 }
 
-int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t pid)
+int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t pid)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -169,10 +169,10 @@ int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t p
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_spool_claim_insert(ermes_store_t *st, const char *token, int64_t report_id)
+int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -190,10 +190,10 @@ int ermes_store_spool_claim_insert(ermes_store_t *st, const char *token, int64_t
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_spool_claim_find(ermes_store_t *st, const char *token, int64_t *report_id)
+int ermes__store_spool_claim_find(ermes__store_t *st, const char *token, int64_t *report_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

@@ -20,21 +20,21 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-void ermes__db_init_common(ermes_db_t *db, const ermes__db_backend_t *be, ermes_store_t *st)
+void ermes__db_init_common(ermes__db_t *db, const ermes__db_backend_t *be, ermes__store_t *st)
 {
     db->be = be;
     db->store = st;
     ermes__strbuf_init(&db->scratch, 256u << 20);
 }
 
-void ermes__db_cleanup_common(ermes_db_t *db)
+void ermes__db_cleanup_common(ermes__db_t *db)
 {
     ermes__strbuf_cleanup(&db->scratch);
     ermes__event_ips_free(db->event_ips);
     db->event_ips = NULL;
 }
 
-int ermes__db_kind(ermes_db_t *db)
+int ermes__db_kind(ermes__db_t *db)
 {
     return db->be->kind;
 }
@@ -42,8 +42,8 @@ int ermes__db_kind(ermes_db_t *db)
 /* Thread exit: the thread's connection is closed and forgotten. */
 static void conn_destructor(void *p)
 {
-    ermes_db_t *db = p, **pp;
-    ermes_store_t *st = db->store;
+    ermes__db_t *db = p, **pp;
+    ermes__store_t *st = db->store;
 
     pthread_mutex_lock(&st->lock);
     for (pp = &st->conns; *pp; pp = &(*pp)->next)
@@ -55,9 +55,9 @@ static void conn_destructor(void *p)
     db->be->close(db);
 }
 
-ermes_db_t *ermes__db_conn(ermes_store_t *st)
+ermes__db_t *ermes__db_conn(ermes__store_t *st)
 {
-    ermes_db_t *db = pthread_getspecific(st->key);
+    ermes__db_t *db = pthread_getspecific(st->key);
 
     if (db)
         return db;
@@ -74,87 +74,87 @@ ermes_db_t *ermes__db_conn(ermes_store_t *st)
     return db;
 }
 
-int ermes__db_prepare(ermes_db_t *db, const char *sql, ermes_db_stmt_t **out)
+int ermes__db_prepare(ermes__db_t *db, const char *sql, ermes__db_stmt_t **out)
 {
     return db->be->prepare(db, sql, out);
 }
 
-int ermes__db_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
+int ermes__db_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
 {
     return s->be->bind_int(s, idx, v);
 }
 
-int ermes__db_bind_text(ermes_db_stmt_t *s, int idx, const char *text)
+int ermes__db_bind_text(ermes__db_stmt_t *s, int idx, const char *text)
 {
     if (!text)
         return s->be->bind_null(s, idx);
     return s->be->bind_textn(s, idx, text, strlen(text));
 }
 
-int ermes__db_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
+int ermes__db_bind_textn(ermes__db_stmt_t *s, int idx, const char *text, size_t len)
 {
     if (!text)
         return s->be->bind_null(s, idx);
     return s->be->bind_textn(s, idx, text, len);
 }
 
-int ermes__db_bind_blob(ermes_db_stmt_t *s, int idx, const void *p, size_t len)
+int ermes__db_bind_blob(ermes__db_stmt_t *s, int idx, const void *p, size_t len)
 {
     return s->be->bind_blob(s, idx, p, len);
 }
 
-int ermes__db_bind_null(ermes_db_stmt_t *s, int idx)
+int ermes__db_bind_null(ermes__db_stmt_t *s, int idx)
 {
     return s->be->bind_null(s, idx);
 }
 
-int ermes__db_step(ermes_db_stmt_t *s)
+int ermes__db_step(ermes__db_stmt_t *s)
 {
     return s->be->step(s);
 }
 
-int64_t ermes__db_col_int(ermes_db_stmt_t *s, int col)
+int64_t ermes__db_col_int(ermes__db_stmt_t *s, int col)
 {
     return s->be->col_int(s, col);
 }
 
-const char *ermes__db_col_text(ermes_db_stmt_t *s, int col)
+const char *ermes__db_col_text(ermes__db_stmt_t *s, int col)
 {
     return s->be->col_text(s, col);
 }
 
-const void *ermes__db_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
+const void *ermes__db_col_blob(ermes__db_stmt_t *s, int col, size_t *len)
 {
     return s->be->col_blob(s, col, len);
 }
 
-int ermes__db_col_null(ermes_db_stmt_t *s, int col)
+int ermes__db_col_null(ermes__db_stmt_t *s, int col)
 {
     return s->be->col_null(s, col);
 }
 
-int64_t ermes__db_changes(ermes_db_t *db)
+int64_t ermes__db_changes(ermes__db_t *db)
 {
     return db->be->changes(db);
 }
 
-int64_t ermes__db_last_rowid(ermes_db_t *db)
+int64_t ermes__db_last_rowid(ermes__db_t *db)
 {
     return db->be->last_rowid(db);
 }
 
-void ermes__db_done(ermes_db_stmt_t *s)
+void ermes__db_done(ermes__db_stmt_t *s)
 {
     if (s)
         s->be->done(s);
 }
 
-int ermes__db_exec(ermes_db_t *db, const char *sql)
+int ermes__db_exec(ermes__db_t *db, const char *sql)
 {
     return db->be->exec(db, sql);
 }
 
-int ermes__db_begin(ermes_db_t *db, int write)
+int ermes__db_begin(ermes__db_t *db, int write)
 {
     int rc;
 
@@ -166,7 +166,7 @@ int ermes__db_begin(ermes_db_t *db, int write)
     return rc;
 }
 
-int ermes__db_commit(ermes_db_t *db)
+int ermes__db_commit(ermes__db_t *db)
 {
     int rc = ermes__event_ips_flush(db);
 
@@ -179,7 +179,7 @@ int ermes__db_commit(ermes_db_t *db)
     return rc;
 }
 
-void ermes__db_rollback(ermes_db_t *db)
+void ermes__db_rollback(ermes__db_t *db)
 {
     /* Before the lock goes: once it does, another process may give the numbers this
      * transaction inserted to other names. */
@@ -189,22 +189,22 @@ void ermes__db_rollback(ermes_db_t *db)
     db->in_tx = 0;
 }
 
-ermes_strbuf_t *ermes__db_scratch(ermes_db_t *db)
+ermes__strbuf_t *ermes__db_scratch(ermes__db_t *db)
 {
     return &db->scratch;
 }
 
-struct ermes__event_ips **ermes__db_event_ips(ermes_db_t *db)
+struct ermes__event_ips **ermes__db_event_ips(ermes__db_t *db)
 {
     return &db->event_ips;
 }
 
-int ermes__db_in_tx(ermes_db_t *db)
+int ermes__db_in_tx(ermes__db_t *db)
 {
     return db->in_tx;
 }
 
-const char *ermes__db_errmsg(ermes_db_t *db)
+const char *ermes__db_errmsg(ermes__db_t *db)
 {
     return db->be->errmsg(db);
 }
@@ -212,9 +212,9 @@ const char *ermes__db_errmsg(ermes_db_t *db)
 /* Applies the migrations the database lacks, each in a transaction with its version row. A
  * migration that has nothing to do on this backend (folded into an earlier one) still
  * records its version. */
-static int migrate(ermes_db_t *db)
+static int migrate(ermes__db_t *db)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc, have = 0, kind = ermes__db_kind(db);
 
     if ((rc = ermes__db_begin(db, 1)))
@@ -233,9 +233,9 @@ static int migrate(ermes_db_t *db)
         return rc;
     }
     if (have > ermes__schema_count()) {
-        ermes_log(ERMES_LOG_ERROR,
-                  "the database has schema version %d, newer than this ermes knows (%d)", have,
-                  ermes__schema_count());
+        ermes__log(ERMES_LOG_ERROR,
+                   "the database has schema version %d, newer than this ermes knows (%d)", have,
+                   ermes__schema_count());
         return ERMES_EUNSUPPORTED;
     }
     for (int v = have + 1; v <= ermes__schema_count(); v++) {
@@ -269,7 +269,7 @@ static int migrate(ermes_db_t *db)
             ermes__db_rollback(db);
             return rc;
         }
-        ermes_log(ERMES_LOG_INFO, "database migrated to schema version %d", v);
+        ermes__log(ERMES_LOG_INFO, "database migrated to schema version %d", v);
     }
     return 0;
 }
@@ -280,11 +280,12 @@ static int is_postgresql(const char *url)
     return url && (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0);
 }
 
-int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, ermes_store_t **out)
+int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
+                      ermes__store_t **out)
 {
     const char *url = opts ? opts->database_url : NULL;
-    ermes_store_t *st;
-    ermes_db_t *db;
+    ermes__store_t *st;
+    ermes__db_t *db;
     size_t n;
     int rc;
 
@@ -311,8 +312,8 @@ int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, er
     /* The data directory holds the spool, reports and positions whichever backend holds the
      * rows. */
     if (st->create && mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
-        ermes_log(ERMES_LOG_ERROR, "cannot create data directory %s: %s", data_dir,
-                  strerror(errno));
+        ermes__log(ERMES_LOG_ERROR, "cannot create data directory %s: %s", data_dir,
+                   strerror(errno));
         rc = ERMES_EIO;
         goto fail;
     }
@@ -342,13 +343,13 @@ int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, er
     *out = st;
     return 0;
 fail:
-    ermes_store_close(st);
+    ermes__store_close(st);
     return rc;
 }
 
-void ermes_store_close(ermes_store_t *st)
+void ermes__store_close(ermes__store_t *st)
 {
-    ermes_db_t *db, *next;
+    ermes__db_t *db, *next;
 
     if (!st)
         return;
@@ -369,15 +370,15 @@ void ermes_store_close(ermes_store_t *st)
     ermes__free(st);
 }
 
-const char *ermes_store_backend(const ermes_store_t *st)
+const char *ermes__store_backend(const ermes__store_t *st)
 {
     return st->backend->name;
 }
 
-int ermes_store_schema_version(ermes_store_t *st, int *out)
+int ermes__store_schema_version(ermes__store_t *st, int *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -393,38 +394,38 @@ int ermes_store_schema_version(ermes_store_t *st, int *out)
     return rc;
 }
 
-int ermes_store_begin(ermes_store_t *st)
+int ermes__store_begin(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     return db ? ermes__db_begin(db, 1) : ERMES_ESTORE;
 }
 
-int ermes_store_commit(ermes_store_t *st)
+int ermes__store_commit(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     return db ? ermes__db_commit(db) : ERMES_ESTORE;
 }
 
-void ermes_store_rollback(ermes_store_t *st)
+void ermes__store_rollback(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     if (db)
         ermes__db_rollback(db);
 }
 
-int ermes_store_durable(ermes_store_t *st, int each_commit)
+int ermes__store_durable(ermes__store_t *st, int each_commit)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     return db ? db->be->durable(db, each_commit) : ERMES_ESTORE;
 }
 
-int ermes_store_foreign_keys(ermes_store_t *st, int on)
+int ermes__store_foreign_keys(ermes__store_t *st, int on)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     if (!db)
         return ERMES_ESTORE;
@@ -433,9 +434,9 @@ int ermes_store_foreign_keys(ermes_store_t *st, int on)
     return db->be->foreign_keys(db, on);
 }
 
-int ermes_store_savepoint(ermes_store_t *st)
+int ermes__store_savepoint(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
     int rc;
 
     if (!db)
@@ -444,23 +445,23 @@ int ermes_store_savepoint(ermes_store_t *st)
      * those after it. */
     if ((rc = ermes__event_ips_flush(db)))
         return rc;
-    return ermes__db_exec(db, "SAVEPOINT ermes_row");
+    return ermes__db_exec(db, "SAVEPOINT ermes__row");
 }
 
-int ermes_store_release(ermes_store_t *st)
+int ermes__store_release(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
-    return db ? ermes__db_exec(db, "RELEASE ermes_row") : ERMES_ESTORE;
+    return db ? ermes__db_exec(db, "RELEASE ermes__row") : ERMES_ESTORE;
 }
 
-void ermes_store_rollback_to(ermes_store_t *st)
+void ermes__store_rollback_to(ermes__store_t *st)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     if (db) {
         ermes__event_names_end(st->names, db, ERMES__NAMES_SAVEPOINT);
         ermes__event_ips_clear(db);
-        ermes__db_exec(db, "ROLLBACK TO ermes_row; RELEASE ermes_row");
+        ermes__db_exec(db, "ROLLBACK TO ermes__row; RELEASE ermes__row");
     }
 }

@@ -2,7 +2,7 @@
  * (the backend-neutral layer: per-thread connections, transactions, migrations) reads, and the
  * table of calls each backend implements.
  *
- * A backend's connection and statement structs begin with ermes_db / ermes_db_stmt, so db.c
+ * A backend's connection and statement structs begin with ermes__db / ermes__db_stmt, so db.c
  * works on either through these headers and calls the backend through `be`. Only sqlite.c
  * includes sqlite3.h and only pg.c includes libpq-fe.h. */
 #ifndef ERMES_STORE_DB_INT_H
@@ -16,18 +16,18 @@
 
 typedef struct ermes__db_backend ermes__db_backend_t;
 
-struct ermes_db {
+struct ermes__db {
     const ermes__db_backend_t *be;
-    struct ermes_store *store;
+    struct ermes__store *store;
     int in_tx;
-    ermes_strbuf_t scratch;             /* what a query file builds per row (a packed event) */
+    ermes__strbuf_t scratch;            /* what a query file builds per row (a packed event) */
     struct ermes__event_ips *event_ips; /* address index entries to write at commit */
-    ermes_db_t *next;                   /* the store's list of connections */
+    ermes__db_t *next;                  /* the store's list of connections */
 };
 
-struct ermes_db_stmt {
+struct ermes__db_stmt {
     const ermes__db_backend_t *be;
-    ermes_db_t *db;
+    ermes__db_t *db;
 };
 
 /* The backend kinds; ERMES__SCHEMA_* in schema.h picks a migration's text by the same number. */
@@ -37,44 +37,44 @@ struct ermes__db_backend {
     const char *name;
     int kind;
     /* Opens a connection for the calling thread (db->be, db->store set by the backend). */
-    int (*open)(struct ermes_store *st, ermes_db_t **out);
-    void (*close)(ermes_db_t *db);
-    int (*prepare)(ermes_db_t *db, const char *sql, ermes_db_stmt_t **out);
-    int (*bind_int)(ermes_db_stmt_t *s, int idx, int64_t v);
-    int (*bind_textn)(ermes_db_stmt_t *s, int idx, const char *text, size_t len);
-    int (*bind_blob)(ermes_db_stmt_t *s, int idx, const void *p, size_t len);
-    int (*bind_null)(ermes_db_stmt_t *s, int idx);
-    int (*step)(ermes_db_stmt_t *s);
-    int64_t (*col_int)(ermes_db_stmt_t *s, int col);
-    const char *(*col_text)(ermes_db_stmt_t *s, int col);
-    const void *(*col_blob)(ermes_db_stmt_t *s, int col, size_t *len);
-    int (*col_null)(ermes_db_stmt_t *s, int col);
-    int64_t (*last_rowid)(ermes_db_t *db);
-    int64_t (*changes)(ermes_db_t *db);
-    void (*done)(ermes_db_stmt_t *s);
-    int (*exec)(ermes_db_t *db, const char *sql);
+    int (*open)(struct ermes__store *st, ermes__db_t **out);
+    void (*close)(ermes__db_t *db);
+    int (*prepare)(ermes__db_t *db, const char *sql, ermes__db_stmt_t **out);
+    int (*bind_int)(ermes__db_stmt_t *s, int idx, int64_t v);
+    int (*bind_textn)(ermes__db_stmt_t *s, int idx, const char *text, size_t len);
+    int (*bind_blob)(ermes__db_stmt_t *s, int idx, const void *p, size_t len);
+    int (*bind_null)(ermes__db_stmt_t *s, int idx);
+    int (*step)(ermes__db_stmt_t *s);
+    int64_t (*col_int)(ermes__db_stmt_t *s, int col);
+    const char *(*col_text)(ermes__db_stmt_t *s, int col);
+    const void *(*col_blob)(ermes__db_stmt_t *s, int col, size_t *len);
+    int (*col_null)(ermes__db_stmt_t *s, int col);
+    int64_t (*last_rowid)(ermes__db_t *db);
+    int64_t (*changes)(ermes__db_t *db);
+    void (*done)(ermes__db_stmt_t *s);
+    int (*exec)(ermes__db_t *db, const char *sql);
     /* Starts a transaction; write = 1 takes the store's single write lock at once. */
-    int (*begin)(ermes_db_t *db, int write);
-    int (*commit)(ermes_db_t *db);
+    int (*begin)(ermes__db_t *db, int write);
+    int (*commit)(ermes__db_t *db);
     /* Rolls back whatever is open (nothing open: nothing happens). */
-    void (*rollback)(ermes_db_t *db);
-    const char *(*errmsg)(ermes_db_t *db);
+    void (*rollback)(ermes__db_t *db);
+    const char *(*errmsg)(ermes__db_t *db);
     /* Whether commits wait for the disk (1) or not (0). */
-    int (*durable)(ermes_db_t *db, int each_commit);
+    int (*durable)(ermes__db_t *db, int each_commit);
     /* Foreign key checks on or off (outside a transaction); a backend that cannot turn them
      * off keeps them on and says 0. */
-    int (*foreign_keys)(ermes_db_t *db, int on);
+    int (*foreign_keys)(ermes__db_t *db, int on);
 };
 
 extern const ermes__db_backend_t ermes__db_sqlite;
 extern const ermes__db_backend_t ermes__db_postgresql;
 
 /* Backend kind of a store (ERMES__DB_SQLITE or ERMES__DB_POSTGRESQL). */
-int ermes__db_kind(ermes_db_t *db);
+int ermes__db_kind(ermes__db_t *db);
 
 /* The common part of a new connection: called by a backend's open before anything else. */
-void ermes__db_init_common(ermes_db_t *db, const ermes__db_backend_t *be, struct ermes_store *st);
+void ermes__db_init_common(ermes__db_t *db, const ermes__db_backend_t *be, struct ermes__store *st);
 /* Frees what ermes__db_init_common made. */
-void ermes__db_cleanup_common(ermes_db_t *db);
+void ermes__db_cleanup_common(ermes__db_t *db);
 
 #endif

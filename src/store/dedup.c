@@ -11,11 +11,11 @@
 #include "store/store_int.h"
 
 /* The deduplication log (see src/intake/dedup.c): append-only, read forward by id. */
-int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *after_batch,
-                            ermes_store_dedup_cb cb, void *ctx)
+int ermes__store_dedup_since(ermes__store_t *st, int64_t *after_log, int64_t *after_batch,
+                             ermes__store_dedup_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -58,11 +58,11 @@ int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *afte
     return rc < 0 ? rc : rc == 1 ? 0 : rc;
 }
 
-int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkeys,
-                             int64_t first_seen, int64_t *batch_id)
+int ermes__store_dedup_append(ermes__store_t *st, const uint8_t *keys, size_t nkeys,
+                              int64_t first_seen, int64_t *batch_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -81,10 +81,10 @@ int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkey
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16])
+int ermes__store_dedup_secret(ermes__store_t *st, uint8_t secret[16])
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc, found = 0;
 
     if (!db)
@@ -116,10 +116,10 @@ int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16])
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_dedup_prune(ermes_store_t *st, int64_t before)
+int ermes__store_dedup_prune(ermes__store_t *st, int64_t before)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

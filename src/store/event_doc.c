@@ -23,18 +23,18 @@ static const ermes_field_t in_columns[] = {ERMES_F_FEED_NAME, ERMES_F_CLASSIFICA
 
 static int name_id(void *ctx, const char *name, size_t len, uint32_t *id)
 {
-    return ermes_store_event_name_id(ctx, name, len, id);
+    return ermes__store_event_name_id(ctx, name, len, id);
 }
 
 static int name_of(void *ctx, uint32_t id, const char **name, size_t *len)
 {
-    return ermes_store_event_name_of(ctx, id, name, len);
+    return ermes__store_event_name_of(ctx, id, name, len);
 }
 
-int ermes__event_doc_pack(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
+int ermes__event_doc_pack(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t *e)
 {
     uint64_t omit[ERMES_EVENT_MASK_WORDS] = {0};
-    ermes_strbuf_t *buf = ermes__db_scratch(db);
+    ermes__strbuf_t *buf = ermes__db_scratch(db);
     int rc;
 
     e->feed = ermes_event_get(e->event, ERMES_F_FEED_NAME, NULL);
@@ -45,7 +45,7 @@ int ermes__event_doc_pack(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *
     for (size_t k = 0; k < sizeof(in_columns) / sizeof(in_columns[0]); k++)
         omit[in_columns[k] / 64] |= (uint64_t)1 << (in_columns[k] % 64);
     ermes__strbuf_reset(buf);
-    if ((rc = ermes_event_pack(e->event, omit, name_id, st, buf)))
+    if ((rc = ermes__event_pack(e->event, omit, name_id, st, buf)))
         return rc;
     e->data = buf->data;
     e->data_len = buf->len;
@@ -65,7 +65,7 @@ void ermes__event_doc_cleanup(ermes__event_doc_t *d)
     ermes__strbuf_cleanup(&d->json);
 }
 
-int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_event_row_t *e,
+int ermes__event_doc_read(ermes__store_t *st, ermes__db_stmt_t *s, int col, ermes__event_row_t *e,
                           ermes__event_doc_t *d)
 {
     const char *columns[sizeof(in_columns) / sizeof(in_columns[0])];
@@ -91,9 +91,9 @@ int ermes__event_doc_read(ermes_store_t *st, ermes_db_stmt_t *s, int col, ermes_
         return rc;
     ermes_event_reset(d->ev);
     ermes_diag_clear(&diag);
-    if ((rc = ermes_event_unpack(d->ev, doc, len, name_of, st, &diag))) {
-        ermes_log(ERMES_LOG_ERROR, "event %lld: %s", (long long)e->id,
-                  diag.reason[0] ? diag.reason : ermes_strerror(rc));
+    if ((rc = ermes__event_unpack(d->ev, doc, len, name_of, st, &diag))) {
+        ermes__log(ERMES_LOG_ERROR, "event %lld: %s", (long long)e->id,
+                   diag.reason[0] ? diag.reason : ermes_strerror(rc));
         return rc == ERMES_ENOMEM ? rc : ERMES_ESTORE;
     }
     columns[0] = e->feed;
@@ -140,7 +140,7 @@ static int ip_entry_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int ermes__event_ips_add(ermes_db_t *db, const ermes_ip_t *ip, int64_t id)
+int ermes__event_ips_add(ermes__db_t *db, const ermes_ip_t *ip, int64_t id)
 {
     ermes__event_ips_t **slot = ermes__db_event_ips(db), *p = *slot;
     ip_entry_t *e;
@@ -165,10 +165,10 @@ int ermes__event_ips_add(ermes_db_t *db, const ermes_ip_t *ip, int64_t id)
     return 0;
 }
 
-int ermes__event_ips_flush(ermes_db_t *db)
+int ermes__event_ips_flush(ermes__db_t *db)
 {
     ermes__event_ips_t *p = *ermes__db_event_ips(db);
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc = 0;
 
     if (!p || !p->n)
@@ -187,7 +187,7 @@ int ermes__event_ips_flush(ermes_db_t *db)
     return rc < 0 ? rc : 0;
 }
 
-void ermes__event_ips_clear(ermes_db_t *db)
+void ermes__event_ips_clear(ermes__db_t *db)
 {
     ermes__event_ips_t *p = *ermes__db_event_ips(db);
 
@@ -203,7 +203,7 @@ void ermes__event_ips_free(ermes__event_ips_t *p)
     ermes__free(p);
 }
 
-int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row_t *e,
+int ermes__event_row_read(ermes__store_t *st, ermes__db_stmt_t *s, ermes__event_row_t *e,
                           ermes__event_doc_t *doc)
 {
     size_t len;
@@ -240,11 +240,11 @@ int ermes__event_row_read(ermes_store_t *st, ermes_db_stmt_t *s, ermes_event_row
     return ermes__event_doc_read(st, s, 15, e, doc);
 }
 
-int ermes__event_rows_each(ermes_store_t *st, ermes_db_stmt_t *s, long limit, int *more, long *n,
-                           ermes_store_event_cb cb, void *ctx)
+int ermes__event_rows_each(ermes__store_t *st, ermes__db_stmt_t *s, long limit, int *more, long *n,
+                           ermes__store_event_cb cb, void *ctx)
 {
     ermes__event_doc_t doc;
-    ermes_event_row_t e;
+    ermes__event_row_t e;
     long count = 0;
     int rc;
 

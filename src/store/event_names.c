@@ -28,11 +28,11 @@ typedef struct name {
 } name_t;
 
 typedef struct pending {
-    const ermes_db_t *db;
+    const ermes__db_t *db;
     uint32_t id;
 } pending_t;
 
-struct ermes_event_names {
+struct ermes__event_names {
     pthread_mutex_t lock;
     name_t *by_id; /* indexed by number */
     size_t cap_id;
@@ -53,9 +53,9 @@ static uint64_t hash_of(const char *s, size_t len)
     return h;
 }
 
-int ermes__event_names_new(ermes_event_names_t **out)
+int ermes__event_names_new(ermes__event_names_t **out)
 {
-    ermes_event_names_t *n = ermes__calloc(1, sizeof(*n));
+    ermes__event_names_t *n = ermes__calloc(1, sizeof(*n));
 
     if (!n)
         return ERMES_ENOMEM;
@@ -64,7 +64,7 @@ int ermes__event_names_new(ermes_event_names_t **out)
     return 0;
 }
 
-void ermes__event_names_free(ermes_event_names_t *n)
+void ermes__event_names_free(ermes__event_names_t *n)
 {
     if (!n)
         return;
@@ -81,7 +81,7 @@ void ermes__event_names_free(ermes_event_names_t *n)
 }
 
 /* The slot of the table where text is, or the empty one where it would go. */
-static uint32_t *slot_for(ermes_event_names_t *n, const char *text, size_t len)
+static uint32_t *slot_for(ermes__event_names_t *n, const char *text, size_t len)
 {
     size_t i = (size_t)hash_of(text, len) & (n->cap_table - 1);
 
@@ -92,7 +92,7 @@ static uint32_t *slot_for(ermes_event_names_t *n, const char *text, size_t len)
     }
 }
 
-static int rehash(ermes_event_names_t *n, size_t cap)
+static int rehash(ermes__event_names_t *n, size_t cap)
 {
     uint32_t *old = n->table;
     size_t oldcap = n->cap_table;
@@ -111,7 +111,7 @@ static int rehash(ermes_event_names_t *n, size_t cap)
 }
 
 /* Remembers id = text (under the lock). */
-static int learn(ermes_event_names_t *n, uint32_t id, const char *text, size_t len)
+static int learn(ermes__event_names_t *n, uint32_t id, const char *text, size_t len)
 {
     uint32_t *slot;
     char *copy;
@@ -148,7 +148,7 @@ static int learn(ermes_event_names_t *n, uint32_t id, const char *text, size_t l
 }
 
 /* Takes id out again (a rollback undid its row). */
-static void unlearn(ermes_event_names_t *n, uint32_t id)
+static void unlearn(ermes__event_names_t *n, uint32_t id)
 {
     name_t *nm;
 
@@ -176,7 +176,7 @@ static void unlearn(ermes_event_names_t *n, uint32_t id)
     }
 }
 
-void ermes__event_names_end(ermes_event_names_t *n, const ermes_db_t *db, int how)
+void ermes__event_names_end(ermes__event_names_t *n, const ermes__db_t *db, int how)
 {
     size_t kept = 0;
 
@@ -200,11 +200,11 @@ void ermes__event_names_end(ermes_event_names_t *n, const ermes_db_t *db, int ho
     pthread_mutex_unlock(&n->lock);
 }
 
-int ermes_store_event_name_id(ermes_store_t *st, const char *name, size_t len, uint32_t *id)
+int ermes__store_event_name_id(ermes__store_t *st, const char *name, size_t len, uint32_t *id)
 {
-    ermes_event_names_t *n = st->names;
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__event_names_t *n = st->names;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     uint32_t *slot;
     int64_t got = 0;
     int rc;
@@ -263,11 +263,11 @@ int ermes_store_event_name_id(ermes_store_t *st, const char *name, size_t len, u
     return rc;
 }
 
-int ermes_store_event_name_of(ermes_store_t *st, uint32_t id, const char **name, size_t *len)
+int ermes__store_event_name_of(ermes__store_t *st, uint32_t id, const char **name, size_t *len)
 {
-    ermes_event_names_t *n = st->names;
-    ermes_db_t *db;
-    ermes_db_stmt_t *s;
+    ermes__event_names_t *n = st->names;
+    ermes__db_t *db;
+    ermes__db_stmt_t *s;
     int rc;
 
     pthread_mutex_lock(&n->lock);

@@ -17,17 +17,17 @@
 #define EVENT_OWN "e.org_id = ?2 AND (e.tlp <> 'RED' OR e.owner_org_id = ?2)"
 #define EVENT_VISIBLE "(?1 = 1 OR (" EVENT_OWN "))"
 
-static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
     ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
     ermes__db_bind_int(s, 2, v ? v->org_id : 0);
 }
 
-static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e);
+static int event_insert(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t *e);
 
-int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
+int ermes__store_event_insert(ermes__store_t *st, ermes__event_row_t *e)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
     int rc, owned;
 
     if (!db)
@@ -39,9 +39,9 @@ int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e)
     return ermes__tx_end(db, owned, event_insert(st, db, e));
 }
 
-static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
+static int event_insert(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t *e)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     if (e->event && (rc = ermes__event_doc_pack(st, db, e)))
@@ -98,9 +98,9 @@ static int event_insert(ermes_store_t *st, ermes_db_t *db, ermes_event_row_t *e)
 }
 
 /* Runs sql (a literal) with ?1 = a and ?2 = b; 1 when it gave a row, 0 when not, or < 0. */
-static int run_ids(ermes_db_t *db, const char *sql, int64_t a, int64_t b)
+static int run_ids(ermes__db_t *db, const char *sql, int64_t a, int64_t b)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     if ((rc = ermes__db_prepare(db, sql, &s)))
@@ -113,7 +113,7 @@ static int run_ids(ermes_db_t *db, const char *sql, int64_t a, int64_t b)
 }
 
 /* One organisation gone: its events of the batch lose it, as ON DELETE SET NULL does. */
-static int orphan(ermes_db_t *db, int64_t org, int64_t first_event_id, size_t *gone)
+static int orphan(ermes__db_t *db, int64_t org, int64_t first_event_id, size_t *gone)
 {
     int rc = run_ids(db, "SELECT 1 FROM organisations WHERE id = ?1 LIMIT ?2", org, 1);
 
@@ -130,11 +130,11 @@ static int orphan(ermes_db_t *db, int64_t org, int64_t first_event_id, size_t *g
     return 0;
 }
 
-int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
-                               int64_t first_event_id, size_t *gone)
+int ermes__store_events_orphans(ermes__store_t *st, const int64_t *ids, size_t n,
+                                int64_t first_event_id, size_t *gone)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t *all = NULL;
     size_t nall = 0, cap = 0;
     int rc = 0;
@@ -213,9 +213,10 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * event to find none (1-2 s with 1,000,000 events; bench/browser-1m.sh). event_daily, written
  * in the transaction that stores the events, answers at once. It may say yes for events the
  * viewer may not see, never no for events that are there. */
-static int events_may_match(ermes_db_t *db, const ermes_event_filter_t *f, int64_t org_id, int *yes)
+static int events_may_match(ermes__db_t *db, const ermes__event_filter_t *f, int64_t org_id,
+                            int *yes)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     *yes = 1;
@@ -239,12 +240,12 @@ static int events_may_match(ermes_db_t *db, const ermes_event_filter_t *f, int64
     return 0;
 }
 
-int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
-                           const ermes_event_filter_t *f, ermes_store_event_cb cb, void *ctx,
-                           int *more)
+int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
+                            const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
+                            int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     uint8_t lo[16], hi[16];
     size_t iplen = 0;
     int own = v && !ermes__viewer_is_staff(v), yes;
@@ -306,11 +307,11 @@ int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
     return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
 }
 
-int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                          ermes_store_event_cb cb, void *ctx)
+int ermes__store_event_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                           ermes__store_event_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     long n = 0;
     int rc;
 

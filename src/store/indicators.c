@@ -22,13 +22,13 @@
     "i.id, i.type, i.value, i.exact, i.valid_from, i.valid_until, i.confidence, i.tlp, "           \
     "i.owner_org_id, i.source, i.tags, i.created_at, i.updated_at"
 
-static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
     ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
     ermes__db_bind_int(s, 2, v ? v->org_id : 0);
 }
 
-static void row_of(ermes_db_stmt_t *s, ermes_indicator_row_t *r)
+static void row_of(ermes__db_stmt_t *s, ermes__indicator_row_t *r)
 {
     const char *tlp = ermes__db_col_text(s, 7);
 
@@ -49,10 +49,10 @@ static void row_of(ermes_db_stmt_t *s, ermes_indicator_row_t *r)
     r->updated_at = ermes__db_col_int(s, 12);
 }
 
-int ermes_store_indicator_put(ermes_store_t *st, ermes_indicator_row_t *r, int *created)
+int ermes__store_indicator_put(ermes__store_t *st, ermes__indicator_row_t *r, int *created)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms(), id = 0;
     int rc, owned, fresh;
 
@@ -129,11 +129,11 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_indicator_update(ermes_store_t *st, int64_t id, const ermes_indicator_row_t *upd,
-                                 unsigned has)
+int ermes__store_indicator_update(ermes__store_t *st, int64_t id, const ermes__indicator_row_t *upd,
+                                  unsigned has)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -168,10 +168,10 @@ int ermes_store_indicator_update(ermes_store_t *st, int64_t id, const ermes_indi
     return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
 }
 
-int ermes_store_indicator_delete(ermes_store_t *st, int64_t id)
+int ermes__store_indicator_delete(ermes__store_t *st, int64_t id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -184,13 +184,13 @@ int ermes_store_indicator_delete(ermes_store_t *st, int64_t id)
     return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
 }
 
-int ermes_store_indicator_each(ermes_store_t *st, const ermes_viewer_t *v,
-                               const ermes_indicator_filter_t *f, ermes_store_indicator_cb cb,
-                               void *ctx, int *more)
+int ermes__store_indicator_each(ermes__store_t *st, const ermes__viewer_t *v,
+                                const ermes__indicator_filter_t *f, ermes__store_indicator_cb cb,
+                                void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_indicator_row_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__indicator_row_t r;
     char tag[300];
     long n = 0;
     int rc;
@@ -236,12 +236,12 @@ int ermes_store_indicator_each(ermes_store_t *st, const ermes_viewer_t *v,
     return rc == 1 ? 0 : rc;
 }
 
-int ermes_store_indicator_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                              ermes_store_indicator_cb cb, void *ctx)
+int ermes__store_indicator_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                               ermes__store_indicator_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_indicator_row_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__indicator_row_t r;
     int rc;
 
     if (!db)
@@ -264,10 +264,10 @@ int ermes_store_indicator_get(ermes_store_t *st, const ermes_viewer_t *v, int64_
     return rc;
 }
 
-int ermes_store_indicator_version(ermes_store_t *st, int64_t *out)
+int ermes__store_indicator_version(ermes__store_t *st, int64_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -285,10 +285,10 @@ int ermes_store_indicator_version(ermes_store_t *st, int64_t *out)
     return rc;
 }
 
-int ermes_store_indicator_next_change(ermes_store_t *st, int64_t now, int64_t *at)
+int ermes__store_indicator_next_change(ermes__store_t *st, int64_t now, int64_t *at)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

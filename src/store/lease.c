@@ -18,9 +18,9 @@ int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self,
     return !(kill((pid_t)holder, 0) != 0 && errno == ESRCH);
 }
 
-int ermes__lease_claim(ermes_db_t *db, const ermes__lease_claim_t *c, int *claimed)
+int ermes__lease_claim(ermes__db_t *db, const ermes__lease_claim_t *c, int *claimed)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int64_t holder = 0, lease = 0;
     int rc;
 

@@ -42,12 +42,12 @@
     " WHERE e.notified = 0 AND e.tlp <> 'RED' GROUP BY e.org_id, g"                                \
     " HAVING MIN(e.created_at) <= ?2 ORDER BY MIN(e.created_at), e.org_id"
 
-int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
-                              ermes_store_notify_group_cb cb, void *ctx)
+int ermes__store_notify_groups(ermes__store_t *st, int by_type, int64_t cutoff,
+                               ermes__store_notify_group_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_notify_group_t g;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__notify_group_t g;
     int rc;
 
     if (!db)
@@ -79,11 +79,11 @@ int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
     " nc.through_id FROM notify_cursor nc WHERE nc.org_id = ?2), 0) AND e.id <= ?4 "               \
     "AND " NOTIFIABLE " AND " GROUP_VALUE " = ?3 ORDER BY e.id LIMIT ?5"
 
-int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
-                                    long limit, ermes_store_event_cb cb, void *ctx)
+int ermes__store_notify_group_events(ermes__store_t *st, const ermes__notify_group_t *g,
+                                     int by_type, long limit, ermes__store_event_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -106,10 +106,10 @@ int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_
     " events e ON e.org_id = w.org_id AND e.id > w.after WHERE e.notified = 0 AND"                 \
     " e.tlp <> 'RED'"
 
-int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
+int ermes__store_notify_waiting(ermes__store_t *st, int64_t *events)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *events = 0;
@@ -137,10 +137,10 @@ int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events)
 
 #define SQL_CURSORS_BEHIND "SELECT COUNT(*) FROM (" CURSOR_TARGETS ") targets WHERE target > after"
 
-int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved)
+int ermes__store_notify_advance(ermes__store_t *st, int64_t org_id, long *moved)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     long behind = 0;
     int rc, owned;
 
@@ -182,11 +182,11 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
-                                    const int64_t *event_ids, size_t nevents)
+int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *n,
+                                     const int64_t *event_ids, size_t nevents)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     char ref[32];
     int rc, owned;
@@ -228,7 +228,7 @@ int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
     if (rc)
         goto out;
     /* The reference is made from the id, which only the insert gives. */
-    ermes_notification_reference(n->id, now, ref, sizeof(ref));
+    ermes__notification_reference(n->id, now, ref, sizeof(ref));
     if ((rc = ermes__db_prepare(db, "UPDATE notifications SET reference = ?2 WHERE id = ?1", &s)))
         goto out;
     ermes__db_bind_int(s, 1, n->id);
@@ -264,11 +264,11 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
-                                      const char *body, const char *message_id)
+int ermes__store_notification_set_text(ermes__store_t *st, int64_t id, const char *subject,
+                                       const char *body, const char *message_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -290,10 +290,10 @@ int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char 
     return rc;
 }
 
-int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t n)
+int ermes__store_notify_mark_events(ermes__store_t *st, const int64_t *ids, size_t n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc = 0, owned;
 
     if (!db)
@@ -328,7 +328,7 @@ static void copy_text(char *dst, size_t cap, const char *src)
 }
 
 /* Fills n from a row; the long strings are borrowed from the statement. */
-static void row_to_notification(ermes_db_stmt_t *s, ermes_notification_t *n)
+static void row_to_notification(ermes__db_stmt_t *s, ermes__notification_t *n)
 {
     const char *tlp;
 
@@ -359,11 +359,11 @@ static void row_to_notification(ermes_db_stmt_t *s, ermes_notification_t *n)
     copy_text(n->message_id, sizeof(n->message_id), ermes__db_col_text(s, 21));
 }
 
-int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notification_t *out)
+int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notification_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_notification_t n;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__notification_t n;
     int rc;
 
     if (!db)
@@ -382,7 +382,7 @@ int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notificati
         n.body = ermes__strdup(n.body ? n.body : "");
         n.owned = 1;
         if (!n.recipients || !n.subject || !n.body) {
-            ermes_notification_cleanup(&n);
+            ermes__notification_cleanup(&n);
             rc = ERMES_ENOMEM;
         } else {
             *out = n;
@@ -395,10 +395,10 @@ int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notificati
     return rc;
 }
 
-int ermes_store_notification_find(ermes_store_t *st, const char *ref, int64_t *id)
+int ermes__store_notification_find(ermes__store_t *st, const char *ref, int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -420,12 +420,12 @@ int ermes_store_notification_find(ermes_store_t *st, const char *ref, int64_t *i
     return rc;
 }
 
-int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_filter_t *f,
-                                  ermes_store_notification_cb cb, void *ctx, int *more)
+int ermes__store_notification_each(ermes__store_t *st, const ermes__notification_filter_t *f,
+                                   ermes__store_notification_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_notification_t n;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__notification_t n;
     long count = 0;
     int rc;
 
@@ -453,11 +453,11 @@ int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_fi
     return rc;
 }
 
-int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_event_cb cb,
-                                    void *ctx)
+int ermes__store_notification_events(ermes__store_t *st, int64_t id, ermes__store_event_cb cb,
+                                     void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -473,11 +473,11 @@ int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_e
     return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
-int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
-                                 size_t *n)
+int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,
+                                  size_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *n = 0;
@@ -501,10 +501,10 @@ int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, s
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
+int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *at = 0;
@@ -524,10 +524,10 @@ int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at)
     return rc;
 }
 
-int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
-                                   int64_t until, int force, int *claimed)
+int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t now,
+                                    int64_t until, int force, int *claimed)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
     /* Only one sender (a daemon's worker, a CLI, an API call) holds a notification at a time;
      * this process's other threads hold theirs. A sent one is never taken again: that is
      * "never twice". A manual send (force, ?7) may take a failed one, and one whose next
@@ -555,10 +555,10 @@ int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, i
     return ermes__lease_claim(db, &c, claimed);
 }
 
-int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts)
+int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t pid, int64_t *attempts)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -585,12 +585,12 @@ int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, i
     return rc;
 }
 
-int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
-                                    int64_t attempts, int64_t next_attempt_at,
-                                    const char *last_error, int64_t sent_at)
+int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char *state,
+                                     int64_t attempts, int64_t next_attempt_at,
+                                     const char *last_error, int64_t sent_at)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -616,11 +616,11 @@ int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *s
     return rc;
 }
 
-int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts, size_t n,
-                                  int64_t at)
+int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *const *rcpts,
+                                   size_t n, int64_t at)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc, owned;
 
     if (!db)
@@ -628,7 +628,7 @@ int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *con
     if ((rc = ermes__tx_start(db, &owned)))
         return rc;
     for (size_t k = 0; k < n && !rc; k++)
-        rc = ermes_store_notify_send_log(st, rcpts[k], id, at);
+        rc = ermes__store_notify_send_log(st, rcpts[k], id, at);
     if (!rc && !(rc = ermes__db_prepare(db,
                                         "UPDATE notifications SET state = 'sent', sent_at = ?2,"
                                         " last_error = NULL, lease_pid = NULL, lease_until ="
@@ -643,10 +643,10 @@ int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *con
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_notification_release(ermes_store_t *st, int64_t id)
+int ermes__store_notification_release(ermes__store_t *st, int64_t id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -664,11 +664,11 @@ int ermes_store_notification_release(ermes_store_t *st, int64_t id)
 
 #define RECOVER_BATCH 64
 
-int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
-                                     int64_t max_attempts, const char *note, size_t *recovered)
+int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t now,
+                                      int64_t max_attempts, const char *note, size_t *recovered)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     struct {
         int64_t id, pid, until, attempts;
     } rows[RECOVER_BATCH];
@@ -727,11 +727,11 @@ int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
     return rc;
 }
 
-int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
-                             int64_t *times, size_t cap, size_t *n)
+int ermes__store_notify_sends(ermes__store_t *st, const char *recipient, int64_t since,
+                              int64_t *times, size_t cap, size_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *n = 0;
@@ -751,11 +751,11 @@ int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t s
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_t notification_id,
-                                int64_t at)
+int ermes__store_notify_send_log(ermes__store_t *st, const char *recipient, int64_t notification_id,
+                                 int64_t at)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -773,7 +773,7 @@ int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_
     return rc;
 }
 
-int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap)
+int ermes__store_notify_plan(ermes__store_t *st, int which, char *buf, size_t cap)
 {
     /* Literals: the statement cache knows a statement by the address of its text. */
     static const char *const sql[] = {
@@ -781,8 +781,8 @@ int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap
         "EXPLAIN QUERY PLAN " SQL_WAITING, "EXPLAIN QUERY PLAN " SQL_CURSORS_BEHIND};
     static const char *const pg_sql[] = {"EXPLAIN " SQL_GROUPS, "EXPLAIN " SQL_GROUP_EVENTS,
                                          "EXPLAIN " SQL_WAITING, "EXPLAIN " SQL_CURSORS_BEHIND};
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     size_t len = 0;
     int rc, pg;
 

@@ -26,7 +26,7 @@
     " OR (" T ".tlp = 'AMBER' AND " SUBJECT " IN " ANCESTRY_OF_VIEWER ")"                          \
     " OR (" T ".tlp = 'AMBER+STRICT' AND " SUBJECT " = ?2))"
 
-static int bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+static int bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
     int rc = ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
 
@@ -41,9 +41,9 @@ static int tlp_from_text(const char *s, ermes_tlp_t *out)
 }
 
 /* Resolves a short name to an id without visibility (internal: parents, conflicts). */
-static int id_of_short_name(ermes_db_t *db, const char *short_name, int64_t *id)
+static int id_of_short_name(ermes__db_t *db, const char *short_name, int64_t *id)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     if ((rc = ermes__db_prepare(db, "SELECT id FROM organisations WHERE short_name = ?1", &s)))
@@ -60,10 +60,10 @@ static int id_of_short_name(ermes_db_t *db, const char *short_name, int64_t *id)
     return rc;
 }
 
-int ermes_store_org_short_name(ermes_store_t *st, int64_t id, char *buf, size_t cap)
+int ermes__store_org_short_name(ermes__store_t *st, int64_t id, char *buf, size_t cap)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -83,10 +83,10 @@ int ermes_store_org_short_name(ermes_store_t *st, int64_t id, char *buf, size_t 
 }
 
 /* Explains a unique violation on one of an organisation's parts: who holds it already. */
-static void explain_taken(ermes_db_t *db, const char *sql, const char *field, const char *what,
+static void explain_taken(ermes__db_t *db, const char *sql, const char *field, const char *what,
                           const char *value, ermes_diag_t *d)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     const char *holder = "another organisation";
     char name[64] = "";
 
@@ -101,16 +101,16 @@ static void explain_taken(ermes_db_t *db, const char *sql, const char *field, co
     ermes_diag_set(d, field, "%s %s is already registered to %s", what, value, holder);
 }
 
-static int insert_parts(ermes_db_t *db, int64_t org_id, const ermes_org_t *org, unsigned which,
+static int insert_parts(ermes__db_t *db, int64_t org_id, const ermes__org_t *org, unsigned which,
                         int64_t now, ermes_diag_t *d)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     char field[48], text[ERMES_CIDR_STRLEN];
     int rc = 0;
 
     if (which & ERMES_ORG_HAS_CONTACTS)
         for (size_t k = 0; k < org->ncontacts && !rc; k++) {
-            const ermes_contact_t *c = &org->contacts[k];
+            const ermes__contact_t *c = &org->contacts[k];
             if ((rc = ermes__db_prepare(db,
                                         "INSERT INTO contacts (org_id, name, email, role, "
                                         "language, pgp_key, tlp, owner_org_id, created_at, "
@@ -205,10 +205,10 @@ static int insert_parts(ermes_db_t *db, int64_t org_id, const ermes_org_t *org, 
     return rc;
 }
 
-int ermes_store_org_insert(ermes_store_t *st, ermes_org_t *org, ermes_diag_t *d)
+int ermes__store_org_insert(ermes__store_t *st, ermes__org_t *org, ermes_diag_t *d)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t parent_id = 0, now = ermes__time_now_ms();
     int rc, owned;
 
@@ -278,10 +278,11 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd, ermes_diag_t *d)
+int ermes__store_org_update(ermes__store_t *st, int64_t id, const ermes__org_t *upd,
+                            ermes_diag_t *d)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t parent_id = 0, now = ermes__time_now_ms();
     unsigned has = upd->has;
     int rc, owned;
@@ -384,7 +385,7 @@ int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd
         }
     }
     if (!rc) {
-        ermes_org_t copy = *upd;
+        ermes__org_t copy = *upd;
         /* New parts keep the organisation's owner. */
         if ((rc = ermes__db_prepare(db, "SELECT owner_org_id, tlp FROM organisations WHERE id = ?1",
                                     &s)))
@@ -422,10 +423,10 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_org_delete(ermes_store_t *st, int64_t id, ermes_diag_t *d)
+int ermes__store_org_delete(ermes__store_t *st, int64_t id, ermes_diag_t *d)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc, owned;
 
     if (!db)
@@ -468,11 +469,11 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const char *ref,
-                            int64_t *id)
+int ermes__store_org_resolve(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
+                             int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t num = 0;
     int rc, numeric = ref[0] != '\0';
 
@@ -512,9 +513,10 @@ int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const ch
     " LEFT JOIN organisations w ON w.id = o.owner_org_id"
 
 /* Fills org from an ORG_COLUMNS row, then loads the parts the viewer may see. */
-static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *v, ermes_org_t *org)
+static int load_org(ermes__db_t *db, ermes__db_stmt_t *row, const ermes__viewer_t *v,
+                    ermes__org_t *org)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     org->meta.id = ermes__db_col_int(row, 0);
@@ -541,7 +543,7 @@ static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, org->meta.id);
     while ((rc = ermes__db_step(s)) == 1) {
-        ermes_contact_t c;
+        ermes__contact_t c;
         memset(&c, 0, sizeof(c));
         c.meta.id = ermes__db_col_int(s, 0);
         c.name = (char *)ermes__db_col_text(s, 1);
@@ -610,11 +612,12 @@ static int load_org(ermes_db_t *db, ermes_db_stmt_t *row, const ermes_viewer_t *
     return rc;
 }
 
-int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, ermes_org_t **out)
+int ermes__store_org_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                         ermes__org_t **out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_org_t *org;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__org_t *org;
     int rc;
 
     if (!db)
@@ -641,11 +644,11 @@ out:
     return 0;
 }
 
-int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, char *short_name,
-                         size_t short_cap, char *name, size_t name_cap)
+int ermes__store_org_name(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                          char *short_name, size_t short_cap, char *name, size_t name_cap)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -670,11 +673,12 @@ int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
     return rc;
 }
 
-int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes_org_filter_t *f,
-                         ermes_store_org_cb cb, void *ctx, int *more)
+int ermes__store_org_each(ermes__store_t *st, const ermes__viewer_t *v,
+                          const ermes__org_filter_t *f, ermes__store_org_cb cb, void *ctx,
+                          int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     long n = 0, limit = f->limit > 0 ? f->limit : -1;
     int rc;
     char *like = NULL;
@@ -723,7 +727,7 @@ int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes
     ermes__db_bind_text(s, 8, f->parent);
     ermes__db_bind_int(s, 9, ermes__page_limit(limit));
     while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
-        ermes_org_t *org;
+        ermes__org_t *org;
         if (!(org = ermes__org_new())) {
             rc = ERMES_ENOMEM;
             break;
@@ -741,11 +745,11 @@ out:
     return rc;
 }
 
-int ermes_store_ownership_build(ermes_store_t *st, ermes_ownership_t **out)
+int ermes__store_ownership_build(ermes__store_t *st, ermes_ownership_t **out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
     ermes_ownership_builder_t *b = NULL;
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc, owned;
 
     if (!db)
@@ -800,7 +804,7 @@ out:
     return rc;
 }
 
-int ermes_store_count(ermes_store_t *st, const char *what, int64_t *out)
+int ermes__store_count(ermes__store_t *st, const char *what, int64_t *out)
 {
     static const struct {
         const char *what, *sql;
@@ -814,8 +818,8 @@ int ermes_store_count(ermes_store_t *st, const char *what, int64_t *out)
         {"tokens", "SELECT COUNT(*) FROM tokens WHERE revoked_at IS NULL"},
         {"audit", "SELECT COUNT(*) FROM audit"},
     };
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -836,10 +840,10 @@ int ermes_store_count(ermes_store_t *st, const char *what, int64_t *out)
     return ERMES_ENOTFOUND;
 }
 
-int ermes_store_home_org(ermes_store_t *st, int64_t *id)
+int ermes__store_home_org(ermes__store_t *st, int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -860,10 +864,10 @@ int ermes_store_home_org(ermes_store_t *st, int64_t *id)
     return rc;
 }
 
-int ermes_store_registry_version(ermes_store_t *st, int64_t *out)
+int ermes__store_registry_version(ermes__store_t *st, int64_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

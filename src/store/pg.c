@@ -67,8 +67,8 @@ typedef struct pg_col {
 } pg_col_t;
 
 typedef struct pg_stmt {
-    ermes_db_stmt_t base; /* first: db.c sees this */
-    const char *sql;      /* the literal; the cache's key */
+    ermes__db_stmt_t base; /* first: db.c sees this */
+    const char *sql;       /* the literal; the cache's key */
     char name[24];
     unsigned gen; /* the connection generation it was prepared in */
     int writes;   /* INSERT, UPDATE, DELETE: wrapped in a savepoint inside a transaction */
@@ -90,12 +90,12 @@ typedef struct cached_stmt {
 } cached_stmt_t;
 
 typedef struct pg_db {
-    ermes_db_t base; /* first: db.c sees this */
+    ermes__db_t base; /* first: db.c sees this */
     PGconn *conn;
     unsigned gen; /* moves at each reconnection: statements are prepared again */
     unsigned next_name;
     int64_t changes; /* rows the last statement changed */
-    int defer_fk;    /* foreign keys checked at commit (ermes_store_foreign_keys(off)) */
+    int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
     cached_stmt_t *cache;
     size_t ncache, capcache;
     char errmsg[512];
@@ -143,13 +143,13 @@ static int result_error(pg_db_t *db, const PGresult *res)
     while (n && (db->errmsg[n - 1] == '\n' || db->errmsg[n - 1] == ' '))
         db->errmsg[--n] = '\0';
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        ermes_log(ERMES_LOG_ERROR, "database: the connection to PostgreSQL is lost: %s",
-                  db->errmsg);
+        ermes__log(ERMES_LOG_ERROR, "database: the connection to PostgreSQL is lost: %s",
+                   db->errmsg);
         return ERMES_ESTORE;
     }
     /* Constraint violations are answers the callers expect; the rest is worth a line. */
     if (rc != ERMES_EEXISTS && rc != ERMES_ECONFLICT)
-        ermes_log(ERMES_LOG_ERROR, "database: %s", db->errmsg);
+        ermes__log(ERMES_LOG_ERROR, "database: %s", db->errmsg);
     return rc;
 }
 
@@ -190,7 +190,7 @@ static void stmt_free(pg_stmt_t *st)
     ermes__free(st);
 }
 
-static void pg_close(ermes_db_t *d)
+static void pg_close(ermes__db_t *d)
 {
     pg_db_t *db = DB(d);
 
@@ -225,7 +225,7 @@ static int setup_session(pg_db_t *db)
     return rc;
 }
 
-static int pg_open(ermes_store_t *st, ermes_db_t **out)
+static int pg_open(ermes__store_t *st, ermes__db_t **out)
 {
     pg_db_t *db = ermes__calloc(1, sizeof(*db));
     int rc;
@@ -244,7 +244,7 @@ static int pg_open(ermes_store_t *st, ermes_db_t **out)
         size_t n = strlen(m);
         while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
             n--;
-        ermes_log(ERMES_LOG_ERROR, "cannot connect to the PostgreSQL database: %.*s", (int)n, m);
+        ermes__log(ERMES_LOG_ERROR, "cannot connect to the PostgreSQL database: %.*s", (int)n, m);
         pg_close(&db->base);
         return ERMES_ESTORE;
     }
@@ -271,7 +271,7 @@ static int ensure_conn(pg_db_t *db)
         return ERMES_ESTORE;
     }
     db->gen++;
-    ermes_log(ERMES_LOG_NOTICE, "database: reconnected to PostgreSQL");
+    ermes__log(ERMES_LOG_NOTICE, "database: reconnected to PostgreSQL");
     return setup_session(db);
 }
 
@@ -399,7 +399,7 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
     }
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = result_error(db, res);
-        ermes_log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", st->sql);
+        ermes__log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", st->sql);
         PQclear(res);
         ermes__free(text);
         return rc;
@@ -469,7 +469,7 @@ static size_t slot_of(const char *sql, size_t cap)
     return (size_t)(h >> 20) & (cap - 1);
 }
 
-static int pg_prepare(ermes_db_t *d, const char *sql, ermes_db_stmt_t **out)
+static int pg_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
 {
     pg_db_t *db = DB(d);
     pg_stmt_t *st;
@@ -552,7 +552,7 @@ static int param_set(pg_param_t *p, const void *v, size_t len, int format)
     return 0;
 }
 
-static int pg_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
+static int pg_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
 {
     pg_param_t *p = param(ST(s), idx);
     char num[24];
@@ -635,7 +635,7 @@ static int param_set_text(pg_param_t *p, const char *text, size_t len)
     return rc;
 }
 
-static int pg_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
+static int pg_bind_textn(ermes__db_stmt_t *s, int idx, const char *text, size_t len)
 {
     pg_param_t *p = param(ST(s), idx);
 
@@ -648,7 +648,7 @@ static int pg_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t l
     return param_set(p, text, len, ST(s)->types[idx - 1] == BYTEAOID);
 }
 
-static int pg_bind_blob(ermes_db_stmt_t *s, int idx, const void *v, size_t len)
+static int pg_bind_blob(ermes__db_stmt_t *s, int idx, const void *v, size_t len)
 {
     pg_param_t *p = param(ST(s), idx);
 
@@ -658,7 +658,7 @@ static int pg_bind_blob(ermes_db_stmt_t *s, int idx, const void *v, size_t len)
     return param_set(p, v, len, 1);
 }
 
-static int pg_bind_null(ermes_db_stmt_t *s, int idx)
+static int pg_bind_null(ermes__db_stmt_t *s, int idx)
 {
     pg_param_t *p = param(ST(s), idx);
 
@@ -728,7 +728,7 @@ static int execute(pg_stmt_t *st)
     return 0;
 }
 
-static int pg_step(ermes_db_stmt_t *s)
+static int pg_step(ermes__db_stmt_t *s)
 {
     pg_stmt_t *st = ST(s);
     int rc;
@@ -755,7 +755,7 @@ static int has_value(pg_stmt_t *st, int col)
            !PQgetisnull(st->res, st->row, col);
 }
 
-static int64_t pg_col_int(ermes_db_stmt_t *s, int col)
+static int64_t pg_col_int(ermes__db_stmt_t *s, int col)
 {
     pg_stmt_t *st = ST(s);
     const char *v;
@@ -826,7 +826,7 @@ static const unsigned char *bytea_value(pg_stmt_t *st, int col, size_t *len)
     return c->buf;
 }
 
-static const char *pg_col_text(ermes_db_stmt_t *s, int col)
+static const char *pg_col_text(ermes__db_stmt_t *s, int col)
 {
     pg_stmt_t *st = ST(s);
     size_t len;
@@ -838,7 +838,7 @@ static const char *pg_col_text(ermes_db_stmt_t *s, int col)
     return PQgetvalue(st->res, st->row, col);
 }
 
-static const void *pg_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
+static const void *pg_col_blob(ermes__db_stmt_t *s, int col, size_t *len)
 {
     pg_stmt_t *st = ST(s);
 
@@ -851,12 +851,12 @@ static const void *pg_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
     return PQgetvalue(st->res, st->row, col);
 }
 
-static int pg_col_null(ermes_db_stmt_t *s, int col)
+static int pg_col_null(ermes__db_stmt_t *s, int col)
 {
     return !has_value(ST(s), col);
 }
 
-static int64_t pg_last_rowid(ermes_db_t *d)
+static int64_t pg_last_rowid(ermes__db_t *d)
 {
     pg_db_t *db = DB(d);
     PGresult *res = PQexec(db->conn, "SELECT lastval()");
@@ -868,12 +868,12 @@ static int64_t pg_last_rowid(ermes_db_t *d)
     return id;
 }
 
-static int64_t pg_changes(ermes_db_t *d)
+static int64_t pg_changes(ermes__db_t *d)
 {
     return DB(d)->changes;
 }
 
-static void pg_done(ermes_db_stmt_t *s)
+static void pg_done(ermes__db_stmt_t *s)
 {
     pg_stmt_t *st = ST(s);
 
@@ -882,7 +882,7 @@ static void pg_done(ermes_db_stmt_t *s)
         st->params[i].null = 1;
 }
 
-static int pg_exec(ermes_db_t *d, const char *sql)
+static int pg_exec(ermes__db_t *d, const char *sql)
 {
     pg_db_t *db = DB(d);
     int rc;
@@ -892,7 +892,7 @@ static int pg_exec(ermes_db_t *d, const char *sql)
     return run_simple(db, sql);
 }
 
-static int pg_begin(ermes_db_t *d, int write)
+static int pg_begin(ermes__db_t *d, int write)
 {
     pg_db_t *db = DB(d);
     int rc;
@@ -909,12 +909,12 @@ static int pg_begin(ermes_db_t *d, int write)
     return rc;
 }
 
-static int pg_commit(ermes_db_t *d)
+static int pg_commit(ermes__db_t *d)
 {
     return run_simple(DB(d), "COMMIT");
 }
 
-static void pg_rollback(ermes_db_t *d)
+static void pg_rollback(ermes__db_t *d)
 {
     pg_db_t *db = DB(d);
 
@@ -922,19 +922,19 @@ static void pg_rollback(ermes_db_t *d)
         run_simple(db, "ROLLBACK");
 }
 
-static const char *pg_errmsg(ermes_db_t *d)
+static const char *pg_errmsg(ermes__db_t *d)
 {
     return DB(d)->errmsg[0] ? DB(d)->errmsg : PQerrorMessage(DB(d)->conn);
 }
 
-static int pg_durable(ermes_db_t *d, int each_commit)
+static int pg_durable(ermes__db_t *d, int each_commit)
 {
     /* As SQLite's synchronous=NORMAL: a commit returns before its WAL is on disk; the
      * report's last commit, durable again, makes the earlier ones durable with it. */
     return pg_exec(d, each_commit ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
 }
 
-static int pg_foreign_keys(ermes_db_t *d, int on)
+static int pg_foreign_keys(ermes__db_t *d, int on)
 {
     /* Turning foreign keys off takes a superuser on PostgreSQL; what SQLite's batches get
      * from it, no lookup per row, PostgreSQL gets from checking them at commit (the schema

@@ -9,12 +9,12 @@
 #include "store/event_doc.h"
 #include "store/store_int.h"
 
-int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
-                                  const char *raw, size_t raw_len, const char *field,
-                                  const char *reason, int64_t owner_org_id)
+int ermes__store_quarantine_insert(ermes__store_t *st, int64_t report_id, int64_t row, long line,
+                                   const char *raw, size_t raw_len, const char *field,
+                                   const char *reason, int64_t owner_org_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -43,7 +43,7 @@ int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t 
     "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at, "  \
     "q.retried_event_id"
 
-static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)
+static void row_to_quarantine(ermes__db_stmt_t *s, ermes__quarantine_row_t *q)
 {
     memset(q, 0, sizeof(*q));
     q->id = ermes__db_col_int(s, 0);
@@ -59,13 +59,13 @@ static void row_to_quarantine(ermes_db_stmt_t *s, ermes_quarantine_row_t *q)
     q->retried_event_id = ermes__db_col_int(s, 10);
 }
 
-int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char *state,
-                                int64_t after_id, long limit, ermes_store_quarantine_cb cb,
-                                void *ctx, int *more)
+int ermes__store_quarantine_each(ermes__store_t *st, int64_t report_id, const char *state,
+                                 int64_t after_id, long limit, ermes__store_quarantine_cb cb,
+                                 void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_quarantine_row_t q;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__quarantine_row_t q;
     long n = 0;
     int rc;
 
@@ -92,12 +92,12 @@ int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char
     return rc;
 }
 
-int ermes_store_quarantine_get(ermes_store_t *st, int64_t id, ermes_store_quarantine_cb cb,
-                               void *ctx)
+int ermes__store_quarantine_get(ermes__store_t *st, int64_t id, ermes__store_quarantine_cb cb,
+                                void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_quarantine_row_t q;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__quarantine_row_t q;
     int rc;
 
     if (!db)
@@ -119,11 +119,11 @@ int ermes_store_quarantine_get(ermes_store_t *st, int64_t id, ermes_store_quaran
     return rc;
 }
 
-int ermes_store_quarantine_set_state(ermes_store_t *st, int64_t id, const char *state,
-                                     int64_t event_id)
+int ermes__store_quarantine_set_state(ermes__store_t *st, int64_t id, const char *state,
+                                      int64_t event_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

@@ -18,7 +18,7 @@ static void copy_text(char *dst, size_t cap, const char *src)
     "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
     "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id"
 
-static void row_to_report(ermes_db_stmt_t *s, ermes_report_t *r)
+static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
 {
     const char *tlp;
 
@@ -46,10 +46,10 @@ static void row_to_report(ermes_db_stmt_t *s, ermes_report_t *r)
     r->owner_org_id = ermes__db_col_int(s, 18);
 }
 
-int ermes_store_report_insert(ermes_store_t *st, ermes_report_t *r)
+int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int rc;
 
@@ -87,11 +87,11 @@ int ermes_store_report_insert(ermes_store_t *st, ermes_report_t *r)
     return rc;
 }
 
-int ermes_store_report_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                           ermes_report_t *out)
+int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                            ermes__report_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -112,13 +112,13 @@ int ermes_store_report_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t i
     return rc;
 }
 
-int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const char *state,
-                            const char *feed, int64_t before_id, long limit,
-                            ermes_store_report_cb cb, void *ctx, int *more)
+int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const char *state,
+                             const char *feed, int64_t before_id, long limit,
+                             ermes__store_report_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_report_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__report_t r;
     long n = 0;
     int rc;
 
@@ -146,10 +146,10 @@ int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const ch
     return rc;
 }
 
-int ermes_store_report_pending(ermes_store_t *st, int64_t *ids, size_t cap, size_t *n)
+int ermes__store_report_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *n = 0;
@@ -167,10 +167,10 @@ int ermes_store_report_pending(ermes_store_t *st, int64_t *ids, size_t cap, size
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t until,
-                             int *claimed)
+int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t until,
+                              int *claimed)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
     /* This process renews or gives back its own lease (self_holds 0). */
     ermes__lease_claim_t c = {
         .select_sql = "SELECT lease_pid, lease_until FROM reports WHERE id = ?1",
@@ -190,10 +190,10 @@ int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t
     return ermes__lease_claim(db, &c, claimed);
 }
 
-int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)
+int ermes__store_report_update(ermes__store_t *st, const ermes__report_t *r)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -222,10 +222,10 @@ int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r)
     return rc;
 }
 
-int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int duplicate)
+int ermes__store_report_count_retry(ermes__store_t *st, int64_t report_id, int duplicate)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

@@ -13,7 +13,7 @@
     " matches, sightings, current_file, error, cancel_requested, retry_of, requested_by,"          \
     " created_at, started_at, finished_at, updated_at"
 
-static void row_of(ermes_db_stmt_t *s, ermes_retrohunt_t *r)
+static void row_of(ermes__db_stmt_t *s, ermes__retrohunt_t *r)
 {
     int state = ermes__retrohunt_state_parse(ermes__db_col_text(s, 1));
 
@@ -45,9 +45,9 @@ static void row_of(ermes_db_stmt_t *s, ermes_retrohunt_t *r)
     r->updated_at = ermes__db_col_int(s, 24);
 }
 
-static int insert(ermes_db_t *db, const ermes_retrohunt_t *r, int64_t *id)
+static int insert(ermes__db_t *db, const ermes__retrohunt_t *r, int64_t *id)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int rc;
 
     if ((rc = ermes__db_prepare(db,
@@ -76,9 +76,9 @@ static int insert(ermes_db_t *db, const ermes_retrohunt_t *r, int64_t *id)
     return 0;
 }
 
-int ermes_store_retrohunt_add(ermes_store_t *st, const ermes_retrohunt_t *r, int64_t *id)
+int ermes__store_retrohunt_add(ermes__store_t *st, const ermes__retrohunt_t *r, int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
+    ermes__db_t *db = ermes__db_conn(st);
 
     if (!db)
         return ERMES_ESTORE;
@@ -86,7 +86,7 @@ int ermes_store_retrohunt_add(ermes_store_t *st, const ermes_retrohunt_t *r, int
 }
 
 /* One integer from a query without parameters (0 for NULL). */
-static int scalar(ermes_db_t *db, ermes_db_stmt_t *s, int64_t *out)
+static int scalar(ermes__db_t *db, ermes__db_stmt_t *s, int64_t *out)
 {
     int rc = ermes__db_step(s);
 
@@ -96,10 +96,10 @@ static int scalar(ermes_db_t *db, ermes_db_stmt_t *s, int64_t *out)
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *newest)
+int ermes__store_retrohunt_hunted(ermes__store_t *st, int64_t *hunted, int64_t *newest)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -116,11 +116,11 @@ int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *ne
     return 0;
 }
 
-int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const char *requested_by,
-                                  int64_t *id)
+int ermes__store_retrohunt_add_new(ermes__store_t *st, const char *archive,
+                                   const char *requested_by, int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_retrohunt_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__retrohunt_t r;
     int owned, rc;
 
     if (!db)
@@ -130,7 +130,7 @@ int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const 
     /* Read and insert in one write transaction: two callers never queue the same range. */
     if ((rc = ermes__tx_start(db, &owned)))
         return rc;
-    rc = ermes_store_retrohunt_hunted(st, &r.min_indicator_id, &r.max_indicator_id);
+    rc = ermes__store_retrohunt_hunted(st, &r.min_indicator_id, &r.max_indicator_id);
     if (rc == 0 && r.max_indicator_id > r.min_indicator_id) {
         r.archive = archive;
         r.requested_by = requested_by;
@@ -139,11 +139,12 @@ int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const 
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb, void *ctx)
+int ermes__store_retrohunt_get(ermes__store_t *st, int64_t id, ermes__store_retrohunt_cb cb,
+                               void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_retrohunt_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__retrohunt_t r;
     int rc;
 
     if (!db)
@@ -162,12 +163,12 @@ int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohu
     return rc;
 }
 
-int ermes_store_retrohunt_each(ermes_store_t *st, int64_t before_id, long limit,
-                               ermes_store_retrohunt_cb cb, void *ctx, int *more)
+int ermes__store_retrohunt_each(ermes__store_t *st, int64_t before_id, long limit,
+                                ermes__store_retrohunt_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_retrohunt_t r;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__retrohunt_t r;
     long n = 0;
     int rc;
 
@@ -191,10 +192,10 @@ int ermes_store_retrohunt_each(ermes_store_t *st, int64_t before_id, long limit,
     return rc == 1 ? 0 : rc;
 }
 
-int ermes_store_retrohunt_claim(ermes_store_t *st, int64_t *id)
+int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -217,10 +218,10 @@ int ermes_store_retrohunt_claim(ermes_store_t *st, int64_t *id)
     return rc;
 }
 
-int ermes_store_retrohunt_update(ermes_store_t *st, const ermes_retrohunt_t *r)
+int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *r)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int finished = r->state != ERMES_RETRO_RUNNING && r->state != ERMES_RETRO_QUEUED;
     int rc;
@@ -259,10 +260,10 @@ int ermes_store_retrohunt_update(ermes_store_t *st, const ermes_retrohunt_t *r)
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_retrohunt_cancel(ermes_store_t *st, int64_t id, ermes_retro_state_t *state)
+int ermes__store_retrohunt_cancel(ermes__store_t *st, int64_t id, ermes_retro_state_t *state)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int owned, rc, cur;
 
     if (!db)
@@ -304,10 +305,10 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_retrohunt_cancel_requested(ermes_store_t *st, int64_t id, int *yes)
+int ermes__store_retrohunt_cancel_requested(ermes__store_t *st, int64_t id, int *yes)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t v = 0;
     int rc;
 
@@ -321,10 +322,10 @@ int ermes_store_retrohunt_cancel_requested(ermes_store_t *st, int64_t id, int *y
     return rc;
 }
 
-int ermes_store_retrohunt_requeue(ermes_store_t *st, int64_t id, const char *why, size_t *n)
+int ermes__store_retrohunt_requeue(ermes__store_t *st, int64_t id, const char *why, size_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int owned, rc;
 

@@ -9,7 +9,7 @@
 #define SESSION_COLUMNS                                                                            \
     "id, user_id, hash, csrf_token, created_at, last_seen, expires_at, ip, user_agent"
 
-static void row_to_session(ermes_db_stmt_t *s, ermes_session_t *out)
+static void row_to_session(ermes__db_stmt_t *s, ermes__session_t *out)
 {
     const void *h;
     const char *t;
@@ -32,10 +32,10 @@ static void row_to_session(ermes_db_stmt_t *s, ermes_session_t *out)
     snprintf(out->user_agent, sizeof(out->user_agent), "%s", t ? t : "");
 }
 
-int ermes_store_session_insert(ermes_store_t *st, ermes_session_t *ses)
+int ermes__store_session_insert(ermes__store_t *st, ermes__session_t *ses)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -67,10 +67,10 @@ int ermes_store_session_insert(ermes_store_t *st, ermes_session_t *ses)
     return rc;
 }
 
-int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_session_t *out)
+int ermes__store_session_find(ermes__store_t *st, const uint8_t hash[32], ermes__session_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -92,10 +92,10 @@ int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_se
 
 /* Runs one statement with one or two integer parameters (a second the SQL lacks is not
  * bound); the rows it returns are counted into *changed. */
-static int exec2(ermes_store_t *st, const char *sql, int64_t a, int64_t b, int64_t *changed)
+static int exec2(ermes__store_t *st, const char *sql, int64_t a, int64_t b, int64_t *changed)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t n = 0;
     int rc;
 
@@ -114,13 +114,13 @@ static int exec2(ermes_store_t *st, const char *sql, int64_t a, int64_t b, int64
     return rc;
 }
 
-int ermes_store_session_touch(ermes_store_t *st, int64_t id, int64_t now)
+int ermes__store_session_touch(ermes__store_t *st, int64_t id, int64_t now)
 {
     return exec2(st, "UPDATE sessions SET last_seen = ?2, updated_at = ?2 WHERE id = ?1", id, now,
                  NULL);
 }
 
-int ermes_store_session_delete(ermes_store_t *st, int64_t id)
+int ermes__store_session_delete(ermes__store_t *st, int64_t id)
 {
     int64_t n;
     int rc = exec2(st, "DELETE FROM sessions WHERE id = ?1 RETURNING id", id, 0, &n);
@@ -128,15 +128,15 @@ int ermes_store_session_delete(ermes_store_t *st, int64_t id)
     return rc ? rc : n ? 0 : ERMES_ENOTFOUND;
 }
 
-int ermes_store_session_delete_user(ermes_store_t *st, int64_t user_id, int64_t except_id,
-                                    int64_t *n)
+int ermes__store_session_delete_user(ermes__store_t *st, int64_t user_id, int64_t except_id,
+                                     int64_t *n)
 {
     return exec2(st, "DELETE FROM sessions WHERE user_id = ?1 AND id <> ?2 RETURNING id", user_id,
                  except_id, n);
 }
 
-int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_before,
-                              int64_t failures_before)
+int ermes__store_session_prune(ermes__store_t *st, int64_t now, int64_t idle_before,
+                               int64_t failures_before)
 {
     int rc = exec2(st, "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen < ?2", now,
                    idle_before, NULL);
@@ -146,10 +146,10 @@ int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_befor
     return rc;
 }
 
-int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at, const char *ip)
+int ermes__store_login_failure_add(ermes__store_t *st, const char *name, int64_t at, const char *ip)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -165,11 +165,11 @@ int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t a
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
-                               size_t cap, size_t *n)
+int ermes__store_login_failures(ermes__store_t *st, const char *name, int64_t since, int64_t *times,
+                                size_t cap, size_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *n = 0;
@@ -189,11 +189,11 @@ int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t sinc
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const char *ip,
-                                    int64_t since, int64_t *n)
+int ermes__store_login_failures_from(ermes__store_t *st, const char *name, const char *ip,
+                                     int64_t since, int64_t *n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     *n = 0;
@@ -213,10 +213,10 @@ int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const c
     return rc < 0 ? rc : 0;
 }
 
-int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const char *ip)
+int ermes__store_login_failures_clear(ermes__store_t *st, const char *name, const char *ip)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

@@ -13,7 +13,7 @@
 #define SIGHTING_VISIBLE "(?1 = 1 OR (s.org_id = ?2 AND (s.tlp <> 'RED' OR s.owner_org_id = ?2)))"
 #define COUNT_VISIBLE "(?1 = 1 OR (c.org_id = ?2 AND (i.tlp <> 'RED' OR i.owner_org_id = ?2)))"
 
-static void bind_viewer(ermes_db_stmt_t *s, const ermes_viewer_t *v)
+static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
     ermes__db_bind_int(s, 1, v && !ermes__viewer_is_staff(v) ? 0 : 1);
     ermes__db_bind_int(s, 2, v ? v->org_id : 0);
@@ -36,10 +36,10 @@ static void day_of(int64_t ms, char day[11])
     day[10] = '\0';
 }
 
-int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *sg, int *inserted)
+int ermes__store_sighting_record(ermes__store_t *st, ermes__sighting_t *sg, int *inserted)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t owner = 0, now = ermes__time_now_ms();
     char day[11];
     int rc, owned;
@@ -143,13 +143,13 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
-int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
-                              const ermes_sighting_filter_t *f, ermes_store_sighting_cb cb,
-                              void *ctx, int *more)
+int ermes__store_sighting_each(ermes__store_t *st, const ermes__viewer_t *v,
+                               const ermes__sighting_filter_t *f, ermes__store_sighting_cb cb,
+                               void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_sighting_t sg;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__sighting_t sg;
     long n = 0;
     int rc;
 
@@ -203,13 +203,13 @@ int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
     return rc == 1 ? 0 : rc;
 }
 
-int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
-                                    const ermes_sighting_filter_t *f,
-                                    ermes_store_sighting_count_cb cb, void *ctx, int *more)
+int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *v,
+                                     const ermes__sighting_filter_t *f,
+                                     ermes__store_sighting_count_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_sighting_count_t c;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__sighting_count_t c;
     char since[11], until[11];
     long n = 0;
     int rc;

@@ -25,7 +25,7 @@
 typedef struct sqlite_db sqlite_db_t;
 
 typedef struct sqlite_stmt {
-    ermes_db_stmt_t base; /* first: db.c sees this */
+    ermes__db_stmt_t base; /* first: db.c sees this */
     sqlite3_stmt *stmt;
 } sqlite_stmt_t;
 
@@ -37,7 +37,7 @@ typedef struct cached_stmt {
 } cached_stmt_t;
 
 struct sqlite_db {
-    ermes_db_t base; /* first: db.c sees this */
+    ermes__db_t base; /* first: db.c sees this */
     sqlite3 *handle;
     cached_stmt_t *cache;
     size_t ncache, capcache;
@@ -73,7 +73,7 @@ static int map_rc(int rc)
     }
 }
 
-static void sq_close(ermes_db_t *d)
+static void sq_close(ermes__db_t *d)
 {
     sqlite_db_t *db = DB(d);
 
@@ -95,7 +95,7 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-static int sq_open(ermes_store_t *st, ermes_db_t **out)
+static int sq_open(ermes__store_t *st, ermes__db_t **out)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     sqlite_db_t *db = ermes__calloc(1, sizeof(*db));
@@ -109,8 +109,8 @@ static int sq_open(ermes_store_t *st, ermes_db_t **out)
         st->path, &db->handle,
         SQLITE_OPEN_READWRITE | (st->create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        ermes_log(ERMES_LOG_ERROR, "cannot open database %s: %s", st->path,
-                  db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
+        ermes__log(ERMES_LOG_ERROR, "cannot open database %s: %s", st->path,
+                   db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
         sq_close(&db->base);
         return rc == SQLITE_CANTOPEN ? ERMES_EIO : ERMES_ESTORE;
     }
@@ -146,8 +146,8 @@ static int sq_open(ermes_store_t *st, ermes_db_t **out)
         rc = sqlite3_exec(db->handle, q, NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
-        ermes_log(ERMES_LOG_ERROR, "cannot set up database %s: %s", st->path,
-                  sqlite3_errmsg(db->handle));
+        ermes__log(ERMES_LOG_ERROR, "cannot set up database %s: %s", st->path,
+                   sqlite3_errmsg(db->handle));
         sq_close(&db->base);
         return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
     }
@@ -164,7 +164,7 @@ static size_t slot_of(const char *sql, size_t cap)
     return (size_t)(h >> 20) & (cap - 1);
 }
 
-static int sq_prepare(ermes_db_t *d, const char *sql, ermes_db_stmt_t **out)
+static int sq_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
 {
     sqlite_db_t *db = DB(d);
     size_t k;
@@ -197,7 +197,7 @@ static int sq_prepare(ermes_db_t *d, const char *sql, ermes_db_stmt_t **out)
             return ERMES_ENOMEM;
         rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
         if (rc != SQLITE_OK) {
-            ermes_log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", sqlite3_errmsg(db->handle));
+            ermes__log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", sqlite3_errmsg(db->handle));
             ermes__free(st);
             return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
         }
@@ -212,27 +212,27 @@ static int sq_prepare(ermes_db_t *d, const char *sql, ermes_db_stmt_t **out)
     return 0;
 }
 
-static int sq_bind_int(ermes_db_stmt_t *s, int idx, int64_t v)
+static int sq_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
 {
     return map_rc(sqlite3_bind_int64(ST(s)->stmt, idx, v));
 }
 
-static int sq_bind_textn(ermes_db_stmt_t *s, int idx, const char *text, size_t len)
+static int sq_bind_textn(ermes__db_stmt_t *s, int idx, const char *text, size_t len)
 {
     return map_rc(sqlite3_bind_text64(ST(s)->stmt, idx, text, len, SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
-static int sq_bind_blob(ermes_db_stmt_t *s, int idx, const void *p, size_t len)
+static int sq_bind_blob(ermes__db_stmt_t *s, int idx, const void *p, size_t len)
 {
     return map_rc(sqlite3_bind_blob64(ST(s)->stmt, idx, p, len, SQLITE_TRANSIENT));
 }
 
-static int sq_bind_null(ermes_db_stmt_t *s, int idx)
+static int sq_bind_null(ermes__db_stmt_t *s, int idx)
 {
     return map_rc(sqlite3_bind_null(ST(s)->stmt, idx));
 }
 
-static int sq_step(ermes_db_stmt_t *s)
+static int sq_step(ermes__db_stmt_t *s)
 {
     sqlite3 *h = DB(s->db)->handle;
     int rc = sqlite3_step(ST(s)->stmt);
@@ -243,21 +243,21 @@ static int sq_step(ermes_db_stmt_t *s)
         return 0;
     rc = sqlite3_extended_errcode(h);
     if ((rc & 0xff) != SQLITE_CONSTRAINT)
-        ermes_log(ERMES_LOG_ERROR, "database: %s", sqlite3_errmsg(h));
+        ermes__log(ERMES_LOG_ERROR, "database: %s", sqlite3_errmsg(h));
     return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
 }
 
-static int64_t sq_col_int(ermes_db_stmt_t *s, int col)
+static int64_t sq_col_int(ermes__db_stmt_t *s, int col)
 {
     return sqlite3_column_int64(ST(s)->stmt, col);
 }
 
-static const char *sq_col_text(ermes_db_stmt_t *s, int col)
+static const char *sq_col_text(ermes__db_stmt_t *s, int col)
 {
     return (const char *)sqlite3_column_text(ST(s)->stmt, col);
 }
 
-static const void *sq_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
+static const void *sq_col_blob(ermes__db_stmt_t *s, int col, size_t *len)
 {
     const void *p = sqlite3_column_blob(ST(s)->stmt, col);
 
@@ -265,35 +265,35 @@ static const void *sq_col_blob(ermes_db_stmt_t *s, int col, size_t *len)
     return p;
 }
 
-static int sq_col_null(ermes_db_stmt_t *s, int col)
+static int sq_col_null(ermes__db_stmt_t *s, int col)
 {
     return sqlite3_column_type(ST(s)->stmt, col) == SQLITE_NULL;
 }
 
-static int64_t sq_last_rowid(ermes_db_t *db)
+static int64_t sq_last_rowid(ermes__db_t *db)
 {
     return sqlite3_last_insert_rowid(DB(db)->handle);
 }
 
-static int64_t sq_changes(ermes_db_t *db)
+static int64_t sq_changes(ermes__db_t *db)
 {
     return sqlite3_changes64(DB(db)->handle);
 }
 
-static void sq_done(ermes_db_stmt_t *s)
+static void sq_done(ermes__db_stmt_t *s)
 {
     sqlite3_reset(ST(s)->stmt);
     sqlite3_clear_bindings(ST(s)->stmt);
 }
 
-static int sq_exec(ermes_db_t *db, const char *sql)
+static int sq_exec(ermes__db_t *db, const char *sql)
 {
     sqlite3 *h = DB(db)->handle;
     char *err = NULL;
     int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
 
     if (rc != SQLITE_OK) {
-        ermes_log(ERMES_LOG_ERROR, "database: %s", err ? err : sqlite3_errstr(rc));
+        ermes__log(ERMES_LOG_ERROR, "database: %s", err ? err : sqlite3_errstr(rc));
         sqlite3_free(err);
         rc = map_rc(sqlite3_extended_errcode(h));
         return rc ? rc : ERMES_ESTORE;
@@ -301,35 +301,35 @@ static int sq_exec(ermes_db_t *db, const char *sql)
     return 0;
 }
 
-static int sq_begin(ermes_db_t *db, int write)
+static int sq_begin(ermes__db_t *db, int write)
 {
     /* IMMEDIATE takes the write lock at once, so a transaction never fails half-way on lock
      * upgrade. */
     return sq_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-static int sq_commit(ermes_db_t *db)
+static int sq_commit(ermes__db_t *db)
 {
     return sq_exec(db, "COMMIT");
 }
 
-static void sq_rollback(ermes_db_t *db)
+static void sq_rollback(ermes__db_t *db)
 {
     if (!sqlite3_get_autocommit(DB(db)->handle))
         sqlite3_exec(DB(db)->handle, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static const char *sq_errmsg(ermes_db_t *db)
+static const char *sq_errmsg(ermes__db_t *db)
 {
     return sqlite3_errmsg(DB(db)->handle);
 }
 
-static int sq_durable(ermes_db_t *db, int each_commit)
+static int sq_durable(ermes__db_t *db, int each_commit)
 {
     return sq_exec(db, each_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-static int sq_foreign_keys(ermes_db_t *db, int on)
+static int sq_foreign_keys(ermes__db_t *db, int on)
 {
     return sq_exec(db, on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
 }

@@ -19,14 +19,14 @@ typedef struct tally_entry {
     int64_t count; /* 0: empty slot */
 } tally_entry_t;
 
-struct ermes_event_tally {
+struct ermes__event_tally {
     tally_entry_t *slots;
     size_t cap, used;
 };
 
-int ermes_event_tally_new(ermes_event_tally_t **out)
+int ermes__event_tally_new(ermes__event_tally_t **out)
 {
-    ermes_event_tally_t *t = ermes__calloc(1, sizeof(*t));
+    ermes__event_tally_t *t = ermes__calloc(1, sizeof(*t));
 
     if (!t || !(t->slots = ermes__calloc(TALLY_SLOTS, sizeof(*t->slots)))) {
         ermes__free(t);
@@ -37,7 +37,7 @@ int ermes_event_tally_new(ermes_event_tally_t **out)
     return 0;
 }
 
-static void clear(ermes_event_tally_t *t)
+static void clear(ermes__event_tally_t *t)
 {
     for (size_t k = 0; k < t->cap; k++) {
         tally_entry_t *e = &t->slots[k];
@@ -51,7 +51,7 @@ static void clear(ermes_event_tally_t *t)
     t->used = 0;
 }
 
-void ermes_event_tally_free(ermes_event_tally_t *t)
+void ermes__event_tally_free(ermes__event_tally_t *t)
 {
     if (!t)
         return;
@@ -83,7 +83,7 @@ static int same(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
-static tally_entry_t *slot_for(ermes_event_tally_t *t, const char *day, int64_t org,
+static tally_entry_t *slot_for(ermes__event_tally_t *t, const char *day, int64_t org,
                                const char *feed, const char *tax, const char *type, int hidden)
 {
     size_t k = key_hash(day, org, feed, tax, type, hidden) & (t->cap - 1);
@@ -96,7 +96,7 @@ static tally_entry_t *slot_for(ermes_event_tally_t *t, const char *day, int64_t 
     }
 }
 
-static int grow(ermes_event_tally_t *t)
+static int grow(ermes__event_tally_t *t)
 {
     tally_entry_t *old = t->slots;
     size_t oldcap = t->cap;
@@ -126,7 +126,7 @@ static void day_of(int64_t ms, char day[11])
         day[0] = '\0';
 }
 
-int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *ev)
+int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *ev)
 {
     char day[11];
     int hidden = ev->tlp == ERMES_TLP_RED && ev->owner_org_id != ev->org_id;
@@ -159,10 +159,10 @@ int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *ev)
     return 0;
 }
 
-int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st)
+int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st)
 {
-    ermes_db_t *db;
-    ermes_db_stmt_t *s;
+    ermes__db_t *db;
+    ermes__db_stmt_t *s;
     int rc = 0;
 
     if (!t || !t->used)
@@ -218,11 +218,11 @@ static const char *const stat_sql[] = {
         "ORDER BY feed, received_at DESC",
 };
 
-int ermes_store_stats(ermes_store_t *st, const ermes_viewer_t *v, ermes_stat_t which,
-                      const char *from_day, const char *to_day, ermes_store_stat_cb cb, void *ctx)
+int ermes__store_stats(ermes__store_t *st, const ermes__viewer_t *v, ermes__stat_t which,
+                       const char *from_day, const char *to_day, ermes__store_stat_cb cb, void *ctx)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if ((unsigned)which >= sizeof(stat_sql) / sizeof(stat_sql[0]))

@@ -3,7 +3,7 @@
  * Callers (the registry, access control, the HTTP handlers, the CLI) use only these calls and
  * the model structs; which database sits underneath (SQLite now, PostgreSQL later, chosen when
  * the store is opened) is invisible to them. Every call works on the calling thread's own
- * connection, so any thread may use one ermes_store_t.
+ * connection, so any thread may use one ermes__store_t.
  *
  * Reads that return objects take a viewer: the store applies TLP visibility in the query
  * itself, so a list is filtered before it is paginated and no object a viewer may not see
@@ -23,34 +23,35 @@
 #include "model/collector.h"
 #include "model/user.h"
 
-typedef struct ermes_store ermes_store_t;
+typedef struct ermes__store ermes__store_t;
 
-typedef struct ermes_store_options {
+typedef struct ermes__store_options {
     long busy_timeout_ms; /* wait on a locked database; 0 means 10 s */
     int create;           /* create the data directory and database if missing */
     long cache_mb;        /* page cache per connection in MiB; 0 means 32 */
     /* NULL or "": SQLite in DATA_DIR/ermes.db; a path: that SQLite file; "postgresql://..."
      * (or "postgres://..."): that PostgreSQL database (borrowed, copied). */
     const char *database_url;
-} ermes_store_options_t;
+} ermes__store_options_t;
 
 /* Opens (and with create, creates) the database, applies pending migrations. DATA_DIR is
  * created with create whichever backend holds the rows: reports and spools live there. */
-int ermes_store_open(const char *data_dir, const ermes_store_options_t *opts, ermes_store_t **out);
-void ermes_store_close(ermes_store_t *st);
+int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
+                      ermes__store_t **out);
+void ermes__store_close(ermes__store_t *st);
 /* "sqlite" or "postgresql". */
-const char *ermes_store_backend(const ermes_store_t *st);
-int ermes_store_schema_version(ermes_store_t *st, int *out);
+const char *ermes__store_backend(const ermes__store_t *st);
+int ermes__store_schema_version(ermes__store_t *st, int *out);
 
 /* A transaction on the calling thread's connection, around multi-row writes. The calls below
  * that write more than one row open their own when none is open. */
-int ermes_store_begin(ermes_store_t *st);
-int ermes_store_commit(ermes_store_t *st);
-void ermes_store_rollback(ermes_store_t *st);
+int ermes__store_begin(ermes__store_t *st);
+int ermes__store_commit(ermes__store_t *st);
+void ermes__store_rollback(ermes__store_t *st);
 
 /* ---- organisations ---------------------------------------------------------------------- */
 
-typedef struct ermes_org_filter {
+typedef struct ermes__org_filter {
     const char *q;       /* substring of name or short name, case-insensitive */
     const char *country; /* exact */
     const char *sector;
@@ -58,49 +59,52 @@ typedef struct ermes_org_filter {
     const char *parent; /* short name of the parent */
     int64_t after_id;   /* cursor: ids greater than this */
     long limit;         /* page size */
-} ermes_org_filter_t;
+} ermes__org_filter_t;
 
 /* Inserts a new organisation with its parts; fills org->meta (id, times). The parent is
  * resolved from org->parent. ERMES_EEXISTS if the short name, a network, an ASN or a domain is
  * already registered (d names which), ERMES_ENOTFOUND if the parent is unknown. */
-int ermes_store_org_insert(ermes_store_t *st, ermes_org_t *org, ermes_diag_t *d);
+int ermes__store_org_insert(ermes__store_t *st, ermes__org_t *org, ermes_diag_t *d);
 
 /* Applies a partial update: the members flagged in upd->has replace the stored ones (arrays
  * replace the whole set). id: the organisation. Errors as insert, ERMES_ENOTFOUND for the id,
  * ERMES_ECONFLICT if the new parent would make a cycle. */
-int ermes_store_org_update(ermes_store_t *st, int64_t id, const ermes_org_t *upd, ermes_diag_t *d);
+int ermes__store_org_update(ermes__store_t *st, int64_t id, const ermes__org_t *upd,
+                            ermes_diag_t *d);
 
 /* Deletes an organisation and its parts. ERMES_ECONFLICT while it has children or users. */
-int ermes_store_org_delete(ermes_store_t *st, int64_t id, ermes_diag_t *d);
+int ermes__store_org_delete(ermes__store_t *st, int64_t id, ermes_diag_t *d);
 
 /* Resolves "123" or a short name to an id, honouring visibility (an organisation the viewer
  * may not see is ERMES_ENOTFOUND, never ERMES_EDENIED, so its existence does not leak). */
-int ermes_store_org_resolve(ermes_store_t *st, const ermes_viewer_t *v, const char *ref,
-                            int64_t *id);
+int ermes__store_org_resolve(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
+                             int64_t *id);
 
 /* Loads one organisation with the parts the viewer may see. Caller frees with
  * ermes__org_free(). */
 /* Only the short name and name of organisation id, if v may see it (lookups name the owner
  * without reading its contacts and networks). 0, ERMES_ENOTFOUND. */
-int ermes_store_org_name(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, char *short_name,
-                         size_t short_cap, char *name, size_t name_cap);
-int ermes_store_org_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id, ermes_org_t **out);
+int ermes__store_org_name(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                          char *short_name, size_t short_cap, char *name, size_t name_cap);
+int ermes__store_org_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                         ermes__org_t **out);
 
 /* Calls cb for each organisation the viewer may see matching f, in id order, at most f->limit
  * (0: all). The org passed to cb is borrowed for the call. cb returns 0 to go on, non-zero to
  * stop (that value is returned). *more is set to 1 when more rows follow the page. */
-typedef int (*ermes_store_org_cb)(void *ctx, const ermes_org_t *org);
-int ermes_store_org_each(ermes_store_t *st, const ermes_viewer_t *v, const ermes_org_filter_t *f,
-                         ermes_store_org_cb cb, void *ctx, int *more);
+typedef int (*ermes__store_org_cb)(void *ctx, const ermes__org_t *org);
+int ermes__store_org_each(ermes__store_t *st, const ermes__viewer_t *v,
+                          const ermes__org_filter_t *f, ermes__store_org_cb cb, void *ctx,
+                          int *more);
 
 /* Builds an ownership index from every registered network, ASN and domain. */
-int ermes_store_ownership_build(ermes_store_t *st, ermes_ownership_t **out);
+int ermes__store_ownership_build(ermes__store_t *st, ermes_ownership_t **out);
 
 /* Short name of an organisation id into buf (for lookups); ERMES_ENOTFOUND. */
-int ermes_store_org_short_name(ermes_store_t *st, int64_t id, char *buf, size_t cap);
+int ermes__store_org_short_name(ermes__store_t *st, int64_t id, char *buf, size_t cap);
 
 /* The CERT's own organisation: the first, which owns itself. ERMES_ENOTFOUND before init. */
-int ermes_store_home_org(ermes_store_t *st, int64_t *id);
+int ermes__store_home_org(ermes__store_t *st, int64_t *id);
 
 /* Whether each commit of the calling thread's connection waits for the disk (the default,
  * synchronous=FULL) or not (NORMAL: a commit survives a crash of the process, and the
@@ -108,117 +112,118 @@ int ermes_store_home_org(ermes_store_t *st, int64_t *id);
  * turns it off for the batches of a report, which it can redo from the durable report file,
  * and on again for the commit that finishes the report: that commit's sync makes every
  * batch before it durable too. */
-int ermes_store_durable(ermes_store_t *st, int each_commit);
+int ermes__store_durable(ermes__store_t *st, int each_commit);
 /* Whether the calling thread's connection enforces foreign keys (on by default; outside a
  * transaction only). The intake turns it off for a report's batches, whose rows would each
  * look up their report and organisations, and checks the organisations once per batch with
- * ermes_store_events_orphans instead. */
-int ermes_store_foreign_keys(ermes_store_t *st, int on);
+ * ermes__store_events_orphans instead. */
+int ermes__store_foreign_keys(ermes__store_t *st, int on);
 /* In the caller's transaction: each of ids[0..n) (NULL: every organisation the events from
  * first_event_id on name) that no longer exists (deleted since the intake looked it up) is
  * taken out of those events (org_id and owner_org_id to NULL), as ON DELETE SET NULL would
  * have. *gone (may be NULL) counts such organisations. */
-int ermes_store_events_orphans(ermes_store_t *st, const int64_t *ids, size_t n,
-                               int64_t first_event_id, size_t *gone);
+int ermes__store_events_orphans(ermes__store_t *st, const int64_t *ids, size_t n,
+                                int64_t first_event_id, size_t *gone);
 /* Savepoints inside a transaction: one bad row of an import is undone alone. */
-int ermes_store_savepoint(ermes_store_t *st);
-int ermes_store_release(ermes_store_t *st);
-void ermes_store_rollback_to(ermes_store_t *st);
+int ermes__store_savepoint(ermes__store_t *st);
+int ermes__store_release(ermes__store_t *st);
+void ermes__store_rollback_to(ermes__store_t *st);
 
 /* A number that changes whenever any process changes networks, ASNs or domains. */
-int ermes_store_registry_version(ermes_store_t *st, int64_t *out);
+int ermes__store_registry_version(ermes__store_t *st, int64_t *out);
 
 /* Counts for /metrics. */
-int ermes_store_count(ermes_store_t *st, const char *what, int64_t *out);
+int ermes__store_count(ermes__store_t *st, const char *what, int64_t *out);
 
 /* ---- users and tokens ------------------------------------------------------------------ */
 
-int ermes_store_user_insert(ermes_store_t *st, ermes_user_t *u, ermes_diag_t *d);
-int ermes_store_user_get(ermes_store_t *st, int64_t id, const char *name, ermes_user_t *out);
-int ermes_store_user_update(ermes_store_t *st, const ermes_user_t *u);
-typedef int (*ermes_store_user_cb)(void *ctx, const ermes_user_t *u);
-int ermes_store_user_each(ermes_store_t *st, int64_t org_id, int64_t after_id, long limit,
-                          ermes_store_user_cb cb, void *ctx, int *more);
+int ermes__store_user_insert(ermes__store_t *st, ermes__user_t *u, ermes_diag_t *d);
+int ermes__store_user_get(ermes__store_t *st, int64_t id, const char *name, ermes__user_t *out);
+int ermes__store_user_update(ermes__store_t *st, const ermes__user_t *u);
+typedef int (*ermes__store_user_cb)(void *ctx, const ermes__user_t *u);
+int ermes__store_user_each(ermes__store_t *st, int64_t org_id, int64_t after_id, long limit,
+                           ermes__store_user_cb cb, void *ctx, int *more);
 
-int ermes_store_token_insert(ermes_store_t *st, ermes_token_t *t);
+int ermes__store_token_insert(ermes__store_t *st, ermes__token_t *t);
 /* Finds the live or dead token with this hash (the caller checks expiry and revocation). */
-int ermes_store_token_find(ermes_store_t *st, const uint8_t hash[32], ermes_token_t *out);
-int ermes_store_token_get(ermes_store_t *st, int64_t id, ermes_token_t *out);
-int ermes_store_token_revoke(ermes_store_t *st, int64_t id, int64_t when);
-typedef int (*ermes_store_token_cb)(void *ctx, const ermes_token_t *t);
-int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
-                           ermes_store_token_cb cb, void *ctx, int *more);
+int ermes__store_token_find(ermes__store_t *st, const uint8_t hash[32], ermes__token_t *out);
+int ermes__store_token_get(ermes__store_t *st, int64_t id, ermes__token_t *out);
+int ermes__store_token_revoke(ermes__store_t *st, int64_t id, int64_t when);
+typedef int (*ermes__store_token_cb)(void *ctx, const ermes__token_t *t);
+int ermes__store_token_each(ermes__store_t *st, int64_t user_id, int64_t after_id, long limit,
+                            ermes__store_token_cb cb, void *ctx, int *more);
 
 /* ---- browser sessions and failed logins (sessions.c) ----------------------------------- */
 
 /* Stores s (its hash, user, CSRF token, times, ip, user agent); fills s->id. */
-int ermes_store_session_insert(ermes_store_t *st, ermes_session_t *s);
+int ermes__store_session_insert(ermes__store_t *st, ermes__session_t *s);
 /* The session with this hash; ERMES_ENOTFOUND. */
-int ermes_store_session_find(ermes_store_t *st, const uint8_t hash[32], ermes_session_t *out);
-int ermes_store_session_touch(ermes_store_t *st, int64_t id, int64_t now);
-int ermes_store_session_delete(ermes_store_t *st, int64_t id);
+int ermes__store_session_find(ermes__store_t *st, const uint8_t hash[32], ermes__session_t *out);
+int ermes__store_session_touch(ermes__store_t *st, int64_t id, int64_t now);
+int ermes__store_session_delete(ermes__store_t *st, int64_t id);
 /* Ends every session of user_id but except_id (0: all); the number ended into *n (may be NULL). */
-int ermes_store_session_delete_user(ermes_store_t *st, int64_t user_id, int64_t except_id,
-                                    int64_t *n);
+int ermes__store_session_delete_user(ermes__store_t *st, int64_t user_id, int64_t except_id,
+                                     int64_t *n);
 /* Deletes sessions past their absolute expiry or idle since before idle_before, and failed
  * logins older than failures_before. */
-int ermes_store_session_prune(ermes_store_t *st, int64_t now, int64_t idle_before,
-                              int64_t failures_before);
+int ermes__store_session_prune(ermes__store_t *st, int64_t now, int64_t idle_before,
+                               int64_t failures_before);
 /* Records a failed login for name (any case). */
-int ermes_store_login_failure_add(ermes_store_t *st, const char *name, int64_t at, const char *ip);
+int ermes__store_login_failure_add(ermes__store_t *st, const char *name, int64_t at,
+                                   const char *ip);
 /* Times of name's failed logins after since, newest first, at most cap. */
-int ermes_store_login_failures(ermes_store_t *st, const char *name, int64_t since, int64_t *times,
-                               size_t cap, size_t *n);
+int ermes__store_login_failures(ermes__store_t *st, const char *name, int64_t since, int64_t *times,
+                                size_t cap, size_t *n);
 /* How many of name's failed logins after since came from ip, in *n. */
-int ermes_store_login_failures_from(ermes_store_t *st, const char *name, const char *ip,
-                                    int64_t since, int64_t *n);
+int ermes__store_login_failures_from(ermes__store_t *st, const char *name, const char *ip,
+                                     int64_t since, int64_t *n);
 /* Forgets name's failed logins from ip (after a successful one from there); ip NULL: all. */
-int ermes_store_login_failures_clear(ermes_store_t *st, const char *name, const char *ip);
+int ermes__store_login_failures_clear(ermes__store_t *st, const char *name, const char *ip);
 
 /* ---- second factor (totp.c) ------------------------------------------------------------- */
 
-typedef struct ermes_store_totp {
+typedef struct ermes__store_totp {
     uint8_t secret[64];
     size_t secret_len;
     int64_t enabled_at; /* 0 while the enrolment waits for its first code */
     int64_t last_step;  /* the newest time step a code was accepted for */
-} ermes_store_totp_t;
+} ermes__store_totp_t;
 
 /* Stores a new pending secret for user_id, replacing a pending one. ERMES_ECONFLICT when the
  * user has TOTP enabled already, ERMES_ENOTFOUND when there is no such user. */
-int ermes_store_totp_put(ermes_store_t *st, int64_t user_id, const uint8_t *secret, size_t len);
+int ermes__store_totp_put(ermes__store_t *st, int64_t user_id, const uint8_t *secret, size_t len);
 /* The user's secret and state; ERMES_ENOTFOUND when none. */
-int ermes_store_totp_get(ermes_store_t *st, int64_t user_id, ermes_store_totp_t *out);
+int ermes__store_totp_get(ermes__store_t *st, int64_t user_id, ermes__store_totp_t *out);
 /* Records that a code of time step step was accepted: 0, or ERMES_ECONFLICT when a code of
  * that step or a later one was accepted already (a replay). */
-int ermes_store_totp_use_step(ermes_store_t *st, int64_t user_id, int64_t step);
+int ermes__store_totp_use_step(ermes__store_t *st, int64_t user_id, int64_t step);
 /* Enables a pending secret whose first code was of step step, and replaces the user's
  * recovery codes with the n hashes given, in one transaction. ERMES_ECONFLICT when there is no
  * pending secret or the step was used. */
-int ermes_store_totp_enable(ermes_store_t *st, int64_t user_id, int64_t step,
-                            const uint8_t (*hashes)[32], size_t n);
+int ermes__store_totp_enable(ermes__store_t *st, int64_t user_id, int64_t step,
+                             const uint8_t (*hashes)[32], size_t n);
 /* Forgets the user's secret and recovery codes; ERMES_ENOTFOUND when there was no secret. */
-int ermes_store_totp_delete(ermes_store_t *st, int64_t user_id);
+int ermes__store_totp_delete(ermes__store_t *st, int64_t user_id);
 /* Uses the recovery code with this hash: 0 (with the unused codes left in *left, which may be
  * NULL), or ERMES_EAUTH when the user has no such unused code. */
-int ermes_store_recovery_code_use(ermes_store_t *st, int64_t user_id, const uint8_t hash[32],
-                                  int64_t *left);
-int ermes_store_recovery_codes_left(ermes_store_t *st, int64_t user_id, int64_t *left);
+int ermes__store_recovery_code_use(ermes__store_t *st, int64_t user_id, const uint8_t hash[32],
+                                   int64_t *left);
+int ermes__store_recovery_codes_left(ermes__store_t *st, int64_t user_id, int64_t *left);
 
 /* ---- the dashboard's figures (stats.c) -------------------------------------------------- */
 
 /* Events counted in memory during an intake transaction, per (day, constituent, feed,
  * classification, hidden), and written to event_daily in one upsert per key just before the
  * transaction commits: the summary stays exact without a trigger or a statement per event. */
-typedef struct ermes_event_tally ermes_event_tally_t;
-int ermes_event_tally_new(ermes_event_tally_t **out);
-void ermes_event_tally_free(ermes_event_tally_t *t);
-/* Counts stored event e (after ermes_store_event_insert, which sets its created_at). */
-int ermes_event_tally_add(ermes_event_tally_t *t, const ermes_event_row_t *e);
+typedef struct ermes__event_tally ermes__event_tally_t;
+int ermes__event_tally_new(ermes__event_tally_t **out);
+void ermes__event_tally_free(ermes__event_tally_t *t);
+/* Counts stored event e (after ermes__store_event_insert, which sets its created_at). */
+int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *e);
 /* Adds the counts to event_daily in the open transaction and empties the tally. t may be NULL. */
-int ermes_event_tally_flush(ermes_event_tally_t *t, ermes_store_t *st);
+int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st);
 
-typedef enum ermes_stat {
+typedef enum ermes__stat {
     ERMES_STAT_EVENTS,            /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
                                    * (0: none), count: the summary's rows in the range as they
                                    * are, summed by the caller (one pass, no sort) */
@@ -227,178 +232,179 @@ typedef enum ermes_stat {
     ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
     ERMES_STAT_REPORT_TIMES       /* a = feed, id = received_at (ms): the 11 latest per feed,
                                    * newest first (staff only) */
-} ermes_stat_t;
-typedef int (*ermes_store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
-                                   int64_t count);
+} ermes__stat_t;
+typedef int (*ermes__store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
+                                    int64_t count);
 /* One of the dashboard's figures over the days from_day..to_day ("YYYY-MM-DD", inclusive),
  * for what viewer v may see: a constituent, its own organisation's events and sightings (no
  * TLP:RED one it does not own) and nothing of the staff-only figures. */
-int ermes_store_stats(ermes_store_t *st, const ermes_viewer_t *v, ermes_stat_t which,
-                      const char *from_day, const char *to_day, ermes_store_stat_cb cb, void *ctx);
+int ermes__store_stats(ermes__store_t *st, const ermes__viewer_t *v, ermes__stat_t which,
+                       const char *from_day, const char *to_day, ermes__store_stat_cb cb,
+                       void *ctx);
 
 /* ---- intake: reports, events, quarantine (reports.c) ----------------------------------- */
 
 /* Records a received report (its file is already durable); fills r->id. */
-int ermes_store_report_insert(ermes_store_t *st, ermes_report_t *r);
+int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r);
 /* A report the viewer may see (staff: all; constituents: none of the raw reports). */
-int ermes_store_report_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                           ermes_report_t *out);
-typedef int (*ermes_store_report_cb)(void *ctx, const ermes_report_t *r);
+int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                            ermes__report_t *out);
+typedef int (*ermes__store_report_cb)(void *ctx, const ermes__report_t *r);
 /* Newest first; state NULL = any; before_id cursor. */
-int ermes_store_report_each(ermes_store_t *st, const ermes_viewer_t *v, const char *state,
-                            const char *feed, int64_t before_id, long limit,
-                            ermes_store_report_cb cb, void *ctx, int *more);
+int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const char *state,
+                             const char *feed, int64_t before_id, long limit,
+                             ermes__store_report_cb cb, void *ctx, int *more);
 /* Ids of reports still to process (received or processing), oldest first. */
-int ermes_store_report_pending(ermes_store_t *st, int64_t *ids, size_t cap, size_t *n);
+int ermes__store_report_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
 /* Takes the report for processing by process pid until `until` (ms): succeeds (*claimed = 1)
  * when nobody holds it, the holder's lease ran out, or the holder is no longer alive (a
  * crashed process on this machine). Renewing is claiming again; until 0 releases. */
-int ermes_store_report_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t until,
-                             int *claimed);
+int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t until,
+                              int *claimed);
 /* Writes state, error, next_row, counters and processed_at. */
-int ermes_store_report_update(ermes_store_t *st, const ermes_report_t *r);
+int ermes__store_report_update(ermes__store_t *st, const ermes__report_t *r);
 
-int ermes_store_event_insert(ermes_store_t *st, ermes_event_row_t *e);
+int ermes__store_event_insert(ermes__store_t *st, ermes__event_row_t *e);
 /* The dictionary of the extra names packed events use (src/store/event_names.c): the number
  * of a name, made in the caller's write transaction when new; the name of a number. */
-int ermes_store_event_name_id(ermes_store_t *st, const char *name, size_t len, uint32_t *id);
-int ermes_store_event_name_of(ermes_store_t *st, uint32_t id, const char **name, size_t *len);
+int ermes__store_event_name_id(ermes__store_t *st, const char *name, size_t len, uint32_t *id);
+int ermes__store_event_name_of(ermes__store_t *st, uint32_t id, const char **name, size_t *len);
 /* The deduplication log, read forward: the keys written since *after_batch (and, in a database
  * from before migration 11, the one-key rows of dedup_log since *after_log), in order, to cb
  * (non-zero stops); the cursors move past what was read. Appending is one row for a batch of
  * keys all first seen at first_seen. Pruning drops what was first seen before `before`. */
-typedef int (*ermes_store_dedup_cb)(void *ctx, const uint8_t *keys, size_t nkeys,
-                                    int64_t first_seen);
-int ermes_store_dedup_since(ermes_store_t *st, int64_t *after_log, int64_t *after_batch,
-                            ermes_store_dedup_cb cb, void *ctx);
-int ermes_store_dedup_append(ermes_store_t *st, const uint8_t *keys, size_t nkeys,
-                             int64_t first_seen, int64_t *batch_id);
-int ermes_store_dedup_prune(ermes_store_t *st, int64_t before);
+typedef int (*ermes__store_dedup_cb)(void *ctx, const uint8_t *keys, size_t nkeys,
+                                     int64_t first_seen);
+int ermes__store_dedup_since(ermes__store_t *st, int64_t *after_log, int64_t *after_batch,
+                             ermes__store_dedup_cb cb, void *ctx);
+int ermes__store_dedup_append(ermes__store_t *st, const uint8_t *keys, size_t nkeys,
+                              int64_t first_seen, int64_t *batch_id);
+int ermes__store_dedup_prune(ermes__store_t *st, int64_t before);
 /* The secret key of the deduplication keys' hash: read, or made (random) in the caller's
  * write transaction when the database has none yet. */
-int ermes_store_dedup_secret(ermes_store_t *st, uint8_t secret[16]);
+int ermes__store_dedup_secret(ermes__store_t *st, uint8_t secret[16]);
 /* A retried quarantined row became an event (or a duplicate): the report's counts move with
  * it, so rows_in = events + duplicates + quarantined still holds. */
-int ermes_store_report_count_retry(ermes_store_t *st, int64_t report_id, int duplicate);
-int ermes_store_quarantine_insert(ermes_store_t *st, int64_t report_id, int64_t row, long line,
-                                  const char *raw, size_t raw_len, const char *field,
-                                  const char *reason, int64_t owner_org_id);
+int ermes__store_report_count_retry(ermes__store_t *st, int64_t report_id, int duplicate);
+int ermes__store_quarantine_insert(ermes__store_t *st, int64_t report_id, int64_t row, long line,
+                                   const char *raw, size_t raw_len, const char *field,
+                                   const char *reason, int64_t owner_org_id);
 
-typedef int (*ermes_store_event_cb)(void *ctx, const ermes_event_row_t *e);
+typedef int (*ermes__store_event_cb)(void *ctx, const ermes__event_row_t *e);
 /* Events the viewer may see, matching f, in id order (data and columns borrowed for the
  * call). */
-int ermes_store_event_each(ermes_store_t *st, const ermes_viewer_t *v,
-                           const ermes_event_filter_t *f, ermes_store_event_cb cb, void *ctx,
-                           int *more);
-int ermes_store_event_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                          ermes_store_event_cb cb, void *ctx);
+int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
+                            const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
+                            int *more);
+int ermes__store_event_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                           ermes__store_event_cb cb, void *ctx);
 
-typedef int (*ermes_store_quarantine_cb)(void *ctx, const ermes_quarantine_row_t *q);
-int ermes_store_quarantine_each(ermes_store_t *st, int64_t report_id, const char *state,
-                                int64_t after_id, long limit, ermes_store_quarantine_cb cb,
-                                void *ctx, int *more);
-int ermes_store_quarantine_get(ermes_store_t *st, int64_t id, ermes_store_quarantine_cb cb,
-                               void *ctx);
-int ermes_store_quarantine_set_state(ermes_store_t *st, int64_t id, const char *state,
-                                     int64_t event_id);
+typedef int (*ermes__store_quarantine_cb)(void *ctx, const ermes__quarantine_row_t *q);
+int ermes__store_quarantine_each(ermes__store_t *st, int64_t report_id, const char *state,
+                                 int64_t after_id, long limit, ermes__store_quarantine_cb cb,
+                                 void *ctx, int *more);
+int ermes__store_quarantine_get(ermes__store_t *st, int64_t id, ermes__store_quarantine_cb cb,
+                                void *ctx);
+int ermes__store_quarantine_set_state(ermes__store_t *st, int64_t id, const char *state,
+                                      int64_t event_id);
 
 /* ---- notifications (notifications.c) ---------------------------------------------------- */
 
 /* A group of events still to notify: one constituent, one feed.name or classification.type. */
-typedef struct ermes_notify_group {
+typedef struct ermes__notify_group {
     int64_t org_id;
     const char *key;  /* the feed name or the type ("unknown" for none); borrowed */
     int64_t events;   /* how many are waiting */
     int64_t first_at; /* created_at of the oldest */
     int64_t max_id;   /* the newest: a notification takes events up to this one */
-} ermes_notify_group_t;
+} ermes__notify_group_t;
 
-typedef int (*ermes_store_notify_group_cb)(void *ctx, const ermes_notify_group_t *g);
+typedef int (*ermes__store_notify_group_cb)(void *ctx, const ermes__notify_group_t *g);
 /* Calls cb for each group of notifiable events (owned by a constituent that has a contact
  * with role notification, abuse, security, cert or technical; not notified yet; never TLP:RED)
  * whose oldest event was stored at or before cutoff, oldest first. by_type: group by
  * classification.type, else by feed.name. The group is borrowed for the call. */
-int ermes_store_notify_groups(ermes_store_t *st, int by_type, int64_t cutoff,
-                              ermes_store_notify_group_cb cb, void *ctx);
+int ermes__store_notify_groups(ermes__store_t *st, int by_type, int64_t cutoff,
+                               ermes__store_notify_group_cb cb, void *ctx);
 /* The notifiable events of group g with ids up to g->max_id (and past its org's cursor), in
  * id order, at most limit (0: all); the rows are borrowed for the call. */
-int ermes_store_notify_group_events(ermes_store_t *st, const ermes_notify_group_t *g, int by_type,
-                                    long limit, ermes_store_event_cb cb, void *ctx);
+int ermes__store_notify_group_events(ermes__store_t *st, const ermes__notify_group_t *g,
+                                     int by_type, long limit, ermes__store_event_cb cb, void *ctx);
 /* Events waiting because their constituent has nobody to write to. */
-int ermes_store_notify_waiting(ermes_store_t *st, int64_t *events);
+int ermes__store_notify_waiting(ermes__store_t *st, int64_t *events);
 /* Moves the notification cursor (migration 12 in schema.c) of org_id, or of every
  * organisation when org_id is 0, past the events that are notified or TLP:RED, up to just
  * below its oldest event still to notify; *moved gets how many cursors moved. Inside the
  * caller's transaction when one is open, else in its own (opened only when a cursor can
  * move). Grouping reads only the events past an org's cursor. */
-int ermes_store_notify_advance(ermes_store_t *st, int64_t org_id, long *moved);
+int ermes__store_notify_advance(ermes__store_t *st, int64_t org_id, long *moved);
 /* For the tests: the plan SQLite chose (EXPLAIN QUERY PLAN, one detail a line) for the
  * statement of grouping (which = 0), a group's events (1), the waiting count (2) or the
  * cursors' look (3). */
-int ermes__store_notify_plan(ermes_store_t *st, int which, char *buf, size_t cap);
+int ermes__store_notify_plan(ermes__store_t *st, int which, char *buf, size_t cap);
 
 /* Stores notification n carrying event_ids and gives it its reference; fills n->id,
  * reference, state, created_at. n->message_id is stored as given ("" for none). ERMES_ECONFLICT
  * (nothing stored) when an event already went to the same language group. Opens its own
  * transaction when none is open. */
-int ermes_store_notification_insert(ermes_store_t *st, ermes_notification_t *n,
-                                    const int64_t *event_ids, size_t nevents);
+int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *n,
+                                     const int64_t *event_ids, size_t nevents);
 /* Sets the subject, body and Message-ID of notification id (made once its reference is
  * known); message_id NULL leaves it. */
-int ermes_store_notification_set_text(ermes_store_t *st, int64_t id, const char *subject,
-                                      const char *body, const char *message_id);
+int ermes__store_notification_set_text(ermes__store_t *st, int64_t id, const char *subject,
+                                       const char *body, const char *message_id);
 /* Marks events notified; ERMES_ECONFLICT (nothing marked) if any already was. */
-int ermes_store_notify_mark_events(ermes_store_t *st, const int64_t *ids, size_t n);
+int ermes__store_notify_mark_events(ermes__store_t *st, const int64_t *ids, size_t n);
 
-/* Loads one notification; caller frees with ermes_notification_cleanup(). */
-int ermes_store_notification_get(ermes_store_t *st, int64_t id, ermes_notification_t *out);
+/* Loads one notification; caller frees with ermes__notification_cleanup(). */
+int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notification_t *out);
 /* Resolves "42" or "ERMES-2026-000042" to an id; ERMES_ENOTFOUND. */
-int ermes_store_notification_find(ermes_store_t *st, const char *ref, int64_t *id);
-typedef int (*ermes_store_notification_cb)(void *ctx, const ermes_notification_t *n);
+int ermes__store_notification_find(ermes__store_t *st, const char *ref, int64_t *id);
+typedef int (*ermes__store_notification_cb)(void *ctx, const ermes__notification_t *n);
 /* Newest first, matching f; the notification is borrowed for the call. Staff only: callers
  * check the viewer. */
-int ermes_store_notification_each(ermes_store_t *st, const ermes_notification_filter_t *f,
-                                  ermes_store_notification_cb cb, void *ctx, int *more);
+int ermes__store_notification_each(ermes__store_t *st, const ermes__notification_filter_t *f,
+                                   ermes__store_notification_cb cb, void *ctx, int *more);
 /* The events a notification carries, in id order (rows borrowed for the call). */
-int ermes_store_notification_events(ermes_store_t *st, int64_t id, ermes_store_event_cb cb,
-                                    void *ctx);
+int ermes__store_notification_events(ermes__store_t *st, int64_t id, ermes__store_event_cb cb,
+                                     void *ctx);
 /* Ids of notifications waiting for an attempt (pending or retrying) due at now, soonest
  * first. Some may be held by a sender at the moment: the claim tells. */
-int ermes_store_notification_due(ermes_store_t *st, int64_t now, int64_t *ids, size_t cap,
-                                 size_t *n);
+int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,
+                                  size_t *n);
 /* The earliest next attempt of any pending or retrying notification; 0 when there is none. */
-int ermes_store_notification_next_due(ermes_store_t *st, int64_t *at);
+int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at);
 /* Takes notification id for an attempt by process pid until `until` (ms): *claimed = 1 when
  * it is pending or retrying, due (or force) and nobody holds it. force also takes a failed
  * one (a manual send). A lease whose time ran out, or whose process is gone (kill(pid, 0)),
  * holds nothing; one of this very process (another thread) does. */
-int ermes_store_notification_claim(ermes_store_t *st, int64_t id, int64_t pid, int64_t now,
-                                   int64_t until, int force, int *claimed);
+int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t now,
+                                    int64_t until, int force, int *claimed);
 /* Records, before the SMTP exchange, that an attempt starts: state sending, attempts + 1
  * (the new count into *attempts). Only the holder pid may; ERMES_EBUSY otherwise. */
-int ermes_store_notification_start(ermes_store_t *st, int64_t id, int64_t pid, int64_t *attempts);
+int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t pid, int64_t *attempts);
 /* Records the outcome of an attempt and releases the claim. last_error NULL or "" clears it;
  * sent_at 0 leaves it NULL. */
-int ermes_store_notification_finish(ermes_store_t *st, int64_t id, const char *state,
-                                    int64_t attempts, int64_t next_attempt_at,
-                                    const char *last_error, int64_t sent_at);
+int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char *state,
+                                     int64_t attempts, int64_t next_attempt_at,
+                                     const char *last_error, int64_t sent_at);
 /* Records a delivery: state sent at `at`, and one send per recipient (lower case) in the
  * send log, in one transaction. */
-int ermes_store_notification_sent(ermes_store_t *st, int64_t id, const char *const *rcpts, size_t n,
-                                  int64_t at);
+int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *const *rcpts,
+                                   size_t n, int64_t at);
 /* Gives a claim back without recording an attempt. */
-int ermes_store_notification_release(ermes_store_t *st, int64_t id);
+int ermes__store_notification_release(ermes__store_t *st, int64_t id);
 /* Notifications left in state sending by a process that is gone (or whose lease ran out):
  * id's alone, or all with id 0. Each becomes retrying, due at now, with note as last_error,
  * or failed when it has had max_attempts attempts. The count into *recovered. */
-int ermes_store_notification_recover(ermes_store_t *st, int64_t id, int64_t now,
-                                     int64_t max_attempts, const char *note, size_t *recovered);
+int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t now,
+                                      int64_t max_attempts, const char *note, size_t *recovered);
 /* The send log, for the per-recipient rate limit: times of the messages recipient (lower
  * case) got after since, newest first, at most cap. */
-int ermes_store_notify_sends(ermes_store_t *st, const char *recipient, int64_t since,
-                             int64_t *times, size_t cap, size_t *n);
-int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_t notification_id,
-                                int64_t at);
+int ermes__store_notify_sends(ermes__store_t *st, const char *recipient, int64_t since,
+                              int64_t *times, size_t cap, size_t *n);
+int ermes__store_notify_send_log(ermes__store_t *st, const char *recipient, int64_t notification_id,
+                                 int64_t at);
 
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
@@ -406,102 +412,102 @@ int ermes_store_notify_send_log(ermes_store_t *st, const char *recipient, int64_
  * tags) or, when (type, value, exact) is already stored, replaces its validity, confidence,
  * tlp, source and tags. Fills r->id, created_at, updated_at; *created (may be NULL) = 1 for a
  * new row. The strings must be canonical already (the detection engine's form). */
-int ermes_store_indicator_put(ermes_store_t *st, ermes_indicator_row_t *r, int *created);
+int ermes__store_indicator_put(ermes__store_t *st, ermes__indicator_row_t *r, int *created);
 /* Applies the members of upd flagged in has (ERMES_IND_UPD_*). ERMES_ENOTFOUND. */
-int ermes_store_indicator_update(ermes_store_t *st, int64_t id, const ermes_indicator_row_t *upd,
-                                 unsigned has);
-int ermes_store_indicator_delete(ermes_store_t *st, int64_t id);
+int ermes__store_indicator_update(ermes__store_t *st, int64_t id, const ermes__indicator_row_t *upd,
+                                  unsigned has);
+int ermes__store_indicator_delete(ermes__store_t *st, int64_t id);
 
-typedef int (*ermes_store_indicator_cb)(void *ctx, const ermes_indicator_row_t *r);
+typedef int (*ermes__store_indicator_cb)(void *ctx, const ermes__indicator_row_t *r);
 /* Indicators the viewer may see matching f, in id order (rows borrowed for the call). A
  * constituent sees CLEAR and GREEN indicators, those its organisation owns, and AMBER and
  * AMBER+STRICT ones sighted in its own organisation's traffic; never another's RED. */
-int ermes_store_indicator_each(ermes_store_t *st, const ermes_viewer_t *v,
-                               const ermes_indicator_filter_t *f, ermes_store_indicator_cb cb,
-                               void *ctx, int *more);
+int ermes__store_indicator_each(ermes__store_t *st, const ermes__viewer_t *v,
+                                const ermes__indicator_filter_t *f, ermes__store_indicator_cb cb,
+                                void *ctx, int *more);
 /* One indicator the viewer may see; ERMES_ENOTFOUND otherwise. */
-int ermes_store_indicator_get(ermes_store_t *st, const ermes_viewer_t *v, int64_t id,
-                              ermes_store_indicator_cb cb, void *ctx);
+int ermes__store_indicator_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                               ermes__store_indicator_cb cb, void *ctx);
 /* A number that changes whenever any process changes an indicator. */
-int ermes_store_indicator_version(ermes_store_t *st, int64_t *out);
+int ermes__store_indicator_version(ermes__store_t *st, int64_t *out);
 /* The earliest valid_from or valid_until after now (ms), when the set of active indicators
  * changes by itself; 0 when none is ahead. */
-int ermes_store_indicator_next_change(ermes_store_t *st, int64_t now, int64_t *at);
+int ermes__store_indicator_next_change(ermes__store_t *st, int64_t now, int64_t *at);
 
 /* Records sighting s (indicator by s->indicator_id, else by type, value and exact; value,
  * field, log_source, line, offset, event_time, sensor, internal_ip, org_id) and counts it in
  * sighting_counts, in one transaction (the caller's when one is open). *inserted = 0 when the
  * same (indicator, value, field, log, offset) was already stored: nothing changes then.
  * Fills s->id, indicator_id, tlp and created_at. ERMES_ENOTFOUND when the indicator is gone. */
-int ermes_store_sighting_record(ermes_store_t *st, ermes_sighting_t *s, int *inserted);
+int ermes__store_sighting_record(ermes__store_t *st, ermes__sighting_t *s, int *inserted);
 
-typedef int (*ermes_store_sighting_cb)(void *ctx, const ermes_sighting_t *s);
+typedef int (*ermes__store_sighting_cb)(void *ctx, const ermes__sighting_t *s);
 /* Sightings the viewer may see matching f, in id order: staff see all; a constituent only
  * those in its own organisation's traffic, and no RED indicator's unless it owns it. */
-int ermes_store_sighting_each(ermes_store_t *st, const ermes_viewer_t *v,
-                              const ermes_sighting_filter_t *f, ermes_store_sighting_cb cb,
-                              void *ctx, int *more);
-typedef int (*ermes_store_sighting_count_cb)(void *ctx, const ermes_sighting_count_t *c);
+int ermes__store_sighting_each(ermes__store_t *st, const ermes__viewer_t *v,
+                               const ermes__sighting_filter_t *f, ermes__store_sighting_cb cb,
+                               void *ctx, int *more);
+typedef int (*ermes__store_sighting_count_cb)(void *ctx, const ermes__sighting_count_t *c);
 /* The daily counts under the same visibility; f->since/until compare with the day, sensor and
  * value (the indicator's) as for sightings except that sensor is not kept per day (ignored). */
-int ermes_store_sighting_count_each(ermes_store_t *st, const ermes_viewer_t *v,
-                                    const ermes_sighting_filter_t *f,
-                                    ermes_store_sighting_count_cb cb, void *ctx, int *more);
+int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *v,
+                                     const ermes__sighting_filter_t *f,
+                                     ermes__store_sighting_count_cb cb, void *ctx, int *more);
 /* ---- collection: collector state, spool claims (collectors.c) ------------------------- */
 
 /* The state of collector name; ERMES_ENOTFOUND before its first run. */
-int ermes_store_collector_get(ermes_store_t *st, const char *name, ermes_collector_state_t *out);
+int ermes__store_collector_get(ermes__store_t *st, const char *name, ermes__collector_state_t *out);
 /* Writes the whole state (insert or update) and releases the lease. */
-int ermes_store_collector_put(ermes_store_t *st, const ermes_collector_state_t *s);
+int ermes__store_collector_put(ermes__store_t *st, const ermes__collector_state_t *s);
 /* Takes collector name for a run by process pid until `until` (ms), creating its row when
  * missing: *claimed = 1 when nobody holds it, the lease ran out or the holder is gone. */
-int ermes_store_collector_claim(ermes_store_t *st, const char *name, int64_t pid, int64_t until,
-                                int *claimed);
+int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t pid, int64_t until,
+                                 int *claimed);
 /* Gives a lease back without changing the state. */
-int ermes_store_collector_release(ermes_store_t *st, const char *name, int64_t pid);
+int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t pid);
 /* Records that a spool file claimed with token became report_id (in the caller's
- * transaction, with the report); ermes_store_spool_claim_find tells (ERMES_ENOTFOUND). */
-int ermes_store_spool_claim_insert(ermes_store_t *st, const char *token, int64_t report_id);
-int ermes_store_spool_claim_find(ermes_store_t *st, const char *token, int64_t *report_id);
+ * transaction, with the report); ermes__store_spool_claim_find tells (ERMES_ENOTFOUND). */
+int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id);
+int ermes__store_spool_claim_find(ermes__store_t *st, const char *token, int64_t *report_id);
 
 /* ---- retro-hunt jobs (retrohunts.c) ---------------------------------------------------- */
 
-typedef int (*ermes_store_retrohunt_cb)(void *ctx, const ermes_retrohunt_t *r);
+typedef int (*ermes__store_retrohunt_cb)(void *ctx, const ermes__retrohunt_t *r);
 /* Queues a job: r's indicator_ids (or range), archive, requested_by and retry_of. */
-int ermes_store_retrohunt_add(ermes_store_t *st, const ermes_retrohunt_t *r, int64_t *id);
+int ermes__store_retrohunt_add(ermes__store_t *st, const ermes__retrohunt_t *r, int64_t *id);
 /* *hunted: the highest indicator id a range job covers (0: none yet); *newest: the highest
  * indicator id stored (0: none). */
-int ermes_store_retrohunt_hunted(ermes_store_t *st, int64_t *hunted, int64_t *newest);
+int ermes__store_retrohunt_hunted(ermes__store_t *st, int64_t *hunted, int64_t *newest);
 /* Queues a job for the indicators added past the ones hunted for, in one transaction; *id = 0
  * when there are none. */
-int ermes_store_retrohunt_add_new(ermes_store_t *st, const char *archive, const char *requested_by,
-                                  int64_t *id);
+int ermes__store_retrohunt_add_new(ermes__store_t *st, const char *archive,
+                                   const char *requested_by, int64_t *id);
 /* One job (ERMES_ENOTFOUND), or a page of them newest first, below before_id (0: from the
  * newest); *more = 1 when more follow. Rows are borrowed for the callback. */
-int ermes_store_retrohunt_get(ermes_store_t *st, int64_t id, ermes_store_retrohunt_cb cb,
-                              void *ctx);
-int ermes_store_retrohunt_each(ermes_store_t *st, int64_t before_id, long limit,
-                               ermes_store_retrohunt_cb cb, void *ctx, int *more);
+int ermes__store_retrohunt_get(ermes__store_t *st, int64_t id, ermes__store_retrohunt_cb cb,
+                               void *ctx);
+int ermes__store_retrohunt_each(ermes__store_t *st, int64_t before_id, long limit,
+                                ermes__store_retrohunt_cb cb, void *ctx, int *more);
 /* Takes the oldest queued job: running from now. ERMES_ENOTFOUND when none waits. */
-int ermes_store_retrohunt_claim(ermes_store_t *st, int64_t *id);
+int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id);
 /* Writes r's state, indicators, progress, current file and error (finished_at once the state
  * is final). */
-int ermes_store_retrohunt_update(ermes_store_t *st, const ermes_retrohunt_t *r);
+int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *r);
 /* Cancels a queued job, or asks the hunter to stop a running one. *state: the state it was
  * in. ERMES_ENOTFOUND; ERMES_ECONFLICT when it had ended already. */
-int ermes_store_retrohunt_cancel(ermes_store_t *st, int64_t id, ermes_retro_state_t *state);
-int ermes_store_retrohunt_cancel_requested(ermes_store_t *st, int64_t id, int *yes);
+int ermes__store_retrohunt_cancel(ermes__store_t *st, int64_t id, ermes_retro_state_t *state);
+int ermes__store_retrohunt_cancel_requested(ermes__store_t *st, int64_t id, int *yes);
 /* Running job id (0: every running job) that will not finish (the daemon stopped): marked
  * failed with why and queued again as a new job (retry_of), or cancelled when a cancel was
  * asked for. *n: how many. */
-int ermes_store_retrohunt_requeue(ermes_store_t *st, int64_t id, const char *why, size_t *n);
+int ermes__store_retrohunt_requeue(ermes__store_t *st, int64_t id, const char *why, size_t *n);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 
 /* Appends to the audit log. The table refuses UPDATE and DELETE (triggers). */
-int ermes_store_audit(ermes_store_t *st, const ermes_audit_t *a);
-typedef int (*ermes_store_audit_cb)(void *ctx, const ermes_audit_t *a);
-int ermes_store_audit_each(ermes_store_t *st, const ermes_audit_filter_t *f,
-                           ermes_store_audit_cb cb, void *ctx, int *more);
+int ermes__store_audit(ermes__store_t *st, const ermes__audit_t *a);
+typedef int (*ermes__store_audit_cb)(void *ctx, const ermes__audit_t *a);
+int ermes__store_audit_each(ermes__store_t *st, const ermes__audit_filter_t *f,
+                            ermes__store_audit_cb cb, void *ctx, int *more);
 
 #endif

@@ -8,33 +8,33 @@
 
 struct ermes__db_backend;
 
-struct ermes_store {
+struct ermes__store {
     const struct ermes__db_backend *backend; /* sqlite.c or pg.c */
     char *path;                              /* the SQLite file, or the PostgreSQL URL */
     long busy_timeout_ms;
     long cache_mb;
     int create;
-    pthread_key_t key; /* the calling thread's ermes_db_t */
+    pthread_key_t key; /* the calling thread's ermes__db_t */
     int key_made;
     pthread_mutex_t lock; /* guards conns */
-    ermes_db_t *conns;
-    struct ermes_event_names *names; /* the extra names packed events use (event_names.c) */
+    ermes__db_t *conns;
+    struct ermes__event_names *names; /* the extra names packed events use (event_names.c) */
 };
 
-typedef struct ermes_event_names ermes_event_names_t;
-int ermes__event_names_new(ermes_event_names_t **out);
-void ermes__event_names_free(ermes_event_names_t *n);
+typedef struct ermes__event_names ermes__event_names_t;
+int ermes__event_names_new(ermes__event_names_t **out);
+void ermes__event_names_free(ermes__event_names_t *n);
 /* The transaction of db committed (the names it inserted stay), rolled back (they go), or
  * rolled back to a savepoint (they go from memory, and stay pending until the end). */
 enum { ERMES__NAMES_COMMIT, ERMES__NAMES_ROLLBACK, ERMES__NAMES_SAVEPOINT };
-void ermes__event_names_end(ermes_event_names_t *n, const ermes_db_t *db, int how);
+void ermes__event_names_end(ermes__event_names_t *n, const ermes__db_t *db, int how);
 
 /* 1 while the connection is inside a transaction. */
-int ermes__db_in_tx(ermes_db_t *db);
+int ermes__db_in_tx(ermes__db_t *db);
 
 /* Opens a write transaction unless one is open; *owned says whether this call opened it, so
  * the matching ermes__tx_end() commits (rc == 0) or rolls back only what it opened. */
-static inline int ermes__tx_start(ermes_db_t *db, int *owned)
+static inline int ermes__tx_start(ermes__db_t *db, int *owned)
 {
     *owned = !ermes__db_in_tx(db);
     return *owned ? ermes__db_begin(db, 1) : 0;
@@ -50,7 +50,7 @@ static inline int64_t ermes__page_limit(long limit)
     return limit > 0 ? (int64_t)limit + 1 : -1;
 }
 
-static inline int ermes__page_step(ermes_db_stmt_t *s, long limit, long *n, int *more)
+static inline int ermes__page_step(ermes__db_stmt_t *s, long limit, long *n, int *more)
 {
     int rc = ermes__db_step(s);
 
@@ -88,9 +88,9 @@ typedef struct ermes__lease_claim {
 
 /* *claimed = 1 when the lease was taken. Returns 0, ERMES_ENOTFOUND without the row, or a
  * store error. */
-int ermes__lease_claim(ermes_db_t *db, const ermes__lease_claim_t *c, int *claimed);
+int ermes__lease_claim(ermes__db_t *db, const ermes__lease_claim_t *c, int *claimed);
 
-static inline int ermes__tx_end(ermes_db_t *db, int owned, int rc)
+static inline int ermes__tx_end(ermes__db_t *db, int owned, int rc)
 {
     if (!owned)
         return rc;

@@ -10,7 +10,7 @@
 #define TOKEN_COLUMNS                                                                              \
     "id, user_id, hash, prefix, description, created_at, expires_at, revoked_at, last_used_at"
 
-static void row_to_token(ermes_db_stmt_t *s, ermes_token_t *t)
+static void row_to_token(ermes__db_stmt_t *s, ermes__token_t *t)
 {
     size_t len;
     const void *h;
@@ -28,10 +28,10 @@ static void row_to_token(ermes_db_stmt_t *s, ermes_token_t *t)
     t->last_used_at = ermes__db_col_int(s, 8);
 }
 
-int ermes_store_token_insert(ermes_store_t *st, ermes_token_t *t)
+int ermes__store_token_insert(ermes__store_t *st, ermes__token_t *t)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -60,10 +60,10 @@ int ermes_store_token_insert(ermes_store_t *st, ermes_token_t *t)
     return rc;
 }
 
-int ermes_store_token_find(ermes_store_t *st, const uint8_t hash[32], ermes_token_t *out)
+int ermes__store_token_find(ermes__store_t *st, const uint8_t hash[32], ermes__token_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -82,10 +82,10 @@ int ermes_store_token_find(ermes_store_t *st, const uint8_t hash[32], ermes_toke
     return rc;
 }
 
-int ermes_store_token_get(ermes_store_t *st, int64_t id, ermes_token_t *out)
+int ermes__store_token_get(ermes__store_t *st, int64_t id, ermes__token_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -104,10 +104,10 @@ int ermes_store_token_get(ermes_store_t *st, int64_t id, ermes_token_t *out)
     return rc;
 }
 
-int ermes_store_token_revoke(ermes_store_t *st, int64_t id, int64_t when)
+int ermes__store_token_revoke(ermes__store_t *st, int64_t id, int64_t when)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -125,12 +125,12 @@ int ermes_store_token_revoke(ermes_store_t *st, int64_t id, int64_t when)
     return rc;
 }
 
-int ermes_store_token_each(ermes_store_t *st, int64_t user_id, int64_t after_id, long limit,
-                           ermes_store_token_cb cb, void *ctx, int *more)
+int ermes__store_token_each(ermes__store_t *st, int64_t user_id, int64_t after_id, long limit,
+                            ermes__store_token_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_token_t t;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__token_t t;
     long n = 0;
     int rc;
 

@@ -6,10 +6,10 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
-int ermes_store_totp_put(ermes_store_t *st, int64_t user_id, const uint8_t *secret, size_t len)
+int ermes__store_totp_put(ermes__store_t *st, int64_t user_id, const uint8_t *secret, size_t len)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -37,16 +37,16 @@ int ermes_store_totp_put(ermes_store_t *st, int64_t user_id, const uint8_t *secr
         return rc;
     /* No row: the user does not exist, or has TOTP enabled already. */
     {
-        ermes_user_t u;
-        int g = ermes_store_user_get(st, user_id, NULL, &u);
+        ermes__user_t u;
+        int g = ermes__store_user_get(st, user_id, NULL, &u);
         return g ? g : ERMES_ECONFLICT;
     }
 }
 
-int ermes_store_totp_get(ermes_store_t *st, int64_t user_id, ermes_store_totp_t *out)
+int ermes__store_totp_get(ermes__store_t *st, int64_t user_id, ermes__store_totp_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     const void *p;
     size_t len = 0;
     int rc;
@@ -79,10 +79,10 @@ int ermes_store_totp_get(ermes_store_t *st, int64_t user_id, ermes_store_totp_t 
     return rc;
 }
 
-int ermes_store_totp_use_step(ermes_store_t *st, int64_t user_id, int64_t step)
+int ermes__store_totp_use_step(ermes__store_t *st, int64_t user_id, int64_t step)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -102,11 +102,11 @@ int ermes_store_totp_use_step(ermes_store_t *st, int64_t user_id, int64_t step)
     return rc == 1 ? 0 : rc == 0 ? ERMES_ECONFLICT : rc;
 }
 
-int ermes_store_totp_enable(ermes_store_t *st, int64_t user_id, int64_t step,
-                            const uint8_t (*hashes)[32], size_t n)
+int ermes__store_totp_enable(ermes__store_t *st, int64_t user_id, int64_t step,
+                             const uint8_t (*hashes)[32], size_t n)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int rc, own = 0;
 
@@ -162,10 +162,10 @@ out:
     return rc;
 }
 
-int ermes_store_totp_delete(ermes_store_t *st, int64_t user_id)
+int ermes__store_totp_delete(ermes__store_t *st, int64_t user_id)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc, own = 0, found;
 
     if (!db)
@@ -201,11 +201,11 @@ out:
     return rc;
 }
 
-int ermes_store_recovery_code_use(ermes_store_t *st, int64_t user_id, const uint8_t hash[32],
-                                  int64_t *left)
+int ermes__store_recovery_code_use(ermes__store_t *st, int64_t user_id, const uint8_t hash[32],
+                                   int64_t *left)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -227,13 +227,13 @@ int ermes_store_recovery_code_use(ermes_store_t *st, int64_t user_id, const uint
         return rc;
     if (rc == 0)
         return ERMES_EAUTH;
-    return left ? ermes_store_recovery_codes_left(st, user_id, left) : 0;
+    return left ? ermes__store_recovery_codes_left(st, user_id, left) : 0;
 }
 
-int ermes_store_recovery_codes_left(ermes_store_t *st, int64_t user_id, int64_t *left)
+int ermes__store_recovery_codes_left(ermes__store_t *st, int64_t user_id, int64_t *left)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)

@@ -7,7 +7,7 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
-static void row_to_user(ermes_db_stmt_t *s, ermes_user_t *u)
+static void row_to_user(ermes__db_stmt_t *s, ermes__user_t *u)
 {
     const char *t;
 
@@ -31,10 +31,10 @@ static void row_to_user(ermes_db_stmt_t *s, ermes_user_t *u)
     "id, name, role, org_id, password_hash, disabled, created_at, updated_at, "                    \
     "(SELECT count(*) FROM user_totp t WHERE t.user_id = users.id AND t.enabled_at IS NOT NULL)"
 
-int ermes_store_user_insert(ermes_store_t *st, ermes_user_t *u, ermes_diag_t *d)
+int ermes__store_user_insert(ermes__store_t *st, ermes__user_t *u, ermes_diag_t *d)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     int rc;
 
@@ -66,10 +66,10 @@ int ermes_store_user_insert(ermes_store_t *st, ermes_user_t *u, ermes_diag_t *d)
     return rc;
 }
 
-int ermes_store_user_get(ermes_store_t *st, int64_t id, const char *name, ermes_user_t *out)
+int ermes__store_user_get(ermes__store_t *st, int64_t id, const char *name, ermes__user_t *out)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -90,10 +90,10 @@ int ermes_store_user_get(ermes_store_t *st, int64_t id, const char *name, ermes_
     return rc;
 }
 
-int ermes_store_user_update(ermes_store_t *st, const ermes_user_t *u)
+int ermes__store_user_update(ermes__store_t *st, const ermes__user_t *u)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     int rc;
 
     if (!db)
@@ -115,12 +115,12 @@ int ermes_store_user_update(ermes_store_t *st, const ermes_user_t *u)
     return rc;
 }
 
-int ermes_store_user_each(ermes_store_t *st, int64_t org_id, int64_t after_id, long limit,
-                          ermes_store_user_cb cb, void *ctx, int *more)
+int ermes__store_user_each(ermes__store_t *st, int64_t org_id, int64_t after_id, long limit,
+                           ermes__store_user_cb cb, void *ctx, int *more)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
-    ermes_user_t u;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__user_t u;
     long n = 0;
     int rc;
 

@@ -91,7 +91,7 @@ test('sign_in_out', async () => {
   await ready(page);
   assert.equal(await page.locator('h1').first().textContent(), 'Dashboard');
   const cookies = await page.context().cookies();
-  const c = cookies.find((x) => x.name === 'ermes_session');
+  const c = cookies.find((x) => x.name === 'ermes__session');
   assert.ok(c && c.httpOnly, 'an HttpOnly session cookie');
   // A reload keeps the session (the CSRF token comes back from sessions/current).
   await page.reload();

@@ -20,13 +20,13 @@ PASSWORD = "correct horse battery"
 
 
 def cookie_of(headers):
-    """The ermes_session cookie's value and attributes from a Set-Cookie header."""
+    """The ermes__session cookie's value and attributes from a Set-Cookie header."""
     sc = headers.get("set-cookie")
     if sc is None:
         return None, {}
     parts = [p.strip() for p in sc.split(";")]
     name, _, value = parts[0].partition("=")
-    assert name == "ermes_session", sc
+    assert name == "ermes__session", sc
     attrs = {}
     for p in parts[1:]:
         k, _, v = p.partition("=")
@@ -53,7 +53,7 @@ class Browser:
     def request(self, method, path, body=None, csrf=True, **kw):
         headers = dict(kw.pop("headers", {}) or {})
         if self.cookie:
-            headers["Cookie"] = "ermes_session=" + self.cookie
+            headers["Cookie"] = "ermes__session=" + self.cookie
         if csrf and self.csrf:
             headers["X-CSRF-Token"] = self.csrf
         return self.e.request(method, path, body, token=None, headers=headers, **kw)
@@ -148,7 +148,7 @@ class SessionTest(unittest.TestCase):
         s, _, b = self.e.request("GET", "/api/v1/sessions/current")
         assert_error(self, s, b, 401, "unauthorized")
         s, h, b = self.e.request("GET", "/api/v1/me", token=None,
-                                 headers={"Cookie": "ermes_session=" + "A" * 43})
+                                 headers={"Cookie": "ermes__session=" + "A" * 43})
         assert_error(self, s, b, 401, "unauthorized")
         _, attrs = cookie_of(h)
         self.assertEqual(attrs.get("max-age"), "0", "a dead cookie is cleared")
@@ -161,7 +161,7 @@ class SessionTest(unittest.TestCase):
         s, _, body = b.request("POST", "/api/v1/tokens", {"description": "x"}, csrf=False)
         assert_error(self, s, body, 403, "csrf")
         s, _, body = self.e.request("POST", "/api/v1/tokens", {"description": "x"}, token=None,
-                                    headers={"Cookie": "ermes_session=" + b.cookie,
+                                    headers={"Cookie": "ermes__session=" + b.cookie,
                                              "X-CSRF-Token": "w" * 43})
         assert_error(self, s, body, 403, "csrf")
         s, _, body = b.request("POST", "/api/v1/tokens", {"description": "from the browser"})

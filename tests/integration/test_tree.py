@@ -37,18 +37,18 @@ class Tree(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(SRC, f)), "no src/%s" % f)
         # Each resource's functions are in its own file, not in a neighbour's.
         where = {
-            "ermes_store_event_each": "src/store/events.c",
-            "ermes_store_quarantine_each": "src/store/quarantine.c",
-            "ermes_store_token_insert": "src/store/tokens.c",
-            "ermes_store_audit_each": "src/store/audit.c",
+            "ermes__store_event_each": "src/store/events.c",
+            "ermes__store_quarantine_each": "src/store/quarantine.c",
+            "ermes__store_token_insert": "src/store/tokens.c",
+            "ermes__store_audit_each": "src/store/audit.c",
             "ermes__h_event_list": "src/http/h_events.c",
             "ermes__h_quarantine_list": "src/http/h_quarantine.c",
             "ermes__h_sighting_list": "src/http/h_sightings.c",
             "ermes__h_log_submit": "src/http/h_logs.c",
             "ermes__h_token_create": "src/http/h_tokens.c",
             "ermes__h_audit_list": "src/http/h_audit.c",
-            "ermes_audit_write": "src/access/audit.c",
-            "ermes_indicators_store": "src/indicators/indicators.c",
+            "ermes__audit_write": "src/access/audit.c",
+            "ermes__indicators_store": "src/indicators/indicators.c",
         }
         src = sources()
         for fn, want in where.items():

@@ -41,9 +41,9 @@ static void test_section_names(void **state)
 
 static void test_keys(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
-    const ermes_collector_conf_t *c;
+    const ermes__collector_conf_t *c;
 
     (void)state;
     assert_int_equal(ermes__config_init(&cfg), 0);
@@ -99,7 +99,7 @@ static void write_conf(const char *path, const char *text)
 static void test_file(void **state)
 {
     char path[] = "/tmp/ermes-collect-test-XXXXXX";
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     int fd = mkstemp(path);
 

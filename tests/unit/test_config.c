@@ -102,7 +102,7 @@ static const char *make_dir(fixture_t *f, const char *name)
 
 static void test_defaults(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
 
     (void)state;
     assert_int_equal(ermes__config_init(&cfg), 0);
@@ -130,7 +130,7 @@ static void test_defaults(void **state)
 
 static void test_set_valid(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -171,7 +171,7 @@ static void test_set_valid(void **state)
  * the setting as it was. */
 static void check_set_rejected(const char *name, const char *value, int want)
 {
-    ermes_config_t cfg, before;
+    ermes__config_t cfg, before;
     ermes_diag_t d;
 
     assert_int_equal(ermes__config_init(&cfg), 0);
@@ -191,7 +191,7 @@ static void check_set_rejected(const char *name, const char *value, int want)
 
 static void test_set_rejected(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -234,7 +234,7 @@ static void test_set_rejected(void **state)
  * log_level must not replace the one in force. */
 static void test_set_rejected_log_level_unchanged(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     char level[32];
 
@@ -251,7 +251,7 @@ static void test_set_rejected_log_level_unchanged(void **state)
 static void test_file(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "ok.conf",
                                   "; a comment\n"
@@ -278,7 +278,7 @@ static void test_file(void **state)
 static void test_file_unknown_key(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "unknown.conf",
                                   "threads = 8\n"
@@ -300,7 +300,7 @@ static void test_file_unknown_key(void **state)
 static void test_file_bad_value(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "range.conf", "[ermes]\nthreads = 1000\n");
 
@@ -317,7 +317,7 @@ static void test_file_bad_value(void **state)
 static void test_file_unknown_section(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "section.conf", "threads = 2\n[server]\nthreads = 3\n");
 
@@ -332,7 +332,7 @@ static void test_file_unknown_section(void **state)
 static void test_file_malformed_line(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "malformed.conf", "threads = 2\nthis is not a setting\n");
 
@@ -349,7 +349,7 @@ static void test_file_malformed_line(void **state)
 static void test_file_first_error_reported(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     const char *path = write_file(f, "two-errors.conf",
                                   "bogus = 1\n"
@@ -368,7 +368,7 @@ static void test_file_first_error_reported(void **state)
 static void test_file_missing(void **state)
 {
     fixture_t *f = *state;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     char path[PATH_MAX];
 
@@ -382,7 +382,7 @@ static void test_file_missing(void **state)
 
 static void test_env(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -409,7 +409,7 @@ static void test_flags(void **state)
     char *argv[] = {"--threads", "7",  "--max-body=2048", "--log-json", "--page_limit",
                     "5",         "--", "--threads=9",     "--nope"};
     int argc = 9, i = 0;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -444,7 +444,7 @@ static void test_flags_rejected(void **state)
     char *range[] = {"--threads=257"};
     char *boolean[] = {"--log-json=perhaps"};
     int i;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -474,7 +474,7 @@ static void test_load_precedence(void **state)
     char *argv[] = {"serve", "--config", (char *)path,    "--threads",
                     "32",    "extra",    "--token-days=7"};
     int argc = 7, rest[7], nrest = -1;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     setenv("ERMES_THREADS", "16", 1);
@@ -516,7 +516,7 @@ static void test_load_rest_order(void **state)
     char *argv[] = {"org", "add",        "--listen", "127.0.0.1:1", "--short",
                     "x",   "--log-json", "--",       "--threads",   "9"};
     int argc = 10, rest[10], nrest = -1;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     (void)state;
@@ -546,7 +546,7 @@ static void test_load_errors(void **state)
     char *argv2[] = {"--config", missing};
     char *argv3[] = {"--threads", "many"};
     int rest[2], nrest;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     snprintf(missing, sizeof(missing), "%s/missing.conf", f->dir);
@@ -577,7 +577,7 @@ static void test_load_data_dir_file(void **state)
     const char *dir = make_dir(f, "data");
     char conf[PATH_MAX], arg[PATH_MAX + 16];
     int rest[4], nrest;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     snprintf(conf, sizeof(conf), "data/ermes.conf");
@@ -644,7 +644,7 @@ static void test_load_data_dir_underscore_equals(void **state)
     char *argv[] = {arg};
     int rest[1], nrest;
     long threads;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     write_file(f, "data2/ermes.conf", "threads = 12\n");
@@ -680,7 +680,7 @@ static void test_usage(void **state)
 
 static void test_init_out_of_memory(void **state)
 {
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     int rc = ERMES_ENOMEM;
 
     (void)state;
@@ -703,7 +703,7 @@ static void test_load_out_of_memory(void **state)
     const char *path = write_file(f, "oom.conf", "listen = 127.0.0.1:1\n");
     char *argv[] = {"--config", (char *)path, "--tls-cert", "/c.pem", "x"};
     int rest[5], nrest, rc = ERMES_ENOMEM;
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
 
     /* Each allocation in turn fails: an error, no crash, nothing leaks (ASan), then success.
@@ -730,7 +730,7 @@ static void test_file_out_of_memory_reported(void **state)
 {
     fixture_t *f = *state;
     const char *path = write_file(f, "oom2.conf", "listen = 127.0.0.1:1\n");
-    ermes_config_t cfg;
+    ermes__config_t cfg;
     ermes_diag_t d;
     int rc;
 

@@ -43,7 +43,7 @@ static ssize_t slow_read_cb(void *ctx, char *buf, size_t cap)
     return (ssize_t)n;
 }
 
-static void add_escaped(ermes_strbuf_t *b, const char *s, size_t n)
+static void add_escaped(ermes__strbuf_t *b, const char *s, size_t n)
 {
     size_t i;
 
@@ -73,7 +73,7 @@ static void add_escaped(ermes_strbuf_t *b, const char *s, size_t n)
  * Fatal errors end the transcript with "F<NAME>". The caller frees the result. */
 static char *transcript_of(ermes_csv_t *csv)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     ermes_csv_record_t rec;
     ermes_diag_t d;
     size_t i;
@@ -561,7 +561,7 @@ static void test_options(void **state)
 static void test_alloc_failures(void **state)
 {
     /* Many fields, so the field arrays grow several times. */
-    ermes_strbuf_t input;
+    ermes__strbuf_t input;
     ermes_csv_options_t opts = {0, 0, 0};
     long n;
     int mode;

@@ -62,19 +62,19 @@ static inline int test_db_url(const char *dir, int create, char *out, size_t n)
     return ok ? 0 : -1;
 }
 
-/* ermes_store_open for tests: the same call, on the backend the test run chose. */
-static inline int test_store_open(const char *dir, const ermes_store_options_t *opts,
-                                  ermes_store_t **out)
+/* ermes__store_open for tests: the same call, on the backend the test run chose. */
+static inline int test_store_open(const char *dir, const ermes__store_options_t *opts,
+                                  ermes__store_t **out)
 {
-    ermes_store_options_t o = *opts;
+    ermes__store_options_t o = *opts;
     char url[1024];
 
     if (!test_db_postgresql())
-        return ermes_store_open(dir, &o, out);
+        return ermes__store_open(dir, &o, out);
     if (test_db_url(dir, o.create, url, sizeof(url)))
         return -1;
     o.database_url = url;
-    return ermes_store_open(dir, &o, out);
+    return ermes__store_open(dir, &o, out);
 }
 
 #endif

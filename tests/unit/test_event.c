@@ -44,7 +44,7 @@ static int setx(ermes_event_t *ev, const char *k, const char *v, ermes_extra_typ
 static const char *json_of(const ermes_event_t *ev)
 {
     static char text[65536];
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     ermes__strbuf_init(&b, 1 << 20);
     assert_int_equal(ermes_event_to_json(ev, &b), 0);
@@ -347,7 +347,7 @@ static void test_to_json_escaping(void **state)
 static void test_to_json_appends_and_caps(void **state)
 {
     ermes_event_t *ev = *state;
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char big[5000];
 
     memset(big, 'a', sizeof(big));
@@ -486,7 +486,7 @@ static void test_reset_reuse(void **state)
 static void test_put_matches_set(void **state)
 {
     ermes_event_t *ev = *state, *ref;
-    ermes_strbuf_t a, b;
+    ermes__strbuf_t a, b;
     static const char *const keys[] = {"zeta", "Alpha", "m.id", "alpha", "zz", "a", "ab", "b"};
     char key[256];
     size_t klen;

@@ -50,7 +50,7 @@ static int name_of(void *ctx, uint32_t id, const char **name, size_t *len)
 
 typedef struct {
     ermes_event_t *ev, *back;
-    ermes_strbuf_t packed, a, b;
+    ermes__strbuf_t packed, a, b;
 } fixture_t;
 
 static int setup(void **state)
@@ -103,10 +103,10 @@ static void round_trip(fixture_t *f, const uint64_t *omit)
     ermes__strbuf_reset(&f->packed);
     ermes__strbuf_reset(&f->a);
     ermes__strbuf_reset(&f->b);
-    assert_int_equal(ermes_event_pack(f->ev, omit, name_id, NULL, &f->packed), 0);
+    assert_int_equal(ermes__event_pack(f->ev, omit, name_id, NULL, &f->packed), 0);
     ermes_event_reset(f->back);
     ermes_diag_clear(&d);
-    rc = ermes_event_unpack(f->back, f->packed.data, f->packed.len, name_of, NULL, &d);
+    rc = ermes__event_unpack(f->back, f->packed.data, f->packed.len, name_of, NULL, &d);
     if (rc)
         fail_msg("unpack: %s", d.reason);
     assert_int_equal(ermes_event_to_json(f->ev, &f->a), 0);
@@ -228,7 +228,7 @@ static void test_damaged(void **state)
         memcpy(copy, f->packed.data, n);
         ermes_event_reset(f->back);
         ermes_diag_clear(&d);
-        rc = ermes_event_unpack(f->back, copy, n, name_of, NULL, &d);
+        rc = ermes__event_unpack(f->back, copy, n, name_of, NULL, &d);
         /* a prefix that ends between entries is a smaller event, anything else damaged */
         if (rc) {
             assert_int_equal(rc, ERMES_EINVAL);
@@ -238,21 +238,21 @@ static void test_damaged(void **state)
     }
     /* Not a packed event at all; an unknown version. */
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_event_unpack(f->back, "{\"a\":1}", 7, name_of, NULL, &d), ERMES_EINVAL);
-    assert_int_equal(ermes_event_unpack(f->back, "\x02", 1, name_of, NULL, &d), ERMES_EINVAL);
+    assert_int_equal(ermes__event_unpack(f->back, "{\"a\":1}", 7, name_of, NULL, &d), ERMES_EINVAL);
+    assert_int_equal(ermes__event_unpack(f->back, "\x02", 1, name_of, NULL, &d), ERMES_EINVAL);
     /* An extra name nobody numbered: tag (99 << 3 | XSTR), length 1, "x". */
     {
         const uint8_t doc[] = {ERMES_EVENT_PACK_V1, ((99 << 3 | 5) & 0x7f) | 0x80,
                                (99 << 3 | 5) >> 7, 1, 'x'};
         ermes_diag_clear(&d);
-        assert_int_equal(ermes_event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
+        assert_int_equal(ermes__event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
                          ERMES_EINVAL);
         assert_non_null(strstr(d.reason, "unknown extra name"));
     }
     /* A field text that is not UTF-8: comment (FTEXT), length 2, 0xff 0xfe. */
     {
         const uint8_t doc[] = {ERMES_EVENT_PACK_V1, (uint8_t)(ERMES_F_COMMENT << 3), 2, 0xff, 0xfe};
-        assert_int_equal(ermes_event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
+        assert_int_equal(ermes__event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
                          ERMES_EINVAL);
     }
     /* An integer field whose text is not a number: source.port (FTEXT) "1x". */
@@ -263,7 +263,7 @@ static void test_damaged(void **state)
                                2,
                                '1',
                                'x'};
-        assert_int_equal(ermes_event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
+        assert_int_equal(ermes__event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
                          ERMES_EINVAL);
     }
     /* A field number past the table; a varint of eleven bytes. */
@@ -271,9 +271,9 @@ static void test_damaged(void **state)
         const uint8_t doc[] = {ERMES_EVENT_PACK_V1, 0xff, 0x0f, 1, 'x'};
         const uint8_t doc2[] = {
             ERMES_EVENT_PACK_V1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
-        assert_int_equal(ermes_event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
+        assert_int_equal(ermes__event_unpack(f->back, doc, sizeof(doc), name_of, NULL, &d),
                          ERMES_EINVAL);
-        assert_int_equal(ermes_event_unpack(f->back, doc2, sizeof(doc2), name_of, NULL, &d),
+        assert_int_equal(ermes__event_unpack(f->back, doc2, sizeof(doc2), name_of, NULL, &d),
                          ERMES_EINVAL);
     }
 }

@@ -28,7 +28,7 @@
 
 typedef struct {
     char dir[64];
-    ermes_store_t *st;
+    ermes__store_t *st;
     int64_t report;
     ermes_event_t *ev;
 } fixture_t;
@@ -36,8 +36,8 @@ typedef struct {
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0, NULL};
-    ermes_report_t r;
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__report_t r;
 
     if (!f)
         return -1;
@@ -50,7 +50,7 @@ static int setup(void **state)
     snprintf(r.sha256, sizeof(r.sha256), "00");
     snprintf(r.submitted_by, sizeof(r.submitted_by), "test");
     r.tlp = ERMES_TLP_AMBER_STRICT;
-    if (ermes_store_report_insert(f->st, &r))
+    if (ermes__store_report_insert(f->st, &r))
         return -1;
     f->report = r.id;
     *state = f;
@@ -65,7 +65,7 @@ static int teardown(void **state)
     struct dirent *e;
 
     ermes_event_free(f->ev);
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
     if ((d = opendir(f->dir))) {
         while ((e = readdir(d))) {
             if (e->d_name[0] == '.')
@@ -83,9 +83,9 @@ static int teardown(void **state)
 static int64_t row_counter;
 
 /* Stores f->ev (in the caller's transaction, if one is open); returns its id. */
-static int64_t store(fixture_t *f, ermes_store_t *st)
+static int64_t store(fixture_t *f, ermes__store_t *st)
 {
-    ermes_event_row_t e;
+    ermes__event_row_t e;
 
     memset(&e, 0, sizeof(e));
     e.report_id = f->report;
@@ -95,7 +95,7 @@ static int64_t store(fixture_t *f, ermes_store_t *st)
     ermes_event_ip(f->ev, ERMES_F_SOURCE_IP, &e.source_ip);
     e.tlp = ERMES_TLP_AMBER;
     e.event = f->ev;
-    assert_int_equal(ermes_store_event_insert(st, &e), 0);
+    assert_int_equal(ermes__store_event_insert(st, &e), 0);
     return e.id;
 }
 
@@ -125,7 +125,7 @@ typedef struct got {
     char json[4][2048];
 } got_t;
 
-static int collect(void *ctx, const ermes_event_row_t *e)
+static int collect(void *ctx, const ermes__event_row_t *e)
 {
     got_t *g = ctx;
 
@@ -139,9 +139,9 @@ static int collect(void *ctx, const ermes_event_row_t *e)
     return 0;
 }
 
-static void list(ermes_store_t *st, const char *net, got_t *g)
+static void list(ermes__store_t *st, const char *net, got_t *g)
 {
-    ermes_event_filter_t flt;
+    ermes__event_filter_t flt;
 
     memset(&flt, 0, sizeof(flt));
     memset(g, 0, sizeof(*g));
@@ -149,12 +149,12 @@ static void list(ermes_store_t *st, const char *net, got_t *g)
         flt.has_net = 1;
         assert_int_equal(ermes_cidr_parse(net, strlen(net), 0, &flt.net, NULL), 0);
     }
-    assert_int_equal(ermes_store_event_each(st, NULL, &flt, collect, g, NULL), 0);
+    assert_int_equal(ermes__store_event_each(st, NULL, &flt, collect, g, NULL), 0);
 }
 
 static void json_of(const ermes_event_t *ev, char *out, size_t cap)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     ermes__strbuf_init(&b, 1 << 20);
     assert_int_equal(ermes_event_to_json(ev, &b), 0);
@@ -183,8 +183,8 @@ static void test_packed_reads_back(void **state)
 static void test_names_shared_and_rolled_back(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0, NULL};
-    ermes_store_t *other;
+    ermes__store_options_t opts = {0, 0, 0, NULL};
+    ermes__store_t *other;
     uint32_t id_a, id_b, id_c;
     const char *name;
     size_t len;
@@ -192,34 +192,34 @@ static void test_names_shared_and_rolled_back(void **state)
 
     assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
     /* A transaction makes a name, then rolls back: the number is not kept. */
-    assert_int_equal(ermes_store_begin(f->st), 0);
-    assert_int_equal(ermes_store_event_name_id(f->st, "doomed", 6, &id_a), 0);
-    ermes_store_rollback(f->st);
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    assert_int_equal(ermes__store_event_name_id(f->st, "doomed", 6, &id_a), 0);
+    ermes__store_rollback(f->st);
     /* Another process takes the number for another name and commits. */
-    assert_int_equal(ermes_store_begin(other), 0);
-    assert_int_equal(ermes_store_event_name_id(other, "kept", 4, &id_b), 0);
-    assert_int_equal(ermes_store_commit(other), 0);
+    assert_int_equal(ermes__store_begin(other), 0);
+    assert_int_equal(ermes__store_event_name_id(other, "kept", 4, &id_b), 0);
+    assert_int_equal(ermes__store_commit(other), 0);
     /* SQLite reused it, as it may; a PostgreSQL sequence never gives a number twice. */
     if (test_db_postgresql())
         assert_true(id_b > id_a);
     else
         assert_int_equal(id_a, id_b);
     /* The first handle reads that number as the other's name, not its own undone one. */
-    assert_int_equal(ermes_store_event_name_of(f->st, id_b, &name, &len), 0);
+    assert_int_equal(ermes__store_event_name_of(f->st, id_b, &name, &len), 0);
     assert_int_equal(len, 4);
     assert_memory_equal(name, "kept", 4);
     /* and the undone number names nothing */
     if (test_db_postgresql())
-        assert_int_not_equal(ermes_store_event_name_of(f->st, id_a, &name, &len), 0);
+        assert_int_not_equal(ermes__store_event_name_of(f->st, id_a, &name, &len), 0);
     /* and numbers "doomed" anew when it needs it */
-    assert_int_equal(ermes_store_begin(f->st), 0);
-    assert_int_equal(ermes_store_event_name_id(f->st, "doomed", 6, &id_c), 0);
-    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    assert_int_equal(ermes__store_event_name_id(f->st, "doomed", 6, &id_c), 0);
+    assert_int_equal(ermes__store_commit(f->st), 0);
     assert_true(id_c != id_b);
     /* Outside a transaction a new name cannot be made (its number must commit with the
      * events that use it); a known one is found. */
-    assert_int_equal(ermes_store_event_name_id(f->st, "unseen", 6, &id_a), ERMES_EINVAL);
-    assert_int_equal(ermes_store_event_name_id(other, "doomed", 6, &id_a), 0);
+    assert_int_equal(ermes__store_event_name_id(f->st, "unseen", 6, &id_a), ERMES_EINVAL);
+    assert_int_equal(ermes__store_event_name_id(other, "doomed", 6, &id_a), 0);
     assert_int_equal(id_a, id_c);
     /* Events of both handles read back with their names from either. */
     an_event(f->ev, "192.0.2.8", "from_first");
@@ -232,7 +232,7 @@ static void test_names_shared_and_rolled_back(void **state)
     assert_non_null(strstr(g.json[1], "\"extra.from_other\":\"v\""));
     list(f->st, NULL, &g);
     assert_non_null(strstr(g.json[1], "\"extra.from_other\":\"v\""));
-    ermes_store_close(other);
+    ermes__store_close(other);
 }
 
 static void test_address_index(void **state)
@@ -243,17 +243,17 @@ static void test_address_index(void **state)
     int64_t ids[6];
     got_t g;
 
-    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes__store_begin(f->st), 0);
     for (size_t k = 0; k < 6; k++) {
         an_event(f->ev, ips[k], "tag");
         ids[k] = store(f, f->st);
     }
-    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes__store_commit(f->st), 0);
     /* An event of a transaction that rolls back leaves no index entry behind. */
-    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes__store_begin(f->st), 0);
     an_event(f->ev, "192.0.2.50", "tag");
     store(f, f->st);
-    ermes_store_rollback(f->st);
+    ermes__store_rollback(f->st);
 
     list(f->st, "192.0.2.0/24", &g);
     assert_int_equal(g.n, 2);
@@ -276,7 +276,7 @@ static void test_address_index(void **state)
 static void test_json_rows_of_older_versions(void **state)
 {
     fixture_t *f = *state;
-    ermes_event_row_t e;
+    ermes__event_row_t e;
     const char *json = "{\"feed.name\":\"old\",\"source.ip\":\"192.0.2.1\"}";
     got_t g;
 
@@ -289,7 +289,7 @@ static void test_json_rows_of_older_versions(void **state)
     e.data = json;
     e.data_len = strlen(json);
     e.tlp = ERMES_TLP_GREEN;
-    assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+    assert_int_equal(ermes__store_event_insert(f->st, &e), 0);
     list(f->st, NULL, &g);
     assert_int_equal(g.n, 1);
     assert_string_equal(g.json[0], json);
@@ -299,7 +299,7 @@ static int64_t add_org(fixture_t *f, const char *short_name)
 {
     char text[128];
     json_t *j;
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
     int64_t id;
 
@@ -309,7 +309,7 @@ static int64_t add_org(fixture_t *f, const char *short_name)
     assert_non_null(org);
     ermes_diag_clear(&d);
     assert_int_equal(ermes__org_from_json(org, j, 0, &d), 0);
-    assert_int_equal(ermes_store_org_insert(f->st, org, &d), 0);
+    assert_int_equal(ermes__store_org_insert(f->st, org, &d), 0);
     id = org->meta.id;
     ermes__org_free(org);
     json_decref(j);
@@ -318,7 +318,7 @@ static int64_t add_org(fixture_t *f, const char *short_name)
 
 static int64_t org_of(fixture_t *f, int64_t event_id, int owner)
 {
-    ermes_db_stmt_t *s;
+    ermes__db_stmt_t *s;
     int64_t v = -1;
 
     assert_int_equal(ermes__db_prepare(ermes__db_conn(f->st),
@@ -339,12 +339,12 @@ static void test_orphans_of_a_batch(void **state)
 {
     fixture_t *f = *state;
     int64_t kept = add_org(f, "KEPT"), gone_org = add_org(f, "GONE"), ids[4], orgs[2];
-    ermes_event_row_t e;
+    ermes__event_row_t e;
     size_t gone;
 
-    assert_int_equal(ermes_store_foreign_keys(f->st, 0), 0);
-    assert_int_equal(ermes_store_begin(f->st), 0);
-    assert_int_equal(ermes_store_foreign_keys(f->st, 1), ERMES_EINVAL); /* not in a tx */
+    assert_int_equal(ermes__store_foreign_keys(f->st, 0), 0);
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    assert_int_equal(ermes__store_foreign_keys(f->st, 1), ERMES_EINVAL); /* not in a tx */
     for (int k = 0; k < 4; k++) {
         an_event(f->ev, "192.0.2.1", "tag");
         memset(&e, 0, sizeof(e));
@@ -356,12 +356,12 @@ static void test_orphans_of_a_batch(void **state)
         e.event = f->ev;
         e.org_id = k % 2 ? gone_org : kept;
         e.owner_org_id = k == 3 ? gone_org : kept;
-        assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+        assert_int_equal(ermes__store_event_insert(f->st, &e), 0);
         ids[k] = e.id;
         if (k == 0) {
             /* deleted by someone else after the intake looked it up: without foreign keys
              * nothing stops the rows that name it */
-            ermes_db_stmt_t *s;
+            ermes__db_stmt_t *s;
             assert_int_equal(ermes__db_prepare(ermes__db_conn(f->st),
                                                "DELETE FROM organisations WHERE id = ?1", &s),
                              0);
@@ -372,17 +372,17 @@ static void test_orphans_of_a_batch(void **state)
     }
     orgs[0] = kept;
     orgs[1] = gone_org;
-    assert_int_equal(ermes_store_events_orphans(f->st, orgs, 2, ids[0], &gone), 0);
+    assert_int_equal(ermes__store_events_orphans(f->st, orgs, 2, ids[0], &gone), 0);
     assert_int_equal(gone, 1);
     assert_int_equal(org_of(f, ids[0], 0), kept);
     assert_int_equal(org_of(f, ids[1], 0), 0);
     assert_int_equal(org_of(f, ids[3], 1), 0);
     assert_int_equal(org_of(f, ids[2], 1), kept);
     /* the same found from the rows themselves (too many organisations to list) */
-    assert_int_equal(ermes_store_events_orphans(f->st, NULL, 0, ids[0], &gone), 0);
+    assert_int_equal(ermes__store_events_orphans(f->st, NULL, 0, ids[0], &gone), 0);
     assert_int_equal(gone, 0);
-    assert_int_equal(ermes_store_commit(f->st), 0);
-    assert_int_equal(ermes_store_foreign_keys(f->st, 1), 0);
+    assert_int_equal(ermes__store_commit(f->st), 0);
+    assert_int_equal(ermes__store_foreign_keys(f->st, 1), 0);
 }
 
 int main(void)

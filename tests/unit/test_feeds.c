@@ -61,9 +61,9 @@ static char *slurp(const char *path, size_t *len)
 static char *run_parser(const char *parser, const char *input, const char *file_name,
                         const char *const *options)
 {
-    const ermes_parser_def_t *p = ermes_parser_find(parser);
-    ermes_report_info_t info = {parser, file_name, RECEIVED_MS, options, NULL};
-    ermes_strbuf_t out, json;
+    const ermes__parser_def_t *p = ermes__parser_find(parser);
+    ermes__report_info_t info = {parser, file_name, RECEIVED_MS, options, NULL};
+    ermes__strbuf_t out, json;
     ermes_event_t *ev;
     ermes_diag_t d;
     void *st = NULL;
@@ -88,7 +88,7 @@ static char *run_parser(const char *parser, const char *input, const char *file_
     }
     assert_int_equal(ermes_event_new(&ev), 0);
     for (;;) {
-        ermes_row_t row = {0, NULL, 0, 0, 0};
+        ermes__row_t row = {0, NULL, 0, 0, 0};
         ermes_event_reset(ev);
         ermes_diag_clear(&d);
         rc = p->next(st, ev, &row, &d);
@@ -406,12 +406,12 @@ static void check_type(void *vctx, const char *file_name, const char *feed_name)
 {
     type_ctx_t *c = vctx;
     json_t *rep = json_object_get(c->reports, file_name), *fields, *col;
-    ermes_strbuf_t csv, json;
-    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
+    ermes__strbuf_t csv, json;
+    const ermes__parser_def_t *p = ermes__parser_find("shadowserver");
     char fname[256];
-    ermes_report_info_t info = {"shadowserver", fname, RECEIVED_MS, NULL, NULL};
+    ermes__report_info_t info = {"shadowserver", fname, RECEIVED_MS, NULL, NULL};
     ermes_event_t *ev;
-    ermes_row_t row;
+    ermes__row_t row;
     ermes_diag_t d;
     void *st;
     size_t i;
@@ -504,12 +504,12 @@ static void test_shadowserver_detection(void **state)
         "\"device_vendor\",\"device_type\",\"device_model\",\"device_version\","
         "\"device_sector\"\n"
         "\"2018-07-26 02:07:16\",\"192.0.2.1\",\"tcp\",5555,,\"adb\",64496,\"BE\",,,,,,,,,,,,,\n";
-    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
-    ermes_report_info_t info = {"shadowserver", NULL, RECEIVED_MS, NULL, NULL};
+    const ermes__parser_def_t *p = ermes__parser_find("shadowserver");
+    ermes__report_info_t info = {"shadowserver", NULL, RECEIVED_MS, NULL, NULL};
     const char *opts[] = {"report=Accessible-ADB", NULL};
     const char *bad_opts[] = {"report=no_such_report", NULL};
     ermes_event_t *ev;
-    ermes_row_t row;
+    ermes__row_t row;
     ermes_diag_t d;
     void *st;
 
@@ -585,13 +585,13 @@ static void test_shadowserver_schema_file(void **state)
                               "2026-01-01 10:00:00,192.0.2.7,80,12,blue\n"
                               "2026-01-01 10:00:00,192.0.2.300,80,12,blue\n"
                               "2026-01-01 10:00:00,192.0.2.8,80,lots,red\n";
-    const ermes_parser_def_t *p = ermes_parser_find("shadowserver");
+    const ermes__parser_def_t *p = ermes__parser_find("shadowserver");
     char path[] = "/tmp/ermes-test-schema-XXXXXX";
-    ermes_report_info_t info = {"shadowserver", "2026-01-01-scan_new-x.csv", RECEIVED_MS, NULL,
-                                path};
-    ermes_strbuf_t json;
+    ermes__report_info_t info = {"shadowserver", "2026-01-01-scan_new-x.csv", RECEIVED_MS, NULL,
+                                 path};
+    ermes__strbuf_t json;
     ermes_event_t *ev;
-    ermes_row_t row;
+    ermes__row_t row;
     ermes_diag_t d;
     void *st;
     int fd = mkstemp(path);

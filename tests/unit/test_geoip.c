@@ -22,7 +22,7 @@
 typedef struct {
     char dir[64];
     char asn[128], city[128];
-    ermes_geoip_t *g;
+    ermes__geoip_t *g;
     ermes_event_t *ev;
 } fixture_t;
 
@@ -47,7 +47,7 @@ static int make_dbs(const char *dir, int variant)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_geoip_options_t o = {0};
+    ermes__geoip_options_t o = {0};
     ermes_diag_t d;
 
     if (!f)
@@ -82,7 +82,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void lookup(ermes_geoip_t *g, const char *addr, ermes_geoip_result_t *r)
+static void lookup(ermes__geoip_t *g, const char *addr, ermes__geoip_result_t *r)
 {
     ermes_ip_t ip;
 
@@ -120,7 +120,7 @@ static void assert_field(const ermes_event_t *ev, const char *name, const char *
 static void test_lookup_v4(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_result_t r;
+    ermes__geoip_result_t r;
 
     lookup(f->g, "192.0.2.10", &r);
     assert_int_equal(r.asn, 64496);
@@ -155,7 +155,7 @@ static void test_lookup_v4(void **state)
 static void test_lookup_v6(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_result_t r;
+    ermes__geoip_result_t r;
 
     lookup(f->g, "2001:db8:1234::1", &r);
     assert_int_equal(r.asn, 64499);
@@ -242,8 +242,8 @@ static void test_enrich_keeps_feed_values(void **state)
 static void test_enrich_overwrite(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_options_t o = {f->asn, f->city, 1};
-    ermes_geoip_t *g = NULL;
+    ermes__geoip_options_t o = {f->asn, f->city, 1};
+    ermes__geoip_t *g = NULL;
 
     assert_int_equal(ermes__geoip_new(&o, &g, NULL), 0);
     set(f->ev, "source.ip", "203.0.113.9");
@@ -264,8 +264,8 @@ static void test_enrich_overwrite(void **state)
 static void test_only_one_db(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_options_t o = {NULL, f->city, 0};
-    ermes_geoip_t *g = NULL;
+    ermes__geoip_options_t o = {NULL, f->city, 0};
+    ermes__geoip_t *g = NULL;
 
     assert_int_equal(ermes__geoip_new(&o, &g, NULL), 0);
     set(f->ev, "source.ip", "192.0.2.1");
@@ -279,9 +279,9 @@ static void test_only_one_db(void **state)
 static void test_none_configured(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_options_t o = {NULL, "", 0};
-    ermes_geoip_t *g = (ermes_geoip_t *)&o; /* must be replaced by NULL */
-    ermes_geoip_result_t r;
+    ermes__geoip_options_t o = {NULL, "", 0};
+    ermes__geoip_t *g = (ermes__geoip_t *)&o; /* must be replaced by NULL */
+    ermes__geoip_result_t r;
     ermes_ip_t ip;
 
     assert_int_equal(ermes__geoip_new(&o, &g, NULL), 0);
@@ -299,8 +299,8 @@ static void test_none_configured(void **state)
 static void test_missing_or_broken_file(void **state)
 {
     fixture_t *f = *state;
-    ermes_geoip_options_t o = {0};
-    ermes_geoip_t *g = NULL;
+    ermes__geoip_options_t o = {0};
+    ermes__geoip_t *g = NULL;
     ermes_diag_t d;
     char bad[160];
     FILE *fp;
@@ -349,9 +349,9 @@ static void replace_with(const char *dir, const char *name, const char *text)
     assert_int_equal(rename(tmp, path), 0);
 }
 
-static uint32_t asn_of(ermes_geoip_t *g, const char *addr)
+static uint32_t asn_of(ermes__geoip_t *g, const char *addr)
 {
-    ermes_geoip_result_t r;
+    ermes__geoip_result_t r;
 
     lookup(g, addr, &r);
     return r.asn;

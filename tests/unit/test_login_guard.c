@@ -28,16 +28,16 @@
 
 typedef struct {
     char dir[64];
-    ermes_store_t *st;
-    ermes_config_t cfg;
+    ermes__store_t *st;
+    ermes__config_t cfg;
 } fixture_t;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_options_t opts = {0, 1, 0, NULL};
 
-    if (!f || ermes_access_init() || ermes__config_init(&f->cfg))
+    if (!f || ermes__access_init() || ermes__config_init(&f->cfg))
         return -1;
     f->cfg.login_workers = 1;
     f->cfg.login_queue = 1;
@@ -57,7 +57,7 @@ static int teardown(void **state)
     DIR *d;
     struct dirent *e;
 
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
     if ((d = opendir(f->dir))) {
         while ((e = readdir(d))) {
             if (e->d_name[0] == '.')
@@ -74,11 +74,11 @@ static int teardown(void **state)
 }
 
 /* Audit rows of action from ip; the detail of the last one into detail (may be NULL). */
-static long audit_rows(ermes_store_t *st, const char *action, const char *ip, char *detail,
+static long audit_rows(ermes__store_t *st, const char *action, const char *ip, char *detail,
                        size_t cap)
 {
-    ermes_db_t *db = ermes__db_conn(st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
     long n = 0;
 
     assert_int_equal(ermes__db_prepare(db,
@@ -101,7 +101,7 @@ static long audit_rows(ermes_store_t *st, const char *action, const char *ip, ch
 static void test_address_limit_and_window(void **state)
 {
     fixture_t *f = *state;
-    ermes_login_guard_t *g;
+    ermes__login_guard_t *g;
     int64_t retry = -1;
 
     assert_int_equal(ermes__login_guard_new(f->st, &f->cfg, &g), 0);
@@ -127,7 +127,7 @@ static void test_address_limit_and_window(void **state)
 static void test_flood_audited_as_counts(void **state)
 {
     fixture_t *f = *state;
-    ermes_login_guard_t *g;
+    ermes__login_guard_t *g;
     char detail[256];
     int full = 0;
 
@@ -165,7 +165,7 @@ typedef struct {
     int done;
 } waiter_t;
 
-static void done_cb(ermes_login_job_t *job)
+static void done_cb(ermes__login_job_t *job)
 {
     waiter_t *w = job->cls;
 
@@ -187,8 +187,8 @@ static int done_count(waiter_t *w)
 static void test_pool_bound_and_check(void **state)
 {
     fixture_t *f = *state;
-    ermes_login_guard_t *g;
-    ermes_login_job_t job;
+    ermes__login_guard_t *g;
+    ermes__login_job_t job;
     waiter_t w = {PTHREAD_MUTEX_INITIALIZER, 0};
 
     assert_int_equal(ermes__login_guard_new(f->st, &f->cfg, &g), 0);

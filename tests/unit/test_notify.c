@@ -40,10 +40,10 @@
 
 typedef struct fixture {
     char dir[64];
-    ermes_store_t *st;
+    ermes__store_t *st;
     int64_t home, a, b, c, e; /* the CERT; four constituents */
     int64_t report;
-    ermes_notify_options_t o;
+    ermes__notify_options_t o;
 } fixture_t;
 
 static void remove_tree(const char *dir)
@@ -71,7 +71,7 @@ static void remove_tree(const char *dir)
 static int64_t add_org(fixture_t *f, const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
     int64_t id;
 
@@ -79,7 +79,7 @@ static int64_t add_org(fixture_t *f, const char *json)
     assert_non_null(org);
     ermes_diag_clear(&d);
     assert_int_equal(ermes__org_from_json(org, j, 0, &d), 0);
-    assert_int_equal(ermes_store_org_insert(f->st, org, &d), 0);
+    assert_int_equal(ermes__store_org_insert(f->st, org, &d), 0);
     id = org->meta.id;
     ermes__org_free(org);
     json_decref(j);
@@ -89,10 +89,10 @@ static int64_t add_org(fixture_t *f, const char *json)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_store_options_t opts = {0, 1, 0, NULL};
-    ermes_report_t r;
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__report_t r;
 
-    if (!f || ermes_access_init() != 0)
+    if (!f || ermes__access_init() != 0)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-notify-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
@@ -128,7 +128,7 @@ static int setup(void **state)
     snprintf(r.submitted_by, sizeof(r.submitted_by), "test");
     r.tlp = ERMES_TLP_AMBER_STRICT;
     r.owner_org_id = f->home;
-    assert_int_equal(ermes_store_report_insert(f->st, &r), 0);
+    assert_int_equal(ermes__store_report_insert(f->st, &r), 0);
     f->report = r.id;
     memset(&f->o, 0, sizeof(f->o));
     f->o.window_ms = HOUR_MS;
@@ -144,7 +144,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
     remove_tree(f->dir);
     free(f);
     return 0;
@@ -156,7 +156,7 @@ static int64_t row_counter;
 static int64_t add_event(fixture_t *f, int64_t org, const char *feed, const char *type,
                          ermes_tlp_t tlp, const char *ip, int64_t at)
 {
-    ermes_event_row_t e;
+    ermes__event_row_t e;
     char json[512];
 
     snprintf(json, sizeof(json),
@@ -177,16 +177,16 @@ static int64_t add_event(fixture_t *f, int64_t org, const char *feed, const char
     e.tlp = tlp;
     e.owner_org_id = f->home;
     e.created_at = at;
-    assert_int_equal(ermes_store_event_insert(f->st, &e), 0);
+    assert_int_equal(ermes__store_event_insert(f->st, &e), 0);
     return e.id;
 }
 
 typedef struct collected {
-    ermes_notification_t n[16];
+    ermes__notification_t n[16];
     size_t count;
 } collected_t;
 
-static int collect_cb(void *ctx, const ermes_notification_t *n)
+static int collect_cb(void *ctx, const ermes__notification_t *n)
 {
     collected_t *c = ctx;
 
@@ -212,20 +212,20 @@ static void collected_free(collected_t *c)
 /* Every notification, oldest first. */
 static void list_all(fixture_t *f, collected_t *c)
 {
-    ermes_notification_filter_t flt;
+    ermes__notification_filter_t flt;
     collected_t rev;
 
     memset(&flt, 0, sizeof(flt));
     memset(&rev, 0, sizeof(rev));
     memset(c, 0, sizeof(*c));
-    assert_int_equal(ermes_store_notification_each(f->st, &flt, collect_cb, &rev, NULL), 0);
+    assert_int_equal(ermes__store_notification_each(f->st, &flt, collect_cb, &rev, NULL), 0);
     for (size_t k = 0; k < rev.count; k++)
         c->n[k] = rev.n[rev.count - 1 - k];
     c->count = rev.count;
 }
 
-static const ermes_notification_t *find_n(const collected_t *c, int64_t org, const char *key,
-                                          const char *lang)
+static const ermes__notification_t *find_n(const collected_t *c, int64_t org, const char *key,
+                                           const char *lang)
 {
     for (size_t k = 0; k < c->count; k++)
         if (c->n[k].org_id == org && strcmp(c->n[k].group_key, key) == 0 &&
@@ -234,9 +234,9 @@ static const ermes_notification_t *find_n(const collected_t *c, int64_t org, con
     return NULL;
 }
 
-static int ids_cb(void *ctx, const ermes_event_row_t *e)
+static int ids_cb(void *ctx, const ermes__event_row_t *e)
 {
-    ermes_strbuf_t *b = ctx;
+    ermes__strbuf_t *b = ctx;
 
     return ermes__strbuf_addf(b, "%lld,", (long long)e->id);
 }
@@ -244,10 +244,10 @@ static int ids_cb(void *ctx, const ermes_event_row_t *e)
 /* The ids of the events a notification carries, as "1,2,". */
 static void events_of(fixture_t *f, int64_t id, char *buf, size_t cap)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     ermes__strbuf_init(&b, 1 << 20);
-    assert_int_equal(ermes_store_notification_events(f->st, id, ids_cb, &b), 0);
+    assert_int_equal(ermes__store_notification_events(f->st, id, ids_cb, &b), 0);
     snprintf(buf, cap, "%s", b.data ? b.data : "");
     ermes__strbuf_cleanup(&b);
 }
@@ -260,27 +260,27 @@ static void test_reference_format(void **state)
 
     (void)state;
     /* 2026-03-01T10:00:00Z */
-    ermes_notification_reference(42, 1772359200000LL, buf, sizeof(buf));
+    ermes__notification_reference(42, 1772359200000LL, buf, sizeof(buf));
     assert_string_equal(buf, "ERMES-2026-000042");
-    ermes_notification_reference(1234567, 1772359200000LL, buf, sizeof(buf));
+    ermes__notification_reference(1234567, 1772359200000LL, buf, sizeof(buf));
     assert_string_equal(buf, "ERMES-2026-1234567");
-    ermes_notification_reference(1, 0, buf, sizeof(buf));
+    ermes__notification_reference(1, 0, buf, sizeof(buf));
     assert_string_equal(buf, "ERMES-1970-000001");
 }
 
 static void test_backoff(void **state)
 {
     (void)state;
-    assert_int_equal(ermes_notify_backoff_ms(60000, 1), 60000);
-    assert_int_equal(ermes_notify_backoff_ms(60000, 2), 120000);
-    assert_int_equal(ermes_notify_backoff_ms(60000, 3), 240000);
-    assert_int_equal(ermes_notify_backoff_ms(60000, 6), 1920000);
-    assert_int_equal(ermes_notify_backoff_ms(60000, 7), 3600000); /* 3840 s, capped */
-    assert_int_equal(ermes_notify_backoff_ms(60000, 1000000), 3600000);
-    assert_int_equal(ermes_notify_backoff_ms(1000, 1), 1000);
-    assert_int_equal(ermes_notify_backoff_ms(1000, 4), 8000);
+    assert_int_equal(ermes__notify_backoff_ms(60000, 1), 60000);
+    assert_int_equal(ermes__notify_backoff_ms(60000, 2), 120000);
+    assert_int_equal(ermes__notify_backoff_ms(60000, 3), 240000);
+    assert_int_equal(ermes__notify_backoff_ms(60000, 6), 1920000);
+    assert_int_equal(ermes__notify_backoff_ms(60000, 7), 3600000); /* 3840 s, capped */
+    assert_int_equal(ermes__notify_backoff_ms(60000, 1000000), 3600000);
+    assert_int_equal(ermes__notify_backoff_ms(1000, 1), 1000);
+    assert_int_equal(ermes__notify_backoff_ms(1000, 4), 8000);
     /* A base above the cap is the wait. */
-    assert_int_equal(ermes_notify_backoff_ms(7200000, 5), 7200000);
+    assert_int_equal(ermes__notify_backoff_ms(7200000, 5), 7200000);
 }
 
 static void test_rate_math(void **state)
@@ -290,67 +290,67 @@ static void test_rate_math(void **state)
 
     (void)state;
     /* Under the limit: now. */
-    assert_int_equal(ermes_notify_rate_next(sent, 2, 3, now), 0);
-    assert_int_equal(ermes_notify_rate_next(sent, 0, 1, now), 0);
+    assert_int_equal(ermes__notify_rate_next(sent, 2, 3, now), 0);
+    assert_int_equal(ermes__notify_rate_next(sent, 0, 1, now), 0);
     /* At the limit: when the 3rd newest leaves the hour. */
-    assert_int_equal(ermes_notify_rate_next(sent, 3, 3, now), now - 3000 + HOUR_MS + 1);
+    assert_int_equal(ermes__notify_rate_next(sent, 3, 3, now), now - 3000 + HOUR_MS + 1);
     /* Messages older than an hour do not count. */
-    assert_int_equal(ermes_notify_rate_next(sent, 4, 4, now), 0);
-    assert_int_equal(ermes_notify_rate_next(sent, 4, 1, now), now - 1000 + HOUR_MS + 1);
+    assert_int_equal(ermes__notify_rate_next(sent, 4, 4, now), 0);
+    assert_int_equal(ermes__notify_rate_next(sent, 4, 1, now), now - 1000 + HOUR_MS + 1);
     /* No limit. */
-    assert_int_equal(ermes_notify_rate_next(sent, 3, 0, now), 0);
+    assert_int_equal(ermes__notify_rate_next(sent, 3, 0, now), 0);
 }
 
 static void test_encoders(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char line[200];
 
     (void)state;
     ermes__strbuf_init(&b, 1 << 20);
-    assert_int_equal(ermes_notify_base64("Man", 3, &b), 0);
+    assert_int_equal(ermes__notify_base64("Man", 3, &b), 0);
     assert_string_equal(b.data, "TWFu\r\n");
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_base64("Ma", 2, &b), 0);
+    assert_int_equal(ermes__notify_base64("Ma", 2, &b), 0);
     assert_string_equal(b.data, "TWE=\r\n");
     ermes__strbuf_reset(&b);
     /* 57 bytes per line of 76 characters. */
     memset(line, 'x', 120);
-    assert_int_equal(ermes_notify_base64(line, 120, &b), 0);
+    assert_int_equal(ermes__notify_base64(line, 120, &b), 0);
     assert_int_equal(strchr(b.data, '\r') - b.data, 76);
 
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_qp("caf\xc3\xa9 = ok \nnext", 16, &b), 0);
+    assert_int_equal(ermes__notify_qp("caf\xc3\xa9 = ok \nnext", 16, &b), 0);
     assert_string_equal(b.data, "caf=C3=A9 =3D ok=20\r\nnext");
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_qp(".dot\n", 5, &b), 0);
+    assert_int_equal(ermes__notify_qp(".dot\n", 5, &b), 0);
     assert_string_equal(b.data, "=2Edot\r\n");
     /* Long lines get soft breaks; no encoded line is longer than 76. */
     ermes__strbuf_reset(&b);
     memset(line, 'y', 200);
-    assert_int_equal(ermes_notify_qp(line, 200, &b), 0);
+    assert_int_equal(ermes__notify_qp(line, 200, &b), 0);
     for (char *p = b.data, *e; (e = strstr(p, "\r\n")); p = e + 2)
         assert_true(e - p <= 76);
     assert_non_null(strstr(b.data, "=\r\n"));
 
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_header_word("plain subject", &b), 0);
+    assert_int_equal(ermes__notify_header_word("plain subject", &b), 0);
     assert_string_equal(b.data, "plain subject");
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_header_word("12 \xc3\xa9v\xc3\xa9nements", &b), 0);
+    assert_int_equal(ermes__notify_header_word("12 \xc3\xa9v\xc3\xa9nements", &b), 0);
     assert_string_equal(b.data, "=?UTF-8?B?MTIgw6l2w6luZW1lbnRz?=");
     /* Control characters are never written raw (issue 10, item 6). */
     ermes__strbuf_reset(&b);
-    assert_int_equal(ermes_notify_header_word("x\x1b]0;t\x07", &b), 0);
+    assert_int_equal(ermes__notify_header_word("x\x1b]0;t\x07", &b), 0);
     assert_string_equal(b.data, "=?UTF-8?B?eBtdMDt0Bw==?=");
     ermes__strbuf_cleanup(&b);
 
-    assert_int_equal(ermes_notify_address("UCERT <cert@u.example>", line, sizeof(line)), 0);
+    assert_int_equal(ermes__notify_address("UCERT <cert@u.example>", line, sizeof(line)), 0);
     assert_string_equal(line, "cert@u.example");
-    assert_int_equal(ermes_notify_address(" a@b.example ", line, sizeof(line)), 0);
+    assert_int_equal(ermes__notify_address(" a@b.example ", line, sizeof(line)), 0);
     assert_string_equal(line, "a@b.example");
-    assert_int_equal(ermes_notify_address("nobody", line, sizeof(line)), ERMES_EINVAL);
-    assert_int_equal(ermes_notify_address("a@b\r\nBcc: x@y", line, sizeof(line)), ERMES_EINVAL);
+    assert_int_equal(ermes__notify_address("nobody", line, sizeof(line)), ERMES_EINVAL);
+    assert_int_equal(ermes__notify_address("a@b\r\nBcc: x@y", line, sizeof(line)), ERMES_EINVAL);
 }
 
 static void test_language_choice(void **state)
@@ -359,15 +359,15 @@ static void test_language_choice(void **state)
     char lang[16], dir[128], path[192];
     FILE *fp;
 
-    ermes_notify_language(NULL, "FR", lang, sizeof(lang));
+    ermes__notify_language(NULL, "FR", lang, sizeof(lang));
     assert_string_equal(lang, "fr");
-    ermes_notify_language(NULL, "de", lang, sizeof(lang));
+    ermes__notify_language(NULL, "de", lang, sizeof(lang));
     assert_string_equal(lang, "de");
-    ermes_notify_language(NULL, "nl", lang, sizeof(lang));
+    ermes__notify_language(NULL, "nl", lang, sizeof(lang));
     assert_string_equal(lang, "en");
-    ermes_notify_language(NULL, NULL, lang, sizeof(lang));
+    ermes__notify_language(NULL, NULL, lang, sizeof(lang));
     assert_string_equal(lang, "en");
-    ermes_notify_language(NULL, "../etc", lang, sizeof(lang));
+    ermes__notify_language(NULL, "../etc", lang, sizeof(lang));
     assert_string_equal(lang, "en");
     /* A template directory adds languages. */
     snprintf(dir, sizeof(dir), "%s/templates", f->dir);
@@ -379,29 +379,29 @@ static void test_language_choice(void **state)
           " ${unknown} $5\n",
           fp);
     fclose(fp);
-    ermes_notify_language(dir, "NL", lang, sizeof(lang));
+    ermes__notify_language(dir, "NL", lang, sizeof(lang));
     assert_string_equal(lang, "nl");
-    ermes_notify_language(dir, "fr", lang, sizeof(lang));
+    ermes__notify_language(dir, "fr", lang, sizeof(lang));
     assert_string_equal(lang, "fr");
     {
         const char *types[] = {"scanner", NULL};
         int64_t counts[] = {3};
-        ermes_notify_vars_t v = {"ERMES-2026-000007",
-                                 "ORGA",
-                                 "Organisation A",
-                                 "feed1",
-                                 0,
-                                 ERMES_TLP_AMBER,
-                                 3,
-                                 0,
-                                 0,
-                                 types,
-                                 counts,
-                                 "x@y.example"};
-        ermes_strbuf_t s, b;
+        ermes__notify_vars_t v = {"ERMES-2026-000007",
+                                  "ORGA",
+                                  "Organisation A",
+                                  "feed1",
+                                  0,
+                                  ERMES_TLP_AMBER,
+                                  3,
+                                  0,
+                                  0,
+                                  types,
+                                  counts,
+                                  "x@y.example"};
+        ermes__strbuf_t s, b;
         ermes__strbuf_init(&s, 4096);
         ermes__strbuf_init(&b, 4096);
-        assert_int_equal(ermes_notify_render(dir, "nl", &v, &s, &b), 0);
+        assert_int_equal(ermes__notify_render(dir, "nl", &v, &s, &b), 0);
         assert_string_equal(s.data, "[ERMES-2026-000007] 3 gebeurtenissen voor ORGA");
         /* Unknown names stay as written. */
         assert_string_equal(b.data, "Beste Organisation A,\n3 events ${unknown} $5\n");
@@ -413,11 +413,11 @@ static void test_language_choice(void **state)
 /* The contacts of org for kinds, as "email,email,". */
 static void recipients_of(fixture_t *f, int64_t id, unsigned kinds, char *buf, size_t cap)
 {
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     size_t idx[8], n, len = 0;
 
-    assert_int_equal(ermes_store_org_get(f->st, NULL, id, &org), 0);
-    n = ermes_notify_recipients(org, kinds, idx, 8);
+    assert_int_equal(ermes__store_org_get(f->st, NULL, id, &org), 0);
+    n = ermes__notify_recipients(org, kinds, idx, 8);
     buf[0] = '\0';
     for (size_t k = 0; k < n; k++)
         len += (size_t)snprintf(buf + len, cap - len, "%s,", org->contacts[idx[k]].email);
@@ -431,17 +431,17 @@ static void test_recipients(void **state)
                    comp = ERMES_NOTIFY_KIND_COMPROMISE;
     char got[512];
 
-    assert_int_equal(ermes_notify_kind_of_type("scanner"), abuse);
-    assert_int_equal(ermes_notify_kind_of_type("infected-system"), abuse);
-    assert_int_equal(ermes_notify_kind_of_type("phishing"), abuse);
-    assert_int_equal(ermes_notify_kind_of_type("vulnerable-system"), vuln);
-    assert_int_equal(ermes_notify_kind_of_type("ddos-amplifier"), vuln);
-    assert_int_equal(ermes_notify_kind_of_type("potentially-unwanted-accessible"), vuln);
-    assert_int_equal(ermes_notify_kind_of_type("system-compromise"), comp);
-    assert_int_equal(ermes_notify_kind_of_type("compromised"), comp); /* IntelMQ's old name */
-    assert_int_equal(ermes_notify_kind_of_type("data-leak"), comp);
-    assert_int_equal(ermes_notify_kind_of_type("unknown"), abuse);
-    assert_int_equal(ermes_notify_kind_of_type(NULL), abuse);
+    assert_int_equal(ermes__notify_kind_of_type("scanner"), abuse);
+    assert_int_equal(ermes__notify_kind_of_type("infected-system"), abuse);
+    assert_int_equal(ermes__notify_kind_of_type("phishing"), abuse);
+    assert_int_equal(ermes__notify_kind_of_type("vulnerable-system"), vuln);
+    assert_int_equal(ermes__notify_kind_of_type("ddos-amplifier"), vuln);
+    assert_int_equal(ermes__notify_kind_of_type("potentially-unwanted-accessible"), vuln);
+    assert_int_equal(ermes__notify_kind_of_type("system-compromise"), comp);
+    assert_int_equal(ermes__notify_kind_of_type("compromised"), comp); /* IntelMQ's old name */
+    assert_int_equal(ermes__notify_kind_of_type("data-leak"), comp);
+    assert_int_equal(ermes__notify_kind_of_type("unknown"), abuse);
+    assert_int_equal(ermes__notify_kind_of_type(NULL), abuse);
 
     /* A: abuse desk, security team, manager. Abuse to the desk; a vulnerable system or a
      * compromise to the security team (no technical contact); never the manager. */
@@ -483,8 +483,8 @@ static void test_grouping_rules(void **state)
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
     int64_t a1, a2, a3, ared, b1, c1, none;
-    ermes_notify_stats_t s;
-    const ermes_notification_t *n;
+    ermes__notify_stats_t s;
+    const ermes__notification_t *n;
     collected_t c;
     char ids[256], want[256];
 
@@ -499,7 +499,7 @@ static void test_grouping_rules(void **state)
     (void)none;
 
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 0, &s), 0);
     /* A/feed1 (a scanner for the abuse desk, in English, and a vulnerable system for the
      * security team, in French: both get both), A/feed2, B/feed1 in French and in German. */
     assert_int_equal(s.groups, 3);
@@ -567,7 +567,7 @@ static void test_grouping_rules(void **state)
 
     /* Never twice: a second round makes nothing. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
     assert_int_equal(s.notifications, 0);
     list_all(f, &c);
     assert_int_equal(c.count, 5);
@@ -575,7 +575,7 @@ static void test_grouping_rules(void **state)
 
     /* ... and the database refuses a second notification of an event to one language. */
     {
-        ermes_notification_t dup;
+        ermes__notification_t dup;
         memset(&dup, 0, sizeof(dup));
         dup.org_id = f->a;
         snprintf(dup.group_key, sizeof(dup.group_key), "feed:feed1");
@@ -583,16 +583,16 @@ static void test_grouping_rules(void **state)
         dup.recipients = "[\"abuse@a.example\"]";
         dup.subject = "x";
         dup.body = "x";
-        assert_int_equal(ermes_store_notification_insert(f->st, &dup, &a1, 1), ERMES_ECONFLICT);
+        assert_int_equal(ermes__store_notification_insert(f->st, &dup, &a1, 1), ERMES_ECONFLICT);
         /* ... nor can an event be marked twice. */
-        assert_int_equal(ermes_store_notify_mark_events(f->st, &a1, 1), ERMES_ECONFLICT);
+        assert_int_equal(ermes__store_notify_mark_events(f->st, &a1, 1), ERMES_ECONFLICT);
         list_all(f, &c);
         assert_int_equal(c.count, 5);
         collected_free(&c);
     }
     /* The RED event is still waiting, and always will be. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now + 1000 * HOUR_MS, 1, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now + 1000 * HOUR_MS, 1, &s), 0);
     assert_int_equal(s.notifications, 0);
     (void)ared;
 }
@@ -601,7 +601,7 @@ static void test_window_and_group_by_type(void **state)
 {
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms();
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
     collected_t c;
 
     f->o.by_type = 1;
@@ -610,10 +610,10 @@ static void test_window_and_group_by_type(void **state)
     add_event(f, f->a, "feed2", "phishing", ERMES_TLP_AMBER, "192.0.2.3", now);
     /* The oldest is one second old: the hour has not passed. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 0, &s), 0);
     assert_int_equal(s.notifications, 0);
     /* An hour later, one e-mail per type, across feeds. */
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now + HOUR_MS, 0, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now + HOUR_MS, 0, &s), 0);
     assert_int_equal(s.notifications, 2);
     list_all(f, &c);
     assert_int_equal(c.count, 2);
@@ -657,34 +657,34 @@ static void test_message_structure(void **state)
     int64_t now = ermes__time_now_ms();
     int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
     int64_t e2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.9", now);
-    ermes_notify_stats_t s;
-    ermes_strbuf_t msg;
+    ermes__notify_stats_t s;
+    ermes__strbuf_t msg;
     collected_t c;
-    const ermes_notification_t *n;
+    const ermes__notification_t *n;
     char want[256], *p, *csv, *att;
     size_t len;
 
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
     list_all(f, &c);
     assert_int_equal(c.count, 1);
     n = &c.n[0];
     ermes__strbuf_init(&msg, 1 << 24);
-    assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &msg, NULL, 0), 0);
+    assert_int_equal(ermes__notify_preview(f->st, &f->o, n->id, &msg, NULL, 0), 0);
     p = msg.data;
     /* Every attempt sends the same message, byte for byte: a copy sent again after an
      * interrupted attempt is the same message (notify.h). */
     {
-        ermes_strbuf_t again;
+        ermes__strbuf_t again;
         ermes__strbuf_init(&again, 1 << 24);
         f->o.mail_from = "Someone Else <other@elsewhere.example>";
-        assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
+        assert_int_equal(ermes__notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
         f->o.mail_from = "UCERT <cert@ucert.example>";
         /* ... even the Message-ID, fixed when the notification was made. */
         snprintf(want, sizeof(want), "\r\nMessage-ID: %s\r\n", n->message_id);
         assert_non_null(strstr(again.data, want));
         ermes__strbuf_reset(&again);
-        assert_int_equal(ermes_notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
+        assert_int_equal(ermes__notify_preview(f->st, &f->o, n->id, &again, NULL, 0), 0);
         assert_int_equal(again.len, msg.len);
         assert_memory_equal(again.data, msg.data, msg.len);
         ermes__strbuf_cleanup(&again);
@@ -747,8 +747,8 @@ static void test_message_structure(void **state)
 static void test_header_injection(void **state)
 {
     fixture_t *f = *state;
-    ermes_notification_t n;
-    ermes_strbuf_t msg;
+    ermes__notification_t n;
+    ermes__strbuf_t msg;
 
     memset(&n, 0, sizeof(n));
     snprintf(n.reference, sizeof(n.reference), "ERMES-2026-000001");
@@ -757,7 +757,7 @@ static void test_header_injection(void **state)
     n.subject = "evil\r\nBcc: victim@example.com";
     n.body = "text";
     ermes__strbuf_init(&msg, 1 << 20);
-    assert_int_equal(ermes_notify_build_message(&f->o, &n, NULL, 0, &msg, NULL, 0), 0);
+    assert_int_equal(ermes__notify_build_message(&f->o, &n, NULL, 0, &msg, NULL, 0), 0);
     assert_null(strstr(msg.data, "\r\nBcc:"));
     assert_non_null(strstr(msg.data, "Subject: evil  Bcc: victim@example.com\r\n"));
     assert_non_null(strstr(msg.data, "To: a@b.example\r\n"));
@@ -770,13 +770,13 @@ static void test_header_injection(void **state)
 static int64_t one_notification(fixture_t *f)
 {
     int64_t now = ermes__time_now_ms();
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
     collected_t c;
     int64_t id;
 
     add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
     list_all(f, &c);
     assert_int_equal(c.count, 1);
     id = c.n[0].id;
@@ -788,57 +788,58 @@ static void test_send_retry_and_fail(void **state)
 {
     fixture_t *f = *state;
     int64_t id = one_notification(f), before;
-    ermes_notify_stats_t s;
-    ermes_notification_t n;
+    ermes__notify_stats_t s;
+    ermes__notification_t n;
     char err[256];
 
     /* Without an SMTP server nothing is sent and nothing changes. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_ECONFIG);
-    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_ECONFIG);
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
     assert_int_equal(s.sent + s.retrying + s.failed, 0);
 
     /* Port 1 on loopback refuses: an attempt fails and is retried later. */
     f->o.smtp_url = "smtp://127.0.0.1:1";
     before = ermes__time_now_ms();
-    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
     assert_int_equal(s.retrying, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "retrying");
     assert_int_equal(n.attempts, 1);
     assert_true(n.last_error[0] != '\0');
     assert_true(n.next_attempt_at >= before + 60000);
     assert_true(n.next_attempt_at <= ermes__time_now_ms() + 60000);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     /* Not due yet: the round leaves it alone. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
     assert_int_equal(s.retrying, 0);
     /* A manual send goes at once; after a second failure the wait doubles. */
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.retrying, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_int_equal(n.attempts, 2);
     assert_true(n.next_attempt_at >= ermes__time_now_ms() + 119000);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     /* The third attempt is the last (max_attempts 3): failed. */
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.failed, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "failed");
     assert_int_equal(n.attempts, 3);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     /* A failed one is not due, but a manual send may still take it. */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms() + 10 * HOUR_MS, &s),
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms() + 10 * HOUR_MS, &s),
                      0);
     assert_int_equal(s.failed + s.retrying, 0);
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_EBUSY);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 0, &s, err, sizeof(err)), ERMES_EBUSY);
 
     /* A sent one is never sent again. */
     assert_int_equal(
-        ermes_store_notification_finish(f->st, id, "sent", 4, 0, NULL, ermes__time_now_ms()), 0);
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), ERMES_ECONFLICT);
+        ermes__store_notification_finish(f->st, id, "sent", 4, 0, NULL, ermes__time_now_ms()), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)),
+                     ERMES_ECONFLICT);
 }
 
 /* The id of a process that has just ended. */
@@ -858,49 +859,49 @@ static void test_claim_is_exclusive(void **state)
     fixture_t *f = *state;
     int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
     int64_t other = (int64_t)getppid(), gone = dead_pid(), attempts = 0;
-    ermes_notification_t n;
+    ermes__notification_t n;
     int claimed = 0;
 
-    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+    assert_int_equal(ermes__store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
                      0);
     assert_int_equal(claimed, 1);
     /* Held: by another thread of this process, or by another live process. */
-    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 1, &claimed),
+    assert_int_equal(ermes__store_notification_claim(f->st, id, me, now, now + 60000, 1, &claimed),
                      0);
     assert_int_equal(claimed, 0);
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, other, now, now + 60000, 1, &claimed), 0);
+        ermes__store_notification_claim(f->st, id, other, now, now + 60000, 1, &claimed), 0);
     assert_int_equal(claimed, 0);
     /* After the lease ran out (the holder hung), another sender may take it. */
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, other, now + 61000, now + 120000, 0, &claimed),
+        ermes__store_notification_claim(f->st, id, other, now + 61000, now + 120000, 0, &claimed),
         0);
     assert_int_equal(claimed, 1);
     /* Only the holder may start an attempt. */
-    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), ERMES_EBUSY);
-    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
-    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+    assert_int_equal(ermes__store_notification_start(f->st, id, me, &attempts), ERMES_EBUSY);
+    assert_int_equal(ermes__store_notification_release(f->st, id), 0);
+    assert_int_equal(ermes__store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
                      0);
     assert_int_equal(claimed, 1);
-    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
+    assert_int_equal(ermes__store_notification_release(f->st, id), 0);
     /* A holder that died holds nothing, long before its lease would run out. */
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, gone, now, now + 3600000, 0, &claimed), 0);
+        ermes__store_notification_claim(f->st, id, gone, now, now + 3600000, 0, &claimed), 0);
     assert_int_equal(claimed, 1);
-    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+    assert_int_equal(ermes__store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
                      0);
     assert_int_equal(claimed, 1);
     /* An attempt is recorded before it is made. */
-    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), 0);
+    assert_int_equal(ermes__store_notification_start(f->st, id, me, &attempts), 0);
     assert_int_equal(attempts, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "sending");
     assert_int_equal(n.attempts, 1);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     /* While it is being sent, nobody else takes it, and a release does not undo it. */
-    assert_int_equal(ermes_store_notification_release(f->st, id), 0);
+    assert_int_equal(ermes__store_notification_release(f->st, id), 0);
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, other, now + 10 * HOUR_MS, now, 1, &claimed), 0);
+        ermes__store_notification_claim(f->st, id, other, now + 10 * HOUR_MS, now, 1, &claimed), 0);
     assert_int_equal(claimed, 0);
 }
 
@@ -911,90 +912,90 @@ static void test_crash_recovery(void **state)
     fixture_t *f = *state;
     int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
     int64_t gone = dead_pid(), attempts = 0;
-    ermes_notify_stats_t s;
-    ermes_notification_t n;
+    ermes__notify_stats_t s;
+    ermes__notification_t n;
     size_t recovered = 0;
     int claimed = 0;
 
     /* This process is sending it: nothing to recover. */
-    assert_int_equal(ermes_store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
+    assert_int_equal(ermes__store_notification_claim(f->st, id, me, now, now + 60000, 0, &claimed),
                      0);
-    assert_int_equal(ermes_store_notification_start(f->st, id, me, &attempts), 0);
-    assert_int_equal(ermes_store_notification_recover(f->st, 0, now, 3, "x", &recovered), 0);
+    assert_int_equal(ermes__store_notification_start(f->st, id, me, &attempts), 0);
+    assert_int_equal(ermes__store_notification_recover(f->st, 0, now, 3, "x", &recovered), 0);
     assert_int_equal(recovered, 0);
     /* Its lease ran out (hung for longer than any exchange may last): recovered. */
     assert_int_equal(
-        ermes_store_notification_recover(f->st, 0, now + 61000, 3, "interrupted", &recovered), 0);
+        ermes__store_notification_recover(f->st, 0, now + 61000, 3, "interrupted", &recovered), 0);
     assert_int_equal(recovered, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "retrying");
     assert_int_equal(n.attempts, 1);
     assert_string_equal(n.last_error, "interrupted");
     assert_int_equal(n.next_attempt_at, now + 61000);
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
 
     /* A process that died in the middle of its second attempt. */
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, gone, now + 61000, now + HOUR_MS, 0, &claimed),
+        ermes__store_notification_claim(f->st, id, gone, now + 61000, now + HOUR_MS, 0, &claimed),
         0);
     assert_int_equal(claimed, 1);
-    assert_int_equal(ermes_store_notification_start(f->st, id, gone, &attempts), 0);
+    assert_int_equal(ermes__store_notification_start(f->st, id, gone, &attempts), 0);
     assert_int_equal(attempts, 2);
     /* The next round (here with a server that refuses) recovers it and tries again. */
     f->o.smtp_url = "smtp://127.0.0.1:1";
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms(), &s), 0);
     assert_int_equal(s.recovered, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     /* max_attempts 3: the interrupted attempts count; the third failed, and it was the last. */
     assert_int_equal(n.attempts, 3);
     assert_string_equal(n.state, "failed");
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
 
     /* Dying again and again cannot make it go on for ever: at max_attempts it is failed. */
     assert_int_equal(
-        ermes_store_notification_claim(f->st, id, gone, now, now + HOUR_MS, 1, &claimed), 0);
+        ermes__store_notification_claim(f->st, id, gone, now, now + HOUR_MS, 1, &claimed), 0);
     assert_int_equal(claimed, 1);
-    assert_int_equal(ermes_store_notification_start(f->st, id, gone, &attempts), 0);
+    assert_int_equal(ermes__store_notification_start(f->st, id, gone, &attempts), 0);
     assert_int_equal(attempts, 4);
-    assert_int_equal(ermes_store_notification_recover(f->st, id, now, 3, "interrupted", &recovered),
-                     0);
+    assert_int_equal(
+        ermes__store_notification_recover(f->st, id, now, 3, "interrupted", &recovered), 0);
     assert_int_equal(recovered, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "failed");
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
 }
 
 static void test_rate_limit_defers(void **state)
 {
     fixture_t *f = *state;
     int64_t id = one_notification(f), now = ermes__time_now_ms();
-    ermes_notify_stats_t s;
-    ermes_notification_t n;
+    ermes__notify_stats_t s;
+    ermes__notification_t n;
     char err[256];
 
     f->o.rate_per_hour = 2;
     f->o.smtp_url = "smtp://127.0.0.1:1";
-    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 5000), 0);
-    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 2 * HOUR_MS),
+    assert_int_equal(ermes__store_notify_send_log(f->st, "abuse@a.example", id, now - 5000), 0);
+    assert_int_equal(ermes__store_notify_send_log(f->st, "abuse@a.example", id, now - 2 * HOUR_MS),
                      0);
     /* One in the last hour: under the limit of 2, the attempt is made (and fails). */
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.retrying, 1);
     assert_int_equal(s.deferred, 0);
     /* Two in the last hour: it waits for the older one to leave the hour, without an
      * attempt being counted. */
-    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 1000), 0);
+    assert_int_equal(ermes__store_notify_send_log(f->st, "abuse@a.example", id, now - 1000), 0);
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.deferred, 1);
-    assert_int_equal(ermes_store_notification_get(f->st, id, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
     assert_string_equal(n.state, "retrying"); /* it had one attempt */
     assert_int_equal(n.attempts, 1);
     assert_int_equal(n.next_attempt_at, now - 5000 + HOUR_MS + 1);
     assert_non_null(strstr(n.last_error, "rate limit"));
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
 }
 
 /* A server that never answers cannot hold a stopping daemon: the exchange is abandoned. */
@@ -1019,7 +1020,7 @@ static void test_smtp_cancel(void **state)
     f->o.smtp_url = url;
     f->o.cancel = &cancel;
     t0 = ermes__time_monotonic_ns();
-    assert_int_equal(ermes_notify_smtp_send(&f->o, &rcpt, 1, "x\r\n", 3, NULL, err, sizeof(err)),
+    assert_int_equal(ermes__notify_smtp_send(&f->o, &rcpt, 1, "x\r\n", 3, NULL, err, sizeof(err)),
                      ERMES_EIO);
     assert_true(ermes__time_monotonic_ns() - t0 < 10 * 1000000000LL);
     assert_non_null(strstr(err, "aborted"));
@@ -1035,13 +1036,13 @@ static void test_smtp_cancel(void **state)
 /* On PostgreSQL, migrations 1 to 14 are one (schema.c): there is no older schema to migrate
  * from. What holds instead: the store is at the current version and migration v has nothing
  * left to do there. Returns 1 on PostgreSQL (the caller's SQLite history test ends). */
-static int pg_history_folded(ermes_store_t *st, int v)
+static int pg_history_folded(ermes__store_t *st, int v)
 {
     int version = 0;
 
     if (!test_db_postgresql())
         return 0;
-    assert_int_equal(ermes_store_schema_version(st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     assert_non_null(ermes__schema_migration(1, ERMES__SCHEMA_POSTGRESQL));
     assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
@@ -1057,15 +1058,15 @@ static void test_migration_keeps_notifications(void **state)
         return;
     int64_t now = ermes__time_now_ms();
     int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
-    ermes_store_options_t opts = {0, 0, 0, NULL};
-    ermes_notification_t n;
-    ermes_db_t *db = ermes__db_conn(f->st);
-    ermes_db_stmt_t *s;
+    ermes__store_options_t opts = {0, 0, 0, NULL};
+    ermes__notification_t n;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
     char ids[64], want[64];
     int version = 0;
 
     assert_non_null(db);
-    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     /* Back to migration 3: its tables, with a retried, a sent and a failed notification. */
     assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
@@ -1115,25 +1116,25 @@ static void test_migration_keeps_notifications(void **state)
     ermes__db_bind_int(s, 1, e1);
     assert_int_equal(ermes__db_step(s), 0);
     ermes__db_done(s);
-    assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", 8, now), 0);
-    ermes_store_close(f->st);
+    assert_int_equal(ermes__store_notify_send_log(f->st, "abuse@a.example", 8, now), 0);
+    ermes__store_close(f->st);
 
     /* Opening it migrates. */
     assert_int_equal(test_store_open(f->dir, &opts, &f->st), 0);
-    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
-    assert_int_equal(ermes_store_notification_get(f->st, 7, &n), 0);
+    assert_int_equal(ermes__store_notification_get(f->st, 7, &n), 0);
     assert_string_equal(n.state, "retrying"); /* pending after 2 attempts */
     assert_int_equal(n.attempts, 2);
     assert_string_equal(n.reference, "ERMES-2026-000007");
     assert_string_equal(n.message_id, "");
-    ermes_notification_cleanup(&n);
-    assert_int_equal(ermes_store_notification_get(f->st, 8, &n), 0);
+    ermes__notification_cleanup(&n);
+    assert_int_equal(ermes__store_notification_get(f->st, 8, &n), 0);
     assert_string_equal(n.state, "sent");
-    ermes_notification_cleanup(&n);
-    assert_int_equal(ermes_store_notification_get(f->st, 9, &n), 0);
+    ermes__notification_cleanup(&n);
+    assert_int_equal(ermes__store_notification_get(f->st, 9, &n), 0);
     assert_string_equal(n.state, "pending");
-    ermes_notification_cleanup(&n);
+    ermes__notification_cleanup(&n);
     events_of(f, 7, ids, sizeof(ids));
     snprintf(want, sizeof(want), "%lld,", (long long)e1);
     assert_string_equal(ids, want);
@@ -1141,7 +1142,7 @@ static void test_migration_keeps_notifications(void **state)
         int64_t times[4];
         size_t got = 0;
         assert_int_equal(
-            ermes_store_notify_sends(f->st, "abuse@a.example", now - 1000, times, 4, &got), 0);
+            ermes__store_notify_sends(f->st, "abuse@a.example", now - 1000, times, 4, &got), 0);
         assert_int_equal(got, 1);
     }
     /* The new state is allowed, and the children follow their new parent. */
@@ -1166,32 +1167,32 @@ static void test_high_rate_limit(void **state)
 {
     fixture_t *f = *state;
     int64_t id = one_notification(f), now = ermes__time_now_ms();
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
     char err[256];
 
     f->o.rate_per_hour = 2000;
     f->o.smtp_url = "smtp://127.0.0.1:1";
-    assert_int_equal(ermes_store_begin(f->st), 0);
+    assert_int_equal(ermes__store_begin(f->st), 0);
     for (int k = 0; k < 2000; k++)
-        assert_int_equal(ermes_store_notify_send_log(f->st, "abuse@a.example", id, now - 1000 - k),
+        assert_int_equal(ermes__store_notify_send_log(f->st, "abuse@a.example", id, now - 1000 - k),
                          0);
-    assert_int_equal(ermes_store_commit(f->st), 0);
+    assert_int_equal(ermes__store_commit(f->st), 0);
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(ermes__notify_send(f->st, &f->o, id, 1, &s, err, sizeof(err)), 0);
     assert_int_equal(s.deferred, 1);
     assert_int_equal(s.retrying, 0);
 }
 
 static void test_options_from_config(void **state)
 {
-    ermes_config_t cfg;
-    ermes_notify_options_t o;
+    ermes__config_t cfg;
+    ermes__notify_options_t o;
     ermes_diag_t d;
 
     (void)state;
     assert_int_equal(ermes__config_init(&cfg), 0);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), 0);
     assert_null(o.smtp_url);
     assert_int_equal(o.window_ms, 3600000);
     assert_int_equal(o.by_type, 0);
@@ -1201,11 +1202,11 @@ static void test_options_from_config(void **state)
     assert_string_equal(o.mail_from, "ermes@localhost");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "type", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "smtp_url", "smtp://127.0.0.1:2525", &d), 0);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), 0);
     assert_int_equal(o.by_type, 1);
     assert_string_equal(o.smtp_url, "smtp://127.0.0.1:2525");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "colour", &d), 0);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
     assert_string_equal(d.field, "notify_group_by");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "feed", &d), 0);
     assert_int_equal(o.smtp_tls_required, 0);
@@ -1215,17 +1216,17 @@ static void test_options_from_config(void **state)
     assert_int_equal(ermes__config_set(&cfg, "smtp_ca_file", "/etc/ca.pem", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "notify_pgp_key", "cert@ucert.example", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "notify_pgp_home", "/var/lib/ermes/gnupg", &d), 0);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), 0);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), 0);
     assert_int_equal(o.smtp_tls_required, 1);
     assert_string_equal(o.smtp_ca_file, "/etc/ca.pem");
     assert_string_equal(o.pgp_key, "cert@ucert.example");
     assert_string_equal(o.pgp_home, "/var/lib/ermes/gnupg");
     assert_int_equal(ermes__config_set(&cfg, "smtp_tls", "maybe", &d), 0);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
     assert_string_equal(d.field, "smtp_tls");
     assert_int_equal(ermes__config_set(&cfg, "smtp_tls", "try", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "smtp_url", "http://x", &d), 0);
-    assert_int_equal(ermes_notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
     ermes__config_cleanup(&cfg);
 }
 
@@ -1234,8 +1235,8 @@ static void test_options_from_config(void **state)
 /* The cursor of org: every event of it up to this id is notified or TLP:RED; -1 for none. */
 static int64_t cursor_of(fixture_t *f, int64_t org)
 {
-    ermes_db_t *db = ermes__db_conn(f->st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
     int64_t through = -1;
 
     assert_non_null(db);
@@ -1251,8 +1252,8 @@ static int64_t cursor_of(fixture_t *f, int64_t org)
 /* How many times event id was put in a notification (any language). */
 static int64_t times_notified(fixture_t *f, int64_t id)
 {
-    ermes_db_t *db = ermes__db_conn(f->st);
-    ermes_db_stmt_t *s;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
     int64_t n = -1;
 
     assert_int_equal(ermes__db_prepare(db,
@@ -1267,12 +1268,12 @@ static int64_t times_notified(fixture_t *f, int64_t id)
     return n;
 }
 
-static ermes_notify_stats_t round_at(fixture_t *f, int64_t now)
+static ermes__notify_stats_t round_at(fixture_t *f, int64_t now)
 {
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
 
     memset(&s, 0, sizeof(s));
-    assert_int_equal(ermes_notify_group(f->st, &f->o, now, 0, &s), 0);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 0, &s), 0);
     return s;
 }
 
@@ -1283,7 +1284,7 @@ static void test_cursor_later_events(void **state)
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
     int64_t a1, ared1, a2, ared2, a3, b1;
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
 
     a1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
     ared1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.2", old);
@@ -1329,7 +1330,7 @@ static void test_cursor_window(void **state)
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms();
     int64_t fresh, old1, old2;
-    ermes_notify_stats_t s;
+    ermes__notify_stats_t s;
 
     old1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now - 2 * HOUR_MS);
     fresh = add_event(f, f->a, "feed2", "scanner", ERMES_TLP_AMBER, "192.0.2.2", now - 1000);
@@ -1360,8 +1361,8 @@ static void test_cursor_org_without_contacts(void **state)
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
     int64_t c1, c2, cred, c3;
-    ermes_notify_stats_t s;
-    ermes_org_t *upd;
+    ermes__notify_stats_t s;
+    ermes__org_t *upd;
     ermes_diag_t d;
     json_t *j;
 
@@ -1390,7 +1391,7 @@ static void test_cursor_org_without_contacts(void **state)
     assert_non_null(upd);
     ermes_diag_clear(&d);
     assert_int_equal(ermes__org_from_json(upd, j, 1, &d), 0);
-    assert_int_equal(ermes_store_org_update(f->st, f->c, upd, &d), 0);
+    assert_int_equal(ermes__store_org_update(f->st, f->c, upd, &d), 0);
     ermes__org_free(upd);
     json_decref(j);
     s = round_at(f, now);
@@ -1406,7 +1407,7 @@ static void test_cursor_org_without_contacts(void **state)
     assert_int_equal(s.notifications, 0);
     /* Deleting the organisation takes its cursor with it. */
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_store_org_delete(f->st, f->c, &d), 0);
+    assert_int_equal(ermes__store_org_delete(f->st, f->c, &d), 0);
     assert_int_equal(cursor_of(f, f->c), -1);
     s = round_at(f, now + 1000 * HOUR_MS);
     assert_int_equal(s.notifications, 0);
@@ -1422,17 +1423,17 @@ static void test_cursor_migration(void **state)
     if (pg_history_folded(f->st, 12))
         return;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
-    ermes_store_options_t opts = {0, 0, 0, NULL};
-    ermes_db_t *db = ermes__db_conn(f->st);
-    ermes_db_stmt_t *s;
+    ermes__store_options_t opts = {0, 0, 0, NULL};
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
     int64_t a1, a2, ared, b1, bred, c1, cred;
     char sql[128];
     int version = 0;
 
     a1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", old);
     b1 = add_event(f, f->b, "feed1", "scanner", ERMES_TLP_AMBER, "198.51.100.1", old);
-    assert_int_equal(ermes_store_notify_mark_events(f->st, &a1, 1), 0);
-    assert_int_equal(ermes_store_notify_mark_events(f->st, &b1, 1), 0);
+    assert_int_equal(ermes__store_notify_mark_events(f->st, &a1, 1), 0);
+    assert_int_equal(ermes__store_notify_mark_events(f->st, &b1, 1), 0);
     ared = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_RED, "192.0.2.2", old);
     a2 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.3", old);
     add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.4", old);
@@ -1448,9 +1449,9 @@ static void test_cursor_migration(void **state)
                      0);
     snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version >= %d;", CURSOR_MIGRATION);
     assert_int_equal(ermes__db_exec(db, sql), 0);
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
     assert_int_equal(test_store_open(f->dir, &opts, &f->st), 0);
-    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     db = ermes__db_conn(f->st);
 
@@ -1475,7 +1476,7 @@ static void test_cursor_migration(void **state)
 
     /* And grouping carries on from there: A's two waiting events, nothing already sent. */
     {
-        ermes_notify_stats_t st = round_at(f, now);
+        ermes__notify_stats_t st = round_at(f, now);
         assert_int_equal(st.events, 2);
         assert_int_equal(st.waiting, 1);
         assert_int_equal(times_notified(f, a1), 0); /* marked before: never sent again */
@@ -1507,9 +1508,9 @@ static void test_cursor_query_plans(void **state)
 /* Issue 10 item 14: the events a notification is built from are read by the same row reader as
  * GET /api/v1/events. The notifier's own copy read 19 of the 21 columns: raw_offset and
  * raw_length came back 0 (the report's first byte) instead of the event's place. */
-static int event_place_cb(void *ctx, const ermes_event_row_t *e)
+static int event_place_cb(void *ctx, const ermes__event_row_t *e)
 {
-    ermes_event_row_t *out = ctx;
+    ermes__event_row_t *out = ctx;
 
     out->id = e->id;
     out->raw_offset = e->raw_offset;
@@ -1518,9 +1519,9 @@ static int event_place_cb(void *ctx, const ermes_event_row_t *e)
     return 0;
 }
 
-static int first_group_cb(void *ctx, const ermes_notify_group_t *g)
+static int first_group_cb(void *ctx, const ermes__notify_group_t *g)
 {
-    ermes_notify_group_t *out = ctx;
+    ermes__notify_group_t *out = ctx;
 
     if (!out->org_id)
         *out = *g; /* the key is not needed after the call */
@@ -1531,8 +1532,8 @@ static void test_group_events_one_row_reader(void **state)
 {
     fixture_t *f = *state;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
-    ermes_notify_group_t g;
-    ermes_event_row_t got, want;
+    ermes__notify_group_t g;
+    ermes__event_row_t got, want;
     int64_t id = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.9", old);
 
     assert_int_equal(ermes__db_exec(ermes__db_conn(f->st),
@@ -1541,13 +1542,13 @@ static void test_group_events_one_row_reader(void **state)
                                     "FROM events)"),
                      0);
     memset(&g, 0, sizeof(g));
-    assert_int_equal(ermes_store_notify_groups(f->st, 0, now, first_group_cb, &g), 0);
+    assert_int_equal(ermes__store_notify_groups(f->st, 0, now, first_group_cb, &g), 0);
     assert_int_equal(g.org_id, f->a);
     memset(&got, 0, sizeof(got));
     g.key = "feed1";
-    assert_int_equal(ermes_store_notify_group_events(f->st, &g, 0, 0, event_place_cb, &got), 0);
+    assert_int_equal(ermes__store_notify_group_events(f->st, &g, 0, 0, event_place_cb, &got), 0);
     memset(&want, 0, sizeof(want));
-    assert_int_equal(ermes_store_event_get(f->st, NULL, id, event_place_cb, &want), 0);
+    assert_int_equal(ermes__store_event_get(f->st, NULL, id, event_place_cb, &want), 0);
     assert_int_equal(got.id, id);
     assert_int_equal(want.raw_offset, 1234);
     assert_int_equal(got.raw_offset, want.raw_offset);

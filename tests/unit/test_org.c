@@ -41,10 +41,10 @@ static json_t *load(const char *text)
 }
 
 /* Parses text as an organisation; returns the code, fills d, and *out when asked. */
-static int parse(const char *text, int partial, ermes_diag_t *d, ermes_org_t **out)
+static int parse(const char *text, int partial, ermes_diag_t *d, ermes__org_t **out)
 {
     json_t *j = load(text);
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     int rc;
 
     assert_non_null(org);
@@ -89,7 +89,7 @@ static char *doc_with(const char *extra)
 static void test_api_document(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     char buf[ERMES_CIDR_STRLEN];
 
     (void)state;
@@ -132,7 +132,7 @@ static void test_api_document(void **state)
 static void test_minimal_and_defaults(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
 
     (void)state;
     assert_int_equal(parse(doc_with("\"contacts\": [{\"email\": \"a@b.example\"}]"), 0, &d, &org),
@@ -371,7 +371,7 @@ static void test_rejected_domains(void **state)
 static void test_domain_normalised(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     char label63[64], name253[254], doc[512];
 
     (void)state;
@@ -418,7 +418,7 @@ static void test_domain_with_nul(void **state)
 {
     json_t *doc = json_pack("{s:s, s:s, s:[o]}", "short_name", "ORG", "name", "Org", "domains",
                             json_stringn("uma.example\0evil", 16));
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
     int rc;
 
@@ -456,7 +456,7 @@ static void test_strings_with_nul(void **state)
     (void)state;
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         json_t *doc = json_loads(doc_with(cases[k].extra), JSON_ALLOW_NUL, NULL);
-        ermes_org_t *org = ermes__org_new();
+        ermes__org_t *org = ermes__org_new();
         ermes_diag_t d;
         int rc;
         assert_non_null(doc);
@@ -523,7 +523,7 @@ static void test_asn_parse(void **state)
 static void test_asns_in_json(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
 
     (void)state;
     assert_int_equal(parse(doc_with("\"asns\": [\"AS64496\", \"as1\", 64500, 4294967295, "
@@ -574,7 +574,7 @@ static void test_check_helpers(void **state)
 static void test_partial(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
 
     (void)state;
     assert_int_equal(parse("{}", 1, &d, &org), 0);
@@ -642,7 +642,7 @@ static void test_partial_short_name_null(void **state)
 static void check_round_trip(const char *text)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL, *again = ermes__org_new();
+    ermes__org_t *org = NULL, *again = ermes__org_new();
     json_t *j1, *j2;
 
     assert_int_equal(parse(text, 0, &d, &org), 0);
@@ -672,7 +672,7 @@ static void check_round_trip(const char *text)
 static void test_to_json(void **state)
 {
     ermes_diag_t d;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     json_t *j, *c;
 
     (void)state;
@@ -728,7 +728,7 @@ static void test_many_parts(void **state)
 {
     json_t *doc = json_pack("{s:s, s:s}", "short_name", "BIG", "name", "Big");
     json_t *nets = json_array(), *asns = json_array();
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
 
     (void)state;
@@ -757,7 +757,7 @@ static void test_too_many_parts(void **state)
 {
     json_t *doc = json_pack("{s:s, s:s}", "short_name", "BIG", "name", "Big");
     json_t *asns = json_array();
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
 
     (void)state;
@@ -780,7 +780,7 @@ static void test_out_of_memory(void **state)
     (void)state;
     /* Each allocation of the model fails in turn: ENOMEM, never a crash or a leak. */
     for (long n = 0; n < 1000 && rc == ERMES_ENOMEM; n++) {
-        ermes_org_t *org;
+        ermes__org_t *org;
         ermes__alloc_fail_after(n);
         org = ermes__org_new();
         if (org) {
@@ -834,7 +834,7 @@ static void no_diag_cases(void)
 
     for (size_t k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
         json_t *j = json_loads(docs[k], JSON_ALLOW_NUL, NULL);
-        ermes_org_t *org = ermes__org_new();
+        ermes__org_t *org = ermes__org_new();
         if (ermes__org_from_json(org, j, 0, NULL) != ERMES_EINVAL)
             _exit(10 + (int)k);
         ermes__org_free(org);

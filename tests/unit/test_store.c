@@ -33,10 +33,10 @@
 
 typedef struct fixture {
     char dir[64];
-    ermes_store_t *st;
-    ermes_registry_t *reg;
-    int64_t home;         /* the CERT's own organisation */
-    ermes_viewer_t admin; /* the CERT's administrator */
+    ermes__store_t *st;
+    ermes__registry_t *reg;
+    int64_t home;          /* the CERT's own organisation */
+    ermes__viewer_t admin; /* the CERT's administrator */
 } fixture_t;
 
 static void remove_dir(const char *dir)
@@ -61,8 +61,8 @@ static void remove_dir(const char *dir)
  * name home_short) and a registry over it. */
 static void open_fixture_in(fixture_t *f, const char *home_short, const char *dir)
 {
-    ermes_store_options_t opts = {0, 1, 0, NULL};
-    ermes_org_t *home = ermes__org_new();
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__org_t *home = ermes__org_new();
     ermes_diag_t d;
 
     memset(f, 0, sizeof(*f));
@@ -80,11 +80,11 @@ static void open_fixture_in(fixture_t *f, const char *home_short, const char *di
     home->type = ermes__org_strdup(home, "cert");
     home->meta.tlp = ERMES_TLP_GREEN;
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_store_org_insert(f->st, home, &d), 0);
+    assert_int_equal(ermes__store_org_insert(f->st, home, &d), 0);
     f->home = home->meta.id;
     assert_int_equal(home->meta.owner_org_id, f->home);
     ermes__org_free(home);
-    assert_int_equal(ermes_registry_open(f->st, &f->reg), 0);
+    assert_int_equal(ermes__registry_open(f->st, &f->reg), 0);
     f->admin.user_id = 0;
     f->admin.user_name = "admin";
     f->admin.role = ERMES_ROLE_ADMIN;
@@ -99,8 +99,8 @@ static void open_fixture(fixture_t *f, const char *home_short)
 
 static void close_fixture(fixture_t *f)
 {
-    ermes_registry_close(f->reg);
-    ermes_store_close(f->st);
+    ermes__registry_close(f->reg);
+    ermes__store_close(f->st);
     remove_dir(f->dir);
 }
 
@@ -108,7 +108,7 @@ static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
 
-    if (!f || ermes_access_init() != 0)
+    if (!f || ermes__access_init() != 0)
         return -1;
     open_fixture(f, "CERT");
     *state = f;
@@ -124,19 +124,19 @@ static int teardown(void **state)
     return 0;
 }
 
-static ermes_viewer_t constituent(int64_t org_id)
+static ermes__viewer_t constituent(int64_t org_id)
 {
-    ermes_viewer_t v = {77, "constituent", ERMES_ROLE_CONSTITUENT, org_id, "test"};
+    ermes__viewer_t v = {77, "constituent", ERMES_ROLE_CONSTITUENT, org_id, "test"};
 
     return v;
 }
 
 /* An organisation read from JSON (partial or not); caller frees. */
-static ermes_org_t *org_from(const char *text, int partial)
+static ermes__org_t *org_from(const char *text, int partial)
 {
     json_error_t err;
     json_t *j = json_loads(text, 0, &err);
-    ermes_org_t *org = ermes__org_new();
+    ermes__org_t *org = ermes__org_new();
     ermes_diag_t d;
 
     if (!j)
@@ -151,11 +151,11 @@ static ermes_org_t *org_from(const char *text, int partial)
 
 static int try_create(fixture_t *f, const char *text, ermes_diag_t *d, int64_t *id)
 {
-    ermes_org_t *org = org_from(text, 0);
+    ermes__org_t *org = org_from(text, 0);
     int rc;
 
     ermes_diag_clear(d);
-    rc = ermes_registry_org_create(f->reg, &f->admin, org, d);
+    rc = ermes__registry_org_create(f->reg, &f->admin, org, d);
     if (rc == 0 && id)
         *id = org->meta.id;
     ermes__org_free(org);
@@ -176,11 +176,11 @@ static int64_t create(fixture_t *f, const char *text)
 
 static int update(fixture_t *f, int64_t id, const char *text, ermes_diag_t *d)
 {
-    ermes_org_t *upd = org_from(text, 1);
+    ermes__org_t *upd = org_from(text, 1);
     int rc;
 
     ermes_diag_clear(d);
-    rc = ermes_registry_org_update(f->reg, &f->admin, id, upd, d);
+    rc = ermes__registry_org_update(f->reg, &f->admin, id, upd, d);
     ermes__org_free(upd);
     return rc;
 }
@@ -189,7 +189,7 @@ static int64_t count(fixture_t *f, const char *what)
 {
     int64_t n = -1;
 
-    assert_int_equal(ermes_store_count(f->st, what, &n), 0);
+    assert_int_equal(ermes__store_count(f->st, what, &n), 0);
     return n;
 }
 
@@ -197,7 +197,7 @@ static int64_t id_of(fixture_t *f, const char *short_name)
 {
     int64_t id = 0;
 
-    assert_int_equal(ermes_store_org_resolve(f->st, NULL, short_name, &id), 0);
+    assert_int_equal(ermes__store_org_resolve(f->st, NULL, short_name, &id), 0);
     return id;
 }
 
@@ -206,7 +206,7 @@ typedef struct id_list {
     size_t n;
 } id_list_t;
 
-static int collect_cb(void *ctx, const ermes_org_t *org)
+static int collect_cb(void *ctx, const ermes__org_t *org)
 {
     id_list_t *l = ctx;
 
@@ -223,14 +223,14 @@ static int listed(const id_list_t *l, int64_t id)
     return 0;
 }
 
-static void list_all(fixture_t *f, const ermes_viewer_t *v, id_list_t *out)
+static void list_all(fixture_t *f, const ermes__viewer_t *v, id_list_t *out)
 {
-    ermes_org_filter_t filter;
+    ermes__org_filter_t filter;
     int more = -1;
 
     memset(&filter, 0, sizeof(filter));
     memset(out, 0, sizeof(*out));
-    assert_int_equal(ermes_store_org_each(f->st, v, &filter, collect_cb, out, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, v, &filter, collect_cb, out, &more), 0);
     assert_int_equal(more, 0);
 }
 
@@ -239,13 +239,13 @@ static void list_all(fixture_t *f, const ermes_viewer_t *v, id_list_t *out)
 static void test_schema(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0, NULL};
-    ermes_store_t *again = NULL;
+    ermes__store_options_t opts = {0, 0, 0, NULL};
+    ermes__store_t *again = NULL;
     int version = -1;
     int64_t home = 0;
 
     assert_true(ermes__schema_count() >= 1);
-    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     assert_null(ermes__schema_migration(0, ERMES__SCHEMA_SQLITE));
     assert_null(ermes__schema_migration(ermes__schema_count() + 1, ERMES__SCHEMA_SQLITE));
@@ -253,20 +253,20 @@ static void test_schema(void **state)
     for (int k = 0; k < 2; k++) {
         assert_int_equal(test_store_open(f->dir, &opts, &again), 0);
         version = -1;
-        assert_int_equal(ermes_store_schema_version(again, &version), 0);
+        assert_int_equal(ermes__store_schema_version(again, &version), 0);
         assert_int_equal(version, ermes__schema_count());
-        assert_int_equal(ermes_store_home_org(again, &home), 0);
+        assert_int_equal(ermes__store_home_org(again, &home), 0);
         assert_int_equal(home, f->home);
-        ermes_store_close(again);
+        ermes__store_close(again);
     }
-    ermes_store_close(NULL);
+    ermes__store_close(NULL);
 }
 
 static void test_open_missing(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 0, 0, NULL};
-    ermes_store_t *st = (ermes_store_t *)0x1;
+    ermes__store_options_t opts = {0, 0, 0, NULL};
+    ermes__store_t *st = (ermes__store_t *)0x1;
     char dir[128];
     int level = ermes__log_level;
 
@@ -274,40 +274,40 @@ static void test_open_missing(void **state)
     ermes__log_level = -1; /* the failure is expected: keep the test output clean */
     assert_true(test_store_open(dir, &opts, &st) < 0);
     ermes__log_level = level;
-    assert_ptr_equal(st, (ermes_store_t *)0x1);
+    assert_ptr_equal(st, (ermes__store_t *)0x1);
 }
 
 static void test_home_org(void **state)
 {
     fixture_t *f = *state;
-    ermes_store_options_t opts = {0, 1, 0, NULL};
-    ermes_store_t *st;
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_t *st;
     int64_t id = 0, other;
     char dir[128], name[64];
 
     /* A fresh database has no home organisation. */
     snprintf(dir, sizeof(dir), "%s/fresh", f->dir);
     assert_int_equal(test_store_open(dir, &opts, &st), 0);
-    assert_int_equal(ermes_store_home_org(st, &id), ERMES_ENOTFOUND);
-    ermes_store_close(st);
+    assert_int_equal(ermes__store_home_org(st, &id), ERMES_ENOTFOUND);
+    ermes__store_close(st);
     remove_dir(dir);
 
-    assert_int_equal(ermes_store_home_org(f->st, &id), 0);
+    assert_int_equal(ermes__store_home_org(f->st, &id), 0);
     assert_int_equal(id, f->home);
     /* Later organisations are owned by the CERT, not by themselves. */
     other = create(f, "{\"short_name\": \"UMA\", \"name\": \"Union Medicines Agency\"}");
-    assert_int_equal(ermes_store_home_org(f->st, &id), 0);
+    assert_int_equal(ermes__store_home_org(f->st, &id), 0);
     assert_int_equal(id, f->home);
     {
-        ermes_org_t *org;
-        assert_int_equal(ermes_store_org_get(f->st, &f->admin, other, &org), 0);
+        ermes__org_t *org;
+        assert_int_equal(ermes__store_org_get(f->st, &f->admin, other, &org), 0);
         assert_int_equal(org->meta.owner_org_id, f->home);
         assert_string_equal(org->owner, "CERT");
         ermes__org_free(org);
     }
-    assert_int_equal(ermes_store_org_short_name(f->st, other, name, sizeof(name)), 0);
+    assert_int_equal(ermes__store_org_short_name(f->st, other, name, sizeof(name)), 0);
     assert_string_equal(name, "UMA");
-    assert_int_equal(ermes_store_org_short_name(f->st, 9999, name, sizeof(name)), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_short_name(f->st, 9999, name, sizeof(name)), ERMES_ENOTFOUND);
 }
 
 /* ---- organisations ------------------------------------------------------------------------ */
@@ -324,11 +324,11 @@ static const char uma_doc[] =
 static void test_insert_and_get(void **state)
 {
     fixture_t *f = *state;
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     char buf[ERMES_CIDR_STRLEN];
     int64_t id = create(f, uma_doc), ref = 0;
 
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     assert_int_equal(org->meta.id, id);
     assert_string_equal(org->short_name, "UMA");
     assert_string_equal(org->name, "Union Medicines Agency");
@@ -368,34 +368,34 @@ static void test_insert_and_get(void **state)
     assert_int_equal(count(f, "domains"), 2);
     {
         int64_t n;
-        assert_int_equal(ermes_store_count(f->st, "bananas", &n), ERMES_ENOTFOUND);
+        assert_int_equal(ermes__store_count(f->st, "bananas", &n), ERMES_ENOTFOUND);
     }
     /* Resolve by short name (any case) or numeric id. */
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, "UMA", &ref), 0);
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, "UMA", &ref), 0);
     assert_int_equal(ref, id);
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, "uma", &ref), 0);
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, "uma", &ref), 0);
     assert_int_equal(ref, id);
     snprintf(buf, sizeof(buf), "%lld", (long long)id);
     ref = 0;
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, buf, &ref), 0);
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, buf, &ref), 0);
     assert_int_equal(ref, id);
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, "NOPE", &ref), ERMES_ENOTFOUND);
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, "99999999999999999999999", &ref),
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, "NOPE", &ref), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, "99999999999999999999999", &ref),
                      ERMES_ENOTFOUND);
-    assert_int_equal(ermes_store_org_resolve(f->st, &f->admin, "", &ref), ERMES_ENOTFOUND);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, 12345, &org), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_resolve(f->st, &f->admin, "", &ref), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, 12345, &org), ERMES_ENOTFOUND);
 }
 
 static void test_parent(void **state)
 {
     fixture_t *f = *state;
-    ermes_org_t *org;
+    ermes__org_t *org;
     ermes_diag_t d;
     int64_t mum, kid;
 
     mum = create(f, "{\"short_name\": \"MUM\", \"name\": \"Ministry\"}");
     kid = create(f, "{\"short_name\": \"KID\", \"name\": \"Agency\", \"parent\": \"mum\"}");
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, kid, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, kid, &org), 0);
     assert_int_equal(org->parent_id, mum);
     assert_string_equal(org->parent, "MUM");
     ermes__org_free(org);
@@ -462,7 +462,7 @@ static void test_duplicates(void **state)
     assert_int_equal(count(f, "domains"), 2);
     {
         int64_t id;
-        assert_int_equal(ermes_store_org_resolve(f->st, NULL, "OTHER", &id), ERMES_ENOTFOUND);
+        assert_int_equal(ermes__store_org_resolve(f->st, NULL, "OTHER", &id), ERMES_ENOTFOUND);
     }
     /* A nested network is not a duplicate: the most specific one wins in lookups. */
     create(f, "{\"short_name\": \"NESTED\", \"name\": \"N\", \"networks\": [\"198.51.100.0/29\"]}");
@@ -471,12 +471,12 @@ static void test_duplicates(void **state)
 static void test_update(void **state)
 {
     fixture_t *f = *state;
-    ermes_org_t *org;
+    ermes__org_t *org;
     ermes_diag_t d;
     char buf[ERMES_CIDR_STRLEN];
     int64_t id = create(f, uma_doc), t0;
 
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     t0 = org->meta.updated_at;
     ermes__org_free(org);
     usleep(2000);
@@ -486,7 +486,7 @@ static void test_update(void **state)
                             "\"domains\": []}",
                             &d),
                      0);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     assert_string_equal(org->name, "Renamed");
     assert_string_equal(org->short_name, "UMA");
     assert_string_equal(org->country, "NL");
@@ -506,7 +506,7 @@ static void test_update(void **state)
                             "\"new@uma.example\"}], \"short_name\": \"UMA2\"}",
                             &d),
                      0);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     assert_null(org->country);
     assert_string_equal(org->short_name, "UMA2");
     assert_int_equal(org->ncontacts, 1);
@@ -523,7 +523,7 @@ static void test_update(void **state)
     assert_non_null(strstr(d.reason, "HOLDER"));
     assert_int_equal(update(f, id, "{\"short_name\": \"holder\"}", &d), ERMES_EEXISTS);
     assert_string_equal(d.field, "short_name");
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     assert_string_equal(org->name, "Renamed");
     assert_string_equal(org->short_name, "UMA2");
     assert_int_equal(org->nnetworks, 1);
@@ -532,11 +532,11 @@ static void test_update(void **state)
     ermes__org_free(org);
     /* Only staff may change the registry. */
     {
-        ermes_viewer_t v = constituent(id);
-        ermes_org_t *upd = org_from("{\"name\": \"Mine\"}", 1);
+        ermes__viewer_t v = constituent(id);
+        ermes__org_t *upd = org_from("{\"name\": \"Mine\"}", 1);
         ermes_diag_clear(&d);
-        assert_int_equal(ermes_registry_org_update(f->reg, &v, id, upd, &d), ERMES_EDENIED);
-        assert_int_equal(ermes_registry_org_create(f->reg, &v, upd, &d), ERMES_EDENIED);
+        assert_int_equal(ermes__registry_org_update(f->reg, &v, id, upd, &d), ERMES_EDENIED);
+        assert_int_equal(ermes__registry_org_create(f->reg, &v, upd, &d), ERMES_EDENIED);
         ermes__org_free(upd);
     }
 }
@@ -564,8 +564,8 @@ static void test_parent_cycle(void **state)
     /* And out of it. */
     assert_int_equal(update(f, c, "{\"parent\": null}", &d), 0);
     {
-        ermes_org_t *org;
-        assert_int_equal(ermes_store_org_get(f->st, &f->admin, c, &org), 0);
+        ermes__org_t *org;
+        assert_int_equal(ermes__store_org_get(f->st, &f->admin, c, &org), 0);
         assert_null(org->parent);
         assert_int_equal(org->parent_id, 0);
         ermes__org_free(org);
@@ -577,7 +577,7 @@ static void test_delete(void **state)
 {
     fixture_t *f = *state;
     ermes_diag_t d;
-    ermes_viewer_t analyst = f->admin;
+    ermes__viewer_t analyst = f->admin;
     int64_t a, b, lone;
 
     a = create(f, "{\"short_name\": \"A\", \"name\": \"A\", \"networks\": [\"192.0.2.0/24\"]}");
@@ -585,33 +585,33 @@ static void test_delete(void **state)
                   "[{\"email\": \"b@b.example\"}], \"asns\": [1], \"domains\": [\"b.example\"]}");
     /* With children: refused. */
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, a, &d), ERMES_ECONFLICT);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, a, &d), ERMES_ECONFLICT);
     assert_non_null(strstr(d.reason, "child"));
     /* Analysts may not delete. */
     analyst.role = ERMES_ROLE_ANALYST;
-    assert_int_equal(ermes_registry_org_delete(f->reg, &analyst, b, &d), ERMES_EDENIED);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &analyst, b, &d), ERMES_EDENIED);
     /* Leaves first; parts go with their organisation. */
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, b, &d), 0);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, b, &d), 0);
     assert_int_equal(count(f, "contacts"), 0);
     assert_int_equal(count(f, "asns"), 0);
     assert_int_equal(count(f, "domains"), 0);
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, a, &d), 0);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, a, &d), 0);
     assert_int_equal(count(f, "networks"), 0);
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, a, &d), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, a, &d), ERMES_ENOTFOUND);
     /* With users: refused. */
     lone = create(f, "{\"short_name\": \"LONE\", \"name\": \"L\"}");
     {
-        ermes_user_t u;
+        ermes__user_t u;
         memset(&u, 0, sizeof(u));
         snprintf(u.name, sizeof(u.name), "lone-user");
         u.role = ERMES_ROLE_CONSTITUENT;
         u.org_id = lone;
-        assert_int_equal(ermes_store_user_insert(f->st, &u, &d), 0);
+        assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
     }
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, lone, &d), ERMES_ECONFLICT);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, lone, &d), ERMES_ECONFLICT);
     assert_non_null(strstr(d.reason, "user"));
     /* The CERT owns the others' records: it cannot go while they exist. */
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, f->home, &d), ERMES_ECONFLICT);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, f->home, &d), ERMES_ECONFLICT);
     assert_int_equal(count(f, "organisations"), 2);
 }
 
@@ -647,10 +647,10 @@ static void build_tlp_world(fixture_t *f, tlp_world_t *w)
 }
 
 /* Checks that viewer v sees org id exactly when want: in lists, by id and by reference. */
-static void check_sees(fixture_t *f, const ermes_viewer_t *v, const id_list_t *list, int64_t id,
+static void check_sees(fixture_t *f, const ermes__viewer_t *v, const id_list_t *list, int64_t id,
                        const char *short_name, int want)
 {
-    ermes_org_t *org = NULL;
+    ermes__org_t *org = NULL;
     int64_t ref = 0;
     char num[32];
     int rc;
@@ -658,7 +658,7 @@ static void check_sees(fixture_t *f, const ermes_viewer_t *v, const id_list_t *l
     if (listed(list, id) != want)
         fail_msg("%s is %slisted for a viewer of org %lld", short_name, want ? "not " : "",
                  (long long)v->org_id);
-    rc = ermes_store_org_get(f->st, v, id, &org);
+    rc = ermes__store_org_get(f->st, v, id, &org);
     if (want) {
         assert_int_equal(rc, 0);
         ermes__org_free(org);
@@ -666,12 +666,12 @@ static void check_sees(fixture_t *f, const ermes_viewer_t *v, const id_list_t *l
         /* Never EDENIED: the organisation's existence must not leak. */
         assert_int_equal(rc, ERMES_ENOTFOUND);
     }
-    rc = ermes_store_org_resolve(f->st, v, short_name, &ref);
+    rc = ermes__store_org_resolve(f->st, v, short_name, &ref);
     assert_int_equal(rc, want ? 0 : ERMES_ENOTFOUND);
     if (want)
         assert_int_equal(ref, id);
     snprintf(num, sizeof(num), "%lld", (long long)id);
-    rc = ermes_store_org_resolve(f->st, v, num, &ref);
+    rc = ermes__store_org_resolve(f->st, v, num, &ref);
     assert_int_equal(rc, want ? 0 : ERMES_ENOTFOUND);
 }
 
@@ -679,7 +679,7 @@ static void test_tlp_constituent(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t v;
+    ermes__viewer_t v;
     id_list_t list;
 
     build_tlp_world(f, &w);
@@ -767,7 +767,7 @@ static void test_tlp_staff(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t analyst = f->admin;
+    ermes__viewer_t analyst = f->admin;
     id_list_t list;
 
     build_tlp_world(f, &w);
@@ -775,7 +775,7 @@ static void test_tlp_staff(void **state)
     analyst.role = ERMES_ROLE_ANALYST;
     analyst.org_id = w.y; /* staff see everything whatever their organisation */
     for (int k = 0; k < 2; k++) {
-        const ermes_viewer_t *v = k ? &analyst : &f->admin;
+        const ermes__viewer_t *v = k ? &analyst : &f->admin;
         list_all(f, v, &list);
         assert_int_equal(list.n, 11);
         for (size_t j = 0; j < sizeof(all) / sizeof(all[0]); j++)
@@ -790,26 +790,26 @@ static void test_tlp_parts(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t v;
-    ermes_org_t *org;
+    ermes__viewer_t v;
+    ermes__org_t *org;
 
     build_tlp_world(f, &w);
     v = constituent(w.x);
     /* A GREEN organisation's RED contact stays hidden from constituents. */
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.g, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &v, w.g, &org), 0);
     assert_int_equal(org->ncontacts, 1);
     assert_string_equal(org->contacts[0].email, "g@g.example");
     assert_int_equal(org->nnetworks, 1);
     ermes__org_free(org);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, w.g, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, w.g, &org), 0);
     assert_int_equal(org->ncontacts, 2);
     ermes__org_free(org);
     /* Not its AMBER child, parts included (TLP 2.0: AMBER does not go up)... */
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.xc, &org), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_get(f->st, &v, w.xc, &org), ERMES_ENOTFOUND);
     /* ...but the child sees its parent's AMBER organisation with the networks, ASNs and
      * domains, which carry the organisation's label. */
     v = constituent(w.xc);
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.x, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &v, w.x, &org), 0);
     assert_int_equal(org->nnetworks, 1);
     assert_int_equal(org->nasns, 1);
     assert_int_equal(org->ndomains, 1);
@@ -822,8 +822,8 @@ static void test_tlp_change_reaches_parts(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t v;
-    ermes_org_t *org;
+    ermes__viewer_t v;
+    ermes__org_t *org;
     ermes_diag_t d;
     ermes_tlp_t tlp;
     size_t nnetworks, nasns, ndomains;
@@ -832,7 +832,7 @@ static void test_tlp_change_reaches_parts(void **state)
     v = constituent(w.x);
     /* Y was AMBER: X sees nothing of it. Now Y is published as GREEN. */
     assert_int_equal(update(f, w.y, "{\"tlp\": \"GREEN\"}", &d), 0);
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.y, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &v, w.y, &org), 0);
     tlp = org->meta.tlp;
     nnetworks = org->nnetworks;
     nasns = org->nasns;
@@ -844,7 +844,7 @@ static void test_tlp_change_reaches_parts(void **state)
     assert_int_equal(ndomains, 1);
     /* Contacts are labelled one by one and keep their own TLP. */
     assert_int_equal(update(f, w.g, "{\"tlp\": \"CLEAR\"}", &d), 0);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, w.g, &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, w.g, &org), 0);
     tlp = org->meta.tlp;
     assert_int_equal(org->ncontacts, 2);
     assert_int_equal(org->contacts[0].meta.tlp, ERMES_TLP_GREEN);
@@ -853,14 +853,14 @@ static void test_tlp_change_reaches_parts(void **state)
     assert_int_equal(tlp, ERMES_TLP_CLEAR);
     /* And the way back: AMBER again hides Y from X. */
     assert_int_equal(update(f, w.y, "{\"tlp\": \"AMBER\"}", &d), 0);
-    assert_int_equal(ermes_store_org_get(f->st, &v, w.y, &org), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_get(f->st, &v, w.y, &org), ERMES_ENOTFOUND);
 }
 
 /* ---- lists and pagination ----------------------------------------------------------------- */
 
-static void paginate(fixture_t *f, const ermes_viewer_t *v, long limit, id_list_t *out)
+static void paginate(fixture_t *f, const ermes__viewer_t *v, long limit, id_list_t *out)
 {
-    ermes_org_filter_t filter;
+    ermes__org_filter_t filter;
     int more, pages = 0;
 
     memset(&filter, 0, sizeof(filter));
@@ -870,7 +870,7 @@ static void paginate(fixture_t *f, const ermes_viewer_t *v, long limit, id_list_
         id_list_t page;
         memset(&page, 0, sizeof(page));
         more = -1;
-        assert_int_equal(ermes_store_org_each(f->st, v, &filter, collect_cb, &page, &more), 0);
+        assert_int_equal(ermes__store_org_each(f->st, v, &filter, collect_cb, &page, &more), 0);
         assert_true(more == 0 || more == 1);
         assert_true(page.n <= (size_t)limit);
         /* A page is full whenever more follow. */
@@ -891,7 +891,7 @@ static void paginate(fixture_t *f, const ermes_viewer_t *v, long limit, id_list_
 static void test_pagination(void **state)
 {
     fixture_t *f = *state;
-    ermes_viewer_t v;
+    ermes__viewer_t v;
     id_list_t all, paged;
     int64_t x;
 
@@ -906,7 +906,7 @@ static void test_pagination(void **state)
     }
     for (int who = 0; who < 2; who++) {
         v = constituent(x);
-        const ermes_viewer_t *viewer = who ? &v : &f->admin;
+        const ermes__viewer_t *viewer = who ? &v : &f->admin;
         list_all(f, viewer, &all);
         for (long limit = 1; limit <= 70; limit += limit < 10 ? 1 : 17) {
             paginate(f, viewer, limit, &paged);
@@ -919,24 +919,24 @@ static void test_pagination(void **state)
     assert_int_equal(all.n, 1 + 1 + 15 + 15);
     /* A list exactly one page long says no more follow. */
     {
-        ermes_org_filter_t filter;
+        ermes__org_filter_t filter;
         id_list_t page;
         int more = -1;
         memset(&filter, 0, sizeof(filter));
         memset(&page, 0, sizeof(page));
         filter.limit = (long)all.n;
-        assert_int_equal(ermes_store_org_each(f->st, &v, &filter, collect_cb, &page, &more), 0);
+        assert_int_equal(ermes__store_org_each(f->st, &v, &filter, collect_cb, &page, &more), 0);
         assert_int_equal(more, 0);
         assert_int_equal(page.n, all.n);
         /* more is optional. */
         memset(&page, 0, sizeof(page));
         filter.limit = 3;
-        assert_int_equal(ermes_store_org_each(f->st, &v, &filter, collect_cb, &page, NULL), 0);
+        assert_int_equal(ermes__store_org_each(f->st, &v, &filter, collect_cb, &page, NULL), 0);
         assert_int_equal(page.n, 3);
     }
 }
 
-static int stop_cb(void *ctx, const ermes_org_t *org)
+static int stop_cb(void *ctx, const ermes__org_t *org)
 {
     int *n = ctx;
 
@@ -947,7 +947,7 @@ static int stop_cb(void *ctx, const ermes_org_t *org)
 static void test_filters(void **state)
 {
     fixture_t *f = *state;
-    ermes_org_filter_t filter;
+    ermes__org_filter_t filter;
     id_list_t list;
     int more, n = 0;
     int64_t ab, axb, pct, kid;
@@ -964,22 +964,22 @@ static void test_filters(void **state)
     /* q is a case-insensitive substring of name or short name, taken literally. */
     memset(&list, 0, sizeof(list));
     filter.q = "_";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 1);
     assert_int_equal(list.id[0], ab);
     memset(&list, 0, sizeof(list));
     filter.q = "%";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 1);
     assert_int_equal(list.id[0], pct);
     memset(&list, 0, sizeof(list));
     filter.q = "\\";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 1);
     assert_int_equal(list.id[0], kid);
     memset(&list, 0, sizeof(list));
     filter.q = "axb";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 1);
     assert_int_equal(list.id[0], axb);
     filter.q = NULL;
@@ -987,46 +987,46 @@ static void test_filters(void **state)
     memset(&list, 0, sizeof(list));
     filter.country = "BE";
     filter.type = "agency";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 2);
     memset(&list, 0, sizeof(list));
     filter.sector = "health";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 1);
     assert_int_equal(list.id[0], ab);
     memset(&filter, 0, sizeof(filter));
     memset(&list, 0, sizeof(list));
     filter.parent = "AXB";
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, collect_cb, &list, &more), 0);
     assert_int_equal(list.n, 2);
     assert_int_equal(list.id[0], pct);
     assert_int_equal(list.id[1], kid);
     /* The callback's non-zero value stops the walk and is returned. */
     memset(&filter, 0, sizeof(filter));
-    assert_int_equal(ermes_store_org_each(f->st, &f->admin, &filter, stop_cb, &n, &more), 42);
+    assert_int_equal(ermes__store_org_each(f->st, &f->admin, &filter, stop_cb, &n, &more), 42);
     assert_int_equal(n, 2);
 }
 
 /* ---- registry lookups --------------------------------------------------------------------- */
 
-static ermes_lookup_t lookup(fixture_t *f, const ermes_viewer_t *v, ermes_lookup_kind_t kind,
-                             const char *q, uint32_t hint)
+static ermes__lookup_t lookup(fixture_t *f, const ermes__viewer_t *v, ermes__lookup_kind_t kind,
+                              const char *q, uint32_t hint)
 {
-    ermes_lookup_t out;
+    ermes__lookup_t out;
     ermes_diag_t d;
     int rc;
 
     ermes_diag_clear(&d);
-    rc = ermes_registry_lookup(f->reg, v, kind, q, hint, &out, &d);
+    rc = ermes__registry_lookup(f->reg, v, kind, q, hint, &out, &d);
     if (rc != 0)
         fail_msg("lookup %s: %s %s", q, ermes_errname(rc), d.reason);
     return out;
 }
 
-static void expect_owner(fixture_t *f, const ermes_viewer_t *v, ermes_lookup_kind_t kind,
+static void expect_owner(fixture_t *f, const ermes__viewer_t *v, ermes__lookup_kind_t kind,
                          const char *q, uint32_t hint, const char *owner, ermes_owner_rule_t rule)
 {
-    ermes_lookup_t out = lookup(f, v, kind, q, hint);
+    ermes__lookup_t out = lookup(f, v, kind, q, hint);
 
     if (!owner) {
         if (out.found)
@@ -1047,7 +1047,7 @@ static void expect_owner(fixture_t *f, const ermes_viewer_t *v, ermes_lookup_kin
 static void test_lookup(void **state)
 {
     fixture_t *f = *state;
-    ermes_lookup_t out;
+    ermes__lookup_t out;
     char buf[ERMES_CIDR_STRLEN];
     ermes_diag_t d;
 
@@ -1097,28 +1097,30 @@ static void test_lookup(void **state)
     /* Queries that are not what they claim. */
     ermes_diag_clear(&d);
     assert_int_equal(
-        ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_IP, "198.51.100.256", 0, &out, &d),
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_IP, "198.51.100.256", 0, &out, &d),
         ERMES_EINVAL);
     assert_true(d.reason[0] != '\0');
     assert_int_equal(
-        ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_IP, "example.eu", 0, &out, &d),
-        ERMES_EINVAL);
-    assert_int_equal(ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_ASN, "AS0", 0, &out, &d),
-                     ERMES_EINVAL);
-    assert_int_equal(
-        ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_ASN, "AS4294967296", 0, &out, &d),
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_IP, "example.eu", 0, &out, &d),
         ERMES_EINVAL);
     assert_int_equal(
-        ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, "bad domain", 0, &out, &d),
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_ASN, "AS0", 0, &out, &d),
         ERMES_EINVAL);
-    assert_int_equal(ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, "", 0, &out, &d),
-                     ERMES_EINVAL);
+    assert_int_equal(
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_ASN, "AS4294967296", 0, &out, &d),
+        ERMES_EINVAL);
+    assert_int_equal(
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, "bad domain", 0, &out, &d),
+        ERMES_EINVAL);
+    assert_int_equal(
+        ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, "", 0, &out, &d),
+        ERMES_EINVAL);
     {
         char huge[400];
         memset(huge, 'a', sizeof(huge) - 1);
         huge[sizeof(huge) - 1] = '\0';
         assert_int_equal(
-            ermes_registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, huge, 0, &out, &d),
+            ermes__registry_lookup(f->reg, &f->admin, ERMES_LOOKUP_DOMAIN, huge, 0, &out, &d),
             ERMES_EINVAL);
     }
 }
@@ -1129,11 +1131,11 @@ static void test_lookup_follows_changes(void **state)
     ermes_diag_t d;
     int64_t id, version0 = -1, version1 = -1;
 
-    assert_int_equal(ermes_store_registry_version(f->st, &version0), 0);
+    assert_int_equal(ermes__store_registry_version(f->st, &version0), 0);
     expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "192.0.2.1", 0, NULL, ERMES_OWNER_NONE);
     id = create(f, "{\"short_name\": \"MOVER\", \"name\": \"M\", \"networks\": [\"192.0.2.0/24\"],"
                    " \"asns\": [64496], \"domains\": [\"mover.example\"]}");
-    assert_int_equal(ermes_store_registry_version(f->st, &version1), 0);
+    assert_int_equal(ermes__store_registry_version(f->st, &version1), 0);
     assert_true(version1 > version0);
     /* At once after the change, without any refresh by the caller. */
     expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "192.0.2.1", 0, "MOVER", ERMES_OWNER_NETWORK);
@@ -1157,24 +1159,24 @@ static void test_lookup_follows_changes(void **state)
     expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "203.0.113.9", 0, "MOVER", ERMES_OWNER_NETWORK);
     expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "192.0.2.1", 0, "OTHER", ERMES_OWNER_NETWORK);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, id, &d), 0);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, id, &d), 0);
     expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "203.0.113.9", 0, NULL, ERMES_OWNER_NONE);
     expect_owner(f, &f->admin, ERMES_LOOKUP_DOMAIN, "moved.example", 0, NULL, ERMES_OWNER_NONE);
 
     /* A change made by another process (another store handle) is noticed by a refresh. */
     {
-        ermes_store_options_t opts = {0, 0, 0, NULL};
-        ermes_store_t *other;
-        ermes_org_t *org = org_from("{\"short_name\": \"ELSEWHERE\", \"name\": \"E\", "
-                                    "\"networks\": [\"100.64.0.0/10\"]}",
-                                    0);
+        ermes__store_options_t opts = {0, 0, 0, NULL};
+        ermes__store_t *other;
+        ermes__org_t *org = org_from("{\"short_name\": \"ELSEWHERE\", \"name\": \"E\", "
+                                     "\"networks\": [\"100.64.0.0/10\"]}",
+                                     0);
         assert_int_equal(test_store_open(f->dir, &opts, &other), 0);
         org->meta.owner_org_id = f->home;
         ermes_diag_clear(&d);
-        assert_int_equal(ermes_store_org_insert(other, org, &d), 0);
+        assert_int_equal(ermes__store_org_insert(other, org, &d), 0);
         ermes__org_free(org);
-        ermes_store_close(other);
-        assert_int_equal(ermes_registry_refresh(f->reg, 0), 0);
+        ermes__store_close(other);
+        assert_int_equal(ermes__registry_refresh(f->reg, 0), 0);
         expect_owner(f, &f->admin, ERMES_LOOKUP_IP, "100.100.100.100", 0, "ELSEWHERE",
                      ERMES_OWNER_NETWORK);
     }
@@ -1184,7 +1186,7 @@ static void test_lookup_visibility(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t vx, vxc, vy;
+    ermes__viewer_t vx, vxc, vy;
 
     build_tlp_world(f, &w);
     vx = constituent(w.x);
@@ -1222,16 +1224,16 @@ static void test_lookup_visibility(void **state)
 
 /* ---- import and export -------------------------------------------------------------------- */
 
-static int do_import(fixture_t *f, const char *data, ermes_format_t format, int partial,
-                     int update_mode, ermes_import_report_t *rep)
+static int do_import(fixture_t *f, const char *data, ermes__format_t format, int partial,
+                     int update_mode, ermes__import_report_t *rep)
 {
-    ermes_import_options_t opts = {format, partial, update_mode, "test"};
+    ermes__import_options_t opts = {format, partial, update_mode, "test"};
 
-    return ermes_registry_import(f->reg, &f->admin, data, strlen(data), &opts, rep);
+    return ermes__registry_import(f->reg, &f->admin, data, strlen(data), &opts, rep);
 }
 
 /* Expects error k of rep to be at line with field. */
-static void expect_error(const ermes_import_report_t *rep, size_t k, long line, const char *field)
+static void expect_error(const ermes__import_report_t *rep, size_t k, long line, const char *field)
 {
     if (k >= rep->nerrors)
         fail_msg("error %zu missing (%zu errors)", k, rep->nerrors);
@@ -1247,13 +1249,13 @@ typedef struct import_result {
     int rc;
     long rows, imported, updated, failed;
     size_t nerrors;
-    ermes_import_error_t errors[4];
+    ermes__import_error_t errors[4];
 } import_result_t;
 
-static import_result_t import_copy(fixture_t *f, const char *data, ermes_format_t format,
+static import_result_t import_copy(fixture_t *f, const char *data, ermes__format_t format,
                                    int partial, int update_mode)
 {
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     import_result_t r;
 
     memset(&r, 0, sizeof(r));
@@ -1265,14 +1267,15 @@ static import_result_t import_copy(fixture_t *f, const char *data, ermes_format_
     r.nerrors = rep.nerrors < 4 ? rep.nerrors : 4;
     if (r.nerrors)
         memcpy(r.errors, rep.errors, r.nerrors * sizeof(r.errors[0]));
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     return r;
 }
 
 static void expect_copied_error(const import_result_t *r, size_t k, long line, const char *field)
 {
-    ermes_import_report_t view = {
-        r->rows, r->imported, r->updated, r->failed, (ermes_import_error_t *)r->errors, r->nerrors};
+    ermes__import_report_t view = {
+        r->rows,   r->imported, r->updated, r->failed, (ermes__import_error_t *)r->errors,
+        r->nerrors};
 
     expect_error(&view, k, line, field);
 }
@@ -1289,7 +1292,7 @@ static const char import_csv[] =
 static void test_import_csv_atomic(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     int64_t before = count(f, "organisations"), id;
 
     assert_int_equal(do_import(f, import_csv, ERMES_FORMAT_CSV, 0, 0, &rep), ERMES_EINVAL);
@@ -1300,18 +1303,18 @@ static void test_import_csv_atomic(void **state)
     assert_int_equal(rep.nerrors, 2);
     expect_error(&rep, 0, 5, "country");
     expect_error(&rep, 1, 6, "networks[0]");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* Nothing stored. */
     assert_int_equal(count(f, "organisations"), before);
     assert_int_equal(count(f, "networks"), 0);
-    assert_int_equal(ermes_store_org_resolve(f->st, NULL, "IA", &id), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_org_resolve(f->st, NULL, "IA", &id), ERMES_ENOTFOUND);
 }
 
 static void test_import_csv_partial(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
-    ermes_org_t *org;
+    ermes__import_report_t rep;
+    ermes__org_t *org;
 
     assert_int_equal(do_import(f, import_csv, ERMES_FORMAT_CSV, 1, 0, &rep), 0);
     assert_int_equal(rep.rows, 4);
@@ -1319,8 +1322,8 @@ static void test_import_csv_partial(void **state)
     assert_int_equal(rep.failed, 2);
     expect_error(&rep, 0, 5, "country");
     expect_error(&rep, 1, 6, "networks[0]");
-    ermes_import_report_cleanup(&rep);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id_of(f, "IA"), &org), 0);
+    ermes__import_report_cleanup(&rep);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id_of(f, "IA"), &org), 0);
     assert_string_equal(org->name, "Import A");
     assert_string_equal(org->sector, "health");
     assert_int_equal(org->meta.tlp, ERMES_TLP_GREEN);
@@ -1337,7 +1340,7 @@ static void test_import_csv_partial(void **state)
     assert_string_equal(org->contacts[1].language, "nl");
     assert_int_equal(org->meta.owner_org_id, f->home);
     ermes__org_free(org);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id_of(f, "IB"), &org), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id_of(f, "IB"), &org), 0);
     assert_string_equal(org->name, "Import B,\nspanning two lines");
     ermes__org_free(org);
     /* The index knows the new networks at once. */
@@ -1347,8 +1350,8 @@ static void test_import_csv_partial(void **state)
 static void test_import_csv_update(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
-    ermes_org_t *org;
+    ermes__import_report_t rep;
+    ermes__org_t *org;
     static const char again[] = "short_name,name,networks\n"
                                 "ia,Import A renamed,192.0.2.0/24\n"
                                 "NEW,Brand new,\n";
@@ -1360,16 +1363,16 @@ static void test_import_csv_update(void **state)
     assert_int_equal(rep.failed, 1);
     expect_error(&rep, 0, 2, "short_name");
     assert_non_null(strstr(rep.errors[0].reason, "already exists"));
-    ermes_import_report_cleanup(&rep);
-    assert_int_equal(ermes_store_org_resolve(f->st, NULL, "NEW", &(int64_t){0}), ERMES_ENOTFOUND);
+    ermes__import_report_cleanup(&rep);
+    assert_int_equal(ermes__store_org_resolve(f->st, NULL, "NEW", &(int64_t){0}), ERMES_ENOTFOUND);
     /* With update, the row replaces the organisation. */
     assert_int_equal(do_import(f, again, ERMES_FORMAT_CSV, 0, 1, &rep), 0);
     assert_int_equal(rep.rows, 2);
     assert_int_equal(rep.updated, 1);
     assert_int_equal(rep.imported, 1);
     assert_int_equal(rep.failed, 0);
-    ermes_import_report_cleanup(&rep);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id_of(f, "IA"), &org), 0);
+    ermes__import_report_cleanup(&rep);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id_of(f, "IA"), &org), 0);
     assert_string_equal(org->name, "Import A renamed");
     assert_int_equal(org->nnetworks, 1);
     assert_int_equal(org->nasns, 0);
@@ -1381,8 +1384,8 @@ static void test_import_csv_update(void **state)
 static void test_import_parents(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
-    ermes_org_t *org;
+    ermes__import_report_t rep;
+    ermes__org_t *org;
 
     /* A child listed before its parent imports fine, in either format. */
     assert_int_equal(do_import(f,
@@ -1393,8 +1396,8 @@ static void test_import_parents(void **state)
                                ERMES_FORMAT_CSV, 0, 0, &rep),
                      0);
     assert_int_equal(rep.imported, 3);
-    ermes_import_report_cleanup(&rep);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id_of(f, "GRANDKID"), &org), 0);
+    ermes__import_report_cleanup(&rep);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id_of(f, "GRANDKID"), &org), 0);
     assert_string_equal(org->parent, "KID");
     ermes__org_free(org);
     assert_int_equal(do_import(f,
@@ -1403,7 +1406,7 @@ static void test_import_parents(void **state)
                                ERMES_FORMAT_JSON, 0, 0, &rep),
                      0);
     assert_int_equal(rep.imported, 2);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
 
     /* The parent fails: its children are reported, not stored (partial mode). */
     assert_int_equal(do_import(f,
@@ -1420,7 +1423,7 @@ static void test_import_parents(void **state)
     expect_error(&rep, 0, 2, "networks[0]");
     expect_error(&rep, 1, 3, "parent");
     expect_error(&rep, 2, 4, "parent");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* The parent fails when stored (its network is taken), after its child was read. */
     create(f, "{\"short_name\": \"TAKER\", \"name\": \"T\", \"networks\": [\"192.0.2.0/24\"]}");
     assert_int_equal(do_import(f,
@@ -1433,7 +1436,7 @@ static void test_import_parents(void **state)
     assert_int_equal(rep.failed, 2);
     expect_error(&rep, 0, 3, "networks[0]");
     expect_error(&rep, 1, 2, "parent");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* A cycle within the file. */
     assert_int_equal(do_import(f,
                                "short_name,name,parent\n"
@@ -1444,13 +1447,13 @@ static void test_import_parents(void **state)
     assert_int_equal(rep.failed, 2);
     expect_error(&rep, 0, 2, "parent");
     expect_error(&rep, 1, 3, "parent");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
 }
 
 static void test_import_json_lines(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     int64_t before = count(f, "organisations");
     static const char doc[] = "{\"organisations\": [\n"
                               "  {\"short_name\": \"JA\", \"name\": \"JSON A\",\n"
@@ -1468,13 +1471,13 @@ static void test_import_json_lines(void **state)
     assert_int_equal(rep.imported, 0);
     expect_error(&rep, 0, 4, "networks[0]");
     expect_error(&rep, 1, 8, "colour");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(count(f, "organisations"), before);
     /* Partial: the good ones are kept. */
     assert_int_equal(do_import(f, doc, ERMES_FORMAT_JSON, 1, 0, &rep), 0);
     assert_int_equal(rep.imported, 2);
     assert_int_equal(rep.failed, 2);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(count(f, "organisations"), before + 2);
     /* A bare array works too. */
     assert_int_equal(do_import(f,
@@ -1483,7 +1486,7 @@ static void test_import_json_lines(void **state)
                                ERMES_FORMAT_JSON, 0, 0, &rep),
                      ERMES_EINVAL);
     expect_error(&rep, 0, 4, "tlp");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
 }
 
 /* An element of the array that is not an object is a bad row at its own line, and does not
@@ -1537,35 +1540,35 @@ static void test_import_json_lines_other_members(void **state)
 static void test_import_unreadable(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
-    ermes_viewer_t v = constituent(f->home);
-    ermes_import_options_t opts = {ERMES_FORMAT_CSV, 0, 0, "x"};
+    ermes__import_report_t rep;
+    ermes__viewer_t v = constituent(f->home);
+    ermes__import_options_t opts = {ERMES_FORMAT_CSV, 0, 0, "x"};
 
     /* Malformed JSON: the whole input is refused, with where. */
     assert_int_equal(do_import(f, "[\n{\"short_name\": \"A\",\n", ERMES_FORMAT_JSON, 1, 0, &rep),
                      ERMES_EPARSE);
     assert_int_equal(rep.nerrors, 1);
     assert_true(rep.errors[0].line >= 2);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(do_import(f, "{\"orgs\": []}", ERMES_FORMAT_JSON, 1, 0, &rep), ERMES_EPARSE);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* An empty array is a successful import of nothing. */
     assert_int_equal(do_import(f, "[]", ERMES_FORMAT_JSON, 0, 0, &rep), 0);
     assert_int_equal(rep.rows, 0);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* CSV header problems. */
     assert_int_equal(do_import(f, "", ERMES_FORMAT_CSV, 1, 0, &rep), ERMES_EPARSE);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(do_import(f, "short_name,name,website\nA,B,C\n", ERMES_FORMAT_CSV, 1, 0, &rep),
                      ERMES_EPARSE);
     expect_error(&rep, 0, 1, "website");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(do_import(f, "short_name,country\nA,NL\n", ERMES_FORMAT_CSV, 1, 0, &rep),
                      ERMES_EPARSE);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(do_import(f, "name,short_name,name\n", ERMES_FORMAT_CSV, 1, 0, &rep),
                      ERMES_EPARSE);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* Broken rows are failed rows at their line; reading goes on. */
     assert_int_equal(do_import(f,
                                "short_name,name,networks\n"
@@ -1577,7 +1580,7 @@ static void test_import_unreadable(void **state)
     assert_int_equal(rep.imported, 1);
     assert_int_equal(rep.failed, 1);
     expect_error(&rep, 0, 3, "");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     assert_int_equal(do_import(f,
                                "short_name,name,networks\n"
                                "OK2,Two,\n"
@@ -1593,12 +1596,12 @@ static void test_import_unreadable(void **state)
     expect_error(&rep, 0, 3, "");
     expect_error(&rep, 1, 4, "");
     expect_error(&rep, 2, 5, "");
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* Only staff may import. */
-    assert_int_equal(ermes_registry_import(f->reg, &v, "short_name,name\nA,B\n",
-                                           strlen("short_name,name\nA,B\n"), &opts, &rep),
+    assert_int_equal(ermes__registry_import(f->reg, &v, "short_name,name\nA,B\n",
+                                            strlen("short_name,name\nA,B\n"), &opts, &rep),
                      ERMES_EDENIED);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
 }
 
 /* Text that is not UTF-8 in a list column is a bad row, like in a text column, not an
@@ -1645,9 +1648,9 @@ static void test_import_csv_bad_utf8_in_list(void **state)
  * never a crash, a leak (ASan) or a transaction left open; then it goes through. jansson's
  * allocations fail too (alloc.c hands it ours), and jansson reports a few of those as a
  * syntax error rather than as lack of memory: for JSON, ERMES_EPARSE is taken as that. */
-static int import_under_failures(fixture_t *f, const char *data, ermes_format_t format)
+static int import_under_failures(fixture_t *f, const char *data, ermes__format_t format)
 {
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     int rc = ERMES_ENOMEM, level = ermes__log_level;
 
     ermes__log_level = -1;
@@ -1655,7 +1658,7 @@ static int import_under_failures(fixture_t *f, const char *data, ermes_format_t 
         ermes__alloc_fail_after(n);
         rc = do_import(f, data, format, 1, 1, &rep);
         ermes__alloc_fail_after(-1);
-        ermes_import_report_cleanup(&rep);
+        ermes__import_report_cleanup(&rep);
         if (rc != 0 && rc != ERMES_ENOMEM && !(rc == ERMES_EPARSE && format == ERMES_FORMAT_JSON))
             break;
     }
@@ -1731,25 +1734,25 @@ static void test_read_out_of_memory(void **state)
 {
     fixture_t *f = *state;
     tlp_world_t w;
-    ermes_viewer_t v;
+    ermes__viewer_t v;
     id_list_t list;
     int rc = ERMES_ENOMEM;
 
     build_tlp_world(f, &w);
     v = constituent(w.x);
     for (long n = 0; n < 2000 && rc != 0; n++) {
-        ermes_org_filter_t filter;
-        ermes_lookup_t out;
-        ermes_org_t *org = NULL;
+        ermes__org_filter_t filter;
+        ermes__lookup_t out;
+        ermes__org_t *org = NULL;
         memset(&filter, 0, sizeof(filter));
         memset(&list, 0, sizeof(list));
         ermes__alloc_fail_after(n);
         filter.q = "x";
-        rc = ermes_store_org_each(f->st, &v, &filter, collect_cb, &list, NULL);
+        rc = ermes__store_org_each(f->st, &v, &filter, collect_cb, &list, NULL);
         if (rc == 0)
-            rc = ermes_store_org_get(f->st, &v, w.g, &org);
+            rc = ermes__store_org_get(f->st, &v, w.g, &org);
         if (rc == 0)
-            rc = ermes_registry_lookup(f->reg, &v, ERMES_LOOKUP_IP, "10.1.1.1", 0, &out, NULL);
+            rc = ermes__registry_lookup(f->reg, &v, ERMES_LOOKUP_IP, "10.1.1.1", 0, &out, NULL);
         ermes__alloc_fail_after(-1);
         ermes__org_free(org);
         if (rc != 0 && rc != ERMES_ENOMEM)
@@ -1763,12 +1766,12 @@ static int strbuf_write_cb(void *ctx, const char *p, size_t n)
     return ermes__strbuf_add(ctx, p, n);
 }
 
-static char *export_all(fixture_t *f, const ermes_viewer_t *v, ermes_format_t format)
+static char *export_all(fixture_t *f, const ermes__viewer_t *v, ermes__format_t format)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     ermes__strbuf_init(&b, 16u << 20);
-    assert_int_equal(ermes_registry_export(f->reg, v, format, strbuf_write_cb, &b), 0);
+    assert_int_equal(ermes__registry_export(f->reg, v, format, strbuf_write_cb, &b), 0);
     return ermes__strbuf_take(&b, NULL);
 }
 
@@ -1815,10 +1818,10 @@ static void build_export_world(fixture_t *f)
               " \"asns\": [4200000000]}");
 }
 
-static void check_round_trip(fixture_t *f, ermes_format_t format)
+static void check_round_trip(fixture_t *f, ermes__format_t format)
 {
     fixture_t g;
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     char *text, *again_text, *json1, *json2;
     json_t *a, *b;
 
@@ -1826,15 +1829,15 @@ static void check_round_trip(fixture_t *f, ermes_format_t format)
     text = export_all(f, &f->admin, format);
     open_fixture(&g, "CERT");
     /* The second store's own CERT row is updated from the file; the rest is new. */
-    if (ermes_registry_import(g.reg, &g.admin, text, strlen(text),
-                              &(ermes_import_options_t){format, 0, 1, "export"}, &rep) != 0)
+    if (ermes__registry_import(g.reg, &g.admin, text, strlen(text),
+                               &(ermes__import_options_t){format, 0, 1, "export"}, &rep) != 0)
         fail_msg("re-import failed: %ld errors, first: line %ld %s %s", rep.failed,
                  rep.nerrors ? rep.errors[0].line : 0, rep.nerrors ? rep.errors[0].field : "",
                  rep.nerrors ? rep.errors[0].reason : "");
     assert_int_equal(rep.failed, 0);
     assert_int_equal(rep.updated, 1);
     assert_int_equal(rep.imported, 4);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     /* Same documents in both stores. */
     json1 = export_all(f, &f->admin, ERMES_FORMAT_JSON);
     json2 = export_all(&g, &g.admin, ERMES_FORMAT_JSON);
@@ -1872,7 +1875,7 @@ static void test_export_import_round_trip_csv(void **state)
 static void test_export_visibility(void **state)
 {
     fixture_t *f = *state;
-    ermes_viewer_t v;
+    ermes__viewer_t v;
     char *text;
     json_t *orgs;
 
@@ -1911,8 +1914,8 @@ static void test_export_visibility(void **state)
 static void test_csv_round_trip_contact_separators(void **state)
 {
     fixture_t *f = *state, g;
-    ermes_import_report_t rep;
-    ermes_org_t *org;
+    ermes__import_report_t rep;
+    ermes__org_t *org;
     char *text, name[64] = "(not imported)";
     int64_t id = 0;
     long failed;
@@ -1924,12 +1927,12 @@ static void test_csv_round_trip_contact_separators(void **state)
     text = export_all(f, &f->admin, ERMES_FORMAT_CSV);
     assert_non_null(strstr(text, "soc@sep.example|SOC \\| night\\; weekend \\\\ desk|abuse|en\n"));
     open_fixture(&g, "CERT");
-    rc = ermes_registry_import(g.reg, &g.admin, text, strlen(text),
-                               &(ermes_import_options_t){ERMES_FORMAT_CSV, 1, 1, "export"}, &rep);
+    rc = ermes__registry_import(g.reg, &g.admin, text, strlen(text),
+                                &(ermes__import_options_t){ERMES_FORMAT_CSV, 1, 1, "export"}, &rep);
     failed = rep.failed;
-    ermes_import_report_cleanup(&rep);
-    if (ermes_store_org_resolve(g.st, NULL, "SEP", &id) == 0 &&
-        ermes_store_org_get(g.st, &g.admin, id, &org) == 0) {
+    ermes__import_report_cleanup(&rep);
+    if (ermes__store_org_resolve(g.st, NULL, "SEP", &id) == 0 &&
+        ermes__store_org_get(g.st, &g.admin, id, &org) == 0) {
         snprintf(name, sizeof(name), "%s",
                  org->ncontacts == 1 && org->contacts[0].name ? org->contacts[0].name
                                                               : "(contacts differ)");
@@ -1947,8 +1950,8 @@ static void test_csv_round_trip_contact_separators(void **state)
 static void test_import_csv_contact_escapes(void **state)
 {
     fixture_t *f = *state;
-    ermes_import_report_t rep;
-    ermes_org_t *org;
+    ermes__import_report_t rep;
+    ermes__org_t *org;
     int64_t id;
 
     assert_int_equal(do_import(f,
@@ -1958,9 +1961,9 @@ static void test_import_csv_contact_escapes(void **state)
                                ERMES_FORMAT_CSV, 0, 0, &rep),
                      0);
     assert_int_equal(rep.imported, 1);
-    ermes_import_report_cleanup(&rep);
-    assert_int_equal(ermes_store_org_resolve(f->st, NULL, "ESC", &id), 0);
-    assert_int_equal(ermes_store_org_get(f->st, &f->admin, id, &org), 0);
+    ermes__import_report_cleanup(&rep);
+    assert_int_equal(ermes__store_org_resolve(f->st, NULL, "ESC", &id), 0);
+    assert_int_equal(ermes__store_org_get(f->st, &f->admin, id, &org), 0);
     assert_int_equal(org->ncontacts, 2);
     assert_string_equal(org->contacts[0].email, "a@esc.example");
     assert_string_equal(org->contacts[0].name, "C:\\tmp | desk; 2 \\");
@@ -1980,7 +1983,7 @@ typedef struct audit_rows {
     size_t n;
 } audit_rows_t;
 
-static int audit_cb(void *ctx, const ermes_audit_t *a)
+static int audit_cb(void *ctx, const ermes__audit_t *a)
 {
     audit_rows_t *r = ctx;
 
@@ -1996,9 +1999,9 @@ static int audit_cb(void *ctx, const ermes_audit_t *a)
 static void test_audit(void **state)
 {
     fixture_t *f = *state;
-    ermes_audit_filter_t filter;
+    ermes__audit_filter_t filter;
     audit_rows_t rows;
-    ermes_import_report_t rep;
+    ermes__import_report_t rep;
     ermes_diag_t d;
     int64_t id, before;
     char num[32];
@@ -2008,16 +2011,16 @@ static void test_audit(void **state)
     assert_int_equal(update(f, id, "{\"name\": \"Audited again\"}", &d), 0);
     assert_int_equal(do_import(f, "short_name,name\nIMP,Imported\n", ERMES_FORMAT_CSV, 0, 0, &rep),
                      0);
-    ermes_import_report_cleanup(&rep);
+    ermes__import_report_cleanup(&rep);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_registry_org_delete(f->reg, &f->admin, id, &d), 0);
+    assert_int_equal(ermes__registry_org_delete(f->reg, &f->admin, id, &d), 0);
     /* A failed change leaves no trace. */
     assert_int_equal(update(f, 4242, "{\"name\": \"x\"}", &d), ERMES_ENOTFOUND);
 
     memset(&filter, 0, sizeof(filter));
     memset(&rows, 0, sizeof(rows));
     filter.object_type = "organisation";
-    assert_int_equal(ermes_store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
+    assert_int_equal(ermes__store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
     assert_int_equal(more, 0);
     /* Newest first. */
     assert_int_equal(rows.n, 4);
@@ -2034,17 +2037,17 @@ static void test_audit(void **state)
     /* Filters and paging. */
     memset(&rows, 0, sizeof(rows));
     filter.action = "update";
-    assert_int_equal(ermes_store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
+    assert_int_equal(ermes__store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
     assert_int_equal(rows.n, 1);
     memset(&rows, 0, sizeof(rows));
     filter.action = NULL;
     filter.limit = 3;
-    assert_int_equal(ermes_store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
+    assert_int_equal(ermes__store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
     assert_int_equal(rows.n, 3);
     assert_int_equal(more, 1);
     filter.before_id = rows.id[2];
     memset(&rows, 0, sizeof(rows));
-    assert_int_equal(ermes_store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
+    assert_int_equal(ermes__store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
     assert_int_equal(rows.n, 1);
     assert_int_equal(more, 0);
     assert_string_equal(rows.action[0], "create");
@@ -2052,7 +2055,7 @@ static void test_audit(void **state)
     /* The log is append-only: UPDATE and DELETE are refused by the database itself. */
     before = count(f, "audit");
     {
-        ermes_db_t *db = ermes__db_conn(f->st);
+        ermes__db_t *db = ermes__db_conn(f->st);
         int level = ermes__log_level;
         assert_non_null(db);
         ermes__log_level = -1; /* the refusals are expected */
@@ -2065,15 +2068,15 @@ static void test_audit(void **state)
     memset(&filter, 0, sizeof(filter));
     memset(&rows, 0, sizeof(rows));
     filter.action = "forged";
-    assert_int_equal(ermes_store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
+    assert_int_equal(ermes__store_audit_each(f->st, &filter, audit_cb, &rows, &more), 0);
     assert_int_equal(rows.n, 0);
 }
 
 /* ---- tokens and passwords ----------------------------------------------------------------- */
 
-static int64_t add_user(fixture_t *f, const char *name, ermes_role_t role, int64_t org_id)
+static int64_t add_user(fixture_t *f, const char *name, ermes__role_t role, int64_t org_id)
 {
-    ermes_user_t u;
+    ermes__user_t u;
     ermes_diag_t d;
 
     memset(&u, 0, sizeof(u));
@@ -2081,27 +2084,27 @@ static int64_t add_user(fixture_t *f, const char *name, ermes_role_t role, int64
     u.role = role;
     u.org_id = org_id;
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_store_user_insert(f->st, &u, &d), 0);
+    assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
     return u.id;
 }
 
-static int authenticate(fixture_t *f, const char *secret, ermes_user_t *u, ermes_token_t *t,
+static int authenticate(fixture_t *f, const char *secret, ermes__user_t *u, ermes__token_t *t,
                         ermes_diag_t *d)
 {
     ermes_diag_clear(d);
-    return ermes_token_authenticate(f->st, secret, strlen(secret), u, t, d);
+    return ermes__token_authenticate(f->st, secret, strlen(secret), u, t, d);
 }
 
 static void test_tokens(void **state)
 {
     fixture_t *f = *state;
     char secret[ERMES_TOKEN_STRLEN], other[ERMES_TOKEN_STRLEN];
-    ermes_token_t t, found;
-    ermes_user_t u;
+    ermes__token_t t, found;
+    ermes__user_t u;
     ermes_diag_t d;
     int64_t uid = add_user(f, "alice", ERMES_ROLE_ANALYST, f->home);
 
-    assert_int_equal(ermes_token_create(f->st, uid, "laptop", 86400000, secret, &t), 0);
+    assert_int_equal(ermes__token_create(f->st, uid, "laptop", 86400000, secret, &t), 0);
     assert_int_equal(strncmp(secret, "ermes_", 6), 0);
     assert_int_equal(strlen(secret), 6 + 43);
     assert_true(t.id > 0);
@@ -2119,11 +2122,11 @@ static void test_tokens(void **state)
     /* Only the hash is stored. */
     {
         uint8_t h[32];
-        ermes_token_hash(secret, strlen(secret), h);
+        ermes__token_hash(secret, strlen(secret), h);
         assert_memory_equal(h, found.hash, 32);
     }
     /* Two tokens are different. */
-    assert_int_equal(ermes_token_create(f->st, uid, NULL, 86400000, other, &t), 0);
+    assert_int_equal(ermes__token_create(f->st, uid, NULL, 86400000, other, &t), 0);
     assert_string_not_equal(secret, other);
     /* unknown: well-formed but never issued */
     {
@@ -2157,34 +2160,34 @@ static void test_tokens(void **state)
         assert_int_equal(authenticate(f, longer, &u, &found, &d), ERMES_EAUTH);
         /* A prefix of a real token is not the token. */
         assert_int_equal(
-            ermes_token_authenticate(f->st, secret, strlen(secret) - 1, &u, &found, &d),
+            ermes__token_authenticate(f->st, secret, strlen(secret) - 1, &u, &found, &d),
             ERMES_EAUTH);
     }
     /* revoked, at once */
-    assert_int_equal(ermes_store_token_revoke(f->st, t.id, 1234), 0);
+    assert_int_equal(ermes__store_token_revoke(f->st, t.id, 1234), 0);
     assert_int_equal(authenticate(f, other, &u, &found, &d), ERMES_EAUTH);
     assert_string_equal(d.reason, "the token has been revoked");
     assert_int_equal(found.revoked_at, 1234);
     /* Revoking again keeps the first time. */
-    assert_int_equal(ermes_store_token_revoke(f->st, t.id, 9999), 0);
-    assert_int_equal(ermes_store_token_get(f->st, t.id, &found), 0);
+    assert_int_equal(ermes__store_token_revoke(f->st, t.id, 9999), 0);
+    assert_int_equal(ermes__store_token_get(f->st, t.id, &found), 0);
     assert_int_equal(found.revoked_at, 1234);
-    assert_int_equal(ermes_store_token_revoke(f->st, 424242, 1), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_token_revoke(f->st, 424242, 1), ERMES_ENOTFOUND);
     /* The other token is untouched. */
     assert_int_equal(authenticate(f, secret, &u, &found, &d), 0);
     /* expired */
-    assert_int_equal(ermes_token_create(f->st, uid, "short", 1, other, &t), 0);
+    assert_int_equal(ermes__token_create(f->st, uid, "short", 1, other, &t), 0);
     usleep(5000);
     assert_int_equal(authenticate(f, other, &u, &found, &d), ERMES_EAUTH);
     assert_string_equal(d.reason, "the token has expired");
     /* a disabled user */
-    assert_int_equal(ermes_store_user_get(f->st, uid, NULL, &u), 0);
+    assert_int_equal(ermes__store_user_get(f->st, uid, NULL, &u), 0);
     u.disabled = 1;
-    assert_int_equal(ermes_store_user_update(f->st, &u), 0);
+    assert_int_equal(ermes__store_user_update(f->st, &u), 0);
     assert_int_equal(authenticate(f, secret, &u, &found, &d), ERMES_EAUTH);
     assert_string_equal(d.reason, "the user is disabled");
     /* A token for nobody cannot be made. */
-    assert_int_equal(ermes_token_create(f->st, 424242, "ghost", 1000, other, &t), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__token_create(f->st, 424242, "ghost", 1000, other, &t), ERMES_ENOTFOUND);
 }
 
 static void test_passwords(void **state)
@@ -2195,28 +2198,28 @@ static void test_passwords(void **state)
 
     (void)state;
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_password_hash("correct horse battery", hash, &d), 0);
+    assert_int_equal(ermes__password_hash("correct horse battery", hash, &d), 0);
     assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
-    assert_int_equal(ermes_password_verify(hash, "correct horse battery"), 0);
-    assert_int_equal(ermes_password_verify(hash, "correct horse batterY"), ERMES_EAUTH);
-    assert_int_equal(ermes_password_verify(hash, ""), ERMES_EAUTH);
-    assert_int_equal(ermes_password_verify("", "correct horse battery"), ERMES_EAUTH);
-    assert_int_equal(ermes_password_verify("$argon2id$garbage", "x"), ERMES_EAUTH);
+    assert_int_equal(ermes__password_verify(hash, "correct horse battery"), 0);
+    assert_int_equal(ermes__password_verify(hash, "correct horse batterY"), ERMES_EAUTH);
+    assert_int_equal(ermes__password_verify(hash, ""), ERMES_EAUTH);
+    assert_int_equal(ermes__password_verify("", "correct horse battery"), ERMES_EAUTH);
+    assert_int_equal(ermes__password_verify("$argon2id$garbage", "x"), ERMES_EAUTH);
     /* Salted: the same password hashes differently. */
-    assert_int_equal(ermes_password_hash("correct horse battery", again, &d), 0);
+    assert_int_equal(ermes__password_hash("correct horse battery", again, &d), 0);
     assert_string_not_equal(hash, again);
     /* Exactly the minimum length is enough; one less is not. */
-    assert_int_equal(ermes_password_hash("123456789012", again, &d), 0);
-    assert_int_equal(ermes_password_verify(again, "123456789012"), 0);
+    assert_int_equal(ermes__password_hash("123456789012", again, &d), 0);
+    assert_int_equal(ermes__password_verify(again, "123456789012"), 0);
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_password_hash("12345678901", again, &d), ERMES_EINVAL);
+    assert_int_equal(ermes__password_hash("12345678901", again, &d), ERMES_EINVAL);
     assert_string_equal(d.field, "password");
     assert_true(d.reason[0] != '\0');
-    assert_int_equal(ermes_password_hash("", again, &d), ERMES_EINVAL);
+    assert_int_equal(ermes__password_hash("", again, &d), ERMES_EINVAL);
     memset(too_long, 'p', sizeof(too_long) - 1);
     too_long[sizeof(too_long) - 1] = '\0';
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_password_hash(too_long, again, &d), ERMES_EINVAL);
+    assert_int_equal(ermes__password_hash(too_long, again, &d), ERMES_EINVAL);
     assert_string_equal(d.field, "password");
 }
 
@@ -2228,8 +2231,8 @@ static void test_stmt_cache_growth(void **state)
 {
     fixture_t *f = *state;
     static char sql[300][40]; /* the cache is keyed by the text's address: keep them alive */
-    ermes_db_t *db = ermes__db_conn(f->st);
-    ermes_db_stmt_t *outer, *inner;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *outer, *inner;
 
     assert_non_null(db);
     assert_int_equal(ermes__db_prepare(db, "SELECT 7 UNION ALL SELECT 8", &outer), 0);
@@ -2255,11 +2258,11 @@ static void test_sensor_user(void **state)
 {
     fixture_t *f = *state;
     char secret[ERMES_SESSION_STRLEN], tok[ERMES_TOKEN_STRLEN];
-    ermes_session_t s, found;
-    ermes_token_t t;
-    ermes_user_t u;
+    ermes__session_t s, found;
+    ermes__token_t t;
+    ermes__user_t u;
     ermes_diag_t d;
-    ermes_role_t r;
+    ermes__role_t r;
     int64_t sid = add_user(f, "suricata-1", ERMES_ROLE_SENSOR, f->home);
     int64_t aid = add_user(f, "bob", ERMES_ROLE_ANALYST, f->home);
 
@@ -2267,33 +2270,33 @@ static void test_sensor_user(void **state)
     assert_int_equal(r, ERMES_ROLE_SENSOR);
     assert_string_equal(ermes__role_name(ERMES_ROLE_SENSOR), "sensor");
     assert_int_equal(ermes__role_parse("Sensor", &r), ERMES_EINVAL);
-    assert_int_equal(ermes_store_user_get(f->st, sid, NULL, &u), 0);
+    assert_int_equal(ermes__store_user_get(f->st, sid, NULL, &u), 0);
     assert_int_equal(u.role, ERMES_ROLE_SENSOR);
     {
-        ermes_viewer_t v = {sid, "suricata-1", ERMES_ROLE_SENSOR, f->home, "test"};
+        ermes__viewer_t v = {sid, "suricata-1", ERMES_ROLE_SENSOR, f->home, "test"};
         assert_false(ermes__viewer_is_staff(&v));
     }
     /* Its token authenticates it. */
-    assert_int_equal(ermes_token_create(f->st, sid, "eve", 86400000, tok, &t), 0);
+    assert_int_equal(ermes__token_create(f->st, sid, "eve", 86400000, tok, &t), 0);
     assert_int_equal(authenticate(f, tok, &u, &t, &d), 0);
     assert_int_equal(u.role, ERMES_ROLE_SENSOR);
     /* A session of it (made before it became a sensor) is refused and ended. */
-    assert_int_equal(ermes_session_create(f->st, sid, 3600000, "192.0.2.1", "ua", secret, &s), 0);
+    assert_int_equal(ermes__session_create(f->st, sid, 3600000, "192.0.2.1", "ua", secret, &s), 0);
     ermes_diag_clear(&d);
     assert_int_equal(
-        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
+        ermes__session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
         ERMES_EAUTH);
     assert_string_equal(d.reason, "a sensor user cannot use a session");
-    assert_int_equal(ermes_store_session_find(f->st, s.hash, &found), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_session_find(f->st, s.hash, &found), ERMES_ENOTFOUND);
     /* An analyst made a sensor loses its session at its next request. */
-    assert_int_equal(ermes_session_create(f->st, aid, 3600000, NULL, NULL, secret, &s), 0);
+    assert_int_equal(ermes__session_create(f->st, aid, 3600000, NULL, NULL, secret, &s), 0);
     ermes_diag_clear(&d);
     assert_int_equal(
-        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
+        ermes__session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
     u.role = ERMES_ROLE_SENSOR;
-    assert_int_equal(ermes_store_user_update(f->st, &u), 0);
+    assert_int_equal(ermes__store_user_update(f->st, &u), 0);
     assert_int_equal(
-        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
+        ermes__session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d),
         ERMES_EAUTH);
 }
 
@@ -2303,13 +2306,13 @@ static void test_sensor_user(void **state)
 /* On PostgreSQL, migrations 1 to 14 are one (schema.c): there is no older schema to migrate
  * from. What holds instead: the store is at the current version and migration v has nothing
  * left to do there. Returns 1 on PostgreSQL (the caller's SQLite history test ends). */
-static int pg_history_folded(ermes_store_t *st, int v)
+static int pg_history_folded(ermes__store_t *st, int v)
 {
     int version = 0;
 
     if (!test_db_postgresql())
         return 0;
-    assert_int_equal(ermes_store_schema_version(st, &version), 0);
+    assert_int_equal(ermes__store_schema_version(st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     assert_non_null(ermes__schema_migration(1, ERMES__SCHEMA_POSTGRESQL));
     assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
@@ -2326,19 +2329,19 @@ static void test_sensor_migration(void **state)
         assert_true(add_user(f, "sensor1", ERMES_ROLE_SENSOR, f->home) > 0);
         return;
     }
-    ermes_store_options_t opts = {0, 0, 0, NULL};
+    ermes__store_options_t opts = {0, 0, 0, NULL};
     char tok[ERMES_TOKEN_STRLEN], secret[ERMES_SESSION_STRLEN];
-    ermes_session_t s, found;
-    ermes_token_t t;
-    ermes_user_t u;
+    ermes__session_t s, found;
+    ermes__token_t t;
+    ermes__user_t u;
     ermes_diag_t d;
-    ermes_db_t *db;
+    ermes__db_t *db;
     int64_t before[3], after[3];
     int version = 0;
     int64_t alice = add_user(f, "alice", ERMES_ROLE_ANALYST, f->home);
 
-    assert_int_equal(ermes_token_create(f->st, alice, "laptop", 86400000, tok, &t), 0);
-    assert_int_equal(ermes_session_create(f->st, alice, 3600000, NULL, NULL, secret, &s), 0);
+    assert_int_equal(ermes__token_create(f->st, alice, "laptop", 86400000, tok, &t), 0);
+    assert_int_equal(ermes__session_create(f->st, alice, 3600000, NULL, NULL, secret, &s), 0);
     before[0] = count(f, "users");
     before[1] = t.id;
     before[2] = s.id;
@@ -2371,15 +2374,15 @@ static void test_sensor_migration(void **state)
     u.role = ERMES_ROLE_SENSOR;
     u.org_id = f->home;
     ermes_diag_clear(&d);
-    assert_int_not_equal(ermes_store_user_insert(f->st, &u, &d), 0);
-    ermes_registry_close(f->reg);
+    assert_int_not_equal(ermes__store_user_insert(f->st, &u, &d), 0);
+    ermes__registry_close(f->reg);
     f->reg = NULL;
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
 
     /* Opening it migrates. */
     assert_int_equal(test_store_open(f->dir, &opts, &f->st), 0);
-    assert_int_equal(ermes_registry_open(f->st, &f->reg), 0);
-    assert_int_equal(ermes_store_schema_version(f->st, &version), 0);
+    assert_int_equal(ermes__registry_open(f->st, &f->reg), 0);
+    assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     after[0] = count(f, "users");
     assert_int_equal(authenticate(f, tok, &u, &t, &d), 0);
@@ -2387,16 +2390,16 @@ static void test_sensor_migration(void **state)
     after[1] = t.id;
     ermes_diag_clear(&d);
     assert_int_equal(
-        ermes_session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
+        ermes__session_authenticate(f->st, secret, strlen(secret), 3600000, &u, &found, &d), 0);
     assert_int_equal(u.id, alice);
     after[2] = found.id;
     assert_memory_equal(before, after, sizeof(before));
     /* The new CHECK takes sensor, and still refuses what is no role. */
     ermes_diag_clear(&d);
-    assert_int_equal(ermes_store_user_insert(f->st, &u, &d), ERMES_EEXISTS);
+    assert_int_equal(ermes__store_user_insert(f->st, &u, &d), ERMES_EEXISTS);
     snprintf(u.name, sizeof(u.name), "zeek-1");
     u.role = ERMES_ROLE_SENSOR;
-    assert_int_equal(ermes_store_user_insert(f->st, &u, &d), 0);
+    assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
     assert_int_equal(ermes__db_exec(ermes__db_conn(f->st),
                                     "INSERT INTO users (name, role, org_id, created_at,"
                                     " updated_at) VALUES ('x', 'robot', 1, 0, 0)"),
@@ -2405,7 +2408,7 @@ static void test_sensor_migration(void **state)
     assert_int_equal(
         ermes__db_exec(ermes__db_conn(f->st), "DELETE FROM users WHERE name = 'alice'"), 0);
     assert_int_equal(authenticate(f, tok, &u, &t, &d), ERMES_EAUTH);
-    assert_int_equal(ermes_store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_session_find(f->st, found.hash, &found), ERMES_ENOTFOUND);
 }
 
 /* Issue 10 item 14: one pagination loop for every listing (store_int.h). Five rows in pages
@@ -2413,13 +2416,13 @@ static void test_sensor_migration(void **state)
 static void test_page_step(void **state)
 {
     fixture_t *f = *state;
-    ermes_db_t *db = ermes__db_conn(f->st);
+    ermes__db_t *db = ermes__db_conn(f->st);
     static const long limits[] = {2, 5, 6, 0};
     static const long want_rows[] = {2, 5, 5, 5};
     static const int want_more[] = {1, 0, 0, 0};
 
     for (size_t k = 0; k < 4; k++) {
-        ermes_db_stmt_t *s;
+        ermes__db_stmt_t *s;
         long n = 0, rows = 0;
         int more = 0, rc;
         assert_int_equal(ermes__db_prepare(db,

@@ -18,7 +18,7 @@
 #include "ermes/error.h"
 
 /* Checks that b holds exactly the n bytes of want, NUL-terminated, within its capacity. */
-static void check_content(const ermes_strbuf_t *b, const char *want, size_t n)
+static void check_content(const ermes__strbuf_t *b, const char *want, size_t n)
 {
     assert_int_equal(b->len, n);
     assert_non_null(b->data);
@@ -30,7 +30,7 @@ static void check_content(const ermes_strbuf_t *b, const char *want, size_t n)
 
 static void test_strbuf_empty(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     size_t len = 99;
     char *p;
 
@@ -53,7 +53,7 @@ static void test_strbuf_empty(void **state)
 
 static void test_strbuf_add(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     (void)state;
     ermes__strbuf_init(&b, 1000);
@@ -74,7 +74,7 @@ static void test_strbuf_add(void **state)
 
 static void test_strbuf_grow(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char want[5000];
 
     (void)state;
@@ -89,7 +89,7 @@ static void test_strbuf_grow(void **state)
 
 static void test_strbuf_cap(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char *before;
 
     (void)state;
@@ -126,7 +126,7 @@ static void test_strbuf_cap(void **state)
 
 static void test_strbuf_big_cap(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     (void)state;
     /* The memory held never exceeds the cap (plus the NUL) even while doubling. */
@@ -149,7 +149,7 @@ static void test_strbuf_unlimited_cap(void **state)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        ermes_strbuf_t b;
+        ermes__strbuf_t b;
         /* The child must die of a crash, not return into the test runner's handler. */
         signal(SIGSEGV, SIG_DFL);
         signal(SIGBUS, SIG_DFL);
@@ -176,7 +176,7 @@ static void test_strbuf_unlimited_cap(void **state)
 
 static void test_strbuf_addf(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     (void)state;
     ermes__strbuf_init(&b, 1 << 20);
@@ -199,7 +199,7 @@ static void test_strbuf_addf(void **state)
 
 static void test_strbuf_take(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     size_t len = 0;
     char *p;
 
@@ -226,7 +226,7 @@ static void test_strbuf_take(void **state)
 
 static void test_strbuf_reset(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char *mem;
     size_t cap;
 
@@ -253,7 +253,7 @@ static void test_strbuf_reset(void **state)
 
 static void test_strbuf_out_of_memory(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
     char big[300];
     char *mem;
 
@@ -288,7 +288,7 @@ static void test_strbuf_out_of_memory(void **state)
 
 static void test_arena_alignment(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
 
     (void)state;
     ermes__arena_init(&a, 256, 0);
@@ -307,7 +307,7 @@ static void test_arena_alignment(void **state)
 
 static void test_arena_packing(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
     char *p1, *p2, *p3, *big;
 
     (void)state;
@@ -331,7 +331,7 @@ static void test_arena_packing(void **state)
 
 static void test_arena_large(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
     char *p[20];
 
     (void)state;
@@ -357,7 +357,7 @@ static void test_arena_large(void **state)
 
 static void test_arena_limit(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
 
     (void)state;
     ermes__arena_init(&a, 64, 100);
@@ -382,7 +382,7 @@ static void test_arena_limit(void **state)
 
 static void test_arena_strings(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
     char *s;
 
     (void)state;
@@ -399,7 +399,7 @@ static void test_arena_strings(void **state)
 
 static void test_arena_out_of_memory(void **state)
 {
-    ermes_arena_t a;
+    ermes__arena_t a;
     char *p, *q;
 
     (void)state;

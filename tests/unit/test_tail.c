@@ -419,7 +419,7 @@ static void test_files_parse(void **state)
     assert_int_equal(ermes_tail_files_parse("csv:/x.csv", &files, &n, &d), ERMES_EINVAL);
     {
         /* The setting, as the daemon reads it. */
-        ermes_config_t cfg;
+        ermes__config_t cfg;
         assert_int_equal(ermes__config_init(&cfg), 0);
         assert_null(cfg.detect_logs);
         assert_int_equal(ermes__config_set(&cfg, "detect_logs", "lines:/var/log/a.log", &d), 0);

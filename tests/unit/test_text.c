@@ -14,7 +14,7 @@
 
 static void check_escape(const char *in, size_t len, const char *want)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     ermes__strbuf_init(&b, 1 << 16);
     assert_int_equal(ermes__text_escape(&b, in, len), 0);
@@ -59,7 +59,7 @@ static void test_escape_c1_and_utf8(void **state)
 
 static void test_escape_cap(void **state)
 {
-    ermes_strbuf_t b;
+    ermes__strbuf_t b;
 
     (void)state;
     ermes__strbuf_init(&b, 5);

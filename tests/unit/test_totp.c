@@ -123,18 +123,18 @@ static void test_window_and_replay_rule(void **state)
 
 typedef struct fixture {
     char dir[64];
-    ermes_store_t *st;
-    ermes_user_t u;
+    ermes__store_t *st;
+    ermes__user_t u;
 } fixture_t;
 
 static int setup(void **state)
 {
-    ermes_store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_options_t opts = {0, 1, 0, NULL};
     fixture_t *f = calloc(1, sizeof(*f));
-    ermes_org_t *home = ermes__org_new();
+    ermes__org_t *home = ermes__org_new();
     ermes_diag_t d;
 
-    if (!f || !home || ermes_access_init() != 0)
+    if (!f || !home || ermes__access_init() != 0)
         return -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-totp-XXXXXX");
     if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
@@ -142,14 +142,14 @@ static int setup(void **state)
     home->short_name = ermes__org_strdup(home, "CERT");
     home->name = ermes__org_strdup(home, "The CERT");
     ermes_diag_clear(&d);
-    if (ermes_store_org_insert(f->st, home, &d))
+    if (ermes__store_org_insert(f->st, home, &d))
         return -1;
     snprintf(f->u.name, sizeof(f->u.name), "tina");
     f->u.role = ERMES_ROLE_ANALYST;
     f->u.org_id = home->meta.id;
     ermes__org_free(home);
-    if (ermes_password_hash("correct horse battery", f->u.password_hash, &d) ||
-        ermes_store_user_insert(f->st, &f->u, &d))
+    if (ermes__password_hash("correct horse battery", f->u.password_hash, &d) ||
+        ermes__store_user_insert(f->st, &f->u, &d))
         return -1;
     *state = f;
     return 0;
@@ -162,7 +162,7 @@ static int teardown(void **state)
     struct dirent *e;
     char path[512];
 
-    ermes_store_close(f->st);
+    ermes__store_close(f->st);
     if ((d = opendir(f->dir))) {
         while ((e = readdir(d)))
             if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
@@ -198,57 +198,57 @@ static void test_enrol_check_replay(void **state)
 {
     fixture_t *f = *state;
     char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], c[8], c2[8];
-    ermes_totp_enrolment_t e;
-    ermes_user_t got;
+    ermes__totp_enrolment_t e;
+    ermes__user_t got;
     uint8_t key[40];
     size_t len;
     int64_t step = ermes__totp_step(ermes__time_now_ms()), left = -1;
     int by = -1;
 
     /* Nothing to confirm before a start; nothing to check before it is on. */
-    assert_int_equal(ermes_totp_confirm(f->st, &f->u, "123456", codes), ERMES_ENOTFOUND);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, "123456", NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_confirm(f->st, &f->u, "123456", codes), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, "123456", NULL, &by, &left), ERMES_EAUTH);
 
-    assert_int_equal(ermes_totp_begin(f->st, &f->u, "ermes", &e), 0);
+    assert_int_equal(ermes__totp_begin(f->st, &f->u, "ermes", &e), 0);
     assert_int_equal(strlen(e.secret), 32);
     assert_non_null(strstr(e.uri, "otpauth://totp/ermes:tina?secret="));
     assert_non_null(strstr(e.uri, e.secret));
     len = base32_decode(e.secret, key);
     assert_int_equal(len, ERMES_TOTP_SECRET_BYTES);
     /* Pending is not on. */
-    assert_int_equal(ermes_store_user_get(f->st, f->u.id, NULL, &got), 0);
+    assert_int_equal(ermes__store_user_get(f->st, f->u.id, NULL, &got), 0);
     assert_false(got.totp_enabled);
     code_at(key, len, step, c);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
 
     /* A wrong code does not confirm; the right one does, and gives ten distinct codes. */
     code_at(key, len, step + 5, c2);
-    assert_int_equal(ermes_totp_confirm(f->st, &f->u, c2, codes), ERMES_EAUTH);
-    assert_int_equal(ermes_totp_confirm(f->st, &f->u, c, codes), 0);
+    assert_int_equal(ermes__totp_confirm(f->st, &f->u, c2, codes), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_confirm(f->st, &f->u, c, codes), 0);
     for (int i = 0; i < ERMES_RECOVERY_CODES; i++) {
         assert_int_equal(strlen(codes[i]), ERMES_RECOVERY_CODE_STRLEN - 1);
         for (int j = 0; j < i; j++)
             assert_string_not_equal(codes[i], codes[j]);
     }
-    assert_int_equal(ermes_store_user_get(f->st, f->u.id, NULL, &got), 0);
+    assert_int_equal(ermes__store_user_get(f->st, f->u.id, NULL, &got), 0);
     assert_true(got.totp_enabled);
-    assert_int_equal(ermes_totp_begin(f->st, &f->u, "ermes", &e), ERMES_ECONFLICT);
-    assert_int_equal(ermes_totp_confirm(f->st, &f->u, c, codes), ERMES_ECONFLICT);
+    assert_int_equal(ermes__totp_begin(f->st, &f->u, "ermes", &e), ERMES_ECONFLICT);
+    assert_int_equal(ermes__totp_confirm(f->st, &f->u, c, codes), ERMES_ECONFLICT);
 
     /* The confirming code was used: never again. The next step's code works once. */
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
     code_at(key, len, step + 1, c2);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, c2, NULL, &by, &left), 0);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, c2, NULL, &by, &left), 0);
     assert_int_equal(by, 0);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, c2, NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, c2, NULL, &by, &left), ERMES_EAUTH);
     /* Once step + 1 was used, the code of step (still in the window) is refused too. */
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, c, NULL, &by, &left), ERMES_EAUTH);
 
     /* Recovery codes: once each, typed any way. */
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, codes[3], &by, &left), 0);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, codes[3], &by, &left), 0);
     assert_int_equal(by, 1);
     assert_int_equal(left, ERMES_RECOVERY_CODES - 1);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, codes[3], &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, codes[3], &by, &left), ERMES_EAUTH);
     {
         char loud[32];
         size_t o = 0;
@@ -256,19 +256,20 @@ static void test_enrol_check_replay(void **state)
             if (*p != '-')
                 loud[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
         loud[o] = '\0';
-        assert_int_equal(ermes_totp_check(f->st, f->u.id, "", loud, &by, &left), 0);
+        assert_int_equal(ermes__totp_check(f->st, f->u.id, "", loud, &by, &left), 0);
         assert_int_equal(left, ERMES_RECOVERY_CODES - 2);
     }
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, "aaaa-bbbb-cccc-dddd", &by, &left),
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, "aaaa-bbbb-cccc-dddd", &by, &left),
                      ERMES_EAUTH);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, "not a code", &by, &left), ERMES_EAUTH);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, NULL, &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, "not a code", &by, &left),
+                     ERMES_EAUTH);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, NULL, &by, &left), ERMES_EAUTH);
 
     /* Reset: gone, and gone again is ENOTFOUND. */
-    assert_int_equal(ermes_totp_reset(f->st, f->u.id), 0);
-    assert_int_equal(ermes_totp_reset(f->st, f->u.id), ERMES_ENOTFOUND);
-    assert_int_equal(ermes_totp_check(f->st, f->u.id, NULL, codes[5], &by, &left), ERMES_EAUTH);
-    assert_int_equal(ermes_store_user_get(f->st, f->u.id, NULL, &got), 0);
+    assert_int_equal(ermes__totp_reset(f->st, f->u.id), 0);
+    assert_int_equal(ermes__totp_reset(f->st, f->u.id), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__totp_check(f->st, f->u.id, NULL, codes[5], &by, &left), ERMES_EAUTH);
+    assert_int_equal(ermes__store_user_get(f->st, f->u.id, NULL, &got), 0);
     assert_false(got.totp_enabled);
 }
 
@@ -276,9 +277,9 @@ static void test_login_second_factor(void **state)
 {
     fixture_t *f = *state;
     char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], c[8];
-    ermes_totp_enrolment_t e;
-    ermes_login_factor_t lf;
-    ermes_user_t u;
+    ermes__totp_enrolment_t e;
+    ermes__login_factor_t lf;
+    ermes__user_t u;
     uint8_t key[40];
     size_t len;
     int64_t step = ermes__totp_step(ermes__time_now_ms()), retry;
@@ -287,22 +288,22 @@ static void test_login_second_factor(void **state)
     /* Without TOTP the password is all. */
     memset(&lf, 0, sizeof(lf));
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
+        ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_NONE);
 
-    assert_int_equal(ermes_totp_begin(f->st, &f->u, "ermes", &e), 0);
+    assert_int_equal(ermes__totp_begin(f->st, &f->u, "ermes", &e), 0);
     len = base32_decode(e.secret, key);
     code_at(key, len, step, c);
-    assert_int_equal(ermes_totp_confirm(f->st, &f->u, c, codes), 0);
+    assert_int_equal(ermes__totp_confirm(f->st, &f->u, c, codes), 0);
 
     /* The password alone: missing, not a failure. */
     memset(&lf, 0, sizeof(lf));
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+        ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
         ERMES_EAUTH);
     assert_int_equal(lf.state, ERMES_FACTOR_MISSING);
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", NULL, "t", &u, &locked, &retry),
+        ermes__login(f->st, "tina", "correct horse battery", NULL, "t", &u, &locked, &retry),
         ERMES_EAUTH);
     /* Four wrong codes, then the right one still works (no lock yet) and forgets them. */
     for (int i = 0; i < 4; i++) {
@@ -311,7 +312,7 @@ static void test_login_second_factor(void **state)
         if (strcmp(c, "000000") == 0)
             lf.totp = "111111";
         assert_int_equal(
-            ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+            ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
             ERMES_EAUTH);
         assert_int_equal(lf.state, ERMES_FACTOR_WRONG);
         assert_false(locked);
@@ -319,17 +320,17 @@ static void test_login_second_factor(void **state)
     code_at(key, len, step + 1, c);
     lf.totp = c;
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
+        ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_TOTP);
     assert_string_equal(u.name, "tina");
     /* A wrong password with a right recovery code is a wrong password, and uses no code. */
     lf.totp = NULL;
     lf.recovery_code = codes[0];
-    assert_int_equal(ermes_login(f->st, "tina", "wrong password!!", &lf, "t", &u, &locked, &retry),
+    assert_int_equal(ermes__login(f->st, "tina", "wrong password!!", &lf, "t", &u, &locked, &retry),
                      ERMES_EAUTH);
     assert_int_equal(lf.state, ERMES_FACTOR_NONE);
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
+        ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry), 0);
     assert_int_equal(lf.state, ERMES_FACTOR_RECOVERY);
     assert_int_equal(lf.recovery_left, ERMES_RECOVERY_CODES - 1);
     /* Five wrong codes lock the name like five wrong passwords. */
@@ -337,14 +338,14 @@ static void test_login_second_factor(void **state)
     for (int i = 0; i < 5; i++) {
         lf.totp = strcmp(c, "000000") ? "000000" : "111111";
         assert_int_equal(
-            ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+            ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
             ERMES_EAUTH);
     }
     assert_true(locked);
     code_at(key, len, step + 2, c);
     lf.totp = c;
     assert_int_equal(
-        ermes_login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
+        ermes__login(f->st, "tina", "correct horse battery", &lf, "t", &u, &locked, &retry),
         ERMES_EDENIED);
 }
 
@@ -353,7 +354,7 @@ static void test_qr_svg(void **state)
     char *svg = NULL;
 
     (void)state;
-    assert_int_equal(ermes_totp_qr_svg("otpauth://totp/ermes:tina?secret=MZXW6YTBOI", &svg), 0);
+    assert_int_equal(ermes__totp_qr_svg("otpauth://totp/ermes:tina?secret=MZXW6YTBOI", &svg), 0);
     assert_non_null(svg);
     assert_true(strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ", 52) == 0);
     assert_non_null(strstr(svg, "<path fill=\"#000\" d=\"M"));

@@ -104,7 +104,7 @@ static void test_embedded_table(void **state)
     assert_true(ermes__web_files_count >= 1);
     assert_null(ermes__web_files[ermes__web_files_count].path);
     for (size_t k = 0; k < ermes__web_files_count; k++) {
-        const ermes_web_file_t *f = &ermes__web_files[k];
+        const ermes__web_file_t *f = &ermes__web_files[k];
         assert_non_null(f->path);
         assert_int_equal(strlen(f->etag), 34);
         assert_int_equal(f->data[f->len], 0);
@@ -177,14 +177,14 @@ static void test_feed_stale(void **state)
  * whatever else they say; the others by the staff and admin flags. */
 static void test_route_roles(void **state)
 {
-    ermes_viewer_t sensor = {9, "s1", ERMES_ROLE_SENSOR, 1, "test"};
-    ermes_viewer_t analyst = {8, "a1", ERMES_ROLE_ANALYST, 1, "test"};
-    ermes_viewer_t constituent = {7, "c1", ERMES_ROLE_CONSTITUENT, 2, "test"};
-    ermes_viewer_t admin = {6, "root", ERMES_ROLE_ADMIN, 1, "test"};
+    ermes__viewer_t sensor = {9, "s1", ERMES_ROLE_SENSOR, 1, "test"};
+    ermes__viewer_t analyst = {8, "a1", ERMES_ROLE_ANALYST, 1, "test"};
+    ermes__viewer_t constituent = {7, "c1", ERMES_ROLE_CONSTITUENT, 2, "test"};
+    ermes__viewer_t admin = {6, "root", ERMES_ROLE_ADMIN, 1, "test"};
     int nsensor = 0, nroutes = 0;
 
     (void)state;
-    for (const ermes_route_t *r = ermes__routes; r->method; r++) {
+    for (const ermes__route_t *r = ermes__routes; r->method; r++) {
         int for_sensor = (!strcmp(r->method, "POST") && !strcmp(r->pattern, "/api/v1/logs")) ||
                          (!strcmp(r->method, "GET") && !strcmp(r->pattern, "/api/v1/me")) ||
                          (!strcmp(r->method, "GET") && !strcmp(r->pattern, "/healthz"));

@@ -24,7 +24,7 @@ static const char *const malware_names[][2] = {
     {"volatile", "volatile cedar"},
 };
 
-static int open_kind(int kind, const ermes_report_info_t *info, const char *data, size_t len,
+static int open_kind(int kind, const ermes__report_info_t *info, const char *data, size_t len,
                      void **state, ermes_diag_t *d)
 {
     static const char *const names[] = {"Bambenek C2 Domain Feed", "Bambenek C2 IP Feed",
@@ -48,19 +48,19 @@ static int open_kind(int kind, const ermes_report_info_t *info, const char *data
     return 0;
 }
 
-static int domains_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
-                        ermes_diag_t *d)
+static int domains_open(const ermes__report_info_t *info, const char *data, size_t len,
+                        void **state, ermes_diag_t *d)
 {
     return open_kind(KIND_C2_DOMAINS, info, data, len, state, d);
 }
 
-static int ips_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int ips_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                     ermes_diag_t *d)
 {
     return open_kind(KIND_C2_IPS, info, data, len, state, d);
 }
 
-static int dga_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int dga_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                     ermes_diag_t *d)
 {
     return open_kind(KIND_DGA, info, data, len, state, d);
@@ -112,7 +112,7 @@ static int bambenek_row(bambenek_t *s, ermes__fp_str_t line, ermes_event_t *ev, 
     return ermes__fp_set(ev, ERMES_F_MALWARE_NAME, name, d);
 }
 
-static int bambenek_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int bambenek_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     bambenek_t *s = state;
     ermes__fp_str_t line;
@@ -129,10 +129,10 @@ static int bambenek_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_bambenek_c2_domains = {
+const ermes__parser_def_t ermes__parser_bambenek_c2_domains = {
     "bambenek-c2-domains", "Bambenek C2 domain master list", domains_open, bambenek_next,
     bambenek_close};
-const ermes_parser_def_t ermes__parser_bambenek_c2_ips = {
+const ermes__parser_def_t ermes__parser_bambenek_c2_ips = {
     "bambenek-c2-ips", "Bambenek C2 IP master list", ips_open, bambenek_next, bambenek_close};
-const ermes_parser_def_t ermes__parser_bambenek_dga = {"bambenek-dga", "Bambenek DGA domain feed",
-                                                       dga_open, bambenek_next, bambenek_close};
+const ermes__parser_def_t ermes__parser_bambenek_dga = {"bambenek-dga", "Bambenek DGA domain feed",
+                                                        dga_open, bambenek_next, bambenek_close};

@@ -55,11 +55,11 @@ static const blocklist_kind_t *find_kind(const char *name)
     return NULL;
 }
 
-static int blocklistde_open(const ermes_report_info_t *info, const char *data, size_t len,
+static int blocklistde_open(const ermes__report_info_t *info, const char *data, size_t len,
                             void **state, ermes_diag_t *d)
 {
     blocklistde_t *s = ermes__calloc(1, sizeof(*s));
-    const char *kind = ermes_parser_option(info, "kind");
+    const char *kind = ermes__parser_option(info, "kind");
     int rc;
 
     if (!s)
@@ -94,7 +94,7 @@ static void blocklistde_close(void *state)
     ermes__free(state);
 }
 
-static int blocklistde_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int blocklistde_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     blocklistde_t *s = state;
     const blocklist_kind_t *k = s->kind;
@@ -121,6 +121,6 @@ static int blocklistde_next(void *state, ermes_event_t *ev, ermes_row_t *row, er
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_blocklistde = {
+const ermes__parser_def_t ermes__parser_blocklistde = {
     "blocklistde", "blocklist.de lists (one IP per line; kind= or the file name picks the list)",
     blocklistde_open, blocklistde_next, blocklistde_close};

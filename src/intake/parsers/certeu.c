@@ -89,7 +89,7 @@ static void certeu_close(void *state)
     ermes__free(s);
 }
 
-static int certeu_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int certeu_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                        ermes_diag_t *d)
 {
     certeu_t *s = ermes__calloc(1, sizeof(*s));
@@ -199,7 +199,7 @@ static int certeu_row(certeu_t *s, const ermes_csv_record_t *rec, ermes_event_t 
     return 0;
 }
 
-static int certeu_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int certeu_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     certeu_t *s = state;
     ermes_csv_record_t rec;
@@ -224,5 +224,5 @@ static int certeu_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_d
     }
 }
 
-const ermes_parser_def_t ermes__parser_certeu_csv = {"certeu-csv", "CERT-EU CSV feed", certeu_open,
-                                                     certeu_next, certeu_close};
+const ermes__parser_def_t ermes__parser_certeu_csv = {"certeu-csv", "CERT-EU CSV feed", certeu_open,
+                                                      certeu_next, certeu_close};

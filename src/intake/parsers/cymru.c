@@ -58,7 +58,7 @@ static const struct {
     {59, "ipv6-nonxt"}, {132, "sctp"}, {136, "udplite"},
 };
 
-static int cymru_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int cymru_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                       ermes_diag_t *d)
 {
     cymru_t *s = ermes__calloc(1, sizeof(*s));
@@ -440,7 +440,7 @@ static int build(cymru_t *s, ermes__fp_str_t line, ermes_event_t *ev, ermes_diag
     return rc;
 }
 
-static int cymru_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int cymru_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     cymru_t *s = state;
     ermes__fp_str_t line;
@@ -477,6 +477,6 @@ static int cymru_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_di
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_cymru_cap = {
+const ermes__parser_def_t ermes__parser_cymru_cap = {
     "cymru-cap", "Team Cymru CAP reports (certname and infected formats)", cymru_open, cymru_next,
     cymru_close};

@@ -75,7 +75,7 @@ typedef struct dataplane {
     char url[96];
 } dataplane_t;
 
-static int dataplane_open(const ermes_report_info_t *info, const char *data, size_t len,
+static int dataplane_open(const ermes__report_info_t *info, const char *data, size_t len,
                           void **state, ermes_diag_t *d)
 {
     dataplane_t *s = ermes__calloc(1, sizeof(*s));
@@ -165,7 +165,7 @@ static int dataplane_row(dataplane_t *s, ermes__fp_str_t line, ermes_event_t *ev
     return ermes__fp_set_time(ev, ERMES_F_TIME_SOURCE, f[n - 2], d);
 }
 
-static int dataplane_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int dataplane_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     dataplane_t *s = state;
     ermes__fp_str_t line;
@@ -182,6 +182,6 @@ static int dataplane_next(void *state, ermes_event_t *ev, ermes_row_t *row, erme
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_dataplane = {
+const ermes__parser_def_t ermes__parser_dataplane = {
     "dataplane", "DataPlane.org reports, all kinds (ASN | ASname | ipaddr | ... | category)",
     dataplane_open, dataplane_next, dataplane_close};

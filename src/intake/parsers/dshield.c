@@ -19,7 +19,7 @@ typedef struct dshield {
     int in_html_comment;
 } dshield_t;
 
-static int open_kind(int asn_list, const ermes_report_info_t *info, const char *data, size_t len,
+static int open_kind(int asn_list, const ermes__report_info_t *info, const char *data, size_t len,
                      void **state, ermes_diag_t *d)
 {
     dshield_t *s = ermes__calloc(1, sizeof(*s));
@@ -34,7 +34,7 @@ static int open_kind(int asn_list, const ermes_report_info_t *info, const char *
     if (rc == 0 && asn_list) {
         /* The list does not name its AS: the option asn= does, or the "as=" of the feed's
          * URL, as IntelMQ takes it from the collector's URL. */
-        const char *v = ermes_parser_option(info, "asn");
+        const char *v = ermes__parser_option(info, "asn");
         const char *u = s->feed.url ? strstr(s->feed.url, "as=") : NULL;
         size_t n = 0;
         if (!v && u)
@@ -58,13 +58,13 @@ static int open_kind(int asn_list, const ermes_report_info_t *info, const char *
     return 0;
 }
 
-static int block_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int block_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                       ermes_diag_t *d)
 {
     return open_kind(0, info, data, len, state, d);
 }
 
-static int asn_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int asn_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                     ermes_diag_t *d)
 {
     return open_kind(1, info, data, len, state, d);
@@ -189,7 +189,7 @@ static int asn_row(dshield_t *s, ermes__fp_str_t line, ermes_event_t *ev, ermes_
     return ermes__fp_extra(ev, "last_seen", f[4], ERMES_EXTRA_STRING, d);
 }
 
-static int dshield_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int dshield_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     dshield_t *s = state;
     ermes__fp_str_t line;
@@ -220,9 +220,9 @@ static int dshield_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_dshield_block = {
+const ermes__parser_def_t ermes__parser_dshield_block = {
     "dshield-block", "DShield recommended block list (block.txt)", block_open, dshield_next,
     dshield_close};
-const ermes_parser_def_t ermes__parser_dshield_asn = {
+const ermes__parser_def_t ermes__parser_dshield_asn = {
     "dshield-asn", "DShield sources of one AS (asdetailsascii.html; option asn=)", asn_open,
     dshield_next, dshield_close};

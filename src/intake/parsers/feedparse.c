@@ -136,7 +136,7 @@ int ermes__fp_is_none(ermes__fp_str_t s)
 
 /* ---- report-wide constants ---------------------------------------------------------------- */
 
-int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes_report_info_t *info, const char *name,
+int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes__report_info_t *info, const char *name,
                         const char *url, ermes_diag_t *d)
 {
     const char *v;
@@ -148,19 +148,19 @@ int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes_report_info_t *info, co
     f->name = name;
     f->url = url;
     f->accuracy = -1;
-    if ((v = ermes_parser_option(info, "feed_name")) && *v) {
+    if ((v = ermes__parser_option(info, "feed_name")) && *v) {
         snprintf(f->name_buf, sizeof(f->name_buf), "%s", v);
         f->name = f->name_buf;
     }
-    if ((v = ermes_parser_option(info, "feed_url")) && *v) {
+    if ((v = ermes__parser_option(info, "feed_url")) && *v) {
         snprintf(f->url_buf, sizeof(f->url_buf), "%s", v);
         f->url = f->url_buf;
     }
-    if ((v = ermes_parser_option(info, "feed_provider")) && *v) {
+    if ((v = ermes__parser_option(info, "feed_provider")) && *v) {
         snprintf(f->provider_buf, sizeof(f->provider_buf), "%s", v);
         f->provider = f->provider_buf;
     }
-    if ((v = ermes_parser_option(info, "accuracy")) && *v) {
+    if ((v = ermes__parser_option(info, "accuracy")) && *v) {
         if (ermes__parse_double(v, "accuracy", 0, 100, &f->accuracy, NULL)) {
             ermes_diag_set(d, "accuracy", "option accuracy=\"%s\" is not a number from 0 to 100",
                            v);
@@ -778,7 +778,7 @@ ermes__fp_str_t ermes__fp_column(const ermes_csv_record_t *rec, long col)
 
 /* ---- rows ------------------------------------------------------------------------------------ */
 
-void ermes__fp_row(ermes_row_t *row, ermes_diag_t *d, long line, ermes__fp_str_t s)
+void ermes__fp_row(ermes__row_t *row, ermes_diag_t *d, long line, ermes__fp_str_t s)
 {
     row->line = line;
     row->raw = s.p;

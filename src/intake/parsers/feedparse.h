@@ -68,7 +68,7 @@ typedef struct ermes__fp_feed {
 
 /* Fills f from info with the parser's defaults (name/url may be NULL). ERMES_EINVAL with d for
  * an option that does not parse (accuracy). */
-int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes_report_info_t *info, const char *name,
+int ermes__fp_feed_init(ermes__fp_feed_t *f, const ermes__report_info_t *info, const char *name,
                         const char *url, ermes_diag_t *d);
 /* Sets time.observation and the feed fields on ev. */
 int ermes__fp_feed_apply(const ermes__fp_feed_t *f, ermes_event_t *ev, ermes_diag_t *d);
@@ -156,7 +156,7 @@ ermes__fp_str_t ermes__fp_column(const ermes_csv_record_t *rec, long col);
 /* ---- rows ------------------------------------------------------------------------------------ */
 
 /* Fills row and the line of d for a row that starts at line with bytes s. */
-void ermes__fp_row(ermes_row_t *row, ermes_diag_t *d, long line, ermes__fp_str_t s);
+void ermes__fp_row(ermes__row_t *row, ermes_diag_t *d, long line, ermes__fp_str_t s);
 /* Rejects the row: sets d's reason (printf-style) and returns ERMES_EINVAL. */
 int ermes__fp_reject(ermes_diag_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

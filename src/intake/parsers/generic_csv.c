@@ -83,7 +83,7 @@ typedef struct generic_csv {
     size_t ncompose, ntranslate;
     regex_t regexes[MAX_RULES];
     size_t nregexes;
-    ermes_strbuf_t scratch;
+    ermes__strbuf_t scratch;
 } generic_csv_t;
 
 static void generic_close(void *state)
@@ -105,7 +105,7 @@ static void generic_close(void *state)
 }
 
 /* Copies the report's options into one buffer; *copies gets NULL-terminated pointers. */
-static int copy_options(generic_csv_t *s, const ermes_report_info_t *info)
+static int copy_options(generic_csv_t *s, const ermes__report_info_t *info)
 {
     size_t total = 0, n = 0;
     char *p;
@@ -266,8 +266,8 @@ static int prefilter(generic_csv_t *s, const char *data, size_t len, const char 
     return 0;
 }
 
-static int generic_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
-                        ermes_diag_t *d)
+static int generic_open(const ermes__report_info_t *info, const char *data, size_t len,
+                        void **state, ermes_diag_t *d)
 {
     generic_csv_t *s = ermes__calloc(1, sizeof(*s));
     ermes_csv_options_t copts;
@@ -617,7 +617,7 @@ static int filtered_out(generic_csv_t *s, const ermes_csv_record_t *rec)
     return s->filter_whitelist ? !found : found;
 }
 
-static int generic_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int generic_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     generic_csv_t *s = state;
     ermes_csv_record_t rec;
@@ -651,6 +651,6 @@ static int generic_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_
     }
 }
 
-const ermes_parser_def_t ermes__parser_generic_csv = {
+const ermes__parser_def_t ermes__parser_generic_csv = {
     "generic-csv", "Any CSV with a column mapping (options: columns=, delimiter=, type=, ...)",
     generic_open, generic_next, generic_close};

@@ -54,7 +54,7 @@ static void gj_close(void *state)
     ermes__free(s);
 }
 
-static int gj_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int gj_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                    ermes_diag_t *d)
 {
     generic_json_t *s = ermes__calloc(1, sizeof(*s));
@@ -89,7 +89,7 @@ static int gj_open(const ermes_report_info_t *info, const char *data, size_t len
         }
     }
     s->unmapped = UNMAPPED_EXTRA;
-    if ((v = ermes_parser_option(info, "unmapped"))) {
+    if ((v = ermes__parser_option(info, "unmapped"))) {
         if (!strcmp(v, "extra"))
             s->unmapped = UNMAPPED_EXTRA;
         else if (!strcmp(v, "ignore"))
@@ -101,7 +101,7 @@ static int gj_open(const ermes_report_info_t *info, const char *data, size_t len
             goto out;
         }
     }
-    if ((v = ermes_parser_option(info, "type")) && *v)
+    if ((v = ermes__parser_option(info, "type")) && *v)
         snprintf(s->type, sizeof(s->type), "%s", v);
 
     if (ermes__fp_starts_with_char(data, len, '[')) {
@@ -204,7 +204,7 @@ static int put_object(generic_json_t *s, const char *prefix, json_t *o, ermes_ev
     return 0;
 }
 
-static int gj_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int gj_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     generic_json_t *s = state;
     ermes__fp_str_t text;
@@ -249,6 +249,6 @@ static int gj_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_
     return rc ? rc : 1;
 }
 
-const ermes_parser_def_t ermes__parser_generic_json = {
+const ermes__parser_def_t ermes__parser_generic_json = {
     "generic-json", "JSON objects (one per line, or an array) with a field mapping (map.<key>=)",
     gj_open, gj_next, gj_close};

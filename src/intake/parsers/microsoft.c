@@ -136,7 +136,7 @@ typedef struct ctip {
     char payload[VALUE_CAP];
 } ctip_t;
 
-static int ctip_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int ctip_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                      ermes_diag_t *d)
 {
     ctip_t *s = ermes__calloc(1, sizeof(*s));
@@ -425,7 +425,7 @@ static int azure_row(ctip_t *s, json_t *o, ermes_event_t *ev, ermes_diag_t *d)
     return ermes__fp_setc(ev, ERMES_F_CLASSIFICATION_TYPE, "infected-system", d);
 }
 
-static int ctip_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int ctip_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     ctip_t *s = state;
     ermes__fp_str_t text;
@@ -461,7 +461,7 @@ static int ctip_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_dia
     return rc ? rc : 1;
 }
 
-const ermes_parser_def_t ermes__parser_microsoft_ctip = {
+const ermes__parser_def_t ermes__parser_microsoft_ctip = {
     "microsoft-ctip",
     "Microsoft CTIP infected-host feed (Interflow JSON array or Azure JSON lines)", ctip_open,
     ctip_next, ctip_close};

@@ -85,11 +85,11 @@ static json_t *unwrap(json_t *e)
     return json_is_object(inner) ? inner : e;
 }
 
-static int misp_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int misp_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                      ermes_diag_t *d)
 {
     misp_t *s = ermes__calloc(1, sizeof(*s));
-    const char *url = ermes_parser_option(info, "misp_url");
+    const char *url = ermes__parser_option(info, "misp_url");
     json_error_t err;
     int rc;
 
@@ -274,7 +274,7 @@ static int attribute_row(misp_t *s, json_t *e, json_t *a, ermes_event_t *ev, erm
     return rc;
 }
 
-static int misp_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int misp_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     misp_t *s = state;
     int rc;
@@ -308,6 +308,6 @@ static int misp_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_dia
     }
 }
 
-const ermes_parser_def_t ermes__parser_misp_event = {
+const ermes__parser_def_t ermes__parser_misp_event = {
     "misp-event", "A MISP event (JSON); option misp_url= for links to it", misp_open, misp_next,
     misp_close};

@@ -8,7 +8,7 @@ typedef struct openphish {
     ermes__fp_feed_t feed;
 } openphish_t;
 
-static int openphish_open(const ermes_report_info_t *info, const char *data, size_t len,
+static int openphish_open(const ermes__report_info_t *info, const char *data, size_t len,
                           void **state, ermes_diag_t *d)
 {
     openphish_t *s = ermes__calloc(1, sizeof(*s));
@@ -31,7 +31,7 @@ static void openphish_close(void *state)
     ermes__free(state);
 }
 
-static int openphish_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int openphish_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     openphish_t *s = state;
     ermes__fp_str_t line;
@@ -51,6 +51,6 @@ static int openphish_next(void *state, ermes_event_t *ev, ermes_row_t *row, erme
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_openphish = {
+const ermes__parser_def_t ermes__parser_openphish = {
     "openphish", "OpenPhish public feed (one URL per line)", openphish_open, openphish_next,
     openphish_close};

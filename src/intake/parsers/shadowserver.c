@@ -2,7 +2,7 @@
  * own mapping (report_schema's intelmq.json: per report type its file name, feed name, required
  * and optional columns with a conversion each, and constant fields). The mapping is built in
  * (data/shadowserver/intelmq.json); a newer one is picked up from a file (see
- * ermes_report_info_t.schema_path) and reloaded when that file changes.
+ * ermes__report_info_t.schema_path) and reloaded when that file changes.
  *
  * Which report: the "report" option (a file name such as scan_adb, or a feed name such as
  * Accessible-ADB), else the file name ("2026-01-01-scan_adb-example-geo.csv" or "scan_adb.csv",
@@ -214,10 +214,10 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
                 m->conv = conv_names[k].conv;
             else
                 /* A function this version does not know: the value is taken as it is. */
-                ermes_log(ERMES_LOG_NOTICE,
-                          "shadowserver schema: %s: unknown conversion \"%s\" for column "
-                          "\"%s\"; the value is used as it is",
-                          where, json_string_value(fn), m->column);
+                ermes__log(ERMES_LOG_NOTICE,
+                           "shadowserver schema: %s: unknown conversion \"%s\" for column "
+                           "\"%s\"; the value is used as it is",
+                           where, json_string_value(fn), m->column);
         }
     }
     return 0;
@@ -421,7 +421,7 @@ static int schema_acquire(const char *path, ss_schema_t **out, ermes_diag_t *d)
     pthread_mutex_unlock(&cache_lock);
     if (old) {
         if (path)
-            ermes_log(ERMES_LOG_INFO, "shadowserver: reloaded the schema %s", path);
+            ermes__log(ERMES_LOG_INFO, "shadowserver: reloaded the schema %s", path);
         schema_release(old);
     }
     *out = s;
@@ -573,10 +573,10 @@ static const ss_report_t *report_from_header(const ss_schema_t *s, const ermes__
         return NULL;
     }
     if (nbest && ties == 1) {
-        ermes_log(ERMES_LOG_INFO,
-                  "shadowserver: report type %s recognised from the header (%zu "
-                  "columns it does not map go to extra)",
-                  best[0].r->file_name, best[0].unknown);
+        ermes__log(ERMES_LOG_INFO,
+                   "shadowserver: report type %s recognised from the header (%zu "
+                   "columns it does not map go to extra)",
+                   best[0].r->file_name, best[0].unknown);
         return best[0].r;
     }
     if (!nbest) {
@@ -612,7 +612,7 @@ typedef struct shadowserver {
     long *col;           /* per mapping: its column, or -1 */
     unsigned char *used; /* per header column, for the current row */
     long col_cc_dns, col_http_host, col_url, col_http_url, col_application, col_detail;
-    ermes_strbuf_t scratch;
+    ermes__strbuf_t scratch;
     /* Worked out at open so that a row does not redo it: the feed's fields and the constant
      * fields as the event stores them (when one of them does not validate, every row goes the
      * long way and is rejected with the reason), the extra keys of the mappings and of the
@@ -795,7 +795,7 @@ static void ss_close(void *state)
     ermes__free(s);
 }
 
-static int ss_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int ss_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                    ermes_diag_t *d)
 {
     shadowserver_t *s = ermes__calloc(1, sizeof(*s));
@@ -810,7 +810,7 @@ static int ss_open(const ermes_report_info_t *info, const char *data, size_t len
     ermes__strbuf_init(&s->scratch, 64u << 20);
     if ((rc = schema_acquire(info->schema_path, &s->schema, d)))
         goto out;
-    if ((v = ermes_parser_option(info, "report")) && *v) {
+    if ((v = ermes__parser_option(info, "report")) && *v) {
         if (!(s->report = find_report(s->schema, v, strlen(v)))) {
             ermes_diag_set(d, "report", "no Shadowserver report type \"%.64s\" in the schema", v);
             rc = ERMES_EINVAL;
@@ -858,10 +858,10 @@ static int ss_open(const ermes_report_info_t *info, const char *data, size_t len
         /* Older versions of a report may lack a column the schema now requires; IntelMQ
          * warns and goes on, and so do we: its rows simply lack that field. */
         if (s->col[k] < 0 && s->report->maps[k].required)
-            ermes_log(ERMES_LOG_WARNING,
-                      "shadowserver: report %s: the header lacks the required column \"%s\"; "
-                      "its events will not have %s",
-                      s->report->file_name, s->report->maps[k].column, s->report->maps[k].key);
+            ermes__log(ERMES_LOG_WARNING,
+                       "shadowserver: report %s: the header lacks the required column \"%s\"; "
+                       "its events will not have %s",
+                       s->report->file_name, s->report->maps[k].column, s->report->maps[k].key);
     }
     s->col_cc_dns = ermes__fp_header_find(&s->header, "cc_dns");
     s->col_http_host = ermes__fp_header_find(&s->header, "http_host");
@@ -1449,7 +1449,7 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
     return 0;
 }
 
-static int ss_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int ss_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     shadowserver_t *s = state;
     ermes_csv_record_t rec;
@@ -1469,7 +1469,7 @@ static int ss_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_
     return rc ? rc : 1;
 }
 
-const ermes_parser_def_t ermes__parser_shadowserver = {
+const ermes__parser_def_t ermes__parser_shadowserver = {
     "shadowserver",
     "Shadowserver reports, every type in the schema; type from the file name, the report= "
     "option or the header",

@@ -18,7 +18,7 @@ typedef struct spamhaus {
     char feed_url[512]; /* the CERT portal URL without its API key */
 } spamhaus_t;
 
-static int open_kind(int kind, const ermes_report_info_t *info, const char *data, size_t len,
+static int open_kind(int kind, const ermes__report_info_t *info, const char *data, size_t len,
                      void **state, ermes_diag_t *d)
 {
     static const char *const names[] = {"Spamhaus drop feed", "Spamhaus ASN feed", "Spamhaus Cert"};
@@ -50,19 +50,19 @@ static int open_kind(int kind, const ermes_report_info_t *info, const char *data
     return 0;
 }
 
-static int drop_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int drop_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                      ermes_diag_t *d)
 {
     return open_kind(KIND_DROP, info, data, len, state, d);
 }
 
-static int asndrop_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
-                        ermes_diag_t *d)
+static int asndrop_open(const ermes__report_info_t *info, const char *data, size_t len,
+                        void **state, ermes_diag_t *d)
 {
     return open_kind(KIND_ASNDROP, info, data, len, state, d);
 }
 
-static int cert_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int cert_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                      ermes_diag_t *d)
 {
     return open_kind(KIND_CERT, info, data, len, state, d);
@@ -308,7 +308,7 @@ static int cert_row(spamhaus_t *s, ermes__fp_str_t line, ermes_event_t *ev, erme
     return 0;
 }
 
-static int spamhaus_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int spamhaus_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     spamhaus_t *s = state;
     ermes__fp_str_t line;
@@ -330,12 +330,12 @@ static int spamhaus_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes
     return 0;
 }
 
-const ermes_parser_def_t ermes__parser_spamhaus_drop = {
+const ermes__parser_def_t ermes__parser_spamhaus_drop = {
     "spamhaus-drop", "Spamhaus DROP, EDROP and DROPv6 lists (network ; SBL id)", drop_open,
     spamhaus_next, spamhaus_close};
-const ermes_parser_def_t ermes__parser_spamhaus_asndrop = {
+const ermes__parser_def_t ermes__parser_spamhaus_asndrop = {
     "spamhaus-asndrop", "Spamhaus ASN-DROP list (text format)", asndrop_open, spamhaus_next,
     spamhaus_close};
-const ermes_parser_def_t ermes__parser_spamhaus_cert = {
+const ermes__parser_def_t ermes__parser_spamhaus_cert = {
     "spamhaus-cert", "Spamhaus CERT Insight portal bot feed (CSV)", cert_open, spamhaus_next,
     spamhaus_close};

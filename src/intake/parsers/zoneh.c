@@ -31,7 +31,7 @@ static void zoneh_close(void *state)
     ermes__free(s);
 }
 
-static int zoneh_open(const ermes_report_info_t *info, const char *data, size_t len, void **state,
+static int zoneh_open(const ermes__report_info_t *info, const char *data, size_t len, void **state,
                       ermes_diag_t *d)
 {
     zoneh_t *s = ermes__calloc(1, sizeof(*s));
@@ -103,7 +103,7 @@ static int zoneh_row(zoneh_t *s, const ermes_csv_record_t *rec, ermes_event_t *e
     return 0;
 }
 
-static int zoneh_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_diag_t *d)
+static int zoneh_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
 {
     zoneh_t *s = state;
     ermes_csv_record_t rec;
@@ -123,5 +123,5 @@ static int zoneh_next(void *state, ermes_event_t *ev, ermes_row_t *row, ermes_di
     return rc ? rc : 1;
 }
 
-const ermes_parser_def_t ermes__parser_zoneh = {"zoneh", "Zone-H defacement reports (CSV)",
-                                                zoneh_open, zoneh_next, zoneh_close};
+const ermes__parser_def_t ermes__parser_zoneh = {"zoneh", "Zone-H defacement reports (CSV)",
+                                                 zoneh_open, zoneh_next, zoneh_close};
