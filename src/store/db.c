@@ -34,6 +34,68 @@ void ermes__db_cleanup_common(ermes__db_t *db)
     db->event_ips = NULL;
 }
 
+static size_t slot_of(const char *sql, size_t cap)
+{
+    uintptr_t h = (uintptr_t)sql;
+
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (cap - 1);
+}
+
+ermes__db_stmt_t *ermes__stmt_cache_get(ermes__db_t *db, const char *sql)
+{
+    size_t k;
+
+    if (!db->capstmts)
+        return NULL;
+    k = slot_of(sql, db->capstmts);
+    while (db->stmts[k].sql && db->stmts[k].sql != sql)
+        k = (k + 1) & (db->capstmts - 1);
+    return db->stmts[k].sql ? db->stmts[k].st : NULL;
+}
+
+int ermes__stmt_cache_put(ermes__db_t *db, const char *sql, ermes__db_stmt_t *st)
+{
+    size_t k;
+
+    /* At most half full: probes stay short. */
+    if (db->capstmts == 0 || (db->nstmts + 1) * 2 >= db->capstmts) {
+        size_t cap = db->capstmts ? db->capstmts * 2 : 64;
+        ermes__stmt_slot_t *c = ermes__calloc(cap, sizeof(*c));
+        if (!c)
+            return ERMES_ENOMEM;
+        for (size_t j = 0; j < db->capstmts; j++) {
+            if (!db->stmts[j].sql)
+                continue;
+            k = slot_of(db->stmts[j].sql, cap);
+            while (c[k].sql)
+                k = (k + 1) & (cap - 1);
+            c[k] = db->stmts[j];
+        }
+        ermes__free(db->stmts);
+        db->stmts = c;
+        db->capstmts = cap;
+    }
+    k = slot_of(sql, db->capstmts);
+    while (db->stmts[k].sql)
+        k = (k + 1) & (db->capstmts - 1);
+    db->stmts[k].sql = sql;
+    db->stmts[k].st = st;
+    db->nstmts++;
+    return 0;
+}
+
+void ermes__stmt_cache_clear(ermes__db_t *db, void (*free_cb)(ermes__db_stmt_t *st))
+{
+    for (size_t k = 0; k < db->capstmts; k++)
+        if (db->stmts[k].sql)
+            free_cb(db->stmts[k].st);
+    ermes__free(db->stmts);
+    db->stmts = NULL;
+    db->nstmts = db->capstmts = 0;
+}
+
 int ermes__db_kind(ermes__db_t *db)
 {
     return db->be->kind;

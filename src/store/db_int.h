@@ -16,10 +16,20 @@
 
 typedef struct ermes__db_backend ermes__db_backend_t;
 
+/* A connection's prepared statements, found by the address of their SQL literal (open
+ * addressing; a statement lives in its own allocation, so callers may hold it while the table
+ * grows). */
+typedef struct ermes__stmt_slot {
+    const char *sql;
+    struct ermes__db_stmt *st;
+} ermes__stmt_slot_t;
+
 struct ermes__db {
     const ermes__db_backend_t *be;
     struct ermes__store *store;
     int in_tx;
+    ermes__stmt_slot_t *stmts;
+    size_t nstmts, capstmts;
     ermes__strbuf_t scratch;            /* what a query file builds per row (a packed event) */
     struct ermes__event_ips *event_ips; /* address index entries to write at commit */
     ermes__db_t *next;                  /* the store's list of connections */
@@ -76,5 +86,12 @@ int ermes__db_kind(ermes__db_t *db);
 void ermes__db_init_common(ermes__db_t *db, const ermes__db_backend_t *be, struct ermes__store *st);
 /* Frees what ermes__db_init_common made. */
 void ermes__db_cleanup_common(ermes__db_t *db);
+
+/* The statement of sql in db's cache, or NULL when it has none yet. */
+ermes__db_stmt_t *ermes__stmt_cache_get(ermes__db_t *db, const char *sql);
+/* Keeps st (owned by the cache from now on) under sql, which it has no statement for yet. */
+int ermes__stmt_cache_put(ermes__db_t *db, const char *sql, ermes__db_stmt_t *st);
+/* Gives each cached statement to free_cb and empties the cache. */
+void ermes__stmt_cache_clear(ermes__db_t *db, void (*free_cb)(ermes__db_stmt_t *st));
 
 #endif

@@ -84,11 +84,6 @@ typedef struct pg_stmt {
     pg_col_t *cols;
 } pg_stmt_t;
 
-typedef struct cached_stmt {
-    const char *sql;
-    pg_stmt_t *st;
-} cached_stmt_t;
-
 typedef struct pg_db {
     ermes__db_t base; /* first: db.c sees this */
     PGconn *conn;
@@ -96,8 +91,6 @@ typedef struct pg_db {
     unsigned next_name;
     int64_t changes; /* rows the last statement changed */
     int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
-    cached_stmt_t *cache;
-    size_t ncache, capcache;
     char errmsg[512];
 } pg_db_t;
 
@@ -190,14 +183,16 @@ static void stmt_free(pg_stmt_t *st)
     ermes__free(st);
 }
 
+static void cached_stmt_free(ermes__db_stmt_t *s)
+{
+    stmt_free(ST(s));
+}
+
 static void pg_close(ermes__db_t *d)
 {
     pg_db_t *db = DB(d);
 
-    for (size_t k = 0; k < db->capcache; k++)
-        if (db->cache[k].sql)
-            stmt_free(db->cache[k].st);
-    ermes__free(db->cache);
+    ermes__stmt_cache_clear(d, cached_stmt_free);
     ermes__db_cleanup_common(d);
     if (db->conn)
         PQfinish(db->conn);
@@ -460,45 +455,18 @@ static int server_prepare(pg_db_t *db, pg_stmt_t *st)
     return 0;
 }
 
-static size_t slot_of(const char *sql, size_t cap)
-{
-    uintptr_t h = (uintptr_t)sql;
-
-    h ^= h >> 17;
-    h *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & (cap - 1);
-}
-
 static int pg_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
 {
     pg_db_t *db = DB(d);
+    ermes__db_stmt_t *found;
     pg_stmt_t *st;
-    size_t k;
     int rc;
 
     if ((rc = ensure_conn(db)))
         return rc;
-    if (db->capcache == 0 || db->ncache * 2 >= db->capcache) {
-        size_t cap = db->capcache ? db->capcache * 2 : 64;
-        cached_stmt_t *c = ermes__calloc(cap, sizeof(*c));
-        if (!c)
-            return ERMES_ENOMEM;
-        for (size_t j = 0; j < db->capcache; j++) {
-            if (!db->cache[j].sql)
-                continue;
-            k = slot_of(db->cache[j].sql, cap);
-            while (c[k].sql)
-                k = (k + 1) & (cap - 1);
-            c[k] = db->cache[j];
-        }
-        ermes__free(db->cache);
-        db->cache = c;
-        db->capcache = cap;
-    }
-    k = slot_of(sql, db->capcache);
-    while (db->cache[k].sql && db->cache[k].sql != sql)
-        k = (k + 1) & (db->capcache - 1);
-    if (!db->cache[k].sql) {
+    if ((found = ermes__stmt_cache_get(d, sql))) {
+        st = ST(found);
+    } else {
         st = ermes__calloc(1, sizeof(*st));
         if (!st)
             return ERMES_ENOMEM;
@@ -509,15 +477,13 @@ static int pg_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
         st->writes = statement_writes(sql);
         snprintf(st->name, sizeof(st->name), "e%u", db->next_name++);
         st->gen = db->gen - 1; /* not prepared yet */
-        if ((rc = server_prepare(db, st))) {
+        if ((rc = server_prepare(db, st)) || (rc = ermes__stmt_cache_put(d, sql, &st->base))) {
             stmt_free(st);
             return rc;
         }
-        db->cache[k].sql = sql;
-        db->cache[k].st = st;
-        db->ncache++;
+        *out = &st->base;
+        return 0;
     }
-    st = db->cache[k].st;
     if (st->gen != db->gen && (rc = server_prepare(db, st)))
         return rc;
     *out = &st->base;

@@ -29,18 +29,9 @@ typedef struct sqlite_stmt {
     sqlite3_stmt *stmt;
 } sqlite_stmt_t;
 
-/* A statement lives in its own allocation: callers hold its address while they prepare others
- * (a nested query), and growing the table must not move it. */
-typedef struct cached_stmt {
-    const char *sql; /* key: the literal's address */
-    sqlite_stmt_t *st;
-} cached_stmt_t;
-
 struct sqlite_db {
-    ermes__db_t base; /* first: db.c sees this */
+    ermes__db_t base; /* first: db.c sees this; its cache holds the statements */
     sqlite3 *handle;
-    cached_stmt_t *cache;
-    size_t ncache, capcache;
 };
 
 #define DB(d) ((sqlite_db_t *)(d))
@@ -73,16 +64,17 @@ static int map_rc(int rc)
     }
 }
 
+static void sq_stmt_free(ermes__db_stmt_t *s)
+{
+    sqlite3_finalize(ST(s)->stmt);
+    ermes__free(s);
+}
+
 static void sq_close(ermes__db_t *d)
 {
     sqlite_db_t *db = DB(d);
 
-    for (size_t k = 0; k < db->capcache; k++)
-        if (db->cache[k].sql) {
-            sqlite3_finalize(db->cache[k].st->stmt);
-            ermes__free(db->cache[k].st);
-        }
-    ermes__free(db->cache);
+    ermes__stmt_cache_clear(d, sq_stmt_free);
     ermes__db_cleanup_common(d);
     sqlite3_close_v2(db->handle);
     ermes__free(db);
@@ -155,60 +147,36 @@ static int sq_open(ermes__store_t *st, ermes__db_t **out)
     return 0;
 }
 
-static size_t slot_of(const char *sql, size_t cap)
-{
-    uintptr_t h = (uintptr_t)sql;
-
-    h ^= h >> 17;
-    h *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & (cap - 1);
-}
-
 static int sq_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
 {
     sqlite_db_t *db = DB(d);
-    size_t k;
+    ermes__db_stmt_t *found = ermes__stmt_cache_get(d, sql);
+    sqlite3_stmt *stmt = NULL;
+    sqlite_stmt_t *st;
     int rc;
 
-    if (db->capcache == 0 || db->ncache * 2 >= db->capcache) {
-        size_t cap = db->capcache ? db->capcache * 2 : 64;
-        cached_stmt_t *c = ermes__calloc(cap, sizeof(*c));
-        if (!c)
-            return ERMES_ENOMEM;
-        for (size_t j = 0; j < db->capcache; j++) {
-            if (!db->cache[j].sql)
-                continue;
-            k = slot_of(db->cache[j].sql, cap);
-            while (c[k].sql)
-                k = (k + 1) & (cap - 1);
-            c[k] = db->cache[j];
-        }
-        ermes__free(db->cache);
-        db->cache = c;
-        db->capcache = cap;
+    if (found) {
+        *out = found;
+        return 0;
     }
-    k = slot_of(sql, db->capcache);
-    while (db->cache[k].sql && db->cache[k].sql != sql)
-        k = (k + 1) & (db->capcache - 1);
-    if (!db->cache[k].sql) {
-        sqlite3_stmt *stmt = NULL;
-        sqlite_stmt_t *st = ermes__calloc(1, sizeof(*st));
-        if (!st)
-            return ERMES_ENOMEM;
-        rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-        if (rc != SQLITE_OK) {
-            ermes__log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", sqlite3_errmsg(db->handle));
-            ermes__free(st);
-            return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
-        }
-        st->stmt = stmt;
-        st->base.be = &ermes__db_sqlite;
-        st->base.db = d;
-        db->cache[k].sql = sql;
-        db->cache[k].st = st;
-        db->ncache++;
+    st = ermes__calloc(1, sizeof(*st));
+    if (!st)
+        return ERMES_ENOMEM;
+    rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        ermes__log(ERMES_LOG_ERROR, "cannot prepare SQL: %s", sqlite3_errmsg(db->handle));
+        ermes__free(st);
+        return map_rc(rc) ? map_rc(rc) : ERMES_ESTORE;
     }
-    *out = &db->cache[k].st->base;
+    st->stmt = stmt;
+    st->base.be = &ermes__db_sqlite;
+    st->base.db = d;
+    if ((rc = ermes__stmt_cache_put(d, sql, &st->base))) {
+        sqlite3_finalize(stmt);
+        ermes__free(st);
+        return rc;
+    }
+    *out = &st->base;
     return 0;
 }
 

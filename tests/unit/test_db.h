@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/schema.h"
 #include "store/store.h"
 
 /* 1 when the tests run on PostgreSQL. */
@@ -75,6 +76,23 @@ static inline int test_store_open(const char *dir, const ermes__store_options_t 
         return -1;
     o.database_url = url;
     return ermes__store_open(dir, &o, out);
+}
+
+/* On PostgreSQL, migrations 1 to 14 are one (schema.c): there is no older schema to migrate
+ * from. What holds instead: the store is at the current version and migration v has nothing
+ * left to do there. Returns 1 on PostgreSQL (the caller's SQLite history test ends). */
+static inline int test_pg_history_folded(ermes__store_t *st, int v)
+{
+    int version = 0;
+
+    if (!test_db_postgresql())
+        return 0;
+    assert_int_equal(ermes__store_schema_version(st, &version), 0);
+    assert_int_equal(version, ermes__schema_count());
+    assert_non_null(ermes__schema_migration(1, ERMES__SCHEMA_POSTGRESQL));
+    assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
+    assert_non_null(ermes__schema_migration(v, ERMES__SCHEMA_SQLITE));
+    return 1;
 }
 
 #endif

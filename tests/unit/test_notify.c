@@ -1033,28 +1033,12 @@ static void test_smtp_cancel(void **state)
 /* Migration 4 rebuilds the notification tables (new states): a database of migration 3 keeps
  * every row, and the foreign keys point to the new tables. */
 
-/* On PostgreSQL, migrations 1 to 14 are one (schema.c): there is no older schema to migrate
- * from. What holds instead: the store is at the current version and migration v has nothing
- * left to do there. Returns 1 on PostgreSQL (the caller's SQLite history test ends). */
-static int pg_history_folded(ermes__store_t *st, int v)
-{
-    int version = 0;
-
-    if (!test_db_postgresql())
-        return 0;
-    assert_int_equal(ermes__store_schema_version(st, &version), 0);
-    assert_int_equal(version, ermes__schema_count());
-    assert_non_null(ermes__schema_migration(1, ERMES__SCHEMA_POSTGRESQL));
-    assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
-    assert_non_null(ermes__schema_migration(v, ERMES__SCHEMA_SQLITE));
-    return 1;
-}
 
 static void test_migration_keeps_notifications(void **state)
 {
     fixture_t *f = *state;
 
-    if (pg_history_folded(f->st, 4))
+    if (test_pg_history_folded(f->st, 4))
         return;
     int64_t now = ermes__time_now_ms();
     int64_t e1 = add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
@@ -1420,7 +1404,7 @@ static void test_cursor_migration(void **state)
 {
     fixture_t *f = *state;
 
-    if (pg_history_folded(f->st, 12))
+    if (test_pg_history_folded(f->st, 12))
         return;
     int64_t now = ermes__time_now_ms(), old = now - 2 * HOUR_MS;
     ermes__store_options_t opts = {0, 0, 0, NULL};

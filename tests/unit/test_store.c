@@ -2303,28 +2303,12 @@ static void test_sensor_user(void **state)
 /* Migration 10 on a database of schema 9, whose users.role CHECK knows no sensor: users,
  * tokens and sessions keep their rows and ids, and the CHECK takes sensor afterwards. */
 
-/* On PostgreSQL, migrations 1 to 14 are one (schema.c): there is no older schema to migrate
- * from. What holds instead: the store is at the current version and migration v has nothing
- * left to do there. Returns 1 on PostgreSQL (the caller's SQLite history test ends). */
-static int pg_history_folded(ermes__store_t *st, int v)
-{
-    int version = 0;
-
-    if (!test_db_postgresql())
-        return 0;
-    assert_int_equal(ermes__store_schema_version(st, &version), 0);
-    assert_int_equal(version, ermes__schema_count());
-    assert_non_null(ermes__schema_migration(1, ERMES__SCHEMA_POSTGRESQL));
-    assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
-    assert_non_null(ermes__schema_migration(v, ERMES__SCHEMA_SQLITE));
-    return 1;
-}
 
 static void test_sensor_migration(void **state)
 {
     fixture_t *f = *state;
 
-    if (pg_history_folded(f->st, 10)) {
+    if (test_pg_history_folded(f->st, 10)) {
         /* and the role CHECK knows sensor from the start */
         assert_true(add_user(f, "sensor1", ERMES_ROLE_SENSOR, f->home) > 0);
         return;
