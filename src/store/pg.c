@@ -15,7 +15,8 @@
  *   statements (a nested query) before it has read every row;
  * - inside a transaction, SQLite lets a statement fail (a unique violation, say) and the
  *   transaction go on, which the query files rely on; PostgreSQL aborts the transaction. A
- *   statement that writes is therefore wrapped in a savepoint of its own inside a transaction;
+ *   statement that writes is therefore wrapped in a savepoint of its own inside a transaction,
+ *   sent with it in one round trip (libpq's pipeline mode);
  * - a write transaction takes one advisory lock first, so that writers are serialised as they
  *   are on SQLite (BEGIN IMMEDIATE): the guarantees the store gives (ids that grow in commit
  *   order, the extra names numbered in event_names, notification cursors) hold with several
@@ -645,6 +646,54 @@ static int run_simple(pg_db_t *db, const char *sql)
     return rc;
 }
 
+/* Runs st inside a savepoint of its own in one round trip: SAVEPOINT, the statement and
+ * RELEASE go out together in libpq's pipeline mode, and only a failed statement costs a second
+ * one (ROLLBACK TO, which the caller sends). The statement's result lands in st->res; returns
+ * 0, or 1 when libpq cannot pipeline here (the caller then sends the three one by one). */
+static int run_guarded_pipelined(pg_db_t *db, pg_stmt_t *st)
+{
+    PGresult *r;
+    int which = 0;
+
+    if (!PQenterPipelineMode(db->conn))
+        return 1;
+    if (!PQsendQueryParams(db->conn, "SAVEPOINT ermes_stmt", 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsendQueryPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats,
+                             0) ||
+        !PQsendQueryParams(db->conn, "RELEASE SAVEPOINT ermes_stmt", 0, NULL, NULL, NULL, NULL,
+                           0) ||
+        !PQpipelineSync(db->conn)) {
+        /* Nothing was sent that needs an answer read: the connection is broken. */
+        PQexitPipelineMode(db->conn);
+        return 0;
+    }
+    /* Three results, each followed by NULL, then the sync point. The statement's is kept;
+     * SAVEPOINT's and RELEASE's say nothing the statement's result does not. */
+    for (;;) {
+        r = PQgetResult(db->conn);
+        if (!r) {
+            /* A lost connection answers NULL for ever. */
+            if (PQstatus(db->conn) != CONNECTION_OK || ++which > 3)
+                break;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (which == 1 && !st->res)
+            st->res = r;
+        else if (which == 0 && PQresultStatus(r) != PGRES_COMMAND_OK && !st->res)
+            st->res = r; /* SAVEPOINT itself failed: that is the error to report */
+        else
+            PQclear(r);
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            break;
+    }
+    PQexitPipelineMode(db->conn);
+    return 0;
+}
+
 static int execute(pg_stmt_t *st)
 {
     pg_db_t *db = DB(st->base.db);
@@ -657,21 +706,32 @@ static int execute(pg_stmt_t *st)
         st->lengths[i] = p->null ? 0 : p->len;
         st->formats[i] = p->null ? 0 : p->format;
     }
-    if (guarded && (rc = run_simple(db, "SAVEPOINT ermes_stmt")))
-        return rc;
-    st->res =
-        PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
-    status = PQresultStatus(st->res);
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        rc = result_error(db, st->res);
-        stmt_clear_result(st);
-        if (guarded && PQstatus(db->conn) == CONNECTION_OK)
-            run_simple(db, "ROLLBACK TO SAVEPOINT ermes_stmt; RELEASE SAVEPOINT ermes_stmt");
-        return rc;
-    }
-    if (guarded && (rc = run_simple(db, "RELEASE SAVEPOINT ermes_stmt"))) {
-        stmt_clear_result(st);
-        return rc;
+    if (guarded && run_guarded_pipelined(db, st) == 0) {
+        status = st->res ? PQresultStatus(st->res) : PGRES_FATAL_ERROR;
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            rc = result_error(db, st->res);
+            stmt_clear_result(st);
+            if (PQstatus(db->conn) == CONNECTION_OK)
+                run_simple(db, "ROLLBACK TO SAVEPOINT ermes_stmt; RELEASE SAVEPOINT ermes_stmt");
+            return rc;
+        }
+    } else {
+        if (guarded && (rc = run_simple(db, "SAVEPOINT ermes_stmt")))
+            return rc;
+        st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths,
+                                 st->formats, 0);
+        status = PQresultStatus(st->res);
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            rc = result_error(db, st->res);
+            stmt_clear_result(st);
+            if (guarded && PQstatus(db->conn) == CONNECTION_OK)
+                run_simple(db, "ROLLBACK TO SAVEPOINT ermes_stmt; RELEASE SAVEPOINT ermes_stmt");
+            return rc;
+        }
+        if (guarded && (rc = run_simple(db, "RELEASE SAVEPOINT ermes_stmt"))) {
+            stmt_clear_result(st);
+            return rc;
+        }
     }
     st->nrows = PQntuples(st->res);
     if (st->writes && *PQcmdTuples(st->res))
