@@ -573,6 +573,12 @@ static int load_org(ermes__db_t *db, ermes__db_stmt_t *row, const ermes__viewer_
         ermes_cidr_t n;
         size_t len;
         const void *b = ermes__db_col_blob(s, 2, &len);
+        /* A network's first address is never empty: no bytes is a failed read (PostgreSQL
+         * decodes bytea into memory of its own, which can run out). */
+        if (!b || !len) {
+            rc = ERMES_ENOMEM;
+            break;
+        }
         memset(&n, 0, sizeof(n));
         n.addr.family = (uint8_t)ermes__db_col_int(s, 0);
         n.prefix = (uint8_t)ermes__db_col_int(s, 1);
@@ -767,6 +773,11 @@ int ermes__store_ownership_build(ermes__store_t *st, ermes_ownership_t **out)
         ermes_cidr_t n;
         size_t len;
         const void *p = ermes__db_col_blob(s, 2, &len);
+        /* As above: no bytes is a failed read. */
+        if (!p || !len) {
+            rc = ERMES_ENOMEM;
+            break;
+        }
         memset(&n, 0, sizeof(n));
         n.addr.family = (uint8_t)ermes__db_col_int(s, 0);
         n.prefix = (uint8_t)ermes__db_col_int(s, 1);

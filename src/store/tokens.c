@@ -19,7 +19,8 @@ static void row_to_token(ermes__db_stmt_t *s, ermes__token_t *t)
     t->id = ermes__db_col_int(s, 0);
     t->user_id = ermes__db_col_int(s, 1);
     h = ermes__db_col_blob(s, 2, &len);
-    memcpy(t->hash, h, len < sizeof(t->hash) ? len : sizeof(t->hash));
+    if (h)
+        memcpy(t->hash, h, len < sizeof(t->hash) ? len : sizeof(t->hash));
     snprintf(t->prefix, sizeof(t->prefix), "%s", ermes__db_col_text(s, 3));
     snprintf(t->description, sizeof(t->description), "%s", ermes__db_col_text(s, 4));
     t->created_at = ermes__db_col_int(s, 5);
