@@ -181,6 +181,17 @@ int ermes__query_int(ermes__req_t *req, const char *name, int64_t min, int64_t m
 /* The cursor parameter ("c" and the last id seen, as ermes__reply_page gives it out) into
  * *cursor, 0 when absent. Returns 1, or 0 with a 400 queued in *ret. */
 int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret);
+/* The pure parts of the three above, for values already taken from the query (NULL: the
+ * parameter is absent), so they can be tested and fuzzed without a connection. Each returns
+ * 0, or ERMES_EPARSE / ERMES_ERANGE with d naming the parameter and saying why; the callers
+ * above answer that as 400. ermes__query_int_parse leaves *out alone when v is NULL;
+ * ermes__cursor_parse sets *cursor to 0 unless it reads one; ermes__page_parse reads limit
+ * (default 100, 1 to page_limit) into *limit and then the cursor. */
+int ermes__query_int_parse(const char *v, const char *name, int64_t min, int64_t max, int64_t *out,
+                           ermes_diag_t *d);
+int ermes__cursor_parse(const char *c, int64_t *cursor, ermes_diag_t *d);
+int ermes__page_parse(const char *limit_text, const char *cursor_text, int64_t page_limit,
+                      long *limit, int64_t *cursor, ermes_diag_t *d);
 /* {"data": data, "next_cursor": ...} (steals data). */
 enum MHD_Result ermes__reply_page(ermes__req_t *req, json_t *data, int more, int64_t last_id);
 
