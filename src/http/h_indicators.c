@@ -68,10 +68,6 @@ static enum MHD_Result reply_indicator(ermes__req_t *req, unsigned status, int64
 
 /* ---- one indicator from JSON ---- */
 
-typedef struct ind_text {
-    char tags[ERMES_INDICATOR_TAGS_MAX];
-} ind_text_t;
-
 static int json_time(const json_t *v, const char *field, int64_t *out, ermes_diag_t *d)
 {
     if (!v || json_is_null(v)) {
@@ -85,11 +81,8 @@ static int json_time(const json_t *v, const char *field, int64_t *out, ermes_dia
     return 0;
 }
 
-/* Reads the members of an indicator object into ind (strings borrowed from obj, tags into
- * t). partial: a PATCH, where type, value and exact may not appear; *has gets the members
- * present. */
-static int indicator_from_json(const json_t *obj, int partial, ermes_indicator_t *ind,
-                               ind_text_t *t, unsigned *has, ermes_diag_t *d)
+int ermes__indicator_from_json(const json_t *obj, int partial, ermes_indicator_t *ind,
+                               ermes__ind_text_t *t, unsigned *has, ermes_diag_t *d)
 {
     const char *key;
     json_t *v;
@@ -401,11 +394,11 @@ enum MHD_Result ermes__h_indicator_create(ermes__req_t *req)
         for (size_t i = 0; i < n; i++) {
             json_t *item = single ? body : json_array_get(body, i);
             ermes_indicator_t ind = def;
-            ind_text_t t;
+            ermes__ind_text_t t;
             unsigned has;
             ermes_diag_clear(&d);
             t.tags[0] = '\0';
-            rc = indicator_from_json(item, 0, &ind, &t, &has, &d);
+            rc = ermes__indicator_from_json(item, 0, &ind, &t, &has, &d);
             if (!rc)
                 rc = ermes_indicator_set_add(set, &ind, NULL, &d);
             if (rc == ERMES_ENOMEM)
@@ -484,7 +477,7 @@ enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
     int64_t id = ermes__param_id(req, 0);
     ermes_indicator_t ind;
     ermes__indicator_row_t upd;
-    ind_text_t t;
+    ermes__ind_text_t t;
     json_t *body, *probe = NULL;
     char tags[ERMES_INDICATOR_TAGS_MAX], ref[32];
     ermes_diag_t d;
@@ -499,7 +492,7 @@ enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
     ermes_indicator_init(&ind);
     ermes_diag_clear(&d);
     t.tags[0] = '\0';
-    rc = indicator_from_json(body, 1, &ind, &t, &has, &d);
+    rc = ermes__indicator_from_json(body, 1, &ind, &t, &has, &d);
     memset(&upd, 0, sizeof(upd));
     upd.valid_from = ind.valid_from;
     upd.valid_until = ind.valid_until;

@@ -18,24 +18,16 @@
 #include "intake/export.h"
 #include "intake/intake.h"
 #include "intake/parser.h"
+#include "http/report_form.h"
 #include "model/harmonize.h"
 
-#define MAX_FIELD 512
-#define MAX_OPTIONS 32
+#define MAX_OPTIONS ERMES_FORM_MAX_OPTIONS
 
 typedef struct upload {
     ermes__spool_t *spool;
     struct MHD_PostProcessor *pp;
     int multipart;
-    char feed[64], file_name[256];
-    char options[MAX_OPTIONS][MAX_FIELD + 1];
-    int noptions;
-    int too_many_options; /* more "option" fields than MAX_OPTIONS */
-    int have_file;
-    /* Where the form is in its "file" part: in_file while the callbacks are for it, file_end
-     * the offset its data reached. A second part would be appended to the first. */
-    int in_file;
-    uint64_t file_end;
+    ermes__report_form_t form; /* the form's fields, filled as the parts arrive */
     ermes_diag_t d;
     int err; /* ERMES_E* of the failure */
 } upload_t;
@@ -79,22 +71,25 @@ static int fail(ermes__req_t *req, upload_t *u, int err)
     return -1;
 }
 
-/* Appends to a small form field (feed, file_name, an option), which may come in pieces.
- * Returns -1 when the value does not fit: it is refused, never silently cut. */
-static int add_piece(char *dst, size_t cap, uint64_t off, const char *data, size_t size)
+/* The form's file part goes to the spool, started with its first piece. */
+static int sink_begin(void *arg, ermes_diag_t *d)
 {
-    if (off >= cap - 1 || size > cap - 1 - off)
-        return -1;
-    memcpy(dst + off, data, size);
-    dst[off + size] = '\0';
+    ermes__req_t *req = arg;
+    upload_t *u = req->upload_state;
+
+    if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool)) {
+        ermes_diag_set(d, "file", "cannot store the report on disk");
+        return ERMES_EIO;
+    }
     return 0;
 }
 
-static enum MHD_Result too_long(ermes__req_t *req, upload_t *u, const char *key, size_t cap)
+static int sink_write(void *arg, const char *data, size_t size, ermes_diag_t *d)
 {
-    ermes_diag_set(&u->d, key, "%s is longer than %zu bytes", key, cap - 1);
-    fail(req, u, ERMES_EINVAL);
-    return MHD_NO;
+    ermes__req_t *req = arg;
+    upload_t *u = req->upload_state;
+
+    return ermes__intake_spool_write(req->srv->intake, u->spool, data, size, d);
 }
 
 static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -104,57 +99,11 @@ static enum MHD_Result form_cb(void *cls, enum MHD_ValueKind kind, const char *k
 {
     ermes__req_t *req = cls;
     upload_t *u = req->upload_state;
+    const ermes__form_sink_t sink = {sink_begin, sink_write, req};
+    int rc = ermes__report_form_field(&u->form, &sink, key, filename, data, off, size, &u->d);
 
-    if (strcmp(key, "file") != 0)
-        u->in_file = 0;
-    if (strcmp(key, "file") == 0) {
-        /* A part starts at offset 0. libmicrohttpd may call once with no data at offset 0
-         * before the part's first bytes (also at 0), so a new part is one that follows
-         * another field, or starts at 0 after this part's data. Two files in one report would
-         * silently be one file made of both: refused. */
-        if (u->have_file && (!u->in_file || (off == 0 && u->file_end > 0))) {
-            ermes_diag_set(&u->d, "file", "the form has more than one \"file\" part");
-            fail(req, u, ERMES_EINVAL);
-            return MHD_NO;
-        }
-        u->in_file = 1;
-        u->file_end = off + size;
-        if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool)) {
-            ermes_diag_set(&u->d, "file", "cannot store the report on disk");
-            fail(req, u, ERMES_EIO);
-            return MHD_NO;
-        }
-        /* The part's file name, unless a file_name field came first. */
-        if (filename && !u->file_name[0] &&
-            add_piece(u->file_name, sizeof(u->file_name), 0, filename, strlen(filename)))
-            return too_long(req, u, "file_name", sizeof(u->file_name));
-        u->have_file = 1;
-        if (size) {
-            int rc = ermes__intake_spool_write(req->srv->intake, u->spool, data, size, &u->d);
-            if (rc) {
-                fail(req, u, rc);
-                return MHD_NO;
-            }
-        }
-    } else if (strcmp(key, "feed") == 0) {
-        if (add_piece(u->feed, sizeof(u->feed), off, data, size))
-            return too_long(req, u, key, sizeof(u->feed));
-    } else if (strcmp(key, "file_name") == 0) {
-        if (add_piece(u->file_name, sizeof(u->file_name), off, data, size))
-            return too_long(req, u, key, sizeof(u->file_name));
-    } else if (strcmp(key, "option") == 0) {
-        /* Each "option" field starts at offset 0; its value may come in pieces. */
-        if (off == 0 && u->noptions == MAX_OPTIONS)
-            u->too_many_options = 1; /* answered once the form is read */
-        else if (off == 0)
-            u->noptions++;
-        if (!u->too_many_options && u->noptions &&
-            add_piece(u->options[u->noptions - 1], MAX_FIELD + 1, off, data, size))
-            return too_long(req, u, key, MAX_FIELD + 1);
-    } else {
-        ermes_diag_set(&u->d, key, "unknown form field \"%.32s\" (file, feed, file_name, option)",
-                       key);
-        fail(req, u, ERMES_EINVAL);
+    if (rc) {
+        fail(req, u, rc);
         return MHD_NO;
     }
     return MHD_YES;
@@ -213,46 +162,6 @@ static enum MHD_Result collect_options(void *cls, enum MHD_ValueKind kind, const
     else
         c->list[c->n++] = value ? value : "";
     return MHD_YES;
-}
-
-/* What the sender said about the report, checked before it is recorded: every value is
- * UTF-8 (it is shown back in JSON), every option key=value. 0, or the status with d set. */
-static unsigned check_upload_meta(const upload_t *u, const char *const *options, int too_many,
-                                  ermes_diag_t *d)
-{
-    if (!u->feed[0]) {
-        ermes_diag_set(d, "feed", "which feed is this? give feed= (see GET /api/v1/feeds)");
-        return 400;
-    }
-    if (!ermes__utf8_valid(u->feed, strlen(u->feed)) || !ermes__parser_find(u->feed)) {
-        ermes_diag_set(d, "feed", "unknown feed \"%s\" (see GET /api/v1/feeds)",
-                       ermes__utf8_valid(u->feed, strlen(u->feed)) ? u->feed : "?");
-        return 422;
-    }
-    if (!ermes__utf8_valid(u->file_name, strlen(u->file_name))) {
-        ermes_diag_set(d, "file_name", "file_name must be UTF-8");
-        return 400;
-    }
-    if (too_many) {
-        ermes_diag_set(d, "option", "at most %d options", MAX_OPTIONS);
-        return 422;
-    }
-    for (const char *const *o = options; *o; o++) {
-        size_t n = strlen(*o);
-        if (!ermes__utf8_valid(*o, n)) {
-            ermes_diag_set(d, "option", "options must be UTF-8");
-            return 400;
-        }
-        if (n > MAX_FIELD) {
-            ermes_diag_set(d, "option", "option is longer than %d bytes", MAX_FIELD);
-            return 400;
-        }
-        if ((*o)[0] == '=' || !strchr(*o, '=')) {
-            ermes_diag_set(d, "option", "an option is key=value");
-            return 422;
-        }
-    }
-    return 0;
 }
 
 json_t *ermes__report_json(const ermes__report_t *r);
@@ -319,33 +228,35 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
                                       "was cut short, nothing was stored");
         }
     }
-    if (u->multipart && !u->have_file)
+    if (u->multipart && !u->form.have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
     if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool))
         return ermes__reply_error(req, 500, "internal", NULL, "cannot store the report");
     memset(&meta, 0, sizeof(meta));
     /* Form fields win over the query's. */
-    if ((q = ermes__query(req, "feed")) && !u->feed[0] &&
-        add_piece(u->feed, sizeof(u->feed), 0, q, strlen(q)))
+    if ((q = ermes__query(req, "feed")) && !u->form.feed[0] &&
+        ermes__form_add_piece(u->form.feed, sizeof(u->form.feed), 0, q, strlen(q)))
         return ermes__reply_error(req, 400, "bad_request", "feed", "feed is longer than %zu bytes",
-                                  sizeof(u->feed) - 1);
-    if ((q = ermes__query(req, "file_name")) && !u->file_name[0] &&
-        add_piece(u->file_name, sizeof(u->file_name), 0, q, strlen(q)))
+                                  sizeof(u->form.feed) - 1);
+    if ((q = ermes__query(req, "file_name")) && !u->form.file_name[0] &&
+        ermes__form_add_piece(u->form.file_name, sizeof(u->form.file_name), 0, q, strlen(q)))
         return ermes__reply_error(req, 400, "bad_request", "file_name",
-                                  "file_name is longer than %zu bytes", sizeof(u->file_name) - 1);
+                                  "file_name is longer than %zu bytes",
+                                  sizeof(u->form.file_name) - 1);
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_options, &oc);
-    for (int k = 0; k < u->noptions; k++) {
+    for (int k = 0; k < u->form.noptions; k++) {
         if (oc.n == MAX_OPTIONS)
             oc.too_many = 1;
         else
-            options[oc.n++] = u->options[k];
+            options[oc.n++] = u->form.options[k];
     }
     options[oc.n] = NULL;
-    if ((status = check_upload_meta(u, options, oc.too_many || u->too_many_options, &u->d)))
+    if ((status = ermes__report_form_check(&u->form, options,
+                                           oc.too_many || u->form.too_many_options, &u->d)))
         return ermes__reply_error(req, status, status == 400 ? "bad_request" : "invalid",
                                   u->d.field, "%s", u->d.reason);
-    meta.feed = u->feed;
-    meta.file_name = u->file_name[0] ? u->file_name : NULL;
+    meta.feed = u->form.feed;
+    meta.file_name = u->form.file_name[0] ? u->form.file_name : NULL;
     meta.options = options;
     rc = ermes__intake_spool_finish(req->srv->intake, &req->viewer, &meta, u->spool, &r, &u->d);
     u->spool = NULL; /* finish took it */

@@ -176,6 +176,44 @@ static enum MHD_Result session_finish(ermes__req_t *req)
     return session_reply(req, 201, &u, s.csrf, s.expires_at);
 }
 
+int ermes__login_body_check(const json_t *body, ermes_diag_t *d)
+{
+    const json_t *jn = json_object_get(body, "username"), *jp = json_object_get(body, "password");
+    const json_t *jt = json_object_get(body, "totp"), *jr = json_object_get(body, "recovery_code");
+
+    if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
+        json_string_length(jn) == 0) {
+        ermes_diag_set(d, json_is_string(jn) && json_string_length(jn) ? "password" : "username",
+                       "the body must be {\"username\": ..., \"password\": ...}");
+        return ERMES_EINVAL;
+    }
+    /* The second factor, for users who have one: a TOTP code or a recovery code. */
+    if ((jt && !json_is_string(jt) && !json_is_null(jt)) ||
+        (jr && !json_is_string(jr) && !json_is_null(jr))) {
+        ermes_diag_set(d, jt && !json_is_string(jt) && !json_is_null(jt) ? "totp" : "recovery_code",
+                       "totp and recovery_code must be strings");
+        return ERMES_EINVAL;
+    }
+    return 0;
+}
+
+void ermes__login_body_read(const json_t *body, ermes__login_job_t *job)
+{
+    const json_t *jn = json_object_get(body, "username"), *jp = json_object_get(body, "password");
+    const json_t *jt = json_object_get(body, "totp"), *jr = json_object_get(body, "recovery_code");
+    const char *pw = json_string_value(jp);
+
+    /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
+    snprintf(job->name, sizeof(job->name), "%s", json_string_value(jn));
+    if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
+        pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
+    snprintf(job->password, sizeof(job->password), "%s", pw);
+    /* A code longer than its field is no code of ours: cut, it is checked as a wrong one. */
+    snprintf(job->totp, sizeof(job->totp), "%s", json_is_string(jt) ? json_string_value(jt) : "");
+    snprintf(job->recovery_code, sizeof(job->recovery_code), "%s",
+             json_is_string(jr) ? json_string_value(jr) : "");
+}
+
 /* The login. The password check (argon2id: 64 MiB, tens of milliseconds) runs on the login
  * guard's few threads while the connection is suspended, so the HTTP threads go on serving
  * others; when those threads are all taken and login_queue logins wait, the answer is 429 at
@@ -183,34 +221,19 @@ static enum MHD_Result session_finish(ermes__req_t *req)
 enum MHD_Result ermes__h_session_create(ermes__req_t *req)
 {
     ermes__login_job_t *job;
-    json_t *body, *jn, *jp, *jt, *jr;
+    json_t *body;
     enum MHD_Result ret;
     int64_t retry = 0;
-    const char *pw;
+    ermes_diag_t d;
 
     if (req->deferred)
         return session_finish(req);
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    jn = json_object_get(body, "username");
-    jp = json_object_get(body, "password");
-    jt = json_object_get(body, "totp");
-    jr = json_object_get(body, "recovery_code");
-    if (!json_is_object(body) || !json_is_string(jn) || !json_is_string(jp) ||
-        json_string_length(jn) == 0) {
-        const char *field = json_is_string(jn) && json_string_length(jn) ? "password" : "username";
+    ermes_diag_clear(&d);
+    if (ermes__login_body_check(body, &d)) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", field,
-                                  "the body must be {\"username\": ..., \"password\": ...}");
-    }
-    /* The second factor, for users who have one: a TOTP code or a recovery code. */
-    if ((jt && !json_is_string(jt) && !json_is_null(jt)) ||
-        (jr && !json_is_string(jr) && !json_is_null(jr))) {
-        const char *field =
-            jt && !json_is_string(jt) && !json_is_null(jt) ? "totp" : "recovery_code";
-        json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", field,
-                                  "totp and recovery_code must be strings");
+        return ermes__reply_error(req, 422, "invalid", d.field, "%s", d.reason);
     }
     job = ermes__calloc(1, sizeof(*job));
     if (!job) {
@@ -218,7 +241,8 @@ enum MHD_Result ermes__h_session_create(ermes__req_t *req)
         return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
     }
     /* Longer names exist nowhere; their failures are counted under the first 64 bytes. */
-    snprintf(job->name, sizeof(job->name), "%s", json_string_value(jn));
+    snprintf(job->name, sizeof(job->name), "%s",
+             json_string_value(json_object_get(body, "username")));
     if (ermes__login_guard_blocked(req->srv->login_guard, req->remote, ermes__time_now_ms(),
                                    &retry)) {
         json_decref(body);
@@ -233,14 +257,8 @@ enum MHD_Result ermes__h_session_create(ermes__req_t *req)
         ermes__free(job);
         return too_many(req, 1, "logins at once");
     }
-    pw = json_string_value(jp);
-    if (json_string_length(jp) > ERMES_PASSWORD_MAX || strlen(pw) != json_string_length(jp))
-        pw = ""; /* too long, or with a NUL inside: checked as a wrong one */
-    snprintf(job->password, sizeof(job->password), "%s", pw);
-    /* A code longer than its field is no code of ours: cut, it is checked as a wrong one. */
-    snprintf(job->totp, sizeof(job->totp), "%s", json_is_string(jt) ? json_string_value(jt) : "");
-    snprintf(job->recovery_code, sizeof(job->recovery_code), "%s",
-             json_is_string(jr) ? json_string_value(jr) : "");
+    /* The password is copied only now, so a refused attempt never held it. */
+    ermes__login_body_read(body, job);
     json_decref(body);
     snprintf(job->ip, sizeof(job->ip), "%s", req->remote);
     job->done_cb = login_done_cb;

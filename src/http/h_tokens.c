@@ -59,6 +59,32 @@ enum MHD_Result ermes__h_token_list(ermes__req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
+int ermes__token_body_read(const json_t *body, const char **desc, long *days, ermes_diag_t *d)
+{
+    const json_t *v;
+
+    if (!json_is_object(body)) {
+        ermes_diag_set(d, NULL, "the body must be an object");
+        return ERMES_EINVAL;
+    }
+    if ((v = json_object_get(body, "description"))) {
+        if (!json_is_string(v) || json_string_length(v) > 120) {
+            ermes_diag_set(d, "description", "description must be a string of at most 120 bytes");
+            return ERMES_EINVAL;
+        }
+        *desc = json_string_value(v);
+    }
+    if ((v = json_object_get(body, "expires_in_days"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650) {
+            ermes_diag_set(d, "expires_in_days",
+                           "expires_in_days must be a whole number from 1 to 3650");
+            return ERMES_EINVAL;
+        }
+        *days = (long)json_integer_value(v);
+    }
+    return 0;
+}
+
 enum MHD_Result ermes__h_token_create(ermes__req_t *req)
 {
     char secret[ERMES_TOKEN_STRLEN], ref[24];
@@ -69,30 +95,16 @@ enum MHD_Result ermes__h_token_create(ermes__req_t *req)
     long days = req->srv->cfg->token_days;
     int64_t user_id = req->viewer.user_id;
     const char *desc = NULL;
+    ermes_diag_t d;
     int rc;
 
     req->empty_body_ok = 1;
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    if (!json_is_object(body)) {
+    ermes_diag_clear(&d);
+    if (ermes__token_body_read(body, &desc, &days, &d)) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", NULL, "the body must be an object");
-    }
-    if ((v = json_object_get(body, "description"))) {
-        if (!json_is_string(v) || json_string_length(v) > 120) {
-            json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "description",
-                                      "description must be a string of at most 120 bytes");
-        }
-        desc = json_string_value(v);
-    }
-    if ((v = json_object_get(body, "expires_in_days"))) {
-        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3650) {
-            json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "expires_in_days",
-                                      "expires_in_days must be a whole number from 1 to 3650");
-        }
-        days = (long)json_integer_value(v);
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
     if ((v = json_object_get(body, "user"))) {
         if (req->viewer.role != ERMES_ROLE_ADMIN) {

@@ -12,7 +12,9 @@
 #include "constituency/registry.h"
 #include "core/config.h"
 #include "core/strbuf.h"
+#include "ermes/detect.h"
 #include "http/server.h"
+#include "model/sighting.h"
 #include "model/user.h"
 #include "store/store.h"
 
@@ -181,8 +183,42 @@ int ermes__query_int(ermes__req_t *req, const char *name, int64_t min, int64_t m
 /* The cursor parameter ("c" and the last id seen, as ermes__reply_page gives it out) into
  * *cursor, 0 when absent. Returns 1, or 0 with a 400 queued in *ret. */
 int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret);
+/* The pure parts of the three above, for values already taken from the query (NULL: the
+ * parameter is absent), so they can be tested and fuzzed without a connection. Each returns
+ * 0, or ERMES_EPARSE / ERMES_ERANGE with d naming the parameter and saying why; the callers
+ * above answer that as 400. ermes__query_int_parse leaves *out alone when v is NULL;
+ * ermes__cursor_parse sets *cursor to 0 unless it reads one; ermes__page_parse reads limit
+ * (default 100, 1 to page_limit) into *limit and then the cursor. */
+int ermes__query_int_parse(const char *v, const char *name, int64_t min, int64_t max, int64_t *out,
+                           ermes_diag_t *d);
+int ermes__cursor_parse(const char *c, int64_t *cursor, ermes_diag_t *d);
+int ermes__page_parse(const char *limit_text, const char *cursor_text, int64_t page_limit,
+                      long *limit, int64_t *cursor, ermes_diag_t *d);
 /* {"data": data, "next_cursor": ...} (steals data). */
 enum MHD_Result ermes__reply_page(ermes__req_t *req, json_t *data, int more, int64_t last_id);
+
+/* ---- request bodies, read without the connection (tested and fuzzed on their own) ------- */
+
+/* The tags of an indicator read by ermes__indicator_from_json (its tags point here). */
+typedef struct ermes__ind_text {
+    char tags[ERMES_INDICATOR_TAGS_MAX];
+} ermes__ind_text_t;
+/* Reads the members of an indicator object (POST /api/v1/indicators, one object or each of
+ * an array's; PATCH /api/v1/indicators/{id}) into ind, strings borrowed from obj, tags into t.
+ * partial: a PATCH, where type, value and exact may not appear; *has gets the members present
+ * (ERMES_IND_UPD_*). Returns 0 or ERMES_EINVAL with d. */
+int ermes__indicator_from_json(const json_t *obj, int partial, ermes_indicator_t *ind,
+                               ermes__ind_text_t *t, unsigned *has, ermes_diag_t *d);
+/* The body of POST /api/v1/tokens but its "user" (which needs the store): *desc (borrowed)
+ * and *days, each left alone when absent. Returns 0 or ERMES_EINVAL with d (422). */
+int ermes__token_body_read(const json_t *body, const char **desc, long *days, ermes_diag_t *d);
+/* The body of POST /api/v1/sessions: 0 when it has a username and a password and second
+ * factors that are strings or null, else ERMES_EINVAL with d naming the member (422). */
+int ermes__login_body_check(const json_t *body, ermes_diag_t *d);
+struct ermes__login_job;
+/* Copies the credentials of a body ermes__login_body_check accepted into job: the name cut
+ * to its field, a password too long or with a NUL inside as "" (a wrong one). */
+void ermes__login_body_read(const json_t *body, struct ermes__login_job *job);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 

@@ -218,46 +218,76 @@ int ermes__body_json(ermes__req_t *req, json_t **out, enum MHD_Result *ret)
     return 1;
 }
 
+int ermes__query_int_parse(const char *v, const char *name, int64_t min, int64_t max, int64_t *out,
+                           ermes_diag_t *d)
+{
+    if (!v)
+        return 0;
+    return ermes__parse_int64(v, name, min, max, out, d);
+}
+
 int ermes__query_int(ermes__req_t *req, const char *name, int64_t min, int64_t max, int64_t *out,
                      enum MHD_Result *ret)
 {
-    const char *v = ermes__query(req, name);
     ermes_diag_t d;
 
-    if (!v)
-        return 1;
     ermes_diag_clear(&d);
-    if (ermes__parse_int64(v, name, min, max, out, &d)) {
+    if (ermes__query_int_parse(ermes__query(req, name), name, min, max, out, &d)) {
         *ret = ermes__reply_error(req, 400, "bad_request", name, "%s", d.reason);
         return 0;
     }
     return 1;
 }
 
-int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret)
+int ermes__cursor_parse(const char *c, int64_t *cursor, ermes_diag_t *d)
 {
-    const char *c = ermes__query(req, "cursor");
-
     *cursor = 0;
     /* A cursor is "c" followed by the last id seen: opaque to clients, checked here, so one
      * past INT64_MAX is refused instead of saturating into an empty page. */
     if (c && *c &&
         (c[0] != 'c' || ermes__parse_int64(c + 1, "cursor", 0, INT64_MAX, cursor, NULL))) {
-        *ret = ermes__reply_error(req, 400, "bad_request", "cursor",
-                                  "cursor is not one this server gave out");
+        ermes_diag_set(d, "cursor", "cursor is not one this server gave out");
+        return ERMES_EPARSE;
+    }
+    return 0;
+}
+
+int ermes__query_cursor(ermes__req_t *req, int64_t *cursor, enum MHD_Result *ret)
+{
+    ermes_diag_t d;
+
+    ermes_diag_clear(&d);
+    if (ermes__cursor_parse(ermes__query(req, "cursor"), cursor, &d)) {
+        *ret = ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
         return 0;
     }
     return 1;
 }
 
-int ermes__page(ermes__req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+int ermes__page_parse(const char *limit_text, const char *cursor_text, int64_t page_limit,
+                      long *limit, int64_t *cursor, ermes_diag_t *d)
 {
     int64_t v = 100;
+    int rc;
 
-    if (!ermes__query_int(req, "limit", 1, req->srv->cfg->page_limit, &v, ret))
-        return 0;
+    if ((rc = ermes__query_int_parse(limit_text, "limit", 1, page_limit, &v, d)))
+        return rc;
     *limit = (long)v;
-    return ermes__query_cursor(req, cursor, ret);
+    return ermes__cursor_parse(cursor_text, cursor, d);
+}
+
+int ermes__page(ermes__req_t *req, long *limit, int64_t *cursor, enum MHD_Result *ret)
+{
+    ermes_diag_t d;
+
+    ermes_diag_clear(&d);
+    if (ermes__page_parse(ermes__query(req, "limit"), ermes__query(req, "cursor"),
+                          req->srv->cfg->page_limit, limit, cursor, &d)) {
+        /* The field is the parameter: ermes__parse_int64 names "limit", the cursor "cursor". */
+        *ret = ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
+        return 0;
+    }
+    return 1;
 }
 
 enum MHD_Result ermes__reply_page(ermes__req_t *req, json_t *data, int more, int64_t last_id)
