@@ -200,11 +200,6 @@ int64_t ermes__db_changes(ermes__db_t *db)
     return db->be->changes(db);
 }
 
-int64_t ermes__db_last_rowid(ermes__db_t *db)
-{
-    return db->be->last_rowid(db);
-}
-
 void ermes__db_done(ermes__db_stmt_t *s)
 {
     if (s)

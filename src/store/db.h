@@ -51,8 +51,6 @@ const void *ermes__db_col_blob(ermes__db_stmt_t *s, int col, size_t *len);
 int ermes__db_col_null(ermes__db_stmt_t *s, int col);
 /* Rows the connection's last INSERT, UPDATE or DELETE changed. */
 int64_t ermes__db_changes(ermes__db_t *db);
-/* The rowid of the connection's last INSERT: cheaper than RETURNING on hot paths. */
-int64_t ermes__db_last_rowid(ermes__db_t *db);
 
 /* Ends use of a statement (keeps it cached). Always call before the statement is prepared
  * again or the transaction ends. */

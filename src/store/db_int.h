@@ -59,7 +59,6 @@ struct ermes__db_backend {
     const char *(*col_text)(ermes__db_stmt_t *s, int col);
     const void *(*col_blob)(ermes__db_stmt_t *s, int col, size_t *len);
     int (*col_null)(ermes__db_stmt_t *s, int col);
-    int64_t (*last_rowid)(ermes__db_t *db);
     int64_t (*changes)(ermes__db_t *db);
     void (*done)(ermes__db_stmt_t *s);
     int (*exec)(ermes__db_t *db, const char *sql);

@@ -69,14 +69,18 @@ int ermes__store_dedup_append(ermes__store_t *st, const uint8_t *keys, size_t nk
         return ERMES_ESTORE;
     if (nkeys == 0 || nkeys > SIZE_MAX / 16)
         return ERMES_EINVAL;
-    if ((rc = ermes__db_prepare(db, "INSERT INTO dedup_batches (first_seen, keys) VALUES (?1, ?2)",
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO dedup_batches (first_seen, keys) VALUES (?1, ?2)"
+                                " RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, first_seen);
     ermes__db_bind_blob(s, 2, keys, nkeys * 16);
     rc = ermes__db_step(s);
-    if (rc == 0)
-        *batch_id = ermes__db_last_rowid(db);
+    if (rc == 1) {
+        *batch_id = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }

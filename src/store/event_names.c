@@ -231,12 +231,15 @@ int ermes__store_event_name_id(ermes__store_t *st, const char *name, size_t len,
     if (!got) {
         if (!ermes__db_in_tx(db))
             return ERMES_EINVAL; /* a number must commit with the events that use it */
-        if ((rc = ermes__db_prepare(db, "INSERT INTO event_names (name) VALUES (?1)", &s)))
+        if ((rc = ermes__db_prepare(db, "INSERT INTO event_names (name) VALUES (?1) RETURNING id",
+                                    &s)))
             return rc;
         ermes__db_bind_textn(s, 1, name, len);
         rc = ermes__db_step(s);
-        if (rc == 0)
-            got = ermes__db_last_rowid(db);
+        if (rc == 1) {
+            got = ermes__db_col_int(s, 0);
+            rc = 0;
+        }
         ermes__db_done(s);
         if (rc < 0)
             return rc;

@@ -52,7 +52,7 @@ static int event_insert(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t 
                                 "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
                                 "owner_org_id, created_at, updated_at, raw_offset, raw_length) "
                                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                                "?17,?18,?18,?19,?20)",
+                                "?17,?18,?18,?19,?20) RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, e->report_id);
@@ -89,8 +89,10 @@ static int event_insert(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t 
         ermes__db_bind_int(s, 20, e->raw_length);
     }
     rc = ermes__db_step(s);
-    if (rc == 0)
-        e->id = ermes__db_last_rowid(db);
+    if (rc == 1) {
+        e->id = ermes__db_col_int(s, 0);
+        rc = 0;
+    }
     ermes__db_done(s);
     if (rc == 0 && e->source_ip.family)
         rc = ermes__event_ips_add(db, &e->source_ip, e->id);

@@ -882,18 +882,6 @@ static int pg_col_null(ermes__db_stmt_t *s, int col)
     return !has_value(ST(s), col);
 }
 
-static int64_t pg_last_rowid(ermes__db_t *d)
-{
-    pg_db_t *db = DB(d);
-    PGresult *res = PQexec(db->conn, "SELECT lastval()");
-    int64_t id = 0;
-
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        ermes__parse_int64(PQgetvalue(res, 0, 0), "lastval", 1, INT64_MAX, &id, NULL);
-    PQclear(res);
-    return id;
-}
-
 static int64_t pg_changes(ermes__db_t *d)
 {
     return DB(d)->changes;
@@ -984,7 +972,6 @@ const ermes__db_backend_t ermes__db_postgresql = {
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
     .col_null = pg_col_null,
-    .last_rowid = pg_last_rowid,
     .changes = pg_changes,
     .done = pg_done,
     .exec = pg_exec,

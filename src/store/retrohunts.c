@@ -55,7 +55,7 @@ static int insert(ermes__db_t *db, const ermes__retrohunt_t *r, int64_t *id)
                                 " max_indicator_id, archive, requested_by, retry_of, tlp,"
                                 " owner_org_id, created_at, updated_at)"
                                 " VALUES ('queued', ?1, ?2, ?3, ?4, ?5, ?6, 'AMBER',"
-                                " (SELECT MIN(id) FROM organisations), ?7, ?7)",
+                                " (SELECT MIN(id) FROM organisations), ?7, ?7) RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, r->indicator_ids);
@@ -69,11 +69,10 @@ static int insert(ermes__db_t *db, const ermes__retrohunt_t *r, int64_t *id)
         ermes__db_bind_null(s, 6);
     ermes__db_bind_int(s, 7, ermes__time_now_ms());
     rc = ermes__db_step(s);
+    if (rc == 1)
+        *id = ermes__db_col_int(s, 0);
     ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    *id = ermes__db_last_rowid(db);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 int ermes__store_retrohunt_add(ermes__store_t *st, const ermes__retrohunt_t *r, int64_t *id)

@@ -238,11 +238,6 @@ static int sq_col_null(ermes__db_stmt_t *s, int col)
     return sqlite3_column_type(ST(s)->stmt, col) == SQLITE_NULL;
 }
 
-static int64_t sq_last_rowid(ermes__db_t *db)
-{
-    return sqlite3_last_insert_rowid(DB(db)->handle);
-}
-
 static int64_t sq_changes(ermes__db_t *db)
 {
     return sqlite3_changes64(DB(db)->handle);
@@ -317,7 +312,6 @@ const ermes__db_backend_t ermes__db_sqlite = {
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
     .col_null = sq_col_null,
-    .last_rowid = sq_last_rowid,
     .changes = sq_changes,
     .done = sq_done,
     .exec = sq_exec,

@@ -1033,7 +1033,6 @@ static void test_smtp_cancel(void **state)
 /* Migration 4 rebuilds the notification tables (new states): a database of migration 3 keeps
  * every row, and the foreign keys point to the new tables. */
 
-
 static void test_migration_keeps_notifications(void **state)
 {
     fixture_t *f = *state;

@@ -2303,7 +2303,6 @@ static void test_sensor_user(void **state)
 /* Migration 10 on a database of schema 9, whose users.role CHECK knows no sensor: users,
  * tokens and sessions keep their rows and ids, and the CHECK takes sensor afterwards. */
 
-
 static void test_sensor_migration(void **state)
 {
     fixture_t *f = *state;
