@@ -5,11 +5,16 @@
  *   1  PATCH /api/v1/indicators/{id}: ermes__indicator_from_json as a partial update, then
  *      the tags as the store gets them (ermes__tags_to_json);
  *   2  POST /api/v1/tokens: ermes__token_body_read;
- *   3  POST /api/v1/sessions: ermes__login_body_check and ermes__login_body_read.
- * The first input byte picks the route (modulo 4), the rest is the body. Organisation bodies
+ *   3  POST /api/v1/sessions: ermes__login_body_check and ermes__login_body_read;
+ *   4  POST /api/v1/users: ermes__user_body_read, creating;
+ *   5  PATCH /api/v1/users/{id}: ermes__user_body_read, updating;
+ *   6  POST /api/v1/retrohunts: ermes__retrohunt_body_read;
+ *   7  the TOTP routes' {"code": ...} and {"password": ...}: ermes__string_member_read.
+ * The first input byte picks the route (modulo 8), the rest is the body. Organisation bodies
  * have their own target (fuzz_org_json.c). Not reached: what needs the store (a token's
- * "user", the users routes' org and role rules, a retro-hunt's indicator ids) or a password
- * hash (the users routes, POST /users/{id}/password).
+ * "user", a user's organisation and the rules of its role, whether a retro-hunt's indicators
+ * exist) and the password hashing (argon2id: far too slow for a fuzzer, and its input is the
+ * string checked here).
  * Checks: a refusal is ERMES_EINVAL with a reason (and a field where the handler names one);
  * what is accepted is within the documented bounds; a PATCH's tags always convert back for
  * the store; login credentials stay NUL-terminated and a password is either the one sent or
@@ -166,6 +171,81 @@ static void login(const json_t *body)
     free(job);
 }
 
+static void user(const json_t *body, int creating)
+{
+    static const char *const known[] = {
+        "name", "role", "org", "password", "disabled", "current_password", NULL};
+    ermes__user_body_t ub;
+    const char *key;
+    ermes_diag_t d;
+    json_t *v;
+    int rc;
+
+    ermes_diag_clear(&d);
+    rc = ermes__user_body_read(body, creating, &ub, &d);
+    if (rc) {
+        refused(rc, &d);
+        return;
+    }
+    check(json_is_object(body), "a user body that is not an object accepted");
+    json_object_foreach((json_t *)body, key, v)
+    {
+        int ok = 0;
+        for (size_t k = 0; known[k]; k++)
+            ok |= strcmp(key, known[k]) == 0;
+        check(ok, "an unknown member accepted");
+    }
+    check(!creating || (ub.name && *ub.name && strlen(ub.name) <= ERMES_USER_NAME_MAX),
+          "a user created without a valid name");
+    check(creating || !ub.name, "a name read on update");
+    check(!ub.has_role || ermes__role_name(ub.role) != NULL, "a role out of range");
+    check(terminated(ub.org, sizeof(ub.org)), "org unterminated");
+    check(ub.has_org == (json_object_get(body, "org") != NULL), "org given and not read");
+    check(!ub.password ||
+              strlen(ub.password) == json_string_length(json_object_get(body, "password")),
+          "a password read shorter than it was sent");
+}
+
+static void retrohunt(const json_t *body)
+{
+    int64_t *ids = NULL;
+    ermes_diag_t d;
+    size_t n = 0;
+    int rc;
+
+    ermes_diag_clear(&d);
+    rc = ermes__retrohunt_body_read(body, &ids, &n, &d);
+    if (rc) {
+        check(ids == NULL && n == 0, "ids left behind by a refusal");
+        if (rc != ERMES_ENOMEM)
+            refused(rc, &d);
+        return;
+    }
+    check((ids == NULL) == (n == 0), "ids and their count disagree");
+    check(n <= ERMES_RETROHUNT_MAX_IDS, "too many ids accepted");
+    for (size_t k = 0; k < n; k++)
+        check(ids[k] > 0, "an id <= 0 accepted");
+    free(ids);
+}
+
+static void string_member(const json_t *body)
+{
+    const char *v;
+    ermes_diag_t d;
+
+    for (int k = 0; k < 2; k++) {
+        const char *member = k ? "password" : "code";
+        ermes_diag_clear(&d);
+        if (ermes__string_member_read(body, member, &v, &d)) {
+            check(v == NULL, "a value left behind by a refusal");
+            check(strcmp(d.field, member) == 0, "a refusal not naming the member");
+            continue;
+        }
+        check(strlen(v) == json_string_length(json_object_get(body, member)),
+              "a value read shorter than it was sent");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t err;
@@ -176,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, &err);
     if (!body)
         return 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 8) {
     case 0:
         indicator_post(body);
         break;
@@ -186,8 +266,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         token(body);
         break;
-    default:
+    case 3:
         login(body);
+        break;
+    case 4:
+    case 5:
+        user(body, data[0] % 8 == 4);
+        break;
+    case 6:
+        retrohunt(body);
+        break;
+    default:
+        string_member(body);
         break;
     }
     json_decref(body);

@@ -100,12 +100,58 @@ static int exists_cb(void *ctx, const ermes__indicator_row_t *r)
     return 0;
 }
 
+int ermes__retrohunt_body_read(const json_t *body, int64_t **ids, size_t *n, ermes_diag_t *d)
+{
+    const json_t *list = NULL, *v;
+    const char *key;
+    json_t *m;
+    size_t k;
+
+    *ids = NULL;
+    *n = 0;
+    if (!body)
+        return 0; /* no body: every indicator */
+    if (!json_is_object(body)) {
+        ermes_diag_set(d, NULL, "the body must be a JSON object");
+        return ERMES_EINVAL;
+    }
+    json_object_foreach((json_t *)body, key, m)
+    {
+        if (strcmp(key, "indicators") != 0) {
+            ermes_diag_set(d, key, "unknown member \"%.64s\"", key);
+            return ERMES_EINVAL;
+        }
+        list = m;
+    }
+    if (!list)
+        return 0;
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > ERMES_RETROHUNT_MAX_IDS) {
+        ermes_diag_set(d, "indicators", "indicators must be an array of 1 to %d indicator ids",
+                       ERMES_RETROHUNT_MAX_IDS);
+        return ERMES_EINVAL;
+    }
+    json_array_foreach(list, k, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            ermes_diag_set(d, "indicators", "indicators[%zu] is not an indicator id", k);
+            return ERMES_EINVAL;
+        }
+    }
+    if (!(*ids = calloc(json_array_size(list), sizeof(**ids))))
+        return ERMES_ENOMEM;
+    for (k = 0; k < json_array_size(list); k++)
+        (*ids)[k] = (int64_t)json_integer_value(json_array_get(list, k));
+    *n = json_array_size(list);
+    return 0;
+}
+
 enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req)
 {
     const char *archive = req->srv->cfg->detect_archive;
-    json_t *body = NULL, *list = NULL, *v;
-    const char *key;
+    json_t *body = NULL;
     int64_t *ids = NULL, id = 0;
+    ermes_diag_t d;
     size_t nids = 0, k;
     enum MHD_Result ret;
     char detail[64];
@@ -114,50 +160,23 @@ enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req)
     req->empty_body_ok = 1;
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    if (!json_is_object(body)) {
-        ret = ermes__reply_error(req, 400, "bad_request", NULL, "the body must be a JSON object");
+    ermes_diag_clear(&d);
+    if ((rc = ermes__retrohunt_body_read(body, &ids, &nids, &d))) {
+        ret = rc == ERMES_EINVAL ? ermes__reply_error(req, 400, "bad_request",
+                                                      d.field[0] ? d.field : NULL, "%s", d.reason)
+                                 : ermes__reply_failure(req, rc, NULL);
         goto out;
     }
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "indicators") != 0) {
-            ret = ermes__reply_error(req, 400, "bad_request", key, "unknown member \"%.64s\"", key);
+    for (k = 0; k < nids; k++) {
+        rc = ermes__store_indicator_get(req->srv->store, &req->viewer, ids[k], exists_cb, NULL);
+        if (rc == ERMES_ENOTFOUND) {
+            ret = ermes__reply_error(req, 400, "bad_request", "indicators", "no indicator %lld",
+                                     (long long)ids[k]);
             goto out;
         }
-        list = v;
-    }
-    if (list) {
-        if (!json_is_array(list) || json_array_size(list) == 0 ||
-            json_array_size(list) > ERMES_RETROHUNT_MAX_IDS) {
-            ret = ermes__reply_error(req, 400, "bad_request", "indicators",
-                                     "indicators must be an array of 1 to %d indicator ids",
-                                     ERMES_RETROHUNT_MAX_IDS);
+        if (rc) {
+            ret = ermes__reply_failure(req, rc, NULL);
             goto out;
-        }
-        if (!(ids = calloc(json_array_size(list), sizeof(*ids)))) {
-            ret = MHD_NO;
-            goto out;
-        }
-        json_array_foreach(list, k, v)
-        {
-            if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-                ret = ermes__reply_error(req, 400, "bad_request", "indicators",
-                                         "indicators[%zu] is not an indicator id", k);
-                goto out;
-            }
-            ids[nids] = (int64_t)json_integer_value(v);
-            rc = ermes__store_indicator_get(req->srv->store, &req->viewer, ids[nids], exists_cb,
-                                            NULL);
-            if (rc == ERMES_ENOTFOUND) {
-                ret = ermes__reply_error(req, 400, "bad_request", "indicators", "no indicator %lld",
-                                         (long long)ids[nids]);
-                goto out;
-            }
-            if (rc) {
-                ret = ermes__reply_failure(req, rc, NULL);
-                goto out;
-            }
-            nids++;
         }
     }
     if (!archive || !*archive) {

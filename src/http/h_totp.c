@@ -70,25 +70,42 @@ enum MHD_Result ermes__h_user_totp_begin(ermes__req_t *req)
     return ermes__reply_json(req, 201, body);
 }
 
+int ermes__string_member_read(const json_t *body, const char *member, const char **value,
+                              ermes_diag_t *d)
+{
+    const json_t *v = json_object_get(body, member);
+
+    *value = NULL;
+    /* A string with a NUL inside would be read shorter than it was sent. */
+    if (!json_is_object(body) || !json_is_string(v) ||
+        strlen(json_string_value(v)) != json_string_length(v)) {
+        ermes_diag_set(d, member, "the body must be {\"%s\": \"...\"}", member);
+        return ERMES_EINVAL;
+    }
+    *value = json_string_value(v);
+    return 0;
+}
+
 enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req)
 {
     char codes[ERMES_RECOVERY_CODES][ERMES_RECOVERY_CODE_STRLEN], ref[24], detail[64];
     int64_t ended = 0;
     enum MHD_Result ret;
-    json_t *body, *jc, *list;
+    json_t *body, *list;
+    const char *code;
+    ermes_diag_t d;
     int rc;
 
     if (!own_id(req, &ret))
         return ret;
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    jc = json_object_get(body, "code");
-    if (!json_is_object(body) || !json_is_string(jc)) {
+    if (ermes__string_member_read(body, "code", &code, &d)) {
         json_decref(body);
         return ermes__reply_error(req, 422, "invalid", "code",
                                   "the body must be {\"code\": \"123456\"}");
     }
-    rc = ermes__totp_confirm(req->srv->store, &req->user, json_string_value(jc), codes);
+    rc = ermes__totp_confirm(req->srv->store, &req->user, code, codes);
     json_decref(body);
     snprintf(ref, sizeof(ref), "%lld", (long long)req->viewer.user_id);
     if (rc == ERMES_EAUTH) {
@@ -133,7 +150,9 @@ enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such user");
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     if (self) {
-        json_t *body, *jp;
+        const char *pw;
+        ermes_diag_t d;
+        json_t *body;
         int ok;
         /* Turning one's own second factor off takes what signing in takes: a session (which
          * had the code) and the password. */
@@ -147,9 +166,8 @@ enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req)
                                       ermes__role_name(u.role));
         if (!ermes__body_json(req, &body, &ret))
             return ret;
-        jp = json_object_get(body, "password");
-        ok = json_is_string(jp) &&
-             ermes__password_verify(u.password_hash, json_string_value(jp)) == 0;
+        ok = ermes__string_member_read(body, "password", &pw, &d) == 0 &&
+             ermes__password_verify(u.password_hash, pw) == 0;
         json_decref(body);
         if (!ok) {
             ermes__audit_write(req->srv->store, &req->viewer, "totp_refused", "user", ref, NULL);

@@ -58,17 +58,19 @@ enum MHD_Result ermes__h_user_list(ermes__req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
-/* Applies name/role/org/password/disabled from body to u. Returns 0 or an error with d. */
-static int apply_user(ermes__req_t *req, json_t *body, ermes__user_t *u, int creating,
-                      ermes_diag_t *d)
+int ermes__user_body_read(const json_t *body, int creating, ermes__user_body_t *ub, ermes_diag_t *d)
 {
     static const char *const known[] = {
         "name", "role", "org", "password", "disabled", "current_password", NULL};
     const char *key, *s;
     json_t *v;
-    int64_t home;
 
-    json_object_foreach(body, key, v)
+    memset(ub, 0, sizeof(*ub));
+    if (!json_is_object(body)) {
+        ermes_diag_set(d, NULL, "the body must be an object");
+        return ERMES_EINVAL;
+    }
+    json_object_foreach((json_t *)body, key, v)
     {
         int ok = 0;
         for (size_t k = 0; known[k]; k++)
@@ -79,37 +81,69 @@ static int apply_user(ermes__req_t *req, json_t *body, ermes__user_t *u, int cre
         }
     }
     if (creating) {
-        v = json_object_get(body, "name");
-        s = json_string_value(v);
+        s = json_string_value(json_object_get(body, "name"));
         if (!s || !*s || strlen(s) > ERMES_USER_NAME_MAX ||
             strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@") !=
                 strlen(s)) {
             ermes_diag_set(d, "name", "name must be 1 to 64 letters, digits, '.', '-', '_' or '@'");
             return ERMES_EINVAL;
         }
-        snprintf(u->name, sizeof(u->name), "%s", s);
-        u->role = ERMES_ROLE_ANALYST;
+        ub->name = s;
     }
     if ((v = json_object_get(body, "role"))) {
-        if (!json_is_string(v) || ermes__role_parse(json_string_value(v), &u->role)) {
+        if (!json_is_string(v) || ermes__role_parse(json_string_value(v), &ub->role)) {
             ermes_diag_set(d, "role", "role must be admin, analyst, constituent or sensor");
             return ERMES_EINVAL;
         }
+        ub->has_role = 1;
     }
     if ((v = json_object_get(body, "org"))) {
-        char ref[32];
-        if (!json_is_string(v) && !json_is_integer(v)) {
+        if (json_is_integer(v))
+            snprintf(ub->org, sizeof(ub->org), "%lld", (long long)json_integer_value(v));
+        else if (json_is_string(v) && json_string_length(v) < sizeof(ub->org) &&
+                 strlen(json_string_value(v)) == json_string_length(v))
+            snprintf(ub->org, sizeof(ub->org), "%s", json_string_value(v));
+        else {
             ermes_diag_set(d, "org", "org must be a short name or an id");
             return ERMES_EINVAL;
         }
-        if (json_is_integer(v))
-            snprintf(ref, sizeof(ref), "%lld", (long long)json_integer_value(v));
-        else
-            snprintf(ref, sizeof(ref), "%.31s", json_string_value(v));
-        if (ermes__store_org_resolve(req->srv->store, &req->viewer, ref, &u->org_id)) {
-            ermes_diag_set(d, "org", "no organisation \"%s\"", ref);
+        ub->has_org = 1;
+    }
+    if ((v = json_object_get(body, "disabled"))) {
+        if (!json_is_boolean(v)) {
+            ermes_diag_set(d, "disabled", "disabled must be true or false");
             return ERMES_EINVAL;
         }
+        ub->has_disabled = 1;
+        ub->disabled = json_is_true(v);
+    }
+    if ((v = json_object_get(body, "password"))) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+            ermes_diag_set(d, "password", "password must be a string without NUL characters");
+            return ERMES_EINVAL;
+        }
+        ub->password = json_string_value(v);
+    }
+    return 0;
+}
+
+/* Applies a body ermes__user_body_read accepted to u: the organisation resolved, the rules of
+ * each role, the password hashed. Returns 0 or an error with d. */
+static int apply_user(ermes__req_t *req, const ermes__user_body_t *ub, ermes__user_t *u,
+                      int creating, ermes_diag_t *d)
+{
+    int64_t home;
+
+    if (creating) {
+        snprintf(u->name, sizeof(u->name), "%s", ub->name);
+        u->role = ERMES_ROLE_ANALYST;
+    }
+    if (ub->has_role)
+        u->role = ub->role;
+    if (ub->has_org &&
+        ermes__store_org_resolve(req->srv->store, &req->viewer, ub->org, &u->org_id)) {
+        ermes_diag_set(d, "org", "no organisation \"%s\"", ub->org);
+        return ERMES_EINVAL;
     }
     if (ermes__store_home_org(req->srv->store, &home))
         return ERMES_ESTORE;
@@ -122,40 +156,29 @@ static int apply_user(ermes__req_t *req, json_t *body, ermes__user_t *u, int cre
          * CERT's own. It signs in with tokens only, so it keeps no password. */
         if (!u->org_id)
             u->org_id = home;
-        if (json_object_get(body, "password")) {
+        if (ub->password) {
             ermes_diag_set(d, "password", "a sensor user has no password: it uses API tokens");
             return ERMES_EINVAL;
         }
         u->password_hash[0] = '\0';
     } else if (u->role != ERMES_ROLE_CONSTITUENT) {
         /* The CERT's staff belong to the CERT. */
-        if (u->org_id && u->org_id != home && json_object_get(body, "org")) {
+        if (u->org_id && u->org_id != home && ub->has_org) {
             ermes_diag_set(d, "org", "admins and analysts belong to the CERT's own organisation");
             return ERMES_EINVAL;
         }
         u->org_id = home;
     }
-    if ((v = json_object_get(body, "disabled"))) {
-        if (!json_is_boolean(v)) {
-            ermes_diag_set(d, "disabled", "disabled must be true or false");
-            return ERMES_EINVAL;
-        }
-        u->disabled = json_is_true(v);
-    }
-    if ((v = json_object_get(body, "password"))) {
-        int rc;
-        if (!json_is_string(v)) {
-            ermes_diag_set(d, "password", "password must be a string");
-            return ERMES_EINVAL;
-        }
-        if ((rc = ermes__password_hash(json_string_value(v), u->password_hash, d)))
-            return rc;
-    }
+    if (ub->has_disabled)
+        u->disabled = ub->disabled;
+    if (ub->password)
+        return ermes__password_hash(ub->password, u->password_hash, d);
     return 0;
 }
 
 enum MHD_Result ermes__h_user_create(ermes__req_t *req)
 {
+    ermes__user_body_t ub;
     ermes__user_t u;
     ermes_diag_t d;
     json_t *body;
@@ -167,9 +190,9 @@ enum MHD_Result ermes__h_user_create(ermes__req_t *req)
         return ret;
     memset(&u, 0, sizeof(u));
     ermes_diag_clear(&d);
-    rc = json_is_object(body)
-             ? apply_user(req, body, &u, 1, &d)
-             : (ermes_diag_set(&d, NULL, "the body must be an object"), ERMES_EINVAL);
+    rc = ermes__user_body_read(body, 1, &ub, &d);
+    if (!rc)
+        rc = apply_user(req, &ub, &u, 1, &d);
     json_decref(body);
     if (!rc)
         rc = ermes__store_user_insert(req->srv->store, &u, &d);
@@ -208,6 +231,7 @@ enum MHD_Result ermes__h_user_get(ermes__req_t *req)
 
 enum MHD_Result ermes__h_user_update(ermes__req_t *req)
 {
+    ermes__user_body_t ub;
     ermes__user_t u;
     ermes_diag_t d;
     json_t *body, *v;
@@ -241,7 +265,9 @@ enum MHD_Result ermes__h_user_update(ermes__req_t *req)
         }
     }
     if (!rc)
-        rc = apply_user(req, body, &u, 0, &d);
+        rc = ermes__user_body_read(body, 0, &ub, &d);
+    if (!rc)
+        rc = apply_user(req, &ub, &u, 0, &d);
     json_decref(body);
     if (!rc)
         rc = ermes__store_user_update(req->srv->store, &u);

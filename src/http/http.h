@@ -220,6 +220,28 @@ struct ermes__login_job;
  * to its field, a password too long or with a NUL inside as "" (a wrong one). */
 void ermes__login_body_read(const json_t *body, struct ermes__login_job *job);
 
+/* The body of POST /api/v1/users and PATCH /api/v1/users/{id} but what needs the store:
+ * only known members; name (when creating), role, org (as sent: a short name or an id, still
+ * to resolve), disabled and password (borrowed from body) checked for their types and forms.
+ * Returns 0 or ERMES_EINVAL with d naming the member. */
+typedef struct ermes__user_body {
+    const char *name;     /* creating only */
+    const char *password; /* NULL when absent */
+    ermes__role_t role;
+    int has_role, has_org, has_disabled, disabled;
+    char org[32];
+} ermes__user_body_t;
+int ermes__user_body_read(const json_t *body, int creating, ermes__user_body_t *ub,
+                          ermes_diag_t *d);
+/* The body of POST /api/v1/retrohunts: nothing, {} or {"indicators": [ids]}, 1 to
+ * ERMES_RETROHUNT_MAX_IDS ids > 0. *ids (malloc'd, NULL when none) and *n. Returns 0,
+ * ERMES_ENOMEM, or ERMES_EINVAL with d. */
+int ermes__retrohunt_body_read(const json_t *body, int64_t **ids, size_t *n, ermes_diag_t *d);
+/* The body of the TOTP routes: {"<member>": "<string>"}; *value borrowed. Returns 0 or
+ * ERMES_EINVAL with d naming the member. */
+int ermes__string_member_read(const json_t *body, const char *member, const char **value,
+                              ermes_diag_t *d);
+
 /* ---- handlers -------------------------------------------------------------------------- */
 
 enum MHD_Result ermes__h_healthz(ermes__req_t *req);

@@ -247,6 +247,16 @@ class AuthTest(unittest.TestCase):
         names = [u["name"] for u in self.e.list_all("/api/v1/users", limit=1000)]
         self.assertNotIn("mallory", names)
 
+    def test_user_org_read_whole(self):
+        # An org reference longer than the 31 characters that were read was cut, and the cut
+        # name resolved as another organisation. It is refused, naming the member.
+        s, _, b = self.e.request("POST", "/api/v1/users",
+                                 {"name": "long1", "role": "constituent",
+                                  "org": "ACME" + "x" * 40})
+        assert_error(self, s, b, 422, "invalid", field="org")
+        names = [u["name"] for u in self.e.list_all("/api/v1/users", limit=1000)]
+        self.assertNotIn("long1", names)
+
     def test_constituent_cannot_write_the_registry(self):
         s, _, b = self.e.request("POST", "/api/v1/organisations",
                                  {"short_name": "EVIL", "name": "Evil Corp"},
