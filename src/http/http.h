@@ -229,7 +229,7 @@ typedef struct ermes__user_body {
     const char *password; /* NULL when absent */
     ermes__role_t role;
     int has_role, has_org, has_disabled, disabled;
-    char org[32];
+    char org[40]; /* a short name (1-32 bytes) or an id; longer is refused, never cut */
 } ermes__user_body_t;
 int ermes__user_body_read(const json_t *body, int creating, ermes__user_body_t *ub,
                           ermes_diag_t *d);

@@ -248,14 +248,20 @@ class AuthTest(unittest.TestCase):
         self.assertNotIn("mallory", names)
 
     def test_user_org_read_whole(self):
-        # An org reference longer than the 31 characters that were read was cut, and the cut
-        # name resolved as another organisation. It is refused, naming the member.
+        # The org reference was read to 31 characters: a 32-character short name (the most
+        # the registry allows) could not be named, and a longer reference was cut and resolved
+        # as another organisation.
+        for short in ("L" * 31, "M" * 32):
+            self.e.ok("POST", "/api/v1/organisations",
+                      {"short_name": short, "name": short, "type": "company"}, expect=201)
         s, _, b = self.e.request("POST", "/api/v1/users",
-                                 {"name": "long1", "role": "constituent",
-                                  "org": "ACME" + "x" * 40})
+                                 {"name": "cut1", "role": "constituent", "org": "L" * 31 + "Z"})
         assert_error(self, s, b, 422, "invalid", field="org")
+        u = self.e.ok("POST", "/api/v1/users",
+                      {"name": "whole1", "role": "constituent", "org": "M" * 32}, expect=201)
+        self.assertEqual(u["org"], "M" * 32)
         names = [u["name"] for u in self.e.list_all("/api/v1/users", limit=1000)]
-        self.assertNotIn("long1", names)
+        self.assertNotIn("cut1", names)
 
     def test_constituent_cannot_write_the_registry(self):
         s, _, b = self.e.request("POST", "/api/v1/organisations",
