@@ -28,6 +28,7 @@ typedef struct upload {
     struct MHD_PostProcessor *pp;
     int multipart;
     ermes__report_form_t form; /* the form's fields, filled as the parts arrive */
+    ermes__form_scan_t scan;   /* its parts, counted from the raw body */
     ermes_diag_t d;
     int err; /* ERMES_E* of the failure */
 } upload_t;
@@ -120,7 +121,7 @@ int ermes__h_report_upload(ermes__req_t *req, const char *data, size_t n)
         if (type && strncasecmp(type, "multipart/form-data", 19) == 0) {
             u->multipart = 1;
             u->pp = MHD_create_post_processor(req->conn, 64 * 1024, form_cb, req);
-            if (!u->pp) {
+            if (!u->pp || ermes__form_scan_init(&u->scan, type)) {
                 ermes_diag_set(&u->d, NULL, "malformed multipart/form-data body");
                 return fail(req, u, ERMES_EPARSE);
             }
@@ -130,6 +131,7 @@ int ermes__h_report_upload(ermes__req_t *req, const char *data, size_t n)
         }
     }
     if (u->multipart) {
+        ermes__form_scan_feed(&u->scan, data, n);
         if (MHD_post_process(u->pp, data, n) != MHD_YES && !req->upload_failed) {
             ermes_diag_set(&u->d, NULL, "malformed multipart/form-data body");
             return fail(req, u, ERMES_EPARSE);
@@ -227,6 +229,15 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
                                       "the form ends before its closing boundary: the upload "
                                       "was cut short, nothing was stored");
         }
+    }
+    if (u->multipart && u->scan.file_parts > 1) {
+        /* Seen here when the post processor took two parts for one (an empty first one). */
+        ermes__intake_spool_abort(u->spool);
+        u->spool = NULL;
+        return ermes__reply_error(req, 400, "bad_request", "file",
+                                  "the form has more than one \"file\" part (%d): one "
+                                  "report per upload, nothing was stored",
+                                  u->scan.file_parts);
     }
     if (u->multipart && !u->form.have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");

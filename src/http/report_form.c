@@ -1,6 +1,7 @@
 #include "http/report_form.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "model/harmonize.h"
 #include "intake/parser.h"
@@ -108,4 +109,94 @@ unsigned ermes__report_form_check(const ermes__report_form_t *f, const char *con
         }
     }
     return 0;
+}
+
+int ermes__form_scan_init(ermes__form_scan_t *s, const char *content_type)
+{
+    const char *b = NULL, *p;
+    size_t blen;
+
+    memset(s, 0, sizeof(*s));
+    /* The boundary parameter, quoted or not; parameter names are case-insensitive. */
+    for (p = content_type; p && *p; p++) {
+        if ((p == content_type || p[-1] == ';' || p[-1] == ' ' || p[-1] == '\t') &&
+            strncasecmp(p, "boundary=", 9) == 0) {
+            b = p + 9;
+            break;
+        }
+    }
+    if (!b)
+        return ERMES_EINVAL;
+    if (*b == '"') {
+        const char *end = strchr(++b, '"');
+        if (!end)
+            return ERMES_EINVAL;
+        blen = (size_t)(end - b);
+    } else {
+        blen = strcspn(b, "; \t");
+    }
+    if (blen < 1 || blen > 70)
+        return ERMES_EINVAL;
+    memcpy(s->delim, "\r\n--", 4);
+    memcpy(s->delim + 4, b, blen);
+    s->dlen = 4 + blen;
+    /* The first delimiter may open the body, with no line end before it. */
+    s->matched = 2;
+    return 0;
+}
+
+/* Whether a part's head names the part "file": a name parameter (not filename) of the
+ * Content-Disposition header equal to file, quoted or not. */
+static int head_names_file(const char *h, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i++) {
+        const char *v;
+        if (strncasecmp(h + i, "name=", 5) != 0 || i == 0 ||
+            (h[i - 1] != ';' && h[i - 1] != ' ' && h[i - 1] != '\t'))
+            continue;
+        v = h + i + 5;
+        if (v + 6 <= h + n && memcmp(v, "\"file\"", 6) == 0)
+            return 1;
+        if (v + 4 <= h + n && memcmp(v, "file", 4) == 0 &&
+            (v + 4 == h + n || strchr("; \t\r", v[4])))
+            return 1;
+    }
+    return 0;
+}
+
+void ermes__form_scan_feed(ermes__form_scan_t *s, const char *data, size_t n)
+{
+    for (size_t i = 0; i < n && s->state != 2; i++) {
+        char c = data[i];
+        if (s->state == 1) {
+            /* The head runs from the delimiter's end to the first empty line; "--" right
+             * after the delimiter closes the form instead. */
+            if (s->hlen < sizeof(s->head))
+                s->head[s->hlen] = c;
+            s->hlen++;
+            if (s->hlen == 2 && s->head[0] == '-' && s->head[1] == '-') {
+                s->state = 2;
+            } else if (s->hlen >= 4 && s->hlen <= sizeof(s->head) &&
+                       memcmp(s->head + s->hlen - 4, "\r\n\r\n", 4) == 0) {
+                s->file_parts += head_names_file(s->head, s->hlen);
+                s->state = 0;
+                s->matched = 0;
+            } else if (s->hlen > sizeof(s->head) && c == '\n') {
+                /* A head too long to read: the post processor refuses it or not; it is not
+                 * counted. A new delimiter is looked for from here. */
+                s->state = 0;
+                s->matched = 0;
+            }
+            continue;
+        }
+        /* A mismatch restarts at this byte: CR appears in the delimiter only first. */
+        if (c == s->delim[s->matched]) {
+            if (++s->matched == s->dlen) {
+                s->state = 1;
+                s->hlen = 0;
+            }
+        } else {
+            s->matched = c == '\r' ? 1 : 0;
+        }
+    }
 }

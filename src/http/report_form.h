@@ -54,4 +54,23 @@ int ermes__report_form_field(ermes__report_form_t *f, const ermes__form_sink_t *
 unsigned ermes__report_form_check(const ermes__report_form_t *f, const char *const *options,
                                   int too_many, ermes_diag_t *d);
 
+/* The parts of the form, counted from the raw body beside libmicrohttpd's post processor,
+ * which reports an empty "file" part followed by a second one as a single part (0.9.75): the
+ * delimiters ("--" boundary at a line's start) and each part's header block are read as the
+ * body streams through, and parts named "file" counted. */
+typedef struct ermes__form_scan {
+    char delim[80]; /* CR LF "--" boundary (RFC 2046: a boundary is 1 to 70 characters) */
+    size_t dlen, matched;
+    int state;       /* 0 body, 1 a part's head, 2 after the closing delimiter */
+    char head[1024]; /* the part's head so far; one longer is not read */
+    size_t hlen;
+    int file_parts;
+} ermes__form_scan_t;
+
+/* Reads the boundary of a multipart/form-data Content-Type. Returns 0, or ERMES_EINVAL when
+ * it has none or one of more than 70 characters. */
+int ermes__form_scan_init(ermes__form_scan_t *s, const char *content_type);
+/* The next n bytes of the body. */
+void ermes__form_scan_feed(ermes__form_scan_t *s, const char *data, size_t n);
+
 #endif
