@@ -40,7 +40,9 @@ static const setting_t settings[] = {
     S(log_level, SET_STRING, "notice", 0, 0, "error, warning, notice, info or debug"),
     S(log_json, SET_BOOL, "false", 0, 1, "log JSON lines instead of text"),
     S(threads, SET_LONG, "0", 0, 256, "HTTP worker threads (0: one per CPU)"),
-    S(max_connections, SET_LONG, "1024", 1, 65536, "concurrent HTTP connections"),
+    S(max_connections, SET_LONG, "1024", 1, 65536,
+      "concurrent HTTP connections; a new one past it closes the one waiting longest without a "
+      "request"),
     S(max_body, SET_LONG, "67108864", 1024, 1073741824, "largest request body in bytes"),
     S(max_header, SET_LONG, "32768", 4096, 1048576, "largest request head in bytes"),
     S(max_client_connections, SET_LONG, "0", 0, 65536,

@@ -84,6 +84,7 @@ struct ermes__server {
     int sweeper_started;
     int stopping;         /* under conns_lock */
     long untracked_conns; /* connections without a record (out of memory), under conns_lock */
+    long live_conns;      /* tracked connections not yet shut down by ermes, under conns_lock */
     pthread_cond_t sweeper_wake;
 };
 

@@ -174,6 +174,7 @@ static void refuse_locked(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned
     if (cs->refused)
         return;
     cs->refused = 1;
+    srv->live_conns--;
     if (!srv->tls_cert_pem) {
         nb = snprintf(body, sizeof(body),
                       "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":null}}", code,
@@ -204,6 +205,41 @@ static void refuse(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned status
     pthread_mutex_lock(&srv->conns_lock);
     refuse_locked(srv, cs, status, reason, code, message);
     pthread_mutex_unlock(&srv->conns_lock);
+}
+
+/* A new connection (fresh) over max_connections: libmicrohttpd accepts a few more than that
+ * (MHD_OPTION_CONNECTION_LIMIT has headroom) so that this choice is ermes's, not the kernel
+ * backlog's. The connection that goes is the one that has held its slot longest without
+ * giving a request to work on: an idle kept-alive one first (HTTP lets a server close those
+ * at any time), else the oldest still sending its first request head, the shape of a
+ * slow-header attack from many addresses. A legitimate client sends its head in
+ * milliseconds, so it is almost never the oldest. When every other connection has a request
+ * in work, the new one is refused with 503. Caller holds srv->conns_lock. */
+static void evict_locked(ermes__server_t *srv, ermes_conn_state_t *fresh)
+{
+    ermes_conn_state_t *idle = NULL, *head = NULL;
+
+    for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
+        if (cs == fresh || cs->refused)
+            continue;
+        if (cs->phase == PHASE_IDLE && !cs->first) {
+            if (!idle || cs->since_ns < idle->since_ns)
+                idle = cs;
+        } else if ((cs->phase == PHASE_IDLE && cs->first) || cs->phase == PHASE_HEAD) {
+            if (!head || cs->opened_ns < head->opened_ns)
+                head = cs;
+        }
+    }
+    if (idle || head) {
+        ermes__log(ERMES_LOG_WARNING, "http: max_connections reached: the connection that "
+                                      "waited longest without a request is closed");
+        refuse_locked(srv, idle ? idle : head, 503, "Service Unavailable", "unavailable",
+                      "the server is at max_connections and this connection had sent no "
+                      "request");
+    } else {
+        refuse_locked(srv, fresh, 503, "Service Unavailable", "unavailable",
+                      "the server is at max_connections");
+    }
 }
 
 static void *sweeper_main(void *arg)
@@ -662,6 +698,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (srv->conns)
             srv->conns->prev = cs;
         srv->conns = cs;
+        srv->live_conns++;
+        if (srv->live_conns > srv->cfg->max_connections)
+            evict_locked(srv, cs);
         pthread_mutex_unlock(&srv->conns_lock);
         return;
     }
@@ -673,6 +712,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         return;
     }
     pthread_mutex_lock(&srv->conns_lock);
+    if (!cs->refused)
+        srv->live_conns--;
     if (cs->prev)
         cs->prev->next = cs->next;
     else
@@ -786,6 +827,10 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         cfg->max_client_connections > 0
             ? (unsigned)cfg->max_client_connections
             : (unsigned)(cfg->max_connections / 4 > 0 ? cfg->max_connections / 4 : 1);
+    /* Headroom over max_connections, so that a connection past it reaches on_connection,
+     * which closes one (evict_locked), rather than waiting in the kernel's backlog. */
+    unsigned conn_limit = (unsigned)cfg->max_connections +
+                          (unsigned)(cfg->max_connections / 8 > 4 ? cfg->max_connections / 8 : 4);
     const union MHD_DaemonInfo *info;
     int rc;
 
@@ -838,7 +883,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, conn_limit,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -849,7 +894,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         srv->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+            pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT, conn_limit,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)cfg->max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
