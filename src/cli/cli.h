@@ -51,6 +51,8 @@ int cli_number(const char *flag, const char *text, long long min, long long max,
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints usage text and the settings table to f. */
 void cli_usage_settings(FILE *f);
+/* The settings named (NULL-terminated; NULL: every one), after a command's own usage. */
+void cli_usage_settings_some(FILE *f, const char *const *names);
 
 int ermes__cmd_init(cli_t *c);
 int ermes__cmd_serve(cli_t *c);

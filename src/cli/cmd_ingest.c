@@ -76,7 +76,15 @@ static void ingest_help(FILE *f)
                "fail are quarantined with their reason. `ermes feeds` lists the feeds.\n"
                "--feed shadowserver recognises the report type by itself (from the file name\n"
                "or the header). Exit status 1 when the report failed or rows were quarantined.\n");
-    cli_usage_settings(f);
+    {
+        static const char *const intake[] = {
+            "data_dir",         "database_url",        "log_level",
+            "busy_timeout",     "shadowserver_schema", "dedup_window",
+            "dedup_keys",       "dedup_ignore",        "event_tlp",
+            "batch_rows",       "max_report",          "geoip_asn_db",
+            "geoip_country_db", "geoip_overwrite",     NULL};
+        cli_usage_settings_some(f, intake);
+    }
 }
 
 int ermes__cmd_ingest(cli_t *c)

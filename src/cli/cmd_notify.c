@@ -27,7 +27,28 @@ static void help(FILE *f)
                "contacts get every kind), with the events attached as CSV and a reference\n"
                "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
                "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n");
-    cli_usage_settings(f);
+    {
+        static const char *const notify[] = {"data_dir",
+                                             "database_url",
+                                             "log_level",
+                                             "smtp_url",
+                                             "smtp_user",
+                                             "smtp_password",
+                                             "smtp_tls",
+                                             "smtp_plaintext_auth",
+                                             "smtp_ca_file",
+                                             "mail_from",
+                                             "notify_window",
+                                             "notify_group_by",
+                                             "notify_retry_base",
+                                             "notify_max_attempts",
+                                             "notify_rate_per_hour",
+                                             "notify_templates",
+                                             "notify_pgp_key",
+                                             "notify_pgp_home",
+                                             NULL};
+        cli_usage_settings_some(f, notify);
+    }
 }
 
 static int options(cli_t *c, ermes__notify_options_t *o)

@@ -11,7 +11,7 @@ static void help(FILE *f)
                "It listens on loopback unless --listen says otherwise; port 0 picks a free\n"
                "port, written to --port-file once listening. HTTPS with --tls-cert and\n"
                "--tls-key. SIGTERM or SIGINT stop it; SIGHUP rebuilds the ownership index.\n");
-    cli_usage_settings(f);
+    cli_usage_settings_some(f, NULL); /* the daemon reads them all */
 }
 
 int ermes__cmd_serve(cli_t *c)

@@ -102,8 +102,20 @@ void cli_error(const char *fmt, ...)
 
 void cli_usage_settings(FILE *f)
 {
+    /* What every command reads: where the database is, and how it talks. The daemon's
+     * settings are `ermes serve --help`'s; any setting may be given to any command. */
+    static const char *const common[] = {"data_dir",     "database_url", "log_level", "log_json",
+                                         "busy_timeout", "db_cache",     NULL};
+    cli_usage_settings_some(f, common);
+}
+
+void cli_usage_settings_some(FILE *f, const char *const *names)
+{
     fputc('\n', f);
-    ermes__config_usage(f);
+    ermes__config_usage_some(f, names);
+    if (names)
+        fprintf(f, "`ermes settings` lists every setting; any of them may be given to any "
+                   "command.\n");
 }
 
 static void usage(FILE *f)

@@ -475,8 +475,18 @@ void ermes__config_list(FILE *f)
 
 void ermes__config_usage(FILE *f)
 {
+    ermes__config_usage_some(f, NULL);
+}
+
+void ermes__config_usage_some(FILE *f, const char *const *names)
+{
     fprintf(f, "Settings (defaults < config file < ERMES_* environment < flags):\n");
     for (size_t k = 0; k < NSETTINGS; k++) {
+        int wanted = !names;
+        for (size_t j = 0; names && names[j] && !wanted; j++)
+            wanted = strcmp(names[j], settings[k].name) == 0;
+        if (!wanted)
+            continue;
         char flag[64], env[64];
         size_t n;
         for (n = 0; settings[k].name[n] && n < sizeof(flag) - 1; n++) {

@@ -143,6 +143,9 @@ int ermes__config_load(ermes__config_t *cfg, int argc, char **argv, int *rest, i
 
 /* Prints every setting with its flag, variable, default and help. */
 void ermes__config_usage(FILE *f);
+/* The same for the settings named in the NULL-terminated list names (every one when NULL),
+ * in the table's order. */
+void ermes__config_usage_some(FILE *f, const char *const *names);
 /* The settings table's names, one a line, in its order (`ermes settings --list`). */
 void ermes__config_list(FILE *f);
 

@@ -69,6 +69,17 @@ class Docs(unittest.TestCase):
         cls.docs = {os.path.relpath(p, SOURCE_DIR): read(p) for p in DOCS}
         cls.code = {name: code_of(text) for name, text in cls.docs.items()}
 
+    def test_each_help_shows_its_own_options_first(self):
+        # A command's --help starts with its own usage; the daemon's settings (--listen and
+        # the like) are serve's alone, where every setting is listed.
+        for c, text in self.help.items():
+            with self.subTest(c):
+                self.assertTrue(text.startswith("usage: ermes "), text[:80])
+                if c != "serve":
+                    self.assertNotIn("--listen", text)
+        for name in self.settings:
+            self.assertIn("--" + name.replace("_", "-"), self.help["serve"])
+
     def test_commands_and_their_words(self):
         """`ermes CMD [SUB] [--flag]...` in a document: CMD is a command, SUB and each flag
         are in its --help."""
