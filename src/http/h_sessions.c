@@ -37,11 +37,12 @@ static enum MHD_Result session_reply(ermes__req_t *req, unsigned status, const e
     ermes__time_format(expires_at, when);
     return ermes__reply_json(
         req, status,
-        json_pack("{s:o,s:s,s:s,s:b,s:b}", "user", ermes__user_json(req, u), "csrf_token", csrf,
+        json_pack("{s:o,s:s,s:s,s:b,s:b,s:o}", "user", ermes__user_json(req, u), "csrf_token", csrf,
                   "expires_at", when, "totp_required",
                   req->srv->cfg->totp_required &&
                       (u->role == ERMES_ROLE_ADMIN || u->role == ERMES_ROLE_ANALYST),
-                  "totp_enrolment_required", ermes__totp_enrol_only(req->srv->cfg, u)));
+                  "totp_enrolment_required", ermes__totp_enrol_only(req->srv->cfg, u),
+                  "password_rule", ermes__password_rule_json()));
 }
 
 /* The audit's actor for a login that has no user yet. */

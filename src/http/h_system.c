@@ -1,6 +1,7 @@
 /* /healthz, /metrics, /api/v1/openapi.json and /api/v1/me. */
 #include <stdio.h>
 
+#include "access/access.h"
 #include "http/http.h"
 
 extern const unsigned char ermes__openapi_json[];
@@ -44,6 +45,13 @@ enum MHD_Result ermes__h_openapi(ermes__req_t *req)
 
 json_t *ermes__user_json(ermes__req_t *req, const ermes__user_t *u);
 
+json_t *ermes__password_rule_json(void)
+{
+    /* What ermes__password_hash accepts, so that forms can say it (web/js). */
+    return json_pack("{s:i,s:i}", "min_length", ERMES_PASSWORD_MIN, "max_length",
+                     ERMES_PASSWORD_MAX);
+}
+
 enum MHD_Result ermes__h_me(ermes__req_t *req)
 {
     char org[64] = "";
@@ -51,5 +59,6 @@ enum MHD_Result ermes__h_me(ermes__req_t *req)
     ermes__store_org_short_name(req->srv->store, req->user.org_id, org, sizeof(org));
     return ermes__reply_json(
         req, 200,
-        json_pack("{s:o,s:s}", "user", ermes__user_json(req, &req->user), "organisation", org));
+        json_pack("{s:o,s:s,s:o}", "user", ermes__user_json(req, &req->user), "organisation", org,
+                  "password_rule", ermes__password_rule_json()));
 }

@@ -243,6 +243,9 @@ int ermes__retrohunt_body_read(const json_t *body, int64_t **ids, size_t *n, erm
 int ermes__string_member_read(const json_t *body, const char *member, const char **value,
                               ermes_diag_t *d);
 
+/* {"min_length", "max_length"}: the password rule, in /me and the session (h_system.c). */
+json_t *ermes__password_rule_json(void);
+
 /* ---- handlers -------------------------------------------------------------------------- */
 
 enum MHD_Result ermes__h_healthz(ermes__req_t *req);

@@ -168,6 +168,33 @@ test('screens', async () => {
   await page.keyboard.press('Tab');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none');
+  // After a navigation made from the keyboard, the focus moves to the page's heading for
+  // screen readers, without a frame drawn around it.
+  await page.locator('nav a[href="/events"]').first().focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/events$/);
+  await ready(page);
+  const head = await page.evaluate(() => ({ tag: document.activeElement.tagName,
+    outline: getComputedStyle(document.activeElement).outlineStyle }));
+  assert.equal(head.tag, 'H1', 'the focus is on the heading');
+  assert.equal(head.outline, 'none', 'no focus frame around the heading');
+  // A favicon, drawn (not the browser's blank page icon).
+  const icon = await page.evaluate(() => new Promise((resolve) => {
+    const l = document.querySelector('link[rel="icon"]');
+    if (!l) return resolve(0);
+    const img = new Image();
+    img.onload = () => resolve(img.naturalWidth);
+    img.onerror = () => resolve(-1);
+    img.src = l.href;
+  }));
+  assert.ok(icon > 0, 'the favicon loads (' + icon + ')');
+  // The password hint states the server's rule (ERMES_PASSWORD_MIN), as the session says it.
+  await page.goto('/account');
+  await ready(page);
+  const rule = await page.evaluate(async () => (await (await fetch('/api/v1/sessions/current')).json()).password_rule);
+  assert.equal(rule.min_length, 12);
+  assert.match(await page.locator('#' + (await page.locator('input[name="new_password"]').getAttribute('id')) + '-hint').textContent(),
+    new RegExp('at least ' + rule.min_length + ' characters'));
   // A phone: 390 px wide, the menu behind a button, tables stacked.
   const phone = await newPage({ viewport: { width: 390, height: 844 } });
   await signIn(phone, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
@@ -233,6 +260,8 @@ test('report_to_notification', async () => {
   await ready(page);
   await page.getByRole('button', { name: 'Make and send what is due now' }).click();
   await page.locator('.notice-ok').waitFor();
+  // The list shows what was just made without a reload.
+  await page.locator('table.grid tbody tr', { hasText: 'ERMES-' }).first().waitFor({ timeout: 5000 });
   await page.goto('/notifications?org=UMA');
   await ready(page);
   const row = page.locator('table.grid tbody tr', { hasText: 'ERMES-' }).filter({ has: page.locator('.state-retrying, .state-pending') });

@@ -82,7 +82,7 @@ async function route() {
     await screen.render(view, {
       params: found.params, query, view: found.extra.view || 'list', user: session.user,
       features: session.features, navigate, title: setTitle, isCurrent: () => seq === renderSeq,
-      totpRequired: session.totpRequired, refresh: refreshSession,
+      totpRequired: session.totpRequired, refresh: refreshSession, passwordRule: session.passwordRule,
     });
   } catch (e) {
     if (seq !== renderSeq) return;
@@ -139,6 +139,7 @@ function setSession(s) {
   session.csrf = s ? s.csrf_token : null;
   session.enrolOnly = !!(s && s.totp_enrolment_required);
   session.totpRequired = !!(s && s.totp_required);
+  session.passwordRule = (s && s.password_rule) || null;
   document.body.classList.toggle('enrol-only', session.enrolOnly);
   setCsrf(session.csrf);
   document.body.classList.toggle('signed-in', !!session.user);

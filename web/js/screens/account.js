@@ -11,11 +11,12 @@ export async function render(view, ctx) {
   const cards = h('div', { class: 'cards' });
   cards.append(section('You', dl([['Name', u.name], ['Role', u.role], ['Organisation', u.org], ['Since', time(u.created_at)]])));
   const cur = input('current_password', { type: 'password', autocomplete: 'current-password', maxlength: 1024 });
-  const nw = input('new_password', { type: 'password', autocomplete: 'new-password', maxlength: 1024, minlength: 10 });
+  const rule = ctx.passwordRule || { min_length: 12, max_length: 1024 };
+  const nw = input('new_password', { type: 'password', autocomplete: 'new-password', maxlength: rule.max_length, minlength: rule.min_length });
   const again = input('again', { type: 'password', autocomplete: 'new-password', maxlength: 1024 });
   const out = h('div', { 'aria-live': 'polite' });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'pw-h' }, h('h2', { id: 'pw-h' }, 'Change your password'),
-    field('Current password', cur), field('New password', nw, 'at least 10 characters'), field('New password again', again),
+    field('Current password', cur), field('New password', nw, 'at least ' + rule.min_length + ' characters, at most ' + rule.max_length), field('New password again', again),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Change password')), out);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -9,9 +9,10 @@ async function usersSection(ctx) {
   const name = input('name', { maxlength: 64, autocomplete: 'off', required: true });
   const role = select('role', ROLES, 'analyst');
   const org = input('org', { maxlength: 64, placeholder: 'short name (constituent users; optional for sensors)' });
-  const pw = input('password', { type: 'password', autocomplete: 'new-password', maxlength: 1024 });
+  const rule = ctx.passwordRule || { min_length: 12, max_length: 1024 };
+  const pw = input('password', { type: 'password', autocomplete: 'new-password', maxlength: rule.max_length });
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'nu-h' }, h('h3', { id: 'nu-h' }, 'Add a user'),
-    h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), field('Organisation', org), field('Password', pw, 'optional: a user without one signs in with tokens only')),
+    h('div', { class: 'form-grid' }, field('Name', name), field('Role', role), field('Organisation', org), field('Password', pw, 'optional (a user without one signs in with tokens only); at least ' + rule.min_length + ' characters')),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add user')));
   const listBox = h('div');
   async function load() {

@@ -144,23 +144,29 @@ async function list(view, ctx) {
     ctx.navigate('/notifications' + (p.toString() ? '?' + p : ''));
   });
   const runMsg = h('div', { 'aria-live': 'polite' });
+  const listBox = h('div');
+  // The list is read again after "Make": what was just made shows at once.
+  async function loadList() {
+    let page;
+    try { page = await get('notifications', { state, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
+    clear(listBox).append(notificationRows(page.data));
+    if (page.next_cursor) {
+      const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
+      listBox.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/notifications?' + next }, 'Next page')));
+    }
+  }
   const runBtn = h('button', { type: 'button', onclick: async () => {
     runBtn.disabled = true;
     try {
       const r = await post('notifications/run', undefined, { query: { now: 'true' } });
       clear(runMsg).append(notice(`Made ${r.notifications} notification(s) about ${r.events} event(s); sent ${r.sent}, failed ${r.failed}, retrying ${r.retrying}.` + (r.smtp ? '' : ' (No SMTP server is configured.)'), 'ok'));
       announce('Notifications made');
+      await loadList();
     } catch (e) { clear(runMsg).append(errorNotice(e)); }
     runBtn.disabled = false;
   } }, 'Make and send what is due now');
-  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Notifications'), h('p', { class: 'actions' }, runBtn)), runMsg, form);
-  let page;
-  try { page = await get('notifications', { state, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { view.append(errorNotice(e)); return; }
-  view.append(notificationRows(page.data));
-  if (page.next_cursor) {
-    const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
-    view.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/notifications?' + next }, 'Next page')));
-  }
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'Notifications'), h('p', { class: 'actions' }, runBtn)), runMsg, form, listBox);
+  await loadList();
 }
 
 async function detail(view, ctx) {
