@@ -151,6 +151,10 @@ int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **ou
 void ermes_warninglist_free(ermes_warninglist_t *wl);
 const char *ermes_warninglist_name(const ermes_warninglist_t *wl);
 size_t ermes_warninglist_count(const ermes_warninglist_t *wl);
+/* Its "description" ("" when none), "version" (0 when none) and type's name. */
+const char *ermes_warninglist_description(const ermes_warninglist_t *wl);
+long long ermes_warninglist_version(const ermes_warninglist_t *wl);
+const char *ermes_warninglist_type(const ermes_warninglist_t *wl);
 
 /* 1 if the value (any text) is on the list, else 0. */
 int ermes_warninglist_contains(const ermes_warninglist_t *wl, const char *value, size_t len);

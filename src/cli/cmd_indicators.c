@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/number.h"
 #include "core/time.h"
+#include "indicators/warninglists.h"
 #include "sightings/sightings.h"
 
 #define MAX_TAGS 32
@@ -22,10 +23,10 @@ static void help(FILE *f)
 {
     fprintf(f, "usage: ermes indicators add TYPE VALUE [--tlp TLP] [--exact] [--valid-from TIME]\n"
                "                            [--valid-until TIME] [--confidence 0-100]\n"
-               "                            [--source NAME] [--tag TAG]... [--json]\n"
+               "                            [--source NAME] [--tag TAG]... [--force] [--json]\n"
                "       ermes indicators import FILE|- [--format auto|plain|csv|stix] [--tlp TLP]\n"
                "                            [--source NAME] [--confidence N] [--valid-until TIME]\n"
-               "                            [--warninglist FILE]... [--json]\n"
+               "                            [--warninglist FILE]... [--force] [--json]\n"
                "       ermes indicators list [--type T] [--value V] [--source S] [--tag T]\n"
                "                            [--active] [--limit N] [--json]\n"
                "       ermes indicators show ID\n"
@@ -36,8 +37,10 @@ static void help(FILE *f)
                "auto to guess. Values are stored canonical; adding a known one updates it. import\n"
                "reads plain lists, CSV with a value column, Zeek intel files and STIX 2.1\n"
                "bundles; every rejected line is reported as FILE:LINE and the exit status is 1,\n"
-               "the valid entries being stored. Values on a warninglist (the warninglists setting\n"
-               "and --warninglist) are not stored. Times are RFC 3339.\n");
+               "the valid entries being stored. Values on a warninglist in force (the shipped\n"
+               "MISP warninglists, DATA_DIR/warninglists/, the warninglists setting and\n"
+               "--warninglist; `ermes warninglists` lists them) are reported and not stored,\n"
+               "unless --force. Times are RFC 3339.\n");
     cli_usage_settings(f);
 }
 
@@ -149,18 +152,30 @@ static int show_cb(void *ctx, const ermes__indicator_row_t *r)
 
 /* Stores set, reports what the warninglists suppressed; audits. */
 static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl_files, int nwl,
-                     ermes_tlp_t default_tlp, ermes__ind_import_t *rep)
+                     int force, ermes_tlp_t default_tlp, ermes__ind_import_t *rep)
 {
     ermes_warninglist_t **wls = NULL, **more = NULL;
+    ermes__wl_catalog_t cat = {0};
     size_t n = 0, nmore = 0;
     ermes_diag_t d;
     char detail[160], ref[32];
     int rc;
 
     ermes_diag_clear(&d);
-    if ((rc = ermes__warninglists_load(c->cfg.warninglists, &wls, &n, &d))) {
+    /* The lists in force, as the daemon has them (src/indicators/warninglists.h); --force
+     * checks none. */
+    if (!force && (rc = ermes__wl_catalog_load(c->cfg.data_dir, c->cfg.warninglists,
+                                               c->cfg.warninglists_off, c->store, &cat, &d))) {
         cli_error("indicators: warninglists: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         return rc;
+    }
+    if (cat.nactive) {
+        if (!(wls = ermes__calloc(cat.nactive, sizeof(*wls)))) {
+            ermes__wl_catalog_free(&cat);
+            return ERMES_ENOMEM;
+        }
+        memcpy(wls, cat.active, cat.nactive * sizeof(*wls));
+        n = cat.nactive;
     }
     for (int i = 0; i < nwl; i++) {
         ermes_warninglist_t **one = NULL, **grown;
@@ -213,8 +228,15 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
         ermes__audit_write(c->store, &c->viewer, "import", "indicator", NULL, detail);
     }
 out:
-    ermes__warninglists_free(wls, n);
+    /* wls holds the catalog's lists (freed with it) and then the --warninglist ones. */
+    for (size_t k = cat.nactive; k < n; k++)
+        ermes_warninglist_free(wls[k]);
+    ermes__free(wls);
     ermes__warninglists_free(more, nmore);
+    ermes__wl_catalog_free(&cat);
+    if (!rc && force && rep->nids)
+        ermes__audit_write(c->store, &c->viewer, "force", "indicator", NULL,
+                           "{\"warninglists\":\"not checked\"}");
     return rc;
 }
 
@@ -226,7 +248,7 @@ static int cmd_add(cli_t *c)
     ermes_indicator_t ind;
     char tags[ERMES_INDICATOR_TAGS_MAX] = "";
     ermes_diag_t d;
-    int json = 0, n, rc;
+    int json = 0, force = 0, n, rc;
 
     memset(&rep, 0, sizeof(rep));
     ermes_indicator_init(&ind);
@@ -238,6 +260,8 @@ static int cmd_add(cli_t *c)
         n = 1;
         if (cli_flag(c, i, "--json", NULL))
             json = 1;
+        else if (cli_flag(c, i, "--force", NULL))
+            force = 1;
         else if (!type && cli_arg(c, i)[0] != '-')
             type = cli_arg(c, i);
         else if (!value && cli_arg(c, i)[0] != '-')
@@ -267,7 +291,7 @@ static int cmd_add(cli_t *c)
         return CLI_ERROR;
     }
     if ((rc = cli_open_store(c, 0)) == CLI_OK) {
-        rc = store_set(c, set, NULL, 0, ERMES_TLP_AMBER, &rep) ? CLI_ERROR : CLI_OK;
+        rc = store_set(c, set, NULL, 0, force, ERMES_TLP_AMBER, &rep) ? CLI_ERROR : CLI_OK;
         if (rc == CLI_OK && rep.nids == 0)
             rc = CLI_ERROR; /* suppressed: reported by store_set */
         if (rc == CLI_OK) {
@@ -309,7 +333,7 @@ static int cmd_import(cli_t *c)
     ermes_diag_t d;
     char *data = NULL;
     size_t len;
-    int json = 0, nwl = 0, n, rc = CLI_ERROR;
+    int json = 0, force = 0, nwl = 0, n, rc = CLI_ERROR;
 
     memset(&rep, 0, sizeof(rep));
     ermes_indicator_init(&def);
@@ -334,6 +358,9 @@ static int cmd_import(cli_t *c)
                 cli_error("indicators import: --format is auto, plain, csv or stix");
                 return CLI_USAGE;
             }
+        } else if (n == 0 && cli_flag(c, i, "--force", NULL)) {
+            force = 1;
+            n = 1;
         } else if (n == 0 && (n = cli_flag(c, i, "--warninglist", &v)) > 0) {
             if (nwl == MAX_WARNINGLISTS)
                 return CLI_USAGE;
@@ -370,7 +397,8 @@ static int cmd_import(cli_t *c)
     }
     if (cli_open_store(c, 0))
         goto out;
-    if (store_set(c, set, wl, nwl, def.tlp >= 0 ? (ermes_tlp_t)def.tlp : ERMES_TLP_AMBER, &rep))
+    if (store_set(c, set, wl, nwl, force, def.tlp >= 0 ? (ermes_tlp_t)def.tlp : ERMES_TLP_AMBER,
+                  &rep))
         goto out;
     if (json)
         printf("{\"added\":%zu,\"updated\":%zu,\"rejected\":%zu,\"suppressed\":%zu}\n", rep.added,

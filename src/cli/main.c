@@ -32,6 +32,7 @@ static const struct command {
     {"notify", ermes__cmd_notify, "notifications to constituents: list, preview, run, send"},
     {"match", ermes__cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
     {"indicators", ermes__cmd_indicators, "stored indicators: add, import, list, show, delete"},
+    {"warninglists", ermes__cmd_warninglists, "known-benign lists indicators are checked against"},
     {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
     {"collect", ermes__cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},

@@ -106,7 +106,12 @@ static const setting_t settings[] = {
     S(notify_pgp_home, SET_STRING, NULL, 0, 0,
       "GnuPG home directory holding notify_pgp_key (default: GNUPGHOME, else ~/.gnupg)"),
     S(warninglists, SET_STRING, NULL, 0, 0,
-      "comma-separated MISP warninglist files: indicators they cover are not stored"),
+      "comma-separated MISP warninglist files, in force beside the shipped lists and those of "
+      "DATA_DIR/warninglists/ (an indicator on a list in force is reported and not stored "
+      "unless its import is forced)"),
+    S(warninglists_off, SET_STRING, NULL, 0, 0,
+      "comma-separated ids of warninglists to turn off (ermes warninglists lists them); a "
+      "switch set through the API or the UI wins"),
     S(max_log, SET_LONG, "1024", 1, 1048576,
       "MiB of one log posted to /api/v1/logs once decompressed"),
     S(spool_dir, SET_STRING, NULL, 0, 0,

@@ -21,6 +21,8 @@ enum { WL_STRING, WL_SUBSTRING, WL_HOSTNAME, WL_CIDR, WL_REGEX };
 
 struct ermes_warninglist {
     char *name;
+    char *description;
+    long long version;
     int type;
     char **values; /* lower case; sorted for WL_STRING */
     size_t n;
@@ -43,6 +45,47 @@ static char *lower_dup(const char *s, size_t n)
         for (size_t i = 0; i < n; i++)
             p[i] = (char)det_lower((unsigned char)p[i]);
     return p;
+}
+
+/* MISP writes its expressions as JavaScript literals, /PATTERN/FLAGS, in PCRE's dialect: the
+ * slashes and flags go (every list is matched without case already), and PCRE's
+ * non-capturing "(?:" becomes a plain group, which POSIX reads (groups capture nothing here:
+ * REG_NOSUB). What POSIX still cannot read is left out by the caller. */
+static char *regex_to_posix(const char *s, size_t n)
+{
+    const char *end = NULL;
+    char *out, *w;
+
+    if (n >= 2 && s[0] == '/') {
+        for (size_t k = n; k-- > 1;)
+            if (s[k] == '/') {
+                end = s + k;
+                break;
+            }
+        for (const char *f = end ? end + 1 : s; end && f < s + n; f++)
+            if (!(*f >= 'a' && *f <= 'z'))
+                end = NULL; /* a slash inside, not a literal's end */
+        if (end) {
+            s++;
+            n = (size_t)(end - s);
+        }
+    }
+    if (!(out = ermes__malloc(n + 1)))
+        return NULL;
+    w = out;
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '\\' && k + 1 < n) {
+            *w++ = s[k++];
+            *w++ = s[k];
+        } else if (s[k] == '(' && k + 2 < n && s[k + 1] == '?' && s[k + 2] == ':') {
+            *w++ = '(';
+            k += 2;
+        } else {
+            *w++ = s[k];
+        }
+    }
+    *w = '\0';
+    return out;
 }
 
 int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **out,
@@ -93,6 +136,11 @@ int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **ou
     wl->values = ermes__calloc(json_array_size(list) + 1, sizeof(char *));
     if (!wl->name || !wl->values)
         goto out;
+    if (json_is_string(json_object_get(doc, "description")) &&
+        !(wl->description = ermes__strdup(json_string_value(json_object_get(doc, "description")))))
+        goto out;
+    if (json_is_integer(json_object_get(doc, "version")))
+        wl->version = (long long)json_integer_value(json_object_get(doc, "version"));
     if (wl->type == WL_REGEX) {
         wl->re = ermes__calloc(json_array_size(list) + 1, sizeof(regex_t));
         if (!wl->re)
@@ -107,7 +155,7 @@ int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **ou
         if (!s || n == 0)
             continue;
         if (wl->type == WL_REGEX) {
-            char *pat = ermes__strndup(s, n);
+            char *pat = regex_to_posix(s, n);
             int e;
             if (!pat)
                 goto out;
@@ -163,7 +211,24 @@ void ermes_warninglist_free(ermes_warninglist_t *wl)
     ermes_scanner_free(wl->scanner);
     ermes_matcher_release(wl->m);
     ermes__free(wl->name);
+    ermes__free(wl->description);
     ermes__free(wl);
+}
+
+const char *ermes_warninglist_description(const ermes_warninglist_t *wl)
+{
+    return wl->description ? wl->description : "";
+}
+
+long long ermes_warninglist_version(const ermes_warninglist_t *wl)
+{
+    return wl->version;
+}
+
+const char *ermes_warninglist_type(const ermes_warninglist_t *wl)
+{
+    static const char *const names[] = {"string", "substring", "hostname", "cidr", "regex"};
+    return names[wl->type];
 }
 
 const char *ermes_warninglist_name(const ermes_warninglist_t *wl)

@@ -427,9 +427,27 @@ enum MHD_Result ermes__h_indicator_create(ermes__req_t *req)
         if (rc)
             goto fail;
     }
-    rc = ermes__indicators_store(req->srv->store, &req->viewer, set,
-                                 (ermes_warninglist_t *const *)req->srv->warninglists,
-                                 req->srv->nwarninglists, default_tlp, &rep);
+    {
+        /* force=true: the analyst has looked, and the value is wanted although a warninglist
+         * in force covers it (audited as forced). */
+        const char *force = ermes__query(req, "force");
+        int forced = force && strcmp(force, "true") == 0;
+        if (force && !forced && strcmp(force, "false") != 0) {
+            ermes_indicator_set_free(set);
+            json_decref(body);
+            ermes__ind_import_cleanup(&rep);
+            return ermes__reply_error(req, 400, "bad_request", "force",
+                                      "force must be true or false");
+        }
+        pthread_rwlock_rdlock(&req->srv->wl_lock);
+        rc = ermes__indicators_store(req->srv->store, &req->viewer, set,
+                                     forced ? NULL : req->srv->wl.active,
+                                     forced ? 0 : req->srv->wl.nactive, default_tlp, &rep);
+        pthread_rwlock_unlock(&req->srv->wl_lock);
+        if (forced && !rc && rep.nids)
+            ermes__audit_write(req->srv->store, &req->viewer, "force", "indicator", NULL,
+                               "{\"warninglists\":\"not checked\"}");
+    }
     ermes_indicator_set_free(set);
     set = NULL;
     json_decref(body);

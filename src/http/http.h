@@ -14,6 +14,7 @@
 #include "core/strbuf.h"
 #include "ermes/detect.h"
 #include "http/server.h"
+#include "indicators/warninglists.h"
 #include "model/sighting.h"
 #include "model/user.h"
 #include "store/store.h"
@@ -71,8 +72,18 @@ struct ermes__server {
     struct ermes__metrics *metrics;
     char *tls_cert_pem, *tls_key_pem;        /* kept while the daemon runs */
     struct ermes__sightings *sightings;      /* the matcher of the stored indicators (POST /logs) */
-    struct ermes_warninglist **warninglists; /* the configured MISP warninglists */
-    size_t nwarninglists;
+    /* The warninglists in force (src/indicators/warninglists.h), switched at run time by
+     * PATCH /api/v1/warninglists/{id}: read under wl_lock's read side, switched under its
+     * write side. */
+    ermes__wl_catalog_t wl;
+    pthread_rwlock_t wl_lock;
+    /* The catalog is read by a thread of its own at start (half a second of JSON): requests
+     * that need it wait on wl_lock, which that thread holds until it is done. */
+    pthread_t wl_loader;
+    int wl_loader_started;
+    pthread_mutex_t wl_start_lock;
+    pthread_cond_t wl_start_cond;
+    int wl_locked;
     struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
@@ -286,6 +297,9 @@ enum MHD_Result ermes__h_indicator_create(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_get(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_update(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_warninglist_list(ermes__req_t *req);
+enum MHD_Result ermes__h_warninglist_get(ermes__req_t *req);
+enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);

@@ -242,6 +242,31 @@ static void evict_locked(ermes__server_t *srv, ermes_conn_state_t *fresh)
     }
 }
 
+static void *wl_loader_main(void *arg)
+{
+    ermes__server_t *srv = arg;
+    ermes__wl_catalog_t c;
+    ermes_diag_t d;
+    int rc;
+
+    pthread_rwlock_wrlock(&srv->wl_lock);
+    pthread_mutex_lock(&srv->wl_start_lock);
+    srv->wl_locked = 1;
+    pthread_cond_signal(&srv->wl_start_cond);
+    pthread_mutex_unlock(&srv->wl_start_lock);
+    ermes_diag_clear(&d);
+    rc = ermes__wl_catalog_load(srv->cfg->data_dir, srv->cfg->warninglists,
+                                srv->cfg->warninglists_off, srv->store, &c, &d);
+    if (rc)
+        /* Indicators are then added unchecked: said loudly, and /api/v1/warninglists is empty. */
+        ermes__log(ERMES_LOG_ERROR, "warninglists: cannot load them: %s",
+                   d.reason[0] ? d.reason : ermes_strerror(rc));
+    else
+        srv->wl = c;
+    pthread_rwlock_unlock(&srv->wl_lock);
+    return NULL;
+}
+
 static void *sweeper_main(void *arg)
 {
     ermes__server_t *srv = arg;
@@ -871,11 +896,30 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
     pthread_cond_init(&srv->sweeper_wake, NULL);
     if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))
         goto fail;
-    if ((rc = ermes__warninglists_load(cfg->warninglists, &srv->warninglists, &srv->nwarninglists,
-                                       d))) {
-        rc = ERMES_ECONFIG;
+    pthread_rwlock_init(&srv->wl_lock, NULL);
+    pthread_mutex_init(&srv->wl_start_lock, NULL);
+    pthread_cond_init(&srv->wl_start_cond, NULL);
+    {
+        /* The operator's own lists must load: checked now, so that a bad file stops the
+         * start with its name rather than being found by the loader later. */
+        ermes_warninglist_t **wls = NULL;
+        size_t n = 0;
+        if ((rc = ermes__warninglists_load(cfg->warninglists, &wls, &n, d))) {
+            rc = rc == ERMES_ENOMEM ? rc : ERMES_ECONFIG;
+            goto fail;
+        }
+        ermes__warninglists_free(wls, n);
+    }
+    if (pthread_create(&srv->wl_loader, NULL, wl_loader_main, srv)) {
+        rc = ERMES_EINTERNAL;
         goto fail;
     }
+    srv->wl_loader_started = 1;
+    /* Until the loader holds wl_lock, a request could read the empty catalog. */
+    pthread_mutex_lock(&srv->wl_start_lock);
+    while (!srv->wl_locked)
+        pthread_cond_wait(&srv->wl_start_cond, &srv->wl_start_lock);
+    pthread_mutex_unlock(&srv->wl_start_lock);
     /* Replies look at it to add HSTS and Secure cookies, from the first request on. */
     srv->tls_cert_pem = cert;
     srv->tls_key_pem = key;
@@ -918,7 +962,9 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
     return 0;
 fail:
     ermes__login_guard_free(srv->login_guard);
-    ermes__warninglists_free(srv->warninglists, srv->nwarninglists);
+    if (srv->wl_loader_started)
+        pthread_join(srv->wl_loader, NULL);
+    ermes__wl_catalog_free(&srv->wl);
     ermes__sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
     ermes__free(srv->web_root);
@@ -956,7 +1002,10 @@ void ermes__server_stop(ermes__server_t *s)
     ermes__auth_cache_free(s->auth);
     ermes__free(s->web_root);
     ermes__metrics_free(s->metrics);
-    ermes__warninglists_free(s->warninglists, s->nwarninglists);
+    if (s->wl_loader_started)
+        pthread_join(s->wl_loader, NULL);
+    ermes__wl_catalog_free(&s->wl);
+    pthread_rwlock_destroy(&s->wl_lock);
     ermes__sightings_free(s->sightings);
     if (s->sweeper_started) {
         pthread_cond_destroy(&s->sweeper_wake);

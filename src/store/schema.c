@@ -899,6 +899,20 @@ static const char *const migrations[] = {
     " hash BLOB NOT NULL,"
     " used_at INTEGER," META_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
+    /* 16 to 23: reserved for work under way on other branches. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    /* 24: warninglist switches (src/store/warninglists.c): an administrator's on or off for a
+     * warninglist by id, winning over the warninglists_off setting. */
+    "CREATE TABLE IF NOT EXISTS warninglist_switches ("
+    " id TEXT PRIMARY KEY,"
+    " enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))," META_COLUMNS ");",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -917,7 +931,11 @@ static const char *const migrations[] = {
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
     pg_schema_14,    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    PG_MIGRATION_15,
+    PG_MIGRATION_15, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    /* 24 */
+    "CREATE TABLE IF NOT EXISTS warninglist_switches ("
+    " id TEXT PRIMARY KEY,"
+    " enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))," PG_META_COLUMNS ");",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

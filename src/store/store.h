@@ -406,6 +406,16 @@ int ermes__store_notify_sends(ermes__store_t *st, const char *recipient, int64_t
 int ermes__store_notify_send_log(ermes__store_t *st, const char *recipient, int64_t notification_id,
                                  int64_t at);
 
+/* ---- warninglist switches (warninglists.c) ---------------------------------------------- */
+
+/* Turns warninglist id on or off (enabled 0/1), kept across restarts; owner_org_id: the CERT's
+ * organisation (0: none). */
+int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
+                               int64_t owner_org_id);
+/* Calls cb with every stored switch, by id. Returns 0, cb's non-zero, or a store error. */
+int ermes__store_wl_switch_each(ermes__store_t *st,
+                                int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
+
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
 /* Stores indicator r (type, value, exact, validity, confidence, tlp, owner_org_id, source,

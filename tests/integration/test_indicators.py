@@ -122,12 +122,12 @@ class Indicators(unittest.TestCase):
         self.assertIn("md5", r["errors"][0]["reason"])
 
     def test_warninglist_suppresses(self):
-        r = self.e.ok("POST", "/api/v1/indicators", b"x.cloudfront.net\nwl-evil.example\n",
+        r = self.e.ok("POST", "/api/v1/indicators", b"x.bad-cdn.net\nwl-evil.example\n",
                       content_type="text/plain", expect=200)
         self.assertEqual((r["added"], r["suppressed"]), (1, 1), r)
-        self.assertEqual(r["suppressed_values"][0]["value"], "x.cloudfront.net")
+        self.assertEqual(r["suppressed_values"][0]["value"], "x.bad-cdn.net")
         self.assertEqual(r["suppressed_values"][0]["warninglist"], "Sample benign CDNs")
-        s, _, b = self.e.request("POST", "/api/v1/indicators", {"value": "a.cloudfront.net"})
+        s, _, b = self.e.request("POST", "/api/v1/indicators", {"value": "a.bad-cdn.net"})
         assert_error(self, s, b, 422, "suppressed", "value")
 
     def test_errors_are_json(self):

@@ -142,6 +142,30 @@ static void test_load_csv_and_warninglist(void **state)
     ermes_indicator_set_free(set);
 }
 
+/* MISP's regex lists are JavaScript literals in PCRE's dialect (lists/phone_numbers,
+ * lists/common-contact-emails): read as POSIX expressions that match what MISP matches. */
+static void test_warninglist_misp_regex(void **state)
+{
+    const char *doc = "{\"name\":\"r\",\"version\":3,\"type\":\"regex\",\"list\":["
+                      "\"/^(security|noc|soc|abuse)\\\\@.*\\\\..*$/i\","
+                      "\"/((?:\\\\+|00)1)?55501([0-9]{2})/g\"]}";
+    ermes_warninglist_t *w;
+    ermes_diag_t d;
+
+    (void)state;
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_warninglist_new(doc, strlen(doc), &w, &d), 0);
+    assert_int_equal(ermes_warninglist_count(w), 2); /* both compiled */
+    assert_int_equal(ermes_warninglist_version(w), 3);
+    assert_string_equal(ermes_warninglist_type(w), "regex");
+    assert_true(ermes_warninglist_contains(w, "Abuse@example.org", 17));
+    assert_true(ermes_warninglist_contains(w, "+15550123", 9));
+    assert_true(ermes_warninglist_contains(w, "0015550199", 10));
+    assert_false(ermes_warninglist_contains(w, "billing@example.org", 19));
+    assert_false(ermes_warninglist_contains(w, "/abuse@x.org/i", 14));
+    ermes_warninglist_free(w);
+}
+
 static int note_line(void *ctx, const ermes_diag_t *d)
 {
     long *lines = ctx;
@@ -183,7 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guess),           cmocka_unit_test(test_normalised_values),
         cmocka_unit_test(test_stix_patterns),   cmocka_unit_test(test_load_csv_and_warninglist),
-        cmocka_unit_test(test_load_plain_list),
+        cmocka_unit_test(test_load_plain_list), cmocka_unit_test(test_warninglist_misp_regex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
