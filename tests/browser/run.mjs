@@ -127,6 +127,24 @@ const SCREENS = [
   ['retrohunts', '/retrohunts', 'Retro-hunts'],
 ];
 
+test('warninglists switched from the administration screen', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-warninglists');
+  await ready(page);
+  await page.locator('#wl-summary').waitFor();
+  assert.match(await page.locator('#wl-summary').textContent(), /lists on/);
+  await page.getByLabel('Find a list').fill('public-dns-v4');
+  await page.getByRole('button', { name: 'Turn off public-dns-v4' }).click();
+  await page.getByRole('button', { name: 'Turn on public-dns-v4' }).waitFor();
+  await shot(page, 'admin_warninglists');
+  const off = await page.evaluate(async () => (await (await fetch('/api/v1/warninglists/public-dns-v4')).json()).enabled);
+  assert.equal(off, false, 'the switch reached the server');
+  await page.getByRole('button', { name: 'Turn on public-dns-v4' }).click();
+  await page.getByRole('button', { name: 'Turn off public-dns-v4' }).waitFor();
+  noErrors(page);
+});
+
 test('screens', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

@@ -122,6 +122,48 @@ export async function tokensSection(ctx, opts = {}) {
   return sec;
 }
 
+// Warninglists: the known-benign lists an indicator is checked against when it is added;
+// each switched on or off at once (PATCH, kept across restarts).
+async function warninglistsSection() {
+  const sec = section('Warninglists');
+  const box = h('div');
+  const q = input('wl-q', { type: 'search', maxlength: 64, placeholder: 'id or name' });
+  sec.append(h('p', { class: 'hint' }, 'An indicator on a list that is on is reported and not stored unless its import is forced. Lists dropped into DATA_DIR/warninglists/ replace the shipped ones at the next start.'),
+    field('Find a list', q), box);
+  let all = [];
+  function draw() {
+    const needle = q.value.trim().toLowerCase();
+    const rows = all.filter((w) => !needle || w.id.toLowerCase().includes(needle) || (w.name || '').toLowerCase().includes(needle));
+    const on = all.filter((w) => w.enabled && !w.error).length;
+    clear(box).append(h('p', { id: 'wl-summary' }, `${on} of ${all.length} lists on, ${all.reduce((n, w) => n + (w.enabled ? w.entries : 0), 0).toLocaleString('en')} entries in force.`),
+      table([
+        { label: 'List', cell: (w) => [h('strong', null, w.id), w.name ? h('div', { class: 'muted' }, w.name) : ''] },
+        { label: 'Type', cell: (w) => w.type || '' },
+        { label: 'Entries', cell: (w) => String(w.entries), class: 'num' },
+        { label: 'Origin', cell: (w) => w.origin.replace('_', ' ') },
+        { label: 'State', cell: (w) => (w.error ? h('span', { class: 'state-failed' }, 'error: ' + w.error) : w.enabled ? 'on' : 'off') },
+        { label: '', cell: (w) => toggle(w) },
+      ], rows, { caption: 'Warninglists', empty: 'No list matches.' }));
+  }
+  function toggle(w) {
+    const b = h('button', { type: 'button', 'aria-pressed': String(w.enabled), 'aria-label': (w.enabled ? 'Turn off ' : 'Turn on ') + w.id }, w.enabled ? 'Turn off' : 'Turn on');
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        const n = await patch('warninglists/' + encodeURIComponent(w.id), { enabled: !w.enabled });
+        Object.assign(w, n);
+        announce('Warninglist ' + w.id + (w.enabled ? ' on' : ' off'));
+        draw();
+      } catch (e) { b.disabled = false; alertNear(b, e); }
+    });
+    return b;
+  }
+  q.addEventListener('input', draw);
+  try { all = (await get('warninglists')).data; } catch (e) { sec.append(errorNotice(e)); return sec; }
+  draw();
+  return sec;
+}
+
 async function auditSection(ctx) {
   const sec = section('Audit log');
   const q = ctx.query;
@@ -161,7 +203,7 @@ async function auditSection(ctx) {
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), auditSection(ctx)]);
-  view.append(u, t, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), auditSection(ctx)]);
+  view.append(u, t, w, a);
 }
