@@ -439,6 +439,14 @@ enum MHD_Result ermes__h_indicator_create(ermes__req_t *req)
             return ermes__reply_error(req, 400, "bad_request", "force",
                                       "force must be true or false");
         }
+        if (!forced && (rc = ermes__server_wl_ready(req->srv))) {
+            ermes_indicator_set_free(set);
+            json_decref(body);
+            ermes__ind_import_cleanup(&rep);
+            return ermes__reply_error(req, 503, "unavailable", NULL,
+                                      "the warninglists cannot be read (see the log): nothing "
+                                      "was stored");
+        }
         pthread_rwlock_rdlock(&req->srv->wl_lock);
         rc = ermes__indicators_store(req->srv->store, &req->viewer, set,
                                      forced ? NULL : req->srv->wl.active,

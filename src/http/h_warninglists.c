@@ -26,6 +26,11 @@ enum MHD_Result ermes__h_warninglist_list(ermes__req_t *req)
 
     if (!data)
         return MHD_NO;
+    if (ermes__server_wl_ready(req->srv)) {
+        json_decref(data);
+        return ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the warninglists cannot be read (see the log)");
+    }
     pthread_rwlock_rdlock(&req->srv->wl_lock);
     for (size_t k = 0; k < req->srv->wl.n; k++)
         json_array_append_new(data, entry_json(&req->srv->wl.v[k]));
@@ -41,6 +46,9 @@ enum MHD_Result ermes__h_warninglist_get(ermes__req_t *req)
 
     if (ermes__param(req, 0, id, sizeof(id)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such warninglist");
+    if (ermes__server_wl_ready(req->srv))
+        return ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the warninglists cannot be read (see the log)");
     pthread_rwlock_rdlock(&req->srv->wl_lock);
     if ((e = ermes__wl_catalog_find(&req->srv->wl, id)))
         j = entry_json(e);
@@ -83,6 +91,9 @@ enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req)
     }
     enabled = json_is_true(v);
     json_decref(body);
+    if (ermes__server_wl_ready(req->srv))
+        return ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the warninglists cannot be read (see the log)");
     pthread_rwlock_wrlock(&req->srv->wl_lock);
     if (!ermes__wl_catalog_find(&req->srv->wl, id)) {
         pthread_rwlock_unlock(&req->srv->wl_lock);

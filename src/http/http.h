@@ -70,20 +70,17 @@ struct ermes__server {
     struct ermes__intake *intake;
     struct ermes__auth_cache *auth;
     struct ermes__metrics *metrics;
-    char *tls_cert_pem, *tls_key_pem;        /* kept while the daemon runs */
-    struct ermes__sightings *sightings;      /* the matcher of the stored indicators (POST /logs) */
+    char *tls_cert_pem, *tls_key_pem;   /* kept while the daemon runs */
+    struct ermes__sightings *sightings; /* the matcher of the stored indicators (POST /logs) */
     /* The warninglists in force (src/indicators/warninglists.h), switched at run time by
      * PATCH /api/v1/warninglists/{id}: read under wl_lock's read side, switched under its
      * write side. */
     ermes__wl_catalog_t wl;
     pthread_rwlock_t wl_lock;
-    /* The catalog is read by a thread of its own at start (half a second of JSON): requests
-     * that need it wait on wl_lock, which that thread holds until it is done. */
-    pthread_t wl_loader;
-    int wl_loader_started;
-    pthread_mutex_t wl_start_lock;
-    pthread_cond_t wl_start_cond;
-    int wl_locked;
+    /* The catalog is read when first needed (ermes__server_wl_ready: half a second of JSON
+     * that a daemon which adds no indicator never pays), under wl_load_lock. */
+    pthread_mutex_t wl_load_lock;
+    int wl_loaded;
     struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
@@ -256,6 +253,10 @@ int ermes__string_member_read(const json_t *body, const char *member, const char
 
 /* {"min_length", "max_length"}: the password rule, in /me and the session (h_system.c). */
 json_t *ermes__password_rule_json(void);
+
+/* Reads the warninglists in force the first time it is called (later calls return at once).
+ * Returns 0, or the error that kept them from loading (logged; called again, it retries). */
+int ermes__server_wl_ready(ermes__server_t *srv);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 

@@ -242,29 +242,31 @@ static void evict_locked(ermes__server_t *srv, ermes_conn_state_t *fresh)
     }
 }
 
-static void *wl_loader_main(void *arg)
+int ermes__server_wl_ready(ermes__server_t *srv)
 {
-    ermes__server_t *srv = arg;
     ermes__wl_catalog_t c;
     ermes_diag_t d;
-    int rc;
+    int rc = 0;
 
-    pthread_rwlock_wrlock(&srv->wl_lock);
-    pthread_mutex_lock(&srv->wl_start_lock);
-    srv->wl_locked = 1;
-    pthread_cond_signal(&srv->wl_start_cond);
-    pthread_mutex_unlock(&srv->wl_start_lock);
-    ermes_diag_clear(&d);
-    rc = ermes__wl_catalog_load(srv->cfg->data_dir, srv->cfg->warninglists,
-                                srv->cfg->warninglists_off, srv->store, &c, &d);
-    if (rc)
-        /* Indicators are then added unchecked: said loudly, and /api/v1/warninglists is empty. */
-        ermes__log(ERMES_LOG_ERROR, "warninglists: cannot load them: %s",
-                   d.reason[0] ? d.reason : ermes_strerror(rc));
-    else
-        srv->wl = c;
-    pthread_rwlock_unlock(&srv->wl_lock);
-    return NULL;
+    if (__atomic_load_n(&srv->wl_loaded, __ATOMIC_ACQUIRE))
+        return 0;
+    pthread_mutex_lock(&srv->wl_load_lock);
+    if (!srv->wl_loaded) {
+        ermes_diag_clear(&d);
+        rc = ermes__wl_catalog_load(srv->cfg->data_dir, srv->cfg->warninglists,
+                                    srv->cfg->warninglists_off, srv->store, &c, &d);
+        if (rc) {
+            ermes__log(ERMES_LOG_ERROR, "warninglists: cannot load them: %s",
+                       d.reason[0] ? d.reason : ermes_strerror(rc));
+        } else {
+            pthread_rwlock_wrlock(&srv->wl_lock);
+            srv->wl = c;
+            pthread_rwlock_unlock(&srv->wl_lock);
+            __atomic_store_n(&srv->wl_loaded, 1, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&srv->wl_load_lock);
+    return rc;
 }
 
 static void *sweeper_main(void *arg)
@@ -897,11 +899,10 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
     if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))
         goto fail;
     pthread_rwlock_init(&srv->wl_lock, NULL);
-    pthread_mutex_init(&srv->wl_start_lock, NULL);
-    pthread_cond_init(&srv->wl_start_cond, NULL);
+    pthread_mutex_init(&srv->wl_load_lock, NULL);
     {
         /* The operator's own lists must load: checked now, so that a bad file stops the
-         * start with its name rather than being found by the loader later. */
+         * start with its name (the shipped ones are read when first needed). */
         ermes_warninglist_t **wls = NULL;
         size_t n = 0;
         if ((rc = ermes__warninglists_load(cfg->warninglists, &wls, &n, d))) {
@@ -910,16 +911,6 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         }
         ermes__warninglists_free(wls, n);
     }
-    if (pthread_create(&srv->wl_loader, NULL, wl_loader_main, srv)) {
-        rc = ERMES_EINTERNAL;
-        goto fail;
-    }
-    srv->wl_loader_started = 1;
-    /* Until the loader holds wl_lock, a request could read the empty catalog. */
-    pthread_mutex_lock(&srv->wl_start_lock);
-    while (!srv->wl_locked)
-        pthread_cond_wait(&srv->wl_start_cond, &srv->wl_start_lock);
-    pthread_mutex_unlock(&srv->wl_start_lock);
     /* Replies look at it to add HSTS and Secure cookies, from the first request on. */
     srv->tls_cert_pem = cert;
     srv->tls_key_pem = key;
@@ -962,8 +953,6 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
     return 0;
 fail:
     ermes__login_guard_free(srv->login_guard);
-    if (srv->wl_loader_started)
-        pthread_join(srv->wl_loader, NULL);
     ermes__wl_catalog_free(&srv->wl);
     ermes__sightings_free(srv->sightings);
     ermes__auth_cache_free(srv->auth);
@@ -1002,10 +991,9 @@ void ermes__server_stop(ermes__server_t *s)
     ermes__auth_cache_free(s->auth);
     ermes__free(s->web_root);
     ermes__metrics_free(s->metrics);
-    if (s->wl_loader_started)
-        pthread_join(s->wl_loader, NULL);
     ermes__wl_catalog_free(&s->wl);
     pthread_rwlock_destroy(&s->wl_lock);
+    pthread_mutex_destroy(&s->wl_load_lock);
     ermes__sightings_free(s->sightings);
     if (s->sweeper_started) {
         pthread_cond_destroy(&s->sweeper_wake);

@@ -151,9 +151,18 @@ static int add(ermes__wl_catalog_t *c, const char *id, const char *origin, const
     return 0;
 }
 
+struct builtin_ctx {
+    ermes__wl_catalog_t *c;
+    const int *stop;
+};
+
 static int builtin_cb(void *ctx, const char *id, const char *json, size_t len)
 {
-    return add(ctx, id, "builtin", json, len);
+    struct builtin_ctx *b = ctx;
+
+    if (b->stop && __atomic_load_n(b->stop, __ATOMIC_RELAXED))
+        return ERMES_EBUSY;
+    return add(b->c, id, "builtin", json, len);
 }
 
 /* A file name that makes an id: NAME.json, NAME of letters, digits, '-', '_' and '.'. */
@@ -298,11 +307,19 @@ static int switch_cb(void *ctx, const char *id, int enabled)
 int ermes__wl_catalog_load(const char *data_dir, const char *files, const char *off,
                            ermes__store_t *st, ermes__wl_catalog_t *out, ermes_diag_t *d)
 {
+    return ermes__wl_catalog_load_until(data_dir, files, off, st, NULL, out, d);
+}
+
+int ermes__wl_catalog_load_until(const char *data_dir, const char *files, const char *off,
+                                 ermes__store_t *st, const int *stop, ermes__wl_catalog_t *out,
+                                 ermes_diag_t *d)
+{
     ermes__wl_catalog_t c = {0};
+    struct builtin_ctx bc = {&c, stop};
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = ermes__wl_builtin_each(builtin_cb, &c)) ||
+    if ((rc = ermes__wl_builtin_each(builtin_cb, &bc)) ||
         (rc = add(&c, "empty-file-hashes", "builtin", empty_hashes, sizeof(empty_hashes) - 1)))
         goto fail;
     if (data_dir && (rc = load_dir(&c, data_dir)))

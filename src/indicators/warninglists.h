@@ -43,6 +43,11 @@ typedef struct ermes__wl_catalog {
  * must load). */
 int ermes__wl_catalog_load(const char *data_dir, const char *files, const char *off,
                            ermes__store_t *st, ermes__wl_catalog_t *out, ermes_diag_t *d);
+/* The same, given up with ERMES_EBUSY as soon as *stop (read atomically) is non-zero: a
+ * daemon told to stop while it loads does not wait for the rest. */
+int ermes__wl_catalog_load_until(const char *data_dir, const char *files, const char *off,
+                                 ermes__store_t *st, const int *stop, ermes__wl_catalog_t *out,
+                                 ermes_diag_t *d);
 void ermes__wl_catalog_free(ermes__wl_catalog_t *c);
 /* Turns list id on or off in c (and rebuilds c->active). ERMES_ENOTFOUND for an unknown id. */
 int ermes__wl_catalog_switch(ermes__wl_catalog_t *c, const char *id, int enabled);

@@ -240,7 +240,10 @@ class Ermes:
         # test's configuration, the others on as in a real deployment (test_warninglists
         # checks them all).
         conf = os.path.join(self.dir, "ermes.conf")
-        have = open(conf).read() if os.path.exists(conf) else ""
+        have = ""
+        if os.path.exists(conf):
+            with open(conf) as f:
+                have = f.read()
         if "warninglists_off" not in have:
             with open(conf, "a") as f:
                 f.write("warninglists_off = %s\n" % TEST_WARNINGLISTS_OFF)
@@ -250,8 +253,8 @@ class Ermes:
             # Also in the data directory's ermes.conf, for the processes a test starts by
             # hand with just --data-dir (a test that rewrites the file still has the
             # environment for the daemon and the CLI it runs through this class).
-            conf = os.path.join(self.dir, "ermes.conf")
-            have = open(conf).read() if os.path.exists(conf) else ""
+            with open(conf) as f:
+                have = f.read()
             if "database_url" not in have:
                 with open(conf, "a") as f:
                     f.write("database_url = %s\n" % self.database_url)
