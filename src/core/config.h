@@ -70,11 +70,11 @@ typedef struct ermes__config {
     long stale_feed_factor; /* a feed is stale after this many usual intervals */
 
     /* Mail in (src/mail/). */
-    long mail_max_size;  /* MiB of one received message */
-    long mail_max_depth; /* MIME nesting depth */
-    long mail_max_parts; /* MIME parts of one message */
-    long mail_max_text;  /* MiB of text read from one message */
-    long mail_timeout;   /* seconds one message's parsing may take */
+    long mail_max_size;                    /* MiB of one received message */
+    long mail_max_depth;                   /* MIME nesting depth */
+    long mail_max_parts;                   /* MIME parts of one message */
+    long mail_max_text;                    /* MiB of text read from one message */
+    long mail_timeout;                     /* seconds one message's parsing may take */
     struct ermes__mailbox_conf *mailboxes; /* [mailbox "NAME"] sections (mailbox_conf.c) */
     size_t nmailboxes;
 
@@ -128,16 +128,16 @@ void ermes__collector_conf_cleanup(ermes__config_t *cfg);
  * maildir (maildir). */
 typedef struct ermes__mailbox_conf {
     char name[64];
-    char *url;      /* imap://HOST[:PORT] or imaps://...; NULL for a maildir */
-    char *maildir;  /* a maildir's directory (new/ is read, read messages go to cur/) */
-    char *user;     /* IMAP login */
-    char *password; /* never logged */
-    char *folder;   /* IMAP folder, default INBOX */
+    char *url;       /* imap://HOST[:PORT] or imaps://...; NULL for a maildir */
+    char *maildir;   /* a maildir's directory (new/ is read, read messages go to cur/) */
+    char *user;      /* IMAP login */
+    char *password;  /* never logged */
+    char *folder;    /* IMAP folder, default INBOX */
     char *processed; /* seen (flag \Seen), move (to move_to), delete */
     char *move_to;
-    char *ca_file;  /* CAs for the server's certificate; NULL: the system's */
-    long interval;  /* seconds between polls */
-    long timeout;   /* seconds one IMAP exchange may take */
+    char *ca_file; /* CAs for the server's certificate; NULL: the system's */
+    long interval; /* seconds between polls */
+    long timeout;  /* seconds one IMAP exchange may take */
     int enabled;
 } ermes__mailbox_conf_t;
 

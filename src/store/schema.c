@@ -1004,40 +1004,40 @@ static const char *const migrations[] = {
     " subject TEXT,"                                                                               \
     " signature TEXT,"                                                                             \
     " encryption TEXT,"                                                                            \
-    " notification_id BIGINT REFERENCES notifications(id) ON DELETE SET NULL DEFERRABLE,"         \
-    " report_id BIGINT REFERENCES reports(id) ON DELETE SET NULL DEFERRABLE,"                     \
+    " notification_id BIGINT REFERENCES notifications(id) ON DELETE SET NULL DEFERRABLE,"          \
+    " report_id BIGINT REFERENCES reports(id) ON DELETE SET NULL DEFERRABLE,"                      \
     " incident_report_id BIGINT," PG_META_COLUMNS ");"                                             \
     "CREATE INDEX IF NOT EXISTS mail_messages_state ON mail_messages(state, id);"                  \
     "CREATE TABLE IF NOT EXISTS notification_correspondence (" PG_ID ","                           \
-    " notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE DEFERRABLE," \
-    " mail_id BIGINT NOT NULL REFERENCES mail_messages(id) ON DELETE CASCADE DEFERRABLE,"         \
+    " notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE DEFERRABLE,"  \
+    " mail_id BIGINT NOT NULL REFERENCES mail_messages(id) ON DELETE CASCADE DEFERRABLE,"          \
     " from_addr TEXT NOT NULL,"                                                                    \
     " subject TEXT NOT NULL,"                                                                      \
     " body TEXT NOT NULL,"                                                                         \
     " state TEXT NOT NULL," PG_META_COLUMNS ","                                                    \
     " UNIQUE (notification_id, mail_id));"                                                         \
     "CREATE TABLE IF NOT EXISTS notification_recipients ("                                         \
-    " notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE DEFERRABLE," \
+    " notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE DEFERRABLE,"  \
     " recipient TEXT NOT NULL,"                                                                    \
     " state TEXT NOT NULL CHECK (state IN ('acknowledged','replied')),"                            \
     " answered_at BIGINT NOT NULL," PG_META_COLUMNS ","                                            \
     " PRIMARY KEY (notification_id, recipient));"                                                  \
     "CREATE TABLE IF NOT EXISTS incident_reports (" PG_ID ","                                      \
-    " mail_id BIGINT REFERENCES mail_messages(id) ON DELETE SET NULL DEFERRABLE,"                 \
+    " mail_id BIGINT REFERENCES mail_messages(id) ON DELETE SET NULL DEFERRABLE,"                  \
     " reporter TEXT NOT NULL,"                                                                     \
     " received_at BIGINT NOT NULL,"                                                                \
     " subject TEXT NOT NULL,"                                                                      \
     " body TEXT NOT NULL,"                                                                         \
     " tlp_marked BIGINT NOT NULL DEFAULT 0,"                                                       \
-    " org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE," PG_META_COLUMNS  \
+    " org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE," PG_META_COLUMNS   \
     ");"                                                                                           \
     "CREATE TABLE IF NOT EXISTS incident_report_observables (" PG_ID ","                           \
-    " report_id BIGINT NOT NULL REFERENCES incident_reports(id) ON DELETE CASCADE DEFERRABLE,"    \
+    " report_id BIGINT NOT NULL REFERENCES incident_reports(id) ON DELETE CASCADE DEFERRABLE,"     \
     " type TEXT NOT NULL,"                                                                         \
     " value TEXT NOT NULL,"                                                                        \
     " found_in TEXT NOT NULL,"                                                                     \
-    " org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE,"                  \
-    " indicator_id BIGINT REFERENCES indicators(id) ON DELETE SET NULL DEFERRABLE,"               \
+    " org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE,"                   \
+    " indicator_id BIGINT REFERENCES indicators(id) ON DELETE SET NULL DEFERRABLE,"                \
     " events BIGINT NOT NULL DEFAULT 0,"                                                           \
     " sightings BIGINT NOT NULL DEFAULT 0," PG_META_COLUMNS ","                                    \
     " UNIQUE (report_id, type, value));"                                                           \
