@@ -157,7 +157,7 @@ static const setting_t settings[] = {
     S(stale_feed_factor, SET_LONG, "2", 1, 1000,
       "a feed is stale when its last report is older than this many times its median interval "
       "between reports (and at least a day)"),
-    S(mail_max_size, SET_LONG, "64", 1, 4096,
+    S(mail_max_size, SET_LONG, "100", 1, 4096,
       "MiB of one received message (ermes mail receive, POST /api/v1/mail, mailboxes); a larger "
       "one is refused, not stored"),
     S(mail_max_depth, SET_LONG, "32", 1, 1000, "MIME nesting depth of a received message"),

@@ -242,6 +242,10 @@ static size_t domain_check(const char *s, size_t n, char *buf, size_t cap)
     for (size_t k = tld; k < n; k++)
         if (!is_alpha((unsigned char)buf[k]))
             return 0;
+    /* RFC 2606 and RFC 6761 reserve .example and .test for examples and tests; they are in
+     * no suffix list, but documentation, exercises and test constituencies use them. */
+    if (strcmp(buf + tld, "example") == 0 || strcmp(buf + tld, "test") == 0)
+        return n;
     pthread_once(&psl_once, psl_init);
     if (!psl || !psl_is_public_suffix2(psl, buf + tld, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE))
         return 0;

@@ -151,8 +151,11 @@ static int part_text(walk_t *w, GMimePart *part, size_t max, char **out, size_t 
         GError *err = NULL;
         if (!charset)
             note(w->m, "text without a charset was not UTF-8: read as Windows-1252", NULL, NULL);
-        else if (!strcasecmp(charset, "utf-8") || !strcasecmp(charset, "us-ascii"))
+        else if (!strcasecmp(charset, "utf-8") || !strcasecmp(charset, "utf8") ||
+                 !strcasecmp(charset, "us-ascii"))
             note(w->m, "text declared ", charset, " was not: read as Windows-1252");
+        else
+            note(w->m, "text not UTF-8 either: read as Windows-1252", NULL, NULL);
         conv = g_convert_with_fallback(b.data, (gssize)b.len, "UTF-8", "WINDOWS-1252", "?", NULL,
                                        &clen, &err);
         g_clear_error(&err);
@@ -479,6 +482,11 @@ static int parse_stream(GMimeStream *stream, const char *gnupg_home,
     g_object_unref(msg);
     g_mime_parser_options_free(opts);
     return rc;
+}
+
+void ermes__mail_init(void)
+{
+    pthread_once(&gmime_once, gmime_init);
 }
 
 static void parsed_init(ermes__mail_parsed_t *out, const ermes__mail_limits_t *lim)

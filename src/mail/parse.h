@@ -67,4 +67,8 @@ int ermes__mail_parse_mem(const char *data, size_t len, const char *gnupg_home,
                           ermes_diag_t *d);
 void ermes__mail_parsed_cleanup(ermes__mail_parsed_t *m);
 
+/* Initialises GMime once per process (the parse calls do it themselves; other users of
+ * GMime's helpers, such as the ARF parser's dates, call this first). */
+void ermes__mail_init(void);
+
 #endif

@@ -59,7 +59,7 @@ int ermes__mail_new(ermes__store_t *st, ermes__registry_t *reg, struct ermes__in
     m->opts.data_dir = m->data_dir;
     m->opts.gnupg_home = m->gnupg_home[0] ? m->gnupg_home : NULL;
     if (!m->opts.max_size)
-        m->opts.max_size = 64u << 20;
+        m->opts.max_size = 100u << 20;
     if (!m->opts.max_depth)
         m->opts.max_depth = 32;
     if (!m->opts.max_parts)

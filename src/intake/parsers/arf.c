@@ -5,10 +5,13 @@
  * (abuse, fraud, virus, ...) the RSIT type. */
 #include "intake/parsers/feedparse.h"
 
+#include <gmime/gmime.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "mail/parse.h"
 
 typedef struct arf {
     ermes__fp_feed_t feed;
@@ -50,6 +53,25 @@ static const char *type_of(ermes__fp_str_t t)
     if (ermes__fp_eq(t, "virus"))
         return "malware-distribution";
     return "undetermined";
+}
+
+/* Arrival-Date is an RFC 5322 date ("Thu, 8 Mar 2026 14:00:00 EDT", section 3.3, with its
+ * obsolete zone names): GMime reads those; the feeds' own formats are the fallback. */
+static int set_date(ermes_event_t *ev, ermes__fp_str_t date, ermes_diag_t *d)
+{
+    char text[128], iso[64];
+    GDateTime *dt;
+
+    if (date.len >= sizeof(text))
+        return ermes__fp_set_time(ev, ERMES_F_TIME_SOURCE, date, d);
+    memcpy(text, date.p, date.len);
+    text[date.len] = '\0';
+    ermes__mail_init();
+    if (!(dt = g_mime_utils_header_decode_date(text)))
+        return ermes__fp_set_time(ev, ERMES_F_TIME_SOURCE, date, d);
+    snprintf(iso, sizeof(iso), "%lld", (long long)g_date_time_to_unix(dt));
+    g_date_time_unref(dt);
+    return ermes__fp_set_time(ev, ERMES_F_TIME_SOURCE, (ermes__fp_str_t){iso, strlen(iso)}, d);
 }
 
 static int arf_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_diag_t *d)
@@ -97,7 +119,7 @@ static int arf_next(void *state, ermes_event_t *ev, ermes__row_t *row, ermes_dia
         (ip.p && (rc = ermes__fp_set(ev, ERMES_F_SOURCE_IP, ip, d))) ||
         (dom.p && (rc = ermes__fp_set(ev, ERMES_F_SOURCE_FQDN, dom, d))) ||
         (uri.p && (rc = ermes__fp_set(ev, ERMES_F_SOURCE_URL, uri, d))) ||
-        (date.p && (rc = ermes__fp_set_time(ev, ERMES_F_TIME_SOURCE, date, d))) ||
+        (date.p && (rc = set_date(ev, date, d))) ||
         (rc = ermes__fp_setc(ev, ERMES_F_CLASSIFICATION_TYPE, type_of(type), d)) ||
         (rc = ermes__fp_extra(ev, "feedback_type", type, ERMES_EXTRA_STRING, d)) ||
         (agent.p && (rc = ermes__fp_extra(ev, "reporter", agent, ERMES_EXTRA_STRING, d))))
