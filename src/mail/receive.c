@@ -187,6 +187,7 @@ int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *da
     spool_t sp;
     int rc;
 
+    memset(out, 0, sizeof(*out));
     if (len > m->opts.max_size) {
         ermes_diag_set(d, NULL, "the message exceeds %zu bytes (mail_max_size)", m->opts.max_size);
         return ERMES_ETOOBIG;
@@ -213,6 +214,7 @@ int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int 
     size_t n;
     int rc;
 
+    memset(out, 0, sizeof(*out));
     if (!buf)
         return ERMES_ENOMEM;
     if ((rc = spool_open(m, &sp))) {
