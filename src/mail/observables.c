@@ -145,7 +145,15 @@ size_t ermes__observables_refang(const char *text, size_t len, char *out, size_t
     if (cap == 0)
         return 0;
     for (size_t i = 0; i < len && o + 1 < cap;) {
+        int c = (unsigned char)text[i];
         size_t k;
+        /* Every pattern starts with one of these: the rest of the text is copied as it is. */
+        if (!(c == '[' || c == '(' || c == '{' ||
+              ((c == 'h' || c == 'H' || c == 'f' || c == 'F') && i + 1 < len &&
+               (text[i + 1] == 'x' || text[i + 1] == 'X')))) {
+            out[o++] = text[i++];
+            continue;
+        }
         for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
             /* hxxp and fxp only where a word starts, so "shxxpt" stays what it is. */
             if ((subs[k].from[0] == 'h' || subs[k].from[0] == 'f') && i > 0 &&
@@ -424,14 +432,29 @@ static int url_host(ermes__observables_t *o, const char *u, size_t n, const char
     return try_domain(o, h, (size_t)(he - h), where) < 0 ? -1 : 0;
 }
 
+/* Character classes by table: the scan looks at every byte of every message. */
+enum { C_TOKEN = 1, C_URL = 2 };
+static unsigned char classes[256];
+static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+
+static void classes_init(void)
+{
+    for (int c = 0; c < 256; c++) {
+        if (is_alnum(c) || (c && strchr(".-_:/@+", c)))
+            classes[c] |= C_TOKEN;
+        if (c > ' ' && c < 127 && !strchr("<>\"`{}|\\^", c))
+            classes[c] |= C_URL;
+    }
+}
+
 static int url_char(int c)
 {
-    return c > ' ' && c < 127 && !strchr("<>\"`{}|\\^", c);
+    return classes[c & 0xff] & C_URL;
 }
 
 static int token_char(int c)
 {
-    return is_alnum(c) || (c && strchr(".-_:/@+", c));
+    return classes[c & 0xff] & C_TOKEN;
 }
 
 static int classify(ermes__observables_t *o, const char *s, size_t n, const char *where)
@@ -457,7 +480,9 @@ static int classify(ermes__observables_t *o, const char *s, size_t n, const char
         return rc;
     /* A bare "example.org/path" or "example.org:8080": the host part. */
     {
-        size_t hn = strcspn(s, "/:");
+        size_t hn = 0;
+        while (hn < n && s[hn] != '/' && s[hn] != ':')
+            hn++;
         if (hn < n)
             return try_domain(o, s, hn, where);
     }
@@ -475,6 +500,7 @@ int ermes__observables_extract(ermes__observables_t *o, const char *text, size_t
         return 0;
     if (len > SIZE_MAX - 1 || !(buf = ermes__malloc(len + 1)))
         return ERMES_ENOMEM;
+    pthread_once(&classes_once, classes_init);
     n = ermes__observables_refang(text, len, buf, len + 1);
     while (i < n && !rc) {
         int c = (unsigned char)buf[i];
@@ -509,7 +535,7 @@ int ermes__observables_extract(ermes__observables_t *o, const char *text, size_t
          * "src/198.51.100.7"): its pieces are tried. */
         {
             int got = classify(o, buf + i, j - i, where);
-            if (got == 0 && strcspn(buf + i, ":/") < j - i) {
+            if (got == 0 && (memchr(buf + i, ':', j - i) || memchr(buf + i, '/', j - i))) {
                 size_t a = i;
                 while (a < j && got >= 0) {
                     size_t b = a;

@@ -192,20 +192,14 @@ int ermes__store_mail_each(ermes__store_t *st, const char *state, int64_t before
         return rc;
     ermes__db_bind_text(s, 1, state);
     ermes__db_bind_int(s, 2, before_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
-        if (limit > 0 && n == limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
+    ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         read_row(s, &m);
-        n++;
         if ((rc = cb(ctx, &m)))
             break;
     }
     ermes__db_done(s);
-    return rc < 0 ? rc : rc == 1 ? 0 : rc;
+    return rc;
 }
 
 int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n)
