@@ -578,6 +578,29 @@ class PipeTest(MailBase):
                          ("processed", "report", "decrypted"), row)
         rep = self.report(row["incident_report_id"])
         self.assertIn("198.51.100.15", {o["value"] for o in rep["observables"]})
+        # Signed (PGP/MIME, RFC 3156): the signature checked with the keys of notify_pgp_home.
+        signed = (b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                  b"Signed report about 198.51.100.16.\r\n")
+        sig = subprocess.run(gpg + ["--armor", "--detach-sign", "-u", "cert@ucert.example"],
+                             input=signed, stdout=subprocess.PIPE, check=True).stdout
+        body = (b"--sig\r\n" + signed + b"\r\n--sig\r\n"
+                b"Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n" +
+                sig + b"\r\n--sig--\r\n")
+        raw = message("signed report", body,
+                      content_type='multipart/signed; micalg=pgp-sha256; '
+                                   'protocol="application/pgp-signature"; boundary="sig"')
+        row = self.receive(raw, env={"ERMES_NOTIFY_PGP_HOME": home})
+        self.assertEqual((row["state"], row["signature"]), ("processed", "good"), row)
+        rep = self.report(row["incident_report_id"])
+        self.assertIn("198.51.100.16", {o["value"] for o in rep["observables"]})
+        # The same message with its text changed: bad.
+        row = self.receive(raw.replace(b"198.51.100.16", b"198.51.100.17"),
+                           env={"ERMES_NOTIFY_PGP_HOME": home})
+        self.assertEqual((row["state"], row["signature"]), ("processed", "bad"), row)
+        # Without the signer's key: unknown-key, and read all the same.
+        row = self.receive(raw.replace(b"signed report", b"signed report again"),
+                           env={"ERMES_NOTIFY_PGP_HOME": empty})
+        self.assertEqual((row["state"], row["signature"]), ("processed", "unknown-key"), row)
 
     def test_8_exit_statuses(self):
         # Over mail_max_size: refused (65), nothing stored.

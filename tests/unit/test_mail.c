@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/config.h"
 #include "mail/mail.h"
 #include "mail/observables.h"
 #include "mail/parse.h"
@@ -312,14 +313,53 @@ static void test_parse_garbage(void **state)
     }
 }
 
+static void test_mailbox_sections(void **state)
+{
+    ermes__config_t cfg;
+    char name[64];
+    ermes_diag_t d;
+
+    (void)state;
+    assert_int_equal(ermes__mailbox_section("mailbox \"cert\"", name, sizeof(name)), 1);
+    assert_string_equal(name, "cert");
+    assert_int_equal(ermes__mailbox_section("mailbox.abuse-desk", name, sizeof(name)), 1);
+    assert_int_equal(ermes__mailbox_section("mailbox \"a b\"", name, sizeof(name)), -1);
+    assert_int_equal(ermes__mailbox_section("mailboxes", name, sizeof(name)), 0);
+    assert_int_equal(ermes__config_init(&cfg), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "url", "http://x", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "url", "imaps://imap.example", &d), 0);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "processed", "archive", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "folder", "IN\"BOX", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "interval", "0", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "nope", "1", &d), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "processed", "move", &d), 0);
+    /* move without move_to, then a url and a maildir both: refused. */
+    assert_int_equal(ermes__mailbox_conf_check(&cfg, &d), ERMES_ECONFIG);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "move_to", "Done", &d), 0);
+    assert_int_equal(ermes__mailbox_conf_check(&cfg, &d), 0);
+    assert_int_equal(ermes__mailbox_conf_set(&cfg, "cert", "maildir", "/tmp/x", &d), 0);
+    assert_int_equal(ermes__mailbox_conf_check(&cfg, &d), ERMES_ECONFIG);
+    assert_non_null(ermes__mailbox_conf_find(&cfg, "cert"));
+    assert_null(ermes__mailbox_conf_find(&cfg, "other"));
+    ermes__config_cleanup(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),           cmocka_unit_test(test_defanged),
-        cmocka_unit_test(test_false_positives), cmocka_unit_test(test_limits_and_bytes),
-        cmocka_unit_test(test_refang),          cmocka_unit_test(test_reference_and_tlp),
-        cmocka_unit_test(test_parse_basic),     cmocka_unit_test(test_parse_reports),
-        cmocka_unit_test(test_parse_limits),    cmocka_unit_test(test_parse_garbage),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_defanged),
+        cmocka_unit_test(test_false_positives),
+        cmocka_unit_test(test_limits_and_bytes),
+        cmocka_unit_test(test_refang),
+        cmocka_unit_test(test_reference_and_tlp),
+        cmocka_unit_test(test_parse_basic),
+        cmocka_unit_test(test_parse_reports),
+        cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_parse_garbage),
+        cmocka_unit_test(test_mailbox_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
