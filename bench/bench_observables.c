@@ -168,6 +168,16 @@ static size_t split(const char *p, size_t n, size_t *starts, size_t cap)
     return k;
 }
 
+/* CPU time of this process: on a shared machine (other builds, other tests) the wall clock
+ * counts the waits for a CPU too; the CPU time is what the work costs. Both are printed. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -182,7 +192,7 @@ int main(int argc, char **argv)
     long size_mb = 10, rounds = 3;
     ermes__strbuf_t mbox;
     size_t *starts, nmsg;
-    double best_x = 1e9, best_m = 1e9;
+    double best_x = 1e9, best_m = 1e9, cpu_x = 1e9, cpu_m = 1e9;
     size_t found_x = 0, found_m = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -231,7 +241,7 @@ int main(int argc, char **argv)
     starts[nmsg] = mbox.len;
     printf("mailbox: %.1f MB, %zu messages\n", (double)mbox.len / 1e6, nmsg);
     for (long r = 0; r < rounds; r++) {
-        double t0 = now_s(), t;
+        double t0 = now_s(), c0 = cpu_s(), t, c;
         size_t found = 0;
         /* (1) the extractor alone, on each message's raw text. */
         for (size_t k = 0; k < nmsg; k++) {
@@ -243,11 +253,15 @@ int main(int argc, char **argv)
             ermes__observables_cleanup(&o);
         }
         t = now_s() - t0;
+        c = cpu_s() - c0;
         if (t < best_x)
             best_x = t;
+        if (c < cpu_x)
+            cpu_x = c;
         found_x = found;
         /* (2) GMime's parse, then the extractor over what an incident report reads. */
         t0 = now_s();
+        c0 = cpu_s();
         found = 0;
         for (size_t k = 0; k < nmsg; k++) {
             ermes__mail_limits_t lim = {32, 500, 8 << 20, 0};
@@ -273,14 +287,21 @@ int main(int argc, char **argv)
             ermes__mail_parsed_cleanup(&p);
         }
         t = now_s() - t0;
+        c = cpu_s() - c0;
         if (t < best_m)
             best_m = t;
+        if (c < cpu_m)
+            cpu_m = c;
         found_m = found;
     }
-    printf("extractor alone:      %7.1f MB/s  %9.0f messages/s  (%zu observables, best of %ld)\n",
-           (double)mbox.len / 1e6 / best_x, (double)nmsg / best_x, found_x, rounds);
-    printf("MIME parse + extract: %7.1f MB/s  %9.0f messages/s  (%zu observables)\n",
-           (double)mbox.len / 1e6 / best_m, (double)nmsg / best_m, found_m);
+    printf("extractor alone:      %7.1f MB/s wall, %7.1f MB/s CPU, %7.0f messages/s CPU "
+           "(%zu observables, best of %ld)\n",
+           (double)mbox.len / 1e6 / best_x, (double)mbox.len / 1e6 / cpu_x, (double)nmsg / cpu_x,
+           found_x, rounds);
+    printf("MIME parse + extract: %7.1f MB/s wall, %7.1f MB/s CPU, %7.0f messages/s CPU "
+           "(%zu observables)\n",
+           (double)mbox.len / 1e6 / best_m, (double)mbox.len / 1e6 / cpu_m, (double)nmsg / cpu_m,
+           found_m);
     free(starts);
     ermes__strbuf_cleanup(&mbox);
     return 0;
