@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <gmime/gmime.h>
+#include <gpgme.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,14 +500,20 @@ static void parsed_init(ermes__mail_parsed_t *out, const ermes__mail_limits_t *l
 
 static void set_home(const char *gnupg_home)
 {
-    /* GMime's gpg context takes gpgme's default engine home, which is GNUPGHOME: the
-     * CERT's key home (notify_pgp_home) is made that for the process, once. */
+    /* GMime's gpg context makes its gpgme contexts with gpgme's default engine settings: the
+     * CERT's key home (notify_pgp_home) is made that default, for this process, whenever it
+     * is not already (gpgme keeps it under its own lock; no environment variable changes,
+     * which other threads may be reading). notify/pgp.c sets its home per context. */
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char current[4096];
+
+    if (!gnupg_home || !*gnupg_home)
+        return;
     pthread_mutex_lock(&lock);
-    if (gnupg_home && *gnupg_home) {
-        const char *cur = getenv("GNUPGHOME");
-        if (!cur || strcmp(cur, gnupg_home) != 0)
-            setenv("GNUPGHOME", gnupg_home, 1);
+    if (strcmp(current, gnupg_home) != 0 && strlen(gnupg_home) < sizeof(current)) {
+        gpgme_check_version(NULL);
+        if (gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, NULL, gnupg_home) == 0)
+            snprintf(current, sizeof(current), "%s", gnupg_home);
     }
     pthread_mutex_unlock(&lock);
 }
