@@ -314,6 +314,14 @@ static int try_ip(ermes__observables_t *o, const char *s, size_t n, const char *
             return 0;
         if (ermes_ip_parse(s, n, &ip, NULL) || ip.family != ERMES_AF_INET6)
             return 0;
+        {
+            /* "0::", "0:0::0": the unspecified address, however written. */
+            int zero = 1;
+            for (int k = 0; k < 16; k++)
+                zero &= ip.bytes[k] == 0;
+            if (zero)
+                return 0;
+        }
         ermes_ip_format(&ip, buf);
         return add(o, ERMES_OBS_IPV6, buf, strlen(buf), where) ? -1 : 1;
     }
@@ -461,14 +469,15 @@ static int classify(ermes__observables_t *o, const char *s, size_t n, const char
 {
     int rc;
 
-    /* Sentence punctuation around a value is not part of it. */
-    while (n && strchr(".:-/_+@", s[0])) {
+    /* Sentence punctuation around a value is not part of it; but "::" is IPv6's, at either
+     * end ("::1", "2001:db8::"). */
+    while (n && strchr(".:-/_+@", s[0]) && !(n > 1 && s[0] == ':' && s[1] == ':')) {
         s++;
         n--;
     }
-    while (n && strchr(".:-/_+@", s[n - 1]))
+    while (n && strchr(".:-/_+@", s[n - 1]) && !(n > 1 && s[n - 1] == ':' && s[n - 2] == ':'))
         n--;
-    if (n < 4)
+    if (n < 3) /* "8::" is the shortest value there is */
         return 0;
     if (memchr(s, '@', n))
         return try_email(o, s, n, where);

@@ -62,6 +62,9 @@ static void test_types(void **state)
     EXPECT("IP:192.0.2.9 src/198.51.100.7 192.0.2.10:8080 (203.0.113.5)",
            "ipv4 192.0.2.9\nipv4 198.51.100.7\nipv4 192.0.2.10\nipv4 203.0.113.5\n");
     EXPECT("http://[2001:db8::5]:8080/x", "url http://[2001:db8::5]:8080/x\nipv6 2001:db8::5\n");
+    /* "::" at either end is the address's (found by fuzz_observables). */
+    EXPECT("net 2001:db8:: and ::ffff:192.0.2.1, then 1:db8::.",
+           "ipv6 2001:db8::\nipv6 ::ffff:192.0.2.1\nipv6 1:db8::\n");
 }
 
 static void test_defanged(void **state)
