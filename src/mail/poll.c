@@ -23,6 +23,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/strbuf.h"
 #include "core/time.h"
 
@@ -180,16 +181,17 @@ static size_t parse_search(const char *text, int64_t *uids, size_t cap)
         return 0;
     p += 8;
     while (*p && *p != '\r' && *p != '\n' && n < cap) {
-        char *end;
-        long long v;
+        size_t len = 0;
+        int64_t v;
         while (*p == ' ')
             p++;
-        v = strtoll(p, &end, 10);
-        if (end == p)
+        while (p[len] >= '0' && p[len] <= '9')
+            len++;
+        /* A UID is a non-zero 32-bit number (RFC 3501 section 2.3.1.1). */
+        if (!len || ermes__parse_int64_n(p, len, "uid", 1, 4294967295, &v, NULL))
             break;
-        if (v > 0)
-            uids[n++] = v;
-        p = end;
+        uids[n++] = v;
+        p += len;
     }
     return n;
 }

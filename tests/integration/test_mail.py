@@ -203,10 +203,13 @@ class ImapTest(MailBase):
     def setUpClass(cls):
         cls.dovecot = Dovecot()
         m = cls.dovecot.imap()
-        for folder in ("Processed", "Other"):
+        for folder in ("Processed", "Other", "Gone"):
             m.create(folder)
         m.logout()
         cls.e = Ermes(demo=True, start=False)
+        cls.maildir = os.path.join(cls.e.dir, "maildir")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(cls.maildir, sub))
         with open(os.path.join(cls.e.dir, "ermes.conf"), "a") as f:
             f.write("""
 [mailbox "cert"]
@@ -224,7 +227,20 @@ user = {user}
 password = {pw}
 folder = Other
 interval = 1
-""".format(url=cls.dovecot.url(), user=cls.dovecot.user, pw=cls.dovecot.password))
+
+[mailbox "md"]
+maildir = {md}
+interval = 1
+
+[mailbox "gone"]
+url = {url}
+user = {user}
+password = {pw}
+folder = Gone
+processed = delete
+interval = 1
+""".format(url=cls.dovecot.url(), user=cls.dovecot.user, pw=cls.dovecot.password,
+           md=cls.maildir))
         cls.e.start()
 
     @classmethod
@@ -303,6 +319,40 @@ interval = 1
         time.sleep(2.5)
         self.assertEqual(len([x for x in e.ok("GET", "/api/v1/mail")["data"]
                               if x["source"] == "imap:other"]), 1)
+
+
+    def test_delete_when_processed(self):
+        e = self.e
+        raw = message("Open resolver 198.51.100.2", "Resolver open at 198.51.100.2.\n")
+        m = self.dovecot.imap()
+        m.append("Gone", None, None, raw)
+        m.logout()
+        got = wait_until(lambda: [x for x in e.ok("GET", "/api/v1/mail")["data"]
+                                  if x["source"] == "imap:gone" and x["state"] != "received"],
+                         timeout=30, what="the daemon fetched the message")
+        self.assertEqual(self.raw(got[0]["id"]), raw)
+        m = self.dovecot.imap()
+        wait_until(lambda: m.select("Gone")[1] == [b"0"], timeout=10, what="expunged")
+        m.logout()
+
+    def test_maildir(self):
+        e = self.e
+        raw = message("Defacement of www.medicines.example", "Defaced: hxxp://www.medicines.example/\n")
+        # Written in tmp/, then renamed into new/: the maildir way (a reader never sees half).
+        tmp = os.path.join(self.maildir, "tmp", "1700000000.M1P1.host")
+        with open(tmp, "wb") as f:
+            f.write(raw)
+        os.rename(tmp, os.path.join(self.maildir, "new", "1700000000.M1P1.host"))
+        got = wait_until(lambda: [x for x in e.ok("GET", "/api/v1/mail")["data"]
+                                  if x["source"] == "maildir:md" and x["state"] != "received"],
+                         timeout=30, what="the daemon took the maildir message")
+        self.assertEqual((got[0]["state"], got[0]["kind"]), ("processed", "report"), got[0])
+        self.assertEqual(self.raw(got[0]["id"]), raw)
+        self.assertEqual(os.listdir(os.path.join(self.maildir, "new")), [])
+        self.assertEqual(os.listdir(os.path.join(self.maildir, "cur")),
+                         ["1700000000.M1P1.host:2,S"])
+        rep = self.report(got[0]["incident_report_id"])
+        self.assertEqual(rep["org"], "UMA")
 
 
 class Mailbox:
