@@ -38,7 +38,22 @@ static void mail_help(FILE *f)
         "again the messages left unread (or message ID); `poll` fetches the new mail of\n"
         "the [mailbox \"NAME\"] sections of the config file once (the daemon does it on\n"
         "their interval); `reports` lists the incident reports and their observables.\n");
-    cli_usage_settings(f);
+    {
+        static const char *const mail[] = {"data_dir",
+                                           "database_url",
+                                           "log_level",
+                                           "busy_timeout",
+                                           "mail_max_size",
+                                           "mail_max_depth",
+                                           "mail_max_parts",
+                                           "mail_max_text",
+                                           "mail_timeout",
+                                           "notify_pgp_home",
+                                           "max_report",
+                                           "dedup_window",
+                                           NULL};
+        cli_usage_settings_some(f, mail);
+    }
 }
 
 static void print_row(const ermes__mail_row_t *m, int json)
