@@ -522,6 +522,13 @@ int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
 
     if ((rc = ermes__store_mail_get(m->store, id, &row)))
         return rc;
+    /* Once processed, a message is what it became: the same bytes received again (an MTA's
+     * retry, an IMAP message fetched twice) make no second report or event. */
+    if (!strcmp(row.state, ERMES_MAIL_PROCESSED)) {
+        if (out)
+            *out = row;
+        return 0;
+    }
     ermes__mail_path(m, row.sha256, path, sizeof(path));
     lim.max_depth = m->opts.max_depth;
     lim.max_parts = m->opts.max_parts;

@@ -397,8 +397,12 @@ class PipeTest(MailBase):
         again = self.receive(message("x", "y"))
         self.assertNotEqual(again["id"], row["id"])
         raw = self.raw(row["id"])
-        self.assertEqual(self.receive(raw)["id"], row["id"])
-        lst = self.e.ok("GET", "/api/v1/incident-reports")["data"]
+        before = self.e.ok("GET", "/api/v1/incident-reports?limit=1000")["data"]
+        twice = self.receive(raw)
+        self.assertEqual((twice["id"], twice["incident_report_id"]),
+                         (row["id"], row["incident_report_id"]))
+        lst = self.e.ok("GET", "/api/v1/incident-reports?limit=1000")["data"]
+        self.assertEqual(len(lst), len(before), "received twice, reported once")
         self.assertIn(row["incident_report_id"], [r["id"] for r in lst])
 
     def test_2_upload_api(self):
