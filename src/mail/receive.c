@@ -411,10 +411,29 @@ static void lookup(ermes__mail_t *m, ermes_ownership_t *own, const ermes__observ
     if (host && own)
         ermes_ownership_domain(own, host, strlen(host), &owner);
     r->org_id = owner.org_id;
-    /* Known bad: a stored indicator of the same type and value (CVE ids have none). */
+    /* Known bad: a stored indicator of the same type and value (CVE ids have none); for an
+     * address, else a network indicator it lies in, the most specific first (/8 to /32, /16
+     * to /128: an indexed look-up each). */
     if (ob->type != ERMES_OBS_CVE)
         ermes__store_indicator_known(m->store, ermes__obs_type_name(ob->type), ob->value,
                                      ob->type == ERMES_OBS_DOMAIN, &r->indicator_id, &r->sightings);
+    if (!r->indicator_id && (ob->type == ERMES_OBS_IPV4 || ob->type == ERMES_OBS_IPV6) &&
+        f.has_net) {
+        int max = f.net.addr.family == ERMES_AF_INET ? 32 : 128;
+        int min = f.net.addr.family == ERMES_AF_INET ? 8 : 16;
+        for (int len = max; len >= min && !r->indicator_id; len--) {
+            ermes_cidr_t c;
+            char text[ERMES_CIDR_STRLEN];
+            c.addr = f.net.addr;
+            c.prefix = (uint8_t)len;
+            for (int bit = len; bit < max; bit++)
+                c.addr.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+            ermes_cidr_format(&c, text);
+            if (ermes__store_indicator_known(m->store, "cidr", text, 0, &r->indicator_id,
+                                             &r->sightings))
+                break;
+        }
+    }
     /* Seen before: events about the address, network or domain (up to 1000 counted). */
     if (f.has_net || f.domain) {
         f.limit = 1000;

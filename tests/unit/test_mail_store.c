@@ -231,7 +231,7 @@ static void test_correspondence_states(void **state)
 
 struct obs_seen {
     int n;
-    int64_t org_of_ip, known_domain, sightings;
+    int64_t org_of_ip, known_domain, known_ip, sightings;
     char types[16][16];
 };
 
@@ -239,8 +239,10 @@ static int obs_cb(void *ctx, const ermes__report_observable_t *o)
 {
     struct obs_seen *s = ctx;
 
-    if (!strcmp(o->type, "ipv4"))
+    if (!strcmp(o->type, "ipv4")) {
         s->org_of_ip = o->org_id;
+        s->known_ip = o->indicator_id;
+    }
     if (!strcmp(o->type, "domain") && !strcmp(o->value, "cdn.evil.example.org"))
         s->known_domain = o->indicator_id;
     snprintf(s->types[s->n++ % 16], sizeof(s->types[0]), "%s", o->type);
@@ -266,7 +268,7 @@ static void test_receive_report_and_lookups(void **state)
         "Message-ID: <m1@reporter.example>\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
         "Beacons to cdn.evil.example[.]org from host.orga.example; CVE-2021-44228.\r\n";
-    ermes__indicator_row_t ind;
+    ermes__indicator_row_t ind, net;
     ermes__mail_row_t row, again;
     ermes__incident_report_t r;
     struct obs_seen s;
@@ -282,6 +284,15 @@ static void test_receive_report_and_lookups(void **state)
     ind.source = "";
     ind.tags = "[]";
     assert_int_equal(ermes__store_indicator_put(f->st, &ind, NULL), 0);
+    /* A network indicator: the address in it is known bad too. */
+    memset(&net, 0, sizeof(net));
+    net.type = "cidr";
+    net.value = "192.0.2.64/26";
+    net.confidence = -1;
+    net.tlp = ERMES_TLP_AMBER;
+    net.source = "";
+    net.tags = "[]";
+    assert_int_equal(ermes__store_indicator_put(f->st, &net, NULL), 0);
     ermes_diag_clear(&d);
     assert_int_equal(ermes__mail_receive_mem(f->mail, "pipe", msg, sizeof(msg) - 1, 0, &row, &d),
                      0);
@@ -307,6 +318,7 @@ static void test_receive_report_and_lookups(void **state)
     assert_int_equal(s.n, 4);
     assert_int_equal(s.org_of_ip, f->org);
     assert_int_equal(s.known_domain, ind.id);
+    assert_int_equal(s.known_ip, net.id);
     assert_int_equal(ermes__store_incident_report_each(f->st, f->org, 0, 10, report_cb, &r, &more),
                      0);
     assert_int_equal(more, 0);
