@@ -67,6 +67,7 @@ run parse /bin/sh -c "[ -f '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv' ] ||
     python3 bench/make-shadowserver-corpus.py --rows 1000000 --type scan_adb \
         --out '$corpus_dir' >/dev/null &&
     exec taskset -c 0 '$build/bench_parse' '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv'"
+run observables /bin/sh -c "exec taskset -c 0 '$build/bench_observables'"
 
 if [ "$ran" -eq 0 ]; then
     echo "run-all: no benchmark named: ${only[*]}" >&2

@@ -73,6 +73,7 @@ int ermes__cmd_sightings(cli_t *c);
 int ermes__cmd_collect(cli_t *c);
 int ermes__cmd_collectors(cli_t *c);
 int ermes__cmd_retrohunt(cli_t *c);
+int ermes__cmd_mail(cli_t *c);
 int ermes__cmd_settings(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with

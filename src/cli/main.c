@@ -38,6 +38,8 @@ static const struct command {
     {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes__cmd_retrohunt,
      "retro-hunts of the log archive: list, show, start, cancel"},
+    {"mail", ermes__cmd_mail,
+     "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };

@@ -157,6 +157,14 @@ static const setting_t settings[] = {
     S(stale_feed_factor, SET_LONG, "2", 1, 1000,
       "a feed is stale when its last report is older than this many times its median interval "
       "between reports (and at least a day)"),
+    S(mail_max_size, SET_LONG, "100", 1, 4096,
+      "MiB of one received message (ermes mail receive, POST /api/v1/mail, mailboxes); a larger "
+      "one is refused, not stored"),
+    S(mail_max_depth, SET_LONG, "32", 1, 1000, "MIME nesting depth of a received message"),
+    S(mail_max_parts, SET_LONG, "500", 1, 100000, "MIME parts of one received message"),
+    S(mail_max_text, SET_LONG, "8", 1, 1024,
+      "MiB of text (body and text attachments) read from one message for its observables"),
+    S(mail_timeout, SET_LONG, "30", 1, 3600, "seconds the parsing of one message may take"),
 };
 #undef S
 
@@ -249,6 +257,7 @@ void ermes__config_cleanup(ermes__config_t *cfg)
     ermes__free(cfg->config_file);
     cfg->config_file = NULL;
     ermes__collector_conf_cleanup(cfg);
+    ermes__mailbox_conf_cleanup(cfg);
 }
 
 int ermes__config_set(ermes__config_t *cfg, const char *name, const char *value, ermes_diag_t *d)
@@ -289,6 +298,17 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
             c->rc = rc == ERMES_ENOMEM ? ERMES_ENOMEM : ERMES_ECONFIG;
         return rc ? 0 : 1;
     }
+    if ((rc = ermes__mailbox_section(section, cname, sizeof(cname))) != 0) {
+        if (rc < 0) {
+            ermes_diag_set(c->d, NULL, "bad mailbox name in [%.64s]", section);
+            c->rc = ERMES_ECONFIG;
+            return 0;
+        }
+        rc = ermes__mailbox_conf_set(c->cfg, cname, name, value, c->d);
+        if (rc)
+            c->rc = rc == ERMES_ENOMEM ? ERMES_ENOMEM : ERMES_ECONFIG;
+        return rc ? 0 : 1;
+    }
     if (section[0] && strcmp(section, "ermes") != 0) {
         ermes_diag_set(c->d, name, "unknown section [%.64s]", section);
         c->rc = ERMES_ECONFIG;
@@ -324,7 +344,7 @@ int ermes__config_load_file(ermes__config_t *cfg, const char *path, ermes_diag_t
         }
         return ERMES_ECONFIG;
     }
-    if ((c.rc = ermes__collector_conf_check(cfg, d)))
+    if ((c.rc = ermes__collector_conf_check(cfg, d)) || (c.rc = ermes__mailbox_conf_check(cfg, d)))
         return c.rc;
     ermes__free(cfg->config_file);
     cfg->config_file = ermes__strdup(path);

@@ -69,6 +69,15 @@ typedef struct ermes__config {
     int totp_required;      /* admins and analysts must sign in with TOTP (src/access/totp.c) */
     long stale_feed_factor; /* a feed is stale after this many usual intervals */
 
+    /* Mail in (src/mail/). */
+    long mail_max_size;                    /* MiB of one received message */
+    long mail_max_depth;                   /* MIME nesting depth */
+    long mail_max_parts;                   /* MIME parts of one message */
+    long mail_max_text;                    /* MiB of text read from one message */
+    long mail_timeout;                     /* seconds one message's parsing may take */
+    struct ermes__mailbox_conf *mailboxes; /* [mailbox "NAME"] sections (mailbox_conf.c) */
+    size_t nmailboxes;
+
     /* Hostile clients (http/server.c, docs/API.md "Limits"). */
     long max_client_connections; /* concurrent connections per client address; 0: auto */
     long max_query_params;       /* query parameters one request may have */
@@ -114,6 +123,32 @@ int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d);
 const ermes__collector_conf_t *ermes__collector_conf_find(const ermes__config_t *cfg,
                                                           const char *name);
 void ermes__collector_conf_cleanup(ermes__config_t *cfg);
+
+/* A mailbox the daemon polls for mail in (src/mail/poll.c): an IMAP folder (url) or a
+ * maildir (maildir). */
+typedef struct ermes__mailbox_conf {
+    char name[64];
+    char *url;       /* imap://HOST[:PORT] or imaps://...; NULL for a maildir */
+    char *maildir;   /* a maildir's directory (new/ is read, read messages go to cur/) */
+    char *user;      /* IMAP login */
+    char *password;  /* never logged */
+    char *folder;    /* IMAP folder, default INBOX */
+    char *processed; /* seen (flag \Seen), move (to move_to), delete */
+    char *move_to;
+    char *ca_file; /* CAs for the server's certificate; NULL: the system's */
+    long interval; /* seconds between polls */
+    long timeout;  /* seconds one IMAP exchange may take */
+    int enabled;
+} ermes__mailbox_conf_t;
+
+/* As ermes__collector_section for [mailbox "NAME"] and [mailbox.NAME]. */
+int ermes__mailbox_section(const char *section, char *name, size_t cap);
+int ermes__mailbox_conf_set(ermes__config_t *cfg, const char *name, const char *key,
+                            const char *value, ermes_diag_t *d);
+/* Every mailbox has a url or a maildir (not both), and move_to when processed is move. */
+int ermes__mailbox_conf_check(const ermes__config_t *cfg, ermes_diag_t *d);
+const ermes__mailbox_conf_t *ermes__mailbox_conf_find(const ermes__config_t *cfg, const char *name);
+void ermes__mailbox_conf_cleanup(ermes__config_t *cfg);
 
 /* Fills cfg with the built-in defaults. Returns 0 or ERMES_ENOMEM. */
 int ermes__config_init(ermes__config_t *cfg);

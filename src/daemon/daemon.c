@@ -14,6 +14,7 @@
 #include "intake/collect.h"
 #include "intake/intake.h"
 #include "intake/spooldir.h"
+#include "mail/mail.h"
 #include "notify/notify.h"
 #include "sightings/sightings.h"
 
@@ -32,6 +33,9 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__follow_t *follow = NULL;
     ermes__hunter_t *hunter = NULL;
     ermes__sightings_t *engine = NULL;
+    ermes__mail_t *mail = NULL;
+    ermes__mail_options_t mo;
+    ermes__mail_poller_t *poller = NULL;
     char spool[4096], tail_dir[4096];
     char schema[4096];
     ermes_diag_t d;
@@ -84,6 +88,14 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         (rc = ermes__collect_start(collect))) {
         ermes_diag_set(err, NULL, "cannot start the collectors: %s",
                        d.reason[0] ? d.reason : ermes_strerror(rc));
+        goto out;
+    }
+    /* Mail in: the [mailbox "NAME"] sections polled, and messages a stop left unread read. */
+    ermes__mail_options_from_config(cfg, &mo);
+    if ((rc = ermes__mail_new(store, reg, intake, &mo, &mail)) ||
+        (rc = ermes__mail_poller_new(cfg, mail, &poller)) ||
+        (rc = ermes__mail_poller_start(poller))) {
+        ermes_diag_set(err, NULL, "cannot start mail in: %s", ermes_strerror(rc));
         goto out;
     }
     /* Notifications: events become e-mails to their constituents (src/notify/). */
@@ -160,9 +172,10 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     }
     status = 0;
 out:
-    ermes__follow_free(follow);   /* positions saved */
-    ermes__hunter_stop(hunter);   /* a job under way is queued again */
-    ermes__collect_stop(collect); /* transfers under way (the API's too) give up */
+    ermes__follow_free(follow);      /* positions saved */
+    ermes__hunter_stop(hunter);      /* a job under way is queued again */
+    ermes__collect_stop(collect);    /* transfers under way (the API's too) give up */
+    ermes__mail_poller_stop(poller); /* an IMAP exchange under way gives up */
     ermes__spooldir_stop(spooldir);
     ermes__notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes__server_stop(srv);
@@ -170,6 +183,8 @@ out:
     ermes__notifier_free(notifier);
     ermes__collect_free(collect);
     ermes__spooldir_free(spooldir);
+    ermes__mail_poller_free(poller);
+    ermes__mail_free(mail);
     ermes__intake_free(intake); /* stops the worker at its next row */
     ermes__registry_close(reg);
     if (status == 0)

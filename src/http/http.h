@@ -312,6 +312,14 @@ enum MHD_Result ermes__h_retrohunt_list(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_get(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_cancel(ermes__req_t *req);
+/* Mail in (h_mail.c, h_incident_reports.c). */
+enum MHD_Result ermes__h_mail_create(ermes__req_t *req);
+enum MHD_Result ermes__h_mail_list(ermes__req_t *req);
+enum MHD_Result ermes__h_mail_get(ermes__req_t *req);
+enum MHD_Result ermes__h_mail_raw(ermes__req_t *req);
+enum MHD_Result ermes__h_notification_correspondence(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_report_get(ermes__req_t *req);
 
 /* ---- the web UI (static.c) and browser sessions (h_sessions.c) ------------------------- */
 

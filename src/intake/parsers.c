@@ -22,18 +22,32 @@ extern const ermes__parser_def_t ermes__parser_zoneh;
 extern const ermes__parser_def_t ermes__parser_misp_event;
 extern const ermes__parser_def_t ermes__parser_generic_csv;
 extern const ermes__parser_def_t ermes__parser_generic_json;
+extern const ermes__parser_def_t ermes__parser_xarf;
+extern const ermes__parser_def_t ermes__parser_arf;
 
 const ermes__parser_def_t *const ermes__parsers[] = {
-    &ermes__parser_shadowserver,        &ermes__parser_spamhaus_drop,
-    &ermes__parser_spamhaus_asndrop,    &ermes__parser_spamhaus_cert,
-    &ermes__parser_dshield_block,       &ermes__parser_dshield_asn,
-    &ermes__parser_dataplane,           &ermes__parser_blocklistde,
-    &ermes__parser_openphish,           &ermes__parser_cymru_cap,
-    &ermes__parser_microsoft_ctip,      &ermes__parser_certeu_csv,
-    &ermes__parser_bambenek_c2_domains, &ermes__parser_bambenek_c2_ips,
-    &ermes__parser_bambenek_dga,        &ermes__parser_zoneh,
-    &ermes__parser_misp_event,          &ermes__parser_generic_csv,
-    &ermes__parser_generic_json,        NULL,
+    &ermes__parser_shadowserver,
+    &ermes__parser_spamhaus_drop,
+    &ermes__parser_spamhaus_asndrop,
+    &ermes__parser_spamhaus_cert,
+    &ermes__parser_dshield_block,
+    &ermes__parser_dshield_asn,
+    &ermes__parser_dataplane,
+    &ermes__parser_blocklistde,
+    &ermes__parser_openphish,
+    &ermes__parser_cymru_cap,
+    &ermes__parser_microsoft_ctip,
+    &ermes__parser_certeu_csv,
+    &ermes__parser_bambenek_c2_domains,
+    &ermes__parser_bambenek_c2_ips,
+    &ermes__parser_bambenek_dga,
+    &ermes__parser_zoneh,
+    &ermes__parser_misp_event,
+    &ermes__parser_generic_csv,
+    &ermes__parser_generic_json,
+    &ermes__parser_xarf,
+    &ermes__parser_arf,
+    NULL,
 };
 
 const ermes__parser_def_t *ermes__parser_find(const char *name)

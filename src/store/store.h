@@ -21,6 +21,7 @@
 #include "model/retrohunt.h"
 #include "model/sighting.h"
 #include "model/collector.h"
+#include "model/mail.h"
 #include "model/user.h"
 
 typedef struct ermes__store ermes__store_t;
@@ -519,5 +520,53 @@ int ermes__store_audit(ermes__store_t *st, const ermes__audit_t *a);
 typedef int (*ermes__store_audit_cb)(void *ctx, const ermes__audit_t *a);
 int ermes__store_audit_each(ermes__store_t *st, const ermes__audit_filter_t *f,
                             ermes__store_audit_cb cb, void *ctx, int *more);
+
+/* ---- mail in (mail.c, incident_reports.c) ---------------------------------------------- */
+
+/* Records a received message whose raw bytes are on disk (m: sha256, size, source,
+ * received_at, tlp, owner_org_id); the same sha256 again is the row already there. Fills the
+ * whole of *m from the row; *created (may be NULL) = 1 for a new one. */
+int ermes__store_mail_insert(ermes__store_t *st, ermes__mail_row_t *m, int *created);
+/* Writes what processing found: state, kind, reason, message_id, from, subject, signature,
+ * encryption, the links and tlp. ERMES_ENOTFOUND. */
+int ermes__store_mail_update(ermes__store_t *st, const ermes__mail_row_t *m);
+int ermes__store_mail_get(ermes__store_t *st, int64_t id, ermes__mail_row_t *out);
+typedef int (*ermes__store_mail_cb)(void *ctx, const ermes__mail_row_t *m);
+/* Newest first, of state (NULL: any), below before_id (0: from the newest). Staff only. */
+int ermes__store_mail_each(ermes__store_t *st, const char *state, int64_t before_id, long limit,
+                           ermes__store_mail_cb cb, void *ctx, int *more);
+/* Ids of messages received but not processed yet (a crash between the two), oldest first. */
+int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
+/* Threads message mail_id onto notification_id and moves its sender's state (acknowledged,
+ * replied; never back from replied), in one transaction (the caller's when open). The same
+ * message twice is threaded once. */
+int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id, int64_t mail_id,
+                                    const char *from, const char *subject, const char *body,
+                                    const char *state, ermes_tlp_t tlp, int64_t owner_org_id);
+typedef int (*ermes__store_correspondence_cb)(void *ctx, const ermes__correspondence_t *c);
+int ermes__store_correspondence_each(ermes__store_t *st, int64_t notification_id,
+                                     ermes__store_correspondence_cb cb, void *ctx);
+typedef int (*ermes__store_recipient_cb)(void *ctx, const char *recipient, const char *state,
+                                         int64_t answered_at);
+int ermes__store_notification_recipient_each(ermes__store_t *st, int64_t notification_id,
+                                             ermes__store_recipient_cb cb, void *ctx);
+
+/* Stores incident report r with its observables in one transaction; fills r->id and times. */
+int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_report_t *r,
+                                        const ermes__report_observable_t *obs, size_t nobs);
+typedef int (*ermes__store_incident_report_cb)(void *ctx, const ermes__incident_report_t *r);
+/* Newest first; org_id 0: any. Rows borrowed for the call. Staff only. */
+int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_t before_id,
+                                      long limit, ermes__store_incident_report_cb cb, void *ctx,
+                                      int *more);
+int ermes__store_incident_report_get(ermes__store_t *st, int64_t id,
+                                     ermes__store_incident_report_cb cb, void *ctx);
+typedef int (*ermes__store_report_observable_cb)(void *ctx, const ermes__report_observable_t *o);
+int ermes__store_report_observable_each(ermes__store_t *st, int64_t report_id,
+                                        ermes__store_report_observable_cb cb, void *ctx);
+/* A stored indicator of type and value (for a domain with subdomains, of the name or a parent
+ * that is not exact-only): its id into *indicator_id (0: none) and its sightings counted. */
+int ermes__store_indicator_known(ermes__store_t *st, const char *type, const char *value,
+                                 int subdomains, int64_t *indicator_id, int64_t *sightings);
 
 #endif

@@ -1,0 +1,94 @@
+/* Mail in: messages piped by the MTA (`ermes mail receive`), uploaded (POST /api/v1/mail),
+ * taken from a maildir or fetched from IMAP mailboxes by the daemon ([mailbox "NAME"]
+ * sections, poll.c) all come here. A message is first made durable, exactly as received
+ * (DATA_DIR/mail/<sha256>, fsync'd, then its row): that is the acknowledgement, before any
+ * parsing. Processing then decides what it is:
+ *   - a reply to a notification (its reference in In-Reply-To, References or the subject):
+ *     threaded onto it as correspondence, the sender's state moved to acknowledged (an
+ *     automatic answer, a receipt) or replied;
+ *   - an X-ARF v4 or ARF (RFC 5965) abuse report: a report of feed xarf or arf, which the
+ *     intake pipeline turns into events like any feed's;
+ *   - anything else: an incident report, with its TLP (where the reporter marked it) and the
+ *     observables of its subject, body and text attachments, each looked up in the
+ *     constituency, the indicators, the events and the sightings.
+ * A message that cannot be read is kept, raw, with the reason (state failed); nothing received
+ * is dropped. */
+#ifndef ERMES_MAIL_MAIL_H
+#define ERMES_MAIL_MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "constituency/registry.h"
+#include "core/config.h"
+#include "model/mail.h"
+#include "store/store.h"
+
+struct ermes__intake;
+
+typedef struct ermes__mail_options {
+    const char *data_dir;   /* messages are kept in DATA_DIR/mail/ */
+    size_t max_size;        /* largest message accepted, bytes */
+    long max_depth;         /* MIME nesting depth */
+    long max_parts;         /* MIME parts */
+    size_t max_text;        /* bytes of text read from one message */
+    long timeout;           /* seconds one message's parsing may take */
+    const char *gnupg_home; /* the CERT's key (notify_pgp_home); NULL: GNUPGHOME */
+} ermes__mail_options_t;
+
+/* The options from the settings (strings borrowed from cfg). */
+void ermes__mail_options_from_config(const ermes__config_t *cfg, ermes__mail_options_t *o);
+
+typedef struct ermes__mail ermes__mail_t;
+
+/* st, reg, in: borrowed, outlive the mail object; in may be NULL (then X-ARF and ARF messages
+ * fail with a reason). opts is copied (its strings are borrowed). */
+int ermes__mail_new(ermes__store_t *st, ermes__registry_t *reg, struct ermes__intake *in,
+                    const ermes__mail_options_t *opts, ermes__mail_t **out);
+void ermes__mail_free(ermes__mail_t *m);
+
+/* Receives one message from memory or from a stream read to its end: stored durably and
+ * recorded (state received), then processed unless no_process. source: "pipe", "api:USER",
+ * "imap:NAME", "maildir:NAME". *out: the message's row after it all. ERMES_ETOOBIG over
+ * max_size (nothing stored); ERMES_EIO / ERMES_ESTORE when it could not be stored (the MTA
+ * should try again). A message that cannot be parsed is not an error of the call: it is
+ * stored, state failed, with its reason. */
+int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *data, size_t len,
+                            int no_process, ermes__mail_row_t *out, ermes_diag_t *d);
+int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int no_process,
+                             ermes__mail_row_t *out, ermes_diag_t *d);
+
+/* Processes stored message id (again): what it becomes, as above. */
+int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);
+/* Processes every message received but not processed (left by a crash), oldest first. */
+int ermes__mail_process_pending(ermes__mail_t *m, size_t *processed);
+
+/* The text of stored message id's raw bytes path (DATA_DIR/mail/<sha256>). */
+void ermes__mail_path(const ermes__mail_t *m, const char *sha256, char *buf, size_t cap);
+
+/* ---- finding what a message refers to (reply.c) ---------------------------------------- */
+
+/* The first notification reference ("ERMES-2026-000042") in s, into ref (cap bytes).
+ * Returns 1 when there is one. */
+int ermes__mail_find_reference(const char *s, char *ref, size_t cap);
+/* The TLP a reporter marked in s ("TLP:AMBER", "[TLP: RED]", "tlp amber+strict"; TLP 2.0 words,
+ * WHITE read as CLEAR). Returns 1 with *out set when there is one. */
+int ermes__mail_find_tlp(const char *s, ermes_tlp_t *out);
+
+/* ---- sources the daemon polls (poll.c): [mailbox "NAME"] sections --------------------- */
+
+typedef struct ermes__mail_poller ermes__mail_poller_t;
+/* cfg, m: borrowed. */
+int ermes__mail_poller_new(const ermes__config_t *cfg, ermes__mail_t *m,
+                           ermes__mail_poller_t **out);
+/* One pass over mailbox name (or every mailbox when NULL): new messages received, then
+ * marked seen, moved or deleted as its section says. *received: how many. */
+int ermes__mail_poll(ermes__mail_poller_t *p, const char *name, size_t *received, ermes_diag_t *d);
+/* The daemon's thread: each mailbox every `interval` seconds; and messages left received by
+ * a crash processed at start. */
+int ermes__mail_poller_start(ermes__mail_poller_t *p);
+void ermes__mail_poller_stop(ermes__mail_poller_t *p);
+void ermes__mail_poller_free(ermes__mail_poller_t *p);
+
+#endif
