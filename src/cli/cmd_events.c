@@ -11,9 +11,10 @@ static void help(FILE *f)
 {
     fprintf(f, "usage: ermes events [--format json|ndjson|csv] [--since TIME] [--until TIME]\n"
                "                    [--org ORG] [--feed NAME] [--taxonomy T] [--type T]\n"
-               "                    [--ip IP|CIDR] [--domain D] [--report ID] [--limit N]\n\n"
-               "Streams the matching events (newest last) to standard output. Times are\n"
-               "RFC 3339; --domain matches the name and its subdomains.\n");
+               "                    [--ip IP|CIDR] [--domain D] [--report ID]\n"
+               "                    [--order oldest|newest] [--limit N]\n\n"
+               "Streams the matching events to standard output, oldest first unless --order\n"
+               "newest. Times are RFC 3339; --domain matches the name and its subdomains.\n");
     cli_usage_settings(f);
 }
 
@@ -35,8 +36,8 @@ static const char *param(void *ctx, const char *name)
 
 int ermes__cmd_events(cli_t *c)
 {
-    static const char *const filters[] = {"since", "until", "org",    "feed",   "taxonomy",
-                                          "type",  "ip",    "domain", "report", NULL};
+    static const char *const filters[] = {"since", "until",  "org",    "feed",  "taxonomy", "type",
+                                          "ip",    "domain", "report", "order", NULL};
     struct params p = {{0}, {0}, 0};
     const char *format = NULL, *v;
     ermes__export_format_t fmt;

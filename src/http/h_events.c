@@ -128,6 +128,28 @@ enum MHD_Result ermes__h_event_list(ermes__req_t *req)
     return ret;
 }
 
+/* The events list's total: counted exactly up to EVENT_COUNT_CAP, beyond which the answer says
+ * "at least" (exact false) rather than read a year of events to say how many. */
+#define EVENT_COUNT_CAP 100000
+
+enum MHD_Result ermes__h_event_count(ermes__req_t *req)
+{
+    ermes__event_filter_t f;
+    ermes_diag_t d;
+    int64_t n = 0;
+    int rc;
+
+    ermes_diag_clear(&d);
+    if (ermes__event_filter_parse(query_param, req, req->srv->store, &req->viewer, &f, &d)) {
+        ermes__diag_utf8(&d);
+        return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
+    }
+    if ((rc = ermes__store_event_count(req->srv->store, &req->viewer, &f, EVENT_COUNT_CAP, &n)))
+        return ermes__reply_failure(req, rc, NULL);
+    return ermes__reply_json(
+        req, 200, json_pack("{s:I,s:b}", "count", (json_int_t)n, "exact", n < EVENT_COUNT_CAP));
+}
+
 /* Bytes as a JSON string when they are UTF-8, else {"base64": ...}: nothing of them lost. */
 static json_t *text_or_base64(const char *p, size_t n)
 {

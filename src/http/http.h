@@ -285,6 +285,7 @@ int ermes__h_report_upload(ermes__req_t *req, const char *data, size_t n);
 enum MHD_Result ermes__h_report_list(ermes__req_t *req);
 enum MHD_Result ermes__h_report_get(ermes__req_t *req);
 enum MHD_Result ermes__h_event_list(ermes__req_t *req);
+enum MHD_Result ermes__h_event_count(ermes__req_t *req);
 enum MHD_Result ermes__h_event_get(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_list(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req);

@@ -38,6 +38,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/reports", ermes__h_report_list, STAFF, NULL},
     {"GET", "/api/v1/reports/{id}", ermes__h_report_get, STAFF, NULL},
     {"GET", "/api/v1/events", ermes__h_event_list, 0, NULL},
+    {"GET", "/api/v1/events/count", ermes__h_event_count, 0, NULL},
     {"GET", "/api/v1/events/{id}", ermes__h_event_get, 0, NULL},
     {"GET", "/api/v1/quarantine", ermes__h_quarantine_list, STAFF, NULL},
     {"POST", "/api/v1/quarantine/{id}/retry", ermes__h_quarantine_retry, STAFF, NULL},

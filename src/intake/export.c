@@ -256,5 +256,13 @@ int ermes__event_filter_parse(ermes__param_fn get, void *ctx, ermes__store_t *st
     }
     if ((s = get(ctx, "report")) && ermes__parse_int64(s, "report", 1, INT64_MAX, &f->report_id, d))
         return ERMES_EINVAL;
+    if ((s = get(ctx, "order"))) {
+        if (strcmp(s, "newest") == 0) {
+            f->newest = 1;
+        } else if (strcmp(s, "oldest") != 0) {
+            ermes_diag_set(d, "order", "order must be newest or oldest");
+            return ERMES_EINVAL;
+        }
+    }
     return 0;
 }

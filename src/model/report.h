@@ -61,8 +61,9 @@ typedef struct ermes__event_filter {
     ermes_cidr_t net;
     const char *domain; /* source.fqdn equal to it or below it */
     int64_t report_id;  /* 0 = any */
-    int64_t after_id;   /* cursor */
+    int64_t after_id;   /* cursor: ids after it in the list's order (0: from the start) */
     long limit;         /* 0 = all */
+    int newest;         /* newest first (ids descending); else oldest first */
 } ermes__event_filter_t;
 
 typedef struct ermes__quarantine_row {

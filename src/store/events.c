@@ -194,14 +194,22 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * see everything). The other filters stay "(?N IS NULL OR ...)": no index of theirs is used,
  * the page is read in id order, which stops at the page's end (an index range on time or
  * address would be sorted whole first: a month of events). */
-#define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
-    "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE e.id > ?3"                                \
+#define EVENT_WHERE(ORG, VIS, NET, AFTER)                                                          \
+    " FROM events e WHERE e.id " AFTER " ?3"                                                       \
     " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
     " AND (?9 IS NULL OR e.type = ?9)" NET " AND (?12 IS NULL OR e.source_fqdn = ?12"              \
     "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"                \
-    " AND (?13 = 0 OR e.report_id = ?13)" VIS " ORDER BY e.id LIMIT ?14"
+    " AND (?13 = 0 OR e.report_id = ?13)" VIS
+#define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
+    "SELECT " ERMES__EVENT_COLUMNS EVENT_WHERE(ORG, VIS, NET, ">") " ORDER BY e.id LIMIT ?14"
+/* Newest first: the same, walking the ids down from the cursor. */
+#define EVENT_LIST_DESC_SQL(ORG, VIS, NET)                                                         \
+    "SELECT " ERMES__EVENT_COLUMNS EVENT_WHERE(ORG, VIS, NET, "<") " ORDER BY e.id DESC LIMIT ?14"
+/* How many match, counted up to ?14 rows: the subquery stops there. */
+#define EVENT_COUNT_SQL(ORG, VIS, NET)                                                             \
+    "SELECT count(*) FROM (SELECT 1" EVENT_WHERE(ORG, VIS, NET, ">") " LIMIT ?14) AS m"
 
 #define ORG_IS " AND e.org_id = ?6"
 /* An address or network: the ids event_ips holds for it (a range of its primary key), in id
@@ -242,44 +250,12 @@ static int events_may_match(ermes__db_t *db, const ermes__event_filter_t *f, int
     return 0;
 }
 
-int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
-                            const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
-                            int *more)
+/* Binds the filter's parameters ?4 to ?13 of EVENT_WHERE. */
+static void bind_event_filter(ermes__db_stmt_t *s, const ermes__event_filter_t *f)
 {
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
     uint8_t lo[16], hi[16];
     size_t iplen = 0;
-    int own = v && !ermes__viewer_is_staff(v), yes;
-    int rc;
 
-    if (more)
-        *more = 0;
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
-        return rc;
-    {
-        /* Eight statements (static text: the statement cache keys on the pointer), so that
-         * the planner sees the organisation it may use events_org(org_id, id) for (the
-         * viewer's own, a constituent's, or the org filter) and the network it may look up
-         * in event_ips. With those written as "(?N = 0 OR
-         * e.org_id = ?N)" in one statement it can only walk all events in id order, which
-         * for an organisation with few or no events meant reading every row (0.4-1.3 s with
-         * 1,000,000 events; bench/browser-1m.sh). */
-        static const char *const sql[2][2][2] = {
-            {{EVENT_LIST_SQL("", "", ""), EVENT_LIST_SQL("", "", EVENT_NET)},
-             {EVENT_LIST_SQL(ORG_IS, "", ""), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET)}},
-            {{EVENT_LIST_SQL("", " AND " EVENT_OWN, ""),
-              EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET)},
-             {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, ""),
-              EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}},
-        };
-        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0][f->has_net != 0], &s)))
-            return rc;
-    }
-    bind_viewer(s, v);
-    ermes__db_bind_int(s, 3, f->after_id);
     ermes__db_bind_int(s, 4, f->since);
     ermes__db_bind_int(s, 5, f->until);
     ermes__db_bind_int(s, 6, f->org_id);
@@ -305,8 +281,91 @@ int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
         ermes__db_bind_textn(s, 12, f->domain ? dom : NULL, dn);
     }
     ermes__db_bind_int(s, 13, f->report_id);
+}
+
+int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
+                            const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
+                            int *more)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int own = v && !ermes__viewer_is_staff(v), yes;
+    int rc;
+
+    if (more)
+        *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
+        return rc;
+    {
+        /* Eight statements (static text: the statement cache keys on the pointer), so that
+         * the planner sees the organisation it may use events_org(org_id, id) for (the
+         * viewer's own, a constituent's, or the org filter) and the network it may look up
+         * in event_ips. With those written as "(?N = 0 OR
+         * e.org_id = ?N)" in one statement it can only walk all events in id order, which
+         * for an organisation with few or no events meant reading every row (0.4-1.3 s with
+         * 1,000,000 events; bench/browser-1m.sh). */
+        static const char *const sql[2][2][2][2] = {
+            {{{EVENT_LIST_SQL("", "", ""), EVENT_LIST_SQL("", "", EVENT_NET)},
+              {EVENT_LIST_SQL(ORG_IS, "", ""), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET)}},
+             {{EVENT_LIST_SQL("", " AND " EVENT_OWN, ""),
+               EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET)},
+              {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, ""),
+               EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},
+            {{{EVENT_LIST_DESC_SQL("", "", ""), EVENT_LIST_DESC_SQL("", "", EVENT_NET)},
+              {EVENT_LIST_DESC_SQL(ORG_IS, "", ""), EVENT_LIST_DESC_SQL(ORG_IS, "", EVENT_NET)}},
+             {{EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, ""),
+               EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, EVENT_NET)},
+              {EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, ""),
+               EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},
+        };
+        if ((rc = ermes__db_prepare(db, sql[f->newest != 0][own][f->org_id != 0][f->has_net != 0],
+                                    &s)))
+            return rc;
+    }
+    bind_viewer(s, v);
+    /* Newest first from the top: no cursor is "below every id". */
+    ermes__db_bind_int(s, 3, f->newest && f->after_id <= 0 ? INT64_MAX : f->after_id);
+    bind_event_filter(s, f);
     ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
     return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
+}
+
+int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,
+                             const ermes__event_filter_t *f, int64_t cap, int64_t *count)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int own = v && !ermes__viewer_is_staff(v), yes;
+    int rc;
+
+    *count = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
+        return rc;
+    {
+        /* As the list: one text per organisation and network form, for the same plans. */
+        static const char *const sql[2][2][2] = {
+            {{EVENT_COUNT_SQL("", "", ""), EVENT_COUNT_SQL("", "", EVENT_NET)},
+             {EVENT_COUNT_SQL(ORG_IS, "", ""), EVENT_COUNT_SQL(ORG_IS, "", EVENT_NET)}},
+            {{EVENT_COUNT_SQL("", " AND " EVENT_OWN, ""),
+              EVENT_COUNT_SQL("", " AND " EVENT_OWN, EVENT_NET)},
+             {EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, ""),
+              EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}},
+        };
+        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0][f->has_net != 0], &s)))
+            return rc;
+    }
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, 0);
+    bind_event_filter(s, f);
+    ermes__db_bind_int(s, 14, cap);
+    if ((rc = ermes__db_step(s)) == 1)
+        *count = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
 }
 
 int ermes__store_event_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,

@@ -297,6 +297,10 @@ typedef int (*ermes__store_event_cb)(void *ctx, const ermes__event_row_t *e);
 int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
                             const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
                             int *more);
+/* How many events v may see match f (its cursor, limit and order aside), counted up to cap:
+ * *count == cap means cap or more. */
+int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,
+                             const ermes__event_filter_t *f, int64_t cap, int64_t *count);
 int ermes__store_event_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                            ermes__store_event_cb cb, void *ctx);
 

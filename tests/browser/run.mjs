@@ -165,6 +165,22 @@ test('screens', async () => {
   await page.goto('/events');
   await ready(page);
   assert.ok(await page.locator('table.grid tbody tr').count() > 10, 'events rows');
+  // Newest first, with the total of what matches; one click shows the oldest first.
+  const firstIds = async () => page.locator('table.grid tbody a[href^="/events/"]').evaluateAll(
+    (as) => as.map((a) => Number(a.getAttribute('href').split('/').pop())));
+  const newest = await firstIds();
+  assert.deepEqual(newest, [...newest].sort((a, b) => b - a), 'newest first');
+  await page.locator('#events-total').filter({ hasText: /events? match/ }).waitFor();
+  const api = await page.evaluate(async () => (await (await fetch('/api/v1/events/count')).json()));
+  assert.match(await page.locator('#events-total').textContent(), new RegExp(api.count.toLocaleString('en') + ' events match'));
+  await shot(page, 'events_newest_first');
+  await page.locator('#events-order').click();
+  await page.waitForURL(/order=oldest/);
+  await ready(page);
+  const oldest = await firstIds();
+  assert.deepEqual(oldest, [...oldest].sort((a, b) => a - b), 'oldest first');
+  await page.goto('/events');
+  await ready(page);
   // Times are in the viewer's zone, with UTC in the title; TLP labels are coloured.
   const t = page.locator('table.grid time').first();
   assert.match(await t.getAttribute('title'), /Z \(UTC\)$/);

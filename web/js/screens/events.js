@@ -4,6 +4,8 @@ import { get, url } from '../api.js';
 import { h, tlp, time, field, input, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
 
 const FILTERS = ['since', 'until', 'org', 'feed', 'taxonomy', 'type', 'ip', 'domain', 'report'];
+// Newest first unless the URL says order=oldest (the API's own default is oldest first).
+const ORDERS = { newest: 'Newest stored first', oldest: 'Oldest stored first' };
 const PAGE = 50;
 
 // datetime-local (the viewer's time) <-> RFC 3339 UTC in the URL and the API.
@@ -60,8 +62,10 @@ async function list(view, ctx) {
       if (v) p.set(k, v);
     }
     if (q.get('report')) p.set('report', q.get('report'));
+    if (q.get('order') === 'oldest') p.set('order', 'oldest');
     ctx.navigate('/events' + (p.toString() ? '?' + p : ''));
   });
+  const order = q.get('order') === 'oldest' ? 'oldest' : 'newest';
 
   const filters = {};
   for (const k of FILTERS) if (q.get(k)) filters[k] = q.get(k);
@@ -72,15 +76,25 @@ async function list(view, ctx) {
   if (filters.report) view.append(notice('Only events of report ' + filters.report + '.'));
 
   const out = h('div', { 'aria-live': 'polite' });
-  view.append(out);
+  // The total of what matches, fetched beside the page: exact up to the server's cap, else
+  // said as "at least".
+  const total = h('p', { id: 'events-total', class: 'muted' }, 'Counting…');
+  const flip = new URLSearchParams(q); flip.delete('cursor');
+  if (order === 'newest') flip.set('order', 'oldest'); else flip.delete('order');
+  const orderNav = h('p', { class: 'actions' }, h('span', null, ORDERS[order] + ' '),
+    h('a', { class: 'button', id: 'events-order', href: '/events' + (flip.toString() ? '?' + flip : '') }, order === 'newest' ? 'Show oldest first' : 'Show newest first'));
+  view.append(h('div', { class: 'head-row' }, total, orderNav), out);
+  get('events/count', filters).then((c) => {
+    total.textContent = (c.exact ? '' : 'At least ') + c.count.toLocaleString('en') + (c.count === 1 ? ' event matches' : ' events match') + '.';
+  }).catch(() => { total.textContent = ''; });
   let page;
   try {
-    page = await get('events', { ...filters, limit: PAGE, cursor: q.get('cursor') });
+    page = await get('events', { ...filters, order, limit: PAGE, cursor: q.get('cursor') });
   } catch (e) {
     if (e.field && ctl[e.field]) showError(form, e); else out.append(errorNotice(e));
     return;
   }
-  out.append(eventRows(page.data));
+  out.append(eventRows(page.data, { caption: 'Events, ' + ORDERS[order].toLowerCase() }));
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   if (q.get('cursor')) {
     const first = new URLSearchParams(q); first.delete('cursor');
@@ -90,7 +104,7 @@ async function list(view, ctx) {
     const next = new URLSearchParams(q); next.set('cursor', page.next_cursor);
     pager.append(h('a', { class: 'button', rel: 'next', href: '/events?' + next }, 'Next page'));
   }
-  pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, oldest first'));
+  pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, ' + ORDERS[order].toLowerCase()));
   out.append(pager);
 }
 
