@@ -50,6 +50,11 @@ int ermes_cvss_parse(const char *vector, size_t len, ermes_cvss_t *out, ermes_di
 /* Computes the scores of a parsed vector. Returns 0 (or ERMES_EINTERNAL, never expected). */
 int ermes_cvss_score(const ermes_cvss_t *v, ermes_cvss_scores_t *out);
 
+/* The same, with the temporal (threat) and environmental scores computed even where the
+ * vector has none of their metrics (they then take their defaults, X or ND), as the FIRST
+ * calculators and CSAF test 6.1.9 do. */
+int ermes_cvss_score_all(const ermes_cvss_t *v, ermes_cvss_scores_t *out);
+
 /* "2.0", "3.0", "3.1" or "4.0". */
 const char *ermes_cvss_version_name(ermes_cvss_version_t v);
 

@@ -849,3 +849,11 @@ int ermes_cvss_score(const ermes_cvss_t *v, ermes_cvss_scores_t *out)
         *out = s;
     return rc;
 }
+
+int ermes_cvss_score_all(const ermes_cvss_t *v, ermes_cvss_scores_t *out)
+{
+    ermes_cvss_t all = *v;
+
+    all.has_temporal = all.has_environmental = 1;
+    return ermes_cvss_score(&all, out);
+}

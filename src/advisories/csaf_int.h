@@ -1,0 +1,32 @@
+/* Internals of the CSAF validator shared by its files: csaf.c (reading, schema, results),
+ * csaf_tests.c (the tests of section 6.1), lang.c (BCP 47 language tags), purl.c. */
+#ifndef ERMES_ADVISORIES_CSAF_INT_H
+#define ERMES_ADVISORIES_CSAF_INT_H
+
+#include <jansson.h>
+
+#include "ermes/csaf.h"
+
+typedef struct ermes__csaf_ctx {
+    json_t *doc;
+    ermes_csaf_result_t *r;
+    int rc; /* ERMES_ENOMEM once a failure could not be recorded */
+} ermes__csaf_ctx_t;
+
+/* Records a failure of test ("6.1.7") at path (a JSON pointer) with a printf-style reason. */
+void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Runs the mandatory tests (6.1.1 to 6.1.33 but 6.1.8, which the schema covers). */
+void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c);
+
+/* The name of the CWE with this id ("CWE-79"), or NULL when there is no such weakness. */
+const char *ermes__csaf_cwe_name(const char *id);
+
+/* 1 when tag is a well-formed BCP 47 language tag whose subtags are registered. */
+int ermes__lang_tag_valid(const char *tag);
+
+/* 1 when s is a package URL as the purl specification defines it. */
+int ermes__purl_valid(const char *s, size_t len);
+
+#endif
