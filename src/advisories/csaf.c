@@ -12,10 +12,10 @@
 #include "advisories/jsonschema.h"
 #include "core/alloc.h"
 
-extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[],
-    ermes__cvss_v30_schema[], ermes__cvss_v31_schema[], ermes__cwe_names[];
-extern const size_t ermes__csaf_schema_len, ermes__cvss_v20_schema_len,
-    ermes__cvss_v30_schema_len, ermes__cvss_v31_schema_len, ermes__cwe_names_len;
+extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes__cvss_v30_schema[],
+    ermes__cvss_v31_schema[], ermes__cwe_names[];
+extern const size_t ermes__csaf_schema_len, ermes__cvss_v20_schema_len, ermes__cvss_v30_schema_len,
+    ermes__cvss_v31_schema_len, ermes__cwe_names_len;
 
 static ermes__jschema_t *schema;
 static json_t *cwe_names; /* {"CWE-79": "Improper Neutralization ..."} */
@@ -45,9 +45,8 @@ static void init(void)
     if (root && refs[0] && refs[1] && refs[2] && list)
         init_rc = ermes__jschema_compile(root, refs, names, 3, 1, &schema, &d);
     cwe_names = json_object();
-    json_array_foreach(list, i, pair)
-        json_object_set(cwe_names, json_string_value(json_array_get(pair, 0)),
-                        json_array_get(pair, 1));
+    json_array_foreach(list, i, pair) json_object_set(
+        cwe_names, json_string_value(json_array_get(pair, 0)), json_array_get(pair, 1));
     if (!cwe_names)
         init_rc = ERMES_ENOMEM;
     json_decref(root);
@@ -207,8 +206,7 @@ char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
     for (size_t i = 0; i < r->listed; i++) {
         const ermes_csaf_failure_t *f = &r->failed[i];
         json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s}", "test", f->test, "group",
-                                                f->group, "path", f->path, "message",
-                                                f->message));
+                                                f->group, "path", f->path, "message", f->message));
     }
     json_object_set(o, "failed", failed);
     if (r->count > r->listed)

@@ -123,10 +123,9 @@ static void ids_of(ctx_t *c, json_t *list, const char *path, id_cb cb, void *arg
     }
 }
 
-static const char *const status_names[] = {"first_affected",     "first_fixed", "fixed",
-                                           "known_affected",     "known_not_affected",
-                                           "last_affected",      "recommended",
-                                           "under_investigation", NULL};
+static const char *const status_names[] = {"first_affected", "first_fixed",         "fixed",
+                                           "known_affected", "known_not_affected",  "last_affected",
+                                           "recommended",    "under_investigation", NULL};
 
 /* Calls cb for each reference to a product id (section 6.1.1's list). */
 static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
@@ -397,7 +396,10 @@ typedef struct cvss_map {
 } cvss_map_t;
 
 static const cvss_map_t v3_map[] = {
-    {"attackVector", "AV", {"NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"}, {"N", "A", "L", "P"}},
+    {"attackVector",
+     "AV",
+     {"NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"},
+     {"N", "A", "L", "P"}},
     {"attackComplexity", "AC", {"LOW", "HIGH"}, {"L", "H"}},
     {"privilegesRequired", "PR", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
     {"userInteraction", "UI", {"NONE", "REQUIRED"}, {"N", "R"}},
@@ -405,20 +407,47 @@ static const cvss_map_t v3_map[] = {
     {"confidentialityImpact", "C", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
     {"integrityImpact", "I", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
     {"availabilityImpact", "A", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
-    {"exploitCodeMaturity", "E", {"NOT_DEFINED", "UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH"}, {"X", "U", "P", "F", "H"}},
-    {"remediationLevel", "RL", {"NOT_DEFINED", "OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE"}, {"X", "O", "T", "W", "U"}},
-    {"reportConfidence", "RC", {"NOT_DEFINED", "UNKNOWN", "REASONABLE", "CONFIRMED"}, {"X", "U", "R", "C"}},
-    {"confidentialityRequirement", "CR", {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"}, {"X", "L", "M", "H"}},
+    {"exploitCodeMaturity",
+     "E",
+     {"NOT_DEFINED", "UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH"},
+     {"X", "U", "P", "F", "H"}},
+    {"remediationLevel",
+     "RL",
+     {"NOT_DEFINED", "OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE"},
+     {"X", "O", "T", "W", "U"}},
+    {"reportConfidence",
+     "RC",
+     {"NOT_DEFINED", "UNKNOWN", "REASONABLE", "CONFIRMED"},
+     {"X", "U", "R", "C"}},
+    {"confidentialityRequirement",
+     "CR",
+     {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"},
+     {"X", "L", "M", "H"}},
     {"integrityRequirement", "IR", {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"}, {"X", "L", "M", "H"}},
-    {"availabilityRequirement", "AR", {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"}, {"X", "L", "M", "H"}},
-    {"modifiedAttackVector", "MAV", {"NOT_DEFINED", "NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"}, {"X", "N", "A", "L", "P"}},
+    {"availabilityRequirement",
+     "AR",
+     {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"},
+     {"X", "L", "M", "H"}},
+    {"modifiedAttackVector",
+     "MAV",
+     {"NOT_DEFINED", "NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"},
+     {"X", "N", "A", "L", "P"}},
     {"modifiedAttackComplexity", "MAC", {"NOT_DEFINED", "LOW", "HIGH"}, {"X", "L", "H"}},
-    {"modifiedPrivilegesRequired", "MPR", {"NOT_DEFINED", "NONE", "LOW", "HIGH"}, {"X", "N", "L", "H"}},
+    {"modifiedPrivilegesRequired",
+     "MPR",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
     {"modifiedUserInteraction", "MUI", {"NOT_DEFINED", "NONE", "REQUIRED"}, {"X", "N", "R"}},
     {"modifiedScope", "MS", {"NOT_DEFINED", "UNCHANGED", "CHANGED"}, {"X", "U", "C"}},
-    {"modifiedConfidentialityImpact", "MC", {"NOT_DEFINED", "NONE", "LOW", "HIGH"}, {"X", "N", "L", "H"}},
+    {"modifiedConfidentialityImpact",
+     "MC",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
     {"modifiedIntegrityImpact", "MI", {"NOT_DEFINED", "NONE", "LOW", "HIGH"}, {"X", "N", "L", "H"}},
-    {"modifiedAvailabilityImpact", "MA", {"NOT_DEFINED", "NONE", "LOW", "HIGH"}, {"X", "N", "L", "H"}},
+    {"modifiedAvailabilityImpact",
+     "MA",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
     {NULL, NULL, {NULL}, {NULL}},
 };
 
@@ -429,14 +458,35 @@ static const cvss_map_t v2_map[] = {
     {"confidentialityImpact", "C", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
     {"integrityImpact", "I", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
     {"availabilityImpact", "A", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
-    {"exploitability", "E", {"UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH", "NOT_DEFINED"}, {"U", "POC", "F", "H", "ND"}},
-    {"remediationLevel", "RL", {"OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE", "NOT_DEFINED"}, {"OF", "TF", "W", "U", "ND"}},
-    {"reportConfidence", "RC", {"UNCONFIRMED", "UNCORROBORATED", "CONFIRMED", "NOT_DEFINED"}, {"UC", "UR", "C", "ND"}},
-    {"collateralDamagePotential", "CDP", {"NONE", "LOW", "LOW_MEDIUM", "MEDIUM_HIGH", "HIGH", "NOT_DEFINED"}, {"N", "L", "LM", "MH", "H", "ND"}},
-    {"targetDistribution", "TD", {"NONE", "LOW", "MEDIUM", "HIGH", "NOT_DEFINED"}, {"N", "L", "M", "H", "ND"}},
-    {"confidentialityRequirement", "CR", {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"}, {"L", "M", "H", "ND"}},
+    {"exploitability",
+     "E",
+     {"UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH", "NOT_DEFINED"},
+     {"U", "POC", "F", "H", "ND"}},
+    {"remediationLevel",
+     "RL",
+     {"OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE", "NOT_DEFINED"},
+     {"OF", "TF", "W", "U", "ND"}},
+    {"reportConfidence",
+     "RC",
+     {"UNCONFIRMED", "UNCORROBORATED", "CONFIRMED", "NOT_DEFINED"},
+     {"UC", "UR", "C", "ND"}},
+    {"collateralDamagePotential",
+     "CDP",
+     {"NONE", "LOW", "LOW_MEDIUM", "MEDIUM_HIGH", "HIGH", "NOT_DEFINED"},
+     {"N", "L", "LM", "MH", "H", "ND"}},
+    {"targetDistribution",
+     "TD",
+     {"NONE", "LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"N", "L", "M", "H", "ND"}},
+    {"confidentialityRequirement",
+     "CR",
+     {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"L", "M", "H", "ND"}},
     {"integrityRequirement", "IR", {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"}, {"L", "M", "H", "ND"}},
-    {"availabilityRequirement", "AR", {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"}, {"L", "M", "H", "ND"}},
+    {"availabilityRequirement",
+     "AR",
+     {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"L", "M", "H", "ND"}},
     {NULL, NULL, {NULL}, {NULL}},
 };
 
@@ -472,8 +522,8 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
                 const char *code = at + mlen + 1;
                 size_t clen = (size_t)(end - code);
                 for (int k = 0; map[m].codes[k]; k++)
-                    if (strlen(map[m].codes[k]) == clen && strncmp(map[m].codes[k], code, clen) == 0 &&
-                        !eq(map[m].names[k], have)) {
+                    if (strlen(map[m].codes[k]) == clen &&
+                        strncmp(map[m].codes[k], code, clen) == 0 && !eq(map[m].names[k], have)) {
                         snprintf(p, sizeof(p), "%s/%s", path, map[m].property);
                         ermes__csaf_fail(c, "6.1.10", p,
                                          "%s is %s but the vector string says %s:%.*s",
@@ -493,8 +543,7 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
     if (!v3 && cv.version != ERMES_CVSS_V2)
         return;
     static const char *const names[3] = {"baseScore", "temporalScore", "environmentalScore"};
-    static const char *const sev[3] = {"baseSeverity", "temporalSeverity",
-                                       "environmentalSeverity"};
+    static const char *const sev[3] = {"baseSeverity", "temporalSeverity", "environmentalSeverity"};
     int want[3] = {sc.base, sc.temporal, sc.environmental};
     for (int k = 0; k < 3; k++) {
         json_t *n = get(o, names[k]);
@@ -563,11 +612,10 @@ static void test_6_1_12(ctx_t *c)
     const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
 
     if (lang && !ermes__lang_tag_valid(lang))
-        ermes__csaf_fail(c, "6.1.12", "/document/lang", "\"%s\" is not a valid language tag",
-                         lang);
+        ermes__csaf_fail(c, "6.1.12", "/document/lang", "\"%s\" is not a valid language tag", lang);
     if (source && !ermes__lang_tag_valid(source))
-        ermes__csaf_fail(c, "6.1.12", "/document/source_lang",
-                         "\"%s\" is not a valid language tag", source);
+        ermes__csaf_fail(c, "6.1.12", "/document/source_lang", "\"%s\" is not a valid language tag",
+                         source);
 }
 
 /* 6.1.13 PURL, 6.1.25 Multiple Use of Same Hash Algorithm: on every product's
@@ -590,8 +638,8 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
         {
             const char *alg = str(fh, "algorithm");
             if (alg && in(seen, alg)) {
-                snprintf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu/file_hashes/%zu",
-                         path, i, j);
+                snprintf(p, sizeof(p),
+                         "%s/product_identification_helper/hashes/%zu/file_hashes/%zu", path, i, j);
                 ermes__csaf_fail(c, "6.1.25", p, "hash algorithm %s is used twice", alg);
             }
             put(seen, alg);
@@ -971,8 +1019,7 @@ static void test_tracking(ctx_t *c)
             semver_t s = parse_semver(str(v, "number"));
             if (s.valid && s.pre) {
                 snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
-                ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release",
-                                 str(v, "number"));
+                ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release", str(v, "number"));
             }
         }
     }
@@ -1098,14 +1145,14 @@ static void test_vulnerability_lists(ctx_t *c)
             put(seen, key);
         }
         json_decref(seen);
-        json_array_foreach(arr(v, "remediations"), j, x) if (!get(x, "product_ids") &&
-                                                             !get(x, "group_ids"))
+        json_array_foreach(arr(v, "remediations"), j,
+                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
             snprintf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
             ermes__csaf_fail(c, "6.1.29", p, "the remediation names no product or group");
         }
-        json_array_foreach(arr(v, "flags"), j, x) if (!get(x, "product_ids") &&
-                                                      !get(x, "group_ids"))
+        json_array_foreach(arr(v, "flags"), j,
+                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
             snprintf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
             ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
@@ -1117,9 +1164,12 @@ static void test_vulnerability_lists(ctx_t *c)
 /* 6.1.26 Prohibited Document Category Name */
 static void test_6_1_26(ctx_t *c)
 {
-    static const char *const profiles[] = {"csaf_base", "csaf_security_incident_response",
+    static const char *const profiles[] = {"csaf_base",
+                                           "csaf_security_incident_response",
                                            "csaf_informational_advisory",
-                                           "csaf_security_advisory", "csaf_vex", NULL};
+                                           "csaf_security_advisory",
+                                           "csaf_vex",
+                                           NULL};
     static const char *const similar[] = {"securityincidentresponse", "informationaladvisory",
                                           "securityadvisory", "vex", NULL};
     const char *cat = category(c);
@@ -1156,8 +1206,8 @@ static int group_has(ctx_t *c, const char *group_id, const char *product)
     {
         if (!eq(str(g, "group_id"), group_id))
             continue;
-        json_array_foreach(arr(g, "product_ids"), j, id) if (eq(json_string_value(id), product))
-            return 1;
+        json_array_foreach(arr(g, "product_ids"), j,
+                           id) if (eq(json_string_value(id), product)) return 1;
     }
     return 0;
 }
@@ -1168,12 +1218,11 @@ static int names_product(ctx_t *c, json_t *item, const char *product)
     json_t *id;
     size_t i;
 
-    json_array_foreach(arr(item, "product_ids"), i, id) if (eq(json_string_value(id), product))
-        return 1;
-    json_array_foreach(arr(item, "group_ids"), i, id) if (json_is_string(id) &&
-                                                          group_has(c, json_string_value(id),
-                                                                    product))
-        return 1;
+    json_array_foreach(arr(item, "product_ids"), i,
+                       id) if (eq(json_string_value(id), product)) return 1;
+    json_array_foreach(arr(item, "group_ids"), i,
+                       id) if (json_is_string(id) &&
+                               group_has(c, json_string_value(id), product)) return 1;
     return 0;
 }
 
@@ -1200,7 +1249,8 @@ static void test_profiles(ctx_t *c)
             ermes__csaf_fail(c, "6.1.27.1", "/document/notes",
                              "needs a note of category description, details, general or summary");
         found = 0;
-        json_array_foreach(arr(doc, "references"), i, x) found |= eq(str(x, "category"), "external");
+        json_array_foreach(arr(doc, "references"), i, x) found |=
+            eq(str(x, "category"), "external");
         if (!found)
             ermes__csaf_fail(c, "6.1.27.2", "/document/references",
                              "needs a reference of category external");
@@ -1282,10 +1332,9 @@ flags:
             json_t *mine = json_object();
             json_array_foreach(arr(f, "product_ids"), k, id) put(mine, json_string_value(id));
             json_array_foreach(arr(f, "group_ids"), k, id)
-                json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m, g)
-                    if (eq(str(g, "group_id"), json_string_value(id)))
-                        json_array_foreach(arr(g, "product_ids"), q, x)
-                            put(mine, json_string_value(x));
+                json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
+                                   g) if (eq(str(g, "group_id"), json_string_value(id)))
+                    json_array_foreach(arr(g, "product_ids"), q, x) put(mine, json_string_value(x));
             const char *key;
             json_t *val;
             json_object_foreach(mine, key, val)
@@ -1330,7 +1379,8 @@ static void test_6_1_31(ctx_t *c, json_t *branches, const char *path, int depth)
                 while (*e && !isspace((unsigned char)*e))
                     e++;
                 for (int k = 0; words[k]; k++)
-                    if ((size_t)(e - w) == strlen(words[k]) && strncmp(w, words[k], (size_t)(e - w)) == 0)
+                    if ((size_t)(e - w) == strlen(words[k]) &&
+                        strncmp(w, words[k], (size_t)(e - w)) == 0)
                         range = 1;
                 w = e;
             }

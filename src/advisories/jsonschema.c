@@ -141,8 +141,8 @@ static int type_bit(const char *t)
     static const struct {
         const char *name;
         unsigned bit;
-    } types[] = {{"null", T_NULL},     {"boolean", T_BOOLEAN}, {"object", T_OBJECT},
-                 {"array", T_ARRAY},   {"number", T_NUMBER},   {"string", T_STRING},
+    } types[] = {{"null", T_NULL},      {"boolean", T_BOOLEAN}, {"object", T_OBJECT},
+                 {"array", T_ARRAY},    {"number", T_NUMBER},   {"string", T_STRING},
                  {"integer", T_INTEGER}};
     for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
         if (strcmp(types[i].name, t) == 0)
@@ -504,9 +504,8 @@ static int is_date_time(const char *s, size_t len)
     size_t i = 19;
 
     if (len < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
-        !digits(s + 17, 2))
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2) ||
+        s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
         return 0;
     int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
     if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
@@ -603,11 +602,11 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         validate(v, nd->ref, inst);
     if (nd->types && !(nd->types & t)) {
         report(v, "must be of type %s",
-               nd->types & T_OBJECT   ? "object"
-               : nd->types & T_ARRAY  ? "array"
-               : nd->types & T_STRING ? "string"
+               nd->types & T_OBJECT    ? "object"
+               : nd->types & T_ARRAY   ? "array"
+               : nd->types & T_STRING  ? "string"
                : nd->types & T_INTEGER ? "integer"
-               : nd->types & T_NUMBER ? "number"
+               : nd->types & T_NUMBER  ? "number"
                                        : "boolean");
         return;
     }

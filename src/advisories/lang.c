@@ -14,17 +14,16 @@ static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
 static void load_registry(void)
 {
-    registry = json_loadb((const char *)ermes__language_subtags, ermes__language_subtags_len, 0,
-                          NULL);
+    registry =
+        json_loadb((const char *)ermes__language_subtags, ermes__language_subtags_len, 0, NULL);
 }
 
 /* The tags RFC 5646 section 2.2.8 keeps for compatibility ("grandfathered"). */
 static const char *const grandfathered[] = {
-    "en-gb-oed", "i-ami",      "i-bnn",      "i-default",  "i-enochian", "i-hak",
-    "i-klingon", "i-lux",      "i-mingo",    "i-navajo",   "i-pwn",      "i-tao",
-    "i-tay",     "i-tsu",      "sgn-be-fr",  "sgn-be-nl",  "sgn-ch-de",  "art-lojban",
-    "cel-gaulish", "no-bok",   "no-nyn",     "zh-guoyu",   "zh-hakka",   "zh-min",
-    "zh-min-nan", "zh-xiang",  NULL};
+    "en-gb-oed", "i-ami",     "i-bnn",     "i-default",  "i-enochian",  "i-hak",  "i-klingon",
+    "i-lux",     "i-mingo",   "i-navajo",  "i-pwn",      "i-tao",       "i-tay",  "i-tsu",
+    "sgn-be-fr", "sgn-be-nl", "sgn-ch-de", "art-lojban", "cel-gaulish", "no-bok", "no-nyn",
+    "zh-guoyu",  "zh-hakka",  "zh-min",    "zh-min-nan", "zh-xiang",    NULL};
 
 /* Is subtag (lower case) in the registry's list of type kind? Ranges "qaa..qtz" included. */
 static int registered(const char *kind, const char *subtag)
@@ -89,7 +88,8 @@ int ermes__lang_tag_valid(const char *tag)
         p = dash + 1;
     }
     for (size_t k = 0; k < np; k++)
-        if (parts[k][0] == '\0' || strlen(parts[k]) > 8 || !all(parts[k], strlen(parts[k]), isalnum))
+        if (parts[k][0] == '\0' || strlen(parts[k]) > 8 ||
+            !all(parts[k], strlen(parts[k]), isalnum))
             return 0;
     /* Private use only: "x-..." */
     if (strcmp(parts[0], "x") == 0) {
@@ -119,7 +119,8 @@ int ermes__lang_tag_valid(const char *tag)
             return 0;
         i++;
     }
-    while (i < np && ((strlen(parts[i]) >= 5) || (strlen(parts[i]) == 4 && isdigit((unsigned char)parts[i][0])))) {
+    while (i < np && ((strlen(parts[i]) >= 5) ||
+                      (strlen(parts[i]) == 4 && isdigit((unsigned char)parts[i][0])))) {
         if (!registered("variant", parts[i]) || nvariants == 16)
             return 0;
         for (size_t k = 0; k < nvariants; k++)

@@ -65,7 +65,8 @@ int ermes__purl_valid(const char *s, size_t len)
                 if (!isalnum((unsigned char)*k) && *k != '.' && *k != '-' && *k != '_')
                     return 0;
             for (size_t k = 0; k < nkeys; k++)
-                if (strlen(keys[k]) == (size_t)(eq - q) && strncasecmp(keys[k], q, (size_t)(eq - q)) == 0)
+                if (strlen(keys[k]) == (size_t)(eq - q) &&
+                    strncasecmp(keys[k], q, (size_t)(eq - q)) == 0)
                     return 0;
             if (nkeys < 32) {
                 memcpy(keys[nkeys], q, (size_t)(eq - q));

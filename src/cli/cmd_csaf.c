@@ -10,16 +10,15 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes csaf validate [--json] FILE...   (\"-\": standard input)\n\n"
-            "Checks each CSAF 2.0 document against the OASIS JSON schema (strict: no\n"
-            "properties it does not define; with the FIRST CVSS schemas) and the mandatory\n"
-            "tests 6.1.1 to 6.1.33 of the specification. Prints per document \"valid\", or\n"
-            "each failed test by its number (6.1.7; \"schema\" for the schema) with the JSON\n"
-            "path and the reason. With --json, one object per line and document: file,\n"
-            "valid, failed [{test, group, path, message}].\n"
-            "Exit status 0 when every document is valid, 1 when one failed a test or could\n"
-            "not be read.\n");
+    fprintf(f, "usage: ermes csaf validate [--json] FILE...   (\"-\": standard input)\n\n"
+               "Checks each CSAF 2.0 document against the OASIS JSON schema (strict: no\n"
+               "properties it does not define; with the FIRST CVSS schemas) and the mandatory\n"
+               "tests 6.1.1 to 6.1.33 of the specification. Prints per document \"valid\", or\n"
+               "each failed test by its number (6.1.7; \"schema\" for the schema) with the JSON\n"
+               "path and the reason. With --json, one object per line and document: file,\n"
+               "valid, failed [{test, group, path, message}].\n"
+               "Exit status 0 when every document is valid, 1 when one failed a test or could\n"
+               "not be read.\n");
 }
 
 static int validate_one(const char *file, int json)
@@ -43,8 +42,7 @@ static int validate_one(const char *file, int json)
             ermes_csaf_result_t bad = {0};
             ermes_csaf_failure_t f = {"json", "mandatory", (char *)"", NULL};
             char msg[400];
-            snprintf(msg, sizeof(msg), "%s%s", d.reason[0] ? d.reason : ermes_strerror(rc),
-                     where);
+            snprintf(msg, sizeof(msg), "%s%s", d.reason[0] ? d.reason : ermes_strerror(rc), where);
             f.message = msg;
             bad.failed = &f;
             bad.count = bad.listed = 1;
