@@ -66,6 +66,24 @@ const char *ermes__csaf_cwe_name(const char *id)
     return json_string_value(json_object_get(cwe_names, id));
 }
 
+/* Cuts a UTF-8 sequence that a truncating snprintf left incomplete at the end of s, so the
+ * text stays valid UTF-8 for the JSON output. */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), start = n, need;
+
+    while (start > 0 && n - start < 4 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char)s[start - 1];
+    if (lead < 0x80)
+        return;
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (start - 1) < need)
+        s[start - 1] = '\0';
+}
+
 void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...)
 {
@@ -89,10 +107,13 @@ void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_trim(msg);
     ermes_csaf_failure_t *f = &r->failed[r->listed];
     snprintf(f->test, sizeof(f->test), "%s", test);
     f->group = "mandatory";
     f->path = ermes__strdup(path);
+    if (f->path)
+        utf8_trim(f->path);
     f->message = ermes__strdup(msg);
     if (!f->path || !f->message) {
         ermes__free(f->path);

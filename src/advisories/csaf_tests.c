@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/time.h"
 #include "ermes/cvss.h"
 
 typedef ermes__csaf_ctx_t ctx_t;
@@ -844,13 +845,7 @@ static instant_t parse_instant(const char *s)
     }
     if (*p)
         return t;
-    /* days from civil (Howard Hinnant's algorithm) */
-    long long yy = mo <= 2 ? y - 1 : y;
-    long long era = (yy >= 0 ? yy : yy - 399) / 400;
-    long long yoe = yy - era * 400;
-    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    long long days = era * 146097 + doe - 719468;
+    int64_t days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)d);
     t.secs = days * 86400 + h * 3600LL + mi * 60LL + sec - off;
     t.ok = 1;
     return t;

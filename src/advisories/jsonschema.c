@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "core/time.h"
 
 enum {
     T_NULL = 1,
@@ -500,7 +501,6 @@ static int num(const char *s, int n)
  * with seconds and an optional fraction, and a time zone (Z or +hh:mm). */
 static int is_date_time(const char *s, size_t len)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     size_t i = 19;
 
     if (len < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
@@ -508,9 +508,7 @@ static int is_date_time(const char *s, size_t len)
         s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
         return 0;
     int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return 0;
-    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+    if (m < 1 || m > 12 || d < 1 || d > ermes__days_in_month(y, m))
         return 0;
     int hh = num(s + 11, 2), mm = num(s + 14, 2), ss = num(s + 17, 2);
     if (hh > 23 || mm > 59 || ss > 60)
