@@ -302,6 +302,8 @@ int ermes_cvss_parse(const char *vector, size_t len, ermes_cvss_t *out, ermes_di
                 memcmp(def->metrics[m].values[i], vector + colon + 1, stop - colon - 1) == 0)
                 k = i;
         if (k < 0) {
+            if (d)
+                d->column = (long)colon + 2;
             ermes_diag_set(d, def->metrics[m].name, "metric %s has no value \"%s\" (column %zu)",
                            name, value, colon + 2);
             return ERMES_EPARSE;
