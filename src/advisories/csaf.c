@@ -17,6 +17,71 @@ extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes
 extern const size_t ermes__csaf_schema_len, ermes__cvss_v20_schema_len, ermes__cvss_v30_schema_len,
     ermes__cvss_v31_schema_len, ermes__cwe_names_len;
 
+/* jansson's allocations while a thread validates a document come from a per-thread heap of
+ * a few large chunks, freed at once when the document is done: a parsed advisory is tens of
+ * thousands of small values, and malloc and free for each were half the time of a
+ * validation. The hook is installed once; a thread that is not validating (and any value made
+ * before) goes to ermes__malloc and ermes__free as jansson's own default would go to malloc
+ * and free, so installing it while other threads use jansson is harmless, and a pointer from
+ * outside the heap is always freed normally. Nothing allocated inside the window outlives it:
+ * the document, the tests' sets and the validator's temporaries are released before it
+ * closes. */
+#define HEAP_CHUNKS 24
+static _Thread_local struct doc_heap {
+    char *chunk[HEAP_CHUNKS];
+    size_t size[HEAP_CHUNKS];
+    int n, active;
+    size_t off;
+} heap;
+
+static void *heap_malloc(size_t n)
+{
+    if (!heap.active)
+        return ermes__malloc(n);
+    n = (n + 15) & ~(size_t)15;
+    if (heap.n == 0 || heap.size[heap.n - 1] - heap.off < n) {
+        size_t size = heap.n ? heap.size[heap.n - 1] * 2 : 256 * 1024;
+        if (heap.n == HEAP_CHUNKS)
+            return ermes__malloc(n);
+        if (size < n)
+            size = n;
+        char *c = ermes__malloc(size);
+        if (!c)
+            return NULL;
+        heap.chunk[heap.n] = c;
+        heap.size[heap.n++] = size;
+        heap.off = 0;
+    }
+    void *p = heap.chunk[heap.n - 1] + heap.off;
+    heap.off += n;
+    return p;
+}
+
+static void heap_free(void *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; heap.active && i < heap.n; i++)
+        if ((char *)p >= heap.chunk[i] && (char *)p < heap.chunk[i] + heap.size[i])
+            return;
+    ermes__free(p);
+}
+
+static void heap_open(void)
+{
+    heap.active = 1;
+}
+
+/* Closes the window: keeps the first chunk for the thread's next document. */
+static void heap_close(void)
+{
+    heap.active = 0;
+    for (int i = 1; i < heap.n; i++)
+        ermes__free(heap.chunk[i]);
+    heap.n = heap.n > 0 ? 1 : 0;
+    heap.off = 0;
+}
+
 static ermes__jschema_t *schema;
 static json_t *cwe_names; /* {"CWE-79": "Improper Neutralization ..."} */
 static int init_rc = ERMES_EINTERNAL;
@@ -42,6 +107,7 @@ static void init(void)
     size_t i;
 
     ermes_diag_clear(&d);
+    ermes__lang_init();
     if (root && refs[0] && refs[1] && refs[2] && list)
         init_rc = ermes__jschema_compile(root, refs, names, 3, 1, &schema, &d);
     cwe_names = json_object();
@@ -53,6 +119,8 @@ static void init(void)
     for (int k = 0; k < 3; k++)
         json_decref(refs[k]);
     json_decref(list);
+    if (init_rc == 0)
+        json_set_alloc_funcs(heap_malloc, heap_free);
 }
 
 int ermes_csaf_init(void)
@@ -177,8 +245,10 @@ int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, 
         ermes_diag_set(d, "document", "nested deeper than 64 levels");
         return ERMES_EPARSE;
     }
+    heap_open();
     c.doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!c.doc) {
+        heap_close();
         ermes_diag_set(d, "document", "not JSON: %s", jerr.text);
         if (d) {
             d->line = jerr.line;
@@ -194,6 +264,7 @@ int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, 
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
     json_decref(c.doc);
+    heap_close();
     if (c.rc) {
         ermes_csaf_result_cleanup(&r);
         return c.rc;

@@ -23,6 +23,9 @@ void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c);
 /* The name of the CWE with this id ("CWE-79"), or NULL when there is no such weakness. */
 const char *ermes__csaf_cwe_name(const char *id);
 
+/* Loads the language subtag registry (called by ermes_csaf_init, before any validation). */
+void ermes__lang_init(void);
+
 /* 1 when tag is a well-formed BCP 47 language tag whose subtags are registered. */
 int ermes__lang_tag_valid(const char *tag);
 

@@ -60,6 +60,11 @@ static int all(const char *s, size_t n, int (*pred)(int))
     return 1;
 }
 
+void ermes__lang_init(void)
+{
+    pthread_once(&registry_once, load_registry);
+}
+
 int ermes__lang_tag_valid(const char *tag)
 {
     char low[128], *parts[64];
