@@ -3,7 +3,8 @@
  * /api/v1/csaf/validate go through: ermes_csaf_validate on the input, then the result as
  * JSON (ermes_csaf_result_json).
  * Checks: the input is refused only as not JSON, too deep or too big, with a reason; a result
- * is valid exactly when it lists no failure; every failure has a test, the group "mandatory",
+ * is valid exactly when it lists no mandatory failure (when all are listed); every failure has
+ * a test, the group "mandatory" or "optional",
  * a path that is "" or a JSON pointer and a message; the JSON of the result parses back with
  * the same verdict and failures. Anything else aborts. */
 #include <jansson.h>
@@ -40,14 +41,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(d.reason[0] != '\0', "refusal without a reason");
         return 0;
     }
-    check(r.valid == (r.count == 0), "valid disagrees with the failures");
     check(r.listed <= r.count && r.listed <= ERMES_CSAF_MAX_FAILURES, "listed out of range");
+    int mandatory = 0;
     for (size_t i = 0; i < r.listed; i++) {
         const ermes_csaf_failure_t *f = &r.failed[i];
         check(f->test[0] != '\0' && f->message && f->message[0], "failure without test/message");
-        check(strcmp(f->group, "mandatory") == 0, "unexpected group");
+        check(strcmp(f->group, "mandatory") == 0 || strcmp(f->group, "optional") == 0,
+              "unexpected group");
+        mandatory |= strcmp(f->group, "mandatory") == 0;
         check(f->path && (f->path[0] == '\0' || f->path[0] == '/'), "path not a JSON pointer");
     }
+    if (r.listed == r.count)
+        check(r.valid == !mandatory, "valid disagrees with the failures");
+    else
+        check(!r.valid || r.listed == ERMES_CSAF_MAX_FAILURES, "valid with unlisted failures");
     char *out = ermes_csaf_result_json(&r, "fuzz.json");
     check(out != NULL, "result does not serialise");
     json_t *back = json_loads(out, 0, NULL);

@@ -2,9 +2,10 @@
  *
  * A document is checked against the OASIS CSAF 2.0 JSON schema (with the FIRST CVSS schemas
  * it references; strict: no properties the schema does not name, as the CSAF validators'
- * strict mode) and against the mandatory tests of section 6.1 of the specification. Each
- * failure names its test ("6.1.7", or "schema"), its group, the JSON pointer of the place
- * and the reason. */
+ * strict mode) and against the mandatory tests of section 6.1 of the specification, and
+ * the optional tests of section 6.2 that ermes implements (6.2.1 to 6.2.12, 6.2.17: warnings
+ * that leave the document valid). Each failure names its test ("6.1.7", or "schema"), its
+ * group, the JSON pointer of the place and the reason. */
 #ifndef ERMES_CSAF_H
 #define ERMES_CSAF_H
 
@@ -18,15 +19,15 @@
 #define ERMES_CSAF_MAX_FAILURES 1000
 
 typedef struct ermes_csaf_failure {
-    char test[16];     /* "schema", "6.1.1" ... "6.1.27.11" */
-    const char *group; /* "mandatory" (the schema's failures are mandatory too) */
+    char test[16];     /* "schema", "6.1.1" ... "6.1.27.11", "6.2.1" ... */
+    const char *group; /* "mandatory" (the schema's too) or "optional" (warnings) */
     char *path;        /* JSON pointer, "" for the document itself */
     char *message;
 } ermes_csaf_failure_t;
 
 typedef struct ermes_csaf_result {
-    int valid;     /* the schema and every mandatory test hold */
-    size_t count;  /* failures found */
+    int valid;     /* the schema and every mandatory test hold (optional tests only warn) */
+    size_t count;  /* failures and warnings found */
     size_t listed; /* failures in failed[] (at most ERMES_CSAF_MAX_FAILURES) */
     ermes_csaf_failure_t *failed;
 } ermes_csaf_result_t;

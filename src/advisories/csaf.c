@@ -152,15 +152,13 @@ static void utf8_trim(char *s)
         s[start - 1] = '\0';
 }
 
-void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
-                      ...)
+static void add_failure(ermes__csaf_ctx_t *c, const char *test, const char *group, const char *path,
+                        const char *fmt, va_list ap)
 {
     ermes_csaf_result_t *r = c->r;
     char msg[512];
-    va_list ap;
 
     r->count++;
-    r->valid = 0;
     if (r->listed >= ERMES_CSAF_MAX_FAILURES)
         return;
     if (r->listed % 16 == 0) {
@@ -172,13 +170,11 @@ void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, 
         }
         r->failed = f;
     }
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     utf8_trim(msg);
     ermes_csaf_failure_t *f = &r->failed[r->listed];
     snprintf(f->test, sizeof(f->test), "%s", test);
-    f->group = "mandatory";
+    f->group = group;
     f->path = ermes__strdup(path);
     if (f->path)
         utf8_trim(f->path);
@@ -190,6 +186,27 @@ void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, 
         return;
     }
     r->listed++;
+}
+
+void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    c->r->valid = 0;
+    va_start(ap, fmt);
+    add_failure(c, test, "mandatory", path, fmt, ap);
+    va_end(ap);
+}
+
+void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_failure(c, test, "optional", path, fmt, ap);
+    va_end(ap);
 }
 
 /* Schema failures inside a CVSS object are test 6.1.8 (Invalid CVSS), the others "schema". */
@@ -263,6 +280,7 @@ int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, 
     if (rc < 0)
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
+    ermes__csaf_optional_tests(&c);
     json_decref(c.doc);
     heap_close();
     if (c.rc) {

@@ -17,6 +17,14 @@ typedef struct ermes__csaf_ctx {
 void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* Records a warning of an optional test ("6.2.1"): listed with the group "optional", it does
+ * not make the document invalid. */
+void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Runs the optional tests ermes implements (6.2.1 to 6.2.12 and 6.2.17). */
+void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c);
+
 /* Runs the mandatory tests (6.1.1 to 6.1.33 but 6.1.8, which the schema covers). */
 void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c);
 

@@ -61,8 +61,6 @@ static int validate_one(const char *file, int json)
         if (s)
             printf("%s\n", s);
         free(s);
-    } else if (r.valid) {
-        printf("%s: valid\n", cli_safe(file));
     } else {
         for (size_t i = 0; i < r.listed; i++)
             printf("%s: %s %s %s: %s\n", cli_safe(file), r.failed[i].test, r.failed[i].group,
@@ -70,6 +68,8 @@ static int validate_one(const char *file, int json)
                    cli_safe(r.failed[i].message));
         if (r.count > r.listed)
             printf("%s: ... and %zu more failures\n", cli_safe(file), r.count - r.listed);
+        if (r.valid)
+            printf("%s: valid\n", cli_safe(file));
     }
     rc = r.valid ? 0 : 1;
     ermes_csaf_result_cleanup(&r);

@@ -3,7 +3,8 @@
 // its "basic" preset (the strict schema and every mandatory test) or, with --extended, its
 // "extended" preset (and the optional tests).
 // Reads file names, one per line, on stdin; writes one JSON line per file:
-// {"file", "valid", "failed": ["csaf_2_0_strict", "mandatoryTest_6_1_7", ...]}.
+// {"file", "valid", "failed": ["csaf_2_0_strict", "mandatoryTest_6_1_7", ...], "warned":
+// ["optionalTest_6_2_1", ...]}.
 import fs from "fs";
 import readline from "readline";
 import { createRequire } from "module";
@@ -28,7 +29,8 @@ rl.on("close", async () => {
     }
     const result = await validate(tests, doc);
     process.stdout.write(JSON.stringify({ file, valid: result.isValid,
-      failed: result.tests.filter((t) => !t.isValid || t.errors.length).map((t) => t.name) }) + "\n");
+      failed: result.tests.filter((t) => !t.isValid || t.errors.length).map((t) => t.name),
+      warned: result.tests.filter((t) => t.warnings.length).map((t) => t.name) }) + "\n");
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stderr.write(`csaf-validator-lib: ${files.length} documents in ${ms.toFixed(0)} ms\n`);

@@ -53,7 +53,8 @@ def advisory(n=1, products=3, vulns=1):
             "title": "A flaw in product 0",
             "notes": [{"category": "description", "text": "An attacker may run code.",
                        "title": "Description"}],
-            "product_status": {"known_affected": [pids[0]], "fixed": [pids[1]]},
+            "product_status": {"known_affected": [pids[0]],
+                               "fixed": [pids[1], "REL-%d" % n] + pids[2:-1]},
             "remediations": [{"category": "vendor_fix", "details": "Update to the fixed version.",
                               "product_ids": [pids[0]], "url": "https://example.com/fix"}],
             "scores": [{"products": [pids[0]], "cvss_v3": {
@@ -80,7 +81,9 @@ def advisory(n=1, products=3, vulns=1):
             "distribution": {"tlp": {"label": "WHITE"}},
             "notes": [{"category": "summary", "text": "A summary."}],
             "references": [{"category": "external", "summary": "Vendor notice",
-                            "url": "https://example.com/notice"}],
+                            "url": "https://example.com/notice"},
+                           {"category": "self", "summary": "This advisory",
+                            "url": "https://cert.example/csaf/example-2024-%04d.json" % n}],
             "tracking": {
                 "id": "EXAMPLE-2024-%04d" % n,
                 "status": "final",
@@ -103,7 +106,8 @@ def vex(n=1):
     d["document"]["category"] = "csaf_vex"
     v = d["vulnerabilities"][0]
     pids = [p for p in d["product_tree"]["product_groups"][0]["product_ids"]]
-    v["product_status"] = {"known_affected": [pids[0]], "known_not_affected": [pids[1]]}
+    v["product_status"] = {"known_affected": [pids[0]], "known_not_affected": [pids[1]],
+                           "fixed": ["REL-%d" % n]}
     v["threats"] = [{"category": "impact", "details": "Not reachable.", "product_ids": [pids[1]]}]
     v["flags"] = [{"label": "vulnerable_code_not_in_execute_path", "product_ids": [pids[1]]}]
     return d
@@ -202,6 +206,41 @@ INVALID = {
     "6.1.32": (advisory, lambda d: _vuln(d)["flags"][0].pop("product_ids")),
     "6.1.33": (advisory, lambda d: _vuln(d)["flags"].append(copy.deepcopy(_vuln(d)["flags"][0]))),
 }
+
+
+def _hash(d, algorithms):
+    d["product_tree"]["branches"][0]["branches"][0]["branches"][0]["product"][
+        "product_identification_helper"]["hashes"][0]["file_hashes"] = [
+        {"algorithm": a, "value": "%064x" % k} for k, a in enumerate(algorithms)]
+
+
+# optional test -> (base document maker, mutation): each gives that test's warning.
+OPTIONAL = {
+    "6.2.1": (advisory, lambda d: d["product_tree"]["full_product_names"].append(
+        {"name": "unused", "product_id": "UNUSED"})),
+    "6.2.2": (advisory, lambda d: _vuln(d).pop("remediations")),
+    "6.2.3": (advisory, lambda d: _vuln(d).pop("scores")),
+    "6.2.4": (advisory, lambda d: _semver(d, ["1.0.0+build.1", "2.0.0"], "2.0.0")),
+    "6.2.5": (advisory, lambda d: d["document"]["tracking"].__setitem__(
+        "initial_release_date", "2023-12-31T10:00:00Z")),
+    "6.2.6": (advisory, lambda d: d["document"]["tracking"].__setitem__(
+        "current_release_date", "2024-01-01T12:00:00Z")),
+    "6.2.7": (advisory, lambda d: _vuln(d)["involvements"][0].pop("date")),
+    "6.2.8": (advisory, lambda d: _hash(d, ["md5"])),
+    "6.2.9": (advisory, lambda d: _hash(d, ["sha1"])),
+    "6.2.10": (advisory, lambda d: d["document"].pop("distribution")),
+    "6.2.11": (advisory, lambda d: d["document"]["references"].pop()),
+    "6.2.12": (advisory, lambda d: d["document"].pop("lang")),
+    "6.2.17": (advisory, lambda d: _vuln(d).__setitem__(
+        "ids", [{"system_name": "Example", "text": "CVE-2024-12345"}])),
+}
+
+
+def optional(test):
+    make, mutate = OPTIONAL[test]
+    d = make()
+    mutate(d)
+    return d
 
 
 def invalid(test):

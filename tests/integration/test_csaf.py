@@ -54,8 +54,13 @@ def lib_tests(names):
     return out
 
 
-def ermes_tests(failed):
-    return {"schema" if f["test"] == "6.1.8" else f["test"] for f in failed}
+def ermes_tests(failed, group="mandatory"):
+    return {"schema" if f["test"] == "6.1.8" else f["test"] for f in failed
+            if f["group"] == group}
+
+
+# The optional tests ermes implements (src/advisories/csaf_optional.c).
+OPTIONAL = set(csafdocs.OPTIONAL)
 
 
 class CsafValidation(unittest.TestCase):
@@ -68,6 +73,8 @@ class CsafValidation(unittest.TestCase):
             cls.docs[name] = doc
         for test in csafdocs.INVALID:
             cls.docs["invalid-" + test] = csafdocs.invalid(test)
+        for test in csafdocs.OPTIONAL:
+            cls.docs["warning-" + test] = csafdocs.optional(test)
         cls.files = {}
         for name, doc in cls.docs.items():
             path = os.path.join(cls.dir, name + ".json")
@@ -110,18 +117,41 @@ class CsafValidation(unittest.TestCase):
         print("csaf: ermes and csaf-validator-lib agree on %d documents" % len(files),
               file=sys.stderr)
 
+    def test_optional_tests_agree_with_the_extended_preset(self):
+        """The optional tests ermes runs warn on the same documents as the library's."""
+        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
+        examples = sorted(glob.glob(os.path.join(EXAMPLES, "**", "*.json"), recursive=True))
+        files = list(self.files.values()) + examples
+        _, ours = self.ermes(files)
+        theirs = oracle(files, extended=True)
+        disagreements = []
+        for f in files:
+            mine = ermes_tests(ours[f]["failed"], "optional")
+            lib = {n[len("optionalTest_"):].replace("_", ".") for n in theirs[f]["warned"]
+                   if n.startswith("optionalTest_")} & OPTIONAL
+            if mine != lib:
+                disagreements.append((os.path.basename(f), sorted(mine), sorted(lib)))
+        self.assertEqual(disagreements, [])
+        for name, path in self.files.items():
+            if name.startswith("warning-"):
+                self.assertTrue(ours[path]["valid"], name)
+                self.assertIn(name[len("warning-"):], ermes_tests(ours[path]["failed"], "optional"))
+
     def test_each_invalid_document_fails_its_test(self):
         _, ours = self.ermes(list(self.files.values()))
         for name, path in self.files.items():
             row = ours[path]
             if name.startswith("valid"):
                 self.assertTrue(row["valid"], (name, row["failed"]))
+                self.assertEqual(row["failed"], [], name)
+                continue
+            if name.startswith("warning-"):
                 continue
             test = name[len("invalid-"):].split("-")[0]
             self.assertFalse(row["valid"], name)
             self.assertIn(test, {f["test"] for f in row["failed"]}, (name, row["failed"]))
             for f in row["failed"]:
-                self.assertEqual(f["group"], "mandatory")
+                self.assertIn(f["group"], ("mandatory", "optional"))
                 self.assertTrue(f["path"] == "" or f["path"].startswith("/"), f)
                 self.assertTrue(f["message"], f)
         # Every mandatory test of section 6.1 has its invalid document.
