@@ -1,26 +1,56 @@
 /* Package URLs (the purl specification): "pkg:" type "/" [namespace "/"] name ["@" version]
- * ["?" qualifiers] ["#" subpath]. This checks the general syntax the specification requires
- * of every type (CSAF test 6.1.13); type-specific rules are not applied. */
-#include "advisories/csaf_int.h"
-
+ * ["?" qualifiers] ["#" subpath], parsed into decoded components (CSAF test 6.1.13, asset
+ * matching). The rules common to every type are applied; type-specific ones are not. */
 #include <ctype.h>
-#include <strings.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* Percent-encoding is well formed (every % followed by two hex digits). */
-static int encoded_ok(const char *s, size_t n)
+#include "advisories/csaf_int.h"
+#include "ermes/cpe.h"
+
+typedef struct out {
+    ermes_purl_t *p;
+    size_t used;
+} out_t;
+
+/* Appends the percent-decoded s[0, n) (lower-cased when lower is 1; 2 for a qualifier value) as a NUL-terminated string;
+ * returns it, or NULL on bad encoding, a decoded NUL or no room. */
+static const char *decoded(out_t *o, const char *s, size_t n, int lower)
 {
+    char *start = o->p->buf + o->used;
+
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-                !isxdigit((unsigned char)s[i + 2]))
-                return 0;
+        int c = (unsigned char)s[i];
+        if (o->used + 2 >= sizeof(o->p->buf))
+            return NULL;
+        if (c == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]))
+                return NULL;
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            c = (int)strtol(hex, NULL, 16);
             i += 2;
-        } else if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7f) {
-            return 0;
+            if (c == 0)
+                return NULL;
+            /* In a qualifier value (lower == 2), '&' and '=' stay encoded: decoded they
+             * would split the canonical "k=v&k=v" list. */
+            if (lower == 2 && (c == '&' || c == '=' || c == '%')) {
+                if (o->used + 4 >= sizeof(o->p->buf))
+                    return NULL;
+                o->p->buf[o->used++] = '%';
+                o->p->buf[o->used++] = (char)toupper((unsigned char)hex[0]);
+                o->p->buf[o->used++] = (char)toupper((unsigned char)hex[1]);
+                continue;
+            }
+        } else if (c <= 0x20 || c == 0x7f) {
+            return NULL;
         }
+        o->p->buf[o->used++] = (char)(lower == 1 ? tolower(c) : c);
     }
-    return 1;
+    o->p->buf[o->used++] = '\0';
+    return start;
 }
 
 static const char *rfind(const char *s, size_t n, char ch)
@@ -31,76 +61,201 @@ static const char *rfind(const char *s, size_t n, char ch)
     return NULL;
 }
 
-int ermes__purl_valid(const char *s, size_t len)
-{
-    const char *end = s + len, *p, *hash, *query, *slash, *at;
-    size_t n;
+typedef struct qual {
+    const char *key, *value;
+    size_t klen, vlen;
+} qual_t;
 
+static int by_key(const void *a, const void *b)
+{
+    const qual_t *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = strncasecmp(x->key, y->key, n);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static int fail(ermes_diag_t *d, const char *field, const char *why)
+{
+    ermes_diag_set(d, field, "%s", why);
+    return ERMES_EPARSE;
+}
+
+int ermes_purl_parse(const char *s, size_t len, ermes_purl_t *p, ermes_diag_t *d)
+{
+    const char *end = s + len, *cur, *hash, *query, *slash, *at;
+    out_t o = {p, 0};
+    qual_t quals[32];
+    size_t nquals = 0;
+
+    memset(p, 0, offsetof(ermes_purl_t, buf));
+    if (len > ERMES_CPE_MAX)
+        return fail(d, "purl", "longer than 1024 bytes");
     if (len < 4 || strncasecmp(s, "pkg:", 4) != 0)
-        return 0;
-    p = s + 4;
-    while (p < end && *p == '/')
-        p++;
-    hash = memchr(p, '#', (size_t)(end - p));
+        return fail(d, "scheme", "a package URL starts with pkg:");
+    cur = s + 4;
+    while (cur < end && *cur == '/')
+        cur++;
+    hash = memchr(cur, '#', (size_t)(end - cur));
     if (hash) {
-        if (!encoded_ok(hash + 1, (size_t)(end - hash - 1)))
-            return 0;
+        /* subpath: segments without "", "." or "..", slashes trimmed */
+        const char *q = hash + 1, *e = end;
+        while (q < e && *q == '/')
+            q++;
+        while (e > q && e[-1] == '/')
+            e--;
+        if (e > q && !(p->subpath = decoded(&o, q, (size_t)(e - q), 0)))
+            return fail(d, "subpath", "bad percent-encoding in the subpath");
         end = hash;
     }
-    query = memchr(p, '?', (size_t)(end - p));
+    query = memchr(cur, '?', (size_t)(end - cur));
     if (query) {
-        /* key=value pairs: keys of letters, digits, '.', '-', '_' not starting with a
-         * digit, each once; values non-empty. */
         const char *q = query + 1;
-        char keys[32][64];
-        size_t nkeys = 0;
         while (q < end) {
             const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
             const char *eq = memchr(q, '=', (size_t)(stop - q));
-            if (!eq || eq == q || eq + 1 == stop || (size_t)(eq - q) >= sizeof(keys[0]))
-                return 0;
+            if (stop == q) {
+                q = stop + 1;
+                continue;
+            }
+            if (!eq || eq == q)
+                return fail(d, "qualifiers", "a qualifier is not key=value");
             if (isdigit((unsigned char)q[0]))
-                return 0;
+                return fail(d, "qualifiers", "a qualifier key starts with a digit");
             for (const char *k = q; k < eq; k++)
                 if (!isalnum((unsigned char)*k) && *k != '.' && *k != '-' && *k != '_')
-                    return 0;
-            for (size_t k = 0; k < nkeys; k++)
-                if (strlen(keys[k]) == (size_t)(eq - q) &&
-                    strncasecmp(keys[k], q, (size_t)(eq - q)) == 0)
-                    return 0;
-            if (nkeys < 32) {
-                memcpy(keys[nkeys], q, (size_t)(eq - q));
-                keys[nkeys++][eq - q] = '\0';
+                    return fail(d, "qualifiers", "a qualifier key has a character purl forbids");
+            if (eq + 1 < stop) { /* an empty value means the qualifier is absent */
+                if (nquals == 32)
+                    return fail(d, "qualifiers", "more than 32 qualifiers");
+                quals[nquals++] = (qual_t){q, eq + 1, (size_t)(eq - q), (size_t)(stop - eq - 1)};
             }
-            if (!encoded_ok(eq + 1, (size_t)(stop - eq - 1)))
-                return 0;
             q = amp ? amp + 1 : end;
         }
+        qsort(quals, nquals, sizeof(*quals), by_key);
+        for (size_t i = 1; i < nquals; i++)
+            if (by_key(&quals[i - 1], &quals[i]) == 0)
+                return fail(d, "qualifiers", "a qualifier key appears twice");
         end = query;
     }
-    while (end > p && end[-1] == '/')
+    while (end > cur && end[-1] == '/')
         end--;
-    /* type */
-    slash = memchr(p, '/', (size_t)(end - p));
-    if (!slash || slash == p)
-        return 0;
-    if (!isalpha((unsigned char)p[0]) && p[0] != '.' && p[0] != '+' && p[0] != '-')
-        return 0;
-    for (const char *t = p; t < slash; t++)
+    slash = memchr(cur, '/', (size_t)(end - cur));
+    if (!slash || slash == cur)
+        return fail(d, "type", "no type before the first /");
+    if (!isalpha((unsigned char)cur[0]) && cur[0] != '.' && cur[0] != '+' && cur[0] != '-')
+        return fail(d, "type", "the type must start with a letter");
+    for (const char *t = cur; t < slash; t++)
         if (!isalnum((unsigned char)*t) && *t != '.' && *t != '+' && *t != '-')
-            return 0;
-    p = slash + 1;
-    /* version: after the last '@' of the rest */
-    at = rfind(p, (size_t)(end - p), '@');
+            return fail(d, "type", "the type has a character purl forbids");
+    if (!(p->type = decoded(&o, cur, (size_t)(slash - cur), 1)))
+        return fail(d, "type", "the type does not fit");
+    cur = slash + 1;
+    at = rfind(cur, (size_t)(end - cur), '@');
     if (at) {
-        if (at + 1 == end || !encoded_ok(at + 1, (size_t)(end - at - 1)))
-            return 0;
+        if (at + 1 == end)
+            return fail(d, "version", "an empty version after @");
+        if (!(p->version = decoded(&o, at + 1, (size_t)(end - at - 1), 0)))
+            return fail(d, "version", "bad percent-encoding in the version");
         end = at;
     }
-    /* name: the last segment; namespace: the segments before it */
-    slash = rfind(p, (size_t)(end - p), '/');
-    n = (size_t)(end - (slash ? slash + 1 : p));
-    if (n == 0)
+    slash = rfind(cur, (size_t)(end - cur), '/');
+    const char *name = slash ? slash + 1 : cur;
+    if (name == end)
+        return fail(d, "name", "no name");
+    if (!(p->name = decoded(&o, name, (size_t)(end - name), 0)))
+        return fail(d, "name", "bad percent-encoding in the name");
+    if (slash) {
+        const char *ns = cur, *e = slash;
+        while (ns < e && *ns == '/')
+            ns++;
+        if (e > ns && !(p->namespace_ = decoded(&o, ns, (size_t)(e - ns), 0)))
+            return fail(d, "namespace", "bad percent-encoding in the namespace");
+    }
+    if (nquals) {
+        char *start = p->buf + o.used;
+        for (size_t i = 0; i < nquals; i++) {
+            char key[64];
+            size_t kn = quals[i].klen < sizeof(key) - 1 ? quals[i].klen : sizeof(key) - 1;
+            for (size_t k = 0; k < kn; k++)
+                key[k] = (char)tolower((unsigned char)quals[i].key[k]);
+            key[kn] = '\0';
+            const char *v = decoded(&o, quals[i].value, quals[i].vlen, 2);
+            if (!v)
+                return fail(d, "qualifiers", "bad percent-encoding in a qualifier value");
+            /* rewrite "value\0" in place as "key=value&" */
+            size_t vn = strlen(v), need = kn + 1 + vn + 1;
+            if ((size_t)(v - p->buf) + need + 1 >= sizeof(p->buf))
+                return fail(d, "qualifiers", "the qualifiers do not fit");
+            memmove((char *)v + kn + 1, v, vn + 1);
+            memcpy((char *)v, key, kn);
+            ((char *)v)[kn] = '=';
+            o.used = (size_t)(v - p->buf) + kn + 1 + vn;
+            p->buf[o.used++] = i + 1 < nquals ? '&' : '\0';
+        }
+        p->qualifiers = start;
+    }
+    return 0;
+}
+
+/* Appends s percent-encoded (all but unreserved characters, ':' and, when keep is non-NULL,
+ * the characters in keep) at buf[*n]; 0, or -1 when out of room. */
+static int enc(char *buf, size_t cap, size_t *n, const char *s, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~' || c == ':' ||
+            (keep && strchr(keep, c))) {
+            if (*n + 1 >= cap)
+                return -1;
+            buf[(*n)++] = (char)c;
+        } else {
+            if (*n + 3 >= cap)
+                return -1;
+            buf[(*n)++] = '%';
+            buf[(*n)++] = hex[c >> 4];
+            buf[(*n)++] = hex[c & 15];
+        }
+    }
+    return 0;
+}
+
+static int lit(char *buf, size_t cap, size_t *n, const char *s)
+{
+    size_t k = strlen(s);
+    if (*n + k >= cap)
+        return -1;
+    memcpy(buf + *n, s, k);
+    *n += k;
+    return 0;
+}
+
+size_t ermes_purl_format(const ermes_purl_t *p, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int rc = 0;
+
+    if (cap == 0 || !p->type || !p->name)
         return 0;
-    return encoded_ok(p, (size_t)(end - p));
+    rc |= lit(buf, cap, &n, "pkg:") | enc(buf, cap, &n, p->type, NULL) | lit(buf, cap, &n, "/");
+    if (p->namespace_)
+        rc |= enc(buf, cap, &n, p->namespace_, "/") | lit(buf, cap, &n, "/");
+    rc |= enc(buf, cap, &n, p->name, NULL);
+    if (p->version)
+        rc |= lit(buf, cap, &n, "@") | enc(buf, cap, &n, p->version, NULL);
+    if (p->qualifiers)
+        rc |= lit(buf, cap, &n, "?") | enc(buf, cap, &n, p->qualifiers, "=&%");
+    if (p->subpath)
+        rc |= lit(buf, cap, &n, "#") | enc(buf, cap, &n, p->subpath, "/");
+    if (rc || n >= cap)
+        return 0;
+    buf[n] = '\0';
+    return n;
+}
+
+int ermes__purl_valid(const char *s, size_t len)
+{
+    ermes_purl_t p;
+    return ermes_purl_parse(s, len, &p, NULL) == 0;
 }
