@@ -3,7 +3,7 @@
  * A document is checked against the OASIS CSAF 2.0 JSON schema (with the FIRST CVSS schemas
  * it references; strict: no properties the schema does not name, as the CSAF validators'
  * strict mode) and against the mandatory tests of section 6.1 of the specification, and
- * the optional tests of section 6.2 that ermes implements (6.2.1 to 6.2.12, 6.2.17: warnings
+ * the optional tests of section 6.2 that ermes implements (6.2.1 to 6.2.12, 6.2.14 to 6.2.18: warnings
  * that leave the document valid). Each failure names its test ("6.1.7", or "schema"), its
  * group, the JSON pointer of the place and the reason. */
 #ifndef ERMES_CSAF_H

@@ -10,8 +10,8 @@
 #include "ermes/cpe.h"
 
 static const char *const attr_names[ERMES_CPE_ATTRS] = {
-    "part",       "vendor",    "product",   "version", "update", "edition",
-    "language",   "sw_edition", "target_sw", "target_hw", "other"};
+    "part",     "vendor",     "product",   "version",   "update", "edition",
+    "language", "sw_edition", "target_sw", "target_hw", "other"};
 
 const char *ermes_cpe_relation_name(ermes_cpe_relation_t r)
 {
@@ -88,9 +88,9 @@ static int add_fs_value(builder_t *b, int a, const char *s, size_t len, ermes_di
         unsigned char c = (unsigned char)s[i];
         int rc = 0;
         if (c == '\\') {
-            if (i + 1 >= len || (unsigned char)s[i + 1] <= 0x20 || (unsigned char)s[i + 1] >= 0x7f) {
-                ermes_diag_set(d, attr_names[a], "the %s ends in a lone backslash",
-                               attr_names[a]);
+            if (i + 1 >= len || (unsigned char)s[i + 1] <= 0x20 ||
+                (unsigned char)s[i + 1] >= 0x7f) {
+                ermes_diag_set(d, attr_names[a], "the %s ends in a lone backslash", attr_names[a]);
                 return ERMES_EPARSE;
             }
             rc = put(b, '\\') | put(b, s[++i]);
@@ -162,8 +162,9 @@ static int parse_fs(const char *s, size_t len, ermes_cpe_t *out, ermes_diag_t *d
         }
     }
     if (a != ERMES_CPE_ATTRS) {
-        ermes_diag_set(d, attr_names[a], "the name ends before the %s (a formatted string has "
-                                         "11 attributes)",
+        ermes_diag_set(d, attr_names[a],
+                       "the name ends before the %s (a formatted string has "
+                       "11 attributes)",
                        attr_names[a]);
         return ERMES_EPARSE;
     }
@@ -172,9 +173,10 @@ static int parse_fs(const char *s, size_t len, ermes_cpe_t *out, ermes_diag_t *d
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                                : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Adds one URI-binding value (NISTIR 7695 6.1.3.2: percent-encoded; %01 is '?', %02 '*'). */
@@ -438,8 +440,8 @@ ermes_cpe_relation_t ermes_cpe_compare(const ermes_cpe_t *source, const ermes_cp
     int equal = 1, superset = 1, subset = 1;
 
     for (int a = 0; a < ERMES_CPE_ATTRS; a++) {
-        r[a] = ermes_cpe_compare_attr(source->kind[a], ermes_cpe_value(source, a),
-                                      target->kind[a], ermes_cpe_value(target, a));
+        r[a] = ermes_cpe_compare_attr(source->kind[a], ermes_cpe_value(source, a), target->kind[a],
+                                      ermes_cpe_value(target, a));
         if (r[a] == ERMES_CPE_DISJOINT)
             return ERMES_CPE_DISJOINT;
     }
@@ -448,7 +450,7 @@ ermes_cpe_relation_t ermes_cpe_compare(const ermes_cpe_t *source, const ermes_cp
         superset &= r[a] == ERMES_CPE_EQUAL || r[a] == ERMES_CPE_SUPERSET;
         subset &= r[a] == ERMES_CPE_EQUAL || r[a] == ERMES_CPE_SUBSET;
     }
-    return equal ? ERMES_CPE_EQUAL
+    return equal      ? ERMES_CPE_EQUAL
            : superset ? ERMES_CPE_SUPERSET
            : subset   ? ERMES_CPE_SUBSET
                       : ERMES_CPE_UNDEFINED;

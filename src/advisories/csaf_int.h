@@ -22,7 +22,7 @@ void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
-/* Runs the optional tests ermes implements (6.2.1 to 6.2.12 and 6.2.17). */
+/* Runs the optional tests ermes implements (6.2.1 to 6.2.12, 6.2.14 to 6.2.18). */
 void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c);
 
 /* Runs the mandatory tests (6.1.1 to 6.1.33 but 6.1.8, which the schema covers). */
@@ -36,6 +36,9 @@ void ermes__lang_init(void);
 
 /* 1 when tag is a well-formed BCP 47 language tag whose subtags are registered. */
 int ermes__lang_tag_valid(const char *tag);
+
+/* 1 when tag names a private-use language, script or region (CSAF test 6.2.14). */
+int ermes__lang_tag_private(const char *tag);
 
 /* 1 when s is a package URL as the purl specification defines it. */
 int ermes__purl_valid(const char *s, size_t len);

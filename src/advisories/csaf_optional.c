@@ -1,8 +1,7 @@
 /* The optional tests of CSAF 2.0 (section 6.2) that ermes implements: 6.2.1 to 6.2.12 and
- * 6.2.17. Their findings are warnings: the document stays valid. Not implemented yet: 6.2.13
- * (sorting), 6.2.14 (private language), 6.2.15 (default language), 6.2.16 (missing product
- * identification helper), 6.2.18 (version range without vers), 6.2.19 (CVSS for fixed
- * products), 6.2.20 (additional properties). */
+ * 6.2.14 to 6.2.18. Their findings are warnings: the document stays valid. Not implemented
+ * yet: 6.2.13 (sorting), 6.2.19 (CVSS for fixed products), 6.2.20 (additional properties,
+ * which the strict schema already refuses). */
 #include "advisories/csaf_int.h"
 
 #include <ctype.h>
@@ -376,8 +375,88 @@ static void test_document(ermes__csaf_ctx_t *c)
         ermes__csaf_warn(c, "6.2.11", "/document/references", "no canonical URL");
 }
 
+/* 6.2.14 Use of Private Language, 6.2.15 Use of Default Language */
+static void test_languages(ermes__csaf_ctx_t *c)
+{
+    static const char *const fields[2] = {"lang", "source_lang"};
+    json_t *doc = get(c->doc, "document");
+    char p[64];
+
+    for (int i = 0; i < 2; i++) {
+        const char *tag = str(doc, fields[i]);
+        if (!tag)
+            continue;
+        snprintf(p, sizeof(p), "/document/%s", fields[i]);
+        if (ermes__lang_tag_private(tag))
+            ermes__csaf_warn(c, "6.2.14", p, "%s is a private-use language", tag);
+        if (strcmp(tag, "i-default") == 0)
+            ermes__csaf_warn(c, "6.2.15", p, "i-default is the default language");
+    }
+}
+
+/* 6.2.16 Missing Product Identification Helper, 6.2.18 Product Version Range without vers */
+static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        const char *name = str(b, "name");
+        if (json_is_object(get(b, "product")) &&
+            !get(get(b, "product"), "product_identification_helper")) {
+            snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+            ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+        }
+        if (eq(str(b, "category"), "product_version_range") && name) {
+            /* vers:<scheme>/<constraints>, the scheme [a-z.+-][a-z0-9.+-]* */
+            const char *q = name + 5;
+            int ok = strncmp(name, "vers:", 5) == 0 &&
+                     ((*q >= 'a' && *q <= 'z') || *q == '.' || *q == '-' || *q == '+');
+            while (ok && *q && *q != '/')
+                ok = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '.' ||
+                     *q == '-' || *q == '+',
+                q++;
+            if (!ok || *q != '/' || q[1] == '\0') {
+                snprintf(p, sizeof(p), "%s/%zu", path, i);
+                ermes__csaf_warn(c, "6.2.18", p, "the version range \"%.200s\" is not a vers",
+                                 name);
+            }
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        helper_branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+static void test_products(ermes__csaf_ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[128];
+
+    json_array_foreach(arr(tree, "full_product_names"), i,
+                       v) if (!get(v, "product_identification_helper"))
+    {
+        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+    }
+    json_array_foreach(arr(tree, "relationships"), i,
+                       v) if (json_is_object(get(v, "full_product_name")) &&
+                              !get(get(v, "full_product_name"), "product_identification_helper"))
+    {
+        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+    }
+    helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+}
+
 void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c)
 {
+    test_languages(c);
+    test_products(c);
     test_6_2_1(c);
     test_vulnerabilities(c);
     test_tracking(c);

@@ -154,3 +154,35 @@ int ermes__lang_tag_valid(const char *tag)
         return i + 1 < np;
     return i == np;
 }
+
+/* Private use (RFC 5646 section 4.5): the language qaa..qtz, the script Qaaa..Qabx, or the
+ * region AA, QM..QZ, XA..XZ or ZZ (the registry's private-use ranges); a tag of x- alone too. */
+int ermes__lang_tag_private(const char *tag)
+{
+    char low[128];
+    size_t n = strlen(tag);
+
+    if (n == 0 || n >= sizeof(low))
+        return 0;
+    for (size_t k = 0; k <= n; k++)
+        low[k] = (char)tolower((unsigned char)tag[k]);
+    if (strncmp(low, "x-", 2) == 0)
+        return 1;
+    for (char *p = low, *next; p; p = next) {
+        char *dash = strchr(p, '-');
+        size_t len = dash ? (size_t)(dash - p) : strlen(p);
+        next = dash ? dash + 1 : NULL;
+        if (p == low && len == 3 && strncmp(p, "qaa", 3) >= 0 && strncmp(p, "qtz", 3) <= 0)
+            return 1;
+        if (p != low && len == 4 && isalpha((unsigned char)p[0]) && strncmp(p, "qaaa", 4) >= 0 &&
+            strncmp(p, "qabx", 4) <= 0)
+            return 1;
+        if (p != low && len == 2 && isalpha((unsigned char)p[0]) && isalpha((unsigned char)p[1]) &&
+            (strncmp(p, "aa", 2) == 0 || strncmp(p, "zz", 2) == 0 || (p[0] == 'q' && p[1] >= 'm') ||
+             p[0] == 'x'))
+            return 1;
+        if (len == 1) /* extensions and private use follow: not the main subtags */
+            break;
+    }
+    return 0;
+}

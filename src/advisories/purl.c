@@ -16,8 +16,8 @@ typedef struct out {
     size_t used;
 } out_t;
 
-/* Appends the percent-decoded s[0, n) (lower-cased when lower is 1; 2 for a qualifier value) as a NUL-terminated string;
- * returns it, or NULL on bad encoding, a decoded NUL or no room. */
+/* Appends the percent-decoded s[0, n) (lower-cased when lower is 1; 2 for a qualifier value) as a
+ * NUL-terminated string; returns it, or NULL on bad encoding, a decoded NUL or no room. */
 static const char *decoded(out_t *o, const char *s, size_t n, int lower)
 {
     char *start = o->p->buf + o->used;
@@ -27,7 +27,8 @@ static const char *decoded(out_t *o, const char *s, size_t n, int lower)
         if (o->used + 2 >= sizeof(o->p->buf))
             return NULL;
         if (c == '%') {
-            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]))
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2]))
                 return NULL;
             char hex[3] = {s[i + 1], s[i + 2], 0};
             c = (int)strtol(hex, NULL, 16);

@@ -37,10 +37,15 @@ def advisory(n=1, products=3, vulns=1):
     }]
     tree = {
         "branches": branches,
-        "full_product_names": [{"name": "Example Platform %d" % n, "product_id": pids[-1]}],
+        "full_product_names": [{
+            "name": "Example Platform %d" % n, "product_id": pids[-1],
+            "product_identification_helper": {
+                "cpe": "cpe:2.3:o:example:platform_%d:1.0:*:*:*:*:*:*:*" % n}}],
         "relationships": [{
             "category": "installed_on",
-            "full_product_name": {"name": "Product 0 on the platform", "product_id": "REL-%d" % n},
+            "full_product_name": {"name": "Product 0 on the platform", "product_id": "REL-%d" % n,
+                                  "product_identification_helper": {
+                                      "purl": "pkg:generic/example-%d/product-0-on-platform" % n}},
             "product_reference": pids[0], "relates_to_product_reference": pids[-1]}],
         "product_groups": [{"group_id": "GROUP-%d" % n, "product_ids": pids[:2]}],
     }
@@ -231,6 +236,12 @@ OPTIONAL = {
     "6.2.10": (advisory, lambda d: d["document"].pop("distribution")),
     "6.2.11": (advisory, lambda d: d["document"]["references"].pop()),
     "6.2.12": (advisory, lambda d: d["document"].pop("lang")),
+    "6.2.14": (advisory, lambda d: d["document"].__setitem__("lang", "qab")),
+    "6.2.15": (advisory, lambda d: d["document"].__setitem__("lang", "i-default")),
+    "6.2.16": (advisory, lambda d: d["product_tree"]["full_product_names"][0].pop(
+        "product_identification_helper")),
+    "6.2.18": (advisory, lambda d: d["product_tree"]["branches"][0]["branches"][0]["branches"][0]
+               .__setitem__("category", "product_version_range")),
     "6.2.17": (advisory, lambda d: _vuln(d).__setitem__(
         "ids", [{"system_name": "Example", "text": "CVE-2024-12345"}])),
 }
