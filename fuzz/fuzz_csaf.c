@@ -4,7 +4,7 @@
  * JSON (ermes_csaf_result_json).
  * Checks: the input is refused only as not JSON, too deep or too big, with a reason; a result
  * is valid exactly when it lists no mandatory failure (when all are listed); every failure has
- * a test, the group "mandatory" or "optional",
+ * a test, the group "mandatory", "optional" or "informative",
  * a path that is "" or a JSON pointer and a message; the JSON of the result parses back with
  * the same verdict and failures. Anything else aborts. */
 #include <jansson.h>
@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < r.listed; i++) {
         const ermes_csaf_failure_t *f = &r.failed[i];
         check(f->test[0] != '\0' && f->message && f->message[0], "failure without test/message");
-        check(strcmp(f->group, "mandatory") == 0 || strcmp(f->group, "optional") == 0,
+        check(strcmp(f->group, "mandatory") == 0 || strcmp(f->group, "optional") == 0 ||
+                  strcmp(f->group, "informative") == 0,
               "unexpected group");
         mandatory |= strcmp(f->group, "mandatory") == 0;
         check(f->path && (f->path[0] == '\0' || f->path[0] == '/'), "path not a JSON pointer");

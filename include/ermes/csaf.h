@@ -2,10 +2,10 @@
  *
  * A document is checked against the OASIS CSAF 2.0 JSON schema (with the FIRST CVSS schemas
  * it references; strict: no properties the schema does not name, as the CSAF validators'
- * strict mode) and against the mandatory tests of section 6.1 of the specification, and
- * the optional tests of section 6.2 that ermes implements (6.2.1 to 6.2.12, 6.2.14 to 6.2.18: warnings
- * that leave the document valid). Each failure names its test ("6.1.7", or "schema"), its
- * group, the JSON pointer of the place and the reason. */
+ * strict mode) and against the mandatory tests of section 6.1 of the specification; the
+ * optional (6.2.1 to 6.2.12, 6.2.14 to 6.2.18) and informative (6.3.1 to 6.3.5, 6.3.10,
+ * 6.3.11) tests ermes implements are reported too and leave the document valid. Each failure names
+ * its test ("6.1.7", or "schema"), its group, the JSON pointer of the place and the reason. */
 #ifndef ERMES_CSAF_H
 #define ERMES_CSAF_H
 
@@ -20,7 +20,7 @@
 
 typedef struct ermes_csaf_failure {
     char test[16];     /* "schema", "6.1.1" ... "6.1.27.11", "6.2.1" ... */
-    const char *group; /* "mandatory" (the schema's too) or "optional" (warnings) */
+    const char *group; /* "mandatory" (the schema's too), "optional" or "informative" */
     char *path;        /* JSON pointer, "" for the document itself */
     char *message;
 } ermes_csaf_failure_t;

@@ -209,6 +209,16 @@ void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, 
     va_end(ap);
 }
 
+void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_failure(c, test, "informative", path, fmt, ap);
+    va_end(ap);
+}
+
 /* Schema failures inside a CVSS object are test 6.1.8 (Invalid CVSS), the others "schema". */
 static void schema_error_cb(void *ctx, const char *path, const char *message)
 {
@@ -281,6 +291,7 @@ int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, 
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
     ermes__csaf_optional_tests(&c);
+    ermes__csaf_informative_tests(&c);
     json_decref(c.doc);
     heap_close();
     if (c.rc) {

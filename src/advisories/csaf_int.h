@@ -22,6 +22,13 @@ void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* Records a finding of an informative test ("6.3.1"): group "informative", valid unchanged. */
+void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Runs the informative tests ermes implements (6.3.1 to 6.3.5, 6.3.10, 6.3.11). */
+void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c);
+
 /* Runs the optional tests ermes implements (6.2.1 to 6.2.12, 6.2.14 to 6.2.18). */
 void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c);
 

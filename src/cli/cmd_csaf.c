@@ -10,17 +10,20 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ermes csaf validate [--json] FILE...   (\"-\": standard input)\n\n"
-               "Checks each CSAF 2.0 document against the OASIS JSON schema (strict: no\n"
-               "properties it does not define; with the FIRST CVSS schemas) and the mandatory\n"
-               "tests 6.1.1 to 6.1.33 of the specification, and the optional tests 6.2.1 to\n"
-               "6.2.12 and 6.2.14 to 6.2.18 (warnings, group \"optional\"). Prints each failed\n"
-               "test of a document by its number (6.1.7; \"schema\" for the schema) with its\n"
-               "group, the JSON path and the reason, then \"valid\" when no mandatory one\n"
-               "failed. With --json, one object per line and document: file, valid, failed\n"
-               "[{test, group, path, message}].\n"
-               "Exit status 0 when every document is valid, 1 when one failed a mandatory test\n"
-               "or could not be read.\n");
+    fprintf(
+        f,
+        "usage: ermes csaf validate [--json] FILE...   (\"-\": standard input)\n\n"
+        "Checks each CSAF 2.0 document against the OASIS JSON schema (strict: no\n"
+        "properties it does not define; with the FIRST CVSS schemas) and the mandatory\n"
+        "tests 6.1.1 to 6.1.33 of the specification; the optional tests 6.2.1 to\n"
+        "6.2.12 and 6.2.14 to 6.2.18 and the informative tests 6.3.1 to 6.3.5, 6.3.10\n"
+        "and 6.3.11 are reported too (groups \"optional\", \"informative\"). Prints each failed\n"
+        "test of a document by its number (6.1.7; \"schema\" for the schema) with its\n"
+        "group, the JSON path and the reason, then \"valid\" when no mandatory one\n"
+        "failed. With --json, one object per line and document: file, valid, failed\n"
+        "[{test, group, path, message}].\n"
+        "Exit status 0 when every document is valid, 1 when one failed a mandatory test\n"
+        "or could not be read.\n");
 }
 
 static int validate_one(const char *file, int json)

@@ -15,6 +15,12 @@ const validate = (await import(base + "/validate.js")).default;
 const basic = await import(base + "/basic.js");
 const tests = Object.values(basic);
 if (process.argv.includes("--extended")) tests.push(...Object.values(await import(base + "/optionalTests.js")));
+// --informative: the informative tests ermes implements (6.3.6 and 6.3.7 need the network,
+// 6.3.8 hunspell, so those are left out).
+if (process.argv.includes("--informative")) {
+  const info = await import(base + "/informativeTests.js");
+  for (const n of ["1", "2", "3", "4", "5", "10", "11"]) tests.push(info["informativeTest_6_3_" + n]);
+}
 
 const rl = readline.createInterface({ input: process.stdin });
 const files = [];
@@ -30,7 +36,8 @@ rl.on("close", async () => {
     const result = await validate(tests, doc);
     process.stdout.write(JSON.stringify({ file, valid: result.isValid,
       failed: result.tests.filter((t) => !t.isValid || t.errors.length).map((t) => t.name),
-      warned: result.tests.filter((t) => t.warnings.length).map((t) => t.name) }) + "\n");
+      warned: result.tests.filter((t) => t.warnings.length).map((t) => t.name),
+      informed: result.tests.filter((t) => t.infos.length).map((t) => t.name) }) + "\n");
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stderr.write(`csaf-validator-lib: ${files.length} documents in ${ms.toFixed(0)} ms\n`);

@@ -64,8 +64,8 @@ def advisory(n=1, products=3, vulns=1):
                               "product_ids": [pids[0]], "url": "https://example.com/fix"}],
             "scores": [{"products": [pids[0]], "cvss_v3": {
                 "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                "baseScore": 9.8, "baseSeverity": "CRITICAL", "attackVector": "NETWORK"}},
-                {"products": [pids[0]], "cvss_v2": {
+                "baseScore": 9.8, "baseSeverity": "CRITICAL", "attackVector": "NETWORK"},
+                "cvss_v2": {
                     "version": "2.0", "vectorString": "AV:N/AC:L/Au:N/C:P/I:P/A:P",
                     "baseScore": 7.5, "accessVector": "NETWORK"}}],
             "threats": [{"category": "impact", "details": "Code execution.",
@@ -160,10 +160,10 @@ INVALID = {
     "6.1.9": (advisory, lambda d: _vuln(d)["scores"][0]["cvss_v3"].__setitem__("baseScore", 9.1)),
     "6.1.9-severity": (advisory, lambda d: _vuln(d)["scores"][0]["cvss_v3"].__setitem__(
         "baseSeverity", "HIGH")),
-    "6.1.9-v2": (advisory, lambda d: _vuln(d)["scores"][1]["cvss_v2"].__setitem__("baseScore", 7.4)),
+    "6.1.9-v2": (advisory, lambda d: _vuln(d)["scores"][0]["cvss_v2"].__setitem__("baseScore", 7.4)),
     "6.1.10": (advisory, lambda d: _vuln(d)["scores"][0]["cvss_v3"].__setitem__(
         "attackVector", "LOCAL")),
-    "6.1.10-v2": (advisory, lambda d: _vuln(d)["scores"][1]["cvss_v2"].__setitem__(
+    "6.1.10-v2": (advisory, lambda d: _vuln(d)["scores"][0]["cvss_v2"].__setitem__(
         "accessVector", "LOCAL")),
     "6.1.11": (advisory, lambda d: _vuln(d)["cwe"].__setitem__("name", "Not its name")),
     "6.1.12": (advisory, lambda d: d["document"].__setitem__("lang", "zz")),
@@ -245,6 +245,32 @@ OPTIONAL = {
     "6.2.17": (advisory, lambda d: _vuln(d).__setitem__(
         "ids", [{"system_name": "Example", "text": "CVE-2024-12345"}])),
 }
+
+
+# informative test -> (base document maker, mutation)
+INFORMATIVE = {
+    "6.3.1": (advisory, lambda d: _vuln(d)["scores"][0].pop("cvss_v3")),
+    "6.3.2": (advisory, lambda d: _vuln(d)["scores"][0].__setitem__("cvss_v3", {
+        "version": "3.0", "vectorString": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "baseScore": 9.8, "baseSeverity": "CRITICAL"})),
+    "6.3.3": (advisory, lambda d: (_vuln(d).pop("cve"), _vuln(d).__setitem__(
+        "ids", [{"system_name": "Example", "text": "EX-1"}]))),
+    "6.3.4": (advisory, lambda d: _vuln(d).pop("cwe")),
+    "6.3.5": (advisory, lambda d: _hash(d, ["sha256"]) or d["product_tree"]["branches"][0][
+        "branches"][0]["branches"][0]["product"]["product_identification_helper"]["hashes"][0][
+        "file_hashes"][0].__setitem__("value", "abcdef0123456789abcdef0123456789")),
+    "6.3.10": (advisory, lambda d: d["product_tree"]["branches"][0]["branches"][0]["branches"][0]
+               .update(category="product_version_range", name="vers:generic/>=1.0|<2.0")),
+    "6.3.11": (advisory, lambda d: d["product_tree"]["branches"][0]["branches"][0]["branches"][0]
+               .__setitem__("name", "v1.2.3")),
+}
+
+
+def informative(test):
+    make, mutate = INFORMATIVE[test]
+    d = make()
+    mutate(d)
+    return d
 
 
 def optional(test):

@@ -31,9 +31,10 @@ if not os.path.isdir(EXAMPLES):
     EXAMPLES = "/work/shared/conformance/csaf/csaf_2.0/examples/csaf"
 
 
-def oracle(files, extended=False):
+def oracle(files, extended=False, informative=False):
     env = dict(os.environ, CSAF_VALIDATOR_LIB=LIB)
-    p = subprocess.run([NODE, ORACLE] + (["--extended"] if extended else []),
+    p = subprocess.run([NODE, ORACLE] + (["--extended"] if extended else []) +
+                       (["--informative"] if informative else []),
                        input="\n".join(files).encode(), env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=540)
     if p.returncode != 0:
@@ -59,8 +60,10 @@ def ermes_tests(failed, group="mandatory"):
             if f["group"] == group}
 
 
-# The optional tests ermes implements (src/advisories/csaf_optional.c).
+# The optional and informative tests ermes implements (src/advisories/csaf_optional.c,
+# csaf_informative.c).
 OPTIONAL = set(csafdocs.OPTIONAL)
+INFORMATIVE = set(csafdocs.INFORMATIVE)
 
 
 class CsafValidation(unittest.TestCase):
@@ -75,6 +78,8 @@ class CsafValidation(unittest.TestCase):
             cls.docs["invalid-" + test] = csafdocs.invalid(test)
         for test in csafdocs.OPTIONAL:
             cls.docs["warning-" + test] = csafdocs.optional(test)
+        for test in csafdocs.INFORMATIVE:
+            cls.docs["info-" + test] = csafdocs.informative(test)
         cls.files = {}
         for name, doc in cls.docs.items():
             path = os.path.join(cls.dir, name + ".json")
@@ -118,12 +123,12 @@ class CsafValidation(unittest.TestCase):
               file=sys.stderr)
 
     def test_optional_tests_agree_with_the_extended_preset(self):
-        """The optional tests ermes runs warn on the same documents as the library's."""
+        """The optional and informative tests ermes runs find the same as the library's."""
         self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
         examples = sorted(glob.glob(os.path.join(EXAMPLES, "**", "*.json"), recursive=True))
         files = list(self.files.values()) + examples
         _, ours = self.ermes(files)
-        theirs = oracle(files, extended=True)
+        theirs = oracle(files, extended=True, informative=True)
         disagreements = []
         for f in files:
             mine = ermes_tests(ours[f]["failed"], "optional")
@@ -131,7 +136,16 @@ class CsafValidation(unittest.TestCase):
                    if n.startswith("optionalTest_")} & OPTIONAL
             if mine != lib:
                 disagreements.append((os.path.basename(f), sorted(mine), sorted(lib)))
+            mine = ermes_tests(ours[f]["failed"], "informative")
+            lib = {n[len("informativeTest_"):].replace("_", ".") for n in theirs[f]["informed"]
+                   if n.startswith("informativeTest_")} & INFORMATIVE
+            if mine != lib:
+                disagreements.append((os.path.basename(f), sorted(mine), sorted(lib)))
         self.assertEqual(disagreements, [])
+        for name, path in self.files.items():
+            if name.startswith("info-"):
+                self.assertTrue(ours[path]["valid"], name)
+                self.assertIn(name[len("info-"):], ermes_tests(ours[path]["failed"], "informative"))
         for name, path in self.files.items():
             if name.startswith("warning-"):
                 self.assertTrue(ours[path]["valid"], name)
@@ -145,13 +159,13 @@ class CsafValidation(unittest.TestCase):
                 self.assertTrue(row["valid"], (name, row["failed"]))
                 self.assertEqual(row["failed"], [], name)
                 continue
-            if name.startswith("warning-"):
+            if name.startswith("warning-") or name.startswith("info-"):
                 continue
             test = name[len("invalid-"):].split("-")[0]
             self.assertFalse(row["valid"], name)
             self.assertIn(test, {f["test"] for f in row["failed"]}, (name, row["failed"]))
             for f in row["failed"]:
-                self.assertIn(f["group"], ("mandatory", "optional"))
+                self.assertIn(f["group"], ("mandatory", "optional", "informative"))
                 self.assertTrue(f["path"] == "" or f["path"].startswith("/"), f)
                 self.assertTrue(f["message"], f)
         # Every mandatory test of section 6.1 has its invalid document.
@@ -168,7 +182,7 @@ class CsafValidation(unittest.TestCase):
                            self.files["invalid-6.1.7"])
         self.assertEqual(rc, 1, err)
         self.assertIn("valid-advisory.json: valid", out)
-        self.assertIn("invalid-6.1.7.json: 6.1.7 mandatory /vulnerabilities/0/scores/2/products/0",
+        self.assertIn("invalid-6.1.7.json: 6.1.7 mandatory /vulnerabilities/0/scores/1/products/0",
                       out)
 
     def test_bad_input(self):
