@@ -186,48 +186,22 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
     }
 }
 
-/* An RFC 3339 instant in seconds and nanoseconds (0 ok when it does not parse). */
+/* An RFC 3339 instant in milliseconds (core/time.c); ok 0 when it does not parse. */
 typedef struct instant {
-    long long secs;
-    long nanos;
+    int64_t ms;
     int ok;
 } instant_t;
 
 static instant_t instant(const char *s)
 {
-    instant_t t = {0, 0, 0};
-    int y, mo, d, h, mi, sec, n = 0;
-    long long off = 0;
-
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19)
-        return t;
-    const char *p = s + 19;
-    if (*p == '.') {
-        long scale = 100000000;
-        for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
-            t.nanos += (*p - '0') * scale;
-    }
-    if (*p == 'Z' || *p == 'z')
-        p++;
-    else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        off =
-            ((p[1] - '0') * 10 + (p[2] - '0')) * 3600LL + ((p[4] - '0') * 10 + (p[5] - '0')) * 60LL;
-        off = *p == '-' ? -off : off;
-        p += 6;
-    } else
-        return t;
-    if (*p)
-        return t;
-    t.secs = ermes__days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600LL + mi * 60LL +
-             sec - off;
-    t.ok = 1;
+    instant_t t = {0, 0};
+    t.ok = s && ermes__time_parse(s, strlen(s), &t.ms, NULL) == 0;
     return t;
 }
 
 static int before(instant_t a, instant_t b)
 {
-    return a.secs < b.secs || (a.secs == b.secs && a.nanos < b.nanos);
+    return a.ms < b.ms;
 }
 
 /* 6.2.4 Build Metadata in Revision History, 6.2.5 Older Initial Release Date than Revision
@@ -235,7 +209,7 @@ static int before(instant_t a, instant_t b)
 static void test_tracking(ermes__csaf_ctx_t *c)
 {
     json_t *t = get(get(c->doc, "document"), "tracking"), *r;
-    instant_t oldest = {0, 0, 0}, newest = {0, 0, 0};
+    instant_t oldest = {0, 0}, newest = {0, 0};
     size_t i;
     char p[128];
 

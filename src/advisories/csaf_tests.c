@@ -812,50 +812,23 @@ static long long leading_int(const char *s)
     return any ? v : -1;
 }
 
-/* An RFC 3339 date-time as a comparable instant: seconds since the epoch and nanoseconds;
- * 0 when it does not parse. */
+/* An RFC 3339 date-time as a comparable instant (milliseconds since the epoch, through
+ * core/time.c); ok 0 when it does not parse. */
 typedef struct instant {
-    long long secs;
-    long nanos;
+    int64_t ms;
     int ok;
 } instant_t;
 
 static instant_t parse_instant(const char *s)
 {
-    instant_t t = {0, 0, 0};
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19)
-        return t;
-    const char *p = s + 19;
-    if (*p == '.') {
-        long scale = 100000000;
-        for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
-            t.nanos += (*p - '0') * scale;
-    }
-    long long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && p[3] == ':') {
-        int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = (p[4] - '0') * 10 + (p[5] - '0');
-        off = (oh * 3600LL + om * 60LL) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return t;
-    }
-    if (*p)
-        return t;
-    int64_t days = ermes__days_from_civil(y, (unsigned)mo, (unsigned)d);
-    t.secs = days * 86400 + h * 3600LL + mi * 60LL + sec - off;
-    t.ok = 1;
+    instant_t t = {0, 0};
+    t.ok = s && ermes__time_parse(s, strlen(s), &t.ms, NULL) == 0;
     return t;
 }
 
 static int instant_cmp(instant_t a, instant_t b)
 {
-    if (a.secs != b.secs)
-        return a.secs < b.secs ? -1 : 1;
-    return a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0;
+    return a.ms < b.ms ? -1 : a.ms > b.ms;
 }
 
 /* The csaf-validator's compareVersions(v1, v2): > 0 when v2 >= v1 (semantic versions), else

@@ -11,6 +11,11 @@
 #include "advisories/csaf_int.h"
 #include "ermes/cpe.h"
 
+static int hexdigit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
+}
+
 typedef struct out {
     ermes_purl_t *p;
     size_t used;
@@ -30,8 +35,8 @@ static const char *decoded(out_t *o, const char *s, size_t n, int lower)
             if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
                 !isxdigit((unsigned char)s[i + 2]))
                 return NULL;
-            char hex[3] = {s[i + 1], s[i + 2], 0};
-            c = (int)strtol(hex, NULL, 16);
+            char hex[2] = {s[i + 1], s[i + 2]};
+            c = hexdigit(hex[0]) * 16 + hexdigit(hex[1]);
             i += 2;
             if (c == 0)
                 return NULL;
