@@ -93,7 +93,9 @@ static int add_fs_value(builder_t *b, int a, const char *s, size_t len, ermes_di
                 ermes_diag_set(d, attr_names[a], "the %s ends in a lone backslash", attr_names[a]);
                 return ERMES_EPARSE;
             }
-            rc = put(b, '\\') | put(b, s[++i]);
+            /* A quoted letter, digit or '_' needs no quoting in a WFN: keep one form. */
+            unsigned char q = (unsigned char)s[++i];
+            rc = isalnum(q) || q == '_' ? put(b, (char)q) : put(b, '\\') | put(b, (char)q);
         } else if (isalnum(c) || c == '_') {
             rc = put(b, (char)c);
         } else if (c == '*' || c == '?') {
@@ -315,10 +317,14 @@ size_t ermes_cpe_format(const ermes_cpe_t *cpe, char *buf, size_t cap)
             buf[n++] = '-';
         } else {
             /* WFN to formatted string: '.', '-' and '_' need no quoting there. */
-            for (const char *p = ermes_cpe_value(cpe, a); *p; p++) {
+            const char *v = ermes_cpe_value(cpe, a);
+            for (const char *p = v; *p; p++) {
                 if (n + 3 >= cap)
                     return 0;
-                if (p[0] == '\\' && p[1] && (p[1] == '.' || p[1] == '-' || p[1] == '_'))
+                /* '.', '-' and '_' go unquoted in a formatted string, but for a value that
+                 * is a lone "-", which would read as NA. */
+                if (p[0] == '\\' && p[1] && (p[1] == '.' || p[1] == '-' || p[1] == '_') &&
+                    strcmp(v, "\\-") != 0)
                     p++;
                 else if (p[0] == '\\' && p[1])
                     buf[n++] = *p++;

@@ -244,7 +244,8 @@ size_t ermes_purl_format(const ermes_purl_t *p, char *buf, size_t cap)
 
     if (cap == 0 || !p->type || !p->name)
         return 0;
-    rc |= lit(buf, cap, &n, "pkg:") | enc(buf, cap, &n, p->type, NULL) | lit(buf, cap, &n, "/");
+    /* The type's characters (letters, digits, '.', '+', '-') were checked: none needs encoding. */
+    rc |= lit(buf, cap, &n, "pkg:") | lit(buf, cap, &n, p->type) | lit(buf, cap, &n, "/");
     if (p->namespace_)
         rc |= enc(buf, cap, &n, p->namespace_, "/") | lit(buf, cap, &n, "/");
     rc |= enc(buf, cap, &n, p->name, NULL);

@@ -43,6 +43,22 @@ static void test_parse_formatted_string(void **state)
     assert_string_equal(ermes_cpe_value(&c, ERMES_CPE_VERSION), "1\\.*");
 }
 
+/* Found by fuzz_cpe: a quoted letter or '_' is the same value as the plain one, and a value
+ * that is a lone quoted hyphen must not format to "-" (NA). */
+static void test_canonical_values(void **state)
+{
+    ermes_cpe_t a = cpe("cpe:2.3:a:big\\_money:\\a:*:*:*:*:*:*:*:*");
+    ermes_cpe_t b = cpe("cpe:2.3:a:big_money:a:*:*:*:*:*:*:*:*");
+    ermes_cpe_t h = cpe("cpe:2.3:a:vendor:\\-:1:*:*:*:*:*:*:*");
+    char buf[256];
+
+    (void)state;
+    assert_int_equal(ermes_cpe_compare(&a, &b), ERMES_CPE_EQUAL);
+    assert_string_equal(ermes_cpe_value(&h, ERMES_CPE_PRODUCT), "\\-");
+    assert_true(ermes_cpe_format(&h, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "cpe:2.3:a:vendor:\\-:1:*:*:*:*:*:*:*");
+}
+
 static void test_parse_uri(void **state)
 {
     ermes_cpe_t c = cpe("cpe:/a:microsoft:internet_explorer:8.0.6001:beta");
@@ -114,8 +130,7 @@ static void test_matching(void **state)
                      ERMES_CPE_SUPERSET);
     assert_int_equal(ermes_cpe_compare_attr(ERMES_CPE_STRING, "??bar", ERMES_CPE_STRING, "foobar"),
                      ERMES_CPE_DISJOINT);
-    assert_int_equal(ermes_cpe_compare_attr(ERMES_CPE_STRING, "???bar", ERMES_CPE_STRING,
-                                            "foobar"),
+    assert_int_equal(ermes_cpe_compare_attr(ERMES_CPE_STRING, "???bar", ERMES_CPE_STRING, "foobar"),
                      ERMES_CPE_SUPERSET);
     assert_int_equal(ermes_cpe_compare_attr(ERMES_CPE_STRING, "foo", ERMES_CPE_STRING, "*"),
                      ERMES_CPE_UNDEFINED);
@@ -138,12 +153,17 @@ static void test_purl(void **state)
     assert_string_equal(p.subpath, "lib/x");
     assert_true(ermes_purl_format(&p, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "pkg:npm/%40angular/animation@12.3.1?a=1&b=2#lib/x");
+    /* Found by fuzz_purl: a type with '+' stays as it is (it is not percent-encoded). */
+    s = "pkg:n+dpm/%20a";
+    assert_int_equal(ermes_purl_parse(s, strlen(s), &p, NULL), 0);
+    assert_true(ermes_purl_format(&p, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "pkg:n+dpm/%20a");
     s = "pkg:generic/x?k=a%26b";
     assert_int_equal(ermes_purl_parse(s, strlen(s), &p, NULL), 0);
     assert_string_equal(p.qualifiers, "k=a%26b");
-    static const char *const bad[] = {"npm/x", "pkg:/x", "pkg:npm/", "pkg:npm/x%zz",
-                                      "pkg:1npm/x", "pkg:npm/x?a=1&A=2", "pkg:npm/x@",
-                                      "pkg:npm/x?=1", NULL};
+    static const char *const bad[] = {"npm/x",        "pkg:/x",       "pkg:npm/",
+                                      "pkg:npm/x%zz", "pkg:1npm/x",   "pkg:npm/x?a=1&A=2",
+                                      "pkg:npm/x@",   "pkg:npm/x?=1", NULL};
     for (int i = 0; bad[i]; i++) {
         ermes_diag_clear(&d);
         assert_int_equal(ermes_purl_parse(bad[i], strlen(bad[i]), &p, &d), ERMES_EPARSE);
@@ -155,6 +175,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_formatted_string),
+        cmocka_unit_test(test_canonical_values),
         cmocka_unit_test(test_parse_uri),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_matching),
