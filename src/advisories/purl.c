@@ -178,27 +178,20 @@ int ermes_purl_parse(const char *s, size_t len, ermes_purl_t *p, ermes_diag_t *d
             return fail(d, "namespace", "bad percent-encoding in the namespace");
     }
     if (nquals) {
-        char *start = p->buf + o.used;
+        /* "key=value&key=value": keys lower case, in order, values decoded after them. */
+        char *first = p->buf + o.used;
         for (size_t i = 0; i < nquals; i++) {
-            char key[64];
-            size_t kn = quals[i].klen < sizeof(key) - 1 ? quals[i].klen : sizeof(key) - 1;
-            for (size_t k = 0; k < kn; k++)
-                key[k] = (char)tolower((unsigned char)quals[i].key[k]);
-            key[kn] = '\0';
-            const char *v = decoded(&o, quals[i].value, quals[i].vlen, 2);
-            if (!v)
-                return fail(d, "qualifiers", "bad percent-encoding in a qualifier value");
-            /* rewrite "value\0" in place as "key=value&" */
-            size_t vn = strlen(v), need = kn + 1 + vn + 1;
-            if ((size_t)(v - p->buf) + need + 1 >= sizeof(p->buf))
+            if (o.used + quals[i].klen + 2 >= sizeof(p->buf))
                 return fail(d, "qualifiers", "the qualifiers do not fit");
-            memmove((char *)v + kn + 1, v, vn + 1);
-            memcpy((char *)v, key, kn);
-            ((char *)v)[kn] = '=';
-            o.used = (size_t)(v - p->buf) + kn + 1 + vn;
-            p->buf[o.used++] = i + 1 < nquals ? '&' : '\0';
+            for (size_t k = 0; k < quals[i].klen; k++)
+                p->buf[o.used++] = (char)tolower((unsigned char)quals[i].key[k]);
+            p->buf[o.used++] = '=';
+            if (!decoded(&o, quals[i].value, quals[i].vlen, 2))
+                return fail(d, "qualifiers", "bad percent-encoding in a qualifier value");
+            if (i + 1 < nquals)
+                p->buf[o.used - 1] = '&'; /* the value's NUL */
         }
-        p->qualifiers = start;
+        p->qualifiers = first;
     }
     return 0;
 }

@@ -158,6 +158,11 @@ static void test_purl(void **state)
     assert_int_equal(ermes_purl_parse(s, strlen(s), &p, NULL), 0);
     assert_true(ermes_purl_format(&p, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "pkg:n+dpm/%20a");
+    /* Found by fuzz_purl: a qualifier key of any length is kept whole. */
+    s = "pkg:generic/x?a_qualifier_key_longer_than_sixty_four_characters_is_still_one_key_x=1&b=2";
+    assert_int_equal(ermes_purl_parse(s, strlen(s), &p, NULL), 0);
+    assert_string_equal(
+        p.qualifiers, "a_qualifier_key_longer_than_sixty_four_characters_is_still_one_key_x=1&b=2");
     s = "pkg:generic/x?k=a%26b";
     assert_int_equal(ermes_purl_parse(s, strlen(s), &p, NULL), 0);
     assert_string_equal(p.qualifiers, "k=a%26b");
