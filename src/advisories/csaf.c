@@ -72,13 +72,14 @@ static void heap_open(void)
     heap.active = 1;
 }
 
-/* Closes the window: keeps the first chunk for the thread's next document. */
+/* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
+ * leaves nothing behind. */
 static void heap_close(void)
 {
     heap.active = 0;
-    for (int i = 1; i < heap.n; i++)
+    for (int i = 0; i < heap.n; i++)
         ermes__free(heap.chunk[i]);
-    heap.n = heap.n > 0 ? 1 : 0;
+    heap.n = 0;
     heap.off = 0;
 }
 
