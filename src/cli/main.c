@@ -40,6 +40,8 @@ static const struct command {
      "retro-hunts of the log archive: list, show, start, cancel"},
     {"mail", ermes__cmd_mail,
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
+    {"csaf", ermes__cmd_csaf, "CSAF 2.0 documents: validate (schema and mandatory tests)"},
+    {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };

@@ -80,6 +80,7 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/retrohunts", ermes__h_retrohunt_create, STAFF, NULL},
     {"GET", "/api/v1/retrohunts/{id}", ermes__h_retrohunt_get, STAFF, NULL},
     {"POST", "/api/v1/retrohunts/{id}/cancel", ermes__h_retrohunt_cancel, STAFF, NULL},
+    {"POST", "/api/v1/csaf/validate", ermes__h_csaf_validate, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 

@@ -1,0 +1,69 @@
+/* libFuzzer target for the CSAF 2.0 reader and validator (src/advisories/csaf.c, jsonschema.c,
+ * csaf_tests.c, lang.c, purl.c): exactly what `ermes csaf validate` and the body of POST
+ * /api/v1/csaf/validate go through: ermes_csaf_validate on the input, then the result as
+ * JSON (ermes_csaf_result_json).
+ * Checks: the input is refused only as not JSON, too deep or too big, with a reason; a result
+ * is valid exactly when it lists no mandatory failure (when all are listed); every failure has
+ * a test, the group "mandatory", "optional" or "informative",
+ * a path that is "" or a JSON pointer and a message; the JSON of the result parses back with
+ * the same verdict and failures. Anything else aborts. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ermes/csaf.h"
+
+static void check(int ok, const char *what)
+{
+    if (ok)
+        return;
+    fprintf(stderr, "fuzz_csaf: %s\n", what);
+    abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    ermes_csaf_result_t r;
+    ermes_diag_t d;
+    int rc;
+
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    ermes_diag_clear(&d);
+    rc = ermes_csaf_validate(s, size, &r, &d);
+    free(s);
+    if (rc) {
+        check(rc == ERMES_EPARSE || rc == ERMES_ETOOBIG, "unexpected error code");
+        check(d.reason[0] != '\0', "refusal without a reason");
+        return 0;
+    }
+    check(r.listed <= r.count && r.listed <= ERMES_CSAF_MAX_FAILURES, "listed out of range");
+    int mandatory = 0;
+    for (size_t i = 0; i < r.listed; i++) {
+        const ermes_csaf_failure_t *f = &r.failed[i];
+        check(f->test[0] != '\0' && f->message && f->message[0], "failure without test/message");
+        check(strcmp(f->group, "mandatory") == 0 || strcmp(f->group, "optional") == 0 ||
+                  strcmp(f->group, "informative") == 0,
+              "unexpected group");
+        mandatory |= strcmp(f->group, "mandatory") == 0;
+        check(f->path && (f->path[0] == '\0' || f->path[0] == '/'), "path not a JSON pointer");
+    }
+    if (r.listed == r.count)
+        check(r.valid == !mandatory, "valid disagrees with the failures");
+    else
+        check(!r.valid || r.listed == ERMES_CSAF_MAX_FAILURES, "valid with unlisted failures");
+    char *out = ermes_csaf_result_json(&r, "fuzz.json");
+    check(out != NULL, "result does not serialise");
+    json_t *back = json_loads(out, 0, NULL);
+    check(back != NULL, "result JSON does not parse");
+    check(json_is_true(json_object_get(back, "valid")) == r.valid, "verdict lost in JSON");
+    check(json_array_size(json_object_get(back, "failed")) == r.listed, "failures lost in JSON");
+    json_decref(back);
+    free(out);
+    ermes_csaf_result_cleanup(&r);
+    return 0;
+}

@@ -1,0 +1,341 @@
+/* CSAF 2.0 validation: reading the document, the schema (jsonschema.c), the tests
+ * (csaf_tests.c), the result. The compiled schema and the CWE list are built once and shared,
+ * read-only, by every thread. */
+#include "advisories/csaf_int.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advisories/jsonschema.h"
+#include "core/alloc.h"
+
+extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes__cvss_v30_schema[],
+    ermes__cvss_v31_schema[], ermes__cwe_names[];
+extern const size_t ermes__csaf_schema_len, ermes__cvss_v20_schema_len, ermes__cvss_v30_schema_len,
+    ermes__cvss_v31_schema_len, ermes__cwe_names_len;
+
+/* jansson's allocations while a thread validates a document come from a per-thread heap of
+ * a few large chunks, freed at once when the document is done: a parsed advisory is tens of
+ * thousands of small values, and malloc and free for each were half the time of a
+ * validation. The hook is installed once; a thread that is not validating (and any value made
+ * before) goes to ermes__malloc and ermes__free as jansson's own default would go to malloc
+ * and free, so installing it while other threads use jansson is harmless, and a pointer from
+ * outside the heap is always freed normally. Nothing allocated inside the window outlives it:
+ * the document, the tests' sets and the validator's temporaries are released before it
+ * closes. */
+#define HEAP_CHUNKS 24
+static _Thread_local struct doc_heap {
+    char *chunk[HEAP_CHUNKS];
+    size_t size[HEAP_CHUNKS];
+    int n, active;
+    size_t off;
+} heap;
+
+static void *heap_malloc(size_t n)
+{
+    if (!heap.active)
+        return ermes__malloc(n);
+    n = (n + 15) & ~(size_t)15;
+    if (heap.n == 0 || heap.size[heap.n - 1] - heap.off < n) {
+        size_t size = heap.n ? heap.size[heap.n - 1] * 2 : 256 * 1024;
+        if (heap.n == HEAP_CHUNKS)
+            return ermes__malloc(n);
+        if (size < n)
+            size = n;
+        char *c = ermes__malloc(size);
+        if (!c)
+            return NULL;
+        heap.chunk[heap.n] = c;
+        heap.size[heap.n++] = size;
+        heap.off = 0;
+    }
+    void *p = heap.chunk[heap.n - 1] + heap.off;
+    heap.off += n;
+    return p;
+}
+
+static void heap_free(void *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; heap.active && i < heap.n; i++)
+        if ((char *)p >= heap.chunk[i] && (char *)p < heap.chunk[i] + heap.size[i])
+            return;
+    ermes__free(p);
+}
+
+static void heap_open(void)
+{
+    heap.active = 1;
+}
+
+/* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
+ * leaves nothing behind. */
+static void heap_close(void)
+{
+    heap.active = 0;
+    for (int i = 0; i < heap.n; i++)
+        ermes__free(heap.chunk[i]);
+    heap.n = 0;
+    heap.off = 0;
+}
+
+static ermes__jschema_t *schema;
+static json_t *cwe_names; /* {"CWE-79": "Improper Neutralization ..."} */
+static int init_rc = ERMES_EINTERNAL;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static json_t *load(const unsigned char *data, size_t len)
+{
+    return json_loadb((const char *)data, len, 0, NULL);
+}
+
+static void init(void)
+{
+    json_t *root = load(ermes__csaf_schema, ermes__csaf_schema_len);
+    json_t *refs[3] = {load(ermes__cvss_v20_schema, ermes__cvss_v20_schema_len),
+                       load(ermes__cvss_v30_schema, ermes__cvss_v30_schema_len),
+                       load(ermes__cvss_v31_schema, ermes__cvss_v31_schema_len)};
+    /* The CSAF schema names them by these URIs (without the "?date" of their $id). */
+    static const char *const names[3] = {"https://www.first.org/cvss/cvss-v2.0.json",
+                                         "https://www.first.org/cvss/cvss-v3.0.json",
+                                         "https://www.first.org/cvss/cvss-v3.1.json"};
+    json_t *list = load(ermes__cwe_names, ermes__cwe_names_len), *pair;
+    ermes_diag_t d;
+    size_t i;
+
+    ermes_diag_clear(&d);
+    ermes__lang_init();
+    if (root && refs[0] && refs[1] && refs[2] && list)
+        init_rc = ermes__jschema_compile(root, refs, names, 3, 1, &schema, &d);
+    cwe_names = json_object();
+    json_array_foreach(list, i, pair) json_object_set(
+        cwe_names, json_string_value(json_array_get(pair, 0)), json_array_get(pair, 1));
+    if (!cwe_names)
+        init_rc = ERMES_ENOMEM;
+    json_decref(root);
+    for (int k = 0; k < 3; k++)
+        json_decref(refs[k]);
+    json_decref(list);
+    if (init_rc == 0)
+        json_set_alloc_funcs(heap_malloc, heap_free);
+}
+
+int ermes_csaf_init(void)
+{
+    pthread_once(&init_once, init);
+    return init_rc;
+}
+
+const char *ermes__csaf_cwe_name(const char *id)
+{
+    return json_string_value(json_object_get(cwe_names, id));
+}
+
+/* Cuts a UTF-8 sequence that a truncating snprintf left incomplete at the end of s, so the
+ * text stays valid UTF-8 for the JSON output. */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), start = n, need;
+
+    while (start > 0 && n - start < 4 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0)
+        return;
+    unsigned char lead = (unsigned char)s[start - 1];
+    if (lead < 0x80)
+        return;
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (start - 1) < need)
+        s[start - 1] = '\0';
+}
+
+static void add_failure(ermes__csaf_ctx_t *c, const char *test, const char *group, const char *path,
+                        const char *fmt, va_list ap)
+{
+    ermes_csaf_result_t *r = c->r;
+    char msg[512];
+
+    r->count++;
+    if (r->listed >= ERMES_CSAF_MAX_FAILURES)
+        return;
+    if (r->listed % 16 == 0) {
+        ermes_csaf_failure_t *f =
+            ermes__reallocarray(r->failed, r->listed + 16, sizeof(*r->failed));
+        if (!f) {
+            c->rc = ERMES_ENOMEM;
+            return;
+        }
+        r->failed = f;
+    }
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    utf8_trim(msg);
+    ermes_csaf_failure_t *f = &r->failed[r->listed];
+    snprintf(f->test, sizeof(f->test), "%s", test);
+    f->group = group;
+    f->path = ermes__strdup(path);
+    if (f->path)
+        utf8_trim(f->path);
+    f->message = ermes__strdup(msg);
+    if (!f->path || !f->message) {
+        ermes__free(f->path);
+        ermes__free(f->message);
+        c->rc = ERMES_ENOMEM;
+        return;
+    }
+    r->listed++;
+}
+
+void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    c->r->valid = 0;
+    va_start(ap, fmt);
+    add_failure(c, test, "mandatory", path, fmt, ap);
+    va_end(ap);
+}
+
+void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_failure(c, test, "optional", path, fmt, ap);
+    va_end(ap);
+}
+
+void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    add_failure(c, test, "informative", path, fmt, ap);
+    va_end(ap);
+}
+
+/* Schema failures inside a CVSS object are test 6.1.8 (Invalid CVSS), the others "schema". */
+static void schema_error_cb(void *ctx, const char *path, const char *message)
+{
+    ermes__csaf_ctx_t *c = ctx;
+    const char *test = strstr(path, "/cvss_v2") || strstr(path, "/cvss_v3") ? "6.1.8" : "schema";
+
+    ermes__csaf_fail(c, test, path, "%s", message);
+}
+
+/* The depth of the deepest array or object: refused past a limit before any recursion. */
+static int too_deep(const char *json, size_t len, int limit)
+{
+    int depth = 0, in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char ch = json[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = 0;
+        } else if (ch == '"') {
+            in_string = 1;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > limit)
+                return 1;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, ermes_diag_t *d)
+{
+    ermes__csaf_ctx_t c;
+    ermes_csaf_result_t r;
+    json_error_t jerr;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    if (len > ERMES_CSAF_MAX_DOCUMENT) {
+        ermes_diag_set(d, "document", "larger than %u bytes", ERMES_CSAF_MAX_DOCUMENT);
+        return ERMES_ETOOBIG;
+    }
+    if ((rc = ermes_csaf_init()))
+        return rc;
+    /* Real advisories nest branches a few levels deep; 64 leaves room and bounds the
+     * recursion of the validator. */
+    if (too_deep(json, len, 64)) {
+        ermes_diag_set(d, "document", "nested deeper than 64 levels");
+        return ERMES_EPARSE;
+    }
+    heap_open();
+    c.doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!c.doc) {
+        heap_close();
+        ermes_diag_set(d, "document", "not JSON: %s", jerr.text);
+        if (d) {
+            d->line = jerr.line;
+            d->column = jerr.column;
+        }
+        return ERMES_EPARSE;
+    }
+    r.valid = 1;
+    c.r = &r;
+    c.rc = 0;
+    rc = ermes__jschema_validate(schema, c.doc, schema_error_cb, &c, ERMES_CSAF_MAX_FAILURES);
+    if (rc < 0)
+        c.rc = rc;
+    ermes__csaf_mandatory_tests(&c);
+    ermes__csaf_optional_tests(&c);
+    ermes__csaf_informative_tests(&c);
+    json_decref(c.doc);
+    heap_close();
+    if (c.rc) {
+        ermes_csaf_result_cleanup(&r);
+        return c.rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void ermes_csaf_result_cleanup(ermes_csaf_result_t *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->listed; i++) {
+        ermes__free(r->failed[i].path);
+        ermes__free(r->failed[i].message);
+    }
+    ermes__free(r->failed);
+    memset(r, 0, sizeof(*r));
+}
+
+char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
+{
+    json_t *o = json_object(), *failed = json_array();
+    char *s = NULL;
+
+    if (!o || !failed)
+        goto out;
+    if (file && json_object_set_new(o, "file", json_string(file)))
+        goto out;
+    json_object_set_new(o, "valid", json_boolean(r->valid));
+    for (size_t i = 0; i < r->listed; i++) {
+        const ermes_csaf_failure_t *f = &r->failed[i];
+        json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s}", "test", f->test, "group",
+                                                f->group, "path", f->path, "message", f->message));
+    }
+    json_object_set(o, "failed", failed);
+    if (r->count > r->listed)
+        json_object_set_new(o, "more_failures", json_integer((json_int_t)(r->count - r->listed)));
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+    json_decref(failed);
+    json_decref(o);
+    return s;
+}

@@ -1,0 +1,125 @@
+/* The informative tests of CSAF 2.0 (section 6.3) that ermes implements: 6.3.1 to 6.3.5,
+ * 6.3.10 and 6.3.11. Their findings are listed with the group "informative" and leave the
+ * document valid. Not implemented: 6.3.6 and 6.3.7 (URLs that fail to resolve: they need the
+ * network), 6.3.8 (spell check), 6.3.9 (branch categories). */
+#include "advisories/csaf_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_t *get(const json_t *o, const char *k)
+{
+    return json_is_object(o) ? json_object_get(o, k) : NULL;
+}
+
+static json_t *arr(const json_t *o, const char *k)
+{
+    json_t *a = get(o, k);
+    return json_is_array(a) ? a : NULL;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    return json_string_value(get(o, k));
+}
+
+/* 6.3.1 CVSS v2 as the only Scoring System, 6.3.2 Use of CVSS v3.0, 6.3.3 Missing CVE, 6.3.4
+ * Missing CWE */
+static void test_vulnerabilities(ermes__csaf_ctx_t *c)
+{
+    json_t *v, *s;
+    size_t i, j;
+    char p[128];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_array_foreach(arr(v, "scores"), j, s)
+        {
+            json_t *v3 = get(s, "cvss_v3");
+            const char *vector = str(v3, "vectorString");
+            if (get(s, "cvss_v2") && !v3) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu", i, j);
+                ermes__csaf_info(c, "6.3.1", p, "CVSS v2 is the only scoring system");
+            }
+            if (v3 && ((str(v3, "version") && strcmp(str(v3, "version"), "3.0") == 0) ||
+                       (vector && strncmp(vector, "CVSS:3.0", 8) == 0))) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3/version", i, j);
+                ermes__csaf_info(c, "6.3.2", p, "CVSS v3.0: upgrading to v3.1 is recommended");
+            }
+        }
+        snprintf(p, sizeof(p), "/vulnerabilities/%zu", i);
+        if (!get(v, "cve"))
+            ermes__csaf_info(c, "6.3.3", p, "the vulnerability has no CVE");
+        if (!get(v, "cwe"))
+            ermes__csaf_info(c, "6.3.4", p, "the vulnerability has no CWE");
+    }
+}
+
+/* 6.3.5 Use of Short Hash */
+static void short_hashes(ermes__csaf_ctx_t *c, json_t *product, const char *path)
+{
+    json_t *h, *fh;
+    size_t i, j;
+    char p[1200];
+
+    json_array_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
+        json_array_foreach(arr(h, "file_hashes"), j, fh)
+    {
+        const char *value = str(fh, "value");
+        /* JavaScript counts UTF-16 units; a hash is ASCII, where the two agree. */
+        if (value && strlen(value) < 64) {
+            snprintf(p, sizeof(p),
+                     "%s/product_identification_helper/hashes/%zu/file_hashes/%zu/value", path, i,
+                     j);
+            ermes__csaf_info(c, "6.3.5", p, "a hash shorter than 64 characters");
+        }
+    }
+}
+
+/* 6.3.10 Usage of Product Version Range, 6.3.11 Usage of V as Version Indicator (and 6.3.5
+ * on the branches' products) */
+static void branches(ermes__csaf_ctx_t *c, json_t *list, const char *path, int depth)
+{
+    json_t *b;
+    size_t i;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(list, i, b)
+    {
+        const char *cat = str(b, "category"), *name = str(b, "name");
+        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        short_hashes(c, get(b, "product"), p);
+        if (cat && strcmp(cat, "product_version_range") == 0)
+            ermes__csaf_info(c, "6.3.10", p, "a product_version_range branch");
+        if (cat && strcmp(cat, "product_version") == 0 && name &&
+            (name[0] == 'v' || name[0] == 'V') && name[1] >= '0' && name[1] <= '9') {
+            snprintf(p, sizeof(p), "%s/%zu/name", path, i);
+            ermes__csaf_info(c, "6.3.11", p,
+                             "a version given as \"%.100s\": v as version indicator", name);
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[128];
+
+    test_vulnerabilities(c);
+    branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        short_hashes(c, v, p);
+    }
+    json_array_foreach(arr(tree, "relationships"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        short_hashes(c, get(v, "full_product_name"), p);
+    }
+}

@@ -1,0 +1,53 @@
+/* Internals of the CSAF validator shared by its files: csaf.c (reading, schema, results),
+ * csaf_tests.c (the tests of section 6.1), lang.c (BCP 47 language tags), purl.c. */
+#ifndef ERMES_ADVISORIES_CSAF_INT_H
+#define ERMES_ADVISORIES_CSAF_INT_H
+
+#include <jansson.h>
+
+#include "ermes/csaf.h"
+
+typedef struct ermes__csaf_ctx {
+    json_t *doc;
+    ermes_csaf_result_t *r;
+    int rc; /* ERMES_ENOMEM once a failure could not be recorded */
+} ermes__csaf_ctx_t;
+
+/* Records a failure of test ("6.1.7") at path (a JSON pointer) with a printf-style reason. */
+void ermes__csaf_fail(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Records a warning of an optional test ("6.2.1"): listed with the group "optional", it does
+ * not make the document invalid. */
+void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Records a finding of an informative test ("6.3.1"): group "informative", valid unchanged. */
+void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+/* Runs the informative tests ermes implements (6.3.1 to 6.3.5, 6.3.10, 6.3.11). */
+void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c);
+
+/* Runs the optional tests ermes implements (6.2.1 to 6.2.12, 6.2.14 to 6.2.18). */
+void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c);
+
+/* Runs the mandatory tests (6.1.1 to 6.1.33 but 6.1.8, which the schema covers). */
+void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c);
+
+/* The name of the CWE with this id ("CWE-79"), or NULL when there is no such weakness. */
+const char *ermes__csaf_cwe_name(const char *id);
+
+/* Loads the language subtag registry (called by ermes_csaf_init, before any validation). */
+void ermes__lang_init(void);
+
+/* 1 when tag is a well-formed BCP 47 language tag whose subtags are registered. */
+int ermes__lang_tag_valid(const char *tag);
+
+/* 1 when tag names a private-use language, script or region (CSAF test 6.2.14). */
+int ermes__lang_tag_private(const char *tag);
+
+/* 1 when s is a package URL as the purl specification defines it. */
+int ermes__purl_valid(const char *s, size_t len);
+
+#endif

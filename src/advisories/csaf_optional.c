@@ -1,0 +1,439 @@
+/* The optional tests of CSAF 2.0 (section 6.2) that ermes implements: 6.2.1 to 6.2.12 and
+ * 6.2.14 to 6.2.18. Their findings are warnings: the document stays valid. Not implemented
+ * yet: 6.2.13 (sorting), 6.2.19 (CVSS for fixed products), 6.2.20 (additional properties,
+ * which the strict schema already refuses). */
+#include "advisories/csaf_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+
+static json_t *get(const json_t *o, const char *k)
+{
+    return json_is_object(o) ? json_object_get(o, k) : NULL;
+}
+
+static json_t *arr(const json_t *o, const char *k)
+{
+    json_t *a = get(o, k);
+    return json_is_array(a) ? a : NULL;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    return json_string_value(get(o, k));
+}
+
+static int eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static int list_has(const json_t *list, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) if (eq(json_string_value(v), id)) return 1;
+    return 0;
+}
+
+static int group_has(json_t *doc, const char *group_id, const char *product)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(arr(get(doc, "product_tree"), "product_groups"), i,
+                       g) if (eq(str(g, "group_id"), group_id) &&
+                              list_has(arr(g, "product_ids"), product)) return 1;
+    return 0;
+}
+
+/* Is the product named anywhere a product id may be referenced (section 6.1.1's list)? */
+static int referenced(json_t *doc, const char *id)
+{
+    static const char *const status[] = {"first_affected", "first_fixed",         "fixed",
+                                         "known_affected", "known_not_affected",  "last_affected",
+                                         "recommended",    "under_investigation", NULL};
+    json_t *tree = get(doc, "product_tree"), *v, *x;
+    size_t i, j;
+
+    json_array_foreach(arr(tree, "product_groups"), i,
+                       v) if (list_has(arr(v, "product_ids"), id)) return 1;
+    json_array_foreach(arr(tree, "relationships"), i,
+                       v) if (eq(str(v, "product_reference"), id) ||
+                              eq(str(v, "relates_to_product_reference"), id)) return 1;
+    json_array_foreach(arr(doc, "vulnerabilities"), i, v)
+    {
+        for (int k = 0; status[k]; k++)
+            if (list_has(arr(get(v, "product_status"), status[k]), id))
+                return 1;
+        json_array_foreach(arr(v, "remediations"), j,
+                           x) if (list_has(arr(x, "product_ids"), id)) return 1;
+        json_array_foreach(arr(v, "scores"), j, x) if (list_has(arr(x, "products"), id)) return 1;
+        json_array_foreach(arr(v, "threats"), j,
+                           x) if (list_has(arr(x, "product_ids"), id)) return 1;
+        json_array_foreach(arr(v, "flags"), j, x) if (list_has(arr(x, "product_ids"), id)) return 1;
+    }
+    return 0;
+}
+
+static void unused_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        const char *id = str(get(b, "product"), "product_id");
+        if (id && !referenced(c->doc, id)) {
+            snprintf(p, sizeof(p), "%s/%zu/product/product_id", path, i);
+            ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        unused_branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+/* 6.2.1 Unused Definition of Product ID */
+static void test_6_2_1(ermes__csaf_ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[256];
+
+    if (!tree || eq(str(get(c->doc, "document"), "category"), "csaf_informational_advisory"))
+        return;
+    unused_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    {
+        const char *id = str(v, "product_id");
+        if (id && !referenced(c->doc, id)) {
+            snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
+            ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
+        }
+    }
+    json_array_foreach(arr(tree, "relationships"), i, v)
+    {
+        const char *id = str(get(v, "full_product_name"), "product_id");
+        if (id && !referenced(c->doc, id)) {
+            snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name/product_id",
+                     i);
+            ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
+        }
+    }
+}
+
+/* 6.2.2 Missing Remediation, 6.2.3 Missing Score, 6.2.7 Missing Date in Involvements,
+ * 6.2.17 CVE in field IDs */
+static void test_vulnerabilities(ermes__csaf_ctx_t *c)
+{
+    static const char *const affected[] = {"first_affected", "known_affected", "last_affected",
+                                           "under_investigation", NULL};
+    json_t *v, *id, *x;
+    size_t i, j, k;
+    char p[256];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *ps = get(v, "product_status");
+        for (int l = 0; affected[l]; l++)
+            json_array_foreach(arr(ps, affected[l]), j, id)
+            {
+                const char *pid = json_string_value(id);
+                int remedied = 0, scored = 0;
+                if (!pid)
+                    continue;
+                json_array_foreach(arr(v, "remediations"), k, x)
+                {
+                    size_t g;
+                    json_t *gid;
+                    remedied |= list_has(arr(x, "product_ids"), pid);
+                    json_array_foreach(arr(x, "group_ids"), g, gid) remedied |=
+                        json_is_string(gid) && group_has(c->doc, json_string_value(gid), pid);
+                }
+                json_array_foreach(arr(v, "scores"), k, x) scored |=
+                    list_has(arr(x, "products"), pid);
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s/%zu", i, affected[l],
+                         j);
+                if (!remedied)
+                    ermes__csaf_warn(c, "6.2.2", p, "product %s has no remediation", pid);
+                if (!scored && strcmp(affected[l], "under_investigation") != 0)
+                    ermes__csaf_warn(c, "6.2.3", p, "product %s has no score", pid);
+            }
+        json_array_foreach(arr(v, "involvements"), j, x) if (!get(x, "date"))
+        {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
+            ermes__csaf_warn(c, "6.2.7", p, "the involvement has no date");
+        }
+        json_array_foreach(arr(v, "ids"), j, x)
+        {
+            const char *text = str(x, "text");
+            size_t n = text ? strlen(text) : 0, d = 9;
+            int cve = n >= 13 && strncmp(text, "CVE-", 4) == 0 && isdigit((unsigned char)text[4]) &&
+                      isdigit((unsigned char)text[5]) && isdigit((unsigned char)text[6]) &&
+                      isdigit((unsigned char)text[7]) && text[8] == '-';
+            while (cve && d < n)
+                cve = isdigit((unsigned char)text[d++]);
+            if (cve) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/ids/%zu", i, j);
+                ermes__csaf_warn(c, "6.2.17", p, "%s belongs in the cve field", text);
+            }
+        }
+    }
+}
+
+/* An RFC 3339 instant in milliseconds (core/time.c); ok 0 when it does not parse. */
+typedef struct instant {
+    int64_t ms;
+    int ok;
+} instant_t;
+
+static instant_t instant(const char *s)
+{
+    instant_t t = {0, 0};
+    t.ok = s && ermes__time_parse(s, strlen(s), &t.ms, NULL) == 0;
+    return t;
+}
+
+static int before(instant_t a, instant_t b)
+{
+    return a.ms < b.ms;
+}
+
+/* 6.2.4 Build Metadata in Revision History, 6.2.5 Older Initial Release Date than Revision
+ * History, 6.2.6 Older Current Release Date than Revision History */
+static void test_tracking(ermes__csaf_ctx_t *c)
+{
+    json_t *t = get(get(c->doc, "document"), "tracking"), *r;
+    instant_t oldest = {0, 0}, newest = {0, 0};
+    size_t i;
+    char p[128];
+
+    json_array_foreach(arr(t, "revision_history"), i, r)
+    {
+        const char *num = str(r, "number");
+        instant_t d = instant(str(r, "date"));
+        if (num && strchr(num, '+')) {
+            snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+            ermes__csaf_warn(c, "6.2.4", p, "revision %s has build metadata", num);
+        }
+        if (!d.ok)
+            continue;
+        if (!oldest.ok || before(d, oldest))
+            oldest = d;
+        if (!newest.ok || before(newest, d))
+            newest = d;
+    }
+    instant_t initial = instant(str(t, "initial_release_date")),
+              current = instant(str(t, "current_release_date"));
+    if (oldest.ok && initial.ok && before(initial, oldest))
+        ermes__csaf_warn(c, "6.2.5", "/document/tracking/initial_release_date",
+                         "the initial release is older than the revision history");
+    if (newest.ok && current.ok && before(current, newest))
+        ermes__csaf_warn(c, "6.2.6", "/document/tracking/current_release_date",
+                         "the current release is older than the latest revision");
+}
+
+/* 6.2.8 Use of MD5 as the only Hash Algorithm, 6.2.9 Use of SHA-1 as the only Hash Algorithm */
+static void hashes_of(ermes__csaf_ctx_t *c, json_t *product, const char *path)
+{
+    json_t *h, *fh;
+    size_t i, j;
+    char p[1200];
+
+    json_array_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
+    {
+        const char *only = NULL;
+        int same = 1, any = 0;
+        json_array_foreach(arr(h, "file_hashes"), j, fh)
+        {
+            const char *alg = str(fh, "algorithm");
+            if (!alg)
+                continue;
+            if (any && !eq(alg, only))
+                same = 0;
+            only = alg;
+            any = 1;
+        }
+        if (!any || !same)
+            continue;
+        snprintf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu", path, i);
+        if (eq(only, "md5"))
+            ermes__csaf_warn(c, "6.2.8", p, "md5 is the only hash algorithm");
+        else if (eq(only, "sha1"))
+            ermes__csaf_warn(c, "6.2.9", p, "sha1 is the only hash algorithm");
+    }
+}
+
+static void hash_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        hashes_of(c, get(b, "product"), p);
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        hash_branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+static void test_hashes(ermes__csaf_ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[256];
+
+    hash_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        hashes_of(c, v, p);
+    }
+    json_array_foreach(arr(tree, "relationships"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        hashes_of(c, get(v, "full_product_name"), p);
+    }
+}
+
+/* 6.2.10 Missing TLP label, 6.2.11 Missing Canonical URL, 6.2.12 Missing Document Language */
+static void test_document(ermes__csaf_ctx_t *c)
+{
+    json_t *doc = get(c->doc, "document"), *r;
+    const char *id = str(get(doc, "tracking"), "id");
+    char want[512];
+    size_t i, n = 0;
+    int found = 0;
+
+    if (!str(get(get(doc, "distribution"), "tlp"), "label"))
+        ermes__csaf_warn(c, "6.2.10", "/document", "the document has no TLP label");
+    if (!str(doc, "lang"))
+        ermes__csaf_warn(c, "6.2.12", "/document", "the document has no language");
+    /* The canonical URL: a self reference over https ending in the tracking id, lower case,
+     * every run of other characters than a-z, 0-9, + and - made one "_", then ".json". */
+    for (const char *q = id; q && *q && n + 8 < sizeof(want);) {
+        char ch = (char)tolower((unsigned char)*q);
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '-') {
+            want[n++] = ch;
+            q++;
+        } else {
+            want[n++] = '_';
+            while (*q) {
+                ch = (char)tolower((unsigned char)*q);
+                if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '-')
+                    break;
+                q++;
+            }
+        }
+    }
+    memcpy(want + n, ".json", 6);
+    n += 5;
+    json_array_foreach(arr(doc, "references"), i, r)
+    {
+        const char *url = str(r, "url");
+        size_t len = url ? strlen(url) : 0;
+        if (id && eq(str(r, "category"), "self") && url && strncmp(url, "https://", 8) == 0 &&
+            len >= n && strcmp(url + len - n, want) == 0)
+            found = 1;
+    }
+    if (!found)
+        ermes__csaf_warn(c, "6.2.11", "/document/references", "no canonical URL");
+}
+
+/* 6.2.14 Use of Private Language, 6.2.15 Use of Default Language */
+static void test_languages(ermes__csaf_ctx_t *c)
+{
+    static const char *const fields[2] = {"lang", "source_lang"};
+    json_t *doc = get(c->doc, "document");
+    char p[64];
+
+    for (int i = 0; i < 2; i++) {
+        const char *tag = str(doc, fields[i]);
+        if (!tag)
+            continue;
+        snprintf(p, sizeof(p), "/document/%s", fields[i]);
+        if (ermes__lang_tag_private(tag))
+            ermes__csaf_warn(c, "6.2.14", p, "%s is a private-use language", tag);
+        if (strcmp(tag, "i-default") == 0)
+            ermes__csaf_warn(c, "6.2.15", p, "i-default is the default language");
+    }
+}
+
+/* 6.2.16 Missing Product Identification Helper, 6.2.18 Product Version Range without vers */
+static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        const char *name = str(b, "name");
+        if (json_is_object(get(b, "product")) &&
+            !get(get(b, "product"), "product_identification_helper")) {
+            snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+            ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+        }
+        if (eq(str(b, "category"), "product_version_range") && name) {
+            /* vers:<scheme>/<constraints>, the scheme [a-z.+-][a-z0-9.+-]* */
+            const char *q = name + 5;
+            int ok = strncmp(name, "vers:", 5) == 0 &&
+                     ((*q >= 'a' && *q <= 'z') || *q == '.' || *q == '-' || *q == '+');
+            while (ok && *q && *q != '/')
+                ok = (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '.' ||
+                     *q == '-' || *q == '+',
+                q++;
+            if (!ok || *q != '/' || q[1] == '\0') {
+                snprintf(p, sizeof(p), "%s/%zu", path, i);
+                ermes__csaf_warn(c, "6.2.18", p, "the version range \"%.200s\" is not a vers",
+                                 name);
+            }
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        helper_branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+static void test_products(ermes__csaf_ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[128];
+
+    json_array_foreach(arr(tree, "full_product_names"), i,
+                       v) if (!get(v, "product_identification_helper"))
+    {
+        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+    }
+    json_array_foreach(arr(tree, "relationships"), i,
+                       v) if (json_is_object(get(v, "full_product_name")) &&
+                              !get(get(v, "full_product_name"), "product_identification_helper"))
+    {
+        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+    }
+    helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+}
+
+void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c)
+{
+    test_languages(c);
+    test_products(c);
+    test_6_2_1(c);
+    test_vulnerabilities(c);
+    test_tracking(c);
+    test_hashes(c);
+    test_document(c);
+}

@@ -1,0 +1,1393 @@
+/* The mandatory tests of CSAF 2.0 (section 6.1), each a function named after its number.
+ * They read the parsed document defensively: the schema may have failed, so every value is
+ * checked for its type before use, and a test whose input is missing or of the wrong type
+ * does not fire (the schema's failure already says what is wrong). */
+#include "advisories/csaf_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/time.h"
+#include "ermes/cvss.h"
+
+typedef ermes__csaf_ctx_t ctx_t;
+
+/* ---- small accessors ---- */
+
+static json_t *get(const json_t *o, const char *k)
+{
+    return json_is_object(o) ? json_object_get(o, k) : NULL;
+}
+
+static json_t *arr(const json_t *o, const char *k)
+{
+    json_t *a = get(o, k);
+    return json_is_array(a) ? a : NULL;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    return json_string_value(get(o, k));
+}
+
+static int eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* A set of strings: a JSON object whose keys are the members. */
+static int in(json_t *set, const char *s)
+{
+    return s && json_object_get(set, s) != NULL;
+}
+
+static void put(json_t *set, const char *s)
+{
+    if (s)
+        json_object_set_new(set, s, json_true());
+}
+
+/* The document's category and tracking. */
+static const char *category(ctx_t *c)
+{
+    return str(get(c->doc, "document"), "category");
+}
+
+static json_t *tracking(ctx_t *c)
+{
+    return get(get(c->doc, "document"), "tracking");
+}
+
+/* ---- product ids: definitions and references ---- */
+
+typedef void (*id_cb)(ctx_t *c, void *arg, const char *id, const char *path);
+
+static void branch_products(ctx_t *c, json_t *branches, const char *path, id_cb cb, void *arg,
+                            int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (!json_is_array(branches) || depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        const char *id = str(get(b, "product"), "product_id");
+        if (id) {
+            snprintf(p, sizeof(p), "%s/%zu/product/product_id", path, i);
+            cb(c, arg, id, p);
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        branch_products(c, get(b, "branches"), p, cb, arg, depth + 1);
+    }
+}
+
+/* Calls cb for each product id defined in the product tree, in document order. */
+static void each_definition(ctx_t *c, id_cb cb, void *arg)
+{
+    json_t *tree = get(c->doc, "product_tree"), *a, *v;
+    size_t i;
+    char p[256];
+
+    branch_products(c, get(tree, "branches"), "/product_tree/branches", cb, arg, 0);
+    if ((a = arr(tree, "full_product_names")))
+        json_array_foreach(a, i, v) if (str(v, "product_id"))
+        {
+            snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
+            cb(c, arg, str(v, "product_id"), p);
+        }
+    if ((a = arr(tree, "relationships")))
+        json_array_foreach(a, i, v) if (str(get(v, "full_product_name"), "product_id"))
+        {
+            snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name/product_id",
+                     i);
+            cb(c, arg, str(get(v, "full_product_name"), "product_id"), p);
+        }
+}
+
+static void ids_of(ctx_t *c, json_t *list, const char *path, id_cb cb, void *arg)
+{
+    size_t i;
+    json_t *v;
+    char p[512];
+
+    if (!json_is_array(list))
+        return;
+    json_array_foreach(list, i, v) if (json_is_string(v))
+    {
+        snprintf(p, sizeof(p), "%s/%zu", path, i);
+        cb(c, arg, json_string_value(v), p);
+    }
+}
+
+static const char *const status_names[] = {"first_affected", "first_fixed",         "fixed",
+                                           "known_affected", "known_not_affected",  "last_affected",
+                                           "recommended",    "under_investigation", NULL};
+
+/* Calls cb for each reference to a product id (section 6.1.1's list). */
+static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
+{
+    json_t *tree = get(c->doc, "product_tree"), *a, *v, *vulns;
+    size_t i, j;
+    char p[512];
+
+    if ((a = arr(tree, "product_groups")))
+        json_array_foreach(a, i, v)
+        {
+            snprintf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
+            ids_of(c, get(v, "product_ids"), p, cb, arg);
+        }
+    if ((a = arr(tree, "relationships")))
+        json_array_foreach(a, i, v)
+        {
+            if (str(v, "product_reference")) {
+                snprintf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference", i);
+                cb(c, arg, str(v, "product_reference"), p);
+            }
+            if (str(v, "relates_to_product_reference")) {
+                snprintf(p, sizeof(p),
+                         "/product_tree/relationships/%zu/relates_to_product_reference", i);
+                cb(c, arg, str(v, "relates_to_product_reference"), p);
+            }
+        }
+    if (!(vulns = arr(c->doc, "vulnerabilities")))
+        return;
+    json_array_foreach(vulns, i, v)
+    {
+        json_t *ps = get(v, "product_status"), *x;
+        for (int k = 0; status_names[k]; k++) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i, status_names[k]);
+            ids_of(c, get(ps, status_names[k]), p, cb, arg);
+        }
+        static const struct {
+            const char *list, *ids;
+        } lists[] = {{"remediations", "product_ids"},
+                     {"scores", "products"},
+                     {"threats", "product_ids"},
+                     {"flags", "product_ids"}};
+        for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
+            if ((a = arr(v, lists[l].list)))
+                json_array_foreach(a, j, x)
+                {
+                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i, lists[l].list, j,
+                             lists[l].ids);
+                    ids_of(c, get(x, lists[l].ids), p, cb, arg);
+                }
+    }
+}
+
+static void add_cb(ctx_t *c, void *arg, const char *id, const char *path)
+{
+    (void)c;
+    (void)path;
+    put(arg, id);
+}
+
+/* 6.1.1 Missing Definition of Product ID */
+static void missing_cb(ctx_t *c, void *arg, const char *id, const char *path)
+{
+    if (!in(arg, id))
+        ermes__csaf_fail(c, "6.1.1", path, "definition of product id \"%s\" missing", id);
+}
+
+static void test_6_1_1(ctx_t *c, json_t *defined)
+{
+    each_product_ref(c, missing_cb, defined);
+}
+
+/* 6.1.2 Multiple Definition of Product ID */
+static void twice_cb(ctx_t *c, void *arg, const char *id, const char *path)
+{
+    if (in(arg, id))
+        ermes__csaf_fail(c, "6.1.2", path, "product id \"%s\" is defined more than once", id);
+    put(arg, id);
+}
+
+static void test_6_1_2(ctx_t *c)
+{
+    json_t *seen = json_object();
+    each_definition(c, twice_cb, seen);
+    json_decref(seen);
+}
+
+/* 6.1.3 Circular Definition of Product ID: a relationship's product must not be needed,
+ * directly or through other relationships, to build itself. */
+static int reaches(json_t *rels, const char *from, const char *target, int depth)
+{
+    size_t i;
+    json_t *v;
+
+    if (depth > 64)
+        return 0;
+    json_array_foreach(rels, i, v)
+    {
+        if (!eq(str(get(v, "full_product_name"), "product_id"), from))
+            continue;
+        const char *refs[2] = {str(v, "product_reference"), str(v, "relates_to_product_reference")};
+        for (int k = 0; k < 2; k++)
+            if (refs[k] && (eq(refs[k], target) || reaches(rels, refs[k], target, depth + 1)))
+                return 1;
+    }
+    return 0;
+}
+
+static void test_6_1_3(ctx_t *c)
+{
+    json_t *rels = arr(get(c->doc, "product_tree"), "relationships"), *v;
+    size_t i;
+    char p[256];
+
+    if (!rels)
+        return;
+    json_array_foreach(rels, i, v)
+    {
+        const char *id = str(get(v, "full_product_name"), "product_id");
+        if (id && reaches(rels, id, id, 0)) {
+            snprintf(p, sizeof(p), "/product_tree/relationships/%zu", i);
+            ermes__csaf_fail(c, "6.1.3", p, "product id \"%s\" is defined through itself", id);
+        }
+    }
+}
+
+/* 6.1.4 Missing Definition of Product Group ID, 6.1.5 Multiple Definition of Product Group ID */
+static void test_6_1_4_5(ctx_t *c)
+{
+    json_t *groups = arr(get(c->doc, "product_tree"), "product_groups"), *defined = json_object();
+    json_t *vulns = arr(c->doc, "vulnerabilities"), *v, *x, *g;
+    size_t i, j, k;
+    char p[256];
+
+    if (groups)
+        json_array_foreach(groups, i, g)
+        {
+            const char *id = str(g, "group_id");
+            if (id && in(defined, id)) {
+                snprintf(p, sizeof(p), "/product_tree/product_groups/%zu/group_id", i);
+                ermes__csaf_fail(c, "6.1.5", p, "product group id \"%s\" is defined more than once",
+                                 id);
+            }
+            put(defined, id);
+        }
+    if (vulns)
+        json_array_foreach(vulns, i, v)
+        {
+            static const char *const lists[] = {"remediations", "threats", "flags"};
+            for (int l = 0; l < 3; l++)
+                json_array_foreach(arr(v, lists[l]), j, x)
+                {
+                    json_t *ids = arr(x, "group_ids"), *id;
+                    json_array_foreach(ids, k, id) if (json_is_string(id) &&
+                                                       !in(defined, json_string_value(id)))
+                    {
+                        snprintf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/group_ids/%zu", i,
+                                 lists[l], j, k);
+                        ermes__csaf_fail(c, "6.1.4", p,
+                                         "definition of product group id \"%s\" missing",
+                                         json_string_value(id));
+                    }
+                }
+        }
+    json_decref(defined);
+}
+
+/* 6.1.6 Contradicting Product Status: the affected, not affected, fixed and under
+ * investigation groups are disjoint. */
+static void test_6_1_6(ctx_t *c)
+{
+    static const char *const groups[4][4] = {
+        {"first_affected", "known_affected", "last_affected", NULL},
+        {"known_not_affected", NULL},
+        {"first_fixed", "fixed", NULL},
+        {"under_investigation", NULL}};
+    json_t *v;
+    size_t i;
+    char p[128];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *ps = get(v, "product_status"), *seen = json_object(), *reported = json_object();
+        if (!ps) {
+            json_decref(seen);
+            json_decref(reported);
+            continue;
+        }
+        for (int g = 0; g < 4; g++) {
+            json_t *mine = json_object();
+            for (int k = 0; groups[g][k]; k++) {
+                size_t j;
+                json_t *id;
+                json_array_foreach(arr(ps, groups[g][k]), j, id)
+                {
+                    const char *s = json_string_value(id);
+                    if (!s)
+                        continue;
+                    if (in(seen, s) && !in(mine, s) && !in(reported, s)) {
+                        snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+                        ermes__csaf_fail(c, "6.1.6", p,
+                                         "product id \"%s\" is in contradicting product status "
+                                         "groups",
+                                         s);
+                        put(reported, s);
+                    }
+                    put(mine, s);
+                }
+            }
+            const char *k;
+            json_t *val;
+            json_object_foreach(mine, k, val) put(seen, k);
+            json_decref(mine);
+        }
+        json_decref(seen);
+        json_decref(reported);
+    }
+}
+
+/* 6.1.7 Multiple Scores with same Version per Product */
+static void test_6_1_7(ctx_t *c)
+{
+    json_t *v, *s, *pid;
+    size_t i, j, k;
+    char p[256], key[600];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *seen = json_object();
+        json_array_foreach(arr(v, "scores"), j, s)
+        {
+            const char *versions[2] = {str(get(s, "cvss_v2"), "version"),
+                                       str(get(s, "cvss_v3"), "version")};
+            json_array_foreach(arr(s, "products"), k, pid)
+            {
+                const char *id = json_string_value(pid);
+                if (!id)
+                    continue;
+                int dup = 0;
+                for (int m = 0; m < 2; m++) {
+                    if (!versions[m])
+                        continue;
+                    snprintf(key, sizeof(key), "%s\n%s", versions[m], id);
+                    dup |= in(seen, key);
+                }
+                if (dup) {
+                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/products/%zu", i, j, k);
+                    ermes__csaf_fail(c, "6.1.7", p,
+                                     "product \"%s\" has a second score of the same CVSS version",
+                                     id);
+                }
+                for (int m = 0; m < 2; m++)
+                    if (versions[m]) {
+                        snprintf(key, sizeof(key), "%s\n%s", versions[m], id);
+                        put(seen, key);
+                    }
+            }
+        }
+        json_decref(seen);
+    }
+}
+
+/* 6.1.9 Invalid CVSS computation, 6.1.10 Inconsistent CVSS */
+
+typedef struct cvss_map {
+    const char *property, *metric;
+    const char *names[7], *codes[7];
+} cvss_map_t;
+
+static const cvss_map_t v3_map[] = {
+    {"attackVector",
+     "AV",
+     {"NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"},
+     {"N", "A", "L", "P"}},
+    {"attackComplexity", "AC", {"LOW", "HIGH"}, {"L", "H"}},
+    {"privilegesRequired", "PR", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
+    {"userInteraction", "UI", {"NONE", "REQUIRED"}, {"N", "R"}},
+    {"scope", "S", {"UNCHANGED", "CHANGED"}, {"U", "C"}},
+    {"confidentialityImpact", "C", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
+    {"integrityImpact", "I", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
+    {"availabilityImpact", "A", {"NONE", "LOW", "HIGH"}, {"N", "L", "H"}},
+    {"exploitCodeMaturity",
+     "E",
+     {"NOT_DEFINED", "UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH"},
+     {"X", "U", "P", "F", "H"}},
+    {"remediationLevel",
+     "RL",
+     {"NOT_DEFINED", "OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE"},
+     {"X", "O", "T", "W", "U"}},
+    {"reportConfidence",
+     "RC",
+     {"NOT_DEFINED", "UNKNOWN", "REASONABLE", "CONFIRMED"},
+     {"X", "U", "R", "C"}},
+    {"confidentialityRequirement",
+     "CR",
+     {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"},
+     {"X", "L", "M", "H"}},
+    {"integrityRequirement", "IR", {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"}, {"X", "L", "M", "H"}},
+    {"availabilityRequirement",
+     "AR",
+     {"NOT_DEFINED", "LOW", "MEDIUM", "HIGH"},
+     {"X", "L", "M", "H"}},
+    {"modifiedAttackVector",
+     "MAV",
+     {"NOT_DEFINED", "NETWORK", "ADJACENT_NETWORK", "LOCAL", "PHYSICAL"},
+     {"X", "N", "A", "L", "P"}},
+    {"modifiedAttackComplexity", "MAC", {"NOT_DEFINED", "LOW", "HIGH"}, {"X", "L", "H"}},
+    {"modifiedPrivilegesRequired",
+     "MPR",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
+    {"modifiedUserInteraction", "MUI", {"NOT_DEFINED", "NONE", "REQUIRED"}, {"X", "N", "R"}},
+    {"modifiedScope", "MS", {"NOT_DEFINED", "UNCHANGED", "CHANGED"}, {"X", "U", "C"}},
+    {"modifiedConfidentialityImpact",
+     "MC",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
+    {"modifiedIntegrityImpact", "MI", {"NOT_DEFINED", "NONE", "LOW", "HIGH"}, {"X", "N", "L", "H"}},
+    {"modifiedAvailabilityImpact",
+     "MA",
+     {"NOT_DEFINED", "NONE", "LOW", "HIGH"},
+     {"X", "N", "L", "H"}},
+    {NULL, NULL, {NULL}, {NULL}},
+};
+
+static const cvss_map_t v2_map[] = {
+    {"accessVector", "AV", {"NETWORK", "ADJACENT_NETWORK", "LOCAL"}, {"N", "A", "L"}},
+    {"accessComplexity", "AC", {"HIGH", "MEDIUM", "LOW"}, {"H", "M", "L"}},
+    {"authentication", "Au", {"MULTIPLE", "SINGLE", "NONE"}, {"M", "S", "N"}},
+    {"confidentialityImpact", "C", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
+    {"integrityImpact", "I", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
+    {"availabilityImpact", "A", {"NONE", "PARTIAL", "COMPLETE"}, {"N", "P", "C"}},
+    {"exploitability",
+     "E",
+     {"UNPROVEN", "PROOF_OF_CONCEPT", "FUNCTIONAL", "HIGH", "NOT_DEFINED"},
+     {"U", "POC", "F", "H", "ND"}},
+    {"remediationLevel",
+     "RL",
+     {"OFFICIAL_FIX", "TEMPORARY_FIX", "WORKAROUND", "UNAVAILABLE", "NOT_DEFINED"},
+     {"OF", "TF", "W", "U", "ND"}},
+    {"reportConfidence",
+     "RC",
+     {"UNCONFIRMED", "UNCORROBORATED", "CONFIRMED", "NOT_DEFINED"},
+     {"UC", "UR", "C", "ND"}},
+    {"collateralDamagePotential",
+     "CDP",
+     {"NONE", "LOW", "LOW_MEDIUM", "MEDIUM_HIGH", "HIGH", "NOT_DEFINED"},
+     {"N", "L", "LM", "MH", "H", "ND"}},
+    {"targetDistribution",
+     "TD",
+     {"NONE", "LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"N", "L", "M", "H", "ND"}},
+    {"confidentialityRequirement",
+     "CR",
+     {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"L", "M", "H", "ND"}},
+    {"integrityRequirement", "IR", {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"}, {"L", "M", "H", "ND"}},
+    {"availabilityRequirement",
+     "AR",
+     {"LOW", "MEDIUM", "HIGH", "NOT_DEFINED"},
+     {"L", "M", "H", "ND"}},
+    {NULL, NULL, {NULL}, {NULL}},
+};
+
+/* A number in the document equals a score in tenths (JSON 9.8 is the double nearest 9.8). */
+static int score_differs(json_t *n, int tenths)
+{
+    double d = json_number_value(n), want = tenths / 10.0;
+    return d < want - 1e-9 || d > want + 1e-9;
+}
+
+static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
+{
+    const char *vector = str(o, "vectorString"), *version = str(o, "version");
+    const cvss_map_t *map = v3 ? v3_map : v2_map;
+    ermes_cvss_t cv;
+    ermes_cvss_scores_t sc;
+    char p[512];
+
+    if (!vector)
+        return;
+    if (v3 && !eq(version, "3.0") && !eq(version, "3.1"))
+        return;
+    /* 6.1.10: each property that the vector also says must say the same. */
+    for (int m = 0; map[m].property; m++) {
+        const char *have = str(o, map[m].property);
+        size_t mlen = strlen(map[m].metric);
+        if (!have)
+            continue;
+        for (const char *at = vector; at && *at;) {
+            const char *slash = strchr(at, '/'), *end = slash ? slash : at + strlen(at);
+            if ((size_t)(end - at) > mlen + 1 && strncmp(at, map[m].metric, mlen) == 0 &&
+                at[mlen] == ':') {
+                const char *code = at + mlen + 1;
+                size_t clen = (size_t)(end - code);
+                for (int k = 0; map[m].codes[k]; k++)
+                    if (strlen(map[m].codes[k]) == clen &&
+                        strncmp(map[m].codes[k], code, clen) == 0 && !eq(map[m].names[k], have)) {
+                        snprintf(p, sizeof(p), "%s/%s", path, map[m].property);
+                        ermes__csaf_fail(c, "6.1.10", p,
+                                         "%s is %s but the vector string says %s:%.*s",
+                                         map[m].property, have, map[m].metric, (int)clen, code);
+                    }
+            }
+            at = slash ? slash + 1 : NULL;
+        }
+    }
+    /* 6.1.9: the scores and severities given are those the vector computes to. */
+    ermes_diag_t d;
+    ermes_diag_clear(&d);
+    if (ermes_cvss_parse(vector, strlen(vector), &cv, &d) || ermes_cvss_score_all(&cv, &sc))
+        return;
+    if (v3 && strcmp(ermes_cvss_version_name(cv.version), version) != 0)
+        return;
+    if (!v3 && cv.version != ERMES_CVSS_V2)
+        return;
+    static const char *const names[3] = {"baseScore", "temporalScore", "environmentalScore"};
+    static const char *const sev[3] = {"baseSeverity", "temporalSeverity", "environmentalSeverity"};
+    int want[3] = {sc.base, sc.temporal, sc.environmental};
+    for (int k = 0; k < 3; k++) {
+        json_t *n = get(o, names[k]);
+        if (json_is_number(n) && score_differs(n, want[k])) {
+            snprintf(p, sizeof(p), "%s/%s", path, names[k]);
+            ermes__csaf_fail(c, "6.1.9", p, "%s is %g but the vector computes to %d.%d", names[k],
+                             json_number_value(n), want[k] / 10, want[k] % 10);
+        }
+        const char *s = str(o, sev[k]);
+        if (v3 && s && strcmp(s, ermes_cvss_severity(cv.version, want[k])) != 0) {
+            snprintf(p, sizeof(p), "%s/%s", path, sev[k]);
+            ermes__csaf_fail(c, "6.1.9", p, "%s is %s but the vector computes to %s", sev[k], s,
+                             ermes_cvss_severity(cv.version, want[k]));
+        }
+    }
+}
+
+static void test_6_1_9_10(ctx_t *c)
+{
+    json_t *v, *s;
+    size_t i, j;
+    char p[256];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+        json_array_foreach(arr(v, "scores"), j, s)
+    {
+        if (json_is_object(get(s, "cvss_v2"))) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v2", i, j);
+            cvss_object(c, get(s, "cvss_v2"), p, 0);
+        }
+        if (json_is_object(get(s, "cvss_v3"))) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3", i, j);
+            cvss_object(c, get(s, "cvss_v3"), p, 1);
+        }
+    }
+}
+
+/* 6.1.11 CWE: the id exists and the name is its name. */
+static void test_6_1_11(ctx_t *c)
+{
+    json_t *v;
+    size_t i;
+    char p[128];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *cwe = get(v, "cwe");
+        const char *id = str(cwe, "id"), *name = str(cwe, "name"), *known;
+        if (!id || !name)
+            continue;
+        known = ermes__csaf_cwe_name(id);
+        if (!known) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cwe/id", i);
+            ermes__csaf_fail(c, "6.1.11", p, "no weakness %s is known", id);
+        } else if (strcmp(known, name) != 0) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cwe/name", i);
+            ermes__csaf_fail(c, "6.1.11", p, "the name of %s is \"%s\"", id, known);
+        }
+    }
+}
+
+/* 6.1.12 Language */
+static void test_6_1_12(ctx_t *c)
+{
+    json_t *doc = get(c->doc, "document");
+    const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
+
+    if (lang && !ermes__lang_tag_valid(lang))
+        ermes__csaf_fail(c, "6.1.12", "/document/lang", "\"%s\" is not a valid language tag", lang);
+    if (source && !ermes__lang_tag_valid(source))
+        ermes__csaf_fail(c, "6.1.12", "/document/source_lang", "\"%s\" is not a valid language tag",
+                         source);
+}
+
+/* 6.1.13 PURL, 6.1.25 Multiple Use of Same Hash Algorithm: on every product's
+ * identification helper. */
+static void helper_checks(ctx_t *c, json_t *product, const char *path)
+{
+    json_t *helper = get(product, "product_identification_helper"), *h;
+    const char *purl = str(helper, "purl");
+    size_t i, j;
+    char p[1200];
+
+    if (purl && !ermes__purl_valid(purl, strlen(purl))) {
+        snprintf(p, sizeof(p), "%s/product_identification_helper/purl", path);
+        ermes__csaf_fail(c, "6.1.13", p, "\"%.200s\" is not a valid package URL", purl);
+    }
+    json_array_foreach(arr(helper, "hashes"), i, h)
+    {
+        json_t *seen = json_object(), *fh;
+        json_array_foreach(arr(h, "file_hashes"), j, fh)
+        {
+            const char *alg = str(fh, "algorithm");
+            if (alg && in(seen, alg)) {
+                snprintf(p, sizeof(p),
+                         "%s/product_identification_helper/hashes/%zu/file_hashes/%zu", path, i, j);
+                ermes__csaf_fail(c, "6.1.25", p, "hash algorithm %s is used twice", alg);
+            }
+            put(seen, alg);
+        }
+        json_decref(seen);
+    }
+}
+
+static void helper_branches(ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    size_t i;
+    json_t *b;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        if (get(b, "product"))
+            helper_checks(c, get(b, "product"), p);
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        helper_branches(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+static void test_6_1_13_25(ctx_t *c)
+{
+    json_t *tree = get(c->doc, "product_tree"), *v;
+    size_t i;
+    char p[256];
+
+    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        helper_checks(c, v, p);
+    }
+    json_array_foreach(arr(tree, "relationships"), i, v)
+    {
+        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        helper_checks(c, get(v, "full_product_name"), p);
+    }
+    helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+}
+
+/* ---- versions and dates of the tracking (6.1.14 to 6.1.22, 6.1.30) ---- */
+
+typedef struct semver {
+    int valid;
+    unsigned long long major, minor, patch;
+    const char *pre; /* pre-release identifiers (NULL: none), up to pre_len */
+    size_t pre_len;
+} semver_t;
+
+static int numeric_id(const char *s, size_t n, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (n == 0 || (n > 1 && s[0] == '0'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]) || v > 1844674407370955160ULL)
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Semantic Versioning 2.0.0 (what the semver package's valid() accepts, strictly). */
+static semver_t parse_semver(const char *s)
+{
+    semver_t v = {0};
+    const char *p = s, *dot;
+    unsigned long long *parts[3] = {&v.major, &v.minor, &v.patch};
+
+    if (!s)
+        return v;
+    for (int k = 0; k < 3; k++) {
+        const char *q = p;
+        while (isdigit((unsigned char)*q))
+            q++;
+        if (!numeric_id(p, (size_t)(q - p), parts[k]))
+            return v;
+        if (k < 2 && *q != '.')
+            return v;
+        p = k < 2 ? q + 1 : q;
+    }
+    if (*p == '-') {
+        const char *start = ++p;
+        while (*p && *p != '+')
+            p++;
+        v.pre = start;
+        v.pre_len = (size_t)(p - start);
+        for (const char *id = start; id <= p;) {
+            dot = memchr(id, '.', (size_t)(p - id));
+            const char *end = dot ? dot : p;
+            unsigned long long ignored;
+            int alnum = 0;
+            if (end == id)
+                return v;
+            for (const char *q = id; q < end; q++) {
+                if (!isalnum((unsigned char)*q) && *q != '-')
+                    return v;
+                alnum |= !isdigit((unsigned char)*q);
+            }
+            if (!alnum && !numeric_id(id, (size_t)(end - id), &ignored))
+                return v;
+            id = end + 1;
+            if (!dot)
+                break;
+        }
+    }
+    if (*p == '+') {
+        const char *start = ++p;
+        while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+            p++;
+        if (p == start || start[0] == '.' || p[-1] == '.' || strstr(start, ".."))
+            return v;
+    }
+    v.valid = *p == '\0';
+    return v;
+}
+
+/* The precedence of section 11 of Semantic Versioning: -1, 0, 1. */
+static int semver_cmp(const semver_t *a, const semver_t *b)
+{
+    if (a->major != b->major)
+        return a->major < b->major ? -1 : 1;
+    if (a->minor != b->minor)
+        return a->minor < b->minor ? -1 : 1;
+    if (a->patch != b->patch)
+        return a->patch < b->patch ? -1 : 1;
+    if (!a->pre || !b->pre)
+        return a->pre ? -1 : b->pre ? 1 : 0;
+    const char *x = a->pre, *xe = a->pre + a->pre_len, *y = b->pre, *ye = b->pre + b->pre_len;
+    while (x < xe && y < ye) {
+        const char *xd = memchr(x, '.', (size_t)(xe - x)), *yd = memchr(y, '.', (size_t)(ye - y));
+        size_t xn = (size_t)((xd ? xd : xe) - x), yn = (size_t)((yd ? yd : ye) - y);
+        unsigned long long xv, yv;
+        int xnum = numeric_id(x, xn, &xv), ynum = numeric_id(y, yn, &yv);
+        if (xnum && ynum && xv != yv)
+            return xv < yv ? -1 : 1;
+        if (xnum != ynum)
+            return xnum ? -1 : 1;
+        if (!xnum) {
+            int cmp = strncmp(x, y, xn < yn ? xn : yn);
+            if (cmp)
+                return cmp < 0 ? -1 : 1;
+            if (xn != yn)
+                return xn < yn ? -1 : 1;
+        }
+        x += xn + 1;
+        y += yn + 1;
+    }
+    return x < xe ? 1 : y < ye ? -1 : 0;
+}
+
+/* JavaScript's parseInt on a version number: the leading digits (NaN as -1). */
+static long long leading_int(const char *s)
+{
+    long long v = 0;
+    int any = 0;
+    if (!s)
+        return -1;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (; isdigit((unsigned char)*s) && v < 100000000000LL; s++, any = 1)
+        v = v * 10 + (*s - '0');
+    return any ? v : -1;
+}
+
+/* An RFC 3339 date-time as a comparable instant (milliseconds since the epoch, through
+ * core/time.c); ok 0 when it does not parse. */
+typedef struct instant {
+    int64_t ms;
+    int ok;
+} instant_t;
+
+static instant_t parse_instant(const char *s)
+{
+    instant_t t = {0, 0};
+    t.ok = s && ermes__time_parse(s, strlen(s), &t.ms, NULL) == 0;
+    return t;
+}
+
+static int instant_cmp(instant_t a, instant_t b)
+{
+    return a.ms < b.ms ? -1 : a.ms > b.ms;
+}
+
+/* The csaf-validator's compareVersions(v1, v2): > 0 when v2 >= v1 (semantic versions), else
+ * the difference of their integer parts. */
+static long long compare_versions(const char *v1, const char *v2)
+{
+    semver_t a = parse_semver(v1), b = parse_semver(v2);
+    if (a.valid && b.valid)
+        return semver_cmp(&b, &a) >= 0 ? 1 : -1;
+    return leading_int(v2) - leading_int(v1);
+}
+
+typedef struct revision {
+    const char *number;
+    instant_t date;
+    size_t index;
+} revision_t;
+
+static json_t *history(ctx_t *c)
+{
+    return arr(tracking(c), "revision_history");
+}
+
+/* The revision history when every item has a string number and date, else NULL/0. */
+static revision_t *revisions(ctx_t *c, size_t *n)
+{
+    json_t *h = history(c), *v;
+    size_t i;
+    revision_t *r;
+
+    *n = 0;
+    if (!h || json_array_size(h) == 0)
+        return NULL;
+    r = calloc(json_array_size(h), sizeof(*r));
+    if (!r)
+        return NULL;
+    json_array_foreach(h, i, v)
+    {
+        if (!str(v, "number") || !str(v, "date")) {
+            free(r);
+            return NULL;
+        }
+        r[i].number = str(v, "number");
+        r[i].date = parse_instant(str(v, "date"));
+        r[i].index = i;
+    }
+    *n = json_array_size(h);
+    return r;
+}
+
+/* Sorting by date ascending, ties by version descending (6.1.14's order). */
+static int by_date_then_version_desc(const void *x, const void *y)
+{
+    const revision_t *a = x, *b = y;
+    int c = instant_cmp(a->date, b->date);
+    if (c)
+        return c;
+    long long v = compare_versions(b->number, a->number);
+    if (v)
+        return v < 0 ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int by_date(const void *x, const void *y)
+{
+    const revision_t *a = x, *b = y;
+    int c = instant_cmp(a->date, b->date);
+    if (c)
+        return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* The number as a semantic version; an integer n counts as n.0.0. */
+static semver_t as_semver(const char *number, char *buf, size_t cap)
+{
+    semver_t v = parse_semver(number);
+    if (!v.valid) {
+        snprintf(buf, cap, "%s.0.0", number);
+        v = parse_semver(buf);
+    }
+    return v;
+}
+
+static void test_tracking(ctx_t *c)
+{
+    json_t *t = tracking(c);
+    const char *status = str(t, "status"), *version = str(t, "version");
+    size_t n, i;
+    revision_t *r = revisions(c, &n);
+    char p[128];
+    int released = eq(status, "final") || eq(status, "interim");
+
+    /* 6.1.14 Sorted Revision History */
+    if (r) {
+        qsort(r, n, sizeof(*r), by_date_then_version_desc);
+        semver_t prev = {0};
+        char b1[96], b2[96];
+        int have_prev = 0, sorted = 1;
+        for (i = 0; i < n; i++) {
+            semver_t cur = as_semver(r[i].number, i % 2 ? b1 : b2, sizeof(b1));
+            if (!cur.valid)
+                continue;
+            if (have_prev && semver_cmp(&cur, &prev) == 0)
+                continue; /* the same number again: counted once */
+            if (have_prev && semver_cmp(&cur, &prev) < 0)
+                sorted = 0;
+            prev = cur;
+            have_prev = 1;
+        }
+        if (!sorted)
+            ermes__csaf_fail(c, "6.1.14", "/document/tracking/revision_history",
+                             "the items are not in ascending order of their numbers when sorted "
+                             "by date");
+    }
+    /* 6.1.16 Latest Document Version: the version is the number of the latest revision (by
+     * date, then by number), build metadata aside and, for drafts, pre-release too. */
+    if (r && version && status) {
+        revision_t *latest = &r[0];
+        for (i = 1; i < n; i++) {
+            int cmp = instant_cmp(r[i].date, latest->date);
+            if (cmp > 0 || (cmp == 0 && compare_versions(latest->number, r[i].number) > 0))
+                latest = &r[i];
+        }
+        size_t a = strcspn(latest->number, eq(status, "draft") ? "+-" : "+");
+        size_t b = strcspn(version, eq(status, "draft") ? "+-" : "+");
+        if (a != b || strncmp(latest->number, version, a) != 0)
+            ermes__csaf_fail(c, "6.1.16", "/document/tracking/version",
+                             "version %s is not the latest revision's number %s", version,
+                             latest->number);
+    }
+    /* 6.1.17 Document Status Draft */
+    if (version && status && !eq(status, "draft")) {
+        semver_t v = parse_semver(version);
+        if (eq(version, "0") || (v.valid && (v.major == 0 || v.pre)))
+            ermes__csaf_fail(c, "6.1.17", "/document/tracking/status",
+                             "version %s requires the status draft", version);
+    }
+    /* 6.1.18 Released Revision History */
+    if (version && status && released && history(c)) {
+        json_t *v;
+        int bad = 0;
+        json_array_foreach(history(c), i, v)
+        {
+            semver_t s = parse_semver(str(v, "number"));
+            bad |= eq(str(v, "number"), "0") || (s.valid && s.major == 0);
+        }
+        if (bad)
+            ermes__csaf_fail(c, "6.1.18", "/document/tracking/status",
+                             "a %s document has revisions numbered 0 or 0.y.z", status);
+    }
+    /* 6.1.19 Revision History Entries for Pre-release Versions */
+    if (version && status && history(c)) {
+        json_t *v;
+        json_array_foreach(history(c), i, v)
+        {
+            semver_t s = parse_semver(str(v, "number"));
+            if (s.valid && s.pre) {
+                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release", str(v, "number"));
+            }
+        }
+    }
+    /* 6.1.20 Non-draft Document Version */
+    if (version && status && released) {
+        semver_t s = parse_semver(version);
+        if (s.valid && s.pre)
+            ermes__csaf_fail(c, "6.1.20", "/document/tracking/version",
+                             "a %s document's version %s has a pre-release part", status, version);
+    }
+    /* 6.1.21 Missing Item in Revision History: the integer parts, in date order and each
+     * counted once, start at 0 or 1 and have no gap. */
+    if (r) {
+        qsort(r, n, sizeof(*r), by_date);
+        long long *seq = calloc(n, sizeof(*seq));
+        size_t m = 0;
+        if (seq) {
+            for (i = 0; i < n; i++) {
+                long long x = leading_int(r[i].number);
+                int dup = 0;
+                for (size_t k = 0; k < m; k++)
+                    dup |= seq[k] == x;
+                if (!dup)
+                    seq[m++] = x;
+            }
+            int missing = m > 0 && seq[0] != 0 && seq[0] != 1;
+            for (i = 0; i < m; i++)
+                if (seq[i] > seq[0] + (long long)i)
+                    missing = 1;
+            if (missing)
+                ermes__csaf_fail(c, "6.1.21", "/document/tracking/revision_history",
+                                 "the revision history misses a version");
+            free(seq);
+        }
+    }
+    /* 6.1.22 Multiple Definition in Revision History */
+    if (history(c)) {
+        json_t *v, *seen = json_object();
+        json_array_foreach(history(c), i, v)
+        {
+            const char *num = str(v, "number");
+            if (num && in(seen, num)) {
+                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_fail(c, "6.1.22", p, "revision %s is listed twice", num);
+            }
+            put(seen, num);
+        }
+        json_decref(seen);
+    }
+    /* 6.1.30 Mixed Integer and Semantic Versioning */
+    if (json_is_object(t)) {
+        json_t *v;
+        int scheme = -1; /* 0 integer, 1 semantic */
+        json_array_foreach(history(c), i, v)
+        {
+            const char *num = str(v, "number");
+            if (!num)
+                continue;
+            char buf[32];
+            snprintf(buf, sizeof(buf), "%lld", leading_int(num));
+            int mine = strcmp(buf, num) != 0;
+            if (scheme < 0)
+                scheme = mine;
+            if (mine != scheme) {
+                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_fail(c, "6.1.30", p, "integer and semantic versioning are mixed");
+            }
+        }
+        if (scheme >= 0 && version) {
+            char buf[32];
+            snprintf(buf, sizeof(buf), "%lld", leading_int(version));
+            if ((strcmp(buf, version) != 0) != scheme)
+                ermes__csaf_fail(c, "6.1.30", "/document/tracking/version",
+                                 "integer and semantic versioning are mixed");
+        }
+    }
+    free(r);
+}
+
+/* 6.1.15 Translator, 6.1.28 Translation */
+static void test_6_1_15_28(ctx_t *c)
+{
+    json_t *doc = get(c->doc, "document");
+    const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
+
+    if (eq(str(get(doc, "publisher"), "category"), "translator") && !source)
+        ermes__csaf_fail(c, "6.1.15", "/document/source_lang",
+                         "a translator's document needs source_lang");
+    if (lang && source && strcmp(lang, source) == 0)
+        ermes__csaf_fail(c, "6.1.28", "/document/lang",
+                         "lang and source_lang are both %s: a translation changes the language",
+                         lang);
+}
+
+/* 6.1.23 Multiple Use of Same CVE, 6.1.24 Multiple Definition in Involvements, 6.1.29
+ * Remediation without Product Reference, 6.1.32 Flag without Product Reference */
+static void test_vulnerability_lists(ctx_t *c)
+{
+    json_t *v, *x, *cves = json_object();
+    size_t i, j;
+    char p[256];
+
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        const char *cve = str(v, "cve");
+        if (cve && in(cves, cve)) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cve", i);
+            ermes__csaf_fail(c, "6.1.23", p, "%s is in more than one vulnerability", cve);
+        }
+        put(cves, cve);
+        json_t *seen = json_object();
+        json_array_foreach(arr(v, "involvements"), j, x)
+        {
+            char key[512];
+            if (!str(x, "party") || !str(x, "date"))
+                continue;
+            snprintf(key, sizeof(key), "%s\n%s", str(x, "party"), str(x, "date"));
+            if (in(seen, key)) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
+                ermes__csaf_fail(c, "6.1.24", p, "party %s has two involvements dated %s",
+                                 str(x, "party"), str(x, "date"));
+            }
+            put(seen, key);
+        }
+        json_decref(seen);
+        json_array_foreach(arr(v, "remediations"), j,
+                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
+            ermes__csaf_fail(c, "6.1.29", p, "the remediation names no product or group");
+        }
+        json_array_foreach(arr(v, "flags"), j,
+                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
+            ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
+        }
+    }
+    json_decref(cves);
+}
+
+/* 6.1.26 Prohibited Document Category Name */
+static void test_6_1_26(ctx_t *c)
+{
+    static const char *const profiles[] = {"csaf_base",
+                                           "csaf_security_incident_response",
+                                           "csaf_informational_advisory",
+                                           "csaf_security_advisory",
+                                           "csaf_vex",
+                                           NULL};
+    static const char *const similar[] = {"securityincidentresponse", "informationaladvisory",
+                                          "securityadvisory", "vex", NULL};
+    const char *cat = category(c);
+    char norm[256];
+    size_t n = 0;
+
+    if (!cat)
+        return;
+    for (int i = 0; profiles[i]; i++)
+        if (strcmp(cat, profiles[i]) == 0)
+            return;
+    if (strncasecmp(cat, "csaf_", 5) == 0) {
+        ermes__csaf_fail(c, "6.1.26", "/document/category",
+                         "categories starting with csaf_ are reserved for the profiles");
+        return;
+    }
+    for (const char *p = cat; *p && n + 1 < sizeof(norm); p++)
+        if (*p != '_' && *p != '-' && !isspace((unsigned char)*p))
+            norm[n++] = (char)tolower((unsigned char)*p);
+    norm[n] = '\0';
+    for (int i = 0; similar[i]; i++)
+        if (strcmp(norm, similar[i]) == 0)
+            ermes__csaf_fail(c, "6.1.26", "/document/category",
+                             "category \"%s\" is too close to a profile's name", cat);
+}
+
+/* Does the group (by id) contain the product? */
+static int group_has(ctx_t *c, const char *group_id, const char *product)
+{
+    json_t *g, *id;
+    size_t i, j;
+
+    json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), i, g)
+    {
+        if (!eq(str(g, "group_id"), group_id))
+            continue;
+        json_array_foreach(arr(g, "product_ids"), j,
+                           id) if (eq(json_string_value(id), product)) return 1;
+    }
+    return 0;
+}
+
+/* Does item (a remediation, threat or flag) name the product, directly or by a group? */
+static int names_product(ctx_t *c, json_t *item, const char *product)
+{
+    json_t *id;
+    size_t i;
+
+    json_array_foreach(arr(item, "product_ids"), i,
+                       id) if (eq(json_string_value(id), product)) return 1;
+    json_array_foreach(arr(item, "group_ids"), i,
+                       id) if (json_is_string(id) &&
+                               group_has(c, json_string_value(id), product)) return 1;
+    return 0;
+}
+
+/* 6.1.27.x the profiles' tests, 6.1.33 Multiple Flags with VEX Justification Codes */
+static void test_profiles(ctx_t *c)
+{
+    const char *cat = category(c);
+    json_t *doc = get(c->doc, "document"), *vulns = get(c->doc, "vulnerabilities"), *v, *x;
+    int incident = eq(cat, "csaf_security_incident_response");
+    int info = eq(cat, "csaf_informational_advisory");
+    int advisory = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
+    size_t i, j;
+    char p[256];
+
+    if (incident || info) {
+        int found = 0;
+        json_array_foreach(arr(doc, "notes"), i, x)
+        {
+            const char *nc = str(x, "category");
+            found |= eq(nc, "description") || eq(nc, "details") || eq(nc, "general") ||
+                     eq(nc, "summary");
+        }
+        if (!found)
+            ermes__csaf_fail(c, "6.1.27.1", "/document/notes",
+                             "needs a note of category description, details, general or summary");
+        found = 0;
+        json_array_foreach(arr(doc, "references"), i, x) found |=
+            eq(str(x, "category"), "external");
+        if (!found)
+            ermes__csaf_fail(c, "6.1.27.2", "/document/references",
+                             "needs a reference of category external");
+    }
+    if (info && vulns)
+        ermes__csaf_fail(c, "6.1.27.3", "/vulnerabilities",
+                         "an informational advisory has no vulnerabilities");
+    if (!advisory && !vex)
+        goto flags;
+    if (!get(c->doc, "product_tree"))
+        ermes__csaf_fail(c, "6.1.27.4", "/product_tree", "needs a product tree");
+    if (!vulns)
+        ermes__csaf_fail(c, "6.1.27.11", "/vulnerabilities", "needs vulnerabilities");
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *ps = get(v, "product_status");
+        if (!get(v, "notes")) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/notes", i);
+            ermes__csaf_fail(c, "6.1.27.5", p, "the vulnerability needs notes");
+        }
+        if (!ps) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+            ermes__csaf_fail(c, "6.1.27.6", p, "the vulnerability needs a product status");
+        }
+        if (!vex)
+            continue;
+        if (ps && !arr(ps, "fixed") && !arr(ps, "known_affected") &&
+            !arr(ps, "known_not_affected") && !arr(ps, "under_investigation")) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+            ermes__csaf_fail(c, "6.1.27.7", p,
+                             "needs fixed, known_affected, known_not_affected or "
+                             "under_investigation");
+        }
+        if (!get(v, "cve") && !get(v, "ids")) {
+            snprintf(p, sizeof(p), "/vulnerabilities/%zu", i);
+            ermes__csaf_fail(c, "6.1.27.8", p, "the vulnerability needs a cve or ids");
+        }
+        json_array_foreach(arr(ps, "known_not_affected"), j, x)
+        {
+            const char *id = json_string_value(x);
+            int ok = 0;
+            size_t k;
+            json_t *t;
+            if (!id)
+                continue;
+            json_array_foreach(arr(v, "threats"), k, t) ok |=
+                eq(str(t, "category"), "impact") && names_product(c, t, id);
+            json_array_foreach(arr(v, "flags"), k, t) ok |= names_product(c, t, id);
+            if (!ok) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/known_not_affected/%zu",
+                         i, j);
+                ermes__csaf_fail(c, "6.1.27.9", p, "product %s needs an impact statement", id);
+            }
+        }
+        json_array_foreach(arr(ps, "known_affected"), j, x)
+        {
+            const char *id = json_string_value(x);
+            int ok = 0;
+            size_t k;
+            json_t *t;
+            if (!id)
+                continue;
+            json_array_foreach(arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
+            if (!ok) {
+                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/known_affected/%zu", i,
+                         j);
+                ermes__csaf_fail(c, "6.1.27.10", p, "product %s needs an action statement", id);
+            }
+        }
+    }
+flags:
+    /* 6.1.33: per vulnerability, at most one flag per product (directly or by a group). */
+    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    {
+        json_t *seen = json_object(), *f, *id, *g;
+        size_t k, m, q;
+        json_array_foreach(arr(v, "flags"), j, f)
+        {
+            json_t *mine = json_object();
+            json_array_foreach(arr(f, "product_ids"), k, id) put(mine, json_string_value(id));
+            json_array_foreach(arr(f, "group_ids"), k, id)
+                json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
+                                   g) if (eq(str(g, "group_id"), json_string_value(id)))
+                    json_array_foreach(arr(g, "product_ids"), q, x) put(mine, json_string_value(x));
+            const char *key;
+            json_t *val;
+            json_object_foreach(mine, key, val)
+            {
+                if (in(seen, key)) {
+                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
+                    ermes__csaf_fail(c, "6.1.33", p, "product %s has more than one flag", key);
+                }
+                put(seen, key);
+            }
+            json_decref(mine);
+        }
+        json_decref(seen);
+    }
+}
+
+/* 6.1.31 Version Range in Product Version */
+static void test_6_1_31(ctx_t *c, json_t *branches, const char *path, int depth)
+{
+    static const char *const words[] = {"after", "all",   "before",   "earlier",
+                                        "later", "prior", "versions", NULL};
+    json_t *b;
+    size_t i;
+    char p[1024];
+
+    if (depth > 64)
+        return;
+    json_array_foreach(branches, i, b)
+    {
+        const char *name = str(b, "name");
+        if (eq(str(b, "category"), "product_version") && name) {
+            int range = strchr(name, '<') || strchr(name, '>');
+            char low[512];
+            size_t n = 0;
+            for (const char *q = name; *q && n + 1 < sizeof(low); q++)
+                low[n++] = (char)tolower((unsigned char)*q);
+            low[n] = '\0';
+            for (char *w = low; *w && !range;) {
+                while (*w && isspace((unsigned char)*w))
+                    w++;
+                char *e = w;
+                while (*e && !isspace((unsigned char)*e))
+                    e++;
+                for (int k = 0; words[k]; k++)
+                    if ((size_t)(e - w) == strlen(words[k]) &&
+                        strncmp(w, words[k], (size_t)(e - w)) == 0)
+                        range = 1;
+                w = e;
+            }
+            if (range) {
+                snprintf(p, sizeof(p), "%s/%zu/name", path, i);
+                ermes__csaf_fail(c, "6.1.31", p,
+                                 "a product_version branch names a version range: \"%.200s\"",
+                                 name);
+            }
+        }
+        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        test_6_1_31(c, arr(b, "branches"), p, depth + 1);
+    }
+}
+
+void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c)
+{
+    json_t *defined = json_object();
+
+    if (!defined) {
+        c->rc = ERMES_ENOMEM;
+        return;
+    }
+    each_definition(c, add_cb, defined);
+    test_6_1_1(c, defined);
+    json_decref(defined);
+    test_6_1_2(c);
+    test_6_1_3(c);
+    test_6_1_4_5(c);
+    test_6_1_6(c);
+    test_6_1_7(c);
+    test_6_1_9_10(c);
+    test_6_1_11(c);
+    test_6_1_12(c);
+    test_6_1_13_25(c);
+    test_tracking(c);
+    test_6_1_15_28(c);
+    test_vulnerability_lists(c);
+    test_6_1_26(c);
+    test_profiles(c);
+    test_6_1_31(c, arr(get(c->doc, "product_tree"), "branches"), "/product_tree/branches", 0);
+}

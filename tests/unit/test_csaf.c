@@ -1,0 +1,146 @@
+/* Tests of the CSAF validator's parts (src/advisories/): the JSON Schema subset
+ * (jsonschema.c), BCP 47 tags (lang.c), package URLs (purl.c) and the validator on small
+ * documents (csaf.c). Agreement with csaf-validator-lib is tests/integration/test_csaf.py. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "advisories/csaf_int.h"
+#include "advisories/jsonschema.h"
+
+static void count_cb(void *ctx, const char *path, const char *message)
+{
+    (void)path;
+    (void)message;
+    (*(int *)ctx)++;
+}
+
+static int errors(const char *schema_text, const char *instance_text)
+{
+    json_t *schema = json_loads(schema_text, 0, NULL);
+    json_t *inst = json_loads(instance_text, JSON_DECODE_ANY, NULL);
+    ermes__jschema_t *s = NULL;
+    int n = 0, rc;
+
+    assert_non_null(schema);
+    assert_non_null(inst);
+    assert_int_equal(ermes__jschema_compile(schema, NULL, NULL, 0, 1, &s, NULL), 0);
+    rc = ermes__jschema_validate(s, inst, count_cb, &n, 100);
+    assert_int_equal(rc, n);
+    ermes__jschema_free(s);
+    json_decref(schema);
+    json_decref(inst);
+    return n;
+}
+
+static void test_jsonschema(void **state)
+{
+    const char *obj = "{\"type\":\"object\",\"required\":[\"a\"],\"properties\":{\"a\":{\"type\":"
+                      "\"string\",\"minLength\":2,\"pattern\":\"^x\\\\d+$\"},\"b\":{\"$ref\":\"#/"
+                      "$defs/list\"}},\"$defs\":{\"list\":{\"type\":\"array\",\"minItems\":1,"
+                      "\"uniqueItems\":true,\"items\":{\"enum\":[1,2,3]}}}}";
+
+    (void)state;
+    assert_int_equal(errors(obj, "{\"a\":\"x12\"}"), 0);
+    assert_int_equal(errors(obj, "{\"a\":\"x12\",\"b\":[1,2]}"), 0);
+    assert_int_equal(errors(obj, "{}"), 1);                           /* required */
+    assert_int_equal(errors(obj, "{\"a\":\"y\"}"), 2);                /* minLength, pattern */
+    assert_int_equal(errors(obj, "{\"a\":\"x1\",\"c\":1}"), 1);       /* strict */
+    assert_int_equal(errors(obj, "{\"a\":\"x1\",\"b\":[1,1,4]}"), 2); /* unique, enum */
+    assert_int_equal(errors(obj, "{\"a\":\"x1\",\"b\":[]}"), 1);      /* minItems */
+    assert_int_equal(errors(obj, "[]"), 1);                           /* type */
+    assert_int_equal(errors("{\"format\":\"date-time\"}", "\"2024-02-29T10:00:00Z\""), 0);
+    assert_int_equal(errors("{\"format\":\"date-time\"}", "\"2023-02-29T10:00:00Z\""), 1);
+    assert_int_equal(errors("{\"format\":\"date-time\"}", "\"2024-01-01T10:00:00\""), 1);
+    assert_int_equal(errors("{\"format\":\"uri\"}", "\"https://example.com/a%20b\""), 0);
+    assert_int_equal(errors("{\"format\":\"uri\"}", "\"no scheme\""), 1);
+    assert_int_equal(errors("{\"oneOf\":[{\"type\":\"string\"},{\"minLength\":1}]}", "\"x\""), 1);
+    assert_int_equal(errors("{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", "2.0"),
+                     0);
+}
+
+static void test_unknown_keyword_refused(void **state)
+{
+    json_t *schema = json_loads("{\"if\":{}}", 0, NULL);
+    ermes__jschema_t *s = NULL;
+    ermes_diag_t d;
+
+    (void)state;
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__jschema_compile(schema, NULL, NULL, 0, 0, &s, &d), ERMES_EINVAL);
+    assert_non_null(strstr(d.reason, "\"if\""));
+    json_decref(schema);
+}
+
+static void test_language_tags(void **state)
+{
+    static const char *const good[] = {"en",       "de-DE",      "zh-Hant-TW", "es-419",
+                                       "sl-rozaj", "x-private",  "i-default",  "en-US-u-ca-gregory",
+                                       "qaa",      "sr-Latn-RS", NULL};
+    static const char *const bad[] = {"zz",     "en-UK", "e",          "en--US", "de-DE-DE",
+                                      "en-a-b", "en-u",  "toolongtag", "",       NULL};
+
+    (void)state;
+    for (int i = 0; good[i]; i++)
+        assert_true(ermes__lang_tag_valid(good[i]));
+    for (int i = 0; bad[i]; i++)
+        assert_false(ermes__lang_tag_valid(bad[i]));
+}
+
+static void test_purl(void **state)
+{
+    static const char *const good[] = {"pkg:npm/%40angular/animation@12.3.1",
+                                       "pkg:maven/org.apache/commons@1.0?type=jar",
+                                       "pkg:deb/debian/curl@7.50.3-1?arch=i386&distro=jessie",
+                                       "pkg:generic/openssl@1.1.1#src", NULL};
+    static const char *const bad[] = {"npm/x@1",      "pkg:/x",     "pkg:npm/",
+                                      "pkg:npm/x%zz", "pkg:1npm/x", "pkg:npm/x?a=1&a=2",
+                                      "pkg:npm/x?=1", NULL};
+
+    (void)state;
+    for (int i = 0; good[i]; i++)
+        assert_true(ermes__purl_valid(good[i], strlen(good[i])));
+    for (int i = 0; bad[i]; i++)
+        assert_false(ermes__purl_valid(bad[i], strlen(bad[i])));
+}
+
+static void test_validate_small_documents(void **state)
+{
+    ermes_csaf_result_t r;
+    ermes_diag_t d;
+    const char *not_json = "{\"document\": ";
+
+    (void)state;
+    assert_int_equal(ermes_csaf_init(), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_csaf_validate(not_json, strlen(not_json), &r, &d), ERMES_EPARSE);
+    assert_non_null(strstr(d.reason, "not JSON"));
+    assert_int_equal(ermes_csaf_validate("{}", 2, &r, &d), 0);
+    assert_false(r.valid);
+    assert_string_equal(r.failed[0].test, "schema");
+    assert_string_equal(r.failed[0].path, "");
+    char *json = ermes_csaf_result_json(&r, "x.json");
+    assert_non_null(strstr(json, "\"file\":\"x.json\",\"valid\":false"));
+    free(json);
+    ermes_csaf_result_cleanup(&r);
+    assert_int_equal(ermes_csaf_validate("[]", 2, &r, &d), 0);
+    assert_false(r.valid);
+    ermes_csaf_result_cleanup(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jsonschema),
+        cmocka_unit_test(test_unknown_keyword_refused),
+        cmocka_unit_test(test_language_tags),
+        cmocka_unit_test(test_purl),
+        cmocka_unit_test(test_validate_small_documents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
