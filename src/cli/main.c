@@ -34,6 +34,7 @@ static const struct command {
     {"indicators", ermes__cmd_indicators, "stored indicators: add, import, list, show, delete"},
     {"warninglists", ermes__cmd_warninglists, "known-benign lists indicators are checked against"},
     {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
+    {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export"},
     {"collect", ermes__cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes__cmd_retrohunt,

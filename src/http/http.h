@@ -303,6 +303,8 @@ enum MHD_Result ermes__h_warninglist_list(ermes__req_t *req);
 enum MHD_Result ermes__h_warninglist_get(ermes__req_t *req);
 enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req);
+enum MHD_Result ermes__h_stix_import(ermes__req_t *req);
+enum MHD_Result ermes__h_stix_export(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);

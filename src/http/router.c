@@ -65,6 +65,8 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/warninglists/{name}", ermes__h_warninglist_get, STAFF, NULL},
     {"PATCH", "/api/v1/warninglists/{name}", ermes__h_warninglist_update, ADMIN, NULL},
     {"GET", "/api/v1/sightings", ermes__h_sighting_list, 0, NULL},
+    {"POST", "/api/v1/stix", ermes__h_stix_import, STAFF | ERMES_ROUTE_RAW, NULL},
+    {"GET", "/api/v1/stix", ermes__h_stix_export, 0, NULL},
     {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | SENSOR | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
