@@ -41,16 +41,15 @@
                                  33) ")"                                                           \
                                      " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"       \
                                      " AND (?45 = '' OR o.source = ?45)"                           \
-                                     " AND (CASE ?36"                                              \
-                                     " WHEN 0 THEN o.version_key = (SELECT max(m.version_key) "    \
-                                     "FROM stix_objects m"                                         \
-                                     "  WHERE m.stix_id = o.stix_id)"                              \
-                                     " WHEN 1 THEN o.version_key = (SELECT min(m.version_key) "    \
-                                     "FROM stix_objects m"                                         \
-                                     "  WHERE m.stix_id = o.stix_id)"                              \
-                                     " WHEN 2 THEN 1 = 1"                                          \
-                                     " ELSE o.version_key IN " LIST8(37, 38, 39, 40, 41, 42, 43,   \
-                                                                     44) " END)"
+                                     " AND ((?36 = 0 AND o.version_key = (SELECT "                 \
+                                     "max(m.version_key) FROM stix_objects m"                      \
+                                     "   WHERE m.stix_id = o.stix_id))"                            \
+                                     "  OR (?36 = 1 AND o.version_key = (SELECT "                  \
+                                     "min(m.version_key) FROM stix_objects m"                      \
+                                     "   WHERE m.stix_id = o.stix_id))"                            \
+                                     "  OR ?36 = 2"                                                \
+                                     "  OR (?36 = 3 AND o.version_key IN " LIST8(                  \
+                                         37, 38, 39, 40, 41, 42, 43, 44) "))"
 
 static void bind_list(ermes__db_stmt_t *s, int flag_idx, const char *const *v, size_t n)
 {
