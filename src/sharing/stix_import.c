@@ -232,7 +232,7 @@ static int newest_version(ermes__store_t *st, const char *stix_id, char key[32])
     return rc;
 }
 
-static int import_one(ermes__store_t *st, json_t *obj, size_t index,
+static int import_one(ermes__store_t *st, json_t *obj, size_t index, int64_t added,
                       const ermes__stix_import_opts_t *o, ermes__stix_import_result_t *res)
 {
     const char *type, *id, *spec, *created, *modified, *pt;
@@ -264,8 +264,10 @@ static int import_one(ermes__store_t *st, json_t *obj, size_t index,
         return failure(res, index, id, NULL, "a bundle inside a bundle");
     sco = is_sco(type, obj);
     spec = json_string_value(json_object_get(obj, "spec_version"));
-    if (!spec && sco)
-        spec = "2.1"; /* STIX 2.1 section 3.2: optional on SCOs, 2.1 when absent */
+    /* STIX 2.1 section 3.2: optional on SCOs, 2.1 when absent; an SDO, SRO or marking without
+     * it is STIX 2.0's, which had none. */
+    if (!spec)
+        spec = sco ? "2.1" : "2.0";
     if (!spec || (strcmp(spec, "2.1") != 0 && strcmp(spec, "2.0") != 0))
         return failure(res, index, id, NULL, "spec_version: missing, or not 2.1 or 2.0");
     created = json_string_value(json_object_get(obj, "created"));
@@ -344,6 +346,7 @@ static int import_one(ermes__store_t *st, json_t *obj, size_t index,
     }
     memset(&row, 0, sizeof(row));
     row.stix_id = id;
+    row.date_added = added;
     row.type = type;
     row.spec_version = spec;
     row.created = created;
@@ -386,6 +389,9 @@ out:
 int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
                                const ermes__stix_import_opts_t *o, ermes__stix_import_result_t *res)
 {
+    /* TAXII 2.1 section 3.4: date_added is when the server added the object; the objects of
+     * one request are added at one time. */
+    int64_t added = ermes__time_now_ms();
     json_t *obj;
     size_t i;
     int rc = 0;
@@ -396,7 +402,7 @@ int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
         return rc;
     json_array_foreach(objects, i, obj)
     {
-        if ((rc = import_one(st, obj, i, o, res)))
+        if ((rc = import_one(st, obj, i, added, o, res)))
             break;
     }
     if (rc) {

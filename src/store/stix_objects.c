@@ -1,7 +1,7 @@
-/* The store's STIX 2.1 objects (every version of every object imported or made, whole) and
- * sharing groups (the TAXII collections). Lists page on the keyset (date_added, id), which
- * never skips or repeats a row however many share one date_added, and apply the TLP policy's
- * masks (src/access/tlp_policy.h) in the query, before the page is cut. */
+/* The store's STIX 2.1 objects: every version of every object imported or made, whole. Lists page
+ * on the keyset (date_added, id), which never skips or repeats a row however many share one
+ * date_added, and apply the TLP policy's masks (src/access/tlp_policy.h) in the query, before the
+ * page is cut. The sharing groups they are shared in are sharing_groups.c. */
 #include "store/store.h"
 
 #include <stdio.h>
@@ -20,36 +20,32 @@
     "(CASE " T ".tlp WHEN 'CLEAR' THEN 1 WHEN 'GREEN' THEN 2 WHEN 'AMBER' THEN 4"                  \
     " WHEN 'AMBER+STRICT' THEN 8 ELSE 16 END)"
 
-#define LIST8(A, B, C, D, E, F, G, H)                                                              \
-    "(?" #A ", ?" #B ", ?" #C ", ?" #D ", ?" #E ", ?" #F ", ?" #G ", ?" #H ")"
-
 /* The filter of ermes__store_stix_each and _delete. ?1 ?2: keyset; ?3: added_after; ?4 ?5 ?6:
- * TLP masks and organisation; ?7..?15 ids; ?16..?24 types; ?25..?33 spec versions; ?34 ?35:
- * collection and select_all; ?36: versions; ?37..?44 listed versions; ?45: source. */
+ * TLP masks and organisation; ?7..?15 ids; ?16..?24 types; ?25..?33 spec versions (none listed:
+ * the newest spec version of each object, as TAXII 2.1 section 3.4.2 wants); ?34 ?35:
+ * collection and select_all; ?36: versions (0 last, 1 first, 2 all, 3 listed, all of them
+ * within the spec versions chosen); ?37..?44 listed versions; ?45: source. */
+/* clang-format off */
+#define SPEC_OK(T)                                                                                 \
+    "((?25 = 0 AND " T ".spec_version = (SELECT max(n.spec_version) FROM stix_objects n"           \
+    "   WHERE n.stix_id = " T ".stix_id))"                                                         \
+    " OR (?25 = 1 AND " T ".spec_version IN (?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)))"
 #define STIX_WHERE                                                                                 \
     " (o.date_added > ?1 OR (o.date_added = ?1 AND o.id > ?2)) AND o.date_added > ?3"              \
-    " AND ((" TLP_BIT("o") " & ?4) <> 0 OR (o.owner_org_id = ?5 AND (" TLP_BIT(                    \
-        "o") " & ?6) <> 0))"                                                                       \
-             " AND (?7 = 0 OR o.stix_id IN " LIST8(                                                \
-                 8, 9, 10, 11, 12, 13, 14,                                                         \
-                 15) ")"                                                                           \
-                     " AND (?16 = 0 OR o.type IN " LIST8(                                          \
-                         17, 18, 19, 20, 21, 22, 23,                                               \
-                         24) ")"                                                                   \
-                             " AND (?25 = 0 OR o.spec_version IN " LIST8(                          \
-                                 26, 27, 28, 29, 30, 31, 32,                                       \
-                                 33) ")"                                                           \
-                                     " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"       \
-                                     " AND (?45 = '' OR o.source = ?45)"                           \
-                                     " AND ((?36 = 0 AND o.version_key = (SELECT "                 \
-                                     "max(m.version_key) FROM stix_objects m"                      \
-                                     "   WHERE m.stix_id = o.stix_id))"                            \
-                                     "  OR (?36 = 1 AND o.version_key = (SELECT "                  \
-                                     "min(m.version_key) FROM stix_objects m"                      \
-                                     "   WHERE m.stix_id = o.stix_id))"                            \
-                                     "  OR ?36 = 2"                                                \
-                                     "  OR (?36 = 3 AND o.version_key IN " LIST8(                  \
-                                         37, 38, 39, 40, 41, 42, 43, 44) "))"
+    " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
+    "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0))"                                 \
+    " AND (?7 = 0 OR o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))"                         \
+    " AND (?16 = 0 OR o.type IN (?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24))"                         \
+    " AND " SPEC_OK("o")                                                                           \
+    " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"                                        \
+    " AND (?45 = '' OR o.source = ?45)"                                                            \
+    " AND ((?36 = 0 AND o.version_key = (SELECT max(m.version_key) FROM stix_objects m"            \
+    "   WHERE m.stix_id = o.stix_id AND " SPEC_OK("m") "))"                                        \
+    "  OR (?36 = 1 AND o.version_key = (SELECT min(m.version_key) FROM stix_objects m"             \
+    "   WHERE m.stix_id = o.stix_id AND " SPEC_OK("m") "))"                                        \
+    "  OR ?36 = 2"                                                                                 \
+    "  OR (?36 = 3 AND o.version_key IN (?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44)))"
+/* clang-format on */
 
 static void bind_list(ermes__db_stmt_t *s, int flag_idx, const char *const *v, size_t n)
 {
@@ -118,7 +114,7 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
                                 " modified, version_key, date_added, source, sharing_group_id,"
                                 " revoked, object, tlp, owner_org_id, created_at, updated_at)"
                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                                " ?7, ?7) ON CONFLICT (stix_id, version_key) DO NOTHING"
+                                " ?14, ?14) ON CONFLICT (stix_id, version_key) DO NOTHING"
                                 " RETURNING id",
                                 &s)))
         return rc;
@@ -128,7 +124,7 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
     ermes__db_bind_text(s, 4, r->created ? r->created : "");
     ermes__db_bind_text(s, 5, r->modified ? r->modified : "");
     ermes__db_bind_text(s, 6, r->version_key ? r->version_key : "");
-    ermes__db_bind_int(s, 7, now);
+    ermes__db_bind_int(s, 7, r->date_added ? r->date_added : now);
     ermes__db_bind_text(s, 8, r->source && r->source[0] ? r->source : "local");
     if (r->sharing_group_id)
         ermes__db_bind_int(s, 9, r->sharing_group_id);
@@ -141,10 +137,13 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
         ermes__db_bind_int(s, 13, r->owner_org_id);
     else
         ermes__db_bind_null(s, 13);
+    ermes__db_bind_int(s, 14, now);
     rc = ermes__db_step(s);
     if (rc == 1) {
         r->id = ermes__db_col_int(s, 0);
-        r->date_added = r->created_at = r->updated_at = now;
+        if (!r->date_added)
+            r->date_added = now;
+        r->created_at = r->updated_at = now;
     }
     ermes__db_done(s);
     if (rc < 0)
@@ -269,114 +268,4 @@ int ermes__store_counter_set(ermes__store_t *st, const char *name, int64_t value
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
-}
-
-/* ---- sharing groups ------------------------------------------------------------------------- */
-
-int ermes__store_sharing_group_put(ermes__store_t *st, ermes__sharing_group_t *g)
-{
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    int64_t now = ermes__time_now_ms();
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if (!g->name || !g->collection_id || !g->title)
-        return ERMES_EINVAL;
-    if ((rc = ermes__db_prepare(db,
-                                "INSERT INTO sharing_groups (name, collection_id, title,"
-                                " description, max_tlp, readers, writers, selection, tlp,"
-                                " owner_org_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
-                                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) RETURNING id",
-                                &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, g->name);
-    ermes__db_bind_text(s, 2, g->collection_id);
-    ermes__db_bind_text(s, 3, g->title);
-    ermes__db_bind_text(s, 4, g->description ? g->description : "");
-    ermes__db_bind_text(s, 5, ermes_tlp_name(g->max_tlp));
-    ermes__db_bind_text(s, 6, g->readers ? g->readers : "[]");
-    ermes__db_bind_text(s, 7, g->writers ? g->writers : "[]");
-    ermes__db_bind_text(s, 8, g->selection ? g->selection : "{}");
-    ermes__db_bind_text(s, 9, ermes_tlp_name(g->tlp));
-    if (g->owner_org_id)
-        ermes__db_bind_int(s, 10, g->owner_org_id);
-    else
-        ermes__db_bind_null(s, 10);
-    ermes__db_bind_int(s, 11, now);
-    rc = ermes__db_step(s);
-    if (rc == 1) {
-        g->id = ermes__db_col_int(s, 0);
-        g->created_at = g->updated_at = now;
-    }
-    ermes__db_done(s);
-    return rc < 0 ? rc : 0;
-}
-
-int ermes__store_sharing_group_delete(ermes__store_t *st, int64_t id)
-{
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "DELETE FROM sharing_groups WHERE id = ?1 RETURNING id", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
-}
-
-int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,
-                                    ermes__store_sharing_group_cb cb, void *ctx)
-{
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    ermes__sharing_group_t g;
-    int rc, found = 0;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT id, name, collection_id, title, description, max_tlp,"
-                                " readers, writers, selection, tlp, owner_org_id, created_at,"
-                                " updated_at FROM sharing_groups WHERE ?1 = ''"
-                                " OR name = ?1 OR collection_id = ?1 OR CAST(id AS TEXT) = ?1"
-                                " ORDER BY id",
-                                &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, key ? key : "");
-    while ((rc = ermes__db_step(s)) == 1) {
-        const char *t;
-        memset(&g, 0, sizeof(g));
-        g.id = ermes__db_col_int(s, 0);
-        g.name = ermes__db_col_text(s, 1);
-        g.collection_id = ermes__db_col_text(s, 2);
-        g.title = ermes__db_col_text(s, 3);
-        g.description = ermes__db_col_text(s, 4);
-        t = ermes__db_col_text(s, 5);
-        if (!t || ermes_tlp_parse(t, strlen(t), &g.max_tlp))
-            g.max_tlp = ERMES_TLP_CLEAR;
-        g.readers = ermes__db_col_text(s, 6);
-        g.writers = ermes__db_col_text(s, 7);
-        g.selection = ermes__db_col_text(s, 8);
-        t = ermes__db_col_text(s, 9);
-        if (!t || ermes_tlp_parse(t, strlen(t), &g.tlp))
-            g.tlp = ERMES_TLP_RED;
-        g.owner_org_id = ermes__db_col_null(s, 10) ? 0 : ermes__db_col_int(s, 10);
-        g.created_at = ermes__db_col_int(s, 11);
-        g.updated_at = ermes__db_col_int(s, 12);
-        found = 1;
-        if ((rc = cb(ctx, &g)))
-            break;
-    }
-    ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    if (rc == 0 && key && key[0] && !found)
-        return ERMES_ENOTFOUND;
-    return rc;
 }

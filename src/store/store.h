@@ -423,7 +423,7 @@ int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
 int ermes__store_wl_switch_each(ermes__store_t *st,
                                 int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
 
-/* ---- STIX 2.1 objects and sharing groups (stix_objects.c) -------------------------------- */
+/* ---- STIX 2.1 objects and sharing groups (stix_objects.c, sharing_groups.c) ------------- */
 
 /* One stored version of a STIX object. In callbacks every pointer is borrowed for the call. */
 typedef struct ermes__stix_row {
@@ -475,7 +475,8 @@ typedef struct ermes__stix_filter {
     long limit;         /* 0: all */
 } ermes__stix_filter_t;
 
-/* Stores one version (r->date_added, created_at, updated_at and id are set here). *created is
+/* Stores one version (r->date_added, when 0, created_at, updated_at and id are set here; a
+ * batch gives its objects one date_added: TAXII's time they were added). *created is
  * 0 when that version (stix_id, version_key) was stored before: nothing changes then, as STIX
  * wants (a version is never rewritten). */
 int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created);
@@ -512,6 +513,12 @@ typedef int (*ermes__store_sharing_group_cb)(void *ctx, const ermes__sharing_gro
  * (ERMES_ENOTFOUND when none). */
 int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,
                                     ermes__store_sharing_group_cb cb, void *ctx);
+/* The status resource (JSON text) of a TAXII POST into group_id, and reading it back into
+ * body (cap bytes): ERMES_ENOTFOUND, ERMES_ETOOBIG. */
+int ermes__store_taxii_status_put(ermes__store_t *st, const char *status_id, int64_t group_id,
+                                  const char *body, int64_t owner_org_id);
+int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, char *body, size_t cap,
+                                  int64_t *group_id);
 
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
