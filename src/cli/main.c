@@ -35,6 +35,8 @@ static const struct command {
     {"warninglists", ermes__cmd_warninglists, "known-benign lists indicators are checked against"},
     {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
     {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export"},
+    {"sharing-groups", ermes__cmd_sharing_groups,
+     "sharing groups (TAXII collections): list, show, add, delete"},
     {"collect", ermes__cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes__cmd_retrohunt,

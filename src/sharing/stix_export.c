@@ -17,6 +17,7 @@
 
 #define COUNTER_REGISTRY "stix_published_registry"
 #define COUNTER_INDICATORS "stix_published_indicators_at"
+#define COUNTER_INDICATOR_CHANGES "stix_published_indicators"
 
 static int det_id(const char *type, const char *key, char *out, size_t cap)
 {
@@ -148,7 +149,7 @@ int ermes__stix_publish(ermes__store_t *st)
     ermes__org_filter_t f;
     pub_ctx_t c;
     char short_name[64];
-    int64_t registry = 0, done = 0, since = 0;
+    int64_t registry = 0, done = 0, since = 0, ind_now = 0, ind_done = 0;
     int rc, more = 0;
 
     memset(&c, 0, sizeof(c));
@@ -162,12 +163,18 @@ int ermes__stix_publish(ermes__store_t *st)
         if ((rc = det_id("identity", key, c.cert_id, sizeof(c.cert_id))))
             return rc;
     }
+    /* The registry's and the indicators' counters move with every change to an organisation
+     * or an indicator: when both are where the last publication left them, nothing changed,
+     * and no write transaction is taken (TAXII reads call this on every page). */
+    if ((rc = ermes__store_counter_get(st, "registry", &registry)) ||
+        (rc = ermes__store_counter_get(st, COUNTER_REGISTRY, &done)) ||
+        (rc = ermes__store_counter_get(st, "indicators", &ind_now)) ||
+        (rc = ermes__store_counter_get(st, COUNTER_INDICATOR_CHANGES, &ind_done)))
+        return rc;
+    if (registry == done && ind_now == ind_done && registry != 0)
+        return 0;
     if ((rc = ermes__store_begin(st)))
         return rc;
-    /* The registry's counter moves with every change to an organisation. */
-    if ((rc = ermes__store_counter_get(st, "registry", &registry)) ||
-        (rc = ermes__store_counter_get(st, COUNTER_REGISTRY, &done)))
-        goto out;
     if (registry != done || registry == 0) {
         memset(&f, 0, sizeof(f));
         if ((rc = ermes__store_org_each(st, &staff, &f, org_cb, &c, &more)) ||
@@ -179,8 +186,9 @@ int ermes__stix_publish(ermes__store_t *st)
     c.newest = since;
     if ((rc = ermes__store_indicator_local_each(st, since, indicator_cb, &c)))
         goto out;
-    if (c.newest != since)
-        rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest);
+    if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
+        goto out;
+    rc = ermes__store_counter_set(st, COUNTER_INDICATOR_CHANGES, ind_now);
 out:
     if (rc) {
         ermes__store_rollback(st);
