@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "core/time.h"
 #include "sharing/stix.h"
 
 #define STIX_FILE_MAX (256u << 20)
@@ -16,13 +17,16 @@ static void help(FILE *f)
     fprintf(f, "usage: ermes stix import FILE|- [--tlp TLP] [--json]\n"
                "       ermes stix export [--type T,...] [--id ID,...] [--version last|first|all]\n"
                "                         [--added-after TIME] [--source SRC] [--max-tlp TLP]\n"
+               "                         [--events N] [--events-since TIME]\n"
                "\n"
                "import stores every object of a STIX 2.1 bundle whole (all versions, custom\n"
                "properties too); indicators whose pattern ermes can match also become ermes\n"
                "indicators; objects that fail are listed with their id and reason, the others\n"
                "are kept. Objects without a TLP marking get --tlp (default AMBER).\n"
                "export writes a bundle of the stored objects and of ermes's own (constituents\n"
-               "as identities, indicators) to stdout, up to --max-tlp (default RED).\n");
+               "as identities, indicators, sightings) to stdout, up to --max-tlp (default RED);\n"
+               "--events N adds up to N events (from --events-since) as observed-data with\n"
+               "their addresses and domain names.\n");
 }
 
 static int cmd_import(cli_t *c)
@@ -130,6 +134,21 @@ static int cmd_export(cli_t *c)
             (n = cli_flag(c, i, "--added-after", &after)) > 0 ||
             (n = cli_flag(c, i, "--source", &source)) > 0)
             continue;
+        if ((n = cli_flag(c, i, "--events", &v)) > 0) {
+            long long k;
+            if (cli_number("--events", v, 0, ERMES__STIX_EVENTS_MAX, &k))
+                return CLI_USAGE;
+            o.events_limit = (long)k;
+            continue;
+        }
+        if ((n = cli_flag(c, i, "--events-since", &v)) > 0) {
+            ermes_diag_t td;
+            if (ermes__time_parse(v, strlen(v), &o.events_since, &td)) {
+                cli_error("stix export: --events-since is an RFC 3339 date-time");
+                return CLI_USAGE;
+            }
+            continue;
+        }
         if ((n = cli_flag(c, i, "--max-tlp", &v)) > 0) {
             if (ermes_tlp_parse(v, strlen(v), &o.cap)) {
                 cli_error("stix export: --max-tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");

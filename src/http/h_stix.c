@@ -6,6 +6,7 @@
 
 #include "access/access.h"
 #include "core/strbuf.h"
+#include "core/time.h"
 #include "http/http.h"
 #include "sharing/stix.h"
 #include "sightings/sightings.h"
@@ -77,6 +78,18 @@ enum MHD_Result ermes__h_stix_export(ermes__req_t *req)
             version, ermes__query(req, "spec_version"), ermes__query(req, "added_after"), &d))
         return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
     o.filter.source = ermes__query(req, "source");
+    {
+        const char *ev = ermes__query(req, "events"), *since = ermes__query(req, "events_since");
+        int64_t k = 0;
+        if (ev && ermes__query_int_parse(ev, "events", 0, ERMES__STIX_EVENTS_MAX, &k, &d))
+            return ermes__reply_error(req, 400, "bad_request", "events",
+                                      "events is how many events to add, 0 to %d",
+                                      ERMES__STIX_EVENTS_MAX);
+        o.events_limit = (long)k;
+        if (since && ermes__time_parse(since, strlen(since), &o.events_since, &d))
+            return ermes__reply_error(req, 400, "bad_request", "events_since",
+                                      "events_since must be an RFC 3339 date-time");
+    }
     ermes__strbuf_init(&buf, 1u << 30);
     rc = ermes__stix_export(req->srv->store, &o, &buf, &n);
     if (rc) {

@@ -67,7 +67,10 @@ int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
                                ermes__stix_import_result_t *res);
 
 /* Publishes what ermes made itself as STIX objects in the store: the CERT and its
- * constituents as identities, the indicators not imported from STIX as indicators, each
+ * constituents as identities, the indicators not imported from STIX as indicators, the
+ * sightings as sightings of their indicators (naming the constituent in where_sighted_refs
+ * only when the sighting is AMBER or stricter, and then as that constituent's object, which
+ * the TLP policy shows to it and the CERT's staff only), each
  * with a deterministic id (UUIDv5 of a stable key), a new version only when the object
  * changed. Cheap when nothing changed (two counters read). */
 int ermes__stix_publish(ermes__store_t *st);
@@ -76,7 +79,14 @@ typedef struct ermes__stix_export_opts {
     const ermes__viewer_t *viewer; /* NULL: no account */
     ermes_tlp_t cap;               /* RED: none */
     ermes__stix_filter_t filter;   /* ids, types, versions, added_after, source */
+    /* Events as observed-data with their SCOs (made on the fly, not stored: there are too
+     * many), those the viewer may see with time.source from events_since (ms; 0: any), at
+     * most events_limit of them (0: none). */
+    long events_limit;
+    int64_t events_since;
 } ermes__stix_export_opts_t;
+
+#define ERMES__STIX_EVENTS_MAX 100000 /* events in one export */
 
 /* Writes a bundle of what the viewer may see into out, with the TLP 2.0 marking definitions
  * the objects refer to. *count: the objects written. */

@@ -18,6 +18,14 @@
 #define COUNTER_REGISTRY "stix_published_registry"
 #define COUNTER_INDICATORS "stix_published_indicators_at"
 #define COUNTER_INDICATOR_CHANGES "stix_published_indicators"
+#define COUNTER_SIGHTINGS "stix_published_sightings"
+
+static int any_sighting_cb(void *ctx, const ermes__sighting_t *s)
+{
+    (void)s;
+    *(int *)ctx = 1;
+    return 0;
+}
 
 static int det_id(const char *type, const char *key, char *out, size_t cap)
 {
@@ -143,13 +151,75 @@ static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
     return rc;
 }
 
+typedef struct ind_ref {
+    char id[96];
+} ind_ref_t;
+
+static int ind_ref_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    ind_ref_t *c = ctx;
+    char key[ERMES_INDICATOR_VALUE_MAX + 64];
+
+    if (r->stix_id) {
+        snprintf(c->id, sizeof(c->id), "%s", r->stix_id);
+        return 0;
+    }
+    snprintf(key, sizeof(key), "indicator:%s:%s:%d", r->type, r->value, r->exact ? 1 : 0);
+    return det_id("indicator", key, c->id, sizeof(c->id));
+}
+
+static int sighting_cb(void *ctx, const ermes__sighting_t *s)
+{
+    pub_ctx_t *c = ctx;
+    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+    char id[80], key[128], created[32], seen[32], org[64], org_id[80];
+    ind_ref_t ind;
+    json_t *o;
+    int rc, named = 0;
+
+    if (s->id > c->newest)
+        c->newest = s->id;
+    ind.id[0] = '\0';
+    rc = ermes__store_indicator_get(c->st, &staff, s->indicator_id, ind_ref_cb, &ind);
+    if (rc == ERMES_ENOTFOUND || !ind.id[0])
+        return 0; /* its indicator is gone */
+    if (rc)
+        return rc;
+    snprintf(key, sizeof(key), "sighting:%lld", (long long)s->id);
+    if ((rc = det_id("sighting", key, id, sizeof(id))))
+        return rc;
+    ermes__time_format(s->created_at, created);
+    ermes__time_format(s->event_time ? s->event_time : s->created_at, seen);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "type", "sighting", "spec_version",
+                  "2.1", "id", id, "created_by_ref", c->cert_id, "created", created, "modified",
+                  created, "sighting_of_ref", ind.id, "first_seen", seen, "last_seen", seen,
+                  "count", 1);
+    if (!o)
+        return ERMES_ENOMEM;
+    /* TLP 2.0: who was hit is the constituent's business. Named only in a sighting that
+     * stays with the constituent and the CERT (AMBER and stricter, owned by the
+     * constituent); a CLEAR or GREEN sighting says that the indicator was seen, not where. */
+    if (s->org_id && s->tlp >= ERMES_TLP_AMBER &&
+        ermes__store_org_short_name(c->st, s->org_id, org, sizeof(org)) == 0) {
+        snprintf(key, sizeof(key), "organisation:%s", org);
+        if (strlen(key) < sizeof(key) - 1 && det_id("identity", key, org_id, sizeof(org_id)) == 0) {
+            json_object_set_new(o, "where_sighted_refs", json_pack("[s]", org_id));
+            named = 1;
+        }
+    }
+    rc = put_object(c->st, o, s->tlp, named ? s->org_id : c->home);
+    json_decref(o);
+    return rc;
+}
+
 int ermes__stix_publish(ermes__store_t *st)
 {
     ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
     ermes__org_filter_t f;
     pub_ctx_t c;
     char short_name[64];
-    int64_t registry = 0, done = 0, since = 0, ind_now = 0, ind_done = 0;
+    int64_t registry = 0, done = 0, since = 0, ind_now = 0, ind_done = 0, sight_done = 0;
+    int new_sightings = 0;
     int rc, more = 0;
 
     memset(&c, 0, sizeof(c));
@@ -171,7 +241,20 @@ int ermes__stix_publish(ermes__store_t *st)
         (rc = ermes__store_counter_get(st, "indicators", &ind_now)) ||
         (rc = ermes__store_counter_get(st, COUNTER_INDICATOR_CHANGES, &ind_done)))
         return rc;
-    if (registry == done && ind_now == ind_done && registry != 0)
+    if ((rc = ermes__store_counter_get(st, COUNTER_SIGHTINGS, &sight_done)))
+        return rc;
+    {
+        /* New sightings: any past the last one published (they are only ever added). */
+        ermes__sighting_filter_t sf;
+        int any = 0;
+        memset(&sf, 0, sizeof(sf));
+        sf.after_id = sight_done;
+        sf.limit = 1;
+        if ((rc = ermes__store_sighting_each(st, &staff, &sf, any_sighting_cb, &any, NULL)))
+            return rc;
+        new_sightings = any;
+    }
+    if (registry == done && ind_now == ind_done && registry != 0 && !new_sightings)
         return 0;
     if ((rc = ermes__store_begin(st)))
         return rc;
@@ -188,7 +271,17 @@ int ermes__stix_publish(ermes__store_t *st)
         goto out;
     if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
         goto out;
-    rc = ermes__store_counter_set(st, COUNTER_INDICATOR_CHANGES, ind_now);
+    if ((rc = ermes__store_counter_set(st, COUNTER_INDICATOR_CHANGES, ind_now)))
+        goto out;
+    if (new_sightings) {
+        ermes__sighting_filter_t sf;
+        memset(&sf, 0, sizeof(sf));
+        sf.after_id = sight_done;
+        c.newest = sight_done;
+        if ((rc = ermes__store_sighting_each(st, &staff, &sf, sighting_cb, &c, NULL)))
+            goto out;
+        rc = ermes__store_counter_set(st, COUNTER_SIGHTINGS, c.newest);
+    }
 out:
     if (rc) {
         ermes__store_rollback(st);
@@ -223,6 +316,147 @@ static int export_cb(void *ctx, const ermes__stix_row_t *r)
     return 0;
 }
 
+/* ---- events, made on the fly ---------------------------------------------------------------- */
+
+typedef struct ev_ctx {
+    exp_ctx_t *c;
+    const ermes__stix_export_opts_t *o;
+    char cert_id[80];
+    json_t *scos; /* SCO ids already written: a bundle holds each once */
+} ev_ctx_t;
+
+static int add_json(exp_ctx_t *c, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    int rc;
+
+    json_decref(obj);
+    if (!text)
+        return ERMES_ENOMEM;
+    rc = c->n ? ermes__strbuf_addc(c->out, ',') : 0;
+    if (!rc)
+        rc = ermes__strbuf_adds(c->out, text);
+    free(text);
+    if (!rc)
+        c->n++;
+    return rc;
+}
+
+/* An SCO with a deterministic id (STIX 2.1 section 2.9: UUIDv5 in the SCO namespace of its
+ * ID contributing properties, here its value) into the bundle once; its id into id. */
+static int sco(ev_ctx_t *e, const char *type, const char *value, ermes_tlp_t tlp, char *id,
+               size_t cap)
+{
+    json_t *name = json_pack("{s:s}", "value", value);
+    char *canon = name ? json_dumps(name, JSON_COMPACT) : NULL;
+    char u[37];
+    int rc;
+
+    json_decref(name);
+    if (!canon)
+        return ERMES_ENOMEM;
+    rc = ermes__uuid5(ERMES__UUID_STIX_SCO_NS, canon, strlen(canon), u);
+    free(canon);
+    if (rc)
+        return rc;
+    snprintf(id, cap, "%s--%s", type, u);
+    if (json_object_get(e->scos, id))
+        return 0;
+    json_object_set_new(e->scos, id, json_true());
+    e->c->tlps |= ERMES__TLP_BIT(tlp);
+    return add_json(e->c, json_pack("{s:s,s:s,s:s,s:s,s:[s]}", "type", type, "spec_version", "2.1",
+                                    "id", id, "value", value, "object_marking_refs",
+                                    ermes__stix_marking_id(tlp)));
+}
+
+static int event_cb(void *ctx, const ermes__event_row_t *ev)
+{
+    ev_ctx_t *e = ctx;
+    char ip[64], ipid[128], dnid[400], id[80], key[48], created[32], seen[32];
+    json_t *o, *refs, *labels;
+    int rc;
+
+    /* The channel's cap on top of the events' own visibility, which the store applied. */
+    if (ev->tlp > e->o->cap)
+        return 0;
+    if (!(refs = json_array()))
+        return ERMES_ENOMEM;
+    if (ev->source_ip.family) {
+        ermes_ip_format(&ev->source_ip, ip);
+        if ((rc = sco(e, ev->source_ip.family == 4 ? "ipv4-addr" : "ipv6-addr", ip, ev->tlp, ipid,
+                      sizeof(ipid)))) {
+            json_decref(refs);
+            return rc;
+        }
+        json_array_append_new(refs, json_string(ipid));
+    }
+    if (ev->source_fqdn && ev->source_fqdn[0] && strlen(ev->source_fqdn) < 256) {
+        if ((rc = sco(e, "domain-name", ev->source_fqdn, ev->tlp, dnid, sizeof(dnid)))) {
+            json_decref(refs);
+            return rc;
+        }
+        json_array_append_new(refs, json_string(dnid));
+    }
+    if (!json_array_size(refs)) {
+        json_decref(refs); /* observed-data must observe something */
+        return 0;
+    }
+    snprintf(key, sizeof(key), "event:%lld", (long long)ev->id);
+    if ((rc = det_id("observed-data", key, id, sizeof(id)))) {
+        json_decref(refs);
+        return rc;
+    }
+    ermes__time_format(ev->created_at, created);
+    ermes__time_format(ev->time_source ? ev->time_source : ev->time_observation, seen);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:[s]}", "type", "observed-data",
+                  "spec_version", "2.1", "id", id, "created_by_ref", e->cert_id, "created", created,
+                  "modified", created, "first_observed", seen, "last_observed", seen,
+                  "number_observed", 1, "object_refs", refs, "object_marking_refs",
+                  ermes__stix_marking_id(ev->tlp));
+    if (!o)
+        return ERMES_ENOMEM;
+    labels = json_array();
+    if (labels && ev->taxonomy && ev->taxonomy[0])
+        json_array_append_new(labels, json_string(ev->taxonomy));
+    if (labels && ev->type && ev->type[0])
+        json_array_append_new(labels, json_string(ev->type));
+    if (json_array_size(labels))
+        json_object_set_new(o, "labels", labels);
+    else
+        json_decref(labels);
+    if (ev->feed && ev->feed[0])
+        json_object_set_new(o, "x_ermes_feed", json_string(ev->feed));
+    e->c->tlps |= ERMES__TLP_BIT(ev->tlp);
+    return add_json(e->c, o);
+}
+
+static int export_events(ermes__store_t *st, const ermes__stix_export_opts_t *o, exp_ctx_t *c)
+{
+    ermes__event_filter_t f;
+    ev_ctx_t e;
+    char short_name[64], key[128];
+    int64_t home = 0;
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    e.c = c;
+    e.o = o;
+    if (ermes__store_home_org(st, &home) ||
+        ermes__store_org_short_name(st, home, short_name, sizeof(short_name)))
+        snprintf(short_name, sizeof(short_name), "cert");
+    snprintf(key, sizeof(key), "organisation:%s", short_name);
+    if ((rc = det_id("identity", key, e.cert_id, sizeof(e.cert_id))))
+        return rc;
+    if (!(e.scos = json_object()))
+        return ERMES_ENOMEM;
+    memset(&f, 0, sizeof(f));
+    f.since = o->events_since;
+    f.limit = o->events_limit > ERMES__STIX_EVENTS_MAX ? ERMES__STIX_EVENTS_MAX : o->events_limit;
+    rc = ermes__store_event_each(st, o->viewer, &f, event_cb, &e, NULL);
+    json_decref(e.scos);
+    return rc;
+}
+
 int ermes__stix_export(ermes__store_t *st, const ermes__stix_export_opts_t *o, ermes__strbuf_t *out,
                        size_t *count)
 {
@@ -243,6 +477,8 @@ int ermes__stix_export(ermes__store_t *st, const ermes__stix_export_opts_t *o, e
                                  u)))
         return rc;
     if ((rc = ermes__store_stix_each(st, &f, export_cb, &c, NULL)))
+        return rc;
+    if (o->events_limit > 0 && o->viewer && (rc = export_events(st, o, &c)))
         return rc;
     /* The TLP 2.0 marking definitions the objects name, unless they were among them. Objects
      * marked with TLP 1.0 keep their marking; the STIX spec defines those. */

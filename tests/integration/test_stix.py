@@ -11,6 +11,7 @@ import os
 import subprocess
 import tempfile
 import unittest
+import uuid
 
 from ermeslib import Ermes, main
 
@@ -268,6 +269,58 @@ class Stix(unittest.TestCase):
         out = self.export("?id=" + objs["RED"]["id"])
         self.assertIn(TLP2["RED"], [o["id"] for o in out["objects"]])
         self.assertTrue(validate(self, out)["valid"])
+
+    def test_sightings_and_events(self):
+        green = self.e.ok("POST", "/api/v1/indicators", {"value": "198.51.100.91", "tlp": "GREEN"},
+                          expect=201)
+        amber = self.e.ok("POST", "/api/v1/indicators", {"value": "198.51.100.92", "tlp": "AMBER"},
+                          expect=201)
+        log = "\n".join(json.dumps({"timestamp": "2024-07-01T00:00:00Z", "event_type": "flow",
+                                    "src_ip": "10.20.3.3", "dest_ip": ip, "host": "s1"})
+                        for ip in ("198.51.100.91", "198.51.100.92")) + "\n"
+        r = self.e.ok("POST", "/api/v1/logs?format=eve&source=stix", log.encode(),
+                      content_type="application/x-ndjson", expect=200)
+        self.assertEqual(r["sightings"], 2, r)
+        out = self.export("?type=sighting,indicator,identity")
+        self.assertTrue(validate(self, out)["valid"])
+        by_id = {o["id"]: o for o in out["objects"]}
+        ind = {o["pattern"]: o["id"] for o in out["objects"] if o["type"] == "indicator"}
+        sightings = {o["sighting_of_ref"]: o for o in out["objects"] if o["type"] == "sighting"}
+        gs = sightings[ind["[ipv4-addr:value = '198.51.100.91']"]]
+        as_ = sightings[ind["[ipv4-addr:value = '198.51.100.92']"]]
+        self.assertEqual(gs["first_seen"], "2024-07-01T00:00:00.000Z")
+        # Who was hit is named only in the AMBER sighting, which is acme's own.
+        self.assertNotIn("where_sighted_refs", gs)
+        self.assertEqual(by_id[as_["where_sighted_refs"][0]]["x_ermes_short_name"], "acme")
+        self.assertEqual(as_["object_marking_refs"], [TLP2["AMBER"]])
+        mine = self.export("?type=sighting", token=self.acme_tok)
+        got = {o["id"] for o in mine["objects"] if o["type"] == "sighting"}
+        self.assertIn(as_["id"], got)
+        self.assertIn(gs["id"], got)
+        # The same ids on the next export.
+        again = self.export("?type=sighting")
+        self.assertEqual({o["id"] for o in again["objects"] if o["type"] == "sighting"},
+                         {o["id"] for o in sightings.values()})
+        # Events: observed-data with SCOs whose ids are STIX's deterministic ones.
+        csv = ('"timestamp","ip","protocol","port","hostname","tag","asn","geo"\n'
+               '"2026-01-01 02:07:16","10.20.5.5","tcp",5555,"h.acme.example","adb",64500,"NL"\n')
+        s, _, rep = self.e.request("POST", "/api/v1/reports?feed=shadowserver&wait=true"
+                                   "&file_name=2026-01-01-scan_adb-example-geo.csv", csv,
+                                   content_type="text/csv")
+        self.assertEqual(s, 201, rep)
+        out = self.export("?type=none&events=10")
+        self.assertTrue(validate(self, out)["valid"], out)
+        od = [o for o in out["objects"] if o["type"] == "observed-data"]
+        self.assertEqual(len(od), 1)
+        sco = "ipv4-addr--" + str(uuid.uuid5(uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7"),
+                                            '{"value":"10.20.5.5"}'))
+        self.assertIn(sco, od[0]["object_refs"])
+        self.assertIn(sco, [o["id"] for o in out["objects"]])
+        self.assertEqual(od[0]["first_observed"], "2026-01-01T02:07:16.000Z")
+        self.assertEqual(od[0]["id"], [o for o in self.export("?type=none&events=10")["objects"]
+                                       if o["type"] == "observed-data"][0]["id"])
+        status, _, _ = self.e.request("GET", "/api/v1/stix?events=-1")
+        self.assertEqual(status, 400)
 
     def test_cli(self):
         path = os.path.join(SHARED, "examples", "indicators-for-C2-with-COA.json")
