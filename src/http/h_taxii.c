@@ -66,12 +66,14 @@ static int taxii_media(const char *s, size_t n, int wildcards)
     return 0;
 }
 
-/* TAXII 2.1 section 1.6.8: a client asks for TAXII 2.1; anything else is 406. No Accept at all
- * is taken as "anything". */
-static int accept_ok(ermes__req_t *req)
+int ermes__taxii_media_ok(const char *header, int accept)
 {
-    const char *a = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept");
+    const char *a = header;
 
+    if (!accept)
+        return a && taxii_media(a, strlen(a), 0);
+    /* TAXII 2.1 section 1.6.8: a client asks for TAXII 2.1; anything else is 406. No Accept
+     * at all is taken as "anything". */
     if (!a)
         return 1;
     while (*a) {
@@ -84,6 +86,12 @@ static int accept_ok(ermes__req_t *req)
         a = c + 1;
     }
     return 0;
+}
+
+static int accept_ok(ermes__req_t *req)
+{
+    return ermes__taxii_media_ok(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept"),
+                                 1);
 }
 
 static enum MHD_Result reply_taxii(ermes__req_t *req, unsigned status, json_t *j)
@@ -653,7 +661,7 @@ enum MHD_Result ermes__h_taxii_add(ermes__req_t *req)
     ermes__stix_import_result_init(&res);
     if (collection(req, c, 2, &ret) != 0)
         goto out;
-    if (!ct || !taxii_media(ct, strlen(ct), 0)) {
+    if (!ermes__taxii_media_ok(ct, 0)) {
         ret = ermes__reply_error(req, 415, "unsupported_media_type", NULL,
                                  "objects come as " TAXII_MEDIA);
         goto out;
