@@ -432,6 +432,17 @@ static int taxii_path(const ermes__req_t *req)
            (req->url[7] == '/' || req->url[7] == '\0');
 }
 
+/* The scheme a client is asked for: TAXII's Basic under /taxii2/, the API's Bearer elsewhere
+ * (both are accepted everywhere). */
+static void challenge(ermes__req_t *req)
+{
+    if (taxii_path(req))
+        ermes__reply_header(req, "WWW-Authenticate", "Basic realm=\"ermes\", charset=\"UTF-8\"");
+    else
+        ermes__reply_header(req, "WWW-Authenticate",
+                            "Bearer realm=\"ermes\", error=\"invalid_token\"");
+}
+
 /* HTTP Basic (RFC 7617), which TAXII 2.1 section 1.6.8.5 makes every server support: the user
  * name and, as the password, one of that user's API tokens. A token stands in for the
  * password so that a TAXII client paging through a collection costs one hash lookup per
@@ -450,7 +461,7 @@ static int authenticate_basic(ermes__req_t *req, const char *b64, enum MHD_Resul
     if (sodium_base642bin(raw, sizeof(raw) - 1, b64, len, NULL, &n, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         !(colon = memchr(raw, ':', n))) {
-        ermes__reply_header(req, "WWW-Authenticate", "Basic realm=\"ermes\", charset=\"UTF-8\"");
+        challenge(req);
         *ret = ermes__reply_error(req, 401, "unauthorized", NULL,
                                   "Basic credentials are base64 of NAME:TOKEN");
         return 0;
@@ -466,7 +477,7 @@ static int authenticate_basic(ermes__req_t *req, const char *b64, enum MHD_Resul
     }
     sodium_memzero(raw, sizeof(raw));
     if (rc) {
-        ermes__reply_header(req, "WWW-Authenticate", "Basic realm=\"ermes\", charset=\"UTF-8\"");
+        challenge(req);
         if (rc == ERMES_EAUTH)
             *ret = ermes__reply_error(req, 401, "unauthorized", NULL, "%s", d.reason);
         else

@@ -220,8 +220,11 @@ int ermes__store_indicator_describe(ermes__store_t *st, int64_t id, const char *
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "UPDATE indicators SET name = ?2, description = ?3, stix_id = ?4"
-                                " WHERE id = ?1 RETURNING id",
+                                "INSERT INTO indicator_stix (indicator_id, name, description,"
+                                " stix_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (indicator_id) DO"
+                                " UPDATE SET name = excluded.name, description ="
+                                " excluded.description, stix_id = excluded.stix_id RETURNING"
+                                " indicator_id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
