@@ -24,27 +24,30 @@
  * TLP masks and organisation; ?7..?15 ids; ?16..?24 types; ?25..?33 spec versions (none listed:
  * the newest spec version of each object, as TAXII 2.1 section 3.4.2 wants); ?34 ?35:
  * collection and select_all; ?36: versions (0 last, 1 first, 2 all, 3 listed, all of them
- * within the spec versions chosen); ?37..?44 listed versions; ?45: source. */
+ * within the spec versions chosen); ?37..?44 listed versions; ?45: source. Without listed spec
+ * versions, the row's own flags answer (newest_spec, latest, earliest); with them, the
+ * versions are looked up among the rows of those spec versions. */
 /* clang-format off */
-#define SPEC_OK(T)                                                                                 \
-    "((?25 = 0 AND " T ".spec_version = (SELECT max(n.spec_version) FROM stix_objects n"           \
-    "   WHERE n.stix_id = " T ".stix_id))"                                                         \
-    " OR (?25 = 1 AND " T ".spec_version IN (?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)))"
+#define SPEC_LISTED(T) T ".spec_version IN (?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
 #define STIX_WHERE                                                                                 \
     " (o.date_added > ?1 OR (o.date_added = ?1 AND o.id > ?2)) AND o.date_added > ?3"              \
     " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
     "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0))"                                 \
     " AND (?7 = 0 OR o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))"                         \
     " AND (?16 = 0 OR o.type IN (?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24))"                         \
-    " AND " SPEC_OK("o")                                                                           \
     " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"                                        \
     " AND (?45 = '' OR o.source = ?45)"                                                            \
-    " AND ((?36 = 0 AND o.version_key = (SELECT max(m.version_key) FROM stix_objects m"            \
-    "   WHERE m.stix_id = o.stix_id AND " SPEC_OK("m") "))"                                        \
-    "  OR (?36 = 1 AND o.version_key = (SELECT min(m.version_key) FROM stix_objects m"             \
-    "   WHERE m.stix_id = o.stix_id AND " SPEC_OK("m") "))"                                        \
-    "  OR ?36 = 2"                                                                                 \
-    "  OR (?36 = 3 AND o.version_key IN (?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44)))"
+    " AND ((?25 = 0 AND ((?36 = 0 AND o.latest = 1) OR (?36 = 1 AND o.earliest = 1)"               \
+    "   OR (?36 = 2 AND o.newest_spec = 1)"                                                        \
+    "   OR (?36 = 3 AND o.newest_spec = 1"                                                         \
+    "    AND o.version_key IN (?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44))))"                         \
+    "  OR (?25 = 1 AND " SPEC_LISTED("o") " AND ("                                                 \
+    "   (?36 = 0 AND o.version_key = (SELECT max(m.version_key) FROM stix_objects m"               \
+    "     WHERE m.stix_id = o.stix_id AND " SPEC_LISTED("m") "))"                                  \
+    "   OR (?36 = 1 AND o.version_key = (SELECT min(m.version_key) FROM stix_objects m"            \
+    "     WHERE m.stix_id = o.stix_id AND " SPEC_LISTED("m") "))"                                  \
+    "   OR ?36 = 2"                                                                                \
+    "   OR (?36 = 3 AND o.version_key IN (?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44)))))"
 /* clang-format on */
 
 static void bind_list(ermes__db_stmt_t *s, int flag_idx, const char *const *v, size_t n)
@@ -95,6 +98,31 @@ static void row_of(ermes__db_stmt_t *s, ermes__stix_row_t *r)
     r->owner_org_id = ermes__db_col_null(s, 13) ? 0 : ermes__db_col_int(s, 13);
     r->created_at = ermes__db_col_int(s, 14);
     r->updated_at = ermes__db_col_int(s, 15);
+}
+
+/* Sets newest_spec, latest and earliest on every version of stix_id after one came or went. */
+static int flags(ermes__db_t *db, const char *stix_id)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(
+             db,
+             "UPDATE stix_objects SET"
+             " newest_spec = CASE WHEN spec_version = (SELECT max(m.spec_version)"
+             "  FROM stix_objects m WHERE m.stix_id = ?1) THEN 1 ELSE 0 END,"
+             " latest = CASE WHEN id = (SELECT m.id FROM stix_objects m WHERE m.stix_id = ?1"
+             "  ORDER BY m.spec_version DESC, m.version_key DESC LIMIT 1) THEN 1 ELSE 0 END,"
+             " earliest = CASE WHEN id = (SELECT m.id FROM stix_objects m WHERE m.stix_id = ?1"
+             "  AND m.spec_version = (SELECT max(n.spec_version) FROM stix_objects n"
+             "  WHERE n.stix_id = ?1) ORDER BY m.version_key LIMIT 1) THEN 1 ELSE 0 END"
+             " WHERE stix_id = ?1",
+             &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, stix_id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
 }
 
 int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created)
@@ -150,7 +178,7 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
         return rc;
     if (created)
         *created = rc == 1;
-    return 0;
+    return rc == 1 ? flags(db, r->stix_id) : 0;
 }
 
 int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
@@ -207,7 +235,7 @@ int ermes__store_stix_delete(ermes__store_t *st, const char *stix_id, const erme
         return rc;
     if (n)
         *n = ermes__db_changes(db);
-    return 0;
+    return flags(db, stix_id);
 }
 
 int ermes__store_indicator_describe(ermes__store_t *st, int64_t id, const char *name,
