@@ -26,14 +26,18 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
     o.default_tlp = ERMES_TLP_AMBER;
     o.max_tlp = ERMES_TLP_RED;
     o.source = "local";
-    o.wls = (ermes_warninglist_t *const *)req->srv->warninglists;
-    o.nwl = req->srv->nwarninglists;
     if (tlp && ermes_tlp_parse(tlp, strlen(tlp), &o.default_tlp))
         return ermes__reply_error(req, 400, "bad_request", "tlp",
                                   "tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
     ermes__stix_import_result_init(&res);
     ermes_diag_clear(&d);
+    /* The warninglists in force leave out the indicators they cover, as for any other import
+     * (the STIX objects themselves are kept whole). */
+    pthread_rwlock_rdlock(&req->srv->wl_lock);
+    o.wls = req->srv->wl.active;
+    o.nwl = req->srv->wl.nactive;
     rc = ermes__stix_import(req->srv->store, req->body.data, req->body.len, &o, &res, &d);
+    pthread_rwlock_unlock(&req->srv->wl_lock);
     if (rc == ERMES_EPARSE || rc == ERMES_ETOOBIG) {
         ermes__stix_import_result_cleanup(&res);
         return ermes__reply_error(req, rc == ERMES_ETOOBIG ? 413 : 400,

@@ -694,9 +694,11 @@ enum MHD_Result ermes__h_taxii_add(ermes__req_t *req)
              req->viewer.user_name ? req->viewer.user_name : "");
     o.source = source;
     o.sharing_group_id = c->g.id;
-    o.wls = (ermes_warninglist_t *const *)req->srv->warninglists;
-    o.nwl = req->srv->nwarninglists;
+    pthread_rwlock_rdlock(&req->srv->wl_lock);
+    o.wls = req->srv->wl.active;
+    o.nwl = req->srv->wl.nactive;
     rc = ermes__stix_import_objects(req->srv->store, json_object_get(body, "objects"), &o, &res);
+    pthread_rwlock_unlock(&req->srv->wl_lock);
     if (rc) {
         ret = ermes__reply_failure(req, rc, NULL);
         goto out;
