@@ -33,6 +33,12 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
     ermes_diag_clear(&d);
     /* The warninglists in force leave out the indicators they cover, as for any other import
      * (the STIX objects themselves are kept whole). */
+    if (ermes__server_wl_ready(req->srv)) {
+        ermes__stix_import_result_cleanup(&res);
+        return ermes__reply_error(req, 503, "unavailable", NULL,
+                                  "the warninglists cannot be read (see the log): nothing was "
+                                  "stored");
+    }
     pthread_rwlock_rdlock(&req->srv->wl_lock);
     o.wls = req->srv->wl.active;
     o.nwl = req->srv->wl.nactive;

@@ -694,6 +694,12 @@ enum MHD_Result ermes__h_taxii_add(ermes__req_t *req)
              req->viewer.user_name ? req->viewer.user_name : "");
     o.source = source;
     o.sharing_group_id = c->g.id;
+    if (ermes__server_wl_ready(req->srv)) {
+        ret = ermes__reply_error(req, 503, "unavailable", NULL,
+                                 "the warninglists cannot be read (see the log): nothing was "
+                                 "stored");
+        goto out;
+    }
     pthread_rwlock_rdlock(&req->srv->wl_lock);
     o.wls = req->srv->wl.active;
     o.nwl = req->srv->wl.nactive;
