@@ -6,6 +6,7 @@
 
 #include "access/access.h"
 #include "cli/cli.h"
+#include "sharing/sharing_groups.h"
 #include "core/alloc.h"
 #include "model/org.h"
 
@@ -121,6 +122,17 @@ int ermes__cmd_init(cli_t *c)
         printf("demo constituency: %ld organisations (%ld new, %ld updated)\n", rep.rows,
                rep.imported, rep.updated);
         ermes__import_report_cleanup(&rep);
+        {
+            char cid[37];
+            size_t nind = 0;
+            if ((rc = ermes__sharing_demo(c->store, &c->viewer, cid, &nind))) {
+                cli_error("cannot set up the demo sharing group: %s", ermes_strerror(rc));
+                return CLI_ERROR;
+            }
+            printf("demo sharing group: demo-community (up to TLP:GREEN), TAXII collection "
+                   "/taxii2/ermes/collections/%s/\n",
+                   cid);
+        }
     }
     if (new_admin || token_file) {
         char secret[ERMES_TOKEN_STRLEN];

@@ -303,6 +303,26 @@ enum MHD_Result ermes__h_warninglist_list(ermes__req_t *req);
 enum MHD_Result ermes__h_warninglist_get(ermes__req_t *req);
 enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req);
+enum MHD_Result ermes__h_stix_import(ermes__req_t *req);
+enum MHD_Result ermes__h_stix_export(ermes__req_t *req);
+enum MHD_Result ermes__h_sharing_group_list(ermes__req_t *req);
+enum MHD_Result ermes__h_sharing_group_create(ermes__req_t *req);
+enum MHD_Result ermes__h_sharing_group_get(ermes__req_t *req);
+enum MHD_Result ermes__h_sharing_group_delete(ermes__req_t *req);
+/* 1 if header names TAXII 2.1's media type: an Accept header (accept = 1: any of its media
+ * ranges, wildcards included; none at all is fine) or a Content-Type (accept = 0). */
+int ermes__taxii_media_ok(const char *header, int accept);
+enum MHD_Result ermes__h_taxii_discovery(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_root(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_status(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_collections(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_collection(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_objects(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_add(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_manifest(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_object(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_object_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_taxii_versions(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);

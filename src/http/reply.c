@@ -149,6 +149,23 @@ enum MHD_Result ermes__reply_error(ermes__req_t *req, unsigned status, const cha
         snprintf(fld, sizeof(fld), "%s", field);
         utf8_clean(fld);
     }
+    if (req->url && strncmp(req->url, "/taxii2", 7) == 0 &&
+        (req->url[7] == '/' || req->url[7] == '\0')) {
+        /* TAXII 2.1 section 3.6.1: an error is an error resource, in TAXII's media type. */
+        char st[8], *text;
+        json_t *e;
+        snprintf(st, sizeof(st), "%u", status);
+        e = json_pack("{s:s,s:s,s:s,s:s}", "title", MHD_get_reason_phrase_for(status),
+                      "description", msg, "error_code", code, "http_status", st);
+        if (e && field)
+            json_object_set_new(e, "details", json_pack("{s:s}", "field", fld));
+        text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        if (!text)
+            return MHD_NO;
+        return ermes__reply_owned(req, status, "application/taxii+json;version=2.1", text,
+                                  strlen(text));
+    }
     return ermes__reply_json(req, status,
                              json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", code, "message", msg,
                                        "field", field ? fld : NULL));

@@ -426,8 +426,72 @@ static int authenticate_session(ermes__req_t *req, const char *cookie, enum MHD_
     return 1;
 }
 
-/* Authenticates the request's bearer token, or else its session cookie, into req->viewer.
- * Returns 1 on success; else queues 401 and returns 0 with *ret set. */
+static int taxii_path(const ermes__req_t *req)
+{
+    return req->url && strncmp(req->url, "/taxii2", 7) == 0 &&
+           (req->url[7] == '/' || req->url[7] == '\0');
+}
+
+/* The scheme a client is asked for: TAXII's Basic under /taxii2/, the API's Bearer elsewhere
+ * (both are accepted everywhere). */
+static void challenge(ermes__req_t *req)
+{
+    if (taxii_path(req))
+        ermes__reply_header(req, "WWW-Authenticate", "Basic realm=\"ermes\", charset=\"UTF-8\"");
+    else
+        ermes__reply_header(req, "WWW-Authenticate",
+                            "Bearer realm=\"ermes\", error=\"invalid_token\"");
+}
+
+/* HTTP Basic (RFC 7617), which TAXII 2.1 section 1.6.8.5 makes every server support: the user
+ * name and, as the password, one of that user's API tokens. A token stands in for the
+ * password so that a TAXII client paging through a collection costs one hash lookup per
+ * request, not an argon2id computation. */
+static int authenticate_basic(ermes__req_t *req, const char *b64, enum MHD_Result *ret)
+{
+    unsigned char raw[512];
+    size_t n = 0, len = strlen(b64);
+    const char *colon;
+    ermes_diag_t d;
+    int rc;
+
+    ermes_diag_clear(&d);
+    while (len && b64[len - 1] == ' ')
+        len--;
+    if (sodium_base642bin(raw, sizeof(raw) - 1, b64, len, NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        !(colon = memchr(raw, ':', n))) {
+        challenge(req);
+        *ret = ermes__reply_error(req, 401, "unauthorized", NULL,
+                                  "Basic credentials are base64 of NAME:TOKEN");
+        return 0;
+    }
+    raw[n] = '\0';
+    rc = ermes__auth_token(req->srv, colon + 1, n - (size_t)(colon + 1 - (const char *)raw),
+                           &req->user, &d);
+    if (rc == 0 && colon != (const char *)raw &&
+        ((size_t)(colon - (const char *)raw) != strlen(req->user.name) ||
+         memcmp(raw, req->user.name, (size_t)(colon - (const char *)raw)) != 0)) {
+        rc = ERMES_EAUTH;
+        snprintf(d.reason, sizeof(d.reason), "the token is not this user's");
+    }
+    sodium_memzero(raw, sizeof(raw));
+    if (rc) {
+        challenge(req);
+        if (rc == ERMES_EAUTH)
+            *ret = ermes__reply_error(req, 401, "unauthorized", NULL, "%s", d.reason);
+        else
+            *ret = ermes__reply_error(req, 503, "unavailable", NULL,
+                                      "the database is not available; try again");
+        return 0;
+    }
+    set_viewer(req);
+    return 1;
+}
+
+/* Authenticates the request's bearer token (or Basic credentials), or else its session
+ * cookie, into req->viewer. Returns 1 on success; else queues 401 and returns 0 with *ret
+ * set. */
 static int authenticate(ermes__req_t *req, enum MHD_Result *ret)
 {
     const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
@@ -441,10 +505,20 @@ static int authenticate(ermes__req_t *req, enum MHD_Result *ret)
         (cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, ERMES_SESSION_COOKIE)))
         return authenticate_session(req, cookie, ret);
     if (!h) {
-        ermes__reply_header(req, "WWW-Authenticate", "Bearer realm=\"ermes\"");
+        if (taxii_path(req))
+            ermes__reply_header(req, "WWW-Authenticate",
+                                "Basic realm=\"ermes\", charset=\"UTF-8\"");
+        else
+            ermes__reply_header(req, "WWW-Authenticate", "Bearer realm=\"ermes\"");
         *ret = ermes__reply_error(req, 401, "unauthorized", NULL,
                                   "authentication required: send Authorization: Bearer <token>");
         return 0;
+    }
+    if (strncasecmp(h, "Basic ", 6) == 0) {
+        h += 6;
+        while (*h == ' ')
+            h++;
+        return authenticate_basic(req, h, ret);
     }
     if (strncasecmp(h, "Bearer ", 7) != 0) {
         ermes__reply_header(req, "WWW-Authenticate",

@@ -84,7 +84,8 @@ static int has_prefix_segment(const char *path, const char *seg)
 int ermes__static_is_ui_path(const char *path)
 {
     return path[0] == '/' && !has_prefix_segment(path, "/api") &&
-           !has_prefix_segment(path, "/healthz") && !has_prefix_segment(path, "/metrics");
+           !has_prefix_segment(path, "/healthz") && !has_prefix_segment(path, "/metrics") &&
+           !has_prefix_segment(path, "/taxii2");
 }
 
 int ermes__static_path_ok(const char *path)

@@ -186,9 +186,13 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
         rc = ERMES_ENOMEM;
         goto out;
     }
-    if ((rc = ermes__store_begin(st)))
-        goto out;
-    in_tx = 1;
+    /* Inside a caller's transaction (a STIX import stores its objects and their indicators
+     * together), that transaction decides. */
+    if (!ermes__store_in_tx(st)) {
+        if ((rc = ermes__store_begin(st)))
+            goto out;
+        in_tx = 1;
+    }
     for (uint32_t id = 0; id < n; id++) {
         ermes_matcher_indicator_t mi;
         ermes__indicator_row_t row;
@@ -223,7 +227,8 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
         else
             rep->updated++;
     }
-    rc = ermes__store_commit(st);
+    if (in_tx)
+        rc = ermes__store_commit(st);
     in_tx = 0;
 out:
     if (in_tx)

@@ -33,6 +33,13 @@ json_t *ermes__indicator_row_to_json(const ermes__indicator_row_t *r)
                   r->owner_org_id ? json_integer(r->owner_org_id) : json_null(), "source",
                   r->source ? r->source : "", "tags", tags, "created_at",
                   time_or_null(r->created_at), "updated_at", time_or_null(r->updated_at));
+    /* Only when a STIX indicator gave them: the document stays as it was for the others. */
+    if (j && r->name && r->name[0])
+        json_object_set_new(j, "name", json_string(r->name));
+    if (j && r->description && r->description[0])
+        json_object_set_new(j, "description", json_string(r->description));
+    if (j && r->stix_id)
+        json_object_set_new(j, "stix_id", json_string(r->stix_id));
     return j;
 }
 

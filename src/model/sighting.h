@@ -28,6 +28,9 @@ typedef struct ermes__indicator_row {
     const char *source; /* "" when none */
     const char *tags;   /* JSON array of strings, "[]" when none */
     int64_t created_at, updated_at;
+    /* What a STIX indicator said of it (src/sharing/): "" when nothing; stix_id NULL for an
+     * indicator ermes made itself. Read only: ermes__store_indicator_describe() writes them. */
+    const char *name, *description, *stix_id;
 } ermes__indicator_row_t;
 
 typedef struct ermes__indicator_filter {

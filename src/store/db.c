@@ -458,6 +458,13 @@ int ermes__store_begin(ermes__store_t *st)
     return db ? ermes__db_begin(db, 1) : ERMES_ESTORE;
 }
 
+int ermes__store_in_tx(ermes__store_t *st)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+
+    return db ? ermes__db_in_tx(db) : 0;
+}
+
 int ermes__store_commit(ermes__store_t *st)
 {
     ermes__db_t *db = ermes__db_conn(st);

@@ -20,7 +20,10 @@
 
 #define IND_COLUMNS                                                                                \
     "i.id, i.type, i.value, i.exact, i.valid_from, i.valid_until, i.confidence, i.tlp, "           \
-    "i.owner_org_id, i.source, i.tags, i.created_at, i.updated_at"
+    "i.owner_org_id, i.source, i.tags, i.created_at, i.updated_at, x.name, x.description,"         \
+    " x.stix_id"
+/* What a STIX indicator said of an indicator (src/sharing/), beside it. */
+#define IND_FROM "indicators i LEFT JOIN indicator_stix x ON x.indicator_id = i.id"
 
 static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
@@ -47,6 +50,9 @@ static void row_of(ermes__db_stmt_t *s, ermes__indicator_row_t *r)
     r->tags = ermes__db_col_text(s, 10);
     r->created_at = ermes__db_col_int(s, 11);
     r->updated_at = ermes__db_col_int(s, 12);
+    r->name = ermes__db_col_text(s, 13);
+    r->description = ermes__db_col_text(s, 14);
+    r->stix_id = ermes__db_col_text(s, 15);
 }
 
 int ermes__store_indicator_put(ermes__store_t *st, ermes__indicator_row_t *r, int *created)
@@ -201,7 +207,7 @@ int ermes__store_indicator_each(ermes__store_t *st, const ermes__viewer_t *v,
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(
              db,
-             "SELECT " IND_COLUMNS " FROM indicators i WHERE i.id > ?8"
+             "SELECT " IND_COLUMNS " FROM " IND_FROM " WHERE i.id > ?8"
              " AND (?3 IS NULL OR i.type = ?3) AND (?4 IS NULL OR i.value = ?4)"
              " AND (?5 IS NULL OR i.source = ?5) AND (?6 IS NULL OR instr(i.tags, ?6) > 0)"
              " AND (?7 = 0 OR ((i.valid_from = 0 OR i.valid_from <= ?7)"
@@ -247,7 +253,7 @@ int ermes__store_indicator_get(ermes__store_t *st, const ermes__viewer_t *v, int
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " IND_COLUMNS " FROM indicators i WHERE i.id = ?3"
+                                "SELECT " IND_COLUMNS " FROM " IND_FROM " WHERE i.id = ?3"
                                 " AND " IND_VISIBLE("i"),
                                 &s)))
         return rc;
@@ -306,6 +312,31 @@ int ermes__store_indicator_next_change(ermes__store_t *st, int64_t now, int64_t 
         rc = 0;
     } else if (rc == 0) {
         *at = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_indicator_local_each(ermes__store_t *st, int64_t since,
+                                      ermes__store_indicator_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__indicator_row_t r;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " IND_COLUMNS " FROM " IND_FROM " WHERE x.stix_id IS NULL"
+                                " AND i.updated_at > ?1 ORDER BY i.updated_at, i.id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, since);
+    while ((rc = ermes__db_step(s)) == 1) {
+        row_of(s, &r);
+        if ((rc = cb(ctx, &r)))
+            break;
     }
     ermes__db_done(s);
     return rc;

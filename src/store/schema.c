@@ -899,7 +899,7 @@ static const char *const migrations[] = {
     " hash BLOB NOT NULL,"
     " used_at INTEGER," META_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
-    /* 16 to 18, 20 to 23: reserved for work under way on other branches. */
+    /* 16 to 18, 20, 22 and 23: reserved for work under way on other branches. */
     NULL,
     NULL,
     NULL,
@@ -966,7 +966,60 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS incident_report_observables_value"
     " ON incident_report_observables(type, value);",
     NULL,
-    NULL,
+    /* 21: sharing (src/sharing/). stix_objects keeps every STIX 2.1 object imported or made,
+     * whole (object: its JSON text, custom properties included), one row per version: a
+     * version is (stix_id, version_key), version_key being modified (created when there is no
+     * modified, "" for an SCO, which has one version) with its fraction written out to nine
+     * digits so that text order is time order; newest_spec, latest and earliest say whether the
+     * row is of the newest spec version of its object, and its last or first version there
+     * (what TAXII asks for by default: kept on every insert and delete, so that a page does
+     * not look them up row by row). date_added (ms) and id are the keyset that
+     * TAXII pages on; source says where it came from ("local", "peer:NAME"); sharing_group_id
+     * the collection it was posted into. sharing_groups are the TAXII collections: who may
+     * read and write, the highest TLP they carry, and what they select. indicator_stix holds
+     * the name and description a STIX indicator gives the indicators made from it, and its
+     * id (a table beside indicators rather than columns: CREATE TABLE IF NOT EXISTS can run
+     * twice, ALTER TABLE ADD COLUMN cannot on SQLite).
+     * taxii_statuses keeps the status resource of each TAXII POST (TAXII 2.1 section 4.3). */
+    "CREATE TABLE IF NOT EXISTS sharing_groups ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " collection_id TEXT NOT NULL UNIQUE,"
+    " title TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " max_tlp TEXT NOT NULL DEFAULT 'GREEN',"
+    " readers TEXT NOT NULL DEFAULT '[]',"
+    " writers TEXT NOT NULL DEFAULT '[]',"
+    " selection TEXT NOT NULL DEFAULT '{}'," META_COLUMNS ");"
+    "CREATE TABLE IF NOT EXISTS stix_objects ("
+    " id INTEGER PRIMARY KEY,"
+    " stix_id TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " spec_version TEXT NOT NULL,"
+    " created TEXT NOT NULL DEFAULT '',"
+    " modified TEXT NOT NULL DEFAULT '',"
+    " version_key TEXT NOT NULL DEFAULT '',"
+    " date_added INTEGER NOT NULL,"
+    " source TEXT NOT NULL DEFAULT 'local',"
+    " sharing_group_id INTEGER REFERENCES sharing_groups(id) ON DELETE SET NULL,"
+    " revoked INTEGER NOT NULL DEFAULT 0,"
+    " newest_spec INTEGER NOT NULL DEFAULT 1,"
+    " latest INTEGER NOT NULL DEFAULT 1,"
+    " earliest INTEGER NOT NULL DEFAULT 1,"
+    " object TEXT NOT NULL," META_COLUMNS ","
+    " UNIQUE (stix_id, version_key));"
+    "CREATE INDEX IF NOT EXISTS stix_objects_added ON stix_objects(date_added, id);"
+    "CREATE INDEX IF NOT EXISTS stix_objects_type ON stix_objects(type, date_added, id);"
+    "CREATE TABLE IF NOT EXISTS indicator_stix ("
+    " indicator_id INTEGER PRIMARY KEY REFERENCES indicators(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " description TEXT NOT NULL DEFAULT '',"
+    " stix_id TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS taxii_statuses ("
+    " id INTEGER PRIMARY KEY,"
+    " status_id TEXT NOT NULL UNIQUE,"
+    " sharing_group_id INTEGER REFERENCES sharing_groups(id) ON DELETE CASCADE,"
+    " body TEXT NOT NULL," META_COLUMNS ");",
     NULL,
     NULL,
     /* 24: warninglist switches (src/store/warninglists.c): an administrator's on or off for a
@@ -1044,10 +1097,49 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS incident_report_observables_value"                                 \
     " ON incident_report_observables(type, value);"
 
+/* 21 on PostgreSQL: the same tables in its types. */
+#define PG_MIGRATION_21                                                                            \
+    "CREATE TABLE IF NOT EXISTS sharing_groups (" PG_ID ","                                        \
+    " name TEXT NOT NULL UNIQUE,"                                                                  \
+    " collection_id TEXT NOT NULL UNIQUE,"                                                         \
+    " title TEXT NOT NULL,"                                                                        \
+    " description TEXT NOT NULL DEFAULT '',"                                                       \
+    " max_tlp TEXT NOT NULL DEFAULT 'GREEN',"                                                      \
+    " readers TEXT NOT NULL DEFAULT '[]',"                                                         \
+    " writers TEXT NOT NULL DEFAULT '[]',"                                                         \
+    " selection TEXT NOT NULL DEFAULT '{}'," PG_META_COLUMNS ");"                                  \
+    "CREATE TABLE IF NOT EXISTS stix_objects (" PG_ID ","                                          \
+    " stix_id TEXT NOT NULL,"                                                                      \
+    " type TEXT NOT NULL,"                                                                         \
+    " spec_version TEXT NOT NULL,"                                                                 \
+    " created TEXT NOT NULL DEFAULT '',"                                                           \
+    " modified TEXT NOT NULL DEFAULT '',"                                                          \
+    " version_key TEXT NOT NULL DEFAULT '',"                                                       \
+    " date_added BIGINT NOT NULL,"                                                                 \
+    " source TEXT NOT NULL DEFAULT 'local',"                                                       \
+    " sharing_group_id BIGINT REFERENCES sharing_groups(id) ON DELETE SET NULL DEFERRABLE,"        \
+    " revoked BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " newest_spec BIGINT NOT NULL DEFAULT 1,"                                                      \
+    " latest BIGINT NOT NULL DEFAULT 1,"                                                           \
+    " earliest BIGINT NOT NULL DEFAULT 1,"                                                         \
+    " object TEXT NOT NULL," PG_META_COLUMNS ","                                                   \
+    " UNIQUE (stix_id, version_key));"                                                             \
+    "CREATE INDEX IF NOT EXISTS stix_objects_added ON stix_objects(date_added, id);"               \
+    "CREATE INDEX IF NOT EXISTS stix_objects_type ON stix_objects(type, date_added, id);"          \
+    "CREATE TABLE IF NOT EXISTS indicator_stix ("                                                  \
+    " indicator_id BIGINT PRIMARY KEY REFERENCES indicators(id) ON DELETE CASCADE DEFERRABLE,"     \
+    " name TEXT NOT NULL DEFAULT '',"                                                              \
+    " description TEXT NOT NULL DEFAULT '',"                                                       \
+    " stix_id TEXT NOT NULL);"                                                                     \
+    "CREATE TABLE IF NOT EXISTS taxii_statuses (" PG_ID ","                                        \
+    " status_id TEXT NOT NULL UNIQUE,"                                                             \
+    " sharing_group_id BIGINT REFERENCES sharing_groups(id) ON DELETE CASCADE DEFERRABLE,"         \
+    " body TEXT NOT NULL," PG_META_COLUMNS ");"
+
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
     pg_schema_14,    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    PG_MIGRATION_15, NULL, NULL, NULL, PG_MIGRATION_19, NULL, NULL, NULL, NULL,
+    PG_MIGRATION_15, NULL, NULL, NULL, PG_MIGRATION_19, NULL, PG_MIGRATION_21, NULL, NULL,
     /* 24 */
     "CREATE TABLE IF NOT EXISTS warninglist_switches ("
     " id TEXT PRIMARY KEY,"

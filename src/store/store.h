@@ -49,6 +49,8 @@ int ermes__store_schema_version(ermes__store_t *st, int *out);
 int ermes__store_begin(ermes__store_t *st);
 int ermes__store_commit(ermes__store_t *st);
 void ermes__store_rollback(ermes__store_t *st);
+/* 1 while the calling thread's connection is inside a transaction. */
+int ermes__store_in_tx(ermes__store_t *st);
 
 /* ---- organisations ---------------------------------------------------------------------- */
 
@@ -421,6 +423,103 @@ int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
 int ermes__store_wl_switch_each(ermes__store_t *st,
                                 int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
 
+/* ---- STIX 2.1 objects and sharing groups (stix_objects.c, sharing_groups.c) ------------- */
+
+/* One stored version of a STIX object. In callbacks every pointer is borrowed for the call. */
+typedef struct ermes__stix_row {
+    int64_t id;          /* the row: with date_added, the keyset TAXII pages on */
+    const char *stix_id; /* "indicator--<uuid>" */
+    const char *type;
+    const char *spec_version;
+    const char *created;      /* as the object says it, "" when it has none */
+    const char *modified;     /* as the object says it, "" when it has none */
+    const char *version_key;  /* modified (else created, else "") written to 9 fraction digits */
+    int64_t date_added;       /* ms, set by the store */
+    const char *source;       /* "local", or "peer:NAME", or "import" */
+    int64_t sharing_group_id; /* the collection it was posted into; 0: none */
+    int revoked;
+    const char *object; /* the whole object, JSON text */
+    ermes_tlp_t tlp;
+    int64_t owner_org_id;
+    int64_t created_at, updated_at;
+} ermes__stix_row_t;
+
+#define ERMES__STIX_LIST_MAX 8 /* values of one match[] filter in one query */
+
+typedef enum ermes__stix_versions {
+    ERMES__STIX_VERSION_LAST = 0,
+    ERMES__STIX_VERSION_FIRST,
+    ERMES__STIX_VERSION_ALL,
+    ERMES__STIX_VERSION_LISTED /* those of version_keys */
+} ermes__stix_versions_t;
+
+typedef struct ermes__stix_filter {
+    /* What the viewer may see (src/access/tlp_policy.h): required. */
+    unsigned tlp_anyone, tlp_owned;
+    int64_t org_id;
+    const char *ids[ERMES__STIX_LIST_MAX];
+    size_t nids;
+    const char *types[ERMES__STIX_LIST_MAX];
+    size_t ntypes;
+    const char *spec_versions[ERMES__STIX_LIST_MAX];
+    size_t nspec_versions;
+    ermes__stix_versions_t versions;
+    const char *version_keys[ERMES__STIX_LIST_MAX];
+    size_t nversion_keys;
+    int64_t added_after; /* ms, exclusive; -1: none */
+    int64_t after_added; /* keyset cursor: rows after (after_added, after_id) */
+    int64_t after_id;
+    int64_t sharing_group_id; /* objects posted into it, or, with select_all, any object */
+    int select_all;
+    const char *source; /* exact; NULL: any */
+    long limit;         /* 0: all */
+} ermes__stix_filter_t;
+
+/* Stores one version (r->date_added, when 0, created_at, updated_at and id are set here; a
+ * batch gives its objects one date_added: TAXII's time they were added). *created is
+ * 0 when that version (stix_id, version_key) was stored before: nothing changes then, as STIX
+ * wants (a version is never rewritten). */
+int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created);
+typedef int (*ermes__store_stix_cb)(void *ctx, const ermes__stix_row_t *r);
+/* Versions matching f in (date_added, id) order; *more when rows follow the page. */
+int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
+                           ermes__store_stix_cb cb, void *ctx, int *more);
+/* Deletes the versions of stix_id that f (ids, types ignored) selects; *n how many. */
+int ermes__store_stix_delete(ermes__store_t *st, const char *stix_id, const ermes__stix_filter_t *f,
+                             int64_t *n);
+/* Name, description and STIX id of stored indicator id (what a STIX indicator says of it). */
+int ermes__store_indicator_describe(ermes__store_t *st, int64_t id, const char *name,
+                                    const char *description, const char *stix_id);
+/* The value of counter name (0 when missing), and setting it. */
+int ermes__store_counter_get(ermes__store_t *st, const char *name, int64_t *out);
+int ermes__store_counter_set(ermes__store_t *st, const char *name, int64_t value);
+
+/* A sharing group: a TAXII collection. readers and writers: JSON arrays of roles ("staff",
+ * "constituent") and organisation short names; selection: JSON {"types": [...], "all": bool}. */
+typedef struct ermes__sharing_group {
+    int64_t id;
+    const char *name, *collection_id, *title, *description;
+    ermes_tlp_t max_tlp;
+    const char *readers, *writers, *selection;
+    ermes_tlp_t tlp;
+    int64_t owner_org_id, created_at, updated_at;
+} ermes__sharing_group_t;
+
+/* Inserts g (id and times set); ERMES_EEXISTS when the name or collection id is taken. */
+int ermes__store_sharing_group_put(ermes__store_t *st, ermes__sharing_group_t *g);
+int ermes__store_sharing_group_delete(ermes__store_t *st, int64_t id);
+typedef int (*ermes__store_sharing_group_cb)(void *ctx, const ermes__sharing_group_t *g);
+/* Every group, by id; with key (a name, a collection id or a decimal id) only that one
+ * (ERMES_ENOTFOUND when none). */
+int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,
+                                    ermes__store_sharing_group_cb cb, void *ctx);
+/* The status resource (JSON text) of a TAXII POST into group_id, and reading it back into
+ * body (cap bytes): ERMES_ENOTFOUND, ERMES_ETOOBIG. */
+int ermes__store_taxii_status_put(ermes__store_t *st, const char *status_id, int64_t group_id,
+                                  const char *body, int64_t owner_org_id);
+int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, char *body, size_t cap,
+                                  int64_t *group_id);
+
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
 /* Stores indicator r (type, value, exact, validity, confidence, tlp, owner_org_id, source,
@@ -440,6 +539,10 @@ typedef int (*ermes__store_indicator_cb)(void *ctx, const ermes__indicator_row_t
 int ermes__store_indicator_each(ermes__store_t *st, const ermes__viewer_t *v,
                                 const ermes__indicator_filter_t *f, ermes__store_indicator_cb cb,
                                 void *ctx, int *more);
+/* The indicators ermes made itself (not from a STIX indicator) changed after since (ms), in
+ * updated_at order: what src/sharing/ publishes as STIX. */
+int ermes__store_indicator_local_each(ermes__store_t *st, int64_t since,
+                                      ermes__store_indicator_cb cb, void *ctx);
 /* One indicator the viewer may see; ERMES_ENOTFOUND otherwise. */
 int ermes__store_indicator_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                                ermes__store_indicator_cb cb, void *ctx);

@@ -477,18 +477,28 @@ class HttpLimitsTest(unittest.TestCase):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
         subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM"}
+        # The TAXII routes' segments: the API root, a collection (a sharing group made for
+        # this) and a STIX id.
+        group = self.e.ok("POST", "/api/v1/sharing-groups",
+                          {"name": "openapi-check", "max_tlp": "RED", "readers": ["staff"],
+                           "writers": ["staff"]}, expect=201)
+        taxii_subst = {"ref": "ermes", "name": group["collection_id"],
+                       "id": "note--00000000-0000-4000-8000-00000000dead"}
         for path, item in sorted(doc["paths"].items()):
             for method in METHODS:
                 if method not in item:
                     continue
-                url = re.sub(r"\{(\w+)\}", lambda m: subst[m.group(1)], path)
+                names = taxii_subst if path.startswith("/taxii2/") else subst
+                url = re.sub(r"\{(\w+)\}", lambda m: names[m.group(1)], path)
                 with self.subTest(method=method, path=path):
                     if method == "get":
                         s, _, b = self.e.request("GET", url)
                         # the route exists: a 404 may only say the object is not there
                         self.assertNotEqual(s, 405, "GET %s -> %d %r" % (url, s, b))
                         if s == 404:
-                            self.assertNotIn("no such resource", b["error"]["message"],
+                            # TAXII answers its own error resource
+                            message = b["error"]["message"] if "error" in b else b["description"]
+                            self.assertNotIn("no such resource", message,
                                              "GET %s -> %r" % (url, b))
                         self.assertLess(s, 500, b)
                     elif method == "delete":
@@ -498,6 +508,22 @@ class HttpLimitsTest(unittest.TestCase):
                         elif path == "/api/v1/users/{id}/totp":
                             # a user with two-step sign-in, which the admin turns off
                             victim = self.totp_user()
+                        elif path == "/api/v1/sharing-groups/{ref}":
+                            victim = self.e.ok("POST", "/api/v1/sharing-groups",
+                                               {"name": "doomed-group"}, expect=201)["name"]
+                        elif path.startswith("/taxii2/"):
+                            # an object posted into the collection, deleted through TAXII: 200
+                            note = {"type": "note", "spec_version": "2.1",
+                                    "id": taxii_subst["id"], "content": "doomed",
+                                    "created": "2024-01-01T00:00:00.000Z",
+                                    "modified": "2024-01-01T00:00:00.000Z",
+                                    "object_refs": [taxii_subst["id"]]}
+                            self.e.ok("POST", url[:url.index("objects/") + 8],
+                                      {"objects": [note]}, expect=202,
+                                      content_type="application/taxii+json;version=2.1")
+                            s, _, b = self.e.request("DELETE", url)
+                            self.assertEqual(s, 200, "DELETE %s -> %d %r" % (url, s, b))
+                            continue
                         elif path == "/api/v1/indicators/{id}":
                             victim = self.e.ok("POST", "/api/v1/indicators",
                                                {"value": "doomed.example"}, expect=201)["id"]

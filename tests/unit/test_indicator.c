@@ -79,8 +79,12 @@ static void test_stix_patterns(void **state)
     ermes_diag_clear(&d);
     assert_int_equal(ermes_stix_pattern_parse(ok, strlen(ok), collect, &n, &d), ERMES_EPARSE);
     n = 0;
+    /* A SHA-256 that is not 64 hex digits is no pattern at all (the OASIS validator's rule). */
+    ok = "[file:hashes.'SHA-256' = 'ab\\'c']";
+    assert_int_equal(ermes_stix_pattern_parse(ok, strlen(ok), collect, &n, &d), ERMES_EPARSE);
     ok = "[ipv4-addr:value = '1.2.3.4' OR domain-name:value = 'x.example'] OR "
-         "[file:hashes.'SHA-256' = 'ab\\'c']";
+         "[file:hashes.'SHA-256' = "
+         "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']";
     assert_int_equal(ermes_stix_pattern_parse(ok, strlen(ok), collect, &n, &d), 0);
     assert_int_equal(n, 3);
     ok = "[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x']";

@@ -1,0 +1,105 @@
+/* STIX 2.1 objects in and out of ermes: bundles imported into the store whole (every
+ * property, every version), indicators among them turned into ermes indicators for detection;
+ * ermes's own objects (indicators, constituents) published as STIX with deterministic ids;
+ * bundles exported through the one TLP policy (src/access/tlp_policy.h). */
+#ifndef ERMES_SHARING_STIX_H
+#define ERMES_SHARING_STIX_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "access/tlp_policy.h"
+#include "core/strbuf.h"
+#include "ermes/detect.h"
+#include "store/store.h"
+
+#define ERMES__STIX_OBJECT_MAX (1024 * 1024) /* bytes of one object's JSON */
+#define ERMES__STIX_BUNDLE_MAX 100000        /* objects in one bundle */
+
+/* The TLP 2.0 extension and marking definitions (FIRST TLP 2.0 in STIX, OASIS
+ * cti-stix-common-objects extension-definition-specifications/tlp-2.0). */
+#define ERMES__TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+/* The TLP of a marking-definition id: TLP 2.0's five, TLP 1.0's four (WHITE read as CLEAR).
+ * Returns 0, or ERMES_ENOTFOUND for any other marking. */
+int ermes__stix_marking_tlp(const char *id, ermes_tlp_t *out);
+/* The TLP 2.0 marking-definition id of tlp. */
+const char *ermes__stix_marking_id(ermes_tlp_t tlp);
+/* The TLP 2.0 marking-definition object of tlp (new reference). */
+json_t *ermes__stix_marking_object(ermes_tlp_t tlp);
+
+/* A STIX timestamp ("YYYY-MM-DDTHH:MM:SS[.s+]Z", STIX 2.1 section 3.2) written with exactly
+ * nine fraction digits into key (text order = time order). Returns 0 or ERMES_EPARSE. */
+int ermes__stix_version_key(const char *ts, char key[32]);
+
+typedef struct ermes__stix_import_opts {
+    const ermes__viewer_t *viewer;   /* who imports: the owner of what is stored (borrowed) */
+    ermes_tlp_t default_tlp;         /* objects without a TLP marking */
+    ermes_tlp_t max_tlp;             /* objects marked above it are refused (RED: no cap) */
+    const char *source;              /* provenance: "local" (NULL), "peer:NAME" */
+    int64_t sharing_group_id;        /* the collection posted into; 0: none */
+    ermes_warninglist_t *const *wls; /* for the indicators made (borrowed) */
+    size_t nwl;
+} ermes__stix_import_opts_t;
+
+typedef struct ermes__stix_import_result {
+    size_t total, stored, duplicates, failed, indicators, unsupported;
+    json_t *failures;             /* [{"index", "id", "version", "reason"}] */
+    json_t *successes;            /* [{"id", "version"}] */
+    json_t *unsupported_patterns; /* [{"id", "reason"}]: kept whole, not matched */
+} ermes__stix_import_result_t;
+
+void ermes__stix_import_result_init(ermes__stix_import_result_t *r);
+void ermes__stix_import_result_cleanup(ermes__stix_import_result_t *r);
+/* The result as the API's JSON document (new reference). */
+json_t *ermes__stix_import_result_json(const ermes__stix_import_result_t *r);
+
+/* Imports a bundle, a TAXII envelope ({"objects": [...]}), an array of objects or one object.
+ * Each object is checked on its own: those that fail are listed with their index, id and
+ * reason, the others are stored. Returns 0; ERMES_EPARSE when the text is not JSON or not any
+ * of those shapes (the reason in d); a store error (nothing stored then). */
+int ermes__stix_import(ermes__store_t *st, const char *data, size_t len,
+                       const ermes__stix_import_opts_t *o, ermes__stix_import_result_t *res,
+                       ermes_diag_t *d);
+/* The same for an array of objects already parsed (borrowed). */
+int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
+                               const ermes__stix_import_opts_t *o,
+                               ermes__stix_import_result_t *res);
+
+/* Publishes what ermes made itself as STIX objects in the store: the CERT and its
+ * constituents as identities, the indicators not imported from STIX as indicators, the
+ * sightings as sightings of their indicators (naming the constituent in where_sighted_refs
+ * only when the sighting is AMBER or stricter, and then as that constituent's object, which
+ * the TLP policy shows to it and the CERT's staff only), each
+ * with a deterministic id (UUIDv5 of a stable key), a new version only when the object
+ * changed. Cheap when nothing changed (two counters read). */
+int ermes__stix_publish(ermes__store_t *st);
+
+typedef struct ermes__stix_export_opts {
+    const ermes__viewer_t *viewer; /* NULL: no account */
+    ermes_tlp_t cap;               /* RED: none */
+    ermes__stix_filter_t filter;   /* ids, types, versions, added_after, source */
+    /* Events as observed-data with their SCOs (made on the fly, not stored: there are too
+     * many), those the viewer may see with time.source from events_since (ms; 0: any), at
+     * most events_limit of them (0: none). */
+    long events_limit;
+    int64_t events_since;
+} ermes__stix_export_opts_t;
+
+#define ERMES__STIX_EVENTS_MAX 100000 /* events in one export */
+
+/* Writes a bundle of what the viewer may see into out, with the TLP 2.0 marking definitions
+ * the objects refer to. *count: the objects written. */
+int ermes__stix_export(ermes__store_t *st, const ermes__stix_export_opts_t *o, ermes__strbuf_t *out,
+                       size_t *count);
+
+/* Fills the match part of f from the query values (each NULL when absent; comma-separated,
+ * at most ERMES__STIX_LIST_MAX values each), TAXII 2.1 section 3.5's semantics: ids, types,
+ * versions ("last" (default), "first", "all", or timestamps), spec_versions, added_after
+ * (a timestamp; exclusive). The strings f points to live in scratch (cap bytes). Returns 0, or
+ * ERMES_EINVAL with the field and reason in d. */
+int ermes__stix_filter_parse(ermes__stix_filter_t *f, char *scratch, size_t cap, const char *ids,
+                             const char *types, const char *versions, const char *spec_versions,
+                             const char *added_after, ermes_diag_t *d);
+
+#endif

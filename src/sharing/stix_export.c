@@ -1,0 +1,509 @@
+/* ermes's own objects as STIX 2.1, and bundles out of the store.
+ *
+ * What ermes made itself (the CERT and its constituents, the indicators not imported from
+ * STIX) is published into stix_objects with deterministic ids (UUIDv5 of a stable key in
+ * ermes's namespace), one new version each time the object changes (its updated_at is the
+ * STIX modified), so that exporting twice, or a peer pulling twice, never duplicates an
+ * object. Exports read only the store, through the TLP policy. */
+#include "sharing/stix.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/time.h"
+#include "core/uuid.h"
+#include "sharing/pattern.h"
+
+#define COUNTER_REGISTRY "stix_published_registry"
+#define COUNTER_INDICATORS "stix_published_indicators_at"
+#define COUNTER_INDICATOR_CHANGES "stix_published_indicators"
+#define COUNTER_SIGHTINGS "stix_published_sightings"
+
+static int any_sighting_cb(void *ctx, const ermes__sighting_t *s)
+{
+    (void)s;
+    *(int *)ctx = 1;
+    return 0;
+}
+
+static int det_id(const char *type, const char *key, char *out, size_t cap)
+{
+    char u[37];
+    int rc;
+
+    if ((rc = ermes__uuid5(ERMES__UUID_ERMES_NS, key, strlen(key), u)))
+        return rc;
+    return snprintf(out, cap, "%s--%s", type, u) < (int)cap ? 0 : ERMES_ETOOBIG;
+}
+
+static int put_object(ermes__store_t *st, json_t *obj, ermes_tlp_t tlp, int64_t owner)
+{
+    ermes__stix_row_t row;
+    char key[32];
+    char *text;
+    int rc, created;
+
+    json_object_set_new(obj, "object_marking_refs", json_pack("[s]", ermes__stix_marking_id(tlp)));
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        return ERMES_ENOMEM;
+    memset(&row, 0, sizeof(row));
+    row.stix_id = json_string_value(json_object_get(obj, "id"));
+    row.type = json_string_value(json_object_get(obj, "type"));
+    row.spec_version = "2.1";
+    row.created = json_string_value(json_object_get(obj, "created"));
+    row.modified = json_string_value(json_object_get(obj, "modified"));
+    if (!row.stix_id || !row.type || !row.modified || ermes__stix_version_key(row.modified, key)) {
+        free(text);
+        return ERMES_EINTERNAL;
+    }
+    row.version_key = key;
+    row.source = "local";
+    row.object = text;
+    row.tlp = tlp;
+    row.owner_org_id = owner;
+    rc = ermes__store_stix_put(st, &row, &created);
+    free(text);
+    return rc;
+}
+
+typedef struct pub_ctx {
+    ermes__store_t *st;
+    char cert_id[80]; /* the CERT's identity, created_by_ref of what it makes */
+    int64_t home;
+    int64_t newest;
+    int rc;
+} pub_ctx_t;
+
+static int org_cb(void *ctx, const ermes__org_t *org)
+{
+    pub_ctx_t *c = ctx;
+    char id[80], key[300], created[32], modified[32];
+    json_t *o;
+    int rc;
+
+    snprintf(key, sizeof(key), "organisation:%s", org->short_name);
+    if ((rc = det_id("identity", key, id, sizeof(id))))
+        return rc;
+    ermes__time_format(org->meta.created_at, created);
+    ermes__time_format(org->meta.updated_at > org->meta.created_at ? org->meta.updated_at
+                                                                   : org->meta.created_at,
+                       modified);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "identity", "spec_version", "2.1",
+                  "id", id, "created", created, "modified", modified, "name",
+                  org->name ? org->name : org->short_name, "identity_class", "organization",
+                  "roles", org->meta.id == c->home ? "cert" : "constituent");
+    if (!o)
+        return ERMES_ENOMEM;
+    if (org->sector && org->sector[0])
+        json_object_set_new(o, "sectors", json_pack("[s]", org->sector));
+    json_object_set_new(o, "x_ermes_short_name", json_string(org->short_name));
+    rc = put_object(c->st, o, org->meta.tlp, org->meta.owner_org_id);
+    json_decref(o);
+    return rc;
+}
+
+static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    pub_ctx_t *c = ctx;
+    char id[80], key[ERMES_INDICATOR_VALUE_MAX + 64], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
+    char created[32], modified[32], from[32], until[32];
+    ermes_ind_type_t type = ermes_ind_type_parse(r->type, strlen(r->type));
+    json_error_t err;
+    json_t *o, *tags;
+    int rc;
+
+    if (r->updated_at > c->newest)
+        c->newest = r->updated_at;
+    if (ermes__pattern_from_indicator(type, r->value, strlen(r->value),
+                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)))
+        return 0; /* a type STIX has no object for: not published */
+    snprintf(key, sizeof(key), "indicator:%s:%s:%d", r->type, r->value, r->exact ? 1 : 0);
+    if ((rc = det_id("indicator", key, id, sizeof(id))))
+        return rc;
+    ermes__time_format(r->created_at, created);
+    ermes__time_format(r->updated_at, modified);
+    ermes__time_format(r->valid_from ? r->valid_from : r->created_at, from);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "indicator",
+                  "spec_version", "2.1", "id", id, "created_by_ref", c->cert_id, "created", created,
+                  "modified", modified, "name", r->name && r->name[0] ? r->name : r->value,
+                  "pattern", pattern, "pattern_type", "stix", "valid_from", from, "indicator_types",
+                  "malicious-activity");
+    if (!o)
+        return ERMES_ENOMEM;
+    json_object_set_new(o, "pattern_version", json_string("2.1"));
+    if (r->description && r->description[0])
+        json_object_set_new(o, "description", json_string(r->description));
+    if (r->valid_until > (r->valid_from ? r->valid_from : r->created_at)) {
+        ermes__time_format(r->valid_until, until);
+        json_object_set_new(o, "valid_until", json_string(until));
+    }
+    if (r->confidence >= 0)
+        json_object_set_new(o, "confidence", json_integer(r->confidence));
+    tags = json_loads(r->tags ? r->tags : "[]", 0, &err);
+    if (json_array_size(tags))
+        json_object_set_new(o, "labels", tags);
+    else
+        json_decref(tags);
+    rc = put_object(c->st, o, r->tlp, r->owner_org_id);
+    json_decref(o);
+    return rc;
+}
+
+typedef struct ind_ref {
+    char id[96];
+} ind_ref_t;
+
+static int ind_ref_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    ind_ref_t *c = ctx;
+    char key[ERMES_INDICATOR_VALUE_MAX + 64];
+
+    if (r->stix_id) {
+        snprintf(c->id, sizeof(c->id), "%s", r->stix_id);
+        return 0;
+    }
+    snprintf(key, sizeof(key), "indicator:%s:%s:%d", r->type, r->value, r->exact ? 1 : 0);
+    return det_id("indicator", key, c->id, sizeof(c->id));
+}
+
+static int sighting_cb(void *ctx, const ermes__sighting_t *s)
+{
+    pub_ctx_t *c = ctx;
+    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+    char id[80], key[128], created[32], seen[32], org[64], org_id[80];
+    ind_ref_t ind;
+    json_t *o;
+    int rc, named = 0;
+
+    if (s->id > c->newest)
+        c->newest = s->id;
+    ind.id[0] = '\0';
+    rc = ermes__store_indicator_get(c->st, &staff, s->indicator_id, ind_ref_cb, &ind);
+    if (rc == ERMES_ENOTFOUND || !ind.id[0])
+        return 0; /* its indicator is gone */
+    if (rc)
+        return rc;
+    snprintf(key, sizeof(key), "sighting:%lld", (long long)s->id);
+    if ((rc = det_id("sighting", key, id, sizeof(id))))
+        return rc;
+    ermes__time_format(s->created_at, created);
+    ermes__time_format(s->event_time ? s->event_time : s->created_at, seen);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "type", "sighting", "spec_version",
+                  "2.1", "id", id, "created_by_ref", c->cert_id, "created", created, "modified",
+                  created, "sighting_of_ref", ind.id, "first_seen", seen, "last_seen", seen,
+                  "count", 1);
+    if (!o)
+        return ERMES_ENOMEM;
+    /* TLP 2.0: who was hit is the constituent's business. Named only in a sighting that
+     * stays with the constituent and the CERT (AMBER and stricter, owned by the
+     * constituent); a CLEAR or GREEN sighting says that the indicator was seen, not where. */
+    if (s->org_id && s->tlp >= ERMES_TLP_AMBER &&
+        ermes__store_org_short_name(c->st, s->org_id, org, sizeof(org)) == 0) {
+        snprintf(key, sizeof(key), "organisation:%s", org);
+        if (strlen(key) < sizeof(key) - 1 && det_id("identity", key, org_id, sizeof(org_id)) == 0) {
+            json_object_set_new(o, "where_sighted_refs", json_pack("[s]", org_id));
+            named = 1;
+        }
+    }
+    rc = put_object(c->st, o, s->tlp, named ? s->org_id : c->home);
+    json_decref(o);
+    return rc;
+}
+
+int ermes__stix_publish(ermes__store_t *st)
+{
+    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+    ermes__org_filter_t f;
+    pub_ctx_t c;
+    char short_name[64];
+    int64_t registry = 0, done = 0, since = 0, ind_now = 0, ind_done = 0, sight_done = 0;
+    int new_sightings = 0;
+    int rc, more = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.st = st;
+    if (ermes__store_home_org(st, &c.home) ||
+        ermes__store_org_short_name(st, c.home, short_name, sizeof(short_name)))
+        snprintf(short_name, sizeof(short_name), "cert");
+    {
+        char key[128];
+        snprintf(key, sizeof(key), "organisation:%s", short_name);
+        if ((rc = det_id("identity", key, c.cert_id, sizeof(c.cert_id))))
+            return rc;
+    }
+    /* The registry's and the indicators' counters move with every change to an organisation
+     * or an indicator: when both are where the last publication left them, nothing changed,
+     * and no write transaction is taken (TAXII reads call this on every page). */
+    if ((rc = ermes__store_counter_get(st, "registry", &registry)) ||
+        (rc = ermes__store_counter_get(st, COUNTER_REGISTRY, &done)) ||
+        (rc = ermes__store_counter_get(st, "indicators", &ind_now)) ||
+        (rc = ermes__store_counter_get(st, COUNTER_INDICATOR_CHANGES, &ind_done)))
+        return rc;
+    if ((rc = ermes__store_counter_get(st, COUNTER_SIGHTINGS, &sight_done)))
+        return rc;
+    {
+        /* New sightings: any past the last one published (they are only ever added). */
+        ermes__sighting_filter_t sf;
+        int any = 0;
+        memset(&sf, 0, sizeof(sf));
+        sf.after_id = sight_done;
+        sf.limit = 1;
+        if ((rc = ermes__store_sighting_each(st, &staff, &sf, any_sighting_cb, &any, NULL)))
+            return rc;
+        new_sightings = any;
+    }
+    if (registry == done && ind_now == ind_done && registry != 0 && !new_sightings)
+        return 0;
+    if ((rc = ermes__store_begin(st)))
+        return rc;
+    if (registry != done || registry == 0) {
+        memset(&f, 0, sizeof(f));
+        if ((rc = ermes__store_org_each(st, &staff, &f, org_cb, &c, &more)) ||
+            (rc = ermes__store_counter_set(st, COUNTER_REGISTRY, registry)))
+            goto out;
+    }
+    if ((rc = ermes__store_counter_get(st, COUNTER_INDICATORS, &since)))
+        goto out;
+    c.newest = since;
+    if ((rc = ermes__store_indicator_local_each(st, since, indicator_cb, &c)))
+        goto out;
+    if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
+        goto out;
+    if ((rc = ermes__store_counter_set(st, COUNTER_INDICATOR_CHANGES, ind_now)))
+        goto out;
+    if (new_sightings) {
+        ermes__sighting_filter_t sf;
+        memset(&sf, 0, sizeof(sf));
+        sf.after_id = sight_done;
+        c.newest = sight_done;
+        if ((rc = ermes__store_sighting_each(st, &staff, &sf, sighting_cb, &c, NULL)))
+            goto out;
+        rc = ermes__store_counter_set(st, COUNTER_SIGHTINGS, c.newest);
+    }
+out:
+    if (rc) {
+        ermes__store_rollback(st);
+        return rc;
+    }
+    return ermes__store_commit(st);
+}
+
+/* ---- export ---------------------------------------------------------------------------------- */
+
+typedef struct exp_ctx {
+    ermes__strbuf_t *out;
+    size_t n;
+    unsigned tlps;    /* TLP 2.0 markings referred to */
+    unsigned defined; /* TLP 2.0 marking definitions among the objects */
+} exp_ctx_t;
+
+static int export_cb(void *ctx, const ermes__stix_row_t *r)
+{
+    exp_ctx_t *c = ctx;
+    ermes_tlp_t t;
+    int rc;
+
+    if (!strcmp(r->type, "marking-definition") && ermes__stix_marking_tlp(r->stix_id, &t) == 0 &&
+        !strcmp(r->stix_id, ermes__stix_marking_id(t)))
+        c->defined |= ERMES__TLP_BIT(t);
+    c->tlps |= ERMES__TLP_BIT(r->tlp);
+    if ((c->n && (rc = ermes__strbuf_addc(c->out, ','))) ||
+        (rc = ermes__strbuf_adds(c->out, r->object)))
+        return rc;
+    c->n++;
+    return 0;
+}
+
+/* ---- events, made on the fly ---------------------------------------------------------------- */
+
+typedef struct ev_ctx {
+    exp_ctx_t *c;
+    const ermes__stix_export_opts_t *o;
+    char cert_id[80];
+    json_t *scos; /* SCO ids already written: a bundle holds each once */
+} ev_ctx_t;
+
+static int add_json(exp_ctx_t *c, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    int rc;
+
+    json_decref(obj);
+    if (!text)
+        return ERMES_ENOMEM;
+    rc = c->n ? ermes__strbuf_addc(c->out, ',') : 0;
+    if (!rc)
+        rc = ermes__strbuf_adds(c->out, text);
+    free(text);
+    if (!rc)
+        c->n++;
+    return rc;
+}
+
+/* An SCO with a deterministic id (STIX 2.1 section 2.9: UUIDv5 in the SCO namespace of its
+ * ID contributing properties, here its value) into the bundle once; its id into id. */
+static int sco(ev_ctx_t *e, const char *type, const char *value, ermes_tlp_t tlp, char *id,
+               size_t cap)
+{
+    json_t *name = json_pack("{s:s}", "value", value);
+    char *canon = name ? json_dumps(name, JSON_COMPACT) : NULL;
+    char u[37];
+    int rc;
+
+    json_decref(name);
+    if (!canon)
+        return ERMES_ENOMEM;
+    rc = ermes__uuid5(ERMES__UUID_STIX_SCO_NS, canon, strlen(canon), u);
+    free(canon);
+    if (rc)
+        return rc;
+    snprintf(id, cap, "%s--%s", type, u);
+    if (json_object_get(e->scos, id))
+        return 0;
+    json_object_set_new(e->scos, id, json_true());
+    e->c->tlps |= ERMES__TLP_BIT(tlp);
+    return add_json(e->c, json_pack("{s:s,s:s,s:s,s:s,s:[s]}", "type", type, "spec_version", "2.1",
+                                    "id", id, "value", value, "object_marking_refs",
+                                    ermes__stix_marking_id(tlp)));
+}
+
+static int event_cb(void *ctx, const ermes__event_row_t *ev)
+{
+    ev_ctx_t *e = ctx;
+    char ip[64], ipid[128], dnid[400], id[80], key[48], created[32], seen[32];
+    json_t *o, *refs, *labels;
+    int rc;
+
+    /* The channel's cap on top of the events' own visibility, which the store applied. */
+    if (ev->tlp > e->o->cap)
+        return 0;
+    if (!(refs = json_array()))
+        return ERMES_ENOMEM;
+    if (ev->source_ip.family) {
+        ermes_ip_format(&ev->source_ip, ip);
+        if ((rc = sco(e, ev->source_ip.family == 4 ? "ipv4-addr" : "ipv6-addr", ip, ev->tlp, ipid,
+                      sizeof(ipid)))) {
+            json_decref(refs);
+            return rc;
+        }
+        json_array_append_new(refs, json_string(ipid));
+    }
+    if (ev->source_fqdn && ev->source_fqdn[0] && strlen(ev->source_fqdn) < 256) {
+        if ((rc = sco(e, "domain-name", ev->source_fqdn, ev->tlp, dnid, sizeof(dnid)))) {
+            json_decref(refs);
+            return rc;
+        }
+        json_array_append_new(refs, json_string(dnid));
+    }
+    if (!json_array_size(refs)) {
+        json_decref(refs); /* observed-data must observe something */
+        return 0;
+    }
+    snprintf(key, sizeof(key), "event:%lld", (long long)ev->id);
+    if ((rc = det_id("observed-data", key, id, sizeof(id)))) {
+        json_decref(refs);
+        return rc;
+    }
+    ermes__time_format(ev->created_at, created);
+    ermes__time_format(ev->time_source ? ev->time_source : ev->time_observation, seen);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:[s]}", "type", "observed-data",
+                  "spec_version", "2.1", "id", id, "created_by_ref", e->cert_id, "created", created,
+                  "modified", created, "first_observed", seen, "last_observed", seen,
+                  "number_observed", 1, "object_refs", refs, "object_marking_refs",
+                  ermes__stix_marking_id(ev->tlp));
+    if (!o)
+        return ERMES_ENOMEM;
+    labels = json_array();
+    if (labels && ev->taxonomy && ev->taxonomy[0])
+        json_array_append_new(labels, json_string(ev->taxonomy));
+    if (labels && ev->type && ev->type[0])
+        json_array_append_new(labels, json_string(ev->type));
+    if (json_array_size(labels))
+        json_object_set_new(o, "labels", labels);
+    else
+        json_decref(labels);
+    if (ev->feed && ev->feed[0])
+        json_object_set_new(o, "x_ermes_feed", json_string(ev->feed));
+    e->c->tlps |= ERMES__TLP_BIT(ev->tlp);
+    return add_json(e->c, o);
+}
+
+static int export_events(ermes__store_t *st, const ermes__stix_export_opts_t *o, exp_ctx_t *c)
+{
+    ermes__event_filter_t f;
+    ev_ctx_t e;
+    char short_name[64], key[128];
+    int64_t home = 0;
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    e.c = c;
+    e.o = o;
+    if (ermes__store_home_org(st, &home) ||
+        ermes__store_org_short_name(st, home, short_name, sizeof(short_name)))
+        snprintf(short_name, sizeof(short_name), "cert");
+    snprintf(key, sizeof(key), "organisation:%s", short_name);
+    if ((rc = det_id("identity", key, e.cert_id, sizeof(e.cert_id))))
+        return rc;
+    if (!(e.scos = json_object()))
+        return ERMES_ENOMEM;
+    memset(&f, 0, sizeof(f));
+    f.since = o->events_since;
+    f.limit = o->events_limit > ERMES__STIX_EVENTS_MAX ? ERMES__STIX_EVENTS_MAX : o->events_limit;
+    rc = ermes__store_event_each(st, o->viewer, &f, event_cb, &e, NULL);
+    json_decref(e.scos);
+    return rc;
+}
+
+int ermes__stix_export(ermes__store_t *st, const ermes__stix_export_opts_t *o, ermes__strbuf_t *out,
+                       size_t *count)
+{
+    ermes__stix_filter_t f = o->filter;
+    ermes__tlp_masks_t m;
+    exp_ctx_t c = {out, 0, 0, 0};
+    char u[37];
+    int rc;
+
+    if ((rc = ermes__stix_publish(st)))
+        return rc;
+    ermes__tlp_policy(o->viewer, o->cap, &m);
+    f.tlp_anyone = m.anyone;
+    f.tlp_owned = m.owned;
+    f.org_id = m.org_id;
+    ermes__uuid4(u);
+    if ((rc = ermes__strbuf_addf(out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",
+                                 u)))
+        return rc;
+    if ((rc = ermes__store_stix_each(st, &f, export_cb, &c, NULL)))
+        return rc;
+    if (o->events_limit > 0 && o->viewer && (rc = export_events(st, o, &c)))
+        return rc;
+    /* The TLP 2.0 marking definitions the objects name, unless they were among them. Objects
+     * marked with TLP 1.0 keep their marking; the STIX spec defines those. */
+    for (int t = ERMES_TLP_CLEAR; t <= ERMES_TLP_RED; t++) {
+        json_t *md;
+        char *text;
+        if (!(c.tlps & ERMES__TLP_BIT(t)) || (c.defined & ERMES__TLP_BIT(t)))
+            continue;
+        if (!(md = ermes__stix_marking_object((ermes_tlp_t)t)))
+            return ERMES_ENOMEM;
+        text = json_dumps(md, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(md);
+        if (!text)
+            return ERMES_ENOMEM;
+        rc = (c.n ? ermes__strbuf_addc(out, ',') : 0);
+        if (!rc)
+            rc = ermes__strbuf_adds(out, text);
+        free(text);
+        if (rc)
+            return rc;
+        c.n++;
+    }
+    if ((rc = ermes__strbuf_adds(out, "]}")))
+        return rc;
+    if (count)
+        *count = c.n;
+    return 0;
+}
