@@ -366,6 +366,7 @@ static const char pg_schema_14[] =
  * when the entity became aware; early_warning_at, notification_at, final_report_at: when each
  * was received; feedback_at: the CSIRT's initial feedback), the milestones the metrics read
  * (acknowledged_at ... closed_at: each the time of the timeline entry that reached it), the
+ * earliest deadline not yet met (next_due_at, for the queue's due-soon and late filters), the
  * pauses of the SLA clocks ("from-to,from-to,from-": the spans spent waiting on the
  * constituent) and the deadlines already warned of.
  * incident_links: the objects linked to an incident by kind and id; no foreign key (events,
@@ -400,6 +401,7 @@ static const char pg_schema_14[] =
     " final_report_at " INT ", feedback_at " INT ","                                               \
     " acknowledged_at " INT ", triaged_at " INT ", notified_at " INT ","                           \
     " contained_at " INT ", resolved_at " INT ", closed_at " INT ","                               \
+    " next_due_at " INT ","                                                                        \
     " pauses TEXT NOT NULL DEFAULT '',"                                                            \
     " warned TEXT NOT NULL DEFAULT ''," META ");"                                                  \
     "CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, id);"                        \
@@ -407,6 +409,7 @@ static const char pg_schema_14[] =
     "CREATE INDEX IF NOT EXISTS incidents_org ON incidents(org_id, id);"                           \
     "CREATE INDEX IF NOT EXISTS incidents_parent ON incidents(parent_id);"                         \
     "CREATE INDEX IF NOT EXISTS incidents_created ON incidents(created_at);"                       \
+    "CREATE INDEX IF NOT EXISTS incidents_due ON incidents(next_due_at);"                          \
     "CREATE TABLE IF NOT EXISTS incident_orgs ("                                                   \
     " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
     " org_id " INT " NOT NULL REFERENCES organisations(id) ON DELETE CASCADE" DEFER ","            \
