@@ -75,6 +75,8 @@ int ermes__cmd_collectors(cli_t *c);
 int ermes__cmd_retrohunt(cli_t *c);
 int ermes__cmd_mail(cli_t *c);
 int ermes__cmd_settings(cli_t *c);
+int ermes__cmd_incidents(cli_t *c);
+int ermes__cmd_stats(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

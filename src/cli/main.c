@@ -40,6 +40,9 @@ static const struct command {
      "retro-hunts of the log archive: list, show, start, cancel"},
     {"mail", ermes__cmd_mail,
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
+    {"incidents", ermes__cmd_incidents,
+     "incidents: list, show, create, update, close, merge, comment; triage"},
+    {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };
