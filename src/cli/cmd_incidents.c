@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "cli/cli.h"
 #include "core/number.h"
 #include "core/time.h"
@@ -25,7 +26,11 @@ static void help(FILE *f)
             "       ermes incidents merge ID --into ID [--json]\n"
             "       ermes incidents comment ID TEXT [--public]\n"
             "       ermes incidents triage [--event ID]... [--sighting ID]... [--state S]\n"
-            "                       [--note TEXT] [--allowlist] [--incident ID] [--json]\n\n"
+            "                       [--note TEXT] [--allowlist] [--incident ID] [--json]\n"
+            "       ermes incidents policy SEVERITY [--org ORG] --response MIN\n"
+            "                       --containment MIN --resolution MIN [--business-hours]\n"
+            "       ermes incidents calendar [--org ORG] [--days MASK] [--hours HH:MM-HH:MM]\n"
+            "                       [--utc-offset MIN] [--holidays YYYY-MM-DD,...]\n\n"
             "FIELDS: --title TEXT, --description TEXT, --severity low|medium|high|critical,\n"
             "--impact LEVEL, --rsit-class CLASS, --rsit-type TYPE (RSIT taxonomy), --tlp LABEL,\n"
             "--pap CLEAR|GREEN|AMBER|RED, --assignee USER, --team NAME, --org ORG (the main\n"
@@ -37,7 +42,12 @@ static void help(FILE *f)
             "Templates (--template): phishing, ransomware, ddos, compromised-account,\n"
             "vulnerable-system. Triage states: new, confirmed, false_positive, benign,\n"
             "duplicate; --allowlist adds false-positive sightings' values to the allow-list\n"
-            "detection honours; --incident links them to an incident.\n");
+            "detection honours; --incident links them to an incident. policy sets the SLA\n"
+            "targets (minutes) of a severity, for one constituent with --org, else the default;\n"
+            "--business-hours counts them in the constituent's calendar. calendar sets the\n"
+            "business hours of a constituent (--org) or the default: --days a bit mask (1\n"
+            "Monday ... 64 Sunday; 31 Monday to Friday), --hours, --utc-offset, --holidays.\n"
+            "Without values, policy and calendar print what is set.\n");
     cli_usage_settings(f);
 }
 
@@ -182,6 +192,105 @@ static int report(int rc, const ermes_diag_t *d)
     return rc == ERMES_EINVAL ? CLI_USAGE : CLI_ERROR;
 }
 
+static int policy(cli_t *c, const char *severity, int64_t org_id, long long response,
+                  long long containment, long long resolution, int business_hours)
+{
+    ermes__sla_policy_t p;
+    char ref[32];
+    int rc;
+
+    if (!severity || !ermes__incident_severity_valid(severity)) {
+        cli_error("incidents policy: which severity? (low, medium, high or critical)");
+        return CLI_USAGE;
+    }
+    if (response > 0 || containment > 0 || resolution > 0) {
+        if (response < 1 || containment < 1 || resolution < 1) {
+            cli_error("incidents policy: give --response, --containment and --resolution");
+            return CLI_USAGE;
+        }
+        p.response_min = response;
+        p.containment_min = containment;
+        p.resolution_min = resolution;
+        p.business_hours = business_hours;
+        if ((rc = ermes__store_sla_policy_put(c->store, severity, org_id, &p))) {
+            cli_error("incidents policy: %s", ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        snprintf(ref, sizeof(ref), "%s/%lld", severity, (long long)org_id);
+        ermes__audit_write(c->store, &c->viewer, "update", "sla_policy", ref, NULL);
+    }
+    if ((rc = ermes__store_sla_policy_get(c->store, severity, org_id, &p))) {
+        cli_error("incidents policy: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    printf("%s: response %lld min, containment %lld min, resolution %lld min, %s\n", severity,
+           (long long)p.response_min, (long long)p.containment_min, (long long)p.resolution_min,
+           p.business_hours ? "business hours" : "calendar time");
+    return CLI_OK;
+}
+
+static int calendar(cli_t *c, int64_t org_id, long long days, const char *hours,
+                    long long offset, const char *holidays)
+{
+    ermes__calendar_row_t *row = calloc(1, sizeof(*row));
+    ermes__calendar_t cal;
+    ermes_diag_t d;
+    char ref[32];
+    int rc = CLI_OK, sh, sm, eh, em;
+
+    if (!row)
+        return CLI_ERROR;
+    if (ermes__store_calendar_get(c->store, org_id, row)) {
+        cli_error("incidents calendar: cannot read the calendar");
+        rc = CLI_ERROR;
+        goto out;
+    }
+    if (days > 0 || hours || offset != -9999 || holidays) {
+        if (days > 0)
+            row->days = days;
+        if (hours) {
+            if (strlen(hours) != 11 || hours[2] != ':' || hours[5] != '-' || hours[8] != ':' ||
+                sscanf(hours, "%2d:%2d-%2d:%2d", &sh, &sm, &eh, &em) != 4) {
+                cli_error("incidents calendar: --hours is HH:MM-HH:MM");
+                rc = CLI_USAGE;
+                goto out;
+            }
+            row->start_minute = sh * 60 + sm;
+            row->end_minute = eh * 60 + em;
+        }
+        if (offset != -9999)
+            row->utc_offset_minutes = offset;
+        if (holidays)
+            snprintf(row->holidays, sizeof(row->holidays), "%s", holidays);
+        ermes__calendar_always(&cal);
+        cal.days = (unsigned)row->days;
+        cal.start_minute = (int)row->start_minute;
+        cal.end_minute = (int)row->end_minute;
+        cal.utc_offset_minutes = (int)row->utc_offset_minutes;
+        ermes_diag_clear(&d);
+        if (ermes__calendar_holidays(&cal, row->holidays, &d) || ermes__calendar_check(&cal, &d)) {
+            cli_error("incidents calendar: %s", d.reason);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        if (ermes__store_calendar_put(c->store, org_id, row)) {
+            cli_error("incidents calendar: cannot store the calendar");
+            rc = CLI_ERROR;
+            goto out;
+        }
+        snprintf(ref, sizeof(ref), "%lld", (long long)org_id);
+        ermes__audit_write(c->store, &c->viewer, "update", "calendar", ref, NULL);
+    }
+    printf("days %lld, %02lld:%02lld-%02lld:%02lld, UTC%+lld min, holidays %s\n",
+           (long long)row->days, (long long)row->start_minute / 60,
+           (long long)row->start_minute % 60, (long long)row->end_minute / 60,
+           (long long)row->end_minute % 60, (long long)row->utc_offset_minutes,
+           row->holidays[0] ? cli_safe(row->holidays) : "-");
+out:
+    free(row);
+    return rc;
+}
+
 int ermes__cmd_incidents(cli_t *c)
 {
     const char *verb = NULL, *v, *text = NULL;
@@ -189,7 +298,9 @@ int ermes__cmd_incidents(cli_t *c)
     json_t *body = json_object(), *constituents = json_array(), *events = json_array(),
            *sightings = json_array();
     int64_t id = 0, into = 0, x;
-    int json = 0, rc = CLI_OK, n, pub = 0, late = 0, soon = 0;
+    int json = 0, rc = CLI_OK, n, pub = 0, late = 0, soon = 0, bh = 0;
+    long long response = -1, containment = -1, resolution = -1, days = -1, offset = -9999;
+    const char *hours = NULL, *holidays = NULL, *severity_arg = NULL;
     ermes_diag_t d;
 
     memset(&f, 0, sizeof(f));
@@ -263,6 +374,34 @@ int ermes__cmd_incidents(cli_t *c)
                 goto out;
             }
             json_array_append_new(ev ? events : sightings, json_integer(x));
+        } else if (cli_flag(c, i, "--business-hours", NULL)) {
+            n = 1; /* the flags tried before set n to 0 */
+            bh = 1;
+        } else if ((n = cli_flag(c, i, "--response", &v)) > 0 ||
+                   (n = cli_flag(c, i, "--containment", &v)) > 0 ||
+                   (n = cli_flag(c, i, "--resolution", &v)) > 0) {
+            const char *a = cli_arg(c, i);
+            long long *dst = strncmp(a, "--response", 10) == 0      ? &response
+                             : strncmp(a, "--containment", 13) == 0 ? &containment
+                                                                    : &resolution;
+            if (cli_number("minutes", v, 1, 5256000, dst)) {
+                rc = CLI_USAGE;
+                goto out;
+            }
+        } else if ((n = cli_flag(c, i, "--days", &v)) > 0) {
+            if (cli_number("--days", v, 1, 127, &days)) {
+                rc = CLI_USAGE;
+                goto out;
+            }
+        } else if ((n = cli_flag(c, i, "--utc-offset", &v)) > 0) {
+            if (cli_number("--utc-offset", v, -840, 840, &offset)) {
+                rc = CLI_USAGE;
+                goto out;
+            }
+        } else if ((n = cli_flag(c, i, "--hours", &v)) > 0) {
+            hours = v;
+        } else if ((n = cli_flag(c, i, "--holidays", &v)) > 0) {
+            holidays = v;
         } else if ((n = cli_flag(c, i, "--state", &v)) > 0) {
             json_object_set_new(body, "state", json_string(v));
         } else if ((n = cli_flag(c, i, "--note", &v)) > 0) {
@@ -280,6 +419,10 @@ int ermes__cmd_incidents(cli_t *c)
         } else if (n == 0 && verb && !id && cli_arg(c, i)[0] != '-' &&
                    parse_id(cli_arg(c, i), &id) == 0) {
             n = 1;
+        } else if (n == 0 && verb && !severity_arg && strcmp(verb, "policy") == 0 &&
+                   cli_arg(c, i)[0] != '-') {
+            n = 1;
+            severity_arg = cli_arg(c, i);
         } else if (n == 0 && verb && id && !text && strcmp(verb, "comment") == 0) {
             n = 1;
             text = cli_arg(c, i);
@@ -294,7 +437,8 @@ int ermes__cmd_incidents(cli_t *c)
         verb = "list";
     if (strcmp(verb, "list") && strcmp(verb, "show") && strcmp(verb, "create") &&
         strcmp(verb, "update") && strcmp(verb, "close") && strcmp(verb, "merge") &&
-        strcmp(verb, "comment") && strcmp(verb, "triage")) {
+        strcmp(verb, "comment") && strcmp(verb, "triage") && strcmp(verb, "policy") &&
+        strcmp(verb, "calendar")) {
         cli_error("incidents: unknown command \"%s\"", verb);
         help(stderr);
         rc = CLI_USAGE;
@@ -340,6 +484,19 @@ int ermes__cmd_incidents(cli_t *c)
     }
     if (strcmp(verb, "show") == 0) {
         rc = show(c, id, json);
+        goto out;
+    }
+    if (strcmp(verb, "policy") == 0 || strcmp(verb, "calendar") == 0) {
+        const char *org = json_string_value(json_object_get(body, "organisation"));
+        int64_t org_id = 0;
+        if (org && ermes__store_org_resolve(c->store, &c->viewer, org, &org_id)) {
+            cli_error("incidents: no organisation \"%s\"", org);
+            rc = CLI_USAGE;
+            goto out;
+        }
+        rc = strcmp(verb, "policy") == 0
+                 ? policy(c, severity_arg, org_id, response, containment, resolution, bh)
+                 : calendar(c, org_id, days, hours, offset, holidays);
         goto out;
     }
     if (strcmp(verb, "create") == 0) {

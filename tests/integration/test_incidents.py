@@ -331,6 +331,26 @@ class Incidents(unittest.TestCase):
         self.assertEqual(s, 404, b)
         self.assertEqual(self.e.request("GET", INC + "/metrics", token=self.acme)[0], 403)
 
+    def test_policy_and_calendar_from_the_cli(self):
+        rc, out, err = self.e.cli("incidents", "policy", "low", "--org", "BETA", "--response",
+                                  "30", "--containment", "60", "--resolution", "120",
+                                  "--business-hours")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("business hours", out)
+        rc, out, err = self.e.cli("incidents", "calendar", "--org", "BETA", "--days", "127",
+                                  "--hours", "00:00-24:00")
+        self.assertEqual(rc, 0, err)
+        inc = self.create({"title": "low at BETA", "severity": "low", "constituents": ["BETA"]})
+        first = [c for c in inc["clocks"] if c["name"] == "first_response"][0]
+        self.assertTrue(first["business_hours"])
+        created = datetime.fromisoformat(inc["created_at"].replace("Z", "+00:00"))
+        due = datetime.fromisoformat(first["due"].replace("Z", "+00:00"))
+        self.assertEqual(due - created, timedelta(minutes=30))  # every hour is a working one
+        rc, out, err = self.e.cli("incidents", "calendar", "--hours", "18:00-08:00")
+        self.assertEqual(rc, 2, out)
+        rc, out, err = self.e.cli("incidents", "policy", "urgent")
+        self.assertEqual(rc, 2, out)
+
     # ---- metrics and the CLI -------------------------------------------------------------
 
     def test_metrics_and_cli(self):
