@@ -90,8 +90,8 @@ static int list_cb(void *arg, const ermes__incident_t *inc)
     struct list_ctx *l = arg;
 
     if (l->json)
-        return print_json(ermes__incident_to_json(l->c->store, &l->c->viewer, inc,
-                                                  ermes__time_now_ms()));
+        return print_json(
+            ermes__incident_to_json(l->c->store, &l->c->viewer, inc, ermes__time_now_ms()));
     print_line(inc);
     return 0;
 }
@@ -169,15 +169,24 @@ static int show(cli_t *c, int64_t id, int json)
 static const struct {
     const char *flag, *member;
 } text_flags[] = {
-    {"--title", "title"},           {"--description", "description"},
-    {"--severity", "severity"},     {"--impact", "impact"},
-    {"--rsit-class", "rsit_class"}, {"--rsit-type", "rsit_type"},
-    {"--tlp", "tlp"},               {"--pap", "pap"},
-    {"--assignee", "assignee"},     {"--team", "team"},
-    {"--org", "organisation"},      {"--template", "template"},
-    {"--status", "status"},         {"--aware-at", "aware_at"},
-    {"--early-warning-at", "early_warning_at"}, {"--notification-at", "notification_at"},
-    {"--final-report-at", "final_report_at"},   {"--feedback-at", "feedback_at"},
+    {"--title", "title"},
+    {"--description", "description"},
+    {"--severity", "severity"},
+    {"--impact", "impact"},
+    {"--rsit-class", "rsit_class"},
+    {"--rsit-type", "rsit_type"},
+    {"--tlp", "tlp"},
+    {"--pap", "pap"},
+    {"--assignee", "assignee"},
+    {"--team", "team"},
+    {"--org", "organisation"},
+    {"--template", "template"},
+    {"--status", "status"},
+    {"--aware-at", "aware_at"},
+    {"--early-warning-at", "early_warning_at"},
+    {"--notification-at", "notification_at"},
+    {"--final-report-at", "final_report_at"},
+    {"--feedback-at", "feedback_at"},
 };
 
 static int report(int rc, const ermes_diag_t *d)
@@ -229,8 +238,8 @@ static int policy(cli_t *c, const char *severity, int64_t org_id, long long resp
     return CLI_OK;
 }
 
-static int calendar(cli_t *c, int64_t org_id, long long days, const char *hours,
-                    long long offset, const char *holidays)
+static int calendar(cli_t *c, int64_t org_id, long long days, const char *hours, long long offset,
+                    const char *holidays)
 {
     ermes__calendar_row_t *row = calloc(1, sizeof(*row));
     ermes__calendar_t cal;
@@ -367,7 +376,8 @@ int ermes__cmd_incidents(cli_t *c)
             json_object_set_new(body, "incident", json_integer(x));
         } else if ((n = cli_flag(c, i, "--event", &v)) > 0 ||
                    (n = cli_flag(c, i, "--sighting", &v)) > 0) {
-            int ev = strcmp(cli_arg(c, i), "--event") == 0 || strncmp(cli_arg(c, i), "--event=", 8) == 0;
+            int ev =
+                strcmp(cli_arg(c, i), "--event") == 0 || strncmp(cli_arg(c, i), "--event=", 8) == 0;
             if (parse_id(v, &x)) {
                 cli_error("incidents: %s takes an id", ev ? "--event" : "--sighting");
                 rc = CLI_USAGE;

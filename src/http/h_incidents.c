@@ -211,8 +211,7 @@ enum MHD_Result ermes__h_incident_merge(ermes__req_t *req)
 static int visible(ermes__req_t *req, int64_t id, enum MHD_Result *ret)
 {
     ermes__incident_t *inc = malloc(sizeof(*inc));
-    int rc = inc ? ermes__store_incident_get(req->srv->store, &req->viewer, id, inc)
-                 : ERMES_ENOMEM;
+    int rc = inc ? ermes__store_incident_get(req->srv->store, &req->viewer, id, inc) : ERMES_ENOMEM;
 
     free(inc);
     if (rc == ERMES_ENOTFOUND)
@@ -496,10 +495,9 @@ enum MHD_Result ermes__h_incident_metrics(ermes__req_t *req)
         return ermes__reply_error(req, 400, "bad_request", "format", "format must be json or csv");
     as_csv = format && strcmp(format, "csv") == 0;
     ermes_diag_clear(&d);
-    rc = ermes__incident_metrics(req->srv->store, &req->viewer, from, to,
-                                 period ? period : "month", by ? by : "none",
-                                 ermes__time_now_ms(), as_csv ? NULL : &j, as_csv ? &csv : NULL,
-                                 &d);
+    rc = ermes__incident_metrics(req->srv->store, &req->viewer, from, to, period ? period : "month",
+                                 by ? by : "none", ermes__time_now_ms(), as_csv ? NULL : &j,
+                                 as_csv ? &csv : NULL, &d);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
     if (rc)
@@ -513,6 +511,5 @@ enum MHD_Result ermes__h_incident_templates(ermes__req_t *req)
 {
     const json_t *t = ermes__incident_templates();
 
-    return ermes__reply_json(req, 200,
-                             json_pack("{s:O}", "data", t ? (json_t *)t : json_array()));
+    return ermes__reply_json(req, 200, json_pack("{s:O}", "data", t ? (json_t *)t : json_array()));
 }

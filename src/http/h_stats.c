@@ -314,14 +314,14 @@ enum MHD_Result ermes__h_stats(ermes__req_t *req)
         goto fail;
     ermes__time_format(c.first_day_ms, from_s);
     ermes__time_format(c.now, to_s);
-    out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:{s:I},s:o,s:{s:I,s:I,s:I}}",
-                    "from", from_s, "to", to_s, "events_per_day", events_day,
-                    "events_per_classification", classes, "events_per_constituent", orgs,
-                    "sightings_per_day", sightings_day, "notifications", "pending",
-                    (json_int_t)c.pending, "failed", (json_int_t)c.failed, "sent",
-                    (json_int_t)c.sent, "quarantine", "open", (json_int_t)c.open, "stale_feeds",
-                    stale, "incidents", "open", (json_int_t)inc_open, "late",
-                    (json_int_t)inc_late, "due_soon", (json_int_t)inc_soon);
+    out =
+        json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:{s:I},s:o,s:{s:I,s:I,s:I}}", "from",
+                  from_s, "to", to_s, "events_per_day", events_day, "events_per_classification",
+                  classes, "events_per_constituent", orgs, "sightings_per_day", sightings_day,
+                  "notifications", "pending", (json_int_t)c.pending, "failed", (json_int_t)c.failed,
+                  "sent", (json_int_t)c.sent, "quarantine", "open", (json_int_t)c.open,
+                  "stale_feeds", stale, "incidents", "open", (json_int_t)inc_open, "late",
+                  (json_int_t)inc_late, "due_soon", (json_int_t)inc_soon);
     json_decref(c.by_class);
     json_decref(c.by_org);
     return ermes__reply_json(req, 200, out);

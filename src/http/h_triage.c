@@ -87,10 +87,10 @@ static enum MHD_Result one(ermes__req_t *req, const char *kind)
             return ermes__reply_failure(req, rc, &d);
         }
         ermes__store_triage_get(req->srv->store, kind, id, now_state, sizeof(now_state));
-        ret = ermes__reply_json(req, 200,
-                                json_pack("{s:I,s:s,s:O}", "id", (json_int_t)id, "triage",
-                                          now_state, "allowlisted",
-                                          json_object_get(result, "allowlisted")));
+        ret =
+            ermes__reply_json(req, 200,
+                              json_pack("{s:I,s:s,s:O}", "id", (json_int_t)id, "triage", now_state,
+                                        "allowlisted", json_object_get(result, "allowlisted")));
         json_decref(result);
         return ret;
     }

@@ -241,11 +241,9 @@ size_t ermes__pauses_parse(const char *text, ermes__span_t *out, size_t cap)
         size_t len = strcspn(p, ","), dash = strcspn(p, "-");
         int64_t a, b = ERMES_CLOCK_OPEN;
 
-        if (dash >= len ||
-            ermes__parse_int64_n(p, dash, "pauses", 0, INT64_MAX - 1, &a, NULL) ||
-            (dash + 1 < len &&
-             ermes__parse_int64_n(p + dash + 1, len - dash - 1, "pauses", 0, INT64_MAX - 1, &b,
-                                  NULL))) {
+        if (dash >= len || ermes__parse_int64_n(p, dash, "pauses", 0, INT64_MAX - 1, &a, NULL) ||
+            (dash + 1 < len && ermes__parse_int64_n(p + dash + 1, len - dash - 1, "pauses", 0,
+                                                    INT64_MAX - 1, &b, NULL))) {
             p += len;
             p += *p == ',';
             continue;

@@ -79,8 +79,8 @@ const json_t *ermes__incident_template(const char *name)
     json_t *t;
 
     json_array_foreach(all, i, t) if (name && json_is_string(json_object_get(t, "name")) &&
-                                      strcmp(json_string_value(json_object_get(t, "name")),
-                                             name) == 0) return t;
+                                      strcmp(json_string_value(json_object_get(t, "name")), name) ==
+                                          0) return t;
     return NULL;
 }
 
@@ -259,8 +259,8 @@ static int resolve_assignee(ermes__store_t *st, const char *name, int64_t *id, e
     if (!name)
         return 0;
     rc = ermes__store_user_get(st, 0, name, &u);
-    if (rc == ERMES_ENOTFOUND || (!rc && u.role != ERMES_ROLE_ADMIN &&
-                                  u.role != ERMES_ROLE_ANALYST)) {
+    if (rc == ERMES_ENOTFOUND ||
+        (!rc && u.role != ERMES_ROLE_ADMIN && u.role != ERMES_ROLE_ANALYST)) {
         ermes_diag_set(d, "assignee", "no analyst or admin named \"%.64s\"", name);
         return ERMES_EINVAL;
     }
@@ -363,8 +363,7 @@ static int status_change(ermes__store_t *st, const ermes__viewer_t *v, ermes__in
     }
     if (!ermes__incident_transition_ok(inc->status, to)) {
         ermes_diag_set(d, "status", "an incident cannot go from %s to %s%s", inc->status, to,
-                       ermes__incident_status_done(inc->status) ? " (reopen it: in_progress)"
-                                                                : "");
+                       ermes__incident_status_done(inc->status) ? " (reopen it: in_progress)" : "");
         return ERMES_ECONFLICT;
     }
     if (strcmp(to, "closed") == 0) {
@@ -387,15 +386,15 @@ static int status_change(ermes__store_t *st, const ermes__viewer_t *v, ermes__in
 /* Applies the members of in (other than status, links and constituents) to inc, recording the
  * changed ones in changes. */
 static int apply_fields(ermes__store_t *st, const ermes__viewer_t *v,
-                        const ermes__incident_input_t *in, ermes__incident_t *inc,
-                        json_t *changes, ermes_diag_t *d)
+                        const ermes__incident_input_t *in, ermes__incident_t *inc, json_t *changes,
+                        ermes_diag_t *d)
 {
     int rc;
 
 #define TEXT_MEMBER(FLAG, NAME, FIELD, VALUE)                                                      \
     if (in->has & (FLAG)) {                                                                        \
         put(inc->FIELD, sizeof(inc->FIELD), VALUE);                                                \
-        json_object_set_new(changes, NAME, json_string(inc->FIELD));                              \
+        json_object_set_new(changes, NAME, json_string(inc->FIELD));                               \
     }
     TEXT_MEMBER(ERMES_INC_TITLE, "title", title, in->title)
     TEXT_MEMBER(ERMES_INC_DESCRIPTION, "description", description, in->description)
@@ -501,7 +500,8 @@ static int link_in_tx(ermes__store_t *st, const ermes__viewer_t *v, ermes__incid
     if (added)
         *added = 1;
     /* The constituent an event, sighting or notification concerns is affected. */
-    if (org && strcmp(kind, "incident") != 0 && (rc = ermes__store_incident_org_add(st, inc->id, org, NULL)))
+    if (org && strcmp(kind, "incident") != 0 &&
+        (rc = ermes__store_incident_org_add(st, inc->id, org, NULL)))
         return rc;
     if (org && !inc->org_id && strcmp(kind, "incident") != 0)
         inc->org_id = org;
@@ -627,8 +627,8 @@ static int create_in_tx(ermes__store_t *st, const ermes__viewer_t *v, const json
         task.title = json_string_value(json_object_get(t, "title"));
         task.mandatory = json_is_true(json_object_get(t, "mandatory"));
         if (json_is_integer(json_object_get(t, "due_hours")))
-            task.due_at = now + json_integer_value(json_object_get(t, "due_hours")) *
-                                    ERMES_CLOCK_HOUR_MS;
+            task.due_at =
+                now + json_integer_value(json_object_get(t, "due_hours")) * ERMES_CLOCK_HOUR_MS;
         if (!task.title)
             continue;
         if ((rc = ermes__store_incident_task_add(st, &task)))
@@ -692,9 +692,9 @@ int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t
     if ((in.has & ERMES_INC_ASSIGNEE) && inc->assignee_id != old_assignee) {
         if (!inc->acknowledged_at && inc->assignee_id)
             inc->acknowledged_at = now;
-        if ((rc = timeline(st, v, id, "assign", 0,
-                           json_pack("{s:s?}", "assignee", inc->assignee_id ? inc->assignee
-                                                                              : NULL))))
+        if ((rc = timeline(
+                 st, v, id, "assign", 0,
+                 json_pack("{s:s?}", "assignee", inc->assignee_id ? inc->assignee : NULL))))
             goto done;
     }
     if (json_object_size(changes) &&
@@ -811,8 +811,8 @@ out:
     return rc;
 }
 
-int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
-                         const char *kind, int64_t object_id, int *added, ermes_diag_t *d)
+int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, const char *kind,
+                         int64_t object_id, int *added, ermes_diag_t *d)
 {
     ermes__incident_t *inc;
     int rc;
@@ -839,8 +839,8 @@ out:
 }
 
 /* Reads a task body into t (strings borrowed from body); *done: -1 absent, 0/1 given. */
-static int task_read(ermes__store_t *st, const json_t *body, int partial,
-                     ermes__incident_task_t *t, int *done, ermes_diag_t *d)
+static int task_read(ermes__store_t *st, const json_t *body, int partial, ermes__incident_task_t *t,
+                     int *done, ermes_diag_t *d)
 {
     const char *key;
     json_t *x;
@@ -984,8 +984,8 @@ int ermes__incident_task_update(ermes__store_t *st, const ermes__viewer_t *v, in
         c.t.done_at = 0;
     if ((rc = ermes__store_incident_task_update(st, &c.t)) ||
         (rc = timeline(st, v, inc->id, "task", 0,
-                       json_pack("{s:I,s:s,s:b}", "task", (json_int_t)task_id, "title",
-                                 c.t.title, "done", c.t.done_at != 0))) ||
+                       json_pack("{s:I,s:s,s:b}", "task", (json_int_t)task_id, "title", c.t.title,
+                                 "done", c.t.done_at != 0))) ||
         (rc = next_due(st, inc)) || (rc = ermes__store_incident_update(st, inc)))
         goto done;
     *incident_id = inc->id;
@@ -999,9 +999,9 @@ out:
 
 static int observable_type_ok(const char *t)
 {
-    static const char *const types[] = {"ipv4",   "ipv6", "cidr", "domain", "url",
-                                        "email",  "md5",  "sha1", "sha256", "cve",
-                                        "asn",    "ja3",  "file", "hostname", "other"};
+    static const char *const types[] = {"ipv4",  "ipv6", "cidr", "domain",   "url",
+                                        "email", "md5",  "sha1", "sha256",   "cve",
+                                        "asn",   "ja3",  "file", "hostname", "other"};
 
     for (size_t i = 0; t && i < sizeof(types) / sizeof(types[0]); i++)
         if (strcmp(t, types[i]) == 0)
@@ -1025,14 +1025,14 @@ int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v,
     }
     json_object_foreach((json_t *)body, key, x)
     {
-        if (strcmp(key, "type") == 0 && json_is_string(x) && observable_type_ok(json_string_value(x))) {
+        if (strcmp(key, "type") == 0 && json_is_string(x) &&
+            observable_type_ok(json_string_value(x))) {
             o.type = json_string_value(x);
         } else if (strcmp(key, "value") == 0 && json_is_string(x) && json_string_length(x) &&
                    json_string_length(x) <= 2048 &&
                    strlen(json_string_value(x)) == json_string_length(x)) {
             o.value = json_string_value(x);
-        } else if ((strcmp(key, "ioc") == 0 || strcmp(key, "sighted") == 0) &&
-                   json_is_boolean(x)) {
+        } else if ((strcmp(key, "ioc") == 0 || strcmp(key, "sighted") == 0) && json_is_boolean(x)) {
             *(key[0] == 'i' ? &o.ioc : &o.sighted) = json_is_true(x);
         } else if (strcmp(key, "tlp") == 0 && json_is_string(x) &&
                    !ermes_tlp_parse(json_string_value(x), json_string_length(x), &o.tlp)) {
@@ -1139,15 +1139,13 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
             if (!dl[i].applies)
                 continue;
             s = ermes__deadline_state(dl[i].due, dl[i].done, now, ERMES_INCIDENT_WARN_MS);
-            if (ermes__incident_status_done(inc->status) && !dl[i].done &&
-                s != ERMES_DEADLINE_LATE)
+            if (ermes__incident_status_done(inc->status) && !dl[i].done && s != ERMES_DEADLINE_LATE)
                 s = ERMES_DEADLINE_PENDING;
-            json_array_append_new(
-                clocks, json_pack("{s:s,s:o,s:o,s:s,s:b}", "name", dl[i].name, "due",
-                                  jtime(dl[i].due), "done_at",
-                                  jtime(dl[i].done), "state",
-                                  ermes__deadline_state_name(s), "business_hours",
-                                  dl[i].business_hours));
+            json_array_append_new(clocks,
+                                  json_pack("{s:s,s:o,s:o,s:s,s:b}", "name", dl[i].name, "due",
+                                            jtime(dl[i].due), "done_at", jtime(dl[i].done), "state",
+                                            ermes__deadline_state_name(s), "business_hours",
+                                            dl[i].business_hours));
             if (s == ERMES_DEADLINE_SOON || s == ERMES_DEADLINE_LATE)
                 json_array_append_new(warnings, json_string(dl[i].name));
             late |= s == ERMES_DEADLINE_LATE;
@@ -1162,8 +1160,10 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
     json_object_set_new(j, "id", json_integer(inc->id));
     json_object_set_new(j, "title", jtext(inc->title));
     json_object_set_new(j, "description", jtext(inc->description));
-    json_object_set_new(j, "rsit_class", inc->rsit_class[0] ? json_string(inc->rsit_class) : json_null());
-    json_object_set_new(j, "rsit_type", inc->rsit_type[0] ? json_string(inc->rsit_type) : json_null());
+    json_object_set_new(j, "rsit_class",
+                        inc->rsit_class[0] ? json_string(inc->rsit_class) : json_null());
+    json_object_set_new(j, "rsit_type",
+                        inc->rsit_type[0] ? json_string(inc->rsit_type) : json_null());
     json_object_set_new(j, "severity", json_string(inc->severity));
     json_object_set_new(j, "impact", inc->impact[0] ? json_string(inc->impact) : json_null());
     json_object_set_new(j, "tlp", json_string(ermes_tlp_name(inc->tlp)));
@@ -1176,9 +1176,8 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
         json_object_set_new(j, "team", inc->team[0] ? jtext(inc->team) : json_null());
     }
     json_object_set_new(j, "organisation",
-                        inc->org_id && (staff || v->org_id == inc->org_id)
-                            ? jtext(inc->org)
-                            : json_null());
+                        inc->org_id && (staff || v->org_id == inc->org_id) ? jtext(inc->org)
+                                                                           : json_null());
     json_object_set_new(j, "constituents", oc.list ? oc.list : json_array());
     json_object_set_new(j, "parent", inc->parent_id ? json_integer(inc->parent_id) : json_null());
     json_object_set_new(j, "merged_into",
@@ -1204,13 +1203,11 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
 
 json_t *ermes__incident_task_to_json(const ermes__incident_task_t *t)
 {
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:b,s:b,s:o,s:o}", "id", (json_int_t)t->id,
-                     "incident", (json_int_t)t->incident_id, "title",
-                     jtext(t->title), "owner",
-                     t->owner ? jtext(t->owner) : json_null(), "due_at",
-                     jtime(t->due_at), "mandatory", t->mandatory, "done",
-                     t->done_at != 0, "done_at", jtime(t->done_at), "created_at",
-                     jtime(t->created_at));
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:b,s:b,s:o,s:o}", "id", (json_int_t)t->id, "incident",
+                     (json_int_t)t->incident_id, "title", jtext(t->title), "owner",
+                     t->owner ? jtext(t->owner) : json_null(), "due_at", jtime(t->due_at),
+                     "mandatory", t->mandatory, "done", t->done_at != 0, "done_at",
+                     jtime(t->done_at), "created_at", jtime(t->created_at));
 }
 
 json_t *ermes__incident_timeline_to_json(const ermes__timeline_entry_t *e)
@@ -1218,18 +1215,16 @@ json_t *ermes__incident_timeline_to_json(const ermes__timeline_entry_t *e)
     json_error_t err;
     json_t *detail = e->detail ? json_loads(e->detail, 0, &err) : NULL;
 
-    return json_pack("{s:I,s:o,s:o,s:s,s:b,s:o}", "id", (json_int_t)e->id, "at",
-                     jtime(e->at), "actor",
-                     jtext(e->actor), "kind", e->kind, "public",
-                     e->public_, "detail", detail ? detail : json_null());
+    return json_pack("{s:I,s:o,s:o,s:s,s:b,s:o}", "id", (json_int_t)e->id, "at", jtime(e->at),
+                     "actor", jtext(e->actor), "kind", e->kind, "public", e->public_, "detail",
+                     detail ? detail : json_null());
 }
 
 json_t *ermes__incident_observable_to_json(const ermes__incident_observable_t *o)
 {
     return json_pack("{s:I,s:s,s:o,s:b,s:b,s:s,s:o}", "id", (json_int_t)o->id, "type", o->type,
-                     "value", jtext(o->value), "ioc", o->ioc, "sighted",
-                     o->sighted, "tlp", ermes_tlp_name(o->tlp), "created_at",
-                     jtime(o->created_at));
+                     "value", jtext(o->value), "ioc", o->ioc, "sighted", o->sighted, "tlp",
+                     ermes_tlp_name(o->tlp), "created_at", jtime(o->created_at));
 }
 
 /* ---- triage ------------------------------------------------------------------------------ */
@@ -1343,8 +1338,8 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
             }
             goto done;
         }
-        if ((rc = ermes__store_triage_set(st, "sighting", sightings, nsg, state, note,
-                                          actor_of(v), &missing))) {
+        if ((rc = ermes__store_triage_set(st, "sighting", sightings, nsg, state, note, actor_of(v),
+                                          &missing))) {
             if (rc == ERMES_ENOTFOUND) {
                 ermes_diag_set(d, "sightings", "no sighting %lld", (long long)missing);
                 rc = ERMES_EINVAL;
@@ -1359,8 +1354,7 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
             int added = 0;
             snprintf(reason, sizeof(reason), "false positive (sighting %lld)",
                      (long long)sightings[i]);
-            if ((rc = ermes__store_sighting_value(st, sightings[i], value, sizeof(value),
-                                                  &org)) ||
+            if ((rc = ermes__store_sighting_value(st, sightings[i], value, sizeof(value), &org)) ||
                 (rc = ermes__store_allowlist_add(st, value, reason, v ? v->org_id : 0, &added)))
                 goto done;
             allowed += added;

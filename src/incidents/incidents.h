@@ -63,8 +63,8 @@ int ermes__incident_comment(ermes__store_t *st, const ermes__viewer_t *v, int64_
                             const char *text, int public_, ermes_diag_t *d);
 /* Links object (kind, object_id) to incident id; the constituent the object concerns joins
  * the affected ones. *added 0 when it was linked already. */
-int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
-                         const char *kind, int64_t object_id, int *added, ermes_diag_t *d);
+int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, const char *kind,
+                         int64_t object_id, int *added, ermes_diag_t *d);
 /* Tasks: body {"title", "owner", "due_at", "mandatory", "done"}. */
 int ermes__incident_task_add(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                              const json_t *body, int64_t *task_id, ermes_diag_t *d);

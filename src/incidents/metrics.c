@@ -191,8 +191,7 @@ static json_t *group_json(struct group *g, const char *by)
         struct series *s = &g->s[i];
         qsort(s->v, s->n, sizeof(*s->v), cmp64);
         json_object_set_new(j, metric_names[i],
-                            json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n,
-                                      "median_seconds",
+                            json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
                                       s->n ? json_integer(percentile(s, 50)) : json_null(),
                                       "p90_seconds",
                                       s->n ? json_integer(percentile(s, 90)) : json_null()));
@@ -200,10 +199,9 @@ static json_t *group_json(struct group *g, const char *by)
     for (int i = 0; i < TARGETS; i++) {
         double r = rate(g->met[i], g->missed[i], g->late[i]);
         json_object_set_new(sla, target_names[i],
-                            json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)g->met[i],
-                                      "missed", (json_int_t)g->missed[i], "late",
-                                      (json_int_t)g->late[i], "rate",
-                                      r < 0 ? json_null() : json_real(r)));
+                            json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)g->met[i], "missed",
+                                      (json_int_t)g->missed[i], "late", (json_int_t)g->late[i],
+                                      "rate", r < 0 ? json_null() : json_real(r)));
         met += g->met[i];
         all += g->met[i] + g->missed[i] + g->late[i];
     }
@@ -257,16 +255,17 @@ static int to_csv(const json_t *groups, char **out)
     ermes__strbuf_init(&b, (size_t)256 << 20);
     rc |= ermes__strbuf_adds(&b, "period,constituent,rsit_class,incidents");
     for (int m = 0; m < METRICS; m++)
-        rc |= ermes__strbuf_addf(&b, ",%s_count,%s_median_seconds,%s_p90_seconds",
-                                 metric_names[m], metric_names[m], metric_names[m]);
+        rc |= ermes__strbuf_addf(&b, ",%s_count,%s_median_seconds,%s_p90_seconds", metric_names[m],
+                                 metric_names[m], metric_names[m]);
     for (int t = 0; t < TARGETS; t++)
-        rc |= ermes__strbuf_addf(&b, ",sla_%s_met,sla_%s_missed,sla_%s_late,sla_%s_rate",
-                                 target_names[t], target_names[t], target_names[t],
-                                 target_names[t]);
+        rc |=
+            ermes__strbuf_addf(&b, ",sla_%s_met,sla_%s_missed,sla_%s_late,sla_%s_rate",
+                               target_names[t], target_names[t], target_names[t], target_names[t]);
     rc |= ermes__strbuf_adds(&b, ",sla_compliance_rate\n");
     json_array_foreach(groups, i, g)
     {
-        const json_t *org = json_object_get(g, "constituent"), *cls = json_object_get(g, "rsit_class");
+        const json_t *org = json_object_get(g, "constituent"),
+                     *cls = json_object_get(g, "rsit_class");
         const json_t *sla = json_object_get(g, "sla");
         rc |= csv_cell(&b, json_string_value(json_object_get(g, "period")), 0);
         rc |= csv_cell(&b, org ? json_string_value(org) : "", 0);
@@ -309,8 +308,8 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         *json = NULL;
     if (csv)
         *csv = NULL;
-    if (strcmp(period, "day") != 0 && strcmp(period, "month") != 0 &&
-        strcmp(period, "year") != 0 && strcmp(period, "all") != 0) {
+    if (strcmp(period, "day") != 0 && strcmp(period, "month") != 0 && strcmp(period, "year") != 0 &&
+        strcmp(period, "all") != 0) {
         ermes_diag_set(d, "period", "period must be day, month, year or all");
         return ERMES_EINVAL;
     }

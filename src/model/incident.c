@@ -11,8 +11,8 @@ static const char *const severities[] = {"low", "medium", "high", "critical"};
 static const char *const paps[] = {"CLEAR", "GREEN", "AMBER", "RED"};
 static const char *const triage_states[] = {"new", "confirmed", "false_positive", "benign",
                                             "duplicate"};
-static const char *const link_kinds[] = {"report",       "event",   "sighting", "indicator",
-                                         "notification", "incident"};
+static const char *const link_kinds[] = {"report",    "event",        "sighting",
+                                         "indicator", "notification", "incident"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

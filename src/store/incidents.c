@@ -20,7 +20,7 @@
     "SELECT i.id, i.title, i.description, i.rsit_class, i.rsit_type, i.severity, i.impact,"        \
     " i.pap, i.status, i.assignee_id, u.name, i.team, i.org_id, o.short_name, i.parent_id,"        \
     " i.merged_into, i.template, i.fields, i.nis2, i.aware_at, i.early_warning_at,"                \
-    " i.notification_at, i.final_report_at, i.feedback_at, i.acknowledged_at, i.triaged_at,"      \
+    " i.notification_at, i.final_report_at, i.feedback_at, i.acknowledged_at, i.triaged_at,"       \
     " i.notified_at, i.contained_at, i.resolved_at, i.closed_at, i.next_due_at, i.pauses,"         \
     " i.warned, i.tlp, i.owner_org_id, i.created_at, i.updated_at FROM incidents i"                \
     " LEFT JOIN users u ON u.id = i.assignee_id LEFT JOIN organisations o ON o.id = i.org_id"
@@ -211,8 +211,7 @@ int ermes__store_incident_get(ermes__store_t *st, const ermes__viewer_t *v, int6
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, INCIDENT_COLUMNS " WHERE i.id = ?3 AND " INCIDENT_VISIBLE,
-                                &s)))
+    if ((rc = ermes__db_prepare(db, INCIDENT_COLUMNS " WHERE i.id = ?3 AND " INCIDENT_VISIBLE, &s)))
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, id);
@@ -243,23 +242,23 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
         return ERMES_ESTORE;
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__db_prepare(
-             db,
-             INCIDENT_COLUMNS " WHERE (?3 = 0 OR i.id < ?3) AND (?4 IS NULL OR i.status = ?4)"
-                              " AND (?5 IS NULL OR i.severity = ?5)"
-                              " AND (?6 = 0 OR i.status NOT IN ('resolved', 'closed'))"
-                              " AND (?7 = 0 OR i.assignee_id = ?7)"
-                              " AND (?8 = 0 OR i.assignee_id IS NULL)"
-                              " AND (?9 = 0 OR EXISTS (SELECT 1 FROM incident_orgs fo"
-                              "  WHERE fo.incident_id = i.id AND fo.org_id = ?9))"
-                              " AND (?10 = 0 OR i.parent_id = ?10)"
-                              " AND (?11 = 0 OR i.next_due_at >= ?11)"
-                              " AND (?12 = 0 OR i.next_due_at <= ?12)"
-                              " AND (?13 = 0 OR i.created_at >= ?13)"
-                              " AND (?14 = 0 OR i.created_at < ?14)"
-                              " AND (?16 = 0 OR i.merged_into IS NULL)"
-                              " AND " INCIDENT_VISIBLE " ORDER BY i.id DESC LIMIT ?15",
-             &s))) {
+    if ((rc = ermes__db_prepare(db,
+                                INCIDENT_COLUMNS
+                                " WHERE (?3 = 0 OR i.id < ?3) AND (?4 IS NULL OR i.status = ?4)"
+                                " AND (?5 IS NULL OR i.severity = ?5)"
+                                " AND (?6 = 0 OR i.status NOT IN ('resolved', 'closed'))"
+                                " AND (?7 = 0 OR i.assignee_id = ?7)"
+                                " AND (?8 = 0 OR i.assignee_id IS NULL)"
+                                " AND (?9 = 0 OR EXISTS (SELECT 1 FROM incident_orgs fo"
+                                "  WHERE fo.incident_id = i.id AND fo.org_id = ?9))"
+                                " AND (?10 = 0 OR i.parent_id = ?10)"
+                                " AND (?11 = 0 OR i.next_due_at >= ?11)"
+                                " AND (?12 = 0 OR i.next_due_at <= ?12)"
+                                " AND (?13 = 0 OR i.created_at >= ?13)"
+                                " AND (?14 = 0 OR i.created_at < ?14)"
+                                " AND (?16 = 0 OR i.merged_into IS NULL)"
+                                " AND " INCIDENT_VISIBLE " ORDER BY i.id DESC LIMIT ?15",
+                                &s))) {
         free(inc);
         return rc;
     }
@@ -489,8 +488,7 @@ static int links_query(ermes__store_t *st, const char *sql_kind, int64_t a, cons
         ermes__db_bind_text(s, 2, kind);
     while ((rc = ermes__db_step(s)) == 1)
         if ((rc = cb(ctx, sql_kind ? ermes__db_col_int(s, 4) : ermes__db_col_int(s, 0),
-                     ermes__db_col_text(s, 1), ermes__db_col_int(s, 2),
-                     ermes__db_col_int(s, 3))))
+                     ermes__db_col_text(s, 1), ermes__db_col_int(s, 2), ermes__db_col_int(s, 3))))
             break;
     ermes__db_done(s);
     return rc == 1 ? 0 : rc;
@@ -538,18 +536,18 @@ int ermes__store_incident_move(ermes__store_t *st, int64_t from, int64_t to)
         return rc;
     /* The WHERE before ON CONFLICT keeps SQLite from reading it as a join's ON. */
     if ((rc = exec_n(db,
-                    "INSERT INTO incident_links (incident_id, kind, object_id, tlp, owner_org_id,"
-                    " created_at, updated_at) SELECT ?2, kind, object_id, tlp, owner_org_id,"
-                    " created_at, ?3 FROM incident_links WHERE incident_id = ?1"
-                    " ON CONFLICT (incident_id, kind, object_id) DO NOTHING",
-                    3, from, to, now)) ||
+                     "INSERT INTO incident_links (incident_id, kind, object_id, tlp, owner_org_id,"
+                     " created_at, updated_at) SELECT ?2, kind, object_id, tlp, owner_org_id,"
+                     " created_at, ?3 FROM incident_links WHERE incident_id = ?1"
+                     " ON CONFLICT (incident_id, kind, object_id) DO NOTHING",
+                     3, from, to, now)) ||
         (rc = exec_n(db, "DELETE FROM incident_links WHERE incident_id = ?1", 1, from, 0, 0)) ||
         (rc = exec_n(db,
-                    "INSERT INTO incident_observables (incident_id, type, value, ioc, sighted,"
-                    " tlp, owner_org_id, created_at, updated_at) SELECT ?2, type, value, ioc,"
-                    " sighted, tlp, owner_org_id, created_at, ?3 FROM incident_observables"
-                    " WHERE incident_id = ?1 ON CONFLICT (incident_id, type, value) DO NOTHING",
-                    3, from, to, now)) ||
+                     "INSERT INTO incident_observables (incident_id, type, value, ioc, sighted,"
+                     " tlp, owner_org_id, created_at, updated_at) SELECT ?2, type, value, ioc,"
+                     " sighted, tlp, owner_org_id, created_at, ?3 FROM incident_observables"
+                     " WHERE incident_id = ?1 ON CONFLICT (incident_id, type, value) DO NOTHING",
+                     3, from, to, now)) ||
         (rc = exec_n(db, "DELETE FROM incident_observables WHERE incident_id = ?1", 1, from, 0,
                      0)) ||
         (rc = exec_n(db,

@@ -529,13 +529,13 @@ typedef struct ermes__incident_filter {
     int open;             /* neither resolved nor closed */
     int64_t assignee_id;  /* 0: anyone's */
     int unassigned;
-    int64_t org_id;                /* an affected constituent, 0: any */
-    int64_t parent_id;             /* children of this incident, 0: any */
-    int64_t due_from, due_to;      /* next_due_at in [due_from, due_to] (ms), 0: no bound */
+    int64_t org_id;                   /* an affected constituent, 0: any */
+    int64_t parent_id;                /* children of this incident, 0: any */
+    int64_t due_from, due_to;         /* next_due_at in [due_from, due_to] (ms), 0: no bound */
     int64_t created_from, created_to; /* created_at in [from, to) (ms), 0: no bound */
     int not_merged;                   /* leave out the incidents merged into another */
-    int64_t before_id;             /* cursor: ids below this (the list is newest first) */
-    long limit;                    /* 0: all */
+    int64_t before_id;                /* cursor: ids below this (the list is newest first) */
+    long limit;                       /* 0: all */
 } ermes__incident_filter_t;
 
 /* Inserts inc (title ... warned, tlp, owner) and fills its id and times. */

@@ -42,9 +42,9 @@ static void business_hours_across_a_weekend(void **state)
     /* Friday 2026-12-04 16:00: one hour left that day, then Monday 09:00 (7 hours more). */
     assert_int_equal(ermes__clock_due(&c, at("2026-12-04T16:00:00Z"), 8 * H, NULL, 0),
                      at("2026-12-07T16:00:00Z"));
-    assert_int_equal(ermes__clock_elapsed(&c, at("2026-12-04T16:00:00Z"),
-                                          at("2026-12-07T16:00:00Z"), NULL, 0),
-                     8 * H);
+    assert_int_equal(
+        ermes__clock_elapsed(&c, at("2026-12-04T16:00:00Z"), at("2026-12-07T16:00:00Z"), NULL, 0),
+        8 * H);
     /* A report on Saturday starts counting on Monday morning. */
     assert_int_equal(ermes__clock_due(&c, at("2026-12-05T11:00:00Z"), 30 * M, NULL, 0),
                      at("2026-12-07T09:30:00Z"));
@@ -93,9 +93,9 @@ static void pauses_while_waiting(void **state)
     p[0].to = at("2026-12-01T13:00:00Z");
     assert_int_equal(ermes__clock_due(&c, at("2026-12-01T10:00:00Z"), 4 * H, p, 1),
                      at("2026-12-01T16:00:00Z"));
-    assert_int_equal(ermes__clock_elapsed(&c, at("2026-12-01T10:00:00Z"),
-                                          at("2026-12-01T16:00:00Z"), p, 1),
-                     4 * H);
+    assert_int_equal(
+        ermes__clock_elapsed(&c, at("2026-12-01T10:00:00Z"), at("2026-12-01T16:00:00Z"), p, 1),
+        4 * H);
     /* Still waiting: the clock stands, there is no due time. */
     p[1].from = at("2026-12-01T14:00:00Z");
     p[1].to = ERMES_CLOCK_OPEN;

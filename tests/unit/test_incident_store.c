@@ -156,8 +156,7 @@ static void insert_get_and_visibility(void **state)
     assert_int_equal(ermes__store_incident_get(f->st, &f->acme_user, b, inc), ERMES_ENOTFOUND);
     assert_int_equal(ermes__store_incident_get(f->st, &f->acme_user, red, inc), ERMES_ENOTFOUND);
     memset(&flt, 0, sizeof(flt));
-    assert_int_equal(ermes__store_incident_each(f->st, &f->acme_user, &flt, ids_cb, &got, NULL),
-                     0);
+    assert_int_equal(ermes__store_incident_each(f->st, &f->acme_user, &flt, ids_cb, &got, NULL), 0);
     assert_int_equal(got.n, 1);
     assert_int_equal(got.id[0], a);
     /* Keyset pages, newest first. */
@@ -276,9 +275,9 @@ static void policies_calendars_triage_allowlist(void **state)
     assert_int_equal(ermes__store_calendar_get(f->st, f->beta, cal), 0);
     assert_int_equal(cal->days, 31);
     /* Triage of an event that is not there names it. */
-    assert_int_equal(ermes__store_triage_set(f->st, "event", &one, 1, "benign", NULL, "t",
-                                             &missing),
-                     ERMES_ENOTFOUND);
+    assert_int_equal(
+        ermes__store_triage_set(f->st, "event", &one, 1, "benign", NULL, "t", &missing),
+        ERMES_ENOTFOUND);
     assert_int_equal(missing, 1);
     assert_int_equal(ermes__store_triage_get(f->st, "event", 1, state_name, sizeof(state_name)),
                      ERMES_ENOTFOUND);
@@ -311,18 +310,17 @@ static void metrics_from_milestones(void **state)
     json_t *g = json_array_get(json_object_get(m, "groups"), 0);
     assert_string_equal(json_string_value(json_object_get(g, "constituent")), "ACME");
     assert_string_equal(json_string_value(json_object_get(g, "rsit_class")), "fraud");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "time_to_resolve"),
-                                                        "count")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(g, "time_to_resolve"), "count")), 1);
     json_decref(m);
     assert_int_equal(ermes__incident_metrics(f->st, &f->admin, 0, 0, "month", "none",
                                              ermes__time_now_ms(), NULL, &csv, &d),
                      0);
     assert_non_null(strstr(csv, "period,constituent,rsit_class,incidents"));
     ermes__free(csv);
-    assert_int_equal(ermes__incident_metrics(f->st, &f->admin, 0, 0, "week", "none", 0, &m, NULL,
-                                             &d),
-                     ERMES_EINVAL);
+    assert_int_equal(
+        ermes__incident_metrics(f->st, &f->admin, 0, 0, "week", "none", 0, &m, NULL, &d),
+        ERMES_EINVAL);
     assert_string_equal(d.field, "period");
 }
 
