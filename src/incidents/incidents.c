@@ -163,15 +163,13 @@ static int calendar_of(ermes__store_t *st, int64_t org_id, ermes__calendar_t *ca
     return rc == ERMES_ENOTFOUND ? 0 : rc;
 }
 
-int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
-                              ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS])
+void ermes__incident_deadlines_by(const ermes__incident_t *inc, const ermes__sla_policy_t *pol,
+                                  const ermes__calendar_t *cal,
+                                  ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS])
 {
-    ermes__sla_policy_t pol;
-    ermes__calendar_t cal;
     ermes__span_t pauses[ERMES_CLOCK_MAX_PAUSES];
     ermes__nis2_due_t nis2;
     size_t np;
-    int rc, has_policy;
 
     memset(out, 0, sizeof(*out) * ERMES_INCIDENT_CLOCKS);
     out[0].name = "first_response";
@@ -181,24 +179,14 @@ int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
     out[4].name = "nis2_notification";
     out[5].name = "nis2_final_report";
     out[6].name = "csirt_feedback";
-    rc = ermes__store_sla_policy_get(st, inc->severity, inc->org_id, &pol);
-    if (rc && rc != ERMES_ENOTFOUND)
-        return rc;
-    has_policy = rc == 0;
-    if (has_policy) {
-        if (pol.business_hours) {
-            if ((rc = calendar_of(st, inc->org_id, &cal)))
-                return rc;
-        } else {
-            ermes__calendar_always(&cal);
-        }
-        np = ermes__pauses_parse(inc->pauses, pauses, ERMES_CLOCK_MAX_PAUSES);
-        const int64_t mins[3] = {pol.response_min, pol.containment_min, pol.resolution_min};
+    if (pol) {
+        const int64_t mins[3] = {pol->response_min, pol->containment_min, pol->resolution_min};
         const int64_t done[3] = {inc->acknowledged_at, inc->contained_at, inc->resolved_at};
+        np = ermes__pauses_parse(inc->pauses, pauses, ERMES_CLOCK_MAX_PAUSES);
         for (int i = 0; i < 3; i++) {
             out[i].applies = 1;
-            out[i].business_hours = pol.business_hours;
-            out[i].due = ermes__clock_due(&cal, inc->created_at, mins[i] * 60 * 1000, pauses, np);
+            out[i].business_hours = pol->business_hours;
+            out[i].due = ermes__clock_due(cal, inc->created_at, mins[i] * 60 * 1000, pauses, np);
             out[i].done = done[i];
         }
     }
@@ -215,6 +203,33 @@ int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
         out[6].due = nis2.feedback;
         out[6].done = inc->feedback_at;
     }
+}
+
+int ermes__incident_policy(ermes__store_t *st, const char *severity, int64_t org_id,
+                           ermes__sla_policy_t *pol, ermes__calendar_t *cal, int *has)
+{
+    int rc = ermes__store_sla_policy_get(st, severity, org_id, pol);
+
+    *has = 0;
+    ermes__calendar_always(cal);
+    if (rc == ERMES_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    *has = 1;
+    return pol->business_hours ? calendar_of(st, org_id, cal) : 0;
+}
+
+int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
+                              ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS])
+{
+    ermes__sla_policy_t pol;
+    ermes__calendar_t cal;
+    int rc, has;
+
+    if ((rc = ermes__incident_policy(st, inc->severity, inc->org_id, &pol, &cal, &has)))
+        return rc;
+    ermes__incident_deadlines_by(inc, has ? &pol : NULL, &cal, out);
     return 0;
 }
 

@@ -39,6 +39,14 @@ typedef struct ermes__incident_deadline {
 } ermes__incident_deadline_t;
 int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
                               ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS]);
+/* The parts of it: the policy of a severity for a constituent with the calendar it counts in
+ * (*has 0 when no policy applies; cal is then calendar time), and the deadlines of inc under
+ * pol (NULL: none) and cal, which reads nothing (metrics.c keeps policies for many incidents). */
+int ermes__incident_policy(ermes__store_t *st, const char *severity, int64_t org_id,
+                           ermes__sla_policy_t *pol, ermes__calendar_t *cal, int *has);
+void ermes__incident_deadlines_by(const ermes__incident_t *inc, const ermes__sla_policy_t *pol,
+                                  const ermes__calendar_t *cal,
+                                  ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS]);
 
 /* POST /api/v1/incidents and `ermes incidents create`: a new incident from body (model/
  * incident.h's members; "template" brings that template's classification, severity, tasks and

@@ -7,6 +7,7 @@
  * without it; to resolve: resolved or closed). */
 #include "incidents/incidents.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,18 @@ struct group {
     int64_t met[TARGETS], missed[TARGETS], late[TARGETS];
 };
 
+/* The policies met so far, per (severity, constituent): one read each, not one per incident. */
+#define POLICY_SLOTS 4096
+struct policy_slot {
+    int used, has;
+    char severity[16];
+    int64_t org_id;
+    ermes__sla_policy_t pol;
+    ermes__calendar_t cal;
+};
+
+#define GROUP_SLOTS (MAX_GROUPS * 2)
+
 struct metrics_ctx {
     ermes__store_t *st;
     const char *period, *by;
@@ -45,8 +58,46 @@ struct metrics_ctx {
     struct group *g;
     size_t n, cap;
     size_t last;
+    uint32_t *index; /* GROUP_SLOTS slots: a group's number + 1, 0 when free */
+    struct policy_slot *policies;
     int rc;
 };
+
+static uint32_t hash(const char *s, uint64_t extra)
+{
+    uint64_t h = 1469598103934665603ull ^ extra;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
+                     const struct policy_slot **out)
+{
+    uint32_t h = hash(inc->severity, (uint64_t)inc->org_id) % POLICY_SLOTS;
+    struct policy_slot *p;
+    int rc;
+
+    for (uint32_t k = 0; k < POLICY_SLOTS; k++) {
+        p = &c->policies[(h + k) % POLICY_SLOTS];
+        if (p->used && p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
+            *out = p;
+            return 0;
+        }
+        if (!p->used) {
+            if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
+                                             &p->has)))
+                return rc;
+            p->used = 1;
+            p->org_id = inc->org_id;
+            snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
+            *out = p;
+            return 0;
+        }
+    }
+    return ERMES_ETOOBIG;
+}
 
 static int series_add(struct series *s, int64_t v)
 {
@@ -92,9 +143,12 @@ static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *in
     snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", period, org, cls);
     if (c->n && strcmp(c->g[c->last].key, key) == 0)
         return &c->g[c->last];
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->g[i].key, key) == 0)
-            return &c->g[c->last = i];
+    uint32_t slot = hash(key, 0) % GROUP_SLOTS;
+    while (c->index[slot]) {
+        if (strcmp(c->g[c->index[slot] - 1].key, key) == 0)
+            return &c->g[c->last = c->index[slot] - 1];
+        slot = (slot + 1) % GROUP_SLOTS;
+    }
     if (c->n == MAX_GROUPS)
         return NULL;
     if (c->n == c->cap) {
@@ -111,6 +165,7 @@ static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *in
     snprintf(c->g[c->n].org, sizeof(c->g[c->n].org), "%s", org);
     snprintf(c->g[c->n].rsit_class, sizeof(c->g[c->n].rsit_class), "%s", cls);
     c->last = c->n;
+    c->index[slot] = (uint32_t)c->n + 1;
     return &c->g[c->n++];
 }
 
@@ -130,8 +185,10 @@ static int incident_cb(void *ctx, const ermes__incident_t *inc)
         if (at[i] && at[i] >= inc->created_at &&
             (rc = series_add(&g->s[i], at[i] - inc->created_at)))
             return rc;
-    if ((rc = ermes__incident_deadlines(c->st, inc, dl)))
+    const struct policy_slot *p;
+    if ((rc = policy_of(c, inc, &p)))
         return rc;
+    ermes__incident_deadlines_by(inc, p->has ? &p->pol : NULL, &p->cal, dl);
     for (int i = 0; i < TARGETS; i++) {
         ermes__deadline_state_t s;
         if (!dl[i].applies)
@@ -319,6 +376,11 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         return ERMES_EINVAL;
     }
     memset(&c, 0, sizeof(c));
+    if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))) ||
+        !(c.policies = calloc(POLICY_SLOTS, sizeof(*c.policies)))) {
+        free(c.index);
+        return ERMES_ENOMEM;
+    }
     c.st = st;
     c.period = period;
     c.by = by;
@@ -364,6 +426,8 @@ out:
         for (int m = 0; m < METRICS; m++)
             free(c.g[i].s[m].v);
     free(c.g);
+    free(c.index);
+    free(c.policies);
     json_decref(groups);
     json_decref(out);
     return rc;

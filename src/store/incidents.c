@@ -16,14 +16,26 @@
     "(?1 = 1 OR ((i.tlp <> 'RED' OR i.owner_org_id = ?2) AND EXISTS (SELECT 1 FROM"                \
     " incident_orgs vo WHERE vo.incident_id = i.id AND vo.org_id = ?2)))"
 
-#define INCIDENT_COLUMNS                                                                           \
+#define INCIDENT_SELECT                                                                            \
     "SELECT i.id, i.title, i.description, i.rsit_class, i.rsit_type, i.severity, i.impact,"        \
     " i.pap, i.status, i.assignee_id, u.name, i.team, i.org_id, o.short_name, i.parent_id,"        \
     " i.merged_into, i.template, i.fields, i.nis2, i.aware_at, i.early_warning_at,"                \
     " i.notification_at, i.final_report_at, i.feedback_at, i.acknowledged_at, i.triaged_at,"       \
     " i.notified_at, i.contained_at, i.resolved_at, i.closed_at, i.next_due_at, i.pauses,"         \
-    " i.warned, i.tlp, i.owner_org_id, i.created_at, i.updated_at FROM incidents i"                \
-    " LEFT JOIN users u ON u.id = i.assignee_id LEFT JOIN organisations o ON o.id = i.org_id"
+    " i.warned, i.tlp, i.owner_org_id, i.created_at, i.updated_at"
+#define INCIDENT_JOINS                                                                             \
+    "LEFT JOIN users u ON u.id = i.assignee_id LEFT JOIN organisations o ON o.id = i.org_id"
+#define INCIDENT_COLUMNS INCIDENT_SELECT " FROM incidents i " INCIDENT_JOINS
+
+/* The queue's filters but the constituent and the cursor (the list's two statements). */
+#define LIST_FILTERS                                                                               \
+    "(?4 IS NULL OR i.status = ?4) AND (?5 IS NULL OR i.severity = ?5)"                            \
+    " AND (?6 = 0 OR i.status NOT IN ('resolved', 'closed'))"                                      \
+    " AND (?7 = 0 OR i.assignee_id = ?7) AND (?8 = 0 OR i.assignee_id IS NULL)"                    \
+    " AND (?10 = 0 OR i.parent_id = ?10) AND (?11 = 0 OR i.next_due_at >= ?11)"                    \
+    " AND (?12 = 0 OR i.next_due_at <= ?12) AND (?13 = 0 OR i.created_at >= ?13)"                  \
+    " AND (?14 = 0 OR i.created_at < ?14) AND (?16 = 0 OR i.merged_into IS NULL)"                  \
+    " AND " INCIDENT_VISIBLE
 
 static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)
 {
@@ -56,7 +68,7 @@ static void read_row(ermes__db_stmt_t *s, ermes__incident_t *inc)
     const char *t;
     int c = 0;
 
-    memset(inc, 0, sizeof(*inc));
+    /* Every member is written below: no memset of the whole (large) struct per row. */
     inc->id = ermes__db_col_int(s, c++);
     put(inc->title, sizeof(inc->title), ermes__db_col_text(s, c++));
     put(inc->description, sizeof(inc->description), ermes__db_col_text(s, c++));
@@ -242,23 +254,26 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
         return ERMES_ESTORE;
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__db_prepare(db,
-                                INCIDENT_COLUMNS
-                                " WHERE (?3 = 0 OR i.id < ?3) AND (?4 IS NULL OR i.status = ?4)"
-                                " AND (?5 IS NULL OR i.severity = ?5)"
-                                " AND (?6 = 0 OR i.status NOT IN ('resolved', 'closed'))"
-                                " AND (?7 = 0 OR i.assignee_id = ?7)"
-                                " AND (?8 = 0 OR i.assignee_id IS NULL)"
-                                " AND (?9 = 0 OR EXISTS (SELECT 1 FROM incident_orgs fo"
-                                "  WHERE fo.incident_id = i.id AND fo.org_id = ?9))"
-                                " AND (?10 = 0 OR i.parent_id = ?10)"
-                                " AND (?11 = 0 OR i.next_due_at >= ?11)"
-                                " AND (?12 = 0 OR i.next_due_at <= ?12)"
-                                " AND (?13 = 0 OR i.created_at >= ?13)"
-                                " AND (?14 = 0 OR i.created_at < ?14)"
-                                " AND (?16 = 0 OR i.merged_into IS NULL)"
-                                " AND " INCIDENT_VISIBLE " ORDER BY i.id DESC LIMIT ?15",
-                                &s))) {
+    /* With a constituent, the walk starts from its rows of incident_orgs (newest first by
+     * their index), not from every incident: one constituent among many is a rare filter. */
+    if (f->org_id)
+        rc = ermes__db_prepare(
+            db,
+            INCIDENT_SELECT
+            " FROM incident_orgs fo JOIN incidents i ON i.id = fo.incident_id " INCIDENT_JOINS
+            " WHERE fo.org_id = ?9"
+            " AND (?3 = 0 OR fo.incident_id < ?3) AND " LIST_FILTERS
+            " ORDER BY fo.incident_id DESC LIMIT ?15",
+            &s);
+    else
+        rc = ermes__db_prepare(db,
+                               INCIDENT_COLUMNS " WHERE (?3 = 0 OR i.id < ?3)"
+                                                " AND (?9 = 0 OR EXISTS (SELECT 1 FROM"
+                                                " incident_orgs fo WHERE fo.incident_id = i.id"
+                                                " AND fo.org_id = ?9)) AND " LIST_FILTERS
+                                                " ORDER BY i.id DESC LIMIT ?15",
+                               &s);
+    if (rc) {
         free(inc);
         return rc;
     }
