@@ -246,7 +246,8 @@ static json_t *group_json(struct group *g, const char *by)
     json_object_set_new(j, "incidents", json_integer(g->incidents));
     for (int i = 0; i < METRICS; i++) {
         struct series *s = &g->s[i];
-        qsort(s->v, s->n, sizeof(*s->v), cmp64);
+        if (s->n > 1)
+            qsort(s->v, s->n, sizeof(*s->v), cmp64);
         json_object_set_new(j, metric_names[i],
                             json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
                                       s->n ? json_integer(percentile(s, 50)) : json_null(),
