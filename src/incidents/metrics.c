@@ -357,7 +357,6 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
                             char **csv, ermes_diag_t *d)
 {
     struct metrics_ctx c;
-    ermes__incident_filter_t f;
     json_t *out = NULL, *groups = NULL;
     char t[ERMES_TIME_STRLEN];
     int rc;
@@ -386,20 +385,16 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     c.period = period;
     c.by = by;
     c.now = now;
-    memset(&f, 0, sizeof(f));
-    f.created_from = from;
-    f.created_to = to;
     /* Merged incidents are counted in their survivor. */
-    f.not_merged = 1;
-    rc = ermes__store_incident_each(st, v, &f, incident_cb, &c, NULL);
+    rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
     if (rc)
         goto out;
     if (!(out = json_object()) || !(groups = json_array())) {
         rc = ERMES_ENOMEM;
         goto out;
     }
-    /* Oldest period first (the store lists newest first). */
-    for (size_t i = c.n; i-- > 0;) {
+    /* Oldest period first, as the store reads them. */
+    for (size_t i = 0; i < c.n; i++) {
         json_t *g = group_json(&c.g[i], by);
         if (!g || json_array_append_new(groups, g)) {
             rc = ERMES_ENOMEM;

@@ -302,6 +302,64 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
     return rc == 1 ? 0 : rc;
 }
 
+int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                                       int64_t to, ermes__store_incident_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__incident_t *inc;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (!(inc = calloc(1, sizeof(*inc))))
+        return ERMES_ENOMEM;
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT i.id, i.severity, i.status, i.org_id, o.short_name, i.rsit_class, i.nis2,"
+             " i.aware_at, i.early_warning_at, i.notification_at, i.final_report_at,"
+             " i.feedback_at, i.acknowledged_at, i.triaged_at, i.notified_at, i.contained_at,"
+             " i.resolved_at, i.closed_at, i.pauses, i.created_at FROM incidents i"
+             " LEFT JOIN organisations o ON o.id = i.org_id"
+             " WHERE i.created_at >= ?3 AND i.created_at < ?4 AND i.merged_into IS NULL"
+             " AND " INCIDENT_VISIBLE " ORDER BY i.created_at",
+             &s))) {
+        free(inc);
+        return rc;
+    }
+    bind_viewer(s, v);
+    ermes__db_bind_int(s, 3, from);
+    ermes__db_bind_int(s, 4, to ? to : INT64_MAX);
+    while ((rc = ermes__db_step(s)) == 1) {
+        int c = 0;
+        inc->id = ermes__db_col_int(s, c++);
+        put(inc->severity, sizeof(inc->severity), ermes__db_col_text(s, c++));
+        put(inc->status, sizeof(inc->status), ermes__db_col_text(s, c++));
+        inc->org_id = ermes__db_col_int(s, c++);
+        put(inc->org, sizeof(inc->org), ermes__db_col_text(s, c++));
+        put(inc->rsit_class, sizeof(inc->rsit_class), ermes__db_col_text(s, c++));
+        inc->nis2 = ermes__db_col_int(s, c++) != 0;
+        inc->aware_at = ermes__db_col_int(s, c++);
+        inc->early_warning_at = ermes__db_col_int(s, c++);
+        inc->notification_at = ermes__db_col_int(s, c++);
+        inc->final_report_at = ermes__db_col_int(s, c++);
+        inc->feedback_at = ermes__db_col_int(s, c++);
+        inc->acknowledged_at = ermes__db_col_int(s, c++);
+        inc->triaged_at = ermes__db_col_int(s, c++);
+        inc->notified_at = ermes__db_col_int(s, c++);
+        inc->contained_at = ermes__db_col_int(s, c++);
+        inc->resolved_at = ermes__db_col_int(s, c++);
+        inc->closed_at = ermes__db_col_int(s, c++);
+        put(inc->pauses, sizeof(inc->pauses), ermes__db_col_text(s, c++));
+        inc->created_at = ermes__db_col_int(s, c++);
+        if ((rc = cb(ctx, inc)))
+            break;
+    }
+    ermes__db_done(s);
+    free(inc);
+    return rc == 1 || rc == 0 ? 0 : rc;
+}
+
 int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, size_t cap,
                               size_t *n)
 {

@@ -550,6 +550,12 @@ typedef int (*ermes__store_incident_cb)(void *ctx, const ermes__incident_t *inc)
 int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
                                const ermes__incident_filter_t *f, ermes__store_incident_cb cb,
                                void *ctx, int *more);
+/* For the metrics: the incidents v may see created in [from, to) (ms; 0: unbounded), but
+ * those merged into another, with only what the metrics read (id, severity, status, org_id and
+ * org, rsit_class, the NIS2 moments, the milestones, pauses, created_at), in creation order
+ * (the index on created_at, not a walk of every incident). */
+int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                                       int64_t to, ermes__store_incident_cb cb, void *ctx);
 /* Open incidents (neither resolved nor closed) with a deadline by `before` (ms), for the
  * daemon's warnings: their ids into ids (at most cap), the count into *n. */
 int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, size_t cap,
