@@ -225,6 +225,7 @@ class Incidents(unittest.TestCase):
                  content_type="application/octet-stream")
         self.assertEqual(r["sightings"], 1, r)
         sg = e.ok("GET", "/api/v1/sightings?value=203.0.113.66")["data"][0]
+        self.assertEqual(sg["triage"], "new")
         r = e.ok("PATCH", "/api/v1/sightings/%d" % sg["id"],
                  {"triage": "false_positive", "allowlist": True})
         self.assertEqual((r["triage"], r["allowlisted"]), ("false_positive", 1))
@@ -233,7 +234,8 @@ class Incidents(unittest.TestCase):
         r = e.ok("POST", "/api/v1/logs?format=eve&source=fw2", log2.encode(),
                  content_type="application/octet-stream")
         self.assertEqual(r["sightings"], 0, r)
-        self.assertEqual(len(e.ok("GET", "/api/v1/sightings?value=203.0.113.66")["data"]), 1)
+        listed = e.ok("GET", "/api/v1/sightings?value=203.0.113.66")["data"]
+        self.assertEqual([(x["id"], x["triage"]) for x in listed], [(sg["id"], "false_positive")])
 
     # ---- the queue -----------------------------------------------------------------------
 
