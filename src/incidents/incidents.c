@@ -514,7 +514,7 @@ static int link_in_tx(ermes__store_t *st, const ermes__viewer_t *v, ermes__incid
         return 0;
     if (added)
         *added = 1;
-    /* The constituent an event, sighting or notification concerns is affected. */
+    /* The constituent an event, sighting, notification or report concerns is affected. */
     if (org && strcmp(kind, "incident") != 0 &&
         (rc = ermes__store_incident_org_add(st, inc->id, org, NULL)))
         return rc;

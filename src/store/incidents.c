@@ -519,8 +519,10 @@ int ermes__store_incident_link_target(ermes__store_t *st, const char *kind, int6
         rc = ermes__db_prepare(db, "SELECT org_id FROM notifications WHERE id = ?1", &s);
     else if (strcmp(kind, "incident") == 0)
         rc = ermes__db_prepare(db, "SELECT org_id FROM incidents WHERE id = ?1", &s);
+    else if (strcmp(kind, "report") == 0) /* an incident report of the mail intake */
+        rc = ermes__db_prepare(db, "SELECT org_id FROM incident_reports WHERE id = ?1", &s);
     else
-        return object_id > 0 ? 0 : ERMES_ENOTFOUND; /* a mail report: its table lands apart */
+        return ERMES_EINVAL;
     if (rc)
         return rc;
     ermes__db_bind_int(s, 1, object_id);

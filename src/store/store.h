@@ -574,9 +574,9 @@ int ermes__store_incident_org_each(ermes__store_t *st, int64_t incident_id,
                                    ermes__store_incident_org_cb cb, void *ctx);
 
 /* Links to objects by kind (ermes__incident_link_kind_valid) and id. add: *added 1 when new.
- * target: whether the object exists and which constituent it concerns (0: none, or not
- * known): ERMES_ENOTFOUND when it does not exist (a "report" of the mail intake is not checked:
- * its table may not be in this database). */
+ * target: whether the object exists (a "report" is an incident report of the mail intake,
+ * table incident_reports) and which constituent it concerns (0: none, or not known):
+ * ERMES_ENOTFOUND when it does not exist. */
 int ermes__store_incident_link_add(ermes__store_t *st, int64_t incident_id, const char *kind,
                                    int64_t object_id, int *added);
 int ermes__store_incident_link_target(ermes__store_t *st, const char *kind, int64_t object_id,

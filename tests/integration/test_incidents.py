@@ -184,6 +184,26 @@ class Incidents(unittest.TestCase):
         assert_error(self, s, body, 409, "conflict", field="into")
         self.assertIn("merge", [x["kind"] for x in self.timeline(b["id"])])
 
+    def test_link_an_incident_report(self):
+        """An incident report of the mail intake (kind report): checked, its constituent
+        affected."""
+        raw = ("From: reporter@example.net\r\nTo: cert@example.org\r\n"
+               "Subject: compromised host 192.0.2.9\r\nMessage-ID: <inc-link@example.net>\r\n"
+               "Date: Sun, 06 Dec 2026 10:00:00 +0000\r\n\r\nSee 192.0.2.9 beaconing.\r\n")
+        s, _, mail = self.e.request("POST", "/api/v1/mail", raw.encode(),
+                                    content_type="message/rfc822")
+        self.assertEqual(s, 201, mail)
+        rid = mail["incident_report_id"]
+        self.assertIsNotNone(rid, mail)
+        inc = self.create({"title": "from a report"})
+        self.e.ok("POST", "%s/%d/links" % (INC, inc["id"]), {"kind": "report", "id": rid},
+                  expect=201)
+        got = self.e.ok("GET", "%s/%d" % (INC, inc["id"]))
+        self.assertIn("ACME", got["constituents"])
+        s, _, b = self.e.request("POST", "%s/%d/links" % (INC, inc["id"]),
+                                 {"kind": "report", "id": 999999})
+        assert_error(self, s, b, 422, "invalid", field="id")
+
     # ---- triage --------------------------------------------------------------------------
 
     def test_triage_opens_an_incident(self):
