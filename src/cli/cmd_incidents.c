@@ -25,8 +25,9 @@ static void help(FILE *f)
             "       ermes incidents close ID [--json]\n"
             "       ermes incidents merge ID --into ID [--json]\n"
             "       ermes incidents comment ID TEXT [--public]\n"
-            "       ermes incidents triage [--event ID]... [--sighting ID]... [--state S]\n"
-            "                       [--note TEXT] [--allowlist] [--incident ID] [--json]\n"
+            "       ermes incidents triage [--event ID]... [--sighting ID]... [--report ID]...\n"
+            "                       [--state S]"
+            " [--note TEXT] [--allowlist] [--incident ID] [--json]\n"
             "       ermes incidents policy SEVERITY [--org ORG] --response MIN\n"
             "                       --containment MIN --resolution MIN [--business-hours]\n"
             "       ermes incidents calendar [--org ORG] [--days MASK] [--hours HH:MM-HH:MM]\n"
@@ -42,7 +43,9 @@ static void help(FILE *f)
             "Templates (--template): phishing, ransomware, ddos, compromised-account,\n"
             "vulnerable-system. Triage states: new, confirmed, false_positive, benign,\n"
             "duplicate; --allowlist adds false-positive sightings' values to the allow-list\n"
-            "detection honours; --incident links them to an incident. policy sets the SLA\n"
+            "detection honours; --incident links them (and --report's incident reports) to an\n"
+            "incident, or FIELDS with --title or --template open one with them. policy sets\n"
+            "the SLA\n"
             "targets (minutes) of a severity, for one constituent with --org, else the default;\n"
             "--business-hours counts them in the constituent's calendar. calendar sets the\n"
             "business hours of a constituent (--org) or the default: --days a bit mask (1\n"
@@ -305,7 +308,7 @@ int ermes__cmd_incidents(cli_t *c)
     const char *verb = NULL, *v, *text = NULL;
     ermes__incident_filter_t f;
     json_t *body = json_object(), *constituents = json_array(), *events = json_array(),
-           *sightings = json_array();
+           *sightings = json_array(), *reports = json_array();
     int64_t id = 0, into = 0, x;
     int json = 0, rc = CLI_OK, n, pub = 0, late = 0, soon = 0, bh = 0;
     long long response = -1, containment = -1, resolution = -1, days = -1, offset = -9999;
@@ -314,7 +317,7 @@ int ermes__cmd_incidents(cli_t *c)
 
     memset(&f, 0, sizeof(f));
     ermes_diag_clear(&d);
-    if (!body || !constituents || !events || !sightings) {
+    if (!body || !constituents || !events || !sightings || !reports) {
         rc = CLI_ERROR;
         goto out;
     }
@@ -412,6 +415,13 @@ int ermes__cmd_incidents(cli_t *c)
             hours = v;
         } else if ((n = cli_flag(c, i, "--holidays", &v)) > 0) {
             holidays = v;
+        } else if ((n = cli_flag(c, i, "--report", &v)) > 0) {
+            if (parse_id(v, &x)) {
+                cli_error("incidents: --report takes an incident report id");
+                rc = CLI_USAGE;
+                goto out;
+            }
+            json_array_append_new(reports, json_integer(x));
         } else if ((n = cli_flag(c, i, "--state", &v)) > 0) {
             json_object_set_new(body, "state", json_string(v));
         } else if ((n = cli_flag(c, i, "--note", &v)) > 0) {
@@ -542,6 +552,23 @@ int ermes__cmd_incidents(cli_t *c)
             json_object_set(body, "events", events);
         if (json_array_size(sightings))
             json_object_set(body, "sightings", sightings);
+        if (json_array_size(reports))
+            json_object_set(body, "reports", reports);
+        /* FIELDS with a title or a template: the incident the selection opens. */
+        if (json_object_get(body, "title") || json_object_get(body, "template")) {
+            json_t *open = json_object();
+            for (size_t k = 0; open && k < sizeof(text_flags) / sizeof(text_flags[0]); k++) {
+                json_t *m = json_object_get(body, text_flags[k].member);
+                if (m) {
+                    json_object_set(open, text_flags[k].member, m);
+                    json_object_del(body, text_flags[k].member);
+                }
+            }
+            if (open && json_array_size(constituents))
+                json_object_set(open, "constituents", constituents);
+            json_object_del(body, "constituents");
+            json_object_set_new(body, "open_incident", open);
+        }
         if ((x = ermes__triage_apply(c->store, &c->viewer, body, &result, &d))) {
             rc = report((int)x, &d);
             goto out;
@@ -567,5 +594,6 @@ out:
     json_decref(constituents);
     json_decref(events);
     json_decref(sightings);
+    json_decref(reports);
     return rc;
 }

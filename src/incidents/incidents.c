@@ -1281,8 +1281,8 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
                         json_t **result, ermes_diag_t *d)
 {
     const char *key, *state = NULL, *note = NULL;
-    int64_t *events = NULL, *sightings = NULL, incident = 0, missing = 0;
-    size_t nev = 0, nsg = 0, allowed = 0;
+    int64_t *events = NULL, *sightings = NULL, *reports = NULL, incident = 0, missing = 0;
+    size_t nev = 0, nsg = 0, nrep = 0, allowed = 0;
     const json_t *open = NULL;
     ermes__incident_t *inc = NULL;
     int allowlist = 0, rc = 0;
@@ -1295,7 +1295,8 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
     }
     json_object_foreach((json_t *)body, key, x)
     {
-        if (strcmp(key, "events") == 0 || strcmp(key, "sightings") == 0) {
+        if (strcmp(key, "events") == 0 || strcmp(key, "sightings") == 0 ||
+            strcmp(key, "reports") == 0) {
             continue;
         } else if (strcmp(key, "state") == 0 && json_is_string(x) &&
                    ermes__triage_state_valid(json_string_value(x))) {
@@ -1326,15 +1327,22 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
         return ERMES_EINVAL;
     }
     if ((rc = read_ids(json_object_get(body, "events"), "events", &events, &nev, d)) ||
-        (rc = read_ids(json_object_get(body, "sightings"), "sightings", &sightings, &nsg, d)))
+        (rc = read_ids(json_object_get(body, "sightings"), "sightings", &sightings, &nsg, d)) ||
+        (rc = read_ids(json_object_get(body, "reports"), "reports", &reports, &nrep, d)))
         goto out;
     if (!state && !incident && !open) {
         ermes_diag_set(d, "state", "give a state, an incident to join or one to open");
         rc = ERMES_EINVAL;
         goto out;
     }
-    if (!nev && !nsg) {
-        ermes_diag_set(d, "events", "name at least one event or sighting");
+    if (!nev && !nsg && !nrep) {
+        ermes_diag_set(d, "events", "name at least one event, sighting or report");
+        rc = ERMES_EINVAL;
+        goto out;
+    }
+    if (nrep && !incident && !open) {
+        /* Reports have no triage state of their own: they open or join an incident. */
+        ermes_diag_set(d, "reports", "reports open an incident or join one");
         rc = ERMES_EINVAL;
         goto out;
     }
@@ -1389,6 +1397,8 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
             rc = link_in_tx(st, v, inc, "event", events[i], NULL, d);
         for (size_t i = 0; i < nsg && !rc; i++)
             rc = link_in_tx(st, v, inc, "sighting", sightings[i], NULL, d);
+        for (size_t i = 0; i < nrep && !rc; i++)
+            rc = link_in_tx(st, v, inc, "report", reports[i], NULL, d);
         if (rc || (rc = next_due(st, inc)) || (rc = ermes__store_incident_update(st, inc)))
             goto done;
     }
@@ -1397,9 +1407,10 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
         ermes__audit_write(st, v, "triage", "triage", NULL, text);
         free(text);
     }
-    *result = json_pack("{s:I,s:I,s:I,s:o}", "events", (json_int_t)nev, "sightings",
-                        (json_int_t)nsg, "allowlisted", (json_int_t)allowed, "incident",
-                        incident ? json_integer(incident) : json_null());
+    *result =
+        json_pack("{s:I,s:I,s:I,s:I,s:o}", "events", (json_int_t)nev, "sightings", (json_int_t)nsg,
+                  "reports", (json_int_t)nrep, "allowlisted", (json_int_t)allowed, "incident",
+                  incident ? json_integer(incident) : json_null());
     if (!*result)
         rc = ERMES_ENOMEM;
 done:
@@ -1412,6 +1423,7 @@ out:
     free(inc);
     free(events);
     free(sightings);
+    free(reports);
     return rc;
 }
 

@@ -92,9 +92,11 @@ json_t *ermes__incident_timeline_to_json(const ermes__timeline_entry_t *e);
 json_t *ermes__incident_observable_to_json(const ermes__incident_observable_t *o);
 
 /* POST /api/v1/triage and `ermes incidents triage`: body {"events": [ids], "sightings": [ids],
- * "state", "note", "allowlist": true (false-positive sightings' values join the allow-list),
- * "incident": id (link them to it) or "open_incident": {an incident body} (open one with
- * them)}. *result: {"events": n, "sightings": n, "allowlisted": n, "incident": id|null}. */
+ * "reports": [ids] (incident reports of the mail intake: no state, they open or join an
+ * incident), "state", "note", "allowlist": true (false-positive sightings' values join the
+ * allow-list), "incident": id (link them to it) or "open_incident": {an incident body} (open
+ * one with them)}. *result: {"events", "sightings", "reports", "allowlisted": counts,
+ * "incident": id|null}. */
 int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                         json_t **result, ermes_diag_t *d);
 

@@ -203,6 +203,14 @@ class Incidents(unittest.TestCase):
         s, _, b = self.e.request("POST", "%s/%d/links" % (INC, inc["id"]),
                                  {"kind": "report", "id": 999999})
         assert_error(self, s, b, 422, "invalid", field="id")
+        # A selection of reports opens an incident.
+        r = self.e.ok("POST", "/api/v1/triage", {"reports": [rid],
+                                                 "open_incident": {"title": "opened by a report"}})
+        self.assertEqual(r["reports"], 1)
+        links = self.e.ok("GET", "%s/%d/links" % (INC, r["incident"]))["data"]
+        self.assertEqual([(l["kind"], l["object_id"]) for l in links], [("report", rid)])
+        s, _, b = self.e.request("POST", "/api/v1/triage", {"reports": [rid], "state": "benign"})
+        assert_error(self, s, b, 422, "invalid", field="reports")
 
     # ---- triage --------------------------------------------------------------------------
 
@@ -410,6 +418,12 @@ class Incidents(unittest.TestCase):
                                   str(self.events["192.0.2.2"]), "--state", "duplicate")
         self.assertEqual(rc, 0, err)
         self.assertIn("triaged 1 event", out)
+        rc, out, err = self.e.cli("incidents", "triage", "--event", str(self.events["192.0.2.1"]),
+                                  "--state", "confirmed", "--title", "opened from the CLI",
+                                  "--severity", "low", "--json")
+        self.assertEqual(rc, 0, err)
+        opened = json.loads(out)["incident"]
+        self.assertEqual(self.e.ok("GET", "%s/%d" % (INC, opened))["title"], "opened from the CLI")
         # Metrics: the CLI's and the API's are the same figures.
         m = self.e.ok("GET", INC + "/metrics?period=all&by=constituent")
         acme = [g for g in m["groups"] if g["constituent"] == "ACME"]
