@@ -45,6 +45,9 @@ static const struct command {
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
     {"csaf", ermes__cmd_csaf, "CSAF 2.0 documents: validate (schema and mandatory tests)"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
+    {"incidents", ermes__cmd_incidents,
+     "incidents: list, show, create, update, close, merge, comment; triage"},
+    {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };

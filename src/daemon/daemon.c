@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "http/server.h"
+#include "incidents/incidents.h"
 #include "intake/collect.h"
 #include "intake/intake.h"
 #include "intake/spooldir.h"
@@ -153,7 +155,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             goto out;
         }
     }
-    for (;;) {
+    for (unsigned ticks = 0;; ticks++) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
@@ -169,6 +171,17 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         if (follow && (rc = ermes__sightings_refresh(engine, 0)))
             ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
                        ermes_strerror(rc));
+        /* Every 5 seconds: incidents whose deadlines come near or pass get a warning on their
+         * timeline (and in the API's warnings), once per deadline. */
+        if (ticks % 5 == 0) {
+            size_t warned = 0;
+            if ((rc = ermes__incidents_warn(store, ermes__time_now_ms(), ERMES_INCIDENT_WARN_MS,
+                                            &warned)))
+                ermes__log(ERMES_LOG_WARNING, "cannot check the incidents' deadlines: %s",
+                           ermes_strerror(rc));
+            else if (warned)
+                ermes__log(ERMES_LOG_NOTICE, "%zu incident deadline warning(s)", warned);
+        }
     }
     status = 0;
 out:

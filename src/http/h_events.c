@@ -223,5 +223,11 @@ enum MHD_Result ermes__h_event_get(ermes__req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such event");
     if (!c.out)
         return ermes__reply_error(req, 500, "internal", NULL, "out of memory");
+    /* The analysts' triage of the event (new until someone triages it). */
+    if (json_is_object(c.out)) {
+        char triage[32];
+        ermes__store_triage_get(req->srv->store, "event", id, triage, sizeof(triage));
+        json_object_set_new(c.out, "triage", json_string(triage));
+    }
     return ermes__reply_json(req, 200, c.out);
 }

@@ -16,6 +16,7 @@
 struct list_ctx {
     json_t *data;
     int64_t last_id;
+    ermes__store_t *store;
 };
 
 static int parse_time(const char *s, int64_t *out)
@@ -29,9 +30,13 @@ static int sighting_cb(void *arg, const ermes__sighting_t *s)
 {
     struct list_ctx *c = arg;
     json_t *j = ermes__sighting_to_json(s);
+    char triage[32];
 
     if (!j || json_array_append_new(c->data, j))
         return ERMES_ENOMEM;
+    /* The analysts' triage of the sighting (new until someone triages it). */
+    ermes__store_triage_get(c->store, "sighting", s->id, triage, sizeof(triage));
+    json_object_set_new(j, "triage", json_string(triage));
     c->last_id = s->id;
     return 0;
 }
@@ -49,7 +54,7 @@ static int count_cb(void *arg, const ermes__sighting_count_t *s)
 
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id)
 {
-    struct list_ctx c = {NULL, 0};
+    struct list_ctx c = {NULL, 0, req->srv->store};
     ermes__sighting_filter_t f;
     const char *group = ermes__query(req, "group"), *ind = ermes__query(req, "indicator");
     const char *org = ermes__query(req, "org"), *since = ermes__query(req, "since");

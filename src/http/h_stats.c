@@ -266,6 +266,7 @@ enum MHD_Result ermes__h_stats(ermes__req_t *req)
     json_t *out = NULL, *events_day = NULL, *sightings_day = NULL, *classes, *orgs, *stale;
     int staff = ermes__viewer_is_staff(&req->viewer);
     long days = 14;
+    int64_t inc_open = 0, inc_late = 0, inc_soon = 0;
     int rc;
 
     if (q) {
@@ -306,14 +307,21 @@ enum MHD_Result ermes__h_stats(ermes__req_t *req)
                   (rc = run(req, &c, ERMES_STAT_QUARANTINE_OPEN, from_day, to_day, NULL)) ||
                   (rc = run(req, &c, ERMES_STAT_REPORT_TIMES, from_day, to_day, stale))))
         goto fail;
+    /* The incidents the viewer may see: open, late (a deadline passed) and due soon. */
+    if ((rc = ermes__store_incident_counts(req->srv->store, &req->viewer, c.now,
+                                           c.now + 2 * 3600 * 1000, &inc_open, &inc_late,
+                                           &inc_soon)))
+        goto fail;
     ermes__time_format(c.first_day_ms, from_s);
     ermes__time_format(c.now, to_s);
-    out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:{s:I},s:o}", "from", from_s, "to",
-                    to_s, "events_per_day", events_day, "events_per_classification", classes,
-                    "events_per_constituent", orgs, "sightings_per_day", sightings_day,
-                    "notifications", "pending", (json_int_t)c.pending, "failed",
-                    (json_int_t)c.failed, "sent", (json_int_t)c.sent, "quarantine", "open",
-                    (json_int_t)c.open, "stale_feeds", stale);
+    out =
+        json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:{s:I},s:o,s:{s:I,s:I,s:I}}", "from",
+                  from_s, "to", to_s, "events_per_day", events_day, "events_per_classification",
+                  classes, "events_per_constituent", orgs, "sightings_per_day", sightings_day,
+                  "notifications", "pending", (json_int_t)c.pending, "failed", (json_int_t)c.failed,
+                  "sent", (json_int_t)c.sent, "quarantine", "open", (json_int_t)c.open,
+                  "stale_feeds", stale, "incidents", "open", (json_int_t)inc_open, "late",
+                  (json_int_t)inc_late, "due_soon", (json_int_t)inc_soon);
     json_decref(c.by_class);
     json_decref(c.by_org);
     return ermes__reply_json(req, 200, out);

@@ -342,6 +342,28 @@ enum MHD_Result ermes__h_notification_correspondence(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_report_get(ermes__req_t *req);
 
+/* ---- incidents (h_incidents.c) and triage (h_triage.c) ----------------------------------- */
+
+enum MHD_Result ermes__h_incident_list(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_create(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_metrics(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_get(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_update(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_merge(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_timeline(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_comment(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_tasks(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_task_add(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_task_update(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_links(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_link_add(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_observables(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_observable_add(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_templates(ermes__req_t *req);
+enum MHD_Result ermes__h_triage(ermes__req_t *req);
+enum MHD_Result ermes__h_event_triage(ermes__req_t *req);
+enum MHD_Result ermes__h_sighting_triage(ermes__req_t *req);
+
 /* ---- the web UI (static.c) and browser sessions (h_sessions.c) ------------------------- */
 
 /* Answers a GET or HEAD of the UI (ermes__static_is_ui_path). */

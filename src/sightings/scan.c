@@ -115,6 +115,16 @@ static int store_hit(ermes__store_t *st, const ermes_matcher_t *m, const ermes_l
         return 0;
     if (!(value = dup_text(f->value, f->len)))
         return ERMES_ENOMEM;
+    /* A value an analyst marked false positive (triage, with the allow-list) is seen but not
+     * recorded again. */
+    {
+        int allowed = 0;
+        if ((rc = ermes__store_allowlist_has(st, value, &allowed)) || allowed) {
+            ermes__free(value);
+            rep->allowed += allowed;
+            return rc;
+        }
+    }
     memset(&sg, 0, sizeof(sg));
     sg.indicator_type = ermes_ind_type_name(mi.type);
     sg.indicator_value = ind_value;

@@ -58,6 +58,7 @@ typedef struct ermes__scan_report {
     uint64_t sightings;  /* sightings newly stored */
     uint64_t duplicates; /* hits already stored before (the same log posted again) */
     uint64_t gone;       /* hits on an indicator deleted meanwhile */
+    uint64_t allowed;    /* hits on a value of the allow-list (triaged false positive) */
     uint64_t skipped;    /* malformed records */
     struct {
         char reason[40];

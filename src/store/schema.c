@@ -358,6 +358,131 @@ static const char pg_schema_14[] =
                                           " id BIGINT NOT NULL,"
                                           " PRIMARY KEY (ip, id));";
 
+/* 20: incidents and what they gather (src/incidents/).
+ * incidents: one case: RSIT class and type, severity, impact, TLP and PAP, the status of its
+ * lifecycle, assignee and team, its main constituent (org_id; every affected one is in
+ * incident_orgs), parent (campaigns), merged_into (a merged incident points to its survivor),
+ * the template it came from and that template's fields (JSON), the NIS2 art. 23 moments (aware_at:
+ * when the entity became aware; early_warning_at, notification_at, final_report_at: when each
+ * was received; feedback_at: the CSIRT's initial feedback), the milestones the metrics read
+ * (acknowledged_at ... closed_at: each the time of the timeline entry that reached it), the
+ * earliest deadline not yet met (next_due_at, for the queue's due-soon and late filters), the
+ * pauses of the SLA clocks ("from-to,from-to,from-": the spans spent waiting on the
+ * constituent) and the deadlines already warned of.
+ * incident_links: the objects linked to an incident by kind and id; no foreign key (events,
+ * reports of the mail intake and the rest live in tables of their own, some added later).
+ * incident_timeline: append-only (triggers), every change with actor and time; public entries
+ * are what a constituent sees. incident_tasks, incident_observables: as named.
+ * triage: the triage state of an event or a sighting. allowlist: values marked false positive
+ * that detection no longer records as sightings. sla_policies: the targets per severity (and
+ * constituent: org_id NULL is the default), in minutes, in business hours or not.
+ * calendars: business hours per constituent (org_id 0: the default): days (bit 0 Monday ...
+ * bit 6 Sunday), start and end minute of the day, the offset from UTC in minutes, and holidays
+ * ("YYYY-MM-DD,..."). */
+#define MIGRATION_20(ID, INT, DEFER, META)                                                         \
+    "CREATE TABLE IF NOT EXISTS incidents (id " ID ","                                             \
+    " title TEXT NOT NULL,"                                                                        \
+    " description TEXT NOT NULL DEFAULT '',"                                                       \
+    " rsit_class TEXT, rsit_type TEXT,"                                                            \
+    " severity TEXT NOT NULL DEFAULT 'medium'"                                                     \
+    "  CHECK (severity IN ('low','medium','high','critical')),"                                    \
+    " impact TEXT CHECK (impact IS NULL OR impact IN ('low','medium','high','critical')),"         \
+    " pap TEXT NOT NULL DEFAULT 'AMBER' CHECK (pap IN ('CLEAR','GREEN','AMBER','RED')),"           \
+    " status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new','triage','in_progress',"          \
+    "  'waiting_on_constituent','contained','resolved','closed')),"                                \
+    " assignee_id " INT " REFERENCES users(id) ON DELETE SET NULL" DEFER ","                       \
+    " team TEXT,"                                                                                  \
+    " org_id " INT " REFERENCES organisations(id) ON DELETE SET NULL" DEFER ","                    \
+    " parent_id " INT " REFERENCES incidents(id) ON DELETE SET NULL" DEFER ","                     \
+    " merged_into " INT " REFERENCES incidents(id) ON DELETE SET NULL" DEFER ","                   \
+    " template TEXT, fields TEXT,"                                                                 \
+    " nis2 " INT " NOT NULL DEFAULT 0,"                                                            \
+    " aware_at " INT ", early_warning_at " INT ", notification_at " INT ","                        \
+    " final_report_at " INT ", feedback_at " INT ","                                               \
+    " acknowledged_at " INT ", triaged_at " INT ", notified_at " INT ","                           \
+    " contained_at " INT ", resolved_at " INT ", closed_at " INT ","                               \
+    " next_due_at " INT ","                                                                        \
+    " pauses TEXT NOT NULL DEFAULT '',"                                                            \
+    " warned TEXT NOT NULL DEFAULT ''," META ");"                                                  \
+    "CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status, id);"                        \
+    "CREATE INDEX IF NOT EXISTS incidents_assignee ON incidents(assignee_id, id);"                 \
+    "CREATE INDEX IF NOT EXISTS incidents_org ON incidents(org_id, id);"                           \
+    "CREATE INDEX IF NOT EXISTS incidents_parent ON incidents(parent_id);"                         \
+    "CREATE INDEX IF NOT EXISTS incidents_created ON incidents(created_at);"                       \
+    "CREATE INDEX IF NOT EXISTS incidents_due ON incidents(next_due_at);"                          \
+    "CREATE TABLE IF NOT EXISTS incident_orgs ("                                                   \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
+    " org_id " INT " NOT NULL REFERENCES organisations(id) ON DELETE CASCADE" DEFER ","            \
+    " PRIMARY KEY (incident_id, org_id));"                                                         \
+    "CREATE INDEX IF NOT EXISTS incident_orgs_org ON incident_orgs(org_id, incident_id);"          \
+    "CREATE TABLE IF NOT EXISTS incident_links (id " ID ","                                        \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
+    " kind TEXT NOT NULL CHECK (kind IN ('report','event','sighting','indicator',"                 \
+    "  'notification','incident')),"                                                               \
+    " object_id " INT " NOT NULL," META ","                                                        \
+    " UNIQUE (incident_id, kind, object_id));"                                                     \
+    "CREATE INDEX IF NOT EXISTS incident_links_object ON incident_links(kind, object_id);"         \
+    "CREATE TABLE IF NOT EXISTS incident_timeline (id " ID ","                                     \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id)" DEFER ","                             \
+    " at " INT " NOT NULL,"                                                                        \
+    " user_id " INT ","                                                                            \
+    " actor TEXT NOT NULL,"                                                                        \
+    " kind TEXT NOT NULL,"                                                                         \
+    " public " INT " NOT NULL DEFAULT 0,"                                                          \
+    " detail TEXT," META ");"                                                                      \
+    "CREATE INDEX IF NOT EXISTS incident_timeline_incident ON incident_timeline(incident_id, id);" \
+    "CREATE TABLE IF NOT EXISTS incident_tasks (id " ID ","                                        \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
+    " title TEXT NOT NULL,"                                                                        \
+    " owner_id " INT " REFERENCES users(id) ON DELETE SET NULL" DEFER ","                          \
+    " due_at " INT ","                                                                             \
+    " mandatory " INT " NOT NULL DEFAULT 0,"                                                       \
+    " done_at " INT "," META ");"                                                                  \
+    "CREATE INDEX IF NOT EXISTS incident_tasks_incident ON incident_tasks(incident_id, id);"       \
+    "CREATE TABLE IF NOT EXISTS incident_observables (id " ID ","                                  \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
+    " type TEXT NOT NULL,"                                                                         \
+    " value TEXT NOT NULL,"                                                                        \
+    " ioc " INT " NOT NULL DEFAULT 0,"                                                             \
+    " sighted " INT " NOT NULL DEFAULT 0," META ","                                                \
+    " UNIQUE (incident_id, type, value));"                                                         \
+    "CREATE INDEX IF NOT EXISTS incident_observables_value ON incident_observables(type, value);"  \
+    "CREATE TABLE IF NOT EXISTS triage ("                                                          \
+    " kind TEXT NOT NULL CHECK (kind IN ('event','sighting')),"                                    \
+    " object_id " INT " NOT NULL,"                                                                 \
+    " state TEXT NOT NULL CHECK (state IN ('new','confirmed','false_positive','benign',"           \
+    "  'duplicate')),"                                                                             \
+    " note TEXT,"                                                                                  \
+    " actor TEXT NOT NULL," META ","                                                               \
+    " PRIMARY KEY (kind, object_id));"                                                             \
+    "CREATE INDEX IF NOT EXISTS triage_state ON triage(kind, state, object_id);"                   \
+    "CREATE TABLE IF NOT EXISTS allowlist (id " ID ","                                             \
+    " value TEXT NOT NULL UNIQUE,"                                                                 \
+    " reason TEXT," META ");"                                                                      \
+    "CREATE TABLE IF NOT EXISTS sla_policies (id " ID ","                                          \
+    " severity TEXT NOT NULL CHECK (severity IN ('low','medium','high','critical')),"              \
+    " org_id " INT " REFERENCES organisations(id) ON DELETE CASCADE" DEFER ","                     \
+    " response_minutes " INT " NOT NULL,"                                                          \
+    " containment_minutes " INT " NOT NULL,"                                                       \
+    " resolution_minutes " INT " NOT NULL,"                                                        \
+    " business_hours " INT " NOT NULL DEFAULT 0," META ");"                                        \
+    "CREATE UNIQUE INDEX IF NOT EXISTS sla_policies_key ON sla_policies(severity,"                 \
+    " coalesce(org_id, 0));"                                                                       \
+    "INSERT INTO sla_policies (severity, response_minutes, containment_minutes,"                   \
+    " resolution_minutes, business_hours, created_at, updated_at) VALUES"                          \
+    " ('critical', 60, 240, 1440, 0, 0, 0), ('high', 240, 1440, 4320, 0, 0, 0),"                   \
+    " ('medium', 480, 2400, 9600, 1, 0, 0), ('low', 960, 4800, 19200, 1, 0, 0)"                    \
+    " ON CONFLICT DO NOTHING;"                                                                     \
+    "CREATE TABLE IF NOT EXISTS calendars ("                                                       \
+    " org_id " INT " PRIMARY KEY,"                                                                 \
+    " days " INT " NOT NULL DEFAULT 31,"                                                           \
+    " start_minute " INT " NOT NULL DEFAULT 540,"                                                  \
+    " end_minute " INT " NOT NULL DEFAULT 1020,"                                                   \
+    " utc_offset_minutes " INT " NOT NULL DEFAULT 0,"                                              \
+    " holidays TEXT NOT NULL DEFAULT ''," META ");"                                                \
+    "INSERT INTO calendars (org_id, created_at, updated_at) VALUES (0, 0, 0)"                      \
+    " ON CONFLICT DO NOTHING;"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -899,7 +1024,7 @@ static const char *const migrations[] = {
     " hash BLOB NOT NULL,"
     " used_at INTEGER," META_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
-    /* 16 to 18, 20, 22 and 23: reserved for work under way on other branches. */
+    /* 16 to 18, 22 and 23: reserved for work under way on other branches. */
     NULL,
     NULL,
     NULL,
@@ -965,7 +1090,14 @@ static const char *const migrations[] = {
     " UNIQUE (report_id, type, value));"
     "CREATE INDEX IF NOT EXISTS incident_report_observables_value"
     " ON incident_report_observables(type, value);",
-    NULL,
+
+    /* 20: incidents (src/incidents/, src/store/incidents.c, triage.c). */
+    MIGRATION_20("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS)
+    /* The timeline is append-only, like the audit log. */
+    "CREATE TRIGGER IF NOT EXISTS incident_timeline_append_only_update BEFORE UPDATE ON"
+    " incident_timeline BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS incident_timeline_append_only_delete BEFORE DELETE ON"
+    " incident_timeline BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;",
     /* 21: sharing (src/sharing/). stix_objects keeps every STIX 2.1 object imported or made,
      * whole (object: its JSON text, custom properties included), one row per version: a
      * version is (stix_id, version_key), version_key being modified (created when there is no
@@ -1139,7 +1271,18 @@ static const char *const migrations[] = {
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
     pg_schema_14,    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    PG_MIGRATION_15, NULL, NULL, NULL, PG_MIGRATION_19, NULL, PG_MIGRATION_21, NULL, NULL,
+    PG_MIGRATION_15, NULL, NULL, NULL, PG_MIGRATION_19,
+    /* 20 */
+    MIGRATION_20("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BIGINT", " DEFERRABLE",
+                 PG_META_COLUMNS)
+    /* The timeline is append-only, like the audit log. */
+    "CREATE FUNCTION ermes_timeline_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION 'the incident timeline is append-only'; END $$;"
+    "CREATE TRIGGER incident_timeline_append_only BEFORE UPDATE OR DELETE ON incident_timeline"
+    " FOR EACH ROW EXECUTE FUNCTION ermes_timeline_append_only();"
+    "CREATE TRIGGER incident_timeline_append_only_truncate BEFORE TRUNCATE ON incident_timeline"
+    " FOR EACH STATEMENT EXECUTE FUNCTION ermes_timeline_append_only();",
+    PG_MIGRATION_21, NULL, NULL,
     /* 24 */
     "CREATE TABLE IF NOT EXISTS warninglist_switches ("
     " id TEXT PRIMARY KEY,"

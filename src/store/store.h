@@ -21,6 +21,7 @@
 #include "model/retrohunt.h"
 #include "model/sighting.h"
 #include "model/collector.h"
+#include "model/incident.h"
 #include "model/mail.h"
 #include "model/user.h"
 
@@ -619,6 +620,164 @@ int ermes__store_retrohunt_cancel_requested(ermes__store_t *st, int64_t id, int 
  * failed with why and queued again as a new job (retry_of), or cancelled when a cancel was
  * asked for. *n: how many. */
 int ermes__store_retrohunt_requeue(ermes__store_t *st, int64_t id, const char *why, size_t *n);
+
+/* ---- incidents (incidents.c) and triage (triage.c) -------------------------------------- */
+
+/* A constituent sees an incident when its organisation is one of the incident's affected
+ * constituents and the TLP lets it (not RED unless it owns it); staff see every incident. */
+
+typedef struct ermes__incident_filter {
+    const char *status;   /* NULL: any */
+    const char *severity; /* NULL: any */
+    int open;             /* neither resolved nor closed */
+    int64_t assignee_id;  /* 0: anyone's */
+    int unassigned;
+    int64_t org_id;                   /* an affected constituent, 0: any */
+    int64_t parent_id;                /* children of this incident, 0: any */
+    int64_t due_from, due_to;         /* next_due_at in [due_from, due_to] (ms), 0: no bound */
+    int64_t created_from, created_to; /* created_at in [from, to) (ms), 0: no bound */
+    int not_merged;                   /* leave out the incidents merged into another */
+    int64_t before_id;                /* cursor: ids below this (the list is newest first) */
+    long limit;                       /* 0: all */
+} ermes__incident_filter_t;
+
+/* Inserts inc (title ... warned, tlp, owner) and fills its id and times. */
+int ermes__store_incident_insert(ermes__store_t *st, ermes__incident_t *inc);
+/* Loads incident id as v may see it (v NULL: no check) into *out; ERMES_ENOTFOUND. */
+int ermes__store_incident_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                              ermes__incident_t *out);
+/* Writes every member of inc but id and created_at; updated_at becomes now. */
+int ermes__store_incident_update(ermes__store_t *st, ermes__incident_t *inc);
+/* Incidents v may see matching f, newest first (the incident is borrowed for the call). */
+typedef int (*ermes__store_incident_cb)(void *ctx, const ermes__incident_t *inc);
+int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
+                               const ermes__incident_filter_t *f, ermes__store_incident_cb cb,
+                               void *ctx, int *more);
+/* For the metrics: the incidents v may see created in [from, to) (ms; 0: unbounded), but
+ * those merged into another, with only what the metrics read (id, severity, status, org_id and
+ * org, rsit_class, the NIS2 moments, the milestones, pauses, created_at), in creation order
+ * (the index on created_at, not a walk of every incident). */
+int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                                       int64_t to, ermes__store_incident_cb cb, void *ctx);
+/* Open incidents (neither resolved nor closed) with a deadline by `before` (ms), for the
+ * daemon's warnings: their ids into ids (at most cap), the count into *n. */
+int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, size_t cap,
+                              size_t *n);
+/* Counts for the dashboard: open incidents, those late (next_due_at < now) and those due by
+ * soon (ms), as v may see them. */
+int ermes__store_incident_counts(ermes__store_t *st, const ermes__viewer_t *v, int64_t now,
+                                 int64_t soon, int64_t *open, int64_t *late, int64_t *due_soon);
+
+/* Affected constituents. add: *added 1 when it was not there yet (may be NULL). */
+int ermes__store_incident_org_add(ermes__store_t *st, int64_t incident_id, int64_t org_id,
+                                  int *added);
+typedef int (*ermes__store_incident_org_cb)(void *ctx, int64_t org_id, const char *short_name,
+                                            const char *name);
+int ermes__store_incident_org_each(ermes__store_t *st, int64_t incident_id,
+                                   ermes__store_incident_org_cb cb, void *ctx);
+
+/* Links to objects by kind (ermes__incident_link_kind_valid) and id. add: *added 1 when new.
+ * target: whether the object exists (a "report" is an incident report of the mail intake,
+ * table incident_reports) and which constituent it concerns (0: none, or not known):
+ * ERMES_ENOTFOUND when it does not exist. */
+int ermes__store_incident_link_add(ermes__store_t *st, int64_t incident_id, const char *kind,
+                                   int64_t object_id, int *added);
+int ermes__store_incident_link_target(ermes__store_t *st, const char *kind, int64_t object_id,
+                                      int64_t *org_id);
+typedef int (*ermes__store_incident_link_cb)(void *ctx, int64_t id, const char *kind,
+                                             int64_t object_id, int64_t created_at);
+int ermes__store_incident_link_each(ermes__store_t *st, int64_t incident_id,
+                                    ermes__store_incident_link_cb cb, void *ctx);
+/* The incidents an object is linked to (kind, object_id), their ids to cb as link ids. */
+int ermes__store_incident_links_of(ermes__store_t *st, const char *kind, int64_t object_id,
+                                   ermes__store_incident_link_cb cb, void *ctx);
+/* Moves every link, observable and affected constituent of incident from to incident to
+ * (those already there are dropped from from). */
+int ermes__store_incident_move(ermes__store_t *st, int64_t from, int64_t to);
+
+/* The timeline: append-only. */
+typedef struct ermes__timeline_entry {
+    int64_t id, incident_id, at, user_id;
+    const char *actor;
+    const char *kind;   /* created, status, update, assign, link, task, observable, comment,
+                         * merge, warning, triage */
+    int public_;        /* a constituent sees it */
+    const char *detail; /* JSON text or NULL */
+} ermes__timeline_entry_t;
+/* Appends e (at 0: now) and fills its id. */
+int ermes__store_incident_timeline_add(ermes__store_t *st, ermes__timeline_entry_t *e);
+typedef int (*ermes__store_timeline_cb)(void *ctx, const ermes__timeline_entry_t *e);
+/* In order; public_only: the entries a constituent sees. */
+int ermes__store_incident_timeline_each(ermes__store_t *st, int64_t incident_id, int public_only,
+                                        int64_t after_id, long limit, ermes__store_timeline_cb cb,
+                                        void *ctx, int *more);
+
+typedef struct ermes__incident_task {
+    int64_t id, incident_id;
+    const char *title;
+    int64_t owner_id;
+    const char *owner; /* the owner's name when read, NULL for none */
+    int64_t due_at, done_at;
+    int mandatory;
+    int64_t created_at, updated_at;
+} ermes__incident_task_t;
+int ermes__store_incident_task_add(ermes__store_t *st, ermes__incident_task_t *t);
+/* Writes title, owner, due, mandatory, done of task t->id. */
+int ermes__store_incident_task_update(ermes__store_t *st, const ermes__incident_task_t *t);
+typedef int (*ermes__store_task_cb)(void *ctx, const ermes__incident_task_t *t);
+int ermes__store_incident_task_get(ermes__store_t *st, int64_t id, ermes__store_task_cb cb,
+                                   void *ctx);
+int ermes__store_incident_task_each(ermes__store_t *st, int64_t incident_id,
+                                    ermes__store_task_cb cb, void *ctx);
+
+typedef struct ermes__incident_observable {
+    int64_t id, incident_id;
+    const char *type, *value;
+    int ioc, sighted;
+    ermes_tlp_t tlp;
+    int64_t created_at;
+} ermes__incident_observable_t;
+/* Adds o, or sets the flags of the one with the same type and value; fills o->id. */
+int ermes__store_incident_observable_put(ermes__store_t *st, ermes__incident_observable_t *o);
+typedef int (*ermes__store_observable_cb)(void *ctx, const ermes__incident_observable_t *o);
+int ermes__store_incident_observable_each(ermes__store_t *st, int64_t incident_id,
+                                          ermes__store_observable_cb cb, void *ctx);
+
+/* The SLA policy of severity for constituent org_id (its own, else the default), in minutes;
+ * ERMES_ENOTFOUND when none applies. */
+typedef struct ermes__sla_policy {
+    int64_t response_min, containment_min, resolution_min;
+    int business_hours;
+} ermes__sla_policy_t;
+int ermes__store_sla_policy_get(ermes__store_t *st, const char *severity, int64_t org_id,
+                                ermes__sla_policy_t *out);
+/* Sets the policy of severity for org_id (0: the default). */
+int ermes__store_sla_policy_put(ermes__store_t *st, const char *severity, int64_t org_id,
+                                const ermes__sla_policy_t *p);
+/* The calendar of org_id's business hours (its own, else the default of org 0): days,
+ * minutes, offset, holidays text into holidays (cap bytes). */
+typedef struct ermes__calendar_row {
+    int64_t days, start_minute, end_minute, utc_offset_minutes;
+    char holidays[4096];
+} ermes__calendar_row_t;
+int ermes__store_calendar_get(ermes__store_t *st, int64_t org_id, ermes__calendar_row_t *out);
+int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__calendar_row_t *c);
+
+/* Triage of events and sightings (kind "event" or "sighting"). set: the state of each of
+ * ids[0..n) (they must exist: ERMES_ENOTFOUND names the first that does not, in *missing). */
+int ermes__store_triage_set(ermes__store_t *st, const char *kind, const int64_t *ids, size_t n,
+                            const char *state, const char *note, const char *actor,
+                            int64_t *missing);
+/* The state of one (ERMES_ENOTFOUND when never triaged: "new"). */
+int ermes__store_triage_get(ermes__store_t *st, const char *kind, int64_t id, char *state,
+                            size_t cap);
+/* The value a sighting saw (for the allow-list), and its constituent. */
+int ermes__store_sighting_value(ermes__store_t *st, int64_t id, char *value, size_t cap,
+                                int64_t *org_id);
+/* The local allow-list: values detection does not record as sightings. */
+int ermes__store_allowlist_add(ermes__store_t *st, const char *value, const char *reason,
+                               int64_t owner_org_id, int *added);
+int ermes__store_allowlist_has(ermes__store_t *st, const char *value, int *yes);
 
 /* ---- audit ------------------------------------------------------------------------------ */
 

@@ -125,6 +125,7 @@ const SCREENS = [
   ['indicator_import', '/indicators/import', 'Add many indicators'],
   ['sightings_per_day', '/sightings?group=day', 'Sightings'],
   ['retrohunts', '/retrohunts', 'Retro-hunts'],
+  ['incidents', '/incidents', 'Incidents'],
 ];
 
 test('warninglists switched from the administration screen', async () => {
@@ -471,6 +472,41 @@ function localInput(days) {
 }
 
 const IND_VALUE = '203.0.113.66';
+
+test('incident_queue_and_page', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const [st, inc] = await pageFetch(page, 'POST', '/api/v1/incidents', JSON.stringify({
+    template: 'phishing', title: 'Phishing wave at UMA', constituents: ['UMA'] }), 'application/json');
+  assert.equal(st, 201, JSON.stringify(inc));
+  // The queue: the incident is there, unassigned, and its row leads to its page.
+  await page.goto('/incidents?view=unassigned');
+  await ready(page);
+  assert.match(await page.locator('table.incidents').textContent(), /Phishing wave at UMA/);
+  await page.getByRole('link', { name: 'Phishing wave at UMA' }).click();
+  await page.waitForURL(new RegExp('/incidents/' + inc.id + '$'));
+  await ready(page);
+  assert.match(await page.locator('h1').first().textContent(), /Phishing wave at UMA/);
+  assert.equal(await page.locator('table.tasks tbody tr').count(), 3, 'the template\'s tasks');
+  assert.ok(await page.locator('table.clocks tbody tr').count() >= 3, 'the SLA clocks');
+  await shot(page, 'incident_page');
+  // A move of the lifecycle, then a comment: both on the timeline.
+  await page.getByRole('button', { name: 'Move to in progress' }).click();
+  await page.waitForFunction(() => /in progress/.test(document.querySelector('#incident-status')?.textContent || ''));
+  await ready(page);
+  await page.getByLabel('Comment').fill('Called the UMA security officer.');
+  await page.getByRole('button', { name: 'Add' }).click();
+  await page.waitForFunction(() => /Called the UMA security officer/.test(document.querySelector('table.timeline')?.textContent || ''));
+  const tl = await page.locator('table.timeline').textContent();
+  assert.match(tl, /new → in_progress/);
+  // Closing with mandatory tasks open is refused, and the page says why.
+  await ready(page);
+  await page.getByRole('button', { name: 'Move to closed' }).click();
+  await page.locator('#main .notice-error').waitFor();
+  assert.match(await page.locator('#main .notice-error').textContent(), /mandatory/);
+  await shot(page, 'incident_close_refused');
+  noErrors(page);
+});
 
 test('indicator_sighting', async () => {
   const page = await newPage();

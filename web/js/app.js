@@ -28,6 +28,8 @@ const ROUTES = [
   [/^\/indicators\/(\d+)$/, 'indicators', null, 'indicators', { view: 'detail' }],
   [/^\/retrohunts$/, 'indicators', 'staff', 'retrohunts', { view: 'retrohunts' }],
   [/^\/sightings$/, 'indicators', null, 'sightings', { view: 'sightings' }],
+  [/^\/incidents$/, 'incidents', null, 'incidents'],
+  [/^\/incidents\/(\d+)$/, 'incidents', null, 'incidents', { view: 'detail' }],
   [/^\/admin$/, 'admin', 'admin', 'admin'],
   [/^\/account$/, 'account', null, 'account'],
 ];

@@ -1,0 +1,308 @@
+/* Incident queue and metrics benchmark: fills a database (SQLite in DIR, or PostgreSQL with
+ * ERMES_DATABASE_URL) with N incidents over two years for 1,000 constituents, each linked to
+ * L events and sightings, then measures the queue's first page (50 incidents, newest first)
+ * with the filters the queue offers, store only and as the API answers it (with each
+ * incident's clocks), and a year's metrics per constituent and RSIT class.
+ *
+ *   bench_incidents DIR [--incidents N] [--links L] [--rounds R]
+ *
+ * Goals (issue 11): p99 of the first page under 50 ms with 1,000,000 incidents and 10,000,000
+ * links; a year's metrics per constituent and class under 1 s. DIR is reused when it holds a
+ * database filled by an earlier run with the same N and L. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/number.h"
+#include "core/time.h"
+#include "incidents/incidents.h"
+#include "model/org.h"
+#include "store/store.h"
+
+#define ORGS 1000
+#define ANALYSTS 10
+#define DAY_MS ((int64_t)86400 * 1000)
+
+static uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+/* xorshift64*: fixed seed, so every run builds the same data. */
+static uint64_t next_random(void)
+{
+    seed ^= seed >> 12;
+    seed ^= seed << 25;
+    seed ^= seed >> 27;
+    return seed * 0x2545f4914f6cdd1dull;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double max_of(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static const char *const statuses[] = {
+    "new",    "triage", "in_progress", "waiting_on_constituent", "contained", "resolved",
+    "closed", "closed", "closed"};
+static const char *const severities[] = {"low", "medium", "high", "critical"};
+static const char *const classes[][2] = {{"fraud", "phishing"},
+                                         {"malicious-code", "infected-system"},
+                                         {"availability", "ddos"},
+                                         {"intrusions", "system-compromise"},
+                                         {"vulnerable", "vulnerable-system"},
+                                         {"intrusion-attempts", "brute-force"},
+                                         {"information-gathering", "scanner"},
+                                         {"abusive-content", "spam"}};
+
+static int fill(ermes__store_t *st, long n, long links, int64_t *orgs, int64_t *users)
+{
+    ermes__incident_t *inc = calloc(1, sizeof(*inc));
+    int64_t t_now = ermes__time_now_ms(), start = t_now - 730 * DAY_MS;
+    ermes_diag_t d;
+    char name[32];
+    double t0 = now_s();
+    int rc = 0;
+
+    if (!inc)
+        return ERMES_ENOMEM;
+    for (int i = 0; i < ORGS; i++) {
+        ermes__org_t *org = ermes__org_new();
+        snprintf(name, sizeof(name), "ORG%04d", i);
+        org->short_name = ermes__org_strdup(org, name);
+        org->name = ermes__org_strdup(org, name);
+        ermes_diag_clear(&d);
+        if ((rc = ermes__store_org_insert(st, org, &d))) {
+            ermes__org_free(org);
+            goto out;
+        }
+        orgs[i] = org->meta.id;
+        ermes__org_free(org);
+    }
+    for (int i = 0; i < ANALYSTS; i++) {
+        ermes__user_t u;
+        memset(&u, 0, sizeof(u));
+        snprintf(u.name, sizeof(u.name), "analyst%d", i);
+        u.role = ERMES_ROLE_ANALYST;
+        u.org_id = orgs[0];
+        ermes_diag_clear(&d);
+        if ((rc = ermes__store_user_insert(st, &u, &d)))
+            goto out;
+        users[i] = u.id;
+    }
+    for (long k = 0; k < n; k++) {
+        uint64_t r = next_random();
+        int cls = (int)(r % 8);
+        const char *status = statuses[(r >> 8) % 9];
+        if (k % 10000 == 0 && (rc = ermes__store_begin(st)))
+            goto out;
+        memset(inc, 0, sizeof(*inc));
+        snprintf(inc->title, sizeof(inc->title), "incident %ld", k);
+        snprintf(inc->rsit_class, sizeof(inc->rsit_class), "%s", classes[cls][0]);
+        snprintf(inc->rsit_type, sizeof(inc->rsit_type), "%s", classes[cls][1]);
+        snprintf(inc->severity, sizeof(inc->severity), "%s", severities[(r >> 12) % 4]);
+        snprintf(inc->pap, sizeof(inc->pap), "AMBER");
+        snprintf(inc->status, sizeof(inc->status), "%s", status);
+        inc->tlp = ERMES_TLP_AMBER;
+        inc->org_id = orgs[(r >> 16) % ORGS];
+        inc->owner_org_id = orgs[0];
+        if ((r >> 30) % 2)
+            inc->assignee_id = users[(r >> 31) % ANALYSTS];
+        /* Created in order over two years, as a queue fills. */
+        inc->created_at = start + (int64_t)((double)k / (double)n * 730.0 * (double)DAY_MS);
+        inc->acknowledged_at = inc->created_at + (int64_t)((r >> 20) % 7200) * 1000;
+        if (strcmp(status, "new") && strcmp(status, "triage"))
+            inc->triaged_at = inc->acknowledged_at + (int64_t)((r >> 24) % 7200) * 1000;
+        if (ermes__incident_status_done(status) || !strcmp(status, "contained"))
+            inc->contained_at = inc->triaged_at + (int64_t)((r >> 28) % 86400) * 1000;
+        if (ermes__incident_status_done(status))
+            inc->resolved_at = inc->contained_at + (int64_t)((r >> 32) % 604800) * 1000;
+        if (!ermes__incident_status_done(status))
+            inc->next_due_at = t_now + ((int64_t)((r >> 36) % 60) - 30) * DAY_MS;
+        if ((rc = ermes__store_incident_insert(st, inc)) ||
+            (rc = ermes__store_incident_org_add(st, inc->id, inc->org_id, NULL)))
+            goto out;
+        for (long l = 0; l < links; l++)
+            if ((rc = ermes__store_incident_link_add(st, inc->id, l % 2 ? "sighting" : "event",
+                                                     (int64_t)(next_random() % 100000000) + 1,
+                                                     NULL)))
+                goto out;
+        if ((k % 10000 == 9999 || k == n - 1) && (rc = ermes__store_commit(st)))
+            goto out;
+        if (k % 100000 == 99999)
+            fprintf(stderr, "  %ld incidents, %.0f s\n", k + 1, now_s() - t0);
+    }
+    printf("filled %ld incidents and %ld links in %.1f s\n", n, n * links, now_s() - t0);
+out:
+    if (rc)
+        ermes__store_rollback(st);
+    free(inc);
+    return rc;
+}
+
+struct page_ctx {
+    ermes__store_t *st;
+    int json;
+    long rows;
+};
+
+static int page_cb(void *ctx, const ermes__incident_t *inc)
+{
+    struct page_ctx *c = ctx;
+
+    c->rows++;
+    if (c->json) {
+        json_t *j = ermes__incident_to_json(c->st, NULL, inc, ermes__time_now_ms());
+        if (!j)
+            return ERMES_ENOMEM;
+        json_decref(j);
+    }
+    return 0;
+}
+
+static double queue(ermes__store_t *st, const char *what, ermes__incident_filter_t *f, int json,
+                    int rounds)
+{
+    double *t = calloc((size_t)rounds, sizeof(*t));
+    struct page_ctx c = {st, json, 0};
+
+    double p99;
+
+    if (!t)
+        return 0;
+    f->limit = 50;
+    for (int i = 0; i < rounds; i++) {
+        double t0 = now_s();
+        c.rows = 0;
+        if (ermes__store_incident_each(st, NULL, f, page_cb, &c, NULL)) {
+            fprintf(stderr, "%s: failed\n", what);
+            break;
+        }
+        t[i] = (now_s() - t0) * 1000;
+    }
+    qsort(t, (size_t)rounds, sizeof(*t), cmp_double);
+    printf("queue %-22s %-5s rows %3ld  p50 %7.2f ms  p99 %7.2f ms\n", what,
+           json ? "json" : "store", c.rows, t[rounds / 2], t[(rounds * 99) / 100]);
+    p99 = t[(rounds * 99) / 100];
+    free(t);
+    return p99;
+}
+
+int main(int argc, char **argv)
+{
+    ermes__store_options_t opts = {0, 1, 256, getenv("ERMES_DATABASE_URL")};
+    ermes__store_t *st = NULL;
+    int64_t orgs[ORGS], users[ANALYSTS], n = 1000000, links = 10, rounds = 200;
+    int64_t t_now = ermes__time_now_ms();
+    double worst = 0, metrics_s = 0;
+    ermes__incident_filter_t f;
+    const char *dir = NULL;
+    json_t *m = NULL;
+    ermes_diag_t d;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--incidents") == 0 && i + 1 < argc)
+            rc = ermes__parse_int64(argv[++i], "--incidents", 1, 100000000, &n, NULL);
+        else if (strcmp(argv[i], "--links") == 0 && i + 1 < argc)
+            rc = ermes__parse_int64(argv[++i], "--links", 0, 1000, &links, NULL);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            rc = ermes__parse_int64(argv[++i], "--rounds", 1, 100000, &rounds, NULL);
+        else if (argv[i][0] != '-' && !dir)
+            rc = 0, dir = argv[i];
+        else
+            rc = -1;
+        if (rc) {
+            fprintf(stderr,
+                    "usage: bench_incidents DIR [--incidents N] [--links L] [--rounds R]\n");
+            return 2;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "usage: bench_incidents DIR [--incidents N] [--links L] [--rounds R]\n");
+        return 2;
+    }
+    if ((rc = ermes__store_open(dir, &opts, &st))) {
+        fprintf(stderr, "cannot open the store in %s: %s\n", dir, ermes_strerror(rc));
+        return 1;
+    }
+    /* A database filled by an earlier run is measured again as it is. */
+    {
+        struct page_ctx c = {st, 0, 0};
+        memset(&f, 0, sizeof(f));
+        f.limit = 1;
+        ermes__store_incident_each(st, NULL, &f, page_cb, &c, NULL);
+        if (c.rows == 0 && (rc = fill(st, (long)n, (long)links, orgs, users))) {
+            fprintf(stderr, "fill: %s\n", ermes_strerror(rc));
+            return 1;
+        }
+    }
+    printf("%s, %lld incidents x %lld links, %lld rounds\n", ermes__store_backend(st), (long long)n,
+           (long long)links, (long long)rounds);
+    for (int json = 0; json < 2; json++) {
+        memset(&f, 0, sizeof(f));
+        worst = max_of(worst, queue(st, "(no filter)", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.open = 1;
+        worst = max_of(worst, queue(st, "open", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.status = "new";
+        worst = max_of(worst, queue(st, "status=new", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.open = 1;
+        f.unassigned = 1;
+        worst = max_of(worst, queue(st, "open&unassigned", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.open = 1;
+        f.due_to = t_now - 1;
+        worst = max_of(worst, queue(st, "late", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.open = 1;
+        f.due_from = t_now;
+        f.due_to = t_now + 2 * 3600 * 1000;
+        worst = max_of(worst, queue(st, "due_soon", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.open = 1;
+        f.org_id = 500;
+        worst = max_of(worst, queue(st, "open&org", &f, json, (int)rounds));
+        memset(&f, 0, sizeof(f));
+        f.assignee_id = 3;
+        f.open = 1;
+        worst = max_of(worst, queue(st, "mine&open", &f, json, (int)rounds));
+    }
+    for (int by = 0; by < 2; by++) {
+        double t0 = now_s();
+        const char *grouping = by ? "both" : "constituent";
+        ermes_diag_clear(&d);
+        rc = ermes__incident_metrics(st, NULL, t_now - 365 * DAY_MS, t_now, "year", grouping, t_now,
+                                     &m, NULL, &d);
+        metrics_s = max_of(metrics_s, now_s() - t0);
+        printf("metrics of a year by %-11s %s in %.3f s (%zu groups)\n", grouping,
+               rc ? ermes_strerror(rc) : "ok", now_s() - t0,
+               m ? json_array_size(json_object_get(m, "groups")) : 0);
+        json_decref(m);
+        m = NULL;
+    }
+    printf("worst first-page p99 %.2f ms (goal < 50 ms)%s\n", worst,
+           worst < 50 ? "" : " GOAL MISSED");
+    printf("slowest year of metrics %.3f s (goal < 1 s)%s\n", metrics_s,
+           metrics_s < 1 ? "" : " GOAL MISSED");
+    ermes__store_close(st);
+    return 0;
+}

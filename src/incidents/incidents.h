@@ -1,0 +1,117 @@
+/* Incidents: what the API and the CLI do with them, the same for both. Each call is one write
+ * transaction on behalf of a viewer: it checks what the viewer may do, changes the incident,
+ * appends to its timeline (every change, with actor and time), keeps the milestones the metrics
+ * read and the next deadline the queue filters on, and writes the audit log.
+ *
+ * Clocks (clock.h) come from the incident's SLA policy (per severity, and per constituent
+ * where one is set), the constituent's business-hour calendar, the pauses spent waiting on the
+ * constituent, and the NIS2 article 23 moments. */
+#ifndef ERMES_INCIDENTS_INCIDENTS_H
+#define ERMES_INCIDENTS_INCIDENTS_H
+
+#include <jansson.h>
+
+#include "incidents/clock.h"
+#include "model/incident.h"
+#include "store/store.h"
+
+/* How long before a deadline it is "due soon" (the daemon's warning, the queue's filter). */
+#define ERMES_INCIDENT_WARN_MS (2 * ERMES_CLOCK_HOUR_MS)
+
+/* 0 when class (and type, when not NULL or "") are a class and one of its types of the RSIT
+ * taxonomy (data/incidents/rsit.json, built in); ERMES_EINVAL with d naming the member. A type
+ * without a class is refused. */
+int ermes__rsit_check(const char *rsit_class, const char *rsit_type, ermes_diag_t *d);
+/* The built-in template of that name (data/incidents/templates.json), borrowed; NULL if none. */
+const json_t *ermes__incident_template(const char *name);
+/* Every template, borrowed (the "templates" array). */
+const json_t *ermes__incident_templates(void);
+
+/* The deadlines of an incident at now: each with its name, due time (0: paused or not
+ * applicable), done time and state. */
+#define ERMES_INCIDENT_CLOCKS 7
+typedef struct ermes__incident_deadline {
+    const char *name; /* first_response, containment, resolution, nis2_early_warning,
+                       * nis2_notification, nis2_final_report, csirt_feedback */
+    int64_t due, done;
+    int applies;
+    int business_hours;
+} ermes__incident_deadline_t;
+int ermes__incident_deadlines(ermes__store_t *st, const ermes__incident_t *inc,
+                              ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS]);
+/* The parts of it: the policy of a severity for a constituent with the calendar it counts in
+ * (*has 0 when no policy applies; cal is then calendar time), and the deadlines of inc under
+ * pol (NULL: none) and cal, which reads nothing (metrics.c keeps policies for many incidents). */
+int ermes__incident_policy(ermes__store_t *st, const char *severity, int64_t org_id,
+                           ermes__sla_policy_t *pol, ermes__calendar_t *cal, int *has);
+void ermes__incident_deadlines_by(const ermes__incident_t *inc, const ermes__sla_policy_t *pol,
+                                  const ermes__calendar_t *cal,
+                                  ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS]);
+
+/* POST /api/v1/incidents and `ermes incidents create`: a new incident from body (model/
+ * incident.h's members; "template" brings that template's classification, severity, tasks and
+ * fields). *id gets its id. ERMES_EINVAL with d. */
+int ermes__incident_create(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
+                           int64_t *id, ermes_diag_t *d);
+/* PATCH /api/v1/incidents/{id} and `ermes incidents update|close`: the members of body.
+ * ERMES_ECONFLICT for a status the lifecycle does not allow from the current one (d says which
+ * way it may go), for closing with mandatory tasks not done, for changing a merged incident;
+ * ERMES_EINVAL for a bad member; ERMES_ENOTFOUND. */
+int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                           const json_t *body, ermes_diag_t *d);
+/* Merges incident id into incident into: links, observables and constituents move to into,
+ * id is closed and points to into; both timelines say so. ERMES_ECONFLICT for an incident into
+ * itself or into a merged one. */
+int ermes__incident_merge(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, int64_t into,
+                          ermes_diag_t *d);
+/* A comment on the timeline. A constituent's is always public (the CERT's people see it) and,
+ * while the incident waits on the constituent, it is the answer: the incident goes back to
+ * in_progress. Staff comments are internal unless public. */
+int ermes__incident_comment(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                            const char *text, int public_, ermes_diag_t *d);
+/* Links object (kind, object_id) to incident id; the constituent the object concerns joins
+ * the affected ones. *added 0 when it was linked already. */
+int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, const char *kind,
+                         int64_t object_id, int *added, ermes_diag_t *d);
+/* Tasks: body {"title", "owner", "due_at", "mandatory", "done"}. */
+int ermes__incident_task_add(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                             const json_t *body, int64_t *task_id, ermes_diag_t *d);
+int ermes__incident_task_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t task_id,
+                                const json_t *body, int64_t *incident_id, ermes_diag_t *d);
+/* Observables: body {"type", "value", "ioc", "sighted", "tlp"}; adding one that is there
+ * sets its flags. */
+int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                                   const json_t *body, ermes_diag_t *d);
+
+/* The incident as v may see it: for a constituent, no other constituent's name, no assignee
+ * or team. now for the clocks' states. NULL when out of memory. */
+json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
+                                const ermes__incident_t *inc, int64_t now);
+json_t *ermes__incident_task_to_json(const ermes__incident_task_t *t);
+json_t *ermes__incident_timeline_to_json(const ermes__timeline_entry_t *e);
+json_t *ermes__incident_observable_to_json(const ermes__incident_observable_t *o);
+
+/* POST /api/v1/triage and `ermes incidents triage`: body {"events": [ids], "sightings": [ids],
+ * "reports": [ids] (incident reports of the mail intake: no state, they open or join an
+ * incident), "state", "note", "allowlist": true (false-positive sightings' values join the
+ * allow-list), "incident": id (link them to it) or "open_incident": {an incident body} (open
+ * one with them)}. *result: {"events", "sightings", "reports", "allowlisted": counts,
+ * "incident": id|null}. */
+int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
+                        json_t **result, ermes_diag_t *d);
+
+/* The daemon's warnings: every open incident with a deadline due within lead_ms of now (or
+ * past) gets one timeline entry "warning" per deadline, once; *n counts them. */
+int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, size_t *n);
+
+/* Reaction-time metrics (metrics.c) over the incidents created in [from, to) (ms) that v may
+ * see: per period ("day", "month", "year" or "all") and per "constituent", "rsit_class",
+ * "both" or "none": count, median and 90th percentile (seconds) of time to acknowledge,
+ * triage, notify, contain and resolve, and the SLA compliance of each target, at now. *out:
+ * a JSON object (csv 0) or CSV text (csv 1, cells that a spreadsheet would read as formulas
+ * quoted), caller frees with json_decref or ermes__free. */
+int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_t from, int64_t to,
+                            const char *period, const char *by, int64_t now, json_t **json,
+                            char **csv, ermes_diag_t *d);
+
+#endif

@@ -1,0 +1,430 @@
+/* Reaction-time metrics (incidents.h): the milestones of each incident (each the time of the
+ * timeline entry that reached it) less its creation, grouped by period, constituent and RSIT
+ * class, as median and 90th percentile, with the SLA compliance of each target. Definitions:
+ * ../shared/reference/incidents.md section 6.1 (time to acknowledge: the first response of the
+ * CERT's people, a public comment, an assignment or a status change; to triage: leaving new
+ * and triage; to notify: the first notification linked; to contain: contained, or resolved
+ * without it; to resolve: resolved or closed). */
+#include "incidents/incidents.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/strbuf.h"
+#include "core/text.h"
+#include "core/time.h"
+
+#define METRICS 5
+static const char *const metric_names[METRICS] = {"time_to_acknowledge", "time_to_triage",
+                                                  "time_to_notify", "time_to_contain",
+                                                  "time_to_resolve"};
+#define TARGETS 3 /* first_response, containment, resolution */
+static const char *const target_names[TARGETS] = {"first_response", "containment", "resolution"};
+#define MAX_GROUPS 100000
+
+struct series {
+    int64_t *v;
+    size_t n, cap;
+};
+
+struct group {
+    char key[200];
+    char period[16];
+    char org[ERMES_INCIDENT_NAME_MAX + 1];
+    char rsit_class[ERMES_INCIDENT_NAME_MAX + 1];
+    int64_t incidents;
+    struct series s[METRICS];
+    int64_t met[TARGETS], missed[TARGETS], late[TARGETS];
+};
+
+/* The policies met so far, per (severity, constituent): one read each, not one per incident. */
+#define POLICY_SLOTS 4096
+struct policy_slot {
+    int used, has;
+    char severity[16];
+    int64_t org_id;
+    ermes__sla_policy_t pol;
+    ermes__calendar_t cal;
+};
+
+#define GROUP_SLOTS (MAX_GROUPS * 2)
+
+struct metrics_ctx {
+    ermes__store_t *st;
+    const char *period, *by;
+    int64_t now;
+    struct group *g;
+    size_t n, cap;
+    size_t last;
+    uint32_t *index; /* GROUP_SLOTS slots: a group's number + 1, 0 when free */
+    struct policy_slot *policies;
+    int rc;
+};
+
+static uint32_t hash(const char *s, uint64_t extra)
+{
+    uint64_t h = 1469598103934665603ull ^ extra;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
+                     const struct policy_slot **out)
+{
+    uint32_t h = hash(inc->severity, (uint64_t)inc->org_id) % POLICY_SLOTS;
+    struct policy_slot *p;
+    int rc;
+
+    for (uint32_t k = 0; k < POLICY_SLOTS; k++) {
+        p = &c->policies[(h + k) % POLICY_SLOTS];
+        if (p->used && p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
+            *out = p;
+            return 0;
+        }
+        if (!p->used) {
+            if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
+                                             &p->has)))
+                return rc;
+            p->used = 1;
+            p->org_id = inc->org_id;
+            snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
+            *out = p;
+            return 0;
+        }
+    }
+    return ERMES_ETOOBIG;
+}
+
+static int series_add(struct series *s, int64_t v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        int64_t *p = realloc(s->v, cap * sizeof(*p));
+        if (!p)
+            return ERMES_ENOMEM;
+        s->v = p;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+    return 0;
+}
+
+static void period_of(int64_t ms, const char *period, char *out, size_t cap)
+{
+    char t[ERMES_TIME_STRLEN];
+
+    ermes__time_format(ms, t);
+    if (strcmp(period, "day") == 0)
+        snprintf(out, cap, "%.10s", t);
+    else if (strcmp(period, "month") == 0)
+        snprintf(out, cap, "%.7s", t);
+    else if (strcmp(period, "year") == 0)
+        snprintf(out, cap, "%.4s", t);
+    else
+        snprintf(out, cap, "all");
+}
+
+static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *inc)
+{
+    char period[16], key[200];
+    const char *org = "", *cls = "";
+    int by_org = strcmp(c->by, "constituent") == 0 || strcmp(c->by, "both") == 0;
+    int by_class = strcmp(c->by, "rsit_class") == 0 || strcmp(c->by, "both") == 0;
+
+    period_of(inc->created_at, c->period, period, sizeof(period));
+    if (by_org)
+        org = inc->org[0] ? inc->org : "-";
+    if (by_class)
+        cls = inc->rsit_class[0] ? inc->rsit_class : "-";
+    snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", period, org, cls);
+    if (c->n && strcmp(c->g[c->last].key, key) == 0)
+        return &c->g[c->last];
+    uint32_t slot = hash(key, 0) % GROUP_SLOTS;
+    while (c->index[slot]) {
+        if (strcmp(c->g[c->index[slot] - 1].key, key) == 0)
+            return &c->g[c->last = c->index[slot] - 1];
+        slot = (slot + 1) % GROUP_SLOTS;
+    }
+    if (c->n == MAX_GROUPS)
+        return NULL;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct group *p = realloc(c->g, cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        c->g = p;
+        c->cap = cap;
+    }
+    memset(&c->g[c->n], 0, sizeof(c->g[c->n]));
+    snprintf(c->g[c->n].key, sizeof(c->g[c->n].key), "%s", key);
+    snprintf(c->g[c->n].period, sizeof(c->g[c->n].period), "%s", period);
+    snprintf(c->g[c->n].org, sizeof(c->g[c->n].org), "%s", org);
+    snprintf(c->g[c->n].rsit_class, sizeof(c->g[c->n].rsit_class), "%s", cls);
+    c->last = c->n;
+    c->index[slot] = (uint32_t)c->n + 1;
+    return &c->g[c->n++];
+}
+
+static int incident_cb(void *ctx, const ermes__incident_t *inc)
+{
+    struct metrics_ctx *c = ctx;
+    ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+    struct group *g = group_of(c, inc);
+    const int64_t at[METRICS] = {inc->acknowledged_at, inc->triaged_at, inc->notified_at,
+                                 inc->contained_at, inc->resolved_at};
+    int rc;
+
+    if (!g)
+        return ERMES_ENOMEM;
+    g->incidents++;
+    for (int i = 0; i < METRICS; i++)
+        if (at[i] && at[i] >= inc->created_at &&
+            (rc = series_add(&g->s[i], at[i] - inc->created_at)))
+            return rc;
+    const struct policy_slot *p;
+    if ((rc = policy_of(c, inc, &p)))
+        return rc;
+    ermes__incident_deadlines_by(inc, p->has ? &p->pol : NULL, &p->cal, dl);
+    for (int i = 0; i < TARGETS; i++) {
+        ermes__deadline_state_t s;
+        if (!dl[i].applies)
+            continue;
+        s = ermes__deadline_state(dl[i].due, dl[i].done, c->now, 0);
+        g->met[i] += s == ERMES_DEADLINE_MET;
+        g->missed[i] += s == ERMES_DEADLINE_MISSED;
+        g->late[i] += s == ERMES_DEADLINE_LATE;
+    }
+    return 0;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile p (0..100) of the sorted series, in whole seconds (rounded). */
+static json_int_t percentile(const struct series *s, int p)
+{
+    size_t rank = (s->n * (size_t)p + 99) / 100;
+
+    if (!s->n)
+        return 0;
+    if (rank < 1)
+        rank = 1;
+    return (json_int_t)((s->v[rank - 1] + 500) / 1000);
+}
+
+/* met / (met + missed + late); -1 when nothing was due yet. */
+static double rate(int64_t met, int64_t missed, int64_t late)
+{
+    int64_t all = met + missed + late;
+
+    return all ? (double)met / (double)all : -1;
+}
+
+static json_t *group_json(struct group *g, const char *by)
+{
+    json_t *j = json_object(), *sla = json_object();
+    int64_t met = 0, all = 0;
+
+    if (!j || !sla) {
+        json_decref(j);
+        json_decref(sla);
+        return NULL;
+    }
+    json_object_set_new(j, "period", json_string(g->period));
+    if (strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0)
+        json_object_set_new(j, "constituent", json_string(g->org));
+    if (strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0)
+        json_object_set_new(j, "rsit_class", json_string(g->rsit_class));
+    json_object_set_new(j, "incidents", json_integer(g->incidents));
+    for (int i = 0; i < METRICS; i++) {
+        struct series *s = &g->s[i];
+        if (s->n > 1)
+            qsort(s->v, s->n, sizeof(*s->v), cmp64);
+        json_object_set_new(j, metric_names[i],
+                            json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
+                                      s->n ? json_integer(percentile(s, 50)) : json_null(),
+                                      "p90_seconds",
+                                      s->n ? json_integer(percentile(s, 90)) : json_null()));
+    }
+    for (int i = 0; i < TARGETS; i++) {
+        double r = rate(g->met[i], g->missed[i], g->late[i]);
+        json_object_set_new(sla, target_names[i],
+                            json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)g->met[i], "missed",
+                                      (json_int_t)g->missed[i], "late", (json_int_t)g->late[i],
+                                      "rate", r < 0 ? json_null() : json_real(r)));
+        met += g->met[i];
+        all += g->met[i] + g->missed[i] + g->late[i];
+    }
+    json_object_set_new(sla, "compliance_rate",
+                        all ? json_real((double)met / (double)all) : json_null());
+    json_object_set_new(j, "sla", sla);
+    return j;
+}
+
+/* One CSV cell: quoted when it holds a comma, quote or line end; a leading formula character
+ * guarded by a single quote (OWASP). */
+static int csv_cell(ermes__strbuf_t *b, const char *s, int last)
+{
+    int quote = strpbrk(s, ",\"\r\n") != NULL, rc = 0;
+
+    if (quote)
+        rc |= ermes__strbuf_addc(b, '"');
+    if (ermes__csv_cell_is_formula(s, strlen(s)))
+        rc |= ermes__strbuf_addc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            rc |= ermes__strbuf_addc(b, '"');
+        rc |= ermes__strbuf_addc(b, *p);
+    }
+    if (quote)
+        rc |= ermes__strbuf_addc(b, '"');
+    rc |= ermes__strbuf_addc(b, last ? '\n' : ',');
+    return rc ? ERMES_ENOMEM : 0;
+}
+
+static int csv_number(ermes__strbuf_t *b, const json_t *v, int last)
+{
+    char buf[64];
+
+    if (json_is_integer(v))
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, sizeof(buf), "%.3f", json_real_value(v));
+    else
+        buf[0] = '\0';
+    return csv_cell(b, buf, last);
+}
+
+static int to_csv(const json_t *groups, char **out)
+{
+    ermes__strbuf_t b;
+    size_t i;
+    json_t *g;
+    int rc = 0;
+
+    ermes__strbuf_init(&b, (size_t)256 << 20);
+    rc |= ermes__strbuf_adds(&b, "period,constituent,rsit_class,incidents");
+    for (int m = 0; m < METRICS; m++)
+        rc |= ermes__strbuf_addf(&b, ",%s_count,%s_median_seconds,%s_p90_seconds", metric_names[m],
+                                 metric_names[m], metric_names[m]);
+    for (int t = 0; t < TARGETS; t++)
+        rc |=
+            ermes__strbuf_addf(&b, ",sla_%s_met,sla_%s_missed,sla_%s_late,sla_%s_rate",
+                               target_names[t], target_names[t], target_names[t], target_names[t]);
+    rc |= ermes__strbuf_adds(&b, ",sla_compliance_rate\n");
+    json_array_foreach(groups, i, g)
+    {
+        const json_t *org = json_object_get(g, "constituent"),
+                     *cls = json_object_get(g, "rsit_class");
+        const json_t *sla = json_object_get(g, "sla");
+        rc |= csv_cell(&b, json_string_value(json_object_get(g, "period")), 0);
+        rc |= csv_cell(&b, org ? json_string_value(org) : "", 0);
+        rc |= csv_cell(&b, cls ? json_string_value(cls) : "", 0);
+        rc |= csv_number(&b, json_object_get(g, "incidents"), 0);
+        for (int m = 0; m < METRICS; m++) {
+            const json_t *x = json_object_get(g, metric_names[m]);
+            rc |= csv_number(&b, json_object_get(x, "count"), 0);
+            rc |= csv_number(&b, json_object_get(x, "median_seconds"), 0);
+            rc |= csv_number(&b, json_object_get(x, "p90_seconds"), 0);
+        }
+        for (int t = 0; t < TARGETS; t++) {
+            const json_t *x = json_object_get(sla, target_names[t]);
+            rc |= csv_number(&b, json_object_get(x, "met"), 0);
+            rc |= csv_number(&b, json_object_get(x, "missed"), 0);
+            rc |= csv_number(&b, json_object_get(x, "late"), 0);
+            rc |= csv_number(&b, json_object_get(x, "rate"), 0);
+        }
+        rc |= csv_number(&b, json_object_get(sla, "compliance_rate"), 1);
+    }
+    if (rc) {
+        ermes__strbuf_cleanup(&b);
+        return ERMES_ENOMEM;
+    }
+    *out = ermes__strbuf_take(&b, NULL);
+    return *out ? 0 : ERMES_ENOMEM;
+}
+
+int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_t from, int64_t to,
+                            const char *period, const char *by, int64_t now, json_t **json,
+                            char **csv, ermes_diag_t *d)
+{
+    struct metrics_ctx c;
+    json_t *out = NULL, *groups = NULL;
+    char t[ERMES_TIME_STRLEN];
+    int rc;
+
+    if (json)
+        *json = NULL;
+    if (csv)
+        *csv = NULL;
+    if (strcmp(period, "day") != 0 && strcmp(period, "month") != 0 && strcmp(period, "year") != 0 &&
+        strcmp(period, "all") != 0) {
+        ermes_diag_set(d, "period", "period must be day, month, year or all");
+        return ERMES_EINVAL;
+    }
+    if (strcmp(by, "constituent") != 0 && strcmp(by, "rsit_class") != 0 &&
+        strcmp(by, "both") != 0 && strcmp(by, "none") != 0) {
+        ermes_diag_set(d, "by", "by must be constituent, rsit_class, both or none");
+        return ERMES_EINVAL;
+    }
+    memset(&c, 0, sizeof(c));
+    if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))) ||
+        !(c.policies = calloc(POLICY_SLOTS, sizeof(*c.policies)))) {
+        free(c.index);
+        return ERMES_ENOMEM;
+    }
+    c.st = st;
+    c.period = period;
+    c.by = by;
+    c.now = now;
+    /* Merged incidents are counted in their survivor. */
+    rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
+    if (rc)
+        goto out;
+    if (!(out = json_object()) || !(groups = json_array())) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    /* Oldest period first, as the store reads them. */
+    for (size_t i = 0; i < c.n; i++) {
+        json_t *g = group_json(&c.g[i], by);
+        if (!g || json_array_append_new(groups, g)) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+    }
+    if (from)
+        ermes__time_format(from, t);
+    json_object_set_new(out, "from", from ? json_string(t) : json_null());
+    if (to)
+        ermes__time_format(to, t);
+    json_object_set_new(out, "to", to ? json_string(t) : json_null());
+    json_object_set_new(out, "period", json_string(period));
+    json_object_set_new(out, "by", json_string(by));
+    if (csv && (rc = to_csv(groups, csv)))
+        goto out;
+    json_object_set_new(out, "groups", groups);
+    groups = NULL;
+    if (json) {
+        *json = out;
+        out = NULL;
+    }
+out:
+    for (size_t i = 0; i < c.n; i++)
+        for (int m = 0; m < METRICS; m++)
+            free(c.g[i].s[m].v);
+    free(c.g);
+    free(c.index);
+    free(c.policies);
+    json_decref(groups);
+    json_decref(out);
+    return rc;
+}

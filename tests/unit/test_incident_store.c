@@ -1,0 +1,336 @@
+/* Tests of the incident store (src/store/incidents.c, triage.c) and of what src/incidents/
+ * builds on it: insert, read back, visibility for a constituent, the queue's filters and keyset
+ * pages, links, the append-only timeline, tasks, observables, merging, SLA policies and
+ * calendars, triage and the allow-list. Run on SQLite and, as unit_pg, on PostgreSQL. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access/access.h"
+#include "core/alloc.h"
+#include "core/time.h"
+#include "incidents/incidents.h"
+#include "model/org.h"
+#include "store/store.h"
+#include "test_db.h"
+
+typedef struct fixture {
+    char dir[64];
+    ermes__store_t *st;
+    int64_t home, acme, beta;
+    ermes__viewer_t admin, acme_user;
+} fixture_t;
+
+static int64_t add_org(ermes__store_t *st, const char *short_name)
+{
+    ermes__org_t *org = ermes__org_new();
+    ermes_diag_t d;
+    int64_t id;
+
+    assert_non_null(org);
+    org->short_name = ermes__org_strdup(org, short_name);
+    org->name = ermes__org_strdup(org, short_name);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__store_org_insert(st, org, &d), 0);
+    id = org->meta.id;
+    ermes__org_free(org);
+    return id;
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/ermes-test-incidents-XXXXXX");
+    if (!mkdtemp(f->dir) || test_store_open(f->dir, &opts, &f->st))
+        return -1;
+    f->home = add_org(f->st, "CERT");
+    f->acme = add_org(f->st, "ACME");
+    f->beta = add_org(f->st, "BETA");
+    f->admin.role = ERMES_ROLE_ADMIN;
+    f->admin.org_id = f->home;
+    f->admin.user_name = "tester";
+    f->acme_user.role = ERMES_ROLE_CONSTITUENT;
+    f->acme_user.org_id = f->acme;
+    f->acme_user.user_name = "conny";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    DIR *d;
+    struct dirent *e;
+    char path[512];
+
+    ermes__store_close(f->st);
+    if ((d = opendir(f->dir))) {
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+                remove(path);
+            }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t create(fixture_t *f, const char *json)
+{
+    json_error_t je;
+    json_t *body = json_loads(json, 0, &je);
+    ermes_diag_t d;
+    int64_t id = 0;
+    int rc;
+
+    assert_non_null(body);
+    ermes_diag_clear(&d);
+    rc = ermes__incident_create(f->st, &f->admin, body, &id, &d);
+    json_decref(body);
+    if (rc)
+        fail_msg("create %s: %s (%s)", json, d.reason, d.field);
+    return id;
+}
+
+static int update(fixture_t *f, int64_t id, const char *json, ermes_diag_t *d)
+{
+    json_error_t je;
+    json_t *body = json_loads(json, 0, &je);
+    int rc;
+
+    assert_non_null(body);
+    ermes_diag_clear(d);
+    rc = ermes__incident_update(f->st, &f->admin, id, body, d);
+    json_decref(body);
+    return rc;
+}
+
+struct ids {
+    int64_t id[64];
+    size_t n;
+};
+
+static int ids_cb(void *ctx, const ermes__incident_t *inc)
+{
+    struct ids *c = ctx;
+
+    if (c->n < 64)
+        c->id[c->n++] = inc->id;
+    return 0;
+}
+
+static void insert_get_and_visibility(void **state)
+{
+    fixture_t *f = *state;
+    ermes__incident_t *inc = malloc(sizeof(*inc));
+    ermes__incident_filter_t flt;
+    struct ids got = {{0}, 0};
+    int64_t a, b, red;
+    int more = 0;
+
+    assert_non_null(inc);
+    a = create(f, "{\"title\": \"acme's\", \"constituents\": [\"ACME\"], \"severity\": \"high\"}");
+    b = create(f, "{\"title\": \"beta's\", \"constituents\": [\"BETA\"]}");
+    red = create(f, "{\"title\": \"red\", \"constituents\": [\"ACME\"], \"tlp\": \"RED\"}");
+    assert_int_equal(ermes__store_incident_get(f->st, &f->admin, a, inc), 0);
+    assert_string_equal(inc->title, "acme's");
+    assert_string_equal(inc->severity, "high");
+    assert_string_equal(inc->status, "new");
+    assert_string_equal(inc->org, "ACME");
+    assert_true(inc->next_due_at > inc->created_at);
+    /* A constituent: its own, not another's, not a RED one it does not own. */
+    assert_int_equal(ermes__store_incident_get(f->st, &f->acme_user, a, inc), 0);
+    assert_int_equal(ermes__store_incident_get(f->st, &f->acme_user, b, inc), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__store_incident_get(f->st, &f->acme_user, red, inc), ERMES_ENOTFOUND);
+    memset(&flt, 0, sizeof(flt));
+    assert_int_equal(ermes__store_incident_each(f->st, &f->acme_user, &flt, ids_cb, &got, NULL), 0);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.id[0], a);
+    /* Keyset pages, newest first. */
+    got.n = 0;
+    flt.limit = 2;
+    assert_int_equal(ermes__store_incident_each(f->st, &f->admin, &flt, ids_cb, &got, &more), 0);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.id[0], red);
+    assert_int_equal(more, 1);
+    flt.before_id = got.id[1];
+    got.n = 0;
+    assert_int_equal(ermes__store_incident_each(f->st, &f->admin, &flt, ids_cb, &got, &more), 0);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.id[0], a);
+    assert_int_equal(more, 0);
+    /* By constituent and severity. */
+    memset(&flt, 0, sizeof(flt));
+    flt.org_id = f->beta;
+    got.n = 0;
+    assert_int_equal(ermes__store_incident_each(f->st, &f->admin, &flt, ids_cb, &got, NULL), 0);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.id[0], b);
+    free(inc);
+}
+
+static int count_cb(void *ctx, const ermes__timeline_entry_t *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void lifecycle_timeline_and_merge(void **state)
+{
+    fixture_t *f = *state;
+    ermes__incident_t *inc = malloc(sizeof(*inc));
+    ermes_diag_t d;
+    int64_t a, b;
+    int n = 0, pub = 0, added = 0;
+    ermes__timeline_entry_t e;
+
+    assert_non_null(inc);
+    a = create(f, "{\"title\": \"a\", \"template\": \"ddos\"}");
+    b = create(f, "{\"title\": \"b\"}");
+    assert_int_equal(update(f, a, "{\"status\": \"closed\"}", &d), ERMES_ECONFLICT);
+    assert_string_equal(d.field, "status"); /* a mandatory task is open */
+    assert_int_equal(update(f, a, "{\"status\": \"resolved\"}", &d), ERMES_ECONFLICT);
+    assert_int_equal(update(f, a, "{\"status\": \"in_progress\"}", &d), 0);
+    assert_int_equal(update(f, a, "{\"status\": \"waiting_on_constituent\"}", &d), 0);
+    assert_int_equal(ermes__store_incident_get(f->st, NULL, a, inc), 0);
+    assert_non_null(strchr(inc->pauses, '-'));
+    assert_int_equal(inc->pauses[strlen(inc->pauses) - 1], '-'); /* a pause running */
+    {
+        ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+        assert_int_equal(ermes__incident_deadlines(f->st, inc, dl), 0);
+        assert_string_equal(dl[1].name, "containment");
+        assert_int_equal(dl[1].due, 0); /* the SLA clocks stand while waiting */
+        assert_true(dl[0].done > 0);    /* the status change was the first response */
+    }
+    assert_int_equal(ermes__incident_comment(f->st, &f->admin, a, "note", 0, &d), 0);
+    assert_int_equal(ermes__store_incident_timeline_each(f->st, a, 0, 0, 0, count_cb, &n, NULL), 0);
+    assert_int_equal(ermes__store_incident_timeline_each(f->st, a, 1, 0, 0, count_cb, &pub, NULL),
+                     0);
+    assert_true(n > pub); /* the internal note and the others are not public */
+    /* The timeline refuses changes on both backends. */
+    memset(&e, 0, sizeof(e));
+    e.incident_id = 999999;
+    e.kind = "comment";
+    assert_int_equal(ermes__store_incident_timeline_add(f->st, &e), ERMES_ENOTFOUND);
+    /* Links and merge. */
+    assert_int_equal(ermes__store_incident_link_add(f->st, a, "indicator", 7, &added), 0);
+    assert_int_equal(added, 1);
+    assert_int_equal(ermes__store_incident_link_add(f->st, a, "indicator", 7, &added), 0);
+    assert_int_equal(added, 0);
+    assert_int_equal(ermes__incident_merge(f->st, &f->admin, a, b, &d), 0);
+    assert_int_equal(ermes__store_incident_get(f->st, NULL, a, inc), 0);
+    assert_string_equal(inc->status, "closed");
+    assert_int_equal(inc->merged_into, b);
+    assert_int_equal(ermes__store_incident_link_add(f->st, b, "indicator", 7, &added), 0);
+    assert_int_equal(added, 0); /* moved there by the merge */
+    assert_int_equal(ermes__incident_merge(f->st, &f->admin, b, a, &d), ERMES_ECONFLICT);
+    free(inc);
+}
+
+static void policies_calendars_triage_allowlist(void **state)
+{
+    fixture_t *f = *state;
+    ermes__sla_policy_t p = {30, 60, 120, 1}, got;
+    ermes__calendar_row_t *cal = calloc(1, sizeof(*cal));
+    int yes = 0, added = 0;
+    int64_t missing = 0, one = 1;
+    char state_name[32];
+
+    assert_non_null(cal);
+    assert_int_equal(ermes__store_sla_policy_get(f->st, "critical", f->acme, &got), 0);
+    assert_int_equal(got.response_min, 60); /* the default of migration 20 */
+    assert_int_equal(ermes__store_sla_policy_put(f->st, "critical", f->acme, &p), 0);
+    assert_int_equal(ermes__store_sla_policy_get(f->st, "critical", f->acme, &got), 0);
+    assert_int_equal(got.response_min, 30);
+    assert_int_equal(got.business_hours, 1);
+    p.response_min = 45;
+    assert_int_equal(ermes__store_sla_policy_put(f->st, "critical", f->acme, &p), 0);
+    assert_int_equal(ermes__store_sla_policy_get(f->st, "critical", f->acme, &got), 0);
+    assert_int_equal(got.response_min, 45);
+    assert_int_equal(ermes__store_sla_policy_get(f->st, "critical", f->beta, &got), 0);
+    assert_int_equal(got.response_min, 60);
+    assert_int_equal(ermes__store_calendar_get(f->st, f->acme, cal), 0);
+    assert_int_equal(cal->start_minute, 540); /* the default calendar */
+    cal->days = 0x3f;
+    snprintf(cal->holidays, sizeof(cal->holidays), "2026-12-25");
+    assert_int_equal(ermes__store_calendar_put(f->st, f->acme, cal), 0);
+    memset(cal, 0, sizeof(*cal));
+    assert_int_equal(ermes__store_calendar_get(f->st, f->acme, cal), 0);
+    assert_int_equal(cal->days, 0x3f);
+    assert_string_equal(cal->holidays, "2026-12-25");
+    assert_int_equal(ermes__store_calendar_get(f->st, f->beta, cal), 0);
+    assert_int_equal(cal->days, 31);
+    /* Triage of an event that is not there names it. */
+    assert_int_equal(
+        ermes__store_triage_set(f->st, "event", &one, 1, "benign", NULL, "t", &missing),
+        ERMES_ENOTFOUND);
+    assert_int_equal(missing, 1);
+    assert_int_equal(ermes__store_triage_get(f->st, "event", 1, state_name, sizeof(state_name)),
+                     ERMES_ENOTFOUND);
+    assert_string_equal(state_name, "new");
+    assert_int_equal(ermes__store_allowlist_has(f->st, "203.0.113.9", &yes), 0);
+    assert_int_equal(yes, 0);
+    assert_int_equal(ermes__store_allowlist_add(f->st, "203.0.113.9", "fp", 0, &added), 0);
+    assert_int_equal(added, 1);
+    assert_int_equal(ermes__store_allowlist_add(f->st, "203.0.113.9", "fp", 0, &added), 0);
+    assert_int_equal(added, 0);
+    assert_int_equal(ermes__store_allowlist_has(f->st, "203.0.113.9", &yes), 0);
+    assert_int_equal(yes, 1);
+    free(cal);
+}
+
+static void metrics_from_milestones(void **state)
+{
+    fixture_t *f = *state;
+    ermes_diag_t d;
+    json_t *m = NULL;
+    char *csv = NULL;
+    int64_t a;
+
+    a = create(f, "{\"title\": \"m\", \"constituents\": [\"ACME\"], \"rsit_class\": \"fraud\"}");
+    assert_int_equal(update(f, a, "{\"status\": \"in_progress\"}", &d), 0);
+    assert_int_equal(update(f, a, "{\"status\": \"resolved\"}", &d), 0);
+    assert_int_equal(ermes__incident_metrics(f->st, &f->admin, 0, 0, "all", "both",
+                                             ermes__time_now_ms(), &m, NULL, &d),
+                     0);
+    json_t *g = json_array_get(json_object_get(m, "groups"), 0);
+    assert_string_equal(json_string_value(json_object_get(g, "constituent")), "ACME");
+    assert_string_equal(json_string_value(json_object_get(g, "rsit_class")), "fraud");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(g, "time_to_resolve"), "count")), 1);
+    json_decref(m);
+    assert_int_equal(ermes__incident_metrics(f->st, &f->admin, 0, 0, "month", "none",
+                                             ermes__time_now_ms(), NULL, &csv, &d),
+                     0);
+    assert_non_null(strstr(csv, "period,constituent,rsit_class,incidents"));
+    ermes__free(csv);
+    assert_int_equal(
+        ermes__incident_metrics(f->st, &f->admin, 0, 0, "week", "none", 0, &m, NULL, &d),
+        ERMES_EINVAL);
+    assert_string_equal(d.field, "period");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(insert_get_and_visibility, setup, teardown),
+        cmocka_unit_test_setup_teardown(lifecycle_timeline_and_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(policies_calendars_triage_allowlist, setup, teardown),
+        cmocka_unit_test_setup_teardown(metrics_from_milestones, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
