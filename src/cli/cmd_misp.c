@@ -62,8 +62,8 @@ static int load_wls(cli_t *c, int force, ermes__wl_catalog_t *cat)
     return rc;
 }
 
-static void audit(cli_t *c, int force, size_t events, size_t added, size_t updated,
-                  size_t skipped, size_t invalid, size_t suppressed)
+static void audit(cli_t *c, int force, size_t events, size_t added, size_t updated, size_t skipped,
+                  size_t invalid, size_t suppressed)
 {
     char detail[200];
 

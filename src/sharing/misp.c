@@ -48,8 +48,7 @@ static const struct {
     {"ja3-fingerprint-md5", ERMES_IND_JA3, 0, 0},
 };
 
-ermes_ind_type_t ermes__misp_type_map(const char *type, const char *relation, int *part,
-                                      int *exact)
+ermes_ind_type_t ermes__misp_type_map(const char *type, const char *relation, int *part, int *exact)
 {
     *part = 0;
     *exact = 0;
@@ -73,9 +72,12 @@ int ermes__misp_tag_tlp(const char *tag, ermes_tlp_t *tlp)
     static const struct {
         const char *tag;
         ermes_tlp_t tlp;
-    } tags[] = {{"tlp:clear", ERMES_TLP_CLEAR}, {"tlp:white", ERMES_TLP_CLEAR},
-                {"tlp:green", ERMES_TLP_GREEN}, {"tlp:amber", ERMES_TLP_AMBER},
-                {"tlp:amber+strict", ERMES_TLP_AMBER_STRICT}, {"tlp:red", ERMES_TLP_RED}};
+    } tags[] = {{"tlp:clear", ERMES_TLP_CLEAR},
+                {"tlp:white", ERMES_TLP_CLEAR},
+                {"tlp:green", ERMES_TLP_GREEN},
+                {"tlp:amber", ERMES_TLP_AMBER},
+                {"tlp:amber+strict", ERMES_TLP_AMBER_STRICT},
+                {"tlp:red", ERMES_TLP_RED}};
 
     for (size_t i = 0; tag && i < sizeof(tags) / sizeof(tags[0]); i++)
         if (!strcasecmp(tag, tags[i].tag)) {
@@ -222,8 +224,8 @@ static int attr_new(ermes__misp_import_t *imp, ermes__misp_attr_t **out)
 typedef struct event_ctx {
     const char *uuid;
     char source[64];
-    int tlp;          /* from the event's tags, -1 none */
-    int dist_tlp;     /* from the event's distribution, -1 none */
+    int tlp;      /* from the event's tags, -1 none */
+    int dist_tlp; /* from the event's distribution, -1 none */
     char tags[TAGS_CAP];
 } event_ctx_t;
 
@@ -368,7 +370,8 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, ermes_indicato
                 /* The first part may be in the set already (domain|ip): it stays an
                  * indicator, the attribute is reported invalid for its bad part. */
                 r->fate = ERMES_MISP_INVALID;
-                snprintf(r->reason, sizeof(r->reason), "%.190s", d.reason[0] ? d.reason : "invalid");
+                snprintf(r->reason, sizeof(r->reason), "%.190s",
+                         d.reason[0] ? d.reason : "invalid");
                 imp->invalid++;
                 return 0;
             }
@@ -470,11 +473,10 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
  * or info). */
 static int looks_like_event(const json_t *j)
 {
-    return json_is_object(j) &&
-           (json_is_object(json_object_get(j, "Event")) ||
-            (json_object_get(j, "uuid") &&
-             (json_object_get(j, "Attribute") || json_object_get(j, "Object") ||
-              json_object_get(j, "info"))));
+    return json_is_object(j) && (json_is_object(json_object_get(j, "Event")) ||
+                                 (json_object_get(j, "uuid") &&
+                                  (json_object_get(j, "Attribute") ||
+                                   json_object_get(j, "Object") || json_object_get(j, "info"))));
 }
 
 static int nesting_ok(const char *data, size_t len)
@@ -540,13 +542,13 @@ int ermes__misp_read(const char *data, size_t len, ermes_indicator_set_t *set,
     } else if (looks_like_event(root)) {
         rc = read_event(root, 0, set, imp);
     } else {
-        ermes_diag_set(d, NULL, "not a MISP event: expected {\"Event\": {...}}, a list of events "
-                                "or a MISP feed's event file");
+        ermes_diag_set(d, NULL,
+                       "not a MISP event: expected {\"Event\": {...}}, a list of events "
+                       "or a MISP feed's event file");
         rc = ERMES_EPARSE;
     }
     if (rc == ERMES_ETOOBIG)
-        ermes_diag_set(d, NULL, "more than %d attributes in one import",
-                       ERMES_MISP_MAX_ATTRIBUTES);
+        ermes_diag_set(d, NULL, "more than %d attributes in one import", ERMES_MISP_MAX_ATTRIBUTES);
 out:
     json_decref(root);
     return rc;
@@ -639,9 +641,8 @@ json_t *ermes__misp_import_to_json(const ermes__misp_import_t *imp)
 
     for (size_t k = 0; attrs && k < imp->nattrs; k++) {
         const ermes__misp_attr_t *r = &imp->attrs[k];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "uuid", r->uuid, "event_uuid",
-                              r->event_uuid, "type", r->type, "value", r->value, "fate",
-                              fate_name(r->fate));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "uuid", r->uuid, "event_uuid", r->event_uuid,
+                              "type", r->type, "value", r->value, "fate", fate_name(r->fate));
         if (!o) {
             /* A value cut inside a UTF-8 sequence: give it without the value. */
             o = json_pack("{s:s,s:s,s:s,s:n,s:s}", "uuid", r->uuid, "event_uuid", r->event_uuid,
@@ -662,13 +663,13 @@ json_t *ermes__misp_import_to_json(const ermes__misp_import_t *imp)
             json_object_set_new(o, "warninglist", json_string(r->warninglist));
         json_array_append_new(attrs, o);
     }
-    out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:o*}", "events",
-                    (json_int_t)imp->events, "indicators", (json_int_t)imp->indicators, "added",
-                    (json_int_t)imp->store.added, "updated", (json_int_t)imp->store.updated,
-                    "skipped", (json_int_t)imp->skipped, "invalid", (json_int_t)imp->invalid,
-                    "suppressed", (json_int_t)imp->suppressed, "event_uuids",
-                    imp->event_uuids ? imp->event_uuids : json_array(), "event_errors",
-                    imp->event_errors ? imp->event_errors : json_array(), "attributes", attrs);
+    out =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:o*}", "events", (json_int_t)imp->events,
+                  "indicators", (json_int_t)imp->indicators, "added", (json_int_t)imp->store.added,
+                  "updated", (json_int_t)imp->store.updated, "skipped", (json_int_t)imp->skipped,
+                  "invalid", (json_int_t)imp->invalid, "suppressed", (json_int_t)imp->suppressed,
+                  "event_uuids", imp->event_uuids ? imp->event_uuids : json_array(), "event_errors",
+                  imp->event_errors ? imp->event_errors : json_array(), "attributes", attrs);
     return out;
 }
 

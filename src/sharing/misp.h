@@ -39,9 +39,9 @@ typedef struct ermes__misp_attr {
     char uuid[48], event_uuid[48], type[48], value[160];
     ermes__misp_fate_t fate;
     char reason[200];
-    int nind;          /* indicators it gave the set */
+    int nind;           /* indicators it gave the set */
     uint32_t set_id[2]; /* their ids in the set */
-    int64_t id[2];     /* the stored indicators' ids (0: suppressed) */
+    int64_t id[2];      /* the stored indicators' ids (0: suppressed) */
     char warninglist[128];
 } ermes__misp_attr_t;
 

@@ -148,10 +148,9 @@ static int uuid_ok(const char *s)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23 ? c != '-'
-                                                    : !((c >= '0' && c <= '9') ||
-                                                        (c >= 'a' && c <= 'f') ||
-                                                        (c >= 'A' && c <= 'F')))
+        if (i == 8 || i == 13 || i == 18 || i == 23
+                ? c != '-'
+                : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return 0;
     }
     return 1;

@@ -172,7 +172,7 @@ static void test_read_fates_and_tlp(void **state)
 
 static void test_read_refuses(void **state)
 {
-    static const char *const bad[] = {"", "{", "42", "{\"a\":1}", "{\"Attribute\":[]}",
+    static const char *const bad[] = {"",         "{", "42", "{\"a\":1}", "{\"Attribute\":[]}",
                                       "\"Event\""};
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -227,12 +227,9 @@ static void test_feed_state(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_map),
-        cmocka_unit_test(test_tag_and_distribution_tlp),
-        cmocka_unit_test(test_uuid5),
-        cmocka_unit_test(test_read_fates_and_tlp),
-        cmocka_unit_test(test_read_refuses),
-        cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_type_map),     cmocka_unit_test(test_tag_and_distribution_tlp),
+        cmocka_unit_test(test_uuid5),        cmocka_unit_test(test_read_fates_and_tlp),
+        cmocka_unit_test(test_read_refuses), cmocka_unit_test(test_feed_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
