@@ -5,7 +5,8 @@
  *  - the answer is 0, ERMES_EPARSE or ERMES_ETOOBIG (with a reason), or ERMES_ENOMEM;
  *  - every attribute read has exactly one fate, and the counts add up;
  *  - an attribute that became an indicator gave the set one or two of them;
- *  - the report is JSON, and the indicators compile into a matcher. */
+ *  - the report is JSON and lists every attribute, and the indicators compile into a
+ *    matcher. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(ind <= ermes_indicator_set_count(set), "more indicators than the set holds");
         j = ermes__misp_import_to_json(&imp);
         check(j != NULL, "no report");
+        check(json_array_size(json_object_get(j, "attributes")) == imp.nattrs,
+              "an attribute missing from the report");
         json_decref(j);
         if (ermes_matcher_build(set, 0, &m) == 0)
             ermes_matcher_release(m);

@@ -635,23 +635,45 @@ static const char *fate_name(ermes__misp_fate_t f)
     return (unsigned)f < 4 ? names[f] : "?";
 }
 
+/* A copy of s in buf, cut at a character boundary: the fixed-size fields of the report may have
+ * cut a UTF-8 sequence, and jansson takes only whole ones. */
+static const char *utf8_whole(const char *s, char *buf, size_t cap)
+{
+    size_t n, i;
+    unsigned char c;
+    size_t need;
+
+    snprintf(buf, cap, "%s", s);
+    n = strlen(buf);
+    if (!n)
+        return buf;
+    i = n - 1;
+    while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
+        i--;
+    c = (unsigned char)buf[i];
+    need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    if (i + need > n)
+        buf[i] = '\0';
+    return buf;
+}
+
 json_t *ermes__misp_import_to_json(const ermes__misp_import_t *imp)
 {
     json_t *attrs = json_array(), *out;
 
     for (size_t k = 0; attrs && k < imp->nattrs; k++) {
         const ermes__misp_attr_t *r = &imp->attrs[k];
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "uuid", r->uuid, "event_uuid", r->event_uuid,
-                              "type", r->type, "value", r->value, "fate", fate_name(r->fate));
-        if (!o) {
-            /* A value cut inside a UTF-8 sequence: give it without the value. */
-            o = json_pack("{s:s,s:s,s:s,s:n,s:s}", "uuid", r->uuid, "event_uuid", r->event_uuid,
-                          "type", r->type, "value", "fate", fate_name(r->fate));
-        }
+        char u[48], eu[48], t[48], v[160];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "uuid", utf8_whole(r->uuid, u, sizeof(u)),
+                              "event_uuid", utf8_whole(r->event_uuid, eu, sizeof(eu)), "type",
+                              utf8_whole(r->type, t, sizeof(t)), "value",
+                              utf8_whole(r->value, v, sizeof(v)), "fate", fate_name(r->fate));
         if (!o)
             continue;
-        if (r->reason[0])
-            json_object_set_new(o, "reason", json_string(r->reason));
+        if (r->reason[0]) {
+            char why[200];
+            json_object_set_new(o, "reason", json_string(utf8_whole(r->reason, why, sizeof(why))));
+        }
         if (r->fate == ERMES_MISP_INDICATOR) {
             json_t *ids = json_array();
             for (int i = 0; ids && i < r->nind; i++)
@@ -659,8 +681,11 @@ json_t *ermes__misp_import_to_json(const ermes__misp_import_t *imp)
                     json_array_append_new(ids, json_integer(r->id[i]));
             json_object_set_new(o, "indicator_ids", ids);
         }
-        if (r->warninglist[0])
-            json_object_set_new(o, "warninglist", json_string(r->warninglist));
+        if (r->warninglist[0]) {
+            char wl[128];
+            json_object_set_new(o, "warninglist",
+                                json_string(utf8_whole(r->warninglist, wl, sizeof(wl))));
+        }
         json_array_append_new(attrs, o);
     }
     out =

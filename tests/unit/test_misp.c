@@ -189,6 +189,43 @@ static void test_read_refuses(void **state)
     }
 }
 
+/* A long value of multi-byte characters, cut for the report: still listed, cut whole. */
+static void test_report_lists_cut_values(void **state)
+{
+    char ev[2048];
+    char val[800];
+    ermes_indicator_set_t *set;
+    ermes__misp_import_t imp;
+    ermes_diag_t d;
+    json_t *j, *a;
+    size_t n = 0;
+
+    (void)state;
+    for (int i = 0; i < 250; i++) {
+        memcpy(val + n, "\xc3\xa9", 2); /* U+00E9 */
+        n += 2;
+    }
+    val[n] = '\0';
+    snprintf(ev, sizeof(ev),
+             "{\"uuid\":\"5f1d8c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f\",\"info\":\"x\","
+             "\"Attribute\":[{\"uuid\":\"a1\",\"type\":\"t\xc3\xa9xt-%s\",\"value\":\"a%s\"}]}",
+             val, val);
+    memset(&imp, 0, sizeof(imp));
+    assert_int_equal(ermes_indicator_set_new(&set), 0);
+    assert_int_equal(ermes__misp_read(ev, strlen(ev), set, &imp, &d), 0);
+    assert_int_equal(imp.skipped, 1);
+    j = ermes__misp_import_to_json(&imp);
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "attributes")), 1);
+    a = json_array_get(json_object_get(j, "attributes"), 0);
+    assert_string_equal(json_string_value(json_object_get(a, "fate")), "skipped");
+    assert_non_null(json_string_value(json_object_get(a, "value")));
+    assert_non_null(json_string_value(json_object_get(a, "reason")));
+    json_decref(j);
+    ermes__misp_import_cleanup(&imp);
+    ermes_indicator_set_free(set);
+}
+
 static void test_feed_state(void **state)
 {
     char dir[64];
@@ -229,7 +266,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_type_map),     cmocka_unit_test(test_tag_and_distribution_tlp),
         cmocka_unit_test(test_uuid5),        cmocka_unit_test(test_read_fates_and_tlp),
-        cmocka_unit_test(test_read_refuses), cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_read_refuses), cmocka_unit_test(test_report_lists_cut_values),
+        cmocka_unit_test(test_feed_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
