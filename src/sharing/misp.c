@@ -15,7 +15,10 @@
 static const unsigned char misp_ns[16] = {0x3d, 0x0c, 0x5a, 0x4e, 0x8f, 0x1b, 0x4c, 0x52,
                                           0x9a, 0x7d, 0x2e, 0x6b, 0x1f, 0x0c, 0x9a, 0x31};
 
-#define TAGS_CAP 1500 /* the comma list; its JSON form must stay under ERMES_INDICATOR_TAGS_MAX */
+#define TAGS_CAP 1500 /* the comma list */
+/* Its JSON form (ermes__tags_to_json) must fit ERMES_INDICATOR_TAGS_MAX, or the store would
+ * refuse the indicator: tags past this are left out. */
+#define TAGS_JSON_CAP (ERMES_INDICATOR_TAGS_MAX - 96)
 
 /* ---- mapping ---- */
 
@@ -164,10 +167,21 @@ static const char *str_member(const json_t *o, const char *key)
                : NULL;
 }
 
+/* The bytes tag takes in the stored JSON array of tags: quotes and a comma, and jansson's
+ * escapes (\" \\ and \u00XX for control characters). */
+static size_t json_weight(const char *tag)
+{
+    size_t w = 3;
+
+    for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
+        w += *p < 0x20 ? 6 : (*p == '"' || *p == '\\') ? 2 : 1;
+    return w;
+}
+
 /* The TLP named by a Tag list ([{"name": ...}] or ["..."]), -1 when none; the strictest wins
  * when several are given. Other tags are appended to tags (comma list, commas in a tag made
  * ';', at most TAGS_CAP bytes: more are left out). */
-static int tag_list(const json_t *list, char *tags, size_t cap)
+static int tag_list(const json_t *list, char *tags, size_t cap, size_t *json_size)
 {
     size_t i, used = strlen(tags);
     const json_t *t;
@@ -188,8 +202,9 @@ static int tag_list(const json_t *list, char *tags, size_t cap)
             continue;
         }
         n = strlen(name);
-        if (used + n + 2 > cap)
+        if (used + n + 2 > cap || *json_size + json_weight(name) > TAGS_JSON_CAP)
             continue;
+        *json_size += json_weight(name);
         if (used)
             tags[used++] = ',';
         for (size_t k = 0; k < n; k++)
@@ -227,6 +242,7 @@ typedef struct event_ctx {
     int tlp;      /* from the event's tags, -1 none */
     int dist_tlp; /* from the event's distribution, -1 none */
     char tags[TAGS_CAP];
+    size_t tags_json; /* the JSON size of tags */
 } event_ctx_t;
 
 /* The RFC 3339 time of member key (first_seen, last_seen) into *ms (0 when absent). */
@@ -249,8 +265,8 @@ static int is_ip_type(ermes_ind_type_t t)
 }
 
 /* One attribute (of the event, or of one of its objects). */
-static int read_attribute(const json_t *a, const event_ctx_t *ev, ermes_indicator_set_t *set,
-                          ermes__misp_import_t *imp)
+static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted,
+                          ermes_indicator_set_t *set, ermes__misp_import_t *imp)
 {
     const char *type = str_member(a, "type"), *value = str_member(a, "value");
     const char *relation = str_member(a, "object_relation");
@@ -259,6 +275,7 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, ermes_indicato
     char tags[TAGS_CAP];
     int part, exact, tlp, rc;
     int64_t from, until;
+    size_t tags_json;
 
     if ((rc = attr_new(imp, &r)))
         return rc;
@@ -279,8 +296,9 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, ermes_indicato
         imp->invalid++;
         return 0;
     }
-    if (bool_member(a, "deleted", 0)) {
-        copy(r->reason, sizeof(r->reason), "deleted in MISP");
+    if (object_deleted || bool_member(a, "deleted", 0)) {
+        copy(r->reason, sizeof(r->reason),
+             object_deleted ? "its object is deleted in MISP" : "deleted in MISP");
         imp->skipped++;
         return 0;
     }
@@ -303,7 +321,8 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, ermes_indicato
         return 0;
     }
     copy(tags, sizeof(tags), ev->tags);
-    tlp = tag_list(json_object_get(a, "Tag"), tags, sizeof(tags));
+    tags_json = ev->tags_json;
+    tlp = tag_list(json_object_get(a, "Tag"), tags, sizeof(tags), &tags_json);
     if (tlp < 0)
         tlp = ev->tlp;
     if (tlp < 0)
@@ -433,13 +452,13 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     for (char *p = ev.source; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
-    ev.tlp = tag_list(json_object_get(e, "Tag"), ev.tags, sizeof(ev.tags));
+    ev.tlp = tag_list(json_object_get(e, "Tag"), ev.tags, sizeof(ev.tags), &ev.tags_json);
     /* Inside an EventTag list too (MISP's own export nests Tag in it). */
     list = json_object_get(e, "EventTag");
     json_array_foreach(list, i, a)
     {
         json_t *one = json_pack("[O]", json_object_get(a, "Tag"));
-        int t = one ? tag_list(one, ev.tags, sizeof(ev.tags)) : -1;
+        int t = one ? tag_list(one, ev.tags, sizeof(ev.tags), &ev.tags_json) : -1;
         json_decref(one);
         if (t > ev.tlp)
             ev.tlp = t;
@@ -451,18 +470,17 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     list = json_object_get(e, "Attribute");
     json_array_foreach(list, i, a)
     {
-        if ((rc = read_attribute(a, &ev, set, imp)))
+        if ((rc = read_attribute(a, &ev, 0, set, imp)))
             return rc;
     }
     list = json_object_get(e, "Object");
     json_array_foreach(list, i, o)
     {
         const json_t *attrs = json_object_get(o, "Attribute");
-        if (bool_member(o, "deleted", 0))
-            continue;
+        int deleted = bool_member(o, "deleted", 0);
         json_array_foreach(attrs, j, a)
         {
-            if ((rc = read_attribute(a, &ev, set, imp)))
+            if ((rc = read_attribute(a, &ev, deleted, set, imp)))
                 return rc;
         }
     }

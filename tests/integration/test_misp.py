@@ -98,7 +98,9 @@ def rich_event():
             ]}, {
             "name": "ja4-plus", "uuid": "7b000000-0000-4000-8000-000000000002",
             "Attribute": [attr(22, "text", "t13d1516h2_8daaf6152771_b0da82dd1658",
-                               object_relation="ja4-fingerprint")]}],
+                               object_relation="ja4-fingerprint")]}, {
+            "name": "file", "uuid": "7b000000-0000-4000-8000-000000000003", "deleted": True,
+            "Attribute": [attr(23, "md5", "f" * 32, object_relation="md5")]}],
     }}
 
 
@@ -126,6 +128,7 @@ EXPECTED = {
     20: ("indicator", ["md5"], "GREEN"),
     21: ("skipped", [], None),
     22: ("indicator", ["ja4"], "GREEN"),
+    23: ("skipped", [], None),
 }
 
 
@@ -214,9 +217,10 @@ class Import(unittest.TestCase):
         self.assertIn("deleted", fates[14]["reason"])
         self.assertIn("type text", fates[12]["reason"])
         self.assertIn("type AS", fates[19]["reason"])
+        self.assertIn("object is deleted", fates[23]["reason"])
         self.assertIn("EICAR", fates[11]["warninglist"])
         self.assertEqual(r["indicators"], 15)
-        self.assertEqual(r["skipped"], 5)
+        self.assertEqual(r["skipped"], 6)
         self.assertEqual(r["invalid"], 1)
         self.assertEqual(r["suppressed"], 1)
         self.assertEqual(r["added"], 16)  # domain|ip gives two

@@ -226,6 +226,64 @@ static void test_report_lists_cut_values(void **state)
     ermes_indicator_set_free(set);
 }
 
+/* Tags whose JSON form is long (escaped control characters, quotes): those that would not fit
+ * the stored array are left out, so the store takes the indicator and the report's ids stay
+ * in step with the attributes. */
+static void test_long_tags_fit(void **state)
+{
+    char dir[64];
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__viewer_t admin = {0, "admin", ERMES_ROLE_ADMIN, 0, "test"};
+    ermes__store_t *st;
+    ermes__misp_import_t imp;
+    ermes_diag_t d;
+    json_t *ev = json_pack("{s:s,s:s,s:[],s:[]}", "uuid", "5f1d8c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+                           "info", "tags", "Tag", "Attribute");
+    char tag[64], *text;
+
+    (void)state;
+    assert_non_null(ev);
+    for (int i = 0; i < 200; i++) {
+        memset(tag, i % 2 ? '"' : 1, 40);
+        snprintf(tag + 40, sizeof(tag) - 40, "%d", i);
+        json_array_append_new(json_object_get(ev, "Tag"), json_pack("{s:s}", "name", tag));
+    }
+    for (int i = 0; i < 3; i++) {
+        char v[32];
+        snprintf(v, sizeof(v), "t%d.example", i);
+        json_array_append_new(json_object_get(ev, "Attribute"),
+                              json_pack("{s:s,s:s,s:s}", "uuid", v, "type", "domain", "value", v));
+    }
+    text = json_dumps(ev, JSON_COMPACT);
+    assert_non_null(text);
+    snprintf(dir, sizeof(dir), "/tmp/ermes-test-misp-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    memset(&imp, 0, sizeof(imp));
+    assert_int_equal(ermes__misp_import(st, &admin, text, strlen(text), NULL, 0, &imp, &d), 0);
+    assert_int_equal(imp.store.rejected, 0);
+    assert_int_equal(imp.store.added, 3);
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(imp.attrs[k].id[0], imp.store.ids[k]);
+    ermes__misp_import_cleanup(&imp);
+    ermes__store_close(st);
+    free(text);
+    json_decref(ev);
+    {
+        char path[512];
+        DIR *dd = opendir(dir);
+        struct dirent *e;
+        while (dd && (e = readdir(dd)))
+            if (e->d_name[0] != '.') {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        if (dd)
+            closedir(dd);
+        rmdir(dir);
+    }
+}
+
 static void test_feed_state(void **state)
 {
     char dir[64];
@@ -264,10 +322,10 @@ static void test_feed_state(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_map),     cmocka_unit_test(test_tag_and_distribution_tlp),
-        cmocka_unit_test(test_uuid5),        cmocka_unit_test(test_read_fates_and_tlp),
-        cmocka_unit_test(test_read_refuses), cmocka_unit_test(test_report_lists_cut_values),
-        cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_type_map),      cmocka_unit_test(test_tag_and_distribution_tlp),
+        cmocka_unit_test(test_uuid5),         cmocka_unit_test(test_read_fates_and_tlp),
+        cmocka_unit_test(test_read_refuses),  cmocka_unit_test(test_report_lists_cut_values),
+        cmocka_unit_test(test_long_tags_fit), cmocka_unit_test(test_feed_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
