@@ -7,7 +7,6 @@ words too) and the distribution give the TLP; the export is checked against MISP
 as documented (misp-rfc misp-core-format, PyMISP describeTypes' categories) and imports back to
 the same indicators; a MISP feed served on loopback is taken once, then only what changed."""
 
-import copy
 import functools
 import http.server
 import json
@@ -33,18 +32,19 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 # MISP's documented event format (misp-rfc misp-core-format; PyMISP describeTypes.json): the
 # categories each type may have, for the types ermes exports.
 CATEGORIES = {
-    "ip-dst": {"Network activity", "External analysis"},
-    "domain": {"Network activity", "External analysis"},
-    "hostname": {"Network activity", "External analysis"},
-    "url": {"Network activity", "External analysis", "Payload delivery", "Payload installation"},
+    "ip-dst": {"Network activity", "External analysis", "Payload delivery"},
+    "domain": {"Network activity", "External analysis", "Payload delivery"},
+    "hostname": {"Network activity", "External analysis", "Payload delivery"},
+    "url": {"Network activity", "External analysis", "Payload delivery"},
     "md5": {"Payload delivery", "Artifacts dropped", "Payload installation", "External analysis"},
     "sha1": {"Payload delivery", "Artifacts dropped", "Payload installation", "External analysis"},
     "sha256": {"Payload delivery", "Artifacts dropped", "Payload installation",
                "External analysis"},
-    "sha512": {"Payload delivery", "Artifacts dropped", "Payload installation",
-               "External analysis"},
-    "email-src": {"Payload delivery", "Network activity", "Social network"},
-    "ja3-fingerprint-md5": {"Network activity", "Payload delivery"},
+    "sha512": {"Payload delivery", "Artifacts dropped", "Payload installation"},
+    "email-src": {"Payload delivery", "Social network"},
+    # Not in PyMISP's describeTypes snapshot; MISP core's MispAttribute type definitions give
+    # it the default category Network activity.
+    "ja3-fingerprint-md5": {"Network activity"},
     "text": {"Other", "Network activity", "Payload delivery"},
 }
 TLP_TAGS = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red"}
@@ -451,7 +451,8 @@ class Feed(unittest.TestCase):
                 json.dump(ev, f)
             manifest[e["uuid"]] = {"info": e["info"], "timestamp": e["timestamp"],
                                    "date": "2026-11-30", "analysis": 2, "threat_level_id": 3,
-                                   "Orgc": {"name": "CIRCL", "uuid": "55f6ea5e-2c60-40e5-964f-47a8950d210f"},
+                                   "Orgc": {"name": "CIRCL",
+                                            "uuid": "55f6ea5e-2c60-40e5-964f-47a8950d210f"},
                                    "Tag": [{"name": "tlp:white", "colour": "#ffffff"}]}
         manifest.update(extra_manifest or {})
         with open(os.path.join(d, "manifest.json"), "w") as f:
