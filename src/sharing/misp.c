@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access/tlp_policy.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "model/sighting.h"
@@ -799,6 +800,7 @@ static const char *tlp_distribution(ermes_tlp_t tlp)
 
 typedef struct export_ctx {
     json_t *events; /* uuid -> event */
+    const ermes__viewer_t *viewer;
     int rc;
 } export_ctx_t;
 
@@ -830,13 +832,17 @@ static json_t *event_for(export_ctx_t *c, const char *source)
 static int export_cb(void *arg, const ermes__indicator_row_t *r)
 {
     export_ctx_t *c = arg;
-    json_t *e = event_for(c, r->source ? r->source : ""), *a, *tags, *arr;
+    json_t *e, *a, *tags, *arr;
     const char *mtype, *category;
     char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24];
     json_error_t err;
     int64_t min;
 
-    if (!e)
+    /* An export path: what the store shows the viewer, and only what the one TLP policy of
+     * every sharing path lets out (src/access/tlp_policy.h). */
+    if (!ermes__tlp_policy_allows(c->viewer, ERMES_TLP_RED, r->tlp, r->owner_org_id))
+        return 0;
+    if (!(e = event_for(c, r->source ? r->source : "")))
         return ERMES_ENOMEM;
     misp_type(r->type, r->exact, &mtype, &category);
     snprintf(key, sizeof(key), "%s|%s|%d", r->type, r->value, r->exact);
@@ -905,7 +911,7 @@ static int cmp_str(const void *a, const void *b)
 int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
                        const ermes__indicator_filter_t *f, json_t **out)
 {
-    export_ctx_t c = {json_object(), 0};
+    export_ctx_t c = {json_object(), v, 0};
     ermes__indicator_filter_t all = *f;
     const char **keys = NULL;
     size_t n = 0, i = 0;

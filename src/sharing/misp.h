@@ -9,7 +9,8 @@
  * reverse of sharing.md 7.3), else AMBER. Other tags are kept as the indicator's tags; the
  * source is "misp:<event uuid>".
  *
- * Export: the indicators a viewer may see as MISP events, one per source; a source that came
+ * Export: the indicators a viewer may see (the store's rule, and src/access/tlp_policy.h's, the
+ * one of every sharing path) as MISP events, one per source; a source that came
  * from MISP ("misp:<uuid>") keeps its event uuid, others get UUIDv5(ERMES_MISP_NS, source);
  * attributes get UUIDv5(ERMES_MISP_NS, "type|value|exact"), so a re-export is the same. */
 #ifndef ERMES_SHARING_MISP_H
