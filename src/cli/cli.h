@@ -68,6 +68,7 @@ int ermes__cmd_feeds(cli_t *c);
 int ermes__cmd_notify(cli_t *c);
 int ermes__cmd_match(cli_t *c);
 int ermes__cmd_indicators(cli_t *c);
+int ermes__cmd_misp(cli_t *c);
 int ermes__cmd_warninglists(cli_t *c);
 int ermes__cmd_sightings(cli_t *c);
 int ermes__cmd_collect(cli_t *c);

@@ -32,6 +32,7 @@ static const struct command {
     {"notify", ermes__cmd_notify, "notifications to constituents: list, preview, run, send"},
     {"match", ermes__cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
     {"indicators", ermes__cmd_indicators, "stored indicators: add, import, list, show, delete"},
+    {"misp", ermes__cmd_misp, "MISP events in and out of the indicators; MISP feeds read"},
     {"warninglists", ermes__cmd_warninglists, "known-benign lists indicators are checked against"},
     {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
     {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export"},

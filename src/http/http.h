@@ -323,6 +323,8 @@ enum MHD_Result ermes__h_taxii_manifest(ermes__req_t *req);
 enum MHD_Result ermes__h_taxii_object(ermes__req_t *req);
 enum MHD_Result ermes__h_taxii_object_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_taxii_versions(ermes__req_t *req);
+enum MHD_Result ermes__h_misp_import(ermes__req_t *req);
+enum MHD_Result ermes__h_misp_export(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);

@@ -61,6 +61,8 @@ const ermes__route_t ermes__routes[] = {
     {"PATCH", "/api/v1/indicators/{id}", ermes__h_indicator_update, STAFF, NULL},
     {"DELETE", "/api/v1/indicators/{id}", ermes__h_indicator_delete, STAFF, NULL},
     {"GET", "/api/v1/indicators/{id}/sightings", ermes__h_indicator_sightings, 0, NULL},
+    {"POST", "/api/v1/misp/events", ermes__h_misp_import, STAFF | ERMES_ROUTE_RAW, NULL},
+    {"GET", "/api/v1/misp/events", ermes__h_misp_export, 0, NULL},
     {"GET", "/api/v1/warninglists", ermes__h_warninglist_list, STAFF, NULL},
     {"GET", "/api/v1/warninglists/{name}", ermes__h_warninglist_get, STAFF, NULL},
     {"PATCH", "/api/v1/warninglists/{name}", ermes__h_warninglist_update, ADMIN, NULL},

@@ -1159,6 +1159,13 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS warninglist_switches ("
     " id TEXT PRIMARY KEY,"
     " enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))," META_COLUMNS ");",
+    /* 25: what was imported from each MISP feed (src/store/misp_feeds.c): the manifest's
+     * timestamp of every event taken, so the next run takes only what changed. */
+    "CREATE TABLE IF NOT EXISTS misp_feed_events ("
+    " feed TEXT NOT NULL,"
+    " event_uuid TEXT NOT NULL,"
+    " event_timestamp INTEGER NOT NULL," META_COLUMNS ","
+    " PRIMARY KEY (feed, event_uuid));",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1287,6 +1294,12 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE IF NOT EXISTS warninglist_switches ("
     " id TEXT PRIMARY KEY,"
     " enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))," PG_META_COLUMNS ");",
+    /* 25 */
+    "CREATE TABLE IF NOT EXISTS misp_feed_events ("
+    " feed TEXT NOT NULL,"
+    " event_uuid TEXT NOT NULL,"
+    " event_timestamp BIGINT NOT NULL," PG_META_COLUMNS ","
+    " PRIMARY KEY (feed, event_uuid));",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -520,6 +520,15 @@ int ermes__store_taxii_status_put(ermes__store_t *st, const char *status_id, int
                                   const char *body, int64_t owner_org_id);
 int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, char *body, size_t cap,
                                   int64_t *group_id);
+/* ---- MISP feeds (misp_feeds.c) ------------------------------------------------------------ */
+
+/* The manifest timestamp of the version of event_uuid last imported from feed: 0 or
+ * ERMES_ENOTFOUND (never imported). */
+int ermes__store_misp_feed_seen(ermes__store_t *st, const char *feed, const char *event_uuid,
+                                int64_t *timestamp);
+/* Records that event_uuid of feed was imported at its manifest timestamp. */
+int ermes__store_misp_feed_mark(ermes__store_t *st, const char *feed, const char *event_uuid,
+                                int64_t timestamp, int64_t owner_org_id);
 
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 

@@ -1,0 +1,952 @@
+/* MISP event JSON to and from ermes indicators: see misp.h for the mapping. */
+#include "sharing/misp.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access/tlp_policy.h"
+#include "core/alloc.h"
+#include "core/time.h"
+#include "model/sighting.h"
+
+/* The namespace of every UUIDv5 ermes gives MISP events and attributes. */
+static const unsigned char misp_ns[16] = {0x3d, 0x0c, 0x5a, 0x4e, 0x8f, 0x1b, 0x4c, 0x52,
+                                          0x9a, 0x7d, 0x2e, 0x6b, 0x1f, 0x0c, 0x9a, 0x31};
+
+#define TAGS_CAP 1500 /* the comma list */
+/* Its JSON form (ermes__tags_to_json) must fit ERMES_INDICATOR_TAGS_MAX, or the store would
+ * refuse the indicator: tags past this are left out. */
+#define TAGS_JSON_CAP (ERMES_INDICATOR_TAGS_MAX - 96)
+
+/* ---- mapping ---- */
+
+static const struct {
+    const char *misp;
+    ermes_ind_type_t type;
+    int part, exact;
+} type_map[] = {
+    {"ip-src", ERMES_IND_IPV4, 0, 0},
+    {"ip-dst", ERMES_IND_IPV4, 0, 0},
+    {"ip-src|port", ERMES_IND_IPV4, 1, 0},
+    {"ip-dst|port", ERMES_IND_IPV4, 1, 0},
+    {"domain", ERMES_IND_DOMAIN, 0, 0},
+    {"hostname", ERMES_IND_DOMAIN, 0, 1},
+    {"hostname|port", ERMES_IND_DOMAIN, 1, 1},
+    {"domain|ip", ERMES_IND_DOMAIN, 3, 0},
+    {"url", ERMES_IND_URL, 0, 0},
+    {"uri", ERMES_IND_URL, 0, 0},
+    {"md5", ERMES_IND_MD5, 0, 0},
+    {"sha1", ERMES_IND_SHA1, 0, 0},
+    {"sha256", ERMES_IND_SHA256, 0, 0},
+    {"sha512", ERMES_IND_SHA512, 0, 0},
+    {"filename|md5", ERMES_IND_MD5, 2, 0},
+    {"filename|sha1", ERMES_IND_SHA1, 2, 0},
+    {"filename|sha256", ERMES_IND_SHA256, 2, 0},
+    {"filename|sha512", ERMES_IND_SHA512, 2, 0},
+    {"email", ERMES_IND_EMAIL, 0, 0},
+    {"email-src", ERMES_IND_EMAIL, 0, 0},
+    {"email-dst", ERMES_IND_EMAIL, 0, 0},
+    {"ja3-fingerprint-md5", ERMES_IND_JA3, 0, 0},
+};
+
+ermes_ind_type_t ermes__misp_type_map(const char *type, const char *relation, int *part, int *exact)
+{
+    *part = 0;
+    *exact = 0;
+    if (!type)
+        return ERMES_IND_NONE;
+    /* JA4 has no attribute type of its own in MISP: it is the ja4-fingerprint relation (a text
+     * attribute) of the ja4-plus object. */
+    if (relation && !strcmp(relation, "ja4-fingerprint") && !strcmp(type, "text"))
+        return ERMES_IND_JA4;
+    for (size_t i = 0; i < sizeof(type_map) / sizeof(type_map[0]); i++)
+        if (!strcmp(type, type_map[i].misp)) {
+            *part = type_map[i].part;
+            *exact = type_map[i].exact;
+            return type_map[i].type;
+        }
+    return ERMES_IND_NONE;
+}
+
+int ermes__misp_tag_tlp(const char *tag, ermes_tlp_t *tlp)
+{
+    static const struct {
+        const char *tag;
+        ermes_tlp_t tlp;
+    } tags[] = {{"tlp:clear", ERMES_TLP_CLEAR},
+                {"tlp:white", ERMES_TLP_CLEAR},
+                {"tlp:green", ERMES_TLP_GREEN},
+                {"tlp:amber", ERMES_TLP_AMBER},
+                {"tlp:amber+strict", ERMES_TLP_AMBER_STRICT},
+                {"tlp:red", ERMES_TLP_RED}};
+
+    for (size_t i = 0; tag && i < sizeof(tags) / sizeof(tags[0]); i++)
+        if (!strcasecmp(tag, tags[i].tag)) {
+            *tlp = tags[i].tlp;
+            return 1;
+        }
+    return 0;
+}
+
+int ermes__misp_distribution_tlp(long distribution)
+{
+    switch (distribution) {
+    case 0:
+        return ERMES_TLP_RED; /* your organisation only */
+    case 1:
+        return ERMES_TLP_AMBER; /* this community only */
+    case 2:
+        return ERMES_TLP_GREEN; /* connected communities */
+    case 3:
+        return ERMES_TLP_CLEAR; /* all communities */
+    case 4:
+        return ERMES_TLP_AMBER; /* a sharing group: its named organisations */
+    default:
+        return -1;
+    }
+}
+
+/* ---- reading ---- */
+
+void ermes__misp_import_cleanup(ermes__misp_import_t *imp)
+{
+    ermes__free(imp->attrs);
+    json_decref(imp->event_errors);
+    json_decref(imp->event_uuids);
+    ermes__ind_import_cleanup(&imp->store);
+    memset(imp, 0, sizeof(*imp));
+}
+
+/* A MISP number member: a JSON integer, or a string of digits (MISP writes both). def when
+ * absent or neither. */
+static long num_member(const json_t *o, const char *key, long def)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (json_is_integer(v))
+        return (long)json_integer_value(v);
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        long n = 0;
+        size_t i;
+        for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 9; i++)
+            n = n * 10 + (s[i] - '0');
+        if (i > 0 && s[i] == '\0')
+            return n;
+    }
+    return def;
+}
+
+/* A MISP boolean: true/false, 0/1, "0"/"1", "true"/"false". def when absent or neither. */
+static int bool_member(const json_t *o, const char *key, int def)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_integer(v))
+        return json_integer_value(v) != 0;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcmp(s, "1") || !strcasecmp(s, "true"))
+            return 1;
+        if (!strcmp(s, "0") || !strcasecmp(s, "false"))
+            return 0;
+    }
+    return def;
+}
+
+static const char *str_member(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)
+               ? json_string_value(v)
+               : NULL;
+}
+
+/* The bytes tag takes in the stored JSON array of tags: quotes and a comma, and jansson's
+ * escapes (\" \\ and \u00XX for control characters). */
+static size_t json_weight(const char *tag)
+{
+    size_t w = 3;
+
+    for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
+        w += *p < 0x20 ? 6 : (*p == '"' || *p == '\\') ? 2 : 1;
+    return w;
+}
+
+/* The TLP named by a Tag list ([{"name": ...}] or ["..."]), -1 when none; the strictest wins
+ * when several are given. Other tags are appended to tags (comma list, commas in a tag made
+ * ';', at most TAGS_CAP bytes: more are left out). */
+static int tag_list(const json_t *list, char *tags, size_t cap, size_t *json_size)
+{
+    size_t i, used = strlen(tags);
+    const json_t *t;
+    int tlp = -1;
+
+    if (!json_is_array(list))
+        return -1;
+    json_array_foreach(list, i, t)
+    {
+        const char *name = json_is_string(t) ? json_string_value(t) : str_member(t, "name");
+        ermes_tlp_t one;
+        size_t n;
+        if (!name || !name[0])
+            continue;
+        if (ermes__misp_tag_tlp(name, &one)) {
+            if ((int)one > tlp)
+                tlp = (int)one;
+            continue;
+        }
+        n = strlen(name);
+        if (used + n + 2 > cap || *json_size + json_weight(name) > TAGS_JSON_CAP)
+            continue;
+        *json_size += json_weight(name);
+        if (used)
+            tags[used++] = ',';
+        for (size_t k = 0; k < n; k++)
+            tags[used++] = name[k] == ',' ? ';' : name[k];
+        tags[used] = '\0';
+    }
+    return tlp;
+}
+
+static void copy(char *dst, size_t cap, const char *s)
+{
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+static int attr_new(ermes__misp_import_t *imp, ermes__misp_attr_t **out)
+{
+    if (imp->nattrs >= ERMES_MISP_MAX_ATTRIBUTES)
+        return ERMES_ETOOBIG;
+    if (imp->nattrs == imp->cap) {
+        size_t cap = imp->cap ? imp->cap * 2 : 64;
+        ermes__misp_attr_t *a = ermes__reallocarray(imp->attrs, cap, sizeof(*a));
+        if (!a)
+            return ERMES_ENOMEM;
+        imp->attrs = a;
+        imp->cap = cap;
+    }
+    *out = &imp->attrs[imp->nattrs++];
+    memset(*out, 0, sizeof(**out));
+    return 0;
+}
+
+typedef struct event_ctx {
+    const char *uuid;
+    char source[64];
+    int tlp;      /* from the event's tags, -1 none */
+    int dist_tlp; /* from the event's distribution, -1 none */
+    char tags[TAGS_CAP];
+    size_t tags_json; /* the JSON size of tags */
+} event_ctx_t;
+
+/* The RFC 3339 time of member key (first_seen, last_seen) into *ms (0 when absent). */
+static int time_member(const json_t *a, const char *key, int64_t *ms)
+{
+    const json_t *v = json_object_get(a, key);
+    ermes_diag_t d;
+
+    *ms = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return -1;
+    return ermes__time_parse(json_string_value(v), json_string_length(v), ms, &d) ? -1 : 0;
+}
+
+static int is_ip_type(ermes_ind_type_t t)
+{
+    return t == ERMES_IND_IPV4 || t == ERMES_IND_IPV6 || t == ERMES_IND_CIDR;
+}
+
+/* One attribute (of the event, or of one of its objects). */
+static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted,
+                          ermes_indicator_set_t *set, ermes__misp_import_t *imp)
+{
+    const char *type = str_member(a, "type"), *value = str_member(a, "value");
+    const char *relation = str_member(a, "object_relation");
+    ermes__misp_attr_t *r;
+    ermes_ind_type_t t;
+    char tags[TAGS_CAP];
+    int part, exact, tlp, rc;
+    int64_t from, until;
+    size_t tags_json;
+
+    if ((rc = attr_new(imp, &r)))
+        return rc;
+    copy(r->uuid, sizeof(r->uuid), str_member(a, "uuid"));
+    copy(r->event_uuid, sizeof(r->event_uuid), ev->uuid);
+    copy(r->type, sizeof(r->type), type);
+    copy(r->value, sizeof(r->value), value);
+    r->fate = ERMES_MISP_SKIPPED;
+    if (!json_is_object(a)) {
+        r->fate = ERMES_MISP_INVALID;
+        copy(r->reason, sizeof(r->reason), "an attribute must be a JSON object");
+        imp->invalid++;
+        return 0;
+    }
+    if (!type || !value) {
+        r->fate = ERMES_MISP_INVALID;
+        copy(r->reason, sizeof(r->reason), "an attribute needs a type and a value (strings)");
+        imp->invalid++;
+        return 0;
+    }
+    if (object_deleted || bool_member(a, "deleted", 0)) {
+        copy(r->reason, sizeof(r->reason),
+             object_deleted ? "its object is deleted in MISP" : "deleted in MISP");
+        imp->skipped++;
+        return 0;
+    }
+    t = ermes__misp_type_map(type, relation, &part, &exact);
+    if (t == ERMES_IND_NONE) {
+        snprintf(r->reason, sizeof(r->reason), "type %.40s: not an indicator ermes can match",
+                 type);
+        imp->skipped++;
+        return 0;
+    }
+    if (!bool_member(a, "to_ids", 1)) {
+        copy(r->reason, sizeof(r->reason), "to_ids is false: not meant for detection");
+        imp->skipped++;
+        return 0;
+    }
+    if (time_member(a, "first_seen", &from) || time_member(a, "last_seen", &until)) {
+        r->fate = ERMES_MISP_INVALID;
+        copy(r->reason, sizeof(r->reason), "first_seen or last_seen is not a date-time");
+        imp->invalid++;
+        return 0;
+    }
+    copy(tags, sizeof(tags), ev->tags);
+    tags_json = ev->tags_json;
+    tlp = tag_list(json_object_get(a, "Tag"), tags, sizeof(tags), &tags_json);
+    if (tlp < 0)
+        tlp = ev->tlp;
+    if (tlp < 0)
+        tlp = ermes__misp_distribution_tlp(num_member(a, "distribution", 5));
+    if (tlp < 0)
+        tlp = ev->dist_tlp;
+    if (tlp < 0)
+        tlp = ERMES_TLP_AMBER;
+    {
+        const char *bar = strchr(value, '|');
+        const char *parts[2];
+        size_t lens[2];
+        int n = 0;
+        if (part == 0) {
+            parts[n] = value;
+            lens[n++] = strlen(value);
+        } else {
+            if (!bar) {
+                r->fate = ERMES_MISP_INVALID;
+                snprintf(r->reason, sizeof(r->reason), "a %.40s value has two parts split by '|'",
+                         type);
+                imp->invalid++;
+                return 0;
+            }
+            if (part == 1 || part == 3) {
+                parts[n] = value;
+                lens[n++] = (size_t)(bar - value);
+            }
+            if (part == 2 || part == 3) {
+                parts[n] = bar + 1;
+                lens[n++] = strlen(bar + 1);
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            ermes_indicator_t ind;
+            ermes_diag_t d;
+            ermes_ind_type_t kt = (part == 3 && k == 1) ? ERMES_IND_IPV4 : t;
+            uint32_t id;
+            ermes_indicator_init(&ind);
+            if (is_ip_type(kt)) {
+                kt = ermes_ind_type_guess(parts[k], lens[k]);
+                if (!is_ip_type(kt)) {
+                    r->fate = ERMES_MISP_INVALID;
+                    snprintf(r->reason, sizeof(r->reason), "%.*s is not an IP address or network",
+                             (int)(lens[k] > 60 ? 60 : lens[k]), parts[k]);
+                    imp->invalid++;
+                    return 0;
+                }
+            }
+            ind.type = kt;
+            ind.value = parts[k];
+            ind.len = lens[k];
+            ind.flags = (exact && kt == ERMES_IND_DOMAIN) ? ERMES_IND_EXACT : 0;
+            ind.valid_from = from;
+            ind.valid_until = until;
+            ind.tlp = tlp;
+            ind.source = ev->source;
+            ind.tags = tags[0] ? tags : NULL;
+            ermes_diag_clear(&d);
+            rc = ermes_indicator_set_add(set, &ind, &id, &d);
+            if (rc == ERMES_ENOMEM)
+                return rc;
+            if (rc) {
+                /* The first part may be in the set already (domain|ip): it stays an
+                 * indicator, the attribute is reported invalid for its bad part. */
+                r->fate = ERMES_MISP_INVALID;
+                snprintf(r->reason, sizeof(r->reason), "%.190s",
+                         d.reason[0] ? d.reason : "invalid");
+                imp->invalid++;
+                return 0;
+            }
+            r->set_id[r->nind++] = id;
+        }
+    }
+    r->fate = ERMES_MISP_INDICATOR;
+    imp->indicators++;
+    return 0;
+}
+
+static int event_error(ermes__misp_import_t *imp, size_t index, const char *uuid,
+                       const char *reason)
+{
+    json_t *o = json_pack("{s:I,s:s}", "index", (json_int_t)index, "reason", reason);
+
+    if (!o)
+        return ERMES_ENOMEM;
+    if (uuid)
+        json_object_set_new(o, "uuid", json_string(uuid));
+    return json_array_append_new(imp->event_errors, o) ? ERMES_ENOMEM : 0;
+}
+
+static int uuid_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n != 36)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
+                      ermes__misp_import_t *imp)
+{
+    const json_t *inner = json_object_get(e, "Event"), *list, *a, *o;
+    event_ctx_t ev;
+    size_t i, j;
+    int rc;
+
+    if (json_is_object(inner))
+        e = inner;
+    if (!json_is_object(e))
+        return event_error(imp, index, NULL, "not a MISP event (a JSON object)");
+    memset(&ev, 0, sizeof(ev));
+    ev.uuid = str_member(e, "uuid");
+    if (!uuid_ok(ev.uuid))
+        return event_error(imp, index, NULL, "not a MISP event: no uuid");
+    snprintf(ev.source, sizeof(ev.source), "misp:%s", ev.uuid);
+    for (char *p = ev.source; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    ev.tlp = tag_list(json_object_get(e, "Tag"), ev.tags, sizeof(ev.tags), &ev.tags_json);
+    /* Inside an EventTag list too (MISP's own export nests Tag in it). */
+    list = json_object_get(e, "EventTag");
+    json_array_foreach(list, i, a)
+    {
+        json_t *one = json_pack("[O]", json_object_get(a, "Tag"));
+        int t = one ? tag_list(one, ev.tags, sizeof(ev.tags), &ev.tags_json) : -1;
+        json_decref(one);
+        if (t > ev.tlp)
+            ev.tlp = t;
+    }
+    ev.dist_tlp = ermes__misp_distribution_tlp(num_member(e, "distribution", -1));
+    imp->events++;
+    if (json_array_append_new(imp->event_uuids, json_string(ev.source + 5)))
+        return ERMES_ENOMEM;
+    list = json_object_get(e, "Attribute");
+    json_array_foreach(list, i, a)
+    {
+        if ((rc = read_attribute(a, &ev, 0, set, imp)))
+            return rc;
+    }
+    list = json_object_get(e, "Object");
+    json_array_foreach(list, i, o)
+    {
+        const json_t *attrs = json_object_get(o, "Attribute");
+        int deleted = bool_member(o, "deleted", 0);
+        json_array_foreach(attrs, j, a)
+        {
+            if ((rc = read_attribute(a, &ev, deleted, set, imp)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* 1 when j is an event: {"Event": {...}} or a bare event (with a uuid and Attribute, Object
+ * or info). */
+static int looks_like_event(const json_t *j)
+{
+    return json_is_object(j) && (json_is_object(json_object_get(j, "Event")) ||
+                                 (json_object_get(j, "uuid") &&
+                                  (json_object_get(j, "Attribute") ||
+                                   json_object_get(j, "Object") || json_object_get(j, "info"))));
+}
+
+static int nesting_ok(const char *data, size_t len)
+{
+    int depth = 0, in_str = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > ERMES_MISP_MAX_DEPTH)
+                return 0;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+int ermes__misp_read(const char *data, size_t len, ermes_indicator_set_t *set,
+                     ermes__misp_import_t *imp, ermes_diag_t *d)
+{
+    json_error_t err;
+    json_t *root, *list = NULL;
+    int rc = 0;
+
+    if (!imp->event_errors && !(imp->event_errors = json_array()))
+        return ERMES_ENOMEM;
+    if (!imp->event_uuids && !(imp->event_uuids = json_array()))
+        return ERMES_ENOMEM;
+    if (!nesting_ok(data, len)) {
+        ermes_diag_set(d, NULL, "the JSON is nested deeper than %d levels", ERMES_MISP_MAX_DEPTH);
+        return ERMES_EPARSE;
+    }
+    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root) {
+        ermes_diag_set(d, NULL, "not JSON: %s (line %d)", err.text, err.line);
+        return ERMES_EPARSE;
+    }
+    if (json_is_array(root))
+        list = root;
+    else if (json_is_object(root) && json_is_array(json_object_get(root, "response")))
+        list = json_object_get(root, "response");
+    if (list) {
+        size_t i;
+        json_t *e;
+        if (json_array_size(list) > ERMES_MISP_MAX_EVENTS) {
+            ermes_diag_set(d, NULL, "more than %d events", ERMES_MISP_MAX_EVENTS);
+            rc = ERMES_ETOOBIG;
+            goto out;
+        }
+        json_array_foreach(list, i, e)
+        {
+            if ((rc = read_event(e, i, set, imp)))
+                break;
+        }
+    } else if (looks_like_event(root)) {
+        rc = read_event(root, 0, set, imp);
+    } else {
+        ermes_diag_set(d, NULL,
+                       "not a MISP event: expected {\"Event\": {...}}, a list of events "
+                       "or a MISP feed's event file");
+        rc = ERMES_EPARSE;
+    }
+    if (rc == ERMES_ETOOBIG)
+        ermes_diag_set(d, NULL, "more than %d attributes in one import", ERMES_MISP_MAX_ATTRIBUTES);
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* After ermes__indicators_store: which indicators the warninglists left out, and the stored
+ * ids of the others (rep->ids lists the stored ones in the set's order). */
+static int resolve(ermes_indicator_set_t *set, ermes__misp_import_t *imp)
+{
+    size_t n = ermes_indicator_set_count(set), next = 0;
+    int64_t *ids = NULL;
+    ermes_matcher_t *m = NULL;
+    int rc;
+
+    if (!n)
+        return 0;
+    if ((rc = ermes_matcher_build(set, 0, &m)))
+        return rc;
+    if (!(ids = ermes__calloc(n, sizeof(*ids)))) {
+        ermes_matcher_release(m);
+        return ERMES_ENOMEM;
+    }
+    for (uint32_t id = 0; id < n; id++) {
+        ermes_matcher_indicator_t mi;
+        ermes_matcher_indicator(m, id, &mi);
+        if (mi.flags & ERMES_IND_SUPPRESSED)
+            ids[id] = -1;
+        else if (next < imp->store.nids)
+            ids[id] = imp->store.ids[next++];
+    }
+    for (size_t k = 0; k < imp->nattrs; k++) {
+        ermes__misp_attr_t *r = &imp->attrs[k];
+        int suppressed = 0;
+        for (int i = 0; i < r->nind; i++) {
+            int64_t v = ids[r->set_id[i]];
+            r->id[i] = v > 0 ? v : 0;
+            if (v < 0) {
+                suppressed = 1;
+                /* The list's name, from the store's report of the same value. */
+                char value[256];
+                if (ermes_indicator_set_value(set, r->set_id[i], value, sizeof(value)))
+                    for (size_t s = 0; s < imp->store.nsuppressions; s++)
+                        if (!strcmp(imp->store.suppressions[s].value, value))
+                            copy(r->warninglist, sizeof(r->warninglist),
+                                 imp->store.suppressions[s].warninglist);
+            }
+        }
+        if (r->fate == ERMES_MISP_INDICATOR && suppressed) {
+            r->fate = ERMES_MISP_SUPPRESSED;
+            snprintf(r->reason, sizeof(r->reason), "on the warninglist \"%s\"",
+                     r->warninglist[0] ? r->warninglist : "?");
+            imp->indicators--;
+            imp->suppressed++;
+        }
+    }
+    ermes__free(ids);
+    ermes_matcher_release(m);
+    return 0;
+}
+
+int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char *data, size_t len,
+                       ermes_warninglist_t *const *wls, size_t nwl, ermes__misp_import_t *imp,
+                       ermes_diag_t *d)
+{
+    ermes_indicator_set_t *set = NULL;
+    int rc;
+
+    if ((rc = ermes_indicator_set_new(&set)))
+        return rc;
+    if ((rc = ermes__misp_read(data, len, set, imp, d)))
+        goto out;
+    if ((rc = ermes__indicators_store(st, v, set, wls, nwl, ERMES_TLP_AMBER, &imp->store)))
+        goto out;
+    rc = resolve(set, imp);
+out:
+    ermes_indicator_set_free(set);
+    return rc;
+}
+
+static const char *fate_name(ermes__misp_fate_t f)
+{
+    static const char *const names[] = {"indicator", "skipped", "invalid", "suppressed"};
+
+    return (unsigned)f < 4 ? names[f] : "?";
+}
+
+/* A copy of s in buf, cut at a character boundary: the fixed-size fields of the report may have
+ * cut a UTF-8 sequence, and jansson takes only whole ones. */
+static const char *utf8_whole(const char *s, char *buf, size_t cap)
+{
+    size_t n, i;
+    unsigned char c;
+    size_t need;
+
+    snprintf(buf, cap, "%s", s);
+    n = strlen(buf);
+    if (!n)
+        return buf;
+    i = n - 1;
+    while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
+        i--;
+    c = (unsigned char)buf[i];
+    need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    if (i + need > n)
+        buf[i] = '\0';
+    return buf;
+}
+
+json_t *ermes__misp_import_to_json(const ermes__misp_import_t *imp)
+{
+    json_t *attrs = json_array(), *out;
+
+    for (size_t k = 0; attrs && k < imp->nattrs; k++) {
+        const ermes__misp_attr_t *r = &imp->attrs[k];
+        char u[48], eu[48], t[48], v[160];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "uuid", utf8_whole(r->uuid, u, sizeof(u)),
+                              "event_uuid", utf8_whole(r->event_uuid, eu, sizeof(eu)), "type",
+                              utf8_whole(r->type, t, sizeof(t)), "value",
+                              utf8_whole(r->value, v, sizeof(v)), "fate", fate_name(r->fate));
+        if (!o)
+            continue;
+        if (r->reason[0]) {
+            char why[200];
+            json_object_set_new(o, "reason", json_string(utf8_whole(r->reason, why, sizeof(why))));
+        }
+        if (r->fate == ERMES_MISP_INDICATOR) {
+            json_t *ids = json_array();
+            for (int i = 0; ids && i < r->nind; i++)
+                if (r->id[i])
+                    json_array_append_new(ids, json_integer(r->id[i]));
+            json_object_set_new(o, "indicator_ids", ids);
+        }
+        if (r->warninglist[0]) {
+            char wl[128];
+            json_object_set_new(o, "warninglist",
+                                json_string(utf8_whole(r->warninglist, wl, sizeof(wl))));
+        }
+        json_array_append_new(attrs, o);
+    }
+    out =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O,s:o*}", "events", (json_int_t)imp->events,
+                  "indicators", (json_int_t)imp->indicators, "added", (json_int_t)imp->store.added,
+                  "updated", (json_int_t)imp->store.updated, "skipped", (json_int_t)imp->skipped,
+                  "invalid", (json_int_t)imp->invalid, "suppressed", (json_int_t)imp->suppressed,
+                  "event_uuids", imp->event_uuids ? imp->event_uuids : json_array(), "event_errors",
+                  imp->event_errors ? imp->event_errors : json_array(), "attributes", attrs);
+    return out;
+}
+
+/* ---- export ---- */
+
+void ermes__misp_uuid5(const char *name, char buf[37])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    memset(md, 0, sizeof(md));
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+        EVP_DigestUpdate(ctx, misp_ns, sizeof(misp_ns)) &&
+        EVP_DigestUpdate(ctx, name, strlen(name)))
+        EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* version 5 */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* RFC variant */
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            buf[o++] = '-';
+        buf[o++] = hex[md[i] >> 4];
+        buf[o++] = hex[md[i] & 15];
+    }
+    buf[o] = '\0';
+}
+
+/* The MISP type and category of an ermes indicator type; NULL type for JA4 (an object). */
+static void misp_type(const char *type, int exact, const char **mtype, const char **category)
+{
+    *category = "Network activity";
+    if (!strcmp(type, "ipv4") || !strcmp(type, "ipv6") || !strcmp(type, "cidr"))
+        *mtype = "ip-dst";
+    else if (!strcmp(type, "domain"))
+        *mtype = exact ? "hostname" : "domain";
+    else if (!strcmp(type, "url"))
+        *mtype = "url";
+    else if (!strcmp(type, "ja3"))
+        *mtype = "ja3-fingerprint-md5";
+    else if (!strcmp(type, "ja4"))
+        *mtype = NULL;
+    else {
+        *category = "Payload delivery";
+        *mtype = !strcmp(type, "email") ? "email-src" : type; /* md5, sha1, sha256, sha512 */
+    }
+}
+
+/* MISP's first_seen/last_seen form: ISO 8601 with microseconds and an offset. */
+static json_t *misp_time(int64_t ms)
+{
+    char buf[40];
+
+    ermes__time_put_seconds(ms / 1000, buf);
+    snprintf(buf + 19, sizeof(buf) - 19, ".%03d000+00:00", (int)(ms % 1000));
+    return json_string(buf);
+}
+
+static json_t *tlp_tag(ermes_tlp_t tlp)
+{
+    static const char *const names[] = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict",
+                                        "tlp:red"};
+
+    return json_pack("{s:s}", "name", (unsigned)tlp < 5 ? names[tlp] : "tlp:amber");
+}
+
+/* MISP distribution for a TLP (sharing.md 7.3, without a sharing group: AMBER stays in the
+ * community, AMBER+STRICT and RED in the organisation). The tlp tag says the rest. */
+static const char *tlp_distribution(ermes_tlp_t tlp)
+{
+    switch (tlp) {
+    case ERMES_TLP_CLEAR:
+        return "3";
+    case ERMES_TLP_GREEN:
+        return "2";
+    case ERMES_TLP_AMBER:
+        return "1";
+    default:
+        return "0";
+    }
+}
+
+typedef struct export_ctx {
+    json_t *events; /* uuid -> event */
+    const ermes__viewer_t *viewer;
+    int rc;
+} export_ctx_t;
+
+static json_t *event_for(export_ctx_t *c, const char *source)
+{
+    char uuid[40];
+    json_t *e;
+
+    if (!strncmp(source, "misp:", 5) && uuid_ok(source + 5))
+        snprintf(uuid, sizeof(uuid), "%s", source + 5);
+    else {
+        char name[ERMES_INDICATOR_SOURCE_MAX + 16];
+        snprintf(name, sizeof(name), "ermes:source:%s", source);
+        ermes__misp_uuid5(name, uuid);
+    }
+    if ((e = json_object_get(c->events, uuid)))
+        return e;
+    e = json_pack("{s:s,s:s*,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:{s:s,s:s},s:[],s:[],s:[],s:I}", "uuid",
+                  uuid, "info", source[0] ? source : "ermes indicators", "date", "1970-01-01",
+                  "threat_level_id", "4", "analysis", "2", "distribution", "0", "published", 1,
+                  "timestamp", "0", "publish_timestamp", "0", "Orgc", "name", "ermes", "uuid",
+                  "3d0c5a4e-8f1b-4c52-9a7d-2e6b1f0c9a31", "Attribute", "Object", "Tag", "_min",
+                  (json_int_t)INT64_MAX);
+    if (!e || json_object_set_new(c->events, uuid, e))
+        return NULL;
+    return e;
+}
+
+static int export_cb(void *arg, const ermes__indicator_row_t *r)
+{
+    export_ctx_t *c = arg;
+    json_t *e, *a, *tags, *arr;
+    const char *mtype, *category;
+    char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24];
+    json_error_t err;
+    int64_t min;
+
+    /* An export path: what the store shows the viewer, and only what the one TLP policy of
+     * every sharing path lets out (src/access/tlp_policy.h). */
+    if (!ermes__tlp_policy_allows(c->viewer, ERMES_TLP_RED, r->tlp, r->owner_org_id))
+        return 0;
+    if (!(e = event_for(c, r->source ? r->source : "")))
+        return ERMES_ENOMEM;
+    misp_type(r->type, r->exact, &mtype, &category);
+    snprintf(key, sizeof(key), "%s|%s|%d", r->type, r->value, r->exact);
+    ermes__misp_uuid5(key, uuid);
+    snprintf(ts, sizeof(ts), "%lld", (long long)(r->updated_at / 1000));
+    tags = json_array();
+    if (!tags || json_array_append_new(tags, tlp_tag(r->tlp)))
+        return ERMES_ENOMEM;
+    arr = json_loads(r->tags ? r->tags : "[]", 0, &err);
+    if (json_is_array(arr)) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(arr, i, t) json_array_append_new(tags, json_pack("{s:O}", "name", t));
+    }
+    json_decref(arr);
+    a = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:o}", "uuid", uuid, "type",
+                  mtype ? mtype : "text", "category", category, "value", r->value, "to_ids", 1,
+                  "distribution", tlp_distribution(r->tlp), "timestamp", ts, "comment", "",
+                  "disable_correlation", 0, "Tag", tags);
+    if (!a)
+        return ERMES_ENOMEM;
+    if (r->valid_from)
+        json_object_set_new(a, "first_seen", misp_time(r->valid_from));
+    if (r->valid_until)
+        json_object_set_new(a, "last_seen", misp_time(r->valid_until));
+    if (mtype) {
+        json_array_append_new(json_object_get(e, "Attribute"), a);
+    } else {
+        /* JA4: the ja4-plus object's ja4-fingerprint relation. */
+        char ouuid[40], okey[ERMES_INDICATOR_VALUE_MAX + 64];
+        json_t *o;
+        snprintf(okey, sizeof(okey), "ja4-plus|%s", r->value);
+        ermes__misp_uuid5(okey, ouuid);
+        json_object_set_new(a, "object_relation", json_string("ja4-fingerprint"));
+        o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:[o]}", "uuid", ouuid, "name", "ja4-plus",
+                      "meta-category", "network", "template_uuid",
+                      "2c15c75e-e7db-4b62-8d17-633e7571818f", "distribution",
+                      tlp_distribution(r->tlp), "timestamp", ts, "Attribute", a);
+        if (!o)
+            return ERMES_ENOMEM;
+        json_array_append_new(json_object_get(e, "Object"), o);
+    }
+    /* The event's date: its oldest indicator's; its timestamp: the newest change. */
+    min = json_integer_value(json_object_get(e, "_min"));
+    if (r->created_at < min) {
+        char date[24];
+        ermes__time_put_seconds(r->created_at / 1000, date);
+        date[10] = '\0';
+        json_object_set_new(e, "_min", json_integer(r->created_at));
+        json_object_set_new(e, "date", json_string(date));
+    }
+    if (strtoll(json_string_value(json_object_get(e, "timestamp")), NULL, 10) <
+        r->updated_at / 1000)
+        json_object_set_new(e, "timestamp", json_string(ts));
+    /* The event's distribution: the widest of its attributes'. */
+    if (strcmp(tlp_distribution(r->tlp), json_string_value(json_object_get(e, "distribution"))) > 0)
+        json_object_set_new(e, "distribution", json_string(tlp_distribution(r->tlp)));
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
+                       const ermes__indicator_filter_t *f, json_t **out)
+{
+    export_ctx_t c = {json_object(), v, 0};
+    ermes__indicator_filter_t all = *f;
+    const char **keys = NULL;
+    size_t n = 0, i = 0;
+    const char *key;
+    json_t *e, *arr = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!c.events)
+        return ERMES_ENOMEM;
+    all.limit = 0;
+    all.after_id = 0;
+    if ((rc = ermes__store_indicator_each(st, v, &all, export_cb, &c, NULL)))
+        goto out;
+    n = json_object_size(c.events);
+    if (!(arr = json_array()) || (n && !(keys = ermes__calloc(n, sizeof(*keys))))) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    json_object_foreach(c.events, key, e) keys[i++] = key;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (i = 0; i < n; i++) {
+        e = json_object_get(c.events, keys[i]);
+        json_object_del(e, "_min");
+        json_object_set(e, "publish_timestamp", json_object_get(e, "timestamp"));
+        if (json_array_append_new(arr, json_pack("{s:O}", "Event", e))) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+    }
+    *out = arr;
+    arr = NULL;
+out:
+    ermes__free(keys);
+    json_decref(arr);
+    json_decref(c.events);
+    return rc;
+}
