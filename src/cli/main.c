@@ -172,7 +172,11 @@ int cli_open_store(cli_t *c, int create)
     ermes__store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache,
                                    c->cfg.database_url};
     const char *who = getenv("USER");
-    int rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
+    int rc;
+
+    /* Leases name this process's instance and last lease_time unrenewed (src/store/lease.c). */
+    ermes__lease_configure((int64_t)c->cfg.lease_time * 1000, c->cfg.instance_host);
+    rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
 
     if (rc) {
         if (c->cfg.database_url && *c->cfg.database_url)
@@ -189,6 +193,12 @@ int cli_open_store(cli_t *c, int create)
     snprintf(c->actor, sizeof(c->actor), "cli:%s", who && *who ? who : "local");
     c->viewer.user_name = c->actor;
     c->viewer.remote = "cli";
+    /* Whatever this command claims (a report, a notification, a collector) stays its own while
+     * it works, however long. */
+    if ((rc = ermes__lease_beat_start(c->store, &c->beat))) {
+        cli_error("cannot start the lease heartbeat: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
     return CLI_OK;
 }
 
@@ -247,6 +257,7 @@ int main(int argc, char **argv)
     c.argv = argv + 2;
     c.args = rest;
     rc = cmd->run(&c);
+    ermes__lease_beat_stop(c.beat);
     ermes__store_close(c.store);
     ermes__config_cleanup(&c.cfg);
     ermes__free(rest);

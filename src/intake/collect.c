@@ -301,7 +301,7 @@ int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_s
     unsigned char hash[crypto_hash_sha256_BYTES];
     transfer_t t;
     CURLcode cc = CURLE_OK;
-    int64_t now = ermes__time_now_ms(), pid = (int64_t)getpid();
+    int64_t now = ermes__time_now_ms(), self = ermes__instance_id();
     long interval, code = 0;
     int rc, claimed = 0, recorded = 0;
 
@@ -309,9 +309,8 @@ int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_s
         return ERMES_ENOTFOUND;
     memset(&t, 0, sizeof(t));
     interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
-    if ((rc = ermes__store_collector_claim(
-             c->store, name, pid, now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000,
-             &claimed)))
+    if ((rc =
+             ermes__store_collector_claim(c->store, name, self, now + ermes__lease_ms(), &claimed)))
         return rc;
     if (!claimed)
         return ERMES_EBUSY;
@@ -490,7 +489,7 @@ out_release:
         curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
     ermes__intake_spool_abort(t.sp);
-    ermes__store_collector_release(c->store, name, pid);
+    ermes__store_collector_release(c->store, name, self);
     return rc;
 }
 
