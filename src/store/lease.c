@@ -248,8 +248,9 @@ int ermes__store_lease_heartbeat(ermes__store_t *st)
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_begin(db, 1)))
-        return rc;
+    /* Statement by statement, not in a write transaction: one would wait for the write lock
+     * (SQLite's, PostgreSQL's advisory lock) that a long intake batch holds, and the leases
+     * would run out while their holder is busy with them. Each statement is atomic alone. */
     rc = instance_seen(db, now);
     for (size_t k = 0; !rc && k < sizeof(renewals) / sizeof(renewals[0]); k++) {
         if ((rc = ermes__db_prepare(db, renewals[k], &s)))
@@ -269,10 +270,8 @@ int ermes__store_lease_heartbeat(ermes__store_t *st)
         ermes__db_done(s);
         rc = rc < 0 ? rc : 0;
     }
-    if (!rc && !(rc = ermes__db_commit(db)))
+    if (!rc)
         __atomic_store_n(&st->instance_seen, 1, __ATOMIC_RELEASE);
-    if (rc)
-        ermes__db_rollback(db);
     return rc;
 }
 

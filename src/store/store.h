@@ -145,7 +145,8 @@ int64_t ermes__instance_id(void);
 /* This process's host key (the instance_host setting, or the machine's own). */
 const char *ermes__lease_host(void);
 /* This instance is alive: its row seen now, every lease it holds renewed for a lease time
- * (one write transaction). The daemon calls it every third of the lease time. */
+ * (statement by statement, without waiting for the write lock a transaction would take).
+ * The heartbeat thread calls it every third of the lease time. */
 int ermes__store_lease_heartbeat(ermes__store_t *st);
 /* A clean stop: the instance's row goes (its leases are given back by their owners). */
 int ermes__store_instance_stop(ermes__store_t *st);
