@@ -179,12 +179,19 @@ int cli_open_store(cli_t *c, int create)
     rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
 
     if (rc) {
-        if (c->cfg.database_url && *c->cfg.database_url)
-            cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
-                      create ? "" : " (run `ermes init` first?)");
+        int pg = c->cfg.database_url && *c->cfg.database_url;
+        /* The log line before this one has the details (libpq's reason, the versions). */
+        const char *hint = rc == ERMES_EUNSUPPORTED
+                               ? ": its schema is newer than this ermes knows (run the ermes "
+                                 "that wrote it, or a later one)"
+                           : create                      ? ""
+                           : pg && rc != ERMES_ENOTFOUND ? " (is the server up, the URL right?)"
+                                                         : " (run `ermes init` first?)";
+        if (pg)
+            cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc), hint);
         else
             cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
-                      create ? "" : " (run `ermes init` first?)");
+                      hint);
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));

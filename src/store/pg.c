@@ -222,6 +222,26 @@ static int setup_session(pg_db_t *db)
     return rc;
 }
 
+/* Every copy in msg of the password url carries (postgresql://user:PASSWORD@...) is starred
+ * out, in place. */
+static void hide_password(char *msg, const char *url)
+{
+    const char *p = strstr(url, "://"), *at, *colon;
+    size_t len, n = strlen(msg);
+
+    if (!p)
+        return;
+    p += 3;
+    at = strchr(p, '@');
+    colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (!colon || at - colon < 2)
+        return;
+    len = (size_t)(at - colon - 1);
+    for (size_t k = 0; k + len <= n; k++)
+        if (memcmp(msg + k, colon + 1, len) == 0)
+            memset(msg + k, '*', len);
+}
+
 static int pg_open(ermes__store_t *st, ermes__db_t **out)
 {
     pg_db_t *db = ermes__calloc(1, sizeof(*db));
@@ -236,9 +256,13 @@ static int pg_open(ermes__store_t *st, ermes__db_t **out)
         return ERMES_ENOMEM;
     }
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        /* The message names the server and the reason, never the password. */
-        const char *m = PQerrorMessage(db->conn);
-        size_t n = strlen(m);
+        /* The message names the server and the reason, never the password: libpq quotes a
+         * URL it cannot parse whole. */
+        char m[1024];
+        size_t n;
+        snprintf(m, sizeof(m), "%s", PQerrorMessage(db->conn));
+        hide_password(m, st->path);
+        n = strlen(m);
         while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
             n--;
         ermes__log(ERMES_LOG_ERROR, "cannot connect to the PostgreSQL database: %.*s", (int)n, m);
