@@ -285,7 +285,12 @@ static void run_job(ermes__hunter_t *h, int64_t id)
     } else {
         row.state = p.state == ERMES_RETRO_CANCELLED ? ERMES_RETRO_CANCELLED : ERMES_RETRO_DONE;
     }
-    if ((rc = ermes__store_retrohunt_update(h->st, &row)))
+    if ((rc = ermes__store_retrohunt_update(h->st, &row)) == ERMES_EBUSY)
+        ermes__log(ERMES_LOG_WARNING,
+                   "retro-hunt %lld: another daemon took it over; its end here "
+                   "is not recorded",
+                   (long long)id);
+    else if (rc)
         ermes__log(ERMES_LOG_ERROR, "retro-hunt %lld: cannot record its end: %s", (long long)id,
                    ermes_strerror(rc));
     ermes__log(ERMES_LOG_NOTICE,

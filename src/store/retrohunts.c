@@ -239,7 +239,8 @@ int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *
              " bytes_scanned = ?9, records = ?10, matches = ?11, sightings = ?12,"
              " current_file = ?13, error = ?14, finished_at = ?15, updated_at = ?16,"
              " lease_until = ?18"
-             " WHERE id = ?1 AND COALESCE(lease_owner, ?17) = ?17 RETURNING id",
+             " WHERE id = ?1 AND state = 'running' AND COALESCE(lease_owner, ?17) = ?17 RETURNING "
+             "id",
              &s)))
         return rc;
     ermes__db_bind_int(s, 1, r->id);
@@ -269,7 +270,8 @@ int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *
         ermes__db_bind_null(s, 18);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    /* No row: another instance took the job over (this one's lease ran out). */
+    /* No row: another instance took the job over (this one's lease ran out, and the job was
+     * failed and queued again), or it ended already. */
     return rc < 0 ? rc : rc == 0 ? ERMES_EBUSY : 0;
 }
 
