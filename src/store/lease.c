@@ -132,9 +132,10 @@ int ermes__instance_gone(ermes__db_t *db, int64_t id)
     if (ermes__db_step(s) == 1) {
         const char *host = ermes__db_col_text(s, 0);
         int64_t pid = ermes__db_col_int(s, 1);
-        /* kill() of 0 or of a negative pid would ask about process groups, not a process. */
-        if (host && strcmp(host, host_key) == 0 && pid > 0 && kill((pid_t)pid, 0) != 0 &&
-            errno == ESRCH)
+        /* kill() of 0 or of a negative pid would ask about process groups, not a process. A
+         * pid that is this process's now was another instance's before it ended. */
+        if (host && strcmp(host, host_key) == 0 && pid > 0 &&
+            ((pid_t)pid == getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)))
             gone = 1;
     }
     ermes__db_done(s);
