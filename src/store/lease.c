@@ -364,10 +364,7 @@ int ermes__store_lease_drop(ermes__store_t *st, const char *name)
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE leases SET lease_owner = NULL, lease_until = NULL"
-                                " WHERE name = ?1 AND lease_owner = ?2",
-                                &s)))
+    if ((rc = ermes__db_prepare(db, "DELETE FROM leases WHERE name = ?1 AND lease_owner = ?2", &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
     ermes__db_bind_int(s, 2, ermes__instance_id());

@@ -154,7 +154,7 @@ int ermes__store_instance_stop(ermes__store_t *st);
  * process still there. */
 int ermes__store_instance_alive(ermes__store_t *st, int64_t id, int *alive);
 /* A named job one instance does at a time: *held = 1 when this instance has it now (taken,
- * or renewed when it had it). Dropping gives it back. */
+ * or renewed when it had it). Dropping gives it back (its row goes). */
 int ermes__store_lease_take(ermes__store_t *st, const char *name, int *held);
 int ermes__store_lease_drop(ermes__store_t *st, const char *name);
 /* A thread that calls ermes__store_lease_heartbeat every third of the lease time (its first
