@@ -285,7 +285,7 @@ static void run_job(ermes__hunter_t *h, int64_t id)
     } else {
         row.state = p.state == ERMES_RETRO_CANCELLED ? ERMES_RETRO_CANCELLED : ERMES_RETRO_DONE;
     }
-    if ((rc = ermes__store_retrohunt_update(h->st, &row)) == ERMES_EBUSY)
+    if ((rc = ermes__store_retrohunt_update(h->st, &row)) == ERMES_ECONFLICT)
         ermes__log(ERMES_LOG_WARNING,
                    "retro-hunt %lld: another daemon took it over; its end here "
                    "is not recorded",
@@ -335,12 +335,13 @@ static void *monitor_main(void *arg)
             ermes_retro_progress(run->job, &p);
             fill_row(&row, &p, run);
             rc = ermes__store_retrohunt_update(h->st, &row);
-            if (rc == ERMES_EBUSY && !atomic_exchange(&run->interrupted, 1)) {
+            /* Not ERMES_EBUSY: a database busy for a moment is no reason to stop. */
+            if (rc == ERMES_ECONFLICT && !atomic_exchange(&run->interrupted, 1)) {
                 ermes__log(ERMES_LOG_WARNING,
                            "retro-hunt %lld: taken over by another daemon; stopped here",
                            (long long)row.id);
                 ermes_retro_cancel(run->job);
-            } else if (rc && rc != ERMES_EBUSY) {
+            } else if (rc && rc != ERMES_ECONFLICT) {
                 ermes__log(ERMES_LOG_WARNING, "retro-hunt %lld: cannot write its progress: %s",
                            (long long)row.id, ermes_strerror(rc));
             }

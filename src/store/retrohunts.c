@@ -272,7 +272,7 @@ int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *
     ermes__db_done(s);
     /* No row: another instance took the job over (this one's lease ran out, and the job was
      * failed and queued again), or it ended already. */
-    return rc < 0 ? rc : rc == 0 ? ERMES_EBUSY : 0;
+    return rc < 0 ? rc : rc == 0 ? ERMES_ECONFLICT : 0;
 }
 
 int ermes__store_retrohunt_cancel(ermes__store_t *st, int64_t id, ermes_retro_state_t *state)

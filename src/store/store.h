@@ -659,7 +659,8 @@ int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id);
  * as ermes__store_retrohunt_requeue for each; the count into *n. */
 int ermes__store_retrohunt_recover(ermes__store_t *st, const char *why, size_t *n);
 /* Writes r's state, indicators, progress, current file and error (finished_at once the state
- * is final). */
+ * is final), renewing the job's lease; ERMES_ECONFLICT when the job is no longer this
+ * instance's running job (another daemon failed it and queued it again). */
 int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *r);
 /* Cancels a queued job, or asks the hunter to stop a running one. *state: the state it was
  * in. ERMES_ENOTFOUND; ERMES_ECONFLICT when it had ended already. */

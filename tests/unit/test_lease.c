@@ -214,7 +214,7 @@ static void test_retrohunt_recover(void **state)
     /* Its progress write is refused here: the job is the other's. */
     r.id = id;
     r.state = ERMES_RETRO_RUNNING;
-    assert_int_equal(ermes__store_retrohunt_update(f->st, &r), ERMES_EBUSY);
+    assert_int_equal(ermes__store_retrohunt_update(f->st, &r), ERMES_ECONFLICT);
     /* Its process here is gone: queued again, once. */
     set_lease(f, set, key, test_gone_instance(f->st), now + 60000);
     assert_int_equal(ermes__store_retrohunt_recover(f->st, "interrupted", &n), 0);
