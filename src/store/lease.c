@@ -386,8 +386,13 @@ struct ermes__lease_beat {
 static void *beat_main(void *arg)
 {
     ermes__lease_beat_t *b = arg;
+    sigset_t all;
     int failing = 0;
 
+    /* Started before the daemon blocks its signals for its own thread to take them: this
+     * thread must never be the one a SIGTERM is delivered to (it would end the process). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_mutex_lock(&b->lock);
     while (!b->stopping) {
         struct timespec until;
@@ -426,6 +431,8 @@ int ermes__lease_beat_start(ermes__store_t *st, ermes__lease_beat_t **out)
 {
     ermes__lease_beat_t *b = ermes__calloc(1, sizeof(*b));
     pthread_condattr_t attr;
+    sigset_t all, old;
+    int made;
 
     if (!b)
         return ERMES_ENOMEM;
@@ -435,7 +442,12 @@ int ermes__lease_beat_start(ermes__store_t *st, ermes__lease_beat_t **out)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&b->wake, &attr);
     pthread_condattr_destroy(&attr);
-    if (pthread_create(&b->thread, NULL, beat_main, b) != 0) {
+    /* The thread starts with every signal blocked (inherited), so none lands on it. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    made = pthread_create(&b->thread, NULL, beat_main, b);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (made != 0) {
         pthread_cond_destroy(&b->wake);
         pthread_mutex_destroy(&b->lock);
         ermes__free(b);
