@@ -133,8 +133,15 @@ class ServerComesAndGoes(unittest.TestCase):
             time.sleep(3)
             self.assertTrue(e.running(), e.log())
             pg("restart", self.pgdir)
-            wait_until(lambda: db.one("SELECT state FROM reports WHERE id = %d" % rid) == "done",
-                       timeout=90, what="the report finished once the server was back")
+            try:
+                wait_until(lambda: db.one("SELECT state FROM reports WHERE id = %d" % rid)
+                           == "done", timeout=90,
+                           what="the report finished once the server was back")
+            except AssertionError as exc:
+                raise AssertionError("%s: report %r\n%s" % (exc, db.one(
+                    "SELECT state || ' ' || next_row || ' ' || COALESCE(lease_owner, 0) || ' '"
+                    " || COALESCE(lease_until, 0) FROM reports WHERE id = %d" % rid),
+                    e.log()[-4000:])) from None
             self.assertTrue(e.running(), e.log())
             self.assertEqual(db.one("SELECT events FROM reports WHERE id = %d" % rid), ROWS)
             self.assertEqual(db.one("SELECT COUNT(DISTINCT row) FROM events WHERE report_id = %d"
