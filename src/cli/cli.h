@@ -23,7 +23,8 @@ typedef struct cli {
     int nargs;
     int pos; /* next argument to read */
     ermes__store_t *store;
-    ermes__viewer_t viewer; /* the local administrator */
+    ermes__lease_beat_t *beat; /* renews the leases this process holds (store/lease.c) */
+    ermes__viewer_t viewer;    /* the local administrator */
     char actor[96];
 } cli_t;
 

@@ -173,15 +173,26 @@ int cli_open_store(cli_t *c, int create)
     ermes__store_options_t opts = {c->cfg.busy_timeout, create, c->cfg.db_cache,
                                    c->cfg.database_url};
     const char *who = getenv("USER");
-    int rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
+    int rc;
+
+    /* Leases name this process's instance and last lease_time unrenewed (src/store/lease.c). */
+    ermes__lease_configure((int64_t)c->cfg.lease_time * 1000, c->cfg.instance_host);
+    rc = ermes__store_open(c->cfg.data_dir, &opts, &c->store);
 
     if (rc) {
-        if (c->cfg.database_url && *c->cfg.database_url)
-            cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc),
-                      create ? "" : " (run `ermes init` first?)");
+        int pg = c->cfg.database_url && *c->cfg.database_url;
+        /* The log line before this one has the details (libpq's reason, the versions). */
+        const char *hint = rc == ERMES_EUNSUPPORTED
+                               ? ": its schema is newer than this ermes knows (run the ermes "
+                                 "that wrote it, or a later one)"
+                           : create                      ? ""
+                           : pg && rc != ERMES_ENOTFOUND ? " (is the server up, the URL right?)"
+                                                         : " (run `ermes init` first?)";
+        if (pg)
+            cli_error("cannot open the database (database_url): %s%s", ermes_strerror(rc), hint);
         else
             cli_error("cannot open the database in %s: %s%s", c->cfg.data_dir, ermes_strerror(rc),
-                      create ? "" : " (run `ermes init` first?)");
+                      hint);
         return CLI_ERROR;
     }
     memset(&c->viewer, 0, sizeof(c->viewer));
@@ -190,6 +201,12 @@ int cli_open_store(cli_t *c, int create)
     snprintf(c->actor, sizeof(c->actor), "cli:%s", who && *who ? who : "local");
     c->viewer.user_name = c->actor;
     c->viewer.remote = "cli";
+    /* Whatever this command claims (a report, a notification, a collector) stays its own while
+     * it works, however long. */
+    if ((rc = ermes__lease_beat_start(c->store, &c->beat))) {
+        cli_error("cannot start the lease heartbeat: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
     return CLI_OK;
 }
 
@@ -248,6 +265,7 @@ int main(int argc, char **argv)
     c.argv = argv + 2;
     c.args = rest;
     rc = cmd->run(&c);
+    ermes__lease_beat_stop(c.beat);
     ermes__store_close(c.store);
     ermes__config_cleanup(&c.cfg);
     ermes__free(rest);

@@ -154,6 +154,14 @@ static const setting_t settings[] = {
       "admin and analyst users must sign in to the web interface with a one-time code (TOTP); "
       "one who has none set up gets a session that can only set it up (API tokens are not "
       "affected)"),
+    S(lease_time, SET_LONG, "30", 1, 3600,
+      "seconds a daemon's claim on a job (report, notification, collector run, retro-hunt, "
+      "followed logs) lasts without renewal; renewed every third of it, so another daemon "
+      "takes the job over this long after its holder died"),
+    S(instance_host, SET_STRING, NULL, 0, 0,
+      "the name leases give for this machine; processes with the same name test each other's "
+      "process ids, so a crashed one's jobs are taken at once (default: host name, boot id "
+      "and pid namespace)"),
     S(stale_feed_factor, SET_LONG, "2", 1, 1000,
       "a feed is stale when its last report is older than this many times its median interval "
       "between reports (and at least a day)"),

@@ -68,6 +68,8 @@ typedef struct ermes__config {
     long session_idle;      /* seconds of inactivity that end a browser session */
     int totp_required;      /* admins and analysts must sign in with TOTP (src/access/totp.c) */
     long stale_feed_factor; /* a feed is stale after this many usual intervals */
+    long lease_time;        /* seconds a job's lease lasts unrenewed (src/store/lease.c) */
+    char *instance_host;    /* this machine's name in leases; NULL: derived */
 
     /* Mail in (src/mail/). */
     long mail_max_size;                    /* MiB of one received message */

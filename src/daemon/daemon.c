@@ -1,13 +1,27 @@
 /* The daemon (`ermes serve` starts it). The calling thread waits for signals and does the
  * housekeeping; the HTTP server's own threads answer requests. SIGTERM or SIGINT stop it
- * cleanly: no new connections, the open ones closed, the workers joined. */
+ * cleanly: no new connections, the open ones closed, the workers joined.
+ *
+ * Several daemons may run on one database, on one machine or on several (docs/ARCHITECTURE.md,
+ * "Several daemons"): every background job is leased to one daemon instance at a time
+ * (src/store/lease.c), and the followed logs of a data directory are followed by one daemon, the
+ * holder of the lease named after that directory. On PostgreSQL a listener thread hears the
+ * counters' notifications and wakes this thread (SIGUSR1) to rebuild the ownership index and
+ * the matcher at once; the once-a-second look at the counters stays, for SQLite and for
+ * whatever the listener missed. */
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -19,6 +33,67 @@
 #include "mail/mail.h"
 #include "notify/notify.h"
 #include "sightings/sightings.h"
+
+/* The listener thread: a notification from the database wakes the main thread. */
+typedef struct listener {
+    ermes__store_listener_t *l;
+    pthread_t thread, main;
+    atomic_int stop;
+} listener_t;
+
+static void *listen_main(void *arg)
+{
+    listener_t *ls = arg;
+
+    while (!atomic_load(&ls->stop)) {
+        int changed = 0;
+        if (ermes__store_listen_wait(ls->l, 500, &changed) == 0 && changed)
+            pthread_kill(ls->main, SIGUSR1);
+    }
+    return NULL;
+}
+
+/* The name of the lease on following the logs: one per tail directory (where the positions
+ * are), which a random id written in it names, so that daemons sharing a data directory
+ * share the lease and daemons with their own each have one. */
+static int tail_lease_name(const char *tail_dir, char *out, size_t cap)
+{
+    char path[4200], id[33] = "";
+    unsigned char rnd[16];
+    ssize_t n;
+    int fd;
+
+    if (mkdir(tail_dir, 0700) != 0 && errno != EEXIST)
+        return ERMES_EIO;
+    snprintf(path, sizeof(path), "%s/.lease-id", tail_dir);
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(id, sizeof(id), rnd, sizeof(rnd));
+    /* The first daemon writes it; the others (and later starts) read it. */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        int ok = write(fd, id, 32) == 32 && fsync(fd) == 0;
+        close(fd);
+        if (!ok)
+            return ERMES_EIO;
+    } else if (errno == EEXIST) {
+        for (int tries = 0; tries < 50; tries++) {
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            n = fd >= 0 ? read(fd, id, 32) : -1;
+            if (fd >= 0)
+                close(fd);
+            if (n == 32)
+                break;
+            usleep(20000); /* being written by another daemon */
+        }
+        if (strlen(id) != 32)
+            return ERMES_EIO;
+        id[32] = '\0';
+    } else {
+        return ERMES_EIO;
+    }
+    snprintf(out, cap, "tail:%s", id);
+    return 0;
+}
 
 int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                       const ermes__viewer_t *admin, const char *port_file, ermes_diag_t *err)
@@ -38,8 +113,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__mail_t *mail = NULL;
     ermes__mail_options_t mo;
     ermes__mail_poller_t *poller = NULL;
-    char spool[4096], tail_dir[4096];
+    char spool[4096], tail_dir[4096], tail_lease[64] = "";
     char schema[4096];
+    listener_t ls;
+    int listening = 0, following = 0;
+    int64_t lease_checked = 0;
     ermes_diag_t d;
     sigset_t set;
     int rc, status = ERMES_EIO;
@@ -50,8 +128,18 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    memset(&ls, 0, sizeof(ls));
+
+    /* This daemon's instance row, before it claims anything outside the database (spool
+     * files): other daemons read there that it is alive. */
+    if ((rc = ermes__store_lease_heartbeat(store))) {
+        ermes_diag_set(err, NULL, "cannot register this daemon in the database: %s",
+                       ermes_strerror(rc));
+        return rc;
+    }
 
     if ((rc = ermes__registry_open(store, &reg))) {
         ermes_diag_set(err, NULL, "cannot build the ownership index: %s", ermes_strerror(rc));
@@ -123,9 +211,15 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             ermes__log(ERMES_LOG_WARNING, "cannot build the indicator matcher: %s",
                        ermes_strerror(rc));
         snprintf(tail_dir, sizeof(tail_dir), "%s/tail", cfg->data_dir);
+        if ((rc = tail_lease_name(tail_dir, tail_lease, sizeof(tail_lease)))) {
+            ermes_diag_set(err, NULL, "cannot follow detect_logs: cannot write %s/.lease-id",
+                           tail_dir);
+            goto out;
+        }
+        /* Checked now: a detect_logs that cannot be followed stops the start, whichever
+         * daemon will follow it. */
         ermes_diag_clear(&d);
-        if ((rc = ermes__follow_new(store, reg, engine, cfg->detect_logs, tail_dir, &follow, &d)) ||
-            (rc = ermes__follow_start(follow))) {
+        if ((rc = ermes__follow_new(store, reg, engine, cfg->detect_logs, tail_dir, &follow, &d))) {
             ermes_diag_set(err, NULL, "cannot follow detect_logs: %s",
                            d.reason[0] ? d.reason : ermes_strerror(rc));
             goto out;
@@ -155,12 +249,35 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             goto out;
         }
     }
+    /* PostgreSQL tells of changes at once; SQLite's counters are polled below. */
+    if (ermes__store_listen(store, &ls.l) == 0) {
+        ls.main = pthread_self();
+        if (pthread_create(&ls.thread, NULL, listen_main, &ls) == 0)
+            listening = 1;
+        else
+            ermes__store_listen_close(ls.l);
+    }
     for (unsigned ticks = 0;; ticks++) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             ermes__log(ERMES_LOG_NOTICE, "signal %d: stopping", sig);
             break;
+        }
+        /* The followed logs: by the daemon that holds their lease, taken over by another
+         * when it stops; looked at every third of a lease time. */
+        if (follow && ermes__time_now_ms() - lease_checked >= ermes__lease_ms() / 3) {
+            int held = 0;
+            lease_checked = ermes__time_now_ms();
+            if (ermes__store_lease_take(store, tail_lease, &held) == 0 && held && !following) {
+                if ((rc = ermes__follow_start(follow)))
+                    ermes__log(ERMES_LOG_ERROR, "cannot follow detect_logs: %s",
+                               ermes_strerror(rc));
+                else
+                    following = 1;
+                if (following)
+                    ermes__log(ERMES_LOG_NOTICE, "following detect_logs (lease %s)", tail_lease);
+            }
         }
         /* Every second, and at once on SIGHUP: pick up registry changes other processes
          * (the CLI) made directly in the database. */
@@ -185,7 +302,14 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     }
     status = 0;
 out:
-    ermes__follow_free(follow);      /* positions saved */
+    if (listening) {
+        atomic_store(&ls.stop, 1);
+        pthread_join(ls.thread, NULL);
+        ermes__store_listen_close(ls.l);
+    }
+    ermes__follow_free(follow); /* positions saved */
+    if (following)
+        ermes__store_lease_drop(store, tail_lease);
     ermes__hunter_stop(hunter);      /* a job under way is queued again */
     ermes__collect_stop(collect);    /* transfers under way (the API's too) give up */
     ermes__mail_poller_stop(poller); /* an IMAP exchange under way gives up */

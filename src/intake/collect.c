@@ -292,7 +292,10 @@ static void set_error(ermes__collector_state_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
-int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out)
+/* A run of collector name; scheduled: the collector thread's, which gives way when the run is
+ * not due any more (another daemon ran it between our look and our claim). */
+static int run_one(ermes__collect_t *c, const char *name, int scheduled,
+                   ermes__collector_state_t *out)
 {
     const ermes__collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
     ermes__collector_state_t st;
@@ -301,7 +304,7 @@ int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_s
     unsigned char hash[crypto_hash_sha256_BYTES];
     transfer_t t;
     CURLcode cc = CURLE_OK;
-    int64_t now = ermes__time_now_ms(), pid = (int64_t)getpid();
+    int64_t now = ermes__time_now_ms(), self = ermes__instance_id();
     long interval, code = 0;
     int rc, claimed = 0, recorded = 0;
 
@@ -309,14 +312,17 @@ int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_s
         return ERMES_ENOTFOUND;
     memset(&t, 0, sizeof(t));
     interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
-    if ((rc = ermes__store_collector_claim(
-             c->store, name, pid, now + ((int64_t)def->timeout + def->connect_timeout + 60) * 1000,
-             &claimed)))
+    if ((rc =
+             ermes__store_collector_claim(c->store, name, self, now + ermes__lease_ms(), &claimed)))
         return rc;
     if (!claimed)
         return ERMES_EBUSY;
     if ((rc = ermes__store_collector_get(c->store, name, &st)))
         goto out_release;
+    if (scheduled && st.next_run > ermes__time_now_ms()) {
+        rc = 0;
+        goto out_release;
+    }
     t.c = c;
     t.cap = (size_t)def->max_size;
     if (t.cap > ermes__intake_max_report(c->intake))
@@ -490,7 +496,7 @@ out_release:
         curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
     ermes__intake_spool_abort(t.sp);
-    ermes__store_collector_release(c->store, name, pid);
+    ermes__store_collector_release(c->store, name, self);
     return rc;
 }
 
@@ -560,6 +566,11 @@ int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__c
     return 0;
 }
 
+int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out)
+{
+    return run_one(c, name, 0, out);
+}
+
 static void *collect_main(void *arg)
 {
     ermes__collect_t *c = arg;
@@ -581,7 +592,7 @@ static void *collect_main(void *arg)
             }
             if (rc && rc != ERMES_ENOTFOUND)
                 continue;
-            rc = ermes__collect_run(c, def->name, NULL);
+            rc = run_one(c, def->name, 1, NULL);
             if (rc && rc != ERMES_EBUSY)
                 ermes__log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
         }

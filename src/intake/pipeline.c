@@ -27,7 +27,6 @@
 
 #define MAX_OPTIONS 32
 #define MAX_QUARANTINE_RAW (64 * 1024) /* bytes of a bad row kept for inspection */
-#define LEASE_MS 15000                 /* how long a claim on a report lasts unrenewed */
 #define BATCH_MS 1000                  /* longest an intake transaction runs */
 
 struct ermes__intake {
@@ -903,6 +902,28 @@ static int save(run_t *run, ermes__report_t *r)
     return rc ? rc : ermes__store_report_update(run->in->store, r);
 }
 
+/* In the transaction of a batch, before it commits: the report's lease renewed, so that the
+ * batch commits only while this instance holds it. Another instance (on any machine) that took
+ * the report over, because this one was cut off or stalled for longer than a lease, has it
+ * now: the batch rolls back (ERMES_EBUSY) and that instance's work stands, so no row is stored
+ * twice. Write transactions are serialised (SQLite's lock, PostgreSQL's advisory lock), so the
+ * check and the commit see the same holder. */
+static int keep_lease(ermes__intake_t *in, int64_t report_id)
+{
+    int claimed = 0;
+    int rc = ermes__store_report_claim(in->store, report_id, ermes__instance_id(),
+                                       ermes__time_now_ms() + ermes__lease_ms(), &claimed);
+
+    if (!rc && !claimed) {
+        ermes__log(ERMES_LOG_WARNING,
+                   "report %lld: taken over by another daemon while this one was on it; its "
+                   "last batch here is undone",
+                   (long long)report_id);
+        rc = ERMES_EBUSY;
+    }
+    return rc;
+}
+
 /* After batches committed without waiting for the disk: the report's row written again in a
  * transaction that waits, whose sync makes the batches before it durable too. (SQLite
  * cannot change that inside a transaction, so it is one of its own.) */
@@ -931,9 +952,9 @@ int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_
 
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
-    /* Another process (the CLI and the daemon share the database) may be on it. */
-    if ((rc = ermes__store_report_claim(in->store, report_id, getpid(),
-                                        ermes__time_now_ms() + LEASE_MS, &claimed)))
+    /* Another process (the CLI, other daemons: they share the database) may be on it. */
+    if ((rc = ermes__store_report_claim(in->store, report_id, ermes__instance_id(),
+                                        ermes__time_now_ms() + ermes__lease_ms(), &claimed)))
         goto unlock;
     if (!claimed) {
         rc = ERMES_EBUSY;
@@ -1017,7 +1038,8 @@ int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_
         /* A stopping daemon commits what it has and leaves the rest for its next start. */
         if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED)) {
             r.next_row = index;
-            if ((rc = save(&run, &r)) || (rc = ermes__store_commit(in->store)))
+            if ((rc = save(&run, &r)) || (rc = keep_lease(in, r.id)) ||
+                (rc = ermes__store_commit(in->store)))
                 goto unlock;
             tx = 0;
             if ((rc = sync_report(in, &r)))
@@ -1031,9 +1053,7 @@ int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_
             (in_batch % 1024 == 0 && ermes__time_now_ms() - batch_start >= BATCH_MS)) {
             /* Progress commits with the rows it covers. */
             r.next_row = index;
-            if ((rc = save(&run, &r)) ||
-                (rc = ermes__store_report_claim(in->store, r.id, getpid(),
-                                                ermes__time_now_ms() + LEASE_MS, &claimed)) ||
+            if ((rc = save(&run, &r)) || (rc = keep_lease(in, r.id)) ||
                 (rc = ermes__store_commit(in->store)))
                 goto unlock;
             tx = 0;
@@ -1047,7 +1067,8 @@ int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_
     r.next_row = index;
     snprintf(r.state, sizeof(r.state), "done");
     r.processed_at = ermes__time_now_ms();
-    if ((rc = save(&run, &r)) || (rc = ermes__store_commit(in->store)))
+    if ((rc = save(&run, &r)) || (rc = keep_lease(in, r.id)) ||
+        (rc = ermes__store_commit(in->store)))
         goto unlock;
     tx = 0;
     if ((rc = sync_report(in, &r)))
@@ -1066,8 +1087,9 @@ unlock:
         ermes__store_durable(in->store, 1);
         ermes__store_foreign_keys(in->store, 1);
     }
+    /* Given back (unless another instance has it now: then this changes nothing). */
     if (claimed)
-        ermes__store_report_claim(in->store, report_id, getpid(), 0, &claimed);
+        ermes__store_report_claim(in->store, report_id, ermes__instance_id(), 0, &claimed);
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);
     return rc;

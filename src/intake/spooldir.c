@@ -257,6 +257,31 @@ static int take(ermes__spooldir_t *sd, const char *feed, const char *fdir, const
     return 0;
 }
 
+/* Whether the file claimed with token is another live daemon's, which takes it itself. A
+ * token's first 16 hex digits are its claimer's instance id; this instance's own are taken
+ * again here (a store error left them), as are those of a token from before (no such
+ * instance). */
+static int claimer_alive(ermes__spooldir_t *sd, const char *token)
+{
+    int64_t id = 0;
+    int alive = 0;
+
+    for (int k = 0; k < 16; k++) {
+        int v = token[k] >= '0' && token[k] <= '9'   ? token[k] - '0'
+                : token[k] >= 'a' && token[k] <= 'f' ? token[k] - 'a' + 10
+                                                     : -1;
+        if (v < 0)
+            return 0;
+        id = (int64_t)(((uint64_t)id << 4) | (uint64_t)v);
+    }
+    if (id == ermes__instance_id())
+        return 0;
+    /* Unsure (the store failed): alive, so the file waits rather than being taken twice. */
+    if (ermes__store_instance_alive(sd->store, id, &alive))
+        return 1;
+    return alive;
+}
+
 /* Claims left by a run that stopped between steps. */
 static int recover(ermes__spooldir_t *sd, const char *feed, const char *fdir, int known,
                    char *const *options, counts_t *c)
@@ -276,6 +301,8 @@ static int recover(ermes__spooldir_t *sd, const char *feed, const char *fdir, in
             continue;
         memcpy(token, e->d_name, TOKEN_LEN);
         token[TOKEN_LEN] = '\0';
+        if (claimer_alive(sd, token))
+            continue;
         snprintf(path, sizeof(path), "%s/%s", taking, e->d_name);
         rc = ermes__store_spool_claim_find(sd->store, token, &report_id);
         if (rc == 0) {
@@ -320,7 +347,7 @@ static int scan_feed(ermes__spooldir_t *sd, const char *feed, counts_t *c)
         goto out;
     while ((e = readdir(dh))) {
         char token[TOKEN_LEN + 1];
-        unsigned char rnd[TOKEN_LEN / 2];
+        unsigned char rnd[TOKEN_LEN / 4];
         if (ermes__spool_name_ignored(e->d_name))
             continue;
         snprintf(path, sizeof(path), "%s/%s", fdir, e->d_name);
@@ -353,8 +380,10 @@ static int scan_feed(ermes__spooldir_t *sd, const char *feed, counts_t *c)
             ermes__log(ERMES_LOG_ERROR, "spool: cannot create %s: %s", taking, strerror(errno));
             break;
         }
+        /* The claimer's instance id, then 64 random bits. */
         randombytes_buf(rnd, sizeof(rnd));
-        sodium_bin2hex(token, sizeof(token), rnd, sizeof(rnd));
+        snprintf(token, sizeof(token), "%016llx", (unsigned long long)ermes__instance_id());
+        sodium_bin2hex(token + 16, sizeof(token) - 16, rnd, sizeof(rnd));
         snprintf(claimed, sizeof(claimed), "%s/%s.%s", taking, token, e->d_name);
         if (rename(path, claimed) != 0) {
             if (errno != ENOENT) /* ENOENT: another process took it first */

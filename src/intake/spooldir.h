@@ -11,6 +11,10 @@
  *   3. remove FEED/.taking/TOKEN.NAME.
  * A file found in .taking/ at the next scan was claimed by a run that stopped: if its TOKEN is
  * recorded the report exists and the file is only removed, else it is taken again from 2.
+ * Several daemons may watch one spool directory (on one machine, or shared): the rename gives
+ * a file to one of them, and TOKEN begins with the claimer's instance id (16 hex digits,
+ * src/store/lease.c), so a file in .taking/ is taken over only once its claimer is gone (not
+ * seen for a lease time, or its process on this machine no longer exists).
  * A file that cannot be taken moves to FEED/.failed/NAME with FEED/.failed/NAME.reason beside
  * it (the reason is written first) and a log line. */
 #ifndef ERMES_INTAKE_SPOOLDIR_H

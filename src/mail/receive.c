@@ -181,6 +181,15 @@ static int spool_finish(ermes__mail_t *m, spool_t *sp, const char *source, ermes
     return rc;
 }
 
+/* A message just recorded, processed at once; another daemon already on it (it found the
+ * message pending) is no failure of the receipt: out says it is received. */
+static int process_received(ermes__mail_t *m, ermes__mail_row_t *out)
+{
+    int rc = ermes__mail_process(m, out->id, out);
+
+    return rc == ERMES_EBUSY ? 0 : rc;
+}
+
 int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *data, size_t len,
                             int no_process, ermes__mail_row_t *out, ermes_diag_t *d)
 {
@@ -203,7 +212,7 @@ int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *da
     }
     if ((rc = spool_finish(m, &sp, source, out, d)))
         return rc;
-    return no_process ? 0 : ermes__mail_process(m, out->id, out);
+    return no_process ? 0 : process_received(m, out);
 }
 
 int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int no_process,
@@ -245,7 +254,7 @@ int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int 
     }
     if ((rc = spool_finish(m, &sp, source, out, d)))
         return rc;
-    return no_process ? 0 : ermes__mail_process(m, out->id, out);
+    return no_process ? 0 : process_received(m, out);
 }
 
 /* ---- what a message becomes --------------------------------------------------------------- */
@@ -530,7 +539,31 @@ out:
     return rc;
 }
 
+static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);
+
 int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
+{
+    char lease[40];
+    int rc, held = 0;
+
+    /* One daemon at a time on a message (several may share the database and the mailbox):
+     * the lease is taken before the state is read, so a message another daemon has just
+     * processed is seen processed here. */
+    snprintf(lease, sizeof(lease), "mail:%lld", (long long)id);
+    if ((rc = ermes__store_lease_take(m->store, lease, &held)))
+        return rc;
+    if (!held) {
+        if (out && ermes__store_mail_get(m->store, id, out) != 0)
+            memset(out, 0, sizeof(*out));
+        return ERMES_EBUSY;
+    }
+    rc = process_held(m, id, out);
+    ermes__store_lease_drop(m->store, lease);
+    return rc;
+}
+
+/* ermes__mail_process once its lease is held. */
+static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
 {
     ermes__mail_parsed_t p;
     ermes__mail_limits_t lim;
@@ -617,7 +650,12 @@ int ermes__mail_process_pending(ermes__mail_t *m, size_t *processed)
         if ((rc = ermes__store_mail_pending(m->store, ids, 64, &n)))
             break;
         for (size_t k = 0; k < n; k++) {
-            if ((rc = ermes__mail_process(m, ids[k], NULL)))
+            rc = ermes__mail_process(m, ids[k], NULL);
+            if (rc == ERMES_EBUSY) { /* another daemon has it */
+                rc = 0;
+                continue;
+            }
+            if (rc)
                 goto out;
             done++;
         }

@@ -35,13 +35,15 @@
  *
  * Never twice: an event is marked notified when its notification is made, and the database
  * refuses a second notification of an event to the same language group (UNIQUE (event_id,
- * language)); a notification is sent by one sender at a time (a lease naming its process) and
- * never again once sent.
+ * language)); a notification is sent by one sender at a time (a lease naming its daemon
+ * instance, renewed by that process's heartbeat while it sends: src/store/lease.c) and never
+ * again once sent.
  *
  * A crash during delivery: at least once, not at most once. An attempt is recorded as state
  * "sending" (committed, attempts + 1) before the SMTP exchange starts and as "sent" after the
  * server accepted the message. A process that dies in between leaves the notification in
- * "sending"; once its process is gone (or its lease ran out) the next round makes it
+ * "sending"; once its lease ran out (or its process on this machine is gone) the next round
+ * of any daemon makes it
  * "retrying" with a note in last_error, and the next attempt sends it again. The server may
  * have accepted the first copy, so the recipient may get two; both carry the same Message-ID,
  * Date and reference (the message is built from stored data only: every attempt is the same
@@ -66,8 +68,6 @@ struct ermes__config;
 #define ERMES_NOTIFY_MAX_EVENTS 10000
 /* Backoff between attempts: retry_base, doubled each time, never more than this. */
 #define ERMES_NOTIFY_BACKOFF_CAP_MS (3600 * 1000LL)
-/* How long one sender may hold a notification (longer than any SMTP exchange may last). */
-#define ERMES_NOTIFY_LEASE_MS (10 * 60 * 1000LL)
 /* Seconds an SMTP exchange may take, and its connection. */
 #define ERMES_NOTIFY_SMTP_TIMEOUT 120
 #define ERMES_NOTIFY_SMTP_CONNECT_TIMEOUT 20

@@ -88,7 +88,8 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
 {
     const char *rcpts[ERMES_NOTIFY_MAX_RECIPIENTS];
     char error[512] = "";
-    int64_t now = ermes__time_now_ms(), wait = 0, attempts = 0, pid = (int64_t)getpid();
+    int64_t now = ermes__time_now_ms(), wait = 0, attempts = 0;
+    int64_t self = ermes__instance_id();
     ermes__notification_t n;
     ermes__strbuf_t csv, msg;
     json_t *list = NULL;
@@ -115,7 +116,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
                    "sent again with the same Message-ID",
                    (long long)id);
     }
-    if ((rc = ermes__store_notification_claim(st, id, pid, now, now + ERMES_NOTIFY_LEASE_MS, force,
+    if ((rc = ermes__store_notification_claim(st, id, self, now, now + ermes__lease_ms(), force,
                                               &claimed)))
         return rc;
     if (!claimed) {
@@ -172,7 +173,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     }
     /* The attempt is on disk before the first byte goes out: a crash from here on leaves
      * state sending, which the next round takes up again (notify.h: at least once). */
-    if ((rc = ermes__store_notification_start(st, id, pid, &attempts)))
+    if ((rc = ermes__store_notification_start(st, id, self, &attempts)))
         goto release;
     rc = ermes__notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, &permanent, error,
                                  sizeof(error));

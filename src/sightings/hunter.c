@@ -8,9 +8,16 @@
  * hit through the same code as POST /api/v1/logs) while a second one, the monitor, writes the
  * job's progress to its row twice a second and watches for a cancel request there. (Both
  * threads live as long as the hunter: the store keeps a connection per thread.) A daemon
- * that stops with a job running marks it failed ("interrupted") and queues it again; so does
- * the next start for a job left running by a crash. Hits recorded before the interruption are
- * recorded again by the new run and absorbed by the sightings' uniqueness. */
+ * that stops with a job running marks it failed ("interrupted") and queues it again.
+ *
+ * Several daemons may share the database: a running job is leased to the daemon instance that
+ * claimed it (src/store/lease.c), renewed by each progress write and by the daemon's
+ * heartbeat. Each round, a job whose daemon is gone (killed: its lease ran out, or its process
+ * on this machine no longer exists) is failed ("interrupted") and queued again, by whichever
+ * daemon looks first, and then run by whichever claims it. Hits recorded before the
+ * interruption are recorded again by the new run and absorbed by the sightings' uniqueness. A
+ * daemon that finds its job taken over (its progress write refused: it was cut off for longer
+ * than a lease) stops it. */
 #include "sightings/sightings.h"
 
 #include <errno.h>
@@ -278,7 +285,12 @@ static void run_job(ermes__hunter_t *h, int64_t id)
     } else {
         row.state = p.state == ERMES_RETRO_CANCELLED ? ERMES_RETRO_CANCELLED : ERMES_RETRO_DONE;
     }
-    if ((rc = ermes__store_retrohunt_update(h->st, &row)))
+    if ((rc = ermes__store_retrohunt_update(h->st, &row)) == ERMES_ECONFLICT)
+        ermes__log(ERMES_LOG_WARNING,
+                   "retro-hunt %lld: another daemon took it over; its end here "
+                   "is not recorded",
+                   (long long)id);
+    else if (rc)
         ermes__log(ERMES_LOG_ERROR, "retro-hunt %lld: cannot record its end: %s", (long long)id,
                    ermes_strerror(rc));
     ermes__log(ERMES_LOG_NOTICE,
@@ -322,9 +334,17 @@ static void *monitor_main(void *arg)
             }
             ermes_retro_progress(run->job, &p);
             fill_row(&row, &p, run);
-            if ((rc = ermes__store_retrohunt_update(h->st, &row)))
+            rc = ermes__store_retrohunt_update(h->st, &row);
+            /* Not ERMES_EBUSY: a database busy for a moment is no reason to stop. */
+            if (rc == ERMES_ECONFLICT && !atomic_exchange(&run->interrupted, 1)) {
+                ermes__log(ERMES_LOG_WARNING,
+                           "retro-hunt %lld: taken over by another daemon; stopped here",
+                           (long long)row.id);
+                ermes_retro_cancel(run->job);
+            } else if (rc && rc != ERMES_ECONFLICT) {
                 ermes__log(ERMES_LOG_WARNING, "retro-hunt %lld: cannot write its progress: %s",
                            (long long)row.id, ermes_strerror(rc));
+            }
         }
         pthread_mutex_unlock(&h->progress_mu);
         if (nap(h, &h->monitor_wake, NULL, PROGRESS_MS))
@@ -359,7 +379,11 @@ static void *hunter_main(void *arg)
 
     while (!stopping(h)) {
         int64_t id = 0;
+        size_t n = 0;
         int rc;
+        /* Jobs of daemons that are gone: queued again, for this one or another to run. */
+        if (ermes__store_retrohunt_recover(h->st, "interrupted", &n) == 0 && n)
+            ermes__log(ERMES_LOG_NOTICE, "%zu interrupted retro-hunt(s) queued again", n);
         queue_new(h);
         rc = ermes__store_retrohunt_claim(h->st, &id);
         if (rc == 0) {
@@ -382,8 +406,9 @@ int ermes__hunter_start(ermes__hunter_t *h)
 
     if (h->started)
         return ERMES_EINVAL;
-    /* A job left running by a daemon that died: failed, and queued again. */
-    if ((rc = ermes__store_retrohunt_requeue(h->st, 0, "interrupted", &n)))
+    /* A job left running by a daemon that died: failed, and queued again (a job another
+     * live daemon runs is left to it). */
+    if ((rc = ermes__store_retrohunt_recover(h->st, "interrupted", &n)))
         return rc;
     if (n)
         ermes__log(ERMES_LOG_NOTICE, "%zu interrupted retro-hunt(s) queued again", n);

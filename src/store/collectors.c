@@ -82,12 +82,12 @@ int ermes__store_collector_put(ermes__store_t *st, const ermes__collector_state_
              db,
              "INSERT INTO collectors (name, status, last_error, http_status, last_run, next_run,"
              " last_success, etag, last_modified, last_report_id, body_sha256, failures, runs,"
-             " reports, lease_pid, lease_until, tlp, created_at, updated_at)"
+             " reports, lease_owner, lease_until, tlp, created_at, updated_at)"
              " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,NULL,NULL,'AMBER',?15,?15)"
              " ON CONFLICT (name) DO UPDATE SET status = ?2, last_error = ?3, http_status = ?4,"
              " last_run = ?5, next_run = ?6, last_success = ?7, etag = ?8, last_modified = ?9,"
              " last_report_id = ?10, body_sha256 = ?11, failures = ?12, runs = ?13, reports = ?14,"
-             " lease_pid = NULL, lease_until = NULL, updated_at = ?15",
+             " lease_owner = NULL, lease_until = NULL, updated_at = ?15",
              &s)))
         return rc;
     ermes__db_bind_text(s, 1, c->name);
@@ -110,22 +110,21 @@ int ermes__store_collector_put(ermes__store_t *st, const ermes__collector_state_
     return rc < 0 ? rc : 0;
 }
 
-int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t pid, int64_t until,
+int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t owner, int64_t until,
                                  int *claimed)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
     ermes__lease_claim_t c = {
-        .select_sql = "SELECT lease_pid, lease_until FROM collectors WHERE name = ?1",
-        .update_sql = "UPDATE collectors SET lease_pid = ?2, lease_until = ?3"
-                      " WHERE name = ?1 AND COALESCE(lease_pid, 0) = ?4"
+        .select_sql = "SELECT lease_owner, lease_until FROM collectors WHERE name = ?1",
+        .update_sql = "UPDATE collectors SET lease_owner = ?2, lease_until = ?3"
+                      " WHERE name = ?1 AND COALESCE(lease_owner, 0) = ?4"
                       " AND COALESCE(lease_until, 0) = ?5 RETURNING name",
         .name = name,
-        .pid = pid,
+        .owner = owner,
         .until = until,
         .now = now,
-        .self = pid,
         .self_holds = 1,
     };
     int rc;
@@ -149,7 +148,7 @@ int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t p
     return ermes__lease_claim(db, &c, claimed);
 }
 
-int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t pid)
+int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t owner)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -158,12 +157,12 @@ int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "UPDATE collectors SET lease_pid = NULL, lease_until = NULL"
-                                " WHERE name = ?1 AND lease_pid = ?2",
+                                "UPDATE collectors SET lease_owner = NULL, lease_until = NULL"
+                                " WHERE name = ?1 AND lease_owner = ?2",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, name);
-    ermes__db_bind_int(s, 2, pid);
+    ermes__db_bind_int(s, 2, owner);
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;

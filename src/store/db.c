@@ -529,3 +529,37 @@ void ermes__store_rollback_to(ermes__store_t *st)
         ermes__db_exec(db, "ROLLBACK TO ermes__row; RELEASE ermes__row");
     }
 }
+
+struct ermes__store_listener {
+    ermes__pg_listener_t *pg;
+};
+
+int ermes__store_listen(ermes__store_t *st, ermes__store_listener_t **out)
+{
+    ermes__store_listener_t *l;
+    int rc;
+
+    if (st->backend->kind != ERMES__DB_POSTGRESQL)
+        return ERMES_EUNSUPPORTED;
+    if (!(l = ermes__calloc(1, sizeof(*l))))
+        return ERMES_ENOMEM;
+    if ((rc = ermes__pg_listen(st->path, &l->pg))) {
+        ermes__free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+int ermes__store_listen_wait(ermes__store_listener_t *l, int timeout_ms, int *changed)
+{
+    return ermes__pg_listen_wait(l->pg, timeout_ms, changed);
+}
+
+void ermes__store_listen_close(ermes__store_listener_t *l)
+{
+    if (!l)
+        return;
+    ermes__pg_listen_close(l->pg);
+    ermes__free(l);
+}

@@ -75,6 +75,12 @@ struct ermes__db_backend {
     int (*foreign_keys)(ermes__db_t *db, int on);
 };
 
+/* pg.c's listener (store.h: ermes__store_listen). */
+typedef struct ermes__pg_listener ermes__pg_listener_t;
+int ermes__pg_listen(const char *url, ermes__pg_listener_t **out);
+int ermes__pg_listen_wait(ermes__pg_listener_t *l, int timeout_ms, int *changed);
+void ermes__pg_listen_close(ermes__pg_listener_t *l);
+
 extern const ermes__db_backend_t ermes__db_sqlite;
 extern const ermes__db_backend_t ermes__db_postgresql;
 

@@ -483,18 +483,18 @@ int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids,
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* A notification whose lease is still running is left out here; one whose holder died
-     * before its lease ran out is listed, and the claim finds out. */
+    /* A notification whose lease is still running is left out here unless another instance
+     * holds it (it may be gone: the claim finds out). */
     if ((rc = ermes__db_prepare(db,
                                 "SELECT id FROM notifications WHERE state IN ('pending',"
                                 "'retrying') AND next_attempt_at <= ?1 AND (lease_until IS NULL"
-                                " OR lease_until < ?1 OR lease_pid <> ?3)"
+                                " OR lease_until < ?1 OR lease_owner <> ?3)"
                                 " ORDER BY next_attempt_at, id LIMIT ?2",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, now);
     ermes__db_bind_int(s, 2, (int64_t)cap);
-    ermes__db_bind_int(s, 3, (int64_t)getpid());
+    ermes__db_bind_int(s, 3, ermes__instance_id());
     while ((rc = ermes__db_step(s)) == 1 && *n < cap)
         ids[(*n)++] = ermes__db_col_int(s, 0);
     ermes__db_done(s);
@@ -524,26 +524,25 @@ int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at)
     return rc;
 }
 
-int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t now,
+int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t owner, int64_t now,
                                     int64_t until, int force, int *claimed)
 {
     ermes__db_t *db = ermes__db_conn(st);
     /* Only one sender (a daemon's worker, a CLI, an API call) holds a notification at a time;
-     * this process's other threads hold theirs. A sent one is never taken again: that is
+     * this instance's other threads hold theirs. A sent one is never taken again: that is
      * "never twice". A manual send (force, ?7) may take a failed one, and one whose next
      * attempt (?6 now) is later. */
     ermes__lease_claim_t c = {
-        .select_sql = "SELECT lease_pid, lease_until FROM notifications WHERE id = ?1",
-        .update_sql = "UPDATE notifications SET lease_pid = ?2, lease_until = ?3"
+        .select_sql = "SELECT lease_owner, lease_until FROM notifications WHERE id = ?1",
+        .update_sql = "UPDATE notifications SET lease_owner = ?2, lease_until = ?3"
                       " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
                       " (?7 = 1 AND state = 'failed')) AND (?7 = 1 OR next_attempt_at"
-                      " <= ?6) AND COALESCE(lease_pid, 0) = ?4 AND"
+                      " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
                       " COALESCE(lease_until, 0) = ?5 RETURNING id",
         .id = id,
-        .pid = pid,
+        .owner = owner,
         .until = until,
         .now = now,
-        .self = (int64_t)getpid(),
         .self_holds = 1,
         .nextra = 2,
         .extra = {now, force ? 1 : 0},
@@ -555,7 +554,8 @@ int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t pid,
     return ermes__lease_claim(db, &c, claimed);
 }
 
-int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t pid, int64_t *attempts)
+int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t owner,
+                                    int64_t *attempts)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -567,12 +567,12 @@ int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t pid,
      * the SMTP server. */
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = 'sending', attempts = attempts"
-                                " + 1, updated_at = ?3 WHERE id = ?1 AND lease_pid = ?2 AND"
+                                " + 1, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND"
                                 " state IN ('pending','retrying','failed') RETURNING attempts",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
-    ermes__db_bind_int(s, 2, pid);
+    ermes__db_bind_int(s, 2, owner);
     ermes__db_bind_int(s, 3, ermes__time_now_ms());
     rc = ermes__db_step(s);
     if (rc == 1) {
@@ -598,7 +598,7 @@ int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char 
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = ?2, attempts = ?3, "
                                 "next_attempt_at = ?4, last_error = ?5, sent_at = ?6, "
-                                "lease_pid = NULL, lease_until = NULL, updated_at = ?7"
+                                "lease_owner = NULL, lease_until = NULL, updated_at = ?7"
                                 " WHERE id = ?1 RETURNING id",
                                 &s)))
         return rc;
@@ -631,7 +631,7 @@ int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *c
         rc = ermes__store_notify_send_log(st, rcpts[k], id, at);
     if (!rc && !(rc = ermes__db_prepare(db,
                                         "UPDATE notifications SET state = 'sent', sent_at = ?2,"
-                                        " last_error = NULL, lease_pid = NULL, lease_until ="
+                                        " last_error = NULL, lease_owner = NULL, lease_until ="
                                         " NULL, updated_at = ?2 WHERE id = ?1 RETURNING id",
                                         &s))) {
         ermes__db_bind_int(s, 1, id);
@@ -652,7 +652,7 @@ int ermes__store_notification_release(ermes__store_t *st, int64_t id)
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET lease_pid = NULL, lease_until = NULL"
+                                "UPDATE notifications SET lease_owner = NULL, lease_until = NULL"
                                 " WHERE id = ?1 AND state <> 'sending'",
                                 &s)))
         return rc;
@@ -670,7 +670,7 @@ int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t no
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     struct {
-        int64_t id, pid, until, attempts;
+        int64_t id, owner, until, attempts;
     } rows[RECOVER_BATCH];
     size_t n = 0;
     int rc;
@@ -679,7 +679,7 @@ int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t no
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT id, COALESCE(lease_pid, 0), COALESCE(lease_until, 0),"
+                                "SELECT id, COALESCE(lease_owner, 0), COALESCE(lease_until, 0),"
                                 " attempts FROM notifications WHERE state = 'sending' AND"
                                 " (?1 = 0 OR id = ?1) ORDER BY id LIMIT ?2",
                                 &s)))
@@ -688,7 +688,7 @@ int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t no
     ermes__db_bind_int(s, 2, RECOVER_BATCH);
     while ((rc = ermes__db_step(s)) == 1 && n < RECOVER_BATCH) {
         rows[n].id = ermes__db_col_int(s, 0);
-        rows[n].pid = ermes__db_col_int(s, 1);
+        rows[n].owner = ermes__db_col_int(s, 1);
         rows[n].until = ermes__db_col_int(s, 2);
         rows[n].attempts = ermes__db_col_int(s, 3);
         n++;
@@ -698,14 +698,15 @@ int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t no
         return rc;
     rc = 0;
     for (size_t k = 0; k < n && !rc; k++) {
-        if (ermes__lease_holds(rows[k].pid, rows[k].until, now, (int64_t)getpid(), 1))
+        if (ermes__lease_holds(rows[k].owner, rows[k].until, now, ermes__instance_id(), 1,
+                               rows[k].until >= now && ermes__instance_gone(db, rows[k].owner)))
             continue;
         /* Compare and swap on the lease seen: a sender that took it over meanwhile keeps it. */
         if ((rc = ermes__db_prepare(db,
                                     "UPDATE notifications SET state = ?2, next_attempt_at = ?3,"
-                                    " last_error = ?4, lease_pid = NULL, lease_until = NULL,"
+                                    " last_error = ?4, lease_owner = NULL, lease_until = NULL,"
                                     " updated_at = ?3 WHERE id = ?1 AND state = 'sending' AND"
-                                    " COALESCE(lease_pid, 0) = ?5 AND COALESCE(lease_until, 0)"
+                                    " COALESCE(lease_owner, 0) = ?5 AND COALESCE(lease_until, 0)"
                                     " = ?6 RETURNING id",
                                     &s)))
             break;
@@ -716,7 +717,7 @@ int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t no
                                 : ERMES_NOTIFICATION_RETRYING);
         ermes__db_bind_int(s, 3, now);
         ermes__db_bind_text(s, 4, note);
-        ermes__db_bind_int(s, 5, rows[k].pid);
+        ermes__db_bind_int(s, 5, rows[k].owner);
         ermes__db_bind_int(s, 6, rows[k].until);
         rc = ermes__db_step(s);
         if (rc == 1)

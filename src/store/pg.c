@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,26 @@ static int setup_session(pg_db_t *db)
     return rc;
 }
 
+/* Every copy in msg of the password url carries (postgresql://user:PASSWORD@...) is starred
+ * out, in place. */
+static void hide_password(char *msg, const char *url)
+{
+    const char *p = strstr(url, "://"), *at, *colon;
+    size_t len, n = strlen(msg);
+
+    if (!p)
+        return;
+    p += 3;
+    at = strchr(p, '@');
+    colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (!colon || at - colon < 2)
+        return;
+    len = (size_t)(at - colon - 1);
+    for (size_t k = 0; k + len <= n; k++)
+        if (memcmp(msg + k, colon + 1, len) == 0)
+            memset(msg + k, '*', len);
+}
+
 static int pg_open(ermes__store_t *st, ermes__db_t **out)
 {
     pg_db_t *db = ermes__calloc(1, sizeof(*db));
@@ -235,9 +256,13 @@ static int pg_open(ermes__store_t *st, ermes__db_t **out)
         return ERMES_ENOMEM;
     }
     if (PQstatus(db->conn) != CONNECTION_OK) {
-        /* The message names the server and the reason, never the password. */
-        const char *m = PQerrorMessage(db->conn);
-        size_t n = strlen(m);
+        /* The message names the server and the reason, never the password: libpq quotes a
+         * URL it cannot parse whole. */
+        char m[1024];
+        size_t n;
+        snprintf(m, sizeof(m), "%s", PQerrorMessage(db->conn));
+        hide_password(m, st->path);
+        n = strlen(m);
         while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
             n--;
         ermes__log(ERMES_LOG_ERROR, "cannot connect to the PostgreSQL database: %.*s", (int)n, m);
@@ -982,3 +1007,105 @@ const ermes__db_backend_t ermes__db_postgresql = {
     .durable = pg_durable,
     .foreign_keys = pg_foreign_keys,
 };
+
+/* ---- LISTEN: the daemons told at once that the registry or the indicators changed ---- */
+
+/* The channels the counters' triggers notify (schema.c, migration 16). */
+static const char *const channels[] = {"ermes_registry", "ermes_indicators"};
+
+struct ermes__pg_listener {
+    char *url;
+    PGconn *conn;
+    int missed; /* the connection was lost: notifications may have been missed */
+};
+
+/* A connection of the listener's own (a pooled one cannot wait on its socket), listening. */
+static int listener_connect(ermes__pg_listener_t *l)
+{
+    char sql[128];
+
+    if (l->conn)
+        PQfinish(l->conn);
+    l->conn = PQconnectdb(l->url);
+    if (!l->conn)
+        return ERMES_ENOMEM;
+    if (PQstatus(l->conn) != CONNECTION_OK)
+        return ERMES_ESTORE;
+    for (size_t k = 0; k < sizeof(channels) / sizeof(channels[0]); k++) {
+        PGresult *res;
+        int ok;
+        snprintf(sql, sizeof(sql), "LISTEN %s", channels[k]);
+        res = PQexec(l->conn, sql);
+        ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok)
+            return ERMES_ESTORE;
+    }
+    return 0;
+}
+
+int ermes__pg_listen(const char *url, ermes__pg_listener_t **out)
+{
+    ermes__pg_listener_t *l = ermes__calloc(1, sizeof(*l));
+    int rc;
+
+    if (!l)
+        return ERMES_ENOMEM;
+    if (!(l->url = ermes__strdup(url))) {
+        ermes__free(l);
+        return ERMES_ENOMEM;
+    }
+    if ((rc = listener_connect(l))) {
+        ermes__pg_listen_close(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+int ermes__pg_listen_wait(ermes__pg_listener_t *l, int timeout_ms, int *changed)
+{
+    PGnotify *n;
+    struct pollfd pfd;
+    int rc;
+
+    *changed = 0;
+    if (PQstatus(l->conn) != CONNECTION_OK) {
+        /* Made again; whatever changed meanwhile was not heard: say so. */
+        if (!l->missed)
+            ermes__log(ERMES_LOG_WARNING, "database: the LISTEN connection to PostgreSQL is lost; "
+                                          "changes are found by polling until it is back");
+        l->missed = 1;
+        if (listener_connect(l)) {
+            poll(NULL, 0, timeout_ms);
+            return ERMES_ESTORE;
+        }
+        ermes__log(ERMES_LOG_NOTICE, "database: listening to PostgreSQL again");
+        l->missed = 0;
+        *changed = 1;
+        return 0;
+    }
+    pfd.fd = PQsocket(l->conn);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    rc = poll(&pfd, 1, timeout_ms);
+    if (rc < 0 && errno != EINTR)
+        return ERMES_EIO;
+    if (rc > 0 && !PQconsumeInput(l->conn))
+        return ERMES_ESTORE; /* the next call reconnects */
+    while ((n = PQnotifies(l->conn))) {
+        *changed = 1;
+        PQfreemem(n);
+    }
+    return 0;
+}
+
+void ermes__pg_listen_close(ermes__pg_listener_t *l)
+{
+    if (!l)
+        return;
+    if (l->conn)
+        PQfinish(l->conn);
+    ermes__free(l->url);
+    ermes__free(l);
+}

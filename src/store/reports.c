@@ -167,21 +167,20 @@ int ermes__store_report_pending(ermes__store_t *st, int64_t *ids, size_t cap, si
     return rc < 0 ? rc : 0;
 }
 
-int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t until,
+int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t owner, int64_t until,
                               int *claimed)
 {
     ermes__db_t *db = ermes__db_conn(st);
-    /* This process renews or gives back its own lease (self_holds 0). */
+    /* This instance renews or gives back its own lease (self_holds 0). */
     ermes__lease_claim_t c = {
-        .select_sql = "SELECT lease_pid, lease_until FROM reports WHERE id = ?1",
-        .update_sql = "UPDATE reports SET lease_pid = ?2, lease_until = ?3 WHERE id = ?1"
-                      " AND COALESCE(lease_pid, 0) = ?4 AND COALESCE(lease_until, 0) = ?5"
+        .select_sql = "SELECT lease_owner, lease_until FROM reports WHERE id = ?1",
+        .update_sql = "UPDATE reports SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1"
+                      " AND COALESCE(lease_owner, 0) = ?4 AND COALESCE(lease_until, 0) = ?5"
                       " RETURNING id",
         .id = id,
-        .pid = pid,
+        .owner = owner,
         .until = until,
         .now = ermes__time_now_ms(),
-        .self = pid,
     };
 
     *claimed = 0;

@@ -201,11 +201,16 @@ int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE retrohunts SET state = 'running', started_at = ?1,"
-                                " updated_at = ?1 WHERE id = (SELECT id FROM retrohunts"
-                                " WHERE state = 'queued' ORDER BY id LIMIT 1) RETURNING id",
+                                " updated_at = ?1, lease_owner = ?2, lease_until = ?3"
+                                " WHERE id = (SELECT id FROM retrohunts WHERE state = 'queued'"
+                                " ORDER BY id LIMIT 1) AND state = 'queued' RETURNING id",
                                 &s)))
         return rc;
+    /* Two daemons may pick the same job: the state is checked again on the row itself (on
+     * PostgreSQL after the other's update commits), so one of them gets it. */
     ermes__db_bind_int(s, 1, ermes__time_now_ms());
+    ermes__db_bind_int(s, 2, ermes__instance_id());
+    ermes__db_bind_int(s, 3, ermes__time_now_ms() + ermes__lease_ms());
     rc = ermes__db_step(s);
     if (rc == 1) {
         *id = ermes__db_col_int(s, 0);
@@ -232,7 +237,10 @@ int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *
              "UPDATE retrohunts SET state = ?2, indicators = ?3, files_total = ?4,"
              " files_done = ?5, files_failed = ?6, bytes_total = ?7, bytes_done = ?8,"
              " bytes_scanned = ?9, records = ?10, matches = ?11, sightings = ?12,"
-             " current_file = ?13, error = ?14, finished_at = ?15, updated_at = ?16 WHERE id = ?1",
+             " current_file = ?13, error = ?14, finished_at = ?15, updated_at = ?16,"
+             " lease_until = ?18"
+             " WHERE id = ?1 AND state = 'running' AND COALESCE(lease_owner, ?17) = ?17 RETURNING "
+             "id",
              &s)))
         return rc;
     ermes__db_bind_int(s, 1, r->id);
@@ -254,9 +262,17 @@ int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *
     else
         ermes__db_bind_null(s, 15);
     ermes__db_bind_int(s, 16, now);
+    ermes__db_bind_int(s, 17, ermes__instance_id());
+    /* A running job's lease renewed; a finished one's given back. */
+    if (r->state == ERMES_RETRO_RUNNING)
+        ermes__db_bind_int(s, 18, now + ermes__lease_ms());
+    else
+        ermes__db_bind_null(s, 18);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    return rc < 0 ? rc : 0;
+    /* No row: another instance took the job over (this one's lease ran out, and the job was
+     * failed and queued again), or it ended already. */
+    return rc < 0 ? rc : rc == 0 ? ERMES_ECONFLICT : 0;
 }
 
 int ermes__store_retrohunt_cancel(ermes__store_t *st, int64_t id, ermes_retro_state_t *state)
@@ -355,7 +371,7 @@ int ermes__store_retrohunt_requeue(ermes__store_t *st, int64_t id, const char *w
                                 "UPDATE retrohunts SET state = CASE cancel_requested WHEN 0 THEN"
                                 " 'failed' ELSE 'cancelled' END, error = CASE cancel_requested"
                                 " WHEN 0 THEN ?2 ELSE error END, finished_at = ?3, updated_at = ?3,"
-                                " current_file = NULL"
+                                " current_file = NULL, lease_owner = NULL, lease_until = NULL"
                                 " WHERE state = 'running' AND (?1 = 0 OR id = ?1) RETURNING id",
                                 &s)))
         goto out;
@@ -368,4 +384,45 @@ int ermes__store_retrohunt_requeue(ermes__store_t *st, int64_t id, const char *w
     rc = rc < 0 ? rc : 0;
 out:
     return ermes__tx_end(db, owned, rc);
+}
+
+int ermes__store_retrohunt_recover(ermes__store_t *st, const char *why, size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    struct {
+        int64_t id, owner, until;
+    } rows[64];
+    size_t nrows = 0, one;
+    int64_t now = ermes__time_now_ms();
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, COALESCE(lease_owner, 0), COALESCE(lease_until, 0)"
+                                " FROM retrohunts WHERE state = 'running' ORDER BY id LIMIT 64",
+                                &s)))
+        return rc;
+    while ((rc = ermes__db_step(s)) == 1 && nrows < 64) {
+        rows[nrows].id = ermes__db_col_int(s, 0);
+        rows[nrows].owner = ermes__db_col_int(s, 1);
+        rows[nrows].until = ermes__db_col_int(s, 2);
+        nrows++;
+    }
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    for (size_t k = 0; k < nrows; k++) {
+        /* This instance's own running job is the hunter's; a job of a live instance is its. */
+        if (ermes__lease_holds(rows[k].owner, rows[k].until, now, ermes__instance_id(), 1,
+                               rows[k].until >= now && ermes__instance_gone(db, rows[k].owner)))
+            continue;
+        /* Requeued only while still running: of two instances recovering it, one does. */
+        if ((rc = ermes__store_retrohunt_requeue(st, rows[k].id, why, &one)))
+            return rc;
+        *n += one;
+    }
+    return 0;
 }

@@ -1024,8 +1024,32 @@ static const char *const migrations[] = {
     " hash BLOB NOT NULL,"
     " used_at INTEGER," META_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS recovery_codes_user ON recovery_codes(user_id);",
-    /* 16 to 18, 22 and 23: reserved for work under way on other branches. */
-    NULL,
+    /* 16: several daemons on one database (src/store/lease.c). A lease names the daemon
+     * instance that holds it (a random id each process draws when it starts), not a process
+     * id, which means nothing on another machine: lease_pid becomes lease_owner. instances
+     * says where each instance runs (host: its machine, boot and pid namespace; pid) and
+     * when it last said it was alive (seen_at), so that a claimant on the same machine sees
+     * at once that a holder's process is gone, and files a daemon claimed outside the
+     * database (the spool directory's) are taken over once it stopped. Retro-hunts get a
+     * lease like reports. leases holds the named jobs one daemon does at a time (following
+     * the logs of a data directory). Runs in the transaction of its version row, so the
+     * renames need no IF EXISTS. */
+    "ALTER TABLE reports RENAME COLUMN lease_pid TO lease_owner;"
+    "ALTER TABLE notifications RENAME COLUMN lease_pid TO lease_owner;"
+    "ALTER TABLE collectors RENAME COLUMN lease_pid TO lease_owner;"
+    "ALTER TABLE retrohunts ADD COLUMN lease_owner INTEGER;"
+    "ALTER TABLE retrohunts ADD COLUMN lease_until INTEGER;"
+    "CREATE TABLE IF NOT EXISTS instances ("
+    " id INTEGER PRIMARY KEY,"
+    " host TEXT NOT NULL,"
+    " pid INTEGER NOT NULL,"
+    " started_at INTEGER NOT NULL,"
+    " seen_at INTEGER NOT NULL," META_COLUMNS ");"
+    "CREATE TABLE IF NOT EXISTS leases ("
+    " name TEXT PRIMARY KEY,"
+    " lease_owner INTEGER,"
+    " lease_until INTEGER," META_COLUMNS ");",
+    /* 17, 18, 22 and 23: reserved for work under way on other branches. */
     NULL,
     NULL,
     /* 19: mail in (src/mail/). mail_messages: every message received (MTA pipe, maildir,
@@ -1274,11 +1298,52 @@ static const char *const migrations[] = {
     " status_id TEXT NOT NULL UNIQUE,"                                                             \
     " sharing_group_id BIGINT REFERENCES sharing_groups(id) ON DELETE CASCADE DEFERRABLE,"         \
     " body TEXT NOT NULL," PG_META_COLUMNS ");"
+/* 16 on PostgreSQL: the same, and the channels the counters' triggers notify get the names
+ * the daemons listen on (ermes_registry, ermes_indicators: migration 1 said ermes__registry). */
+#define PG_MIGRATION_16                                                                            \
+    "ALTER TABLE reports RENAME COLUMN lease_pid TO lease_owner;"                                  \
+    "ALTER TABLE notifications RENAME COLUMN lease_pid TO lease_owner;"                            \
+    "ALTER TABLE collectors RENAME COLUMN lease_pid TO lease_owner;"                               \
+    "ALTER TABLE retrohunts ADD COLUMN lease_owner BIGINT;"                                        \
+    "ALTER TABLE retrohunts ADD COLUMN lease_until BIGINT;"                                        \
+    "CREATE TABLE IF NOT EXISTS instances ("                                                       \
+    " id BIGINT PRIMARY KEY,"                                                                      \
+    " host TEXT NOT NULL,"                                                                         \
+    " pid BIGINT NOT NULL,"                                                                        \
+    " started_at BIGINT NOT NULL,"                                                                 \
+    " seen_at BIGINT NOT NULL," PG_META_COLUMNS ");"                                               \
+    "CREATE TABLE IF NOT EXISTS leases ("                                                          \
+    " name TEXT PRIMARY KEY,"                                                                      \
+    " lease_owner BIGINT,"                                                                         \
+    " lease_until BIGINT," PG_META_COLUMNS ");"                                                    \
+    "CREATE OR REPLACE FUNCTION ermes_bump_registry() RETURNS trigger LANGUAGE plpgsql AS $$"      \
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'registry';"                        \
+    " PERFORM pg_notify('ermes_registry', ''); RETURN NULL; END $$;"                               \
+    "CREATE OR REPLACE FUNCTION ermes_bump_indicators() RETURNS trigger LANGUAGE plpgsql AS $$"    \
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'indicators';"                      \
+    " PERFORM pg_notify('ermes_indicators', ''); RETURN NULL; END $$;"
 
 /* What each migration does on PostgreSQL; the SQLite texts are the list above. */
 static const char *const pg_migrations[] = {
-    pg_schema_14,    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    PG_MIGRATION_15, NULL, NULL, NULL, PG_MIGRATION_19,
+    pg_schema_14,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    PG_MIGRATION_15,
+    PG_MIGRATION_16,
+    NULL,
+    NULL,
+    PG_MIGRATION_19,
     /* 20 */
     MIGRATION_20("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BIGINT", " DEFERRABLE",
                  PG_META_COLUMNS)
@@ -1289,7 +1354,9 @@ static const char *const pg_migrations[] = {
     " FOR EACH ROW EXECUTE FUNCTION ermes_timeline_append_only();"
     "CREATE TRIGGER incident_timeline_append_only_truncate BEFORE TRUNCATE ON incident_timeline"
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_timeline_append_only();",
-    PG_MIGRATION_21, NULL, NULL,
+    PG_MIGRATION_21,
+    NULL,
+    NULL,
     /* 24 */
     "CREATE TABLE IF NOT EXISTS warninglist_switches ("
     " id TEXT PRIMARY KEY,"

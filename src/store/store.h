@@ -133,6 +133,48 @@ int ermes__store_savepoint(ermes__store_t *st);
 int ermes__store_release(ermes__store_t *st);
 void ermes__store_rollback_to(ermes__store_t *st);
 
+/* ---- several processes on one database (lease.c) ------------------------------------------ */
+
+/* Each process is one instance: a random id drawn once, on the machine named by its host key.
+ * ermes__lease_configure sets the lease time (ms; 0 keeps the default, 30 s) and the host key
+ * (NULL or "": the machine's name, boot id and pid namespace); call it before the first claim
+ * (the CLI does, from the lease_time and instance_host settings). */
+void ermes__lease_configure(int64_t lease_ms, const char *host);
+int64_t ermes__lease_ms(void);
+int64_t ermes__instance_id(void);
+/* This process's host key (the instance_host setting, or the machine's own). */
+const char *ermes__lease_host(void);
+/* This instance is alive: its row seen now, every lease it holds renewed for a lease time
+ * (statement by statement, without waiting for the write lock a transaction would take).
+ * The heartbeat thread calls it every third of the lease time. */
+int ermes__store_lease_heartbeat(ermes__store_t *st);
+/* A clean stop: the instance's row goes (its leases are given back by their owners). */
+int ermes__store_instance_stop(ermes__store_t *st);
+/* Whether instance id is alive: itself, or seen within a lease time and, on this machine, its
+ * process still there. */
+int ermes__store_instance_alive(ermes__store_t *st, int64_t id, int *alive);
+/* A named job one instance does at a time: *held = 1 when this instance has it now (taken,
+ * or renewed when it had it). Dropping gives it back (its row goes). */
+int ermes__store_lease_take(ermes__store_t *st, const char *name, int *held);
+int ermes__store_lease_drop(ermes__store_t *st, const char *name);
+/* A thread that calls ermes__store_lease_heartbeat every third of the lease time (its first
+ * call a third of a lease time after the start), for any process that may hold leases (every
+ * command opens one with the store). Stopping it removes the instance's row (a clean stop).
+ * st is borrowed and must outlive it. */
+typedef struct ermes__lease_beat ermes__lease_beat_t;
+int ermes__lease_beat_start(ermes__store_t *st, ermes__lease_beat_t **out);
+void ermes__lease_beat_stop(ermes__lease_beat_t *b);
+
+/* PostgreSQL only (ERMES_EUNSUPPORTED on SQLite, where the counters are polled): a connection
+ * of its own listening to what the counters' triggers notify (the registry, the indicators
+ * changed). ermes__store_listen_wait waits up to timeout_ms: *changed = 1 when a change was
+ * notified, or when the connection had been lost and is made again (changes may have been
+ * missed). A lost connection is tried again at each wait. */
+typedef struct ermes__store_listener ermes__store_listener_t;
+int ermes__store_listen(ermes__store_t *st, ermes__store_listener_t **out);
+int ermes__store_listen_wait(ermes__store_listener_t *l, int timeout_ms, int *changed);
+void ermes__store_listen_close(ermes__store_listener_t *l);
+
 /* A number that changes whenever any process changes networks, ASNs or domains. */
 int ermes__store_registry_version(ermes__store_t *st, int64_t *out);
 
@@ -260,10 +302,12 @@ int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const
                              ermes__store_report_cb cb, void *ctx, int *more);
 /* Ids of reports still to process (received or processing), oldest first. */
 int ermes__store_report_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
-/* Takes the report for processing by process pid until `until` (ms): succeeds (*claimed = 1)
- * when nobody holds it, the holder's lease ran out, or the holder is no longer alive (a
- * crashed process on this machine). Renewing is claiming again; until 0 releases. */
-int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t until,
+/* Takes the report for processing by instance owner (ermes__instance_id) until `until` (ms):
+ * succeeds (*claimed = 1) when nobody holds it, the holder's lease ran out, or the holder is
+ * known to be gone (a crashed process on this machine). Renewing is claiming again (in the
+ * transaction whose writes need the lease: *claimed = 0 says another instance has it now);
+ * until 0 releases. */
+int ermes__store_report_claim(ermes__store_t *st, int64_t id, int64_t owner, int64_t until,
                               int *claimed);
 /* Writes state, error, next_row, counters and processed_at. */
 int ermes__store_report_update(ermes__store_t *st, const ermes__report_t *r);
@@ -382,15 +426,16 @@ int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids,
                                   size_t *n);
 /* The earliest next attempt of any pending or retrying notification; 0 when there is none. */
 int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at);
-/* Takes notification id for an attempt by process pid until `until` (ms): *claimed = 1 when
- * it is pending or retrying, due (or force) and nobody holds it. force also takes a failed
- * one (a manual send). A lease whose time ran out, or whose process is gone (kill(pid, 0)),
- * holds nothing; one of this very process (another thread) does. */
-int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t pid, int64_t now,
+/* Takes notification id for an attempt by instance owner until `until` (ms): *claimed = 1
+ * when it is pending or retrying, due (or force) and nobody holds it. force also takes a
+ * failed one (a manual send). A lease whose time ran out, or whose holder is known to be gone
+ * (lease.c), holds nothing; one of this very instance (another thread) does. */
+int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t owner, int64_t now,
                                     int64_t until, int force, int *claimed);
 /* Records, before the SMTP exchange, that an attempt starts: state sending, attempts + 1
- * (the new count into *attempts). Only the holder pid may; ERMES_EBUSY otherwise. */
-int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t pid, int64_t *attempts);
+ * (the new count into *attempts). Only the holder may; ERMES_EBUSY otherwise. */
+int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t owner,
+                                    int64_t *attempts);
 /* Records the outcome of an attempt and releases the claim. last_error NULL or "" clears it;
  * sent_at 0 leaves it NULL. */
 int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char *state,
@@ -402,7 +447,7 @@ int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *c
                                    size_t n, int64_t at);
 /* Gives a claim back without recording an attempt. */
 int ermes__store_notification_release(ermes__store_t *st, int64_t id);
-/* Notifications left in state sending by a process that is gone (or whose lease ran out):
+/* Notifications left in state sending by an instance that is gone (or whose lease ran out):
  * id's alone, or all with id 0. Each becomes retrying, due at now, with note as last_error,
  * or failed when it has had max_attempts attempts. The count into *recovered. */
 int ermes__store_notification_recover(ermes__store_t *st, int64_t id, int64_t now,
@@ -587,12 +632,12 @@ int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *
 int ermes__store_collector_get(ermes__store_t *st, const char *name, ermes__collector_state_t *out);
 /* Writes the whole state (insert or update) and releases the lease. */
 int ermes__store_collector_put(ermes__store_t *st, const ermes__collector_state_t *s);
-/* Takes collector name for a run by process pid until `until` (ms), creating its row when
+/* Takes collector name for a run by instance owner until `until` (ms), creating its row when
  * missing: *claimed = 1 when nobody holds it, the lease ran out or the holder is gone. */
-int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t pid, int64_t until,
+int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t owner, int64_t until,
                                  int *claimed);
 /* Gives a lease back without changing the state. */
-int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t pid);
+int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t owner);
 /* Records that a spool file claimed with token became report_id (in the caller's
  * transaction, with the report); ermes__store_spool_claim_find tells (ERMES_ENOTFOUND). */
 int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id);
@@ -616,10 +661,15 @@ int ermes__store_retrohunt_get(ermes__store_t *st, int64_t id, ermes__store_retr
                                void *ctx);
 int ermes__store_retrohunt_each(ermes__store_t *st, int64_t before_id, long limit,
                                 ermes__store_retrohunt_cb cb, void *ctx, int *more);
-/* Takes the oldest queued job: running from now. ERMES_ENOTFOUND when none waits. */
+/* Takes the oldest queued job: running from now, leased to this instance for a lease time
+ * (renewed by the heartbeat and each progress write). ERMES_ENOTFOUND when none waits. */
 int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id);
+/* Running jobs whose instance is gone (lease run out, or its process on this machine gone):
+ * as ermes__store_retrohunt_requeue for each; the count into *n. */
+int ermes__store_retrohunt_recover(ermes__store_t *st, const char *why, size_t *n);
 /* Writes r's state, indicators, progress, current file and error (finished_at once the state
- * is final). */
+ * is final), renewing the job's lease; ERMES_ECONFLICT when the job is no longer this
+ * instance's running job (another daemon failed it and queued it again). */
 int ermes__store_retrohunt_update(ermes__store_t *st, const ermes__retrohunt_t *r);
 /* Cancels a queued job, or asks the hunter to stop a running one. *state: the state it was
  * in. ERMES_ENOTFOUND; ERMES_ECONFLICT when it had ended already. */

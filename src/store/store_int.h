@@ -19,6 +19,7 @@ struct ermes__store {
     pthread_mutex_t lock; /* guards conns */
     ermes__db_t *conns;
     struct ermes__event_names *names; /* the extra names packed events use (event_names.c) */
+    int instance_seen;                /* this process's instance row is in the database (lease.c) */
 };
 
 typedef struct ermes__event_names ermes__event_names_t;
@@ -65,22 +66,26 @@ static inline int ermes__page_step(ermes__db_stmt_t *s, long limit, long *n, int
     return 1;
 }
 
-/* Whether a lease (holder pid, until ms; 0 for none) still holds at now: not when it has no end
- * or ran out, nor when its holder process is gone. A lease of process self holds when
+/* Whether a lease (holder: an instance id, until: ms; 0 for none) still holds at now: not when
+ * it has no end or ran out, nor when its holder is known to be gone (holder_gone: its process
+ * on this machine no longer exists, ermes__instance_gone). A lease of instance self holds when
  * self_holds (its other threads have it: collectors, notifications) and not when the caller
- * renews or gives back its own (reports). The one lease rule of reports, collectors and
- * notifications (lease.c). */
-int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds);
-/* A claim of a row's lease: read it (select_sql, ?1 the key, giving lease_pid and lease_until),
- * leave it when it holds (ermes__lease_holds with now, self, self_holds), else compare and swap
- * (update_sql: ?1 the key, ?2 pid and ?3 until, both NULL when until is 0 (a release), ?4 and ?5
- * the holder and end read, ?6.. the extra values; RETURNING a row when it changed one). The key
- * is name when not NULL, else id. */
+ * renews or gives back its own (reports). The one lease rule (lease.c). */
+int ermes__lease_holds(int64_t holder, int64_t until, int64_t now, int64_t self, int self_holds,
+                       int holder_gone);
+/* 1 when instance id ran on this machine (the same host key) under a process that no longer
+ * exists; 0 otherwise (another machine, alive, unknown). */
+int ermes__instance_gone(ermes__db_t *db, int64_t id);
+/* A claim of a row's lease for this instance: read it (select_sql, ?1 the key, giving
+ * lease_owner and lease_until), leave it when it holds (ermes__lease_holds with now,
+ * self_holds), else compare and swap (update_sql: ?1 the key, ?2 owner and ?3 until, both NULL
+ * when until is 0 (a release), ?4 and ?5 the holder and end read, ?6.. the extra values;
+ * RETURNING a row when it changed one). The key is name when not NULL, else id. */
 typedef struct ermes__lease_claim {
     const char *select_sql, *update_sql;
     int64_t id;
     const char *name;
-    int64_t pid, until, now, self;
+    int64_t owner, until, now;
     int self_holds;
     int nextra;
     int64_t extra[2];

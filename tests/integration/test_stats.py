@@ -121,9 +121,17 @@ class BackfillTest(unittest.TestCase):
                     self.assertEqual(after[k], before[k], k)
                 return
             db = db_connect(os.path.join(e.dir, "ermes.db"))
+            # Migration 16 renames and adds columns, which cannot run twice: undone first.
+            db.executescript(
+                "ALTER TABLE reports RENAME COLUMN lease_owner TO lease_pid;"
+                "ALTER TABLE notifications RENAME COLUMN lease_owner TO lease_pid;"
+                "ALTER TABLE collectors RENAME COLUMN lease_owner TO lease_pid;"
+                "ALTER TABLE retrohunts DROP COLUMN lease_owner;"
+                "ALTER TABLE retrohunts DROP COLUMN lease_until;"
+                "DROP TABLE instances; DROP TABLE leases;")
             with db:
-                # Migration 8 made event_daily and backfills it; it and the later ones are
-                # written to run again over their own tables (IF NOT EXISTS).
+                # Migration 8 made event_daily and backfills it; it and the later ones but 16
+                # are written to run again over their own tables (IF NOT EXISTS).
                 db.execute("DELETE FROM event_daily")
                 db.execute("DELETE FROM schema_version WHERE version >= 8")
             db.close()

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "store/db.h"
 #include "store/schema.h"
 #include "store/store.h"
 
@@ -93,6 +96,47 @@ static inline int test_pg_history_folded(ermes__store_t *st, int v)
     assert_null(ermes__schema_migration(v, ERMES__SCHEMA_POSTGRESQL));
     assert_non_null(ermes__schema_migration(v, ERMES__SCHEMA_SQLITE));
     return 1;
+}
+
+/* SQLite: what migration 16 did, undone, for the tests that take a database back to an older
+ * schema and migrate it again (run first, on the current schema). */
+#define TEST_UNDO_MIGRATION_16                                                                     \
+    "ALTER TABLE reports RENAME COLUMN lease_owner TO lease_pid;"                                  \
+    "ALTER TABLE notifications RENAME COLUMN lease_owner TO lease_pid;"                            \
+    "ALTER TABLE collectors RENAME COLUMN lease_owner TO lease_pid;"                               \
+    "ALTER TABLE retrohunts DROP COLUMN lease_owner;"                                              \
+    "ALTER TABLE retrohunts DROP COLUMN lease_until;"                                              \
+    "DROP TABLE instances;"                                                                        \
+    "DROP TABLE leases;"                                                                           \
+    "DELETE FROM schema_version WHERE version = 16;"
+
+/* The id of a daemon instance that ran on this machine under a process that has ended
+ * (src/store/lease.c): whatever it held is taken at once. */
+static inline int64_t test_gone_instance(ermes__store_t *st)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    pid_t pid = fork();
+    int64_t id;
+
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    id = 4000000000000LL + (int64_t)pid; /* reaped: kill(pid, 0) fails with ESRCH */
+    assert_non_null(db);
+    assert_int_equal(ermes__db_prepare(db,
+                                       "INSERT INTO instances (id, host, pid, started_at, seen_at,"
+                                       " tlp, created_at, updated_at) VALUES (?1, ?2, ?3, 0, 0,"
+                                       " 'AMBER', 0, 0) ON CONFLICT (id) DO NOTHING",
+                                       &s),
+                     0);
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, ermes__lease_host());
+    ermes__db_bind_int(s, 3, (int64_t)pid);
+    assert_int_equal(ermes__db_step(s), 0);
+    ermes__db_done(s);
+    return id;
 }
 
 #endif

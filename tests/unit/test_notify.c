@@ -842,23 +842,12 @@ static void test_send_retry_and_fail(void **state)
                      ERMES_ECONFLICT);
 }
 
-/* The id of a process that has just ended. */
-static int64_t dead_pid(void)
-{
-    pid_t pid = fork();
-
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(0);
-    assert_int_equal(waitpid(pid, NULL, 0), pid);
-    return (int64_t)pid;
-}
-
 static void test_claim_is_exclusive(void **state)
 {
     fixture_t *f = *state;
-    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
-    int64_t other = (int64_t)getppid(), gone = dead_pid(), attempts = 0;
+    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = ermes__instance_id();
+    int64_t other = me + 1, /* another live instance */ gone = test_gone_instance(f->st),
+            attempts = 0;
     ermes__notification_t n;
     int claimed = 0;
 
@@ -910,8 +899,8 @@ static void test_claim_is_exclusive(void **state)
 static void test_crash_recovery(void **state)
 {
     fixture_t *f = *state;
-    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = (int64_t)getpid();
-    int64_t gone = dead_pid(), attempts = 0;
+    int64_t id = one_notification(f), now = ermes__time_now_ms(), me = ermes__instance_id();
+    int64_t gone = test_gone_instance(f->st), attempts = 0;
     ermes__notify_stats_t s;
     ermes__notification_t n;
     size_t recovered = 0;
@@ -1052,6 +1041,7 @@ static void test_migration_keeps_notifications(void **state)
     assert_int_equal(ermes__store_schema_version(f->st, &version), 0);
     assert_int_equal(version, ermes__schema_count());
     /* Back to migration 3: its tables, with a retried, a sent and a failed notification. */
+    assert_int_equal(ermes__db_exec(db, TEST_UNDO_MIGRATION_16), 0);
     assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
                                         "DROP TABLE notification_sends;"
                                         "DROP TABLE notifications;"
@@ -1426,6 +1416,7 @@ static void test_cursor_migration(void **state)
     (void)ared;
 
     /* Back to before the cursor migration: the partial index, no cursors. */
+    assert_int_equal(ermes__db_exec(db, TEST_UNDO_MIGRATION_16), 0);
     assert_int_equal(ermes__db_exec(db, "DROP TABLE notify_cursor;"
                                         "CREATE INDEX events_unnotified ON events(org_id,"
                                         " created_at) WHERE notified = 0 AND tlp <> 'RED';"),
