@@ -53,6 +53,9 @@
  * on each other. */
 #define WRITE_LOCK "SELECT pg_advisory_xact_lock(1701998963, hashtext(current_schema()))"
 
+/* Bulk rows are sent when this much is buffered (and before anything else runs). */
+#define COPY_MAX ((size_t)8 << 20)
+
 typedef struct pg_param {
     char *buf; /* owned; the value sent */
     size_t cap;
@@ -85,6 +88,15 @@ typedef struct pg_stmt {
     pg_col_t *cols;
 } pg_stmt_t;
 
+/* The row a bulk load fills (ermes__db_bulk_row): the bind calls land in fields, and
+ * ermes__db_bulk_add appends them to the connection's COPY buffer. */
+typedef struct pg_copy_row {
+    ermes__db_stmt_t base; /* first: db.c sees this */
+    const ermes__db_bulk_def_t *def;
+    int ncols, capcols;
+    pg_param_t *fields; /* format 1: bytes bound as a blob */
+} pg_copy_row_t;
+
 typedef struct pg_db {
     ermes__db_t base; /* first: db.c sees this */
     PGconn *conn;
@@ -93,9 +105,16 @@ typedef struct pg_db {
     int64_t changes; /* rows the last statement changed */
     int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
     char errmsg[512];
+    /* Bulk rows not sent yet, in COPY's text format, all of copy_def's table. */
+    const ermes__db_bulk_def_t *copy_def;
+    ermes__strbuf_t copy;
+    pg_copy_row_t row;
 } pg_db_t;
 
 #define DB(d) ((pg_db_t *)(d))
+
+static int copy_flush(pg_db_t *db);
+static void copy_drop(pg_db_t *db);
 #define ST(s) ((pg_stmt_t *)(s))
 
 static const ermes__db_backend_t *self(void)
@@ -195,6 +214,10 @@ static void pg_close(ermes__db_t *d)
 
     ermes__stmt_cache_clear(d, cached_stmt_free);
     ermes__db_cleanup_common(d);
+    ermes__strbuf_cleanup(&db->copy);
+    for (int c = 0; c < db->row.capcols; c++)
+        ermes__free(db->row.fields[c].buf);
+    ermes__free(db->row.fields);
     if (db->conn)
         PQfinish(db->conn);
     ermes__free(db);
@@ -229,6 +252,7 @@ static int pg_open(ermes__store_t *st, ermes__db_t **out)
     if (!db)
         return ERMES_ENOMEM;
     ermes__db_init_common(&db->base, self(), st);
+    ermes__strbuf_init(&db->copy, (size_t)256 << 20);
     db->conn = PQconnectdb(st->path);
     if (!db->conn) {
         pg_close(&db->base);
@@ -463,7 +487,7 @@ static int pg_prepare(ermes__db_t *d, const char *sql, ermes__db_stmt_t **out)
     pg_stmt_t *st;
     int rc;
 
-    if ((rc = ensure_conn(db)))
+    if ((rc = ensure_conn(db)) || (rc = copy_flush(db)))
         return rc;
     if ((found = ermes__stmt_cache_get(d, sql))) {
         st = ST(found);
@@ -901,7 +925,7 @@ static int pg_exec(ermes__db_t *d, const char *sql)
     pg_db_t *db = DB(d);
     int rc;
 
-    if ((rc = ensure_conn(db)))
+    if ((rc = ensure_conn(db)) || (rc = copy_flush(db)))
         return rc;
     return run_simple(db, sql);
 }
@@ -925,13 +949,16 @@ static int pg_begin(ermes__db_t *d, int write)
 
 static int pg_commit(ermes__db_t *d)
 {
-    return run_simple(DB(d), "COMMIT");
+    int rc = copy_flush(DB(d));
+
+    return rc ? rc : run_simple(DB(d), "COMMIT");
 }
 
 static void pg_rollback(ermes__db_t *d)
 {
     pg_db_t *db = DB(d);
 
+    copy_drop(db);
     if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         run_simple(db, "ROLLBACK");
 }
@@ -954,6 +981,247 @@ static int pg_foreign_keys(ermes__db_t *d, int on)
      * from it, no lookup per row, PostgreSQL gets from checking them at commit (the schema
      * makes every foreign key DEFERRABLE), after the batch has checked its organisations. */
     DB(d)->defer_fk = !on;
+    return 0;
+}
+
+/* ---- bulk rows through COPY (db.h's ermes__db_bulk_*) ------------------------------------ */
+
+static void copy_drop(pg_db_t *db)
+{
+    ermes__strbuf_reset(&db->copy);
+    db->copy_def = NULL;
+}
+
+/* Sends the buffered rows: COPY ... FROM STDIN, the buffer in one piece, the end. An error
+ * (a constraint the rows break) fails the transaction, as a failed statement would. */
+static int copy_flush(pg_db_t *db)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (!db->copy.len) {
+        db->copy_def = NULL;
+        return 0;
+    }
+    res = PQexec(db->conn, db->copy_def->copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = result_error(db, res);
+        PQclear(res);
+        copy_drop(db);
+        return rc ? rc : ERMES_ESTORE;
+    }
+    PQclear(res);
+    if (PQputCopyData(db->conn, db->copy.data, (int)db->copy.len) != 1)
+        PQputCopyEnd(db->conn, "ermes: the rows could not be sent");
+    else
+        PQputCopyEnd(db->conn, NULL);
+    while ((res = PQgetResult(db->conn))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+            rc = result_error(db, res);
+        else if (!rc)
+            db->changes = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    }
+    copy_drop(db);
+    return rc;
+}
+
+static int copy_row_bind(ermes__db_stmt_t *s, int idx, const void *v, size_t len, int format)
+{
+    pg_copy_row_t *r = (pg_copy_row_t *)s;
+
+    if (idx < 1 || idx > r->ncols)
+        return ERMES_EINVAL;
+    return param_set(&r->fields[idx - 1], v, len, format);
+}
+
+static int copy_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%" PRId64, v);
+
+    return copy_row_bind(s, idx, num, (size_t)n, 0);
+}
+
+static int copy_bind_textn(ermes__db_stmt_t *s, int idx, const char *text, size_t len)
+{
+    return copy_row_bind(s, idx, text, len, 0);
+}
+
+static int copy_bind_blob(ermes__db_stmt_t *s, int idx, const void *v, size_t len)
+{
+    return copy_row_bind(s, idx, v, len, 1);
+}
+
+static int copy_bind_null(ermes__db_stmt_t *s, int idx)
+{
+    pg_copy_row_t *r = (pg_copy_row_t *)s;
+
+    if (idx < 1 || idx > r->ncols)
+        return ERMES_EINVAL;
+    r->fields[idx - 1].null = 1;
+    return 0;
+}
+
+static void copy_done(ermes__db_stmt_t *s)
+{
+    (void)s; /* the row stays the connection's */
+}
+
+/* Appends text as a field of COPY's text format: valid UTF-8 (each byte that is not becomes
+ * U+FFFD, as param_set_text does), with backslash, tab, newline and carriage return escaped. */
+static int copy_add_text(ermes__strbuf_t *b, const unsigned char *u, size_t len)
+{
+    size_t k = 0, n, start;
+    int rc = 0;
+
+    while (k < len && !rc) {
+        start = k;
+        while (k < len && (n = utf8_seq(u + k, len - k)) && u[k] != '\\' && u[k] != '\t' &&
+               u[k] != '\n' && u[k] != '\r')
+            k += n;
+        if (k > start && (rc = ermes__strbuf_add(b, u + start, k - start)))
+            break;
+        if (k >= len)
+            break;
+        if (u[k] == '\\')
+            rc = ermes__strbuf_add(b, "\\\\", 2);
+        else if (u[k] == '\t')
+            rc = ermes__strbuf_add(b, "\\t", 2);
+        else if (u[k] == '\n')
+            rc = ermes__strbuf_add(b, "\\n", 2);
+        else if (u[k] == '\r')
+            rc = ermes__strbuf_add(b, "\\r", 2);
+        else
+            rc = ermes__strbuf_add(b, "\xef\xbf\xbd", 3); /* not UTF-8, or NUL */
+        k++;
+    }
+    return rc;
+}
+
+/* Appends bytes as a bytea field: its hex form, "\x" (the backslash doubled for COPY). */
+static int copy_add_bytes(ermes__strbuf_t *b, const unsigned char *u, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *at;
+    int rc;
+
+    if (len > (SIZE_MAX - 3) / 2)
+        return ERMES_ETOOBIG;
+    if ((rc = ermes__strbuf_room(b, 3 + 2 * len, &at)))
+        return rc;
+    at[0] = '\\';
+    at[1] = '\\';
+    at[2] = 'x';
+    for (size_t k = 0; k < len; k++) {
+        at[3 + 2 * k] = hex[u[k] >> 4];
+        at[4 + 2 * k] = hex[u[k] & 15];
+    }
+    ermes__strbuf_used(b, 3 + 2 * len);
+    return 0;
+}
+
+static int copy_bulk_add(ermes__db_stmt_t *s)
+{
+    pg_copy_row_t *r = (pg_copy_row_t *)s;
+    pg_db_t *db = DB(s->db);
+    size_t mark = db->copy.len;
+    int rc = 0;
+
+    for (int c = 0; c < r->ncols && !rc; c++) {
+        pg_param_t *f = &r->fields[c];
+        if (c && (rc = ermes__strbuf_addc(&db->copy, '\t')))
+            break;
+        if (f->null)
+            rc = ermes__strbuf_add(&db->copy, "\\N", 2);
+        else if (r->def->kinds[c] == 'b')
+            rc = copy_add_bytes(&db->copy, (const unsigned char *)f->buf, (size_t)f->len);
+        else
+            rc = copy_add_text(&db->copy, (const unsigned char *)f->buf, (size_t)f->len);
+    }
+    if (!rc)
+        rc = ermes__strbuf_addc(&db->copy, '\n');
+    if (rc) {
+        /* The row half written is taken back: the buffer holds whole rows only. */
+        db->copy.len = mark;
+        return rc;
+    }
+    db->copy_def = r->def;
+    if (db->copy.len >= COPY_MAX)
+        rc = copy_flush(db);
+    return rc;
+}
+
+static const ermes__db_backend_t copy_row_backend = {
+    .name = "postgresql-copy",
+    .kind = ERMES__DB_POSTGRESQL,
+    .bind_int = copy_bind_int,
+    .bind_textn = copy_bind_textn,
+    .bind_blob = copy_bind_blob,
+    .bind_null = copy_bind_null,
+    .done = copy_done,
+    .bulk_add = copy_bulk_add,
+};
+
+static int pg_bulk_row(ermes__db_t *d, const ermes__db_bulk_def_t *def, ermes__db_stmt_t **out)
+{
+    pg_db_t *db = DB(d);
+    pg_copy_row_t *r = &db->row;
+    int n = (int)strlen(def->kinds), rc;
+
+    /* One table at a time in the buffer: rows of another go after it is sent. */
+    if (db->copy_def && db->copy_def != def && (rc = copy_flush(db)))
+        return rc;
+    if (n > r->capcols) {
+        pg_param_t *f = ermes__reallocarray(r->fields, (size_t)n, sizeof(*f));
+        if (!f)
+            return ERMES_ENOMEM;
+        memset(f + r->capcols, 0, (size_t)(n - r->capcols) * sizeof(*f));
+        r->fields = f;
+        r->capcols = n;
+    }
+    r->base.be = &copy_row_backend;
+    r->base.db = d;
+    r->def = def;
+    r->ncols = n;
+    for (int c = 0; c < n; c++)
+        r->fields[c].null = 1;
+    *out = &r->base;
+    return 0;
+}
+
+static int pg_bulk_flush(ermes__db_t *d)
+{
+    return copy_flush(DB(d));
+}
+
+static int pg_reserve_ids(ermes__db_t *d, const char *table, int64_t n, int64_t *first)
+{
+    pg_db_t *db = DB(d);
+    const char *values[2];
+    char num[24];
+    PGresult *res;
+    int64_t last;
+    int rc;
+
+    if ((rc = copy_flush(db)))
+        return rc;
+    snprintf(num, sizeof(num), "%" PRId64, n);
+    values[0] = table;
+    values[1] = num;
+    /* nextval moves the sequence past the ids given so far, setval past the n reserved. */
+    res = PQexecParams(db->conn,
+                       "SELECT setval(pg_get_serial_sequence($1, 'id'),"
+                       " nextval(pg_get_serial_sequence($1, 'id')) + $2::bigint - 1)",
+                       2, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = result_error(db, res);
+        PQclear(res);
+        return rc ? rc : ERMES_ESTORE;
+    }
+    last = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    *first = last - n + 1;
     return 0;
 }
 
@@ -981,4 +1249,7 @@ const ermes__db_backend_t ermes__db_postgresql = {
     .errmsg = pg_errmsg,
     .durable = pg_durable,
     .foreign_keys = pg_foreign_keys,
+    .bulk_row = pg_bulk_row,
+    .bulk_flush = pg_bulk_flush,
+    .reserve_ids = pg_reserve_ids,
 };
