@@ -234,7 +234,8 @@ int ermes__db_exec(ermes__db_t *db, const char *sql)
     return db->be->exec(db, sql);
 }
 
-/* Ids reserved and not used are left behind when the transaction ends. */
+/* The transaction's reserved ids are forgotten when it ends (those not used given back at
+ * commit; a rollback leaves a gap, as a generated id rolled back does). */
 static void ids_forget(ermes__db_t *db)
 {
     db->ids_table = NULL;
@@ -256,6 +257,11 @@ int ermes__db_begin(ermes__db_t *db, int write)
 int ermes__db_commit(ermes__db_t *db)
 {
     int rc = ermes__event_ips_flush(db);
+
+    /* Ids reserved and not used go back (the write lock is still held, so nobody drew one
+     * after them): a transaction's ids leave no gap behind it. */
+    if (rc == 0 && db->ids_table && db->ids_next < db->ids_end && db->be->unreserve_ids)
+        rc = db->be->unreserve_ids(db, db->ids_table, db->ids_next - 1);
 
     if (rc == 0)
         rc = db->be->commit(db);

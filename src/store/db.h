@@ -101,7 +101,8 @@ int ermes__db_bulk_buffered(ermes__db_t *db);
 /* Reserves n ids of table's identity column "id" (PostgreSQL), past every id given so far,
  * for rows this write transaction inserts with explicit ids; *first is the first. Writers are
  * serialised (one write lock), so ids reserved this way grow in commit order as generated ones
- * do; ids reserved and not used are a gap, as a rolled-back insert leaves. table must be a
+ * do; ids reserved and not used go back at commit (none is lost), and are a gap after a
+ * rollback, as a rolled-back insert leaves. table must be a
  * string literal. ERMES_EUNSUPPORTED on SQLite (RETURNING there costs nothing). */
 int ermes__db_reserve_ids(ermes__db_t *db, const char *table, int64_t n, int64_t *first);
 /* The next id for a row of table (a string literal) this write transaction inserts in bulk:

@@ -83,6 +83,8 @@ struct ermes__db_backend {
     int (*bulk_flush)(ermes__db_t *db);
     /* NULL: the backend gives ids through RETURNING only. */
     int (*reserve_ids)(ermes__db_t *db, const char *table, int64_t n, int64_t *first);
+    /* Gives back the reserved ids past last (the last one used), before the commit. */
+    int (*unreserve_ids)(ermes__db_t *db, const char *table, int64_t last);
 };
 
 extern const ermes__db_backend_t ermes__db_sqlite;

@@ -53,8 +53,10 @@
  * on each other. */
 #define WRITE_LOCK "SELECT pg_advisory_xact_lock(1701998963, hashtext(current_schema()))"
 
-/* Bulk rows are sent when this much is buffered (and before anything else runs). */
-#define COPY_MAX ((size_t)8 << 20)
+/* Bulk rows go to the server in pieces of this much, into a COPY that stays open until
+ * another statement runs (or the transaction ends): the server stores a piece while the next
+ * is made. */
+#define COPY_CHUNK ((size_t)256 << 10)
 
 typedef struct pg_param {
     char *buf; /* owned; the value sent */
@@ -105,9 +107,11 @@ typedef struct pg_db {
     int64_t changes; /* rows the last statement changed */
     int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
     char errmsg[512];
-    /* Bulk rows not sent yet, in COPY's text format, all of copy_def's table. */
+    /* Bulk rows not sent yet, in COPY's text format, all of copy_def's table, and whether
+     * a COPY of them is open (rows sent, its end not yet) and a piece of it failed to go. */
     const ermes__db_bulk_def_t *copy_def;
     ermes__strbuf_t copy;
+    int copy_open, copy_failed;
     pg_copy_row_t row;
 } pg_db_t;
 
@@ -986,43 +990,83 @@ static int pg_foreign_keys(ermes__db_t *d, int on)
 
 /* ---- bulk rows through COPY (db.h's ermes__db_bulk_*) ------------------------------------ */
 
-static void copy_drop(pg_db_t *db)
+/* Sends the rows buffered so far into the COPY, starting it first when none is open: the
+ * server stores them while this process goes on making the next ones. 0, or the error that
+ * starting it gave (sending errors show when it ends). */
+static int copy_send(pg_db_t *db)
 {
+    PGresult *res;
+    int rc;
+
+    if (!db->copy_open) {
+        res = PQexec(db->conn, db->copy_def->copy_sql);
+        if (PQresultStatus(res) != PGRES_COPY_IN) {
+            rc = result_error(db, res);
+            PQclear(res);
+            return rc ? rc : ERMES_ESTORE;
+        }
+        PQclear(res);
+        db->copy_open = 1;
+    }
+    if (db->copy.len && PQputCopyData(db->conn, db->copy.data, (int)db->copy.len) != 1)
+        db->copy_failed = 1;
     ermes__strbuf_reset(&db->copy);
-    db->copy_def = NULL;
+    return 0;
 }
 
-/* Sends the buffered rows: COPY ... FROM STDIN, the buffer in one piece, the end. An error
- * (a constraint the rows break) fails the transaction, as a failed statement would. */
-static int copy_flush(pg_db_t *db)
+/* Ends the open COPY (failing it on purpose with why, when why is not NULL) and reads its
+ * result. */
+static int copy_end(pg_db_t *db, const char *why)
 {
     PGresult *res;
     int rc = 0;
 
-    if (!db->copy.len) {
-        db->copy_def = NULL;
+    if (!db->copy_open)
         return 0;
-    }
-    res = PQexec(db->conn, db->copy_def->copy_sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        rc = result_error(db, res);
-        PQclear(res);
-        copy_drop(db);
-        return rc ? rc : ERMES_ESTORE;
-    }
-    PQclear(res);
-    if (PQputCopyData(db->conn, db->copy.data, (int)db->copy.len) != 1)
-        PQputCopyEnd(db->conn, "ermes: the rows could not be sent");
-    else
-        PQputCopyEnd(db->conn, NULL);
+    db->copy_open = 0;
+    if (db->copy_failed && !why)
+        why = "ermes: the rows could not be sent";
+    if (PQputCopyEnd(db->conn, why) != 1)
+        rc = ERMES_ESTORE;
     while ((res = PQgetResult(db->conn))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc)
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !rc && !why)
             rc = result_error(db, res);
-        else if (!rc)
+        else if (!rc && !why)
             db->changes = strtoll(PQcmdTuples(res), NULL, 10);
         PQclear(res);
     }
-    copy_drop(db);
+    if (db->copy_failed && !rc)
+        rc = result_error(db, NULL);
+    db->copy_failed = 0;
+    return rc ? rc : (why ? ERMES_ESTORE : 0);
+}
+
+/* A rollback: the rows not sent are dropped and an open COPY is failed, so none of them
+ * stays. */
+static void copy_drop(pg_db_t *db)
+{
+    ermes__strbuf_reset(&db->copy);
+    if (db->copy_open)
+        copy_end(db, "ermes: rolled back");
+    db->copy_def = NULL;
+}
+
+/* Sends what is buffered and ends the COPY: before any other statement of the connection,
+ * at commit, before ids are reserved. An error (a constraint the rows break) fails the
+ * transaction, as a failed statement would. */
+static int copy_flush(pg_db_t *db)
+{
+    int rc = 0;
+
+    if (db->copy.len)
+        rc = copy_send(db);
+    if (db->copy_open) {
+        int rc2 = copy_end(db, NULL);
+        if (!rc)
+            rc = rc2;
+    }
+    ermes__strbuf_reset(&db->copy);
+    db->copy_def = NULL;
     return rc;
 }
 
@@ -1147,8 +1191,8 @@ static int copy_bulk_add(ermes__db_stmt_t *s)
         return rc;
     }
     db->copy_def = r->def;
-    if (db->copy.len >= COPY_MAX)
-        rc = copy_flush(db);
+    if (db->copy.len >= COPY_CHUNK)
+        rc = copy_send(db);
     return rc;
 }
 
@@ -1225,6 +1269,29 @@ static int pg_reserve_ids(ermes__db_t *d, const char *table, int64_t n, int64_t 
     return 0;
 }
 
+static int pg_unreserve_ids(ermes__db_t *d, const char *table, int64_t last)
+{
+    pg_db_t *db = DB(d);
+    const char *values[2];
+    char num[24];
+    PGresult *res;
+    int rc;
+
+    if ((rc = copy_flush(db)))
+        return rc;
+    snprintf(num, sizeof(num), "%" PRId64, last);
+    values[0] = table;
+    values[1] = num;
+    /* last 0 (no row used one): the next id is 1 again. */
+    res = PQexecParams(db->conn,
+                       "SELECT setval(pg_get_serial_sequence($1, 'id'),"
+                       " greatest($2::bigint, 1), $2::bigint >= 1)",
+                       2, NULL, values, NULL, NULL, 0);
+    rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : result_error(db, res);
+    PQclear(res);
+    return rc;
+}
+
 const ermes__db_backend_t ermes__db_postgresql = {
     .name = "postgresql",
     .kind = ERMES__DB_POSTGRESQL,
@@ -1252,4 +1319,5 @@ const ermes__db_backend_t ermes__db_postgresql = {
     .bulk_row = pg_bulk_row,
     .bulk_flush = pg_bulk_flush,
     .reserve_ids = pg_reserve_ids,
+    .unreserve_ids = pg_unreserve_ids,
 };
