@@ -18,7 +18,8 @@
 # daemons at least 1.6 times one.
 #
 # Environment: ROWS=1000000, CORPUS_DIR, WORK_DIR=$TMPDIR, DURATION=10 (wrk seconds),
-# CONNECTIONS=64, BENCH_OUT=FILE (also write the summary there).
+# CONNECTIONS=64, BENCH_OUT=FILE (also write the summary there), KEEP=1 (leave the daemons'
+# logs and the server's directory behind).
 # Exit status: 0 when it ran (a missed goal prints GOAL MISSED); non-zero when it could not.
 set -eu
 
@@ -68,7 +69,11 @@ cleanup() {
         wait "$p" 2>/dev/null || true
     done
     scripts/pg-test-server stop "$pgdir" >/dev/null 2>&1 || true
-    rm -rf "$tmp" "$pgdir"
+    if [ "${KEEP:-}" = 1 ]; then
+        echo "ingest-pg: kept $tmp (daemons' logs) and $pgdir" >&2
+    else
+        rm -rf "$tmp" "$pgdir"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
