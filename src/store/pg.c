@@ -1081,10 +1081,17 @@ static int copy_row_bind(ermes__db_stmt_t *s, int idx, const void *v, size_t len
 
 static int copy_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
 {
-    char num[24];
-    int n = snprintf(num, sizeof(num), "%" PRId64, v);
+    /* Decimal by hand: snprintf was a tenth of the intake's CPU with a dozen integers a row. */
+    char num[24], *p = num + sizeof(num);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-    return copy_row_bind(s, idx, num, (size_t)n, 0);
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return copy_row_bind(s, idx, p, (size_t)(num + sizeof(num) - p), 0);
 }
 
 static int copy_bind_textn(ermes__db_stmt_t *s, int idx, const char *text, size_t len)
@@ -1121,9 +1128,15 @@ static int copy_add_text(ermes__strbuf_t *b, const unsigned char *u, size_t len)
 
     while (k < len && !rc) {
         start = k;
-        while (k < len && (n = utf8_seq(u + k, len - k)) && u[k] != '\\' && u[k] != '\t' &&
-               u[k] != '\n' && u[k] != '\r')
+        for (;;) {
+            /* Printable ASCII but the backslash, the common case, without a call. */
+            while (k < len && u[k] >= 0x20 && u[k] < 0x7f && u[k] != '\\')
+                k++;
+            if (k >= len || u[k] == '\\' || u[k] == '\t' || u[k] == '\n' || u[k] == '\r' ||
+                !(n = utf8_seq(u + k, len - k)))
+                break;
             k += n;
+        }
         if (k > start && (rc = ermes__strbuf_add(b, u + start, k - start)))
             break;
         if (k >= len)
