@@ -728,6 +728,10 @@ static int execute(pg_stmt_t *st)
     int guarded = st->writes && db->base.in_tx, rc = 0;
     ExecStatusType status;
 
+    /* A statement prepared before bulk rows were added and run after them: the rows go
+     * first (nothing else may be sent while a COPY is open). */
+    if ((rc = copy_flush(db)))
+        return rc;
     for (int i = 0; i < st->nparams; i++) {
         pg_param_t *p = &st->params[i];
         st->values[i] = p->null ? NULL : p->buf;

@@ -467,6 +467,15 @@ static void test_bulk_rows(void **state)
             assert_memory_equal(p, want, len);
         ermes__db_done(s);
     }
+    /* A statement prepared before rows are added and run after them sees them too. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_prepare(db, "SELECT count(*) FROM bulk_t", &s), 0);
+    bulk_add(db, 20002, 0);
+    assert_int_equal(ermes__db_step(s), 1);
+    assert_int_equal(ermes__db_col_int(s, 0), 20002);
+    ermes__db_done(s);
+    ermes__db_rollback(db);
+    assert_int_equal(count_bulk(db), 20001);
     /* A rollback drops what was not sent and what was. */
     assert_int_equal(ermes__db_begin(db, 1), 0);
     for (int64_t id = 30000; id < 30010; id++)
