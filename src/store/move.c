@@ -45,11 +45,26 @@ typedef struct move_tables {
     size_t n, cap;
 } move_tables_t;
 
-/* Tables a new database already has rows in: replaced by the source's, never counted as the
- * target's own data. */
-static int fresh_table(const char *name)
+/* The table copied last: the triggers of the others move the target's counters while they are
+ * copied, and the source's values are what the copy must end with. */
+static int copied_last(const char *name)
 {
-    return strcmp(name, "counters") == 0 || strcmp(name, "dedup_secret") == 0;
+    return strcmp(name, "counters") == 0;
+}
+
+/* Tables every use of ermes fills (`ermes init` writes an organisation, a user and the audit of
+ * both): rows in any of them mean the target holds data. Other tables may hold rows a new
+ * database starts with (counters, the deduplication secret, default calendars...), which the
+ * copy replaces by the source's. */
+static int data_table(const char *name)
+{
+    static const char *const names[] = {"organisations", "users",  "audit",
+                                        "reports",       "events", "indicators"};
+
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(name, names[k]) == 0)
+            return 1;
+    return 0;
 }
 
 /* Catalogue names are used in statements: only the names a schema of ours has. */
@@ -409,7 +424,7 @@ int ermes__store_move_check(ermes__store_t *dst, char *table, size_t tablelen)
     if ((rc = read_tables(db, &tabs, &d)))
         goto out;
     for (size_t k = 0; k < tabs.n; k++) {
-        if (fresh_table(tabs.v[k].name))
+        if (!data_table(tabs.v[k].name))
             continue;
         if ((rc = count_rows(db, tabs.v[k].name, &n)))
             break;
@@ -514,23 +529,31 @@ int ermes__store_move(ermes__store_t *src_st, ermes__store_t *dst_st, ermes__sto
     if ((rc = ermes__store_foreign_keys(dst_st, 0)) || (rc = ermes__db_begin(dst, 1)))
         goto out;
     dst_open = 1;
+    /* The rows the target started with (ermes__store_move_check found none of its own data)
+     * give way to the source's. */
     for (size_t k = 0; k < st.n; k++) {
-        if (fresh_table(st.v[k].name)) {
-            char sql[128];
-            snprintf(sql, sizeof(sql), "DELETE FROM %s", st.v[k].name);
-            if ((rc = ermes__db_exec(dst, sql)))
-                goto out;
+        int64_t n = 0;
+        char sql[128];
+        if ((rc = count_rows(dst, st.v[k].name, &n)))
+            goto out;
+        if (n == 0)
+            continue;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", st.v[k].name);
+        if ((rc = ermes__db_exec(dst, sql))) {
+            ermes_diag_set(d, st.v[k].name, "cannot empty table %s of the target: %s", st.v[k].name,
+                           ermes__db_errmsg(dst));
+            goto out;
         }
     }
     for (size_t k = 0; k < st.n; k++)
-        if (!fresh_table(st.v[k].name) && (rc = copy_table(src, dst, &st.v[k], &copied[k]))) {
+        if (!copied_last(st.v[k].name) && (rc = copy_table(src, dst, &st.v[k], &copied[k]))) {
             ermes_diag_set(d, st.v[k].name, "copying table %s failed: %s", st.v[k].name,
                            ermes__db_errmsg(rc == ERMES_ENOMEM ? src : dst));
             goto out;
         }
     /* Last, after the triggers of the tables above have moved the target's counters. */
     for (size_t k = 0; k < st.n; k++)
-        if (fresh_table(st.v[k].name)) {
+        if (copied_last(st.v[k].name)) {
             char sql[128];
             snprintf(sql, sizeof(sql), "DELETE FROM %s", st.v[k].name);
             if ((rc = ermes__db_exec(dst, sql)) ||

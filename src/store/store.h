@@ -58,8 +58,10 @@ typedef void (*ermes__store_move_cb)(void *ctx, const char *table, int64_t sourc
  * (ermes__store_move_check). The reason of a failure is in d. */
 int ermes__store_move(ermes__store_t *src, ermes__store_t *dst, ermes__store_move_cb cb, void *ctx,
                       ermes_diag_t *d);
-/* The first table of st that holds rows of its own (not those every new database starts
- * with) into table (a string of tablelen), or "" when there is none. */
+/* The first of st's tables that every use of ermes fills (organisations, users, audit,
+ * reports, events, indicators) that holds rows, into table (a string of tablelen), or "" when
+ * none does: the rows a new database starts with elsewhere (counters, defaults) do not count,
+ * and ermes__store_move replaces them. */
 int ermes__store_move_check(ermes__store_t *st, char *table, size_t tablelen);
 /* Drops every table (the audit log too, whose rows its triggers keep from DELETE, not from
  * DROP) and, on PostgreSQL, every function of st's schema: for a target given up whole
