@@ -49,6 +49,8 @@ static const struct command {
     {"incidents", ermes__cmd_incidents,
      "incidents: list, show, create, update, close, merge, comment; triage"},
     {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
+    {"migrate", ermes__cmd_migrate,
+     "copy the database whole to PostgreSQL (--to postgresql://...) or back to SQLite"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };

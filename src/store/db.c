@@ -32,6 +32,29 @@ void ermes__db_cleanup_common(ermes__db_t *db)
     ermes__strbuf_cleanup(&db->scratch);
     ermes__event_ips_free(db->event_ips);
     db->event_ips = NULL;
+    for (size_t k = 0; k < db->nkept; k++)
+        ermes__free(db->kept[k]);
+    ermes__free(db->kept);
+    db->kept = NULL;
+    db->nkept = db->capkept = 0;
+}
+
+const char *ermes__db_keep_sql(ermes__db_t *db, char *sql)
+{
+    if (!sql)
+        return NULL;
+    if (db->nkept == db->capkept) {
+        size_t cap = db->capkept ? db->capkept * 2 : 16;
+        char **v = ermes__reallocarray(db->kept, cap, sizeof(*v));
+        if (!v) {
+            ermes__free(sql);
+            return NULL;
+        }
+        db->kept = v;
+        db->capkept = cap;
+    }
+    db->kept[db->nkept++] = sql;
+    return sql;
 }
 
 static size_t slot_of(const char *sql, size_t cap)
@@ -211,6 +234,14 @@ int ermes__db_exec(ermes__db_t *db, const char *sql)
     return db->be->exec(db, sql);
 }
 
+/* The transaction's reserved ids are forgotten when it ends (those not used given back at
+ * commit; a rollback leaves a gap, as a generated id rolled back does). */
+static void ids_forget(ermes__db_t *db)
+{
+    db->ids_table = NULL;
+    db->ids_next = db->ids_end = db->ids_block = 0;
+}
+
 int ermes__db_begin(ermes__db_t *db, int write)
 {
     int rc;
@@ -227,10 +258,16 @@ int ermes__db_commit(ermes__db_t *db)
 {
     int rc = ermes__event_ips_flush(db);
 
+    /* Ids reserved and not used go back (the write lock is still held, so nobody drew one
+     * after them): a transaction's ids leave no gap behind it. */
+    if (rc == 0 && db->ids_table && db->ids_next < db->ids_end && db->be->unreserve_ids)
+        rc = db->be->unreserve_ids(db, db->ids_table, db->ids_next - 1);
+
     if (rc == 0)
         rc = db->be->commit(db);
     if (rc == 0) {
         db->in_tx = 0;
+        ids_forget(db);
         ermes__event_names_end(db->store->names, db, ERMES__NAMES_COMMIT);
     }
     return rc;
@@ -244,6 +281,69 @@ void ermes__db_rollback(ermes__db_t *db)
     ermes__event_ips_clear(db);
     db->be->rollback(db);
     db->in_tx = 0;
+    ids_forget(db);
+}
+
+int ermes__db_bulk_row(ermes__db_t *db, const ermes__db_bulk_def_t *def, ermes__db_stmt_t **row)
+{
+    if (!db->in_tx)
+        return ERMES_EINVAL;
+    if (db->be->bulk_row)
+        return db->be->bulk_row(db, def, row);
+    return ermes__db_prepare(db, def->insert_sql, row);
+}
+
+int ermes__db_bulk_add(ermes__db_stmt_t *row)
+{
+    int rc;
+
+    if (row->be->bulk_add)
+        return row->be->bulk_add(row);
+    /* SQLite: the prepared INSERT itself. */
+    rc = ermes__db_step(row);
+    ermes__db_done(row);
+    return rc == 1 ? 0 : rc;
+}
+
+int ermes__db_bulk_flush(ermes__db_t *db)
+{
+    return db->be->bulk_flush ? db->be->bulk_flush(db) : 0;
+}
+
+int ermes__db_bulk_buffered(ermes__db_t *db)
+{
+    return db->be->bulk_row != NULL;
+}
+
+int ermes__db_reserve_ids(ermes__db_t *db, const char *table, int64_t n, int64_t *first)
+{
+    if (!db->in_tx || n < 1)
+        return ERMES_EINVAL;
+    if (!db->be->reserve_ids)
+        return ERMES_EUNSUPPORTED;
+    return db->be->reserve_ids(db, table, n, first);
+}
+
+int ermes__db_next_id(ermes__db_t *db, const char *table, int64_t *id)
+{
+    int64_t first;
+    int rc;
+
+    if (db->ids_table != table || db->ids_next >= db->ids_end) {
+        if (db->ids_table != table)
+            db->ids_block = 0;
+        /* Small first: a transaction that stores a few rows leaves a small gap. */
+        db->ids_block = db->ids_block ? db->ids_block * 2 : 64;
+        if (db->ids_block > 8192)
+            db->ids_block = 8192;
+        if ((rc = ermes__db_reserve_ids(db, table, db->ids_block, &first)))
+            return rc;
+        db->ids_table = table;
+        db->ids_next = first;
+        db->ids_end = first + db->ids_block;
+    }
+    *id = db->ids_next++;
+    return 0;
 }
 
 ermes__strbuf_t *ermes__db_scratch(ermes__db_t *db)

@@ -32,6 +32,13 @@ ermes__db_t *ermes__db_conn(struct ermes__store *st);
 /* A cached prepared statement, reset and unbound. sql must be a string literal. */
 int ermes__db_prepare(ermes__db_t *db, const char *sql, ermes__db_stmt_t **out);
 
+/* A statement text made at run time (a table's columns, say), for ermes__db_prepare: the
+ * connection takes sql (owned from now on, freed when the connection closes), so its address
+ * stays the cache's key for as long as the statement is. Returns sql, or NULL (sql freed) when
+ * there is no memory. For the rare callers that cannot use a literal: each call keeps one more
+ * string. */
+const char *ermes__db_keep_sql(ermes__db_t *db, char *sql);
+
 /* Binding: idx is 1-based. text may be NULL (binds NULL). Text is copied. */
 int ermes__db_bind_int(ermes__db_stmt_t *s, int idx, int64_t v);
 int ermes__db_bind_text(ermes__db_stmt_t *s, int idx, const char *text);
@@ -65,6 +72,43 @@ int ermes__db_exec(ermes__db_t *db, const char *sql);
 int ermes__db_begin(ermes__db_t *db, int write);
 int ermes__db_commit(ermes__db_t *db);
 void ermes__db_rollback(ermes__db_t *db);
+
+/* Bulk loading: many rows into one table inside a write transaction, as fast as the backend
+ * takes them. On PostgreSQL the rows are buffered on the connection and sent with COPY (text
+ * format) in large pieces: before any other statement of the connection runs, at a savepoint,
+ * at commit, or when the buffer is full; a rollback drops what was not sent. On SQLite each row
+ * is the prepared INSERT, run at once. The same guarantees either way: the rows commit or roll
+ * back with the transaction; an error (a unique or foreign key violation) may only show when the
+ * buffer is sent, and then fails the transaction, which the caller rolls back.
+ *
+ * def and its strings must outlive the connection's use of them (string literals, or memory the
+ * caller keeps until the store is closed): insert_sql is the statement cache's key. */
+typedef struct ermes__db_bulk_def {
+    const char *insert_sql; /* "INSERT INTO t (a, b) VALUES (?1, ?2)" (SQLite) */
+    const char *copy_sql;   /* "COPY t (a, b) FROM STDIN" (PostgreSQL) */
+    const char *kinds;      /* one letter a column: 'i' integer, 't' text, 'b' bytes */
+} ermes__db_bulk_def_t;
+
+/* A row to fill with the bind calls (columns 1 to strlen(def->kinds)), then ermes__db_bulk_add. */
+int ermes__db_bulk_row(ermes__db_t *db, const ermes__db_bulk_def_t *def, ermes__db_stmt_t **row);
+/* Adds the row filled since ermes__db_bulk_row (columns not bound are NULL). */
+int ermes__db_bulk_add(ermes__db_stmt_t *row);
+/* Sends the buffered rows now (nothing to do on SQLite). */
+int ermes__db_bulk_flush(ermes__db_t *db);
+/* 1 when bulk rows are buffered (PostgreSQL): a caller that needs a generated id of each row
+ * then gives ids itself, from ermes__db_reserve_ids, rather than RETURNING them row by row. */
+int ermes__db_bulk_buffered(ermes__db_t *db);
+/* Reserves n ids of table's identity column "id" (PostgreSQL), past every id given so far,
+ * for rows this write transaction inserts with explicit ids; *first is the first. Writers are
+ * serialised (one write lock), so ids reserved this way grow in commit order as generated ones
+ * do; ids reserved and not used go back at commit (none is lost), and are a gap after a
+ * rollback, as a rolled-back insert leaves. table must be a
+ * string literal. ERMES_EUNSUPPORTED on SQLite (RETURNING there costs nothing). */
+int ermes__db_reserve_ids(ermes__db_t *db, const char *table, int64_t n, int64_t *first);
+/* The next id for a row of table (a string literal) this write transaction inserts in bulk:
+ * from ids reserved a block at a time (ermes__db_reserve_ids), the blocks growing to 8192, so
+ * a batch costs a few round trips. ERMES_EUNSUPPORTED on SQLite. */
+int ermes__db_next_id(ermes__db_t *db, const char *table, int64_t *id);
 
 /* Last error message of this connection, for logs (never shown to API users). */
 const char *ermes__db_errmsg(ermes__db_t *db);

@@ -30,9 +30,13 @@ struct ermes__db {
     int in_tx;
     ermes__stmt_slot_t *stmts;
     size_t nstmts, capstmts;
-    ermes__strbuf_t scratch;            /* what a query file builds per row (a packed event) */
-    struct ermes__event_ips *event_ips; /* address index entries to write at commit */
-    ermes__db_t *next;                  /* the store's list of connections */
+    ermes__strbuf_t scratch;              /* what a query file builds per row (a packed event) */
+    struct ermes__event_ips *event_ips;   /* address index entries to write at commit */
+    const char *ids_table;                /* ids reserved for it in this transaction: */
+    int64_t ids_next, ids_end, ids_block; /* [ids_next, ids_end), the next block's size */
+    char **kept;                          /* statements' texts made at run time (db.h) */
+    size_t nkept, capkept;
+    ermes__db_t *next; /* the store's list of connections */
 };
 
 struct ermes__db_stmt {
@@ -73,6 +77,14 @@ struct ermes__db_backend {
     /* Foreign key checks on or off (outside a transaction); a backend that cannot turn them
      * off keeps them on and says 0. */
     int (*foreign_keys)(ermes__db_t *db, int on);
+    /* Bulk loading (db.h); NULL: db.c runs def->insert_sql for each row. */
+    int (*bulk_row)(ermes__db_t *db, const ermes__db_bulk_def_t *def, ermes__db_stmt_t **row);
+    int (*bulk_add)(ermes__db_stmt_t *row);
+    int (*bulk_flush)(ermes__db_t *db);
+    /* NULL: the backend gives ids through RETURNING only. */
+    int (*reserve_ids)(ermes__db_t *db, const char *table, int64_t n, int64_t *first);
+    /* Gives back the reserved ids past last (the last one used), before the commit. */
+    int (*unreserve_ids)(ermes__db_t *db, const char *table, int64_t last);
 };
 
 /* pg.c's listener (store.h: ermes__store_listen). */

@@ -165,6 +165,12 @@ int ermes__event_ips_add(ermes__db_t *db, const ermes_ip_t *ip, int64_t id)
     return 0;
 }
 
+static const ermes__db_bulk_def_t ips_bulk = {
+    "INSERT INTO event_ips (ip, id) VALUES (?1, ?2)",
+    "COPY event_ips (ip, id) FROM STDIN",
+    "bi",
+};
+
 int ermes__event_ips_flush(ermes__db_t *db)
 {
     ermes__event_ips_t *p = *ermes__db_event_ips(db);
@@ -174,13 +180,13 @@ int ermes__event_ips_flush(ermes__db_t *db)
     if (!p || !p->n)
         return 0;
     qsort(p->v, p->n, sizeof(p->v[0]), ip_entry_cmp);
+    /* Bulk rows: one COPY on PostgreSQL, the prepared INSERT on SQLite. */
     for (size_t k = 0; k < p->n && !rc; k++) {
-        if ((rc = ermes__db_prepare(db, "INSERT INTO event_ips (ip, id) VALUES (?1, ?2)", &s)))
+        if ((rc = ermes__db_bulk_row(db, &ips_bulk, &s)))
             return rc;
         ermes__db_bind_blob(s, 1, p->v[k].bytes, p->v[k].len);
         ermes__db_bind_int(s, 2, p->v[k].id);
-        rc = ermes__db_step(s);
-        ermes__db_done(s);
+        rc = ermes__db_bulk_add(s);
     }
     if (rc == 0)
         p->n = 0;

@@ -45,6 +45,29 @@ void ermes__store_close(ermes__store_t *st);
 const char *ermes__store_backend(const ermes__store_t *st);
 int ermes__store_schema_version(ermes__store_t *st, int *out);
 
+/* ---- moving a database between backends (ermes migrate) --------------------------------- */
+
+/* Called once a table for each table after the copy: its rows in the source and the target. */
+typedef void (*ermes__store_move_cb)(void *ctx, const char *table, int64_t source_rows,
+                                     int64_t target_rows);
+
+/* Copies every table of src into dst (one SQLite, the other PostgreSQL, of the same schema
+ * version) whole, ids kept, in one transaction of dst, while src's write lock keeps its
+ * writers out; PostgreSQL's identity sequences are set past the highest id copied. Then counts
+ * every table on both sides (cb for each) and fails when any differs. dst should be empty
+ * (ermes__store_move_check). The reason of a failure is in d. */
+int ermes__store_move(ermes__store_t *src, ermes__store_t *dst, ermes__store_move_cb cb, void *ctx,
+                      ermes_diag_t *d);
+/* The first of st's tables that every use of ermes fills (organisations, users, audit,
+ * reports, events, indicators) that holds rows, into table (a string of tablelen), or "" when
+ * none does: the rows a new database starts with elsewhere (counters, defaults) do not count,
+ * and ermes__store_move replaces them. */
+int ermes__store_move_check(ermes__store_t *st, char *table, size_t tablelen);
+/* Drops every table (the audit log too, whose rows its triggers keep from DELETE, not from
+ * DROP) and, on PostgreSQL, every function of st's schema: for a target given up whole
+ * (`ermes migrate --force`). Close st afterwards; opening it again makes the schema anew. */
+int ermes__store_wipe(ermes__store_t *st);
+
 /* A transaction on the calling thread's connection, around multi-row writes. The calls below
  * that write more than one row open their own when none is open. */
 int ermes__store_begin(ermes__store_t *st);

@@ -385,6 +385,178 @@ static void test_orphans_of_a_batch(void **state)
     assert_int_equal(ermes__store_foreign_keys(f->st, 1), 0);
 }
 
+/* Bulk rows (db.h): COPY on PostgreSQL, the prepared INSERT on SQLite. Text with COPY's
+ * special characters and bytes of every value come back as they went; a statement of the same
+ * transaction sees the rows buffered before it; a rollback drops them; a duplicate key fails
+ * the transaction, at the add (SQLite) or at the latest at commit (PostgreSQL). */
+static const ermes__db_bulk_def_t bulk_t = {
+    "INSERT INTO bulk_t (id, t, b) VALUES (?1, ?2, ?3)",
+    "COPY bulk_t (id, t, b) FROM STDIN",
+    "itb",
+};
+
+static int64_t count_bulk(ermes__db_t *db)
+{
+    ermes__db_stmt_t *s;
+    int64_t n;
+
+    assert_int_equal(ermes__db_prepare(db, "SELECT count(*) FROM bulk_t", &s), 0);
+    assert_int_equal(ermes__db_step(s), 1);
+    n = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return n;
+}
+
+static void bulk_add(ermes__db_t *db, int64_t id, int rc_want)
+{
+    static const char text[] = "tab\there nl\nthere cr\rback\\slash \\N \xc3\xa9";
+    unsigned char bytes[260];
+    ermes__db_stmt_t *s;
+
+    for (int k = 0; k < 260; k++)
+        bytes[k] = (unsigned char)((k + id) & 0xff);
+    assert_int_equal(ermes__db_bulk_row(db, &bulk_t, &s), 0);
+    ermes__db_bind_int(s, 1, id);
+    if (id % 7)
+        ermes__db_bind_text(s, 2, text);
+    ermes__db_bind_blob(s, 3, bytes, (size_t)(id % 260));
+    assert_int_equal(ermes__db_bulk_add(s), rc_want);
+}
+
+static void test_bulk_rows(void **state)
+{
+    fixture_t *f = *state;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
+    int64_t a, b;
+    int rc;
+
+    assert_non_null(db);
+    assert_int_equal(ermes__db_exec(db, test_db_postgresql()
+                                            ? "CREATE TABLE bulk_t (id BIGINT PRIMARY KEY,"
+                                              " t TEXT, b BYTEA)"
+                                            : "CREATE TABLE bulk_t (id INTEGER PRIMARY KEY,"
+                                              " t TEXT, b BLOB)"),
+                     0);
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    for (int64_t id = 1; id <= 20000; id++)
+        bulk_add(db, id, 0);
+    /* A statement of the transaction sees them (PostgreSQL sends them first). */
+    assert_int_equal(count_bulk(db), 20000);
+    bulk_add(db, 20001, 0);
+    assert_int_equal(ermes__db_commit(db), 0);
+    assert_int_equal(count_bulk(db), 20001);
+    /* Every value back as it went. */
+    for (int64_t id = 1; id <= 20001; id += 997) {
+        unsigned char want[260];
+        const void *p;
+        size_t len;
+        assert_int_equal(ermes__db_prepare(db, "SELECT t, b FROM bulk_t WHERE id = ?1", &s), 0);
+        ermes__db_bind_int(s, 1, id);
+        assert_int_equal(ermes__db_step(s), 1);
+        if (id % 7)
+            assert_string_equal(ermes__db_col_text(s, 0),
+                                "tab\there nl\nthere cr\rback\\slash \\N \xc3\xa9");
+        else
+            assert_true(ermes__db_col_null(s, 0));
+        for (int k = 0; k < 260; k++)
+            want[k] = (unsigned char)((k + id) & 0xff);
+        p = ermes__db_col_blob(s, 1, &len);
+        assert_int_equal(len, (size_t)(id % 260));
+        if (len)
+            assert_memory_equal(p, want, len);
+        ermes__db_done(s);
+    }
+    /* A statement prepared before rows are added and run after them sees them too. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_prepare(db, "SELECT count(*) FROM bulk_t", &s), 0);
+    bulk_add(db, 20002, 0);
+    assert_int_equal(ermes__db_step(s), 1);
+    assert_int_equal(ermes__db_col_int(s, 0), 20002);
+    ermes__db_done(s);
+    ermes__db_rollback(db);
+    assert_int_equal(count_bulk(db), 20001);
+    /* A rollback drops what was not sent and what was. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    for (int64_t id = 30000; id < 30010; id++)
+        bulk_add(db, id, 0);
+    ermes__db_rollback(db);
+    assert_int_equal(count_bulk(db), 20001);
+    /* A duplicate key fails the transaction. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    bulk_add(db, 40000, 0);
+    if (test_db_postgresql()) {
+        bulk_add(db, 5, 0); /* buffered: the error shows when it is sent */
+        rc = ermes__db_commit(db);
+    } else {
+        bulk_add(db, 5, ERMES_EEXISTS);
+        rc = ERMES_EEXISTS;
+    }
+    assert_int_equal(rc, ERMES_EEXISTS);
+    ermes__db_rollback(db);
+    assert_int_equal(count_bulk(db), 20001);
+    /* Ids reserved under the write lock follow one another (PostgreSQL); SQLite has
+     * RETURNING. Outside a write transaction there is nothing to reserve. */
+    assert_int_equal(ermes__db_next_id(db, "events", &a), ERMES_EINVAL);
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    rc = ermes__db_next_id(db, "events", &a);
+    if (test_db_postgresql()) {
+        assert_int_equal(rc, 0);
+        assert_int_equal(ermes__db_next_id(db, "events", &b), 0);
+        assert_int_equal(b, a + 1);
+        assert_int_equal(ermes__db_bulk_buffered(db), 1);
+    } else {
+        assert_int_equal(rc, ERMES_EUNSUPPORTED);
+        assert_int_equal(ermes__db_bulk_buffered(db), 0);
+    }
+    ermes__db_rollback(db);
+}
+
+/* The intake's batches: events stored in a transaction get ids in commit order, a batch
+ * rolled back leaves none of its events or address index entries behind, and the next
+ * batch's ids are past every earlier one. */
+static void test_batches_in_bulk(void **state)
+{
+    fixture_t *f = *state;
+    int64_t first = 0, last = 0, id;
+    char ip[32];
+    got_t g;
+
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    for (int k = 0; k < 3000; k++) {
+        snprintf(ip, sizeof(ip), "10.%d.%d.1", k / 256, k % 256);
+        an_event(f->ev, ip, "batch");
+        id = store(f, f->st);
+        if (!first)
+            first = id;
+        assert_true(id > last);
+        last = id;
+    }
+    assert_int_equal(ermes__store_commit(f->st), 0);
+    assert_int_equal(last - first, 2999);
+    /* A batch that rolls back. */
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    an_event(f->ev, "203.0.113.1", "batch");
+    store(f, f->st);
+    ermes__store_rollback(f->st);
+    list(f->st, "203.0.113.0/24", &g);
+    assert_int_equal(g.n, 0);
+    /* The next batch's ids follow the committed ones. */
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    an_event(f->ev, "203.0.113.2", "batch");
+    id = store(f, f->st);
+    assert_int_equal(ermes__store_commit(f->st), 0);
+    assert_true(id > last);
+    list(f->st, "10.0.0.0/8", &g);
+    assert_int_equal(g.n, 3000);
+    assert_int_equal(g.ids[0], first);
+    for (int k = 1; k < 64; k++)
+        assert_true(g.ids[k] > g.ids[k - 1]);
+    list(f->st, "203.0.113.0/24", &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.ids[0], id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +565,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_address_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_rows_of_older_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphans_of_a_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_in_bulk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
