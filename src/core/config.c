@@ -98,6 +98,12 @@ static const setting_t settings[] = {
     S(notify_max_attempts, SET_LONG, "10", 1, 1000, "send attempts before a notification fails"),
     S(notify_rate_per_hour, SET_LONG, "30", 1, 100000,
       "messages one recipient may get per hour; more wait"),
+    S(notify_approval, SET_STRING, "auto", 0, 0,
+      "auto: notifications go out by themselves unless a notification policy says review; "
+      "review: every notification waits for approval unless a policy says auto"),
+    S(notify_review_age, SET_LONG, "86400", 0, 31536000,
+      "seconds after which a notification not yet sent waits for approval instead of leaving "
+      "(a backlog when sending is first enabled or after an outage); 0: off"),
     S(notify_templates, SET_STRING, NULL, 0, 0,
       "directory of <lang>.txt notification templates, beside the built-in en, fr, de"),
     S(notify_pgp_key, SET_STRING, NULL, 0, 0,

@@ -47,6 +47,8 @@ typedef struct ermes__config {
     long notify_retry_base;    /* seconds before the first retry; doubles, capped at 1 h */
     long notify_max_attempts;  /* attempts before a notification is failed */
     long notify_rate_per_hour; /* messages one recipient may get per hour */
+    char *notify_approval;     /* auto or review: the default when no policy matches */
+    long notify_review_age;    /* seconds after which an unsent notification waits; 0: off */
     char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
     char *notify_pgp_key;      /* OpenPGP key signing notifications; NULL: unsigned */
     char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */

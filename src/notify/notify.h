@@ -96,8 +96,10 @@ typedef struct ermes__notify_options {
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
-    int skip_waiting; /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
-                       * report it, and counting reads every event of the orgs it counts) */
+    int skip_waiting;      /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
+                            * report it, and counting reads every event of the orgs it counts) */
+    int review_default;    /* notify_approval = review: wait unless a policy says auto */
+    int64_t review_age_ms; /* notify_review_age; 0: off (review.c) */
 } ermes__notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad
@@ -116,6 +118,8 @@ typedef struct ermes__notify_stats {
     long retrying;      /* attempts that failed and will be retried */
     long failed;        /* given up: max_attempts, or a permanent refusal */
     long recovered;     /* left in state sending by a process that died: retrying now */
+    long for_review;    /* notifications made that wait for approval (a policy) */
+    long held_stale;    /* notifications that became waiting for their age (the backlog) */
 } ermes__notify_stats_t;
 
 /* ---- grouping (group.c) ------------------------------------------------------------------ */
@@ -132,6 +136,47 @@ unsigned ermes__notify_kind_of_type(const char *type);
  * abuse), by the rule above: the indexes into org->contacts, at most cap, into idx, in the
  * organisation's order; returns how many. */
 size_t ermes__notify_recipients(const ermes__org_t *org, unsigned kinds, size_t *idx, size_t cap);
+
+/* ---- review before sending (review.c) -------------------------------------------------- */
+
+/* The notification policies, read once a round. */
+typedef struct ermes__notify_policies {
+    ermes__notify_policy_t *items;
+    size_t n, cap;
+} ermes__notify_policies_t;
+
+int ermes__notify_policies_load(ermes__store_t *st, ermes__notify_policies_t *out);
+void ermes__notify_policies_cleanup(ermes__notify_policies_t *l);
+
+/* 1 when a notification of constituent org_id carrying events of feeds and types waits for
+ * approval by the policies l (the rule in review.c), else 0; reason gets which policy (or
+ * setting) decided, "" when none did and the default is auto. l may be NULL. */
+int ermes__notify_review_decide(const ermes__notify_policies_t *l, int review_default,
+                                int64_t org_id, const char *const *feeds, size_t nfeeds,
+                                const char *const *types, size_t ntypes, char *reason, size_t cap);
+
+/* The backlog rule: every notification not sent o->review_age_ms after it was made now waits
+ * for approval; *held gets how many. */
+int ermes__notify_hold_stale(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                             size_t *held);
+
+/* Reads a policy from a JSON body: "mode" (auto or review, required), "feed", "classification"
+ * (an RSIT class or type), "org" (an id or short name, returned in *org, borrowed from body,
+ * for the caller to resolve), "note"; nothing else. ERMES_EINVAL with d naming the field. */
+int ermes__notify_policy_read(const json_t *body, ermes__notify_policy_t *p, const char **org,
+                              ermes_diag_t *d);
+/* A policy as JSON ({id, mode, feed, classification, org, note, created_at}). */
+json_t *ermes__notify_policy_to_json(const ermes__notify_policy_t *p);
+
+/* A review decision on notification id by viewer v (API or CLI): approve, hold or cancel;
+ * audited. ERMES_ECONFLICT with why (may be NULL) saying so when it is sent, being sent or
+ * cancelled; ERMES_ENOTFOUND. */
+int ermes__notify_review(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                         ermes__review_action_t action, char *why, size_t whycap);
+/* Applies a reviewer's edit (ermes__notification_edit_read) to notification id, which must
+ * wait for approval (waiting or held): ERMES_ECONFLICT otherwise; audited. */
+int ermes__notify_edit(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                       const ermes__notification_edit_t *e);
 
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 

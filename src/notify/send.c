@@ -123,6 +123,13 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         if ((rc = ermes__store_notification_get(st, id, &n)))
             return rc;
         rc = strcmp(n.state, ERMES_NOTIFICATION_SENT) == 0 ? ERMES_ECONFLICT : ERMES_EBUSY;
+        /* Waiting for approval, held or cancelled: a send is not an approval. */
+        if (strcmp(n.state, ERMES_NOTIFICATION_SENT) && strcmp(n.approval, ERMES_APPROVAL_NONE) &&
+            strcmp(n.approval, ERMES_APPROVAL_APPROVED)) {
+            rc = ERMES_EDENIED;
+            if (err && errcap)
+                snprintf(err, errcap, "the notification is %s: approve it first", n.approval);
+        }
         ermes__notification_cleanup(&n);
         return rc;
     }
@@ -247,6 +254,14 @@ int ermes__notify_send_due(ermes__store_t *st, const ermes__notify_options_t *o,
                    "notify: %zu notifications were being sent by a process that stopped; they "
                    "are sent again with the same Message-ID",
                    recovered);
+    }
+    /* A backlog (sending was off, or the server down, for notify_review_age) waits for a
+     * person rather than leaving all at once (review.c). */
+    {
+        size_t held = 0;
+        if ((rc = ermes__notify_hold_stale(st, o, now, &held)))
+            return rc;
+        stats->held_stale += (long)held;
     }
     /* One batch per call: the worker comes back at once when the batch was full. */
     if ((rc = ermes__store_notification_due(st, now, ids, DUE_BATCH, &n)))

@@ -199,8 +199,9 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
                                 "INSERT INTO notifications (org_id, group_key, language, state, "
                                 "recipients, subject, body, events, attempts, next_attempt_at, "
                                 "window_start, window_end, tlp, owner_org_id, created_at, "
-                                "updated_at, message_id) VALUES (?1,?2,?3,'pending',?4,?5,?6,?7,0,"
-                                "?8,?9,?10,?11,?12,?13,?13,?14) RETURNING id",
+                                "updated_at, message_id, approval, approval_reason) VALUES (?1,?2,"
+                                "?3,'pending',?4,?5,?6,?7,0,?8,?9,?10,?11,?12,?13,?13,?14,?15,?16)"
+                                " RETURNING id",
                                 &s)))
         goto out;
     ermes__db_bind_int(s, 1, n->org_id);
@@ -219,6 +220,8 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
     ermes__db_bind_int(s, 13, now);
     if (n->message_id[0])
         ermes__db_bind_text(s, 14, n->message_id);
+    ermes__db_bind_text(s, 15, n->approval[0] ? n->approval : ERMES_APPROVAL_NONE);
+    ermes__db_bind_text(s, 16, n->approval_reason[0] ? n->approval_reason : NULL);
     rc = ermes__db_step(s);
     if (rc == 1) {
         n->id = ermes__db_col_int(s, 0);
@@ -320,7 +323,7 @@ int ermes__store_notify_mark_events(ermes__store_t *st, const int64_t *ids, size
     "n.id, n.org_id, o.short_name, n.group_key, n.language, n.reference, n.state, n.recipients, "  \
     "n.subject, n.body, n.events, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, "        \
     "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at, "            \
-    "n.message_id"
+    "n.message_id, n.approval, n.approval_reason"
 
 static void copy_text(char *dst, size_t cap, const char *src)
 {
@@ -357,6 +360,8 @@ static void row_to_notification(ermes__db_stmt_t *s, ermes__notification_t *n)
     n->created_at = ermes__db_col_int(s, 19);
     n->updated_at = ermes__db_col_int(s, 20);
     copy_text(n->message_id, sizeof(n->message_id), ermes__db_col_text(s, 21));
+    copy_text(n->approval, sizeof(n->approval), ermes__db_col_text(s, 22));
+    copy_text(n->approval_reason, sizeof(n->approval_reason), ermes__db_col_text(s, 23));
 }
 
 int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notification_t *out)
@@ -437,6 +442,7 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
                                 "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
                                 "organisations o ON o.id = n.org_id WHERE (?1 = 0 OR n.id < ?1)"
                                 " AND (?2 IS NULL OR n.state = ?2) AND (?3 = 0 OR n.org_id = ?3)"
+                                " AND (?5 IS NULL OR n.approval = ?5)"
                                 " ORDER BY n.id DESC LIMIT ?4",
                                 &s)))
         return rc;
@@ -444,6 +450,7 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
     ermes__db_bind_text(s, 2, f->state);
     ermes__db_bind_int(s, 3, f->org_id);
     ermes__db_bind_int(s, 4, ermes__page_limit(f->limit));
+    ermes__db_bind_text(s, 5, f->approval);
     while ((rc = ermes__page_step(s, f->limit, &count, more)) == 1) {
         row_to_notification(s, &n);
         if ((rc = cb(ctx, &n)))
@@ -487,7 +494,8 @@ int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids,
      * holds it (it may be gone: the claim finds out). */
     if ((rc = ermes__db_prepare(db,
                                 "SELECT id FROM notifications WHERE state IN ('pending',"
-                                "'retrying') AND next_attempt_at <= ?1 AND (lease_until IS NULL"
+                                "'retrying') AND approval IN ('none','approved') AND"
+                                " next_attempt_at <= ?1 AND (lease_until IS NULL"
                                 " OR lease_until < ?1 OR lease_owner <> ?3)"
                                 " ORDER BY next_attempt_at, id LIMIT ?2",
                                 &s)))
@@ -512,7 +520,7 @@ int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "SELECT MIN(next_attempt_at) FROM notifications WHERE state IN "
-                                "('pending','retrying')",
+                                "('pending','retrying') AND approval IN ('none','approved')",
                                 &s)))
         return rc;
     rc = ermes__db_step(s);
@@ -536,7 +544,8 @@ int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t owne
         .select_sql = "SELECT lease_owner, lease_until FROM notifications WHERE id = ?1",
         .update_sql = "UPDATE notifications SET lease_owner = ?2, lease_until = ?3"
                       " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
-                      " (?7 = 1 AND state = 'failed')) AND (?7 = 1 OR next_attempt_at"
+                      " (?7 = 1 AND state = 'failed')) AND approval IN ('none','approved')"
+                      " AND (?7 = 1 OR next_attempt_at"
                       " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
                       " COALESCE(lease_until, 0) = ?5 RETURNING id",
         .id = id,
@@ -568,7 +577,8 @@ int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t owne
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = 'sending', attempts = attempts"
                                 " + 1, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND"
-                                " state IN ('pending','retrying','failed') RETURNING attempts",
+                                " state IN ('pending','retrying','failed') AND approval IN"
+                                " ('none','approved') RETURNING attempts",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
@@ -820,4 +830,130 @@ int ermes__store_notify_plan(ermes__store_t *st, int which, char *buf, size_t ca
     if (pg)
         ermes__db_exec(db, "RESET enable_seqscan");
     return rc;
+}
+
+/* ---- review before sending --------------------------------------------------------------- */
+
+int ermes__store_notification_hold_stale(ermes__store_t *st, int64_t cutoff, int64_t now,
+                                         const char *reason, size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* Not those being sent: their attempt runs to its end. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET approval = 'waiting', approval_reason ="
+                                " ?3, updated_at = ?2 WHERE state IN ('pending','retrying') AND"
+                                " approval = 'none' AND created_at < ?1 RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, cutoff);
+    ermes__db_bind_int(s, 2, now);
+    ermes__db_bind_text(s, 3, reason);
+    while ((rc = ermes__db_step(s)) == 1)
+        (*n)++;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_notification_review(ermes__store_t *st, int64_t id, const char *approval,
+                                     const char *reason, int *changed)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int64_t now = ermes__time_now_ms();
+    int rc;
+
+    *changed = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* state sending is an attempt under way and sent is final: neither can be reviewed. The
+     * sender's start (ermes__store_notification_start) checks the approval again, so a hold
+     * or a cancel between its claim and its first byte wins. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET approval = ?2, approval_reason = ?3,"
+                                " updated_at = ?4, next_attempt_at = CASE WHEN ?2 = 'approved'"
+                                " AND state = 'pending' AND attempts = 0 AND next_attempt_at >"
+                                " ?4 THEN ?4 ELSE next_attempt_at END WHERE id = ?1 AND state IN"
+                                " ('pending','retrying','failed') AND approval <> 'cancelled'"
+                                " RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, approval);
+    ermes__db_bind_text(s, 3, reason && *reason ? reason : NULL);
+    ermes__db_bind_int(s, 4, now);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        *changed = 1;
+        rc = 0;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_notification_edit(ermes__store_t *st, int64_t id, const char *subject,
+                                   const char *body, const char *recipients)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* Only what no sender may take (waiting or held): the text a sender read is the text it
+     * sends, and an edit never races an attempt. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET subject = COALESCE(?2, subject), body ="
+                                " COALESCE(?3, body), recipients = COALESCE(?4, recipients),"
+                                " updated_at = ?5 WHERE id = ?1 AND state IN ('pending',"
+                                "'retrying','failed') AND approval IN ('waiting','held')"
+                                " RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, subject);
+    ermes__db_bind_text(s, 3, body);
+    ermes__db_bind_text(s, 4, recipients);
+    ermes__db_bind_int(s, 5, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc == 1)
+        return 0;
+    if (rc < 0)
+        return rc;
+    {
+        int64_t found;
+        char ref[32];
+        snprintf(ref, sizeof(ref), "%lld", (long long)id);
+        return ermes__store_notification_find(st, ref, &found) ? ERMES_ENOTFOUND : ERMES_ECONFLICT;
+    }
+}
+
+int ermes__store_notification_waiting(ermes__store_t *st, int64_t org_id, int64_t *ids, size_t cap,
+                                      size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id FROM notifications WHERE approval = 'waiting' AND"
+                                " state IN ('pending','retrying','failed') AND (?1 = 0 OR"
+                                " org_id = ?1) ORDER BY id LIMIT ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, org_id);
+    ermes__db_bind_int(s, 2, (int64_t)cap);
+    while ((rc = ermes__db_step(s)) == 1 && *n < cap)
+        ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
 }
