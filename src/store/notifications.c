@@ -182,6 +182,31 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
+/* Sets the approval of notification id (a row of notification_reviews; none is no row). */
+static int review_put(ermes__db_t *db, int64_t id, const char *approval, const char *reason,
+                      int64_t now)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notification_reviews (notification_id, approval,"
+                                " reason, tlp, owner_org_id, created_at, updated_at) SELECT id,"
+                                " ?2, ?3, tlp, owner_org_id, ?4, ?4 FROM notifications WHERE id ="
+                                " ?1 ON CONFLICT (notification_id) DO UPDATE SET approval ="
+                                " excluded.approval, reason = excluded.reason, updated_at ="
+                                " excluded.updated_at",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, approval);
+    ermes__db_bind_text(s, 3, reason && *reason ? reason : NULL);
+    ermes__db_bind_int(s, 4, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *n,
                                      const int64_t *event_ids, size_t nevents)
 {
@@ -199,9 +224,8 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
                                 "INSERT INTO notifications (org_id, group_key, language, state, "
                                 "recipients, subject, body, events, attempts, next_attempt_at, "
                                 "window_start, window_end, tlp, owner_org_id, created_at, "
-                                "updated_at, message_id, approval, approval_reason) VALUES (?1,?2,"
-                                "?3,'pending',?4,?5,?6,?7,0,?8,?9,?10,?11,?12,?13,?13,?14,?15,?16)"
-                                " RETURNING id",
+                                "updated_at, message_id) VALUES (?1,?2,?3,'pending',?4,?5,?6,?7,0,"
+                                "?8,?9,?10,?11,?12,?13,?13,?14) RETURNING id",
                                 &s)))
         goto out;
     ermes__db_bind_int(s, 1, n->org_id);
@@ -220,8 +244,6 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
     ermes__db_bind_int(s, 13, now);
     if (n->message_id[0])
         ermes__db_bind_text(s, 14, n->message_id);
-    ermes__db_bind_text(s, 15, n->approval[0] ? n->approval : ERMES_APPROVAL_NONE);
-    ermes__db_bind_text(s, 16, n->approval_reason[0] ? n->approval_reason : NULL);
     rc = ermes__db_step(s);
     if (rc == 1) {
         n->id = ermes__db_col_int(s, 0);
@@ -229,6 +251,11 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
     }
     ermes__db_done(s);
     if (rc)
+        goto out;
+    /* Made to wait for approval (src/notify/review.c): in the same commit, so that no
+     * sender sees it without its approval. */
+    if (n->approval[0] && strcmp(n->approval, ERMES_APPROVAL_NONE) != 0 &&
+        (rc = review_put(db, n->id, n->approval, n->approval_reason, now)))
         goto out;
     /* The reference is made from the id, which only the insert gives. */
     ermes__notification_reference(n->id, now, ref, sizeof(ref));
@@ -323,7 +350,16 @@ int ermes__store_notify_mark_events(ermes__store_t *st, const int64_t *ids, size
     "n.id, n.org_id, o.short_name, n.group_key, n.language, n.reference, n.state, n.recipients, "  \
     "n.subject, n.body, n.events, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, "        \
     "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at, "            \
-    "n.message_id, n.approval, n.approval_reason"
+    "n.message_id, COALESCE(r.approval, 'none'), r.reason"
+/* The tables NOTIFICATION_COLUMNS reads. */
+#define NOTIFICATION_FROM                                                                          \
+    " FROM notifications n LEFT JOIN organisations o ON o.id = n.org_id LEFT JOIN"                 \
+    " notification_reviews r ON r.notification_id = n.id"
+/* A notification no sender may take: waiting for approval, held or cancelled (?N is the
+ * outer notifications' id column). */
+#define NOT_RELEASED(ID)                                                                           \
+    "EXISTS (SELECT 1 FROM notification_reviews r WHERE r.notification_id = " ID                   \
+    " AND r.approval <> 'approved')"
 
 static void copy_text(char *dst, size_t cap, const char *src)
 {
@@ -373,10 +409,8 @@ int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notific
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
-                                "organisations o ON o.id = n.org_id WHERE n.id = ?1",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM " WHERE n.id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     rc = ermes__db_step(s);
@@ -439,10 +473,10 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
-                                "organisations o ON o.id = n.org_id WHERE (?1 = 0 OR n.id < ?1)"
+                                "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
+                                " WHERE (?1 = 0 OR n.id < ?1)"
                                 " AND (?2 IS NULL OR n.state = ?2) AND (?3 = 0 OR n.org_id = ?3)"
-                                " AND (?5 IS NULL OR n.approval = ?5)"
+                                " AND (?5 IS NULL OR COALESCE(r.approval, 'none') = ?5)"
                                 " ORDER BY n.id DESC LIMIT ?4",
                                 &s)))
         return rc;
@@ -490,15 +524,17 @@ int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids,
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* A notification whose lease is still running is left out here unless another instance
-     * holds it (it may be gone: the claim finds out). */
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT id FROM notifications WHERE state IN ('pending',"
-                                "'retrying') AND approval IN ('none','approved') AND"
-                                " next_attempt_at <= ?1 AND (lease_until IS NULL"
-                                " OR lease_until < ?1 OR lease_owner <> ?3)"
-                                " ORDER BY next_attempt_at, id LIMIT ?2",
-                                &s)))
+    /* A notification whose lease is still running is left out here; one whose holder died
+     * before its lease ran out is listed, and the claim finds out. */
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT id FROM notifications WHERE state IN ('pending',"
+             "'retrying') AND NOT " NOT_RELEASED(
+                 "notifications.id") " AND"
+                                     " next_attempt_at <= ?1 AND (lease_until IS NULL"
+                                     " OR lease_until < ?1 OR lease_owner <> ?3)"
+                                     " ORDER BY next_attempt_at, id LIMIT ?2",
+             &s)))
         return rc;
     ermes__db_bind_int(s, 1, now);
     ermes__db_bind_int(s, 2, (int64_t)cap);
@@ -520,7 +556,7 @@ int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "SELECT MIN(next_attempt_at) FROM notifications WHERE state IN "
-                                "('pending','retrying') AND approval IN ('none','approved')",
+                                "('pending','retrying') AND NOT " NOT_RELEASED("notifications.id"),
                                 &s)))
         return rc;
     rc = ermes__db_step(s);
@@ -544,10 +580,10 @@ int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t owne
         .select_sql = "SELECT lease_owner, lease_until FROM notifications WHERE id = ?1",
         .update_sql = "UPDATE notifications SET lease_owner = ?2, lease_until = ?3"
                       " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
-                      " (?7 = 1 AND state = 'failed')) AND approval IN ('none','approved')"
-                      " AND (?7 = 1 OR next_attempt_at"
-                      " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
-                      " COALESCE(lease_until, 0) = ?5 RETURNING id",
+                      " (?7 = 1 AND state = 'failed')) AND NOT " NOT_RELEASED(
+                          "notifications.id") " AND (?7 = 1 OR next_attempt_at"
+                                              " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
+                                              " COALESCE(lease_until, 0) = ?5 RETURNING id",
         .id = id,
         .owner = owner,
         .until = until,
@@ -577,8 +613,8 @@ int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t owne
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = 'sending', attempts = attempts"
                                 " + 1, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND"
-                                " state IN ('pending','retrying','failed') AND approval IN"
-                                " ('none','approved') RETURNING attempts",
+                                " state IN ('pending','retrying','failed') AND NOT " NOT_RELEASED(
+                                    "notifications.id") " RETURNING attempts",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
@@ -844,11 +880,16 @@ int ermes__store_notification_hold_stale(ermes__store_t *st, int64_t cutoff, int
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* Not those being sent: their attempt runs to its end. */
+    /* Those that go out by themselves (no review row); not those being sent: their attempt
+     * runs to its end. An approved one has a row: a person said it may go. */
     if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET approval = 'waiting', approval_reason ="
-                                " ?3, updated_at = ?2 WHERE state IN ('pending','retrying') AND"
-                                " approval = 'none' AND created_at < ?1 RETURNING id",
+                                "INSERT INTO notification_reviews (notification_id, approval,"
+                                " reason, tlp, owner_org_id, created_at, updated_at) SELECT n.id,"
+                                " 'waiting', ?3, n.tlp, n.owner_org_id, ?2, ?2 FROM notifications"
+                                " n WHERE n.state IN ('pending','retrying') AND n.created_at < ?1"
+                                " AND NOT EXISTS (SELECT 1 FROM notification_reviews r WHERE"
+                                " r.notification_id = n.id) ON CONFLICT (notification_id) DO"
+                                " NOTHING RETURNING notification_id",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, cutoff);
@@ -866,33 +907,56 @@ int ermes__store_notification_review(ermes__store_t *st, int64_t id, const char 
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, owned, open = 0;
 
     *changed = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* state sending is an attempt under way and sent is final: neither can be reviewed. The
-     * sender's start (ermes__store_notification_start) checks the approval again, so a hold
-     * or a cancel between its claim and its first byte wins. */
-    if ((rc = ermes__db_prepare(db,
-                                "UPDATE notifications SET approval = ?2, approval_reason = ?3,"
-                                " updated_at = ?4, next_attempt_at = CASE WHEN ?2 = 'approved'"
-                                " AND state = 'pending' AND attempts = 0 AND next_attempt_at >"
-                                " ?4 THEN ?4 ELSE next_attempt_at END WHERE id = ?1 AND state IN"
-                                " ('pending','retrying','failed') AND approval <> 'cancelled'"
-                                " RETURNING id",
-                                &s)))
+    /* One write transaction: the sender's start (ermes__store_notification_start) checks the
+     * approval in its own, so a hold or a cancel either comes before an attempt starts and
+     * stops it, or finds it sending and changes nothing. */
+    if ((rc = ermes__tx_start(db, &owned)))
         return rc;
+    /* state sending is an attempt under way and sent is final; cancelled is final too. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT 1 FROM notifications n LEFT JOIN notification_reviews r ON"
+                                " r.notification_id = n.id WHERE n.id = ?1 AND n.state IN"
+                                " ('pending','retrying','failed') AND COALESCE(r.approval,"
+                                " 'none') <> 'cancelled'",
+                                &s)))
+        goto out;
     ermes__db_bind_int(s, 1, id);
-    ermes__db_bind_text(s, 2, approval);
-    ermes__db_bind_text(s, 3, reason && *reason ? reason : NULL);
-    ermes__db_bind_int(s, 4, now);
     rc = ermes__db_step(s);
-    if (rc == 1) {
-        *changed = 1;
+    ermes__db_done(s);
+    if (rc < 0)
+        goto out;
+    open = rc == 1;
+    rc = 0;
+    if (!open)
+        goto out;
+    if ((rc = review_put(db, id, approval, reason, now)))
+        goto out;
+    /* Approved while waiting for its first attempt: due now, not at the time it was made. */
+    if (strcmp(approval, ERMES_APPROVAL_APPROVED) == 0) {
+        if ((rc = ermes__db_prepare(db,
+                                    "UPDATE notifications SET next_attempt_at = ?2, updated_at ="
+                                    " ?2 WHERE id = ?1 AND state = 'pending' AND attempts = 0 AND"
+                                    " next_attempt_at > ?2",
+                                    &s)))
+            goto out;
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_int(s, 2, now);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        if (rc < 0)
+            goto out;
         rc = 0;
     }
-    ermes__db_done(s);
+    *changed = 1;
+out:
+    rc = ermes__tx_end(db, owned, rc);
+    if (rc)
+        *changed = 0;
     return rc;
 }
 
@@ -911,7 +975,9 @@ int ermes__store_notification_edit(ermes__store_t *st, int64_t id, const char *s
                                 "UPDATE notifications SET subject = COALESCE(?2, subject), body ="
                                 " COALESCE(?3, body), recipients = COALESCE(?4, recipients),"
                                 " updated_at = ?5 WHERE id = ?1 AND state IN ('pending',"
-                                "'retrying','failed') AND approval IN ('waiting','held')"
+                                "'retrying','failed') AND EXISTS (SELECT 1 FROM"
+                                " notification_reviews r WHERE r.notification_id ="
+                                " notifications.id AND r.approval IN ('waiting','held'))"
                                 " RETURNING id",
                                 &s)))
         return rc;
@@ -945,9 +1011,10 @@ int ermes__store_notification_waiting(ermes__store_t *st, int64_t org_id, int64_
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT id FROM notifications WHERE approval = 'waiting' AND"
-                                " state IN ('pending','retrying','failed') AND (?1 = 0 OR"
-                                " org_id = ?1) ORDER BY id LIMIT ?2",
+                                "SELECT n.id FROM notification_reviews r JOIN notifications n ON"
+                                " n.id = r.notification_id WHERE r.approval = 'waiting' AND"
+                                " n.state IN ('pending','retrying','failed') AND (?1 = 0 OR"
+                                " n.org_id = ?1) ORDER BY n.id LIMIT ?2",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, org_id);
