@@ -248,10 +248,13 @@ enum MHD_Result ermes__h_notification_update(ermes__req_t *req)
     int64_t id;
     int rc;
 
-    if (!find(req, &id))
-        return ermes__reply_error(req, 404, "not_found", NULL, "no such notification");
+    /* The body first: a request of the wrong type is that, whichever notification it names. */
     if (!ermes__body_json(req, &body, &ret))
         return ret;
+    if (!find(req, &id)) {
+        json_decref(body);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such notification");
+    }
     ermes_diag_clear(&d);
     if (ermes__notification_edit_read(body, &e, &d)) {
         ermes__diag_utf8(&d);

@@ -11,6 +11,8 @@
  *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
  *   smtp.c     delivery with libcurl (STARTTLS when the server offers it, or smtps://).
  *   send.c     one delivery attempt: claim, rate limit, record, send, record; backoff.
+ *   review.c   review before sending: the notification policies that make a notification wait
+ *              for approval, the backlog rule (notify_review_age), approve/hold/cancel/edit.
  *   worker.c   the daemon's thread: group, then send what is due; again every few seconds.
  *
  * Who gets a notification: the organisation's contacts for the kind of issue its events are
@@ -273,7 +275,8 @@ int64_t ermes__notify_rate_next(const int64_t *sent, size_t n, long rate_per_hou
  * max_attempts or a permanent refusal; deferred by the rate limit without counting an
  * attempt). force: a manual send (now, even before its next attempt or after it failed).
  * Returns 0 when the attempt ran (its outcome in stats and in the store), ERMES_ECONFLICT when
- * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_ENOTFOUND,
+ * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_EDENIED when it waits
+ * for approval, is held or cancelled (the reason in err), ERMES_ENOTFOUND,
  * ERMES_ECONFIG without smtp_url. err gets the SMTP error, if any. */
 int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id, int force,
                        ermes__notify_stats_t *stats, char *err, size_t errcap);
