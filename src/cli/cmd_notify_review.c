@@ -10,6 +10,7 @@
 #include "access/access.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/time.h"
 #include "notify/notify.h"
 
 /* A value option at i: n args consumed into *v; 0 when it is not name; -1 on a missing value. */
@@ -323,8 +324,72 @@ out:
     return rc;
 }
 
+static int key_line_cb(void *ctx, const ermes__org_t *org, const ermes__contact_t *ct,
+                       const ermes__pgp_key_info_t *info, const char *err)
+{
+    char until[ERMES_TIME_STRLEN] = "never";
+
+    if (info->expires_at)
+        ermes__time_format(info->expires_at, until);
+    if (*(int *)ctx) {
+        json_t *j =
+            json_pack("{s:s,s:s?,s:s?,s:b,s:s?,s:s?}", "org", org->short_name, "email", ct->email,
+                      "fingerprint", info->fingerprint[0] ? info->fingerprint : NULL, "usable",
+                      !err && info->usable, "expires_at",
+                      info->usable && info->expires_at ? until : NULL, "problem",
+                      err            ? err
+                      : info->usable ? NULL
+                                     : info->problem);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(j);
+        return 0;
+    }
+    printf("%-12s %-40s %-40s %s%s\n", cli_safe(org->short_name), cli_safe(ct->email),
+           info->fingerprint[0] ? info->fingerprint : "-",
+           err || !info->usable ? "unusable: " : "usable until ",
+           err            ? cli_safe(err)
+           : info->usable ? until
+                          : cli_safe(info->problem));
+    return 0;
+}
+
+/* ermes notify keys: every contact's OpenPGP key and whether notifications can be encrypted
+ * to it. */
+static int keys(cli_t *c)
+{
+    ermes__notify_options_t o;
+    ermes_diag_t d;
+    int json = 0, rc;
+
+    for (int i = 1; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+            continue;
+        }
+        cli_error("notify keys: unexpected argument \"%s\"", cli_arg(c, i));
+        return CLI_USAGE;
+    }
+    ermes_diag_clear(&d);
+    if (ermes__notify_options_from_config(&c->cfg, &o, &d)) {
+        cli_error("%s", d.reason);
+        return CLI_ERROR;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (ermes__notify_keys_each(c->store, &o, ermes__time_now_ms(), key_line_cb, &json)) {
+        cli_error("notify keys: cannot read the contacts");
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
 int ermes__cmd_notify_review(cli_t *c, const char *sub)
 {
+    if (strcmp(sub, "keys") == 0)
+        return keys(c);
     if (strcmp(sub, "approve") == 0)
         return review(c, ERMES_REVIEW_APPROVE, sub);
     if (strcmp(sub, "hold") == 0)

@@ -98,6 +98,14 @@ static const setting_t settings[] = {
     S(notify_max_attempts, SET_LONG, "10", 1, 1000, "send attempts before a notification fails"),
     S(notify_rate_per_hour, SET_LONG, "30", 1, 100000,
       "messages one recipient may get per hour; more wait"),
+    S(notify_encrypt, SET_BOOL, "true", 0, 1,
+      "encrypt a notification (PGP/MIME) to its recipients' OpenPGP keys (the contacts' "
+      "pgp_key) when every recipient has a usable one"),
+    S(notify_encrypt_strict, SET_BOOL, "false", 0, 1,
+      "true: a notification of TLP:AMBER+STRICT goes only to the recipients with a usable "
+      "OpenPGP key, encrypted; the others are left out and the notification says so"),
+    S(notify_pgp_expiry_warn, SET_LONG, "30", 0, 3650,
+      "days before a contact's OpenPGP key expires that the daemon warns about it (0: never)"),
     S(notify_approval, SET_STRING, "auto", 0, 0,
       "auto: notifications go out by themselves unless a notification policy says review; "
       "review: every notification waits for approval unless a policy says auto"),

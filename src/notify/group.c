@@ -71,6 +71,12 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
         return ERMES_ECONFIG;
     }
     o->review_age_ms = (int64_t)cfg->notify_review_age * 1000;
+    o->encrypt = cfg->notify_encrypt;
+    o->expiry_warn_ms = (int64_t)cfg->notify_pgp_expiry_warn * 86400 * 1000;
+    o->encrypt_strict = cfg->notify_encrypt_strict;
+    /* The contacts' keys get a keyring of their own, beside the database. */
+    snprintf(o->pgp_contacts_home, sizeof(o->pgp_contacts_home), "%s/pgp-contacts",
+             cfg->data_dir && *cfg->data_dir ? cfg->data_dir : ".");
     if (ermes__notify_address(o->mail_from, addr, sizeof(addr))) {
         ermes_diag_set(d, "mail_from", "mail_from must be an address, or \"Name <address>\"");
         return ERMES_ECONFIG;

@@ -737,9 +737,60 @@ static int signed_entity(const ermes__notify_options_t *o, const ermes__notifica
     return rc;
 }
 
+/* RFC 3156 section 4 (and 6.1 when signed first): multipart/encrypted around the entity,
+ * encrypted to the recipients' keys. */
+static int encrypted_entity(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                            const ermes__notify_crypt_t *crypt, const ermes__strbuf_t *entity,
+                            ermes__strbuf_t *out, char *err, size_t errcap)
+{
+    char boundary[64];
+    ermes__strbuf_t cipher;
+    int rc;
+
+    snprintf(boundary, sizeof(boundary), "=_ermes_e_%s", n->reference);
+    ermes__strbuf_init(&cipher, out->max ? out->max : MAX_CSV);
+    rc = ermes__notify_pgp_encrypt(o->pgp_contacts_home, (const char *const *)crypt->armours,
+                                   crypt->nkeys, entity->data, entity->len, &cipher, err, errcap);
+    if (!rc)
+        rc = ermes__strbuf_addf(out,
+                                "Content-Type: multipart/encrypted; boundary=\"%s\";\r\n"
+                                " protocol=\"application/pgp-encrypted\"\r\n"
+                                "\r\n"
+                                "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156).\r\n"
+                                "\r\n"
+                                "--%s\r\n"
+                                "Content-Type: application/pgp-encrypted\r\n"
+                                "Content-Description: PGP/MIME version identification\r\n"
+                                "\r\n"
+                                "Version: 1\r\n"
+                                "\r\n"
+                                "--%s\r\n"
+                                "Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+                                "Content-Description: OpenPGP encrypted message\r\n"
+                                "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
+                                "\r\n",
+                                boundary, boundary, boundary);
+    if (!rc)
+        rc = ermes__strbuf_add(out, cipher.data, cipher.len);
+    if (!rc && cipher.len && cipher.data[cipher.len - 1] != '\n')
+        rc = ermes__strbuf_add(out, "\r\n", 2);
+    if (!rc)
+        rc = ermes__strbuf_addf(out, "\r\n--%s--\r\n", boundary);
+    ermes__strbuf_cleanup(&cipher);
+    return rc;
+}
+
 int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__notification_t *n,
                                 const char *csv, size_t csv_len, ermes__strbuf_t *out, char *err,
                                 size_t errcap)
+{
+    return ermes__notify_build_message_to(o, n, csv, csv_len, NULL, out, err, errcap);
+}
+
+int ermes__notify_build_message_to(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                   const char *csv, size_t csv_len,
+                                   const ermes__notify_crypt_t *crypt, ermes__strbuf_t *out,
+                                   char *err, size_t errcap)
 {
     const char *from = o->mail_from && *o->mail_from ? o->mail_from : "ermes@localhost";
     char date[64], addr[320], message_id[sizeof(n->message_id)];
@@ -795,7 +846,19 @@ int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__n
                                 subject.data, message_id, n->reference);
     if (!rc)
         rc = mixed_entity(n, csv, csv_len, &entity);
-    if (!rc && o->pgp_key && *o->pgp_key)
+    if (!rc && crypt && crypt->encrypt) {
+        /* Signed first, then encrypted (RFC 3156 section 6.1): the recipient checks the
+         * signature of what it decrypted. */
+        ermes__strbuf_t inner;
+        ermes__strbuf_init(&inner, out->max ? out->max : MAX_CSV);
+        if (o->pgp_key && *o->pgp_key)
+            rc = signed_entity(o, n, &entity, &inner, err, errcap);
+        else
+            rc = ermes__strbuf_add(&inner, entity.data, entity.len);
+        if (!rc)
+            rc = encrypted_entity(o, n, crypt, &inner, out, err, errcap);
+        ermes__strbuf_cleanup(&inner);
+    } else if (!rc && o->pgp_key && *o->pgp_key)
         rc = signed_entity(o, n, &entity, out, err, errcap);
     else if (!rc)
         rc = ermes__strbuf_add(out, entity.data, entity.len);

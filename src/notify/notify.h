@@ -98,10 +98,14 @@ typedef struct ermes__notify_options {
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
-    int skip_waiting;      /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
-                            * report it, and counting reads every event of the orgs it counts) */
-    int review_default;    /* notify_approval = review: wait unless a policy says auto */
-    int64_t review_age_ms; /* notify_review_age; 0: off (review.c) */
+    int skip_waiting;   /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
+                         * report it, and counting reads every event of the orgs it counts) */
+    int encrypt;        /* notify_encrypt: encrypt when every recipient has a usable key */
+    int encrypt_strict; /* notify_encrypt_strict: AMBER+STRICT and above only encrypted */
+    char pgp_contacts_home[1024]; /* the contacts' keyring: DATA_DIR/pgp-contacts */
+    int64_t expiry_warn_ms;       /* notify_pgp_expiry_warn; 0: no warnings */
+    int review_default;           /* notify_approval = review: wait unless a policy says auto */
+    int64_t review_age_ms;        /* notify_review_age; 0: off (review.c) */
 } ermes__notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad
@@ -214,6 +218,52 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
 void ermes__notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
                               char *buf, size_t cap);
 
+/* A contact's OpenPGP public key as read (pgp.c). */
+typedef struct ermes__pgp_key_info {
+    char fingerprint[64];
+    char uid[160];
+    int usable;         /* 1: a subkey can encrypt now */
+    int64_t expires_at; /* ms when the last such subkey expires; 0: never (or not usable) */
+    char problem[160];  /* why not usable: revoked, expired, cannot encrypt */
+} ermes__pgp_key_info_t;
+
+/* Encryption of one notification to its recipients' keys (encrypt.c). */
+typedef struct ermes__notify_crypt {
+    int encrypt;                                /* 1: encrypted to armours */
+    char *armours[ERMES_NOTIFY_MAX_RECIPIENTS]; /* owned */
+    size_t nkeys;
+    char note[512]; /* who was left out and why; "" when nobody */
+} ermes__notify_crypt_t;
+
+/* Decides, for notification n and its recipients rcpts (*nrcpt of them, borrowed), whether
+ * the message is encrypted and to which keys (the contacts of n's constituent with those
+ * addresses): every recipient with a usable key and o->encrypt: encrypted; o->encrypt_strict
+ * and n at TLP:AMBER+STRICT or above: the recipients without a usable key are left out of
+ * rcpts (*nrcpt shrinks), the note says who and why, and ERMES_EDENIED (note says why) when
+ * nobody is left. Caller frees c with ermes__notify_crypt_cleanup. */
+int ermes__notify_crypt_plan(ermes__store_t *st, const ermes__notify_options_t *o,
+                             const ermes__notification_t *n, const char **rcpts, size_t *nrcpt,
+                             int64_t now, ermes__notify_crypt_t *c);
+void ermes__notify_crypt_cleanup(ermes__notify_crypt_t *c);
+
+/* Every contact's OpenPGP key, checked at now: cb gets the organisation, the contact, what the
+ * key says (info) and err when it cannot be read (else NULL); all borrowed for the call. */
+typedef int (*ermes__notify_key_cb)(void *ctx, const ermes__org_t *org, const ermes__contact_t *c,
+                                    const ermes__pgp_key_info_t *info, const char *err);
+int ermes__notify_keys_each(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                            ermes__notify_key_cb cb, void *ctx);
+/* Logs a warning for each contact key that expires within o->expiry_warn_ms, or cannot be
+ * used; *warned gets how many (the daemon does this once a day). */
+int ermes__notify_keys_warn(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                            size_t *warned);
+
+/* ermes__notify_build_message, encrypted (RFC 3156 section 4; signed first, section 6.1, with
+ * o->pgp_key) when crypt says so. */
+int ermes__notify_build_message_to(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                   const char *csv, size_t csv_len,
+                                   const ermes__notify_crypt_t *crypt, ermes__strbuf_t *out,
+                                   char *err, size_t errcap);
+
 /* The complete message (RFC 5322 + MIME, CRLF line ends) as sent: headers Date (when the
  * notification was made), From, To, Subject, Message-ID (n->message_id, made from the
  * reference when empty), MIME-Version, X-ERMES-Reference; a multipart/mixed body with the text
@@ -233,6 +283,24 @@ int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__n
 int ermes__notify_pgp_sign(const char *home, const char *key, const char *data, size_t len,
                            ermes__strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
                            size_t errcap);
+
+/* Reads the one OpenPGP public key in armour (not imported anywhere; home is the contacts'
+ * keyring, made if missing) and says whether it can encrypt at now (ms). ERMES_EPARSE with
+ * the reason in err when armour holds no key, or more than one; ERMES_EUNSUPPORTED when
+ * gpgme cannot start. */
+int ermes__notify_pgp_key_info(const char *home, const char *armour, int64_t now,
+                               ermes__pgp_key_info_t *info, char *err, size_t errcap);
+
+/* ermes__registry_key_check_cb for the constituency registry: ctx is the contacts' keyring
+ * (char *); a key that cannot be read, is revoked, expired or cannot encrypt is refused. */
+int ermes__notify_key_check_cb(void *ctx, const char *armour, char *why, size_t cap);
+
+/* Encrypts data to the n armoured public keys (imported into the contacts' keyring home) as
+ * an ASCII-armoured OpenPGP message (CRLF line ends) into out. ERMES_ECONFIG with the reason
+ * in err when a key cannot be imported or cannot encrypt. */
+int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size_t n,
+                              const char *data, size_t len, ermes__strbuf_t *out, char *err,
+                              size_t errcap);
 
 /* The CSV attachment of notification id: the events it carries. */
 int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out);

@@ -1024,3 +1024,20 @@ int ermes__store_notification_waiting(ermes__store_t *st, int64_t org_id, int64_
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
+
+int ermes__store_notification_note(ermes__store_t *st, int64_t id, const char *note)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "UPDATE notifications SET last_error = ?2 WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, note && *note ? note : NULL);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}

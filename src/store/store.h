@@ -468,6 +468,9 @@ int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char 
  * send log, in one transaction. */
 int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *const *rcpts,
                                    size_t n, int64_t at);
+/* Sets the note (last_error) of notification id, e.g. the recipients an encrypted message
+ * left out. */
+int ermes__store_notification_note(ermes__store_t *st, int64_t id, const char *note);
 /* Gives a claim back without recording an attempt. */
 int ermes__store_notification_release(ermes__store_t *st, int64_t id);
 /* Notifications left in state sending by an instance that is gone (or whose lease ran out):
