@@ -494,6 +494,12 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
     for (size_t k = 0; k < l.n; k++)
         ermes__free((void *)l.items[k].key);
     ermes__free(l.items);
+    /* Sightings of the constituents' systems notify too (sightings.c). */
+    if (!rc) {
+        int r = ermes__notify_group_sightings(st, o, now, ignore_window, &pol, home, stats);
+        if (r && !first)
+            first = r;
+    }
     ermes__notify_policies_cleanup(&pol);
     /* The cursors of the orgs that got nothing (only TLP:RED events since, say) move too, so
      * the next round does not read those events again. */

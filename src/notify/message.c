@@ -875,8 +875,13 @@ static int csv_cb(void *ctx, const ermes__event_row_t *e)
 
 int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out)
 {
-    int rc = ermes__event_csv_header(out);
+    int rc, any = 0;
 
+    /* A notification carries events or sightings (sightings.c), never both. */
+    if ((rc = ermes__notify_sightings_csv(st, id, out, &any)) || any)
+        return rc;
+    ermes__strbuf_reset(out);
+    rc = ermes__event_csv_header(out);
     return rc ? rc : ermes__store_notification_events(st, id, csv_cb, out);
 }
 

@@ -184,6 +184,18 @@ int ermes__notify_review(ermes__store_t *st, const ermes__viewer_t *v, int64_t i
 int ermes__notify_edit(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                        const ermes__notification_edit_t *e);
 
+/* ---- sightings (sightings.c) ------------------------------------------------------------ */
+
+/* Makes notifications of the due groups of sightings (per constituent and indicator source),
+ * with the policies pol; adds to *stats. */
+int ermes__notify_group_sightings(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                                  int ignore_window, const ermes__notify_policies_t *pol,
+                                  int64_t home, ermes__notify_stats_t *stats);
+/* The CSV of the sightings notification id carries (a header, then one line each; the
+ * indicator and the value seen withheld for a TLP:RED indicator); *any = 0 when it carries
+ * none (out then has the header only). */
+int ermes__notify_sightings_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out, int *any);
+
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
 /* The language whose template serves contacts speaking lang (ISO 639-1, any case): lang

@@ -695,6 +695,25 @@ typedef int (*ermes__store_sighting_count_cb)(void *ctx, const ermes__sighting_c
 int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *v,
                                      const ermes__sighting_filter_t *f,
                                      ermes__store_sighting_count_cb cb, void *ctx, int *more);
+
+/* ---- sightings that notify (notify_sightings.c) ----------------------------------------- */
+
+/* The groups of sightings to notify (of a constituent that has someone to write to, in no
+ * notification yet): one per (constituent, indicator source, as key: "" for none), with the
+ * oldest stored at or before cutoff; events counts sightings, max_id the newest. */
+int ermes__store_notify_sighting_groups(ermes__store_t *st, int64_t cutoff,
+                                        ermes__store_notify_group_cb cb, void *ctx);
+/* The sightings of group g up to g->max_id still to notify, with their indicator's type, value
+ * and (current) TLP, at most limit (0: all); borrowed for the call. */
+int ermes__store_notify_sighting_rows(ermes__store_t *st, const ermes__notify_group_t *g,
+                                      long limit, ermes__store_sighting_cb cb, void *ctx);
+/* Records that notification id carries sightings ids (and counts them in its events);
+ * ERMES_ECONFLICT (nothing recorded) when one is in a notification already. */
+int ermes__store_notification_add_sightings(ermes__store_t *st, int64_t id, const int64_t *ids,
+                                            size_t n);
+/* The sightings notification id carries, in id order (borrowed for the call). */
+int ermes__store_notification_sightings(ermes__store_t *st, int64_t id, ermes__store_sighting_cb cb,
+                                        void *ctx);
 /* ---- collection: collector state, spool claims (collectors.c) ------------------------- */
 
 /* The state of collector name; ERMES_ENOTFOUND before its first run. */
