@@ -11,6 +11,8 @@
  *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
  *   smtp.c     delivery with libcurl (STARTTLS when the server offers it, or smtps://).
  *   send.c     one delivery attempt: claim, rate limit, record, send, record; backoff.
+ *   encrypt.c  encryption to the recipients' OpenPGP keys (pgp.c: gpgme), and who is left out.
+ *   sightings.c  sightings of a constituent's systems become notifications too.
  *   review.c   review before sending: the notification policies that make a notification wait
  *              for approval, the backlog rule (notify_review_age), approve/hold/cancel/edit.
  *   worker.c   the daemon's thread: group, then send what is due; again every few seconds.

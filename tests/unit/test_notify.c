@@ -1042,28 +1042,32 @@ static void test_migration_keeps_notifications(void **state)
     assert_int_equal(version, ermes__schema_count());
     /* Back to migration 3: its tables, with a retried, a sent and a failed notification. */
     assert_int_equal(ermes__db_exec(db, TEST_UNDO_MIGRATION_16), 0);
-    assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
-                                        "DROP TABLE notification_sends;"
-                                        "DROP TABLE notifications;"
-                                        /* made by 3, dropped by 12 */
-                                        "DROP INDEX IF EXISTS events_unnotified;"
-                                        /* what the migrations after 4 made */
-                                        "DROP TABLE notify_cursor;"
-                                        "DROP TABLE collectors;"
-                                        "DROP TABLE spool_claims;"
-                                        "DROP TABLE sighting_counts;"
-                                        "DROP TABLE sightings;"
-                                        "DROP TABLE indicators;"
-                                        "DELETE FROM counters WHERE name = 'indicators';"
-                                        "DROP TABLE dedup_log;"
-                                        "DROP TABLE event_names;"
-                                        "DROP TABLE dedup_batches;"
-                                        "ALTER TABLE events DROP COLUMN raw_offset;"
-                                        "ALTER TABLE events DROP COLUMN raw_length;"
-                                        "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
-                                        " INTEGER NOT NULL, last_seen INTEGER NOT NULL)"
-                                        " WITHOUT ROWID;"
-                                        "DELETE FROM schema_version WHERE version >= 4;"),
+    assert_int_equal(ermes__db_exec(db, /* made by 23, referring to what is dropped next */
+                                    "DROP TABLE notification_sightings;"
+                                    "DROP TABLE notification_reviews;"
+                                    "DROP TABLE notify_policies;"
+                                    "DROP TABLE notification_events;"
+                                    "DROP TABLE notification_sends;"
+                                    "DROP TABLE notifications;"
+                                    /* made by 3, dropped by 12 */
+                                    "DROP INDEX IF EXISTS events_unnotified;"
+                                    /* what the migrations after 4 made */
+                                    "DROP TABLE notify_cursor;"
+                                    "DROP TABLE collectors;"
+                                    "DROP TABLE spool_claims;"
+                                    "DROP TABLE sighting_counts;"
+                                    "DROP TABLE sightings;"
+                                    "DROP TABLE indicators;"
+                                    "DELETE FROM counters WHERE name = 'indicators';"
+                                    "DROP TABLE dedup_log;"
+                                    "DROP TABLE event_names;"
+                                    "DROP TABLE dedup_batches;"
+                                    "ALTER TABLE events DROP COLUMN raw_offset;"
+                                    "ALTER TABLE events DROP COLUMN raw_length;"
+                                    "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
+                                    " INTEGER NOT NULL, last_seen INTEGER NOT NULL)"
+                                    " WITHOUT ROWID;"
+                                    "DELETE FROM schema_version WHERE version >= 4;"),
                      0);
     assert_int_equal(ermes__db_exec(db, ermes__schema_migration(3, ERMES__SCHEMA_SQLITE)), 0);
     assert_int_equal(ermes__db_prepare(db,
