@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <gpgme.h>
+#include <sodium.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +132,75 @@ out:
 
 /* ---- contacts' keys: checks and encryption ------------------------------------------------ */
 
+/* What was read of a contact's key, per (keyring, key text), for this process: gpgme runs gpg
+ * for every operation, and reading, importing and finding the same key again for every
+ * message cost three gpg runs each (bench/bench_notify.c). An entry is read again after
+ * KEY_CACHE_MS; expiry is judged at each use from the time the key gave. */
+#define KEY_CACHE 256
+#define KEY_CACHE_MS (10 * 60 * 1000LL)
+
+typedef struct cached_key {
+    unsigned char digest[crypto_generichash_BYTES];
+    int used;
+    int64_t at;
+    ermes__pgp_key_info_t info;
+    gpgme_key_t key; /* once imported into the keyring; NULL before */
+} cached_key_t;
+
+static cached_key_t key_cache[KEY_CACHE];
+static size_t key_cache_next;
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void key_digest(const char *home, const char *armour, unsigned char *out)
+{
+    crypto_generichash_state h;
+
+    crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES);
+    crypto_generichash_update(&h, (const unsigned char *)(home ? home : ""),
+                              strlen(home ? home : "") + 1);
+    crypto_generichash_update(&h, (const unsigned char *)armour, strlen(armour));
+    crypto_generichash_final(&h, out, crypto_generichash_BYTES);
+}
+
+/* The fresh entry of digest, or NULL; under key_cache_lock. */
+static cached_key_t *cache_find(const unsigned char *digest, int64_t now)
+{
+    for (size_t k = 0; k < KEY_CACHE; k++)
+        if (key_cache[k].used && now - key_cache[k].at < KEY_CACHE_MS &&
+            memcmp(key_cache[k].digest, digest, sizeof(key_cache[k].digest)) == 0)
+            return &key_cache[k];
+    return NULL;
+}
+
+/* An entry for digest (a stale one of it, or the next in turn); under key_cache_lock. */
+static cached_key_t *cache_slot(const unsigned char *digest)
+{
+    cached_key_t *e = NULL;
+
+    for (size_t k = 0; k < KEY_CACHE && !e; k++)
+        if (key_cache[k].used &&
+            memcmp(key_cache[k].digest, digest, sizeof(key_cache[k].digest)) == 0)
+            e = &key_cache[k];
+    if (!e) {
+        e = &key_cache[key_cache_next];
+        key_cache_next = (key_cache_next + 1) % KEY_CACHE;
+    }
+    if (e->key)
+        gpgme_key_unref(e->key);
+    memset(e, 0, sizeof(*e));
+    memcpy(e->digest, digest, sizeof(e->digest));
+    return e;
+}
+
+/* info as of now: a key that was usable may have expired since it was read. */
+static void info_at(ermes__pgp_key_info_t *info, int64_t now)
+{
+    if (info->usable && info->expires_at && info->expires_at <= now) {
+        info->usable = 0;
+        snprintf(info->problem, sizeof(info->problem), "the key has expired");
+    }
+}
+
 /* The contacts' public keys live in a keyring of their own (DATA_DIR/pgp-contacts, made here
  * with mode 0700): the CERT's own keyring (notify_pgp_home) is never written to. */
 static int contacts_context(const char *home, gpgme_ctx_t *out, char *err, size_t errcap)
@@ -212,11 +282,22 @@ int ermes__notify_pgp_key_info(const char *home, const char *armour, int64_t now
     gpgme_data_t in = NULL;
     gpgme_key_t key = NULL, extra = NULL;
     gpgme_error_t e;
+    unsigned char digest[crypto_generichash_BYTES];
+    cached_key_t *hit;
     int rc;
 
     memset(info, 0, sizeof(*info));
     if (err && errcap)
         err[0] = '\0';
+    key_digest(home, armour, digest);
+    pthread_mutex_lock(&key_cache_lock);
+    if ((hit = cache_find(digest, now)))
+        *info = hit->info;
+    pthread_mutex_unlock(&key_cache_lock);
+    if (hit) {
+        info_at(info, now);
+        return 0;
+    }
     if ((rc = contacts_context(home, &ctx, err, errcap)))
         return rc;
     rc = ERMES_EPARSE;
@@ -240,6 +321,17 @@ int ermes__notify_pgp_key_info(const char *home, const char *armour, int64_t now
     }
     describe_key(key, now, info);
     rc = 0;
+    pthread_mutex_lock(&key_cache_lock);
+    {
+        cached_key_t *slot = cache_slot(digest);
+        slot->used = 1;
+        slot->at = now;
+        slot->info = *info;
+        /* Judged again at each use (info_at): cached as read, not as of now. */
+        if (!info->usable && strcmp(info->problem, "the key has expired") == 0)
+            slot->used = 0;
+    }
+    pthread_mutex_unlock(&key_cache_lock);
 out:
     if (ctx)
         gpgme_op_keylist_end(ctx);
@@ -276,6 +368,19 @@ int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size
     for (size_t k = 0; k < n; k++) {
         gpgme_data_t kd = NULL;
         gpgme_import_result_t ir;
+        unsigned char digest[crypto_generichash_BYTES];
+        cached_key_t *hit;
+        int64_t now = ermes__time_now_ms();
+        key_digest(home, armours[k], digest);
+        pthread_mutex_lock(&key_cache_lock);
+        hit = cache_find(digest, now);
+        if (hit && hit->key) {
+            gpgme_key_ref(hit->key);
+            keys[nkeys++] = hit->key;
+        }
+        pthread_mutex_unlock(&key_cache_lock);
+        if (hit && hit->key)
+            continue;
         if ((e = gpgme_data_new_from_mem(&kd, armours[k], strlen(armours[k]), 0))) {
             snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
             rc = ERMES_ENOMEM;
@@ -294,6 +399,14 @@ int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size
                      gpgme_strerror(e));
             goto out;
         }
+        /* Imported and found: the next message to it needs neither. */
+        pthread_mutex_lock(&key_cache_lock);
+        hit = cache_find(digest, now);
+        if (hit && !hit->key) {
+            gpgme_key_ref(keys[nkeys]);
+            hit->key = keys[nkeys];
+        }
+        pthread_mutex_unlock(&key_cache_lock);
         nkeys++;
     }
     if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) || (e = gpgme_data_new(&cipher))) {
