@@ -89,6 +89,9 @@ static const setting_t settings[] = {
     S(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
+    S(notify_signature, SET_STRING, NULL, 0, 0,
+      "the signature that ends every notification (\\n for a line break), e.g. the team's name, "
+      "address and telephone; unset: mail_from"),
     S(notify_window, SET_LONG, "3600", 0, 2592000,
       "seconds a group of events collects before its notification is made"),
     S(notify_group_by, SET_STRING, "feed", 0, 0,

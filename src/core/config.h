@@ -42,6 +42,7 @@ typedef struct ermes__config {
     char *smtp_ca_file;          /* CAs for the SMTP server's certificate; NULL: the system's */
     int smtp_plaintext_auth;     /* credentials may go over a connection without TLS */
     char *mail_from;             /* From: of notifications */
+    char *notify_signature;      /* the text that ends every notification; NULL: mail_from */
     long notify_window;          /* seconds a group of events collects before it is sent */
     char *notify_group_by;       /* feed or type */
     long notify_retry_base;      /* seconds before the first retry; doubles, capped at 1 h */

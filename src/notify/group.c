@@ -81,6 +81,18 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
         ermes_diag_set(d, "mail_from", "mail_from must be an address, or \"Name <address>\"");
         return ERMES_ECONFIG;
     }
+    /* Sending from the built-in placeholder would sign every e-mail as nobody, and the
+     * constituents' replies would go nowhere. */
+    if (o->smtp_url &&
+        (strcasecmp(addr, "ermes@localhost") == 0 ||
+         (strchr(addr, '@') && strcasecmp(strchr(addr, '@') + 1, "localhost") == 0))) {
+        ermes_diag_set(d, "mail_from",
+                       "mail_from must be the CERT's own address when smtp_url is set (not %s: "
+                       "replies would reach nobody)",
+                       addr);
+        return ERMES_ECONFIG;
+    }
+    o->signature = cfg->notify_signature && *cfg->notify_signature ? cfg->notify_signature : NULL;
     if (o->smtp_url && strncasecmp(o->smtp_url, "smtp://", 7) != 0 &&
         strncasecmp(o->smtp_url, "smtps://", 8) != 0) {
         ermes_diag_set(d, "smtp_url", "smtp_url must start with smtp:// or smtps://");
@@ -357,6 +369,7 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     v.types = (const char *const *)c->types;
     v.type_counts = c->counts;
     v.mail_from = o->mail_from;
+    v.signature = o->signature;
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
     rc = ermes__notify_render(o->templates_dir, lg->lang, &v, &subject, &body);

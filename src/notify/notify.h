@@ -98,6 +98,7 @@ typedef struct ermes__notify_options {
     const char *pgp_key;       /* NULL: unsigned; else the OpenPGP key that signs */
     const char *pgp_home;      /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
+    const char *signature;     /* notify_signature ("\n" for line breaks); NULL: mail_from */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
     int skip_waiting;   /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
@@ -218,6 +219,7 @@ typedef struct ermes__notify_vars {
     const char *const *types; /* classification types present, NULL-terminated */
     const int64_t *type_counts;
     const char *mail_from;
+    const char *signature; /* NULL: mail_from */
 } ermes__notify_vars_t;
 
 /* Renders the subject (one line) and the body ("\n" line ends) in language lang from its

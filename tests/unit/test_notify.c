@@ -397,7 +397,8 @@ static void test_language_choice(void **state)
                                   0,
                                   types,
                                   counts,
-                                  "x@y.example"};
+                                  "x@y.example",
+                                  NULL};
         ermes__strbuf_t s, b;
         ermes__strbuf_init(&s, 4096);
         ermes__strbuf_init(&b, 4096);
@@ -408,6 +409,48 @@ static void test_language_choice(void **state)
         ermes__strbuf_cleanup(&s);
         ermes__strbuf_cleanup(&b);
     }
+}
+
+/* Item 11 of issue 15: classes and types in words, never "other (4)"; the signature from the
+ * settings. */
+static void test_words_and_signature(void **state)
+{
+    const char *types[] = {"other", "c2-server", "vulnerable-system", NULL};
+    int64_t counts[] = {4, 1, 2};
+    ermes__notify_vars_t v = {"ERMES-2026-000008",
+                              "ORGA",
+                              "Organisation A",
+                              "feed1",
+                              0,
+                              ERMES_TLP_AMBER,
+                              7,
+                              0,
+                              0,
+                              types,
+                              counts,
+                              "UCERT <cert@ucert.example>",
+                              "UCERT, the CERT of the Union\\nRue de la Loi 1, Brussels"};
+    ermes__strbuf_t s, b;
+
+    (void)state;
+    ermes__strbuf_init(&s, 4096);
+    ermes__strbuf_init(&b, 1 << 16);
+    assert_int_equal(ermes__notify_render(NULL, "en", &v, &s, &b), 0);
+    assert_non_null(strstr(b.data, "- Other: not classified further by the source (other, 4 "
+                                   "events): "));
+    assert_non_null(
+        strstr(b.data, "- Malicious code: command-and-control server (c2-server, 1 event): "));
+    assert_non_null(strstr(b.data, "- Vulnerable: vulnerable system (vulnerable-system, 2 "
+                                   "events): "));
+    assert_null(strstr(b.data, "other (4)"));
+    assert_non_null(strstr(b.data, "Best regards,\nUCERT, the CERT of the Union\nRue de la Loi 1, "
+                                   "Brussels\n"));
+    ermes__strbuf_reset(&s);
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes__notify_render(NULL, "de", &v, &s, &b), 0);
+    assert_non_null(strstr(b.data, "- Verwundbar: vulnerable system"));
+    ermes__strbuf_cleanup(&s);
+    ermes__strbuf_cleanup(&b);
 }
 
 /* The contacts of org for kinds, as "email,email,". */
@@ -532,8 +575,10 @@ static void test_grouping_rules(void **state)
                  n->reference);
         assert_string_equal(n->subject, subject);
         assert_non_null(strstr(n->body, "Dear Organisation A team"));
-        assert_non_null(strstr(n->body, "- scanner (1): a system scans"));
-        assert_non_null(strstr(n->body, "- vulnerable-system (1): "));
+        assert_non_null(
+            strstr(n->body, "- Information gathering: scanner (1 event): a system scans"));
+        assert_non_null(strstr(n->body, "- Vulnerable: vulnerable system (vulnerable-system, 1 "
+                                        "event): "));
         assert_non_null(strstr(n->body, "2026-03-01 10:00"));
         assert_non_null(strstr(n->body, n->reference));
         assert_non_null(strstr(n->body, "UCERT <cert@ucert.example>"));
@@ -1179,6 +1224,10 @@ static void test_options_from_config(void **state)
     assert_string_equal(o.mail_from, "ermes@localhost");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "type", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "smtp_url", "smtp://127.0.0.1:2525", &d), 0);
+    /* Sending needs the CERT's own From: address, not the placeholder. */
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "mail_from");
+    assert_int_equal(ermes__config_set(&cfg, "mail_from", "UCERT <cert@ucert.example>", &d), 0);
     assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), 0);
     assert_int_equal(o.by_type, 1);
     assert_string_equal(o.smtp_url, "smtp://127.0.0.1:2525");
@@ -1901,6 +1950,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursor_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_events_one_row_reader, setup, teardown),
         cmocka_unit_test(test_review_decide),
+        cmocka_unit_test(test_words_and_signature),
         cmocka_unit_test(test_review_bodies),
         cmocka_unit_test_setup_teardown(test_review_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_backlog, setup, teardown),
