@@ -73,6 +73,7 @@ static void help(FILE *f)
                                              "notify_encrypt",
                                              "notify_encrypt_strict",
                                              "notify_pgp_expiry_warn",
+                                             "notify_signature",
                                              NULL};
         cli_usage_settings_some(f, notify);
     }
