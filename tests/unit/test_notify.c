@@ -1807,7 +1807,6 @@ static void test_review_flow(void **state)
     assert_int_equal(ermes__notify_edit(f->st, &v, a_id, &e), 0);
     assert_int_equal(ermes__notify_edit(f->st, &v, e_id, &e), ERMES_ECONFLICT);
     assert_int_equal(ermes__notify_edit(f->st, &v, 999999, &e), ERMES_ENOTFOUND);
-    json_decref(j);
     n = get_n(f, a_id);
     assert_string_equal(n.subject, "Checked by a person");
     assert_string_equal(n.recipients, "[\"sec@a.example\"]");
@@ -1867,6 +1866,7 @@ static void test_review_flow(void **state)
     }
     assert_int_equal(ermes__store_notify_policy_delete(f->st, p.id), 0);
     assert_int_equal(ermes__store_notify_policy_delete(f->st, p.id), ERMES_ENOTFOUND);
+    json_decref(j); /* e borrowed from it until here */
 }
 
 static void test_review_backlog(void **state)
