@@ -67,6 +67,7 @@ run csaf-validate bench/csaf-validate.py "$build"
 run incidents /bin/sh -c "exec '$build/bench_incidents' '${INCIDENTS_DIR:-${TMPDIR:-/tmp}/ermes-bench-incidents}'"
 run ingest-pg bench/ingest-pg.sh "$build"
 run migrate-1m bench/migrate-1m.sh "$build"
+run notify "$build/bench_notify"
 # The parser alone, on ingest-vs-sqlite's corpus (made here when that one did not run).
 corpus_dir=${CORPUS_DIR:-${TMPDIR:-/tmp}/ermes-bench-corpus}
 run parse /bin/sh -c "[ -f '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv' ] ||

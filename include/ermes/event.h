@@ -234,5 +234,7 @@ size_t ermes_time_format_intelmq(int64_t ms, char *buf);
 
 /* RSIT: the class (taxonomy) of a classification.type, or NULL for an unknown type. */
 const char *ermes_taxonomy_of_type(const char *type);
+/* 1 when taxonomy is an RSIT class ("vulnerable", "intrusions", ...). */
+int ermes_taxonomy_valid(const char *taxonomy);
 
 #endif

@@ -67,6 +67,8 @@ int ermes__cmd_reports(cli_t *c);
 int ermes__cmd_quarantine(cli_t *c);
 int ermes__cmd_feeds(cli_t *c);
 int ermes__cmd_notify(cli_t *c);
+/* notify approve|hold|cancel|edit|policy (cmd_notify_review.c). */
+int ermes__cmd_notify_review(cli_t *c, const char *sub);
 int ermes__cmd_match(cli_t *c);
 int ermes__cmd_indicators(cli_t *c);
 int ermes__cmd_misp(cli_t *c);

@@ -13,20 +13,42 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ermes notify [list] [--state STATE] [--org ORG] [--limit N] [--json]\n"
-               "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
-               "       ermes notify run [--now]           (make the notifications that are due\n"
-               "                                           and send what is due; --now ignores\n"
-               "                                           notify_window)\n"
-               "       ermes notify send ID|REFERENCE     (send one now)\n\n"
-               "Events of each constituent are grouped by feed (or by classification type, with\n"
-               "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
-               "e-mail per group and language to the organisation's contacts for that kind of\n"
-               "issue (abuse: abuse, else security or cert; vulnerable systems: technical, else\n"
-               "security or cert; compromises: security or cert, else abuse; notification\n"
-               "contacts get every kind), with the events attached as CSV and a reference\n"
-               "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
-               "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n");
+    fprintf(f,
+            "usage: ermes notify [list] [--state STATE] [--approval APPROVAL] [--org ORG]\n"
+            "                          [--limit N] [--json]\n"
+            "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
+            "       ermes notify run [--now]           (make the notifications that are due\n"
+            "                                           and send what is due; --now ignores\n"
+            "                                           notify_window)\n"
+            "       ermes notify send ID|REFERENCE     (send one now)\n"
+            "       ermes notify approve|hold|cancel ID|REFERENCE... | --waiting [--org ORG]\n"
+            "                                          (review: let go, stop, never send)\n"
+            "       ermes notify edit ID|REFERENCE [--subject TEXT] [--body-file FILE|-]\n"
+            "                          [--recipients ADDR,...]  (one waiting or held)\n"
+            "       ermes notify policy [list] [--json]\n"
+            "       ermes notify policy add --mode auto|review [--feed FEED]\n"
+            "                          [--classification CLASS|TYPE] [--org ORG] [--note TEXT]\n"
+            "       ermes notify policy delete ID\n"
+            "       ermes notify keys [--json]   (contacts' OpenPGP keys: usable, until when)\n\n"
+            "Events of each constituent are grouped by feed (or by classification type, with\n"
+            "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
+            "e-mail per group and language to the organisation's contacts for that kind of\n"
+            "issue (abuse: abuse, else security or cert; vulnerable systems: technical, else\n"
+            "security or cert; compromises: security or cert, else abuse; notification\n"
+            "contacts get every kind), with the events attached as CSV and a reference\n"
+            "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
+            "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n\n"
+            "Review before sending: a notification waits for approval when the most specific\n"
+            "notification policy matching its feed, classification (RSIT class or type) and\n"
+            "constituent says review (notify_approval when none matches), or when it is not\n"
+            "sent notify_review_age seconds after it was made (a backlog). APPROVAL: none,\n"
+            "waiting, approved, held or cancelled. Every decision and edit is audited.\n\n"
+            "Encryption: a notification is signed (notify_pgp_key) and encrypted (PGP/MIME)\n"
+            "to its recipients' OpenPGP keys (the contacts' pgp_key) when each of them has a\n"
+            "usable one (notify_encrypt); with notify_encrypt_strict, TLP:AMBER+STRICT goes\n"
+            "only to recipients with a usable key, and the notification says who was left\n"
+            "out. Keys are checked when entered; the daemon warns notify_pgp_expiry_warn days\n"
+            "before one expires.\n");
     {
         static const char *const notify[] = {"data_dir",
                                              "database_url",
@@ -46,6 +68,12 @@ static void help(FILE *f)
                                              "notify_templates",
                                              "notify_pgp_key",
                                              "notify_pgp_home",
+                                             "notify_approval",
+                                             "notify_review_age",
+                                             "notify_encrypt",
+                                             "notify_encrypt_strict",
+                                             "notify_pgp_expiry_warn",
+                                             "notify_signature",
                                              NULL};
         cli_usage_settings_some(f, notify);
     }
@@ -82,26 +110,34 @@ static int print_cb(void *ctx, const ermes__notification_t *n)
         return 0;
     }
     ermes__time_format(n->sent_at ? n->sent_at : n->created_at, when);
-    printf("%-6lld %-18s %-8s %-12s %5lld events  %s  %s  attempts %lld%s%s\n", (long long)n->id,
-           cli_safe(n->reference), cli_safe(n->state), n->org[0] ? cli_safe(n->org) : "-",
-           (long long)n->events, cli_safe(n->group_key), when, (long long)n->attempts,
-           n->last_error[0] ? "  " : "", cli_safe(n->last_error));
+    printf("%-6lld %-18s %-8s %-12s %5lld events  %s  %s  attempts %lld%s%s%s%s%s%s\n",
+           (long long)n->id, cli_safe(n->reference), cli_safe(n->state),
+           n->org[0] ? cli_safe(n->org) : "-", (long long)n->events, cli_safe(n->group_key), when,
+           (long long)n->attempts, n->last_error[0] ? "  " : "", cli_safe(n->last_error),
+           strcmp(n->approval, ERMES_APPROVAL_NONE) ? "  approval " : "",
+           strcmp(n->approval, ERMES_APPROVAL_NONE) ? cli_safe(n->approval) : "",
+           n->approval_reason[0] ? ": " : "", cli_safe(n->approval_reason));
     return 0;
 }
 
 static void print_stats(const ermes__notify_stats_t *s, int json)
 {
     if (json) {
-        print_json(json_pack("{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
-                             "notifications", (int)s->notifications, "events", (int)s->events,
-                             "waiting_for_contact", (json_int_t)s->waiting, "sent", (int)s->sent,
-                             "deferred", (int)s->deferred, "retrying", (int)s->retrying, "failed",
-                             (int)s->failed, "recovered", (int)s->recovered));
+        print_json(json_pack(
+            "{s:i,s:i,s:i,s:I,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "groups", (int)s->groups,
+            "notifications", (int)s->notifications, "events", (int)s->events, "waiting_for_contact",
+            (json_int_t)s->waiting, "sent", (int)s->sent, "deferred", (int)s->deferred, "retrying",
+            (int)s->retrying, "failed", (int)s->failed, "recovered", (int)s->recovered,
+            "for_review", (int)s->for_review, "held_for_age", (int)s->held_stale));
         return;
     }
     printf("%ld notifications made (%ld events), %ld sent, %ld retrying, %ld deferred by the "
            "rate limit, %ld failed\n",
            s->notifications, s->events, s->sent, s->retrying, s->deferred, s->failed);
+    if (s->for_review || s->held_stale)
+        printf("%ld notifications wait for approval (%ld by a policy, %ld older than "
+               "notify_review_age): ermes notify list --approval waiting\n",
+               s->for_review + s->held_stale, s->for_review, s->held_stale);
     if (s->recovered)
         printf("%ld notifications were being sent by a process that stopped: they are sent "
                "again with the same Message-ID\n",
@@ -128,6 +164,7 @@ static int resolve(cli_t *c, const char *ref, int64_t *id)
 int ermes__cmd_notify(cli_t *c)
 {
     const char *sub = cli_arg(c, 0), *state = NULL, *org = NULL, *target = NULL, *v;
+    const char *approval = NULL;
     ermes__notification_filter_t f;
     ermes__notify_options_t o;
     ermes__notify_stats_t stats;
@@ -139,6 +176,14 @@ int ermes__cmd_notify(cli_t *c)
             help(stdout);
             return CLI_OK;
         }
+    if (sub &&
+        (strcmp(sub, "approve") == 0 || strcmp(sub, "hold") == 0 || strcmp(sub, "cancel") == 0 ||
+         strcmp(sub, "edit") == 0 || strcmp(sub, "policy") == 0 || strcmp(sub, "keys") == 0)) {
+        rc = ermes__cmd_notify_review(c, sub);
+        if (rc == CLI_USAGE)
+            help(stderr);
+        return rc;
+    }
     if (sub && sub[0] != '-')
         first = 1;
     else
@@ -153,6 +198,8 @@ int ermes__cmd_notify(cli_t *c)
             state = v;
         else if (n == 0 && (n = cli_flag(c, i, "--org", &v)) > 0)
             org = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--approval", &v)) > 0)
+            approval = v;
         else if (n == 0 && (n = cli_flag(c, i, "--limit", &v)) > 0) {
             long long x;
             if (cli_number("--limit", v, 1, LONG_MAX, &x))
@@ -173,6 +220,10 @@ int ermes__cmd_notify(cli_t *c)
         cli_error("notify: --state must be pending, sending, retrying, sent or failed");
         return CLI_USAGE;
     }
+    if (approval && !ermes__notification_approval_valid(approval)) {
+        cli_error("notify: --approval must be none, waiting, approved, held or cancelled");
+        return CLI_USAGE;
+    }
     if ((rc = options(c, &o)))
         return rc;
     if ((rc = cli_open_store(c, 0)))
@@ -182,6 +233,7 @@ int ermes__cmd_notify(cli_t *c)
     if (strcmp(sub, "list") == 0) {
         memset(&f, 0, sizeof(f));
         f.state = state;
+        f.approval = approval;
         f.limit = limit;
         if (org && ermes__store_org_resolve(c->store, &c->viewer, org, &f.org_id)) {
             cli_error("notify: no organisation %s", org);
@@ -236,6 +288,10 @@ int ermes__cmd_notify(cli_t *c)
         }
         if (rc == ERMES_EBUSY) {
             cli_error("notify send %s: another process is sending it right now", target);
+            return CLI_ERROR;
+        }
+        if (rc == ERMES_EDENIED) {
+            cli_error("notify send %s: %s", target, err);
             return CLI_ERROR;
         }
         if (rc) {

@@ -5,8 +5,20 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "notify/notify.h"
 #include "core/alloc.h"
 #include "model/org.h"
+
+/* Contacts' OpenPGP keys are checked as the daemon checks them (src/notify/pgp.c), in the
+ * keyring notifications encrypt with. */
+static char pgp_contacts[1024];
+
+static void key_check(cli_t *c, ermes__registry_t *reg)
+{
+    snprintf(pgp_contacts, sizeof(pgp_contacts), "%s/pgp-contacts",
+             c->cfg.data_dir && *c->cfg.data_dir ? c->cfg.data_dir : ".");
+    ermes__registry_set_key_check(reg, ermes__notify_key_check_cb, pgp_contacts);
+}
 
 static void help(FILE *f)
 {
@@ -258,6 +270,7 @@ static int cmd_add(cli_t *c, int first)
         goto out;
     if ((rc = ermes__registry_open(c->store, &reg)))
         goto out;
+    key_check(c, reg);
     if ((rc = ermes__registry_org_create(reg, &c->viewer, org, &d))) {
         cli_error("org add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         goto out;
@@ -339,6 +352,7 @@ static int cmd_import(cli_t *c, int first)
         ermes__free(data);
         return CLI_ERROR;
     }
+    key_check(c, reg);
     rc = ermes__registry_import(reg, &c->viewer, data, len, &opts, &rep);
     ermes__free(data);
     ermes__registry_close(reg);

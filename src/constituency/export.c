@@ -115,6 +115,12 @@ static int org_cb(void *arg, const ermes__org_t *org)
             rc |= contact_part(&f, ct->role);
             rc |= ermes__strbuf_addc(&f, '|');
             rc |= contact_part(&f, ct->language);
+            /* The key last, and only when there is one: a file without keys reads as
+             * before. */
+            if (ct->pgp_key && *ct->pgp_key) {
+                rc |= ermes__strbuf_addc(&f, '|');
+                rc |= contact_part(&f, ct->pgp_key);
+            }
         }
         rc |= csv_field(b, f.data ? f.data : "", 1);
         ermes__strbuf_cleanup(&f);

@@ -380,7 +380,8 @@ static int add_piece(void *ctx, const char *p, size_t n)
     return 0;
 }
 
-/* The contacts column: contacts separated by ';', each "email|name|role|language" (trailing
+/* The contacts column: contacts separated by ';', each "email|name|role|language|pgp_key"
+ * (the ASCII-armoured key, its line breaks kept inside the quoted cell; trailing
  * parts optional). A backslash makes the '|', ';' or '\' after it literal, as the export
  * writes them; before any other character it is itself literal. */
 static int is_escape(const char *p, size_t k, size_t n)
@@ -415,14 +416,14 @@ static int add_contact_part(json_t *obj, const char *key, const char *p, size_t 
 
 static int add_contact(struct piece_ctx *c, const char *p, size_t n)
 {
-    static const char *const keys[4] = {"email", "name", "role", "language"};
+    static const char *const keys[5] = {"email", "name", "role", "language", "pgp_key"};
     size_t start = 0, part = 0;
     json_t *v = json_object();
     int rc = 0;
 
     if (!v)
         return ERMES_ENOMEM;
-    for (size_t k = 0; k <= n && part < 4 && !rc; k++) {
+    for (size_t k = 0; k <= n && part < 5 && !rc; k++) {
         if (k < n && is_escape(p, k, n)) {
             k++;
             continue;
@@ -650,7 +651,8 @@ static int store_row(ermes__registry_t *r, const ermes__viewer_t *v, import_row_
     if ((rc = ermes__store_savepoint(st)))
         return rc;
     row->org->meta.owner_org_id = v->org_id;
-    rc = ermes__store_org_insert(st, row->org, &d);
+    if ((rc = ermes__registry_check_keys(r, row->org, &d)) == 0)
+        rc = ermes__store_org_insert(st, row->org, &d);
     if (rc == ERMES_EEXISTS && opts->update && strcmp(d.field, "short_name") == 0 &&
         ermes__store_org_resolve(st, NULL, row->org->short_name, &id) == 0) {
         /* The savepoint undoes the half-done insert; the update replaces everything. */

@@ -16,7 +16,34 @@ struct ermes__registry {
     ermes_ownership_t *index;
     int64_t version;         /* the store's registry version the index was built from */
     pthread_mutex_t rebuild; /* one rebuild at a time */
+    ermes__registry_key_check_cb key_check; /* contacts' OpenPGP keys; NULL: not checked */
+    void *key_check_ctx;
 };
+
+void ermes__registry_set_key_check(ermes__registry_t *r, ermes__registry_key_check_cb cb, void *ctx)
+{
+    r->key_check = cb;
+    r->key_check_ctx = ctx;
+}
+
+int ermes__registry_check_keys(ermes__registry_t *r, const ermes__org_t *org, ermes_diag_t *d)
+{
+    char why[200];
+
+    for (size_t k = 0; r->key_check && k < org->ncontacts; k++) {
+        const ermes__contact_t *c = &org->contacts[k];
+        if (!c->pgp_key || !*c->pgp_key)
+            continue;
+        why[0] = '\0';
+        if (r->key_check(r->key_check_ctx, c->pgp_key, why, sizeof(why))) {
+            ermes_diag_set(d, NULL, "contacts[%zu].pgp_key (%.80s): %s", k,
+                           c->email ? c->email : "", why[0] ? why : "unusable OpenPGP key");
+            snprintf(d->field, sizeof(d->field), "contacts[%zu].pgp_key", k);
+            return ERMES_EINVAL;
+        }
+    }
+    return 0;
+}
 
 int ermes__registry_open(ermes__store_t *st, ermes__registry_t **out)
 {
@@ -125,6 +152,8 @@ int ermes__registry_org_create(ermes__registry_t *r, const ermes__viewer_t *v, e
         return rc;
     if (!org->meta.owner_org_id)
         org->meta.owner_org_id = v->org_id;
+    if ((rc = ermes__registry_check_keys(r, org, d)))
+        return rc;
     if ((rc = ermes__store_begin(r->store)))
         return rc;
     rc = ermes__store_org_insert(r->store, org, d);
@@ -145,6 +174,8 @@ int ermes__registry_org_update(ermes__registry_t *r, const ermes__viewer_t *v, i
     int rc;
 
     if ((rc = require_staff(v, d)))
+        return rc;
+    if ((rc = ermes__registry_check_keys(r, upd, d)))
         return rc;
     if ((rc = ermes__store_begin(r->store)))
         return rc;

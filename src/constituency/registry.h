@@ -15,6 +15,16 @@ typedef struct ermes__registry ermes__registry_t;
 int ermes__registry_open(ermes__store_t *st, ermes__registry_t **out);
 void ermes__registry_close(ermes__registry_t *r);
 
+/* A check of a contact's OpenPGP key (armour): 0 when usable, else non-zero with the reason
+ * in why. */
+typedef int (*ermes__registry_key_check_cb)(void *ctx, const char *armour, char *why, size_t cap);
+/* Makes every change (create, update, import) refuse a contact whose key cb refuses
+ * (src/notify/pgp.c: parsable, not expired, can encrypt). ctx is borrowed. */
+void ermes__registry_set_key_check(ermes__registry_t *r, ermes__registry_key_check_cb cb,
+                                   void *ctx);
+/* The check over org's contacts: ERMES_EINVAL with d naming contacts[N].pgp_key. */
+int ermes__registry_check_keys(ermes__registry_t *r, const ermes__org_t *org, ermes_diag_t *d);
+
 /* The store the registry works on (borrowed). */
 ermes__store_t *ermes__registry_store(ermes__registry_t *r);
 

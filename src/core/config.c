@@ -89,6 +89,9 @@ static const setting_t settings[] = {
     S(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
+    S(notify_signature, SET_STRING, NULL, 0, 0,
+      "the signature that ends every notification (\\n for a line break), e.g. the team's name, "
+      "address and telephone; unset: mail_from"),
     S(notify_window, SET_LONG, "3600", 0, 2592000,
       "seconds a group of events collects before its notification is made"),
     S(notify_group_by, SET_STRING, "feed", 0, 0,
@@ -98,6 +101,20 @@ static const setting_t settings[] = {
     S(notify_max_attempts, SET_LONG, "10", 1, 1000, "send attempts before a notification fails"),
     S(notify_rate_per_hour, SET_LONG, "30", 1, 100000,
       "messages one recipient may get per hour; more wait"),
+    S(notify_encrypt, SET_BOOL, "true", 0, 1,
+      "encrypt a notification (PGP/MIME) to its recipients' OpenPGP keys (the contacts' "
+      "pgp_key) when every recipient has a usable one"),
+    S(notify_encrypt_strict, SET_BOOL, "false", 0, 1,
+      "true: a notification of TLP:AMBER+STRICT goes only to the recipients with a usable "
+      "OpenPGP key, encrypted; the others are left out and the notification says so"),
+    S(notify_pgp_expiry_warn, SET_LONG, "30", 0, 3650,
+      "days before a contact's OpenPGP key expires that the daemon warns about it (0: never)"),
+    S(notify_approval, SET_STRING, "auto", 0, 0,
+      "auto: notifications go out by themselves unless a notification policy says review; "
+      "review: every notification waits for approval unless a policy says auto"),
+    S(notify_review_age, SET_LONG, "86400", 0, 31536000,
+      "seconds after which a notification not yet sent waits for approval instead of leaving "
+      "(a backlog when sending is first enabled or after an outage); 0: off"),
     S(notify_templates, SET_STRING, NULL, 0, 0,
       "directory of <lang>.txt notification templates, beside the built-in en, fr, de"),
     S(notify_pgp_key, SET_STRING, NULL, 0, 0,

@@ -37,25 +37,31 @@ typedef struct ermes__config {
     long incoming_max_age;     /* seconds before a partial upload is removed */
     char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
-    char *smtp_password;       /* never logged */
-    char *smtp_tls;            /* try (STARTTLS when offered) or require */
-    char *smtp_ca_file;        /* CAs for the SMTP server's certificate; NULL: the system's */
-    int smtp_plaintext_auth;   /* credentials may go over a connection without TLS */
-    char *mail_from;           /* From: of notifications */
-    long notify_window;        /* seconds a group of events collects before it is sent */
-    char *notify_group_by;     /* feed or type */
-    long notify_retry_base;    /* seconds before the first retry; doubles, capped at 1 h */
-    long notify_max_attempts;  /* attempts before a notification is failed */
-    long notify_rate_per_hour; /* messages one recipient may get per hour */
-    char *notify_templates;    /* directory of <lang>.txt templates overriding the built-in */
-    char *notify_pgp_key;      /* OpenPGP key signing notifications; NULL: unsigned */
-    char *notify_pgp_home;     /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
-    char *warninglists;        /* comma-separated MISP warninglist files for indicators */
-    char *warninglists_off;    /* comma-separated ids of warninglists turned off */
-    long max_log;              /* MiB of one log posted to /api/v1/logs, decompressed */
-    char *spool_dir;           /* watched drop directory; NULL: DATA_DIR/spool */
-    long spool_rescan;         /* seconds between full rescans of the spool directory */
-    long collect_min_interval; /* shortest interval a collector runs at, seconds */
+    char *smtp_password;         /* never logged */
+    char *smtp_tls;              /* try (STARTTLS when offered) or require */
+    char *smtp_ca_file;          /* CAs for the SMTP server's certificate; NULL: the system's */
+    int smtp_plaintext_auth;     /* credentials may go over a connection without TLS */
+    char *mail_from;             /* From: of notifications */
+    char *notify_signature;      /* the text that ends every notification; NULL: mail_from */
+    long notify_window;          /* seconds a group of events collects before it is sent */
+    char *notify_group_by;       /* feed or type */
+    long notify_retry_base;      /* seconds before the first retry; doubles, capped at 1 h */
+    long notify_max_attempts;    /* attempts before a notification is failed */
+    long notify_rate_per_hour;   /* messages one recipient may get per hour */
+    int notify_encrypt;          /* encrypt when every recipient has a usable OpenPGP key */
+    int notify_encrypt_strict;   /* AMBER+STRICT goes only to recipients with a usable key */
+    long notify_pgp_expiry_warn; /* days before a contact's key expires to warn; 0: never */
+    char *notify_approval;       /* auto or review: the default when no policy matches */
+    long notify_review_age;      /* seconds after which an unsent notification waits; 0: off */
+    char *notify_templates;      /* directory of <lang>.txt templates overriding the built-in */
+    char *notify_pgp_key;        /* OpenPGP key signing notifications; NULL: unsigned */
+    char *notify_pgp_home;       /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
+    char *warninglists;          /* comma-separated MISP warninglist files for indicators */
+    char *warninglists_off;      /* comma-separated ids of warninglists turned off */
+    long max_log;                /* MiB of one log posted to /api/v1/logs, decompressed */
+    char *spool_dir;             /* watched drop directory; NULL: DATA_DIR/spool */
+    long spool_rescan;           /* seconds between full rescans of the spool directory */
+    long collect_min_interval;   /* shortest interval a collector runs at, seconds */
     struct ermes__collector_conf *collectors; /* [collector "NAME"] sections (collector_conf.c) */
     size_t ncollectors;
     char *detect_logs;      /* FORMAT:PATH,... followed by the daemon; NULL: none */

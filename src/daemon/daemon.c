@@ -103,6 +103,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__intake_t *intake = NULL;
     ermes__intake_options_t io;
     ermes__notifier_t *notifier = NULL;
+    char pgp_contacts[1024];
     ermes__notify_options_t no;
     ermes__spooldir_t *spooldir = NULL;
     ermes__collect_t *collect = NULL;
@@ -145,6 +146,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         ermes_diag_set(err, NULL, "cannot build the ownership index: %s", ermes_strerror(rc));
         return rc;
     }
+    /* Contacts' OpenPGP keys are checked when they are entered (src/notify/pgp.c), in the
+     * keyring notifications encrypt with. */
+    snprintf(pgp_contacts, sizeof(pgp_contacts), "%s/pgp-contacts",
+             cfg->data_dir && *cfg->data_dir ? cfg->data_dir : ".");
+    ermes__registry_set_key_check(reg, ermes__notify_key_check_cb, pgp_contacts);
     ermes_diag_clear(&d);
     if ((rc = ermes__intake_options_from_config(cfg, &io, schema, sizeof(schema), &d)) ||
         (rc = ermes__intake_new(store, reg, &io, &intake))) {

@@ -1193,6 +1193,14 @@ const char *ermes_taxonomy_of_type(const char *type)
     return t ? t->taxonomy : NULL;
 }
 
+int ermes_taxonomy_valid(const char *taxonomy)
+{
+    for (size_t k = 0; taxonomy && k < NELEM(rsit_classes); k++)
+        if (strcmp(rsit_classes[k], taxonomy) == 0)
+            return 1;
+    return 0;
+}
+
 static int h_ctype(const char *s, size_t len, char *buf, size_t cap, size_t *outlen,
                    ermes_diag_t *d)
 {

@@ -14,6 +14,7 @@
 #include "ermes/event.h"
 
 #define MAX_TYPES 64
+#define MAX_FEEDS 64
 #define MAX_LANGUAGES 16
 
 int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_options_t *o,
@@ -58,10 +59,40 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
     o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";
     o->templates_dir =
         cfg->notify_templates && *cfg->notify_templates ? cfg->notify_templates : NULL;
+    if (!cfg->notify_approval || strcmp(cfg->notify_approval, "auto") == 0) {
+        o->review_default = 0;
+    } else if (strcmp(cfg->notify_approval, "review") == 0) {
+        o->review_default = 1;
+    } else {
+        ermes_diag_set(d, "notify_approval",
+                       "notify_approval must be auto or review, not "
+                       "\"%.32s\"",
+                       cfg->notify_approval);
+        return ERMES_ECONFIG;
+    }
+    o->review_age_ms = (int64_t)cfg->notify_review_age * 1000;
+    o->encrypt = cfg->notify_encrypt;
+    o->expiry_warn_ms = (int64_t)cfg->notify_pgp_expiry_warn * 86400 * 1000;
+    o->encrypt_strict = cfg->notify_encrypt_strict;
+    /* The contacts' keys get a keyring of their own, beside the database. */
+    snprintf(o->pgp_contacts_home, sizeof(o->pgp_contacts_home), "%s/pgp-contacts",
+             cfg->data_dir && *cfg->data_dir ? cfg->data_dir : ".");
     if (ermes__notify_address(o->mail_from, addr, sizeof(addr))) {
         ermes_diag_set(d, "mail_from", "mail_from must be an address, or \"Name <address>\"");
         return ERMES_ECONFIG;
     }
+    /* Sending from the built-in placeholder would sign every e-mail as nobody, and the
+     * constituents' replies would go nowhere. */
+    if (o->smtp_url &&
+        (strcasecmp(addr, "ermes@localhost") == 0 ||
+         (strchr(addr, '@') && strcasecmp(strchr(addr, '@') + 1, "localhost") == 0))) {
+        ermes_diag_set(d, "mail_from",
+                       "mail_from must be the CERT's own address when smtp_url is set (not %s: "
+                       "replies would reach nobody)",
+                       addr);
+        return ERMES_ECONFIG;
+    }
+    o->signature = cfg->notify_signature && *cfg->notify_signature ? cfg->notify_signature : NULL;
     if (o->smtp_url && strncasecmp(o->smtp_url, "smtp://", 7) != 0 &&
         strncasecmp(o->smtp_url, "smtps://", 8) != 0) {
         ermes_diag_set(d, "smtp_url", "smtp_url must start with smtp:// or smtps://");
@@ -160,6 +191,8 @@ typedef struct collect {
     char *types[MAX_TYPES + 1];
     int64_t counts[MAX_TYPES];
     size_t ntypes;
+    char *feeds[MAX_FEEDS + 1]; /* for the notification policies */
+    size_t nfeeds;
     unsigned kinds; /* ERMES_NOTIFY_KIND_* of the events */
 } collect_t;
 
@@ -170,6 +203,10 @@ static void collect_reset(collect_t *c)
     memset(c->types, 0, sizeof(c->types));
     memset(c->counts, 0, sizeof(c->counts));
     c->ntypes = 0;
+    for (size_t k = 0; k < c->nfeeds; k++)
+        ermes__free(c->feeds[k]);
+    memset(c->feeds, 0, sizeof(c->feeds));
+    c->nfeeds = 0;
     c->kinds = 0;
     c->n = 0;
     c->first = c->last = 0;
@@ -209,6 +246,16 @@ static int collect_cb(void *ctx, const ermes__event_row_t *e)
     }
     if (k < c->ntypes)
         c->counts[k]++;
+    if (e->feed) {
+        for (k = 0; k < c->nfeeds; k++)
+            if (strcmp(c->feeds[k], e->feed) == 0)
+                break;
+        if (k == c->nfeeds && k < MAX_FEEDS) {
+            if (!(c->feeds[k] = ermes__strdup(e->feed)))
+                return ERMES_ENOMEM;
+            c->nfeeds++;
+        }
+    }
     return 0;
 }
 
@@ -264,7 +311,8 @@ static int language_groups(const ermes__notify_options_t *o, const ermes__org_t 
  * caller's transaction. */
 static int make_notification(ermes__store_t *st, const ermes__notify_options_t *o,
                              const ermes__notify_group_t *g, const ermes__org_t *org,
-                             const lang_group_t *lg, const collect_t *c, int64_t home)
+                             const lang_group_t *lg, const collect_t *c, int64_t home,
+                             const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
 {
     ermes__notification_t n;
     ermes__notify_vars_t v;
@@ -284,6 +332,21 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     n.window_end = c->last;
     n.tlp = c->tlp;
     n.owner_org_id = home;
+    /* Review before sending (review.c): a policy, or events that waited too long already. */
+    if (ermes__notify_review_decide(pol, o->review_default, g->org_id,
+                                    (const char *const *)c->feeds, c->nfeeds,
+                                    (const char *const *)c->types, c->ntypes, n.approval_reason,
+                                    sizeof(n.approval_reason))) {
+        snprintf(n.approval, sizeof(n.approval), "%s", ERMES_APPROVAL_WAITING);
+    } else if (o->review_age_ms > 0 && g->first_at &&
+               g->first_at < ermes__time_now_ms() - o->window_ms - o->review_age_ms) {
+        snprintf(n.approval, sizeof(n.approval), "%s", ERMES_APPROVAL_WAITING);
+        snprintf(n.approval_reason, sizeof(n.approval_reason),
+                 "its events were stored more than notify_window + notify_review_age ago: a "
+                 "backlog waits for approval");
+    }
+    if (strcmp(n.approval, ERMES_APPROVAL_WAITING) == 0)
+        stats->for_review++;
     rc = ermes__store_notification_insert(st, &n, c->ids, c->n);
     ermes__free(rcpt);
     n.recipients = NULL;
@@ -306,6 +369,7 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     v.types = (const char *const *)c->types;
     v.type_counts = c->counts;
     v.mail_from = o->mail_from;
+    v.signature = o->signature;
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
     rc = ermes__notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
@@ -329,7 +393,8 @@ static void free_groups(lang_group_t *groups, size_t *ngroups)
 }
 
 static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
-                      const ermes__notify_group_t *g, int64_t home, ermes__notify_stats_t *stats)
+                      const ermes__notify_group_t *g, int64_t home,
+                      const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
 {
     lang_group_t groups[MAX_LANGUAGES];
     size_t ngroups = 0;
@@ -355,7 +420,7 @@ static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
         if (!rc && c.n)
             rc = language_groups(o, org, c.kinds, groups, &ngroups);
         for (size_t k = 0; !rc && c.n && k < ngroups; k++)
-            rc = make_notification(st, o, g, org, &groups[k], &c, home);
+            rc = make_notification(st, o, g, org, &groups[k], &c, home, pol, stats);
         /* Nobody for these events (the contacts changed since they were listed): they wait. */
         if (!rc && c.n && ngroups)
             rc = ermes__store_notify_mark_events(st, c.ids, c.n);
@@ -415,14 +480,18 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
                         int ignore_window, ermes__notify_stats_t *stats)
 {
     group_list_t l = {NULL, 0, 0};
+    ermes__notify_policies_t pol;
     int64_t cutoff = ignore_window ? INT64_MAX : now - o->window_ms, home = 0;
     int rc, first = 0;
 
     ermes__store_home_org(st, &home);
+    /* The policies once a round: a change applies to the notifications made after it. */
+    if ((rc = ermes__notify_policies_load(st, &pol)))
+        return rc;
     /* The list is read whole first: each group is then made in its own transaction. */
     rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
     for (size_t k = 0; !rc && k < l.n; k++) {
-        int r = make_group(st, o, &l.items[k], home, stats);
+        int r = make_group(st, o, &l.items[k], home, &pol, stats);
         if (r == ERMES_ECONFLICT || r == ERMES_EBUSY) {
             /* Another process made this group's notification at the same time: it is
              * done, by them. */
@@ -438,6 +507,13 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
     for (size_t k = 0; k < l.n; k++)
         ermes__free((void *)l.items[k].key);
     ermes__free(l.items);
+    /* Sightings of the constituents' systems notify too (sightings.c). */
+    if (!rc) {
+        int r = ermes__notify_group_sightings(st, o, now, ignore_window, &pol, home, stats);
+        if (r && !first)
+            first = r;
+    }
+    ermes__notify_policies_cleanup(&pol);
     /* The cursors of the orgs that got nothing (only TLP:RED events since, say) move too, so
      * the next round does not read those events again. */
     if (!rc) {

@@ -3,6 +3,8 @@
  * as a base64 CSV attachment named after the reference. */
 #include "notify/notify.h"
 
+#include "ermes/event.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +23,8 @@
  * intelmq-mailgen). ${name} is replaced by the value of name: reference, tlp, org, org_name,
  * group, count, n_events ("12 events"), about ("from FEED" or "of type TYPE"), first, last
  * (UTC), explanations (one line per classification type), attachment (the CSV's file name),
- * tlp_text (what the label asks of the reader), mail_from. */
+ * tlp_text (what the label asks of the reader), mail_from, signature (notify_signature, else
+ * mail_from). */
 typedef struct builtin {
     const char *lang;
     const char *event, *events;      /* singular, plural */
@@ -60,7 +63,7 @@ static const builtin_t builtins[] = {
      "This message is TLP:${tlp}: ${tlp_text}\n"
      "\n"
      "Best regards,\n"
-     "${mail_from}\n"},
+     "${signature}\n"},
     {"fr",
      "événement",
      "événements",
@@ -92,7 +95,7 @@ static const builtin_t builtins[] = {
      "Ce message est TLP:${tlp} : ${tlp_text}\n"
      "\n"
      "Cordialement,\n"
-     "${mail_from}\n"},
+     "${signature}\n"},
     {"de",
      "Ereignis",
      "Ereignisse",
@@ -122,7 +125,7 @@ static const builtin_t builtins[] = {
      "Diese Nachricht ist TLP:${tlp}: ${tlp_text}\n"
      "\n"
      "Mit freundlichen Grüßen\n"
-     "${mail_from}\n"},
+     "${signature}\n"},
 };
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
@@ -182,6 +185,61 @@ static const struct explanation {
     {"data-leak", "data appears to have leaked.", "des données semblent avoir fuité.",
      "Daten scheinen abgeflossen zu sein."},
 };
+
+/* RSIT classes (classification.taxonomy) in words, for people rather than parsers. */
+static const struct class_words {
+    const char *taxonomy;
+    const char *en, *fr, *de;
+} class_words[] = {
+    {"abusive-content", "Abusive content", "Contenu abusif", "Missbräuchliche Inhalte"},
+    {"availability", "Availability", "Disponibilité", "Verfügbarkeit"},
+    {"fraud", "Fraud", "Fraude", "Betrug"},
+    {"information-content-security", "Information content security",
+     "Sécurité du contenu de l'information", "Sicherheit von Informationsinhalten"},
+    {"information-gathering", "Information gathering", "Collecte d'informations",
+     "Informationsbeschaffung"},
+    {"intrusion-attempts", "Intrusion attempts", "Tentatives d'intrusion", "Einbruchsversuche"},
+    {"intrusions", "Intrusions", "Intrusions", "Einbrüche"},
+    {"malicious-code", "Malicious code", "Code malveillant", "Schadcode"},
+    {"other", "Other", "Autre", "Sonstiges"},
+    {"test", "Test", "Test", "Test"},
+    {"vulnerable", "Vulnerable", "Vulnérable", "Verwundbar"},
+};
+
+/* A type's name in words: the few whose name is an abbreviation spelt out, the others with
+ * their hyphens as spaces ("vulnerable-system": "vulnerable system"). */
+static const struct type_words {
+    const char *type, *words;
+} type_words[] = {
+    {"c2-server", "command-and-control server"},
+    {"ddos", "DDoS"},
+    {"ddos-amplifier", "DDoS amplifier"},
+    {"ids-alert", "IDS alert"},
+    {"other", "not classified further by the source"},
+    {"potentially-unwanted-accessible", "potentially unwanted accessible service"},
+    {"unknown", "not classified by the source"},
+};
+
+static int type_in_words(const char *lang, const char *type, ermes__strbuf_t *out)
+{
+    const char *taxonomy = ermes_taxonomy_of_type(type);
+    int rc = 0;
+
+    for (size_t k = 0; taxonomy && k < sizeof(class_words) / sizeof(class_words[0]); k++)
+        if (strcmp(class_words[k].taxonomy, taxonomy) == 0) {
+            rc = ermes__strbuf_addf(out, "%s: ",
+                                    strcmp(lang, "fr") == 0   ? class_words[k].fr
+                                    : strcmp(lang, "de") == 0 ? class_words[k].de
+                                                              : class_words[k].en);
+            break;
+        }
+    for (size_t k = 0; !rc && k < sizeof(type_words) / sizeof(type_words[0]); k++)
+        if (strcmp(type_words[k].type, type) == 0)
+            return ermes__strbuf_adds(out, type_words[k].words);
+    for (const char *p = type; !rc && *p; p++)
+        rc = ermes__strbuf_addc(out, *p == '-' ? ' ' : *p);
+    return rc;
+}
 
 static const builtin_t *builtin_for(const char *lang)
 {
@@ -284,7 +342,7 @@ typedef struct render_ctx {
     const char *lang;
     char attachment[64];
     char count[32], first[64], last[64];
-    ermes__strbuf_t about, n_events, explain;
+    ermes__strbuf_t about, n_events, explain, signature;
 } render_ctx_t;
 
 static int add_explanations(render_ctx_t *c)
@@ -302,8 +360,24 @@ static int add_explanations(render_ctx_t *c)
                                                            : explanations[j].en;
                 break;
             }
-        rc = ermes__strbuf_addf(&c->explain, "%s- %s (%lld): %s", k ? "\n" : "", v->types[k],
-                                (long long)n, text);
+        /* The RSIT class and the type in words, with how many, then what it means: never
+         * a bare "other (4)". */
+        {
+            ermes__strbuf_t words;
+            const char *colon;
+            ermes__strbuf_init(&words, 4096);
+            rc = type_in_words(c->words->lang, v->types[k], &words);
+            /* The feed's own name too, where the words differ from it. */
+            colon = words.data ? strstr(words.data, ": ") : NULL;
+            if (!rc)
+                rc = ermes__strbuf_addf(
+                    &c->explain, "%s- %s (%s%s%lld %s): %s", k ? "\n" : "",
+                    words.data ? words.data : v->types[k],
+                    colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : v->types[k],
+                    colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : ", ", (long long)n,
+                    n == 1 ? c->words->event : c->words->events, text);
+            ermes__strbuf_cleanup(&words);
+        }
     }
     if (!rc && c->explain.len == 0)
         rc = ermes__strbuf_addf(&c->explain, "- %s", c->words->other_type);
@@ -343,6 +417,8 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
         return c->words->tlp_text[v->tlp <= ERMES_TLP_RED ? v->tlp : ERMES_TLP_RED];
     if (IS("mail_from"))
         return v->mail_from ? v->mail_from : "";
+    if (IS("signature"))
+        return c->signature.data ? c->signature.data : v->mail_from ? v->mail_from : "";
 #undef IS
     return NULL;
 }
@@ -417,6 +493,17 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
     ermes__strbuf_init(&c.about, 1024);
     ermes__strbuf_init(&c.n_events, 256);
     ermes__strbuf_init(&c.explain, MAX_TEXT);
+    ermes__strbuf_init(&c.signature, MAX_TEXT);
+    /* notify_signature: one line of the config file, "\n" where a line breaks. */
+    rc = 0;
+    for (const char *p = vars->signature; p && *p && !rc; p++) {
+        if (p[0] == '\\' && p[1] == 'n') {
+            rc = ermes__strbuf_addc(&c.signature, '\n');
+            p++;
+        } else {
+            rc = ermes__strbuf_addc(&c.signature, *p);
+        }
+    }
     snprintf(c.attachment, sizeof(c.attachment), "%s.csv",
              vars->reference ? vars->reference : "events");
     snprintf(c.count, sizeof(c.count), "%lld", (long long)vars->events);
@@ -451,6 +538,7 @@ out:
     ermes__strbuf_cleanup(&c.about);
     ermes__strbuf_cleanup(&c.n_events);
     ermes__strbuf_cleanup(&c.explain);
+    ermes__strbuf_cleanup(&c.signature);
     return rc;
 }
 
@@ -737,9 +825,60 @@ static int signed_entity(const ermes__notify_options_t *o, const ermes__notifica
     return rc;
 }
 
+/* RFC 3156 section 4 (and 6.1 when signed first): multipart/encrypted around the entity,
+ * encrypted to the recipients' keys. */
+static int encrypted_entity(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                            const ermes__notify_crypt_t *crypt, const ermes__strbuf_t *entity,
+                            ermes__strbuf_t *out, char *err, size_t errcap)
+{
+    char boundary[64];
+    ermes__strbuf_t cipher;
+    int rc;
+
+    snprintf(boundary, sizeof(boundary), "=_ermes_e_%s", n->reference);
+    ermes__strbuf_init(&cipher, out->max ? out->max : MAX_CSV);
+    rc = ermes__notify_pgp_encrypt(o->pgp_contacts_home, (const char *const *)crypt->armours,
+                                   crypt->nkeys, entity->data, entity->len, &cipher, err, errcap);
+    if (!rc)
+        rc = ermes__strbuf_addf(out,
+                                "Content-Type: multipart/encrypted; boundary=\"%s\";\r\n"
+                                " protocol=\"application/pgp-encrypted\"\r\n"
+                                "\r\n"
+                                "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156).\r\n"
+                                "\r\n"
+                                "--%s\r\n"
+                                "Content-Type: application/pgp-encrypted\r\n"
+                                "Content-Description: PGP/MIME version identification\r\n"
+                                "\r\n"
+                                "Version: 1\r\n"
+                                "\r\n"
+                                "--%s\r\n"
+                                "Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+                                "Content-Description: OpenPGP encrypted message\r\n"
+                                "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
+                                "\r\n",
+                                boundary, boundary, boundary);
+    if (!rc)
+        rc = ermes__strbuf_add(out, cipher.data, cipher.len);
+    if (!rc && cipher.len && cipher.data[cipher.len - 1] != '\n')
+        rc = ermes__strbuf_add(out, "\r\n", 2);
+    if (!rc)
+        rc = ermes__strbuf_addf(out, "\r\n--%s--\r\n", boundary);
+    ermes__strbuf_cleanup(&cipher);
+    return rc;
+}
+
 int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__notification_t *n,
                                 const char *csv, size_t csv_len, ermes__strbuf_t *out, char *err,
                                 size_t errcap)
+{
+    return ermes__notify_build_message_to(o, n, csv, csv_len, NULL, out, err, errcap);
+}
+
+int ermes__notify_build_message_to(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                   const char *csv, size_t csv_len,
+                                   const ermes__notify_crypt_t *crypt, ermes__strbuf_t *out,
+                                   char *err, size_t errcap)
 {
     const char *from = o->mail_from && *o->mail_from ? o->mail_from : "ermes@localhost";
     char date[64], addr[320], message_id[sizeof(n->message_id)];
@@ -795,7 +934,19 @@ int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__n
                                 subject.data, message_id, n->reference);
     if (!rc)
         rc = mixed_entity(n, csv, csv_len, &entity);
-    if (!rc && o->pgp_key && *o->pgp_key)
+    if (!rc && crypt && crypt->encrypt) {
+        /* Signed first, then encrypted (RFC 3156 section 6.1): the recipient checks the
+         * signature of what it decrypted. */
+        ermes__strbuf_t inner;
+        ermes__strbuf_init(&inner, out->max ? out->max : MAX_CSV);
+        if (o->pgp_key && *o->pgp_key)
+            rc = signed_entity(o, n, &entity, &inner, err, errcap);
+        else
+            rc = ermes__strbuf_add(&inner, entity.data, entity.len);
+        if (!rc)
+            rc = encrypted_entity(o, n, crypt, &inner, out, err, errcap);
+        ermes__strbuf_cleanup(&inner);
+    } else if (!rc && o->pgp_key && *o->pgp_key)
         rc = signed_entity(o, n, &entity, out, err, errcap);
     else if (!rc)
         rc = ermes__strbuf_add(out, entity.data, entity.len);
@@ -812,8 +963,13 @@ static int csv_cb(void *ctx, const ermes__event_row_t *e)
 
 int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out)
 {
-    int rc = ermes__event_csv_header(out);
+    int rc, any = 0;
 
+    /* A notification carries events or sightings (sightings.c), never both. */
+    if ((rc = ermes__notify_sightings_csv(st, id, out, &any)) || any)
+        return rc;
+    ermes__strbuf_reset(out);
+    rc = ermes__event_csv_header(out);
     return rc ? rc : ermes__store_notification_events(st, id, csv_cb, out);
 }
 

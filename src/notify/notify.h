@@ -11,6 +11,10 @@
  *              with OpenPGP (PGP/MIME, RFC 3156) when notify_pgp_key is set (pgp.c).
  *   smtp.c     delivery with libcurl (STARTTLS when the server offers it, or smtps://).
  *   send.c     one delivery attempt: claim, rate limit, record, send, record; backoff.
+ *   encrypt.c  encryption to the recipients' OpenPGP keys (pgp.c: gpgme), and who is left out.
+ *   sightings.c  sightings of a constituent's systems become notifications too.
+ *   review.c   review before sending: the notification policies that make a notification wait
+ *              for approval, the backlog rule (notify_review_age), approve/hold/cancel/edit.
  *   worker.c   the daemon's thread: group, then send what is due; again every few seconds.
  *
  * Who gets a notification: the organisation's contacts for the kind of issue its events are
@@ -94,10 +98,17 @@ typedef struct ermes__notify_options {
     const char *pgp_key;       /* NULL: unsigned; else the OpenPGP key that signs */
     const char *pgp_home;      /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     const char *mail_from;     /* "ermes@localhost", or "Name <addr>" */
+    const char *signature;     /* notify_signature ("\n" for line breaks); NULL: mail_from */
     const char *templates_dir; /* NULL: built-in templates only */
     const int *cancel;         /* when set and non-zero (read atomically), an SMTP exchange stops */
-    int skip_waiting; /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
-                       * report it, and counting reads every event of the orgs it counts) */
+    int skip_waiting;   /* 1: grouping leaves stats->waiting alone (the daemon's rounds do not
+                         * report it, and counting reads every event of the orgs it counts) */
+    int encrypt;        /* notify_encrypt: encrypt when every recipient has a usable key */
+    int encrypt_strict; /* notify_encrypt_strict: AMBER+STRICT and above only encrypted */
+    char pgp_contacts_home[1024]; /* the contacts' keyring: DATA_DIR/pgp-contacts */
+    int64_t expiry_warn_ms;       /* notify_pgp_expiry_warn; 0: no warnings */
+    int review_default;           /* notify_approval = review: wait unless a policy says auto */
+    int64_t review_age_ms;        /* notify_review_age; 0: off (review.c) */
 } ermes__notify_options_t;
 
 /* The options from the settings; strings borrow from cfg. ERMES_ECONFIG with d for a bad
@@ -116,6 +127,8 @@ typedef struct ermes__notify_stats {
     long retrying;      /* attempts that failed and will be retried */
     long failed;        /* given up: max_attempts, or a permanent refusal */
     long recovered;     /* left in state sending by a process that died: retrying now */
+    long for_review;    /* notifications made that wait for approval (a policy) */
+    long held_stale;    /* notifications that became waiting for their age (the backlog) */
 } ermes__notify_stats_t;
 
 /* ---- grouping (group.c) ------------------------------------------------------------------ */
@@ -132,6 +145,59 @@ unsigned ermes__notify_kind_of_type(const char *type);
  * abuse), by the rule above: the indexes into org->contacts, at most cap, into idx, in the
  * organisation's order; returns how many. */
 size_t ermes__notify_recipients(const ermes__org_t *org, unsigned kinds, size_t *idx, size_t cap);
+
+/* ---- review before sending (review.c) -------------------------------------------------- */
+
+/* The notification policies, read once a round. */
+typedef struct ermes__notify_policies {
+    ermes__notify_policy_t *items;
+    size_t n, cap;
+} ermes__notify_policies_t;
+
+int ermes__notify_policies_load(ermes__store_t *st, ermes__notify_policies_t *out);
+void ermes__notify_policies_cleanup(ermes__notify_policies_t *l);
+
+/* 1 when a notification of constituent org_id carrying events of feeds and types waits for
+ * approval by the policies l (the rule in review.c), else 0; reason gets which policy (or
+ * setting) decided, "" when none did and the default is auto. l may be NULL. */
+int ermes__notify_review_decide(const ermes__notify_policies_t *l, int review_default,
+                                int64_t org_id, const char *const *feeds, size_t nfeeds,
+                                const char *const *types, size_t ntypes, char *reason, size_t cap);
+
+/* The backlog rule: every notification not sent o->review_age_ms after it was made now waits
+ * for approval; *held gets how many. */
+int ermes__notify_hold_stale(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                             size_t *held);
+
+/* Reads a policy from a JSON body: "mode" (auto or review, required), "feed", "classification"
+ * (an RSIT class or type), "org" (an id or short name, returned in *org, borrowed from body,
+ * for the caller to resolve), "note"; nothing else. ERMES_EINVAL with d naming the field. */
+int ermes__notify_policy_read(const json_t *body, ermes__notify_policy_t *p, const char **org,
+                              ermes_diag_t *d);
+/* A policy as JSON ({id, mode, feed, classification, org, note, created_at}). */
+json_t *ermes__notify_policy_to_json(const ermes__notify_policy_t *p);
+
+/* A review decision on notification id by viewer v (API or CLI): approve, hold or cancel;
+ * audited. ERMES_ECONFLICT with why (may be NULL) saying so when it is sent, being sent or
+ * cancelled; ERMES_ENOTFOUND. */
+int ermes__notify_review(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                         ermes__review_action_t action, char *why, size_t whycap);
+/* Applies a reviewer's edit (ermes__notification_edit_read) to notification id, which must
+ * wait for approval (waiting or held): ERMES_ECONFLICT otherwise; audited. */
+int ermes__notify_edit(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                       const ermes__notification_edit_t *e);
+
+/* ---- sightings (sightings.c) ------------------------------------------------------------ */
+
+/* Makes notifications of the due groups of sightings (per constituent and indicator source),
+ * with the policies pol; adds to *stats. */
+int ermes__notify_group_sightings(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                                  int ignore_window, const ermes__notify_policies_t *pol,
+                                  int64_t home, ermes__notify_stats_t *stats);
+/* The CSV of the sightings notification id carries (a header, then one line each; the
+ * indicator and the value seen withheld for a TLP:RED indicator); *any = 0 when it carries
+ * none (out then has the header only). */
+int ermes__notify_sightings_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out, int *any);
 
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
@@ -153,6 +219,7 @@ typedef struct ermes__notify_vars {
     const char *const *types; /* classification types present, NULL-terminated */
     const int64_t *type_counts;
     const char *mail_from;
+    const char *signature; /* NULL: mail_from */
 } ermes__notify_vars_t;
 
 /* Renders the subject (one line) and the body ("\n" line ends) in language lang from its
@@ -166,6 +233,52 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
 /* The Message-ID of a notification: "<REFERENCE.CREATED_MS@domain of mail_from>". */
 void ermes__notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
                               char *buf, size_t cap);
+
+/* A contact's OpenPGP public key as read (pgp.c). */
+typedef struct ermes__pgp_key_info {
+    char fingerprint[64];
+    char uid[160];
+    int usable;         /* 1: a subkey can encrypt now */
+    int64_t expires_at; /* ms when the last such subkey expires; 0: never (or not usable) */
+    char problem[160];  /* why not usable: revoked, expired, cannot encrypt */
+} ermes__pgp_key_info_t;
+
+/* Encryption of one notification to its recipients' keys (encrypt.c). */
+typedef struct ermes__notify_crypt {
+    int encrypt;                                /* 1: encrypted to armours */
+    char *armours[ERMES_NOTIFY_MAX_RECIPIENTS]; /* owned */
+    size_t nkeys;
+    char note[512]; /* who was left out and why; "" when nobody */
+} ermes__notify_crypt_t;
+
+/* Decides, for notification n and its recipients rcpts (*nrcpt of them, borrowed), whether
+ * the message is encrypted and to which keys (the contacts of n's constituent with those
+ * addresses): every recipient with a usable key and o->encrypt: encrypted; o->encrypt_strict
+ * and n at TLP:AMBER+STRICT or above: the recipients without a usable key are left out of
+ * rcpts (*nrcpt shrinks), the note says who and why, and ERMES_EDENIED (note says why) when
+ * nobody is left. Caller frees c with ermes__notify_crypt_cleanup. */
+int ermes__notify_crypt_plan(ermes__store_t *st, const ermes__notify_options_t *o,
+                             const ermes__notification_t *n, const char **rcpts, size_t *nrcpt,
+                             int64_t now, ermes__notify_crypt_t *c);
+void ermes__notify_crypt_cleanup(ermes__notify_crypt_t *c);
+
+/* Every contact's OpenPGP key, checked at now: cb gets the organisation, the contact, what the
+ * key says (info) and err when it cannot be read (else NULL); all borrowed for the call. */
+typedef int (*ermes__notify_key_cb)(void *ctx, const ermes__org_t *org, const ermes__contact_t *c,
+                                    const ermes__pgp_key_info_t *info, const char *err);
+int ermes__notify_keys_each(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                            ermes__notify_key_cb cb, void *ctx);
+/* Logs a warning for each contact key that expires within o->expiry_warn_ms, or cannot be
+ * used; *warned gets how many (the daemon does this once a day). */
+int ermes__notify_keys_warn(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                            size_t *warned);
+
+/* ermes__notify_build_message, encrypted (RFC 3156 section 4; signed first, section 6.1, with
+ * o->pgp_key) when crypt says so. */
+int ermes__notify_build_message_to(const ermes__notify_options_t *o, const ermes__notification_t *n,
+                                   const char *csv, size_t csv_len,
+                                   const ermes__notify_crypt_t *crypt, ermes__strbuf_t *out,
+                                   char *err, size_t errcap);
 
 /* The complete message (RFC 5322 + MIME, CRLF line ends) as sent: headers Date (when the
  * notification was made), From, To, Subject, Message-ID (n->message_id, made from the
@@ -186,6 +299,24 @@ int ermes__notify_build_message(const ermes__notify_options_t *o, const ermes__n
 int ermes__notify_pgp_sign(const char *home, const char *key, const char *data, size_t len,
                            ermes__strbuf_t *sig, char *micalg, size_t micalg_cap, char *err,
                            size_t errcap);
+
+/* Reads the one OpenPGP public key in armour (not imported anywhere; home is the contacts'
+ * keyring, made if missing) and says whether it can encrypt at now (ms). ERMES_EPARSE with
+ * the reason in err when armour holds no key, or more than one; ERMES_EUNSUPPORTED when
+ * gpgme cannot start. */
+int ermes__notify_pgp_key_info(const char *home, const char *armour, int64_t now,
+                               ermes__pgp_key_info_t *info, char *err, size_t errcap);
+
+/* ermes__registry_key_check_cb for the constituency registry: ctx is the contacts' keyring
+ * (char *); a key that cannot be read, is revoked, expired or cannot encrypt is refused. */
+int ermes__notify_key_check_cb(void *ctx, const char *armour, char *why, size_t cap);
+
+/* Encrypts data to the n armoured public keys (imported into the contacts' keyring home) as
+ * an ASCII-armoured OpenPGP message (CRLF line ends) into out. ERMES_ECONFIG with the reason
+ * in err when a key cannot be imported or cannot encrypt. */
+int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size_t n,
+                              const char *data, size_t len, ermes__strbuf_t *out, char *err,
+                              size_t errcap);
 
 /* The CSV attachment of notification id: the events it carries. */
 int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out);
@@ -228,7 +359,8 @@ int64_t ermes__notify_rate_next(const int64_t *sent, size_t n, long rate_per_hou
  * max_attempts or a permanent refusal; deferred by the rate limit without counting an
  * attempt). force: a manual send (now, even before its next attempt or after it failed).
  * Returns 0 when the attempt ran (its outcome in stats and in the store), ERMES_ECONFLICT when
- * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_ENOTFOUND,
+ * it was already sent, ERMES_EBUSY when another sender holds it, ERMES_EDENIED when it waits
+ * for approval, is held or cancelled (the reason in err), ERMES_ENOTFOUND,
  * ERMES_ECONFIG without smtp_url. err gets the SMTP error, if any. */
 int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int64_t id, int force,
                        ermes__notify_stats_t *stats, char *err, size_t errcap);

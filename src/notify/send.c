@@ -91,6 +91,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     int64_t now = ermes__time_now_ms(), wait = 0, attempts = 0;
     int64_t self = ermes__instance_id();
     ermes__notification_t n;
+    ermes__notify_crypt_t crypt;
     ermes__strbuf_t csv, msg;
     json_t *list = NULL;
     size_t nrcpt = 0, recovered = 0;
@@ -103,6 +104,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     if (err && errcap)
         err[0] = '\0';
     memset(&n, 0, sizeof(n));
+    memset(&crypt, 0, sizeof(crypt));
     if (!o->smtp_url)
         return ERMES_ECONFIG;
     /* Left in state sending by a process that died: it may be tried again (at least once). */
@@ -123,6 +125,13 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         if ((rc = ermes__store_notification_get(st, id, &n)))
             return rc;
         rc = strcmp(n.state, ERMES_NOTIFICATION_SENT) == 0 ? ERMES_ECONFLICT : ERMES_EBUSY;
+        /* Waiting for approval, held or cancelled: a send is not an approval. */
+        if (strcmp(n.state, ERMES_NOTIFICATION_SENT) && strcmp(n.approval, ERMES_APPROVAL_NONE) &&
+            strcmp(n.approval, ERMES_APPROVAL_APPROVED)) {
+            rc = ERMES_EDENIED;
+            if (err && errcap)
+                snprintf(err, errcap, "the notification is %s: approve it first", n.approval);
+        }
         ermes__notification_cleanup(&n);
         return rc;
     }
@@ -142,6 +151,21 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         stats->failed++;
         goto out;
     }
+    /* Encrypted to the recipients' keys (encrypt.c); with notify_encrypt_strict a
+     * TLP:AMBER+STRICT notification leaves out whoever has no usable key, and is failed (not
+     * an attempt) when that is everyone. */
+    rc = ermes__notify_crypt_plan(st, o, &n, rcpts, &nrcpt, now, &crypt);
+    if (rc == ERMES_EDENIED) {
+        snprintf(error, sizeof(error), "%s", crypt.note);
+        one_line(error);
+        rc = ermes__store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
+                                              error, 0);
+        stats->failed++;
+        ermes__log(ERMES_LOG_WARNING, "notification %s: %s", n.reference, error);
+        goto out;
+    }
+    if (rc)
+        goto release;
     /* Over a recipient's rate limit the message waits for its turn; it is not an attempt. A
      * manual send waits like any other: the limit protects the recipient. */
     if ((rc = rate_check(st, o, rcpts, nrcpt, now, &wait)))
@@ -156,8 +180,8 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         goto out;
     }
     if ((rc = ermes__notify_csv(st, id, &csv)) ||
-        (rc = ermes__notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, &msg, error,
-                                          sizeof(error)))) {
+        (rc = ermes__notify_build_message_to(o, &n, csv.data ? csv.data : "", csv.len, &crypt, &msg,
+                                             error, sizeof(error)))) {
         /* A key that cannot sign is the configuration's fault: it waits like a failed
          * attempt would, and says why. */
         if (rc == ERMES_ECONFIG && error[0]) {
@@ -180,6 +204,12 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     now = ermes__time_now_ms();
     if (rc == 0) {
         rc = ermes__store_notification_sent(st, id, rcpts, nrcpt, now);
+        /* Who was left out, and why, stays with it. */
+        if (!rc && crypt.note[0]) {
+            snprintf(error, sizeof(error), "%s", crypt.note);
+            one_line(error);
+            rc = ermes__store_notification_note(st, id, error);
+        }
         if (!rc) {
             stats->sent++;
             ermes__log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
@@ -222,6 +252,7 @@ out:
     if (err && errcap && error[0])
         snprintf(err, errcap, "%s", error);
     json_decref(list);
+    ermes__notify_crypt_cleanup(&crypt);
     ermes__strbuf_cleanup(&csv);
     ermes__strbuf_cleanup(&msg);
     ermes__notification_cleanup(&n);
@@ -247,6 +278,14 @@ int ermes__notify_send_due(ermes__store_t *st, const ermes__notify_options_t *o,
                    "notify: %zu notifications were being sent by a process that stopped; they "
                    "are sent again with the same Message-ID",
                    recovered);
+    }
+    /* A backlog (sending was off, or the server down, for notify_review_age) waits for a
+     * person rather than leaving all at once (review.c). */
+    {
+        size_t held = 0;
+        if ((rc = ermes__notify_hold_stale(st, o, now, &held)))
+            return rc;
+        stats->held_stale += (long)held;
     }
     /* One batch per call: the worker comes back at once when the batch was full. */
     if ((rc = ermes__store_notification_due(st, now, ids, DUE_BATCH, &n)))

@@ -24,7 +24,8 @@ struct ermes__notifier {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int started, stopping, kicked;
-    int cancel; /* set (atomically) on stop: an SMTP exchange under way gives up */
+    int cancel;           /* set (atomically) on stop: an SMTP exchange under way gives up */
+    int64_t keys_checked; /* when the contacts' keys were last checked for expiry (ms) */
 };
 
 int ermes__notifier_new(ermes__store_t *st, const ermes__notify_options_t *o,
@@ -65,6 +66,14 @@ static void round_once(ermes__notifier_t *n)
     int rc;
 
     memset(&s, 0, sizeof(s));
+    /* Once a day (and at start): contacts' keys that expire soon, or cannot be used. */
+    if (n->opts.expiry_warn_ms > 0 && ermes__time_now_ms() - n->keys_checked >= 86400 * 1000LL) {
+        size_t warned = 0;
+        n->keys_checked = ermes__time_now_ms();
+        if ((rc = ermes__notify_keys_warn(n->st, &n->opts, n->keys_checked, &warned)))
+            ermes__log(ERMES_LOG_WARNING, "notify: checking the contacts' OpenPGP keys: %s",
+                       ermes_strerror(rc));
+    }
     rc = ermes__notify_run(n->st, &n->opts, 0, &s);
     if (rc)
         ermes__log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));

@@ -182,6 +182,31 @@ out:
     return ermes__tx_end(db, owned, rc);
 }
 
+/* Sets the approval of notification id (a row of notification_reviews; none is no row). */
+static int review_put(ermes__db_t *db, int64_t id, const char *approval, const char *reason,
+                      int64_t now)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notification_reviews (notification_id, approval,"
+                                " reason, tlp, owner_org_id, created_at, updated_at) SELECT id,"
+                                " ?2, ?3, tlp, owner_org_id, ?4, ?4 FROM notifications WHERE id ="
+                                " ?1 ON CONFLICT (notification_id) DO UPDATE SET approval ="
+                                " excluded.approval, reason = excluded.reason, updated_at ="
+                                " excluded.updated_at",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, approval);
+    ermes__db_bind_text(s, 3, reason && *reason ? reason : NULL);
+    ermes__db_bind_int(s, 4, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *n,
                                      const int64_t *event_ids, size_t nevents)
 {
@@ -226,6 +251,11 @@ int ermes__store_notification_insert(ermes__store_t *st, ermes__notification_t *
     }
     ermes__db_done(s);
     if (rc)
+        goto out;
+    /* Made to wait for approval (src/notify/review.c): in the same commit, so that no
+     * sender sees it without its approval. */
+    if (n->approval[0] && strcmp(n->approval, ERMES_APPROVAL_NONE) != 0 &&
+        (rc = review_put(db, n->id, n->approval, n->approval_reason, now)))
         goto out;
     /* The reference is made from the id, which only the insert gives. */
     ermes__notification_reference(n->id, now, ref, sizeof(ref));
@@ -320,7 +350,16 @@ int ermes__store_notify_mark_events(ermes__store_t *st, const int64_t *ids, size
     "n.id, n.org_id, o.short_name, n.group_key, n.language, n.reference, n.state, n.recipients, "  \
     "n.subject, n.body, n.events, n.attempts, n.next_attempt_at, n.last_error, n.sent_at, "        \
     "n.window_start, n.window_end, n.tlp, n.owner_org_id, n.created_at, n.updated_at, "            \
-    "n.message_id"
+    "n.message_id, COALESCE(r.approval, 'none'), r.reason"
+/* The tables NOTIFICATION_COLUMNS reads. */
+#define NOTIFICATION_FROM                                                                          \
+    " FROM notifications n LEFT JOIN organisations o ON o.id = n.org_id LEFT JOIN"                 \
+    " notification_reviews r ON r.notification_id = n.id"
+/* A notification no sender may take: waiting for approval, held or cancelled (?N is the
+ * outer notifications' id column). */
+#define NOT_RELEASED(ID)                                                                           \
+    "EXISTS (SELECT 1 FROM notification_reviews r WHERE r.notification_id = " ID                   \
+    " AND r.approval <> 'approved')"
 
 static void copy_text(char *dst, size_t cap, const char *src)
 {
@@ -357,6 +396,8 @@ static void row_to_notification(ermes__db_stmt_t *s, ermes__notification_t *n)
     n->created_at = ermes__db_col_int(s, 19);
     n->updated_at = ermes__db_col_int(s, 20);
     copy_text(n->message_id, sizeof(n->message_id), ermes__db_col_text(s, 21));
+    copy_text(n->approval, sizeof(n->approval), ermes__db_col_text(s, 22));
+    copy_text(n->approval_reason, sizeof(n->approval_reason), ermes__db_col_text(s, 23));
 }
 
 int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notification_t *out)
@@ -368,10 +409,8 @@ int ermes__store_notification_get(ermes__store_t *st, int64_t id, ermes__notific
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
-                                "organisations o ON o.id = n.org_id WHERE n.id = ?1",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM " WHERE n.id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
     rc = ermes__db_step(s);
@@ -434,9 +473,10 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " NOTIFICATION_COLUMNS " FROM notifications n LEFT JOIN "
-                                "organisations o ON o.id = n.org_id WHERE (?1 = 0 OR n.id < ?1)"
+                                "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
+                                " WHERE (?1 = 0 OR n.id < ?1)"
                                 " AND (?2 IS NULL OR n.state = ?2) AND (?3 = 0 OR n.org_id = ?3)"
+                                " AND (?5 IS NULL OR COALESCE(r.approval, 'none') = ?5)"
                                 " ORDER BY n.id DESC LIMIT ?4",
                                 &s)))
         return rc;
@@ -444,6 +484,7 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
     ermes__db_bind_text(s, 2, f->state);
     ermes__db_bind_int(s, 3, f->org_id);
     ermes__db_bind_int(s, 4, ermes__page_limit(f->limit));
+    ermes__db_bind_text(s, 5, f->approval);
     while ((rc = ermes__page_step(s, f->limit, &count, more)) == 1) {
         row_to_notification(s, &n);
         if ((rc = cb(ctx, &n)))
@@ -483,14 +524,17 @@ int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids,
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* A notification whose lease is still running is left out here unless another instance
-     * holds it (it may be gone: the claim finds out). */
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT id FROM notifications WHERE state IN ('pending',"
-                                "'retrying') AND next_attempt_at <= ?1 AND (lease_until IS NULL"
-                                " OR lease_until < ?1 OR lease_owner <> ?3)"
-                                " ORDER BY next_attempt_at, id LIMIT ?2",
-                                &s)))
+    /* A notification whose lease is still running is left out here; one whose holder died
+     * before its lease ran out is listed, and the claim finds out. */
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT id FROM notifications WHERE state IN ('pending',"
+             "'retrying') AND NOT " NOT_RELEASED(
+                 "notifications.id") " AND"
+                                     " next_attempt_at <= ?1 AND (lease_until IS NULL"
+                                     " OR lease_until < ?1 OR lease_owner <> ?3)"
+                                     " ORDER BY next_attempt_at, id LIMIT ?2",
+             &s)))
         return rc;
     ermes__db_bind_int(s, 1, now);
     ermes__db_bind_int(s, 2, (int64_t)cap);
@@ -512,7 +556,7 @@ int ermes__store_notification_next_due(ermes__store_t *st, int64_t *at)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 "SELECT MIN(next_attempt_at) FROM notifications WHERE state IN "
-                                "('pending','retrying')",
+                                "('pending','retrying') AND NOT " NOT_RELEASED("notifications.id"),
                                 &s)))
         return rc;
     rc = ermes__db_step(s);
@@ -536,9 +580,10 @@ int ermes__store_notification_claim(ermes__store_t *st, int64_t id, int64_t owne
         .select_sql = "SELECT lease_owner, lease_until FROM notifications WHERE id = ?1",
         .update_sql = "UPDATE notifications SET lease_owner = ?2, lease_until = ?3"
                       " WHERE id = ?1 AND (state IN ('pending','retrying') OR"
-                      " (?7 = 1 AND state = 'failed')) AND (?7 = 1 OR next_attempt_at"
-                      " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
-                      " COALESCE(lease_until, 0) = ?5 RETURNING id",
+                      " (?7 = 1 AND state = 'failed')) AND NOT " NOT_RELEASED(
+                          "notifications.id") " AND (?7 = 1 OR next_attempt_at"
+                                              " <= ?6) AND COALESCE(lease_owner, 0) = ?4 AND"
+                                              " COALESCE(lease_until, 0) = ?5 RETURNING id",
         .id = id,
         .owner = owner,
         .until = until,
@@ -568,7 +613,8 @@ int ermes__store_notification_start(ermes__store_t *st, int64_t id, int64_t owne
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE notifications SET state = 'sending', attempts = attempts"
                                 " + 1, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND"
-                                " state IN ('pending','retrying','failed') RETURNING attempts",
+                                " state IN ('pending','retrying','failed') AND NOT " NOT_RELEASED(
+                                    "notifications.id") " RETURNING attempts",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
@@ -820,4 +866,178 @@ int ermes__store_notify_plan(ermes__store_t *st, int which, char *buf, size_t ca
     if (pg)
         ermes__db_exec(db, "RESET enable_seqscan");
     return rc;
+}
+
+/* ---- review before sending --------------------------------------------------------------- */
+
+int ermes__store_notification_hold_stale(ermes__store_t *st, int64_t cutoff, int64_t now,
+                                         const char *reason, size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* Those that go out by themselves (no review row); not those being sent: their attempt
+     * runs to its end. An approved one has a row: a person said it may go. */
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO notification_reviews (notification_id, approval,"
+                                " reason, tlp, owner_org_id, created_at, updated_at) SELECT n.id,"
+                                " 'waiting', ?3, n.tlp, n.owner_org_id, ?2, ?2 FROM notifications"
+                                " n WHERE n.state IN ('pending','retrying') AND n.created_at < ?1"
+                                " AND NOT EXISTS (SELECT 1 FROM notification_reviews r WHERE"
+                                " r.notification_id = n.id) ON CONFLICT (notification_id) DO"
+                                " NOTHING RETURNING notification_id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, cutoff);
+    ermes__db_bind_int(s, 2, now);
+    ermes__db_bind_text(s, 3, reason);
+    while ((rc = ermes__db_step(s)) == 1)
+        (*n)++;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_notification_review(ermes__store_t *st, int64_t id, const char *approval,
+                                     const char *reason, int *changed)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int64_t now = ermes__time_now_ms();
+    int rc, owned, open = 0;
+
+    *changed = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* One write transaction: the sender's start (ermes__store_notification_start) checks the
+     * approval in its own, so a hold or a cancel either comes before an attempt starts and
+     * stops it, or finds it sending and changes nothing. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    /* state sending is an attempt under way and sent is final; cancelled is final too. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT 1 FROM notifications n LEFT JOIN notification_reviews r ON"
+                                " r.notification_id = n.id WHERE n.id = ?1 AND n.state IN"
+                                " ('pending','retrying','failed') AND COALESCE(r.approval,"
+                                " 'none') <> 'cancelled'",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        goto out;
+    open = rc == 1;
+    rc = 0;
+    if (!open)
+        goto out;
+    if ((rc = review_put(db, id, approval, reason, now)))
+        goto out;
+    /* Approved while waiting for its first attempt: due now, not at the time it was made. */
+    if (strcmp(approval, ERMES_APPROVAL_APPROVED) == 0) {
+        if ((rc = ermes__db_prepare(db,
+                                    "UPDATE notifications SET next_attempt_at = ?2, updated_at ="
+                                    " ?2 WHERE id = ?1 AND state = 'pending' AND attempts = 0 AND"
+                                    " next_attempt_at > ?2",
+                                    &s)))
+            goto out;
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_int(s, 2, now);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        if (rc < 0)
+            goto out;
+        rc = 0;
+    }
+    *changed = 1;
+out:
+    rc = ermes__tx_end(db, owned, rc);
+    if (rc)
+        *changed = 0;
+    return rc;
+}
+
+int ermes__store_notification_edit(ermes__store_t *st, int64_t id, const char *subject,
+                                   const char *body, const char *recipients)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* Only what no sender may take (waiting or held): the text a sender read is the text it
+     * sends, and an edit never races an attempt. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE notifications SET subject = COALESCE(?2, subject), body ="
+                                " COALESCE(?3, body), recipients = COALESCE(?4, recipients),"
+                                " updated_at = ?5 WHERE id = ?1 AND state IN ('pending',"
+                                "'retrying','failed') AND EXISTS (SELECT 1 FROM"
+                                " notification_reviews r WHERE r.notification_id ="
+                                " notifications.id AND r.approval IN ('waiting','held'))"
+                                " RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, subject);
+    ermes__db_bind_text(s, 3, body);
+    ermes__db_bind_text(s, 4, recipients);
+    ermes__db_bind_int(s, 5, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc == 1)
+        return 0;
+    if (rc < 0)
+        return rc;
+    {
+        int64_t found;
+        char ref[32];
+        snprintf(ref, sizeof(ref), "%lld", (long long)id);
+        return ermes__store_notification_find(st, ref, &found) ? ERMES_ENOTFOUND : ERMES_ECONFLICT;
+    }
+}
+
+int ermes__store_notification_waiting(ermes__store_t *st, int64_t org_id, int64_t *ids, size_t cap,
+                                      size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT n.id FROM notification_reviews r JOIN notifications n ON"
+                                " n.id = r.notification_id WHERE r.approval = 'waiting' AND"
+                                " n.state IN ('pending','retrying','failed') AND (?1 = 0 OR"
+                                " n.org_id = ?1) ORDER BY n.id LIMIT ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, org_id);
+    ermes__db_bind_int(s, 2, (int64_t)cap);
+    while ((rc = ermes__db_step(s)) == 1 && *n < cap)
+        ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_notification_note(ermes__store_t *st, int64_t id, const char *note)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "UPDATE notifications SET last_error = ?2 WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, note && *note ? note : NULL);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
 }

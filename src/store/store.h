@@ -468,6 +468,9 @@ int ermes__store_notification_finish(ermes__store_t *st, int64_t id, const char 
  * send log, in one transaction. */
 int ermes__store_notification_sent(ermes__store_t *st, int64_t id, const char *const *rcpts,
                                    size_t n, int64_t at);
+/* Sets the note (last_error) of notification id, e.g. the recipients an encrypted message
+ * left out. */
+int ermes__store_notification_note(ermes__store_t *st, int64_t id, const char *note);
 /* Gives a claim back without recording an attempt. */
 int ermes__store_notification_release(ermes__store_t *st, int64_t id);
 /* Notifications left in state sending by an instance that is gone (or whose lease ran out):
@@ -491,6 +494,49 @@ int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
 /* Calls cb with every stored switch, by id. Returns 0, cb's non-zero, or a store error. */
 int ermes__store_wl_switch_each(ermes__store_t *st,
                                 int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
+/* ---- review before sending (notifications.c, notify_policies.c) ------------------------- */
+
+/* Every notification not sent yet (pending or retrying) that goes out by itself (approval
+ * none) and was made before cutoff becomes waiting, with reason; *n gets how many. */
+int ermes__store_notification_hold_stale(ermes__store_t *st, int64_t cutoff, int64_t now,
+                                         const char *reason, size_t *n);
+/* Sets the approval of notification id (ERMES_APPROVAL_APPROVED, HELD or CANCELLED) with
+ * reason (who decided; may be NULL), if it is not sent and not being sent and not cancelled:
+ * *changed = 1. An approved one that was waiting for its first attempt is due at once. */
+int ermes__store_notification_review(ermes__store_t *st, int64_t id, const char *approval,
+                                     const char *reason, int *changed);
+/* Changes the subject, body and/or recipients (JSON array text) of notification id (NULL:
+ * unchanged), which must wait for approval (waiting or held) and not be sent: ERMES_ECONFLICT
+ * otherwise, ERMES_ENOTFOUND. */
+int ermes__store_notification_edit(ermes__store_t *st, int64_t id, const char *subject,
+                                   const char *body, const char *recipients);
+/* Ids of the notifications waiting for approval (of org_id; 0: all), oldest first, at most
+ * cap. */
+int ermes__store_notification_waiting(ermes__store_t *st, int64_t org_id, int64_t *ids, size_t cap,
+                                      size_t *n);
+
+/* A notification policy: whether the notifications it matches wait for approval. */
+typedef struct ermes__notify_policy {
+    int64_t id;
+    char feed[128];          /* feed.name; "" any */
+    char classification[64]; /* RSIT class (classification.taxonomy) or type; "" any */
+    int64_t org_id;          /* the constituent; 0 any */
+    char org[64];            /* its short name, "" for any */
+    char mode[8];            /* "auto" or "review" */
+    char note[256];
+    int64_t created_at;
+} ermes__notify_policy_t;
+
+#define ERMES_NOTIFY_POLICIES_MAX 10000
+typedef int (*ermes__store_notify_policy_cb)(void *ctx, const ermes__notify_policy_t *p);
+/* Every policy, by id; borrowed for the call. */
+int ermes__store_notify_policy_each(ermes__store_t *st, ermes__store_notify_policy_cb cb,
+                                    void *ctx);
+/* Stores p (feed, classification, org_id, mode, note); a policy with the same feed,
+ * classification and constituent is replaced. Fills p->id and created_at. */
+int ermes__store_notify_policy_put(ermes__store_t *st, ermes__notify_policy_t *p, int64_t home);
+/* ERMES_ENOTFOUND when there is no such policy. */
+int ermes__store_notify_policy_delete(ermes__store_t *st, int64_t id);
 
 /* ---- STIX 2.1 objects and sharing groups (stix_objects.c, sharing_groups.c) ------------- */
 
@@ -649,6 +695,25 @@ typedef int (*ermes__store_sighting_count_cb)(void *ctx, const ermes__sighting_c
 int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *v,
                                      const ermes__sighting_filter_t *f,
                                      ermes__store_sighting_count_cb cb, void *ctx, int *more);
+
+/* ---- sightings that notify (notify_sightings.c) ----------------------------------------- */
+
+/* The groups of sightings to notify (of a constituent that has someone to write to, in no
+ * notification yet): one per (constituent, indicator source, as key: "" for none), with the
+ * oldest stored at or before cutoff; events counts sightings, max_id the newest. */
+int ermes__store_notify_sighting_groups(ermes__store_t *st, int64_t cutoff,
+                                        ermes__store_notify_group_cb cb, void *ctx);
+/* The sightings of group g up to g->max_id still to notify, with their indicator's type, value
+ * and (current) TLP, at most limit (0: all); borrowed for the call. */
+int ermes__store_notify_sighting_rows(ermes__store_t *st, const ermes__notify_group_t *g,
+                                      long limit, ermes__store_sighting_cb cb, void *ctx);
+/* Records that notification id carries sightings ids (and counts them in its events);
+ * ERMES_ECONFLICT (nothing recorded) when one is in a notification already. */
+int ermes__store_notification_add_sightings(ermes__store_t *st, int64_t id, const int64_t *ids,
+                                            size_t n);
+/* The sightings notification id carries, in id order (borrowed for the call). */
+int ermes__store_notification_sightings(ermes__store_t *st, int64_t id, ermes__store_sighting_cb cb,
+                                        void *ctx);
 /* ---- collection: collector state, spool claims (collectors.c) ------------------------- */
 
 /* The state of collector name; ERMES_ENOTFOUND before its first run. */

@@ -524,6 +524,10 @@ class HttpLimitsTest(unittest.TestCase):
                             s, _, b = self.e.request("DELETE", url)
                             self.assertEqual(s, 200, "DELETE %s -> %d %r" % (url, s, b))
                             continue
+                        elif path == "/api/v1/notification-policies/{id}":
+                            victim = self.e.ok("POST", "/api/v1/notification-policies",
+                                               {"mode": "review", "feed": "doomed"},
+                                               expect=201)["id"]
                         elif path == "/api/v1/indicators/{id}":
                             victim = self.e.ok("POST", "/api/v1/indicators",
                                                {"value": "doomed.example"}, expect=201)["id"]

@@ -335,8 +335,9 @@ class DeliveryTest(NotifyBase):
         self.assertEqual(str(got[(UMA_ABUSE, UMA_SECURITY)]["msg"]["Subject"]),
                          "[%s] [TLP:AMBER] 2 events from test-scan for UMA" % n["reference"])
         self.assertIn("Dear Union Medicines Agency team", body)
-        self.assertIn("- scanner (1): ", body)
-        self.assertIn("- vulnerable-system (1): ", body)
+        # The RSIT class and the type in words, never a bare type and count.
+        self.assertIn("- Information gathering: scanner (1 event): ", body)
+        self.assertIn("- Vulnerable: vulnerable system (vulnerable-system, 1 event): ", body)
         self.assertEqual(sorted(r["source.ip"] for r in rows), ["198.51.100.7", "198.51.100.8"])
         self.assertEqual(sorted(r["tlp"] for r in rows), ["AMBER", "GREEN"])
 

@@ -397,7 +397,8 @@ static void test_language_choice(void **state)
                                   0,
                                   types,
                                   counts,
-                                  "x@y.example"};
+                                  "x@y.example",
+                                  NULL};
         ermes__strbuf_t s, b;
         ermes__strbuf_init(&s, 4096);
         ermes__strbuf_init(&b, 4096);
@@ -408,6 +409,48 @@ static void test_language_choice(void **state)
         ermes__strbuf_cleanup(&s);
         ermes__strbuf_cleanup(&b);
     }
+}
+
+/* Item 11 of issue 15: classes and types in words, never "other (4)"; the signature from the
+ * settings. */
+static void test_words_and_signature(void **state)
+{
+    const char *types[] = {"other", "c2-server", "vulnerable-system", NULL};
+    int64_t counts[] = {4, 1, 2};
+    ermes__notify_vars_t v = {"ERMES-2026-000008",
+                              "ORGA",
+                              "Organisation A",
+                              "feed1",
+                              0,
+                              ERMES_TLP_AMBER,
+                              7,
+                              0,
+                              0,
+                              types,
+                              counts,
+                              "UCERT <cert@ucert.example>",
+                              "UCERT, the CERT of the Union\\nRue de la Loi 1, Brussels"};
+    ermes__strbuf_t s, b;
+
+    (void)state;
+    ermes__strbuf_init(&s, 4096);
+    ermes__strbuf_init(&b, 1 << 16);
+    assert_int_equal(ermes__notify_render(NULL, "en", &v, &s, &b), 0);
+    assert_non_null(strstr(b.data, "- Other: not classified further by the source (other, 4 "
+                                   "events): "));
+    assert_non_null(
+        strstr(b.data, "- Malicious code: command-and-control server (c2-server, 1 event): "));
+    assert_non_null(strstr(b.data, "- Vulnerable: vulnerable system (vulnerable-system, 2 "
+                                   "events): "));
+    assert_null(strstr(b.data, "other (4)"));
+    assert_non_null(strstr(b.data, "Best regards,\nUCERT, the CERT of the Union\nRue de la Loi 1, "
+                                   "Brussels\n"));
+    ermes__strbuf_reset(&s);
+    ermes__strbuf_reset(&b);
+    assert_int_equal(ermes__notify_render(NULL, "de", &v, &s, &b), 0);
+    assert_non_null(strstr(b.data, "- Verwundbar: vulnerable system"));
+    ermes__strbuf_cleanup(&s);
+    ermes__strbuf_cleanup(&b);
 }
 
 /* The contacts of org for kinds, as "email,email,". */
@@ -532,8 +575,10 @@ static void test_grouping_rules(void **state)
                  n->reference);
         assert_string_equal(n->subject, subject);
         assert_non_null(strstr(n->body, "Dear Organisation A team"));
-        assert_non_null(strstr(n->body, "- scanner (1): a system scans"));
-        assert_non_null(strstr(n->body, "- vulnerable-system (1): "));
+        assert_non_null(
+            strstr(n->body, "- Information gathering: scanner (1 event): a system scans"));
+        assert_non_null(strstr(n->body, "- Vulnerable: vulnerable system (vulnerable-system, 1 "
+                                        "event): "));
         assert_non_null(strstr(n->body, "2026-03-01 10:00"));
         assert_non_null(strstr(n->body, n->reference));
         assert_non_null(strstr(n->body, "UCERT <cert@ucert.example>"));
@@ -1042,28 +1087,32 @@ static void test_migration_keeps_notifications(void **state)
     assert_int_equal(version, ermes__schema_count());
     /* Back to migration 3: its tables, with a retried, a sent and a failed notification. */
     assert_int_equal(ermes__db_exec(db, TEST_UNDO_MIGRATION_16), 0);
-    assert_int_equal(ermes__db_exec(db, "DROP TABLE notification_events;"
-                                        "DROP TABLE notification_sends;"
-                                        "DROP TABLE notifications;"
-                                        /* made by 3, dropped by 12 */
-                                        "DROP INDEX IF EXISTS events_unnotified;"
-                                        /* what the migrations after 4 made */
-                                        "DROP TABLE notify_cursor;"
-                                        "DROP TABLE collectors;"
-                                        "DROP TABLE spool_claims;"
-                                        "DROP TABLE sighting_counts;"
-                                        "DROP TABLE sightings;"
-                                        "DROP TABLE indicators;"
-                                        "DELETE FROM counters WHERE name = 'indicators';"
-                                        "DROP TABLE dedup_log;"
-                                        "DROP TABLE event_names;"
-                                        "DROP TABLE dedup_batches;"
-                                        "ALTER TABLE events DROP COLUMN raw_offset;"
-                                        "ALTER TABLE events DROP COLUMN raw_length;"
-                                        "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
-                                        " INTEGER NOT NULL, last_seen INTEGER NOT NULL)"
-                                        " WITHOUT ROWID;"
-                                        "DELETE FROM schema_version WHERE version >= 4;"),
+    assert_int_equal(ermes__db_exec(db, /* made by 23, referring to what is dropped next */
+                                    "DROP TABLE notification_sightings;"
+                                    "DROP TABLE notification_reviews;"
+                                    "DROP TABLE notify_policies;"
+                                    "DROP TABLE notification_events;"
+                                    "DROP TABLE notification_sends;"
+                                    "DROP TABLE notifications;"
+                                    /* made by 3, dropped by 12 */
+                                    "DROP INDEX IF EXISTS events_unnotified;"
+                                    /* what the migrations after 4 made */
+                                    "DROP TABLE notify_cursor;"
+                                    "DROP TABLE collectors;"
+                                    "DROP TABLE spool_claims;"
+                                    "DROP TABLE sighting_counts;"
+                                    "DROP TABLE sightings;"
+                                    "DROP TABLE indicators;"
+                                    "DELETE FROM counters WHERE name = 'indicators';"
+                                    "DROP TABLE dedup_log;"
+                                    "DROP TABLE event_names;"
+                                    "DROP TABLE dedup_batches;"
+                                    "ALTER TABLE events DROP COLUMN raw_offset;"
+                                    "ALTER TABLE events DROP COLUMN raw_length;"
+                                    "CREATE TABLE dedup (key BLOB PRIMARY KEY, first_seen"
+                                    " INTEGER NOT NULL, last_seen INTEGER NOT NULL)"
+                                    " WITHOUT ROWID;"
+                                    "DELETE FROM schema_version WHERE version >= 4;"),
                      0);
     assert_int_equal(ermes__db_exec(db, ermes__schema_migration(3, ERMES__SCHEMA_SQLITE)), 0);
     assert_int_equal(ermes__db_prepare(db,
@@ -1175,6 +1224,10 @@ static void test_options_from_config(void **state)
     assert_string_equal(o.mail_from, "ermes@localhost");
     assert_int_equal(ermes__config_set(&cfg, "notify_group_by", "type", &d), 0);
     assert_int_equal(ermes__config_set(&cfg, "smtp_url", "smtp://127.0.0.1:2525", &d), 0);
+    /* Sending needs the CERT's own From: address, not the placeholder. */
+    assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "mail_from");
+    assert_int_equal(ermes__config_set(&cfg, "mail_from", "UCERT <cert@ucert.example>", &d), 0);
     assert_int_equal(ermes__notify_options_from_config(&cfg, &o, &d), 0);
     assert_int_equal(o.by_type, 1);
     assert_string_equal(o.smtp_url, "smtp://127.0.0.1:2525");
@@ -1529,6 +1582,346 @@ static void test_group_events_one_row_reader(void **state)
     assert_int_equal(got.raw_length, want.raw_length);
 }
 
+/* ---- review before sending ------------------------------------------------------------------ */
+
+static void test_review_decide(void **state)
+{
+    ermes__notify_policy_t items[4];
+    ermes__notify_policies_t l = {items, 0, 4};
+    const char *feeds[] = {"shadowserver-scan_ssl", "other"};
+    const char *types[] = {"vulnerable-system"};
+    const char *scan[] = {"scanner"};
+    char why[256];
+
+    (void)state;
+    memset(items, 0, sizeof(items));
+    /* No policy: the default decides. */
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 5, feeds, 2, types, 1, why, sizeof(why)),
+                     0);
+    assert_string_equal(why, "");
+    assert_int_equal(ermes__notify_review_decide(NULL, 1, 5, feeds, 2, types, 1, why, sizeof(why)),
+                     1);
+    assert_non_null(strstr(why, "notify_approval"));
+    /* 1: review every vulnerable (an RSIT class matches its types). */
+    items[0].id = 1;
+    snprintf(items[0].classification, sizeof(items[0].classification), "vulnerable");
+    snprintf(items[0].mode, sizeof(items[0].mode), "review");
+    l.n = 1;
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 5, feeds, 2, types, 1, why, sizeof(why)),
+                     1);
+    assert_non_null(strstr(why, "policy 1"));
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 5, feeds, 2, scan, 1, why, sizeof(why)), 0);
+    /* 2: but constituent 5's vulnerable go out by themselves: more specific, it wins. */
+    items[1].id = 2;
+    items[1].org_id = 5;
+    snprintf(items[1].classification, sizeof(items[1].classification), "vulnerable-system");
+    snprintf(items[1].mode, sizeof(items[1].mode), "auto");
+    l.n = 2;
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 5, feeds, 2, types, 1, why, sizeof(why)),
+                     0);
+    assert_non_null(strstr(why, "policy 2"));
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 6, feeds, 2, types, 1, why, sizeof(why)),
+                     1);
+    /* 3: as specific as 2 (a feed and a constituent) and says review: review wins the tie. */
+    items[2].id = 3;
+    items[2].org_id = 5;
+    snprintf(items[2].feed, sizeof(items[2].feed), "other");
+    snprintf(items[2].mode, sizeof(items[2].mode), "review");
+    l.n = 3;
+    assert_int_equal(ermes__notify_review_decide(&l, 0, 5, feeds, 2, types, 1, why, sizeof(why)),
+                     1);
+    assert_non_null(strstr(why, "policy 3"));
+    /* 4: the default is review, and a policy for one feed says auto. */
+    items[3].id = 4;
+    snprintf(items[3].feed, sizeof(items[3].feed), "quiet");
+    snprintf(items[3].mode, sizeof(items[3].mode), "auto");
+    l.n = 4;
+    {
+        const char *quiet[] = {"quiet"};
+        assert_int_equal(ermes__notify_review_decide(&l, 1, 9, quiet, 1, scan, 1, why, sizeof(why)),
+                         0);
+        assert_int_equal(ermes__notify_review_decide(&l, 1, 9, feeds, 2, scan, 1, why, sizeof(why)),
+                         1);
+    }
+}
+
+static void test_review_bodies(void **state)
+{
+    ermes__notification_edit_t e;
+    ermes__notify_policy_t p;
+    ermes__review_action_t a;
+    const char *org;
+    int64_t ids[4];
+    size_t n;
+    int all;
+    ermes_diag_t d;
+    json_t *j;
+
+    (void)state;
+#define BODY(text) (j = json_loads(text, 0, NULL), assert_non_null(j), j)
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__notification_edit_read(BODY("{\"subject\":\"x\",\"recipients\":"
+                                                        "[\"a@b.example\"]}"),
+                                                   &e, &d),
+                     0);
+    assert_string_equal(e.subject, "x");
+    assert_null(e.body);
+    json_decref(j);
+    assert_int_equal(
+        ermes__notification_edit_read(BODY("{\"subject\":\"a\\r\\nBcc: x@y\"}"), &e, &d),
+        ERMES_EINVAL);
+    assert_string_equal(d.field, "subject");
+    json_decref(j);
+    assert_int_equal(
+        ermes__notification_edit_read(BODY("{\"recipients\":[\"a@b.example>, c@d\"]}"), &e, &d),
+        ERMES_EINVAL);
+    assert_string_equal(d.field, "recipients");
+    json_decref(j);
+    assert_int_equal(ermes__notification_edit_read(BODY("{\"recipients\":[]}"), &e, &d),
+                     ERMES_EINVAL);
+    json_decref(j);
+    assert_int_equal(ermes__notification_edit_read(BODY("{}"), &e, &d), ERMES_EINVAL);
+    json_decref(j);
+    assert_int_equal(ermes__notification_edit_read(BODY("{\"state\":\"sent\"}"), &e, &d),
+                     ERMES_EINVAL);
+    assert_string_equal(d.field, "state");
+    json_decref(j);
+    assert_int_equal(ermes__notification_edit_read(BODY("{\"body\":\"line\\n\\tok\"}"), &e, &d), 0);
+    json_decref(j);
+
+    assert_int_equal(ermes__review_bulk_read(BODY("{\"action\":\"hold\",\"ids\":[3,1]}"), &a, ids,
+                                             4, &n, &all, &org, &d),
+                     0);
+    assert_int_equal(a, ERMES_REVIEW_HOLD);
+    assert_int_equal(n, 2);
+    assert_int_equal(ids[0], 3);
+    json_decref(j);
+    assert_int_equal(
+        ermes__review_bulk_read(BODY("{\"action\":\"approve\",\"waiting\":true,\"org\":\"UMA\"}"),
+                                &a, ids, 4, &n, &all, &org, &d),
+        0);
+    assert_true(all);
+    assert_string_equal(org, "UMA");
+    json_decref(j);
+    assert_int_equal(ermes__review_bulk_read(BODY("{\"action\":\"send\",\"ids\":[1]}"), &a, ids, 4,
+                                             &n, &all, &org, &d),
+                     ERMES_EINVAL);
+    assert_string_equal(d.field, "action");
+    json_decref(j);
+    assert_int_equal(ermes__review_bulk_read(BODY("{\"action\":\"cancel\",\"ids\":[1,2,3,4,5]}"),
+                                             &a, ids, 4, &n, &all, &org, &d),
+                     ERMES_EINVAL);
+    json_decref(j);
+    assert_int_equal(ermes__review_bulk_read(BODY("{\"action\":\"cancel\",\"ids\":[0]}"), &a, ids,
+                                             4, &n, &all, &org, &d),
+                     ERMES_EINVAL);
+    json_decref(j);
+
+    assert_int_equal(ermes__notify_policy_read(BODY("{\"mode\":\"review\",\"classification\":"
+                                                    "\"vulnerable\",\"org\":\"UMA\"}"),
+                                               &p, &org, &d),
+                     0);
+    assert_string_equal(p.classification, "vulnerable");
+    assert_string_equal(org, "UMA");
+    json_decref(j);
+    assert_int_equal(
+        ermes__notify_policy_read(BODY("{\"mode\":\"review\",\"classification\":\"nonsense\"}"), &p,
+                                  &org, &d),
+        ERMES_EINVAL);
+    assert_string_equal(d.field, "classification");
+    json_decref(j);
+    assert_int_equal(ermes__notify_policy_read(BODY("{\"feed\":\"x\"}"), &p, &org, &d),
+                     ERMES_EINVAL);
+    assert_string_equal(d.field, "mode");
+    json_decref(j);
+#undef BODY
+}
+
+static ermes__notification_t get_n(fixture_t *f, int64_t id)
+{
+    ermes__notification_t n;
+
+    assert_int_equal(ermes__store_notification_get(f->st, id, &n), 0);
+    return n;
+}
+
+static void test_review_flow(void **state)
+{
+    fixture_t *f = *state;
+    ermes__viewer_t v = {0, "reviewer", ERMES_ROLE_ADMIN, 0, "test"};
+    ermes__notify_policy_t p;
+    ermes__notify_stats_t s;
+    ermes__notification_t n;
+    ermes__notification_edit_t e;
+    int64_t now = ermes__time_now_ms(), ids[8], a_id, e_id;
+    char why[160], err[256];
+    collected_t c;
+    size_t k, nw;
+    json_t *j;
+    ermes_diag_t d;
+
+    /* Policy: everything of ORGA waits. */
+    memset(&p, 0, sizeof(p));
+    p.org_id = f->a;
+    snprintf(p.mode, sizeof(p.mode), "review");
+    assert_int_equal(ermes__store_notify_policy_put(f->st, &p, f->home), 0);
+    assert_true(p.id > 0);
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now);
+    add_event(f, f->e, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.2", now);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(s.notifications, 2);
+    assert_int_equal(s.for_review, 1);
+    list_all(f, &c);
+    assert_int_equal(c.count, 2);
+    a_id = c.n[0].org_id == f->a ? c.n[0].id : c.n[1].id;
+    e_id = c.n[0].org_id == f->a ? c.n[1].id : c.n[0].id;
+    collected_free(&c);
+    n = get_n(f, a_id);
+    assert_string_equal(n.approval, "waiting");
+    assert_non_null(strstr(n.approval_reason, "policy"));
+    ermes__notification_cleanup(&n);
+    n = get_n(f, e_id);
+    assert_string_equal(n.approval, "none");
+    ermes__notification_cleanup(&n);
+
+    /* Only ORGE's is due; a manual send of ORGA's is refused as not approved. */
+    assert_int_equal(ermes__store_notification_due(f->st, ermes__time_now_ms() + 1, ids, 8, &k), 0);
+    assert_int_equal(k, 1);
+    assert_int_equal(ids[0], e_id);
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    assert_int_equal(ermes__notify_send(f->st, &f->o, a_id, 1, NULL, err, sizeof(err)),
+                     ERMES_EDENIED);
+    assert_non_null(strstr(err, "waiting"));
+    assert_int_equal(ermes__store_notification_waiting(f->st, 0, ids, 8, &nw), 0);
+    assert_int_equal(nw, 1);
+    assert_int_equal(ermes__store_notification_waiting(f->st, f->e, ids, 8, &nw), 0);
+    assert_int_equal(nw, 0);
+
+    /* Edit: only while waiting or held; the none one cannot be edited. */
+    j = json_loads("{\"subject\":\"Checked by a person\",\"recipients\":[\"Sec@A.example\","
+                   "\"sec@a.example\"]}",
+                   0, NULL);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__notification_edit_read(j, &e, &d), 0);
+    assert_int_equal(ermes__notify_edit(f->st, &v, a_id, &e), 0);
+    assert_int_equal(ermes__notify_edit(f->st, &v, e_id, &e), ERMES_ECONFLICT);
+    assert_int_equal(ermes__notify_edit(f->st, &v, 999999, &e), ERMES_ENOTFOUND);
+    n = get_n(f, a_id);
+    assert_string_equal(n.subject, "Checked by a person");
+    assert_string_equal(n.recipients, "[\"sec@a.example\"]");
+    ermes__notification_cleanup(&n);
+
+    /* Approve: due now; hold: not due; approve again; cancel: final. */
+    assert_int_equal(ermes__notify_review(f->st, &v, a_id, ERMES_REVIEW_HOLD, why, sizeof(why)), 0);
+    assert_int_equal(ermes__store_notification_due(f->st, ermes__time_now_ms() + 1, ids, 8, &k), 0);
+    assert_int_equal(k, 1);
+    assert_int_equal(ermes__notify_review(f->st, &v, a_id, ERMES_REVIEW_APPROVE, why, sizeof(why)),
+                     0);
+    n = get_n(f, a_id);
+    assert_string_equal(n.approval, "approved");
+    assert_string_equal(n.approval_reason, "approved by reviewer");
+    ermes__notification_cleanup(&n);
+    assert_int_equal(ermes__store_notification_due(f->st, ermes__time_now_ms() + 1, ids, 8, &k), 0);
+    assert_int_equal(k, 2);
+    /* Approved: the backlog rule leaves it alone (a person decided). */
+    assert_int_equal(ermes__store_notification_hold_stale(f->st, INT64_MAX, now, "old", &nw), 0);
+    assert_int_equal(nw, 1); /* ORGE's, which went out by itself */
+    n = get_n(f, e_id);
+    assert_string_equal(n.approval, "waiting");
+    assert_string_equal(n.approval_reason, "old");
+    ermes__notification_cleanup(&n);
+    assert_int_equal(ermes__store_notification_hold_stale(f->st, INT64_MAX, now, "old", &nw), 0);
+    assert_int_equal(nw, 0);
+    assert_int_equal(ermes__notify_review(f->st, &v, e_id, ERMES_REVIEW_CANCEL, why, sizeof(why)),
+                     0);
+    assert_int_equal(ermes__notify_review(f->st, &v, e_id, ERMES_REVIEW_APPROVE, why, sizeof(why)),
+                     ERMES_ECONFLICT);
+    assert_non_null(strstr(why, "cancelled"));
+    assert_int_equal(ermes__notify_edit(f->st, &v, e_id, &e), ERMES_ECONFLICT);
+    /* The approved one is attempted (port 1 refuses: retrying); the cancelled one is not. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, ermes__time_now_ms() + 1, &s), 0);
+    assert_int_equal(s.retrying, 1);
+    n = get_n(f, e_id);
+    assert_string_equal(n.state, "pending");
+    assert_int_equal(n.attempts, 0);
+    ermes__notification_cleanup(&n);
+    /* A sent one cannot be reviewed. */
+    assert_int_equal(
+        ermes__store_notification_finish(f->st, a_id, "sent", 2, 0, NULL, ermes__time_now_ms()), 0);
+    assert_int_equal(ermes__notify_review(f->st, &v, a_id, ERMES_REVIEW_HOLD, why, sizeof(why)),
+                     ERMES_ECONFLICT);
+    assert_non_null(strstr(why, "sent"));
+    /* Policies: replaced by (feed, classification, constituent); deleted. */
+    snprintf(p.mode, sizeof(p.mode), "auto");
+    assert_int_equal(ermes__store_notify_policy_put(f->st, &p, f->home), 0);
+    {
+        ermes__notify_policies_t l;
+        assert_int_equal(ermes__notify_policies_load(f->st, &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.items[0].mode, "auto");
+        assert_string_equal(l.items[0].org, "ORGA");
+        ermes__notify_policies_cleanup(&l);
+    }
+    assert_int_equal(ermes__store_notify_policy_delete(f->st, p.id), 0);
+    assert_int_equal(ermes__store_notify_policy_delete(f->st, p.id), ERMES_ENOTFOUND);
+    json_decref(j); /* e borrowed from it until here */
+}
+
+static void test_review_backlog(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), id;
+    ermes__notify_stats_t s;
+    ermes__notification_t n;
+    collected_t c;
+
+    /* Events stored two days ago, grouped only now (sending was never on): waiting. */
+    f->o.review_age_ms = 24 * HOUR_MS;
+    add_event(f, f->a, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.1", now - 48 * HOUR_MS);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 0, &s), 0);
+    assert_int_equal(s.notifications, 1);
+    assert_int_equal(s.for_review, 1);
+    list_all(f, &c);
+    id = c.n[0].id;
+    collected_free(&c);
+    n = get_n(f, id);
+    assert_string_equal(n.approval, "waiting");
+    assert_non_null(strstr(n.approval_reason, "notify_review_age"));
+    ermes__notification_cleanup(&n);
+    /* A notification made an hour ago: the send round holds it once review_age is an hour. */
+    add_event(f, f->e, "feed1", "scanner", ERMES_TLP_AMBER, "192.0.2.2", now);
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
+    f->o.smtp_url = "smtp://127.0.0.1:1";
+    f->o.review_age_ms = HOUR_MS;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__notify_send_due(f->st, &f->o, now + 2 * HOUR_MS, &s), 0);
+    assert_int_equal(s.held_stale, 1);
+    assert_int_equal(s.retrying + s.sent + s.failed, 0);
+    /* Off (0): nothing is held. */
+    f->o.review_age_ms = 0;
+    add_event(f, f->e, "feed2", "scanner", ERMES_TLP_AMBER, "192.0.2.3", now - 48 * HOUR_MS);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__notify_group(f->st, &f->o, now, 1, &s), 0);
+    assert_int_equal(s.for_review, 0);
+}
+
+static void test_review_migration_runs_again(void **state)
+{
+    fixture_t *f = *state;
+    ermes__db_t *db = ermes__db_conn(f->st);
+
+    /* Migrations run again over their own tables when a test (or an operator) takes the
+     * version back: 23 too. */
+    assert_non_null(db);
+    assert_int_equal(ermes__db_exec(db, ermes__schema_migration(23, test_db_postgresql()
+                                                                        ? ERMES__SCHEMA_POSTGRESQL
+                                                                        : ERMES__SCHEMA_SQLITE)),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1556,6 +1949,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursor_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_events_one_row_reader, setup, teardown),
+        cmocka_unit_test(test_review_decide),
+        cmocka_unit_test(test_words_and_signature),
+        cmocka_unit_test(test_review_bodies),
+        cmocka_unit_test_setup_teardown(test_review_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_migration_runs_again, setup, teardown),
     };
 
     ermes__log_setup(ERMES_LOG_ERROR, 0);
