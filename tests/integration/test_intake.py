@@ -634,11 +634,15 @@ class IntakeTest(IntakeCase):
         self.assertEqual([x["line"] for x in got], [3, 4, 5, 7, 8, 9, 11])
         want_reasons = {3: "the row has 3 fields, the header 21",
                         4: 'source.ip: "999.1.2.3" (column ip) is not an IP address',
-                        5: "text after closing quote",
+                        # Text after a closing quote continues the field, as Python's csv
+                        # (and IntelMQ) read it: the time is then what is wrong.
+                        5: 'time.source: "2025-04-01 01:10:00x" (column timestamp) is not a '
+                           'date and time',
                         7: "NUL byte in record",
                         8: 'source.ip: "\ufffd\ufffd" (column ip) is not an IP address',
                         9: 'source.port: "abc" (column port) is not a whole number',
-                        11: "unterminated quoted field"}
+                        11: "unterminated quoted field (the row has 1 fields, the header "
+                            "21)"}
         for x in got:
             with self.subTest(line=x["line"]):
                 self.assertEqual(x["reason"], want_reasons[x["line"]])
