@@ -45,8 +45,8 @@ static void same_record(const ermes_csv_record_t *a, const ermes_csv_record_t *b
     size_t i;
 
     if (a->nfields != b->nfields || a->line != b->line || a->end_line != b->end_line ||
-        a->unterminated != b->unterminated ||
-        a->raw_len != b->raw_len || memcmp(a->raw, b->raw, a->raw_len) != 0)
+        a->unterminated != b->unterminated || a->raw_len != b->raw_len ||
+        memcmp(a->raw, b->raw, a->raw_len) != 0)
         abort();
     if (a->raw_len > FUZZ_MAX_RECORD || a->nfields > FUZZ_MAX_FIELDS)
         abort();

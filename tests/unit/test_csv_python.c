@@ -80,9 +80,9 @@ static uint32_t rng(void)
 static void generate(void)
 {
     /* Weighted: the bytes with a meaning come often. */
-    static const char *const pieces[] = {"\"", "\"", "\"", "\\\"", ",", ",", "\n", "\r\n", "\r",
-                                         "a", "b",  "xy", " ",    "\\", "\xc3\xa9", "\"\"",
-                                         "1", "\t"};
+    static const char *const pieces[] = {"\"", "\"",   "\"",       "\\\"", ",", ",",
+                                         "\n", "\r\n", "\r",       "a",    "b", "xy",
+                                         " ",  "\\",   "\xc3\xa9", "\"\"", "1", "\t"};
     char buf[512], name[64];
     size_t i, n, len, k;
 
@@ -268,8 +268,7 @@ static void test_lenient_reads_what_python_reads(void **state)
     fputs(python_script, f);
     fclose(f);
     snprintf(answers, sizeof(answers), "%s/python.jsonl", tmp_dir);
-    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %s %zu", script, tmp_dir, answers,
-             ninputs);
+    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s %s %zu", script, tmp_dir, answers, ninputs);
     if (system(cmd) != 0)
         fail_msg("/usr/bin/python3 failed: %s", cmd);
 
@@ -296,8 +295,8 @@ static void test_lenient_reads_what_python_reads(void **state)
         if (!json_equal(want, got) || !json_equal(got, slow1) || !json_equal(got, slow3)) {
             char *ws = json_dumps(want, JSON_ENCODE_ANY), *gs = json_dumps(got, JSON_ENCODE_ANY);
             if (differ < 10)
-                fprintf(stderr, "%s differs\n  python: %.600s\n  ermes:  %.600s\n",
-                        inputs[i].name, ws, gs);
+                fprintf(stderr, "%s differs\n  python: %.600s\n  ermes:  %.600s\n", inputs[i].name,
+                        ws, gs);
             free(ws);
             free(gs);
             differ++;
@@ -309,8 +308,8 @@ static void test_lenient_reads_what_python_reads(void **state)
     }
     fclose(f);
     free(line);
-    fprintf(stderr, "%zu inputs, %zu rows Python read, %zu rows it refused\n", ninputs,
-            python_rows, python_errors);
+    fprintf(stderr, "%zu inputs, %zu rows Python read, %zu rows it refused\n", ninputs, python_rows,
+            python_errors);
     /* The comparison means something only if both kinds occur. */
     assert_true(python_rows > 1000 && python_errors > 100);
     if (differ)
@@ -320,7 +319,8 @@ static void test_lenient_reads_what_python_reads(void **state)
 /* The row of scan_mdns.csv that the strict reader refuses, read as Python reads it. */
 static void test_scan_mdns_line_4(void **state)
 {
-    static const char row[] = "x,\"\\\"\\\"vendor=Synology\\\"\\\" \\\"\\\"model=DS218+\\\"\\\"\",y\n";
+    static const char row[] =
+        "x,\"\\\"\\\"vendor=Synology\\\"\\\" \\\"\\\"model=DS218+\\\"\\\"\",y\n";
     ermes_csv_options_t strict = {0, 0, 0, 0}, lenient = {0, 0, 0, 1};
     ermes_csv_record_t rec;
     ermes_csv_t *csv = NULL;

@@ -1372,8 +1372,9 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
         /* Python's csv, and so the lenient reader, ends a quote left open at the end of the
          * report with the report; the count is then the symptom, the quote the cause. */
         if (rec->unterminated)
-            return ermes__fp_reject(d, "unterminated quoted field (the row has %zu fields, the "
-                                       "header %zu)",
+            return ermes__fp_reject(d,
+                                    "unterminated quoted field (the row has %zu fields, the "
+                                    "header %zu)",
                                     rec->nfields, s->header.count);
         return ermes__fp_reject(d, "the row has %zu fields, the header %zu", rec->nfields,
                                 s->header.count);
