@@ -70,12 +70,16 @@ static void print_report(const ermes__report_t *r, int json)
 static void ingest_help(FILE *f)
 {
     fprintf(f, "usage: ermes ingest --feed NAME [--option KEY=VALUE]... [--file-name NAME]\n"
-               "                    [--no-process] [--json] FILE|-\n\n"
+               "                    [--tlp TLP] [--no-process] [--force] [--json] FILE|-\n\n"
                "Stores the report (made durable before anything else), then parses it into\n"
                "events: deduplicated, enriched with the owning constituent, stored. Rows that\n"
                "fail are quarantined with their reason. `ermes feeds` lists the feeds.\n"
                "--feed shadowserver recognises the report type by itself (from the file name\n"
-               "or the header). Exit status 1 when the report failed or rows were quarantined.\n");
+               "or the header). Exit status 1 when the report failed or rows were quarantined.\n"
+               "The same file for the same feed a second time is not stored again: ermes says\n"
+               "\"already received as report N\" and exits 0; --force stores it all the same.\n"
+               "--tlp sets the report's TLP (default: the event_tlp setting); its events get\n"
+               "it unless the feed's parser gives one.\n");
     {
         static const char *const intake[] = {
             "data_dir",         "database_url",        "log_level",
@@ -89,9 +93,9 @@ static void ingest_help(FILE *f)
 
 int ermes__cmd_ingest(cli_t *c)
 {
-    const char *feed = NULL, *file = NULL, *file_name = NULL, *v;
+    const char *feed = NULL, *file = NULL, *file_name = NULL, *tlp = NULL, *v;
     const char *options[33];
-    int noptions = 0, json = 0, no_process = 0, n, rc;
+    int noptions = 0, json = 0, no_process = 0, force = 0, n, rc;
     ermes__registry_t *reg = NULL;
     ermes__intake_t *in = NULL;
     ermes__report_meta_t meta;
@@ -108,10 +112,14 @@ int ermes__cmd_ingest(cli_t *c)
             json = 1;
         } else if (cli_flag(c, i, "--no-process", NULL)) {
             no_process = 1;
+        } else if (cli_flag(c, i, "--force", NULL)) {
+            force = 1;
         } else if ((n = cli_flag(c, i, "--feed", &v)) > 0) {
             feed = v;
         } else if (n == 0 && (n = cli_flag(c, i, "--file-name", &v)) > 0) {
             file_name = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--tlp", &v)) > 0) {
+            tlp = v;
         } else if (n == 0 && (n = cli_flag(c, i, "--option", &v)) > 0) {
             if (noptions >= 32) {
                 cli_error("ingest: at most 32 options");
@@ -152,10 +160,22 @@ int ermes__cmd_ingest(cli_t *c)
     meta.feed = feed;
     meta.file_name = file_name ? file_name : strcmp(file, "-") ? file : NULL;
     meta.options = options;
+    meta.force = force;
+    meta.tlp = tlp;
     ermes_diag_clear(&d);
     rc = ermes__intake_receive_file(in, &c->viewer, &meta, f, &r, &d);
     if (f != stdin)
         fclose(f);
+    if (rc == ERMES_EEXISTS) {
+        /* Not an error: the file is in, once. */
+        if (json)
+            print_report(&r, 1);
+        else
+            printf("%s: already received as report %lld (--force to store it again)\n",
+                   cli_safe(file), (long long)r.id);
+        rc = CLI_OK;
+        goto out;
+    }
     if (rc) {
         cli_error("%s: %s", file, d.reason[0] ? d.reason : ermes_strerror(rc));
         rc = CLI_ERROR;

@@ -96,7 +96,8 @@ void ermes__intake_free(ermes__intake_t *in)
 
 /* ---- receiving -------------------------------------------------------------------------- */
 
-static int check_meta(const ermes__report_meta_t *meta, ermes__report_t *r, ermes_diag_t *d)
+static int check_meta(const ermes__intake_t *in, const ermes__report_meta_t *meta,
+                      ermes__report_t *r, ermes_diag_t *d)
 {
     json_t *arr;
     char *text;
@@ -107,6 +108,13 @@ static int check_meta(const ermes__report_meta_t *meta, ermes__report_t *r, erme
         return ERMES_EINVAL;
     }
     memset(r, 0, sizeof(*r));
+    /* The report's TLP: the sender's, else the setting's. Its events inherit it unless their
+     * feed's parser sets one (issue 15). */
+    r->tlp = in->opts.default_tlp;
+    if (meta->tlp && ermes_tlp_parse(meta->tlp, strlen(meta->tlp), &r->tlp)) {
+        ermes_diag_set(d, "tlp", "tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+        return ERMES_EINVAL;
+    }
     snprintf(r->feed, sizeof(r->feed), "%s", meta->feed);
     if (meta->file_name) {
         /* Only the last path component is kept: it names the file, it is not a path. */
@@ -208,14 +216,30 @@ static void spool_abort(spool_t *sp)
     sp->sha = NULL;
 }
 
+/* The same bytes for the same feed and options already received (issue 15: the same file
+ * twice gives no new events): *r becomes that report. 0: it was; ERMES_ENOTFOUND: it was not. */
+static int received_before(ermes__intake_t *in, ermes__report_t *r)
+{
+    ermes__report_t first;
+    int rc = ermes__store_report_find_sha256(in->store, r->sha256, r->feed, r->options, &first);
+
+    if (rc == 0)
+        *r = first;
+    return rc;
+}
+
 static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *sp,
-                        ermes__report_t *r)
+                        ermes__report_t *r, int force)
 {
     char final[4400];
     int rc;
 
     ermes__sha256_final(sp->sha, r->sha256);
     sp->sha = NULL;
+    if (!force && (rc = received_before(in, r)) != ERMES_ENOTFOUND) {
+        spool_abort(sp);
+        return rc == 0 ? ERMES_EEXISTS : rc;
+    }
     if (fsync(sp->fd) != 0) {
         spool_abort(sp);
         return ERMES_EIO;
@@ -232,7 +256,6 @@ static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *
         return rc;
     r->size = (int64_t)sp->size;
     r->received_at = ermes__time_now_ms();
-    r->tlp = ERMES_TLP_AMBER_STRICT;
     r->owner_org_id = v ? v->org_id : 0;
     snprintf(r->submitted_by, sizeof(r->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
@@ -247,7 +270,7 @@ int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
     spool_t sp;
     int rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     if (len > in->opts.max_report) {
         ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
@@ -262,7 +285,7 @@ int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
         ermes_diag_set(d, NULL, "cannot write the report to disk");
         return rc;
     }
-    return spool_finish(in, v, &sp, out);
+    return spool_finish(in, v, &sp, out, meta->force);
 }
 
 int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
@@ -274,7 +297,7 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
     size_t n;
     int rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     if (!(buf = ermes__malloc(1 << 20)))
         return ERMES_ENOMEM;
@@ -303,7 +326,7 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
         spool_abort(&sp);
         return rc;
     }
-    return spool_finish(in, v, &sp, out);
+    return spool_finish(in, v, &sp, out, meta->force);
 }
 
 /* Hashes the open file fd to its end, refusing it past max bytes. */
@@ -350,7 +373,7 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
     size_t size = 0;
     int fd, rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -374,6 +397,10 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
         else
             ermes_diag_set(d, NULL, "cannot read the file");
         return rc;
+    }
+    if (!meta->force && (rc = received_before(in, out)) != ERMES_ENOTFOUND) {
+        close(fd);
+        return rc == 0 ? ERMES_EEXISTS : rc;
     }
     snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -417,7 +444,7 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
             ermes_diag_set(d, NULL, "cannot copy the report");
             return rc;
         }
-        return spool_finish(in, v, &sp, out);
+        return spool_finish(in, v, &sp, out, 1);
     }
     close(fd);
     if ((rc = sync_dir(dir))) {
@@ -426,7 +453,6 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
     }
     out->size = (int64_t)size;
     out->received_at = ermes__time_now_ms();
-    out->tlp = ERMES_TLP_AMBER_STRICT;
     out->owner_org_id = v ? v->org_id : 0;
     snprintf(out->submitted_by, sizeof(out->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
@@ -471,13 +497,13 @@ int ermes__intake_spool_finish(ermes__intake_t *in, const ermes__viewer_t *v,
                                const ermes__report_meta_t *meta, ermes__spool_t *sp,
                                ermes__report_t *out, ermes_diag_t *d)
 {
-    int rc = check_meta(meta, out, d);
+    int rc = check_meta(in, meta, out, d);
 
     if (rc) {
         ermes__intake_spool_abort(sp);
         return rc;
     }
-    rc = spool_finish(in, v, sp, out);
+    rc = spool_finish(in, v, sp, out, meta->force);
     ermes__free(sp);
     return rc;
 }
@@ -764,7 +790,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     if (!ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL))
         ermes_event_set(run->ev, ERMES_F_FEED_NAME, run->r->feed, strlen(run->r->feed), NULL);
     if (!ermes_event_get(run->ev, ERMES_F_TLP, NULL)) {
-        const char *t = ermes_tlp_name(in->opts.default_tlp);
+        const char *t = ermes_tlp_name(run->r->tlp);
         ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
     }
     if (in->opts.dedup_window_ms > 0) {
@@ -813,7 +839,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     {
         const char *t = ermes_event_get(run->ev, ERMES_F_TLP, &len);
         if (!t || ermes_tlp_parse(t, len, &er.tlp))
-            er.tlp = in->opts.default_tlp;
+            er.tlp = run->r->tlp;
     }
     er.owner_org_id = run->home_org;
     if ((rc = ermes__store_event_insert(in->store, &er)) ||

@@ -112,6 +112,37 @@ int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_
     return rc;
 }
 
+int ermes__store_report_find_sha256(ermes__store_t *st, const char *sha256, const char *feed,
+                                    const char *options, ermes__report_t *out)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* The first such report: the one the later copies are copies of. A failed one does not
+     * count, so the same bytes can be sent again once the reason is fixed. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " REPORT_COLUMNS " FROM reports WHERE sha256 = ?1 AND "
+                                "feed = ?2 AND COALESCE(options, '') = ?3 AND state <> 'failed' "
+                                "ORDER BY id LIMIT 1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, sha256);
+    ermes__db_bind_text(s, 2, feed);
+    ermes__db_bind_text(s, 3, options ? options : "");
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_report(s, out);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
 int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const char *state,
                              const char *feed, int64_t before_id, long limit,
                              ermes__store_report_cb cb, void *ctx, int *more)

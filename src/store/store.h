@@ -318,6 +318,11 @@ int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r);
 /* A report the viewer may see (staff: all; constituents: none of the raw reports). */
 int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                             ermes__report_t *out);
+/* The first report, not failed, of feed with the same options (the JSON text reports keep,
+ * "" for none) whose bytes have this SHA-256 (lower-case hex): the same file sent twice.
+ * ERMES_ENOTFOUND when none. */
+int ermes__store_report_find_sha256(ermes__store_t *st, const char *sha256, const char *feed,
+                                    const char *options, ermes__report_t *out);
 typedef int (*ermes__store_report_cb)(void *ctx, const ermes__report_t *r);
 /* Newest first; state NULL = any; before_id cursor. */
 int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const char *state,

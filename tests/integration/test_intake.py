@@ -152,7 +152,8 @@ class IntakeCase(unittest.TestCase):
         self.assertEqual(r["file_name"], file_name)
         self.assertIsNone(r["error"], r)
         self.assertEqual(r["submitted_by"], "admin")
-        self.assertEqual(r["tlp"], "AMBER+STRICT")
+        # The report's TLP is the event_tlp setting's (AMBER) when the sender names none.
+        self.assertEqual(r["tlp"], "AMBER")
         self.assertRegex(r["received_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         if body is not None:
             self.assertEqual(r["size"], len(body))
@@ -262,17 +263,66 @@ class IntakeTest(IntakeCase):
         self.assertEqual({e["event"]["constituency"] for e in self.events("report=%d" % r["id"])},
                          {"UBSB"})
 
-    def test_same_report_again_counts_duplicates(self):
+    def test_events_get_their_reports_tlp(self):
+        # Issue 15, item 6: an AMBER+STRICT report gives AMBER+STRICT events (no longer the
+        # event_tlp setting's AMBER); a parser's own TLP wins; a bad tlp names the field.
+        for tlp in ("AMBER+STRICT", "RED", "GREEN"):
+            body = adb_report([adb_row("2026-01-05 03:00:00", "198.51.100.77",
+                                       host=tlp.lower().replace("+", "-") + ".example")])
+            _, _, r = self.upload(body, query="feed=shadowserver&tlp=%s&file_name=%s"
+                                  % (quote(tlp), ADB_FILE), expect=201)
+            self.assertEqual(r["tlp"], tlp)
+            evs = self.events("report=%d" % r["id"])
+            self.assertEqual([e["event"]["tlp"] for e in evs], [tlp])
+        s, _, b = self.upload(BASE_REPORT, query="feed=shadowserver&tlp=YELLOW&file_name=" +
+                              ADB_FILE)
+        assert_error(self, s, b, 422, "invalid", field="tlp")
+        # Microsoft CTIP rows carry their TLP: kept, whatever the report's.
+        ctip = os.path.join(SOURCE_DIR, "..", "shared", "conformance", "feeds", "intelmq",
+                            "microsoft", "ctip_azure.txt")
+        with open(ctip, "rb") as f:
+            _, _, r = self.upload(f.read(), query="feed=microsoft-ctip&tlp=RED&file_name=a.txt",
+                                  expect=201)
+        tlps = [e["event"].get("tlp") for e in self.events("report=%d" % r["id"])]
+        self.assertIn("GREEN", tlps)
+        self.assertIn("AMBER", tlps)  # YELLOW in the file
+        self.assertIn("RED", tlps)    # "Unknown" in the file: the report's
+
+    def test_same_file_again_is_already_received(self):
+        # Issue 15, item 4: the same bytes for the same feed a second time answer 200 with the
+        # report received first, and store nothing: no report, no events, no quarantine.
         before = len(self.ndjson())
-        _, _, again = self.upload(BASE_REPORT, expect=201)
-        self.assertNotEqual(again["id"], self.base["id"])
+        reports = len(self.e.list_all(REPORTS))
+        quarantined = len(self.e.list_all(QUARANTINE))
+        status, headers, again = self.upload(BASE_REPORT, expect=200)
+        self.assertEqual(again["id"], self.base["id"])
+        self.assertIs(again["already_received"], True)
         self.assertEqual(again["sha256"], self.base["sha256"])
-        self.assert_report(again, events=0, duplicates=len(BASE), rows_in=len(BASE),
-                           body=BASE_REPORT)
-        self.assertEqual(self.events("report=%d" % again["id"]), [])
+        self.assertTrue(headers["location"].endswith("/reports/%d" % self.base["id"]))
+        self.assertEqual(len(self.e.list_all(REPORTS)), reports)
         self.assertEqual(len(self.ndjson()), before)
-        # The duplicates were rows, not failures.
-        self.assertEqual(self.e.ok("GET", QUARANTINE + "?report=%d" % again["id"])["data"], [])
+        self.assertEqual(len(self.e.list_all(QUARANTINE)), quarantined)
+        # force=true stores it again: a new report whose rows are all duplicates.
+        assert_error(self, *self.upload(BASE_REPORT, query="feed=shadowserver&force=maybe&"
+                                        "file_name=" + ADB_FILE)[::2], 400, "bad_request",
+                     field="force")
+        _, _, forced = self.upload(BASE_REPORT, query="feed=shadowserver&force=true&file_name=" +
+                                   ADB_FILE, expect=201)
+        self.assertNotEqual(forced["id"], self.base["id"])
+        self.assertNotIn("already_received", forced)
+        self.assert_report(forced, events=0, duplicates=len(BASE), rows_in=len(BASE),
+                           body=BASE_REPORT)
+        self.assertEqual(self.events("report=%d" % forced["id"]), [])
+        self.assertEqual(len(self.ndjson()), before)
+        self.assertEqual(self.e.ok("GET", QUARANTINE + "?report=%d" % forced["id"])["data"], [])
+        # The same bytes with other options, or for another feed, are another report.
+        _, _, opt = self.upload(BASE_REPORT, query="feed=shadowserver&option=report=scan_adb&"
+                                "file_name=" + ADB_FILE, expect=201)
+        self.assertNotEqual(opt["id"], self.base["id"])
+        status, _, other = self.upload(BASE_REPORT, query="feed=generic-csv&option=columns="
+                                       "__IGNORE__&option=skip_header=true&file_name=" + ADB_FILE)
+        self.assertIn(status, (201, 202), other)
+        self.assertNotEqual(other["id"], self.base["id"])
 
     def test_upload_audited(self):
         entries = self.e.list_all("/api/v1/audit?object_type=report&action=create")
@@ -753,7 +803,9 @@ class IntakeTest(IntakeCase):
             self.assertEqual(r["state"], "done")
             form, ctype = multipart([("feed", "shadowserver")] + [("option", o) for o in opts],
                                     [("file", ADB_FILE, body)])
-            _, _, r = self.upload(form, query="x=1", content_type=ctype, expect=201)
+            # The same file with the same options again: force=true, else it is the report
+            # received first (test_same_file_again_is_already_received).
+            _, _, r = self.upload(form, query="force=true", content_type=ctype, expect=201)
             self.assertEqual(r["state"], "done")
         s, _, b = self.upload(body, query="feed=shadowserver&option=a=%s&option=b=%s"
                               % ("v" * 510, "v" * 510))
