@@ -177,6 +177,11 @@ class Logs(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(out.splitlines()), 1, out)
         self.assertEqual(json.loads(out)["matches"][0]["indicator"], "evil-example.eu")
+        # Issue 15, item 14: the id printed is the stored indicator's (one less, before).
+        stored = [i for i in e.list_all("/api/v1/indicators")
+                  if i["value"] == "evil-example.eu"]
+        self.assertEqual(len(stored), 1, stored)
+        self.assertEqual(json.loads(out)["matches"][0]["id"], stored[0]["id"])
         self.assertEqual([s for s in self.sightings("?sensor=cli-sensor")], [])
         for _ in range(2):
             rc, out, err = e.cli("match", "--db", "--record", "--source", "cli-log",
