@@ -45,12 +45,13 @@ static void print_report(const ermes__report_t *r, int json)
 
     ermes__time_format(r->received_at, when);
     if (json) {
-        json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
+        json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
                               (json_int_t)r->id, "feed", r->feed, "file_name",
                               r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
                               r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
                               (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
                               (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined,
+                              "dismissed", (json_int_t)r->dismissed,
                               "sha256", r->sha256, "received_at", when);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
@@ -226,9 +227,12 @@ static int quarantine_print_cb(void *ctx, const ermes__quarantine_row_t *q)
                 free(b64);
             }
         }
-        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?}", "id", (json_int_t)q->id, "report_id",
-                      (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed", q->feed,
-                      "reason", q->reason, "field", q->field, "state", q->state, "raw", raw);
+        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?,s:o,s:s?}", "id", (json_int_t)q->id,
+                      "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed",
+                      q->feed, "reason", q->reason, "field", q->field, "state", q->state, "raw",
+                      raw, "edited_raw",
+                      q->edited_raw ? json_stringn(q->edited_raw, q->edited_raw_len) : json_null(),
+                      "resolution", q->resolution);
         s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
@@ -256,10 +260,23 @@ static void reports_help(FILE *f)
     fprintf(f, "usage: ermes reports [list] [--state STATE] [--feed NAME] [--limit N] [--json]\n"
                "       ermes reports show ID [--json]\n"
                "       ermes reports process          (process every pending report now)\n"
-               "       ermes quarantine [list] [--report ID] [--state open|retried|resolved]\n"
-               "                        [--json]\n"
-               "       ermes quarantine retry ID\n"
+               "       ermes quarantine ...           (rows that failed: ermes quarantine --help)\n"
                "       ermes feeds                    (the feeds ermes can parse)\n");
+    cli_usage_settings(f);
+}
+
+static void quarantine_help(FILE *f)
+{
+    fprintf(f, "usage: ermes quarantine [list] [--report ID] [--state open|retried|resolved]\n"
+               "                        [--json]\n"
+               "       ermes quarantine retry ID [--raw LINE]\n"
+               "       ermes quarantine dismiss ID --reason TEXT\n\n"
+               "The rows a feed parser refused, with their line, raw bytes and reason.\n"
+               "retry parses the row again from its report; with --raw, LINE (one line, as\n"
+               "corrected) takes the row's place, and is kept for later retries. A row that now\n"
+               "gives an event is \"retried\", and its report counts it as an event (or a\n"
+               "duplicate). dismiss closes a row that will never be right (state \"resolved\",\n"
+               "the reason kept); its report counts it as dismissed. Both are audited.\n");
     cli_usage_settings(f);
 }
 
@@ -342,13 +359,13 @@ int ermes__cmd_reports(cli_t *c)
 
 int ermes__cmd_quarantine(cli_t *c)
 {
-    const char *sub = cli_arg(c, 0), *state = NULL, *v;
+    const char *sub = cli_arg(c, 0), *state = NULL, *raw = NULL, *reason = NULL, *v;
     int json = 0, n, rc, more, first = 0;
     int64_t report = 0;
 
     for (int i = 0; i < c->nargs; i++)
         if (cli_flag(c, i, "--help", NULL)) {
-            reports_help(stdout);
+            quarantine_help(stdout);
             return CLI_OK;
         }
     if (sub && sub[0] != '-')
@@ -366,13 +383,31 @@ int ermes__cmd_quarantine(cli_t *c)
             if (cli_number("--report", v, 1, INT64_MAX, &x))
                 return CLI_USAGE;
             report = x;
-        } else if (n == 0 && strcmp(sub, "retry") == 0 && i == first)
+        } else if (n == 0 && (n = cli_flag(c, i, "--raw", &v)) > 0) {
+            raw = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--reason", &v)) > 0) {
+            reason = v;
+        } else if (n == 0 && (strcmp(sub, "retry") == 0 || strcmp(sub, "dismiss") == 0) &&
+                   i == first)
             n = 1;
         else {
             if (n == 0)
                 cli_error("quarantine: unexpected argument \"%s\"", cli_arg(c, i));
+            quarantine_help(stderr);
             return CLI_USAGE;
         }
+    }
+    if ((raw && strcmp(sub, "retry") != 0) || (reason && strcmp(sub, "dismiss") != 0)) {
+        cli_error("quarantine: --raw goes with retry, --reason with dismiss");
+        return CLI_USAGE;
+    }
+    if (raw && (!raw[0] || strchr(raw, '\n') || strchr(raw, '\r') || strlen(raw) > (1u << 20))) {
+        cli_error("quarantine retry: --raw is the corrected row: one line of text");
+        return CLI_USAGE;
+    }
+    if (strcmp(sub, "dismiss") == 0 && (!reason || !reason[0] || strlen(reason) > 1000)) {
+        cli_error("quarantine dismiss: --reason TEXT says why (1 to 1000 bytes)");
+        return CLI_USAGE;
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
@@ -394,6 +429,15 @@ int ermes__cmd_quarantine(cli_t *c)
         }
         if (cli_number("quarantine row id", id, 1, INT64_MAX, &row_id))
             return CLI_USAGE;
+        if (raw) {
+            rc = ermes__store_quarantine_edit(c->store, row_id, raw, strlen(raw));
+            if (rc) {
+                cli_error("quarantine retry %s: %s", cli_safe(id),
+                          rc == ERMES_ENOTFOUND ? "no such open row" : ermes_strerror(rc));
+                return CLI_ERROR;
+            }
+            ermes__audit_write(c->store, &c->viewer, "edit", "quarantine", id, NULL);
+        }
         if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
             ermes_diag_clear(&d);
             rc = ermes__intake_retry(in, row_id, &event_id, &d);
@@ -412,7 +456,23 @@ int ermes__cmd_quarantine(cli_t *c)
         ermes__registry_close(reg);
         return rc;
     }
-    cli_error("quarantine: unknown subcommand \"%s\"", sub);
+    if (strcmp(sub, "dismiss") == 0) {
+        const char *id = cli_arg(c, first);
+        long long row_id;
+        if (!id || cli_number("quarantine row id", id, 1, INT64_MAX, &row_id))
+            return CLI_USAGE;
+        rc = ermes__store_quarantine_dismiss(c->store, row_id, reason,
+                                             c->viewer.user_name ? c->viewer.user_name : "local");
+        if (rc) {
+            cli_error("quarantine dismiss %s: %s", cli_safe(id),
+                      rc == ERMES_ENOTFOUND ? "no such open row" : ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        ermes__audit_write(c->store, &c->viewer, "dismiss", "quarantine", id, reason);
+        printf("row %s dismissed\n", cli_safe(id));
+        return CLI_OK;
+    }
+    cli_error("quarantine: unknown subcommand \"%s\"", cli_safe(sub));
     return CLI_USAGE;
 }
 

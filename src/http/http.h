@@ -289,6 +289,7 @@ enum MHD_Result ermes__h_event_count(ermes__req_t *req);
 enum MHD_Result ermes__h_event_get(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_list(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req);
+enum MHD_Result ermes__h_quarantine_dismiss(ermes__req_t *req);
 enum MHD_Result ermes__h_feed_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notification_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notification_get(ermes__req_t *req);

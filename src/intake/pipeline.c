@@ -853,8 +853,19 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     return 0;
 }
 
+static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o,
+                         run_t *run, const char *data, size_t len, ermes_diag_t *d);
+
 static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o, run_t *run,
                     ermes_diag_t *d)
+{
+    return open_run_over(in, r, m, o, run, NULL, 0, d);
+}
+
+/* open_run, the parser reading data (len bytes) instead of the report's file when data is not
+ * NULL (a corrected quarantined row in the report's place). */
+static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o,
+                         run_t *run, const char *data, size_t len, ermes_diag_t *d)
 {
     ermes__report_info_t info;
     int rc;
@@ -885,7 +896,7 @@ static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, option
     run->owners = ermes__registry_ownership(in->registry);
     if (!run->owners)
         return ERMES_EINTERNAL;
-    return run->parser->open(&info, m->data, m->len, &run->pstate, d);
+    return run->parser->open(&info, data ? data : m->data, data ? len : m->len, &run->pstate, d);
 }
 
 static void close_run(run_t *run, mapped_t *m, options_t *o)
@@ -1150,6 +1161,9 @@ struct retry_ctx {
     ermes__quarantine_row_t q;
     char state[16];
     int found;
+    size_t raw_lines; /* newlines inside the original row (a quoted field over lines) */
+    char *edited;     /* the stored correction, a copy; NULL when none */
+    size_t edited_len;
 };
 
 static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
@@ -1158,9 +1172,54 @@ static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
 
     c->q = *q;
     snprintf(c->state, sizeof(c->state), "%s", q->state ? q->state : "");
+    for (size_t i = 0; q->raw && i < q->raw_len; i++)
+        c->raw_lines += q->raw[i] == '\n';
+    if (q->edited_raw) {
+        if (!(c->edited = ermes__malloc(q->edited_raw_len + 1)))
+            return ERMES_ENOMEM;
+        memcpy(c->edited, q->edited_raw, q->edited_raw_len);
+        c->edited[q->edited_raw_len] = '\0';
+        c->edited_len = q->edited_raw_len;
+    }
     c->q.raw = NULL; /* borrowed from the statement: not used past the call */
     c->q.field = c->q.reason = c->q.state = c->q.feed = NULL;
+    c->q.edited_raw = c->q.resolution = c->q.resolved_by = NULL;
     c->found = 1;
+    return 0;
+}
+
+/* The report's bytes with the quarantined row (lines line .. line + extra) replaced by fix: the
+ * parser then reads the corrected row where the original was, after the same header and rows,
+ * so it is found again by the same position. *out is the caller's to free. */
+static int splice_row(const mapped_t *m, long line, size_t extra, const char *fix, size_t fix_len,
+                      char **out, size_t *out_len)
+{
+    const char *p = m->data, *end = m->data + m->len, *start, *stop, *nl;
+    char *buf;
+    long l;
+
+    for (l = 1; l < line && p < end; l++) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return ERMES_ENOTFOUND;
+        p = nl + 1;
+    }
+    start = p;
+    for (size_t k = 0; k < extra && p < end; k++) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return ERMES_ENOTFOUND;
+        p = nl + 1;
+    }
+    stop = (nl = memchr(p, '\n', (size_t)(end - p))) ? nl : end;
+    if (stop > start && stop[-1] == '\r')
+        stop--;
+    if (!(buf = ermes__malloc(m->len + fix_len + 1)))
+        return ERMES_ENOMEM;
+    memcpy(buf, m->data, (size_t)(start - m->data));
+    memcpy(buf + (start - m->data), fix, fix_len);
+    memcpy(buf + (start - m->data) + fix_len, stop, (size_t)(end - stop));
+    *out_len = (size_t)(start - m->data) + fix_len + (size_t)(end - stop);
+    buf[*out_len] = '\0';
+    *out = buf;
     return 0;
 }
 
@@ -1174,20 +1233,40 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
     run_t run;
     ermes__row_t row;
     int64_t index = 0, off, len;
+    char *spliced = NULL;
+    size_t spliced_len = 0;
     int rc, dup = 0;
 
     *event_id = 0;
-    if ((rc = ermes__store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c)))
+    if ((rc = ermes__store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c))) {
+        ermes__free(c.edited);
         return rc;
+    }
     if (strcmp(c.state, "open") != 0) {
         ermes_diag_set(d, NULL, "the row was already %s", c.state);
+        ermes__free(c.edited);
         return ERMES_ECONFLICT;
     }
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
     if ((rc = ermes__store_report_get(in->store, NULL, c.q.report_id, &r)))
         goto out;
-    if ((rc = open_run(in, &r, &m, &o, &run, d)))
+    if (c.edited) {
+        /* A corrected row: the report's bytes with the correction in the row's place. */
+        if ((rc = map_report(in, &r, &m))) {
+            ermes_diag_set(d, NULL, "cannot read the report's file %s", r.path);
+            goto out;
+        }
+        rc = splice_row(&m, c.q.line, c.raw_lines, c.edited, c.edited_len, &spliced,
+                        &spliced_len);
+        unmap_report(&m);
+        memset(&m, 0, sizeof(m));
+        if (rc == ERMES_ENOTFOUND)
+            ermes_diag_set(d, NULL, "the row is no longer in the report");
+        if (rc)
+            goto out;
+    }
+    if ((rc = open_run_over(in, &r, &m, &o, &run, spliced, spliced_len, d)))
         goto out;
     /* The row is found again by its position in the report. */
     for (;;) {
@@ -1211,6 +1290,11 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
     if ((rc = begin(in, &r)))
         goto out;
     row_place(&m, &row, &off, &len);
+    if (spliced) {
+        /* The event's bytes are the correction, not a place in the report's file. */
+        off = -1;
+        len = 0;
+    }
     rc = store_event(&run, c.q.row, row.line, off, len, event_id, &dup);
     if (!rc)
         rc = ermes__store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
@@ -1232,6 +1316,8 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
 out:
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);
+    ermes__free(spliced);
+    ermes__free(c.edited);
     return rc;
 }
 

@@ -41,7 +41,7 @@ int ermes__store_quarantine_insert(ermes__store_t *st, int64_t report_id, int64_
 
 #define QUARANTINE_COLUMNS                                                                         \
     "q.id, q.report_id, q.row, q.line, q.raw, q.field, q.reason, q.state, r.feed, q.created_at, "  \
-    "q.retried_event_id"
+    "q.retried_event_id, q.edited_raw, q.resolution, q.resolved_by"
 
 static void row_to_quarantine(ermes__db_stmt_t *s, ermes__quarantine_row_t *q)
 {
@@ -57,6 +57,76 @@ static void row_to_quarantine(ermes__db_stmt_t *s, ermes__quarantine_row_t *q)
     q->feed = ermes__db_col_text(s, 8);
     q->created_at = ermes__db_col_int(s, 9);
     q->retried_event_id = ermes__db_col_int(s, 10);
+    q->edited_raw = ermes__db_col_blob(s, 11, &q->edited_raw_len);
+    q->resolution = ermes__db_col_text(s, 12);
+    q->resolved_by = ermes__db_col_text(s, 13);
+}
+
+int ermes__store_quarantine_edit(ermes__store_t *st, int64_t id, const char *raw, size_t len)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE quarantine SET edited_raw = ?2, updated_at = ?3 "
+                                "WHERE id = ?1 AND state = 'open' RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_blob(s, 2, raw, len);
+    ermes__db_bind_int(s, 3, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_quarantine_dismiss(ermes__store_t *st, int64_t id, const char *reason,
+                                    const char *actor)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int64_t report_id = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__store_begin(st)))
+        return rc;
+    /* The row and its report's accounting move together: quarantined to dismissed. */
+    rc = ermes__db_prepare(db,
+                           "UPDATE quarantine SET state = 'resolved', resolution = ?2, "
+                           "resolved_by = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'open' "
+                           "RETURNING report_id",
+                           &s);
+    if (!rc) {
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_text(s, 2, reason);
+        ermes__db_bind_text(s, 3, actor);
+        ermes__db_bind_int(s, 4, ermes__time_now_ms());
+        rc = ermes__db_step(s);
+        if (rc == 1)
+            report_id = ermes__db_col_int(s, 0);
+        rc = rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+        ermes__db_done(s);
+    }
+    if (!rc && !(rc = ermes__db_prepare(db,
+                                        "UPDATE reports SET quarantined = quarantined - 1, "
+                                        "dismissed = dismissed + 1 WHERE id = ?1 AND "
+                                        "quarantined > 0",
+                                        &s))) {
+        ermes__db_bind_int(s, 1, report_id);
+        rc = ermes__db_step(s);
+        rc = rc < 0 ? rc : 0;
+        ermes__db_done(s);
+    }
+    if (!rc)
+        return ermes__store_commit(st);
+    ermes__store_rollback(st);
+    return rc;
 }
 
 int ermes__store_quarantine_each(ermes__store_t *st, int64_t report_id, const char *state,

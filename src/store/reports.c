@@ -16,7 +16,8 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 #define REPORT_COLUMNS                                                                             \
     "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
-    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id"
+    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id, "     \
+    "dismissed"
 
 static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
 {
@@ -44,6 +45,7 @@ static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
     if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &r->tlp))
         r->tlp = ERMES_TLP_RED;
     r->owner_org_id = ermes__db_col_int(s, 18);
+    r->dismissed = ermes__db_col_int(s, 19);
 }
 
 int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r)

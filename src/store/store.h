@@ -385,6 +385,14 @@ int ermes__store_quarantine_each(ermes__store_t *st, int64_t report_id, const ch
                                  void *ctx, int *more);
 int ermes__store_quarantine_get(ermes__store_t *st, int64_t id, ermes__store_quarantine_cb cb,
                                 void *ctx);
+/* Keeps raw (len bytes) as the open row id's correction (the original stays). ERMES_ENOTFOUND
+ * when there is no such open row. */
+int ermes__store_quarantine_edit(ermes__store_t *st, int64_t id, const char *raw, size_t len);
+/* Dismisses the open row id with reason (by actor): state 'resolved', and its report counts it
+ * as dismissed instead of quarantined, in one transaction. ERMES_ENOTFOUND when there is no
+ * such open row. */
+int ermes__store_quarantine_dismiss(ermes__store_t *st, int64_t id, const char *reason,
+                                    const char *actor);
 int ermes__store_quarantine_set_state(ermes__store_t *st, int64_t id, const char *state,
                                       int64_t event_id);
 

@@ -160,7 +160,8 @@ class IntakeCase(unittest.TestCase):
             self.assertEqual(r["sha256"], hashlib.sha256(body).hexdigest())
         a = r["accounting"]
         if state == "received":
-            self.assertEqual(a, {"rows_in": 0, "events": 0, "duplicates": 0, "quarantined": 0})
+            self.assertEqual(a, {"rows_in": 0, "events": 0, "duplicates": 0, "quarantined": 0,
+                                 "dismissed": 0})
             self.assertIsNone(r["processed_at"])
             return
         self.assertIsNotNone(r["processed_at"])
