@@ -45,14 +45,13 @@ static void print_report(const ermes__report_t *r, int json)
 
     ermes__time_format(r->received_at, when);
     if (json) {
-        json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
-                              (json_int_t)r->id, "feed", r->feed, "file_name",
-                              r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
-                              r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
-                              (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
-                              (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined,
-                              "dismissed", (json_int_t)r->dismissed,
-                              "sha256", r->sha256, "received_at", when);
+        json_t *j = json_pack(
+            "{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id,
+            "feed", r->feed, "file_name", r->file_name[0] ? r->file_name : NULL, "state", r->state,
+            "error", r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
+            (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
+            (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined, "dismissed",
+            (json_int_t)r->dismissed, "sha256", r->sha256, "received_at", when);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);

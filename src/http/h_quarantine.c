@@ -112,10 +112,46 @@ static int bad_correction(const char *s, size_t n)
            memchr(s, '\0', n);
 }
 
+int ermes__quarantine_body_read(const json_t *body, int dismiss, const char **text, size_t *len,
+                                ermes_diag_t *d)
+{
+    const json_t *v =
+        json_is_object(body) ? json_object_get(body, dismiss ? "reason" : "raw") : NULL;
+
+    *text = NULL;
+    *len = 0;
+    if (!json_is_object(body)) {
+        ermes_diag_set(d, NULL, "the body must be a JSON object");
+        return ERMES_EINVAL;
+    }
+    if (dismiss) {
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > DISMISS_REASON_MAX) {
+            ermes_diag_set(d, "reason", "reason must say why the row is dismissed (1 to %d bytes)",
+                           DISMISS_REASON_MAX);
+            return ERMES_EINVAL;
+        }
+    } else if (v && (!json_is_string(v) ||
+                     bad_correction(json_string_value(v), json_string_length(v)))) {
+        ermes_diag_set(d, "raw",
+                       "raw must be the corrected row: one line of text (no line end), at most %u "
+                       "bytes",
+                       CORRECTION_MAX);
+        return ERMES_EINVAL;
+    }
+    if (v) {
+        *text = json_string_value(v);
+        *len = json_string_length(v);
+    }
+    return 0;
+}
+
 enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req)
 {
     const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
-    json_t *body = NULL, *raw = NULL;
+    json_t *body = NULL;
+    const char *raw = NULL;
+    size_t raw_len = 0;
     enum MHD_Result ret;
     ermes_diag_t d;
     int64_t id, event_id = 0;
@@ -136,27 +172,21 @@ enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req)
         req->empty_body_ok = 1;
         if (!ermes__body_json(req, &body, &ret))
             return ret;
-        raw = json_is_object(body) ? json_object_get(body, "raw") : NULL;
-        if (raw && (!json_is_string(raw) ||
-                    bad_correction(json_string_value(raw), json_string_length(raw)))) {
+        ermes_diag_clear(&d);
+        if (ermes__quarantine_body_read(body, 0, &raw, &raw_len, &d)) {
             json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "raw",
-                                      "raw must be the corrected row: one line of text (no line "
-                                      "end), at most %u bytes",
-                                      CORRECTION_MAX);
+            return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s",
+                                      d.reason);
         }
         if (raw) {
-            rc = ermes__store_quarantine_edit(req->srv->store, id, json_string_value(raw),
-                                              json_string_length(raw));
+            rc = ermes__store_quarantine_edit(req->srv->store, id, raw, raw_len);
             json_decref(body);
             if (rc == ERMES_ENOTFOUND)
                 return ermes__reply_error(req, 409, "conflict", NULL,
-                                          "no open quarantined row %lld to correct",
-                                          (long long)id);
+                                          "no open quarantined row %lld to correct", (long long)id);
             if (rc)
                 return ermes__reply_failure(req, rc, NULL);
-            ermes__audit_write(req->srv->store, &req->viewer, "edit", "quarantine", id_text,
-                               NULL);
+            ermes__audit_write(req->srv->store, &req->viewer, "edit", "quarantine", id_text, NULL);
         } else {
             json_decref(body);
         }
@@ -180,9 +210,12 @@ enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req)
 
 enum MHD_Result ermes__h_quarantine_dismiss(ermes__req_t *req)
 {
-    json_t *body = NULL, *reason;
+    json_t *body = NULL;
+    const char *reason = NULL;
     enum MHD_Result ret;
     char id_text[32];
+    ermes_diag_t d;
+    size_t len;
     int64_t id;
     int rc;
 
@@ -190,15 +223,12 @@ enum MHD_Result ermes__h_quarantine_dismiss(ermes__req_t *req)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such quarantined row");
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    reason = json_is_object(body) ? json_object_get(body, "reason") : NULL;
-    if (!json_is_string(reason) || json_string_length(reason) == 0 ||
-        json_string_length(reason) > DISMISS_REASON_MAX) {
+    ermes_diag_clear(&d);
+    if (ermes__quarantine_body_read(body, 1, &reason, &len, &d)) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", "reason",
-                                  "reason must say why the row is dismissed (1 to %d bytes)",
-                                  DISMISS_REASON_MAX);
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
-    rc = ermes__store_quarantine_dismiss(req->srv->store, id, json_string_value(reason),
+    rc = ermes__store_quarantine_dismiss(req->srv->store, id, reason,
                                          req->viewer.user_name ? req->viewer.user_name : "");
     if (rc == ERMES_ENOTFOUND) {
         struct list_ctx c = {NULL, 0};
@@ -218,8 +248,7 @@ enum MHD_Result ermes__h_quarantine_dismiss(ermes__req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     }
     snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-    ermes__audit_write(req->srv->store, &req->viewer, "dismiss", "quarantine", id_text,
-                       json_string_value(reason));
+    ermes__audit_write(req->srv->store, &req->viewer, "dismiss", "quarantine", id_text, reason);
     json_decref(body);
     return ermes__reply_json(req, 200,
                              json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "resolved"));

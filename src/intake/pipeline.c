@@ -1257,8 +1257,7 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
             ermes_diag_set(d, NULL, "cannot read the report's file %s", r.path);
             goto out;
         }
-        rc = splice_row(&m, c.q.line, c.raw_lines, c.edited, c.edited_len, &spliced,
-                        &spliced_len);
+        rc = splice_row(&m, c.q.line, c.raw_lines, c.edited, c.edited_len, &spliced, &spliced_len);
         unmap_report(&m);
         memset(&m, 0, sizeof(m));
         if (rc == ERMES_ENOTFOUND)

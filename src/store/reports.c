@@ -16,8 +16,9 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 #define REPORT_COLUMNS                                                                             \
     "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
-    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id, "     \
-    "dismissed"
+    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id, "        \
+    "(SELECT count(*) FROM quarantine q JOIN quarantine_work w ON w.quarantine_id = q.id "         \
+    "WHERE q.report_id = reports.id AND w.resolution IS NOT NULL)"
 
 static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
 {
