@@ -244,6 +244,16 @@ static const struct {
     "destination.fqdn (IntelMQ's later CTIP mapping does the same); this test version keeps it "   \
     "in extra"
 
+#define PHISH_URL                                                                                  \
+    "ermes keeps a phishing URL in source.url for every phishing feed it reads (OpenPhish "        \
+    "commercial, Team Cymru CAP, Shadowserver: IntelMQ's tests of those say source.url too): the " \
+    "site's owner is the constituent to warn; this later IntelMQ test moved the public feed's "    \
+    "URL "                                                                                         \
+    "to destination.url"
+#define FEED_NAMED                                                                                 \
+    "ermes names the feed of every event (feed_name= and feed_url= change it); IntelMQ takes it "  \
+    "from the report, which its test leaves without one"
+
 /* Deliberate differences of one event of one case: ermes's value must be want (NULL: absent),
  * for the reason given. */
 static const struct {
@@ -281,6 +291,15 @@ static const struct {
     {"microsoft-ctip-azure.json", 3, "extra.source.connection_type", "Cellular",
      "issue 15: later IntelMQ versions keep SourceIpConnectionType as "
      "extra.source.connection_type; the test version predates it"},
+    /* OpenPhish public (IntelMQ's test at 17e3a97). */
+    {"openphish.json", 0, "destination.url", NULL, PHISH_URL},
+    {"openphish.json", 0, "source.url", "http://www..example.com/phishing", PHISH_URL},
+    {"openphish.json", 1, "destination.url", NULL, PHISH_URL},
+    {"openphish.json", 1, "source.url", "http://www..example.invalid/phishing", PHISH_URL},
+    {"openphish.json", 0, "feed.name", "OpenPhish", FEED_NAMED},
+    {"openphish.json", 1, "feed.name", "OpenPhish", FEED_NAMED},
+    {"openphish.json", 0, "feed.url", "https://www.openphish.com/feed.txt", FEED_NAMED},
+    {"openphish.json", 1, "feed.url", "https://www.openphish.com/feed.txt", FEED_NAMED},
     /* OpenPhish commercial: IntelMQ's test report has no feed name. */
     {"openphish-commercial.json", 0, "feed.name", "OpenPhish Commercial",
      "ermes names the feed of every event (the option feed_name= changes it); IntelMQ takes it "

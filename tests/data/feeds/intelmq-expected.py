@@ -108,6 +108,26 @@ CASES = [
         # The test checks the first 4 events; the input's later lines came later.
     },
     {
+        "case": "openphish",
+        "module": "intelmq/tests/bots/parsers/openphish/test_parser.py",
+        "commit": "17e3a97900a7f2d8e9638e34c50e8b2f2066d4b5",
+        "parser": "openphish",
+        "input": "conformance/feeds/intelmq/openphish/feed.txt",
+        "options": [],
+        "events": ["OUTPUT1", "OUTPUT2"],
+        "all_events": True,
+    },
+    {
+        "case": "dshield-block",
+        "module": "intelmq/tests/bots/parsers/dshield/test_parser_block.py",
+        "commit": "17490221327be9063fe49910aa22951555fd63ce",
+        "parser": "dshield-block",
+        "input": "conformance/feeds/intelmq/dshield/block.txt",
+        "options": [],
+        "events": "EVENTS",
+        # The test checks the first two of the file's rows.
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
