@@ -228,6 +228,8 @@ static const struct {
     {"cymru-cap-infected.json", "classification.type", "botnet drone", "infected-system",
      RSIT_RENAME},
     {"spamhaus-cert.json", "classification.type", "botnet drone", "infected-system", RSIT_RENAME},
+    {"blocklistde-imap.json", "classification.type", "ids alert", "ids-alert", RSIT_RENAME},
+    {"bambenek-c2-ips.json", "classification.type", "c&c", "c2-server", RSIT_RENAME},
     {"spamhaus-cert.json", "classification.type", "vulnerable service", "vulnerable-system",
      RSIT_RENAME},
     {NULL, NULL, NULL, NULL, NULL},
@@ -291,6 +293,17 @@ static const struct {
     {"microsoft-ctip-azure.json", 3, "extra.source.connection_type", "Cellular",
      "issue 15: later IntelMQ versions keep SourceIpConnectionType as "
      "extra.source.connection_type; the test version predates it"},
+    /* Bambenek C2 IPs (IntelMQ's test at 8b31b7d, an early one). */
+    {"bambenek-c2-ips.json", 0, "destination.ip", NULL,
+     "the C2 server is what the event is about: ermes gives its address as source.ip, as "
+     "IntelMQ's harmonization has it for c2-server events"},
+    {"bambenek-c2-ips.json", 0, "source.ip", "213.247.47.190", "as destination.ip"},
+    {"bambenek-c2-ips.json", 0, "malware.name", "bebloh",
+     "the family the description names (\"used by shiotob/urlzone/bebloh C&C\"), for "
+     "grouping and notification texts; the early test has none"},
+    {"bambenek-c2-ips.json", 0, "status", "online",
+     "a C2 on Bambenek's current list is online (IntelMQ's status field); the early test "
+     "has none"},
     /* OpenPhish public (IntelMQ's test at 17e3a97). */
     {"openphish.json", 0, "destination.url", NULL, PHISH_URL},
     {"openphish.json", 0, "source.url", "http://www..example.com/phishing", PHISH_URL},

@@ -128,6 +128,28 @@ CASES = [
         # The test checks the first two of the file's rows.
     },
     {
+        "case": "blocklistde-imap",
+        "module": "intelmq/tests/bots/parsers/blocklistde/test_parser.py",
+        "commit": "1fe0497334fe46f38c6c1556a8f0d8dc5d237b53",
+        "parser": "blocklistde",
+        "input": "conformance/feeds/intelmq/blocklistde/imap.txt",
+        "options": ["kind=imap"],
+        "events": "EVENTS",
+        "template": "TEMPLATE",
+        "template_wins": True,
+        "all_events": True,
+    },
+    {
+        "case": "bambenek-c2-ips",
+        "module": "intelmq/tests/bots/parsers/bambenek/test_parser_c2ipmasterlist.py",
+        "commit": "8b31b7dc067ad4a141bf0f30c01c5a5c395f663a",
+        "parser": "bambenek-c2-ips",
+        "input": "conformance/feeds/intelmq/bambenek/c2-ipmasterlist.txt",
+        "options": [],
+        "events": "EVENTS",
+        # The test checks the file's first row.
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
