@@ -150,6 +150,26 @@ CASES = [
         # The test checks the file's first row.
     },
     {
+        "case": "zoneh-defacement_accepted",
+        "module": "intelmq/tests/bots/parsers/zoneh/test_zoneh.py",
+        "commit": "176f2164dafa5ed46f7a8619510460883b86eb62",
+        "parser": "zoneh",
+        "input": "conformance/feeds/intelmq/zoneh/defacement_accepted.csv",
+        # IntelMQ's event takes feed.name from its report; ermes from the option.
+        "options": ["feed_name=ZoneH Defacements"],
+        "events": ["ACCEPTED_EVENT00", "ACCEPTED_EVENT01"],
+        "all_events": True,
+    },
+    {
+        "case": "zoneh-defacement_pending",
+        "module": "intelmq/tests/bots/parsers/zoneh/test_zoneh.py",
+        "commit": "176f2164dafa5ed46f7a8619510460883b86eb62",
+        "parser": "zoneh",
+        "input": "conformance/feeds/intelmq/zoneh/defacement_pending.csv",
+        "options": ["feed_name=ZoneH Defacements"],
+        "events": ["PENDING_EVENT00"],
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
