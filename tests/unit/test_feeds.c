@@ -230,6 +230,7 @@ static const struct {
     {"spamhaus-cert.json", "classification.type", "botnet drone", "infected-system", RSIT_RENAME},
     {"blocklistde-imap.json", "classification.type", "ids alert", "ids-alert", RSIT_RENAME},
     {"bambenek-c2-ips.json", "classification.type", "c&c", "c2-server", RSIT_RENAME},
+    {"bambenek-c2-domains.json", "classification.type", "c&c", "c2-server", RSIT_RENAME},
     {"zoneh-defacement_accepted.json", "classification.type", "compromised",
      "unauthorised-information-modification", RSIT_RENAME},
     {"zoneh-defacement_pending.json", "classification.type", "compromised",
@@ -308,6 +309,13 @@ static const struct {
     {"bambenek-c2-ips.json", 0, "status", "online",
      "a C2 on Bambenek's current list is online (IntelMQ's status field); the early test "
      "has none"},
+    /* Bambenek C2 domains (IntelMQ's test at 18b5dc9, an early one). */
+    {"bambenek-c2-domains.json", 0, "destination.fqdn", NULL,
+     "the C2 server is what the event is about: ermes gives its name as source.fqdn, as for "
+     "the C2 IPs"},
+    {"bambenek-c2-domains.json", 0, "source.fqdn", "sfkh21okrrnlu.com", "as destination.fqdn"},
+    {"bambenek-c2-domains.json", 0, "malware.name", "bebloh",
+     "the family the description names, as for the C2 IPs"},
     /* OpenPhish public (IntelMQ's test at 17e3a97). */
     {"openphish.json", 0, "destination.url", NULL, PHISH_URL},
     {"openphish.json", 0, "source.url", "http://www..example.com/phishing", PHISH_URL},

@@ -170,6 +170,16 @@ CASES = [
         "events": ["PENDING_EVENT00"],
     },
     {
+        "case": "bambenek-c2-domains",
+        "module": "intelmq/tests/bots/parsers/bambenek/test_parser_c2dommasterlist.py",
+        "commit": "18b5dc9ca9236f9a4c9bb057ef738784bb56d65d",
+        "parser": "bambenek-c2-domains",
+        "input": "conformance/feeds/intelmq/bambenek/c2-dommasterlist.txt",
+        "options": [],
+        "events": "EVENTS",
+        # The test checks the file's first row.
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
