@@ -251,6 +251,11 @@ static const struct {
     "destination.fqdn (IntelMQ's later CTIP mapping does the same); this test version keeps it "   \
     "in extra"
 
+#define DATAPLANE_SSH                                                                              \
+    "Address has been seen initiating an SSH connection to a remote host. The source report "      \
+    "lists hosts that are suspicious of more than just port scanning. The host may be SSH server " \
+    "cataloging or conducting authentication attack attempts."
+#define DATAPLANE_SPACE "one space between two sentences where IntelMQ's text has two"
 #define PHISH_URL                                                                                  \
     "ermes keeps a phishing URL in source.url for every phishing feed it reads (OpenPhish "        \
     "commercial, Team Cymru CAP, Shadowserver: IntelMQ's tests of those say source.url too): the " \
@@ -316,6 +321,9 @@ static const struct {
     {"bambenek-c2-domains.json", 0, "source.fqdn", "sfkh21okrrnlu.com", "as destination.fqdn"},
     {"bambenek-c2-domains.json", 0, "malware.name", "bebloh",
      "the family the description names, as for the C2 IPs"},
+    /* Dataplane (IntelMQ's test at 0e1a16e). */
+    {"dataplane-sshclient.json", 0, "event_description.text", DATAPLANE_SSH, DATAPLANE_SPACE},
+    {"dataplane-sshclient.json", 1, "event_description.text", DATAPLANE_SSH, DATAPLANE_SPACE},
     /* OpenPhish public (IntelMQ's test at 17e3a97). */
     {"openphish.json", 0, "destination.url", NULL, PHISH_URL},
     {"openphish.json", 0, "source.url", "http://www..example.com/phishing", PHISH_URL},

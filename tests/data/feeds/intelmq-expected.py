@@ -180,6 +180,56 @@ CASES = [
         # The test checks the file's first row.
     },
     {
+        "case": "dataplane-sipinvitation",
+        "module": "intelmq/tests/bots/parsers/dataplane/test_parser.py",
+        "commit": "0e1a16e58075e31a94714476f53d517da70cd08d",
+        "parser": "dataplane",
+        "input": "conformance/feeds/intelmq/dataplane/sipinvitation.txt",
+        # IntelMQ's event takes feed.url from its report (the collector's URL).
+        "options": ["feed_url=http://dataplane.org/sipinvitation.txt"],
+        "events": ["SIP_INVITE_EVENT"],
+    },
+    {
+        "case": "dataplane-sipquery",
+        "module": "intelmq/tests/bots/parsers/dataplane/test_parser.py",
+        "commit": "0e1a16e58075e31a94714476f53d517da70cd08d",
+        "parser": "dataplane",
+        "input": "conformance/feeds/intelmq/dataplane/sipquery.txt",
+        # IntelMQ's event takes feed.url from its report (the collector's URL).
+        "options": ["feed_url=http://dataplane.org/sipquery.txt"],
+        "events": ["SIP_QUERY_EVENT"],
+    },
+    {
+        "case": "dataplane-sipregistration",
+        "module": "intelmq/tests/bots/parsers/dataplane/test_parser.py",
+        "commit": "0e1a16e58075e31a94714476f53d517da70cd08d",
+        "parser": "dataplane",
+        "input": "conformance/feeds/intelmq/dataplane/sipregistration.txt",
+        # IntelMQ's event takes feed.url from its report (the collector's URL).
+        "options": ["feed_url=http://dataplane.org/sipregistration.txt"],
+        "events": ["SIP_REGISTER_EVENT"],
+    },
+    {
+        "case": "dataplane-sshclient",
+        "module": "intelmq/tests/bots/parsers/dataplane/test_parser.py",
+        "commit": "0e1a16e58075e31a94714476f53d517da70cd08d",
+        "parser": "dataplane",
+        "input": "conformance/feeds/intelmq/dataplane/sshclient.txt",
+        # IntelMQ's event takes feed.url from its report (the collector's URL).
+        "options": ["feed_url=http://dataplane.org/sshclient.txt"],
+        "events": "SSH_CLIENT_EVENT",
+    },
+    {
+        "case": "dataplane-sshpwauth",
+        "module": "intelmq/tests/bots/parsers/dataplane/test_parser.py",
+        "commit": "0e1a16e58075e31a94714476f53d517da70cd08d",
+        "parser": "dataplane",
+        "input": "conformance/feeds/intelmq/dataplane/sshpwauth.txt",
+        # IntelMQ's event takes feed.url from its report (the collector's URL).
+        "options": ["feed_url=http://dataplane.org/sshpwauth.txt"],
+        "events": "SSH_AUTH_EVENT",
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
