@@ -230,6 +230,16 @@ CASES = [
         "events": "SSH_AUTH_EVENT",
     },
     {
+        "case": "dshield-asn",
+        "module": "intelmq/tests/bots/parsers/dshield/test_parser_asn.py",
+        "commit": "2258df7cebf18c6d279cd207392155a45747a405",
+        "parser": "dshield-asn",
+        "input": "conformance/feeds/intelmq/dshield/asdetailsascii.html",
+        "options": ["feed_url=https://dshield.org/asdetailsascii.html?as=1"],
+        "events": "EVENTS",
+        # The test checks the file's first two rows.
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
