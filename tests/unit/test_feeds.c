@@ -321,6 +321,15 @@ static const struct {
     {"bambenek-c2-domains.json", 0, "source.fqdn", "sfkh21okrrnlu.com", "as destination.fqdn"},
     {"bambenek-c2-domains.json", 0, "malware.name", "bebloh",
      "the family the description names, as for the C2 IPs"},
+    /* Bambenek DGA (IntelMQ's test at 7189ce5, an early one). */
+    {"bambenek-dga.json", 0, "classification.type", "dga-domain",
+     "RSIT's dga-domain: a domain a DGA generated; the early test's \"ransomeware\" (sic) is "
+     "no RSIT type"},
+    {"bambenek-dga.json", 0, "destination.fqdn", NULL,
+     "the generated domain is what the event is about: source.fqdn, as for the C2 feeds"},
+    {"bambenek-dga.json", 0, "source.fqdn", "xqmclnusaswvof.com", "as destination.fqdn"},
+    {"bambenek-dga.json", 0, "malware.name", "cryptolocker",
+     "the family the description names, as for the C2 feeds"},
     /* Dataplane (IntelMQ's test at 0e1a16e). */
     {"dataplane-sshclient.json", 0, "event_description.text", DATAPLANE_SSH, DATAPLANE_SPACE},
     {"dataplane-sshclient.json", 1, "event_description.text", DATAPLANE_SSH, DATAPLANE_SPACE},

@@ -240,6 +240,16 @@ CASES = [
         # The test checks the file's first two rows.
     },
     {
+        "case": "bambenek-dga",
+        "module": "intelmq/tests/bots/parsers/bambenek/test_parser_dgafeed.py",
+        "commit": "7189ce52cfe2e67ae77c55495d9b0ab6b2e74237",
+        "parser": "bambenek-dga",
+        "input": "conformance/feeds/intelmq/bambenek/dga-feed.txt",
+        "options": [],
+        "events": "EVENTS",
+        # The test checks the file's first row.
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
