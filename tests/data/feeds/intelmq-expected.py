@@ -250,6 +250,17 @@ CASES = [
         # The test checks the file's first row.
     },
     {
+        "case": "generic-json-data",
+        "module": "intelmq/tests/bots/parsers/json/test_parser.py",
+        "commit": "17a246dab57b02a757c69debd6a5b07df2b40f33",
+        "parser": "generic-json",
+        "input": "conformance/feeds/intelmq/json/data.json",
+        # IntelMQ's event takes feed.name from its report.
+        "options": ["feed_name=Test feed"],
+        "events": "MULTILINE_EVENTS",
+        "all_events": True,
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
