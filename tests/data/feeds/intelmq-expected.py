@@ -261,6 +261,31 @@ CASES = [
         "all_events": True,
     },
     {
+        "case": "generic-csv-sample_report",
+        "module": "intelmq/tests/bots/parsers/generic/test_parser_csv.py",
+        "commit": "2276ba67fbd5c153b1b301d8dbc9dac7d6f34c46",
+        "parser": "generic-csv",
+        "input": "conformance/feeds/intelmq/generic/sample_report.csv",
+        # The bot's parameters of the test; feed name and URL come from its report.
+        "options": ["columns=time.source|__IGNORE__|event_description.text|__IGNORE__|"
+                    "__IGNORE__|source.url|source.ip|source.fqdn|__IGNORE__",
+                    "delimiter=\t", "type=malware", "default_url_protocol=http://",
+                    "feed_name=Sample CSV Feed",
+                    "feed_url=http://www.samplecsvthreatfeed.com/list"],
+        "events": ["EXAMPLE_EVENT"],
+    },
+    {
+        "case": "generic-csv-compose_fields",
+        "module": "intelmq/tests/bots/parsers/generic/test_parser_csv.py",
+        "commit": "2276ba67fbd5c153b1b301d8dbc9dac7d6f34c46",
+        "parser": "generic-csv",
+        "input": "conformance/feeds/intelmq/generic/compose_fields.csv",
+        "options": ["columns=source.fqdn|source.urlpath", "compose.source.url=http://{0}{1}",
+                    "type=malware", "feed_name=Sample CSV Feed"],
+        "events": ["COMPOSE_EVENT"],
+        "all_events": True,
+    },
+    {
         "case": "openphish-commercial",
         "module": "intelmq/tests/bots/parsers/openphish/test_parser_commercial.py",
         "commit": "23f53b545ebf02ce417154932a2f27ad161d7fdf",
