@@ -183,9 +183,9 @@ json_t *ermes__report_json(const ermes__report_t *r)
                      r->sha256, "accounting", "rows_in", (json_int_t)r->rows_in, "events",
                      (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates, "quarantined",
                      (json_int_t)r->quarantined, "dismissed", (json_int_t)r->dismissed,
-                     "received_at", received, "processed_at",
-                     r->processed_at ? processed : NULL, "submitted_by",
-                     ermes__json_text_or_null(r->submitted_by, 0), "tlp", ermes_tlp_name(r->tlp));
+                     "received_at", received, "processed_at", r->processed_at ? processed : NULL,
+                     "submitted_by", ermes__json_text_or_null(r->submitted_by, 0), "tlp",
+                     ermes_tlp_name(r->tlp));
 }
 
 enum MHD_Result ermes__h_report_create(ermes__req_t *req)
