@@ -3,7 +3,8 @@
  * Reads the input twice in lockstep: from memory, and through a read callback that hands out
  * odd-sized pieces, so records, quotes, CRLFs and the BOM get split at every kind of place.
  * Both readers must report exactly the same thing on every call; any difference aborts. A small
- * max_record makes the too-long path common. */
+ * max_record makes the too-long path common. Each input is read in both modes, strict and
+ * lenient (Python's csv rules, which the Shadowserver and generic CSV parsers use). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ static void same_record(const ermes_csv_record_t *a, const ermes_csv_record_t *b
     size_t i;
 
     if (a->nfields != b->nfields || a->line != b->line || a->end_line != b->end_line ||
-        a->raw_len != b->raw_len || memcmp(a->raw, b->raw, a->raw_len) != 0)
+        a->unterminated != b->unterminated || a->raw_len != b->raw_len ||
+        memcmp(a->raw, b->raw, a->raw_len) != 0)
         abort();
     if (a->raw_len > FUZZ_MAX_RECORD || a->nfields > FUZZ_MAX_FIELDS)
         abort();
@@ -56,9 +58,9 @@ static void same_record(const ermes_csv_record_t *a, const ermes_csv_record_t *b
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void read_both_ways(const uint8_t *data, size_t size, int lenient)
 {
-    ermes_csv_options_t opts = {0, FUZZ_MAX_RECORD, FUZZ_MAX_FIELDS};
+    ermes_csv_options_t opts = {0, FUZZ_MAX_RECORD, FUZZ_MAX_FIELDS, lenient};
     piecewise_t reader = {data, size, 0, 0};
     ermes_csv_t *mem = NULL, *cb = NULL;
     ermes_csv_record_t rec_mem, rec_cb;
@@ -96,5 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     ermes_csv_free(mem);
     ermes_csv_free(cb);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    read_both_ways(data, size, 0);
+    read_both_ways(data, size, 1);
     return 0;
 }

@@ -9,8 +9,9 @@
  *   4  POST /api/v1/users: ermes__user_body_read, creating;
  *   5  PATCH /api/v1/users/{id}: ermes__user_body_read, updating;
  *   6  POST /api/v1/retrohunts: ermes__retrohunt_body_read;
- *   7  the TOTP routes' {"code": ...} and {"password": ...}: ermes__string_member_read.
- * The first input byte picks the route (modulo 8), the rest is the body. Organisation bodies
+ *   7  the TOTP routes' {"code": ...} and {"password": ...}: ermes__string_member_read;
+ *   8  POST /api/v1/quarantine/{id}/retry and .../dismiss: ermes__quarantine_body_read.
+ * The first input byte picks the route (modulo 9), the rest is the body. Organisation bodies
  * have their own target (fuzz_org_json.c). Not reached: what needs the store (a token's
  * "user", a user's organisation and the rules of its role, whether a retro-hunt's indicators
  * exist) and the password hashing (argon2id: far too slow for a fuzzer, and its input is the
@@ -246,6 +247,28 @@ static void string_member(const json_t *body)
     }
 }
 
+/* A correction is one line of text, a reason is there and short; both borrow from body. */
+static void quarantine(json_t *body)
+{
+    for (int dismiss = 0; dismiss < 2; dismiss++) {
+        const char *text = NULL;
+        size_t len = 0;
+        ermes_diag_t d;
+        int rc;
+
+        ermes_diag_clear(&d);
+        rc = ermes__quarantine_body_read(body, dismiss, &text, &len, &d);
+        check(rc == 0 || (rc == ERMES_EINVAL && d.reason[0]), "a refusal without a reason");
+        if (rc)
+            continue;
+        if (dismiss)
+            check(text && len > 0 && len <= 1000, "a reason out of bounds accepted");
+        else
+            check(!text || (len > 0 && !memchr(text, '\n', len) && !memchr(text, '\r', len)),
+                  "a correction of more than one line accepted");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t err;
@@ -256,7 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = json_loadb((const char *)data + 1, size - 1, JSON_REJECT_DUPLICATES, &err);
     if (!body)
         return 0;
-    switch (data[0] % 8) {
+    switch (data[0] % 9) {
     case 0:
         indicator_post(body);
         break;
@@ -271,13 +294,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 4:
     case 5:
-        user(body, data[0] % 8 == 4);
+        user(body, data[0] % 9 == 4);
         break;
     case 6:
         retrohunt(body);
         break;
-    default:
+    case 7:
         string_member(body);
+        break;
+    default:
+        quarantine(body);
         break;
     }
     json_decref(body);

@@ -11,7 +11,15 @@
  * the very start is skipped; a blank line is skipped. A quote inside an unquoted field is kept
  * as a literal character. Text after a closing quote and before the next delimiter is an error
  * ("text after closing quote"); end of input inside a quoted field is an error
- * ("unterminated quoted field"). NUL bytes are an error ("NUL byte in record"). */
+ * ("unterminated quoted field"). NUL bytes are an error ("NUL byte in record").
+ *
+ * The lenient mode (options.lenient) reads what Python's csv module (the excel dialect, as
+ * IntelMQ's parsers use it) reads, with the same field values, for producers such as
+ * Shadowserver that write a backslash before a quote inside a quoted field: text after a closing
+ * quote continues the field as unquoted text (quotes in it are literal); a CR outside quotes
+ * ends the field and the record, and only more CRs may follow it before the LF, else the record
+ * is an error ("new-line character in unquoted field"); end of input inside a quoted field ends
+ * the field and the record. NUL bytes stay an error in both modes. */
 #ifndef ERMES_CSV_H
 #define ERMES_CSV_H
 
@@ -29,6 +37,7 @@ typedef struct ermes_csv_options {
     char delimiter;    /* 0 means ',' */
     size_t max_record; /* bytes of one record, 0 means 1 MiB */
     size_t max_fields; /* fields in one record, 0 means 4096 */
+    int lenient;       /* 1: read as Python's csv module does (see above) */
 } ermes_csv_options_t;
 
 /* One record. Pointers borrow from the reader and are valid until the next call.
@@ -41,7 +50,8 @@ typedef struct ermes_csv_record {
     long end_line;   /* line on which it ends (differs for multi-line quoted fields) */
     const char *raw; /* the record's raw bytes as read, for quarantine / error reports */
     size_t raw_len;
-    int64_t offset; /* input offset of the record's first byte */
+    int64_t offset;   /* input offset of the record's first byte */
+    int unterminated; /* lenient mode: the input ended inside this record's last quoted field */
 } ermes_csv_record_t;
 
 /* read_cb/ctx: borrowed; opts may be NULL. Caller frees with ermes_csv_free(). */

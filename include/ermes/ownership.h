@@ -33,12 +33,12 @@ typedef enum ermes_owner_rule {
 
 /* The answer of a lookup. Pointers borrow from the index and live as long as it does. */
 typedef struct ermes_owner {
-    int64_t org_id;          /* 0 when rule is ERMES_OWNER_NONE */
+    int64_t org_id; /* 0 when rule is ERMES_OWNER_NONE */
     ermes_owner_rule_t rule;
-    ermes_cidr_t network;    /* the matching network, for ERMES_OWNER_NETWORK */
-    uint32_t asn;            /* the matching ASN, for ERMES_OWNER_ASN */
-    const char *domain;      /* the matching registered domain (NUL-terminated, lower case),
-                                for ERMES_OWNER_DOMAIN */
+    ermes_cidr_t network; /* the matching network, for ERMES_OWNER_NETWORK */
+    uint32_t asn;         /* the matching ASN, for ERMES_OWNER_ASN */
+    const char *domain;   /* the matching registered domain (NUL-terminated, lower case),
+                             for ERMES_OWNER_DOMAIN */
 } ermes_owner_t;
 
 /* Builder: collect the rules, then compile. Returns 0 or ERMES_ENOMEM. */
@@ -70,6 +70,14 @@ int ermes_ownership_ip(const ermes_ownership_t *idx, const ermes_ip_t *ip, uint3
 int ermes_ownership_asn(const ermes_ownership_t *idx, uint32_t asn, ermes_owner_t *out);
 int ermes_ownership_domain(const ermes_ownership_t *idx, const char *name, size_t len,
                            ermes_owner_t *out);
+
+/* Every registered network that overlaps q: inside it, equal to it, or covering it (a CIDR
+ * lookup: who owns anything of 198.51.0.0/16?). cb gets each one as an owner (rule
+ * ERMES_OWNER_NETWORK, org_id, network), in no particular order; a non-zero return stops the
+ * walk and is returned. Returns 0 otherwise. */
+typedef int (*ermes_ownership_network_cb)(void *ctx, const ermes_owner_t *owner);
+int ermes_ownership_networks(const ermes_ownership_t *idx, const ermes_cidr_t *q,
+                             ermes_ownership_network_cb cb, void *ctx);
 
 /* Counts, for /metrics and the benchmark. */
 typedef struct ermes_ownership_stats {

@@ -45,13 +45,13 @@ static void print_report(const ermes__report_t *r, int json)
 
     ermes__time_format(r->received_at, when);
     if (json) {
-        json_t *j = json_pack("{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id",
-                              (json_int_t)r->id, "feed", r->feed, "file_name",
-                              r->file_name[0] ? r->file_name : NULL, "state", r->state, "error",
-                              r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
-                              (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
-                              (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined,
-                              "sha256", r->sha256, "received_at", when);
+        json_t *j = json_pack(
+            "{s:I,s:s,s:s?,s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id,
+            "feed", r->feed, "file_name", r->file_name[0] ? r->file_name : NULL, "state", r->state,
+            "error", r->error[0] ? r->error : NULL, "size", (json_int_t)r->size, "rows_in",
+            (json_int_t)r->rows_in, "events", (json_int_t)r->events, "duplicates",
+            (json_int_t)r->duplicates, "quarantined", (json_int_t)r->quarantined, "dismissed",
+            (json_int_t)r->dismissed, "sha256", r->sha256, "received_at", when);
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
@@ -70,12 +70,16 @@ static void print_report(const ermes__report_t *r, int json)
 static void ingest_help(FILE *f)
 {
     fprintf(f, "usage: ermes ingest --feed NAME [--option KEY=VALUE]... [--file-name NAME]\n"
-               "                    [--no-process] [--json] FILE|-\n\n"
+               "                    [--tlp TLP] [--no-process] [--force] [--json] FILE|-\n\n"
                "Stores the report (made durable before anything else), then parses it into\n"
                "events: deduplicated, enriched with the owning constituent, stored. Rows that\n"
                "fail are quarantined with their reason. `ermes feeds` lists the feeds.\n"
                "--feed shadowserver recognises the report type by itself (from the file name\n"
-               "or the header). Exit status 1 when the report failed or rows were quarantined.\n");
+               "or the header). Exit status 1 when the report failed or rows were quarantined.\n"
+               "The same file for the same feed a second time is not stored again: ermes says\n"
+               "\"already received as report N\" and exits 0; --force stores it all the same.\n"
+               "--tlp sets the report's TLP (default: the event_tlp setting); its events get\n"
+               "it unless the feed's parser gives one.\n");
     {
         static const char *const intake[] = {
             "data_dir",         "database_url",        "log_level",
@@ -89,9 +93,9 @@ static void ingest_help(FILE *f)
 
 int ermes__cmd_ingest(cli_t *c)
 {
-    const char *feed = NULL, *file = NULL, *file_name = NULL, *v;
+    const char *feed = NULL, *file = NULL, *file_name = NULL, *tlp = NULL, *v;
     const char *options[33];
-    int noptions = 0, json = 0, no_process = 0, n, rc;
+    int noptions = 0, json = 0, no_process = 0, force = 0, n, rc;
     ermes__registry_t *reg = NULL;
     ermes__intake_t *in = NULL;
     ermes__report_meta_t meta;
@@ -108,10 +112,14 @@ int ermes__cmd_ingest(cli_t *c)
             json = 1;
         } else if (cli_flag(c, i, "--no-process", NULL)) {
             no_process = 1;
+        } else if (cli_flag(c, i, "--force", NULL)) {
+            force = 1;
         } else if ((n = cli_flag(c, i, "--feed", &v)) > 0) {
             feed = v;
         } else if (n == 0 && (n = cli_flag(c, i, "--file-name", &v)) > 0) {
             file_name = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--tlp", &v)) > 0) {
+            tlp = v;
         } else if (n == 0 && (n = cli_flag(c, i, "--option", &v)) > 0) {
             if (noptions >= 32) {
                 cli_error("ingest: at most 32 options");
@@ -152,10 +160,22 @@ int ermes__cmd_ingest(cli_t *c)
     meta.feed = feed;
     meta.file_name = file_name ? file_name : strcmp(file, "-") ? file : NULL;
     meta.options = options;
+    meta.force = force;
+    meta.tlp = tlp;
     ermes_diag_clear(&d);
     rc = ermes__intake_receive_file(in, &c->viewer, &meta, f, &r, &d);
     if (f != stdin)
         fclose(f);
+    if (rc == ERMES_EEXISTS) {
+        /* Not an error: the file is in, once. */
+        if (json)
+            print_report(&r, 1);
+        else
+            printf("%s: already received as report %lld (--force to store it again)\n",
+                   cli_safe(file), (long long)r.id);
+        rc = CLI_OK;
+        goto out;
+    }
     if (rc) {
         cli_error("%s: %s", file, d.reason[0] ? d.reason : ermes_strerror(rc));
         rc = CLI_ERROR;
@@ -206,9 +226,12 @@ static int quarantine_print_cb(void *ctx, const ermes__quarantine_row_t *q)
                 free(b64);
             }
         }
-        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?}", "id", (json_int_t)q->id, "report_id",
-                      (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed", q->feed,
-                      "reason", q->reason, "field", q->field, "state", q->state, "raw", raw);
+        j = json_pack("{s:I,s:I,s:I,s:s?,s:s,s:s?,s:s,s:o?,s:o,s:s?}", "id", (json_int_t)q->id,
+                      "report_id", (json_int_t)q->report_id, "line", (json_int_t)q->line, "feed",
+                      q->feed, "reason", q->reason, "field", q->field, "state", q->state, "raw",
+                      raw, "edited_raw",
+                      q->edited_raw ? json_stringn(q->edited_raw, q->edited_raw_len) : json_null(),
+                      "resolution", q->resolution);
         s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (s)
             printf("%s\n", s);
@@ -236,10 +259,23 @@ static void reports_help(FILE *f)
     fprintf(f, "usage: ermes reports [list] [--state STATE] [--feed NAME] [--limit N] [--json]\n"
                "       ermes reports show ID [--json]\n"
                "       ermes reports process          (process every pending report now)\n"
-               "       ermes quarantine [list] [--report ID] [--state open|retried|resolved]\n"
-               "                        [--json]\n"
-               "       ermes quarantine retry ID\n"
+               "       ermes quarantine ...           (rows that failed: ermes quarantine --help)\n"
                "       ermes feeds                    (the feeds ermes can parse)\n");
+    cli_usage_settings(f);
+}
+
+static void quarantine_help(FILE *f)
+{
+    fprintf(f, "usage: ermes quarantine [list] [--report ID] [--state open|retried|resolved]\n"
+               "                        [--json]\n"
+               "       ermes quarantine retry ID [--raw LINE]\n"
+               "       ermes quarantine dismiss ID --reason TEXT\n\n"
+               "The rows a feed parser refused, with their line, raw bytes and reason.\n"
+               "retry parses the row again from its report; with --raw, LINE (one line, as\n"
+               "corrected) takes the row's place, and is kept for later retries. A row that now\n"
+               "gives an event is \"retried\", and its report counts it as an event (or a\n"
+               "duplicate). dismiss closes a row that will never be right (state \"resolved\",\n"
+               "the reason kept); its report counts it as dismissed. Both are audited.\n");
     cli_usage_settings(f);
 }
 
@@ -322,13 +358,13 @@ int ermes__cmd_reports(cli_t *c)
 
 int ermes__cmd_quarantine(cli_t *c)
 {
-    const char *sub = cli_arg(c, 0), *state = NULL, *v;
+    const char *sub = cli_arg(c, 0), *state = NULL, *raw = NULL, *reason = NULL, *v;
     int json = 0, n, rc, more, first = 0;
     int64_t report = 0;
 
     for (int i = 0; i < c->nargs; i++)
         if (cli_flag(c, i, "--help", NULL)) {
-            reports_help(stdout);
+            quarantine_help(stdout);
             return CLI_OK;
         }
     if (sub && sub[0] != '-')
@@ -346,13 +382,31 @@ int ermes__cmd_quarantine(cli_t *c)
             if (cli_number("--report", v, 1, INT64_MAX, &x))
                 return CLI_USAGE;
             report = x;
-        } else if (n == 0 && strcmp(sub, "retry") == 0 && i == first)
+        } else if (n == 0 && (n = cli_flag(c, i, "--raw", &v)) > 0) {
+            raw = v;
+        } else if (n == 0 && (n = cli_flag(c, i, "--reason", &v)) > 0) {
+            reason = v;
+        } else if (n == 0 && (strcmp(sub, "retry") == 0 || strcmp(sub, "dismiss") == 0) &&
+                   i == first)
             n = 1;
         else {
             if (n == 0)
                 cli_error("quarantine: unexpected argument \"%s\"", cli_arg(c, i));
+            quarantine_help(stderr);
             return CLI_USAGE;
         }
+    }
+    if ((raw && strcmp(sub, "retry") != 0) || (reason && strcmp(sub, "dismiss") != 0)) {
+        cli_error("quarantine: --raw goes with retry, --reason with dismiss");
+        return CLI_USAGE;
+    }
+    if (raw && (!raw[0] || strchr(raw, '\n') || strchr(raw, '\r') || strlen(raw) > (1u << 20))) {
+        cli_error("quarantine retry: --raw is the corrected row: one line of text");
+        return CLI_USAGE;
+    }
+    if (strcmp(sub, "dismiss") == 0 && (!reason || !reason[0] || strlen(reason) > 1000)) {
+        cli_error("quarantine dismiss: --reason TEXT says why (1 to 1000 bytes)");
+        return CLI_USAGE;
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
@@ -374,6 +428,15 @@ int ermes__cmd_quarantine(cli_t *c)
         }
         if (cli_number("quarantine row id", id, 1, INT64_MAX, &row_id))
             return CLI_USAGE;
+        if (raw) {
+            rc = ermes__store_quarantine_edit(c->store, row_id, raw, strlen(raw));
+            if (rc) {
+                cli_error("quarantine retry %s: %s", cli_safe(id),
+                          rc == ERMES_ENOTFOUND ? "no such open row" : ermes_strerror(rc));
+                return CLI_ERROR;
+            }
+            ermes__audit_write(c->store, &c->viewer, "edit", "quarantine", id, NULL);
+        }
         if ((rc = open_intake(c, &reg, &in)) == CLI_OK) {
             ermes_diag_clear(&d);
             rc = ermes__intake_retry(in, row_id, &event_id, &d);
@@ -392,7 +455,23 @@ int ermes__cmd_quarantine(cli_t *c)
         ermes__registry_close(reg);
         return rc;
     }
-    cli_error("quarantine: unknown subcommand \"%s\"", sub);
+    if (strcmp(sub, "dismiss") == 0) {
+        const char *id = cli_arg(c, first);
+        long long row_id;
+        if (!id || cli_number("quarantine row id", id, 1, INT64_MAX, &row_id))
+            return CLI_USAGE;
+        rc = ermes__store_quarantine_dismiss(c->store, row_id, reason,
+                                             c->viewer.user_name ? c->viewer.user_name : "local");
+        if (rc) {
+            cli_error("quarantine dismiss %s: %s", cli_safe(id),
+                      rc == ERMES_ENOTFOUND ? "no such open row" : ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        ermes__audit_write(c->store, &c->viewer, "dismiss", "quarantine", id, reason);
+        printf("row %s dismissed\n", cli_safe(id));
+        return CLI_OK;
+    }
+    cli_error("quarantine: unknown subcommand \"%s\"", cli_safe(sub));
     return CLI_USAGE;
 }
 

@@ -102,6 +102,8 @@ typedef struct match_run {
     ermes__scan_options_t record;
     ermes__scan_report_t recorded;
     int in_tx;
+    int64_t *stored_ids; /* --db: the stored id of each matcher index (0: from a file) */
+    size_t nstored_ids;
 } match_run_t;
 
 static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, const ermes_hit_t *hits,
@@ -152,7 +154,12 @@ static void print_sighting(match_run_t *run, const ermes_log_record_t *rec, cons
         json_str(b, f->name, strlen(f->name));
         json_key(b, "value");
         json_str(b, f->value, f->len);
-        ermes__strbuf_addf(b, ",\"id\":%u", hits[i].indicator);
+        /* The stored indicator's id for the database's indicators (what `ermes indicators
+         * show` takes); an indicator from a file has none and is named by its position. */
+        if (hits[i].indicator < run->nstored_ids && run->stored_ids[hits[i].indicator])
+            ermes__strbuf_addf(b, ",\"id\":%lld", (long long)run->stored_ids[hits[i].indicator]);
+        else
+            ermes__strbuf_addf(b, ",\"id\":%u", hits[i].indicator);
         if (mi.source[0]) {
             json_key(b, "indicator_source");
             json_str(b, mi.source, strlen(mi.source));
@@ -306,15 +313,16 @@ static void suppressed_cb(void *ctx, uint32_t id, const ermes_warninglist_t *wl)
                 cli_safe(ermes_warninglist_name(wl)), cli_safe(val));
 }
 
-/* `--db`: the active indicators of the store. */
-static int load_from_store(cli_t *c, ermes_indicator_set_t *set)
+/* `--db`: the active indicators of the store, and their stored ids by matcher index. */
+static int load_from_store(cli_t *c, ermes_indicator_set_t *set, match_run_t *run)
 {
     size_t n = 0;
     int rc;
 
     if (!c->store && cli_open_store(c, 0))
         return ERMES_ESTORE;
-    rc = ermes__indicators_from_store(c->store, 0, set, &n);
+    rc =
+        ermes__indicators_from_store_ids(c->store, 0, set, &n, &run->stored_ids, &run->nstored_ids);
     if (!rc)
         cli_error("match: %zu active indicators from the database", n);
     return rc;
@@ -414,7 +422,7 @@ int ermes__cmd_match(cli_t *c)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (ermes_indicator_set_new(&set))
         goto out;
-    if (use_db && (n = load_from_store(c, set))) {
+    if (use_db && (n = load_from_store(c, set, &run))) {
         cli_error("match: --db: %s", ermes_strerror(n));
         goto out;
     }
@@ -525,5 +533,6 @@ out:
     ermes_matcher_release(run.m);
     ermes_indicator_set_free(set);
     ermes__strbuf_cleanup(&run.out);
+    ermes__free(run.stored_ids);
     return rc;
 }

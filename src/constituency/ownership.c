@@ -876,6 +876,72 @@ int ermes_ownership_ip(const ermes_ownership_t *idx, const ermes_ip_t *ip, uint3
     return asn_lookup(idx, asn_hint, out);
 }
 
+/* 1 when the first p bits of a and b are equal (p 0..128). */
+static int same_prefix6(u128_t a, u128_t b, unsigned p)
+{
+    if (p == 0)
+        return 1;
+    if (p <= 64)
+        return (a.hi >> (64 - p)) == (b.hi >> (64 - p));
+    if (a.hi != b.hi)
+        return 0;
+    return p == 128 || (a.lo >> (128 - p)) == (b.lo >> (128 - p));
+}
+
+int ermes_ownership_networks(const ermes_ownership_t *idx, const ermes_cidr_t *q,
+                             ermes_ownership_network_cb cb, void *ctx)
+{
+    ermes_owner_t o;
+    size_t i;
+    int rc;
+
+    if (!idx || !q || !cb)
+        return 0;
+    /* Registered networks are nested or disjoint, and so are they and q: a network overlaps q
+     * exactly when the shorter of the two prefixes matches. A scan of one family's networks:
+     * an interactive question, not the per-event path. */
+    if (q->addr.family == ERMES_AF_INET) {
+        uint32_t qa = load_be32(q->addr.bytes);
+        for (i = 0; i < idx->nnet4; i++) {
+            const net4_t *n = &idx->net4[i];
+            unsigned p = n->prefix < q->prefix ? n->prefix : q->prefix;
+            if (p && (n->addr >> (32 - p)) != (qa >> (32 - p)))
+                continue;
+            no_owner(&o);
+            o.org_id = n->org_id;
+            o.rule = ERMES_OWNER_NETWORK;
+            o.network.addr.family = ERMES_AF_INET;
+            o.network.addr.bytes[0] = (uint8_t)(n->addr >> 24);
+            o.network.addr.bytes[1] = (uint8_t)(n->addr >> 16);
+            o.network.addr.bytes[2] = (uint8_t)(n->addr >> 8);
+            o.network.addr.bytes[3] = (uint8_t)n->addr;
+            o.network.prefix = n->prefix;
+            if ((rc = cb(ctx, &o)))
+                return rc;
+        }
+    } else if (q->addr.family == ERMES_AF_INET6) {
+        u128_t qa;
+        qa.hi = load_be64(q->addr.bytes);
+        qa.lo = load_be64(q->addr.bytes + 8);
+        for (i = 0; i < idx->nnet6; i++) {
+            const net6_t *n = &idx->net6[i];
+            unsigned p = n->prefix < q->prefix ? n->prefix : q->prefix;
+            if (!same_prefix6(n->addr, qa, p))
+                continue;
+            no_owner(&o);
+            o.org_id = n->org_id;
+            o.rule = ERMES_OWNER_NETWORK;
+            o.network.addr.family = ERMES_AF_INET6;
+            store_be64(o.network.addr.bytes, n->addr.hi);
+            store_be64(o.network.addr.bytes + 8, n->addr.lo);
+            o.network.prefix = n->prefix;
+            if ((rc = cb(ctx, &o)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
 int ermes_ownership_asn(const ermes_ownership_t *idx, uint32_t asn, ermes_owner_t *out)
 {
     no_owner(out);

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -214,6 +215,94 @@ int ermes__registry_org_delete(ermes__registry_t *r, const ermes__viewer_t *v, i
         return rc;
     }
     return ermes__registry_refresh(r, 0);
+}
+
+typedef struct cidr_walk {
+    ermes__lookup_net_t *v;
+    size_t n, cap;
+    uint8_t prefix; /* the query's */
+} cidr_walk_t;
+
+static int cidr_cb(void *ctx, const ermes_owner_t *o)
+{
+    cidr_walk_t *w = ctx;
+
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        ermes__lookup_net_t *p = ermes__reallocarray(w->v, cap, sizeof(*p));
+        if (!p)
+            return ERMES_ENOMEM;
+        w->v = p;
+        w->cap = cap;
+    }
+    memset(&w->v[w->n], 0, sizeof(w->v[w->n]));
+    w->v[w->n].network = o->network;
+    w->v[w->n].org_id = o->org_id;
+    w->v[w->n].relation = o->network.prefix < w->prefix ? -1 : o->network.prefix > w->prefix;
+    w->n++;
+    return 0;
+}
+
+static int cmp_lookup_net(const void *a, const void *b)
+{
+    const ermes__lookup_net_t *x = a, *y = b;
+    int c = memcmp(x->network.addr.bytes, y->network.addr.bytes, sizeof(x->network.addr.bytes));
+
+    if (c)
+        return c;
+    return (int)x->network.prefix - (int)y->network.prefix;
+}
+
+int ermes__registry_lookup_cidr(ermes__registry_t *r, const ermes__viewer_t *v, const char *query,
+                                size_t max, ermes__lookup_net_t **out, size_t *n, int *more,
+                                ermes_diag_t *d)
+{
+    cidr_walk_t w = {NULL, 0, 0, 0};
+    ermes_ownership_t *idx;
+    ermes_cidr_t net;
+    size_t i, kept = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    if (ermes_cidr_parse(query, strlen(query), 0, &net, d))
+        return ERMES_EINVAL;
+    w.prefix = net.prefix;
+    if (!(idx = ermes__registry_ownership(r)))
+        return ERMES_EINTERNAL;
+    rc = ermes_ownership_networks(idx, &net, cidr_cb, &w);
+    ermes_ownership_release(idx);
+    if (rc) {
+        ermes__free(w.v);
+        return rc;
+    }
+    /* In address order, the covering networks before what they contain. */
+    if (w.n)
+        qsort(w.v, w.n, sizeof(*w.v), cmp_lookup_net);
+    for (i = 0; i < w.n; i++) {
+        ermes__lookup_net_t *e = &w.v[i];
+        /* As for a single address: an organisation the viewer may not see is not named, and
+         * its networks are left out. */
+        rc = ermes__store_org_name(r->store, v, e->org_id, e->short_name, sizeof(e->short_name),
+                                   e->name, sizeof(e->name));
+        if (rc == ERMES_ENOTFOUND)
+            continue;
+        if (rc) {
+            ermes__free(w.v);
+            return rc;
+        }
+        if (kept == max) {
+            *more = 1;
+            break;
+        }
+        if (kept != i)
+            w.v[kept] = *e;
+        kept++;
+    }
+    *out = w.v;
+    *n = kept;
+    return 0;
 }
 
 int ermes__registry_lookup(ermes__registry_t *r, const ermes__viewer_t *v,

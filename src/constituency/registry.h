@@ -61,6 +61,21 @@ int ermes__registry_lookup(ermes__registry_t *r, const ermes__viewer_t *v,
                            ermes__lookup_kind_t kind, const char *query, uint32_t asn_hint,
                            ermes__lookup_t *out, ermes_diag_t *d);
 
+/* A CIDR lookup: every organisation owning a network inside net, equal to it or covering it,
+ * that the viewer may see (issue 15: not only the first address's owner). *out (caller frees
+ * with ermes__free) gets *n entries, most specific network last within each organisation, at
+ * most max. ERMES_EINVAL (reason in d) when query is not a CIDR. */
+typedef struct ermes__lookup_net {
+    ermes_cidr_t network;
+    int relation; /* -1: the network covers the query, 0: equal, 1: inside the query */
+    int64_t org_id;
+    char short_name[33];
+    char name[201];
+} ermes__lookup_net_t;
+int ermes__registry_lookup_cidr(ermes__registry_t *r, const ermes__viewer_t *v, const char *query,
+                                size_t max, ermes__lookup_net_t **out, size_t *n, int *more,
+                                ermes_diag_t *d);
+
 /* ---- bulk import and export ------------------------------------------------------------- */
 
 typedef enum { ERMES_FORMAT_JSON, ERMES_FORMAT_CSV } ermes__format_t;

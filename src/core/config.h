@@ -31,7 +31,7 @@ typedef struct ermes__config {
     char *dedup_keys;          /* fields compared by deduplication (NULL: all but dedup_ignore) */
     char *dedup_ignore;        /* fields deduplication leaves out when dedup_keys is unset */
     long db_cache;             /* MiB of SQLite page cache per connection */
-    char *event_tlp;           /* TLP of events whose feed sets none */
+    char *event_tlp;           /* TLP of reports whose sender names none (and their events) */
     long batch_rows;           /* rows per intake transaction */
     long max_report;           /* largest report accepted, in MiB */
     long incoming_max_age;     /* seconds before a partial upload is removed */

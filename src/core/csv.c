@@ -21,7 +21,13 @@
  *    quoted field that is the opening quote. A record too long is reported where the reader
  *    saw the first byte that could not belong to a record of max_record bytes.
  *  - Errors are detected at input positions that do not depend on how the input was split into
- *    chunks, so a file read one byte at a time gives exactly what the memory reader gives. */
+ *    chunks, so a file read one byte at a time gives exactly what the memory reader gives.
+ *  - The lenient mode follows the state machine of CPython's Modules/_csv.c (excel dialect,
+ *    strict=False, input split into lines at LF only, as io.StringIO does): after a closing
+ *    quote any other byte continues the field unquoted (ST_QUOTE to ST_UNQUOTED), a CR outside
+ *    quotes ends the field and the record (ST_EAT_CRNL, where only CR and LF may follow), and
+ *    the end of input inside quotes ends the field. tests/unit/test_csv_python.c checks it
+ *    against /usr/bin/python3's csv module. */
 #include "ermes/csv.h"
 
 #include <stdarg.h>
@@ -43,7 +49,8 @@ enum csv_state {
     ST_UNQUOTED,    /* inside a field that did not start with a quote */
     ST_QUOTED,      /* inside a quoted field */
     ST_QUOTE,       /* inside a quoted field, just after a quote: closing, or half of "" */
-    ST_QUOTE_CR     /* after a closing quote and a CR: only LF may follow */
+    ST_QUOTE_CR,    /* after a closing quote and a CR: only LF may follow */
+    ST_EAT_CRNL     /* lenient: the record ended at a CR; only CRs and the LF may follow */
 };
 
 /* How the rest of a record that already has an error is consumed. */
@@ -67,6 +74,7 @@ struct ermes_csv {
     int started;               /* the BOM check was done */
 
     unsigned char delim;
+    int lenient; /* read as Python's csv module does */
     size_t max_record;
     size_t max_fields;
     /* Bytes that end a run of ordinary bytes, outside and inside quotes. */
@@ -318,6 +326,26 @@ static inline const unsigned char *skip_words(const unsigned char *p, const unsi
     return p;
 }
 
+/* skip_words for the lenient mode, where a CR also ends a run of unquoted bytes. */
+static inline const unsigned char *skip_words_cr(const unsigned char *p, const unsigned char *end,
+                                                 uint64_t a)
+{
+    const uint64_t nl = ONES * '\n', cr = ONES * '\r';
+
+    while (end - p >= 8) {
+        uint64_t w, x, y, z;
+        memcpy(&w, p, 8);
+        x = w ^ a;
+        y = w ^ nl;
+        z = w ^ cr;
+        if (((w - ONES) & ~w & HIGHS) | ((x - ONES) & ~x & HIGHS) | ((y - ONES) & ~y & HIGHS) |
+            ((z - ONES) & ~z & HIGHS))
+            break;
+        p += 8;
+    }
+    return p;
+}
+
 #define SCAN_MORE 0   /* consumed everything up to stop, the record goes on */
 #define SCAN_RECORD 1 /* the record ended at an LF */
 
@@ -354,7 +382,7 @@ static int scan(ermes_csv_t *csv, size_t stop)
             /* fall through */
         case ST_UNQUOTED:
             run = p;
-            p = skip_words(p, end, delims);
+            p = csv->lenient ? skip_words_cr(p, end, delims) : skip_words(p, end, delims);
             while (p < end && !unquoted[*p])
                 p++;
             if (store && p > run && (rc = text_add(csv, run, (size_t)(p - run))) < 0)
@@ -378,6 +406,14 @@ static int scan(ermes_csv_t *csv, size_t stop)
                         return rc;
                 }
                 goto record_end;
+            }
+            if (*p == '\r') {
+                /* Only the lenient mode stops at a CR: it ends the field and the record. */
+                p++;
+                state = ST_EAT_CRNL;
+                if (store && (rc = field_end(csv)) < 0)
+                    return rc;
+                break;
             }
             record_error(csv, ERMES_EPARSE, offset_of(csv, p), "NUL byte in record");
             goto skip_line;
@@ -430,13 +466,30 @@ static int scan(ermes_csv_t *csv, size_t stop)
             }
             if (*p == '\r') {
                 p++;
-                state = ST_QUOTE_CR;
+                if (csv->lenient) {
+                    state = ST_EAT_CRNL;
+                    if (store && (rc = field_end(csv)) < 0)
+                        return rc;
+                } else {
+                    state = ST_QUOTE_CR;
+                }
                 break;
             }
-            if (*p == '\0')
+            if (*p == '\0') {
                 record_error(csv, ERMES_EPARSE, offset_of(csv, p), "NUL byte in record");
-            else
-                record_error(csv, ERMES_EPARSE, offset_of(csv, p), "text after closing quote");
+                goto skip_line;
+            }
+            if (csv->lenient) {
+                /* Python's csv (strict=False): the byte and what follows it up to the next
+                 * delimiter are unquoted text of the same field, quotes included
+                 * ("a\"b"c -> a\b"c). */
+                if (store && (rc = text_add(csv, p, 1)) < 0)
+                    return rc;
+                p++;
+                state = ST_UNQUOTED;
+                break;
+            }
+            record_error(csv, ERMES_EPARSE, offset_of(csv, p), "text after closing quote");
             goto skip_line;
         case ST_QUOTE_CR:
             if (*p == '\n') {
@@ -447,6 +500,16 @@ static int scan(ermes_csv_t *csv, size_t stop)
             /* The CR itself was the text after the closing quote; it may sit in the previous
              * chunk, hence the offset arithmetic rather than p - 1. */
             record_error(csv, ERMES_EPARSE, offset_of(csv, p) - 1, "text after closing quote");
+            goto skip_line;
+        case ST_EAT_CRNL:
+            if (*p == '\r') {
+                p++;
+                break;
+            }
+            if (*p == '\n')
+                goto record_end;
+            record_error(csv, ERMES_EPARSE, offset_of(csv, p),
+                         "new-line character (CR) in unquoted field");
             goto skip_line;
         }
     }
@@ -469,6 +532,21 @@ record_end:
     return rc < 0 ? rc : SCAN_RECORD;
 }
 
+/* A record of one empty field whose raw bytes are nothing or CRs only (the lenient mode leaves
+ * the CRs of "\r\r\n" in raw) is a blank line, not a record. A quoted empty field ("") is not
+ * blank: its raw bytes are the quotes. */
+static int blank_record(const ermes_csv_t *csv)
+{
+    size_t i;
+
+    if (csv->nfields != 1 || csv->raw_over || csv->lengths[0] != 0)
+        return 0;
+    for (i = 0; i < csv->raw.len; i++)
+        if (csv->raw.data[i] != '\r')
+            return 0;
+    return 1;
+}
+
 /* The input ended inside or after the current record. Returns 1 (a record), 0 (nothing left)
  * or the record's error. */
 static int record_end_eof(ermes_csv_t *csv)
@@ -483,7 +561,7 @@ static int record_end_eof(ermes_csv_t *csv)
     csv->rec_end_line = csv->line;
     if (csv->skip != SKIP_NONE)
         return csv->err;
-    if (in_quotes) {
+    if (in_quotes && !csv->lenient) {
         record_error(csv, ERMES_EPARSE, 0, "unterminated quoted field");
         csv->err_line = csv->quote_line;
         csv->err_column = csv->quote_column;
@@ -493,7 +571,8 @@ static int record_end_eof(ermes_csv_t *csv)
         return 0;
     if (csv->state == ST_UNQUOTED)
         field_strip_cr(csv);
-    if ((rc = field_end(csv)) < 0)
+    /* In ST_EAT_CRNL the last field was closed at its CR already. */
+    if (csv->state != ST_EAT_CRNL && (rc = field_end(csv)) < 0)
         return rc;
     if ((uint64_t)len > csv->max_record) {
         record_error(csv, ERMES_ETOOBIG, offset_of(csv, csv->buf + csv->len),
@@ -502,6 +581,8 @@ static int record_end_eof(ermes_csv_t *csv)
     }
     /* A last line holding only a CR is a blank line. */
     if (len == 0 && csv->nfields == 1)
+        return 0;
+    if (blank_record(csv))
         return 0;
     return 1;
 }
@@ -595,6 +676,7 @@ static int emit(ermes_csv_t *csv, int rc, ermes_csv_record_t *rec, ermes_diag_t 
     rec->raw_len = csv->raw.len < csv->max_record ? csv->raw.len : csv->max_record;
     rec->fields = csv->fields;
     rec->lengths = csv->lengths;
+    rec->unterminated = 0;
     if (rc < 0) {
         rec->nfields = 0;
         if (d) {
@@ -606,6 +688,7 @@ static int emit(ermes_csv_t *csv, int rc, ermes_csv_record_t *rec, ermes_diag_t 
         return rc;
     }
     rec->nfields = csv->nfields;
+    rec->unterminated = csv->done && csv->state == ST_QUOTED;
     for (i = 0; i < csv->nfields; i++)
         csv->fields[i] = csv->text.data + csv->starts[i];
     return 1;
@@ -658,7 +741,7 @@ int ermes_csv_next(ermes_csv_t *csv, ermes_csv_record_t *rec, ermes_diag_t *d)
             return fail(csv, rc, d);
         if (rc == SCAN_RECORD) {
             /* A blank line (nothing, or a lone CR, before the LF) is not a record. */
-            if (!csv->err && csv->nfields == 1 && csv->raw.len == 0 && !csv->raw_over) {
+            if (!csv->err && blank_record(csv)) {
                 record_begin(csv);
                 continue;
             }
@@ -673,6 +756,7 @@ static int csv_new(const ermes_csv_options_t *opts, ermes_csv_t **out)
     unsigned char delim = ',';
     size_t max_record = CSV_DEFAULT_MAX_RECORD;
     size_t max_fields = CSV_DEFAULT_MAX_FIELDS;
+    int lenient = 0;
 
     if (!out)
         return ERMES_EINVAL;
@@ -683,6 +767,7 @@ static int csv_new(const ermes_csv_options_t *opts, ermes_csv_t **out)
             max_record = opts->max_record;
         if (opts->max_fields)
             max_fields = opts->max_fields;
+        lenient = opts->lenient != 0;
     }
     /* The delimiter cannot be a byte with a meaning of its own; the limits must leave room for
      * the arithmetic on them (max_record + 1 + max_fields + 1, arrays of max_fields). */
@@ -700,6 +785,9 @@ static int csv_new(const ermes_csv_options_t *opts, ermes_csv_t **out)
     csv->stop_unquoted[delim] = 1;
     csv->stop_unquoted['\n'] = 1;
     csv->stop_unquoted['\0'] = 1;
+    csv->lenient = lenient;
+    if (lenient)
+        csv->stop_unquoted['\r'] = 1;
     csv->stop_quoted['"'] = 1;
     csv->stop_quoted['\n'] = 1;
     csv->stop_quoted['\0'] = 1;

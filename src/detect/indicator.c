@@ -759,7 +759,7 @@ static int column_of(const char *s, size_t n)
 
 static int load_csv(loader_t *l, const char *data, size_t len, char delim)
 {
-    ermes_csv_options_t opts = {delim, 0, 0};
+    ermes_csv_options_t opts = {delim, 0, 0, 0};
     ermes_csv_t *csv = NULL;
     ermes_csv_record_t rec;
     ermes_diag_t d;

@@ -470,7 +470,7 @@ static int csv_next(ermes_log_reader_t *r, ermes_log_record_t *out, ermes_diag_t
     int rc;
 
     if (!r->csv) {
-        ermes_csv_options_t o = {r->opts.csv_delimiter, r->opts.max_line, 0};
+        ermes_csv_options_t o = {r->opts.csv_delimiter, r->opts.max_line, 0, 0};
         if ((rc = ermes_csv_new(csv_read_cb, r, &o, &r->csv)))
             return rc;
     }

@@ -176,15 +176,16 @@ json_t *ermes__report_json(const ermes__report_t *r)
     if (r->processed_at)
         ermes__time_format(r->processed_at, processed);
     /* The texts came from outside (the sender, a parser's reason cut to fit): ermes__json_text. */
-    return json_pack("{s:I,s:o,s:o,s:s,s:o,s:I,s:s,s:{s:I,s:I,s:I,s:I},s:s,s:s?,s:o,s:s}", "id",
+    return json_pack("{s:I,s:o,s:o,s:s,s:o,s:I,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:s,s:s?,s:o,s:s}", "id",
                      (json_int_t)r->id, "feed", ermes__json_text_or_null(r->feed, 0), "file_name",
                      ermes__json_text_or_null(r->file_name, 1), "state", r->state, "error",
                      ermes__json_text_or_null(r->error, 1), "size", (json_int_t)r->size, "sha256",
                      r->sha256, "accounting", "rows_in", (json_int_t)r->rows_in, "events",
                      (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates, "quarantined",
-                     (json_int_t)r->quarantined, "received_at", received, "processed_at",
-                     r->processed_at ? processed : NULL, "submitted_by",
-                     ermes__json_text_or_null(r->submitted_by, 0), "tlp", ermes_tlp_name(r->tlp));
+                     (json_int_t)r->quarantined, "dismissed", (json_int_t)r->dismissed,
+                     "received_at", received, "processed_at", r->processed_at ? processed : NULL,
+                     "submitted_by", ermes__json_text_or_null(r->submitted_by, 0), "tlp",
+                     ermes_tlp_name(r->tlp));
 }
 
 enum MHD_Result ermes__h_report_create(ermes__req_t *req)
@@ -192,7 +193,7 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     upload_t *u = upload_of(req);
     const char *options[MAX_OPTIONS + 1];
     struct option_collector oc = {options, 0, 0};
-    const char *wait = ermes__query(req, "wait"), *q;
+    const char *wait = ermes__query(req, "wait"), *force = ermes__query(req, "force"), *q;
     ermes__report_meta_t meta;
     ermes__report_t r;
     char loc[64];
@@ -241,6 +242,13 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     }
     if (u->multipart && !u->form.have_file)
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
+    if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0)
+        return ermes__reply_error(req, 400, "bad_request", "force", "force must be true or false");
+    if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0) {
+        ermes__intake_spool_abort(u->spool);
+        u->spool = NULL;
+        return ermes__reply_error(req, 400, "bad_request", "force", "force must be true or false");
+    }
     if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool))
         return ermes__reply_error(req, 500, "internal", NULL, "cannot store the report");
     memset(&meta, 0, sizeof(meta));
@@ -269,8 +277,20 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     meta.feed = u->form.feed;
     meta.file_name = u->form.file_name[0] ? u->form.file_name : NULL;
     meta.options = options;
+    meta.force = force && strcmp(force, "true") == 0;
+    meta.tlp = ermes__query(req, "tlp");
     rc = ermes__intake_spool_finish(req->srv->intake, &req->viewer, &meta, u->spool, &r, &u->d);
     u->spool = NULL; /* finish took it */
+    if (rc == ERMES_EEXISTS) {
+        /* The same file again: nothing new is stored; the answer is the report received
+         * first, so a client that retries an upload gets what its first attempt made. */
+        json_t *body = ermes__report_json(&r);
+        snprintf(loc, sizeof(loc), "/api/v1/reports/%lld", (long long)r.id);
+        ermes__reply_header(req, "Location", loc);
+        if (body)
+            json_object_set_new(body, "already_received", json_true());
+        return ermes__reply_json(req, 200, body);
+    }
     if (rc) {
         ermes__diag_utf8(&u->d);
         return ermes__reply_failure(req, rc, &u->d);

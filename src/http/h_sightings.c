@@ -58,7 +58,8 @@ enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id)
     ermes__sighting_filter_t f;
     const char *group = ermes__query(req, "group"), *ind = ermes__query(req, "indicator");
     const char *org = ermes__query(req, "org"), *since = ermes__query(req, "since");
-    const char *until = ermes__query(req, "until");
+    const char *until = ermes__query(req, "until"), *address;
+    char address_text[ERMES_IP_STRLEN];
     enum MHD_Result ret;
     int more = 0, rc;
 
@@ -88,6 +89,19 @@ enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id)
                                   "until must be an RFC 3339 date-time");
     f.value = ermes__query(req, "value");
     f.sensor = ermes__query(req, "sensor");
+    if ((address = ermes__query(req, "address"))) {
+        /* An address as the internal side or as the value seen, in the canonical text both
+         * are stored in. */
+        ermes_ip_t ip;
+        if (ermes_ip_parse(address, strlen(address), &ip, NULL))
+            return ermes__reply_error(req, 400, "bad_request", "address",
+                                      "address must be an IPv4 or IPv6 address");
+        ermes_ip_format(&ip, address_text);
+        f.address = address_text;
+        if (group)
+            return ermes__reply_error(req, 400, "bad_request", "address",
+                                      "address does not combine with group");
+    }
     if (!(c.data = json_array()))
         return MHD_NO;
     if (group)

@@ -289,6 +289,12 @@ enum MHD_Result ermes__h_event_count(ermes__req_t *req);
 enum MHD_Result ermes__h_event_get(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_list(ermes__req_t *req);
 enum MHD_Result ermes__h_quarantine_retry(ermes__req_t *req);
+enum MHD_Result ermes__h_quarantine_dismiss(ermes__req_t *req);
+/* The JSON body of POST /api/v1/quarantine/{id}/retry (dismiss 0: an optional "raw", the
+ * corrected row, one line) or .../dismiss (dismiss 1: "reason", required). *text and *len
+ * borrow from body (NULL, 0 when absent). ERMES_EINVAL with the field in d. */
+int ermes__quarantine_body_read(const json_t *body, int dismiss, const char **text, size_t *len,
+                                ermes_diag_t *d);
 enum MHD_Result ermes__h_feed_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notification_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notification_get(ermes__req_t *req);

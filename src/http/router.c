@@ -42,6 +42,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/events/{id}", ermes__h_event_get, 0, NULL},
     {"GET", "/api/v1/quarantine", ermes__h_quarantine_list, STAFF, NULL},
     {"POST", "/api/v1/quarantine/{id}/retry", ermes__h_quarantine_retry, STAFF, NULL},
+    {"POST", "/api/v1/quarantine/{id}/dismiss", ermes__h_quarantine_dismiss, STAFF, NULL},
     {"GET", "/api/v1/feeds", ermes__h_feed_list, 0, NULL},
     {"GET", "/api/v1/notifications", ermes__h_notification_list, STAFF, NULL},
     {"POST", "/api/v1/notifications/run", ermes__h_notification_run, STAFF, NULL},

@@ -247,6 +247,9 @@ typedef struct from_store_ctx {
     size_t n;
     int64_t now, through_id; /* for a job's indicators: active at now, ids up to through_id */
     char tags[ERMES_INDICATOR_TAGS_MAX];
+    int64_t *ids; /* when wanted: the stored id of each of the set's indicators, by index */
+    size_t ids_cap;
+    int want_ids;
 } from_store_ctx_t;
 
 /* The stored JSON array of tags back to the engine's comma list. */
@@ -267,6 +270,7 @@ static int from_store_cb(void *arg, const ermes__indicator_row_t *r)
     from_store_ctx_t *c = arg;
     ermes_indicator_t ind;
     ermes_diag_t d;
+    uint32_t index = 0;
     int rc;
 
     if (c->through_id && r->id > c->through_id)
@@ -287,16 +291,39 @@ static int from_store_cb(void *arg, const ermes__indicator_row_t *r)
     tags_list(r->tags, c->tags, sizeof(c->tags));
     ind.tags = c->tags[0] ? c->tags : NULL;
     ermes_diag_clear(&d);
-    rc = ermes_indicator_set_add(c->set, &ind, NULL, &d);
+    rc = ermes_indicator_set_add(c->set, &ind, &index, &d);
     if (rc == ERMES_EINVAL)
         return 0; /* stored by an older, laxer version: it cannot match, leave it out */
-    if (!rc)
-        c->n++;
-    return rc;
+    if (rc)
+        return rc;
+    c->n++;
+    if (c->want_ids) {
+        /* The matcher names an indicator by its index in the set; what a person looks up is
+         * the stored id (`ermes indicators show ID`). */
+        if (index >= c->ids_cap) {
+            size_t cap = c->ids_cap ? c->ids_cap * 2 : 1024;
+            int64_t *p;
+            while (cap <= index)
+                cap *= 2;
+            if (!(p = ermes__reallocarray(c->ids, cap, sizeof(*p))))
+                return ERMES_ENOMEM;
+            memset(p + c->ids_cap, 0, (cap - c->ids_cap) * sizeof(*p));
+            c->ids = p;
+            c->ids_cap = cap;
+        }
+        c->ids[index] = r->id;
+    }
+    return 0;
 }
 
 int ermes__indicators_from_store(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
                                  size_t *n)
+{
+    return ermes__indicators_from_store_ids(st, now, set, n, NULL, NULL);
+}
+
+int ermes__indicators_from_store_ids(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
+                                     size_t *n, int64_t **ids, size_t *nids)
 {
     ermes__indicator_filter_t f;
     from_store_ctx_t *c = ermes__calloc(1, sizeof(*c));
@@ -307,9 +334,16 @@ int ermes__indicators_from_store(ermes__store_t *st, int64_t now, ermes_indicato
     memset(&f, 0, sizeof(f));
     f.active_at = now ? now : ermes__time_now_ms();
     c->set = set;
+    c->want_ids = ids != NULL;
     rc = ermes__store_indicator_each(st, NULL, &f, from_store_cb, c, NULL);
     if (n)
         *n = c->n;
+    if (ids && !rc) {
+        *ids = c->ids;
+        *nids = c->ids_cap;
+        c->ids = NULL;
+    }
+    ermes__free(c->ids);
     ermes__free(c);
     return rc;
 }

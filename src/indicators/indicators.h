@@ -57,6 +57,10 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
  * how many. Returns 0 or an error. */
 int ermes__indicators_from_store(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
                                  size_t *n);
+/* The same, and *ids (caller frees with ermes__free; *nids entries) maps each index the set
+ * gave an indicator to its stored id (0 for an index that is not one of these). */
+int ermes__indicators_from_store_ids(ermes__store_t *st, int64_t now, ermes_indicator_set_t *set,
+                                     size_t *n, int64_t **ids, size_t *nids);
 
 /* Adds a retro-hunt job's indicators to set: those of ids[0..nids) (when ids is not NULL),
  * else those with after_id < id <= through_id; only the ones active at now (ms; 0: the

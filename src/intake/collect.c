@@ -440,6 +440,13 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
                 ermes_diag_clear(&t.d);
                 rc = ermes__intake_spool_finish(c->intake, &v, &meta, sp, &r, &t.d);
                 sp = NULL;
+                if (rc == ERMES_EEXISTS) {
+                    /* Bytes received before (another collector, an upload): no new report;
+                     * the collector's state moves on all the same. */
+                    ermes__log(ERMES_LOG_INFO, "collector %s: already received as report %lld",
+                               name, (long long)r.id);
+                    rc = 0;
+                }
                 if (rc == 0) {
                     st.last_report_id = r.id;
                     rc = ermes__store_collector_put(c->store, &st);

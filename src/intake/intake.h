@@ -27,7 +27,7 @@ typedef struct ermes__intake_options {
     const char *schema_path; /* Shadowserver intelmq.json, or NULL */
     int64_t dedup_window_ms; /* 0: no deduplication */
     long batch_rows;         /* rows per transaction; 0 means 50000 */
-    ermes_tlp_t default_tlp; /* TLP of events whose feed sets none */
+    ermes_tlp_t default_tlp; /* TLP of reports whose sender names none (event_tlp) */
     size_t max_report;       /* largest report accepted, bytes */
     long incoming_max_age;   /* seconds before the daemon removes a partial upload; 0: a day */
     /* What deduplication compares: dedup_field[f] for the harmonized fields; extras by name,
@@ -54,11 +54,15 @@ typedef struct ermes__report_meta {
     const char *feed;           /* a parser name (see ermes__parser_find) */
     const char *file_name;      /* original name, or NULL */
     const char *const *options; /* NULL-terminated "key=value", or NULL */
+    int force;       /* 1: record it even when the same bytes were received for this feed already */
+    const char *tlp; /* the report's TLP ("AMBER+STRICT"...), NULL: the event_tlp setting's */
 } ermes__report_meta_t;
 
 /* Receives a report from memory or from a stream (read to its end). Unknown feed or bad
  * options: ERMES_EINVAL with d. Over max_report: ERMES_ETOOBIG. On success *out is the
- * recorded report (state "received"). */
+ * recorded report (state "received"). The same bytes for the same feed a second time (unless
+ * meta->force): ERMES_EEXISTS, nothing recorded, and *out is the report received first
+ * ("already received as report N"); the same holds for every receive function below. */
 int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
                               const ermes__report_meta_t *meta, const char *data, size_t len,
                               ermes__report_t *out, ermes_diag_t *d);

@@ -12,6 +12,7 @@ extern const ermes__parser_def_t ermes__parser_dshield_asn;
 extern const ermes__parser_def_t ermes__parser_dataplane;
 extern const ermes__parser_def_t ermes__parser_blocklistde;
 extern const ermes__parser_def_t ermes__parser_openphish;
+extern const ermes__parser_def_t ermes__parser_openphish_commercial;
 extern const ermes__parser_def_t ermes__parser_cymru_cap;
 extern const ermes__parser_def_t ermes__parser_microsoft_ctip;
 extern const ermes__parser_def_t ermes__parser_certeu_csv;
@@ -47,6 +48,7 @@ const ermes__parser_def_t *const ermes__parsers[] = {
     &ermes__parser_generic_json,
     &ermes__parser_xarf,
     &ermes__parser_arf,
+    &ermes__parser_openphish_commercial,
     NULL,
 };
 

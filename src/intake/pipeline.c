@@ -96,7 +96,8 @@ void ermes__intake_free(ermes__intake_t *in)
 
 /* ---- receiving -------------------------------------------------------------------------- */
 
-static int check_meta(const ermes__report_meta_t *meta, ermes__report_t *r, ermes_diag_t *d)
+static int check_meta(const ermes__intake_t *in, const ermes__report_meta_t *meta,
+                      ermes__report_t *r, ermes_diag_t *d)
 {
     json_t *arr;
     char *text;
@@ -107,6 +108,13 @@ static int check_meta(const ermes__report_meta_t *meta, ermes__report_t *r, erme
         return ERMES_EINVAL;
     }
     memset(r, 0, sizeof(*r));
+    /* The report's TLP: the sender's, else the setting's. Its events inherit it unless their
+     * feed's parser sets one (issue 15). */
+    r->tlp = in->opts.default_tlp;
+    if (meta->tlp && ermes_tlp_parse(meta->tlp, strlen(meta->tlp), &r->tlp)) {
+        ermes_diag_set(d, "tlp", "tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+        return ERMES_EINVAL;
+    }
     snprintf(r->feed, sizeof(r->feed), "%s", meta->feed);
     if (meta->file_name) {
         /* Only the last path component is kept: it names the file, it is not a path. */
@@ -208,14 +216,30 @@ static void spool_abort(spool_t *sp)
     sp->sha = NULL;
 }
 
+/* The same bytes for the same feed and options already received (issue 15: the same file
+ * twice gives no new events): *r becomes that report. 0: it was; ERMES_ENOTFOUND: it was not. */
+static int received_before(ermes__intake_t *in, ermes__report_t *r)
+{
+    ermes__report_t first;
+    int rc = ermes__store_report_find_sha256(in->store, r->sha256, r->feed, r->options, &first);
+
+    if (rc == 0)
+        *r = first;
+    return rc;
+}
+
 static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *sp,
-                        ermes__report_t *r)
+                        ermes__report_t *r, int force)
 {
     char final[4400];
     int rc;
 
     ermes__sha256_final(sp->sha, r->sha256);
     sp->sha = NULL;
+    if (!force && (rc = received_before(in, r)) != ERMES_ENOTFOUND) {
+        spool_abort(sp);
+        return rc == 0 ? ERMES_EEXISTS : rc;
+    }
     if (fsync(sp->fd) != 0) {
         spool_abort(sp);
         return ERMES_EIO;
@@ -232,7 +256,6 @@ static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *
         return rc;
     r->size = (int64_t)sp->size;
     r->received_at = ermes__time_now_ms();
-    r->tlp = ERMES_TLP_AMBER_STRICT;
     r->owner_org_id = v ? v->org_id : 0;
     snprintf(r->submitted_by, sizeof(r->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
@@ -247,7 +270,7 @@ int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
     spool_t sp;
     int rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     if (len > in->opts.max_report) {
         ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
@@ -262,7 +285,7 @@ int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
         ermes_diag_set(d, NULL, "cannot write the report to disk");
         return rc;
     }
-    return spool_finish(in, v, &sp, out);
+    return spool_finish(in, v, &sp, out, meta->force);
 }
 
 int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
@@ -274,7 +297,7 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
     size_t n;
     int rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     if (!(buf = ermes__malloc(1 << 20)))
         return ERMES_ENOMEM;
@@ -303,7 +326,7 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
         spool_abort(&sp);
         return rc;
     }
-    return spool_finish(in, v, &sp, out);
+    return spool_finish(in, v, &sp, out, meta->force);
 }
 
 /* Hashes the open file fd to its end, refusing it past max bytes. */
@@ -350,7 +373,7 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
     size_t size = 0;
     int fd, rc;
 
-    if ((rc = check_meta(meta, out, d)))
+    if ((rc = check_meta(in, meta, out, d)))
         return rc;
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -374,6 +397,10 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
         else
             ermes_diag_set(d, NULL, "cannot read the file");
         return rc;
+    }
+    if (!meta->force && (rc = received_before(in, out)) != ERMES_ENOTFOUND) {
+        close(fd);
+        return rc == 0 ? ERMES_EEXISTS : rc;
     }
     snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -417,7 +444,7 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
             ermes_diag_set(d, NULL, "cannot copy the report");
             return rc;
         }
-        return spool_finish(in, v, &sp, out);
+        return spool_finish(in, v, &sp, out, 1);
     }
     close(fd);
     if ((rc = sync_dir(dir))) {
@@ -426,7 +453,6 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
     }
     out->size = (int64_t)size;
     out->received_at = ermes__time_now_ms();
-    out->tlp = ERMES_TLP_AMBER_STRICT;
     out->owner_org_id = v ? v->org_id : 0;
     snprintf(out->submitted_by, sizeof(out->submitted_by), "%s",
              v && v->user_name ? v->user_name : "local");
@@ -471,13 +497,13 @@ int ermes__intake_spool_finish(ermes__intake_t *in, const ermes__viewer_t *v,
                                const ermes__report_meta_t *meta, ermes__spool_t *sp,
                                ermes__report_t *out, ermes_diag_t *d)
 {
-    int rc = check_meta(meta, out, d);
+    int rc = check_meta(in, meta, out, d);
 
     if (rc) {
         ermes__intake_spool_abort(sp);
         return rc;
     }
-    rc = spool_finish(in, v, sp, out);
+    rc = spool_finish(in, v, sp, out, meta->force);
     ermes__free(sp);
     return rc;
 }
@@ -764,7 +790,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     if (!ermes_event_get(run->ev, ERMES_F_FEED_NAME, NULL))
         ermes_event_set(run->ev, ERMES_F_FEED_NAME, run->r->feed, strlen(run->r->feed), NULL);
     if (!ermes_event_get(run->ev, ERMES_F_TLP, NULL)) {
-        const char *t = ermes_tlp_name(in->opts.default_tlp);
+        const char *t = ermes_tlp_name(run->r->tlp);
         ermes_event_set(run->ev, ERMES_F_TLP, t, strlen(t), NULL);
     }
     if (in->opts.dedup_window_ms > 0) {
@@ -813,7 +839,7 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     {
         const char *t = ermes_event_get(run->ev, ERMES_F_TLP, &len);
         if (!t || ermes_tlp_parse(t, len, &er.tlp))
-            er.tlp = in->opts.default_tlp;
+            er.tlp = run->r->tlp;
     }
     er.owner_org_id = run->home_org;
     if ((rc = ermes__store_event_insert(in->store, &er)) ||
@@ -827,8 +853,19 @@ static int store_event(run_t *run, int64_t row, long line, int64_t raw_offset, i
     return 0;
 }
 
+static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o,
+                         run_t *run, const char *data, size_t len, ermes_diag_t *d);
+
 static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o, run_t *run,
                     ermes_diag_t *d)
+{
+    return open_run_over(in, r, m, o, run, NULL, 0, d);
+}
+
+/* open_run, the parser reading data (len bytes) instead of the report's file when data is not
+ * NULL (a corrected quarantined row in the report's place). */
+static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o,
+                         run_t *run, const char *data, size_t len, ermes_diag_t *d)
 {
     ermes__report_info_t info;
     int rc;
@@ -859,7 +896,7 @@ static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, option
     run->owners = ermes__registry_ownership(in->registry);
     if (!run->owners)
         return ERMES_EINTERNAL;
-    return run->parser->open(&info, m->data, m->len, &run->pstate, d);
+    return run->parser->open(&info, data ? data : m->data, data ? len : m->len, &run->pstate, d);
 }
 
 static void close_run(run_t *run, mapped_t *m, options_t *o)
@@ -1124,6 +1161,9 @@ struct retry_ctx {
     ermes__quarantine_row_t q;
     char state[16];
     int found;
+    size_t raw_lines; /* newlines inside the original row (a quoted field over lines) */
+    char *edited;     /* the stored correction, a copy; NULL when none */
+    size_t edited_len;
 };
 
 static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
@@ -1132,9 +1172,54 @@ static int quarantine_cb(void *arg, const ermes__quarantine_row_t *q)
 
     c->q = *q;
     snprintf(c->state, sizeof(c->state), "%s", q->state ? q->state : "");
+    for (size_t i = 0; q->raw && i < q->raw_len; i++)
+        c->raw_lines += q->raw[i] == '\n';
+    if (q->edited_raw) {
+        if (!(c->edited = ermes__malloc(q->edited_raw_len + 1)))
+            return ERMES_ENOMEM;
+        memcpy(c->edited, q->edited_raw, q->edited_raw_len);
+        c->edited[q->edited_raw_len] = '\0';
+        c->edited_len = q->edited_raw_len;
+    }
     c->q.raw = NULL; /* borrowed from the statement: not used past the call */
     c->q.field = c->q.reason = c->q.state = c->q.feed = NULL;
+    c->q.edited_raw = c->q.resolution = c->q.resolved_by = NULL;
     c->found = 1;
+    return 0;
+}
+
+/* The report's bytes with the quarantined row (lines line .. line + extra) replaced by fix: the
+ * parser then reads the corrected row where the original was, after the same header and rows,
+ * so it is found again by the same position. *out is the caller's to free. */
+static int splice_row(const mapped_t *m, long line, size_t extra, const char *fix, size_t fix_len,
+                      char **out, size_t *out_len)
+{
+    const char *p = m->data, *end = m->data + m->len, *start, *stop, *nl;
+    char *buf;
+    long l;
+
+    for (l = 1; l < line && p < end; l++) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return ERMES_ENOTFOUND;
+        p = nl + 1;
+    }
+    start = p;
+    for (size_t k = 0; k < extra && p < end; k++) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return ERMES_ENOTFOUND;
+        p = nl + 1;
+    }
+    stop = (nl = memchr(p, '\n', (size_t)(end - p))) ? nl : end;
+    if (stop > start && stop[-1] == '\r')
+        stop--;
+    if (!(buf = ermes__malloc(m->len + fix_len + 1)))
+        return ERMES_ENOMEM;
+    memcpy(buf, m->data, (size_t)(start - m->data));
+    memcpy(buf + (start - m->data), fix, fix_len);
+    memcpy(buf + (start - m->data) + fix_len, stop, (size_t)(end - stop));
+    *out_len = (size_t)(start - m->data) + fix_len + (size_t)(end - stop);
+    buf[*out_len] = '\0';
+    *out = buf;
     return 0;
 }
 
@@ -1148,20 +1233,39 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
     run_t run;
     ermes__row_t row;
     int64_t index = 0, off, len;
+    char *spliced = NULL;
+    size_t spliced_len = 0;
     int rc, dup = 0;
 
     *event_id = 0;
-    if ((rc = ermes__store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c)))
+    if ((rc = ermes__store_quarantine_get(in->store, quarantine_id, quarantine_cb, &c))) {
+        ermes__free(c.edited);
         return rc;
+    }
     if (strcmp(c.state, "open") != 0) {
         ermes_diag_set(d, NULL, "the row was already %s", c.state);
+        ermes__free(c.edited);
         return ERMES_ECONFLICT;
     }
     pthread_mutex_lock(&in->lock);
     memset(&run, 0, sizeof(run));
     if ((rc = ermes__store_report_get(in->store, NULL, c.q.report_id, &r)))
         goto out;
-    if ((rc = open_run(in, &r, &m, &o, &run, d)))
+    if (c.edited) {
+        /* A corrected row: the report's bytes with the correction in the row's place. */
+        if ((rc = map_report(in, &r, &m))) {
+            ermes_diag_set(d, NULL, "cannot read the report's file %s", r.path);
+            goto out;
+        }
+        rc = splice_row(&m, c.q.line, c.raw_lines, c.edited, c.edited_len, &spliced, &spliced_len);
+        unmap_report(&m);
+        memset(&m, 0, sizeof(m));
+        if (rc == ERMES_ENOTFOUND)
+            ermes_diag_set(d, NULL, "the row is no longer in the report");
+        if (rc)
+            goto out;
+    }
+    if ((rc = open_run_over(in, &r, &m, &o, &run, spliced, spliced_len, d)))
         goto out;
     /* The row is found again by its position in the report. */
     for (;;) {
@@ -1185,6 +1289,11 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
     if ((rc = begin(in, &r)))
         goto out;
     row_place(&m, &row, &off, &len);
+    if (spliced) {
+        /* The event's bytes are the correction, not a place in the report's file. */
+        off = -1;
+        len = 0;
+    }
     rc = store_event(&run, c.q.row, row.line, off, len, event_id, &dup);
     if (!rc)
         rc = ermes__store_quarantine_set_state(in->store, quarantine_id, "retried", *event_id);
@@ -1206,6 +1315,8 @@ int ermes__intake_retry(ermes__intake_t *in, int64_t quarantine_id, int64_t *eve
 out:
     close_run(&run, &m, &o);
     pthread_mutex_unlock(&in->lock);
+    ermes__free(spliced);
+    ermes__free(c.edited);
     return rc;
 }
 

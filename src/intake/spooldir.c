@@ -235,6 +235,15 @@ static int take(ermes__spooldir_t *sd, const char *feed, const char *fdir, const
         else
             ermes__store_rollback(sd->store);
     }
+    if (rc == ERMES_EEXISTS) {
+        /* The same bytes for this feed were received before: nothing new to store. */
+        if (unlink(claimed) != 0)
+            ermes__log(ERMES_LOG_WARNING, "spool: cannot remove %s: %s", claimed, strerror(errno));
+        ermes__log(ERMES_LOG_NOTICE, "spool: %s/%s: already received as report %lld", feed, name,
+                   (long long)r.id);
+        c->taken++;
+        return 0;
+    }
     if (rc == ERMES_ESTORE || rc == ERMES_EBUSY || rc == ERMES_ENOMEM) {
         ermes__log(ERMES_LOG_WARNING, "spool: %s/%s: %s; it stays claimed and is retried", feed,
                    name, ermes_strerror(rc));

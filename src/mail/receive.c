@@ -336,7 +336,7 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
 
 static int as_feed(ermes__mail_t *m, const char *feed, const char *doc, ermes__mail_row_t *row)
 {
-    ermes__report_meta_t meta = {feed, NULL, NULL};
+    ermes__report_meta_t meta = {.feed = feed};
     ermes__report_t rep;
     char name[64];
     ermes_diag_t d;
@@ -351,7 +351,15 @@ static int as_feed(ermes__mail_t *m, const char *feed, const char *doc, ermes__m
     meta.file_name = name;
     ermes_diag_clear(&d);
     memset(&rep, 0, sizeof(rep));
-    if ((rc = ermes__intake_receive_mem(m->intake, &m->staff, &meta, doc, strlen(doc), &rep, &d))) {
+    rc = ermes__intake_receive_mem(m->intake, &m->staff, &meta, doc, strlen(doc), &rep, &d);
+    if (rc == ERMES_EEXISTS) {
+        /* The same document came before (another message, the same abuse report sent again):
+         * it is that report, and gives no second set of events. */
+        snprintf(row->kind, sizeof(row->kind), "%s", feed);
+        row->report_id = rep.id;
+        return 0;
+    }
+    if (rc) {
         snprintf(row->reason, sizeof(row->reason), "the %s report could not be stored: %s", feed,
                  d.reason[0] ? d.reason : ermes_strerror(rc));
         return rc;

@@ -18,7 +18,7 @@ typedef struct ermes__report {
     char state[16];     /* received, processing, done, failed */
     char error[256];
     int64_t next_row; /* rows before this one are stored (resume point) */
-    int64_t rows_in, events, duplicates, quarantined;
+    int64_t rows_in, events, duplicates, quarantined, dismissed;
     int64_t received_at, processed_at;
     char submitted_by[96];
     ermes_tlp_t tlp;
@@ -79,6 +79,10 @@ typedef struct ermes__quarantine_row {
     const char *feed;
     int64_t created_at;
     int64_t retried_event_id; /* the event a retry made; 0: none (or a duplicate) */
+    const char *edited_raw;   /* the line as corrected by an analyst, or NULL */
+    size_t edited_raw_len;
+    const char *resolution; /* a dismissed row's reason, or NULL */
+    const char *resolved_by;
 } ermes__quarantine_row_t;
 
 #endif

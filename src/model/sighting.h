@@ -77,8 +77,9 @@ typedef struct ermes__sighting_filter {
     int64_t org_id;       /* 0 = any (constituents: always their own) */
     int64_t since, until; /* event time, ms; 0 = open */
     const char *sensor;
-    int64_t after_id; /* cursor */
-    long limit;       /* 0 = all */
+    const char *address; /* an IP (canonical text) seen as the value or as the internal side */
+    int64_t after_id;    /* cursor */
+    long limit;          /* 0 = all */
 } ermes__sighting_filter_t;
 
 /* Sightings per indicator, constituent and day of event time (UTC). */

@@ -16,7 +16,9 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 #define REPORT_COLUMNS                                                                             \
     "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
-    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id"
+    "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id, "        \
+    "(SELECT count(*) FROM quarantine q JOIN quarantine_work w ON w.quarantine_id = q.id "         \
+    "WHERE q.report_id = reports.id AND w.resolution IS NOT NULL)"
 
 static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
 {
@@ -44,6 +46,7 @@ static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
     if (!tlp || ermes_tlp_parse(tlp, strlen(tlp), &r->tlp))
         r->tlp = ERMES_TLP_RED;
     r->owner_org_id = ermes__db_col_int(s, 18);
+    r->dismissed = ermes__db_col_int(s, 19);
 }
 
 int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r)
@@ -101,6 +104,37 @@ int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_
     if ((rc = ermes__db_prepare(db, "SELECT " REPORT_COLUMNS " FROM reports WHERE id = ?1", &s)))
         return rc;
     ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        row_to_report(s, out);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_report_find_sha256(ermes__store_t *st, const char *sha256, const char *feed,
+                                    const char *options, ermes__report_t *out)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* The first such report: the one the later copies are copies of. A failed one does not
+     * count, so the same bytes can be sent again once the reason is fixed. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " REPORT_COLUMNS " FROM reports WHERE sha256 = ?1 AND "
+                                "feed = ?2 AND COALESCE(options, '') = ?3 AND state <> 'failed' "
+                                "ORDER BY id LIMIT 1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, sha256);
+    ermes__db_bind_text(s, 2, feed);
+    ermes__db_bind_text(s, 3, options ? options : "");
     rc = ermes__db_step(s);
     if (rc == 1) {
         row_to_report(s, out);

@@ -167,6 +167,7 @@ int ermes__store_sighting_each(ermes__store_t *st, const ermes__viewer_t *v,
              " AND (?6 = 0 OR s.org_id = ?6)"
              " AND (?7 = 0 OR s.event_time >= ?7) AND (?8 = 0 OR s.event_time < ?8)"
              " AND (?9 IS NULL OR s.sensor = ?9)"
+             " AND (?11 IS NULL OR s.value = ?11 OR s.internal_ip = ?11)"
              " AND " SIGHTING_VISIBLE " ORDER BY s.id LIMIT ?10",
              &s)))
         return rc;
@@ -179,6 +180,7 @@ int ermes__store_sighting_each(ermes__store_t *st, const ermes__viewer_t *v,
     ermes__db_bind_int(s, 8, f->until);
     ermes__db_bind_text(s, 9, f->sensor);
     ermes__db_bind_int(s, 10, ermes__page_limit(f->limit));
+    ermes__db_bind_text(s, 11, f->address);
     while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         memset(&sg, 0, sizeof(sg));
         sg.id = ermes__db_col_int(s, 0);

@@ -318,6 +318,11 @@ int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r);
 /* A report the viewer may see (staff: all; constituents: none of the raw reports). */
 int ermes__store_report_get(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                             ermes__report_t *out);
+/* The first report, not failed, of feed with the same options (the JSON text reports keep,
+ * "" for none) whose bytes have this SHA-256 (lower-case hex): the same file sent twice.
+ * ERMES_ENOTFOUND when none. */
+int ermes__store_report_find_sha256(ermes__store_t *st, const char *sha256, const char *feed,
+                                    const char *options, ermes__report_t *out);
 typedef int (*ermes__store_report_cb)(void *ctx, const ermes__report_t *r);
 /* Newest first; state NULL = any; before_id cursor. */
 int ermes__store_report_each(ermes__store_t *st, const ermes__viewer_t *v, const char *state,
@@ -380,6 +385,14 @@ int ermes__store_quarantine_each(ermes__store_t *st, int64_t report_id, const ch
                                  void *ctx, int *more);
 int ermes__store_quarantine_get(ermes__store_t *st, int64_t id, ermes__store_quarantine_cb cb,
                                 void *ctx);
+/* Keeps raw (len bytes) as the open row id's correction (the original stays). ERMES_ENOTFOUND
+ * when there is no such open row. */
+int ermes__store_quarantine_edit(ermes__store_t *st, int64_t id, const char *raw, size_t len);
+/* Dismisses the open row id with reason (by actor): state 'resolved', and its report counts it
+ * as dismissed instead of quarantined, in one transaction. ERMES_ENOTFOUND when there is no
+ * such open row. */
+int ermes__store_quarantine_dismiss(ermes__store_t *st, int64_t id, const char *reason,
+                                    const char *actor);
 int ermes__store_quarantine_set_state(ermes__store_t *st, int64_t id, const char *state,
                                       int64_t event_id);
 

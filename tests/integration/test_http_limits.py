@@ -392,12 +392,19 @@ class HttpLimitsTest(unittest.TestCase):
         self.assertEqual(created["accounting"]["quarantined"], 1, created)
         events = self.e.ok("GET", "/api/v1/events?report=%d" % created["id"])
         quarantine = self.e.ok("GET", "/api/v1/quarantine?report=%d" % created["id"])
-        s, _, pending = self.e.request("POST", "/api/v1/reports?feed=shadowserver&file_name="
-                                       "2026-01-02-scan_adb-example-geo.csv", report_csv,
-                                       content_type="text/csv")
+        s, _, again = self.e.request("POST", "/api/v1/reports?feed=shadowserver&file_name="
+                                     "2026-01-02-scan_adb-example-geo.csv", report_csv,
+                                     content_type="text/csv")
+        self.assertEqual(s, 200, again)  # the same file: already received
+        s, _, pending = self.e.request("POST", "/api/v1/reports?feed=shadowserver&force=true&"
+                                       "file_name=2026-01-02-scan_adb-example-geo.csv",
+                                       report_csv, content_type="text/csv")
         self.assertEqual(s, 202, pending)
+        cidr = self.e.ok("GET", "/api/v1/lookup?cidr=0.0.0.0/0")
         checks = [
             ("Health", self.e.request("GET", "/healthz", token=None)[2]),
+            ("Report", again),
+            ("CidrLookupResult", cidr),
             ("Me", me),
             ("Organisation", lim),
             ("OrganisationList", self.e.ok("GET", ORGS + "?limit=1")),

@@ -152,14 +152,16 @@ class IntakeCase(unittest.TestCase):
         self.assertEqual(r["file_name"], file_name)
         self.assertIsNone(r["error"], r)
         self.assertEqual(r["submitted_by"], "admin")
-        self.assertEqual(r["tlp"], "AMBER+STRICT")
+        # The report's TLP is the event_tlp setting's (AMBER) when the sender names none.
+        self.assertEqual(r["tlp"], "AMBER")
         self.assertRegex(r["received_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         if body is not None:
             self.assertEqual(r["size"], len(body))
             self.assertEqual(r["sha256"], hashlib.sha256(body).hexdigest())
         a = r["accounting"]
         if state == "received":
-            self.assertEqual(a, {"rows_in": 0, "events": 0, "duplicates": 0, "quarantined": 0})
+            self.assertEqual(a, {"rows_in": 0, "events": 0, "duplicates": 0, "quarantined": 0,
+                                 "dismissed": 0})
             self.assertIsNone(r["processed_at"])
             return
         self.assertIsNotNone(r["processed_at"])
@@ -262,17 +264,66 @@ class IntakeTest(IntakeCase):
         self.assertEqual({e["event"]["constituency"] for e in self.events("report=%d" % r["id"])},
                          {"UBSB"})
 
-    def test_same_report_again_counts_duplicates(self):
+    def test_events_get_their_reports_tlp(self):
+        # Issue 15, item 6: an AMBER+STRICT report gives AMBER+STRICT events (no longer the
+        # event_tlp setting's AMBER); a parser's own TLP wins; a bad tlp names the field.
+        for tlp in ("AMBER+STRICT", "RED", "GREEN"):
+            body = adb_report([adb_row("2026-01-05 03:00:00", "198.51.100.77",
+                                       host=tlp.lower().replace("+", "-") + ".example")])
+            _, _, r = self.upload(body, query="feed=shadowserver&tlp=%s&file_name=%s"
+                                  % (quote(tlp), ADB_FILE), expect=201)
+            self.assertEqual(r["tlp"], tlp)
+            evs = self.events("report=%d" % r["id"])
+            self.assertEqual([e["event"]["tlp"] for e in evs], [tlp])
+        s, _, b = self.upload(BASE_REPORT, query="feed=shadowserver&tlp=YELLOW&file_name=" +
+                              ADB_FILE)
+        assert_error(self, s, b, 422, "invalid", field="tlp")
+        # Microsoft CTIP rows carry their TLP: kept, whatever the report's.
+        ctip = os.path.join(SOURCE_DIR, "..", "shared", "conformance", "feeds", "intelmq",
+                            "microsoft", "ctip_azure.txt")
+        with open(ctip, "rb") as f:
+            _, _, r = self.upload(f.read(), query="feed=microsoft-ctip&tlp=RED&file_name=a.txt",
+                                  expect=201)
+        tlps = [e["event"].get("tlp") for e in self.events("report=%d" % r["id"])]
+        self.assertIn("GREEN", tlps)
+        self.assertIn("AMBER", tlps)  # YELLOW in the file
+        self.assertIn("RED", tlps)    # "Unknown" in the file: the report's
+
+    def test_same_file_again_is_already_received(self):
+        # Issue 15, item 4: the same bytes for the same feed a second time answer 200 with the
+        # report received first, and store nothing: no report, no events, no quarantine.
         before = len(self.ndjson())
-        _, _, again = self.upload(BASE_REPORT, expect=201)
-        self.assertNotEqual(again["id"], self.base["id"])
+        reports = len(self.e.list_all(REPORTS))
+        quarantined = len(self.e.list_all(QUARANTINE))
+        status, headers, again = self.upload(BASE_REPORT, expect=200)
+        self.assertEqual(again["id"], self.base["id"])
+        self.assertIs(again["already_received"], True)
         self.assertEqual(again["sha256"], self.base["sha256"])
-        self.assert_report(again, events=0, duplicates=len(BASE), rows_in=len(BASE),
-                           body=BASE_REPORT)
-        self.assertEqual(self.events("report=%d" % again["id"]), [])
+        self.assertTrue(headers["location"].endswith("/reports/%d" % self.base["id"]))
+        self.assertEqual(len(self.e.list_all(REPORTS)), reports)
         self.assertEqual(len(self.ndjson()), before)
-        # The duplicates were rows, not failures.
-        self.assertEqual(self.e.ok("GET", QUARANTINE + "?report=%d" % again["id"])["data"], [])
+        self.assertEqual(len(self.e.list_all(QUARANTINE)), quarantined)
+        # force=true stores it again: a new report whose rows are all duplicates.
+        assert_error(self, *self.upload(BASE_REPORT, query="feed=shadowserver&force=maybe&"
+                                        "file_name=" + ADB_FILE)[::2], 400, "bad_request",
+                     field="force")
+        _, _, forced = self.upload(BASE_REPORT, query="feed=shadowserver&force=true&file_name=" +
+                                   ADB_FILE, expect=201)
+        self.assertNotEqual(forced["id"], self.base["id"])
+        self.assertNotIn("already_received", forced)
+        self.assert_report(forced, events=0, duplicates=len(BASE), rows_in=len(BASE),
+                           body=BASE_REPORT)
+        self.assertEqual(self.events("report=%d" % forced["id"]), [])
+        self.assertEqual(len(self.ndjson()), before)
+        self.assertEqual(self.e.ok("GET", QUARANTINE + "?report=%d" % forced["id"])["data"], [])
+        # The same bytes with other options, or for another feed, are another report.
+        _, _, opt = self.upload(BASE_REPORT, query="feed=shadowserver&option=report=scan_adb&"
+                                "file_name=" + ADB_FILE, expect=201)
+        self.assertNotEqual(opt["id"], self.base["id"])
+        status, _, other = self.upload(BASE_REPORT, query="feed=generic-csv&option=columns="
+                                       "__IGNORE__&option=skip_header=true&file_name=" + ADB_FILE)
+        self.assertIn(status, (201, 202), other)
+        self.assertNotEqual(other["id"], self.base["id"])
 
     def test_upload_audited(self):
         entries = self.e.list_all("/api/v1/audit?object_type=report&action=create")
@@ -634,11 +685,15 @@ class IntakeTest(IntakeCase):
         self.assertEqual([x["line"] for x in got], [3, 4, 5, 7, 8, 9, 11])
         want_reasons = {3: "the row has 3 fields, the header 21",
                         4: 'source.ip: "999.1.2.3" (column ip) is not an IP address',
-                        5: "text after closing quote",
+                        # Text after a closing quote continues the field, as Python's csv
+                        # (and IntelMQ) read it: the time is then what is wrong.
+                        5: 'time.source: "2025-04-01 01:10:00x" (column timestamp) is not a '
+                           'date and time',
                         7: "NUL byte in record",
                         8: 'source.ip: "\ufffd\ufffd" (column ip) is not an IP address',
                         9: 'source.port: "abc" (column port) is not a whole number',
-                        11: "unterminated quoted field"}
+                        11: "unterminated quoted field (the row has 1 fields, the header "
+                            "21)"}
         for x in got:
             with self.subTest(line=x["line"]):
                 self.assertEqual(x["reason"], want_reasons[x["line"]])
@@ -749,7 +804,9 @@ class IntakeTest(IntakeCase):
             self.assertEqual(r["state"], "done")
             form, ctype = multipart([("feed", "shadowserver")] + [("option", o) for o in opts],
                                     [("file", ADB_FILE, body)])
-            _, _, r = self.upload(form, query="x=1", content_type=ctype, expect=201)
+            # The same file with the same options again: force=true, else it is the report
+            # received first (test_same_file_again_is_already_received).
+            _, _, r = self.upload(form, query="force=true", content_type=ctype, expect=201)
             self.assertEqual(r["state"], "done")
         s, _, b = self.upload(body, query="feed=shadowserver&option=a=%s&option=b=%s"
                               % ("v" * 510, "v" * 510))

@@ -307,8 +307,10 @@ class IntakeCrashTest(unittest.TestCase):
             t_proc = time.monotonic() - t0
             self.assertEqual(rc, 0, err)
             t0 = time.monotonic()
+            # The same file again (--force: else it is "already received", issue 15): every
+            # row a duplicate or quarantined.
             rc, out, err = run([ERMES_BIN, "ingest", "--data-dir", lin.dir, "--feed",
-                                "shadowserver", "--json", path], timeout=600)
+                                "shadowserver", "--force", "--json", path], timeout=600)
             t_dup = time.monotonic() - t0
             self.assertEqual(rc, 1, err)  # rows were quarantined
             r = last_json(out)
@@ -362,7 +364,7 @@ class IntakeCrashTest(unittest.TestCase):
     # ---- helpers ----------------------------------------------------------------------------
 
     def upload(self, lin, var, timeout=None):
-        return lin.e.request("POST", "/api/v1/reports?feed=shadowserver&file_name="
+        return lin.e.request("POST", "/api/v1/reports?feed=shadowserver&force=true&file_name="
                              + var.file_name, body=var.data, content_type="text/csv",
                              timeout=timeout or 120 * SLOW)
 
@@ -659,8 +661,9 @@ class IntakeCrashTest(unittest.TestCase):
         acked = None
         killed = True
         if mode in ("cli", "split"):
+            # --force: a trial may send the same file again, to check its duplicates.
             argv = [ERMES_BIN, "ingest", "--data-dir", lin.dir, "--feed", "shadowserver",
-                    "--json", path]
+                    "--force", "--json", path]
             if mode == "split":
                 rc, out, err = run(argv + ["--no-process"])
                 self.assertEqual(rc, 0, err)

@@ -165,6 +165,62 @@ class Logs(unittest.TestCase):
         counts = self.e.list_all("/api/v1/sightings?group=day", token=tok)
         self.assertEqual({c["org_id"] for c in counts}, {self.acme["id"]})
 
+    def test_lookup_cidr_and_address_sightings(self):
+        """Issue 15, item 13: a CIDR names every organisation owning a network inside it or
+        covering it; an address's sightings include those where it was the internal side."""
+        e = self.e
+        inner = e.ok("POST", "/api/v1/organisations",
+                     {"short_name": "acme-lab", "name": "ACME Lab",
+                      "networks": ["10.20.7.0/24", "2001:db8:20::/48"]}, expect=201)
+        try:
+            r = e.ok("GET", "/api/v1/lookup?cidr=10.0.0.0/8")
+            self.assertEqual((r["type"], r["found"], r["truncated"]), ("cidr", True, False))
+            got = {(m["network"], m["relation"], m["organisation"]["short_name"])
+                   for m in r["matches"]}
+            self.assertEqual(got, {("10.20.0.0/16", "inside", "acme"),
+                                   ("10.20.7.0/24", "inside", "acme-lab"),
+                                   ("10.30.0.0/16", "inside", "beta")})
+            # The first address of 10.20.0.0/20 is acme's; the lab's /24 is inside it too.
+            r = e.ok("GET", "/api/v1/lookup?ip=10.20.0.0/20")
+            self.assertEqual({(m["network"], m["relation"]) for m in r["matches"]},
+                             {("10.20.0.0/16", "covers"), ("10.20.7.0/24", "inside")})
+            r = e.ok("GET", "/api/v1/lookup?cidr=10.20.7.0/24")
+            self.assertEqual({(m["network"], m["relation"]) for m in r["matches"]},
+                             {("10.20.0.0/16", "covers"), ("10.20.7.0/24", "equal")})
+            r = e.ok("GET", "/api/v1/lookup?cidr=2001:db8::/32")
+            self.assertEqual([m["organisation"]["short_name"] for m in r["matches"]],
+                             ["acme-lab"])
+            r = e.ok("GET", "/api/v1/lookup?cidr=192.0.2.0/24")
+            self.assertEqual((r["found"], r["matches"]), (False, []))
+            for bad in ("cidr=10.0.0.1/8", "cidr=10.0.0.0/33", "cidr=x"):
+                s, _, b = e.request("GET", "/api/v1/lookup?" + bad)
+                assert_error(self, s, b, 400, "bad_request", field="cidr")
+            # A constituent sees only the organisations it may see.
+            _, tok = e.user_token("beta-cidr", "constituent", org="beta")
+            r = e.ok("GET", "/api/v1/lookup?cidr=10.0.0.0/8", token=tok)
+            self.assertEqual({m["organisation"]["short_name"] for m in r["matches"]}, {"beta"})
+            # The CLI lists the same.
+            rc, out, err = e.cli("lookup", "10.0.0.0/8")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sorted(line.split("\t")[1] for line in out.splitlines()),
+                             ["acme", "acme-lab", "beta"])
+            rc, out, err = e.cli("lookup", "--json", "192.0.2.0/24")
+            self.assertEqual((rc, json.loads(out)["found"]), (1, False))
+        finally:
+            e.ok("DELETE", "/api/v1/organisations/%d" % inner["id"], expect=204)
+        # Sightings of an address: as the value seen (203.0.113.66, the indicator) and as the
+        # internal side (10.20.4.77, the host that talked to it).
+        self.post_log(eve("2024-05-11T00:00:00+0000", "10.20.4.77", "203.0.113.66") + "\n",
+                      "eve", "address-test")
+        internal = self.sightings("?address=10.20.4.77")
+        self.assertTrue(internal)
+        self.assertEqual({x["internal_ip"] for x in internal}, {"10.20.4.77"})
+        self.assertEqual(self.sightings("?value=10.20.4.77"), [])
+        seen = self.sightings("?address=203.0.113.66")
+        self.assertIn("address-test", {x["log_source"] for x in seen})
+        s, _, b = e.request("GET", "/api/v1/sightings?address=nope")
+        assert_error(self, s, b, 400, "bad_request", field="address")
+
     def test_cli_match_db_record(self):
         e = self.e
         path = os.path.join(e.dir, "cli-eve.json")
@@ -177,6 +233,11 @@ class Logs(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(out.splitlines()), 1, out)
         self.assertEqual(json.loads(out)["matches"][0]["indicator"], "evil-example.eu")
+        # Issue 15, item 14: the id printed is the stored indicator's (one less, before).
+        stored = [i for i in e.list_all("/api/v1/indicators")
+                  if i["value"] == "evil-example.eu"]
+        self.assertEqual(len(stored), 1, stored)
+        self.assertEqual(json.loads(out)["matches"][0]["id"], stored[0]["id"])
         self.assertEqual([s for s in self.sightings("?sensor=cli-sensor")], [])
         for _ in range(2):
             rc, out, err = e.cli("match", "--db", "--record", "--source", "cli-log",

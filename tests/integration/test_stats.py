@@ -146,8 +146,9 @@ class StaleFeedTest(unittest.TestCase):
     def test_a_feed_that_stopped_is_stale(self):
         with Ermes() as e:
             for _ in range(3):
-                e.ok("POST", REPORTS + "?feed=blocklistde&wait=true&file_name=ssh.txt", SSH,
-                     content_type="text/plain", expect=201)
+                # The same file three times: force=true, else it is "already received".
+                e.ok("POST", REPORTS + "?feed=blocklistde&wait=true&force=true&file_name=ssh.txt",
+                     SSH, content_type="text/plain", expect=201)
             self.assertEqual(e.ok("GET", "/api/v1/stats")["stale_feeds"], [])
             e.stop()
             # The three reports came an hour apart, the last one three days ago.

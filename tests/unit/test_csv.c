@@ -221,8 +221,8 @@ static void test_bom(void **state)
 
 static void test_delimiters(void **state)
 {
-    ermes_csv_options_t semi = {';', 0, 0};
-    ermes_csv_options_t tab = {'\t', 0, 0};
+    ermes_csv_options_t semi = {';', 0, 0, 0};
+    ermes_csv_options_t tab = {'\t', 0, 0, 0};
 
     (void)state;
     check("a;b,c;\"d;e\"\n", &semi, "L1-1 a|b,c|d;e\n");
@@ -297,7 +297,7 @@ static void test_nul_bytes(void **state)
 
 static void test_too_many_fields(void **state)
 {
-    ermes_csv_options_t opts = {0, 0, 3};
+    ermes_csv_options_t opts = {0, 0, 3, 0};
 
     (void)state;
     check("a,b,c\na,b,c,d,e\n1,2,3\na,b,\"c\",\"\n\",e\nx\n", &opts,
@@ -312,7 +312,7 @@ static void test_too_many_fields(void **state)
 
 static void test_max_record_boundary(void **state)
 {
-    ermes_csv_options_t opts = {0, 8, 0};
+    ermes_csv_options_t opts = {0, 8, 0, 0};
 
     (void)state;
     /* Exactly max_record bytes, with LF, CRLF and at the end of input. */
@@ -389,7 +389,7 @@ static ssize_t huge_line_cb(void *ctx, char *buf, size_t cap)
 
 static void test_huge_record(void **state)
 {
-    ermes_csv_options_t opts = {0, 64, 0};
+    ermes_csv_options_t opts = {0, 64, 0, 0};
     huge_line_t h = {10 * 1024 * 1024, 0, 0, -1, -1};
     ermes_csv_record_t rec;
     ermes_csv_t *csv = NULL;
@@ -453,7 +453,7 @@ static void test_slow_reader_agrees(void **state)
                                 "\"esc\"\"aped\";\"\";z\n"
                                 "1;2;3;4;5\n"
                                 "last;\"open\n";
-    ermes_csv_options_t opts = {';', 0, 4};
+    ermes_csv_options_t opts = {';', 0, 4, 0};
     char *expected;
     char *t;
     size_t step;
@@ -525,7 +525,7 @@ static void test_read_error(void **state)
 
 static void test_options(void **state)
 {
-    ermes_csv_options_t opts = {'"', 0, 0};
+    ermes_csv_options_t opts = {'"', 0, 0, 0};
     ermes_csv_t *csv = NULL;
 
     (void)state;
@@ -562,7 +562,7 @@ static void test_alloc_failures(void **state)
 {
     /* Many fields, so the field arrays grow several times. */
     ermes__strbuf_t input;
-    ermes_csv_options_t opts = {0, 0, 0};
+    ermes_csv_options_t opts = {0, 0, 0, 0};
     long n;
     int mode;
     int i;

@@ -31,21 +31,22 @@ typedef struct category {
     const char *type;
     const char *identifier;
     const char *application;
+    const char *malware; /* malware.name, for the categories that name the malware itself */
 } category_t;
 
 static const category_t categories[] = {
-    {"bot", "infected-system", NULL, NULL},
-    {"bruteforce", "brute-force", NULL, NULL},
-    {"controller", "c2-server", NULL, NULL},
-    {"darknet", "scanner", "darknet", NULL},
-    {"phishing", "phishing", "phishing", NULL},
-    {"proxy", "proxy", "openproxy", NULL},
-    {"honeypot", "scanner", NULL, NULL},
-    {"openresolvers", "vulnerable-system", "dns-open-resolver", "dns"},
-    {"openresolver", "vulnerable-system", "dns-open-resolver", "dns"},
-    {"scanner", "scanner", "scanner", NULL},
-    {"spam", "spam", "spam", NULL},
-    {"conficker", "infected-system", "conficker", NULL},
+    {"bot", "infected-system", NULL, NULL, NULL},
+    {"bruteforce", "brute-force", NULL, NULL, NULL},
+    {"controller", "c2-server", NULL, NULL, NULL},
+    {"darknet", "scanner", "darknet", NULL, NULL},
+    {"phishing", "phishing", "phishing", NULL, NULL},
+    {"proxy", "proxy", "openproxy", NULL, NULL},
+    {"honeypot", "scanner", NULL, NULL, NULL},
+    {"openresolvers", "vulnerable-system", "dns-open-resolver", "dns", NULL},
+    {"openresolver", "vulnerable-system", "dns-open-resolver", "dns", NULL},
+    {"scanner", "scanner", "scanner", NULL, NULL},
+    {"spam", "spam", "spam", NULL, NULL},
+    {"conficker", "infected-system", "conficker", NULL, "conficker"},
 };
 
 /* IP protocol numbers the feed uses, by IANA keyword. */
@@ -296,7 +297,8 @@ static int new_row(cymru_t *s, ermes__fp_str_t line, ermes_event_t *ev, ermes_di
         (c->identifier &&
          (rc = ermes__fp_setc(ev, ERMES_F_CLASSIFICATION_IDENTIFIER, c->identifier, d))) ||
         (c->application &&
-         (rc = ermes__fp_setc(ev, ERMES_F_PROTOCOL_APPLICATION, c->application, d)))) {
+         (rc = ermes__fp_setc(ev, ERMES_F_PROTOCOL_APPLICATION, c->application, d))) ||
+        (c->malware && (rc = ermes__fp_setc(ev, ERMES_F_MALWARE_NAME, c->malware, d)))) {
         return rc;
     }
 

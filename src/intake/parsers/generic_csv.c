@@ -73,6 +73,7 @@ typedef struct generic_csv {
     column_t *columns;
     size_t ncolumns;
     char delimiter;
+    int lenient; /* read as Python's csv does (strict_quotes=false, the default) */
     long skip;
     const char *type;
     const char *url_protocol;
@@ -345,6 +346,18 @@ static int generic_open(const ermes__report_info_t *info, const char *data, size
             goto out;
         }
     }
+    /* IntelMQ's generic CSV parser reads with Python's csv module, which keeps text after a
+     * closing quote; so does ermes unless the feed is known to be clean (strict_quotes=true:
+     * such a row is quarantined as malformed). */
+    s->lenient = 1;
+    if ((v = option(s, "strict_quotes")) && *v) {
+        int b;
+        if (parse_bool(v, &b) != 0) {
+            ermes_diag_set(d, "strict_quotes", "strict_quotes must be true or false");
+            goto out;
+        }
+        s->lenient = !b;
+    }
     if ((v = option(s, "type")) && *v)
         s->type = v;
     s->url_protocol = "http://";
@@ -433,6 +446,7 @@ static int generic_open(const ermes__report_info_t *info, const char *data, size
     memset(&copts, 0, sizeof(copts));
     copts.delimiter = s->delimiter;
     copts.max_fields = MAX_COLUMNS * 4;
+    copts.lenient = s->lenient;
     if ((rc = ermes_csv_new_mem(csvdata, csvlen, &copts, &s->csv)))
         goto out;
     s->csv_is_report = csvdata == data;

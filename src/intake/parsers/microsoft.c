@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/alloc.h"
 
@@ -65,7 +66,7 @@ static const map_t azure[] = {
     {"DestinationIpInfo.DestinationIpLongitude", "destination.geolocation.longitude"},
     {"DestinationIpInfo.DestinationIpMetroCode", "extra.destination.geolocation.metro_code"},
     {"DestinationIpInfo.DestinationIpAreaCode", "extra.destination.geolocation.area_code"},
-    {"DestinationIpInfo.DestinationIpConnectionType", "protocol.application"},
+    {"DestinationIpInfo.DestinationIpConnectionType", "extra.destination.connection_type"},
     {"DestinationIpInfo.DestinationIpv4Int", NULL},
     {"Signatures.Sha256", "extra.signatures.sha256"},
     {"SourceIpInfo.SourceIpAsnNumber", "source.asn"},
@@ -78,7 +79,7 @@ static const map_t azure[] = {
     {"SourceIpInfo.SourceIpLongitude", "source.geolocation.longitude"},
     {"SourceIpInfo.SourceIpMetroCode", "extra.source.geolocation.metro_code"},
     {"SourceIpInfo.SourceIpAreaCode", "extra.source.geolocation.area_code"},
-    {"SourceIpInfo.SourceIpConnectionType", "protocol.application"},
+    {"SourceIpInfo.SourceIpConnectionType", "extra.source.connection_type"},
     {"SourceIpInfo.SourceIpv4Int", NULL},
     {"HttpInfo.HttpHost", "extra.http.host"},
     {"HttpInfo.HttpRequest", "extra.http.request"},
@@ -105,6 +106,11 @@ static const map_t azure[] = {
     {"Payload", "extra.payload.text"},
     {"Payload.Time", "extra.payload.time"},
     {"Payload.SourceIP", "extra.payload.source.ip"},
+    /* The Gov feeds' payload: nested names, as IntelMQ gives them. */
+    {"Payload.source_ip", "extra.payload.source.ip"},
+    {"Payload.source_port", "extra.payload.source.port"},
+    {"Payload.destination_ip", "extra.payload.destination.ip"},
+    {"Payload.destination_port", "extra.payload.destination.port"},
     {"Payload.DestIP", "extra.payload.destination.ip"},
     {"Payload.RemotePort", "extra.payload.remote.port"},
     {"Payload.RemoteHost", "extra.payload.remote.host"},
@@ -332,10 +338,13 @@ static int azure_value(ctip_t *s, const char *key, const json_t *v, ermes_event_
             return rc;
     }
     if (strcmp(key, "TLP") == 0 && json_is_string(v)) {
-        /* "Unknown" says nothing; a level TLP does not know ("YELLOW") is kept in extra. */
+        /* "Unknown" says nothing; "YELLOW" is CTIP's older name for AMBER (as IntelMQ reads
+         * it); another level TLP does not know is kept in extra. */
         ermes_diag_t scratch;
         if (strcmp(json_string_value(v), "Unknown") == 0)
             return 0;
+        if (strcasecmp(json_string_value(v), "YELLOW") == 0)
+            return ermes__fp_setc(ev, ERMES_F_TLP, "AMBER", d);
         if (ermes__fp_set(ev, ERMES_F_TLP,
                           (ermes__fp_str_t){json_string_value(v), json_string_length(v)},
                           &scratch) == 0)

@@ -502,6 +502,7 @@ static int candidate_cmp(const candidate_t *a, const candidate_t *b)
 /* The first data row's address family (4, 6, or 0 when unknown). */
 static int first_row_family(const char *data, size_t len, const ermes__fp_header_t *h)
 {
+    ermes_csv_options_t first_opts = {0, 0, 0, 1}; /* read as ss_open reads */
     ermes_csv_t *csv = NULL;
     ermes_csv_record_t rec;
     ermes_diag_t d;
@@ -511,7 +512,7 @@ static int first_row_family(const char *data, size_t len, const ermes__fp_header
     if (col < 0 && (col = ermes__fp_header_find(h, "src_ip")) < 0)
         return 0;
     ermes_diag_clear(&d);
-    if (ermes_csv_new_mem(data, len, NULL, &csv))
+    if (ermes_csv_new_mem(data, len, &first_opts, &csv))
         return 0;
     if (ermes_csv_next(csv, &rec, &d) == 1 && ermes_csv_next(csv, &rec, &d) == 1) {
         ermes__fp_str_t v = ermes__fp_column(&rec, col);
@@ -799,7 +800,7 @@ static int ss_open(const ermes__report_info_t *info, const char *data, size_t le
                    ermes_diag_t *d)
 {
     shadowserver_t *s = ermes__calloc(1, sizeof(*s));
-    ermes_csv_options_t opts = {0, 16u << 20, 4096};
+    ermes_csv_options_t opts = {0, 16u << 20, 4096, 1};
     ermes_csv_record_t rec;
     char named[128] = "";
     const char *v;
@@ -1367,9 +1368,17 @@ static int ss_row(shadowserver_t *s, const ermes_csv_record_t *rec, ermes_event_
 
     /* Shadowserver's exports sometimes leave out the last field when it is empty: a row one
      * short is whole. Any other count is a broken row. */
-    if (rec->nfields != s->header.count && rec->nfields + 1 != s->header.count)
+    if (rec->nfields != s->header.count && rec->nfields + 1 != s->header.count) {
+        /* Python's csv, and so the lenient reader, ends a quote left open at the end of the
+         * report with the report; the count is then the symptom, the quote the cause. */
+        if (rec->unterminated)
+            return ermes__fp_reject(d,
+                                    "unterminated quoted field (the row has %zu fields, the "
+                                    "header %zu)",
+                                    rec->nfields, s->header.count);
         return ermes__fp_reject(d, "the row has %zu fields, the header %zu", rec->nfields,
                                 s->header.count);
+    }
     memset(s->used, 0, s->header.count);
     if ((rc = s->feed_slow ? ermes__fp_feed_apply(&s->feed, ev, d)
                            : presets_apply(ev, s->feed_pre, s->nfeed_pre)))

@@ -164,17 +164,20 @@ static const cert_bot_t cert_bots[] = {
     {"rdp", "scanner", "=", "=", NULL},
     {"iotrdp", "scanner", "=", "=", NULL},
     {"iotmicrosoftds", "scanner", "=", "=", NULL},
-    {"proxyget", "other", "proxyget", NULL, "The malicous client used a honeypot as proxy."},
+    {"proxyget", "other", "proxyget", NULL, "The malicious client used a honeypot as proxy."},
     {"iotlogin", "system-compromise", "iot", NULL,
      "The infected iot device logged in to a honeypot."},
     {"iotcmd", "system-compromise", "iot", NULL,
-     "The infected iot device logged in to a honeypot and issued malicous commands."},
+     "The infected iot device logged in to a honeypot and issued malicious commands."},
     {"ioturl", "c2-server", "malware-generic", NULL, NULL},
     {"automatedtest", "brute-force", "lookup-captcha", NULL,
      "The device automatically brute-forced the Spamhaus CBL lookup."},
     {"authspoofbadehlo", "brute-force", "authentication-spoof", "smtp",
      "The device spoofed SMTP authentication with a bad EHLO."},
     {"extortion", "spam", "extortion", NULL, "This device sent extortion mails."},
+    /* "misc" is Spamhaus' name for spam sent by the device itself (issue 15: spam, not a bot
+     * family named "misc"). */
+    {"misc", "spam", "spam", "smtp", "This device sent spam."},
 };
 
 static int cert_row(spamhaus_t *s, ermes__fp_str_t line, ermes_event_t *ev, ermes_diag_t *d)
@@ -250,7 +253,7 @@ static int cert_row(spamhaus_t *s, ermes__fp_str_t line, ermes_event_t *ev, erme
         if ((rc = ermes__fp_setc(ev, ERMES_F_CLASSIFICATION_TYPE, "spam", d)) ||
             (rc = ermes__fp_setc(ev, ERMES_F_CLASSIFICATION_IDENTIFIER, "spamlink", d)) ||
             (rc = ermes__fp_setc(ev, ERMES_F_EVENT_DESCRIPTION_TEXT,
-                                 "The URL appeared in a spam email sent by extra.spam_ip.", d)) ||
+                                 "Link appeared in a spam email from ip in extra.spam_ip.", d)) ||
             (rc = ermes__fp_set(ev, ERMES_F_MALWARE_NAME, p[2], d)) ||
             (rc = ermes__fp_set(ev, ERMES_F_MALWARE_VERSION, p[1], d)) ||
             (rc = ermes__fp_set(ev, ERMES_F_SOURCE_URL, f[6], d)) ||
@@ -294,6 +297,11 @@ static int cert_row(spamhaus_t *s, ermes__fp_str_t line, ermes_event_t *ev, erme
     ermes__fp_try(ev, ERMES_F_DESTINATION_IP, f[6]);
     if (!ermes__fp_eq(f[7], "?"))
         ermes__fp_try(ev, ERMES_F_DESTINATION_PORT, f[7]);
+    /* A connection to port 25 is mail, whatever the bot (IntelMQ does the same): unless the
+     * bot's own row named the application already. */
+    if (ermes__fp_eq(f[7], "25") && !ermes_event_get(ev, ERMES_F_PROTOCOL_APPLICATION, NULL) &&
+        (rc = ermes__fp_setc(ev, ERMES_F_PROTOCOL_APPLICATION, "smtp", d)))
+        return rc;
     if (f[8].len && !ermes__fp_eq(f[8], "-") && !ermes__fp_eq(f[8], "?") &&
         strcmp(name, "l_spamlink") != 0) {
         int64_t port;

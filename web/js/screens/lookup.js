@@ -1,14 +1,14 @@
 // Lookup: an IP address, CIDR network, domain or ASN -> its owner, its recent events and
 // sightings.
 import { get, optional } from '../api.js';
-import { h, clear, section, dl, notice, errorNotice } from '../ui.js';
+import { h, clear, section, dl, notice, errorNotice, table } from '../ui.js';
 import { eventRows } from './events.js';
 import { sightingTable, orgNames } from '../sightings.js';
 
 const enc = encodeURIComponent;
 
-// What the query is: the API's lookup takes ip, domain or asn; a CIDR is looked up by its
-// first address and its events are those inside the network.
+// What the query is: the API's lookup takes ip, cidr, domain or asn; a CIDR lists every
+// organisation owning a network inside it or covering it, and its events are those inside it.
 export function classify(q) {
   const s = q.trim();
   if (/^(as)?\d{1,10}$/i.test(s)) return { type: 'asn', value: s.replace(/^as/i, '') };
@@ -28,7 +28,7 @@ export async function render(view, ctx) {
   view.append(h('h1', null, 'Lookup: ', h('span', { class: 'mono' }, q || '—')));
   if (!q) { view.append(notice('Type an IP address, a CIDR network, a domain or an ASN in the box at the top.')); return; }
   const c = classify(q);
-  const query = c.type === 'asn' ? { asn: c.value } : c.type === 'domain' ? { domain: c.value } : { ip: c.type === 'cidr' ? c.addr : c.value };
+  const query = c.type === 'asn' ? { asn: c.value } : c.type === 'domain' ? { domain: c.value } : c.type === 'cidr' ? { cidr: c.value } : { ip: c.value };
   const owner = section('Owner');
   view.append(owner);
   let r = null;
@@ -38,7 +38,15 @@ export async function render(view, ctx) {
     owner.append(e.field ? notice(e.message + ' (' + e.field + ')', 'error') : errorNotice(e));
     return;
   }
-  if (r.found && r.organisation) {
+  if (c.type === 'cidr') {
+    if (r.found) {
+      owner.append(table([
+        { label: 'Network', cell: (m) => h('code', null, m.network) },
+        { label: 'Relation', cell: (m) => (m.relation === 'covers' ? 'covers ' + c.value : m.relation === 'equal' ? 'is ' + c.value : 'inside ' + c.value) },
+        { label: 'Owner', cell: (m) => h('a', { href: '/constituents/' + enc(m.organisation.short_name) }, m.organisation.name, ' (', m.organisation.short_name, ')') },
+      ], r.matches, { caption: 'Organisations owning a network inside or around ' + c.value, id: 'lookup-owners' }));
+    } else owner.append(h('p', { id: 'lookup-owner' }, 'No constituent owns any part of ', h('code', null, r.query), ' (or you may not see it).'));
+  } else if (r.found && r.organisation) {
     owner.append(dl([
       ['Owner', h('a', { href: '/constituents/' + enc(r.organisation.short_name), id: 'lookup-owner' }, r.organisation.name, ' (', r.organisation.short_name, ')')],
       ['Found by', r.rule], ['Matched', r.matched === null ? null : h('code', null, String(r.matched))], ['Looked up as', r.type],
@@ -62,7 +70,8 @@ export async function render(view, ctx) {
   if (ctx.features.sightings) {
     const sigSec = section('Sightings', h('p', { class: 'muted' }, 'Loading…'));
     view.append(sigSec);
-    const sq = c.type === 'asn' ? (r.found ? { org: r.organisation.short_name } : null) : { value: c.value };
+    // An address: the sightings where it was the value seen or the internal side.
+    const sq = c.type === 'asn' ? (r.found ? { org: r.organisation.short_name } : null) : c.type === 'ip' ? { address: c.value } : { value: c.value };
     if (sq) {
       // Oldest first from the API: the 25 latest of the last 30 days, newest first.
       const since = new Date(Date.now() - 30 * 86400e3).toISOString();
