@@ -932,7 +932,8 @@ int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
         goto out;
     }
     json_object_foreach(c.events, key, e) keys[i++] = key;
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    if (n) /* qsort wants a non-null base even for no elements */
+        qsort(keys, n, sizeof(*keys), cmp_str);
     for (i = 0; i < n; i++) {
         e = json_object_get(c.events, keys[i]);
         json_object_del(e, "_min");
