@@ -154,6 +154,9 @@ static void utf8_trim(char *s)
 }
 
 static void add_failure(ermes__csaf_ctx_t *c, const char *test, const char *group, const char *path,
+                        const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void add_failure(ermes__csaf_ctx_t *c, const char *test, const char *group, const char *path,
                         const char *fmt, va_list ap)
 {
     ermes_csaf_result_t *r = c->r;
