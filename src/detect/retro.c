@@ -506,7 +506,8 @@ static int run(ermes_retro_t *job)
             set_error(job, job->dir, "more files than max_files");
         goto out;
     }
-    qsort(job->files, job->nfiles, sizeof(*job->files), file_cmp);
+    if (job->nfiles) /* an empty archive: no list to sort (qsort wants a non-null base) */
+        qsort(job->files, job->nfiles, sizeof(*job->files), file_cmp);
     for (size_t i = 0; i < job->nfiles; i++)
         total += job->files[i].size;
     job->buf_cap = RETRO_BUF;

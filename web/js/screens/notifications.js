@@ -187,9 +187,17 @@ async function detail(view, ctx) {
       n = fresh;
       fillDelivery();
     } catch (e) {
-      clear(stateBox).append(errorNotice(e));
-      sendBtn.disabled = false;
-      try { n = await get('notifications/' + enc(n.id)); fillDelivery(); } catch { /* keep what is shown */ }
+      let fresh = null;
+      try { fresh = await get('notifications/' + enc(n.id)); } catch { /* keep what is shown */ }
+      // The daemon's own retry may have sent it while the request was on its way (409): that
+      // is the outcome asked for, said as such.
+      if (e.status === 409 && fresh && fresh.state === 'sent') {
+        clear(stateBox).append(notice('Sent to ' + (fresh.recipients || []).join(', ') + ' (by the daemon\'s retry, at the same moment).', 'ok'));
+      } else {
+        clear(stateBox).append(errorNotice(e));
+        sendBtn.disabled = false;
+      }
+      if (fresh) { n = fresh; fillDelivery(); }
     }
   });
   const delivery = section('Delivery');
