@@ -88,8 +88,7 @@ static char *regex_to_posix(const char *s, size_t n)
     return out;
 }
 
-int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **out,
-                          ermes_diag_t *d)
+int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **out, ermes_diag_t *d)
 {
     ermes_warninglist_t *wl = NULL;
     ermes_indicator_set_t *set = NULL;
@@ -149,7 +148,8 @@ int ermes_warninglist_new(const char *data, size_t len, ermes_warninglist_t **ou
     if ((wl->type == WL_HOSTNAME || wl->type == WL_CIDR) && (rc = ermes_indicator_set_new(&set)))
         goto out;
     rc = ERMES_ENOMEM;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
         if (!s || n == 0)

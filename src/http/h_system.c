@@ -57,8 +57,8 @@ enum MHD_Result ermes__h_me(ermes__req_t *req)
     char org[64] = "";
 
     ermes__store_org_short_name(req->srv->store, req->user.org_id, org, sizeof(org));
-    return ermes__reply_json(
-        req, 200,
-        json_pack("{s:o,s:s,s:o}", "user", ermes__user_json(req, &req->user), "organisation", org,
-                  "password_rule", ermes__password_rule_json()));
+    return ermes__reply_json(req, 200,
+                             json_pack("{s:o,s:s,s:o}", "user", ermes__user_json(req, &req->user),
+                                       "organisation", org, "password_rule",
+                                       ermes__password_rule_json()));
 }
