@@ -296,6 +296,18 @@ int ermes_cpe_parse(const char *name, size_t len, ermes_cpe_t *out, ermes_diag_t
         ermes_diag_set(d, "name", "not a CPE name: expected cpe:2.3: or cpe:/");
         rc = ERMES_EPARSE;
     }
+    if (rc == 0) {
+        /* A URI's packed and percent-encoded values can take more room as a formatted
+         * string; a name is kept only if its formatted string is itself a name we read. */
+        char text[ERMES_CPE_MAX * 3];
+        size_t n = ermes_cpe_format(out, text, sizeof(text));
+
+        if (n == 0 || n > ERMES_CPE_MAX) {
+            ermes_diag_set(d, "name", "its formatted string is longer than %d bytes",
+                           ERMES_CPE_MAX);
+            rc = ERMES_EPARSE;
+        }
+    }
     return rc;
 }
 

@@ -93,6 +93,18 @@ static void test_parse_errors(void **state)
         assert_int_equal(ermes_cpe_parse(bad[i], strlen(bad[i]), &c, &d), ERMES_EPARSE);
         assert_true(d.reason[0] != '\0');
     }
+
+    /* 1,000 bytes of URI whose values need quoting: 1,900 bytes as a formatted string,
+     * which no parser of ours would read back, so the name is refused (found by fuzz_cpe). */
+    char uri[1001];
+    memcpy(uri, "cpe:/a:hp", 9);
+    memset(uri + 9, '#', sizeof(uri) - 10);
+    uri[sizeof(uri) - 1] = '\0';
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_cpe_parse(uri, strlen(uri), &c, &d), ERMES_EPARSE);
+    assert_non_null(strstr(d.reason, "formatted string"));
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_cpe_parse(uri, 400, &c, &d), 0);
 }
 
 static void test_matching(void **state)
