@@ -167,7 +167,7 @@ static int instance_seen(ermes__db_t *db, int64_t now)
 /* Before this process's first claim on a store: its instance row, so that a claimant on the
  * same machine can tell when it is gone. Outside a transaction only (one that rolls back would
  * take the row with it); the next claim tries again. */
-static void ensure_registered(ermes__db_t *db)
+void ermes__lease_register(ermes__db_t *db)
 {
     ermes__store_t *st = db->store;
 
@@ -184,7 +184,7 @@ int ermes__lease_claim(ermes__db_t *db, const ermes__lease_claim_t *c, int *clai
     int rc;
 
     *claimed = 0;
-    ensure_registered(db);
+    ermes__lease_register(db);
     if ((rc = ermes__db_prepare(db, c->select_sql, &s)))
         return rc;
     if (c->name)

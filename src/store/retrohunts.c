@@ -199,6 +199,9 @@ int ermes__store_retrohunt_claim(ermes__store_t *st, int64_t *id)
 
     if (!db)
         return ERMES_ESTORE;
+    /* A job can be done before this daemon's first heartbeat: its holder must be known to
+     * the others (and to whoever watches) from the start. */
+    ermes__lease_register(db);
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE retrohunts SET state = 'running', started_at = ?1,"
                                 " updated_at = ?1, lease_owner = ?2, lease_until = ?3"

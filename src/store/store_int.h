@@ -94,6 +94,10 @@ typedef struct ermes__lease_claim {
 /* *claimed = 1 when the lease was taken. Returns 0, ERMES_ENOTFOUND without the row, or a
  * store error. */
 int ermes__lease_claim(ermes__db_t *db, const ermes__lease_claim_t *c, int *claimed);
+/* This process's row in instances, written before its first claim of anything (a claim made
+ * through ermes__lease_claim does it itself): without it, a job it holds cannot be told from
+ * one of an unknown holder until the first heartbeat. */
+void ermes__lease_register(ermes__db_t *db);
 
 static inline int ermes__tx_end(ermes__db_t *db, int owned, int rc)
 {
