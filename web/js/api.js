@@ -11,9 +11,11 @@ export class ApiError extends Error {
   }
 }
 
-const state = { csrf: null, onUnauthorized: null };
+// generation changes with each session (sign in, sign out): a 401 to a request sent under an
+// earlier one says nothing about the session now, and must not end it on screen.
+const state = { csrf: null, onUnauthorized: null, generation: 0 };
 
-export function setCsrf(token) { state.csrf = token || null; }
+export function setCsrf(token) { state.csrf = token || null; state.generation++; }
 export function onUnauthorized(fn) { state.onUnauthorized = fn; }
 
 // Builds "/api/v1/..." with a query from an object; empty values are left out.
@@ -46,6 +48,7 @@ export async function api(method, path, opts = {}) {
     headers['Content-Type'] = 'application/json';
   }
   if (method !== 'GET' && method !== 'HEAD' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  const generation = state.generation;
   let resp;
   try {
     resp = await fetch(url(path, opts.query), {
@@ -69,7 +72,8 @@ export async function api(method, path, opts = {}) {
       e.message || resp.statusText || 'request failed (' + resp.status + ')', e.field);
     err.retryAfter = resp.headers.get('Retry-After');
     err.detail = payload;
-    if (resp.status === 401 && !opts.quiet401 && state.onUnauthorized) state.onUnauthorized();
+    if (resp.status === 401 && !opts.quiet401 && state.onUnauthorized &&
+        generation === state.generation) state.onUnauthorized();
     throw err;
   }
   if (opts.withStatus) return { status: resp.status, body: payload };

@@ -207,6 +207,7 @@ function showLogin(message) {
 
 async function logout() {
   try { await del('sessions/current', { quiet401: true }); } catch { /* gone already */ }
+  setCsrf(null);
   showLogin('You are signed out.');
   history.replaceState(null, '', '/');
 }
