@@ -7,7 +7,8 @@ DIR is a checkout (or a copy of the files named below) of certtools/intelmq. Eac
 names an IntelMQ test module, the variables in it that hold the expected events, and how the
 test combines them (a template merged into each event, and which of the two wins). The module
 is read with ast and never imported: only literals are evaluated (dicts, lists, strings, numbers,
-names bound to them, `+` of lists and list comprehensions over literals); a value made by a call
+names bound to them, `+` of lists, list comprehensions over literals, NAME[KEY] and
+NAME.copy(), and module-level NAME[KEY] = VALUE on a dict read before); a value made by a call
 (utils.base64_encode for `raw`) is left out and said so in the output.
 
 The files written are the expected events of test_feeds.c's IntelMQ conformance test: ermes's
@@ -19,9 +20,29 @@ the commit it was read at, so a reviewer can check it against IntelMQ.
 
 import argparse
 import ast
+import copy
 import json
 import os
 import sys
+
+def shadowserver_case(report, commit, feed_name, positions=None, all_events=True):
+    """A case of IntelMQ's Shadowserver parser test for one report type (EVENTS, no template)."""
+    case = {
+        "case": "shadowserver-" + report,
+        "module": "intelmq/tests/bots/parsers/shadowserver/test_%s.py" % report,
+        "commit": commit,
+        "parser": "shadowserver",
+        "input": "conformance/feeds/shadowserver/%s.csv" % report,
+        # IntelMQ's event takes feed.name from its report.
+        "options": ["feed_name=" + feed_name],
+        "events": "EVENTS",
+    }
+    if positions is not None:
+        case["positions"] = positions
+    elif all_events:
+        case["all_events"] = True
+    return case
+
 
 # case: the output file's name; parser, input, options: as in intelmq.manifest.
 # events: the module-level name of the list of expected events; template: a dict merged into
@@ -296,6 +317,62 @@ CASES = [
         "events": ["OUTPUT1", "OUTPUT2"],
         "all_events": True,
     },
+    {
+        "case": "certeu-csv",
+        "module": "intelmq/tests/bots/parsers/cert_eu/test_parser_csv.py",
+        "commit": "8ab414fe8687d11fc146e8d53bb7e6b7e9c5df6a",
+        "parser": "certeu-csv",
+        "input": "conformance/feeds/intelmq/cert_eu/example.csv",
+        # The test's report says feed.accuracy 50; feed name and URL are ermes's defaults.
+        "options": ["accuracy=50"],
+        "events": ["EXAMPLE_EVENT1", "EXAMPLE_EVENT2"],
+        "all_events": True,
+    },
+    {
+        "case": "generic-json-data2",
+        "module": "intelmq/tests/bots/parsers/json/test_parser.py",
+        "commit": "17a246dab57b02a757c69debd6a5b07df2b40f33",
+        "parser": "generic-json",
+        "input": "conformance/feeds/intelmq/json/data2.json",
+        # IntelMQ's event takes feed.name from its report. The test builds its event as
+        # MULTILINE_EVENTS[1].copy() with another raw.
+        "options": ["feed_name=Test feed"],
+        "events": ["NO_DEFAULT_EVENT"],
+        "all_events": True,
+    },
+    {
+        "case": "misp-event",
+        "module": "intelmq/tests/bots/parsers/misp/test_parser.py",
+        "commit": "0bba30f99d22b4b65cd0d5f387c97d5d2149744b",
+        "parser": "misp-event",
+        "input": "conformance/feeds/intelmq/misp/misp_event.json",
+        # The test's report: feed.url (also the MISP's address), feed.name and feed.accuracy.
+        "options": ["misp_url=http://192.168.56.102/", "feed_url=http://192.168.56.102/",
+                    "feed_name=misp_test", "accuracy=100"],
+        "events": ["EXAMPLE_EVENT"],
+        # The test checks the first event.
+    },
+] + [
+    # Shadowserver: IntelMQ's test module per report type, all reading testdata/<type>.csv (the
+    # inputs in ../shared/conformance/feeds/shadowserver are IntelMQ 3.2.1's testdata). The
+    # index's version of a module is sometimes older than that data: such a case says which
+    # events it covers, and report types whose module predates the data entirely are left out
+    # (test_feeds.c lists them).
+    shadowserver_case("scan_adb", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible ADB"),
+    shadowserver_case("scan_afp", "1c56722d2142010859cabb575a71a62f4711e79d", "Accessible AFP"),
+    shadowserver_case("scan_ftp", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible FTP"),
+    shadowserver_case("blocklist", "362305165e27e80aa635c66075b6f2b69dc13504",
+                      "Block Listed IP Addresses"),
+    # The test checks the input's first two rows; the third (magecart) came later.
+    shadowserver_case("compromised_website", "348f0d671158a7dd215d4edc331a5c45403e1276",
+                      "ShadowServer Compromised Website", all_events=False),
+    # This version of the test has the input's first row; rows 2-3 were replaced later.
+    shadowserver_case("event4_sinkhole", "0b61842602767aa198b284a662682c80562a4fec",
+                      "ShadowServer Sinkhole", positions=[0]),
+    shadowserver_case("event4_ddos_participant", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "DDoS Participant"),
+    shadowserver_case("scan_rsync", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible Rsync"),
+    shadowserver_case("scan_mssql", "f3cb7c8930750140d2575eb2d8d4d5163e205b78", "Open MSSQL"),
 ]
 
 
@@ -326,6 +403,16 @@ def evaluate(node, env):
         if node.id not in env:
             raise Unevaluable("unknown name " + node.id)
         return env[node.id]
+    if isinstance(node, ast.Subscript):
+        value, key = evaluate(node.value, env), evaluate(node.slice, env)
+        try:
+            return value[key]
+        except (KeyError, IndexError, TypeError):
+            raise Unevaluable("subscript")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "copy" and not node.args and not node.keywords:
+        # NAME.copy() of a dict: a copy, so later item assignments leave NAME as it was.
+        return copy.deepcopy(evaluate(node.func.value, env))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return evaluate(node.left, env) + evaluate(node.right, env)
     if isinstance(node, ast.ListComp) and len(node.generators) == 1:
@@ -345,12 +432,28 @@ def module_literals(path):
         tree = ast.parse(f.read(), path)
     env = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        target = stmt.targets[0]
+        if isinstance(target, ast.Name):
             try:
-                env[stmt.targets[0].id] = evaluate(stmt.value, env)
+                env[target.id] = evaluate(stmt.value, env)
             except Unevaluable:
                 pass
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and isinstance(env.get(target.value.id), dict):
+            # NAME[KEY] = VALUE on a dict read before: applied; a value made by a call is
+            # recorded as not evaluated, as inside a dict literal.
+            event = env[target.value.id]
+            try:
+                key = evaluate(target.slice, env)
+            except Unevaluable:
+                continue
+            try:
+                event[key] = evaluate(stmt.value, env)
+            except Unevaluable:
+                event.pop(key, None)
+                event["#not-evaluated"] = sorted(set(event.get("#not-evaluated", []) + [key]))
     return env
 
 
