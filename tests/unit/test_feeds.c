@@ -282,6 +282,9 @@ static const struct {
 #define SS_SCHEMA_OLD                                                                              \
     "ermes reads Shadowserver's published mapping (report_schema's intelmq.json, the one "         \
     "IntelMQ 3.1 and later download); this IntelMQ test is older and maps the column otherwise"
+#define SS_SIZE                                                                                    \
+    "the published mapping reads the column response_size; the test's older input calls it size, " \
+    "which ermes, reading by that mapping, keeps as it is in extra"
 
 /* Differences in every event of a case: ermes's value must be want (NULL: absent). A case name
  * ending in '*' is a prefix. */
@@ -405,6 +408,14 @@ static const struct {
     /* Shadowserver FTP (IntelMQ's test at 1c2afa1): the published mapping converts
      * ssl_version with convert_int. */
     {"shadowserver-scan_ftp.json", 0, "extra.ssl_version", "2", SS_SCHEMA_OLD},
+    /* Shadowserver Ubiquiti: the test's input names the column size, which the published
+     * mapping (now reading response_size) no longer maps, so ermes keeps it as extra.size. */
+    {"shadowserver-scan_ubiquiti.json", 0, "extra.response_size", NULL, SS_SIZE},
+    {"shadowserver-scan_ubiquiti.json", 0, "extra.size", "148", SS_SIZE},
+    {"shadowserver-scan_ubiquiti.json", 1, "extra.response_size", NULL, SS_SIZE},
+    {"shadowserver-scan_ubiquiti.json", 1, "extra.size", "156", SS_SIZE},
+    {"shadowserver-scan_ubiquiti.json", 2, "extra.response_size", NULL, SS_SIZE},
+    {"shadowserver-scan_ubiquiti.json", 2, "extra.size", "145", SS_SIZE},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -25,12 +25,17 @@ import json
 import os
 import sys
 
-def shadowserver_case(report, commit, feed_name, positions=None, all_events=True):
-    """A case of IntelMQ's Shadowserver parser test for one report type (EVENTS, no template)."""
+def shadowserver_case(report, commit, feed_name, positions=None, all_events=True, index_id=None):
+    """A case of IntelMQ's Shadowserver parser test for one report type (EVENTS, no template).
+
+    commit None: the version was found in the search index by its content (IntelMQ 3.x's
+    synthetic data, node01.example.com ...), and the index names no commit for it; index_id is
+    that file's id there."""
     case = {
         "case": "shadowserver-" + report,
         "module": "intelmq/tests/bots/parsers/shadowserver/test_%s.py" % report,
         "commit": commit,
+        "index_id": index_id,
         "parser": "shadowserver",
         "input": "conformance/feeds/shadowserver/%s.csv" % report,
         # IntelMQ's event takes feed.name from its report.
@@ -371,8 +376,10 @@ CASES = [
                       "ShadowServer Sinkhole", positions=[0]),
     shadowserver_case("event4_ddos_participant", "b92543c2c3ecff37e305e7b379d67f3edc256845",
                       "DDoS Participant"),
-    shadowserver_case("scan_rsync", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible Rsync"),
-    shadowserver_case("scan_mssql", "f3cb7c8930750140d2575eb2d8d4d5163e205b78", "Open MSSQL"),
+    shadowserver_case("scan_rsync", None, "Accessible Rsync", index_id="8002123576"),
+    shadowserver_case("scan_mssql", None, "Open MSSQL", index_id="8173240117"),
+    shadowserver_case("scan_ubiquiti", None, "Open Ubiquiti", index_id="7891479147"),
+    shadowserver_case("scan_portmapper", None, "Open Portmapper", index_id="7943160177"),
 ]
 
 
@@ -510,7 +517,8 @@ def main():
         doc = {
             "written_by": "tests/data/feeds/intelmq-expected.py from IntelMQ's test, not by ermes",
             "intelmq_test": {"repository": "certtools/intelmq", "path": case["module"],
-                             "commit": case["commit"], "events": case["events"],
+                             "commit": case["commit"], "index_id": case.get("index_id"),
+                             "events": case["events"],
                              "template": case.get("template")},
             "parser": case["parser"],
             "input": case["input"],
