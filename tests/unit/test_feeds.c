@@ -284,7 +284,7 @@ static const struct {
     "IntelMQ 3.1 and later download); this IntelMQ test is older and maps the column otherwise"
 #define SS_SIZE                                                                                    \
     "the published mapping reads the column response_size; the test's older input calls it size, " \
-    "which ermes, reading by that mapping, keeps as it is in extra"
+    "which ermes keeps as extra.size (a number, as IntelMQ's TFTP and XDMCP tests have it)"
 
 /* Differences in every event of a case: ermes's value must be want (NULL: absent). A case name
  * ending in '*' is a prefix. */
@@ -416,6 +416,13 @@ static const struct {
     {"shadowserver-scan_ubiquiti.json", 1, "extra.size", "156", SS_SIZE},
     {"shadowserver-scan_ubiquiti.json", 2, "extra.response_size", NULL, SS_SIZE},
     {"shadowserver-scan_ubiquiti.json", 2, "extra.size", "145", SS_SIZE},
+    /* Shadowserver XDMCP: the published mapping gives the status column to status. */
+    {"shadowserver-scan_xdmcp.json", 0, "extra.status", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-scan_xdmcp.json", 0, "status", "Linux 3.0.101-100-default", SS_SCHEMA_OLD},
+    {"shadowserver-scan_xdmcp.json", 1, "extra.status", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-scan_xdmcp.json", 1, "status", "Linux 2.6.9-103.ELsmp", SS_SCHEMA_OLD},
+    {"shadowserver-scan_xdmcp.json", 2, "extra.status", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-scan_xdmcp.json", 2, "status", "1 user,  load: 6,5, 6,6, 6,6", SS_SCHEMA_OLD},
     {NULL, 0, NULL, NULL, NULL},
 };
 

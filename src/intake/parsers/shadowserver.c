@@ -14,8 +14,8 @@
  *
  * Per row, as IntelMQ's Shadowserver parser does: required columns first (a value that does not
  * convert or validate rejects the row), then optional ones, then the constant fields, and every
- * column not used and not empty goes to extra.<column> (sic, which the mapping leaves out, as
- * a number: see implicit_sic). Two differences, both so that nothing
+ * column not used and not empty goes to extra.<column> (sic and size, which the mapping leaves
+ * out, as numbers: see implicit_mappings). Two differences, both so that nothing
  * is lost: an optional value that fails its conversion or validation is kept in extra.<column>
  * as text (IntelMQ drops it), and a required IP that is not an IP rejects the row (IntelMQ
  * emits the event without it). A row whose field count differs from the header's is rejected,
@@ -100,7 +100,7 @@ typedef struct mapping {
     conv_t conv;
     int required;
     int ignore;   /* (false, column) or __IGNORE__: the column is used up, nothing set */
-    int implicit; /* not the schema's (implicit_sic): left out when guessing the report type */
+    int implicit; /* not the schema's (implicit_mappings): left out when guessing the report */
 } mapping_t;
 
 typedef struct constant {
@@ -225,28 +225,44 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
     return 0;
 }
 
-/* The sic column (the US Standard Industrial Classification of the address's owner), which
- * the published mapping leaves out, is read as IntelMQ's Shadowserver tests expect it, like
- * naics: a number in extra.sic, and nothing for 0 (no classification). Without this it would
- * go to extra as text, "0" included. A mapping that names sic itself wins. */
-static int implicit_sic(ss_report_t *r)
-{
-    mapping_t *m = &r->maps[r->nmaps];
+/* Columns of Shadowserver's reports that the published mapping leaves out (older exports and
+ * the extra columns of some reports) are read as IntelMQ's Shadowserver tests expect them: sic
+ * (the US Standard Industrial Classification of the address's owner) like naics, a number in
+ * extra.sic and nothing for 0 (no classification); size (the older name of response_size) a
+ * number in extra.size. Without this they would go to extra as text, sic "0" included. A
+ * mapping that names the column itself wins. */
+static const struct {
+    const char *column;
+    conv_t conv;
+} implicit_columns[] = {
+    {"sic", CV_INVALIDATE_ZERO},
+    {"size", CV_INT},
+};
 
-    for (size_t k = 0; k < r->nmaps; k++)
-        if (strcmp(r->maps[k].column, "sic") == 0)
-            return 0;
-    memset(m, 0, sizeof(*m));
-    m->field = ERMES_F_COUNT;
-    m->conv = CV_INVALIDATE_ZERO;
-    m->implicit = 1;
-    if (!(m->column = ermes__strdup("sic")) || !(m->key = ermes__strdup("extra.")) ||
-        !(m->extra = ermes__strdup("sic"))) {
-        ermes__free(m->column);
-        ermes__free(m->key);
-        return ERMES_ENOMEM;
+static int implicit_mappings(ss_report_t *r)
+{
+    for (size_t i = 0; i < sizeof(implicit_columns) / sizeof(implicit_columns[0]); i++) {
+        const char *col = implicit_columns[i].column;
+        mapping_t *m = &r->maps[r->nmaps];
+        size_t k;
+
+        for (k = 0; k < r->nmaps; k++)
+            if (strcmp(r->maps[k].column, col) == 0)
+                break;
+        if (k < r->nmaps)
+            continue;
+        memset(m, 0, sizeof(*m));
+        m->field = ERMES_F_COUNT;
+        m->conv = implicit_columns[i].conv;
+        m->implicit = 1;
+        if (!(m->column = ermes__strdup(col)) || !(m->key = ermes__strdup("extra.")) ||
+            !(m->extra = ermes__strdup(col))) {
+            ermes__free(m->column);
+            ermes__free(m->key);
+            return ERMES_ENOMEM;
+        }
+        r->nmaps++;
     }
-    r->nmaps++;
     return 0;
 }
 
@@ -257,7 +273,8 @@ static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t
     json_t *fn = json_object_get(o, "file_name"), *feed = json_object_get(o, "feed_name");
     json_t *cf = json_object_get(o, "constant_fields"), *v;
     const char *k;
-    size_t n = json_array_size(req) + json_array_size(opt) + 1; /* + the implicit sic */
+    size_t n = json_array_size(req) + json_array_size(opt) +
+               sizeof(implicit_columns) / sizeof(implicit_columns[0]);
     int rc;
 
     if (!json_is_object(o) || !json_is_string(feed)) {
@@ -273,7 +290,7 @@ static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t
     r->nrequired = r->nmaps;
     if ((rc = load_mappings(r, opt, 0, name, d)))
         return rc;
-    if ((rc = implicit_sic(r)))
+    if ((rc = implicit_mappings(r)))
         return rc;
     if (cf && !json_is_object(cf)) {
         ermes_diag_set(d, NULL, "report \"%.64s\": constant_fields is not an object", name);

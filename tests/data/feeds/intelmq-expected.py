@@ -380,6 +380,9 @@ CASES = [
     shadowserver_case("scan_mssql", None, "Open MSSQL", index_id="8173240117"),
     shadowserver_case("scan_ubiquiti", None, "Open Ubiquiti", index_id="7891479147"),
     shadowserver_case("scan_portmapper", None, "Open Portmapper", index_id="7943160177"),
+    shadowserver_case("scan_sip", None, "Accessible-SIP", index_id="16957007440"),
+    shadowserver_case("scan_tftp", None, "Open TFTP", index_id="8309807983"),
+    shadowserver_case("scan_xdmcp", None, "ShadowServer XDMCP", index_id="8084472215"),
 ]
 
 
