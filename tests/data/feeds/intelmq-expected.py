@@ -383,6 +383,10 @@ CASES = [
     shadowserver_case("scan_sip", None, "Accessible-SIP", index_id="16957007440"),
     shadowserver_case("scan_tftp", None, "Open TFTP", index_id="8309807983"),
     shadowserver_case("scan_xdmcp", None, "ShadowServer XDMCP", index_id="8084472215"),
+    shadowserver_case("scan_netbios", None, "Netbios", index_id="7989358390"),
+    shadowserver_case("scan_rdpeudp", None, "Accessible MS RDPEUDP", index_id="7883687139"),
+    shadowserver_case("scan_dvr_dhcpdiscover", None, "Accessible DVR DHCPDiscover",
+                      index_id="8328431873"),
 ]
 
 
