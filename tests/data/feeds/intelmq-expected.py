@@ -387,6 +387,10 @@ CASES = [
     shadowserver_case("scan_rdpeudp", None, "Accessible MS RDPEUDP", index_id="7883687139"),
     shadowserver_case("scan_dvr_dhcpdiscover", None, "Accessible DVR DHCPDiscover",
                       index_id="8328431873"),
+    shadowserver_case("scan_ssdp", None, "Open SSDP", index_id="8379581129"),
+    shadowserver_case("scan_coap", None, "Accessible-CoAP", index_id="8161680438"),
+    shadowserver_case("scan_ws_discovery", None, "Accessible-WS-Discovery-Service",
+                      index_id="8716145824"),
 ]
 
 
