@@ -391,6 +391,11 @@ CASES = [
     shadowserver_case("scan_coap", None, "Accessible-CoAP", index_id="8161680438"),
     shadowserver_case("scan_ws_discovery", None, "Accessible-WS-Discovery-Service",
                       index_id="8716145824"),
+    shadowserver_case("scan_ard", None, "Accessible ARD", index_id="8792775050"),
+    shadowserver_case("scan_docker", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "Accessible Docker Service"),
+    shadowserver_case("scan_ddos_middlebox", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788",
+                      "DDoS Middlebox"),
 ]
 
 
