@@ -396,6 +396,10 @@ CASES = [
                       "Accessible Docker Service"),
     shadowserver_case("scan_ddos_middlebox", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788",
                       "DDoS Middlebox"),
+    shadowserver_case("event4_honeypot_ddos", "8c7255486409d3024474937507a20fff30587f77",
+                      "Honeypot DDoS Events"),
+    shadowserver_case("scan_http_proxy", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "Open HTTP Proxy"),
 ]
 
 
