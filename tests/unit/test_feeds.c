@@ -411,6 +411,18 @@ static const struct {
     /* Shadowserver FTP (IntelMQ's test at 1c2afa1): the published mapping converts
      * ssl_version with convert_int. */
     {"shadowserver-scan_ftp.json", 0, "extra.ssl_version", "2", SS_SCHEMA_OLD},
+    /* Shadowserver malware URL (IntelMQ's test at 462d0d2): the published mapping keeps the
+     * tag (as Shadowserver spells it) in extra instead of lowercasing it into malware.name, and
+     * maps hostname, not this input's host column, which ermes keeps in extra. */
+    {"shadowserver-malware_url.json", 0, "malware.name", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 0, "extra.tag", "CVE-2016-10372", SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 0, "extra.host", "41.86.0.0", SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 1, "malware.name", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 1, "extra.tag", "CVE-2018-10562", SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 1, "extra.host", "42.225.0.0", SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 2, "malware.name", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 2, "extra.tag", "CVE-2018-10562", SS_SCHEMA_OLD},
+    {"shadowserver-malware_url.json", 2, "extra.host", "211.52.0.0", SS_SCHEMA_OLD},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -400,6 +400,7 @@ CASES = [
                       "Honeypot DDoS Events"),
     shadowserver_case("scan_http_proxy", "b92543c2c3ecff37e305e7b379d67f3edc256845",
                       "Open HTTP Proxy"),
+    shadowserver_case("malware_url", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788", "Malware URL"),
 ]
 
 
