@@ -285,6 +285,9 @@ static const struct {
 #define SS_SIZE                                                                                    \
     "the published mapping reads the column response_size; the test's older input calls it size, " \
     "which ermes keeps as extra.size (a number, as IntelMQ's TFTP and XDMCP tests have it)"
+#define SS_COLUMNS                                                                                 \
+    "the test's older input names the column otherwise than the published mapping, which ermes "   \
+    "reads; a column the mapping does not know is kept as it is in extra"
 
 /* Differences in every event of a case: ermes's value must be want (NULL: absent). A case name
  * ending in '*' is a prefix. */
@@ -319,6 +322,11 @@ static const struct {
     {"shadowserver-scan_ubiquiti.json", "extra.response_size", "extra.size", SS_SIZE},
     /* The published mapping gives XDMCP's status column to the status field. */
     {"shadowserver-scan_xdmcp.json", "extra.status", "status", SS_SCHEMA_OLD},
+    /* The test's inputs name these columns otherwise than the published mapping (md5hash
+     * and type, not md5 and request_type; host, not hostname): ermes keeps them in extra. */
+    {"shadowserver-sandbox_dns.json", "malware.hash.md5", "extra.md5hash", SS_COLUMNS},
+    {"shadowserver-sandbox_dns.json", "extra.dns_query_type", "extra.type", SS_COLUMNS},
+    {"shadowserver-sandbox_conn.json", "destination.fqdn", "extra.host", SS_COLUMNS},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -401,6 +401,9 @@ CASES = [
     shadowserver_case("scan_http_proxy", "b92543c2c3ecff37e305e7b379d67f3edc256845",
                       "Open HTTP Proxy"),
     shadowserver_case("malware_url", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788", "Malware URL"),
+    shadowserver_case("sandbox_conn", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "Sandbox Connections"),
+    shadowserver_case("sandbox_dns", "c57eed94e67456d713488bbc951163c3ae311195", "Sandbox DNS"),
 ]
 
 
