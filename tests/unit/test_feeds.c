@@ -297,6 +297,9 @@ static const struct {
     {"shadowserver-*", "feed.provider", "Shadowserver", SS_PROVIDER},
     /* Blocklist (IntelMQ's test at 3623051, before the published mapping). */
     {"shadowserver-blocklist.json", "classification.identifier", "blacklisted-ip", SS_SCHEMA_OLD},
+    /* IP spoofer: the published mapping reads infection into malware.name and extra. */
+    {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
+    {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
     /* MISP (IntelMQ's test at 0bba30f). */
     {"misp-event.json", "misp.to_ids", NULL,
      "ermes's harmonized fields (IntelMQ's harmonization) have no misp.to_ids, which this test "
@@ -431,6 +434,13 @@ static const struct {
     {"shadowserver-malware_url.json", 2, "malware.name", NULL, SS_SCHEMA_OLD},
     {"shadowserver-malware_url.json", 2, "extra.tag", "CVE-2018-10562", SS_SCHEMA_OLD},
     {"shadowserver-malware_url.json", 2, "extra.host", "211.52.0.0", SS_SCHEMA_OLD},
+    /* Shadowserver IP spoofer (IntelMQ's test at 7011740): the published mapping keeps
+     * session as text (validate_to_none), where the test's mapping made it a number. */
+    {"shadowserver-event4_ip_spoofer.json", 0, "extra.session", "1112907", SS_SCHEMA_OLD},
+    {"shadowserver-event4_ip_spoofer.json", 1, "extra.session", "1112914", SS_SCHEMA_OLD},
+    {"shadowserver-event4_ip_spoofer.json", 2, "extra.session", "1112931", SS_SCHEMA_OLD},
+    {"shadowserver-event4_ip_spoofer.json", 3, "extra.session", "1112953", SS_SCHEMA_OLD},
+    {"shadowserver-event4_ip_spoofer.json", 4, "extra.session", "1113015", SS_SCHEMA_OLD},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -404,6 +404,9 @@ CASES = [
     shadowserver_case("sandbox_conn", "c57eed94e67456d713488bbc951163c3ae311195",
                       "Sandbox Connections"),
     shadowserver_case("sandbox_dns", "c57eed94e67456d713488bbc951163c3ae311195", "Sandbox DNS"),
+    # The test checks the input's first five rows of six.
+    shadowserver_case("event4_ip_spoofer", "7011740d9b4dbec28107060f288173a1212a1b9d", "CAIDA",
+                      all_events=False),
 ]
 
 
