@@ -3,7 +3,8 @@
 
     tests/data/feeds/intelmq-expected.py --intelmq DIR [--out DIR]
 
-DIR is a checkout (or a copy of the files named below) of certtools/intelmq. Each case below
+DIR is a checkout of certtools/intelmq, or a directory with copies of the modules named below
+(an excerpt holding the module-level assignments is enough: nothing else is read). Each case below
 names an IntelMQ test module, the variables in it that hold the expected events, and how the
 test combines them (a template merged into each event, and which of the two wins). The module
 is read with ast and never imported: only literals are evaluated (dicts, lists, strings, numbers,
@@ -15,7 +16,9 @@ The files written are the expected events of test_feeds.c's IntelMQ conformance 
 parser runs on the same input, and its events at the same positions must equal these field for
 field, except for the differences listed with their reasons in test_feeds.c. ermes never writes
 these files (ERMES_UPDATE_GOLDEN=1 does not touch them). Each file records the module's path and
-the commit it was read at, so a reviewer can check it against IntelMQ.
+the commit it was read at, so a reviewer can check it against IntelMQ; where the search index that
+the modules were read from gave a version without naming its commit (some Shadowserver tests,
+found by their content), the file says commit null and gives the index's id of that version.
 """
 
 import argparse
