@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 29 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 31 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,10 +212,10 @@ static void run_manifest(const char *manifest_name)
  *     the data (its other versions predate it);
  *   event4_honeypot_brute_force, event4_honeypot_ddos_amp, event4_honeypot_http_scan,
  *   event4_microsoft_sinkhole_http, event4_sinkhole_http, event4_sinkhole_http_referer, scan_db2,
- *   scan_exchange, scan_http, scan_ics, scan_ipmi, scan_isakmp, scan_kubernetes, scan_ldap_udp,
- *   scan_mongodb, scan_mqtt, scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb,
- *   scan_smtp_vulnerable, scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock:
- *     not transcribed yet (their goldens under shadowserver/ are ermes's own record only). */
+ *   scan_exchange, scan_http, scan_ics, scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
+ * scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb, scan_smtp_vulnerable,
+ * scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed yet (their
+ * goldens under shadowserver/ are ermes's own record only). */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {
@@ -263,6 +263,8 @@ static const struct {
      RSIT_RENAME},
     {"shadowserver-compromised_website.json", "classification.type", "compromised",
      "system-compromise", RSIT_RENAME},
+    {"shadowserver-scan_isakmp.json", "classification.type", "vulnerable service",
+     "vulnerable-system", RSIT_RENAME},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -313,6 +315,15 @@ static const struct {
     {"shadowserver-*", "feed.provider", "Shadowserver", SS_PROVIDER},
     /* Blocklist (IntelMQ's test at 3623051, before the published mapping). */
     {"shadowserver-blocklist.json", "classification.identifier", "blacklisted-ip", SS_SCHEMA_OLD},
+    /* ISAKMP (IntelMQ's test at 1c2afa1, of 2019): the published mapping keeps these header
+     * fields as Shadowserver writes them (text, "00") and prefixes two with isakmp_. */
+    {"shadowserver-scan_isakmp.json", "extra.domain_of_interpretation", "00", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.flags", "00", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.next_payload", "11", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.next_payload2", "00", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.notify_message_type", "14", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.exchange_type", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.isakmp_exchange_type", "05", SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -341,6 +352,7 @@ static const struct {
     {"shadowserver-scan_ubiquiti.json", "extra.response_size", "extra.size", SS_SIZE},
     /* The published mapping gives XDMCP's status column to the status field. */
     {"shadowserver-scan_xdmcp.json", "extra.status", "status", SS_SCHEMA_OLD},
+    {"shadowserver-scan_isakmp.json", "extra.spi_size", "extra.isakmp_spi_size", SS_SCHEMA_OLD},
     /* The test's inputs name these columns otherwise than the published mapping (md5hash
      * and type, not md5 and request_type; host, not hostname): ermes keeps them in extra. */
     {"shadowserver-sandbox_dns.json", "malware.hash.md5", "extra.md5hash", SS_COLUMNS},

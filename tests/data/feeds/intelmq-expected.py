@@ -410,6 +410,10 @@ CASES = [
     # The test checks the input's first five rows of six.
     shadowserver_case("event4_ip_spoofer", "7011740d9b4dbec28107060f288173a1212a1b9d", "CAIDA",
                       all_events=False),
+    shadowserver_case("scan_isakmp", "1c2afa1d79045043aab2481721942fc286a451d0",
+                      "Vulnerable ISAKMP"),
+    shadowserver_case("scan_kubernetes", "e7427bdd711ff36474b4cb385f03bab137869e2a",
+                      "Accessible Kubernetes API Server"),
 ]
 
 
