@@ -414,6 +414,8 @@ CASES = [
                       "Vulnerable ISAKMP"),
     shadowserver_case("scan_kubernetes", "e7427bdd711ff36474b4cb385f03bab137869e2a",
                       "Accessible Kubernetes API Server"),
+    shadowserver_case("scan_couchdb", "081f6d466d693c03277001e1901ee66a4ce0bbcf",
+                      "Accessible CouchDB Server"),
 ]
 
 
