@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 32 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 33 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,7 +212,7 @@ static void run_manifest(const char *manifest_name)
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
  *   event4_honeypot_brute_force, event4_honeypot_ddos_amp, event4_honeypot_http_scan,
- *   event4_microsoft_sinkhole_http, event4_sinkhole_http, event4_sinkhole_http_referer,
+ *   event4_microsoft_sinkhole_http, event4_sinkhole_http_referer,
  *   scan_exchange, scan_http, scan_ics, scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
  *   scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb, scan_smtp_vulnerable,
  *   scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed yet
@@ -358,6 +358,10 @@ static const struct {
     /* The published mapping gives XDMCP's status column to the status field. */
     {"shadowserver-scan_xdmcp.json", "extra.status", "status", SS_SCHEMA_OLD},
     {"shadowserver-scan_isakmp.json", "extra.spi_size", "extra.isakmp_spi_size", SS_SCHEMA_OLD},
+    /* The published mapping takes the identifier from infection (empty in this input) and
+     * keeps the tag in extra, where the test's mapping read the tag as the identifier. */
+    {"shadowserver-event4_sinkhole_http.json", "classification.identifier", "extra.tag",
+     SS_SCHEMA_OLD},
     /* The test's inputs name these columns otherwise than the published mapping (md5hash
      * and type, not md5 and request_type; host, not hostname): ermes keeps them in extra. */
     {"shadowserver-sandbox_dns.json", "malware.hash.md5", "extra.md5hash", SS_COLUMNS},

@@ -416,6 +416,8 @@ CASES = [
                       "Accessible Kubernetes API Server"),
     shadowserver_case("scan_couchdb", "081f6d466d693c03277001e1901ee66a4ce0bbcf",
                       "Accessible CouchDB Server"),
+    shadowserver_case("event4_sinkhole_http", "7011740d9b4dbec28107060f288173a1212a1b9d",
+                      "HTTP Sinkhole IPv4"),
 ]
 
 
