@@ -418,6 +418,7 @@ CASES = [
                       "Accessible CouchDB Server"),
     shadowserver_case("event4_sinkhole_http", "7011740d9b4dbec28107060f288173a1212a1b9d",
                       "HTTP Sinkhole IPv4"),
+    shadowserver_case("scan_ics", "6382c8c4349f6fb1007a21a7068fd590ac830b5b", "Acessible ICS"),
 ]
 
 
