@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 34 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 36 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -211,8 +211,7 @@ static void run_manifest(const char *manifest_name)
  *   scan_db2: the index's version of the test predates the data;
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
- *   event4_honeypot_brute_force, event4_honeypot_ddos_amp, event4_honeypot_http_scan,
- *   event4_microsoft_sinkhole_http, event4_sinkhole_http_referer,
+ *   event4_honeypot_http_scan, event4_microsoft_sinkhole_http, event4_sinkhole_http_referer,
  *   scan_exchange, scan_http, scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
  *   scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb, scan_smtp_vulnerable,
  *   scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed yet
@@ -329,6 +328,9 @@ static const struct {
      * as a vulnerable system, where the test's mapping said other. */
     {"shadowserver-scan_couchdb.json", "classification.taxonomy", "vulnerable", SS_SCHEMA_OLD},
     {"shadowserver-scan_couchdb.json", "classification.type", "vulnerable-system", SS_SCHEMA_OLD},
+    /* Honeypot brute force: the published mapping takes the identifier from application. */
+    {"shadowserver-event4_honeypot_brute_force.json", "classification.identifier", "ssh",
+     SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -478,6 +480,10 @@ static const struct {
     {"shadowserver-event4_ip_spoofer.json", 2, "extra.session", "1112931", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", 3, "extra.session", "1112953", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", 4, "extra.session", "1113015", SS_SCHEMA_OLD},
+    /* Shadowserver honeypot brute force (IntelMQ's test at 7011740): the published mapping
+     * converts start_time with convert_date_utc, as end_time; this test still has the text. */
+    {"shadowserver-event4_honeypot_brute_force.json", 0, "extra.start_time",
+     "2021-03-27T00:00:00.521730+00:00", SS_SCHEMA_OLD},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -419,6 +419,15 @@ CASES = [
     shadowserver_case("event4_sinkhole_http", "7011740d9b4dbec28107060f288173a1212a1b9d",
                       "HTTP Sinkhole IPv4"),
     shadowserver_case("scan_ics", "6382c8c4349f6fb1007a21a7068fd590ac830b5b", "Acessible ICS"),
+    # IntelMQ names these two modules without the event4_ prefix of their input. The tests
+    # check the input's first two rows of five, and the first of six.
+    dict(shadowserver_case("event4_honeypot_ddos_amp", "7011740d9b4dbec28107060f288173a1212a1b9d",
+                           "Amplification DDoS Victim", all_events=False),
+         module="intelmq/tests/bots/parsers/shadowserver/test_honeypot_ddos_amp.py"),
+    dict(shadowserver_case("event4_honeypot_brute_force",
+                           "7011740d9b4dbec28107060f288173a1212a1b9d", "Drone Brute Force",
+                           all_events=False),
+         module="intelmq/tests/bots/parsers/shadowserver/test_honeypot_brute_force.py"),
 ]
 
 
