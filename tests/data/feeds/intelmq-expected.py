@@ -428,6 +428,9 @@ CASES = [
                            "7011740d9b4dbec28107060f288173a1212a1b9d", "Drone Brute Force",
                            all_events=False),
          module="intelmq/tests/bots/parsers/shadowserver/test_honeypot_brute_force.py"),
+    # The test checks the input's first five rows of seven.
+    shadowserver_case("scan_exchange", "5f545ee1cf2a0c17715c36fa1d5b64ef86422761",
+                      "Shadowserver CVE-2021-26855", all_events=False),
 ]
 
 
