@@ -431,6 +431,8 @@ CASES = [
     # The test checks the input's first five rows of seven.
     shadowserver_case("scan_exchange", "5f545ee1cf2a0c17715c36fa1d5b64ef86422761",
                       "Shadowserver CVE-2021-26855", all_events=False),
+    shadowserver_case("event4_microsoft_sinkhole_http", "6061909010cb140aa2746978ee6b5bdd0699cfde",
+                      "HTTP Microsoft Sinkhole IPv4"),
 ]
 
 
