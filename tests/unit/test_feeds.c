@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 38 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 39 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,7 +212,7 @@ static void run_manifest(const char *manifest_name)
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
  *   event4_honeypot_http_scan, event4_sinkhole_http_referer,
- *   scan_http, scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
+ *   scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
  *   scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb, scan_smtp_vulnerable,
  *   scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed yet
  *     (their goldens under shadowserver/ are ermes's own record only). */
@@ -335,6 +335,8 @@ static const struct {
      * reads a CVE in the tag into product.vulnerabilities (extract_cve_from_tag). */
     {"shadowserver-scan_exchange.json", "protocol.application", "exchange", SS_SCHEMA_OLD},
     {"shadowserver-scan_exchange.json", "product.vulnerabilities", "cve-2021-26855", SS_SCHEMA_OLD},
+    /* HTTP (IntelMQ's test at 1c2afa1): the published mapping names the application. */
+    {"shadowserver-scan_http.json", "protocol.application", "http", SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -364,6 +366,7 @@ static const struct {
     /* The published mapping gives XDMCP's status column to the status field. */
     {"shadowserver-scan_xdmcp.json", "extra.status", "status", SS_SCHEMA_OLD},
     {"shadowserver-scan_isakmp.json", "extra.spi_size", "extra.isakmp_spi_size", SS_SCHEMA_OLD},
+    {"shadowserver-scan_http.json", "extra.naics", "extra.source.naics", SS_SCHEMA_OLD},
     /* The published mapping takes the identifier from infection (empty in this input) and
      * keeps the tag in extra, where the test's mapping read the tag as the identifier. */
     {"shadowserver-event4_sinkhole_http.json", "classification.identifier", "extra.tag",

@@ -433,6 +433,7 @@ CASES = [
                       "Shadowserver CVE-2021-26855", all_events=False),
     shadowserver_case("event4_microsoft_sinkhole_http", "6061909010cb140aa2746978ee6b5bdd0699cfde",
                       "HTTP Microsoft Sinkhole IPv4"),
+    shadowserver_case("scan_http", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible HTTP"),
 ]
 
 
