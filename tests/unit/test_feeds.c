@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 39 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 40 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,7 +212,7 @@ static void run_manifest(const char *manifest_name)
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
  *   event4_honeypot_http_scan, event4_sinkhole_http_referer,
- *   scan_ipmi, scan_ldap_udp, scan_mongodb, scan_mqtt,
+ *   scan_ldap_udp, scan_mongodb, scan_mqtt,
  *   scan_netis_router, scan_ntpmonitor, scan_quic, scan_rdp, scan_smb, scan_smtp_vulnerable,
  *   scan_socks, scan_ssl, scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed yet
  *     (their goldens under shadowserver/ are ermes's own record only). */
@@ -264,6 +264,8 @@ static const struct {
     {"shadowserver-compromised_website.json", "classification.type", "compromised",
      "system-compromise", RSIT_RENAME},
     {"shadowserver-scan_isakmp.json", "classification.type", "vulnerable service",
+     "vulnerable-system", RSIT_RENAME},
+    {"shadowserver-scan_ipmi.json", "classification.type", "vulnerable service",
      "vulnerable-system", RSIT_RENAME},
     {NULL, NULL, NULL, NULL, NULL},
 };
@@ -337,6 +339,12 @@ static const struct {
     {"shadowserver-scan_exchange.json", "product.vulnerabilities", "cve-2021-26855", SS_SCHEMA_OLD},
     /* HTTP (IntelMQ's test at 1c2afa1): the published mapping names the application. */
     {"shadowserver-scan_http.json", "protocol.application", "http", SS_SCHEMA_OLD},
+    /* IPMI (IntelMQ's test at 5e23101, of 2016): that mapping did not read naics and sic, so
+     * they stayed text in extra, zero included; the published mapping reads naics as a number
+     * and leaves a zero out, and ermes does the same with sic (implicit_mappings in the
+     * parser), as IntelMQ's later tests expect. */
+    {"shadowserver-scan_ipmi.json", "extra.naics", NULL, SS_SCHEMA_OLD},
+    {"shadowserver-scan_ipmi.json", "extra.sic", NULL, SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},

@@ -434,6 +434,9 @@ CASES = [
     shadowserver_case("event4_microsoft_sinkhole_http", "6061909010cb140aa2746978ee6b5bdd0699cfde",
                       "HTTP Microsoft Sinkhole IPv4"),
     shadowserver_case("scan_http", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible HTTP"),
+    # The test checks the input's first two rows of 95.
+    shadowserver_case("scan_ipmi", "5e23101c1135c401ece2ebdcc5f8881130b71d72", "Open IPMI",
+                      all_events=False),
 ]
 
 
