@@ -437,6 +437,9 @@ CASES = [
     # The test checks the input's first two rows of 95.
     shadowserver_case("scan_ipmi", "5e23101c1135c401ece2ebdcc5f8881130b71d72", "Open IPMI",
                       all_events=False),
+    shadowserver_case("scan_smtp_vulnerable", "3e815c98ce453b65045f71f72635624fb5c667c9",
+                      "Vulnerable SMTP"),
+    shadowserver_case("scan_rdp", "8a1de888a25aff3a01f906a8963312cb8c77835f", "Accessible RDP"),
 ]
 
 
