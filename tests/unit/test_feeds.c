@@ -202,17 +202,17 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 42 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 43 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
  *     type, so ermes refuses the file (shadowserver/phish_url.expected records it);
  *   scan_chargen: the search index holds only versions of the test older than the data;
- *   scan_db2: the index's version of the test predates the data;
+ *   scan_db2, scan_netis_router: the index's version of the test predates the data;
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
- *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_ldap_udp, scan_mongodb,
- *   scan_mqtt, scan_netis_router, scan_ntpmonitor, scan_quic, scan_smb, scan_socks, scan_ssl,
+ *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_ldap_udp, scan_mqtt,
+ *   scan_ntpmonitor, scan_quic, scan_smb, scan_socks, scan_ssl,
  *   scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed in the time this work had
  *     (their goldens under shadowserver/ are ermes's own record only). */
 
@@ -268,6 +268,8 @@ static const struct {
      "vulnerable-system", RSIT_RENAME},
     {"shadowserver-scan_rdp.json", "classification.type", "vulnerable service", "vulnerable-system",
      RSIT_RENAME},
+    {"shadowserver-scan_mongodb.json", "classification.type", "vulnerable service",
+     "vulnerable-system", RSIT_RENAME},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -350,6 +352,8 @@ static const struct {
      * columns (convert_bool in the test's), so ermes keeps them as Shadowserver wrote them. */
     {"shadowserver-scan_rdp.json", "extra.bluekeep_vulnerable", "N", SS_SCHEMA_OLD},
     {"shadowserver-scan_rdp.json", "extra.cve20190708_vulnerable", "N", SS_SCHEMA_OLD},
+    /* MongoDB (IntelMQ's test at 1c2afa1): the published mapping reads ok with convert_bool. */
+    {"shadowserver-scan_mongodb.json", "extra.ok", "true", SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -527,7 +531,8 @@ static const struct {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-/* Whether ermes's value got is want (a string, or an integer spelt in decimal; NULL: absent). */
+/* Whether ermes's value got is want (a string, an integer spelt in decimal, or true/false;
+ * NULL: absent). */
 static int value_is(json_t *got, const char *want)
 {
     char num[32];
@@ -538,7 +543,8 @@ static int value_is(json_t *got, const char *want)
     if (json_is_integer(got)) {
         snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(got));
         g = num;
-    }
+    } else if (json_is_boolean(got))
+        g = json_is_true(got) ? "true" : "false";
     return g && strcmp(g, want) == 0;
 }
 

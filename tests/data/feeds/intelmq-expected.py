@@ -440,6 +440,9 @@ CASES = [
     shadowserver_case("scan_smtp_vulnerable", "3e815c98ce453b65045f71f72635624fb5c667c9",
                       "Vulnerable SMTP"),
     shadowserver_case("scan_rdp", "8a1de888a25aff3a01f906a8963312cb8c77835f", "Accessible RDP"),
+    # The test checks the input's first two rows of ten.
+    shadowserver_case("scan_mongodb", "1c2afa1d79045043aab2481721942fc286a451d0", "Open MongoDB",
+                      all_events=False),
 ]
 
 
