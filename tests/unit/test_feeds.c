@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 43 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 44 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,9 +212,9 @@ static void run_manifest(const char *manifest_name)
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
  *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_ldap_udp, scan_mqtt,
- *   scan_ntpmonitor, scan_quic, scan_smb, scan_socks, scan_ssl,
- *   scan_ssl_freak, scan_stun, scan_synfulknock: not transcribed in the time this work had
- *     (their goldens under shadowserver/ are ermes's own record only). */
+ *   scan_ntpmonitor, scan_quic, scan_smb, scan_socks, scan_ssl, scan_stun, scan_synfulknock:
+ *     not transcribed in the time this work had (their goldens under shadowserver/ are
+ *     ermes's own record only). */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {
@@ -354,6 +354,10 @@ static const struct {
     {"shadowserver-scan_rdp.json", "extra.cve20190708_vulnerable", "N", SS_SCHEMA_OLD},
     /* MongoDB (IntelMQ's test at 1c2afa1): the published mapping reads ok with convert_bool. */
     {"shadowserver-scan_mongodb.json", "extra.ok", "true", SS_SCHEMA_OLD},
+    /* SSL FREAK (IntelMQ's test at 1c2afa1, of 2018): the published mapping classifies the
+     * report as weak-crypto (RSIT's type for it) and reads cert_length with convert_int. */
+    {"shadowserver-scan_ssl_freak.json", "classification.type", "weak-crypto", SS_SCHEMA_OLD},
+    {"shadowserver-scan_ssl_freak.json", "extra.cert_length", "1024", SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},

@@ -443,6 +443,9 @@ CASES = [
     # The test checks the input's first two rows of ten.
     shadowserver_case("scan_mongodb", "1c2afa1d79045043aab2481721942fc286a451d0", "Open MongoDB",
                       all_events=False),
+    # The test checks the input's first two rows of 45.
+    shadowserver_case("scan_ssl_freak", "1c2afa1d79045043aab2481721942fc286a451d0",
+                      "SSL FREAK Vulnerable Servers", all_events=False),
 ]
 
 
