@@ -446,6 +446,7 @@ CASES = [
     # The test checks the input's first two rows of 45.
     shadowserver_case("scan_ssl_freak", "1c2afa1d79045043aab2481721942fc286a451d0",
                       "SSL FREAK Vulnerable Servers", all_events=False),
+    shadowserver_case("scan_ldap_udp", "8c7255486409d3024474937507a20fff30587f77", "Open LDAP"),
 ]
 
 
