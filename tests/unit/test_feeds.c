@@ -202,7 +202,7 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 45 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 47 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
@@ -212,7 +212,7 @@ static void run_manifest(const char *manifest_name)
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
  *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_mqtt, scan_ntpmonitor,
- *   scan_quic, scan_smb, scan_socks, scan_ssl, scan_stun, scan_synfulknock:
+ *   scan_smb, scan_socks, scan_ssl, scan_stun:
  *     not transcribed in the time this work had (their goldens under shadowserver/ are
  *     ermes's own record only). */
 

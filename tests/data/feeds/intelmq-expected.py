@@ -447,6 +447,10 @@ CASES = [
     shadowserver_case("scan_ssl_freak", "1c2afa1d79045043aab2481721942fc286a451d0",
                       "SSL FREAK Vulnerable Servers", all_events=False),
     shadowserver_case("scan_ldap_udp", "8c7255486409d3024474937507a20fff30587f77", "Open LDAP"),
+    shadowserver_case("scan_quic", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "Accessible QUIC Report"),
+    shadowserver_case("scan_synfulknock", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "SYNful Knock"),
 ]
 
 
