@@ -451,6 +451,9 @@ CASES = [
                       "Accessible QUIC Report"),
     shadowserver_case("scan_synfulknock", "c57eed94e67456d713488bbc951163c3ae311195",
                       "SYNful Knock"),
+    shadowserver_case("scan_socks", "8c7255486409d3024474937507a20fff30587f77", "Open SOCKS"),
+    shadowserver_case("scan_stun", "8c7255486409d3024474937507a20fff30587f77",
+                      "Accessible-Session-Traversal-Utilities-for-NAT"),
 ]
 
 
