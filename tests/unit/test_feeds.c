@@ -202,19 +202,18 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 49 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 50 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
  *     type, so ermes refuses the file (shadowserver/phish_url.expected records it);
  *   scan_chargen: the search index holds only versions of the test older than the data;
- *   scan_db2, scan_mqtt, scan_netis_router: the index's version of the test predates the data;
+ *   scan_db2, scan_mqtt, scan_netis_router, scan_ntpmonitor: the index's version of the test
+ *     predates the data;
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
- *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_ntpmonitor, scan_smb,
- *   scan_ssl:
- *     not transcribed in the time this work had (their goldens under shadowserver/ are
- *     ermes's own record only). */
+ *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_smb: not transcribed in the time
+ * this work had (their goldens under shadowserver/ are ermes's own record only). */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {

@@ -454,6 +454,7 @@ CASES = [
     shadowserver_case("scan_socks", "8c7255486409d3024474937507a20fff30587f77", "Open SOCKS"),
     shadowserver_case("scan_stun", "8c7255486409d3024474937507a20fff30587f77",
                       "Accessible-Session-Traversal-Utilities-for-NAT"),
+    shadowserver_case("scan_ssl", "e6a39438a4fd17d54e1f6d34baa0c0889cc723b1", "Accessible SSL"),
 ]
 
 
