@@ -212,8 +212,8 @@ static void run_manifest(const char *manifest_name)
  *     predates the data;
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
- *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_smb: not transcribed in the time
- * this work had (their goldens under shadowserver/ are ermes's own record only). */
+ *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_smb: not transcribed in
+ *     the time this work had (their goldens under shadowserver/ are ermes's own record only). */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {
