@@ -202,18 +202,18 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 50 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 51 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
  *     type, so ermes refuses the file (shadowserver/phish_url.expected records it);
  *   scan_chargen: the search index holds only versions of the test older than the data;
- *   scan_db2, scan_mqtt, scan_netis_router, scan_ntpmonitor: the index's version of the test
- *     predates the data;
+ *   scan_db2, scan_mqtt, scan_netis_router, scan_ntpmonitor, scan_smb: the index's version of
+ *     the test predates the data;
  *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
  *     test for this data;
- *   event4_honeypot_http_scan, event4_sinkhole_http_referer, scan_smb: not transcribed in
- *     the time this work had (their goldens under shadowserver/ are ermes's own record only). */
+ *   event4_sinkhole_http_referer: not transcribed in the time this work had (its golden under
+ *     shadowserver/ is ermes's own record only). */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {
@@ -357,6 +357,12 @@ static const struct {
      * report as weak-crypto (RSIT's type for it) and reads cert_length with convert_int. */
     {"shadowserver-scan_ssl_freak.json", "classification.type", "weak-crypto", SS_SCHEMA_OLD},
     {"shadowserver-scan_ssl_freak.json", "extra.cert_length", "1024", SS_SCHEMA_OLD},
+    /* Honeypot HTTP scan (IntelMQ's test at 9f07fcb): the published mapping classifies the
+     * scanning hosts as scanners (information-gathering), where the test's said other. */
+    {"shadowserver-event4_honeypot_http_scan.json", "classification.taxonomy",
+     "information-gathering", SS_SCHEMA_OLD},
+    {"shadowserver-event4_honeypot_http_scan.json", "classification.type", "scanner",
+     SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -388,6 +394,8 @@ static const struct {
     {"shadowserver-scan_isakmp.json", "extra.spi_size", "extra.isakmp_spi_size", SS_SCHEMA_OLD},
     {"shadowserver-scan_http.json", "extra.naics", "extra.source.naics", SS_SCHEMA_OLD},
     {"shadowserver-scan_smtp_vulnerable.json", "extra.protocol", "protocol.transport",
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_honeypot_http_scan.json", "extra.protocol", "protocol.transport",
      SS_SCHEMA_OLD},
     /* The published mapping takes the identifier from infection (empty in this input) and
      * keeps the tag in extra, where the test's mapping read the tag as the identifier. */

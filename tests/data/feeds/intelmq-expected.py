@@ -455,6 +455,8 @@ CASES = [
     shadowserver_case("scan_stun", "8c7255486409d3024474937507a20fff30587f77",
                       "Accessible-Session-Traversal-Utilities-for-NAT"),
     shadowserver_case("scan_ssl", "e6a39438a4fd17d54e1f6d34baa0c0889cc723b1", "Accessible SSL"),
+    shadowserver_case("event4_honeypot_http_scan", "9f07fcb9ee944388dd9f7db905f8dfe38467a551",
+                      "Honeypot-HTTP-Scan"),
 ]
 
 
