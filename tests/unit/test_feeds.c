@@ -202,18 +202,16 @@ static void run_manifest(const char *manifest_name)
 /* ---- IntelMQ's expectations, field for field --------------------------------------------- */
 
 /* Coverage (tests/data/feeds/intelmq-expected.py names each case's IntelMQ module and version).
- * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 51 of the 62
+ * Besides the line-based feeds, generic CSV and JSON, cert-eu, MISP and OpenPhish: 52 of the 62
  * Shadowserver report types whose IntelMQ 3.2.1 test data is in
  * ../shared/conformance/feeds/shadowserver. Not covered, and why:
  *   phish_url: the published mapping (shadowserver-schema/intelmq.json) no longer has the report
  *     type, so ermes refuses the file (shadowserver/phish_url.expected records it);
- *   scan_chargen: the search index holds only versions of the test older than the data;
- *   scan_db2, scan_mqtt, scan_netis_router, scan_ntpmonitor, scan_smb: the index's version of
- *     the test predates the data;
- *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content found no version of the
- *     test for this data;
- *   event4_sinkhole_http_referer: not transcribed in the time this work had (its golden under
- *     shadowserver/ is ermes's own record only). */
+ *   scan_chargen (versions 1c2afa1 and 948316a), scan_db2, scan_mqtt, scan_netis_router,
+ *   scan_ntpmonitor, scan_smb: the versions of the test the search index gave predate the data
+ *     (other rows, other columns);
+ *   scan_mdns, scan_mysql, scan_qotd: a search of the index by content (identifier, data) found
+ *     no version of the test for this data. */
 
 /* Fields never compared, for every feed, and why. */
 static const struct {
@@ -363,6 +361,19 @@ static const struct {
      "information-gathering", SS_SCHEMA_OLD},
     {"shadowserver-event4_honeypot_http_scan.json", "classification.type", "scanner",
      SS_SCHEMA_OLD},
+    /* Sinkhole HTTP referer (IntelMQ's test at 5a5a2a9): the published mapping classifies the
+     * events as infected systems (identifier from the infection column, empty here), names the
+     * application, and reads the referer's port as a number. */
+    {"shadowserver-event4_sinkhole_http_referer.json", "classification.identifier", NULL,
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_sinkhole_http_referer.json", "classification.taxonomy", "malicious-code",
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_sinkhole_http_referer.json", "classification.type", "infected-system",
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_sinkhole_http_referer.json", "protocol.application", "http",
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_sinkhole_http_referer.json", "extra.http_referer_port", "80",
+     SS_SCHEMA_OLD},
     /* IP spoofer: the published mapping reads infection into malware.name and extra. */
     {"shadowserver-event4_ip_spoofer.json", "malware.name", "ip-spoofer", SS_SCHEMA_OLD},
     {"shadowserver-event4_ip_spoofer.json", "extra.infection", "ip-spoofer", SS_SCHEMA_OLD},
@@ -396,6 +407,11 @@ static const struct {
     {"shadowserver-scan_smtp_vulnerable.json", "extra.protocol", "protocol.transport",
      SS_SCHEMA_OLD},
     {"shadowserver-event4_honeypot_http_scan.json", "extra.protocol", "protocol.transport",
+     SS_SCHEMA_OLD},
+    /* The published mapping makes the referring address the event's source.ip. */
+    {"shadowserver-event4_sinkhole_http_referer.json", "extra.http_referer_ip", "source.ip",
+     SS_SCHEMA_OLD},
+    {"shadowserver-event4_sinkhole_http_referer.json", "extra.protocol", "protocol.transport",
      SS_SCHEMA_OLD},
     /* The published mapping takes the identifier from infection (empty in this input) and
      * keeps the tag in extra, where the test's mapping read the tag as the identifier. */

@@ -457,6 +457,8 @@ CASES = [
     shadowserver_case("scan_ssl", "e6a39438a4fd17d54e1f6d34baa0c0889cc723b1", "Accessible SSL"),
     shadowserver_case("event4_honeypot_http_scan", "9f07fcb9ee944388dd9f7db905f8dfe38467a551",
                       "Honeypot-HTTP-Scan"),
+    shadowserver_case("event4_sinkhole_http_referer", "5a5a2a949f6df2992f006c7659672f78443e7cf4",
+                      "Sinkhole-Events-HTTP-Referer IPv4"),
 ]
 
 
