@@ -14,7 +14,8 @@
  *
  * Per row, as IntelMQ's Shadowserver parser does: required columns first (a value that does not
  * convert or validate rejects the row), then optional ones, then the constant fields, and every
- * column not used and not empty goes to extra.<column>. Two differences, both so that nothing
+ * column not used and not empty goes to extra.<column> (sic and size, which the mapping leaves
+ * out, as numbers: see implicit_mappings). Two differences, both so that nothing
  * is lost: an optional value that fails its conversion or validation is kept in extra.<column>
  * as text (IntelMQ drops it), and a required IP that is not an IP rejects the row (IntelMQ
  * emits the event without it). A row whose field count differs from the header's is rejected,
@@ -98,7 +99,8 @@ typedef struct mapping {
     char *extra;         /* extra key (without "extra."); NULL with a field or when ignored */
     conv_t conv;
     int required;
-    int ignore; /* (false, column) or __IGNORE__: the column is used up, nothing set */
+    int ignore;   /* (false, column) or __IGNORE__: the column is used up, nothing set */
+    int implicit; /* not the schema's (implicit_mappings): left out when guessing the report */
 } mapping_t;
 
 typedef struct constant {
@@ -223,6 +225,47 @@ static int load_mappings(ss_report_t *r, json_t *list, int required, const char 
     return 0;
 }
 
+/* Columns of Shadowserver's reports that the published mapping leaves out (older exports and
+ * the extra columns of some reports) are read as IntelMQ's Shadowserver tests expect them: sic
+ * (the US Standard Industrial Classification of the address's owner) like naics, a number in
+ * extra.sic and nothing for 0 (no classification); size (the older name of response_size) a
+ * number in extra.size. Without this they would go to extra as text, sic "0" included. A
+ * mapping that names the column itself wins. */
+static const struct {
+    const char *column;
+    conv_t conv;
+} implicit_columns[] = {
+    {"sic", CV_INVALIDATE_ZERO},
+    {"size", CV_INT},
+};
+
+static int implicit_mappings(ss_report_t *r)
+{
+    for (size_t i = 0; i < sizeof(implicit_columns) / sizeof(implicit_columns[0]); i++) {
+        const char *col = implicit_columns[i].column;
+        mapping_t *m = &r->maps[r->nmaps];
+        size_t k;
+
+        for (k = 0; k < r->nmaps; k++)
+            if (strcmp(r->maps[k].column, col) == 0)
+                break;
+        if (k < r->nmaps)
+            continue;
+        memset(m, 0, sizeof(*m));
+        m->field = ERMES_F_COUNT;
+        m->conv = implicit_columns[i].conv;
+        m->implicit = 1;
+        if (!(m->column = ermes__strdup(col)) || !(m->key = ermes__strdup("extra.")) ||
+            !(m->extra = ermes__strdup(col))) {
+            ermes__free(m->column);
+            ermes__free(m->key);
+            return ERMES_ENOMEM;
+        }
+        r->nmaps++;
+    }
+    return 0;
+}
+
 static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t *d)
 {
     json_t *req = json_object_get(o, "required_fields"),
@@ -230,7 +273,8 @@ static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t
     json_t *fn = json_object_get(o, "file_name"), *feed = json_object_get(o, "feed_name");
     json_t *cf = json_object_get(o, "constant_fields"), *v;
     const char *k;
-    size_t n = json_array_size(req) + json_array_size(opt);
+    size_t n = json_array_size(req) + json_array_size(opt) +
+               sizeof(implicit_columns) / sizeof(implicit_columns[0]);
     int rc;
 
     if (!json_is_object(o) || !json_is_string(feed)) {
@@ -245,6 +289,8 @@ static int load_report(ss_report_t *r, const char *name, json_t *o, ermes_diag_t
         return rc;
     r->nrequired = r->nmaps;
     if ((rc = load_mappings(r, opt, 0, name, d)))
+        return rc;
+    if ((rc = implicit_mappings(r)))
         return rc;
     if (cf && !json_is_object(cf)) {
         ermes_diag_set(d, NULL, "report \"%.64s\": constant_fields is not an object", name);
@@ -485,7 +531,7 @@ static int header_has(const ermes__fp_header_t *h, const char *col)
 static int report_maps(const ss_report_t *r, const char *col)
 {
     for (size_t k = 0; k < r->nmaps; k++)
-        if (strcmp(r->maps[k].column, col) == 0)
+        if (!r->maps[k].implicit && strcmp(r->maps[k].column, col) == 0)
             return 1;
     return 0;
 }
@@ -542,7 +588,7 @@ static const ss_report_t *report_from_header(const ss_schema_t *s, const ermes__
         for (k = 0; k < h->count; k++)
             c.unknown += !report_maps(r, h->names[k]);
         for (k = 0; k < r->nmaps; k++)
-            c.missing += !header_has(h, r->maps[k].column);
+            c.missing += !r->maps[k].implicit && !header_has(h, r->maps[k].column);
         c.family = fam && ((strchr(r->file_name, '6') != NULL) != (fam == 6));
         /* Keep the best few, sorted. */
         if (nbest == 0 || candidate_cmp(&c, &best[0]) < 0) {

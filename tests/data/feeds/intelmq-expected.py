@@ -3,25 +3,54 @@
 
     tests/data/feeds/intelmq-expected.py --intelmq DIR [--out DIR]
 
-DIR is a checkout (or a copy of the files named below) of certtools/intelmq. Each case below
+DIR is a checkout of certtools/intelmq, or a directory with copies of the modules named below
+(an excerpt holding the module-level assignments is enough: nothing else is read). Each case below
 names an IntelMQ test module, the variables in it that hold the expected events, and how the
 test combines them (a template merged into each event, and which of the two wins). The module
 is read with ast and never imported: only literals are evaluated (dicts, lists, strings, numbers,
-names bound to them, `+` of lists and list comprehensions over literals); a value made by a call
+names bound to them, `+` of lists, list comprehensions over literals, NAME[KEY] and
+NAME.copy(), and module-level NAME[KEY] = VALUE on a dict read before); a value made by a call
 (utils.base64_encode for `raw`) is left out and said so in the output.
 
 The files written are the expected events of test_feeds.c's IntelMQ conformance test: ermes's
 parser runs on the same input, and its events at the same positions must equal these field for
 field, except for the differences listed with their reasons in test_feeds.c. ermes never writes
 these files (ERMES_UPDATE_GOLDEN=1 does not touch them). Each file records the module's path and
-the commit it was read at, so a reviewer can check it against IntelMQ.
+the commit it was read at, so a reviewer can check it against IntelMQ; where the search index that
+the modules were read from gave a version without naming its commit (some Shadowserver tests,
+found by their content), the file says commit null and gives the index's id of that version.
 """
 
 import argparse
 import ast
+import copy
 import json
 import os
 import sys
+
+def shadowserver_case(report, commit, feed_name, positions=None, all_events=True, index_id=None):
+    """A case of IntelMQ's Shadowserver parser test for one report type (EVENTS, no template).
+
+    commit None: the version was found in the search index by its content (IntelMQ 3.x's
+    synthetic data, node01.example.com ...), and the index names no commit for it; index_id is
+    that file's id there."""
+    case = {
+        "case": "shadowserver-" + report,
+        "module": "intelmq/tests/bots/parsers/shadowserver/test_%s.py" % report,
+        "commit": commit,
+        "index_id": index_id,
+        "parser": "shadowserver",
+        "input": "conformance/feeds/shadowserver/%s.csv" % report,
+        # IntelMQ's event takes feed.name from its report.
+        "options": ["feed_name=" + feed_name],
+        "events": "EVENTS",
+    }
+    if positions is not None:
+        case["positions"] = positions
+    elif all_events:
+        case["all_events"] = True
+    return case
+
 
 # case: the output file's name; parser, input, options: as in intelmq.manifest.
 # events: the module-level name of the list of expected events; template: a dict merged into
@@ -296,6 +325,140 @@ CASES = [
         "events": ["OUTPUT1", "OUTPUT2"],
         "all_events": True,
     },
+    {
+        "case": "certeu-csv",
+        "module": "intelmq/tests/bots/parsers/cert_eu/test_parser_csv.py",
+        "commit": "8ab414fe8687d11fc146e8d53bb7e6b7e9c5df6a",
+        "parser": "certeu-csv",
+        "input": "conformance/feeds/intelmq/cert_eu/example.csv",
+        # The test's report says feed.accuracy 50; feed name and URL are ermes's defaults.
+        "options": ["accuracy=50"],
+        "events": ["EXAMPLE_EVENT1", "EXAMPLE_EVENT2"],
+        "all_events": True,
+    },
+    {
+        "case": "generic-json-data2",
+        "module": "intelmq/tests/bots/parsers/json/test_parser.py",
+        "commit": "17a246dab57b02a757c69debd6a5b07df2b40f33",
+        "parser": "generic-json",
+        "input": "conformance/feeds/intelmq/json/data2.json",
+        # IntelMQ's event takes feed.name from its report. The test builds its event as
+        # MULTILINE_EVENTS[1].copy() with another raw.
+        "options": ["feed_name=Test feed"],
+        "events": ["NO_DEFAULT_EVENT"],
+        "all_events": True,
+    },
+    {
+        "case": "misp-event",
+        "module": "intelmq/tests/bots/parsers/misp/test_parser.py",
+        "commit": "0bba30f99d22b4b65cd0d5f387c97d5d2149744b",
+        "parser": "misp-event",
+        "input": "conformance/feeds/intelmq/misp/misp_event.json",
+        # The test's report: feed.url (also the MISP's address), feed.name and feed.accuracy.
+        "options": ["misp_url=http://192.168.56.102/", "feed_url=http://192.168.56.102/",
+                    "feed_name=misp_test", "accuracy=100"],
+        "events": ["EXAMPLE_EVENT"],
+        # The test checks the first event.
+    },
+] + [
+    # Shadowserver: IntelMQ's test module per report type, all reading testdata/<type>.csv (the
+    # inputs in ../shared/conformance/feeds/shadowserver are IntelMQ 3.2.1's testdata). The
+    # index's version of a module is sometimes older than that data: such a case says which
+    # events it covers, and report types whose module predates the data entirely are left out
+    # (test_feeds.c lists them).
+    shadowserver_case("scan_adb", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible ADB"),
+    shadowserver_case("scan_afp", "1c56722d2142010859cabb575a71a62f4711e79d", "Accessible AFP"),
+    shadowserver_case("scan_ftp", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible FTP"),
+    shadowserver_case("blocklist", "362305165e27e80aa635c66075b6f2b69dc13504",
+                      "Block Listed IP Addresses"),
+    # The test checks the input's first two rows; the third (magecart) came later.
+    shadowserver_case("compromised_website", "348f0d671158a7dd215d4edc331a5c45403e1276",
+                      "ShadowServer Compromised Website", all_events=False),
+    # This version of the test has the input's first row; rows 2-3 were replaced later.
+    shadowserver_case("event4_sinkhole", "0b61842602767aa198b284a662682c80562a4fec",
+                      "ShadowServer Sinkhole", positions=[0]),
+    shadowserver_case("event4_ddos_participant", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "DDoS Participant"),
+    shadowserver_case("scan_rsync", None, "Accessible Rsync", index_id="8002123576"),
+    shadowserver_case("scan_mssql", None, "Open MSSQL", index_id="8173240117"),
+    shadowserver_case("scan_ubiquiti", None, "Open Ubiquiti", index_id="7891479147"),
+    shadowserver_case("scan_portmapper", None, "Open Portmapper", index_id="7943160177"),
+    shadowserver_case("scan_sip", None, "Accessible-SIP", index_id="16957007440"),
+    shadowserver_case("scan_tftp", None, "Open TFTP", index_id="8309807983"),
+    shadowserver_case("scan_xdmcp", None, "ShadowServer XDMCP", index_id="8084472215"),
+    shadowserver_case("scan_netbios", None, "Netbios", index_id="7989358390"),
+    shadowserver_case("scan_rdpeudp", None, "Accessible MS RDPEUDP", index_id="7883687139"),
+    shadowserver_case("scan_dvr_dhcpdiscover", None, "Accessible DVR DHCPDiscover",
+                      index_id="8328431873"),
+    shadowserver_case("scan_ssdp", None, "Open SSDP", index_id="8379581129"),
+    shadowserver_case("scan_coap", None, "Accessible-CoAP", index_id="8161680438"),
+    shadowserver_case("scan_ws_discovery", None, "Accessible-WS-Discovery-Service",
+                      index_id="8716145824"),
+    shadowserver_case("scan_ard", None, "Accessible ARD", index_id="8792775050"),
+    shadowserver_case("scan_docker", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "Accessible Docker Service"),
+    shadowserver_case("scan_ddos_middlebox", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788",
+                      "DDoS Middlebox"),
+    shadowserver_case("event4_honeypot_ddos", "8c7255486409d3024474937507a20fff30587f77",
+                      "Honeypot DDoS Events"),
+    shadowserver_case("scan_http_proxy", "b92543c2c3ecff37e305e7b379d67f3edc256845",
+                      "Open HTTP Proxy"),
+    shadowserver_case("malware_url", "462d0d23ee1a2d0f81da94e4a8e3d53033e74788", "Malware URL"),
+    shadowserver_case("sandbox_conn", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "Sandbox Connections"),
+    shadowserver_case("sandbox_dns", "c57eed94e67456d713488bbc951163c3ae311195", "Sandbox DNS"),
+    # The test checks the input's first five rows of six.
+    shadowserver_case("event4_ip_spoofer", "7011740d9b4dbec28107060f288173a1212a1b9d", "CAIDA",
+                      all_events=False),
+    shadowserver_case("scan_isakmp", "1c2afa1d79045043aab2481721942fc286a451d0",
+                      "Vulnerable ISAKMP"),
+    shadowserver_case("scan_kubernetes", "e7427bdd711ff36474b4cb385f03bab137869e2a",
+                      "Accessible Kubernetes API Server"),
+    shadowserver_case("scan_couchdb", "081f6d466d693c03277001e1901ee66a4ce0bbcf",
+                      "Accessible CouchDB Server"),
+    shadowserver_case("event4_sinkhole_http", "7011740d9b4dbec28107060f288173a1212a1b9d",
+                      "HTTP Sinkhole IPv4"),
+    shadowserver_case("scan_ics", "6382c8c4349f6fb1007a21a7068fd590ac830b5b", "Acessible ICS"),
+    # IntelMQ names these two modules without the event4_ prefix of their input. The tests
+    # check the input's first two rows of five, and the first of six.
+    dict(shadowserver_case("event4_honeypot_ddos_amp", "7011740d9b4dbec28107060f288173a1212a1b9d",
+                           "Amplification DDoS Victim", all_events=False),
+         module="intelmq/tests/bots/parsers/shadowserver/test_honeypot_ddos_amp.py"),
+    dict(shadowserver_case("event4_honeypot_brute_force",
+                           "7011740d9b4dbec28107060f288173a1212a1b9d", "Drone Brute Force",
+                           all_events=False),
+         module="intelmq/tests/bots/parsers/shadowserver/test_honeypot_brute_force.py"),
+    # The test checks the input's first five rows of seven.
+    shadowserver_case("scan_exchange", "5f545ee1cf2a0c17715c36fa1d5b64ef86422761",
+                      "Shadowserver CVE-2021-26855", all_events=False),
+    shadowserver_case("event4_microsoft_sinkhole_http", "6061909010cb140aa2746978ee6b5bdd0699cfde",
+                      "HTTP Microsoft Sinkhole IPv4"),
+    shadowserver_case("scan_http", "1c2afa1d79045043aab2481721942fc286a451d0", "Accessible HTTP"),
+    # The test checks the input's first two rows of 95.
+    shadowserver_case("scan_ipmi", "5e23101c1135c401ece2ebdcc5f8881130b71d72", "Open IPMI",
+                      all_events=False),
+    shadowserver_case("scan_smtp_vulnerable", "3e815c98ce453b65045f71f72635624fb5c667c9",
+                      "Vulnerable SMTP"),
+    shadowserver_case("scan_rdp", "8a1de888a25aff3a01f906a8963312cb8c77835f", "Accessible RDP"),
+    # The test checks the input's first two rows of ten.
+    shadowserver_case("scan_mongodb", "1c2afa1d79045043aab2481721942fc286a451d0", "Open MongoDB",
+                      all_events=False),
+    # The test checks the input's first two rows of 45.
+    shadowserver_case("scan_ssl_freak", "1c2afa1d79045043aab2481721942fc286a451d0",
+                      "SSL FREAK Vulnerable Servers", all_events=False),
+    shadowserver_case("scan_ldap_udp", "8c7255486409d3024474937507a20fff30587f77", "Open LDAP"),
+    shadowserver_case("scan_quic", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "Accessible QUIC Report"),
+    shadowserver_case("scan_synfulknock", "c57eed94e67456d713488bbc951163c3ae311195",
+                      "SYNful Knock"),
+    shadowserver_case("scan_socks", "8c7255486409d3024474937507a20fff30587f77", "Open SOCKS"),
+    shadowserver_case("scan_stun", "8c7255486409d3024474937507a20fff30587f77",
+                      "Accessible-Session-Traversal-Utilities-for-NAT"),
+    shadowserver_case("scan_ssl", "e6a39438a4fd17d54e1f6d34baa0c0889cc723b1", "Accessible SSL"),
+    shadowserver_case("event4_honeypot_http_scan", "9f07fcb9ee944388dd9f7db905f8dfe38467a551",
+                      "Honeypot-HTTP-Scan"),
+    shadowserver_case("event4_sinkhole_http_referer", "5a5a2a949f6df2992f006c7659672f78443e7cf4",
+                      "Sinkhole-Events-HTTP-Referer IPv4"),
 ]
 
 
@@ -326,6 +489,16 @@ def evaluate(node, env):
         if node.id not in env:
             raise Unevaluable("unknown name " + node.id)
         return env[node.id]
+    if isinstance(node, ast.Subscript):
+        value, key = evaluate(node.value, env), evaluate(node.slice, env)
+        try:
+            return value[key]
+        except (KeyError, IndexError, TypeError):
+            raise Unevaluable("subscript")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "copy" and not node.args and not node.keywords:
+        # NAME.copy() of a dict: a copy, so later item assignments leave NAME as it was.
+        return copy.deepcopy(evaluate(node.func.value, env))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return evaluate(node.left, env) + evaluate(node.right, env)
     if isinstance(node, ast.ListComp) and len(node.generators) == 1:
@@ -345,12 +518,28 @@ def module_literals(path):
         tree = ast.parse(f.read(), path)
     env = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
+        if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+            continue
+        target = stmt.targets[0]
+        if isinstance(target, ast.Name):
             try:
-                env[stmt.targets[0].id] = evaluate(stmt.value, env)
+                env[target.id] = evaluate(stmt.value, env)
             except Unevaluable:
                 pass
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and isinstance(env.get(target.value.id), dict):
+            # NAME[KEY] = VALUE on a dict read before: applied; a value made by a call is
+            # recorded as not evaluated, as inside a dict literal.
+            event = env[target.value.id]
+            try:
+                key = evaluate(target.slice, env)
+            except Unevaluable:
+                continue
+            try:
+                event[key] = evaluate(stmt.value, env)
+            except Unevaluable:
+                event.pop(key, None)
+                event["#not-evaluated"] = sorted(set(event.get("#not-evaluated", []) + [key]))
     return env
 
 
@@ -407,7 +596,8 @@ def main():
         doc = {
             "written_by": "tests/data/feeds/intelmq-expected.py from IntelMQ's test, not by ermes",
             "intelmq_test": {"repository": "certtools/intelmq", "path": case["module"],
-                             "commit": case["commit"], "events": case["events"],
+                             "commit": case["commit"], "index_id": case.get("index_id"),
+                             "events": case["events"],
                              "template": case.get("template")},
             "parser": case["parser"],
             "input": case["input"],
