@@ -128,6 +128,8 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/incidents/{id}/observables", ermes__h_incident_observable_add, STAFF, NULL},
     {"PATCH", "/api/v1/incident-tasks/{id}", ermes__h_incident_task_update, STAFF, NULL},
     {"GET", "/api/v1/incident-templates", ermes__h_incident_templates, STAFF, NULL},
+    {"POST", "/api/v1/incidents/{id}/messages", ermes__h_incident_write, STAFF, NULL},
+    {"GET", "/api/v1/incidents/{id}/correspondence", ermes__h_incident_correspondence, STAFF, NULL},
     {"POST", "/api/v1/triage", ermes__h_triage, STAFF, NULL},
     {"PATCH", "/api/v1/events/{id}", ermes__h_event_triage, STAFF, NULL},
     {"PATCH", "/api/v1/sightings/{id}", ermes__h_sighting_triage, STAFF, NULL},

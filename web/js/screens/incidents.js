@@ -3,6 +3,7 @@
 // status moves the lifecycle allows). A constituent sees its own organisation's incidents and
 // may comment; what the CERT's staff alone may see or do is left out for it by the API.
 import { api, get, post } from '../api.js';
+import { correspondence } from './correspondence.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
 
 const enc = encodeURIComponent;
@@ -153,6 +154,7 @@ async function detail(view, ctx) {
       { label: 'TLP', cell: (o) => tlp(o.tlp) },
     ], obs.data, { class: 'observables', caption: 'Observables', empty: 'No observable.' })));
   } catch (e) { view.append(errorNotice(e)); }
+  await correspondence(view, id, msg, reload);
 }
 
 export async function render(view, ctx) {
