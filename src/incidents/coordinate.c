@@ -177,8 +177,9 @@ static unsigned kind_of_class(const char *cls)
     return ERMES_NOTIFY_KIND_ABUSE;
 }
 
-static int read_body(const json_t *body, const char **subject, const char **text, const json_t **to,
-                     int *all, const char **reply_to, ermes_diag_t *d)
+int ermes__incident_message_read(const json_t *body, const char **subject, const char **text,
+                                 const json_t **to, int *all, const char **reply_to,
+                                 ermes_diag_t *d)
 {
     const char *key;
     json_t *x;
@@ -407,7 +408,7 @@ int ermes__incident_write(ermes__store_t *st, const ermes__viewer_t *v,
     *result = NULL;
     memset(&pol, 0, sizeof(pol));
     memset(&t, 0, sizeof(t));
-    if ((rc = read_body(body, &subject, &text, &to, &all, &reply_to, d)))
+    if ((rc = ermes__incident_message_read(body, &subject, &text, &to, &all, &reply_to, d)))
         return rc;
     if (!(inc = malloc(sizeof(*inc))) || !(messages = json_array()) || !(skipped = json_array())) {
         rc = ERMES_ENOMEM;

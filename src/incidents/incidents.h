@@ -134,6 +134,13 @@ struct ermes__notification;
 int ermes__incident_write(ermes__store_t *st, const ermes__viewer_t *v,
                           const struct ermes__notify_options *o, int64_t id, const json_t *body,
                           json_t **result, ermes_diag_t *d);
+/* Reads and checks such a body (everything ermes__incident_write checks without the store):
+ * subject one line, body text without control characters but line ends and tabs, to 1 to 64
+ * ids or names, exactly one of to, all, reply_to; nothing else. Out-params borrow from body.
+ * ERMES_EINVAL with d naming the member. */
+int ermes__incident_message_read(const json_t *body, const char **subject, const char **text,
+                                 const json_t **to, int *all, const char **reply_to,
+                                 ermes_diag_t *d);
 /* GET /api/v1/incidents/{id}/correspondence: every notification linked to the incident with
  * each recipient's state (pending, sent, failed, acknowledged, replied) and the answers
  * threaded onto it. */

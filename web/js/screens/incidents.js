@@ -4,6 +4,7 @@
 // may comment; what the CERT's staff alone may see or do is left out for it by the API.
 import { api, get, post } from '../api.js';
 import { correspondence } from './correspondence.js';
+import { attachments } from './attachments.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
 
 const enc = encodeURIComponent;
@@ -132,6 +133,7 @@ async function detail(view, ctx) {
     { label: 'What', cell: (e) => e.kind },
     { label: 'Detail', cell: (e) => entryText(e) },
   ], tl.data, { class: 'timeline', caption: 'Timeline' }), commentForm));
+  await attachments(view, id, msg, reload);
   if (!staff) return;
   try {
     const [tasks, links, obs] = await Promise.all(['tasks', 'links', 'observables'].map((s) => get('incidents/' + enc(id) + '/' + s)));
