@@ -25,6 +25,9 @@ static void help(FILE *f)
             "       ermes incidents close ID [--json]\n"
             "       ermes incidents merge ID --into ID [--json]\n"
             "       ermes incidents comment ID TEXT [--public]\n"
+            "       ermes incidents write ID (--to ORG... | --all | --reply-to REF)\n"
+            "                       --subject TEXT (--body TEXT | --body-file FILE)\n"
+            "       ermes incidents correspondence ID\n"
             "       ermes incidents triage [--event ID]... [--sighting ID]... [--report ID]...\n"
             "                       [--state S]"
             " [--note TEXT] [--allowlist] [--incident ID] [--json]\n"
@@ -315,6 +318,12 @@ int ermes__cmd_incidents(cli_t *c)
     const char *hours = NULL, *holidays = NULL, *severity_arg = NULL;
     ermes_diag_t d;
 
+    /* Coordination with constituents: its own file (cmd_incident_write.c). */
+    if (c->nargs > 0 &&
+        (strcmp(cli_arg(c, 0), "write") == 0 || strcmp(cli_arg(c, 0), "correspondence") == 0)) {
+        rc = ermes__cmd_incidents_write(c, cli_arg(c, 0));
+        goto out;
+    }
     memset(&f, 0, sizeof(f));
     ermes_diag_clear(&d);
     if (!body || !constituents || !events || !sightings || !reports) {

@@ -47,7 +47,7 @@ static const struct command {
     {"csaf", ermes__cmd_csaf, "CSAF 2.0 documents: validate (schema and mandatory tests)"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
     {"incidents", ermes__cmd_incidents,
-     "incidents: list, show, create, update, close, merge, comment; triage"},
+     "incidents: list, show, create, update, close, merge, comment, write; triage"},
     {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
     {"migrate", ermes__cmd_migrate,
      "copy the database whole to PostgreSQL (--to postgresql://...) or back to SQLite"},

@@ -376,6 +376,13 @@ enum MHD_Result ermes__h_incident_link_add(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_observables(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_observable_add(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_templates(ermes__req_t *req);
+/* Coordination: writing to constituents from an incident (h_incident_messages.c). */
+enum MHD_Result ermes__h_incident_write(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_correspondence(ermes__req_t *req);
+/* Attachments of incidents (h_incident_attachments.c). */
+enum MHD_Result ermes__h_incident_attachment_add(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_attachments(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_attachment_get(ermes__req_t *req);
 enum MHD_Result ermes__h_triage(ermes__req_t *req);
 enum MHD_Result ermes__h_event_triage(ermes__req_t *req);
 enum MHD_Result ermes__h_sighting_triage(ermes__req_t *req);

@@ -114,4 +114,44 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
                             const char *period, const char *by, int64_t now, json_t **json,
                             char **csv, ermes_diag_t *d);
 
+/* ---- coordination (coordinate.c) ------------------------------------------------------ */
+
+struct ermes__notify_options;
+struct ermes__notification;
+
+/* Limits of a message written from an incident. */
+#define ERMES_INCIDENT_SUBJECT_MAX 200
+#define ERMES_INCIDENT_MESSAGE_MAX (64 * 1024)
+
+/* POST /api/v1/incidents/{id}/messages and `ermes incidents write`: body {"subject", "body",
+ * and whom: "to": [organisation ids or short names], or "all": true (every constituent the
+ * incident concerns), or "reply_to": a reference of a message written from this incident
+ * (reply to all: every constituent of that writing)}. One notification per constituent (its
+ * contacts for the incident's kind of issue; its own reference), delivered by the notify
+ * machinery (o: review default, mail_from, signature); each linked to the incident and on its
+ * timeline. *result: {"incident", "round", "messages": [...], "skipped": [{"org", "reason"}]}.
+ * ERMES_EINVAL with d naming the member; ERMES_ECONFLICT for a TLP:RED or merged incident. */
+int ermes__incident_write(ermes__store_t *st, const ermes__viewer_t *v,
+                          const struct ermes__notify_options *o, int64_t id, const json_t *body,
+                          json_t **result, ermes_diag_t *d);
+/* Reads and checks such a body (everything ermes__incident_write checks without the store):
+ * subject one line, body text without control characters but line ends and tabs, to 1 to 64
+ * ids or names, exactly one of to, all, reply_to; nothing else. Out-params borrow from body.
+ * ERMES_EINVAL with d naming the member. */
+int ermes__incident_message_read(const json_t *body, const char **subject, const char **text,
+                                 const json_t **to, int *all, const char **reply_to,
+                                 ermes_diag_t *d);
+/* GET /api/v1/incidents/{id}/correspondence: every notification linked to the incident with
+ * each recipient's state (pending, sent, failed, acknowledged, replied) and the answers
+ * threaded onto it. */
+int ermes__incident_correspondence(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
+                                   json_t **out);
+/* 1 (and *incident_id) when notification n was written from an incident. */
+int ermes__incident_message_of(const struct ermes__notification *n, int64_t *incident_id);
+/* Appends what happened to such a message (state: sent, failed, acknowledged, replied; who:
+ * the answer's sender, may be NULL) to its incident's timeline; 0 and nothing for another
+ * notification. */
+int ermes__incident_message_event(ermes__store_t *st, const struct ermes__notification *n,
+                                  const char *state, const char *who);
+
 #endif

@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "core/time.h"
 #include "ermes/net.h"
+#include "incidents/incidents.h"
 #include "intake/intake.h"
 #include "mail/observables.h"
 #include "mail/parse.h"
@@ -323,6 +324,9 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
                                          p->subject ? p->subject : "", body, state, n.tlp,
                                          n.owner_org_id);
     ermes__free(body);
+    /* An answer to a message written from an incident: its timeline says so. */
+    if (!rc)
+        rc = ermes__incident_message_event(m->store, &n, state, p->from);
     if (!rc) {
         snprintf(row->kind, sizeof(row->kind), "reply");
         row->notification_id = nid;

@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
+#include "incidents/incidents.h"
 #include "intake/export.h"
 
 #define MAX_TEMPLATE (64 * 1024)
@@ -978,15 +979,21 @@ int ermes__notify_preview(ermes__store_t *st, const ermes__notify_options_t *o, 
 {
     ermes__notification_t n;
     ermes__strbuf_t csv;
-    int rc;
+    int64_t incident_id = 0;
+    int rc, msg;
 
     if ((rc = ermes__store_notification_get(st, id, &n)))
         return rc;
     ermes__strbuf_init(&csv, MAX_CSV);
-    rc = ermes__notify_csv(st, id, &csv);
+    /* A message written from an incident carries no events, so no attachment (send.c). */
+    msg = ermes__incident_message_of(&n, &incident_id);
+    rc = msg ? 0 : ermes__notify_csv(st, id, &csv);
     if (!rc)
-        rc =
-            ermes__notify_build_message(o, &n, csv.data ? csv.data : "", csv.len, out, err, errcap);
+        rc = ermes__notify_build_message(o, &n,
+                                         msg        ? NULL
+                                         : csv.data ? csv.data
+                                                    : "",
+                                         csv.len, out, err, errcap);
     ermes__strbuf_cleanup(&csv);
     ermes__notification_cleanup(&n);
     return rc;

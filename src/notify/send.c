@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "incidents/incidents.h"
 
 #define HOUR_MS (3600 * 1000LL)
 #define MAX_MESSAGE (512u * 1024 * 1024)
@@ -95,7 +96,8 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     ermes__strbuf_t csv, msg;
     json_t *list = NULL;
     size_t nrcpt = 0, recovered = 0;
-    int rc, claimed = 0, permanent = 0;
+    int rc, claimed = 0, permanent = 0, incident_msg = 0;
+    int64_t incident_id = 0;
 
     ermes__notify_stats_t dummy;
 
@@ -166,6 +168,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
     }
     if (rc)
         goto release;
+    incident_msg = ermes__incident_message_of(&n, &incident_id);
     /* Over a recipient's rate limit the message waits for its turn; it is not an attempt. A
      * manual send waits like any other: the limit protects the recipient. */
     if ((rc = rate_check(st, o, rcpts, nrcpt, now, &wait)))
@@ -179,9 +182,13 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         stats->deferred++;
         goto out;
     }
-    if ((rc = ermes__notify_csv(st, id, &csv)) ||
-        (rc = ermes__notify_build_message_to(o, &n, csv.data ? csv.data : "", csv.len, &crypt, &msg,
-                                             error, sizeof(error)))) {
+    /* A message written from an incident carries no events: no attachment. */
+    if ((!incident_msg && (rc = ermes__notify_csv(st, id, &csv))) ||
+        (rc = ermes__notify_build_message_to(o, &n,
+                                             incident_msg ? NULL
+                                             : csv.data   ? csv.data
+                                                          : "",
+                                             csv.len, &crypt, &msg, error, sizeof(error)))) {
         /* A key that cannot sign is the configuration's fault: it waits like a failed
          * attempt would, and says why. */
         if (rc == ERMES_ECONFIG && error[0]) {
@@ -210,6 +217,9 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
             one_line(error);
             rc = ermes__store_notification_note(st, id, error);
         }
+        /* A message written from an incident: its timeline says it went. */
+        if (!rc)
+            rc = ermes__incident_message_event(st, &n, "sent", NULL);
         if (!rc) {
             stats->sent++;
             ermes__log(ERMES_LOG_NOTICE, "notification %s sent to %zu recipients (%lld events)",
@@ -232,6 +242,8 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         }
         rc = ermes__store_notification_finish(st, id, ERMES_NOTIFICATION_FAILED, attempts, now,
                                               error, 0);
+        if (!rc)
+            rc = ermes__incident_message_event(st, &n, "failed", NULL);
         stats->failed++;
         ermes__log(ERMES_LOG_ERROR, "notification %s failed after %lld attempts: %s", n.reference,
                    (long long)attempts, error);

@@ -486,6 +486,24 @@ static const char pg_schema_14[] =
     "INSERT INTO calendars (org_id, created_at, updated_at) VALUES (0, 0, 0)"                      \
     " ON CONFLICT DO NOTHING;"
 
+/* 27: attachments of incidents (src/store/incident_attachments.c): what a constituent or the
+ * CERT's people add to an incident from the portal, the bytes in the row (so the store's
+ * transaction makes them durable, on either backend); uploader_org_id is the constituent that
+ * added it (NULL: the CERT), which decides who else may read it. */
+#define MIGRATION_27(ID, INT, BLOB, DEFER, META)                                                   \
+    "CREATE TABLE IF NOT EXISTS incident_attachments (" ID ","                                     \
+    " incident_id " INT " NOT NULL REFERENCES incidents(id) ON DELETE CASCADE" DEFER ","           \
+    " file_name TEXT NOT NULL,"                                                                    \
+    " content_type TEXT NOT NULL,"                                                                 \
+    " size " INT " NOT NULL,"                                                                      \
+    " sha256 TEXT NOT NULL,"                                                                       \
+    " data " BLOB " NOT NULL,"                                                                     \
+    " uploader_id " INT ","                                                                        \
+    " uploader TEXT NOT NULL,"                                                                     \
+    " uploader_org_id " INT " REFERENCES organisations(id) ON DELETE SET NULL" DEFER "," META ");" \
+    "CREATE INDEX IF NOT EXISTS incident_attachments_incident"                                     \
+    " ON incident_attachments(incident_id, id);"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1234,6 +1252,9 @@ static const char *const migrations[] = {
     " event_uuid TEXT NOT NULL,"
     " event_timestamp INTEGER NOT NULL," META_COLUMNS ","
     " PRIMARY KEY (feed, event_uuid));",
+    /* 26: reserved for work under way on another branch. */
+    NULL,
+    MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1458,6 +1479,9 @@ static const char *const pg_migrations[] = {
     " event_uuid TEXT NOT NULL,"
     " event_timestamp BIGINT NOT NULL," PG_META_COLUMNS ","
     " PRIMARY KEY (feed, event_uuid));",
+    /* 26 */
+    NULL,
+    MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -489,6 +489,10 @@ test('incident_queue_and_page', async () => {
   assert.match(await page.locator('h1').first().textContent(), /Phishing wave at UMA/);
   assert.equal(await page.locator('table.tasks tbody tr').count(), 3, 'the template\'s tasks');
   assert.ok(await page.locator('table.clocks tbody tr').count() >= 3, 'the SLA clocks');
+  // Coordination (staff): the correspondence, the form to write to constituents, attachments.
+  await page.locator('#write-form').waitFor();
+  assert.match(await page.locator('table.correspondence').textContent(), /No message yet/);
+  await page.locator('#attachment-form').waitFor();
   await shot(page, 'incident_page');
   // A move of the lifecycle, then a comment: both on the timeline.
   await page.getByRole('button', { name: 'Move to in progress' }).click();
@@ -505,6 +509,50 @@ test('incident_queue_and_page', async () => {
   await page.locator('#main .notice-error').waitFor();
   assert.match(await page.locator('#main .notice-error').textContent(), /mandatory/);
   await shot(page, 'incident_close_refused');
+  noErrors(page);
+});
+
+// The constituent's view of an incident (the portal): its own organisation's incident, no other
+// constituent's name in it; it answers with a comment and adds an attachment it can read back.
+test('constituent_portal', async () => {
+  const admin = await newPage();
+  await signIn(admin, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const [st, inc] = await pageFetch(admin, 'POST', '/api/v1/incidents', JSON.stringify({
+    title: 'Defacement seen at two constituents', tlp: 'AMBER',
+    constituents: [env('ERMES_CONST_ORG'), env('ERMES_OTHER_ORG')] }), 'application/json');
+  assert.equal(st, 201, JSON.stringify(inc));
+  await admin.context().close();
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  await page.goto('/incidents');
+  await ready(page);
+  await page.getByRole('link', { name: 'Defacement seen at two constituents' }).click();
+  await page.waitForURL(new RegExp('/incidents/' + inc.id + '$'));
+  await ready(page);
+  await page.locator('#attachment-form').waitFor();
+  assert.ok(!(await page.locator('#main').textContent()).includes(env('ERMES_OTHER_ORG')), 'no other constituent named');
+  // What the CERT's people alone see is not on the page.
+  assert.equal(await page.locator('table.tasks').count(), 0);
+  assert.equal(await page.locator('table.correspondence').count(), 0);
+  await page.getByLabel('Comment').fill('Our web team restored the site.');
+  await page.getByRole('button', { name: 'Add' }).click();
+  await page.waitForFunction(() => /restored the site/.test(document.querySelector('table.timeline')?.textContent || ''));
+  await ready(page);
+  await page.locator('#attachment-form').waitFor();
+  await page.getByLabel('File').setInputFiles({ name: 'access.log', mimeType: 'text/plain', buffer: Buffer.from('GET /index.php 200\n') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForFunction(() => /access\.log/.test(document.querySelector('table.attachments')?.textContent || ''));
+  await ready(page);
+  const href = await page.locator('table.attachments a').first().getAttribute('href');
+  const got = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return [r.status, r.headers.get('Content-Disposition'), r.headers.get('X-Content-Type-Options'), await r.text()];
+  }, href);
+  assert.equal(got[0], 200);
+  assert.match(got[1], /^attachment;/);
+  assert.equal(got[2], 'nosniff');
+  assert.equal(got[3], 'GET /index.php 200\n');
+  await shot(page, 'constituent_portal');
   noErrors(page);
 });
 

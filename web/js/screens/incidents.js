@@ -3,6 +3,8 @@
 // status moves the lifecycle allows). A constituent sees its own organisation's incidents and
 // may comment; what the CERT's staff alone may see or do is left out for it by the API.
 import { api, get, post } from '../api.js';
+import { correspondence } from './correspondence.js';
+import { attachments } from './attachments.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
 
 const enc = encodeURIComponent;
@@ -131,6 +133,7 @@ async function detail(view, ctx) {
     { label: 'What', cell: (e) => e.kind },
     { label: 'Detail', cell: (e) => entryText(e) },
   ], tl.data, { class: 'timeline', caption: 'Timeline' }), commentForm));
+  await attachments(view, id, msg, reload);
   if (!staff) return;
   try {
     const [tasks, links, obs] = await Promise.all(['tasks', 'links', 'observables'].map((s) => get('incidents/' + enc(id) + '/' + s)));
@@ -153,6 +156,7 @@ async function detail(view, ctx) {
       { label: 'TLP', cell: (o) => tlp(o.tlp) },
     ], obs.data, { class: 'observables', caption: 'Observables', empty: 'No observable.' })));
   } catch (e) { view.append(errorNotice(e)); }
+  await correspondence(view, id, msg, reload);
 }
 
 export async function render(view, ctx) {
