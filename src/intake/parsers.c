@@ -25,6 +25,7 @@ extern const ermes__parser_def_t ermes__parser_generic_csv;
 extern const ermes__parser_def_t ermes__parser_generic_json;
 extern const ermes__parser_def_t ermes__parser_xarf;
 extern const ermes__parser_def_t ermes__parser_arf;
+extern const ermes__parser_def_t ermes__parser_threatfox;
 
 const ermes__parser_def_t *const ermes__parsers[] = {
     &ermes__parser_shadowserver,
@@ -49,6 +50,7 @@ const ermes__parser_def_t *const ermes__parsers[] = {
     &ermes__parser_xarf,
     &ermes__parser_arf,
     &ermes__parser_openphish_commercial,
+    &ermes__parser_threatfox,
     NULL,
 };
 

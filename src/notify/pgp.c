@@ -154,8 +154,8 @@ int ermes__notify_pgp_sign(const char *home, const char *keyid, const char *data
         gpgme_set_armor(ctx, 1);
         gpgme_set_textmode(ctx, 0);
         if ((e = find_key(ctx, keyid, &key)) || !key) {
-            snprintf(err, errcap, "no secret key \"%.64s\" that can sign%s%s", keyid,
-                     e ? ": " : "", e ? gpgme_strerror(e) : "");
+            snprintf(err, errcap, "no secret key \"%.64s\" that can sign%s%s", keyid, e ? ": " : "",
+                     e ? gpgme_strerror(e) : "");
             goto out;
         }
         if ((e = gpgme_signers_add(ctx, key))) {
@@ -164,8 +164,7 @@ int ermes__notify_pgp_sign(const char *home, const char *keyid, const char *data
             goto out;
         }
     }
-    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) ||
-        (e = gpgme_data_new(&out))) {
+    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) || (e = gpgme_data_new(&out))) {
         snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
         rc = ERMES_ENOMEM;
         goto out;
