@@ -31,10 +31,11 @@ static void collect_help(FILE *f)
                "lists every collector with its state.\n\n"
                "The feed catalogue: `ermes collectors presets` lists the feeds ermes knows (URL,\n"
                "parser and options, schedule, TLP, documentation, what each needs);\n"
-               "`ermes collectors add --preset NAME` appends its [collector] section to the\n"
-               "config file (--config, else DATA_DIR/ermes.conf, made with mode 0600) under\n"
-               "the preset's name or --name. --api-key gives the API key or user:password a\n"
-               "preset needs, --asn the AS number. The daemon reads it at its next start.\n");
+               "`ermes collectors add --preset NAME` appends its [collector] section, named\n"
+               "after the preset or --name, to the config file (--config, else\n"
+               "DATA_DIR/ermes.conf; made owner-only when a key goes in). --api-key gives the\n"
+               "API key or user:password a preset needs, --asn the AS number. The daemon\n"
+               "reads it at its next start.\n");
     cli_usage_settings(f);
 }
 
@@ -125,7 +126,7 @@ static int cmd_presets(cli_t *c, int first)
 
 /* Appends text to path (made 0600: it may hold an API key), then reads the whole file back
  * as the daemon would; when that fails the file is cut back to what it was. */
-static int append_section(const char *path, const char *text, ermes_diag_t *d)
+static int append_section(const char *path, const char *text, int secret, ermes_diag_t *d)
 {
     struct stat sb;
     off_t before = 0;
@@ -137,6 +138,12 @@ static int append_section(const char *path, const char *text, ermes_diag_t *d)
         before = sb.st_size;
     if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
         ermes_diag_set(d, NULL, "cannot open %s: %s", path, strerror(errno));
+        return ERMES_EIO;
+    }
+    /* A key going in: the file becomes the owner's alone, as a new one is. */
+    if (secret && fstat(fd, &sb) == 0 && (sb.st_mode & 077) && fchmod(fd, sb.st_mode & 0700)) {
+        ermes_diag_set(d, NULL, "cannot make %s private: %s", path, strerror(errno));
+        close(fd);
         return ERMES_EIO;
     }
     while (done < len) {
@@ -224,7 +231,7 @@ static int cmd_add(cli_t *c, int first)
         cli_error("collectors add: no config file to write to (--config FILE)");
         return CLI_ERROR;
     }
-    if ((rc = append_section(path, text, &d))) {
+    if ((rc = append_section(path, text, value != NULL, &d))) {
         cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
         ermes__free(path);
         return CLI_ERROR;
