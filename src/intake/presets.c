@@ -132,6 +132,17 @@ const ermes__preset_t *const ermes__presets[] = {
       .options = {"columns=source.ip|extra.tags", "skip_header=true", "type=scanner"},
       .interval = DAY, .tlp = "CLEAR", .doc = "https://docs.turris.cz/basics/sentinel/greylist/",
       .sample = "local:cznic-turris-greylist.csv"),
+    P(.name = "fraunhofer-dga", .provider = "Fraunhofer FKIE",
+      .title = "DGArchive: today's domains of the known domain generation algorithms",
+      .url = "https://{value}@dgarchive.caad.fkie.fraunhofer.de/today", .parser = "fraunhofer-dga",
+      .interval = DAY, .tlp = "AMBER", .doc = "https://dgarchive.caad.fkie.fraunhofer.de/site/",
+      .needs = ERMES_PRESET_NEEDS_CREDENTIALS, .sample = "local:fraunhofer-dga.json"),
+    P(.name = "certpl-n6", .provider = "CERT Polska",
+      .title = "n6 REST API: events about your networks (report/inside)",
+      .url = "https://n6api.cert.pl/report/inside.json", .parser = "n6",
+      .headers = {"Authorization: Bearer {value}"}, .interval = HOUR, .tlp = "AMBER",
+      .doc = "https://n6.readthedocs.io/usage/restapi/", .needs = ERMES_PRESET_NEEDS_API_KEY,
+      .sample = "local:certpl-n6.json"),
     NULL,
 };
 
