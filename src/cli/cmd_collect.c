@@ -1,5 +1,7 @@
 /* ermes collect NAME, ermes collectors: the collectors of the config file from the command
  * line (src/intake/collect.c does the work). */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,17 +11,31 @@
 #include "core/time.h"
 #include "intake/collect.h"
 #include "intake/intake.h"
+#include "intake/presets.h"
+#include "core/alloc.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void collect_help(FILE *f)
 {
     fprintf(f, "usage: ermes collect NAME [--no-process] [--json]\n"
-               "       ermes collectors [--json]\n\n"
+               "       ermes collectors [--json]\n"
+               "       ermes collectors presets [--json]\n"
+               "       ermes collectors add --preset NAME [--name NAME] [--api-key VALUE] "
+               "[--asn N]\n\n"
                "Collectors are [collector \"NAME\"] sections of the config file: a feed fetched\n"
                "over HTTP(S) every `interval` seconds with a conditional GET, each new body a\n"
                "report of the collector's feed. `ermes collect NAME` runs one now, whatever its\n"
                "schedule, then processes the report it made (unless --no-process). Exit status\n"
                "1 when the run failed (its reason is recorded and shown). `ermes collectors`\n"
-               "lists every collector with its state.\n");
+               "lists every collector with its state.\n\n"
+               "The feed catalogue: `ermes collectors presets` lists the feeds ermes knows (URL,\n"
+               "parser and options, schedule, TLP, documentation, what each needs);\n"
+               "`ermes collectors add --preset NAME` appends its [collector] section, named\n"
+               "after the preset or --name, to the config file (--config, else\n"
+               "DATA_DIR/ermes.conf; made owner-only when a key goes in). --api-key gives the\n"
+               "API key or user:password a preset needs, --asn the AS number. The daemon\n"
+               "reads it at its next start.\n");
     cli_usage_settings(f);
 }
 
@@ -68,11 +84,174 @@ static int list_cb(void *ctx, const ermes__collector_conf_t *def, const ermes__c
     return 0;
 }
 
+/* ---- the feed catalogue -------------------------------------------------------------------- */
+
+static int cmd_presets(cli_t *c, int first)
+{
+    int json = 0;
+
+    for (int i = first; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--help", NULL)) {
+            collect_help(stdout);
+            return CLI_OK;
+        } else if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+        } else {
+            cli_error("collectors presets: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    for (size_t k = 0; ermes__presets[k]; k++) {
+        const ermes__preset_t *p = ermes__presets[k];
+        if (json) {
+            json_t *j = ermes__preset_to_json(p);
+            char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            if (!text) {
+                json_decref(j);
+                cli_error("collectors presets: out of memory");
+                return CLI_ERROR;
+            }
+            printf("%s\n", text);
+            free(text);
+            json_decref(j);
+            continue;
+        }
+        printf("%-24s %-20s %s\n%-24s parser %s, every %lds, TLP:%s%s%s; %s\n", p->name,
+               p->provider, p->title, "", p->parser, p->interval, p->tlp,
+               p->needs ? ", needs " : "", p->needs ? ermes__preset_needs_name(p->needs) : "",
+               p->doc);
+    }
+    return CLI_OK;
+}
+
+/* Appends text to path (made 0600: it may hold an API key), then reads the whole file back
+ * as the daemon would; when that fails the file is cut back to what it was. */
+static int append_section(const char *path, const char *text, int secret, ermes_diag_t *d)
+{
+    struct stat sb;
+    off_t before = 0;
+    size_t len = strlen(text), done = 0;
+    ermes__config_t check;
+    int fd, rc = 0;
+
+    if (stat(path, &sb) == 0)
+        before = sb.st_size;
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+        ermes_diag_set(d, NULL, "cannot open %s: %s", path, strerror(errno));
+        return ERMES_EIO;
+    }
+    /* A key going in: the file becomes the owner's alone, as a new one is. */
+    if (secret && fstat(fd, &sb) == 0 && (sb.st_mode & 077) && fchmod(fd, sb.st_mode & 0700)) {
+        ermes_diag_set(d, NULL, "cannot make %s private: %s", path, strerror(errno));
+        close(fd);
+        return ERMES_EIO;
+    }
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ermes_diag_set(d, NULL, "cannot write %s: %s", path, strerror(errno));
+            rc = ERMES_EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (!rc && fsync(fd) != 0) {
+        ermes_diag_set(d, NULL, "cannot write %s: %s", path, strerror(errno));
+        rc = ERMES_EIO;
+    }
+    if (!rc && (rc = ermes__config_init(&check)) == 0) {
+        rc = ermes__config_load_file(&check, path, d);
+        ermes__config_cleanup(&check);
+    }
+    if (rc && ftruncate(fd, before) != 0)
+        ermes_diag_set(d, NULL, "%s is left with a bad section: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+static int cmd_add(cli_t *c, int first)
+{
+    const char *preset = NULL, *name = NULL, *value = NULL, *v;
+    const ermes__preset_t *p;
+    char text[8192] = "", *path = NULL;
+    ermes_diag_t d;
+    int n, rc;
+
+    for (int i = first; i<c->nargs; i += n> 0 ? n : 1) {
+        if (cli_flag(c, i, "--help", NULL)) {
+            collect_help(stdout);
+            return CLI_OK;
+        }
+        if ((n = cli_flag(c, i, "--preset", &v)) > 0)
+            preset = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--name", &v)) > 0)
+            name = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--api-key", &v)) > 0)
+            value = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--asn", &v)) > 0)
+            value = v;
+        if (n < 0)
+            return CLI_USAGE;
+        if (n == 0) {
+            cli_error("collectors add: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if (!preset) {
+        cli_error("collectors add: which preset? (--preset NAME; `ermes collectors presets` "
+                  "lists them)");
+        return CLI_USAGE;
+    }
+    if (!(p = ermes__preset_find(preset))) {
+        cli_error("collectors add: no preset \"%s\" (`ermes collectors presets` lists them)",
+                  preset);
+        return CLI_USAGE;
+    }
+    if (!name)
+        name = p->name;
+    if (ermes__collector_conf_find(&c->cfg, name)) {
+        cli_error("collectors add: there is a collector \"%s\" already (--name another)", name);
+        return CLI_USAGE;
+    }
+    ermes_diag_clear(&d);
+    if ((rc = ermes__preset_section(p, name, value, text, sizeof(text), &d))) {
+        cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        return CLI_USAGE;
+    }
+    if (c->cfg.config_file) {
+        path = ermes__strdup(c->cfg.config_file);
+    } else if (c->cfg.data_dir) {
+        size_t len = strlen(c->cfg.data_dir) + sizeof("/ermes.conf");
+        if ((path = ermes__malloc(len)))
+            snprintf(path, len, "%s/ermes.conf", c->cfg.data_dir);
+    }
+    if (!path) {
+        cli_error("collectors add: no config file to write to (--config FILE)");
+        return CLI_ERROR;
+    }
+    if ((rc = append_section(path, text, value != NULL, &d))) {
+        cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        ermes__free(path);
+        return CLI_ERROR;
+    }
+    printf("collector \"%s\" (preset %s, feed %s, every %lds) added to %s; the daemon runs it "
+           "from its next start\n",
+           name, p->name, p->parser, p->interval, cli_safe(path));
+    ermes__free(path);
+    return CLI_OK;
+}
+
 int ermes__cmd_collectors(cli_t *c)
 {
     struct list_ctx l = {&c->cfg, 0};
     int rc;
 
+    if (c->nargs > 0 && strcmp(cli_arg(c, 0), "presets") == 0)
+        return cmd_presets(c, 1);
+    if (c->nargs > 0 && strcmp(cli_arg(c, 0), "add") == 0)
+        return cmd_add(c, 1);
     for (int i = 0; i < c->nargs; i++) {
         if (cli_flag(c, i, "--help", NULL)) {
             collect_help(stdout);

@@ -117,7 +117,8 @@ static const setting_t settings[] = {
       "seconds after which a notification not yet sent waits for approval instead of leaving "
       "(a backlog when sending is first enabled or after an outage); 0: off"),
     S(notify_templates, SET_STRING, NULL, 0, 0,
-      "directory of <lang>.txt notification templates, beside the built-in en, fr, de"),
+      "directory of <lang>.txt notification templates, beside the built-in en, fr, de, nl, it, es, "
+      "pl"),
     S(notify_pgp_key, SET_STRING, NULL, 0, 0,
       "OpenPGP key (id, fingerprint or user id) that signs notifications (PGP/MIME); unset: "
       "unsigned"),

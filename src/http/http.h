@@ -345,6 +345,7 @@ enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);
 enum MHD_Result ermes__h_log_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes__req_t *req);
+enum MHD_Result ermes__h_collector_presets(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_list(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_get(ermes__req_t *req);

@@ -99,6 +99,7 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/logs", ermes__h_log_submit, STAFF | SENSOR | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/collectors", ermes__h_collector_list, STAFF, NULL},
     {"POST", "/api/v1/collectors/{name}/run", ermes__h_collector_run, STAFF, NULL},
+    {"GET", "/api/v1/collector-presets", ermes__h_collector_presets, STAFF, NULL},
     {"POST", "/api/v1/sessions", ermes__h_session_create, PUBLIC, NULL},
     {"GET", "/api/v1/sessions/current", ermes__h_session_current, ENROL, NULL},
     {"DELETE", "/api/v1/sessions/current", ermes__h_session_delete, ENROL, NULL},

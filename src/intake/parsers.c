@@ -25,6 +25,9 @@ extern const ermes__parser_def_t ermes__parser_generic_csv;
 extern const ermes__parser_def_t ermes__parser_generic_json;
 extern const ermes__parser_def_t ermes__parser_xarf;
 extern const ermes__parser_def_t ermes__parser_arf;
+extern const ermes__parser_def_t ermes__parser_threatfox;
+extern const ermes__parser_def_t ermes__parser_fraunhofer_dga;
+extern const ermes__parser_def_t ermes__parser_n6;
 
 const ermes__parser_def_t *const ermes__parsers[] = {
     &ermes__parser_shadowserver,
@@ -49,6 +52,9 @@ const ermes__parser_def_t *const ermes__parsers[] = {
     &ermes__parser_xarf,
     &ermes__parser_arf,
     &ermes__parser_openphish_commercial,
+    &ermes__parser_threatfox,
+    &ermes__parser_fraunhofer_dga,
+    &ermes__parser_n6,
     NULL,
 };
 

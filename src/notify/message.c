@@ -33,6 +33,9 @@ typedef struct builtin {
     const char *tlp_text[5];         /* CLEAR .. RED */
     const char *other_type;          /* explanation of a type not in the table */
     const char *text;
+    /* Polish: the plural after 2-4 (but 12-14) and their compounds ("2 zdarzenia"; events is
+     * then the form after 5 and more, "5 zdarzeń"). NULL in the other languages. */
+    const char *events_few;
 } builtin_t;
 
 static const builtin_t builtins[] = {
@@ -64,7 +67,8 @@ static const builtin_t builtins[] = {
      "This message is TLP:${tlp}: ${tlp_text}\n"
      "\n"
      "Best regards,\n"
-     "${signature}\n"},
+     "${signature}\n",
+     NULL},
     {"fr",
      "événement",
      "événements",
@@ -96,7 +100,8 @@ static const builtin_t builtins[] = {
      "Ce message est TLP:${tlp} : ${tlp_text}\n"
      "\n"
      "Cordialement,\n"
-     "${signature}\n"},
+     "${signature}\n",
+     NULL},
     {"de",
      "Ereignis",
      "Ereignisse",
@@ -126,85 +131,331 @@ static const builtin_t builtins[] = {
      "Diese Nachricht ist TLP:${tlp}: ${tlp_text}\n"
      "\n"
      "Mit freundlichen Grüßen\n"
-     "${signature}\n"},
+     "${signature}\n",
+     NULL},
+    {"nl",
+     "gebeurtenis",
+     "gebeurtenissen",
+     "uit de bron %s",
+     "van het type %s",
+     {"verspreiding is niet beperkt.", "u mag dit binnen uw gemeenschap delen, niet openbaar.",
+      "u mag dit delen binnen uw organisatie en met haar klanten die het moeten weten.",
+      "u mag dit alleen binnen uw organisatie delen, met wie het moet weten.",
+      "alleen voor de genoemde ontvangers."},
+     "zie het bijgevoegde bestand voor de details.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} voor ${org}\n"
+     "\n"
+     "Geacht team van ${org_name},\n"
+     "\n"
+     "Tussen ${first} en ${last} (UTC) meldden onze bronnen ${n_events}\n"
+     "${about} over systemen in uw netwerken. Het bijgevoegde bestand\n"
+     "${attachment} somt ze op, één per regel.\n"
+     "\n"
+     "Wat ze zijn:\n"
+     "${explanations}\n"
+     "\n"
+     "Controleer deze systemen en neem de nodige maatregelen. Laat bij een\n"
+     "antwoord de referentie ${reference} in het onderwerp staan, zodat uw\n"
+     "antwoord aan deze melding wordt gekoppeld.\n"
+     "\n"
+     "Dit bericht is TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Met vriendelijke groet,\n"
+     "${signature}\n",
+     NULL},
+    {"it",
+     "evento",
+     "eventi",
+     "dalla fonte %s",
+     "di tipo %s",
+     {"la diffusione non è limitata.",
+      "potete condividerla all'interno della vostra comunità, non pubblicamente.",
+      "potete condividerla all'interno della vostra organizzazione e con i suoi clienti che "
+      "ne hanno bisogno.",
+      "potete condividerla solo all'interno della vostra organizzazione, con chi ne ha "
+      "bisogno.",
+      "riservata ai destinatari indicati."},
+     "vedere il file allegato per i dettagli.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} per ${org}\n"
+     "\n"
+     "Gentile team di ${org_name},\n"
+     "\n"
+     "tra il ${first} e il ${last} (UTC) le nostre fonti hanno segnalato\n"
+     "${n_events} ${about} su sistemi delle vostre reti. Il file allegato\n"
+     "${attachment} li elenca, uno per riga.\n"
+     "\n"
+     "Di cosa si tratta:\n"
+     "${explanations}\n"
+     "\n"
+     "Vi preghiamo di verificare questi sistemi e di adottare le misure\n"
+     "necessarie. Se rispondete, mantenete il riferimento ${reference}\n"
+     "nell'oggetto, affinché la risposta sia associata a questa notifica.\n"
+     "\n"
+     "Questo messaggio è TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Cordiali saluti,\n"
+     "${signature}\n",
+     NULL},
+    {"es",
+     "evento",
+     "eventos",
+     "de la fuente %s",
+     "de tipo %s",
+     {"la difusión no está limitada.",
+      "pueden compartirla dentro de su comunidad, no públicamente.",
+      "pueden compartirla dentro de su organización y con los clientes que necesiten "
+      "conocerla.",
+      "pueden compartirla solo dentro de su organización, con quienes necesiten conocerla.",
+      "solo para los destinatarios indicados."},
+     "consulten el archivo adjunto para más detalles.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} para ${org}\n"
+     "\n"
+     "Estimado equipo de ${org_name}:\n"
+     "\n"
+     "Entre el ${first} y el ${last} (UTC) nuestras fuentes notificaron\n"
+     "${n_events} ${about} sobre sistemas de sus redes. El archivo adjunto\n"
+     "${attachment} los enumera, uno por línea.\n"
+     "\n"
+     "De qué se trata:\n"
+     "${explanations}\n"
+     "\n"
+     "Les rogamos que revisen estos sistemas y tomen las medidas necesarias.\n"
+     "Si responden, mantengan la referencia ${reference} en el asunto para\n"
+     "que su respuesta quede asociada a esta notificación.\n"
+     "\n"
+     "Este mensaje es TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Atentamente,\n"
+     "${signature}\n",
+     NULL},
+    {"pl",
+     "zdarzenie",
+     "zdarzeń",
+     "ze źródła %s",
+     "typu %s",
+     {"rozpowszechnianie nie jest ograniczone.",
+      "mogą Państwo udostępniać ją w swojej społeczności, ale nie publicznie.",
+      "mogą Państwo udostępniać ją w swojej organizacji i jej klientom, którzy muszą ją znać.",
+      "mogą Państwo udostępniać ją tylko w swojej organizacji, osobom, które muszą ją znać.",
+      "wyłącznie dla wymienionych odbiorców."},
+     "szczegóły w załączonym pliku.",
+     "[${reference}] [TLP:${tlp}] ${n_events} ${about} dla ${org}\n"
+     "\n"
+     "Szanowny Zespole ${org_name},\n"
+     "\n"
+     "między ${first} a ${last} (UTC) nasze źródła zgłosiły ${n_events}\n"
+     "${about} w związku z systemami w Państwa sieciach. Załączony plik\n"
+     "${attachment} zawiera ich listę, po jednym w wierszu.\n"
+     "\n"
+     "Czego dotyczą:\n"
+     "${explanations}\n"
+     "\n"
+     "Prosimy o sprawdzenie tych systemów i podjęcie niezbędnych działań.\n"
+     "Odpowiadając, prosimy zachować numer ${reference} w temacie, aby\n"
+     "odpowiedź została przypisana do tego powiadomienia.\n"
+     "\n"
+     "Ta wiadomość ma oznaczenie TLP:${tlp}: ${tlp_text}\n"
+     "\n"
+     "Z poważaniem\n"
+     "${signature}\n",
+     "zdarzenia"},
 };
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+/* The languages of builtins[], in its order: the index into the word tables below. */
+#define NLANGS 7
+_Static_assert(NBUILTINS == NLANGS, "a built-in language needs its words in every table");
 
-/* What each classification type (RSIT, with IntelMQ's names) means for the recipient. */
+/* The index of lang in builtins[] (English for any other). */
+static size_t lang_index(const char *lang)
+{
+    for (size_t k = 0; lang && k < NBUILTINS; k++)
+        if (strcmp(builtins[k].lang, lang) == 0)
+            return k;
+    return 0;
+}
+
+/* "event" or "events" (or Polish's third form) after n. */
+static const char *event_word(const builtin_t *w, int64_t n)
+{
+    if (n == 1)
+        return w->event;
+    if (w->events_few && n % 10 >= 2 && n % 10 <= 4 && !(n % 100 >= 12 && n % 100 <= 14))
+        return w->events_few;
+    return w->events;
+}
+
+/* What each classification type (RSIT, with IntelMQ's names) means for the recipient, in
+ * each built-in language (the order of builtins[]). The nl, it, es and pl texts are our own
+ * translations: the RSIT reference (../shared/conformance/taxonomy/rsit/) has English only. */
 static const struct explanation {
     const char *type;
-    const char *en, *fr, *de;
+    const char *text[NLANGS];
 } explanations[] = {
-    {"infected-system", "a system is infected with malware and talks to its operators.",
-     "un système est infecté par un logiciel malveillant qui communique avec ses opérateurs.",
-     "ein System ist mit Schadsoftware infiziert, die mit ihren Betreibern kommuniziert."},
-    {"c2-server", "a system serves as command-and-control server for malware.",
-     "un système sert de serveur de commande et de contrôle pour un logiciel malveillant.",
-     "ein System dient als Steuerserver (C2) für Schadsoftware."},
-    {"malware-distribution", "a system distributes malware.",
-     "un système distribue des logiciels malveillants.", "ein System verbreitet Schadsoftware."},
-    {"scanner", "a system scans other systems on the Internet.",
-     "un système balaie d'autres systèmes sur Internet.",
-     "ein System scannt andere Systeme im Internet."},
-    {"brute-force", "a system tries to guess passwords of other systems.",
-     "un système tente de deviner les mots de passe d'autres systèmes.",
-     "ein System versucht, Passwörter anderer Systeme zu erraten."},
-    {"ddos", "a system takes part in denial-of-service attacks.",
-     "un système participe à des attaques par déni de service.",
-     "ein System beteiligt sich an Denial-of-Service-Angriffen."},
+    {"infected-system",
+     {"a system is infected with malware and talks to its operators.",
+      "un système est infecté par un logiciel malveillant qui communique avec ses opérateurs.",
+      "ein System ist mit Schadsoftware infiziert, die mit ihren Betreibern kommuniziert.",
+      "een systeem is besmet met malware die contact heeft met de beheerders ervan.",
+      "un sistema è infetto da malware che comunica con i suoi operatori.",
+      "un sistema está infectado con malware que se comunica con sus operadores.",
+      "system jest zainfekowany złośliwym oprogramowaniem, które komunikuje się ze swoimi "
+      "operatorami."}},
+    {"c2-server",
+     {"a system serves as command-and-control server for malware.",
+      "un système sert de serveur de commande et de contrôle pour un logiciel malveillant.",
+      "ein System dient als Steuerserver (C2) für Schadsoftware.",
+      "een systeem dient als command-and-controlserver voor malware.",
+      "un sistema funge da server di comando e controllo per malware.",
+      "un sistema actúa como servidor de mando y control de malware.",
+      "system służy jako serwer dowodzenia i kontroli (C2) złośliwego oprogramowania."}},
+    {"malware-distribution",
+     {"a system distributes malware.", "un système distribue des logiciels malveillants.",
+      "ein System verbreitet Schadsoftware.", "een systeem verspreidt malware.",
+      "un sistema distribuisce malware.", "un sistema distribuye malware.",
+      "system rozpowszechnia złośliwe oprogramowanie."}},
+    {"scanner",
+     {"a system scans other systems on the Internet.",
+      "un système balaie d'autres systèmes sur Internet.",
+      "ein System scannt andere Systeme im Internet.",
+      "een systeem scant andere systemen op internet.",
+      "un sistema esegue scansioni di altri sistemi su Internet.",
+      "un sistema escanea otros sistemas en Internet.",
+      "system skanuje inne systemy w Internecie."}},
+    {"brute-force",
+     {"a system tries to guess passwords of other systems.",
+      "un système tente de deviner les mots de passe d'autres systèmes.",
+      "ein System versucht, Passwörter anderer Systeme zu erraten.",
+      "een systeem probeert wachtwoorden van andere systemen te raden.",
+      "un sistema tenta di indovinare le password di altri sistemi.",
+      "un sistema intenta adivinar las contraseñas de otros sistemas.",
+      "system próbuje odgadnąć hasła innych systemów."}},
+    {"ddos",
+     {"a system takes part in denial-of-service attacks.",
+      "un système participe à des attaques par déni de service.",
+      "ein System beteiligt sich an Denial-of-Service-Angriffen.",
+      "een systeem neemt deel aan denial-of-serviceaanvallen.",
+      "un sistema partecipa ad attacchi di tipo denial of service.",
+      "un sistema participa en ataques de denegación de servicio.",
+      "system bierze udział w atakach typu odmowa usługi (DoS)."}},
     {"ddos-amplifier",
-     "a service can be abused to amplify denial-of-service attacks; restrict it or turn it off.",
-     "un service peut être détourné pour amplifier des attaques par déni de service ; "
-     "restreignez-le ou désactivez-le.",
-     "ein Dienst kann zur Verstärkung von DoS-Angriffen missbraucht werden; schränken Sie ihn "
-     "ein oder schalten Sie ihn ab."},
-    {"vulnerable-system", "a system runs software with a known vulnerability; update it.",
-     "un système exécute un logiciel présentant une vulnérabilité connue ; mettez-le à jour.",
-     "auf einem System läuft Software mit einer bekannten Schwachstelle; aktualisieren Sie sie."},
+     {"a service can be abused to amplify denial-of-service attacks; restrict it or turn it off.",
+      "un service peut être détourné pour amplifier des attaques par déni de service ; "
+      "restreignez-le ou désactivez-le.",
+      "ein Dienst kann zur Verstärkung von DoS-Angriffen missbraucht werden; schränken Sie ihn ein "
+      "oder schalten Sie ihn ab.",
+      "een dienst kan worden misbruikt om denial-of-serviceaanvallen te versterken; beperk hem of "
+      "schakel hem uit.",
+      "un servizio può essere sfruttato per amplificare attacchi denial of service; limitatelo o "
+      "disattivatelo.",
+      "un servicio puede usarse para amplificar ataques de denegación de servicio; restrínjanlo o "
+      "desactívenlo.",
+      "usługa może zostać wykorzystana do wzmacniania ataków DoS; należy ją ograniczyć lub "
+      "wyłączyć."}},
+    {"vulnerable-system",
+     {"a system runs software with a known vulnerability; update it.",
+      "un système exécute un logiciel présentant une vulnérabilité connue ; mettez-le à jour.",
+      "auf einem System läuft Software mit einer bekannten Schwachstelle; aktualisieren Sie sie.",
+      "op een systeem draait software met een bekende kwetsbaarheid; werk deze bij.",
+      "un sistema esegue software con una vulnerabilità nota; aggiornatelo.",
+      "un sistema ejecuta software con una vulnerabilidad conocida; actualícenlo.",
+      "system działa na oprogramowaniu ze znaną podatnością; należy je zaktualizować."}},
     {"potentially-unwanted-accessible",
-     "a service is reachable from the Internet that probably should not be.",
-     "un service est accessible depuis Internet alors qu'il ne devrait probablement pas l'être.",
-     "ein Dienst ist aus dem Internet erreichbar, der es vermutlich nicht sein sollte."},
-    {"exploit", "a system attempts to exploit vulnerabilities of other systems.",
-     "un système tente d'exploiter des vulnérabilités d'autres systèmes.",
-     "ein System versucht, Schwachstellen anderer Systeme auszunutzen."},
-    {"compromised", "a system or account appears to be compromised.",
-     "un système ou un compte semble compromis.",
-     "ein System oder Konto scheint kompromittiert zu sein."},
-    {"system-compromise", "a system appears to be compromised.", "un système semble compromis.",
-     "ein System scheint kompromittiert zu sein."},
-    {"phishing", "a system hosts a phishing site.", "un système héberge un site d'hameçonnage.",
-     "ein System beherbergt eine Phishing-Seite."},
-    {"spam", "a system sends spam.", "un système envoie du spam.", "ein System versendet Spam."},
-    {"ids-alert", "a system triggered an intrusion detection alert.",
-     "un système a déclenché une alerte de détection d'intrusion.",
-     "ein System hat einen Alarm der Angriffserkennung ausgelöst."},
-    {"blacklist", "a system is listed on a blocklist.",
-     "un système figure sur une liste de blocage.", "ein System steht auf einer Sperrliste."},
-    {"proxy", "a system acts as an open proxy.", "un système fait office de proxy ouvert.",
-     "ein System arbeitet als offener Proxy."},
-    {"data-leak", "data appears to have leaked.", "des données semblent avoir fuité.",
-     "Daten scheinen abgeflossen zu sein."},
+     {"a service is reachable from the Internet that probably should not be.",
+      "un service est accessible depuis Internet alors qu'il ne devrait probablement pas l'être.",
+      "ein Dienst ist aus dem Internet erreichbar, der es vermutlich nicht sein sollte.",
+      "een dienst is vanaf internet bereikbaar die dat waarschijnlijk niet zou moeten zijn.",
+      "un servizio è raggiungibile da Internet, mentre probabilmente non dovrebbe esserlo.",
+      "un servicio es accesible desde Internet cuando probablemente no debería serlo.",
+      "usługa jest dostępna z Internetu, choć prawdopodobnie nie powinna być."}},
+    {"exploit",
+     {"a system attempts to exploit vulnerabilities of other systems.",
+      "un système tente d'exploiter des vulnérabilités d'autres systèmes.",
+      "ein System versucht, Schwachstellen anderer Systeme auszunutzen.",
+      "een systeem probeert kwetsbaarheden van andere systemen te misbruiken.",
+      "un sistema tenta di sfruttare vulnerabilità di altri sistemi.",
+      "un sistema intenta explotar vulnerabilidades de otros sistemas.",
+      "system próbuje wykorzystać podatności innych systemów."}},
+    {"compromised",
+     {"a system or account appears to be compromised.", "un système ou un compte semble compromis.",
+      "ein System oder Konto scheint kompromittiert zu sein.",
+      "een systeem of account lijkt gecompromitteerd.",
+      "un sistema o un account sembra compromesso.", "un sistema o una cuenta parece comprometido.",
+      "system lub konto wydaje się przejęte."}},
+    {"system-compromise",
+     {"a system appears to be compromised.", "un système semble compromis.",
+      "ein System scheint kompromittiert zu sein.", "een systeem lijkt gecompromitteerd.",
+      "un sistema sembra compromesso.", "un sistema parece comprometido.",
+      "system wydaje się przejęty."}},
+    {"phishing",
+     {"a system hosts a phishing site.", "un système héberge un site d'hameçonnage.",
+      "ein System beherbergt eine Phishing-Seite.", "een systeem host een phishingsite.",
+      "un sistema ospita un sito di phishing.", "un sistema aloja un sitio de phishing.",
+      "system hostuje stronę phishingową."}},
+    {"spam",
+     {"a system sends spam.", "un système envoie du spam.", "ein System versendet Spam.",
+      "een systeem verstuurt spam.", "un sistema invia spam.", "un sistema envía spam.",
+      "system wysyła spam."}},
+    {"ids-alert",
+     {"a system triggered an intrusion detection alert.",
+      "un système a déclenché une alerte de détection d'intrusion.",
+      "ein System hat einen Alarm der Angriffserkennung ausgelöst.",
+      "een systeem heeft een alarm van de inbraakdetectie veroorzaakt.",
+      "un sistema ha generato un allarme del sistema di rilevamento delle intrusioni.",
+      "un sistema ha provocado una alerta del sistema de detección de intrusiones.",
+      "system wywołał alarm systemu wykrywania włamań."}},
+    {"blacklist",
+     {"a system is listed on a blocklist.", "un système figure sur une liste de blocage.",
+      "ein System steht auf einer Sperrliste.", "een systeem staat op een blokkeerlijst.",
+      "un sistema è presente in una lista di blocco.", "un sistema figura en una lista de bloqueo.",
+      "system znajduje się na liście blokowanych adresów."}},
+    {"proxy",
+     {"a system acts as an open proxy.", "un système fait office de proxy ouvert.",
+      "ein System arbeitet als offener Proxy.", "een systeem werkt als open proxy.",
+      "un sistema funziona da proxy aperto.", "un sistema funciona como proxy abierto.",
+      "system działa jako otwarte proxy."}},
+    {"data-leak",
+     {"data appears to have leaked.", "des données semblent avoir fuité.",
+      "Daten scheinen abgeflossen zu sein.", "er lijken gegevens te zijn gelekt.",
+      "sembra che dei dati siano trapelati.", "parece que se han filtrado datos.",
+      "wygląda na to, że doszło do wycieku danych."}},
 };
 
-/* RSIT classes (classification.taxonomy) in words, for people rather than parsers. */
+/* RSIT classes (classification.taxonomy) in words, for people rather than parsers, in each
+ * built-in language (nl, it, es, pl: our own translations). */
 static const struct class_words {
     const char *taxonomy;
-    const char *en, *fr, *de;
+    const char *text[NLANGS];
 } class_words[] = {
-    {"abusive-content", "Abusive content", "Contenu abusif", "Missbräuchliche Inhalte"},
-    {"availability", "Availability", "Disponibilité", "Verfügbarkeit"},
-    {"fraud", "Fraud", "Fraude", "Betrug"},
-    {"information-content-security", "Information content security",
-     "Sécurité du contenu de l'information", "Sicherheit von Informationsinhalten"},
-    {"information-gathering", "Information gathering", "Collecte d'informations",
-     "Informationsbeschaffung"},
-    {"intrusion-attempts", "Intrusion attempts", "Tentatives d'intrusion", "Einbruchsversuche"},
-    {"intrusions", "Intrusions", "Intrusions", "Einbrüche"},
-    {"malicious-code", "Malicious code", "Code malveillant", "Schadcode"},
-    {"other", "Other", "Autre", "Sonstiges"},
-    {"test", "Test", "Test", "Test"},
-    {"vulnerable", "Vulnerable", "Vulnérable", "Verwundbar"},
+    {"abusive-content",
+     {"Abusive content", "Contenu abusif", "Missbräuchliche Inhalte", "Schadelijke inhoud",
+      "Contenuti abusivi", "Contenido abusivo", "Treści obraźliwe"}},
+    {"availability",
+     {"Availability", "Disponibilité", "Verfügbarkeit", "Beschikbaarheid", "Disponibilità",
+      "Disponibilidad", "Dostępność"}},
+    {"fraud", {"Fraud", "Fraude", "Betrug", "Fraude", "Frode", "Fraude", "Oszustwo"}},
+    {"information-content-security",
+     {"Information content security", "Sécurité du contenu de l'information",
+      "Sicherheit von Informationsinhalten", "Beveiliging van informatie-inhoud",
+      "Sicurezza del contenuto delle informazioni", "Seguridad del contenido de la información",
+      "Bezpieczeństwo treści informacji"}},
+    {"information-gathering",
+     {"Information gathering", "Collecte d'informations", "Informationsbeschaffung",
+      "Informatievergaring", "Raccolta di informazioni", "Obtención de información",
+      "Zbieranie informacji"}},
+    {"intrusion-attempts",
+     {"Intrusion attempts", "Tentatives d'intrusion", "Einbruchsversuche", "Inbraakpogingen",
+      "Tentativi di intrusione", "Intentos de intrusión", "Próby włamania"}},
+    {"intrusions",
+     {"Intrusions", "Intrusions", "Einbrüche", "Inbraken", "Intrusioni", "Intrusiones",
+      "Włamania"}},
+    {"malicious-code",
+     {"Malicious code", "Code malveillant", "Schadcode", "Kwaadaardige code", "Codice malevolo",
+      "Código dañino", "Złośliwy kod"}},
+    {"other", {"Other", "Autre", "Sonstiges", "Overig", "Altro", "Otros", "Inne"}},
+    {"test", {"Test", "Test", "Test", "Test", "Test", "Prueba", "Test"}},
+    {"vulnerable",
+     {"Vulnerable", "Vulnérable", "Verwundbar", "Kwetsbaar", "Vulnerabile", "Vulnerable",
+      "Podatność"}},
 };
 
 /* A type's name in words: the few whose name is an abbreviation spelt out, the others with
@@ -228,10 +479,7 @@ static int type_in_words(const char *lang, const char *type, ermes__strbuf_t *ou
 
     for (size_t k = 0; taxonomy && k < sizeof(class_words) / sizeof(class_words[0]); k++)
         if (strcmp(class_words[k].taxonomy, taxonomy) == 0) {
-            rc = ermes__strbuf_addf(out, "%s: ",
-                                    strcmp(lang, "fr") == 0   ? class_words[k].fr
-                                    : strcmp(lang, "de") == 0 ? class_words[k].de
-                                                              : class_words[k].en);
+            rc = ermes__strbuf_addf(out, "%s: ", class_words[k].text[lang_index(lang)]);
             break;
         }
     for (size_t k = 0; !rc && k < sizeof(type_words) / sizeof(type_words[0]); k++)
@@ -356,9 +604,7 @@ static int add_explanations(render_ctx_t *c)
         int64_t n = v->type_counts ? v->type_counts[k] : 0;
         for (size_t j = 0; j < sizeof(explanations) / sizeof(explanations[0]); j++)
             if (strcmp(explanations[j].type, v->types[k]) == 0) {
-                text = strcmp(c->words->lang, "fr") == 0   ? explanations[j].fr
-                       : strcmp(c->words->lang, "de") == 0 ? explanations[j].de
-                                                           : explanations[j].en;
+                text = explanations[j].text[lang_index(c->words->lang)];
                 break;
             }
         /* The RSIT class and the type in words, with how many, then what it means: never
@@ -371,12 +617,12 @@ static int add_explanations(render_ctx_t *c)
             /* The feed's own name too, where the words differ from it. */
             colon = words.data ? strstr(words.data, ": ") : NULL;
             if (!rc)
-                rc = ermes__strbuf_addf(
-                    &c->explain, "%s- %s (%s%s%lld %s): %s", k ? "\n" : "",
-                    words.data ? words.data : v->types[k],
-                    colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : v->types[k],
-                    colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : ", ", (long long)n,
-                    n == 1 ? c->words->event : c->words->events, text);
+                rc = ermes__strbuf_addf(&c->explain, "%s- %s (%s%s%lld %s): %s", k ? "\n" : "",
+                                        words.data ? words.data : v->types[k],
+                                        colon && strcmp(colon + 2, v->types[k]) == 0 ? ""
+                                                                                     : v->types[k],
+                                        colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : ", ",
+                                        (long long)n, event_word(c->words, n), text);
             ermes__strbuf_cleanup(&words);
         }
     }
@@ -511,7 +757,7 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
     format_utc(vars->first, c.first, sizeof(c.first));
     format_utc(vars->last, c.last, sizeof(c.last));
     if ((rc = ermes__strbuf_addf(&c.n_events, "%lld %s", (long long)vars->events,
-                                 vars->events == 1 ? c.words->event : c.words->events)) ||
+                                 event_word(c.words, vars->events))) ||
         (rc = fill_pattern(vars->by_type ? c.words->of_type : c.words->from_feed,
                            vars->group ? vars->group : "", &c.about)) ||
         (rc = add_explanations(&c)))

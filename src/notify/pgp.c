@@ -23,6 +23,80 @@ static void pgp_init(void)
     pgp_version = gpgme_check_version(NULL);
 }
 
+/* ---- idle gpgme contexts ------------------------------------------------------------------ */
+
+/* Contexts are kept between messages, by keyring (and, for signing, by key): making one with
+ * a home directory costs a `gpg --version` run (gpgme_ctx_set_engine_info asks the engine its
+ * version), and finding the signing key another run (a secret key listing). Before this pool a
+ * signed and encrypted message cost five gpg runs; now two (the signature, the encryption).
+ * A context is used by one thread at a time: taken out of the pool, given back after. A
+ * signing context is made again after POOL_MS, so that a key replaced in the CERT's keyring
+ * is picked up. */
+#define POOL 8
+#define POOL_MS (10 * 60 * 1000LL)
+
+typedef struct pooled {
+    gpgme_ctx_t ctx;
+    char home[512];
+    char keyid[160]; /* "": a contacts' keyring context */
+    int64_t at;
+} pooled_t;
+
+static pooled_t pool[POOL];
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* An idle context for (home, keyid), or NULL. */
+static gpgme_ctx_t pool_take(const char *home, const char *keyid, int64_t now, int64_t *made)
+{
+    gpgme_ctx_t ctx = NULL, stale = NULL;
+
+    pthread_mutex_lock(&pool_lock);
+    for (size_t k = 0; k < POOL && !ctx; k++) {
+        if (!pool[k].ctx || strcmp(pool[k].home, home ? home : "") ||
+            strcmp(pool[k].keyid, keyid ? keyid : ""))
+            continue;
+        if (now - pool[k].at >= POOL_MS)
+            stale = pool[k].ctx;
+        else {
+            ctx = pool[k].ctx;
+            *made = pool[k].at;
+        }
+        pool[k].ctx = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (stale)
+        gpgme_release(stale);
+    return ctx;
+}
+
+/* Gives ctx back (made at `at`); released when the pool is full or the names do not fit. */
+static void pool_give(gpgme_ctx_t ctx, const char *home, const char *keyid, int64_t at)
+{
+    size_t k;
+
+    if (!ctx)
+        return;
+    home = home ? home : "";
+    keyid = keyid ? keyid : "";
+    if (strlen(home) >= sizeof(pool[0].home) || strlen(keyid) >= sizeof(pool[0].keyid)) {
+        gpgme_release(ctx);
+        return;
+    }
+    pthread_mutex_lock(&pool_lock);
+    for (k = 0; k < POOL && pool[k].ctx; k++)
+        ;
+    if (k < POOL) {
+        pool[k].ctx = ctx;
+        snprintf(pool[k].home, sizeof(pool[k].home), "%s", home);
+        snprintf(pool[k].keyid, sizeof(pool[k].keyid), "%s", keyid);
+        pool[k].at = at;
+        ctx = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (ctx)
+        gpgme_release(ctx);
+}
+
 /* The first secret key matching pattern (id, fingerprint or user id) that can sign. */
 static gpgme_error_t find_key(gpgme_ctx_t ctx, const char *pattern, gpgme_key_t *out)
 {
@@ -54,6 +128,7 @@ int ermes__notify_pgp_sign(const char *home, const char *keyid, const char *data
     const char *hash;
     char *armour = NULL;
     size_t n = 0;
+    int64_t now = ermes__time_now_ms(), made = now;
     int rc = ERMES_ECONFIG;
 
     if (err && errcap)
@@ -63,26 +138,33 @@ int ermes__notify_pgp_sign(const char *home, const char *keyid, const char *data
         snprintf(err, errcap, "gpgme cannot be initialised");
         return ERMES_EUNSUPPORTED;
     }
-    if ((e = gpgme_new(&ctx))) {
-        snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
-        return ERMES_ENOMEM;
+    /* A context of an earlier message has the key among its signers already. */
+    if (!(ctx = pool_take(home, keyid, now, &made))) {
+        if ((e = gpgme_new(&ctx))) {
+            snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
+            return ERMES_ENOMEM;
+        }
+        if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
+            (home && *home &&
+             (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home))) ||
+            (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_CANCEL))) {
+            snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
+            goto out;
+        }
+        gpgme_set_armor(ctx, 1);
+        gpgme_set_textmode(ctx, 0);
+        if ((e = find_key(ctx, keyid, &key)) || !key) {
+            snprintf(err, errcap, "no secret key \"%.64s\" that can sign%s%s", keyid, e ? ": " : "",
+                     e ? gpgme_strerror(e) : "");
+            goto out;
+        }
+        if ((e = gpgme_signers_add(ctx, key))) {
+            snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
     }
-    if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
-        (home && *home &&
-         (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home))) ||
-        (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_CANCEL))) {
-        snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
-        goto out;
-    }
-    gpgme_set_armor(ctx, 1);
-    gpgme_set_textmode(ctx, 0);
-    if ((e = find_key(ctx, keyid, &key)) || !key) {
-        snprintf(err, errcap, "no secret key \"%.64s\" that can sign%s%s", keyid, e ? ": " : "",
-                 e ? gpgme_strerror(e) : "");
-        goto out;
-    }
-    if ((e = gpgme_signers_add(ctx, key)) || (e = gpgme_data_new_from_mem(&in, data, len, 0)) ||
-        (e = gpgme_data_new(&out))) {
+    if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) || (e = gpgme_data_new(&out))) {
         snprintf(err, errcap, "gpgme: %s", gpgme_strerror(e));
         rc = ERMES_ENOMEM;
         goto out;
@@ -126,7 +208,11 @@ out:
     gpgme_data_release(out);
     if (key)
         gpgme_key_unref(key);
-    gpgme_release(ctx);
+    /* Kept for the next message only when all went well: a failed one starts afresh. */
+    if (!rc)
+        pool_give(ctx, home, keyid, made);
+    else
+        gpgme_release(ctx);
     return rc;
 }
 
@@ -353,6 +439,7 @@ int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size
     gpgme_error_t e;
     char *armour = NULL;
     size_t nkeys = 0, got = 0;
+    int64_t made = ermes__time_now_ms();
     int rc;
 
     memset(keys, 0, sizeof(keys));
@@ -360,7 +447,9 @@ int ermes__notify_pgp_encrypt(const char *home, const char *const *armours, size
         err[0] = '\0';
     if (n == 0 || n > ERMES_NOTIFY_MAX_RECIPIENTS)
         return ERMES_EINVAL;
-    if ((rc = contacts_context(home, &ctx, err, errcap)))
+    /* The contacts' keyring's context of an earlier message, or a new one. */
+    if (!(ctx = pool_take(home, "", made, &made)) &&
+        (rc = contacts_context(home, &ctx, err, errcap)))
         return rc;
     rc = ERMES_ECONFIG;
     /* Each key into the contacts' keyring (again: an import of a key already there changes
@@ -443,7 +532,10 @@ out:
         gpgme_key_unref(keys[k]);
     gpgme_data_release(in);
     gpgme_data_release(cipher);
-    gpgme_release(ctx);
+    if (!rc)
+        pool_give(ctx, home, "", made);
+    else
+        gpgme_release(ctx);
     return rc;
 }
 

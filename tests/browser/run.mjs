@@ -781,6 +781,27 @@ test('collectors_run', async () => {
   noErrors(page);
 });
 
+test('collector_presets', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/reports');
+  await ready(page);
+  // The feed catalogue: picking a preset shows what it is and the command that adds it.
+  const pick = page.locator('select[name="preset"]');
+  await pick.selectOption('phishtank');
+  const details = page.locator('.presets .preset-details');
+  await details.waitFor();
+  assert.match(await details.textContent(), /PhishTank/);
+  assert.match(await details.textContent(), /an API key/);
+  assert.equal(await page.locator('.presets .preset-command').textContent(), "ermes collectors add --preset phishtank --api-key 'YOUR_KEY'");
+  await page.getByLabel('Collector name').fill('pt-eu');
+  assert.equal(await page.locator('.presets .preset-command').textContent(), "ermes collectors add --preset phishtank --name pt-eu --api-key 'YOUR_KEY'");
+  await pick.selectOption('spamhaus-drop');
+  assert.equal(await page.locator('.presets .preset-command').textContent(), 'ermes collectors add --preset spamhaus-drop --name pt-eu');
+  await shot(page, 'collector_presets');
+  noErrors(page);
+});
+
 // RFC 6238 (HMAC-SHA1, 30 s, 6 digits) with node's crypto: what the user's app computes.
 function totpCode(secretB32, step) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -63,7 +63,7 @@ CSV_HEADER = ["id", "time.source", "time.observation", "feed.name", "classificat
               "destination.port", "protocol.transport", "protocol.application", "malware.name",
               "constituency", "tlp", "extra"]
 
-# data/demo/constituency.json: 198.51.100.0/28 is UMA's: abuse (nl), security (en),
+# data/demo/constituency.json: 198.51.100.0/28 is UMA's: abuse (sv, no built-in: English), security (en),
 # management (es). 192.0.2.0/27 is DG-DIGIT's: technical (fi), security (fr); no abuse desk.
 # 192.0.2.32/28 is DG-HOME's: security (cs). 10.0.0.1 is nobody's.
 UMA_ABUSE = "abuse@medicines.example"

@@ -102,6 +102,52 @@ async function collectors(into) {
     h('thead', null, h('tr', null, labels.map((l) => h('th', { scope: 'col' }, l)))), tb)));
 }
 
+// ---- the feed catalogue (GET /api/v1/collector-presets): a preset becomes a collector ----
+// Collectors live in the configuration file, which the daemon does not write: picking a preset
+// shows what it is and the command that adds it (`ermes collectors add --preset`).
+
+function presetDetails(p, name) {
+  const needs = { api_key: 'an API key (--api-key)', credentials: 'an account, user:password (--api-key)', asn: 'an AS number (--asn)' };
+  const flag = p.needs === 'asn' ? ' --asn AS_NUMBER' : p.needs === 'nothing' ? '' : p.needs === 'credentials' ? " --api-key 'USER:PASSWORD'" : " --api-key 'YOUR_KEY'";
+  const cmd = 'ermes collectors add --preset ' + p.name + (name && name !== p.name ? ' --name ' + name : '') + flag;
+  return h('div', { class: 'preset-details' },
+    dl([
+      ['Provider', p.provider],
+      ['What', p.title],
+      ['URL', h('span', { class: 'mono' }, p.url)],
+      ['Parser', p.parser + (p.options.length ? ' (' + p.options.join(', ') + ')' : '')],
+      ['Every', Math.round(p.interval / 60) + ' min'],
+      ['TLP', tlp(p.tlp)],
+      ['Needs', needs[p.needs] || 'nothing'],
+      ['Documentation', h('a', { href: p.documentation, rel: 'noopener noreferrer', target: '_blank' }, p.documentation)],
+    ]),
+    h('p', null, 'Run on the server, then restart the daemon:'),
+    h('pre', { class: 'mono preset-command', tabindex: '0', 'aria-label': 'Command that adds this collector' }, cmd));
+}
+
+async function presetPicker(into) {
+  let presets;
+  try { presets = (await get('collector-presets')).data; } catch (e) {
+    if (e.status === 404) return;
+    into.append(errorNotice(e));
+    return;
+  }
+  const pick = select('preset', [['', 'Choose a feed…'], ...presets.map((p) => [p.name, p.provider + ': ' + p.title])], '', {});
+  const name = input('collector-name', { placeholder: 'the preset\'s name', maxlength: 63, pattern: '[A-Za-z0-9._-]+' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const show = () => {
+    const p = presets.find((x) => x.name === pick.value);
+    clear(out);
+    if (p) out.append(presetDetails(p, name.value.trim()));
+  };
+  pick.addEventListener('change', show);
+  name.addEventListener('input', show);
+  into.append(h('div', { class: 'card presets', 'aria-labelledby': 'presets-h' },
+    h('h3', { id: 'presets-h' }, 'Add a collector from the catalogue'),
+    h('div', { class: 'form-grid' }, field('Preset', pick), field('Collector name', name, 'optional')),
+    out));
+}
+
 async function list(view, ctx) {
   ctx.title('Reports');
   view.append(h('div', { class: 'head-row' }, h('h1', null, 'Reports'), h('p', null, h('a', { href: '/quarantine' }, 'Quarantine'))));
@@ -109,6 +155,7 @@ async function list(view, ctx) {
   const col = section('Collectors');
   view.append(col);
   await collectors(col);
+  await presetPicker(col);
   let page;
   try { page = await get('reports', { limit: 100, cursor: ctx.query.get('cursor'), feed: ctx.query.get('feed'), state: ctx.query.get('state') }); } catch (e) { view.append(errorNotice(e)); return; }
   view.append(table([
