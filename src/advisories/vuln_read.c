@@ -84,9 +84,9 @@ static void digest(const json_t *j, char hex[65])
     hex[0] = '\0';
     if (h && text) {
         ermes__sha256_update(h, text, strlen(text));
-        ermes__sha256_final(h, hex);
-    }
-    ermes__sha256_free(h);
+        ermes__sha256_final(h, hex); /* frees h */
+    } else
+        ermes__sha256_free(h);
     free(text);
 }
 
@@ -413,8 +413,7 @@ static int read_epss(const char *data, size_t len, ermes__vuln_record_cb cb, voi
         }
         if ((h = ermes__sha256_new())) {
             ermes__sha256_update(h, s, n);
-            ermes__sha256_final(h, r.sum);
-            ermes__sha256_free(h);
+            ermes__sha256_final(h, r.sum); /* frees h */
         }
         if ((rc = cb(ctx, &r)))
             return rc;

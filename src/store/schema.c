@@ -526,8 +526,8 @@ static const char pg_schema_14[] =
     " org_id " INT " NOT NULL REFERENCES organisations(id) ON DELETE CASCADE" DEFER ","            \
     " name TEXT NOT NULL DEFAULT '',"                                                              \
     " cpe TEXT, purl TEXT, vendor TEXT, product TEXT, version TEXT,"                               \
-    " source TEXT NOT NULL DEFAULT 'manual',"                                                      \
-    " CHECK (cpe IS NOT NULL OR purl IS NOT NULL OR product IS NOT NULL)," META ");"               \
+    " source TEXT NOT NULL DEFAULT 'manual'," META ","                                             \
+    " CHECK (cpe IS NOT NULL OR purl IS NOT NULL OR product IS NOT NULL));"                        \
     "CREATE INDEX IF NOT EXISTS assets_org ON assets(org_id);"                                     \
     "CREATE TABLE IF NOT EXISTS asset_vulns ("                                                     \
     " asset_id " INT " NOT NULL REFERENCES assets(id) ON DELETE CASCADE" DEFER ","                 \
