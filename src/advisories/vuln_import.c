@@ -131,7 +131,10 @@ int ermes__vuln_import(ermes__store_t *st, const ermes__notify_options_t *o, con
         goto out;
     }
     stats->to_match = im.nids;
-    if (warn && im.nids && o) {
+    if (warn == ERMES_VULN_KEEP_IDS) {
+        stats->ids = im.ids;
+        im.ids = NULL;
+    } else if (warn && im.nids && o) {
         ermes__notify_stats_t ns;
         memset(&ns, 0, sizeof(ns));
         rc = ermes__notify_vulns(st, o, im.ids, im.nids, &ns, &stats->matches);

@@ -16,11 +16,15 @@ typedef struct ermes__vuln_import_stats {
     size_t to_match;         /* vulnerabilities whose matching data changed */
     size_t matches;          /* new warnings of an asset */
     long notifications;      /* notifications made */
+    int64_t *ids;            /* with keep_ids: the vulnerabilities to match (caller frees with
+                              * ermes__free) */
 } ermes__vuln_import_stats_t;
 
 /* Reads data (len bytes; gzip inflated) as kind and stores it in one transaction (nothing on
  * failure: ERMES_EPARSE / ERMES_ETOOBIG with d); then, with warn and o, matches what changed
- * and makes the warnings (ermes__notify_vulns). */
+ * and makes the warnings (ermes__notify_vulns). warn 2 (keep_ids): no matching, the ids to
+ * match are left in stats->ids (to_match of them) for one match after several documents. */
+#define ERMES_VULN_KEEP_IDS 2
 int ermes__vuln_import(ermes__store_t *st, const ermes__notify_options_t *o, const char *data,
                        size_t len, ermes__vuln_kind_t kind, int warn,
                        ermes__vuln_import_stats_t *stats, ermes_diag_t *d);

@@ -92,8 +92,14 @@ static char *read_all(const char *path, size_t *len, ermes_diag_t *d)
     return buf;
 }
 
+/* The vulnerabilities to match once every document is in. */
+typedef struct pending {
+    int64_t *ids;
+    size_t n, cap;
+} pending_t;
+
 static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *src,
-                      ermes__vuln_kind_t kind, int warn)
+                      ermes__vuln_kind_t kind, pending_t *pend)
 {
     ermes__vuln_import_stats_t s;
     ermes_diag_t d;
@@ -112,8 +118,25 @@ static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *sr
         cli_error("vulns: %s: %s", cli_safe(src), d.reason);
         return CLI_ERROR;
     }
-    rc = ermes__vuln_import(c->store, o, data, len, kind, warn, &s, &d);
+    rc = ermes__vuln_import(c->store, o, data, len, kind, ERMES_VULN_KEEP_IDS, &s, &d);
     ermes__free(data);
+    if (!rc && s.to_match) {
+        if (pend->n + s.to_match > pend->cap) {
+            size_t cap = (pend->n + s.to_match) * 2;
+            int64_t *p = ermes__reallocarray(pend->ids, cap, sizeof(*p));
+            if (!p)
+                rc = ERMES_ENOMEM;
+            else {
+                pend->ids = p;
+                pend->cap = cap;
+            }
+        }
+        if (!rc) {
+            memcpy(pend->ids + pend->n, s.ids, s.to_match * sizeof(*s.ids));
+            pend->n += s.to_match;
+        }
+    }
+    ermes__free(s.ids);
     if (rc) {
         if (d.line)
             cli_error("vulns: %s: line %ld: %s%s%s", cli_safe(src), d.line,
@@ -125,15 +148,36 @@ static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *sr
                       d.reason[0] ? cli_safe(d.reason) : ermes_strerror(rc));
         return CLI_ERROR;
     }
-    printf("%s: %s, %ld records, %ld changed, %zu to match, %zu new asset warnings, "
-           "%ld notifications (%.2f s)\n",
-           cli_safe(src), ermes__vuln_kind_name(s.kind), s.records, s.changed, s.to_match,
-           s.matches, s.notifications, (double)(ermes__time_monotonic_ns() - t0) / 1e9);
+    printf("%s: %s, %ld records, %ld changed, %zu to match (%.2f s)\n", cli_safe(src),
+           ermes__vuln_kind_name(s.kind), s.records, s.changed, s.to_match,
+           (double)(ermes__time_monotonic_ns() - t0) / 1e9);
+    return CLI_OK;
+}
+
+/* One match for everything the documents changed: a constituent gets one warning. */
+static int warn_pending(cli_t *c, const ermes__notify_options_t *o, pending_t *pend, int warn)
+{
+    ermes__notify_stats_t ns;
+    size_t matches = 0;
+    int rc = 0;
+
+    memset(&ns, 0, sizeof(ns));
+    if (warn && pend->n)
+        rc = ermes__notify_vulns(c->store, o, pend->ids, pend->n, &ns, &matches);
+    ermes__free(pend->ids);
+    pend->ids = NULL;
+    if (rc) {
+        cli_error("vulns: matching: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    if (warn)
+        printf("%zu new asset warnings, %ld notifications\n", matches, ns.notifications);
     return CLI_OK;
 }
 
 static int sync_all(cli_t *c, const ermes__notify_options_t *o, int warn)
 {
+    pending_t pend = {NULL, 0, 0};
     const char *p = c->cfg.vuln_sources;
     int failed = 0, any = 0;
 
@@ -153,6 +197,7 @@ static int sync_all(cli_t *c, const ermes__notify_options_t *o, int warn)
             eq = strchr(item, '=');
             if (!eq || (size_t)(eq - item) >= sizeof(kind_name)) {
                 cli_error("vulns sync: vuln_sources: \"%s\" is not KIND=URL", cli_safe(item));
+                ermes__free(pend.ids);
                 return CLI_ERROR;
             }
             memcpy(kind_name, item, (size_t)(eq - item));
@@ -160,15 +205,19 @@ static int sync_all(cli_t *c, const ermes__notify_options_t *o, int warn)
             if (ermes__vuln_kind_parse(kind_name, &kind)) {
                 cli_error("vulns sync: vuln_sources: unknown kind \"%s\" (cve5, nvd, kev, epss)",
                           cli_safe(kind_name));
+                ermes__free(pend.ids);
                 return CLI_ERROR;
             }
             any = 1;
-            failed |= import_one(c, o, eq + 1, kind, warn) != CLI_OK;
+            failed |= import_one(c, o, eq + 1, kind, &pend) != CLI_OK;
         }
         p = end ? end + 1 : NULL;
     }
     if (!any)
         printf("no vuln_sources set: nothing to sync\n");
+    /* What the sources that worked changed warns, even when another failed. */
+    if (warn_pending(c, o, &pend, warn) != CLI_OK)
+        failed = 1;
     return failed ? CLI_ERROR : CLI_OK;
 }
 
@@ -304,8 +353,14 @@ int ermes__cmd_vulns(cli_t *c)
     }
     if (!strcmp(verb, "sync"))
         return sync_all(c, &o, warn);
-    for (size_t k = 0; k < nsrcs; k++)
-        if ((rc = import_one(c, &o, srcs[k], kind, warn)) != CLI_OK)
-            return rc;
-    return CLI_OK;
+    {
+        pending_t pend = {NULL, 0, 0};
+        for (size_t k = 0; k < nsrcs; k++)
+            if ((rc = import_one(c, &o, srcs[k], kind, &pend)) != CLI_OK) {
+                /* The documents before were imported: their warnings go out. */
+                warn_pending(c, &o, &pend, warn);
+                return rc;
+            }
+        return warn_pending(c, &o, &pend, warn);
+    }
 }
