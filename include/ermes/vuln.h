@@ -59,7 +59,7 @@ ermes_vstatus_t ermes_cve5_version_status(const ermes_vrange_t *v, size_t n,
 /* NVD API 2.0 cpeMatch bounds (each NULL when absent): 1 when version lies inside
  * [start_incl | (start_excl] ... end_incl] | end_excl), else 0. A version "*" or "-" or NULL
  * (the asset's version is not known) is inside only when there is no bound at all. */
-int ermes_nvd_version_in_range(const char *version, const char *start_incl,
-                               const char *start_excl, const char *end_incl, const char *end_excl);
+int ermes_nvd_version_in_range(const char *version, const char *start_incl, const char *start_excl,
+                               const char *end_incl, const char *end_excl);
 
 #endif

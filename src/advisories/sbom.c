@@ -111,8 +111,7 @@ static int read_spdx(const json_t *doc, ermes__sbom_cb cb, void *ctx, ermes_diag
         ermes__sbom_component_t sc;
         memset(&sc, 0, sizeof(sc));
         if (!json_is_object(p) || !(sc.name = str(p, "name"))) {
-            ermes_diag_set(d, "packages.name", "package %zu: every SPDX package has a name",
-                           k + 1);
+            ermes_diag_set(d, "packages.name", "package %zu: every SPDX package has a name", k + 1);
             return ERMES_EPARSE;
         }
         sc.version = str(p, "versionInfo");
@@ -161,8 +160,9 @@ int ermes__sbom_read(const char *data, size_t len, ermes__sbom_cb cb, void *ctx,
             *format = "spdx";
         rc = read_spdx(doc, cb, ctx, d);
     } else {
-        ermes_diag_set(d, "document", "neither CycloneDX JSON (bomFormat) nor SPDX JSON "
-                                      "(spdxVersion)");
+        ermes_diag_set(d, "document",
+                       "neither CycloneDX JSON (bomFormat) nor SPDX JSON "
+                       "(spdxVersion)");
         rc = ERMES_EPARSE;
     }
     json_decref(doc);

@@ -236,7 +236,8 @@ ermes_vstatus_t ermes_cve5_version_status(const ermes_vrange_t *v, size_t n,
             continue;
         in = at_least(version, e->version, type);
         if (in && e->less_than)
-            in = !strcmp(e->less_than, "*") || ermes_version_compare(version, e->less_than, type) < 0;
+            in = !strcmp(e->less_than, "*") ||
+                 ermes_version_compare(version, e->less_than, type) < 0;
         else if (in)
             in = !strcmp(e->less_than_or_equal, "*") ||
                  ermes_version_compare(version, e->less_than_or_equal, type) <= 0;
@@ -260,8 +261,8 @@ ermes_vstatus_t ermes_cve5_version_status(const ermes_vrange_t *v, size_t n,
     return default_status;
 }
 
-int ermes_nvd_version_in_range(const char *version, const char *start_incl,
-                               const char *start_excl, const char *end_incl, const char *end_excl)
+int ermes_nvd_version_in_range(const char *version, const char *start_incl, const char *start_excl,
+                               const char *end_incl, const char *end_excl)
 {
     int bounded = start_incl || start_excl || end_incl || end_excl;
 

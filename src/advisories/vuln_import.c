@@ -28,8 +28,7 @@ static int put_cb(void *ctx, const ermes__vuln_record_t *r)
     int64_t id = 0;
     int changed = 0, match_changed = 0, rc;
 
-    if ((rc = ermes__store_vuln_put(im->st, r, im->home, im->now, &id, &changed,
-                                    &match_changed)))
+    if ((rc = ermes__store_vuln_put(im->st, r, im->home, im->now, &id, &changed, &match_changed)))
         return rc;
     im->stats->records++;
     im->stats->changed += changed;
@@ -70,8 +69,7 @@ static int gunzip(const char *data, size_t len, char **out, size_t *outlen, erme
         if (n == cap) {
             char *p;
             if (cap >= (size_t)ERMES_VULN_DOC_MAX) {
-                ermes_diag_set(d, "document", "larger than %ld bytes inflated",
-                               ERMES_VULN_DOC_MAX);
+                ermes_diag_set(d, "document", "larger than %ld bytes inflated", ERMES_VULN_DOC_MAX);
                 inflateEnd(&z);
                 ermes__free(buf);
                 return ERMES_ETOOBIG;

@@ -270,6 +270,16 @@ static int rel_ok(ermes_cpe_relation_t r)
 /* Does the criterion name a (name only; versions apply after)? */
 static int criterion_names(const ermes_cpe_t *crit, const asset_t *a, int ignore_version)
 {
+    /* A package known by its purl alone is matched by package name (CVE 5 packageName), not
+     * by a CPE's vendor and product, which a purl does not name. */
+    if (!a->cpe && a->purl_name)
+        return 0;
+    /* The vendor first, from the asset's kept value: most candidates of a product name are
+     * another vendor's, and this spares parsing their whole name. */
+    if (a->vendor && !rel_ok(ermes_cpe_compare_attr(crit->kind[ERMES_CPE_VENDOR],
+                                                    ermes_cpe_value(crit, ERMES_CPE_VENDOR),
+                                                    ERMES_CPE_STRING, a->vendor)))
+        return 0;
     if (a->cpe) {
         ermes_cpe_t *c = ermes__malloc(sizeof(*c));
         ermes_diag_t d;
@@ -286,17 +296,15 @@ static int criterion_names(const ermes_cpe_t *crit, const asset_t *a, int ignore
         ermes__free(c);
         return ok;
     }
-    if (!a->product ||
-        !rel_ok(ermes_cpe_compare_attr(crit->kind[ERMES_CPE_PRODUCT],
-                                       ermes_cpe_value(crit, ERMES_CPE_PRODUCT), ERMES_CPE_STRING,
-                                       a->product)))
+    if (!a->product || !rel_ok(ermes_cpe_compare_attr(crit->kind[ERMES_CPE_PRODUCT],
+                                                      ermes_cpe_value(crit, ERMES_CPE_PRODUCT),
+                                                      ERMES_CPE_STRING, a->product)))
         return 0;
     /* An asset known by its product name alone (an SBOM's component) is not refused for want
      * of a vendor. */
-    if (a->vendor &&
-        !rel_ok(ermes_cpe_compare_attr(crit->kind[ERMES_CPE_VENDOR],
-                                       ermes_cpe_value(crit, ERMES_CPE_VENDOR), ERMES_CPE_STRING,
-                                       a->vendor)))
+    if (a->vendor && !rel_ok(ermes_cpe_compare_attr(crit->kind[ERMES_CPE_VENDOR],
+                                                    ermes_cpe_value(crit, ERMES_CPE_VENDOR),
+                                                    ERMES_CPE_STRING, a->vendor)))
         return 0;
     if (!ignore_version && crit->kind[ERMES_CPE_VERSION] == ERMES_CPE_STRING)
         return a->version &&
@@ -499,6 +507,8 @@ static int cve5_entry(emit_t *e, const json_t *entry)
             const asset_t *a = &m->assets[m->index[first + k].asset];
             if (a->vendor && vendor && !name_eq(a->vendor, vendor))
                 continue;
+            if (!a->cpe && a->purl_name)
+                continue; /* a purl: by packageName below */
             if (!a->product || !name_eq(a->product, product))
                 continue;
             if (cve5_affects(entry, a))

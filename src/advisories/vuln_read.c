@@ -107,8 +107,7 @@ static void take_cvss(ermes__vuln_record_t *r, const char *vector)
     const char *name;
 
     if (!vector || strlen(vector) >= sizeof(r->cvss_vector) ||
-        ermes_cvss_parse(vector, strlen(vector), &v, &d) || ermes_cvss_score(&v, &s) ||
-        s.base < 0)
+        ermes_cvss_parse(vector, strlen(vector), &v, &d) || ermes_cvss_score(&v, &s) || s.base < 0)
         return;
     name = ermes_cvss_version_name(v.version);
     if (r->cvss_version[0] && strcmp(name, r->cvss_version) <= 0)
@@ -308,8 +307,9 @@ static int read_kev(const json_t *doc, ermes__vuln_record_cb cb, void *ctx, erme
         /* The schema's required members. */
         if (!str(v, "vendorProject") || !str(v, "product") || !str(v, "dateAdded") ||
             !str(v, "requiredAction") || !str(v, "dueDate"))
-            return fail(d, k, "vulnerabilities", "a KEV entry needs vendorProject, product, "
-                                                 "dateAdded, requiredAction and dueDate");
+            return fail(d, k, "vulnerabilities",
+                        "a KEV entry needs vendorProject, product, "
+                        "dateAdded, requiredAction and dueDate");
         record_init(&r, ERMES_VULN_KEV);
         snprintf(r.cve_id, sizeof(r.cve_id), "%s", id);
         r.kev = 1;
@@ -460,8 +460,8 @@ int ermes__vuln_read(const char *data, size_t len, ermes__vuln_kind_t kind,
     }
     while (k < len && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n'))
         k++;
-    if (kind == ERMES_VULN_EPSS || (kind == ERMES_VULN_AUTO && k < len && data[k] != '{' &&
-                                    data[k] != '[')) {
+    if (kind == ERMES_VULN_EPSS ||
+        (kind == ERMES_VULN_AUTO && k < len && data[k] != '{' && data[k] != '[')) {
         if (kind_out)
             *kind_out = ERMES_VULN_EPSS;
         return read_epss(data, len, cb, ctx, d);
@@ -474,8 +474,9 @@ int ermes__vuln_read(const char *data, size_t len, ermes__vuln_kind_t kind,
     }
     if (kind == ERMES_VULN_AUTO && (kind = detect(doc)) == ERMES_VULN_AUTO) {
         json_decref(doc);
-        ermes_diag_set(d, "document", "neither a CVE 5 record, an NVD_CVE response nor the "
-                                      "KEV catalogue");
+        ermes_diag_set(d, "document",
+                       "neither a CVE 5 record, an NVD_CVE response nor the "
+                       "KEV catalogue");
         return ERMES_EPARSE;
     }
     if (kind_out)

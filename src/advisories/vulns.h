@@ -36,13 +36,13 @@ typedef struct ermes__vuln_record {
     char cve_id[32];
     const char *description;
     int64_t published, modified; /* ms; 0 when unknown */
-    char cvss_version[8];         /* "4.0", "3.1", "3.0", "2.0"; "" when none */
+    char cvss_version[8];        /* "4.0", "3.1", "3.0", "2.0"; "" when none */
     char cvss_vector[ERMES_CVSS_MAX_VECTOR];
     int cvss_score; /* tenths, computed by cvss.c; -1 when none */
     char cvss_severity[16];
-    char cwe[64];                /* the first CWE named, "CWE-79" */
-    int kev;                     /* 1: in the KEV catalogue (KEV, or NVD's cisaExploitAdd) */
-    int64_t kev_added, kev_due;  /* ms */
+    char cwe[64];               /* the first CWE named, "CWE-79" */
+    int kev;                    /* 1: in the KEV catalogue (KEV, or NVD's cisaExploitAdd) */
+    int64_t kev_added, kev_due; /* ms */
     const char *kev_name, *kev_action, *kev_ransomware, *kev_vendor, *kev_product;
     long epss, epss_percentile; /* parts per 100,000; -1 when none */
     const json_t *affected;     /* NVD: configurations[]; CVE 5: containers.cna.affected[] */
@@ -90,8 +90,8 @@ void ermes__vmatch_free(ermes__vmatch_t *m);
 
 /* What is known of one vulnerability for matching (borrowed JSON, NULL when absent). */
 typedef struct ermes__vuln_affects {
-    const json_t *nvd;  /* NVD configurations[] */
-    const json_t *cve5; /* CVE 5 affected[] */
+    const json_t *nvd;                    /* NVD configurations[] */
+    const json_t *cve5;                   /* CVE 5 affected[] */
     const char *kev_vendor, *kev_product; /* used only when neither of the above is known */
 } ermes__vuln_affects_t;
 

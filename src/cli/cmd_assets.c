@@ -16,19 +16,18 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes assets list [--org ORG] [--json]\n"
-            "       ermes assets add --org ORG (--cpe CPE | --purl PURL | --product P)\n"
-            "                        [--vendor V] [--version VER] [--name NAME]\n"
-            "       ermes assets import --org ORG FILE\n"
-            "       ermes assets status ID CVE not_affected|affected|in_progress|fixed\n"
-            "       ermes assets delete ID\n\n"
-            "An asset is a product a constituent runs: a CPE 2.3 name, a package URL, or a\n"
-            "vendor, product and version. import reads an SBOM (CycloneDX JSON or SPDX JSON:\n"
-            "each component's cpe, purl, name and version) or a CSV file with a header naming\n"
-            "some of the columns name, cpe, purl, vendor, product, version; a file is imported\n"
-            "whole or not at all. New assets are matched against the stored vulnerabilities by\n"
-            "`ermes vulns match`. status records the remediation of an asset for a CVE.\n");
+    fprintf(f, "usage: ermes assets list [--org ORG] [--json]\n"
+               "       ermes assets add --org ORG (--cpe CPE | --purl PURL | --product P)\n"
+               "                        [--vendor V] [--version VER] [--name NAME]\n"
+               "       ermes assets import --org ORG FILE\n"
+               "       ermes assets status ID CVE not_affected|affected|in_progress|fixed\n"
+               "       ermes assets delete ID\n\n"
+               "An asset is a product a constituent runs: a CPE 2.3 name, a package URL, or a\n"
+               "vendor, product and version. import reads an SBOM (CycloneDX JSON or SPDX JSON:\n"
+               "each component's cpe, purl, name and version) or a CSV file with a header naming\n"
+               "some of the columns name, cpe, purl, vendor, product, version; a file is imported\n"
+               "whole or not at all. New assets are matched against the stored vulnerabilities by\n"
+               "`ermes vulns match`. status records the remediation of an asset for a CVE.\n");
     {
         static const char *const s[] = {"data_dir", "database_url", NULL};
         cli_usage_settings_some(f, s);
@@ -40,10 +39,10 @@ static int list_cb(void *ctx, const ermes__asset_t *a)
     int json = *(int *)ctx;
 
     if (json) {
-        json_t *j = json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "id",
-                              (json_int_t)a->id, "org", a->org, "name", a->name, "cpe", a->cpe,
-                              "purl", a->purl, "vendor", a->vendor, "product", a->product,
-                              "version", a->version, "source", a->source);
+        json_t *j =
+            json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "id", (json_int_t)a->id,
+                      "org", a->org, "name", a->name, "cpe", a->cpe, "purl", a->purl, "vendor",
+                      a->vendor, "product", a->product, "version", a->version, "source", a->source);
         char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (text)
             printf("%s\n", text);
@@ -52,7 +51,9 @@ static int list_cb(void *ctx, const ermes__asset_t *a)
         return 0;
     }
     printf("%-6lld %-16s %s", (long long)a->id, cli_safe(a->org),
-           cli_safe(a->cpe ? a->cpe : a->purl ? a->purl : a->product));
+           cli_safe(a->cpe    ? a->cpe
+                    : a->purl ? a->purl
+                              : a->product));
     if (!a->cpe && !a->purl && a->version)
         printf(" %s", cli_safe(a->version));
     if (a->name && *a->name)
@@ -285,7 +286,7 @@ int ermes__cmd_assets(cli_t *c)
     int64_t org = 0;
 
     memset(&a, 0, sizeof(a));
-    for (int i = 0, n = 1; i < c->nargs; i += n > 0 ? n : 1) {
+    for (int i = 0, n = 1; i<c->nargs; i += n> 0 ? n : 1) {
         n = 1;
         if (cli_flag(c, i, "--help", NULL)) {
             help(stdout);

@@ -139,8 +139,8 @@ static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *sr
     ermes__free(s.ids);
     if (rc) {
         if (d.line)
-            cli_error("vulns: %s: line %ld: %s%s%s", cli_safe(src), d.line,
-                      cli_safe(d.field), d.field[0] ? ": " : "",
+            cli_error("vulns: %s: line %ld: %s%s%s", cli_safe(src), d.line, cli_safe(d.field),
+                      d.field[0] ? ": " : "",
                       d.reason[0] ? cli_safe(d.reason) : ermes_strerror(rc));
         else
             cli_error("vulns: %s: %s%s%s (nothing imported)", cli_safe(src), cli_safe(d.field),
@@ -227,9 +227,9 @@ static int list_cb(void *ctx, const ermes__vuln_row_t *v)
     char added[ERMES_TIME_STRLEN] = "";
 
     if (json) {
-        json_t *j = json_pack("{s:s,s:s?,s:s?,s:b,s:s?}", "cve", v->cve_id, "cvss_vector",
-                              v->cvss_vector, "cvss_severity", v->cvss_severity, "kev", v->kev,
-                              "cwe", v->cwe);
+        json_t *j =
+            json_pack("{s:s,s:s?,s:s?,s:b,s:s?}", "cve", v->cve_id, "cvss_vector", v->cvss_vector,
+                      "cvss_severity", v->cvss_severity, "kev", v->kev, "cwe", v->cwe);
         char *text;
         if (!j)
             return ERMES_ENOMEM;
@@ -272,7 +272,7 @@ int ermes__cmd_vulns(cli_t *c)
     long long num;
 
     memset(&f, 0, sizeof(f));
-    for (int i = 0, n = 1; i < c->nargs; i += n > 0 ? n : 1) {
+    for (int i = 0, n = 1; i<c->nargs; i += n> 0 ? n : 1) {
         n = 1;
         if (cli_flag(c, i, "--help", NULL)) {
             help(stdout);

@@ -19,11 +19,10 @@ static json_t *asset_json(const ermes__asset_t *a)
 {
     return json_pack("{s:I,s:s,s:I,s:o,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:o,s:o}", "id",
                      (json_int_t)a->id, "org", a->org, "org_id", (json_int_t)a->org_id, "name",
-                     ermes__json_text_or_null(a->name, 1), "cpe", a->cpe, "purl", a->purl,
-                     "vendor", a->vendor, "product", a->product, "version", a->version, "source",
-                     a->source, "tlp", ermes_tlp_name(a->tlp), "created_at",
-                     ermes__json_time(a->created_at), "updated_at",
-                     ermes__json_time(a->updated_at));
+                     ermes__json_text_or_null(a->name, 1), "cpe", a->cpe, "purl", a->purl, "vendor",
+                     a->vendor, "product", a->product, "version", a->version, "source", a->source,
+                     "tlp", ermes_tlp_name(a->tlp), "created_at", ermes__json_time(a->created_at),
+                     "updated_at", ermes__json_time(a->updated_at));
 }
 
 typedef struct list_ctx {
@@ -175,9 +174,9 @@ enum MHD_Result ermes__h_asset_create(ermes__req_t *req)
 static int av_cb(void *ctx, const ermes__asset_vuln_t *av)
 {
     json_t *arr = ctx;
-    json_t *j = json_pack("{s:s,s:s,s:s,s:b,s:o}", "cve", av->cve_id, "status", av->status,
-                          "note", av->note ? av->note : "", "warned_kev", av->warned_kev,
-                          "updated_at", ermes__json_time(av->updated_at));
+    json_t *j = json_pack("{s:s,s:s,s:s,s:b,s:o}", "cve", av->cve_id, "status", av->status, "note",
+                          av->note ? av->note : "", "warned_kev", av->warned_kev, "updated_at",
+                          ermes__json_time(av->updated_at));
     return j && !json_array_append_new(arr, j) ? 0 : ERMES_ENOMEM;
 }
 
@@ -306,8 +305,7 @@ enum MHD_Result ermes__h_asset_vuln_set(ermes__req_t *req)
                                       "note is a string of at most 4096 bytes");
         }
     }
-    rc = ermes__store_asset_vuln_set(req->srv->store, id, cve, status, note,
-                                     req->viewer.org_id);
+    rc = ermes__store_asset_vuln_set(req->srv->store, id, cve, status, note, req->viewer.org_id);
     if (rc == ERMES_ENOTFOUND) {
         json_decref(body);
         return ermes__reply_error(req, 404, "not_found", NULL, "no such vulnerability");
@@ -317,8 +315,7 @@ enum MHD_Result ermes__h_asset_vuln_set(ermes__req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     }
     snprintf(detail, sizeof(detail), "{\"asset\":%lld,\"status\":\"%s\"}", (long long)id, status);
-    ermes__audit_write(req->srv->store, &req->viewer, "update", "asset_vulnerability", cve,
-                       detail);
+    ermes__audit_write(req->srv->store, &req->viewer, "update", "asset_vulnerability", cve, detail);
     j = json_pack("{s:I,s:s,s:s,s:s}", "asset", (json_int_t)id, "cve", cve, "status", status,
                   "note", note ? note : "");
     json_decref(body);

@@ -9,13 +9,12 @@
 
 static json_t *vuln_json(const ermes__vuln_row_t *v, int full)
 {
-    json_t *j = json_pack("{s:I,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,s:s?,s:b}", "id", (json_int_t)v->id,
-                          "cve", v->cve_id, "description",
-                          ermes__json_text_or_null(v->description, 1), "published",
-                          ermes__json_time(v->published), "modified",
-                          ermes__json_time(v->modified), "cvss_version", v->cvss_version,
-                          "cvss_vector", v->cvss_vector, "cvss_severity", v->cvss_severity, "cwe",
-                          v->cwe, "kev", v->kev);
+    json_t *j =
+        json_pack("{s:I,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,s:s?,s:b}", "id", (json_int_t)v->id, "cve",
+                  v->cve_id, "description", ermes__json_text_or_null(v->description, 1),
+                  "published", ermes__json_time(v->published), "modified",
+                  ermes__json_time(v->modified), "cvss_version", v->cvss_version, "cvss_vector",
+                  v->cvss_vector, "cvss_severity", v->cvss_severity, "cwe", v->cwe, "kev", v->kev);
     json_error_t err;
 
     if (!j)
@@ -25,17 +24,16 @@ static json_t *vuln_json(const ermes__vuln_row_t *v, int full)
     json_object_set_new(j, "epss",
                         v->epss >= 0 ? json_real((double)v->epss / 100000.0) : json_null());
     json_object_set_new(j, "epss_percentile",
-                        v->epss_percentile >= 0
-                            ? json_real((double)v->epss_percentile / 100000.0)
-                            : json_null());
+                        v->epss_percentile >= 0 ? json_real((double)v->epss_percentile / 100000.0)
+                                                : json_null());
     if (v->kev)
-        json_object_set_new(
-            j, "kev_entry",
-            json_pack("{s:o,s:o,s:s?,s:s?,s:s?,s:s?,s:s?}", "date_added",
-                      ermes__json_time(v->kev_added), "due_date", ermes__json_time(v->kev_due),
-                      "name", v->kev_name, "required_action", v->kev_action,
-                      "known_ransomware_campaign_use", v->kev_ransomware, "vendor_project",
-                      v->kev_vendor, "product", v->kev_product));
+        json_object_set_new(j, "kev_entry",
+                            json_pack("{s:o,s:o,s:s?,s:s?,s:s?,s:s?,s:s?}", "date_added",
+                                      ermes__json_time(v->kev_added), "due_date",
+                                      ermes__json_time(v->kev_due), "name", v->kev_name,
+                                      "required_action", v->kev_action,
+                                      "known_ransomware_campaign_use", v->kev_ransomware,
+                                      "vendor_project", v->kev_vendor, "product", v->kev_product));
     if (full) {
         json_t *nvd = v->affected_nvd ? json_loads(v->affected_nvd, 0, &err) : NULL;
         json_t *cve5 = v->affected_cve5 ? json_loads(v->affected_cve5, 0, &err) : NULL;

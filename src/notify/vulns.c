@@ -186,8 +186,7 @@ static const char *asset_label(const ermes__asset_ref_t *a, char *buf, size_t ca
         snprintf(buf, cap, "%s", a->purl);
     else
         snprintf(buf, cap, "%s%s%s%s%s", a->vendor ? a->vendor : "", a->vendor ? " " : "",
-                 a->product ? a->product : "", a->version ? " " : "",
-                 a->version ? a->version : "");
+                 a->product ? a->product : "", a->version ? " " : "", a->version ? a->version : "");
     return buf;
 }
 
@@ -228,12 +227,10 @@ static int render(const ermes__notify_options_t *o, const ermes__org_t *org, con
         if (!k || items[k].vuln != items[k - 1].vuln) {
             rc = ermes__strbuf_addf(body, "%s%s", k ? "\n" : "", v->cve);
             if (!rc && v->score >= 0)
-                rc = ermes__strbuf_addf(body, "  CVSS %s %d.%d %s", v->cvss_version,
-                                        v->score / 10, v->score % 10,
-                                        v->severity ? v->severity : "");
+                rc = ermes__strbuf_addf(body, "  CVSS %s %d.%d %s", v->cvss_version, v->score / 10,
+                                        v->score % 10, v->severity ? v->severity : "");
             if (!rc && v->epss >= 0)
-                rc = ermes__strbuf_addf(body, "  EPSS %ld.%03ld%%", v->epss / 1000,
-                                        v->epss % 1000);
+                rc = ermes__strbuf_addf(body, "  EPSS %ld.%03ld%%", v->epss / 1000, v->epss % 1000);
             if (!rc && v->kev) {
                 ermes__time_format(v->kev_due, due);
                 due[10] = '\0';
@@ -248,10 +245,9 @@ static int render(const ermes__notify_options_t *o, const ermes__org_t *org, con
                 rc = ermes__strbuf_addf(body, "\n  Your assets:\n");
         }
         if (!rc)
-            rc = ermes__strbuf_addf(body, "  - asset %lld: %s\n",
-                                    (long long)r->assets.v[items[k].asset].id,
-                                    asset_label(&r->assets.v[items[k].asset], label,
-                                                sizeof(label)));
+            rc = ermes__strbuf_addf(
+                body, "  - asset %lld: %s\n", (long long)r->assets.v[items[k].asset].id,
+                asset_label(&r->assets.v[items[k].asset], label, sizeof(label)));
     }
     if (!rc)
         rc = ermes__strbuf_addf(
@@ -273,8 +269,7 @@ static int render(const ermes__notify_options_t *o, const ermes__org_t *org, con
 
 /* One notification for org's news items[0..n). */
 static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *items, size_t n,
-                    int64_t home, const ermes__notify_policies_t *pol,
-                    ermes__notify_stats_t *stats)
+                    int64_t home, const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
 {
     size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], nr;
     ermes__org_t *org = NULL;

@@ -172,7 +172,7 @@ int ermes__store_asset_delete(ermes__store_t *st, int64_t id, int64_t org_id)
 }
 
 #define ASSET_COLUMNS                                                                              \
-    "a.id, a.org_id, o.short_name, a.name, a.cpe, a.purl, a.vendor, a.product, a.version,"        \
+    "a.id, a.org_id, o.short_name, a.name, a.cpe, a.purl, a.vendor, a.product, a.version,"         \
     " a.source, a.tlp, a.created_at, a.updated_at"
 
 static void read_asset(ermes__db_stmt_t *s, ermes__asset_t *a)
@@ -217,16 +217,10 @@ int ermes__store_asset_each(ermes__store_t *st, int64_t org_id, int64_t after_id
         return rc;
     ermes__db_bind_int(s, 1, after_id);
     ermes__db_bind_int(s, 2, org_id);
-    ermes__db_bind_int(s, 3, limit > 0 ? limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
+    ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         ermes__asset_t a;
-        if (limit > 0 && n == limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
         read_asset(s, &a);
-        n++;
         if ((rc = cb(ctx, &a)))
             break;
     }
@@ -268,8 +262,8 @@ int ermes__asset_status_valid(const char *s)
                  !strcmp(s, "in_progress") || !strcmp(s, "fixed"));
 }
 
-int ermes__store_asset_vuln_state(ermes__store_t *st, int64_t asset_id, int64_t vuln_id,
-                                  int *known, int *warned_kev)
+int ermes__store_asset_vuln_state(ermes__store_t *st, int64_t asset_id, int64_t vuln_id, int *known,
+                                  int *warned_kev)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;

@@ -87,8 +87,7 @@ static int put_scores(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r
         return rc;
     ermes__db_bind_int(s, 1, id);
     if (r->description && *r->description)
-        ermes__db_bind_textn(s, 2, r->description,
-                             strnlen(r->description, ERMES_VULN_DESC_MAX));
+        ermes__db_bind_textn(s, 2, r->description, strnlen(r->description, ERMES_VULN_DESC_MAX));
     else
         ermes__db_bind_null(s, 2);
     bind_opt_int(s, 3, r->published, 0);
@@ -133,8 +132,7 @@ static int put_kev(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r, i
     bind_opt_text(s, 7, r->kev_vendor);
     bind_opt_text(s, 8, r->kev_product);
     if (r->description && *r->description)
-        ermes__db_bind_textn(s, 9, r->description,
-                             strnlen(r->description, ERMES_VULN_DESC_MAX));
+        ermes__db_bind_textn(s, 9, r->description, strnlen(r->description, ERMES_VULN_DESC_MAX));
     else
         ermes__db_bind_null(s, 9);
     bind_opt_text(s, 10, r->cwe);
@@ -323,8 +321,8 @@ static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
     v->changed_at = ermes__db_col_int(s, 24);
 }
 
-int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f,
-                           ermes__vuln_row_cb cb, void *ctx, int *more)
+int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,
+                           void *ctx, int *more)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -353,16 +351,10 @@ int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f,
     ermes__db_bind_int(s, 5, f->min_epss);
     ermes__db_bind_int(s, 6, f->changed_since);
     bind_opt_text(s, 7, f->text);
-    ermes__db_bind_int(s, 8, f->limit > 0 ? f->limit + 1 : -1);
-    while ((rc = ermes__db_step(s)) == 1) {
+    ermes__db_bind_int(s, 8, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         ermes__vuln_row_t v;
-        if (f->limit > 0 && n == f->limit) {
-            if (more)
-                *more = 1;
-            break;
-        }
         read_row(s, &v);
-        n++;
         if ((rc = cb(ctx, &v)))
             break;
     }
@@ -370,8 +362,8 @@ int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f,
     return rc < 0 ? rc : rc == 1 ? 0 : rc;
 }
 
-int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id,
-                          ermes__vuln_row_cb cb, void *ctx)
+int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id, ermes__vuln_row_cb cb,
+                          void *ctx)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;

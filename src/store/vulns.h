@@ -37,20 +37,20 @@ typedef struct ermes__vuln_row {
 typedef struct ermes__vuln_filter {
     const char *cve_id; /* exact; NULL: any */
     int kev_only;
-    int min_score;          /* tenths; 0: any */
-    long min_epss;          /* parts per 100,000; 0: any */
-    int64_t changed_since;  /* ms; 0: any */
-    const char *text;       /* in the description, case-insensitive; NULL: any */
-    int64_t after_id;       /* cursor: ids ascending */
-    long limit;             /* 0: all */
+    int min_score;         /* tenths; 0: any */
+    long min_epss;         /* parts per 100,000; 0: any */
+    int64_t changed_since; /* ms; 0: any */
+    const char *text;      /* in the description, case-insensitive; NULL: any */
+    int64_t after_id;      /* cursor: ids ascending */
+    long limit;            /* 0: all */
 } ermes__vuln_filter_t;
 
 typedef int (*ermes__vuln_row_cb)(void *ctx, const ermes__vuln_row_t *v);
-int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f,
-                           ermes__vuln_row_cb cb, void *ctx, int *more);
+int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,
+                           void *ctx, int *more);
 /* By id, or by CVE id when id is 0. ERMES_ENOTFOUND. */
-int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id,
-                          ermes__vuln_row_cb cb, void *ctx);
+int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id, ermes__vuln_row_cb cb,
+                          void *ctx);
 /* Every vulnerability's id (for a full match), ascending; caller frees *ids. */
 int ermes__store_vuln_ids(ermes__store_t *st, int64_t **ids, size_t *n);
 
@@ -103,8 +103,8 @@ typedef struct ermes__asset_vuln {
 
 /* Whether asset_id was warned of vuln_id: *known = 0 when never, else *warned_kev says whether
  * of its KEV entry too. */
-int ermes__store_asset_vuln_state(ermes__store_t *st, int64_t asset_id, int64_t vuln_id,
-                                  int *known, int *warned_kev);
+int ermes__store_asset_vuln_state(ermes__store_t *st, int64_t asset_id, int64_t vuln_id, int *known,
+                                  int *warned_kev);
 /* Records a warning of asset_id about vuln_id (notification_id), keeping a status the
  * constituent set. */
 int ermes__store_asset_vuln_warned(ermes__store_t *st, int64_t asset_id, int64_t vuln_id,

@@ -19,9 +19,8 @@
 static void test_generic_order(void **state)
 {
     /* Each version is below the next. */
-    static const char *const order[] = {"0.9",    "1.0rc1", "1.0",   "1.0.1", "1.0.2a",
-                                        "1.0.10", "1.2",    "1.10",  "2.0",   "2.0.0.1",
-                                        "10.0",   "2.*"};
+    static const char *const order[] = {"0.9", "1.0rc1", "1.0", "1.0.1",   "1.0.2a", "1.0.10",
+                                        "1.2", "1.10",   "2.0", "2.0.0.1", "10.0",   "2.*"};
     (void)state;
     for (size_t i = 0; i + 1 < sizeof(order) / sizeof(order[0]) - 1; i++) {
         assert_true(ermes_version_compare(order[i], order[i + 1], NULL) < 0);
@@ -39,10 +38,10 @@ static void test_generic_order(void **state)
 static void test_semver_order(void **state)
 {
     /* Semantic Versioning 2.0.0 section 11.4's example, lowest first. */
-    static const char *const order[] = {"1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta",
-                                        "1.0.0-beta",   "1.0.0-beta.2",  "1.0.0-beta.11",
-                                        "1.0.0-rc.1",   "1.0.0",         "1.0.1",
-                                        "1.1.0",        "2.0.0",         "10.0.0"};
+    static const char *const order[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                                        "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                                        "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+                                        "1.1.0",       "2.0.0",         "10.0.0"};
     (void)state;
     for (size_t i = 0; i + 1 < sizeof(order) / sizeof(order[0]); i++)
         assert_true(ermes_version_compare(order[i], order[i + 1], "semver") < 0);
@@ -89,10 +88,18 @@ static void test_cve5_changes(void **state)
     ermes_vchange_t c1[] = {{"1.0.6", U}};
     ermes_vchange_t c2[] = {{"2.0.9", A}, {"2.0.4", U}};
     ermes_vrange_t v[] = {
-        {.version = "1.0", .less_than = "1.*", .version_type = "generic", .status = A,
-         .changes = c1, .nchanges = 1},
-        {.version = "2.0", .less_than = "2.*", .version_type = "generic", .status = A,
-         .changes = c2, .nchanges = 2},
+        {.version = "1.0",
+         .less_than = "1.*",
+         .version_type = "generic",
+         .status = A,
+         .changes = c1,
+         .nchanges = 1},
+        {.version = "2.0",
+         .less_than = "2.*",
+         .version_type = "generic",
+         .status = A,
+         .changes = c2,
+         .nchanges = 2},
     };
     (void)state;
     assert_int_equal(ermes_cve5_version_status(v, 2, U, "1.0.5"), A);
