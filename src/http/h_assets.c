@@ -275,14 +275,20 @@ enum MHD_Result ermes__h_asset_vuln_set(ermes__req_t *req)
 
     if (ermes__param(req, 1, cve, sizeof(cve)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such vulnerability");
-    rc = ermes__store_asset_get(req->srv->store, id, scope(req), copy_cb, &j);
-    json_decref(j);
-    if (rc == ERMES_ENOTFOUND)
-        return ermes__reply_error(req, 404, "not_found", NULL, "no such asset");
-    if (rc)
-        return ermes__reply_failure(req, rc, NULL);
     if (!ermes__body_json(req, &body, &ret))
         return ret;
+    rc = ermes__store_asset_get(req->srv->store, id, scope(req), copy_cb, &j);
+    json_decref(j);
+    if (rc) {
+        json_decref(body);
+        return rc == ERMES_ENOTFOUND
+                   ? ermes__reply_error(req, 404, "not_found", NULL, "no such asset")
+                   : ermes__reply_failure(req, rc, NULL);
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return ermes__reply_error(req, 422, "invalid", NULL, "the body must be a JSON object");
+    }
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "status") && strcmp(key, "note")) {
@@ -292,7 +298,7 @@ enum MHD_Result ermes__h_asset_vuln_set(ermes__req_t *req)
         }
     }
     status = json_string_value(json_object_get(body, "status"));
-    if (!json_is_object(body) || !ermes__asset_status_valid(status)) {
+    if (!ermes__asset_status_valid(status)) {
         json_decref(body);
         return ermes__reply_error(req, 422, "invalid", "status",
                                   "status is not_affected, affected, in_progress or fixed");
