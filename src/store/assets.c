@@ -311,7 +311,10 @@ int ermes__store_asset_vuln_warned(ermes__store_t *st, int64_t asset_id, int64_t
     ermes__db_bind_int(s, 1, asset_id);
     ermes__db_bind_int(s, 2, vuln_id);
     ermes__db_bind_int(s, 3, warned_kev);
-    ermes__db_bind_int(s, 4, notification_id);
+    if (notification_id)
+        ermes__db_bind_int(s, 4, notification_id);
+    else
+        ermes__db_bind_null(s, 4);
     if (owner)
         ermes__db_bind_int(s, 5, owner);
     else
