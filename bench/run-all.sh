@@ -85,3 +85,4 @@ if [ -n "$failed" ]; then
     exit 1
 fi
 echo "run-all: $ran benchmark(s) ran"
+run vulns "$build/bench_vulns"

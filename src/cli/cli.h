@@ -80,6 +80,8 @@ int ermes__cmd_retrohunt(cli_t *c);
 int ermes__cmd_mail(cli_t *c);
 int ermes__cmd_settings(cli_t *c);
 int ermes__cmd_cvss(cli_t *c);
+int ermes__cmd_vulns(cli_t *c);
+int ermes__cmd_assets(cli_t *c);
 int ermes__cmd_csaf(cli_t *c);
 int ermes__cmd_stix(cli_t *c);
 int ermes__cmd_sharing_groups(cli_t *c);

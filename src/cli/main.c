@@ -46,6 +46,8 @@ static const struct command {
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
     {"csaf", ermes__cmd_csaf, "CSAF 2.0 documents: validate (schema and mandatory tests)"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
+    {"vulns", ermes__cmd_vulns, "import CVE 5, NVD, KEV and EPSS data; warn constituents"},
+    {"assets", ermes__cmd_assets, "constituents' assets: CPE, purl, CSV and SBOM import"},
     {"incidents", ermes__cmd_incidents,
      "incidents: list, show, create, update, close, merge, comment, write; triage"},
     {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},

@@ -131,6 +131,9 @@ static const setting_t settings[] = {
     S(warninglists_off, SET_STRING, NULL, 0, 0,
       "comma-separated ids of warninglists to turn off (ermes warninglists lists them); a "
       "switch set through the API or the UI wins"),
+    S(vuln_sources, SET_STRING, NULL, 0, 0,
+      "comma-separated KIND=URL sources of vulnerability intelligence that `ermes vulns sync` "
+      "imports (KIND: cve5, nvd, kev, epss)"),
     S(max_log, SET_LONG, "1024", 1, 1048576,
       "MiB of one log posted to /api/v1/logs once decompressed"),
     S(spool_dir, SET_STRING, NULL, 0, 0,

@@ -58,6 +58,7 @@ typedef struct ermes__config {
     char *notify_pgp_home;       /* GnuPG home of that key; NULL: GNUPGHOME or ~/.gnupg */
     char *warninglists;          /* comma-separated MISP warninglist files for indicators */
     char *warninglists_off;      /* comma-separated ids of warninglists turned off */
+    char *vuln_sources;          /* KIND=URL,... imported by `ermes vulns sync` */
     long max_log;                /* MiB of one log posted to /api/v1/logs, decompressed */
     char *spool_dir;             /* watched drop directory; NULL: DATA_DIR/spool */
     long spool_rescan;           /* seconds between full rescans of the spool directory */

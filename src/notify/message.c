@@ -1212,8 +1212,11 @@ int ermes__notify_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out)
 {
     int rc, any = 0;
 
-    /* A notification carries events or sightings (sightings.c), never both. */
+    /* A notification carries events, sightings (sightings.c) or asset warnings, one kind. */
     if ((rc = ermes__notify_sightings_csv(st, id, out, &any)) || any)
+        return rc;
+    /* Or the assets and CVEs of a vulnerability warning (vulns.c). */
+    if ((rc = ermes__notify_vulns_csv(st, id, out, &any)) || any)
         return rc;
     ermes__strbuf_reset(out);
     rc = ermes__event_csv_header(out);

@@ -199,6 +199,18 @@ int ermes__notify_group_sightings(ermes__store_t *st, const ermes__notify_option
  * none (out then has the header only). */
 int ermes__notify_sightings_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out, int *any);
 
+/* ---- vulnerabilities (vulns.c) ------------------------------------------------------------ */
+
+/* Matches the vulnerabilities ids (nids of them; NULL: every one) against every asset and
+ * makes one notification per constituent with news (an asset never warned of a CVE, or a CVE
+ * that entered KEV since), remembering what was warned; adds to *stats; *matches (may be
+ * NULL) gets the pieces of news. */
+int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, const int64_t *ids,
+                        size_t nids, ermes__notify_stats_t *stats, size_t *matches);
+/* The CSV of the assets and CVEs notification id warned of (a header, then one line each);
+ * *any = 0 when it carries none. */
+int ermes__notify_vulns_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out, int *any);
+
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
 /* The language whose template serves contacts speaking lang (ISO 639-1, any case): lang

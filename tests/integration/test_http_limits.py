@@ -538,6 +538,10 @@ class HttpLimitsTest(unittest.TestCase):
                         elif path == "/api/v1/indicators/{id}":
                             victim = self.e.ok("POST", "/api/v1/indicators",
                                                {"value": "doomed.example"}, expect=201)["id"]
+                        elif path == "/api/v1/assets/{id}":
+                            victim = self.e.ok("POST", "/api/v1/assets",
+                                               {"org": "LIM", "product": "doomed"},
+                                               expect=201)["id"]
                         else:
                             victim = self.e.ok("POST", ORGS, {"short_name": "DOOMED",
                                                               "name": "Doomed"},

@@ -1,0 +1,425 @@
+/* Vulnerabilities (migration 32): one row per CVE, filled by whichever sources said something
+ * of it. Each source writes its own columns only, and keeps the digest of the record it took
+ * (sum_cve5, sum_nvd, sum_kev, sum_epss): importing the same record again writes nothing, so
+ * an import of a whole catalogue keeps only what changed. changed_at moves when what matching
+ * reads changes (affected products, the KEV entry). The data are public: TLP:CLEAR, owned by
+ * the CERT. */
+#include "store/vulns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "store/db.h"
+#include "store/store_int.h"
+
+static void bind_opt_text(ermes__db_stmt_t *s, int idx, const char *v)
+{
+    if (v && *v)
+        ermes__db_bind_text(s, idx, v);
+    else
+        ermes__db_bind_null(s, idx);
+}
+
+static void bind_opt_int(ermes__db_stmt_t *s, int idx, int64_t v, int64_t none)
+{
+    if (v != none)
+        ermes__db_bind_int(s, idx, v);
+    else
+        ermes__db_bind_null(s, idx);
+}
+
+/* The row of cve_id (made when missing) and the digest stored for kind. */
+static int row_for(ermes__db_t *db, const ermes__vuln_record_t *r, int64_t home, int64_t now,
+                   int64_t *id, char sum[65])
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    sum[0] = '\0';
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, sum_cve5, sum_nvd, sum_kev, sum_epss"
+                                " FROM vulnerabilities WHERE cve_id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, r->cve_id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        const char *v = ermes__db_col_text(s, (int)r->kind);
+        *id = ermes__db_col_int(s, 0);
+        if (v && strlen(v) == 64)
+            memcpy(sum, v, 65);
+    }
+    ermes__db_done(s);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO vulnerabilities (cve_id, tlp, owner_org_id,"
+                                " created_at, updated_at) VALUES (?1, 'CLEAR', ?2, ?3, ?3)"
+                                " RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, r->cve_id);
+    bind_opt_int(s, 2, home, 0);
+    ermes__db_bind_int(s, 3, now);
+    rc = ermes__db_step(s);
+    if (rc == 1)
+        *id = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc < 0 ? rc : ERMES_ESTORE;
+}
+
+static int put_scores(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r, int64_t now)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(
+             db,
+             "UPDATE vulnerabilities SET"
+             " description = COALESCE(?2, description),"
+             " published = COALESCE(?3, published), modified = COALESCE(?4, modified),"
+             " cvss_version = COALESCE(?5, cvss_version), cvss_vector = COALESCE(?6, cvss_vector),"
+             " cvss_score = COALESCE(?7, cvss_score),"
+             " cvss_severity = COALESCE(?8, cvss_severity), cwe = COALESCE(?9, cwe),"
+             " updated_at = ?10 WHERE id = ?1",
+             &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    if (r->description && *r->description)
+        ermes__db_bind_textn(s, 2, r->description, strnlen(r->description, ERMES_VULN_DESC_MAX));
+    else
+        ermes__db_bind_null(s, 2);
+    bind_opt_int(s, 3, r->published, 0);
+    bind_opt_int(s, 4, r->modified, 0);
+    bind_opt_text(s, 5, r->cvss_version);
+    bind_opt_text(s, 6, r->cvss_vector);
+    bind_opt_int(s, 7, r->cvss_score, -1);
+    bind_opt_text(s, 8, r->cvss_severity);
+    bind_opt_text(s, 9, r->cwe);
+    ermes__db_bind_int(s, 10, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+static int put_kev(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r, int64_t now)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE vulnerabilities SET kev = 1,"
+                                " kev_added = ?2, kev_due = ?3,"
+                                " kev_name = COALESCE(?4, kev_name),"
+                                " kev_action = COALESCE(?5, kev_action),"
+                                " kev_ransomware = COALESCE(?6, kev_ransomware),"
+                                " kev_vendor = COALESCE(?7, kev_vendor),"
+                                " kev_product = COALESCE(?8, kev_product),"
+                                " description = CASE WHEN description = '' THEN"
+                                " COALESCE(?9, '') ELSE description END,"
+                                " cwe = COALESCE(cwe, ?10),"
+                                " changed_at = CASE WHEN kev = 0 THEN ?11 ELSE changed_at END,"
+                                " updated_at = ?11 WHERE id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    bind_opt_int(s, 2, r->kev_added, 0);
+    bind_opt_int(s, 3, r->kev_due, 0);
+    bind_opt_text(s, 4, r->kev_name);
+    bind_opt_text(s, 5, r->kev_action);
+    bind_opt_text(s, 6, r->kev_ransomware);
+    bind_opt_text(s, 7, r->kev_vendor);
+    bind_opt_text(s, 8, r->kev_product);
+    if (r->description && *r->description)
+        ermes__db_bind_textn(s, 9, r->description, strnlen(r->description, ERMES_VULN_DESC_MAX));
+    else
+        ermes__db_bind_null(s, 9);
+    bind_opt_text(s, 10, r->cwe);
+    ermes__db_bind_int(s, 11, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+/* The affected products of a CVE 5 or NVD record; *differs = 1 when they are not what was
+ * stored. */
+static int put_affected(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r, int64_t now,
+                        int *differs)
+{
+    ermes__db_stmt_t *s;
+    char *text = r->affected ? json_dumps(r->affected, JSON_COMPACT) : NULL;
+    const char *old;
+    int rc;
+
+    *differs = 0;
+    if (r->affected && !text)
+        return ERMES_ENOMEM;
+    if ((rc = ermes__db_prepare(db,
+                                r->kind == ERMES_VULN_NVD
+                                    ? "SELECT affected_nvd FROM vulnerabilities WHERE id = ?1"
+                                    : "SELECT affected_cve5 FROM vulnerabilities WHERE id = ?1",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, id);
+    if ((rc = ermes__db_step(s)) == 1) {
+        old = ermes__db_col_text(s, 0);
+        *differs = (old == NULL) != (text == NULL) || (old && strcmp(old, text));
+    }
+    ermes__db_done(s);
+    if (rc < 0 || !*differs) {
+        rc = rc < 0 ? rc : 0;
+        goto out;
+    }
+    if ((rc = ermes__db_prepare(db,
+                                r->kind == ERMES_VULN_NVD
+                                    ? "UPDATE vulnerabilities SET affected_nvd = ?2,"
+                                      " changed_at = ?3 WHERE id = ?1"
+                                    : "UPDATE vulnerabilities SET affected_cve5 = ?2,"
+                                      " changed_at = ?3 WHERE id = ?1",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, text);
+    ermes__db_bind_int(s, 3, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    rc = rc < 0 ? rc : 0;
+out:
+    free(text);
+    return rc;
+}
+
+static int was_kev(ermes__db_t *db, int64_t id, int *kev)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *kev = 0;
+    if ((rc = ermes__db_prepare(db, "SELECT kev FROM vulnerabilities WHERE id = ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    if ((rc = ermes__db_step(s)) == 1)
+        *kev = ermes__db_col_int(s, 0) != 0;
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const char *sum)
+{
+    static const char *const sql[] = {
+        NULL,
+        "UPDATE vulnerabilities SET sum_cve5 = ?2 WHERE id = ?1",
+        "UPDATE vulnerabilities SET sum_nvd = ?2 WHERE id = ?1",
+        "UPDATE vulnerabilities SET sum_kev = ?2 WHERE id = ?1",
+        "UPDATE vulnerabilities SET sum_epss = ?2 WHERE id = ?1",
+    };
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (kind < ERMES_VULN_CVE5 || kind > ERMES_VULN_EPSS)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db, sql[kind], &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, sum);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int64_t home,
+                          int64_t now, int64_t *id, int *changed, int *match_changed)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    char sum[65];
+    int rc, differs = 0, kev_before = 0;
+
+    *changed = *match_changed = 0;
+    *id = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = row_for(db, r, home, now, id, sum)))
+        return rc;
+    if (r->sum[0] && !strcmp(sum, r->sum))
+        return 0;
+    *changed = 1;
+    switch (r->kind) {
+    case ERMES_VULN_CVE5:
+    case ERMES_VULN_NVD:
+        if ((rc = was_kev(db, *id, &kev_before)) || (rc = put_scores(db, *id, r, now)) ||
+            (rc = put_affected(db, *id, r, now, &differs)))
+            return rc;
+        *match_changed = differs;
+        if (r->kev) {
+            if ((rc = put_kev(db, *id, r, now)))
+                return rc;
+            *match_changed |= !kev_before;
+        }
+        break;
+    case ERMES_VULN_KEV:
+        if ((rc = was_kev(db, *id, &kev_before)) || (rc = put_kev(db, *id, r, now)))
+            return rc;
+        /* A new KEV entry warns again; a changed due date or action does not. */
+        *match_changed = !kev_before;
+        break;
+    case ERMES_VULN_EPSS:
+        if ((rc = ermes__db_prepare(db,
+                                    "UPDATE vulnerabilities SET epss = ?2, epss_percentile = ?3,"
+                                    " updated_at = ?4 WHERE id = ?1",
+                                    &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, *id);
+        ermes__db_bind_int(s, 2, r->epss);
+        ermes__db_bind_int(s, 3, r->epss_percentile);
+        ermes__db_bind_int(s, 4, now);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        if (rc < 0)
+            return rc;
+        break;
+    default:
+        return ERMES_EINVAL;
+    }
+    return put_sum(db, *id, r->kind, r->sum);
+}
+
+#define VULN_COLUMNS                                                                               \
+    "id, cve_id, description, published, modified, cvss_version, cvss_vector, cvss_severity,"      \
+    " cvss_score, cwe, kev, kev_added, kev_due, kev_name, kev_action, kev_ransomware,"             \
+    " kev_vendor, kev_product, epss, epss_percentile, affected_nvd, affected_cve5,"                \
+    " created_at, updated_at, changed_at"
+
+static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->id = ermes__db_col_int(s, 0);
+    v->cve_id = ermes__db_col_text(s, 1);
+    v->description = ermes__db_col_text(s, 2);
+    v->published = ermes__db_col_int(s, 3);
+    v->modified = ermes__db_col_int(s, 4);
+    v->cvss_version = ermes__db_col_text(s, 5);
+    v->cvss_vector = ermes__db_col_text(s, 6);
+    v->cvss_severity = ermes__db_col_text(s, 7);
+    v->cvss_score = ermes__db_col_null(s, 8) ? -1 : (int)ermes__db_col_int(s, 8);
+    v->cwe = ermes__db_col_text(s, 9);
+    v->kev = ermes__db_col_int(s, 10) != 0;
+    v->kev_added = ermes__db_col_int(s, 11);
+    v->kev_due = ermes__db_col_int(s, 12);
+    v->kev_name = ermes__db_col_text(s, 13);
+    v->kev_action = ermes__db_col_text(s, 14);
+    v->kev_ransomware = ermes__db_col_text(s, 15);
+    v->kev_vendor = ermes__db_col_text(s, 16);
+    v->kev_product = ermes__db_col_text(s, 17);
+    v->epss = ermes__db_col_null(s, 18) ? -1 : (long)ermes__db_col_int(s, 18);
+    v->epss_percentile = ermes__db_col_null(s, 19) ? -1 : (long)ermes__db_col_int(s, 19);
+    v->affected_nvd = ermes__db_col_text(s, 20);
+    v->affected_cve5 = ermes__db_col_text(s, 21);
+    v->created_at = ermes__db_col_int(s, 22);
+    v->updated_at = ermes__db_col_int(s, 23);
+    v->changed_at = ermes__db_col_int(s, 24);
+}
+
+int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,
+                           void *ctx, int *more)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    long n = 0;
+    int rc;
+
+    if (more)
+        *more = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* Filters as conditions that hold when not given, so one statement serves every list. */
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT " VULN_COLUMNS " FROM vulnerabilities WHERE id > ?1"
+             " AND (?2 IS NULL OR cve_id = ?2) AND (?3 = 0 OR kev = 1)"
+             " AND (?4 = 0 OR cvss_score >= ?4) AND (?5 = 0 OR epss >= ?5)"
+             " AND changed_at >= ?6"
+             " AND (?7 IS NULL OR lower(description) LIKE '%' || lower(?7) || '%')"
+             " ORDER BY id LIMIT ?8",
+             &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, f->after_id);
+    bind_opt_text(s, 2, f->cve_id);
+    ermes__db_bind_int(s, 3, f->kev_only);
+    ermes__db_bind_int(s, 4, f->min_score);
+    ermes__db_bind_int(s, 5, f->min_epss);
+    ermes__db_bind_int(s, 6, f->changed_since);
+    bind_opt_text(s, 7, f->text);
+    ermes__db_bind_int(s, 8, ermes__page_limit(f->limit));
+    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
+        ermes__vuln_row_t v;
+        read_row(s, &v);
+        if ((rc = cb(ctx, &v)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : rc == 1 ? 0 : rc;
+}
+
+int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id, ermes__vuln_row_cb cb,
+                          void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " VULN_COLUMNS " FROM vulnerabilities"
+                                " WHERE id = ?1 OR (?1 = 0 AND cve_id = ?2)",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    bind_opt_text(s, 2, cve_id);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        ermes__vuln_row_t v;
+        read_row(s, &v);
+        rc = cb(ctx, &v);
+    } else if (rc == 0)
+        rc = ERMES_ENOTFOUND;
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_vuln_ids(ermes__store_t *st, int64_t **ids, size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int64_t *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT id FROM vulnerabilities ORDER BY id", &s)))
+        return rc;
+    while ((rc = ermes__db_step(s)) == 1) {
+        if (cnt == cap) {
+            size_t c = cap ? cap * 2 : 1024;
+            int64_t *p = ermes__reallocarray(v, c, sizeof(*p));
+            if (!p) {
+                rc = ERMES_ENOMEM;
+                break;
+            }
+            v = p;
+            cap = c;
+        }
+        v[cnt++] = ermes__db_col_int(s, 0);
+    }
+    ermes__db_done(s);
+    if (rc < 0) {
+        ermes__free(v);
+        return rc;
+    }
+    *ids = v;
+    *n = cnt;
+    return 0;
+}
