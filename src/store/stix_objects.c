@@ -29,11 +29,17 @@
  * versions are looked up among the rows of those spec versions. */
 /* clang-format off */
 #define SPEC_LISTED(T) T ".spec_version IN (?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
-#define STIX_WHERE                                                                                 \
+/* ids: the test of match[id]. With ids given, it is a plain conjunction that the planner
+ * answers from the (stix_id, version_key) index; "?7 = 0 OR ..." would scan every row, which
+ * made an import (which looks up each object's newest version) quadratic. */
+#define STIX_IDS_ANY " AND (?7 = 0 OR o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))"
+#define STIX_IDS_LISTED " AND ?7 = 1 AND o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+#define STIX_WHERE STIX_WHERE_OF(STIX_IDS_ANY)
+#define STIX_WHERE_OF(ids)                                                                         \
     " (o.date_added > ?1 OR (o.date_added = ?1 AND o.id > ?2)) AND o.date_added > ?3"              \
     " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
     "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0))"                                 \
-    " AND (?7 = 0 OR o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))"                         \
+    ids                                                                                            \
     " AND (?16 = 0 OR o.type IN (?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24))"                         \
     " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"                                        \
     " AND (?45 = '' OR o.source = ?45)"                                                            \
@@ -194,10 +200,13 @@ int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
         *more = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE
-                                " ORDER BY o.date_added, o.id LIMIT ?46",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db,
+             f->nids ? "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_OF(
+                           STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?46"
+                     : "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE
+                       " ORDER BY o.date_added, o.id LIMIT ?46",
+             &s)))
         return rc;
     bind_filter(s, f, 1);
     ermes__db_bind_int(s, 46, ermes__page_limit(f->limit));
@@ -225,7 +234,7 @@ int ermes__store_stix_delete(ermes__store_t *st, const char *stix_id, const erme
     g.ntypes = 0;
     if ((rc = ermes__db_prepare(db,
                                 "DELETE FROM stix_objects WHERE id IN (SELECT o.id FROM"
-                                " stix_objects o WHERE" STIX_WHERE ")",
+                                " stix_objects o WHERE" STIX_WHERE_OF(STIX_IDS_LISTED) ")",
                                 &s)))
         return rc;
     bind_filter(s, &g, 0);
