@@ -944,6 +944,25 @@ typedef struct ermes__calendar_row {
 } ermes__calendar_row_t;
 int ermes__store_calendar_get(ermes__store_t *st, int64_t org_id, ermes__calendar_row_t *out);
 int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__calendar_row_t *c);
+/* Every policy (the defaults, org_id 0 and org "", first) and every calendar (the default of
+ * org 0 first), each constituent's by its short name (sla.c). */
+typedef struct ermes__sla_policy_row {
+    char severity[16];
+    int64_t org_id;
+    char org[128];
+    ermes__sla_policy_t policy;
+    int64_t updated_at;
+} ermes__sla_policy_row_t;
+typedef int (*ermes__store_sla_policy_cb)(void *ctx, const ermes__sla_policy_row_t *r);
+int ermes__store_sla_policy_each(ermes__store_t *st, ermes__store_sla_policy_cb cb, void *ctx);
+typedef struct ermes__calendar_entry {
+    int64_t org_id;
+    char org[128];
+    ermes__calendar_row_t row;
+    int64_t updated_at;
+} ermes__calendar_entry_t;
+typedef int (*ermes__store_calendar_cb)(void *ctx, const ermes__calendar_entry_t *e);
+int ermes__store_calendar_each(ermes__store_t *st, ermes__store_calendar_cb cb, void *ctx);
 
 /* Triage of events and sightings (kind "event" or "sighting"). set: the state of each of
  * ids[0..n) (they must exist: ERMES_ENOTFOUND names the first that does not, in *missing). */
