@@ -74,8 +74,7 @@ enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req)
 
     if (ermes__param(req, 0, severity, sizeof(severity)) ||
         !ermes__incident_severity_valid(severity))
-        return ermes__reply_error(req, 404, "not_found", NULL,
-                                  "no such severity (low, medium, high or critical)");
+        return ermes__reply_error(req, 422, "invalid", "severity", "low, medium, high or critical");
     if (org && *org && ermes__store_org_resolve(req->srv->store, &req->viewer, org, &org_id))
         return ermes__reply_error(req, 422, "invalid", "org", "no such organisation");
     if (!ermes__body_json(req, &body, &ret))

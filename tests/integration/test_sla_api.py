@@ -85,7 +85,7 @@ class SlaApi(unittest.TestCase):
     def test_refusals(self):
         good = {"response_minutes": 30, "containment_minutes": 60, "resolution_minutes": 120}
         s, _, b = self.e.request("PUT", POL + "/urgent", good)
-        assert_error(self, s, b, 404)
+        assert_error(self, s, b, 422, "invalid", field="severity")
         for body, field in (({"response_minutes": 0, "containment_minutes": 60,
                               "resolution_minutes": 120}, "response_minutes"),
                             ({"response_minutes": 30, "containment_minutes": "60",
