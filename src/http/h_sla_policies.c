@@ -9,9 +9,6 @@
 #include "http/http.h"
 #include "incidents/incidents.h"
 
-/* A year of minutes: a target beyond it is a mistake. */
-#define SLA_MAX_MINUTES 525600
-
 static json_t *policy_json(const char *severity, const char *org, const ermes__sla_policy_t *p,
                            int64_t updated_at)
 {
@@ -47,29 +44,15 @@ enum MHD_Result ermes__h_sla_policy_list(ermes__req_t *req)
     return ermes__reply_json(req, 200, json_pack("{s:o}", "data", data));
 }
 
-/* A whole number of minutes in 1..SLA_MAX_MINUTES from member name of body. */
-static int minutes(const json_t *body, const char *name, int64_t *out)
-{
-    const json_t *v = json_object_get(body, name);
-
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > SLA_MAX_MINUTES)
-        return ERMES_EINVAL;
-    *out = (int64_t)json_integer_value(v);
-    return 0;
-}
-
 enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req)
 {
-    static const char *const members[] = {"response_minutes", "containment_minutes",
-                                          "resolution_minutes", "business_hours"};
     const char *org = ermes__query(req, "org");
     char severity[16], ref[64];
     ermes__sla_policy_t p;
     enum MHD_Result ret;
-    const char *key;
-    const json_t *bh;
     int64_t org_id = 0;
-    json_t *body, *v;
+    ermes_diag_t d;
+    json_t *body;
     int rc;
 
     if (ermes__param(req, 0, severity, sizeof(severity)) ||
@@ -79,39 +62,12 @@ enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req)
         return ermes__reply_error(req, 422, "invalid", "org", "no such organisation");
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    ret = MHD_NO;
-    json_object_foreach(body, key, v)
-    {
-        size_t k = 0;
-        while (k < 4 && strcmp(key, members[k]))
-            k++;
-        if (k == 4) {
-            ret = ermes__reply_error(req, 422, "invalid", NULL,
-                                     "unknown member (one of %s, %s,"
-                                     " %s, %s)",
-                                     members[0], members[1], members[2], members[3]);
-            goto out;
-        }
-    }
-    for (size_t k = 0; k < 3; k++) {
-        int64_t *dst = k == 0 ? &p.response_min : k == 1 ? &p.containment_min : &p.resolution_min;
-        if (minutes(body, members[k], dst)) {
-            ret = ermes__reply_error(req, 422, "invalid", members[k],
-                                     "a whole number of minutes from 1 to %d", SLA_MAX_MINUTES);
-            goto out;
-        }
-    }
-    if (p.response_min > p.resolution_min || p.containment_min > p.resolution_min) {
-        ret = ermes__reply_error(req, 422, "invalid", "resolution_minutes",
-                                 "resolution comes after the response and the containment");
+    ermes_diag_clear(&d);
+    if (ermes__sla_policy_body_read(body, &p, &d)) {
+        ermes__diag_utf8(&d);
+        ret = ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
         goto out;
     }
-    bh = json_object_get(body, "business_hours");
-    if (bh && !json_is_boolean(bh)) {
-        ret = ermes__reply_error(req, 422, "invalid", "business_hours", "true or false");
-        goto out;
-    }
-    p.business_hours = json_is_true(bh);
     if ((rc = ermes__store_sla_policy_put(req->srv->store, severity, org_id, &p))) {
         ret = ermes__reply_failure(req, rc, NULL);
         goto out;

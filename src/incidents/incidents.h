@@ -119,6 +119,15 @@ int ermes__incidents_warn_mail_send(ermes__store_t *st, const struct ermes__noti
 int ermes__incidents_warn_mail_build(const struct ermes__notify_options *o,
                                      const ermes__warning_mail_t *m, const ermes__incident_t *inc,
                                      int64_t due, int64_t now, struct ermes_strbuf *out);
+/* The bodies of PUT /api/v1/sla-policies/{severity} (every target in whole minutes, 1 to
+ * ERMES_SLA_MAX_MINUTES, response and containment not after resolution; business_hours
+ * optional) and PUT /api/v1/calendars/{ref} (any of days, hours, utc_offset_minutes, holidays
+ * over what row holds; the holidays' dates and the whole calendar are checked by the caller
+ * with clock.h). ERMES_EINVAL with d naming the member (sla_input.c). */
+#define ERMES_SLA_MAX_MINUTES 525600
+extern const char *const ermes__calendar_day_names[7]; /* "mon" ... "sun" */
+int ermes__sla_policy_body_read(const json_t *body, ermes__sla_policy_t *p, ermes_diag_t *d);
+int ermes__calendar_body_read(const json_t *body, ermes__calendar_row_t *row, ermes_diag_t *d);
 /* The daemon's default lead of the warnings (the incident_warn_before setting). */
 #define ERMES_INCIDENT_WARN_BEFORE_S (4 * 3600)
 
