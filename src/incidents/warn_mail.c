@@ -169,6 +169,10 @@ int ermes__incidents_warn_mail_send(ermes__store_t *st, const ermes__notify_opti
             m->next_at = now + ermes__notify_backoff_ms(o->retry_base_ms, m->attempts);
         }
         rc = ermes__store_warning_mail_record(st, m);
+        /* The server did not take it: the others wait for their retry rather than hold the
+         * daemon's loop (which calls this) for a timeout each. */
+        if (res && !permanent)
+            break;
     }
     ermes__strbuf_cleanup(&msg);
     free(inc);
