@@ -195,6 +195,12 @@ static const setting_t settings[] = {
     S(mail_max_text, SET_LONG, "8", 1, 1024,
       "MiB of text (body and text attachments) read from one message for its observables"),
     S(mail_timeout, SET_LONG, "30", 1, 3600, "seconds the parsing of one message may take"),
+    S(incident_warn_before, SET_LONG, "14400", 60, 2592000,
+      "seconds before an incident's deadline the daemon warns (timeline, and an e-mail once per "
+      "deadline to the assignee through smtp_url)"),
+    S(incident_warn_mail, SET_STRING, NULL, 0, 0,
+      "address the deadline warnings go to when the assignee's user name is not an e-mail "
+      "address (or the incident has no assignee); unset: those are not mailed"),
 };
 #undef S
 

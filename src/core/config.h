@@ -84,6 +84,8 @@ typedef struct ermes__config {
     long mail_max_parts;                   /* MIME parts of one message */
     long mail_max_text;                    /* MiB of text read from one message */
     long mail_timeout;                     /* seconds one message's parsing may take */
+    long incident_warn_before;             /* seconds before a deadline it is warned of */
+    char *incident_warn_mail;              /* warnings' address when the assignee has none */
     struct ermes__mailbox_conf *mailboxes; /* [mailbox "NAME"] sections (mailbox_conf.c) */
     size_t nmailboxes;
 

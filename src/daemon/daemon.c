@@ -294,16 +294,30 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         if (follow && (rc = ermes__sightings_refresh(engine, 0)))
             ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
                        ermes_strerror(rc));
-        /* Every 5 seconds: incidents whose deadlines come near or pass get a warning on their
-         * timeline (and in the API's warnings), once per deadline. */
+        /* Every 5 seconds: incidents whose deadlines come near (incident_warn_before) or pass
+         * get a warning on their timeline (and in the API's warnings) and an e-mail to their
+         * assignee, once per deadline; by the daemon that holds the lease "incident-warnings"
+         * (several daemons on one database warn once). */
         if (ticks % 5 == 0) {
-            size_t warned = 0;
-            if ((rc = ermes__incidents_warn(store, ermes__time_now_ms(), ERMES_INCIDENT_WARN_MS,
-                                            &warned)))
+            size_t warned = 0, sent = 0, failed = 0;
+            int held = 0;
+            if ((rc = ermes__store_lease_take(store, "incident-warnings", &held)))
+                ermes__log(ERMES_LOG_WARNING, "cannot take the incident warnings' lease: %s",
+                           ermes_strerror(rc));
+            if (held && (rc = ermes__incidents_warn(
+                             store, ermes__time_now_ms(), (int64_t)cfg->incident_warn_before * 1000,
+                             no.smtp_url != NULL, cfg->incident_warn_mail, &warned)))
                 ermes__log(ERMES_LOG_WARNING, "cannot check the incidents' deadlines: %s",
                            ermes_strerror(rc));
             else if (warned)
                 ermes__log(ERMES_LOG_NOTICE, "%zu incident deadline warning(s)", warned);
+            if (held && (rc = ermes__incidents_warn_mail_send(store, &no, ermes__time_now_ms(),
+                                                              &sent, &failed)))
+                ermes__log(ERMES_LOG_WARNING, "cannot send the deadline warnings: %s",
+                           ermes_strerror(rc));
+            else if (sent || failed)
+                ermes__log(ERMES_LOG_NOTICE, "deadline warnings mailed: %zu sent, %zu failed", sent,
+                           failed);
         }
     }
     status = 0;
@@ -316,6 +330,7 @@ out:
     ermes__follow_free(follow); /* positions saved */
     if (following)
         ermes__store_lease_drop(store, tail_lease);
+    ermes__store_lease_drop(store, "incident-warnings");
     ermes__hunter_stop(hunter);      /* a job under way is queued again */
     ermes__collect_stop(collect);    /* transfers under way (the API's too) give up */
     ermes__mail_poller_stop(poller); /* an IMAP exchange under way gives up */

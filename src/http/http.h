@@ -308,6 +308,11 @@ enum MHD_Result ermes__h_notification_review(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_delete(ermes__req_t *req);
+/* The SLA policies and business-hour calendars (h_sla_policies.c, h_calendars.c). */
+enum MHD_Result ermes__h_sla_policy_list(ermes__req_t *req);
+enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req);
+enum MHD_Result ermes__h_calendar_list(ermes__req_t *req);
+enum MHD_Result ermes__h_calendar_put(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_list(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_create(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_get(ermes__req_t *req);

@@ -9,6 +9,7 @@
 
 #include "access/access.h"
 #include "core/time.h"
+#include "notify/notify.h"
 
 /* ---- the built-in taxonomy and templates ------------------------------------------------ */
 
@@ -1443,7 +1444,21 @@ static int warned(const char *list, const char *name)
     return 0;
 }
 
-int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, size_t *n)
+/* Where the warning about inc goes by e-mail: its assignee when the assignee's user name is an
+ * address, else team_to (the incident_warn_mail setting); "" when nowhere. */
+static void warning_recipient(const ermes__incident_t *inc, const char *team_to, char *out,
+                              size_t cap)
+{
+    out[0] = '\0';
+    if (inc->assignee_id && ermes__notify_address(inc->assignee, out, cap) == 0)
+        return;
+    out[0] = '\0';
+    if (team_to && *team_to && ermes__notify_address(team_to, out, cap))
+        out[0] = '\0';
+}
+
+int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int mail,
+                          const char *team_to, size_t *n)
 {
     int64_t ids[256];
     size_t nids = 0;
@@ -1469,8 +1484,9 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, size
         }
         for (int i = 0; i < ERMES_INCIDENT_CLOCKS && !rc; i++) {
             ermes__deadline_state_t s;
-            char name[64];
+            char name[64], to[256];
             size_t len;
+            int added;
             if (!dl[i].applies)
                 continue;
             s = ermes__deadline_state(dl[i].due, dl[i].done, now, lead_ms);
@@ -1482,10 +1498,19 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, size
             if (warned(inc->warned, name) || len + strlen(name) + 2 > sizeof(inc->warned))
                 continue;
             snprintf(inc->warned + len, sizeof(inc->warned) - len, "%s%s", len ? "," : "", name);
+            /* The e-mail is queued in this transaction, once per deadline (its unique key), and
+             * sent after it by the holder of the warnings' lease (warn_mail.c). */
+            to[0] = '\0';
+            if (mail)
+                warning_recipient(inc, team_to, to, sizeof(to));
+            if (to[0] && (rc = ermes__store_warning_mail_add(st, inc->id, name, to, inc->tlp,
+                                                             inc->owner_org_id, &added)))
+                break;
             rc = timeline(st, NULL, inc->id, "warning", 0,
-                          json_pack("{s:s,s:o,s:s,s:s?}", "deadline", dl[i].name, "due",
+                          json_pack("{s:s,s:o,s:s,s:s?,s:s?}", "deadline", dl[i].name, "due",
                                     jtime(dl[i].due), "state", ermes__deadline_state_name(s),
-                                    "assignee", inc->assignee_id ? inc->assignee : NULL));
+                                    "assignee", inc->assignee_id ? inc->assignee : NULL, "mail_to",
+                                    to[0] ? to : NULL));
             changed = 1;
             (*n)++;
         }

@@ -101,8 +101,35 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
                         json_t **result, ermes_diag_t *d);
 
 /* The daemon's warnings: every open incident with a deadline due within lead_ms of now (or
- * past) gets one timeline entry "warning" per deadline, once; *n counts them. */
-int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, size_t *n);
+ * past) gets one timeline entry "warning" per deadline, once; *n counts them. With mail, each
+ * warning is also queued as an e-mail (incident_warning_mails, sent by
+ * ermes__incidents_warn_mail_send) to the assignee when the assignee's user name is an e-mail
+ * address, else to team_to (NULL or "": none). */
+int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int mail,
+                          const char *team_to, size_t *n);
+/* Sends the queued warning e-mails due at now (at most a batch per call) through o's SMTP
+ * server (nothing without smtp_url), recording each attempt: sent, retried with the
+ * notifications' backoff, failed after max_attempts or a permanent refusal. The caller holds
+ * the lease "incident-warnings". *sent and *failed count this call's outcomes. */
+struct ermes__notify_options;
+struct ermes_strbuf;
+int ermes__incidents_warn_mail_send(ermes__store_t *st, const struct ermes__notify_options *o,
+                                    int64_t now, size_t *sent, size_t *failed);
+/* The message of warning m about inc (due: the deadline's due time), dated now, into out. */
+int ermes__incidents_warn_mail_build(const struct ermes__notify_options *o,
+                                     const ermes__warning_mail_t *m, const ermes__incident_t *inc,
+                                     int64_t due, int64_t now, struct ermes_strbuf *out);
+/* The bodies of PUT /api/v1/sla-policies/{severity} (every target in whole minutes, 1 to
+ * ERMES_SLA_MAX_MINUTES, response and containment not after resolution; business_hours
+ * optional) and PUT /api/v1/calendars/{ref} (any of days, hours, utc_offset_minutes, holidays
+ * over what row holds; the holidays' dates and the whole calendar are checked by the caller
+ * with clock.h). ERMES_EINVAL with d naming the member (sla_input.c). */
+#define ERMES_SLA_MAX_MINUTES 525600
+extern const char *const ermes__calendar_day_names[7]; /* "mon" ... "sun" */
+int ermes__sla_policy_body_read(const json_t *body, ermes__sla_policy_t *p, ermes_diag_t *d);
+int ermes__calendar_body_read(const json_t *body, ermes__calendar_row_t *row, ermes_diag_t *d);
+/* The daemon's default lead of the warnings (the incident_warn_before setting). */
+#define ERMES_INCIDENT_WARN_BEFORE_S (4 * 3600)
 
 /* Reaction-time metrics (metrics.c) over the incidents created in [from, to) (ms) that v may
  * see: per period ("day", "month", "year" or "all") and per "constituent", "rsit_class",

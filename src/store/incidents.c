@@ -265,6 +265,18 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
             " AND (?3 = 0 OR fo.incident_id < ?3) AND " LIST_FILTERS
             " ORDER BY fo.incident_id DESC LIMIT ?15",
             &s);
+    /* A window of due times (the queue's due soon: a few hours) holds few incidents: they are
+     * found by the index on next_due_at and sorted, not looked for in a walk of every incident
+     * newest first, which takes seconds when the window is empty (bench_incidents at
+     * 1,000,000 incidents). "+i.id" keeps the planner from walking the ids for their order. */
+    else if (f->due_from && f->due_to)
+        rc = ermes__db_prepare(db,
+                               INCIDENT_COLUMNS
+                               " WHERE i.next_due_at >= ?11 AND i.next_due_at <= ?12"
+                               " AND (?3 = 0 OR i.id < ?3) AND (?9 = 0 OR EXISTS (SELECT 1 FROM"
+                               " incident_orgs fo WHERE fo.incident_id = i.id AND fo.org_id = ?9))"
+                               " AND " LIST_FILTERS " ORDER BY +i.id DESC LIMIT ?15",
+                               &s);
     else
         rc = ermes__db_prepare(db,
                                INCIDENT_COLUMNS " WHERE (?3 = 0 OR i.id < ?3)"

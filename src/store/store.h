@@ -828,6 +828,28 @@ int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, 
 int ermes__store_incident_counts(ermes__store_t *st, const ermes__viewer_t *v, int64_t now,
                                  int64_t soon, int64_t *open, int64_t *late, int64_t *due_soon);
 
+/* Deadline warnings by e-mail (incident_warnings.c): one per incident and deadline key
+ * ("containment:soon"); adding one that is there does nothing (*added 0). State pending until
+ * sent, or failed; attempts, next_at (the next attempt), sent_at, the last error. */
+typedef struct ermes__warning_mail {
+    int64_t id, incident_id;
+    char deadline[64];
+    char recipient[256];
+    char state[16];
+    int64_t attempts, next_at, sent_at;
+    char error[256];
+} ermes__warning_mail_t;
+int ermes__store_warning_mail_add(ermes__store_t *st, int64_t incident_id, const char *deadline,
+                                  const char *recipient, ermes_tlp_t tlp, int64_t owner_org_id,
+                                  int *added);
+/* Pending ones whose next attempt is due by now, oldest first, at most cap. */
+int ermes__store_warning_mails_due(ermes__store_t *st, int64_t now, ermes__warning_mail_t *out,
+                                   size_t cap, size_t *n);
+int ermes__store_warning_mail_each(ermes__store_t *st, int64_t incident_id,
+                                   int (*cb)(void *ctx, const ermes__warning_mail_t *m), void *ctx);
+/* Writes m's state, attempts, next_at, sent_at and error. */
+int ermes__store_warning_mail_record(ermes__store_t *st, const ermes__warning_mail_t *m);
+
 /* Affected constituents. add: *added 1 when it was not there yet (may be NULL). */
 int ermes__store_incident_org_add(ermes__store_t *st, int64_t incident_id, int64_t org_id,
                                   int *added);
@@ -922,6 +944,25 @@ typedef struct ermes__calendar_row {
 } ermes__calendar_row_t;
 int ermes__store_calendar_get(ermes__store_t *st, int64_t org_id, ermes__calendar_row_t *out);
 int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__calendar_row_t *c);
+/* Every policy (the defaults, org_id 0 and org "", first) and every calendar (the default of
+ * org 0 first), each constituent's by its short name (sla.c). */
+typedef struct ermes__sla_policy_row {
+    char severity[16];
+    int64_t org_id;
+    char org[128];
+    ermes__sla_policy_t policy;
+    int64_t updated_at;
+} ermes__sla_policy_row_t;
+typedef int (*ermes__store_sla_policy_cb)(void *ctx, const ermes__sla_policy_row_t *r);
+int ermes__store_sla_policy_each(ermes__store_t *st, ermes__store_sla_policy_cb cb, void *ctx);
+typedef struct ermes__calendar_entry {
+    int64_t org_id;
+    char org[128];
+    ermes__calendar_row_t row;
+    int64_t updated_at;
+} ermes__calendar_entry_t;
+typedef int (*ermes__store_calendar_cb)(void *ctx, const ermes__calendar_entry_t *e);
+int ermes__store_calendar_each(ermes__store_t *st, ermes__store_calendar_cb cb, void *ctx);
 
 /* Triage of events and sightings (kind "event" or "sighting"). set: the state of each of
  * ids[0..n) (they must exist: ERMES_ENOTFOUND names the first that does not, in *missing). */

@@ -324,6 +324,114 @@ static void metrics_from_milestones(void **state)
     assert_string_equal(d.field, "period");
 }
 
+/* ---- the daemon's deadline warnings by e-mail (warn_mail.c, incident_warnings.c) --------- */
+
+struct mails {
+    char key[8][80];
+    char to[8][256];
+    size_t n;
+};
+
+static int mails_cb(void *ctx, const ermes__warning_mail_t *m)
+{
+    struct mails *c = ctx;
+
+    if (c->n < 8) {
+        snprintf(c->key[c->n], sizeof(c->key[0]), "%s", m->deadline);
+        snprintf(c->to[c->n], sizeof(c->to[0]), "%s", m->recipient);
+        c->n++;
+    }
+    return 0;
+}
+
+/* The recipient of the warning keyed key on incident id ("" when none was queued). */
+static const char *mail_to(fixture_t *f, int64_t id, const char *key, struct mails *c)
+{
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(ermes__store_warning_mail_each(f->st, id, mails_cb, c), 0);
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->key[i], key) == 0)
+            return c->to[i];
+    return "";
+}
+
+static void deadline_warnings_mailed_once(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), ana, bob, nobody, hour = 3600 * 1000;
+    char aware[ERMES_TIME_STRLEN], json[512];
+    ermes__user_t u;
+    ermes_diag_t d;
+    struct mails c;
+    size_t n;
+
+    memset(&u, 0, sizeof(u));
+    snprintf(u.name, sizeof(u.name), "ana@cert.example");
+    u.role = ERMES_ROLE_ANALYST;
+    u.org_id = f->home;
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
+    snprintf(u.name, sizeof(u.name), "bob");
+    u.id = 0;
+    assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
+    /* The NIS2 early warning is due 24 h after the entity became aware: in an hour. */
+    ermes__time_format(now - 23 * hour, aware);
+    snprintf(json, sizeof(json),
+             "{\"title\": \"to ana\", \"nis2\": true, \"assignee\": \"ana@cert.example\","
+             " \"aware_at\": \"%s\"}",
+             aware);
+    ana = create(f, json);
+    snprintf(json, sizeof(json),
+             "{\"title\": \"to bob\", \"nis2\": true, \"assignee\": \"bob\","
+             " \"aware_at\": \"%s\"}",
+             aware);
+    bob = create(f, json);
+    snprintf(json, sizeof(json), "{\"title\": \"nobody's\", \"nis2\": true, \"aware_at\": \"%s\"}",
+             aware);
+    nobody = create(f, json);
+
+    /* Without e-mail (no smtp_url): the timeline only. */
+    assert_int_equal(ermes__incidents_warn(f->st, now, 30 * 60 * 1000, 0, "team@cert.example", &n),
+                     0);
+    assert_string_equal(mail_to(f, ana, "nis2_early_warning:soon", &c), "");
+    /* A lead of 4 h: due in an hour is due soon; the assignee's name is an address, bob's is
+     * not (the team's address), an incident without assignee goes to the team too. */
+    assert_int_equal(
+        ermes__incidents_warn(f->st, now, 4 * hour, 1, "CERT team <team@cert.example>", &n), 0);
+    assert_true(n >= 3);
+    assert_string_equal(mail_to(f, ana, "nis2_early_warning:soon", &c), "ana@cert.example");
+    assert_string_equal(mail_to(f, bob, "nis2_early_warning:soon", &c), "team@cert.example");
+    assert_string_equal(mail_to(f, nobody, "nis2_early_warning:soon", &c), "team@cert.example");
+    /* Once per deadline: the next rounds add nothing for it. */
+    assert_int_equal(ermes__incidents_warn(f->st, now + 1000, 4 * hour, 1, "team@cert.example", &n),
+                     0);
+    assert_int_equal(mail_to(f, ana, "", &c)[0], '\0');
+    {
+        size_t soon = 0;
+        for (size_t i = 0; i < c.n; i++)
+            soon += strcmp(c.key[i], "nis2_early_warning:soon") == 0;
+        assert_int_equal(soon, 1);
+    }
+    /* Two hours on (a controlled clock), the deadline has passed: one more, "late". */
+    assert_int_equal(ermes__incidents_warn(f->st, now + 2 * hour, 4 * hour, 1, NULL, &n), 0);
+    assert_string_equal(mail_to(f, ana, "nis2_early_warning:late", &c), "ana@cert.example");
+    assert_string_equal(mail_to(f, bob, "nis2_early_warning:late", &c), ""); /* no team */
+    /* What is due to be sent, and a sent one is no longer due. */
+    {
+        ermes__warning_mail_t due[16];
+        size_t nd = 0;
+        assert_int_equal(ermes__store_warning_mails_due(f->st, now + 3 * hour, due, 16, &nd), 0);
+        assert_true(nd >= 4);
+        snprintf(due[0].state, sizeof(due[0].state), "sent");
+        due[0].attempts = 1;
+        due[0].sent_at = now;
+        assert_int_equal(ermes__store_warning_mail_record(f->st, &due[0]), 0);
+        n = nd;
+        assert_int_equal(ermes__store_warning_mails_due(f->st, now + 3 * hour, due, 16, &nd), 0);
+        assert_int_equal(nd, n - 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lifecycle_timeline_and_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(policies_calendars_triage_allowlist, setup, teardown),
         cmocka_unit_test_setup_teardown(metrics_from_milestones, setup, teardown),
+        cmocka_unit_test_setup_teardown(deadline_warnings_mailed_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,10 @@ function entryText(e) {
   const d = e.detail || {};
   if (e.kind === 'comment') return d.text || '';
   if (e.kind === 'status') return `${d.from} → ${d.to}`;
+  if (e.kind === 'warning') {
+    const when = d.state === 'late' ? 'late' : 'due soon';
+    return `${d.deadline} ${when} (due ${d.due})${d.mail_to ? `, e-mailed to ${d.mail_to}` : ''}`;
+  }
   return JSON.stringify(d);
 }
 
