@@ -1255,6 +1255,24 @@ static const char *const migrations[] = {
     /* 26: reserved for work under way on another branch. */
     NULL,
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
+    /* 28 to 30: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    /* 31: the correlation index (src/store/correlations.c): one posting per value mentioned
+     * and object mentioning it, under the value's 64-bit key; the prefix lengths of the
+     * networks indexed; how far each covered table has been read. The postings are an index
+     * like event_ips, not objects: no TLP or owner of their own (a lookup applies those of the
+     * object a posting names). WITHOUT ROWID: the key is the row, stored once. */
+    "CREATE TABLE IF NOT EXISTS corr_postings ("
+    " value_key INTEGER NOT NULL, kind INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY (value_key, kind, id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS corr_prefixes ("
+    " family INTEGER NOT NULL, prefix INTEGER NOT NULL,"
+    " PRIMARY KEY (family, prefix)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS corr_state ("
+    " source TEXT PRIMARY KEY,"
+    " through_id INTEGER NOT NULL," META_COLUMNS ");",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1482,6 +1500,20 @@ static const char *const pg_migrations[] = {
     /* 26 */
     NULL,
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
+    /* 28 to 30: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    /* 31 */
+    "CREATE TABLE IF NOT EXISTS corr_postings ("
+    " value_key BIGINT NOT NULL, kind BIGINT NOT NULL, id BIGINT NOT NULL,"
+    " PRIMARY KEY (value_key, kind, id));"
+    "CREATE TABLE IF NOT EXISTS corr_prefixes ("
+    " family BIGINT NOT NULL, prefix BIGINT NOT NULL,"
+    " PRIMARY KEY (family, prefix));"
+    "CREATE TABLE IF NOT EXISTS corr_state ("
+    " source TEXT PRIMARY KEY,"
+    " through_id BIGINT NOT NULL," PG_META_COLUMNS ");",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
