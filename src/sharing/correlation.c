@@ -33,16 +33,21 @@ typedef struct corr_lookup {
     int rc;
 } corr_lookup_t;
 
-/* Whether the viewer may see object o at all. Indicators follow the TLP policy alone; events,
- * sightings and incidents are a constituent's own business: another organisation sees them only
- * when they concern or belong to it, and then as the label allows. */
+/* Whether the viewer may see object o at all: never more than its own API shows. Indicators
+ * follow the TLP policy (CLEAR and GREEN to every account, the rest to the owner; staff see
+ * all). Events, sightings and incidents are a constituent's own business, as their lists have
+ * it: another organisation never sees them, the one concerned sees them unless they are
+ * TLP:RED and not its own, and the policy may only narrow that further (a viewer without an
+ * account sees CLEAR at most). */
 static int visible(const ermes__viewer_t *v, const ermes__corr_object_t *o)
 {
-    if (!ermes__tlp_policy_allows(v, ERMES_TLP_RED, o->tlp, o->owner_org_id))
-        return 0;
-    if (o->kind == ERMES__CORR_INDICATOR || (v && ermes__viewer_is_staff(v)))
+    if (v && ermes__viewer_is_staff(v))
         return 1;
-    return v && v->org_id && (o->org_id == v->org_id || o->owner_org_id == v->org_id);
+    if (o->kind == ERMES__CORR_INDICATOR)
+        return ermes__tlp_policy_allows(v, ERMES_TLP_RED, o->tlp, o->owner_org_id);
+    if (!v || !v->org_id || v->role == ERMES_ROLE_SENSOR || o->org_id != v->org_id)
+        return 0;
+    return o->tlp != ERMES_TLP_RED || o->owner_org_id == v->org_id;
 }
 
 static int same_value(const ermes__corr_value_t *a, const ermes__corr_value_t *b)
