@@ -241,6 +241,21 @@ int ermes__store_corr_add(ermes__store_t *st, const char *type, const char *valu
     return rc;
 }
 
+int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *p, size_t n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    size_t i;
+    int rc = 0, owned;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
+    for (i = 0; i < n && rc == 0; i++)
+        rc = add_posting(db, p[i].key, p[i].kind, p[i].id);
+    return ermes__tx_end(db, owned, rc);
+}
+
 /* What each covered table gives the index: its rows past the watermark, a batch at a time, as
  * (id, type, value) with type NULL where the column says it (events: an address blob in
  * column 2 and a name in column 3). */

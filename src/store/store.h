@@ -1041,6 +1041,15 @@ int ermes__store_corr_add(ermes__store_t *st, const char *type, const char *valu
                           int kind, int64_t id);
 int ermes__store_corr_add_value(ermes__store_t *st, const ermes__corr_value_t *v, int kind,
                                 int64_t id);
+/* One posting, for loading many at once. */
+typedef struct ermes__corr_posting {
+    int64_t key;
+    int64_t id;
+    int kind;
+} ermes__corr_posting_t;
+/* Adds postings p[0..n) (sorted by key they go in fastest) in the caller's transaction or one of
+ * their own. Networks' prefix lengths are not recorded: for keys of values without one. */
+int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *p, size_t n);
 /* Indexes the indicators, events, sightings and incident observables added since the last
  * call, a batch per transaction (none may be open); *added (may be NULL) gets the rows read. */
 int ermes__store_corr_sync(ermes__store_t *st, int64_t *added);
