@@ -49,8 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(len == 0 || len > ERMES__CORR_VALUE_MAX, "a value refused", data, size);
         return 0;
     }
-    check(v.tag >= ERMES__CORR_TAG_IPV4 && v.tag <= ERMES__CORR_TAG_OTHER, "a bad tag", data,
-          size);
+    check(v.tag >= ERMES__CORR_TAG_IPV4 && v.tag <= ERMES__CORR_TAG_OTHER, "a bad tag", data, size);
     check(v.len > 0 && v.len <= ERMES__CORR_VALUE_MAX, "a bad length", data, size);
     key = ermes__corr_key(&v);
     check(key >= 0 && (key >> 60) == v.tag, "a key without its tag", data, size);
@@ -69,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(first, 0, sizeof(*first));
         first->net = v.net;
         first->net.prefix = v.net.addr.family == ERMES_AF_INET ? 32 : 128;
-        first->tag = v.net.addr.family == ERMES_AF_INET ? ERMES__CORR_TAG_IPV4
-                                                        : ERMES__CORR_TAG_IPV6;
+        first->tag =
+            v.net.addr.family == ERMES_AF_INET ? ERMES__CORR_TAG_IPV4 : ERMES__CORR_TAG_IPV6;
         key = ermes__corr_key(first);
         check(key >= lo && key <= hi, "a network's range without its first address", data, size);
     }
