@@ -4,7 +4,8 @@ printed, so a failure is reproduced by running with it), then every export path 
 indicators is read by every viewer (the CERT's analyst, the owning constituent, another
 constituent, no account) and nothing may show an indicator the label does not allow that
 viewer: the REST list and single GETs, the STIX export, a TAXII collection up to RED readable by
-constituents, the MISP export, correlations. TLP 2.0 (FIRST): CLEAR to anyone; GREEN to the
+constituents, the MISP export, the MISP feeds of a group up to RED and of one up to GREEN,
+correlations. TLP 2.0 (FIRST): CLEAR to anyone; GREEN to the
 community (every account); AMBER and AMBER+STRICT to the owning organisation (and the CERT's
 staff, who hold it for the CERT); RED to the owner only. Staff must see everything on the REST
 list (the property is not met by showing nothing). Runs on SQLite and on PostgreSQL."""
@@ -66,6 +67,9 @@ class TlpProperty(unittest.TestCase):
                  {"name": "tlp-all", "max_tlp": "RED", "readers": ["staff", "constituents"],
                   "writers": ["staff"], "collection_id": COLLECTION, "selection": {"all": True}},
                  expect=201)
+            e.ok("POST", "/api/v1/sharing-groups",
+                 {"name": "tlp-green", "max_tlp": "GREEN", "readers": ["staff", "constituents"],
+                  "writers": ["staff"]}, expect=201)
             cls.inds = []
             for n in range(N):
                 tlp = LABELS[n % 5] if n < 10 else rnd.choice(LABELS)
@@ -150,6 +154,27 @@ class TlpProperty(unittest.TestCase):
         for name, (_, token) in self.viewers.items():
             self.check("GET /api/v1/misp/events", name,
                        self.get_text("/api/v1/misp/events", token), complete=name != "anonymous")
+
+    def feed_text(self, group, token):
+        manifest = self.get_text("/feeds/misp/%s/manifest.json" % group, token)
+        if not manifest:
+            return ""
+        text = manifest + self.get_text("/feeds/misp/%s/hashes.csv" % group, token)
+        for uuid in json.loads(manifest):
+            text += self.get_text("/feeds/misp/%s/%s.json" % (group, uuid), token)
+        return text
+
+    def test_misp_feed(self):
+        for name, (viewer, token) in self.viewers.items():
+            self.check("MISP feed tlp-all", name, self.feed_text("tlp-all", token),
+                       complete=viewer is not None)
+            # A group up to GREEN carries nothing above it, to anyone, staff included.
+            text = self.feed_text("tlp-green", token)
+            for ind in self.inds:
+                if ind["value"] in text:
+                    self.assertIn(ind["tlp"], ("CLEAR", "GREEN"), "seed %d: %s in the GREEN "
+                                  "feed for %s" % (self.seed, ind, name))
+                    self.assertTrue(allowed(viewer, ind))
 
     def test_correlations(self):
         for name, (viewer, token) in self.viewers.items():
