@@ -25,8 +25,8 @@ static void check(int ok, const char *what, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static ermes__corr_value_t v, again;
-    static const char *const retype[] = {NULL,     "ipv4",  "ipv6", "domain", "url",
-                                         "sha256", "email", "cidr", NULL};
+    static const char *const retype[] = {NULL,  "ipv4",   "ipv6",  "domain",
+                                         "url", "sha256", "email", "cidr"};
     const uint8_t *nl = memchr(data, '\n', size);
     char type[64] = "";
     const char *value = (const char *)data;
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(len == 0 || len > ERMES__CORR_VALUE_MAX, "a value refused", data, size);
         return 0;
     }
-    check(v.tag >= ERMES__CORR_TAG_IPV4 && v.tag <= ERMES__CORR_TAG_OTHER, "a bad tag", data, size);
+    check(v.tag >= ERMES__CORR_TAG_OTHER && v.tag <= ERMES__CORR_TAG_CIDR, "a bad tag", data, size);
     check(v.len > 0 && v.len <= ERMES__CORR_VALUE_MAX, "a bad length", data, size);
     key = ermes__corr_key(&v);
     check(key >= 0 && (key >> 60) == v.tag, "a key without its tag", data, size);

@@ -6,8 +6,8 @@
 
 #include "access/tlp_policy.h"
 
-static const char *const tag_names[] = {"",     "ipv4",  "ipv6", "domain", "url",
-                                        "hash", "email", "cidr", "other"};
+static const char *const tag_names[] = {"other", "ipv4", "ipv6",  "domain",
+                                        "url",   "hash", "email", "cidr"};
 static const char *const kind_names[] = {"", "indicator", "event", "sighting", "incident"};
 
 /* One question asked of the index: the keys [lo, hi], how the objects found relate to the value

@@ -997,16 +997,17 @@ int ermes__store_indicator_known(ermes__store_t *st, const char *type, const cha
 
 /* ---- the correlation index (correlations.c) ---------------------------------------------- */
 
-/* What kind of value a key stands for: its top four bits. */
+/* What kind of value a key stands for: its top four bits, 0 to 7 so that every key is a
+ * non-negative int64 (found by fuzz_correlation: a tag of 8 made keys negative). */
 enum {
+    ERMES__CORR_TAG_OTHER = 0,
     ERMES__CORR_TAG_IPV4 = 1,
     ERMES__CORR_TAG_IPV6 = 2,
     ERMES__CORR_TAG_DOMAIN = 3,
     ERMES__CORR_TAG_URL = 4,
     ERMES__CORR_TAG_HASH = 5,
     ERMES__CORR_TAG_EMAIL = 6,
-    ERMES__CORR_TAG_CIDR = 7,
-    ERMES__CORR_TAG_OTHER = 8
+    ERMES__CORR_TAG_CIDR = 7
 };
 /* The objects a posting names. */
 enum {
@@ -1074,8 +1075,8 @@ typedef struct ermes__corr_object {
     ermes_tlp_t tlp;
     int64_t owner_org_id; /* 0: none */
     int64_t org_id;       /* the constituent it concerns (events, sightings, incidents) */
-    char label[256];      /* indicator: source; event: feed; sighting: log source; incident: title */
-    int64_t parent_id;    /* sighting: its indicator; observable: its incident */
+    char label[256];   /* indicator: source; event: feed; sighting: log source; incident: title */
+    int64_t parent_id; /* sighting: its indicator; observable: its incident */
 } ermes__corr_object_t;
 /* Reads object id of kind; ERMES_ENOTFOUND when it is gone. No TLP filter: the caller asks
  * the policy (src/access/tlp_policy.h) before showing anything. */
