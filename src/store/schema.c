@@ -1272,7 +1272,11 @@ static const char *const migrations[] = {
     " PRIMARY KEY (family, prefix)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS corr_state ("
     " source TEXT PRIMARY KEY,"
-    " through_id INTEGER NOT NULL," META_COLUMNS ");",
+    " through_id INTEGER NOT NULL," META_COLUMNS ");"
+    /* The incidents changed since the last STIX publication (src/store/stix_incidents.c). */
+    "CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_at);"
+    "CREATE INDEX IF NOT EXISTS incident_observables_created ON"
+    " incident_observables(created_at);",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1513,7 +1517,10 @@ static const char *const pg_migrations[] = {
     " PRIMARY KEY (family, prefix));"
     "CREATE TABLE IF NOT EXISTS corr_state ("
     " source TEXT PRIMARY KEY,"
-    " through_id BIGINT NOT NULL," PG_META_COLUMNS ");",
+    " through_id BIGINT NOT NULL," PG_META_COLUMNS ");"
+    "CREATE INDEX IF NOT EXISTS incidents_updated ON incidents(updated_at);"
+    "CREATE INDEX IF NOT EXISTS incident_observables_created ON"
+    " incident_observables(created_at);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

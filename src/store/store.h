@@ -1082,4 +1082,12 @@ typedef struct ermes__corr_object {
  * the policy (src/access/tlp_policy.h) before showing anything. */
 int ermes__store_corr_object(ermes__store_t *st, int kind, int64_t id, ermes__corr_object_t *o);
 
+/* ---- incidents as STIX (stix_incidents.c) ----------------------------------------------- */
+
+/* The ids of the incidents changed (updated_at, or an observable added) after since (ms), the
+ * oldest changes first, up to cap distinct ones into ids (*n); *newest gets the latest moment
+ * read (since when none). */
+int ermes__store_incident_changed(ermes__store_t *st, int64_t since, int64_t *ids, size_t cap,
+                                  size_t *n, int64_t *newest);
+
 #endif
