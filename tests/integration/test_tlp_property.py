@@ -82,6 +82,18 @@ class TlpProperty(unittest.TestCase):
                                     {"type": typ, "value": value, "tlp": tlp}, token=ana)
                 assert s == 201, (s, b)
                 cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner})
+            # Incidents of every label, opened by the CERT, half of them affecting ACME: as
+            # STIX reports (named by their titles) they follow the TLP policy; over REST, the
+            # incidents' own rule (staff, and the affected constituent unless RED).
+            cls.incidents = []
+            for n in range(10):
+                tlp = LABELS[n % 5]
+                affected = ["ACME"] if n < 5 else []
+                title = "tlp-incident-%d-%02d" % (cls.seed % 1000, n)
+                inc = e.ok("POST", "/api/v1/incidents",
+                           {"title": title, "tlp": tlp, "constituents": affected}, expect=201)
+                cls.incidents.append({"id": inc["id"], "value": title, "tlp": tlp,
+                                      "owner": "CERT", "affected": affected})
             db = db_connect(os.path.join(e.dir, "ermes.db"))
             try:
                 for ind in cls.inds:
@@ -100,9 +112,9 @@ class TlpProperty(unittest.TestCase):
     def tearDownClass(cls):
         cls.e.close()
 
-    def check(self, path, viewer_name, text, complete=False):
+    def check(self, path, viewer_name, text, complete=False, objects=None):
         viewer, _ = self.viewers[viewer_name]
-        for ind in self.inds:
+        for ind in (self.inds if objects is None else objects):
             shown = ind["value"] in text
             if shown and not allowed(viewer, ind):
                 self.fail("seed %d: %s shows %s indicator %s (owner %s) to %s" % (
@@ -141,13 +153,26 @@ class TlpProperty(unittest.TestCase):
 
     def test_stix_export(self):
         for name, (_, token) in self.viewers.items():
-            self.check("GET /api/v1/stix", name, self.get_text("/api/v1/stix", token),
+            text = self.get_text("/api/v1/stix", token)
+            self.check("GET /api/v1/stix", name, text, complete=name == "analyst")
+            self.check("GET /api/v1/stix (incidents)", name, text, objects=self.incidents,
                        complete=name == "analyst")
+
+    def test_incidents_rest(self):
+        for name, (viewer, token) in self.viewers.items():
+            for inc in self.incidents:
+                s, _, _ = self.e.request("GET", "/api/v1/incidents/%d" % inc["id"], token=token)
+                may = viewer is not None and (viewer["staff"] or (
+                    viewer["org"] in inc["affected"] and inc["tlp"] != "RED"))
+                self.assertEqual(s == 200, may, "seed %d: GET incident %s as %s: %d" % (
+                    self.seed, inc, name, s))
 
     def test_taxii_collection(self):
         url = "/taxii2/ermes/collections/%s/objects/?limit=1000" % COLLECTION
         for name, (_, token) in self.viewers.items():
-            self.check("TAXII objects", name, self.get_text(url, token, headers={"Accept": TAXII}),
+            text = self.get_text(url, token, headers={"Accept": TAXII})
+            self.check("TAXII objects", name, text, complete=name != "anonymous")
+            self.check("TAXII objects (incidents)", name, text, objects=self.incidents,
                        complete=name != "anonymous")
 
     def test_misp_export(self):
