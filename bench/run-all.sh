@@ -75,6 +75,8 @@ run parse /bin/sh -c "[ -f '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv' ] ||
         --out '$corpus_dir' >/dev/null &&
     exec taskset -c 0 '$build/bench_parse' '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv'"
 run observables /bin/sh -c "exec taskset -c 0 '$build/bench_observables'"
+# 10,000,000 values into the correlation index of a fresh database (removed afterwards).
+run correlation /bin/sh -c "d=\$(mktemp -d) && '$build/bench_correlation' \"\$d\"; rc=\$?; rm -rf \"\$d\"; exit \$rc"
 
 if [ "$ran" -eq 0 ]; then
     echo "run-all: no benchmark named: ${only[*]}" >&2

@@ -90,6 +90,7 @@ int ermes__cmd_incidents(cli_t *c);
 int ermes__cmd_incidents_write(cli_t *c, const char *verb);
 int ermes__cmd_stats(cli_t *c);
 int ermes__cmd_migrate(cli_t *c);
+int ermes__cmd_correlate(cli_t *c);
 
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */

@@ -53,6 +53,8 @@ static const struct command {
     {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
     {"migrate", ermes__cmd_migrate,
      "copy the database whole to PostgreSQL (--to postgresql://...) or back to SQLite"},
+    {"correlate", ermes__cmd_correlate,
+     "what mentions a value: indicators, events, sightings, incidents, networks"},
     {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
     {NULL, NULL, NULL},
 };

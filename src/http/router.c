@@ -94,6 +94,10 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/sharing-groups", ermes__h_sharing_group_create, STAFF, NULL},
     {"GET", "/api/v1/sharing-groups/{ref}", ermes__h_sharing_group_get, 0, NULL},
     {"DELETE", "/api/v1/sharing-groups/{ref}", ermes__h_sharing_group_delete, STAFF, NULL},
+    /* Correlation (h_correlations.c): any signed-in user; the answer is TLP-filtered. */
+    {"GET", "/api/v1/correlations", ermes__h_correlations, 0, NULL},
+    /* The MISP feed of each sharing group (h_misp_feeds.c), for the group's readers. */
+    {"GET", "/feeds/misp/{ref}/{ref}", ermes__h_misp_feed, 0, NULL},
     /* TAXII 2.1 (h_taxii.c): its own media type, errors and Basic authentication. */
     {"GET", "/taxii2", ermes__h_taxii_discovery, 0, NULL},
     {"GET", "/taxii2/{ref}", ermes__h_taxii_root, 0, NULL},

@@ -74,6 +74,11 @@ int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
  * with a deterministic id (UUIDv5 of a stable key), a new version only when the object
  * changed. Cheap when nothing changed (two counters read). */
 int ermes__stix_publish(ermes__store_t *st);
+/* Incidents as STIX reports (stix_incidents.c): *any = 1 when an incident changed since the
+ * last publication; publishing them (in the caller's transaction) as reports and their
+ * observables as SCOs, created by cert_id (the CERT's identity). */
+int ermes__stix_incidents_changed(ermes__store_t *st, int *any);
+int ermes__stix_publish_incidents(ermes__store_t *st, const char *cert_id);
 
 typedef struct ermes__stix_export_opts {
     const ermes__viewer_t *viewer; /* NULL: no account */

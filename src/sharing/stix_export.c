@@ -219,7 +219,7 @@ int ermes__stix_publish(ermes__store_t *st)
     pub_ctx_t c;
     char short_name[64];
     int64_t registry = 0, done = 0, since = 0, ind_now = 0, ind_done = 0, sight_done = 0;
-    int new_sightings = 0;
+    int new_sightings = 0, new_incidents = 0;
     int rc, more = 0;
 
     memset(&c, 0, sizeof(c));
@@ -254,7 +254,10 @@ int ermes__stix_publish(ermes__store_t *st)
             return rc;
         new_sightings = any;
     }
-    if (registry == done && ind_now == ind_done && registry != 0 && !new_sightings)
+    if ((rc = ermes__stix_incidents_changed(st, &new_incidents)))
+        return rc;
+    if (registry == done && ind_now == ind_done && registry != 0 && !new_sightings &&
+        !new_incidents)
         return 0;
     if ((rc = ermes__store_begin(st)))
         return rc;
@@ -282,6 +285,8 @@ int ermes__stix_publish(ermes__store_t *st)
             goto out;
         rc = ermes__store_counter_set(st, COUNTER_SIGHTINGS, c.newest);
     }
+    if (!rc && new_incidents)
+        rc = ermes__stix_publish_incidents(st, c.cert_id);
 out:
     if (rc) {
         ermes__store_rollback(st);

@@ -1036,4 +1036,99 @@ int ermes__store_report_observable_each(ermes__store_t *st, int64_t report_id,
 int ermes__store_indicator_known(ermes__store_t *st, const char *type, const char *value,
                                  int subdomains, int64_t *indicator_id, int64_t *sightings);
 
+/* ---- the correlation index (correlations.c) ---------------------------------------------- */
+
+/* What kind of value a key stands for: its top four bits, 0 to 7 so that every key is a
+ * non-negative int64 (found by fuzz_correlation: a tag of 8 made keys negative). */
+enum {
+    ERMES__CORR_TAG_OTHER = 0,
+    ERMES__CORR_TAG_IPV4 = 1,
+    ERMES__CORR_TAG_IPV6 = 2,
+    ERMES__CORR_TAG_DOMAIN = 3,
+    ERMES__CORR_TAG_URL = 4,
+    ERMES__CORR_TAG_HASH = 5,
+    ERMES__CORR_TAG_EMAIL = 6,
+    ERMES__CORR_TAG_CIDR = 7
+};
+/* The objects a posting names. */
+enum {
+    ERMES__CORR_INDICATOR = 1,
+    ERMES__CORR_EVENT = 2,
+    ERMES__CORR_SIGHTING = 3,
+    ERMES__CORR_OBSERVABLE = 4 /* an incident's observable: shown as its incident */
+};
+#define ERMES__CORR_VALUE_MAX 8192
+
+/* A value in its normal form: addresses and networks canonical, names, hashes and e-mail
+ * addresses in lower case, URLs as they are. */
+typedef struct ermes__corr_value {
+    int tag;
+    ermes_cidr_t net; /* addresses (prefix full) and networks */
+    size_t len;
+    char text[ERMES__CORR_VALUE_MAX + 1];
+} ermes__corr_value_t;
+
+/* Normalises value[0..len) of type (an indicator or observable type name, "ip", "fqdn"; NULL or
+ * unknown: guessed from the value) into out. ERMES_EINVAL when empty, ERMES_ETOOBIG past
+ * ERMES__CORR_VALUE_MAX. */
+int ermes__corr_norm(const char *type, const char *value, size_t len, ermes__corr_value_t *out);
+/* The key of a normal value. */
+int64_t ermes__corr_key(const ermes__corr_value_t *v);
+/* The keys of the addresses inside net: [*lo, *hi] (IPv6 past /60: a superset). */
+void ermes__corr_range(const ermes_cidr_t *net, int64_t *lo, int64_t *hi);
+
+/* Indexes that object id of kind mentions value (normalised here; a value that is none is
+ * skipped), in the caller's transaction if one is open. */
+int ermes__store_corr_add(ermes__store_t *st, const char *type, const char *value, size_t len,
+                          int kind, int64_t id);
+int ermes__store_corr_add_value(ermes__store_t *st, const ermes__corr_value_t *v, int kind,
+                                int64_t id);
+/* One posting, for loading many at once. */
+typedef struct ermes__corr_posting {
+    int64_t key;
+    int64_t id;
+    int kind;
+} ermes__corr_posting_t;
+/* Adds postings p[0..n) (sorted by key they go in fastest) in the caller's transaction or one of
+ * their own. Networks' prefix lengths are not recorded: for keys of values without one. */
+int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *p, size_t n);
+/* Indexes the indicators, events, sightings and incident observables added since the last
+ * call, a batch per transaction (none may be open); *added (may be NULL) gets the rows read. */
+int ermes__store_corr_sync(ermes__store_t *st, int64_t *added);
+/* How many postings have keys in [lo, hi], counted up to cap. */
+int ermes__store_corr_count(ermes__store_t *st, int64_t lo, int64_t hi, int64_t cap,
+                            int64_t *count);
+typedef int (*ermes__store_corr_cb)(void *ctx, int64_t key, int kind, int64_t id);
+/* The postings with keys in [lo, hi], by key, up to limit (<= 0: all). */
+int ermes__store_corr_each(ermes__store_t *st, int64_t lo, int64_t hi, long limit,
+                           ermes__store_corr_cb cb, void *ctx);
+/* The prefix lengths of the networks indexed, of family (ERMES_AF_INET or ERMES_AF_INET6):
+ * prefixes must hold 129; *n gets how many. */
+int ermes__store_corr_prefixes(ermes__store_t *st, int family, uint8_t *prefixes, size_t *n);
+
+/* What a lookup shows of an object a posting names, and what decides who may see it. */
+typedef struct ermes__corr_object {
+    int kind;
+    int64_t id;
+    char type[32];    /* indicator or observable type; "" for events */
+    char value[1024]; /* the value (an event: its source.fqdn); cut at 1023 bytes */
+    ermes_ip_t ip;    /* an event's source.ip (family 0: none) */
+    ermes_tlp_t tlp;
+    int64_t owner_org_id; /* 0: none */
+    int64_t org_id;       /* the constituent it concerns (events, sightings, incidents) */
+    char label[256];   /* indicator: source; event: feed; sighting: log source; incident: title */
+    int64_t parent_id; /* sighting: its indicator; observable: its incident */
+} ermes__corr_object_t;
+/* Reads object id of kind; ERMES_ENOTFOUND when it is gone. No TLP filter: the caller asks
+ * the policy (src/access/tlp_policy.h) before showing anything. */
+int ermes__store_corr_object(ermes__store_t *st, int kind, int64_t id, ermes__corr_object_t *o);
+
+/* ---- incidents as STIX (stix_incidents.c) ----------------------------------------------- */
+
+/* The ids of the incidents changed (updated_at, or an observable added) after since (ms), the
+ * oldest changes first, up to cap distinct ones into ids (*n); *newest gets the latest moment
+ * read (since when none). */
+int ermes__store_incident_changed(ermes__store_t *st, int64_t since, int64_t *ids, size_t cap,
+                                  size_t *n, int64_t *newest);
+
 #endif

@@ -723,6 +723,27 @@ test('event_raw', async () => {
   noErrors(page);
 });
 
+test('correlations', async () => {
+  // An indicator for the address of one of UMA's events: the event's page lists it under
+  // "Correlations", and the indicator's page lists the event.
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const id = env('ERMES_OWN_EVENT');
+  const ev = await page.evaluate(async (id) => (await fetch('/api/v1/events/' + id)).json(), id);
+  const ip = ev.event['source.ip'];
+  assert.ok(ip, 'the event has a source.ip');
+  const [st, ind] = await pageFetch(page, 'POST', '/api/v1/indicators?force=true', JSON.stringify({ type: ip.includes(':') ? 'ipv6' : 'ipv4', value: ip, tlp: 'GREEN' }), 'application/json');
+  assert.ok(st === 201 || st === 200, 'indicator: ' + st + ' ' + JSON.stringify(ind));
+  await page.goto('/events/' + id);
+  await ready(page);
+  await page.locator('table.correlations a[href="/indicators/' + ind.id + '"]').first().waitFor({ state: 'visible', timeout: 60000 });
+  await shot(page, 'event_correlations');
+  await page.goto('/indicators/' + ind.id);
+  await ready(page);
+  await page.locator('table.correlations a[href="/events/' + id + '"]').first().waitFor({ state: 'visible', timeout: 60000 });
+  noErrors(page);
+});
+
 test('constituent_detection', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));

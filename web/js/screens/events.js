@@ -2,6 +2,7 @@
 // exports (CSV and NDJSON) of everything that matches the filters.
 import { get, url } from '../api.js';
 import { h, tlp, time, field, input, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
+import { correlationSection } from '../correlations.js';
 
 const FILTERS = ['since', 'until', 'org', 'feed', 'taxonomy', 'type', 'ip', 'domain', 'report'];
 // Newest first unless the URL says order=oldest (the API's own default is oldest first).
@@ -131,6 +132,7 @@ async function detail(view, ctx) {
     { label: 'Field', cell: (k) => h('code', null, k) },
     { label: 'Value', cell: (k) => (k.startsWith('time.') ? [time(e[k]), ' ', h('span', { class: 'muted mono' }, String(e[k]))] : h('span', { class: 'mono' }, typeof e[k] === 'object' ? JSON.stringify(e[k]) : String(e[k]))) },
   ], keys, { caption: 'Every field of the event' })));
+  view.append(correlationSection([{ value: e['source.ip'], type: 'ip' }, { value: e['source.fqdn'], type: 'domain' }], { object: 'event', id: Number(id) }));
   view.append(section('Raw row', rawRow(ev.raw),
     h('details', null, h('summary', null, 'The event as JSON'), h('pre', null, JSON.stringify(ev, null, 2)))));
 }

@@ -6,6 +6,7 @@ import { api, get, post } from '../api.js';
 import { correspondence } from './correspondence.js';
 import { attachments } from './attachments.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
+import { correlationSection } from '../correlations.js';
 
 const enc = encodeURIComponent;
 const STATUSES = ['', 'new', 'triage', 'in_progress', 'waiting_on_constituent', 'contained', 'resolved', 'closed'];
@@ -158,7 +159,8 @@ async function detail(view, ctx) {
       { label: 'Type', cell: (o) => o.type }, { label: 'Value', cell: (o) => o.value },
       { label: 'IOC', cell: (o) => (o.ioc ? 'yes' : '') }, { label: 'Sighted', cell: (o) => (o.sighted ? 'yes' : '') },
       { label: 'TLP', cell: (o) => tlp(o.tlp) },
-    ], obs.data, { class: 'observables', caption: 'Observables', empty: 'No observable.' })));
+    ], obs.data, { class: 'observables', caption: 'Observables', empty: 'No observable.' })),
+    correlationSection(obs.data.map((o) => ({ value: o.value, type: o.type })), { object: 'incident', id: Number(id) }));
   } catch (e) { view.append(errorNotice(e)); }
   await correspondence(view, id, msg, reload);
 }

@@ -1,6 +1,7 @@
 // Indicators of compromise (list with filters, add one, add many from a list, CSV or STIX
 // bundle, detail with edit and delete), their sightings in logs, and retro-hunts of the log
 // archive. Staff (admin, analyst) write; constituents read what the API lets them see.
+import { correlationSection } from '../correlations.js';
 import { get, post, patch, del, api } from '../api.js';
 import {
   h, clear, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError,
@@ -364,6 +365,7 @@ async function detail(view, ctx) {
     cards.append(editForm(ind, ctx), tools);
   }
 
+  view.append(correlationSection([{ value: ind.value, type: ind.type }], { object: 'indicator', id: ind.id }));
   const names = await orgNames(ctx.user);
   const q = ctx.query;
   const daySec = section('Sightings per day', h('p', { class: 'muted' }, 'Loading…'));
