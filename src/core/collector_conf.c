@@ -218,6 +218,14 @@ int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char
         }
         return 0;
     }
+    if (strcmp(key, "content") == 0) {
+        if (strcmp(value, "gzip") != 0 && strcmp(value, "raw") != 0) {
+            ermes_diag_set(d, key, "collector \"%s\": content must be raw or gzip", name);
+            return ERMES_EINVAL;
+        }
+        c->gzip = strcmp(value, "gzip") == 0;
+        return 0;
+    }
     if (strcmp(key, "header") == 0) {
         if (!header_ok(value)) {
             ermes_diag_set(d, key, "collector \"%s\": header must be one line \"Name: value\"",

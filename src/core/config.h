@@ -114,6 +114,7 @@ typedef struct ermes__collector_conf {
     long connect_timeout; /* seconds to connect */
     long max_size;        /* largest body accepted, bytes (also capped by max_report) */
     int enabled;
+    int gzip; /* content = gzip: the body is a gzip file, decoded before it is a report */
     char *headers[ERMES_COLLECTOR_MAX_HEADERS + 1]; /* "Name: value", NULL-terminated */
     size_t nheaders;
     char *options[ERMES_COLLECTOR_MAX_OPTIONS + 1]; /* "key=value", NULL-terminated */

@@ -22,6 +22,7 @@
 
 #define MAX_REDIRECTS 5L
 #define MAX_BACKOFF_MS (24LL * 3600 * 1000)
+#define URL_CAP 4096    /* a URL after its dates are filled in */
 #define RECHECK_MS 5000 /* the thread looks at the schedule at least this often */
 
 struct ermes__collect {
@@ -74,6 +75,17 @@ int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__in
                            cfg->collectors[k].name, cfg->collectors[k].feed);
             return ERMES_ECONFIG;
         }
+    for (size_t k = 0; k < cfg->ncollectors; k++) {
+        char url[URL_CAP];
+        if (ermes__collect_url_expand(cfg->collectors[k].url, ermes__time_now_ms(), url,
+                                      sizeof(url))) {
+            ermes_diag_set(d, "url",
+                           "collector \"%s\": url has a '{' that is no {today:FORMAT} or "
+                           "{yesterday:FORMAT} (FORMAT of %%Y %%m %%d %%j %%y)",
+                           cfg->collectors[k].name);
+            return ERMES_ECONFIG;
+        }
+    }
     pthread_once(&curl_once, curl_init);
     if (curl_rc != CURLE_OK)
         return ERMES_EINTERNAL;
@@ -107,6 +119,8 @@ typedef struct transfer {
     ermes__spool_t *sp;
     size_t size, cap;
     int too_big, write_failed;
+    ermes__gunzip_t *gz; /* content = gzip; NULL: the body as it comes */
+    int gz_failed;
     crypto_hash_sha256_state sha;
     char etag[256];
     char last_modified[64];
@@ -124,6 +138,24 @@ static int stopping(ermes__collect_t *c)
     return __atomic_load_n(&c->stop, __ATOMIC_ACQUIRE);
 }
 
+/* n bytes of the report's body (decoded, for content = gzip): spooled under the cap. */
+static int keep(void *arg, const void *p, size_t n)
+{
+    transfer_t *t = arg;
+
+    if (n > t->cap - t->size) {
+        t->too_big = 1;
+        return ERMES_ERANGE;
+    }
+    if (ermes__intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
+        t->write_failed = 1;
+        return ERMES_EIO;
+    }
+    crypto_hash_sha256_update(&t->sha, (const unsigned char *)p, n);
+    t->size += n;
+    return 0;
+}
+
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
     transfer_t *t = arg;
@@ -134,17 +166,13 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
     if (code != 200)
         return n;
-    if (n > t->cap - t->size) {
-        t->too_big = 1;
-        return 0;
+    if (t->gz) {
+        int rc = ermes__gunzip_feed(t->gz, p, n, keep, t);
+        if (rc == ERMES_EINVAL)
+            t->gz_failed = 1;
+        return rc ? 0 : n;
     }
-    if (ermes__intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
-        t->write_failed = 1;
-        return 0;
-    }
-    crypto_hash_sha256_update(&t->sha, (const unsigned char *)p, n);
-    t->size += n;
-    return n;
+    return keep(t, p, n) ? 0 : n;
 }
 
 /* Copies the value of header line `line` (length n) named name into dst, trimmed. */
@@ -256,9 +284,10 @@ static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 }
 
 /* The report's file name: the configured one, else the URL's last path segment. */
-static void report_file_name(const ermes__collector_conf_t *def, char *buf, size_t cap)
+static void report_file_name(const ermes__collector_conf_t *def, const char *u, char *buf,
+                             size_t cap)
 {
-    const char *u = def->url, *start, *end;
+    const char *start, *end;
 
     if (def->file_name) {
         snprintf(buf, cap, "%s", def->file_name);
@@ -273,6 +302,9 @@ static void report_file_name(const ermes__collector_conf_t *def, char *buf, size
         const char *seg = end;
         while (seg > start && seg[-1] != '/')
             seg--;
+        /* The decoded body of x.json.gz is x.json, whose extension the parser may look at. */
+        if (def->gzip && end - seg > 3 && strncasecmp(end - 3, ".gz", 3) == 0)
+            end -= 3;
         if (seg < end)
             snprintf(buf, cap, "%.*s", (int)(end - seg), seg);
     }
@@ -301,6 +333,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
     ermes__collector_state_t st;
     struct curl_slist *hdrs = NULL, *h;
     char errbuf[CURL_ERROR_SIZE] = "", line[400], who[96], file_name[256], hex[65];
+    char url[URL_CAP];
     unsigned char hash[crypto_hash_sha256_BYTES];
     transfer_t t;
     CURLcode cc = CURLE_OK;
@@ -335,6 +368,13 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
         rc = ERMES_ENOMEM;
         goto out_release;
     }
+    /* Checked by ermes__collect_new; the date is that of the run. */
+    if (ermes__collect_url_expand(def->url, now, url, sizeof(url))) {
+        rc = ERMES_ECONFIG;
+        goto out_release;
+    }
+    if (def->gzip && (rc = ermes__gunzip_new(&t.gz)))
+        goto out_release;
     for (size_t k = 0; k < def->nheaders; k++)
         if ((h = curl_slist_append(hdrs, def->headers[k])))
             hdrs = h;
@@ -351,15 +391,20 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
     }
     /* Custom headers go to the configured URL's scheme, host and port only: header_cb stops a
      * redirect anywhere else (CURLOPT_UNRESTRICTED_AUTH covers Authorization, not these). */
-    t.origin_url = def->nheaders ? def->url : NULL;
-    curl_easy_setopt(t.curl, CURLOPT_URL, def->url);
+    t.origin_url = def->nheaders ? url : NULL;
+    curl_easy_setopt(t.curl, CURLOPT_URL, url);
     curl_easy_setopt(t.curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t.curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(t.curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
     curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+    /* content = gzip keeps the bytes as sent: a server that also labels the .gz file
+     * Content-Encoding: gzip would otherwise have it decoded twice. */
+    if (def->gzip)
+        curl_easy_setopt(t.curl, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    else
+        curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(t.curl, CURLOPT_USERAGENT, "ermes/" ERMES_VERSION);
     curl_easy_setopt(t.curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(t.curl, CURLOPT_CONNECTTIMEOUT, def->connect_timeout);
@@ -390,6 +435,8 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
                   "redirect to %s refused: the collector's custom headers are sent to the "
                   "configured URL's scheme, host and port only",
                   t.refused_to);
+    } else if (t.gz_failed || (t.gz && cc == CURLE_OK && code == 200 && ermes__gunzip_end(t.gz))) {
+        set_error(&st, "the body is not a whole gzip file (content = gzip)");
     } else if (t.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
         set_error(&st, "the body exceeds %zu bytes (max_size or max_report)", t.cap);
     } else if (t.write_failed) {
@@ -417,7 +464,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
             const char *opts[ERMES_COLLECTOR_MAX_OPTIONS + 1];
             for (size_t k = 0; k <= def->noptions; k++)
                 opts[k] = def->options[k];
-            report_file_name(def, file_name, sizeof(file_name));
+            report_file_name(def, url, file_name, sizeof(file_name));
             memset(&meta, 0, sizeof(meta));
             meta.feed = def->feed;
             meta.file_name = file_name;
@@ -495,6 +542,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
         *out = st;
     curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
+    ermes__gunzip_free(t.gz);
     ermes__intake_spool_abort(t.sp);
     return rc;
 
@@ -502,6 +550,7 @@ out_release:
     if (t.curl)
         curl_easy_cleanup(t.curl);
     curl_slist_free_all(hdrs);
+    ermes__gunzip_free(t.gz);
     ermes__intake_spool_abort(t.sp);
     ermes__store_collector_release(c->store, name, self);
     return rc;

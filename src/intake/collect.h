@@ -8,6 +8,7 @@
 #ifndef ERMES_INTAKE_COLLECT_H
 #define ERMES_INTAKE_COLLECT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -50,5 +51,22 @@ struct json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
 long ermes__collect_interval(const ermes__collector_conf_t *def, long min_interval);
 /* Milliseconds until the next run after `failures` consecutive failures (0: a success). */
 int64_t ermes__collect_delay_ms(long interval_s, int64_t failures);
+
+/* tmpl with "{today:FORMAT}" and "{yesterday:FORMAT}" replaced by the UTC date of now_ms
+ * (url_date.c); FORMAT: %Y %m %d %j %y %% and URL characters, at most 64 bytes. ERMES_EINVAL
+ * for another '{' or conversion, ERMES_ERANGE when out (cap bytes) is too small. */
+int ermes__collect_url_expand(const char *tmpl, int64_t now_ms, char *out, size_t cap);
+
+/* A streaming gzip decoder (gunzip.c) for collectors with content = gzip. */
+typedef struct ermes__gunzip ermes__gunzip_t;
+typedef int (*ermes__gunzip_out_cb)(void *ctx, const void *p, size_t n);
+int ermes__gunzip_new(ermes__gunzip_t **out);
+void ermes__gunzip_free(ermes__gunzip_t *g);
+/* Decodes n bytes, handing what comes out to cb (whose nonzero return is returned).
+ * ERMES_EINVAL when it is not gzip or corrupt. */
+int ermes__gunzip_feed(ermes__gunzip_t *g, const void *in, size_t n, ermes__gunzip_out_cb cb,
+                       void *ctx);
+/* 0 when the input ended at the end of a gzip member; ERMES_EINVAL when truncated. */
+int ermes__gunzip_end(ermes__gunzip_t *g);
 
 #endif

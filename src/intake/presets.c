@@ -132,6 +132,15 @@ const ermes__preset_t *const ermes__presets[] = {
       .options = {"columns=source.ip|extra.tags", "skip_header=true", "type=scanner"},
       .interval = DAY, .tlp = "CLEAR", .doc = "https://docs.turris.cz/basics/sentinel/greylist/",
       .sample = "local:cznic-turris-greylist.csv"),
+    /* One gzipped JSON file a day, of the day before (HaaS's export page); the fields as
+     * IntelMQ's cznic_haas parser reads them (ip, time). */
+    P(.name = "cznic-haas", .provider = "CZ.NIC",
+      .title = "HaaS (Honeypot as a Service): yesterday's SSH honeypot attackers",
+      .url = "https://haas.nic.cz/stats/export/{yesterday:%Y/%m/%Y-%m-%d}.json.gz",
+      .parser = "generic-json",
+      .options = {"map.ip=source.ip", "map.time=time.source", "unmapped=extra", "type=brute-force"},
+      .content = "gzip", .interval = DAY, .tlp = "CLEAR", .doc = "https://haas.nic.cz/stats/",
+      .sample = "local:cznic-haas.json"),
     P(.name = "fraunhofer-dga", .provider = "Fraunhofer FKIE",
       .title = "DGArchive: today's domains of the known domain generation algorithms",
       .url = "https://{value}@dgarchive.caad.fkie.fraunhofer.de/today", .parser = "fraunhofer-dga",
@@ -248,6 +257,8 @@ int ermes__preset_section(const ermes__preset_t *p, const char *name, const char
         (rc = append(out, cap, "feed = ", p->parser, NULL)) ||
         (rc = append(out, cap, "interval = ", line, NULL)))
         return rc;
+    if (p->content && (rc = append(out, cap, "content = ", p->content, NULL)))
+        return rc;
     for (size_t k = 0; k < 4 && p->headers[k]; k++)
         if ((rc = append(out, cap, "header = ", p->headers[k], value)))
             return rc;
@@ -277,5 +288,6 @@ json_t *ermes__preset_to_json(const ermes__preset_t *p)
         json_array_append_new(hdrs, json_string(p->headers[k]));
     json_object_set_new(j, "options", opts);
     json_object_set_new(j, "headers", hdrs);
+    json_object_set_new(j, "content", json_string(p->content ? p->content : "raw"));
     return j;
 }

@@ -33,6 +33,7 @@ typedef struct ermes__preset {
     const char *tlp;                            /* of what the feed says: "CLEAR", "AMBER" */
     const char *doc;                            /* the provider's documentation */
     ermes__preset_needs_t needs;
+    const char *content; /* "gzip": the file is gzipped (content = gzip); NULL: raw */
     /* The sample its parser is tested on (tests/unit/test_presets.c): under ../shared or
      * "local:" under tests/data/presets. */
     const char *sample;

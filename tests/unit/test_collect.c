@@ -51,6 +51,12 @@ static void test_keys(void **state)
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "url", "https://x.example/l.txt", &d), 0);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "feed", "dshield", &d), 0);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "max_size", "2M", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "content", "zip", &d), ERMES_EINVAL);
+    assert_string_equal(d.field, "content");
+    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "content", "gzip", &d), 0);
+    assert_int_equal(ermes__collector_conf_find(&cfg, "a")->gzip, 1);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "a", "content", "raw", &d), 0);
+    assert_int_equal(ermes__collector_conf_find(&cfg, "a")->gzip, 0);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "header", "X-Key: v: w", &d), 0);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "header", "Authorization: k", &d), 0);
     assert_int_equal(ermes__collector_conf_set(&cfg, "a", "option", "kind=ssh", &d), 0);
@@ -172,12 +178,114 @@ static void test_spool_names(void **state)
     assert_false(ermes__spool_name_ignored("part"));
 }
 
+/* Dated URLs (url_date.c): 2026-01-01T05:00:00Z, so yesterday is in the year before. */
+static void test_url_dates(void **state)
+{
+    const int64_t now = 1767243600000LL;
+    char out[256];
+
+    (void)state;
+    assert_int_equal(ermes__collect_url_expand("https://h/x.txt", now, out, sizeof(out)), 0);
+    assert_string_equal(out, "https://h/x.txt");
+    assert_int_equal(ermes__collect_url_expand("https://h/{yesterday:%Y/%m/%Y-%m-%d}.json.gz", now,
+                                               out, sizeof(out)),
+                     0);
+    assert_string_equal(out, "https://h/2025/12/2025-12-31.json.gz");
+    assert_int_equal(
+        ermes__collect_url_expand("https://h/{today:%y%m%d}-{today:%j}%%?d={yesterday:%d%%}", now,
+                                  out, sizeof(out)),
+        0);
+    assert_string_equal(out, "https://h/260101-001%%?d=31%");
+    /* What is no date pattern, and what does not fit. */
+    assert_int_equal(ermes__collect_url_expand("https://h/{tomorrow:%Y}", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:%c}", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:% }", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:}", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:%Y", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:%", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{value}", now, out, sizeof(out)),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:%Y}", now, out, 12), ERMES_ERANGE);
+    assert_int_equal(ermes__collect_url_expand("https://h/{today:%Y}", now, out, 15), 0);
+    assert_string_equal(out, "https://h/2026");
+}
+
+typedef struct sink {
+    char buf[64];
+    size_t len;
+} sink_t;
+
+static int sink_cb(void *ctx, const void *p, size_t n)
+{
+    sink_t *s = ctx;
+
+    if (n > sizeof(s->buf) - s->len)
+        return ERMES_ERANGE;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+/* gzip of "hello\n" (gzip -n), twice: two members are one file. */
+static const unsigned char HELLO_GZ[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                         0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0xe7, 0x02, 0x00,
+                                         0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00};
+
+static void test_gunzip(void **state)
+{
+    ermes__gunzip_t *g;
+    sink_t s;
+    unsigned char two[2 * sizeof(HELLO_GZ)];
+
+    (void)state;
+    /* Byte by byte, two members. */
+    memcpy(two, HELLO_GZ, sizeof(HELLO_GZ));
+    memcpy(two + sizeof(HELLO_GZ), HELLO_GZ, sizeof(HELLO_GZ));
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__gunzip_new(&g), 0);
+    for (size_t k = 0; k < sizeof(two); k++)
+        assert_int_equal(ermes__gunzip_feed(g, two + k, 1, sink_cb, &s), 0);
+    assert_int_equal(ermes__gunzip_end(g), 0);
+    assert_int_equal(s.len, 12);
+    assert_memory_equal(s.buf, "hello\nhello\n", 12);
+    ermes__gunzip_free(g);
+    /* Truncated: no end. */
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__gunzip_new(&g), 0);
+    assert_int_equal(ermes__gunzip_feed(g, HELLO_GZ, sizeof(HELLO_GZ) - 3, sink_cb, &s), 0);
+    assert_int_equal(ermes__gunzip_end(g), ERMES_EINVAL);
+    ermes__gunzip_free(g);
+    /* Not gzip; a bad trailer (CRC); the callback's refusal comes back. */
+    assert_int_equal(ermes__gunzip_new(&g), 0);
+    assert_int_equal(ermes__gunzip_feed(g, "hello\n", 6, sink_cb, &s), ERMES_EINVAL);
+    assert_int_equal(ermes__gunzip_end(g), ERMES_EINVAL);
+    ermes__gunzip_free(g);
+    memcpy(two, HELLO_GZ, sizeof(HELLO_GZ));
+    two[sizeof(HELLO_GZ) - 6] ^= 1;
+    assert_int_equal(ermes__gunzip_new(&g), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__gunzip_feed(g, two, sizeof(HELLO_GZ), sink_cb, &s), ERMES_EINVAL);
+    ermes__gunzip_free(g);
+    assert_int_equal(ermes__gunzip_new(&g), 0);
+    memset(&s, 0, sizeof(s));
+    s.len = sizeof(s.buf) - 2;
+    assert_int_equal(ermes__gunzip_feed(g, HELLO_GZ, sizeof(HELLO_GZ), sink_cb, &s), ERMES_ERANGE);
+    ermes__gunzip_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_section_names), cmocka_unit_test(test_keys),
         cmocka_unit_test(test_file),          cmocka_unit_test(test_backoff),
-        cmocka_unit_test(test_spool_names),
+        cmocka_unit_test(test_spool_names),   cmocka_unit_test(test_url_dates),
+        cmocka_unit_test(test_gunzip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
