@@ -82,6 +82,13 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/sharing-groups", ermes__h_sharing_group_create, STAFF, NULL},
     {"GET", "/api/v1/sharing-groups/{ref}", ermes__h_sharing_group_get, 0, NULL},
     {"DELETE", "/api/v1/sharing-groups/{ref}", ermes__h_sharing_group_delete, STAFF, NULL},
+    /* Federation peers (h_peers.c). */
+    {"GET", "/api/v1/peers", ermes__h_peer_list, STAFF, NULL},
+    {"POST", "/api/v1/peers", ermes__h_peer_create, STAFF, NULL},
+    {"GET", "/api/v1/peers/{ref}", ermes__h_peer_get, STAFF, NULL},
+    {"PATCH", "/api/v1/peers/{ref}", ermes__h_peer_update, STAFF, NULL},
+    {"DELETE", "/api/v1/peers/{ref}", ermes__h_peer_delete, STAFF, NULL},
+    {"POST", "/api/v1/peers/{ref}/sync", ermes__h_peer_sync, STAFF, NULL},
     /* TAXII 2.1 (h_taxii.c): its own media type, errors and Basic authentication. */
     {"GET", "/taxii2", ermes__h_taxii_discovery, 0, NULL},
     {"GET", "/taxii2/{ref}", ermes__h_taxii_root, 0, NULL},
