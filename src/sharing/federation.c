@@ -136,8 +136,7 @@ static int text_member(const json_t *body, const char *key, size_t max, const ch
 
 /* Applies body's members to p (strings borrowed from body) and checks the whole. *reset is
  * set when where the peer is changed. */
-static int peer_apply(ermes__store_t *st, ermes__peer_t *p, const json_t *body, int *reset,
-                      ermes_diag_t *d)
+static int peer_apply(ermes__peer_t *p, const json_t *body, int *reset, ermes_diag_t *d)
 {
     const char *s = NULL;
     const json_t *v;
@@ -269,6 +268,23 @@ static int peer_apply(ermes__store_t *st, ermes__peer_t *p, const json_t *body, 
     return 0;
 }
 
+static void peer_defaults(ermes__peer_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->max_tlp = ERMES_TLP_AMBER;
+    p->interval_s = 300;
+    p->pull = 1;
+}
+
+int ermes__peer_body_check(const json_t *body, ermes_diag_t *d)
+{
+    ermes__peer_t p;
+    int reset = 0;
+
+    peer_defaults(&p);
+    return peer_apply(&p, body, &reset, d);
+}
+
 static int group_exists_cb(void *ctx, const ermes__sharing_group_t *g)
 {
     (void)ctx;
@@ -296,11 +312,8 @@ int ermes__peer_create(ermes__store_t *st, const ermes__viewer_t *v, const json_
     ermes__peer_t p;
     int reset = 0, rc;
 
-    memset(&p, 0, sizeof(p));
-    p.max_tlp = ERMES_TLP_AMBER;
-    p.interval_s = 300;
-    p.pull = 1;
-    if ((rc = peer_apply(st, &p, body, &reset, d)) || (rc = check_group(st, &p, d)))
+    peer_defaults(&p);
+    if ((rc = peer_apply(&p, body, &reset, d)) || (rc = check_group(st, &p, d)))
         return rc;
     p.owner_org_id = v ? v->org_id : 0;
     if (!p.owner_org_id)
@@ -323,7 +336,7 @@ int ermes__peer_update(ermes__store_t *st, const char *key, const json_t *body, 
     rc = ermes__store_peer_each(st, key, own_cb, o);
     if (rc >= 0)
         rc = 0;
-    if (!rc && (rc = peer_apply(st, &o->p, body, &reset, d)) == 0 &&
+    if (!rc && (rc = peer_apply(&o->p, body, &reset, d)) == 0 &&
         (rc = check_group(st, &o->p, d)) == 0) {
         rc = ermes__store_peer_update(st, &o->p, reset);
         if (rc == ERMES_EEXISTS)

@@ -35,6 +35,9 @@ json_t *ermes__peer_to_json(const ermes__peer_t *p);
  * ERMES_EINVAL (field and reason in d), ERMES_EEXISTS (the name is taken). */
 int ermes__peer_create(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                        int64_t *id, ermes_diag_t *d);
+/* Checks a new peer's JSON as ermes__peer_create does, without the store (whether the
+ * sharing group exists is not looked up). 0 or ERMES_EINVAL (field and reason in d). */
+int ermes__peer_body_check(const json_t *body, ermes_diag_t *d);
 /* Changes the members body has of peer key (its other members kept). A new url or
  * collection starts the pulls and pushes over. ERMES_ENOTFOUND, ERMES_EINVAL, ERMES_EEXISTS. */
 int ermes__peer_update(ermes__store_t *st, const char *key, const json_t *body, ermes_diag_t *d);
