@@ -388,9 +388,10 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     ermes__viewer_t viewer;
     ermes__strbuf_t path;
     char next[ERMES__TAXII_NEXT_MAX], source[ERMES__PEER_NAME_MAX + 8], title[256];
+    char ask[40], prev_last[40] = "";
     ermes_diag_t d;
     int64_t home = 0;
-    int rc = 0, more = 1;
+    int rc = 0, more = 1, cut = 0;
 
     ermes__store_home_org(st, &home);
     memset(&viewer, 0, sizeof(viewer));
@@ -409,6 +410,7 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     ermes__taxii_response_init(&resp);
     ermes__strbuf_init(&path, 8192);
     next[0] = '\0';
+    copy_text(ask, sizeof(ask), o->added_after);
     for (long page = 0; more && page < ERMES__TAXII_PAGES_MAX; page++) {
         json_t *objects = NULL;
         ermes__stix_import_result_t res;
@@ -422,8 +424,9 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
         ermes__strbuf_reset(&path);
         rc = ermes__strbuf_addf(&path, "collections/%s/objects/?limit=%d", o->collection_id,
                                 ERMES__TAXII_PAGE);
-        if (!rc && o->added_after[0]) {
-            esc = curl_easy_escape(NULL, o->added_after, 0);
+        if (!rc && ask[0]) {
+            /* The same added_after on every page of the round: next says where in it. */
+            esc = curl_easy_escape(NULL, ask, 0);
             rc = !esc || ermes__strbuf_addf(&path, "&added_after=%s", esc) ? ERMES_ENOMEM : 0;
             curl_free(esc);
         }
@@ -452,8 +455,9 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
         }
         if (more && !next[0]) {
             /* TAXII 2.1 section 3.7: more without next cannot be followed; the next round
-             * asks again from the last date added. */
+             * asks again from the cursor kept. */
             more = 0;
+            cut = 1;
         }
         if (json_array_size(objects) > ERMES__STIX_BUNDLE_MAX) {
             json_decref(objects);
@@ -473,15 +477,27 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
         ermes__stix_import_result_cleanup(&res);
         if (rc)
             break;
-        /* The cursor moves page by page: a round cut short resumes after the last page
-         * stored. */
-        if (resp.added_last[0]) {
-            copy_text(o->added_after, sizeof(o->added_after), resp.added_last);
-            o->p.pulled += got;
-            o->p.last_pull_at = ermes__time_now_ms();
-            if ((rc = ermes__store_peer_state(st, &o->p)))
-                break;
+        o->p.pulled += got;
+        o->p.last_pull_at = ermes__time_now_ms();
+        /* The cursor: the pages come in date_added order, so everything added before this
+         * page's first object is in. Objects sharing a date_added may straddle two pages, so
+         * the previous page's last is kept only when it is older than this page's first, and
+         * this page's last only at the real end; a round cut short resumes from there (what
+         * is taken twice is a duplicate, never a loss). */
+        if (resp.added_first[0] && resp.added_last[0]) {
+            int64_t first_ms, prev_ms;
+            if (!more && !cut)
+                copy_text(o->added_after, sizeof(o->added_after), resp.added_last);
+            else if (prev_last[0] &&
+                     !ermes__time_parse(prev_last, strlen(prev_last), &prev_ms, NULL) &&
+                     !ermes__time_parse(resp.added_first, strlen(resp.added_first), &first_ms,
+                                        NULL) &&
+                     prev_ms < first_ms)
+                copy_text(o->added_after, sizeof(o->added_after), prev_last);
+            copy_text(prev_last, sizeof(prev_last), resp.added_last);
         }
+        if ((rc = ermes__store_peer_state(st, &o->p)))
+            break;
     }
     if (!rc)
         o->p.last_pull_at = ermes__time_now_ms();
