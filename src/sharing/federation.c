@@ -20,6 +20,10 @@
 
 #define STATUS_WAIT_MS 30000 /* how long a push follows a pending status resource */
 #define PUSH_BATCH 1000      /* objects in one POST */
+/* How long a peer's write may take to commit: its date_added is set when it starts, so a row
+ * may become visible after later ones were served. The cursor stays this far behind the peer's
+ * clock (its Date header) and what falls in between is asked again (and found a duplicate). */
+#define COMMIT_MARGIN_MS 10000
 
 /* A peer copied out of the store, for a round that outlives the callback. */
 typedef struct peer_own {
@@ -27,6 +31,7 @@ typedef struct peer_own {
     char name[ERMES__PEER_NAME_MAX + 1], url[ERMES__PEER_URL_MAX + 1], collection_id[129];
     char auth[8], credentials[ERMES__PEER_CREDENTIALS_MAX + 1], share_group[129];
     char local_user[129], added_after[40], last_error[512];
+    int64_t ask_ms; /* the added_after the round asks with (ms), -1: none */
 } peer_own_t;
 
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -380,6 +385,20 @@ static const char *error_title(const ermes__taxii_response_t *resp, char *buf, s
     return buf;
 }
 
+/* Keeps the cursor at least COMMIT_MARGIN_MS behind the peer's now (but never moves it back
+ * past where the round started). */
+static void clamp_cursor(peer_own_t *o, int64_t peer_now)
+{
+    int64_t at, safe = peer_now - COMMIT_MARGIN_MS;
+
+    if (!o->added_after[0] ||
+        ermes__time_parse(o->added_after, strlen(o->added_after), &at, NULL) || at <= safe)
+        return;
+    if (o->ask_ms >= 0 && safe < o->ask_ms)
+        safe = o->ask_ms;
+    ermes__time_format(safe, o->added_after);
+}
+
 static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, const int *stop,
                 ermes__peer_round_t *r)
 {
@@ -411,6 +430,8 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     ermes__strbuf_init(&path, 8192);
     next[0] = '\0';
     copy_text(ask, sizeof(ask), o->added_after);
+    if (!ask[0] || ermes__time_parse(ask, strlen(ask), &o->ask_ms, NULL))
+        o->ask_ms = -1;
     for (long page = 0; more && page < ERMES__TAXII_PAGES_MAX; page++) {
         json_t *objects = NULL;
         ermes__stix_import_result_t res;
@@ -495,6 +516,7 @@ static int pull(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
                      prev_ms < first_ms)
                 copy_text(o->added_after, sizeof(o->added_after), prev_last);
             copy_text(prev_last, sizeof(prev_last), resp.added_last);
+            clamp_cursor(o, resp.date_ms ? resp.date_ms : ermes__time_now_ms());
         }
         if ((rc = ermes__store_peer_state(st, &o->p)))
             break;

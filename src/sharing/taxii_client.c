@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/alloc.h"
 
@@ -155,6 +156,14 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 
     header_copy(p, n, "X-TAXII-Date-Added-First", x->r->added_first, sizeof(x->r->added_first));
     header_copy(p, n, "X-TAXII-Date-Added-Last", x->r->added_last, sizeof(x->r->added_last));
+    {
+        char date[64] = "";
+        header_copy(p, n, "Date", date, sizeof(date));
+        if (date[0]) {
+            time_t t = curl_getdate(date, NULL);
+            x->r->date_ms = t > 0 ? (int64_t)t * 1000 : 0;
+        }
+    }
     return n;
 }
 
@@ -180,6 +189,7 @@ int ermes__taxii_request(ermes__taxii_client_t *c, const char *path, const char 
     ermes__strbuf_reset(&r->body);
     r->status = 0;
     r->added_first[0] = r->added_last[0] = '\0';
+    r->date_ms = 0;
     ermes__strbuf_init(&url, 16384);
     if (ermes__strbuf_adds(&url, c->root) || ermes__strbuf_adds(&url, path)) {
         ermes__strbuf_cleanup(&url);

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/strbuf.h"
 #include "ermes/error.h"
@@ -33,6 +34,7 @@ typedef struct ermes__taxii_response {
     long status;
     ermes__strbuf_t body;
     char added_first[40], added_last[40]; /* X-TAXII-Date-Added-First/Last, "" when absent */
+    int64_t date_ms;                      /* the server's Date header (ms), 0 when absent */
 } ermes__taxii_response_t;
 
 void ermes__taxii_response_init(ermes__taxii_response_t *r);
