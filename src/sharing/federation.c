@@ -782,7 +782,7 @@ static void *federation_main(void *arg)
 
     while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
         due_ctx_t *due = ermes__calloc(1, sizeof(*due));
-        struct timespec ts = {1, 0};
+        struct timespec ts = {0, 250 * 1000000L}; /* a due peer waits at most this */
 
         if (due) {
             due->now = ermes__time_now_ms();
