@@ -11,7 +11,7 @@ empty, round). N (default 100,000) new STIX indicators, TLP:GREEN, are imported 
 (`ermes stix import`, not timed); then B's `POST /api/v1/peers/a/sync` is timed: one round
 that pulls them all (pages of 1,000 following `next`, each imported into B's store and B's
 indicators), then the same request again, with nothing new (one page asked from the last
-X-TAXII-Date-Added-Last). Goals (issue 12): the 100,000 in under 10 s, nothing new in under
+X-TAXII-Date-Added-Last, once the 10 s the cursor trails the peer's clock have passed). Goals (issue 12): the 100,000 in under 10 s, nothing new in under
 100 ms. Stdlib only (it reuses tests/integration/ermeslib.py).
 """
 
@@ -48,8 +48,29 @@ def bundle(n):
 
 def timed_sync(b):
     t0 = time.monotonic()
-    r = b.ok("POST", "/api/v1/peers/a/sync", expect=200)
+    r = b.ok("POST", "/api/v1/peers/a/sync", expect=200, timeout=3600)
     return time.monotonic() - t0, r
+
+
+def walk(a, token):
+    """A's collection read page by page as a TAXII client would, nothing stored: the
+    serving side's share of a pull."""
+    import urllib.request
+    n, pages, nxt = 0, 0, None
+    t0 = time.monotonic()
+    while True:
+        url = "http://127.0.0.1:%d/taxii2/ermes/collections/%s/objects/?limit=1000" % (a.port, COLL)
+        if nxt:
+            url += "&next=" + nxt
+        req = urllib.request.Request(url, headers={
+            "Accept": "application/taxii+json;version=2.1", "Authorization": "Bearer " + token})
+        with urllib.request.urlopen(req, timeout=3600) as r:
+            env = json.loads(r.read())
+        n += len(env.get("objects", []))
+        pages += 1
+        if not env.get("more"):
+            return n, pages, time.monotonic() - t0
+        nxt = env["next"]
 
 
 def main():
@@ -78,11 +99,19 @@ def main():
         if rc != 0:
             raise SystemExit("stix import on A: " + err)
         print("A: %d indicators imported in %.1f s (not timed below)" % (N, time.monotonic() - t0))
+        n, pages, t = walk(a, tok)
+        print("A: its collection read as a TAXII client (%d objects, %d pages): %.2f s"
+              % (n, pages, t))
         full, r1 = timed_sync(b)
         print("B: pull of %d new objects: %.2f s (%s)" % (N, full, json.dumps(r1)))
-        if r1["received"] != N or r1["stored"] != N or r1.get("error"):
+        # A's identity comes along with its indicators.
+        if r1["received"] < N or r1["stored"] < N or r1.get("error"):
             print("WRONG ANSWER: B did not take every object")
             status = 1
+        # The cursor trails the peer's clock by 10 s (what a slow writer commits late is asked
+        # again): once that has passed, one round moves it past everything.
+        time.sleep(11)
+        timed_sync(b)
         times = []
         for _ in range(5):
             t, r2 = timed_sync(b)
