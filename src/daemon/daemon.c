@@ -325,8 +325,8 @@ out:
         ermes__store_lease_drop(store, tail_lease);
     ermes__federation_stop(federation); /* a round under way gives up; its state is kept */
     ermes__hunter_stop(hunter);         /* a job under way is queued again */
-    ermes__collect_stop(collect);    /* transfers under way (the API's too) give up */
-    ermes__mail_poller_stop(poller); /* an IMAP exchange under way gives up */
+    ermes__collect_stop(collect);       /* transfers under way (the API's too) give up */
+    ermes__mail_poller_stop(poller);    /* an IMAP exchange under way gives up */
     ermes__spooldir_stop(spooldir);
     ermes__notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes__server_stop(srv);

@@ -1262,11 +1262,11 @@ static const char *const migrations[] = {
      * collection), how it authenticates (credentials: never shown back), what it takes (max_tlp:
      * objects marked above it are refused) and what it sends (share_group: the local sharing
      * group whose objects are pushed; '' none), every interval_s seconds; local_user is the
-     * account the peer writes into this node with (what it posted is not pushed back to it). The rest is state:
-     * added_after is the peer's X-TAXII-Date-Added-Last of the last page pulled (the next pull
-     * asks for what came after it), push_after_added/push_after_id the local keyset cursor of
-     * what was pushed, failures the consecutive failed rounds (the back-off), next_at when the
-     * next round is due. */
+     * account the peer writes into this node with (what it posted is not pushed back to it). The
+     * rest is state: added_after is the peer's X-TAXII-Date-Added-Last of the last page pulled (the
+     * next pull asks for what came after it), push_after_added/push_after_id the local keyset
+     * cursor of what was pushed, failures the consecutive failed rounds (the back-off), next_at
+     * when the next round is due. */
     "CREATE TABLE IF NOT EXISTS peers ("
     " id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE,"

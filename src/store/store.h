@@ -675,15 +675,15 @@ typedef struct ermes__peer {
 /* Inserts p (id and times set); ERMES_EEXISTS when the name is taken. */
 int ermes__store_peer_put(ermes__store_t *st, ermes__peer_t *p);
 /* Rewrites p's configuration (name, url, collection_id, auth, credentials, share_group,
- * max_tlp, interval_s, pull, push, local_user); with reset the state starts over (a new collection). */
+ * max_tlp, interval_s, pull, push, local_user); with reset the state starts over (a new
+ * collection). */
 int ermes__store_peer_update(ermes__store_t *st, const ermes__peer_t *p, int reset);
 /* Rewrites p's state (added_after to last_error). */
 int ermes__store_peer_state(ermes__store_t *st, const ermes__peer_t *p);
 int ermes__store_peer_delete(ermes__store_t *st, int64_t id);
 typedef int (*ermes__store_peer_cb)(void *ctx, const ermes__peer_t *p);
 /* Every peer, by id; with key (a name or a decimal id) only that one (ERMES_ENOTFOUND). */
-int ermes__store_peer_each(ermes__store_t *st, const char *key, ermes__store_peer_cb cb,
-                           void *ctx);
+int ermes__store_peer_each(ermes__store_t *st, const char *key, ermes__store_peer_cb cb, void *ctx);
 
 /* ---- MISP feeds (misp_feeds.c) ------------------------------------------------------------ */
 
