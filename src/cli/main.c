@@ -38,6 +38,8 @@ static const struct command {
     {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export"},
     {"sharing-groups", ermes__cmd_sharing_groups,
      "sharing groups (TAXII collections): list, show, add, delete"},
+    {"peers", ermes__cmd_peers,
+     "federation peers (TAXII 2.1 servers pulled from, pushed to): list, show, add, sync"},
     {"collect", ermes__cmd_collect, "run a collector (a feed fetched over HTTP) now"},
     {"collectors", ermes__cmd_collectors, "the collectors of the config file and their state"},
     {"retrohunt", ermes__cmd_retrohunt,

@@ -32,6 +32,7 @@
 #include "intake/spooldir.h"
 #include "mail/mail.h"
 #include "notify/notify.h"
+#include "sharing/federation.h"
 #include "sightings/sightings.h"
 
 /* The listener thread: a notification from the database wakes the main thread. */
@@ -107,6 +108,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__notify_options_t no;
     ermes__spooldir_t *spooldir = NULL;
     ermes__collect_t *collect = NULL;
+    ermes__federation_t *federation = NULL;
     ermes__viewer_t spool_viewer;
     ermes__follow_t *follow = NULL;
     ermes__hunter_t *hunter = NULL;
@@ -240,6 +242,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         }
         ermes__server_set_hunter(srv, hunter);
     }
+    /* Federation: the peers pulled from and pushed to on their schedules. */
+    if ((rc = ermes__federation_start(store, &federation))) {
+        ermes_diag_set(err, NULL, "cannot start the federation: %s", ermes_strerror(rc));
+        goto out;
+    }
     ermes__log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
                ERMES_VERSION, cfg->tls_cert ? "https" : "http", cfg->listen,
                ermes__server_port(srv), cfg->data_dir);
@@ -331,9 +338,10 @@ out:
     if (following)
         ermes__store_lease_drop(store, tail_lease);
     ermes__store_lease_drop(store, "incident-warnings");
-    ermes__hunter_stop(hunter);      /* a job under way is queued again */
-    ermes__collect_stop(collect);    /* transfers under way (the API's too) give up */
-    ermes__mail_poller_stop(poller); /* an IMAP exchange under way gives up */
+    ermes__federation_stop(federation); /* a round under way gives up; its state is kept */
+    ermes__hunter_stop(hunter);         /* a job under way is queued again */
+    ermes__collect_stop(collect);       /* transfers under way (the API's too) give up */
+    ermes__mail_poller_stop(poller);    /* an IMAP exchange under way gives up */
     ermes__spooldir_stop(spooldir);
     ermes__notifier_stop(notifier); /* first: SMTP exchanges of API requests give up too */
     ermes__server_stop(srv);

@@ -338,6 +338,12 @@ enum MHD_Result ermes__h_sharing_group_get(ermes__req_t *req);
 enum MHD_Result ermes__h_sharing_group_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_correlations(ermes__req_t *req);
 enum MHD_Result ermes__h_misp_feed(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_list(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_create(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_get(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_update(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_peer_sync(ermes__req_t *req);
 /* 1 if header names TAXII 2.1's media type: an Accept header (accept = 1: any of its media
  * ranges, wildcards included; none at all is fine) or a Content-Type (accept = 0). */
 int ermes__taxii_media_ok(const char *header, int accept);

@@ -98,6 +98,13 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/correlations", ermes__h_correlations, 0, NULL},
     /* The MISP feed of each sharing group (h_misp_feeds.c), for the group's readers. */
     {"GET", "/feeds/misp/{ref}/{ref}", ermes__h_misp_feed, 0, NULL},
+    /* Federation peers (h_peers.c). */
+    {"GET", "/api/v1/peers", ermes__h_peer_list, STAFF, NULL},
+    {"POST", "/api/v1/peers", ermes__h_peer_create, STAFF, NULL},
+    {"GET", "/api/v1/peers/{ref}", ermes__h_peer_get, STAFF, NULL},
+    {"PATCH", "/api/v1/peers/{ref}", ermes__h_peer_update, STAFF, NULL},
+    {"DELETE", "/api/v1/peers/{ref}", ermes__h_peer_delete, STAFF, NULL},
+    {"POST", "/api/v1/peers/{ref}/sync", ermes__h_peer_sync, STAFF, NULL},
     /* TAXII 2.1 (h_taxii.c): its own media type, errors and Basic authentication. */
     {"GET", "/taxii2", ermes__h_taxii_discovery, 0, NULL},
     {"GET", "/taxii2/{ref}", ermes__h_taxii_root, 0, NULL},

@@ -1311,10 +1311,41 @@ static const char *const migrations[] = {
     /* 26: deadline warnings by e-mail (see MIGRATION_26). */
     MIGRATION_26("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS),
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
-    /* 28 to 30: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
+    NULL, /* 28: reserved for work under way on another branch */
+    NULL, /* 29: likewise */
+    /* 30: federation (src/sharing/federation.c): the peers, other TAXII 2.1 servers (ermes
+     * nodes or not) this node pulls from and pushes to: where (url: the API root, and the
+     * collection), how it authenticates (credentials: never shown back), what it takes (max_tlp:
+     * objects marked above it are refused) and what it sends (share_group: the local sharing
+     * group whose objects are pushed; '' none), every interval_s seconds; local_user is the
+     * account the peer writes into this node with (what it posted is not pushed back to it). The
+     * rest is state: added_after is the peer's X-TAXII-Date-Added-Last of the last page pulled (the
+     * next pull asks for what came after it), push_after_added/push_after_id the local keyset
+     * cursor of what was pushed, failures the consecutive failed rounds (the back-off), next_at
+     * when the next round is due. */
+    "CREATE TABLE IF NOT EXISTS peers ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " url TEXT NOT NULL,"
+    " collection_id TEXT NOT NULL,"
+    " auth TEXT NOT NULL DEFAULT 'none' CHECK (auth IN ('none','token','basic')),"
+    " credentials TEXT NOT NULL DEFAULT '',"
+    " share_group TEXT NOT NULL DEFAULT '',"
+    " local_user TEXT NOT NULL DEFAULT '',"
+    " max_tlp TEXT NOT NULL DEFAULT 'AMBER',"
+    " interval_s INTEGER NOT NULL DEFAULT 300,"
+    " pull INTEGER NOT NULL DEFAULT 1,"
+    " push INTEGER NOT NULL DEFAULT 0,"
+    " added_after TEXT NOT NULL DEFAULT '',"
+    " push_after_added INTEGER NOT NULL DEFAULT 0,"
+    " push_after_id INTEGER NOT NULL DEFAULT 0,"
+    " last_pull_at INTEGER NOT NULL DEFAULT 0,"
+    " last_push_at INTEGER NOT NULL DEFAULT 0,"
+    " next_at INTEGER NOT NULL DEFAULT 0,"
+    " failures INTEGER NOT NULL DEFAULT 0,"
+    " pulled INTEGER NOT NULL DEFAULT 0,"
+    " pushed INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT ''," META_COLUMNS ");",
     /* 31: the correlation index (src/store/correlations.c): one posting per value mentioned
      * and object mentioning it, under the value's 64-bit key; the prefix lengths of the
      * networks indexed; how far each covered table has been read. The postings are an index
@@ -1563,10 +1594,31 @@ static const char *const pg_migrations[] = {
                  PG_META_COLUMNS),
     /* 27 */
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
-    /* 28 to 30: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
+    NULL, /* 28 */
+    NULL, /* 29 */
+    /* 30 */
+    "CREATE TABLE IF NOT EXISTS peers (" PG_ID ","
+    " name TEXT NOT NULL UNIQUE,"
+    " url TEXT NOT NULL,"
+    " collection_id TEXT NOT NULL,"
+    " auth TEXT NOT NULL DEFAULT 'none' CHECK (auth IN ('none','token','basic')),"
+    " credentials TEXT NOT NULL DEFAULT '',"
+    " share_group TEXT NOT NULL DEFAULT '',"
+    " local_user TEXT NOT NULL DEFAULT '',"
+    " max_tlp TEXT NOT NULL DEFAULT 'AMBER',"
+    " interval_s BIGINT NOT NULL DEFAULT 300,"
+    " pull BIGINT NOT NULL DEFAULT 1,"
+    " push BIGINT NOT NULL DEFAULT 0,"
+    " added_after TEXT NOT NULL DEFAULT '',"
+    " push_after_added BIGINT NOT NULL DEFAULT 0,"
+    " push_after_id BIGINT NOT NULL DEFAULT 0,"
+    " last_pull_at BIGINT NOT NULL DEFAULT 0,"
+    " last_push_at BIGINT NOT NULL DEFAULT 0,"
+    " next_at BIGINT NOT NULL DEFAULT 0,"
+    " failures BIGINT NOT NULL DEFAULT 0,"
+    " pulled BIGINT NOT NULL DEFAULT 0,"
+    " pushed BIGINT NOT NULL DEFAULT 0,"
+    " last_error TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ");",
     /* 31 */
     "CREATE TABLE IF NOT EXISTS corr_postings ("
     " value_key BIGINT NOT NULL, kind BIGINT NOT NULL, id BIGINT NOT NULL,"

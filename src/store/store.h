@@ -647,6 +647,44 @@ int ermes__store_taxii_status_put(ermes__store_t *st, const char *status_id, int
                                   const char *body, int64_t owner_org_id);
 int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, char *body, size_t cap,
                                   int64_t *group_id);
+/* ---- federation peers (peers.c) ------------------------------------------------------------ */
+
+/* A peer: another TAXII 2.1 server this node pulls from and pushes to (src/sharing/
+ * federation.h). In callbacks every pointer is borrowed for the call. */
+typedef struct ermes__peer {
+    int64_t id;
+    const char *name;
+    const char *url;           /* the TAXII API root, ending in '/' */
+    const char *collection_id; /* the peer's collection */
+    const char *auth;          /* "none", "token" (bearer), "basic" */
+    const char *credentials;   /* the token, or "user:password"; never shown back */
+    const char *share_group;   /* the local sharing group pushed to the peer; "": none */
+    const char *local_user;    /* the local account the peer writes in with; "": none */
+    ermes_tlp_t max_tlp;       /* objects marked above it are refused on pull */
+    long interval_s;
+    int pull, push;
+    /* State. */
+    const char *added_after; /* the peer's X-TAXII-Date-Added-Last of the last page pulled */
+    int64_t push_after_added, push_after_id; /* local keyset cursor of what was pushed */
+    int64_t last_pull_at, last_push_at, next_at, failures, pulled, pushed;
+    const char *last_error;
+    ermes_tlp_t tlp;
+    int64_t owner_org_id, created_at, updated_at;
+} ermes__peer_t;
+
+/* Inserts p (id and times set); ERMES_EEXISTS when the name is taken. */
+int ermes__store_peer_put(ermes__store_t *st, ermes__peer_t *p);
+/* Rewrites p's configuration (name, url, collection_id, auth, credentials, share_group,
+ * max_tlp, interval_s, pull, push, local_user); with reset the state starts over (a new
+ * collection). */
+int ermes__store_peer_update(ermes__store_t *st, const ermes__peer_t *p, int reset);
+/* Rewrites p's state (added_after to last_error). */
+int ermes__store_peer_state(ermes__store_t *st, const ermes__peer_t *p);
+int ermes__store_peer_delete(ermes__store_t *st, int64_t id);
+typedef int (*ermes__store_peer_cb)(void *ctx, const ermes__peer_t *p);
+/* Every peer, by id; with key (a name or a decimal id) only that one (ERMES_ENOTFOUND). */
+int ermes__store_peer_each(ermes__store_t *st, const char *key, ermes__store_peer_cb cb, void *ctx);
+
 /* ---- MISP feeds (misp_feeds.c) ------------------------------------------------------------ */
 
 /* The manifest timestamp of the version of event_uuid last imported from feed: 0 or

@@ -542,6 +542,11 @@ class HttpLimitsTest(unittest.TestCase):
                             victim = self.e.ok("POST", "/api/v1/assets",
                                                {"org": "LIM", "product": "doomed"},
                                                expect=201)["id"]
+                        elif path == "/api/v1/peers/{ref}":
+                            victim = self.e.ok("POST", "/api/v1/peers",
+                                               {"name": "doomed-peer", "collection": "c",
+                                                "url": "http://127.0.0.1:9/taxii2/x/"},
+                                               expect=201)["name"]
                         else:
                             victim = self.e.ok("POST", ORGS, {"short_name": "DOOMED",
                                                               "name": "Doomed"},
@@ -561,6 +566,11 @@ class HttpLimitsTest(unittest.TestCase):
                         s, _, b = self.e.request("DELETE", url, headers=headers)
                         self.assertEqual(s, 204, "DELETE %s -> %d %r" % (url, s, b))
                     else:
+                        if path.startswith("/api/v1/peers/{ref}"):
+                            # a peer of that name (nothing listens where it points)
+                            self.e.request("POST", "/api/v1/peers",
+                                           {"name": "LIM", "collection": "c",
+                                            "url": "http://127.0.0.1:9/taxii2/x/"})
                         # a body of the wrong type: the route exists and refuses it
                         s, _, b = self.e.request(method.upper(), url, b"x",
                                                  content_type="application/x-nothing")

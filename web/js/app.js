@@ -30,6 +30,7 @@ const ROUTES = [
   [/^\/sightings$/, 'indicators', null, 'sightings', { view: 'sightings' }],
   [/^\/incidents$/, 'incidents', null, 'incidents'],
   [/^\/incidents\/(\d+)$/, 'incidents', null, 'incidents', { view: 'detail' }],
+  [/^\/peers$/, 'peers', 'staff', 'peers'],
   [/^\/admin$/, 'admin', 'admin', 'admin'],
   [/^\/account$/, 'account', null, 'account'],
 ];

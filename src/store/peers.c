@@ -1,0 +1,204 @@
+/* The store's federation peers: their configuration and the state of their pulls and pushes
+ * (src/sharing/federation.c). */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+#include "store/store_int.h"
+
+#define CONFIG_COLUMNS                                                                             \
+    "name, url, collection_id, auth, credentials, share_group, max_tlp, interval_s, pull, push,"   \
+    " local_user"
+
+static void bind_config(ermes__db_stmt_t *s, const ermes__peer_t *p)
+{
+    ermes__db_bind_text(s, 1, p->name);
+    ermes__db_bind_text(s, 2, p->url);
+    ermes__db_bind_text(s, 3, p->collection_id);
+    ermes__db_bind_text(s, 4, p->auth ? p->auth : "none");
+    ermes__db_bind_text(s, 5, p->credentials ? p->credentials : "");
+    ermes__db_bind_text(s, 6, p->share_group ? p->share_group : "");
+    ermes__db_bind_text(s, 7, ermes_tlp_name(p->max_tlp));
+    ermes__db_bind_int(s, 8, p->interval_s);
+    ermes__db_bind_int(s, 9, p->pull ? 1 : 0);
+    ermes__db_bind_int(s, 10, p->push ? 1 : 0);
+    ermes__db_bind_text(s, 11, p->local_user ? p->local_user : "");
+}
+
+int ermes__store_peer_put(ermes__store_t *st, ermes__peer_t *p)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int64_t now = ermes__time_now_ms();
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (!p->name || !p->url || !p->collection_id)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO peers (" CONFIG_COLUMNS ", tlp, owner_org_id,"
+                                " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                                " ?9, ?10, ?11, ?12, ?13, ?14, ?14) RETURNING id",
+                                &s)))
+        return rc;
+    bind_config(s, p);
+    /* The credentials are in the row: the row is as secret as the store (RED). */
+    ermes__db_bind_text(s, 12, ermes_tlp_name(ERMES_TLP_RED));
+    if (p->owner_org_id)
+        ermes__db_bind_int(s, 13, p->owner_org_id);
+    else
+        ermes__db_bind_null(s, 13);
+    ermes__db_bind_int(s, 14, now);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        p->id = ermes__db_col_int(s, 0);
+        p->created_at = p->updated_at = now;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_peer_update(ermes__store_t *st, const ermes__peer_t *p, int reset)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(
+             db,
+             reset ? "UPDATE peers SET name = ?1, url = ?2, collection_id = ?3, auth = ?4,"
+                     " credentials = ?5, share_group = ?6, max_tlp = ?7, interval_s = ?8,"
+                     " pull = ?9, push = ?10, local_user = ?11, updated_at = ?12, added_after = '',"
+                     " push_after_added = 0, push_after_id = 0, failures = 0, next_at = 0,"
+                     " last_error = '' WHERE id = ?13 RETURNING id"
+                   : "UPDATE peers SET name = ?1, url = ?2, collection_id = ?3, auth = ?4,"
+                     " credentials = ?5, share_group = ?6, max_tlp = ?7, interval_s = ?8,"
+                     " pull = ?9, push = ?10, local_user = ?11, updated_at = ?12, failures = 0,"
+                     " next_at = 0 WHERE id = ?13 RETURNING id",
+             &s)))
+        return rc;
+    bind_config(s, p);
+    ermes__db_bind_int(s, 12, ermes__time_now_ms());
+    ermes__db_bind_int(s, 13, p->id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+}
+
+int ermes__store_peer_state(ermes__store_t *st, const ermes__peer_t *p)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE peers SET added_after = ?1, push_after_added = ?2,"
+                                " push_after_id = ?3, last_pull_at = ?4, last_push_at = ?5,"
+                                " next_at = ?6, failures = ?7, pulled = ?8, pushed = ?9,"
+                                " last_error = ?10, updated_at = ?11 WHERE id = ?12 RETURNING id",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, p->added_after ? p->added_after : "");
+    ermes__db_bind_int(s, 2, p->push_after_added);
+    ermes__db_bind_int(s, 3, p->push_after_id);
+    ermes__db_bind_int(s, 4, p->last_pull_at);
+    ermes__db_bind_int(s, 5, p->last_push_at);
+    ermes__db_bind_int(s, 6, p->next_at);
+    ermes__db_bind_int(s, 7, p->failures);
+    ermes__db_bind_int(s, 8, p->pulled);
+    ermes__db_bind_int(s, 9, p->pushed);
+    ermes__db_bind_text(s, 10, p->last_error ? p->last_error : "");
+    ermes__db_bind_int(s, 11, ermes__time_now_ms());
+    ermes__db_bind_int(s, 12, p->id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+}
+
+int ermes__store_peer_delete(ermes__store_t *st, int64_t id)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "DELETE FROM peers WHERE id = ?1 RETURNING id", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+}
+
+static ermes_tlp_t tlp_of(const char *t, ermes_tlp_t dflt)
+{
+    ermes_tlp_t v;
+
+    return t && ermes_tlp_parse(t, strlen(t), &v) == 0 ? v : dflt;
+}
+
+int ermes__store_peer_each(ermes__store_t *st, const char *key, ermes__store_peer_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__peer_t p;
+    int rc, found = 0;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT id, " CONFIG_COLUMNS ", added_after, push_after_added,"
+                                " push_after_id, last_pull_at, last_push_at, next_at, failures,"
+                                " pulled, pushed, last_error, tlp, owner_org_id, created_at,"
+                                " updated_at FROM peers WHERE ?1 = '' OR name = ?1"
+                                " OR CAST(id AS TEXT) = ?1 ORDER BY id",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, key ? key : "");
+    while ((rc = ermes__db_step(s)) == 1) {
+        memset(&p, 0, sizeof(p));
+        p.id = ermes__db_col_int(s, 0);
+        p.name = ermes__db_col_text(s, 1);
+        p.url = ermes__db_col_text(s, 2);
+        p.collection_id = ermes__db_col_text(s, 3);
+        p.auth = ermes__db_col_text(s, 4);
+        p.credentials = ermes__db_col_text(s, 5);
+        p.share_group = ermes__db_col_text(s, 6);
+        p.max_tlp = tlp_of(ermes__db_col_text(s, 7), ERMES_TLP_CLEAR);
+        p.interval_s = (long)ermes__db_col_int(s, 8);
+        p.pull = ermes__db_col_int(s, 9) != 0;
+        p.push = ermes__db_col_int(s, 10) != 0;
+        p.local_user = ermes__db_col_text(s, 11);
+        p.added_after = ermes__db_col_text(s, 12);
+        p.push_after_added = ermes__db_col_int(s, 13);
+        p.push_after_id = ermes__db_col_int(s, 14);
+        p.last_pull_at = ermes__db_col_int(s, 15);
+        p.last_push_at = ermes__db_col_int(s, 16);
+        p.next_at = ermes__db_col_int(s, 17);
+        p.failures = ermes__db_col_int(s, 18);
+        p.pulled = ermes__db_col_int(s, 19);
+        p.pushed = ermes__db_col_int(s, 20);
+        p.last_error = ermes__db_col_text(s, 21);
+        p.tlp = tlp_of(ermes__db_col_text(s, 22), ERMES_TLP_RED);
+        p.owner_org_id = ermes__db_col_null(s, 23) ? 0 : ermes__db_col_int(s, 23);
+        p.created_at = ermes__db_col_int(s, 24);
+        p.updated_at = ermes__db_col_int(s, 25);
+        found = 1;
+        if ((rc = cb(ctx, &p)))
+            break;
+    }
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 && key && key[0] && !found)
+        return ERMES_ENOTFOUND;
+    return rc;
+}
