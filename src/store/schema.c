@@ -1255,6 +1255,14 @@ static const char *const migrations[] = {
     /* 26: reserved for work under way on another branch. */
     NULL,
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
+    /* 28: reserved for work under way on another branch. */
+    NULL,
+    /* 29: the contacts published to the community (src/store/orgs.c): other constituents see
+     * an organisation's contacts only when they are (and their TLP lets them). A table of its
+     * own, a row per published contact, rather than a column: SQLite has no ADD COLUMN IF NOT
+     * EXISTS and migrations must run again over their own tables. */
+    "CREATE TABLE IF NOT EXISTS contact_published ("
+    " contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE);",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1482,6 +1490,10 @@ static const char *const pg_migrations[] = {
     /* 26 */
     NULL,
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
+    NULL,
+    /* 29 */
+    "CREATE TABLE IF NOT EXISTS contact_published ("
+    " contact_id BIGINT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE DEFERRABLE);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -125,6 +125,8 @@ async function detail(view, ctx) {
     ['Feed', [e['feed.name'] || '', e['feed.provider'] ? ' from ' + e['feed.provider'] : '']],
     ['Report', isStaff(ctx.user) && ev.report_id ? h('a', { href: '/reports/' + ev.report_id }, 'report ' + ev.report_id + ', line ' + ev.line) : (ev.report_id ? 'report ' + ev.report_id + ', line ' + ev.line : null)],
     ['TLP', tlp(e.tlp)],
+    // The notifications that told the constituent (staff only: the API gives them to staff).
+    ['Notified in', ev.notifications ? (ev.notifications.length ? h('span', { id: 'event-notifications' }, ev.notifications.flatMap((n, i) => [i ? ', ' : '', h('a', { href: '/notifications/' + encodeURIComponent(n.reference || n.id) }, n.reference || String(n.id)), ' (' + n.state + (n.approval && n.approval !== 'none' ? ', ' + n.approval : '') + ')'])) : 'no notification yet') : null],
   ])));
   const keys = Object.keys(e).sort();
   view.append(section('Fields', table([
