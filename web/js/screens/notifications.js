@@ -134,7 +134,6 @@ function messageView(raw) {
 // The review of several at once: POST /api/v1/notifications/review with the ids ticked.
 function reviewRows(rows, selected) {
   return table([
-    { label: 'Select', cell: (n) => h('input', { type: 'checkbox', name: 'pick', value: String(n.id), 'aria-label': 'Select ' + (n.reference || n.id), checked: selected.has(n.id), onchange: (ev) => { if (ev.target.checked) selected.add(n.id); else selected.delete(n.id); } }) },
     { label: 'Reference', cell: (n) => h('a', { href: '/notifications/' + enc(n.reference || n.id) }, n.reference || String(n.id)) },
     { label: 'Constituent', cell: (n) => n.org || '' },
     { label: 'State', cell: (n) => h('span', { class: 'state state-' + n.state }, n.state) },
@@ -144,6 +143,7 @@ function reviewRows(rows, selected) {
     { label: 'Made', cell: (n) => time(n.created_at) },
     { label: 'Sent', cell: (n) => time(n.sent_at) },
     { label: 'TLP', cell: (n) => tlp(n.tlp) },
+    { label: 'Select', cell: (n) => h('input', { type: 'checkbox', name: 'pick', value: String(n.id), 'aria-label': 'Select ' + (n.reference || n.id), checked: selected.has(n.id), onchange: (ev) => { if (ev.target.checked) selected.add(n.id); else selected.delete(n.id); } }) },
   ], rows, { caption: 'Notifications', empty: 'No notifications.' });
 }
 
