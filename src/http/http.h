@@ -310,6 +310,7 @@ enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_keys(ermes__req_t *req);
 enum MHD_Result ermes__h_classifications(ermes__req_t *req);
+enum MHD_Result ermes__h_settings(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_list(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_create(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_get(ermes__req_t *req);

@@ -992,12 +992,17 @@ test('notification_review', async () => {
   await page.locator('#approval-state', { hasText: 'held' }).waitFor();
   const subject = 'Checked by the duty officer: ' + refs[0];
   await page.locator('form.edit-notification').getByLabel('Subject').fill(subject);
-  await page.locator('form.edit-notification').getByLabel('Recipients').fill('abuse@medicines.example, duty@medicines.example');
+  const rcpt = page.locator('form.edit-notification').getByLabel('Recipients');
+  const before = (await rcpt.inputValue()).split(/[\s,]+/).filter(Boolean);
+  await rcpt.fill([...before, 'Duty-Officer@cert.example'].join(', '));
   await page.getByRole('button', { name: 'Save the changes' }).click();
   await page.locator('form.edit-notification .notice-ok', { hasText: 'Saved' }).waitFor();
   const edited = await page.evaluate(async (r) => (await fetch('/api/v1/notifications/' + r)).json(), refs[0]);
   assert.equal(edited.subject, subject);
-  assert.deepEqual(edited.recipients, ['abuse@medicines.example', 'duty@medicines.example']);
+  assert.deepEqual(edited.recipients, [...before, 'duty-officer@cert.example']);
+  // The preview is the edited message.
+  await page.locator('#preview .mail-head', { hasText: subject }).waitFor();
+  assert.match(await page.locator('#preview .mail-head').textContent(), /duty-officer@cert\.example/);
   await shot(page, 'issue15_review_edit');
   await page.locator('#review-approve').click();
   await page.locator('#approval-state', { hasText: 'approved' }).waitFor();

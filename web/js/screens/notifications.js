@@ -239,6 +239,15 @@ async function detail(view, ctx) {
       if (fresh) { n = fresh; fillDelivery(); }
     }
   });
+  // The preview is made again after an edit: what the recipient will get.
+  const previewBox = h('div', { id: 'preview' });
+  function fillPreview() {
+    clear(previewBox);
+    if (n.preview) {
+      try { previewBox.append(messageView(n.preview)); } catch (e) { previewBox.append(errorNotice(e)); }
+      previewBox.append(h('details', { class: 'card' }, h('summary', null, 'The message source'), h('pre', null, n.preview)));
+    } else previewBox.append(notice('No preview.'));
+  }
   const delivery = section('Delivery');
   function fillDelivery() {
     clear(delivery).append(h('h2', null, 'Delivery'), dl([
@@ -298,6 +307,7 @@ async function detail(view, ctx) {
         clear(msg).append(notice('Saved.', 'ok'));
         announce('Notification saved');
         fillDelivery();
+        fillPreview();
       } catch (e) { clear(msg).append(errorNotice(e)); }
     });
     editBox.append(h('h3', null, 'Edit before approving'), form);
@@ -313,11 +323,8 @@ async function detail(view, ctx) {
     ['Event ids', n.event_ids ? h('span', null, n.event_ids.slice(0, 50).flatMap((id, i) => [i ? ', ' : '', h('a', { href: '/events/' + id }, String(id))]), n.event_ids.length > 50 ? ' …' : '') : null],
   ])));
   view.append(cards);
-  view.append(h('h2', null, 'Preview: the message as the recipient sees it'));
-  if (n.preview) {
-    try { view.append(messageView(n.preview)); } catch (e) { view.append(errorNotice(e)); }
-    view.append(h('details', { class: 'card' }, h('summary', null, 'The message source'), h('pre', null, n.preview)));
-  } else view.append(notice('No preview.'));
+  view.append(h('h2', null, 'Preview: the message as the recipient sees it'), previewBox);
+  fillPreview();
 }
 
 // The contacts' OpenPGP keys as the notifier checks them now: a notification is encrypted
