@@ -12,9 +12,11 @@ static void help(FILE *f)
     fprintf(f, "usage: ermes events [--format json|ndjson|csv] [--since TIME] [--until TIME]\n"
                "                    [--org ORG] [--feed NAME] [--taxonomy T] [--type T]\n"
                "                    [--ip IP|CIDR] [--domain D] [--report ID]\n"
-               "                    [--order oldest|newest] [--limit N]\n\n"
+               "                    [--order oldest|newest] [--sort [-]COLUMN] [--limit N]\n\n"
                "Streams the matching events to standard output, oldest first unless --order\n"
-               "newest. Times are RFC 3339; --domain matches the name and its subdomains.\n");
+               "newest. --sort sorts by stored, time (time.source), feed, taxonomy or type,\n"
+               "ascending (descending with a leading '-'), the id breaking ties; not with\n"
+               "--order. Times are RFC 3339; --domain matches the name and its subdomains.\n");
     cli_usage_settings(f);
 }
 
@@ -37,7 +39,7 @@ static const char *param(void *ctx, const char *name)
 int ermes__cmd_events(cli_t *c)
 {
     static const char *const filters[] = {"since", "until",  "org",    "feed",  "taxonomy", "type",
-                                          "ip",    "domain", "report", "order", NULL};
+                                          "ip",    "domain", "report", "order", "sort",     NULL};
     struct params p = {{0}, {0}, 0};
     const char *format = NULL, *v;
     ermes__export_format_t fmt;

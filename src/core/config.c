@@ -534,6 +534,49 @@ void ermes__config_list(FILE *f)
         fprintf(f, "%s\n", settings[k].name);
 }
 
+/* Settings whose values are never shown back: passwords, and the URLs that may carry one. */
+static int secret_setting(const char *name)
+{
+    return strstr(name, "password") || strstr(name, "secret") || strstr(name, "token_key") ||
+           strcmp(name, "database_url") == 0 || strcmp(name, "smtp_url") == 0;
+}
+
+int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx)
+{
+    for (size_t k = 0; k < NSETTINGS; k++) {
+        const setting_t *s = &settings[k];
+        const char *base = (const char *)cfg + s->offset;
+        ermes__setting_view_t v;
+        int rc;
+
+        memset(&v, 0, sizeof(v));
+        v.name = s->name;
+        v.help = s->help;
+        v.def = s->def;
+        v.secret = secret_setting(s->name);
+        switch (s->type) {
+        case SET_STRING:
+            v.value = *(char *const *)(const void *)base;
+            break;
+        case SET_BOOL:
+            snprintf(v.text, sizeof(v.text), "%s",
+                     *(const int *)(const void *)base ? "true" : "false");
+            v.value = v.text;
+            break;
+        case SET_LONG:
+            snprintf(v.text, sizeof(v.text), "%ld", *(const long *)(const void *)base);
+            v.value = v.text;
+            break;
+        }
+        v.set = v.value && *v.value;
+        if (v.secret)
+            v.value = NULL;
+        if ((rc = cb(ctx, &v)))
+            return rc;
+    }
+    return 0;
+}
+
 void ermes__config_usage(FILE *f)
 {
     ermes__config_usage_some(f, NULL);

@@ -197,4 +197,16 @@ void ermes__config_usage_some(FILE *f, const char *const *names);
 /* The settings table's names, one a line, in its order (`ermes settings --list`). */
 void ermes__config_list(FILE *f);
 
+/* One setting as in force in a configuration, for GET /api/v1/settings: its value as text
+ * (NULL when unset; a secret's never: secret says it is one, set whether it has a value). */
+typedef struct ermes__setting_view {
+    const char *name, *help, *def;
+    const char *value; /* borrowed from cfg, or from text */
+    char text[32];     /* a number or a boolean written out */
+    int secret, set;
+} ermes__setting_view_t;
+typedef int (*ermes__setting_cb)(void *ctx, const ermes__setting_view_t *s);
+/* Calls cb for every setting of cfg in the table's order; stops at its first non-zero. */
+int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx);
+
 #endif

@@ -135,6 +135,7 @@ enum MHD_Result ermes__h_event_list(ermes__req_t *req)
 enum MHD_Result ermes__h_event_count(ermes__req_t *req)
 {
     ermes__event_filter_t f;
+    json_t *out;
     ermes_diag_t d;
     int64_t n = 0;
     int rc;
@@ -146,8 +147,22 @@ enum MHD_Result ermes__h_event_count(ermes__req_t *req)
     }
     if ((rc = ermes__store_event_count(req->srv->store, &req->viewer, &f, EVENT_COUNT_CAP, &n)))
         return ermes__reply_failure(req, rc, NULL);
-    return ermes__reply_json(
-        req, 200, json_pack("{s:I,s:b}", "count", (json_int_t)n, "exact", n < EVENT_COUNT_CAP));
+    out = json_pack("{s:I,s:b}", "count", (json_int_t)n, "exact", n < EVENT_COUNT_CAP);
+    /* A constituent looking at another organisation (or at its own, with TLP:RED events it
+     * does not own) is told that events exist which it may not see, rather than left to read
+     * "no events" as "nothing happened"; only that they exist, not how many. Counted as staff
+     * up to one more than it sees: at most that many rows read. */
+    if (out && !ermes__viewer_is_staff(&req->viewer) && n < EVENT_COUNT_CAP) {
+        ermes__viewer_t all = req->viewer;
+        int64_t total = 0;
+        all.role = ERMES_ROLE_ANALYST;
+        if ((rc = ermes__store_event_count(req->srv->store, &all, &f, n + 1, &total))) {
+            json_decref(out);
+            return ermes__reply_failure(req, rc, NULL);
+        }
+        json_object_set_new(out, "hidden", json_boolean(total > n));
+    }
+    return ermes__reply_json(req, 200, out);
 }
 
 /* Bytes as a JSON string when they are UTF-8, else {"base64": ...}: nothing of them lost. */
@@ -213,6 +228,18 @@ static int event_cb(void *arg, const ermes__event_row_t *e)
     return 0;
 }
 
+/* The notifications that carried the event, in brief: the link from an event to what told its
+ * constituent (GET /api/v1/notifications/{id} goes the other way, with event_ids). */
+static int event_notification_cb(void *ctx, const ermes__notification_t *n)
+{
+    json_t *j =
+        json_pack("{s:I,s:s,s:s,s:s,s:s?}", "id", (json_int_t)n->id, "reference", n->reference,
+                  "state", n->state, "approval", n->approval[0] ? n->approval : ERMES_APPROVAL_NONE,
+                  "org", n->org[0] ? n->org : NULL);
+
+    return j && json_array_append_new(ctx, j) == 0 ? 0 : ERMES_ENOMEM;
+}
+
 enum MHD_Result ermes__h_event_get(ermes__req_t *req)
 {
     struct event_ctx c = {req, NULL};
@@ -228,6 +255,20 @@ enum MHD_Result ermes__h_event_get(ermes__req_t *req)
         char triage[32];
         ermes__store_triage_get(req->srv->store, "event", id, triage, sizeof(triage));
         json_object_set_new(c.out, "triage", json_string(triage));
+    }
+    /* Notifications are the staff's (their routes are staff only): a constituent's view of
+     * the event has no such member. */
+    if (json_is_object(c.out) && ermes__viewer_is_staff(&req->viewer)) {
+        json_t *ns = json_array();
+        int rc =
+            ns ? ermes__store_event_notifications(req->srv->store, id, event_notification_cb, ns)
+               : ERMES_ENOMEM;
+        if (rc) {
+            json_decref(ns);
+            json_decref(c.out);
+            return ermes__reply_failure(req, rc, NULL);
+        }
+        json_object_set_new(c.out, "notifications", ns);
     }
     return ermes__reply_json(req, 200, c.out);
 }

@@ -115,7 +115,9 @@ static json_t *notification_json(ermes__req_t *req, const ermes__notify_options_
         (!preview ||
          (*err = ermes__notify_preview(req->srv->store, o, id, &msg, why, whycap)) == 0)) {
         j = ermes__notification_to_json(&n);
+        /* The text itself too: a reviewer edits it (PATCH) from what is stored. */
         if (!j || json_object_set(j, "event_ids", ids) ||
+            json_object_set_new(j, "body", json_string(n.body ? n.body : "")) ||
             (preview && json_object_set_new(j, "preview", json_stringn(msg.data, msg.len)))) {
             json_decref(j);
             j = NULL;

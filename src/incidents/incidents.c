@@ -30,6 +30,12 @@ static void load_data(void)
                            ermes__incident_templates_json_len, 0, &e);
 }
 
+const json_t *ermes__rsit_taxonomy(void)
+{
+    pthread_once(&data_once, load_data);
+    return rsit;
+}
+
 int ermes__rsit_check(const char *rsit_class, const char *rsit_type, ermes_diag_t *d)
 {
     json_t *values, *v, *entry, *x;

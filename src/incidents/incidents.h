@@ -22,6 +22,9 @@
  * taxonomy (data/incidents/rsit.json, built in); ERMES_EINVAL with d naming the member. A type
  * without a class is refused. */
 int ermes__rsit_check(const char *rsit_class, const char *rsit_type, ermes_diag_t *d);
+/* The RSIT taxonomy itself (MISP taxonomy format: "predicates" the classes, "values" their
+ * types with "expanded" names and descriptions), borrowed; NULL if it did not load. */
+const json_t *ermes__rsit_taxonomy(void);
 /* The built-in template of that name (data/incidents/templates.json), borrowed; NULL if none. */
 const json_t *ermes__incident_template(const char *name);
 /* Every template, borrowed (the "templates" array). */

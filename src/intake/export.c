@@ -264,5 +264,28 @@ int ermes__event_filter_parse(ermes__param_fn get, void *ctx, ermes__store_t *st
             return ERMES_EINVAL;
         }
     }
+    if ((s = get(ctx, "sort"))) {
+        /* An allow-list: the column names are never taken from the request into SQL. */
+        static const char *const names[ERMES_EVENT_SORT_COUNT] = {"stored", "time", "feed",
+                                                                  "taxonomy", "type"};
+        int desc = s[0] == '-', k;
+        for (k = 0; k < ERMES_EVENT_SORT_COUNT; k++)
+            if (strcmp(s + desc, names[k]) == 0)
+                break;
+        if (k == ERMES_EVENT_SORT_COUNT) {
+            ermes_diag_set(d, "sort",
+                           "sort must be stored, time, feed, taxonomy or type, with a leading '-'"
+                           " for descending");
+            return ERMES_EINVAL;
+        }
+        if (get(ctx, "order")) {
+            ermes_diag_set(d, "sort", "give sort or order, not both");
+            return ERMES_EINVAL;
+        }
+        f->sort = k;
+        f->sort_desc = desc;
+        if (k == ERMES_EVENT_SORT_ID)
+            f->newest = desc;
+    }
     return 0;
 }

@@ -268,8 +268,9 @@ static int read_contact(ermes__org_t *org, const json_t *c, size_t i, ermes_diag
     char field[64];
     int rc;
     json_t *tlp;
-    static const char *const known[] = {"id",      "name", "email",      "role",       "language",
-                                        "pgp_key", "tlp",  "created_at", "updated_at", NULL};
+    static const char *const known[] = {"id",         "name",       "email", "role",
+                                        "language",   "pgp_key",    "tlp",   "published",
+                                        "created_at", "updated_at", NULL};
     const char *key;
     json_t *value;
 
@@ -337,6 +338,15 @@ static int read_contact(ermes__org_t *org, const json_t *c, size_t i, ermes_diag
         if (d)
             snprintf(d->field, sizeof(d->field), "%.40s.tlp", field);
         return ERMES_EINVAL;
+    }
+    if ((value = json_object_get(c, "published"))) {
+        if (!json_is_boolean(value)) {
+            ermes_diag_set(d, NULL, "%s: published must be true or false", field);
+            if (d)
+                snprintf(d->field, sizeof(d->field), "%.40s.published", field);
+            return ERMES_EINVAL;
+        }
+        ct.published = json_is_true(value);
     }
     return ermes__org_add_contact(org, &ct);
 fail:
@@ -589,6 +599,7 @@ json_t *ermes__org_to_json(const ermes__org_t *org)
         if (c->pgp_key)
             bad |= set_str(cj, "pgp_key", c->pgp_key);
         bad |= json_object_set_new(cj, "tlp", json_string(ermes_tlp_name(c->meta.tlp)));
+        bad |= json_object_set_new(cj, "published", json_boolean(c->published));
         bad |= json_array_append_new(arr, cj);
     }
     bad |= json_object_set_new(o, "networks", arr = json_array());

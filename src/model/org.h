@@ -29,6 +29,7 @@ typedef struct ermes__contact {
     char *role;     /* abuse, security, cert, management, technical */
     char *language; /* ISO 639-1 */
     char *pgp_key;  /* ASCII-armoured OpenPGP public key, optional */
+    int published;  /* 1: other constituents may see it (the community's directory) */
 } ermes__contact_t;
 
 typedef struct ermes__org {

@@ -64,7 +64,19 @@ typedef struct ermes__event_filter {
     int64_t after_id;   /* cursor: ids after it in the list's order (0: from the start) */
     long limit;         /* 0 = all */
     int newest;         /* newest first (ids descending); else oldest first */
+    int sort;           /* ERMES_EVENT_SORT_*: a column to sort by, the id breaking ties */
+    int sort_desc;      /* 1: that column descending (ids descending too) */
 } ermes__event_filter_t;
+
+/* The columns the events list may be sorted by (an allow-list: GET /api/v1/events?sort=). */
+enum {
+    ERMES_EVENT_SORT_ID = 0, /* the stored order: newest says which way */
+    ERMES_EVENT_SORT_TIME,   /* time.source (an event without one sorts as the oldest) */
+    ERMES_EVENT_SORT_FEED,
+    ERMES_EVENT_SORT_TAXONOMY,
+    ERMES_EVENT_SORT_TYPE,
+    ERMES_EVENT_SORT_COUNT
+};
 
 typedef struct ermes__quarantine_row {
     int64_t id;

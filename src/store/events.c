@@ -262,7 +262,8 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
  * the page is read in id order, which stops at the page's end (an index range on time or
  * address would be sorted whole first: a month of events). */
 #define EVENT_WHERE(ORG, VIS, NET, AFTER)                                                          \
-    " FROM events e WHERE e.id " AFTER " ?3"                                                       \
+    " FROM events e WHERE e.id " AFTER " ?3" EVENT_FILTERS(ORG, VIS, NET)
+#define EVENT_FILTERS(ORG, VIS, NET)                                                               \
     " AND (?4 = 0 OR e.time_source >= ?4)"                                                         \
     " AND (?5 = 0 OR e.time_source < ?5)" ORG " AND (?7 IS NULL OR e.feed = ?7)"                   \
     " AND (?8 IS NULL OR e.taxonomy = ?8)"                                                         \
@@ -274,6 +275,49 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
 /* Newest first: the same, walking the ids down from the cursor. */
 #define EVENT_LIST_DESC_SQL(ORG, VIS, NET)                                                         \
     "SELECT " ERMES__EVENT_COLUMNS EVENT_WHERE(ORG, VIS, NET, "<") " ORDER BY e.id DESC LIMIT ?14"
+/* Sorted by a column (KEY of a table alias), the id breaking ties, both one way (DIR, with OP
+ * the comparison that walks that way): keyset pages whose cursor is still the last event's
+ * id, the column's value read back from that event, so a page follows on from the last
+ * whatever was stored in between. NULLs sort as the oldest time or the empty text (COALESCE:
+ * the backends place NULLs differently), and text in byte order (COLLATE "binary": PostgreSQL's
+ * "binary" collation is libc's C, SQLite's BINARY), so both backends give one order. No index
+ * serves these orders (one more index on events would slow the intake): the matching events
+ * are read and the top of them kept, so narrow them with the filters on a large store. */
+#define SORT_TIME(T) "COALESCE(" T ".time_source, 0)"
+#define SORT_FEED(T) "COALESCE(" T ".feed, '') COLLATE \"binary\""
+#define SORT_TAXONOMY(T) "COALESCE(" T ".taxonomy, '') COLLATE \"binary\""
+#define SORT_TYPE(T) "COALESCE(" T ".type, '') COLLATE \"binary\""
+#define EVENT_SORT_SQL(KEY, OP, DIR, ORG, VIS, NET)                                                \
+    "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE (?3 = 0 OR (" KEY(                        \
+        "e") ", e.id) " OP                                                                         \
+             " ((SELECT " KEY("k") " FROM events k WHERE k.id = ?3), ?3))" EVENT_FILTERS(          \
+                 ORG, VIS, NET) " ORDER BY " KEY("e") " " DIR ", e.id " DIR " LIMIT ?14"
+/* The sixteen texts of one column: [descending][own][org][net], as the list's. */
+#define EVENT_SORT_SET(KEY)                                                                        \
+    {                                                                                              \
+        {{{EVENT_SORT_SQL(KEY, ">", "ASC", "", "", ""),                                            \
+           EVENT_SORT_SQL(KEY, ">", "ASC", "", "", EVENT_NET)},                                    \
+          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", ""),                                        \
+           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", EVENT_NET)}},                               \
+         {{EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, ""),                             \
+           EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, EVENT_NET)},                     \
+          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, ""),                         \
+           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},               \
+        {                                                                                          \
+            {{EVENT_SORT_SQL(KEY, "<", "DESC", "", "", ""),                                        \
+              EVENT_SORT_SQL(KEY, "<", "DESC", "", "", EVENT_NET)},                                \
+             {EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", ""),                                    \
+              EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", EVENT_NET)}},                           \
+            {                                                                                      \
+                {EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, ""),                      \
+                 EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, EVENT_NET)},              \
+                {                                                                                  \
+                    EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, ""),               \
+                        EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, EVENT_NET)     \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
 /* How many match, counted up to ?14 rows: the subquery stops there. */
 #define EVENT_COUNT_SQL(ORG, VIS, NET)                                                             \
     "SELECT count(*) FROM (SELECT 1" EVENT_WHERE(ORG, VIS, NET, ">") " LIMIT ?14) AS m"
@@ -387,13 +431,28 @@ int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
               {EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, ""),
                EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},
         };
-        if ((rc = ermes__db_prepare(db, sql[f->newest != 0][own][f->org_id != 0][f->has_net != 0],
-                                    &s)))
+        /* Sorted by a column: [column][descending][own][org][net]. */
+        static const char *const sorted[ERMES_EVENT_SORT_COUNT - 1][2][2][2][2] = {
+            EVENT_SORT_SET(SORT_TIME),
+            EVENT_SORT_SET(SORT_FEED),
+            EVENT_SORT_SET(SORT_TAXONOMY),
+            EVENT_SORT_SET(SORT_TYPE),
+        };
+        const char *text;
+        if (f->sort > ERMES_EVENT_SORT_ID && f->sort < ERMES_EVENT_SORT_COUNT)
+            text = sorted[f->sort - 1][f->sort_desc != 0][own][f->org_id != 0][f->has_net != 0];
+        else
+            text = sql[f->newest != 0][own][f->org_id != 0][f->has_net != 0];
+        if ((rc = ermes__db_prepare(db, text, &s)))
             return rc;
     }
     bind_viewer(s, v);
-    /* Newest first from the top: no cursor is "below every id". */
-    ermes__db_bind_int(s, 3, f->newest && f->after_id <= 0 ? INT64_MAX : f->after_id);
+    /* Newest first from the top: no cursor is "below every id". A sorted list's first page
+     * has none (0). */
+    if (f->sort > ERMES_EVENT_SORT_ID && f->sort < ERMES_EVENT_SORT_COUNT)
+        ermes__db_bind_int(s, 3, f->after_id > 0 ? f->after_id : 0);
+    else
+        ermes__db_bind_int(s, 3, f->newest && f->after_id <= 0 ? INT64_MAX : f->after_id);
     bind_event_filter(s, f);
     ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
     return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);

@@ -514,6 +514,34 @@ int ermes__store_notification_events(ermes__store_t *st, int64_t id, ermes__stor
     return ermes__event_rows_each(st, s, 0, NULL, NULL, cb, ctx);
 }
 
+int ermes__store_event_notifications(ermes__store_t *st, int64_t event_id,
+                                     ermes__store_notification_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__notification_t n;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* notification_events is unique on (event_id, language): its index finds them. At most
+     * one per language, so the list is short; the cap guards against a surprise. */
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
+                                " JOIN notification_events ne ON ne.notification_id = n.id"
+                                " WHERE ne.event_id = ?1 ORDER BY n.id LIMIT 100",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, event_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        row_to_notification(s, &n);
+        if ((rc = cb(ctx, &n)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,
                                   size_t *n)
 {

@@ -101,6 +101,20 @@ static void explain_taken(ermes__db_t *db, const char *sql, const char *field, c
     ermes_diag_set(d, field, "%s %s is already registered to %s", what, value, holder);
 }
 
+/* Marks contact id published to the community (contact_published, migration 29). */
+static int contact_publish(ermes__db_t *db, int64_t id)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db, "INSERT INTO contact_published (contact_id) VALUES (?1)", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 static int insert_parts(ermes__db_t *db, int64_t org_id, const ermes__org_t *org, unsigned which,
                         int64_t now, ermes_diag_t *d)
 {
@@ -114,7 +128,8 @@ static int insert_parts(ermes__db_t *db, int64_t org_id, const ermes__org_t *org
             if ((rc = ermes__db_prepare(db,
                                         "INSERT INTO contacts (org_id, name, email, role, "
                                         "language, pgp_key, tlp, owner_org_id, created_at, "
-                                        "updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9)",
+                                        "updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9)"
+                                        " RETURNING id",
                                         &s)))
                 return rc;
             ermes__db_bind_int(s, 1, org_id);
@@ -127,6 +142,12 @@ static int insert_parts(ermes__db_t *db, int64_t org_id, const ermes__org_t *org
             ermes__db_bind_int(s, 8, org->meta.owner_org_id);
             ermes__db_bind_int(s, 9, now);
             rc = ermes__db_step(s);
+            if (rc == 1) {
+                int64_t cid = ermes__db_col_int(s, 0);
+                ermes__db_done(s);
+                rc = c->published ? contact_publish(db, cid) : 0;
+                continue;
+            }
             ermes__db_done(s);
         }
     if (which & ERMES_ORG_HAS_NETWORKS)
@@ -512,6 +533,17 @@ int ermes__store_org_resolve(ermes__store_t *st, const ermes__viewer_t *v, const
     " FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id"                        \
     " LEFT JOIN organisations w ON w.id = o.owner_org_id"
 
+/* An organisation's contacts (?3) as viewer ?1/?2 may see them: another organisation's are
+ * shown to a constituent only when published to the community (and their TLP lets it see
+ * them): a directory the CERT chose to share, not every address it holds. */
+#define CONTACT_SHOWN                                                                              \
+    " AND (?1 = 1 OR x.org_id = ?2 OR x.owner_org_id = ?2 OR p.contact_id IS NOT NULL)"
+#define CONTACTS_SQL                                                                               \
+    "SELECT x.id, x.name, x.email, x.role, x.language, x.pgp_key, x.tlp, x.created_at,"            \
+    " x.updated_at, p.contact_id FROM contacts x LEFT JOIN contact_published p"                    \
+    " ON p.contact_id = x.id WHERE x.org_id = ?3 AND " VISIBLE("x", "x.org_id") CONTACT_SHOWN      \
+        " ORDER BY x.id"
+
 /* Fills org from an ORG_COLUMNS row, then loads the parts the viewer may see. */
 static int load_org(ermes__db_t *db, ermes__db_stmt_t *row, const ermes__viewer_t *v,
                     ermes__org_t *org)
@@ -534,11 +566,7 @@ static int load_org(ermes__db_t *db, ermes__db_stmt_t *row, const ermes__viewer_
     org->meta.created_at = ermes__db_col_int(row, 11);
     org->meta.updated_at = ermes__db_col_int(row, 12);
 
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT x.id, x.name, x.email, x.role, x.language, x.pgp_key, "
-                                "x.tlp, x.created_at, x.updated_at FROM contacts x WHERE "
-                                "x.org_id = ?3 AND " VISIBLE("x", "x.org_id") " ORDER BY x.id",
-                                &s)))
+    if ((rc = ermes__db_prepare(db, CONTACTS_SQL, &s)))
         return rc;
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, org->meta.id);
@@ -554,6 +582,7 @@ static int load_org(ermes__db_t *db, ermes__db_stmt_t *row, const ermes__viewer_
         tlp_from_text(ermes__db_col_text(s, 6), &c.meta.tlp);
         c.meta.created_at = ermes__db_col_int(s, 7);
         c.meta.updated_at = ermes__db_col_int(s, 8);
+        c.published = ermes__db_col_int(s, 9) != 0;
         if ((rc = ermes__org_add_contact(org, &c)))
             break;
     }

@@ -1311,8 +1311,14 @@ static const char *const migrations[] = {
     /* 26: deadline warnings by e-mail (see MIGRATION_26). */
     MIGRATION_26("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS),
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
-    NULL, /* 28: reserved for work under way on another branch */
-    NULL, /* 29: likewise */
+    /* 28: reserved for work under way on another branch. */
+    NULL,
+    /* 29: the contacts published to the community (src/store/orgs.c): other constituents see
+     * an organisation's contacts only when they are (and their TLP lets them). A table of its
+     * own, a row per published contact, rather than a column: SQLite has no ADD COLUMN IF NOT
+     * EXISTS and migrations must run again over their own tables. */
+    "CREATE TABLE IF NOT EXISTS contact_published ("
+    " contact_id INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE);",
     /* 30: federation (src/sharing/federation.c): the peers, other TAXII 2.1 servers (ermes
      * nodes or not) this node pulls from and pushes to: where (url: the API root, and the
      * collection), how it authenticates (credentials: never shown back), what it takes (max_tlp:
@@ -1594,8 +1600,10 @@ static const char *const pg_migrations[] = {
                  PG_META_COLUMNS),
     /* 27 */
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
-    NULL, /* 28 */
-    NULL, /* 29 */
+    NULL,
+    /* 29 */
+    "CREATE TABLE IF NOT EXISTS contact_published ("
+    " contact_id BIGINT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE DEFERRABLE);",
     /* 30 */
     "CREATE TABLE IF NOT EXISTS peers (" PG_ID ","
     " name TEXT NOT NULL UNIQUE,"

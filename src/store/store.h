@@ -456,6 +456,10 @@ int ermes__store_notification_each(ermes__store_t *st, const ermes__notification
 /* The events a notification carries, in id order (rows borrowed for the call). */
 int ermes__store_notification_events(ermes__store_t *st, int64_t id, ermes__store_event_cb cb,
                                      void *ctx);
+/* The notifications that carried event event_id (one per language at most), oldest first
+ * (rows borrowed for the call). */
+int ermes__store_event_notifications(ermes__store_t *st, int64_t event_id,
+                                     ermes__store_notification_cb cb, void *ctx);
 /* Ids of notifications waiting for an attempt (pending or retrying) due at now, soonest
  * first. Some may be held by a sender at the moment: the claim tells. */
 int ermes__store_notification_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,

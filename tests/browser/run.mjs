@@ -938,6 +938,152 @@ test('totp_required', async () => {
   noErrors(page);
 });
 
+// ---- issue 15: screens an analyst trusts (items 8, 12, 13, 16) -------------------------------
+
+// Item 12: the events list sorted by its column headers (server-side), RSIT class and type as
+// choices by their full names, an event linked to the notification that carried it.
+test('events_triage', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/events');
+  await ready(page);
+  await page.locator('#sort-time').click();
+  await page.waitForURL(/sort=time/);
+  await ready(page);
+  assert.equal(await page.locator('th[aria-sort="ascending"]').count(), 1);
+  const times = async () => page.locator('table.grid tbody tr td:first-child time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime') || t.textContent));
+  const asc = await times();
+  assert.ok(asc.length > 1, 'rows');
+  assert.deepEqual(asc, [...asc].sort(), 'ascending by time.source');
+  await page.locator('#sort-time').click();
+  await page.waitForURL(/sort=-time/);
+  await ready(page);
+  const desc = await times();
+  assert.deepEqual(desc, [...desc].sort().reverse(), 'descending by time.source');
+  assert.match(await page.locator('#events-sorted').textContent(), /time \(source\), descending/);
+  // Full names of the classification in the rows, not "vulnerable / vulnerable-system".
+  assert.match(await page.locator('table.grid tbody').textContent(), /Vulnerable: Vulnerable System|Malicious Code: |Intrusion Attempts: |Information Gathering: /);
+  // RSIT class and type as choices: choosing a class narrows the types to its own.
+  await page.getByLabel('Class (RSIT)').selectOption('vulnerable');
+  const types = await page.getByLabel('Type').locator('option').allTextContents();
+  assert.ok(types.includes('Vulnerable System'), types.join(', '));
+  assert.ok(!types.some((t) => t.includes('Scanner')), 'only the class\'s types: ' + types.join(', '));
+  await page.getByLabel('Type').selectOption('vulnerable-system');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/type=vulnerable-system/);
+  await ready(page);
+  assert.match(page.url(), /sort=-time/);
+  await page.locator('#events-total').filter({ hasText: /match/ }).waitFor();
+  await shot(page, 'issue15_events_sorted');
+  // The event the UI notified (report_to_notification) links to its notification, which
+  // links back to its events.
+  const ref = results.notification;
+  assert.ok(ref, 'report_to_notification ran first');
+  const n = await page.evaluate(async (r) => (await fetch('/api/v1/notifications/' + r)).json(), ref);
+  await page.goto('/events/' + n.event_ids[0]);
+  await ready(page);
+  await page.locator('#event-notifications a', { hasText: ref }).click();
+  await page.waitForURL(new RegExp('/notifications/' + ref));
+  await ready(page);
+  assert.ok(await page.locator('a[href="/events/' + n.event_ids[0] + '"]').count() >= 1);
+  await page.goto('/events/' + n.event_ids[0]);
+  await ready(page);
+  await shot(page, 'issue15_event_notification_link');
+  noErrors(page);
+});
+
+// Item 8: review in the UI: hold, edit and approve one; bulk hold and approve; the contacts'
+// keys.
+test('notification_review', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/notifications?state=retrying');
+  await ready(page);
+  let refs = await page.locator('table.grid tbody tr td:first-child a').allTextContents();
+  if (refs.length < 3) {
+    await page.goto('/notifications?state=pending');
+    await ready(page);
+    refs = await page.locator('table.grid tbody tr td:first-child a').allTextContents();
+  }
+  assert.ok(refs.length >= 3, 'notifications not sent yet: ' + refs.join(', '));
+  // One by one: hold, edit, approve.
+  await page.goto('/notifications/' + refs[0]);
+  await ready(page);
+  await page.locator('#review-hold').click();
+  await page.locator('#approval-state', { hasText: 'held' }).waitFor();
+  const subject = 'Checked by the duty officer: ' + refs[0];
+  await page.locator('form.edit-notification').getByLabel('Subject').fill(subject);
+  const rcpt = page.locator('form.edit-notification').getByLabel('Recipients');
+  const before = (await rcpt.inputValue()).split(/[\s,]+/).filter(Boolean);
+  await rcpt.fill([...before, 'Duty-Officer@cert.example'].join(', '));
+  await page.getByRole('button', { name: 'Save the changes' }).click();
+  await page.locator('form.edit-notification .notice-ok', { hasText: 'Saved' }).waitFor();
+  const edited = await page.evaluate(async (r) => (await fetch('/api/v1/notifications/' + r)).json(), refs[0]);
+  assert.equal(edited.subject, subject);
+  assert.deepEqual(edited.recipients, [...before, 'duty-officer@cert.example']);
+  // The preview is the edited message.
+  await page.locator('#preview .mail-head', { hasText: subject }).waitFor();
+  assert.match(await page.locator('#preview .mail-head').textContent(), /duty-officer@cert\.example/);
+  await shot(page, 'issue15_review_edit');
+  await page.locator('#review-approve').click();
+  await page.locator('#approval-state', { hasText: 'approved' }).waitFor();
+  // In bulk: two ticked, held, then listed as held.
+  await page.goto('/notifications');
+  await ready(page);
+  for (const r of refs.slice(1, 3)) await page.getByLabel('Select ' + r).check();
+  await page.locator('#bulk-hold').click();
+  await page.locator('#bulk-result .notice-ok', { hasText: 'Hold: 2 changed' }).waitFor();
+  await page.goto('/notifications?approval=held');
+  await ready(page);
+  const held = await page.locator('table.grid tbody tr td:first-child a').allTextContents();
+  assert.deepEqual(held.sort(), refs.slice(1, 3).sort());
+  await shot(page, 'issue15_review_bulk_held');
+  for (const r of held) await page.getByLabel('Select ' + r).check();
+  await page.locator('#bulk-approve').click();
+  await page.locator('#bulk-result .notice-ok', { hasText: 'Approve: 2 changed' }).waitFor();
+  // The contacts' keys: none in the demo data, said as such.
+  await page.goto('/notifications/keys');
+  await ready(page);
+  assert.match(await page.locator('#main').textContent(), /OpenPGP keys of contacts/);
+  await shot(page, 'issue15_contact_keys');
+  noErrors(page);
+});
+
+// Item 13: a CIDR lists every organisation owning a network inside it or covering it.
+test('lookup_cidr', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/lookup?q=192.0.2.0/24');
+  await ready(page);
+  const owners = await page.locator('table.grid').first().textContent();
+  for (const org of ['UCOM', 'DG-DIGIT', 'DG-HOME', 'UP', 'UCM']) assert.ok(owners.includes('(' + org + ')'), org + ' in ' + owners);
+  await shot(page, 'issue15_lookup_cidr');
+  await page.goto('/lookup?q=192.0.2.5/32');
+  await ready(page);
+  const around = await page.locator('table.grid').first().textContent();
+  assert.match(around, /covers 192\.0\.2\.5\/32/);
+  assert.ok(around.includes('(UCOM)') && around.includes('(DG-DIGIT)'), around);
+  noErrors(page);
+});
+
+// Item 16: a constituent's view of another organisation: unpublished contacts are not shown
+// (the API leaves them out), events it may not see are said to exist rather than "No events".
+test('constituent_view_other', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  const other = env('ERMES_GREEN_ORG');
+  await page.goto('/constituents/' + other);
+  await ready(page);
+  await page.locator('section', { hasText: 'Recent events' }).locator('table').waitFor();
+  assert.match(await page.locator('#main').textContent(), new RegExp('No contacts of ' + other + ' are published to the community'));
+  const api = await page.evaluate(async (o) => (await fetch('/api/v1/organisations/' + o)).json(), other);
+  assert.deepEqual(api.contacts, []);
+  assert.match(await page.locator('section', { hasText: 'Recent events' }).textContent(),
+    new RegExp('Events of ' + other + ' exist in the last 30 days that you are not allowed to see'));
+  await shot(page, 'issue15_constituent_other_org');
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;

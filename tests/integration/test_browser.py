@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -192,6 +193,14 @@ class BrowserTest(unittest.TestCase):
         other_event = b["data"][0]["id"]
         own = self.e.ok("GET", "/api/v1/events?org=UMA&limit=1")["data"]
         self.assertTrue(own, "the demo reports give UMA events")
+        path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=up.csv&option="
+                + quote("columns=source.ip|time.source|classification.type") + "&option="
+                + quote("skip_header=true") + "&option=" + quote("feed_name=up-feed"))
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+        status, _, body = self.e.request("POST", path, ("ip,time,type\n192.0.2.130,%s,scanner\n"
+                                                        % now).encode(), content_type="text/csv")
+        self.assertIn(status, (200, 201), body)
+        self.assertEqual(body["accounting"]["events"], 1, body)
         results = os.path.join(self.tmp, "results.json")
         env = {
             "ERMES_URL": "http://%s:%d" % (HOST, self.e.port),
@@ -207,6 +216,9 @@ class BrowserTest(unittest.TestCase):
             "ERMES_OTHER_ORG": "DG-DIGIT", "ERMES_OTHER_EVENT": str(other_event),
             "ERMES_SMTP_ACCEPT": self.flag,
             "ERMES_REPORT_DIR": self.tmp,
+            # A TLP:GREEN organisation that UMA's user may look at, with a recent event that
+            # it may not see (constituent_view_other).
+            "ERMES_GREEN_ORG": "UP",
         }
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)

@@ -161,6 +161,11 @@ class EncryptTest(unittest.TestCase):
         keys = [json.loads(x) for x in out.splitlines()]
         self.assertEqual([(k["org"], k["email"], k["fingerprint"], k["usable"]) for k in keys],
                          [("UMA", UMA_ABUSE, self.contact_fpr, True)])
+        # The API (the notifications screen's key list) says the same, with until when.
+        api = e.ok("GET", "/api/v1/notification-keys")["data"]
+        self.assertEqual([(k["org"], k["email"], k["fingerprint"], k["usable"], k["problem"])
+                          for k in api], [("UMA", UMA_ABUSE, self.contact_fpr, True, None)])
+        self.assertEqual(api[0]["expires_at"], keys[0].get("expires_at"))
 
     def test_2_encrypted_and_signed(self):
         e = self.e

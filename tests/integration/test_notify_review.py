@@ -104,6 +104,20 @@ class ReviewTest(unittest.TestCase):
         self.assertEqual(uma_scan["approval"], "none")
         self.assertEqual(uma_vuln["approval"], "waiting")
         self.assertIn("notification policy %d" % pol["id"], uma_vuln["approval_reason"])
+        # Linked both ways: the notification names its events, each event its notification;
+        # the text a reviewer edits is there too. A constituent's view of its own event has
+        # no notifications member (they are the staff's).
+        full = self.one(uma_vuln["id"])
+        self.assertIn("vulnerable system", full["body"])
+        self.assertEqual(len(full["event_ids"]), 1, full)
+        ev = e.ok("GET", "/api/v1/events/%d" % full["event_ids"][0])
+        self.assertEqual([(n["id"], n["reference"], n["approval"], n["org"])
+                          for n in ev["notifications"]],
+                         [(uma_vuln["id"], uma_vuln["reference"], "waiting", "UMA")])
+        _, ctok = e.user_token("review-link-constituent", "constituent", org="UMA")
+        status, _, cev = e.request("GET", "/api/v1/events/%d" % full["event_ids"][0], token=ctok)
+        self.assertEqual(status, 200, cev)
+        self.assertNotIn("notifications", cev)
 
         # Sending is enabled once the backlog is older than notify_review_age: nothing leaves.
         time.sleep(REVIEW_AGE + 0.5)
@@ -241,7 +255,8 @@ class ReviewTest(unittest.TestCase):
                                    ("POST", NOTIFICATIONS + "/1/hold", None),
                                    ("POST", NOTIFICATIONS + "/1/cancel", None),
                                    ("POST", NOTIFICATIONS + "/review",
-                                    {"action": "approve", "ids": [1]})):
+                                    {"action": "approve", "ids": [1]}),
+                                   ("GET", "/api/v1/notification-keys", None)):
             status, _, b = self.e.request(method, path, body, token=tok)
             self.assertEqual(status, 403, "%s %s: %r" % (method, path, b))
         status, _, b = self.e.request("GET", NOTIFICATIONS + "?approval=maybe")

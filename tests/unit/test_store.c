@@ -637,9 +637,11 @@ static void build_tlp_world(fixture_t *f, tlp_world_t *w)
                      " [\"10.5.0.0/16\"], \"asns\": [65005], \"domains\": [\"y.example\"]}");
     w->ys = create(f, "{\"short_name\": \"YS\", \"name\": \"Y strict\", \"tlp\": \"AMBER+STRICT\","
                       " \"networks\": [\"10.6.0.0/16\"]}");
-    w->g = create(f, "{\"short_name\": \"G\", \"name\": \"G\", \"tlp\": \"GREEN\", \"networks\":"
-                     " [\"10.7.0.0/16\"], \"contacts\": [{\"email\": \"g@g.example\"}, {\"email\":"
-                     " \"secret@g.example\", \"tlp\": \"RED\"}]}");
+    w->g =
+        create(f, "{\"short_name\": \"G\", \"name\": \"G\", \"tlp\": \"GREEN\", \"networks\":"
+                  " [\"10.7.0.0/16\"], \"contacts\": [{\"email\": \"g@g.example\", \"published\":"
+                  " true}, {\"email\": \"secret@g.example\", \"tlp\": \"RED\","
+                  " \"published\": true}]}");
     w->c = create(f, "{\"short_name\": \"C\", \"name\": \"C\", \"tlp\": \"CLEAR\", \"networks\":"
                      " [\"10.8.0.0/16\"]}");
     w->r = create(f, "{\"short_name\": \"R\", \"name\": \"R\", \"tlp\": \"RED\", \"networks\":"
@@ -804,6 +806,31 @@ static void test_tlp_parts(void **state)
     assert_int_equal(ermes__store_org_get(f->st, &f->admin, w.g, &org), 0);
     assert_int_equal(org->ncontacts, 2);
     ermes__org_free(org);
+    {
+        /* Another organisation's contacts are seen only when published to the community,
+         * whatever their TLP; the organisation's own people see its own all the same. */
+        ermes_diag_t d;
+        ermes__viewer_t own = constituent(w.g);
+        assert_int_equal(update(f, w.g,
+                                "{\"contacts\": [{\"email\": \"g@g.example\"}, {\"email\":"
+                                " \"secret@g.example\", \"tlp\": \"RED\", \"published\": true}]}",
+                                &d),
+                         0);
+        assert_int_equal(ermes__store_org_get(f->st, &v, w.g, &org), 0);
+        assert_int_equal(org->ncontacts, 0);
+        ermes__org_free(org);
+        assert_int_equal(ermes__store_org_get(f->st, &own, w.g, &org), 0);
+        assert_int_equal(org->ncontacts, 1);
+        assert_string_equal(org->contacts[0].email, "g@g.example");
+        assert_int_equal(org->contacts[0].published, 0);
+        ermes__org_free(org);
+        assert_int_equal(update(f, w.g,
+                                "{\"contacts\": [{\"email\": \"g@g.example\", \"published\":"
+                                " true}, {\"email\": \"secret@g.example\", \"tlp\": \"RED\","
+                                " \"published\": true}]}",
+                                &d),
+                         0);
+    }
     /* Not its AMBER child, parts included (TLP 2.0: AMBER does not go up)... */
     assert_int_equal(ermes__store_org_get(f->st, &v, w.xc, &org), ERMES_ENOTFOUND);
     /* ...but the child sees its parent's AMBER organisation with the networks, ASNs and

@@ -21,6 +21,7 @@ const ROUTES = [
   [/^\/reports\/(\d+)$/, 'reports', 'staff', 'reports', { view: 'detail' }],
   [/^\/quarantine$/, 'reports', 'staff', 'quarantine', { view: 'quarantine' }],
   [/^\/notifications$/, 'notifications', 'staff', 'notifications'],
+  [/^\/notifications\/keys$/, 'notifications', 'staff', 'notifications', { view: 'keys' }],
   [/^\/notifications\/([^/]+)$/, 'notifications', 'staff', 'notifications', { view: 'detail' }],
   [/^\/indicators$/, 'indicators', null, 'indicators'],
   [/^\/indicators\/new$/, 'indicators', 'staff', 'indicators', { view: 'new' }],

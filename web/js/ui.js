@@ -137,7 +137,9 @@ export function errorNotice(err) {
 export function table(columns, rows, opts = {}) {
   const t = h('table', { class: 'grid stack' + (opts.class ? ' ' + opts.class : '') });
   if (opts.caption) t.append(h('caption', { class: opts.captionVisible ? '' : 'sr' }, opts.caption));
-  t.append(h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))));
+  // c.head: what the header shows when it is more than the label (a sort link); c.sort: its
+  // aria-sort state.
+  t.append(h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.class, 'aria-sort': c.sort }, c.head || c.label)))));
   const tb = h('tbody');
   for (const r of rows) {
     tb.append(h('tr', null, columns.map((c) => h('td', { class: c.class, dataset: { label: c.label } }, c.cell(r)))));

@@ -200,10 +200,28 @@ async function auditSection(ctx) {
   return sec;
 }
 
+// The settings the daemon runs with, read only: each needs a restart to change (config file
+// or environment); secrets are only said to be set. What changes live has its own screens.
+async function settingsSection() {
+  const sec = section('Settings');
+  let r;
+  try { r = await get('settings'); } catch (e) { sec.append(errorNotice(e)); return sec; }
+  sec.append(h('p', { class: 'hint' }, 'These are read when ermes starts (defaults < config file < ERMES_* environment < flags): a change needs a restart. Changed while ermes runs: ',
+    (r.live || []).flatMap((l, i) => [i ? ', ' : '', l.what]), ' (warninglists above; notification policies through the API and ermes notify policy).'));
+  sec.append(table([
+    { label: 'Setting', cell: (x) => h('code', null, x.name) },
+    { label: 'Value', cell: (x) => (x.secret ? h('span', { class: 'muted' }, x.set ? '(set, not shown)' : '(not set)') : x.value === null ? h('span', { class: 'muted' }, '(not set)') : h('span', { class: 'mono' }, x.value)) },
+    { label: 'Default', cell: (x) => x.default ?? '' },
+    { label: 'Changes', cell: () => 'needs a restart' },
+    { label: 'Meaning', cell: (x) => x.help },
+  ], r.data, { caption: 'Settings in force' }));
+  return sec;
+}
+
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, w, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), auditSection(ctx)]);
-  view.append(u, t, w, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, st, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), settingsSection(), auditSection(ctx)]);
+  view.append(u, t, w, st, a);
 }

@@ -68,7 +68,8 @@ async function detail(view, ctx) {
     { label: 'Role', cell: (c) => c.role },
     { label: 'Language', cell: (c) => c.language || '' },
     { label: 'TLP', cell: (c) => tlp(c.tlp) },
-  ], o.contacts || [], { caption: 'Contacts of ' + o.short_name, empty: 'No contacts.' })));
+    staff ? { label: 'Published', cell: (c) => (c.published ? 'yes' : 'no') } : null,
+  ].filter(Boolean), o.contacts || [], { caption: 'Contacts of ' + o.short_name, empty: ctx.user.org === o.short_name || staff ? 'No contacts.' : 'No contacts of ' + o.short_name + ' are published to the community.' })));
 
   const evSec = section('Recent events', h('p', { class: 'muted' }, 'Loading…'));
   view.append(evSec);
@@ -79,9 +80,17 @@ async function detail(view, ctx) {
 
   const since = new Date(Date.now() - 30 * 86400e3).toISOString();
   const jobs = [
-    get('events', { org: o.short_name, since, limit: 1000 }).then((p) => {
+    get('events', { org: o.short_name, since, limit: 1000 }).then(async (p) => {
       const rows = p.data.slice(-20).reverse();
-      clear(evSec).append(h('h2', null, 'Recent events'), eventRows(rows, { noOrg: true, caption: 'Latest events of ' + o.short_name, empty: 'No events in the last 30 days.' }),
+      // A constituent may not see another organisation's events: the server says whether
+      // some exist (not how many), and the screen says that rather than "No events".
+      let hidden = false;
+      if (!staff) {
+        try { hidden = (await get('events/count', { org: o.short_name, since })).hidden === true; } catch { hidden = false; }
+      }
+      const empty = hidden ? 'Events of ' + o.short_name + ' exist in the last 30 days that you are not allowed to see.' : 'No events in the last 30 days.';
+      clear(evSec).append(h('h2', null, 'Recent events'), eventRows(rows, { noOrg: true, caption: 'Latest events of ' + o.short_name, empty }),
+        hidden && rows.length ? notice('Some events of ' + o.short_name + ' in the last 30 days are not shown: you are not allowed to see them.') : null,
         h('p', null, h('a', { href: '/events?org=' + enc(o.short_name) }, 'All events of ' + o.short_name)));
     }).catch((e) => evSec.append(errorNotice(e))),
   ];
@@ -124,6 +133,11 @@ function contactRow(c = {}) {
     field('Language', input('language', { value: c.language || '', maxlength: 16, placeholder: 'en' })),
     field('TLP', select('tlp', ['', ...TLP_VALUES], c.tlp || '')));
   if (c.id) row.dataset.id = c.id;
+  // Shown to the other constituents only when published (the API enforces it).
+  const pub = h('input', { type: 'checkbox', name: 'published', checked: c.published === true });
+  grid.append(h('div', { class: 'field' }, h('label', null, pub, ' Published to the community (other constituents see this contact)')));
+  // The key is edited elsewhere (import, API): kept as it is when the form is saved.
+  if (c.pgp_key) row.pgpKey = c.pgp_key;
   row.append(grid, h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove this contact'));
   return row;
 }
@@ -168,7 +182,11 @@ async function edit(view, ctx, isNew) {
       asns: lines(f.asns.value).map((a) => (/^(as)?\d+$/i.test(a) ? Number(a.replace(/^as/i, '')) : a)),
       contacts: [...contacts.querySelectorAll('fieldset.contact')].map((row) => {
         const c = {};
-        for (const el of row.querySelectorAll('input, select')) if (el.value.trim()) c[el.name] = el.value.trim();
+        for (const el of row.querySelectorAll('input, select')) {
+          if (el.type === 'checkbox') c[el.name] = el.checked;
+          else if (el.value.trim()) c[el.name] = el.value.trim();
+        }
+        if (row.pgpKey) c.pgp_key = row.pgpKey;
         return c;
       }),
     };

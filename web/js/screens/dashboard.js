@@ -2,6 +2,7 @@
 import { get } from '../api.js';
 import { h, section, notice, errorNotice, time, fmtNumber, isStaff } from '../ui.js';
 import { s, perDayChart } from '../charts.js';
+import { classifications, classificationName } from './events.js';
 
 // Horizontal bars: a list whose items carry their own small SVG bar, readable on a phone.
 function barList(items, label, hrefOf) {
@@ -57,10 +58,11 @@ export async function render(view, ctx) {
   if (staff && st.stale_feeds) figs.append(figure('stale feeds', st.stale_feeds.length, null, st.stale_feeds.length > 0));
   view.append(figs);
 
+  const rsit = await classifications();
   const cards = h('div', { class: 'cards' });
   cards.append(section('Events per day', perDayChart(st.events_per_day || [], 'Events per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10))));
   cards.append(section('Events per classification', barList((st.events_per_classification || []).map((c) => ({
-    name: c.taxonomy + ' / ' + c.type, count: c.count, taxonomy: c.taxonomy, type: c.type,
+    name: classificationName(c.taxonomy, c.type, rsit), count: c.count, taxonomy: c.taxonomy, type: c.type,
   })), 'Events per classification', (c) => '/events?taxonomy=' + encodeURIComponent(c.taxonomy) + '&type=' + encodeURIComponent(c.type))));
   cards.append(section('Events per constituent', barList((st.events_per_constituent || []).map((c) => ({
     name: c.org, count: c.count, id: c.org_id,

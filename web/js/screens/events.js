@@ -1,7 +1,7 @@
 // Events: a filterable table, paginated by the server's cursor; detail with the raw row;
 // exports (CSV and NDJSON) of everything that matches the filters.
 import { get, url } from '../api.js';
-import { h, tlp, time, field, input, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
+import { h, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
 import { correlationSection } from '../correlations.js';
 
 const FILTERS = ['since', 'until', 'org', 'feed', 'taxonomy', 'type', 'ip', 'domain', 'report'];
@@ -22,14 +22,43 @@ function fromLocalInput(v) {
   return Number.isNaN(d.getTime()) ? v : d.toISOString();
 }
 
+// The RSIT classes and types with their full names (GET /api/v1/classifications), read once.
+let classificationsP = null;
+export function classifications() {
+  if (!classificationsP) classificationsP = get('classifications').catch(() => ({ classes: [] }));
+  return classificationsP;
+}
+// "Vulnerable: Vulnerable System" for taxonomy/type values, the values themselves when the
+// taxonomy does not name them (IntelMQ's additions to "other").
+export function classificationName(tax, type, rsit) {
+  const c = (rsit.classes || []).find((x) => x.value === tax);
+  const t = c && (c.types || []).find((x) => x.value === type);
+  return (c ? c.name : tax || '') + (type ? ': ' + (t ? t.name : type) : '');
+}
+
+// A header that sorts the list by its column: the first click ascending, the next descending.
+function sortHead(label, col, opts) {
+  if (!opts.sortHref) return {};
+  const cur = opts.sort || '';
+  const on = cur === col || cur === '-' + col;
+  const desc = cur === '-' + col;
+  const next = on && !desc ? '-' + col : col;
+  return {
+    sort: on ? (desc ? 'descending' : 'ascending') : undefined,
+    head: h('a', { href: opts.sortHref(next), class: 'sort-link', id: 'sort-' + col, title: 'Sort by ' + label.toLowerCase() + (next[0] === '-' ? ', descending' : ', ascending') },
+      label, on ? (desc ? ' ▼' : ' ▲') : ''),
+  };
+}
+
 export function eventRows(items, opts = {}) {
+  const rsit = opts.rsit || { classes: [] };
   return table([
-    { label: 'Time (source)', cell: (r) => h('a', { href: '/events/' + r.id, 'aria-label': 'Event ' + r.id }, time(r.event['time.source'] || r.event['time.observation'])) },
+    { label: 'Time (source)', ...sortHead('Time (source)', 'time', opts), cell: (r) => h('a', { href: '/events/' + r.id, 'aria-label': 'Event ' + r.id }, time(r.event['time.source'] || r.event['time.observation'])) },
     opts.noOrg ? null : { label: 'Constituent', cell: (r) => r.event.constituency ? h('a', { href: '/constituents/' + encodeURIComponent(r.event.constituency) }, r.event.constituency) : h('span', { class: 'muted' }, 'nobody') },
-    { label: 'Classification', cell: (r) => [r.event['classification.taxonomy'] || '', ' / ', r.event['classification.type'] || ''] },
+    { label: 'Classification', ...sortHead('Classification', 'type', opts), cell: (r) => h('span', { title: (r.event['classification.taxonomy'] || '') + ' / ' + (r.event['classification.type'] || '') }, classificationName(r.event['classification.taxonomy'], r.event['classification.type'], rsit)) },
     { label: 'Source', cell: (r) => h('span', { class: 'mono' }, r.event['source.ip'] || r.event['source.fqdn'] || r.event['source.url'] || '—', r.event['source.port'] ? ':' + r.event['source.port'] : '') },
     { label: 'Host', cell: (r) => r.event['source.fqdn'] || r.event['source.reverse_dns'] || '' },
-    { label: 'Feed', cell: (r) => r.event['feed.name'] || '' },
+    { label: 'Feed', ...sortHead('Feed', 'feed', opts), cell: (r) => r.event['feed.name'] || '' },
     { label: 'TLP', cell: (r) => tlp(r.event.tlp) },
   ].filter(Boolean), items, { caption: opts.caption || 'Events', empty: opts.empty || 'No events match.' });
 }
@@ -43,16 +72,34 @@ async function list(view, ctx) {
     until: input('until', { type: 'datetime-local', value: toLocalInput(q.get('until')) }),
     org: input('org', { value: q.get('org') || '', placeholder: 'short name', maxlength: 64 }),
     feed: input('feed', { value: q.get('feed') || '', placeholder: 'feed.name', maxlength: 128 }),
-    taxonomy: input('taxonomy', { value: q.get('taxonomy') || '', maxlength: 64 }),
-    type: input('type', { value: q.get('type') || '', maxlength: 64 }),
+    taxonomy: select('taxonomy', [['', 'any']], q.get('taxonomy') || ''),
+    type: select('type', [['', 'any']], q.get('type') || ''),
     ip: input('ip', { value: q.get('ip') || '', placeholder: '192.0.2.0/24', maxlength: 64, spellcheck: 'false' }),
     domain: input('domain', { value: q.get('domain') || '', placeholder: 'example.org', maxlength: 255, spellcheck: 'false' }),
   };
   if (!isStaff(ctx.user)) ctl.org.disabled = true;
+  // RSIT class and type as choices, by their full names; the types those of the class chosen.
+  const rsit = await classifications();
+  function fillTypes() {
+    const want = ctl.type.value || q.get('type') || '';
+    const cls = (rsit.classes || []).filter((c) => !ctl.taxonomy.value || c.value === ctl.taxonomy.value);
+    const opts = [['', 'any']];
+    for (const c of cls) for (const t of c.types || []) opts.push([t.value, (ctl.taxonomy.value ? '' : c.name + ': ') + t.name]);
+    if (want && !opts.some(([v]) => v === want)) opts.push([want, want]);
+    ctl.type.replaceChildren(...opts.map(([v, text]) => h('option', { value: v, selected: v === want }, text)));
+  }
+  {
+    const want = q.get('taxonomy') || '';
+    const opts = [['', 'any'], ...(rsit.classes || []).map((c) => [c.value, c.name])];
+    if (want && !opts.some(([v]) => v === want)) opts.push([want, want]);
+    ctl.taxonomy.replaceChildren(...opts.map(([v, text]) => h('option', { value: v, selected: v === want }, text)));
+    fillTypes();
+    ctl.taxonomy.addEventListener('change', () => { ctl.type.value = ''; fillTypes(); });
+  }
   form.append(h('div', { class: 'filters' },
     field('From (your time)', ctl.since), field('Until (exclusive)', ctl.until),
     field('Constituent', ctl.org), field('Feed', ctl.feed),
-    field('Taxonomy', ctl.taxonomy), field('Type', ctl.type),
+    field('Class (RSIT)', ctl.taxonomy), field('Type', ctl.type),
     field('IP or CIDR', ctl.ip), field('Domain (and below)', ctl.domain)),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Filter'), h('a', { href: '/events', class: 'button' }, 'Clear')));
   form.addEventListener('submit', (ev) => {
@@ -63,16 +110,20 @@ async function list(view, ctx) {
       if (v) p.set(k, v);
     }
     if (q.get('report')) p.set('report', q.get('report'));
-    if (q.get('order') === 'oldest') p.set('order', 'oldest');
+    if (q.get('sort')) p.set('sort', q.get('sort'));
+    else if (q.get('order') === 'oldest') p.set('order', 'oldest');
     ctx.navigate('/events' + (p.toString() ? '?' + p : ''));
   });
   const order = q.get('order') === 'oldest' ? 'oldest' : 'newest';
+  // A column sort (the headers) replaces the stored order; the cursor is dropped with it.
+  const sort = /^-?(time|feed|taxonomy|type|stored)$/.test(q.get('sort') || '') ? q.get('sort') : '';
+  const sortHref = (col) => { const p = new URLSearchParams(q); p.delete('cursor'); p.delete('order'); p.set('sort', col); return '/events?' + p; };
 
   const filters = {};
   for (const k of FILTERS) if (q.get(k)) filters[k] = q.get(k);
   const exports = h('p', { class: 'actions' }, 'Export what matches: ',
-    h('a', { class: 'button', href: url('events', { ...filters, format: 'csv' }), download: 'events.csv' }, 'CSV'),
-    h('a', { class: 'button', href: url('events', { ...filters, format: 'ndjson' }), download: 'events.ndjson' }, 'JSON (NDJSON)'));
+    h('a', { class: 'button', href: url('events', { ...filters, sort, format: 'csv' }), download: 'events.csv' }, 'CSV'),
+    h('a', { class: 'button', href: url('events', { ...filters, sort, format: 'ndjson' }), download: 'events.ndjson' }, 'JSON (NDJSON)'));
   view.append(h('div', { class: 'head-row' }, h('h1', null, 'Events'), exports), form);
   if (filters.report) view.append(notice('Only events of report ' + filters.report + '.'));
 
@@ -80,22 +131,23 @@ async function list(view, ctx) {
   // The total of what matches, fetched beside the page: exact up to the server's cap, else
   // said as "at least".
   const total = h('p', { id: 'events-total', class: 'muted' }, 'Counting…');
-  const flip = new URLSearchParams(q); flip.delete('cursor');
-  if (order === 'newest') flip.set('order', 'oldest'); else flip.delete('order');
-  const orderNav = h('p', { class: 'actions' }, h('span', null, ORDERS[order] + ' '),
-    h('a', { class: 'button', id: 'events-order', href: '/events' + (flip.toString() ? '?' + flip : '') }, order === 'newest' ? 'Show oldest first' : 'Show newest first'));
+  const flip = new URLSearchParams(q); flip.delete('cursor'); flip.delete('sort');
+  if (order === 'newest' && !sort) flip.set('order', 'oldest'); else flip.delete('order');
+  const sortWords = { time: 'time (source)', feed: 'feed', taxonomy: 'class', type: 'classification', stored: 'storage' };
+  const orderNav = h('p', { class: 'actions' }, h('span', { id: 'events-sorted' }, sort ? 'Sorted by ' + sortWords[sort.replace('-', '')] + (sort[0] === '-' ? ', descending ' : ', ascending ') : ORDERS[order] + ' '),
+    h('a', { class: 'button', id: 'events-order', href: '/events' + (flip.toString() ? '?' + flip : '') }, sort ? 'Newest stored first' : order === 'newest' ? 'Show oldest first' : 'Show newest first'));
   view.append(h('div', { class: 'head-row' }, total, orderNav), out);
   get('events/count', filters).then((c) => {
     total.textContent = (c.exact ? '' : 'At least ') + c.count.toLocaleString('en') + (c.count === 1 ? ' event matches' : ' events match') + '.';
   }).catch(() => { total.textContent = ''; });
   let page;
   try {
-    page = await get('events', { ...filters, order, limit: PAGE, cursor: q.get('cursor') });
+    page = await get('events', sort ? { ...filters, sort, limit: PAGE, cursor: q.get('cursor') } : { ...filters, order, limit: PAGE, cursor: q.get('cursor') });
   } catch (e) {
     if (e.field && ctl[e.field]) showError(form, e); else out.append(errorNotice(e));
     return;
   }
-  out.append(eventRows(page.data, { caption: 'Events, ' + ORDERS[order].toLowerCase() }));
+  out.append(eventRows(page.data, { caption: 'Events, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase()), rsit, sort, sortHref }));
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   if (q.get('cursor')) {
     const first = new URLSearchParams(q); first.delete('cursor');
@@ -105,7 +157,7 @@ async function list(view, ctx) {
     const next = new URLSearchParams(q); next.set('cursor', page.next_cursor);
     pager.append(h('a', { class: 'button', rel: 'next', href: '/events?' + next }, 'Next page'));
   }
-  pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, ' + ORDERS[order].toLowerCase()));
+  pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase())));
   out.append(pager);
 }
 
@@ -126,6 +178,8 @@ async function detail(view, ctx) {
     ['Feed', [e['feed.name'] || '', e['feed.provider'] ? ' from ' + e['feed.provider'] : '']],
     ['Report', isStaff(ctx.user) && ev.report_id ? h('a', { href: '/reports/' + ev.report_id }, 'report ' + ev.report_id + ', line ' + ev.line) : (ev.report_id ? 'report ' + ev.report_id + ', line ' + ev.line : null)],
     ['TLP', tlp(e.tlp)],
+    // The notifications that told the constituent (staff only: the API gives them to staff).
+    ['Notified in', ev.notifications ? (ev.notifications.length ? h('span', { id: 'event-notifications' }, ev.notifications.flatMap((n, i) => [i ? ', ' : '', h('a', { href: '/notifications/' + encodeURIComponent(n.reference || n.id) }, n.reference || String(n.id)), ' (' + n.state + (n.approval && n.approval !== 'none' ? ', ' + n.approval : '') + ')'])) : 'no notification yet') : null],
   ])));
   const keys = Object.keys(e).sort();
   view.append(section('Fields', table([

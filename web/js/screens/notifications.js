@@ -1,10 +1,13 @@
-// Notifications: the list with delivery states, and one notification as its recipient sees
-// it (the MIME message of GET /api/v1/notifications/{id} decoded here), with "send now".
-import { get, post } from '../api.js';
+// Notifications: the list with delivery states and approvals (reviewed one by one or in bulk),
+// one notification as its recipient sees it (the MIME message of GET /api/v1/notifications/{id}
+// decoded here) with "send now", approve, hold, cancel and an editor for one waiting for
+// approval, and the contacts' OpenPGP keys (usable or not, until when).
+import { get, post, patch } from '../api.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce } from '../ui.js';
-import { notificationRows } from './constituents.js';
 
 const STATES = ['', 'pending', 'sending', 'retrying', 'sent', 'failed'];
+const APPROVALS = ['', 'waiting', 'held', 'approved', 'cancelled', 'none'];
+const ACTIONS = [['approve', 'Approve'], ['hold', 'Hold'], ['cancel', 'Cancel']];
 const enc = encodeURIComponent;
 
 // ---- a small MIME reader: headers, multipart, quoted-printable and base64 -----------------
@@ -128,28 +131,64 @@ function messageView(raw) {
 
 // ---- screens ------------------------------------------------------------------------------
 
+// The review of several at once: POST /api/v1/notifications/review with the ids ticked.
+function reviewRows(rows, selected) {
+  return table([
+    { label: 'Reference', cell: (n) => h('a', { href: '/notifications/' + enc(n.reference || n.id) }, n.reference || String(n.id)) },
+    { label: 'Constituent', cell: (n) => n.org || '' },
+    { label: 'State', cell: (n) => h('span', { class: 'state state-' + n.state }, n.state) },
+    { label: 'Approval', cell: (n) => h('span', { class: 'approval approval-' + n.approval, title: n.approval_reason || '' }, n.approval || 'none') },
+    { label: 'Subject', cell: (n) => n.subject || '' },
+    { label: 'Events', class: 'num', cell: (n) => String(n.events ?? '') },
+    { label: 'Made', cell: (n) => time(n.created_at) },
+    { label: 'Sent', cell: (n) => time(n.sent_at) },
+    { label: 'TLP', cell: (n) => tlp(n.tlp) },
+    { label: 'Select', cell: (n) => h('input', { type: 'checkbox', name: 'pick', value: String(n.id), 'aria-label': 'Select ' + (n.reference || n.id), checked: selected.has(n.id), onchange: (ev) => { if (ev.target.checked) selected.add(n.id); else selected.delete(n.id); } }) },
+  ], rows, { caption: 'Notifications', empty: 'No notifications.' });
+}
+
 async function list(view, ctx) {
   ctx.title('Notifications');
   const state = ctx.query.get('state') || '';
+  const approval = ctx.query.get('approval') || '';
   const org = ctx.query.get('org') || '';
   const st = select('state', STATES.map((s) => [s, s || 'any']), state);
+  const ap = select('approval', APPROVALS.map((s) => [s, s || 'any']), approval);
   const orgIn = h('input', { name: 'org', value: org, maxlength: 64, placeholder: 'short name' });
-  const form = h('form', { class: 'card', 'aria-label': 'Filter notifications' }, h('div', { class: 'filters' }, field('State', st), field('Constituent', orgIn)),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Filter')));
+  const form = h('form', { class: 'card', 'aria-label': 'Filter notifications' }, h('div', { class: 'filters' }, field('State', st), field('Approval', ap), field('Constituent', orgIn)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Filter'), ' ', h('a', { href: '/notifications?approval=waiting' }, 'Waiting for approval'), ' · ', h('a', { href: '/notifications/keys' }, 'Contacts\' OpenPGP keys')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams();
     if (st.value) p.set('state', st.value);
+    if (ap.value) p.set('approval', ap.value);
     if (orgIn.value.trim()) p.set('org', orgIn.value.trim());
     ctx.navigate('/notifications' + (p.toString() ? '?' + p : ''));
   });
   const runMsg = h('div', { 'aria-live': 'polite' });
   const listBox = h('div');
-  // The list is read again after "Make": what was just made shows at once.
+  const selected = new Set();
+  const bulkMsg = h('div', { 'aria-live': 'polite', id: 'bulk-result' });
+  // Bulk review: the ticked notifications, each decision audited by the server; those it
+  // refuses (sent already, say) are listed with the reason.
+  const bulk = h('div', { class: 'actions', role: 'group', 'aria-label': 'Review the selected notifications' },
+    h('span', { class: 'muted' }, 'Selected: '),
+    ACTIONS.map(([action, label]) => h('button', { type: 'button', class: action === 'approve' ? 'primary' : (action === 'cancel' ? 'danger' : ''), id: 'bulk-' + action, onclick: async () => {
+      if (!selected.size) { clear(bulkMsg).append(notice('Select notifications first.', 'error')); return; }
+      try {
+        const r = await post('notifications/review', { action, ids: [...selected] });
+        const refused = (r.refused || []).map((x) => x.id + ': ' + x.reason).join('; ');
+        clear(bulkMsg).append(notice(`${label}: ${r.changed.length} changed` + (refused ? `, refused: ${refused}` : '') + '.', refused ? 'error' : 'ok'));
+        announce(label + ' done');
+        selected.clear();
+        await loadList();
+      } catch (e) { clear(bulkMsg).append(errorNotice(e)); }
+    } }, label + ' selected')));
+  // The list is read again after "Make" and after a review: what changed shows at once.
   async function loadList() {
     let page;
-    try { page = await get('notifications', { state, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
-    clear(listBox).append(notificationRows(page.data));
+    try { page = await get('notifications', { state, approval, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
+    clear(listBox).append(bulk, bulkMsg, reviewRows(page.data, selected));
     if (page.next_cursor) {
       const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
       listBox.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/notifications?' + next }, 'Next page')));
@@ -200,6 +239,15 @@ async function detail(view, ctx) {
       if (fresh) { n = fresh; fillDelivery(); }
     }
   });
+  // The preview is made again after an edit: what the recipient will get.
+  const previewBox = h('div', { id: 'preview' });
+  function fillPreview() {
+    clear(previewBox);
+    if (n.preview) {
+      try { previewBox.append(messageView(n.preview)); } catch (e) { previewBox.append(errorNotice(e)); }
+      previewBox.append(h('details', { class: 'card' }, h('summary', null, 'The message source'), h('pre', null, n.preview)));
+    } else previewBox.append(notice('No preview.'));
+  }
   const delivery = section('Delivery');
   function fillDelivery() {
     clear(delivery).append(h('h2', null, 'Delivery'), dl([
@@ -217,7 +265,56 @@ async function detail(view, ctx) {
     sendBtn.textContent = n.state === 'failed' ? 'Send again now' : 'Send now';
   }
   fillDelivery();
+  // Review: approve, hold, cancel (409 with the reason when it is too late), and the editor
+  // of a notification waiting or held (PATCH: subject, body, recipients).
+  const reviewBox = h('div', { 'aria-live': 'polite', id: 'review-result' });
+  const reviewBtns = ACTIONS.map(([action, label]) => h('button', { type: 'button', id: 'review-' + action, class: action === 'cancel' ? 'danger' : '', onclick: async () => {
+    try {
+      n = { ...n, ...(await post('notifications/' + enc(n.id) + '/' + action)) };
+      clear(reviewBox).append(notice(label + ': the notification is now ' + n.approval + '.', 'ok'));
+      announce('Notification ' + n.approval);
+      fillDelivery();
+      fillReview();
+    } catch (e) { clear(reviewBox).append(errorNotice(e)); }
+  } }, label));
+  const review = section('Review');
+  const editBox = h('div');
+  function fillReview() {
+    clear(review).append(h('h2', null, 'Review'), dl([
+      ['Approval', h('span', { class: 'approval approval-' + n.approval, id: 'approval-state' }, n.approval || 'none')],
+      ['Why', n.approval_reason],
+    ]), h('p', { class: 'actions' }, reviewBtns), reviewBox, editBox);
+    clear(editBox);
+    if (n.approval !== 'waiting' && n.approval !== 'held') return;
+    const subj = h('input', { name: 'subject', value: n.subject || '', maxlength: 998 });
+    const rcpt = h('input', { name: 'recipients', value: (n.recipients || []).join(', ') });
+    const body = h('textarea', { name: 'body', rows: 14 }, n.body || '');
+    const msg = h('div', { 'aria-live': 'polite' });
+    const form = h('form', { class: 'edit-notification', 'aria-label': 'Edit the notification' },
+      field('Subject', subj), field('Recipients', rcpt, 'E-mail addresses, separated by commas'), field('Text', body),
+      h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save the changes')), msg);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const change = {};
+      if (subj.value !== (n.subject || '')) change.subject = subj.value;
+      if (body.value !== (n.body || '')) change.body = body.value;
+      const list = rcpt.value.split(/[\s,;]+/).filter(Boolean);
+      if (list.join(',') !== (n.recipients || []).join(',')) change.recipients = list;
+      if (!Object.keys(change).length) { clear(msg).append(notice('Nothing changed.')); return; }
+      try {
+        await patch('notifications/' + enc(n.id), change);
+        n = await get('notifications/' + enc(n.id));
+        clear(msg).append(notice('Saved.', 'ok'));
+        announce('Notification saved');
+        fillDelivery();
+        fillPreview();
+      } catch (e) { clear(msg).append(errorNotice(e)); }
+    });
+    editBox.append(h('h3', null, 'Edit before approving'), form);
+  }
+  fillReview();
   view.append(h('div', { class: 'head-row' }, h('h1', null, n.reference || 'Notification ' + n.id, ' ', tlp(n.tlp)), h('p', { class: 'actions' }, sendBtn)), stateBox);
+  view.append(review);
   const cards = h('div', { class: 'cards' });
   cards.append(delivery, section('About', dl([
     ['Constituent', n.org ? h('a', { href: '/constituents/' + enc(n.org) }, n.org) : null],
@@ -226,14 +323,29 @@ async function detail(view, ctx) {
     ['Event ids', n.event_ids ? h('span', null, n.event_ids.slice(0, 50).flatMap((id, i) => [i ? ', ' : '', h('a', { href: '/events/' + id }, String(id))]), n.event_ids.length > 50 ? ' …' : '') : null],
   ])));
   view.append(cards);
-  view.append(h('h2', null, 'Preview: the message as the recipient sees it'));
-  if (n.preview) {
-    try { view.append(messageView(n.preview)); } catch (e) { view.append(errorNotice(e)); }
-    view.append(h('details', { class: 'card' }, h('summary', null, 'The message source'), h('pre', null, n.preview)));
-  } else view.append(notice('No preview.'));
+  view.append(h('h2', null, 'Preview: the message as the recipient sees it'), previewBox);
+  fillPreview();
+}
+
+// The contacts' OpenPGP keys as the notifier checks them now: a notification is encrypted
+// only when each of its recipients has a usable one.
+async function keys(view, ctx) {
+  ctx.title('OpenPGP keys of contacts');
+  view.append(h('div', { class: 'head-row' }, h('h1', null, 'OpenPGP keys of contacts'), h('p', null, h('a', { href: '/notifications' }, 'Notifications'))));
+  let r;
+  try { r = await get('notification-keys'); } catch (e) { view.append(errorNotice(e)); return; }
+  view.append(h('p', { class: 'muted' }, 'Contacts without a key are not listed: notifications to them are not encrypted.'));
+  view.append(table([
+    { label: 'Constituent', cell: (k) => h('a', { href: '/constituents/' + enc(k.org) }, k.org) },
+    { label: 'Contact', cell: (k) => k.email || '' },
+    { label: 'Key', cell: (k) => h('code', null, k.fingerprint || '') },
+    { label: 'Usable', cell: (k) => h('span', { class: 'key-' + (k.usable ? 'ok' : 'bad') }, k.usable ? 'yes' : 'no: ' + (k.problem || 'unknown')) },
+    { label: 'Expires', cell: (k) => (k.usable ? (k.expires_at ? time(k.expires_at) : 'never') : '') },
+  ], r.data, { caption: 'Contacts\' OpenPGP keys', captionVisible: true, empty: 'No contact has an OpenPGP key.' }));
 }
 
 export async function render(view, ctx) {
+  if (ctx.view === 'keys') return keys(view, ctx);
   if (ctx.view === 'detail') return detail(view, ctx);
   return list(view, ctx);
 }
