@@ -1311,8 +1311,12 @@ static const char *const migrations[] = {
     /* 26: deadline warnings by e-mail (see MIGRATION_26). */
     MIGRATION_26("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS),
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
-    /* 28 to 30: other branches' numbers, nothing here. */
-    NULL,
+    /* 28: notification templates edited in the API or the UI (src/store/notify_templates.c),
+     * one per language, winning over templates_dir's file and the built-in one. */
+    "CREATE TABLE IF NOT EXISTS notify_templates ("
+    " lang TEXT PRIMARY KEY,"
+    " text TEXT NOT NULL," META_COLUMNS ");",
+    /* 29 and 30: other branches' numbers, nothing here. */
     NULL,
     NULL,
     /* 31: the correlation index (src/store/correlations.c): one posting per value mentioned
@@ -1563,8 +1567,11 @@ static const char *const pg_migrations[] = {
                  PG_META_COLUMNS),
     /* 27 */
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
-    /* 28 to 30: other branches' numbers, nothing here. */
-    NULL,
+    /* 28 */
+    "CREATE TABLE IF NOT EXISTS notify_templates ("
+    " lang TEXT PRIMARY KEY,"
+    " text TEXT NOT NULL," PG_META_COLUMNS ");",
+    /* 29 and 30 */
     NULL,
     NULL,
     /* 31 */
