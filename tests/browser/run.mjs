@@ -151,7 +151,7 @@ test('notification template edited with a live preview', async () => {
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
   await page.goto('/admin#s-notification-templates');
   await ready(page);
-  const text = page.getByLabel('Template');
+  const text = page.getByRole('textbox', { name: 'Template', exact: true });
   await page.getByLabel('Language').selectOption('fr');
   await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
   await page.locator('#tmpl-preview-subject').filter({ hasText: 'ERMES-2026-000042' }).waitFor();
@@ -163,7 +163,9 @@ test('notification template edited with a live preview', async () => {
   assert.match(await page.locator('#tmpl-preview-body').textContent(), /Bonjour Example Networks,/);
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#tmpl-source').filter({ hasText: 'stored' }).waitFor();
-  await shot(page, 'admin_notification_template');
+  // The section alone: the whole administration page is too long to read.
+  await page.locator('section[aria-labelledby="s-notification-templates"]').screenshot({ path: path.join(OUT, 'admin_notification_template.png') });
+  results.screenshots.push('admin_notification_template.png');
   const got = await page.evaluate(async () => (await (await fetch('/api/v1/notification-templates/fr')).json()));
   assert.equal(got.source, 'stored', 'the template reached the server');
   assert.match(got.text, /Alerte pour/);

@@ -205,6 +205,8 @@ async function templatesSection() {
       text.value = t.text;
       source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : t.source === 'file' ? 'the templates_dir file' : 'the built-in template') + '.';
       reset.disabled = t.source !== 'stored';
+      const opt = langSel.selectedOptions[0];
+      if (opt) opt.textContent = t.lang + ' (' + t.source + ')';
       preview();
     } catch (e) { showError(form, e); }
   }
