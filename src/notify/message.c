@@ -736,6 +736,7 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
     render_ctx_t c;
     char *file = NULL;
     const char *text, *nl;
+    size_t sl;
     int rc;
 
     memset(&c, 0, sizeof(c));
@@ -780,7 +781,11 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
     text = file ? file : builtin_for(lang) ? builtin_for(lang)->text : builtins[0].text;
     /* The first line is the subject; one blank line after it is not part of the body. */
     nl = strchr(text, '\n');
-    if ((rc = substitute(&c, text, nl ? (size_t)(nl - text) : strlen(text), subject)))
+    /* A subject line ended by "\r\n" (a template pasted from elsewhere) loses its "\r". */
+    sl = nl ? (size_t)(nl - text) : strlen(text);
+    if (sl && text[sl - 1] == '\r')
+        sl--;
+    if ((rc = substitute(&c, text, sl, subject)))
         goto out;
     flatten_line(subject);
     if (nl) {
