@@ -131,11 +131,38 @@ class TemplatesTest(unittest.TestCase):
         e.ok("DELETE", BASE + "/sv", expect=(204,))
         self.assertNotIn("sv", {t["lang"] for t in e.ok("GET", BASE)["data"]})
 
+        # The command line does the same.
+        path = os.path.join(self.tmp.name, "sv-cli.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("S ${nme}\n\nbody\n")
+        rc, out, err = e.cli("notify", "templates", "set", "sv", path, env=self.env)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("line 1, column 3: unknown placeholder", err)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(SV)
+        rc, out, err = e.cli("notify", "templates", "set", "SV", path, env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(e.ok("GET", BASE + "/sv")["text"], SV)
+        rc, out, err = e.cli("notify", "templates", "list", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("sv\tstored", out.splitlines())
+        self.assertIn("pl\tbuiltin", out.splitlines())
+        rc, out, err = e.cli("notify", "templates", "show", "sv", env=self.env)
+        self.assertEqual((rc, out), (0, "# sv (stored)\n" + SV), err)
+        rc, out, err = e.cli("notify", "templates", "reset", "sv", env=self.env)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = e.cli("notify", "templates", "show", "sv", env=self.env)
+        self.assertNotEqual(rc, 0)
+        rc, out, err = e.cli("notify", "templates", "show", "nb", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith("# nb (file)\n"), out)
+
         audit = e.list_all("/api/v1/audit", limit=1000)
         got = [(a["action"], a["object_id"]) for a in audit
                if a["object_type"] == "notification_template"]
         self.assertEqual(sorted(got), sorted([("update", "sv"), ("update", "nb"),
-                                              ("delete", "nb"), ("delete", "sv")]), got)
+                                              ("delete", "nb"), ("delete", "sv"),
+                                              ("update", "sv"), ("delete", "sv")]), got)
 
 
 if __name__ == "__main__":
