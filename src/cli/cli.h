@@ -69,6 +69,8 @@ int ermes__cmd_feeds(cli_t *c);
 int ermes__cmd_notify(cli_t *c);
 /* notify approve|hold|cancel|edit|policy (cmd_notify_review.c). */
 int ermes__cmd_notify_review(cli_t *c, const char *sub);
+/* notify templates (cmd_notify_templates.c); dir: notify_templates. */
+int ermes__cmd_notify_templates(cli_t *c, const char *dir);
 int ermes__cmd_match(cli_t *c);
 int ermes__cmd_indicators(cli_t *c);
 int ermes__cmd_misp(cli_t *c);

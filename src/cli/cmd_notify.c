@@ -13,42 +13,43 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes notify [list] [--state STATE] [--approval APPROVAL] [--org ORG]\n"
-            "                          [--limit N] [--json]\n"
-            "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
-            "       ermes notify run [--now]           (make the notifications that are due\n"
-            "                                           and send what is due; --now ignores\n"
-            "                                           notify_window)\n"
-            "       ermes notify send ID|REFERENCE     (send one now)\n"
-            "       ermes notify approve|hold|cancel ID|REFERENCE... | --waiting [--org ORG]\n"
-            "                                          (review: let go, stop, never send)\n"
-            "       ermes notify edit ID|REFERENCE [--subject TEXT] [--body-file FILE|-]\n"
-            "                          [--recipients ADDR,...]  (one waiting or held)\n"
-            "       ermes notify policy [list] [--json]\n"
-            "       ermes notify policy add --mode auto|review [--feed FEED]\n"
-            "                          [--classification CLASS|TYPE] [--org ORG] [--note TEXT]\n"
-            "       ermes notify policy delete ID\n"
-            "       ermes notify keys [--json]   (contacts' OpenPGP keys: usable, until when)\n\n"
-            "Events of each constituent are grouped by feed (or by classification type, with\n"
-            "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
-            "e-mail per group and language to the organisation's contacts for that kind of\n"
-            "issue (abuse: abuse, else security or cert; vulnerable systems: technical, else\n"
-            "security or cert; compromises: security or cert, else abuse; notification\n"
-            "contacts get every kind), with the events attached as CSV and a reference\n"
-            "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
-            "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n\n"
-            "Review before sending: a notification waits for approval when the most specific\n"
-            "notification policy matching its feed, classification (RSIT class or type) and\n"
-            "constituent says review (notify_approval when none matches), or when it is not\n"
-            "sent notify_review_age seconds after it was made (a backlog). APPROVAL: none,\n"
-            "waiting, approved, held or cancelled. Every decision and edit is audited.\n\n"
-            "Encryption: a notification is signed (notify_pgp_key) and encrypted (PGP/MIME)\n"
-            "to its recipients' OpenPGP keys (the contacts' pgp_key) when each of them has a\n"
-            "usable one (notify_encrypt); with notify_encrypt_strict, TLP:AMBER+STRICT goes\n"
-            "only to recipients with a usable key, and the notification says who was left\n"
-            "out. Keys are checked when entered; the daemon warns notify_pgp_expiry_warn days\n"
-            "before one expires.\n");
+    fprintf(f, "usage: ermes notify [list] [--state STATE] [--approval APPROVAL] [--org ORG]\n"
+               "                          [--limit N] [--json]\n"
+               "       ermes notify preview ID|REFERENCE  (the whole message, as it is sent)\n"
+               "       ermes notify run [--now]           (make the notifications that are due\n"
+               "                                           and send what is due; --now ignores\n"
+               "                                           notify_window)\n"
+               "       ermes notify send ID|REFERENCE     (send one now)\n"
+               "       ermes notify approve|hold|cancel ID|REFERENCE... | --waiting [--org ORG]\n"
+               "                                          (review: let go, stop, never send)\n"
+               "       ermes notify edit ID|REFERENCE [--subject TEXT] [--body-file FILE|-]\n"
+               "                          [--recipients ADDR,...]  (one waiting or held)\n"
+               "       ermes notify policy [list] [--json]\n"
+               "       ermes notify policy add --mode auto|review [--feed FEED]\n"
+               "                          [--classification CLASS|TYPE] [--org ORG] [--note TEXT]\n"
+               "       ermes notify policy delete ID\n"
+               "       ermes notify keys [--json]   (contacts' OpenPGP keys: usable, until when)\n"
+               "       ermes notify templates [list] | show LANG | set LANG FILE | reset LANG\n"
+               "                          (the message templates; set checks the placeholders)\n\n"
+               "Events of each constituent are grouped by feed (or by classification type, with\n"
+               "notify_group_by=type) for notify_window seconds from the oldest, then sent as one\n"
+               "e-mail per group and language to the organisation's contacts for that kind of\n"
+               "issue (abuse: abuse, else security or cert; vulnerable systems: technical, else\n"
+               "security or cert; compromises: security or cert, else abuse; notification\n"
+               "contacts get every kind), with the events attached as CSV and a reference\n"
+               "number. TLP:RED events are never e-mailed. Without smtp_url, notifications are\n"
+               "made but stay pending. STATE: pending, sending, retrying, sent or failed.\n\n"
+               "Review before sending: a notification waits for approval when the most specific\n"
+               "notification policy matching its feed, classification (RSIT class or type) and\n"
+               "constituent says review (notify_approval when none matches), or when it is not\n"
+               "sent notify_review_age seconds after it was made (a backlog). APPROVAL: none,\n"
+               "waiting, approved, held or cancelled. Every decision and edit is audited.\n\n"
+               "Encryption: a notification is signed (notify_pgp_key) and encrypted (PGP/MIME)\n"
+               "to its recipients' OpenPGP keys (the contacts' pgp_key) when each of them has a\n"
+               "usable one (notify_encrypt); with notify_encrypt_strict, TLP:AMBER+STRICT goes\n"
+               "only to recipients with a usable key, and the notification says who was left\n"
+               "out. Keys are checked when entered; the daemon warns notify_pgp_expiry_warn days\n"
+               "before one expires.\n");
     {
         static const char *const notify[] = {"data_dir",
                                              "database_url",
@@ -180,6 +181,14 @@ int ermes__cmd_notify(cli_t *c)
         (strcmp(sub, "approve") == 0 || strcmp(sub, "hold") == 0 || strcmp(sub, "cancel") == 0 ||
          strcmp(sub, "edit") == 0 || strcmp(sub, "policy") == 0 || strcmp(sub, "keys") == 0)) {
         rc = ermes__cmd_notify_review(c, sub);
+        if (rc == CLI_USAGE)
+            help(stderr);
+        return rc;
+    }
+    if (sub && strcmp(sub, "templates") == 0) {
+        if ((rc = options(c, &o)))
+            return rc;
+        rc = ermes__cmd_notify_templates(c, o.templates_dir);
         if (rc == CLI_USAGE)
             help(stderr);
         return rc;

@@ -268,8 +268,9 @@ static int has_address(const json_t *list, const char *addr)
 }
 
 /* Sorts the contacts who handle these kinds of issue into language groups. */
-static int language_groups(const ermes__notify_options_t *o, const ermes__org_t *org,
-                           unsigned kinds, lang_group_t *groups, size_t *ngroups)
+static int language_groups(ermes__store_t *st, const ermes__notify_options_t *o,
+                           const ermes__org_t *org, unsigned kinds, lang_group_t *groups,
+                           size_t *ngroups)
 {
     size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], n;
 
@@ -280,6 +281,20 @@ static int language_groups(const ermes__notify_options_t *o, const ermes__org_t 
         char lang[16], addr[320];
         size_t g, j;
         ermes__notify_language(o->templates_dir, c->language, lang, sizeof(lang));
+        /* A template stored for the contact's own language serves it too (message.c). */
+        {
+            char want[8], *stored = NULL;
+            size_t w;
+            for (w = 0; c->language && c->language[w] && w + 1 < sizeof(want); w++)
+                want[w] =
+                    (char)(c->language[w] >= 'A' && c->language[w] <= 'Z' ? c->language[w] + 32
+                                                                          : c->language[w]);
+            want[w] = '\0';
+            if (strcmp(want, lang) != 0 && ermes__notify_template_valid_lang(want) &&
+                ermes__store_notify_template_get(st, want, &stored, NULL) == 0)
+                snprintf(lang, sizeof(lang), "%s", want);
+            ermes__free(stored);
+        }
         /* Addresses are compared in lower case: one person, one copy. */
         snprintf(addr, sizeof(addr), "%s", c->email);
         for (j = 0; addr[j]; j++)
@@ -317,7 +332,7 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     ermes__notification_t n;
     ermes__notify_vars_t v;
     ermes__strbuf_t subject, body;
-    char *rcpt = json_dumps(lg->recipients, JSON_COMPACT);
+    char *rcpt = json_dumps(lg->recipients, JSON_COMPACT), *stored = NULL;
     int rc;
 
     if (!rcpt)
@@ -372,7 +387,13 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     v.signature = o->signature;
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
-    rc = ermes__notify_render(o->templates_dir, lg->lang, &v, &subject, &body);
+    /* A template stored from the API wins over the file and the built-in one. */
+    rc = ermes__store_notify_template_get(st, lg->lang, &stored, NULL);
+    if (rc == ERMES_ENOTFOUND)
+        rc = 0;
+    if (!rc)
+        rc = ermes__notify_render_text(o->templates_dir, lg->lang, stored, &v, &subject, &body);
+    ermes__free(stored);
     if (!rc)
         rc = ermes__store_notification_set_text(st, n.id, subject.data ? subject.data : "",
                                                 body.data ? body.data : "", n.message_id);
@@ -418,7 +439,7 @@ static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
                                               collect_cb, &c);
         /* The recipients depend on the kinds of issue the events are. */
         if (!rc && c.n)
-            rc = language_groups(o, org, c.kinds, groups, &ngroups);
+            rc = language_groups(st, o, org, c.kinds, groups, &ngroups);
         for (size_t k = 0; !rc && c.n && k < ngroups; k++)
             rc = make_notification(st, o, g, org, &groups[k], &c, home, pol, stats);
         /* Nobody for these events (the contacts changed since they were listed): they wait. */

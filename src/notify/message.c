@@ -726,9 +726,17 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
                          const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
                          ermes__strbuf_t *body)
 {
+    return ermes__notify_render_text(templates_dir, lang, NULL, vars, subject, body);
+}
+
+int ermes__notify_render_text(const char *templates_dir, const char *lang, const char *stored,
+                              const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
+                              ermes__strbuf_t *body)
+{
     render_ctx_t c;
     char *file = NULL;
     const char *text, *nl;
+    size_t sl;
     int rc;
 
     memset(&c, 0, sizeof(c));
@@ -762,12 +770,22 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
                            vars->group ? vars->group : "", &c.about)) ||
         (rc = add_explanations(&c)))
         goto out;
-    if ((rc = load_template(templates_dir, lang, &file)))
+    if (!stored && (rc = load_template(templates_dir, lang, &file)))
         goto out;
+    if (stored)
+        file = ermes__strdup(stored);
+    if (stored && !file) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
     text = file ? file : builtin_for(lang) ? builtin_for(lang)->text : builtins[0].text;
     /* The first line is the subject; one blank line after it is not part of the body. */
     nl = strchr(text, '\n');
-    if ((rc = substitute(&c, text, nl ? (size_t)(nl - text) : strlen(text), subject)))
+    /* A subject line ended by "\r\n" (a template pasted from elsewhere) loses its "\r". */
+    sl = nl ? (size_t)(nl - text) : strlen(text);
+    if (sl && text[sl - 1] == '\r')
+        sl--;
+    if ((rc = substitute(&c, text, sl, subject)))
         goto out;
     flatten_line(subject);
     if (nl) {
@@ -787,6 +805,111 @@ out:
     ermes__strbuf_cleanup(&c.explain);
     ermes__strbuf_cleanup(&c.signature);
     return rc;
+}
+
+/* ---- templates edited in the API ---------------------------------------------------------- */
+
+/* The names var_value() knows, for checking a template before it is stored. */
+static const char *const var_names[] = {
+    "reference",    "tlp",        "org",      "org_name",  "group",
+    "count",        "n_events",   "about",    "first",     "last",
+    "explanations", "attachment", "tlp_text", "mail_from", "signature",
+};
+
+int ermes__notify_template_check(const char *text, ermes_diag_t *d)
+{
+    size_t n = text ? strlen(text) : 0;
+    long line = 1, col = 1;
+
+    ermes_diag_clear(d);
+    if (n == 0 || text[0] == '\n') {
+        ermes_diag_set(d, "text", "the first line (the subject) is empty");
+        d->line = 1;
+        d->column = 1;
+        return ERMES_EINVAL;
+    }
+    if (n > MAX_TEMPLATE) {
+        ermes_diag_set(d, "text", "a template is at most %d bytes", MAX_TEMPLATE);
+        return ERMES_ETOOBIG;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (text[k] == '\0' || ((unsigned char)text[k] < 0x20 && text[k] != '\n' &&
+                                text[k] != '\r' && text[k] != '\t')) {
+            ermes_diag_set(d, "text", "line %ld, column %ld: a control character", line, col);
+            d->line = line;
+            d->column = col;
+            return ERMES_EINVAL;
+        }
+        if (text[k] == '$' && k + 1 < n && text[k + 1] == '{') {
+            size_t j = k + 2, len;
+            int known = 0;
+            while (j < n && text[j] != '}' && text[j] != '\n' && text[j] != '$')
+                j++;
+            if (j >= n || text[j] != '}') {
+                ermes_diag_set(d, "text", "line %ld, column %ld: \"${\" is not closed by \"}\"",
+                               line, col);
+                d->line = line;
+                d->column = col;
+                return ERMES_EINVAL;
+            }
+            len = j - (k + 2);
+            for (size_t v = 0; v < sizeof(var_names) / sizeof(var_names[0]); v++)
+                if (strlen(var_names[v]) == len && memcmp(var_names[v], text + k + 2, len) == 0)
+                    known = 1;
+            if (!known) {
+                ermes_diag_set(d, "text", "line %ld, column %ld: unknown placeholder \"${%.*s}\"",
+                               line, col, (int)(len > 64 ? 64 : len), text + k + 2);
+                d->line = line;
+                d->column = col;
+                return ERMES_EINVAL;
+            }
+            col += (long)(j - k) + 1;
+            k = j;
+            continue;
+        }
+        if (text[k] == '\n') {
+            line++;
+            col = 1;
+        } else if (((unsigned char)text[k] & 0xc0) != 0x80) {
+            col++; /* columns count characters, not UTF-8 continuation bytes */
+        }
+    }
+    return 0;
+}
+
+int ermes__notify_template_valid_lang(const char *lang)
+{
+    if (!valid_lang(lang))
+        return 0;
+    for (const char *p = lang; *p; p++)
+        if (*p < 'a' || *p > 'z')
+            return 0;
+    return 1;
+}
+
+const char *ermes__notify_builtin_lang(size_t k)
+{
+    return k < NBUILTINS ? builtins[k].lang : NULL;
+}
+
+int ermes__notify_template_default(const char *templates_dir, const char *lang, char **text,
+                                   const char **source)
+{
+    const builtin_t *b;
+    int rc;
+
+    *text = NULL;
+    *source = NULL;
+    if ((rc = load_template(templates_dir, lang, text)))
+        return rc;
+    if (*text) {
+        *source = "file";
+        return 0;
+    }
+    if (!(b = builtin_for(lang)))
+        return ERMES_ENOTFOUND;
+    *source = "builtin";
+    return (*text = ermes__strdup(b->text)) ? 0 : ERMES_ENOMEM;
 }
 
 /* ---- encoders ------------------------------------------------------------------------------ */

@@ -242,6 +242,24 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
                          const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
                          ermes__strbuf_t *body);
 
+/* As ermes__notify_render with stored (when not NULL) as the template: a template edited in
+ * the API, which wins over templates_dir's file and the built-in one. */
+int ermes__notify_render_text(const char *templates_dir, const char *lang, const char *stored,
+                              const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
+                              ermes__strbuf_t *body);
+/* Checks a template before it is stored: a subject line, at most 64 KiB, no control
+ * character, every ${name} closed on its line and known. ERMES_EINVAL/ERMES_ETOOBIG with the
+ * line and column in d. */
+int ermes__notify_template_check(const char *text, ermes_diag_t *d);
+/* 1 when lang is a template language as stored: two or three lower-case letters. */
+int ermes__notify_template_valid_lang(const char *lang);
+/* The k-th built-in language ("en", "fr", ...), NULL past the last. */
+const char *ermes__notify_builtin_lang(size_t k);
+/* The template lang has without a stored one: templates_dir's file (*source "file") or the
+ * built-in (*source "builtin"); ERMES_ENOTFOUND when neither. *text to ermes__free. */
+int ermes__notify_template_default(const char *templates_dir, const char *lang, char **text,
+                                   const char **source);
+
 /* The Message-ID of a notification: "<REFERENCE.CREATED_MS@domain of mail_from>". */
 void ermes__notify_message_id(const char *reference, int64_t created_ms, const char *mail_from,
                               char *buf, size_t cap);

@@ -1311,8 +1311,11 @@ static const char *const migrations[] = {
     /* 26: deadline warnings by e-mail (see MIGRATION_26). */
     MIGRATION_26("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS),
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
-    /* 28: reserved for work under way on another branch. */
-    NULL,
+    /* 28: notification templates edited in the API or the UI (src/store/notify_templates.c),
+     * one per language, winning over templates_dir's file and the built-in one. */
+    "CREATE TABLE IF NOT EXISTS notify_templates ("
+    " lang TEXT PRIMARY KEY,"
+    " text TEXT NOT NULL," META_COLUMNS ");",
     /* 29: the contacts published to the community (src/store/orgs.c): other constituents see
      * an organisation's contacts only when they are (and their TLP lets them). A table of its
      * own, a row per published contact, rather than a column: SQLite has no ADD COLUMN IF NOT
@@ -1600,7 +1603,10 @@ static const char *const pg_migrations[] = {
                  PG_META_COLUMNS),
     /* 27 */
     MIGRATION_27(PG_ID, "BIGINT", "BYTEA", " DEFERRABLE", PG_META_COLUMNS),
-    NULL,
+    /* 28 */
+    "CREATE TABLE IF NOT EXISTS notify_templates ("
+    " lang TEXT PRIMARY KEY,"
+    " text TEXT NOT NULL," PG_META_COLUMNS ");",
     /* 29 */
     "CREATE TABLE IF NOT EXISTS contact_published ("
     " contact_id BIGINT PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE DEFERRABLE);",

@@ -511,6 +511,21 @@ int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
 /* Calls cb with every stored switch, by id. Returns 0, cb's non-zero, or a store error. */
 int ermes__store_wl_switch_each(ermes__store_t *st,
                                 int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
+/* ---- notification templates (notify_templates.c) ---------------------------------------- */
+
+/* The stored template of lang (lower case) in *text (ermes__free it); ERMES_ENOTFOUND when
+ * there is none. updated_at may be NULL. */
+int ermes__store_notify_template_get(ermes__store_t *st, const char *lang, char **text,
+                                     int64_t *updated_at);
+/* Stores (or replaces) lang's template; owner_org_id: the CERT's organisation (0: none). */
+int ermes__store_notify_template_put(ermes__store_t *st, const char *lang, const char *text,
+                                     int64_t owner_org_id);
+/* ERMES_ENOTFOUND when lang has no stored template. */
+int ermes__store_notify_template_delete(ermes__store_t *st, const char *lang);
+/* Calls cb with every stored template's language, in order. */
+int ermes__store_notify_template_each(ermes__store_t *st,
+                                      int (*cb)(void *ctx, const char *lang, int64_t updated_at),
+                                      void *ctx);
 /* ---- review before sending (notifications.c, notify_policies.c) ------------------------- */
 
 /* Every notification not sent yet (pending or retrying) that goes out by itself (approval

@@ -146,6 +146,34 @@ test('warninglists switched from the administration screen', async () => {
   noErrors(page);
 });
 
+test('notification template edited with a live preview', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-notification-templates');
+  await ready(page);
+  const text = page.getByRole('textbox', { name: 'Template', exact: true });
+  await page.getByLabel('Language').selectOption('fr');
+  await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  await page.locator('#tmpl-preview-subject').filter({ hasText: 'ERMES-2026-000042' }).waitFor();
+  // The preview follows the text; an unknown placeholder is named with its line and column.
+  await text.fill('Alerte ${org}\n\nBonjour ${nom}\n');
+  await page.locator('#tmpl-preview-status').filter({ hasText: 'line 3, column 9' }).waitFor();
+  await text.fill('[${reference}] Alerte pour ${org}\n\nBonjour ${org_name},\n${explanations}\n');
+  await page.locator('#tmpl-preview-subject').filter({ hasText: 'Subject: [ERMES-2026-000042] Alerte pour example' }).waitFor();
+  assert.match(await page.locator('#tmpl-preview-body').textContent(), /Bonjour Example Networks,/);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#tmpl-source').filter({ hasText: 'stored' }).waitFor();
+  // The section alone: the whole administration page is too long to read.
+  await page.locator('section[aria-labelledby="s-notification-templates"]').screenshot({ path: path.join(OUT, 'admin_notification_template.png') });
+  results.screenshots.push('admin_notification_template.png');
+  const got = await page.evaluate(async () => (await (await fetch('/api/v1/notification-templates/fr')).json()));
+  assert.equal(got.source, 'stored', 'the template reached the server');
+  assert.match(got.text, /Alerte pour/);
+  await page.getByRole('button', { name: 'Back to the file or built-in' }).click();
+  await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  noErrors(page);
+});
+
 test('screens', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

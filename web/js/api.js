@@ -83,6 +83,7 @@ export async function api(method, path, opts = {}) {
 export const get = (path, query, opts = {}) => api('GET', path, { ...opts, query });
 export const post = (path, body, opts = {}) => api('POST', path, { ...opts, body });
 export const patch = (path, body, opts = {}) => api('PATCH', path, { ...opts, body });
+export const put = (path, body, opts = {}) => api('PUT', path, { ...opts, body });
 export const del = (path, opts = {}) => api('DELETE', path, opts);
 
 // GET that answers null when the route does not exist (404): for parts of the API that a

@@ -1,5 +1,5 @@
 // Administration: users and roles, API tokens (the secret shown once), the audit log.
-import { get, post, patch, del } from '../api.js';
+import { get, post, patch, put, del } from '../api.js';
 import { h, clear, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
 
 const ROLES = ['admin', 'analyst', 'constituent', 'sensor'];
@@ -164,6 +164,78 @@ async function warninglistsSection() {
   return sec;
 }
 
+// Notification templates: pick a language, edit (first line the subject, a blank line, then
+// the body with ${name} placeholders), the preview follows the text (debounced, rendered by
+// the server for a sample group, nothing stored), then save or go back to the file or built-in.
+async function templatesSection() {
+  const sec = section('Notification templates');
+  const langSel = select('tmpl-lang', [], '');
+  const text = h('textarea', { name: 'text', rows: 16, cols: 72, spellcheck: 'false', maxlength: 65536, class: 'mono' });
+  const source = h('p', { id: 'tmpl-source', class: 'muted' });
+  const subj = h('p', { id: 'tmpl-preview-subject' });
+  const body = h('pre', { id: 'tmpl-preview-body', class: 'preview' });
+  const status = h('p', { id: 'tmpl-preview-status', class: 'hint', role: 'status' });
+  const save = h('button', { type: 'submit' }, 'Save');
+  const reset = h('button', { type: 'button', id: 'tmpl-reset' }, 'Back to the file or built-in');
+  const form = h('form', { 'aria-label': 'Edit a notification template' },
+    field('Language', langSel), source,
+    field('Template', text, 'First line: the subject; then a blank line; then the body. Placeholders: ${reference} ${tlp} ${org} ${org_name} ${group} ${count} ${n_events} ${about} ${first} ${last} ${explanations} ${attachment} ${tlp_text} ${mail_from} ${signature}.'),
+    h('div', { class: 'actions' }, save, reset));
+  sec.append(form, h('h3', null, 'Preview (a sample group of 12 events)'), status, subj, body);
+  let timer = null, seq = 0;
+  async function preview() {
+    const mine = ++seq;
+    try {
+      const p = await post('notification-templates/preview', { lang: langSel.value, text: text.value });
+      if (mine !== seq) return;
+      clearErrors(form);
+      status.textContent = 'Preview up to date.';
+      subj.textContent = 'Subject: ' + p.subject;
+      body.textContent = p.body;
+    } catch (e) {
+      if (mine !== seq) return;
+      status.textContent = 'Not valid: ' + e.message;
+      showError(form, e);
+    }
+  }
+  text.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(preview, 300); });
+  async function load() {
+    try {
+      const t = await get('notification-templates/' + encodeURIComponent(langSel.value));
+      text.value = t.text;
+      source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : t.source === 'file' ? 'the templates_dir file' : 'the built-in template') + '.';
+      reset.disabled = t.source !== 'stored';
+      const opt = langSel.selectedOptions[0];
+      if (opt) opt.textContent = t.lang + ' (' + t.source + ')';
+      preview();
+    } catch (e) { showError(form, e); }
+  }
+  langSel.addEventListener('change', load);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    save.disabled = true;
+    try {
+      await put('notification-templates/' + encodeURIComponent(langSel.value), { text: text.value });
+      announce('Template ' + langSel.value + ' saved');
+      await load();
+    } catch (e) { showError(form, e); } finally { save.disabled = false; }
+  });
+  reset.addEventListener('click', async () => {
+    try {
+      await del('notification-templates/' + encodeURIComponent(langSel.value));
+      announce('Template ' + langSel.value + ' reset');
+      await load();
+    } catch (e) { alertNear(reset, e); }
+  });
+  try {
+    const all = (await get('notification-templates')).data;
+    for (const t of all) langSel.append(h('option', { value: t.lang }, t.lang + ' (' + t.source + ')'));
+    langSel.value = all.some((t) => t.lang === 'en') ? 'en' : (all[0] || {}).lang;
+  } catch (e) { sec.append(errorNotice(e)); return sec; }
+  await load();
+  return sec;
+}
+
 async function auditSection(ctx) {
   const sec = section('Audit log');
   const q = ctx.query;
@@ -221,7 +293,7 @@ async function settingsSection() {
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, w, st, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), settingsSection(), auditSection(ctx)]);
-  view.append(u, t, w, st, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, n, st, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), settingsSection(), auditSection(ctx)]);
+  view.append(u, t, w, n, st, a);
 }
