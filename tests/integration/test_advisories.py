@@ -56,19 +56,25 @@ class Advisories(unittest.TestCase):
         self.assertEqual((b["status"], b["reviewer"]), ("approved", "bob"))
         return self.req("POST", "%s/%s/publish" % (API, ref), body or {})
 
-    def check_valid(self, doc, name):
-        """ermes's validator and csaf-validator-lib's basic and extended presets."""
-        path = os.path.join(self.tmp, name + ".json")
-        with open(path, "w") as f:
-            json.dump(doc, f)
-        rc, out, err = self.e.cli("csaf", "validate", "--json", path, data_dir=False)
+    def check_valid(self, docs):
+        """ermes's validator and csaf-validator-lib's basic and extended presets (one run of
+        node each: starting the library is most of its time)."""
+        paths = []
+        for name, doc in docs.items():
+            paths.append(os.path.join(self.tmp, name + ".json"))
+            with open(paths[-1], "w") as f:
+                json.dump(doc, f)
+        rc, out, err = self.e.cli("csaf", "validate", "--json", *paths, data_dir=False)
         self.assertEqual(rc, 0, out + err)
-        self.assertTrue(json.loads(out)["valid"], out)
+        for line in out.splitlines():
+            self.assertTrue(json.loads(line)["valid"], line)
         self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
         self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
         for extended in (False, True):
-            r = oracle([path], extended=extended)[path]
-            self.assertTrue(r["valid"], "csaf-validator-lib (extended=%s): %r" % (extended, r))
+            results = oracle(paths, extended=extended)
+            for path in paths:
+                self.assertTrue(results[path]["valid"],
+                                "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
 
     def test_workflow_publication_and_revision(self):
         doc = csafdocs.advisory(41)
@@ -96,7 +102,6 @@ class Advisories(unittest.TestCase):
         self.assertEqual((tr["status"], tr["version"], tr["id"]), ("final", "1.0.0", ref))
         self.assertEqual([h["number"] for h in tr["revision_history"]], ["1.0.0"])
         self.assertEqual(tr["initial_release_date"], tr["current_release_date"])
-        self.check_valid(pub, "first")
         # The constituent reads it now (TLP:CLEAR), as published.
         c = self.req("GET", "%s/%s" % (API, ref), token=self.conny_t)
         self.assertEqual(c["document"], pub)
@@ -118,7 +123,7 @@ class Advisories(unittest.TestCase):
         self.assertEqual(tr["initial_release_date"],
                          pub["document"]["tracking"]["initial_release_date"])
         self.assertGreater(tr["current_release_date"], tr["initial_release_date"])
-        self.check_valid(a["document"], "revision")
+        self.check_valid({"first": pub, "revision": a["document"]})
         # Audited, with who did what.
         audit = self.e.ok("GET", "/api/v1/audit?limit=1000")["data"]
         steps = [(r["action"], r.get("actor")) for r in audit
