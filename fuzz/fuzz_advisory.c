@@ -74,8 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ermes_csaf_result_t v;
         check(strcmp(a.status, "published") == 0 && a.revision == 1, "published once");
         check(a.published_document != NULL, "its text kept");
-        check(ermes_csaf_validate(a.published_document, strlen(a.published_document), &v, &d) ==
-                  0,
+        check(ermes_csaf_validate(a.published_document, strlen(a.published_document), &v, &d) == 0,
               "the published text validates");
         check(v.valid, "the published document is valid");
         ermes_csaf_result_cleanup(&v);

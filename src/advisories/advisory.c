@@ -16,8 +16,7 @@ void ermes__advisory_cleanup(ermes__advisory_t *a)
     a->document = a->published_document = NULL;
 }
 
-int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out,
-                              size_t cap)
+int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out, size_t cap)
 {
     int64_t y;
     unsigned m, d;
@@ -109,8 +108,7 @@ static int parse_upload(const char *json, size_t len, json_t **out, ermes_diag_t
 static ermes_tlp_t doc_tlp(json_t *root)
 {
     json_t *label = json_object_get(
-        json_object_get(json_object_get(json_object_get(root, "document"), "distribution"),
-                        "tlp"),
+        json_object_get(json_object_get(json_object_get(root, "document"), "distribution"), "tlp"),
         "label");
     ermes_tlp_t t;
     const char *s = json_string_value(label);
@@ -144,7 +142,9 @@ static int set_draft_tracking(json_t *root, const ermes__advisory_t *a, int64_t 
     if (gen)
         json_object_set(tr, "generator", gen);
     date_text(now, date);
-    date_text(a->initial_release_at ? a->initial_release_at : a->created_at ? a->created_at : now,
+    date_text(a->initial_release_at ? a->initial_release_at
+              : a->created_at       ? a->created_at
+                                    : now,
               initial);
     if (a->published_document) {
         json_t *pub = json_loads(a->published_document, 0, NULL);
@@ -271,8 +271,7 @@ int ermes__advisory_update(ermes__store_t *st, const ermes__viewer_t *v, const c
     a.publish_at = 0;
     ermes__free(a.document);
     a.document = NULL;
-    if ((rc = set_draft_tracking(root, &a, ermes__time_now_ms())) ||
-        (rc = dump(root, &a.document)))
+    if ((rc = set_draft_tracking(root, &a, ermes__time_now_ms())) || (rc = dump(root, &a.document)))
         goto out;
     rc = ermes__store_advisory_update(st, &a, was);
     if (rc == ERMES_ECONFLICT)
@@ -301,17 +300,19 @@ int ermes__advisory_transition(ermes__store_t *st, const ermes__viewer_t *v, con
         return ERMES_EINVAL;
     if ((rc = load(st, ref, &a, d)))
         return rc;
+    /* An approved advisory that cannot be published (it does not validate) goes back too. */
+    if (strcmp(action, "reject") == 0 && strcmp(a.status, "approved") == 0)
+        from = "approved";
     if (strcmp(a.status, from) != 0) {
-        ermes_diag_set(d, "status", "advisory %s is in %s, not %s", a.tracking_id, a.status,
-                       from);
+        ermes_diag_set(d, "status", "advisory %s is in %s, not %s", a.tracking_id, a.status, from);
         rc = ERMES_ECONFLICT;
         goto out;
     }
     /* The four-eyes rule: whoever wrote it does not approve it. */
     if (strcmp(action, "approve") == 0 &&
         (strcmp(who, a.author) == 0 || (v->user_id && v->user_id == a.author_id))) {
-        ermes_diag_set(d, "reviewer", "%s wrote advisory %s: another person must approve it",
-                       who, a.tracking_id);
+        ermes_diag_set(d, "reviewer", "%s wrote advisory %s: another person must approve it", who,
+                       a.tracking_id);
         rc = ERMES_EDENIED;
         goto out;
     }
@@ -328,8 +329,7 @@ out:
 
 /* The document as published: the working copy with the final tracking (version N.0.0, the
  * published history and one entry more, the release dates, status final). */
-static int final_document(const ermes__advisory_t *a, int64_t now, const char *summary,
-                          char **out)
+static int final_document(const ermes__advisory_t *a, int64_t now, const char *summary, char **out)
 {
     json_t *root = json_loads(a->document, 0, NULL), *tr, *hist = NULL, *pub;
     char date[40], initial[40], ver[32], defsum[64];
@@ -507,10 +507,10 @@ json_t *ermes__advisory_to_json(const ermes__advisory_t *a, int with_document)
 
     created[ermes__time_format(a->created_at, created)] = '\0';
     updated[ermes__time_format(a->updated_at, updated)] = '\0';
-    j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)a->id,
-                  "tracking_id", a->tracking_id, "title", a->title, "status", a->status,
-                  "revision", (json_int_t)a->revision, "author", a->author, "tlp",
-                  ermes_tlp_name(a->tlp), "created_at", created, "updated_at", updated);
+    j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)a->id, "tracking_id",
+                  a->tracking_id, "title", a->title, "status", a->status, "revision",
+                  (json_int_t)a->revision, "author", a->author, "tlp", ermes_tlp_name(a->tlp),
+                  "created_at", created, "updated_at", updated);
     if (!j)
         return NULL;
     json_object_set_new(j, "reviewer", a->reviewer[0] ? json_string(a->reviewer) : json_null());

@@ -24,8 +24,8 @@ typedef struct ermes__advisory {
     int64_t id;
     char tracking_id[ERMES_ADVISORY_ID_MAX + 1];
     char title[ERMES_ADVISORY_TITLE_MAX + 1];
-    char status[16]; /* draft, review, approved, published */
-    char *document;  /* the working copy (owned; NULL when listed without it) */
+    char status[16];          /* draft, review, approved, published */
+    char *document;           /* the working copy (owned; NULL when listed without it) */
     char *published_document; /* the text last published (owned; NULL: never published) */
     int64_t revision;         /* publications so far */
     int64_t author_id;        /* 0: the local administrator */
@@ -55,16 +55,14 @@ int ermes__store_advisory_each(ermes__store_t *st, const char *status, ermes__st
  * someone changed it meanwhile); a->updated_at becomes now. */
 int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64_t updated_at);
 /* Ids of the approved advisories whose publish_at has come (at most cap). */
-int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,
-                              size_t *n);
+int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap, size_t *n);
 
 /* ---- the workflow (src/advisories/advisory.c) ---- */
 
 /* Expands scheme ("%Y" year, "%m" month, "%n" or "%0Wn" the year's sequence number, "%%")
  * for the time now_ms and number n into out. ERMES_EINVAL for an unknown directive or a
  * result that does not fit. */
-int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out,
-                              size_t cap);
+int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out, size_t cap);
 
 /* Creates a draft from the CSAF JSON text (len bytes). ERMES_EINVAL/EPARSE with d naming the
  * field. */
@@ -74,9 +72,9 @@ int ermes__advisory_create(ermes__store_t *st, const char *scheme, const ermes__
  * revision as a draft). Tracking stays ermes's. */
 int ermes__advisory_update(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
                            const char *json, size_t len, ermes_diag_t *d);
-/* Moves ref through the workflow: "submit" (draft -> review), "reject" (review -> draft),
- * "approve" (review -> approved; ERMES_EDENIED when v wrote it). ERMES_ECONFLICT from another
- * state. */
+/* Moves ref through the workflow: "submit" (draft -> review), "reject" (review or approved ->
+ * draft), "approve" (review -> approved; ERMES_EDENIED when v wrote it). ERMES_ECONFLICT from
+ * another state. */
 int ermes__advisory_transition(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
                                const char *action, ermes_diag_t *d);
 /* Publishes an approved advisory now (publish_at <= now) or schedules it. summary: the

@@ -11,19 +11,18 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ermes advisories [list] [--status S] [--json]\n"
-            "       ermes advisories show REF [--json] [--document]\n"
-            "       ermes advisories import FILE\n"
-            "       ermes advisories submit|approve|reject REF\n"
-            "       ermes advisories publish REF [--at TIME] [--summary TEXT]\n"
-            "\n"
-            "CSAF 2.0 advisories: import makes a draft of a CSAF JSON document (ermes sets its\n"
-            "document.tracking: the id by advisory_id_scheme, version, revision history,\n"
-            "dates, status). A draft is submitted for review and approved by another person\n"
-            "than its author, then published (at once, or at --at TIME, RFC 3339, by the\n"
-            "daemon) if it passes the CSAF schema and mandatory tests. REF is an id or a\n"
-            "tracking id. --document prints the working document itself.\n");
+    fprintf(f, "usage: ermes advisories [list] [--status S] [--json]\n"
+               "       ermes advisories show REF [--json] [--document]\n"
+               "       ermes advisories import FILE\n"
+               "       ermes advisories submit|approve|reject REF\n"
+               "       ermes advisories publish REF [--at TIME] [--summary TEXT]\n"
+               "\n"
+               "CSAF 2.0 advisories: import makes a draft of a CSAF JSON document (ermes sets its\n"
+               "document.tracking: the id by advisory_id_scheme, version, revision history,\n"
+               "dates, status). A draft is submitted for review and approved by another person\n"
+               "than its author, then published (at once, or at --at TIME, RFC 3339, by the\n"
+               "daemon) if it passes the CSAF schema and mandatory tests. REF is an id or a\n"
+               "tracking id. --document prints the working document itself.\n");
 }
 
 typedef struct list_ctx {
@@ -41,9 +40,8 @@ static int print_cb(void *ctx, const ermes__advisory_t *a)
         return !j || json_array_append_new(c->arr, j) ? ERMES_ENOMEM : 0;
     }
     when[ermes__time_format(a->updated_at, when)] = '\0';
-    printf("%-4lld %-24s %-9s rev %-3lld %-6s %s  %s\n", (long long)a->id,
-           cli_safe(a->tracking_id), a->status, (long long)a->revision, ermes_tlp_name(a->tlp),
-           when, cli_safe(a->title));
+    printf("%-4lld %-24s %-9s rev %-3lld %-6s %s  %s\n", (long long)a->id, cli_safe(a->tracking_id),
+           a->status, (long long)a->revision, ermes_tlp_name(a->tlp), when, cli_safe(a->title));
     return 0;
 }
 
@@ -108,8 +106,8 @@ static int cmd_show(cli_t *c, const char *ref)
     if (cli_open_store(c, 0))
         return CLI_ERROR;
     if ((rc = ermes__store_advisory_get(c->store, ref, &a))) {
-        cli_error("advisories: %s", rc == ERMES_ENOTFOUND ? "no such advisory"
-                                                          : ermes_strerror(rc));
+        cli_error("advisories: %s",
+                  rc == ERMES_ENOTFOUND ? "no such advisory" : ermes_strerror(rc));
         return CLI_ERROR;
     }
     if (doc) {
@@ -154,8 +152,8 @@ static int cmd_import(cli_t *c, const char *file)
         return CLI_ERROR;
     }
     ermes_diag_clear(&d);
-    rc = ermes__advisory_create(c->store, c->cfg.advisory_id_scheme, &c->viewer, text, len, &id,
-                                &d);
+    rc =
+        ermes__advisory_create(c->store, c->cfg.advisory_id_scheme, &c->viewer, text, len, &id, &d);
     free(text);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     if ((rc = report(c, rc, &d, "create", ref)))

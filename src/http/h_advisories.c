@@ -99,8 +99,7 @@ static enum MHD_Result reply_diag(ermes__req_t *req, int rc, ermes_diag_t *d)
     ermes__diag_utf8(d);
     switch (rc) {
     case ERMES_EPARSE:
-        return ermes__reply_error(req, 400, "bad_request", field ? field : "body", "%s",
-                                  d->reason);
+        return ermes__reply_error(req, 400, "bad_request", field ? field : "body", "%s", d->reason);
     case ERMES_EINVAL:
         return ermes__reply_error(req, 422, "invalid", field, "%s", d->reason);
     case ERMES_ETOOBIG:
@@ -108,8 +107,7 @@ static enum MHD_Result reply_diag(ermes__req_t *req, int rc, ermes_diag_t *d)
     case ERMES_ENOTFOUND:
         return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
     case ERMES_ECONFLICT:
-        return ermes__reply_error(req, 409, "conflict", field ? field : "status", "%s",
-                                  d->reason);
+        return ermes__reply_error(req, 409, "conflict", field ? field : "status", "%s", d->reason);
     case ERMES_EDENIED:
         return ermes__reply_error(req, 403, "forbidden", field, "%s", d->reason);
     case ERMES_ECONFIG:

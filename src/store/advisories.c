@@ -237,8 +237,7 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
     return 0;
 }
 
-int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap,
-                              size_t *n)
+int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap, size_t *n)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
