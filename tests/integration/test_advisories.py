@@ -9,8 +9,9 @@ is made by the daemon; a TLP:AMBER advisory is invisible to a constituent of ano
 organisation; the steps are audited.
 """
 
-import copy
+import hashlib
 import json
+import subprocess
 import os
 import sys
 import tempfile
@@ -18,11 +19,15 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
+from ermeslib import SOURCE_DIR, Ermes, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
 from test_csaf import LIB, NODE, oracle  # noqa: E402
 
 API = "/api/v1/advisories"
+SCHEMAS = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "conformance", "csaf",
+                                       "csaf_2.0", "json_schema"))
+if not os.path.isdir(SCHEMAS):
+    SCHEMAS = "/work/shared/conformance/csaf/csaf_2.0/json_schema"
 
 
 class Advisories(unittest.TestCase):
@@ -187,6 +192,54 @@ class Advisories(unittest.TestCase):
         a = self.req("GET", "%s/%s" % (API, ref))
         self.assertEqual(a["document"]["document"]["tracking"]["version"], "1.0.0")
         self.assertIsNone(a["publish_at"])
+
+    def test_provider_directory(self):
+        """/.well-known/csaf/: the TLP:CLEAR advisories as published, their hashes, index.txt,
+        changes.csv and the provider metadata (valid against the OASIS provider schema), all
+        without a token; a TLP:AMBER one is not there."""
+        a = self.req("POST", API, csafdocs.advisory(45), expect=201)
+        clear = self.approve_and_publish(a["tracking_id"])
+        doc = csafdocs.advisory(46)
+        doc["document"]["distribution"]["tlp"]["label"] = "AMBER"
+        a = self.req("POST", API, doc, expect=201)
+        amber = self.approve_and_publish(a["tracking_id"])
+        year = clear["published_at"][:4]
+        name = clear["tracking_id"].lower() + ".json"
+        s, _, index = self.e.request("GET", "/.well-known/csaf/index.txt", token=None, raw=True)
+        self.assertEqual(s, 200)
+        index = index.decode().splitlines()
+        self.assertIn("%s/%s" % (year, name), index)
+        self.assertNotIn(amber["tracking_id"].lower() + ".json", "\n".join(index))
+        s, _, changes = self.e.request("GET", "/.well-known/csaf/changes.csv", token=None,
+                                       raw=True)
+        self.assertEqual(s, 200)
+        self.assertIn('"%s/%s"' % (year, name), changes.decode())
+        s, h, body = self.e.request("GET", "/.well-known/csaf/%s/%s" % (year, name), token=None,
+                                    raw=True)
+        self.assertEqual(s, 200)
+        self.assertEqual(json.loads(body), clear["document"])
+        for algo in ("sha256", "sha512"):
+            s, _, line = self.e.request("GET", "/.well-known/csaf/%s/%s.%s" % (year, name, algo),
+                                        token=None, raw=True)
+            self.assertEqual(s, 200)
+            self.assertEqual(line.decode(), "%s  %s\n" % (hashlib.new(algo, body).hexdigest(),
+                                                           name))
+        s, _, _ = self.e.request("GET", "/.well-known/csaf/%s/%s" % (
+            year, amber["tracking_id"].lower() + ".json"), token=None, raw=True)
+        self.assertEqual(s, 404)
+        s, _, meta = self.e.request("GET", "/.well-known/csaf/provider-metadata.json", token=None)
+        self.assertEqual(s, 200, meta)
+        self.assertTrue(meta["canonical_url"].endswith("/.well-known/csaf/provider-metadata.json"))
+        path = os.path.join(self.tmp, "provider-metadata.json")
+        with open(path, "w") as f:
+            json.dump(meta, f)
+        env = dict(os.environ, NODE_MODULES=os.path.join(SOURCE_DIR, "tests", "browser",
+                                                          "node_modules"),
+                   CSAF_SCHEMAS=SCHEMAS, CVSS_SCHEMAS=os.path.join(SOURCE_DIR, "data", "csaf"))
+        p = subprocess.run([NODE, os.path.join(SOURCE_DIR, "tests", "integration",
+                                               "csaf_provider_schema.mjs"), path],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout.decode()[-3000:])
 
 
 if __name__ == "__main__":
