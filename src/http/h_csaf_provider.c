@@ -203,8 +203,7 @@ enum MHD_Result ermes__h_csaf_file(ermes__req_t *req)
             return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
         }
         ermes__sha256_update(h, a.published_document, n);
-        ermes__sha256_final(h, hex);
-        ermes__sha256_free(h);
+        ermes__sha256_final(h, hex); /* frees h */
     } else {
         unsigned char d[crypto_hash_sha512_BYTES];
         crypto_hash_sha512(d, (const unsigned char *)a.published_document, n);
