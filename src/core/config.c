@@ -182,6 +182,9 @@ static const setting_t settings[] = {
       "the publisher's name in the CSAF provider metadata"),
     S(csaf_publisher_namespace, SET_STRING, NULL, 0, 0,
       "the publisher's namespace (a URL) in the CSAF provider metadata; unset: csaf_base_url"),
+    S(security_contact, SET_STRING, NULL, 0, 0,
+      "Contact of /.well-known/security.txt (RFC 9116), e.g. mailto:cert@example.org; unset: "
+      "no security.txt"),
     S(totp_required, SET_BOOL, "false", 0, 1,
       "admin and analyst users must sign in to the web interface with a one-time code (TOTP); "
       "one who has none set up gets a session that can only set it up (API tokens are not "

@@ -105,6 +105,7 @@ typedef struct ermes__config {
     char *csaf_base_url;            /* https://HOST of /.well-known/csaf/; NULL: from Host */
     char *csaf_publisher_name;      /* the provider metadata's publisher */
     char *csaf_publisher_namespace; /* NULL: csaf_base_url */
+    char *security_contact;         /* security.txt's Contact; NULL: none served */
 } ermes__config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

@@ -2,8 +2,9 @@
  * published TLP:CLEAR (CSAF 2.0: WHITE) advisories under /.well-known/csaf/ in the directory
  * layout of CSAF 2.0 section 7.1.11 to 7.1.13 (YYYY/<file name>.json, with .sha256 and .sha512,
  * index.txt, changes.csv) and the provider metadata (7.1.7), without authentication. Every
- * access is logged. Not yet served: OpenPGP signatures (.asc), ROLIE feeds, the documents of
- * other TLPs; the metadata's role is therefore csaf_publisher. */
+ * access is logged; /.well-known/security.txt (RFC 9116) names the metadata. Not yet served:
+ * OpenPGP signatures (.asc), ROLIE feeds, the documents of other TLPs; the metadata's role is
+ * therefore csaf_publisher. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,4 +217,30 @@ enum MHD_Result ermes__h_csaf_file(ermes__req_t *req)
         return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
     snprintf(body, n + 1, "%s  %s\n", hex, name);
     return ermes__reply_owned(req, 200, "text/plain", body, n);
+}
+
+/* /.well-known/security.txt (RFC 9116): Contact from the security_contact setting (404
+ * while it is unset), Expires half a year ahead (the RFC asks for less than a year), the
+ * Canonical URL, and the CSAF field pointing at the provider metadata (CSAF 2.0 7.1.8). */
+enum MHD_Result ermes__h_security_txt(ermes__req_t *req)
+{
+    const char *contact = req->srv->cfg->security_contact;
+    char base[512], expires[40], *body;
+    int64_t at = ermes__time_now_ms() + 182LL * 86400000;
+    size_t n;
+
+    if (!contact || !*contact)
+        return ermes__reply_error(req, 404, "not_found", NULL,
+                                  "no security.txt: the security_contact setting is not set");
+    base_url(req, base, sizeof(base));
+    expires[ermes__time_format(at - at % 86400000, expires)] = '\0';
+    n = 64 + 3 * strlen(base) + strlen(contact) + strlen(expires) + 128;
+    if (!(body = ermes__malloc(n)))
+        return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
+    snprintf(body, n,
+             "Contact: %s\nExpires: %s\nCanonical: %s/.well-known/security.txt\n"
+             "CSAF: %s/.well-known/csaf/provider-metadata.json\n",
+             contact, expires, base, base);
+    ermes__log(ERMES_LOG_INFO, "security.txt: %s %s from %s", req->method, req->url, req->remote);
+    return ermes__reply_owned(req, 200, "text/plain; charset=utf-8", body, strlen(body));
 }

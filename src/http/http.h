@@ -442,6 +442,7 @@ enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_changes(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_file(ermes__req_t *req);
+enum MHD_Result ermes__h_security_txt(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and
  * than a day. Needs 3 reports at least; the median (ms) into *usual. */

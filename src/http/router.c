@@ -142,6 +142,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/.well-known/csaf/index.txt", ermes__h_csaf_index, PUBLIC, NULL},
     {"GET", "/.well-known/csaf/changes.csv", ermes__h_csaf_changes, PUBLIC, NULL},
     {"GET", "/.well-known/csaf/{ref}/{name}", ermes__h_csaf_file, PUBLIC, NULL},
+    {"GET", "/.well-known/security.txt", ermes__h_security_txt, PUBLIC, NULL},
     {"GET", "/api/v1/incidents", ermes__h_incident_list, 0, NULL},
     {"POST", "/api/v1/incidents", ermes__h_incident_create, STAFF, NULL},
     {"GET", "/api/v1/incidents/metrics", ermes__h_incident_metrics, STAFF, NULL},

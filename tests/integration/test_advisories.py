@@ -33,7 +33,8 @@ if not os.path.isdir(SCHEMAS):
 class Advisories(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.e = Ermes()
+        cls.e = Ermes(env={"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
+                           "ERMES_CSAF_BASE_URL": "https://cert.example"})
         cls.e.ok("POST", "/api/v1/organisations", {"short_name": "ACME", "name": "Acme"},
                  expect=201)
         cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
@@ -229,7 +230,8 @@ class Advisories(unittest.TestCase):
         self.assertEqual(s, 404)
         s, _, meta = self.e.request("GET", "/.well-known/csaf/provider-metadata.json", token=None)
         self.assertEqual(s, 200, meta)
-        self.assertTrue(meta["canonical_url"].endswith("/.well-known/csaf/provider-metadata.json"))
+        self.assertEqual(meta["canonical_url"],
+                         "https://cert.example/.well-known/csaf/provider-metadata.json")
         path = os.path.join(self.tmp, "provider-metadata.json")
         with open(path, "w") as f:
             json.dump(meta, f)
@@ -240,6 +242,17 @@ class Advisories(unittest.TestCase):
                                                "csaf_provider_schema.mjs"), path],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout.decode()[-3000:])
+
+    def test_security_txt(self):
+        s, _, body = self.e.request("GET", "/.well-known/security.txt", token=None, raw=True)
+        self.assertEqual(s, 200)
+        fields = dict(line.split(": ", 1) for line in body.decode().splitlines())
+        self.assertEqual(fields["Contact"], "mailto:cert@example.org")
+        self.assertEqual(fields["CSAF"],
+                         "https://cert.example/.well-known/csaf/provider-metadata.json")
+        expires = time.mktime(time.strptime(fields["Expires"][:19], "%Y-%m-%dT%H:%M:%S"))
+        self.assertGreater(expires, time.time() + 30 * 86400)
+        self.assertLess(expires, time.time() + 365 * 86400)
 
 
 if __name__ == "__main__":
