@@ -88,6 +88,7 @@ int ermes__cmd_csaf(cli_t *c);
 int ermes__cmd_stix(cli_t *c);
 int ermes__cmd_sharing_groups(cli_t *c);
 int ermes__cmd_peers(cli_t *c);
+int ermes__cmd_advisories(cli_t *c);
 int ermes__cmd_incidents(cli_t *c);
 /* incidents write|correspondence (cmd_incident_write.c). */
 int ermes__cmd_incidents_write(cli_t *c, const char *verb);

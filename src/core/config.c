@@ -172,6 +172,19 @@ static const setting_t settings[] = {
     S(login_audit_interval, SET_LONG, "60", 1, 86400,
       "seconds over which failed logins from one address after the first are audited as one "
       "row of counts"),
+    S(advisory_id_scheme, SET_STRING, "ERMES-%Y-%04n", 0, 0,
+      "tracking id of a new CSAF advisory: %Y the year, %m the month, %n (or %04n, zero-padded) "
+      "the year's sequence number, %% a percent sign"),
+    S(csaf_base_url, SET_STRING, NULL, 0, 0,
+      "https://HOST of the CSAF provider's /.well-known/csaf/ (its canonical URL); unset: "
+      "https:// and the request's Host"),
+    S(csaf_publisher_name, SET_STRING, "ermes", 0, 0,
+      "the publisher's name in the CSAF provider metadata"),
+    S(csaf_publisher_namespace, SET_STRING, NULL, 0, 0,
+      "the publisher's namespace (a URL) in the CSAF provider metadata; unset: csaf_base_url"),
+    S(security_contact, SET_STRING, NULL, 0, 0,
+      "Contact of /.well-known/security.txt (RFC 9116), e.g. mailto:cert@example.org; unset: "
+      "no security.txt"),
     S(totp_required, SET_BOOL, "false", 0, 1,
       "admin and analyst users must sign in to the web interface with a one-time code (TOTP); "
       "one who has none set up gets a session that can only set it up (API tokens are not "

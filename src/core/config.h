@@ -99,6 +99,13 @@ typedef struct ermes__config {
     long login_queue;            /* logins waiting for a check; more are 429 */
     long login_address_failures; /* failed logins per address per 15 minutes */
     long login_audit_interval;   /* seconds per summary row of repeated failures */
+
+    /* CSAF advisories (src/advisories/advisory.c). */
+    char *advisory_id_scheme;       /* tracking ids: %Y, %m, %n/%0Wn, %% */
+    char *csaf_base_url;            /* https://HOST of /.well-known/csaf/; NULL: from Host */
+    char *csaf_publisher_name;      /* the provider metadata's publisher */
+    char *csaf_publisher_namespace; /* NULL: csaf_base_url */
+    char *security_contact;         /* security.txt's Contact; NULL: none served */
 } ermes__config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */

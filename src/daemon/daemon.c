@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advisories/advisory.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "http/server.h"
@@ -325,6 +326,16 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             else if (sent || failed)
                 ermes__log(ERMES_LOG_NOTICE, "deadline warnings mailed: %zu sent, %zu failed", sent,
                            failed);
+        }
+        /* Every 5 seconds: scheduled advisories whose time has come are published (validated
+         * again; one that no longer validates stays approved and is logged every time). */
+        if (ticks % 5 == 2) {
+            size_t published = 0;
+            if ((rc = ermes__advisory_publish_due(store, ermes__time_now_ms(), &published)))
+                ermes__log(ERMES_LOG_WARNING, "cannot publish the scheduled advisories: %s",
+                           ermes_strerror(rc));
+            else if (published)
+                ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
         }
     }
     status = 0;

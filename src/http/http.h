@@ -442,6 +442,21 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req);
 enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_stats(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_validate(ermes__req_t *req);
+/* CSAF advisories (h_advisories.c). */
+enum MHD_Result ermes__h_advisory_list(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_create(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_get(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_update(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_submit(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_reject(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req);
+/* The CSAF provider's public directory (h_csaf_provider.c). */
+enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_changes(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_file(ermes__req_t *req);
+enum MHD_Result ermes__h_security_txt(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and
  * than a day. Needs 3 reports at least; the median (ms) into *usual. */

@@ -1,0 +1,92 @@
+/* CSAF advisories the CERT authors and publishes (issue 13, item 1): a CSAF 2.0 document
+ * uploaded as JSON, then draft -> review -> approved -> published, the approval by a second
+ * person (never the author). ermes owns document.tracking: the id (by the advisory_id_scheme
+ * setting), the version (0.N.0 while a first draft, N.0.0 at the Nth publication), the
+ * revision_history, the release dates and the status (draft until published, then final). A
+ * document is published only when the native validator (ermes/csaf.h) finds it valid; a
+ * publication may be scheduled (publish_at), and the daemon publishes it when due. */
+#ifndef ERMES_ADVISORIES_ADVISORY_H
+#define ERMES_ADVISORIES_ADVISORY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ermes/csaf.h"
+#include "ermes/tlp.h"
+#include "model/user.h"
+#include "store/store.h"
+
+#define ERMES_ADVISORY_ID_MAX 128     /* bytes of a tracking id */
+#define ERMES_ADVISORY_TITLE_MAX 1024 /* bytes of a title kept in the list */
+
+typedef struct ermes__advisory {
+    int64_t id;
+    char tracking_id[ERMES_ADVISORY_ID_MAX + 1];
+    char title[ERMES_ADVISORY_TITLE_MAX + 1];
+    char status[16];          /* draft, review, approved, published */
+    char *document;           /* the working copy (owned; NULL when listed without it) */
+    char *published_document; /* the text last published (owned; NULL: never published) */
+    int64_t revision;         /* publications so far */
+    int64_t author_id;        /* 0: the local administrator */
+    char author[128];
+    char reviewer[128];
+    int64_t publish_at; /* scheduled publication (ms), 0: none */
+    int64_t initial_release_at, published_at;
+    ermes_tlp_t tlp;
+    int64_t owner_org_id, created_at, updated_at;
+} ermes__advisory_t;
+
+void ermes__advisory_cleanup(ermes__advisory_t *a);
+
+/* ---- the store (src/store/advisories.c) ---- */
+
+/* Stores a new advisory; fills a->id. ERMES_EEXISTS when its tracking id is taken. */
+int ermes__store_advisory_insert(ermes__store_t *st, ermes__advisory_t *a);
+/* How many advisories were created at or after since_ms. */
+int ermes__store_advisory_count_since(ermes__store_t *st, int64_t since_ms, int64_t *n);
+/* One by id or tracking id (ref), with both documents; ERMES_ENOTFOUND. */
+int ermes__store_advisory_get(ermes__store_t *st, const char *ref, ermes__advisory_t *a);
+typedef int (*ermes__store_advisory_cb)(void *ctx, const ermes__advisory_t *a);
+/* Every advisory (status NULL) or those in status, newest first, without documents. */
+int ermes__store_advisory_each(ermes__store_t *st, const char *status, ermes__store_advisory_cb cb,
+                               void *ctx);
+/* Writes a's mutable columns if the row is still at updated_at (ERMES_ECONFLICT otherwise:
+ * someone changed it meanwhile); a->updated_at becomes now. */
+int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64_t updated_at);
+/* Ids of the approved advisories whose publish_at has come (at most cap). */
+int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap, size_t *n);
+
+/* ---- the workflow (src/advisories/advisory.c) ---- */
+
+/* Expands scheme ("%Y" year, "%m" month, "%n" or "%0Wn" the year's sequence number, "%%")
+ * for the time now_ms and number n into out. ERMES_EINVAL for an unknown directive or a
+ * result that does not fit. */
+int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out, size_t cap);
+
+/* Creates a draft from the CSAF JSON text (len bytes). ERMES_EINVAL/EPARSE with d naming the
+ * field. */
+int ermes__advisory_create(ermes__store_t *st, const char *scheme, const ermes__viewer_t *v,
+                           const char *json, size_t len, int64_t *id, ermes_diag_t *d);
+/* Replaces the working document of ref (a draft; a published advisory starts its next
+ * revision as a draft). Tracking stays ermes's. */
+int ermes__advisory_update(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
+                           const char *json, size_t len, ermes_diag_t *d);
+/* Moves ref through the workflow: "submit" (draft -> review), "reject" (review or approved ->
+ * draft), "approve" (review -> approved; ERMES_EDENIED when v wrote it). ERMES_ECONFLICT from
+ * another state. */
+int ermes__advisory_transition(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
+                               const char *action, ermes_diag_t *d);
+/* Publishes an approved advisory now (publish_at <= now) or schedules it. summary: the
+ * revision_history entry's (NULL: a default). When the final document fails validation,
+ * ERMES_EINVAL and *result (if not NULL) holds the validator's result (free it). */
+int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
+                            int64_t publish_at, const char *summary, ermes_csaf_result_t *result,
+                            int *scheduled, ermes_diag_t *d);
+/* Publishes every scheduled advisory that is due (the daemon); *n published. */
+int ermes__advisory_publish_due(ermes__store_t *st, int64_t now, size_t *n);
+
+/* The advisory as JSON (metadata; the working document when with_document, parsed). */
+json_t *ermes__advisory_to_json(const ermes__advisory_t *a, int with_document);
+
+#endif

@@ -1,0 +1,274 @@
+/* /api/v1/advisories: CSAF advisories (src/advisories/advisory.h). The CERT's staff upload,
+ * edit, review, approve and publish them; every signed-in user reads the published ones their
+ * TLP lets them see (src/access/tlp_policy.c), as published. Every change is audited. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "access/tlp_policy.h"
+#include "advisories/advisory.h"
+#include "core/time.h"
+#include "http/http.h"
+
+/* What viewer v may read of a: 2 the published document only, 1 everything, 0 nothing. */
+static int may_read(const ermes__viewer_t *v, const ermes__advisory_t *a)
+{
+    if (ermes__viewer_is_staff(v))
+        return 1;
+    if (!a->revision)
+        return 0;
+    return ermes__tlp_policy_allows(v, ERMES_TLP_RED, a->tlp, a->owner_org_id) ? 2 : 0;
+}
+
+typedef struct list_ctx {
+    ermes__req_t *req;
+    json_t *data;
+} list_ctx_t;
+
+static int list_cb(void *ctx, const ermes__advisory_t *a)
+{
+    list_ctx_t *c = ctx;
+    json_t *j;
+
+    if (!may_read(&c->req->viewer, a))
+        return 0;
+    j = ermes__advisory_to_json(a, 0);
+    return !j || json_array_append_new(c->data, j) ? ERMES_ENOMEM : 0;
+}
+
+enum MHD_Result ermes__h_advisory_list(ermes__req_t *req)
+{
+    list_ctx_t c = {req, json_array()};
+    const char *status = ermes__query(req, "status");
+    int rc;
+
+    if (!c.data)
+        return MHD_NO;
+    if (status && strcmp(status, "draft") && strcmp(status, "review") &&
+        strcmp(status, "approved") && strcmp(status, "published")) {
+        json_decref(c.data);
+        return ermes__reply_error(req, 400, "bad_request", "status",
+                                  "status is draft, review, approved or published");
+    }
+    if ((rc = ermes__store_advisory_each(req->srv->store, status, list_cb, &c))) {
+        json_decref(c.data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_json(req, 200, json_pack("{s:o,s:b}", "data", c.data, "more", 0));
+}
+
+static enum MHD_Result reply_advisory(ermes__req_t *req, const char *ref, unsigned status)
+{
+    ermes__advisory_t a;
+    json_t *j;
+    int rc = ermes__store_advisory_get(req->srv->store, ref, &a), how;
+
+    if (rc == ERMES_ENOTFOUND)
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    if (rc)
+        return ermes__reply_failure(req, rc, NULL);
+    how = may_read(&req->viewer, &a);
+    /* Access to an advisory is logged, as the trusted provider's are. */
+    ermes__audit_write(req->srv->store, &req->viewer, how ? "read" : "read_denied", "advisory",
+                       a.tracking_id, NULL);
+    if (!how) {
+        ermes__advisory_cleanup(&a);
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    }
+    j = ermes__advisory_to_json(&a, how);
+    ermes__advisory_cleanup(&a);
+    if (!j)
+        return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
+    return ermes__reply_json(req, status, j);
+}
+
+enum MHD_Result ermes__h_advisory_get(ermes__req_t *req)
+{
+    char ref[ERMES_ADVISORY_ID_MAX + 1];
+
+    if (ermes__param(req, 0, ref, sizeof(ref)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    return reply_advisory(req, ref, 200);
+}
+
+static enum MHD_Result reply_diag(ermes__req_t *req, int rc, ermes_diag_t *d)
+{
+    const char *field = d->field[0] ? d->field : NULL;
+
+    ermes__diag_utf8(d);
+    switch (rc) {
+    case ERMES_EPARSE:
+        return ermes__reply_error(req, 400, "bad_request", field ? field : "body", "%s", d->reason);
+    case ERMES_EINVAL:
+        return ermes__reply_error(req, 422, "invalid", field, "%s", d->reason);
+    case ERMES_ETOOBIG:
+        return ermes__reply_error(req, 413, "too_large", "body", "%s", d->reason);
+    case ERMES_ENOTFOUND:
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    case ERMES_ECONFLICT:
+        return ermes__reply_error(req, 409, "conflict", field ? field : "status", "%s", d->reason);
+    case ERMES_EDENIED:
+        return ermes__reply_error(req, 403, "forbidden", field, "%s", d->reason);
+    case ERMES_ECONFIG:
+        return ermes__reply_error(req, 500, "config", field, "%s", d->reason);
+    default:
+        return ermes__reply_failure(req, rc, NULL);
+    }
+}
+
+enum MHD_Result ermes__h_advisory_create(ermes__req_t *req)
+{
+    json_t *body;
+    enum MHD_Result ret;
+    ermes_diag_t d;
+    int64_t id = 0;
+    char ref[32];
+    int rc;
+
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    json_decref(body);
+    ermes_diag_clear(&d);
+    rc = ermes__advisory_create(req->srv->store, req->srv->cfg->advisory_id_scheme, &req->viewer,
+                                req->body.data ? req->body.data : "", req->body.len, &id, &d);
+    if (rc)
+        return reply_diag(req, rc, &d);
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
+    ermes__audit_write(req->srv->store, &req->viewer, "create", "advisory", ref, NULL);
+    return reply_advisory(req, ref, 201);
+}
+
+enum MHD_Result ermes__h_advisory_update(ermes__req_t *req)
+{
+    char ref[ERMES_ADVISORY_ID_MAX + 1];
+    json_t *body;
+    enum MHD_Result ret;
+    ermes_diag_t d;
+    int rc;
+
+    if (ermes__param(req, 0, ref, sizeof(ref)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    json_decref(body);
+    ermes_diag_clear(&d);
+    rc = ermes__advisory_update(req->srv->store, &req->viewer, ref,
+                                req->body.data ? req->body.data : "", req->body.len, &d);
+    if (rc)
+        return reply_diag(req, rc, &d);
+    ermes__audit_write(req->srv->store, &req->viewer, "update", "advisory", ref, NULL);
+    return reply_advisory(req, ref, 200);
+}
+
+static enum MHD_Result transition(ermes__req_t *req, const char *action)
+{
+    char ref[ERMES_ADVISORY_ID_MAX + 1];
+    ermes_diag_t d;
+    int rc;
+
+    json_t *body, *comment;
+    enum MHD_Result ret;
+    char *detail = NULL;
+
+    if (ermes__param(req, 0, ref, sizeof(ref)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    /* An optional {"comment": "..."}, kept in the audit log with the step. */
+    req->empty_body_ok = 1;
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    comment = json_object_get(body, "comment");
+    if (!json_is_object(body) || (comment && !json_is_string(comment)) ||
+        json_string_length(comment) > 4000) {
+        json_decref(body);
+        return ermes__reply_error(req, 400, "bad_request", "comment",
+                                  "the body is an object with an optional comment (a string of "
+                                  "at most 4000 bytes)");
+    }
+    ermes_diag_clear(&d);
+    if ((rc = ermes__advisory_transition(req->srv->store, &req->viewer, ref, action, &d))) {
+        json_decref(body);
+        return reply_diag(req, rc, &d);
+    }
+    if (comment) {
+        json_t *j = json_pack("{s:O}", "comment", comment);
+        detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+    }
+    json_decref(body);
+    ermes__audit_write(req->srv->store, &req->viewer, action, "advisory", ref, detail);
+    free(detail);
+    return reply_advisory(req, ref, 200);
+}
+
+enum MHD_Result ermes__h_advisory_submit(ermes__req_t *req)
+{
+    return transition(req, "submit");
+}
+
+enum MHD_Result ermes__h_advisory_reject(ermes__req_t *req)
+{
+    return transition(req, "reject");
+}
+
+enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req)
+{
+    return transition(req, "approve");
+}
+
+enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
+{
+    char ref[ERMES_ADVISORY_ID_MAX + 1];
+    json_t *body, *at, *summary;
+    enum MHD_Result ret;
+    ermes_csaf_result_t r;
+    ermes_diag_t d;
+    int64_t publish_at = 0;
+    int rc, scheduled = 0;
+
+    if (ermes__param(req, 0, ref, sizeof(ref)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    req->empty_body_ok = 1;
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    ermes_diag_clear(&d);
+    at = json_object_get(body, "publish_at");
+    summary = json_object_get(body, "summary");
+    if (!json_is_object(body) || (at && !json_is_null(at) && !json_is_string(at)) ||
+        (summary && !json_is_string(summary))) {
+        json_decref(body);
+        return ermes__reply_error(req, 400, "bad_request", NULL,
+                                  "the body is an object with an optional publish_at (RFC 3339) "
+                                  "and summary (string)");
+    }
+    if (json_is_string(at) &&
+        ermes__time_parse(json_string_value(at), json_string_length(at), &publish_at, &d)) {
+        json_decref(body);
+        return ermes__reply_error(req, 400, "bad_request", "publish_at", "%s", d.reason);
+    }
+    if (summary && json_string_length(summary) > 1000) {
+        json_decref(body);
+        return ermes__reply_error(req, 400, "bad_request", "summary",
+                                  "a summary is limited to 1000 bytes");
+    }
+    rc = ermes__advisory_publish(req->srv->store, &req->viewer, ref, publish_at,
+                                 json_string_value(summary), &r, &scheduled, &d);
+    json_decref(body);
+    if (rc == ERMES_EINVAL && r.failed) {
+        char *text = ermes_csaf_result_json(&r, NULL);
+        json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+
+        free(text);
+        ermes_csaf_result_cleanup(&r);
+        ermes__diag_utf8(&d);
+        return ermes__reply_json(req, 422,
+                                 json_pack("{s:{s:s,s:s,s:s,s:o}}", "error", "code", "invalid",
+                                           "message", d.reason, "field", "document", "validation",
+                                           v ? v : json_null()));
+    }
+    if (rc)
+        return reply_diag(req, rc, &d);
+    ermes__audit_write(req->srv->store, &req->viewer, scheduled ? "schedule" : "publish",
+                       "advisory", ref, NULL);
+    return reply_advisory(req, ref, 200);
+}
