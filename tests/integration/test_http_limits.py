@@ -483,7 +483,7 @@ class HttpLimitsTest(unittest.TestCase):
     def test_openapi_paths_answer(self):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
-        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM"}
+        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr"}
         # The TAXII routes' segments: the API root, a collection (a sharing group made for
         # this) and a STIX id.
         group = self.e.ok("POST", "/api/v1/sharing-groups",
@@ -542,6 +542,11 @@ class HttpLimitsTest(unittest.TestCase):
                             victim = self.e.ok("POST", "/api/v1/assets",
                                                {"org": "LIM", "product": "doomed"},
                                                expect=201)["id"]
+                        elif path == "/api/v1/notification-templates/{lang}":
+                            victim = "sv"
+                            self.e.ok("PUT", "/api/v1/notification-templates/sv",
+                                      {"text": "Doomed\n\nA template to delete.\n"},
+                                      expect=(200, 201))
                         elif path == "/api/v1/peers/{ref}":
                             victim = self.e.ok("POST", "/api/v1/peers",
                                                {"name": "doomed-peer", "collection": "c",
