@@ -23,6 +23,7 @@ static const char *const metric_names[METRICS] = {"time_to_acknowledge", "time_t
 #define TARGETS 3 /* first_response, containment, resolution */
 static const char *const target_names[TARGETS] = {"first_response", "containment", "resolution"};
 #define MAX_GROUPS 100000
+#define DAY_MS ((int64_t)86400 * 1000)
 
 struct series {
     int64_t *v;
@@ -59,6 +60,10 @@ struct metrics_ctx {
     size_t n, cap;
     size_t last;
     uint32_t *index; /* GROUP_SLOTS slots: a group's number + 1, 0 when free */
+    int by_org, by_class;
+    int period_day_set;
+    int64_t period_day; /* the UTC day (ms) period_text was made for */
+    char period_text[16];
     struct policy_slot *policies;
     int rc;
 };
@@ -130,12 +135,17 @@ static void period_of(int64_t ms, const char *period, char *out, size_t cap)
 
 static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *inc)
 {
-    char period[16], key[200];
-    const char *org = "", *cls = "";
-    int by_org = strcmp(c->by, "constituent") == 0 || strcmp(c->by, "both") == 0;
-    int by_class = strcmp(c->by, "rsit_class") == 0 || strcmp(c->by, "both") == 0;
+    char key[200];
+    const char *org = "", *cls = "", *period = c->period_text;
+    int by_org = c->by_org, by_class = c->by_class;
 
-    period_of(inc->created_at, c->period, period, sizeof(period));
+    /* The period is a function of the UTC day: formatted once per day met, not per incident. */
+    if (!c->period_day_set || inc->created_at < c->period_day ||
+        inc->created_at - c->period_day >= DAY_MS) {
+        c->period_day = inc->created_at - (inc->created_at % DAY_MS + DAY_MS) % DAY_MS;
+        c->period_day_set = 1;
+        period_of(inc->created_at, c->period, c->period_text, sizeof(c->period_text));
+    }
     if (by_org)
         org = inc->org[0] ? inc->org : "-";
     if (by_class)
@@ -208,16 +218,59 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The nearest-rank percentile p (0..100) of the sorted series, in whole seconds (rounded). */
-static json_int_t percentile(const struct series *s, int p)
+/* The nearest-rank index (0-based) of percentile p (0..100) in n values. */
+static size_t rank_of(size_t n, int p)
 {
-    size_t rank = (s->n * (size_t)p + 99) / 100;
+    size_t rank = (n * (size_t)p + 99) / 100;
 
-    if (!s->n)
-        return 0;
-    if (rank < 1)
-        rank = 1;
-    return (json_int_t)((s->v[rank - 1] + 500) / 1000);
+    return rank < 1 ? 0 : rank - 1;
+}
+
+/* Puts the k-th smallest of v[lo, hi) at v[k], the smaller before it and the larger after:
+ * Hoare's selection with a median of three, O(n) on average instead of a sort's O(n log n);
+ * past a depth where the input looks made to defeat it, the range is sorted instead. */
+static void select_kth(int64_t *v, size_t lo, size_t hi, size_t k)
+{
+    int depth = 0;
+
+    for (size_t n = hi - lo; n > 1; n >>= 1)
+        depth += 2;
+    while (hi - lo > 16) {
+        if (depth-- == 0) {
+            qsort(v + lo, hi - lo, sizeof(*v), cmp64);
+            return;
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t a = v[lo], b = v[mid], c = v[hi - 1], pivot, t;
+        pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[lo, j] <= pivot <= v[j + 1, hi) */
+        if (k <= j)
+            hi = j + 1;
+        else
+            lo = j + 1;
+    }
+    qsort(v + lo, hi - lo, sizeof(*v), cmp64);
+}
+
+/* The value at rank k of the series after select_kth put it there, in whole seconds
+ * (rounded). */
+static json_int_t seconds_at(const struct series *s, size_t k)
+{
+    return (json_int_t)((s->v[k] + 500) / 1000);
 }
 
 /* met / (met + missed + late); -1 when nothing was due yet. */
@@ -246,13 +299,18 @@ static json_t *group_json(struct group *g, const char *by)
     json_object_set_new(j, "incidents", json_integer(g->incidents));
     for (int i = 0; i < METRICS; i++) {
         struct series *s = &g->s[i];
-        if (s->n > 1)
-            qsort(s->v, s->n, sizeof(*s->v), cmp64);
+        size_t k50 = rank_of(s->n, 50), k90 = rank_of(s->n, 90);
+        /* The median first; the 90th percentile is then among the values after it. */
+        if (s->n > 1) {
+            select_kth(s->v, 0, s->n, k50);
+            if (k90 > k50)
+                select_kth(s->v, k50 + 1, s->n, k90);
+        }
         json_object_set_new(j, metric_names[i],
                             json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
-                                      s->n ? json_integer(percentile(s, 50)) : json_null(),
+                                      s->n ? json_integer(seconds_at(s, k50)) : json_null(),
                                       "p90_seconds",
-                                      s->n ? json_integer(percentile(s, 90)) : json_null()));
+                                      s->n ? json_integer(seconds_at(s, k90)) : json_null()));
     }
     for (int i = 0; i < TARGETS; i++) {
         double r = rate(g->met[i], g->missed[i], g->late[i]);
@@ -384,6 +442,8 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     c.st = st;
     c.period = period;
     c.by = by;
+    c.by_org = strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0;
+    c.by_class = strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0;
     c.now = now;
     /* Merged incidents are counted in their survivor. */
     rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
