@@ -25,9 +25,18 @@ static const char *const target_names[TARGETS] = {"first_response", "containment
 #define MAX_GROUPS 100000
 #define DAY_MS ((int64_t)86400 * 1000)
 
+/* A group's durations of one metric: a slice of the one buffer all groups share (made after
+ * the scan), so that a year's metrics cost one allocation, not one per group and metric. */
 struct series {
     int64_t *v;
-    size_t n, cap;
+    size_t n;
+};
+
+/* A duration as the scan meets it: its group and metric, placed in its slice afterwards. */
+struct sample {
+    uint32_t group;
+    uint32_t metric;
+    int64_t v;
 };
 
 struct group {
@@ -65,6 +74,9 @@ struct metrics_ctx {
     int64_t period_day; /* the UTC day (ms) period_text was made for */
     char period_text[16];
     struct policy_slot *policies;
+    struct sample *samples;
+    size_t nsamples, samples_cap;
+    int64_t *values; /* every series' values, group by group */
     int rc;
 };
 
@@ -104,17 +116,43 @@ static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
     return ERMES_ETOOBIG;
 }
 
-static int series_add(struct series *s, int64_t v)
+static int sample_add(struct metrics_ctx *c, size_t group, int metric, int64_t v)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        int64_t *p = realloc(s->v, cap * sizeof(*p));
+    if (c->nsamples == c->samples_cap) {
+        size_t cap = c->samples_cap ? c->samples_cap * 2 : 4096;
+        struct sample *p = realloc(c->samples, cap * sizeof(*p));
         if (!p)
             return ERMES_ENOMEM;
-        s->v = p;
-        s->cap = cap;
+        c->samples = p;
+        c->samples_cap = cap;
     }
-    s->v[s->n++] = v;
+    c->samples[c->nsamples++] = (struct sample){(uint32_t)group, (uint32_t)metric, v};
+    c->g[group].s[metric].n++;
+    return 0;
+}
+
+/* Gives each series its slice of one buffer (sized by the counts the scan kept) and moves the
+ * samples there. */
+static int place_samples(struct metrics_ctx *c)
+{
+    size_t at = 0;
+
+    if (!c->nsamples)
+        return 0;
+    if (!(c->values = malloc(c->nsamples * sizeof(*c->values))))
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i < c->n; i++)
+        for (int m = 0; m < METRICS; m++) {
+            c->g[i].s[m].v = c->values + at;
+            at += c->g[i].s[m].n;
+            c->g[i].s[m].n = 0;
+        }
+    for (size_t k = 0; k < c->nsamples; k++) {
+        struct series *s = &c->g[c->samples[k].group].s[c->samples[k].metric];
+        s->v[s->n++] = c->samples[k].v;
+    }
+    free(c->samples);
+    c->samples = NULL;
     return 0;
 }
 
@@ -193,7 +231,7 @@ static int incident_cb(void *ctx, const ermes__incident_t *inc)
     g->incidents++;
     for (int i = 0; i < METRICS; i++)
         if (at[i] && at[i] >= inc->created_at &&
-            (rc = series_add(&g->s[i], at[i] - inc->created_at)))
+            (rc = sample_add(c, (size_t)(g - c->g), i, at[i] - inc->created_at)))
             return rc;
     const struct policy_slot *p;
     if ((rc = policy_of(c, inc, &p)))
@@ -447,7 +485,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     c.now = now;
     /* Merged incidents are counted in their survivor. */
     rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
-    if (rc)
+    if (rc || (rc = place_samples(&c)))
         goto out;
     if (!(out = json_object()) || !(groups = json_array())) {
         rc = ERMES_ENOMEM;
@@ -478,9 +516,8 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         out = NULL;
     }
 out:
-    for (size_t i = 0; i < c.n; i++)
-        for (int m = 0; m < METRICS; m++)
-            free(c.g[i].s[m].v);
+    free(c.samples);
+    free(c.values);
     free(c.g);
     free(c.index);
     free(c.policies);
