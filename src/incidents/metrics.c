@@ -49,10 +49,14 @@ struct group {
     int64_t met[TARGETS], missed[TARGETS], late[TARGETS];
 };
 
-/* The policies met so far, per (severity, constituent): one read each, not one per incident. */
-#define POLICY_SLOTS 4096
+/* The policies met so far, per (severity, constituent): one read each, not one per incident.
+ * The table of slots (each a policy's number + 1) is kept at most a quarter full, so that a
+ * lookup costs a probe or two even with every severity of thousands of constituents; the
+ * policies themselves (each with its calendar) grow as they are met. */
+#define POLICY_SLOTS 65536
+#define MAX_POLICIES (POLICY_SLOTS / 4)
 struct policy_slot {
-    int used, has;
+    int has;
     char severity[16];
     int64_t org_id;
     ermes__sla_policy_t pol;
@@ -73,7 +77,9 @@ struct metrics_ctx {
     int period_day_set;
     int64_t period_day; /* the UTC day (ms) period_text was made for */
     char period_text[16];
+    uint32_t *policy_index; /* POLICY_SLOTS slots */
     struct policy_slot *policies;
+    size_t npolicies, policies_cap;
     struct sample *samples;
     size_t nsamples, samples_cap;
     int64_t *values; /* every series' values, group by group */
@@ -97,21 +103,34 @@ static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
     int rc;
 
     for (uint32_t k = 0; k < POLICY_SLOTS; k++) {
-        p = &c->policies[(h + k) % POLICY_SLOTS];
-        if (p->used && p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
-            *out = p;
-            return 0;
+        uint32_t *slot = &c->policy_index[(h + k) % POLICY_SLOTS];
+        if (*slot) {
+            p = &c->policies[*slot - 1];
+            if (p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
+                *out = p;
+                return 0;
+            }
+            continue;
         }
-        if (!p->used) {
-            if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
-                                             &p->has)))
-                return rc;
-            p->used = 1;
-            p->org_id = inc->org_id;
-            snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
-            *out = p;
-            return 0;
+        if (c->npolicies == MAX_POLICIES)
+            return ERMES_ETOOBIG;
+        if (c->npolicies == c->policies_cap) {
+            size_t cap = c->policies_cap ? c->policies_cap * 2 : 64;
+            struct policy_slot *np = realloc(c->policies, cap * sizeof(*np));
+            if (!np)
+                return ERMES_ENOMEM;
+            c->policies = np;
+            c->policies_cap = cap;
         }
+        p = &c->policies[c->npolicies];
+        if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
+                                         &p->has)))
+            return rc;
+        p->org_id = inc->org_id;
+        snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
+        *slot = (uint32_t)++c->npolicies;
+        *out = p;
+        return 0;
     }
     return ERMES_ETOOBIG;
 }
@@ -188,7 +207,20 @@ static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *in
         org = inc->org[0] ? inc->org : "-";
     if (by_class)
         cls = inc->rsit_class[0] ? inc->rsit_class : "-";
-    snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", period, org, cls);
+    /* period, org and class joined by unit separators: at most 15 + 64 + 64 + 2 bytes, within
+     * the key (checked when built, cut short rather than overrun). */
+    size_t kn = 0;
+    const char *part[3] = {period, org, cls};
+    for (int i = 0; i < 3; i++) {
+        size_t len = strlen(part[i]);
+        if (len > sizeof(key) - 3 - kn)
+            len = sizeof(key) - 3 - kn;
+        memcpy(key + kn, part[i], len);
+        kn += len;
+        if (i < 2)
+            key[kn++] = '\x1f';
+    }
+    key[kn] = '\0';
     if (c->n && strcmp(c->g[c->last].key, key) == 0)
         return &c->g[c->last];
     uint32_t slot = hash(key, 0) % GROUP_SLOTS;
@@ -473,7 +505,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     }
     memset(&c, 0, sizeof(c));
     if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))) ||
-        !(c.policies = calloc(POLICY_SLOTS, sizeof(*c.policies)))) {
+        !(c.policy_index = calloc(POLICY_SLOTS, sizeof(*c.policy_index)))) {
         free(c.index);
         return ERMES_ENOMEM;
     }
@@ -521,6 +553,7 @@ out:
     free(c.g);
     free(c.index);
     free(c.policies);
+    free(c.policy_index);
     json_decref(groups);
     json_decref(out);
     return rc;
