@@ -1,5 +1,7 @@
 /* The incident clocks (clock.h): business hours walked a day at a time, with holidays and
- * pauses cut out. */
+ * pauses cut out; runs of whole weeks with neither are counted in one step (a week of such a
+ * calendar always holds the same working time), so that a month's budget costs a few days'
+ * work, not thirty. */
 #include "incidents/clock.h"
 
 #include <stdlib.h>
@@ -134,20 +136,64 @@ static size_t merge_pauses(const ermes__span_t *p, size_t n, ermes__span_t *out)
 
 /* Walks the working time from `from` piece by piece (window minus pauses): cb gets each piece
  * [a, b) in order and returns 1 to stop. Returns 1 when cb stopped, 0 at `to` or the end of the
- * walk, -1 when an open pause stopped the clock. */
+ * walk, -1 when an open pause stopped the clock. weeks, when not NULL, is offered runs of whole
+ * local weeks free of pauses and holidays (at most max of them, each week_ms of working time)
+ * and returns how many it took in whole, each exactly as if cb had had its pieces without
+ * stopping. */
 typedef int (*piece_cb)(void *ctx, int64_t a, int64_t b);
+typedef int64_t (*weeks_cb)(void *ctx, int64_t week_ms, int64_t max);
+
+/* How many whole weeks from local day `day` walk may skip: none before the first whole day,
+ * none reaching a holiday, a pause (those before it already passed over), `to` or the walk's
+ * end. */
+static int64_t weeks_free(const ermes__calendar_t *cal, int64_t day, int64_t k, int64_t from,
+                          int64_t to, const ermes__span_t *p, size_t np, size_t pi, int64_t off)
+{
+    int64_t start = day * DAY_MS - off, max = (WALK_DAYS - k) / 7, stop;
+
+    if (start < from || max <= 0)
+        return 0;
+    if (to - start < max * 7 * DAY_MS)
+        max = (to - start) / (7 * DAY_MS);
+    while (pi < np && p[pi].to <= start)
+        pi++;
+    if (pi < np) {
+        if (p[pi].from <= start)
+            return 0;
+        stop = (p[pi].from - start) / (7 * DAY_MS); /* weeks before the pause's week */
+        if (stop < max)
+            max = stop;
+    }
+    for (size_t i = 0; i < cal->nholidays && max > 0; i++)
+        if (cal->holidays[i] >= day && (cal->holidays[i] - day) / 7 < max)
+            max = (cal->holidays[i] - day) / 7;
+    return max;
+}
 
 static int walk(const ermes__calendar_t *cal, int64_t from, int64_t to, const ermes__span_t *pauses,
-                size_t npauses, piece_cb cb, void *ctx)
+                size_t npauses, piece_cb cb, weeks_cb weeks, void *ctx)
 {
     ermes__span_t p[ERMES_CLOCK_MAX_PAUSES];
     size_t np = merge_pauses(pauses, npauses, p), pi = 0;
     int64_t off = (int64_t)cal->utc_offset_minutes * MINUTE_MS;
-    int64_t day = floor_div(from + off, DAY_MS), ws, we;
+    int64_t day = floor_div(from + off, DAY_MS), ws, we, week_ms = 0;
 
+    /* A window lies within its local day (0 <= start < end <= 1440), so a week holds the same
+     * working time whichever day it starts on. */
+    for (int wd = 0; wd < 7; wd++)
+        if (cal->days & (1u << wd))
+            week_ms += (int64_t)(cal->end_minute - cal->start_minute) * MINUTE_MS;
     for (int64_t k = 0; k < WALK_DAYS; k++, day++) {
         if (day * DAY_MS - off >= to)
             return 0;
+        if (weeks && week_ms > 0) {
+            int64_t n = weeks_free(cal, day, k, from, to, p, np, pi, off);
+            if (n > 0 && (n = weeks(ctx, week_ms, n)) > 0) {
+                day += 7 * n - 1;
+                k += 7 * n - 1;
+                continue;
+            }
+        }
         if (!window(cal, day, &ws, &we))
             continue;
         if (ws < from)
@@ -178,6 +224,12 @@ static int sum_cb(void *ctx, int64_t a, int64_t b)
     return 0;
 }
 
+static int64_t sum_weeks(void *ctx, int64_t week_ms, int64_t max)
+{
+    *(int64_t *)ctx += week_ms * max;
+    return max;
+}
+
 int64_t ermes__clock_elapsed(const ermes__calendar_t *cal, int64_t from, int64_t to,
                              const ermes__span_t *pauses, size_t npauses)
 {
@@ -185,7 +237,7 @@ int64_t ermes__clock_elapsed(const ermes__calendar_t *cal, int64_t from, int64_t
 
     if (to <= from)
         return 0;
-    walk(cal, from, to, pauses, npauses, sum_cb, &sum);
+    walk(cal, from, to, pauses, npauses, sum_cb, sum_weeks, &sum);
     return sum;
 }
 
@@ -205,6 +257,20 @@ static int due_cb(void *ctx, int64_t a, int64_t b)
     return 0;
 }
 
+/* Whole weeks that end before the budget does (one ending exactly on it stops in its last
+ * piece, which the walk must find). */
+static int64_t due_weeks(void *ctx, int64_t week_ms, int64_t max)
+{
+    struct due_ctx *c = ctx;
+    int64_t n = (c->left - 1) / week_ms;
+
+    if (n > max)
+        n = max;
+    if (n > 0)
+        c->left -= n * week_ms;
+    return n > 0 ? n : 0;
+}
+
 int64_t ermes__clock_due(const ermes__calendar_t *cal, int64_t from, int64_t budget_ms,
                          const ermes__span_t *pauses, size_t npauses)
 {
@@ -212,7 +278,7 @@ int64_t ermes__clock_due(const ermes__calendar_t *cal, int64_t from, int64_t bud
 
     if (budget_ms <= 0)
         return from;
-    return walk(cal, from, INT64_MAX / 2, pauses, npauses, due_cb, &c) == 1 ? c.at : 0;
+    return walk(cal, from, INT64_MAX / 2, pauses, npauses, due_cb, due_weeks, &c) == 1 ? c.at : 0;
 }
 
 int64_t ermes__clock_add_month(int64_t ms)

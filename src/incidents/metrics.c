@@ -23,10 +23,20 @@ static const char *const metric_names[METRICS] = {"time_to_acknowledge", "time_t
 #define TARGETS 3 /* first_response, containment, resolution */
 static const char *const target_names[TARGETS] = {"first_response", "containment", "resolution"};
 #define MAX_GROUPS 100000
+#define DAY_MS ((int64_t)86400 * 1000)
 
+/* A group's durations of one metric: a slice of the one buffer all groups share (made after
+ * the scan), so that a year's metrics cost one allocation, not one per group and metric. */
 struct series {
     int64_t *v;
-    size_t n, cap;
+    size_t n;
+};
+
+/* A duration as the scan meets it: its group and metric, placed in its slice afterwards. */
+struct sample {
+    uint32_t group;
+    uint32_t metric;
+    int64_t v;
 };
 
 struct group {
@@ -39,10 +49,14 @@ struct group {
     int64_t met[TARGETS], missed[TARGETS], late[TARGETS];
 };
 
-/* The policies met so far, per (severity, constituent): one read each, not one per incident. */
-#define POLICY_SLOTS 4096
+/* The policies met so far, per (severity, constituent): one read each, not one per incident.
+ * The table of slots (each a policy's number + 1) is kept at most a quarter full, so that a
+ * lookup costs a probe or two even with every severity of thousands of constituents; the
+ * policies themselves (each with its calendar) grow as they are met. */
+#define POLICY_SLOTS 65536
+#define MAX_POLICIES (POLICY_SLOTS / 4)
 struct policy_slot {
-    int used, has;
+    int has;
     char severity[16];
     int64_t org_id;
     ermes__sla_policy_t pol;
@@ -59,7 +73,16 @@ struct metrics_ctx {
     size_t n, cap;
     size_t last;
     uint32_t *index; /* GROUP_SLOTS slots: a group's number + 1, 0 when free */
+    int by_org, by_class;
+    int period_day_set;
+    int64_t period_day; /* the UTC day (ms) period_text was made for */
+    char period_text[16];
+    uint32_t *policy_index; /* POLICY_SLOTS slots */
     struct policy_slot *policies;
+    size_t npolicies, policies_cap;
+    struct sample *samples;
+    size_t nsamples, samples_cap;
+    int64_t *values; /* every series' values, group by group */
     int rc;
 };
 
@@ -80,36 +103,75 @@ static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
     int rc;
 
     for (uint32_t k = 0; k < POLICY_SLOTS; k++) {
-        p = &c->policies[(h + k) % POLICY_SLOTS];
-        if (p->used && p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
-            *out = p;
-            return 0;
+        uint32_t *slot = &c->policy_index[(h + k) % POLICY_SLOTS];
+        if (*slot) {
+            p = &c->policies[*slot - 1];
+            if (p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
+                *out = p;
+                return 0;
+            }
+            continue;
         }
-        if (!p->used) {
-            if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
-                                             &p->has)))
-                return rc;
-            p->used = 1;
-            p->org_id = inc->org_id;
-            snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
-            *out = p;
-            return 0;
+        if (c->npolicies == MAX_POLICIES)
+            return ERMES_ETOOBIG;
+        if (c->npolicies == c->policies_cap) {
+            size_t cap = c->policies_cap ? c->policies_cap * 2 : 64;
+            struct policy_slot *np = realloc(c->policies, cap * sizeof(*np));
+            if (!np)
+                return ERMES_ENOMEM;
+            c->policies = np;
+            c->policies_cap = cap;
         }
+        p = &c->policies[c->npolicies];
+        if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
+                                         &p->has)))
+            return rc;
+        p->org_id = inc->org_id;
+        snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
+        *slot = (uint32_t)++c->npolicies;
+        *out = p;
+        return 0;
     }
     return ERMES_ETOOBIG;
 }
 
-static int series_add(struct series *s, int64_t v)
+static int sample_add(struct metrics_ctx *c, size_t group, int metric, int64_t v)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        int64_t *p = realloc(s->v, cap * sizeof(*p));
+    if (c->nsamples == c->samples_cap) {
+        size_t cap = c->samples_cap ? c->samples_cap * 2 : 4096;
+        struct sample *p = realloc(c->samples, cap * sizeof(*p));
         if (!p)
             return ERMES_ENOMEM;
-        s->v = p;
-        s->cap = cap;
+        c->samples = p;
+        c->samples_cap = cap;
     }
-    s->v[s->n++] = v;
+    c->samples[c->nsamples++] = (struct sample){(uint32_t)group, (uint32_t)metric, v};
+    c->g[group].s[metric].n++;
+    return 0;
+}
+
+/* Gives each series its slice of one buffer (sized by the counts the scan kept) and moves the
+ * samples there. */
+static int place_samples(struct metrics_ctx *c)
+{
+    size_t at = 0;
+
+    if (!c->nsamples)
+        return 0;
+    if (!(c->values = malloc(c->nsamples * sizeof(*c->values))))
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i < c->n; i++)
+        for (int m = 0; m < METRICS; m++) {
+            c->g[i].s[m].v = c->values + at;
+            at += c->g[i].s[m].n;
+            c->g[i].s[m].n = 0;
+        }
+    for (size_t k = 0; k < c->nsamples; k++) {
+        struct series *s = &c->g[c->samples[k].group].s[c->samples[k].metric];
+        s->v[s->n++] = c->samples[k].v;
+    }
+    free(c->samples);
+    c->samples = NULL;
     return 0;
 }
 
@@ -130,17 +192,35 @@ static void period_of(int64_t ms, const char *period, char *out, size_t cap)
 
 static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *inc)
 {
-    char period[16], key[200];
-    const char *org = "", *cls = "";
-    int by_org = strcmp(c->by, "constituent") == 0 || strcmp(c->by, "both") == 0;
-    int by_class = strcmp(c->by, "rsit_class") == 0 || strcmp(c->by, "both") == 0;
+    char key[200];
+    const char *org = "", *cls = "", *period = c->period_text;
+    int by_org = c->by_org, by_class = c->by_class;
 
-    period_of(inc->created_at, c->period, period, sizeof(period));
+    /* The period is a function of the UTC day: formatted once per day met, not per incident. */
+    if (!c->period_day_set || inc->created_at < c->period_day ||
+        inc->created_at - c->period_day >= DAY_MS) {
+        c->period_day = inc->created_at - (inc->created_at % DAY_MS + DAY_MS) % DAY_MS;
+        c->period_day_set = 1;
+        period_of(inc->created_at, c->period, c->period_text, sizeof(c->period_text));
+    }
     if (by_org)
         org = inc->org[0] ? inc->org : "-";
     if (by_class)
         cls = inc->rsit_class[0] ? inc->rsit_class : "-";
-    snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", period, org, cls);
+    /* period, org and class joined by unit separators: at most 15 + 64 + 64 + 2 bytes, within
+     * the key (checked when built, cut short rather than overrun). */
+    size_t kn = 0;
+    const char *part[3] = {period, org, cls};
+    for (int i = 0; i < 3; i++) {
+        size_t len = strlen(part[i]);
+        if (len > sizeof(key) - 3 - kn)
+            len = sizeof(key) - 3 - kn;
+        memcpy(key + kn, part[i], len);
+        kn += len;
+        if (i < 2)
+            key[kn++] = '\x1f';
+    }
+    key[kn] = '\0';
     if (c->n && strcmp(c->g[c->last].key, key) == 0)
         return &c->g[c->last];
     uint32_t slot = hash(key, 0) % GROUP_SLOTS;
@@ -183,7 +263,7 @@ static int incident_cb(void *ctx, const ermes__incident_t *inc)
     g->incidents++;
     for (int i = 0; i < METRICS; i++)
         if (at[i] && at[i] >= inc->created_at &&
-            (rc = series_add(&g->s[i], at[i] - inc->created_at)))
+            (rc = sample_add(c, (size_t)(g - c->g), i, at[i] - inc->created_at)))
             return rc;
     const struct policy_slot *p;
     if ((rc = policy_of(c, inc, &p)))
@@ -208,16 +288,59 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The nearest-rank percentile p (0..100) of the sorted series, in whole seconds (rounded). */
-static json_int_t percentile(const struct series *s, int p)
+/* The nearest-rank index (0-based) of percentile p (0..100) in n values. */
+static size_t rank_of(size_t n, int p)
 {
-    size_t rank = (s->n * (size_t)p + 99) / 100;
+    size_t rank = (n * (size_t)p + 99) / 100;
 
-    if (!s->n)
-        return 0;
-    if (rank < 1)
-        rank = 1;
-    return (json_int_t)((s->v[rank - 1] + 500) / 1000);
+    return rank < 1 ? 0 : rank - 1;
+}
+
+/* Puts the k-th smallest of v[lo, hi) at v[k], the smaller before it and the larger after:
+ * Hoare's selection with a median of three, O(n) on average instead of a sort's O(n log n);
+ * past a depth where the input looks made to defeat it, the range is sorted instead. */
+static void select_kth(int64_t *v, size_t lo, size_t hi, size_t k)
+{
+    int depth = 0;
+
+    for (size_t n = hi - lo; n > 1; n >>= 1)
+        depth += 2;
+    while (hi - lo > 16) {
+        if (depth-- == 0) {
+            qsort(v + lo, hi - lo, sizeof(*v), cmp64);
+            return;
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t a = v[lo], b = v[mid], c = v[hi - 1], pivot, t;
+        pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[lo, j] <= pivot <= v[j + 1, hi) */
+        if (k <= j)
+            hi = j + 1;
+        else
+            lo = j + 1;
+    }
+    qsort(v + lo, hi - lo, sizeof(*v), cmp64);
+}
+
+/* The value at rank k of the series after select_kth put it there, in whole seconds
+ * (rounded). */
+static json_int_t seconds_at(const struct series *s, size_t k)
+{
+    return (json_int_t)((s->v[k] + 500) / 1000);
 }
 
 /* met / (met + missed + late); -1 when nothing was due yet. */
@@ -246,13 +369,18 @@ static json_t *group_json(struct group *g, const char *by)
     json_object_set_new(j, "incidents", json_integer(g->incidents));
     for (int i = 0; i < METRICS; i++) {
         struct series *s = &g->s[i];
-        if (s->n > 1)
-            qsort(s->v, s->n, sizeof(*s->v), cmp64);
+        size_t k50 = rank_of(s->n, 50), k90 = rank_of(s->n, 90);
+        /* The median first; the 90th percentile is then among the values after it. */
+        if (s->n > 1) {
+            select_kth(s->v, 0, s->n, k50);
+            if (k90 > k50)
+                select_kth(s->v, k50 + 1, s->n, k90);
+        }
         json_object_set_new(j, metric_names[i],
                             json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
-                                      s->n ? json_integer(percentile(s, 50)) : json_null(),
+                                      s->n ? json_integer(seconds_at(s, k50)) : json_null(),
                                       "p90_seconds",
-                                      s->n ? json_integer(percentile(s, 90)) : json_null()));
+                                      s->n ? json_integer(seconds_at(s, k90)) : json_null()));
     }
     for (int i = 0; i < TARGETS; i++) {
         double r = rate(g->met[i], g->missed[i], g->late[i]);
@@ -377,17 +505,19 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     }
     memset(&c, 0, sizeof(c));
     if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))) ||
-        !(c.policies = calloc(POLICY_SLOTS, sizeof(*c.policies)))) {
+        !(c.policy_index = calloc(POLICY_SLOTS, sizeof(*c.policy_index)))) {
         free(c.index);
         return ERMES_ENOMEM;
     }
     c.st = st;
     c.period = period;
     c.by = by;
+    c.by_org = strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0;
+    c.by_class = strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0;
     c.now = now;
     /* Merged incidents are counted in their survivor. */
     rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
-    if (rc)
+    if (rc || (rc = place_samples(&c)))
         goto out;
     if (!(out = json_object()) || !(groups = json_array())) {
         rc = ERMES_ENOMEM;
@@ -418,12 +548,12 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         out = NULL;
     }
 out:
-    for (size_t i = 0; i < c.n; i++)
-        for (int m = 0; m < METRICS; m++)
-            free(c.g[i].s[m].v);
+    free(c.samples);
+    free(c.values);
     free(c.g);
     free(c.index);
     free(c.policies);
+    free(c.policy_index);
     json_decref(groups);
     json_decref(out);
     return rc;

@@ -166,6 +166,96 @@ static void warning_before_a_deadline(void **state)
     assert_string_equal(ermes__deadline_state_name(ERMES_DEADLINE_SOON), "due_soon");
 }
 
+/* A reference clock a minute at a time, the plainest reading of clock.h: a minute counts
+ * when its local day is a working day and no holiday, its local minute lies within the hours
+ * and no pause covers it. */
+static int minute_works(const ermes__calendar_t *c, int64_t t, const ermes__span_t *p, size_t np)
+{
+    int64_t local = t + (int64_t)c->utc_offset_minutes * M;
+    int64_t day = local >= 0 ? local / (1440 * M) : (local - 1440 * M + 1) / (1440 * M);
+    int64_t minute = (local - day * 1440 * M) / M;
+    int64_t weekday = ((day + 3) % 7 + 7) % 7;
+
+    if (!(c->days & (1u << weekday)) || minute < c->start_minute || minute >= c->end_minute)
+        return 0;
+    for (size_t i = 0; i < c->nholidays; i++)
+        if (c->holidays[i] == day)
+            return 0;
+    for (size_t i = 0; i < np; i++)
+        if (p[i].from <= t && t < p[i].to)
+            return 0;
+    return 1;
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+    return *x >> 33;
+}
+
+/* The clock skips whole weeks free of pauses and holidays in one step: its answers must be
+ * those of the minute-by-minute reference for calendars, holidays and pauses of all kinds. */
+static void whole_weeks_match_minute_walk(void **state)
+{
+    uint64_t x = 42;
+    int64_t base = at("2026-01-05T00:00:00Z");
+    (void)state;
+
+    for (int round = 0; round < 200; round++) {
+        ermes__calendar_t c;
+        ermes__span_t p[4];
+        size_t np = lcg(&x) % 4;
+        int64_t from = base + (int64_t)(lcg(&x) % (20 * 1440)) * M;
+        int64_t budget, ref = 0, left, t, week = 0;
+
+        ermes__calendar_always(&c);
+        c.days = (unsigned)(1 + lcg(&x) % 127);
+        c.start_minute = (int)(lcg(&x) % 1200);
+        c.end_minute = c.start_minute + 1 + (int)(lcg(&x) % (unsigned)(1440 - c.start_minute));
+        for (int wd = 0; wd < 7; wd++)
+            week += (c.days >> wd & 1) ? c.end_minute - c.start_minute : 0;
+        /* Up to 30 weeks of work: the reference below walks 400 days at most. */
+        budget = (int64_t)(1 + lcg(&x) % (uint64_t)(week * 30)) * M;
+        left = budget;
+        c.utc_offset_minutes = (int)(lcg(&x) % 1681) - 840;
+        c.nholidays = lcg(&x) % 5;
+        for (size_t i = 0; i < c.nholidays; i++)
+            c.holidays[i] = base / (1440 * M) + (int64_t)(lcg(&x) % 150);
+        for (size_t i = 0; i < np; i++) {
+            p[i].from = from + (int64_t)(lcg(&x) % (100 * 1440)) * M;
+            p[i].to = p[i].from + (int64_t)(lcg(&x) % (10 * 1440)) * M;
+            if (lcg(&x) % 10 == 0)
+                p[i].to = ERMES_CLOCK_OPEN;
+        }
+        /* The due time: the end of the minute that uses up the budget; 0 when an open pause
+         * stops the clock first. */
+        for (t = from; left > 0 && t < from + 400 * 1440 * M; t += M) {
+            int open = 0;
+            for (size_t i = 0; i < np; i++)
+                open |= p[i].to == ERMES_CLOCK_OPEN && p[i].from <= t;
+            if (open) {
+                t = 0;
+                break;
+            }
+            if (minute_works(&c, t, p, np))
+                left -= M;
+        }
+        int64_t due = left > 0 ? 0 : t;
+        assert_int_equal(ermes__clock_due(&c, from, budget, p, np), due);
+        /* The working time over a span of up to 120 days, pauses closed at its end. */
+        int64_t to = from + (int64_t)(lcg(&x) % (120 * 1440)) * M;
+        ermes__span_t q[4];
+        for (size_t i = 0; i < np; i++) {
+            q[i] = p[i];
+            if (q[i].to == ERMES_CLOCK_OPEN)
+                q[i].to = to;
+        }
+        for (t = from; t < to; t += M)
+            ref += minute_works(&c, t, q, np) ? M : 0;
+        assert_int_equal(ermes__clock_elapsed(&c, from, to, q, np), ref);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +264,7 @@ int main(void)
         cmocka_unit_test(pauses_while_waiting),
         cmocka_unit_test(nis2_deadlines),
         cmocka_unit_test(warning_before_a_deadline),
+        cmocka_unit_test(whole_weeks_match_minute_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
