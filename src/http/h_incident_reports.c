@@ -51,18 +51,18 @@ static int decision_json(ermes__store_t *st, int64_t id, json_t *j)
 {
     char action[16], reason[1024];
     int64_t rule_id = 0, inc = 0;
-    int rc = ermes__store_report_decision_get(st, id, &rule_id, action, sizeof(action), &inc, reason,
-                                              sizeof(reason));
+    int rc = ermes__store_report_decision_get(st, id, &rule_id, action, sizeof(action), &inc,
+                                              reason, sizeof(reason));
 
     if (rc == ERMES_ENOTFOUND)
         return json_object_set_new(j, "decision", json_null());
     if (rc)
         return rc;
-    return json_object_set_new(
-        j, "decision",
-        json_pack("{s:o,s:s,s:o,s:s}", "rule_id", rule_id ? json_integer(rule_id) : json_null(),
-                  "action", action, "incident_id", inc ? json_integer(inc) : json_null(), "reason",
-                  reason));
+    return json_object_set_new(j, "decision",
+                               json_pack("{s:o,s:s,s:o,s:s}", "rule_id",
+                                         rule_id ? json_integer(rule_id) : json_null(), "action",
+                                         action, "incident_id",
+                                         inc ? json_integer(inc) : json_null(), "reason", reason));
 }
 
 static int one_cb(void *ctx, const ermes__incident_report_t *r)

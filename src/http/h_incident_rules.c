@@ -65,8 +65,7 @@ static enum MHD_Result write_rule(ermes__req_t *req, int64_t id)
     json_decref(body);
     if (rc) {
         ermes__diag_utf8(&d);
-        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s",
-                                  d.reason);
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
     if (!id)
         ermes__store_home_org(req->srv->store, &r.owner_org_id);

@@ -41,8 +41,8 @@ static int glob_match(const char *pat, const char *text)
         if (*pat == '*') {
             star = pat++;
             resume = text;
-        } else if (*pat == '?' || (*pat && tolower((unsigned char)*pat) ==
-                                               tolower((unsigned char)*text))) {
+        } else if (*pat == '?' ||
+                   (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)*text))) {
             pat++;
             text++;
         } else if (star) {
@@ -63,7 +63,8 @@ static int contains_nocase(const char *hay, const char *needle)
 
     for (; *hay; hay++) {
         size_t k = 0;
-        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+        while (k < n && hay[k] &&
+               tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
             k++;
         if (k == n)
             return 1;
@@ -78,11 +79,10 @@ int ermes__incident_rule_subject_match(const char *pattern, const char *subject)
     return contains_nocase(subject, pattern);
 }
 
-static int text_member(json_t *x, const char *key, char *dst, size_t cap, int min,
-                       ermes_diag_t *d)
+static int text_member(json_t *x, const char *key, char *dst, size_t cap, int min, ermes_diag_t *d)
 {
-    if (!json_is_string(x) || json_string_length(x) < (size_t)min ||
-        json_string_length(x) >= cap || strlen(json_string_value(x)) != json_string_length(x)) {
+    if (!json_is_string(x) || json_string_length(x) < (size_t)min || json_string_length(x) >= cap ||
+        strlen(json_string_value(x)) != json_string_length(x)) {
         ermes_diag_set(d, key, "%s must be a text of %d to %zu bytes", key, min, cap - 1);
         return ERMES_EINVAL;
     }
@@ -241,12 +241,12 @@ json_t *ermes__incident_rule_to_json(const ermes__incident_rule_t *r)
 {
     return json_pack("{s:I,s:I,s:s,s:b,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id",
                      (json_int_t)r->id, "position", (json_int_t)r->position, "name", r->name,
-                     "enabled", r->enabled, "condition", r->condition, "days",
-                     (json_int_t)r->days, "hours", (json_int_t)r->hours, "pattern", r->pattern,
-                     "rsit_class", r->rsit_class, "action", r->action, "open_class",
-                     r->open_class, "open_type", r->open_type, "severity", r->severity, "tlp",
-                     ermes_tlp_name(r->tlp), "created_at", (json_int_t)r->created_at,
-                     "updated_at", (json_int_t)r->updated_at);
+                     "enabled", r->enabled, "condition", r->condition, "days", (json_int_t)r->days,
+                     "hours", (json_int_t)r->hours, "pattern", r->pattern, "rsit_class",
+                     r->rsit_class, "action", r->action, "open_class", r->open_class, "open_type",
+                     r->open_type, "severity", r->severity, "tlp", ermes_tlp_name(r->tlp),
+                     "created_at", (json_int_t)r->created_at, "updated_at",
+                     (json_int_t)r->updated_at);
 }
 
 struct rules {
@@ -367,9 +367,9 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
             hit = ermes__incident_rule_subject_match(x->pattern, info.subject);
             snprintf(what, sizeof(what), "the subject matches \"%s\"", x->pattern);
         } else {
-            since = ermes__time_now_ms() -
-                    (strcmp(x->condition, "same_constituent_class") == 0 ? x->hours * HOUR_MS
-                                                                         : x->days * DAY_MS);
+            since = ermes__time_now_ms() - (strcmp(x->condition, "same_constituent_class") == 0
+                                                ? x->hours * HOUR_MS
+                                                : x->days * DAY_MS);
             if ((rc = ermes__store_rule_find_incident(st, x->condition, report_id, since,
                                                       x->rsit_class, &inc, what, sizeof(what))))
                 goto out;
@@ -387,12 +387,12 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
             snprintf(reason, sizeof(reason), "rule %lld \"%s\" (%s: %s): linked to incident %lld",
                      (long long)x->id, x->name, x->condition, what, (long long)inc);
         } else {
-            json_t *body = json_pack("{s:s,s:s,s:s,s:s}", "rsit_class", x->open_class,
-                                     "severity", x->severity, "tlp", ermes_tlp_name(info.tlp),
-                                     "title", "");
+            json_t *body = json_pack("{s:s,s:s,s:s,s:s}", "rsit_class", x->open_class, "severity",
+                                     x->severity, "tlp", ermes_tlp_name(info.tlp), "title", "");
             char title[256];
 
-            snprintf(title, sizeof(title), "%.200s", info.subject[0] ? info.subject : "(no subject)");
+            snprintf(title, sizeof(title), "%.200s",
+                     info.subject[0] ? info.subject : "(no subject)");
             if (body && x->open_type[0])
                 json_object_set_new(body, "rsit_type", json_string(x->open_type));
             if (body)
@@ -413,8 +413,8 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
             (rc = timeline_note(st, v, inc, report_id, r, reason)))
             goto out;
     }
-    rc = ermes__store_report_decision_put(st, report_id, r ? r->id : 0,
-                                          r ? r->action : "queue", inc, reason, info.tlp, &added);
+    rc = ermes__store_report_decision_put(st, report_id, r ? r->id : 0, r ? r->action : "queue",
+                                          inc, reason, info.tlp, &added);
     if (!rc && incident_id)
         *incident_id = inc;
 out:

@@ -88,6 +88,25 @@ int ermes__store_incident_rule_get(ermes__store_t *st, int64_t id, ermes__incide
     return rc;
 }
 
+/* Makes room at position for rule id (0: a new one): the rules at it and after move down one,
+ * so a rule put at a position is there, before the one that had it. */
+static int make_room(ermes__db_t *db, int64_t position, int64_t id)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE incident_rules SET position = position + 1"
+                                " WHERE position >= ? AND id <> ?",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, position);
+    ermes__db_bind_int(s, 2, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 static void bind_rule(ermes__db_stmt_t *s, const ermes__incident_rule_t *r)
 {
     ermes__db_bind_int(s, 1, r->position);
@@ -109,15 +128,30 @@ static void bind_rule(ermes__db_stmt_t *s, const ermes__incident_rule_t *r)
         ermes__db_bind_null(s, 14);
 }
 
+static int end_tx(ermes__db_t *db, int own, int rc)
+{
+    if (own) {
+        if (!rc)
+            rc = ermes__db_commit(db);
+        if (rc)
+            ermes__db_rollback(db);
+    }
+    return rc;
+}
+
 int ermes__store_incident_rule_insert(ermes__store_t *st, ermes__incident_rule_t *r)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, own = 0;
 
     if (!db)
         return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &own)))
+        return rc;
+    if (r->position && (rc = make_room(db, r->position, 0)))
+        goto out;
     if (!r->position) {
         if ((rc = ermes__db_prepare(db, "SELECT COALESCE(MAX(position), 0) FROM incident_rules",
                                     &s)))
@@ -126,7 +160,7 @@ int ermes__store_incident_rule_insert(ermes__store_t *st, ermes__incident_rule_t
             r->position = ermes__db_col_int(s, 0) + 1;
         ermes__db_done(s);
         if (rc < 0)
-            return rc;
+            goto out;
     }
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO incident_rules (position, name, enabled, condition,"
@@ -134,7 +168,7 @@ int ermes__store_incident_rule_insert(ermes__store_t *st, ermes__incident_rule_t
                                 " severity, tlp, owner_org_id, created_at, updated_at) VALUES"
                                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                                 &s)))
-        return rc;
+        goto out;
     bind_rule(s, r);
     ermes__db_bind_int(s, 15, now);
     ermes__db_bind_int(s, 16, now);
@@ -147,7 +181,8 @@ int ermes__store_incident_rule_insert(ermes__store_t *st, ermes__incident_rule_t
         rc = ERMES_ESTORE;
     }
     ermes__db_done(s);
-    return rc;
+out:
+    return end_tx(db, own, rc);
 }
 
 int ermes__store_incident_rule_update(ermes__store_t *st, ermes__incident_rule_t *r)
@@ -155,28 +190,41 @@ int ermes__store_incident_rule_update(ermes__store_t *st, ermes__incident_rule_t
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, own = 0, moved;
 
     if (!db)
         return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &own)))
+        return rc;
+    /* Only a move makes room: a rule edited in place keeps its place among equals. */
+    if ((rc = ermes__db_prepare(db, "SELECT position FROM incident_rules WHERE id = ?", &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, r->id);
+    rc = ermes__db_step(s);
+    moved = rc == 1 && ermes__db_col_int(s, 0) != r->position;
+    ermes__db_done(s);
+    if (rc < 0 || (moved && (rc = make_room(db, r->position, r->id))))
+        goto out;
     if ((rc = ermes__db_prepare(db,
                                 "UPDATE incident_rules SET position = ?, name = ?, enabled = ?,"
                                 " condition = ?, days = ?, hours = ?, pattern = ?, rsit_class = ?,"
                                 " action = ?, open_class = ?, open_type = ?, severity = ?, tlp = ?,"
                                 " owner_org_id = ?, updated_at = ? WHERE id = ?",
                                 &s)))
-        return rc;
+        goto out;
     bind_rule(s, r);
     ermes__db_bind_int(s, 15, now);
     ermes__db_bind_int(s, 16, r->id);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    if (ermes__db_changes(db) == 0)
-        return ERMES_ENOTFOUND;
-    r->updated_at = now;
-    return 0;
+    if (rc > 0)
+        rc = 0;
+    if (!rc && ermes__db_changes(db) == 0)
+        rc = ERMES_ENOTFOUND;
+    if (!rc)
+        r->updated_at = now;
+out:
+    return end_tx(db, own, rc);
 }
 
 int ermes__store_incident_rule_delete(ermes__store_t *st, int64_t id)
@@ -334,8 +382,7 @@ int ermes__store_rule_find_incident(ermes__store_t *st, const char *condition, i
             ermes__db_bind_int(s, 2, since);
             if ((rc = ermes__db_step(s)) == 1) {
                 *incident_id = ermes__db_col_int(s, 0);
-                snprintf(what, cap, "%s %s", ermes__db_col_text(s, 1),
-                         ermes__db_col_text(s, 2));
+                snprintf(what, cap, "%s %s", ermes__db_col_text(s, 1), ermes__db_col_text(s, 2));
             }
             ermes__db_done(s);
             if (rc < 0)
