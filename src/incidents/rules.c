@@ -239,14 +239,17 @@ int ermes__incident_rule_check(ermes__incident_rule_t *r, ermes_diag_t *d)
 
 json_t *ermes__incident_rule_to_json(const ermes__incident_rule_t *r)
 {
-    return json_pack("{s:I,s:I,s:s,s:b,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "id",
+    char created[ERMES_TIME_STRLEN], updated[ERMES_TIME_STRLEN];
+
+    ermes__time_format(r->created_at, created);
+    ermes__time_format(r->updated_at, updated);
+    return json_pack("{s:I,s:I,s:s,s:b,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
                      (json_int_t)r->id, "position", (json_int_t)r->position, "name", r->name,
-                     "enabled", r->enabled, "condition", r->condition, "days", (json_int_t)r->days,
-                     "hours", (json_int_t)r->hours, "pattern", r->pattern, "rsit_class",
-                     r->rsit_class, "action", r->action, "open_class", r->open_class, "open_type",
-                     r->open_type, "severity", r->severity, "tlp", ermes_tlp_name(r->tlp),
-                     "created_at", (json_int_t)r->created_at, "updated_at",
-                     (json_int_t)r->updated_at);
+                     "enabled", r->enabled, "condition", r->condition, "days",
+                     (json_int_t)r->days, "hours", (json_int_t)r->hours, "pattern", r->pattern,
+                     "rsit_class", r->rsit_class, "action", r->action, "open_class",
+                     r->open_class, "open_type", r->open_type, "severity", r->severity, "tlp",
+                     ermes_tlp_name(r->tlp), "created_at", created, "updated_at", updated);
 }
 
 struct rules {

@@ -589,7 +589,7 @@ static const char pg_schema_14[] =
  * report, so running the rules again changes nothing. The default: shared_observable within
  * 14 days links. */
 #define MIGRATION_35(ID, INT, META)                                                                \
-    "CREATE TABLE IF NOT EXISTS incident_rules (id " ID ","                                       \
+    "CREATE TABLE IF NOT EXISTS incident_rules (id " ID ","                                        \
     " position " INT " NOT NULL,"                                                                  \
     " name TEXT NOT NULL,"                                                                         \
     " enabled " INT " NOT NULL DEFAULT 1,"                                                         \
@@ -603,15 +603,15 @@ static const char pg_schema_14[] =
     " open_class TEXT NOT NULL DEFAULT '',"                                                        \
     " open_type TEXT NOT NULL DEFAULT '',"                                                         \
     " severity TEXT NOT NULL DEFAULT 'medium'," META ");"                                          \
-    "CREATE INDEX IF NOT EXISTS incident_rules_position ON incident_rules(position, id);"         \
+    "CREATE INDEX IF NOT EXISTS incident_rules_position ON incident_rules(position, id);"          \
     "CREATE TABLE IF NOT EXISTS incident_report_decisions ("                                       \
     " report_id " INT " PRIMARY KEY REFERENCES incident_reports(id) ON DELETE CASCADE,"            \
     " rule_id " INT ","                                                                            \
     " action TEXT NOT NULL,"                                                                       \
     " incident_id " INT ","                                                                        \
     " reason TEXT NOT NULL," META ");"                                                             \
-    "INSERT INTO incident_rules (position, name, enabled, condition, days, action, tlp,"          \
-    " created_at, updated_at) SELECT 1, 'shared observable, 14 days', 1, 'shared_observable',"    \
+    "INSERT INTO incident_rules (position, name, enabled, condition, days, action, tlp,"           \
+    " created_at, updated_at) SELECT 1, 'shared observable, 14 days', 1, 'shared_observable',"     \
     " 14, 'link', 'AMBER', 0, 0 WHERE NOT EXISTS (SELECT 1 FROM incident_rules);"
 
 static const char *const migrations[] = {
