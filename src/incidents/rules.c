@@ -245,11 +245,11 @@ json_t *ermes__incident_rule_to_json(const ermes__incident_rule_t *r)
     ermes__time_format(r->updated_at, updated);
     return json_pack("{s:I,s:I,s:s,s:b,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id",
                      (json_int_t)r->id, "position", (json_int_t)r->position, "name", r->name,
-                     "enabled", r->enabled, "condition", r->condition, "days",
-                     (json_int_t)r->days, "hours", (json_int_t)r->hours, "pattern", r->pattern,
-                     "rsit_class", r->rsit_class, "action", r->action, "open_class",
-                     r->open_class, "open_type", r->open_type, "severity", r->severity, "tlp",
-                     ermes_tlp_name(r->tlp), "created_at", created, "updated_at", updated);
+                     "enabled", r->enabled, "condition", r->condition, "days", (json_int_t)r->days,
+                     "hours", (json_int_t)r->hours, "pattern", r->pattern, "rsit_class",
+                     r->rsit_class, "action", r->action, "open_class", r->open_class, "open_type",
+                     r->open_type, "severity", r->severity, "tlp", ermes_tlp_name(r->tlp),
+                     "created_at", created, "updated_at", updated);
 }
 
 struct rules {

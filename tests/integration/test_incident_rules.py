@@ -127,6 +127,26 @@ class IncidentRulesTest(unittest.TestCase):
         s, _, _ = e.request("GET", RULES, token=tok)
         self.assertEqual(s, 403)
 
+    def test_cli(self):
+        rc, out, err = self.e.cli("incidents", "rules", "add", "phishing opens", "--condition",
+                                  "subject_pattern", "--pattern", "phish*", "--action", "open",
+                                  "--open-class", "fraud", "--open-type", "phishing", "--json")
+        self.assertEqual(rc, 0, err)
+        rid = json.loads(out)["id"]
+        rc, out, err = self.e.cli("incidents", "rules", "update", str(rid), "--disabled")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.e.cli("incidents", "rules", "list", "--json")
+        self.assertEqual(rc, 0, err)
+        mine = [r for r in json.loads(out) if r["id"] == rid]
+        self.assertEqual([(r["enabled"], r["open_class"]) for r in mine], [(False, "fraud")])
+        rc, out, err = self.e.cli("incidents", "rules", "add", "x", "--condition",
+                                  "subject_pattern", "--pattern", "a", "--action", "link")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("action", err)
+        rc, out, err = self.e.cli("incidents", "rules", "delete", str(rid))
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn(rid, [r["id"] for r in self.e.ok("GET", RULES)["data"]])
+
 
 if __name__ == "__main__":
     main()
