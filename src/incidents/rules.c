@@ -393,13 +393,26 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
             json_t *body = json_pack("{s:s,s:s,s:s,s:s}", "rsit_class", x->open_class, "severity",
                                      x->severity, "tlp", ermes_tlp_name(info.tlp), "title", "");
             char title[256];
+            size_t len = strlen(info.subject);
+            json_t *t;
 
-            snprintf(title, sizeof(title), "%.200s",
-                     info.subject[0] ? info.subject : "(no subject)");
+            /* The subject as the title, cut at a character boundary; a subject that is not
+             * UTF-8 text gives a title naming the report. */
+            if (len > 200)
+                for (len = 200; len > 0 && (info.subject[len] & 0xC0) == 0x80; len--)
+                    ;
+            memcpy(title, info.subject, len);
+            title[len] = 0;
+            if (!(t = len ? json_string(title) : NULL)) {
+                snprintf(title, sizeof(title), "Incident report %lld", (long long)report_id);
+                t = json_string(title);
+            }
             if (body && x->open_type[0])
                 json_object_set_new(body, "rsit_type", json_string(x->open_type));
             if (body)
-                json_object_set_new(body, "title", json_string(title));
+                json_object_set_new(body, "title", t);
+            else
+                json_decref(t);
             ermes_diag_clear(&d);
             rc = body ? ermes__incident_create(st, v, body, &inc, &d) : ERMES_ENOMEM;
             json_decref(body);
