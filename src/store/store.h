@@ -1084,9 +1084,9 @@ typedef struct ermes__incident_rule {
     char condition[32]; /* shared_observable, same_thread, same_constituent_class,
                          * subject_pattern */
     int64_t days, hours;
-    char pattern[257];    /* subject_pattern: a substring or a glob, case-insensitive */
-    char rsit_class[65];  /* same_constituent_class: the incident's class */
-    char action[16];      /* link, open, queue */
+    char pattern[257];   /* subject_pattern: a substring or a glob, case-insensitive */
+    char rsit_class[65]; /* same_constituent_class: the incident's class */
+    char action[16];     /* link, open, queue */
     char open_class[65], open_type[65], severity[16]; /* open: the new incident's */
     ermes_tlp_t tlp;
     int64_t owner_org_id, created_at, updated_at;
