@@ -71,6 +71,8 @@ int ermes__cmd_notify(cli_t *c);
 int ermes__cmd_notify_review(cli_t *c, const char *sub);
 /* notify templates (cmd_notify_templates.c); dir: notify_templates. */
 int ermes__cmd_notify_templates(cli_t *c, const char *dir);
+/* `ermes incidents rules ...` (cmd_incident_rules.c). */
+int ermes__cmd_incidents_rules(cli_t *c);
 int ermes__cmd_match(cli_t *c);
 int ermes__cmd_indicators(cli_t *c);
 int ermes__cmd_misp(cli_t *c);

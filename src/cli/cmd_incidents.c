@@ -20,6 +20,10 @@ static void help(FILE *f)
             "usage: ermes incidents [list] [--status S] [--severity S] [--open] [--unassigned]\n"
             "                       [--late] [--due-soon] [--org ORG] [--limit N] [--json]\n"
             "       ermes incidents show ID [--json]\n"
+            "       ermes incidents rules list|add NAME|update ID|delete ID [--condition C]\n"
+            "                       [--action A] [--days N] [--hours N] [--rsit-class X]\n"
+            "                       [--pattern P] [--open-class X] [--open-type Y] [--position N]\n"
+            "                       [--enabled|--disabled] (incidents rules --help)\n"
             "       ermes incidents create --title TEXT [FIELDS] [--template NAME] [--json]\n"
             "       ermes incidents update ID [FIELDS] [--status S] [--json]\n"
             "       ermes incidents close ID [--json]\n"
@@ -318,6 +322,11 @@ int ermes__cmd_incidents(cli_t *c)
     const char *hours = NULL, *holidays = NULL, *severity_arg = NULL;
     ermes_diag_t d;
 
+    /* The incident rules: their own file (cmd_incident_rules.c). */
+    if (c->nargs > 0 && strcmp(cli_arg(c, 0), "rules") == 0) {
+        rc = ermes__cmd_incidents_rules(c);
+        goto out;
+    }
     /* Coordination with constituents: its own file (cmd_incident_write.c). */
     if (c->nargs > 0 &&
         (strcmp(cli_arg(c, 0), "write") == 0 || strcmp(cli_arg(c, 0), "correspondence") == 0)) {

@@ -53,7 +53,7 @@ static const struct command {
     {"vulns", ermes__cmd_vulns, "import CVE 5, NVD, KEV and EPSS data; warn constituents"},
     {"assets", ermes__cmd_assets, "constituents' assets: CPE, purl, CSV and SBOM import"},
     {"incidents", ermes__cmd_incidents,
-     "incidents: list, show, create, update, close, merge, comment, write; triage"},
+     "incidents: list, show, create, update, close, merge, comment, write; triage; rules"},
     {"stats", ermes__cmd_stats, "figures: incidents (reaction times, SLA compliance)"},
     {"migrate", ermes__cmd_migrate,
      "copy the database whole to PostgreSQL (--to postgresql://...) or back to SQLite"},

@@ -45,6 +45,26 @@ enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req)
     return ermes__reply_page(req, c.data, more, c.last_id);
 }
 
+/* What the incident rules decided (src/incidents/rules.c): "decision": {rule_id, action,
+ * incident_id, reason}, null while none ran. */
+static int decision_json(ermes__store_t *st, int64_t id, json_t *j)
+{
+    char action[16], reason[1024];
+    int64_t rule_id = 0, inc = 0;
+    int rc = ermes__store_report_decision_get(st, id, &rule_id, action, sizeof(action), &inc,
+                                              reason, sizeof(reason));
+
+    if (rc == ERMES_ENOTFOUND)
+        return json_object_set_new(j, "decision", json_null());
+    if (rc)
+        return rc;
+    return json_object_set_new(j, "decision",
+                               json_pack("{s:o,s:s,s:o,s:s}", "rule_id",
+                                         rule_id ? json_integer(rule_id) : json_null(), "action",
+                                         action, "incident_id",
+                                         inc ? json_integer(inc) : json_null(), "reason", reason));
+}
+
 static int one_cb(void *ctx, const ermes__incident_report_t *r)
 {
     json_t **out = ctx;
@@ -78,5 +98,7 @@ enum MHD_Result ermes__h_incident_report_get(ermes__req_t *req)
         return ermes__reply_failure(req, ERMES_ESTORE, NULL);
     }
     json_object_set_new(j, "observables", obs);
+    if (decision_json(req->srv->store, id, j))
+        return ermes__reply_failure(req, ERMES_ESTORE, NULL);
     return ermes__reply_json(req, 200, j);
 }

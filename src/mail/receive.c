@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "ermes/net.h"
 #include "incidents/incidents.h"
+#include "incidents/rules.h"
 #include "intake/intake.h"
 #include "mail/observables.h"
 #include "mail/parse.h"
@@ -535,6 +536,15 @@ static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mai
         goto out;
     snprintf(row->kind, sizeof(row->kind), "report");
     row->incident_report_id = r.id;
+    /* The incident rules (src/incidents/rules.c) link it, open an incident or leave it for
+     * triage; a failure there leaves it for triage, the report is kept. */
+    {
+        int64_t inc = 0;
+        int rrc = ermes__incident_rules_run(m->store, &m->staff, r.id, &inc);
+        if (rrc)
+            ermes__log(ERMES_LOG_WARNING, "mail %lld: incident rules failed (%s): left for triage",
+                       (long long)row->id, ermes_strerror(rrc));
+    }
     row->tlp = r.tlp;
     if (obs.truncated) {
         size_t n = strlen(row->reason);

@@ -1075,6 +1075,49 @@ typedef int (*ermes__store_recipient_cb)(void *ctx, const char *recipient, const
 int ermes__store_notification_recipient_each(ermes__store_t *st, int64_t notification_id,
                                              ermes__store_recipient_cb cb, void *ctx);
 
+/* ---- incident rules (incident_rules.c): src/incidents/rules.c decides with them ---------- */
+
+typedef struct ermes__incident_rule {
+    int64_t id, position;
+    char name[129];
+    int enabled;
+    char condition[32]; /* shared_observable, same_thread, same_constituent_class,
+                         * subject_pattern */
+    int64_t days, hours;
+    char pattern[257];   /* subject_pattern: a substring or a glob, case-insensitive */
+    char rsit_class[65]; /* same_constituent_class: the incident's class */
+    char action[16];     /* link, open, queue */
+    char open_class[65], open_type[65], severity[16]; /* open: the new incident's */
+    ermes_tlp_t tlp;
+    int64_t owner_org_id, created_at, updated_at;
+} ermes__incident_rule_t;
+typedef int (*ermes__store_incident_rule_cb)(void *ctx, const ermes__incident_rule_t *r);
+/* In order (position, then id). */
+int ermes__store_incident_rule_each(ermes__store_t *st, ermes__store_incident_rule_cb cb,
+                                    void *ctx);
+int ermes__store_incident_rule_get(ermes__store_t *st, int64_t id, ermes__incident_rule_t *out);
+/* insert: fills id and times (position 0: after the last); update: every member; ENOTFOUND. */
+int ermes__store_incident_rule_insert(ermes__store_t *st, ermes__incident_rule_t *r);
+int ermes__store_incident_rule_update(ermes__store_t *st, ermes__incident_rule_t *r);
+int ermes__store_incident_rule_delete(ermes__store_t *st, int64_t id);
+/* What decided for a report: put once (a second put for the same report changes nothing,
+ * *added 0); get: ERMES_ENOTFOUND when none. reason is copied into a buffer of cap bytes. */
+int ermes__store_report_decision_put(ermes__store_t *st, int64_t report_id, int64_t rule_id,
+                                     const char *action, int64_t incident_id, const char *reason,
+                                     ermes_tlp_t tlp, int *added);
+int ermes__store_report_decision_get(ermes__store_t *st, int64_t report_id, int64_t *rule_id,
+                                     char *action, size_t action_cap, int64_t *incident_id,
+                                     char *reason, size_t cap);
+/* The open incident (neither resolved, closed nor merged) updated since `since` (ms) that the
+ * condition finds for report_id, newest first: *incident_id (0: none); what was shared into
+ * what (cap bytes). shared_observable: an observable of the report is one of another report
+ * linked to it or one of its own; same_thread: a linked report whose subject is the report's
+ * without its Re:/Fwd: prefixes; same_constituent_class: the report's constituent is the
+ * incident's and its RSIT class is rsit_class. */
+int ermes__store_rule_find_incident(ermes__store_t *st, const char *condition, int64_t report_id,
+                                    int64_t since, const char *rsit_class, int64_t *incident_id,
+                                    char *what, size_t cap);
+
 /* Stores incident report r with its observables in one transaction; fills r->id and times. */
 int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_report_t *r,
                                         const ermes__report_observable_t *obs, size_t nobs);

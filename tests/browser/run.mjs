@@ -1112,6 +1112,33 @@ test('constituent_view_other', async () => {
   noErrors(page);
 });
 
+// The incident rules panel on the incidents queue (staff): the shipped rule is listed; a rule
+// added with the form appears in its place, is turned off and deleted.
+test('incident_rules_panel', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/incidents');
+  await ready(page);
+  const rules = page.locator('table.incident-rules');
+  await rules.filter({ hasText: /shared observable: 14 days/ }).waitFor();
+  const form = page.locator('form[aria-label="Add an incident rule"]');
+  await form.getByLabel('Name').fill('Browser urgent queue');
+  await form.getByLabel('When the report').selectOption('subject_pattern');
+  await form.getByLabel('Subject pattern').fill('urgent*');
+  await form.getByLabel('Then').selectOption('queue');
+  await form.getByLabel('Position').fill('1');
+  await form.getByRole('button', { name: 'Add rule' }).click();
+  const row = rules.locator('tbody tr', { hasText: 'Browser urgent queue' });
+  await row.waitFor();
+  assert.match(await rules.locator('tbody tr').first().textContent(), /Browser urgent queue/, 'position 1 is first');
+  await shot(page, 'incident_rules');
+  await row.getByRole('button', { name: 'on' }).click();
+  await row.getByRole('button', { name: 'off' }).waitFor();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await rules.locator('tbody tr', { hasText: 'Browser urgent queue' }).waitFor({ state: 'detached' });
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;

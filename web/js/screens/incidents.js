@@ -5,6 +5,7 @@
 import { api, get, post } from '../api.js';
 import { correspondence } from './correspondence.js';
 import { attachments } from './attachments.js';
+import { rulesPanel } from './incident_rules.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
 import { correlationSection } from '../correlations.js';
 
@@ -72,6 +73,7 @@ async function list(view, ctx) {
     const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
     box.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/incidents?' + next }, 'Next page')));
   }
+  if (staff) view.append(rulesPanel());
 }
 
 function clocks(inc) {
@@ -91,6 +93,7 @@ function entryText(e) {
     const when = d.state === 'late' ? 'late' : 'due soon';
     return `${d.deadline} ${when} (due ${d.due})${d.mail_to ? `, e-mailed to ${d.mail_to}` : ''}`;
   }
+  if (e.kind === 'rule') return `incident report ${d.report}: ${d.reason}`;
   return JSON.stringify(d);
 }
 
