@@ -20,7 +20,9 @@
     "(CASE " T ".tlp WHEN 'CLEAR' THEN 1 WHEN 'GREEN' THEN 2 WHEN 'AMBER' THEN 4"                  \
     " WHEN 'AMBER+STRICT' THEN 8 ELSE 16 END)"
 
-/* The filter of ermes__store_stix_each and _delete. ?1 ?2: keyset; ?3: added_after; ?4 ?5 ?6:
+/* The filter of ermes__store_stix_each and _delete. ?1 ?2: keyset, a row value
+ * (as "a > ?1 OR (a = ?1 AND b > ?2)" it was not an index range: each page read every row before
+ * it); ?3: added_after; ?4 ?5 ?6:
  * TLP masks and organisation; ?7..?15 ids; ?16..?24 types; ?25..?33 spec versions (none listed:
  * the newest spec version of each object, as TAXII 2.1 section 3.4.2 wants); ?34 ?35:
  * collection and select_all; ?36: versions (0 last, 1 first, 2 all, 3 listed, all of them
@@ -36,7 +38,7 @@
 #define STIX_IDS_LISTED " AND ?7 = 1 AND o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 #define STIX_WHERE STIX_WHERE_OF(STIX_IDS_ANY)
 #define STIX_WHERE_OF(ids)                                                                         \
-    " (o.date_added > ?1 OR (o.date_added = ?1 AND o.id > ?2)) AND o.date_added > ?3"              \
+    " (o.date_added, o.id) > (?1, ?2) AND o.date_added > ?3"                                       \
     " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
     "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0))"                                 \
     ids                                                                                            \
