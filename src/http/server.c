@@ -871,8 +871,16 @@ static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
         if (!pthread_equal(cs->owner, self) || cs->phase == PHASE_ANSWER)
             continue;
         if (kind == MHD_ERR_HEAD) {
-            found = cs;
-            n++;
+            /* Only a connection where such an error can happen: a request line too long
+             * has not reached on_uri (idle); a head too large or without Host has (head); a
+             * line that does not parse may be either. One whose head is done (body) is not. */
+            int can = status == 414                                   ? cs->phase == PHASE_IDLE
+                      : status == 431 || strstr(msg, "Host:") != NULL ? cs->phase == PHASE_HEAD
+                                                                      : cs->phase != PHASE_BODY;
+            if (can) {
+                found = cs;
+                n++;
+            }
         } else if (cs->phase == PHASE_HEAD) {
             const char *cl =
                 MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");

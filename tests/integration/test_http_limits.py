@@ -542,6 +542,12 @@ class HttpLimitsTest(unittest.TestCase):
                             victim = self.e.ok("POST", "/api/v1/assets",
                                                {"org": "LIM", "product": "doomed"},
                                                expect=201)["id"]
+                        elif path == "/api/v1/incident-rules/{id}":
+                            victim = self.e.ok("POST", "/api/v1/incident-rules",
+                                               {"name": "doomed rule",
+                                                "condition": "subject_pattern",
+                                                "pattern": "doomed", "action": "queue"},
+                                               expect=201)["id"]
                         elif path == "/api/v1/notification-templates/{lang}":
                             victim = "sv"
                             self.e.ok("PUT", "/api/v1/notification-templates/sv",
