@@ -229,20 +229,7 @@ out:
 
 int ermes__store_incident_rule_delete(ermes__store_t *st, int64_t id)
 {
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "DELETE FROM incident_rules WHERE id = ?", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    if (rc < 0)
-        return rc;
-    return ermes__db_changes(db) ? 0 : ERMES_ENOTFOUND;
+    return ermes__db_exec_id(st, "DELETE FROM incident_rules WHERE id = ?1 RETURNING id", id);
 }
 
 int ermes__store_report_decision_put(ermes__store_t *st, int64_t report_id, int64_t rule_id,

@@ -124,18 +124,7 @@ int ermes__store_peer_state(ermes__store_t *st, const ermes__peer_t *p)
 
 int ermes__store_peer_delete(ermes__store_t *st, int64_t id)
 {
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "DELETE FROM peers WHERE id = ?1 RETURNING id", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    return ermes__db_exec_id(st, "DELETE FROM peers WHERE id = ?1 RETURNING id", id);
 }
 
 static ermes_tlp_t tlp_of(const char *t, ermes_tlp_t dflt)

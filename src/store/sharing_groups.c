@@ -51,18 +51,7 @@ int ermes__store_sharing_group_put(ermes__store_t *st, ermes__sharing_group_t *g
 
 int ermes__store_sharing_group_delete(ermes__store_t *st, int64_t id)
 {
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    int rc;
-
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "DELETE FROM sharing_groups WHERE id = ?1 RETURNING id", &s)))
-        return rc;
-    ermes__db_bind_int(s, 1, id);
-    rc = ermes__db_step(s);
-    ermes__db_done(s);
-    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+    return ermes__db_exec_id(st, "DELETE FROM sharing_groups WHERE id = ?1 RETURNING id", id);
 }
 
 int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,

@@ -41,6 +41,25 @@ static inline int ermes__tx_start(ermes__db_t *db, int *owned)
     return *owned ? ermes__db_begin(db, 1) : 0;
 }
 
+/* One statement about one row by its id (bound to ?1) that says whether it found it, as
+ * "DELETE FROM t WHERE id = ?1 RETURNING id": 0 when a row came back, ERMES_ENOTFOUND when
+ * none did, or a negative error. */
+static inline int ermes__db_exec_id(struct ermes__store *st, const char *sql, int64_t id)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, sql, &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc == 0 ? ERMES_ENOTFOUND : rc;
+}
+
 /* The pagination loop of every listing: the query's LIMIT is bound to ermes__page_limit(limit)
  * (one row more than the page, to know whether more follow; no limit when limit <= 0), and
  * ermes__page_step(s, limit, &n, more) steps it: 1 with a row to read (counted in *n), 0 at
