@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 
 #include "access/access.h"
@@ -163,47 +164,61 @@ static void set_phase(ermes__server_t *srv, ermes_conn_state_t *cs, conn_phase_t
 
 /* Answers on the socket itself, bypassing libmicrohttpd, then shuts the connection down: for
  * the errors it would answer with its own HTML page (sometimes with the head twice) or not at
- * all, and for deadlines. Only over plain HTTP (over HTTPS the bytes would have to be
- * encrypted: the connection is only shut down). Caller holds srv->conns_lock. */
-static void refuse_locked(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned status,
-                          const char *reason, const char *code, const char *message)
+ * all, and for deadlines. Over HTTPS the answer must go through the connection's TLS session,
+ * which only its own worker thread may use: from there (own_thread) it is written through
+ * GnuTLS; from the sweeper the connection is only shut down. Caller holds srv->conns_lock. */
+static void refuse_locked(ermes__server_t *srv, ermes_conn_state_t *cs, int own_thread,
+                          unsigned status, const char *reason, const char *code,
+                          const char *message)
 {
-    char body[384], head[1024];
+    char out[1536];
     int nb, nh;
 
     if (cs->refused)
         return;
     cs->refused = 1;
     srv->live_conns--;
-    if (!srv->tls_cert_pem) {
+    if (!srv->tls_cert_pem || own_thread) {
+        char body[384];
+
         nb = snprintf(body, sizeof(body),
                       "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":null}}", code,
                       message);
-        nh = snprintf(head, sizeof(head),
-                      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n"
-                      "Content-Security-Policy: " ERMES_CSP "\r\n"
-                      "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-                      "X-Frame-Options: DENY\r\n\r\n",
-                      status, reason, nb);
-        if (nb > 0 && nh > 0 && (size_t)nb < sizeof(body) && (size_t)nh < sizeof(head)) {
-            struct iovec iov[2] = {{head, (size_t)nh}, {body, (size_t)nb}};
-            struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-            /* A few hundred bytes into an empty socket buffer: one call, never blocking. */
-            (void)!sendmsg(cs->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        nh = nb > 0 && (size_t)nb < sizeof(body)
+                 ? snprintf(out, sizeof(out),
+                            "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+                            "Content-Length: %d\r\nConnection: close\r\nCache-Control: "
+                            "no-store\r\nContent-Security-Policy: " ERMES_CSP "\r\n"
+                            "X-Content-Type-Options: nosniff\r\nReferrer-Policy: "
+                            "no-referrer\r\nX-Frame-Options: DENY\r\n\r\n%s",
+                            status, reason, nb, body)
+                 : -1;
+        if (nh > 0 && (size_t)nh < sizeof(out)) {
+            if (!srv->tls_cert_pem) {
+                /* A few hundred bytes into an empty socket buffer: one call, never blocking. */
+                (void)!send(cs->fd, out, (size_t)nh, MSG_NOSIGNAL | MSG_DONTWAIT);
+            } else {
+                const union MHD_ConnectionInfo *ci =
+                    MHD_get_connection_info(cs->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+                /* One TLS record; libmicrohttpd's own answer, queued next, then fails on the
+                 * shut socket and the connection is closed. */
+                if (ci && ci->tls_session)
+                    (void)gnutls_record_send((gnutls_session_t)ci->tls_session, out, (size_t)nh);
+            }
         }
     }
     /* Reading stops too: what the client still sends is not a request. */
     shutdown(cs->fd, SHUT_RDWR);
 }
 
+/* On the connection's own worker thread (a libmicrohttpd callback of the connection). */
 static void refuse(ermes__server_t *srv, ermes_conn_state_t *cs, unsigned status,
                    const char *reason, const char *code, const char *message)
 {
     if (!cs)
         return;
     pthread_mutex_lock(&srv->conns_lock);
-    refuse_locked(srv, cs, status, reason, code, message);
+    refuse_locked(srv, cs, 1, status, reason, code, message);
     pthread_mutex_unlock(&srv->conns_lock);
 }
 
@@ -233,11 +248,11 @@ static void evict_locked(ermes__server_t *srv, ermes_conn_state_t *fresh)
     if (idle || head) {
         ermes__log(ERMES_LOG_WARNING, "http: max_connections reached: the connection that "
                                       "waited longest without a request is closed");
-        refuse_locked(srv, idle ? idle : head, 503, "Service Unavailable", "unavailable",
+        refuse_locked(srv, idle ? idle : head, 0, 503, "Service Unavailable", "unavailable",
                       "the server is at max_connections and this connection had sent no "
                       "request");
     } else {
-        refuse_locked(srv, fresh, 503, "Service Unavailable", "unavailable",
+        refuse_locked(srv, fresh, 0, 503, "Service Unavailable", "unavailable",
                       "the server is at max_connections");
     }
 }
@@ -306,7 +321,7 @@ static void *sweeper_main(void *arg)
                 continue;
             ermes__log(ERMES_LOG_WARNING, "http: a request %s too slowly, connection closed",
                        cs->phase == PHASE_BODY ? "body arrived" : "head arrived");
-            refuse_locked(srv, cs, 408, "Request Timeout", "request_timeout",
+            refuse_locked(srv, cs, 0, 408, "Request Timeout", "request_timeout",
                           cs->phase == PHASE_BODY ? "the request took longer than request_deadline"
                                                   : "the request head took longer than "
                                                     "head_timeout");
@@ -331,10 +346,11 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-/* Counts Content-Length and chunked Transfer-Encoding headers (on_request). */
+/* Counts Content-Length, Transfer-Encoding and Host headers (on_request). */
 typedef struct framing {
     int content_length;
     int transfer_encoding;
+    int host;
 } framing_t;
 
 static enum MHD_Result count_framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -348,6 +364,8 @@ static enum MHD_Result count_framing_cb(void *cls, enum MHD_ValueKind kind, cons
         f->content_length++;
     else if (strcasecmp(key, "Transfer-Encoding") == 0)
         f->transfer_encoding++;
+    else if (strcasecmp(key, "Host") == 0)
+        f->host++;
     return MHD_YES;
 }
 
@@ -599,7 +617,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int known = 0;
         int nul = *con_cls == &url_had_nul, too_many = *con_cls == &url_too_many;
         ermes_conn_state_t *cs = conn_state(conn);
-        framing_t fr = {0, 0};
+        framing_t fr = {0, 0, 0};
+        int no_host;
 
         req = ermes__calloc(1, sizeof(*req));
         if (!req)
@@ -628,12 +647,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* One framing per request (RFC 9112 section 6.3): a request that could be read two
          * ways is refused and its connection closed, as nothing after it can be trusted. */
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing_cb, &fr);
-        if (too_many || fr.content_length > 1 || (fr.content_length && fr.transfer_encoding)) {
+        /* RFC 9112 section 3.2: an HTTP/1.1 request without (or with several) Host is a 400.
+         * libmicrohttpd lets it through at its default strictness. */
+        no_host = strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && fr.host != 1;
+        if (too_many || no_host || fr.content_length > 1 ||
+            (fr.content_length && fr.transfer_encoding)) {
             ermes__reply_header(req, "Connection", "close");
             if (too_many)
                 return ermes__reply_error(req, 414, "too_many_parameters", NULL,
                                           "a request may have at most %ld query parameters",
                                           srv->cfg->max_query_params);
+            if (no_host)
+                return ermes__reply_error(req, 400, "bad_request", NULL,
+                                          fr.host ? "more than one Host header"
+                                                  : "an HTTP/1.1 request needs a Host header");
             return ermes__reply_error(req, 400, "bad_request", NULL, "%s",
                                       fr.content_length > 1
                                           ? "more than one Content-Length header"
@@ -828,13 +855,20 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /* libmicrohttpd answers some malformed requests itself, before any callback of ours sees their
  * head: a request line or head too long (414, 431), a malformed Content-Length (400, 413; in
- * 0.9.75 with its response head twice), a missing Host. It answers with an HTML page, and logs
+ * 0.9.75 with its response head twice). (A missing Host is ermes's to refuse: on_request.)
+ * It answers with an HTML page, and logs
  * the error first, on the worker thread that serves the connection, before sending anything.
- * So the connection is found among that thread's connections that are reading a request: when
- * exactly one is, it is the one (for a Content-Length error: when exactly one head of the
- * thread has a malformed Content-Length), and it gets its answer in JSON here (refuse_locked).
- * When two of the thread's connections are reading a request at that moment,
- * libmicrohttpd's own answer goes out. Errors in a body are left alone. */
+ * So the connection is found among that thread's connections, and gets its answer in JSON
+ * here (refuse_locked), over HTTP and HTTPS alike:
+ *   - a Content-Length error is found in a complete head that has not reached us:
+ *     libmicrohttpd checks it right after the head's empty line and, when they hold, calls
+ *     on_request at once, in the same step; so the thread's one connection whose head is
+ *     complete (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE answers) but still in PHASE_HEAD is
+ *     the one, whatever its neighbours do;
+ *   - an error in the middle of a head (a line or head too long, a line that does not parse)
+ *     is pinned when exactly one of the thread's connections is at a stage where it can
+ *     happen; when two are, libmicrohttpd's own page goes out rather than a guess.
+ * Errors in a body are left alone. */
 typedef enum { MHD_ERR_NONE, MHD_ERR_LENGTH, MHD_ERR_LENGTH_BIG, MHD_ERR_HEAD } mhd_error_t;
 
 static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
@@ -856,7 +890,7 @@ static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
             status = status * 10 + (unsigned)(*p - '0');
         /* Only errors of a request head: a body's (chunked encoding) are not these. */
         if (status == 414 || status == 431 ||
-            (status == 400 && (strstr(msg, "syntactically incorrect") || strstr(msg, "Host:"))))
+            (status == 400 && strstr(msg, "syntactically incorrect")))
             kind = MHD_ERR_HEAD;
     }
     if (kind == MHD_ERR_NONE)
@@ -870,21 +904,25 @@ static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
     for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
         if (!pthread_equal(cs->owner, self) || cs->phase == PHASE_ANSWER)
             continue;
-        if (kind == MHD_ERR_HEAD) {
+        if (kind != MHD_ERR_HEAD) {
+            /* A complete head not handed to us: only the erring one (see above). */
+            const char *cl;
+            if (cs->phase != PHASE_HEAD || cs->refused ||
+                !MHD_get_connection_info(cs->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE))
+                continue;
+            cl = MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
+            if (!cl || content_length_ok(cl))
+                continue;
+            found = cs;
+            n++;
+        } else {
             /* Only a connection where such an error can happen: a request line too long
-             * has not reached on_uri (idle); a head too large or without Host has (head); a
-             * line that does not parse may be either. One whose head is done (body) is not. */
-            int can = status == 414                                   ? cs->phase == PHASE_IDLE
-                      : status == 431 || strstr(msg, "Host:") != NULL ? cs->phase == PHASE_HEAD
-                                                                      : cs->phase != PHASE_BODY;
+             * has not reached on_uri (idle); a head too large has (head); a line that does
+             * not parse may be either. One whose head is done (body) is not. */
+            int can = status == 414   ? cs->phase == PHASE_IDLE
+                      : status == 431 ? cs->phase == PHASE_HEAD
+                                      : cs->phase != PHASE_BODY;
             if (can) {
-                found = cs;
-                n++;
-            }
-        } else if (cs->phase == PHASE_HEAD) {
-            const char *cl =
-                MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
-            if (cl && !content_length_ok(cl)) {
                 found = cs;
                 n++;
             }
@@ -892,22 +930,19 @@ static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
     }
     if (n == 1 && found->phase != PHASE_BODY && !found->refused) {
         if (kind == MHD_ERR_LENGTH)
-            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+            refuse_locked(srv, found, 1, 400, "Bad Request", "bad_request",
                           "Content-Length must be a number of bytes (digits only)");
         else if (kind == MHD_ERR_LENGTH_BIG)
-            refuse_locked(srv, found, 413, "Content Too Large", "payload_too_large",
+            refuse_locked(srv, found, 1, 413, "Content Too Large", "payload_too_large",
                           "Content-Length does not fit in 64 bits");
         else if (status == 414)
-            refuse_locked(srv, found, 414, "URI Too Long", "uri_too_long",
+            refuse_locked(srv, found, 1, 414, "URI Too Long", "uri_too_long",
                           "the request line is too long");
         else if (status == 431)
-            refuse_locked(srv, found, 431, "Request Header Fields Too Large", "header_too_large",
+            refuse_locked(srv, found, 1, 431, "Request Header Fields Too Large", "header_too_large",
                           "the request head is too large (max_header)");
-        else if (strstr(msg, "Host:"))
-            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
-                          "an HTTP/1.1 request needs a Host header");
         else
-            refuse_locked(srv, found, 400, "Bad Request", "bad_request",
+            refuse_locked(srv, found, 1, 400, "Bad Request", "bad_request",
                           "the request line or a header is malformed");
     }
 out:

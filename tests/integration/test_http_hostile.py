@@ -8,8 +8,12 @@ Slow clients come from other loopback addresses (127.0.0.2...) than the normal c
 import json
 import os
 import re
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -35,7 +39,7 @@ def read_all(s, limit=10.0):
             if not chunk:
                 return out, True
             out += chunk
-    except (ConnectionResetError, BrokenPipeError):
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
         return out, True
     except socket.timeout:
         return out, False
@@ -228,13 +232,33 @@ class FramingTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.e.close()
 
+    def connect(self, source="127.0.0.1"):
+        return connect_from(self.e.port, source)
+
     def exchange(self, data, source="127.0.0.1"):
-        s = connect_from(self.e.port, source)
+        s = self.connect(source)
         try:
             s.sendall(data)
             return read_all(s, 10.0)
         finally:
             s.close()
+
+    def get(self, path):
+        """GET path as the admin over this test's own kind of connection: (status, body)."""
+        resp, _ = self.exchange(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                                 "Connection: close\r\n\r\n" % (path, self.e.token)).encode())
+        return status_of(resp), resp.partition(b"\r\n\r\n")[2]
+
+    def wait_connections(self, n):
+        """Until the daemon counts n open connections besides the one asking (60 s at most)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, body = self.get("/metrics")
+            m = re.search(rb"(?m)^ermes_http_connections (\d+)", body)
+            if m and int(m.group(1)) >= n + 1:
+                return
+            time.sleep(0.05)
+        self.fail("the daemon never counted %d connections" % n)
 
     def assert_one_json_error(self, resp, closed, status):
         self.assertTrue(closed, "the connection was left open: %r" % resp[:300])
@@ -258,7 +282,7 @@ class FramingTest(unittest.TestCase):
         resp, closed = self.exchange(self.post_head("Content-Length: %d\r\nContent-Length: 5\r\n"
                                                     % len(body)) + body)
         self.assert_one_json_error(resp, closed, 400)
-        self.assertEqual(self.e.request("GET", "/api/v1/organisations/TWOCL")[0], 404)
+        self.assertEqual(self.get("/api/v1/organisations/TWOCL")[0], 404)
 
     def test_content_length_with_chunked(self):
         body = b'{"short_name": "CLTE", "name": "x"}'
@@ -266,7 +290,7 @@ class FramingTest(unittest.TestCase):
             self.post_head("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")
             + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
         self.assert_one_json_error(resp, closed, 400)
-        self.assertEqual(self.e.request("GET", "/api/v1/organisations/CLTE")[0], 404)
+        self.assertEqual(self.get("/api/v1/organisations/CLTE")[0], 404)
 
     def test_negative_content_length(self):
         for cl in (b"-1", b"-0", b"12abc", b"+5", b" "):
@@ -279,9 +303,39 @@ class FramingTest(unittest.TestCase):
         resp, closed = self.exchange(self.post_head("Content-Length: %s\r\n" % ("9" * 30)))
         self.assert_one_json_error(resp, closed, 413)
 
+    def test_missing_host(self):
+        resp, closed = self.exchange(b"GET /healthz HTTP/1.1\r\n\r\n")
+        err = self.assert_one_json_error(resp, closed, 400)
+        self.assertIn("Host", err["message"])
+
+    def test_bad_heads_beside_heads_under_way(self):
+        # Other connections (of the same worker thread, with --threads 1) in the middle of
+        # their heads: the bad head is still told apart from them, and they are answered as if
+        # nothing happened.
+        for bad, status in ((self.post_head("Content-Length: -5\r\n"), 400),
+                            (self.post_head("Content-Length: %s\r\n" % ("9" * 30)), 413),
+                            (b"GET /healthz HTTP/1.1\r\nX-No-Host: 1\r\n\r\n", 400)):
+            with self.subTest(request=bad[:60]):
+                neighbours = []
+                try:
+                    for _ in range(3):
+                        n = self.connect()
+                        n.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Part: 1\r\n")
+                        neighbours.append(n)
+                    self.wait_connections(3)
+                    resp, closed = self.exchange(bad)
+                    self.assert_one_json_error(resp, closed, status)
+                    for n in neighbours:
+                        n.sendall(b"Connection: close\r\n\r\n")
+                        resp, _ = read_all(n, 10.0)
+                        self.assertEqual(status_of(resp), 200, resp[:300])
+                finally:
+                    for n in neighbours:
+                        n.close()
+
     def test_bad_content_length_on_a_kept_alive_connection(self):
         # The second request of a connection is checked as the first is.
-        s = connect_from(self.e.port, "127.0.0.1")
+        s = self.connect()
         try:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertEqual(status_of(read_response(s)), 200)
@@ -317,7 +371,41 @@ class FramingTest(unittest.TestCase):
     def test_daemon_stays_available(self):
         self.test_negative_content_length()
         self.test_too_many_query_parameters()
-        self.assertEqual(self.e.healthz()[0], 200)
+        self.assertEqual(self.get("/healthz")[0], 200)
+
+
+class OneThreadFramingTest(FramingTest):
+    """Every connection on one worker thread: the bad one must be told from its neighbours."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Ermes(serve_args=["--threads", "1"])
+
+
+class TlsFramingTest(FramingTest):
+    """The same over HTTPS: the JSON answer goes through the connection's TLS session."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("openssl"):
+            raise AssertionError("openssl is not installed (scripts/install-deps test)")
+        cls.tmp = tempfile.mkdtemp(prefix="ermes-tls-")
+        cert, key = os.path.join(cls.tmp, "c.pem"), os.path.join(cls.tmp, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.e = Ermes(serve_args=["--tls-cert", cert, "--tls-key", key, "--threads", "1"])
+        cls.ctx = ssl.create_default_context()
+        cls.ctx.check_hostname = False
+        cls.ctx.verify_mode = ssl.CERT_NONE
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def connect(self, source="127.0.0.1"):
+        return self.ctx.wrap_socket(connect_from(self.e.port, source))
 
 
 if __name__ == "__main__":
