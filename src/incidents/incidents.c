@@ -833,6 +833,39 @@ out:
     return rc;
 }
 
+int ermes__incident_answered(ermes__store_t *st, int64_t id, int64_t org_id, const char *who)
+{
+    /* The answer is the constituent's, as a comment from its portal is: no acknowledgement by
+     * the CERT, and the timeline names the mail's sender. */
+    char actor[160];
+    ermes__viewer_t answer = {
+        .user_name = actor, .role = ERMES_ROLE_CONSTITUENT, .org_id = org_id, .remote = "mail"};
+    ermes__incident_t *inc;
+    ermes_diag_t d;
+    int64_t now = ermes__time_now_ms();
+    int rc;
+
+    snprintf(actor, sizeof(actor), "%.150s (mail)", who && *who ? who : "constituent");
+    ermes_diag_clear(&d);
+    if (!(inc = malloc(sizeof(*inc))))
+        return ERMES_ENOMEM;
+    if ((rc = ermes__store_begin(st)))
+        goto out;
+    if ((rc = ermes__store_incident_get(st, NULL, id, inc)))
+        goto done;
+    if (strcmp(inc->status, "waiting_on_constituent") != 0 || inc->merged_into)
+        goto done;
+    if ((rc = status_change(st, &answer, inc, "in_progress", now, &d)) ||
+        (rc = next_due(st, inc)) || (rc = ermes__store_incident_update(st, inc)))
+        goto done;
+    audit(st, &answer, "update", id, json_pack("{s:s}", "status", "in_progress"));
+done:
+    rc = finish(st, rc == ERMES_ENOTFOUND ? 0 : rc);
+out:
+    free(inc);
+    return rc;
+}
+
 int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, const char *kind,
                          int64_t object_id, int *added, ermes_diag_t *d)
 {

@@ -62,6 +62,11 @@ int ermes__incident_create(ermes__store_t *st, const ermes__viewer_t *v, const j
  * ERMES_EINVAL for a bad member; ERMES_ENOTFOUND. */
 int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                            const json_t *body, ermes_diag_t *d);
+/* The constituent org_id answered a message of incident id by e-mail (who: the sender): an
+ * incident waiting on the constituent goes back to in_progress (its clocks run again), as it
+ * does when the constituent comments from its portal. Nothing for an incident in another
+ * status, merged or gone. */
+int ermes__incident_answered(ermes__store_t *st, int64_t id, int64_t org_id, const char *who);
 /* Merges incident id into incident into: links, observables and constituents move to into,
  * id is closed and points to into; both timelines say so. ERMES_ECONFLICT for an incident into
  * itself or into a merged one. */

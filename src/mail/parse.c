@@ -247,12 +247,15 @@ static int leaf(walk_t *w, GMimePart *part)
     int is_text = type && !strcasecmp(type, "text");
     int is_json = type && sub && !strcasecmp(type, "application") && !strcasecmp(sub, "json");
     int is_fbr = type && sub && !strcasecmp(type, "message") && !strcasecmp(sub, "feedback-report");
+    int is_dsn =
+        type && sub && !strcasecmp(type, "message") &&
+        (!strcasecmp(sub, "delivery-status") || !strcasecmp(sub, "global-delivery-status"));
     int64_t size = part_size(part);
     char *text = NULL;
     size_t len = 0;
     int rc;
 
-    if (!is_text && !is_json && !is_fbr) {
+    if (!is_text && !is_json && !is_fbr && !is_dsn) {
         if (w->m->nattachments < ERMES_MAIL_MAX_ATTACHMENTS) {
             ermes__mail_attachment_t *a = &w->m->attachments[w->m->nattachments++];
             snprintf(a->name, sizeof(a->name), "%s", fname ? fname : "");
@@ -274,6 +277,13 @@ static int leaf(walk_t *w, GMimePart *part)
     if (rc)
         return rc == ERMES_ENOTFOUND ? 0 : rc;
     w->text_left -= len < w->text_left ? len : w->text_left;
+    if (is_dsn) {
+        /* What became of the message for each recipient (RFC 3464): the first such part. */
+        if (!w->m->dsn.n)
+            ermes__dsn_read(text, len, &w->m->dsn);
+        ermes__free(text);
+        return 0;
+    }
     if (is_fbr) {
         if (!w->m->arf)
             w->m->arf = text;

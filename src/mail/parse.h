@@ -13,6 +13,7 @@
 
 #include "core/strbuf.h"
 #include "ermes/error.h"
+#include "mail/dsn.h"
 
 typedef struct ermes__mail_limits {
     long max_depth;      /* MIME nesting depth */
@@ -46,6 +47,7 @@ typedef struct ermes__mail_parsed {
     char *xarf;          /* the X-ARF JSON document, when there is one */
     char *arf;           /* the message/feedback-report part (RFC 5965 section 3.1), when any */
     int is_mdn_or_dsn;   /* a delivery or read receipt (multipart/report; RFC 3464, 8098) */
+    ermes__dsn_t dsn;    /* a delivery receipt's recipients and what became of each */
     char signature[32];  /* none, good, bad, unknown-key, error */
     char encryption[32]; /* none, decrypted, no-key, error */
     char note[256];      /* what was left out (over a limit, undecodable charset), "" */

@@ -296,7 +296,7 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
 {
     const char *where[3] = {p->in_reply_to, p->references, p->subject};
     char ref[40];
-    int64_t nid = 0;
+    int64_t nid = 0, incident_id;
     ermes__notification_t n;
     const char *state;
     char *body;
@@ -306,14 +306,26 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
         if (where[k] && ermes__mail_find_reference(where[k], ref, sizeof(ref)) &&
             ermes__store_notification_find(m->store, ref, &nid) != 0)
             nid = 0;
+    /* A delivery status notification seldom says In-Reply-To: the message it is about is
+     * quoted in it (text/rfc822-headers), with our Message-ID and subject. Its text is a mail
+     * system's, so the reference is looked for there too. */
+    if (!nid && p->dsn.n && p->text.data &&
+        ermes__mail_find_reference(p->text.data, ref, sizeof(ref)) &&
+        ermes__store_notification_find(m->store, ref, &nid) != 0)
+        nid = 0;
+    for (size_t k = 0; !nid && p->dsn.n && k < p->nattachments; k++)
+        if (p->attachments[k].text &&
+            ermes__mail_find_reference(p->attachments[k].text, ref, sizeof(ref)) &&
+            ermes__store_notification_find(m->store, ref, &nid) != 0)
+            nid = 0;
     if (!nid)
         return 0;
     memset(&n, 0, sizeof(n));
     if ((rc = ermes__store_notification_get(m->store, nid, &n)))
         return rc == ERMES_ENOTFOUND ? 0 : rc;
     /* RFC 3834: Auto-Submitted other than "no" is an automatic answer (an out-of-office, a
-     * ticket system's receipt); so is a delivery or read receipt. It tells the message
-     * arrived, not that somebody answered. */
+     * ticket system's receipt); so is a read receipt (RFC 8098). It tells the message
+     * arrived, not that somebody answered. A delivery status notification is read below. */
     state = (p->auto_submitted && strncasecmp(p->auto_submitted, "no", 2) != 0) || p->is_mdn_or_dsn
                 ? "acknowledged"
                 : "replied";
@@ -321,13 +333,39 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
         ermes__notification_cleanup(&n);
         return ERMES_ENOMEM;
     }
-    rc = ermes__store_correspondence_add(m->store, nid, row->id, p->from ? p->from : "",
-                                         p->subject ? p->subject : "", body, state, n.tlp,
-                                         n.owner_org_id);
-    ermes__free(body);
-    /* An answer to a message written from an incident: its timeline says so. */
-    if (!rc)
-        rc = ermes__incident_message_event(m->store, &n, state, p->from);
+    if (p->dsn.n) {
+        /* What the recipients' mail systems did with it: delivered or failed, each recipient
+         * on its own; a delay moves nothing. */
+        rc = 0;
+        state = "delayed";
+        for (size_t k = 0; k < p->dsn.n && !rc; k++) {
+            const ermes__dsn_recipient_t *r = &p->dsn.recipients[k];
+            const char *what = r->action == ERMES_DSN_DELIVERED ? "delivered"
+                               : r->action == ERMES_DSN_FAILED  ? "failed"
+                                                                : "delayed";
+            if (!r->address[0])
+                continue;
+            rc = ermes__store_correspondence_add(m->store, nid, row->id, p->from ? p->from : "",
+                                                 r->address, p->subject ? p->subject : "", body,
+                                                 what, n.tlp, n.owner_org_id);
+            if (!rc && strcmp(what, "delayed") != 0)
+                rc = ermes__incident_message_event(m->store, &n, what, r->address);
+            if (strcmp(state, "delayed") == 0)
+                state = what;
+        }
+        ermes__free(body);
+    } else {
+        rc = ermes__store_correspondence_add(m->store, nid, row->id, p->from ? p->from : "", NULL,
+                                             p->subject ? p->subject : "", body, state, n.tlp,
+                                             n.owner_org_id);
+        ermes__free(body);
+        /* An answer to a message written from an incident: its timeline says so. */
+        if (!rc)
+            rc = ermes__incident_message_event(m->store, &n, state, p->from);
+    }
+    /* A person's answer ends the incident's wait on the constituent; a receipt does not. */
+    if (!rc && strcmp(state, "replied") == 0 && ermes__incident_message_of(&n, &incident_id))
+        rc = ermes__incident_answered(m->store, incident_id, n.owner_org_id, p->from);
     if (!rc) {
         snprintf(row->kind, sizeof(row->kind), "reply");
         row->notification_id = nid;

@@ -224,8 +224,9 @@ int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size
 }
 
 int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id, int64_t mail_id,
-                                    const char *from, const char *subject, const char *body,
-                                    const char *state, ermes_tlp_t tlp, int64_t owner_org_id)
+                                    const char *from, const char *recipient, const char *subject,
+                                    const char *body, const char *state, ermes_tlp_t tlp,
+                                    int64_t owner_org_id)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -260,7 +261,11 @@ int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id,
         ermes__db_done(s);
     }
     /* The recipient's state only moves forward: a reply after an acknowledgement makes it
-     * replied; an automatic acknowledgement after a reply changes nothing. */
+     * replied; an automatic acknowledgement after a reply, or a delivery report after
+     * either, changes nothing. */
+    if (strcmp(state, "delivered") && strcmp(state, "failed") && strcmp(state, "acknowledged") &&
+        strcmp(state, "replied"))
+        goto out;
     if (rc >= 0)
         rc = ermes__db_prepare(
             db,
@@ -268,13 +273,18 @@ int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id,
             " state, answered_at, tlp, owner_org_id, created_at, updated_at)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?4)"
             " ON CONFLICT (notification_id, recipient) DO UPDATE SET"
-            " state = CASE WHEN notification_recipients.state = 'replied'"
-            " THEN 'replied' ELSE excluded.state END,"
-            " answered_at = excluded.answered_at, updated_at = excluded.updated_at",
+            " state = CASE WHEN notification_recipients.state = 'replied' THEN 'replied'"
+            " WHEN notification_recipients.state = 'acknowledged'"
+            " AND excluded.state IN ('delivered','failed') THEN 'acknowledged'"
+            " ELSE excluded.state END,"
+            " answered_at = CASE WHEN notification_recipients.state IN ('acknowledged','replied')"
+            " AND excluded.state IN ('delivered','failed')"
+            " THEN notification_recipients.answered_at ELSE excluded.answered_at END,"
+            " updated_at = excluded.updated_at",
             &s);
     if (rc >= 0) {
         ermes__db_bind_int(s, 1, notification_id);
-        ermes__db_bind_text(s, 2, from ? from : "");
+        ermes__db_bind_text(s, 2, recipient ? recipient : from ? from : "");
         ermes__db_bind_text(s, 3, state);
         ermes__db_bind_int(s, 4, now);
         ermes__db_bind_text(s, 5, ermes_tlp_name(tlp));
@@ -285,6 +295,7 @@ int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id,
         rc = ermes__db_step(s);
         ermes__db_done(s);
     }
+out:
     if (rc > 0)
         rc = 0;
     if (own) {

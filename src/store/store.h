@@ -1061,12 +1061,15 @@ int ermes__store_mail_each(ermes__store_t *st, const char *state, int64_t before
                            ermes__store_mail_cb cb, void *ctx, int *more);
 /* Ids of messages received but not processed yet (a crash between the two), oldest first. */
 int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
-/* Threads message mail_id onto notification_id and moves its sender's state (acknowledged,
- * replied; never back from replied), in one transaction (the caller's when open). The same
- * message twice is threaded once. */
+/* Threads message mail_id onto notification_id and moves the state of recipient (the sender
+ * when NULL; for a delivery status notification, the recipient it is about) in one
+ * transaction (the caller's when open). States only move forward: delivered or failed (the
+ * later of the two wins), then acknowledged, then replied; a state other than these four
+ * (delayed) threads the message and moves nothing. The same message twice is threaded once. */
 int ermes__store_correspondence_add(ermes__store_t *st, int64_t notification_id, int64_t mail_id,
-                                    const char *from, const char *subject, const char *body,
-                                    const char *state, ermes_tlp_t tlp, int64_t owner_org_id);
+                                    const char *from, const char *recipient, const char *subject,
+                                    const char *body, const char *state, ermes_tlp_t tlp,
+                                    int64_t owner_org_id);
 typedef int (*ermes__store_correspondence_cb)(void *ctx, const ermes__correspondence_t *c);
 int ermes__store_correspondence_each(ermes__store_t *st, int64_t notification_id,
                                      ermes__store_correspondence_cb cb, void *ctx);

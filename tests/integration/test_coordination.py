@@ -9,8 +9,12 @@ SMTP server (aiosmtpd) on loopback, the daemon polling the one and sending throu
   - the analyst writes to "all" the incident concerns: one message per constituent, each with
     its own reference and only its own contacts, delivered over SMTP; the timeline says queued
     then sent for each;
-  - UMA's reply arrives by IMAP (In-Reply-To only) and is threaded onto its message: its
-    recipient state is replied, the timeline says so, DG-HOME's stays sent;
+  - DG-HOME's mail system reports delivery and a failure (RFC 3464 delivery status
+    notifications piped to `ermes mail receive`, quoting the message's headers): each named
+    recipient's state becomes delivered or failed, and the timeline says so;
+  - the incident waits on the constituents; UMA's reply arrives by IMAP (In-Reply-To only) and
+    is threaded onto its message: its recipient state is replied, the timeline says so, and
+    the incident is in progress again (the status entry names the sender);
   - "reply to all" of that writing reaches both constituents again with new references;
   - the incident is contained, resolved and closed; each milestone's timestamp lands in the
     metrics (the figures are the durations the incident's own timestamps give);
@@ -19,6 +23,8 @@ SMTP server (aiosmtpd) on loopback, the daemon polling the one and sending throu
 """
 
 import email
+import email.utils
+import itertools
 import json
 import os
 import sys
@@ -27,6 +33,29 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ermeslib import HOST, Ermes, main, wait_until  # noqa: E402
 from test_mail import NEED_AIOSMTPD, Controller, Dovecot, Mailbox, free_port, message  # noqa: E402
+
+
+_dsn_ids = itertools.count(1)
+
+
+def dsn(sent, actions):
+    """A delivery status notification (RFC 3464, in a multipart/report of RFC 6522) about the
+    message sent, as a mail system writes one: per recipient its action; the message's headers
+    quoted, not In-Reply-To."""
+    blocks = "".join("Final-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\n\r\n"
+                     % (addr, action, "2.0.0" if action == "delivered" else "5.1.1")
+                     for addr, action in actions)
+    return ("From: MAILER-DAEMON@mx.dg-home.commission.example (Mail Delivery System)\r\n"
+            "To: cert@ucert.example\r\nSubject: Delivery Status Notification\r\n"
+            "Auto-Submitted: auto-replied\r\nMessage-ID: <dsn-%d@mx.example>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+            " boundary=\"DSN\"\r\n\r\n--DSN\r\nContent-Type: text/plain\r\n\r\n"
+            "This is the mail system at host mx.dg-home.commission.example.\r\n"
+            "--DSN\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.dg-home.commission.example\r\n\r\n%s"
+            "--DSN\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: %s\r\n"
+            "Subject: %s\r\n\r\n--DSN--\r\n"
+            % (next(_dsn_ids), blocks, sent["Message-ID"], sent["Subject"])).encode()
 
 
 def ms(t):
@@ -157,7 +186,30 @@ interval = 1
             wait_until(lambda r=ref: "sent" in self.message_states(iid, r), timeout=60,
                        what="the timeline says sent")
             self.assertEqual(self.message_states(iid, ref)[0], "queued")
-        # 4. UMA replies by IMAP with only In-Reply-To: threaded onto UMA's message.
+        # 4. DG-HOME's mail system says what became of its message, recipient by recipient.
+        dg_sent = self.sent_to(refs["DG-HOME"])
+        dg_to = sorted(a.lower() for _, a in email.utils.getaddresses([dg_sent["To"]]))
+        rc, out, err = e.cli("mail", "receive", "--json",
+                             input=dsn(dg_sent, [(dg_to[0], "delivered"),
+                                                 ("gone@dg-home.commission.example", "failed")]))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["kind"], "reply")
+        states = {r["address"]: r["state"] for r in self.corr(iid)[refs["DG-HOME"]]["recipient_states"]}
+        self.assertEqual(states[dg_to[0]], "delivered", states)
+        self.assertEqual(states["gone@dg-home.commission.example"], "failed", states)
+        for other in dg_to[1:]:
+            self.assertEqual(states[other], "sent", states)
+        self.assertIn("delivered", self.message_states(iid, refs["DG-HOME"]))
+        self.assertIn("failed", self.message_states(iid, refs["DG-HOME"]))
+        # A report that the message waits in a queue changes nothing.
+        rc, out, err = e.cli("mail", "receive", "--json",
+                             input=dsn(dg_sent, [(dg_to[0], "delayed")]))
+        self.assertEqual(rc, 0, err)
+        states = {r["address"]: r["state"] for r in self.corr(iid)[refs["DG-HOME"]]["recipient_states"]}
+        self.assertEqual(states[dg_to[0]], "delivered", states)
+        # 5. The incident waits on the constituents; UMA replies by IMAP with only
+        # In-Reply-To: threaded onto UMA's message, and the incident is in progress again.
+        e.ok("PATCH", "/api/v1/incidents/%d" % iid, {"status": "waiting_on_constituent"})
         uma_sent = self.sent_to(refs["UMA"])
         reply_subject = "Re: kit removed"
         self.deliver(message(reply_subject, "Removed, thanks.\n",
@@ -171,8 +223,12 @@ interval = 1
                          {"abuse@medicines.example": "replied"})
         self.assertEqual(len(uma["messages"]), 1)
         self.assertIn("Removed", uma["messages"][0]["body"])
-        self.assertEqual({r["state"] for r in c[refs["DG-HOME"]]["recipient_states"]}, {"sent"})
-        # 5. Reply to all of that writing: both constituents again, new references.
+        self.assertEqual(e.ok("GET", "/api/v1/incidents/%d" % iid)["status"], "in_progress")
+        back = [x for x in self.timeline(iid) if x["kind"] == "status"
+                and x["detail"] == {"from": "waiting_on_constituent", "to": "in_progress"}]
+        self.assertEqual(len(back), 1, self.timeline(iid))
+        self.assertIn("abuse@medicines.example", back[0]["actor"])
+        # 6. Reply to all of that writing: both constituents again, new references.
         n_before = len(self.box.messages)
         r2 = e.ok("POST", "/api/v1/incidents/%d/messages" % iid, {
             "reply_to": refs["UMA"], "subject": "Update", "body": "UMA's copy is gone."})
@@ -180,7 +236,7 @@ interval = 1
         self.assertTrue(set(m["reference"] for m in r2["messages"]).isdisjoint(refs.values()))
         wait_until(lambda: len(self.box.messages) >= n_before + 2, timeout=60,
                    what="reply to all sent")
-        # 6. Contained, resolved, closed: every milestone lands in the metrics.
+        # 7. Contained, resolved, closed: every milestone lands in the metrics.
         for status in ("contained", "resolved", "closed"):
             e.ok("PATCH", "/api/v1/incidents/%d" % iid, {"status": status})
         inc = e.ok("GET", "/api/v1/incidents/%d" % iid)

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "mail/mail.h"
+#include "mail/dsn.h"
 #include "mail/observables.h"
 #include "mail/parse.h"
 
@@ -251,6 +252,75 @@ static void test_parse_reports(void **state)
     ermes__mail_parsed_cleanup(&p);
 }
 
+/* A bounce as Postfix writes one (RFC 3464, RFC 6522 multipart/report): the recipients and
+ * what became of each, and the quoted headers of the message it is about. */
+static void test_parse_dsn(void **state)
+{
+    static const char dsn[] =
+        "From: MAILER-DAEMON@mx.orga.example (Mail Delivery System)\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        "\tboundary=\"B1\"\r\n\r\n--B1\r\nContent-Type: text/plain\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        "--B1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.orga.example\r\nArrival-Date: Mon,  7 Dec 2026 05:00:00 +0000\r\n"
+        "\r\nFinal-Recipient: rfc822; Gone@Orga.example\r\nOriginal-Recipient: rfc822;"
+        "gone@orga.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 "
+        "5.1.1\r\n <gone@orga.example>: Recipient address rejected\r\n\r\n"
+        "Final-Recipient: rfc822; soc@orga.example\r\nAction: delivered (to mailbox)\r\n"
+        "Status: 2.0.0\r\n\r\n"
+        "--B1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        "Message-ID: <ERMES-2026-000042.1765.1@cert.example>\r\n"
+        "Subject: [ERMES-2026-000042] compromised host\r\n--B1--\r\n";
+    static const char odd[] =
+        "Reporting-MTA: dns; a\n\nFinal-Recipient:\n rfc822; <x@y.example>\nAction:\n\trelayed\n\n"
+        "Final-Recipient: rfc822; e@y.example\nAction: expanded\n\n"
+        "Final-Recipient: rfc822; d@y.example\nAction: delayed\n\n"
+        "Final-Recipient: x400; c=de\nAction: failed\n\nAction: failed\n";
+    ermes__mail_parsed_t p;
+    ermes_diag_t d;
+    ermes__dsn_t x;
+    char many[4096];
+    size_t o = 0;
+
+    (void)state;
+    assert_int_equal(parse(dsn, &p, &d), 0);
+    assert_true(p.is_mdn_or_dsn);
+    assert_int_equal(p.dsn.n, 2);
+    assert_string_equal(p.dsn.recipients[0].address, "gone@orga.example");
+    assert_int_equal(p.dsn.recipients[0].action, ERMES_DSN_FAILED);
+    assert_string_equal(p.dsn.recipients[0].status, "5.1.1");
+    assert_string_equal(p.dsn.recipients[1].address, "soc@orga.example");
+    assert_int_equal(p.dsn.recipients[1].action, ERMES_DSN_DELIVERED);
+    assert_non_null(strstr(p.text.data, "ERMES-2026-000042"));
+    ermes__mail_parsed_cleanup(&p);
+
+    /* LF only, folded fields, relayed and expanded count as handed on, delayed as neither, an
+     * address type that is not mail's and a block without an address are kept without one. */
+    ermes__dsn_read(odd, strlen(odd), &x);
+    assert_int_equal(x.n, 5);
+    assert_string_equal(x.recipients[0].address, "x@y.example");
+    assert_int_equal(x.recipients[0].action, ERMES_DSN_DELIVERED);
+    assert_int_equal(x.recipients[1].action, ERMES_DSN_DELIVERED);
+    assert_int_equal(x.recipients[2].action, ERMES_DSN_DELAYED);
+    assert_string_equal(x.recipients[3].address, "");
+    assert_int_equal(x.recipients[3].action, ERMES_DSN_FAILED);
+    assert_string_equal(x.recipients[4].address, "");
+
+    /* Garbage, an empty text, and more recipients than kept. */
+    ermes__dsn_read("no fields at all\n:\n\n\n", 22, &x);
+    assert_int_equal(x.n, 0);
+    ermes__dsn_read("", 0, &x);
+    assert_int_equal(x.n, 0);
+    for (int k = 0; k < 40; k++)
+        o +=
+            (size_t)snprintf(many + o, sizeof(many) - o,
+                             "Final-Recipient: rfc822; r%d@y.example\r\nAction: failed\r\n\r\n", k);
+    ermes__dsn_read(many, o, &x);
+    assert_int_equal(x.n, ERMES_DSN_MAX_RECIPIENTS);
+    assert_string_equal(x.recipients[15].address, "r15@y.example");
+}
+
 static void test_parse_limits(void **state)
 {
     ermes__mail_limits_t l = limits();
@@ -352,17 +422,12 @@ static void test_mailbox_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),
-        cmocka_unit_test(test_defanged),
-        cmocka_unit_test(test_false_positives),
-        cmocka_unit_test(test_limits_and_bytes),
-        cmocka_unit_test(test_refang),
-        cmocka_unit_test(test_reference_and_tlp),
-        cmocka_unit_test(test_parse_basic),
-        cmocka_unit_test(test_parse_reports),
-        cmocka_unit_test(test_parse_limits),
-        cmocka_unit_test(test_parse_garbage),
-        cmocka_unit_test(test_mailbox_sections),
+        cmocka_unit_test(test_types),           cmocka_unit_test(test_defanged),
+        cmocka_unit_test(test_false_positives), cmocka_unit_test(test_limits_and_bytes),
+        cmocka_unit_test(test_refang),          cmocka_unit_test(test_reference_and_tlp),
+        cmocka_unit_test(test_parse_basic),     cmocka_unit_test(test_parse_reports),
+        cmocka_unit_test(test_parse_dsn),       cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_parse_garbage),   cmocka_unit_test(test_mailbox_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -194,39 +194,61 @@ static void test_correspondence_states(void **state)
 {
     fixture_t *f = *state;
     int64_t nid = make_notification(f);
-    ermes__mail_row_t m[3];
+    ermes__mail_row_t m[7];
     struct states s;
     int count = 0;
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 7; k++) {
         memset(&m[k], 0, sizeof(m[k]));
         snprintf(m[k].sha256, sizeof(m[k].sha256), "%064d", 10 + k);
         snprintf(m[k].source, sizeof(m[k].source), "pipe");
         assert_int_equal(ermes__store_mail_insert(f->st, &m[k], NULL), 0);
     }
     /* A reply, then an automatic answer of the same sender: still replied. */
-    assert_int_equal(ermes__store_correspondence_add(f->st, nid, m[0].id, "cert@orga.example", "Re",
-                                                     "thanks", "replied", ERMES_TLP_AMBER, f->home),
+    assert_int_equal(ermes__store_correspondence_add(f->st, nid, m[0].id, "cert@orga.example", NULL,
+                                                     "Re", "thanks", "replied", ERMES_TLP_AMBER,
+                                                     f->home),
                      0);
-    assert_int_equal(ermes__store_correspondence_add(f->st, nid, m[1].id, "cert@orga.example",
+    assert_int_equal(ermes__store_correspondence_add(f->st, nid, m[1].id, "cert@orga.example", NULL,
                                                      "Auto", "away", "acknowledged",
                                                      ERMES_TLP_AMBER, f->home),
                      0);
     /* An acknowledgement of another recipient, threaded twice: once. */
     for (int k = 0; k < 2; k++)
         assert_int_equal(ermes__store_correspondence_add(f->st, nid, m[2].id, "abuse@orga.example",
-                                                         "Receipt", "", "acknowledged",
+                                                         NULL, "Receipt", "", "acknowledged",
                                                          ERMES_TLP_AMBER, f->home),
                          0);
+    /* A delivery status notification (from the mail system) about a recipient: delivered,
+     * then a later failure report of the same recipient wins; one about a recipient that
+     * acknowledged changes nothing; a delay moves nothing. */
+    assert_int_equal(ermes__store_correspondence_add(
+                         f->st, nid, m[3].id, "mailer-daemon@mx.example", "soc@orga.example",
+                         "Delivered", "", "delivered", ERMES_TLP_AMBER, f->home),
+                     0);
+    assert_int_equal(ermes__store_correspondence_add(
+                         f->st, nid, m[4].id, "mailer-daemon@mx.example", "soc@orga.example",
+                         "Failure", "", "failed", ERMES_TLP_AMBER, f->home),
+                     0);
+    assert_int_equal(ermes__store_correspondence_add(
+                         f->st, nid, m[5].id, "mailer-daemon@mx.example", "abuse@orga.example",
+                         "Delivered", "", "delivered", ERMES_TLP_AMBER, f->home),
+                     0);
+    assert_int_equal(ermes__store_correspondence_add(
+                         f->st, nid, m[6].id, "mailer-daemon@mx.example", "late@orga.example",
+                         "Delayed", "", "delayed", ERMES_TLP_AMBER, f->home),
+                     0);
     memset(&s, 0, sizeof(s));
     assert_int_equal(ermes__store_notification_recipient_each(f->st, nid, state_cb, &s), 0);
-    assert_int_equal(s.n, 2);
+    assert_int_equal(s.n, 3);
     assert_string_equal(s.who[0], "abuse@orga.example");
     assert_string_equal(s.state[0], "acknowledged");
     assert_string_equal(s.who[1], "cert@orga.example");
     assert_string_equal(s.state[1], "replied");
+    assert_string_equal(s.who[2], "soc@orga.example");
+    assert_string_equal(s.state[2], "failed");
     assert_int_equal(ermes__store_correspondence_each(f->st, nid, corr_count_cb, &count), 0);
-    assert_int_equal(count, 3);
+    assert_int_equal(count, 7);
 }
 
 struct obs_seen {
