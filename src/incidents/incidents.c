@@ -137,8 +137,20 @@ static void audit(ermes__store_t *st, const ermes__viewer_t *v, const char *acti
     free(text);
 }
 
-static int finish(ermes__store_t *st, int rc)
+/* Opens a write transaction, or joins the caller's (the incident rules decide a report in
+ * one: src/incidents/rules.c); *own says which, for finish. */
+static int start(ermes__store_t *st, int *own)
 {
+    *own = !ermes__store_in_tx(st);
+    return *own ? ermes__store_begin(st) : 0;
+}
+
+/* Ends what start opened: commits (rc 0) or rolls back; a joined transaction is the caller's
+ * to end, with rc telling it how. */
+static int finish(ermes__store_t *st, int own, int rc)
+{
+    if (!own)
+        return rc;
     if (rc) {
         ermes__store_rollback(st);
         return rc;
@@ -669,16 +681,18 @@ out:
 int ermes__incident_create(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                            int64_t *id, ermes_diag_t *d)
 {
+    int own = 0;
     int rc;
 
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         return rc;
-    return finish(st, create_in_tx(st, v, body, id, d));
+    return finish(st, own, create_in_tx(st, v, body, id, d));
 }
 
 int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                            const json_t *body, ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_input_t in;
     ermes__incident_t *inc;
     json_t *changes;
@@ -693,7 +707,7 @@ int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t
         free(inc);
         return ERMES_ENOMEM;
     }
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, inc)))
         goto done;
@@ -726,7 +740,7 @@ int ermes__incident_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t
         goto done;
     audit(st, v, "update", id, json_deep_copy(body));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     json_decref(changes);
     free(inc);
@@ -736,6 +750,7 @@ out:
 int ermes__incident_merge(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, int64_t into,
                           ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_t *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
     int64_t now = ermes__time_now_ms();
     int rc;
@@ -749,7 +764,7 @@ int ermes__incident_merge(ermes__store_t *st, const ermes__viewer_t *v, int64_t 
         rc = ERMES_ECONFLICT;
         goto out;
     }
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, a)))
         goto done;
@@ -787,7 +802,7 @@ int ermes__incident_merge(ermes__store_t *st, const ermes__viewer_t *v, int64_t 
         goto done;
     audit(st, v, "merge", id, json_pack("{s:I}", "into", (json_int_t)into));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(a);
     free(b);
@@ -799,6 +814,7 @@ out:
 int ermes__incident_comment(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                             const char *text, int public_, ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_t *inc;
     int64_t now = ermes__time_now_ms();
     int staff = !v || ermes__viewer_is_staff(v), rc;
@@ -809,7 +825,7 @@ int ermes__incident_comment(ermes__store_t *st, const ermes__viewer_t *v, int64_
     }
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, inc)))
         goto done;
@@ -827,7 +843,7 @@ int ermes__incident_comment(ermes__store_t *st, const ermes__viewer_t *v, int64_
         goto done;
     audit(st, v, "comment", id, NULL);
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(inc);
     return rc;
@@ -835,6 +851,7 @@ out:
 
 int ermes__incident_answered(ermes__store_t *st, int64_t id, int64_t org_id, const char *who)
 {
+    int own = 0;
     /* The answer is the constituent's, as a comment from its portal is: no acknowledgement by
      * the CERT, and the timeline names the mail's sender. */
     char actor[160];
@@ -849,7 +866,7 @@ int ermes__incident_answered(ermes__store_t *st, int64_t id, int64_t org_id, con
     ermes_diag_clear(&d);
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, NULL, id, inc)))
         goto done;
@@ -860,7 +877,7 @@ int ermes__incident_answered(ermes__store_t *st, int64_t id, int64_t org_id, con
         goto done;
     audit(st, &answer, "update", id, json_pack("{s:s}", "status", "in_progress"));
 done:
-    rc = finish(st, rc == ERMES_ENOTFOUND ? 0 : rc);
+    rc = finish(st, own, rc == ERMES_ENOTFOUND ? 0 : rc);
 out:
     free(inc);
     return rc;
@@ -869,6 +886,7 @@ out:
 int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t id, const char *kind,
                          int64_t object_id, int *added, ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_t *inc;
     int rc;
 
@@ -879,7 +897,7 @@ int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t i
     }
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, inc)) ||
         (rc = link_in_tx(st, v, inc, kind, object_id, added, d)) || (rc = next_due(st, inc)) ||
@@ -887,7 +905,7 @@ int ermes__incident_link(ermes__store_t *st, const ermes__viewer_t *v, int64_t i
         goto done;
     audit(st, v, "link", id, json_pack("{s:s,s:I}", "kind", kind, "id", (json_int_t)object_id));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(inc);
     return rc;
@@ -971,6 +989,7 @@ static int task_read(ermes__store_t *st, const json_t *body, int partial, ermes_
 int ermes__incident_task_add(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                              const json_t *body, int64_t *task_id, ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_task_t t;
     ermes__incident_t *inc;
     int rc, done;
@@ -978,7 +997,7 @@ int ermes__incident_task_add(ermes__store_t *st, const ermes__viewer_t *v, int64
     memset(&t, 0, sizeof(t));
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, inc)) ||
         (rc = task_read(st, body, 0, &t, &done, d)))
@@ -995,7 +1014,7 @@ int ermes__incident_task_add(ermes__store_t *st, const ermes__viewer_t *v, int64
     *task_id = t.id;
     audit(st, v, "task", id, json_pack("{s:I}", "task", (json_int_t)t.id));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(inc);
     return rc;
@@ -1020,6 +1039,7 @@ static int task_copy_cb(void *ctx, const ermes__incident_task_t *t)
 int ermes__incident_task_update(ermes__store_t *st, const ermes__viewer_t *v, int64_t task_id,
                                 const json_t *body, int64_t *incident_id, ermes_diag_t *d)
 {
+    int own = 0;
     struct task_copy c;
     ermes__incident_t *inc;
     int rc, done;
@@ -1027,7 +1047,7 @@ int ermes__incident_task_update(ermes__store_t *st, const ermes__viewer_t *v, in
     memset(&c, 0, sizeof(c));
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_task_get(st, task_id, task_copy_cb, &c)) ||
         (rc = ermes__store_incident_get(st, v, c.t.incident_id, inc)) ||
@@ -1046,7 +1066,7 @@ int ermes__incident_task_update(ermes__store_t *st, const ermes__viewer_t *v, in
     *incident_id = inc->id;
     audit(st, v, "task", inc->id, json_pack("{s:I}", "task", (json_int_t)task_id));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(inc);
     return rc;
@@ -1067,6 +1087,7 @@ static int observable_type_ok(const char *t)
 int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v, int64_t id,
                                    const json_t *body, ermes_diag_t *d)
 {
+    int own = 0;
     ermes__incident_observable_t o;
     ermes__incident_t *inc;
     const char *key;
@@ -1107,7 +1128,7 @@ int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v,
     }
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if ((rc = ermes__store_incident_get(st, v, id, inc)))
         goto done;
@@ -1121,7 +1142,7 @@ int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v,
         goto done;
     audit(st, v, "observable", id, json_pack("{s:s,s:s}", "type", o.type, "value", o.value));
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
 out:
     free(inc);
     return rc;
@@ -1320,6 +1341,7 @@ static int read_ids(const json_t *a, const char *name, int64_t **ids, size_t *n,
 int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                         json_t **result, ermes_diag_t *d)
 {
+    int own = 0;
     const char *key, *state = NULL, *note = NULL;
     int64_t *events = NULL, *sightings = NULL, *reports = NULL, incident = 0, missing = 0;
     size_t nev = 0, nsg = 0, nrep = 0, allowed = 0;
@@ -1390,7 +1412,7 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
         rc = ERMES_ENOMEM;
         goto out;
     }
-    if ((rc = ermes__store_begin(st)))
+    if ((rc = start(st, &own)))
         goto out;
     if (state) {
         if ((rc = ermes__store_triage_set(st, "event", events, nev, state, note, actor_of(v),
@@ -1454,7 +1476,7 @@ int ermes__triage_apply(ermes__store_t *st, const ermes__viewer_t *v, const json
     if (!*result)
         rc = ERMES_ENOMEM;
 done:
-    rc = finish(st, rc);
+    rc = finish(st, own, rc);
     if (rc) {
         json_decref(*result);
         *result = NULL;
@@ -1499,6 +1521,7 @@ static void warning_recipient(const ermes__incident_t *inc, const char *team_to,
 int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int mail,
                           const char *team_to, size_t *n)
 {
+    int own = 0;
     int64_t ids[256];
     size_t nids = 0;
     ermes__incident_t *inc;
@@ -1512,11 +1535,11 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
         return ERMES_ENOMEM;
     for (size_t k = 0; k < nids; k++) {
         int changed = 0;
-        if ((rc = ermes__store_begin(st)))
+        if ((rc = start(st, &own)))
             break;
         if ((rc = ermes__store_incident_get(st, NULL, ids[k], inc)) ||
             (rc = ermes__incident_deadlines(st, inc, dl))) {
-            rc = finish(st, rc == ERMES_ENOTFOUND ? 0 : rc);
+            rc = finish(st, own, rc == ERMES_ENOTFOUND ? 0 : rc);
             if (rc)
                 break;
             continue;
@@ -1555,7 +1578,7 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
         }
         if (!rc && changed)
             rc = ermes__store_incident_update(st, inc);
-        if ((rc = finish(st, rc)))
+        if ((rc = finish(st, own, rc)))
             break;
     }
     free(inc);

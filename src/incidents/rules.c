@@ -318,8 +318,8 @@ static int timeline_note(ermes__store_t *st, const ermes__viewer_t *v, int64_t i
     return rc;
 }
 
-int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
-                              int64_t *incident_id)
+static int rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
+                     int64_t *incident_id)
 {
     struct rules c = {NULL, 0};
     struct report_info info;
@@ -436,4 +436,26 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
 out:
     free(c.v);
     return rc;
+}
+
+int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
+                              int64_t *incident_id)
+{
+    /* One transaction for the whole decision: an incident opened, the report linked, the
+     * timeline note and the decision recorded are all there or none is, so a crash in between
+     * never leaves an incident without its report (and a second one opened on the next run). */
+    int own = !ermes__store_in_tx(st), rc;
+
+    if (own && (rc = ermes__store_begin(st)))
+        return rc;
+    rc = rules_run(st, v, report_id, incident_id);
+    if (!own)
+        return rc;
+    if (rc) {
+        ermes__store_rollback(st);
+        if (incident_id)
+            *incident_id = 0;
+        return rc;
+    }
+    return ermes__store_commit(st);
 }
