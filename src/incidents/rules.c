@@ -318,8 +318,53 @@ static int timeline_note(ermes__store_t *st, const ermes__viewer_t *v, int64_t i
     return rc;
 }
 
+/* The message ids (without angle brackets) in header text h, at most cap of them, in the
+ * order written. Returns how many. */
+static size_t msg_ids(const char *h, char ids[][256], size_t cap)
+{
+    size_t n = 0;
+
+    while (h && *h && n < cap) {
+        const char *lt = strchr(h, '<'), *gt;
+        size_t len;
+        if (!lt || !(gt = strchr(lt + 1, '>')))
+            break;
+        len = (size_t)(gt - lt - 1);
+        if (len && len < 256 && memchr(lt + 1, '@', len) && !memchr(lt + 1, ' ', len)) {
+            memcpy(ids[n], lt + 1, len);
+            ids[n++][len] = 0;
+        }
+        h = gt + 1;
+    }
+    return n;
+}
+
+/* same_thread: the newest message the headers name first (In-Reply-To, then References from
+ * the last), then, when they name none, the subject. */
+static int find_thread(ermes__store_t *st, const char *thread, int64_t report_id, int64_t since,
+                       int64_t *inc, char *what, size_t cap)
+{
+    char(*ids)[256] = malloc(32 * sizeof(*ids));
+    size_t n;
+    int rc = 0;
+
+    if (!ids)
+        return ERMES_ENOMEM;
+    n = msg_ids(thread, ids, 32);
+    *inc = 0;
+    /* thread is References then In-Reply-To (rules.h), References oldest first: from the
+     * last id back is from the message answered to the thread's start. */
+    for (size_t k = n; k > 0 && !*inc && !rc; k--)
+        rc = ermes__store_rule_find_thread(st, ids[k - 1], report_id, since, inc, what, cap);
+    free(ids);
+    if (rc || *inc || n)
+        return rc;
+    return ermes__store_rule_find_incident(st, "same_thread", report_id, since, NULL, inc, what,
+                                           cap);
+}
+
 static int rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
-                     int64_t *incident_id)
+                     const char *thread, int64_t *incident_id)
 {
     struct rules c = {NULL, 0};
     struct report_info info;
@@ -373,8 +418,12 @@ static int rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t repor
             since = ermes__time_now_ms() - (strcmp(x->condition, "same_constituent_class") == 0
                                                 ? x->hours * HOUR_MS
                                                 : x->days * DAY_MS);
-            if ((rc = ermes__store_rule_find_incident(st, x->condition, report_id, since,
-                                                      x->rsit_class, &inc, what, sizeof(what))))
+            if (strcmp(x->condition, "same_thread") == 0)
+                rc = find_thread(st, thread, report_id, since, &inc, what, sizeof(what));
+            else
+                rc = ermes__store_rule_find_incident(st, x->condition, report_id, since,
+                                                     x->rsit_class, &inc, what, sizeof(what));
+            if (rc)
                 goto out;
             hit = inc != 0;
         }
@@ -439,7 +488,7 @@ out:
 }
 
 int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
-                              int64_t *incident_id)
+                              const char *thread, int64_t *incident_id)
 {
     /* One transaction for the whole decision: an incident opened, the report linked, the
      * timeline note and the decision recorded are all there or none is, so a crash in between
@@ -448,7 +497,7 @@ int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int6
 
     if (own && (rc = ermes__store_begin(st)))
         return rc;
-    rc = rules_run(st, v, report_id, incident_id);
+    rc = rules_run(st, v, report_id, thread, incident_id);
     if (!own)
         return rc;
     if (rc) {

@@ -18,9 +18,12 @@ json_t *ermes__incident_rule_to_json(const ermes__incident_rule_t *r);
  * case-insensitive. */
 int ermes__incident_rule_subject_match(const char *pattern, const char *subject);
 /* Runs the enabled rules in order for incident report report_id on behalf of v (the first that
- * matches decides; none: triage). A report decided already keeps its decision. *incident_id
- * (may be NULL): the incident it was linked to or opened, 0 for none. */
+ * matches decides; none: triage), in one transaction (the caller's when open). thread: the
+ * message's References then In-Reply-To, as written (NULL or "" when it has neither):
+ * same_thread looks for the reports of the messages they name, the one answered first, and
+ * compares subjects only when the headers name no message. A report decided already keeps its
+ * decision. *incident_id (may be NULL): the incident it was linked to or opened, 0 for none. */
 int ermes__incident_rules_run(ermes__store_t *st, const ermes__viewer_t *v, int64_t report_id,
-                              int64_t *incident_id);
+                              const char *thread, int64_t *incident_id);
 
 #endif

@@ -578,7 +578,16 @@ static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mai
      * triage; a failure there leaves it for triage, the report is kept. */
     {
         int64_t inc = 0;
-        int rrc = ermes__incident_rules_run(m->store, &m->staff, r.id, &inc);
+        char *thread = NULL;
+        size_t tn = (p->references ? strlen(p->references) : 0) +
+                    (p->in_reply_to ? strlen(p->in_reply_to) : 0) + 2;
+        int rrc;
+        if ((thread = ermes__malloc(tn)))
+            snprintf(thread, tn, "%s %s", p->references ? p->references : "",
+                     p->in_reply_to ? p->in_reply_to : "");
+        rrc = thread ? ermes__incident_rules_run(m->store, &m->staff, r.id, thread, &inc)
+                     : ERMES_ENOMEM;
+        ermes__free(thread);
         if (rrc)
             ermes__log(ERMES_LOG_WARNING, "mail %lld: incident rules failed (%s): left for triage",
                        (long long)row->id, ermes_strerror(rrc));

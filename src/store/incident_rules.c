@@ -433,3 +433,35 @@ int ermes__store_rule_find_incident(ermes__store_t *st, const char *condition, i
     }
     return ERMES_EINVAL;
 }
+
+int ermes__store_rule_find_thread(ermes__store_t *st, const char *message_id, int64_t report_id,
+                                  int64_t since, int64_t *incident_id, char *what, size_t cap)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *incident_id = 0;
+    if (cap)
+        what[0] = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT i.id, r.id FROM mail_messages m"
+                                " JOIN incident_reports r ON r.mail_id = m.id"
+                                " JOIN incident_links l ON l.kind = 'report' AND l.object_id = r.id"
+                                " JOIN incidents i ON i.id = l.incident_id"
+                                " WHERE m.message_id = ? AND r.id <> ? AND" OPEN_INCIDENT
+                                " ORDER BY i.updated_at DESC, i.id DESC LIMIT 1",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, message_id);
+    ermes__db_bind_int(s, 2, report_id);
+    ermes__db_bind_int(s, 3, since);
+    if ((rc = ermes__db_step(s)) == 1) {
+        *incident_id = ermes__db_col_int(s, 0);
+        snprintf(what, cap, "in reply to incident report %lld", (long long)ermes__db_col_int(s, 1));
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}

@@ -1452,7 +1452,9 @@ static const char *const migrations[] = {
     " PRIMARY KEY (notification_id, recipient));"
     "INSERT INTO notification_recipients_44 SELECT * FROM notification_recipients;"
     "DROP TABLE notification_recipients;"
-    "ALTER TABLE notification_recipients_44 RENAME TO notification_recipients;",
+    "ALTER TABLE notification_recipients_44 RENAME TO notification_recipients;"
+    /* The incident rules' same_thread finds a report by the Message-ID its answer names. */
+    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1744,7 +1746,8 @@ static const char *const pg_migrations[] = {
     "ALTER TABLE notification_recipients DROP CONSTRAINT IF EXISTS"
     " notification_recipients_state_check;"
     "ALTER TABLE notification_recipients ADD CONSTRAINT notification_recipients_state_check"
-    " CHECK (state IN ('delivered','failed','acknowledged','replied'));",
+    " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
+    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

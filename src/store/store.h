@@ -1115,11 +1115,17 @@ int ermes__store_report_decision_get(ermes__store_t *st, int64_t report_id, int6
  * condition finds for report_id, newest first: *incident_id (0: none); what was shared into
  * what (cap bytes). shared_observable: an observable of the report is one of another report
  * linked to it or one of its own; same_thread: a linked report whose subject is the report's
- * without its Re:/Fwd: prefixes; same_constituent_class: the report's constituent is the
+ * without its Re:/Fwd: prefixes (when the headers name no message: rules.c);
+ * same_constituent_class: the report's constituent is the
  * incident's and its RSIT class is rsit_class. */
 int ermes__store_rule_find_incident(ermes__store_t *st, const char *condition, int64_t report_id,
                                     int64_t since, const char *rsit_class, int64_t *incident_id,
                                     char *what, size_t cap);
+/* same_thread by the mail's headers: the open incident updated since `since` that a report
+ * other than report_id is linked to, whose message's Message-ID is message_id (without angle
+ * brackets). *incident_id 0 when none; what names the report. */
+int ermes__store_rule_find_thread(ermes__store_t *st, const char *message_id, int64_t report_id,
+                                  int64_t since, int64_t *incident_id, char *what, size_t cap);
 
 /* Stores incident report r with its observables in one transaction; fills r->id and times. */
 int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_report_t *r,

@@ -16,11 +16,11 @@ from ermeslib import Ermes, main  # noqa: E402
 RULES = "/api/v1/incident-rules"
 
 
-def message(subject, body):
+def message(subject, body, msgid=None, headers=()):
     lines = ["From: Bob Reporter <bob@reporter.example>", "To: cert@ucert.example",
              "Subject: " + subject, "Date: " + email.utils.formatdate(usegmt=True),
-             "Message-ID: " + email.utils.make_msgid(domain="reporter.example"),
-             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+             "Message-ID: " + (msgid or email.utils.make_msgid(domain="reporter.example")),
+             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"] + list(headers)
     return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
 
 
@@ -35,8 +35,9 @@ class IncidentRulesTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.e.close()
 
-    def receive(self, subject, body):
-        rc, out, err = self.e.cli("mail", "receive", "--json", input=message(subject, body))
+    def receive(self, subject, body, msgid=None, headers=()):
+        rc, out, err = self.e.cli("mail", "receive", "--json",
+                                  input=message(subject, body, msgid, headers))
         self.assertEqual(rc, 0, "%s\n%s" % (out, err))
         row = json.loads(out)
         self.assertEqual(row["kind"], "report", row)
@@ -126,6 +127,36 @@ class IncidentRulesTest(unittest.TestCase):
         _, tok = e.user_token("uma-rules", "constituent", org="UMA")
         s, _, _ = e.request("GET", RULES, token=tok)
         self.assertEqual(s, 403)
+
+    def test_same_thread_by_headers(self):
+        # A thread is what In-Reply-To and References say, not what the subject says: a report
+        # answering an earlier one joins its incident whatever its subject; a report with the
+        # same subject but naming another thread does not; without those headers, the subject.
+        e = self.e
+        rule = self.rule(name="thread", condition="same_thread", days=3, action="link",
+                         position=1)
+        first = "<first-%d@reporter.example>" % os.getpid()
+        a = self.receive("Strange logins on the VPN", "Nothing to share yet.\n", msgid=first)
+        t = e.ok("POST", "/api/v1/triage", {"reports": [a["id"]], "open_incident": {
+            "title": "VPN logins", "rsit_class": "intrusion-attempts", "severity": "medium"}})
+        inc = t["incident"]
+        b = self.receive("More details", "Attached the logs (none).\n",
+                         headers=["In-Reply-To: " + first, "References: " + first])
+        self.assertEqual((b["decision"]["rule_id"], b["decision"]["incident_id"]),
+                         (rule["id"], inc), b)
+        self.assertIn("in reply to incident report %d" % a["id"], b["decision"]["reason"])
+        # References only (a client that drops In-Reply-To), the thread's start named last.
+        c = self.receive("Fwd: for your records", "FYI\n",
+                         headers=["References: <unknown-1@elsewhere.example> " + first])
+        self.assertEqual(c["decision"]["incident_id"], inc, c)
+        # The same subject in another thread: not this incident.
+        d = self.receive("Re: Strange logins on the VPN", "A different VPN.\n",
+                         headers=["In-Reply-To: <other-thread@elsewhere.example>"])
+        self.assertIsNone(d["decision"]["incident_id"], d)
+        # No threading headers at all: the subject still finds it.
+        f = self.receive("RE: Strange logins on the VPN", "Same here.\n")
+        self.assertEqual(f["decision"]["incident_id"], inc, f)
+        e.ok("DELETE", "%s/%d" % (RULES, rule["id"]), expect=204)
 
     def test_cli(self):
         rc, out, err = self.e.cli("incidents", "rules", "add", "phishing opens", "--condition",

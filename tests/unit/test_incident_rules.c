@@ -136,7 +136,7 @@ static void test_decided_once(void **state)
     r.body = "";
     r.tlp = ERMES_TLP_GREEN;
     assert_int_equal(ermes__store_incident_report_insert(f->st, &r, NULL, 0), 0);
-    assert_int_equal(ermes__incident_rules_run(f->st, NULL, r.id, &inc), 0);
+    assert_int_equal(ermes__incident_rules_run(f->st, NULL, r.id, NULL, &inc), 0);
     assert_int_equal(inc, 0);
     assert_int_equal(ermes__store_report_decision_get(f->st, r.id, &rule_id, action, sizeof(action),
                                                       &inc, reason, sizeof(reason)),
@@ -149,7 +149,7 @@ static void test_decided_once(void **state)
                                                       ERMES_TLP_GREEN, &added),
                      0);
     assert_int_equal(added, 0);
-    assert_int_equal(ermes__incident_rules_run(f->st, NULL, r.id, &inc), 0);
+    assert_int_equal(ermes__incident_rules_run(f->st, NULL, r.id, NULL, &inc), 0);
     assert_int_equal(ermes__store_report_decision_get(f->st, r.id, &rule_id, action, sizeof(action),
                                                       &inc, reason, sizeof(reason)),
                      0);
