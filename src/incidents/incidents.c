@@ -1526,10 +1526,13 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
     size_t nids = 0;
     ermes__incident_t *inc;
     ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+    int64_t check_at;
     int rc;
 
     *n = 0;
-    if ((rc = ermes__store_incident_due(st, now + lead_ms, ids, 256, &nids)))
+    /* Incidents whose warnings are all given wait until their next one can be due
+     * (warn_check_at), so however many are late the ones with news come first. */
+    if ((rc = ermes__store_incident_due(st, now, now + lead_ms, ids, 256, &nids)))
         return rc;
     if (!(inc = malloc(sizeof(*inc))))
         return ERMES_ENOMEM;
@@ -1544,6 +1547,7 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
                 break;
             continue;
         }
+        check_at = INT64_MAX;
         for (int i = 0; i < ERMES_INCIDENT_CLOCKS && !rc; i++) {
             ermes__deadline_state_t s;
             char name[64], to[256];
@@ -1552,6 +1556,16 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
             if (!dl[i].applies)
                 continue;
             s = ermes__deadline_state(dl[i].due, dl[i].done, now, lead_ms);
+            /* The next moment this deadline can bring a warning not given yet. */
+            if (!dl[i].done && dl[i].due) {
+                snprintf(name, sizeof(name), "%s:late", dl[i].name);
+                if (s != ERMES_DEADLINE_LATE && !warned(inc->warned, name) && dl[i].due < check_at)
+                    check_at = dl[i].due;
+                snprintf(name, sizeof(name), "%s:soon", dl[i].name);
+                if (s != ERMES_DEADLINE_SOON && s != ERMES_DEADLINE_LATE &&
+                    !warned(inc->warned, name) && dl[i].due - lead_ms < check_at)
+                    check_at = dl[i].due - lead_ms;
+            }
             if (s != ERMES_DEADLINE_SOON && s != ERMES_DEADLINE_LATE)
                 continue;
             snprintf(name, sizeof(name), "%s:%s", dl[i].name,
@@ -1578,6 +1592,9 @@ int ermes__incidents_warn(ermes__store_t *st, int64_t now, int64_t lead_ms, int 
         }
         if (!rc && changed)
             rc = ermes__store_incident_update(st, inc);
+        /* A paused clock has no due time yet: the pause's end changes the incident. */
+        if (!rc)
+            rc = ermes__store_incident_warn_check(st, inc->id, check_at);
         if ((rc = finish(st, own, rc)))
             break;
     }

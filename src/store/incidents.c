@@ -199,7 +199,7 @@ int ermes__store_incident_update(ermes__store_t *st, ermes__incident_t *inc)
              " final_report_at = ?20, feedback_at = ?21, acknowledged_at = ?22, triaged_at = ?23,"
              " notified_at = ?24, contained_at = ?25, resolved_at = ?26, closed_at = ?27,"
              " next_due_at = ?28, pauses = ?29, warned = ?30, tlp = ?31, owner_org_id = ?32,"
-             " updated_at = ?33 WHERE id = ?34",
+             " updated_at = ?33, warn_check_at = NULL WHERE id = ?34",
              &s)))
         return rc;
     bind_incident(s, inc, now);
@@ -372,8 +372,8 @@ int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t
     return rc == 1 || rc == 0 ? 0 : rc;
 }
 
-int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, size_t cap,
-                              size_t *n)
+int ermes__store_incident_due(ermes__store_t *st, int64_t now, int64_t before, int64_t *ids,
+                              size_t cap, size_t *n)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -385,13 +385,32 @@ int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, 
     if ((rc = ermes__db_prepare(db,
                                 "SELECT id FROM incidents WHERE next_due_at IS NOT NULL"
                                 " AND next_due_at <= ?1 AND status NOT IN ('resolved', 'closed')"
-                                " ORDER BY next_due_at LIMIT ?2",
+                                " AND (warn_check_at IS NULL OR warn_check_at <= ?3)"
+                                " ORDER BY next_due_at, id LIMIT ?2",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, before);
     ermes__db_bind_int(s, 2, (int64_t)cap);
+    ermes__db_bind_int(s, 3, now);
     while ((rc = ermes__db_step(s)) == 1 && *n < cap)
         ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_incident_warn_check(ermes__store_t *st, int64_t id, int64_t at)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "UPDATE incidents SET warn_check_at = ?1 WHERE id = ?2", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, at);
+    ermes__db_bind_int(s, 2, id);
+    rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }

@@ -1454,7 +1454,10 @@ static const char *const migrations[] = {
     "DROP TABLE notification_recipients;"
     "ALTER TABLE notification_recipients_44 RENAME TO notification_recipients;"
     /* The incident rules' same_thread finds a report by the Message-ID its answer names. */
-    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);",
+    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
+    /* When an incident may next have a deadline warning to give (incidents.c): the daemon
+     * skips those whose warnings are all given, however many are late. */
+    "ALTER TABLE incidents ADD COLUMN warn_check_at INTEGER;",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1747,7 +1750,8 @@ static const char *const pg_migrations[] = {
     " notification_recipients_state_check;"
     "ALTER TABLE notification_recipients ADD CONSTRAINT notification_recipients_state_check"
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
-    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);",
+    "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -876,12 +876,16 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
  * (the index on created_at, not a walk of every incident). */
 int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
                                        int64_t to, ermes__store_incident_cb cb, void *ctx);
-/* Open incidents (neither resolved nor closed) with a deadline by `before` (ms), for the
- * daemon's warnings: their ids into ids (at most cap), the count into *n. */
-int ermes__store_incident_due(ermes__store_t *st, int64_t before, int64_t *ids, size_t cap,
-                              size_t *n);
+/* Open incidents (neither resolved nor closed) with a deadline by `before` (ms) that may have
+ * a warning to give at now (their warn_check_at unset, or reached), for the daemon's warnings:
+ * their ids into ids (at most cap, the earliest deadlines first), the count into *n. */
+int ermes__store_incident_due(ermes__store_t *st, int64_t now, int64_t before, int64_t *ids,
+                              size_t cap, size_t *n);
 /* Counts for the dashboard: open incidents, those late (next_due_at < now) and those due by
  * soon (ms), as v may see them. */
+/* When incident id may next have a warning to give (ms; INT64_MAX: none until it changes):
+ * ermes__store_incident_update clears it, as any change may bring one. */
+int ermes__store_incident_warn_check(ermes__store_t *st, int64_t id, int64_t at);
 int ermes__store_incident_counts(ermes__store_t *st, const ermes__viewer_t *v, int64_t now,
                                  int64_t soon, int64_t *open, int64_t *late, int64_t *due_soon);
 

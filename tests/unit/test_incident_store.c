@@ -432,6 +432,48 @@ static void deadline_warnings_mailed_once(void **state)
     }
 }
 
+/* More late incidents than one round takes (256): once their warnings are given they step
+ * aside, and an incident that becomes late after them is warned in the next round, not never. */
+static void many_late_incidents(void **state)
+{
+    fixture_t *f = *state;
+    int64_t now = ermes__time_now_ms(), hour = 3600 * 1000, last = 0;
+    char aware[ERMES_TIME_STRLEN], json[256];
+    ermes__incident_t inc;
+    size_t n, total = 0;
+
+    /* 300 incidents whose NIS2 early warning (24 h after awareness) passed an hour ago. */
+    ermes__time_format(now - 25 * hour, aware);
+    snprintf(json, sizeof(json), "{\"title\": \"late\", \"nis2\": true, \"aware_at\": \"%s\"}",
+             aware);
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    for (int k = 0; k < 300; k++)
+        create(f, json);
+    assert_int_equal(ermes__store_commit(f->st), 0);
+    /* Rounds until nothing is left to say: each gives its warnings once, then nothing. */
+    for (int round = 0; round < 6; round++) {
+        assert_int_equal(ermes__incidents_warn(f->st, now, 4 * hour, 0, NULL, &n), 0);
+        total += n;
+    }
+    assert_true(total >= 300);
+    assert_int_equal(ermes__incidents_warn(f->st, now, 4 * hour, 0, NULL, &n), 0);
+    assert_int_equal(n, 0);
+    /* A new one whose deadline comes later: warned in the next round, soon then late. */
+    ermes__time_format(now - 23 * hour - hour / 2, aware);
+    snprintf(json, sizeof(json), "{\"title\": \"later\", \"nis2\": true, \"aware_at\": \"%s\"}",
+             aware);
+    last = create(f, json);
+    assert_int_equal(ermes__incidents_warn(f->st, now, 4 * hour, 0, NULL, &n), 0);
+    assert_true(n >= 1);
+    assert_int_equal(ermes__store_incident_get(f->st, NULL, last, &inc), 0);
+    assert_non_null(strstr(inc.warned, "nis2_early_warning:soon"));
+    assert_null(strstr(inc.warned, "nis2_early_warning:late"));
+    assert_int_equal(ermes__incidents_warn(f->st, now + hour, 4 * hour, 0, NULL, &n), 0);
+    assert_true(n >= 1);
+    assert_int_equal(ermes__store_incident_get(f->st, NULL, last, &inc), 0);
+    assert_non_null(strstr(inc.warned, "nis2_early_warning:late"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(policies_calendars_triage_allowlist, setup, teardown),
         cmocka_unit_test_setup_teardown(metrics_from_milestones, setup, teardown),
         cmocka_unit_test_setup_teardown(deadline_warnings_mailed_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_late_incidents, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
