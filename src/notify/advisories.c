@@ -147,8 +147,7 @@ static int digest(const hit_t *h, size_t n, char out[65])
             ermes__sha256_update(s, h[k].remediation, strlen(h[k].remediation));
         ermes__sha256_update(s, "", 1);
     }
-    ermes__sha256_final(s, out);
-    ermes__sha256_free(s);
+    ermes__sha256_final(s, out); /* frees s */
     return 0;
 }
 

@@ -207,3 +207,47 @@ int ermes__store_asset_vuln_status(ermes__store_t *st, int64_t asset_id, int64_t
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
+
+int ermes__store_advisory_warning_list(ermes__store_t *st, int64_t advisory_id,
+                                       int64_t *warned_revision, ermes__advisory_warning_row_cb cb,
+                                       void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *warned_revision = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT revision FROM advisory_warned WHERE advisory_id = ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, advisory_id);
+    if ((rc = ermes__db_step(s)) == 1)
+        *warned_revision = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT w.asset_id, w.org_id, w.revision, w.updated_at,"
+                                " o.short_name, n.reference FROM advisory_asset_warnings w"
+                                " LEFT JOIN organisations o ON o.id = w.org_id"
+                                " LEFT JOIN notifications n ON n.id = w.notification_id"
+                                " WHERE w.advisory_id = ?1 ORDER BY o.short_name, w.asset_id",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, advisory_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        ermes__advisory_warning_row_t w;
+        w.asset_id = ermes__db_col_int(s, 0);
+        w.org_id = ermes__db_col_int(s, 1);
+        w.revision = ermes__db_col_int(s, 2);
+        w.updated_at = ermes__db_col_int(s, 3);
+        w.org = ermes__db_col_text(s, 4);
+        w.notification = ermes__db_col_text(s, 5);
+        if ((rc = cb(ctx, &w)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}

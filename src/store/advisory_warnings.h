@@ -29,6 +29,18 @@ int ermes__store_advisory_warning_put(ermes__store_t *st, int64_t advisory_id, i
 /* Forgets it (the asset is no longer affected: should it become so again, it is warned). */
 int ermes__store_advisory_warning_drop(ermes__store_t *st, int64_t advisory_id, int64_t asset_id);
 
+/* One asset's warning, for the API (strings borrowed for the callback; NULL when unknown). */
+typedef struct ermes__advisory_warning_row {
+    int64_t asset_id, org_id, revision, updated_at;
+    const char *org, *notification; /* the organisation's short name, the reference */
+} ermes__advisory_warning_row_t;
+typedef int (*ermes__advisory_warning_row_cb)(void *ctx, const ermes__advisory_warning_row_t *w);
+/* The warnings of advisory_id, by organisation and asset; *warned_revision the last revision
+ * warned of (0: none yet). */
+int ermes__store_advisory_warning_list(ermes__store_t *st, int64_t advisory_id,
+                                       int64_t *warned_revision, ermes__advisory_warning_row_cb cb,
+                                       void *ctx);
+
 /* The id of the vulnerability named name (a CVE id, or another id of an advisory's
  * vulnerability), made with nothing else known when missing, so that an asset's remediation
  * status can be kept for it. */
