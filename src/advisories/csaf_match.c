@@ -182,8 +182,8 @@ typedef struct interval {
 typedef struct vset {
     interval_t iv[CONSTRAINTS_MAX];
     size_t n;
-    int all;              /* every version */
-    const char *type;     /* vers type ("semver"...), NULL: generic */
+    int all;          /* every version */
+    const char *type; /* vers type ("semver"...), NULL: generic */
     char buf[RANGE_MAX + 64];
 } vset_t;
 
@@ -362,13 +362,13 @@ static json_t *cve5_versions(const vset_t *vs)
         const interval_t *iv = &vs->iv[k];
         json_t *e;
         if (iv->exact) {
-            json_array_append_new(a, json_pack("{s:s,s:s}", "version", iv->lo, "status",
-                                               "affected"));
+            json_array_append_new(a,
+                                  json_pack("{s:s,s:s}", "version", iv->lo, "status", "affected"));
             continue;
         }
         if (iv->lo && !iv->lo_incl) /* "> lo": lo itself first, as unaffected */
-            json_array_append_new(a, json_pack("{s:s,s:s}", "version", iv->lo, "status",
-                                               "unaffected"));
+            json_array_append_new(
+                a, json_pack("{s:s,s:s}", "version", iv->lo, "status", "unaffected"));
         e = json_pack("{s:s,s:s}", "version", iv->lo ? iv->lo : "0", "status", "affected");
         if (!e)
             continue;
@@ -411,12 +411,12 @@ static int affects_build(const ident_t *id, const vset_t *vs, ermes__vuln_affect
                 json_object_set_new(e, "versionEndIncluding", json_string(iv->lo));
             } else {
                 if (iv->lo)
-                    json_object_set_new(e, iv->lo_incl ? "versionStartIncluding"
-                                                       : "versionStartExcluding",
-                                        json_string(iv->lo));
+                    json_object_set_new(
+                        e, iv->lo_incl ? "versionStartIncluding" : "versionStartExcluding",
+                        json_string(iv->lo));
                 if (iv->hi)
-                    json_object_set_new(e, iv->hi_incl ? "versionEndIncluding"
-                                                       : "versionEndExcluding",
+                    json_object_set_new(e,
+                                        iv->hi_incl ? "versionEndIncluding" : "versionEndExcluding",
                                         json_string(iv->hi));
             }
             json_array_append_new(cms, e);

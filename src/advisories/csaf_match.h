@@ -49,13 +49,13 @@ const char *ermes__csaf_state_name(ermes__csaf_state_t s);
 
 /* The state of one asset for one vulnerability (everything borrowed for the callback). */
 typedef struct ermes__csaf_hit {
-    size_t asset;      /* index into the assets given to ermes__vmatch_new */
-    size_t vuln;       /* index into the document's vulnerabilities[] */
-    const char *name;  /* the vulnerability's cve, else its first ids[].text, else NULL */
+    size_t asset;     /* index into the assets given to ermes__vmatch_new */
+    size_t vuln;      /* index into the document's vulnerabilities[] */
+    const char *name; /* the vulnerability's cve, else its first ids[].text, else NULL */
     ermes__csaf_state_t state;
-    const char *product_id;  /* the product of the deciding status group */
-    const char *remediation; /* details of the first vendor_fix naming that product (else of
-                                any other remediation naming it), NULL when none */
+    const char *product_id;      /* the product of the deciding status group */
+    const char *remediation;     /* details of the first vendor_fix naming that product (else of
+                                    any other remediation naming it), NULL when none */
     const char *remediation_url; /* its url, NULL when none */
 } ermes__csaf_hit_t;
 

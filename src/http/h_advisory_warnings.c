@@ -47,9 +47,9 @@ enum MHD_Result ermes__h_advisory_warnings(ermes__req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     }
     {
-        json_t *j = json_pack("{s:s,s:I,s:I,s:o}", "tracking_id", a.tracking_id, "revision",
-                              (json_int_t)a.revision, "warned_revision", (json_int_t)warned,
-                              "data", data);
+        json_t *j =
+            json_pack("{s:s,s:I,s:I,s:o}", "tracking_id", a.tracking_id, "revision",
+                      (json_int_t)a.revision, "warned_revision", (json_int_t)warned, "data", data);
         ermes__advisory_cleanup(&a);
         if (!j)
             return ermes__reply_failure(req, ERMES_ENOMEM, NULL);

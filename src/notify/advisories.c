@@ -209,8 +209,8 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *refer
             const char *title = json_string_value(json_object_get(v, "title"));
             if (rc)
                 break;
-            rc = ermes__strbuf_addf(body, "%s %s%s%s", k ? "," : "",
-                                    cve ? cve : "(no CVE)", title ? " " : "", title ? title : "");
+            rc = ermes__strbuf_addf(body, "%s %s%s%s", k ? "," : "", cve ? cve : "(no CVE)",
+                                    title ? " " : "", title ? title : "");
         }
         if (!rc)
             rc = ermes__strbuf_addf(body, "\n");
@@ -338,8 +338,8 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
                                                    r->home, now);
     }
     if (!rc) {
-        ermes__notify_message_id(note.reference, note.created_at, r->o->mail_from,
-                                 note.message_id, sizeof(note.message_id));
+        ermes__notify_message_id(note.reference, note.created_at, r->o->mail_from, note.message_id,
+                                 sizeof(note.message_id));
         rc = render(r, org, note.reference, tlp, detailed, h, n, news, &subject, &body);
     }
     if (!rc)
@@ -453,8 +453,7 @@ static int one_advisory(adv_run_t *r, ermes__vmatch_t *m, int64_t id, size_t *wa
         int still = 0;
         for (size_t i = 0; !still && i < hits.n; i++)
             still = r->assets->v[hits.v[i].asset].id == priors.v[k].asset_id;
-        if (!still &&
-            (rc = ermes__store_advisory_warning_drop(r->st, a.id, priors.v[k].asset_id)))
+        if (!still && (rc = ermes__store_advisory_warning_drop(r->st, a.id, priors.v[k].asset_id)))
             goto out;
     }
 mark:

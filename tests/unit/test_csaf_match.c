@@ -67,7 +67,10 @@ static json_t *example(const char *name)
     return doc;
 }
 
-#define ASSET(ID, CPE, PURL, VENDOR, PRODUCT, VERSION) {ID, 1, CPE, PURL, VENDOR, PRODUCT, VERSION}
+#define ASSET(ID, CPE, PURL, VENDOR, PRODUCT, VERSION)                                             \
+    {                                                                                              \
+        ID, 1, CPE, PURL, VENDOR, PRODUCT, VERSION                                                 \
+    }
 
 /* BSI's advisory: products by CPE 2.2 URI, known_affected dev/rc versions, fixed and
  * first_fixed 1.0.0-rc2, a vendor_fix for the affected ones. */
@@ -215,12 +218,12 @@ static const char hand_made[] =
 static void test_hand_made_groups(void **state)
 {
     static const ermes__asset_ref_t assets[] = {
-        ASSET(1, NULL, NULL, "Acme", "Widget", "0.3"),  /* last_affected 0.5 */
-        ASSET(2, NULL, NULL, "Acme", "Widget", "1.0"),  /* first_affected 1.0 */
-        ASSET(3, NULL, NULL, "Acme", "Widget", "2.1"),  /* first_affected, below 2.5 */
-        ASSET(4, NULL, NULL, "Acme", "Widget", "2.5"),  /* first_fixed */
-        ASSET(5, NULL, NULL, "Acme", "Widget", "3.0"),  /* after first_fixed */
-        ASSET(6, NULL, NULL, "Acme", "Widget", "0.7"),  /* between 0.5 and 1.0 */
+        ASSET(1, NULL, NULL, "Acme", "Widget", "0.3"),   /* last_affected 0.5 */
+        ASSET(2, NULL, NULL, "Acme", "Widget", "1.0"),   /* first_affected 1.0 */
+        ASSET(3, NULL, NULL, "Acme", "Widget", "2.1"),   /* first_affected, below 2.5 */
+        ASSET(4, NULL, NULL, "Acme", "Widget", "2.5"),   /* first_fixed */
+        ASSET(5, NULL, NULL, "Acme", "Widget", "3.0"),   /* after first_fixed */
+        ASSET(6, NULL, NULL, "Acme", "Widget", "0.7"),   /* between 0.5 and 1.0 */
         ASSET(7, NULL, NULL, "Acme", "Gadget", "1.0.0"), /* >1.0.0: excluded */
         ASSET(8, NULL, NULL, "Acme", "Gadget", "1.3.9"),
         ASSET(9, NULL, NULL, "Acme", "Gadget", "1.4.0"),
