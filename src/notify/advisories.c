@@ -16,7 +16,8 @@
  * advisory's own label when higher. What it says of the advisory follows the TLP policy
  * (src/access/tlp_policy.c) for a constituent of the recipient organisation: title, CVEs and
  * remediations only when that constituent may read the advisory; otherwise only its tracking
- * id and the assets concerned. */
+ * id and the assets concerned (and the vulnerabilities are then not put on the assets, whose
+ * CSV would name them). */
 #include "notify/notify.h"
 
 #include <stdio.h>
@@ -327,11 +328,16 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
     for (size_t k = 0; !rc && k < n; k++) {
         char status[32];
         int kev = 0;
+        /* The vulnerability goes on the asset (and into the notification's CSV) only when the
+         * constituent may know of it. */
+        if (!detailed)
+            goto warned;
         if ((rc = ermes__store_asset_vuln_status(r->st, r->assets->v[h[k].asset].id, h[k].vuln_id,
                                                  status, sizeof(status), &kev)))
             break;
         rc = ermes__store_asset_vuln_warned(r->st, r->assets->v[h[k].asset].id, h[k].vuln_id, kev,
                                             note.id, r->home, now);
+    warned:
         if (!rc && (!k || h[k].asset != h[k - 1].asset))
             rc = ermes__store_advisory_warning_put(r->st, r->adv->id, r->assets->v[h[k].asset].id,
                                                    org_id, r->adv->revision, digests[k], note.id,

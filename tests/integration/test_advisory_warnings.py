@@ -9,7 +9,8 @@ known_affected (5.2 not named yet). Published: DG-DIGIT and DG-HOME get one warn
 naming their assets, the tracking id, title, CVE and remediation; UP and UCM none. A revision
 that changes only a note sends nothing. A revision adding Gateway 5.2 warns UP only. DG-DIGIT
 marks its asset fixed through the API; a revision changing the remediation warns UP and
-DG-HOME again, not DG-DIGIT.
+DG-HOME again, not DG-DIGIT. A TLP:AMBER advisory naming UCM's Gateway 6.0 warns UCM without
+saying its title, CVE or remediation.
 """
 
 import json
@@ -44,7 +45,7 @@ SBOM = {
 
 
 def document(with_52=False, remediation="Update the Gateway to 6.0 and widget-core to 3.2.1.",
-             note="An attacker may run code."):
+             note="An attacker may run code.", affected=None, cve=CVE):
     """A valid security advisory (csafdocs' base, its product tree replaced)."""
     d = csafdocs.advisory(90)
     versions = [("GW-5.1", "5.1"), ("GW-6.0", "6.0")] + ([("GW-5.2", "5.2")] if with_52 else [])
@@ -60,12 +61,16 @@ def document(with_52=False, remediation="Update the Gateway to 6.0 and widget-co
                      "product": {"name": "widget-core >=3.0.0 <3.2.1", "product_id": "WC-3",
                                  "product_identification_helper": {
                                      "purl": "pkg:maven/org.example/widget-core"}}}]}]}]}
-    affected = ["GW-5.1", "WC-3"] + (["GW-5.2"] if with_52 else [])
+    fixed = ["GW-6.0"] if affected is None else []
+    if affected is None:
+        affected = ["GW-5.1", "WC-3"] + (["GW-5.2"] if with_52 else [])
     v = d["vulnerabilities"][0]
-    v["cve"] = CVE
+    v["cve"] = cve
     v["title"] = "Remote code execution in the Gateway"
     v["notes"][0]["text"] = note
-    v["product_status"] = {"known_affected": affected, "fixed": ["GW-6.0"]}
+    v["product_status"] = {"known_affected": affected}
+    if fixed:
+        v["product_status"]["fixed"] = fixed
     v["remediations"] = [{"category": "vendor_fix", "details": remediation,
                           "product_ids": affected, "url": "https://example.com/fix"}]
     v["scores"][0]["products"] = affected
@@ -218,6 +223,27 @@ class AdvisoryWarningTest(unittest.TestCase):
         self.assertNotIn("gateway:5.2", body_text(by_org["DG-HOME"][1]["msg"]))
         time.sleep(1)
         self.assertEqual(self.mailbox.count(), 5)
+
+        # A TLP:AMBER advisory (the CERT's own, not shared with constituents) naming the
+        # Gateway 6.0: UCM is warned of its asset, without the advisory's title, CVE or
+        # remediation (the one TLP policy decides), in a TLP:AMBER message; its attachment (the
+        # generic CSV, empty here) names none of them either.
+        d2 = document(affected=["GW-6.0"], cve="CVE-2026-20002",
+                      remediation="Secret remediation.")
+        d2["document"]["distribution"]["tlp"]["label"] = "AMBER"
+        d2["document"]["title"] = "Secret title"
+        a2 = self.req("POST", API, d2, expect=201)
+        self.publish(a2["tracking_id"], "Initial release.")
+        self.wait_mails(6, "UCM's warning")
+        msg = self.mails_by_org()["UCM"][0]["msg"]
+        text = body_text(msg) + str(msg["Subject"]) + "".join(
+            "%s %s" % (part.get_filename(), part.get_payload(decode=True).decode("utf-8", "replace"))
+            for part in msg.iter_attachments())
+        self.assertIn(a2["tracking_id"], str(msg["Subject"]))
+        self.assertIn("Example Vendor Gateway 6.0", text)
+        self.assertIn("This message is TLP:AMBER.", text)
+        for secret in ("Secret title", "CVE-2026-20002", "Secret remediation"):
+            self.assertNotIn(secret, text)
 
 
 if __name__ == "__main__":
