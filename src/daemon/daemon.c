@@ -35,6 +35,7 @@
 #include "notify/notify.h"
 #include "sharing/federation.h"
 #include "sightings/sightings.h"
+#include "store/advisory_warnings.h"
 
 /* The listener thread: a notification from the database wakes the main thread. */
 typedef struct listener {
@@ -339,10 +340,14 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         }
         /* Every second: published advisories (the API's, the CLI's, the scheduled ones) warn
          * the constituents whose assets they concern, by the daemon that holds the lease
-         * "advisory-warnings" (several daemons on one database warn once). */
+         * "advisory-warnings" (several daemons on one database warn once); the lease is taken
+         * only when a publication waits (a read), not written every second. */
         {
+            int64_t pending;
+            size_t npending = 0;
             int held = 0;
-            if (ermes__store_lease_take(store, "advisory-warnings", &held) == 0 && held) {
+            if (ermes__store_advisory_unwarned(store, &pending, 1, &npending) == 0 && npending &&
+                ermes__store_lease_take(store, "advisory-warnings", &held) == 0 && held) {
                 ermes__notify_stats_t ns;
                 size_t warned = 0;
                 memset(&ns, 0, sizeof(ns));
