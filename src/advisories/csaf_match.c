@@ -264,7 +264,7 @@ static int range_parse(const char *range, vset_t *vs)
     return vs->n ? 0 : -1;
 }
 
-typedef enum { MODE_EXACT, MODE_FROM, MODE_UPTO } mode_t_;
+typedef enum { MODE_EXACT, MODE_FROM, MODE_UPTO } vmode_t;
 
 /* The version a product names exactly ("" kinds and wildcards are none); a CPE's without its
  * WFN quoting, into buf. */
@@ -335,7 +335,7 @@ static void ident_key(const ident_t *id, char *buf, size_t cap)
 }
 
 /* The versions of id in mode (end_excl: the first fixed version bounding a first_affected). */
-static void versions(const ident_t *id, mode_t_ mode, const char *end_excl, vset_t *vs)
+static void versions(const ident_t *id, vmode_t mode, const char *end_excl, vset_t *vs)
 {
     memset(vs, 0, offsetof(vset_t, buf));
     vs->buf[0] = '\0';
@@ -487,7 +487,7 @@ static int found_cmp(const void *x, const void *y)
 static const struct group {
     const char *name;
     ermes__csaf_state_t state;
-    mode_t_ mode;
+    vmode_t mode;
 } groups[] = {
     {"known_affected", ERMES__CSAF_AFFECTED, MODE_EXACT},
     {"first_affected", ERMES__CSAF_AFFECTED, MODE_FROM},
