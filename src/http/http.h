@@ -456,6 +456,8 @@ enum MHD_Result ermes__h_advisory_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_reject(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req);
+/* h_advisory_warnings.c */
+enum MHD_Result ermes__h_advisory_warnings(ermes__req_t *req);
 /* The CSAF provider's public directory (h_csaf_provider.c). */
 enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);

@@ -158,6 +158,7 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/advisories/{ref}/reject", ermes__h_advisory_reject, STAFF, NULL},
     {"POST", "/api/v1/advisories/{ref}/approve", ermes__h_advisory_approve, STAFF, NULL},
     {"POST", "/api/v1/advisories/{ref}/publish", ermes__h_advisory_publish, STAFF, NULL},
+    {"GET", "/api/v1/advisories/{ref}/warnings", ermes__h_advisory_warnings, STAFF, NULL},
     {"GET", "/.well-known/csaf/provider-metadata.json", ermes__h_csaf_provider_metadata, PUBLIC,
      NULL},
     {"GET", "/.well-known/csaf/index.txt", ermes__h_csaf_index, PUBLIC, NULL},
