@@ -218,7 +218,9 @@ class Form {
         if (value[k] === undefined) {
           if (!must) {
             adds.push(button('Add ' + title.toLowerCase(), () => {
-              setAt(this.doc, childSegs, this.empty(ps));
+              // A list of objects starts with one item: an empty list is never what one wants.
+              const items = rs.type === 'array' ? this.resolve(rs.items) : null;
+              setAt(this.doc, childSegs, items && items.type !== 'string' ? [this.empty(rs.items)] : this.empty(ps));
               draw();
               this.changed();
               const first = fs.querySelector('[data-path="' + CSS.escape(childPath) + '"] input, [data-path="' + CSS.escape(childPath) + '"] select, [data-path="' + CSS.escape(childPath) + '"] textarea, [data-path="' + CSS.escape(childPath) + '"] button');
