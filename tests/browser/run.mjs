@@ -1248,7 +1248,7 @@ test('remediation', async () => {
   await row.waitFor();
   assert.equal(await page.locator('article.asset', { hasText: 'Transport widget' }).count(), 0, 'another organisation\'s asset');
   if (results.advisory) await row.getByRole('link', { name: results.advisory }).waitFor();
-  await row.getByLabel('Status of CVE-2026-10001 on Energy portal').selectOption('fixed');
+  await row.getByRole('combobox', { name: 'Status of CVE-2026-10001 on Energy portal' }).selectOption('fixed');
   await row.getByLabel('Note on CVE-2026-10001').fill('updated to 3.2.1');
   await row.getByRole('button', { name: 'Save the status of CVE-2026-10001 on Energy portal' }).click();
   await row.locator('[role=status]', { hasText: 'saved: fixed' }).waitFor();
@@ -1264,7 +1264,7 @@ test('remediation', async () => {
   await staff.goto('/remediation?org=DG-MOVE');
   await ready(staff);
   const move = staff.locator('article.asset', { hasText: 'Transport widget' }).locator('tr[data-cve="CVE-2026-10001"]');
-  await move.getByLabel(/^Status of CVE-2026-10001/).selectOption('in_progress');
+  await move.getByRole('combobox', { name: /^Status of CVE-2026-10001/ }).selectOption('in_progress');
   await move.getByRole('button', { name: /^Save the status/ }).click();
   await move.locator('[role=status]', { hasText: 'saved: in progress' }).waitFor();
   assert.equal(await staff.locator('article.asset', { hasText: 'Energy portal' }).count(), 0);
