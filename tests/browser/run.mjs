@@ -1237,6 +1237,32 @@ test('advisory_editor', async () => {
   noErrors(rev);
 });
 
+test('advisory_upload_and_raw', async () => {
+  // A CSAF file uploaded fills the form (its profile too); the raw JSON view refuses what is
+  // not JSON and applies what is.
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/advisories/new');
+  await ready(page);
+  const doc = { document: { category: 'csaf_base', csaf_version: '2.0', title: 'Uploaded advisory',
+    publisher: { category: 'coordinator', name: 'UCERT', namespace: 'https://cert.example' } } };
+  await page.getByLabel('Upload a CSAF JSON file').setInputFiles({ name: 'a.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  await page.waitForFunction(() => document.querySelector('#main input[data-path="/document/title"]').value === 'Uploaded advisory');
+  assert.equal(await page.getByLabel('Profile').inputValue(), 'csaf_base');
+  assert.equal(await page.locator('fieldset[data-path="/vulnerabilities"]').count(), 0, 'the base profile requires no vulnerabilities');
+  await page.locator('#csaf-validation[data-valid="true"]').waitFor();
+  await page.locator('details.csaf-raw summary').click();
+  const raw = page.getByLabel('The document as JSON');
+  await raw.fill('{"document": ');
+  await page.locator('#apply-json').click();
+  await page.locator('details.csaf-raw .field-error', { hasText: 'is not JSON' }).waitFor();
+  doc.document.title = 'Edited as JSON';
+  await raw.fill(JSON.stringify(doc));
+  await page.locator('#apply-json').click();
+  await page.waitForFunction(() => document.querySelector('#main input[data-path="/document/title"]').value === 'Edited as JSON');
+  noErrors(page);
+});
+
 test('remediation', async () => {
   // DG-ENER's user: its assets, the CVE that affects one, the advisory naming it; marks it fixed.
   const page = await newPage();
