@@ -7,6 +7,7 @@
 // PATCH /api/v1/advisories; submit, approve (a second person), reject and publish follow the
 // workflow (docs/API.md, "Advisories").
 import { get, post, patch } from '../api.js';
+import { listAssets } from './remediation.js';
 import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff, button } from '../ui.js';
 
 const enc = encodeURIComponent;
@@ -466,7 +467,7 @@ function forValidation(doc) {
 
 async function editor(view, ctx, adv) {
   ctx.title(adv ? adv.tracking_id : 'New advisory');
-  const [schema, assets] = await Promise.all([loadSchema(), get('assets', { limit: 500 }).then((r) => r.data).catch(() => [])]);
+  const [schema, assets] = await Promise.all([loadSchema(), listAssets('', 1000).catch(() => [])]);
   if (!ctx.isCurrent()) return;
   let doc = adv && adv.document ? adv.document : skeleton('csaf_security_advisory');
   const editable = !adv || adv.status === 'draft' || adv.status === 'published';

@@ -11,6 +11,19 @@ export const REMEDIATION = [['affected', 'Affected'], ['in_progress', 'In progre
 const MAX_ASSETS = 200;
 const MAX_ADVISORIES = 50;
 
+// Up to cap assets (the org's, or every one the user may see), page by page: the server's
+// page limit (page_limit) may be smaller than cap.
+export async function listAssets(org, cap) {
+  const out = [];
+  let cursor = null;
+  do {
+    const r = await get('assets', { org, cursor });
+    out.push(...r.data);
+    cursor = r.next_cursor || null;
+  } while (cursor && out.length < cap);
+  return out.slice(0, cap);
+}
+
 function assetName(a) {
   return a.name || [a.vendor, a.product, a.version].filter((x) => x).join(' ') || a.cpe || a.purl || 'asset ' + a.id;
 }
@@ -58,7 +71,7 @@ export async function render(view, ctx) {
   }
   let assets;
   try {
-    assets = (await get('assets', { org, limit: MAX_ASSETS })).data;
+    assets = await listAssets(org, MAX_ASSETS);
   } catch (e) {
     view.append(errorNotice(e));
     return;
