@@ -1150,7 +1150,6 @@ test('advisory_editor', async () => {
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
   await page.goto('/advisories');
   await ready(page);
-  await shot(page, 'advisories_list');
   await page.getByRole('link', { name: 'New advisory' }).click();
   await page.waitForURL(/\/advisories\/new$/);
   await ready(page);
@@ -1234,6 +1233,10 @@ test('advisory_editor', async () => {
   await rev.locator('#wf-publish').click();
   await rev.locator('.state-adv-published').first().waitFor();
   await shot(rev, 'advisory_published');
+  await rev.goto('/advisories');
+  await ready(rev);
+  await rev.locator('section', { hasText: 'Published (1)' }).getByRole('link', { name: ref }).waitFor();
+  await shot(rev, 'advisories_list');
   noErrors(rev);
 });
 
