@@ -150,6 +150,8 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/retrohunts/{id}", ermes__h_retrohunt_get, STAFF, NULL},
     {"POST", "/api/v1/retrohunts/{id}/cancel", ermes__h_retrohunt_cancel, STAFF, NULL},
     {"POST", "/api/v1/csaf/validate", ermes__h_csaf_validate, 0, NULL},
+    {"GET", "/api/v1/csaf/schema", ermes__h_csaf_schema, 0, NULL},
+    {"GET", "/api/v1/cvss", ermes__h_cvss, 0, NULL},
     {"GET", "/api/v1/advisories", ermes__h_advisory_list, 0, NULL},
     {"POST", "/api/v1/advisories", ermes__h_advisory_create, STAFF, NULL},
     {"GET", "/api/v1/advisories/{ref}", ermes__h_advisory_get, 0, NULL},
