@@ -35,6 +35,7 @@
 #include "notify/notify.h"
 #include "sharing/federation.h"
 #include "sightings/sightings.h"
+#include "store/advisory_warnings.h"
 
 /* The listener thread: a notification from the database wakes the main thread. */
 typedef struct listener {
@@ -337,6 +338,29 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             else if (published)
                 ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
         }
+        /* Every second: published advisories (the API's, the CLI's, the scheduled ones) warn
+         * the constituents whose assets they concern, by the daemon that holds the lease
+         * "advisory-warnings" (several daemons on one database warn once); the lease is taken
+         * only when a publication waits (a read), not written every second. */
+        {
+            int64_t pending;
+            size_t npending = 0;
+            int held = 0;
+            if (ermes__store_advisory_unwarned(store, &pending, 1, &npending) == 0 && npending &&
+                ermes__store_lease_take(store, "advisory-warnings", &held) == 0 && held) {
+                ermes__notify_stats_t ns;
+                size_t warned = 0;
+                memset(&ns, 0, sizeof(ns));
+                if ((rc = ermes__notify_advisories(store, &no, &ns, &warned)))
+                    ermes__log(ERMES_LOG_WARNING, "cannot warn of the published advisories: %s",
+                               ermes_strerror(rc));
+                else if (ns.notifications) {
+                    ermes__log(ERMES_LOG_NOTICE, "advisories: %ld warning(s), %zu asset(s)",
+                               ns.notifications, warned);
+                    ermes__notifier_kick(notifier);
+                }
+            }
+        }
     }
     status = 0;
 out:
@@ -349,6 +373,7 @@ out:
     if (following)
         ermes__store_lease_drop(store, tail_lease);
     ermes__store_lease_drop(store, "incident-warnings");
+    ermes__store_lease_drop(store, "advisory-warnings");
     ermes__federation_stop(federation); /* a round under way gives up; its state is kept */
     ermes__hunter_stop(hunter);         /* a job under way is queued again */
     ermes__collect_stop(collect);       /* transfers under way (the API's too) give up */

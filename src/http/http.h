@@ -447,6 +447,12 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req);
 enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_stats(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_validate(ermes__req_t *req);
+/* The CSAF schema and CVSS scores for the advisory editor (h_csaf_schema.c, h_cvss.c). */
+enum MHD_Result ermes__h_csaf_schema(ermes__req_t *req);
+enum MHD_Result ermes__h_cvss(ermes__req_t *req);
+/* One vector scored as `ermes cvss --json` prints it, in *out (new reference); ERMES_EPARSE
+ * with the reason in d when it is not a vector. */
+int ermes__cvss_json(const char *vector, size_t len, json_t **out, ermes_diag_t *d);
 /* CSAF advisories (h_advisories.c). */
 enum MHD_Result ermes__h_advisory_list(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_create(ermes__req_t *req);
@@ -456,6 +462,8 @@ enum MHD_Result ermes__h_advisory_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_reject(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req);
+/* h_advisory_warnings.c */
+enum MHD_Result ermes__h_advisory_warnings(ermes__req_t *req);
 /* The CSAF provider's public directory (h_csaf_provider.c). */
 enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);

@@ -211,6 +211,27 @@ int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, co
  * *any = 0 when it carries none. */
 int ermes__notify_vulns_csv(ermes__store_t *st, int64_t id, ermes__strbuf_t *out, int *any);
 
+/* ---- published advisories warn the affected constituents (advisories.c) ------------------- */
+
+/* Every asset of every organisation, as the matcher sees it (vulns.c; strings owned). */
+typedef struct ermes__notify_assets {
+    struct ermes__asset_ref *v;
+    size_t n, cap;
+} ermes__notify_assets_t;
+int ermes__notify_assets_load(ermes__store_t *st, ermes__notify_assets_t *l);
+void ermes__notify_assets_cleanup(ermes__notify_assets_t *l);
+
+/* For each published advisory whose latest revision has not been warned of yet: matches its
+ * published document's product_status against every asset (src/advisories/csaf_match.h) and
+ * makes one notification per organisation with an asset affected or under investigation
+ * whose warning differs from what it was last warned of by this advisory (a new asset, another
+ * vulnerability, state or remediation); an asset the constituent marked fixed or not_affected
+ * for a vulnerability is not warned of it. The recipients and the review policy are
+ * notify_vulns's (feed "advisories"); the advisory's TLP decides what the message says.
+ * Adds to *stats; *warned (may be NULL) gets the number of assets warned. */
+int ermes__notify_advisories(ermes__store_t *st, const ermes__notify_options_t *o,
+                             ermes__notify_stats_t *stats, size_t *warned);
+
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
 /* The language whose template serves contacts speaking lang (ISO 639-1, any case): lang

@@ -24,17 +24,14 @@
 
 #define DESC_SHOWN 400 /* bytes of a description in the text */
 
-typedef struct asset_list {
-    ermes__asset_ref_t *v;
-    size_t n, cap;
-} asset_list_t;
+typedef ermes__notify_assets_t asset_list_t;
 
 static char *dup_opt(const char *s)
 {
     return s ? ermes__strdup(s) : NULL;
 }
 
-static void assets_cleanup(asset_list_t *l)
+void ermes__notify_assets_cleanup(ermes__notify_assets_t *l)
 {
     for (size_t k = 0; k < l->n; k++) {
         ermes__free((void *)l->v[k].cpe);
@@ -44,6 +41,15 @@ static void assets_cleanup(asset_list_t *l)
         ermes__free((void *)l->v[k].version);
     }
     ermes__free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static int asset_cb(void *ctx, const ermes__asset_t *a);
+
+int ermes__notify_assets_load(ermes__store_t *st, ermes__notify_assets_t *l)
+{
+    memset(l, 0, sizeof(*l));
+    return ermes__store_asset_each(st, 0, 0, 0, asset_cb, l, NULL);
 }
 
 static int asset_cb(void *ctx, const ermes__asset_t *a)
@@ -374,7 +380,7 @@ int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, co
         return rc;
     if (!ids)
         ids = all;
-    if ((rc = ermes__store_asset_each(st, 0, 0, 0, asset_cb, &r.assets, NULL)) ||
+    if ((rc = ermes__notify_assets_load(st, &r.assets)) ||
         (rc = ermes__vmatch_new(r.assets.v, r.assets.n, &m)))
         goto out;
     for (size_t k = 0; k < nids && r.assets.n; k++) {
@@ -442,7 +448,7 @@ out:
         info_cleanup(&r.infos[k]);
     ermes__free(r.infos);
     ermes__free(r.news);
-    assets_cleanup(&r.assets);
+    ermes__notify_assets_cleanup(&r.assets);
     ermes__vmatch_free(m);
     ermes__free(all);
     return rc;

@@ -16,7 +16,7 @@ const env = (k, d) => {
 const BASE = env('ERMES_URL');
 const OUT = env('ERMES_OUT');
 const ONLY = process.argv[2] || process.env.ERMES_BROWSER_ONLY || '';
-const results = { tests: [], screenshots: [], notification: null };
+const results = { tests: [], screenshots: [], notification: null, advisory: null };
 fs.mkdirSync(OUT, { recursive: true });
 
 const browser = await chromium.launch({
@@ -1137,6 +1137,168 @@ test('incident_rules_panel', async () => {
   await row.getByRole('button', { name: 'Delete' }).click();
   await rules.locator('tbody tr', { hasText: 'Browser urgent queue' }).waitFor({ state: 'detached' });
   noErrors(page);
+});
+
+// ---- issue 13: the advisory editor and the remediation screen --------------------------------
+
+// The control of a form field by the JSON path it edits (the editor marks each with data-path).
+const at = (page, p) => page.locator('#main [data-path="' + p + '"]:is(input, select, textarea)');
+const adder = (page, p) => page.locator('#main button[data-add="' + p + '"]');
+
+test('advisory_editor', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/advisories');
+  await ready(page);
+  await page.getByRole('link', { name: 'New advisory' }).click();
+  await page.waitForURL(/\/advisories\/new$/);
+  await ready(page);
+  // The form comes from the schema: the security advisory profile requires notes, the product
+  // tree and vulnerabilities, which are on the form from the start.
+  assert.equal(await page.getByLabel('Profile').inputValue(), 'csaf_security_advisory');
+  await page.locator('fieldset[data-path="/product_tree"]').waitFor();
+  await page.locator('fieldset[data-path="/vulnerabilities"]').waitFor();
+  await page.getByLabel('Title of this document *').fill('Path traversal in Example Widget and Gateway');
+  await at(page, '/document/publisher/name').fill('UCERT');
+  await at(page, '/document/publisher/namespace').fill('https://cert.example');
+  await at(page, '/document/distribution/tlp/label').selectOption('WHITE');
+  await adder(page, '/document/notes').click();
+  await at(page, '/document/notes/0/category').selectOption('summary');
+  await at(page, '/document/notes/0/text').fill('Example Gateway 2.0 lets anyone read any file.');
+  // The product from an asset of the constituency (its CPE kept).
+  const pick = page.getByLabel('From an asset');
+  const option = await pick.locator('option', { hasText: 'gateway' }).getAttribute('value');
+  await pick.selectOption(option);
+  await page.getByRole('button', { name: 'Add asset as product' }).click();
+  const pid = 'CSAFPID-ASSET-' + option;
+  assert.equal(await at(page, '/product_tree/full_product_names/0/product_id').inputValue(), pid);
+  assert.equal(await at(page, '/product_tree/full_product_names/0/product_identification_helper/cpe').inputValue(),
+    'cpe:2.3:a:example:gateway:2.0:*:*:*:*:*:*:*');
+  // A vulnerability: a wrong CVE id is flagged next to its field as one types, then fixed.
+  await adder(page, '/vulnerabilities').click();
+  await adder(page, '/vulnerabilities/0/cve').click();
+  await at(page, '/vulnerabilities/0/cve').fill('CVE-2026-1');
+  const cveErrors = page.locator('#main .field[data-path="/vulnerabilities/0/cve"] .csaf-errors li');
+  await cveErrors.first().waitFor();
+  assert.match(await cveErrors.first().textContent(), /mandatory/);
+  assert.equal(await at(page, '/vulnerabilities/0/cve').getAttribute('aria-invalid'), 'true');
+  await shot(page, 'advisory_editor_error');
+  await at(page, '/vulnerabilities/0/cve').fill('CVE-2026-10001');
+  await cveErrors.first().waitFor({ state: 'detached' });
+  await adder(page, '/vulnerabilities/0/notes').click();
+  await at(page, '/vulnerabilities/0/notes/0/category').selectOption('description');
+  await at(page, '/vulnerabilities/0/notes/0/text').fill('A path traversal lets anyone read any file.');
+  await adder(page, '/vulnerabilities/0/product_status').click();
+  await adder(page, '/vulnerabilities/0/product_status/known_affected').click();
+  await at(page, '/vulnerabilities/0/product_status/known_affected').fill(pid);
+  await adder(page, '/vulnerabilities/0/remediations').click();
+  await at(page, '/vulnerabilities/0/remediations/0/category').selectOption('vendor_fix');
+  await at(page, '/vulnerabilities/0/remediations/0/details').fill('Update Example Gateway to 2.0.1.');
+  await adder(page, '/vulnerabilities/0/remediations/0/product_ids').click();
+  await at(page, '/vulnerabilities/0/remediations/0/product_ids').fill(pid);
+  // A score: the vector typed, the score computed by ermes.
+  await adder(page, '/vulnerabilities/0/scores').click();
+  await at(page, '/vulnerabilities/0/scores/0/products').fill(pid);
+  await adder(page, '/vulnerabilities/0/scores/0/cvss_v3').click();
+  await at(page, '/vulnerabilities/0/scores/0/cvss_v3/vectorString').fill('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H');
+  await page.locator('#main .cvss-out', { hasText: 'Base score 9.8 CRITICAL' }).waitFor();
+  await page.locator('#csaf-validation[data-valid="true"]').waitFor();
+  // The raw JSON view shows the same document.
+  await page.locator('details.csaf-raw summary').click();
+  const raw = JSON.parse(await page.getByLabel('The document as JSON').inputValue());
+  assert.equal(raw.vulnerabilities[0].cve, 'CVE-2026-10001');
+  await shot(page, 'advisory_editor');
+  // Keyboard: the save button is reached and pressed with the keyboard.
+  await page.locator('#save-advisory').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/advisories\/[A-Z]+-\d{4}-\d+$/);
+  await ready(page);
+  const ref = decodeURIComponent(page.url().split('/').pop());
+  results.advisory = ref;
+  await page.locator('#wf-submit').click();
+  await page.locator('.csaf-workflow', { hasText: 'another person approves it' }).waitFor();
+  assert.equal(await page.locator('#wf-approve').count(), 0, 'the author has no approve button');
+  noErrors(page);
+  // The second person approves and publishes.
+  const rev = await newPage();
+  await signIn(rev, env('ERMES_REVIEWER_USER'), env('ERMES_REVIEWER_PASSWORD'));
+  await rev.goto('/advisories?status=review');
+  await ready(rev);
+  await rev.getByRole('link', { name: ref }).click();
+  await ready(rev);
+  await rev.getByLabel('Review comment').fill('Checked against the vendor notice.');
+  await rev.locator('#wf-approve').click();
+  await rev.locator('#wf-publish').waitFor();
+  await rev.getByLabel('Revision summary').fill('First publication.');
+  await rev.locator('#wf-publish').click();
+  await rev.locator('.state-adv-published').first().waitFor();
+  await shot(rev, 'advisory_published');
+  await rev.goto('/advisories');
+  await ready(rev);
+  await rev.locator('section', { hasText: 'Published (1)' }).getByRole('link', { name: ref }).waitFor();
+  await shot(rev, 'advisories_list');
+  noErrors(rev);
+});
+
+test('advisory_upload_and_raw', async () => {
+  // A CSAF file uploaded fills the form (its profile too); the raw JSON view refuses what is
+  // not JSON and applies what is.
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/advisories/new');
+  await ready(page);
+  const doc = { document: { category: 'csaf_base', csaf_version: '2.0', title: 'Uploaded advisory',
+    publisher: { category: 'coordinator', name: 'UCERT', namespace: 'https://cert.example' } } };
+  await page.getByLabel('Upload a CSAF JSON file').setInputFiles({ name: 'a.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  await page.waitForFunction(() => document.querySelector('#main input[data-path="/document/title"]').value === 'Uploaded advisory');
+  assert.equal(await page.getByLabel('Profile').inputValue(), 'csaf_base');
+  assert.equal(await page.locator('fieldset[data-path="/vulnerabilities"]').count(), 0, 'the base profile requires no vulnerabilities');
+  await page.locator('#csaf-validation[data-valid="true"]').waitFor();
+  await page.locator('details.csaf-raw summary').click();
+  const raw = page.getByLabel('The document as JSON');
+  await raw.fill('{"document": ');
+  await page.locator('#apply-json').click();
+  await page.locator('details.csaf-raw .field-error', { hasText: 'is not JSON' }).waitFor();
+  doc.document.title = 'Edited as JSON';
+  await raw.fill(JSON.stringify(doc));
+  await page.locator('#apply-json').click();
+  await page.waitForFunction(() => document.querySelector('#main input[data-path="/document/title"]').value === 'Edited as JSON');
+  noErrors(page);
+});
+
+test('remediation', async () => {
+  // DG-ENER's user: its assets, the CVE that affects one, the advisory naming it; marks it fixed.
+  const page = await newPage();
+  await signIn(page, env('ERMES_ENER_USER'), env('ERMES_ENER_PASSWORD'));
+  await page.goto('/remediation');
+  await ready(page);
+  const portal = page.locator('article.asset', { hasText: 'Energy portal' });
+  const row = portal.locator('tr[data-cve="CVE-2026-10001"]');
+  await row.waitFor();
+  assert.equal(await page.locator('article.asset', { hasText: 'Transport widget' }).count(), 0, 'another organisation\'s asset');
+  if (results.advisory) await row.getByRole('link', { name: results.advisory }).waitFor();
+  await row.getByRole('combobox', { name: 'Status of CVE-2026-10001 on Energy portal' }).selectOption('fixed');
+  await row.getByLabel('Note on CVE-2026-10001').fill('updated to 3.2.1');
+  await row.getByRole('button', { name: 'Save the status of CVE-2026-10001 on Energy portal' }).click();
+  await row.locator('[role=status]', { hasText: 'saved: fixed' }).waitFor();
+  await shot(page, 'remediation_constituent');
+  // After a reload the status is the one saved.
+  await page.reload();
+  await ready(page);
+  await page.locator('article.asset', { hasText: 'Energy portal' }).locator('tr[data-cve="CVE-2026-10001"][data-status="fixed"]').waitFor();
+  noErrors(page);
+  // The CERT's staff see the same per constituent, and set DG-MOVE's.
+  const staff = await newPage();
+  await signIn(staff, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await staff.goto('/remediation?org=DG-MOVE');
+  await ready(staff);
+  const move = staff.locator('article.asset', { hasText: 'Transport widget' }).locator('tr[data-cve="CVE-2026-10001"]');
+  await move.getByRole('combobox', { name: /^Status of CVE-2026-10001/ }).selectOption('in_progress');
+  await move.getByRole('button', { name: /^Save the status/ }).click();
+  await move.locator('[role=status]', { hasText: 'saved: in progress' }).waitFor();
+  assert.equal(await staff.locator('article.asset', { hasText: 'Energy portal' }).count(), 0);
+  await shot(staff, 'remediation_staff');
+  noErrors(staff);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,29 @@ ADMIN = ("webadmin", "correct horse battery 1")
 CONSTITUENT = ("uma-viewer", "another long password 2")
 TOTP_USER = ("totp-analyst", "a third long password 3")  # sets up two-step sign-in
 REQUIRED_USER = ("must-enrol", "a fourth long password 4")  # on the totp_required daemon
+# The advisory editor and the remediation screen (issue 13): a second analyst reviews and
+# publishes what the admin wrote; DG-ENER's user sets the remediation of its assets.
+REVIEWER = ("adv-reviewer", "a fifth long password 5")
+ENER_USER = ("ener-it", "a sixth long password 6")
+# A CVE JSON 5 record that affects Example Widget before 3.2.1: DG-ENER's and DG-MOVE's assets.
+WIDGET_CVE = {
+    "dataType": "CVE_RECORD", "dataVersion": "5.1",
+    "cveMetadata": {"cveId": "CVE-2026-10001", "assignerOrgId":
+                    "b3476cb9-2e3d-41a6-98d0-0f47421a65b6", "assignerShortName": "example",
+                    "state": "PUBLISHED", "datePublished": "2026-11-20T10:00:00.000Z",
+                    "dateUpdated": "2026-11-21T10:00:00.000Z"},
+    "containers": {"cna": {
+        "providerMetadata": {"orgId": "b3476cb9-2e3d-41a6-98d0-0f47421a65b6"},
+        "title": "Path traversal in Example Widget",
+        "descriptions": [{"lang": "en", "value": "Path traversal in Example Widget before "
+                                                 "3.2.1 allows reading any file."}],
+        "affected": [{"vendor": "Example", "product": "Widget", "defaultStatus": "unaffected",
+                      "versions": [{"version": "3.0", "lessThan": "3.2.1",
+                                    "versionType": "semver", "status": "affected"}]}],
+        "metrics": [{"format": "CVSS", "cvssV3_1": {
+            "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+            "baseScore": 7.5, "baseSeverity": "HIGH"}}],
+        "references": [{"url": "https://example.org/advisory"}]}}}
 
 MISSING = None
 if not os.access(CHROMIUM, os.X_OK):
@@ -152,10 +175,29 @@ class BrowserTest(unittest.TestCase):
             for (user, password), extra in ((ADMIN, ["--role", "admin"]),
                                             (CONSTITUENT, ["--role", "constituent", "--org",
                                                            "UMA"]),
-                                            (TOTP_USER, ["--role", "analyst"])):
+                                            (TOTP_USER, ["--role", "analyst"]),
+                                            (REVIEWER, ["--role", "analyst"]),
+                                            (ENER_USER, ["--role", "constituent", "--org",
+                                                         "DG-ENER"])):
                 rc, out, err = cls.e.cli("user", "add", user, *extra, "--password-stdin",
                                          input=password + "\n")
                 assert rc == 0, "user add %s: %s" % (user, err)
+            # Assets: two of DG-ENER (one the CVE matches, one by CPE for the advisory's
+            # product tree) and one of DG-MOVE that the CVE matches too.
+            for args in (["--org", "DG-ENER", "--vendor", "Example", "--product", "Widget",
+                          "--version", "3.1", "--name", "Energy portal"],
+                         ["--org", "DG-ENER", "--cpe",
+                          "cpe:2.3:a:example:gateway:2.0:*:*:*:*:*:*:*", "--name",
+                          "Energy gateway"],
+                         ["--org", "DG-MOVE", "--vendor", "Example", "--product", "Widget",
+                          "--version", "3.0", "--name", "Transport widget"]):
+                rc, out, err = cls.e.cli("assets", "add", *args)
+                assert rc == 0, "assets add: %s" % err
+            cve = os.path.join(cls.tmp, "cve.json")
+            with open(cve, "w") as f:
+                json.dump(WIDGET_CVE, f)
+            rc, out, err = cls.e.cli("vulns", "import", cve)
+            assert rc == 0 and "2 notifications" in out, "vulns import: %s%s" % (out, err)
             cls.e.start()
             # A second daemon with totp_required: its analyst's first session can only set up
             # two-step sign-in (the browser test totp_required).
@@ -219,6 +261,8 @@ class BrowserTest(unittest.TestCase):
             # A TLP:GREEN organisation that UMA's user may look at, with a recent event that
             # it may not see (constituent_view_other).
             "ERMES_GREEN_ORG": "UP",
+            "ERMES_REVIEWER_USER": REVIEWER[0], "ERMES_REVIEWER_PASSWORD": REVIEWER[1],
+            "ERMES_ENER_USER": ENER_USER[0], "ERMES_ENER_PASSWORD": ENER_USER[1],
         }
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)
@@ -236,6 +280,40 @@ class BrowserTest(unittest.TestCase):
         status, _, n = self.e.request("GET", "/api/v1/notifications/" + quote(ref))
         self.assertEqual(status, 200)
         self.assertEqual(n["state"], "sent")
+        # The advisory made through the form was published, by the second person, valid, with
+        # the asset as its product, the CVE and the remediation typed on the form.
+        adv = self.e.ok("GET", "/api/v1/advisories/" + quote(res["advisory"]))
+        self.assertEqual((adv["status"], adv["author"], adv["reviewer"]),
+                         ("published", ADMIN[0], REVIEWER[0]))
+        doc = adv["document"]
+        vuln = doc["vulnerabilities"][0]
+        self.assertEqual(vuln["cve"], "CVE-2026-10001")
+        self.assertEqual(vuln["remediations"][0]["category"], "vendor_fix")
+        self.assertEqual(vuln["scores"][0]["cvss_v3"]["baseScore"], 9.8)
+        products = doc["product_tree"]["full_product_names"]
+        self.assertEqual(products[0]["product_identification_helper"]["cpe"],
+                         "cpe:2.3:a:example:gateway:2.0:*:*:*:*:*:*:*")
+        self.assertEqual(vuln["product_status"]["known_affected"], [products[0]["product_id"]])
+        published = os.path.join(self.tmp, "published.json")
+        with open(published, "w") as f:
+            json.dump(doc, f)
+        rc, out, err = self.e.cli("csaf", "validate", "--json", published, data_dir=False)
+        self.assertTrue(json.loads(out.splitlines()[0])["valid"], out + err)
+        # DG-ENER's user marked its asset fixed in the portal; it cannot set DG-MOVE's (the
+        # API's rule, through a token of another DG-ENER user: not found).
+        assets = self.e.list_all("/api/v1/assets")
+        ener = [a for a in assets if a["org"] == "DG-ENER" and a["name"] == "Energy portal"][0]
+        move = [a for a in assets if a["org"] == "DG-MOVE"][0]
+        got = self.e.ok("GET", "/api/v1/assets/%d" % ener["id"])
+        self.assertEqual([(v["cve"], v["status"]) for v in got["vulnerabilities"]],
+                         [("CVE-2026-10001", "fixed")])
+        _, ener_t = self.e.user_token("ener-api", "constituent", org="DG-ENER")
+        status, _, _ = self.e.request("PUT", "/api/v1/assets/%d/vulnerabilities/CVE-2026-10001"
+                                      % move["id"], {"status": "fixed"}, token=ener_t)
+        self.assertEqual(status, 404)
+        got = self.e.ok("GET", "/api/v1/assets/%d" % move["id"])
+        self.assertEqual([(v["cve"], v["status"]) for v in got["vulnerabilities"]],
+                         [("CVE-2026-10001", "in_progress")])
         for name in res["screenshots"]:
             self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
 
