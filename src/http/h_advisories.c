@@ -251,8 +251,14 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
         return ermes__reply_error(req, 400, "bad_request", "summary",
                                   "a summary is limited to 1000 bytes");
     }
-    rc = ermes__advisory_publish(req->srv->store, &req->viewer, ref, publish_at,
-                                 json_string_value(summary), &r, &scheduled, &d);
+    {
+        char home[1024];
+        ermes__csaf_signer_t signer;
+
+        ermes__csaf_signer_from_config(req->srv->cfg, home, sizeof(home), &signer);
+        rc = ermes__advisory_publish(req->srv->store, &req->viewer, &signer, ref, publish_at,
+                                     json_string_value(summary), &r, &scheduled, &d);
+    }
     json_decref(body);
     if (rc == ERMES_EINVAL && r.failed) {
         char *text = ermes_csaf_result_json(&r, NULL);

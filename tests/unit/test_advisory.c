@@ -130,12 +130,13 @@ static void test_workflow(void **state)
     ermes__advisory_cleanup(&a);
 
     /* Only approved ones are published; the author does not approve. */
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
                      ERMES_ECONFLICT);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "approve", &d), ERMES_EDENIED);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d), 0);
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
+                     0);
     assert_int_equal(scheduled, 0);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_string_equal(a.status, "published");
@@ -158,7 +159,7 @@ static void test_workflow(void **state)
     }
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
                      ERMES_EINVAL);
     assert_true(r.count > 0);
     ermes_csaf_result_cleanup(&r);
@@ -179,8 +180,8 @@ static void test_workflow(void **state)
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
     usleep(1100 * 1000); /* a later second for the revision's date */
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, "Second.", &r, &scheduled, &d),
-                     0);
+    assert_int_equal(
+        ermes__advisory_publish(f->st, &bob, NULL, ref, 0, "Second.", &r, &scheduled, &d), 0);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_int_equal(a.revision, 2);
     tr = tracking(a.published_document);
@@ -206,13 +207,13 @@ static void test_schedule(void **state)
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, ermes__time_now_ms() + 60000, NULL,
-                                             &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, ermes__time_now_ms() + 60000,
+                                             NULL, &r, &scheduled, &d),
                      0);
     assert_int_equal(scheduled, 1);
-    assert_int_equal(ermes__advisory_publish_due(f->st, ermes__time_now_ms(), &n), 0);
+    assert_int_equal(ermes__advisory_publish_due(f->st, NULL, ermes__time_now_ms(), &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(ermes__advisory_publish_due(f->st, ermes__time_now_ms() + 61000, &n), 0);
+    assert_int_equal(ermes__advisory_publish_due(f->st, NULL, ermes__time_now_ms() + 61000, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_string_equal(a.status, "published");
