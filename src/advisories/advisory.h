@@ -31,6 +31,7 @@ typedef struct ermes__advisory {
     char *published_signature; /* its detached ASCII-armoured OpenPGP signature (owned; NULL:
                                 * unsigned or not read) */
     ermes_tlp_t published_tlp; /* the label of published_document: who may read it */
+    int has_signature;         /* published_signature is not NULL (also when listed) */
     int64_t revision;          /* publications so far */
     int64_t author_id;         /* 0: the local administrator */
     char author[128];

@@ -45,9 +45,9 @@ int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len
     if (rc) {
         ermes__strbuf_cleanup(&sig);
         ermes_diag_set(d, "csaf_openpgp_key",
-                       "the CSAF signing key %.64s in %.200s cannot sign: %s; nothing was "
-                       "published",
-                       s->key, s->home, err);
+                       "csaf_openpgp_key %.48s cannot sign, nothing was published: %.120s "
+                       "(GnuPG home %.60s)",
+                       s->key, err, s->home);
         return rc == ERMES_ENOMEM ? rc : ERMES_ECONFIG;
     }
     if (!(text = ermes__strbuf_take(&sig, &n)))

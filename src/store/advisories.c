@@ -10,7 +10,8 @@
 
 #define COLUMNS                                                                                    \
     "id, tracking_id, title, status, revision, author_id, author, reviewer, publish_at,"           \
-    " initial_release_at, published_at, tlp, owner_org_id, created_at, updated_at, published_tlp"
+    " initial_release_at, published_at, tlp, owner_org_id, created_at, updated_at, published_tlp," \
+    " CASE WHEN published_signature IS NULL THEN 0 ELSE 1 END"
 
 static void put(char *dst, size_t cap, const char *src)
 {
@@ -48,6 +49,7 @@ static void read_row(ermes__db_stmt_t *s, ermes__advisory_t *a)
     t = ermes__db_col_text(s, 15);
     if (!t || ermes_tlp_parse(t, strlen(t), &a->published_tlp) != 0)
         a->published_tlp = ERMES_TLP_RED;
+    a->has_signature = ermes__db_col_int(s, 16) != 0;
 }
 
 static void bind_opt(ermes__db_stmt_t *s, int idx, int64_t v)
@@ -162,11 +164,11 @@ int ermes__store_advisory_get(ermes__store_t *st, const char *ref, ermes__adviso
     rc = ermes__db_step(s);
     if (rc == 1) {
         read_row(s, a);
-        rc = dup_col(s, 16, &a->document);
+        rc = dup_col(s, 17, &a->document);
         if (!rc)
-            rc = dup_col(s, 17, &a->published_document);
+            rc = dup_col(s, 18, &a->published_document);
         if (!rc)
-            rc = dup_col(s, 18, &a->published_signature);
+            rc = dup_col(s, 19, &a->published_signature);
         if (!rc && !a->document)
             rc = ERMES_ESTORE;
     } else if (rc == 0) {
