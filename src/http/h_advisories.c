@@ -126,11 +126,23 @@ enum MHD_Result ermes__h_advisory_create(ermes__req_t *req)
     char ref[32];
     int rc;
 
+    ermes__viewer_t as = req->viewer;
+    const char *org = ermes__query(req, "org");
+
     if (!ermes__body_json(req, &body, &ret))
         return ret;
     json_decref(body);
+    /* ?org=: the organisation the advisory is for. It owns it, so that the TLP policy gives
+     * an AMBER or RED advisory to that organisation's accounts (and the staff), on the API
+     * and under /.well-known/csaf/; without it the author's organisation (the CERT) owns it. */
+    if (org) {
+        int64_t org_id = 0;
+        if (ermes__store_org_resolve(req->srv->store, &req->viewer, org, &org_id) || !org_id)
+            return ermes__reply_error(req, 422, "invalid", "org", "no such organisation");
+        as.org_id = org_id;
+    }
     ermes_diag_clear(&d);
-    rc = ermes__advisory_create(req->srv->store, req->srv->cfg->advisory_id_scheme, &req->viewer,
+    rc = ermes__advisory_create(req->srv->store, req->srv->cfg->advisory_id_scheme, &as,
                                 req->body.data ? req->body.data : "", req->body.len, &id, &d);
     if (rc)
         return reply_diag(req, rc, &d);

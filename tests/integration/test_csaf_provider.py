@@ -37,6 +37,8 @@ from test_advisories import SCHEMAS  # noqa: E402
 API = "/api/v1/advisories"
 BASE = "https://cert.example"
 TLPS = ("white", "green", "amber", "red")
+# The advisories the tests publish: one per TLP, and red_cert, a RED one the CERT keeps.
+DIR = {"white": "white", "green": "green", "amber": "amber", "red": "red", "red_cert": "red"}
 ROLIE_EXAMPLES = os.path.join(os.path.dirname(SCHEMAS), "examples", "ROLIE")
 NODE_ENV = dict(os.environ, NODE_MODULES=os.path.join(SOURCE_DIR, "tests", "browser",
                                                       "node_modules"),
@@ -73,13 +75,18 @@ class CsafProvider(unittest.TestCase):
                  expect=201)
         _, cls.alice = cls.e.user_token("alice", "analyst")
         _, cls.bob = cls.e.user_token("bob", "analyst")
+        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "OTHER", "name": "Other"},
+                 expect=201)
         _, cls.conny = cls.e.user_token("conny", "constituent", org="ACME")
+        _, cls.olga = cls.e.user_token("olga", "constituent", org="OTHER")
         _, cls.sensor = cls.e.user_token("sensy", "sensor")
         cls.refs = {}
-        for n, tlp in enumerate(TLPS):
+        # AMBER and RED for ACME (?org=: ACME owns them), and a RED one the CERT keeps.
+        for n, tlp in enumerate(TLPS + ("red_cert",)):
             doc = csafdocs.advisory(60 + n)
-            doc["document"]["distribution"]["tlp"]["label"] = tlp.upper()
-            a = cls.call("POST", API, doc, cls.alice)
+            doc["document"]["distribution"]["tlp"]["label"] = DIR[tlp].upper()
+            a = cls.call("POST", API + ("?org=ACME" if tlp in ("amber", "red") else ""), doc,
+                         cls.alice)
             ref = a["tracking_id"]
             cls.call("POST", "%s/%s/submit" % (API, ref), None, cls.alice)
             cls.call("POST", "%s/%s/approve" % (API, ref), {}, cls.bob)
@@ -103,7 +110,7 @@ class CsafProvider(unittest.TestCase):
 
     def doc_path(self, tlp):
         a = self.refs[tlp]
-        return "/.well-known/csaf/%s/%s/%s.json" % (tlp, a["published_at"][:4],
+        return "/.well-known/csaf/%s/%s/%s.json" % (DIR[tlp], a["published_at"][:4],
                                                     a["tracking_id"].lower())
 
     def node(self, script, *files):
@@ -217,37 +224,41 @@ class CsafProvider(unittest.TestCase):
                 self.assertNotEqual(rc, 0)
                 docs.append(doc_file)
                 seen += 1
-        self.assertGreaterEqual(seen, 4)
+        self.assertGreaterEqual(seen, 5)
         self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
         results = oracle(docs)
         for path in docs:
             self.assertTrue(results[path]["valid"], results[path])
 
     def test_access_per_tlp_and_viewer(self):
-        viewers = {"anonymous": None, "constituent": self.conny, "sensor": self.sensor,
-                   "staff": self.alice}
+        viewers = {"anonymous": None, "constituent": self.conny, "other": self.olga,
+                   "sensor": self.sensor, "staff": self.alice}
         # What each viewer gets for the feed and the document of each TLP. The constituent
-        # is of ACME; the AMBER and RED advisories were written by the CERT's staff, so the
-        # policy gives them to the staff only: the feed is there, empty, and the document
-        # is as absent as one that does not exist.
+        # is of ACME, for which the AMBER and RED advisories were written; "other" is a
+        # constituent of another organisation: the AMBER and RED feeds are there for it,
+        # empty, and the documents as absent as ones that do not exist. red_cert is a RED
+        # advisory the CERT owns: its staff's only.
         want = {
-            "white": {"anonymous": (200, 200), "constituent": (200, 200),
+            "white": {"anonymous": (200, 200), "constituent": (200, 200), "other": (200, 200),
                       "sensor": (200, 200), "staff": (200, 200)},
-            "green": {"anonymous": (401, 401), "constituent": (200, 200),
+            "green": {"anonymous": (401, 401), "constituent": (200, 200), "other": (200, 200),
                       "sensor": (403, 403), "staff": (200, 200)},
-            "amber": {"anonymous": (401, 401), "constituent": (200, 404),
+            "amber": {"anonymous": (401, 401), "constituent": (200, 200), "other": (200, 404),
                       "sensor": (403, 403), "staff": (200, 200)},
-            "red": {"anonymous": (401, 401), "constituent": (200, 404),
+            "red": {"anonymous": (401, 401), "constituent": (200, 200), "other": (200, 404),
                     "sensor": (403, 403), "staff": (200, 200)},
+            "red_cert": {"anonymous": (401, 401), "constituent": (200, 404),
+                         "other": (200, 404), "sensor": (403, 403), "staff": (200, 200)},
         }
         s, _, before = self.e.request("GET", "/api/v1/audit?object_type=csaf&limit=500")
         self.assertEqual(s, 200, before)
         before = len(before["data"])
         expect_rows = 0
-        for tlp in TLPS:
+        for tlp in TLPS + ("red_cert",):
+            d = DIR[tlp]
             for who, token in viewers.items():
                 fs, h, feed = self.e.request("GET", "/.well-known/csaf/%s/csaf-feed-tlp-%s.json" %
-                                             (tlp, tlp), token=token)
+                                             (d, d), token=token)
                 ds, dh, doc = self.e.request("GET", self.doc_path(tlp), token=token, raw=True)
                 self.assertEqual((fs, ds), want[tlp][who], (tlp, who, feed, doc))
                 if fs == 200:
@@ -255,18 +266,19 @@ class CsafProvider(unittest.TestCase):
                     if ds == 200:
                         self.assertIn(self.refs[tlp]["tracking_id"], ids, (tlp, who))
                     else:
-                        self.assertEqual(ids, [], (tlp, who))
+                        self.assertNotIn(self.refs[tlp]["tracking_id"], ids, (tlp, who))
                 else:
                     self.assertIn("error", feed)
                     self.assertIn("error", json.loads(doc))
                 if fs == 401:
                     self.assertIn("www-authenticate", h)
                 # index.txt follows the same rule as the feed.
-                s, _, index = self.get("/.well-known/csaf/%s/index.txt" % tlp, token=token)
+                s, _, index = self.get("/.well-known/csaf/%s/index.txt" % d, token=token)
                 self.assertEqual(s, fs, (tlp, who))
                 if s == 200:
-                    self.assertEqual(bool(index.strip()), ds == 200, (tlp, who, index))
-                if tlp != "white":
+                    self.assertEqual(self.refs[tlp]["tracking_id"].lower() in index.decode(),
+                                     ds == 200, (tlp, who, index))
+                if d != "white":
                     expect_rows += 3
         # A document that does not exist: 401 without credentials, as for one that does.
         s, _, _ = self.get("/.well-known/csaf/red/2020/no-such.json")
@@ -281,16 +293,27 @@ class CsafProvider(unittest.TestCase):
         self.assertEqual(s, 200)
         rows = rows["data"]
         self.assertEqual(len(rows) - before, expect_rows)
-        refused = [r for r in rows if r["action"] == "csaf_refused"]
-        read = [r for r in rows if r["action"] == "csaf_read"]
-        self.assertIn(("anonymous", self.doc_path("red")),
-                      [(r["actor"], r["object_id"]) for r in refused])
-        self.assertIn(("conny", self.doc_path("amber")),
-                      [(r["actor"], r["object_id"]) for r in refused])
-        self.assertIn(("alice", self.doc_path("red")),
-                      [(r["actor"], r["object_id"]) for r in read])
-        self.assertIn(("conny", self.doc_path("green")),
-                      [(r["actor"], r["object_id"]) for r in read])
+        refused = [(r["actor"], r["object_id"]) for r in rows if r["action"] == "csaf_refused"]
+        read = [(r["actor"], r["object_id"]) for r in rows if r["action"] == "csaf_read"]
+        self.assertIn(("anonymous", self.doc_path("red")), refused)
+        self.assertIn(("olga", self.doc_path("amber")), refused)
+        self.assertIn(("conny", self.doc_path("red_cert")), refused)
+        self.assertIn(("sensy", self.doc_path("green")), refused)
+        self.assertIn(("conny", self.doc_path("red")), read)
+        self.assertIn(("alice", self.doc_path("red_cert")), read)
+        self.assertIn(("olga", self.doc_path("green")), read)
+
+        # The API agrees: the same policy.
+        s, _, _ = self.e.request("GET", "%s/%s" % (API, self.refs["red"]["tracking_id"]),
+                                 token=self.conny)
+        self.assertEqual(s, 200)
+        s, _, _ = self.e.request("GET", "%s/%s" % (API, self.refs["red"]["tracking_id"]),
+                                 token=self.olga)
+        self.assertEqual(s, 404)
+        # An unknown organisation is refused, naming the field.
+        s, _, b = self.e.request("POST", API + "?org=NO-SUCH", csafdocs.advisory(69),
+                                 token=self.alice)
+        self.assertEqual((s, b["error"]["field"]), (422, "org"))
 
     def test_a_key_that_cannot_sign_publishes_nothing(self):
         a = self.call("POST", API, csafdocs.advisory(70), self.alice)
