@@ -19,7 +19,8 @@
  * so neither tells what exists. Every access is logged, and every access under green, amber
  * and red, allowed or refused, is audited (csaf_read, csaf_refused). The older layout of the
  * TLP:CLEAR documents at /.well-known/csaf/<YYYY>/ with index.txt and changes.csv beside the
- * metadata is still served, for links made before. /.well-known/security.txt (RFC 9116)
+ * metadata is still served, for links made before. Each folder has an index page, as a web
+ * server's directory listing would (requirement 14). /.well-known/security.txt (RFC 9116)
  * names the metadata (requirement 8). The role is csaf_trusted_provider when the signing key
  * (csaf_openpgp_key) can be read, else csaf_provider. */
 #include <sodium.h>
@@ -563,8 +564,132 @@ enum MHD_Result ermes__h_csaf_service(ermes__req_t *req)
                                        "CSAF feeds", "collection", cols));
 }
 
+/* ---- directory listings (requirement 14) --------------------------------------------------
+ * As a web server's index pages: a link a line, for people finding their way by hand. */
+
+typedef struct listing_ctx {
+    ermes__req_t *req;
+    int dir;
+    int64_t year; /* 0: the years of dir */
+    ermes__strbuf_t *out;
+    int64_t years[64];
+    size_t nyears;
+    int rc;
+} listing_ctx_t;
+
+static int listing_cb(void *ctx, const ermes__advisory_t *a)
+{
+    listing_ctx_t *c = ctx;
+    char name[ERMES_ADVISORY_ID_MAX + 8];
+    int64_t y = year_of(a->initial_release_at);
+
+    if (!visible(c->req, a, c->dir))
+        return 0;
+    if (!c->year) {
+        size_t k;
+        for (k = 0; k < c->nyears && c->years[k] != y; k++)
+            ;
+        if (k == c->nyears && c->nyears < sizeof(c->years) / sizeof(c->years[0]))
+            c->years[c->nyears++] = y;
+        return 0;
+    }
+    if (y != c->year)
+        return 0;
+    file_name(a->tracking_id, name, sizeof(name));
+    c->rc = ermes__strbuf_addf(c->out,
+                               "<a href=\"%s\">%s</a>\n<a href=\"%s.sha256\">%s.sha256</a>\n"
+                               "<a href=\"%s.sha512\">%s.sha512</a>\n",
+                               name, name, name, name, name, name);
+    if (!c->rc && a->has_signature)
+        c->rc = ermes__strbuf_addf(c->out, "<a href=\"%s.asc\">%s.asc</a>\n", name, name);
+    return c->rc ? 1 : 0;
+}
+
+static int by_year_desc(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static enum MHD_Result reply_listing(ermes__req_t *req, int dir, int64_t year)
+{
+    ermes__strbuf_t out;
+    listing_ctx_t c;
+    size_t n = 0;
+    char *text, title[64];
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.req = req, c.dir = dir, c.year = year, c.out = &out;
+    ermes__strbuf_init(&out, 64u << 20);
+    if (dir < 0)
+        snprintf(title, sizeof(title), "/.well-known/csaf/");
+    else if (!year)
+        snprintf(title, sizeof(title), "/.well-known/csaf/%s/", dirs[dir].dir);
+    else
+        snprintf(title, sizeof(title), "/.well-known/csaf/%s/%lld/", dirs[dir].dir,
+                 (long long)year);
+    rc = ermes__strbuf_addf(
+        &out,
+        "<!DOCTYPE html>\n<html><head><base href=\"%s\"><title>Index of %s</title>"
+        "</head><body><pre>\n<a href=\"../\">../</a>\n",
+        title, title);
+    if (!rc && dir < 0) {
+        rc =
+            ermes__strbuf_addf(&out, "<a href=\"provider-metadata.json\">provider-metadata.json</a>"
+                                     "\n<a href=\"service.json\">service.json</a>\n");
+        for (size_t k = 0; !rc && k < NDIRS; k++)
+            rc = ermes__strbuf_addf(&out, "<a href=\"%s/\">%s/</a>\n", dirs[k].dir, dirs[k].dir);
+    } else if (!rc) {
+        if (!year)
+            rc = ermes__strbuf_addf(&out,
+                                    "<a href=\"index.txt\">index.txt</a>\n<a href=\"changes.csv\">"
+                                    "changes.csv</a>\n<a href=\"csaf-feed-tlp-%s.json\">csaf-feed-"
+                                    "tlp-%s.json</a>\n<a href=\"category-%s.json\">category-%s."
+                                    "json</a>\n",
+                                    dirs[dir].dir, dirs[dir].dir, dirs[dir].dir, dirs[dir].dir);
+        if (!rc)
+            rc = ermes__store_advisory_each(req->srv->store, NULL, listing_cb, &c);
+        if (!rc)
+            rc = c.rc;
+        qsort(c.years, c.nyears, sizeof(c.years[0]), by_year_desc);
+        for (size_t k = 0; !rc && k < c.nyears; k++)
+            rc = ermes__strbuf_addf(&out, "<a href=\"%lld/\">%lld/</a>\n", (long long)c.years[k],
+                                    (long long)c.years[k]);
+    }
+    if (!rc)
+        rc = ermes__strbuf_addf(&out, "</pre></body></html>\n");
+    if (rc || !(text = ermes__strbuf_take(&out, &n))) {
+        ermes__strbuf_cleanup(&out);
+        return ermes__reply_failure(req, rc ? rc : ERMES_ENOMEM, NULL);
+    }
+    record(req, dir < 0 ? 0 : dir, 1, 200);
+    return ermes__reply_owned(req, 200, "text/html; charset=utf-8", text, n);
+}
+
+/* /.well-known/csaf/ and /.well-known/csaf/{ref}/: the listing of the provider's folder or of
+ * a TLP directory. */
+enum MHD_Result ermes__h_csaf_root(ermes__req_t *req)
+{
+    return reply_listing(req, -1, 0);
+}
+
+enum MHD_Result ermes__h_csaf_dir(ermes__req_t *req)
+{
+    char first[16];
+    enum MHD_Result ret;
+    int dir;
+
+    if (ermes__param(req, 0, first, sizeof(first)) || (dir = dir_named(first)) < 0)
+        return not_found(req, 0);
+    if (!gate(req, dir, &ret))
+        return ret;
+    return reply_listing(req, dir, 0);
+}
+
 /* /.well-known/csaf/{ref}/{name}: a document in the older layout ({ref} a year), or a file
- * of a TLP directory ({ref} white, green, amber or red). */
+ * of a TLP directory ({ref} white, green, amber or red), or the listing of one of its years. */
 enum MHD_Result ermes__h_csaf_file(ermes__req_t *req)
 {
     char first[16], name[ERMES_ADVISORY_ID_MAX + 16], want[64];
@@ -587,6 +712,11 @@ enum MHD_Result ermes__h_csaf_file(ermes__req_t *req)
     snprintf(want, sizeof(want), "category-%s.json", dirs[dir].dir);
     if (strcmp(name, want) == 0)
         return reply_categories(req, dir);
+    {
+        int64_t year;
+        if (strlen(name) == 4 && ermes__parse_int64(name, "year", 1000, 9999, &year, NULL) == 0)
+            return reply_listing(req, dir, year);
+    }
     return not_found(req, dir);
 }
 

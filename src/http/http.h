@@ -475,6 +475,8 @@ enum MHD_Result ermes__h_csaf_file(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_tlp_file(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_service(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_openpgp(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_root(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_dir(ermes__req_t *req);
 enum MHD_Result ermes__h_security_txt(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and

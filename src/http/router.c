@@ -168,6 +168,8 @@ const ermes__route_t ermes__routes[] = {
     /* The CSAF provider's TLP directories, ROLIE documents and key (h_csaf_provider.c). */
     {"GET", "/.well-known/csaf/service.json", ermes__h_csaf_service, PUBLIC, NULL},
     {"GET", "/.well-known/csaf/openpgp/{name}", ermes__h_csaf_openpgp, PUBLIC, NULL},
+    {"GET", "/.well-known/csaf", ermes__h_csaf_root, PUBLIC, NULL},
+    {"GET", "/.well-known/csaf/{ref}", ermes__h_csaf_dir, PUBLIC | ERMES_ROUTE_OPTAUTH, NULL},
     {"GET", "/.well-known/csaf/{ref}/{name}", ermes__h_csaf_file, PUBLIC | ERMES_ROUTE_OPTAUTH,
      NULL},
     {"GET", "/.well-known/csaf/{ref}/{name}/{file}", ermes__h_csaf_tlp_file,

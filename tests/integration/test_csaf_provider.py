@@ -315,6 +315,47 @@ class CsafProvider(unittest.TestCase):
                                  token=self.alice)
         self.assertEqual((s, b["error"]["field"]), (422, "org"))
 
+    def test_directory_listings(self):
+        """Requirement 14: an index page for the provider's folder, each TLP directory and
+        each year, by the same rules; every link of the public ones answers."""
+        import re
+        year = self.refs["white"]["published_at"][:4]
+        seen = set()
+        todo = ["/.well-known/csaf/"]
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            s, h, body = self.get(path)
+            if path.startswith(("/.well-known/csaf/green", "/.well-known/csaf/amber",
+                                "/.well-known/csaf/red")):
+                self.assertEqual(s, 401, path)
+                continue
+            self.assertEqual(s, 200, path)
+            if path.endswith("/"):
+                self.assertTrue(h["content-type"].startswith("text/html"), h)
+                base = re.search(r'<base href="([^"]+)">', body.decode()).group(1)
+                self.assertEqual(base, path)
+                for href in re.findall(r'<a href="([^"]+)">', body.decode()):
+                    if href != "../":
+                        todo.append(base + href)
+        white = "/.well-known/csaf/white/%s/%s.json" % (
+            year, self.refs["white"]["tracking_id"].lower())
+        for p in ("/.well-known/csaf/white/", "/.well-known/csaf/white/%s/" % year, white,
+                  white + ".asc", white + ".sha512", "/.well-known/csaf/provider-metadata.json",
+                  "/.well-known/csaf/white/csaf-feed-tlp-white.json", "/.well-known/csaf/red/"):
+            self.assertIn(p, seen)
+        # The RED year page lists what the viewer may see.
+        red = "/.well-known/csaf/red/%s/" % year
+        name = self.refs["red"]["tracking_id"].lower() + ".json"
+        for token, shown in ((self.conny, True), (self.olga, False), (self.alice, True)):
+            s, _, body = self.get(red, token=token)
+            self.assertEqual(s, 200)
+            self.assertEqual('href="%s"' % name in body.decode(), shown)
+        s, _, _ = self.get(red)
+        self.assertEqual(s, 401)
+
     def test_a_key_that_cannot_sign_publishes_nothing(self):
         a = self.call("POST", API, csafdocs.advisory(70), self.alice)
         ref = a["tracking_id"]
