@@ -90,7 +90,7 @@ static int64_t add_org(const char *short_name)
     return id;
 }
 
-static void add_user(const char *name, ermes_role_t role, int64_t org, char *token)
+static void add_user(const char *name, ermes__role_t role, int64_t org, char *token)
 {
     ermes__user_t u;
     ermes__token_t t;
