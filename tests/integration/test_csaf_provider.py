@@ -19,6 +19,7 @@ published; then:
   nothing.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -286,6 +287,12 @@ class CsafProvider(unittest.TestCase):
         s, _, _ = self.get("/.well-known/csaf/red/2020/no-such.json", token=self.alice)
         self.assertEqual(s, 404)
         expect_rows += 2
+        # HTTP Basic with the user name and a token, as CSAF downloaders send it.
+        basic = base64.b64encode(("conny:" + self.conny).encode()).decode()
+        s, _, body = self.e.request("GET", self.doc_path("red"), token=None, raw=True,
+                                    headers={"Authorization": "Basic " + basic})
+        self.assertEqual(s, 200, body)
+        expect_rows += 1
         # A bad token is refused, not taken as anonymous.
         s, _, _ = self.get("/.well-known/csaf/white/index.txt", token="ermes_nonsense")
         self.assertEqual(s, 401)
