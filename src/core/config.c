@@ -182,6 +182,12 @@ static const setting_t settings[] = {
       "the publisher's name in the CSAF provider metadata"),
     S(csaf_publisher_namespace, SET_STRING, NULL, 0, 0,
       "the publisher's namespace (a URL) in the CSAF provider metadata; unset: csaf_base_url"),
+    S(csaf_openpgp_key, SET_STRING, NULL, 0, 0,
+      "fingerprint of the OpenPGP key that signs each CSAF advisory at its publication (.asc); "
+      "set: the provider is a csaf_trusted_provider and a publication fails when the key cannot "
+      "sign; unset: no signatures, role csaf_provider"),
+    S(csaf_openpgp_home, SET_STRING, NULL, 0, 0,
+      "GnuPG home directory holding csaf_openpgp_key's secret key; unset: DATA_DIR/csaf-openpgp"),
     S(security_contact, SET_STRING, NULL, 0, 0,
       "Contact of /.well-known/security.txt (RFC 9116), e.g. mailto:cert@example.org; unset: "
       "no security.txt"),

@@ -105,6 +105,8 @@ typedef struct ermes__config {
     char *csaf_base_url;            /* https://HOST of /.well-known/csaf/; NULL: from Host */
     char *csaf_publisher_name;      /* the provider metadata's publisher */
     char *csaf_publisher_namespace; /* NULL: csaf_base_url */
+    char *csaf_openpgp_key;         /* fingerprint signing published advisories; NULL: none */
+    char *csaf_openpgp_home;        /* its GnuPG home; NULL: DATA_DIR/csaf-openpgp */
     char *security_contact;         /* security.txt's Contact; NULL: none served */
 } ermes__config_t;
 

@@ -332,7 +332,12 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
          * again; one that no longer validates stays approved and is logged every time). */
         if (ticks % 5 == 2) {
             size_t published = 0;
-            if ((rc = ermes__advisory_publish_due(store, ermes__time_now_ms(), &published)))
+            char home[1024];
+            ermes__csaf_signer_t signer;
+
+            ermes__csaf_signer_from_config(cfg, home, sizeof(home), &signer);
+            if ((rc =
+                     ermes__advisory_publish_due(store, &signer, ermes__time_now_ms(), &published)))
                 ermes__log(ERMES_LOG_WARNING, "cannot publish the scheduled advisories: %s",
                            ermes_strerror(rc));
             else if (published)

@@ -107,6 +107,9 @@ typedef int (*ermes__upload_fn)(ermes__req_t *req, const char *data, size_t n);
 #define ERMES_ROUTE_RAW 0x8u     /* the handler checks the body's type itself */
 #define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
 #define ERMES_ROUTE_ENROL 0x20u  /* a session that must set up TOTP first may call it */
+/* With ERMES_ROUTE_PUBLIC: credentials, when sent, are checked and make req->viewer (the
+ * CSAF provider serves more to those who say who they are). */
+#define ERMES_ROUTE_OPTAUTH 0x200u
 
 struct ermes__route;
 typedef struct ermes__route {
@@ -469,6 +472,11 @@ enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_changes(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_file(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_tlp_file(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_service(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_openpgp(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_root(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_dir(ermes__req_t *req);
 enum MHD_Result ermes__h_security_txt(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and

@@ -681,6 +681,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * an anonymous client learns nothing of what exists. */
         if (!(route && (route->flags & ERMES_ROUTE_PUBLIC)) && !authenticate(req, &ret))
             return ret;
+        /* A public route that serves more to those who say who they are (the CSAF provider's
+         * TLP directories): credentials, when sent, must be good. */
+        if (route && (route->flags & ERMES_ROUTE_OPTAUTH) &&
+            (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") ||
+             MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, ERMES_SESSION_COOKIE)) &&
+            !authenticate(req, &ret))
+            return ret;
         if (!route && known) {
             ermes__reply_header(req, "Allow", allow);
             return ermes__reply_error(req, 405, "method_not_allowed", NULL,

@@ -483,7 +483,8 @@ class HttpLimitsTest(unittest.TestCase):
     def test_openapi_paths_answer(self):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
-        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr"}
+        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr",
+                 "file": "LIM"}
         # The TAXII routes' segments: the API root, a collection (a sharing group made for
         # this) and a STIX id.
         group = self.e.ok("POST", "/api/v1/sharing-groups",
