@@ -22,7 +22,7 @@ static void collect_help(FILE *f)
                "       ermes collectors [--json]\n"
                "       ermes collectors presets [--json]\n"
                "       ermes collectors add --preset NAME [--name NAME] [--api-key VALUE] "
-               "[--asn N]\n\n"
+               "[--asn N] [--container-url URL]\n\n"
                "Collectors are [collector \"NAME\"] sections of the config file: a feed fetched\n"
                "over HTTP(S) every `interval` seconds with a conditional GET, each new body a\n"
                "report of the collector's feed. `ermes collect NAME` runs one now, whatever its\n"
@@ -34,7 +34,8 @@ static void collect_help(FILE *f)
                "`ermes collectors add --preset NAME` appends its [collector] section, named\n"
                "after the preset or --name, to the config file (--config, else\n"
                "DATA_DIR/ermes.conf; made owner-only when a key goes in). --api-key gives the\n"
-               "API key or user:password a preset needs, --asn the AS number. The daemon\n"
+               "API key, user:password or API_KEY:SECRET a preset needs, --asn the AS number,\n"
+               "--container-url an Azure container's URL with its SAS token. The daemon\n"
                "reads it at its next start.\n");
     cli_usage_settings(f);
 }
@@ -191,6 +192,8 @@ static int cmd_add(cli_t *c, int first)
         else if (n == 0 && (n = cli_flag(c, i, "--api-key", &v)) > 0)
             value = v;
         else if (n == 0 && (n = cli_flag(c, i, "--asn", &v)) > 0)
+            value = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--container-url", &v)) > 0)
             value = v;
         if (n < 0)
             return CLI_USAGE;
