@@ -338,8 +338,13 @@ int ermes__cmd_collect(cli_t *c)
         rc = CLI_ERROR;
         goto out;
     }
-    if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
-        (rc = ermes__intake_process(in, s.last_report_id, NULL)))
+    if (ermes__collector_conf_find(&c->cfg, name)->list) {
+        /* List mode: a run may make several reports, some even when an item failed. */
+        size_t n = 0;
+        if (!no_process && (rc = ermes__intake_process_pending(in, &n)))
+            cli_error("collect: processing stopped: %s (it will be resumed)", ermes_strerror(rc));
+    } else if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
+               (rc = ermes__intake_process(in, s.last_report_id, NULL)))
         cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
                   (long long)s.last_report_id, ermes_strerror(rc));
     print_state(&c->cfg, ermes__collector_conf_find(&c->cfg, name), &s, json);
