@@ -160,8 +160,8 @@ static int header_ok(const char *h)
 }
 
 /* A "key=value" field of a POST body. */
-static int add_field(char **slots, size_t *n, const char *cname, const char *key,
-                     const char *value, ermes_diag_t *d)
+static int add_field(char **slots, size_t *n, const char *cname, const char *key, const char *value,
+                     ermes_diag_t *d)
 {
     if (!strchr(value, '=') || value[0] == '=' || strpbrk(value, "\r\n")) {
         ermes_diag_set(d, key, "collector \"%s\": %s must be key=value", cname, key);
@@ -190,8 +190,7 @@ static int list_key(ermes__collector_conf_t *c, const char *name, const char *ke
         else if (strcmp(value, "none") == 0)
             c->list = ERMES_COLLECT_LIST_NONE;
         else {
-            ermes_diag_set(d, key, "collector \"%s\": list must be json, azure-blob or none",
-                           name);
+            ermes_diag_set(d, key, "collector \"%s\": list must be json, azure-blob or none", name);
             return ERMES_EINVAL;
         }
         return 0;
@@ -207,8 +206,10 @@ static int list_key(ermes__collector_conf_t *c, const char *name, const char *ke
     }
     if (strcmp(key, "download_url") == 0) {
         if (strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0) {
-            ermes_diag_set(d, key, "collector \"%s\": download_url must start with http:// or "
-                           "https://", name);
+            ermes_diag_set(d, key,
+                           "collector \"%s\": download_url must start with http:// or "
+                           "https://",
+                           name);
             return ERMES_EINVAL;
         }
         if (strpbrk(value, " \t\r\n")) {
@@ -225,8 +226,7 @@ static int list_key(ermes__collector_conf_t *c, const char *name, const char *ke
         return add_field(c->download_post, &c->ndownload_post, name, key, value, d);
     if (strcmp(key, "sign_header") == 0) {
         char h[80];
-        if (strlen(value) >= 64 || snprintf(h, sizeof(h), "%.63s: x", value) < 0 ||
-            !header_ok(h)) {
+        if (strlen(value) >= 64 || snprintf(h, sizeof(h), "%.63s: x", value) < 0 || !header_ok(h)) {
             ermes_diag_set(d, key, "collector \"%s\": sign_header must be a header name", name);
             return ERMES_EINVAL;
         }
@@ -360,8 +360,7 @@ int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d)
         }
         if (c->list == ERMES_COLLECT_LIST_JSON && (!c->item_id || !c->download_url)) {
             ermes_diag_set(d, !c->item_id ? "item_id" : "download_url",
-                           "collector \"%s\": list = json needs item_id and download_url",
-                           c->name);
+                           "collector \"%s\": list = json needs item_id and download_url", c->name);
             return ERMES_ECONFIG;
         }
     }

@@ -24,8 +24,8 @@
 
 #define MAX_REDIRECTS 5L
 #define MAX_BACKOFF_MS (24LL * 3600 * 1000)
-#define URL_CAP 4096    /* a URL after its dates are filled in */
-#define RECHECK_MS 5000 /* the thread looks at the schedule at least this often */
+#define URL_CAP 4096         /* a URL after its dates are filled in */
+#define RECHECK_MS 5000      /* the thread looks at the schedule at least this often */
 #define LIST_CAP (32u << 20) /* a listing's body, bytes (also capped by max_size) */
 #define LIST_PAGES 100       /* pages of one Azure listing in a run */
 
@@ -93,8 +93,8 @@ int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__in
     for (size_t k = 0; k < cfg->ncollectors; k++) {
         const ermes__collector_conf_t *def = &cfg->collectors[k];
         char buf[URL_CAP], *body = NULL;
-        int bad = def->download_url && ermes__collect_template(def->download_url, 0, "x", "x", 1,
-                                                               buf, sizeof(buf));
+        int bad = def->download_url &&
+                  ermes__collect_template(def->download_url, 0, "x", "x", 1, buf, sizeof(buf));
         bad = bad || ermes__collect_post_body(def->post, def->npost, 0, NULL, NULL, &body);
         free(body);
         body = NULL;
@@ -430,8 +430,7 @@ static int list_fetch(ermes__collect_t *c, const ermes__collector_conf_t *def, c
             hdrs = h;
         if (def->sign_header) {
             /* The signature of the exact bytes sent (ermes__collect_post_body's). */
-            if (ermes__hmac_sha256_hex(def->secret, strlen(def->secret), body, strlen(body),
-                                       mac)) {
+            if (ermes__hmac_sha256_hex(def->secret, strlen(def->secret), body, strlen(body), mac)) {
                 snprintf(why, cap, "cannot sign the request");
                 goto out;
             }
@@ -451,10 +450,11 @@ static int list_fetch(ermes__collect_t *c, const ermes__collector_conf_t *def, c
     if (cc == CURLE_ABORTED_BY_CALLBACK && stopping(c))
         snprintf(why, cap, "stopped");
     else if (t->redirect_refused)
-        snprintf(why, cap, "redirect to %.100s refused: requests with credentials stay on the "
-                 "configured origin", t->refused_to);
-    else if (t->gz_failed ||
-             (t->gz && cc == CURLE_OK && *code == 200 && ermes__gunzip_end(t->gz)))
+        snprintf(why, cap,
+                 "redirect to %.100s refused: requests with credentials stay on the "
+                 "configured origin",
+                 t->refused_to);
+    else if (t->gz_failed || (t->gz && cc == CURLE_OK && *code == 200 && ermes__gunzip_end(t->gz)))
         snprintf(why, cap, "the body is not a whole gzip file");
     else if (t->too_big || cc == CURLE_FILESIZE_EXCEEDED)
         snprintf(why, cap, "the body exceeds %zu bytes (max_size or max_report)", t->cap);
@@ -525,8 +525,7 @@ static int list_item(ermes__collect_t *c, const ermes__collector_conf_t *def,
     if (def->list == ERMES_COLLECT_LIST_AZURE)
         rc = ermes__collect_azure_url(container, NULL, it->id, url, sizeof(url));
     else
-        rc = ermes__collect_template(def->download_url, now, it->id, it->file, 1, url,
-                                     sizeof(url));
+        rc = ermes__collect_template(def->download_url, now, it->id, it->file, 1, url, sizeof(url));
     if (rc) {
         snprintf(why, sizeof(why), "cannot make its URL (download_url)");
         goto failed;
@@ -644,8 +643,8 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
             rc = ermes__collect_azure_url(container, marker, NULL, url, sizeof(url));
         else
             rc = snprintf(url, sizeof(url), "%s", container) < 0;
-        if (rc || (def->npost && ermes__collect_post_body(def->post, def->npost, now, NULL, NULL,
-                                                          &body))) {
+        if (rc || (def->npost &&
+                   ermes__collect_post_body(def->post, def->npost, now, NULL, NULL, &body))) {
             set_error(st, "cannot make the listing request (url, post)");
             break;
         }
@@ -654,12 +653,11 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
         st->http_status = code;
         if (rc == 0 || (code && t.mem)) {
             if (def->list == ERMES_COLLECT_LIST_AZURE)
-                prc = ermes__listing_azure(t.mem ? t.mem : "", t.size, (size_t)def->max_items,
-                                           &l, &d);
+                prc = ermes__listing_azure(t.mem ? t.mem : "", t.size, (size_t)def->max_items, &l,
+                                           &d);
             else
-                prc = ermes__listing_json(t.mem ? t.mem : "", t.size, def->list_items,
-                                          def->item_id, def->item_file, (size_t)def->max_items,
-                                          &l, &d);
+                prc = ermes__listing_json(t.mem ? t.mem : "", t.size, def->list_items, def->item_id,
+                                          def->item_file, (size_t)def->max_items, &l, &d);
         }
         ermes__free(t.mem);
         if (rc) {
@@ -679,8 +677,8 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
         }
         listed = 1;
         for (size_t k = 0; k < l.n && !stopping(c); k++) {
-            int got = list_item(c, def, &l.items[k], container, now, st, first_err,
-                                sizeof(first_err));
+            int got =
+                list_item(c, def, &l.items[k], container, now, st, first_err, sizeof(first_err));
             nitems++;
             fetched += got > 0;
             failed += got < 0;

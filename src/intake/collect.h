@@ -69,8 +69,8 @@ int ermes__collect_post_body(char *const *fields, size_t n, int64_t now_ms, cons
                              const char *file, char **out);
 /* Azure Blob Storage: for blob NULL the List Blobs URL of container (its URL with the SAS
  * token as query) from marker (NULL: the first page); else the Get Blob URL of blob. */
-int ermes__collect_azure_url(const char *container, const char *marker, const char *blob,
-                             char *out, size_t cap);
+int ermes__collect_azure_url(const char *container, const char *marker, const char *blob, char *out,
+                             size_t cap);
 
 /* A streaming gzip decoder (gunzip.c) for collectors with content = gzip. */
 typedef struct ermes__gunzip ermes__gunzip_t;

@@ -107,8 +107,8 @@ out:
     return rc;
 }
 
-int ermes__collect_azure_url(const char *container, const char *marker, const char *blob,
-                             char *out, size_t cap)
+int ermes__collect_azure_url(const char *container, const char *marker, const char *blob, char *out,
+                             size_t cap)
 {
     const char *q = strchr(container, '?');
     size_t base = q ? (size_t)(q - container) : strlen(container), len = 0;
@@ -134,8 +134,9 @@ int ermes__collect_azure_url(const char *container, const char *marker, const ch
     /* List Blobs: ...CONTAINER?restype=container&comp=list&SAS[&marker=M] */
     if ((rc = put(out, cap, &len, "?restype=container&comp=list", 28, 0, 0)))
         return rc;
-    if (q && q[1] && ((rc = put(out, cap, &len, "&", 1, 0, 0)) ||
-                      (rc = put(out, cap, &len, q + 1, strlen(q + 1), 0, 0))))
+    if (q && q[1] &&
+        ((rc = put(out, cap, &len, "&", 1, 0, 0)) ||
+         (rc = put(out, cap, &len, q + 1, strlen(q + 1), 0, 0))))
         return rc;
     if (marker && ((rc = put(out, cap, &len, "&marker=", 8, 0, 0)) ||
                    (rc = put(out, cap, &len, marker, strlen(marker), 1, 0))))

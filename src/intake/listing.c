@@ -58,8 +58,10 @@ static int add_item(ermes__listing_t *l, size_t max_items, const char *id, size_
     const char *slash;
 
     if (idlen == 0 || idlen > ERMES_LISTING_MAX_ID || !printable(id, idlen)) {
-        ermes_diag_set(d, "id", "item %zu: its id is empty, longer than %d bytes or has control "
-                       "characters", l->n + 1, ERMES_LISTING_MAX_ID);
+        ermes_diag_set(d, "id",
+                       "item %zu: its id is empty, longer than %d bytes or has control "
+                       "characters",
+                       l->n + 1, ERMES_LISTING_MAX_ID);
         return ERMES_EPARSE;
     }
     if (!file) {
@@ -141,8 +143,8 @@ int ermes__listing_json(const char *data, size_t len, const char *path, const ch
     json_array_foreach(arr, idx, v)
     {
         const json_t *id = json_is_object(v) ? json_object_get(v, id_field) : NULL;
-        const json_t *file = json_is_object(v) && file_field ? json_object_get(v, file_field)
-                                                             : NULL;
+        const json_t *file =
+            json_is_object(v) && file_field ? json_object_get(v, file_field) : NULL;
         char num[32];
         const char *ids;
         size_t idlen;
@@ -188,8 +190,8 @@ out:
 /* The first <tag>...</tag> within [p, end): its text (still encoded) in *txt, *tlen; the
  * position after the close tag in *next. 0 when there is none. Empty elements (<tag/>) have an
  * empty text. */
-static int element(const char *p, const char *end, const char *tag, const char **txt,
-                   size_t *tlen, const char **next)
+static int element(const char *p, const char *end, const char *tag, const char **txt, size_t *tlen,
+                   const char **next)
 {
     size_t tl = strlen(tag);
 
@@ -348,11 +350,11 @@ int ermes__listing_azure(const char *data, size_t len, size_t max_items, ermes__
                 xml_text(etxt, el, code, sizeof(code), &el);
             if (element(txt, txt + tlen, "Message", &mtxt, &ml, &next))
                 xml_text(mtxt, ml, msg, sizeof(msg), &ml);
-            ermes_diag_set(d, NULL, "Azure answered %s: %.160s", code[0] ? code : "an error",
-                           msg);
+            ermes_diag_set(d, NULL, "Azure answered %s: %.160s", code[0] ? code : "an error", msg);
         } else {
-            ermes_diag_set(d, NULL, "the listing is no Azure List Blobs answer "
-                                    "(no <EnumerationResults>)");
+            ermes_diag_set(d, NULL,
+                           "the listing is no Azure List Blobs answer "
+                           "(no <EnumerationResults>)");
         }
         return ERMES_EPARSE;
     }

@@ -10,8 +10,8 @@
 
 #include "ermes/error.h"
 
-#define ERMES_LISTING_MAX_ID 512    /* an item's id (a report id, a blob name), bytes */
-#define ERMES_LISTING_MAX_FILE 255  /* the file name a report gets */
+#define ERMES_LISTING_MAX_ID 512   /* an item's id (a report id, a blob name), bytes */
+#define ERMES_LISTING_MAX_FILE 255 /* the file name a report gets */
 #define ERMES_LISTING_MAX_VERSION 128
 
 typedef struct ermes__list_item {

@@ -158,11 +158,11 @@ const ermes__preset_t *const ermes__presets[] = {
     P(.name = "shadowserver-reports-api", .provider = "The Shadowserver Foundation",
       .title = "Reports API: the reports about your networks of yesterday and today, each once",
       .url = "https://transform.shadowserver.org/api2/reports/list", .parser = "shadowserver",
-      .lines = {"list = json", "item_id = id", "item_file = file",
-                "post = apikey={key}", "post = date={yesterday:%Y-%m-%d}:{today:%Y-%m-%d}",
+      .lines = {"list = json", "item_id = id", "item_file = file", "post = apikey={key}",
+                "post = date={yesterday:%Y-%m-%d}:{today:%Y-%m-%d}",
                 "download_url = https://transform.shadowserver.org/api2/reports/download",
-                "download_post = apikey={key}", "download_post = id={id}",
-                "sign_header = HMAC2", "secret = {secret}"},
+                "download_post = apikey={key}", "download_post = id={id}", "sign_header = HMAC2",
+                "secret = {secret}"},
       .interval = HOUR, .tlp = "AMBER",
       .doc = "https://github.com/The-Shadowserver-Foundation/api_utils/wiki/API:-Reports",
       .needs = ERMES_PRESET_NEEDS_KEY_SECRET,
@@ -237,8 +237,10 @@ static int value_ok(const ermes__preset_t *p, const char *value, ermes_diag_t *d
         }
         for (size_t k = 0; k < n; k++)
             if ((unsigned char)value[k] < 0x20 || (unsigned char)value[k] >= 0x80) {
-                ermes_diag_set(d, "value", "container_url of preset %s: character %zu is not "
-                               "allowed", p->name, k + 1);
+                ermes_diag_set(d, "value",
+                               "container_url of preset %s: character %zu is not "
+                               "allowed",
+                               p->name, k + 1);
                 return 0;
             }
         return 1;

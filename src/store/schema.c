@@ -591,7 +591,7 @@ static const char pg_schema_14[] =
 /* 43: the items of collectors in list mode (src/intake/collect.c): each file a listing named,
  * fetched once (status ok, with its report) or failed (status error, the reason, retried at
  * the next run); version is what changes when the item does (a blob's ETag). */
-#define MIGRATION_43(INT, DEFER, META)                                                                    \
+#define MIGRATION_43(INT, DEFER, META)                                                             \
     "CREATE TABLE IF NOT EXISTS collector_items ("                                                 \
     " collector TEXT NOT NULL,"                                                                    \
     " item TEXT NOT NULL,"                                                                         \
@@ -599,7 +599,7 @@ static const char pg_schema_14[] =
     " status TEXT NOT NULL CHECK (status IN ('ok','error')),"                                      \
     " report_id " INT " REFERENCES reports(id) ON DELETE SET NULL" DEFER ","                       \
     " error TEXT,"                                                                                 \
-    " attempts " INT " NOT NULL DEFAULT 0," META ","                                              \
+    " attempts " INT " NOT NULL DEFAULT 0," META ","                                               \
     " PRIMARY KEY (collector, item));"
 
 #define MIGRATION_35(ID, INT, META)                                                                \

@@ -14,8 +14,7 @@
 #include "intake/collect.h"
 #include "intake/listing.h"
 
-static void hmac_case(const void *key, size_t klen, const void *msg, size_t mlen,
-                      const char *want)
+static void hmac_case(const void *key, size_t klen, const void *msg, size_t mlen, const char *want)
 {
     char hex[ERMES_HMAC_SHA256_HEX];
 
@@ -54,10 +53,11 @@ static void test_hmac_rfc4231(void **unused)
 static void test_json_listing(void **unused)
 {
     /* The shape of Shadowserver's reports/list answer. */
-    const char *ss = "[{\"id\":\"ab12\",\"type\":\"scan_ftp\",\"url\":\"https://dl.shadowserver.org/"
-                     "ab12\",\"file\":\"2026-12-06-scan_ftp-example-geo.csv\",\"report\":\"ex\","
-                     "\"timestamp\":\"2026-12-06T10:00:00Z\"},{\"id\":7,\"file\":\"dir/x.csv\"},"
-                     "{\"id\":\"only-id\"}]";
+    const char *ss =
+        "[{\"id\":\"ab12\",\"type\":\"scan_ftp\",\"url\":\"https://dl.shadowserver.org/"
+        "ab12\",\"file\":\"2026-12-06-scan_ftp-example-geo.csv\",\"report\":\"ex\","
+        "\"timestamp\":\"2026-12-06T10:00:00Z\"},{\"id\":7,\"file\":\"dir/x.csv\"},"
+        "{\"id\":\"only-id\"}]";
     ermes__listing_t l;
     ermes_diag_t d;
 
@@ -88,9 +88,14 @@ static void test_json_listing(void **unused)
                      ERMES_EPARSE);
     assert_non_null(strstr(d.reason, "Invalid HMAC"));
     /* Not JSON, an item without id, an id with a control character, a file that is no name. */
-    const char *bad[] = {"[{\"id\":", "[{\"file\":\"a\"}]", "[{\"id\":\"a\\nb\"}]",
-                         "[{\"id\":\"a\",\"file\":\"..\"}]", "[{\"id\":\"a\",\"file\":3}]",
-                         "[{\"id\":\"a\\u0000b\"}]", "[1]", "{\"x\":1}"};
+    const char *bad[] = {"[{\"id\":",
+                         "[{\"file\":\"a\"}]",
+                         "[{\"id\":\"a\\nb\"}]",
+                         "[{\"id\":\"a\",\"file\":\"..\"}]",
+                         "[{\"id\":\"a\",\"file\":3}]",
+                         "[{\"id\":\"a\\u0000b\"}]",
+                         "[1]",
+                         "{\"x\":1}"};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         ermes_diag_clear(&d);
         assert_int_not_equal(
@@ -134,8 +139,9 @@ static void test_azure_listing(void **unused)
     assert_int_equal(ermes__listing_azure(error, strlen(error), 100, &l, &d), ERMES_EPARSE);
     assert_non_null(strstr(d.reason, "AuthenticationFailed"));
     assert_int_equal(ermes__listing_azure(xml, strlen(xml), 1, &l, &d), ERMES_ERANGE);
-    const char *bad[] = {"", "<EnumerationResults><Blobs><Blob><Name>a&bogus;</Name></Blob>"
-                             "</Blobs></EnumerationResults>",
+    const char *bad[] = {"",
+                         "<EnumerationResults><Blobs><Blob><Name>a&bogus;</Name></Blob>"
+                         "</Blobs></EnumerationResults>",
                          "<EnumerationResults><Blobs><Blob><Name>&#0;</Name></Blob></Blobs>"
                          "</EnumerationResults>",
                          "<EnumerationResults><Blobs><Blob></Blob></Blobs></EnumerationResults>",
