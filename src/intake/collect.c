@@ -614,7 +614,7 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
 {
     char container[URL_CAP], url[URL_CAP], why[300], first_err[300] = "", *marker = NULL;
     size_t nitems = 0, fetched = 0, failed = 0;
-    int pages = 0, more = 1, listed = 0;
+    int pages = 0, more = 1, listed = 0, broken = 0;
 
     st->runs++;
     st->last_run = now;
@@ -646,6 +646,7 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
         if (rc || (def->npost &&
                    ermes__collect_post_body(def->post, def->npost, now, NULL, NULL, &body))) {
             set_error(st, "cannot make the listing request (url, post)");
+            broken = 1;
             break;
         }
         rc = list_fetch(c, def, url, body, &t, &code, why, sizeof(why));
@@ -669,10 +670,12 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
                     set_error(st, "listing: %.240s", why);
             }
             ermes__listing_free(&l);
+            broken = 1;
             break;
         }
         if (prc) {
             set_error(st, "listing: %.240s", d.reason[0] ? d.reason : "unreadable");
+            broken = 1;
             break;
         }
         listed = 1;
@@ -693,7 +696,9 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
         ermes__listing_free(&l);
     }
     ermes__free(marker);
-    if (!listed)
+    /* A page that failed after others were read: the run is an error (their items are kept);
+     * the items fetched are in st->reports all the same. */
+    if (!listed || broken)
         return;
     if (failed) {
         set_error(st, "%zu of %zu items failed (the others are recorded); first: %.180s", failed,
