@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/hmac.h"
 #include "intake/collect.h"
 #include "intake/listing.h"
@@ -193,6 +194,42 @@ static void test_templates(void **unused)
     assert_string_equal(out, "https://a.blob.core.windows.net/ctip/2026/12/a%20b.json?sv=1");
 }
 
+/* The keys of list mode and signing, as the config file reader checks them. */
+static void test_config_keys(void **unused)
+{
+    ermes__config_t cfg;
+    ermes_diag_t d;
+
+    (void)unused;
+    assert_int_equal(ermes__config_init(&cfg), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "url", "https://h/list", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "feed", "shadowserver", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "list", "xml", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "list", "json", &d), 0);
+    assert_int_equal(ermes__collector_conf_check(&cfg, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "item_id");
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "item_id", "id", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "download_url", "ftp://h/{id}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "download_url", "https://h/d", &d), 0);
+    assert_int_equal(ermes__collector_conf_check(&cfg, &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "post", "noequals", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "post", "apikey=k", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "sign_header", "HM AC", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "sign_header", "HMAC2", &d), 0);
+    assert_int_equal(ermes__collector_conf_check(&cfg, &d), ERMES_ECONFIG);
+    assert_string_equal(d.field, "secret");
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "secret", "", &d), ERMES_EINVAL);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "secret", "x", &d), 0);
+    assert_int_equal(ermes__collector_conf_set(&cfg, "s", "max_items", "0", &d), ERMES_ERANGE);
+    assert_int_equal(ermes__collector_conf_check(&cfg, &d), 0);
+    assert_int_equal(cfg.collectors[0].list, ERMES_COLLECT_LIST_JSON);
+    assert_int_equal(cfg.collectors[0].npost, 1);
+    assert_int_equal(cfg.collectors[0].max_items, 10000);
+    ermes__config_cleanup(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_json_listing),
         cmocka_unit_test(test_azure_listing),
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_config_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
