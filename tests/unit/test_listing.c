@@ -233,10 +233,8 @@ static void test_config_keys(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hmac_rfc4231),
-        cmocka_unit_test(test_json_listing),
-        cmocka_unit_test(test_azure_listing),
-        cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_hmac_rfc4231),  cmocka_unit_test(test_json_listing),
+        cmocka_unit_test(test_azure_listing), cmocka_unit_test(test_templates),
         cmocka_unit_test(test_config_keys),
     };
 
