@@ -28,6 +28,7 @@
 #define RECHECK_MS 5000      /* the thread looks at the schedule at least this often */
 #define LIST_CAP (32u << 20) /* a listing's body, bytes (also capped by max_size) */
 #define LIST_PAGES 100       /* pages of one Azure listing in a run */
+#define ITEM_ATTEMPTS 5      /* fetches of a listed item before it is given up */
 
 struct ermes__collect {
     const ermes__config_t *cfg;
@@ -498,11 +499,17 @@ static int list_item(ermes__collect_t *c, const ermes__collector_conf_t *def,
     ermes__spool_t *sp;
     transfer_t t;
     size_t flen;
+    int64_t attempts = 0;
     long code = 0;
     int rc, fresh = 1, result = -1;
 
-    rc = ermes__store_collector_item_get(c->store, def->name, it->id, version, status);
+    rc = ermes__store_collector_item_get(c->store, def->name, it->id, version, status, &attempts);
     if (rc == 0 && strcmp(status, "ok") == 0 && strcmp(version, it->version) == 0)
+        return 0;
+    /* An item that failed ITEM_ATTEMPTS times is given up (its reason stays recorded) unless
+     * it changes: one report the API cannot hand out must not keep the collector failing and
+     * backing off from the new ones. */
+    if (rc == 0 && attempts >= ITEM_ATTEMPTS && strcmp(version, it->version) == 0)
         return 0;
     memset(&t, 0, sizeof(t));
     t.c = c;

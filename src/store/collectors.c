@@ -169,7 +169,7 @@ int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t
 }
 
 int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, const char *item,
-                                    char *version, char *status)
+                                    char *version, char *status, int64_t *attempts)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -178,7 +178,7 @@ int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, c
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT version, status FROM collector_items"
+                                "SELECT version, status, attempts FROM collector_items"
                                 " WHERE collector = ?1 AND item = ?2",
                                 &s)))
         return rc;
@@ -188,6 +188,7 @@ int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, c
     if (rc == 1) {
         copy_text(version, 129, ermes__db_col_text(s, 0));
         copy_text(status, 16, ermes__db_col_text(s, 1));
+        *attempts = ermes__db_col_int(s, 2);
         rc = 0;
     } else if (rc == 0) {
         rc = ERMES_ENOTFOUND;
@@ -210,9 +211,11 @@ int ermes__store_collector_item_put(ermes__store_t *st, const char *collector, c
              db,
              "INSERT INTO collector_items (collector, item, version, status, report_id, error,"
              " attempts, tlp, created_at, updated_at)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, 'AMBER', ?7, ?7)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'error' THEN 1 ELSE 0 END,"
+             " 'AMBER', ?7, ?7)"
              " ON CONFLICT (collector, item) DO UPDATE SET version = ?3, status = ?4,"
-             " report_id = ?5, error = ?6, attempts = collector_items.attempts + 1,"
+             " report_id = ?5, error = ?6, attempts = CASE WHEN ?4 <> 'error' THEN 0"
+             " WHEN collector_items.version = ?3 THEN collector_items.attempts + 1 ELSE 1 END,"
              " updated_at = ?7",
              &s)))
         return rc;

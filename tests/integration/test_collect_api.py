@@ -22,7 +22,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import SOURCE_DIR, Ermes, main  # noqa: E402
+from ermeslib import SOURCE_DIR, Ermes, main, wait_until  # noqa: E402
 
 FEEDS = os.path.join(SOURCE_DIR, "..", "shared", "conformance", "feeds")
 KEY, SECRET = "testkey1", "s3cr3t-value"
@@ -100,7 +100,7 @@ def make_handler(api):
                     if rid in api.fail_once:
                         api.fail_once.discard(rid)
                         return self.json(500, {"error": "temporarily unavailable"})
-                if rid not in api.reports:
+                if api.reports.get(rid, (None, None))[1] is None:
                     return self.json(404, {"error": "no such report"})
                 return self.send(200, api.reports[rid][1], "text/csv")
             return self.json(404, {"error": "no such call"})
@@ -230,6 +230,17 @@ class CollectApi(unittest.TestCase):
         rc, out, err = self.e.cli("collectors", "--json")
         self.assertEqual(rc, 0, err)
         self.assert_hidden(out + err)
+        # A listed report the API never hands out: tried at five runs, then given up, so the
+        # collector stops failing (and backing off) for it.
+        self.api.reports["ss4"] = ("2026-12-06-scan_ftp-gone-geo.csv", None)
+        for run in range(5):
+            s, _ = self.collect("shadowserver-reports-api", expect_rc=1)
+            self.assertIn("1 of 4 items failed", s["last_error"])
+            self.assertIn("HTTP status 404", s["last_error"])
+        s, _ = self.collect("shadowserver-reports-api")
+        self.assertEqual(s["status"], "unchanged", s)
+        self.assertEqual(self.api.downloads.count("ss4"), 5)
+        del self.api.reports["ss4"]
         # A wrong secret: the server refuses the signature, the collector says why.
         with open(self.conf) as f:
             text = f.read()
@@ -275,6 +286,17 @@ class CollectApi(unittest.TestCase):
         s, err = self.collect("microsoft-ctip-azure", expect_rc=1)
         self.assertEqual(s["http_status"], 403)
         self.assertIn("AuthenticationFailed", s["last_error"])
+
+    def test_daemon(self):
+        # The daemon runs a due list-mode collector by itself.
+        self.add("microsoft-ctip-azure", "--container-url", self.base + "/ctip?" + SAS)
+        self.e.start()
+        reps = wait_until(lambda: (lambda r: r if len(r) == 2 and
+                                   all(x["state"] == "done" for x in r) else None)(
+                                       self.reports("microsoft-ctip")),
+                          timeout=60, what="the daemon's run of the CTIP collector")
+        self.assertEqual(sorted(r["file_name"] for r in reps), ["ctip-10.json", "ctip-11.json"])
+        self.assertEqual(sorted(self.api.downloads), sorted(self.api.blobs))
 
     def test_ctip_interflow(self):
         self.add("microsoft-ctip-interflow", "--api-key", SUBSCRIPTION,
