@@ -128,7 +128,29 @@ typedef struct ermes__collector_conf {
     size_t nheaders;
     char *options[ERMES_COLLECTOR_MAX_OPTIONS + 1]; /* "key=value", NULL-terminated */
     size_t noptions;
+    /* List mode (collect_list.c): url answers a listing of files, each fetched and made a
+     * report once. */
+    int list;           /* ERMES_COLLECT_LIST_* */
+    char *list_items;   /* json: the keys to the array of items, joined by '.'; NULL: the root */
+    char *item_id;      /* json: the item's id field ("id") */
+    char *item_file;    /* json: the item's file name field; NULL: the id names the file */
+    char *download_url; /* json: an item's URL, "{id}" and "{file}" filled in */
+    long max_items;     /* items a listing may have */
+    /* Requests as a POST of a JSON object of these "key=value" string fields (values may hold
+     * {today:F} / {yesterday:F}; download_post also {id} and {file}); none: a GET. */
+    char *post[ERMES_COLLECTOR_MAX_HEADERS + 1];
+    size_t npost;
+    char *download_post[ERMES_COLLECTOR_MAX_HEADERS + 1];
+    size_t ndownload_post;
+    /* Signing: each POST body's HMAC-SHA256 in hex, keyed with secret, in header sign_header
+     * (Shadowserver: HMAC2). The secret is never logged nor shown by the API. */
+    char *sign_header;
+    char *secret;
 } ermes__collector_conf_t;
+
+#define ERMES_COLLECT_LIST_NONE 0
+#define ERMES_COLLECT_LIST_JSON 1  /* a JSON array of objects */
+#define ERMES_COLLECT_LIST_AZURE 2 /* an Azure Blob Storage container (List Blobs) */
 
 /* If section names a collector ([collector "NAME"] or [collector.NAME]), copies NAME into
  * name (cap bytes) and returns 1; returns 0 for any other section, -1 for a collector section

@@ -588,6 +588,20 @@ static const char pg_schema_14[] =
  * (the rule, null when none matched, the incident and a sentence saying why); one row per
  * report, so running the rules again changes nothing. The default: shared_observable within
  * 14 days links. */
+/* 43: the items of collectors in list mode (src/intake/collect.c): each file a listing named,
+ * fetched once (status ok, with its report) or failed (status error, the reason, retried at
+ * the next run); version is what changes when the item does (a blob's ETag). */
+#define MIGRATION_43(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS collector_items ("                                                 \
+    " collector TEXT NOT NULL,"                                                                    \
+    " item TEXT NOT NULL,"                                                                         \
+    " version TEXT NOT NULL DEFAULT '',"                                                           \
+    " status TEXT NOT NULL CHECK (status IN ('ok','error')),"                                      \
+    " report_id " INT " REFERENCES reports(id) ON DELETE SET NULL" DEFER ","                       \
+    " error TEXT,"                                                                                 \
+    " attempts " INT " NOT NULL DEFAULT 0," META ","                                               \
+    " PRIMARY KEY (collector, item));"
+
 #define MIGRATION_35(ID, INT, META)                                                                \
     "CREATE TABLE IF NOT EXISTS incident_rules (id " ID ","                                        \
     " position " INT " NOT NULL,"                                                                  \
@@ -1467,6 +1481,10 @@ static const char *const migrations[] = {
     /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("INTEGER", "", META_COLUMNS),
+    /* 41, 42: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    MIGRATION_43("INTEGER", "", META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1752,6 +1770,10 @@ static const char *const pg_migrations[] = {
     /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
+    /* 41, 42: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    MIGRATION_43("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

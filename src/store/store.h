@@ -796,6 +796,16 @@ int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t o
                                  int *claimed);
 /* Gives a lease back without changing the state. */
 int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t owner);
+/* An item of a collector in list mode (collector_items): its version and status ("ok",
+ * "error") into version (129 bytes) and status (16 bytes), its failed fetches in a row into
+ * *attempts; ERMES_ENOTFOUND when never seen. */
+int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, const char *item,
+                                    char *version, char *status, int64_t *attempts);
+/* Records the outcome of fetching an item: status "ok" with its report (report_id, 0: none)
+ * or "error" with the reason; attempts counts the failed fetches of this version in a row. */
+int ermes__store_collector_item_put(ermes__store_t *st, const char *collector, const char *item,
+                                    const char *version, const char *status, int64_t report_id,
+                                    const char *error);
 /* Records that a spool file claimed with token became report_id (in the caller's
  * transaction, with the report); ermes__store_spool_claim_find tells (ERMES_ENOTFOUND). */
 int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id);
