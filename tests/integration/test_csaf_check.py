@@ -156,6 +156,10 @@ class Provider:
                  "categories": {"category": [{
                      "scheme": "urn:ietf:params:rolie:category:information-type",
                      "term": "csaf"}]}}]}]}}, f)
+        with open(os.path.join(white, "category-white.json"), "w") as f:
+            json.dump({"categories": {"category": [
+                {"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"},
+                {"term": "Red Hat"}]}}, f)
         key = run(["gpg", "--batch", "--armor", "--export", self.fpr], env=self.gpg_env)
         with open(os.path.join(wk, "csaf", "openpgp", self.fpr + ".asc"), "w") as f:
             f.write(key)
@@ -165,7 +169,8 @@ class Provider:
             "distributions": [{"directory_url": self.base + "/white/",
                                "rolie": {"feeds": [{"summary": "TLP:WHITE advisories",
                                                     "tlp_label": "WHITE", "url": feed_url}],
-                                         "services": [self.base + "/service.json"]}}],
+                                         "services": [self.base + "/service.json"],
+                                         "categories": [self.base + "/white/category-white.json"]}}],
             "last_updated": "2024-01-01T00:00:00Z",
             "list_on_CSAF_aggregators": True,
             "metadata_version": "2.0",
@@ -234,12 +239,11 @@ class CsafCheck(unittest.TestCase):
         failed = {k: r for k, r in res.items() if r["status"] == "fail"}
         self.assertEqual(failed, {}, json.dumps(res, indent=1))
         self.assertEqual(rc, 0, err)
-        for n in (1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 14, 15, 16, 18, 19, 20):
+        for n in (1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20):
             self.assertEqual(res["7.1.%d" % n]["status"], "pass", res["7.1.%d" % n])
         self.assertIn("6 document(s) read", " ".join(res["7.1.1"]["reasons"]))
         # the DNS path of an address cannot exist; 7.1.9 satisfies the "one of 8 to 10"
         self.assertEqual(res["7.1.10"]["status"], "not-applicable")
-        self.assertEqual(res["7.1.17"]["status"], "not-applicable")  # no category document
         for n in (21, 22, 23):
             self.assertEqual(res["7.1.%d" % n]["status"], "not-applicable")
         # the same by domain (the well-known URL) and in words for a person
@@ -313,6 +317,43 @@ class CsafCheck(unittest.TestCase):
             self.assertIn("/role", reasons)
         finally:
             self.p.write_metadata(self.p.metadata)
+
+    def test_amber_document_in_public(self):
+        """A TLP:AMBER document in the public directory, hashed and signed: 7.1.5 fails."""
+        with open(os.path.join(EXAMPLES, WHITE_DOCS[0])) as f:
+            doc = json.load(f)
+        doc["document"]["distribution"]["tlp"]["label"] = "AMBER"
+        doc["document"]["tracking"]["id"] = "AMBER-2022-0001"
+        rel = "2022/amber-2022-0001.json"
+        path = self.p.path(rel)
+        data = json.dumps(doc).encode()
+        with open(path, "wb") as f:
+            f.write(data)
+        for algo in ("sha256", "sha512"):
+            with open(path + "." + algo, "w") as f:
+                f.write(hashlib.new(algo, data).hexdigest() + "\n")
+        self.p.sign(path)
+        saved = {}
+        for name in ("index.txt", "changes.csv"):
+            with open(self.p.path(name)) as f:
+                saved[name] = f.read()
+        try:
+            with open(self.p.path("index.txt"), "a") as f:
+                f.write(rel + "\n")
+            rows = saved["changes.csv"].splitlines()
+            rows.append('"%s","%s"' % (rel, doc["document"]["tracking"]["current_release_date"]))
+            rows.sort(key=lambda r: csafdocs_ms(r.split(",")[1].strip('"')), reverse=True)
+            with open(self.p.path("changes.csv"), "w") as f:
+                f.write("".join(r + "\n" for r in rows))
+            rc, res, err = self.check()
+            self.assertEqual(rc, 1)
+            self.assert_only_fails(res, ["7.1.5"], rel + " is TLP:AMBER and was read without")
+        finally:
+            for name, text in saved.items():
+                with open(self.p.path(name), "w") as f:
+                    f.write(text)
+            for ext in ("", ".sha256", ".sha512", ".asc"):
+                os.unlink(path + ext)
 
     def test_usage(self):
         rc, out, err = cli("csaf", "check")
