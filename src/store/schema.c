@@ -632,6 +632,18 @@ static const char pg_schema_14[] =
     " org_id " INT " NOT NULL," META ","                                                           \
     " PRIMARY KEY (advisory_id, asset_id));"
 
+/* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
+ * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
+ * read and changed, and the error; the next run of a source is due an interval after its last,
+ * whichever daemon ran it. */
+#define MIGRATION_42(META)                                                                         \
+    "CREATE TABLE IF NOT EXISTS vuln_sync_sources (source TEXT PRIMARY KEY,"                       \
+    " last_run_at BIGINT NOT NULL,"                                                                \
+    " ok INTEGER NOT NULL,"                                                                        \
+    " records BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " changed BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " error TEXT NOT NULL DEFAULT ''," META ");"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1456,6 +1468,9 @@ static const char *const migrations[] = {
     NULL,
     NULL,
     MIGRATION_40("INTEGER", "", META_COLUMNS),
+    /* 41: another branch's number, nothing here. */
+    NULL,
+    MIGRATION_42(META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1740,6 +1755,9 @@ static const char *const pg_migrations[] = {
     NULL,
     NULL,
     MIGRATION_40("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
+    /* 41: another branch's number, nothing here. */
+    NULL,
+    MIGRATION_42(PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
