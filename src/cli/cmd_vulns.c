@@ -27,11 +27,13 @@ static void help(FILE *f)
             "matched against the constituents' assets (ermes assets) and each constituent with\n"
             "news gets one notification naming its assets (--no-warn: none); the daemon sends\n"
             "them. sync imports every source of the vuln_sources setting (KIND=URL, comma-\n"
-            "separated); run it from cron or a systemd timer. list shows what is stored; match\n"
+            "separated); the daemon runs them every vuln_sync_interval seconds (0: never;\n"
+            "one daemon of several), or run it from cron. list shows what is stored; match\n"
             "matches every vulnerability again (after assets were added) and warns of what is\n"
             "new.\n");
     {
-        static const char *const s[] = {"data_dir", "database_url", "vuln_sources", NULL};
+        static const char *const s[] = {"data_dir", "database_url", "vuln_sources",
+                                        "vuln_sync_interval", NULL};
         cli_usage_settings_some(f, s);
     }
 }

@@ -47,7 +47,9 @@ class VulnSync(unittest.TestCase):
         env = {"ERMES_VULN_SOURCES": sources, "ERMES_VULN_SYNC_INTERVAL": "3600"}
         try:
             with Ermes(env=env) as e:
-                with Ermes(env=env, data_dir=e.dir, init=False) as e2:
+                with Ermes(env=env, data_dir=e.dir, init=False, start=False) as e2:
+                    e2._nlog = 100  # its own log file in the shared data directory
+                    e2.start()
                     def arrived():
                         s, _, b = e.request("GET", "/api/v1/vulnerabilities?kev=true")
                         return s == 200 and sorted(v["cve"] for v in b["data"]) == [
@@ -71,8 +73,20 @@ class VulnSync(unittest.TestCase):
                     self.assertIn("404", r[1][3])
                     # several seconds of both daemons' rounds: still one fetch each
                     first = r
-                    wait_until(lambda: "vuln sync" in e.log() + e2.log(), timeout=60,
-                               what="the sync logged")
+                    def logged():
+                        text = ""
+                        for path in e._logs + e2._logs:
+                            with open(path, "rb") as f:
+                                text += f.read().decode("utf-8", "replace")
+                        return ("vuln sync: kev=%s/kev.json: 2 records" % base in text
+                                and "vuln sync: kev=%s/missing.json: " % base in text)
+                    try:
+                        wait_until(logged, timeout=60, what="both runs logged")
+                    except AssertionError:
+                        for path in e._logs + e2._logs:
+                            with open(path, "rb") as f:
+                                sys.stderr.write(path + ":\n" + f.read().decode()[-3000:])
+                        raise
                     import time
                     deadline = time.monotonic() + 3
                     while time.monotonic() < deadline:
