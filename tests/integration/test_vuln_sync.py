@@ -94,6 +94,15 @@ class VulnSync(unittest.TestCase):
                     self.assertEqual(Counting.hits.get("/kev.json"), 1, Counting.hits)
                     self.assertEqual(Counting.hits.get("/missing.json"), 1, Counting.hits)
                     self.assertEqual(rows(), first)
+                    # the same for a person
+                    rc, out, err = e.cli("vulns", "sources")
+                    self.assertEqual(rc, 0, err)
+                    lines = out.splitlines()
+                    self.assertEqual(len(lines), 2, out)
+                    self.assertIn("kev=%s/kev.json  " % base, lines[0])
+                    self.assertIn("  ok  2 records, 2 changed", lines[0])
+                    self.assertIn("failed", lines[1])
+                    self.assertIn("404", lines[1])
         finally:
             srv.shutdown()
             srv.server_close()
