@@ -986,13 +986,16 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
     k.o = o;
     k.out = out;
     if (!(k.changes = json_object()))
-        return ERMES_ENOMEM;
+        rc = ERMES_ENOMEM;
     for (int n = 1; n <= ERMES_CSAF_REQUIREMENTS; n++)
         if (!(out->req[n].reasons = json_array()))
-            return ERMES_ENOMEM;
+            rc = ERMES_ENOMEM;
+    if (rc)
+        goto out;
     if (strlen(arg) > 900 || strchr(arg, ' ') || !*arg) {
         ermes_diag_set(d, "url", "not a domain or URL");
-        return ERMES_EINVAL;
+        rc = ERMES_EINVAL;
+        goto out;
     }
     if (strstr(arg, "://")) {
         size_t n = strlen(arg);
