@@ -385,6 +385,12 @@ class OwnProvider(unittest.TestCase):
             for path, tok in (("/submit", alice), ("/approve", bob), ("/publish", alice)):
                 s, _, b = e.request("POST", ref + path, {}, token=tok)
                 self.assertEqual(s, 200, b)
+            # over plain HTTP: 7.1.3 fails, naming the URL, and the exit status says so
+            rc, res, err = check("http://127.0.0.1:%d" % e.port)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(res["7.1.3"]["status"], "fail")
+            self.assertIn("http://127.0.0.1:%d/.well-known/csaf/provider-metadata.json is not "
+                          "fetched over HTTPS" % e.port, res["7.1.3"]["reasons"])
             e.stop()
             e.start(extra_args=["--tls-cert", cert, "--tls-key", key])
             rc, res, err = check("https://127.0.0.1:%d" % e.port, "--cacert", cert)
