@@ -134,6 +134,9 @@ static const setting_t settings[] = {
     S(vuln_sources, SET_STRING, NULL, 0, 0,
       "comma-separated KIND=URL sources of vulnerability intelligence that `ermes vulns sync` "
       "imports (KIND: cve5, nvd, kev, epss)"),
+    S(vuln_sync_interval, SET_LONG, "0", 0, 31536000,
+      "seconds between two runs of each vuln_sources source by the daemon (0: never; one "
+      "daemon of several runs it, each source's last run and error are recorded)"),
     S(max_log, SET_LONG, "1024", 1, 1048576,
       "MiB of one log posted to /api/v1/logs once decompressed"),
     S(spool_dir, SET_STRING, NULL, 0, 0,

@@ -59,6 +59,7 @@ typedef struct ermes__config {
     char *warninglists;          /* comma-separated MISP warninglist files for indicators */
     char *warninglists_off;      /* comma-separated ids of warninglists turned off */
     char *vuln_sources;          /* KIND=URL,... imported by `ermes vulns sync` */
+    long vuln_sync_interval;     /* seconds between the daemon's runs of vuln_sources; 0 off */
     long max_log;                /* MiB of one log posted to /api/v1/logs, decompressed */
     char *spool_dir;             /* watched drop directory; NULL: DATA_DIR/spool */
     long spool_rescan;           /* seconds between full rescans of the spool directory */

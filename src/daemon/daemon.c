@@ -34,6 +34,7 @@
 #include "mail/mail.h"
 #include "notify/notify.h"
 #include "sharing/federation.h"
+#include "daemon/vuln_sync.h"
 #include "sightings/sightings.h"
 #include "store/advisory_warnings.h"
 
@@ -111,6 +112,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__spooldir_t *spooldir = NULL;
     ermes__collect_t *collect = NULL;
     ermes__federation_t *federation = NULL;
+    ermes__vuln_sync_t *vuln_sync = NULL;
     ermes__viewer_t spool_viewer;
     ermes__follow_t *follow = NULL;
     ermes__hunter_t *hunter = NULL;
@@ -249,6 +251,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         ermes_diag_set(err, NULL, "cannot start the federation: %s", ermes_strerror(rc));
         goto out;
     }
+    /* Vulnerability intelligence: the vuln_sources imported every vuln_sync_interval. */
+    if ((rc = ermes__vuln_sync_start(store, cfg, &no, &vuln_sync))) {
+        ermes_diag_set(err, NULL, "cannot start the vulnerability sync: %s", ermes_strerror(rc));
+        goto out;
+    }
     ermes__log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
                ERMES_VERSION, cfg->tls_cert ? "https" : "http", cfg->listen,
                ermes__server_port(srv), cfg->data_dir);
@@ -379,6 +386,9 @@ out:
         ermes__store_lease_drop(store, tail_lease);
     ermes__store_lease_drop(store, "incident-warnings");
     ermes__store_lease_drop(store, "advisory-warnings");
+    ermes__vuln_sync_stop(vuln_sync); /* before the notifier options it borrows go */
+    if (vuln_sync)
+        ermes__store_lease_drop(store, "vuln-sync");
     ermes__federation_stop(federation); /* a round under way gives up; its state is kept */
     ermes__hunter_stop(hunter);         /* a job under way is queued again */
     ermes__collect_stop(collect);       /* transfers under way (the API's too) give up */

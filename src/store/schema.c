@@ -656,6 +656,18 @@ static const char pg_schema_14[] =
     " org_id " INT " NOT NULL," META ","                                                           \
     " PRIMARY KEY (advisory_id, asset_id));"
 
+/* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
+ * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
+ * read and changed, and the error; the next run of a source is due an interval after its last,
+ * whichever daemon ran it. */
+#define MIGRATION_42(META)                                                                         \
+    "CREATE TABLE IF NOT EXISTS vuln_sync_sources (source TEXT PRIMARY KEY,"                       \
+    " last_run_at BIGINT NOT NULL,"                                                                \
+    " ok INTEGER NOT NULL,"                                                                        \
+    " records BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " changed BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " error TEXT NOT NULL DEFAULT ''," META ");"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1481,9 +1493,9 @@ static const char *const migrations[] = {
     /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("INTEGER", "", META_COLUMNS),
-    /* 41, 42: other branches' numbers, nothing here. */
+    /* 41: another branch's number, nothing here. */
     NULL,
-    NULL,
+    MIGRATION_42(META_COLUMNS),
     MIGRATION_43("INTEGER", "", META_COLUMNS),
 };
 
@@ -1770,9 +1782,9 @@ static const char *const pg_migrations[] = {
     /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
-    /* 41, 42: other branches' numbers, nothing here. */
+    /* 41: another branch's number, nothing here. */
     NULL,
-    NULL,
+    MIGRATION_42(PG_META_COLUMNS),
     MIGRATION_43("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
 };
 
