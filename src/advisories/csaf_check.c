@@ -254,11 +254,37 @@ static int get(check_t *k, const char *url, size_t max, resp_t *r)
     return 0;
 }
 
-/* A 200 response of url, or a reason (for requirement n) and nonzero. */
+/* 1 when url lies in a distribution for TLP:GREEN, AMBER or RED by its path (".../green/...",
+ * as providers lay them out): one a provider protects (7.1.5), which a check without
+ * credentials cannot read. */
+static int protected_url(const char *url)
+{
+    static const char *const labels[] = {"green", "amber", "red"};
+    const char *p = strstr(url, "://");
+
+    p = p ? strchr(p + 3, '/') : NULL;
+    for (; p && *p; p = strchr(p + 1, '/'))
+        for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+            size_t n = strlen(labels[i]);
+            if (strncasecmp(p + 1, labels[i], n) == 0 &&
+                (p[1 + n] == '/' || p[1 + n] == '\0' || p[1 + n] == '?'))
+                return 1;
+        }
+    return 0;
+}
+
+/* A 200 response of url, or a reason (for requirement n) and nonzero. A listing or feed of a
+ * protected distribution (7.1.12 to 7.1.17) that asks for credentials is noted as not checked,
+ * not failed: the spec wants it protected. */
 static int get_ok(check_t *k, int n, const char *url, size_t max, resp_t *r)
 {
     if (get(k, url, max, r)) {
         fail(k, n, "%s: %s", url, r->error);
+        return -1;
+    }
+    if ((r->status == 401 || r->status == 403) && n >= 12 && n <= 17 && protected_url(url)) {
+        note(k, n, "%s: access-protected (HTTP status %ld): not checked without credentials", url,
+             r->status);
         return -1;
     }
     if (r->status != 200) {

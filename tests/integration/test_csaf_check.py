@@ -366,9 +366,10 @@ class CsafCheck(unittest.TestCase):
 
 
 class OwnProvider(unittest.TestCase):
-    """ermes's own /.well-known/csaf, served over TLS by a daemon with one published TLP:CLEAR
-    advisory, checked by ermes. What it fails today is asserted, so that a change (sign13:
-    signatures, ROLIE) shows here and the assertion is updated with it."""
+    """ermes's own /.well-known/csaf, served over TLS by a daemon with a signing key and one
+    published advisory of each TLP, checked by ermes without credentials: a trusted provider
+    that meets every requirement of its role (the GREEN and AMBER listings are protected, and
+    noted as not checked)."""
 
     def test_own_provider(self):
         tmp = tempfile.mkdtemp(prefix="ermes-own-")
@@ -376,15 +377,28 @@ class OwnProvider(unittest.TestCase):
         run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
              "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-        with Ermes(env={"ERMES_SECURITY_CONTACT": "mailto:cert@example.org"}) as e:
+        home = os.path.join(tmp, "gpg")
+        os.mkdir(home, 0o700)
+        run(["gpg", "--homedir", home, "--batch", "--passphrase", "", "--pinentry-mode",
+             "loopback", "--quick-gen-key", "ermes CSAF <csaf@cert.example>", "ed25519", "sign",
+             "1y"])
+        out = subprocess.run(["gpg", "--homedir", home, "--batch", "--with-colons",
+                              "--list-secret-keys"], check=True, capture_output=True).stdout
+        fpr = [ln.split(":")[9] for ln in out.decode().splitlines() if ln.startswith("fpr:")][0]
+        with Ermes(env={"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
+                        "ERMES_CSAF_OPENPGP_KEY": fpr, "ERMES_CSAF_OPENPGP_HOME": home}) as e:
             _, alice = e.user_token("alice", "analyst")
             _, bob = e.user_token("bob", "analyst")
-            s, _, a = e.request("POST", "/api/v1/advisories", csafdocs.advisory(47), token=alice)
-            self.assertEqual(s, 201, a)
-            ref = "/api/v1/advisories/" + a["tracking_id"]
-            for path, tok in (("/submit", alice), ("/approve", bob), ("/publish", alice)):
-                s, _, b = e.request("POST", ref + path, {}, token=tok)
-                self.assertEqual(s, 200, b)
+            for n, tlp in ((47, None), (48, "GREEN"), (49, "AMBER")):
+                doc = csafdocs.advisory(n)
+                if tlp:
+                    doc["document"]["distribution"] = {"tlp": {"label": tlp}}
+                s, _, a = e.request("POST", "/api/v1/advisories", doc, token=alice)
+                self.assertEqual(s, 201, a)
+                ref = "/api/v1/advisories/" + a["tracking_id"]
+                for path, tok in (("/submit", alice), ("/approve", bob), ("/publish", alice)):
+                    s, _, b = e.request("POST", ref + path, {}, token=tok)
+                    self.assertEqual(s, 200, b)
             # over plain HTTP: 7.1.3 fails, naming the URL, and the exit status says so
             rc, res, err = check("http://127.0.0.1:%d" % e.port)
             self.assertEqual(rc, 1, err)
@@ -398,10 +412,13 @@ class OwnProvider(unittest.TestCase):
             status = {k: r["status"] for k, r in res.items()}
             sys.stderr.write("ermes's own provider:\n" + "".join(
                 "  %s %s %s\n" % (k, r["status"], r["reasons"][:2]) for k, r in res.items()))
-            # a csaf_publisher today: documents valid, named, over TLS, public
             self.assertEqual(res["7.1.1"]["reasons"][-1], "1 document(s) read")
-            for n in (1, 2, 3, 4, 5, 6, 7, 8, 9):
-                self.assertEqual(status["7.1.%d" % n], "pass", res["7.1.%d" % n])
+            # Every requirement of a trusted provider is met; 7.1.10 (DNS) cannot be on an
+            # address, 7.1.21 to 7.1.23 are an aggregator's.
+            for n in range(1, 21):
+                if n != 10:
+                    self.assertEqual(status["7.1.%d" % n], "pass", res["7.1.%d" % n])
+            self.assertIn("access-protected", " ".join(res["7.1.12"]["reasons"]))
             self.assertEqual(rc, 0, err)
         shutil.rmtree(tmp, ignore_errors=True)
 
