@@ -120,10 +120,23 @@ class PrefsTest(unittest.TestCase):
         self.assertEqual((digit["frequency"], digit["digest_hour"], digit["attachment"]),
                          ("daily", hour, "xarf"))
         self.assertIsNotNone(digit["next_digest_at"])
-        # Audited.
+        # The CLI shows and sets the same; a bad value is refused naming it.
+        rc, out, err = e.cli("org", "prefs", "DG-DIGIT", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("daily digest at %02d:00 UTC" % hour, out)
+        self.assertIn("xarf", out)
+        rc, out, err = e.cli("org", "prefs", "DG-HOME", "--frequency", "hourly", env=self.env)
+        self.assertEqual(rc, 2, out)
+        self.assertIn("frequency", err)
+        rc, out, err = e.cli("org", "prefs", "DG-HOME", "--classifications", "vulnerable,scanner",
+                             "--attachment", "json", "--json", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["classifications"], ["vulnerable", "scanner"])
+        self.assertEqual(e.ok("GET", prefs_path("DG-HOME"))["attachment"], "json")
+        # Audited, API and CLI alike.
         audit = [a for a in e.list_all("/api/v1/audit", limit=200)
                  if a["object_type"] == "notification_preferences"]
-        self.assertEqual(len(audit), 2, audit)
+        self.assertEqual(len(audit), 3, audit)
 
         # A constituent reads its own organisation's preferences, not another's, and sets none.
         _, ctok = e.user_token("prefs-constituent", "constituent", org="UMA")
