@@ -32,8 +32,7 @@ static void list_ok(const char (*items)[ERMES_NOTIFY_PREFS_ITEM_MAX], size_t n)
         size_t len = strnlen(items[k], ERMES_NOTIFY_PREFS_ITEM_MAX);
         check(len > 0 && len < ERMES_NOTIFY_PREFS_ITEM_MAX, "an entry out of bounds");
         for (size_t i = 0; i < len; i++)
-            check((unsigned char)items[k][i] >= 0x20 && items[k][i] != 0x7f,
-                  "a control character");
+            check((unsigned char)items[k][i] >= 0x20 && items[k][i] != 0x7f, "a control character");
         for (size_t j = 0; j < k; j++)
             check(strcmp(items[j], items[k]) != 0, "an entry twice");
     }

@@ -41,7 +41,8 @@ static void help(FILE *f)
         "FILE:LINE: reason. --update updates organisations that already exist.\n"
         "prefs shows, or with options sets, what the organisation's notifications carry:\n"
         "the feeds and classifications (RSIT classes or types) it wants (\"\" for all), as\n"
-        "they come or a daily or weekly digest (at --digest-hour UTC, weekly on\n"
+        "they come or a daily or weekly digest (at --digest-hour in the organisation's\n"
+        "time: UTC shifted by its business-hours calendar's offset; weekly on\n"
         "--digest-weekday, 0 = Sunday), and the attachment format.\n");
     cli_usage_settings(f);
 }

@@ -27,8 +27,7 @@ static json_t *list_of(const char *text)
     return a;
 }
 
-static void print_list(const char *name, const char (*items)[ERMES_NOTIFY_PREFS_ITEM_MAX],
-                       size_t n)
+static void print_list(const char *name, const char (*items)[ERMES_NOTIFY_PREFS_ITEM_MAX], size_t n)
 {
     printf("%-16s", name);
     if (!n)
@@ -124,15 +123,23 @@ int ermes__cli_org_prefs(cli_t *c, int first)
         ermes__free(s);
     } else {
         const char *next = json_string_value(json_object_get(j, "next_digest_at"));
+        int off = p->utc_offset_minutes, a = off < 0 ? -off : off;
+        char zone[16];
+        /* The hour is in the organisation's time: its calendar's offset from UTC. */
+        if (off)
+            snprintf(zone, sizeof(zone), "UTC%c%02d:%02d", off < 0 ? '-' : '+', a / 60 % 100,
+                     a % 60);
+        else
+            snprintf(zone, sizeof(zone), "UTC");
         print_list("feeds", (const char(*)[ERMES_NOTIFY_PREFS_ITEM_MAX])p->feeds, p->nfeeds);
         print_list("classifications",
                    (const char(*)[ERMES_NOTIFY_PREFS_ITEM_MAX])p->classifications,
                    p->nclassifications);
         if (p->frequency == ERMES_NOTIFY_DAILY)
-            printf("%-16sdaily digest at %02d:00 UTC\n", "frequency", p->digest_hour);
+            printf("%-16sdaily digest at %02d:00 %s\n", "frequency", p->digest_hour, zone);
         else if (p->frequency == ERMES_NOTIFY_WEEKLY)
-            printf("%-16sweekly digest on %s at %02d:00 UTC\n", "frequency",
-                   days[p->digest_weekday % 7], p->digest_hour);
+            printf("%-16sweekly digest on %s at %02d:00 %s\n", "frequency",
+                   days[p->digest_weekday % 7], p->digest_hour, zone);
         else
             printf("%-16sas they come\n", "frequency");
         if (next)

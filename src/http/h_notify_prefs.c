@@ -87,8 +87,7 @@ enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req)
         json_decref(body);
         ermes__free(p);
         ermes__diag_utf8(&d);
-        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s",
-                                  d.reason);
+        return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
     json_decref(body);
     ermes__store_home_org(req->srv->store, &home);
@@ -103,8 +102,8 @@ enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req)
     /* The audit says what they are now. */
     snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
     detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    ermes__audit_write(req->srv->store, &req->viewer, "update", "notification_preferences",
-                       id_text, detail);
+    ermes__audit_write(req->srv->store, &req->viewer, "update", "notification_preferences", id_text,
+                       detail);
     ermes__free(detail);
     return ermes__reply_json(req, 200, j);
 }

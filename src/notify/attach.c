@@ -132,11 +132,10 @@ static int xarf_line(const ermes__notify_options_t *o, const ermes__notification
     if (str(ev, "malware.name") && strcmp(type, "Botnet") == 0)
         json_object_set_new(rep, "BotnetName", json_string(str(ev, "malware.name")));
     if (str(ev, "feed.name") || str(ev, "classification.type"))
-        json_object_set_new(rep, "ReporterNotes",
-                            json_sprintf("%s: %s", str(ev, "feed.name") ? str(ev, "feed.name") : "",
-                                         str(ev, "classification.type")
-                                             ? str(ev, "classification.type")
-                                             : ""));
+        json_object_set_new(
+            rep, "ReporterNotes",
+            json_sprintf("%s: %s", str(ev, "feed.name") ? str(ev, "feed.name") : "",
+                         str(ev, "classification.type") ? str(ev, "classification.type") : ""));
     json_object_set_new(doc, "Report", rep);
     text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);

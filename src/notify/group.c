@@ -371,8 +371,7 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
         snprintf(n.group_key, sizeof(n.group_key), "digest:%s",
                  dig->frequency == 2 ? "weekly" : "daily");
     else
-        snprintf(n.group_key, sizeof(n.group_key), "%s:%s", o->by_type ? "type" : "feed",
-                 g->key);
+        snprintf(n.group_key, sizeof(n.group_key), "%s:%s", o->by_type ? "type" : "feed", g->key);
     memcpy(n.language, lg->lang, sizeof(n.language));
     n.language[sizeof(n.language) - 1] = '\0';
     n.recipients = rcpt;
@@ -426,9 +425,8 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     {
         /* The attachment's name in the text follows the constituent's format (attach.c). */
         static const char *const ext[] = {"csv", "json", "xarf.json"};
-        v.attachment_ext = c->prefs && (unsigned)c->prefs->attachment < 3
-                               ? ext[c->prefs->attachment]
-                               : "csv";
+        v.attachment_ext =
+            c->prefs && (unsigned)c->prefs->attachment < 3 ? ext[c->prefs->attachment] : "csv";
     }
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
@@ -732,8 +730,13 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
         ermes__notify_policies_cleanup(&pol);
         return rc;
     }
+    /* A digest's hour is in its organisation's time (its calendar's offset). */
+    for (size_t k = 0; !rc && k < prefs.n; k++)
+        if (prefs.items[k].frequency != ERMES_NOTIFY_IMMEDIATE)
+            rc = ermes__store_notify_prefs_offset(st, &prefs.items[k]);
     /* The list is read whole first: each group is then made in its own transaction. */
-    rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
+    if (!rc)
+        rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
     for (size_t k = 0; !rc && k < l.n; k++) {
         const ermes__notify_prefs_t *p = prefs_of(&prefs, l.items[k].org_id);
         int r;

@@ -873,10 +873,9 @@ out:
 
 /* The names var_value() knows, for checking a template before it is stored. */
 static const char *const var_names[] = {
-    "reference",    "tlp",        "org",      "org_name",  "group",
-    "count",        "n_events",   "about",    "first",     "last",
-    "explanations", "attachment", "tlp_text", "mail_from", "signature",
-    "digest",       "frequency",  "period_start", "period_end",
+    "reference", "tlp",    "org",       "org_name",     "group",      "count",    "n_events",
+    "about",     "first",  "last",      "explanations", "attachment", "tlp_text", "mail_from",
+    "signature", "digest", "frequency", "period_start", "period_end",
 };
 
 int ermes__notify_template_check(const char *text, ermes_diag_t *d)

@@ -7,10 +7,12 @@
  * without a notification (group.c), so it is never e-mailed later either, and stays stored
  * and visible like any other.
  *
- * Digests: a daily digest is due at digest_hour:00 UTC each day, a weekly one at that hour on
- * digest_weekday (0 = Sunday). Until then the constituent's events wait; when the latest due
- * time is past the digest_through its preferences record, every event waiting becomes ONE
- * notification (more only past ERMES_NOTIFY_MAX_EVENTS), grouped inside by feed or type like
+ * Digests: a daily digest is due at digest_hour:00 each day, a weekly one at that hour on
+ * digest_weekday (0 = Sunday), in the organisation's time: UTC shifted by the offset of its
+ * business-hours calendar (the calendars table; organisations have no other time zone, and
+ * the offset is fixed: no daylight saving time). Until then the constituent's events wait; when the
+ * latest due time is past the digest_through its preferences record, every event waiting becomes
+ * ONE notification (more only past ERMES_NOTIFY_MAX_EVENTS), grouped inside by feed or type like
  * any other, and digest_through moves to that due time in the same commit (exactly once:
  * a process killed before the commit leaves the digest to be made again in full, one killed
  * after leaves nothing to make again). Due times missed while no daemon ran make one digest,
@@ -40,7 +42,8 @@ int ermes__notify_prefs_wants(const ermes__notify_prefs_t *p, const char *feed, 
 {
     if (!p)
         return 1;
-    if (p->nfeeds && !in_list((const char(*)[ERMES_NOTIFY_PREFS_ITEM_MAX])p->feeds, p->nfeeds, feed))
+    if (p->nfeeds &&
+        !in_list((const char(*)[ERMES_NOTIFY_PREFS_ITEM_MAX])p->feeds, p->nfeeds, feed))
         return 0;
     if (p->nclassifications) {
         const char(*c)[ERMES_NOTIFY_PREFS_ITEM_MAX] =
@@ -60,19 +63,23 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 int64_t ermes__notify_digest_last_due(const ermes__notify_prefs_t *p, int64_t now)
 {
-    int64_t day = floor_div(now, DAY_MS), at;
+    int64_t off = p ? (int64_t)p->utc_offset_minutes * 60000 : 0;
+    int64_t day, at;
 
     if (!p || p->frequency == ERMES_NOTIFY_IMMEDIATE)
         return 0;
+    /* In the organisation's time, then back to UTC. */
+    now += off;
+    day = floor_div(now, DAY_MS);
     if (p->frequency == ERMES_NOTIFY_WEEKLY) {
         /* 1970-01-01 was a Thursday (4). */
         int64_t wd = ((day + 4) % 7 + 7) % 7;
         day -= (wd - p->digest_weekday + 7) % 7;
         at = day * DAY_MS + p->digest_hour * HOUR_MS;
-        return at > now ? at - 7 * DAY_MS : at;
+        return (at > now ? at - 7 * DAY_MS : at) - off;
     }
     at = day * DAY_MS + p->digest_hour * HOUR_MS;
-    return at > now ? at - DAY_MS : at;
+    return (at > now ? at - DAY_MS : at) - off;
 }
 
 int ermes__notify_digest_due(const ermes__notify_prefs_t *p, int64_t now, int64_t *due)
@@ -162,10 +169,19 @@ static int read_int(const json_t *body, const char *field, int lo, int hi, int *
 
 int ermes__notify_prefs_read(const json_t *body, ermes__notify_prefs_t *p, ermes_diag_t *d)
 {
-    static const char *const known[] = {"feeds",          "classifications", "frequency",
-                                        "digest_hour",    "digest_weekday",  "attachment",
-                                        "org",            "org_id",          "digest_through",
-                                        "next_digest_at", "updated_at",      "created_at"};
+    static const char *const known[] = {"feeds",
+                                        "classifications",
+                                        "frequency",
+                                        "digest_hour",
+                                        "digest_weekday",
+                                        "attachment",
+                                        "org",
+                                        "org_id",
+                                        "digest_through",
+                                        "next_digest_at",
+                                        "updated_at",
+                                        "created_at",
+                                        "utc_offset_minutes"};
     const char *key;
     const json_t *v;
     int rc;
@@ -186,8 +202,7 @@ int ermes__notify_prefs_read(const json_t *body, ermes__notify_prefs_t *p, ermes
         }
     }
     if ((rc = read_list(body, "feeds", 0, p->feeds, &p->nfeeds, d)) ||
-        (rc = read_list(body, "classifications", 1, p->classifications, &p->nclassifications,
-                        d)) ||
+        (rc = read_list(body, "classifications", 1, p->classifications, &p->nclassifications, d)) ||
         (rc = read_int(body, "digest_hour", 0, 23, &p->digest_hour, d)) ||
         (rc = read_int(body, "digest_weekday", 0, 6, &p->digest_weekday, d)))
         return rc;
@@ -241,6 +256,7 @@ json_t *ermes__notify_prefs_to_json(const ermes__notify_prefs_t *p, int64_t now)
     json_object_set_new(j, "frequency", json_string(ermes__notify_frequency_name(p->frequency)));
     json_object_set_new(j, "digest_hour", json_integer(p->digest_hour));
     json_object_set_new(j, "digest_weekday", json_integer(p->digest_weekday));
+    json_object_set_new(j, "utc_offset_minutes", json_integer(p->utc_offset_minutes));
     json_object_set_new(j, "attachment", json_string(ermes__notify_attachment_name(p->attachment)));
     if (p->frequency != ERMES_NOTIFY_IMMEDIATE) {
         int64_t due, next;

@@ -93,7 +93,23 @@ int ermes__store_notify_prefs_get(ermes__store_t *st, int64_t org_id, ermes__not
     if ((rc = ermes__db_step(s)) == 1)
         row_read(s, p);
     ermes__db_done(s);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : ermes__store_notify_prefs_offset(st, p);
+}
+
+int ermes__store_notify_prefs_offset(ermes__store_t *st, ermes__notify_prefs_t *p)
+{
+    ermes__calendar_row_t *c = ermes__calloc(1, sizeof(*c));
+    int rc;
+
+    if (!c)
+        return ERMES_ENOMEM;
+    rc = ermes__store_calendar_get(st, p->org_id, c);
+    /* A calendar's offset is within a day (sla_input.c checks it); anything else is UTC. */
+    p->utc_offset_minutes = rc == 0 && c->utc_offset_minutes > -1440 && c->utc_offset_minutes < 1440
+                                ? (int)c->utc_offset_minutes
+                                : 0;
+    ermes__free(c);
+    return rc == ERMES_ENOTFOUND ? 0 : rc;
 }
 
 int ermes__store_notify_prefs_each(ermes__store_t *st, ermes__store_notify_prefs_cb cb, void *ctx)

@@ -33,8 +33,12 @@ typedef struct ermes__notify_prefs {
     char classifications[ERMES_NOTIFY_PREFS_MAX_ITEMS][ERMES_NOTIFY_PREFS_ITEM_MAX];
     size_t nclassifications; /* RSIT classes or types; 0: every one */
     ermes__notify_frequency_t frequency;
-    int digest_hour;    /* 0-23, UTC */
+    int digest_hour;    /* 0-23, in the organisation's time (utc_offset_minutes) */
     int digest_weekday; /* 0 (Sunday) - 6, weekly only */
+    /* Not stored here: the organisation's offset from UTC, that of its business-hours
+     * calendar (the calendars table, src/store/sla.c: its own, else the CERT's default);
+     * organisations have no other time zone. */
+    int utc_offset_minutes;
     ermes__notify_attachment_t attachment;
     int64_t digest_through; /* ms: the due time of the last digest made; 0: none yet */
     int stored;             /* 1 when a row exists (else the defaults) */
@@ -42,9 +46,10 @@ typedef struct ermes__notify_prefs {
 } ermes__notify_prefs_t;
 
 /* The preferences of org_id: the stored row, or the defaults (everything, immediate, CSV;
- * p->stored = 0). */
+ * p->stored = 0), with the organisation's UTC offset. */
 int ermes__store_notify_prefs_get(ermes__store_t *st, int64_t org_id, ermes__notify_prefs_t *p);
-/* Every stored row, ascending org id; cb gets each (borrowed for the call). */
+/* Every stored row, ascending org id; cb gets each (borrowed for the call), without the UTC
+ * offset (ermes__store_notify_prefs_offset). */
 typedef int (*ermes__store_notify_prefs_cb)(void *ctx, const ermes__notify_prefs_t *p);
 int ermes__store_notify_prefs_each(ermes__store_t *st, ermes__store_notify_prefs_cb cb, void *ctx);
 /* Writes p (insert or update) with owner home. A change of frequency or digest time starts
@@ -55,6 +60,8 @@ int ermes__store_notify_prefs_put(ermes__store_t *st, ermes__notify_prefs_t *p, 
 /* Moves org_id's digest_through forward to through (never back), inside the caller's
  * transaction: the digest made and its clock move in one commit. ERMES_ECONFLICT when it was
  * already at or past through (another process made this digest). */
+/* The UTC offset of org_id's calendar (minutes) into p->utc_offset_minutes. */
+int ermes__store_notify_prefs_offset(ermes__store_t *st, ermes__notify_prefs_t *p);
 int ermes__store_notify_prefs_digested(ermes__store_t *st, int64_t org_id, int64_t through);
 
 #endif

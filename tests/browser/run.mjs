@@ -1316,7 +1316,7 @@ test('notification_preferences', async () => {
   await form.locator('.field[data-field="classifications"] .field-error', { hasText: 'neither an RSIT class nor a type' }).waitFor();
   await form.getByLabel('Classifications (RSIT classes or types; empty: all)').fill('vulnerable, scanner');
   await form.getByLabel('Frequency').selectOption('weekly');
-  await form.getByLabel('Digest hour (UTC)').fill('7');
+  await form.getByLabel(/^Digest hour/).fill('7');
   await form.getByLabel('Weekly digest day').selectOption({ label: 'Friday' });
   await form.getByLabel('Attachment').selectOption('xarf');
   await page.getByRole('button', { name: 'Save preferences' }).click();

@@ -256,8 +256,7 @@ static void test_schedule(void **state)
     p->digest_hour = 17;
     p->digest_through = MONDAY;
     assert_int_equal(ermes__notify_digest_last_due(p, MONDAY), MONDAY - 5 * DAY_MS + 17 * HOUR_MS);
-    assert_int_equal(ermes__notify_digest_due(p, MONDAY + 2 * DAY_MS + 17 * HOUR_MS - 1, &due),
-                     0);
+    assert_int_equal(ermes__notify_digest_due(p, MONDAY + 2 * DAY_MS + 17 * HOUR_MS - 1, &due), 0);
     assert_int_equal(ermes__notify_digest_due(p, MONDAY + 2 * DAY_MS + 17 * HOUR_MS, &due), 1);
     assert_int_equal(due, MONDAY + 2 * DAY_MS + 17 * HOUR_MS);
     assert_int_equal(ermes__notify_digest_next(p, MONDAY + 2 * DAY_MS + 18 * HOUR_MS),
@@ -266,6 +265,20 @@ static void test_schedule(void **state)
     p->digest_weekday = 0;
     p->digest_hour = 0;
     assert_int_equal(ermes__notify_digest_last_due(p, MONDAY - DAY_MS), MONDAY - DAY_MS);
+    /* In the organisation's time: UTC+02:00, daily at 08:00 is 06:00 UTC; UTC-05:00 weekly on
+     * Sunday at 22:00 is Monday 03:00 UTC. */
+    p->frequency = ERMES_NOTIFY_DAILY;
+    p->digest_hour = 8;
+    p->utc_offset_minutes = 120;
+    assert_int_equal(ermes__notify_digest_last_due(p, MONDAY + 7 * HOUR_MS), MONDAY + 6 * HOUR_MS);
+    assert_int_equal(ermes__notify_digest_last_due(p, MONDAY + 5 * HOUR_MS), MONDAY - 18 * HOUR_MS);
+    p->frequency = ERMES_NOTIFY_WEEKLY;
+    p->digest_hour = 22;
+    p->digest_weekday = 0;
+    p->utc_offset_minutes = -300;
+    assert_int_equal(ermes__notify_digest_last_due(p, MONDAY + 4 * HOUR_MS), MONDAY + 3 * HOUR_MS);
+    assert_int_equal(ermes__notify_digest_last_due(p, MONDAY + 2 * HOUR_MS),
+                     MONDAY + 3 * HOUR_MS - 7 * DAY_MS);
     free(p);
 }
 
@@ -346,8 +359,9 @@ static void test_store_roundtrip(void **state)
     assert_int_equal(ermes__store_notify_prefs_get(f->st, f->a, p), 0);
     assert_int_equal(p->stored, 0);
     assert_int_equal(p->frequency, ERMES_NOTIFY_IMMEDIATE);
-    put(f, f->a, "{\"feeds\":[\"f1\"],\"frequency\":\"daily\",\"digest_hour\":8,"
-                 "\"attachment\":\"json\"}",
+    put(f, f->a,
+        "{\"feeds\":[\"f1\"],\"frequency\":\"daily\",\"digest_hour\":8,"
+        "\"attachment\":\"json\"}",
         MONDAY);
     assert_int_equal(ermes__store_notify_prefs_get(f->st, f->a, p), 0);
     assert_int_equal(p->stored, 1);
@@ -362,6 +376,21 @@ static void test_store_roundtrip(void **state)
     put(f, f->a, "{\"digest_hour\":9}", MONDAY + 2 * HOUR_MS);
     assert_int_equal(ermes__store_notify_prefs_get(f->st, f->a, p), 0);
     assert_int_equal(p->digest_through, MONDAY + 2 * HOUR_MS);
+    /* The hour is in the organisation's time: its calendar's offset. */
+    {
+        ermes__calendar_row_t cal;
+        memset(&cal, 0, sizeof(cal));
+        cal.days = 31;
+        cal.start_minute = 540;
+        cal.end_minute = 1020;
+        cal.utc_offset_minutes = 120;
+        assert_int_equal(ermes__store_calendar_put(f->st, f->a, &cal), 0);
+        assert_int_equal(ermes__store_notify_prefs_get(f->st, f->a, p), 0);
+        assert_int_equal(p->utc_offset_minutes, 120);
+        assert_int_equal(ermes__store_notify_prefs_get(f->st, f->b, p), 0);
+        assert_int_equal(p->utc_offset_minutes, 0);
+        assert_int_equal(ermes__store_notify_prefs_get(f->st, f->a, p), 0);
+    }
     /* The clock moves forward only: a second make of the same digest is refused. */
     assert_int_equal(ermes__store_notify_prefs_digested(f->st, f->a, MONDAY + 9 * HOUR_MS), 0);
     assert_int_equal(ermes__store_notify_prefs_digested(f->st, f->a, MONDAY + 9 * HOUR_MS),
@@ -369,7 +398,7 @@ static void test_store_roundtrip(void **state)
     free(p);
 }
 
-/* A filters by feed and class, as they come; B gets a daily digest at 08:00: nothing before,
+/* A filters by feed and class, as they come; B gets a daily digest at 08:00 UTC: nothing before,
  * one notification at the due time with all of its events, nothing again in that period. */
 static void test_filter_and_digest(void **state)
 {
@@ -379,7 +408,17 @@ static void test_filter_and_digest(void **state)
     listed_t l;
 
     put(f, f->a, "{\"feeds\":[\"f1\"],\"classifications\":[\"scanner\"]}", t0);
-    put(f, f->b, "{\"frequency\":\"daily\",\"digest_hour\":8}", t0);
+    /* B's time is UTC+02:00 (its calendar): its 10:00 is 08:00 UTC. */
+    {
+        ermes__calendar_row_t cal;
+        memset(&cal, 0, sizeof(cal));
+        cal.days = 31;
+        cal.start_minute = 540;
+        cal.end_minute = 1020;
+        cal.utc_offset_minutes = 120;
+        assert_int_equal(ermes__store_calendar_put(f->st, f->b, &cal), 0);
+    }
+    put(f, f->b, "{\"frequency\":\"daily\",\"digest_hour\":10}", t0);
     add_event(f, f->a, "f1", "scanner", "192.0.2.1", t0);
     add_event(f, f->a, "f1", "brute-force", "192.0.2.2", t0);
     add_event(f, f->a, "f2", "scanner", "192.0.2.3", t0);
@@ -462,9 +501,8 @@ static void test_attachments(void **state)
         json_string_value(json_object_get(json_array_get(j, 1), "classification.type")),
         "vulnerable-system");
     json_decref(j);
-    assert_int_equal(ermes__notify_build_message(&f->o, &n, out.data, out.len, &msg, err,
-                                                 sizeof(err)),
-                     0);
+    assert_int_equal(
+        ermes__notify_build_message(&f->o, &n, out.data, out.len, &msg, err, sizeof(err)), 0);
     assert_non_null(strstr(msg.data, "Content-Type: application/json; charset=utf-8; name=\""));
 
     put(f, f->a, "{\"attachment\":\"xarf\"}", MONDAY);
@@ -506,9 +544,8 @@ static void test_attachments(void **state)
         assert_int_equal(count, 2);
     }
     ermes__strbuf_reset(&msg);
-    assert_int_equal(ermes__notify_build_message(&f->o, &n, out.data, out.len, &msg, err,
-                                                 sizeof(err)),
-                     0);
+    assert_int_equal(
+        ermes__notify_build_message(&f->o, &n, out.data, out.len, &msg, err, sizeof(err)), 0);
     assert_non_null(strstr(msg.data, "-1.xarf.json\""));
     assert_non_null(strstr(msg.data, "-2.xarf.json\""));
     assert_null(strstr(msg.data, "-3.xarf.json\""));

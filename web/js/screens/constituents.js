@@ -115,9 +115,17 @@ const FREQUENCIES = [['immediate', 'As they come'], ['daily', 'Daily digest'], [
 const ATTACHMENTS = [['csv', 'CSV'], ['json', 'JSON (IntelMQ field names)'], ['xarf', 'X-ARF v4 (one document per event)']];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
+// The organisation's time: UTC shifted by its business-hours calendar's offset.
+function zone(minutes) {
+  if (!minutes) return 'UTC';
+  const a = Math.abs(minutes);
+  return 'UTC' + (minutes < 0 ? '-' : '+') + String(Math.floor(a / 60)).padStart(2, '0') + ':' + String(a % 60).padStart(2, '0');
+}
+
 function describePrefs(p) {
-  const when = p.frequency === 'daily' ? 'Daily digest at ' + String(p.digest_hour).padStart(2, '0') + ':00 UTC'
-    : p.frequency === 'weekly' ? 'Weekly digest on ' + WEEKDAYS[p.digest_weekday] + ' at ' + String(p.digest_hour).padStart(2, '0') + ':00 UTC'
+  const at = String(p.digest_hour).padStart(2, '0') + ':00 ' + zone(p.utc_offset_minutes);
+  const when = p.frequency === 'daily' ? 'Daily digest at ' + at
+    : p.frequency === 'weekly' ? 'Weekly digest on ' + WEEKDAYS[p.digest_weekday] + ' at ' + at
       : 'As they come';
   return dl([
     ['Feeds', p.feeds.length ? chips(p.feeds, true) : 'all'],
@@ -148,7 +156,7 @@ async function prefsSection(o, staff) {
   const form = h('form', { class: 'prefs', novalidate: true, 'aria-label': 'Notification preferences of ' + o.short_name },
     h('div', { class: 'form-grid' },
       field('Feeds (comma-separated; empty: all)', f.feeds), field('Classifications (RSIT classes or types; empty: all)', f.classifications),
-      field('Frequency', f.frequency), field('Digest hour (UTC)', f.digest_hour), field('Weekly digest day', f.digest_weekday),
+      field('Frequency', f.frequency), field('Digest hour (' + zone(p.utc_offset_minutes) + ')', f.digest_hour), field('Weekly digest day', f.digest_weekday),
       field('Attachment', f.attachment)),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save preferences')));
   form.addEventListener('submit', async (ev) => {
