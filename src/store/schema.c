@@ -635,9 +635,9 @@ static const char pg_schema_14[] =
 /* 36: per-constituent notification preferences (src/store/notify_prefs.c, src/notify/prefs.c):
  * the feeds and classifications (RSIT classes or types) the constituent wants, as JSON arrays
  * ('[]': all); how often (immediate, daily or weekly digest at digest_hour, on digest_weekday
- * 0 = Sunday for weekly, UTC); the attachment format (csv, json, xarf). digest_through: the due
- * time of the last digest made, moved in the transaction that makes it (exactly once). No row:
- * everything, as it comes, CSV. */
+ * 0 = Sunday for weekly, in the organisation's time: its calendar's UTC offset); the attachment
+ * format (csv, json, xarf). digest_through: the due time of the last digest made, moved in the
+ * transaction that makes it (exactly once). No row: everything, as it comes, CSV. */
 #define MIGRATION_36(INT, META)                                                                    \
     "CREATE TABLE IF NOT EXISTS notify_prefs ("                                                    \
     " org_id " INT " PRIMARY KEY REFERENCES organisations(id) ON DELETE CASCADE,"                  \
