@@ -311,6 +311,9 @@ enum MHD_Result ermes__h_notification_review(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_delete(ermes__req_t *req);
+/* Per-constituent notification preferences (h_notify_prefs.c). */
+enum MHD_Result ermes__h_notify_prefs_get(ermes__req_t *req);
+enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req);
 /* The SLA policies and business-hour calendars (h_sla_policies.c, h_calendars.c). */
 enum MHD_Result ermes__h_sla_policy_list(ermes__req_t *req);
 enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req);

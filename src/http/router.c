@@ -25,6 +25,11 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/organisations/{ref}", ermes__h_org_get, 0, NULL},
     {"PATCH", "/api/v1/organisations/{ref}", ermes__h_org_update, STAFF, NULL},
     {"DELETE", "/api/v1/organisations/{ref}", ermes__h_org_delete, ADMIN, NULL},
+    /* Per-constituent notification preferences (h_notify_prefs.c). */
+    {"GET", "/api/v1/organisations/{ref}/notification-preferences", ermes__h_notify_prefs_get, 0,
+     NULL},
+    {"PUT", "/api/v1/organisations/{ref}/notification-preferences", ermes__h_notify_prefs_put,
+     STAFF, NULL},
     {"GET", "/api/v1/lookup", ermes__h_lookup, 0, NULL},
     {"GET", "/api/v1/users", ermes__h_user_list, ADMIN, NULL},
     {"POST", "/api/v1/users", ermes__h_user_create, ADMIN, NULL},

@@ -1301,6 +1301,37 @@ test('remediation', async () => {
   noErrors(staff);
 });
 
+
+// Item 11: a constituent's notification preferences, set by the staff on its page.
+test('notification_preferences', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/constituents/UMA');
+  await ready(page);
+  const form = page.locator('form.prefs');
+  await form.getByLabel('Feeds (comma-separated; empty: all)').fill('shadowserver-scan, spamhaus-drop');
+  await form.getByLabel('Classifications (RSIT classes or types; empty: all)').fill('nonsense');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  // A bad value is refused, next to its field.
+  await form.locator('.field[data-field="classifications"] .field-error', { hasText: 'neither an RSIT class nor a type' }).waitFor();
+  await form.getByLabel('Classifications (RSIT classes or types; empty: all)').fill('vulnerable, scanner');
+  await form.getByLabel('Frequency').selectOption('weekly');
+  await form.getByLabel(/^Digest hour/).fill('7');
+  await form.getByLabel('Weekly digest day').selectOption({ label: 'Friday' });
+  await form.getByLabel('Attachment').selectOption('xarf');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.locator('section[aria-labelledby="s-notification-preferences"] dd', { hasText: 'Weekly digest on Friday at 07:00 UTC' }).waitFor();
+  const saved = await page.evaluate(async () => (await fetch('/api/v1/organisations/UMA/notification-preferences')).json());
+  assert.deepEqual([saved.feeds, saved.classifications, saved.frequency, saved.digest_hour, saved.digest_weekday, saved.attachment],
+    [['shadowserver-scan', 'spamhaus-drop'], ['vulnerable', 'scanner'], 'weekly', 7, 5, 'xarf']);
+  await shot(page, 'issue15_notification_preferences');
+  // Back to the defaults: what the wrapper checks afterwards is UMA's notifications as they come.
+  const [status] = await pageFetch(page, 'PUT', '/api/v1/organisations/UMA/notification-preferences',
+    JSON.stringify({ feeds: [], classifications: [], frequency: 'immediate', attachment: 'csv' }), 'application/json');
+  assert.equal(status, 200);
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;
