@@ -634,8 +634,8 @@ static const char pg_schema_14[] =
  * may read it: the working copy's label may change in a draft of the next revision without
  * opening or closing the published text. */
 #define MIGRATION_38                                                                               \
-    "ALTER TABLE advisories ADD COLUMN published_signature TEXT;"                                  \
-    "ALTER TABLE advisories ADD COLUMN published_tlp TEXT;"                                        \
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS published_signature TEXT;"                    \
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS published_tlp TEXT;"                          \
     "UPDATE advisories SET published_tlp = tlp WHERE published_document IS NOT NULL;"
 
 /* 40: which published advisory warned which asset of what (src/store/advisory_warnings.c,
