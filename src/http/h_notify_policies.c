@@ -27,7 +27,7 @@ enum MHD_Result ermes__h_notify_policy_list(ermes__req_t *req)
     return ermes__reply_json(
         req, 200,
         json_pack("{s:o,s:s}", "data", data, "default",
-                  req->srv->cfg->notify_approval ? req->srv->cfg->notify_approval : "auto"));
+                  ermes__req_cfg(req)->notify_approval ? ermes__req_cfg(req)->notify_approval : "auto"));
 }
 
 enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req)

@@ -526,6 +526,24 @@ int ermes__store_notify_template_delete(ermes__store_t *st, const char *lang);
 int ermes__store_notify_template_each(ermes__store_t *st,
                                       int (*cb)(void *ctx, const char *lang, int64_t updated_at),
                                       void *ctx);
+/* ---- settings changed while ermes runs (settings.c) ------------------------------------- */
+
+/* Stores name = value (replacing a stored one) by who (a user name or cli:USER); *old gets the
+ * value stored before, or NULL when there was none (ermes__free it; old may be NULL). */
+int ermes__store_setting_put(ermes__store_t *st, const char *name, const char *value,
+                             const char *who, int64_t owner_org_id, char **old);
+/* Removes name's stored value: ERMES_ENOTFOUND when there is none. */
+int ermes__store_setting_delete(ermes__store_t *st, const char *name);
+typedef int (*ermes__store_setting_cb)(void *ctx, const char *name, const char *value,
+                                       const char *updated_by, int64_t updated_at);
+/* Calls cb with every stored setting, by name. */
+int ermes__store_setting_each(ermes__store_t *st, ermes__store_setting_cb cb, void *ctx);
+/* Reads every stored setting and lays them over this process's settings
+ * (src/core/config_live.h) and over cfg when it is not NULL; *changed (may be NULL) = 1 when
+ * they differ from the last read. */
+struct ermes__config;
+int ermes__store_settings_apply(ermes__store_t *st, struct ermes__config *cfg, int *changed);
+
 /* ---- review before sending (notifications.c, notify_policies.c) ------------------------- */
 
 /* Every notification not sent yet (pending or retrying) that goes out by itself (approval
