@@ -802,8 +802,8 @@ void ermes__config_usage(FILE *f)
 void ermes__config_usage_some(FILE *f, const char *const *names)
 {
     fprintf(f, "Settings (defaults < config file < database < ERMES_* environment < flags;\n"
-               "[live]: may be changed while ermes runs, with `ermes settings set` or\n"
-               "PUT /api/v1/settings/NAME, stored in the database):\n");
+               "[live]: changeable without a restart (ermes settings set NAME VALUE, or\n"
+               "PUT /api/v1/settings/NAME), stored in the database):\n");
     for (size_t k = 0; k < NSETTINGS; k++) {
         int wanted = !names;
         for (size_t j = 0; names && names[j] && !wanted; j++)
