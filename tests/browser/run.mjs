@@ -174,6 +174,40 @@ test('notification template edited with a live preview', async () => {
   noErrors(page);
 });
 
+test('settings edited from the administration screen', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-settings');
+  await ready(page);
+  const form = page.getByRole('form', { name: 'Setting notify_review_age' });
+  const box = form.getByRole('textbox', { name: 'notify_review_age' });
+  // A value the server refuses: its reason next to the field.
+  await box.fill('soon');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await form.locator('.field-error').filter({ hasText: 'must be a whole number' }).waitFor();
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  await box.fill('7200');
+  await form.getByRole('button', { name: 'Save' }).click();
+  const saved = page.getByRole('form', { name: 'Setting notify_review_age' });
+  await saved.getByRole('button', { name: 'Reset' }).waitFor();
+  const row = page.locator('tr', { has: saved });
+  assert.match(await row.textContent(), /set here \(database\)/);
+  // A restart-only setting is read-only, with the reason.
+  const listen = page.locator('tr', { has: page.locator('code', { hasText: /^listen$/ }) });
+  assert.match(await listen.textContent(), /HTTP server is set up when the daemon starts/);
+  assert.equal(await page.getByRole('form', { name: 'Setting listen' }).count(), 0);
+  // The secret is a write-only field.
+  assert.equal(await page.getByRole('form', { name: 'Setting smtp_password' }).locator('input').getAttribute('type'), 'password');
+  await page.locator('section[aria-labelledby="s-settings"]').screenshot({ path: path.join(OUT, 'admin_settings.png') });
+  results.screenshots.push('admin_settings.png');
+  const got = await page.evaluate(async () => (await (await fetch('/api/v1/settings')).json()).data.find((x) => x.name === 'notify_review_age'));
+  assert.deepEqual([got.value, got.source], ['7200', 'database'], 'the setting reached the server');
+  await saved.getByRole('button', { name: 'Reset' }).click();
+  await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('button', { name: 'Reset' }).waitFor({ state: 'hidden' });
+  assert.equal(await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('textbox').inputValue(), '86400');
+  noErrors(page);
+});
+
 test('screens', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
