@@ -38,6 +38,12 @@
     TLP_COLUMN "owner_org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE,"   \
                "created_at BIGINT NOT NULL,"                                                       \
                "updated_at BIGINT NOT NULL"
+/* The time an event is counted under on the dashboard (migration 37, src/store/stats.c): its
+ * time.source, else its time.observation, else when it was stored; a time outside years 1 to
+ * 9999 (a feed's mistake) counts as stored. */
+#define EVENT_DAY_MS                                                                               \
+    "(CASE WHEN coalesce(time_source, nullif(time_observation, 0)) BETWEEN -62135596800000 AND "   \
+    "253402300799999 THEN coalesce(time_source, nullif(time_observation, 0)) ELSE created_at END)"
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_" COUNTER "();"
@@ -1494,7 +1500,28 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS settings ("
     " name TEXT PRIMARY KEY,"
     " value TEXT NOT NULL,"
-    " updated_by TEXT NOT NULL," META_COLUMNS ");",
+    " updated_by TEXT NOT NULL," META_COLUMNS ");"
+    /* The dashboard counts events by the day they happened (issue 15, item 12): event_daily's
+     * day becomes that of time.source, else time.observation (by_observation counts those),
+     * else the day of storage; rebuilt from the events (src/store/stats.c keeps it). */
+    "DROP TABLE IF EXISTS event_daily;"
+    "CREATE TABLE event_daily ("
+    " day TEXT NOT NULL,"
+    " org_id INTEGER NOT NULL DEFAULT 0,"
+    " feed TEXT NOT NULL DEFAULT '',"
+    " taxonomy TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL DEFAULT '',"
+    " hidden INTEGER NOT NULL DEFAULT 0,"
+    " count INTEGER NOT NULL,"
+    " by_observation INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count, by_observation)"
+    " SELECT strftime('%Y-%m-%d', " EVENT_DAY_MS " / 1000, 'unixepoch'), coalesce(org_id, 0),"
+    " coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
+    " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
+    " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
+    " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
     MIGRATION_38,
     /* 39: another branch's number, nothing here. */
     NULL,
@@ -1787,7 +1814,25 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE IF NOT EXISTS settings ("
     " name TEXT PRIMARY KEY,"
     " value TEXT NOT NULL,"
-    " updated_by TEXT NOT NULL," PG_META_COLUMNS ");",
+    " updated_by TEXT NOT NULL," PG_META_COLUMNS ");"
+    "DROP TABLE IF EXISTS event_daily;"
+    "CREATE TABLE event_daily ("
+    " day TEXT NOT NULL,"
+    " org_id BIGINT NOT NULL DEFAULT 0,"
+    " feed TEXT NOT NULL DEFAULT '',"
+    " taxonomy TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL DEFAULT '',"
+    " hidden BIGINT NOT NULL DEFAULT 0,"
+    " count BIGINT NOT NULL,"
+    " by_observation BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden));"
+    "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count, by_observation)"
+    " SELECT to_char(to_timestamp(" EVENT_DAY_MS " / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+    " coalesce(org_id, 0), coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
+    " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
+    " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
+    " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
     MIGRATION_38,
     /* 39: another branch's number, nothing here. */
     NULL,

@@ -287,20 +287,23 @@ int ermes__store_recovery_codes_left(ermes__store_t *st, int64_t user_id, int64_
 typedef struct ermes__event_tally ermes__event_tally_t;
 int ermes__event_tally_new(ermes__event_tally_t **out);
 void ermes__event_tally_free(ermes__event_tally_t *t);
-/* Counts stored event e (after ermes__store_event_insert, which sets its created_at). */
+/* Counts stored event e (after ermes__store_event_insert, which sets its created_at) under the
+ * day it happened: its time.source, else its time.observation, else its created_at. */
 int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *e);
 /* Adds the counts to event_daily in the open transaction and empties the tally. t may be NULL. */
 int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st);
 
 typedef enum ermes__stat {
-    ERMES_STAT_EVENTS,            /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
-                                   * (0: none), count: the summary's rows in the range as they
-                                   * are, summed by the caller (one pass, no sort) */
-    ERMES_STAT_SIGHTINGS_PER_DAY, /* a = day, count */
-    ERMES_STAT_NOTIFICATIONS,     /* a = state, count (staff only) */
-    ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
-    ERMES_STAT_REPORT_TIMES       /* a = feed, id = received_at (ms): the 11 latest per feed,
-                                   * newest first (staff only) */
+    ERMES_STAT_EVENTS,               /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
+                                      * (0: none), count: the summary's rows in the range as they
+                                      * are, summed by the caller (one pass, no sort) */
+    ERMES_STAT_SIGHTINGS_PER_DAY,    /* a = day, count */
+    ERMES_STAT_NOTIFICATIONS,        /* a = state, count (staff only) */
+    ERMES_STAT_QUARANTINE_OPEN,      /* count (staff only) */
+    ERMES_STAT_REPORT_TIMES,         /* a = feed, id = received_at (ms): the 11 latest per feed,
+                                      * newest first (staff only) */
+    ERMES_STAT_EVENTS_BY_OBSERVATION /* count: the events of the range counted by their
+                                      * time.observation (they have no time.source) */
 } ermes__stat_t;
 typedef int (*ermes__store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
                                     int64_t count);
