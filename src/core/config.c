@@ -657,6 +657,13 @@ int ermes__config_check(const char *name, const char *value, ermes_diag_t *d)
         ermes_diag_set(d, name, "unknown setting \"%.64s\"", name);
         return ERMES_ENOTFOUND;
     }
+    /* A config file's line cannot hold a line break; a value from the API or the CLI must
+     * not either (a From: or an SMTP user with CR LF would write headers or commands). */
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            ermes_diag_set(d, name, "%s must not contain control characters", name);
+            return ERMES_EINVAL;
+        }
     memset(&scratch, 0, sizeof(scratch));
     rc = apply_value(&scratch, s, value, d);
     if (s->type == SET_STRING)

@@ -35,6 +35,9 @@ static void test_check(void **state)
     assert_int_equal(ermes__config_check("smtp_url", "", &d), 0);
     assert_int_equal(ermes__config_check("notify_encrypt", "maybe", &d), ERMES_EINVAL);
     assert_int_equal(ermes__config_check("no_such", "1", &d), ERMES_ENOTFOUND);
+    assert_int_equal(ermes__config_check("mail_from", "a@x.example\r\nBcc: b@x.example", &d),
+                     ERMES_EINVAL);
+    assert_string_equal(d.field, "mail_from");
     assert_int_equal(ermes__config_setting_info("smtp_password", &live, &secret), 0);
     assert_int_equal(live, 1);
     assert_int_equal(secret, 1);
