@@ -109,6 +109,8 @@ class SettingsLive(unittest.TestCase):
                  ("smtp_url", "smtp://%s:1" % HOST, 422, "invalid", "mail_from"),
                  ("notify_approval", "sometimes", 422, "invalid", "notify_approval"),
                  ("notify_encrypt", "perhaps", 422, "invalid", "notify_encrypt"),
+                 ("mail_from", "a@ucert.example\r\nBcc: x@evil.example", 422, "invalid",
+                  "mail_from"),
                  ("listen", "%s:1" % HOST, 409, "needs_restart", "name"),
                  ("database_url", "x", 409, "needs_restart", "name"),
                  ("no_such_setting", "1", 404, "not_found", "name")]
