@@ -654,7 +654,8 @@ int ermes__config_check(const char *name, const char *value, ermes_diag_t *d)
     int rc;
 
     if (!s) {
-        ermes_diag_set(d, name, "unknown setting \"%.64s\"", name);
+        /* The field is the name itself (it may be empty). */
+        ermes_diag_set(d, "name", "unknown setting \"%.64s\"", name);
         return ERMES_ENOTFOUND;
     }
     /* A config file's line cannot hold a line break; a value from the API or the CLI must
