@@ -183,13 +183,13 @@ test('settings edited from the administration screen', async () => {
   const box = form.getByRole('textbox', { name: 'notify_review_age' });
   // A value the server refuses: its reason next to the field.
   await box.fill('soon');
-  await form.getByRole('button', { name: 'Save' }).click();
+  await form.getByRole('button', { name: 'Apply' }).click();
   await form.locator('.field-error').filter({ hasText: 'must be a whole number' }).waitFor();
   assert.equal(await box.getAttribute('aria-invalid'), 'true');
   await box.fill('7200');
-  await form.getByRole('button', { name: 'Save' }).click();
+  await form.getByRole('button', { name: 'Apply' }).click();
   const saved = page.getByRole('form', { name: 'Setting notify_review_age' });
-  await saved.getByRole('button', { name: 'Reset' }).waitFor();
+  await saved.getByRole('button', { name: 'Unset' }).waitFor();
   const row = page.locator('tr', { has: saved });
   assert.match(await row.textContent(), /set here \(database\)/);
   // A restart-only setting is read-only, with the reason.
@@ -202,8 +202,8 @@ test('settings edited from the administration screen', async () => {
   results.screenshots.push('admin_settings.png');
   const got = await page.evaluate(async () => (await (await fetch('/api/v1/settings')).json()).data.find((x) => x.name === 'notify_review_age'));
   assert.deepEqual([got.value, got.source], ['7200', 'database'], 'the setting reached the server');
-  await saved.getByRole('button', { name: 'Reset' }).click();
-  await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('button', { name: 'Reset' }).waitFor({ state: 'hidden' });
+  await saved.getByRole('button', { name: 'Unset' }).click();
+  await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('button', { name: 'Unset' }).waitFor({ state: 'hidden' });
   assert.equal(await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('textbox').inputValue(), '86400');
   noErrors(page);
 });

@@ -289,8 +289,8 @@ function liveSettingForm(x, reload) {
   else if (x.secret) control = input(x.name, { type: 'password', autocomplete: 'new-password', maxlength: 4095, placeholder: x.set ? '(set, not shown: type a new value)' : '(not set)' });
   else control = input(x.name, { value: x.value ?? '', maxlength: 4095 });
   const overridden = x.source === 'env' || x.source === 'flag';
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
-  const reset = h('button', { type: 'button' }, 'Reset');
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Apply');
+  const reset = h('button', { type: 'button' }, 'Unset');
   reset.hidden = x.source !== 'database';
   if (overridden) { control.disabled = true; save.disabled = true; }
   const form = h('form', { class: 'setting-form', novalidate: true, 'aria-label': 'Setting ' + x.name },
@@ -324,7 +324,7 @@ async function settingsSection() {
     const live = r.data.filter((x) => x.applies === 'live');
     const restart = r.data.filter((x) => x.applies !== 'live');
     clear(box).append(
-      h('p', { class: 'hint' }, 'Precedence: default < config file < set here (database) < ERMES_* environment < flags. Live settings take effect on every daemon within a few seconds, without a restart. Also changed while ermes runs: ',
+      h('p', { class: 'hint' }, 'Precedence: default < config file < set here (database) < ERMES_* environment < flags. Live settings take effect on every daemon within a few seconds, without a restart (Apply stores a value in the database; Unset removes it, back to the config file or the default). Also changed while ermes runs: ',
         (r.live || []).flatMap((l, i) => [i ? ', ' : '', l.what]), '.'),
       table([
         { label: 'Setting', cell: (x) => liveSettingForm(x, load) },
