@@ -258,8 +258,7 @@ static int apply(ermes__config_t *cfg, const setting_t *s, const char *value, er
     return rc;
 }
 
-static int apply_value(ermes__config_t *cfg, const setting_t *s, const char *value,
-                       ermes_diag_t *d)
+static int apply_value(ermes__config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
 {
     char *base = (char *)cfg + s->offset;
 
@@ -594,11 +593,13 @@ static int secret_setting(const char *name)
 /* Why a setting waits for a restart: what reads it reads it once. */
 static const char *restart_reason(const char *name)
 {
-    static const char *const server[] = {"listen", "tls_cert", "tls_key", "threads",
-                                         "max_connections", "max_body", "max_header",
-                                         "max_client_connections", "max_query_params",
-                                         "request_timeout", "head_timeout", "request_deadline",
-                                         "web_dir", NULL};
+    static const char *const server[] = {"listen",           "tls_cert",
+                                         "tls_key",          "threads",
+                                         "max_connections",  "max_body",
+                                         "max_header",       "max_client_connections",
+                                         "max_query_params", "request_timeout",
+                                         "head_timeout",     "request_deadline",
+                                         "web_dir",          NULL};
 
     if (!strcmp(name, "data_dir") || !strcmp(name, "database_url") ||
         !strcmp(name, "busy_timeout") || !strcmp(name, "db_cache"))
@@ -685,8 +686,7 @@ int ermes__config_check(const char *name, const char *value, ermes_diag_t *d)
     return 0;
 }
 
-int ermes__config_get(const ermes__config_t *cfg, const char *name, char *buf, size_t cap,
-                      int *src)
+int ermes__config_get(const ermes__config_t *cfg, const char *name, char *buf, size_t cap, int *src)
 {
     const setting_t *s = find(name, strlen(name));
     const char *base;
@@ -722,7 +722,8 @@ int ermes__config_copy(ermes__config_t *dst, const ermes__config_t *src)
         }
     for (size_t k = 0; k < NSETTINGS; k++)
         if (settings[k].type == SET_STRING) {
-            char *const *from = (char *const *)(const void *)((const char *)src + settings[k].offset);
+            char *const *from =
+                (char *const *)(const void *)((const char *)src + settings[k].offset);
             char **slot = (char **)(void *)((char *)dst + settings[k].offset);
             if (*from && !(*slot = ermes__strdup(*from))) {
                 ermes__config_copy_free(dst);

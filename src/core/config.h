@@ -23,8 +23,6 @@ enum {
 #define ERMES__CONFIG_MAX_SETTINGS 160
 
 typedef struct ermes__config {
-    unsigned char source[ERMES__CONFIG_MAX_SETTINGS]; /* ERMES__SRC_* of each, table order */
-    unsigned char loading;                           /* the source apply() records */
     char *data_dir;            /* where the database and spool live */
     char *database_url;        /* NULL or a path: SQLite; postgresql://...: PostgreSQL */
     char *config_file;         /* the file that was read, or NULL */
@@ -125,6 +123,11 @@ typedef struct ermes__config {
     char *csaf_openpgp_key;         /* fingerprint signing published advisories; NULL: none */
     char *csaf_openpgp_home;        /* its GnuPG home; NULL: DATA_DIR/csaf-openpgp */
     char *security_contact;         /* security.txt's Contact; NULL: none served */
+
+    /* Where each value came from (ERMES__SRC_*, in the table's order), and the source the
+     * setting being loaded now records (config.c's apply). */
+    unsigned char source[ERMES__CONFIG_MAX_SETTINGS];
+    unsigned char loading;
 } ermes__config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
@@ -259,7 +262,6 @@ typedef struct ermes__setting_view {
 typedef int (*ermes__setting_cb)(void *ctx, const ermes__setting_view_t *s);
 /* Calls cb for every setting of cfg in the table's order; stops at its first non-zero. */
 int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx);
-
 
 /* What the table says of name: *live = 1 when it may change while ermes runs, *secret = 1 when
  * its value is never shown back. ERMES_ENOTFOUND for an unknown name. Either may be NULL. */

@@ -145,7 +145,8 @@ enum MHD_Result ermes__h_notify_template_get(ermes__req_t *req)
                                   "a language is two or three letters (ISO 639)");
     rc = ermes__store_notify_template_get(req->srv->store, lang, &text, &updated_at);
     if (rc == ERMES_ENOTFOUND)
-        rc = ermes__notify_template_default(ermes__req_cfg(req)->notify_templates, lang, &text, &source);
+        rc = ermes__notify_template_default(ermes__req_cfg(req)->notify_templates, lang, &text,
+                                            &source);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", "lang", "no template in \"%s\"", lang);
     if (rc)
