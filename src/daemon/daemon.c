@@ -381,8 +381,14 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                 ermes__store_lease_take(store, "advisory-warnings", &held) == 0 && held) {
                 ermes__notify_stats_t ns;
                 size_t warned = 0;
+                /* With the settings in force now (src/core/config_live.h). */
+                const ermes__config_t *now = ermes__live_acquire(cfg);
+                ermes__notify_options_t nn = no;
+                ermes_diag_clear(&d);
+                if (now != cfg && ermes__notify_options_from_config(now, &nn, &d))
+                    nn = no;
                 memset(&ns, 0, sizeof(ns));
-                if ((rc = ermes__notify_advisories(store, &no, &ns, &warned)))
+                if ((rc = ermes__notify_advisories(store, &nn, &ns, &warned)))
                     ermes__log(ERMES_LOG_WARNING, "cannot warn of the published advisories: %s",
                                ermes_strerror(rc));
                 else if (ns.notifications) {
@@ -390,6 +396,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                                ns.notifications, warned);
                     ermes__notifier_kick(notifier);
                 }
+                ermes__live_release(now);
             }
         }
     }
