@@ -58,6 +58,8 @@ typedef struct ermes__req {
     void *deferred;
     void (*deferred_free)(struct ermes__req *req);
     int suspended; /* the handler suspended the connection and will answer later */
+    /* The settings in force for this request (ermes__req_cfg), given back when it ends. */
+    const ermes__config_t *live_cfg;
 } ermes__req_t;
 
 /* What the server shares with the handlers. */
@@ -164,6 +166,9 @@ void ermes__reply_header(ermes__req_t *req, const char *name, const char *value)
 
 /* Copies path parameter i (a segment of the URL) into buf; returns 0, or ERMES_ETOOBIG. */
 int ermes__param(const ermes__req_t *req, size_t i, char *buf, size_t cap);
+/* The settings in force now (the live ones an administrator changed included), the same for
+ * the whole request (src/core/config_live.h); srv->cfg has those the daemon started with. */
+const ermes__config_t *ermes__req_cfg(ermes__req_t *req);
 /* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
 int64_t ermes__param_id(const ermes__req_t *req, size_t i);
 /* 1 when every {id} of route r's pattern holds a decimal integer that fits int64_t in req's
@@ -322,6 +327,8 @@ enum MHD_Result ermes__h_calendar_put(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_keys(ermes__req_t *req);
 enum MHD_Result ermes__h_classifications(ermes__req_t *req);
 enum MHD_Result ermes__h_settings(ermes__req_t *req);
+enum MHD_Result ermes__h_setting_put(ermes__req_t *req);
+enum MHD_Result ermes__h_setting_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_get(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_put(ermes__req_t *req);

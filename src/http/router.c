@@ -80,6 +80,8 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/notification-keys", ermes__h_notify_keys, STAFF, NULL},
     {"GET", "/api/v1/classifications", ermes__h_classifications, 0, NULL},
     {"GET", "/api/v1/settings", ermes__h_settings, ADMIN, NULL},
+    {"PUT", "/api/v1/settings/{name}", ermes__h_setting_put, ADMIN, NULL},
+    {"DELETE", "/api/v1/settings/{name}", ermes__h_setting_delete, ADMIN, NULL},
     {"GET", "/api/v1/indicators", ermes__h_indicator_list, 0, NULL},
     {"POST", "/api/v1/indicators", ermes__h_indicator_create, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/indicators/{id}", ermes__h_indicator_get, 0, NULL},

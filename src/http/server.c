@@ -16,6 +16,7 @@
 #include "access/access.h"
 #include "access/login_guard.h"
 #include "core/alloc.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
@@ -799,8 +800,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                    (double)(ermes__time_monotonic_ns() - req->started_ns) / 1e6,
                    req->user.name[0] ? req->user.name : "-");
     ermes__strbuf_cleanup(&req->body);
+    if (req->live_cfg)
+        ermes__live_release(req->live_cfg);
     ermes__free(req);
     *con_cls = NULL;
+}
+
+const ermes__config_t *ermes__req_cfg(ermes__req_t *req)
+{
+    if (!req->live_cfg)
+        req->live_cfg = ermes__live_acquire(req->srv->cfg);
+    return req->live_cfg;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

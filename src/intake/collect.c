@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config_live.h"
 #include "core/alloc.h"
 #include "core/hmac.h"
 #include "core/log.h"
@@ -736,7 +737,12 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
     if (!def)
         return ERMES_ENOTFOUND;
     memset(&t, 0, sizeof(t));
-    interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
+    {
+        /* collect_min_interval may change while ermes runs (src/core/config_live.h). */
+        const ermes__config_t *live = ermes__live_acquire(c->cfg);
+        interval = ermes__collect_interval(def, live->collect_min_interval);
+        ermes__live_release(live);
+    }
     if ((rc =
              ermes__store_collector_claim(c->store, name, self, now + ermes__lease_ms(), &claimed)))
         return rc;

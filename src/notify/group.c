@@ -101,6 +101,23 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
     return 0;
 }
 
+int ermes__notify_check_setting(const ermes__config_t *now, const char *name, const char *value,
+                                ermes_diag_t *d)
+{
+    ermes__config_t c;
+    ermes__notify_options_t o;
+    int rc;
+
+    if ((rc = ermes__config_check(name, value, d)))
+        return rc;
+    if ((rc = ermes__config_copy(&c, now)))
+        return rc;
+    if (!(rc = ermes__config_set(&c, name, value, d)))
+        rc = ermes__notify_options_from_config(&c, &o, d);
+    ermes__config_copy_free(&c);
+    return rc;
+}
+
 unsigned ermes__notify_kind_of_type(const char *type)
 {
     const char *taxonomy = ermes_taxonomy_of_type(type);

@@ -116,6 +116,11 @@ typedef struct ermes__notify_options {
  * notify_group_by, mail_from or smtp_url. */
 int ermes__notify_options_from_config(const struct ermes__config *cfg, ermes__notify_options_t *o,
                                       ermes_diag_t *d);
+/* Checks that setting name may become value in the settings now: the table's parser and
+ * limits (ermes__config_check), then the notification options made with it (mail_from with
+ * smtp_url...). ERMES_EINVAL / ERMES_ERANGE / ERMES_ECONFIG with the field and reason in d. */
+int ermes__notify_check_setting(const struct ermes__config *now, const char *name,
+                                const char *value, ermes_diag_t *d);
 
 /* What a run did, for logs, the CLI and the API. */
 typedef struct ermes__notify_stats {
