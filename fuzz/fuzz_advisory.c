@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(ermes__advisory_transition(store, &author, ref, "approve", &d) == ERMES_EDENIED,
           "the author does not approve");
     check(ermes__advisory_transition(store, &reviewer, ref, "approve", &d) == 0, "approve");
-    rc = ermes__advisory_publish(store, &reviewer, ref, 0, NULL, &r, &scheduled, &d);
+    rc = ermes__advisory_publish(store, &reviewer, NULL, ref, 0, NULL, &r, &scheduled, &d);
     check(expected(rc), "publish returns 0 or a reason");
     if (rc == ERMES_EINVAL)
         ermes_csaf_result_cleanup(&r);

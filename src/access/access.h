@@ -148,5 +148,10 @@ int ermes__totp_qr_svg(const char *text, char **out);
 /* Writes one audit record on behalf of viewer v. detail may be NULL (JSON text otherwise). */
 int ermes__audit_write(ermes__store_t *st, const ermes__viewer_t *v, const char *action,
                        const char *object_type, const char *object_id, const char *detail);
+/* A change of setting name (object "setting"): detail {"old": ..., "new": ...}, or for a secret
+ * {"value": "changed"} (a secret is never written out, not even here). removed: the stored
+ * value was removed (action "delete"), new is the value in force after. */
+int ermes__audit_setting(ermes__store_t *st, const ermes__viewer_t *v, const char *name, int secret,
+                         const char *old, const char *new_value, int removed);
 
 #endif

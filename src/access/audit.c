@@ -1,7 +1,9 @@
 /* The audit log's writer: who (user or the local administrator), what, from where. */
 #include "access/access.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/time.h"
@@ -21,4 +23,24 @@ int ermes__audit_write(ermes__store_t *st, const ermes__viewer_t *v, const char 
     a.detail = detail;
     a.remote = v && v->remote ? v->remote : "cli";
     return ermes__store_audit(st, &a);
+}
+
+int ermes__audit_setting(ermes__store_t *st, const ermes__viewer_t *v, const char *name, int secret,
+                         const char *old, const char *new_value, int removed)
+{
+    json_t *j =
+        secret ? json_pack("{s:s}", "value", "changed")
+               : json_pack("{s:s,s:s}", "old", old ? old : "", "new", new_value ? new_value : "");
+    char *detail = NULL;
+    int rc = ERMES_ENOMEM;
+
+    if (j && removed && json_object_set_new(j, "stored", json_string("removed")))
+        goto out;
+    if (!j || !(detail = json_dumps(j, JSON_COMPACT)))
+        goto out;
+    rc = ermes__audit_write(st, v, removed ? "delete" : "update", "setting", name, detail);
+out:
+    free(detail);
+    json_decref(j);
+    return rc;
 }

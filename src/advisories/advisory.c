@@ -7,13 +7,15 @@
 #include "access/access.h"
 #include "advisories/advisory.h"
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/time.h"
 
 void ermes__advisory_cleanup(ermes__advisory_t *a)
 {
     ermes__free(a->document);
     ermes__free(a->published_document);
-    a->document = a->published_document = NULL;
+    ermes__free(a->published_signature);
+    a->document = a->published_document = a->published_signature = NULL;
 }
 
 int ermes__advisory_expand_id(const char *scheme, int64_t now_ms, int64_t n, char *out, size_t cap)
@@ -370,11 +372,12 @@ out:
     return rc;
 }
 
-static int publish_loaded(ermes__store_t *st, ermes__advisory_t *a, int64_t now,
-                          const char *summary, ermes_csaf_result_t *result, ermes_diag_t *d)
+static int publish_loaded(ermes__store_t *st, const ermes__csaf_signer_t *signer,
+                          ermes__advisory_t *a, int64_t now, const char *summary,
+                          ermes_csaf_result_t *result, ermes_diag_t *d)
 {
     ermes_csaf_result_t r;
-    char *text = NULL;
+    char *text = NULL, *sig = NULL;
     int rc;
 
     if ((rc = final_document(a, now, summary, &text)))
@@ -397,6 +400,14 @@ static int publish_loaded(ermes__store_t *st, ermes__advisory_t *a, int64_t now,
         return ERMES_EINVAL;
     }
     ermes_csaf_result_cleanup(&r);
+    /* Signed before anything is written: a key that cannot sign publishes nothing. */
+    if (signer && signer->key && (rc = ermes__csaf_sign(signer, text, strlen(text), &sig, d))) {
+        ermes__free(text);
+        return rc;
+    }
+    ermes__free(a->published_signature);
+    a->published_signature = sig;
+    a->published_tlp = a->tlp;
     /* The working copy becomes what was published, so the next revision starts from it. */
     ermes__free(a->published_document);
     a->published_document = text;
@@ -413,9 +424,10 @@ static int publish_loaded(ermes__store_t *st, ermes__advisory_t *a, int64_t now,
     return ermes__store_advisory_update(st, a, a->updated_at);
 }
 
-int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
-                            int64_t publish_at, const char *summary, ermes_csaf_result_t *result,
-                            int *scheduled, ermes_diag_t *d)
+int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
+                            const ermes__csaf_signer_t *signer, const char *ref, int64_t publish_at,
+                            const char *summary, ermes_csaf_result_t *result, int *scheduled,
+                            ermes_diag_t *d)
 {
     ermes__advisory_t a;
     int64_t now = ermes__time_now_ms();
@@ -459,18 +471,26 @@ int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v, const 
             goto out;
         }
         ermes_csaf_result_cleanup(&r);
+        /* Nor for a key that cannot sign it. */
+        if (signer && signer->key) {
+            char *sig = NULL;
+            if ((rc = ermes__csaf_sign(signer, a.document, strlen(a.document), &sig, d)))
+                goto out;
+            ermes__free(sig);
+        }
         a.publish_at = publish_at;
         rc = ermes__store_advisory_update(st, &a, a.updated_at);
         *scheduled = rc == 0;
         goto out;
     }
-    rc = publish_loaded(st, &a, now, summary, result, d);
+    rc = publish_loaded(st, signer, &a, now, summary, result, d);
 out:
     ermes__advisory_cleanup(&a);
     return rc;
 }
 
-int ermes__advisory_publish_due(ermes__store_t *st, int64_t now, size_t *n)
+int ermes__advisory_publish_due(ermes__store_t *st, const ermes__csaf_signer_t *signer, int64_t now,
+                                size_t *n)
 {
     int64_t ids[64];
     size_t k = 0;
@@ -491,9 +511,12 @@ int ermes__advisory_publish_due(ermes__store_t *st, int64_t now, size_t *n)
             continue;
         /* Another instance may publish it at the same time: the update's version check
          * lets one through. */
-        if (publish_loaded(st, &a, now, NULL, NULL, &d) == 0) {
+        if (publish_loaded(st, signer, &a, now, NULL, NULL, &d) == 0) {
             (*n)++;
             ermes__audit_write(st, &daemon, "publish", "advisory", a.tracking_id, NULL);
+        } else if (d.reason[0]) {
+            ermes__log(ERMES_LOG_ERROR, "advisory %s: scheduled publication failed: %s",
+                       a.tracking_id, d.reason);
         }
         ermes__advisory_cleanup(&a);
     }

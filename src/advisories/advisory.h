@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "ermes/csaf.h"
 #include "ermes/tlp.h"
 #include "model/user.h"
@@ -24,11 +25,15 @@ typedef struct ermes__advisory {
     int64_t id;
     char tracking_id[ERMES_ADVISORY_ID_MAX + 1];
     char title[ERMES_ADVISORY_TITLE_MAX + 1];
-    char status[16];          /* draft, review, approved, published */
-    char *document;           /* the working copy (owned; NULL when listed without it) */
-    char *published_document; /* the text last published (owned; NULL: never published) */
-    int64_t revision;         /* publications so far */
-    int64_t author_id;        /* 0: the local administrator */
+    char status[16];           /* draft, review, approved, published */
+    char *document;            /* the working copy (owned; NULL when listed without it) */
+    char *published_document;  /* the text last published (owned; NULL: never published) */
+    char *published_signature; /* its detached ASCII-armoured OpenPGP signature (owned; NULL:
+                                * unsigned or not read) */
+    ermes_tlp_t published_tlp; /* the label of published_document: who may read it */
+    int has_signature;         /* published_signature is not NULL (also when listed) */
+    int64_t revision;          /* publications so far */
+    int64_t author_id;         /* 0: the local administrator */
     char author[128];
     char reviewer[128];
     int64_t publish_at; /* scheduled publication (ms), 0: none */
@@ -57,6 +62,29 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
 /* Ids of the approved advisories whose publish_at has come (at most cap). */
 int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap, size_t *n);
 
+/* ---- the provider's OpenPGP key (src/advisories/openpgp.c) ---- */
+
+#define ERMES_CSAF_FPR_MAX 72 /* a fingerprint's hex digits and NUL */
+
+typedef struct ermes__csaf_signer {
+    const char *home; /* the GnuPG home holding the secret key */
+    const char *key;  /* its fingerprint; NULL: documents are not signed */
+} ermes__csaf_signer_t;
+
+/* The signer cfg names (csaf_openpgp_key, csaf_openpgp_home; the home defaults to
+ * DATA_DIR/csaf-openpgp, written into home). */
+void ermes__csaf_signer_from_config(const ermes__config_t *cfg, char *home, size_t cap,
+                                    ermes__csaf_signer_t *out);
+/* A detached ASCII-armoured signature of data by s->key into *armour (free it).
+ * ERMES_ECONFIG with d naming csaf_openpgp_key when the key is missing or cannot sign. */
+int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len, char **armour,
+                     ermes_diag_t *d);
+/* The public key of s->key: its primary fingerprint (upper-case hex) and, when armour is not
+ * NULL, the ASCII-armoured key (free it). ERMES_ENOTFOUND when no key is configured,
+ * ERMES_ECONFIG with d when it is not in the home. Cached for a minute. */
+int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
+                           char **armour, ermes_diag_t *d);
+
 /* ---- the workflow (src/advisories/advisory.c) ---- */
 
 /* Expands scheme ("%Y" year, "%m" month, "%n" or "%0Wn" the year's sequence number, "%%")
@@ -79,12 +107,17 @@ int ermes__advisory_transition(ermes__store_t *st, const ermes__viewer_t *v, con
                                const char *action, ermes_diag_t *d);
 /* Publishes an approved advisory now (publish_at <= now) or schedules it. summary: the
  * revision_history entry's (NULL: a default). When the final document fails validation,
- * ERMES_EINVAL and *result (if not NULL) holds the validator's result (free it). */
-int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
-                            int64_t publish_at, const char *summary, ermes_csaf_result_t *result,
-                            int *scheduled, ermes_diag_t *d);
-/* Publishes every scheduled advisory that is due (the daemon); *n published. */
-int ermes__advisory_publish_due(ermes__store_t *st, int64_t now, size_t *n);
+ * ERMES_EINVAL and *result (if not NULL) holds the validator's result (free it). With a
+ * signer that has a key, the published text is signed (stored with it); a key that cannot
+ * sign fails the publication (or the scheduling) with ERMES_ECONFIG, nothing written. */
+int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
+                            const ermes__csaf_signer_t *signer, const char *ref, int64_t publish_at,
+                            const char *summary, ermes_csaf_result_t *result, int *scheduled,
+                            ermes_diag_t *d);
+/* Publishes every scheduled advisory that is due (the daemon), signed by signer (NULL or no
+ * key: unsigned); *n published. */
+int ermes__advisory_publish_due(ermes__store_t *st, const ermes__csaf_signer_t *signer, int64_t now,
+                                size_t *n);
 
 /* The advisory as JSON (metadata; the working document when with_document, parsed). */
 json_t *ermes__advisory_to_json(const ermes__advisory_t *a, int with_document);

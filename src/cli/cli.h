@@ -58,6 +58,8 @@ void cli_usage_settings_some(FILE *f, const char *const *names);
 int ermes__cmd_init(cli_t *c);
 int ermes__cmd_serve(cli_t *c);
 int ermes__cmd_org(cli_t *c);
+/* ermes org prefs (cmd_org_prefs.c): arguments from first on. */
+int ermes__cli_org_prefs(cli_t *c, int first);
 int ermes__cmd_lookup(cli_t *c);
 int ermes__cmd_user(cli_t *c);
 int ermes__cmd_token(cli_t *c);

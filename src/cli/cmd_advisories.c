@@ -186,7 +186,14 @@ static int cmd_publish(cli_t *c, const char *ref)
     }
     if (cli_open_store(c, 0))
         return CLI_ERROR;
-    rc = ermes__advisory_publish(c->store, &c->viewer, ref, when, summary, &r, &scheduled, &d);
+    {
+        char home[1024];
+        ermes__csaf_signer_t signer;
+
+        ermes__csaf_signer_from_config(&c->cfg, home, sizeof(home), &signer);
+        rc = ermes__advisory_publish(c->store, &c->viewer, &signer, ref, when, summary, &r,
+                                     &scheduled, &d);
+    }
     if (rc == ERMES_EINVAL && r.failed) {
         for (size_t i = 0; i < r.listed; i++)
             if (strcmp(r.failed[i].group, "mandatory") == 0)

@@ -22,7 +22,7 @@ static void collect_help(FILE *f)
                "       ermes collectors [--json]\n"
                "       ermes collectors presets [--json]\n"
                "       ermes collectors add --preset NAME [--name NAME] [--api-key VALUE] "
-               "[--asn N]\n\n"
+               "[--asn N] [--container-url URL]\n\n"
                "Collectors are [collector \"NAME\"] sections of the config file: a feed fetched\n"
                "over HTTP(S) every `interval` seconds with a conditional GET, each new body a\n"
                "report of the collector's feed. `ermes collect NAME` runs one now, whatever its\n"
@@ -34,7 +34,8 @@ static void collect_help(FILE *f)
                "`ermes collectors add --preset NAME` appends its [collector] section, named\n"
                "after the preset or --name, to the config file (--config, else\n"
                "DATA_DIR/ermes.conf; made owner-only when a key goes in). --api-key gives the\n"
-               "API key or user:password a preset needs, --asn the AS number. The daemon\n"
+               "API key, user:password or API_KEY:SECRET a preset needs, --asn the AS number,\n"
+               "--container-url an Azure container's URL with its SAS token. The daemon\n"
                "reads it at its next start.\n");
     cli_usage_settings(f);
 }
@@ -192,6 +193,8 @@ static int cmd_add(cli_t *c, int first)
             value = v;
         else if (n == 0 && (n = cli_flag(c, i, "--asn", &v)) > 0)
             value = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--container-url", &v)) > 0)
+            value = v;
         if (n < 0)
             return CLI_USAGE;
         if (n == 0) {
@@ -335,8 +338,13 @@ int ermes__cmd_collect(cli_t *c)
         rc = CLI_ERROR;
         goto out;
     }
-    if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
-        (rc = ermes__intake_process(in, s.last_report_id, NULL)))
+    if (ermes__collector_conf_find(&c->cfg, name)->list) {
+        /* List mode: a run may make several reports, some even when an item failed. */
+        size_t n = 0;
+        if (!no_process && (rc = ermes__intake_process_pending(in, &n)))
+            cli_error("collect: processing stopped: %s (it will be resumed)", ermes_strerror(rc));
+    } else if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
+               (rc = ermes__intake_process(in, s.last_report_id, NULL)))
         cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
                   (long long)s.last_report_id, ermes_strerror(rc));
     print_state(&c->cfg, ermes__collector_conf_find(&c->cfg, name), &s, json);

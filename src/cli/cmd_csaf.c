@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "advisories/csaf_check.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "ermes/csaf.h"
@@ -23,7 +26,110 @@ static void help(FILE *f)
         "failed. With --json, one object per line and document: file, valid, failed\n"
         "[{test, group, path, message}].\n"
         "Exit status 0 when every document is valid, 1 when one failed a mandatory test\n"
-        "or could not be read.\n");
+        "or could not be read.\n\n"
+        "usage: ermes csaf check [--json] [--cacert FILE] [--timeout SECONDS]\n"
+        "                        [--max-documents N] DOMAIN|URL\n\n"
+        "Checks a CSAF provider (DOMAIN: its https://DOMAIN/.well-known/csaf/\n"
+        "provider-metadata.json; or the URL of its provider-metadata.json) against the\n"
+        "requirements 7.1.1 to 7.1.23 of CSAF 2.0 for the role its metadata claims\n"
+        "(section 7.2): the documents of its ROLIE feeds and directory (index.txt,\n"
+        "changes.csv) are fetched without credentials and validated, their .sha256,\n"
+        ".sha512 and .asc checked against the OpenPGP keys the metadata names. Prints\n"
+        "each requirement as pass, fail or not-applicable with the reasons (naming the\n"
+        "documents by URL). An http:// URL fails 7.1.3 (TLS); --cacert FILE trusts the\n"
+        "CAs in FILE (PEM) instead of the system's, for a provider with its own CA.\n"
+        "Requirement 7.1.10 (DNS path) cannot be checked for an address or localhost and\n"
+        "fails there; 7.1.21 to 7.1.23 are a lister's and an aggregator's. Each file is\n"
+        "limited in size (16 MiB a document) and time (--timeout, default 30 s); at most\n"
+        "--max-documents documents (default 1000) are read. With --json, one object per\n"
+        "line and requirement: requirement (\"7.1.1\"), title, status, reasons [].\n"
+        "Exit status 0 when no requirement fails, 1 otherwise.\n");
+}
+
+static int check(cli_t *c)
+{
+    ermes__csaf_check_options_t o = {NULL, 30, 1000};
+    ermes__csaf_check_t res;
+    ermes_diag_t d;
+    const char *url = NULL, *v;
+    long long n;
+    int json = 0, failed = 0, f;
+
+    for (int i = 1; i < c->nargs; i++) {
+        const char *a = cli_arg(c, i);
+        if (strcmp(a, "--help") == 0) {
+            help(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if ((f = cli_flag(c, i, "--cacert", &v)) != 0) {
+            if (f < 0)
+                return CLI_USAGE;
+            o.cacert = v;
+            i += f == 2;
+        } else if ((f = cli_flag(c, i, "--timeout", &v)) != 0 ||
+                   (f = cli_flag(c, i, "--max-documents", &v)) != 0) {
+            int timeout = strncmp(a, "--timeout", 9) == 0;
+            if (f < 0 || cli_number(timeout ? "--timeout" : "--max-documents", v, 1,
+                                    timeout ? 3600 : 1000000, &n) != CLI_OK)
+                return CLI_USAGE;
+            if (timeout)
+                o.timeout_s = (long)n;
+            else
+                o.max_documents = (long)n;
+            i += f == 2;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            cli_error("csaf check: unknown option \"%s\"", a);
+            return CLI_USAGE;
+        } else if (url) {
+            cli_error("csaf check: one provider at a time");
+            return CLI_USAGE;
+        } else {
+            url = a;
+        }
+    }
+    if (!url) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    ermes_diag_clear(&d);
+    int rc = ermes__csaf_check(url, &o, &res, &d);
+    if (rc) {
+        cli_error("csaf check: %s: %s", url, d.reason[0] ? d.reason : ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    if (!json)
+        printf("provider metadata: %s (role %s)\n", cli_safe(res.metadata_url),
+               res.role[0] ? cli_safe(res.role) : "unknown");
+    for (int k = 1; k <= ERMES_CSAF_REQUIREMENTS; k++) {
+        const ermes__csaf_requirement_t *r = &res.req[k];
+        const char *status = r->status == ERMES_CSAF_PASS   ? "pass"
+                             : r->status == ERMES_CSAF_FAIL ? "fail"
+                                                            : "not-applicable";
+        char num[16];
+        size_t i;
+        json_t *reason;
+
+        failed |= r->status == ERMES_CSAF_FAIL;
+        snprintf(num, sizeof(num), "7.1.%d", k);
+        if (json) {
+            json_t *o2 = json_pack("{s:s, s:s, s:s, s:O}", "requirement", num, "title",
+                                   ermes__csaf_requirement_title(k), "status", status, "reasons",
+                                   r->reasons);
+            char *s2 = o2 ? json_dumps(o2, JSON_COMPACT) : NULL;
+            if (s2)
+                printf("%s\n", s2);
+            free(s2);
+            json_decref(o2);
+            continue;
+        }
+        printf("%s %s: %s\n", num, ermes__csaf_requirement_title(k), status);
+        json_array_foreach(r->reasons, i, reason)
+            printf("    %s\n", cli_safe(json_string_value(reason)));
+    }
+    ermes__csaf_check_cleanup(&res);
+    fflush(stdout);
+    return failed ? CLI_ERROR : CLI_OK;
 }
 
 static int validate_one(const char *file, int json)
@@ -90,8 +196,10 @@ int ermes__cmd_csaf(cli_t *c)
         help(sub ? stdout : stderr);
         return sub ? CLI_OK : CLI_USAGE;
     }
+    if (strcmp(sub, "check") == 0)
+        return check(c);
     if (strcmp(sub, "validate") != 0) {
-        cli_error("csaf: unknown subcommand \"%s\" (validate)", sub);
+        cli_error("csaf: unknown subcommand \"%s\" (validate, check)", sub);
         return CLI_USAGE;
     }
     for (int i = 1; i < c->nargs; i++) {

@@ -33,9 +33,17 @@ static void help(FILE *f)
         "       ermes org show REF [--json]          REF: short name or id\n"
         "       ermes org import FILE|- [--format csv|json] [--partial] [--update]\n"
         "       ermes org export [--format json|csv] [--output FILE]\n"
-        "       ermes org delete REF\n\n"
+        "       ermes org delete REF\n"
+        "       ermes org prefs REF [--json] [--feeds F1,F2] [--classifications C1,C2]\n"
+        "                       [--frequency immediate|daily|weekly] [--digest-hour 0-23]\n"
+        "                       [--digest-weekday 0-6] [--attachment csv|json|xarf]\n\n"
         "import is all or nothing unless --partial; every bad row is reported as\n"
-        "FILE:LINE: reason. --update updates organisations that already exist.\n");
+        "FILE:LINE: reason. --update updates organisations that already exist.\n"
+        "prefs shows, or with options sets, what the organisation's notifications carry:\n"
+        "the feeds and classifications (RSIT classes or types) it wants (\"\" for all), as\n"
+        "they come or a daily or weekly digest (at --digest-hour in the organisation's\n"
+        "time: UTC shifted by its business-hours calendar's offset; weekly on\n"
+        "--digest-weekday, 0 = Sunday), and the attachment format.\n");
     cli_usage_settings(f);
 }
 
@@ -483,6 +491,8 @@ int ermes__cmd_org(cli_t *c)
         return cmd_export(c, 1);
     if (!strcmp(sub, "delete"))
         return cmd_delete(c, 1);
+    if (!strcmp(sub, "prefs"))
+        return ermes__cli_org_prefs(c, 1);
     cli_error("org: unknown subcommand \"%s\"", sub);
     help(stderr);
     return CLI_USAGE;

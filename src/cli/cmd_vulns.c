@@ -18,7 +18,8 @@ static void help(FILE *f)
             "usage: ermes vulns import [--kind cve5|nvd|kev|epss] [--no-warn] FILE|URL...\n"
             "       ermes vulns sync [--no-warn]\n"
             "       ermes vulns list [--kev] [--min-score N] [--cve ID] [--limit N] [--json]\n"
-            "       ermes vulns match\n\n"
+            "       ermes vulns match\n"
+            "       ermes vulns sources\n\n"
             "import reads CVE JSON 5 records (one, or an array), NVD CVE API 2.0 responses,\n"
             "the CISA KEV catalogue (JSON) or FIRST EPSS CSV (gzip too), from a file, \"-\"\n"
             "(stdin) or an http(s) URL; the kind is told by the content unless --kind says it.\n"
@@ -27,11 +28,14 @@ static void help(FILE *f)
             "matched against the constituents' assets (ermes assets) and each constituent with\n"
             "news gets one notification naming its assets (--no-warn: none); the daemon sends\n"
             "them. sync imports every source of the vuln_sources setting (KIND=URL, comma-\n"
-            "separated); run it from cron or a systemd timer. list shows what is stored; match\n"
+            "separated); the daemon runs them every vuln_sync_interval seconds (0: never;\n"
+            "one daemon of several), or run it from cron. list shows what is stored; match\n"
             "matches every vulnerability again (after assets were added) and warns of what is\n"
-            "new.\n");
+            "new. sources shows each source's last scheduled run: when, ok or its error, the\n"
+            "records read and changed.\n");
     {
-        static const char *const s[] = {"data_dir", "database_url", "vuln_sources", NULL};
+        static const char *const s[] = {"data_dir", "database_url", "vuln_sources",
+                                        "vuln_sync_interval", NULL};
         cli_usage_settings_some(f, s);
     }
 }
@@ -221,6 +225,18 @@ static int sync_all(cli_t *c, const ermes__notify_options_t *o, int warn)
     return failed ? CLI_ERROR : CLI_OK;
 }
 
+static int source_cb(void *ctx, const ermes__vuln_sync_row_t *r)
+{
+    char when[ERMES_TIME_STRLEN];
+
+    (void)ctx;
+    ermes__time_format(r->last_run_at, when);
+    printf("%s  %s  %s  %ld records, %ld changed%s%s\n", cli_safe(r->source), when,
+           r->ok ? "ok" : "failed", r->records, r->changed, r->ok ? "" : "  ",
+           r->ok ? "" : cli_safe(r->error));
+    return 0;
+}
+
 static int list_cb(void *ctx, const ermes__vuln_row_t *v)
 {
     int json = *(int *)ctx;
@@ -318,7 +334,7 @@ int ermes__cmd_vulns(cli_t *c)
         }
     }
     if (!verb || (strcmp(verb, "import") && strcmp(verb, "sync") && strcmp(verb, "list") &&
-                  strcmp(verb, "match"))) {
+                  strcmp(verb, "match") && strcmp(verb, "sources"))) {
         if (verb)
             cli_error("vulns: unknown command \"%s\"", cli_safe(verb));
         help(stderr);
@@ -333,6 +349,13 @@ int ermes__cmd_vulns(cli_t *c)
     if (!strcmp(verb, "list")) {
         rc = ermes__store_vuln_each(c->store, &f, list_cb, &json, NULL);
         if (rc) {
+            cli_error("vulns: %s", ermes_strerror(rc));
+            return CLI_ERROR;
+        }
+        return CLI_OK;
+    }
+    if (!strcmp(verb, "sources")) {
+        if ((rc = ermes__store_vuln_sync_each(c->store, source_cb, NULL))) {
             cli_error("vulns: %s", ermes_strerror(rc));
             return CLI_ERROR;
         }

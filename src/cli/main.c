@@ -8,6 +8,7 @@
 #include "access/access.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "core/number.h"
 #include "core/strbuf.h"
@@ -20,7 +21,7 @@ static const struct command {
 } commands[] = {
     {"init", ermes__cmd_init, "create the database, the CERT's organisation and an admin"},
     {"serve", ermes__cmd_serve, "run the daemon: HTTP API, metrics, background work"},
-    {"org", ermes__cmd_org, "constituent organisations: add, list, show, import, export, delete"},
+    {"org", ermes__cmd_org, "constituent organisations: add, list, show, import, export, delete, prefs"},
     {"lookup", ermes__cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
     {"user", ermes__cmd_user, "users: add, list, passwd, disable"},
     {"token", ermes__cmd_token, "API tokens: create, list, revoke"},
@@ -46,7 +47,7 @@ static const struct command {
      "retro-hunts of the log archive: list, show, start, cancel"},
     {"mail", ermes__cmd_mail,
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
-    {"csaf", ermes__cmd_csaf, "CSAF 2.0 documents: validate (schema and mandatory tests)"},
+    {"csaf", ermes__cmd_csaf, "CSAF 2.0: validate documents, check a provider (section 7.1)"},
     {"advisories", ermes__cmd_advisories,
      "CSAF advisories: list, show, import, submit, approve, reject, publish"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
@@ -59,7 +60,8 @@ static const struct command {
      "copy the database whole to PostgreSQL (--to postgresql://...) or back to SQLite"},
     {"correlate", ermes__cmd_correlate,
      "what mentions a value: indicators, events, sightings, incidents, networks"},
-    {"settings", ermes__cmd_settings, "flags, environment variables, defaults; --list: the names"},
+    {"settings", ermes__cmd_settings,
+     "flags, environment variables, defaults; --list: the names; set/unset/stored: live ones"},
     {NULL, NULL, NULL},
 };
 
@@ -205,6 +207,12 @@ int cli_open_store(cli_t *c, int create)
                       hint);
         return CLI_ERROR;
     }
+    /* The live settings an administrator stored lie over the config file's (not over the
+     * environment and the flags); the daemon reads them again while it runs. */
+    if ((rc = ermes__live_init(&c->cfg)) ||
+        (rc = ermes__store_settings_apply(c->store, &c->cfg, NULL)))
+        ermes__log(ERMES_LOG_WARNING, "cannot read the settings stored in the database: %s",
+                   ermes_strerror(rc));
     memset(&c->viewer, 0, sizeof(c->viewer));
     c->viewer.role = ERMES_ROLE_ADMIN;
     ermes__store_home_org(c->store, &c->viewer.org_id);
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
     rc = cmd->run(&c);
     ermes__lease_beat_stop(c.beat);
     ermes__store_close(c.store);
+    ermes__live_free();
     ermes__config_cleanup(&c.cfg);
     ermes__free(rest);
     safe_cleanup();

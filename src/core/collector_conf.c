@@ -89,6 +89,7 @@ static int get_or_add(ermes__config_t *cfg, const char *name, ermes__collector_c
     c->connect_timeout = 30;
     c->max_size = 64L << 20;
     c->enabled = 1;
+    c->max_items = 10000;
     *out = c;
     return 0;
 }
@@ -156,6 +157,90 @@ static int header_ok(const char *h)
         if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?={}", *p))
             return 0;
     return 1;
+}
+
+/* A "key=value" field of a POST body. */
+static int add_field(char **slots, size_t *n, const char *cname, const char *key, const char *value,
+                     ermes_diag_t *d)
+{
+    if (!strchr(value, '=') || value[0] == '=' || strpbrk(value, "\r\n")) {
+        ermes_diag_set(d, key, "collector \"%s\": %s must be key=value", cname, key);
+        return ERMES_EINVAL;
+    }
+    if (*n >= ERMES_COLLECTOR_MAX_HEADERS) {
+        ermes_diag_set(d, key, "collector \"%s\": at most %d %s lines", cname,
+                       ERMES_COLLECTOR_MAX_HEADERS, key);
+        return ERMES_ERANGE;
+    }
+    if (!(slots[*n] = ermes__strdup(value)))
+        return ERMES_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+/* The keys of list mode and request signing (collect_list.c). */
+static int list_key(ermes__collector_conf_t *c, const char *name, const char *key,
+                    const char *value, ermes_diag_t *d)
+{
+    if (strcmp(key, "list") == 0) {
+        if (strcmp(value, "json") == 0)
+            c->list = ERMES_COLLECT_LIST_JSON;
+        else if (strcmp(value, "azure-blob") == 0)
+            c->list = ERMES_COLLECT_LIST_AZURE;
+        else if (strcmp(value, "none") == 0)
+            c->list = ERMES_COLLECT_LIST_NONE;
+        else {
+            ermes_diag_set(d, key, "collector \"%s\": list must be json, azure-blob or none", name);
+            return ERMES_EINVAL;
+        }
+        return 0;
+    }
+    if (strcmp(key, "list_items") == 0 || strcmp(key, "item_id") == 0 ||
+        strcmp(key, "item_file") == 0) {
+        char **slot = key[0] == 'l' ? &c->list_items : key[5] == 'i' ? &c->item_id : &c->item_file;
+        if (strlen(value) >= 128 || strpbrk(value, " \t\r\n")) {
+            ermes_diag_set(d, key, "collector \"%s\": %s is a field name", name, key);
+            return ERMES_EINVAL;
+        }
+        return set_string(slot, value);
+    }
+    if (strcmp(key, "download_url") == 0) {
+        if (strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0) {
+            ermes_diag_set(d, key,
+                           "collector \"%s\": download_url must start with http:// or "
+                           "https://",
+                           name);
+            return ERMES_EINVAL;
+        }
+        if (strpbrk(value, " \t\r\n")) {
+            ermes_diag_set(d, key, "collector \"%s\": download_url has white space", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->download_url, value);
+    }
+    if (strcmp(key, "max_items") == 0)
+        return parse_number(name, key, value, 1, 1000000, 0, &c->max_items, d);
+    if (strcmp(key, "post") == 0)
+        return add_field(c->post, &c->npost, name, key, value, d);
+    if (strcmp(key, "download_post") == 0)
+        return add_field(c->download_post, &c->ndownload_post, name, key, value, d);
+    if (strcmp(key, "sign_header") == 0) {
+        char h[80];
+        if (strlen(value) >= 64 || snprintf(h, sizeof(h), "%.63s: x", value) < 0 || !header_ok(h)) {
+            ermes_diag_set(d, key, "collector \"%s\": sign_header must be a header name", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->sign_header, value);
+    }
+    if (strcmp(key, "secret") == 0) {
+        if (!value[0]) {
+            ermes_diag_set(d, key, "collector \"%s\": secret is empty", name);
+            return ERMES_EINVAL;
+        }
+        return set_string(&c->secret, value);
+    }
+    ermes_diag_set(d, key, "collector \"%s\": unknown key \"%.64s\"", name, key);
+    return ERMES_ENOTFOUND;
 }
 
 int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char *key,
@@ -257,8 +342,7 @@ int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char
         c->noptions++;
         return 0;
     }
-    ermes_diag_set(d, key, "collector \"%s\": unknown key \"%.64s\"", name, key);
-    return ERMES_ENOTFOUND;
+    return list_key(c, name, key, value, d);
 }
 
 int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d)
@@ -268,6 +352,15 @@ int ermes__collector_conf_check(const ermes__config_t *cfg, ermes_diag_t *d)
         if (!c->url || !c->feed) {
             ermes_diag_set(d, !c->url ? "url" : "feed", "collector \"%s\" has no %s", c->name,
                            !c->url ? "url" : "feed");
+            return ERMES_ECONFIG;
+        }
+        if (c->sign_header && !c->secret) {
+            ermes_diag_set(d, "secret", "collector \"%s\": sign_header needs a secret", c->name);
+            return ERMES_ECONFIG;
+        }
+        if (c->list == ERMES_COLLECT_LIST_JSON && (!c->item_id || !c->download_url)) {
+            ermes_diag_set(d, !c->item_id ? "item_id" : "download_url",
+                           "collector \"%s\": list = json needs item_id and download_url", c->name);
             return ERMES_ECONFIG;
         }
     }
@@ -285,6 +378,18 @@ void ermes__collector_conf_cleanup(ermes__config_t *cfg)
             ermes__free(c->headers[i]);
         for (size_t i = 0; i < c->noptions; i++)
             ermes__free(c->options[i]);
+        for (size_t i = 0; i < c->npost; i++)
+            ermes__free(c->post[i]);
+        for (size_t i = 0; i < c->ndownload_post; i++)
+            ermes__free(c->download_post[i]);
+        ermes__free(c->list_items);
+        ermes__free(c->item_id);
+        ermes__free(c->item_file);
+        ermes__free(c->download_url);
+        ermes__free(c->sign_header);
+        if (c->secret)
+            memset(c->secret, 0, strlen(c->secret));
+        ermes__free(c->secret);
     }
     ermes__free(cfg->collectors);
     cfg->collectors = NULL;

@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/number.h"
 
 typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
@@ -20,12 +22,16 @@ typedef struct setting {
     const char *def;
     long min, max;
     const char *help;
+    int live; /* may change while ermes runs (src/core/config_live.c) */
 } setting_t;
 
 /* Left as written: clang-format would split the initialiser and put #field in column 0. */
 /* clang-format off */
 #define S(field, type, def, min, max, help)                                                        \
-    {#field, type, offsetof(ermes__config_t, field), def, min, max, help}
+    {#field, type, offsetof(ermes__config_t, field), def, min, max, help, 0}
+/* L: a live setting, read again by the daemon's workers after a change in the database. */
+#define L(field, type, def, min, max, help)                                                        \
+    {#field, type, offsetof(ermes__config_t, field), def, min, max, help, 1}
 /* clang-format on */
 
 static const setting_t settings[] = {
@@ -77,46 +83,46 @@ static const setting_t settings[] = {
     S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
       "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
       "left by a stopped process; checked at least every minute"),
-    S(smtp_url, SET_STRING, NULL, 0, 0,
+    L(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "
       "unset: notifications are prepared but not sent"),
-    S(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
-    S(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
-    S(smtp_tls, SET_STRING, "try", 0, 0,
+    L(smtp_user, SET_STRING, NULL, 0, 0, "SMTP user name (AUTH), optional"),
+    L(smtp_password, SET_STRING, NULL, 0, 0, "SMTP password (never logged)"),
+    L(smtp_tls, SET_STRING, "try", 0, 0,
       "try: STARTTLS when the SMTP server offers it; require: never send without TLS (with "
       "smtp_user set, TLS is required either way unless smtp_plaintext_auth is true)"),
-    S(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
+    L(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
       "true: send smtp_user and smtp_password to a server that offers no STARTTLS, in clear"),
-    S(smtp_ca_file, SET_STRING, NULL, 0, 0,
+    L(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
-    S(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
-    S(notify_signature, SET_STRING, NULL, 0, 0,
+    L(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),
+    L(notify_signature, SET_STRING, NULL, 0, 0,
       "the signature that ends every notification (\\n for a line break), e.g. the team's name, "
       "address and telephone; unset: mail_from"),
-    S(notify_window, SET_LONG, "3600", 0, 2592000,
+    L(notify_window, SET_LONG, "3600", 0, 2592000,
       "seconds a group of events collects before its notification is made"),
-    S(notify_group_by, SET_STRING, "feed", 0, 0,
+    L(notify_group_by, SET_STRING, "feed", 0, 0,
       "group events into notifications by feed (feed.name) or type (classification.type)"),
-    S(notify_retry_base, SET_LONG, "60", 1, 86400,
+    L(notify_retry_base, SET_LONG, "60", 1, 86400,
       "seconds before the first retry of a failed send; doubles, capped at 1 h"),
-    S(notify_max_attempts, SET_LONG, "10", 1, 1000, "send attempts before a notification fails"),
-    S(notify_rate_per_hour, SET_LONG, "30", 1, 100000,
+    L(notify_max_attempts, SET_LONG, "10", 1, 1000, "send attempts before a notification fails"),
+    L(notify_rate_per_hour, SET_LONG, "30", 1, 100000,
       "messages one recipient may get per hour; more wait"),
-    S(notify_encrypt, SET_BOOL, "true", 0, 1,
+    L(notify_encrypt, SET_BOOL, "true", 0, 1,
       "encrypt a notification (PGP/MIME) to its recipients' OpenPGP keys (the contacts' "
       "pgp_key) when every recipient has a usable one"),
-    S(notify_encrypt_strict, SET_BOOL, "false", 0, 1,
+    L(notify_encrypt_strict, SET_BOOL, "false", 0, 1,
       "true: a notification of TLP:AMBER+STRICT goes only to the recipients with a usable "
       "OpenPGP key, encrypted; the others are left out and the notification says so"),
-    S(notify_pgp_expiry_warn, SET_LONG, "30", 0, 3650,
+    L(notify_pgp_expiry_warn, SET_LONG, "30", 0, 3650,
       "days before a contact's OpenPGP key expires that the daemon warns about it (0: never)"),
-    S(notify_approval, SET_STRING, "auto", 0, 0,
+    L(notify_approval, SET_STRING, "auto", 0, 0,
       "auto: notifications go out by themselves unless a notification policy says review; "
       "review: every notification waits for approval unless a policy says auto"),
-    S(notify_review_age, SET_LONG, "86400", 0, 31536000,
+    L(notify_review_age, SET_LONG, "86400", 0, 31536000,
       "seconds after which a notification not yet sent waits for approval instead of leaving "
       "(a backlog when sending is first enabled or after an outage); 0: off"),
-    S(notify_templates, SET_STRING, NULL, 0, 0,
+    L(notify_templates, SET_STRING, NULL, 0, 0,
       "directory of <lang>.txt notification templates, beside the built-in en, fr, de, nl, it, es, "
       "pl"),
     S(notify_pgp_key, SET_STRING, NULL, 0, 0,
@@ -134,6 +140,9 @@ static const setting_t settings[] = {
     S(vuln_sources, SET_STRING, NULL, 0, 0,
       "comma-separated KIND=URL sources of vulnerability intelligence that `ermes vulns sync` "
       "imports (KIND: cve5, nvd, kev, epss)"),
+    S(vuln_sync_interval, SET_LONG, "0", 0, 31536000,
+      "seconds between two runs of each vuln_sources source by the daemon (0: never; one "
+      "daemon of several runs it, each source's last run and error are recorded)"),
     S(max_log, SET_LONG, "1024", 1, 1048576,
       "MiB of one log posted to /api/v1/logs once decompressed"),
     S(spool_dir, SET_STRING, NULL, 0, 0,
@@ -141,7 +150,7 @@ static const setting_t settings[] = {
       "feed (default: DATA_DIR/spool)"),
     S(spool_rescan, SET_LONG, "5", 1, 3600,
       "seconds between full rescans of spool_dir (inotify wakes the daemon at once as well)"),
-    S(collect_min_interval, SET_LONG, "60", 1, 86400,
+    L(collect_min_interval, SET_LONG, "60", 1, 86400,
       "shortest interval a [collector \"NAME\"] runs at, in seconds"),
     S(detect_logs, SET_STRING, NULL, 0, 0,
       "log files the daemon follows and matches, FORMAT:PATH,... with FORMAT auto, eve, zeek or "
@@ -182,6 +191,12 @@ static const setting_t settings[] = {
       "the publisher's name in the CSAF provider metadata"),
     S(csaf_publisher_namespace, SET_STRING, NULL, 0, 0,
       "the publisher's namespace (a URL) in the CSAF provider metadata; unset: csaf_base_url"),
+    S(csaf_openpgp_key, SET_STRING, NULL, 0, 0,
+      "fingerprint of the OpenPGP key that signs each CSAF advisory at its publication (.asc); "
+      "set: the provider is a csaf_trusted_provider and a publication fails when the key cannot "
+      "sign; unset: no signatures, role csaf_provider"),
+    S(csaf_openpgp_home, SET_STRING, NULL, 0, 0,
+      "GnuPG home directory holding csaf_openpgp_key's secret key; unset: DATA_DIR/csaf-openpgp"),
     S(security_contact, SET_STRING, NULL, 0, 0,
       "Contact of /.well-known/security.txt (RFC 9116), e.g. mailto:cert@example.org; unset: "
       "no security.txt"),
@@ -208,14 +223,15 @@ static const setting_t settings[] = {
     S(mail_max_text, SET_LONG, "8", 1, 1024,
       "MiB of text (body and text attachments) read from one message for its observables"),
     S(mail_timeout, SET_LONG, "30", 1, 3600, "seconds the parsing of one message may take"),
-    S(incident_warn_before, SET_LONG, "14400", 60, 2592000,
+    L(incident_warn_before, SET_LONG, "14400", 60, 2592000,
       "seconds before an incident's deadline the daemon warns (timeline, and an e-mail once per "
       "deadline to the assignee through smtp_url)"),
-    S(incident_warn_mail, SET_STRING, NULL, 0, 0,
+    L(incident_warn_mail, SET_STRING, NULL, 0, 0,
       "address the deadline warnings go to when the assignee's user name is not an e-mail "
       "address (or the incident has no assignee); unset: those are not mailed"),
 };
 #undef S
+#undef L
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -227,7 +243,22 @@ static const setting_t *find(const char *name, size_t len)
     return NULL;
 }
 
+_Static_assert(NSETTINGS <= ERMES__CONFIG_MAX_SETTINGS, "room for every setting's source");
+
+static int apply_value(ermes__config_t *cfg, const setting_t *s, const char *value,
+                       ermes_diag_t *d);
+
+/* Sets the value and records where it came from (cfg->loading). */
 static int apply(ermes__config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
+{
+    int rc = apply_value(cfg, s, value, d);
+
+    if (rc == 0)
+        cfg->source[s - settings] = cfg->loading;
+    return rc;
+}
+
+static int apply_value(ermes__config_t *cfg, const setting_t *s, const char *value, ermes_diag_t *d)
 {
     char *base = (char *)cfg + s->offset;
 
@@ -508,13 +539,16 @@ int ermes__config_load(ermes__config_t *cfg, int argc, char **argv, int *rest, i
             file = path;
     }
     if (file) {
+        cfg->loading = ERMES__SRC_FILE;
         rc = ermes__config_load_file(cfg, file, d);
         if (rc)
             goto out;
     }
+    cfg->loading = ERMES__SRC_ENV;
     rc = ermes__config_load_env(cfg, d);
     if (rc)
         goto out;
+    cfg->loading = ERMES__SRC_FLAG;
     for (i = 0; i < argc;) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             i += 2;
@@ -537,6 +571,8 @@ int ermes__config_load(ermes__config_t *cfg, int argc, char **argv, int *rest, i
     }
     rc = 0;
 out:
+    /* Whatever is set later (tests, the database overlay) says so itself. */
+    cfg->loading = ERMES__SRC_DEFAULT;
     ermes__free(path);
     return rc;
 }
@@ -554,6 +590,180 @@ static int secret_setting(const char *name)
            strcmp(name, "database_url") == 0 || strcmp(name, "smtp_url") == 0;
 }
 
+/* Why a setting waits for a restart: what reads it reads it once. */
+static const char *restart_reason(const char *name)
+{
+    static const char *const server[] = {"listen",           "tls_cert",
+                                         "tls_key",          "threads",
+                                         "max_connections",  "max_body",
+                                         "max_header",       "max_client_connections",
+                                         "max_query_params", "request_timeout",
+                                         "head_timeout",     "request_deadline",
+                                         "web_dir",          NULL};
+
+    if (!strcmp(name, "data_dir") || !strcmp(name, "database_url") ||
+        !strcmp(name, "busy_timeout") || !strcmp(name, "db_cache"))
+        return "the database is opened when ermes starts";
+    for (size_t k = 0; server[k]; k++)
+        if (!strcmp(name, server[k]))
+            return "the HTTP server is set up when the daemon starts";
+    if (!strncmp(name, "warninglists", 12))
+        return "the warninglists are loaded once; switch one on or off at /api/v1/warninglists";
+    if (!strncmp(name, "log_", 4))
+        return "logging is set up when ermes starts";
+    return "read once when the daemon starts";
+}
+
+const char *ermes__config_source_name(int src)
+{
+    switch (src) {
+    case ERMES__SRC_FILE:
+        return "file";
+    case ERMES__SRC_DATABASE:
+        return "database";
+    case ERMES__SRC_ENV:
+        return "env";
+    case ERMES__SRC_FLAG:
+        return "flag";
+    default:
+        return "default";
+    }
+}
+
+int ermes__config_setting_info(const char *name, int *live, int *secret)
+{
+    const setting_t *s = find(name, strlen(name));
+
+    if (!s)
+        return ERMES_ENOTFOUND;
+    if (live)
+        *live = s->live;
+    if (secret)
+        *secret = secret_setting(s->name);
+    return 0;
+}
+
+int ermes__config_check(const char *name, const char *value, ermes_diag_t *d)
+{
+    static const struct {
+        const char *name, *a, *b;
+    } choices[] = {{"smtp_tls", "try", "require"},
+                   {"notify_group_by", "feed", "type"},
+                   {"notify_approval", "auto", "review"}};
+    const setting_t *s = find(name, strlen(name));
+    ermes__config_t scratch;
+    int rc;
+
+    if (!s) {
+        /* The field is the name itself (it may be empty). */
+        ermes_diag_set(d, "name", "unknown setting \"%.64s\"", name);
+        return ERMES_ENOTFOUND;
+    }
+    /* A config file's line cannot hold a line break; a value from the API or the CLI must
+     * not either (a From: or an SMTP user with CR LF would write headers or commands). */
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            ermes_diag_set(d, name, "%s must not contain control characters", name);
+            return ERMES_EINVAL;
+        }
+    memset(&scratch, 0, sizeof(scratch));
+    rc = apply_value(&scratch, s, value, d);
+    if (s->type == SET_STRING)
+        ermes__free(*(char **)(void *)((char *)&scratch + s->offset));
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < sizeof(choices) / sizeof(choices[0]); k++)
+        if (!strcmp(name, choices[k].name) && *value && strcmp(value, choices[k].a) &&
+            strcmp(value, choices[k].b)) {
+            ermes_diag_set(d, name, "%s must be %s or %s", name, choices[k].a, choices[k].b);
+            return ERMES_EINVAL;
+        }
+    if (!strcmp(name, "smtp_url") && *value && strncasecmp(value, "smtp://", 7) &&
+        strncasecmp(value, "smtps://", 8)) {
+        ermes_diag_set(d, name, "smtp_url must start with smtp:// or smtps://");
+        return ERMES_EINVAL;
+    }
+    return 0;
+}
+
+int ermes__config_get(const ermes__config_t *cfg, const char *name, char *buf, size_t cap, int *src)
+{
+    const setting_t *s = find(name, strlen(name));
+    const char *base;
+
+    if (!s)
+        return ERMES_ENOTFOUND;
+    base = (const char *)cfg + s->offset;
+    switch (s->type) {
+    case SET_STRING: {
+        const char *v = *(char *const *)(const void *)base;
+        snprintf(buf, cap, "%s", v ? v : "");
+        break;
+    }
+    case SET_BOOL:
+        snprintf(buf, cap, "%s", *(const int *)(const void *)base ? "true" : "false");
+        break;
+    case SET_LONG:
+        snprintf(buf, cap, "%ld", *(const long *)(const void *)base);
+        break;
+    }
+    if (src)
+        *src = cfg->source[s - settings];
+    return 0;
+}
+
+int ermes__config_copy(ermes__config_t *dst, const ermes__config_t *src)
+{
+    memcpy(dst, src, sizeof(*dst));
+    for (size_t k = 0; k < NSETTINGS; k++)
+        if (settings[k].type == SET_STRING) {
+            char **slot = (char **)(void *)((char *)dst + settings[k].offset);
+            *slot = NULL;
+        }
+    for (size_t k = 0; k < NSETTINGS; k++)
+        if (settings[k].type == SET_STRING) {
+            char *const *from =
+                (char *const *)(const void *)((const char *)src + settings[k].offset);
+            char **slot = (char **)(void *)((char *)dst + settings[k].offset);
+            if (*from && !(*slot = ermes__strdup(*from))) {
+                ermes__config_copy_free(dst);
+                return ERMES_ENOMEM;
+            }
+        }
+    return 0;
+}
+
+void ermes__config_copy_free(ermes__config_t *c)
+{
+    for (size_t k = 0; k < NSETTINGS; k++)
+        if (settings[k].type == SET_STRING) {
+            char **slot = (char **)(void *)((char *)c + settings[k].offset);
+            ermes__free(*slot);
+            *slot = NULL;
+        }
+}
+
+void ermes__config_overlay(ermes__config_t *cfg, const char *const *names,
+                           const char *const *values, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const setting_t *s = find(names[j], strlen(names[j]));
+        ermes_diag_t d;
+        if (!s || !s->live || cfg->source[s - settings] > ERMES__SRC_DATABASE)
+            continue;
+        ermes_diag_clear(&d);
+        if (ermes__config_check(s->name, values[j], &d) == 0) {
+            unsigned char was = cfg->loading;
+            cfg->loading = ERMES__SRC_DATABASE;
+            (void)apply(cfg, s, values[j], &d);
+            cfg->loading = was;
+        } else {
+            ermes__log(ERMES_LOG_WARNING, "settings: the stored %s is refused: %s", s->name,
+                       d.reason);
+        }
+    }
+}
+
 int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx)
 {
     for (size_t k = 0; k < NSETTINGS; k++) {
@@ -567,6 +777,9 @@ int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *c
         v.help = s->help;
         v.def = s->def;
         v.secret = secret_setting(s->name);
+        v.live = s->live;
+        v.source = ermes__config_source_name(cfg->source[k]);
+        v.why = s->live ? NULL : restart_reason(s->name);
         switch (s->type) {
         case SET_STRING:
             v.value = *(char *const *)(const void *)base;
@@ -597,7 +810,9 @@ void ermes__config_usage(FILE *f)
 
 void ermes__config_usage_some(FILE *f, const char *const *names)
 {
-    fprintf(f, "Settings (defaults < config file < ERMES_* environment < flags):\n");
+    fprintf(f, "Settings (defaults < config file < database < ERMES_* environment < flags;\n"
+               "[live]: changeable without a restart (ermes settings set NAME VALUE, or\n"
+               "PUT /api/v1/settings/NAME), stored in the database):\n");
     for (size_t k = 0; k < NSETTINGS; k++) {
         int wanted = !names;
         for (size_t j = 0; names && names[j] && !wanted; j++)
@@ -613,7 +828,8 @@ void ermes__config_usage_some(FILE *f, const char *const *names)
                                 : settings[k].name[n]);
         }
         flag[n] = env[n] = '\0';
-        fprintf(f, "  --%-18s ERMES_%-18s %s (default: %s)\n", flag, env, settings[k].help,
+        fprintf(f, "  --%-18s ERMES_%-18s %s%s (default: %s)\n", flag, env,
+                settings[k].live ? "[live] " : "", settings[k].help,
                 settings[k].def ? settings[k].def : "none");
     }
     fprintf(f, "  --%-18s ERMES_%-18s %s\n", "config FILE", "CONFIG",

@@ -1,12 +1,26 @@
 /* Settings: one table (name, type, default, bounds, help) drives the config file, the ERMES_*
  * environment, the command-line flags, --help and validation (Redis's config.c idea).
- * Precedence: built-in defaults < config file < environment < flags. Unknown keys are errors. */
+ * Precedence: built-in defaults < config file < database (live settings, config_live.h) <
+ * environment < flags. Unknown keys are errors. */
 #ifndef ERMES_CORE_CONFIG_H
 #define ERMES_CORE_CONFIG_H
 
 #include <stdio.h>
 
 #include "ermes/error.h"
+
+/* Where a setting's value comes from. Precedence: default < file < database < environment <
+ * flag: what the operator wrote on the command line or in the environment of this process
+ * wins over what an administrator stored while ermes runs (docs/SETTINGS.md). */
+enum {
+    ERMES__SRC_DEFAULT = 0,
+    ERMES__SRC_FILE,
+    ERMES__SRC_DATABASE,
+    ERMES__SRC_ENV,
+    ERMES__SRC_FLAG,
+};
+/* Room for the table's settings in ermes__config_t.source (config.c checks it is enough). */
+#define ERMES__CONFIG_MAX_SETTINGS 160
 
 typedef struct ermes__config {
     char *data_dir;            /* where the database and spool live */
@@ -59,6 +73,7 @@ typedef struct ermes__config {
     char *warninglists;          /* comma-separated MISP warninglist files for indicators */
     char *warninglists_off;      /* comma-separated ids of warninglists turned off */
     char *vuln_sources;          /* KIND=URL,... imported by `ermes vulns sync` */
+    long vuln_sync_interval;     /* seconds between the daemon's runs of vuln_sources; 0 off */
     long max_log;                /* MiB of one log posted to /api/v1/logs, decompressed */
     char *spool_dir;             /* watched drop directory; NULL: DATA_DIR/spool */
     long spool_rescan;           /* seconds between full rescans of the spool directory */
@@ -105,7 +120,14 @@ typedef struct ermes__config {
     char *csaf_base_url;            /* https://HOST of /.well-known/csaf/; NULL: from Host */
     char *csaf_publisher_name;      /* the provider metadata's publisher */
     char *csaf_publisher_namespace; /* NULL: csaf_base_url */
+    char *csaf_openpgp_key;         /* fingerprint signing published advisories; NULL: none */
+    char *csaf_openpgp_home;        /* its GnuPG home; NULL: DATA_DIR/csaf-openpgp */
     char *security_contact;         /* security.txt's Contact; NULL: none served */
+
+    /* Where each value came from (ERMES__SRC_*, in the table's order), and the source the
+     * setting being loaded now records (config.c's apply). */
+    unsigned char source[ERMES__CONFIG_MAX_SETTINGS];
+    unsigned char loading;
 } ermes__config_t;
 
 /* A collector: a feed fetched over HTTP(S) on a schedule (src/intake/collect.c). */
@@ -126,7 +148,29 @@ typedef struct ermes__collector_conf {
     size_t nheaders;
     char *options[ERMES_COLLECTOR_MAX_OPTIONS + 1]; /* "key=value", NULL-terminated */
     size_t noptions;
+    /* List mode (collect_list.c): url answers a listing of files, each fetched and made a
+     * report once. */
+    int list;           /* ERMES_COLLECT_LIST_* */
+    char *list_items;   /* json: the keys to the array of items, joined by '.'; NULL: the root */
+    char *item_id;      /* json: the item's id field ("id") */
+    char *item_file;    /* json: the item's file name field; NULL: the id names the file */
+    char *download_url; /* json: an item's URL, "{id}" and "{file}" filled in */
+    long max_items;     /* items a listing may have */
+    /* Requests as a POST of a JSON object of these "key=value" string fields (values may hold
+     * {today:F} / {yesterday:F}; download_post also {id} and {file}); none: a GET. */
+    char *post[ERMES_COLLECTOR_MAX_HEADERS + 1];
+    size_t npost;
+    char *download_post[ERMES_COLLECTOR_MAX_HEADERS + 1];
+    size_t ndownload_post;
+    /* Signing: each POST body's HMAC-SHA256 in hex, keyed with secret, in header sign_header
+     * (Shadowserver: HMAC2). The secret is never logged nor shown by the API. */
+    char *sign_header;
+    char *secret;
 } ermes__collector_conf_t;
+
+#define ERMES_COLLECT_LIST_NONE 0
+#define ERMES_COLLECT_LIST_JSON 1  /* a JSON array of objects */
+#define ERMES_COLLECT_LIST_AZURE 2 /* an Azure Blob Storage container (List Blobs) */
 
 /* If section names a collector ([collector "NAME"] or [collector.NAME]), copies NAME into
  * name (cap bytes) and returns 1; returns 0 for any other section, -1 for a collector section
@@ -211,9 +255,34 @@ typedef struct ermes__setting_view {
     const char *value; /* borrowed from cfg, or from text */
     char text[32];     /* a number or a boolean written out */
     int secret, set;
+    int live;           /* changes while ermes runs (PUT /api/v1/settings/NAME) */
+    const char *source; /* default, file, database, env or flag */
+    const char *why;    /* a restart-only setting: why it needs one */
 } ermes__setting_view_t;
 typedef int (*ermes__setting_cb)(void *ctx, const ermes__setting_view_t *s);
 /* Calls cb for every setting of cfg in the table's order; stops at its first non-zero. */
 int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx);
+
+/* What the table says of name: *live = 1 when it may change while ermes runs, *secret = 1 when
+ * its value is never shown back. ERMES_ENOTFOUND for an unknown name. Either may be NULL. */
+int ermes__config_setting_info(const char *name, int *live, int *secret);
+/* Checks value against the setting's own parser and limits without changing anything. */
+int ermes__config_check(const char *name, const char *value, ermes_diag_t *d);
+/* The value of setting name in cfg as text (secrets too: for the daemon's own use) into buf;
+ * ERMES_ENOTFOUND. *src (may be NULL): its ERMES__SRC_*. */
+int ermes__config_get(const ermes__config_t *cfg, const char *name, char *buf, size_t cap,
+                      int *src);
+/* Copies the table's settings of src into dst (strings duplicated; collectors, mailboxes and
+ * config_file borrowed from src, which must outlive dst). Free with ermes__config_copy_free. */
+int ermes__config_copy(ermes__config_t *dst, const ermes__config_t *src);
+void ermes__config_copy_free(ermes__config_t *c);
+/* Applies the values stored in the database (names[k] = values[k]) to cfg: only live
+ * settings, and only those whose value came from the default or the file (the environment
+ * and flags win). A stored value the table refuses (stored by an older ermes) is skipped
+ * with a warning in the log. */
+void ermes__config_overlay(ermes__config_t *cfg, const char *const *names,
+                           const char *const *values, size_t n);
+/* The name of an ERMES__SRC_* value. */
+const char *ermes__config_source_name(int src);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "advisories/advisory.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "http/server.h"
@@ -34,6 +35,7 @@
 #include "mail/mail.h"
 #include "notify/notify.h"
 #include "sharing/federation.h"
+#include "daemon/vuln_sync.h"
 #include "sightings/sightings.h"
 #include "store/advisory_warnings.h"
 
@@ -111,6 +113,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     ermes__spooldir_t *spooldir = NULL;
     ermes__collect_t *collect = NULL;
     ermes__federation_t *federation = NULL;
+    ermes__vuln_sync_t *vuln_sync = NULL;
     ermes__viewer_t spool_viewer;
     ermes__follow_t *follow = NULL;
     ermes__hunter_t *hunter = NULL;
@@ -249,6 +252,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         ermes_diag_set(err, NULL, "cannot start the federation: %s", ermes_strerror(rc));
         goto out;
     }
+    /* Vulnerability intelligence: the vuln_sources imported every vuln_sync_interval. */
+    if ((rc = ermes__vuln_sync_start(store, cfg, &no, &vuln_sync))) {
+        ermes_diag_set(err, NULL, "cannot start the vulnerability sync: %s", ermes_strerror(rc));
+        goto out;
+    }
     ermes__log(ERMES_LOG_NOTICE, "ermes %s listening on %s://%s (port %u), data in %s",
                ERMES_VERSION, cfg->tls_cert ? "https" : "http", cfg->listen,
                ermes__server_port(srv), cfg->data_dir);
@@ -303,6 +311,18 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         if (follow && (rc = ermes__sightings_refresh(engine, 0)))
             ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
                        ermes_strerror(rc));
+        /* Every 2 seconds: the settings an administrator changed (in this daemon's API,
+         * another's, or the CLI) are in force from the next batch of each worker. */
+        if (ticks % 2 == 1) {
+            int changed = 0;
+            if ((rc = ermes__store_settings_apply(store, NULL, &changed)))
+                ermes__log(ERMES_LOG_WARNING, "cannot read the stored settings: %s",
+                           ermes_strerror(rc));
+            else if (changed) {
+                ermes__log(ERMES_LOG_NOTICE, "settings: the stored settings changed; in force now");
+                ermes__notifier_kick(notifier);
+            }
+        }
         /* Every 5 seconds: incidents whose deadlines come near (incident_warn_before) or pass
          * get a warning on their timeline (and in the API's warnings) and an e-mail to their
          * assignee, once per deadline; by the daemon that holds the lease "incident-warnings"
@@ -310,29 +330,40 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         if (ticks % 5 == 0) {
             size_t warned = 0, sent = 0, failed = 0;
             int held = 0;
+            const ermes__config_t *now = ermes__live_acquire(cfg);
+            ermes__notify_options_t nn = no;
+            ermes_diag_clear(&d);
+            if (now != cfg && ermes__notify_options_from_config(now, &nn, &d))
+                nn = no;
             if ((rc = ermes__store_lease_take(store, "incident-warnings", &held)))
                 ermes__log(ERMES_LOG_WARNING, "cannot take the incident warnings' lease: %s",
                            ermes_strerror(rc));
             if (held && (rc = ermes__incidents_warn(
-                             store, ermes__time_now_ms(), (int64_t)cfg->incident_warn_before * 1000,
-                             no.smtp_url != NULL, cfg->incident_warn_mail, &warned)))
+                             store, ermes__time_now_ms(), (int64_t)now->incident_warn_before * 1000,
+                             nn.smtp_url != NULL, now->incident_warn_mail, &warned)))
                 ermes__log(ERMES_LOG_WARNING, "cannot check the incidents' deadlines: %s",
                            ermes_strerror(rc));
             else if (warned)
                 ermes__log(ERMES_LOG_NOTICE, "%zu incident deadline warning(s)", warned);
-            if (held && (rc = ermes__incidents_warn_mail_send(store, &no, ermes__time_now_ms(),
+            if (held && (rc = ermes__incidents_warn_mail_send(store, &nn, ermes__time_now_ms(),
                                                               &sent, &failed)))
                 ermes__log(ERMES_LOG_WARNING, "cannot send the deadline warnings: %s",
                            ermes_strerror(rc));
             else if (sent || failed)
                 ermes__log(ERMES_LOG_NOTICE, "deadline warnings mailed: %zu sent, %zu failed", sent,
                            failed);
+            ermes__live_release(now);
         }
         /* Every 5 seconds: scheduled advisories whose time has come are published (validated
          * again; one that no longer validates stays approved and is logged every time). */
         if (ticks % 5 == 2) {
             size_t published = 0;
-            if ((rc = ermes__advisory_publish_due(store, ermes__time_now_ms(), &published)))
+            char home[1024];
+            ermes__csaf_signer_t signer;
+
+            ermes__csaf_signer_from_config(cfg, home, sizeof(home), &signer);
+            if ((rc =
+                     ermes__advisory_publish_due(store, &signer, ermes__time_now_ms(), &published)))
                 ermes__log(ERMES_LOG_WARNING, "cannot publish the scheduled advisories: %s",
                            ermes_strerror(rc));
             else if (published)
@@ -350,8 +381,14 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                 ermes__store_lease_take(store, "advisory-warnings", &held) == 0 && held) {
                 ermes__notify_stats_t ns;
                 size_t warned = 0;
+                /* With the settings in force now (src/core/config_live.h). */
+                const ermes__config_t *now = ermes__live_acquire(cfg);
+                ermes__notify_options_t nn = no;
+                ermes_diag_clear(&d);
+                if (now != cfg && ermes__notify_options_from_config(now, &nn, &d))
+                    nn = no;
                 memset(&ns, 0, sizeof(ns));
-                if ((rc = ermes__notify_advisories(store, &no, &ns, &warned)))
+                if ((rc = ermes__notify_advisories(store, &nn, &ns, &warned)))
                     ermes__log(ERMES_LOG_WARNING, "cannot warn of the published advisories: %s",
                                ermes_strerror(rc));
                 else if (ns.notifications) {
@@ -359,6 +396,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                                ns.notifications, warned);
                     ermes__notifier_kick(notifier);
                 }
+                ermes__live_release(now);
             }
         }
     }
@@ -374,6 +412,9 @@ out:
         ermes__store_lease_drop(store, tail_lease);
     ermes__store_lease_drop(store, "incident-warnings");
     ermes__store_lease_drop(store, "advisory-warnings");
+    ermes__vuln_sync_stop(vuln_sync); /* before the notifier options it borrows go */
+    if (vuln_sync)
+        ermes__store_lease_drop(store, "vuln-sync");
     ermes__federation_stop(federation); /* a round under way gives up; its state is kept */
     ermes__hunter_stop(hunter);         /* a job under way is queued again */
     ermes__collect_stop(collect);       /* transfers under way (the API's too) give up */

@@ -126,11 +126,23 @@ enum MHD_Result ermes__h_advisory_create(ermes__req_t *req)
     char ref[32];
     int rc;
 
+    ermes__viewer_t as = req->viewer;
+    const char *org = ermes__query(req, "org");
+
     if (!ermes__body_json(req, &body, &ret))
         return ret;
     json_decref(body);
+    /* ?org=: the organisation the advisory is for. It owns it, so that the TLP policy gives
+     * an AMBER or RED advisory to that organisation's accounts (and the staff), on the API
+     * and under /.well-known/csaf/; without it the author's organisation (the CERT) owns it. */
+    if (org) {
+        int64_t org_id = 0;
+        if (ermes__store_org_resolve(req->srv->store, &req->viewer, org, &org_id) || !org_id)
+            return ermes__reply_error(req, 422, "invalid", "org", "no such organisation");
+        as.org_id = org_id;
+    }
     ermes_diag_clear(&d);
-    rc = ermes__advisory_create(req->srv->store, req->srv->cfg->advisory_id_scheme, &req->viewer,
+    rc = ermes__advisory_create(req->srv->store, req->srv->cfg->advisory_id_scheme, &as,
                                 req->body.data ? req->body.data : "", req->body.len, &id, &d);
     if (rc)
         return reply_diag(req, rc, &d);
@@ -251,8 +263,14 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
         return ermes__reply_error(req, 400, "bad_request", "summary",
                                   "a summary is limited to 1000 bytes");
     }
-    rc = ermes__advisory_publish(req->srv->store, &req->viewer, ref, publish_at,
-                                 json_string_value(summary), &r, &scheduled, &d);
+    {
+        char home[1024];
+        ermes__csaf_signer_t signer;
+
+        ermes__csaf_signer_from_config(req->srv->cfg, home, sizeof(home), &signer);
+        rc = ermes__advisory_publish(req->srv->store, &req->viewer, &signer, ref, publish_at,
+                                     json_string_value(summary), &r, &scheduled, &d);
+    }
     json_decref(body);
     if (rc == ERMES_EINVAL && r.failed) {
         char *text = ermes_csaf_result_json(&r, NULL);

@@ -39,7 +39,7 @@ enum MHD_Result ermes__h_collector_list(ermes__req_t *req)
         json_object_set_new(
             json_array_get(data, k), "interval",
             json_integer(ermes__collect_interval(&req->srv->cfg->collectors[k],
-                                                 req->srv->cfg->collect_min_interval)));
+                                                 ermes__req_cfg(req)->collect_min_interval)));
     return ermes__reply_json(req, 200, json_pack("{s:o,s:n}", "data", data, "next_cursor"));
 }
 
@@ -69,5 +69,5 @@ enum MHD_Result ermes__h_collector_run(ermes__req_t *req)
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     return ermes__reply_json(
-        req, 200, ermes__collector_to_json(def, &s, req->srv->cfg->collect_min_interval));
+        req, 200, ermes__collector_to_json(def, &s, ermes__req_cfg(req)->collect_min_interval));
 }

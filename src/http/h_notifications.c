@@ -17,7 +17,7 @@ static int options(ermes__req_t *req, ermes__notify_options_t *o, enum MHD_Resul
     ermes_diag_t d;
 
     ermes_diag_clear(&d);
-    if (ermes__notify_options_from_config(req->srv->cfg, o, &d)) {
+    if (ermes__notify_options_from_config(ermes__req_cfg(req), o, &d)) {
         *ret =
             ermes__reply_error(req, 500, "internal", d.field[0] ? d.field : NULL, "%s", d.reason);
         return 0;

@@ -33,7 +33,7 @@ enum MHD_Result ermes__h_notify_keys(ermes__req_t *req)
     int rc;
 
     ermes_diag_clear(&d);
-    if (ermes__notify_options_from_config(req->srv->cfg, &o, &d))
+    if (ermes__notify_options_from_config(ermes__req_cfg(req), &o, &d))
         return ermes__reply_error(req, 500, "internal", d.field[0] ? d.field : NULL, "%s",
                                   d.reason);
     if (!(data = json_array()))

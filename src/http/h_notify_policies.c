@@ -24,10 +24,11 @@ enum MHD_Result ermes__h_notify_policy_list(ermes__req_t *req)
         json_decref(data);
         return ermes__reply_failure(req, rc, NULL);
     }
-    return ermes__reply_json(
-        req, 200,
-        json_pack("{s:o,s:s}", "data", data, "default",
-                  req->srv->cfg->notify_approval ? req->srv->cfg->notify_approval : "auto"));
+    return ermes__reply_json(req, 200,
+                             json_pack("{s:o,s:s}", "data", data, "default",
+                                       ermes__req_cfg(req)->notify_approval
+                                           ? ermes__req_cfg(req)->notify_approval
+                                           : "auto"));
 }
 
 enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req)

@@ -64,7 +64,7 @@ static int cmp_lang(const void *a, const void *b)
 
 enum MHD_Result ermes__h_notify_template_list(ermes__req_t *req)
 {
-    const char *dir = req->srv->cfg->notify_templates;
+    const char *dir = ermes__req_cfg(req)->notify_templates;
     json_t *data = json_array(), *sorted;
     const char *l;
     int rc = 0;
@@ -145,7 +145,8 @@ enum MHD_Result ermes__h_notify_template_get(ermes__req_t *req)
                                   "a language is two or three letters (ISO 639)");
     rc = ermes__store_notify_template_get(req->srv->store, lang, &text, &updated_at);
     if (rc == ERMES_ENOTFOUND)
-        rc = ermes__notify_template_default(req->srv->cfg->notify_templates, lang, &text, &source);
+        rc = ermes__notify_template_default(ermes__req_cfg(req)->notify_templates, lang, &text,
+                                            &source);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", "lang", "no template in \"%s\"", lang);
     if (rc)
@@ -276,8 +277,8 @@ enum MHD_Result ermes__h_notify_template_preview(ermes__req_t *req)
     v.last = 1796601600000 + 5 * 3600 * 1000LL;
     v.types = types;
     v.type_counts = counts;
-    v.mail_from = req->srv->cfg->mail_from;
-    v.signature = req->srv->cfg->notify_signature;
+    v.mail_from = ermes__req_cfg(req)->mail_from;
+    v.signature = ermes__req_cfg(req)->notify_signature;
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body_out, 1024 * 1024);
     rc = ermes__notify_render_text(NULL, lang, text, &v, &subject, &body_out);

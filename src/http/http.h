@@ -58,6 +58,8 @@ typedef struct ermes__req {
     void *deferred;
     void (*deferred_free)(struct ermes__req *req);
     int suspended; /* the handler suspended the connection and will answer later */
+    /* The settings in force for this request (ermes__req_cfg), given back when it ends. */
+    const ermes__config_t *live_cfg;
 } ermes__req_t;
 
 /* What the server shares with the handlers. */
@@ -107,6 +109,9 @@ typedef int (*ermes__upload_fn)(ermes__req_t *req, const char *data, size_t n);
 #define ERMES_ROUTE_RAW 0x8u     /* the handler checks the body's type itself */
 #define ERMES_ROUTE_SENSOR 0x10u /* a sensor may call it too (sensors may call nothing else) */
 #define ERMES_ROUTE_ENROL 0x20u  /* a session that must set up TOTP first may call it */
+/* With ERMES_ROUTE_PUBLIC: credentials, when sent, are checked and make req->viewer (the
+ * CSAF provider serves more to those who say who they are). */
+#define ERMES_ROUTE_OPTAUTH 0x200u
 
 struct ermes__route;
 typedef struct ermes__route {
@@ -161,6 +166,9 @@ void ermes__reply_header(ermes__req_t *req, const char *name, const char *value)
 
 /* Copies path parameter i (a segment of the URL) into buf; returns 0, or ERMES_ETOOBIG. */
 int ermes__param(const ermes__req_t *req, size_t i, char *buf, size_t cap);
+/* The settings in force now (the live ones an administrator changed included), the same for
+ * the whole request (src/core/config_live.h); srv->cfg has those the daemon started with. */
+const ermes__config_t *ermes__req_cfg(ermes__req_t *req);
 /* Path parameter i as a positive decimal id ({id} routes); 0 when it is not one. */
 int64_t ermes__param_id(const ermes__req_t *req, size_t i);
 /* 1 when every {id} of route r's pattern holds a decimal integer that fits int64_t in req's
@@ -308,6 +316,9 @@ enum MHD_Result ermes__h_notification_review(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_create(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_policy_delete(ermes__req_t *req);
+/* Per-constituent notification preferences (h_notify_prefs.c). */
+enum MHD_Result ermes__h_notify_prefs_get(ermes__req_t *req);
+enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req);
 /* The SLA policies and business-hour calendars (h_sla_policies.c, h_calendars.c). */
 enum MHD_Result ermes__h_sla_policy_list(ermes__req_t *req);
 enum MHD_Result ermes__h_sla_policy_put(ermes__req_t *req);
@@ -316,6 +327,8 @@ enum MHD_Result ermes__h_calendar_put(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_keys(ermes__req_t *req);
 enum MHD_Result ermes__h_classifications(ermes__req_t *req);
 enum MHD_Result ermes__h_settings(ermes__req_t *req);
+enum MHD_Result ermes__h_setting_put(ermes__req_t *req);
+enum MHD_Result ermes__h_setting_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_get(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_put(ermes__req_t *req);
@@ -469,6 +482,11 @@ enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_changes(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_file(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_tlp_file(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_service(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_openpgp(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_root(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_dir(ermes__req_t *req);
 enum MHD_Result ermes__h_security_txt(ermes__req_t *req);
 /* The stale-feed rule of /api/v1/stats, on a feed's latest report times (ms, newest first):
  * stale when the newest is older than factor times the median interval between them, and

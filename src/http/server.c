@@ -16,6 +16,7 @@
 #include "access/access.h"
 #include "access/login_guard.h"
 #include "core/alloc.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
@@ -681,6 +682,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * an anonymous client learns nothing of what exists. */
         if (!(route && (route->flags & ERMES_ROUTE_PUBLIC)) && !authenticate(req, &ret))
             return ret;
+        /* A public route that serves more to those who say who they are (the CSAF provider's
+         * TLP directories): credentials, when sent, must be good. */
+        if (route && (route->flags & ERMES_ROUTE_OPTAUTH) &&
+            (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") ||
+             MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, ERMES_SESSION_COOKIE)) &&
+            !authenticate(req, &ret))
+            return ret;
         if (!route && known) {
             ermes__reply_header(req, "Allow", allow);
             return ermes__reply_error(req, 405, "method_not_allowed", NULL,
@@ -792,8 +800,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                    (double)(ermes__time_monotonic_ns() - req->started_ns) / 1e6,
                    req->user.name[0] ? req->user.name : "-");
     ermes__strbuf_cleanup(&req->body);
+    if (req->live_cfg)
+        ermes__live_release(req->live_cfg);
     ermes__free(req);
     *con_cls = NULL;
+}
+
+const ermes__config_t *ermes__req_cfg(ermes__req_t *req)
+{
+    if (!req->live_cfg)
+        req->live_cfg = ermes__live_acquire(req->srv->cfg);
+    return req->live_cfg;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

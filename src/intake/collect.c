@@ -14,16 +14,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config_live.h"
 #include "core/alloc.h"
+#include "core/hmac.h"
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
+#include "intake/listing.h"
 #include "intake/parser.h"
 
 #define MAX_REDIRECTS 5L
 #define MAX_BACKOFF_MS (24LL * 3600 * 1000)
-#define URL_CAP 4096    /* a URL after its dates are filled in */
-#define RECHECK_MS 5000 /* the thread looks at the schedule at least this often */
+#define URL_CAP 4096         /* a URL after its dates are filled in */
+#define RECHECK_MS 5000      /* the thread looks at the schedule at least this often */
+#define LIST_CAP (32u << 20) /* a listing's body, bytes (also capped by max_size) */
+#define LIST_PAGES 100       /* pages of one Azure listing in a run */
+#define ITEM_ATTEMPTS 5      /* fetches of a listed item before it is given up */
 
 struct ermes__collect {
     const ermes__config_t *cfg;
@@ -86,6 +92,26 @@ int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__in
             return ERMES_ECONFIG;
         }
     }
+    for (size_t k = 0; k < cfg->ncollectors; k++) {
+        const ermes__collector_conf_t *def = &cfg->collectors[k];
+        char buf[URL_CAP], *body = NULL;
+        int bad = def->download_url &&
+                  ermes__collect_template(def->download_url, 0, "x", "x", 1, buf, sizeof(buf));
+        bad = bad || ermes__collect_post_body(def->post, def->npost, 0, NULL, NULL, &body);
+        free(body);
+        body = NULL;
+        bad = bad ||
+              ermes__collect_post_body(def->download_post, def->ndownload_post, 0, "x", "x", &body);
+        free(body);
+        if (bad) {
+            ermes_diag_set(d, "post",
+                           "collector \"%s\": download_url, post or download_post has a bad "
+                           "{today:F} / {yesterday:F}, {id} / {file} where no item is, or is "
+                           "not UTF-8",
+                           def->name);
+            return ERMES_ECONFIG;
+        }
+    }
     pthread_once(&curl_once, curl_init);
     if (curl_rc != CURLE_OK)
         return ERMES_EINTERNAL;
@@ -117,6 +143,8 @@ typedef struct transfer {
     ermes__collect_t *c;
     CURL *curl;
     ermes__spool_t *sp;
+    char *mem; /* list mode's listing: the body in memory (any status), NUL-terminated */
+    int to_memory;
     size_t size, cap;
     int too_big, write_failed;
     ermes__gunzip_t *gz; /* content = gzip; NULL: the body as it comes */
@@ -147,6 +175,18 @@ static int keep(void *arg, const void *p, size_t n)
         t->too_big = 1;
         return ERMES_ERANGE;
     }
+    if (t->to_memory) {
+        char *m = ermes__realloc(t->mem, t->size + n + 1);
+        if (!m) {
+            t->write_failed = 1;
+            return ERMES_ENOMEM;
+        }
+        memcpy(m + t->size, p, n);
+        m[t->size + n] = '\0';
+        t->mem = m;
+        t->size += n;
+        return 0;
+    }
     if (ermes__intake_spool_write(t->c->intake, t->sp, p, n, &t->d)) {
         t->write_failed = 1;
         return ERMES_EIO;
@@ -162,9 +202,10 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
     size_t n = size * nmemb;
     long code = 0;
 
-    /* Only a 200's body is kept; an error page is read and dropped. */
+    /* Only a 200's body is kept; an error page is read and dropped (a listing's is kept: it
+     * says why, e.g. {"error": "..."}). */
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200)
+    if (code != 200 && !t->to_memory)
         return n;
     if (t->gz) {
         int rc = ermes__gunzip_feed(t->gz, p, n, keep, t);
@@ -324,6 +365,358 @@ static void set_error(ermes__collector_state_t *s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The options of one transfer of url (t->curl made, t's callbacks): hdrs, a POST of body
+ * (NULL: a GET), the collector's limits. restrict_origin: the request carries credentials
+ * (custom headers, an API key), so no redirect leaves the URL's origin. */
+static void setup(transfer_t *t, const ermes__collector_conf_t *def, const char *url,
+                  struct curl_slist *hdrs, const char *body, int restrict_origin, char *errbuf)
+{
+    /* Custom headers go to the configured URL's scheme, host and port only: header_cb stops a
+     * redirect anywhere else (CURLOPT_UNRESTRICTED_AUTH covers Authorization, not these). */
+    t->origin_url = restrict_origin ? url : NULL;
+    curl_easy_setopt(t->curl, CURLOPT_URL, url);
+    curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    /* content = gzip keeps the bytes as sent: a server that also labels the .gz file
+     * Content-Encoding: gzip would otherwise have it decoded twice. */
+    if (t->gz)
+        curl_easy_setopt(t->curl, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    else
+        curl_easy_setopt(t->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "ermes/" ERMES_VERSION);
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, def->connect_timeout);
+    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, def->timeout);
+    curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(t->curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(t->curl, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->cap);
+    if (body) {
+        /* A POST whose body the signature covers: a redirect would not resend it as signed. */
+        curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    }
+}
+
+/* ---- list mode ---------------------------------------------------------------------------- */
+
+/* One request of list mode: url (a POST of body, signed when the collector says so, or a GET
+ * for body NULL) into t (its memory or its spool, t->gz decoding). 0 for a whole 200 answer;
+ * else -1 with why (cap bytes) and *code the status (0: none came). Never puts the secret,
+ * the signature or the URL's query in why: it is logged and shown. */
+static int list_fetch(ermes__collect_t *c, const ermes__collector_conf_t *def, const char *url,
+                      const char *body, transfer_t *t, long *code, char *why, size_t cap)
+{
+    struct curl_slist *hdrs = NULL, *h;
+    char errbuf[CURL_ERROR_SIZE] = "", line[160], mac[ERMES_HMAC_SHA256_HEX];
+    CURLcode cc;
+    int rc = -1;
+
+    *code = 0;
+    for (size_t k = 0; k < def->nheaders; k++)
+        if ((h = curl_slist_append(hdrs, def->headers[k])))
+            hdrs = h;
+    if (body) {
+        if ((h = curl_slist_append(hdrs, "Content-Type: application/json")))
+            hdrs = h;
+        if (def->sign_header) {
+            /* The signature of the exact bytes sent (ermes__collect_post_body's). */
+            if (ermes__hmac_sha256_hex(def->secret, strlen(def->secret), body, strlen(body), mac)) {
+                snprintf(why, cap, "cannot sign the request");
+                goto out;
+            }
+            snprintf(line, sizeof(line), "%s: %s", def->sign_header, mac);
+            if ((h = curl_slist_append(hdrs, line)))
+                hdrs = h;
+            sodium_memzero(line, sizeof(line));
+        }
+    }
+    if (!(t->curl = curl_easy_init())) {
+        snprintf(why, cap, "out of memory");
+        goto out;
+    }
+    setup(t, def, url, hdrs, body, def->nheaders > 0 || body != NULL, errbuf);
+    cc = curl_easy_perform(t->curl);
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, code);
+    if (cc == CURLE_ABORTED_BY_CALLBACK && stopping(c))
+        snprintf(why, cap, "stopped");
+    else if (t->redirect_refused)
+        snprintf(why, cap,
+                 "redirect to %.100s refused: requests with credentials stay on the "
+                 "configured origin",
+                 t->refused_to);
+    else if (t->gz_failed || (t->gz && cc == CURLE_OK && *code == 200 && ermes__gunzip_end(t->gz)))
+        snprintf(why, cap, "the body is not a whole gzip file");
+    else if (t->too_big || cc == CURLE_FILESIZE_EXCEEDED)
+        snprintf(why, cap, "the body exceeds %zu bytes (max_size or max_report)", t->cap);
+    else if (t->write_failed)
+        snprintf(why, cap, "cannot store the body: %.200s", t->d.reason);
+    else if (cc != CURLE_OK)
+        snprintf(why, cap, "%.250s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    else if (*code != 200)
+        snprintf(why, cap, "HTTP status %ld", *code);
+    else
+        rc = 0;
+out:
+    if (t->curl)
+        curl_easy_cleanup(t->curl);
+    t->curl = NULL;
+    curl_slist_free_all(hdrs);
+    return rc;
+}
+
+static size_t body_cap(ermes__collect_t *c, const ermes__collector_conf_t *def)
+{
+    size_t cap = (size_t)def->max_size;
+
+    return cap > ermes__intake_max_report(c->intake) ? ermes__intake_max_report(c->intake) : cap;
+}
+
+/* Fetches item it of a listing unless fetched before (same id, same version) and makes it a
+ * report of the collector's feed, the item's outcome recorded with it. 1: fetched (a new
+ * report or one received before), 0: nothing to do, -1: failed (the reason recorded with the
+ * item and, for the first failure of the run, in first_err). */
+static int list_item(ermes__collect_t *c, const ermes__collector_conf_t *def,
+                     const ermes__list_item_t *it, const char *container, int64_t now,
+                     ermes__collector_state_t *st, char *first_err, size_t cap)
+{
+    char version[129], status[16], url[URL_CAP], why[300] = "", file[ERMES_LISTING_MAX_FILE + 1];
+    char who[96], *body = NULL;
+    const char *opts[ERMES_COLLECTOR_MAX_OPTIONS + 1];
+    ermes__report_meta_t meta;
+    ermes__viewer_t v;
+    ermes__report_t r;
+    ermes__spool_t *sp;
+    transfer_t t;
+    size_t flen;
+    int64_t attempts = 0;
+    long code = 0;
+    int rc, fresh = 1, result = -1;
+
+    rc = ermes__store_collector_item_get(c->store, def->name, it->id, version, status, &attempts);
+    if (rc == 0 && strcmp(status, "ok") == 0 && strcmp(version, it->version) == 0)
+        return 0;
+    /* An item that failed ITEM_ATTEMPTS times is given up (its reason stays recorded) unless
+     * it changes: one report the API cannot hand out must not keep the collector failing and
+     * backing off from the new ones. */
+    if (rc == 0 && attempts >= ITEM_ATTEMPTS && strcmp(version, it->version) == 0)
+        return 0;
+    memset(&t, 0, sizeof(t));
+    t.c = c;
+    t.cap = body_cap(c, def);
+    crypto_hash_sha256_init(&t.sha);
+    ermes_diag_clear(&t.d);
+    snprintf(file, sizeof(file), "%s", it->file);
+    flen = strlen(file);
+    /* A gzipped file (CTIP's blobs may be) is a report of what it holds, named without .gz. */
+    if (flen > 3 && strcasecmp(file + flen - 3, ".gz") == 0) {
+        file[flen - 3] = '\0';
+        if ((rc = ermes__gunzip_new(&t.gz))) {
+            snprintf(why, sizeof(why), "out of memory");
+            goto failed;
+        }
+    } else if (def->gzip && (rc = ermes__gunzip_new(&t.gz))) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto failed;
+    }
+    if (def->list == ERMES_COLLECT_LIST_AZURE)
+        rc = ermes__collect_azure_url(container, NULL, it->id, url, sizeof(url));
+    else
+        rc = ermes__collect_template(def->download_url, now, it->id, it->file, 1, url, sizeof(url));
+    if (rc) {
+        snprintf(why, sizeof(why), "cannot make its URL (download_url)");
+        goto failed;
+    }
+    if (def->ndownload_post && ermes__collect_post_body(def->download_post, def->ndownload_post,
+                                                        now, it->id, it->file, &body)) {
+        snprintf(why, sizeof(why), "cannot make its request body (download_post)");
+        goto failed;
+    }
+    if ((rc = ermes__intake_spool_begin(c->intake, &t.sp))) {
+        snprintf(why, sizeof(why), "cannot store the body: %s", ermes_strerror(rc));
+        goto failed;
+    }
+    if (list_fetch(c, def, url, body, &t, &code, why, sizeof(why))) {
+        if (stopping(c)) {
+            result = 0; /* shutdown: the item is fetched at the next run */
+            goto out;
+        }
+        goto failed;
+    }
+    for (size_t k = 0; k <= def->noptions; k++)
+        opts[k] = def->options[k];
+    memset(&meta, 0, sizeof(meta));
+    meta.feed = def->feed;
+    meta.file_name = file;
+    meta.options = opts;
+    memset(&v, 0, sizeof(v));
+    v.role = ERMES_ROLE_ADMIN;
+    v.org_id = c->home_org;
+    snprintf(who, sizeof(who), "collector:%s", def->name);
+    v.user_name = who;
+    memset(&r, 0, sizeof(r));
+    sp = t.sp;
+    t.sp = NULL;
+    /* The report and the item's "fetched" commit together: a crash between them cannot make
+     * the item fetched again, nor leave it fetched without its report. */
+    if ((rc = ermes__store_begin(c->store)) == 0) {
+        ermes_diag_clear(&t.d);
+        rc = ermes__intake_spool_finish(c->intake, &v, &meta, sp, &r, &t.d);
+        sp = NULL;
+        if (rc == ERMES_EEXISTS) {
+            fresh = 0;
+            rc = 0;
+        }
+        if (rc == 0)
+            rc = ermes__store_collector_item_put(c->store, def->name, it->id, it->version, "ok",
+                                                 r.id, NULL);
+        if (rc == 0)
+            rc = ermes__store_commit(c->store);
+        else
+            ermes__store_rollback(c->store);
+    }
+    ermes__intake_spool_abort(sp);
+    if (rc) {
+        snprintf(why, sizeof(why), "cannot record the report: %.200s",
+                 t.d.reason[0] ? t.d.reason : ermes_strerror(rc));
+        goto failed;
+    }
+    if (fresh) {
+        st->reports++;
+        ermes__intake_kick(c->intake);
+    }
+    st->last_report_id = r.id;
+    ermes__log(ERMES_LOG_INFO, "collector %s: item %s: %s report %lld (%zu bytes)", def->name,
+               it->id, fresh ? "" : "already received as", (long long)r.id, t.size);
+    result = 1;
+    goto out;
+failed:
+    ermes__store_collector_item_put(c->store, def->name, it->id, it->version, "error", 0, why);
+    if (!first_err[0])
+        snprintf(first_err, cap, "item %.80s: %.200s", it->id, why);
+    ermes__log(ERMES_LOG_WARNING, "collector %s: item %s: %s", def->name, it->id, why);
+out:
+    free(body);
+    ermes__gunzip_free(t.gz);
+    ermes__intake_spool_abort(t.sp);
+    ermes__free(t.mem);
+    return result;
+}
+
+/* A run of a collector in list mode: the listing (every page of an Azure one), then each item
+ * not fetched before; the outcome into st (status ok: something new, unchanged: nothing new,
+ * error: the listing failed or some item did, the others recorded all the same). */
+static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
+                     ermes__collector_state_t *st, int64_t now)
+{
+    char container[URL_CAP], url[URL_CAP], why[300], first_err[300] = "", *marker = NULL;
+    size_t nitems = 0, fetched = 0, failed = 0;
+    int pages = 0, more = 1, listed = 0, broken = 0;
+
+    st->runs++;
+    st->last_run = now;
+    st->http_status = 0;
+    if (ermes__collect_url_expand(def->url, now, container, sizeof(container))) {
+        set_error(st, "the url cannot be expanded");
+        return;
+    }
+    while (more && !stopping(c)) {
+        transfer_t t;
+        ermes__listing_t l;
+        ermes_diag_t d;
+        char *body = NULL;
+        long code = 0;
+        int rc, prc = -1;
+
+        more = 0;
+        memset(&t, 0, sizeof(t));
+        memset(&l, 0, sizeof(l));
+        ermes_diag_clear(&d);
+        ermes_diag_clear(&t.d);
+        t.c = c;
+        t.to_memory = 1;
+        t.cap = (size_t)def->max_size < LIST_CAP ? (size_t)def->max_size : LIST_CAP;
+        if (def->list == ERMES_COLLECT_LIST_AZURE)
+            rc = ermes__collect_azure_url(container, marker, NULL, url, sizeof(url));
+        else
+            rc = snprintf(url, sizeof(url), "%s", container) < 0;
+        if (rc || (def->npost &&
+                   ermes__collect_post_body(def->post, def->npost, now, NULL, NULL, &body))) {
+            set_error(st, "cannot make the listing request (url, post)");
+            broken = 1;
+            break;
+        }
+        rc = list_fetch(c, def, url, body, &t, &code, why, sizeof(why));
+        free(body);
+        st->http_status = code;
+        if (rc == 0 || (code && t.mem)) {
+            if (def->list == ERMES_COLLECT_LIST_AZURE)
+                prc = ermes__listing_azure(t.mem ? t.mem : "", t.size, (size_t)def->max_items, &l,
+                                           &d);
+            else
+                prc = ermes__listing_json(t.mem ? t.mem : "", t.size, def->list_items, def->item_id,
+                                          def->item_file, (size_t)def->max_items, &l, &d);
+        }
+        ermes__free(t.mem);
+        if (rc) {
+            /* The answer of a refused request says why ({"error": ...}, Azure's <Error>). */
+            if (!stopping(c)) {
+                if (code && prc && d.reason[0])
+                    set_error(st, "listing: %.60s: %.180s", why, d.reason);
+                else
+                    set_error(st, "listing: %.240s", why);
+            }
+            ermes__listing_free(&l);
+            broken = 1;
+            break;
+        }
+        if (prc) {
+            set_error(st, "listing: %.240s", d.reason[0] ? d.reason : "unreadable");
+            broken = 1;
+            break;
+        }
+        listed = 1;
+        for (size_t k = 0; k < l.n && !stopping(c); k++) {
+            int got =
+                list_item(c, def, &l.items[k], container, now, st, first_err, sizeof(first_err));
+            nitems++;
+            fetched += got > 0;
+            failed += got < 0;
+        }
+        ermes__free(marker);
+        marker = NULL;
+        if (l.next_marker && ++pages < LIST_PAGES) {
+            marker = l.next_marker;
+            l.next_marker = NULL;
+            more = 1;
+        }
+        ermes__listing_free(&l);
+    }
+    ermes__free(marker);
+    /* A page that failed after others were read: the run is an error (their items are kept);
+     * the items fetched are in st->reports all the same. */
+    if (!listed || broken)
+        return;
+    if (failed) {
+        set_error(st, "%zu of %zu items failed (the others are recorded); first: %.180s", failed,
+                  nitems, first_err);
+    } else {
+        snprintf(st->status, sizeof(st->status), "%s", fetched ? "ok" : "unchanged");
+        st->last_error[0] = '\0';
+    }
+}
+
 /* A run of collector name; scheduled: the collector thread's, which gives way when the run is
  * not due any more (another daemon ran it between our look and our claim). */
 static int run_one(ermes__collect_t *c, const char *name, int scheduled,
@@ -344,7 +737,12 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
     if (!def)
         return ERMES_ENOTFOUND;
     memset(&t, 0, sizeof(t));
-    interval = ermes__collect_interval(def, c->cfg->collect_min_interval);
+    {
+        /* collect_min_interval may change while ermes runs (src/core/config_live.h). */
+        const ermes__config_t *live = ermes__live_acquire(c->cfg);
+        interval = ermes__collect_interval(def, live->collect_min_interval);
+        ermes__live_release(live);
+    }
     if ((rc =
              ermes__store_collector_claim(c->store, name, self, now + ermes__lease_ms(), &claimed)))
         return rc;
@@ -355,6 +753,10 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
     if (scheduled && st.next_run > ermes__time_now_ms()) {
         rc = 0;
         goto out_release;
+    }
+    if (def->list) {
+        run_list(c, def, &st, now);
+        goto finish;
     }
     t.c = c;
     t.cap = (size_t)def->max_size;
@@ -389,36 +791,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
         if ((h = curl_slist_append(hdrs, line)))
             hdrs = h;
     }
-    /* Custom headers go to the configured URL's scheme, host and port only: header_cb stops a
-     * redirect anywhere else (CURLOPT_UNRESTRICTED_AUTH covers Authorization, not these). */
-    t.origin_url = def->nheaders ? url : NULL;
-    curl_easy_setopt(t.curl, CURLOPT_URL, url);
-    curl_easy_setopt(t.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t.curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(t.curl, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-    curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(t.curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    /* content = gzip keeps the bytes as sent: a server that also labels the .gz file
-     * Content-Encoding: gzip would otherwise have it decoded twice. */
-    if (def->gzip)
-        curl_easy_setopt(t.curl, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    else
-        curl_easy_setopt(t.curl, CURLOPT_ACCEPT_ENCODING, "gzip");
-    curl_easy_setopt(t.curl, CURLOPT_USERAGENT, "ermes/" ERMES_VERSION);
-    curl_easy_setopt(t.curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(t.curl, CURLOPT_CONNECTTIMEOUT, def->connect_timeout);
-    curl_easy_setopt(t.curl, CURLOPT_TIMEOUT, def->timeout);
-    curl_easy_setopt(t.curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(t.curl, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(t.curl, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(t.curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(t.curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
-    curl_easy_setopt(t.curl, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(t.curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.cap);
+    setup(&t, def, url, hdrs, NULL, def->nheaders > 0, errbuf);
     cc = curl_easy_perform(t.curl);
     curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &code);
     if (cc == CURLE_ABORTED_BY_CALLBACK && stopping(c)) {
@@ -526,6 +899,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
             }
         }
     }
+finish:
     if (!recorded) {
         if (strcmp(st.status, "error") == 0) {
             st.failures++;

@@ -57,6 +57,21 @@ int64_t ermes__collect_delay_ms(long interval_s, int64_t failures);
  * for another '{' or conversion, ERMES_ERANGE when out (cap bytes) is too small. */
 int ermes__collect_url_expand(const char *tmpl, int64_t now_ms, char *out, size_t cap);
 
+/* List mode (collect_list.c). tmpl with "{id}" and "{file}" replaced by id and file
+ * (percent-encoded when escape is set: a URL) and "{today:F}" / "{yesterday:F}" by the date;
+ * other characters as they are. ERMES_EINVAL for {id} / {file} without a value or a bad date
+ * format, ERMES_ERANGE when out (cap bytes) is too small. */
+int ermes__collect_template(const char *tmpl, int64_t now_ms, const char *id, const char *file,
+                            int escape, char *out, size_t cap);
+/* The JSON object of the "key=value" fields (values through ermes__collect_template), compact,
+ * in the order given, into *out (free with free()). */
+int ermes__collect_post_body(char *const *fields, size_t n, int64_t now_ms, const char *id,
+                             const char *file, char **out);
+/* Azure Blob Storage: for blob NULL the List Blobs URL of container (its URL with the SAS
+ * token as query) from marker (NULL: the first page); else the Get Blob URL of blob. */
+int ermes__collect_azure_url(const char *container, const char *marker, const char *blob, char *out,
+                             size_t cap);
+
 /* A streaming gzip decoder (gunzip.c) for collectors with content = gzip. */
 typedef struct ermes__gunzip ermes__gunzip_t;
 typedef int (*ermes__gunzip_out_cb)(void *ctx, const void *p, size_t n);

@@ -152,6 +152,42 @@ const ermes__preset_t *const ermes__presets[] = {
       .headers = {"Authorization: Bearer {value}"}, .interval = HOUR, .tlp = "AMBER",
       .doc = "https://n6.readthedocs.io/usage/restapi/", .needs = ERMES_PRESET_NEEDS_API_KEY,
       .sample = "local:certpl-n6.json"),
+    /* The reports API: a signed POST of reports/list for yesterday and today, then a signed
+     * POST of reports/download for each report not fetched before; the shadowserver parser
+     * takes the report type from the file name the listing gives. */
+    P(.name = "shadowserver-reports-api", .provider = "The Shadowserver Foundation",
+      .title = "Reports API: the reports about your networks of yesterday and today, each once",
+      .url = "https://transform.shadowserver.org/api2/reports/list", .parser = "shadowserver",
+      .lines = {"list = json", "item_id = id", "item_file = file", "post = apikey={key}",
+                "post = date={yesterday:%Y-%m-%d}:{today:%Y-%m-%d}",
+                "download_url = https://transform.shadowserver.org/api2/reports/download",
+                "download_post = apikey={key}", "download_post = id={id}", "sign_header = HMAC2",
+                "secret = {secret}"},
+      .interval = HOUR, .tlp = "AMBER",
+      .doc = "https://github.com/The-Shadowserver-Foundation/api_utils/wiki/API:-Reports",
+      .needs = ERMES_PRESET_NEEDS_KEY_SECRET,
+      .sample = "conformance/feeds/shadowserver/scan_ftp.csv"),
+    /* CTIP Infected as Microsoft delivers it to a CERT's Azure Blob Storage container: List
+     * Blobs with the container's SAS token, then each new blob (JSON lines; .gz decoded). */
+    P(.name = "microsoft-ctip-azure", .provider = "Microsoft (Digital Crimes Unit)",
+      .title = "CTIP Infected: infected hosts in your networks, from your Azure container",
+      .url = "{value}", .parser = "microsoft-ctip", .lines = {"list = azure-blob"},
+      .interval = HOUR, .tlp = "AMBER",
+      .doc = "https://learn.microsoft.com/en-us/rest/api/storageservices/list-blobs",
+      .needs = ERMES_PRESET_NEEDS_CONTAINER_URL,
+      .sample = "conformance/feeds/intelmq/microsoft/ctip_azure.txt"),
+    /* The same feed through the Interflow API: the list of files, then each new file by its
+     * name, the subscription key in a header (as IntelMQ's microsoft interflow collector). */
+    P(.name = "microsoft-ctip-interflow", .provider = "Microsoft (Digital Crimes Unit)",
+      .title = "CTIP Infected through the Interflow API (files listed, then each new one)",
+      .url = "https://api.interflow.azure.com/fileshare/api/files", .parser = "microsoft-ctip",
+      .headers = {"Ocp-Apim-Subscription-Key: {value}"},
+      .lines = {"list = json", "item_id = Name",
+                "download_url = https://api.interflow.azure.com/fileshare/api/file?fileName={id}"},
+      .interval = HOUR, .tlp = "AMBER",
+      .doc = "https://docs.intelmq.org/latest/user/bots/#microsoft-interflow",
+      .needs = ERMES_PRESET_NEEDS_API_KEY,
+      .sample = "conformance/feeds/intelmq/microsoft/ctip.txt"),
     NULL,
 };
 
@@ -172,6 +208,10 @@ const char *ermes__preset_needs_name(ermes__preset_needs_t n)
         return "credentials";
     case ERMES_PRESET_NEEDS_ASN:
         return "asn";
+    case ERMES_PRESET_NEEDS_KEY_SECRET:
+        return "api_key_secret";
+    case ERMES_PRESET_NEEDS_CONTAINER_URL:
+        return "container_url";
     default:
         return "nothing";
     }
@@ -183,7 +223,30 @@ static int value_ok(const ermes__preset_t *p, const char *value, ermes_diag_t *d
 {
     size_t n = strlen(value);
 
-    if (n == 0 || n > 256) {
+    if (p->needs == ERMES_PRESET_NEEDS_CONTAINER_URL) {
+        /* A URL as Azure gives it (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=
+         * ...%2B...): its query is kept as it is, so nothing that would end the config line or
+         * start a template. */
+        if (n > 2048 || (strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) ||
+            strpbrk(value, " \t\r\n\"'{}\\#<>") || strchr(value, '\x7f')) {
+            ermes_diag_set(d, "value",
+                           "preset %s needs its container's URL (https://ACCOUNT.blob.core."
+                           "windows.net/CONTAINER?SAS-TOKEN, no white space, quotes, braces)",
+                           p->name);
+            return 0;
+        }
+        for (size_t k = 0; k < n; k++)
+            if ((unsigned char)value[k] < 0x20 || (unsigned char)value[k] >= 0x80) {
+                ermes_diag_set(d, "value",
+                               "container_url of preset %s: character %zu is not "
+                               "allowed",
+                               p->name, k + 1);
+                return 0;
+            }
+        return 1;
+    }
+
+    if (n == 0 || n > 512) {
         ermes_diag_set(d, "value", "preset %s needs its %s (1 to 256 characters)", p->name,
                        ermes__preset_needs_name(p->needs));
         return 0;
@@ -193,7 +256,8 @@ static int value_ok(const ermes__preset_t *p, const char *value, ermes_diag_t *d
         int ok = (c >= '0' && c <= '9');
         if (p->needs != ERMES_PRESET_NEEDS_ASN)
             ok = ok || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || strchr("-._~", c) ||
-                 (c == ':' && p->needs == ERMES_PRESET_NEEDS_CREDENTIALS);
+                 (c == ':' && (p->needs == ERMES_PRESET_NEEDS_CREDENTIALS ||
+                               p->needs == ERMES_PRESET_NEEDS_KEY_SECRET));
         if (!ok) {
             ermes_diag_set(d, "value", "%s of preset %s: character %zu is not allowed (%s)",
                            ermes__preset_needs_name(p->needs), p->name, k + 1,
@@ -207,22 +271,57 @@ static int value_ok(const ermes__preset_t *p, const char *value, ermes_diag_t *d
         ermes_diag_set(d, "value", "preset %s needs user:password", p->name);
         return 0;
     }
+    if (p->needs == ERMES_PRESET_NEEDS_KEY_SECRET &&
+        (!strchr(value, ':') || value[0] == ':' || strchr(value, ':')[1] == '\0' ||
+         strchr(strchr(value, ':') + 1, ':'))) {
+        ermes_diag_set(d, "value", "preset %s needs API_KEY:SECRET", p->name);
+        return 0;
+    }
     return 1;
 }
 
-/* text with "{value}" replaced by value, appended to out. */
+/* text with "{value}" replaced by value, "{key}" by what value has before its ':' and
+ * "{secret}" by what it has after, appended to out after prefix. */
 static int append(char *out, size_t cap, const char *prefix, const char *text, const char *value)
 {
     size_t len = strlen(out);
-    const char *at = strstr(text, "{value}");
-    int w;
+    const char *colon = value ? strchr(value, ':') : NULL;
+    int w = snprintf(out + len, cap - len, "%s", prefix);
 
-    if (at)
-        w = snprintf(out + len, cap - len, "%s%.*s%s%s\n", prefix, (int)(at - text), text,
-                     value ? value : "", at + 7);
-    else
-        w = snprintf(out + len, cap - len, "%s%s\n", prefix, text);
-    return w < 0 || (size_t)w >= cap - len ? ERMES_ERANGE : 0;
+    if (w < 0 || (size_t)w >= cap - len)
+        return ERMES_ERANGE;
+    len += (size_t)w;
+    for (const char *p = text; *p;) {
+        const char *v = NULL;
+        size_t vn = 0, skip = 1;
+        if (strncmp(p, "{value}", 7) == 0) {
+            v = value ? value : "";
+            vn = strlen(v);
+            skip = 7;
+        } else if (strncmp(p, "{key}", 5) == 0 && colon) {
+            v = value;
+            vn = (size_t)(colon - value);
+            skip = 5;
+        } else if (strncmp(p, "{secret}", 8) == 0 && colon) {
+            v = colon + 1;
+            vn = strlen(v);
+            skip = 8;
+        } else {
+            v = p;
+            vn = 1;
+        }
+        if (vn + 1 >= cap - len)
+            return ERMES_ERANGE;
+        memcpy(out + len, v, vn);
+        len += vn;
+        out[len] = '\0';
+        p += skip;
+    }
+    if (len + 2 > cap)
+        return ERMES_ERANGE;
+    out[len++] = '\n';
+    out[len] = '\0';
+    return 0;
 }
 
 int ermes__preset_section(const ermes__preset_t *p, const char *name, const char *value, char *out,
@@ -265,6 +364,9 @@ int ermes__preset_section(const ermes__preset_t *p, const char *name, const char
     for (size_t k = 0; k < ERMES_PRESET_MAX_LIST && p->options[k]; k++)
         if ((rc = append(out, cap, "option = ", p->options[k], value)))
             return rc;
+    for (size_t k = 0; k < ERMES_PRESET_MAX_LIST && p->lines[k]; k++)
+        if ((rc = append(out, cap, "", p->lines[k], value)))
+            return rc;
     return 0;
 }
 
@@ -289,5 +391,11 @@ json_t *ermes__preset_to_json(const ermes__preset_t *p)
     json_object_set_new(j, "options", opts);
     json_object_set_new(j, "headers", hdrs);
     json_object_set_new(j, "content", json_string(p->content ? p->content : "raw"));
+    {
+        json_t *lines = json_array();
+        for (size_t k = 0; lines && k < ERMES_PRESET_MAX_LIST && p->lines[k]; k++)
+            json_array_append_new(lines, json_string(p->lines[k]));
+        json_object_set_new(j, "settings", lines ? lines : json_array());
+    }
     return j;
 }

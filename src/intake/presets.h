@@ -17,6 +17,10 @@ typedef enum {
     ERMES_PRESET_NEEDS_API_KEY,     /* the provider's API key */
     ERMES_PRESET_NEEDS_CREDENTIALS, /* "user:password" of the provider's account (HTTP basic) */
     ERMES_PRESET_NEEDS_ASN,         /* an AS number, digits only */
+    /* "KEY:SECRET": an API key ({key}) and the secret that signs requests ({secret}) */
+    ERMES_PRESET_NEEDS_KEY_SECRET,
+    /* an Azure Blob Storage container's URL with its SAS token as query ({value}) */
+    ERMES_PRESET_NEEDS_CONTAINER_URL,
 } ermes__preset_needs_t;
 
 #define ERMES_PRESET_MAX_LIST 12
@@ -34,6 +38,9 @@ typedef struct ermes__preset {
     const char *doc;                            /* the provider's documentation */
     ermes__preset_needs_t needs;
     const char *content; /* "gzip": the file is gzipped (content = gzip); NULL: raw */
+    /* More "key = value" lines of the section (list mode, signing: collect_list.c), may hold
+     * "{value}", "{key}", "{secret}"; NULL-terminated. */
+    const char *lines[ERMES_PRESET_MAX_LIST];
     /* The sample its parser is tested on (tests/unit/test_presets.c): under ../shared or
      * "local:" under tests/data/presets. */
     const char *sample;
@@ -43,7 +50,7 @@ typedef struct ermes__preset {
 extern const ermes__preset_t *const ermes__presets[];
 
 const ermes__preset_t *ermes__preset_find(const char *name);
-/* "nothing", "api_key", "credentials", "asn". */
+/* "nothing", "api_key", "credentials", "asn", "api_key_secret", "container_url". */
 const char *ermes__preset_needs_name(ermes__preset_needs_t n);
 
 /* The [collector "name"] section for preset p with value (what p needs; NULL when it needs

@@ -67,6 +67,10 @@ typedef struct ermes__notification {
     char approval[12];         /* ERMES_APPROVAL_* */
     char approval_reason[256]; /* why it waits, or who decided; "" when none */
     int owned; /* 1: the strings above belong to this struct (ermes__notification_cleanup) */
+    /* Not stored: the attachment's format when the message is built (0 CSV, 1 JSON, 2 X-ARF:
+     * ermes__notify_attachment_t, set by src/notify/attach.c from the constituent's
+     * preferences). */
+    int attachment;
 } ermes__notification_t;
 
 typedef struct ermes__notification_filter {

@@ -219,7 +219,7 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *refer
         rc = ermes__strbuf_addf(body,
                                 "\nThe advisory is TLP:%s and not shared with your organisation;\n"
                                 "ask us for its details, quoting the reference below.\n",
-                                ermes_tlp_name(a->tlp));
+                                ermes_tlp_name(a->published_tlp));
     if (!rc)
         rc = ermes__strbuf_addf(body, "\nYour assets concerned:\n");
     for (size_t k = 0; !rc && k < n; k++) {
@@ -273,7 +273,8 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
     json_t *rcpts = NULL;
     char *rcpt_text = NULL, lang[16];
     int64_t now = ermes__time_now_ms(), org_id = h[0].org_id;
-    ermes_tlp_t tlp = r->adv->tlp > ERMES_TLP_AMBER ? r->adv->tlp : ERMES_TLP_AMBER;
+    ermes_tlp_t tlp =
+        r->adv->published_tlp > ERMES_TLP_AMBER ? r->adv->published_tlp : ERMES_TLP_AMBER;
     int rc, detailed;
 
     memset(&note, 0, sizeof(note));
@@ -305,7 +306,8 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
     viewer.role = ERMES_ROLE_CONSTITUENT;
     viewer.org_id = org_id;
     viewer.remote = "notify";
-    detailed = ermes__tlp_policy_allows(&viewer, ERMES_TLP_RED, r->adv->tlp, r->adv->owner_org_id);
+    detailed = ermes__tlp_policy_allows(&viewer, ERMES_TLP_RED, r->adv->published_tlp,
+                                        r->adv->owner_org_id);
     if ((rc = ermes__store_begin(r->st)))
         goto done;
     {

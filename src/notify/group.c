@@ -101,6 +101,23 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
     return 0;
 }
 
+int ermes__notify_check_setting(const ermes__config_t *now, const char *name, const char *value,
+                                ermes_diag_t *d)
+{
+    ermes__config_t c;
+    ermes__notify_options_t o;
+    int rc;
+
+    if ((rc = ermes__config_check(name, value, d)))
+        return rc;
+    if ((rc = ermes__config_copy(&c, now)))
+        return rc;
+    if (!(rc = ermes__config_set(&c, name, value, d)))
+        rc = ermes__notify_options_from_config(&c, &o, d);
+    ermes__config_copy_free(&c);
+    return rc;
+}
+
 unsigned ermes__notify_kind_of_type(const char *type)
 {
     const char *taxonomy = ermes_taxonomy_of_type(type);
@@ -194,6 +211,12 @@ typedef struct collect {
     char *feeds[MAX_FEEDS + 1]; /* for the notification policies */
     size_t nfeeds;
     unsigned kinds; /* ERMES_NOTIFY_KIND_* of the events */
+    /* Per-constituent preferences (prefs.c): the events it does not want go to skip, to be
+     * marked notified without a notification; read counts every row read, wanted or not. */
+    const ermes__notify_prefs_t *prefs;
+    int64_t *skip;
+    size_t nskip, skipcap;
+    size_t read;
 } collect_t;
 
 static void collect_reset(collect_t *c)
@@ -209,6 +232,8 @@ static void collect_reset(collect_t *c)
     c->nfeeds = 0;
     c->kinds = 0;
     c->n = 0;
+    c->nskip = 0;
+    c->read = 0;
     c->first = c->last = 0;
     c->tlp = ERMES_TLP_CLEAR;
 }
@@ -220,6 +245,19 @@ static int collect_cb(void *ctx, const ermes__event_row_t *e)
     int64_t when = e->time_source ? e->time_source : e->created_at;
     size_t k;
 
+    c->read++;
+    if (c->prefs && !ermes__notify_prefs_wants(c->prefs, e->feed, e->type)) {
+        if (c->nskip == c->skipcap) {
+            size_t cap = c->skipcap ? c->skipcap * 2 : 64;
+            int64_t *p = ermes__reallocarray(c->skip, cap, sizeof(*p));
+            if (!p)
+                return ERMES_ENOMEM;
+            c->skip = p;
+            c->skipcap = cap;
+        }
+        c->skip[c->nskip++] = e->id;
+        return 0;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         int64_t *p = ermes__reallocarray(c->ids, cap, sizeof(*p));
@@ -322,12 +360,19 @@ static int language_groups(ermes__store_t *st, const ermes__notify_options_t *o,
     return 0;
 }
 
+/* A digest (prefs.c): its frequency (1 daily, 2 weekly) and the period it covers. */
+typedef struct digest_info {
+    int frequency;
+    int64_t start, end;
+} digest_info_t;
+
 /* Makes the notifications of one language group about the collected events, inside the
- * caller's transaction. */
+ * caller's transaction; dig (NULL when not a digest) says which digest. */
 static int make_notification(ermes__store_t *st, const ermes__notify_options_t *o,
                              const ermes__notify_group_t *g, const ermes__org_t *org,
                              const lang_group_t *lg, const collect_t *c, int64_t home,
-                             const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
+                             const ermes__notify_policies_t *pol, const digest_info_t *dig,
+                             ermes__notify_stats_t *stats)
 {
     ermes__notification_t n;
     ermes__notify_vars_t v;
@@ -339,7 +384,11 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
         return ERMES_ENOMEM;
     memset(&n, 0, sizeof(n));
     n.org_id = g->org_id;
-    snprintf(n.group_key, sizeof(n.group_key), "%s:%s", o->by_type ? "type" : "feed", g->key);
+    if (dig)
+        snprintf(n.group_key, sizeof(n.group_key), "digest:%s",
+                 dig->frequency == 2 ? "weekly" : "daily");
+    else
+        snprintf(n.group_key, sizeof(n.group_key), "%s:%s", o->by_type ? "type" : "feed", g->key);
     memcpy(n.language, lg->lang, sizeof(n.language));
     n.language[sizeof(n.language) - 1] = '\0';
     n.recipients = rcpt;
@@ -385,6 +434,17 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     v.type_counts = c->counts;
     v.mail_from = o->mail_from;
     v.signature = o->signature;
+    if (dig) {
+        v.digest = dig->frequency;
+        v.period_start = dig->start;
+        v.period_end = dig->end;
+    }
+    {
+        /* The attachment's name in the text follows the constituent's format (attach.c). */
+        static const char *const ext[] = {"csv", "json", "xarf.json"};
+        v.attachment_ext =
+            c->prefs && (unsigned)c->prefs->attachment < 3 ? ext[c->prefs->attachment] : "csv";
+    }
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
     /* A template stored from the API wins over the file and the built-in one. */
@@ -415,7 +475,8 @@ static void free_groups(lang_group_t *groups, size_t *ngroups)
 
 static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
                       const ermes__notify_group_t *g, int64_t home,
-                      const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
+                      const ermes__notify_policies_t *pol, const ermes__notify_prefs_t *prefs,
+                      ermes__notify_stats_t *stats)
 {
     lang_group_t groups[MAX_LANGUAGES];
     size_t ngroups = 0;
@@ -424,6 +485,7 @@ static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
     int rc;
 
     memset(&c, 0, sizeof(c));
+    c.prefs = prefs;
     memset(groups, 0, sizeof(groups));
     if ((rc = ermes__store_org_get(st, NULL, g->org_id, &org)))
         return rc == ERMES_ENOTFOUND ? 0 : rc;
@@ -441,12 +503,15 @@ static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
         if (!rc && c.n)
             rc = language_groups(st, o, org, c.kinds, groups, &ngroups);
         for (size_t k = 0; !rc && c.n && k < ngroups; k++)
-            rc = make_notification(st, o, g, org, &groups[k], &c, home, pol, stats);
+            rc = make_notification(st, o, g, org, &groups[k], &c, home, pol, NULL, stats);
         /* Nobody for these events (the contacts changed since they were listed): they wait. */
         if (!rc && c.n && ngroups)
             rc = ermes__store_notify_mark_events(st, c.ids, c.n);
+        /* The events the constituent does not want are done with, without a message. */
+        if (!rc && c.nskip)
+            rc = ermes__store_notify_mark_events(st, c.skip, c.nskip);
         /* The org's cursor moves past them in the same commit. */
-        if (!rc && c.n && ngroups) {
+        if (!rc && ((c.n && ngroups) || c.nskip)) {
             long moved;
             rc = ermes__store_notify_advance(st, g->org_id, &moved);
         }
@@ -456,16 +521,17 @@ static int make_group(ermes__store_t *st, const ermes__notify_options_t *o,
             ermes__store_rollback(st);
             break;
         }
-        if (c.n == 0 || ngroups == 0)
-            break;
-        stats->groups++;
-        stats->notifications += (long)ngroups;
-        stats->events += (long)c.n;
-        if (c.n < ERMES_NOTIFY_MAX_EVENTS)
+        if (c.n && ngroups) {
+            stats->groups++;
+            stats->notifications += (long)ngroups;
+            stats->events += (long)c.n;
+        }
+        if ((c.n && !ngroups) || c.read < ERMES_NOTIFY_MAX_EVENTS)
             break;
     }
     collect_reset(&c);
     ermes__free(c.ids);
+    ermes__free(c.skip);
     free_groups(groups, &ngroups);
     ermes__org_free(org);
     return rc;
@@ -497,10 +563,177 @@ static int list_cb(void *ctx, const ermes__notify_group_t *g)
     return 0;
 }
 
+/* ---- digests (per-constituent preferences, prefs.c) ------------------------------------- */
+
+typedef struct prefs_list {
+    ermes__notify_prefs_t *items;
+    size_t n, cap;
+} prefs_list_t;
+
+static int prefs_cb(void *ctx, const ermes__notify_prefs_t *p)
+{
+    prefs_list_t *l = ctx;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        ermes__notify_prefs_t *q = ermes__reallocarray(l->items, cap, sizeof(*q));
+        if (!q)
+            return ERMES_ENOMEM;
+        l->items = q;
+        l->cap = cap;
+    }
+    l->items[l->n++] = *p;
+    return 0;
+}
+
+/* The preferences of org_id, NULL for the defaults (the list is in ascending org id). */
+static const ermes__notify_prefs_t *prefs_of(const prefs_list_t *l, int64_t org_id)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->items[mid].org_id == org_id)
+            return &l->items[mid];
+        if (l->items[mid].org_id < org_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Makes the digest of constituent p->org_id due at `due`: every event waiting, of every group
+ * in all (the groups of every org, any age), as one notification per language group; the
+ * digest clock moves to due in the commit of the last part. */
+static int make_digest(ermes__store_t *st, const ermes__notify_options_t *o,
+                       const ermes__notify_prefs_t *p, int64_t due, int64_t now,
+                       const group_list_t *all, int64_t home, const ermes__notify_policies_t *pol,
+                       ermes__notify_stats_t *stats)
+{
+    lang_group_t groups[MAX_LANGUAGES];
+    size_t ngroups = 0;
+    ermes__org_t *org = NULL;
+    ermes__notify_group_t dg;
+    ermes__strbuf_t keys;
+    digest_info_t dig;
+    collect_t c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.prefs = p;
+    memset(groups, 0, sizeof(groups));
+    if ((rc = ermes__store_org_get(st, NULL, p->org_id, &org)))
+        return rc == ERMES_ENOTFOUND ? 0 : rc;
+    dig.frequency = p->frequency == ERMES_NOTIFY_WEEKLY ? 2 : 1;
+    dig.start = p->digest_through;
+    dig.end = now;
+    ermes__strbuf_init(&keys, 4096);
+    for (;;) {
+        collect_reset(&c);
+        free_groups(groups, &ngroups);
+        ermes__strbuf_reset(&keys);
+        if ((rc = ermes__store_begin(st)))
+            break;
+        /* Every group of the org, into one collection, read inside the write transaction. */
+        for (size_t k = 0; !rc && k < all->n && c.read < ERMES_NOTIFY_MAX_EVENTS; k++) {
+            size_t before = c.n;
+            if (all->items[k].org_id != p->org_id)
+                continue;
+            rc = ermes__store_notify_group_events(st, &all->items[k], o->by_type,
+                                                  (long)(ERMES_NOTIFY_MAX_EVENTS - c.read),
+                                                  collect_cb, &c);
+            /* The groups it carries, named in the text (${group}, ${about}). */
+            if (!rc && c.n > before && keys.len < 200)
+                rc = ermes__strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", all->items[k].key);
+        }
+        if (!rc && c.n)
+            rc = language_groups(st, o, org, c.kinds, groups, &ngroups);
+        memset(&dg, 0, sizeof(dg));
+        dg.org_id = p->org_id;
+        dg.key = keys.data ? keys.data : "";
+        for (size_t k = 0; !rc && c.n && k < ngroups; k++)
+            rc = make_notification(st, o, &dg, org, &groups[k], &c, home, pol, &dig, stats);
+        if (!rc && c.n && ngroups)
+            rc = ermes__store_notify_mark_events(st, c.ids, c.n);
+        if (!rc && c.nskip)
+            rc = ermes__store_notify_mark_events(st, c.skip, c.nskip);
+        if (!rc && ((c.n && ngroups) || c.nskip)) {
+            long moved;
+            rc = ermes__store_notify_advance(st, p->org_id, &moved);
+        }
+        /* The last part moves the clock: a process killed before this commit makes the whole
+         * rest of the digest again, one killed after has nothing left to make. */
+        if (!rc && c.read < ERMES_NOTIFY_MAX_EVENTS)
+            rc = ermes__store_notify_prefs_digested(st, p->org_id, due);
+        if (!rc)
+            rc = ermes__store_commit(st);
+        if (rc) {
+            ermes__store_rollback(st);
+            break;
+        }
+        if (c.n && ngroups) {
+            stats->groups++;
+            stats->notifications += (long)ngroups;
+            stats->events += (long)c.n;
+            ermes__log(ERMES_LOG_INFO, "notify: %s digest of %s: %zu events",
+                       dig.frequency == 2 ? "weekly" : "daily", org->short_name, c.n);
+        }
+        if (c.read < ERMES_NOTIFY_MAX_EVENTS)
+            break;
+    }
+    collect_reset(&c);
+    ermes__free(c.ids);
+    ermes__free(c.skip);
+    free_groups(groups, &ngroups);
+    ermes__strbuf_cleanup(&keys);
+    ermes__org_free(org);
+    return rc;
+}
+
+/* The digests due at now, made by the one daemon that holds the lease "notify-digest". */
+static int make_digests(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
+                        const prefs_list_t *prefs, int64_t home,
+                        const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
+{
+    group_list_t all = {NULL, 0, 0};
+    int64_t due;
+    int rc = 0, held = 0, any = 0, first = 0;
+
+    for (size_t k = 0; k < prefs->n && !any; k++)
+        any = ermes__notify_digest_due(&prefs->items[k], now, &due);
+    if (!any)
+        return 0;
+    if ((rc = ermes__store_lease_take(st, "notify-digest", &held)) || !held)
+        return rc;
+    /* Every group of any age: a digest carries everything waiting. */
+    rc = ermes__store_notify_groups(st, o->by_type, INT64_MAX, list_cb, &all);
+    for (size_t k = 0; !rc && k < prefs->n; k++) {
+        int r;
+        if (!ermes__notify_digest_due(&prefs->items[k], now, &due))
+            continue;
+        r = make_digest(st, o, &prefs->items[k], due, now, &all, home, pol, stats);
+        if (r == ERMES_ECONFLICT || r == ERMES_EBUSY) {
+            ermes__log(ERMES_LOG_INFO, "notify: digest of organisation %lld made elsewhere",
+                       (long long)prefs->items[k].org_id);
+        } else if (r) {
+            ermes__log(ERMES_LOG_WARNING, "notify: digest of organisation %lld: %s",
+                       (long long)prefs->items[k].org_id, ermes_strerror(r));
+            if (!first)
+                first = r;
+        }
+    }
+    for (size_t k = 0; k < all.n; k++)
+        ermes__free((void *)all.items[k].key);
+    ermes__free(all.items);
+    return rc ? rc : first;
+}
+
 int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, int64_t now,
                         int ignore_window, ermes__notify_stats_t *stats)
 {
     group_list_t l = {NULL, 0, 0};
+    prefs_list_t prefs = {NULL, 0, 0};
     ermes__notify_policies_t pol;
     int64_t cutoff = ignore_window ? INT64_MAX : now - o->window_ms, home = 0;
     int rc, first = 0;
@@ -509,10 +742,25 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
     /* The policies once a round: a change applies to the notifications made after it. */
     if ((rc = ermes__notify_policies_load(st, &pol)))
         return rc;
+    /* The constituents' preferences once a round too (prefs.c). */
+    if ((rc = ermes__store_notify_prefs_each(st, prefs_cb, &prefs))) {
+        ermes__notify_policies_cleanup(&pol);
+        return rc;
+    }
+    /* A digest's hour is in its organisation's time (its calendar's offset). */
+    for (size_t k = 0; !rc && k < prefs.n; k++)
+        if (prefs.items[k].frequency != ERMES_NOTIFY_IMMEDIATE)
+            rc = ermes__store_notify_prefs_offset(st, &prefs.items[k]);
     /* The list is read whole first: each group is then made in its own transaction. */
-    rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
+    if (!rc)
+        rc = ermes__store_notify_groups(st, o->by_type, cutoff, list_cb, &l);
     for (size_t k = 0; !rc && k < l.n; k++) {
-        int r = make_group(st, o, &l.items[k], home, &pol, stats);
+        const ermes__notify_prefs_t *p = prefs_of(&prefs, l.items[k].org_id);
+        int r;
+        /* A constituent that asked for a digest gets its events when the digest is due. */
+        if (p && p->frequency != ERMES_NOTIFY_IMMEDIATE)
+            continue;
+        r = make_group(st, o, &l.items[k], home, &pol, p, stats);
         if (r == ERMES_ECONFLICT || r == ERMES_EBUSY) {
             /* Another process made this group's notification at the same time: it is
              * done, by them. */
@@ -528,6 +776,12 @@ int ermes__notify_group(ermes__store_t *st, const ermes__notify_options_t *o, in
     for (size_t k = 0; k < l.n; k++)
         ermes__free((void *)l.items[k].key);
     ermes__free(l.items);
+    if (!rc) {
+        int r = make_digests(st, o, now, &prefs, home, &pol, stats);
+        if (r && !first)
+            first = r;
+    }
+    ermes__free(prefs.items);
     /* Sightings of the constituents' systems notify too (sightings.c). */
     if (!rc) {
         int r = ermes__notify_group_sightings(st, o, now, ignore_window, &pol, home, stats);

@@ -53,7 +53,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Dear ${org_name} team,\n"
      "\n"
-     "between ${first} and ${last} (UTC) our sources reported ${n_events}\n"
+     "${digest}between ${first} and ${last} (UTC) our sources reported ${n_events}\n"
      "${about} concerning systems on your networks. The attached file\n"
      "${attachment} lists them, one per line.\n"
      "\n"
@@ -86,7 +86,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Madame, Monsieur, chère équipe de ${org_name},\n"
      "\n"
-     "entre le ${first} et le ${last} (UTC), nos sources ont signalé\n"
+     "${digest}entre le ${first} et le ${last} (UTC), nos sources ont signalé\n"
      "${n_events} ${about} concernant des systèmes de vos réseaux.\n"
      "Le fichier joint ${attachment} les énumère, un par ligne.\n"
      "\n"
@@ -117,7 +117,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Sehr geehrtes Team von ${org_name},\n"
      "\n"
-     "zwischen ${first} und ${last} (UTC) meldeten unsere Quellen\n"
+     "${digest}zwischen ${first} und ${last} (UTC) meldeten unsere Quellen\n"
      "${n_events} ${about} zu Systemen in Ihren Netzen. Die angehängte\n"
      "Datei ${attachment} führt sie auf, eines pro Zeile.\n"
      "\n"
@@ -147,7 +147,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Geacht team van ${org_name},\n"
      "\n"
-     "Tussen ${first} en ${last} (UTC) meldden onze bronnen ${n_events}\n"
+     "${digest}Tussen ${first} en ${last} (UTC) meldden onze bronnen ${n_events}\n"
      "${about} over systemen in uw netwerken. Het bijgevoegde bestand\n"
      "${attachment} somt ze op, één per regel.\n"
      "\n"
@@ -180,7 +180,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Gentile team di ${org_name},\n"
      "\n"
-     "tra il ${first} e il ${last} (UTC) le nostre fonti hanno segnalato\n"
+     "${digest}tra il ${first} e il ${last} (UTC) le nostre fonti hanno segnalato\n"
      "${n_events} ${about} su sistemi delle vostre reti. Il file allegato\n"
      "${attachment} li elenca, uno per riga.\n"
      "\n"
@@ -212,7 +212,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Estimado equipo de ${org_name}:\n"
      "\n"
-     "Entre el ${first} y el ${last} (UTC) nuestras fuentes notificaron\n"
+     "${digest}Entre el ${first} y el ${last} (UTC) nuestras fuentes notificaron\n"
      "${n_events} ${about} sobre sistemas de sus redes. El archivo adjunto\n"
      "${attachment} los enumera, uno por línea.\n"
      "\n"
@@ -243,7 +243,7 @@ static const builtin_t builtins[] = {
      "\n"
      "Szanowny Zespole ${org_name},\n"
      "\n"
-     "między ${first} a ${last} (UTC) nasze źródła zgłosiły ${n_events}\n"
+     "${digest}między ${first} a ${last} (UTC) nasze źródła zgłosiły ${n_events}\n"
      "${about} w związku z systemami w Państwa sieciach. Załączony plik\n"
      "${attachment} zawiera ich listę, po jednym w wierszu.\n"
      "\n"
@@ -264,6 +264,28 @@ static const builtin_t builtins[] = {
 /* The languages of builtins[], in its order: the index into the word tables below. */
 #define NLANGS 7
 _Static_assert(NBUILTINS == NLANGS, "a built-in language needs its words in every table");
+
+/* The sentence a digest opens with (per-constituent preferences, src/notify/prefs.c), daily
+ * then weekly, in the order of builtins[]; {start} and {end} are the period (UTC). */
+static const char *const digest_words[NLANGS][2] = {
+    {"This is your daily digest of what we learnt from {start} to {end} (UTC).",
+     "This is your weekly digest of what we learnt from {start} to {end} (UTC)."},
+    {"Voici votre synthèse quotidienne de ce que nous avons appris du {start} au {end} (UTC).",
+     "Voici votre synthèse hebdomadaire de ce que nous avons appris du {start} au {end} (UTC)."},
+    {"Dies ist Ihre tägliche Zusammenfassung dessen, was wir vom {start} bis zum {end} (UTC)"
+     " erfahren haben.",
+     "Dies ist Ihre wöchentliche Zusammenfassung dessen, was wir vom {start} bis zum {end} (UTC)"
+     " erfahren haben."},
+    {"Dit is uw dagelijkse samenvatting van wat wij van {start} tot {end} (UTC) vernamen.",
+     "Dit is uw wekelijkse samenvatting van wat wij van {start} tot {end} (UTC) vernamen."},
+    {"Questo è il vostro riepilogo giornaliero di quanto appreso dal {start} al {end} (UTC).",
+     "Questo è il vostro riepilogo settimanale di quanto appreso dal {start} al {end} (UTC)."},
+    {"Este es su resumen diario de lo que supimos entre el {start} y el {end} (UTC).",
+     "Este es su resumen semanal de lo que supimos entre el {start} y el {end} (UTC)."},
+    {"Oto Państwa dzienne podsumowanie tego, czego dowiedzieliśmy się od {start} do {end} (UTC).",
+     "Oto Państwa tygodniowe podsumowanie tego, czego dowiedzieliśmy się od {start} do {end}"
+     " (UTC)."},
+};
 
 /* The index of lang in builtins[] (English for any other). */
 static size_t lang_index(const char *lang)
@@ -591,8 +613,35 @@ typedef struct render_ctx {
     const char *lang;
     char attachment[64];
     char count[32], first[64], last[64];
+    char period_start[64], period_end[64];
     ermes__strbuf_t about, n_events, explain, signature;
+    ermes__strbuf_t digest; /* the digest's opening sentence and a blank line; "" otherwise */
 } render_ctx_t;
+
+/* The digest sentence of the language with its period, then a blank line. */
+static int add_digest(render_ctx_t *c)
+{
+    const char *p;
+
+    if (c->v->digest != 1 && c->v->digest != 2)
+        return ermes__strbuf_adds(&c->digest, "");
+    p = digest_words[lang_index(c->words->lang)][c->v->digest - 1];
+    while (*p) {
+        int rc;
+        if (strncmp(p, "{start}", 7) == 0) {
+            rc = ermes__strbuf_adds(&c->digest, c->period_start);
+            p += 7;
+        } else if (strncmp(p, "{end}", 5) == 0) {
+            rc = ermes__strbuf_adds(&c->digest, c->period_end);
+            p += 5;
+        } else {
+            rc = ermes__strbuf_addc(&c->digest, *p++);
+        }
+        if (rc)
+            return rc;
+    }
+    return ermes__strbuf_adds(&c->digest, "\n\n");
+}
 
 static int add_explanations(render_ctx_t *c)
 {
@@ -666,6 +715,14 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
         return v->mail_from ? v->mail_from : "";
     if (IS("signature"))
         return c->signature.data ? c->signature.data : v->mail_from ? v->mail_from : "";
+    if (IS("digest"))
+        return c->digest.data ? c->digest.data : "";
+    if (IS("frequency"))
+        return v->digest == 1 ? "daily" : v->digest == 2 ? "weekly" : "immediate";
+    if (IS("period_start"))
+        return c->period_start;
+    if (IS("period_end"))
+        return c->period_end;
 #undef IS
     return NULL;
 }
@@ -759,16 +816,20 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
             rc = ermes__strbuf_addc(&c.signature, *p);
         }
     }
-    snprintf(c.attachment, sizeof(c.attachment), "%s.csv",
-             vars->reference ? vars->reference : "events");
+    snprintf(c.attachment, sizeof(c.attachment), "%s.%s",
+             vars->reference ? vars->reference : "events",
+             vars->attachment_ext ? vars->attachment_ext : "csv");
     snprintf(c.count, sizeof(c.count), "%lld", (long long)vars->events);
     format_utc(vars->first, c.first, sizeof(c.first));
     format_utc(vars->last, c.last, sizeof(c.last));
+    format_utc(vars->period_start, c.period_start, sizeof(c.period_start));
+    format_utc(vars->period_end, c.period_end, sizeof(c.period_end));
+    ermes__strbuf_init(&c.digest, 4096);
     if ((rc = ermes__strbuf_addf(&c.n_events, "%lld %s", (long long)vars->events,
                                  event_word(c.words, vars->events))) ||
         (rc = fill_pattern(vars->by_type ? c.words->of_type : c.words->from_feed,
                            vars->group ? vars->group : "", &c.about)) ||
-        (rc = add_explanations(&c)))
+        (rc = add_explanations(&c)) || (rc = add_digest(&c)))
         goto out;
     if (!stored && (rc = load_template(templates_dir, lang, &file)))
         goto out;
@@ -804,6 +865,7 @@ out:
     ermes__strbuf_cleanup(&c.n_events);
     ermes__strbuf_cleanup(&c.explain);
     ermes__strbuf_cleanup(&c.signature);
+    ermes__strbuf_cleanup(&c.digest);
     return rc;
 }
 
@@ -811,9 +873,9 @@ out:
 
 /* The names var_value() knows, for checking a template before it is stored. */
 static const char *const var_names[] = {
-    "reference",    "tlp",        "org",      "org_name",  "group",
-    "count",        "n_events",   "about",    "first",     "last",
-    "explanations", "attachment", "tlp_text", "mail_from", "signature",
+    "reference", "tlp",    "org",       "org_name",     "group",      "count",    "n_events",
+    "about",     "first",  "last",      "explanations", "attachment", "tlp_text", "mail_from",
+    "signature", "digest", "frequency", "period_start", "period_end",
 };
 
 int ermes__notify_template_check(const char *text, ermes_diag_t *d)
@@ -1135,16 +1197,41 @@ static int mixed_entity(const ermes__notification_t *n, const char *csv, size_t 
         rc = ermes__notify_qp(n->body ? n->body : "", n->body ? strlen(n->body) : 0, out);
     if (!rc && out->len && out->data[out->len - 1] != '\n')
         rc = ermes__strbuf_add(out, "\r\n", 2);
-    if (!rc && csv)
+    if (!rc && csv && n->attachment == ERMES_NOTIFY_ATTACH_XARF) {
+        /* X-ARF: one document per event, each a part of its own (attach.c wrote one a line). */
+        size_t at = 0, part = 0;
+        while (!rc && at < csv_len) {
+            const char *nl = memchr(csv + at, '\n', csv_len - at);
+            size_t len = nl ? (size_t)(nl - (csv + at)) : csv_len - at;
+            if (len) {
+                part++;
+                rc = ermes__strbuf_addf(out,
+                                        "--%s\r\n"
+                                        "Content-Type: application/json; charset=utf-8;"
+                                        " name=\"%s-%zu.xarf.json\"\r\n"
+                                        "Content-Transfer-Encoding: base64\r\n"
+                                        "Content-Disposition: attachment;"
+                                        " filename=\"%s-%zu.xarf.json\"\r\n"
+                                        "\r\n",
+                                        boundary, n->reference, part, n->reference, part);
+                if (!rc)
+                    rc = ermes__notify_base64(csv + at, len, out);
+            }
+            at += len + 1;
+        }
+    } else if (!rc && csv) {
+        int json = n->attachment == ERMES_NOTIFY_ATTACH_JSON;
         rc = ermes__strbuf_addf(out,
                                 "--%s\r\n"
-                                "Content-Type: text/csv; charset=utf-8; name=\"%s.csv\"\r\n"
+                                "Content-Type: %s; charset=utf-8; name=\"%s.%s\"\r\n"
                                 "Content-Transfer-Encoding: base64\r\n"
-                                "Content-Disposition: attachment; filename=\"%s.csv\"\r\n"
+                                "Content-Disposition: attachment; filename=\"%s.%s\"\r\n"
                                 "\r\n",
-                                boundary, n->reference, n->reference);
-    if (!rc && csv)
-        rc = ermes__notify_base64(csv, csv_len, out);
+                                boundary, json ? "application/json" : "text/csv", n->reference,
+                                json ? "json" : "csv", n->reference, json ? "json" : "csv");
+        if (!rc)
+            rc = ermes__notify_base64(csv, csv_len, out);
+    }
     if (!rc)
         rc = ermes__strbuf_addf(out, "--%s--\r\n", boundary);
     return rc;
@@ -1359,7 +1446,7 @@ int ermes__notify_preview(ermes__store_t *st, const ermes__notify_options_t *o, 
     ermes__strbuf_init(&csv, MAX_CSV);
     /* A message written from an incident carries no events, so no attachment (send.c). */
     msg = ermes__incident_message_of(&n, &incident_id);
-    rc = msg ? 0 : ermes__notify_csv(st, id, &csv);
+    rc = msg ? 0 : ermes__notify_attachment(st, o, &n, &csv);
     if (!rc)
         rc = ermes__notify_build_message(o, &n,
                                          msg        ? NULL

@@ -64,6 +64,7 @@
 #include "core/strbuf.h"
 #include "model/notification.h"
 #include "model/org.h"
+#include "store/notify_prefs.h"
 #include "store/store.h"
 
 struct ermes__config;
@@ -115,6 +116,11 @@ typedef struct ermes__notify_options {
  * notify_group_by, mail_from or smtp_url. */
 int ermes__notify_options_from_config(const struct ermes__config *cfg, ermes__notify_options_t *o,
                                       ermes_diag_t *d);
+/* Checks that setting name may become value in the settings now: the table's parser and
+ * limits (ermes__config_check), then the notification options made with it (mail_from with
+ * smtp_url...). ERMES_EINVAL / ERMES_ERANGE / ERMES_ECONFIG with the field and reason in d. */
+int ermes__notify_check_setting(const struct ermes__config *now, const char *name,
+                                const char *value, ermes_diag_t *d);
 
 /* What a run did, for logs, the CLI and the API. */
 typedef struct ermes__notify_stats {
@@ -232,6 +238,30 @@ void ermes__notify_assets_cleanup(ermes__notify_assets_t *l);
 int ermes__notify_advisories(ermes__store_t *st, const ermes__notify_options_t *o,
                              ermes__notify_stats_t *stats, size_t *warned);
 
+/* ---- per-constituent preferences (prefs.c) ------------------------------------------------ */
+
+/* 1 when a constituent with preferences p (NULL: the defaults) wants events of feed and
+ * classification type e-mailed (the rule in prefs.c), else 0. */
+int ermes__notify_prefs_wants(const ermes__notify_prefs_t *p, const char *feed, const char *type);
+/* The latest digest due time at or before now (ms; 0 for immediate). */
+int64_t ermes__notify_digest_last_due(const ermes__notify_prefs_t *p, int64_t now);
+/* 1 when a digest is due at now (its due time, in *due, is past p->digest_through). */
+int ermes__notify_digest_due(const ermes__notify_prefs_t *p, int64_t now, int64_t *due);
+/* The first digest due time after now (0 for immediate). */
+int64_t ermes__notify_digest_next(const ermes__notify_prefs_t *p, int64_t now);
+const char *ermes__notify_frequency_name(ermes__notify_frequency_t f);
+const char *ermes__notify_attachment_name(ermes__notify_attachment_t a);
+/* Reads the fields of body present (feeds, classifications, frequency, digest_hour,
+ * digest_weekday, attachment; the read-only ones are ignored) into p, which holds the values
+ * kept. ERMES_EINVAL with d naming the field. */
+int ermes__notify_prefs_read(const json_t *body, ermes__notify_prefs_t *p, ermes_diag_t *d);
+/* p as JSON, with next_digest_at computed at now. */
+json_t *ermes__notify_prefs_to_json(const ermes__notify_prefs_t *p, int64_t now);
+/* The attachment of notification n in its constituent's format (attach.c): out gets the CSV,
+ * the JSON array, or the X-ARF documents one per line; n->attachment says which. */
+int ermes__notify_attachment(ermes__store_t *st, const ermes__notify_options_t *o,
+                             ermes__notification_t *n, ermes__strbuf_t *out);
+
 /* ---- messages (message.c) ---------------------------------------------------------------- */
 
 /* The language whose template serves contacts speaking lang (ISO 639-1, any case): lang
@@ -253,6 +283,11 @@ typedef struct ermes__notify_vars {
     const int64_t *type_counts;
     const char *mail_from;
     const char *signature; /* NULL: mail_from */
+    /* Per-constituent preferences (prefs.c): 1 daily or 2 weekly digest, 0 not a digest; the
+     * period it covers (ms); the attachment's file name extension (NULL: "csv"). */
+    int digest;
+    int64_t period_start, period_end;
+    const char *attachment_ext;
 } ermes__notify_vars_t;
 
 /* Renders the subject (one line) and the body ("\n" line ends) in language lang from its

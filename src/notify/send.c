@@ -183,7 +183,7 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
         goto out;
     }
     /* A message written from an incident carries no events: no attachment. */
-    if ((!incident_msg && (rc = ermes__notify_csv(st, id, &csv))) ||
+    if ((!incident_msg && (rc = ermes__notify_attachment(st, o, &n, &csv))) ||
         (rc = ermes__notify_build_message_to(o, &n,
                                              incident_msg ? NULL
                                              : csv.data   ? csv.data

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/config.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -24,6 +26,7 @@ struct ermes__notifier {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int started, stopping, kicked;
+    int sending;          /* the last round had an smtp_url (under lock) */
     int cancel;           /* set (atomically) on stop: an SMTP exchange under way gives up */
     int64_t keys_checked; /* when the contacts' keys were last checked for expiry (ms) */
 };
@@ -40,6 +43,7 @@ int ermes__notifier_new(ermes__store_t *st, const ermes__notify_options_t *o,
     n->opts = *o;
     n->opts.cancel = &n->cancel;
     n->opts.skip_waiting = 1;
+    n->sending = o->smtp_url != NULL;
     pthread_mutex_init(&n->lock, NULL);
     /* The monotonic clock: a wall clock step must not make the thread sleep for hours. */
     pthread_condattr_init(&attr);
@@ -55,26 +59,64 @@ static int64_t sleep_ms(ermes__notifier_t *n)
 {
     int64_t next = 0, now = ermes__time_now_ms(), ms = IDLE_MS;
 
-    if (n->opts.smtp_url && ermes__store_notification_next_due(n->st, &next) == 0 && next)
+    int sending;
+
+    pthread_mutex_lock(&n->lock);
+    sending = n->sending;
+    pthread_mutex_unlock(&n->lock);
+    if (sending && ermes__store_notification_next_due(n->st, &next) == 0 && next)
         ms = next - now < ms ? next - now : ms;
     return ms < MIN_SLEEP_MS ? MIN_SLEEP_MS : ms;
+}
+
+/* The options of one round: from the settings in force now (an administrator may have
+ * changed smtp_url or the policy in the database since the last round), else those the
+ * daemon started with. The snapshot is held until the round ends (release_round). */
+static const ermes__config_t *options_now(ermes__notifier_t *n, ermes__notify_options_t *o)
+{
+    const ermes__config_t *cfg = ermes__live_acquire(NULL);
+    ermes_diag_t d;
+
+    *o = n->opts;
+    if (!cfg)
+        return NULL;
+    ermes_diag_clear(&d);
+    if (ermes__notify_options_from_config(cfg, o, &d)) {
+        /* The API and the CLI check a value before storing it; a bad one can only come from
+         * an older ermes: the start-up options stay in force. */
+        ermes__log(ERMES_LOG_WARNING,
+                   "notify: the settings in the database are refused (%s): "
+                   "using those of the start",
+                   d.reason);
+        *o = n->opts;
+        ermes__live_release(cfg);
+        return NULL;
+    }
+    o->cancel = &n->cancel;
+    o->skip_waiting = 1;
+    pthread_mutex_lock(&n->lock);
+    n->sending = o->smtp_url != NULL;
+    pthread_mutex_unlock(&n->lock);
+    return cfg;
 }
 
 static void round_once(ermes__notifier_t *n)
 {
     ermes__notify_stats_t s;
+    ermes__notify_options_t o;
+    const ermes__config_t *cfg = options_now(n, &o);
     int rc;
 
     memset(&s, 0, sizeof(s));
     /* Once a day (and at start): contacts' keys that expire soon, or cannot be used. */
-    if (n->opts.expiry_warn_ms > 0 && ermes__time_now_ms() - n->keys_checked >= 86400 * 1000LL) {
+    if (o.expiry_warn_ms > 0 && ermes__time_now_ms() - n->keys_checked >= 86400 * 1000LL) {
         size_t warned = 0;
         n->keys_checked = ermes__time_now_ms();
-        if ((rc = ermes__notify_keys_warn(n->st, &n->opts, n->keys_checked, &warned)))
+        if ((rc = ermes__notify_keys_warn(n->st, &o, n->keys_checked, &warned)))
             ermes__log(ERMES_LOG_WARNING, "notify: checking the contacts' OpenPGP keys: %s",
                        ermes_strerror(rc));
     }
-    rc = ermes__notify_run(n->st, &n->opts, 0, &s);
+    rc = ermes__notify_run(n->st, &o, 0, &s);
     if (rc)
         ermes__log(ERMES_LOG_WARNING, "notify: %s", ermes_strerror(rc));
     if (s.notifications || s.sent || s.failed || s.retrying || s.recovered)
@@ -83,6 +125,8 @@ static void round_once(ermes__notifier_t *n)
                    "deferred, %ld failed, %ld recovered",
                    s.notifications, s.events, s.sent, s.retrying, s.deferred, s.failed,
                    s.recovered);
+    if (cfg)
+        ermes__live_release(cfg);
 }
 
 static void *run(void *arg)

@@ -10,7 +10,8 @@
 
 #define COLUMNS                                                                                    \
     "id, tracking_id, title, status, revision, author_id, author, reviewer, publish_at,"           \
-    " initial_release_at, published_at, tlp, owner_org_id, created_at, updated_at"
+    " initial_release_at, published_at, tlp, owner_org_id, created_at, updated_at, published_tlp," \
+    " CASE WHEN published_signature IS NULL THEN 0 ELSE 1 END"
 
 static void put(char *dst, size_t cap, const char *src)
 {
@@ -44,6 +45,11 @@ static void read_row(ermes__db_stmt_t *s, ermes__advisory_t *a)
     a->owner_org_id = opt_int(s, 12);
     a->created_at = ermes__db_col_int(s, 13);
     a->updated_at = ermes__db_col_int(s, 14);
+    /* What was published keeps its own label (migration 38); unknown: the most restrictive. */
+    t = ermes__db_col_text(s, 15);
+    if (!t || ermes_tlp_parse(t, strlen(t), &a->published_tlp) != 0)
+        a->published_tlp = ERMES_TLP_RED;
+    a->has_signature = ermes__db_col_int(s, 16) != 0;
 }
 
 static void bind_opt(ermes__db_stmt_t *s, int idx, int64_t v)
@@ -147,7 +153,9 @@ int ermes__store_advisory_get(ermes__store_t *st, const char *ref, ermes__adviso
             id = id * 10 + (ref[i] - '0');
     }
     if ((rc = ermes__db_prepare(db,
-                                "SELECT " COLUMNS ", document, published_document FROM advisories"
+                                "SELECT " COLUMNS
+                                ", document, published_document, published_signature"
+                                " FROM advisories"
                                 " WHERE id = ?1 OR tracking_id = ?2",
                                 &s)))
         return rc;
@@ -156,9 +164,11 @@ int ermes__store_advisory_get(ermes__store_t *st, const char *ref, ermes__adviso
     rc = ermes__db_step(s);
     if (rc == 1) {
         read_row(s, a);
-        rc = dup_col(s, 15, &a->document);
+        rc = dup_col(s, 17, &a->document);
         if (!rc)
-            rc = dup_col(s, 16, &a->published_document);
+            rc = dup_col(s, 18, &a->published_document);
+        if (!rc)
+            rc = dup_col(s, 19, &a->published_signature);
         if (!rc && !a->document)
             rc = ERMES_ESTORE;
     } else if (rc == 0) {
@@ -211,7 +221,8 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
                                 "UPDATE advisories SET title = ?1, status = ?2, document = ?3,"
                                 " published_document = ?4, revision = ?5, reviewer = ?6,"
                                 " publish_at = ?7, initial_release_at = ?8, published_at = ?9,"
-                                " tlp = ?10, updated_at = ?11 WHERE id = ?12 AND updated_at = ?13",
+                                " tlp = ?10, updated_at = ?11, published_signature = ?14,"
+                                " published_tlp = ?15 WHERE id = ?12 AND updated_at = ?13",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, a->title);
@@ -227,6 +238,11 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
     ermes__db_bind_int(s, 11, now);
     ermes__db_bind_int(s, 12, a->id);
     ermes__db_bind_int(s, 13, updated_at);
+    bind_opt_text(s, 14, a->published_signature);
+    if (a->published_document)
+        ermes__db_bind_text(s, 15, ermes_tlp_name(a->published_tlp));
+    else
+        ermes__db_bind_null(s, 15);
     rc = ermes__db_step(s);
     ermes__db_done(s);
     if (rc < 0)

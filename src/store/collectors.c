@@ -168,6 +168,69 @@ int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t
     return rc < 0 ? rc : 0;
 }
 
+int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, const char *item,
+                                    char *version, char *status, int64_t *attempts)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT version, status, attempts FROM collector_items"
+                                " WHERE collector = ?1 AND item = ?2",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, collector);
+    ermes__db_bind_text(s, 2, item);
+    rc = ermes__db_step(s);
+    if (rc == 1) {
+        copy_text(version, 129, ermes__db_col_text(s, 0));
+        copy_text(status, 16, ermes__db_col_text(s, 1));
+        *attempts = ermes__db_col_int(s, 2);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ERMES_ENOTFOUND;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
+int ermes__store_collector_item_put(ermes__store_t *st, const char *collector, const char *item,
+                                    const char *version, const char *status, int64_t report_id,
+                                    const char *error)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(
+             db,
+             "INSERT INTO collector_items (collector, item, version, status, report_id, error,"
+             " attempts, tlp, created_at, updated_at)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'error' THEN 1 ELSE 0 END,"
+             " 'AMBER', ?7, ?7)"
+             " ON CONFLICT (collector, item) DO UPDATE SET version = ?3, status = ?4,"
+             " report_id = ?5, error = ?6, attempts = CASE WHEN ?4 <> 'error' THEN 0"
+             " WHEN collector_items.version = ?3 THEN collector_items.attempts + 1 ELSE 1 END,"
+             " updated_at = ?7",
+             &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, collector);
+    ermes__db_bind_text(s, 2, item);
+    ermes__db_bind_text(s, 3, version ? version : "");
+    ermes__db_bind_text(s, 4, status);
+    bind_opt_int(s, 5, report_id);
+    bind_opt_text(s, 6, error);
+    ermes__db_bind_int(s, 7, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id)
 {
     ermes__db_t *db = ermes__db_conn(st);

@@ -38,6 +38,12 @@
     TLP_COLUMN "owner_org_id BIGINT REFERENCES organisations(id) ON DELETE SET NULL DEFERRABLE,"   \
                "created_at BIGINT NOT NULL,"                                                       \
                "updated_at BIGINT NOT NULL"
+/* The time an event is counted under on the dashboard (migration 37, src/store/stats.c): its
+ * time.source, else its time.observation, else when it was stored; a time outside years 1 to
+ * 9999 (a feed's mistake) counts as stored. */
+#define EVENT_DAY_MS                                                                               \
+    "(CASE WHEN coalesce(time_source, nullif(time_observation, 0)) BETWEEN -62135596800000 AND "   \
+    "253402300799999 THEN coalesce(time_source, nullif(time_observation, 0)) ELSE created_at END)"
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_" COUNTER "();"
@@ -588,6 +594,20 @@ static const char pg_schema_14[] =
  * (the rule, null when none matched, the incident and a sentence saying why); one row per
  * report, so running the rules again changes nothing. The default: shared_observable within
  * 14 days links. */
+/* 43: the items of collectors in list mode (src/intake/collect.c): each file a listing named,
+ * fetched once (status ok, with its report) or failed (status error, the reason, retried at
+ * the next run); version is what changes when the item does (a blob's ETag). */
+#define MIGRATION_43(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS collector_items ("                                                 \
+    " collector TEXT NOT NULL,"                                                                    \
+    " item TEXT NOT NULL,"                                                                         \
+    " version TEXT NOT NULL DEFAULT '',"                                                           \
+    " status TEXT NOT NULL CHECK (status IN ('ok','error')),"                                      \
+    " report_id " INT " REFERENCES reports(id) ON DELETE SET NULL" DEFER ","                       \
+    " error TEXT,"                                                                                 \
+    " attempts " INT " NOT NULL DEFAULT 0," META ","                                               \
+    " PRIMARY KEY (collector, item));"
+
 #define MIGRATION_35(ID, INT, META)                                                                \
     "CREATE TABLE IF NOT EXISTS incident_rules (id " ID ","                                        \
     " position " INT " NOT NULL,"                                                                  \
@@ -614,6 +634,16 @@ static const char pg_schema_14[] =
     " created_at, updated_at) SELECT 1, 'shared observable, 14 days', 1, 'shared_observable',"     \
     " 14, 'link', 'AMBER', 0, 0 WHERE NOT EXISTS (SELECT 1 FROM incident_rules);"
 
+/* 38: the CSAF provider's signatures and labels (src/http/h_csaf_provider.c): the detached,
+ * ASCII-armoured OpenPGP signature of published_document made at its publication (NULL when
+ * no csaf_openpgp_key was set), and the TLP label of what was published, which decides who
+ * may read it: the working copy's label may change in a draft of the next revision without
+ * opening or closing the published text. */
+#define MIGRATION_38                                                                               \
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS published_signature TEXT;"                    \
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS published_tlp TEXT;"                          \
+    "UPDATE advisories SET published_tlp = tlp WHERE published_document IS NOT NULL;"
+
 /* 40: which published advisory warned which asset of what (src/store/advisory_warnings.c,
  * src/notify/advisories.c). advisory_warned: the revision of each published advisory whose
  * warnings were made. advisory_asset_warnings: per advisory and asset the digest of what the
@@ -631,6 +661,35 @@ static const char pg_schema_14[] =
     " notification_id " INT " REFERENCES notifications(id) ON DELETE SET NULL" DEFER ","           \
     " org_id " INT " NOT NULL," META ","                                                           \
     " PRIMARY KEY (advisory_id, asset_id));"
+
+/* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
+ * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
+ * read and changed, and the error; the next run of a source is due an interval after its last,
+ * whichever daemon ran it. */
+#define MIGRATION_42(META)                                                                         \
+    "CREATE TABLE IF NOT EXISTS vuln_sync_sources (source TEXT PRIMARY KEY,"                       \
+    " last_run_at BIGINT NOT NULL,"                                                                \
+    " ok INTEGER NOT NULL,"                                                                        \
+    " records BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " changed BIGINT NOT NULL DEFAULT 0,"                                                          \
+    " error TEXT NOT NULL DEFAULT ''," META ");"
+
+/* 36: per-constituent notification preferences (src/store/notify_prefs.c, src/notify/prefs.c):
+ * the feeds and classifications (RSIT classes or types) the constituent wants, as JSON arrays
+ * ('[]': all); how often (immediate, daily or weekly digest at digest_hour, on digest_weekday
+ * 0 = Sunday for weekly, in the organisation's time: its calendar's UTC offset); the attachment
+ * format (csv, json, xarf). digest_through: the due time of the last digest made, moved in the
+ * transaction that makes it (exactly once). No row: everything, as it comes, CSV. */
+#define MIGRATION_36(INT, META)                                                                    \
+    "CREATE TABLE IF NOT EXISTS notify_prefs ("                                                    \
+    " org_id " INT " PRIMARY KEY REFERENCES organisations(id) ON DELETE CASCADE,"                  \
+    " feeds TEXT NOT NULL DEFAULT '[]',"                                                           \
+    " classifications TEXT NOT NULL DEFAULT '[]',"                                                 \
+    " frequency TEXT NOT NULL CHECK (frequency IN ('immediate','daily','weekly')),"                \
+    " digest_hour " INT " NOT NULL DEFAULT 8,"                                                     \
+    " digest_weekday " INT " NOT NULL DEFAULT 1,"                                                  \
+    " attachment TEXT NOT NULL CHECK (attachment IN ('csv','json','xarf')),"                       \
+    " digest_through " INT " NOT NULL DEFAULT 0," META ");"
 
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
@@ -1450,16 +1509,43 @@ static const char *const migrations[] = {
     NULL,
     MIGRATION_34("id INTEGER PRIMARY KEY", "INTEGER", META_COLUMNS),
     MIGRATION_35("INTEGER PRIMARY KEY", "INTEGER", META_COLUMNS),
-    /* 36 to 39: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
+    MIGRATION_36("INTEGER", META_COLUMNS),
+    /* 37: settings changed while ermes runs (src/store/settings.c, src/core/config_live.c): one
+     * row per live setting set by PUT /api/v1/settings/NAME or `ermes settings set`, winning
+     * over the config file and the default (not over ERMES_* or flags); daemons poll the rows. */
+    "CREATE TABLE IF NOT EXISTS settings ("
+    " name TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL,"
+    " updated_by TEXT NOT NULL," META_COLUMNS ");"
+    /* The dashboard counts events by the day they happened (issue 15, item 12): event_daily's
+     * day becomes that of time.source, else time.observation (by_observation counts those),
+     * else the day of storage; rebuilt from the events (src/store/stats.c keeps it). */
+    "DROP TABLE IF EXISTS event_daily;"
+    "CREATE TABLE event_daily ("
+    " day TEXT NOT NULL,"
+    " org_id INTEGER NOT NULL DEFAULT 0,"
+    " feed TEXT NOT NULL DEFAULT '',"
+    " taxonomy TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL DEFAULT '',"
+    " hidden INTEGER NOT NULL DEFAULT 0,"
+    " count INTEGER NOT NULL,"
+    " by_observation INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count, by_observation)"
+    " SELECT strftime('%Y-%m-%d', " EVENT_DAY_MS " / 1000, 'unixepoch'), coalesce(org_id, 0),"
+    " coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
+    " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
+    " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
+    " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
+    MIGRATION_38,
+    /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("INTEGER", "", META_COLUMNS),
-    /* 41 to 43: other branches' numbers, nothing here. */
+    /* 41: another branch's number, nothing here. */
     NULL,
-    NULL,
-    NULL,
+    MIGRATION_42(META_COLUMNS),
+    MIGRATION_43("INTEGER", "", META_COLUMNS),
     /* 44: a recipient's state also says whether its mail system delivered the message or gave
      * up (a delivery status notification, RFC 3464: src/mail/dsn.c). SQLite changes a CHECK
      * by copying the table. */
@@ -1476,7 +1562,7 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
-    "ALTER TABLE incidents ADD COLUMN warn_check_at INTEGER;",
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1755,16 +1841,38 @@ static const char *const pg_migrations[] = {
     NULL,
     MIGRATION_34(PG_ID, "BIGINT", PG_META_COLUMNS),
     MIGRATION_35("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BIGINT", PG_META_COLUMNS),
-    /* 36 to 39: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
+    MIGRATION_36("BIGINT", PG_META_COLUMNS),
+    /* 37 */
+    "CREATE TABLE IF NOT EXISTS settings ("
+    " name TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL,"
+    " updated_by TEXT NOT NULL," PG_META_COLUMNS ");"
+    "DROP TABLE IF EXISTS event_daily;"
+    "CREATE TABLE event_daily ("
+    " day TEXT NOT NULL,"
+    " org_id BIGINT NOT NULL DEFAULT 0,"
+    " feed TEXT NOT NULL DEFAULT '',"
+    " taxonomy TEXT NOT NULL DEFAULT '',"
+    " type TEXT NOT NULL DEFAULT '',"
+    " hidden BIGINT NOT NULL DEFAULT 0,"
+    " count BIGINT NOT NULL,"
+    " by_observation BIGINT NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, org_id, feed, taxonomy, type, hidden));"
+    "CREATE INDEX IF NOT EXISTS event_daily_org ON event_daily(org_id, day);"
+    "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, hidden, count, by_observation)"
+    " SELECT to_char(to_timestamp(" EVENT_DAY_MS " / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+    " coalesce(org_id, 0), coalesce(feed, ''), coalesce(taxonomy, ''), coalesce(type, ''),"
+    " CASE WHEN tlp = 'RED' AND coalesce(owner_org_id, 0) <> coalesce(org_id, 0) THEN 1"
+    " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
+    " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
+    MIGRATION_38,
+    /* 39: another branch's number, nothing here. */
     NULL,
     MIGRATION_40("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
-    /* 41 to 43: other branches' numbers, nothing here. */
+    /* 41: another branch's number, nothing here. */
     NULL,
-    NULL,
-    NULL,
+    MIGRATION_42(PG_META_COLUMNS),
+    MIGRATION_43("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     /* 44 */
     "ALTER TABLE notification_recipients DROP CONSTRAINT IF EXISTS"
     " notification_recipients_state_check;"

@@ -6,11 +6,13 @@
  * the only file in ermes that includes sqlite3.h. */
 #include "store/db.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
@@ -249,9 +251,41 @@ static void sq_done(ermes__db_stmt_t *s)
     sqlite3_clear_bindings(ST(s)->stmt);
 }
 
-static int sq_exec(ermes__db_t *db, const char *sql)
+/* "ALTER TABLE T ADD COLUMN IF NOT EXISTS C ..." is PostgreSQL's; SQLite has no IF NOT EXISTS
+ * there, and a migration must be able to run again (the tests roll the schema back). At sql
+ * (after blanks): 1 when it is such a statement, with the table, the column and the statement
+ * without "IF NOT EXISTS" in out, and *end past its ';'. Names are plain identifiers. */
+static int add_column_if(const char *sql, char *table, char *column, char *out, size_t cap,
+                         const char **end)
 {
-    sqlite3 *h = DB(db)->handle;
+    static const char a[] = "ALTER TABLE ", b[] = " ADD COLUMN IF NOT EXISTS ";
+    const char *semi = strchr(sql, ';'), *t = sql + sizeof(a) - 1, *c;
+    size_t tn = 0, cn = 0, len = semi ? (size_t)(semi - sql) : strlen(sql);
+
+    if (strncasecmp(sql, a, sizeof(a) - 1) != 0)
+        return 0;
+    while (t[tn] == '_' || isalnum((unsigned char)t[tn]))
+        tn++;
+    if (!tn || tn >= 64 || strncasecmp(t + tn, b, sizeof(b) - 1) != 0)
+        return 0;
+    c = t + tn + sizeof(b) - 1;
+    while (c[cn] == '_' || isalnum((unsigned char)c[cn]))
+        cn++;
+    if (!cn || cn >= 64 || (size_t)(c - sql) + cn > len)
+        return 0;
+    memcpy(table, t, tn);
+    table[tn] = 0;
+    memcpy(column, c, cn);
+    column[cn] = 0;
+    if (snprintf(out, cap, "ALTER TABLE %s ADD COLUMN %.*s", table, (int)(len - (size_t)(c - sql)),
+                 c) >= (int)cap)
+        return 0;
+    *end = semi ? semi + 1 : sql + len;
+    return 1;
+}
+
+static int sq_exec_one(sqlite3 *h, const char *sql)
+{
     char *err = NULL;
     int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
 
@@ -262,6 +296,48 @@ static int sq_exec(ermes__db_t *db, const char *sql)
         return rc ? rc : ERMES_ESTORE;
     }
     return 0;
+}
+
+static int sq_exec(ermes__db_t *db, const char *sql)
+{
+    sqlite3 *h = DB(db)->handle;
+    const char *p = sql, *found;
+    int rc;
+
+    /* The statements up to an ADD COLUMN IF NOT EXISTS (written in capitals, as the
+     * migrations are) run as they are; that one runs only when the column is not there yet. */
+    while ((found = strstr(p, " ADD COLUMN IF NOT EXISTS ")) != NULL) {
+        const char *start = found, *end;
+        char table[64], column[64], stmt[1024], *head;
+        sqlite3_stmt *q;
+        int have = 0;
+
+        while (start > p && start[-1] != ';')
+            start--;
+        while (start < found && isspace((unsigned char)*start))
+            start++;
+        if (!add_column_if(start, table, column, stmt, sizeof(stmt), &end))
+            break; /* not one of ours: SQLite says what is wrong with it */
+        if (start > p) {
+            if (!(head = sqlite3_mprintf("%.*s", (int)(start - p), p)))
+                return ERMES_ENOMEM;
+            rc = sq_exec_one(h, head);
+            sqlite3_free(head);
+            if (rc)
+                return rc;
+        }
+        if (sqlite3_prepare_v2(h, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q,
+                               NULL) != SQLITE_OK)
+            return ERMES_ESTORE;
+        sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
+        have = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+        if (!have && (rc = sq_exec_one(h, stmt)))
+            return rc;
+        p = end;
+    }
+    return *p ? sq_exec_one(h, p) : 0;
 }
 
 static int sq_begin(ermes__db_t *db, int write)

@@ -16,7 +16,8 @@ typedef struct tally_entry {
     int64_t org_id;
     char *feed, *taxonomy, *type; /* owned */
     int hidden;
-    int64_t count; /* 0: empty slot */
+    int64_t count;          /* 0: empty slot */
+    int64_t by_observation; /* of count, those without a time.source */
 } tally_entry_t;
 
 struct ermes__event_tally {
@@ -126,6 +127,17 @@ static void day_of(int64_t ms, char day[11])
         day[0] = '\0';
 }
 
+/* Years 1 to 9999, as EVENT_DAY_MS in schema.c. */
+#define MIN_DAY_MS INT64_C(-62135596800000)
+#define MAX_DAY_MS INT64_C(253402300799999)
+
+static int64_t event_day_ms(const ermes__event_row_t *ev)
+{
+    int64_t t = ev->time_source ? ev->time_source : ev->time_observation;
+
+    return t && t >= MIN_DAY_MS && t <= MAX_DAY_MS ? t : ev->created_at;
+}
+
 int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *ev)
 {
     char day[11];
@@ -133,12 +145,15 @@ int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *ev
     tally_entry_t *e;
     int rc;
 
-    day_of(ev->created_at, day);
+    /* The day the event happened: time.source, else time.observation (counted apart, for
+     * the dashboard to say so), else the day it was stored (migration 37 does the same). */
+    day_of(event_day_ms(ev), day);
     if ((t->used + 1) * 2 > t->cap && (rc = grow(t)))
         return rc;
     e = slot_for(t, day, ev->org_id, ev->feed, ev->taxonomy, ev->type, hidden);
     if (e->count) {
         e->count++;
+        e->by_observation += !ev->time_source;
         return 0;
     }
     memcpy(e->day, day, sizeof(e->day));
@@ -155,6 +170,7 @@ int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *ev
         return ERMES_ENOMEM;
     }
     e->count = 1;
+    e->by_observation = !ev->time_source;
     t->used++;
     return 0;
 }
@@ -175,9 +191,11 @@ int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st)
             continue;
         if ((rc = ermes__db_prepare(db,
                                     "INSERT INTO event_daily (day, org_id, feed, taxonomy, type, "
-                                    "hidden, count) VALUES (?1,?2,?3,?4,?5,?6,?7) "
-                                    "ON CONFLICT (day, org_id, feed, taxonomy, type, hidden) "
-                                    "DO UPDATE SET count = event_daily.count + excluded.count",
+                                    "hidden, count, by_observation) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+                                    "?8) ON CONFLICT (day, org_id, feed, taxonomy, type, hidden) "
+                                    "DO UPDATE SET count = event_daily.count + excluded.count, "
+                                    "by_observation = event_daily.by_observation + "
+                                    "excluded.by_observation",
                                     &s)))
             break;
         ermes__db_bind_text(s, 1, e->day);
@@ -187,6 +205,7 @@ int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st)
         ermes__db_bind_text(s, 5, e->type);
         ermes__db_bind_int(s, 6, e->hidden);
         ermes__db_bind_int(s, 7, e->count);
+        ermes__db_bind_int(s, 8, e->by_observation);
         rc = ermes__db_step(s);
         ermes__db_done(s);
         rc = rc < 0 ? rc : 0;
@@ -202,6 +221,9 @@ int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st)
 static const char *const stat_sql[] = {
     [ERMES_STAT_EVENTS] = "SELECT d.day, d.taxonomy || '\x1f' || d.type, d.org_id, d.count "
                           "FROM event_daily d WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE,
+    [ERMES_STAT_EVENTS_BY_OBSERVATION] =
+        "SELECT NULL, NULL, 0, coalesce(sum(d.by_observation), 0) FROM event_daily d "
+        "WHERE d.day BETWEEN ?3 AND ?4 AND " EVENT_SCOPE,
     [ERMES_STAT_SIGHTINGS_PER_DAY] =
         "SELECT c.day, NULL, 0, sum(c.count) FROM sighting_counts c "
         "JOIN indicators i ON i.id = c.indicator_id WHERE c.day BETWEEN ?3 AND ?4 AND "

@@ -287,20 +287,23 @@ int ermes__store_recovery_codes_left(ermes__store_t *st, int64_t user_id, int64_
 typedef struct ermes__event_tally ermes__event_tally_t;
 int ermes__event_tally_new(ermes__event_tally_t **out);
 void ermes__event_tally_free(ermes__event_tally_t *t);
-/* Counts stored event e (after ermes__store_event_insert, which sets its created_at). */
+/* Counts stored event e (after ermes__store_event_insert, which sets its created_at) under the
+ * day it happened: its time.source, else its time.observation, else its created_at. */
 int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *e);
 /* Adds the counts to event_daily in the open transaction and empties the tally. t may be NULL. */
 int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st);
 
 typedef enum ermes__stat {
-    ERMES_STAT_EVENTS,            /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
-                                   * (0: none), count: the summary's rows in the range as they
-                                   * are, summed by the caller (one pass, no sort) */
-    ERMES_STAT_SIGHTINGS_PER_DAY, /* a = day, count */
-    ERMES_STAT_NOTIFICATIONS,     /* a = state, count (staff only) */
-    ERMES_STAT_QUARANTINE_OPEN,   /* count (staff only) */
-    ERMES_STAT_REPORT_TIMES       /* a = feed, id = received_at (ms): the 11 latest per feed,
-                                   * newest first (staff only) */
+    ERMES_STAT_EVENTS,               /* a = day, b = taxonomy "\x1f" type ("" for none), id = org id
+                                      * (0: none), count: the summary's rows in the range as they
+                                      * are, summed by the caller (one pass, no sort) */
+    ERMES_STAT_SIGHTINGS_PER_DAY,    /* a = day, count */
+    ERMES_STAT_NOTIFICATIONS,        /* a = state, count (staff only) */
+    ERMES_STAT_QUARANTINE_OPEN,      /* count (staff only) */
+    ERMES_STAT_REPORT_TIMES,         /* a = feed, id = received_at (ms): the 11 latest per feed,
+                                      * newest first (staff only) */
+    ERMES_STAT_EVENTS_BY_OBSERVATION /* count: the events of the range counted by their
+                                      * time.observation (they have no time.source) */
 } ermes__stat_t;
 typedef int (*ermes__store_stat_cb)(void *ctx, const char *a, const char *b, int64_t id,
                                     int64_t count);
@@ -526,6 +529,24 @@ int ermes__store_notify_template_delete(ermes__store_t *st, const char *lang);
 int ermes__store_notify_template_each(ermes__store_t *st,
                                       int (*cb)(void *ctx, const char *lang, int64_t updated_at),
                                       void *ctx);
+/* ---- settings changed while ermes runs (settings.c) ------------------------------------- */
+
+/* Stores name = value (replacing a stored one) by who (a user name or cli:USER); *old gets the
+ * value stored before, or NULL when there was none (ermes__free it; old may be NULL). */
+int ermes__store_setting_put(ermes__store_t *st, const char *name, const char *value,
+                             const char *who, int64_t owner_org_id, char **old);
+/* Removes name's stored value: ERMES_ENOTFOUND when there is none. */
+int ermes__store_setting_delete(ermes__store_t *st, const char *name);
+typedef int (*ermes__store_setting_cb)(void *ctx, const char *name, const char *value,
+                                       const char *updated_by, int64_t updated_at);
+/* Calls cb with every stored setting, by name. */
+int ermes__store_setting_each(ermes__store_t *st, ermes__store_setting_cb cb, void *ctx);
+/* Reads every stored setting and lays them over this process's settings
+ * (src/core/config_live.h) and over cfg when it is not NULL; *changed (may be NULL) = 1 when
+ * they differ from the last read. */
+struct ermes__config;
+int ermes__store_settings_apply(ermes__store_t *st, struct ermes__config *cfg, int *changed);
+
 /* ---- review before sending (notifications.c, notify_policies.c) ------------------------- */
 
 /* Every notification not sent yet (pending or retrying) that goes out by itself (approval
@@ -796,6 +817,16 @@ int ermes__store_collector_claim(ermes__store_t *st, const char *name, int64_t o
                                  int *claimed);
 /* Gives a lease back without changing the state. */
 int ermes__store_collector_release(ermes__store_t *st, const char *name, int64_t owner);
+/* An item of a collector in list mode (collector_items): its version and status ("ok",
+ * "error") into version (129 bytes) and status (16 bytes), its failed fetches in a row into
+ * *attempts; ERMES_ENOTFOUND when never seen. */
+int ermes__store_collector_item_get(ermes__store_t *st, const char *collector, const char *item,
+                                    char *version, char *status, int64_t *attempts);
+/* Records the outcome of fetching an item: status "ok" with its report (report_id, 0: none)
+ * or "error" with the reason; attempts counts the failed fetches of this version in a row. */
+int ermes__store_collector_item_put(ermes__store_t *st, const char *collector, const char *item,
+                                    const char *version, const char *status, int64_t report_id,
+                                    const char *error);
 /* Records that a spool file claimed with token became report_id (in the caller's
  * transaction, with the report); ermes__store_spool_claim_find tells (ERMES_ENOTFOUND). */
 int ermes__store_spool_claim_insert(ermes__store_t *st, const char *token, int64_t report_id);

@@ -125,4 +125,22 @@ typedef int (*ermes__asset_vuln_row_cb)(void *ctx, const ermes__asset_t *a,
 int ermes__store_notification_vulns(ermes__store_t *st, int64_t notification_id,
                                     ermes__asset_vuln_row_cb cb, void *ctx);
 
+/* ---- the scheduled sync's record of its sources (vuln_sync.c, migration 42) ---------------- */
+
+typedef struct ermes__vuln_sync_row {
+    const char *source;  /* "kev=https://..." as in vuln_sources */
+    int64_t last_run_at; /* ms */
+    int ok;
+    long records, changed;
+    const char *error; /* "" when ok */
+} ermes__vuln_sync_row_t;
+
+/* When source was last run (ms) into *at; 0 when never. */
+int ermes__store_vuln_sync_last(ermes__store_t *st, const char *source, int64_t *at);
+/* Records a run of r->source (inserted or replaced). */
+int ermes__store_vuln_sync_put(ermes__store_t *st, const ermes__vuln_sync_row_t *r, int64_t home);
+/* Calls cb for every source recorded, by source; a non-zero return of cb stops. */
+int ermes__store_vuln_sync_each(ermes__store_t *st,
+                                int (*cb)(void *ctx, const ermes__vuln_sync_row_t *r), void *ctx);
+
 #endif

@@ -174,6 +174,76 @@ test('notification template edited with a live preview', async () => {
   noErrors(page);
 });
 
+test('settings edited from the administration screen', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-settings');
+  await ready(page);
+  const form = page.getByRole('form', { name: 'Setting notify_review_age' });
+  const box = form.getByRole('textbox', { name: 'notify_review_age' });
+  // A value the server refuses: its reason next to the field.
+  await box.fill('soon');
+  await form.getByRole('button', { name: 'Apply' }).click();
+  await form.locator('.field-error').filter({ hasText: 'must be a whole number' }).waitFor();
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  await box.fill('7200');
+  await form.getByRole('button', { name: 'Apply' }).click();
+  const saved = page.getByRole('form', { name: 'Setting notify_review_age' });
+  await saved.getByRole('button', { name: 'Unset' }).waitFor();
+  const row = page.locator('tr', { has: saved });
+  assert.match(await row.textContent(), /set here \(database\)/);
+  // A restart-only setting is read-only, with the reason.
+  const listen = page.locator('tr', { has: page.locator('code', { hasText: /^listen$/ }) });
+  assert.match(await listen.textContent(), /HTTP server is set up when the daemon starts/);
+  assert.equal(await page.getByRole('form', { name: 'Setting listen' }).count(), 0);
+  // The secret is a write-only field.
+  assert.equal(await page.getByRole('form', { name: 'Setting smtp_password' }).locator('input').getAttribute('type'), 'password');
+  await page.locator('section[aria-labelledby="s-settings"]').screenshot({ path: path.join(OUT, 'admin_settings.png') });
+  results.screenshots.push('admin_settings.png');
+  const got = await page.evaluate(async () => (await (await fetch('/api/v1/settings')).json()).data.find((x) => x.name === 'notify_review_age'));
+  assert.deepEqual([got.value, got.source], ['7200', 'database'], 'the setting reached the server');
+  await saved.getByRole('button', { name: 'Unset' }).click();
+  await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('button', { name: 'Unset' }).waitFor({ state: 'hidden' });
+  assert.equal(await page.getByRole('form', { name: 'Setting notify_review_age' }).getByRole('textbox').inputValue(), '86400');
+  noErrors(page);
+});
+
+test('dashboard counts events by time.source with readable axes', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/?days=30');
+  await ready(page);
+  const card = page.locator('section', { has: page.getByRole('heading', { name: 'Events per day (when they happened)' }) });
+  await card.locator('.chart svg').waitFor();
+  assert.ok(await card.locator('.chart rect.bar').count() >= 30, 'a bar per day');
+  assert.match(await card.locator('.chart-note').textContent(), /day each event happened \(time\.source, UTC\)/);
+  assert.match(await card.locator('svg').getAttribute('aria-label'), /by time\.source/);
+  // Days as dates ("7 Dec"), the last one today, no two labels overlapping.
+  const xs = await card.locator('text.tick-x').evaluateAll((ts) => ts.map((t) => { const b = t.getBoundingClientRect(); return { text: t.textContent, left: b.left, right: b.right }; }));
+  assert.ok(xs.length >= 4, 'enough day labels: ' + xs.length);
+  for (const x of xs) assert.match(x.text, /^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$/);
+  for (let i = 1; i < xs.length; i++) assert.ok(xs[i].left >= xs[i - 1].right, 'day labels overlap: ' + xs[i - 1].text + ' / ' + xs[i].text);
+  const today = new Date();
+  assert.equal(xs[xs.length - 1].text, today.getUTCDate() + ' ' + ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][today.getUTCMonth()]);
+  // Counts: whole numbers, each once, with the unit named.
+  const ys = await card.locator('text.tick-y').allTextContents();
+  assert.ok(ys.length >= 2 && new Set(ys).size === ys.length, 'y ticks: ' + ys);
+  for (const y of ys) assert.match(y, /^[\d,.\s\u202f]+$/);
+  assert.deepEqual(await card.locator('text.axis-title').allTextContents(), ['events', 'day (UTC)']);
+  // Classifications in words, never a code.
+  const names = await page.locator('ul[aria-label="Events per classification"] .name').allTextContents();
+  assert.ok(names.length > 0, 'classification bars');
+  for (const n of names) {
+    assert.doesNotMatch(n, /^[a-z0-9-]+$|[a-z]-[a-z]/, 'a code: ' + n);
+    assert.match(n, /^[A-Z(]/, n);
+  }
+  await card.screenshot({ path: path.join(OUT, 'dashboard_time_source.png') });
+  results.screenshots.push('dashboard_time_source.png');
+  await page.locator('section', { has: page.getByRole('heading', { name: 'Events per classification' }) }).screenshot({ path: path.join(OUT, 'dashboard_classifications.png') });
+  results.screenshots.push('dashboard_classifications.png');
+  noErrors(page);
+});
+
 test('screens', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
@@ -1299,6 +1369,37 @@ test('remediation', async () => {
   assert.equal(await staff.locator('article.asset', { hasText: 'Energy portal' }).count(), 0);
   await shot(staff, 'remediation_staff');
   noErrors(staff);
+});
+
+
+// Item 11: a constituent's notification preferences, set by the staff on its page.
+test('notification_preferences', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/constituents/UMA');
+  await ready(page);
+  const form = page.locator('form.prefs');
+  await form.getByLabel('Feeds (comma-separated; empty: all)').fill('shadowserver-scan, spamhaus-drop');
+  await form.getByLabel('Classifications (RSIT classes or types; empty: all)').fill('nonsense');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  // A bad value is refused, next to its field.
+  await form.locator('.field[data-field="classifications"] .field-error', { hasText: 'neither an RSIT class nor a type' }).waitFor();
+  await form.getByLabel('Classifications (RSIT classes or types; empty: all)').fill('vulnerable, scanner');
+  await form.getByLabel('Frequency').selectOption('weekly');
+  await form.getByLabel(/^Digest hour/).fill('7');
+  await form.getByLabel('Weekly digest day').selectOption({ label: 'Friday' });
+  await form.getByLabel('Attachment').selectOption('xarf');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.locator('section[aria-labelledby="s-notification-preferences"] dd', { hasText: 'Weekly digest on Friday at 07:00 UTC' }).waitFor();
+  const saved = await page.evaluate(async () => (await fetch('/api/v1/organisations/UMA/notification-preferences')).json());
+  assert.deepEqual([saved.feeds, saved.classifications, saved.frequency, saved.digest_hour, saved.digest_weekday, saved.attachment],
+    [['shadowserver-scan', 'spamhaus-drop'], ['vulnerable', 'scanner'], 'weekly', 7, 5, 'xarf']);
+  await shot(page, 'issue15_notification_preferences');
+  // Back to the defaults: what the wrapper checks afterwards is UMA's notifications as they come.
+  const [status] = await pageFetch(page, 'PUT', '/api/v1/organisations/UMA/notification-preferences',
+    JSON.stringify({ feeds: [], classifications: [], frequency: 'immediate', attachment: 'csv' }), 'application/json');
+  assert.equal(status, 200);
+  noErrors(page);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from ermeslib import Ermes, main  # noqa: E402
 REQUIRED = {"abusech-feodo", "abusech-urlhaus", "abusech-threatfox", "spamhaus-drop",
             "spamhaus-edrop", "spamhaus-asndrop", "dshield-block", "blocklistde-all",
             "blocklistde-ssh", "openphish", "openphish-commercial", "phishtank",
-            "cymru-fullbogons-ipv4", "cznic-turris-greylist"}
+            "cymru-fullbogons-ipv4", "cznic-turris-greylist", "shadowserver-reports-api",
+            "microsoft-ctip-azure", "microsoft-ctip-interflow"}
 
 
 class Presets(unittest.TestCase):
@@ -29,7 +30,8 @@ class Presets(unittest.TestCase):
             names = {p["name"] for p in cli}
             self.assertTrue(REQUIRED <= names, REQUIRED - names)
             for p in cli:
-                self.assertIn(p["needs"], ("nothing", "api_key", "credentials", "asn"))
+                self.assertIn(p["needs"], ("nothing", "api_key", "credentials", "asn",
+                                           "api_key_secret", "container_url"))
                 self.assertTrue(p["documentation"].startswith("https://"), p)
                 self.assertGreater(p["interval"], 0)
             st, _, body = e.request("GET", "/api/v1/collector-presets")
@@ -41,6 +43,8 @@ class Presets(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertIn("abusech-feodo", out)
             self.assertIn("needs api_key", out)
+            self.assertIn("needs api_key_secret", out)
+            self.assertIn("needs container_url", out)
 
     def test_add(self):
         with Ermes(start=False) as e:
@@ -94,6 +98,42 @@ class Presets(unittest.TestCase):
             self.assertEqual(got["phishtank"]["feed"], "generic-csv")
             self.assertEqual(got["dshield-mine"]["feed"], "dshield-asn")
             self.assertEqual(got["spamhaus-drop"]["interval"], 43200)
+
+    def test_add_signed_and_container(self):
+        with Ermes(start=False) as e:
+            conf = os.path.join(e.dir, "ermes.conf")
+            for bad in ("keyonly", ":secret", "key:", "a:b:c"):
+                rc, out, err = e.cli("collectors", "add", "--preset", "shadowserver-reports-api",
+                                     "--api-key", bad)
+                self.assertEqual(rc, 2, bad)
+                self.assertIn("API_KEY:SECRET", err)
+            rc, out, err = e.cli("collectors", "add", "--preset", "shadowserver-reports-api",
+                                 "--api-key", "KEY1:SECRET1")
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(stat.S_IMODE(os.stat(conf).st_mode), 0o600)
+            for bad in ("ftp://x/c", "https://a b/c", "https://x/c?sig={value}"):
+                rc, out, err = e.cli("collectors", "add", "--preset", "microsoft-ctip-azure",
+                                     "--container-url", bad)
+                self.assertEqual(rc, 2, bad)
+            rc, out, err = e.cli("collectors", "add", "--preset", "microsoft-ctip-azure",
+                                 "--container-url",
+                                 "https://acct.blob.core.windows.net/ctip?sv=1&sig=a%2Bb")
+            self.assertEqual(rc, 0, out + err)
+            with open(conf) as f:
+                text = f.read()
+            self.assertIn("post = apikey=KEY1\n", text)
+            self.assertIn("download_post = id={id}\n", text)
+            self.assertIn("secret = SECRET1\n", text)
+            self.assertIn("sign_header = HMAC2\n", text)
+            self.assertIn("url = https://acct.blob.core.windows.net/ctip?sv=1&sig=a%2Bb\n", text)
+            self.assertIn("list = azure-blob\n", text)
+            rc, out, err = e.cli("collectors", "--json")
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn("SECRET1", out)
+            self.assertNotIn("sig=", out)
+            got = {j["name"]: j for j in map(json.loads, out.splitlines())}
+            self.assertEqual(got["shadowserver-reports-api"]["feed"], "shadowserver")
+            self.assertEqual(got["microsoft-ctip-azure"]["feed"], "microsoft-ctip")
 
 
 if __name__ == "__main__":

@@ -483,7 +483,8 @@ class HttpLimitsTest(unittest.TestCase):
     def test_openapi_paths_answer(self):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
-        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr"}
+        subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr",
+                 "file": "LIM"}
         # The TAXII routes' segments: the API root, a collection (a sharing group made for
         # this) and a STIX id.
         group = self.e.ok("POST", "/api/v1/sharing-groups",
@@ -553,6 +554,14 @@ class HttpLimitsTest(unittest.TestCase):
                             self.e.ok("PUT", "/api/v1/notification-templates/sv",
                                       {"text": "Doomed\n\nA template to delete.\n"},
                                       expect=(200, 201))
+                        elif path == "/api/v1/settings/{name}":
+                            # a live setting stored in the database, then unset
+                            victim = "notify_signature"
+                            self.e.ok("PUT", "/api/v1/settings/notify_signature",
+                                      {"value": "Doomed signature"}, expect=200)
+                            s, _, b = self.e.request("DELETE", "/api/v1/settings/" + victim)
+                            self.assertEqual(s, 200, "DELETE %s -> %d %r" % (path, s, b))
+                            continue
                         elif path == "/api/v1/peers/{ref}":
                             victim = self.e.ok("POST", "/api/v1/peers",
                                                {"name": "doomed-peer", "collection": "c",
@@ -582,6 +591,8 @@ class HttpLimitsTest(unittest.TestCase):
                             self.e.request("POST", "/api/v1/peers",
                                            {"name": "LIM", "collection": "c",
                                             "url": "http://127.0.0.1:9/taxii2/x/"})
+                        if path == "/api/v1/settings/{name}":
+                            url = "/api/v1/settings/notify_signature"  # a live setting
                         # a body of the wrong type: the route exists and refuses it
                         s, _, b = self.e.request(method.upper(), url, b"x",
                                                  content_type="application/x-nothing")

@@ -1,6 +1,7 @@
-"""GET /api/v1/settings (issue 15, item 15, read-only part): the settings the daemon runs with,
-for administrators only; secrets never shown back (only whether they are set); every one says
-that it applies at a restart, and the answer names what changes while ermes runs."""
+"""GET /api/v1/settings (issue 15, item 15): the settings the daemon runs with, for
+administrators only; secrets never shown back (only whether they are set); each says where its
+value comes from and whether it applies live or at a restart (and why), and the answer names
+the other things that change while ermes runs. Changing them: test_settings_live."""
 
 import os
 import subprocess
@@ -41,9 +42,18 @@ class SettingsApiTest(unittest.TestCase):
             self.assertEqual((by[name]["value"], by[name]["secret"], by[name]["set"]),
                              (None, True, True), name)
         self.assertEqual((by["database_url"]["secret"], by["smtp_user"]["secret"]), (True, False))
-        self.assertEqual({s["applies"] for s in body["data"]}, {"restart"})
+        # Where each value comes from; what applies live (test_settings_live changes them).
+        self.assertEqual((by["notify_window"]["source"], by["log_json"]["source"],
+                          by["smtp_url"]["source"]), ("env", "default", "env"))
+        self.assertEqual({s["applies"] for s in body["data"]}, {"restart", "live"})
+        self.assertEqual((by["smtp_url"]["applies"], by["mail_from"]["applies"],
+                          by["listen"]["applies"], by["database_url"]["applies"]),
+                         ("live", "live", "restart", "restart"))
+        self.assertTrue(all(s["restart_reason"] for s in body["data"]
+                            if s["applies"] == "restart"))
         self.assertEqual([x["path"] for x in body["live"]],
-                         ["/api/v1/notification-policies", "/api/v1/warninglists"])
+                         ["/api/v1/notification-policies", "/api/v1/warninglists",
+                          "/api/v1/notification-templates"])
 
     def test_admin_only(self):
         for role, org in (("analyst", None), ("constituent", "UMA")):
@@ -52,6 +62,11 @@ class SettingsApiTest(unittest.TestCase):
             self.assertEqual(status, 403, (role, body))
         status, _, _ = self.e.request("PUT", "/api/v1/settings", {"notify_window": 5})
         self.assertEqual(status, 405)
+        for role, org in (("analyst", None), ("constituent", "UMA")):
+            _, tok = self.e.user_token("settings-put-" + role, role, org=org)
+            status, _, body = self.e.request("PUT", "/api/v1/settings/mail_from",
+                                             {"value": "x@ucert.example"}, token=tok)
+            self.assertEqual(status, 403, (role, body))
 
 
 if __name__ == "__main__":

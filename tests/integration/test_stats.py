@@ -1,6 +1,8 @@
 """GET /api/v1/stats: the figures of a small ingested report match the events, a constituent
 sees its own organisation's only, days is checked, and the migration's backfill of
-event_daily recounts the events already stored."""
+event_daily recounts the events already stored. Events are counted by the day they happened
+(time.source), not the day they arrived; those without one by time.observation, and the
+answer says how many (issue 15, item 12)."""
 
 import os
 import sys
@@ -140,6 +142,43 @@ class BackfillTest(unittest.TestCase):
             for k in ("events_per_day", "events_per_classification", "events_per_constituent"):
                 self.assertEqual(after[k], before[k], k)
             self.assertEqual(sum(d["count"] for d in after["events_per_day"]), 4)
+
+
+SHADOW_HEADER = ('"timestamp","ip","protocol","port","hostname","tag","asn","geo","region",'
+                 '"city","naics","sic","name","model","device","features","device_vendor",'
+                 '"device_type","device_model","device_version","device_sector"\n')
+SHADOW_ROW = ('"%s","%s","tcp",5555,"h%d.example","adb",,"NL","R","C",518210,737415,"n","m",'
+              '"d",,,,,,\n')
+
+
+class TimeSourceTest(unittest.TestCase):
+    def test_events_counted_by_the_day_they_happened(self):
+        now = time.time()
+        day = lambda ago: time.strftime("%Y-%m-%d", time.gmtime(now - ago * 86400))  # noqa: E731
+        # time.source 3 days ago (x2), 10 days ago (x3), 200 days ago (x1: out of any range);
+        # and two events without one (blocklistde: counted by time.observation, today).
+        happened = [3, 3, 10, 10, 10, 200]
+        rows = "".join(SHADOW_ROW % (time.strftime("%Y-%m-%d 12:00:00",
+                                                   time.gmtime(now - ago * 86400)),
+                                     "192.0.2.%d" % (1 + k), k)
+                       for k, ago in enumerate(happened))
+        with Ermes(demo=True) as e:
+            e.ok("POST", REPORTS + "?feed=shadowserver&wait=true&file_name="
+                 "2026-01-02-scan_adb-timesource.csv", SHADOW_HEADER + rows,
+                 content_type="text/csv", expect=201)
+            e.ok("POST", REPORTS + "?feed=blocklistde&wait=true&file_name=ts.txt",
+                 b"198.51.100.7\n198.51.100.8\n", content_type="text/plain", expect=201)
+            st = e.ok("GET", "/api/v1/stats?days=14")
+            self.assertEqual(st["events_time"], "time.source")
+            by_day = {d["day"]: d["count"] for d in st["events_per_day"]}
+            self.assertEqual(by_day[day(3)], 2, st["events_per_day"])
+            self.assertEqual(by_day[day(10)], 3, st["events_per_day"])
+            self.assertEqual(by_day[day(0)], 2, "the two without time.source: today")
+            self.assertEqual(sum(by_day.values()), 7, "the one of 200 days ago is out")
+            self.assertEqual(st["events_by_observation"], 2)
+            self.assertEqual(e.ok("GET", "/api/v1/stats?days=7")["events_by_observation"], 2)
+            # The classifications of the range, by the same days.
+            self.assertEqual(sum(c["count"] for c in st["events_per_classification"]), 7)
 
 
 class StaleFeedTest(unittest.TestCase):

@@ -69,6 +69,24 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Removes a directory of plain files (what gpg leaves in a scratch home). */
+static void remove_flat_dir(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *e;
+    char file[512];
+
+    while (dir && (e = readdir(dir))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+            unlink(file);
+        }
+    }
+    if (dir)
+        closedir(dir);
+    rmdir(path);
+}
+
 static void test_expand_id(void **state)
 {
     char out[64];
@@ -130,16 +148,38 @@ static void test_workflow(void **state)
     ermes__advisory_cleanup(&a);
 
     /* Only approved ones are published; the author does not approve. */
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
                      ERMES_ECONFLICT);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "approve", &d), ERMES_EDENIED);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d), 0);
+    /* A signing key that is not there publishes nothing and says which setting is wrong. */
+    {
+        char home[] = "/tmp/ermes-test-gpg-XXXXXX";
+        ermes__csaf_signer_t bad = {home, "0123456789ABCDEF0123456789ABCDEF01234567"};
+        assert_non_null(mkdtemp(home));
+        ermes_diag_clear(&d);
+        assert_int_equal(
+            ermes__advisory_publish(f->st, &bob, &bad, ref, 0, NULL, &r, &scheduled, &d),
+            ERMES_ECONFIG);
+        assert_string_equal(d.field, "csaf_openpgp_key");
+        assert_non_null(strstr(d.reason, "nothing was published"));
+        assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
+        assert_string_equal(a.status, "approved");
+        assert_int_equal(a.revision, 0);
+        ermes__advisory_cleanup(&a);
+        remove_flat_dir(home);
+    }
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
+                     0);
     assert_int_equal(scheduled, 0);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_string_equal(a.status, "published");
     assert_int_equal(a.revision, 1);
+    /* Unsigned (no key), and its label kept with it (migration 38). */
+    assert_null(a.published_signature);
+    assert_int_equal(a.has_signature, 0);
+    assert_int_equal(a.published_tlp, ERMES_TLP_CLEAR);
     assert_string_equal(a.reviewer, "bob");
     tr = tracking(a.published_document);
     assert_string_equal(json_string_value(json_object_get(tr, "version")), "1.0.0");
@@ -158,13 +198,16 @@ static void test_workflow(void **state)
     }
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, NULL, &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, 0, NULL, &r, &scheduled, &d),
                      ERMES_EINVAL);
     assert_true(r.count > 0);
     ermes_csaf_result_cleanup(&r);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_string_equal(a.status, "approved");
     assert_int_equal(a.revision, 1);
+    /* The draft has no label (AMBER by default); what was published keeps CLEAR. */
+    assert_int_equal(a.tlp, ERMES_TLP_AMBER);
+    assert_int_equal(a.published_tlp, ERMES_TLP_CLEAR);
     tr = tracking(a.published_document);
     assert_string_equal(json_string_value(json_object_get(tr, "version")), "1.0.0");
     json_decref(tr);
@@ -179,8 +222,8 @@ static void test_workflow(void **state)
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
     usleep(1100 * 1000); /* a later second for the revision's date */
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, 0, "Second.", &r, &scheduled, &d),
-                     0);
+    assert_int_equal(
+        ermes__advisory_publish(f->st, &bob, NULL, ref, 0, "Second.", &r, &scheduled, &d), 0);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_int_equal(a.revision, 2);
     tr = tracking(a.published_document);
@@ -206,13 +249,13 @@ static void test_schedule(void **state)
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     assert_int_equal(ermes__advisory_transition(f->st, &alice, ref, "submit", &d), 0);
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), 0);
-    assert_int_equal(ermes__advisory_publish(f->st, &bob, ref, ermes__time_now_ms() + 60000, NULL,
-                                             &r, &scheduled, &d),
+    assert_int_equal(ermes__advisory_publish(f->st, &bob, NULL, ref, ermes__time_now_ms() + 60000,
+                                             NULL, &r, &scheduled, &d),
                      0);
     assert_int_equal(scheduled, 1);
-    assert_int_equal(ermes__advisory_publish_due(f->st, ermes__time_now_ms(), &n), 0);
+    assert_int_equal(ermes__advisory_publish_due(f->st, NULL, ermes__time_now_ms(), &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(ermes__advisory_publish_due(f->st, ermes__time_now_ms() + 61000, &n), 0);
+    assert_int_equal(ermes__advisory_publish_due(f->st, NULL, ermes__time_now_ms() + 61000, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_string_equal(a.status, "published");

@@ -398,6 +398,10 @@ static void test_language_choice(void **state)
                                   types,
                                   counts,
                                   "x@y.example",
+                                  NULL,
+                                  0,
+                                  0,
+                                  0,
                                   NULL};
         ermes__strbuf_t s, b;
         ermes__strbuf_init(&s, 4096);
@@ -429,7 +433,11 @@ static void test_words_and_signature(void **state)
                               types,
                               counts,
                               "UCERT <cert@ucert.example>",
-                              "UCERT, the CERT of the Union\\nRue de la Loi 1, Brussels"};
+                              "UCERT, the CERT of the Union\\nRue de la Loi 1, Brussels",
+                              0,
+                              0,
+                              0,
+                              NULL};
     ermes__strbuf_t s, b;
 
     (void)state;

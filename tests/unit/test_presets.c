@@ -53,6 +53,10 @@ static const char *test_value(const ermes__preset_t *p)
         return "user:secret";
     case ERMES_PRESET_NEEDS_ASN:
         return "1"; /* the AS of IntelMQ's sample */
+    case ERMES_PRESET_NEEDS_KEY_SECRET:
+        return "TESTKEY123:testsecret";
+    case ERMES_PRESET_NEEDS_CONTAINER_URL:
+        return "https://acct.blob.core.windows.net/ctip?sv=2019-12-12&sig=a%2Bb";
     default:
         return NULL;
     }

@@ -272,21 +272,78 @@ async function auditSection(ctx) {
   return sec;
 }
 
-// The settings the daemon runs with, read only: each needs a restart to change (config file
-// or environment); secrets are only said to be set. What changes live has its own screens.
+// The settings in force. Live ones are edited inline (PUT /api/v1/settings/NAME: stored in the
+// database, every daemon uses them within seconds; the error is shown next to the field);
+// secrets are write-only fields. Restart-only ones are shown read-only with the reason.
+const SOURCES = { default: 'default', file: 'config file', database: 'set here (database)', env: 'environment', flag: 'command-line flag' };
+
+function settingValue(x) {
+  if (x.secret) return h('span', { class: 'muted' }, x.set ? '(set, not shown)' : '(not set)');
+  return x.value === null ? h('span', { class: 'muted' }, '(not set)') : h('span', { class: 'mono' }, x.value);
+}
+
+function liveSettingForm(x, reload) {
+  const boolean = x.default === 'true' || x.default === 'false';
+  let control;
+  if (boolean) control = select(x.name, ['true', 'false'], x.value);
+  else if (x.secret) control = input(x.name, { type: 'password', autocomplete: 'new-password', maxlength: 4095, placeholder: x.set ? '(set, not shown: type a new value)' : '(not set)' });
+  else control = input(x.name, { value: x.value ?? '', maxlength: 4095 });
+  const overridden = x.source === 'env' || x.source === 'flag';
+  const save = h('button', { type: 'submit', class: 'primary' }, 'Apply');
+  const reset = h('button', { type: 'button' }, 'Unset');
+  reset.hidden = x.source !== 'database';
+  if (overridden) { control.disabled = true; save.disabled = true; }
+  const form = h('form', { class: 'setting-form', novalidate: true, 'aria-label': 'Setting ' + x.name },
+    field(x.name, control, overridden ? 'set by this daemon\'s ' + SOURCES[x.source] + ', which wins over the database' : null),
+    h('div', { class: 'actions' }, save, reset));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    save.disabled = true;
+    try {
+      await put('settings/' + encodeURIComponent(x.name), { value: control.value });
+      announce(x.name + ' saved');
+      await reload();
+    } catch (e) { showError(form, e); save.disabled = false; }
+  });
+  reset.addEventListener('click', async () => {
+    try {
+      await del('settings/' + encodeURIComponent(x.name));
+      announce(x.name + ' reset');
+      await reload();
+    } catch (e) { showError(form, e); }
+  });
+  return form;
+}
+
 async function settingsSection() {
   const sec = section('Settings');
-  let r;
-  try { r = await get('settings'); } catch (e) { sec.append(errorNotice(e)); return sec; }
-  sec.append(h('p', { class: 'hint' }, 'These are read when ermes starts (defaults < config file < ERMES_* environment < flags): a change needs a restart. Changed while ermes runs: ',
-    (r.live || []).flatMap((l, i) => [i ? ', ' : '', l.what]), ' (warninglists above; notification policies through the API and ermes notify policy).'));
-  sec.append(table([
-    { label: 'Setting', cell: (x) => h('code', null, x.name) },
-    { label: 'Value', cell: (x) => (x.secret ? h('span', { class: 'muted' }, x.set ? '(set, not shown)' : '(not set)') : x.value === null ? h('span', { class: 'muted' }, '(not set)') : h('span', { class: 'mono' }, x.value)) },
-    { label: 'Default', cell: (x) => x.default ?? '' },
-    { label: 'Changes', cell: () => 'needs a restart' },
-    { label: 'Meaning', cell: (x) => x.help },
-  ], r.data, { caption: 'Settings in force' }));
+  const box = h('div');
+  async function load() {
+    let r;
+    try { r = await get('settings'); } catch (e) { clear(box).append(errorNotice(e)); return; }
+    const live = r.data.filter((x) => x.applies === 'live');
+    const restart = r.data.filter((x) => x.applies !== 'live');
+    clear(box).append(
+      h('p', { class: 'hint' }, 'Precedence: default < config file < set here (database) < ERMES_* environment < flags. Live settings take effect on every daemon within a few seconds, without a restart (Apply stores a value in the database; Unset removes it, back to the config file or the default). Also changed while ermes runs: ',
+        (r.live || []).flatMap((l, i) => [i ? ', ' : '', l.what]), '.'),
+      table([
+        { label: 'Setting', cell: (x) => liveSettingForm(x, load) },
+        { label: 'Now', cell: (x) => settingValue(x) },
+        { label: 'From', cell: (x) => SOURCES[x.source] || x.source },
+        { label: 'Default', cell: (x) => x.default ?? '' },
+        { label: 'Meaning', cell: (x) => x.help },
+      ], live, { caption: 'Live settings (editable)' }),
+      table([
+        { label: 'Setting', cell: (x) => h('code', null, x.name) },
+        { label: 'Value', cell: (x) => settingValue(x) },
+        { label: 'From', cell: (x) => SOURCES[x.source] || x.source },
+        { label: 'Default', cell: (x) => x.default ?? '' },
+        { label: 'Needs a restart', cell: (x) => x.restart_reason || '' },
+        { label: 'Meaning', cell: (x) => x.help },
+      ], restart, { caption: 'Settings that need a restart (config file, environment or flags)' }));
+  }
+  sec.append(box);
+  await load();
   return sec;
 }
 

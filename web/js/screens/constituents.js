@@ -1,6 +1,6 @@
 // Constituents: search, detail (contacts, networks, ASNs, domains, events, sightings,
 // notifications), add, edit, and import from CSV or JSON.
-import { get, post, patch, api, optional } from '../api.js';
+import { get, post, patch, put, api, optional } from '../api.js';
 import { h, clear, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, clearErrors, announce, isStaff, TLP_VALUES } from '../ui.js';
 import { eventRows } from './events.js';
 import { sightingTable } from '../sightings.js';
@@ -71,6 +71,9 @@ async function detail(view, ctx) {
     staff ? { label: 'Published', cell: (c) => (c.published ? 'yes' : 'no') } : null,
   ].filter(Boolean), o.contacts || [], { caption: 'Contacts of ' + o.short_name, empty: ctx.user.org === o.short_name || staff ? 'No contacts.' : 'No contacts of ' + o.short_name + ' are published to the community.' })));
 
+  // Notification preferences: the staff set them; the constituent's own users read them.
+  if (staff || ctx.user.org === o.short_name) view.append(await prefsSection(o, staff));
+
   const evSec = section('Recent events', h('p', { class: 'muted' }, 'Loading…'));
   view.append(evSec);
   const sigSec = ctx.features.sightings ? section('Sightings', h('p', { class: 'muted' }, 'Loading…')) : null;
@@ -106,6 +109,74 @@ async function detail(view, ctx) {
     clear(notSec).append(h('h2', null, 'Notifications'), notificationRows(p.data));
   }).catch((e) => notSec.append(errorNotice(e))));
   await Promise.all(jobs);
+}
+
+const FREQUENCIES = [['immediate', 'As they come'], ['daily', 'Daily digest'], ['weekly', 'Weekly digest']];
+const ATTACHMENTS = [['csv', 'CSV'], ['json', 'JSON (IntelMQ field names)'], ['xarf', 'X-ARF v4 (one document per event)']];
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+// The organisation's time: UTC shifted by its business-hours calendar's offset.
+function zone(minutes) {
+  if (!minutes) return 'UTC';
+  const a = Math.abs(minutes);
+  return 'UTC' + (minutes < 0 ? '-' : '+') + String(Math.floor(a / 60)).padStart(2, '0') + ':' + String(a % 60).padStart(2, '0');
+}
+
+function describePrefs(p) {
+  const at = String(p.digest_hour).padStart(2, '0') + ':00 ' + zone(p.utc_offset_minutes);
+  const when = p.frequency === 'daily' ? 'Daily digest at ' + at
+    : p.frequency === 'weekly' ? 'Weekly digest on ' + WEEKDAYS[p.digest_weekday] + ' at ' + at
+      : 'As they come';
+  return dl([
+    ['Feeds', p.feeds.length ? chips(p.feeds, true) : 'all'],
+    ['Classifications', p.classifications.length ? chips(p.classifications, true) : 'all'],
+    ['Frequency', when],
+    ['Next digest', p.next_digest_at ? time(p.next_digest_at) : null],
+    ['Attachment', (ATTACHMENTS.find((a) => a[0] === p.attachment) || [p.attachment, p.attachment])[1]],
+  ]);
+}
+
+// What the constituent's notifications carry (docs/API.md, notification-preferences).
+async function prefsSection(o, staff) {
+  const path = 'organisations/' + enc(o.short_name) + '/notification-preferences';
+  const sec = section('Notification preferences', h('p', { class: 'muted' }, 'Loading…'));
+  let p;
+  try { p = await get(path); } catch (e) { sec.append(errorNotice(e)); return sec; }
+  const shown = h('div', null, describePrefs(p));
+  clear(sec).append(h('h2', { id: 's-notification-preferences' }, 'Notification preferences'), shown);
+  if (!staff) return sec;
+  const f = {
+    feeds: input('feeds', { value: p.feeds.join(', '), maxlength: 8192, placeholder: 'all feeds' }),
+    classifications: input('classifications', { value: p.classifications.join(', '), maxlength: 8192, placeholder: 'all classes and types' }),
+    frequency: select('frequency', FREQUENCIES, p.frequency),
+    digest_hour: input('digest_hour', { type: 'number', min: 0, max: 23, value: String(p.digest_hour) }),
+    digest_weekday: select('digest_weekday', WEEKDAYS.map((d, i) => [String(i), d]), String(p.digest_weekday)),
+    attachment: select('attachment', ATTACHMENTS, p.attachment),
+  };
+  const form = h('form', { class: 'prefs', novalidate: true, 'aria-label': 'Notification preferences of ' + o.short_name },
+    h('div', { class: 'form-grid' },
+      field('Feeds (comma-separated; empty: all)', f.feeds), field('Classifications (RSIT classes or types; empty: all)', f.classifications),
+      field('Frequency', f.frequency), field('Digest hour (' + zone(p.utc_offset_minutes) + ')', f.digest_hour), field('Weekly digest day', f.digest_weekday),
+      field('Attachment', f.attachment)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save preferences')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const hour = Number(f.digest_hour.value);
+    try {
+      p = await put(path, {
+        feeds: lines(f.feeds.value), classifications: lines(f.classifications.value),
+        frequency: f.frequency.value, digest_hour: Number.isInteger(hour) ? hour : f.digest_hour.value,
+        digest_weekday: Number(f.digest_weekday.value), attachment: f.attachment.value,
+      });
+      clear(shown).append(describePrefs(p));
+      announce('Notification preferences of ' + o.short_name + ' saved');
+    } catch (e) {
+      showError(form, e);
+    }
+  });
+  sec.append(form);
+  return sec;
 }
 
 export function notificationRows(rows) {

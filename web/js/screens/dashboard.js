@@ -2,19 +2,32 @@
 import { get } from '../api.js';
 import { h, section, notice, errorNotice, time, fmtNumber, isStaff } from '../ui.js';
 import { s, perDayChart } from '../charts.js';
-import { classifications, classificationName } from './events.js';
+import { classifications } from './events.js';
 
 // Horizontal bars: a list whose items carry their own small SVG bar, readable on a phone.
-function barList(items, label, hrefOf) {
+function barList(items, label, hrefOf, wrap) {
   if (!items.length) return notice('Nothing in this period.');
   const max = Math.max(1, ...items.map((i) => i.count));
-  return h('ul', { class: 'hbars chart', 'aria-label': label }, items.map((it) => {
+  return h('ul', { class: 'hbars chart' + (wrap ? ' wrap' : ''), 'aria-label': label }, items.map((it) => {
     const svg = s('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true' },
       s('rect', { class: 'bar', x: 0, y: 0, height: 10, width: Math.max(0.5, (100 * it.count) / max) }));
     const href = hrefOf ? hrefOf(it) : null;
     return h('li', null, h('span', { class: 'name', title: it.name }, href ? h('a', { href }, it.name) : it.name), svg,
       h('span', { class: 'n' }, fmtNumber(it.count)));
   }));
+}
+
+// The RSIT words of a classification ("Vulnerable: Vulnerable System"), never a code: a class
+// or type the taxonomy does not name (IntelMQ's own) is written out in words.
+function words(code) {
+  return String(code || '').replace(/[-_]+/g, ' ').trim();
+}
+function fullClassName(tax, type, rsit) {
+  const c = (rsit.classes || []).find((x) => x.value === tax);
+  const t = c && (c.types || []).find((x) => x.value === type);
+  const cls = c && c.name ? c.name : (words(tax) || 'Unclassified').replace(/^./, (x) => x.toUpperCase());
+  if (!type) return cls;
+  return cls + ': ' + (t && t.name ? t.name : words(type));
 }
 
 function figure(label, n, href, bad) {
@@ -60,15 +73,22 @@ export async function render(view, ctx) {
 
   const rsit = await classifications();
   const cards = h('div', { class: 'cards' });
-  cards.append(section('Events per day', perDayChart(st.events_per_day || [], 'Events per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10))));
+  // The days are those the events happened (time.source); the server says how many had
+  // none and were counted by when they were observed.
+  const byObs = st.events_by_observation || 0;
+  const note = 'Counted by the day each event happened (time.source, UTC)' + (byObs
+    ? '; ' + fmtNumber(byObs) + ' event' + (byObs === 1 ? '' : 's') + ' without time.source counted by time.observation (when the feed saw ' + (byObs === 1 ? 'it' : 'them') + ').'
+    : '.');
+  cards.append(section('Events per day (when they happened)', perDayChart(st.events_per_day || [],
+    'Events per day by time.source, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10), { unit: 'events', note })));
   cards.append(section('Events per classification', barList((st.events_per_classification || []).map((c) => ({
-    name: classificationName(c.taxonomy, c.type, rsit), count: c.count, taxonomy: c.taxonomy, type: c.type,
-  })), 'Events per classification', (c) => '/events?taxonomy=' + encodeURIComponent(c.taxonomy) + '&type=' + encodeURIComponent(c.type))));
+    name: fullClassName(c.taxonomy, c.type, rsit), count: c.count, taxonomy: c.taxonomy, type: c.type,
+  })), 'Events per classification', (c) => '/events?taxonomy=' + encodeURIComponent(c.taxonomy) + '&type=' + encodeURIComponent(c.type), true)));
   cards.append(section('Events per constituent', barList((st.events_per_constituent || []).map((c) => ({
     name: c.org, count: c.count, id: c.org_id,
   })), 'Events per constituent (top 20)', (c) => '/constituents/' + encodeURIComponent(c.name))));
   if (sightDays && sightDays.length && ctx.features.sightings) {
-    cards.append(section('Sightings per day', perDayChart(sightDays, 'Sightings per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10)),
+    cards.append(section('Sightings per day', perDayChart(sightDays, 'Sightings per day, ' + (st.from || '').slice(0, 10) + ' to ' + (st.to || '').slice(0, 10), { unit: 'sightings' }),
       h('p', null, h('a', { href: '/sightings?since=' + encodeURIComponent(st.from || '') }, 'The sightings of this period'))));
   }
   if (staff && st.stale_feeds) {

@@ -107,8 +107,9 @@ async function collectors(into) {
 // shows what it is and the command that adds it (`ermes collectors add --preset`).
 
 function presetDetails(p, name) {
-  const needs = { api_key: 'an API key (--api-key)', credentials: 'an account, user:password (--api-key)', asn: 'an AS number (--asn)' };
-  const flag = p.needs === 'asn' ? ' --asn AS_NUMBER' : p.needs === 'nothing' ? '' : p.needs === 'credentials' ? " --api-key 'USER:PASSWORD'" : " --api-key 'YOUR_KEY'";
+  const needs = { api_key: 'an API key (--api-key)', credentials: 'an account, user:password (--api-key)', asn: 'an AS number (--asn)', api_key_secret: 'an API key and its secret, KEY:SECRET (--api-key)', container_url: "your Azure container's URL with its SAS token (--container-url)" };
+  const flags = { asn: ' --asn AS_NUMBER', nothing: '', credentials: " --api-key 'USER:PASSWORD'", api_key_secret: " --api-key 'API_KEY:SECRET'", container_url: " --container-url 'https://ACCOUNT.blob.core.windows.net/CONTAINER?SAS_TOKEN'" };
+  const flag = p.needs in flags ? flags[p.needs] : " --api-key 'YOUR_KEY'";
   const cmd = 'ermes collectors add --preset ' + p.name + (name && name !== p.name ? ' --name ' + name : '') + flag;
   return h('div', { class: 'preset-details' },
     dl([
