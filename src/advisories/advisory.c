@@ -6,8 +6,10 @@
 
 #include "access/access.h"
 #include "advisories/advisory.h"
+#include "advisories/revisions.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/number.h"
 #include "core/time.h"
 
 void ermes__advisory_cleanup(ermes__advisory_t *a)
@@ -127,10 +129,26 @@ static void date_text(int64_t ms, char *buf)
     buf[ermes__time_format(ms, buf)] = '\0';
 }
 
+/* A version X.Y.Z as ermes writes them (no pre-release, no build part); 0 when it is not one. */
+static int parse_version(const char *text, int64_t v[3])
+{
+    const char *p = text;
+
+    for (int i = 0; i < 3; i++) {
+        size_t n = strspn(p, "0123456789");
+
+        if (!n || ermes__parse_int64_n(p, n, "version", 0, INT32_MAX, &v[i], NULL))
+            return 0;
+        p += n;
+        if (i < 2 && *p++ != '.')
+            return 0;
+    }
+    return *p == '\0';
+}
+
 /* Sets the working copy's tracking: status draft, the version and the history so far. For a
- * first draft, version 0.1.0 with one history entry; for the draft of revision N+1 of a
- * published document, its published history and version N+1.0.0-draft (6.1.16 ignores the
- * pre-release part of a draft). */
+ * first draft, version 0.1.0 with one history entry; for the draft of a new revision of a
+ * published document at version X.y.z, its published history and version X+1.0.0-draft. */
 static int set_draft_tracking(json_t *root, const ermes__advisory_t *a, int64_t now)
 {
     json_t *doc = json_object_get(root, "document");
@@ -150,11 +168,16 @@ static int set_draft_tracking(json_t *root, const ermes__advisory_t *a, int64_t 
               initial);
     if (a->published_document) {
         json_t *pub = json_loads(a->published_document, 0, NULL);
+        json_t *ptr = json_object_get(json_object_get(pub, "document"), "tracking");
+        int64_t v[3];
 
-        hist = json_deep_copy(json_object_get(
-            json_object_get(json_object_get(pub, "document"), "tracking"), "revision_history"));
+        hist = json_deep_copy(json_object_get(ptr, "revision_history"));
+        /* The next major version as a pre-release: the most the publication can become (it
+         * may turn out minor or patch, CSAF 2.0 section 3.1.11.5). */
+        if (!parse_version(json_string_value(json_object_get(ptr, "version")), v))
+            v[0] = a->revision;
         json_decref(pub);
-        snprintf(ver, sizeof(ver), "%lld.0.0-draft", (long long)a->revision + 1);
+        snprintf(ver, sizeof(ver), "%lld.0.0-draft", (long long)v[0] + 1);
     } else {
         snprintf(ver, sizeof(ver), "0.1.0");
         hist = json_pack("[{s:s,s:s,s:s}]", "date", date, "number", ver, "summary", "Draft.");
@@ -329,12 +352,96 @@ out:
     return rc;
 }
 
-/* The document as published: the working copy with the final tracking (version N.0.0, the
- * published history and one entry more, the release dates, status final). */
-static int final_document(const ermes__advisory_t *a, int64_t now, const char *summary, char **out)
+/* The kind of change from the published document to the new one, as CSAF 2.0 section
+ * 3.1.11.5 (semantic versioning) describes it for a document: major for a change to the
+ * substance (the products, the vulnerabilities and what they say of the products, the
+ * category or the distribution), minor for information added or taken away elsewhere (notes,
+ * references, acknowledgments), patch for values corrected in place (a spelling mistake).
+ * document.tracking is ermes's and not compared. */
+static const char *change_kind(const char *old_text, json_t *new_root)
+{
+    json_t *old = json_loads(old_text, 0, NULL), *diff = NULL, *item;
+    const char *kind = "patch";
+    int truncated = 0;
+    size_t i;
+
+    if (!old)
+        return "major";
+    json_object_del(json_object_get(old, "document"), "tracking");
+    new_root = json_deep_copy(new_root);
+    if (new_root)
+        json_object_del(json_object_get(new_root, "document"), "tracking");
+    diff = new_root ? ermes__json_diff(old, new_root, 100000, &truncated) : NULL;
+    if (!diff)
+        kind = "major";
+    json_array_foreach(diff, i, item)
+    {
+        const char *path = json_string_value(json_object_get(item, "path"));
+        const char *op = json_string_value(json_object_get(item, "op"));
+
+        if (!path || !op || strncmp(path, "/product_tree", 13) == 0 ||
+            strncmp(path, "/vulnerabilities", 16) == 0 ||
+            strncmp(path, "/document/category", 18) == 0 ||
+            strncmp(path, "/document/distribution", 22) == 0 || strcmp(path, "/document") == 0 ||
+            strcmp(path, "") == 0) {
+            kind = "major";
+            break;
+        }
+        if (strcmp(op, "changed") != 0)
+            kind = "minor";
+    }
+    json_decref(diff);
+    json_decref(new_root);
+    json_decref(old);
+    return kind;
+}
+
+/* The next version: 1.0.0 at the first publication (6.1.18: nothing released is 0.y.z), then
+ * the published version with its major, minor or patch part incremented (change: the
+ * analyst's choice, or NULL for change_kind's). */
+static int next_version(const ermes__advisory_t *a, json_t *root, const char *change, char *ver,
+                        size_t cap, const char **kind)
+{
+    json_t *pub;
+    int64_t v[3] = {0, 0, 0};
+    int ok;
+
+    *kind = "major";
+    if (!a->published_document) {
+        snprintf(ver, cap, "1.0.0");
+        return 0;
+    }
+    pub = json_loads(a->published_document, 0, NULL);
+    ok = parse_version(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(pub, "document"), "tracking"), "version")),
+        v);
+    json_decref(pub);
+    /* A document published before ermes counted minor versions: its revision count is its
+     * major. */
+    if (!ok)
+        v[0] = a->revision, v[1] = v[2] = 0;
+    *kind = change && *change ? change : change_kind(a->published_document, root);
+    if (strcmp(*kind, "major") == 0)
+        v[0]++, v[1] = v[2] = 0;
+    else if (strcmp(*kind, "minor") == 0)
+        v[1]++, v[2] = 0;
+    else
+        v[2]++;
+    snprintf(ver, cap, "%lld.%lld.%lld", (long long)v[0], (long long)v[1], (long long)v[2]);
+    return 0;
+}
+
+/* The document as published: the working copy with the final tracking (the next version, the
+ * published history and one entry more, the release dates, status final or interim). */
+static int final_document(const ermes__advisory_t *a, int64_t now,
+                          const ermes__advisory_publish_opts_t *o, char **out, char *ver,
+                          size_t vcap, char *summary_out, size_t scap)
 {
     json_t *root = json_loads(a->document, 0, NULL), *tr, *hist = NULL, *pub;
-    char date[40], initial[40], ver[32], defsum[64];
+    char date[40], initial[40], defsum[96];
+    const char *kind = "major", *status = o && o->status && *o->status ? o->status : "final";
+    const char *summary = o ? o->summary : NULL;
     int rc = ERMES_ENOMEM;
 
     *out = NULL;
@@ -351,19 +458,27 @@ static int final_document(const ermes__advisory_t *a, int64_t now, const char *s
         hist = json_array();
     if (!tr || !hist)
         goto out;
+    if ((rc = next_version(a, root, o ? o->change : NULL, ver, vcap, &kind)))
+        goto out;
+    rc = ERMES_ENOMEM;
     date_text(now, date);
     date_text(a->initial_release_at ? a->initial_release_at : now, initial);
-    snprintf(ver, sizeof(ver), "%lld.0.0", (long long)a->revision + 1);
-    snprintf(defsum, sizeof(defsum), a->revision ? "Revision %lld." : "Initial release.",
-             (long long)a->revision + 1);
-    if (json_array_append_new(hist, json_pack("{s:s,s:s,s:s}", "date", date, "number", ver,
-                                              "summary", summary && *summary ? summary : defsum)))
+    if (!a->revision)
+        snprintf(defsum, sizeof(defsum), "%s",
+                 strcmp(status, "interim") == 0 ? "Initial release (interim)."
+                                                : "Initial release.");
+    else
+        snprintf(defsum, sizeof(defsum), "Revision %lld (%s change%s).", (long long)a->revision + 1,
+                 kind, strcmp(status, "interim") == 0 ? ", interim" : "");
+    snprintf(summary_out, scap, "%s", summary && *summary ? summary : defsum);
+    if (json_array_append_new(
+            hist, json_pack("{s:s,s:s,s:s}", "date", date, "number", ver, "summary", summary_out)))
         goto out;
     json_object_set_new(tr, "current_release_date", json_string(date));
     json_object_set_new(tr, "initial_release_date", json_string(initial));
     json_object_set_new(tr, "revision_history", hist);
     hist = NULL;
-    json_object_set_new(tr, "status", json_string("final"));
+    json_object_set_new(tr, "status", json_string(status));
     json_object_set_new(tr, "version", json_string(ver));
     rc = dump(root, out);
 out:
@@ -372,15 +487,41 @@ out:
     return rc;
 }
 
+/* CSAF dates count whole seconds, and the revision history must read in order by date (test
+ * 6.1.14): a publication in the same second as the last one is dated a second after it. */
+static int64_t after_last_release(const ermes__advisory_t *a, int64_t now)
+{
+    json_t *pub;
+    const char *last;
+    int64_t last_ms = 0;
+    ermes_diag_t d;
+
+    if (!a->published_document)
+        return now;
+    pub = json_loads(a->published_document, 0, NULL);
+    last = json_string_value(json_object_get(
+        json_object_get(json_object_get(pub, "document"), "tracking"), "current_release_date"));
+    if (last && ermes__time_parse(last, strlen(last), &last_ms, &d) == 0 &&
+        now - now % 1000 <= last_ms)
+        now = last_ms - last_ms % 1000 + 1000;
+    json_decref(pub);
+    return now;
+}
+
 static int publish_loaded(ermes__store_t *st, const ermes__csaf_signer_t *signer,
-                          ermes__advisory_t *a, int64_t now, const char *summary,
+                          ermes__advisory_t *a, int64_t now,
+                          const ermes__advisory_publish_opts_t *o, const char *who,
                           ermes_csaf_result_t *result, ermes_diag_t *d)
 {
     ermes_csaf_result_t r;
+    ermes__advisory_revision_t rev;
     char *text = NULL, *sig = NULL;
     int rc;
 
-    if ((rc = final_document(a, now, summary, &text)))
+    memset(&rev, 0, sizeof(rev));
+    now = after_last_release(a, now);
+    if ((rc = final_document(a, now, o, &text, rev.version, sizeof(rev.version), rev.summary,
+                             sizeof(rev.summary))))
         return rc;
     memset(&r, 0, sizeof(r));
     if ((rc = ermes_csaf_validate(text, strlen(text), &r, d))) {
@@ -421,7 +562,25 @@ static int publish_loaded(ermes__store_t *st, const ermes__csaf_signer_t *signer
     a->published_at = now;
     a->publish_at = 0;
     snprintf(a->status, sizeof(a->status), "published");
-    return ermes__store_advisory_update(st, a, a->updated_at);
+    /* The advisory and its new revision are written together: a revision is kept exactly when
+     * it was published. */
+    rev.advisory_id = a->id;
+    rev.number = a->revision;
+    snprintf(rev.status, sizeof(rev.status), "%s",
+             o && o->status && *o->status ? o->status : "final");
+    rev.document = text;
+    rev.published_at = now;
+    snprintf(rev.published_by, sizeof(rev.published_by), "%s", who ? who : "");
+    rev.tlp = a->tlp;
+    rev.owner_org_id = a->owner_org_id;
+    if ((rc = ermes__store_begin(st)))
+        return rc;
+    if ((rc = ermes__store_advisory_update(st, a, a->updated_at)) ||
+        (rc = ermes__store_advisory_revision_insert(st, &rev))) {
+        ermes__store_rollback(st);
+        return rc;
+    }
+    return ermes__store_commit(st);
 }
 
 int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
@@ -429,12 +588,52 @@ int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
                             const char *summary, ermes_csaf_result_t *result, int *scheduled,
                             ermes_diag_t *d)
 {
+    ermes__advisory_publish_opts_t o = {summary, NULL, NULL};
+
+    return ermes__advisory_publish_with(st, v, signer, ref, publish_at, &o, result, scheduled, d);
+}
+
+int ermes__advisory_publish_with(ermes__store_t *st, const ermes__viewer_t *v,
+                                 const ermes__csaf_signer_t *signer, const char *ref,
+                                 int64_t publish_at, const ermes__advisory_publish_opts_t *o,
+                                 ermes_csaf_result_t *result, int *scheduled, ermes_diag_t *d)
+{
     ermes__advisory_t a;
     int64_t now = ermes__time_now_ms();
+    char ver[64], sum[ERMES_ADVISORY_SUMMARY_MAX + 1];
     int rc;
 
-    (void)v;
+    static const ermes__advisory_publish_opts_t defaults = {NULL, NULL, NULL};
+
+    if (!o)
+        o = &defaults;
     *scheduled = 0;
+    if (result)
+        memset(result, 0, sizeof(*result));
+    if (o->status && *o->status && strcmp(o->status, "final") != 0 &&
+        strcmp(o->status, "interim") != 0) {
+        ermes_diag_set(d, "status", "a publication's status is final or interim");
+        return ERMES_EINVAL;
+    }
+    if (o->change && *o->change && strcmp(o->change, "major") != 0 &&
+        strcmp(o->change, "minor") != 0 && strcmp(o->change, "patch") != 0) {
+        ermes_diag_set(d, "change", "a change is major, minor or patch");
+        return ERMES_EINVAL;
+    }
+    if (o->summary && strlen(o->summary) > ERMES_ADVISORY_SUMMARY_MAX) {
+        ermes_diag_set(d, "summary", "a summary is limited to %d bytes",
+                       ERMES_ADVISORY_SUMMARY_MAX);
+        return ERMES_EINVAL;
+    }
+    /* A scheduled publication is final, with the change ermes finds: the daemon publishes it
+     * without the analyst's choices (they are not stored with the schedule). */
+    if (publish_at > now &&
+        ((o->status && strcmp(o->status, "interim") == 0) || (o->change && *o->change))) {
+        ermes_diag_set(d, "publish_at",
+                       "a scheduled publication is final with the change ermes finds: publish "
+                       "an interim version or choose the change when publishing now");
+        return ERMES_EINVAL;
+    }
     if (result)
         memset(result, 0, sizeof(*result));
     if ((rc = load(st, ref, &a, d)))
@@ -451,7 +650,7 @@ int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
         char *text = NULL;
         ermes_csaf_result_t r;
 
-        if ((rc = final_document(&a, now, summary, &text)))
+        if ((rc = final_document(&a, now, o, &text, ver, sizeof(ver), sum, sizeof(sum))))
             goto out;
         memset(&r, 0, sizeof(r));
         rc = ermes_csaf_validate(text, strlen(text), &r, d);
@@ -483,7 +682,7 @@ int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
         *scheduled = rc == 0;
         goto out;
     }
-    rc = publish_loaded(st, signer, &a, now, summary, result, d);
+    rc = publish_loaded(st, signer, &a, now, o, v->user_name ? v->user_name : "admin", result, d);
 out:
     ermes__advisory_cleanup(&a);
     return rc;
@@ -511,7 +710,7 @@ int ermes__advisory_publish_due(ermes__store_t *st, const ermes__csaf_signer_t *
             continue;
         /* Another instance may publish it at the same time: the update's version check
          * lets one through. */
-        if (publish_loaded(st, signer, &a, now, NULL, NULL, &d) == 0) {
+        if (publish_loaded(st, signer, &a, now, NULL, "daemon", NULL, &d) == 0) {
             (*n)++;
             ermes__audit_write(st, &daemon, "publish", "advisory", a.tracking_id, NULL);
         } else if (d.reason[0]) {

@@ -1,8 +1,9 @@
 /* CSAF advisories the CERT authors and publishes (issue 13, item 1): a CSAF 2.0 document
  * uploaded as JSON, then draft -> review -> approved -> published, the approval by a second
  * person (never the author). ermes owns document.tracking: the id (by the advisory_id_scheme
- * setting), the version (0.N.0 while a first draft, N.0.0 at the Nth publication), the
- * revision_history, the release dates and the status (draft until published, then final). A
+ * setting), the version (0.1.0 while a first draft, 1.0.0 at the first publication, then the
+ * major, minor or patch part incremented by the kind of change), the revision_history, the
+ * release dates and the status (draft until published, then final or interim). A
  * document is published only when the native validator (ermes/csaf.h) finds it valid; a
  * publication may be scheduled (publish_at), and the daemon publishes it when due. */
 #ifndef ERMES_ADVISORIES_ADVISORY_H
@@ -114,6 +115,22 @@ int ermes__advisory_publish(ermes__store_t *st, const ermes__viewer_t *v,
                             const ermes__csaf_signer_t *signer, const char *ref, int64_t publish_at,
                             const char *summary, ermes_csaf_result_t *result, int *scheduled,
                             ermes_diag_t *d);
+/* The analyst's choices for a publication (all borrowed, NULL for the default): the
+ * revision_history summary; the tracking status, "final" (default) or "interim" (CSAF 2.0
+ * section 3.2.1.12.6: more changes are expected); the change, "major", "minor" or "patch"
+ * (default: what ermes finds comparing with the published revision, section 3.1.11.5). */
+typedef struct ermes__advisory_publish_opts {
+    const char *summary;
+    const char *status;
+    const char *change;
+} ermes__advisory_publish_opts_t;
+/* ermes__advisory_publish with those choices (o NULL: the defaults); ERMES_EINVAL (d naming the
+ * field) for a status or change not in the lists, or an interim or chosen change with a publish_at
+ * in the future. Every publication is kept as a revision (advisories/revisions.h). */
+int ermes__advisory_publish_with(ermes__store_t *st, const ermes__viewer_t *v,
+                                 const ermes__csaf_signer_t *signer, const char *ref,
+                                 int64_t publish_at, const ermes__advisory_publish_opts_t *o,
+                                 ermes_csaf_result_t *result, int *scheduled, ermes_diag_t *d);
 /* Publishes every scheduled advisory that is due (the daemon), signed by signer (NULL or no
  * key: unsigned); *n published. */
 int ermes__advisory_publish_due(ermes__store_t *st, const ermes__csaf_signer_t *signer, int64_t now,

@@ -1,4 +1,5 @@
-/* ermes advisories list|show|import|submit|approve|reject|publish: CSAF advisories on the
+/* ermes advisories list|show|import|submit|approve|reject|publish|revisions|diff: CSAF
+ * advisories on the
  * database, as /api/v1/advisories does, on behalf of the local administrator (cli:USER). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +7,10 @@
 
 #include "access/access.h"
 #include "advisories/advisory.h"
+#include "advisories/revisions.h"
 #include "cli/cli.h"
+#include "core/alloc.h"
+#include "core/number.h"
 #include "core/time.h"
 
 static void help(FILE *f)
@@ -16,13 +20,25 @@ static void help(FILE *f)
                "       ermes advisories import FILE\n"
                "       ermes advisories submit|approve|reject REF\n"
                "       ermes advisories publish REF [--at TIME] [--summary TEXT]\n"
+               "                 [--status final|interim] [--change major|minor|patch]\n"
+               "       ermes advisories revisions REF [--json]\n"
+               "       ermes advisories diff REF [FROM [TO]] [--json]\n"
                "\n"
                "CSAF 2.0 advisories: import makes a draft of a CSAF JSON document (ermes sets its\n"
                "document.tracking: the id by advisory_id_scheme, version, revision history,\n"
                "dates, status). A draft is submitted for review and approved by another person\n"
                "than its author, then published (at once, or at --at TIME, RFC 3339, by the\n"
                "daemon) if it passes the CSAF schema and mandatory tests. REF is an id or a\n"
-               "tracking id. --document prints the working document itself.\n");
+               "tracking id. --document prints the working document itself.\n"
+               "\n"
+               "Every publication is kept as a revision (1, 2, ...). The first is version 1.0.0;\n"
+               "each later one increments the major version when the products, vulnerabilities,\n"
+               "category or distribution changed, the minor when information was added or\n"
+               "removed elsewhere, the patch when values were only corrected (CSAF 2.0 3.1.11.5),\n"
+               "or what --change says. --status interim publishes an interim version (more\n"
+               "changes expected), final (the default) a final one. diff prints what changed from\n"
+               "revision FROM (default: the one before TO) to TO (default: the latest), one line\n"
+               "per JSON path: \"+ PATH: NEW\", \"- PATH: OLD\", \"~ PATH: OLD -> NEW\".\n");
 }
 
 typedef struct list_ctx {
@@ -163,7 +179,7 @@ static int cmd_import(cli_t *c, const char *file)
 
 static int cmd_publish(cli_t *c, const char *ref)
 {
-    const char *at = NULL, *summary = NULL;
+    const char *at = NULL, *summary = NULL, *status = NULL, *change = NULL;
     ermes_csaf_result_t r;
     ermes_diag_t d;
     int64_t when = 0;
@@ -174,6 +190,10 @@ static int cmd_publish(cli_t *c, const char *ref)
         if ((n = cli_flag(c, i, "--at", &at)) > 0)
             ;
         else if ((n = cli_flag(c, i, "--summary", &summary)) > 0)
+            ;
+        else if ((n = cli_flag(c, i, "--status", &status)) > 0)
+            ;
+        else if ((n = cli_flag(c, i, "--change", &change)) > 0)
             ;
         else {
             cli_error("advisories publish: unexpected argument \"%s\"", cli_arg(c, i));
@@ -189,10 +209,11 @@ static int cmd_publish(cli_t *c, const char *ref)
     {
         char home[1024];
         ermes__csaf_signer_t signer;
+        ermes__advisory_publish_opts_t o = {summary, status, change};
 
         ermes__csaf_signer_from_config(&c->cfg, home, sizeof(home), &signer);
-        rc = ermes__advisory_publish(c->store, &c->viewer, &signer, ref, when, summary, &r,
-                                     &scheduled, &d);
+        rc = ermes__advisory_publish_with(c->store, &c->viewer, &signer, ref, when, &o, &r,
+                                          &scheduled, &d);
     }
     if (rc == ERMES_EINVAL && r.failed) {
         for (size_t i = 0; i < r.listed; i++)
@@ -204,6 +225,159 @@ static int cmd_publish(cli_t *c, const char *ref)
     if ((rc = report(c, rc, &d, scheduled ? "schedule" : "publish", ref)))
         return rc;
     return cmd_show(c, ref);
+}
+
+typedef struct rev_ctx {
+    int json;
+    json_t *arr;
+} rev_ctx_t;
+
+static int revision_cb(void *ctx, const ermes__advisory_revision_t *r)
+{
+    rev_ctx_t *c = ctx;
+    char when[40];
+
+    when[ermes__time_format(r->published_at, when)] = '\0';
+    if (c->json) {
+        json_t *j =
+            json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "number", (json_int_t)r->number, "version",
+                      r->version, "status", r->status, "summary", r->summary, "published_at", when,
+                      "published_by", r->published_by, "tlp", ermes_tlp_name(r->tlp));
+        return !j || json_array_append_new(c->arr, j) ? ERMES_ENOMEM : 0;
+    }
+    printf("%-3lld %-12s %-7s %-6s %s  %s  %s\n", (long long)r->number, cli_safe(r->version),
+           r->status, ermes_tlp_name(r->tlp), when, cli_safe(r->published_by),
+           cli_safe(r->summary));
+    return 0;
+}
+
+static int load_advisory(cli_t *c, const char *ref, ermes__advisory_t *a)
+{
+    int rc;
+
+    if (cli_open_store(c, 0))
+        return CLI_ERROR;
+    if ((rc = ermes__store_advisory_get(c->store, ref, a))) {
+        cli_error("advisories: %s",
+                  rc == ERMES_ENOTFOUND ? "no such advisory" : ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+static int cmd_revisions(cli_t *c, const char *ref)
+{
+    ermes__advisory_t a;
+    rev_ctx_t rc_ = {0, NULL};
+    int rc;
+
+    for (int i = 2; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--json", NULL))
+            rc_.json = 1;
+        else {
+            cli_error("advisories revisions: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = load_advisory(c, ref, &a)))
+        return rc;
+    rc_.arr = json_array();
+    rc = rc_.arr ? ermes__store_advisory_revision_each(c->store, a.id, revision_cb, &rc_)
+                 : ERMES_ENOMEM;
+    ermes__advisory_cleanup(&a);
+    if (rc) {
+        json_decref(rc_.arr);
+        cli_error("advisories revisions: %s", ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    if (rc_.json)
+        print_json(rc_.arr);
+    json_decref(rc_.arr);
+    return CLI_OK;
+}
+
+static int cmd_diff(cli_t *c, const char *ref)
+{
+    ermes__advisory_t a;
+    ermes__advisory_revision_t ra, rb;
+    int64_t num[2] = {0, 0};
+    int json = 0, nnum = 0, rc, truncated = 0;
+    json_t *da = NULL, *db = NULL, *diff = NULL;
+    ermes_diag_t d;
+
+    for (int i = 2; i < c->nargs; i++) {
+        const char *arg = cli_arg(c, i);
+
+        if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+        } else if (nnum < 2 && arg[0] != '-') {
+            ermes_diag_clear(&d);
+            if (ermes__parse_int64(arg, nnum ? "TO" : "FROM", 1, INT32_MAX, &num[nnum], &d)) {
+                cli_error("advisories diff: %s is a revision number (1, 2, ...)",
+                          nnum ? "TO" : "FROM");
+                return CLI_USAGE;
+            }
+            nnum++;
+        } else {
+            cli_error("advisories diff: unexpected argument \"%s\"", cli_safe(arg));
+            return CLI_USAGE;
+        }
+    }
+    if ((rc = load_advisory(c, ref, &a)))
+        return rc;
+    if (!num[1])
+        num[1] = a.revision;
+    if (nnum < 1)
+        num[0] = num[1] > 1 ? num[1] - 1 : 1;
+    if (!num[1]) {
+        cli_error("advisories diff: advisory %s is not published", cli_safe(a.tracking_id));
+        ermes__advisory_cleanup(&a);
+        return CLI_ERROR;
+    }
+    memset(&rb, 0, sizeof(rb));
+    if ((rc = ermes__store_advisory_revision_get(c->store, a.id, num[0], &ra)) ||
+        (rc = ermes__store_advisory_revision_get(c->store, a.id, num[1], &rb))) {
+        cli_error("advisories diff: %s",
+                  rc == ERMES_ENOTFOUND ? "no such revision" : ermes_strerror(rc));
+        ermes__advisory_revision_cleanup(&ra);
+        ermes__advisory_cleanup(&a);
+        return CLI_ERROR;
+    }
+    da = json_loads(ra.document, 0, NULL);
+    db = json_loads(rb.document, 0, NULL);
+    if (da && db)
+        diff = ermes__json_diff(da, db, SIZE_MAX, &truncated);
+    json_decref(da);
+    json_decref(db);
+    if (!diff) {
+        cli_error("advisories diff: the stored revisions could not be compared");
+        rc = CLI_ERROR;
+    } else if (json) {
+        json_t *j = json_pack("{s:s,s:{s:I,s:s},s:{s:I,s:s},s:O,s:b}", "tracking_id", a.tracking_id,
+                              "from", "number", (json_int_t)num[0], "version", ra.version, "to",
+                              "number", (json_int_t)num[1], "version", rb.version, "changes", diff,
+                              "truncated", truncated);
+        print_json(j);
+        json_decref(j);
+        rc = CLI_OK;
+    } else {
+        /* The text form: every string from the documents escaped (diff.c). */
+        char *text = ermes__json_diff_text(diff);
+
+        if (text) {
+            printf("--- %s revision %lld (%s)\n+++ %s revision %lld (%s)\n",
+                   cli_safe(a.tracking_id), (long long)num[0], cli_safe(ra.version),
+                   cli_safe(a.tracking_id), (long long)num[1], cli_safe(rb.version));
+            fputs(text, stdout);
+        }
+        ermes__free(text);
+        rc = text ? CLI_OK : CLI_ERROR;
+    }
+    json_decref(diff);
+    ermes__advisory_revision_cleanup(&ra);
+    ermes__advisory_revision_cleanup(&rb);
+    ermes__advisory_cleanup(&a);
+    return rc;
 }
 
 int ermes__cmd_advisories(cli_t *c)
@@ -230,6 +404,10 @@ int ermes__cmd_advisories(cli_t *c)
         return cmd_import(c, ref);
     if (strcmp(sub, "publish") == 0)
         return cmd_publish(c, ref);
+    if (strcmp(sub, "revisions") == 0)
+        return cmd_revisions(c, ref);
+    if (strcmp(sub, "diff") == 0)
+        return cmd_diff(c, ref);
     if (strcmp(sub, "submit") == 0 || strcmp(sub, "approve") == 0 || strcmp(sub, "reject") == 0) {
         if (c->nargs > 2) {
             cli_error("advisories %s: unexpected argument \"%s\"", sub, cli_arg(c, 2));

@@ -49,7 +49,7 @@ static const struct command {
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
     {"csaf", ermes__cmd_csaf, "CSAF 2.0: validate documents, check a provider (section 7.1)"},
     {"advisories", ermes__cmd_advisories,
-     "CSAF advisories: list, show, import, submit, approve, reject, publish"},
+     "CSAF advisories: list, show, import, submit, approve, reject, publish, revisions, diff"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},
     {"vulns", ermes__cmd_vulns, "import CVE 5, NVD, KEV and EPSS data; warn constituents"},
     {"assets", ermes__cmd_assets, "constituents' assets: CPE, purl, CSV and SBOM import"},

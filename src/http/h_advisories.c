@@ -231,7 +231,7 @@ enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req)
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
 {
     char ref[ERMES_ADVISORY_ID_MAX + 1];
-    json_t *body, *at, *summary;
+    json_t *body, *at, *summary, *status, *change;
     enum MHD_Result ret;
     ermes_csaf_result_t r;
     ermes_diag_t d;
@@ -246,12 +246,16 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
     ermes_diag_clear(&d);
     at = json_object_get(body, "publish_at");
     summary = json_object_get(body, "summary");
+    status = json_object_get(body, "status");
+    change = json_object_get(body, "change");
     if (!json_is_object(body) || (at && !json_is_null(at) && !json_is_string(at)) ||
-        (summary && !json_is_string(summary))) {
+        (summary && !json_is_string(summary)) || (status && !json_is_string(status)) ||
+        (change && !json_is_string(change))) {
         json_decref(body);
         return ermes__reply_error(req, 400, "bad_request", NULL,
-                                  "the body is an object with an optional publish_at (RFC 3339) "
-                                  "and summary (string)");
+                                  "the body is an object with an optional publish_at (RFC 3339), "
+                                  "summary, status (final or interim) and change (major, minor "
+                                  "or patch), strings");
     }
     if (json_is_string(at) &&
         ermes__time_parse(json_string_value(at), json_string_length(at), &publish_at, &d)) {
@@ -266,10 +270,12 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
     {
         char home[1024];
         ermes__csaf_signer_t signer;
+        ermes__advisory_publish_opts_t o = {json_string_value(summary), json_string_value(status),
+                                            json_string_value(change)};
 
         ermes__csaf_signer_from_config(req->srv->cfg, home, sizeof(home), &signer);
-        rc = ermes__advisory_publish(req->srv->store, &req->viewer, &signer, ref, publish_at,
-                                     json_string_value(summary), &r, &scheduled, &d);
+        rc = ermes__advisory_publish_with(req->srv->store, &req->viewer, &signer, ref, publish_at,
+                                          &o, &r, &scheduled, &d);
     }
     json_decref(body);
     if (rc == ERMES_EINVAL && r.failed) {

@@ -477,6 +477,15 @@ enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req);
 /* h_advisory_warnings.c */
 enum MHD_Result ermes__h_advisory_warnings(ermes__req_t *req);
+/* Published revisions of an advisory and their diff (h_advisory_revisions.c). */
+enum MHD_Result ermes__h_advisory_revision_list(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_revision_get(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_diff(ermes__req_t *req);
+/* Advisories for people: HTML, text, Atom (h_advisory_pages.c). */
+enum MHD_Result ermes__h_advisory_html(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_text(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_feed(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_public(ermes__req_t *req);
 /* The CSAF provider's public directory (h_csaf_provider.c). */
 enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_index(ermes__req_t *req);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/template.h"
 #include "core/time.h"
 #include "incidents/incidents.h"
 #include "intake/export.h"
@@ -727,33 +728,25 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
     return NULL;
 }
 
-/* Copies text[0..n) to out with ${name} substituted; unknown names stay as written. */
+/* The notification's placeholders for the shared template engine (core/template.c). */
+static int var_cb(void *ctx, const char *name, size_t len, const char **value, size_t *vlen,
+                  int *trusted)
+{
+    const char *v = var_value(ctx, name, len);
+
+    if (!v)
+        return 0;
+    *value = v;
+    *vlen = strlen(v);
+    *trusted = 0;
+    return 1;
+}
+
+/* Copies text[0..n) to out with ${name} substituted; unknown names stay as written. The text
+ * goes out as plain text as the template made it (headers are flattened afterwards). */
 static int substitute(render_ctx_t *c, const char *text, size_t n, ermes__strbuf_t *out)
 {
-    size_t k = 0;
-    int rc = 0;
-
-    while (!rc && k < n) {
-        const char *open = memchr(text + k, '$', n - k), *close, *val;
-        if (!open) {
-            rc = ermes__strbuf_add(out, text + k, n - k);
-            break;
-        }
-        rc = ermes__strbuf_add(out, text + k, (size_t)(open - (text + k)));
-        k = (size_t)(open - text);
-        if (rc)
-            break;
-        if (k + 1 < n && text[k + 1] == '{' &&
-            (close = memchr(text + k + 2, '}', n - k - 2)) != NULL &&
-            (val = var_value(c, text + k + 2, (size_t)(close - (text + k + 2)))) != NULL) {
-            rc = ermes__strbuf_adds(out, val);
-            k = (size_t)(close - text) + 1;
-        } else {
-            rc = ermes__strbuf_addc(out, '$');
-            k++;
-        }
-    }
-    return rc;
+    return ermes__template_render(text, n, ERMES_TEMPLATE_RAW, var_cb, c, out);
 }
 
 /* Header values come partly from feeds: no control character may reach a header, so none

@@ -644,6 +644,29 @@ static const char pg_schema_14[] =
     "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS published_tlp TEXT;"                          \
     "UPDATE advisories SET published_tlp = tlp WHERE published_document IS NOT NULL;"
 
+/* 39: every published revision of an advisory kept whole (src/store/advisory_revisions.c), so
+ * revisions can be read again and compared (GET /api/v1/advisories/{ref}/revisions,
+ * .../diff). number counts the publications (1, 2, ...); version and status are the document's
+ * tracking.version and tracking.status (final or interim) at that publication. The advisories
+ * published before this migration keep their last published text as their latest revision. */
+#define MIGRATION_39(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS advisory_revisions ("                                              \
+    " advisory_id " INT " NOT NULL REFERENCES advisories(id) ON DELETE CASCADE" DEFER ","          \
+    " number " INT " NOT NULL,"                                                                    \
+    " version TEXT NOT NULL,"                                                                      \
+    " status TEXT NOT NULL CHECK (status IN ('final','interim')),"                                 \
+    " summary TEXT NOT NULL DEFAULT '',"                                                           \
+    " document TEXT NOT NULL,"                                                                     \
+    " published_at " INT " NOT NULL,"                                                              \
+    " published_by TEXT NOT NULL DEFAULT ''," META ","                                             \
+    " PRIMARY KEY (advisory_id, number));"                                                         \
+    "INSERT INTO advisory_revisions (advisory_id, number, version, status, document,"              \
+    " published_at, tlp, owner_org_id, created_at, updated_at)"                                    \
+    " SELECT id, revision, CAST(revision AS TEXT) || '.0.0', 'final', published_document,"         \
+    " COALESCE(published_at, updated_at), tlp, owner_org_id, updated_at, updated_at"               \
+    " FROM advisories WHERE published_document IS NOT NULL AND revision > 0"                       \
+    " ON CONFLICT DO NOTHING;"
+
 /* 40: which published advisory warned which asset of what (src/store/advisory_warnings.c,
  * src/notify/advisories.c). advisory_warned: the revision of each published advisory whose
  * warnings were made. advisory_asset_warnings: per advisory and asset the digest of what the
@@ -1539,8 +1562,7 @@ static const char *const migrations[] = {
     " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
     " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
     MIGRATION_38,
-    /* 39: another branch's number, nothing here. */
-    NULL,
+    MIGRATION_39("INTEGER", "", META_COLUMNS),
     MIGRATION_40("INTEGER", "", META_COLUMNS),
     /* 41: another branch's number, nothing here. */
     NULL,
@@ -1866,8 +1888,7 @@ static const char *const pg_migrations[] = {
     " ELSE 0 END, count(*), sum(CASE WHEN time_source IS NULL THEN 1 ELSE 0 END)"
     " FROM events GROUP BY 1, 2, 3, 4, 5, 6;",
     MIGRATION_38,
-    /* 39: another branch's number, nothing here. */
-    NULL,
+    MIGRATION_39("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     MIGRATION_40("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     /* 41: another branch's number, nothing here. */
     NULL,

@@ -213,7 +213,8 @@ static void test_workflow(void **state)
     json_decref(tr);
     ermes__advisory_cleanup(&a);
 
-    /* Sent back, fixed, published: version 2.0.0, two history entries. */
+    /* Sent back, published again unchanged: a patch version (1.0.1: only the tracking differs,
+     * CSAF 2.0 section 3.1.11.5), two history entries. */
     assert_int_equal(ermes__advisory_transition(f->st, &bob, ref, "approve", &d), ERMES_ECONFLICT);
     assert_int_equal(ermes__advisory_update(f->st, &alice, ref, doc, strlen(doc), &d),
                      ERMES_ECONFLICT);
@@ -227,7 +228,7 @@ static void test_workflow(void **state)
     assert_int_equal(ermes__store_advisory_get(f->st, ref, &a), 0);
     assert_int_equal(a.revision, 2);
     tr = tracking(a.published_document);
-    assert_string_equal(json_string_value(json_object_get(tr, "version")), "2.0.0");
+    assert_string_equal(json_string_value(json_object_get(tr, "version")), "1.0.1");
     assert_int_equal(json_array_size(json_object_get(tr, "revision_history")), 2);
     json_decref(tr);
     ermes__advisory_cleanup(&a);
