@@ -146,6 +146,7 @@ int ermes__event_csv_line(const char *json, size_t len, int64_t id, ermes__strbu
 struct chunk_ctx {
     ermes__event_export_t *x;
     int rc;
+    ermes__store_t *st;
 };
 
 static int chunk_cb(void *arg, const ermes__event_row_t *e)
@@ -163,7 +164,16 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
             rc |= ermes__strbuf_addc(&x->out, '\n');
         rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
         rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
-        rc |= ermes__strbuf_addc(&x->out, '}');
+        {
+            /* The pages (not the exports) carry the analysts' triage of each event, so a
+             * list can show and set it (new until someone triages it). The state is one of
+             * the schema's fixed words: no escaping needed. */
+            char triage[32] = "new";
+            int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
+            if (t && t != ERMES_ENOTFOUND)
+                return t;
+            rc |= ermes__strbuf_addf(&x->out, ",\"triage\":\"%s\"}", triage);
+        }
         break;
     case ERMES_EXPORT_NDJSON:
         rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
@@ -183,7 +193,7 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
 int ermes__event_export_chunk(ermes__event_export_t *x, ermes__store_t *st,
                               const ermes__viewer_t *v, long rows)
 {
-    struct chunk_ctx c = {x, 0};
+    struct chunk_ctx c = {x, 0, st};
     int more = 0, rc = 0;
 
     if (x->done)

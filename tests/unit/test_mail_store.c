@@ -341,8 +341,8 @@ static void test_receive_report_and_lookups(void **state)
     assert_int_equal(s.org_of_ip, f->org);
     assert_int_equal(s.known_domain, ind.id);
     assert_int_equal(s.known_ip, net.id);
-    assert_int_equal(ermes__store_incident_report_each(f->st, f->org, 0, 10, report_cb, &r, &more),
-                     0);
+    assert_int_equal(
+        ermes__store_incident_report_each(f->st, f->org, 0, 0, 10, report_cb, &r, &more), 0);
     assert_int_equal(more, 0);
     assert_int_equal(ermes__store_incident_report_get(f->st, r.id + 99, report_cb, &r),
                      ERMES_ENOTFOUND);
