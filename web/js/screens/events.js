@@ -154,6 +154,9 @@ async function list(view, ctx) {
     return;
   }
   const triage = isStaff(ctx.user) ? selection('events') : null;
+  // The CERT's staff triage the events shown: a state, or an incident to open or join (the
+  // bar above the rows, which a page of 50 would push far down).
+  if (triage) out.append(await bulkBar(triage, { states: true, title: (ids) => 'Events ' + ids.join(', ') }));
   out.append(eventRows(page.data, { caption: 'Events, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase()), rsit, sort, sortHref, triage }));
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   if (q.get('cursor')) {
@@ -166,8 +169,6 @@ async function list(view, ctx) {
   }
   pager.append(h('span', { class: 'muted' }, page.data.length + ' shown, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase())));
   out.append(pager);
-  // The CERT's staff triage the events shown: a state, or an incident to open or join.
-  if (triage) out.append(await bulkBar(triage, { states: true, title: (ids) => 'Events ' + ids.join(', ') }));
 }
 
 async function detail(view, ctx) {

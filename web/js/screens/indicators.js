@@ -428,10 +428,10 @@ async function sightings(view, ctx) {
   const names = await orgNames(ctx.user);
   // The CERT's staff triage the sightings listed (triage.js): a state per row, and in bulk.
   const triage = staff && !q.get('group') ? selection('sightings') : null;
+  if (triage) view.append(await bulkBar(triage, { states: true, allowlist: true, title: (ids) => 'Sightings ' + ids.join(', ') }));
   view.append(q.get('group') ? dayTable(page.data, names, { caption: 'Sightings per indicator, constituent and day' })
     : sightingTable(page.data, names, { caption: 'Sightings, oldest first', empty: 'No sightings match.', triage }));
   view.append(pager('/sightings', q, page.next_cursor, page.data.length));
-  if (triage) view.append(await bulkBar(triage, { states: true, allowlist: true, title: (ids) => 'Sightings ' + ids.join(', ') }));
 }
 
 // ---- retro-hunts --------------------------------------------------------------------------
