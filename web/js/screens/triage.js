@@ -96,7 +96,7 @@ export function stateColumn(sel, describe) {
 async function incidentFields(prefix, title) {
   const r = await rsit();
   const ctl = {
-    title: h('input', { name: 'title', type: 'text', maxlength: 200, size: 40, value: title || '', id: prefix + '-title', placeholder: 'made from the selection when empty' }),
+    title: h('input', { name: 'title', type: 'text', maxlength: 200, value: title || '', id: prefix + '-title', placeholder: 'made from the selection when empty' }),
     rsit_class: select('rsit_class', [['', 'none'], ...(r.classes || []).map((c) => [c.value, c.name || c.value])], '', { id: prefix + '-class' }),
     rsit_type: select('rsit_type', [['', 'none']], '', { id: prefix + '-type' }),
     severity: select('severity', SEVERITIES, 'medium', { id: prefix + '-severity' }),
