@@ -158,28 +158,24 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
     x->filter.after_id = e->id;
     switch (x->format) {
     case ERMES_EXPORT_JSON:
-        if (x->count)
-            rc |= ermes__strbuf_add(&x->out, ",\n", 2);
-        else
+    case ERMES_EXPORT_NDJSON: {
+        /* Each record carries the analysts' triage of the event (new until someone triages
+         * it), so a list can show and set it. The state is one of the schema's fixed words:
+         * no escaping needed. */
+        char triage[32] = "new";
+        int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
+        if (t && t != ERMES_ENOTFOUND)
+            return t;
+        if (x->format == ERMES_EXPORT_JSON)
+            rc |=
+                x->count ? ermes__strbuf_add(&x->out, ",\n", 2) : ermes__strbuf_addc(&x->out, '\n');
+        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
+        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
+        rc |= ermes__strbuf_addf(&x->out, ",\"triage\":\"%s\"}", triage);
+        if (x->format == ERMES_EXPORT_NDJSON)
             rc |= ermes__strbuf_addc(&x->out, '\n');
-        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
-        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
-        {
-            /* The pages (not the exports) carry the analysts' triage of each event, so a
-             * list can show and set it (new until someone triages it). The state is one of
-             * the schema's fixed words: no escaping needed. */
-            char triage[32] = "new";
-            int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
-            if (t && t != ERMES_ENOTFOUND)
-                return t;
-            rc |= ermes__strbuf_addf(&x->out, ",\"triage\":\"%s\"}", triage);
-        }
         break;
-    case ERMES_EXPORT_NDJSON:
-        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
-        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
-        rc |= ermes__strbuf_add(&x->out, "}\n", 2);
-        break;
+    }
     case ERMES_EXPORT_CSV:
         rc = ermes__event_csv_line(e->data, e->data_len, e->id, &x->out);
         break;
