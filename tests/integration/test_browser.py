@@ -364,6 +364,8 @@ class BrowserTest(unittest.TestCase):
                          ["confirmed", "confirmed", "false_positive"])
         for r in self.e.ok("GET", "/api/v1/incident-reports?waiting=true")["data"]:
             self.assertNotIn(r["id"], self.triage_reports)
+        status, _, body = self.e.request("GET", "/api/v1/incident-reports?waiting=maybe")
+        self.assertEqual((status, body["error"]["field"]), (400, "waiting"), body)
         sightings = self.e.ok("GET", "/api/v1/sightings?value=" + TRIAGE_BAD)["data"]
         self.assertEqual([x["triage"] for x in sightings if x["id"] == tri["sighting"]],
                          ["false_positive"])
