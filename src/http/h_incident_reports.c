@@ -25,7 +25,7 @@ static int list_cb(void *arg, const ermes__incident_report_t *r)
 enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req)
 {
     struct list_ctx c = {NULL, 0};
-    const char *org = ermes__query(req, "org");
+    const char *org = ermes__query(req, "org"), *waiting = ermes__query(req, "waiting");
     enum MHD_Result ret;
     int64_t cursor = 0, org_id = 0;
     long limit = 0;
@@ -33,12 +33,17 @@ enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req)
 
     if (!ermes__page(req, &limit, &cursor, &ret))
         return ret;
+    /* waiting=true: only the reports no incident holds yet (the triage queue). */
+    if (waiting && strcmp(waiting, "true") != 0 && strcmp(waiting, "false") != 0)
+        return ermes__reply_error(req, 400, "bad_request", "waiting",
+                                  "waiting must be true or false");
     if (org && ermes__store_org_resolve(req->srv->store, &req->viewer, org, &org_id))
         return ermes__reply_error(req, 400, "bad_request", "org", "no organisation \"%.64s\"", org);
     if (!(c.data = json_array()))
         return MHD_NO;
-    if ((rc = ermes__store_incident_report_each(req->srv->store, org_id, cursor, limit, list_cb, &c,
-                                                &more))) {
+    if ((rc = ermes__store_incident_report_each(req->srv->store, org_id,
+                                                waiting && strcmp(waiting, "true") == 0, cursor,
+                                                limit, list_cb, &c, &more))) {
         json_decref(c.data);
         return ermes__reply_failure(req, rc, NULL);
     }

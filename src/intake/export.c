@@ -146,6 +146,7 @@ int ermes__event_csv_line(const char *json, size_t len, int64_t id, ermes__strbu
 struct chunk_ctx {
     ermes__event_export_t *x;
     int rc;
+    ermes__store_t *st;
 };
 
 static int chunk_cb(void *arg, const ermes__event_row_t *e)
@@ -157,19 +158,24 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
     x->filter.after_id = e->id;
     switch (x->format) {
     case ERMES_EXPORT_JSON:
-        if (x->count)
-            rc |= ermes__strbuf_add(&x->out, ",\n", 2);
-        else
+    case ERMES_EXPORT_NDJSON: {
+        /* Each record carries the analysts' triage of the event (new until someone triages
+         * it), so a list can show and set it. The state is one of the schema's fixed words:
+         * no escaping needed. */
+        char triage[32] = "new";
+        int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
+        if (t && t != ERMES_ENOTFOUND)
+            return t;
+        if (x->format == ERMES_EXPORT_JSON)
+            rc |=
+                x->count ? ermes__strbuf_add(&x->out, ",\n", 2) : ermes__strbuf_addc(&x->out, '\n');
+        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
+        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
+        rc |= ermes__strbuf_addf(&x->out, ",\"triage\":\"%s\"}", triage);
+        if (x->format == ERMES_EXPORT_NDJSON)
             rc |= ermes__strbuf_addc(&x->out, '\n');
-        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
-        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
-        rc |= ermes__strbuf_addc(&x->out, '}');
         break;
-    case ERMES_EXPORT_NDJSON:
-        rc |= ermes__strbuf_addf(&x->out, "{\"id\":%lld,\"event\":", (long long)e->id);
-        rc |= ermes__strbuf_add(&x->out, e->data, e->data_len);
-        rc |= ermes__strbuf_add(&x->out, "}\n", 2);
-        break;
+    }
     case ERMES_EXPORT_CSV:
         rc = ermes__event_csv_line(e->data, e->data_len, e->id, &x->out);
         break;
@@ -183,7 +189,7 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
 int ermes__event_export_chunk(ermes__event_export_t *x, ermes__store_t *st,
                               const ermes__viewer_t *v, long rows)
 {
-    struct chunk_ctx c = {x, 0};
+    struct chunk_ctx c = {x, 0, st};
     int more = 0, rc = 0;
 
     if (x->done)

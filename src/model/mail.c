@@ -79,8 +79,13 @@ json_t *ermes__incident_report_to_json(const ermes__incident_report_t *r, int wi
 
     if (j && with_body)
         json_object_set_new(j, "body", text(r->body));
-    if (j && !with_body)
+    if (j && !with_body) {
         json_object_set_new(j, "observables", json_integer((json_int_t)r->observables));
+        json_object_set_new(j, "known_bad", json_integer((json_int_t)r->known_bad));
+    }
+    /* Linked to an incident (by a rule or by triage), or still waiting for triage (null). */
+    if (j)
+        json_object_set_new(j, "incident_id", id_or_null(r->incident_id));
     return j;
 }
 

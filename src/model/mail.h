@@ -67,6 +67,8 @@ typedef struct ermes__incident_report {
     int64_t owner_org_id;
     int64_t created_at, updated_at;
     int64_t observables; /* how many (in lists) */
+    int64_t known_bad;   /* how many of them are a stored indicator (in lists) */
+    int64_t incident_id; /* the first incident it is linked to; 0: waiting for triage */
 } ermes__incident_report_t;
 
 typedef struct ermes__report_observable {

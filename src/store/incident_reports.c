@@ -105,7 +105,11 @@ int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_repo
 #define REPORT_SELECT                                                                              \
     "SELECT r.id, r.mail_id, r.reporter, r.received_at, r.subject, r.body, r.tlp_marked,"          \
     " r.org_id, o.short_name, r.tlp, r.owner_org_id, r.created_at, r.updated_at,"                  \
-    " (SELECT COUNT(*) FROM incident_report_observables x WHERE x.report_id = r.id)"               \
+    " (SELECT COUNT(*) FROM incident_report_observables x WHERE x.report_id = r.id),"              \
+    " (SELECT COUNT(*) FROM incident_report_observables x WHERE x.report_id = r.id"                \
+    "  AND x.indicator_id IS NOT NULL),"                                                           \
+    " (SELECT MIN(l.incident_id) FROM incident_links l WHERE l.kind = 'report'"                    \
+    "  AND l.object_id = r.id)"                                                                    \
     " FROM incident_reports r LEFT JOIN organisations o ON o.id = r.org_id"
 
 static void read_report(ermes__db_stmt_t *s, ermes__incident_report_t *r)
@@ -128,11 +132,13 @@ static void read_report(ermes__db_stmt_t *s, ermes__incident_report_t *r)
     r->created_at = ermes__db_col_int(s, 11);
     r->updated_at = ermes__db_col_int(s, 12);
     r->observables = ermes__db_col_int(s, 13);
+    r->known_bad = ermes__db_col_int(s, 14);
+    r->incident_id = ermes__db_col_int(s, 15);
 }
 
-int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_t before_id,
-                                      long limit, ermes__store_incident_report_cb cb, void *ctx,
-                                      int *more)
+int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int waiting,
+                                      int64_t before_id, long limit,
+                                      ermes__store_incident_report_cb cb, void *ctx, int *more)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -146,13 +152,17 @@ int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
                                 REPORT_SELECT " WHERE (?1 = 0 OR r.org_id = ?1)"
-                                              " AND (?2 = 0 OR r.id < ?2) ORDER BY r.id DESC"
-                                              " LIMIT ?3",
+                                              " AND (?2 = 0 OR r.id < ?2)"
+                                              " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM"
+                                              " incident_links l WHERE l.kind = 'report'"
+                                              " AND l.object_id = r.id))"
+                                              " ORDER BY r.id DESC LIMIT ?3",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, org_id);
     ermes__db_bind_int(s, 2, before_id);
     ermes__db_bind_int(s, 3, ermes__page_limit(limit));
+    ermes__db_bind_int(s, 4, waiting ? 1 : 0);
     while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         read_report(s, &r);
         if ((rc = cb(ctx, &r)))

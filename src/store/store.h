@@ -1166,10 +1166,11 @@ int ermes__store_rule_find_thread(ermes__store_t *st, const char *message_id, in
 int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_report_t *r,
                                         const ermes__report_observable_t *obs, size_t nobs);
 typedef int (*ermes__store_incident_report_cb)(void *ctx, const ermes__incident_report_t *r);
-/* Newest first; org_id 0: any. Rows borrowed for the call. Staff only. */
-int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_t before_id,
-                                      long limit, ermes__store_incident_report_cb cb, void *ctx,
-                                      int *more);
+/* Newest first; org_id 0: any; waiting: only those linked to no incident (left for triage).
+ * Rows borrowed for the call. Staff only. */
+int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int waiting,
+                                      int64_t before_id, long limit,
+                                      ermes__store_incident_report_cb cb, void *ctx, int *more);
 int ermes__store_incident_report_get(ermes__store_t *st, int64_t id,
                                      ermes__store_incident_report_cb cb, void *ctx);
 typedef int (*ermes__store_report_observable_cb)(void *ctx, const ermes__report_observable_t *o);

@@ -1402,6 +1402,166 @@ test('notification_preferences', async () => {
   noErrors(page);
 });
 
+// ---- triage: incident reports, events and sightings (issue 11 items 3, 9) ------------------
+// test_browser.py piped two incident reports (ERMES_TRIAGE_REPORTS) that no rule linked, one
+// naming a known-bad address (ERMES_TRIAGE_BAD); it checks results.triage through the API after.
+
+const TRIAGE_SUBJECTS = ['Phishing kit on a UMA host', 'Same phishing kit, second host'];
+results.triage = { incident: null, events: {} };
+
+test('triage_reports', async () => {
+  const [idA, idB] = env('ERMES_TRIAGE_REPORTS').split(',').map(Number);
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.locator('#nav a[href="/incident-reports"]').click();
+  await page.waitForURL(/\/incident-reports$/);
+  await ready(page);
+  // The queue: both reports wait for triage, with their counts of observables and known bad.
+  const rowA = page.locator('table.incident-reports tbody tr', { hasText: TRIAGE_SUBJECTS[0] });
+  const rowB = page.locator('table.incident-reports tbody tr', { hasText: TRIAGE_SUBJECTS[1] });
+  await rowA.waitFor();
+  await rowB.waitFor();
+  assert.equal((await rowA.locator('td[data-label="Known bad"]').textContent()).trim(), '1');
+  assert.equal((await rowB.locator('td[data-label="Known bad"]').textContent()).trim(), '0');
+  assert.ok(Number(await rowA.locator('td[data-label="Observables"]').textContent()) >= 2, 'observables counted');
+  assert.match(await rowA.locator('td[data-label="Constituent"]').textContent(), /UMA/);
+  assert.match(await rowA.locator('td[data-label="Incident"]').textContent(), /waiting/);
+  assert.match(await rowA.locator('td[data-label="Reporter"]').textContent(), /bob@reporter\.example/);
+  await shot(page, 'triage_reports_waiting');
+  // The report's page: its observables with owner and known-bad flag, the rules' decision,
+  // the body as text (its markup stays text).
+  await rowA.getByRole('link', { name: TRIAGE_SUBJECTS[0] }).click();
+  await page.waitForURL(new RegExp('/incident-reports/' + idA + '$'));
+  await ready(page);
+  const obs = page.locator('table.report-observables tbody tr');
+  const host = obs.filter({ has: page.locator('td[data-label="Value"]', { hasText: /^198\.51\.100\.9$/ }) });
+  await host.waitFor();
+  assert.match(await host.locator('td[data-label="Owner"]').textContent(), /UMA/);
+  assert.match(await host.locator('td[data-label="Known bad"]').textContent(), /no/);
+  const bad = obs.filter({ has: page.locator('td[data-label="Value"]', { hasText: env('ERMES_TRIAGE_BAD') }) });
+  await bad.getByRole('link', { name: /known bad/ }).waitFor();
+  assert.match(await page.locator('#report-body').textContent(), /<b>not markup<\/b>/);
+  assert.equal(await page.locator('#report-body b').count(), 0, 'the body is never HTML');
+  assert.match(await page.locator('#report-reason').textContent(), /./);
+  assert.match(await page.locator('#report-incident').textContent(), /waiting for triage/);
+  await shot(page, 'triage_report_detail');
+  // Both selected in the queue, one incident opened from them (RSIT fraud / phishing).
+  await page.getByRole('link', { name: 'Incident reports waiting for triage' }).click();
+  await page.waitForURL(/\/incident-reports$/);
+  await ready(page);
+  const count = page.locator('#triage-reports-count');
+  assert.equal(await page.getByRole('button', { name: 'Open incident' }).isDisabled(), true, 'nothing selected yet');
+  await page.getByRole('checkbox', { name: 'Select report ' + idA + ': ' + TRIAGE_SUBJECTS[0] }).check();
+  await page.getByRole('checkbox', { name: 'Select report ' + idB + ': ' + TRIAGE_SUBJECTS[1] }).check();
+  await count.filter({ hasText: '2 reports selected.' }).waitFor();
+  await page.getByLabel('Title', { exact: true }).fill('Phishing kit at UMA (browser triage)');
+  await page.getByLabel('Incident category (RSIT class)').selectOption('fraud');
+  await page.getByLabel('Incident subcategory (RSIT)').selectOption('phishing');
+  await page.getByLabel('Severity').selectOption('high');
+  await shot(page, 'triage_reports_selected');
+  await page.getByRole('button', { name: 'Open incident' }).click();
+  const made = page.locator('#triage-reports-result a.triage-incident');
+  await made.waitFor();
+  const incident = Number((await made.getAttribute('href')).split('/').pop());
+  assert.ok(incident > 0);
+  results.triage.incident = incident;
+  // They left the queue; "all" shows them linked to it.
+  await rowA.waitFor({ state: 'detached' });
+  assert.equal(await rowB.count(), 0);
+  const [st, links] = await pageFetch(page, 'GET', '/api/v1/incidents/' + incident + '/links', undefined, 'application/json');
+  assert.equal(st, 200);
+  assert.deepEqual(links.data.filter((l) => l.kind === 'report').map((l) => l.object_id).sort((a, b) => a - b), [idA, idB].sort((a, b) => a - b));
+  await page.getByLabel('Show', { exact: true }).selectOption('all');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/show=all/);
+  await ready(page);
+  await rowA.locator('a.triage-incident[href="/incidents/' + incident + '"]').waitFor();
+  await rowB.locator('a.triage-incident[href="/incidents/' + incident + '"]').waitFor();
+  await shot(page, 'triage_reports_all');
+  await rowA.locator('a.triage-incident').click();
+  await page.waitForURL(new RegExp('/incidents/' + incident + '$'));
+  await ready(page);
+  assert.match(await page.locator('h1').first().textContent(), /Phishing kit at UMA \(browser triage\)/);
+  noErrors(page);
+});
+
+test('triage_events', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/events');
+  await ready(page);
+  const ids = (await page.locator('table.grid tbody a[href^="/events/"]').evaluateAll(
+    (as) => as.map((a) => a.getAttribute('href').split('/').pop()))).slice(0, 3);
+  assert.equal(ids.length, 3);
+  // One event set on its row: saved at once.
+  const one = page.getByRole('combobox', { name: 'Triage of event ' + ids[0] });
+  await one.selectOption('false_positive');
+  await page.locator('table.grid tbody tr', { has: one }).locator('.triage-saved', { hasText: 'saved' }).waitFor();
+  // Two more in bulk.
+  await page.getByRole('checkbox', { name: 'Select event ' + ids[1] }).check();
+  await page.getByRole('checkbox', { name: 'Select event ' + ids[2] }).check();
+  await page.locator('#triage-events-count', { hasText: '2 events selected.' }).waitFor();
+  await page.getByLabel('Triage state').selectOption('confirmed');
+  await page.getByRole('button', { name: 'Set the state' }).click();
+  await page.locator('#triage-events-result', { hasText: '2 events set to confirmed.' }).waitFor();
+  assert.equal(await page.getByRole('combobox', { name: 'Triage of event ' + ids[1] }).inputValue(), 'confirmed');
+  await shot(page, 'triage_events');
+  const want = { [ids[0]]: 'false_positive', [ids[1]]: 'confirmed', [ids[2]]: 'confirmed' };
+  for (const [id, state] of Object.entries(want)) {
+    const [st, ev] = await pageFetch(page, 'GET', '/api/v1/events/' + id, undefined, 'application/json');
+    assert.equal(st, 200);
+    assert.equal(ev.triage, state, 'event ' + id);
+  }
+  results.triage.events = want;
+  // After a reload the list shows the states stored.
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.getByRole('combobox', { name: 'Triage of event ' + ids[0] }).inputValue(), 'false_positive');
+  assert.equal(await page.getByRole('combobox', { name: 'Triage of event ' + ids[2] }).inputValue(), 'confirmed');
+  // The confirmed one joins the incident the reports opened, by keyboard.
+  if (results.triage.incident) {
+    await page.getByRole('checkbox', { name: 'Select event ' + ids[1] }).focus();
+    await page.keyboard.press('Space');
+    await page.getByLabel('Incident number').fill(String(results.triage.incident));
+    await page.getByRole('button', { name: 'Join incident' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#triage-events-result a[href="/incidents/' + results.triage.incident + '"]').waitFor();
+    const [, links] = await pageFetch(page, 'GET', '/api/v1/incidents/' + results.triage.incident + '/links', undefined, 'application/json');
+    assert.ok(links.data.some((l) => l.kind === 'event' && String(l.object_id) === ids[1]), 'event linked');
+  }
+  noErrors(page);
+});
+
+test('triage_sightings', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  // A sighting of the known-bad address in a log, then marked false positive and allow-listed.
+  const bad = env('ERMES_TRIAGE_BAD');
+  const ts = new Date(Date.now() - 300e3).toISOString().replace('Z', '000+0000');
+  const eve = JSON.stringify({ timestamp: ts, flow_id: 7, event_type: 'flow', src_ip: '198.51.100.11', src_port: 52000, dest_ip: bad, dest_port: 443, proto: 'TCP', host: 'sensor-triage' }) + '\n';
+  const [st, rep] = await pageFetch(page, 'POST', '/api/v1/logs?format=eve&source=triage-eve.json', eve, 'application/x-ndjson');
+  assert.equal(st, 200, JSON.stringify(rep));
+  assert.equal(rep.sightings, 1, JSON.stringify(rep));
+  await page.goto('/sightings?value=' + bad);
+  await ready(page);
+  const box = page.locator('table.sightings input.triage-pick').first();
+  const id = await box.getAttribute('value');
+  await box.check();
+  await page.locator('#triage-sightings-count', { hasText: '1 sighting selected.' }).waitFor();
+  await page.getByRole('button', { name: 'False positive and allow-list' }).click();
+  await page.locator('#triage-sightings-result', { hasText: '1 value put on the allow-list' }).waitFor();
+  assert.equal(await page.locator('table.sightings select[name=triage]').first().inputValue(), 'false_positive');
+  await shot(page, 'triage_sightings');
+  const [, list] = await pageFetch(page, 'GET', '/api/v1/sightings?value=' + bad, undefined, 'application/json');
+  assert.equal(list.data.find((s) => String(s.id) === id).triage, 'false_positive');
+  // The value is on the allow-list: the same log line gives no new sighting.
+  const [st2, rep2] = await pageFetch(page, 'POST', '/api/v1/logs?format=eve&source=triage-eve-2.json', eve, 'application/x-ndjson');
+  assert.equal(st2, 200, JSON.stringify(rep2));
+  assert.equal(rep2.sightings, 0, JSON.stringify(rep2));
+  results.triage.sighting = Number(id);
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;

@@ -21,6 +21,7 @@ than a second to become usable (median, cold or warm).
 
 import email
 import email.policy
+import email.utils
 import json
 import os
 import shutil
@@ -73,6 +74,26 @@ WIDGET_CVE = {
             "version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
             "baseScore": 7.5, "baseSeverity": "HIGH"}}],
         "references": [{"url": "https://example.org/advisory"}]}}}
+
+# Triage (issue 11 items 3, 9): two incident reports about a UMA host (198.51.100.0/28), one
+# naming a known-bad address; the body's markup must show as text.
+TRIAGE_BAD = "203.0.113.201"
+TRIAGE_MAILS = (
+    ("Phishing kit on a UMA host",
+     "Hello CERT,\n\nthe host 198.51.100.9 serves a phishing kit at hxxp://198.51.100[.]9/login\n"
+     "and sends the credentials to %s. <b>not markup</b>\n\nRegards, Bob\n" % TRIAGE_BAD),
+    ("Same phishing kit, second host",
+     "Hello again,\n\n198.51.100.10 serves the same kit since this morning.\n"),
+)
+
+
+def triage_message(subject, body):
+    lines = ["From: Bob Reporter <bob@reporter.example>", "To: cert@ucert.example",
+             "Subject: " + subject, "Date: " + email.utils.formatdate(usegmt=True),
+             "Message-ID: " + email.utils.make_msgid(domain="reporter.example"),
+             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+
 
 MISSING = None
 if not os.access(CHROMIUM, os.X_OK):
@@ -198,6 +219,20 @@ class BrowserTest(unittest.TestCase):
                 json.dump(WIDGET_CVE, f)
             rc, out, err = cls.e.cli("vulns", "import", cve)
             assert rc == 0 and "2 notifications" in out, "vulns import: %s%s" % (out, err)
+            # Triage (run.mjs triage_reports): a known-bad address, and two incident reports
+            # piped to `ermes mail receive` that no rule links (no incident exists yet), so
+            # they wait for triage.
+            rc, out, err = cls.e.cli("indicators", "add", "ipv4", TRIAGE_BAD, "--source",
+                                     "browser-triage")
+            assert rc == 0, "indicators add: %s%s" % (out, err)
+            cls.triage_reports = []
+            for subject, body in TRIAGE_MAILS:
+                rc, out, err = cls.e.cli("mail", "receive", "--json",
+                                         input=triage_message(subject, body))
+                assert rc == 0, "mail receive: %s%s" % (out, err)
+                row = json.loads(out)
+                assert row["kind"] == "report", row
+                cls.triage_reports.append(row["incident_report_id"])
             cls.e.start()
             # A second daemon with totp_required: its analyst's first session can only set up
             # two-step sign-in (the browser test totp_required).
@@ -263,6 +298,8 @@ class BrowserTest(unittest.TestCase):
             "ERMES_GREEN_ORG": "UP",
             "ERMES_REVIEWER_USER": REVIEWER[0], "ERMES_REVIEWER_PASSWORD": REVIEWER[1],
             "ERMES_ENER_USER": ENER_USER[0], "ERMES_ENER_PASSWORD": ENER_USER[1],
+            "ERMES_TRIAGE_REPORTS": ",".join(str(i) for i in self.triage_reports),
+            "ERMES_TRIAGE_BAD": TRIAGE_BAD,
         }
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)
@@ -314,6 +351,24 @@ class BrowserTest(unittest.TestCase):
         got = self.e.ok("GET", "/api/v1/assets/%d" % move["id"])
         self.assertEqual([(v["cve"], v["status"]) for v in got["vulnerabilities"]],
                          [("CVE-2026-10001", "in_progress")])
+        # Triage: the incident opened from the two reports holds both; the events the UI
+        # triaged have the states it set (one false positive, two confirmed in bulk); the
+        # sighting marked false positive put its value on the allow-list.
+        tri = res["triage"]
+        links = self.e.ok("GET", "/api/v1/incidents/%d/links" % tri["incident"])["data"]
+        self.assertEqual(sorted(x["object_id"] for x in links if x["kind"] == "report"),
+                         sorted(self.triage_reports))
+        for eid, state in tri["events"].items():
+            self.assertEqual(self.e.ok("GET", "/api/v1/events/" + eid)["triage"], state, eid)
+        self.assertEqual(sorted(tri["events"].values()),
+                         ["confirmed", "confirmed", "false_positive"])
+        for r in self.e.ok("GET", "/api/v1/incident-reports?waiting=true")["data"]:
+            self.assertNotIn(r["id"], self.triage_reports)
+        status, _, body = self.e.request("GET", "/api/v1/incident-reports?waiting=maybe")
+        self.assertEqual((status, body["error"]["field"]), (400, "waiting"), body)
+        sightings = self.e.ok("GET", "/api/v1/sightings?value=" + TRIAGE_BAD)["data"]
+        self.assertEqual([x["triage"] for x in sightings if x["id"] == tri["sighting"]],
+                         ["false_positive"])
         for name in res["screenshots"]:
             self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
 

@@ -506,7 +506,9 @@ class IntakeTest(IntakeCase):
         self.assertIsNone(b["next_cursor"])
         self.assertEqual(len(b["data"]), len(BASE))
         for item in b["data"]:
-            self.assertEqual(set(item), {"id", "event"})
+            # Each carries the analysts' triage state, new until set.
+            self.assertEqual(set(item), {"id", "event", "triage"})
+            self.assertEqual(item["triage"], "new")
         ids = [item["id"] for item in b["data"]]
         self.assertEqual(ids, sorted(ids), "oldest first")
         s, _, b = self.e.request("GET", EVENTS + "?format=xml")

@@ -31,6 +31,8 @@ const ROUTES = [
   [/^\/sightings$/, 'indicators', null, 'sightings', { view: 'sightings' }],
   [/^\/incidents$/, 'incidents', null, 'incidents'],
   [/^\/incidents\/(\d+)$/, 'incidents', null, 'incidents', { view: 'detail' }],
+  [/^\/incident-reports$/, 'triage', 'staff', 'incident-reports'],
+  [/^\/incident-reports\/(\d+)$/, 'triage', 'staff', 'incident-reports', { view: 'detail' }],
   [/^\/advisories$/, 'advisories', null, 'advisories'],
   [/^\/advisories\/new$/, 'advisories', 'staff', 'advisories', { view: 'new' }],
   [/^\/advisories\/([^/]+)$/, 'advisories', null, 'advisories', { view: 'detail' }],

@@ -4,6 +4,7 @@
 // as org_id.
 import { get } from './api.js';
 import { h, tlp, time, table, fmtNumber } from './ui.js';
+import { selectColumn, stateColumn } from './screens/triage.js';
 
 const enc = encodeURIComponent;
 const TTL = 60e3;
@@ -41,8 +42,11 @@ function where(s) {
   return parts.join(', ');
 }
 
-// opts: noIndicator (on an indicator's own page), noOrg (on a constituent's page), caption.
+// opts: noIndicator (on an indicator's own page), noOrg (on a constituent's page), caption,
+// triage (a selection of triage.js: a checkbox and the triage state per row).
 export function sightingTable(rows, names, opts = {}) {
+  const sel = opts.triage;
+  const describe = (s) => 'sighting ' + s.id + ' of ' + (s.value || s.indicator_value || '');
   return table([
     { label: 'Event time', cell: (s) => time(s.time) },
     opts.noIndicator ? null : {
@@ -58,6 +62,9 @@ export function sightingTable(rows, names, opts = {}) {
     { label: 'Internal address', cell: (s) => (s.internal_ip ? h('span', { class: 'mono' }, s.internal_ip) : '') },
     opts.noOrg ? null : { label: 'Constituent', cell: (s) => orgCell(names, s.org_id) },
     { label: 'TLP', cell: (s) => tlp(s.tlp) },
+    sel ? stateColumn(sel, describe) : null,
+    // Last: the tests and readers find the time in the first column.
+    sel ? selectColumn(sel, describe) : null,
   ].filter(Boolean), rows, { caption: opts.caption || 'Sightings', empty: opts.empty || 'No sightings.', class: 'sightings' });
 }
 

@@ -3,6 +3,7 @@
 import { get, url } from '../api.js';
 import { h, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, isStaff } from '../ui.js';
 import { correlationSection } from '../correlations.js';
+import { selection, selectColumn, stateColumn, bulkBar } from './triage.js';
 
 const FILTERS = ['since', 'until', 'org', 'feed', 'taxonomy', 'type', 'ip', 'domain', 'report'];
 // Newest first unless the URL says order=oldest (the API's own default is oldest first).
@@ -52,6 +53,8 @@ function sortHead(label, col, opts) {
 
 export function eventRows(items, opts = {}) {
   const rsit = opts.rsit || { classes: [] };
+  const sel = opts.triage; // staff: a checkbox and the triage state per row (triage.js)
+  const describe = (r) => 'event ' + r.id;
   return table([
     { label: 'Time (source)', ...sortHead('Time (source)', 'time', opts), cell: (r) => h('a', { href: '/events/' + r.id, 'aria-label': 'Event ' + r.id }, time(r.event['time.source'] || r.event['time.observation'])) },
     opts.noOrg ? null : { label: 'Constituent', cell: (r) => r.event.constituency ? h('a', { href: '/constituents/' + encodeURIComponent(r.event.constituency) }, r.event.constituency) : h('span', { class: 'muted' }, 'nobody') },
@@ -60,6 +63,9 @@ export function eventRows(items, opts = {}) {
     { label: 'Host', cell: (r) => r.event['source.fqdn'] || r.event['source.reverse_dns'] || '' },
     { label: 'Feed', ...sortHead('Feed', 'feed', opts), cell: (r) => r.event['feed.name'] || '' },
     { label: 'TLP', cell: (r) => tlp(r.event.tlp) },
+    sel ? stateColumn(sel, describe) : null,
+    // Last: the tests and readers find the time in the first column.
+    sel ? selectColumn(sel, describe) : null,
   ].filter(Boolean), items, { caption: opts.caption || 'Events', empty: opts.empty || 'No events match.' });
 }
 
@@ -147,7 +153,11 @@ async function list(view, ctx) {
     if (e.field && ctl[e.field]) showError(form, e); else out.append(errorNotice(e));
     return;
   }
-  out.append(eventRows(page.data, { caption: 'Events, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase()), rsit, sort, sortHref }));
+  const triage = isStaff(ctx.user) ? selection('events') : null;
+  // The CERT's staff triage the events shown: a state, or an incident to open or join (the
+  // bar above the rows, which a page of 50 would push far down).
+  if (triage) out.append(await bulkBar(triage, { states: true, title: (ids) => 'Events ' + ids.join(', ') }));
+  out.append(eventRows(page.data, { caption: 'Events, ' + (sort ? 'sorted by ' + sortWords[sort.replace('-', '')] : ORDERS[order].toLowerCase()), rsit, sort, sortHref, triage }));
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   if (q.get('cursor')) {
     const first = new URLSearchParams(q); first.delete('cursor');
@@ -178,6 +188,7 @@ async function detail(view, ctx) {
     ['Feed', [e['feed.name'] || '', e['feed.provider'] ? ' from ' + e['feed.provider'] : '']],
     ['Report', isStaff(ctx.user) && ev.report_id ? h('a', { href: '/reports/' + ev.report_id }, 'report ' + ev.report_id + ', line ' + ev.line) : (ev.report_id ? 'report ' + ev.report_id + ', line ' + ev.line : null)],
     ['TLP', tlp(e.tlp)],
+    ['Triage', ev.triage ? h('span', { id: 'event-triage' }, ev.triage.replace(/_/g, ' ')) : undefined],
     // The notifications that told the constituent (staff only: the API gives them to staff).
     ['Notified in', ev.notifications ? (ev.notifications.length ? h('span', { id: 'event-notifications' }, ev.notifications.flatMap((n, i) => [i ? ', ' : '', h('a', { href: '/notifications/' + encodeURIComponent(n.reference || n.id) }, n.reference || String(n.id)), ' (' + n.state + (n.approval && n.approval !== 'none' ? ', ' + n.approval : '') + ')'])) : 'no notification yet') : null],
   ])));

@@ -8,6 +8,7 @@ import {
   clearErrors, announce, isStaff, button, fmtNumber, TLP_VALUES,
 } from '../ui.js';
 import { sightingTable, dayTable, orgNames, pager } from '../sightings.js';
+import { selection, bulkBar } from './triage.js';
 import { perDayChart, lastDays } from '../charts.js';
 
 export const TYPES = ['ipv4', 'ipv6', 'cidr', 'domain', 'url', 'md5', 'sha1', 'sha256', 'sha512', 'email', 'ja3', 'ja4'];
@@ -425,8 +426,11 @@ async function sightings(view, ctx) {
     return;
   }
   const names = await orgNames(ctx.user);
+  // The CERT's staff triage the sightings listed (triage.js): a state per row, and in bulk.
+  const triage = staff && !q.get('group') ? selection('sightings') : null;
+  if (triage) view.append(await bulkBar(triage, { states: true, allowlist: true, title: (ids) => 'Sightings ' + ids.join(', ') }));
   view.append(q.get('group') ? dayTable(page.data, names, { caption: 'Sightings per indicator, constituent and day' })
-    : sightingTable(page.data, names, { caption: 'Sightings, oldest first', empty: 'No sightings match.' }));
+    : sightingTable(page.data, names, { caption: 'Sightings, oldest first', empty: 'No sightings match.', triage }));
   view.append(pager('/sightings', q, page.next_cursor, page.data.length));
 }
 
