@@ -1,7 +1,8 @@
 /* Advisories for people (advisories/render.h): the HTML page, the plain text and the Atom
  * feed of the published advisories.
- *   Public, without a token, TLP:CLEAR only: GET /advisories/<tracking id>.html and .txt, and
- *   GET /advisories/feed.atom (the newest 50).
+ *   Public, without a token, TLP:CLEAR only: GET /public/advisories/<tracking id>.html and
+ *   .txt, and GET /public/advisories/feed.atom (the newest 50). Not /advisories/: that is the
+ *   web UI's advisory screen.
  *   Any signed-in user, as the TLP policy lets them read the advisory (src/access/
  *   tlp_policy.c, as GET /api/v1/advisories/{ref}): GET /api/v1/advisories/{ref}/html and
  *   /text, and GET /api/v1/advisory-feed (their own feed, GREEN and above included).
@@ -119,8 +120,8 @@ static enum MHD_Result reply_feed(ermes__req_t *req, int public)
         return ermes__reply_failure(req, rc, NULL);
     base_url(req, base, sizeof(base));
     if (public) {
-        snprintf(feed_url, sizeof(feed_url), "%s/advisories/feed.atom", base);
-        snprintf(link_base, sizeof(link_base), "%s/advisories/", base);
+        snprintf(feed_url, sizeof(feed_url), "%s/public/advisories/feed.atom", base);
+        snprintf(link_base, sizeof(link_base), "%s/public/advisories/", base);
     } else {
         snprintf(feed_url, sizeof(feed_url), "%s/api/v1/advisory-feed", base);
         snprintf(link_base, sizeof(link_base), "%s/api/v1/advisories/", base);

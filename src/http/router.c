@@ -174,7 +174,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/advisories/{ref}/html", ermes__h_advisory_html, 0, NULL},
     {"GET", "/api/v1/advisories/{ref}/text", ermes__h_advisory_text, 0, NULL},
     {"GET", "/api/v1/advisory-feed", ermes__h_advisory_feed, 0, NULL},
-    {"GET", "/advisories/{name}", ermes__h_advisory_public, PUBLIC, NULL},
+    {"GET", "/public/advisories/{name}", ermes__h_advisory_public, PUBLIC, NULL},
     {"GET", "/.well-known/csaf/provider-metadata.json", ermes__h_csaf_provider_metadata, PUBLIC,
      NULL},
     {"GET", "/.well-known/csaf/index.txt", ermes__h_csaf_index, PUBLIC, NULL},

@@ -1,7 +1,7 @@
 """Issue 13, item 4: advisories for people: the HTML page and plain text of a published
 advisory and the Atom feeds, from the one template engine, in the document's language.
 
-TLP:CLEAR advisories are public (/advisories/<tracking id>.html, .txt, /advisories/feed.atom,
+TLP:CLEAR advisories are public (/public/advisories/<tracking id>.html, .txt, /public/advisories/feed.atom,
 no token); GREEN and above only through the API to whom the TLP policy lets read them
 (/api/v1/advisories/{ref}/html, /text, /api/v1/advisory-feed). The pages parse as XML, the
 feeds as Atom with the right entries per reader, and a title holding <script> is escaped.
@@ -66,7 +66,7 @@ class AdvisoryPages(unittest.TestCase):
 
     def test_public_page_escaped_and_in_the_documents_language(self):
         ref = self.ids["WHITE"]
-        h, body = self.get("/advisories/%s.html" % ref)
+        h, body = self.get("/public/advisories/%s.html" % ref)
         self.assertTrue(h["content-type"].startswith("text/html"), h)
         self.assertIn("default-src", h["content-security-policy"])
         self.assertEqual(h["x-content-type-options"], "nosniff")
@@ -94,14 +94,14 @@ class AdvisoryPages(unittest.TestCase):
         links = [a.get("href") for a in root.iter("a")]
         self.assertIn("https://example.com/notice", links)
         # Another language on request.
-        _, body = self.get("/advisories/%s.html?lang=fr" % ref)
+        _, body = self.get("/public/advisories/%s.html?lang=fr" % ref)
         root = ET.fromstring(body)
         self.assertIn("Vulnérabilités", [x.text for x in root.iter("h2")])
         self.assertEqual(root.get("lang"), "fr")
 
     def test_public_text(self):
         ref = self.ids["WHITE"]
-        h, body = self.get("/advisories/%s.txt" % ref)
+        h, body = self.get("/public/advisories/%s.txt" % ref)
         self.assertTrue(h["content-type"].startswith("text/plain"), h)
         text = body.decode()
         lines = text.splitlines()
@@ -116,9 +116,9 @@ class AdvisoryPages(unittest.TestCase):
     def test_tlp_for_pages(self):
         for label in ("GREEN", "AMBER"):
             for suffix in (".html", ".txt"):
-                self.get("/advisories/%s%s" % (self.ids[label], suffix), expect=404)
-        self.get("/advisories/%s.html" % self.draft, expect=404)
-        self.get("/advisories/nothing.pdf", expect=404)
+                self.get("/public/advisories/%s%s" % (self.ids[label], suffix), expect=404)
+        self.get("/public/advisories/%s.html" % self.draft, expect=404)
+        self.get("/public/advisories/nothing.pdf", expect=404)
         # Signed in: GREEN for the constituency, AMBER not for another organisation.
         h, body = self.get("%s/%s/html" % (API, self.ids["GREEN"]), token=self.conny_t)
         ET.fromstring(body)
@@ -147,13 +147,13 @@ class AdvisoryPages(unittest.TestCase):
     def test_feeds_per_reader(self):
         def urn(label):
             return "urn:ermes:advisory:" + self.ids[label]
-        root, entries = self.feed("/advisories/feed.atom")
-        self.assertEqual(root.find(ATOM + "id").text, "https://cert.example/advisories/feed.atom")
+        root, entries = self.feed("/public/advisories/feed.atom")
+        self.assertEqual(root.find(ATOM + "id").text, "https://cert.example/public/advisories/feed.atom")
         self.assertEqual(set(entries), {urn("WHITE")})
         e = entries[urn("WHITE")]
         self.assertEqual(e.find(ATOM + "title").text, "%s: %s" % (self.ids["WHITE"], EVIL))
         self.assertEqual(e.find(ATOM + "link").get("href"),
-                         "https://cert.example/advisories/%s.html" % self.ids["WHITE"])
+                         "https://cert.example/public/advisories/%s.html" % self.ids["WHITE"])
         self.assertEqual(e.find(ATOM + "summary").text, "Zusammenfassung \ufffd]0;owned\ufffd hier.")
         # The constituent's own feed: CLEAR and GREEN; the staff's: all three; none without
         # a token.
