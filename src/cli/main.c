@@ -21,7 +21,8 @@ static const struct command {
 } commands[] = {
     {"init", ermes__cmd_init, "create the database, the CERT's organisation and an admin"},
     {"serve", ermes__cmd_serve, "run the daemon: HTTP API, metrics, background work"},
-    {"org", ermes__cmd_org, "constituent organisations: add, list, show, import, export, delete, prefs"},
+    {"org", ermes__cmd_org,
+     "constituent organisations: add, list, show, import, export, delete, prefs"},
     {"lookup", ermes__cmd_lookup, "which organisation owns an IP, a domain or an ASN"},
     {"user", ermes__cmd_user, "users: add, list, passwd, disable"},
     {"token", ermes__cmd_token, "API tokens: create, list, revoke"},
