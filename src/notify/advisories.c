@@ -265,12 +265,10 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *refer
 static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *news,
                     char (*digests)[65])
 {
-    size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], nr;
     ermes__org_t *org = NULL;
     ermes__notification_t note;
     ermes__strbuf_t subject, body;
     ermes__viewer_t viewer;
-    json_t *rcpts = NULL;
     char *rcpt_text = NULL, lang[16];
     int64_t now = ermes__time_now_ms(), org_id = h[0].org_id;
     ermes_tlp_t tlp =
@@ -284,24 +282,10 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
         rc = rc == ERMES_ENOTFOUND ? 0 : rc;
         goto done;
     }
-    nr = ermes__notify_recipients(org, ERMES_NOTIFY_KIND_VULNERABLE, idx,
-                                  ERMES_NOTIFY_MAX_RECIPIENTS);
     /* Nobody to tell: nothing is recorded, so the warning goes out with the next revision
      * after a contact is added. */
-    if (!nr || !(rcpts = json_array()))
+    if ((rc = ermes__notify_vulnerable_recipients(org, &rcpt_text)) || !rcpt_text)
         goto done;
-    for (size_t k = 0; k < nr; k++) {
-        char addr[320];
-        snprintf(addr, sizeof(addr), "%s", org->contacts[idx[k]].email);
-        for (size_t j = 0; addr[j]; j++)
-            if (addr[j] >= 'A' && addr[j] <= 'Z')
-                addr[j] = (char)(addr[j] + 32);
-        json_array_append_new(rcpts, json_string(addr));
-    }
-    if (!(rcpt_text = json_dumps(rcpts, JSON_COMPACT))) {
-        rc = ERMES_ENOMEM;
-        goto done;
-    }
     memset(&viewer, 0, sizeof(viewer));
     viewer.role = ERMES_ROLE_CONSTITUENT;
     viewer.org_id = org_id;
@@ -368,7 +352,6 @@ done:
     ermes__strbuf_cleanup(&subject);
     ermes__strbuf_cleanup(&body);
     free(rcpt_text);
-    json_decref(rcpts);
     ermes__org_free(org);
     return rc;
 }

@@ -151,6 +151,10 @@ unsigned ermes__notify_kind_of_type(const char *type);
  * abuse), by the rule above: the indexes into org->contacts, at most cap, into idx, in the
  * organisation's order; returns how many. */
 size_t ermes__notify_recipients(const ermes__org_t *org, unsigned kinds, size_t *idx, size_t cap);
+/* The addresses, lower case, of org's contacts for vulnerable systems (the vulnerability and
+ * advisory warnings' recipients) as a JSON array text into *out (free()); *out NULL when it
+ * has none. 0 or ERMES_ENOMEM. */
+int ermes__notify_vulnerable_recipients(const ermes__org_t *org, char **out);
 
 /* ---- review before sending (review.c) -------------------------------------------------- */
 

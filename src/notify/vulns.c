@@ -273,15 +273,38 @@ static int render(const ermes__notify_options_t *o, const ermes__org_t *org, con
     return rc;
 }
 
+int ermes__notify_vulnerable_recipients(const ermes__org_t *org, char **out)
+{
+    size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], nr;
+    json_t *rcpts;
+
+    *out = NULL;
+    nr = ermes__notify_recipients(org, ERMES_NOTIFY_KIND_VULNERABLE, idx,
+                                  ERMES_NOTIFY_MAX_RECIPIENTS);
+    if (!nr)
+        return 0;
+    if (!(rcpts = json_array()))
+        return ERMES_ENOMEM;
+    for (size_t k = 0; k < nr; k++) {
+        char addr[320];
+        snprintf(addr, sizeof(addr), "%s", org->contacts[idx[k]].email);
+        for (size_t j = 0; addr[j]; j++)
+            if (addr[j] >= 'A' && addr[j] <= 'Z')
+                addr[j] = (char)(addr[j] + 32);
+        json_array_append_new(rcpts, json_string(addr));
+    }
+    *out = json_dumps(rcpts, JSON_COMPACT);
+    json_decref(rcpts);
+    return *out ? 0 : ERMES_ENOMEM;
+}
+
 /* One notification for org's news items[0..n). */
 static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *items, size_t n,
                     int64_t home, const ermes__notify_policies_t *pol, ermes__notify_stats_t *stats)
 {
-    size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], nr;
     ermes__org_t *org = NULL;
     ermes__notification_t note;
     ermes__strbuf_t subject, body;
-    json_t *rcpts = NULL;
     char *rcpt_text = NULL, lang[16];
     int64_t now = ermes__time_now_ms();
     int rc;
@@ -293,24 +316,10 @@ static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *it
         rc = rc == ERMES_ENOTFOUND ? 0 : rc;
         goto done;
     }
-    nr = ermes__notify_recipients(org, ERMES_NOTIFY_KIND_VULNERABLE, idx,
-                                  ERMES_NOTIFY_MAX_RECIPIENTS);
     /* Nobody to tell: nothing is recorded, so the warning goes out once a contact is added
      * and the vulnerabilities are matched again. */
-    if (!nr || !(rcpts = json_array()))
+    if ((rc = ermes__notify_vulnerable_recipients(org, &rcpt_text)) || !rcpt_text)
         goto done;
-    for (size_t k = 0; k < nr; k++) {
-        char addr[320];
-        snprintf(addr, sizeof(addr), "%s", org->contacts[idx[k]].email);
-        for (size_t j = 0; addr[j]; j++)
-            if (addr[j] >= 'A' && addr[j] <= 'Z')
-                addr[j] = (char)(addr[j] + 32);
-        json_array_append_new(rcpts, json_string(addr));
-    }
-    if (!(rcpt_text = json_dumps(rcpts, JSON_COMPACT))) {
-        rc = ERMES_ENOMEM;
-        goto done;
-    }
     if ((rc = ermes__store_begin(r->st)))
         goto done;
     {
@@ -357,7 +366,6 @@ done:
     ermes__strbuf_cleanup(&subject);
     ermes__strbuf_cleanup(&body);
     free(rcpt_text);
-    json_decref(rcpts);
     ermes__org_free(org);
     return rc;
 }
