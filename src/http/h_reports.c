@@ -188,6 +188,14 @@ json_t *ermes__report_json(const ermes__report_t *r)
                      ermes_tlp_name(r->tlp));
 }
 
+/* Drops what was spooled of a refused upload before the answer goes out: a client that reads
+ * the 4xx must find nothing of its upload left (cleanup runs only after the answer is sent). */
+static void drop_spool(upload_t *u)
+{
+    ermes__intake_spool_abort(u->spool);
+    u->spool = NULL;
+}
+
 enum MHD_Result ermes__h_report_create(ermes__req_t *req)
 {
     upload_t *u = upload_of(req);
@@ -207,8 +215,7 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     if (req->upload_failed) {
         /* The partial file goes before the answer does, so a client that reads the 400 finds
          * nothing of its upload left (cleanup would only remove it later). */
-        ermes__intake_spool_abort(u->spool);
-        u->spool = NULL;
+        drop_spool(u);
         ermes__diag_utf8(&u->d);
         status = u->err == ERMES_ETOOBIG ? 413 : u->err == ERMES_EIO ? 500 : 400;
         return ermes__reply_error(req, status,
@@ -224,8 +231,7 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
         enum MHD_Result complete = MHD_destroy_post_processor(u->pp);
         u->pp = NULL;
         if (complete != MHD_YES) {
-            ermes__intake_spool_abort(u->spool);
-            u->spool = NULL;
+            drop_spool(u);
             return ermes__reply_error(req, 400, "bad_request", "file",
                                       "the form ends before its closing boundary: the upload "
                                       "was cut short, nothing was stored");
@@ -233,20 +239,18 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     }
     if (u->multipart && u->scan.file_parts > 1) {
         /* Seen here when the post processor took two parts for one (an empty first one). */
-        ermes__intake_spool_abort(u->spool);
-        u->spool = NULL;
+        drop_spool(u);
         return ermes__reply_error(req, 400, "bad_request", "file",
                                   "the form has more than one \"file\" part (%d): one "
                                   "report per upload, nothing was stored",
                                   u->scan.file_parts);
     }
-    if (u->multipart && !u->form.have_file)
+    if (u->multipart && !u->form.have_file) {
+        drop_spool(u);
         return ermes__reply_error(req, 400, "bad_request", "file", "the form has no \"file\" part");
-    if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0)
-        return ermes__reply_error(req, 400, "bad_request", "force", "force must be true or false");
+    }
     if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0) {
-        ermes__intake_spool_abort(u->spool);
-        u->spool = NULL;
+        drop_spool(u);
         return ermes__reply_error(req, 400, "bad_request", "force", "force must be true or false");
     }
     if (!u->spool && ermes__intake_spool_begin(req->srv->intake, &u->spool))
@@ -254,14 +258,18 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     memset(&meta, 0, sizeof(meta));
     /* Form fields win over the query's. */
     if ((q = ermes__query(req, "feed")) && !u->form.feed[0] &&
-        ermes__form_add_piece(u->form.feed, sizeof(u->form.feed), 0, q, strlen(q)))
+        ermes__form_add_piece(u->form.feed, sizeof(u->form.feed), 0, q, strlen(q))) {
+        drop_spool(u);
         return ermes__reply_error(req, 400, "bad_request", "feed", "feed is longer than %zu bytes",
                                   sizeof(u->form.feed) - 1);
+    }
     if ((q = ermes__query(req, "file_name")) && !u->form.file_name[0] &&
-        ermes__form_add_piece(u->form.file_name, sizeof(u->form.file_name), 0, q, strlen(q)))
+        ermes__form_add_piece(u->form.file_name, sizeof(u->form.file_name), 0, q, strlen(q))) {
+        drop_spool(u);
         return ermes__reply_error(req, 400, "bad_request", "file_name",
                                   "file_name is longer than %zu bytes",
                                   sizeof(u->form.file_name) - 1);
+    }
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_options, &oc);
     for (int k = 0; k < u->form.noptions; k++) {
         if (oc.n == MAX_OPTIONS)
@@ -271,9 +279,11 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     }
     options[oc.n] = NULL;
     if ((status = ermes__report_form_check(&u->form, options,
-                                           oc.too_many || u->form.too_many_options, &u->d)))
+                                           oc.too_many || u->form.too_many_options, &u->d))) {
+        drop_spool(u);
         return ermes__reply_error(req, status, status == 400 ? "bad_request" : "invalid",
                                   u->d.field, "%s", u->d.reason);
+    }
     meta.feed = u->form.feed;
     meta.file_name = u->form.file_name[0] ? u->form.file_name : NULL;
     meta.options = options;
