@@ -65,6 +65,7 @@ int ermes__cmd_user(cli_t *c);
 int ermes__cmd_token(cli_t *c);
 int ermes__cmd_ingest(cli_t *c);
 int ermes__cmd_events(cli_t *c);
+int ermes__cmd_retention(cli_t *c);
 int ermes__cmd_reports(cli_t *c);
 int ermes__cmd_quarantine(cli_t *c);
 int ermes__cmd_feeds(cli_t *c);

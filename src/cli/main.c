@@ -29,6 +29,8 @@ static const struct command {
     {"ingest", ermes__cmd_ingest, "receive a feed file and turn it into events"},
     {"events", ermes__cmd_events, "query and export events (json, ndjson, csv)"},
     {"reports", ermes__cmd_reports, "received reports and their accounting; process pending"},
+    {"retention", ermes__cmd_retention,
+     "delete the events and reports older than retention_days now (--dry-run: count)"},
     {"quarantine", ermes__cmd_quarantine, "rows that failed, with their reasons; retry"},
     {"feeds", ermes__cmd_feeds, "the feeds ermes can parse"},
     {"notify", ermes__cmd_notify, "notifications to constituents: list, preview, run, send"},

@@ -83,6 +83,10 @@ static const setting_t settings[] = {
     S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
       "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
       "left by a stopped process; checked at least every minute"),
+    L(retention_days, SET_LONG, "0", 0, 36500,
+      "days an event is kept after it was stored (0: for ever); the daemon deletes older events "
+      "(not those linked to an incident) every hour, then marks expired the reports left without "
+      "events and deletes their raw file and quarantined rows"),
     L(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "
       "unset: notifications are prepared but not sent"),

@@ -31,6 +31,7 @@
 #include "incidents/incidents.h"
 #include "intake/collect.h"
 #include "intake/intake.h"
+#include "intake/retention.h"
 #include "intake/spooldir.h"
 #include "mail/mail.h"
 #include "notify/notify.h"
@@ -125,7 +126,8 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     char schema[4096];
     listener_t ls;
     int listening = 0, following = 0;
-    int64_t lease_checked = 0;
+    int64_t lease_checked = 0, retention_next = 0;
+    int retention_more = 0;
     ermes_diag_t d;
     sigset_t set;
     int rc, status = ERMES_EIO;
@@ -280,6 +282,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         else
             ermes__store_listen_close(ls.l);
     }
+    retention_next = ermes__time_now_ms() + 3000;
     for (unsigned ticks = 0;; ticks++) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);
@@ -320,6 +323,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                            ermes_strerror(rc));
             else if (changed) {
                 ermes__log(ERMES_LOG_NOTICE, "settings: the stored settings changed; in force now");
+                retention_next = 0; /* retention_days may be one of them */
                 ermes__notifier_kick(notifier);
             }
         }
@@ -369,6 +373,33 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             else if (published)
                 ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
         }
+        /* Retention (retention_days): a run an hour, the first a few seconds after the start
+         * and after a change of the settings, by the daemon that holds the lease "retention";
+         * at most 50,000 events a second, so that a long backlog does not stop this loop. */
+        {
+            const ermes__config_t *now = ermes__live_acquire(cfg);
+            long days = now->retention_days;
+            int64_t t = ermes__time_now_ms();
+
+            ermes__live_release(now);
+            if (days > 0 && (retention_more || t >= retention_next)) {
+                int held = 0;
+
+                retention_more = 0;
+                if (ermes__store_lease_take(store, "retention", &held) == 0 && held) {
+                    ermes__viewer_t daemon = {0, "daemon", ERMES_ROLE_ADMIN, 0, "daemon"};
+                    ermes__retention_stats_t rs;
+
+                    if ((rc = ermes__retention_run(store, cfg->data_dir, days, t, 0, 50000, &daemon,
+                                                   &rs)))
+                        ermes__log(ERMES_LOG_WARNING, "retention: %s", ermes_strerror(rc));
+                    else
+                        retention_more = rs.more;
+                }
+                if (!retention_more)
+                    retention_next = t + (int64_t)3600 * 1000;
+            }
+        }
         /* Every second: published advisories (the API's, the CLI's, the scheduled ones) warn
          * the constituents whose assets they concern, by the daemon that holds the lease
          * "advisory-warnings" (several daemons on one database warn once); the lease is taken
@@ -412,6 +443,7 @@ out:
         ermes__store_lease_drop(store, tail_lease);
     ermes__store_lease_drop(store, "incident-warnings");
     ermes__store_lease_drop(store, "advisory-warnings");
+    ermes__store_lease_drop(store, "retention");
     ermes__vuln_sync_stop(vuln_sync); /* before the notifier options it borrows go */
     if (vuln_sync)
         ermes__store_lease_drop(store, "vuln-sync");

@@ -170,22 +170,28 @@ json_t *ermes__report_json(const ermes__report_t *r);
 
 json_t *ermes__report_json(const ermes__report_t *r)
 {
-    char received[ERMES_TIME_STRLEN], processed[ERMES_TIME_STRLEN];
+    char received[ERMES_TIME_STRLEN], processed[ERMES_TIME_STRLEN], expired[ERMES_TIME_STRLEN];
+    json_t *o;
 
     ermes__time_format(r->received_at, received);
     if (r->processed_at)
         ermes__time_format(r->processed_at, processed);
     /* The texts came from outside (the sender, a parser's reason cut to fit): ermes__json_text. */
-    return json_pack("{s:I,s:o,s:o,s:s,s:o,s:I,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:s,s:s?,s:o,s:s}", "id",
-                     (json_int_t)r->id, "feed", ermes__json_text_or_null(r->feed, 0), "file_name",
-                     ermes__json_text_or_null(r->file_name, 1), "state", r->state, "error",
-                     ermes__json_text_or_null(r->error, 1), "size", (json_int_t)r->size, "sha256",
-                     r->sha256, "accounting", "rows_in", (json_int_t)r->rows_in, "events",
-                     (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates, "quarantined",
-                     (json_int_t)r->quarantined, "dismissed", (json_int_t)r->dismissed,
-                     "received_at", received, "processed_at", r->processed_at ? processed : NULL,
-                     "submitted_by", ermes__json_text_or_null(r->submitted_by, 0), "tlp",
-                     ermes_tlp_name(r->tlp));
+    o = json_pack("{s:I,s:o,s:o,s:s,s:o,s:I,s:s,s:{s:I,s:I,s:I,s:I,s:I},s:s,s:s?,s:o,s:s}", "id",
+                  (json_int_t)r->id, "feed", ermes__json_text_or_null(r->feed, 0), "file_name",
+                  ermes__json_text_or_null(r->file_name, 1), "state", r->state, "error",
+                  ermes__json_text_or_null(r->error, 1), "size", (json_int_t)r->size, "sha256",
+                  r->sha256, "accounting", "rows_in", (json_int_t)r->rows_in, "events",
+                  (json_int_t)r->events, "duplicates", (json_int_t)r->duplicates, "quarantined",
+                  (json_int_t)r->quarantined, "dismissed", (json_int_t)r->dismissed, "received_at",
+                  received, "processed_at", r->processed_at ? processed : NULL, "submitted_by",
+                  ermes__json_text_or_null(r->submitted_by, 0), "tlp", ermes_tlp_name(r->tlp));
+    /* Only on a report retention expired: its events, raw rows and file are gone. */
+    if (o && r->expired_at) {
+        ermes__time_format(r->expired_at, expired);
+        json_object_set_new(o, "expired_at", json_string(expired));
+    }
+    return o;
 }
 
 /* Drops what was spooled of a refused upload before the answer goes out: a client that reads

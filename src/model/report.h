@@ -23,6 +23,7 @@ typedef struct ermes__report {
     char submitted_by[96];
     ermes_tlp_t tlp;
     int64_t owner_org_id;
+    int64_t expired_at; /* retention took its events, raw rows and file; 0: not */
 } ermes__report_t;
 
 /* One event as the store keeps it: the indexed columns and the whole event. */

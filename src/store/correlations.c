@@ -296,6 +296,56 @@ static void row_take(corr_row_t *r, const ermes__corr_value_t *v)
     r->n++;
 }
 
+/* An event's values as the index holds them: its source.ip (b, blen bytes) and its
+ * source.fqdn, each taken into r. v is scratch. */
+static void event_values(corr_row_t *r, const uint8_t *b, size_t blen, const char *fqdn,
+                         ermes__corr_value_t *v)
+{
+    if (b && (blen == 4 || blen == 16)) {
+        memset(&v->net, 0, sizeof(v->net));
+        v->net.addr.family = blen == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
+        memcpy(v->net.addr.bytes, b, blen);
+        v->net.prefix = blen == 4 ? 32 : 128;
+        v->tag = blen == 4 ? ERMES__CORR_TAG_IPV4 : ERMES__CORR_TAG_IPV6;
+        v->len = 0;
+        row_take(r, v);
+    }
+    if (fqdn && *fqdn && ermes__corr_norm("domain", fqdn, strlen(fqdn), v) == 0)
+        row_take(r, v);
+}
+
+int ermes__store_corr_forget_event(ermes__store_t *st, int64_t id, const void *ip, size_t iplen,
+                                   const char *fqdn)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__corr_value_t *v;
+    ermes__db_stmt_t *s;
+    corr_row_t r;
+    int rc = 0;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (!(v = malloc(sizeof(*v))))
+        return ERMES_ENOMEM;
+    r.n = 0;
+    event_values(&r, ip, iplen, fqdn, v);
+    free(v);
+    if (!r.n)
+        return 0;
+    for (int k = 0; k < r.n && rc >= 0; k++) {
+        if ((rc = ermes__db_prepare(
+                 db, "DELETE FROM corr_postings WHERE value_key = ?1 AND kind = ?2 AND id = ?3",
+                 &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, r.key[k]);
+        ermes__db_bind_int(s, 2, ERMES__CORR_EVENT);
+        ermes__db_bind_int(s, 3, id);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 static int read_watermark(ermes__db_t *db, const char *name, int64_t *through)
 {
     ermes__db_stmt_t *s;
@@ -354,19 +404,8 @@ static int read_batch(ermes__db_t *db, const corr_source_t *src, int64_t through
         if (src->kind == ERMES__CORR_EVENT) {
             size_t blen = 0;
             const uint8_t *b = ermes__db_col_blob(s, 1, &blen);
-            const char *fqdn = ermes__db_col_text(s, 2);
 
-            if (b && (blen == 4 || blen == 16)) {
-                memset(&v->net, 0, sizeof(v->net));
-                v->net.addr.family = blen == 4 ? ERMES_AF_INET : ERMES_AF_INET6;
-                memcpy(v->net.addr.bytes, b, blen);
-                v->net.prefix = blen == 4 ? 32 : 128;
-                v->tag = blen == 4 ? ERMES__CORR_TAG_IPV4 : ERMES__CORR_TAG_IPV6;
-                v->len = 0;
-                row_take(r, v);
-            }
-            if (fqdn && *fqdn && ermes__corr_norm("domain", fqdn, strlen(fqdn), v) == 0)
-                row_take(r, v);
+            event_values(r, b, blen, ermes__db_col_text(s, 2), v);
         } else {
             const char *type = ermes__db_col_text(s, 1), *value = ermes__db_col_text(s, 2);
 

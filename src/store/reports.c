@@ -18,7 +18,7 @@ static void copy_text(char *dst, size_t cap, const char *src)
     "id, feed, file_name, path, size, sha256, options, state, error, next_row, rows_in, events, "  \
     "duplicates, quarantined, received_at, processed_at, submitted_by, tlp, owner_org_id, "        \
     "(SELECT count(*) FROM quarantine q JOIN quarantine_work w ON w.quarantine_id = q.id "         \
-    "WHERE q.report_id = reports.id AND w.resolution IS NOT NULL)"
+    "WHERE q.report_id = reports.id AND w.resolution IS NOT NULL), expired_at"
 
 static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
 {
@@ -47,6 +47,7 @@ static void row_to_report(ermes__db_stmt_t *s, ermes__report_t *r)
         r->tlp = ERMES_TLP_RED;
     r->owner_org_id = ermes__db_col_int(s, 18);
     r->dismissed = ermes__db_col_int(s, 19);
+    r->expired_at = ermes__db_col_int(s, 20);
 }
 
 int ermes__store_report_insert(ermes__store_t *st, ermes__report_t *r)
@@ -125,10 +126,12 @@ int ermes__store_report_find_sha256(ermes__store_t *st, const char *sha256, cons
     if (!db)
         return ERMES_ESTORE;
     /* The first such report: the one the later copies are copies of. A failed one does not
-     * count, so the same bytes can be sent again once the reason is fixed. */
+     * count, so the same bytes can be sent again once the reason is fixed; nor does one that
+     * retention expired (its events are gone: the same bytes again are new). */
     if ((rc = ermes__db_prepare(db,
                                 "SELECT " REPORT_COLUMNS " FROM reports WHERE sha256 = ?1 AND "
                                 "feed = ?2 AND COALESCE(options, '') = ?3 AND state <> 'failed' "
+                                "AND expired_at IS NULL "
                                 "ORDER BY id LIMIT 1",
                                 &s)))
         return rc;

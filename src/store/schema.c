@@ -1585,6 +1585,18 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45-52: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    /* 53: retention (src/store/retention.c): a report whose events all went is marked
+     * expired; its row stays, its raw file and quarantined rows go. */
+    "ALTER TABLE reports ADD COLUMN IF NOT EXISTS expired_at INTEGER;",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1913,18 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45-52: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    /* 53: retention (src/store/retention.c): a report whose events all went is marked
+     * expired; its row stays, its raw file and quarantined rows go. */
+    "ALTER TABLE reports ADD COLUMN IF NOT EXISTS expired_at BIGINT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

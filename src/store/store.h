@@ -1237,6 +1237,29 @@ typedef struct ermes__corr_posting {
 /* Adds postings p[0..n) (sorted by key they go in fastest) in the caller's transaction or one of
  * their own. Networks' prefix lengths are not recorded: for keys of values without one. */
 int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *p, size_t n);
+/* Retention (retention.c): what a run deleted (a dry run: would delete). */
+typedef struct ermes__retention_stats {
+    int64_t events;      /* events deleted */
+    int64_t events_kept; /* events past the cut-off kept: linked to an incident */
+    int64_t reports;     /* reports expired (no event left; raw rows and file gone) */
+    int64_t quarantined; /* quarantined rows of those reports deleted */
+    int64_t files;       /* raw files removed from DATA_DIR/reports */
+    int more;            /* stopped at max_events: call again */
+} ermes__retention_stats_t;
+/* Deletes the events stored before cutoff_ms (but those linked to an incident), then expires
+ * the reports received before it that no event refers to any more (their quarantined rows
+ * deleted, their raw file under data_dir removed unless another report holds it, expired_at =
+ * now_ms). A batch per transaction: none may be open. dry_run: counts only. max_events > 0:
+ * stops after about that many events (a batch more at most), out->more set, the reports left
+ * to the next call. */
+int ermes__store_retention_run(ermes__store_t *st, const char *data_dir, int64_t cutoff_ms,
+                               int64_t now_ms, int dry_run, int64_t max_events,
+                               ermes__retention_stats_t *out);
+
+/* Removes the postings of event id (its source.ip: ip, iplen bytes; its source.fqdn), in the
+ * caller's transaction: the event is going (retention.c). */
+int ermes__store_corr_forget_event(ermes__store_t *st, int64_t id, const void *ip, size_t iplen,
+                                   const char *fqdn);
 /* Indexes the indicators, events, sightings and incident observables added since the last
  * call, a batch per transaction (none may be open); *added (may be NULL) gets the rows read. */
 int ermes__store_corr_sync(ermes__store_t *st, int64_t *added);

@@ -1,0 +1,174 @@
+"""Retention (setting retention_days, `ermes retention`, the daemon's hourly run), through the
+real binary on both backends: events stored before the cut-off go with their address index,
+correlation and triage rows, except those linked to an incident; a report left without events
+is marked expired, its quarantined rows deleted and its raw file removed unless a report not
+expired holds the same file; a dry run changes nothing; the run is audited; the daemon applies
+a retention_days set through the settings API without a restart."""
+
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ermeslib import Ermes, db_connect, main, wait_until  # noqa: E402
+
+HEADER = (b'"timestamp","ip","protocol","port","hostname","tag","asn","geo","region","city",'
+          b'"naics","sic","name","model","device","features","device_vendor","device_type",'
+          b'"device_model","device_version","device_sector"\n')
+
+
+def report(*ips, bad=True):
+    rows = b"".join(b'"2026-01-01 02:07:16","%s","tcp",5555,"h","adb",64496,"BE",,,,,,,,,,,,,\n'
+                    % ip.encode() for ip in ips)
+    if bad:
+        rows += b'"2026-01-01 02:07:16","999.1.1.1","tcp",5555,"h","adb",64496,"BE",,,,,,,,,,,,,\n'
+    return HEADER + rows
+
+
+DAY_MS = 86400 * 1000
+FILE_NAME = "2026-01-01-scan_adb-example-geo.csv"
+
+
+class Retention(unittest.TestCase):
+    def setUp(self):
+        self.e = Ermes()
+
+    def tearDown(self):
+        self.e.close()
+
+    def upload(self, body, force=False):
+        q = "feed=shadowserver&wait=true&file_name=" + FILE_NAME + ("&force=true" if force else "")
+        s, _, b = self.e.request("POST", "/api/v1/reports?" + q, body=body,
+                                 headers={"Content-Type": "text/csv"})
+        self.assertIn(s, (200, 201), b)
+        return b
+
+    def events_of(self, report_id):
+        return self.e.list_all("/api/v1/events?report=%d" % report_id)
+
+    def backdate(self, report_ids, days):
+        with db_connect(os.path.join(self.e.dir, "ermes.db")) as db:
+            for rid in report_ids:
+                db.execute("UPDATE events SET created_at = created_at - %d WHERE report_id = %d"
+                           % (days * DAY_MS, rid))
+                db.execute("UPDATE reports SET received_at = received_at - %d WHERE id = %d"
+                           % (days * DAY_MS, rid))
+            db.commit()
+
+    def rows(self, sql):
+        with db_connect(os.path.join(self.e.dir, "ermes.db")) as db:
+            return db.execute(sql).fetchall()
+
+    def retention(self, *args):
+        rc, out, err = self.e.cli("retention", "--json", *args)
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
+    def test_cli_run(self):
+        a = self.upload(report("198.51.100.1", "198.51.100.2"))
+        b = self.upload(report("198.51.100.3", "198.51.100.4", bad=False))
+        c = self.upload(report("198.51.100.1", "198.51.100.2"), force=True)  # A's file again
+        self.assertEqual((a["accounting"]["events"], a["accounting"]["quarantined"]), (2, 1))
+        self.assertEqual(c["accounting"]["quarantined"], 1)
+        b_events = [ev["id"] for ev in self.events_of(b["id"])]
+        a_events = [ev["id"] for ev in self.events_of(a["id"])]
+        self.assertEqual((len(a_events), len(b_events)), (2, 2))
+        # One of B's events is an incident's evidence; one of A's has a triage state.
+        s, _, body = self.e.request("POST", "/api/v1/triage", body={
+            "events": [b_events[0]], "state": "confirmed",
+            "open_incident": {"title": "adb exposed", "rsit_class": "vulnerable",
+                              "rsit_type": "vulnerable-system", "severity": "medium"}})
+        self.assertEqual(s, 200, body)
+        s, _, body = self.e.request("PATCH", "/api/v1/events/%d" % a_events[0],
+                                    body={"triage": "benign"})
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.e.cli("correlate", "198.51.100.2")[0], 0)
+        self.backdate([a["id"], b["id"]], 40)
+        path = os.path.join(self.e.dir, "reports", a["sha256"])
+        self.assertTrue(os.path.exists(path))
+
+        # Nothing is old enough for 60 days; a dry run for 30 counts and changes nothing.
+        self.assertEqual(self.retention("--days", "60")["events"], 0)
+        dry = self.retention("--days", "30", "--dry-run")
+        self.assertEqual((dry["events"], dry["events_kept"], dry["reports"]), (3, 1, 1))
+        self.assertEqual(len(self.events_of(a["id"])), 2)
+
+        run = self.retention("--days=30")
+        self.assertEqual((run["events"], run["events_kept"], run["reports"], run["quarantined"],
+                          run["files"]), (3, 1, 1, 1, 0))
+        self.assertEqual(self.events_of(a["id"]), [])
+        self.assertEqual([ev["id"] for ev in self.events_of(b["id"])], [b_events[0]])
+        # The address index and the triage rows of the events that went went with them.
+        self.assertEqual(self.e.list_all("/api/v1/events?ip=198.51.100.1"), [])
+        self.assertEqual(len(self.e.list_all("/api/v1/events?ip=198.51.100.3")), 1)
+        self.assertEqual(self.rows("SELECT count(*) FROM event_ips WHERE id IN (%s)"
+                                   % ",".join(map(str, a_events)))[0][0], 0)
+        self.assertEqual(self.rows("SELECT count(*) FROM triage WHERE object_id = %d"
+                                   % a_events[0])[0][0], 0)
+        self.assertEqual(self.rows("SELECT count(*) FROM corr_postings WHERE kind = 2 AND id IN"
+                                   " (%s)" % ",".join(map(str, a_events)))[0][0], 0)
+        # A is expired: its row and accounting stay, its quarantined row goes; its file stays
+        # while C (the same bytes, not expired) holds it.
+        ra = self.e.ok("GET", "/api/v1/reports/%d" % a["id"])
+        self.assertIn("expired_at", ra)
+        self.assertEqual(ra["accounting"]["events"], 2)
+        self.assertNotIn("expired_at", self.e.ok("GET", "/api/v1/reports/%d" % b["id"]))
+        quarantined = {q["report_id"] for q in self.e.list_all("/api/v1/quarantine")}
+        self.assertEqual(quarantined, {c["id"]})
+        self.assertTrue(os.path.exists(path))
+        # Audited once, with the counts.
+        audit = [x for x in self.e.list_all("/api/v1/audit")
+                 if x.get("action") == "expire" and x.get("object_type") == "retention"]
+        self.assertEqual(len(audit), 1, audit)
+        self.assertIn('"events":3', json.dumps(audit[0]["detail"], separators=(",", ":")))
+        # Again: nothing more.
+        again = self.retention("--days", "30")
+        self.assertEqual((again["events"], again["reports"]), (0, 0))
+
+        # C too: now nothing holds the file.
+        self.backdate([c["id"]], 40)
+        run = self.retention("--days", "30")
+        self.assertEqual((run["reports"], run["files"], run["quarantined"]), (1, 1, 1))
+        self.assertFalse(os.path.exists(path))
+        # The same bytes once more are a new report, not "already received" as an expired one.
+        d = self.upload(report("198.51.100.1", "198.51.100.2"))
+        self.assertNotIn("already_received", d)
+        self.assertNotIn(d["id"], (a["id"], c["id"]))
+        self.assertTrue(os.path.exists(path))
+
+    def test_bad_arguments(self):
+        rc, out, err = self.e.cli("retention", "--days", "0")
+        self.assertEqual(rc, 2)
+        self.assertIn("--days", err)
+        rc, out, err = self.e.cli("retention", "--days", "x")
+        self.assertEqual(rc, 2)
+        self.assertIn("--days", err)
+        rc, out, err = self.e.cli("retention", "--days")
+        self.assertEqual(rc, 2)
+        rc, out, err = self.e.cli("retention")  # retention_days unset: 0
+        self.assertEqual(rc, 2)
+        self.assertIn("retention_days", err)
+        rc, out, err = self.e.cli("retention", "--bogus")
+        self.assertEqual(rc, 2)
+        s, _, body = self.e.request("PUT", "/api/v1/settings/retention_days",
+                                    body={"value": -1})
+        self.assertEqual(s, 422, body)
+
+    def test_daemon_applies_the_setting(self):
+        a = self.upload(report("198.51.100.7", bad=False))
+        b = self.upload(report("198.51.100.8", bad=False))
+        self.backdate([a["id"]], 10)
+        s, _, body = self.e.request("PUT", "/api/v1/settings/retention_days", body={"value": 7})
+        self.assertEqual(s, 200, body)
+        wait_until(lambda: self.events_of(a["id"]) == [], timeout=60,
+                   what="the daemon's retention run")
+        wait_until(lambda: "expired_at" in self.e.ok("GET", "/api/v1/reports/%d" % a["id"]),
+                   timeout=60, what="report expired")
+        self.assertEqual(len(self.events_of(b["id"])), 1)
+        self.assertFalse(os.path.exists(os.path.join(self.e.dir, "reports", a["sha256"])))
+        self.assertIn("retention (7 days)", self.e.log())
+
+
+if __name__ == "__main__":
+    main()
