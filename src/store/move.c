@@ -30,7 +30,7 @@
 typedef struct move_col {
     char name[64];
     char kind;     /* 'i', 't' or 'b' */
-    int on_sqlite; /* 0: SQLite's implicit rowid, named but not listed */
+    int on_sqlite; /* the SQLite table has it too */
 } move_col_t;
 
 typedef struct move_table {
@@ -147,8 +147,8 @@ static char kind_of(const char *pg_type)
     return 't';
 }
 
-/* The columns of t: PostgreSQL's in its order, with their kinds, checked against SQLite's
- * (which lists no rowid: that is the column sighting_counts has on PostgreSQL only). */
+/* The columns of t: PostgreSQL's in its order, with their kinds, checked against SQLite's: the
+ * same names on both sides. */
 static int read_columns(ermes__db_t *pg, ermes__db_t *lite, move_table_t *t, ermes_diag_t *d)
 {
     ermes__db_stmt_t *s;
@@ -212,7 +212,7 @@ static int read_columns(ermes__db_t *pg, ermes__db_t *lite, move_table_t *t, erm
     if (rc < 0)
         return rc;
     for (int k = 0; k < t->ncols; k++)
-        if (!t->cols[k].on_sqlite && strcmp(t->cols[k].name, "rowid") != 0) {
+        if (!t->cols[k].on_sqlite) {
             ermes_diag_set(d, t->name,
                            "column %s.%s is in the PostgreSQL database and not in the SQLite one",
                            t->name, t->cols[k].name);

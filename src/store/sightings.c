@@ -220,16 +220,17 @@ int ermes__store_sighting_count_each(ermes__store_t *st, const ermes__viewer_t *
         *more = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* The cursor is the row's rowid: the counts have no id of their own. */
+    /* The cursor is the count's id (migration 54: SQLite's implicit rowid before, which a
+     * VACUUM may renumber). */
     if ((rc = ermes__db_prepare(
              db,
-             "SELECT c.rowid, c.indicator_id, i.type, i.value, c.org_id, c.day, c.count,"
+             "SELECT c.id, c.indicator_id, i.type, i.value, c.org_id, c.day, c.count,"
              " c.first_seen, c.last_seen FROM sighting_counts c"
              " JOIN indicators i ON i.id = c.indicator_id"
-             " WHERE c.rowid > ?3 AND (?4 = 0 OR c.indicator_id = ?4)"
+             " WHERE c.id > ?3 AND (?4 = 0 OR c.indicator_id = ?4)"
              " AND (?5 IS NULL OR i.value = ?5) AND (?6 = 0 OR c.org_id = ?6)"
              " AND (?7 IS NULL OR c.day >= ?7) AND (?8 IS NULL OR c.day <= ?8)"
-             " AND " COUNT_VISIBLE " ORDER BY c.rowid LIMIT ?9",
+             " AND " COUNT_VISIBLE " ORDER BY c.id LIMIT ?9",
              &s)))
         return rc;
     bind_viewer(s, v);
