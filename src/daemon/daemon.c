@@ -373,6 +373,20 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             else if (published)
                 ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
         }
+        /* Every second: the correlation index follows the tables (what was added since),
+         * up to 100,000 rows a second, by the daemon that holds the lease "correlation", so
+         * that a lookup finds it current instead of indexing a backlog itself. */
+        {
+            int held = 0, more = 0;
+            int64_t pending = 0;
+
+            if (ermes__store_corr_pending(store, 1, &pending) == 0 && pending &&
+                ermes__store_lease_take(store, "correlation", &held) == 0 && held &&
+                (rc = ermes__store_corr_sync_some(store, 100000, NULL, &more)))
+                ermes__log(ERMES_LOG_WARNING, "cannot index for correlation: %s",
+                           ermes_strerror(rc));
+            (void)more;
+        }
         /* Retention (retention_days): a run an hour, the first a few seconds after the start
          * and after a change of the settings, by the daemon that holds the lease "retention";
          * at most 50,000 events a second, so that a long backlog does not stop this loop. */
@@ -444,6 +458,7 @@ out:
     ermes__store_lease_drop(store, "incident-warnings");
     ermes__store_lease_drop(store, "advisory-warnings");
     ermes__store_lease_drop(store, "retention");
+    ermes__store_lease_drop(store, "correlation");
     ermes__vuln_sync_stop(vuln_sync); /* before the notifier options it borrows go */
     if (vuln_sync)
         ermes__store_lease_drop(store, "vuln-sync");

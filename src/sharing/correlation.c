@@ -194,6 +194,9 @@ static size_t parent_queries(const ermes__corr_value_t *asked, ermes__corr_value
 }
 
 #define PARENTS_MAX 8
+/* Rows not yet indexed that a lookup indexes itself before answering (a few milliseconds); more
+ * are left to the daemon's background step. */
+#define SYNC_INLINE_MAX 5000
 
 int ermes__correlate(ermes__store_t *st, const ermes__viewer_t *v, const char *value, size_t len,
                      const ermes__corr_options_t *opts, json_t **out, ermes_diag_t *d)
@@ -205,6 +208,7 @@ int ermes__correlate(ermes__store_t *st, const ermes__viewer_t *v, const char *v
     corr_query_t *qs = NULL;
     json_t *over = NULL, *body = NULL;
     size_t nq = 0, i;
+    int64_t pending = 0;
     int rc, truncated = 0;
 
     if (threshold > ERMES__CORR_THRESHOLD_MAX)
@@ -230,8 +234,19 @@ int ermes__correlate(ermes__store_t *st, const ermes__viewer_t *v, const char *v
     }
     if (rc)
         goto out;
-    if (!(opts && opts->no_sync) && (rc = ermes__store_corr_sync(st, NULL)))
-        goto out;
+    /* What was added since the index was last brought up to date is indexed first when it is
+     * little (a lookup stays in milliseconds); a backlog (a bulk import) is the daemon's to
+     * index in the background (ermes__store_corr_sync_some every second), and the answer
+     * says how many rows wait rather than making the request wait minutes. */
+    if (!(opts && opts->no_sync)) {
+        if ((rc = ermes__store_corr_pending(st, SYNC_INLINE_MAX + 1, &pending)))
+            goto out;
+        if (pending <= SYNC_INLINE_MAX) {
+            if ((rc = ermes__store_corr_sync(st, NULL)))
+                goto out;
+            pending = 0;
+        }
+    }
 
     /* What to ask the index. */
     qs[0].relation = "same";
@@ -287,6 +302,8 @@ int ermes__correlate(ermes__store_t *st, const ermes__viewer_t *v, const char *v
         rc = ERMES_ENOMEM;
         goto out;
     }
+    if (pending)
+        json_object_set_new(body, "pending", json_integer((json_int_t)pending));
     *out = body;
     rc = 0;
 out:

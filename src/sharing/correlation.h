@@ -25,7 +25,9 @@ typedef struct ermes__corr_options {
 
 /* Correlates value[0..len) for viewer v (borrowed) into *out (caller frees with json_decref):
  * {"value", "type", "threshold", "matches": [{"relation", "value", "object", "id", "tlp",
- * ...}], "over_correlated": [{"relation", "value"}], "truncated"}. ERMES_EINVAL (reason in d,
+ * ...}], "over_correlated": [{"relation", "value"}], "truncated", and "pending" (rows added
+ * and not indexed yet, counted to 5,001) when a backlog was left to the daemon}. Unless
+ * no_sync, a backlog of up to 5,000 rows is indexed first. ERMES_EINVAL (reason in d,
  * field "value") when the value is empty or too long. */
 int ermes__correlate(ermes__store_t *st, const ermes__viewer_t *v, const char *value, size_t len,
                      const ermes__corr_options_t *opts, json_t **out, ermes_diag_t *d);

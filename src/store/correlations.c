@@ -417,16 +417,59 @@ static int read_batch(ermes__db_t *db, const corr_source_t *src, int64_t through
     return rc < 0 ? rc : 0;
 }
 
+int ermes__store_corr_pending(ermes__store_t *st, int64_t cap, int64_t *pending)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    int rc = 0;
+
+    *pending = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    for (size_t k = 0; k < sizeof(sources) / sizeof(sources[0]) && *pending < cap; k++) {
+        static const char *const sql[] = {
+            "SELECT count(*) FROM (SELECT 1 FROM indicators WHERE id > ?1 LIMIT ?2) AS p",
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE id > ?1 LIMIT ?2) AS p",
+            "SELECT count(*) FROM (SELECT 1 FROM sightings WHERE id > ?1 LIMIT ?2) AS p",
+            "SELECT count(*) FROM (SELECT 1 FROM incident_observables WHERE id > ?1 LIMIT ?2)"
+            " AS p",
+        };
+        ermes__db_stmt_t *s;
+        int64_t through;
+
+        _Static_assert(sizeof(sql) / sizeof(sql[0]) == sizeof(sources) / sizeof(sources[0]),
+                       "one count per source");
+        if ((rc = read_watermark(db, sources[k].name, &through)) ||
+            (rc = ermes__db_prepare(db, sql[k], &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, through);
+        ermes__db_bind_int(s, 2, cap - *pending);
+        if ((rc = ermes__db_step(s)) == 1)
+            *pending += ermes__db_col_int(s, 0);
+        ermes__db_done(s);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int ermes__store_corr_sync(ermes__store_t *st, int64_t *added)
+{
+    return ermes__store_corr_sync_some(st, 0, added, NULL);
+}
+
+int ermes__store_corr_sync_some(ermes__store_t *st, int64_t max_rows, int64_t *added, int *more)
 {
     ermes__db_t *db = ermes__db_conn(st);
     corr_row_t *rows = NULL;
     ermes__corr_value_t *v = NULL;
+    int64_t done = 0;
     size_t i, k, n;
     int rc = 0, j;
 
     if (added)
         *added = 0;
+    if (more)
+        *more = 0;
     if (!db)
         return ERMES_ESTORE;
     if (ermes__db_in_tx(db))
@@ -468,8 +511,14 @@ int ermes__store_corr_sync(ermes__store_t *st, int64_t *added)
             }
             if (added)
                 *added += (int64_t)n;
+            done += (int64_t)n;
             if (n < SYNC_BATCH)
                 break;
+            if (max_rows > 0 && done >= max_rows) {
+                if (more)
+                    *more = 1;
+                goto out;
+            }
         }
     }
 out:

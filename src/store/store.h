@@ -1263,6 +1263,11 @@ int ermes__store_corr_forget_event(ermes__store_t *st, int64_t id, const void *i
 /* Indexes the indicators, events, sightings and incident observables added since the last
  * call, a batch per transaction (none may be open); *added (may be NULL) gets the rows read. */
 int ermes__store_corr_sync(ermes__store_t *st, int64_t *added);
+/* The same, stopping after about max_rows rows (a batch more at most; 0: no limit), *more (may
+ * be NULL) = 1 when rows are left: the daemon's background step. */
+int ermes__store_corr_sync_some(ermes__store_t *st, int64_t max_rows, int64_t *added, int *more);
+/* The rows of the covered tables not indexed yet, counted up to cap. */
+int ermes__store_corr_pending(ermes__store_t *st, int64_t cap, int64_t *pending);
 /* How many postings have keys in [lo, hi], counted up to cap. */
 int ermes__store_corr_count(ermes__store_t *st, int64_t lo, int64_t hi, int64_t cap,
                             int64_t *count);

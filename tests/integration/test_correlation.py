@@ -11,7 +11,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, assert_error, main  # noqa: E402
+from ermeslib import Ermes, assert_error, main, wait_until  # noqa: E402
 
 CORR = "/api/v1/correlations?value="
 SSH = b"192.0.2.1\n192.0.2.2\n198.51.100.1\n"
@@ -174,6 +174,34 @@ class Correlation(unittest.TestCase):
         rc, out, err = self.e.cli("correlate", "192.0.2.1", "--threshold", "0")
         self.assertEqual(rc, 2)
         self.assertIn("--threshold", err)
+
+
+class Backlog(unittest.TestCase):
+    """A bulk import (more than the 5,000 rows a lookup indexes itself) is indexed by the
+    daemon in the background: a lookup meanwhile answers at once and says how many rows wait;
+    once the daemon caught up, the imported values are found."""
+
+    def test_backlog_indexed_by_the_daemon(self):
+        with Ermes(start=False) as e:
+            path = os.path.join(e.dir, "bulk.txt")
+            with open(path, "w") as f:
+                for i in range(6000):
+                    f.write("45.%d.%d.%d\n" % (i >> 16, (i >> 8) & 255, i & 255))
+            rc, out, err = e.cli("indicators", "import", path, "--format", "plain", "--tlp",
+                                 "GREEN")
+            self.assertEqual(rc, 0, err)
+            # The CLI looks up without a daemon: the backlog is not indexed by a lookup.
+            rc, out, err = e.cli("correlate", "45.0.10.10", "--json")
+            self.assertEqual(rc, 1, err)
+            first = json.loads(out) if out.strip() else None
+            if first is not None:
+                self.assertGreater(first.get("pending", 0), 5000, first)
+                self.assertEqual(first["matches"], [])
+            e.start()
+            body = wait_until(lambda: (lambda b: b if "pending" not in b and b["matches"]
+                                       else None)(e.ok("GET", CORR + "45.0.10.10")),
+                              timeout=120, what="the daemon indexing the backlog")
+            self.assertEqual([m["object"] for m in body["matches"]], ["indicator"])
 
 
 if __name__ == "__main__":
