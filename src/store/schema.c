@@ -1585,15 +1585,14 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
-    /* 45-52: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    /* 45 */ NULL,
+    /* 46 */ NULL,
+    /* 47 */ NULL,
+    /* 48 */ NULL,
+    /* 49 */ NULL,
+    /* 50 */ NULL,
+    /* 51 */ NULL,
+    /* 52 */ NULL,
     /* 53: retention (src/store/retention.c): a report whose events all went is marked
      * expired; its row stays, its raw file and quarantined rows go. */
     "ALTER TABLE reports ADD COLUMN IF NOT EXISTS expired_at INTEGER;",
@@ -1930,15 +1929,14 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
-    /* 45-52: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    /* 45 */ NULL,
+    /* 46 */ NULL,
+    /* 47 */ NULL,
+    /* 48 */ NULL,
+    /* 49 */ NULL,
+    /* 50 */ NULL,
+    /* 51 */ NULL,
+    /* 52 */ NULL,
     /* 53: retention (src/store/retention.c): a report whose events all went is marked
      * expired; its row stays, its raw file and quarantined rows go. */
     "ALTER TABLE reports ADD COLUMN IF NOT EXISTS expired_at BIGINT;",
