@@ -324,5 +324,5 @@ enum MHD_Result ermes__h_collector_delete(ermes__req_t *req)
                    ? ermes__reply_error(req, 404, "not_found", "name", "no such collector")
                    : ermes__reply_failure(req, rc, NULL);
     ermes__audit_write(req->srv->store, &req->viewer, "delete", "collector", name, NULL);
-    return ermes__reply_json(req, 200, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
+    return ermes__reply_empty(req, 204);
 }
