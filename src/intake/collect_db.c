@@ -163,6 +163,51 @@ out:
     return rc;
 }
 
+/* Replaces each occurrence of the n bytes at piece in text (cap bytes) by "(credential)". */
+static void redact_piece(char *text, size_t cap, const char *piece, size_t n)
+{
+    static const char mark[] = "(credential)";
+    char *at;
+
+    if (n < 4)
+        return; /* too short to be a credential, and would hit anything */
+    for (at = text; *at && strncmp(at, piece, n) != 0; at++)
+        ;
+    while (*at) {
+        size_t tail = strlen(at + n);
+        if ((size_t)(at - text) + sizeof(mark) - 1 + tail >= cap) {
+            snprintf(text, cap, "%s", mark); /* no room: none of it shown */
+            return;
+        }
+        memmove(at + sizeof(mark) - 1, at + n, tail + 1);
+        memcpy(at, mark, sizeof(mark) - 1);
+        for (at += sizeof(mark) - 1; *at && strncmp(at, piece, n) != 0; at++)
+            ;
+    }
+}
+
+/* A preset's value may be written into its URL (PhishTank's key is a path segment): the URL
+ * shown has it replaced, and the parts of a KEY:SECRET or user:password, and a container URL's
+ * SAS token. An AS number is no secret. */
+static void redact(char *url, size_t cap, const ermes__collector_def_t *row)
+{
+    const ermes__preset_t *p = row->preset ? ermes__preset_find(row->preset) : NULL;
+    const char *v = row->value, *cut;
+
+    if (!v || !p || p->needs == ERMES_PRESET_NEEDS_ASN)
+        return;
+    redact_piece(url, cap, v, strlen(v));
+    if (p->needs == ERMES_PRESET_NEEDS_CONTAINER_URL) {
+        if ((cut = strchr(v, '?')))
+            redact_piece(url, cap, cut + 1, strlen(cut + 1));
+        return;
+    }
+    if ((cut = strchr(v, ':'))) {
+        redact_piece(url, cap, v, (size_t)(cut - v));
+        redact_piece(url, cap, cut + 1, strlen(cut + 1));
+    }
+}
+
 json_t *ermes__collector_json(const ermes__collector_conf_t *def, const ermes__collector_state_t *s,
                               const ermes__collector_def_t *row, long min_interval)
 {
@@ -170,6 +215,12 @@ json_t *ermes__collector_json(const ermes__collector_conf_t *def, const ermes__c
 
     if (!j)
         return NULL;
+    if (row && row->value && json_is_string(json_object_get(j, "url"))) {
+        char url[2048];
+        snprintf(url, sizeof(url), "%s", json_string_value(json_object_get(j, "url")));
+        redact(url, sizeof(url), row);
+        json_object_set_new(j, "url", json_string(url));
+    }
     /* Whether credentials are set, never what they are. */
     if (json_object_set_new(j, "source", json_string(row ? "database" : "config")) ||
         json_object_set_new(j, "tlp",

@@ -223,6 +223,11 @@ class CollectorsLive(unittest.TestCase):
             self.assertNotIn(KEY, text)
         self.assertNotIn(KEY, self.a.log() + self.b.log())
         self.a.ok("DELETE", "/api/v1/collectors/n6")
+        # PhishTank's key is a segment of its URL's path: the URL shown has it replaced.
+        c = self.create({"preset": "phishtank", "name": "pt", "value": KEY, "enabled": False})
+        self.assertIn("(credential)", c["url"])
+        self.assertNotIn(KEY, json.dumps(c) + json.dumps(self.collectors(self.b)))
+        self.a.ok("DELETE", "/api/v1/collectors/pt")
 
     def test_config_collectors_read_only(self):
         got = self.collectors(self.a)["fromconf"]

@@ -4,7 +4,7 @@
 // change up within seconds; those of the config file are shown read-only. A credential (the
 // preset's API key, user:password...) is a write-only field: the server never sends it back.
 import { get, post, patch, del } from '../api.js';
-import { h, clear, time, field, input, select, table, section, errorNotice, showError, announce, button } from '../ui.js';
+import { h, clear, time, field, input, select, table, section, errorNotice, showError, clearErrors, announce, button } from '../ui.js';
 
 const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 const NEEDS = {
@@ -126,6 +126,7 @@ function addForm(presets, reload) {
     try {
       const c = await post('collectors', body);
       announce('Collector ' + c.name + ' added');
+      clearErrors(form);
       form.reset();
       show();
       await reload();
