@@ -77,9 +77,9 @@ static int apply(ermes__req_t *req, json_t *body, ermes__collector_def_t *row, i
         for (k = 0; known[k] && strcmp(known[k], key) != 0; k++)
             ;
         if (!known[k] || (!creating && (!strcmp(key, "name") || !strcmp(key, "preset")))) {
-            *ret = ermes__reply_error(req, 400, "bad_request", key,
-                                      "%s field \"%.64s\"%s", known[k] ? "read-only" : "unknown",
-                                      key, known[k] ? ": delete and create the collector" : "");
+            *ret = ermes__reply_error(req, 400, "bad_request", key, "%s field \"%.64s\"%s",
+                                      known[k] ? "read-only" : "unknown", key,
+                                      known[k] ? ": delete and create the collector" : "");
             return -1;
         }
         if (!strcmp(key, "enabled")) {
