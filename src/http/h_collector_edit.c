@@ -263,6 +263,7 @@ enum MHD_Result ermes__h_collector_create(ermes__req_t *req)
     }
     detail = fields_of(body);
     ermes__audit_write(req->srv->store, &req->viewer, "create", "collector", row.name, detail);
+    ermes__collect_wake(req->srv->collect);
     ret = ermes__h_collector_reply(req, 201, row.name);
 out:
     ermes__free(detail);
@@ -302,6 +303,7 @@ enum MHD_Result ermes__h_collector_update(ermes__req_t *req)
     }
     detail = fields_of(body);
     ermes__audit_write(req->srv->store, &req->viewer, "update", "collector", name, detail);
+    ermes__collect_wake(req->srv->collect);
     ret = ermes__h_collector_reply(req, 200, name);
 out:
     ermes__free(detail);

@@ -42,6 +42,7 @@ struct ermes__collect {
     int running;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    int kicked; /* under lock: ermes__collect_wake was called during a round */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -1163,8 +1164,9 @@ static void *collect_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        if (!stopping(c))
+        if (!stopping(c) && !c->kicked)
             pthread_cond_timedwait(&c->wake, &c->lock, &until);
+        c->kicked = 0;
         pthread_mutex_unlock(&c->lock);
     }
     ermes__free(stored);
@@ -1181,6 +1183,16 @@ int ermes__collect_start(ermes__collect_t *c)
         return ERMES_ENOMEM;
     c->running = 1;
     return 0;
+}
+
+void ermes__collect_wake(ermes__collect_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->kicked = 1;
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
 }
 
 void ermes__collect_stop(ermes__collect_t *c)

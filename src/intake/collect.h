@@ -51,6 +51,9 @@ int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_s
  * way (within a second) and joins. */
 int ermes__collect_start(ermes__collect_t *c);
 void ermes__collect_stop(ermes__collect_t *c);
+/* Starts a scheduling round now (a stored collector was added or changed through this
+ * daemon); the other daemons see it at their next round, at most 5 s later. */
+void ermes__collect_wake(ermes__collect_t *c);
 
 /* The state of every collector: the config file's in its order, then those stored in the
  * database by name, but for one named as a config file's (a collector that never ran has
