@@ -12,6 +12,7 @@
 #include "intake/collect.h"
 #include "intake/intake.h"
 #include "intake/presets.h"
+#include "access/access.h"
 #include "core/alloc.h"
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,31 +23,38 @@ static void collect_help(FILE *f)
                "       ermes collectors [--json]\n"
                "       ermes collectors presets [--json]\n"
                "       ermes collectors add --preset NAME [--name NAME] [--api-key VALUE] "
-               "[--asn N] [--container-url URL]\n\n"
-               "Collectors are [collector \"NAME\"] sections of the config file: a feed fetched\n"
-               "over HTTP(S) every `interval` seconds with a conditional GET, each new body a\n"
-               "report of the collector's feed. `ermes collect NAME` runs one now, whatever its\n"
-               "schedule, then processes the report it made (unless --no-process). Exit status\n"
-               "1 when the run failed (its reason is recorded and shown). `ermes collectors`\n"
-               "lists every collector with its state.\n\n"
+               "[--asn N] [--container-url URL] [--to-config]\n"
+               "       ermes collectors enable|disable|remove NAME\n\n"
+               "A collector is a feed fetched over HTTP(S) every `interval` seconds with a\n"
+               "conditional GET, each new body a report of the collector's feed. Collectors are\n"
+               "stored in the database (made here, by POST /api/v1/collectors or on the\n"
+               "administration screen; every daemon picks a change up within seconds) or are\n"
+               "[collector \"NAME\"] sections of the config file (read at the daemon's start;\n"
+               "the config file's wins over a stored one of the same name). `ermes collect NAME`\n"
+               "runs one now, whatever its schedule, then processes the report it made (unless\n"
+               "--no-process). Exit status 1 when the run failed (its reason is recorded and\n"
+               "shown). `ermes collectors` lists every collector with its state.\n\n"
                "The feed catalogue: `ermes collectors presets` lists the feeds ermes knows (URL,\n"
                "parser and options, schedule, TLP, documentation, what each needs);\n"
-               "`ermes collectors add --preset NAME` appends its [collector] section, named\n"
-               "after the preset or --name, to the config file (--config, else\n"
-               "DATA_DIR/ermes.conf; made owner-only when a key goes in). --api-key gives the\n"
-               "API key, user:password or API_KEY:SECRET a preset needs, --asn the AS number,\n"
-               "--container-url an Azure container's URL with its SAS token. The daemon\n"
-               "reads it at its next start.\n");
+               "`ermes collectors add --preset NAME` stores a collector made from it in the\n"
+               "database, named after the preset or --name; with --to-config it appends its\n"
+               "[collector] section to the config file instead (--config, else\n"
+               "DATA_DIR/ermes.conf; made owner-only when a key goes in), which the daemon reads\n"
+               "at its next start. --api-key gives the API key, user:password or API_KEY:SECRET\n"
+               "a preset needs, --asn the AS number, --container-url an Azure container's URL\n"
+               "with its SAS token: stored as given (in the database, or the file), never shown.\n"
+               "`enable`, `disable` and `remove` change a stored collector (audited).\n");
     cli_usage_settings(f);
 }
 
 static void print_state(const ermes__config_t *cfg, const ermes__collector_conf_t *def,
-                        const ermes__collector_state_t *s, int json)
+                        const ermes__collector_state_t *s, const ermes__collector_def_t *row,
+                        int json)
 {
     char last[ERMES_TIME_STRLEN] = "never", next[ERMES_TIME_STRLEN] = "now";
 
     if (json) {
-        json_t *j = ermes__collector_to_json(def, s, cfg->collect_min_interval);
+        json_t *j = ermes__collector_json(def, s, row, cfg->collect_min_interval);
         char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         if (text)
             printf("%s\n", text);
@@ -58,10 +66,10 @@ static void print_state(const ermes__config_t *cfg, const ermes__collector_conf_
         ermes__time_format(s->last_run, last);
     if (s->next_run)
         ermes__time_format(s->next_run, next);
-    printf("%-20s %-14s feed %s, every %lds%s; last run %s", cli_safe(def->name),
+    printf("%-20s %-14s feed %s, every %lds%s%s; last run %s", cli_safe(def->name),
            cli_safe(s->status), cli_safe(def->feed),
            ermes__collect_interval(def, cfg->collect_min_interval),
-           def->enabled ? "" : " (disabled)", last);
+           def->enabled ? "" : " (disabled)", row ? " (database)" : "", last);
     if (s->http_status)
         printf(" (HTTP %ld)", s->http_status);
     printf(", next %s; %lld reports", next, (long long)s->reports);
@@ -77,11 +85,12 @@ struct list_ctx {
     int json;
 };
 
-static int list_cb(void *ctx, const ermes__collector_conf_t *def, const ermes__collector_state_t *s)
+static int list_cb(void *ctx, const ermes__collector_conf_t *def, const ermes__collector_state_t *s,
+                   const ermes__collector_def_t *row)
 {
     struct list_ctx *l = ctx;
 
-    print_state(l->cfg, def, s, l->json);
+    print_state(l->cfg, def, s, row, l->json);
     return 0;
 }
 
@@ -172,13 +181,121 @@ static int append_section(const char *path, const char *text, int secret, ermes_
     return rc;
 }
 
+/* `collectors add` without --to-config: the collector goes into the database. */
+static int add_stored(cli_t *c, const ermes__preset_t *p, const char *name, const char *value)
+{
+    ermes__collector_def_t row;
+    ermes__config_t tmp;
+    ermes_diag_t d;
+    char detail[128];
+    int rc;
+
+    memset(&row, 0, sizeof(row));
+    memset(&tmp, 0, sizeof(tmp));
+    if (strlen(name) >= sizeof(row.name)) {
+        cli_error("collectors add: a collector name is 1 to 63 letters, digits, '-', '_', '.'");
+        return CLI_USAGE;
+    }
+    snprintf(row.name, sizeof(row.name), "%s", name);
+    snprintf(row.tlp, sizeof(row.tlp), "%s", p->tlp);
+    row.enabled = 1;
+    if (!(row.preset = ermes__strdup(p->name)) || (value && !(row.value = ermes__strdup(value)))) {
+        ermes__store_collector_def_clear(&row);
+        cli_error("collectors add: out of memory");
+        return CLI_ERROR;
+    }
+    ermes_diag_clear(&d);
+    rc = ermes__collector_def_build(&row, &tmp, &d);
+    ermes__collector_conf_cleanup(&tmp);
+    if (rc) {
+        ermes__store_collector_def_clear(&row);
+        cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0))) {
+        ermes__store_collector_def_clear(&row);
+        return rc;
+    }
+    snprintf(row.created_by, sizeof(row.created_by), "%s", c->actor[0] ? c->actor : "cli");
+    row.owner_org_id = c->viewer.org_id;
+    rc = ermes__store_collector_def_put(c->store, &row, 0);
+    if (rc == 0) {
+        snprintf(detail, sizeof(detail), "{\"fields\":[\"preset\",\"name\"%s]}",
+                 value ? ",\"value\"" : "");
+        ermes__audit_write(c->store, &c->viewer, "create", "collector", row.name, detail);
+        printf("collector \"%s\" (preset %s, feed %s, every %lds) stored in the database; the "
+               "daemon runs it within seconds\n",
+               row.name, p->name, p->parser, p->interval);
+    } else if (rc == ERMES_EEXISTS) {
+        cli_error("collectors add: there is a collector \"%s\" already (--name another)", row.name);
+    } else {
+        cli_error("collectors add: %s", ermes_strerror(rc));
+    }
+    ermes__store_collector_def_clear(&row);
+    return rc == 0 ? CLI_OK : rc == ERMES_EEXISTS ? CLI_USAGE : CLI_ERROR;
+}
+
+/* ermes collectors enable|disable|remove NAME: a stored collector. */
+static int cmd_change(cli_t *c, const char *what, int first)
+{
+    ermes__collector_def_t row;
+    const char *name = NULL;
+    int rc;
+
+    for (int i = first; i < c->nargs; i++) {
+        if (cli_flag(c, i, "--help", NULL)) {
+            collect_help(stdout);
+            return CLI_OK;
+        } else if (!name && cli_arg(c, i)[0] != '-') {
+            name = cli_arg(c, i);
+        } else {
+            cli_error("collectors %s: unexpected argument \"%s\"", what, cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if (!name) {
+        cli_error("collectors %s: which collector? (`ermes collectors` lists them)", what);
+        return CLI_USAGE;
+    }
+    if (ermes__collector_conf_find(&c->cfg, name)) {
+        cli_error("collectors %s: \"%s\" is a section of the config file: change it there", what,
+                  cli_safe(name));
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    if (strcmp(what, "remove") == 0) {
+        rc = ermes__store_collector_def_delete(c->store, name);
+    } else if ((rc = ermes__store_collector_def_get(c->store, name, &row)) == 0) {
+        row.enabled = strcmp(what, "enable") == 0;
+        rc = ermes__store_collector_def_put(c->store, &row, 1);
+        ermes__store_collector_def_clear(&row);
+    }
+    if (rc == ERMES_ENOTFOUND) {
+        cli_error("collectors %s: no collector \"%s\" in the database", what, cli_safe(name));
+        return CLI_USAGE;
+    }
+    if (rc) {
+        cli_error("collectors %s: %s", what, ermes_strerror(rc));
+        return CLI_ERROR;
+    }
+    ermes__audit_write(c->store, &c->viewer, strcmp(what, "remove") == 0 ? "delete" : "update",
+                       "collector", name,
+                       strcmp(what, "remove") == 0 ? NULL : "{\"fields\":[\"enabled\"]}");
+    printf("collector \"%s\" %s\n", cli_safe(name),
+           strcmp(what, "remove") == 0   ? "removed"
+           : strcmp(what, "enable") == 0 ? "enabled"
+                                         : "disabled");
+    return CLI_OK;
+}
+
 static int cmd_add(cli_t *c, int first)
 {
     const char *preset = NULL, *name = NULL, *value = NULL, *v;
     const ermes__preset_t *p;
     char text[8192] = "", *path = NULL;
     ermes_diag_t d;
-    int n, rc;
+    int n, rc, to_config = 0;
 
     for (int i = first; i<c->nargs; i += n> 0 ? n : 1) {
         if (cli_flag(c, i, "--help", NULL)) {
@@ -195,6 +312,10 @@ static int cmd_add(cli_t *c, int first)
             value = v;
         else if (n == 0 && (n = cli_flag(c, i, "--container-url", &v)) > 0)
             value = v;
+        else if (n == 0 && cli_flag(c, i, "--to-config", NULL)) {
+            to_config = 1;
+            n = 1;
+        }
         if (n < 0)
             return CLI_USAGE;
         if (n == 0) {
@@ -218,6 +339,8 @@ static int cmd_add(cli_t *c, int first)
         cli_error("collectors add: there is a collector \"%s\" already (--name another)", name);
         return CLI_USAGE;
     }
+    if (!to_config)
+        return add_stored(c, p, name, value);
     ermes_diag_clear(&d);
     if ((rc = ermes__preset_section(p, name, value, text, sizeof(text), &d))) {
         cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
@@ -255,6 +378,10 @@ int ermes__cmd_collectors(cli_t *c)
         return cmd_presets(c, 1);
     if (c->nargs > 0 && strcmp(cli_arg(c, 0), "add") == 0)
         return cmd_add(c, 1);
+    if (c->nargs > 0 &&
+        (strcmp(cli_arg(c, 0), "enable") == 0 || strcmp(cli_arg(c, 0), "disable") == 0 ||
+         strcmp(cli_arg(c, 0), "remove") == 0))
+        return cmd_change(c, cli_arg(c, 0), 1);
     for (int i = 0; i < c->nargs; i++) {
         if (cli_flag(c, i, "--help", NULL)) {
             collect_help(stdout);
@@ -268,9 +395,6 @@ int ermes__cmd_collectors(cli_t *c)
     }
     if ((rc = cli_open_store(c, 0)))
         return rc;
-    if (c->cfg.ncollectors == 0 && !l.json)
-        printf("no collectors: add [collector \"NAME\"] sections to the config file%s%s\n",
-               c->cfg.config_file ? " " : "", c->cfg.config_file ? c->cfg.config_file : "");
     rc = ermes__collect_each(&c->cfg, c->store, list_cb, &l);
     if (rc) {
         cli_error("collectors: %s", ermes_strerror(rc));
@@ -288,6 +412,8 @@ int ermes__cmd_collect(cli_t *c)
     ermes__collect_t *col = NULL;
     ermes__intake_options_t o;
     ermes__collector_state_t s;
+    const ermes__collector_conf_t *def;
+    ermes__config_t tmp;
     char schema[4096];
     ermes_diag_t d;
 
@@ -311,13 +437,23 @@ int ermes__cmd_collect(cli_t *c)
         cli_error("collect: which collector? (`ermes collectors` lists them)");
         return CLI_USAGE;
     }
-    if (!ermes__collector_conf_find(&c->cfg, name)) {
-        cli_error("collect: no collector \"%s\" in the config file%s%s", name,
-                  c->cfg.config_file ? " " : "", c->cfg.config_file ? c->cfg.config_file : "");
-        return CLI_USAGE;
-    }
     if ((rc = cli_open_store(c, 0)))
         return rc;
+    memset(&tmp, 0, sizeof(tmp));
+    ermes_diag_clear(&d);
+    if (!(def = ermes__collector_conf_find(&c->cfg, name))) {
+        /* A stored collector, as it is now. */
+        if ((rc = ermes__collect_load(c->store, name, &tmp, &d))) {
+            if (rc == ERMES_ENOTFOUND)
+                cli_error("collect: no collector \"%s\" in the config file%s%s nor the database",
+                          cli_safe(name), c->cfg.config_file ? " " : "",
+                          c->cfg.config_file ? c->cfg.config_file : "");
+            else
+                cli_error("collect: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+            return CLI_USAGE;
+        }
+        def = &tmp.collectors[0];
+    }
     ermes_diag_clear(&d);
     if ((rc = ermes__intake_options_from_config(&c->cfg, &o, schema, sizeof(schema), &d)) ||
         (rc = ermes__registry_open(c->store, &reg)) ||
@@ -338,7 +474,7 @@ int ermes__cmd_collect(cli_t *c)
         rc = CLI_ERROR;
         goto out;
     }
-    if (ermes__collector_conf_find(&c->cfg, name)->list) {
+    if (def->list) {
         /* List mode: a run may make several reports, some even when an item failed. */
         size_t n = 0;
         if (!no_process && (rc = ermes__intake_process_pending(in, &n)))
@@ -347,11 +483,12 @@ int ermes__cmd_collect(cli_t *c)
                (rc = ermes__intake_process(in, s.last_report_id, NULL)))
         cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
                   (long long)s.last_report_id, ermes_strerror(rc));
-    print_state(&c->cfg, ermes__collector_conf_find(&c->cfg, name), &s, json);
+    print_state(&c->cfg, def, &s, NULL, json);
     rc = strcmp(s.status, "error") == 0 || rc ? CLI_ERROR : CLI_OK;
 out:
     ermes__collect_free(col);
     ermes__intake_free(in);
     ermes__registry_close(reg);
+    ermes__collector_conf_cleanup(&tmp);
     return rc;
 }

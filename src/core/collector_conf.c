@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/number.h"
 #include "core/config.h"
+#include "ermes/tlp.h"
 
 #define MAX_COLLECTORS 256
 #define MAX_VALUE 4096
@@ -301,6 +302,18 @@ int ermes__collector_conf_set(ermes__config_t *cfg, const char *name, const char
             ermes_diag_set(d, key, "collector \"%s\": enabled must be true or false", name);
             return ERMES_EINVAL;
         }
+        return 0;
+    }
+    if (strcmp(key, "tlp") == 0) {
+        ermes_tlp_t t;
+        if (ermes_tlp_parse(value, strlen(value), &t)) {
+            ermes_diag_set(d, key,
+                           "collector \"%s\": tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or "
+                           "RED",
+                           name);
+            return ERMES_EINVAL;
+        }
+        snprintf(c->tlp, sizeof(c->tlp), "%s", ermes_tlp_name(t));
         return 0;
     }
     if (strcmp(key, "content") == 0) {

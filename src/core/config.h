@@ -167,6 +167,7 @@ typedef struct ermes__collector_conf {
      * (Shadowserver: HMAC2). The secret is never logged nor shown by the API. */
     char *sign_header;
     char *secret;
+    char tlp[16]; /* the TLP of its reports ("tlp" key); "": the event_tlp setting's */
 } ermes__collector_conf_t;
 
 #define ERMES_COLLECT_LIST_NONE 0

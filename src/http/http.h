@@ -388,6 +388,12 @@ enum MHD_Result ermes__h_log_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_presets(ermes__req_t *req);
+/* Collectors stored in the database (h_collector_edit.c). */
+enum MHD_Result ermes__h_collector_create(ermes__req_t *req);
+enum MHD_Result ermes__h_collector_update(ermes__req_t *req);
+enum MHD_Result ermes__h_collector_delete(ermes__req_t *req);
+/* The stored collector name as GET /api/v1/collectors shows it, with status. */
+enum MHD_Result ermes__h_collector_reply(ermes__req_t *req, unsigned status, const char *name);
 enum MHD_Result ermes__h_retrohunt_list(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_create(ermes__req_t *req);
 enum MHD_Result ermes__h_retrohunt_get(ermes__req_t *req);

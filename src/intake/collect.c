@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
+#include "store/store.h"
 #include "intake/listing.h"
 #include "intake/parser.h"
 
@@ -41,6 +42,7 @@ struct ermes__collect {
     int running;
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    int kicked; /* under lock: ermes__collect_wake was called during a round */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -69,49 +71,51 @@ int64_t ermes__collect_delay_ms(long interval_s, int64_t failures)
     return delay;
 }
 
+int ermes__collector_check(const ermes__collector_conf_t *def, ermes_diag_t *d)
+{
+    char buf[URL_CAP], *body = NULL;
+    int bad;
+
+    if (!ermes__parser_find(def->feed)) {
+        ermes_diag_set(d, "feed", "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
+                       def->name, def->feed);
+        return ERMES_ECONFIG;
+    }
+    if (ermes__collect_url_expand(def->url, ermes__time_now_ms(), buf, sizeof(buf))) {
+        ermes_diag_set(d, "url",
+                       "collector \"%s\": url has a '{' that is no {today:FORMAT} or "
+                       "{yesterday:FORMAT} (FORMAT of %%Y %%m %%d %%j %%y)",
+                       def->name);
+        return ERMES_ECONFIG;
+    }
+    bad = def->download_url &&
+          ermes__collect_template(def->download_url, 0, "x", "x", 1, buf, sizeof(buf));
+    bad = bad || ermes__collect_post_body(def->post, def->npost, 0, NULL, NULL, &body);
+    free(body);
+    body = NULL;
+    bad = bad ||
+          ermes__collect_post_body(def->download_post, def->ndownload_post, 0, "x", "x", &body);
+    free(body);
+    if (bad) {
+        ermes_diag_set(d, "post",
+                       "collector \"%s\": download_url, post or download_post has a bad "
+                       "{today:F} / {yesterday:F}, {id} / {file} where no item is, or is "
+                       "not UTF-8",
+                       def->name);
+        return ERMES_ECONFIG;
+    }
+    return 0;
+}
+
 int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__intake_t *in,
                        ermes__collect_t **out, ermes_diag_t *d)
 {
     ermes__collect_t *c;
+    int rc;
 
     for (size_t k = 0; k < cfg->ncollectors; k++)
-        if (!ermes__parser_find(cfg->collectors[k].feed)) {
-            ermes_diag_set(d, "feed",
-                           "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
-                           cfg->collectors[k].name, cfg->collectors[k].feed);
-            return ERMES_ECONFIG;
-        }
-    for (size_t k = 0; k < cfg->ncollectors; k++) {
-        char url[URL_CAP];
-        if (ermes__collect_url_expand(cfg->collectors[k].url, ermes__time_now_ms(), url,
-                                      sizeof(url))) {
-            ermes_diag_set(d, "url",
-                           "collector \"%s\": url has a '{' that is no {today:FORMAT} or "
-                           "{yesterday:FORMAT} (FORMAT of %%Y %%m %%d %%j %%y)",
-                           cfg->collectors[k].name);
-            return ERMES_ECONFIG;
-        }
-    }
-    for (size_t k = 0; k < cfg->ncollectors; k++) {
-        const ermes__collector_conf_t *def = &cfg->collectors[k];
-        char buf[URL_CAP], *body = NULL;
-        int bad = def->download_url &&
-                  ermes__collect_template(def->download_url, 0, "x", "x", 1, buf, sizeof(buf));
-        bad = bad || ermes__collect_post_body(def->post, def->npost, 0, NULL, NULL, &body);
-        free(body);
-        body = NULL;
-        bad = bad ||
-              ermes__collect_post_body(def->download_post, def->ndownload_post, 0, "x", "x", &body);
-        free(body);
-        if (bad) {
-            ermes_diag_set(d, "post",
-                           "collector \"%s\": download_url, post or download_post has a bad "
-                           "{today:F} / {yesterday:F}, {id} / {file} where no item is, or is "
-                           "not UTF-8",
-                           def->name);
-            return ERMES_ECONFIG;
-        }
-    }
+        if ((rc = ermes__collector_check(&cfg->collectors[k], d)))
+            return rc;
     pthread_once(&curl_once, curl_init);
     if (curl_rc != CURLE_OK)
         return ERMES_EINTERNAL;
@@ -560,6 +564,7 @@ static int list_item(ermes__collect_t *c, const ermes__collector_conf_t *def,
     meta.feed = def->feed;
     meta.file_name = file;
     meta.options = opts;
+    meta.tlp = def->tlp[0] ? def->tlp : NULL;
     memset(&v, 0, sizeof(v));
     v.role = ERMES_ROLE_ADMIN;
     v.org_id = c->home_org;
@@ -719,10 +724,10 @@ static void run_list(ermes__collect_t *c, const ermes__collector_conf_t *def,
 
 /* A run of collector name; scheduled: the collector thread's, which gives way when the run is
  * not due any more (another daemon ran it between our look and our claim). */
-static int run_one(ermes__collect_t *c, const char *name, int scheduled,
+static int run_one(ermes__collect_t *c, const ermes__collector_conf_t *def, int scheduled,
                    ermes__collector_state_t *out)
 {
-    const ermes__collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
+    const char *name = def ? def->name : "";
     ermes__collector_state_t st;
     struct curl_slist *hdrs = NULL, *h;
     char errbuf[CURL_ERROR_SIZE] = "", line[400], who[96], file_name[256], hex[65];
@@ -842,6 +847,7 @@ static int run_one(ermes__collect_t *c, const char *name, int scheduled,
             meta.feed = def->feed;
             meta.file_name = file_name;
             meta.options = opts;
+            meta.tlp = def->tlp[0] ? def->tlp : NULL;
             memset(&v, 0, sizeof(v));
             v.role = ERMES_ROLE_ADMIN;
             v.org_id = c->home_org;
@@ -976,55 +982,174 @@ json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
 
 /* ---- listing and the daemon's thread ----------------------------------------------------- */
 
+/* A stored collector whose definition no longer holds (a preset gone from a newer catalogue):
+ * listed with what the row says, disabled, without a feed. */
+static int bare_def(const ermes__collector_def_t *row, ermes__config_t *tmp)
+{
+    ermes_diag_t d;
+    int rc;
+
+    ermes__collector_conf_cleanup(tmp);
+    ermes_diag_clear(&d);
+    if ((rc = ermes__collector_conf_set(tmp, row->name, "enabled", "false", &d)))
+        return rc;
+    tmp->collectors[0].url = ermes__strdup(row->url ? row->url : "");
+    tmp->collectors[0].feed = ermes__strdup(""); /* what ermes__collector_json tells by */
+    return tmp->collectors[0].url && tmp->collectors[0].feed ? 0 : ERMES_ENOMEM;
+}
+
+typedef struct each_ctx {
+    const ermes__config_t *cfg;
+    ermes__store_t *store;
+    ermes__collect_cb cb;
+    void *ctx;
+} each_ctx_t;
+
+static int state_of(ermes__store_t *st, const char *name, ermes__collector_state_t *s)
+{
+    int rc = ermes__store_collector_get(st, name, s);
+
+    if (rc == ERMES_ENOTFOUND) {
+        memset(s, 0, sizeof(*s));
+        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->status, sizeof(s->status), "new");
+        rc = 0;
+    }
+    return rc;
+}
+
+static int each_row(void *arg, const ermes__collector_def_t *row)
+{
+    each_ctx_t *e = arg;
+    ermes__config_t tmp;
+    ermes__collector_state_t s;
+    ermes_diag_t d;
+    int rc;
+
+    /* The config file's collector of the same name wins (it was listed already). */
+    if (ermes__collector_conf_find(e->cfg, row->name))
+        return 0;
+    memset(&tmp, 0, sizeof(tmp));
+    ermes_diag_clear(&d);
+    if ((rc = ermes__collector_def_build(row, &tmp, &d)) && rc != ERMES_ENOMEM)
+        rc = bare_def(row, &tmp);
+    if (rc == 0)
+        rc = state_of(e->store, row->name, &s);
+    if (rc == 0)
+        rc = e->cb(e->ctx, &tmp.collectors[0], &s, row);
+    ermes__collector_conf_cleanup(&tmp);
+    return rc;
+}
+
 int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__collect_cb cb,
                         void *ctx)
 {
+    each_ctx_t e = {cfg, st, cb, ctx};
+
     for (size_t k = 0; k < cfg->ncollectors; k++) {
         const ermes__collector_conf_t *def = &cfg->collectors[k];
         ermes__collector_state_t s;
-        int rc = ermes__store_collector_get(st, def->name, &s);
-        if (rc == ERMES_ENOTFOUND) {
-            memset(&s, 0, sizeof(s));
-            snprintf(s.name, sizeof(s.name), "%s", def->name);
-            snprintf(s.status, sizeof(s.status), "new");
-        } else if (rc) {
-            return rc;
-        }
-        if ((rc = cb(ctx, def, &s)))
+        int rc = state_of(st, def->name, &s);
+        if (rc || (rc = cb(ctx, def, &s, NULL)))
             return rc;
     }
-    return 0;
+    return ermes__store_collector_def_each(st, each_row, &e);
+}
+
+int ermes__collect_load(ermes__store_t *st, const char *name, ermes__config_t *tmp, ermes_diag_t *d)
+{
+    ermes__collector_def_t row;
+    int rc;
+
+    memset(tmp, 0, sizeof(*tmp));
+    if ((rc = ermes__store_collector_def_get(st, name, &row)))
+        return rc;
+    rc = ermes__collector_def_build(&row, tmp, d);
+    ermes__store_collector_def_clear(&row);
+    if (rc)
+        ermes__collector_conf_cleanup(tmp);
+    return rc;
 }
 
 int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out)
 {
-    return run_one(c, name, 0, out);
+    const ermes__collector_conf_t *def = ermes__collector_conf_find(c->cfg, name);
+    ermes__config_t tmp;
+    ermes_diag_t d;
+    int rc;
+
+    if (def)
+        return run_one(c, def, 0, out);
+    ermes_diag_clear(&d);
+    if ((rc = ermes__collect_load(c->store, name, &tmp, &d)))
+        return rc == ERMES_ENOTFOUND ? rc : ERMES_ECONFIG;
+    rc = run_one(c, &tmp.collectors[0], 0, out);
+    ermes__collector_conf_cleanup(&tmp);
+    return rc;
+}
+
+/* A scheduling round's look at one collector: run it when due; *next gets earlier when its
+ * next run is before it. */
+static void consider(ermes__collect_t *c, const ermes__collector_conf_t *def, int64_t *next)
+{
+    ermes__collector_state_t s;
+    int rc;
+
+    if (!def->enabled)
+        return;
+    rc = ermes__store_collector_get(c->store, def->name, &s);
+    if (rc == 0 && s.next_run > ermes__time_now_ms()) {
+        if (s.next_run < *next)
+            *next = s.next_run;
+        return;
+    }
+    if (rc && rc != ERMES_ENOTFOUND)
+        return;
+    rc = run_one(c, def, 1, NULL);
+    if (rc && rc != ERMES_EBUSY)
+        ermes__log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
+}
+
+/* The names of the stored collectors enabled now (not those of the config file, which win). */
+typedef struct names {
+    const ermes__config_t *cfg;
+    char (*v)[64];
+    size_t n;
+} names_t;
+
+static int name_cb(void *arg, const ermes__collector_def_t *row)
+{
+    names_t *l = arg;
+
+    if (row->enabled && !ermes__collector_conf_find(l->cfg, row->name) && l->n < 256)
+        snprintf(l->v[l->n++], 64, "%s", row->name);
+    return 0;
 }
 
 static void *collect_main(void *arg)
 {
     ermes__collect_t *c = arg;
+    char(*stored)[64] = ermes__calloc(256, 64);
 
     while (!stopping(c)) {
         int64_t now = ermes__time_now_ms(), next = now + RECHECK_MS;
         struct timespec until;
-        for (size_t k = 0; k < c->cfg->ncollectors && !stopping(c); k++) {
-            const ermes__collector_conf_t *def = &c->cfg->collectors[k];
-            ermes__collector_state_t s;
-            int rc;
-            if (!def->enabled)
-                continue;
-            rc = ermes__store_collector_get(c->store, def->name, &s);
-            if (rc == 0 && s.next_run > ermes__time_now_ms()) {
-                if (s.next_run < next)
-                    next = s.next_run;
-                continue;
+        names_t l = {c->cfg, stored, 0};
+        for (size_t k = 0; k < c->cfg->ncollectors && !stopping(c); k++)
+            consider(c, &c->cfg->collectors[k], &next);
+        /* The stored collectors are read again at each round (at most RECHECK_MS apart), so
+         * one added, changed, disabled or deleted through the API or another daemon is seen
+         * within seconds; the rows are read first, the runs made after. */
+        if (stored && ermes__store_collector_def_each(c->store, name_cb, &l) == 0) {
+            for (size_t k = 0; k < l.n && !stopping(c); k++) {
+                ermes__config_t tmp;
+                ermes_diag_t d;
+                ermes_diag_clear(&d);
+                if (ermes__collect_load(c->store, stored[k], &tmp, &d))
+                    continue; /* deleted since, or no longer valid (listed with its reason) */
+                consider(c, &tmp.collectors[0], &next);
+                ermes__collector_conf_cleanup(&tmp);
             }
-            if (rc && rc != ERMES_ENOTFOUND)
-                continue;
-            rc = run_one(c, def->name, 1, NULL);
-            if (rc && rc != ERMES_EBUSY)
-                ermes__log(ERMES_LOG_ERROR, "collector %s: %s", def->name, ermes_strerror(rc));
         }
         now = ermes__time_now_ms();
         if (next > now + RECHECK_MS)
@@ -1039,22 +1164,35 @@ static void *collect_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        if (!stopping(c))
+        if (!stopping(c) && !c->kicked)
             pthread_cond_timedwait(&c->wake, &c->lock, &until);
+        c->kicked = 0;
         pthread_mutex_unlock(&c->lock);
     }
+    ermes__free(stored);
     return NULL;
 }
 
 int ermes__collect_start(ermes__collect_t *c)
 {
-    if (c->running || c->cfg->ncollectors == 0)
+    /* Started with no collector in the config file too: some may be stored, now or later. */
+    if (c->running)
         return 0;
     __atomic_store_n(&c->stop, 0, __ATOMIC_RELEASE);
     if (pthread_create(&c->thread, NULL, collect_main, c) != 0)
         return ERMES_ENOMEM;
     c->running = 1;
     return 0;
+}
+
+void ermes__collect_wake(ermes__collect_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->kicked = 1;
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
 }
 
 void ermes__collect_stop(ermes__collect_t *c)

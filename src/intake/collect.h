@@ -22,21 +22,48 @@ int ermes__collect_new(const ermes__config_t *cfg, ermes__store_t *st, ermes__in
                        ermes__collect_t **out, ermes_diag_t *d);
 void ermes__collect_free(ermes__collect_t *c);
 
-/* Runs collector name now, whatever its schedule. *out (may be NULL) gets its state after the
- * run. ERMES_ENOTFOUND for an unknown collector, ERMES_EBUSY when it is running elsewhere.
- * The run's own failure (network, HTTP status, size) is not the call's: it returns 0 with
- * out->status "error". */
+/* The checks a collector's definition gets beyond its keys' (collector_conf.c): its feed
+ * names a parser, its URL's dates and its list mode's templates are well made. ERMES_ECONFIG
+ * with the field and the reason in d. The config file's sections and the stored collectors
+ * both go through ermes__collector_conf_set, ermes__collector_conf_check and this. */
+int ermes__collector_check(const ermes__collector_conf_t *def, ermes_diag_t *d);
+
+/* Collectors stored in the database (collect_db.c). Adds the collector row describes to cfg
+ * (zeroed, or holding others; ermes__collector_conf_cleanup it): the preset's section (its
+ * value filled in) with the row's url, feed, interval, options, headers, content, tlp and
+ * enabled over it, each through ermes__collector_conf_set, then checked. ERMES_EINVAL (or
+ * ERMES_ECONFIG, ERMES_ERANGE) with d's field named as the API's ("preset", "value", "url",
+ * "options", "headers", ...). */
+int ermes__collector_def_build(const struct ermes__collector_def *row, ermes__config_t *cfg,
+                               ermes_diag_t *d);
+/* The stored collector name, built into tmp (zeroed here; its collectors[0]; clean it up with
+ * ermes__collector_conf_cleanup when 0 is returned). ERMES_ENOTFOUND. */
+int ermes__collect_load(ermes__store_t *st, const char *name, ermes__config_t *tmp,
+                        ermes_diag_t *d);
+
+/* Runs collector name (the config file's, else a stored one) now, whatever its schedule.
+ * *out (may be NULL) gets its state after the run. ERMES_ENOTFOUND for an unknown collector,
+ * ERMES_EBUSY when it is running elsewhere. The run's own failure (network, HTTP status, size)
+ * is not the call's: it returns 0 with out->status "error". */
 int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out);
 
 /* The daemon's thread: runs each enabled collector when due. stop aborts a transfer under
  * way (within a second) and joins. */
 int ermes__collect_start(ermes__collect_t *c);
 void ermes__collect_stop(ermes__collect_t *c);
+/* Starts a scheduling round now (a stored collector was added or changed through this
+ * daemon); the other daemons see it at their next round, at most 5 s later. */
+void ermes__collect_wake(ermes__collect_t *c);
 
-/* The state of every configured collector, in the config file's order (a collector that
- * never ran has status "new"). cb gets the definition and the state, both borrowed. */
+/* The state of every collector: the config file's in its order, then those stored in the
+ * database by name, but for one named as a config file's (a collector that never ran has
+ * status "new"). cb gets the definition, the state and, for a stored one, its row (NULL for
+ * the config file's), all borrowed. A stored row that no longer makes a valid collector comes
+ * disabled with what the row says. */
+struct ermes__collector_def;
 typedef int (*ermes__collect_cb)(void *ctx, const ermes__collector_conf_t *def,
-                                 const ermes__collector_state_t *state);
+                                 const ermes__collector_state_t *state,
+                                 const struct ermes__collector_def *row);
 int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__collect_cb cb,
                         void *ctx);
 
@@ -46,6 +73,13 @@ int ermes__collect_each(const ermes__config_t *cfg, ermes__store_t *st, ermes__c
 struct json_t;
 struct json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
                                         const ermes__collector_state_t *s, long min_interval);
+
+/* ermes__collector_to_json with where it comes from ("source": "config" or "database"), its
+ * tlp, preset and whether it has credentials (never them); row: the stored row, NULL for a
+ * config file's collector. */
+struct json_t *ermes__collector_json(const ermes__collector_conf_t *def,
+                                     const ermes__collector_state_t *s,
+                                     const struct ermes__collector_def *row, long min_interval);
 
 /* The interval a collector runs at: its own, at least min_interval (seconds). */
 long ermes__collect_interval(const ermes__collector_conf_t *def, long min_interval);

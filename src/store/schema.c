@@ -1585,7 +1585,22 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
-    /* 45 */ NULL,
+    /* 45: collectors stored in the database (issue 15, item 15), made by POST /api/v1/collectors
+     * or `ermes collectors add`; src/store/collector_defs.c. value and headers are the
+     * collector's credentials (a preset's API key, header lines): written, never read back
+     * by the API. */
+    "CREATE TABLE IF NOT EXISTS collector_defs ("
+    " name TEXT PRIMARY KEY,"
+    " preset TEXT,"
+    " value TEXT,"
+    " feed TEXT,"
+    " url TEXT,"
+    " interval INTEGER,"
+    " options TEXT,"
+    " headers TEXT,"
+    " content TEXT,"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " created_by TEXT NOT NULL DEFAULT ''," META_COLUMNS ");",
     /* 46 */ NULL,
     /* 47 */ NULL,
     /* 48 */ NULL,
@@ -1929,7 +1944,22 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
-    /* 45 */ NULL,
+    /* 45: collectors stored in the database (issue 15, item 15), made by POST /api/v1/collectors
+     * or `ermes collectors add`; src/store/collector_defs.c. value and headers are the
+     * collector's credentials (a preset's API key, header lines): written, never read back
+     * by the API. */
+    "CREATE TABLE IF NOT EXISTS collector_defs ("
+    " name TEXT PRIMARY KEY,"
+    " preset TEXT,"
+    " value TEXT,"
+    " feed TEXT,"
+    " url TEXT,"
+    " interval BIGINT,"
+    " options TEXT,"
+    " headers TEXT,"
+    " content TEXT,"
+    " enabled BIGINT NOT NULL DEFAULT 1,"
+    " created_by TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ");",
     /* 46 */ NULL,
     /* 47 */ NULL,
     /* 48 */ NULL,

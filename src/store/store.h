@@ -805,6 +805,43 @@ int ermes__store_notification_add_sightings(ermes__store_t *st, int64_t id, cons
 /* The sightings notification id carries, in id order (borrowed for the call). */
 int ermes__store_notification_sightings(ermes__store_t *st, int64_t id, ermes__store_sighting_cb cb,
                                         void *ctx);
+/* ---- collectors stored in the database (collector_defs.c) ------------------------------ */
+
+/* A collector made at run time (POST /api/v1/collectors, `ermes collectors add`): what was
+ * asked for, turned into a definition by ermes__collector_def_build (src/intake/collect_db.c),
+ * which checks it as a config file's section is checked. Strings are owned (NULL: not given;
+ * free with ermes__store_collector_def_clear). value and headers are credentials: stored in
+ * the database as given, never shown by the API nor the CLI. */
+typedef struct ermes__collector_def {
+    char name[64];
+    char *preset;  /* the feed catalogue's preset it came from */
+    char *value;   /* what the preset needs (API key, user:password, KEY:SECRET, URL) */
+    char *feed;    /* parser; NULL: the preset's */
+    char *url;     /* NULL: the preset's */
+    long interval; /* seconds; 0: the preset's (or the default) */
+    char *options; /* JSON array of "key=value"; NULL: the preset's */
+    char *headers; /* JSON array of "Name: value"; NULL: the preset's */
+    char *content; /* "raw" or "gzip"; NULL: the preset's */
+    int enabled;
+    char tlp[16]; /* of the reports it makes */
+    char created_by[96];
+    int64_t owner_org_id, created_at, updated_at;
+} ermes__collector_def_t;
+
+void ermes__store_collector_def_clear(ermes__collector_def_t *d);
+/* Inserts d (ERMES_EEXISTS when the name is taken) or, with update, replaces the row called
+ * d->name (ERMES_ENOTFOUND when there is none); sets updated_at (and created_at on insert). */
+int ermes__store_collector_def_put(ermes__store_t *st, ermes__collector_def_t *d, int update);
+/* The row called name into *out (ermes__store_collector_def_clear it); ERMES_ENOTFOUND. */
+int ermes__store_collector_def_get(ermes__store_t *st, const char *name,
+                                   ermes__collector_def_t *out);
+/* Removes the row called name with its state and list items; ERMES_ENOTFOUND. */
+int ermes__store_collector_def_delete(ermes__store_t *st, const char *name);
+/* Calls cb with every row (borrowed for the call), by name; at most 256. */
+int ermes__store_collector_def_each(ermes__store_t *st,
+                                    int (*cb)(void *ctx, const ermes__collector_def_t *d),
+                                    void *ctx);
+
 /* ---- collection: collector state, spool claims (collectors.c) ------------------------- */
 
 /* The state of collector name; ERMES_ENOTFOUND before its first run. */

@@ -208,6 +208,45 @@ test('settings edited from the administration screen', async () => {
   noErrors(page);
 });
 
+test('collectors added, disabled and deleted from the administration screen', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-collectors');
+  await ready(page);
+  const sec = page.locator('section[aria-labelledby="s-collectors"]');
+  // The config file's collector: read-only.
+  assert.match(await sec.locator('tr[data-collector="browser-down"]').textContent(), /config file \(read-only\)/);
+  const form = page.getByRole('form', { name: 'Add a collector' });
+  await form.getByRole('combobox', { name: 'Preset' }).selectOption('certpl-n6');
+  await form.getByRole('textbox', { name: 'Name' }).fill('browser-n6');
+  const secret = form.getByLabel('API key');
+  assert.equal(await secret.getAttribute('type'), 'password');
+  await secret.fill('browser-n6-sekret-key');
+  await form.getByRole('textbox', { name: 'URL' }).fill('http://127.0.0.1:9/n6.json');
+  // A value the server refuses: its reason next to the field.
+  await form.getByRole('spinbutton', { name: 'Every (seconds)' }).fill('0');
+  await form.getByRole('button', { name: 'Add collector' }).click();
+  await form.locator('.field[data-field="interval"] .field-error').filter({ hasText: 'interval must be between' }).waitFor();
+  await form.getByRole('spinbutton', { name: 'Every (seconds)' }).fill('3600');
+  await form.getByRole('button', { name: 'Add collector' }).click();
+  const row = sec.locator('tr[data-collector="browser-n6"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /database/);
+  await row.getByRole('button', { name: 'Disable collector browser-n6' }).click();
+  await sec.locator('tr[data-collector="browser-n6"]').getByRole('button', { name: 'Enable collector browser-n6' }).waitFor();
+  assert.match(await sec.locator('tr[data-collector="browser-n6"]').textContent(), /disabled/);
+  await sec.screenshot({ path: path.join(OUT, 'admin_collectors.png') });
+  results.screenshots.push('admin_collectors.png');
+  const got = await page.evaluate(async () => await (await fetch('/api/v1/collectors')).text());
+  assert.ok(!got.includes('browser-n6-sekret-key'), 'the credential is never sent back');
+  const c = JSON.parse(got).data.find((x) => x.name === 'browser-n6');
+  assert.deepEqual([c.source, c.enabled, c.credentials, c.interval], ['database', false, true, 3600]);
+  page.once('dialog', (d) => d.accept());
+  await sec.locator('tr[data-collector="browser-n6"]').getByRole('button', { name: 'Delete collector browser-n6' }).click();
+  await sec.locator('tr[data-collector="browser-n6"]').waitFor({ state: 'detached' });
+  noErrors(page);
+});
+
 test('dashboard counts events by time.source with readable axes', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

@@ -5,7 +5,7 @@ with {"error": ...}; reports/list then reports/download), Microsoft CTIP from an
 Storage container (List Blobs XML with the SAS token, two pages, then each blob, one gzipped; a
 bad token is refused with Azure's <Error>) and through the Interflow API (a JSON list, then each
 file, the subscription key in a header). The collectors come from the presets
-(`ermes collectors add --preset`), their provider's host pointed at the loopback server. Each run
+(`ermes collectors add --preset --to-config`), their provider's host pointed at the loopback server. Each run
 is `ermes collect NAME`: the samples (Shadowserver's, IntelMQ's CTIP) become reports and events;
 an item that fails is recorded while the others are kept and is fetched at the next run; a run
 with nothing new fetches nothing; the secret and the SAS token never show."""
@@ -164,7 +164,7 @@ class CollectApi(unittest.TestCase):
         self.srv.server_close()
 
     def add(self, preset, *args, host=None):
-        rc, out, err = self.e.cli("collectors", "add", "--preset", preset, *args)
+        rc, out, err = self.e.cli("collectors", "add", "--to-config", "--preset", preset, *args)
         self.assertEqual(rc, 0, out + err)
         if host:
             with open(self.conf) as f:

@@ -1,6 +1,6 @@
 """Collectors for the feeds that need more than a plain GET of one fixed URL, against a local
 HTTP server (a thread of this test): the cznic-haas preset (added with `ermes collectors add
---preset`, its host pointed at the test's server) fetches the file named by yesterday's UTC date
+--preset --to-config`, its host pointed at the test's server) fetches the file named by yesterday's UTC date
 and decodes its gzip (the server checks the path; served once as application/gzip, once also
 labelled Content-Encoding: gzip, which must not be decoded twice); a truncated gzip file is an
 error with the reason; a gzip bomb stops at max_size; the openphish-commercial preset's
@@ -101,7 +101,7 @@ class Dated(unittest.TestCase):
         self.srv.server_close()
 
     def add(self, *args):
-        rc, out, err = self.e.cli("collectors", "add", *args)
+        rc, out, err = self.e.cli("collectors", "add", "--to-config", *args)
         self.assertEqual(rc, 0, out + err)
 
     def point(self, real, url=None):

@@ -1,5 +1,5 @@
 """The feed catalogue: `ermes collectors presets [--json]` and GET /api/v1/collector-presets list
-the same presets; `ermes collectors add --preset NAME` appends a [collector] section to
+the same presets; `ermes collectors add --preset NAME --to-config` appends a [collector] section to
 DATA_DIR/ermes.conf (made owner-only when a key goes in) that `ermes collectors` then lists, asks
 for the key a preset needs, refuses a key a preset does not need, an unknown preset and a name
 already taken, and leaves the file as it was when refusing. (Each preset's parser on its sample:
@@ -52,32 +52,32 @@ class Presets(unittest.TestCase):
             with open(conf) as f:
                 first = f.read()  # what the test harness wrote
             os.chmod(conf, 0o644)
-            rc, out, err = e.cli("collectors", "add", "--preset", "phishtank")
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "phishtank")
             self.assertEqual(rc, 2, out + err)
             self.assertIn("needs its api_key", err)
-            rc, out, err = e.cli("collectors", "add", "--preset", "no-such")
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "no-such")
             self.assertEqual(rc, 2)
             self.assertIn("no preset", err)
-            rc, out, err = e.cli("collectors", "add", "--preset", "spamhaus-drop", "--api-key",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "spamhaus-drop", "--api-key",
                                  "k")
             self.assertEqual(rc, 2)
             self.assertIn("needs no key", err)
-            rc, out, err = e.cli("collectors", "add", "--preset", "phishtank", "--api-key",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "phishtank", "--api-key",
                                  "bad key")
             self.assertEqual(rc, 2)
             self.assertIn("not allowed", err)
             with open(conf) as f:
                 self.assertEqual(f.read(), first)
 
-            rc, out, err = e.cli("collectors", "add", "--preset", "phishtank", "--api-key",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "phishtank", "--api-key",
                                  "abc123")
             self.assertEqual(rc, 0, out + err)
             self.assertIn('collector "phishtank"', out)
             self.assertEqual(stat.S_IMODE(os.stat(conf).st_mode), 0o600)
-            rc, out, err = e.cli("collectors", "add", "--preset", "dshield-asn", "--asn", "64500",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "dshield-asn", "--asn", "64500",
                                  "--name", "dshield-mine")
             self.assertEqual(rc, 0, out + err)
-            rc, out, err = e.cli("collectors", "add", "--preset", "spamhaus-drop")
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "spamhaus-drop")
             self.assertEqual(rc, 0, out + err)
             with open(conf) as f:
                 text = f.read()
@@ -85,7 +85,7 @@ class Presets(unittest.TestCase):
             self.assertIn("option = asn=64500", text)
             before = text
             # A name taken: refused, the file unchanged.
-            rc, out, err = e.cli("collectors", "add", "--preset", "spamhaus-drop")
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "spamhaus-drop")
             self.assertEqual(rc, 2)
             self.assertIn("already", err)
             with open(conf) as f:
@@ -103,19 +103,19 @@ class Presets(unittest.TestCase):
         with Ermes(start=False) as e:
             conf = os.path.join(e.dir, "ermes.conf")
             for bad in ("keyonly", ":secret", "key:", "a:b:c"):
-                rc, out, err = e.cli("collectors", "add", "--preset", "shadowserver-reports-api",
+                rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "shadowserver-reports-api",
                                      "--api-key", bad)
                 self.assertEqual(rc, 2, bad)
                 self.assertIn("API_KEY:SECRET", err)
-            rc, out, err = e.cli("collectors", "add", "--preset", "shadowserver-reports-api",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "shadowserver-reports-api",
                                  "--api-key", "KEY1:SECRET1")
             self.assertEqual(rc, 0, out + err)
             self.assertEqual(stat.S_IMODE(os.stat(conf).st_mode), 0o600)
             for bad in ("ftp://x/c", "https://a b/c", "https://x/c?sig={value}"):
-                rc, out, err = e.cli("collectors", "add", "--preset", "microsoft-ctip-azure",
+                rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "microsoft-ctip-azure",
                                      "--container-url", bad)
                 self.assertEqual(rc, 2, bad)
-            rc, out, err = e.cli("collectors", "add", "--preset", "microsoft-ctip-azure",
+            rc, out, err = e.cli("collectors", "add", "--to-config", "--preset", "microsoft-ctip-azure",
                                  "--container-url",
                                  "https://acct.blob.core.windows.net/ctip?sv=1&sig=a%2Bb")
             self.assertEqual(rc, 0, out + err)

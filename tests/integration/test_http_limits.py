@@ -562,6 +562,13 @@ class HttpLimitsTest(unittest.TestCase):
                             s, _, b = self.e.request("DELETE", "/api/v1/settings/" + victim)
                             self.assertEqual(s, 200, "DELETE %s -> %d %r" % (path, s, b))
                             continue
+                        elif path == "/api/v1/collectors/{name}":
+                            # a collector stored in the database (disabled: never run)
+                            victim = self.e.ok("POST", "/api/v1/collectors",
+                                               {"name": "doomed-collector",
+                                                "feed": "spamhaus-drop", "enabled": False,
+                                                "url": "http://127.0.0.1:9/doomed.txt"},
+                                               expect=201)["name"]
                         elif path == "/api/v1/peers/{ref}":
                             victim = self.e.ok("POST", "/api/v1/peers",
                                                {"name": "doomed-peer", "collection": "c",

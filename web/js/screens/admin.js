@@ -1,6 +1,7 @@
 // Administration: users and roles, API tokens (the secret shown once), the audit log.
 import { get, post, patch, put, del } from '../api.js';
 import { h, clear, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
+import { collectorsSection } from './admin_collectors.js';
 
 const ROLES = ['admin', 'analyst', 'constituent', 'sensor'];
 
@@ -350,7 +351,7 @@ async function settingsSection() {
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, w, n, st, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), settingsSection(), auditSection(ctx)]);
-  view.append(u, t, w, n, st, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-collectors' }, 'Collectors'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, n, st, co, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), settingsSection(), collectorsSection(), auditSection(ctx)]);
+  view.append(u, t, w, n, st, co, a);
 }

@@ -91,7 +91,7 @@ async function collectors(into) {
     return;
   }
   if (!page.data.length) {
-    into.append(h('p', { class: 'muted' }, 'No collectors are configured ([collector "NAME"] sections of the configuration file).'));
+    into.append(h('p', { class: 'muted' }, 'No collectors yet: administrators add them on the Administration screen (Collectors), with `ermes collectors add` or as [collector "NAME"] sections of the configuration file.'));
     return;
   }
   const labels = ['Name', 'Feed', 'URL', 'Every', 'State', 'Last run', 'Last error', 'Next run', 'Last report', 'Action'];
@@ -103,8 +103,8 @@ async function collectors(into) {
 }
 
 // ---- the feed catalogue (GET /api/v1/collector-presets): a preset becomes a collector ----
-// Collectors live in the configuration file, which the daemon does not write: picking a preset
-// shows what it is and the command that adds it (`ermes collectors add --preset`).
+// Picking a preset shows what it is and the command that stores it (`ermes collectors add
+// --preset`); administrators add it on the Administration screen (admin_collectors.js).
 
 function presetDetails(p, name) {
   const needs = { api_key: 'an API key (--api-key)', credentials: 'an account, user:password (--api-key)', asn: 'an AS number (--asn)', api_key_secret: 'an API key and its secret, KEY:SECRET (--api-key)', container_url: "your Azure container's URL with its SAS token (--container-url)" };
@@ -122,7 +122,7 @@ function presetDetails(p, name) {
       ['Needs', needs[p.needs] || 'nothing'],
       ['Documentation', h('a', { href: p.documentation, rel: 'noopener noreferrer', target: '_blank' }, p.documentation)],
     ]),
-    h('p', null, 'Run on the server, then restart the daemon:'),
+    h('p', null, 'Add it on the Administration screen (Collectors), or run on the server (the daemons pick it up within seconds):'),
     h('pre', { class: 'mono preset-command', tabindex: '0', 'aria-label': 'Command that adds this collector' }, cmd));
 }
 
