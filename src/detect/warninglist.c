@@ -313,7 +313,7 @@ size_t ermes_indicator_set_suppress(ermes_indicator_set_t *set, const ermes_warn
     for (size_t i = 0; i < set->n; i++) {
         det_ind_t *r = &set->inds[i];
         size_t n;
-        if (r->flags & ERMES_IND_SUPPRESSED)
+        if (r->flags & (ERMES_IND_SUPPRESSED | ERMES_IND_FORCED))
             continue;
         if (wl->type == WL_CIDR && r->type != ERMES_IND_IPV4 && r->type != ERMES_IND_IPV6 &&
             r->type != ERMES_IND_CIDR)

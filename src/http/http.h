@@ -83,6 +83,10 @@ struct ermes__server {
      * that a daemon which adds no indicator never pays), under wl_load_lock. */
     pthread_mutex_t wl_load_lock;
     int wl_loaded;
+    /* DATA_DIR/warninglists/ as it was when the catalog was read (ermes__wl_dir_stamp): the
+     * daemon's loop reloads the catalog when it changes (ermes__server_wl_reload), under
+     * wl_load_lock. */
+    uint64_t wl_stamp;
     struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */

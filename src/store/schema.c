@@ -1585,6 +1585,12 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45: another branch's number, nothing here. */
+    NULL,
+    /* 46: an indicator stored despite a warninglist (forced): the warninglists that the daemon
+     * applies to the stored indicators when it builds its matcher (src/sightings/engine.c) leave
+     * it matched. */
+    "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1907,10 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45: another branch's number, nothing here. */
+    NULL,
+    /* 46 */
+    "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
