@@ -292,9 +292,7 @@ int ermes__server_wl_reload(ermes__server_t *srv, int *reloaded)
     ermes__wl_catalog_t fresh, old;
     uint64_t stamp = 0;
     ermes_diag_t d;
-    int rc = 0;
-
-    int done = 0;
+    int rc = 0, done = 0;
 
     if (reloaded)
         *reloaded = 0;
@@ -311,6 +309,8 @@ int ermes__server_wl_reload(ermes__server_t *srv, int *reloaded)
         ermes__log(ERMES_LOG_ERROR,
                    "warninglists: cannot reload them: %s (the lists in force stay)",
                    d.reason[0] ? d.reason : ermes_strerror(rc));
+        /* Said once: tried again when the files change again. */
+        srv->wl_stamp = stamp;
         goto out;
     }
     pthread_rwlock_wrlock(&srv->wl_lock);
