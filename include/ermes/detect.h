@@ -165,6 +165,11 @@ int ermes_warninglist_contains(const ermes_warninglist_t *wl, const char *value,
 typedef void (*ermes_suppressed_cb)(void *ctx, uint32_t id, const ermes_warninglist_t *wl);
 size_t ermes_indicator_set_suppress(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
                                     ermes_suppressed_cb cb, void *ctx);
+/* The same, leaving out every indicator i whose skip[i] is non-zero (skip: one byte per
+ * indicator of set, or NULL for none): a caller that checked those before does not pay again. */
+size_t ermes_indicator_set_suppress_some(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
+                                         const unsigned char *skip, ermes_suppressed_cb cb,
+                                         void *ctx);
 
 /* ---- the compiled matcher -------------------------------------------------------------------- */
 

@@ -325,6 +325,7 @@ int ermes__server_wl_reload(ermes__server_t *srv, int *reloaded)
         goto out;
     }
     ermes__wl_catalog_free(&old);
+    ermes__server_wl_changed(srv);
     srv->wl_stamp = stamp;
     for (size_t k = 0; k < fresh.n; k++)
         if (fresh.v[k].error[0])
@@ -346,7 +347,8 @@ out:
 
 /* The warninglists in force applied to the stored indicators when the matcher is built
  * (src/sightings/engine.c). */
-static int sightings_wl(void *ctx, ermes_indicator_set_t *set, ermes_suppressed_cb cb, void *cb_ctx)
+static int sightings_wl(void *ctx, ermes_indicator_set_t *set, const unsigned char *skip,
+                        ermes_suppressed_cb cb, void *cb_ctx)
 {
     ermes__server_t *srv = ctx;
     int rc;
@@ -355,9 +357,21 @@ static int sightings_wl(void *ctx, ermes_indicator_set_t *set, ermes_suppressed_
         return rc;
     pthread_rwlock_rdlock(&srv->wl_lock);
     for (size_t k = 0; k < srv->wl.nactive; k++)
-        ermes_indicator_set_suppress(set, srv->wl.active[k], cb, cb_ctx);
+        ermes_indicator_set_suppress_some(set, srv->wl.active[k], skip, cb, cb_ctx);
     pthread_rwlock_unlock(&srv->wl_lock);
     return 0;
+}
+
+/* Moves on at every reload and switch of the lists (ermes__server_wl_changed). */
+static uint64_t sightings_wl_gen(void *ctx)
+{
+    ermes__server_t *srv = ctx;
+    return __atomic_load_n(&srv->wl_generation, __ATOMIC_ACQUIRE);
+}
+
+void ermes__server_wl_changed(ermes__server_t *srv)
+{
+    __atomic_add_fetch(&srv->wl_generation, 1, __ATOMIC_ACQ_REL);
 }
 
 static void *sweeper_main(void *arg)
@@ -1103,7 +1117,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         goto fail;
     if ((rc = ermes__sightings_new(st, &srv->sightings)))
         goto fail;
-    ermes__sightings_set_warninglists(srv->sightings, sightings_wl, srv);
+    ermes__sightings_set_warninglists(srv->sightings, sightings_wl, sightings_wl_gen, srv);
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_cond_init(&srv->sweeper_wake, NULL);
     if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))

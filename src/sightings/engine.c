@@ -25,10 +25,16 @@ struct ermes__sightings {
     /* The warninglists applied at each rebuild (ermes__sightings_set_warninglists), and what
      * they kept out of the current matcher: by stored id, under wl_lock. */
     ermes__sightings_wl_fn wl_apply;
+    ermes__sightings_wl_gen_fn wl_generation;
     void *wl_ctx;
     pthread_mutex_t wl_lock;
     struct suppressed *suppressed;
     size_t nsuppressed;
+    /* The stored ids checked against the lists of generation checked_gen (sorted; only the
+     * rebuilding thread touches them): a rebuild checks the others only. */
+    int64_t *checked;
+    size_t nchecked;
+    uint64_t checked_gen;
 };
 
 /* A stored indicator a warninglist keeps out of the matcher. */
@@ -67,6 +73,7 @@ void ermes__sightings_free(ermes__sightings_t *e)
     pthread_mutex_destroy(&e->rebuild);
     pthread_mutex_destroy(&e->wl_lock);
     ermes__free(e->suppressed);
+    ermes__free(e->checked);
     ermes__free(e);
 }
 
@@ -84,10 +91,17 @@ void ermes__sightings_stats(ermes__sightings_t *e, size_t *indicators, uint64_t 
 }
 
 void ermes__sightings_set_warninglists(ermes__sightings_t *e, ermes__sightings_wl_fn apply,
-                                       void *ctx)
+                                       ermes__sightings_wl_gen_fn generation, void *ctx)
 {
     e->wl_apply = apply;
+    e->wl_generation = generation;
     e->wl_ctx = ctx;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static int cmp_suppressed(const void *a, const void *b)
@@ -148,8 +162,10 @@ static int rebuild(ermes__sightings_t *e, int64_t version, int64_t now)
     ermes_indicator_set_t *set = NULL;
     ermes_matcher_t *m = NULL;
     struct wl_collect wc;
-    int64_t next = 0, *ids = NULL;
-    size_t n = 0, nids = 0;
+    int64_t next = 0, *ids = NULL, *checked = NULL;
+    size_t n = 0, nids = 0, nchecked = 0;
+    uint64_t checked_gen = 0;
+    unsigned char *skip = NULL;
     int rc;
 
     memset(&wc, 0, sizeof(wc));
@@ -163,12 +179,37 @@ static int rebuild(ermes__sightings_t *e, int64_t version, int64_t now)
     /* The warninglists in force keep what they cover out, as an import does (a start and a
      * reload of the lists alike); forced indicators stay. */
     if (e->wl_apply) {
+        size_t count = ermes_indicator_set_count(set);
+        uint64_t gen = e->wl_generation ? e->wl_generation(e->wl_ctx) : 0;
+        /* Checking every stored indicator against every list costs seconds for tens of
+         * thousands: those checked at this generation of the lists and not kept out then are
+         * skipped (an indicator's value never changes); the ones kept out are checked again. */
+        if (count && !(skip = ermes__calloc(count, 1))) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; gen == e->checked_gen && i < count && i < nids; i++) {
+            struct suppressed key;
+            key.id = ids[i];
+            skip[i] = e->nchecked &&
+                      bsearch(&ids[i], e->checked, e->nchecked, sizeof(int64_t), cmp_id) &&
+                      !(e->nsuppressed &&
+                        bsearch(&key, e->suppressed, e->nsuppressed, sizeof(key), cmp_suppressed));
+        }
         wc.ids = ids;
         wc.nids = nids;
-        if ((rc = e->wl_apply(e->wl_ctx, set, suppressed_cb, &wc)) || (rc = wc.rc))
+        if ((rc = e->wl_apply(e->wl_ctx, set, skip, suppressed_cb, &wc)) || (rc = wc.rc))
             goto out;
         if (wc.n)
             qsort(wc.v, wc.n, sizeof(*wc.v), cmp_suppressed);
+        if (!(checked = ermes__calloc(count ? count : 1, sizeof(*checked)))) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < count && i < nids; i++)
+            checked[nchecked++] = ids[i];
+        qsort(checked, nchecked, sizeof(*checked), cmp_id);
+        checked_gen = gen;
     }
     if ((rc = ermes_matcher_build(set, now, &m)))
         goto out;
@@ -179,6 +220,13 @@ static int rebuild(ermes__sightings_t *e, int64_t version, int64_t now)
     e->nsuppressed = wc.n;
     wc.v = NULL;
     pthread_mutex_unlock(&e->wl_lock);
+    if (checked) {
+        ermes__free(e->checked);
+        e->checked = checked;
+        e->nchecked = nchecked;
+        e->checked_gen = checked_gen;
+        checked = NULL;
+    }
     if (wc.n)
         ermes__log(ERMES_LOG_INFO,
                    "indicator matcher: %zu stored indicators on a warninglist"
@@ -193,6 +241,8 @@ static int rebuild(ermes__sightings_t *e, int64_t version, int64_t now)
 out:
     ermes__free(wc.v);
     ermes__free(ids);
+    ermes__free(skip);
+    ermes__free(checked);
     ermes_matcher_release(m);
     ermes_indicator_set_free(set);
     return rc;
