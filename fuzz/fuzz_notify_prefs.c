@@ -8,13 +8,15 @@
  * the documented bounds (at most 64 entries of 1 to 127 bytes, no control character, no
  * entry twice; an hour 0-23, a weekday 0-6; a known frequency and attachment); the last due
  * time is at or before now and the next one after it, a day or a week apart; the JSON form
- * reads back as the same preferences. Anything else aborts. */
+ * reads back as the same preferences; the audit detail of a change is JSON whose "changed"
+ * pairs differ, and empty from the preferences to themselves. Anything else aborts. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "notify/notify.h"
 
 static void check(int ok, const char *what)
@@ -111,5 +113,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t k = 0; k < p.nclassifications; k++)
         check(strcmp(p.classifications[k], q.classifications[k]) == 0,
               "a classification reads back otherwise");
+    /* The audit's detail of the change from the defaults: JSON, each changed field a pair
+     * [old, new] of different values, and nothing changed from p to itself. */
+    {
+        static ermes__notify_prefs_t def;
+        char *detail;
+        json_t *a, *changed, *v;
+        const char *key;
+        memset(&def, 0, sizeof(def));
+        def.digest_hour = 8;
+        def.digest_weekday = 1;
+        detail = ermes__notify_prefs_audit_detail(&def, &p, now);
+        check(detail != NULL, "no audit detail");
+        a = json_loads(detail, 0, &err);
+        ermes__free(detail);
+        check(a != NULL, "the audit detail is not JSON");
+        changed = json_object_get(a, "changed");
+        check(json_is_object(changed), "no changed object");
+        json_object_foreach(changed, key, v)
+        {
+            check(json_is_array(v) && json_array_size(v) == 2, "a change not [old, new]");
+            check(!json_equal(json_array_get(v, 0), json_array_get(v, 1)), "an unchanged change");
+        }
+        json_decref(a);
+        detail = ermes__notify_prefs_audit_detail(&p, &p, now);
+        check(detail != NULL, "no audit detail");
+        a = json_loads(detail, 0, &err);
+        ermes__free(detail);
+        check(a && json_object_size(json_object_get(a, "changed")) == 0, "a change from itself");
+        json_decref(a);
+    }
     return 0;
 }

@@ -51,6 +51,7 @@ typedef enum ermes_ind_type {
 /* Indicator flags. */
 #define ERMES_IND_EXACT 1u      /* domain: the name itself only, not its subdomains */
 #define ERMES_IND_SUPPRESSED 2u /* set by a warninglist: kept in the set, not compiled */
+#define ERMES_IND_FORCED 4u     /* kept against the warninglists: none suppresses it */
 
 /* Name of a type ("domain", "sha256", ...) and back. Parse returns ERMES_IND_NONE if unknown;
  * it accepts MISP attribute types (ip-dst, ip-src, hostname, domain, url, md5, sha1, sha256,
@@ -67,7 +68,7 @@ typedef struct ermes_indicator {
     ermes_ind_type_t type; /* ERMES_IND_NONE: guessed from the value */
     const char *value;
     size_t len;
-    unsigned flags;      /* ERMES_IND_EXACT */
+    unsigned flags;      /* ERMES_IND_EXACT, ERMES_IND_FORCED */
     int64_t valid_from;  /* ms since the epoch; 0 = always */
     int64_t valid_until; /* ms since the epoch; 0 = never expires */
     int confidence;      /* 0..100, -1 = unknown */
@@ -164,6 +165,11 @@ int ermes_warninglist_contains(const ermes_warninglist_t *wl, const char *value,
 typedef void (*ermes_suppressed_cb)(void *ctx, uint32_t id, const ermes_warninglist_t *wl);
 size_t ermes_indicator_set_suppress(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
                                     ermes_suppressed_cb cb, void *ctx);
+/* The same, leaving out every indicator i whose skip[i] is non-zero (skip: one byte per
+ * indicator of set, or NULL for none): a caller that checked those before does not pay again. */
+size_t ermes_indicator_set_suppress_some(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
+                                         const unsigned char *skip, ermes_suppressed_cb cb,
+                                         void *ctx);
 
 /* ---- the compiled matcher -------------------------------------------------------------------- */
 

@@ -209,6 +209,7 @@ static int store_set(cli_t *c, ermes_indicator_set_t *set, const char *const *wl
         more = NULL;
         nmore = 0;
     }
+    rep->forced = force;
     rc = ermes__indicators_store(c->store, &c->viewer, set, wls, n, default_tlp, rep);
     if (rc) {
         cli_error("indicators: %s", ermes_strerror(rc));

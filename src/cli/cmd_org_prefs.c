@@ -44,11 +44,12 @@ int ermes__cli_org_prefs(cli_t *c, int first)
     const char *ref = NULL, *v;
     json_t *body = json_object(), *j = NULL;
     ermes__notify_prefs_t *p = ermes__calloc(1, sizeof(*p));
+    ermes__notify_prefs_t *before = ermes__calloc(1, sizeof(*before));
     int json = 0, n, rc, status = CLI_USAGE, changes = 0;
     int64_t id, home = 0, now = ermes__time_now_ms();
     ermes_diag_t d;
 
-    if (!body || !p)
+    if (!body || !p || !before)
         goto out;
     ermes_diag_clear(&d);
     for (int i = first; i < c->nargs; i += n) {
@@ -97,6 +98,7 @@ int ermes__cli_org_prefs(cli_t *c, int first)
     }
     if (changes) {
         char id_text[32], *detail;
+        *before = *p;
         if (ermes__notify_prefs_read(body, p, &d)) {
             cli_error("org prefs: %s: %s", d.field[0] ? d.field : "body", d.reason);
             status = CLI_USAGE;
@@ -108,12 +110,10 @@ int ermes__cli_org_prefs(cli_t *c, int first)
             goto out;
         }
         snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-        j = ermes__notify_prefs_to_json(p, now);
-        detail = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        detail = ermes__notify_prefs_audit_detail(before, p, now);
         ermes__audit_write(c->store, &c->viewer, "update", "notification_preferences", id_text,
                            detail);
         ermes__free(detail);
-        json_decref(j);
     }
     j = ermes__notify_prefs_to_json(p, now);
     if (json) {
@@ -154,5 +154,6 @@ out_rc:
 out:
     json_decref(body);
     ermes__free(p);
+    ermes__free(before);
     return status;
 }

@@ -310,6 +310,11 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
         if ((rc = ermes__registry_refresh(reg, sig == SIGHUP)))
             ermes__log(ERMES_LOG_WARNING, "cannot refresh the ownership index: %s",
                        ermes_strerror(rc));
+        /* Every 3 seconds: warninglist files dropped into DATA_DIR/warninglists/ (new or
+         * changed) are read again and the matcher rebuilt with them, without a restart; each
+         * daemon watches its own data directory. */
+        if (ticks % 3 == 2 && (rc = ermes__server_wl_reload(srv, NULL)))
+            ermes__log(ERMES_LOG_WARNING, "warninglists: %s", ermes_strerror(rc));
         /* The followed logs match with the current indicators: rebuilt when they changed. */
         if (follow && (rc = ermes__sightings_refresh(engine, 0)))
             ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",

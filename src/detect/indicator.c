@@ -578,7 +578,7 @@ int ermes_indicator_set_add(ermes_indicator_set_t *set, const ermes_indicator_t 
     rec.valid_until = ind->valid_until;
     rec.key_len = (uint16_t)klen;
     rec.type = (uint8_t)type;
-    rec.flags = (uint8_t)(ind->flags & ERMES_IND_EXACT);
+    rec.flags = (uint8_t)(ind->flags & (ERMES_IND_EXACT | ERMES_IND_FORCED));
     rec.confidence = (int8_t)ind->confidence;
     rec.tlp = (int8_t)ind->tlp;
     if ((rc = intern(set, ind->source, &rec.source)) || (rc = intern(set, ind->tags, &rec.tags)))

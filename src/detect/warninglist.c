@@ -305,6 +305,13 @@ int ermes_warninglist_contains(const ermes_warninglist_t *wl, const char *value,
 size_t ermes_indicator_set_suppress(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
                                     ermes_suppressed_cb cb, void *ctx)
 {
+    return ermes_indicator_set_suppress_some(set, wl, NULL, cb, ctx);
+}
+
+size_t ermes_indicator_set_suppress_some(ermes_indicator_set_t *set, const ermes_warninglist_t *wl,
+                                         const unsigned char *skip, ermes_suppressed_cb cb,
+                                         void *ctx)
+{
     char buf[DET_MAX_KEY + 1];
     size_t count = 0;
 
@@ -313,7 +320,7 @@ size_t ermes_indicator_set_suppress(ermes_indicator_set_t *set, const ermes_warn
     for (size_t i = 0; i < set->n; i++) {
         det_ind_t *r = &set->inds[i];
         size_t n;
-        if (r->flags & ERMES_IND_SUPPRESSED)
+        if ((r->flags & (ERMES_IND_SUPPRESSED | ERMES_IND_FORCED)) || (skip && skip[i]))
             continue;
         if (wl->type == WL_CIDR && r->type != ERMES_IND_IPV4 && r->type != ERMES_IND_IPV6 &&
             r->type != ERMES_IND_CIDR)

@@ -49,11 +49,26 @@ static int row_json_cb(void *ctx, const ermes__indicator_row_t *r)
     return *out ? 0 : ERMES_ENOMEM;
 }
 
+/* "warninglist": the list in force that keeps the stored indicator out of the daemon's
+ * matcher (it is not matched), or null. */
+static void add_warninglist(ermes__req_t *req, json_t *j, int64_t id)
+{
+    char name[128];
+
+    json_object_set_new(j, "warninglist",
+                        req->srv->sightings && ermes__sightings_warninglist(req->srv->sightings, id,
+                                                                            name, sizeof(name)) == 0
+                            ? json_string(name)
+                            : json_null());
+}
+
 static enum MHD_Result reply_indicator(ermes__req_t *req, unsigned status, int64_t id)
 {
     json_t *j = NULL;
     int rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &j);
 
+    if (!rc && j)
+        add_warninglist(req, j, id);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
@@ -196,6 +211,7 @@ int ermes__indicator_from_json(const json_t *obj, int partial, ermes_indicator_t
 struct list_ctx {
     json_t *data;
     int64_t last_id;
+    ermes__req_t *req;
 };
 
 static int list_cb(void *arg, const ermes__indicator_row_t *r)
@@ -203,6 +219,8 @@ static int list_cb(void *arg, const ermes__indicator_row_t *r)
     struct list_ctx *c = arg;
     json_t *j = ermes__indicator_row_to_json(r);
 
+    if (j)
+        add_warninglist(c->req, j, r->id);
     if (!j || json_array_append_new(c->data, j))
         return ERMES_ENOMEM;
     c->last_id = r->id;
@@ -211,7 +229,7 @@ static int list_cb(void *arg, const ermes__indicator_row_t *r)
 
 enum MHD_Result ermes__h_indicator_list(ermes__req_t *req)
 {
-    struct list_ctx c = {NULL, 0};
+    struct list_ctx c = {NULL, 0, req};
     ermes__indicator_filter_t f;
     const char *active = ermes__query(req, "active"), *type = ermes__query(req, "type");
     enum MHD_Result ret;
@@ -447,6 +465,7 @@ enum MHD_Result ermes__h_indicator_create(ermes__req_t *req)
                                       "the warninglists cannot be read (see the log): nothing "
                                       "was stored");
         }
+        rep.forced = forced;
         pthread_rwlock_rdlock(&req->srv->wl_lock);
         rc = ermes__indicators_store(req->srv->store, &req->viewer, set,
                                      forced ? NULL : req->srv->wl.active,

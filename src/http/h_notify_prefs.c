@@ -60,7 +60,7 @@ enum MHD_Result ermes__h_notify_prefs_get(ermes__req_t *req)
 
 enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req)
 {
-    ermes__notify_prefs_t *p;
+    ermes__notify_prefs_t *p, *before;
     enum MHD_Result ret;
     ermes_diag_t d;
     json_t *body, *j;
@@ -72,20 +72,27 @@ enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req)
         return ret;
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    if (!(p = ermes__calloc(1, sizeof(*p)))) {
+    p = ermes__calloc(1, sizeof(*p));
+    before = ermes__calloc(1, sizeof(*before));
+    if (!p || !before) {
         json_decref(body);
+        ermes__free(p);
+        ermes__free(before);
         return MHD_NO;
     }
     /* What the body leaves out keeps its value. */
     if ((rc = ermes__store_notify_prefs_get(req->srv->store, id, p))) {
         json_decref(body);
         ermes__free(p);
+        ermes__free(before);
         return ermes__reply_failure(req, rc, NULL);
     }
+    *before = *p;
     ermes_diag_clear(&d);
     if (ermes__notify_prefs_read(body, p, &d)) {
         json_decref(body);
         ermes__free(p);
+        ermes__free(before);
         ermes__diag_utf8(&d);
         return ermes__reply_error(req, 422, "invalid", d.field[0] ? d.field : NULL, "%s", d.reason);
     }
@@ -93,17 +100,20 @@ enum MHD_Result ermes__h_notify_prefs_put(ermes__req_t *req)
     ermes__store_home_org(req->srv->store, &home);
     if ((rc = ermes__store_notify_prefs_put(req->srv->store, p, home, now))) {
         ermes__free(p);
+        ermes__free(before);
         return ermes__reply_failure(req, rc, NULL);
     }
-    j = ermes__notify_prefs_to_json(p, now);
-    ermes__free(p);
-    if (!j)
-        return MHD_NO;
-    /* The audit says what they are now. */
+    /* The audit says who (the record's user), what they are now and what changed, before the
+     * answer goes out. */
     snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
-    detail = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    detail = ermes__notify_prefs_audit_detail(before, p, now);
     ermes__audit_write(req->srv->store, &req->viewer, "update", "notification_preferences", id_text,
                        detail);
     ermes__free(detail);
+    j = ermes__notify_prefs_to_json(p, now);
+    ermes__free(p);
+    ermes__free(before);
+    if (!j)
+        return MHD_NO;
     return ermes__reply_json(req, 200, j);
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "core/log.h"
 #include "http/http.h"
+#include "sightings/sightings.h"
 
 static json_t *entry_json(const ermes__wl_entry_t *e)
 {
@@ -110,5 +112,10 @@ enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(detail, sizeof(detail), "{\"enabled\":%s}", enabled ? "true" : "false");
     ermes__audit_write(req->srv->store, &req->viewer, "update", "warninglist", id, detail);
+    /* The stored indicators on it stop (or start again) matching before the answer. */
+    ermes__server_wl_changed(req->srv);
+    if ((rc = ermes__sightings_refresh(req->srv->sightings, 1)))
+        ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
+                   ermes_strerror(rc));
     return ermes__reply_json(req, 200, j);
 }

@@ -83,6 +83,11 @@ struct ermes__server {
      * that a daemon which adds no indicator never pays), under wl_load_lock. */
     pthread_mutex_t wl_load_lock;
     int wl_loaded;
+    /* DATA_DIR/warninglists/ as it was when the catalog was read (ermes__wl_dir_stamp): the
+     * daemon's loop reloads the catalog when it changes (ermes__server_wl_reload), under
+     * wl_load_lock. */
+    uint64_t wl_stamp;
+    uint64_t wl_generation;         /* moves on at every change of the lists in force (atomic) */
     struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
     char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
@@ -265,6 +270,9 @@ json_t *ermes__password_rule_json(void);
 /* Reads the warninglists in force the first time it is called (later calls return at once).
  * Returns 0, or the error that kept them from loading (logged; called again, it retries). */
 int ermes__server_wl_ready(ermes__server_t *srv);
+/* The lists in force changed (a switch, a reload): the matcher checks every stored indicator
+ * against them again at its next rebuild. */
+void ermes__server_wl_changed(ermes__server_t *srv);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 

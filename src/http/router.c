@@ -28,8 +28,9 @@ const ermes__route_t ermes__routes[] = {
     /* Per-constituent notification preferences (h_notify_prefs.c). */
     {"GET", "/api/v1/organisations/{ref}/notification-preferences", ermes__h_notify_prefs_get, 0,
      NULL},
-    {"PUT", "/api/v1/organisations/{ref}/notification-preferences", ermes__h_notify_prefs_put,
-     STAFF, NULL},
+    /* A constituent's users set their own organisation's (the handler checks which). */
+    {"PUT", "/api/v1/organisations/{ref}/notification-preferences", ermes__h_notify_prefs_put, 0,
+     NULL},
     {"GET", "/api/v1/lookup", ermes__h_lookup, 0, NULL},
     {"GET", "/api/v1/users", ermes__h_user_list, ADMIN, NULL},
     {"POST", "/api/v1/users", ermes__h_user_create, ADMIN, NULL},

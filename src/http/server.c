@@ -269,6 +269,8 @@ int ermes__server_wl_ready(ermes__server_t *srv)
     pthread_mutex_lock(&srv->wl_load_lock);
     if (!srv->wl_loaded) {
         ermes_diag_clear(&d);
+        /* Taken before the files are read: a file dropped meanwhile makes a reload. */
+        ermes__wl_dir_stamp(srv->cfg->data_dir, &srv->wl_stamp);
         rc = ermes__wl_catalog_load(srv->cfg->data_dir, srv->cfg->warninglists,
                                     srv->cfg->warninglists_off, srv->store, &c, &d);
         if (rc) {
@@ -283,6 +285,93 @@ int ermes__server_wl_ready(ermes__server_t *srv)
     }
     pthread_mutex_unlock(&srv->wl_load_lock);
     return rc;
+}
+
+int ermes__server_wl_reload(ermes__server_t *srv, int *reloaded)
+{
+    ermes__wl_catalog_t fresh, old;
+    uint64_t stamp = 0;
+    ermes_diag_t d;
+    int rc = 0, done = 0;
+
+    if (reloaded)
+        *reloaded = 0;
+    if (!__atomic_load_n(&srv->wl_loaded, __ATOMIC_ACQUIRE))
+        return 0; /* not read yet: the first reading will see the files as they are */
+    pthread_mutex_lock(&srv->wl_load_lock);
+    ermes__wl_dir_stamp(srv->cfg->data_dir, &stamp);
+    if (stamp == srv->wl_stamp)
+        goto out;
+    ermes_diag_clear(&d);
+    rc = ermes__wl_catalog_load(srv->cfg->data_dir, srv->cfg->warninglists,
+                                srv->cfg->warninglists_off, srv->store, &fresh, &d);
+    if (rc) {
+        ermes__log(ERMES_LOG_ERROR,
+                   "warninglists: cannot reload them: %s (the lists in force stay)",
+                   d.reason[0] ? d.reason : ermes_strerror(rc));
+        /* Said once: tried again when the files change again. */
+        srv->wl_stamp = stamp;
+        goto out;
+    }
+    pthread_rwlock_wrlock(&srv->wl_lock);
+    rc = ermes__wl_catalog_keep_good(&fresh, &srv->wl);
+    if (!rc) {
+        old = srv->wl;
+        srv->wl = fresh;
+    }
+    pthread_rwlock_unlock(&srv->wl_lock);
+    if (rc) {
+        ermes__wl_catalog_free(&fresh);
+        goto out;
+    }
+    ermes__wl_catalog_free(&old);
+    ermes__server_wl_changed(srv);
+    srv->wl_stamp = stamp;
+    for (size_t k = 0; k < fresh.n; k++)
+        if (fresh.v[k].error[0])
+            ermes__log(ERMES_LOG_ERROR, "warninglists: %s: %s%s", fresh.v[k].id, fresh.v[k].error,
+                       fresh.v[k].wl ? " (the version read before stays in force)" : "");
+    ermes__log(ERMES_LOG_NOTICE, "warninglists: %s/warninglists changed: %zu lists read again",
+               srv->cfg->data_dir, fresh.n);
+    done = 1;
+    if (reloaded)
+        *reloaded = 1;
+out:
+    pthread_mutex_unlock(&srv->wl_load_lock);
+    /* The stored indicators now on a list stop matching; those no longer on one match again. */
+    if (done && (rc = ermes__sightings_refresh(srv->sightings, 1)))
+        ermes__log(ERMES_LOG_WARNING, "cannot rebuild the indicator matcher: %s",
+                   ermes_strerror(rc));
+    return rc;
+}
+
+/* The warninglists in force applied to the stored indicators when the matcher is built
+ * (src/sightings/engine.c). */
+static int sightings_wl(void *ctx, ermes_indicator_set_t *set, const unsigned char *skip,
+                        ermes_suppressed_cb cb, void *cb_ctx)
+{
+    ermes__server_t *srv = ctx;
+    int rc;
+
+    if ((rc = ermes__server_wl_ready(srv)))
+        return rc;
+    pthread_rwlock_rdlock(&srv->wl_lock);
+    for (size_t k = 0; k < srv->wl.nactive; k++)
+        ermes_indicator_set_suppress_some(set, srv->wl.active[k], skip, cb, cb_ctx);
+    pthread_rwlock_unlock(&srv->wl_lock);
+    return 0;
+}
+
+/* Moves on at every reload and switch of the lists (ermes__server_wl_changed). */
+static uint64_t sightings_wl_gen(void *ctx)
+{
+    ermes__server_t *srv = ctx;
+    return __atomic_load_n(&srv->wl_generation, __ATOMIC_ACQUIRE);
+}
+
+void ermes__server_wl_changed(ermes__server_t *srv)
+{
+    __atomic_add_fetch(&srv->wl_generation, 1, __ATOMIC_ACQ_REL);
 }
 
 static void *sweeper_main(void *arg)
@@ -1028,6 +1117,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         goto fail;
     if ((rc = ermes__sightings_new(st, &srv->sightings)))
         goto fail;
+    ermes__sightings_set_warninglists(srv->sightings, sightings_wl, sightings_wl_gen, srv);
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_cond_init(&srv->sweeper_wake, NULL);
     if ((rc = ermes__login_guard_new(st, cfg, &srv->login_guard)))

@@ -27,6 +27,12 @@ void ermes__server_set_collect(ermes__server_t *s, struct ermes__collect *c);
  * lives as long as the server). */
 struct ermes__sightings;
 struct ermes__sightings *ermes__server_sightings(ermes__server_t *s);
+/* When the catalog was read and DATA_DIR/warninglists/ changed since (a file dropped, changed
+ * or removed): reads it again, keeps the version in force of any list whose file is now
+ * broken (logged, and listed with its error), swaps it in and rebuilds the matcher of the
+ * stored indicators with it. *reloaded (may be NULL) says whether it did. Returns 0 or the
+ * error that kept it from reloading (logged; the lists in force stay). */
+int ermes__server_wl_reload(ermes__server_t *srv, int *reloaded);
 /* Hands the daemon's retro-hunt (borrowed, outlives the server) to /api/v1/retrohunts. */
 struct ermes__hunter;
 void ermes__server_set_hunter(ermes__server_t *s, struct ermes__hunter *h);

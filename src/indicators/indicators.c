@@ -219,6 +219,7 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
             continue;
         }
         row.tags = tags;
+        row.forced = rep->forced;
         if ((rc = ermes__store_indicator_put(st, &row, &created)))
             goto out;
         rep->ids[rep->nids++] = row.id;
@@ -282,7 +283,7 @@ static int from_store_cb(void *arg, const ermes__indicator_row_t *r)
     ind.type = ermes_ind_type_parse(r->type, strlen(r->type));
     ind.value = r->value;
     ind.len = strlen(r->value);
-    ind.flags = r->exact ? ERMES_IND_EXACT : 0;
+    ind.flags = (r->exact ? ERMES_IND_EXACT : 0) | (r->forced ? ERMES_IND_FORCED : 0);
     ind.valid_from = r->valid_from;
     ind.valid_until = r->valid_until;
     ind.confidence = r->confidence;

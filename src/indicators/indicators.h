@@ -33,6 +33,9 @@ typedef struct ermes__ind_import {
     size_t nsuppressions;
     int64_t *ids; /* the stored indicators' ids, in the set's order (nids) */
     size_t nids;
+    /* Set by the caller: the import is forced (no warninglist checked), so the stored
+     * indicators are marked forced and no warninglist suppresses them later in the matcher. */
+    int forced;
 } ermes__ind_import_t;
 
 void ermes__ind_import_cleanup(ermes__ind_import_t *rep);

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -122,6 +123,13 @@ static int add(ermes__wl_catalog_t *c, const char *id, const char *origin, const
     rc = ermes_warninglist_new(json, len, &wl, &d);
     if (rc == ERMES_ENOMEM)
         return rc;
+    if (e && !wl && e->wl) {
+        /* A broken file does not take a good list away: the one read before (the shipped
+         * list) stays in force, listed with the file's error. */
+        snprintf(e->error, sizeof(e->error), "%.40s%s%.150s", d.field[0] ? d.field : "",
+                 d.field[0] ? ": " : "", d.reason);
+        return 0;
+    }
     if (e) {
         /* An older file does not replace a newer shipped list: a stale copy left in the
          * data directory after an upgrade must not roll the list back. */
@@ -224,6 +232,69 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* DATA_DIR/warninglists/<id>.json, in name order. */
+static int rebuild_active(ermes__wl_catalog_t *c);
+
+/* The origin an entry read from the data directory gets: "data_dir", unless a broken file
+ * leaves the list it would have replaced in force (add keeps that one's origin then). */
+static const char *origin_of(ermes__wl_catalog_t *c, const char *id)
+{
+    ermes__wl_entry_t *e = find(c, id);
+    return e && e->wl ? e->origin : "data_dir";
+}
+
+int ermes__wl_dir_stamp(const char *data_dir, uint64_t *out)
+{
+    char path[4096];
+    struct dirent *de;
+    uint64_t sum = 0;
+    DIR *dir;
+
+    *out = 0;
+    if (!data_dir ||
+        (size_t)snprintf(path, sizeof(path), "%s/warninglists", data_dir) >= sizeof(path))
+        return 0;
+    if (!(dir = opendir(path)))
+        return 0; /* none: the stamp of an empty directory */
+    while ((de = readdir(dir))) {
+        char id[ERMES_WL_ID_MAX], file[4352];
+        struct stat sb;
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a of name, size, mtime (ns) */
+        uint64_t parts[3];
+        if (!id_of_file(de->d_name, id))
+            continue;
+        snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+        if (stat(file, &sb) != 0)
+            continue;
+        for (const char *p = de->d_name; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        parts[0] = (uint64_t)sb.st_size;
+        parts[1] = (uint64_t)sb.st_mtim.tv_sec;
+        parts[2] = (uint64_t)sb.st_mtim.tv_nsec;
+        for (size_t k = 0; k < sizeof(parts); k++)
+            h = (h ^ ((const unsigned char *)parts)[k]) * 1099511628211ULL;
+        /* Summed: the order readdir gives does not matter. */
+        sum += h;
+    }
+    closedir(dir);
+    *out = sum ? sum : 1;
+    return 0;
+}
+
+int ermes__wl_catalog_keep_good(ermes__wl_catalog_t *fresh, ermes__wl_catalog_t *old)
+{
+    for (size_t k = 0; k < fresh->n; k++) {
+        ermes__wl_entry_t *e = &fresh->v[k], *was;
+        if (!e->error[0] || !(was = find(old, e->id)) || !was->wl)
+            continue;
+        /* The file is broken now: the version in force before stays (moved out of old). */
+        ermes_warninglist_free(e->wl);
+        e->wl = was->wl;
+        e->origin = was->origin;
+        was->wl = NULL;
+    }
+    return rebuild_active(fresh);
+}
+
 static int load_dir(ermes__wl_catalog_t *c, const char *data_dir)
 {
     char path[4096];
@@ -266,7 +337,7 @@ static int load_dir(ermes__wl_catalog_t *c, const char *data_dir)
         } else {
             /* Listed with its error: the operator sees it, the other lists still load. */
             ermes__wl_entry_t *e;
-            if ((rc = add(c, id, "data_dir", "", 0)) == 0 && (e = find(c, id)))
+            if ((rc = add(c, id, origin_of(c, id), "", 0)) == 0 && (e = find(c, id)))
                 snprintf(e->error, sizeof(e->error), "%.120s: %s", names[k],
                          too_big ? "larger than 64 MiB" : "cannot be read");
         }

@@ -4,6 +4,8 @@
  *     built-in list of the hashes of the empty file;
  *   - DATA_DIR/warninglists/<id>.json: a file named like a shipped list replaces it when its
  *     version is not older (how lists are updated without a new ermes), any other adds a list;
+ *     a running daemon notices new and changed files within seconds and reloads them (an
+ *     unreadable file leaves the version read before in force, listed with its error);
  *   - the files of the warninglists setting (ids are their file names without .json).
  * Each list is on unless the warninglists_off setting names it; a switch stored in the database
  * (the API, the UI) wins over the setting. A list that cannot be read is listed with its
@@ -13,6 +15,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ermes/detect.h"
 #include "store/store.h"
@@ -51,6 +54,13 @@ int ermes__wl_catalog_load_until(const char *data_dir, const char *files, const 
 void ermes__wl_catalog_free(ermes__wl_catalog_t *c);
 /* Turns list id on or off in c (and rebuilds c->active). ERMES_ENOTFOUND for an unknown id. */
 int ermes__wl_catalog_switch(ermes__wl_catalog_t *c, const char *id, int enabled);
+/* A broken file does not take a good list away: each entry of fresh that has an error takes
+ * the list old had under its id, if any (moved: old no longer holds it), and fresh->active is
+ * rebuilt. Returns 0 or ERMES_ENOMEM. */
+int ermes__wl_catalog_keep_good(ermes__wl_catalog_t *fresh, ermes__wl_catalog_t *old);
+/* A number that changes when a file of DATA_DIR/warninglists/ appears, goes, or changes size
+ * or modification time (0 when there is no such directory). Returns 0. */
+int ermes__wl_dir_stamp(const char *data_dir, uint64_t *out);
 /* The entry of id, or NULL. */
 const ermes__wl_entry_t *ermes__wl_catalog_find(const ermes__wl_catalog_t *c, const char *id);
 

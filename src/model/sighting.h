@@ -31,6 +31,9 @@ typedef struct ermes__indicator_row {
     /* What a STIX indicator said of it (src/sharing/): "" when nothing; stix_id NULL for an
      * indicator ermes made itself. Read only: ermes__store_indicator_describe() writes them. */
     const char *name, *description, *stix_id;
+    /* Stored despite a warninglist (force): no warninglist suppresses it in the matcher. Set by
+     * put when non-zero (never cleared there); read back by the store. */
+    int forced;
 } ermes__indicator_row_t;
 
 typedef struct ermes__indicator_filter {

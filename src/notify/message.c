@@ -24,7 +24,9 @@
 /* A template: the first line is the subject, then a blank line, then the body (as in
  * intelmq-mailgen). ${name} is replaced by the value of name: reference, tlp, org, org_name,
  * group, count, n_events ("12 events"), about ("from FEED" or "of type TYPE"), first, last
- * (UTC), explanations (one line per classification type), attachment (the CSV's file name),
+ * (UTC), explanations (one line per classification type), attachment (the attachment's file
+ * name), attached (the sentence saying how the events are attached, in the words of the format:
+ * a CSV line, a JSON array's object or an X-ARF file per event),
  * tlp_text (what the label asks of the reader), mail_from, signature (notify_signature, else
  * mail_from). */
 typedef struct builtin {
@@ -55,8 +57,8 @@ static const builtin_t builtins[] = {
      "Dear ${org_name} team,\n"
      "\n"
      "${digest}between ${first} and ${last} (UTC) our sources reported ${n_events}\n"
-     "${about} concerning systems on your networks. The attached file\n"
-     "${attachment} lists them, one per line.\n"
+     "${about} concerning systems on your networks.\n"
+     "${attached}\n"
      "\n"
      "What they are:\n"
      "${explanations}\n"
@@ -89,7 +91,7 @@ static const builtin_t builtins[] = {
      "\n"
      "${digest}entre le ${first} et le ${last} (UTC), nos sources ont signalé\n"
      "${n_events} ${about} concernant des systèmes de vos réseaux.\n"
-     "Le fichier joint ${attachment} les énumère, un par ligne.\n"
+     "${attached}\n"
      "\n"
      "De quoi il s'agit :\n"
      "${explanations}\n"
@@ -119,8 +121,8 @@ static const builtin_t builtins[] = {
      "Sehr geehrtes Team von ${org_name},\n"
      "\n"
      "${digest}zwischen ${first} und ${last} (UTC) meldeten unsere Quellen\n"
-     "${n_events} ${about} zu Systemen in Ihren Netzen. Die angehängte\n"
-     "Datei ${attachment} führt sie auf, eines pro Zeile.\n"
+     "${n_events} ${about} zu Systemen in Ihren Netzen.\n"
+     "${attached}\n"
      "\n"
      "Worum es geht:\n"
      "${explanations}\n"
@@ -149,8 +151,8 @@ static const builtin_t builtins[] = {
      "Geacht team van ${org_name},\n"
      "\n"
      "${digest}Tussen ${first} en ${last} (UTC) meldden onze bronnen ${n_events}\n"
-     "${about} over systemen in uw netwerken. Het bijgevoegde bestand\n"
-     "${attachment} somt ze op, één per regel.\n"
+     "${about} over systemen in uw netwerken.\n"
+     "${attached}\n"
      "\n"
      "Wat ze zijn:\n"
      "${explanations}\n"
@@ -182,8 +184,8 @@ static const builtin_t builtins[] = {
      "Gentile team di ${org_name},\n"
      "\n"
      "${digest}tra il ${first} e il ${last} (UTC) le nostre fonti hanno segnalato\n"
-     "${n_events} ${about} su sistemi delle vostre reti. Il file allegato\n"
-     "${attachment} li elenca, uno per riga.\n"
+     "${n_events} ${about} su sistemi delle vostre reti.\n"
+     "${attached}\n"
      "\n"
      "Di cosa si tratta:\n"
      "${explanations}\n"
@@ -214,8 +216,8 @@ static const builtin_t builtins[] = {
      "Estimado equipo de ${org_name}:\n"
      "\n"
      "${digest}Entre el ${first} y el ${last} (UTC) nuestras fuentes notificaron\n"
-     "${n_events} ${about} sobre sistemas de sus redes. El archivo adjunto\n"
-     "${attachment} los enumera, uno por línea.\n"
+     "${n_events} ${about} sobre sistemas de sus redes.\n"
+     "${attached}\n"
      "\n"
      "De qué se trata:\n"
      "${explanations}\n"
@@ -245,8 +247,8 @@ static const builtin_t builtins[] = {
      "Szanowny Zespole ${org_name},\n"
      "\n"
      "${digest}między ${first} a ${last} (UTC) nasze źródła zgłosiły ${n_events}\n"
-     "${about} w związku z systemami w Państwa sieciach. Załączony plik\n"
-     "${attachment} zawiera ich listę, po jednym w wierszu.\n"
+     "${about} w związku z systemami w Państwa sieciach.\n"
+     "${attached}\n"
      "\n"
      "Czego dotyczą:\n"
      "${explanations}\n"
@@ -286,6 +288,35 @@ static const char *const digest_words[NLANGS][2] = {
     {"Oto Państwa dzienne podsumowanie tego, czego dowiedzieliśmy się od {start} do {end} (UTC).",
      "Oto Państwa tygodniowe podsumowanie tego, czego dowiedzieliśmy się od {start} do {end}"
      " (UTC)."},
+};
+
+/* ${attached}: the sentence that says how the events are attached, in the order of builtins[],
+ * then per format (CSV, JSON, X-ARF): a CSV has a line per event, a JSON attachment is one array,
+ * X-ARF is one file (one document) per event, so "one per line" is true of CSV only. {file} is the
+ * attachment's name; for X-ARF the names of the first and last files (message.c numbers them). */
+static const char *const attached_words[NLANGS][3] = {
+    {"The attached file {file} lists them, one per line.",
+     "The attached file {file} lists them as a JSON array, one object per event.",
+     "They are attached as X-ARF reports, one file per event ({file})."},
+    {"Le fichier joint {file} les énumère, un par ligne.",
+     "Le fichier joint {file} les énumère sous forme de tableau JSON, un objet par événement.",
+     "Ils sont joints sous forme de rapports X-ARF, un fichier par événement ({file})."},
+    {"Die angehängte Datei {file} führt sie auf, eines pro Zeile.",
+     "Die angehängte Datei {file} führt sie als JSON-Array auf, ein Objekt pro Ereignis.",
+     "Sie sind als X-ARF-Berichte angehängt, eine Datei pro Ereignis ({file})."},
+    {"Het bijgevoegde bestand {file} somt ze op, één per regel.",
+     "Het bijgevoegde bestand {file} somt ze op als JSON-array, één object per gebeurtenis.",
+     "Ze zijn bijgevoegd als X-ARF-rapporten, één bestand per gebeurtenis ({file})."},
+    {"Il file allegato {file} li elenca, uno per riga.",
+     "Il file allegato {file} li elenca come array JSON, un oggetto per evento.",
+     "Sono allegati come rapporti X-ARF, un file per evento ({file})."},
+    {"El archivo adjunto {file} los enumera, uno por línea.",
+     "El archivo adjunto {file} los enumera como un array JSON, un objeto por evento.",
+     "Se adjuntan como informes X-ARF, un archivo por evento ({file})."},
+    {"Załączony plik {file} zawiera ich listę, po jednym w wierszu.",
+     "Załączony plik {file} zawiera ich listę jako tablicę JSON, po jednym obiekcie na "
+     "zdarzenie.",
+     "Załączono je jako raporty X-ARF, po jednym pliku na zdarzenie ({file})."},
 };
 
 /* The index of lang in builtins[] (English for any other). */
@@ -616,7 +647,8 @@ typedef struct render_ctx {
     char count[32], first[64], last[64];
     char period_start[64], period_end[64];
     ermes__strbuf_t about, n_events, explain, signature;
-    ermes__strbuf_t digest; /* the digest's opening sentence and a blank line; "" otherwise */
+    ermes__strbuf_t digest;   /* the digest's opening sentence and a blank line; "" otherwise */
+    ermes__strbuf_t attached; /* how the events are attached, in the format's words */
 } render_ctx_t;
 
 /* The digest sentence of the language with its period, then a blank line. */
@@ -642,6 +674,32 @@ static int add_digest(render_ctx_t *c)
             return rc;
     }
     return ermes__strbuf_adds(&c->digest, "\n\n");
+}
+
+/* The ${attached} sentence of the language for the constituent's attachment format. */
+static int add_attached(render_ctx_t *c)
+{
+    const char *ext = c->v->attachment_ext ? c->v->attachment_ext : "csv";
+    size_t fmt = strcmp(ext, "json") == 0 ? 1 : strcmp(ext, "xarf.json") == 0 ? 2 : 0;
+    const char *p = attached_words[lang_index(c->words->lang)][fmt];
+    const char *ref = c->v->reference ? c->v->reference : "events";
+    int rc = 0;
+
+    while (*p && !rc) {
+        if (strncmp(p, "{file}", 6) != 0) {
+            rc = ermes__strbuf_addc(&c->attached, *p++);
+            continue;
+        }
+        p += 6;
+        if (fmt != 2)
+            rc = ermes__strbuf_adds(&c->attached, c->attachment);
+        else if (c->v->events > 1)
+            rc = ermes__strbuf_addf(&c->attached, "%s-1.xarf.json … %s-%lld.xarf.json", ref, ref,
+                                    (long long)c->v->events);
+        else
+            rc = ermes__strbuf_addf(&c->attached, "%s-1.xarf.json", ref);
+    }
+    return rc;
 }
 
 static int add_explanations(render_ctx_t *c)
@@ -710,6 +768,8 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
         return c->explain.data ? c->explain.data : "";
     if (IS("attachment"))
         return c->attachment;
+    if (IS("attached"))
+        return c->attached.data ? c->attached.data : "";
     if (IS("tlp_text"))
         return c->words->tlp_text[v->tlp <= ERMES_TLP_RED ? v->tlp : ERMES_TLP_RED];
     if (IS("mail_from"))
@@ -818,11 +878,12 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
     format_utc(vars->period_start, c.period_start, sizeof(c.period_start));
     format_utc(vars->period_end, c.period_end, sizeof(c.period_end));
     ermes__strbuf_init(&c.digest, 4096);
+    ermes__strbuf_init(&c.attached, 4096);
     if ((rc = ermes__strbuf_addf(&c.n_events, "%lld %s", (long long)vars->events,
                                  event_word(c.words, vars->events))) ||
         (rc = fill_pattern(vars->by_type ? c.words->of_type : c.words->from_feed,
                            vars->group ? vars->group : "", &c.about)) ||
-        (rc = add_explanations(&c)) || (rc = add_digest(&c)))
+        (rc = add_explanations(&c)) || (rc = add_digest(&c)) || (rc = add_attached(&c)))
         goto out;
     if (!stored && (rc = load_template(templates_dir, lang, &file)))
         goto out;
@@ -859,6 +920,7 @@ out:
     ermes__strbuf_cleanup(&c.explain);
     ermes__strbuf_cleanup(&c.signature);
     ermes__strbuf_cleanup(&c.digest);
+    ermes__strbuf_cleanup(&c.attached);
     return rc;
 }
 
@@ -868,7 +930,7 @@ out:
 static const char *const var_names[] = {
     "reference", "tlp",    "org",       "org_name",     "group",      "count",    "n_events",
     "about",     "first",  "last",      "explanations", "attachment", "tlp_text", "mail_from",
-    "signature", "digest", "frequency", "period_start", "period_end",
+    "signature", "digest", "frequency", "period_start", "period_end", "attached",
 };
 
 int ermes__notify_template_check(const char *text, ermes_diag_t *d)

@@ -261,6 +261,11 @@ const char *ermes__notify_attachment_name(ermes__notify_attachment_t a);
 int ermes__notify_prefs_read(const json_t *body, ermes__notify_prefs_t *p, ermes_diag_t *d);
 /* p as JSON, with next_digest_at computed at now. */
 json_t *ermes__notify_prefs_to_json(const ermes__notify_prefs_t *p, int64_t now);
+/* The audit record's detail of a change from before to after: after as JSON (to_json) with
+ * "changed": {field: [old, new]} for each settable field that changed (who changed it is the
+ * audit record's user). NULL when out of memory; the caller frees it. */
+char *ermes__notify_prefs_audit_detail(const ermes__notify_prefs_t *before,
+                                       const ermes__notify_prefs_t *after, int64_t now);
 /* The attachment of notification n in its constituent's format (attach.c): out gets the CSV,
  * the JSON array, or the X-ARF documents one per line; n->attachment says which. */
 int ermes__notify_attachment(ermes__store_t *st, const ermes__notify_options_t *o,

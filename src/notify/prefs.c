@@ -281,3 +281,30 @@ json_t *ermes__notify_prefs_to_json(const ermes__notify_prefs_t *p, int64_t now)
     }
     return j;
 }
+
+char *ermes__notify_prefs_audit_detail(const ermes__notify_prefs_t *before,
+                                       const ermes__notify_prefs_t *after, int64_t now)
+{
+    static const char *const fields[] = {"feeds",       "classifications", "frequency",
+                                         "digest_hour", "digest_weekday",  "attachment"};
+    json_t *a = ermes__notify_prefs_to_json(after, now),
+           *b = ermes__notify_prefs_to_json(before, now);
+    json_t *changed = json_object();
+    char *out = NULL;
+
+    if (!a || !b || !changed)
+        goto out;
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+        json_t *old = json_object_get(b, fields[k]), *new = json_object_get(a, fields[k]);
+        if (json_equal(old, new))
+            continue;
+        json_object_set_new(changed, fields[k], json_pack("[OO]", old, new));
+    }
+    json_object_set(a, "changed", changed);
+    out = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+    json_decref(a);
+    json_decref(b);
+    json_decref(changed);
+    return out;
+}

@@ -33,6 +33,23 @@ void ermes__sightings_free(ermes__sightings_t *e);
  * with the current one. */
 int ermes__sightings_refresh(ermes__sightings_t *e, int force);
 
+/* The warninglists in force for the matcher: apply marks the set's indicators a list covers
+ * (ermes_indicator_set_suppress, reporting each to cb with its list; forced indicators are
+ * left alone) and returns 0 or an error. Called at each rebuild, with the stored indicators;
+ * NULL (the default): none. The suppressed are not matched, and ermes__sightings_warninglist
+ * names their list. */
+typedef int (*ermes__sightings_wl_fn)(void *ctx, ermes_indicator_set_t *set,
+                                      const unsigned char *skip, ermes_suppressed_cb cb,
+                                      void *cb_ctx);
+/* generation: a number that changes whenever the lists in force change (a reload, a switch):
+ * the engine checks only the indicators it did not check at that generation (skip). */
+typedef uint64_t (*ermes__sightings_wl_gen_fn)(void *ctx);
+void ermes__sightings_set_warninglists(ermes__sightings_t *e, ermes__sightings_wl_fn apply,
+                                       ermes__sightings_wl_gen_fn generation, void *ctx);
+/* The name of the warninglist that keeps stored indicator id out of the current matcher into
+ * name (cap bytes); 0 when one does, ERMES_ENOTFOUND when none (or no matcher yet). */
+int ermes__sightings_warninglist(ermes__sightings_t *e, int64_t id, char *name, size_t cap);
+
 /* The slot holding the current matcher (for scanners' ermes_scanner_refresh). */
 ermes_matcher_slot_t *ermes__sightings_slot(ermes__sightings_t *e);
 

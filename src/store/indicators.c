@@ -21,7 +21,7 @@
 #define IND_COLUMNS                                                                                \
     "i.id, i.type, i.value, i.exact, i.valid_from, i.valid_until, i.confidence, i.tlp, "           \
     "i.owner_org_id, i.source, i.tags, i.created_at, i.updated_at, x.name, x.description,"         \
-    " x.stix_id"
+    " x.stix_id, i.forced"
 /* What a STIX indicator said of an indicator (src/sharing/), beside it. */
 #define IND_FROM "indicators i LEFT JOIN indicator_stix x ON x.indicator_id = i.id"
 
@@ -53,6 +53,7 @@ static void row_of(ermes__db_stmt_t *s, ermes__indicator_row_t *r)
     r->name = ermes__db_col_text(s, 13);
     r->description = ermes__db_col_text(s, 14);
     r->stix_id = ermes__db_col_text(s, 15);
+    r->forced = ermes__db_col_int(s, 16) != 0;
 }
 
 int ermes__store_indicator_put(ermes__store_t *st, ermes__indicator_row_t *r, int *created)
@@ -125,6 +126,16 @@ int ermes__store_indicator_put(ermes__store_t *st, ermes__indicator_row_t *r, in
     ermes__db_done(s);
     if (rc >= 0)
         rc = 0;
+    /* Forced once, forced for good: a later import of the same value without force does not
+     * make the warninglists suppress it. */
+    if (!rc && r->forced &&
+        !(rc = ermes__db_prepare(db, "UPDATE indicators SET forced = 1 WHERE id = ?1", &s))) {
+        ermes__db_bind_int(s, 1, id);
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        if (rc >= 0)
+            rc = 0;
+    }
     if (!rc) {
         if (created)
             *created = fresh;

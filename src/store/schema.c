@@ -1601,7 +1601,10 @@ static const char *const migrations[] = {
     " content TEXT,"
     " enabled INTEGER NOT NULL DEFAULT 1,"
     " created_by TEXT NOT NULL DEFAULT ''," META_COLUMNS ");",
-    /* 46 */ NULL,
+    /* 46: an indicator stored despite a warninglist (forced): the warninglists that the daemon
+     * applies to the stored indicators when it builds its matcher (src/sightings/engine.c) leave
+     * it matched. */
+    "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
     /* 47 */ NULL,
     /* 48 */ NULL,
     /* 49 */ NULL,
@@ -1960,7 +1963,8 @@ static const char *const pg_migrations[] = {
     " content TEXT,"
     " enabled BIGINT NOT NULL DEFAULT 1,"
     " created_by TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ");",
-    /* 46 */ NULL,
+    /* 46 */
+    "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
     /* 47 */ NULL,
     /* 48 */ NULL,
     /* 49 */ NULL,

@@ -1441,6 +1441,40 @@ test('notification_preferences', async () => {
   noErrors(page);
 });
 
+// Item 11: a constituent's own user changes its organisation's preferences in the portal (every
+// user of the constituent may: docs/API.md); another organisation's are not found.
+test('constituent_notification_preferences', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  const own = env('ERMES_CONST_ORG');
+  await page.goto('/constituents/' + own);
+  await ready(page);
+  const form = page.locator('form.prefs');
+  await form.getByLabel('Frequency').selectOption('daily');
+  await form.getByLabel(/^Digest hour/).fill('8');
+  await form.getByLabel('Attachment').selectOption('json');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  const shown = page.locator('section[aria-labelledby="s-notification-preferences"]');
+  await shown.locator('dd', { hasText: 'Daily digest at 08:00 UTC' }).waitFor();
+  await shown.locator('dd', { hasText: 'JSON (IntelMQ field names)' }).waitFor();
+  const saved = await page.evaluate(async (o) => (await fetch('/api/v1/organisations/' + o + '/notification-preferences')).json(), own);
+  assert.deepEqual([saved.frequency, saved.digest_hour, saved.attachment], ['daily', 8, 'json']);
+  await shot(page, 'issue15_constituent_notification_preferences');
+  // Another organisation's: not found, for reading and for setting; its page has no form.
+  const other = env('ERMES_OTHER_ORG');
+  const [st] = await pageFetch(page, 'PUT', '/api/v1/organisations/' + other + '/notification-preferences',
+    JSON.stringify({ attachment: 'json' }), 'application/json');
+  assert.equal(st, 404);
+  await page.goto('/constituents/' + other);
+  await ready(page);
+  assert.equal(await page.locator('form.prefs').count(), 0);
+  // Back to the defaults: what the wrapper checks afterwards is UMA's notifications as they come.
+  const [status] = await pageFetch(page, 'PUT', '/api/v1/organisations/' + own + '/notification-preferences',
+    JSON.stringify({ frequency: 'immediate', attachment: 'csv' }), 'application/json');
+  assert.equal(status, 200);
+  noErrors(page);
+});
+
 // ---- triage: incident reports, events and sightings (issue 11 items 3, 9) ------------------
 // test_browser.py piped two incident reports (ERMES_TRIAGE_REPORTS) that no rule linked, one
 // naming a known-bad address (ERMES_TRIAGE_BAD); it checks results.triage through the API after.

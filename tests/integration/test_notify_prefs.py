@@ -138,14 +138,16 @@ class PrefsTest(unittest.TestCase):
                  if a["object_type"] == "notification_preferences"]
         self.assertEqual(len(audit), 3, audit)
 
-        # A constituent reads its own organisation's preferences, not another's, and sets none.
+        # A constituent reads its own organisation's preferences, not another's, and sets no
+        # other's (its own: test_notify_prefs_portal.py).
         _, ctok = e.user_token("prefs-constituent", "constituent", org="UMA")
         status, _, b = e.request("GET", prefs_path("UMA"), token=ctok)
         self.assertEqual((status, b.get("attachment")), (200, "json"), b)
         status, _, b = e.request("GET", prefs_path("DG-DIGIT"), token=ctok)
         self.assertEqual(status, 404, b)
-        status, _, b = e.request("PUT", prefs_path("UMA"), {"attachment": "csv"}, token=ctok)
-        self.assertEqual(status, 403, b)
+        status, _, b = e.request("PUT", prefs_path("DG-DIGIT"), {"attachment": "csv"}, token=ctok)
+        self.assertEqual(status, 404, b)
+        self.assertEqual(e.ok("GET", prefs_path("DG-DIGIT"))["attachment"], "xarf")
 
         # Events for both: UMA wants only the first; DG-DIGIT wants all three, in a digest.
         self.ingest([("198.51.100.7", "2026-03-01T10:00:00Z", "scanner", "AMBER"),

@@ -9,10 +9,11 @@ import glob
 import json
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import SOURCE_DIR, Ermes, assert_error, main  # noqa: E402
+from ermeslib import SOURCE_DIR, Ermes, assert_error, main, wait_until  # noqa: E402
 
 SHARED = os.path.join(SOURCE_DIR, "..", "shared", "conformance", "misp-warninglists", "lists")
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -174,6 +175,101 @@ class Sources(unittest.TestCase):
         finally:
             e.close()
 
+
+def eve(dest):
+    """One Suricata flow record towards dest, seen now."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return (json.dumps({"timestamp": now, "event_type": "flow", "src_ip": "10.20.3.3",
+                        "dest_ip": dest, "host": "s1"}) + "\n").encode()
+
+
+class Reload(unittest.TestCase):
+    """Files dropped into DATA_DIR/warninglists/ while the daemon runs: read again within
+    seconds, without a restart; the stored indicators they cover stop matching (forced ones
+    go on); a broken file is reported and the version read before stays in force."""
+
+    def setUp(self):
+        self.e = Ermes()
+        self.dir = os.path.join(self.e.dir, "warninglists")
+        os.makedirs(self.dir, exist_ok=True)
+
+    def tearDown(self):
+        self.e.close()
+
+    def drop(self, name, doc):
+        # Written whole then renamed, as an operator's copy lands.
+        tmp = os.path.join(self.e.dir, name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(doc if isinstance(doc, str) else json.dumps(doc))
+        os.rename(tmp, os.path.join(self.dir, name))
+
+    def lists(self):
+        return {w["id"]: w for w in self.e.ok("GET", "/api/v1/warninglists")["data"]}
+
+    def sightings(self, ip):
+        r = self.e.ok("POST", "/api/v1/logs?format=eve&source=wl-%d" % time.monotonic_ns(),
+                      eve(ip), content_type="application/octet-stream")
+        return r["sightings"]
+
+    def test_dropped_file_is_in_force_without_a_restart(self):
+        e = self.e
+        pid = e.proc.pid
+        ind = e.ok("POST", "/api/v1/indicators", {"type": "ipv4", "value": "203.0.113.77"},
+                   expect=201)
+        self.assertIsNone(e.ok("GET", "/api/v1/indicators/%d" % ind["id"])["warninglist"])
+        self.assertEqual(self.sightings("203.0.113.77"), 1)
+
+        # A list covering it dropped in: within the deadline it is on it and no longer matched.
+        self.drop("reload-test.json", {"name": "Reload test", "version": 1, "type": "cidr",
+                                       "list": ["203.0.113.64/26"]})
+        wait_until(lambda: e.ok("GET", "/api/v1/indicators/%d" % ind["id"])["warninglist"]
+                   == "Reload test", timeout=60, what="the dropped list in force")
+        w = self.lists()["reload-test"]
+        self.assertEqual((w["origin"], w["entries"], w["enabled"], w["error"]),
+                         ("data_dir", 1, True, None))
+        self.assertEqual(self.sightings("203.0.113.77"), 0)
+        # A new indicator on it is refused, as at a start; forced, it is stored and matched.
+        s, _, b = e.request("POST", "/api/v1/indicators", {"type": "ipv4",
+                                                          "value": "203.0.113.78"})
+        assert_error(self, s, b, 422, "suppressed", "value")
+        forced = e.ok("POST", "/api/v1/indicators?force=true",
+                      {"type": "ipv4", "value": "203.0.113.80"}, expect=201)
+        self.assertEqual(self.sightings("203.0.113.80"), 1)
+        self.assertIsNone(e.ok("GET", "/api/v1/indicators/%d" % forced["id"])["warninglist"])
+
+        # A newer version of a shipped list replaces it (the test config turns the shipped lists
+        # off, so the switch says nothing here; the version and origin do).
+        shipped = self.lists()["akamai"]
+        self.drop("akamai.json", {"name": "Akamai, updated live", "version": 99999999,
+                                  "type": "cidr", "list": ["192.0.2.0/28"]})
+        wait_until(lambda: self.lists()["akamai"]["origin"] == "data_dir", timeout=60,
+                   what="the newer akamai list")
+        w = self.lists()["akamai"]
+        self.assertEqual((w["name"], w["version"], w["entries"]),
+                         ("Akamai, updated live", 99999999, 1))
+        self.assertNotEqual(shipped["version"], w["version"])
+
+        # A broken file: reported (API and log), the version read before stays in force.
+        self.drop("reload-test.json", "{not json")
+        wait_until(lambda: self.lists()["reload-test"]["error"], timeout=60,
+                   what="the broken file reported")
+        w = self.lists()["reload-test"]
+        self.assertEqual((w["name"], w["entries"], w["enabled"]), ("Reload test", 1, True))
+        self.assertIn("JSON", w["error"])
+        self.assertEqual(e.ok("GET", "/api/v1/indicators/%d" % ind["id"])["warninglist"],
+                         "Reload test")
+        self.assertEqual(self.sightings("203.0.113.77"), 0)
+        wait_until(lambda: "reload-test" in e.log() and "stays in force" in e.log(), timeout=60,
+                   what="the broken file in the log")
+
+        # Removed: the indicator matches again. All along, the same daemon.
+        os.unlink(os.path.join(self.dir, "reload-test.json"))
+        wait_until(lambda: "reload-test" not in self.lists(), timeout=60,
+                   what="the removed list gone")
+        wait_until(lambda: e.ok("GET", "/api/v1/indicators/%d" % ind["id"])["warninglist"]
+                   is None, timeout=60, what="the indicator off the list")
+        self.assertEqual(self.sightings("203.0.113.77"), 1)
+        self.assertEqual(e.proc.pid, pid)
 
 if __name__ == "__main__":
     main()

@@ -21,8 +21,8 @@
 static const char *const types[] = {"infected-system", "c2-server", "scanner", NULL};
 static const int64_t counts[] = {3, 1, 1};
 
-static void render(const char *dir, const char *lang, int64_t events, ermes__strbuf_t *subject,
-                   ermes__strbuf_t *body)
+static void render_as(const char *dir, const char *lang, int64_t events, const char *ext,
+                      ermes__strbuf_t *subject, ermes__strbuf_t *body)
 {
     ermes__notify_vars_t v;
 
@@ -39,9 +39,16 @@ static void render(const char *dir, const char *lang, int64_t events, ermes__str
     v.type_counts = counts;
     v.mail_from = "cert@example.org";
     v.signature = "CERT Example";
+    v.attachment_ext = ext;
     ermes__strbuf_init(subject, 4096);
     ermes__strbuf_init(body, 1 << 20);
     assert_int_equal(ermes__notify_render(dir, lang, &v, subject, body), 0);
+}
+
+static void render(const char *dir, const char *lang, int64_t events, ermes__strbuf_t *subject,
+                   ermes__strbuf_t *body)
+{
+    render_as(dir, lang, events, NULL, subject, body);
 }
 
 static void test_each_language(void **unused)
@@ -79,6 +86,71 @@ static void test_each_language(void **unused)
             (strstr(body.data, "is infected") || strstr(body.data, "Malicious code") ||
              strstr(body.data, "scans other") || strstr(body.data, "${")))
             fail_msg("%s has English or a placeholder left:\n%s", want[k].lang, body.data);
+        ermes__strbuf_cleanup(&subject);
+        ermes__strbuf_cleanup(&body);
+    }
+}
+
+/* The sentence saying how the events are attached follows the constituent's format in every
+ * language: "one per line" (and its translations) for a CSV only; a JSON array's object per
+ * event; one X-ARF file per event, named as message.c names the parts. */
+static void test_attachment_wording(void **unused)
+{
+    static const struct {
+        const char *lang, *csv, *json, *xarf, *per_line;
+    } want[] = {
+        {"en", "The attached file ERMES-2026-000042.csv lists them, one per line.",
+         "The attached file ERMES-2026-000042.json lists them as a JSON array, one object per "
+         "event.",
+         "They are attached as X-ARF reports, one file per event (ERMES-2026-000042-1.xarf.json"
+         " … ERMES-2026-000042-5.xarf.json).",
+         "one per line"},
+        {"fr", "Le fichier joint ERMES-2026-000042.csv les énumère, un par ligne.",
+         "sous forme de tableau JSON, un objet par événement.",
+         "Ils sont joints sous forme de rapports X-ARF, un fichier par événement", "par ligne"},
+        {"de", "Die angehängte Datei ERMES-2026-000042.csv führt sie auf, eines pro Zeile.",
+         "als JSON-Array auf, ein Objekt pro Ereignis.",
+         "Sie sind als X-ARF-Berichte angehängt, eine Datei pro Ereignis", "pro Zeile"},
+        {"nl", "Het bijgevoegde bestand ERMES-2026-000042.csv somt ze op, één per regel.",
+         "als JSON-array, één object per gebeurtenis.",
+         "Ze zijn bijgevoegd als X-ARF-rapporten, één bestand per gebeurtenis", "per regel"},
+        {"it", "Il file allegato ERMES-2026-000042.csv li elenca, uno per riga.",
+         "come array JSON, un oggetto per evento.",
+         "Sono allegati come rapporti X-ARF, un file per evento", "per riga"},
+        {"es", "El archivo adjunto ERMES-2026-000042.csv los enumera, uno por línea.",
+         "como un array JSON, un objeto por evento.",
+         "Se adjuntan como informes X-ARF, un archivo por evento", "por línea"},
+        {"pl", "Załączony plik ERMES-2026-000042.csv zawiera ich listę, po jednym w wierszu.",
+         "jako tablicę JSON, po jednym obiekcie na zdarzenie.",
+         "Załączono je jako raporty X-ARF, po jednym pliku na zdarzenie", "w wierszu"},
+    };
+
+    (void)unused;
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+        static const char *const exts[] = {NULL, "csv", "json", "xarf.json"};
+        for (size_t f = 0; f < sizeof(exts) / sizeof(exts[0]); f++) {
+            ermes__strbuf_t subject, body;
+            const char *expect = f < 2 ? want[k].csv : f == 2 ? want[k].json : want[k].xarf;
+            render_as(NULL, want[k].lang, 5, exts[f], &subject, &body);
+            if (!strstr(body.data, expect))
+                fail_msg("%s %s: no \"%s\" in\n%s", want[k].lang, exts[f] ? exts[f] : "default",
+                         expect, body.data);
+            /* "One per line" is said of a CSV only. */
+            if (f >= 2 && strstr(body.data, want[k].per_line))
+                fail_msg("%s %s says \"%s\":\n%s", want[k].lang, exts[f], want[k].per_line,
+                         body.data);
+            if (f == 3 && (!strstr(body.data, "ERMES-2026-000042-1.xarf.json") ||
+                           !strstr(body.data, "ERMES-2026-000042-5.xarf.json")))
+                fail_msg("%s xarf: the files are not named:\n%s", want[k].lang, body.data);
+            ermes__strbuf_cleanup(&subject);
+            ermes__strbuf_cleanup(&body);
+        }
+    }
+    {
+        /* One X-ARF event: one file named. */
+        ermes__strbuf_t subject, body;
+        render_as(NULL, "en", 1, "xarf.json", &subject, &body);
+        assert_non_null(strstr(body.data, "one file per event (ERMES-2026-000042-1.xarf.json)."));
         ermes__strbuf_cleanup(&subject);
         ermes__strbuf_cleanup(&body);
     }
@@ -152,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_language),
+        cmocka_unit_test(test_attachment_wording),
         cmocka_unit_test(test_polish_plurals),
         cmocka_unit_test(test_fallback_and_dropped_file),
     };

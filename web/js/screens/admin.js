@@ -180,7 +180,7 @@ async function templatesSection() {
   const reset = h('button', { type: 'button', id: 'tmpl-reset' }, 'Back to the file or built-in');
   const form = h('form', { 'aria-label': 'Edit a notification template' },
     field('Language', langSel), source,
-    field('Template', text, 'First line: the subject; then a blank line; then the body. Placeholders: ${reference} ${tlp} ${org} ${org_name} ${group} ${count} ${n_events} ${about} ${first} ${last} ${explanations} ${attachment} ${tlp_text} ${mail_from} ${signature}.'),
+    field('Template', text, 'First line: the subject; then a blank line; then the body. Placeholders: ${reference} ${tlp} ${org} ${org_name} ${group} ${count} ${n_events} ${about} ${first} ${last} ${explanations} ${attachment} ${attached} ${tlp_text} ${mail_from} ${signature} ${digest} ${frequency} ${period_start} ${period_end}.'),
     h('div', { class: 'actions' }, save, reset));
   sec.append(form, h('h3', null, 'Preview (a sample group of 12 events)'), status, subj, body);
   let timer = null, seq = 0;

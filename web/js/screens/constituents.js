@@ -71,8 +71,9 @@ async function detail(view, ctx) {
     staff ? { label: 'Published', cell: (c) => (c.published ? 'yes' : 'no') } : null,
   ].filter(Boolean), o.contacts || [], { caption: 'Contacts of ' + o.short_name, empty: ctx.user.org === o.short_name || staff ? 'No contacts.' : 'No contacts of ' + o.short_name + ' are published to the community.' })));
 
-  // Notification preferences: the staff set them; the constituent's own users read them.
-  if (staff || ctx.user.org === o.short_name) view.append(await prefsSection(o, staff));
+  // Notification preferences: the staff and the constituent's own users read and set them (every
+  // user of the constituent: there is no constituent administrator role; docs/API.md).
+  if (staff || ctx.user.org === o.short_name) view.append(await prefsSection(o, true));
 
   const evSec = section('Recent events', h('p', { class: 'muted' }, 'Loading…'));
   view.append(evSec);
@@ -137,14 +138,14 @@ function describePrefs(p) {
 }
 
 // What the constituent's notifications carry (docs/API.md, notification-preferences).
-async function prefsSection(o, staff) {
+async function prefsSection(o, editable) {
   const path = 'organisations/' + enc(o.short_name) + '/notification-preferences';
   const sec = section('Notification preferences', h('p', { class: 'muted' }, 'Loading…'));
   let p;
   try { p = await get(path); } catch (e) { sec.append(errorNotice(e)); return sec; }
   const shown = h('div', null, describePrefs(p));
   clear(sec).append(h('h2', { id: 's-notification-preferences' }, 'Notification preferences'), shown);
-  if (!staff) return sec;
+  if (!editable) return sec;
   const f = {
     feeds: input('feeds', { value: p.feeds.join(', '), maxlength: 8192, placeholder: 'all feeds' }),
     classifications: input('classifications', { value: p.classifications.join(', '), maxlength: 8192, placeholder: 'all classes and types' }),
