@@ -714,6 +714,21 @@ static const char pg_schema_14[] =
     " attachment TEXT NOT NULL CHECK (attachment IN ('csv','json','xarf')),"                       \
     " digest_through " INT " NOT NULL DEFAULT 0," META ");"
 
+/* 47: CSAF documents of other providers as vulnerability intelligence (issue 13 item 5,
+ * `ermes csaf import`): per CVE what the last CSAF document naming it said (the document cut
+ * to that vulnerability, for csaf_match.c), its digest and its source (publisher, tracking id
+ * and version); and per scheduled source and document URL the stamp of what was imported
+ * (the ROLIE entry's updated, the changes.csv date, else the document's SHA-256), so a sync
+ * with nothing new fetches no document again. */
+#define MIGRATION_47(INT, META)                                                                    \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS affected_csaf TEXT;"                     \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS sum_csaf TEXT;"                          \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS csaf_source TEXT;"                       \
+    "CREATE TABLE IF NOT EXISTS csaf_import_documents ("                                           \
+    " source TEXT NOT NULL, url TEXT NOT NULL, stamp TEXT NOT NULL,"                               \
+    " imported_at " INT " NOT NULL," META ","                                                      \
+    " PRIMARY KEY (source, url));"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1585,6 +1600,10 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45, 46: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    MIGRATION_47("INTEGER", META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1920,10 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45, 46 */
+    NULL,
+    NULL,
+    MIGRATION_47("BIGINT", PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
