@@ -318,7 +318,7 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
     "id, cve_id, description, published, modified, cvss_version, cvss_vector, cvss_severity,"      \
     " cvss_score, cwe, kev, kev_added, kev_due, kev_name, kev_action, kev_ransomware,"             \
     " kev_vendor, kev_product, epss, epss_percentile, affected_nvd, affected_cve5,"                \
-    " created_at, updated_at, changed_at, affected_csaf, csaf_source"
+    " created_at, updated_at, changed_at, affected_csaf, csaf_source, tlp, owner_org_id"
 
 static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
 {
@@ -350,6 +350,10 @@ static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
     v->changed_at = ermes__db_col_int(s, 24);
     v->affected_csaf = ermes__db_col_text(s, 25);
     v->csaf_source = ermes__db_col_text(s, 26);
+    if (!ermes__db_col_text(s, 27) ||
+        ermes_tlp_parse(ermes__db_col_text(s, 27), strlen(ermes__db_col_text(s, 27)), &v->tlp))
+        v->tlp = ERMES_TLP_RED;
+    v->owner_org_id = ermes__db_col_int(s, 28);
 }
 
 int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,

@@ -34,6 +34,8 @@ typedef struct ermes__vuln_row {
     int64_t created_at, updated_at, changed_at;
     const char *affected_csaf; /* the CSAF document cut to this CVE (migration 47) */
     const char *csaf_source;   /* its publisher, tracking id and version */
+    ermes_tlp_t tlp;           /* CLEAR, unless a CSAF document of a higher TLP said it */
+    int64_t owner_org_id;
 } ermes__vuln_row_t;
 
 typedef struct ermes__vuln_filter {

@@ -13,9 +13,11 @@ reason, the good ones imported. Last, the daemon imports a csaf=URL source on sc
 """
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -104,13 +106,16 @@ class CsafImport(unittest.TestCase):
                         "ERMES_CSAF_OPENPGP_KEY": fpr, "ERMES_CSAF_OPENPGP_HOME": home}) as a:
             _, alice = a.user_token("alice", "analyst")
             _, bob = a.user_token("bob", "analyst")
+            refs = {}
             for n in (61, 62):
                 s, _, adv = a.request("POST", "/api/v1/advisories", advisory(n), token=alice)
                 self.assertEqual(s, 201, adv)
+                refs[n] = adv["tracking_id"]
                 ref = "/api/v1/advisories/" + adv["tracking_id"]
                 for path, tok in (("/submit", alice), ("/approve", bob), ("/publish", alice)):
                     s, _, r = a.request("POST", ref + path, {}, token=tok)
                     self.assertEqual(s, 200, r)
+            adv61 = refs[61]
             # A's metadata names https URLs: A serves TLS with a throwaway certificate
             cert, key = os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem")
             run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -118,6 +123,9 @@ class CsafImport(unittest.TestCase):
                  "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
             a.stop()
             a.start(extra_args=["--tls-cert", cert, "--tls-key", key])
+            tls = ssl.create_default_context(cafile=cert)
+            a.connect = lambda timeout=30: http.client.HTTPSConnection(
+                "127.0.0.1", a.port, timeout=timeout, context=tls)
             url = "https://127.0.0.1:%d" % a.port
             rc, out, err = self.cli("csaf", "import", "--cacert", cert, url)
             self.assertEqual(rc, 0, out + err)
@@ -128,6 +136,9 @@ class CsafImport(unittest.TestCase):
             self.assertEqual((v["cvss_score"], v["cvss_severity"], v["cwe"]),
                              (9.8, "CRITICAL", csafdocs.advisory(61)["vulnerabilities"][0]
                               ["cwe"]["id"]))
+            self.assertEqual(v["tlp"], "CLEAR")
+            self.assertIn(adv61 + " 1.0.0", v["csaf_source"])
+            self.assertEqual(v["csaf"]["vulnerabilities"][0]["cve"], "CVE-2024-00610")
             b.ok("GET", "/api/v1/vulnerabilities/CVE-2024-00620")
             b.ok("POST", NOTIFICATIONS + "/run?now=true")
             wait_until(lambda: self.mailbox.count() >= 1, timeout=60, what="the warning")
@@ -147,6 +158,28 @@ class CsafImport(unittest.TestCase):
             b.ok("POST", NOTIFICATIONS + "/run?now=true")
             n = len(b.list_all(NOTIFICATIONS))
             self.assertEqual(n, 1)
+
+            # A revision that changes nothing for DG-DIGIT: the new version replaces what the
+            # first said, and nobody is warned again.
+            ref = "/api/v1/advisories/" + adv61
+            cur = a.ok("GET", ref)
+            doc = cur.get("document") or advisory(61)
+            doc["vulnerabilities"][0]["title"] = "A flaw in product 0 and the platform"
+            s, _, r = a.request("PATCH", ref, doc, token=alice)
+            self.assertEqual(s, 200, r)
+            for path, tok in (("/submit", alice), ("/approve", bob), ("/publish", alice)):
+                s, _, r = a.request("POST", ref + path, {}, token=tok)
+                self.assertEqual(s, 200, r)
+            rc, out, err = self.cli("csaf", "import", "--cacert", cert, url)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("1 documents, 1 imported, 0 refused, 1 unchanged (not fetched)", out)
+            self.assertIn("1 vulnerabilities, 1 changed, 0 new asset warnings, 0 notifications",
+                          out)
+            v = b.ok("GET", "/api/v1/vulnerabilities/CVE-2024-00610")
+            self.assertNotIn(adv61 + " 1.0.0", v["csaf_source"])
+            self.assertEqual(v["csaf"]["vulnerabilities"][0]["title"],
+                             "A flaw in product 0 and the platform")
+            self.assertEqual(len(b.list_all(NOTIFICATIONS)), 1)
 
     def test_2_bad_input(self):
         p = Provider()
@@ -235,6 +268,55 @@ class CsafImport(unittest.TestCase):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(other, ignore_errors=True)
             p.close()
+
+    def test_3_schedule(self):
+        """csaf=URL in vuln_sources: the daemon imports the provider on schedule, and a second
+        run with nothing new fetches no document. The provider is served over plain HTTP by
+        /usr/bin/python3 -m http.server (its URLs rewritten to http)."""
+        p = Provider()
+        www = os.path.join(self.tmp, "plain")
+        srv = subprocess.Popen(["/usr/bin/python3", "-u", "-m", "http.server", "--bind",
+                                "127.0.0.1", "--directory", www, "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            line = srv.stdout.readline().decode()
+            port = int(line.split(" port ")[1].split()[0])
+            shutil.copytree(p.root, www, dirs_exist_ok=True)
+            plain = "http://127.0.0.1:%d" % port
+            for d, _, files in os.walk(www):
+                for name in files:
+                    path = os.path.join(d, name)
+                    if name.endswith(".json") and "/20" not in path[len(www):]:
+                        with open(path) as f:
+                            text = f.read()
+                        with open(path, "w") as f:
+                            f.write(text.replace(p.origin, plain))
+            b = self.b
+            b.restart(env={"ERMES_VULN_SOURCES": "csaf=" + plain,
+                           "ERMES_VULN_SYNC_INTERVAL": "1"})
+
+            def runs():
+                rc, out, err = b.cli("vulns", "sources")
+                return out
+
+            wait_until(lambda: b.request("GET", "/api/v1/vulnerabilities/CVE-2021-44228")[0]
+                       == 200, timeout=90, what="the scheduled import")
+            v = b.ok("GET", "/api/v1/vulnerabilities/CVE-2021-44228")
+            self.assertIn("sec-vex-2022-0001", v["csaf_source"].lower().replace("_", "-"))
+            wait_until(lambda: "csaf=" + plain in runs(), timeout=60, what="the run recorded")
+            first = runs()
+            self.assertIn(" ok ", first)
+            # the next run reads the feed and changes.csv only: nothing imported
+            wait_until(lambda: runs() != first and "0 records, 0 changed" in runs(),
+                       timeout=90, what="a second run with nothing new")
+            log = b.log()
+            self.assertIn("vuln sync: csaf=%s: 0 records, 0 changed" % plain, log)
+        finally:
+            srv.kill()
+            srv.wait()
+            srv.stdout.close()
+            p.close()
+            self.b.restart(env={"ERMES_VULN_SOURCES": "", "ERMES_VULN_SYNC_INTERVAL": "0"})
 
 
 if __name__ == "__main__":
