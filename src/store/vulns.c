@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "store/db.h"
 #include "store/store_int.h"
 
@@ -233,6 +234,42 @@ static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const c
     return rc < 0 ? rc : 0;
 }
 
+/* 1 when what is stored for the CVE came from a later release of the same CSAF document (same
+ * publisher namespace and tracking id, a later current_release_date) than r: an older version
+ * read after a newer one (files imported out of order) does not replace what the newer said. */
+static int csaf_older(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r)
+{
+    ermes__db_stmt_t *s;
+    const json_t *nd = json_object_get(r->affected, "document");
+    const char *nid = json_string_value(json_object_get(json_object_get(nd, "tracking"), "id"));
+    const char *nns =
+        json_string_value(json_object_get(json_object_get(nd, "publisher"), "namespace"));
+    int older = 0;
+
+    if (!nid || !r->modified ||
+        ermes__db_prepare(db, "SELECT affected_csaf FROM vulnerabilities WHERE id = ?1", &s))
+        return 0;
+    ermes__db_bind_int(s, 1, id);
+    if (ermes__db_step(s) == 1 && ermes__db_col_text(s, 0)) {
+        json_t *old = json_loads(ermes__db_col_text(s, 0), 0, NULL);
+        const json_t *od = json_object_get(old, "document");
+        const char *oid = json_string_value(json_object_get(json_object_get(od, "tracking"), "id"));
+        const char *ons =
+            json_string_value(json_object_get(json_object_get(od, "publisher"), "namespace"));
+        const char *ocur = json_string_value(
+            json_object_get(json_object_get(od, "tracking"), "current_release_date"));
+        int64_t at = 0;
+        ermes_diag_t d;
+        if (oid && !strcmp(oid, nid) && (ons == NULL) == (nns == NULL) &&
+            (!ons || !strcmp(ons, nns)) && ocur &&
+            !ermes__time_parse(ocur, strlen(ocur), &at, &d) && at > r->modified)
+            older = 1;
+        json_decref(old);
+    }
+    ermes__db_done(s);
+    return older;
+}
+
 int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int64_t home,
                           int64_t now, int64_t *id, int *changed, int *match_changed)
 {
@@ -287,6 +324,10 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
     case ERMES_VULN_CSAF:
         /* The latest document read for a CVE replaces what an earlier one said (a newer
          * revision of it, or another provider's); its TLP raises the row's, never lowers it. */
+        if (csaf_older(db, *id, r)) {
+            *changed = 0;
+            return 0;
+        }
         if ((rc = put_scores(db, *id, r, now)) || (rc = put_affected(db, *id, r, now, &differs)))
             return rc;
         *match_changed = differs;

@@ -318,6 +318,45 @@ class CsafImport(unittest.TestCase):
             p.close()
             self.b.restart(env={"ERMES_VULN_SOURCES": "", "ERMES_VULN_SYNC_INTERVAL": "0"})
 
+    def test_4_local_files(self):
+        """Local files: a later version replaces what the first said, an older one read after it
+        does not; an invalid one is refused naming the test."""
+        with open(os.path.join(EXAMPLES, "bsi-2022-0001.json")) as f:
+            v1 = json.load(f)
+        v2 = json.loads(json.dumps(v1))
+        v2["document"]["tracking"]["version"] = "2"
+        v2["document"]["tracking"]["current_release_date"] = "2023-01-01T00:00:00.000Z"
+        v2["document"]["tracking"]["revision_history"].append(
+            {"date": "2023-01-01T00:00:00.000Z", "number": "2", "summary": "Title."})
+        v2["vulnerabilities"][0]["title"] = "XXE in the converter"
+        bad = json.loads(json.dumps(v1))
+        bad["vulnerabilities"][0]["cve"] = "CVE-2022-0"
+        d = os.path.join(self.tmp, "local")
+        os.makedirs(os.path.join(d, "2022"))
+        paths = {}
+        # read in name order: the newer version first, the older one after it
+        for name, doc in (("v1", v1), ("0-v2", v2), ("bad", bad)):
+            paths[name] = os.path.join(d, "2022", name + ".json")
+            with open(paths[name], "w") as f:
+                json.dump(doc, f)
+        rc, out, err = self.cli("csaf", "import", "--no-warn", paths["0-v2"])
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("1 documents, 1 imported, 0 refused", out)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/CVE-2022-27193")
+        self.assertIn("BSI-2022-0001 2", v["csaf_source"])
+        rc, out, err = self.cli("csaf", "import", "--no-warn", d)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("refused: %s: fails " % paths["bad"], out)
+        self.assertIn("3 documents, 2 imported, 1 refused", out)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/CVE-2022-27193")
+        self.assertIn("BSI-2022-0001 2", v["csaf_source"])
+        self.assertEqual(v["csaf"]["vulnerabilities"][0]["title"], "XXE in the converter")
+        self.assertEqual(self.b.request("GET", "/api/v1/vulnerabilities/CVE-2022-0")[0], 404)
+        # a CSAF document is not read by guessing its kind
+        rc, out, err = self.cli("vulns", "import", paths["v1"])
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("ermes csaf import", err)
+
 
 if __name__ == "__main__":
     main()
