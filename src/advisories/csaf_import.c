@@ -30,6 +30,7 @@ typedef struct run {
     ermes__store_t *st;
     const ermes__csaf_import_options_t *o;
     const char *source; /* the state's key; NULL for local files */
+    char only[1024];    /* a feed's or directory's folder: only documents below it, "" all */
     ermes__csaf_import_stats_t *stats;
     int64_t *ids, home;
     size_t nids, cap;
@@ -90,6 +91,8 @@ static int want_cb(void *ctx, const char *url, const char *stamp)
     run_t *r = ctx;
     char kept[128];
 
+    if (r->only[0] && strncmp(url, r->only, strlen(r->only)) != 0)
+        return 0;
     if (!stamp[0] || ermes__store_csaf_import_stamp(r->st, r->source, url, kept, sizeof(kept)))
         return 1;
     if (strcmp(kept, stamp) == 0) {
@@ -125,12 +128,40 @@ static int document_cb(void *ctx, const char *url, const char *stamp, const char
     return 0;
 }
 
+/* A source that names a ROLIE feed or a directory of a provider rather than the provider
+ * ("https://host/.well-known/csaf/white/csaf-feed-tlp-white.json", ".../white/",
+ * ".../white/index.txt", ".../white/changes.csv"): its documents are checked against the
+ * metadata of that host (its keys, its distributions), and only those below the feed's or
+ * directory's folder are imported. Fills meta (the metadata URL) and r->only; 0 when source is
+ * the provider itself. */
+static int feed_or_directory(run_t *r, const char *source, char *meta, size_t cap)
+{
+    const char *wk = strstr(source, "/.well-known/csaf/"), *slash;
+    size_t n = strlen(source);
+
+    if (!wk || !strncmp(source + n - strlen("provider-metadata.json"), "provider-metadata.json",
+                        strlen("provider-metadata.json")))
+        return 0;
+    slash = strrchr(source, '/');
+    if (!slash || (size_t)(slash - source) + 2 > sizeof(r->only) ||
+        (size_t)(wk - source) + 40 > cap)
+        return 0;
+    /* the folder: the whole URL for "dir/", else up to its last '/' */
+    memcpy(r->only, source, (size_t)(slash - source) + 1);
+    r->only[slash - source + 1] = '\0';
+    snprintf(meta, cap, "%.*s/.well-known/csaf/provider-metadata.json", (int)(wk - source), source);
+    return 1;
+}
+
 static int from_provider(run_t *r, const char *source, ermes_diag_t *d)
 {
     ermes__csaf_check_options_t co;
     ermes__csaf_check_t res;
+    char meta[1100];
     int rc;
 
+    if (feed_or_directory(r, source, meta, sizeof(meta)))
+        source = meta;
     memset(&co, 0, sizeof(co));
     co.cacert = r->o->cacert;
     co.timeout_s = r->o->timeout_s > 0 ? r->o->timeout_s : 30;

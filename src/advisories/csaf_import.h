@@ -32,7 +32,9 @@ typedef struct ermes__csaf_import_stats {
 } ermes__csaf_import_stats_t;
 
 /* Imports the CSAF documents of source: a provider (its domain, its URL, or the URL of its
- * provider-metadata.json: every document of its ROLIE feeds and directory, through
+ * provider-metadata.json; or one of its ROLIE feeds or directories under /.well-known/csaf/,
+ * whose documents are then the only ones imported: every document of its ROLIE feeds and
+ * directory, through
  * ermes__csaf_check, which checks each document's size, JSON, schema and mandatory tests,
  * hashes and OpenPGP signature against the metadata's keys), or a local file or directory
  * (*.json below it: size, JSON, schema and mandatory tests). A document failing a check is

@@ -253,6 +253,19 @@ class CsafImport(unittest.TestCase):
             self.assertIn("not JSON", refused["2022/not-json.json"])
             self.assertIn("%d documents, %d imported, 5 refused" % (len(rels) + 3, len(rels) - 2),
                           out)
+            # a ROLIE feed as the source: its documents, checked against the host's metadata
+            rc, out, err = self.cli("csaf", "import", "--no-warn", "--cacert", p.cert,
+                                    p.base + "/white/csaf-feed-tlp-white.json")
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("%d documents, %d imported, 5 refused" % (len(rels) + 3, len(rels) - 2),
+                          out)
+            # a year folder of the directory: only the documents below it
+            in2021 = [r for r in rels + extra if r.startswith("2021/")]
+            rc, out, err = self.cli("csaf", "import", "--no-warn", "--cacert", p.cert,
+                                    p.base + "/white/2021/")
+            self.assertIn("%d documents, " % len(in2021), out)
+            self.assertTrue(all("/white/2021/" in line for line in out.splitlines()
+                                if line.startswith("refused: ")), out)
             # what the good ones said is there; the refused ones' CVEs are not
             good = [r for r in rels if r not in (bad_hash, bad_sig)]
             self.assertTrue(good)
