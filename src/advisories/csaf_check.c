@@ -174,7 +174,7 @@ typedef struct resp {
     long status;
     long redirects;
     char *body;
-    size_t len, max;
+    size_t len, max, cap;
     int toobig;
     char error[CURL_ERROR_SIZE];
     char *final_url;
@@ -190,9 +190,16 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
         r->toobig = 1;
         return 0;
     }
-    if (!(q = ermes__realloc(r->body, r->len + n + 1)))
-        return 0;
-    r->body = q;
+    /* grown geometrically: a document of 16 MiB arrives in thousands of pieces */
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 16384;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        if (!(q = ermes__realloc(r->body, cap)))
+            return 0;
+        r->body = q;
+        r->cap = cap;
+    }
     memcpy(r->body + r->len, p, n);
     r->len += n;
     r->body[r->len] = '\0';
