@@ -744,9 +744,9 @@ static void check_directory(check_t *k, const char *dir_url)
             break;
         }
     }
-    /* 14: a listing of the directory that names the year folders */
+    /* 14: a listing of the directory that names the year folders (not for an import) */
     snprintf(url, sizeof(url), "%s/", dir_url);
-    if (get_ok(k, 14, url, ERMES_CSAF_CHECK_LIST_MAX, &r) == 0) {
+    if (!k->o->document && get_ok(k, 14, url, ERMES_CSAF_CHECK_LIST_MAX, &r) == 0) {
         for (size_t j = 0; j < nindex; j++) {
             char folder[8];
             if (strlen(index[j]) < 5 || index[j][4] != '/')
@@ -1108,8 +1108,13 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
                  out->metadata_url);
         snprintf(out->role, sizeof(out->role), "%s", role ? role : "csaf_publisher");
     }
-    check_discovery(&k);
-    check_keys(&k);
+    /* An import (o->document) reads only what finds and checks documents: the metadata, the
+     * feeds and listings, and the keys once a document is to be fetched, so a run with
+     * nothing new fetches no document, key, hash or signature. */
+    if (!o->document) {
+        check_discovery(&k);
+        check_keys(&k);
+    }
     dist = json_object_get(k.metadata, "distributions");
     json_array_foreach(dist, i, dd)
     {
@@ -1142,13 +1147,15 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
             {
                 services = 1;
                 if (json_string_value(x))
-                    check_service(&k, json_string_value(x), json_object_get(ro, "feeds"));
+                    if (!o->document)
+                        check_service(&k, json_string_value(x), json_object_get(ro, "feeds"));
             }
             json_array_foreach(json_object_get(ro, "categories"), a, x)
             {
                 categories = 1;
                 if (json_string_value(x))
-                    check_category(&k, json_string_value(x));
+                    if (!o->document)
+                        check_category(&k, json_string_value(x));
             }
         }
     }
@@ -1160,6 +1167,7 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
     {
         json_t *changes = k.changes;
         long white = 0;
+        int keys_read = 0;
         for (i = 0; i < k.ndocs && k.rc == 0; i++) {
             char *current = NULL, tlp[16];
             json_t *when;
@@ -1170,6 +1178,10 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
             }
             if (o->want && !o->want(o->ctx, k.docs[i].url, k.docs[i].stamp ? k.docs[i].stamp : ""))
                 continue;
+            if (o->document && !keys_read) {
+                check_keys(&k);
+                keys_read = 1;
+            }
             check_document(&k, &k.docs[i], &current, tlp, sizeof(tlp));
             if (!strcmp(tlp, "WHITE"))
                 white++;

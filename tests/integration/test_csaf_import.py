@@ -288,9 +288,10 @@ class CsafImport(unittest.TestCase):
         /usr/bin/python3 -m http.server (its URLs rewritten to http)."""
         p = Provider()
         www = os.path.join(self.tmp, "plain")
+        access = open(os.path.join(self.tmp, "access.log"), "wb")
         srv = subprocess.Popen(["/usr/bin/python3", "-u", "-m", "http.server", "--bind",
                                 "127.0.0.1", "--directory", www, "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.PIPE, stderr=access)
         try:
             line = srv.stdout.readline().decode()
             port = int(line.split(" port ")[1].split()[0])
@@ -318,16 +319,28 @@ class CsafImport(unittest.TestCase):
             self.assertIn("sec-vex-2022-0001", v["csaf_source"].lower().replace("_", "-"))
             wait_until(lambda: "csaf=" + plain in runs(), timeout=60, what="the run recorded")
             first = runs()
+            with open(access.name) as f:
+                before = len(f.read().splitlines())
             self.assertIn(" ok ", first)
             # the next run reads the feed and changes.csv only: nothing imported
             wait_until(lambda: runs() != first and "0 records, 0 changed" in runs(),
                        timeout=90, what="a second run with nothing new")
             log = b.log()
             self.assertIn("vuln sync: csaf=%s: 0 records, 0 changed" % plain, log)
+            # what the runs after the first fetched: the metadata and the listings only
+            with open(access.name) as f:
+                later = [ln.split('"')[1].split()[1] for ln in f.read().splitlines()[before:]
+                         if '"GET ' in ln]
+            self.assertTrue(later)
+            self.assertEqual(sorted(set(later)), [
+                "/.well-known/csaf/provider-metadata.json", "/.well-known/csaf/white/changes.csv",
+                "/.well-known/csaf/white/csaf-feed-tlp-white.json",
+                "/.well-known/csaf/white/index.txt"], later)
         finally:
             srv.kill()
             srv.wait()
             srv.stdout.close()
+            access.close()
             p.close()
             self.b.restart(env={"ERMES_VULN_SOURCES": "", "ERMES_VULN_SYNC_INTERVAL": "0"})
 
