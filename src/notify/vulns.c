@@ -108,6 +108,7 @@ typedef struct run {
     const char *kev_vendor, *kev_product;
     vuln_info_t cur;
     size_t before; /* news of the vulnerability being matched start here */
+    int red;       /* the vulnerability is TLP:RED (a CSAF document said so): no warning */
     char *kev_vendor_buf, *kev_product_buf;
     int rc;
 } run_t;
@@ -138,6 +139,7 @@ static int load_cb(void *ctx, const ermes__vuln_row_t *v)
     r->nvd = v->affected_nvd ? json_loads(v->affected_nvd, 0, &err) : NULL;
     r->cve5 = v->affected_cve5 ? json_loads(v->affected_cve5, 0, &err) : NULL;
     r->csaf = v->affected_csaf ? json_loads(v->affected_csaf, 0, &err) : NULL;
+    r->red = v->tlp == ERMES_TLP_RED;
     r->kev_vendor_buf = dup_opt(v->kev_vendor);
     r->kev_product_buf = dup_opt(v->kev_product);
     return 0;
@@ -417,7 +419,10 @@ int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, co
             rc = 0;
             continue;
         }
-        if (!rc) {
+        /* What another provider marked TLP:RED is for the CERT alone: it warns nobody. */
+        if (!rc && r.red)
+            ermes__log(ERMES_LOG_INFO, "vulnerability %s is TLP:RED: no warning", r.cur.cve);
+        else if (!rc) {
             a.nvd = r.nvd;
             a.cve5 = r.cve5;
             a.kev_vendor = r.kev_vendor_buf;

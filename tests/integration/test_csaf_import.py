@@ -378,6 +378,31 @@ class CsafImport(unittest.TestCase):
         self.assertIn("BSI-2022-0001 2", v["csaf_source"])
         self.assertEqual(v["csaf"]["vulnerabilities"][0]["title"], "XXE in the converter")
         self.assertEqual(self.b.request("GET", "/api/v1/vulnerabilities/CVE-2022-0")[0], 404)
+        # TLP: a RED document's CVE is the CERT's alone: staff see it, a constituent does not,
+        # and it warns nobody, even a constituent running the affected product
+        red = json.loads(json.dumps(v1))
+        red["document"]["tracking"]["id"] = "RED-1"
+        red["document"]["distribution"]["tlp"]["label"] = "RED"
+        red["vulnerabilities"][0]["cve"] = "CVE-2022-99999"
+        paths["red"] = os.path.join(self.tmp, "red-1.json")
+        with open(paths["red"], "w") as f:
+            json.dump(red, f)
+        rc, out, err = self.cli("assets", "add", "--org", "UP", "--cpe",
+                                "cpe:2.3:a:csaf-tools:cvrf-csaf-converter:1.0.0-dev2:*:*:*:*:*:*:*")
+        self.assertEqual(rc, 0, out + err)
+        rc, out, err = self.cli("csaf", "import", paths["red"])
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("1 vulnerabilities, 1 changed, 0 new asset warnings, 0 notifications", out)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/CVE-2022-99999")
+        self.assertEqual(v["tlp"], "RED")
+        _, up = self.b.user_token("up-csaf", "constituent", org="UP")
+        self.assertEqual(self.b.request("GET", "/api/v1/vulnerabilities/CVE-2022-99999",
+                                        token=up)[0], 404)
+        self.assertEqual(self.b.request("GET", "/api/v1/vulnerabilities/CVE-2022-27193",
+                                        token=up)[0], 200)
+        listed = [x["cve"] for x in self.b.list_all("/api/v1/vulnerabilities", token=up)]
+        self.assertIn("CVE-2022-27193", listed)
+        self.assertNotIn("CVE-2022-99999", listed)
         # a CSAF document is not read by guessing its kind
         rc, out, err = self.cli("vulns", "import", paths["v1"])
         self.assertEqual(rc, 1, out + err)
