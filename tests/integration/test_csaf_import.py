@@ -336,6 +336,12 @@ class CsafImport(unittest.TestCase):
                 "/.well-known/csaf/provider-metadata.json", "/.well-known/csaf/white/changes.csv",
                 "/.well-known/csaf/white/csaf-feed-tlp-white.json",
                 "/.well-known/csaf/white/index.txt"], later)
+            # `ermes vulns sync` (cron) keeps the same record per source: nothing to fetch
+            rc, out, err = b.cli("vulns", "sync",
+                                 env=dict(self.env, ERMES_VULN_SOURCES="csaf=" + plain))
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("%s: csaf, 0 documents, 0 imported, 0 refused, %d unchanged"
+                          % (plain, len(p.docs)), out)
         finally:
             srv.kill()
             srv.wait()
