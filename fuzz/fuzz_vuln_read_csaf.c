@@ -55,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!matcher) {
         static const ermes__asset_ref_t assets[5] = {
-            {1, 1, "cpe:2.3:a:csaf-tools:cvrf-csaf-converter:1.0.0-dev2:*:*:*:*:*:*:*", NULL,
-             NULL, NULL, NULL},
+            {1, 1, "cpe:2.3:a:csaf-tools:cvrf-csaf-converter:1.0.0-dev2:*:*:*:*:*:*:*", NULL, NULL,
+             NULL, NULL},
             {2, 2, NULL, NULL, "Example", "Widget", "3.1"},
             {3, 2, NULL, "pkg:maven/org.example/widget-core@3.1.0", NULL, NULL, NULL},
             {4, 3, "cpe:/a:vendor:product:1.0", NULL, NULL, NULL, NULL},
