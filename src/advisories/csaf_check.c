@@ -99,6 +99,7 @@ typedef struct doc {
     char *sha256, *sha512, *signature; /* from a ROLIE entry, or NULL: url + ".sha256" ... */
     char feed_tlp[16];                 /* the label of the feed that listed it, "" */
     char *dir_path;                    /* "2022/x.json" when listed by the directory */
+    char *stamp;                       /* the ROLIE entry's updated or changes.csv date, or NULL */
 } doc_t;
 
 typedef struct check {
@@ -116,7 +117,9 @@ typedef struct check {
     char **fprs; /* the metadata's key fingerprints, upper case */
     size_t nfprs;
     int keys_loaded;
-    int rc; /* ERMES_ENOMEM once a reason could not be kept */
+    int rc;             /* ERMES_ENOMEM once a reason could not be kept */
+    int in_doc;         /* a document is being checked: its failures refuse its import */
+    char refused[1200]; /* the first reason the document being checked failed, "" */
 } check_t;
 
 static void vreason(check_t *k, int n, int fail, const char *fmt, va_list ap)
@@ -126,11 +129,15 @@ static void vreason(check_t *k, int n, int fail, const char *fmt, va_list ap)
 
     if (fail)
         r->status = ERMES_CSAF_FAIL;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    /* What makes a document untrustworthy or unreadable (not where the provider put it, nor
+     * whether it was served over TLS) refuses its import. */
+    if (fail && k->in_doc && !k->refused[0] && (n == 1 || n == 4 || n == 18 || n == 19))
+        snprintf(k->refused, sizeof(k->refused), "%s", buf);
     if (json_array_size(r->reasons) >= REASONS_MAX) {
         k->listed[n]++;
         return;
     }
-    vsnprintf(buf, sizeof(buf), fmt, ap);
     if (json_array_append_new(r->reasons, json_string(buf)))
         k->rc = ERMES_ENOMEM;
 }
@@ -167,7 +174,7 @@ typedef struct resp {
     long status;
     long redirects;
     char *body;
-    size_t len, max;
+    size_t len, max, cap;
     int toobig;
     char error[CURL_ERROR_SIZE];
     char *final_url;
@@ -183,9 +190,16 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
         r->toobig = 1;
         return 0;
     }
-    if (!(q = ermes__realloc(r->body, r->len + n + 1)))
-        return 0;
-    r->body = q;
+    /* grown geometrically: a document of 16 MiB arrives in thousands of pieces */
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 16384;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        if (!(q = ermes__realloc(r->body, cap)))
+            return 0;
+        r->body = q;
+        r->cap = cap;
+    }
     memcpy(r->body + r->len, p, n);
     r->len += n;
     r->body[r->len] = '\0';
@@ -511,6 +525,8 @@ static void check_document(check_t *k, doc_t *doc, char **current, char *tlp, si
     *current = NULL;
     tlp[0] = '\0';
     k->out->documents++;
+    k->in_doc = 1;
+    k->refused[0] = '\0';
     if (get(k, doc->url, ERMES_CSAF_MAX_DOCUMENT, &r)) {
         fail(k, 1, "%s: %s", doc->url, r.error);
         goto out;
@@ -568,6 +584,17 @@ static void check_document(check_t *k, doc_t *doc, char **current, char *tlp, si
     check_hashes(k, doc, r.body, r.len);
     check_signature(k, doc, r.body, r.len);
 out:
+    k->in_doc = 0;
+    if (k->o->document && !k->rc) {
+        int rc;
+        if (!k->refused[0] && (!r.body || r.status != 200))
+            snprintf(k->refused, sizeof(k->refused), "%s: not read", doc->url);
+        rc = k->o->document(k->o->ctx, doc->url, doc->stamp ? doc->stamp : "",
+                            k->refused[0] ? NULL : r.body, k->refused[0] ? 0 : r.len,
+                            k->refused[0] ? k->refused : NULL);
+        if (rc)
+            k->rc = rc;
+    }
     json_decref(j);
     resp_cleanup(&r);
 }
@@ -717,9 +744,9 @@ static void check_directory(check_t *k, const char *dir_url)
             break;
         }
     }
-    /* 14: a listing of the directory that names the year folders */
+    /* 14: a listing of the directory that names the year folders (not for an import) */
     snprintf(url, sizeof(url), "%s/", dir_url);
-    if (get_ok(k, 14, url, ERMES_CSAF_CHECK_LIST_MAX, &r) == 0) {
+    if (!k->o->document && get_ok(k, 14, url, ERMES_CSAF_CHECK_LIST_MAX, &r) == 0) {
         for (size_t j = 0; j < nindex; j++) {
             char folder[8];
             if (strlen(index[j]) < 5 || index[j][4] != '/')
@@ -738,7 +765,9 @@ static void check_directory(check_t *k, const char *dir_url)
      * documents are read (by URL) */
     for (size_t i = 0; i < nchanges && k->changes; i++) {
         snprintf(url, sizeof(url), "%s/%s", dir_url, changes[i].path);
-        if (json_object_set_new(k->changes, url, json_integer(changes[i].at)))
+        doc_t *doc = doc_add(k, url);
+        if (json_object_set_new(k->changes, url, json_integer(changes[i].at)) || !doc ||
+            (!doc->stamp && changes[i].when && !(doc->stamp = ermes__strdup(changes[i].when))))
             k->rc = ERMES_ENOMEM;
     }
     ermes__csaf_changes_free(changes, nchanges);
@@ -770,6 +799,9 @@ static void check_feed(check_t *k, const char *feed_url, const char *tlp)
             continue;
         }
         snprintf(doc->feed_tlp, sizeof(doc->feed_tlp), "%s", tlp);
+        if (f.entries[i].updated && !doc->stamp &&
+            !(doc->stamp = ermes__strdup(f.entries[i].updated)))
+            k->rc = ERMES_ENOMEM;
         if (f.entries[i].sha256 && !doc->sha256)
             doc->sha256 = resolve(feed_url, f.entries[i].sha256);
         if (f.entries[i].sha512 && !doc->sha512)
@@ -1076,8 +1108,13 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
                  out->metadata_url);
         snprintf(out->role, sizeof(out->role), "%s", role ? role : "csaf_publisher");
     }
-    check_discovery(&k);
-    check_keys(&k);
+    /* An import (o->document) reads only what finds and checks documents: the metadata, the
+     * feeds and listings, and the keys once a document is to be fetched, so a run with
+     * nothing new fetches no document, key, hash or signature. */
+    if (!o->document) {
+        check_discovery(&k);
+        check_keys(&k);
+    }
     dist = json_object_get(k.metadata, "distributions");
     json_array_foreach(dist, i, dd)
     {
@@ -1110,13 +1147,15 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
             {
                 services = 1;
                 if (json_string_value(x))
-                    check_service(&k, json_string_value(x), json_object_get(ro, "feeds"));
+                    if (!o->document)
+                        check_service(&k, json_string_value(x), json_object_get(ro, "feeds"));
             }
             json_array_foreach(json_object_get(ro, "categories"), a, x)
             {
                 categories = 1;
                 if (json_string_value(x))
-                    check_category(&k, json_string_value(x));
+                    if (!o->document)
+                        check_category(&k, json_string_value(x));
             }
         }
     }
@@ -1128,6 +1167,7 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
     {
         json_t *changes = k.changes;
         long white = 0;
+        int keys_read = 0;
         for (i = 0; i < k.ndocs && k.rc == 0; i++) {
             char *current = NULL, tlp[16];
             json_t *when;
@@ -1135,6 +1175,12 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
                 note(&k, 1, "only the first %ld of %zu documents were checked", o->max_documents,
                      k.ndocs);
                 break;
+            }
+            if (o->want && !o->want(o->ctx, k.docs[i].url, k.docs[i].stamp ? k.docs[i].stamp : ""))
+                continue;
+            if (o->document && !keys_read) {
+                check_keys(&k);
+                keys_read = 1;
             }
             check_document(&k, &k.docs[i], &current, tlp, sizeof(tlp));
             if (!strcmp(tlp, "WHITE"))
@@ -1169,6 +1215,7 @@ out:
         ermes__free(k.docs[i].sha512);
         ermes__free(k.docs[i].signature);
         ermes__free(k.docs[i].dir_path);
+        ermes__free(k.docs[i].stamp);
     }
     ermes__free(k.docs);
     for (i = 0; i < k.nfprs; i++)

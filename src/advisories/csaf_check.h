@@ -79,6 +79,17 @@ typedef struct ermes__csaf_check_options {
     const char *cacert; /* PEM file of the CAs to trust, or NULL: the system's */
     long timeout_s;     /* per request */
     long max_documents; /* documents fetched at most */
+    /* For an import of the provider's documents (csaf_import.c), NULL for a plain check.
+     * want: asked before a document is fetched with the stamp its listing gives it (the ROLIE
+     * entry's updated, the changes.csv date; "" when none): 0 skips it (already imported).
+     * document: called for each document fetched, after every check of it, with its body and
+     * NULL when it passed them all (size limit, JSON, schema and mandatory tests, .sha256 /
+     * .sha512, an .asc signature by a key the metadata names), else the first reason it
+     * failed (naming its URL); a non-zero return stops the check and is returned. */
+    int (*want)(void *ctx, const char *url, const char *stamp);
+    int (*document)(void *ctx, const char *url, const char *stamp, const char *body, size_t len,
+                    const char *refused);
+    void *ctx;
 } ermes__csaf_check_options_t;
 
 typedef struct ermes__csaf_requirement {

@@ -1,9 +1,10 @@
-/* Readers of the four sources of vulnerability intelligence (../shared/reference/advisories.md
- * sections 6.1 to 6.4): CVE JSON 5 records (one, or an array of them), NVD CVE API 2.0
- * responses (format NVD_CVE), the CISA KEV catalogue (known_exploited_vulnerabilities.json)
- * and FIRST EPSS CSV (the daily file: a "#model_version" comment, the header
- * "cve,epss,percentile", a row a CVE). Each record becomes an ermes__vuln_record_t with a
- * digest of what it says, so an import skips what has not changed since the last one. */
+/* Readers of the sources of vulnerability intelligence (../shared/reference/advisories.md
+ * sections 6.1 to 6.4, and CSAF 2.0 documents of other providers): CVE JSON 5 records (one, or an
+ * array of them), NVD CVE API 2.0 responses (format NVD_CVE), the CISA KEV catalogue
+ * (known_exploited_vulnerabilities.json) and FIRST EPSS CSV (the daily file: a "#model_version"
+ * comment, the header "cve,epss,percentile", a row a CVE). Each record becomes an
+ * ermes__vuln_record_t with a digest of what it says, so an import skips what has not changed since
+ * the last one. */
 #include "advisories/vulns.h"
 
 #include <stdio.h>
@@ -15,8 +16,8 @@
 
 int ermes__vuln_kind_parse(const char *s, ermes__vuln_kind_t *out)
 {
-    static const char *const names[] = {"auto", "cve5", "nvd", "kev", "epss"};
-    for (int k = 0; k < 5; k++)
+    static const char *const names[] = {"auto", "cve5", "nvd", "kev", "epss", "csaf"};
+    for (int k = 0; k < 6; k++)
         if (s && !strcmp(s, names[k])) {
             *out = (ermes__vuln_kind_t)k;
             return 0;
@@ -26,8 +27,8 @@ int ermes__vuln_kind_parse(const char *s, ermes__vuln_kind_t *out)
 
 const char *ermes__vuln_kind_name(ermes__vuln_kind_t k)
 {
-    static const char *const names[] = {"auto", "cve5", "nvd", "kev", "epss"};
-    return k >= ERMES_VULN_AUTO && k <= ERMES_VULN_EPSS ? names[k] : "auto";
+    static const char *const names[] = {"auto", "cve5", "nvd", "kev", "epss", "csaf"};
+    return k >= ERMES_VULN_AUTO && k <= ERMES_VULN_CSAF ? names[k] : "auto";
 }
 
 /* CVE JSON 5: ^CVE-[0-9]{4}-[0-9]{4,19}$ */
@@ -427,6 +428,136 @@ static int read_epss(const char *data, size_t len, ermes__vuln_record_cb cb, voi
     return 0;
 }
 
+/* ---- CSAF 2.0 documents of other providers ----------------------------------------------------
+ */
+
+/* The text of the first note of vuln (or of the document) of category cat. */
+static const char *csaf_note(const json_t *notes, const char *cat)
+{
+    size_t k;
+    json_t *n;
+
+    json_array_foreach(notes, k, n)
+    {
+        const char *c = str(n, "category"), *t = str(n, "text");
+        if (c && t && !strcmp(c, cat))
+            return t;
+    }
+    return NULL;
+}
+
+/* The document cut to one vulnerability: what matching (csaf_match.c) and a reader of the
+ * stored row need, and nothing of the other vulnerabilities, so that a revision that changes
+ * another CVE leaves this one's digest alone (apart from the tracking version). */
+static json_t *csaf_cut(const json_t *doc, const json_t *vuln)
+{
+    const json_t *document = json_object_get(doc, "document");
+    const json_t *tracking = json_object_get(document, "tracking");
+    json_t *out = json_object(), *d = json_object(), *t = json_object(), *vs = json_array();
+    static const char *const tkeys[] = {"id", "version", "current_release_date",
+                                        "initial_release_date"};
+    static const char *const dkeys[] = {"title", "publisher", "distribution", "references", "lang"};
+
+    if (!out || !d || !t || !vs) {
+        json_decref(out);
+        json_decref(d);
+        json_decref(t);
+        json_decref(vs);
+        return NULL;
+    }
+    for (size_t k = 0; k < sizeof(tkeys) / sizeof(tkeys[0]); k++)
+        if (json_object_get(tracking, tkeys[k]))
+            json_object_set(t, tkeys[k], json_object_get(tracking, tkeys[k]));
+    for (size_t k = 0; k < sizeof(dkeys) / sizeof(dkeys[0]); k++)
+        if (json_object_get(document, dkeys[k]))
+            json_object_set(d, dkeys[k], json_object_get(document, dkeys[k]));
+    json_object_set_new(d, "tracking", t);
+    json_object_set_new(out, "document", d);
+    if (json_object_get(doc, "product_tree"))
+        json_object_set(out, "product_tree", json_object_get(doc, "product_tree"));
+    json_array_append(vs, (json_t *)vuln);
+    json_object_set_new(out, "vulnerabilities", vs);
+    return out;
+}
+
+/* Each vulnerability of a CSAF document that names a CVE becomes a record (one without a CVE
+ * has no key in the store of vulnerabilities and is skipped). The document is expected to
+ * have passed ermes's validator already (`ermes csaf import` refuses one that does not); what
+ * is read here is only what a record needs, and what is not of the expected type is an error
+ * of the whole document. */
+static int read_csaf(const json_t *doc, ermes__vuln_record_cb cb, void *ctx, ermes_diag_t *d)
+{
+    const json_t *document = json_object_get(doc, "document");
+    const json_t *tracking = json_object_get(document, "tracking");
+    const json_t *publisher = json_object_get(document, "publisher");
+    const json_t *vulns = json_object_get(doc, "vulnerabilities");
+    const char *label =
+        str(json_object_get(json_object_get(document, "distribution"), "tlp"), "label");
+    size_t k, j;
+    json_t *v, *sc;
+    int rc;
+
+    if (!json_is_object(document) || !str(document, "csaf_version"))
+        return fail(d, 0, "document.csaf_version", "a CSAF document needs document.csaf_version");
+    if (!json_is_object(tracking) || !str(tracking, "id"))
+        return fail(d, 0, "document.tracking.id", "a CSAF document needs its tracking id");
+    if (vulns && !json_is_array(vulns))
+        return fail(d, 0, "vulnerabilities", "must be an array");
+    if (json_object_get(doc, "product_tree") &&
+        !json_is_object(json_object_get(doc, "product_tree")))
+        return fail(d, 0, "product_tree", "must be an object");
+    json_array_foreach(vulns, k, v)
+    {
+        ermes__vuln_record_t r;
+        const char *cve = str(v, "cve"), *summary;
+        json_t *cut;
+
+        if (!json_is_object(v))
+            return fail(d, k, "vulnerabilities", "each vulnerability must be an object");
+        if (!json_object_get(v, "cve"))
+            continue;
+        if (!cve_id_valid(cve))
+            return fail(d, k, "vulnerabilities.cve", "not a CVE id (CVE-YYYY-NNNN)");
+        if (json_object_get(v, "product_status") &&
+            !json_is_object(json_object_get(v, "product_status")))
+            return fail(d, k, "vulnerabilities.product_status", "must be an object");
+        record_init(&r, ERMES_VULN_CSAF);
+        snprintf(r.cve_id, sizeof(r.cve_id), "%s", cve);
+        summary = csaf_note(json_object_get(v, "notes"), "summary");
+        if (!summary)
+            summary = csaf_note(json_object_get(v, "notes"), "description");
+        r.description = summary ? summary : str(v, "title");
+        r.published = when(str(v, "release_date"));
+        if (!r.published)
+            r.published = when(str(tracking, "initial_release_date"));
+        r.modified = when(str(tracking, "current_release_date"));
+        json_array_foreach(json_object_get(v, "scores"), j, sc)
+        {
+            take_cvss(&r, str(json_object_get(sc, "cvss_v2"), "vectorString"));
+            take_cvss(&r, str(json_object_get(sc, "cvss_v3"), "vectorString"));
+        }
+        take_cwe(&r, str(json_object_get(v, "cwe"), "id"));
+        snprintf(r.source, sizeof(r.source), "%.150s %.150s %.150s %.40s",
+                 str(publisher, "name") ? str(publisher, "name") : "?",
+                 str(publisher, "namespace") ? str(publisher, "namespace") : "?",
+                 str(tracking, "id"), str(tracking, "version") ? str(tracking, "version") : "?");
+        snprintf(r.tlp, sizeof(r.tlp), "%s",
+                 !label || !strcmp(label, "WHITE") ? (label ? "CLEAR" : "AMBER") : label);
+        if (strcmp(r.tlp, "CLEAR") && strcmp(r.tlp, "GREEN") && strcmp(r.tlp, "AMBER") &&
+            strcmp(r.tlp, "RED"))
+            return fail(d, 0, "document.distribution.tlp.label", "not a TLP label");
+        if (!(cut = csaf_cut(doc, v)))
+            return ERMES_ENOMEM;
+        r.affected = cut;
+        digest(cut, r.sum);
+        rc = cb(ctx, &r);
+        json_decref(cut);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static ermes__vuln_kind_t detect(const json_t *doc)
 {
     const json_t *v;
@@ -437,6 +568,8 @@ static ermes__vuln_kind_t detect(const json_t *doc)
         return ERMES_VULN_CVE5;
     if (json_object_get(doc, "catalogVersion"))
         return ERMES_VULN_KEV;
+    if (str(json_object_get(doc, "document"), "csaf_version"))
+        return ERMES_VULN_CSAF;
     if (str(doc, "format") && !strcmp(str(doc, "format"), "NVD_CVE"))
         return ERMES_VULN_NVD;
     v = json_array_get(json_object_get(doc, "vulnerabilities"), 0);
@@ -454,7 +587,7 @@ int ermes__vuln_read(const char *data, size_t len, ermes__vuln_kind_t kind,
     json_error_t err;
     json_t *doc;
     size_t k = 0;
-    int rc;
+    int rc, auto_kind;
 
     if (len > (size_t)ERMES_VULN_DOC_MAX) {
         ermes_diag_set(d, "document", "larger than %ld bytes", ERMES_VULN_DOC_MAX);
@@ -474,18 +607,29 @@ int ermes__vuln_read(const char *data, size_t len, ermes__vuln_kind_t kind,
         d->column = err.column;
         return ERMES_EPARSE;
     }
+    auto_kind = kind == ERMES_VULN_AUTO;
     if (kind == ERMES_VULN_AUTO && (kind = detect(doc)) == ERMES_VULN_AUTO) {
         json_decref(doc);
         ermes_diag_set(d, "document",
-                       "neither a CVE 5 record, an NVD_CVE response nor the "
-                       "KEV catalogue");
+                       "neither a CVE 5 record, an NVD_CVE response, the "
+                       "KEV catalogue nor a CSAF document");
+        return ERMES_EPARSE;
+    }
+    if (kind == ERMES_VULN_CSAF && auto_kind) {
+        /* A CSAF document is validated and its provider's hashes and signature checked
+         * before it is read (csaf_import.c): never by guessing its kind. */
+        json_decref(doc);
+        ermes_diag_set(d, "document",
+                       "a CSAF document: import it with `ermes csaf import` "
+                       "(or --kind csaf)");
         return ERMES_EPARSE;
     }
     if (kind_out)
         *kind_out = kind;
-    rc = kind == ERMES_VULN_CVE5  ? read_cve5(doc, cb, ctx, d)
-         : kind == ERMES_VULN_NVD ? read_nvd(doc, cb, ctx, d)
-                                  : read_kev(doc, cb, ctx, d);
+    rc = kind == ERMES_VULN_CVE5   ? read_cve5(doc, cb, ctx, d)
+         : kind == ERMES_VULN_NVD  ? read_nvd(doc, cb, ctx, d)
+         : kind == ERMES_VULN_CSAF ? read_csaf(doc, cb, ctx, d)
+                                   : read_kev(doc, cb, ctx, d);
     json_decref(doc);
     return rc;
 }

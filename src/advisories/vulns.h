@@ -1,4 +1,4 @@
-/* Vulnerability intelligence inside ermes: the readers of the four sources (vuln_read.c),
+/* Vulnerability intelligence inside ermes: the readers of the five sources (vuln_read.c),
  * SBOM readers (sbom.c) and the matcher of vulnerabilities against constituents' assets
  * (vuln_match.c). The version algorithms are public: include/ermes/vuln.h. */
 #ifndef ERMES_ADVISORIES_VULNS_H
@@ -23,9 +23,10 @@ typedef enum {
     ERMES_VULN_NVD,
     ERMES_VULN_KEV,
     ERMES_VULN_EPSS,
+    ERMES_VULN_CSAF, /* a CSAF 2.0 document of another provider (issue 13 item 5) */
 } ermes__vuln_kind_t;
 
-/* "cve5", "nvd", "kev", "epss" (or "auto") into *out; ERMES_EINVAL otherwise. */
+/* "cve5", "nvd", "kev", "epss", "csaf" (or "auto") into *out; ERMES_EINVAL otherwise. */
 int ermes__vuln_kind_parse(const char *s, ermes__vuln_kind_t *out);
 const char *ermes__vuln_kind_name(ermes__vuln_kind_t k);
 
@@ -45,7 +46,12 @@ typedef struct ermes__vuln_record {
     int64_t kev_added, kev_due; /* ms */
     const char *kev_name, *kev_action, *kev_ransomware, *kev_vendor, *kev_product;
     long epss, epss_percentile; /* parts per 100,000; -1 when none */
-    const json_t *affected;     /* NVD: configurations[]; CVE 5: containers.cna.affected[] */
+    const json_t *affected;     /* NVD: configurations[]; CVE 5: containers.cna.affected[];
+                                 * CSAF: the document cut to this vulnerability (document
+                                 * tracking, publisher, references, product_tree and
+                                 * vulnerabilities[] of one), what csaf_match.c reads */
+    char source[512];           /* CSAF: "publisher namespace tracking-id version" */
+    char tlp[8];                /* CSAF: the document's TLP label (WHITE read as CLEAR) */
     char sum[65];               /* SHA-256 of what the record says, to skip unchanged ones */
 } ermes__vuln_record_t;
 

@@ -1,5 +1,6 @@
 /* ermes csaf validate: CSAF 2.0 documents checked against the schema and the mandatory tests
- * (issue 13, item 2). Needs no database. */
+ * (issue 13, item 2). Needs no database. ermes csaf check: a provider against section 7.1.
+ * ermes csaf import: other providers' documents as vulnerability intelligence (item 5). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <jansson.h>
 
 #include "advisories/csaf_check.h"
+#include "advisories/csaf_import.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "ermes/csaf.h"
@@ -43,12 +45,124 @@ static void help(FILE *f)
         "limited in size (16 MiB a document) and time (--timeout, default 30 s); at most\n"
         "--max-documents documents (default 1000) are read. With --json, one object per\n"
         "line and requirement: requirement (\"7.1.1\"), title, status, reasons [].\n"
-        "Exit status 0 when no requirement fails, 1 otherwise.\n");
+        "Exit status 0 when no requirement fails, 1 otherwise.\n\n"
+        "usage: ermes csaf import [--no-warn] [--cacert FILE] [--timeout SECONDS]\n"
+        "                         [--max-documents N] SOURCE...\n\n"
+        "Imports other providers' CSAF 2.0 documents as vulnerability intelligence\n"
+        "(kind csaf of `ermes vulns`). SOURCE is a provider (DOMAIN, its URL, or the URL\n"
+        "of its provider-metadata.json: the documents of its ROLIE feeds and directory),\n"
+        "one ROLIE feed or directory of a provider under /.well-known/csaf/ (its URL, or\n"
+        "its index.txt or changes.csv: only the documents below that folder, checked\n"
+        "against the keys of the host's provider-metadata.json), or a local CSAF file\n"
+        "or a directory of them (*.json, with its YYYY/ folders).\n"
+        "A provider's documents are fetched and checked as `ermes csaf check` does:\n"
+        "size (16 MiB), JSON, schema and mandatory tests, .sha256/.sha512, and the .asc\n"
+        "signature against the OpenPGP keys (fingerprints) the metadata names, in a\n"
+        "temporary keyring. A document failing any check is not imported and is printed\n"
+        "as \"refused: URL: reason\"; the others are imported, each in one transaction:\n"
+        "each vulnerability naming a CVE becomes that CVE's record (its summary note,\n"
+        "else its description note, else its title;\n"
+        "CVSS, CWE, the document's product_tree and product_status, its publisher,\n"
+        "tracking id and version as the source; its TLP from distribution.tlp, WHITE\n"
+        "read as CLEAR, none as AMBER; a TLP:RED one warns nobody). The latest document\n"
+        "read for a CVE replaces what an earlier one said (an older version read after\n"
+        "a newer one changes nothing). Then what changed is matched against the\n"
+        "constituents' assets (product_status through the product tree to CPE, purl or\n"
+        "vendor, product and version) and each affected constituent is warned once (not\n"
+        "with --no-warn).\n"
+        "A provider's documents are not fetched again while its feed or changes.csv\n"
+        "lists them with the same date. Exit status 0 when every source could be read\n"
+        "and no document was refused, 1 otherwise.\n");
+}
+
+static void refused_cb(void *ctx, const char *where, const char *reason)
+{
+    (void)ctx;
+    printf("refused: %s: %s\n", cli_safe(where), cli_safe(reason));
+}
+
+static int import(cli_t *c)
+{
+    ermes__csaf_import_options_t o;
+    ermes__notify_options_t no;
+    const char *srcs[64], *v;
+    size_t nsrcs = 0;
+    ermes_diag_t d;
+    long long n;
+    int f, failed = 0, rc;
+
+    memset(&o, 0, sizeof(o));
+    o.timeout_s = 30;
+    o.max_documents = 100000;
+    o.warn = 1;
+    o.refused = refused_cb;
+    for (int i = 1; i < c->nargs; i++) {
+        const char *a = cli_arg(c, i);
+        if (strcmp(a, "--help") == 0) {
+            help(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--no-warn") == 0) {
+            o.warn = 0;
+        } else if ((f = cli_flag(c, i, "--cacert", &v)) != 0) {
+            if (f < 0)
+                return CLI_USAGE;
+            o.cacert = v;
+            i += f == 2;
+        } else if ((f = cli_flag(c, i, "--timeout", &v)) != 0 ||
+                   (f = cli_flag(c, i, "--max-documents", &v)) != 0) {
+            int timeout = strncmp(a, "--timeout", 9) == 0;
+            if (f < 0 || cli_number(timeout ? "--timeout" : "--max-documents", v, 1,
+                                    timeout ? 3600 : 1000000, &n) != CLI_OK)
+                return CLI_USAGE;
+            if (timeout)
+                o.timeout_s = (long)n;
+            else
+                o.max_documents = (long)n;
+            i += f == 2;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            cli_error("csaf import: unknown option \"%s\"", a);
+            return CLI_USAGE;
+        } else if (nsrcs == sizeof(srcs) / sizeof(srcs[0])) {
+            cli_error("csaf import: at most 64 sources at a time");
+            return CLI_USAGE;
+        } else {
+            srcs[nsrcs++] = a;
+        }
+    }
+    if (!nsrcs) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        return rc;
+    ermes_diag_clear(&d);
+    memset(&no, 0, sizeof(no));
+    if (ermes__notify_options_from_config(&c->cfg, &no, &d)) {
+        cli_error("csaf import: %s: %s", d.field, d.reason);
+        return CLI_ERROR;
+    }
+    for (size_t k = 0; k < nsrcs; k++) {
+        ermes__csaf_import_stats_t s;
+        ermes_diag_clear(&d);
+        rc = ermes__csaf_import(c->store, &no, srcs[k], &o, &s, &d);
+        printf("%s: %ld documents, %ld imported, %ld refused, %ld unchanged (not fetched), "
+               "%ld vulnerabilities, %ld changed, %zu new asset warnings, %ld notifications\n",
+               cli_safe(srcs[k]), s.documents, s.imported, s.refused, s.skipped, s.records,
+               s.changed, s.matches, s.notifications);
+        if (rc) {
+            cli_error("csaf import: %s: %s", cli_safe(srcs[k]),
+                      d.reason[0] ? cli_safe(d.reason) : ermes_strerror(rc));
+            failed = 1;
+        }
+        failed |= s.refused > 0;
+    }
+    fflush(stdout);
+    return failed ? CLI_ERROR : CLI_OK;
 }
 
 static int check(cli_t *c)
 {
-    ermes__csaf_check_options_t o = {NULL, 30, 1000};
+    ermes__csaf_check_options_t o = {NULL, 30, 1000, NULL, NULL, NULL};
     ermes__csaf_check_t res;
     ermes_diag_t d;
     const char *url = NULL, *v;
@@ -198,8 +312,10 @@ int ermes__cmd_csaf(cli_t *c)
     }
     if (strcmp(sub, "check") == 0)
         return check(c);
+    if (strcmp(sub, "import") == 0)
+        return import(c);
     if (strcmp(sub, "validate") != 0) {
-        cli_error("csaf: unknown subcommand \"%s\" (validate, check)", sub);
+        cli_error("csaf: unknown subcommand \"%s\" (validate, check, import)", sub);
         return CLI_USAGE;
     }
     for (int i = 1; i < c->nargs; i++) {

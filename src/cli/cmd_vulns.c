@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advisories/csaf_import.h"
 #include "advisories/vuln_import.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -15,7 +16,7 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: ermes vulns import [--kind cve5|nvd|kev|epss] [--no-warn] FILE|URL...\n"
+            "usage: ermes vulns import [--kind cve5|nvd|kev|epss|csaf] [--no-warn] FILE|URL...\n"
             "       ermes vulns sync [--no-warn]\n"
             "       ermes vulns list [--kev] [--min-score N] [--cve ID] [--limit N] [--json]\n"
             "       ermes vulns match\n"
@@ -32,7 +33,12 @@ static void help(FILE *f)
             "one daemon of several), or run it from cron. list shows what is stored; match\n"
             "matches every vulnerability again (after assets were added) and warns of what is\n"
             "new. sources shows each source's last scheduled run: when, ok or its error, the\n"
-            "records read and changed.\n");
+            "records read and changed.\n"
+            "Kind csaf (csaf=URL in vuln_sources) is a CSAF provider (its domain, URL or\n"
+            "provider-metadata.json URL) or a local CSAF file or directory, imported as\n"
+            "`ermes csaf import` does (each document checked: size, JSON, schema and\n"
+            "mandatory tests, hashes, OpenPGP signature); a provider's documents listed again\n"
+            "with the same date in its feed or changes.csv are not fetched again.\n");
     {
         static const char *const s[] = {"data_dir", "database_url", "vuln_sources",
                                         "vuln_sync_interval", NULL};
@@ -102,8 +108,14 @@ typedef struct pending {
     size_t n, cap;
 } pending_t;
 
+static void csaf_refused(void *ctx, const char *where, const char *reason)
+{
+    (void)ctx;
+    printf("refused: %s: %s\n", cli_safe(where), cli_safe(reason));
+}
+
 static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *src,
-                      ermes__vuln_kind_t kind, pending_t *pend)
+                      ermes__vuln_kind_t kind, pending_t *pend, int warn)
 {
     ermes__vuln_import_stats_t s;
     ermes_diag_t d;
@@ -113,6 +125,26 @@ static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *sr
     int64_t t0 = ermes__time_monotonic_ns();
 
     ermes_diag_clear(&d);
+    if (kind == ERMES_VULN_CSAF) {
+        /* A provider or a directory of CSAF documents: `ermes csaf import`'s work. */
+        ermes__csaf_import_options_t io;
+        ermes__csaf_import_stats_t cs;
+        memset(&io, 0, sizeof(io));
+        io.timeout_s = 30;
+        io.max_documents = 100000;
+        io.warn = warn;
+        io.refused = csaf_refused;
+        rc = ermes__csaf_import(c->store, o, src, &io, &cs, &d);
+        printf("%s: csaf, %ld documents, %ld imported, %ld refused, %ld unchanged, %ld records, "
+               "%ld changed, %zu new asset warnings (%.2f s)\n",
+               cli_safe(src), cs.documents, cs.imported, cs.refused, cs.skipped, cs.records,
+               cs.changed, cs.matches, (double)(ermes__time_monotonic_ns() - t0) / 1e9);
+        (void)pend;
+        if (rc)
+            cli_error("vulns: %s: %s", cli_safe(src),
+                      d.reason[0] ? cli_safe(d.reason) : ermes_strerror(rc));
+        return rc || cs.refused ? CLI_ERROR : CLI_OK;
+    }
     if (is_url) {
         if ((rc = ermes__vuln_fetch(src, &data, &len, &d))) {
             cli_error("vulns: %s: %s", cli_safe(src), d.reason[0] ? d.reason : ermes_strerror(rc));
@@ -207,13 +239,14 @@ static int sync_all(cli_t *c, const ermes__notify_options_t *o, int warn)
             memcpy(kind_name, item, (size_t)(eq - item));
             kind_name[eq - item] = '\0';
             if (ermes__vuln_kind_parse(kind_name, &kind)) {
-                cli_error("vulns sync: vuln_sources: unknown kind \"%s\" (cve5, nvd, kev, epss)",
-                          cli_safe(kind_name));
+                cli_error(
+                    "vulns sync: vuln_sources: unknown kind \"%s\" (cve5, nvd, kev, epss, csaf)",
+                    cli_safe(kind_name));
                 ermes__free(pend.ids);
                 return CLI_ERROR;
             }
             any = 1;
-            failed |= import_one(c, o, eq + 1, kind, &pend) != CLI_OK;
+            failed |= import_one(c, o, eq + 1, kind, &pend, warn) != CLI_OK;
         }
         p = end ? end + 1 : NULL;
     }
@@ -303,7 +336,7 @@ int ermes__cmd_vulns(cli_t *c)
             if (n < 0)
                 return CLI_USAGE;
             if (ermes__vuln_kind_parse(v, &kind)) {
-                cli_error("vulns: --kind is cve5, nvd, kev or epss");
+                cli_error("vulns: --kind is cve5, nvd, kev, epss or csaf");
                 return CLI_USAGE;
             }
         } else if ((n = cli_flag(c, i, "--min-score", &v)) != 0) {
@@ -379,7 +412,7 @@ int ermes__cmd_vulns(cli_t *c)
     {
         pending_t pend = {NULL, 0, 0};
         for (size_t k = 0; k < nsrcs; k++)
-            if ((rc = import_one(c, &o, srcs[k], kind, &pend)) != CLI_OK) {
+            if ((rc = import_one(c, &o, srcs[k], kind, &pend, warn)) != CLI_OK) {
                 /* The documents before were imported: their warnings go out. */
                 warn_pending(c, &o, &pend, warn);
                 return rc;

@@ -50,7 +50,7 @@ static const struct command {
      "retro-hunts of the log archive: list, show, start, cancel"},
     {"mail", ermes__cmd_mail,
      "mail in: receive a message (MTA pipe), list, show, process, poll mailboxes, reports"},
-    {"csaf", ermes__cmd_csaf, "CSAF 2.0: validate documents, check a provider (section 7.1)"},
+    {"csaf", ermes__cmd_csaf, "CSAF 2.0: validate, check a provider (7.1), import its documents"},
     {"advisories", ermes__cmd_advisories,
      "CSAF advisories: list, show, import, submit, approve, reject, publish, revisions, diff"},
     {"cvss", ermes__cmd_cvss, "score CVSS 2.0, 3.0, 3.1 and 4.0 vectors (exact arithmetic)"},

@@ -143,7 +143,8 @@ static const setting_t settings[] = {
       "switch set through the API or the UI wins"),
     S(vuln_sources, SET_STRING, NULL, 0, 0,
       "comma-separated KIND=URL sources of vulnerability intelligence that `ermes vulns sync` "
-      "imports (KIND: cve5, nvd, kev, epss)"),
+      "imports (KIND: cve5, nvd, kev, epss; csaf: a CSAF provider's domain or metadata URL, "
+      "its new documents imported as `ermes csaf import` does)"),
     S(vuln_sync_interval, SET_LONG, "0", 0, 31536000,
       "seconds between two runs of each vuln_sources source by the daemon (0: never; one "
       "daemon of several runs it, each source's last run and error are recorded)"),

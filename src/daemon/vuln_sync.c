@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "advisories/csaf_import.h"
 #include "advisories/vuln_import.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -22,6 +23,40 @@ struct ermes__vuln_sync {
     int stop; /* atomic */
 };
 
+/* A refused CSAF document of a csaf=URL source: logged (URL and reason escaped). */
+static void refused_log(void *ctx, const char *where, const char *reason)
+{
+    char w[600], r[600];
+
+    (void)ctx;
+    ermes__text_escape_buf(where, strlen(where), w, sizeof(w));
+    ermes__text_escape_buf(reason, strlen(reason), r, sizeof(r));
+    ermes__log(ERMES_LOG_WARNING, "vuln sync: refused %s: %s", w, r);
+}
+
+/* A csaf=URL source: the provider's new documents (csaf_import.c), with their warnings. */
+static int run_csaf(ermes__store_t *st, const char *url, const ermes__notify_options_t *o,
+                    ermes__vuln_import_stats_t *stats, ermes_diag_t *d)
+{
+    ermes__csaf_import_options_t io;
+    ermes__csaf_import_stats_t cs;
+    int rc;
+
+    memset(&io, 0, sizeof(io));
+    io.timeout_s = 30;
+    io.max_documents = 100000;
+    io.warn = 1;
+    io.refused = refused_log;
+    rc = ermes__csaf_import(st, o, url, &io, &cs, d);
+    stats->records = cs.records;
+    stats->changed = cs.changed;
+    stats->matches = cs.matches;
+    stats->notifications = cs.notifications;
+    if (!rc && cs.refused)
+        ermes_diag_set(d, "document", "%ld document(s) refused (see the log)", cs.refused);
+    return rc;
+}
+
 /* One source: fetched, imported (with its warnings), recorded and logged. */
 static void run_source(ermes__store_t *st, const char *source, const char *url,
                        ermes__vuln_kind_t kind, const ermes__notify_options_t *o, int64_t now)
@@ -36,9 +71,13 @@ static void run_source(ermes__store_t *st, const char *source, const char *url,
 
     memset(&stats, 0, sizeof(stats));
     ermes_diag_clear(&d);
-    rc = ermes__vuln_fetch(url, &data, &len, &d);
-    if (!rc)
-        rc = ermes__vuln_import(st, o, data, len, kind, 1, &stats, &d);
+    if (kind == ERMES_VULN_CSAF) {
+        rc = run_csaf(st, url, o, &stats, &d);
+    } else {
+        rc = ermes__vuln_fetch(url, &data, &len, &d);
+        if (!rc)
+            rc = ermes__vuln_import(st, o, data, len, kind, 1, &stats, &d);
+    }
     ermes__free(data);
     ermes__free(stats.ids);
     if (rc)

@@ -1,9 +1,11 @@
 /* /api/v1/vulnerabilities: the vulnerability intelligence ermes imported (CVE 5, NVD, KEV,
- * EPSS: src/store/vulns.c). The data are public (TLP:CLEAR): every signed-in user may read
- * them, constituents too. */
+ * EPSS, CSAF: src/store/vulns.c). The data are public (TLP:CLEAR): every signed-in user may
+ * read them, constituents too; a CVE a CSAF document of a higher TLP spoke of (`ermes csaf
+ * import`) takes that TLP, and is shown only to whom the TLP policy lets read it. */
 #include <stdio.h>
 #include <string.h>
 
+#include "access/tlp_policy.h"
 #include "http/http.h"
 #include "store/vulns.h"
 
@@ -39,7 +41,12 @@ static json_t *vuln_json(const ermes__vuln_row_t *v, int full)
         json_t *cve5 = v->affected_cve5 ? json_loads(v->affected_cve5, 0, &err) : NULL;
         json_object_set_new(j, "nvd_configurations", nvd ? nvd : json_null());
         json_object_set_new(j, "cve5_affected", cve5 ? cve5 : json_null());
+        json_t *csaf = v->affected_csaf ? json_loads(v->affected_csaf, 0, &err) : NULL;
+        json_object_set_new(j, "csaf", csaf ? csaf : json_null());
     }
+    json_object_set_new(j, "csaf_source",
+                        v->csaf_source ? ermes__json_text_or_null(v->csaf_source, 1) : json_null());
+    json_object_set_new(j, "tlp", json_string(ermes_tlp_name(v->tlp)));
     json_object_set_new(j, "updated_at", ermes__json_time(v->updated_at));
     return j;
 }
@@ -47,23 +54,27 @@ static json_t *vuln_json(const ermes__vuln_row_t *v, int full)
 typedef struct list_ctx {
     json_t *data;
     int64_t last;
+    const ermes__viewer_t *viewer;
 } list_ctx_t;
 
 static int list_cb(void *ctx, const ermes__vuln_row_t *v)
 {
     list_ctx_t *l = ctx;
-    json_t *j = vuln_json(v, 0);
+    json_t *j;
 
-    if (!j || json_array_append_new(l->data, j))
-        return ERMES_ENOMEM;
     l->last = v->id;
+    if (v->tlp != ERMES_TLP_CLEAR &&
+        !ermes__tlp_policy_allows(l->viewer, ERMES_TLP_RED, v->tlp, v->owner_org_id))
+        return 0;
+    if (!(j = vuln_json(v, 0)) || json_array_append_new(l->data, j))
+        return ERMES_ENOMEM;
     return 0;
 }
 
 enum MHD_Result ermes__h_vuln_list(ermes__req_t *req)
 {
     ermes__vuln_filter_t f;
-    list_ctx_t l = {NULL, 0};
+    list_ctx_t l = {NULL, 0, &req->viewer};
     enum MHD_Result ret;
     const char *kev = ermes__query(req, "kev");
     int64_t min_score = 0, min_epss = 0;
@@ -92,24 +103,32 @@ enum MHD_Result ermes__h_vuln_list(ermes__req_t *req)
     return ermes__reply_page(req, l.data, more, l.last);
 }
 
+typedef struct get_ctx {
+    json_t *out;
+    const ermes__viewer_t *viewer;
+} get_ctx_t;
+
 static int get_cb(void *ctx, const ermes__vuln_row_t *v)
 {
-    json_t **out = ctx;
-    return (*out = vuln_json(v, 1)) ? 0 : ERMES_ENOMEM;
+    get_ctx_t *g = ctx;
+    if (v->tlp != ERMES_TLP_CLEAR &&
+        !ermes__tlp_policy_allows(g->viewer, ERMES_TLP_RED, v->tlp, v->owner_org_id))
+        return ERMES_ENOTFOUND;
+    return (g->out = vuln_json(v, 1)) ? 0 : ERMES_ENOMEM;
 }
 
 enum MHD_Result ermes__h_vuln_get(ermes__req_t *req)
 {
     char cve[40];
-    json_t *j = NULL;
+    get_ctx_t g = {NULL, &req->viewer};
     int rc;
 
     if (ermes__param(req, 0, cve, sizeof(cve)))
         return ermes__reply_error(req, 404, "not_found", NULL, "no such vulnerability");
-    rc = ermes__store_vuln_get(req->srv->store, 0, cve, get_cb, &j);
+    rc = ermes__store_vuln_get(req->srv->store, 0, cve, get_cb, &g);
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such vulnerability");
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
-    return ermes__reply_json(req, 200, j);
+    return ermes__reply_json(req, 200, g.out);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advisories/csaf_match.h"
 #include "advisories/vulns.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -103,9 +104,11 @@ typedef struct run {
     size_t ninfos, capinfos;
     news_t *news;
     size_t nnews, capnews;
-    json_t *nvd, *cve5;
+    json_t *nvd, *cve5, *csaf;
     const char *kev_vendor, *kev_product;
     vuln_info_t cur;
+    size_t before; /* news of the vulnerability being matched start here */
+    int red;       /* the vulnerability is TLP:RED (a CSAF document said so): no warning */
     char *kev_vendor_buf, *kev_product_buf;
     int rc;
 } run_t;
@@ -135,6 +138,8 @@ static int load_cb(void *ctx, const ermes__vuln_row_t *v)
     }
     r->nvd = v->affected_nvd ? json_loads(v->affected_nvd, 0, &err) : NULL;
     r->cve5 = v->affected_cve5 ? json_loads(v->affected_cve5, 0, &err) : NULL;
+    r->csaf = v->affected_csaf ? json_loads(v->affected_csaf, 0, &err) : NULL;
+    r->red = v->tlp == ERMES_TLP_RED;
     r->kev_vendor_buf = dup_opt(v->kev_vendor);
     r->kev_product_buf = dup_opt(v->kev_product);
     return 0;
@@ -172,6 +177,20 @@ static int hit_cb(void *ctx, size_t asset)
     n->vuln = r->ninfos; /* the info is kept once the matching is done */
     n->kev = r->cur.kev;
     return 0;
+}
+
+/* An asset a CSAF document (imported from another provider) calls affected or under
+ * investigation is warned like one NVD or CVE 5 data name, once however many sources do. */
+static int csaf_hit_cb(void *ctx, const ermes__csaf_hit_t *h)
+{
+    run_t *r = ctx;
+
+    if (h->state != ERMES__CSAF_AFFECTED && h->state != ERMES__CSAF_UNDER_INVESTIGATION)
+        return 0;
+    for (size_t k = r->before; k < r->nnews; k++)
+        if (r->news[k].asset == h->asset)
+            return 0;
+    return hit_cb(ctx, h->asset);
 }
 
 static int news_cmp(const void *x, const void *y)
@@ -394,21 +413,28 @@ int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, co
     for (size_t k = 0; k < nids && r.assets.n; k++) {
         ermes__vuln_affects_t a;
         size_t before = r.nnews;
+        r.before = before;
         rc = ermes__store_vuln_get(st, ids[k], NULL, load_cb, &r);
         if (rc == ERMES_ENOTFOUND) {
             rc = 0;
             continue;
         }
-        if (!rc) {
+        /* What another provider marked TLP:RED is for the CERT alone: it warns nobody. */
+        if (!rc && r.red)
+            ermes__log(ERMES_LOG_INFO, "vulnerability %s is TLP:RED: no warning", r.cur.cve);
+        else if (!rc) {
             a.nvd = r.nvd;
             a.cve5 = r.cve5;
             a.kev_vendor = r.kev_vendor_buf;
             a.kev_product = r.kev_product_buf;
             rc = ermes__vmatch_run(m, &a, hit_cb, &r);
+            if (!rc && r.csaf)
+                rc = ermes__csaf_match(m, r.csaf, csaf_hit_cb, &r, NULL);
         }
         json_decref(r.nvd);
         json_decref(r.cve5);
-        r.nvd = r.cve5 = NULL;
+        json_decref(r.csaf);
+        r.nvd = r.cve5 = r.csaf = NULL;
         ermes__free(r.kev_vendor_buf);
         ermes__free(r.kev_product_buf);
         r.kev_vendor_buf = r.kev_product_buf = NULL;

@@ -714,6 +714,21 @@ static const char pg_schema_14[] =
     " attachment TEXT NOT NULL CHECK (attachment IN ('csv','json','xarf')),"                       \
     " digest_through " INT " NOT NULL DEFAULT 0," META ");"
 
+/* 47: CSAF documents of other providers as vulnerability intelligence (issue 13 item 5,
+ * `ermes csaf import`): per CVE what the last CSAF document naming it said (the document cut
+ * to that vulnerability, for csaf_match.c), its digest and its source (publisher, tracking id
+ * and version); and per scheduled source and document URL the stamp of what was imported
+ * (the ROLIE entry's updated, the changes.csv date, else the document's SHA-256), so a sync
+ * with nothing new fetches no document again. */
+#define MIGRATION_47(INT, META)                                                                    \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS affected_csaf TEXT;"                     \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS sum_csaf TEXT;"                          \
+    "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS csaf_source TEXT;"                       \
+    "CREATE TABLE IF NOT EXISTS csaf_import_documents ("                                           \
+    " source TEXT NOT NULL, url TEXT NOT NULL, stamp TEXT NOT NULL,"                               \
+    " imported_at " INT " NOT NULL," META ","                                                      \
+    " PRIMARY KEY (source, url));"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1605,7 +1620,10 @@ static const char *const migrations[] = {
      * applies to the stored indicators when it builds its matcher (src/sightings/engine.c) leave
      * it matched. */
     "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
-    /* 47 */ NULL,
+    /* 45, 46: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    MIGRATION_47("INTEGER", META_COLUMNS),
     /* 48 */ NULL,
     /* 49 */ NULL,
     /* 50 */ NULL,
@@ -1965,7 +1983,10 @@ static const char *const pg_migrations[] = {
     " created_by TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ");",
     /* 46 */
     "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
-    /* 47 */ NULL,
+    /* 45, 46 */
+    NULL,
+    NULL,
+    MIGRATION_47("BIGINT", PG_META_COLUMNS),
     /* 48 */ NULL,
     /* 49 */ NULL,
     /* 50 */ NULL,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "store/db.h"
 #include "store/store_int.h"
 
@@ -38,7 +39,7 @@ static int row_for(ermes__db_t *db, const ermes__vuln_record_t *r, int64_t home,
 
     sum[0] = '\0';
     if ((rc = ermes__db_prepare(db,
-                                "SELECT id, sum_cve5, sum_nvd, sum_kev, sum_epss"
+                                "SELECT id, sum_cve5, sum_nvd, sum_kev, sum_epss, sum_csaf"
                                 " FROM vulnerabilities WHERE cve_id = ?1",
                                 &s)))
         return rc;
@@ -158,6 +159,8 @@ static int put_affected(ermes__db_t *db, int64_t id, const ermes__vuln_record_t 
     if ((rc = ermes__db_prepare(db,
                                 r->kind == ERMES_VULN_NVD
                                     ? "SELECT affected_nvd FROM vulnerabilities WHERE id = ?1"
+                                : r->kind == ERMES_VULN_CSAF
+                                    ? "SELECT affected_csaf FROM vulnerabilities WHERE id = ?1"
                                     : "SELECT affected_cve5 FROM vulnerabilities WHERE id = ?1",
                                 &s)))
         goto out;
@@ -171,13 +174,15 @@ static int put_affected(ermes__db_t *db, int64_t id, const ermes__vuln_record_t 
         rc = rc < 0 ? rc : 0;
         goto out;
     }
-    if ((rc = ermes__db_prepare(db,
-                                r->kind == ERMES_VULN_NVD
-                                    ? "UPDATE vulnerabilities SET affected_nvd = ?2,"
-                                      " changed_at = ?3 WHERE id = ?1"
-                                    : "UPDATE vulnerabilities SET affected_cve5 = ?2,"
-                                      " changed_at = ?3 WHERE id = ?1",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db,
+             r->kind == ERMES_VULN_NVD    ? "UPDATE vulnerabilities SET affected_nvd = ?2,"
+                                            " changed_at = ?3 WHERE id = ?1"
+             : r->kind == ERMES_VULN_CSAF ? "UPDATE vulnerabilities SET affected_csaf = ?2,"
+                                            " changed_at = ?3 WHERE id = ?1"
+                                          : "UPDATE vulnerabilities SET affected_cve5 = ?2,"
+                                            " changed_at = ?3 WHERE id = ?1",
+             &s)))
         goto out;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_text(s, 2, text);
@@ -213,11 +218,12 @@ static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const c
         "UPDATE vulnerabilities SET sum_nvd = ?2 WHERE id = ?1",
         "UPDATE vulnerabilities SET sum_kev = ?2 WHERE id = ?1",
         "UPDATE vulnerabilities SET sum_epss = ?2 WHERE id = ?1",
+        "UPDATE vulnerabilities SET sum_csaf = ?2 WHERE id = ?1",
     };
     ermes__db_stmt_t *s;
     int rc;
 
-    if (kind < ERMES_VULN_CVE5 || kind > ERMES_VULN_EPSS)
+    if (kind < ERMES_VULN_CVE5 || kind > ERMES_VULN_CSAF)
         return ERMES_EINVAL;
     if ((rc = ermes__db_prepare(db, sql[kind], &s)))
         return rc;
@@ -226,6 +232,42 @@ static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const c
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
+}
+
+/* 1 when what is stored for the CVE came from a later release of the same CSAF document (same
+ * publisher namespace and tracking id, a later current_release_date) than r: an older version
+ * read after a newer one (files imported out of order) does not replace what the newer said. */
+static int csaf_older(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r)
+{
+    ermes__db_stmt_t *s;
+    const json_t *nd = json_object_get(r->affected, "document");
+    const char *nid = json_string_value(json_object_get(json_object_get(nd, "tracking"), "id"));
+    const char *nns =
+        json_string_value(json_object_get(json_object_get(nd, "publisher"), "namespace"));
+    int older = 0;
+
+    if (!nid || !r->modified ||
+        ermes__db_prepare(db, "SELECT affected_csaf FROM vulnerabilities WHERE id = ?1", &s))
+        return 0;
+    ermes__db_bind_int(s, 1, id);
+    if (ermes__db_step(s) == 1 && ermes__db_col_text(s, 0)) {
+        json_t *old = json_loads(ermes__db_col_text(s, 0), 0, NULL);
+        const json_t *od = json_object_get(old, "document");
+        const char *oid = json_string_value(json_object_get(json_object_get(od, "tracking"), "id"));
+        const char *ons =
+            json_string_value(json_object_get(json_object_get(od, "publisher"), "namespace"));
+        const char *ocur = json_string_value(
+            json_object_get(json_object_get(od, "tracking"), "current_release_date"));
+        int64_t at = 0;
+        ermes_diag_t d;
+        if (oid && !strcmp(oid, nid) && (ons == NULL) == (nns == NULL) &&
+            (!ons || !strcmp(ons, nns)) && ocur &&
+            !ermes__time_parse(ocur, strlen(ocur), &at, &d) && at > r->modified)
+            older = 1;
+        json_decref(old);
+    }
+    ermes__db_done(s);
+    return older;
 }
 
 int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int64_t home,
@@ -279,6 +321,34 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
         if (rc < 0)
             return rc;
         break;
+    case ERMES_VULN_CSAF:
+        /* The latest document read for a CVE replaces what an earlier one said (a newer
+         * revision of it, or another provider's); its TLP raises the row's, never lowers it. */
+        if (csaf_older(db, *id, r)) {
+            *changed = 0;
+            return 0;
+        }
+        if ((rc = put_scores(db, *id, r, now)) || (rc = put_affected(db, *id, r, now, &differs)))
+            return rc;
+        *match_changed = differs;
+        if ((rc = ermes__db_prepare(
+                 db,
+                 "UPDATE vulnerabilities SET csaf_source = ?2, tlp = CASE"
+                 " WHEN CAST(?3 AS TEXT) = 'RED' OR tlp = 'RED' THEN 'RED'"
+                 " WHEN CAST(?3 AS TEXT) = 'AMBER' OR tlp = 'AMBER' OR tlp = 'AMBER+STRICT' THEN"
+                 " CASE WHEN tlp = 'AMBER+STRICT' THEN tlp ELSE 'AMBER' END"
+                 " WHEN CAST(?3 AS TEXT) = 'GREEN' OR tlp = 'GREEN' THEN 'GREEN' ELSE tlp END"
+                 " WHERE id = ?1",
+                 &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, *id);
+        ermes__db_bind_text(s, 2, r->source);
+        ermes__db_bind_text(s, 3, r->tlp[0] ? r->tlp : "CLEAR");
+        rc = ermes__db_step(s);
+        ermes__db_done(s);
+        if (rc < 0)
+            return rc;
+        break;
     default:
         return ERMES_EINVAL;
     }
@@ -289,7 +359,7 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
     "id, cve_id, description, published, modified, cvss_version, cvss_vector, cvss_severity,"      \
     " cvss_score, cwe, kev, kev_added, kev_due, kev_name, kev_action, kev_ransomware,"             \
     " kev_vendor, kev_product, epss, epss_percentile, affected_nvd, affected_cve5,"                \
-    " created_at, updated_at, changed_at"
+    " created_at, updated_at, changed_at, affected_csaf, csaf_source, tlp, owner_org_id"
 
 static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
 {
@@ -319,6 +389,12 @@ static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
     v->created_at = ermes__db_col_int(s, 22);
     v->updated_at = ermes__db_col_int(s, 23);
     v->changed_at = ermes__db_col_int(s, 24);
+    v->affected_csaf = ermes__db_col_text(s, 25);
+    v->csaf_source = ermes__db_col_text(s, 26);
+    if (!ermes__db_col_text(s, 27) ||
+        ermes_tlp_parse(ermes__db_col_text(s, 27), strlen(ermes__db_col_text(s, 27)), &v->tlp))
+        v->tlp = ERMES_TLP_RED;
+    v->owner_org_id = ermes__db_col_int(s, 28);
 }
 
 int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,

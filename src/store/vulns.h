@@ -32,6 +32,10 @@ typedef struct ermes__vuln_row {
     long epss, epss_percentile; /* parts per 100,000; -1 none */
     const char *affected_nvd, *affected_cve5;
     int64_t created_at, updated_at, changed_at;
+    const char *affected_csaf; /* the CSAF document cut to this CVE (migration 47) */
+    const char *csaf_source;   /* its publisher, tracking id and version */
+    ermes_tlp_t tlp;           /* CLEAR, unless a CSAF document of a higher TLP said it */
+    int64_t owner_org_id;
 } ermes__vuln_row_t;
 
 typedef struct ermes__vuln_filter {
@@ -53,6 +57,16 @@ int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id, er
                           void *ctx);
 /* Every vulnerability's id (for a full match), ascending; caller frees *ids. */
 int ermes__store_vuln_ids(ermes__store_t *st, int64_t **ids, size_t *n);
+
+/* ---- CSAF import state (csaf_import.c, migration 47) ------------------------------------------
+ */
+
+/* The stamp kept for url of source into stamp (cap bytes; "" when none). */
+int ermes__store_csaf_import_stamp(ermes__store_t *st, const char *source, const char *url,
+                                   char *stamp, size_t cap);
+/* Keeps stamp for url of source (replacing the one kept). */
+int ermes__store_csaf_import_put(ermes__store_t *st, const char *source, const char *url,
+                                 const char *stamp, int64_t home, int64_t now);
 
 /* ---- assets (assets.c) ----------------------------------------------------------------------- */
 

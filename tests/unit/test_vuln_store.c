@@ -1,7 +1,7 @@
 /* Tests of the store of vulnerabilities and assets (src/store/vulns.c, assets.c; migration 32),
  * on SQLite and, as unit_pg.test_vuln_store, on PostgreSQL: each source writes its own
  * columns, an unchanged record writes nothing, a new KEV entry is a change for matching, the
- * filters, an asset's remediation status. */
+ * filters, an asset's remediation status; CSAF documents of other providers (migration 47). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -150,10 +150,101 @@ static void test_vulns_and_assets(void **state)
     ermes__store_close(st);
 }
 
+/* A CSAF document of another provider (migration 47): its cut document, source and TLP per
+ * CVE; the same again writes nothing; a later version replaces it; an older one read after
+ * does not; a higher TLP raises the row's; the import state's stamps. */
+#define CSAF_DOC(VERSION, DATE, TITLE, TLP)                                                        \
+    "{\"document\":{\"csaf_version\":\"2.0\",\"publisher\":{\"name\":\"P\",\"namespace\":"         \
+    "\"https://p.example\"},\"distribution\":{\"tlp\":{\"label\":\"" TLP "\"}},"                   \
+    "\"tracking\":{\"id\":\"P-1\",\"version\":\"" VERSION "\",\"current_release_date\":\"" DATE    \
+    "\"}},\"product_tree\":{\"full_product_names\":[{\"name\":\"n\",\"product_id\":\"A\"}]},"      \
+    "\"vulnerabilities\":[{\"cve\":\"CVE-2026-0002\",\"title\":\"" TITLE "\",\"product_status\":"  \
+    "{\"known_affected\":[\"A\"]}}]}"
+
+typedef struct csaf_seen {
+    char source[128], title[64], tlp[8];
+} csaf_seen_t;
+
+static int csaf_row_cb(void *ctx, const ermes__vuln_row_t *v)
+{
+    csaf_seen_t *s = ctx;
+    json_t *j = v->affected_csaf ? json_loads(v->affected_csaf, 0, NULL) : NULL;
+    snprintf(s->source, sizeof(s->source), "%s", v->csaf_source ? v->csaf_source : "");
+    snprintf(s->title, sizeof(s->title), "%s",
+             json_string_value(
+                 json_object_get(json_array_get(json_object_get(j, "vulnerabilities"), 0), "title"))
+                 ? json_string_value(json_object_get(
+                       json_array_get(json_object_get(j, "vulnerabilities"), 0), "title"))
+                 : "");
+    snprintf(s->tlp, sizeof(s->tlp), "%s", ermes_tlp_name(v->tlp));
+    json_decref(j);
+    return 0;
+}
+
+static void put_csaf(ermes__store_t *st, const char *doc, put_ctx_t *p)
+{
+    ermes_diag_t d;
+
+    memset(p, 0, sizeof(*p));
+    p->st = st;
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__vuln_read(doc, strlen(doc), ERMES_VULN_CSAF, put_cb, p, NULL, &d), 0);
+}
+
+static void test_csaf(void **state)
+{
+    char dir[64], stamp[64];
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_t *st;
+    put_ctx_t p;
+    csaf_seen_t s;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/ermes-test-vulns-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    put_csaf(st, CSAF_DOC("1", "2026-01-01T00:00:00Z", "first", "WHITE"), &p);
+    assert_int_equal(p.changed, 1);
+    assert_int_equal(p.match_changed, 1);
+    assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
+    assert_string_equal(s.source, "P https://p.example P-1 1");
+    assert_string_equal(s.title, "first");
+    assert_string_equal(s.tlp, "CLEAR");
+    put_csaf(st, CSAF_DOC("1", "2026-01-01T00:00:00Z", "first", "WHITE"), &p);
+    assert_int_equal(p.changed, 0);
+    put_csaf(st, CSAF_DOC("2", "2026-02-01T00:00:00Z", "second", "GREEN"), &p);
+    assert_int_equal(p.changed, 1);
+    assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
+    assert_string_equal(s.source, "P https://p.example P-1 2");
+    assert_string_equal(s.title, "second");
+    assert_string_equal(s.tlp, "GREEN");
+    /* the first version read again after the second: nothing changes */
+    put_csaf(st, CSAF_DOC("1", "2026-01-01T00:00:00Z", "first", "WHITE"), &p);
+    assert_int_equal(p.changed, 0);
+    assert_int_equal(p.match_changed, 0);
+    assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
+    assert_string_equal(s.title, "second");
+    assert_string_equal(s.tlp, "GREEN");
+    /* the import state */
+    assert_int_equal(
+        ermes__store_csaf_import_stamp(st, "csaf=x", "https://x/a.json", stamp, sizeof(stamp)), 0);
+    assert_string_equal(stamp, "");
+    assert_int_equal(ermes__store_csaf_import_put(st, "csaf=x", "https://x/a.json", "T1", 0, 5), 0);
+    assert_int_equal(ermes__store_csaf_import_put(st, "csaf=x", "https://x/a.json", "T2", 0, 6), 0);
+    assert_int_equal(
+        ermes__store_csaf_import_stamp(st, "csaf=x", "https://x/a.json", stamp, sizeof(stamp)), 0);
+    assert_string_equal(stamp, "T2");
+    assert_int_equal(
+        ermes__store_csaf_import_stamp(st, "csaf=y", "https://x/a.json", stamp, sizeof(stamp)), 0);
+    assert_string_equal(stamp, "");
+    ermes__store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vulns_and_assets),
+        cmocka_unit_test(test_csaf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
