@@ -685,6 +685,19 @@ static const char pg_schema_14[] =
     " org_id " INT " NOT NULL," META ","                                                           \
     " PRIMARY KEY (advisory_id, asset_id));"
 
+/* 48: explicit links between an advisory and an incident or an indicator, made by an analyst
+ * (src/advisories/links.c). The links computed from shared CVE ids are not stored: they are
+ * found at read, so they follow both sides' changes. No foreign key on object_id (two target
+ * tables); the links of a deleted target are skipped at read. */
+#define MIGRATION_48(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS advisory_links ("                                                  \
+    " advisory_id " INT " NOT NULL REFERENCES advisories(id) ON DELETE CASCADE" DEFER ","          \
+    " kind TEXT NOT NULL CHECK (kind IN ('incident','indicator')),"                                \
+    " object_id " INT " NOT NULL,"                                                                 \
+    " actor TEXT NOT NULL DEFAULT ''," META ","                                                    \
+    " PRIMARY KEY (advisory_id, kind, object_id));"                                                \
+    "CREATE INDEX IF NOT EXISTS advisory_links_object ON advisory_links(kind, object_id);"
+
 /* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
  * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
  * read and changed, and the error; the next run of a source is due an interval after its last,
@@ -1585,6 +1598,11 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45 to 47: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_48("INTEGER", "", META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1919,11 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45 to 47: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_48("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
