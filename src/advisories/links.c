@@ -360,6 +360,24 @@ static int kind_valid(const char *kind)
     return kind && (strcmp(kind, "incident") == 0 || strcmp(kind, "indicator") == 0);
 }
 
+int ermes__advisory_link_body_read(const json_t *body, const char **kind, int64_t *id,
+                                   ermes_diag_t *d)
+{
+    json_t *k = json_object_get(body, "kind"), *o = json_object_get(body, "id");
+
+    if (!json_is_object(body) || !json_is_string(k) || !kind_valid(json_string_value(k))) {
+        ermes_diag_set(d, "kind", "the body is {\"kind\": incident or indicator, \"id\": its id}");
+        return ERMES_EINVAL;
+    }
+    if (!json_is_integer(o) || json_integer_value(o) < 1 || json_object_size(body) != 2) {
+        ermes_diag_set(d, "id", "the body is {\"kind\": incident or indicator, \"id\": its id}");
+        return ERMES_EINVAL;
+    }
+    *kind = json_string_value(k);
+    *id = json_integer_value(o);
+    return 0;
+}
+
 int ermes__advisory_link(ermes__store_t *st, const ermes__viewer_t *v, const char *ref,
                          const char *kind, int64_t object_id, int remove, int *changed,
                          ermes_diag_t *d)

@@ -65,6 +65,11 @@ int ermes__advisory_links_json(ermes__store_t *st, const ermes__viewer_t *v,
  * "linked"}]. */
 int ermes__incident_advisories_json(ermes__store_t *st, const ermes__viewer_t *v,
                                     int64_t incident_id, json_t *j);
+/* Reads the body of POST .../links and .../unlink: {"kind": "incident" or "indicator", "id": a
+ * positive integer}, nothing else. *kind borrowed from body. ERMES_EINVAL with d naming kind or
+ * id. */
+int ermes__advisory_link_body_read(const json_t *body, const char **kind, int64_t *id,
+                                   ermes_diag_t *d);
 /* Adds (remove 0) or removes the explicit link of advisory ref to kind/object_id, audited; a
  * link to an incident is recorded on its timeline. ERMES_EINVAL (d names kind or id) for an
  * unknown kind or an object v cannot see, ERMES_ENOTFOUND for no such advisory or (remove) no

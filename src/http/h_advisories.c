@@ -307,7 +307,9 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
 static enum MHD_Result link_change(ermes__req_t *req, int remove)
 {
     char ref[ERMES_ADVISORY_ID_MAX + 1];
-    json_t *body, *kind, *obj;
+    json_t *body;
+    const char *kind = NULL;
+    int64_t object_id = 0;
     enum MHD_Result ret;
     ermes_diag_t d;
     int rc, changed = 0;
@@ -316,19 +318,14 @@ static enum MHD_Result link_change(ermes__req_t *req, int remove)
         return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    kind = json_object_get(body, "kind");
-    obj = json_object_get(body, "id");
-    if (!json_is_object(body) || !json_is_string(kind) || !json_is_integer(obj) ||
-        json_integer_value(obj) < 1 || json_object_size(body) != 2) {
-        const char *field = json_is_string(kind) ? "id" : "kind";
-
+    ermes_diag_clear(&d);
+    if (ermes__advisory_link_body_read(body, &kind, &object_id, &d)) {
         json_decref(body);
-        return ermes__reply_error(req, 422, "invalid", field,
-                                  "the body is {\"kind\": incident or indicator, \"id\": its id}");
+        return reply_diag(req, ERMES_EINVAL, &d);
     }
     ermes_diag_clear(&d);
-    rc = ermes__advisory_link(req->srv->store, &req->viewer, ref, json_string_value(kind),
-                              json_integer_value(obj), remove, &changed, &d);
+    rc = ermes__advisory_link(req->srv->store, &req->viewer, ref, kind, object_id, remove, &changed,
+                              &d);
     json_decref(body);
     if (rc == ERMES_ENOTFOUND && d.reason[0]) {
         ermes__diag_utf8(&d);

@@ -7,6 +7,10 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
+/* A number in a statement's text (the statements are literals). */
+#define LIMIT_S2(n) #n
+#define LIMIT_S(n) LIMIT_S2(n)
+
 int ermes__store_advisory_link_add(ermes__store_t *st, int64_t advisory_id, const char *kind,
                                    int64_t object_id, const char *actor, ermes_tlp_t tlp,
                                    int64_t owner_org_id, int *added)
@@ -72,17 +76,20 @@ int ermes__store_advisory_link_each(ermes__store_t *st, int64_t advisory_id, con
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
-    char sql[256];
     int rc;
 
     if (!db)
         return ERMES_ESTORE;
-    snprintf(sql, sizeof(sql),
-             "SELECT advisory_id, kind, object_id FROM advisory_links WHERE %s"
-             " ORDER BY created_at, advisory_id, kind, object_id LIMIT %d",
-             advisory_id ? "advisory_id = ?1" : "kind = ?1 AND object_id = ?2",
-             ERMES_ADVISORY_LINKS_MAX);
-    if ((rc = ermes__db_prepare(db, sql, &s)))
+    /* Literals: the connection caches statements by their text's address. */
+    if ((rc = ermes__db_prepare(
+             db,
+             advisory_id ? "SELECT advisory_id, kind, object_id FROM advisory_links"
+                           " WHERE advisory_id = ?1 ORDER BY created_at, advisory_id, kind,"
+                           " object_id LIMIT " LIMIT_S(ERMES_ADVISORY_LINKS_MAX)
+                         : "SELECT advisory_id, kind, object_id FROM advisory_links"
+                           " WHERE kind = ?1 AND object_id = ?2 ORDER BY created_at, advisory_id,"
+                           " kind, object_id LIMIT " LIMIT_S(ERMES_ADVISORY_LINKS_MAX),
+             &s)))
         return rc;
     if (advisory_id) {
         ermes__db_bind_int(s, 1, advisory_id);
@@ -117,9 +124,6 @@ static int ids_of(ermes__store_t *st, const char *sql, const char *text, ermes__
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
-
-#define LIMIT_S2(n) #n
-#define LIMIT_S(n) LIMIT_S2(n)
 
 int ermes__store_incidents_with_cve(ermes__store_t *st, const char *cve, ermes__store_id_cb cb,
                                     void *ctx)
