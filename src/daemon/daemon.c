@@ -368,6 +368,13 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                            ermes_strerror(rc));
             else if (published)
                 ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
+            /* Once an hour (and soon after the start): the admins are told in the log when the
+             * signing key expires within ERMES_CSAF_KEY_WARN_DAYS days or has expired. */
+            if (ticks % 3600 == 7) {
+                char text[512];
+                if (ermes__csaf_key_warning(&signer, ermes__time_now_ms(), text, sizeof(text)))
+                    ermes__log(ERMES_LOG_WARNING, "%s", text);
+            }
         }
         /* Every second: published advisories (the API's, the CLI's, the scheduled ones) warn
          * the constituents whose assets they concern, by the daemon that holds the lease
