@@ -12,6 +12,11 @@
  * for it. What was warned is recorded in asset_vulns too, so vulnerability intelligence does
  * not warn of the same CVE again and the constituent can set the asset's status.
  *
+ * Assets created, changed or imported after a publication are matched at once: an advisory
+ * last matched before the assets' latest change is matched again (advisory_warned.assets_seen,
+ * migration 48), and only what is news for an asset warns (the digests above): never twice for
+ * the same asset and advisory.
+ *
  * What the message says of the advisory is its plain-text rendering (src/advisories/render.c,
  * the text of the published page), in the language of the first recipient's contact when
  * ermes has its words, else the document's: the mail says what the page says.
@@ -179,6 +184,7 @@ typedef struct adv_run {
     const json_t *doc;
     const char *version;
     int64_t home;
+    int64_t assets_seen; /* the assets' latest updated_at, read before they were loaded */
     const ermes__notify_policies_t *pol;
     ermes__notify_stats_t *stats;
 } adv_run_t;
@@ -476,7 +482,8 @@ static int one_advisory(adv_run_t *r, ermes__vmatch_t *m, int64_t id, size_t *wa
             goto out;
     }
 mark:
-    rc = ermes__store_advisory_set_warned(r->st, a.id, a.revision, r->home, ermes__time_now_ms());
+    rc = ermes__store_advisory_set_warned_seen(r->st, a.id, a.revision, r->assets_seen, r->home,
+                                               ermes__time_now_ms());
 out:
     ermes__free(news);
     ermes__free(digests);
@@ -513,7 +520,9 @@ int ermes__notify_advisories(ermes__store_t *st, const ermes__notify_options_t *
     r.pol = &pol;
     r.stats = stats;
     ermes__store_home_org(st, &r.home);
-    if ((rc = ermes__notify_assets_load(st, &assets)) ||
+    /* Read before the assets: one created while they are matched is matched again next run. */
+    if ((rc = ermes__store_assets_changed_at(st, &r.assets_seen)) ||
+        (rc = ermes__notify_assets_load(st, &assets)) ||
         (rc = ermes__vmatch_new(assets.v, assets.n, &m)) ||
         (rc = ermes__notify_policies_load(st, &pol)))
         goto out;

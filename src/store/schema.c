@@ -688,7 +688,11 @@ static const char pg_schema_14[] =
 /* 48: explicit links between an advisory and an incident or an indicator, made by an analyst
  * (src/advisories/links.c). The links computed from shared CVE ids are not stored: they are
  * found at read, so they follow both sides' changes. No foreign key on object_id (two target
- * tables); the links of a deleted target are skipped at read. */
+ * tables); the links of a deleted target are skipped at read.
+ * New assets are warned at once (src/notify/advisories.c, vulns.c): advisory_warned.assets_seen
+ * is the assets' latest updated_at an advisory was last matched against (0: never, so every
+ * published advisory is matched again once: assets added since its publication are warned);
+ * asset_match_marks holds the same for the stored vulnerabilities (name 'vulnerabilities'). */
 #define MIGRATION_48(INT, DEFER, META)                                                             \
     "CREATE TABLE IF NOT EXISTS advisory_links ("                                                  \
     " advisory_id " INT " NOT NULL REFERENCES advisories(id) ON DELETE CASCADE" DEFER ","          \
@@ -696,7 +700,11 @@ static const char pg_schema_14[] =
     " object_id " INT " NOT NULL,"                                                                 \
     " actor TEXT NOT NULL DEFAULT ''," META ","                                                    \
     " PRIMARY KEY (advisory_id, kind, object_id));"                                                \
-    "CREATE INDEX IF NOT EXISTS advisory_links_object ON advisory_links(kind, object_id);"
+    "CREATE INDEX IF NOT EXISTS advisory_links_object ON advisory_links(kind, object_id);"         \
+    "ALTER TABLE advisory_warned ADD COLUMN IF NOT EXISTS assets_seen " INT " NOT NULL DEFAULT 0;" \
+    "CREATE INDEX IF NOT EXISTS assets_updated ON assets(updated_at);"                             \
+    "CREATE TABLE IF NOT EXISTS asset_match_marks (name TEXT PRIMARY KEY,"                         \
+    " seen " INT " NOT NULL," META ");"
 
 /* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
  * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
