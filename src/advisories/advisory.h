@@ -77,7 +77,8 @@ typedef struct ermes__csaf_signer {
 void ermes__csaf_signer_from_config(const ermes__config_t *cfg, char *home, size_t cap,
                                     ermes__csaf_signer_t *out);
 /* A detached ASCII-armoured signature of data by s->key into *armour (free it).
- * ERMES_ECONFIG with d naming csaf_openpgp_key when the key is missing or cannot sign. */
+ * ERMES_ECONFIG with d naming csaf_openpgp_key when the key is missing, has expired or cannot
+ * sign. */
 int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len, char **armour,
                      ermes_diag_t *d);
 /* The public key of s->key: its primary fingerprint (upper-case hex) and, when armour is not
@@ -85,6 +86,20 @@ int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len
  * ERMES_ECONFIG with d when it is not in the home. Cached for a minute. */
 int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
                            char **armour, ermes_diag_t *d);
+
+/* Days before the provider key's expiry from which ermes warns (`ermes csaf check`, the
+ * daemon's log, GET /healthz). */
+#define ERMES_CSAF_KEY_WARN_DAYS 30
+struct _gpgme_key;
+/* When a gpgme key stops signing (ms since the epoch, 0: never): the last expiry of its usable
+ * signing (sub)keys, bounded by the primary key's. */
+int64_t ermes__csaf_key_expiry_of(struct _gpgme_key *key);
+/* The expiry of s->key (0: never), cached as ermes__csaf_public_key; its errors. */
+int ermes__csaf_key_expires(const ermes__csaf_signer_t *s, int64_t *expires, ermes_diag_t *d);
+/* 1 with a sentence for the admins in buf when s->key has expired or expires within
+ * ERMES_CSAF_KEY_WARN_DAYS of now; 0 otherwise (no key, no expiry, unreadable: the provider's
+ * own checks report that). */
+int ermes__csaf_key_warning(const ermes__csaf_signer_t *s, int64_t now, char *buf, size_t cap);
 
 /* ---- the workflow (src/advisories/advisory.c) ---- */
 

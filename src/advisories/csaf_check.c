@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "advisories/advisory.h"
 #include "advisories/jsonschema.h"
 #include "core/alloc.h"
 #include "core/sha256.h"
@@ -610,6 +611,33 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
     return 0;
 }
 
+/* The expiry of the key fpr just imported: an expired key fails requirement 20 (its
+ * signatures can no longer be trusted as current); one expiring within
+ * ERMES_CSAF_KEY_WARN_DAYS days passes with a warning; otherwise its expiry is noted. */
+static void key_expiry(check_t *k, const char *fpr)
+{
+    gpgme_key_t key = NULL;
+    int64_t expires, now = ermes__time_now_ms();
+    char when[ERMES_TIME_STRLEN];
+
+    if (gpgme_get_key(k->gpg, fpr, &key, 0) || !key)
+        return;
+    expires = ermes__csaf_key_expiry_of(key);
+    gpgme_key_unref(key);
+    if (!expires) {
+        note(k, 20, "the key %s does not expire", fpr);
+        return;
+    }
+    ermes__time_format(expires, when);
+    if (expires <= now)
+        fail(k, 20, "the key %s expired on %s", fpr, when);
+    else if (expires - now <= (int64_t)ERMES_CSAF_KEY_WARN_DAYS * 86400 * 1000)
+        note(k, 20, "warning: the key %s expires on %s, in %lld day(s)", fpr, when,
+             (long long)((expires - now) / (86400 * 1000LL)));
+    else
+        note(k, 20, "the key %s expires on %s", fpr, when);
+}
+
 static void check_keys(check_t *k)
 {
     json_t *keys = json_object_get(k->metadata, "public_openpgp_keys"), *key;
@@ -672,8 +700,10 @@ static void check_keys(check_t *k)
                     fail(k, 20, "%s holds no OpenPGP key", abs);
                 else if (!matched && fpr)
                     fail(k, 20, "%s does not hold the key %s the metadata names", abs, fpr);
-                else if (matched)
+                else if (matched) {
                     k->keys_loaded++;
+                    key_expiry(k, fpr);
+                }
             } else {
                 fail(k, 20, "%s cannot be read as an OpenPGP key", abs);
             }

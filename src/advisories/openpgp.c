@@ -39,6 +39,23 @@ int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len
     int rc;
 
     *armour = NULL;
+    /* An expired key: gpg would refuse with a reason nobody reads; say it. */
+    {
+        int64_t expires = 0, now = ermes__time_now_ms();
+        char when[ERMES_TIME_STRLEN];
+        ermes_diag_t ignored;
+
+        ermes_diag_clear(&ignored);
+        if (s->key && ermes__csaf_key_expires(s, &expires, &ignored) == 0 && expires &&
+            expires <= now) {
+            ermes__time_format(expires, when);
+            ermes_diag_set(d, "csaf_openpgp_key",
+                           "csaf_openpgp_key %.64s expired on %s: nothing was published or "
+                           "signed (extend the key or set another)",
+                           s->key, when);
+            return ERMES_ECONFIG;
+        }
+    }
     ermes__strbuf_init(&sig, 1u << 20);
     rc = ermes__notify_pgp_sign(s->home, s->key, data, len, &sig, micalg, sizeof(micalg), err,
                                 sizeof(err));
@@ -61,6 +78,32 @@ int ermes__csaf_sign(const ermes__csaf_signer_t *s, const char *data, size_t len
     return 0;
 }
 
+int64_t ermes__csaf_key_expiry_of(struct _gpgme_key *key)
+{
+    gpgme_subkey_t p = key ? key->subkeys : NULL, k;
+    int64_t best = -1;
+
+    if (!p)
+        return 0;
+    /* gpg signs with a usable signing (sub)key: the key is good until the last of those
+     * expires (one that never does: never), and never beyond its primary key's expiry. */
+    for (k = p; k; k = k->next) {
+        if (!k->can_sign || k->revoked || k->disabled || k->invalid)
+            continue;
+        if (!k->expires) {
+            best = 0;
+            break;
+        }
+        if ((int64_t)k->expires * 1000 > best)
+            best = (int64_t)k->expires * 1000;
+    }
+    if (best < 0)
+        best = p->expires ? (int64_t)p->expires * 1000 : 0;
+    if (p->expires && (best == 0 || (int64_t)p->expires * 1000 < best))
+        best = (int64_t)p->expires * 1000;
+    return best;
+}
+
 /* ---- the public key ------------------------------------------------------------------------
  * Read once a minute at most: the provider metadata names its fingerprint, and every request
  * for it would otherwise cost gpg runs. */
@@ -70,10 +113,11 @@ static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     char home[1024], key[160], fpr[ERMES_CSAF_FPR_MAX];
     char *armour;
-    int64_t at;
+    int64_t at, expires;
 } key_cache;
 
-static int read_key(const ermes__csaf_signer_t *s, char *fpr, char **armour, ermes_diag_t *d)
+static int read_key(const ermes__csaf_signer_t *s, char *fpr, char **armour, int64_t *expires,
+                    ermes_diag_t *d)
 {
     gpgme_ctx_t ctx = NULL;
     gpgme_key_t key = NULL, other = NULL;
@@ -118,6 +162,7 @@ static int read_key(const ermes__csaf_signer_t *s, char *fpr, char **armour, erm
         goto out;
     }
     snprintf(fpr, ERMES_CSAF_FPR_MAX, "%s", key->fpr);
+    *expires = ermes__csaf_key_expiry_of(key);
     if ((e = gpgme_data_new(&out)) || (e = gpgme_op_export(ctx, key->fpr, 0, out))) {
         ermes_diag_set(d, "csaf_openpgp_key", "exporting %.64s: %s", s->key, gpgme_strerror(e));
         goto out;
@@ -145,22 +190,27 @@ out:
     return rc;
 }
 
-int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
-                           char **armour, ermes_diag_t *d)
+/* The key's fingerprint, armour (when not NULL) and expiry, from the cache when fresh. */
+static int key_info(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX], char **armour,
+                    int64_t *expires, ermes_diag_t *d)
 {
-    int64_t now = ermes__time_now_ms();
+    int64_t now = ermes__time_now_ms(), exp = 0;
     char *text = NULL;
     int rc;
 
     fpr[0] = '\0';
     if (armour)
         *armour = NULL;
+    if (expires)
+        *expires = 0;
     if (!s->key)
         return ERMES_ENOTFOUND;
     pthread_mutex_lock(&key_lock);
     if (key_cache.armour && now - key_cache.at < KEY_CACHE_MS &&
         strcmp(key_cache.home, s->home) == 0 && strcmp(key_cache.key, s->key) == 0) {
         snprintf(fpr, ERMES_CSAF_FPR_MAX, "%s", key_cache.fpr);
+        if (expires)
+            *expires = key_cache.expires;
         rc = 0;
         if (armour && !(*armour = ermes__strdup(key_cache.armour)))
             rc = ERMES_ENOMEM;
@@ -168,7 +218,7 @@ int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FP
         return rc;
     }
     pthread_mutex_unlock(&key_lock);
-    if ((rc = read_key(s, fpr, &text, d)))
+    if ((rc = read_key(s, fpr, &text, &exp, d)))
         return rc;
     pthread_mutex_lock(&key_lock);
     ermes__free(key_cache.armour);
@@ -177,10 +227,52 @@ int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FP
     snprintf(key_cache.key, sizeof(key_cache.key), "%s", s->key);
     snprintf(key_cache.fpr, sizeof(key_cache.fpr), "%s", fpr);
     key_cache.at = now;
+    key_cache.expires = exp;
     pthread_mutex_unlock(&key_lock);
+    if (expires)
+        *expires = exp;
     if (armour)
         *armour = text;
     else
         ermes__free(text);
     return 0;
+}
+
+int ermes__csaf_public_key(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
+                           char **armour, ermes_diag_t *d)
+{
+    return key_info(s, fpr, armour, NULL, d);
+}
+
+int ermes__csaf_key_expires(const ermes__csaf_signer_t *s, int64_t *expires, ermes_diag_t *d)
+{
+    char fpr[ERMES_CSAF_FPR_MAX];
+
+    return key_info(s, fpr, NULL, expires, d);
+}
+
+int ermes__csaf_key_warning(const ermes__csaf_signer_t *s, int64_t now, char *buf, size_t cap)
+{
+    char when[ERMES_TIME_STRLEN];
+    int64_t expires = 0;
+    ermes_diag_t d;
+
+    ermes_diag_clear(&d);
+    if (!s->key || ermes__csaf_key_expires(s, &expires, &d) || !expires)
+        return 0;
+    ermes__time_format(expires, when);
+    if (expires <= now) {
+        snprintf(buf, cap,
+                 "the CSAF signing key csaf_openpgp_key %.64s expired on %s: advisories cannot "
+                 "be published until it is extended or replaced",
+                 s->key, when);
+        return 1;
+    }
+    if (expires - now > (int64_t)ERMES_CSAF_KEY_WARN_DAYS * 86400 * 1000)
+        return 0;
+    snprintf(buf, cap,
+             "the CSAF signing key csaf_openpgp_key %.64s expires on %s (in %lld day(s)): extend "
+             "it or replace it before then",
+             s->key, when, (long long)((expires - now) / (86400 * 1000LL)));
+    return 1;
 }

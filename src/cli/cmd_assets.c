@@ -26,8 +26,9 @@ static void help(FILE *f)
                "vendor, product and version. import reads an SBOM (CycloneDX JSON or SPDX JSON:\n"
                "each component's cpe, purl, name and version) or a CSV file with a header naming\n"
                "some of the columns name, cpe, purl, vendor, product, version; a file is imported\n"
-               "whole or not at all. New assets are matched against the stored vulnerabilities by\n"
-               "`ermes vulns match`. status records the remediation of an asset for a CVE.\n");
+               "whole or not at all. The daemon matches new and changed assets at once against\n"
+               "the published advisories and the stored vulnerabilities (`ermes vulns match`\n"
+               "does it by hand). status records the remediation of an asset for a CVE.\n");
     {
         static const char *const s[] = {"data_dir", "database_url", NULL};
         cli_usage_settings_some(f, s);

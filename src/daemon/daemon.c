@@ -377,6 +377,13 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                            ermes_strerror(rc));
             else if (published)
                 ermes__log(ERMES_LOG_NOTICE, "%zu scheduled advisory(ies) published", published);
+            /* Once an hour (and soon after the start): the admins are told in the log when the
+             * signing key expires within ERMES_CSAF_KEY_WARN_DAYS days or has expired. */
+            if (ticks % 3600 == 7) {
+                char text[512];
+                if (ermes__csaf_key_warning(&signer, ermes__time_now_ms(), text, sizeof(text)))
+                    ermes__log(ERMES_LOG_WARNING, "%s", text);
+            }
         }
         /* Every second: the correlation index follows the tables (what was added since),
          * up to 100,000 rows a second, by the daemon that holds the lease "correlation", so
@@ -445,6 +452,40 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                     ermes__log(ERMES_LOG_NOTICE, "advisories: %ld warning(s), %zu asset(s)",
                                ns.notifications, warned);
                     ermes__notifier_kick(notifier);
+                }
+                ermes__live_release(now);
+            }
+        }
+        /* Every second: assets created, changed or imported since the stored vulnerabilities
+         * were last matched against them are matched now (the lease "advisory-warnings"
+         * again); only an (asset, CVE) never warned of warns (asset_vulns). */
+        {
+            int64_t changed = 0, seen = 0;
+            int held = 0;
+            if (ermes__store_assets_changed_at(store, &changed) == 0 &&
+                ermes__store_asset_match_mark(store, "vulnerabilities", &seen) == 0 &&
+                changed > seen && ermes__store_lease_take(store, "advisory-warnings", &held) == 0 &&
+                held) {
+                ermes__notify_stats_t ns;
+                size_t matches = 0;
+                const ermes__config_t *now = ermes__live_acquire(cfg);
+                ermes__notify_options_t nn = no;
+                ermes_diag_clear(&d);
+                if (now != cfg && ermes__notify_options_from_config(now, &nn, &d))
+                    nn = no;
+                memset(&ns, 0, sizeof(ns));
+                if ((rc = ermes__notify_vulns(store, &nn, NULL, 0, &ns, &matches)))
+                    ermes__log(ERMES_LOG_WARNING, "cannot match the changed assets: %s",
+                               ermes_strerror(rc));
+                else {
+                    ermes__store_asset_match_mark_set(store, "vulnerabilities", changed,
+                                                      ermes__time_now_ms());
+                    if (ns.notifications) {
+                        ermes__log(ERMES_LOG_NOTICE,
+                                   "changed assets: %ld vulnerability warning(s), %zu match(es)",
+                                   ns.notifications, matches);
+                        ermes__notifier_kick(notifier);
+                    }
                 }
                 ermes__live_release(now);
             }

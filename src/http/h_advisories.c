@@ -8,6 +8,7 @@
 #include "access/access.h"
 #include "access/tlp_policy.h"
 #include "advisories/advisory.h"
+#include "advisories/links.h"
 #include "core/time.h"
 #include "http/http.h"
 
@@ -77,9 +78,13 @@ static enum MHD_Result reply_advisory(ermes__req_t *req, const char *ref, unsign
         return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
     }
     j = ermes__advisory_to_json(&a, how);
+    /* The incidents and indicators it shares CVE ids with or is linked to (links.h). */
+    rc = j ? ermes__advisory_links_json(req->srv->store, &req->viewer, &a, j) : ERMES_ENOMEM;
     ermes__advisory_cleanup(&a);
-    if (!j)
-        return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
+    if (rc) {
+        json_decref(j);
+        return ermes__reply_failure(req, rc, NULL);
+    }
     return ermes__reply_json(req, status, j);
 }
 
@@ -295,4 +300,48 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
     ermes__audit_write(req->srv->store, &req->viewer, scheduled ? "schedule" : "publish",
                        "advisory", ref, NULL);
     return reply_advisory(req, ref, 200);
+}
+
+/* POST /api/v1/advisories/{ref}/links and .../unlink: {"kind": "incident" or "indicator",
+ * "id": its id}. */
+static enum MHD_Result link_change(ermes__req_t *req, int remove)
+{
+    char ref[ERMES_ADVISORY_ID_MAX + 1];
+    json_t *body;
+    const char *kind = NULL;
+    int64_t object_id = 0;
+    enum MHD_Result ret;
+    ermes_diag_t d;
+    int rc, changed = 0;
+
+    if (ermes__param(req, 0, ref, sizeof(ref)))
+        return ermes__reply_error(req, 404, "not_found", NULL, "no such advisory");
+    if (!ermes__body_json(req, &body, &ret))
+        return ret;
+    ermes_diag_clear(&d);
+    if (ermes__advisory_link_body_read(body, &kind, &object_id, &d)) {
+        json_decref(body);
+        return reply_diag(req, ERMES_EINVAL, &d);
+    }
+    ermes_diag_clear(&d);
+    rc = ermes__advisory_link(req->srv->store, &req->viewer, ref, kind, object_id, remove, &changed,
+                              &d);
+    json_decref(body);
+    if (rc == ERMES_ENOTFOUND && d.reason[0]) {
+        ermes__diag_utf8(&d);
+        return ermes__reply_error(req, 404, "not_found", "id", "%s", d.reason);
+    }
+    if (rc)
+        return reply_diag(req, rc, &d);
+    return reply_advisory(req, ref, !remove && changed ? 201 : 200);
+}
+
+enum MHD_Result ermes__h_advisory_link_add(ermes__req_t *req)
+{
+    return link_change(req, 0);
+}
+
+enum MHD_Result ermes__h_advisory_link_remove(ermes__req_t *req)
+{
+    return link_change(req, 1);
 }

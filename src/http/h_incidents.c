@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/number.h"
 #include "core/time.h"
+#include "advisories/links.h"
 #include "http/http.h"
 #include "incidents/incidents.h"
 
@@ -119,8 +120,12 @@ static enum MHD_Result reply_incident(ermes__req_t *req, int64_t id, unsigned st
     }
     j = ermes__incident_to_json(req->srv->store, &req->viewer, inc, ermes__time_now_ms());
     free(inc);
-    if (!j)
-        return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
+    /* The advisories that share a CVE id with it or are linked to it (advisories/links.h). */
+    rc = j ? ermes__incident_advisories_json(req->srv->store, &req->viewer, id, j) : ERMES_ENOMEM;
+    if (rc) {
+        json_decref(j);
+        return ermes__reply_failure(req, rc, NULL);
+    }
     if (status == 201) {
         char loc[64];
         snprintf(loc, sizeof(loc), "/api/v1/incidents/%lld", (long long)id);

@@ -2,6 +2,8 @@
 #include <stdio.h>
 
 #include "access/access.h"
+#include "advisories/advisory.h"
+#include "core/time.h"
 #include "http/http.h"
 
 extern const unsigned char ermes__openapi_json[];
@@ -15,9 +17,20 @@ enum MHD_Result ermes__h_healthz(ermes__req_t *req)
         return ermes__reply_json(req, 503,
                                  json_pack("{s:s,s:s}", "status", "unavailable", "reason",
                                            "the database does not answer"));
-    return ermes__reply_json(req, 200,
-                             json_pack("{s:s,s:s,s:i}", "status", "ok", "version", ERMES_VERSION,
-                                       "schema_version", version));
+    {
+        /* Warnings for the admins that do not make the service unavailable: the CSAF signing
+         * key about to expire or expired (a public fact: the key is served under
+         * /.well-known/csaf/openpgp/). */
+        char home[1024], text[512];
+        ermes__csaf_signer_t signer;
+        json_t *j = json_pack("{s:s,s:s,s:i}", "status", "ok", "version", ERMES_VERSION,
+                              "schema_version", version);
+
+        ermes__csaf_signer_from_config(req->srv->cfg, home, sizeof(home), &signer);
+        if (j && ermes__csaf_key_warning(&signer, ermes__time_now_ms(), text, sizeof(text)))
+            json_object_set_new(j, "warnings", json_pack("[s]", text));
+        return ermes__reply_json(req, 200, j);
+    }
 }
 
 enum MHD_Result ermes__h_metrics(ermes__req_t *req)

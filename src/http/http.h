@@ -489,6 +489,9 @@ enum MHD_Result ermes__h_advisory_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_reject(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req);
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req);
+/* Explicit links of an advisory to incidents and indicators (src/advisories/links.h). */
+enum MHD_Result ermes__h_advisory_link_add(ermes__req_t *req);
+enum MHD_Result ermes__h_advisory_link_remove(ermes__req_t *req);
 /* h_advisory_warnings.c */
 enum MHD_Result ermes__h_advisory_warnings(ermes__req_t *req);
 /* Published revisions of an advisory and their diff (h_advisory_revisions.c). */

@@ -171,6 +171,8 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/advisories/{ref}/reject", ermes__h_advisory_reject, STAFF, NULL},
     {"POST", "/api/v1/advisories/{ref}/approve", ermes__h_advisory_approve, STAFF, NULL},
     {"POST", "/api/v1/advisories/{ref}/publish", ermes__h_advisory_publish, STAFF, NULL},
+    {"POST", "/api/v1/advisories/{ref}/links", ermes__h_advisory_link_add, STAFF, NULL},
+    {"POST", "/api/v1/advisories/{ref}/unlink", ermes__h_advisory_link_remove, STAFF, NULL},
     {"GET", "/api/v1/advisories/{ref}/warnings", ermes__h_advisory_warnings, STAFF, NULL},
     {"GET", "/api/v1/advisories/{ref}/revisions", ermes__h_advisory_revision_list, 0, NULL},
     {"GET", "/api/v1/advisories/{ref}/revisions/{id}", ermes__h_advisory_revision_get, 0, NULL},

@@ -12,6 +12,15 @@
  * for it. What was warned is recorded in asset_vulns too, so vulnerability intelligence does
  * not warn of the same CVE again and the constituent can set the asset's status.
  *
+ * Assets created, changed or imported after a publication are matched at once: an advisory
+ * last matched before the assets' latest change is matched again (advisory_warned.assets_seen,
+ * migration 48), and only what is news for an asset warns (the digests above): never twice for
+ * the same asset and advisory.
+ *
+ * What the message says of the advisory is its plain-text rendering (src/advisories/render.c,
+ * the text of the published page), in the language of the first recipient's contact when
+ * ermes has its words, else the document's: the mail says what the page says.
+ *
  * TLP: the message names the organisation's assets, so it is at least TLP:AMBER, and the
  * advisory's own label when higher. What it says of the advisory follows the TLP policy
  * (src/access/tlp_policy.c) for a constituent of the recipient organisation: title, CVEs and
@@ -27,6 +36,7 @@
 #include "access/tlp_policy.h"
 #include "advisories/advisory.h"
 #include "advisories/csaf_match.h"
+#include "advisories/render.h"
 #include "advisories/vulns.h"
 #include "core/alloc.h"
 #include "core/log.h"
@@ -37,6 +47,8 @@
 
 #define ADVISORIES_PER_RUN 64
 #define TEXT_SHOWN 600 /* bytes of a remediation shown */
+/* The lines around the advisory's text rendering in a warning. */
+#define ADVISORY_RULE "------------------------------------------------------------------------"
 
 /* One (asset, vulnerability) the advisory concerns; strings borrowed from the document. */
 typedef struct hit {
@@ -172,15 +184,16 @@ typedef struct adv_run {
     const json_t *doc;
     const char *version;
     int64_t home;
+    int64_t assets_seen; /* the assets' latest updated_at, read before they were loaded */
     const ermes__notify_policies_t *pol;
     ermes__notify_stats_t *stats;
 } adv_run_t;
 
 /* The text for org: h[0..n) its hits (by asset, then vulnerability); news[k] says whether the
  * asset of h[k] is news. */
-static int render(const adv_run_t *r, const ermes__org_t *org, const char *reference,
-                  ermes_tlp_t tlp, int detailed, const hit_t *h, size_t n, const char *news,
-                  ermes__strbuf_t *subject, ermes__strbuf_t *body)
+static int render(const adv_run_t *r, const ermes__org_t *org, const char *lang,
+                  const char *reference, ermes_tlp_t tlp, int detailed, const hit_t *h, size_t n,
+                  const char *news, ermes__strbuf_t *subject, ermes__strbuf_t *body)
 {
     const ermes__advisory_t *a = r->adv;
     size_t nassets = 0;
@@ -201,20 +214,23 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *refer
                                 detailed ? " \"" : "", detailed ? a->title : "",
                                 detailed ? "\"" : "", r->version ? r->version : "?");
     if (!rc && detailed) {
-        const json_t *v;
-        size_t k;
-        rc = ermes__strbuf_addf(body, "\nVulnerabilities:");
-        json_array_foreach(json_object_get(r->doc, "vulnerabilities"), k, v)
-        {
-            const char *cve = json_string_value(json_object_get(v, "cve"));
-            const char *title = json_string_value(json_object_get(v, "title"));
-            if (rc)
-                break;
-            rc = ermes__strbuf_addf(body, "%s %s%s%s", k ? "," : "", cve ? cve : "(no CVE)",
-                                    title ? " " : "", title ? title : "");
-        }
+        /* What the advisory says is its text rendering (render.c, the template of the
+         * published page's plain-text form), in the organisation's language when ermes has
+         * its words, else the document's: the mail says what the page says. */
+        ermes__strbuf_t text;
+
+        ermes__strbuf_init(&text, ERMES_NOTIFICATION_BODY_MAX / 2);
+        rc = ermes__advisory_render(a->published_document ? a->published_document : "",
+                                    ERMES_ADVISORY_TEXT, lang, &text);
         if (!rc)
+            rc = ermes__strbuf_addf(body, "\n%s\n", ADVISORY_RULE);
+        if (!rc && text.len)
+            rc = ermes__strbuf_add(body, text.data, text.len);
+        if (!rc && (!text.len || text.data[text.len - 1] != '\n'))
             rc = ermes__strbuf_addf(body, "\n");
+        if (!rc)
+            rc = ermes__strbuf_addf(body, "%s\n", ADVISORY_RULE);
+        ermes__strbuf_cleanup(&text);
     } else if (!rc)
         rc = ermes__strbuf_addf(body,
                                 "\nThe advisory is TLP:%s and not shared with your organisation;\n"
@@ -261,6 +277,20 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *refer
     return rc;
 }
 
+/* The language the recipients of org's warnings read: the first of them whose contact names
+ * one (ISO 639-1), else NULL (the advisory's own). */
+static const char *recipient_language(const ermes__org_t *org)
+{
+    size_t idx[ERMES_NOTIFY_MAX_RECIPIENTS], n;
+
+    n = ermes__notify_recipients(org, ERMES_NOTIFY_KIND_VULNERABLE, idx,
+                                 ERMES_NOTIFY_MAX_RECIPIENTS);
+    for (size_t k = 0; k < n; k++)
+        if (org->contacts[idx[k]].language && org->contacts[idx[k]].language[0])
+            return org->contacts[idx[k]].language;
+    return NULL;
+}
+
 /* One notification for an organisation: h[0..n) its hits, news[] per hit. */
 static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *news,
                     char (*digests)[65])
@@ -298,7 +328,11 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
         const char *feeds[1] = {"advisories"}, *types[1] = {"vulnerable"};
         note.org_id = org_id;
         snprintf(note.group_key, sizeof(note.group_key), "advisory:%s", r->adv->tracking_id);
-        ermes__notify_language(r->o->templates_dir, "en", lang, sizeof(lang));
+        /* The language of the advisory's text in the message (render.c's choice). */
+        snprintf(lang, sizeof(lang), "%s",
+                 ermes__advisory_render_lang(recipient_language(org),
+                                             json_string_value(json_object_get(
+                                                 json_object_get(r->doc, "document"), "lang"))));
         snprintf(note.language, sizeof(note.language), "%s", lang);
         note.recipients = rcpt_text;
         note.window_start = note.window_end = now;
@@ -332,7 +366,7 @@ static int warn_org(const adv_run_t *r, const hit_t *h, size_t n, const char *ne
     if (!rc) {
         ermes__notify_message_id(note.reference, note.created_at, r->o->mail_from, note.message_id,
                                  sizeof(note.message_id));
-        rc = render(r, org, note.reference, tlp, detailed, h, n, news, &subject, &body);
+        rc = render(r, org, lang, note.reference, tlp, detailed, h, n, news, &subject, &body);
     }
     if (!rc)
         rc = ermes__store_notification_set_text(r->st, note.id, subject.data, body.data,
@@ -448,7 +482,8 @@ static int one_advisory(adv_run_t *r, ermes__vmatch_t *m, int64_t id, size_t *wa
             goto out;
     }
 mark:
-    rc = ermes__store_advisory_set_warned(r->st, a.id, a.revision, r->home, ermes__time_now_ms());
+    rc = ermes__store_advisory_set_warned_seen(r->st, a.id, a.revision, r->assets_seen, r->home,
+                                               ermes__time_now_ms());
 out:
     ermes__free(news);
     ermes__free(digests);
@@ -485,7 +520,9 @@ int ermes__notify_advisories(ermes__store_t *st, const ermes__notify_options_t *
     r.pol = &pol;
     r.stats = stats;
     ermes__store_home_org(st, &r.home);
-    if ((rc = ermes__notify_assets_load(st, &assets)) ||
+    /* Read before the assets: one created while they are matched is matched again next run. */
+    if ((rc = ermes__store_assets_changed_at(st, &r.assets_seen)) ||
+        (rc = ermes__notify_assets_load(st, &assets)) ||
         (rc = ermes__vmatch_new(assets.v, assets.n, &m)) ||
         (rc = ermes__notify_policies_load(st, &pol)))
         goto out;

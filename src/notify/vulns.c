@@ -326,6 +326,8 @@ static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *it
     ermes__strbuf_t subject, body;
     char *rcpt_text = NULL, lang[16];
     int64_t now = ermes__time_now_ms();
+    news_t *kept = NULL;
+    size_t nkept = 0;
     int rc;
 
     memset(&note, 0, sizeof(note));
@@ -341,6 +343,28 @@ static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *it
         goto done;
     if ((rc = ermes__store_begin(r->st)))
         goto done;
+    /* Still news inside the transaction: another process (an import by the CLI, the daemon
+     * matching assets just created) may have warned of the same (asset, CVE) since it was
+     * matched; write transactions are serialised, so each is warned of once. */
+    if (!(kept = ermes__calloc(n, sizeof(*kept)))) {
+        rc = ERMES_ENOMEM;
+        ermes__store_rollback(r->st);
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        int known = 0, warned_kev = 0;
+        if ((rc = ermes__store_asset_vuln_state(r->st, r->assets.v[items[k].asset].id,
+                                                r->infos[items[k].vuln].id, &known, &warned_kev)))
+            break;
+        if (!known || (items[k].kev && !warned_kev))
+            kept[nkept++] = items[k];
+    }
+    if (rc || !nkept) {
+        ermes__store_rollback(r->st);
+        goto done;
+    }
+    items = kept;
+    n = nkept;
     {
         const char *feeds[1] = {"vulnerabilities"}, *types[1] = {"vulnerable"};
         note.org_id = items[0].org_id;
@@ -382,6 +406,7 @@ static int warn_org(run_t *r, const ermes__notify_options_t *o, const news_t *it
     ermes__log(ERMES_LOG_INFO, "notification %s: %zu asset warnings for %s", note.reference, n,
                org->short_name);
 done:
+    ermes__free(kept);
     ermes__strbuf_cleanup(&subject);
     ermes__strbuf_cleanup(&body);
     free(rcpt_text);

@@ -29,7 +29,9 @@ int ermes__store_advisory_unwarned(ermes__store_t *st, int64_t *ids, size_t cap,
                                 "SELECT a.id FROM advisories a"
                                 " LEFT JOIN advisory_warned w ON w.advisory_id = a.id"
                                 " WHERE a.published_document IS NOT NULL"
-                                " AND a.revision > COALESCE(w.revision, 0)"
+                                " AND (a.revision > COALESCE(w.revision, 0)"
+                                " OR COALESCE(w.assets_seen, 0) <"
+                                " (SELECT COALESCE(MAX(updated_at), 0) FROM assets))"
                                 " ORDER BY a.id LIMIT ?1",
                                 &s)))
         return rc;
@@ -43,6 +45,12 @@ int ermes__store_advisory_unwarned(ermes__store_t *st, int64_t *ids, size_t cap,
 int ermes__store_advisory_set_warned(ermes__store_t *st, int64_t advisory_id, int64_t revision,
                                      int64_t owner, int64_t now)
 {
+    return ermes__store_advisory_set_warned_seen(st, advisory_id, revision, -1, owner, now);
+}
+
+int ermes__store_advisory_set_warned_seen(ermes__store_t *st, int64_t advisory_id, int64_t revision,
+                                          int64_t assets_seen, int64_t owner, int64_t now)
+{
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int rc;
@@ -50,17 +58,81 @@ int ermes__store_advisory_set_warned(ermes__store_t *st, int64_t advisory_id, in
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "INSERT INTO advisory_warned (advisory_id, revision, tlp,"
-                                " owner_org_id, created_at, updated_at)"
-                                " VALUES (?1, ?2, 'AMBER', ?3, ?4, ?4)"
+                                "INSERT INTO advisory_warned (advisory_id, revision, assets_seen,"
+                                " tlp, owner_org_id, created_at, updated_at)"
+                                " VALUES (?1, ?2, CASE WHEN ?5 < 0 THEN (SELECT"
+                                " COALESCE(MAX(updated_at), 0) FROM assets) ELSE ?5 END,"
+                                " 'AMBER', ?3, ?4, ?4)"
                                 " ON CONFLICT (advisory_id) DO UPDATE SET"
-                                " revision = excluded.revision, updated_at = excluded.updated_at",
+                                " revision = excluded.revision,"
+                                " assets_seen = excluded.assets_seen,"
+                                " updated_at = excluded.updated_at",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, advisory_id);
     ermes__db_bind_int(s, 2, revision);
     bind_owner(s, 3, owner);
     ermes__db_bind_int(s, 4, now);
+    ermes__db_bind_int(s, 5, assets_seen);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_assets_changed_at(ermes__store_t *st, int64_t *at)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *at = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT COALESCE(MAX(updated_at), 0) FROM assets", &s)))
+        return rc;
+    if ((rc = ermes__db_step(s)) == 1)
+        *at = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_asset_match_mark(ermes__store_t *st, const char *name, int64_t *seen)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *seen = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT seen FROM asset_match_marks WHERE name = ?1", &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, name);
+    if ((rc = ermes__db_step(s)) == 1)
+        *seen = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_asset_match_mark_set(ermes__store_t *st, const char *name, int64_t seen,
+                                      int64_t now)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "INSERT INTO asset_match_marks (name, seen, tlp, created_at,"
+                                " updated_at) VALUES (?1, ?2, 'AMBER', ?3, ?3)"
+                                " ON CONFLICT (name) DO UPDATE SET seen = excluded.seen,"
+                                " updated_at = excluded.updated_at",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, name);
+    ermes__db_bind_int(s, 2, seen);
+    ermes__db_bind_int(s, 3, now);
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;

@@ -12,11 +12,26 @@
 #define ERMES_ADVISORY_DIGEST_MAX 64 /* hex SHA-256 */
 
 /* Ids of the advisories with a publication (published_document) whose revision has not been
- * warned of yet, ascending, at most cap. */
+ * warned of yet, or that were last matched against the assets before one was created or
+ * changed (migration 48: assets_seen below the assets' latest updated_at), ascending, at most
+ * cap. */
 int ermes__store_advisory_unwarned(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
-/* Records that revision of advisory_id has been warned of. */
+/* Records that revision of advisory_id has been warned of, matched against the assets as they
+ * are now. */
 int ermes__store_advisory_set_warned(ermes__store_t *st, int64_t advisory_id, int64_t revision,
                                      int64_t owner, int64_t now);
+/* The same, matched against the assets as they were at assets_seen (the assets' latest
+ * updated_at read before they were loaded; -1: now). */
+int ermes__store_advisory_set_warned_seen(ermes__store_t *st, int64_t advisory_id, int64_t revision,
+                                          int64_t assets_seen, int64_t owner, int64_t now);
+/* The latest updated_at of the assets (0: none): it moves when one is created, changed or
+ * imported. */
+int ermes__store_assets_changed_at(ermes__store_t *st, int64_t *at);
+/* The assets' updated_at that matcher name ("vulnerabilities") last ran against (0: never),
+ * and its recording. */
+int ermes__store_asset_match_mark(ermes__store_t *st, const char *name, int64_t *seen);
+int ermes__store_asset_match_mark_set(ermes__store_t *st, const char *name, int64_t seen,
+                                      int64_t now);
 
 typedef int (*ermes__advisory_warning_cb)(void *ctx, int64_t asset_id, const char *digest);
 /* The assets advisory_id warned, with their digests. */

@@ -685,6 +685,27 @@ static const char pg_schema_14[] =
     " org_id " INT " NOT NULL," META ","                                                           \
     " PRIMARY KEY (advisory_id, asset_id));"
 
+/* 48: explicit links between an advisory and an incident or an indicator, made by an analyst
+ * (src/advisories/links.c). The links computed from shared CVE ids are not stored: they are
+ * found at read, so they follow both sides' changes. No foreign key on object_id (two target
+ * tables); the links of a deleted target are skipped at read.
+ * New assets are warned at once (src/notify/advisories.c, vulns.c): advisory_warned.assets_seen
+ * is the assets' latest updated_at an advisory was last matched against (0: never, so every
+ * published advisory is matched again once: assets added since its publication are warned);
+ * asset_match_marks holds the same for the stored vulnerabilities (name 'vulnerabilities'). */
+#define MIGRATION_48(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS advisory_links ("                                                  \
+    " advisory_id " INT " NOT NULL REFERENCES advisories(id) ON DELETE CASCADE" DEFER ","          \
+    " kind TEXT NOT NULL CHECK (kind IN ('incident','indicator')),"                                \
+    " object_id " INT " NOT NULL,"                                                                 \
+    " actor TEXT NOT NULL DEFAULT ''," META ","                                                    \
+    " PRIMARY KEY (advisory_id, kind, object_id));"                                                \
+    "CREATE INDEX IF NOT EXISTS advisory_links_object ON advisory_links(kind, object_id);"         \
+    "ALTER TABLE advisory_warned ADD COLUMN IF NOT EXISTS assets_seen " INT " NOT NULL DEFAULT 0;" \
+    "CREATE INDEX IF NOT EXISTS assets_updated ON assets(updated_at);"                             \
+    "CREATE TABLE IF NOT EXISTS asset_match_marks (name TEXT PRIMARY KEY,"                         \
+    " seen " INT " NOT NULL," META ");"
+
 /* 42: the scheduled sync of vulnerability intelligence (src/daemon/vuln_sync.c): per source
  * of the vuln_sources setting (KIND=URL) when it was last run, whether it worked, what it
  * read and changed, and the error; the next run of a source is due an interval after its last,
@@ -1624,7 +1645,11 @@ static const char *const migrations[] = {
     NULL,
     NULL,
     MIGRATION_47("INTEGER", META_COLUMNS),
-    /* 48 */ NULL,
+    /* 45 to 47: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_48("INTEGER", "", META_COLUMNS),
     /* 49 */ NULL,
     /* 50 */ NULL,
     /* 51 */ NULL,
@@ -1987,7 +2012,11 @@ static const char *const pg_migrations[] = {
     NULL,
     NULL,
     MIGRATION_47("BIGINT", PG_META_COLUMNS),
-    /* 48 */ NULL,
+    /* 45 to 47: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_48("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     /* 49 */ NULL,
     /* 50 */ NULL,
     /* 51 */ NULL,

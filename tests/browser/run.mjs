@@ -1375,6 +1375,45 @@ test('advisory_upload_and_raw', async () => {
   noErrors(page);
 });
 
+// Issue 13 item 1: an advisory's page lists the incidents sharing its CVE ids, an analyst links
+// another incident there and unlinks it; the incident's page lists the advisory.
+test('advisory_links', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const doc = { document: { category: 'csaf_base', csaf_version: '2.0', title: 'Linked advisory',
+    publisher: { category: 'coordinator', name: 'UCERT', namespace: 'https://cert.example' } },
+  vulnerabilities: [{ cve: 'CVE-2026-31337' }] };
+  const [sa, adv] = await pageFetch(page, 'POST', '/api/v1/advisories', JSON.stringify(doc), 'application/json');
+  assert.equal(sa, 201, JSON.stringify(adv));
+  const made = [];
+  for (const title of ['Exploitation of CVE-2026-31337', 'Related campaign']) {
+    const [st, inc] = await pageFetch(page, 'POST', '/api/v1/incidents', JSON.stringify({ title, constituents: ['UMA'] }), 'application/json');
+    assert.equal(st, 201, JSON.stringify(inc));
+    made.push(inc.id);
+  }
+  const [so] = await pageFetch(page, 'POST', '/api/v1/incidents/' + made[0] + '/observables', JSON.stringify({ type: 'cve', value: 'CVE-2026-31337' }), 'application/json');
+  assert.equal(so, 201);
+  await page.goto('/advisories/' + encodeURIComponent(adv.tracking_id));
+  await ready(page);
+  const incs = page.locator('table.advisory-incidents');
+  assert.match(await incs.textContent(), /Exploitation of CVE-2026-31337.*shares CVE-2026-31337/s);
+  await page.locator('input[name="link_id"]').fill(String(made[1]));
+  await page.locator('#add-link').click();
+  await incs.locator('tr', { hasText: 'Related campaign' }).waitFor();
+  assert.match(await incs.locator('tr', { hasText: 'Related campaign' }).textContent(), /linked by an analyst/);
+  await shot(page, 'advisory_links');
+  await incs.locator('tr', { hasText: 'Related campaign' }).getByRole('button', { name: 'Unlink' }).click();
+  await page.waitForFunction(() => !/Related campaign/.test(document.querySelector('table.advisory-incidents')?.textContent || 'Related campaign'));
+  // The incident's page lists the advisory, leading to it.
+  await page.goto('/incidents/' + made[0]);
+  await ready(page);
+  const row = page.locator('table.incident-advisories tr', { hasText: adv.tracking_id });
+  assert.match(await row.textContent(), /shares CVE-2026-31337/);
+  await row.getByRole('link').click();
+  await page.waitForURL(new RegExp('/advisories/' + encodeURIComponent(adv.tracking_id) + '$'));
+  noErrors(page);
+});
+
 test('remediation', async () => {
   // DG-ENER's user: its assets, the CVE that affects one, the advisory naming it; marks it fixed.
   const page = await newPage();

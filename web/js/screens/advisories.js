@@ -101,7 +101,50 @@ async function detail(view, ctx) {
   if (isStaff(ctx.user)) return editor(view, ctx, a);
   ctx.title(a.tracking_id);
   view.append(h('h1', null, a.title), dl([['Tracking id', a.tracking_id], ['Published', time(a.published_at)], ['TLP', tlp(a.tlp)]]),
+    linksSection(a, ctx, false),
     section('Document', h('pre', { class: 'csaf-json', tabindex: '0' }, JSON.stringify(a.document, null, 2))));
+}
+
+// ---- links to incidents and indicators ----------------------------------------------------
+
+// The incidents and indicators the advisory shares CVE ids with or an analyst linked (as the API
+// gives them to this user); staff add and remove explicit links by kind and id.
+function linksSection(adv, ctx, staff) {
+  const ref = enc(adv.tracking_id);
+  const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  const change = async (action, kind, id) => {
+    err.hidden = true;
+    try {
+      await post('advisories/' + ref + '/' + action, { kind, id: Number(id) });
+      announce(action === 'links' ? 'Linked ' + kind + ' ' + id : 'Unlinked ' + kind + ' ' + id);
+      ctx.navigate('/advisories/' + ref, true);
+    } catch (e) {
+      err.textContent = e.message + (e.field ? ' (' + e.field + ')' : '');
+      err.hidden = false;
+    }
+  };
+  const via = (o) => [o.cves.length ? 'shares ' + o.cves.join(', ') : '', o.linked ? 'linked by an analyst' : ''].filter(Boolean).join('; ');
+  const unlink = (kind) => ({ label: '', cell: (o) => (staff && o.linked ? button('Unlink', () => change('unlink', kind, o.id), { class: 'small' }) : '') });
+  const parts = [
+    table([
+      { label: 'Incident', cell: (o) => h('a', { href: '/incidents/' + o.id }, '#' + o.id + ' ' + o.title) },
+      { label: 'Status', cell: (o) => o.status },
+      { label: 'Why', cell: via }, unlink('incident'),
+    ], adv.incidents || [], { class: 'advisory-incidents', caption: 'Incidents', captionVisible: true, empty: 'No incident.' }),
+    table([
+      { label: 'Indicator', cell: (o) => h('a', { href: '/indicators/' + o.id }, o.type + ' ' + o.value) },
+      { label: 'Why', cell: via }, unlink('indicator'),
+    ], adv.indicators || [], { class: 'advisory-indicators', caption: 'Indicators', captionVisible: true, empty: 'No indicator.' }),
+  ];
+  if (staff) {
+    const kind = select('link_kind', [['incident', 'incident'], ['indicator', 'indicator']], 'incident');
+    const id = h('input', { type: 'number', name: 'link_id', min: 1, required: true });
+    const form = h('form', { class: 'actions', 'aria-label': 'Link to an incident or an indicator' },
+      field('Kind', kind), field('Id', id), h('button', { type: 'submit', class: 'small', id: 'add-link' }, 'Link'));
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); change('links', kind.value, id.value); });
+    parts.push(form, err);
+  }
+  return section('Linked incidents and indicators', ...parts);
 }
 
 // ---- the schema-driven form ---------------------------------------------------------------
@@ -476,7 +519,7 @@ async function editor(view, ctx, adv) {
   if (adv) {
     view.append(dl([['Status', stateBadge(adv.status)], ['Revision', String(adv.revision)], ['Author', adv.author],
       ['Reviewer', adv.reviewer || ''], ['Published', time(adv.published_at)], ['Scheduled', adv.publish_at ? time(adv.publish_at) : ''], ['TLP', tlp(adv.tlp)]]));
-    view.append(workflow(adv, ctx));
+    view.append(workflow(adv, ctx), linksSection(adv, ctx, true));
   }
   const status = h('div', { class: 'csaf-status', role: 'status', 'aria-live': 'polite', id: 'csaf-validation' });
   const summary = h('ul', { class: 'csaf-summary' });

@@ -94,6 +94,7 @@ function entryText(e) {
     return `${d.deadline} ${when} (due ${d.due})${d.mail_to ? `, e-mailed to ${d.mail_to}` : ''}`;
   }
   if (e.kind === 'rule') return `incident report ${d.report}: ${d.reason}`;
+  if (e.kind === 'advisory_link' || e.kind === 'advisory_unlink') return `advisory ${d.tracking_id}`;
   return JSON.stringify(d);
 }
 
@@ -118,7 +119,13 @@ async function detail(view, ctx) {
       ['Merged into', inc.merged_into ? h('a', { href: '/incidents/' + inc.merged_into }, '#' + inc.merged_into) : undefined],
       ['NIS2', inc.nis2 ? 'significant incident, aware ' + (inc.aware_at || '?') : undefined],
       ['Opened', time(inc.created_at)],
-    ].filter((x) => x[0]))), section('Clocks', clocks(inc)));
+    ].filter((x) => x[0]))), section('Clocks', clocks(inc)),
+    // The advisories that name one of its CVE observables or an analyst linked to it.
+    section('Advisories', table([
+      { label: 'Advisory', cell: (a) => h('a', { href: '/advisories/' + enc(a.tracking_id) }, a.tracking_id + ': ' + a.title) },
+      { label: 'Status', cell: (a) => a.status },
+      { label: 'Why', cell: (a) => [a.cves.length ? 'shares ' + a.cves.join(', ') : '', a.linked ? 'linked by an analyst' : ''].filter(Boolean).join('; ') },
+    ], inc.advisories || [], { class: 'incident-advisories', caption: 'Advisories', empty: 'No advisory.' })));
   if (staff && !inc.merged_into) {
     const moves = MOVES[inc.status] || [];
     const actions = h('p', { class: 'actions', id: 'incident-moves' }, moves.map((to) => h('button', { type: 'button', onclick: async () => {
