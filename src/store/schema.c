@@ -714,6 +714,28 @@ static const char pg_schema_14[] =
     " attachment TEXT NOT NULL CHECK (attachment IN ('csv','json','xarf')),"                       \
     " digest_through " INT " NOT NULL DEFAULT 0," META ");"
 
+/* 49: the reaction-time measures of each incident (incidents/measure.c): each milestone less
+ * the creation (wall-clock ms, NULL until reached) and each SLA target's state (met -1,
+ * missed -2, else its due time; 0 while paused; NULL without a policy), kept by the
+ * transaction that reaches the milestone. measured = 0 marks a row to measure (those filled
+ * before this migration, those whose policy or calendar changed): the metrics measure them
+ * first. The index holds everything the year's metrics read, created_at first, so that they
+ * are a scan of it alone. */
+#define MIGRATION_49(INT)                                                                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_ms " INT ";"                               \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_ms " INT ";"                            \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS notify_ms " INT ";"                            \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS contain_ms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolve_ms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_response " INT ";"                         \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_containment " INT ";"                      \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_resolution " INT ";"                       \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS measured " INT " NOT NULL DEFAULT 0;"          \
+    "CREATE INDEX IF NOT EXISTS incidents_unmeasured ON incidents(id) WHERE measured = 0;"         \
+    "CREATE INDEX IF NOT EXISTS incidents_metrics ON incidents(created_at, org_id, rsit_class,"    \
+    " ack_ms, triage_ms, notify_ms, contain_ms, resolve_ms, sla_response, sla_containment,"        \
+    " sla_resolution, merged_into, tlp, owner_org_id);"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1585,6 +1607,12 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45-48: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_49("INTEGER"),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1929,12 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45-48: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_49("BIGINT"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
