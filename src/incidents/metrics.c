@@ -362,22 +362,38 @@ static double rate(int64_t met, int64_t missed, int64_t late)
     return all ? (double)met / (double)all : -1;
 }
 
+/* Sets key (one of this file's constant names, so not checked again) to v, which it takes;
+ * counts a failure (v NULL: out of memory) in *bad. */
+static void set(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new_nocheck(o, key, v))
+        (*bad)++;
+}
+
+static json_t *seconds_or_null(const struct series *s, size_t k)
+{
+    return s->n ? json_integer(seconds_at(s, k)) : json_null();
+}
+
+/* A group's JSON, built member by member (a year by constituent and class is some ten thousand
+ * groups of a dozen objects each: no format string parsed, no key checked, per member). */
 static json_t *group_json(const struct metrics_ctx *c, struct group *g, const char *by)
 {
-    json_t *j = json_object(), *sla = json_object();
+    json_t *j = json_object(), *sla = json_object(), *x;
     int64_t met = 0, all = 0;
+    int bad = 0;
 
     if (!j || !sla) {
         json_decref(j);
         json_decref(sla);
         return NULL;
     }
-    json_object_set_new(j, "period", json_string(c->periods.v[g->period]));
+    set(j, "period", json_string(c->periods.v[g->period]), &bad);
     if (strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0)
-        json_object_set_new(j, "constituent", json_string(g->org));
+        set(j, "constituent", json_string(g->org), &bad);
     if (strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0)
-        json_object_set_new(j, "rsit_class", json_string(c->classes.v[g->cls]));
-    json_object_set_new(j, "incidents", json_integer(g->incidents));
+        set(j, "rsit_class", json_string(c->classes.v[g->cls]), &bad);
+    set(j, "incidents", json_integer(g->incidents), &bad);
     for (int i = 0; i < METRICS; i++) {
         struct series *s = &g->s[i];
         size_t k50 = rank_of(s->n, 50), k90 = rank_of(s->n, 90);
@@ -387,24 +403,35 @@ static json_t *group_json(const struct metrics_ctx *c, struct group *g, const ch
             if (k90 > k50)
                 select_kth(s->v, k50 + 1, s->n, k90);
         }
-        json_object_set_new(j, metric_names[i],
-                            json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
-                                      s->n ? json_integer(seconds_at(s, k50)) : json_null(),
-                                      "p90_seconds",
-                                      s->n ? json_integer(seconds_at(s, k90)) : json_null()));
+        if (!(x = json_object())) {
+            bad++;
+            continue;
+        }
+        set(x, "count", json_integer((json_int_t)s->n), &bad);
+        set(x, "median_seconds", seconds_or_null(s, k50), &bad);
+        set(x, "p90_seconds", seconds_or_null(s, k90), &bad);
+        set(j, metric_names[i], x, &bad);
     }
     for (int i = 0; i < TARGETS; i++) {
         double r = rate(g->met[i], g->missed[i], g->late[i]);
-        json_object_set_new(sla, target_names[i],
-                            json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)g->met[i], "missed",
-                                      (json_int_t)g->missed[i], "late", (json_int_t)g->late[i],
-                                      "rate", r < 0 ? json_null() : json_real(r)));
+        if (!(x = json_object())) {
+            bad++;
+            continue;
+        }
+        set(x, "met", json_integer((json_int_t)g->met[i]), &bad);
+        set(x, "missed", json_integer((json_int_t)g->missed[i]), &bad);
+        set(x, "late", json_integer((json_int_t)g->late[i]), &bad);
+        set(x, "rate", r < 0 ? json_null() : json_real(r), &bad);
+        set(sla, target_names[i], x, &bad);
         met += g->met[i];
         all += g->met[i] + g->missed[i] + g->late[i];
     }
-    json_object_set_new(sla, "compliance_rate",
-                        all ? json_real((double)met / (double)all) : json_null());
-    json_object_set_new(j, "sla", sla);
+    set(sla, "compliance_rate", all ? json_real((double)met / (double)all) : json_null(), &bad);
+    set(j, "sla", sla, &bad);
+    if (bad) {
+        json_decref(j);
+        return NULL;
+    }
     return j;
 }
 
