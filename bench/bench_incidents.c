@@ -298,7 +298,7 @@ int main(int argc, char **argv)
     {
         double t0 = now_s(), c0 = cpu_s();
         int64_t measured = 0;
-        if ((rc = ermes__incident_measure_pending(st, &measured))) {
+        if ((rc = ermes__incident_measure_pending(st, 0, &measured))) {
             fprintf(stderr, "measuring: %s\n", ermes_strerror(rc));
             return 1;
         }

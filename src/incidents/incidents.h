@@ -154,8 +154,9 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
  * state an SLA target kept as `kept` has at now; writing inc's measures (its deadlines read
  * with its policy, or given as dl) in the caller's transaction, which every change of an
  * incident that may reach a milestone does (incidents.c's next_due, coordinate.c); and
- * measuring every incident not measured yet (stored before migration 49, or whose policy or
- * calendar changed), a transaction per thousand, *n how many (may be NULL). */
+ * measuring the incidents not measured yet (stored before migration 49, or whose policy or
+ * calendar changed), at most limit of them (0: all), a transaction per thousand, *n how many
+ * (may be NULL). */
 void ermes__incident_measures_by(const ermes__incident_t *inc,
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS],
                                  ermes__incident_measures_t *m);
@@ -163,7 +164,7 @@ ermes__deadline_state_t ermes__incident_sla_state(int64_t kept, int64_t now);
 int ermes__incident_measure_with(ermes__store_t *st, const ermes__incident_t *inc,
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS]);
 int ermes__incident_measure(ermes__store_t *st, const ermes__incident_t *inc);
-int ermes__incident_measure_pending(ermes__store_t *st, int64_t *n);
+int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *n);
 
 /* ---- coordination (coordinate.c) ------------------------------------------------------ */
 

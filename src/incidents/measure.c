@@ -70,11 +70,11 @@ int ermes__incident_measure(ermes__store_t *st, const ermes__incident_t *inc)
 
 #define PENDING_BATCH 1000
 
-int ermes__incident_measure_pending(ermes__store_t *st, int64_t *n)
+int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *n)
 {
-    int64_t *ids = malloc(PENDING_BATCH * sizeof(*ids));
+    int64_t *ids = malloc(PENDING_BATCH * sizeof(*ids)), left = limit;
     ermes__incident_t *inc = malloc(sizeof(*inc));
-    size_t got = 0;
+    size_t got = 0, want = PENDING_BATCH;
     int rc = 0;
 
     if (n)
@@ -88,7 +88,9 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t *n)
     do {
         if ((rc = ermes__store_begin(st)))
             goto out;
-        rc = ermes__store_incident_unmeasured(st, ids, PENDING_BATCH, &got);
+        if (limit && left < PENDING_BATCH)
+            want = (size_t)left;
+        rc = ermes__store_incident_unmeasured(st, ids, want, &got);
         for (size_t i = 0; !rc && i < got; i++) {
             rc = ermes__store_incident_get(st, NULL, ids[i], inc);
             if (!rc)
@@ -102,7 +104,8 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t *n)
             goto out;
         if (n)
             *n += (int64_t)got;
-    } while (got == PENDING_BATCH);
+        left -= (int64_t)got;
+    } while (got == PENDING_BATCH && (!limit || left > 0));
 out:
     free(ids);
     free(inc);

@@ -544,7 +544,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     memset(&c, 0, sizeof(c));
     /* Incidents stored before their measures were kept (migration 49), or whose SLA policy or
      * calendar changed since, are measured first: after that, a scan of the index. */
-    if ((rc = ermes__incident_measure_pending(st, NULL)))
+    if ((rc = ermes__incident_measure_pending(st, 0, NULL)))
         return rc;
     if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))))
         return ERMES_ENOMEM;
