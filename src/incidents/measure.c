@@ -55,7 +55,7 @@ int ermes__incident_measure_with(ermes__store_t *st, const ermes__incident_t *in
     ermes__incident_measures_t m;
 
     ermes__incident_measures_by(inc, dl, &m);
-    return ermes__store_incident_measures_set(st, inc->id, &m);
+    return ermes__store_incident_measures_set(st, inc->id, &m, 0);
 }
 
 int ermes__incident_measure(ermes__store_t *st, const ermes__incident_t *inc)
@@ -92,9 +92,19 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *
             want = (size_t)left;
         rc = ermes__store_incident_unmeasured(st, ids, want, &got);
         for (size_t i = 0; !rc && i < got; i++) {
-            rc = ermes__store_incident_get(st, NULL, ids[i], inc);
+            ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+            ermes__incident_measures_t m;
+            /* One gone since the list was read has nothing to measure. */
+            if ((rc = ermes__store_incident_get(st, NULL, ids[i], inc)) == ERMES_ENOTFOUND) {
+                rc = 0;
+                continue;
+            }
             if (!rc)
-                rc = ermes__incident_measure(st, inc);
+                rc = ermes__incident_deadlines(st, inc, dl);
+            if (!rc) {
+                ermes__incident_measures_by(inc, dl, &m);
+                rc = ermes__store_incident_measures_set(st, inc->id, &m, 1);
+            }
         }
         if (rc) {
             ermes__store_rollback(st);

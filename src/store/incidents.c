@@ -315,7 +315,7 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
 }
 
 int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
-                                       const ermes__incident_measures_t *m)
+                                       const ermes__incident_measures_t *m, int pending_only)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -327,7 +327,7 @@ int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
                                 "UPDATE incidents SET ack_ms = ?1, triage_ms = ?2, notify_ms = ?3,"
                                 " contain_ms = ?4, resolve_ms = ?5, sla_response = ?6,"
                                 " sla_containment = ?7, sla_resolution = ?8, measured = 1"
-                                " WHERE id = ?9",
+                                " WHERE id = ?9 AND (?10 = 0 OR measured = 0)",
                                 &s)))
         return rc;
     for (int i = 0; i < ERMES_INCIDENT_METRICS; i++) {
@@ -343,6 +343,7 @@ int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
             ermes__db_bind_null(s, ERMES_INCIDENT_METRICS + i + 1);
     }
     ermes__db_bind_int(s, 9, id);
+    ermes__db_bind_int(s, 10, pending_only ? 1 : 0);
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;

@@ -902,9 +902,11 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
                                const ermes__incident_filter_t *f, ermes__store_incident_cb cb,
                                void *ctx, int *more);
 /* The reaction-time measures of incident id (incidents/measure.c), written in the transaction
- * that changed its milestones; the row counts as measured from then on. */
+ * that changed its milestones; the row counts as measured from then on. pending_only: only
+ * when it is not measured yet (a backfill must not overwrite what a change that committed
+ * after its read wrote: PostgreSQL checks the condition again on the row that change left). */
 int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
-                                       const ermes__incident_measures_t *m);
+                                       const ermes__incident_measures_t *m, int pending_only);
 /* Up to cap ids of incidents whose measures are not (or no longer) kept: filled before
  * migration 49, or whose SLA policy or calendar changed since (sla.c marks them). */
 int ermes__store_incident_unmeasured(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
