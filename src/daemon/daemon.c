@@ -361,6 +361,16 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             else if (sent || failed)
                 ermes__log(ERMES_LOG_NOTICE, "deadline warnings mailed: %zu sent, %zu failed", sent,
                            failed);
+            /* Incidents stored before their measures were kept (migration 49), or whose SLA
+             * policy or calendar changed, are measured a few thousand at a time, so that the
+             * metrics' first request after an upgrade does not do it all. */
+            int64_t measured = 0;
+            if (held && (rc = ermes__incident_measure_pending(store, 5000, &measured)))
+                ermes__log(ERMES_LOG_WARNING, "cannot measure the incidents: %s",
+                           ermes_strerror(rc));
+            else if (measured)
+                ermes__log(ERMES_LOG_INFO, "%lld incident(s) measured for the metrics",
+                           (long long)measured);
             ermes__live_release(now);
         }
         /* Every 5 seconds: scheduled advisories whose time has come are published (validated

@@ -474,7 +474,8 @@ int ermes__incident_write(ermes__store_t *st, const ermes__viewer_t *v,
         rc = ERMES_EINVAL;
         goto done;
     }
-    if ((rc = ermes__store_incident_update(st, inc)))
+    /* The first message sent is the incident's notify milestone: its measures follow. */
+    if ((rc = ermes__store_incident_update(st, inc)) || (rc = ermes__incident_measure(st, inc)))
         goto done;
     {
         char ref[32], *a;

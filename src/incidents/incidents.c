@@ -261,7 +261,8 @@ static int task_due_cb(void *ctx, const ermes__incident_task_t *t)
     return 0;
 }
 
-/* The earliest deadline not met: SLA, NIS2 and open tasks; 0 for a finished incident. */
+/* The earliest deadline not met: SLA, NIS2 and open tasks; 0 for a finished incident. And the
+ * incident's measures (measure.c), written. */
 static int next_due(ermes__store_t *st, ermes__incident_t *inc)
 {
     ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
@@ -269,10 +270,15 @@ static int next_due(ermes__store_t *st, ermes__incident_t *inc)
     int rc;
 
     inc->next_due_at = 0;
-    if (ermes__incident_status_done(inc->status))
-        return 0;
     if ((rc = ermes__incident_deadlines(st, inc, dl)))
         return rc;
+    /* Every change that may reach a milestone (the timeline entry of a status change, an
+     * acknowledgement, a notification linked, a merge) saves the incident through here: its
+     * measures for the metrics follow in the same transaction. */
+    if ((rc = ermes__incident_measure_with(st, inc, dl)))
+        return rc;
+    if (ermes__incident_status_done(inc->status))
+        return 0;
     for (int i = 0; i < ERMES_INCIDENT_CLOCKS; i++)
         if (dl[i].applies && !dl[i].done && dl[i].due && (!next || dl[i].due < next))
             next = dl[i].due;

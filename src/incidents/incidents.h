@@ -149,6 +149,23 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
                             const char *period, const char *by, int64_t now, json_t **json,
                             char **csv, ermes_diag_t *d);
 
+/* The measures the metrics read (measure.c), kept in the incident's row: the definition from
+ * inc's milestones and deadlines dl (ermes__incident_deadlines_by), which reads nothing; the
+ * state an SLA target kept as `kept` has at now; writing inc's measures (its deadlines read
+ * with its policy, or given as dl) in the caller's transaction, which every change of an
+ * incident that may reach a milestone does (incidents.c's next_due, coordinate.c); and
+ * measuring the incidents not measured yet (stored before migration 49, or whose policy or
+ * calendar changed), at most limit of them (0: all), a transaction per thousand, *n how many
+ * (may be NULL). */
+void ermes__incident_measures_by(const ermes__incident_t *inc,
+                                 const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS],
+                                 ermes__incident_measures_t *m);
+ermes__deadline_state_t ermes__incident_sla_state(int64_t kept, int64_t now);
+int ermes__incident_measure_with(ermes__store_t *st, const ermes__incident_t *inc,
+                                 const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS]);
+int ermes__incident_measure(ermes__store_t *st, const ermes__incident_t *inc);
+int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *n);
+
 /* ---- coordination (coordinate.c) ------------------------------------------------------ */
 
 struct ermes__notify_options;

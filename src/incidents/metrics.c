@@ -1,6 +1,8 @@
 /* Reaction-time metrics (incidents.h): the milestones of each incident (each the time of the
  * timeline entry that reached it) less its creation, grouped by period, constituent and RSIT
- * class, as median and 90th percentile, with the SLA compliance of each target. Definitions:
+ * class, as median and 90th percentile, with the SLA compliance of each target. They read the
+ * measures each incident keeps (measure.c: the durations and the SLA states, recomputable
+ * from the timeline) through one index, not the incidents and their clocks. Definitions:
  * ../shared/reference/incidents.md section 6.1 (time to acknowledge: the first response of the
  * CERT's people, a public comment, an assignment or a status change; to triage: leaving new
  * and triage; to notify: the first notification linked; to contain: contained, or resolved
@@ -16,13 +18,14 @@
 #include "core/text.h"
 #include "core/time.h"
 
-#define METRICS 5
+#define METRICS ERMES_INCIDENT_METRICS
 static const char *const metric_names[METRICS] = {"time_to_acknowledge", "time_to_triage",
                                                   "time_to_notify", "time_to_contain",
                                                   "time_to_resolve"};
-#define TARGETS 3 /* first_response, containment, resolution */
+#define TARGETS ERMES_INCIDENT_SLA_TARGETS /* first_response, containment, resolution */
 static const char *const target_names[TARGETS] = {"first_response", "containment", "resolution"};
 #define MAX_GROUPS 100000
+#define MAX_NAMES 4096 /* distinct periods, and distinct RSIT classes, in one answer */
 #define DAY_MS ((int64_t)86400 * 1000)
 
 /* A group's durations of one metric: a slice of the one buffer all groups share (made after
@@ -39,34 +42,32 @@ struct sample {
     int64_t v;
 };
 
+/* A group is keyed by numbers (the period's and the class's place in their lists, the
+ * constituent's id): no string is built or compared per incident; the constituents' names are
+ * read once per constituent after the scan. */
 struct group {
-    char key[200];
-    char period[16];
-    char org[ERMES_INCIDENT_NAME_MAX + 1];
-    char rsit_class[ERMES_INCIDENT_NAME_MAX + 1];
+    uint32_t period, cls;
+    int64_t org_id;
+    const char *org; /* set after the scan */
     int64_t incidents;
     struct series s[METRICS];
     int64_t met[TARGETS], missed[TARGETS], late[TARGETS];
 };
 
-/* The policies met so far, per (severity, constituent): one read each, not one per incident.
- * The table of slots (each a policy's number + 1) is kept at most a quarter full, so that a
- * lookup costs a probe or two even with every severity of thousands of constituents; the
- * policies themselves (each with its calendar) grow as they are met. */
-#define POLICY_SLOTS 65536
-#define MAX_POLICIES (POLICY_SLOTS / 4)
-struct policy_slot {
-    int has;
-    char severity[16];
-    int64_t org_id;
-    ermes__sla_policy_t pol;
-    ermes__calendar_t cal;
+/* Names met in the scan (periods, classes), each kept once. */
+struct names {
+    char (*v)[ERMES_INCIDENT_NAME_MAX + 1];
+    size_t n, cap, last;
+};
+
+struct org_name {
+    int64_t id;
+    char name[ERMES_INCIDENT_NAME_MAX + 1];
 };
 
 #define GROUP_SLOTS (MAX_GROUPS * 2)
 
 struct metrics_ctx {
-    ermes__store_t *st;
     const char *period, *by;
     int64_t now;
     struct group *g;
@@ -75,64 +76,47 @@ struct metrics_ctx {
     uint32_t *index; /* GROUP_SLOTS slots: a group's number + 1, 0 when free */
     int by_org, by_class;
     int period_day_set;
-    int64_t period_day; /* the UTC day (ms) period_text was made for */
-    char period_text[16];
-    uint32_t *policy_index; /* POLICY_SLOTS slots */
-    struct policy_slot *policies;
-    size_t npolicies, policies_cap;
+    int64_t period_day; /* the UTC day (ms) the current period was found for */
+    uint32_t period_no;
+    struct names periods, classes;
+    struct org_name *orgs;
+    size_t norgs;
     struct sample *samples;
     size_t nsamples, samples_cap;
     int64_t *values; /* every series' values, group by group */
-    int rc;
 };
 
-static uint32_t hash(const char *s, uint64_t extra)
+/* The number of name s in list l, added when new; -1 when the list is full or memory is out.
+ * The last one found is tried first: the scan meets the same period and class in runs. */
+static int64_t name_no(struct names *l, const char *s)
 {
-    uint64_t h = 1469598103934665603ull ^ extra;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (uint32_t)(h ^ (h >> 32));
+    if (l->n && strcmp(l->v[l->last], s) == 0)
+        return (int64_t)l->last;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return (int64_t)(l->last = i);
+    if (l->n == MAX_NAMES)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        void *p = realloc(l->v, cap * sizeof(*l->v));
+        if (!p)
+            return -1;
+        l->v = p;
+        l->cap = cap;
+    }
+    snprintf(l->v[l->n], sizeof(l->v[l->n]), "%s", s);
+    return (int64_t)(l->last = l->n++);
 }
 
-static int policy_of(struct metrics_ctx *c, const ermes__incident_t *inc,
-                     const struct policy_slot **out)
+static uint32_t hash3(uint32_t a, uint32_t b, int64_t c)
 {
-    uint32_t h = hash(inc->severity, (uint64_t)inc->org_id) % POLICY_SLOTS;
-    struct policy_slot *p;
-    int rc;
+    uint64_t h = 1469598103934665603ull;
 
-    for (uint32_t k = 0; k < POLICY_SLOTS; k++) {
-        uint32_t *slot = &c->policy_index[(h + k) % POLICY_SLOTS];
-        if (*slot) {
-            p = &c->policies[*slot - 1];
-            if (p->org_id == inc->org_id && strcmp(p->severity, inc->severity) == 0) {
-                *out = p;
-                return 0;
-            }
-            continue;
-        }
-        if (c->npolicies == MAX_POLICIES)
-            return ERMES_ETOOBIG;
-        if (c->npolicies == c->policies_cap) {
-            size_t cap = c->policies_cap ? c->policies_cap * 2 : 64;
-            struct policy_slot *np = realloc(c->policies, cap * sizeof(*np));
-            if (!np)
-                return ERMES_ENOMEM;
-            c->policies = np;
-            c->policies_cap = cap;
-        }
-        p = &c->policies[c->npolicies];
-        if ((rc = ermes__incident_policy(c->st, inc->severity, inc->org_id, &p->pol, &p->cal,
-                                         &p->has)))
-            return rc;
-        p->org_id = inc->org_id;
-        snprintf(p->severity, sizeof(p->severity), "%s", inc->severity);
-        *slot = (uint32_t)++c->npolicies;
-        *out = p;
-        return 0;
-    }
-    return ERMES_ETOOBIG;
+    h = (h ^ a) * 1099511628211ull;
+    h = (h ^ b) * 1099511628211ull;
+    h = (h ^ (uint64_t)c) * 1099511628211ull;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static int sample_add(struct metrics_ctx *c, size_t group, int metric, int64_t v)
@@ -190,42 +174,35 @@ static void period_of(int64_t ms, const char *period, char *out, size_t cap)
         snprintf(out, cap, "all");
 }
 
-static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *inc)
+static struct group *group_of(struct metrics_ctx *c, const ermes__incident_measure_row_t *r)
 {
-    char key[200];
-    const char *org = "", *cls = "", *period = c->period_text;
-    int by_org = c->by_org, by_class = c->by_class;
+    int64_t org_id = 0, cls = 0;
 
-    /* The period is a function of the UTC day: formatted once per day met, not per incident. */
-    if (!c->period_day_set || inc->created_at < c->period_day ||
-        inc->created_at - c->period_day >= DAY_MS) {
-        c->period_day = inc->created_at - (inc->created_at % DAY_MS + DAY_MS) % DAY_MS;
+    /* The period is a function of the UTC day: found once per day met, not per incident. */
+    if (!c->period_day_set || r->created_at < c->period_day ||
+        r->created_at - c->period_day >= DAY_MS) {
+        char text[16];
+        int64_t no;
+        c->period_day = r->created_at - (r->created_at % DAY_MS + DAY_MS) % DAY_MS;
         c->period_day_set = 1;
-        period_of(inc->created_at, c->period, c->period_text, sizeof(c->period_text));
+        period_of(r->created_at, c->period, text, sizeof(text));
+        if ((no = name_no(&c->periods, text)) < 0)
+            return NULL;
+        c->period_no = (uint32_t)no;
     }
-    if (by_org)
-        org = inc->org[0] ? inc->org : "-";
-    if (by_class)
-        cls = inc->rsit_class[0] ? inc->rsit_class : "-";
-    /* period, org and class joined by unit separators: at most 15 + 64 + 64 + 2 bytes, within
-     * the key (checked when built, cut short rather than overrun). */
-    size_t kn = 0;
-    const char *part[3] = {period, org, cls};
-    for (int i = 0; i < 3; i++) {
-        size_t len = strlen(part[i]);
-        if (len > sizeof(key) - 3 - kn)
-            len = sizeof(key) - 3 - kn;
-        memcpy(key + kn, part[i], len);
-        kn += len;
-        if (i < 2)
-            key[kn++] = '\x1f';
+    if (c->by_org)
+        org_id = r->org_id;
+    if (c->by_class && (cls = name_no(&c->classes, r->rsit_class[0] ? r->rsit_class : "-")) < 0)
+        return NULL;
+    if (c->n) {
+        struct group *g = &c->g[c->last];
+        if (g->period == c->period_no && g->cls == (uint32_t)cls && g->org_id == org_id)
+            return g;
     }
-    key[kn] = '\0';
-    if (c->n && strcmp(c->g[c->last].key, key) == 0)
-        return &c->g[c->last];
-    uint32_t slot = hash(key, 0) % GROUP_SLOTS;
+    uint32_t slot = hash3(c->period_no, (uint32_t)cls, org_id) % GROUP_SLOTS;
     while (c->index[slot]) {
-        if (strcmp(c->g[c->index[slot] - 1].key, key) == 0)
+        struct group *g = &c->g[c->index[slot] - 1];
+        if (g->period == c->period_no && g->cls == (uint32_t)cls && g->org_id == org_id)
             return &c->g[c->last = c->index[slot] - 1];
         slot = (slot + 1) % GROUP_SLOTS;
     }
@@ -240,43 +217,77 @@ static struct group *group_of(struct metrics_ctx *c, const ermes__incident_t *in
         c->cap = cap;
     }
     memset(&c->g[c->n], 0, sizeof(c->g[c->n]));
-    snprintf(c->g[c->n].key, sizeof(c->g[c->n].key), "%s", key);
-    snprintf(c->g[c->n].period, sizeof(c->g[c->n].period), "%s", period);
-    snprintf(c->g[c->n].org, sizeof(c->g[c->n].org), "%s", org);
-    snprintf(c->g[c->n].rsit_class, sizeof(c->g[c->n].rsit_class), "%s", cls);
+    c->g[c->n].period = c->period_no;
+    c->g[c->n].cls = (uint32_t)cls;
+    c->g[c->n].org_id = org_id;
     c->last = c->n;
     c->index[slot] = (uint32_t)c->n + 1;
     return &c->g[c->n++];
 }
 
-static int incident_cb(void *ctx, const ermes__incident_t *inc)
+static int measure_cb(void *ctx, const ermes__incident_measure_row_t *r)
 {
     struct metrics_ctx *c = ctx;
-    ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
-    struct group *g = group_of(c, inc);
-    const int64_t at[METRICS] = {inc->acknowledged_at, inc->triaged_at, inc->notified_at,
-                                 inc->contained_at, inc->resolved_at};
+    struct group *g = group_of(c, r);
     int rc;
 
     if (!g)
         return ERMES_ENOMEM;
     g->incidents++;
     for (int i = 0; i < METRICS; i++)
-        if (at[i] && at[i] >= inc->created_at &&
-            (rc = sample_add(c, (size_t)(g - c->g), i, at[i] - inc->created_at)))
+        if (r->m.has[i] && (rc = sample_add(c, (size_t)(g - c->g), i, r->m.ms[i])))
             return rc;
-    const struct policy_slot *p;
-    if ((rc = policy_of(c, inc, &p)))
-        return rc;
-    ermes__incident_deadlines_by(inc, p->has ? &p->pol : NULL, &p->cal, dl);
     for (int i = 0; i < TARGETS; i++) {
         ermes__deadline_state_t s;
-        if (!dl[i].applies)
+        if (!r->m.sla_applies[i])
             continue;
-        s = ermes__deadline_state(dl[i].due, dl[i].done, c->now, 0);
+        s = ermes__incident_sla_state(r->m.sla[i], c->now);
         g->met[i] += s == ERMES_DEADLINE_MET;
         g->missed[i] += s == ERMES_DEADLINE_MISSED;
         g->late[i] += s == ERMES_DEADLINE_LATE;
+    }
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct org_name *)a)->id, y = ((const struct org_name *)b)->id;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Each group's constituent name ("-" for none, or one no longer stored), read once per
+ * constituent. */
+static int name_orgs(ermes__store_t *st, struct metrics_ctx *c)
+{
+    size_t k = 0;
+    int rc;
+
+    if (!c->by_org || !c->n)
+        return 0;
+    if (!(c->orgs = malloc(c->n * sizeof(*c->orgs))))
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i < c->n; i++)
+        c->orgs[i].id = c->g[i].org_id;
+    qsort(c->orgs, c->n, sizeof(*c->orgs), cmp_id);
+    for (size_t i = 0; i < c->n; i++) {
+        if (k && c->orgs[k - 1].id == c->orgs[i].id)
+            continue;
+        c->orgs[k].id = c->orgs[i].id;
+        rc = c->orgs[k].id ? ermes__store_org_short_name(st, c->orgs[k].id, c->orgs[k].name,
+                                                         sizeof(c->orgs[k].name))
+                           : ERMES_ENOTFOUND;
+        if (rc == ERMES_ENOTFOUND || (!rc && !c->orgs[k].name[0]))
+            snprintf(c->orgs[k].name, sizeof(c->orgs[k].name), "-");
+        else if (rc)
+            return rc;
+        k++;
+    }
+    c->norgs = k;
+    for (size_t i = 0; i < c->n; i++) {
+        struct org_name key = {.id = c->g[i].org_id}, *o;
+        o = bsearch(&key, c->orgs, c->norgs, sizeof(*c->orgs), cmp_id);
+        c->g[i].org = o ? o->name : "-";
     }
     return 0;
 }
@@ -351,22 +362,38 @@ static double rate(int64_t met, int64_t missed, int64_t late)
     return all ? (double)met / (double)all : -1;
 }
 
-static json_t *group_json(struct group *g, const char *by)
+/* Sets key (one of this file's constant names, so not checked again) to v, which it takes;
+ * counts a failure (v NULL: out of memory) in *bad. */
+static void set(json_t *o, const char *key, json_t *v, int *bad)
 {
-    json_t *j = json_object(), *sla = json_object();
+    if (!v || json_object_set_new_nocheck(o, key, v))
+        (*bad)++;
+}
+
+static json_t *seconds_or_null(const struct series *s, size_t k)
+{
+    return s->n ? json_integer(seconds_at(s, k)) : json_null();
+}
+
+/* A group's JSON, built member by member (a year by constituent and class is some ten thousand
+ * groups of a dozen objects each: no format string parsed, no key checked, per member). */
+static json_t *group_json(const struct metrics_ctx *c, struct group *g, const char *by)
+{
+    json_t *j = json_object(), *sla = json_object(), *x;
     int64_t met = 0, all = 0;
+    int bad = 0;
 
     if (!j || !sla) {
         json_decref(j);
         json_decref(sla);
         return NULL;
     }
-    json_object_set_new(j, "period", json_string(g->period));
+    set(j, "period", json_string(c->periods.v[g->period]), &bad);
     if (strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0)
-        json_object_set_new(j, "constituent", json_string(g->org));
+        set(j, "constituent", json_string(g->org), &bad);
     if (strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0)
-        json_object_set_new(j, "rsit_class", json_string(g->rsit_class));
-    json_object_set_new(j, "incidents", json_integer(g->incidents));
+        set(j, "rsit_class", json_string(c->classes.v[g->cls]), &bad);
+    set(j, "incidents", json_integer(g->incidents), &bad);
     for (int i = 0; i < METRICS; i++) {
         struct series *s = &g->s[i];
         size_t k50 = rank_of(s->n, 50), k90 = rank_of(s->n, 90);
@@ -376,24 +403,35 @@ static json_t *group_json(struct group *g, const char *by)
             if (k90 > k50)
                 select_kth(s->v, k50 + 1, s->n, k90);
         }
-        json_object_set_new(j, metric_names[i],
-                            json_pack("{s:I,s:o,s:o}", "count", (json_int_t)s->n, "median_seconds",
-                                      s->n ? json_integer(seconds_at(s, k50)) : json_null(),
-                                      "p90_seconds",
-                                      s->n ? json_integer(seconds_at(s, k90)) : json_null()));
+        if (!(x = json_object())) {
+            bad++;
+            continue;
+        }
+        set(x, "count", json_integer((json_int_t)s->n), &bad);
+        set(x, "median_seconds", seconds_or_null(s, k50), &bad);
+        set(x, "p90_seconds", seconds_or_null(s, k90), &bad);
+        set(j, metric_names[i], x, &bad);
     }
     for (int i = 0; i < TARGETS; i++) {
         double r = rate(g->met[i], g->missed[i], g->late[i]);
-        json_object_set_new(sla, target_names[i],
-                            json_pack("{s:I,s:I,s:I,s:o}", "met", (json_int_t)g->met[i], "missed",
-                                      (json_int_t)g->missed[i], "late", (json_int_t)g->late[i],
-                                      "rate", r < 0 ? json_null() : json_real(r)));
+        if (!(x = json_object())) {
+            bad++;
+            continue;
+        }
+        set(x, "met", json_integer((json_int_t)g->met[i]), &bad);
+        set(x, "missed", json_integer((json_int_t)g->missed[i]), &bad);
+        set(x, "late", json_integer((json_int_t)g->late[i]), &bad);
+        set(x, "rate", r < 0 ? json_null() : json_real(r), &bad);
+        set(sla, target_names[i], x, &bad);
         met += g->met[i];
         all += g->met[i] + g->missed[i] + g->late[i];
     }
-    json_object_set_new(sla, "compliance_rate",
-                        all ? json_real((double)met / (double)all) : json_null());
-    json_object_set_new(j, "sla", sla);
+    set(sla, "compliance_rate", all ? json_real((double)met / (double)all) : json_null(), &bad);
+    set(j, "sla", sla, &bad);
+    if (bad) {
+        json_decref(j);
+        return NULL;
+    }
     return j;
 }
 
@@ -504,20 +542,20 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         return ERMES_EINVAL;
     }
     memset(&c, 0, sizeof(c));
-    if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))) ||
-        !(c.policy_index = calloc(POLICY_SLOTS, sizeof(*c.policy_index)))) {
-        free(c.index);
+    /* Incidents stored before their measures were kept (migration 49), or whose SLA policy or
+     * calendar changed since, are measured first: after that, a scan of the index. */
+    if ((rc = ermes__incident_measure_pending(st, 0, NULL)))
+        return rc;
+    if (!(c.index = calloc(GROUP_SLOTS, sizeof(*c.index))))
         return ERMES_ENOMEM;
-    }
-    c.st = st;
     c.period = period;
     c.by = by;
     c.by_org = strcmp(by, "constituent") == 0 || strcmp(by, "both") == 0;
     c.by_class = strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0;
     c.now = now;
     /* Merged incidents are counted in their survivor. */
-    rc = ermes__store_incident_metrics_each(st, v, from, to, incident_cb, &c);
-    if (rc || (rc = place_samples(&c)))
+    rc = ermes__store_incident_measures_each(st, v, from, to, measure_cb, &c);
+    if (rc || (rc = place_samples(&c)) || (rc = name_orgs(st, &c)))
         goto out;
     if (!(out = json_object()) || !(groups = json_array())) {
         rc = ERMES_ENOMEM;
@@ -525,7 +563,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     }
     /* Oldest period first, as the store reads them. */
     for (size_t i = 0; i < c.n; i++) {
-        json_t *g = group_json(&c.g[i], by);
+        json_t *g = group_json(&c, &c.g[i], by);
         if (!g || json_array_append_new(groups, g)) {
             rc = ERMES_ENOMEM;
             goto out;
@@ -552,8 +590,9 @@ out:
     free(c.values);
     free(c.g);
     free(c.index);
-    free(c.policies);
-    free(c.policy_index);
+    free(c.periods.v);
+    free(c.classes.v);
+    free(c.orgs);
     json_decref(groups);
     json_decref(out);
     return rc;

@@ -45,6 +45,23 @@ typedef struct ermes__incident {
     int64_t created_at, updated_at;
 } ermes__incident_t;
 
+/* What the reaction-time metrics read of an incident (incidents/measure.c), kept in columns of
+ * its row (migration 49) so that a year's metrics are a narrow scan, not a walk of each
+ * incident's business-hour clocks. Each is recomputable from the timeline's milestones. */
+#define ERMES_INCIDENT_METRICS 5     /* acknowledge, triage, notify, contain, resolve */
+#define ERMES_INCIDENT_SLA_TARGETS 3 /* first_response, containment, resolution */
+/* A target's state as kept: met and missed once done, else its due time (ms, > 0), or
+ * ERMES_SLA_PAUSED while an open pause stops its clock. */
+#define ERMES_SLA_MET (-1)
+#define ERMES_SLA_MISSED (-2)
+#define ERMES_SLA_PAUSED 0
+typedef struct ermes__incident_measures {
+    int has[ERMES_INCIDENT_METRICS];
+    int64_t ms[ERMES_INCIDENT_METRICS];          /* milestone less creation, wall-clock ms */
+    int sla_applies[ERMES_INCIDENT_SLA_TARGETS]; /* 0: no SLA policy applies */
+    int64_t sla[ERMES_INCIDENT_SLA_TARGETS];     /* ERMES_SLA_* or the due time */
+} ermes__incident_measures_t;
+
 /* The statuses, in lifecycle order. */
 #define ERMES_INCIDENT_STATUSES                                                                    \
     "new", "triage", "in_progress", "waiting_on_constituent", "contained", "resolved", "closed"

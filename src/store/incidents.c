@@ -314,61 +314,103 @@ int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
     return rc == 1 ? 0 : rc;
 }
 
-int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
-                                       int64_t to, ermes__store_incident_cb cb, void *ctx)
+int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
+                                       const ermes__incident_measures_t *m, int pending_only)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
-    ermes__incident_t *inc;
     int rc;
 
     if (!db)
         return ERMES_ESTORE;
-    if (!(inc = calloc(1, sizeof(*inc))))
-        return ERMES_ENOMEM;
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE incidents SET ack_ms = ?1, triage_ms = ?2, notify_ms = ?3,"
+                                " contain_ms = ?4, resolve_ms = ?5, sla_response = ?6,"
+                                " sla_containment = ?7, sla_resolution = ?8, measured = 1"
+                                " WHERE id = ?9 AND (?10 = 0 OR measured = 0)",
+                                &s)))
+        return rc;
+    for (int i = 0; i < ERMES_INCIDENT_METRICS; i++) {
+        if (m->has[i])
+            ermes__db_bind_int(s, i + 1, m->ms[i]);
+        else
+            ermes__db_bind_null(s, i + 1);
+    }
+    for (int i = 0; i < ERMES_INCIDENT_SLA_TARGETS; i++) {
+        if (m->sla_applies[i])
+            ermes__db_bind_int(s, ERMES_INCIDENT_METRICS + i + 1, m->sla[i]);
+        else
+            ermes__db_bind_null(s, ERMES_INCIDENT_METRICS + i + 1);
+    }
+    ermes__db_bind_int(s, 9, id);
+    ermes__db_bind_int(s, 10, pending_only ? 1 : 0);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_incident_unmeasured(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *n = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* The partial index incidents_unmeasured holds exactly these rows. */
+    if ((rc = ermes__db_prepare(
+             db, "SELECT id FROM incidents WHERE measured = 0 ORDER BY id LIMIT ?1", &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, (int64_t)cap);
+    while (*n < cap && (rc = ermes__db_step(s)) == 1)
+        ids[(*n)++] = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_incident_measures_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                                        int64_t to, ermes__store_measure_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    ermes__incident_measure_row_t r;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    /* Every column here is in the index incidents_metrics (led by created_at), so the scan
+     * reads the index alone: no join (the constituents' names are the caller's, once per
+     * group), no row of the table. */
     if ((rc = ermes__db_prepare(
              db,
-             "SELECT i.id, i.severity, i.status, i.org_id, o.short_name, i.rsit_class, i.nis2,"
-             " i.aware_at, i.early_warning_at, i.notification_at, i.final_report_at,"
-             " i.feedback_at, i.acknowledged_at, i.triaged_at, i.notified_at, i.contained_at,"
-             " i.resolved_at, i.closed_at, i.pauses, i.created_at FROM incidents i"
-             " LEFT JOIN organisations o ON o.id = i.org_id"
-             " WHERE i.created_at >= ?3 AND i.created_at < ?4 AND i.merged_into IS NULL"
-             " AND " INCIDENT_VISIBLE " ORDER BY i.created_at",
-             &s))) {
-        free(inc);
+             "SELECT i.created_at, i.org_id, i.rsit_class, i.ack_ms, i.triage_ms, i.notify_ms,"
+             " i.contain_ms, i.resolve_ms, i.sla_response, i.sla_containment, i.sla_resolution"
+             " FROM incidents i WHERE i.created_at >= ?3 AND i.created_at < ?4"
+             " AND i.merged_into IS NULL AND " INCIDENT_VISIBLE " ORDER BY i.created_at",
+             &s)))
         return rc;
-    }
     bind_viewer(s, v);
     ermes__db_bind_int(s, 3, from);
     ermes__db_bind_int(s, 4, to ? to : INT64_MAX);
     while ((rc = ermes__db_step(s)) == 1) {
-        int c = 0;
-        inc->id = ermes__db_col_int(s, c++);
-        put(inc->severity, sizeof(inc->severity), ermes__db_col_text(s, c++));
-        put(inc->status, sizeof(inc->status), ermes__db_col_text(s, c++));
-        inc->org_id = ermes__db_col_int(s, c++);
-        put(inc->org, sizeof(inc->org), ermes__db_col_text(s, c++));
-        put(inc->rsit_class, sizeof(inc->rsit_class), ermes__db_col_text(s, c++));
-        inc->nis2 = ermes__db_col_int(s, c++) != 0;
-        inc->aware_at = ermes__db_col_int(s, c++);
-        inc->early_warning_at = ermes__db_col_int(s, c++);
-        inc->notification_at = ermes__db_col_int(s, c++);
-        inc->final_report_at = ermes__db_col_int(s, c++);
-        inc->feedback_at = ermes__db_col_int(s, c++);
-        inc->acknowledged_at = ermes__db_col_int(s, c++);
-        inc->triaged_at = ermes__db_col_int(s, c++);
-        inc->notified_at = ermes__db_col_int(s, c++);
-        inc->contained_at = ermes__db_col_int(s, c++);
-        inc->resolved_at = ermes__db_col_int(s, c++);
-        inc->closed_at = ermes__db_col_int(s, c++);
-        put(inc->pauses, sizeof(inc->pauses), ermes__db_col_text(s, c++));
-        inc->created_at = ermes__db_col_int(s, c++);
-        if ((rc = cb(ctx, inc)))
+        const char *cls = ermes__db_col_text(s, 2);
+        r.created_at = ermes__db_col_int(s, 0);
+        r.org_id = ermes__db_col_int(s, 1);
+        r.rsit_class = cls ? cls : "";
+        for (int i = 0; i < ERMES_INCIDENT_METRICS; i++) {
+            r.m.has[i] = !ermes__db_col_null(s, 3 + i);
+            r.m.ms[i] = r.m.has[i] ? ermes__db_col_int(s, 3 + i) : 0;
+        }
+        for (int i = 0; i < ERMES_INCIDENT_SLA_TARGETS; i++) {
+            int c = 3 + ERMES_INCIDENT_METRICS + i;
+            r.m.sla_applies[i] = !ermes__db_col_null(s, c);
+            r.m.sla[i] = r.m.sla_applies[i] ? ermes__db_col_int(s, c) : 0;
+        }
+        if ((rc = cb(ctx, &r)))
             break;
     }
     ermes__db_done(s);
-    free(inc);
     return rc == 1 || rc == 0 ? 0 : rc;
 }
 
@@ -980,6 +1022,28 @@ int ermes__store_sla_policy_get(ermes__store_t *st, const char *severity, int64_
     return rc;
 }
 
+/* Marks the incidents whose kept SLA states a policy (severity not NULL) or calendar of org_id
+ * (0: the default, so every constituent's) may change, for ermes__incident_measure_pending. */
+static int unmeasure(ermes__db_t *db, const char *severity, int64_t org_id)
+{
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE incidents SET measured = 0 WHERE measured = 1"
+                                " AND (?1 IS NULL OR severity = ?1) AND (?2 = 0 OR org_id = ?2)",
+                                &s)))
+        return rc;
+    if (severity)
+        ermes__db_bind_text(s, 1, severity);
+    else
+        ermes__db_bind_null(s, 1);
+    ermes__db_bind_int(s, 2, org_id);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 int ermes__store_sla_policy_put(ermes__store_t *st, const char *severity, int64_t org_id,
                                 const ermes__sla_policy_t *p)
 {
@@ -1030,6 +1094,10 @@ int ermes__store_sla_policy_put(ermes__store_t *st, const char *severity, int64_
     ermes__db_done(s);
     rc = rc < 0 ? rc : 0;
 out:
+    /* The SLA states kept for the metrics were judged by the policy that applied: those it may
+     * change are measured again (a default's change: every incident of the severity). */
+    if (!rc)
+        rc = unmeasure(db, severity, org_id);
     return ermes__tx_end(db, owned, rc);
 }
 
@@ -1068,10 +1136,12 @@ int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__c
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, owned;
 
     if (!db)
         return ERMES_ESTORE;
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
     if ((rc = ermes__db_prepare(
              db,
              "INSERT INTO calendars (org_id, days, start_minute, end_minute, utc_offset_minutes,"
@@ -1081,7 +1151,7 @@ int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__c
              " utc_offset_minutes = excluded.utc_offset_minutes, holidays = excluded.holidays,"
              " updated_at = excluded.updated_at",
              &s)))
-        return rc;
+        return ermes__tx_end(db, owned, rc);
     ermes__db_bind_int(s, 1, org_id);
     ermes__db_bind_int(s, 2, c->days);
     ermes__db_bind_int(s, 3, c->start_minute);
@@ -1091,5 +1161,9 @@ int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__c
     ermes__db_bind_int(s, 7, now);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    return rc < 0 ? rc : 0;
+    rc = rc < 0 ? rc : 0;
+    /* Business-hour due times change with the calendar. */
+    if (!rc)
+        rc = unmeasure(db, NULL, org_id);
+    return ermes__tx_end(db, owned, rc);
 }

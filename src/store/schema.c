@@ -750,6 +750,28 @@ static const char pg_schema_14[] =
     " imported_at " INT " NOT NULL," META ","                                                      \
     " PRIMARY KEY (source, url));"
 
+/* 49: the reaction-time measures of each incident (incidents/measure.c): each milestone less
+ * the creation (wall-clock ms, NULL until reached) and each SLA target's state (met -1,
+ * missed -2, else its due time; 0 while paused; NULL without a policy), kept by the
+ * transaction that reaches the milestone. measured = 0 marks a row to measure (those filled
+ * before this migration, those whose policy or calendar changed): the metrics measure them
+ * first. The index holds everything the year's metrics read, created_at first, so that they
+ * are a scan of it alone. */
+#define MIGRATION_49(INT)                                                                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_ms " INT ";"                               \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_ms " INT ";"                            \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS notify_ms " INT ";"                            \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS contain_ms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolve_ms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_response " INT ";"                         \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_containment " INT ";"                      \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS sla_resolution " INT ";"                       \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS measured " INT " NOT NULL DEFAULT 0;"          \
+    "CREATE INDEX IF NOT EXISTS incidents_unmeasured ON incidents(id) WHERE measured = 0;"         \
+    "CREATE INDEX IF NOT EXISTS incidents_metrics ON incidents(created_at, org_id, rsit_class,"    \
+    " ack_ms, triage_ms, notify_ms, contain_ms, resolve_ms, sla_response, sla_containment,"        \
+    " sla_resolution, merged_into, tlp, owner_org_id);"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1641,16 +1663,10 @@ static const char *const migrations[] = {
      * applies to the stored indicators when it builds its matcher (src/sightings/engine.c) leave
      * it matched. */
     "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
-    /* 45, 46: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
+    /* 47 */
     MIGRATION_47("INTEGER", META_COLUMNS),
-    /* 45 to 47: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
     MIGRATION_48("INTEGER", "", META_COLUMNS),
-    /* 49 */ NULL,
+    MIGRATION_49("INTEGER"),
     /* 50 */ NULL,
     /* 51 */ NULL,
     /* 52 */ NULL,
@@ -2008,16 +2024,9 @@ static const char *const pg_migrations[] = {
     " created_by TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ");",
     /* 46 */
     "ALTER TABLE indicators ADD COLUMN IF NOT EXISTS forced INTEGER NOT NULL DEFAULT 0;",
-    /* 45, 46 */
-    NULL,
-    NULL,
     MIGRATION_47("BIGINT", PG_META_COLUMNS),
-    /* 45 to 47: other branches' numbers, nothing here. */
-    NULL,
-    NULL,
-    NULL,
     MIGRATION_48("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
-    /* 49 */ NULL,
+    MIGRATION_49("BIGINT"),
     /* 50 */ NULL,
     /* 51 */ NULL,
     /* 52 */ NULL,

@@ -938,12 +938,27 @@ typedef int (*ermes__store_incident_cb)(void *ctx, const ermes__incident_t *inc)
 int ermes__store_incident_each(ermes__store_t *st, const ermes__viewer_t *v,
                                const ermes__incident_filter_t *f, ermes__store_incident_cb cb,
                                void *ctx, int *more);
-/* For the metrics: the incidents v may see created in [from, to) (ms; 0: unbounded), but
- * those merged into another, with only what the metrics read (id, severity, status, org_id and
- * org, rsit_class, the NIS2 moments, the milestones, pauses, created_at), in creation order
- * (the index on created_at, not a walk of every incident). */
-int ermes__store_incident_metrics_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
-                                       int64_t to, ermes__store_incident_cb cb, void *ctx);
+/* The reaction-time measures of incident id (incidents/measure.c), written in the transaction
+ * that changed its milestones; the row counts as measured from then on. pending_only: only
+ * when it is not measured yet (a backfill must not overwrite what a change that committed
+ * after its read wrote: PostgreSQL checks the condition again on the row that change left). */
+int ermes__store_incident_measures_set(ermes__store_t *st, int64_t id,
+                                       const ermes__incident_measures_t *m, int pending_only);
+/* Up to cap ids of incidents whose measures are not (or no longer) kept: filled before
+ * migration 49, or whose SLA policy or calendar changed since (sla.c marks them). */
+int ermes__store_incident_unmeasured(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
+/* For the metrics: the measures of the incidents v may see created in [from, to) (ms; 0:
+ * unbounded), but those merged into another, in creation order, from the index
+ * incidents_metrics alone where the backend can (org is the main constituent's id, 0: none;
+ * rsit_class "" when not classified). */
+typedef struct ermes__incident_measure_row {
+    int64_t created_at, org_id;
+    const char *rsit_class; /* valid during the callback */
+    ermes__incident_measures_t m;
+} ermes__incident_measure_row_t;
+typedef int (*ermes__store_measure_cb)(void *ctx, const ermes__incident_measure_row_t *r);
+int ermes__store_incident_measures_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                                        int64_t to, ermes__store_measure_cb cb, void *ctx);
 /* Open incidents (neither resolved nor closed) with a deadline by `before` (ms) that may have
  * a warning to give at now (their warn_check_at unset, or reached), for the daemon's warnings:
  * their ids into ids (at most cap, the earliest deadlines first), the count into *n. */

@@ -157,6 +157,20 @@ static int count_kind(fixture_t *f, int64_t id, const char *kind, const char *st
     return c.n;
 }
 
+struct notify_measure {
+    int64_t created_at, ms;
+    int found;
+};
+
+static int notify_cb(void *ctx, const ermes__incident_measure_row_t *r)
+{
+    struct notify_measure *w = ctx;
+
+    if (r->created_at == w->created_at && r->m.has[2] && r->m.ms[2] == w->ms)
+        w->found = 1;
+    return 0;
+}
+
 static void write_to_all_and_reply_to_all(void **state)
 {
     fixture_t *f = *state;
@@ -223,6 +237,11 @@ static void write_to_all_and_reply_to_all(void **state)
         assert_non_null(inc);
         assert_int_equal(ermes__store_incident_get(f->st, NULL, id, inc), 0);
         assert_true(inc->notified_at > 0);
+        /* ... and the measure the metrics read (measure.c), written with it. */
+        struct notify_measure want = {inc->created_at, inc->notified_at - inc->created_at, 0};
+        assert_int_equal(ermes__store_incident_measures_each(f->st, NULL, 0, 0, notify_cb, &want),
+                         0);
+        assert_int_equal(want.found, 1);
         free(inc);
     }
 }
