@@ -420,7 +420,7 @@ static int cmd_reports(cli_t *c, int first)
         json_decref(j);
         json_decref(arr);
     } else {
-        rc = ermes__store_incident_report_each(c->store, 0, 0, 0, (long)limit, report_cb, &json,
+        rc = ermes__store_incident_report_each(c->store, 0, 0, 0, 0, (long)limit, report_cb, &json,
                                                NULL);
     }
     if (rc) {

@@ -59,6 +59,46 @@ int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *da
 int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int no_process,
                              ermes__mail_row_t *out, ermes_diag_t *d);
 
+/* ---- reports that do not come by mail (submit.c): POST /api/v1/incident-reports ---------- */
+
+#define ERMES_SUBMIT_MAX_ATTACHMENTS 10
+#define ERMES_SUBMIT_MAX_EXTRA 100
+
+typedef struct ermes__submit_file {
+    const char *name; /* file name: printable, no quotes or backslashes (checked by the caller) */
+    const char *data; /* its bytes: text (UTF-8, no NUL) */
+    size_t len;
+} ermes__submit_file_t;
+
+/* A report typed in (the portal's form, a script): what a message would have said, and what the
+ * submitter decides that a message leaves to the look-ups. Strings borrowed. */
+typedef struct ermes__submission {
+    const char *reporter;     /* who reports: an e-mail address or a user name */
+    const char *submitted_by; /* the user who typed it (X-Ermes-Submitted-By) */
+    const char *subject;      /* no control characters (checked by the caller) */
+    const char *body;
+    ermes_tlp_t tlp;
+    int64_t org_id; /* the constituent it concerns (a constituent's own); 0: the look-ups say */
+    int64_t
+        owner_org_id; /* who owns the report: a constituent's user's organisation; 0: the CERT */
+    const ermes__submit_file_t *files;
+    size_t nfiles;
+    const char *const *extra; /* further observable values, each read like a line of text */
+    size_t nextra;
+} ermes__submission_t;
+
+/* Takes report s the way a message comes: written as an RFC 5322 message (multipart, the files
+ * as text attachments), stored durably like any message received (source "api:USER"), then
+ * processed as an incident report, never as a reply or an abuse report: observables extracted
+ * from the subject, body, files and extra values, looked up, the incident rules run. *out: the
+ * message's row (its incident_report_id is the report). A message that cannot be stored:
+ * ERMES_EIO / ERMES_ESTORE. */
+int ermes__mail_submit(ermes__mail_t *m, const char *source, const ermes__submission_t *s,
+                       ermes__mail_row_t *out, ermes_diag_t *d);
+/* Processes stored message id as the incident report s describes (s NULL: as any message). */
+int ermes__mail_process_as(ermes__mail_t *m, int64_t id, const ermes__submission_t *s,
+                           ermes__mail_row_t *out);
+
 /* Processes stored message id (again): what it becomes, as above. */
 int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);
 /* Processes every message received but not processed (left by a crash), oldest first. */
