@@ -654,6 +654,37 @@ test('constituent_portal', async () => {
   noErrors(page);
 });
 
+// The portal's "Report an incident" form: a constituent's user sends a report with a text file;
+// the observables of its description and of the file are found, the report is its own
+// organisation's, and it is listed under "Your reports". A missing subject is refused next to
+// the field.
+test('report_incident_form', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  await page.getByRole('link', { name: 'Report an incident' }).click();
+  await page.waitForURL(/\/report-incident$/);
+  await ready(page);
+  await page.getByLabel('Description').fill('Phishing mails link to hxxp://bad-portal[.]example/login');
+  await page.getByRole('button', { name: 'Send report' }).click();
+  await page.locator('.field[data-field="subject"] .field-error').waitFor({ state: 'visible' });
+  await page.getByLabel('Subject').fill('Phishing wave against our staff');
+  await page.getByLabel('TLP').selectOption('AMBER+STRICT');
+  await page.getByLabel('File').setInputFiles({ name: 'headers.txt', mimeType: 'text/plain', buffer: Buffer.from('Received: from 192.0.2.201\n') });
+  await page.getByRole('button', { name: 'Send report' }).click();
+  await page.getByText(/Report #\d+ received: \d+ observables? found/).waitFor();
+  await page.waitForFunction(() => /Phishing wave against our staff/.test(document.querySelector('table.my-reports')?.textContent || ''));
+  const id = Number((await page.getByText(/Report #\d+ received/).textContent()).match(/#(\d+)/)[1]);
+  const [st, rep] = await pageFetch(page, 'GET', '/api/v1/incident-reports/' + id);
+  assert.equal(st, 200, JSON.stringify(rep));
+  assert.equal(rep.tlp, 'AMBER+STRICT');
+  assert.equal(rep.org, env('ERMES_CONST_ORG'));
+  const found = rep.observables.map((o) => o.value + ' in ' + o.found_in);
+  assert.ok(found.includes('192.0.2.201 in attachment headers.txt'), found.join(', '));
+  assert.ok(found.includes('http://bad-portal.example/login in body'), found.join(', '));
+  await shot(page, 'report_incident_form');
+  noErrors(page);
+});
+
 test('indicator_sighting', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
