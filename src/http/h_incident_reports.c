@@ -4,7 +4,6 @@
  * its organisation), which take the mail's road (src/mail/submit.c). The CERT's staff see every
  * report; a constituent's user sees the reports its organisation typed in, and of the look-ups
  * only what concerns its organisation. */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@
 #include "core/alloc.h"
 #include "http/http.h"
 #include "mail/mail.h"
-#include "model/org.h"
 
 #define SUBJECT_MAX 998       /* a header line (RFC 5322 section 2.1.1) */
 #define BODY_MAX (256u << 10) /* what a report keeps of a message's text (receive.c) */
@@ -181,219 +179,12 @@ enum MHD_Result ermes__h_incident_report_get(ermes__req_t *req)
 
 /* ---- POST: a report typed in ------------------------------------------------------------- */
 
-/* 1 when p[0..n) reads as UTF-8 text: lead and continuation bytes in place, no NUL. */
-static int is_text(const unsigned char *p, size_t n)
-{
-    for (size_t k = 0; k < n;) {
-        unsigned char c = p[k];
-        size_t more = c < 0x80             ? 0
-                      : (c & 0xE0) == 0xC0 ? 1
-                      : (c & 0xF0) == 0xE0 ? 2
-                      : (c & 0xF8) == 0xF0 ? 3
-                                           : 9;
-        if (!c || more == 9 || (more == 1 && c < 0xC2) || (more == 3 && c > 0xF4) ||
-            k + more >= n + (more ? 0 : 1))
-            return 0;
-        for (size_t j = 1; j <= more; j++)
-            if ((p[k + j] & 0xC0) != 0x80)
-                return 0;
-        k += more + 1;
-    }
-    return 1;
-}
-
-/* 1 when s has a control character (a header or a file name could be split by it). */
-static int has_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
-typedef struct submit_in {
-    ermes__submission_t s;
-    ermes__submit_file_t files[ERMES_SUBMIT_MAX_ATTACHMENTS];
-    const char *extra[ERMES_SUBMIT_MAX_EXTRA];
-    char *decoded[ERMES_SUBMIT_MAX_ATTACHMENTS];
-} submit_in_t;
-
-static void submit_in_cleanup(submit_in_t *in)
-{
-    for (size_t k = 0; k < ERMES_SUBMIT_MAX_ATTACHMENTS; k++)
-        ermes__free(in->decoded[k]);
-}
-
-/* The attachments member: [{name, content (base64 of a text file)}]. */
-static int read_files(const json_t *arr, submit_in_t *in, ermes_diag_t *d)
-{
-    size_t total = 0, k;
-    json_t *f;
-
-    if (!json_is_array(arr)) {
-        ermes_diag_set(d, "attachments", "attachments must be an array of {name, content}");
-        return ERMES_EINVAL;
-    }
-    if (json_array_size(arr) > ERMES_SUBMIT_MAX_ATTACHMENTS) {
-        ermes_diag_set(d, "attachments", "at most %d attachments", ERMES_SUBMIT_MAX_ATTACHMENTS);
-        return ERMES_EINVAL;
-    }
-    json_array_foreach(arr, k, f)
-    {
-        const char *name = json_string_value(json_object_get(f, "name"));
-        const char *b64 = json_string_value(json_object_get(f, "content"));
-        size_t blen = b64 ? strlen(b64) : 0, len = 0;
-        char *buf;
-
-        if (!json_is_object(f) || json_object_size(f) != 2 || !name || !b64) {
-            ermes_diag_set(d, "attachments", "attachment %zu must be {name, content}", k);
-            return ERMES_EINVAL;
-        }
-        if (!*name || strlen(name) > FILE_NAME_MAX || has_control(name) || strchr(name, '"') ||
-            strchr(name, '\\') || strchr(name, '/')) {
-            ermes_diag_set(d, "attachments",
-                           "attachment %zu: the name must be 1 to %d characters, without quotes, "
-                           "slashes, backslashes or control characters",
-                           k, FILE_NAME_MAX);
-            return ERMES_EINVAL;
-        }
-        if (blen / 4 * 3 > FILE_MAX + 3) {
-            ermes_diag_set(d, "attachments", "attachment %zu exceeds %u bytes", k, FILE_MAX);
-            return ERMES_ETOOBIG;
-        }
-        if (!(buf = ermes__malloc(blen / 4 * 3 + 4)))
-            return ERMES_ENOMEM;
-        in->decoded[k] = buf;
-        if (sodium_base642bin((unsigned char *)buf, blen / 4 * 3 + 4, b64, blen, " \r\n", &len,
-                              NULL, sodium_base64_VARIANT_ORIGINAL)) {
-            ermes_diag_set(d, "attachments", "attachment %zu: content is not base64", k);
-            return ERMES_EINVAL;
-        }
-        if (len > FILE_MAX) {
-            ermes_diag_set(d, "attachments", "attachment %zu exceeds %u bytes", k, FILE_MAX);
-            return ERMES_ETOOBIG;
-        }
-        if (!is_text((const unsigned char *)buf, len)) {
-            ermes_diag_set(d, "attachments", "attachment %zu is not a UTF-8 text file", k);
-            return ERMES_EINVAL;
-        }
-        if ((total += len) > FILES_MAX) {
-            ermes_diag_set(d, "attachments", "the attachments exceed %u bytes together", FILES_MAX);
-            return ERMES_ETOOBIG;
-        }
-        in->files[k] = (ermes__submit_file_t){name, buf, len};
-    }
-    in->s.files = in->files;
-    in->s.nfiles = json_array_size(arr);
-    return 0;
-}
-
-/* The body of POST /api/v1/incident-reports into in, as v may submit it. */
-static int read_submission(ermes__req_t *req, const json_t *body, submit_in_t *in, ermes_diag_t *d)
-{
-    static const char *known[] = {"subject", "body",        "reporter",   "tlp",
-                                  "org",     "observables", "attachments"};
-    const ermes__viewer_t *v = &req->viewer;
-    const char *key, *tlp;
-    json_t *val, *x;
-    int staff = ermes__viewer_is_staff(v), rc;
-    size_t k;
-
-    if (!json_is_object(body)) {
-        ermes_diag_set(d, NULL, "the body must be a JSON object");
-        return ERMES_EINVAL;
-    }
-    json_object_foreach((json_t *)body, key, val)
-    {
-        size_t j;
-        for (j = 0; j < sizeof(known) / sizeof(known[0]) && strcmp(known[j], key); j++)
-            ;
-        if (j == sizeof(known) / sizeof(known[0])) {
-            ermes_diag_set(d, key, "unknown member \"%.64s\"", key);
-            return ERMES_EINVAL;
-        }
-    }
-    in->s.subject = json_string_value(json_object_get(body, "subject"));
-    if (!in->s.subject || !*in->s.subject || strlen(in->s.subject) > SUBJECT_MAX ||
-        has_control(in->s.subject)) {
-        ermes_diag_set(d, "subject", "subject must be text of 1 to %d bytes on one line",
-                       SUBJECT_MAX);
-        return ERMES_EINVAL;
-    }
-    in->s.body = json_string_value(json_object_get(body, "body"));
-    if (!in->s.body || strlen(in->s.body) > BODY_MAX) {
-        ermes_diag_set(d, "body", "body must be text of at most %u bytes", BODY_MAX);
-        return ERMES_EINVAL;
-    }
-    /* The reporter: an address (staff report on someone's behalf); a constituent's user is
-     * the reporter unless it names another address of its own. */
-    if ((x = json_object_get(body, "reporter")) && !json_is_null(x)) {
-        ermes_diag_t ed;
-        in->s.reporter = json_string_value(x);
-        ermes_diag_clear(&ed);
-        if (!in->s.reporter || ermes__org_check_email(in->s.reporter, &ed)) {
-            ermes_diag_set(d, "reporter", "reporter must be an e-mail address");
-            return ERMES_EINVAL;
-        }
-    } else if (staff) {
-        ermes_diag_set(d, "reporter", "reporter (the e-mail address of who reports) is required");
-        return ERMES_EINVAL;
-    } else {
-        in->s.reporter = v->user_name ? v->user_name : "";
-    }
-    in->s.submitted_by = v->user_name ? v->user_name : "";
-    in->s.tlp = ERMES_TLP_AMBER;
-    if ((x = json_object_get(body, "tlp")) &&
-        (!(tlp = json_string_value(x)) || ermes_tlp_parse(tlp, strlen(tlp), &in->s.tlp))) {
-        ermes_diag_set(d, "tlp", "tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
-        return ERMES_EINVAL;
-    }
-    if ((x = json_object_get(body, "org"))) {
-        const char *org = json_string_value(x);
-        if (!staff) {
-            ermes_diag_set(d, "org", "a constituent's report concerns its own organisation");
-            return ERMES_EINVAL;
-        }
-        if (!org || strlen(org) > 256 ||
-            ermes__store_org_resolve(req->srv->store, v, org, &in->s.org_id)) {
-            ermes_diag_set(d, "org", "no such organisation");
-            return ERMES_EINVAL;
-        }
-    }
-    if (!staff) {
-        in->s.org_id = v->org_id;
-        in->s.owner_org_id = v->org_id;
-    }
-    if ((x = json_object_get(body, "observables"))) {
-        if (!json_is_array(x) || json_array_size(x) > ERMES_SUBMIT_MAX_EXTRA) {
-            ermes_diag_set(d, "observables", "observables must be an array of at most %d values",
-                           ERMES_SUBMIT_MAX_EXTRA);
-            return ERMES_EINVAL;
-        }
-        json_array_foreach(x, k, val)
-        {
-            const char *s = json_string_value(val);
-            if (!s || !*s || strlen(s) > EXTRA_VALUE_MAX) {
-                ermes_diag_set(d, "observables", "observable %zu must be text of 1 to %d bytes", k,
-                               EXTRA_VALUE_MAX);
-                return ERMES_EINVAL;
-            }
-            in->extra[k] = s;
-        }
-        in->s.extra = in->extra;
-        in->s.nextra = json_array_size(x);
-    }
-    if ((x = json_object_get(body, "attachments")) && (rc = read_files(x, in, d)))
-        return rc;
-    return 0;
-}
-
 enum MHD_Result ermes__h_incident_report_create(ermes__req_t *req)
 {
     ermes__mail_options_t o;
     ermes__mail_t *m = NULL;
     ermes__mail_row_t row;
-    submit_in_t in;
+    ermes__submission_in_t in;
     char source[96], id_text[32];
     enum MHD_Result ret;
     ermes_diag_t d;
@@ -402,10 +193,21 @@ enum MHD_Result ermes__h_incident_report_create(ermes__req_t *req)
 
     if (!ermes__body_json(req, &body, &ret))
         return ret;
-    memset(&in, 0, sizeof(in));
     ermes_diag_clear(&d);
-    if ((rc = read_submission(req, body, &in, &d))) {
-        submit_in_cleanup(&in);
+    rc = ermes__submission_read(body, ermes__viewer_is_staff(&req->viewer), req->viewer.user_name,
+                                &in, &d);
+    /* The constituent it concerns: staff may name it; a constituent's user reports for its own
+     * organisation, and the report is that organisation's. */
+    if (!rc && in.org &&
+        (strlen(in.org) > 256 ||
+         ermes__store_org_resolve(req->srv->store, &req->viewer, in.org, &in.s.org_id))) {
+        ermes_diag_set(&d, "org", "no such organisation");
+        rc = ERMES_EINVAL;
+    }
+    if (!rc && !ermes__viewer_is_staff(&req->viewer))
+        in.s.org_id = in.s.owner_org_id = req->viewer.org_id;
+    if (rc) {
+        ermes__submission_in_cleanup(&in);
         json_decref(body);
         if (rc == ERMES_ENOMEM)
             return ermes__reply_failure(req, rc, NULL);
@@ -419,7 +221,7 @@ enum MHD_Result ermes__h_incident_report_create(ermes__req_t *req)
     if (!(rc = ermes__mail_new(req->srv->store, req->srv->registry, req->srv->intake, &o, &m)))
         rc = ermes__mail_submit(m, source, &in.s, &row, &d);
     ermes__mail_free(m);
-    submit_in_cleanup(&in);
+    ermes__submission_in_cleanup(&in);
     json_decref(body);
     if (rc || !row.incident_report_id) {
         /* Stored but not read (it is written by ermes, so this is a fault of ermes): the

@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "constituency/registry.h"
+#include "core/strbuf.h"
 #include "core/config.h"
 #include "model/mail.h"
 #include "store/store.h"
@@ -86,6 +89,30 @@ typedef struct ermes__submission {
     const char *const *extra; /* further observable values, each read like a line of text */
     size_t nextra;
 } ermes__submission_t;
+
+/* A POST /api/v1/incident-reports body, read: s, and what it points into (strings are
+ * borrowed from the JSON; the files' bytes are decoded here). */
+typedef struct ermes__submission_in {
+    ermes__submission_t s;
+    const char *org; /* the member org as given (staff only): the caller resolves it */
+    ermes__submit_file_t files[ERMES_SUBMIT_MAX_ATTACHMENTS];
+    const char *extra[ERMES_SUBMIT_MAX_EXTRA];
+    char *decoded[ERMES_SUBMIT_MAX_ATTACHMENTS];
+} ermes__submission_in_t;
+
+/* Reads body (subject, body, reporter, tlp, org, observables, attachments: docs/API.md) as a
+ * member of the CERT's staff (staff: reporter required, org allowed) or a constituent's user
+ * user_name (the reporter unless it gives an address; no org). Sets s.org_id and
+ * s.owner_org_id to 0: the caller decides them. ERMES_EINVAL (a member is wrong) or
+ * ERMES_ETOOBIG (an attachment is too large) with d naming the member; ERMES_ENOMEM. Call
+ * ermes__submission_in_cleanup whatever it returns. */
+int ermes__submission_read(const json_t *body, int staff, const char *user_name,
+                           ermes__submission_in_t *in, ermes_diag_t *d);
+void ermes__submission_in_cleanup(ermes__submission_in_t *in);
+/* The RFC 5322 message s stands for, appended to b: From (when the reporter is an address),
+ * Date, Message-ID, X-Ermes-Submitted-By, Subject (RFC 2047 when not ASCII), multipart/mixed
+ * with the body and each file as base64 text/plain parts. */
+int ermes__submission_write(const ermes__submission_t *s, ermes__strbuf_t *b);
 
 /* Takes report s the way a message comes: written as an RFC 5322 message (multipart, the files
  * as text attachments), stored durably like any message received (source "api:USER"), then
