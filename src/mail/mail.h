@@ -94,7 +94,9 @@ typedef struct ermes__submission {
  * borrowed from the JSON; the files' bytes are decoded here). */
 typedef struct ermes__submission_in {
     ermes__submission_t s;
-    const char *org; /* the member org as given (staff only): the caller resolves it */
+    const char *org;    /* the member org as given (staff only): the caller resolves it */
+    char subject[1000]; /* the subject without leading or trailing spaces (a header's are not
+                         * kept: RFC 5322 unfolding, GMime) */
     ermes__submit_file_t files[ERMES_SUBMIT_MAX_ATTACHMENTS];
     const char *extra[ERMES_SUBMIT_MAX_EXTRA];
     char *decoded[ERMES_SUBMIT_MAX_ATTACHMENTS];

@@ -149,12 +149,23 @@ int ermes__submission_read(const json_t *body, int staff, const char *user_name,
             return ERMES_EINVAL;
         }
     }
-    in->s.subject = json_string_value(json_object_get(body, "subject"));
-    if (!in->s.subject || !*in->s.subject || strlen(in->s.subject) > SUBJECT_MAX ||
-        has_control(in->s.subject)) {
-        ermes_diag_set(d, "subject", "subject must be text of 1 to %d bytes on one line",
-                       SUBJECT_MAX);
-        return ERMES_EINVAL;
+    {
+        const char *sub = json_string_value(json_object_get(body, "subject"));
+        size_t n = sub ? strlen(sub) : 0;
+        while (n && sub[n - 1] == ' ')
+            n--;
+        while (n && *sub == ' ') {
+            sub++;
+            n--;
+        }
+        if (!n || n > SUBJECT_MAX || has_control(sub)) {
+            ermes_diag_set(d, "subject", "subject must be text of 1 to %d bytes on one line",
+                           SUBJECT_MAX);
+            return ERMES_EINVAL;
+        }
+        memcpy(in->subject, sub, n);
+        in->subject[n] = '\0';
+        in->s.subject = in->subject;
     }
     in->s.body = json_string_value(json_object_get(body, "body"));
     if (!in->s.body || strlen(in->s.body) > BODY_MAX) {
@@ -236,29 +247,52 @@ static int add_base64(ermes__strbuf_t *b, const char *p, size_t n)
     return rc;
 }
 
-/* A header's text as written: plain when ASCII, else RFC 2047 encoded-words (UTF-8, B), each
- * within the 75 characters section 2 allows and never splitting a UTF-8 sequence. */
+/* A header's text as written: plain when ASCII, else RFC 2047 encoded-words (UTF-8, Q), each
+ * within the 75 characters section 2 allows and never splitting a UTF-8 sequence. Q, not B:
+ * GMime joins adjacent B words before decoding them, and a B word's "=" padding then ends
+ * the text early. */
 static int add_header_text(ermes__strbuf_t *b, const char *s)
 {
-    size_t n = strlen(s), off = 0;
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s), off = 0, used = 0;
     int ascii = 1, rc = 0;
 
     for (size_t k = 0; k < n; k++)
         if ((unsigned char)s[k] >= 0x80)
             ascii = 0;
-    if (ascii)
+    /* ASCII text that looks like an encoded-word would be decoded: it is encoded too. */
+    if (ascii && !strstr(s, "=?"))
         return ermes__strbuf_adds(b, s);
+    rc = ermes__strbuf_adds(b, "=?UTF-8?Q?");
     while (!rc && off < n) {
-        char enc[64];
-        size_t chunk = n - off < 42 ? n - off : 42;
-        while (off + chunk < n && ((unsigned char)s[off + chunk] & 0xC0) == 0x80)
-            chunk--;
-        sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)s + off, chunk,
-                          sodium_base64_VARIANT_ORIGINAL);
-        rc = ermes__strbuf_addf(b, "%s=?UTF-8?B?%s?=", off ? "\r\n " : "", enc);
-        off += chunk;
+        /* One character: its lead byte and continuation bytes. */
+        size_t len = 1, enc = 0;
+        while (off + len < n && ((unsigned char)s[off + len] & 0xC0) == 0x80)
+            len++;
+        for (size_t k = 0; k < len; k++) {
+            unsigned char c = (unsigned char)s[off + k];
+            enc += (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                           c == ' '
+                       ? 1
+                       : 3;
+        }
+        if (used + enc > 63) {
+            rc = ermes__strbuf_adds(b, "?=\r\n =?UTF-8?Q?");
+            used = 0;
+        }
+        for (size_t k = 0; !rc && k < len; k++) {
+            unsigned char c = (unsigned char)s[off + k];
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+                rc = ermes__strbuf_addc(b, (char)c);
+            else if (c == ' ')
+                rc = ermes__strbuf_addc(b, '_');
+            else
+                rc = ermes__strbuf_addf(b, "=%c%c", hex[c >> 4], hex[c & 15]);
+        }
+        used += enc;
+        off += len;
     }
-    return rc;
+    return rc ? rc : ermes__strbuf_adds(b, "?=");
 }
 
 int ermes__submission_write(const ermes__submission_t *s, ermes__strbuf_t *b)
