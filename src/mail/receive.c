@@ -302,6 +302,11 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
     char *body;
     int rc;
 
+    /* A DSN that ermes asked for (smtp_dsn) names the notification in its
+     * Original-Envelope-Id: the surest sign of what it is about. */
+    if (p->dsn.envid[0] && ermes__mail_find_reference(p->dsn.envid, ref, sizeof(ref)) &&
+        ermes__store_notification_find(m->store, ref, &nid) != 0)
+        nid = 0;
     for (size_t k = 0; k < 3 && !nid; k++)
         if (where[k] && ermes__mail_find_reference(where[k], ref, sizeof(ref)) &&
             ermes__store_notification_find(m->store, ref, &nid) != 0)
