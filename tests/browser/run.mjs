@@ -1593,6 +1593,50 @@ test('triage_sightings', async () => {
   noErrors(page);
 });
 
+// The indicator's page triages its sightings: the state column, one row set there, then the
+// rows selected together into a new incident, and false positive with the allow-list.
+test('indicator_page_sightings_triage', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const value = '203.0.113.79';
+  const [st, ind] = await pageFetch(page, 'POST', '/api/v1/indicators', JSON.stringify({ type: 'ipv4', value, tlp: 'AMBER', source: 'browser triage' }), 'application/json');
+  assert.equal(st, 201, JSON.stringify(ind));
+  const ts = (s) => new Date(Date.now() - s * 1000).toISOString().replace('Z', '000+0000');
+  const eve = [1, 2].map((k) => JSON.stringify({ timestamp: ts(600 - k), flow_id: 70 + k, event_type: 'flow', src_ip: '198.51.100.' + (4 + k), src_port: 52000 + k, dest_ip: value, dest_port: 443, proto: 'TCP', host: 'sensor-ind-triage' })).join('\n') + '\n';
+  const [st2, rep] = await pageFetch(page, 'POST', '/api/v1/logs?format=eve&source=ind-triage-eve.json', eve, 'application/x-ndjson');
+  assert.equal(st2, 200, JSON.stringify(rep));
+  assert.equal(rep.sightings, 2, JSON.stringify(rep));
+  await page.goto('/indicators/' + ind.id);
+  await ready(page);
+  const states = page.locator('table.sightings select[name=triage]');
+  await states.first().waitFor();
+  assert.equal(await states.count(), 2);
+  assert.deepEqual(await states.evaluateAll((ss) => ss.map((x) => x.value)), ['new', 'new']);
+  // One row: confirmed, saved there and then.
+  await states.first().selectOption('confirmed');
+  await page.locator('table.sightings .triage-saved', { hasText: 'saved' }).first().waitFor();
+  const ids = await page.locator('table.sightings input.triage-pick').evaluateAll((bs) => bs.map((b) => Number(b.value)));
+  // Both rows: a new incident from them.
+  await page.locator('table.sightings input.triage-all').check();
+  await page.locator('#triage-sightings-count', { hasText: '2 sightings selected.' }).waitFor();
+  await page.getByLabel('Title', { exact: true }).fill('Beaconing to ' + value);
+  await page.getByRole('button', { name: 'Open incident' }).click();
+  await page.locator('#triage-sightings-result', { hasText: 'opened' }).waitFor();
+  const incHref = await page.locator('#triage-sightings-result a').getAttribute('href');
+  const [, inc] = await pageFetch(page, 'GET', '/api/v1' + incHref, undefined, 'application/json');
+  assert.equal(inc.title, 'Beaconing to ' + value);
+  const [, links] = await pageFetch(page, 'GET', '/api/v1' + incHref + '/links', undefined, 'application/json');
+  assert.deepEqual(links.data.filter((l) => l.kind === 'sighting').map((l) => l.object_id).sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+  // Then both false positive, the value allow-listed.
+  await page.getByRole('button', { name: 'False positive and allow-list' }).click();
+  await page.locator('#triage-sightings-result', { hasText: '1 value put on the allow-list' }).waitFor();
+  assert.deepEqual(await states.evaluateAll((ss) => ss.map((x) => x.value)), ['false_positive', 'false_positive']);
+  const [, list] = await pageFetch(page, 'GET', '/api/v1/indicators/' + ind.id + '/sightings', undefined, 'application/json');
+  assert.deepEqual(list.data.filter((x) => ids.includes(x.id)).map((x) => x.triage), ['false_positive', 'false_positive']);
+  await shot(page, 'indicator_sightings_triage');
+  noErrors(page);
+});
+
 // ---------------------------------------------------------------------------------------------
 
 let failed = 0;
