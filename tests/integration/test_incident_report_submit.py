@@ -6,6 +6,7 @@ constituent sees its own reports only. Real binary over HTTP, both backends.
 """
 
 import base64
+import json
 import os
 import sys
 import unittest
@@ -171,6 +172,32 @@ class IncidentReportSubmitTest(unittest.TestCase):
         self.assertEqual(s, 401, b)
         # Nothing refused was stored.
         self.assertEqual(len(e.list_all(PATH)), before)
+
+    def test_cli_add(self):
+        e = self.e
+        path = os.path.join(e.dir, "headers.txt")
+        with open(path, "w") as f:
+            f.write("Received: from 198.51.100.7\n")
+        rc, out, err = e.cli("mail", "reports", "add", "--subject", "Phone report",
+                             "--reporter", "caller@reporter.example", "--tlp", "GREEN",
+                             "--file", path, "--observable", "203.0.113.5", "--json",
+                             input=b"The caller saw hxxp://evil-cli[.]example/x\n")
+        self.assertEqual(rc, 0, err)
+        rep = json.loads(out)
+        got = e.ok("GET", "%s/%d" % (PATH, rep["id"]))
+        self.assertEqual((got["reporter"], got["tlp"], got["subject"]),
+                         ("caller@reporter.example", "GREEN", "Phone report"))
+        found = {(o["value"], o["found_in"]) for o in got["observables"]}
+        self.assertTrue({("198.51.100.7", "attachment headers.txt"), ("203.0.113.5", "submitted"),
+                         ("http://evil-cli.example/x", "body")} <= found, found)
+        # The same checks as the API: the member named.
+        rc, out, err = e.cli("mail", "reports", "add", "--subject", "x", input=b"y")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("reporter", err)
+        rc, out, err = e.cli("mail", "reports", "add", "--subject", "x", "--reporter",
+                             "a@b.example", "--tlp", "PURPLE", input=b"y")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("tlp", err)
 
 
 if __name__ == "__main__":
