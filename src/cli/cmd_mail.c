@@ -1,11 +1,14 @@
 /* ermes mail: mail in from the command line (src/mail/ does the work). `ermes mail receive` is
  * what a mail server pipes a message to; its exit status speaks sysexits.h to the MTA. */
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/access.h"
 #include "cli/cli.h"
+#include "core/alloc.h"
 #include "core/time.h"
 #include "intake/intake.h"
 #include "mail/mail.h"
@@ -23,7 +26,9 @@ static void mail_help(FILE *f)
         "       ermes mail show ID [--json]\n"
         "       ermes mail process [ID]\n"
         "       ermes mail poll [NAME]\n"
-        "       ermes mail reports [--limit N] [--json] | ermes mail reports show ID [--json]\n\n"
+        "       ermes mail reports [--limit N] [--json] | ermes mail reports show ID [--json]\n"
+        "       ermes mail reports add --subject TEXT --reporter ADDRESS [--tlp TLP] [--org ORG]\n"
+        "                              [--file PATH]... [--observable VALUE]... [--json] < BODY\n\n"
         "`ermes mail receive` reads one RFC 5322 message on standard input, as a mail\n"
         "server's pipe delivers it (e.g. an alias \"cert: |ermes mail receive --data-dir\n"
         "/var/lib/ermes\"). The message is stored first, raw and durably\n"
@@ -37,7 +42,11 @@ static void mail_help(FILE *f)
         "`list` and `show` tell what became of the messages received; `process` reads\n"
         "again the messages left unread (or message ID); `poll` fetches the new mail of\n"
         "the [mailbox \"NAME\"] sections of the config file once (the daemon does it on\n"
-        "their interval); `reports` lists the incident reports and their observables.\n");
+        "their interval); `reports` lists the incident reports and their observables;\n"
+        "`reports add` types one in (a report given by telephone), its description on\n"
+        "standard input, as POST /api/v1/incident-reports does: written as a message,\n"
+        "stored, its observables (subject, description, the text files, the values given)\n"
+        "looked up, the incident rules run.\n");
     {
         static const char *const mail[] = {"data_dir",
                                            "database_url",
@@ -371,6 +380,118 @@ static int report_show_cb(void *ctx, const ermes__incident_report_t *r)
     return report_cb(&(int){0}, r);
 }
 
+/* `ermes mail reports add`: the flags made into the body POST /api/v1/incident-reports reads,
+ * so that both are checked by the same code (src/mail/submit.c). */
+static int cmd_reports_add(cli_t *c, int first)
+{
+    json_t *body = json_object(), *files = json_array(), *obs = json_array();
+    ermes__submission_in_t in;
+    ermes__mail_row_t row;
+    ermes_diag_t d;
+    char *text = NULL;
+    size_t len = 0;
+    int json = 0, rc = CLI_USAGE, src;
+    env_t e;
+
+    memset(&e, 0, sizeof(e));
+    memset(&in, 0, sizeof(in));
+    if (!body || !files || !obs)
+        goto out;
+    for (int i = first; i < c->nargs; i++) {
+        const char *v = NULL;
+        int k = 0;
+        static const char *const one[] = {"--subject", "--reporter", "--tlp", "--org"};
+        for (size_t j = 0; !k && j < sizeof(one) / sizeof(one[0]); j++)
+            if ((k = cli_flag(c, i, one[j], &v)) > 0)
+                json_object_set_new(body, one[j] + 2, json_string(v));
+        if (k < 0)
+            goto out;
+        if (!k && (k = cli_flag(c, i, "--observable", &v)) > 0)
+            json_array_append_new(obs, json_string(v));
+        if (k < 0)
+            goto out;
+        if (!k && (k = cli_flag(c, i, "--file", &v)) > 0) {
+            char *data = cli_read_file(v, 1u << 20, &len), *b64;
+            const char *base = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
+            size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+            if (!data)
+                goto fail;
+            if (!(b64 = ermes__malloc(cap))) {
+                ermes__free(data);
+                goto fail;
+            }
+            sodium_bin2base64(b64, cap, (const unsigned char *)data, len,
+                              sodium_base64_VARIANT_ORIGINAL);
+            json_array_append_new(files, json_pack("{s:s,s:s}", "name", base, "content", b64));
+            ermes__free(b64);
+            ermes__free(data);
+        }
+        if (k < 0)
+            goto out;
+        if (k)
+            i += k - 1;
+        else if (cli_flag(c, i, "--json", NULL))
+            json = 1;
+        else {
+            cli_error("mail reports add: unexpected argument \"%s\"", cli_arg(c, i));
+            goto out;
+        }
+    }
+    if (json_array_size(files))
+        json_object_set(body, "attachments", files);
+    if (json_array_size(obs))
+        json_object_set(body, "observables", obs);
+    /* The description: standard input, at most what a report keeps (256 KiB) and one more
+     * byte, so that a longer one is refused by the reader rather than cut. */
+    if (!(text = cli_read_file("-", (256u << 10) + 1, &len)))
+        goto fail;
+    if (strlen(text) != len) {
+        cli_error("mail reports add: the description holds a NUL byte");
+        goto out;
+    }
+    json_object_set_new(body, "body", json_string(text));
+    ermes_diag_clear(&d);
+    if ((src = ermes__submission_read(body, 1, "cli", &in, &d))) {
+        cli_error("mail reports add: %s%s%s", d.field[0] ? d.field : "", d.field[0] ? ": " : "",
+                  d.reason);
+        goto out;
+    }
+    if ((rc = cli_open_store(c, 0)))
+        goto out;
+    if (in.org && ermes__store_org_resolve(c->store, &c->viewer, in.org, &in.s.org_id)) {
+        cli_error("mail reports add: org: no organisation \"%s\"", cli_safe(in.org));
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if ((src = env_open(c, &e)) || (src = ermes__mail_submit(e.mail, "cli", &in.s, &row, &d)) ||
+        !row.incident_report_id) {
+        cli_error("mail reports add: %s", src ? ermes_strerror(src) : row.reason);
+        goto fail;
+    }
+    {
+        char id[32];
+        snprintf(id, sizeof(id), "%lld", (long long)row.incident_report_id);
+        ermes__audit_write(c->store, &c->viewer, "create", "incident_report", id, NULL);
+    }
+    if (json)
+        ermes__store_incident_report_get(c->store, row.incident_report_id, report_cb, &json);
+    else
+        printf("incident report %lld (message %lld)\n", (long long)row.incident_report_id,
+               (long long)row.id);
+    rc = CLI_OK;
+    goto out;
+fail:
+    rc = CLI_ERROR;
+out:
+    env_close(&e);
+    ermes__submission_in_cleanup(&in);
+    ermes__free(text);
+    json_decref(body);
+    json_decref(files);
+    json_decref(obs);
+    return rc;
+}
+
 static int cmd_reports(cli_t *c, int first)
 {
     const char *limit_s = NULL, *id_s = NULL;
@@ -420,7 +541,7 @@ static int cmd_reports(cli_t *c, int first)
         json_decref(j);
         json_decref(arr);
     } else {
-        rc = ermes__store_incident_report_each(c->store, 0, 0, 0, (long)limit, report_cb, &json,
+        rc = ermes__store_incident_report_each(c->store, 0, 0, 0, 0, (long)limit, report_cb, &json,
                                                NULL);
     }
     if (rc) {
@@ -454,6 +575,8 @@ int ermes__cmd_mail(cli_t *c)
         return cmd_process(c, 1);
     if (!strcmp(sub, "poll"))
         return cmd_poll(c, 1);
+    if (!strcmp(sub, "reports") && c->nargs > 1 && !strcmp(cli_arg(c, 1), "add"))
+        return cmd_reports_add(c, 2);
     if (!strcmp(sub, "reports"))
         return cmd_reports(c, 1);
     cli_error("mail: unknown subcommand \"%s\" (receive, list, show, process, poll, reports)", sub);

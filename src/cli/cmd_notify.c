@@ -59,6 +59,7 @@ static void help(FILE *f)
                                              "smtp_password",
                                              "smtp_tls",
                                              "smtp_plaintext_auth",
+                                             "smtp_dsn",
                                              "smtp_ca_file",
                                              "mail_from",
                                              "notify_window",

@@ -97,6 +97,10 @@ static const setting_t settings[] = {
       "smtp_user set, TLS is required either way unless smtp_plaintext_auth is true)"),
     L(smtp_plaintext_auth, SET_BOOL, "false", 0, 1,
       "true: send smtp_user and smtp_password to a server that offers no STARTTLS, in clear"),
+    L(smtp_dsn, SET_BOOL, "false", 0, 1,
+      "true: ask for delivery status notifications (RFC 3461: NOTIFY=SUCCESS,FAILURE and ORCPT "
+      "per recipient, RET=HDRS and ENVID=<reference> on MAIL FROM); a server that refuses the "
+      "parameters (555, 501, 504) gets the message again without them"),
     L(smtp_ca_file, SET_STRING, NULL, 0, 0,
       "PEM file of the CAs that verify the SMTP server's certificate (default: the system's)"),
     L(mail_from, SET_STRING, "ermes@localhost", 0, 0, "From: address of notifications"),

@@ -56,6 +56,7 @@ typedef struct ermes__config {
     char *smtp_tls;              /* try (STARTTLS when offered) or require */
     char *smtp_ca_file;          /* CAs for the SMTP server's certificate; NULL: the system's */
     int smtp_plaintext_auth;     /* credentials may go over a connection without TLS */
+    int smtp_dsn;                /* ask for delivery status notifications (RFC 3461) */
     char *mail_from;             /* From: of notifications */
     char *notify_signature;      /* the text that ends every notification; NULL: mail_from */
     long notify_window;          /* seconds a group of events collects before it is sent */

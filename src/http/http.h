@@ -414,6 +414,7 @@ enum MHD_Result ermes__h_mail_raw(ermes__req_t *req);
 enum MHD_Result ermes__h_notification_correspondence(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_report_list(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_report_get(ermes__req_t *req);
+enum MHD_Result ermes__h_incident_report_create(ermes__req_t *req);
 /* Incident rules (h_incident_rules.c). */
 enum MHD_Result ermes__h_incident_rule_list(ermes__req_t *req);
 enum MHD_Result ermes__h_incident_rule_create(ermes__req_t *req);

@@ -62,8 +62,10 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/mail", ermes__h_mail_list, STAFF, NULL},
     {"GET", "/api/v1/mail/{id}", ermes__h_mail_get, STAFF, NULL},
     {"GET", "/api/v1/mail/{id}/raw", ermes__h_mail_raw, STAFF, NULL},
-    {"GET", "/api/v1/incident-reports", ermes__h_incident_report_list, STAFF, NULL},
-    {"GET", "/api/v1/incident-reports/{id}", ermes__h_incident_report_get, STAFF, NULL},
+    /* Incident reports: staff see all; a constituent's user types its own in and sees them. */
+    {"GET", "/api/v1/incident-reports", ermes__h_incident_report_list, 0, NULL},
+    {"POST", "/api/v1/incident-reports", ermes__h_incident_report_create, 0, NULL},
+    {"GET", "/api/v1/incident-reports/{id}", ermes__h_incident_report_get, 0, NULL},
     {"GET", "/api/v1/incident-rules", ermes__h_incident_rule_list, STAFF, NULL},
     {"POST", "/api/v1/incident-rules", ermes__h_incident_rule_create, STAFF, NULL},
     {"PUT", "/api/v1/incident-rules/{id}", ermes__h_incident_rule_update, STAFF, NULL},

@@ -102,13 +102,18 @@ static void address_of(const char *v, char *out, size_t cap)
             out[0] = '\0';
 }
 
-static void take(ermes__dsn_recipient_t *r, int *seen, const field_t *f)
+static void take(ermes__dsn_recipient_t *r, int *seen, int *original, const field_t *f)
 {
     if (!strcasecmp(f->name, "Final-Recipient")) {
-        address_of(f->value, r->address, sizeof(r->address));
+        if (!*original)
+            address_of(f->value, r->address, sizeof(r->address));
         *seen = 1;
-    } else if (!strcasecmp(f->name, "Original-Recipient") && !r->address[0]) {
-        address_of(f->value, r->address, sizeof(r->address));
+    } else if (!strcasecmp(f->name, "Original-Recipient")) {
+        char orcpt[sizeof(r->address)];
+        address_of(f->value, orcpt, sizeof(orcpt));
+        if (orcpt[0])
+            memcpy(r->address, orcpt, sizeof(orcpt));
+        *original = orcpt[0] != 0;
     } else if (!strcasecmp(f->name, "Action")) {
         r->action = action_of(f->value);
         *seen = 1;
@@ -128,7 +133,7 @@ void ermes__dsn_read(const char *text, size_t len, ermes__dsn_t *out)
     const char *p = text, *end = text + len;
     ermes__dsn_recipient_t cur;
     field_t f;
-    int seen = 0, have_field = 0;
+    int seen = 0, have_field = 0, original = 0;
 
     memset(out, 0, sizeof(*out));
     memset(&cur, 0, sizeof(cur));
@@ -148,7 +153,15 @@ void ermes__dsn_read(const char *text, size_t len, ermes__dsn_t *out)
         }
         if (have_field) {
             trim(f.value);
-            take(&cur, &seen, &f);
+            if (!strcasecmp(f.name, "Original-Envelope-Id")) {
+                /* xtext of printable characters (RFC 3461 section 4.4): kept when it is. */
+                const char *v = f.value + (f.value[0] == '<');
+                size_t k = 0;
+                for (; v[k] && v[k] != '>' && k + 1 < sizeof(out->envid); k++)
+                    out->envid[k] = (unsigned char)v[k] > 0x20 && v[k] != 0x7f ? v[k] : '?';
+                out->envid[k] = '\0';
+            }
+            take(&cur, &seen, &original, &f);
             have_field = 0;
         }
         if (n == 0) {
@@ -157,7 +170,7 @@ void ermes__dsn_read(const char *text, size_t len, ermes__dsn_t *out)
             if (seen && out->n < ERMES_DSN_MAX_RECIPIENTS)
                 out->recipients[out->n++] = cur;
             memset(&cur, 0, sizeof(cur));
-            seen = 0;
+            seen = original = 0;
             if (done)
                 return;
             continue;

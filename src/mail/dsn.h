@@ -15,7 +15,10 @@ typedef enum {
 } ermes__dsn_action_t;
 
 typedef struct ermes__dsn_recipient {
-    char address[320]; /* Final-Recipient's address (rfc822 type), lower case; "" when absent */
+    /* The address ermes sent to, lower case: Original-Recipient's (the ORCPT ermes gives with
+     * smtp_dsn: a forwarding system may rewrite Final-Recipient), else Final-Recipient's
+     * (rfc822 type); "" when absent */
+    char address[320];
     ermes__dsn_action_t action;
     char status[16]; /* the Status field, e.g. "5.1.1"; "" when absent */
 } ermes__dsn_recipient_t;
@@ -23,6 +26,9 @@ typedef struct ermes__dsn_recipient {
 typedef struct ermes__dsn {
     ermes__dsn_recipient_t recipients[ERMES_DSN_MAX_RECIPIENTS];
     size_t n;
+    /* Original-Envelope-Id of the per-message block, without angle brackets: the ENVID ermes
+     * gave (smtp_dsn: the notification's reference); "" when absent */
+    char envid[100];
 } ermes__dsn_t;
 
 /* Reads the body of a message/delivery-status part (text, len bytes: header-style fields, the

@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "constituency/registry.h"
+#include "core/strbuf.h"
 #include "core/config.h"
 #include "model/mail.h"
 #include "store/store.h"
@@ -58,6 +61,72 @@ int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *da
                             int no_process, ermes__mail_row_t *out, ermes_diag_t *d);
 int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int no_process,
                              ermes__mail_row_t *out, ermes_diag_t *d);
+
+/* ---- reports that do not come by mail (submit.c): POST /api/v1/incident-reports ---------- */
+
+#define ERMES_SUBMIT_MAX_ATTACHMENTS 10
+#define ERMES_SUBMIT_MAX_EXTRA 100
+
+typedef struct ermes__submit_file {
+    const char *name; /* file name: printable, no quotes or backslashes (checked by the caller) */
+    const char *data; /* its bytes: text (UTF-8, no NUL) */
+    size_t len;
+} ermes__submit_file_t;
+
+/* A report typed in (the portal's form, a script): what a message would have said, and what the
+ * submitter decides that a message leaves to the look-ups. Strings borrowed. */
+typedef struct ermes__submission {
+    const char *reporter;     /* who reports: an e-mail address or a user name */
+    const char *submitted_by; /* the user who typed it (X-Ermes-Submitted-By) */
+    const char *subject;      /* no control characters (checked by the caller) */
+    const char *body;
+    ermes_tlp_t tlp;
+    int64_t org_id; /* the constituent it concerns (a constituent's own); 0: the look-ups say */
+    int64_t
+        owner_org_id; /* who owns the report: a constituent's user's organisation; 0: the CERT */
+    const ermes__submit_file_t *files;
+    size_t nfiles;
+    const char *const *extra; /* further observable values, each read like a line of text */
+    size_t nextra;
+} ermes__submission_t;
+
+/* A POST /api/v1/incident-reports body, read: s, and what it points into (strings are
+ * borrowed from the JSON; the files' bytes are decoded here). */
+typedef struct ermes__submission_in {
+    ermes__submission_t s;
+    const char *org;    /* the member org as given (staff only): the caller resolves it */
+    char subject[1000]; /* the subject without leading or trailing spaces (a header's are not
+                         * kept: RFC 5322 unfolding, GMime) */
+    ermes__submit_file_t files[ERMES_SUBMIT_MAX_ATTACHMENTS];
+    const char *extra[ERMES_SUBMIT_MAX_EXTRA];
+    char *decoded[ERMES_SUBMIT_MAX_ATTACHMENTS];
+} ermes__submission_in_t;
+
+/* Reads body (subject, body, reporter, tlp, org, observables, attachments: docs/API.md) as a
+ * member of the CERT's staff (staff: reporter required, org allowed) or a constituent's user
+ * user_name (the reporter unless it gives an address; no org). Sets s.org_id and
+ * s.owner_org_id to 0: the caller decides them. ERMES_EINVAL (a member is wrong) or
+ * ERMES_ETOOBIG (an attachment is too large) with d naming the member; ERMES_ENOMEM. Call
+ * ermes__submission_in_cleanup whatever it returns. */
+int ermes__submission_read(const json_t *body, int staff, const char *user_name,
+                           ermes__submission_in_t *in, ermes_diag_t *d);
+void ermes__submission_in_cleanup(ermes__submission_in_t *in);
+/* The RFC 5322 message s stands for, appended to b: From (when the reporter is an address),
+ * Date, Message-ID, X-Ermes-Submitted-By, Subject (RFC 2047 when not ASCII), multipart/mixed
+ * with the body and each file as base64 text/plain parts. */
+int ermes__submission_write(const ermes__submission_t *s, ermes__strbuf_t *b);
+
+/* Takes report s the way a message comes: written as an RFC 5322 message (multipart, the files
+ * as text attachments), stored durably like any message received (source "api:USER"), then
+ * processed as an incident report, never as a reply or an abuse report: observables extracted
+ * from the subject, body, files and extra values, looked up, the incident rules run. *out: the
+ * message's row (its incident_report_id is the report). A message that cannot be stored:
+ * ERMES_EIO / ERMES_ESTORE. */
+int ermes__mail_submit(ermes__mail_t *m, const char *source, const ermes__submission_t *s,
+                       ermes__mail_row_t *out, ermes_diag_t *d);
+/* Processes stored message id as the incident report s describes (s NULL: as any message). */
+int ermes__mail_process_as(ermes__mail_t *m, int64_t id, const ermes__submission_t *s,
+                           ermes__mail_row_t *out);
 
 /* Processes stored message id (again): what it becomes, as above. */
 int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);

@@ -302,6 +302,11 @@ static int as_reply(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail
     char *body;
     int rc;
 
+    /* A DSN that ermes asked for (smtp_dsn) names the notification in its
+     * Original-Envelope-Id: the surest sign of what it is about. */
+    if (p->dsn.envid[0] && ermes__mail_find_reference(p->dsn.envid, ref, sizeof(ref)) &&
+        ermes__store_notification_find(m->store, ref, &nid) != 0)
+        nid = 0;
     for (size_t k = 0; k < 3 && !nid; k++)
         if (where[k] && ermes__mail_find_reference(where[k], ref, sizeof(ref)) &&
             ermes__store_notification_find(m->store, ref, &nid) != 0)
@@ -502,7 +507,8 @@ static void lookup(ermes__mail_t *m, ermes_ownership_t *own, const ermes__observ
     }
 }
 
-static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail_row_t *row)
+static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mail_row_t *row,
+                     const ermes__submission_t *sub)
 {
     ermes__observables_t obs;
     ermes__report_observable_t *ro = NULL;
@@ -527,6 +533,9 @@ static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mai
         rc = ermes__observables_extract(&obs, p->attachments[k].text,
                                         strlen(p->attachments[k].text), where[k]);
     }
+    /* The values a submitter typed in as observables (POST /api/v1/incident-reports). */
+    for (size_t k = 0; !rc && sub && k < sub->nextra; k++)
+        rc = ermes__observables_extract(&obs, sub->extra[k], strlen(sub->extra[k]), "submitted");
     if (rc)
         goto out;
     if (obs.n && !(ro = ermes__calloc(obs.n, sizeof(*ro)))) {
@@ -570,6 +579,17 @@ static int as_report(ermes__mail_t *m, const ermes__mail_parsed_t *p, ermes__mai
                    (p->text.data && ermes__mail_find_tlp(p->text.data, &r.tlp));
     r.org_id = nowners ? owners[best].org_id : 0;
     r.owner_org_id = m->staff.org_id;
+    if (sub) {
+        /* Typed in: the submitter said who reports, the TLP, and (a constituent) whom it
+         * concerns; the report is the submitting constituent's own object. */
+        r.reporter = sub->reporter ? sub->reporter : "";
+        r.tlp = sub->tlp;
+        r.tlp_marked = 1;
+        if (sub->org_id)
+            r.org_id = sub->org_id;
+        if (sub->owner_org_id)
+            r.owner_org_id = sub->owner_org_id;
+    }
     if ((rc = ermes__store_incident_report_insert(m->store, &r, ro, obs.n)))
         goto out;
     snprintf(row->kind, sizeof(row->kind), "report");
@@ -608,9 +628,16 @@ out:
     return rc;
 }
 
-static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);
+static int process_held(ermes__mail_t *m, int64_t id, const ermes__submission_t *sub,
+                        ermes__mail_row_t *out);
 
 int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
+{
+    return ermes__mail_process_as(m, id, NULL, out);
+}
+
+int ermes__mail_process_as(ermes__mail_t *m, int64_t id, const ermes__submission_t *sub,
+                           ermes__mail_row_t *out)
 {
     char lease[40];
     int rc, held = 0;
@@ -626,13 +653,14 @@ int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
             memset(out, 0, sizeof(*out));
         return ERMES_EBUSY;
     }
-    rc = process_held(m, id, out);
+    rc = process_held(m, id, sub, out);
     ermes__store_lease_drop(m->store, lease);
     return rc;
 }
 
 /* ermes__mail_process once its lease is held. */
-static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
+static int process_held(ermes__mail_t *m, int64_t id, const ermes__submission_t *sub,
+                        ermes__mail_row_t *out)
 {
     ermes__mail_parsed_t p;
     ermes__mail_limits_t lim;
@@ -676,6 +704,11 @@ static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
     }
     if (p.note[0])
         snprintf(row.reason, sizeof(row.reason), "%s", p.note);
+    /* A report typed in is a report, whatever reference or JSON its text holds. */
+    if (sub) {
+        rc = as_report(m, &p, &row, sub);
+        goto write;
+    }
     if ((rc = as_reply(m, &p, &row)) < 0)
         goto write;
     if (rc == 0) {
@@ -684,7 +717,7 @@ static int process_held(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out)
         else if (p.arf)
             rc = as_feed(m, "arf", p.arf, &row);
         else
-            rc = as_report(m, &p, &row);
+            rc = as_report(m, &p, &row, NULL);
     } else {
         rc = 0;
     }

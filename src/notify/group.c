@@ -54,6 +54,7 @@ int ermes__notify_options_from_config(const ermes__config_t *cfg, ermes__notify_
      * required unless the operator said otherwise in so many words. */
     if (o->smtp_user && !cfg->smtp_plaintext_auth)
         o->smtp_tls_required = 1;
+    o->smtp_dsn = cfg->smtp_dsn;
     o->pgp_key = cfg->notify_pgp_key && *cfg->notify_pgp_key ? cfg->notify_pgp_key : NULL;
     o->pgp_home = cfg->notify_pgp_home && *cfg->notify_pgp_home ? cfg->notify_pgp_home : NULL;
     o->mail_from = cfg->mail_from && *cfg->mail_from ? cfg->mail_from : "ermes@localhost";

@@ -94,6 +94,7 @@ typedef struct ermes__notify_options {
     const char *smtp_user;     /* NULL: no AUTH */
     const char *smtp_password; /* never logged */
     const char *smtp_ca_file;  /* NULL: the system's CAs verify the server's certificate */
+    int smtp_dsn;              /* ask for DSNs (smtp_dsn; smtp.c) */
     int smtp_tls_required;     /* 1: fail rather than send without TLS (smtp_tls=require, or
                                 * smtp_user set without smtp_plaintext_auth) */
     const char *pgp_key;       /* NULL: unsigned; else the OpenPGP key that signs */
@@ -436,6 +437,14 @@ int ermes__notify_address(const char *from, char *buf, size_t cap);
  * than to AUTH: the same message would be refused again). */
 int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const *rcpts, size_t n,
                             const char *msg, size_t len, int *permanent, char *err, size_t errcap);
+
+/* The same for notification envid (its reference): with smtp_dsn, asks for delivery status
+ * notifications (RFC 3461): RET=HDRS ENVID=<envid> on MAIL FROM, NOTIFY=SUCCESS,FAILURE and
+ * ORCPT=rfc822;<address> on each RCPT TO; when the server refuses those parameters (555, 501,
+ * 504), sends again without them. envid NULL, or smtp_dsn off: no DSN asked. */
+int ermes__notify_smtp_send_ref(const ermes__notify_options_t *o, const char *envid,
+                                const char *const *rcpts, size_t n, const char *msg, size_t len,
+                                int *permanent, char *err, size_t errcap);
 
 /* Makes every SMTP exchange of this process, in any thread, give up at once (on) and lets
  * them run again (off): the daemon stopping must not wait for a slow server. */

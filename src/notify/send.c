@@ -206,8 +206,8 @@ int ermes__notify_send(ermes__store_t *st, const ermes__notify_options_t *o, int
      * state sending, which the next round takes up again (notify.h: at least once). */
     if ((rc = ermes__store_notification_start(st, id, self, &attempts)))
         goto release;
-    rc = ermes__notify_smtp_send(o, rcpts, nrcpt, msg.data, msg.len, &permanent, error,
-                                 sizeof(error));
+    rc = ermes__notify_smtp_send_ref(o, n.reference, rcpts, nrcpt, msg.data, msg.len, &permanent,
+                                     error, sizeof(error));
     now = ermes__time_now_ms();
     if (rc == 0) {
         rc = ermes__store_notification_sent(st, id, rcpts, nrcpt, now);

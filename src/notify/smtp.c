@@ -6,6 +6,8 @@
  * libcurl's message and the server's reply, never the credentials. */
 #include "notify/notify.h"
 
+#include "core/log.h"
+
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -134,21 +136,94 @@ static CURLcode perform(const ermes__notify_options_t *o, CURL *c, sockets_t *so
     return cc;
 }
 
+/* DSN parameters go where libcurl (7.88, lib/smtp.c smtp_parse_address) lets them: it takes
+ * MAIL FROM and each recipient as "<local@host>", drops one leading '<' and one trailing '>',
+ * splits at the first '@' and writes "<local@host>" back, the rest of the string with it. So
+ * "<a@b> RET=HDRS ENVID=<REF" goes out as "MAIL FROM:<a@b> RET=HDRS ENVID=<REF>" and
+ * "<r@c> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;<r@c" as "... ORCPT=rfc822;<r@c>": the '>'
+ * libcurl adds closes a value that has room for it (xtext, RFC 3461 section 4, allows '<' and
+ * '>'). Only for ASCII addresses with an '@': libcurl would otherwise write them its own way
+ * (IDN, no host). A test against a real server (test_smtp_dsn.py) holds the exact lines. */
+static int dsn_ok(const char *s, int envid)
+{
+    if (!envid && !strchr(s, '@'))
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '<' || *s == '>' ||
+            (envid && (*s == '+' || *s == '=')))
+            return 0;
+    return 1;
+}
+
+/* s as xtext (RFC 3461 section 4): '+', '=' and what is not printable ASCII as "+XX". */
+static void xtext(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+
+    for (; *s && k + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x21 || c > 0x7e || c == '+' || c == '=') {
+            out[k++] = '+';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    out[k] = '\0';
+}
+
+static int send_once(const ermes__notify_options_t *o, const char *envid, const char *const *rcpts,
+                     size_t n, const char *msg, size_t len, int *permanent, long *reply, char *err,
+                     size_t errcap);
+
 int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const *rcpts, size_t n,
                             const char *msg, size_t len, int *permanent, char *err, size_t errcap)
 {
-    char errbuf[CURL_ERROR_SIZE], from[320], addr[330];
+    return ermes__notify_smtp_send_ref(o, NULL, rcpts, n, msg, len, permanent, err, errcap);
+}
+
+int ermes__notify_smtp_send_ref(const ermes__notify_options_t *o, const char *envid,
+                                const char *const *rcpts, size_t n, const char *msg, size_t len,
+                                int *permanent, char *err, size_t errcap)
+{
+    long reply = 0;
+    int rc, dummy;
+
+    if (!permanent)
+        permanent = &dummy;
+    if (!o->smtp_dsn || !envid || !*envid || strlen(envid) > 90 || !dsn_ok(envid, 1))
+        return send_once(o, NULL, rcpts, n, msg, len, permanent, &reply, err, errcap);
+    rc = send_once(o, envid, rcpts, n, msg, len, permanent, &reply, err, errcap);
+    /* A server without DSN (RFC 3461 not in its EHLO) refuses the parameters: 555 (RFC 5321
+     * section 4.1.1.11), or 501 / 504 from older ones. The message goes again without them:
+     * asking for a receipt must never keep a notification from being sent. */
+    if (rc && (reply == 555 || reply == 501 || reply == 504)) {
+        ermes__log(ERMES_LOG_INFO,
+                   "smtp: %s: the server refused the DSN parameters (%ld): "
+                   "sent without them",
+                   envid, reply);
+        rc = send_once(o, NULL, rcpts, n, msg, len, permanent, &reply, err, errcap);
+    }
+    return rc;
+}
+
+static int send_once(const ermes__notify_options_t *o, const char *envid, const char *const *rcpts,
+                     size_t n, const char *msg, size_t len, int *permanent, long *reply, char *err,
+                     size_t errcap)
+{
+    char errbuf[CURL_ERROR_SIZE], from[320], addr[1100], orcpt[1000];
     struct curl_slist *list = NULL, *l;
     upload_t u = {msg, len};
     sockets_t socks;
     CURL *c = NULL;
     CURLcode cc;
     long code = 0;
-    int rc = ERMES_EIO, aborted = 0, dummy;
+    int rc = ERMES_EIO, aborted = 0;
 
-    if (!permanent)
-        permanent = &dummy;
     *permanent = 0;
+    *reply = 0;
     socks.n = 0;
     if (err && errcap)
         err[0] = '\0';
@@ -166,14 +241,26 @@ int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const 
         return ERMES_EIO;
     }
     for (size_t k = 0; k < n; k++) {
-        snprintf(addr, sizeof(addr), "<%s>", rcpts[k]);
+        /* With DSN: a receipt when delivered or failed, not when delayed, with the address
+         * sent to (the trailing '>' is libcurl's: see dsn_ok). */
+        if (envid && dsn_ok(rcpts[k], 0)) {
+            xtext(rcpts[k], orcpt, sizeof(orcpt));
+            snprintf(addr, sizeof(addr), "<%s> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;<%s", rcpts[k],
+                     orcpt);
+        } else {
+            snprintf(addr, sizeof(addr), "<%s>", rcpts[k]);
+        }
         if (!(l = curl_slist_append(list, addr))) {
             rc = ERMES_ENOMEM;
             goto out;
         }
         list = l;
     }
-    snprintf(addr, sizeof(addr), "<%s>", from);
+    /* RET=HDRS: a receipt quotes the headers, not the notification's text. */
+    if (envid && dsn_ok(from, 0))
+        snprintf(addr, sizeof(addr), "<%s> RET=HDRS ENVID=<%s", from, envid);
+    else
+        snprintf(addr, sizeof(addr), "<%s>", from);
     if (!(c = curl_easy_init())) {
         rc = ERMES_ENOMEM;
         goto out;
@@ -209,6 +296,7 @@ int ermes__notify_smtp_send(const ermes__notify_options_t *o, const char *const 
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, &socks);
     cc = perform(o, c, &socks, &aborted);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    *reply = code;
     if (cc == CURLE_OK) {
         rc = 0;
     } else if (aborted) {

@@ -136,8 +136,8 @@ static void read_report(ermes__db_stmt_t *s, ermes__incident_report_t *r)
     r->incident_id = ermes__db_col_int(s, 15);
 }
 
-int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int waiting,
-                                      int64_t before_id, long limit,
+int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_t owner_org_id,
+                                      int waiting, int64_t before_id, long limit,
                                       ermes__store_incident_report_cb cb, void *ctx, int *more)
 {
     ermes__db_t *db = ermes__db_conn(st);
@@ -156,6 +156,7 @@ int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int wa
                                               " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM"
                                               " incident_links l WHERE l.kind = 'report'"
                                               " AND l.object_id = r.id))"
+                                              " AND (?5 = 0 OR r.owner_org_id = ?5)"
                                               " ORDER BY r.id DESC LIMIT ?3",
                                 &s)))
         return rc;
@@ -163,6 +164,7 @@ int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int wa
     ermes__db_bind_int(s, 2, before_id);
     ermes__db_bind_int(s, 3, ermes__page_limit(limit));
     ermes__db_bind_int(s, 4, waiting ? 1 : 0);
+    ermes__db_bind_int(s, 5, owner_org_id);
     while ((rc = ermes__page_step(s, limit, &n, more)) == 1) {
         read_report(s, &r);
         if ((rc = cb(ctx, &r)))

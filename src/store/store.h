@@ -1220,8 +1220,10 @@ int ermes__store_incident_report_insert(ermes__store_t *st, ermes__incident_repo
 typedef int (*ermes__store_incident_report_cb)(void *ctx, const ermes__incident_report_t *r);
 /* Newest first; org_id 0: any; waiting: only those linked to no incident (left for triage).
  * Rows borrowed for the call. Staff only. */
-int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int waiting,
-                                      int64_t before_id, long limit,
+/* owner_org_id: only the reports that organisation owns (a constituent's own, typed in at
+ * POST /api/v1/incident-reports); 0: all. */
+int ermes__store_incident_report_each(ermes__store_t *st, int64_t org_id, int64_t owner_org_id,
+                                      int waiting, int64_t before_id, long limit,
                                       ermes__store_incident_report_cb cb, void *ctx, int *more);
 int ermes__store_incident_report_get(ermes__store_t *st, int64_t id,
                                      ermes__store_incident_report_cb cb, void *ctx);

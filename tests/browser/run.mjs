@@ -693,6 +693,37 @@ test('constituent_portal', async () => {
   noErrors(page);
 });
 
+// The portal's "Report an incident" form: a constituent's user sends a report with a text file;
+// the observables of its description and of the file are found, the report is its own
+// organisation's, and it is listed under "Your reports". A missing subject is refused next to
+// the field.
+test('report_incident_form', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  await page.getByRole('link', { name: 'Report an incident' }).click();
+  await page.waitForURL(/\/report-incident$/);
+  await ready(page);
+  await page.getByLabel('Description').fill('Phishing mails link to hxxp://bad-portal[.]example/login');
+  await page.getByRole('button', { name: 'Send report' }).click();
+  await page.locator('.field[data-field="subject"] .field-error').waitFor({ state: 'visible' });
+  await page.getByLabel('Subject').fill('Phishing wave against our staff');
+  await page.getByLabel('TLP').selectOption('AMBER+STRICT');
+  await page.getByLabel('File').setInputFiles({ name: 'headers.txt', mimeType: 'text/plain', buffer: Buffer.from('Received: from 192.0.2.201\n') });
+  await page.getByRole('button', { name: 'Send report' }).click();
+  await page.getByText(/Report #\d+ received: \d+ observables? found/).waitFor();
+  await page.waitForFunction(() => /Phishing wave against our staff/.test(document.querySelector('table.my-reports')?.textContent || ''));
+  const id = Number((await page.getByText(/Report #\d+ received/).textContent()).match(/#(\d+)/)[1]);
+  const [st, rep] = await pageFetch(page, 'GET', '/api/v1/incident-reports/' + id);
+  assert.equal(st, 200, JSON.stringify(rep));
+  assert.equal(rep.tlp, 'AMBER+STRICT');
+  assert.equal(rep.org, env('ERMES_CONST_ORG'));
+  const found = rep.observables.map((o) => o.value + ' in ' + o.found_in);
+  assert.ok(found.includes('192.0.2.201 in attachment headers.txt'), found.join(', '));
+  assert.ok(found.includes('http://bad-portal.example/login in body'), found.join(', '));
+  await shot(page, 'report_incident_form');
+  noErrors(page);
+});
+
 test('indicator_sighting', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
@@ -1671,6 +1702,50 @@ test('triage_sightings', async () => {
   assert.equal(st2, 200, JSON.stringify(rep2));
   assert.equal(rep2.sightings, 0, JSON.stringify(rep2));
   results.triage.sighting = Number(id);
+  noErrors(page);
+});
+
+// The indicator's page triages its sightings: the state column, one row set there, then the
+// rows selected together into a new incident, and false positive with the allow-list.
+test('indicator_page_sightings_triage', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  const value = '203.0.113.79';
+  const [st, ind] = await pageFetch(page, 'POST', '/api/v1/indicators', JSON.stringify({ type: 'ipv4', value, tlp: 'AMBER', source: 'browser triage' }), 'application/json');
+  assert.equal(st, 201, JSON.stringify(ind));
+  const ts = (s) => new Date(Date.now() - s * 1000).toISOString().replace('Z', '000+0000');
+  const eve = [1, 2].map((k) => JSON.stringify({ timestamp: ts(600 - k), flow_id: 70 + k, event_type: 'flow', src_ip: '198.51.100.' + (4 + k), src_port: 52000 + k, dest_ip: value, dest_port: 443, proto: 'TCP', host: 'sensor-ind-triage' })).join('\n') + '\n';
+  const [st2, rep] = await pageFetch(page, 'POST', '/api/v1/logs?format=eve&source=ind-triage-eve.json', eve, 'application/x-ndjson');
+  assert.equal(st2, 200, JSON.stringify(rep));
+  assert.equal(rep.sightings, 2, JSON.stringify(rep));
+  await page.goto('/indicators/' + ind.id);
+  await ready(page);
+  const states = page.locator('table.sightings select[name=triage]');
+  await states.first().waitFor();
+  assert.equal(await states.count(), 2);
+  assert.deepEqual(await states.evaluateAll((ss) => ss.map((x) => x.value)), ['new', 'new']);
+  // One row: confirmed, saved there and then.
+  await states.first().selectOption('confirmed');
+  await page.locator('table.sightings .triage-saved', { hasText: 'saved' }).first().waitFor();
+  const ids = await page.locator('table.sightings input.triage-pick').evaluateAll((bs) => bs.map((b) => Number(b.value)));
+  // Both rows: a new incident from them.
+  await page.locator('table.sightings input.triage-all').check();
+  await page.locator('#triage-sightings-count', { hasText: '2 sightings selected.' }).waitFor();
+  await page.getByLabel('Title', { exact: true }).fill('Beaconing to ' + value);
+  await page.getByRole('button', { name: 'Open incident' }).click();
+  await page.locator('#triage-sightings-result', { hasText: 'opened' }).waitFor();
+  const incHref = await page.locator('#triage-sightings-result a').getAttribute('href');
+  const [, inc] = await pageFetch(page, 'GET', '/api/v1' + incHref, undefined, 'application/json');
+  assert.equal(inc.title, 'Beaconing to ' + value);
+  const [, links] = await pageFetch(page, 'GET', '/api/v1' + incHref + '/links', undefined, 'application/json');
+  assert.deepEqual(links.data.filter((l) => l.kind === 'sighting').map((l) => l.object_id).sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+  // Then both false positive, the value allow-listed.
+  await page.getByRole('button', { name: 'False positive and allow-list' }).click();
+  await page.locator('#triage-sightings-result', { hasText: '1 value put on the allow-list' }).waitFor();
+  assert.deepEqual(await states.evaluateAll((ss) => ss.map((x) => x.value)), ['false_positive', 'false_positive']);
+  const [, list] = await pageFetch(page, 'GET', '/api/v1/indicators/' + ind.id + '/sightings', undefined, 'application/json');
+  assert.deepEqual(list.data.filter((x) => ids.includes(x.id)).map((x) => x.triage), ['false_positive', 'false_positive']);
+  await shot(page, 'indicator_sightings_triage');
   noErrors(page);
 });
 

@@ -252,6 +252,32 @@ static void test_parse_reports(void **state)
     ermes__mail_parsed_cleanup(&p);
 }
 
+/* A DSN ermes asked for (smtp_dsn): the notification's reference comes back as the envelope
+ * id, and the address ermes sent to as Original-Recipient, which wins over a Final-Recipient
+ * a forward rewrote, in whichever order they come. */
+static void test_dsn_envid(void **state)
+{
+    static const char text[] = "Reporting-MTA: dns; mx.example\r\n"
+                               "Original-Envelope-Id: <ERMES-2026-000007>\r\n\r\n"
+                               "Final-Recipient: rfc822; fwd@elsewhere.example\r\n"
+                               "Original-Recipient: rfc822;<Soc@Orga.example>\r\n"
+                               "Action: delivered\r\n\r\n"
+                               "Original-Recipient: rfc822;<abuse@orga.example>\r\n"
+                               "Final-Recipient: rfc822; other@elsewhere.example\r\n"
+                               "Action: failed\r\n\r\n"
+                               "Final-Recipient: rfc822; plain@orga.example\r\nAction: failed\r\n";
+    ermes__dsn_t x;
+
+    (void)state;
+    ermes__dsn_read(text, strlen(text), &x);
+    assert_string_equal(x.envid, "ERMES-2026-000007");
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.recipients[0].address, "soc@orga.example");
+    assert_string_equal(x.recipients[1].address, "abuse@orga.example");
+    assert_string_equal(x.recipients[2].address, "plain@orga.example");
+    assert_int_equal(x.recipients[1].action, ERMES_DSN_FAILED);
+}
+
 /* A bounce as Postfix writes one (RFC 3464, RFC 6522 multipart/report): the recipients and
  * what became of each, and the quoted headers of the message it is about. */
 static void test_parse_dsn(void **state)
@@ -422,12 +448,19 @@ static void test_mailbox_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),           cmocka_unit_test(test_defanged),
-        cmocka_unit_test(test_false_positives), cmocka_unit_test(test_limits_and_bytes),
-        cmocka_unit_test(test_refang),          cmocka_unit_test(test_reference_and_tlp),
-        cmocka_unit_test(test_parse_basic),     cmocka_unit_test(test_parse_reports),
-        cmocka_unit_test(test_parse_dsn),       cmocka_unit_test(test_parse_limits),
-        cmocka_unit_test(test_parse_garbage),   cmocka_unit_test(test_mailbox_sections),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_defanged),
+        cmocka_unit_test(test_false_positives),
+        cmocka_unit_test(test_limits_and_bytes),
+        cmocka_unit_test(test_refang),
+        cmocka_unit_test(test_reference_and_tlp),
+        cmocka_unit_test(test_parse_basic),
+        cmocka_unit_test(test_parse_reports),
+        cmocka_unit_test(test_parse_dsn),
+        cmocka_unit_test(test_dsn_envid),
+        cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_parse_garbage),
+        cmocka_unit_test(test_mailbox_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -342,14 +342,14 @@ static void test_receive_report_and_lookups(void **state)
     assert_int_equal(s.known_domain, ind.id);
     assert_int_equal(s.known_ip, net.id);
     assert_int_equal(
-        ermes__store_incident_report_each(f->st, f->org, 0, 0, 10, report_cb, &r, &more), 0);
+        ermes__store_incident_report_each(f->st, f->org, 0, 0, 0, 10, report_cb, &r, &more), 0);
     assert_int_equal(more, 0);
     /* The list counts the known-bad observables (the domain and the network's address) and
      * says the report waits for triage: no incident holds it, so waiting lists it too. */
     assert_int_equal(r.known_bad, 2);
     assert_int_equal(r.incident_id, 0);
     memset(&r, 0, sizeof(r));
-    assert_int_equal(ermes__store_incident_report_each(f->st, 0, 1, 0, 10, report_cb, &r, &more),
+    assert_int_equal(ermes__store_incident_report_each(f->st, 0, 0, 1, 0, 10, report_cb, &r, &more),
                      0);
     assert_int_equal(r.id, row.incident_report_id);
     assert_int_equal(ermes__store_incident_report_get(f->st, r.id + 99, report_cb, &r),

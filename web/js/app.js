@@ -33,6 +33,7 @@ const ROUTES = [
   [/^\/incidents\/(\d+)$/, 'incidents', null, 'incidents', { view: 'detail' }],
   [/^\/incident-reports$/, 'triage', 'staff', 'incident-reports'],
   [/^\/incident-reports\/(\d+)$/, 'triage', 'staff', 'incident-reports', { view: 'detail' }],
+  [/^\/report-incident$/, 'report_incident', null, 'report-incident'],
   [/^\/advisories$/, 'advisories', null, 'advisories'],
   [/^\/advisories\/new$/, 'advisories', 'staff', 'advisories', { view: 'new' }],
   [/^\/advisories\/([^/]+)$/, 'advisories', null, 'advisories', { view: 'detail' }],

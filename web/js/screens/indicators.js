@@ -378,9 +378,14 @@ async function detail(view, ctx) {
         perDayChart(lastDays(p.data, 30), 'Sightings of ' + ind.value + ' per day, last 30 days (UTC)'),
         dayTable(p.data.slice().reverse(), names, { noIndicator: true, caption: 'Sightings per day and constituent, newest first' }));
     }).catch((e) => clear(daySec).append(h('h2', null, 'Sightings per day'), errorNotice(e))),
-    get('indicators/' + id + '/sightings', { limit: PAGE, cursor: q.get('cursor') }).then((p) => {
-      clear(sigSec).append(h('h2', null, 'Sightings'),
-        sightingTable(p.data, names, { noIndicator: true, caption: 'Where ' + ind.value + ' was seen, oldest first' }),
+    get('indicators/' + id + '/sightings', { limit: PAGE, cursor: q.get('cursor') }).then(async (p) => {
+      // The CERT's staff triage this indicator's sightings here as on the sightings screen
+      // (triage.js): a state per row; false positive and allow-list, open or join an incident
+      // in bulk.
+      const triage = staff ? selection('sightings') : null;
+      const bar = triage ? await bulkBar(triage, { states: true, allowlist: true, heading: 'With the selected sightings of ' + ind.value, title: (ids) => 'Sightings of ' + ind.value + ': ' + ids.join(', ') }) : null;
+      clear(sigSec).append(h('h2', null, 'Sightings'), bar,
+        sightingTable(p.data, names, { noIndicator: true, caption: 'Where ' + ind.value + ' was seen, oldest first', triage }),
         pager('/indicators/' + id, q, p.next_cursor, p.data.length));
     }).catch((e) => clear(sigSec).append(h('h2', null, 'Sightings'), errorNotice(e))),
   ]);
