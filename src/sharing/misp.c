@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "access/tlp_policy.h"
+#include "access/tlp_recipients.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "model/sighting.h"
@@ -802,7 +803,8 @@ typedef struct export_ctx {
     json_t *events; /* uuid -> event */
     const ermes__viewer_t *viewer;
     int rc;
-    ermes_tlp_t cap; /* the channel's highest TLP (a published feed's sharing group) */
+    ermes_tlp_t cap;    /* the channel's highest TLP (a published feed's sharing group) */
+    ermes__store_t *st; /* where named recipients are looked up */
 } export_ctx_t;
 
 static json_t *event_for(export_ctx_t *c, const char *source)
@@ -841,7 +843,8 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
 
     /* An export path: what the store shows the viewer, and only what the one TLP policy of
      * every sharing path lets out (src/access/tlp_policy.h). */
-    if (!ermes__tlp_policy_allows(c->viewer, c->cap, r->tlp, r->owner_org_id))
+    if (!ermes__tlp_allows_object(c->st, c->viewer, c->cap, r->tlp, r->owner_org_id, r->stix_id,
+                                  r->id))
         return 0;
     if (!(e = event_for(c, r->source ? r->source : "")))
         return ERMES_ENOMEM;
@@ -918,7 +921,7 @@ int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
 int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
                               const ermes__indicator_filter_t *f, json_t **out)
 {
-    export_ctx_t c = {json_object(), v, 0, cap};
+    export_ctx_t c = {json_object(), v, 0, cap, st};
     ermes__indicator_filter_t all = *f;
     const char **keys = NULL;
     size_t n = 0, i = 0;

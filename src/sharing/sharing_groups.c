@@ -57,6 +57,8 @@ void ermes__sharing_group_filter(const ermes__sharing_group_t *g, const json_t *
     f->tlp_anyone = m.anyone;
     f->tlp_owned = m.owned;
     f->org_id = m.org_id;
+    f->tlp_named = m.named;
+    f->tlp_client = m.client;
     f->sharing_group_id = g->id;
     f->select_all = json_is_true(json_object_get(selection, "all"));
     if (!json_array_size(types))

@@ -714,6 +714,21 @@ static const char pg_schema_14[] =
     " attachment TEXT NOT NULL CHECK (attachment IN ('csv','json','xarf')),"                       \
     " digest_through " INT " NOT NULL DEFAULT 0," META ");"
 
+/* 51: named recipients of a TLP-marked object (src/store/tlp_recipients.c, the policy in
+ * src/access/tlp_policy.c): the organisations an AMBER, AMBER+STRICT or RED object is given to,
+ * by its STIX id (every version of it) and, for an ermes indicator, by the indicator too, so
+ * the indicator lists and the STIX/TAXII lists ask the same rows. sharing_groups.member_tlp:
+ * per member (short name) the highest TLP that member receives of the group's objects, capped
+ * by the group's max_tlp (a peer given AMBER). */
+#define MIGRATION_51(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS tlp_recipients ("                                                  \
+    " stix_id TEXT NOT NULL,"                                                                      \
+    " indicator_id " INT " REFERENCES indicators(id) ON DELETE CASCADE" DEFER ","                  \
+    " org_id " INT " NOT NULL REFERENCES organisations(id) ON DELETE CASCADE" DEFER "," META ","   \
+    " PRIMARY KEY (stix_id, org_id));"                                                             \
+    "CREATE INDEX IF NOT EXISTS tlp_recipients_indicator ON tlp_recipients(indicator_id, org_id);" \
+    "ALTER TABLE sharing_groups ADD COLUMN IF NOT EXISTS member_tlp TEXT NOT NULL DEFAULT '{}';"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1585,6 +1600,14 @@ static const char *const migrations[] = {
     /* When an incident may next have a deadline warning to give (incidents.c): the daemon
      * skips those whose warnings are all given, however many are late. */
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at INTEGER;",
+    /* 45..50: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_51("INTEGER", "", META_COLUMNS),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -1901,6 +1924,14 @@ static const char *const pg_migrations[] = {
     " CHECK (state IN ('delivered','failed','acknowledged','replied'));"
     "CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages(message_id);"
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS warn_check_at BIGINT;",
+    /* 45..50: other branches' numbers, nothing here. */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    MIGRATION_51("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

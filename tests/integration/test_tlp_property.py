@@ -33,7 +33,14 @@ def allowed(viewer, ind):
         return True
     if ind["tlp"] in ("CLEAR", "GREEN"):
         return True
-    return ind["owner"] == viewer["org"]
+    if ind["owner"] == viewer["org"]:
+        return True
+    # Named recipients: RED "for the eyes of individual recipients only", AMBER+STRICT the
+    # recipient organisation only, AMBER the recipient organisation and its clients.
+    named = ind.get("recipients", [])
+    if viewer["org"] in named:
+        return True
+    return ind["tlp"] == "AMBER" and viewer.get("parent") in named
 
 
 class TlpProperty(unittest.TestCase):
@@ -51,16 +58,26 @@ class TlpProperty(unittest.TestCase):
                 e.ok("POST", "/api/v1/organisations",
                      {"short_name": short, "name": short + " Ltd", "networks": [net]},
                      expect=201)
+            # A peer CERT (it pulls with a token of a user of its organisation, as federation
+            # does) and one of its clients (an organisation whose parent it is).
+            e.ok("POST", "/api/v1/organisations", {"short_name": "PEER", "name": "Peer CERT"},
+                 expect=201)
+            e.ok("POST", "/api/v1/organisations",
+                 {"short_name": "PCLI", "name": "Peer's client", "parent": "PEER"}, expect=201)
             # Indicators take their owner from the organisation of who adds them, and only the
             # CERT's staff add them: those of ACME are the CERT's, given to ACME in the database
             # below (as an object a constituent contributed would be).
             _, ana = e.user_token("ana", "analyst")
             _, acme = e.user_token("conny", "constituent", org="ACME")
             _, beta = e.user_token("bea", "constituent", org="BETA")
+            _, peer = e.user_token("pete", "constituent", org="PEER")
+            _, pcli = e.user_token("paula", "constituent", org="PCLI")
             cls.viewers = {
                 "analyst": ({"staff": True, "org": "CERT"}, ana),
                 "acme": ({"staff": False, "org": "ACME"}, acme),
                 "beta": ({"staff": False, "org": "BETA"}, beta),
+                "peer": ({"staff": False, "org": "PEER"}, peer),
+                "peer-client": ({"staff": False, "org": "PCLI", "parent": "PEER"}, pcli),
                 "anonymous": (None, None),
             }
             e.ok("POST", "/api/v1/sharing-groups",
@@ -81,7 +98,16 @@ class TlpProperty(unittest.TestCase):
                 s, _, b = e.request("POST", "/api/v1/indicators?force=true",
                                     {"type": typ, "value": value, "tlp": tlp}, token=ana)
                 assert s == 201, (s, b)
-                cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner})
+                # Named recipients: the first ten each name the peer (every label once), the
+                # rest a random choice, the peer's client never (it gets AMBER as a client).
+                recipients = ["PEER"] if n < 10 else rnd.choice(
+                    ([], [], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                if recipients:
+                    got = e.ok("PATCH", "/api/v1/indicators/%d" % b["id"],
+                               {"recipients": recipients}, token=ana)
+                    assert sorted(got["recipients"]) == sorted(recipients), got
+                cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner,
+                                 "recipients": recipients})
             # Incidents of every label, opened by the CERT, half of them affecting ACME: as
             # STIX reports (named by their titles) they follow the TLP policy; over REST, the
             # incidents' own rule (staff, and the affected constituent unless RED).
