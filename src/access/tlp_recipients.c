@@ -54,16 +54,22 @@ json_t *ermes__tlp_recipients_json(ermes__store_t *st, const char *stix_id)
 }
 
 int ermes__tlp_allows_object(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             ermes_tlp_t tlp, int64_t owner_org_id, const char *stix_id,
+                             int grant, ermes_tlp_t tlp, int64_t owner_org_id, const char *stix_id,
                              int64_t indicator_id)
 {
+    ermes__tlp_masks_t m;
+    unsigned bit = ERMES__TLP_BIT(tlp);
     int rel = 0;
 
-    if (ermes__tlp_policy_allows(v, cap, tlp, owner_org_id))
+    if ((unsigned)tlp > ERMES_TLP_RED)
+        return 0;
+    ermes__tlp_policy_granted(v, cap, grant, &m);
+    if ((m.anyone & bit) || (m.org_id && owner_org_id == m.org_id && (m.owned & bit)))
         return 1;
     /* Only then are the recipients looked up: most objects need no query. A lookup that
      * fails shows nothing. */
     if (!v || !v->org_id || ermes__store_tlp_relation(st, stix_id, indicator_id, v->org_id, &rel))
         return 0;
-    return ermes__tlp_policy_allows_named(v, cap, tlp, owner_org_id, (ermes__tlp_relation_t)rel);
+    return (rel == ERMES__TLP_NAMED && (m.named & bit)) ||
+           (rel == ERMES__TLP_CLIENT && (m.client & bit));
 }

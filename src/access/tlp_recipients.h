@@ -21,9 +21,10 @@ int ermes__tlp_recipients_parse(ermes__store_t *st, const ermes__viewer_t *v, co
 json_t *ermes__tlp_recipients_json(ermes__store_t *st, const char *stix_id);
 
 /* The policy for one object: 1 if v may see an object of label tlp owned by owner_org_id under
- * cap, its recipients (by stix_id, NULL: none, or indicator_id, 0: none) counted. */
+ * cap, with the sharing group's grant (-1: none; ermes__tlp_policy_granted), its recipients
+ * (by stix_id, NULL: none, or indicator_id, 0: none) counted. */
 int ermes__tlp_allows_object(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             ermes_tlp_t tlp, int64_t owner_org_id, const char *stix_id,
+                             int grant, ermes_tlp_t tlp, int64_t owner_org_id, const char *stix_id,
                              int64_t indicator_id);
 
 #endif

@@ -672,6 +672,8 @@ typedef struct ermes__sharing_group {
     const char *readers, *writers, *selection;
     ermes_tlp_t tlp;
     int64_t owner_org_id, created_at, updated_at;
+    /* JSON object: member short name -> the highest TLP it receives (migration 51) */
+    const char *member_tlp;
 } ermes__sharing_group_t;
 
 /* Inserts g (id and times set); ERMES_EEXISTS when the name or collection id is taken. */

@@ -22,6 +22,8 @@ from ermeslib import Ermes, db_connect, main  # noqa: E402
 LABELS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 TAXII = "application/taxii+json;version=2.1"
 COLLECTION = "7a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+# The group that grants the peer AMBER (member_tlp), up to AMBER for everyone else.
+PEER_COLLECTION = "8b2d3c4e-5f60-4b7c-9d8e-0f1a2b3c4d5e"
 N = 40
 
 
@@ -41,6 +43,17 @@ def allowed(viewer, ind):
     if viewer["org"] in named:
         return True
     return ind["tlp"] == "AMBER" and viewer.get("parent") in named
+
+
+def allowed_in_group(viewer, ind, cap, grants):
+    """The same on a sharing group's channel: nothing above its cap, and a member it grants a
+    label (member_tlp, never RED) sees every object up to that label."""
+    if LABELS.index(ind["tlp"]) > LABELS.index(cap):
+        return False
+    if allowed(viewer, ind):
+        return True
+    grant = grants.get(viewer["org"]) if viewer else None
+    return grant is not None and LABELS.index(ind["tlp"]) <= LABELS.index(grant)
 
 
 class TlpProperty(unittest.TestCase):
@@ -87,6 +100,16 @@ class TlpProperty(unittest.TestCase):
             e.ok("POST", "/api/v1/sharing-groups",
                  {"name": "tlp-green", "max_tlp": "GREEN", "readers": ["staff", "constituents"],
                   "writers": ["staff"]}, expect=201)
+            g = e.ok("POST", "/api/v1/sharing-groups",
+                     {"name": "tlp-peer", "max_tlp": "AMBER", "readers": ["staff", "constituents"],
+                      "writers": ["staff"], "collection_id": PEER_COLLECTION,
+                      "selection": {"all": True}, "member_tlp": {"PEER": "AMBER"}}, expect=201)
+            assert g["member_tlp"] == {"PEER": "AMBER"}, g
+            # RED is never granted, nor a label above the group's cap.
+            for bad in ({"PEER": "RED"}, {"PEER": "AMBER+STRICT"}, {"PEER": "PURPLE"}, ["PEER"]):
+                s, _, b = e.request("POST", "/api/v1/sharing-groups",
+                                    {"name": "bad", "max_tlp": "AMBER", "member_tlp": bad})
+                assert s == 422 and b["error"].get("field") == "member_tlp", (bad, s, b)
             cls.inds = []
             for n in range(N):
                 tlp = LABELS[n % 5] if n < 10 else rnd.choice(LABELS)
@@ -200,6 +223,47 @@ class TlpProperty(unittest.TestCase):
             self.check("TAXII objects", name, text, complete=name != "anonymous")
             self.check("TAXII objects (incidents)", name, text, objects=self.incidents,
                        complete=name != "anonymous")
+
+    def test_group_grant(self):
+        """A sharing group that gives the peer AMBER (member_tlp): its TAXII collection and its
+        MISP feed, read by every viewer."""
+        grants = {"PEER": "AMBER"}
+        url = "/taxii2/ermes/collections/%s/objects/?limit=1000" % PEER_COLLECTION
+        for name, (viewer, token) in self.viewers.items():
+            if viewer is None:
+                continue
+            for path, text in (("TAXII tlp-peer", self.get_text(url, token,
+                                                                headers={"Accept": TAXII})),
+                               ("MISP feed tlp-peer", self.feed_text("tlp-peer", token))):
+                for ind in self.inds:
+                    shown = ind["value"] in text
+                    self.assertEqual(shown, allowed_in_group(viewer, ind, "AMBER", grants),
+                                     "seed %d: %s %s %s indicator %s (owner %s, recipients %s) "
+                                     "to %s" % (self.seed, path, "shows" if shown else "hides",
+                                                ind["tlp"], ind["value"], ind["owner"],
+                                                ind["recipients"], name))
+
+    def test_recipients_refused(self):
+        """An unknown organisation is refused, naming the field; a constituent cannot set
+        recipients; an indicator's recipients are shown to staff only."""
+        _, ana = self.viewers["analyst"]
+        _, peer = self.viewers["peer"]
+        ind = self.inds[4]  # RED, named to the peer
+        s, _, b = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": ["NOSUCHORG"]}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, b = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": "PEER"}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, _ = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": ["BETA"]}, token=peer)
+        self.assertEqual(s, 403)
+        got = self.e.ok("GET", "/api/v1/indicators/%d" % ind["id"], token=peer)
+        self.assertNotIn("recipients", got)
+        got = self.e.ok("GET", "/api/v1/indicators/%d" % ind["id"], token=ana)
+        self.assertEqual(got["recipients"], ind["recipients"])
+        audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
+        self.assertIn('"recipients"', audit)
 
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():
