@@ -45,7 +45,8 @@ static int visible(ermes__store_t *st, const ermes__viewer_t *v, const ermes__co
     if (v && ermes__viewer_is_staff(v))
         return 1;
     if (o->kind == ERMES__CORR_INDICATOR)
-        return ermes__tlp_allows_object(st, v, ERMES_TLP_RED, -1, o->tlp, o->owner_org_id, NULL, o->id);
+        return ermes__tlp_allows_object(st, v, ERMES_TLP_RED, -1, o->tlp, o->owner_org_id, NULL,
+                                        o->id);
     if (!v || !v->org_id || v->role == ERMES_ROLE_SENSOR || o->org_id != v->org_id)
         return 0;
     return o->tlp != ERMES_TLP_RED || o->owner_org_id == v->org_id;

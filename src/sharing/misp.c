@@ -844,8 +844,8 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
 
     /* An export path: what the store shows the viewer, and only what the one TLP policy of
      * every sharing path lets out (src/access/tlp_policy.h). */
-    if (!ermes__tlp_allows_object(c->st, c->viewer, c->cap, c->grant, r->tlp, r->owner_org_id, r->stix_id,
-                                  r->id))
+    if (!ermes__tlp_allows_object(c->st, c->viewer, c->cap, c->grant, r->tlp, r->owner_org_id,
+                                  r->stix_id, r->id))
         return 0;
     if (!(e = event_for(c, r->source ? r->source : "")))
         return ERMES_ENOMEM;

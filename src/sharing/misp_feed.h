@@ -24,6 +24,7 @@ int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const 
  * *body (caller frees with free()) of *len bytes, *type its media type. ERMES_ENOTFOUND for
  * any other file or an event not there. */
 int ermes__misp_feed_publish(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             int grant, const char *file, char **body, size_t *len, const char **type);
+                             int grant, const char *file, char **body, size_t *len,
+                             const char **type);
 
 #endif

@@ -118,7 +118,8 @@ out:
 }
 
 int ermes__misp_feed_publish(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             int grant, const char *file, char **body, size_t *len, const char **type)
+                             int grant, const char *file, char **body, size_t *len,
+                             const char **type)
 {
     ermes__indicator_filter_t f;
     json_t *events = NULL, *x;

@@ -113,14 +113,13 @@ json_t *ermes__sharing_group_to_json(const ermes__sharing_group_t *g)
     json_t *selection = json_loads(g->selection ? g->selection : "{}", 0, &err);
     json_t *members = json_loads(g->member_tlp ? g->member_tlp : "{}", 0, &err);
 
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)g->id,
-                     "name", g->name, "collection_id", g->collection_id, "title", g->title,
-                     "description", g->description ? g->description : "", "max_tlp",
-                     ermes_tlp_name(g->max_tlp), "readers", readers ? readers : json_array(),
-                     "writers", writers ? writers : json_array(), "selection",
-                     selection ? selection : json_object(), "member_tlp",
-                     members ? members : json_object(), "taxii_collection", g->collection_id,
-                     "tlp", ermes_tlp_name(g->tlp));
+    return json_pack(
+        "{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)g->id, "name",
+        g->name, "collection_id", g->collection_id, "title", g->title, "description",
+        g->description ? g->description : "", "max_tlp", ermes_tlp_name(g->max_tlp), "readers",
+        readers ? readers : json_array(), "writers", writers ? writers : json_array(), "selection",
+        selection ? selection : json_object(), "member_tlp", members ? members : json_object(),
+        "taxii_collection", g->collection_id, "tlp", ermes_tlp_name(g->tlp));
 }
 
 static int check_list(const json_t *l, const char *field, ermes_diag_t *d)

@@ -38,8 +38,9 @@ int ermes__sharing_group_grant(ermes__store_t *st, const ermes__sharing_group_t 
 json_t *ermes__sharing_group_to_json(const ermes__sharing_group_t *g);
 
 /* Creates a group from the API's JSON (name, title, description, max_tlp, readers, writers,
- * selection, member_tlp, collection_id: a new UUID when absent), owned by v's organisation. *id: the new
- * group. ERMES_EINVAL (field and reason in d), ERMES_EEXISTS (name or collection id taken). */
+ * selection, member_tlp, collection_id: a new UUID when absent), owned by v's organisation. *id:
+ * the new group. ERMES_EINVAL (field and reason in d), ERMES_EEXISTS (name or collection id taken).
+ */
 int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                                 int64_t *id, ermes_diag_t *d);
 
