@@ -8,7 +8,14 @@ constituents, the MISP export, the MISP feeds of a group up to RED and of one up
 correlations. TLP 2.0 (FIRST): CLEAR to anyone; GREEN to the
 community (every account); AMBER and AMBER+STRICT to the owning organisation (and the CERT's
 staff, who hold it for the CERT); RED to the owner only. Staff must see everything on the REST
-list (the property is not met by showing nothing). Runs on SQLite and on PostgreSQL."""
+list (the property is not met by showing nothing).
+Named recipients: each indicator may name organisations (a peer CERT's, another
+constituent's); RED and AMBER+STRICT then go to the named organisation, AMBER to it and its
+clients (an organisation whose parent it is). Viewers include the peer and a client of the
+peer. A sharing group grants the peer AMBER (member_tlp): its TAXII collection and MISP feed
+give the peer AMBER and the others CLEAR and GREEN. And a second ermes pulls both collections
+with the peer's token (federation): it stores exactly what the policy gives the peer.
+Runs on SQLite and on PostgreSQL."""
 
 import json
 import os
@@ -242,6 +249,43 @@ class TlpProperty(unittest.TestCase):
                                      "to %s" % (self.seed, path, "shows" if shown else "hides",
                                                 ind["tlp"], ind["value"], ind["owner"],
                                                 ind["recipients"], name))
+
+    def test_federation_pull_by_peer(self):
+        """A second ermes pulls, as the peer CERT does, with the token of the peer's user: from
+        the collection up to RED (named recipients only) and from the one that grants the peer
+        AMBER. What it stores is exactly what the policy gives the peer."""
+        _, peer = self.viewers["peer"]
+        viewer = self.viewers["peer"][0]
+        b = Ermes()
+        try:
+            # After the first pull, what B holds is what the first collection gives the peer;
+            # after the second, what either gives it (an object already stored is not stored
+            # again, so B's whole store is compared, not one peer's part).
+            rules = []
+            for name, coll, cap, grants in (("a-all", COLLECTION, "RED", {}),
+                                            ("a-peer", PEER_COLLECTION, "AMBER",
+                                             {"PEER": "AMBER"})):
+                b.ok("POST", "/api/v1/peers",
+                     {"name": name, "url": "http://127.0.0.1:%d/taxii2/ermes/" % self.e.port,
+                      "collection": coll, "credentials": peer, "max_tlp": "RED",
+                      "interval": 86400}, expect=201)
+                r = b.ok("POST", "/api/v1/peers/%s/sync" % name, expect=200)
+                self.assertIsNone(r["error"], r)
+                rules.append((cap, grants))
+                s, _, body = b.request("GET", "/api/v1/stix", raw=True)
+                self.assertEqual(s, 200)
+                text = body.decode("utf-8", "replace")
+                for ind in self.inds:
+                    shown = ind["value"] in text
+                    may = any(allowed_in_group(viewer, ind, c, g) for c, g in rules)
+                    self.assertEqual(shown, may,
+                                     "seed %d: pulled from %s: %s %s indicator %s (owner %s, "
+                                     "recipients %s)" % (self.seed, name,
+                                                         "got" if shown else "missed",
+                                                         ind["tlp"], ind["value"], ind["owner"],
+                                                         ind["recipients"]))
+        finally:
+            b.close()
 
     def test_recipients_refused(self):
         """An unknown organisation is refused, naming the field; a constituent cannot set
