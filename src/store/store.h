@@ -712,6 +712,11 @@ int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t i
 
 /* ---- federation peers (peers.c) ------------------------------------------------------------ */
 
+/* Seals every peer's credentials still stored in plain text (src/core/secret_box.h), making
+ * the data directory's key when there is none. 0 (also when nothing was to seal), or an error
+ * (nothing changed). ermes__store_open calls it. */
+int ermes__store_peers_seal(ermes__store_t *st);
+
 /* A peer: another TAXII 2.1 server this node pulls from and pushes to (src/sharing/
  * federation.h). In callbacks every pointer is borrowed for the call. */
 typedef struct ermes__peer {
