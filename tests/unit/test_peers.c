@@ -96,9 +96,9 @@ static void stored_credentials(ermes__store_t *st, const char *name, char *out, 
 {
     ermes__db_stmt_t *s;
 
-    assert_int_equal(ermes__db_prepare(ermes__db_conn(st),
-                                       "SELECT credentials FROM peers WHERE name = ?1", &s),
-                     0);
+    assert_int_equal(
+        ermes__db_prepare(ermes__db_conn(st), "SELECT credentials FROM peers WHERE name = ?1", &s),
+        0);
     ermes__db_bind_text(s, 1, name);
     assert_int_equal(ermes__db_step(s), 1);
     snprintf(out, cap, "%s", ermes__db_col_text(s, 0));
