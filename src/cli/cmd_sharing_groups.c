@@ -15,6 +15,7 @@ static void help(FILE *f)
             "       ermes sharing-groups add NAME [--title T] [--description D] [--max-tlp TLP]\n"
             "                                [--reader WHO]... [--writer WHO]... [--type T]...\n"
             "                                [--all] [--collection-id UUID]\n"
+            "                                [--member-tlp ORG=TLP]...\n"
             "       ermes sharing-groups delete REF\n"
             "\n"
             "A sharing group is a TAXII 2.1 collection (/taxii2/ermes/collections/ID/): the\n"
@@ -22,7 +23,10 @@ static void help(FILE *f)
             "(WHO: staff, constituents, or an organisation's short name; default staff),\n"
             "and what it selects besides the objects posted into it (--all: every stored\n"
             "object up to its TLP; --type: only objects of these STIX types). REF is a name,\n"
-            "a collection id or a number.\n");
+            "a collection id or a number. --member-tlp ORG=TLP gives the reader ORG (an\n"
+            "organisation's short name, a peer CERT's say) every object of the group up to\n"
+            "TLP (CLEAR, GREEN, AMBER or AMBER+STRICT, never above --max-tlp), more than\n"
+            "the rest of the community gets (CLEAR and GREEN).\n");
 }
 
 typedef struct list_ctx {
@@ -41,6 +45,8 @@ static int print_cb(void *ctx, const ermes__sharing_group_t *g)
     printf("%-4lld %-24s %-36s %-12s readers %s writers %s selection %s  %s\n", (long long)g->id,
            cli_safe(g->name), g->collection_id, ermes_tlp_name(g->max_tlp), cli_safe(g->readers),
            cli_safe(g->writers), cli_safe(g->selection), cli_safe(g->title));
+    if (g->member_tlp && strcmp(g->member_tlp, "{}") != 0)
+        printf("     member_tlp %s\n", cli_safe(g->member_tlp));
     return 0;
 }
 
@@ -89,12 +95,12 @@ static int cmd_add(cli_t *c)
 {
     const char *name = cli_arg(c, 1), *v;
     json_t *body = json_object(), *readers = json_array(), *writers = json_array(),
-           *types = json_array(), *sel = json_object();
+           *types = json_array(), *sel = json_object(), *members = json_object();
     ermes_diag_t d;
     int64_t id = 0;
     int n, rc = CLI_USAGE;
 
-    if (!body || !readers || !writers || !types || !sel)
+    if (!body || !readers || !writers || !types || !sel || !members)
         goto out;
     if (!name || name[0] == '-') {
         cli_error("sharing-groups add: which name?");
@@ -119,6 +125,16 @@ static int cmd_add(cli_t *c)
             json_array_append_new(writers, json_string(v));
         } else if ((n = cli_flag(c, i, "--type", &v)) > 0) {
             json_array_append_new(types, json_string(v));
+        } else if ((n = cli_flag(c, i, "--member-tlp", &v)) > 0) {
+            const char *eq = strchr(v, '=');
+            char org[65];
+            if (!eq || eq == v || (size_t)(eq - v) >= sizeof(org)) {
+                cli_error("sharing-groups add: --member-tlp is ORG=TLP");
+                goto out;
+            }
+            memcpy(org, v, (size_t)(eq - v));
+            org[eq - v] = '\0';
+            json_object_set_new(members, org, json_string(eq + 1));
         } else {
             cli_error("sharing-groups add: unexpected argument \"%s\"", cli_arg(c, i));
             goto out;
@@ -131,6 +147,8 @@ static int cmd_add(cli_t *c)
     if (json_array_size(types))
         json_object_set(sel, "types", types);
     json_object_set(body, "selection", sel);
+    if (json_object_size(members))
+        json_object_set(body, "member_tlp", members);
     rc = CLI_ERROR;
     if (cli_open_store(c, 0))
         goto out;
@@ -154,6 +172,7 @@ out:
     json_decref(writers);
     json_decref(types);
     json_decref(sel);
+    json_decref(members);
     return rc;
 }
 

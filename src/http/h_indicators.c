@@ -11,10 +11,12 @@
 #include <strings.h>
 
 #include "access/access.h"
+#include "access/tlp_recipients.h"
 #include "core/alloc.h"
 #include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "sharing/stix.h"
 #include "sightings/sightings.h"
 
 #define MAX_JSON_ITEMS 100000
@@ -62,6 +64,50 @@ static void add_warninglist(ermes__req_t *req, json_t *j, int64_t id)
                             : json_null());
 }
 
+/* What names an indicator to its recipients: its STIX id, label and owner. */
+typedef struct ind_ident {
+    char stix_id[160];
+    ermes_tlp_t tlp;
+    int64_t owner_org_id;
+} ind_ident_t;
+
+static int ident_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    ind_ident_t *o = ctx;
+
+    o->tlp = r->tlp;
+    o->owner_org_id = r->owner_org_id;
+    return ermes__stix_indicator_id(r, o->stix_id, sizeof(o->stix_id));
+}
+
+static int indicator_ident(ermes__store_t *st, int64_t id, ind_ident_t *out)
+{
+    ermes__viewer_t staff = {0, "recipients", ERMES_ROLE_ADMIN, 0, "recipients"};
+
+    memset(out, 0, sizeof(*out));
+    return ermes__store_indicator_get(st, &staff, id, ident_cb, out);
+}
+
+/* The named recipients of indicator id, by short name (new reference), NULL on error. */
+static json_t *recipient_names(ermes__store_t *st, int64_t id)
+{
+    ind_ident_t k;
+
+    if (indicator_ident(st, id, &k))
+        return NULL;
+    return ermes__tlp_recipients_json(st, k.stix_id);
+}
+
+static int set_recipients(ermes__store_t *st, int64_t id, const int64_t *orgs, size_t n)
+{
+    ind_ident_t k;
+    int rc = indicator_ident(st, id, &k);
+
+    if (rc)
+        return rc;
+    return ermes__store_tlp_recipients_set(st, k.stix_id, id, orgs, n, k.tlp, k.owner_org_id);
+}
+
 static enum MHD_Result reply_indicator(ermes__req_t *req, unsigned status, int64_t id)
 {
     json_t *j = NULL;
@@ -73,6 +119,16 @@ static enum MHD_Result reply_indicator(ermes__req_t *req, unsigned status, int64
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
+    /* Whom it is given to is the CERT's to know: staff see the list, recipients do not see
+     * each other. */
+    if (ermes__viewer_is_staff(&req->viewer)) {
+        json_t *names = recipient_names(req->srv->store, id);
+        if (!names) {
+            json_decref(j);
+            return ermes__reply_failure(req, ERMES_ESTORE, NULL);
+        }
+        json_object_set_new(j, "recipients", names);
+    }
     if (status == 201) {
         char loc[64];
         snprintf(loc, sizeof(loc), "/api/v1/indicators/%lld", (long long)id);
@@ -523,8 +579,10 @@ enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
     ermes_indicator_t ind;
     ermes__indicator_row_t upd;
     ermes__ind_text_t t;
-    json_t *body, *probe = NULL;
+    json_t *body, *probe = NULL, *recipients;
     char tags[ERMES_INDICATOR_TAGS_MAX], ref[32];
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
+    size_t norgs = 0;
     ermes_diag_t d;
     enum MHD_Result ret;
     unsigned has;
@@ -537,6 +595,19 @@ enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
     ermes_indicator_init(&ind);
     ermes_diag_clear(&d);
     t.tags[0] = '\0';
+    /* recipients: the organisations named on it (TLP 2.0 AMBER, AMBER+STRICT, RED), a field of
+     * its own beside the indicator's. */
+    if ((recipients = json_object_get(body, "recipients"))) {
+        json_incref(recipients);
+        json_object_del(body, "recipients");
+        rc = ermes__tlp_recipients_parse(req->srv->store, &req->viewer, recipients, "recipients",
+                                         orgs, &norgs, &d);
+        json_decref(recipients);
+        if (rc) {
+            json_decref(body);
+            return ermes__reply_error(req, 422, "invalid", "recipients", "%s", d.reason);
+        }
+    }
     rc = ermes__indicator_from_json(body, 1, &ind, &t, &has, &d);
     memset(&upd, 0, sizeof(upd));
     upd.valid_from = ind.valid_from;
@@ -559,14 +630,31 @@ enum MHD_Result ermes__h_indicator_update(ermes__req_t *req)
     /* The indicator must be one the viewer may see, before anything is changed. */
     rc = ermes__store_indicator_get(req->srv->store, &req->viewer, id, row_json_cb, &probe);
     json_decref(probe);
-    if (!rc)
+    if (!rc && (rc = ermes__store_begin(req->srv->store)) == 0) {
         rc = ermes__store_indicator_update(req->srv->store, id, &upd, has);
+        if (!rc && recipients)
+            rc = set_recipients(req->srv->store, id, orgs, norgs);
+        if (!rc)
+            rc = ermes__store_commit(req->srv->store);
+        else
+            ermes__store_rollback(req->srv->store);
+    }
     if (rc == ERMES_ENOTFOUND)
         return ermes__reply_error(req, 404, "not_found", NULL, "no indicator %lld", (long long)id);
     if (rc)
         return ermes__reply_failure(req, rc, NULL);
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     ermes__audit_write(req->srv->store, &req->viewer, "update", "indicator", ref, NULL);
+    if (recipients) {
+        /* Who an object is given to is audited by name: the detail lists them. */
+        json_t *names = recipient_names(req->srv->store, id);
+        char *text;
+        if (names && (text = json_dumps(names, JSON_COMPACT))) {
+            ermes__audit_write(req->srv->store, &req->viewer, "recipients", "indicator", ref, text);
+            free(text);
+        }
+        json_decref(names);
+    }
     indicators_changed(req);
     return reply_indicator(req, 200, id);
 }

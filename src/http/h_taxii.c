@@ -257,7 +257,7 @@ enum MHD_Result ermes__h_taxii_collections(ermes__req_t *req)
 typedef struct coll {
     ermes__sharing_group_t g;
     char name[80], cid[40], title[256], description[2048], readers[4096], writers[4096],
-        selection[4096];
+        selection[4096], member_tlp[10240];
     json_t *sel; /* parsed selection */
     int found;
 } coll_t;
@@ -275,6 +275,7 @@ static int coll_cb(void *ctx, const ermes__sharing_group_t *g)
     snprintf(c->readers, sizeof(c->readers), "%s", g->readers ? g->readers : "[]");
     snprintf(c->writers, sizeof(c->writers), "%s", g->writers ? g->writers : "[]");
     snprintf(c->selection, sizeof(c->selection), "%s", g->selection ? g->selection : "{}");
+    snprintf(c->member_tlp, sizeof(c->member_tlp), "%s", g->member_tlp ? g->member_tlp : "{}");
     c->g.name = c->name;
     c->g.collection_id = c->cid;
     c->g.title = c->title;
@@ -282,6 +283,7 @@ static int coll_cb(void *ctx, const ermes__sharing_group_t *g)
     c->g.readers = c->readers;
     c->g.writers = c->writers;
     c->g.selection = c->selection;
+    c->g.member_tlp = c->member_tlp;
     c->found = 1;
     return 0;
 }
@@ -525,7 +527,9 @@ static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
         if (rc)
             ret = ermes__reply_failure(req, rc, NULL);
         else if (read_filters(req, &f, scratch, sizeof(scratch), 0, &ret) == 0) {
-            ermes__sharing_group_filter(&c->g, c->sel, &req->viewer, &f, &none);
+            ermes__sharing_group_filter(
+                &c->g, c->sel, &req->viewer,
+                ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
             ret = answer_page(req, &f, kind, none, NULL);
         }
         json_decref(c->sel);
@@ -565,7 +569,9 @@ static enum MHD_Result object_route(ermes__req_t *req, page_kind_t kind)
             /* versions/: every version unless match[version] chose (TAXII 2.1 section 5.8). */
             if (kind == PAGE_VERSIONS && !ermes__query(req, "match[version]"))
                 f.versions = ERMES__STIX_VERSION_ALL;
-            ermes__sharing_group_filter(&c->g, c->sel, &req->viewer, &f, &none);
+            ermes__sharing_group_filter(
+                &c->g, c->sel, &req->viewer,
+                ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
             ret = answer_page(req, &f, kind, none, oid);
         }
         json_decref(c->sel);
@@ -603,7 +609,9 @@ enum MHD_Result ermes__h_taxii_object_delete(ermes__req_t *req)
             /* TAXII 2.1 section 5.7: every version unless match[version] says which. */
             if (!ermes__query(req, "match[version]"))
                 f.versions = ERMES__STIX_VERSION_ALL;
-            ermes__sharing_group_filter(&c->g, c->sel, &req->viewer, &f, &none);
+            ermes__sharing_group_filter(
+                &c->g, c->sel, &req->viewer,
+                ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
             /* Only what was posted into this collection is this collection's to delete. */
             f.select_all = 0;
             rc = none ? 0 : ermes__store_stix_delete(req->srv->store, oid, &f, &n);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "access/tlp_policy.h"
+#include "access/tlp_recipients.h"
 
 static const char *const tag_names[] = {"other", "ipv4", "ipv6",  "domain",
                                         "url",   "hash", "email", "cidr"};
@@ -34,17 +35,18 @@ typedef struct corr_lookup {
 } corr_lookup_t;
 
 /* Whether the viewer may see object o at all: never more than its own API shows. Indicators
- * follow the TLP policy (CLEAR and GREEN to every account, the rest to the owner; staff see
- * all). Events, sightings and incidents are a constituent's own business, as their lists have
- * it: another organisation never sees them, the one concerned sees them unless they are
- * TLP:RED and not its own, and the policy may only narrow that further (a viewer without an
- * account sees CLEAR at most). */
-static int visible(const ermes__viewer_t *v, const ermes__corr_object_t *o)
+ * follow the TLP policy (CLEAR and GREEN to every account, the rest to the owner and the
+ * named recipients as their label allows; staff see all). Events, sightings and incidents are a
+ * constituent's own business, as their lists have it: another organisation never sees them, the one
+ * concerned sees them unless they are TLP:RED and not its own, and the policy may only narrow that
+ * further (a viewer without an account sees CLEAR at most). */
+static int visible(ermes__store_t *st, const ermes__viewer_t *v, const ermes__corr_object_t *o)
 {
     if (v && ermes__viewer_is_staff(v))
         return 1;
     if (o->kind == ERMES__CORR_INDICATOR)
-        return ermes__tlp_policy_allows(v, ERMES_TLP_RED, o->tlp, o->owner_org_id);
+        return ermes__tlp_allows_object(st, v, ERMES_TLP_RED, -1, o->tlp, o->owner_org_id, NULL,
+                                        o->id);
     if (!v || !v->org_id || v->role == ERMES_ROLE_SENSOR || o->org_id != v->org_id)
         return 0;
     return o->tlp != ERMES_TLP_RED || o->owner_org_id == v->org_id;
@@ -99,7 +101,7 @@ static int posting_cb(void *ctx, int64_t key, int kind, int64_t id)
         return 0; /* deleted since it was indexed */
     if (rc)
         return rc;
-    if (!visible(l->viewer, o) || !object_matches(l, o))
+    if (!visible(l->st, l->viewer, o) || !object_matches(l, o))
         return 0;
     /* The value the object holds (what matched), then what it is. */
     m = json_pack("{s:s,s:s,s:s,s:I,s:s}", "relation", l->q->relation, "value", l->scratch.text,

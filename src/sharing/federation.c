@@ -561,7 +561,7 @@ static int group_cb(void *ctx, const ermes__sharing_group_t *g)
 
     *out = *g;
     out->name = out->collection_id = out->title = out->description = NULL;
-    out->readers = out->writers = NULL;
+    out->readers = out->writers = out->member_tlp = NULL;
     out->selection = strdup(g->selection ? g->selection : "{}");
     return 1;
 }
@@ -663,7 +663,7 @@ static int push(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
         f.after_id = o->p.push_after_id;
         f.versions = ERMES__STIX_VERSION_ALL;
         f.limit = PUSH_BATCH;
-        ermes__sharing_group_filter(&g, sel, &viewer, &f, &none);
+        ermes__sharing_group_filter(&g, sel, &viewer, -1, &f, &none);
         if (none)
             break;
         ermes__strbuf_reset(&pc.env);

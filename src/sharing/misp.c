@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "access/tlp_policy.h"
+#include "access/tlp_recipients.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "model/sighting.h"
@@ -802,7 +803,9 @@ typedef struct export_ctx {
     json_t *events; /* uuid -> event */
     const ermes__viewer_t *viewer;
     int rc;
-    ermes_tlp_t cap; /* the channel's highest TLP (a published feed's sharing group) */
+    ermes_tlp_t cap;    /* the channel's highest TLP (a published feed's sharing group) */
+    ermes__store_t *st; /* where named recipients are looked up */
+    int grant;          /* the feed's sharing group's grant to the viewer (-1: none) */
 } export_ctx_t;
 
 static json_t *event_for(export_ctx_t *c, const char *source)
@@ -841,7 +844,8 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
 
     /* An export path: what the store shows the viewer, and only what the one TLP policy of
      * every sharing path lets out (src/access/tlp_policy.h). */
-    if (!ermes__tlp_policy_allows(c->viewer, c->cap, r->tlp, r->owner_org_id))
+    if (!ermes__tlp_allows_object(c->st, c->viewer, c->cap, c->grant, r->tlp, r->owner_org_id,
+                                  r->stix_id, r->id))
         return 0;
     if (!(e = event_for(c, r->source ? r->source : "")))
         return ERMES_ENOMEM;
@@ -912,13 +916,18 @@ static int cmp_str(const void *a, const void *b)
 int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
                        const ermes__indicator_filter_t *f, json_t **out)
 {
-    return ermes__misp_export_capped(st, v, ERMES_TLP_RED, f, out);
+    return ermes__misp_export_capped(st, v, ERMES_TLP_RED, -1, f, out);
 }
 
 int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                              const ermes__indicator_filter_t *f, json_t **out)
+                              int grant, const ermes__indicator_filter_t *f, json_t **out)
 {
-    export_ctx_t c = {json_object(), v, 0, cap};
+    export_ctx_t c = {json_object(), v, 0, cap, st, grant};
+    /* A member granted more than the community gets by its group is shown indicators that
+     * the REST list would not show it: those are read as the CERT's, and the policy
+     * (export_cb) alone decides. */
+    ermes__viewer_t all_of_them = {0, "misp-feed", ERMES_ROLE_ADMIN, 0, "misp-feed"};
+    const ermes__viewer_t *reader = grant > (int)ERMES_TLP_GREEN ? &all_of_them : v;
     ermes__indicator_filter_t all = *f;
     const char **keys = NULL;
     size_t n = 0, i = 0;
@@ -931,7 +940,7 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
         return ERMES_ENOMEM;
     all.limit = 0;
     all.after_id = 0;
-    if ((rc = ermes__store_indicator_each(st, v, &all, export_cb, &c, NULL)))
+    if ((rc = ermes__store_indicator_each(st, reader, &all, export_cb, &c, NULL)))
         goto out;
     n = json_object_size(c.events);
     if (!(arr = json_array()) || (n && !(keys = ermes__calloc(n, sizeof(*keys))))) {

@@ -86,9 +86,9 @@ int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
                        const ermes__indicator_filter_t *f, json_t **out);
 
 /* The same under the cap of a channel (a published feed's sharing group): nothing above cap,
- * for any viewer. */
+ * for any viewer; grant: what the group's member_tlp gives v (-1: nothing more). */
 int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                              const ermes__indicator_filter_t *f, json_t **out);
+                              int grant, const ermes__indicator_filter_t *f, json_t **out);
 
 /* UUIDv5 (RFC 9562) of name in ERMES_MISP_NS, as 36 characters plus NUL in buf. */
 void ermes__misp_uuid5(const char *name, char buf[37]);

@@ -20,9 +20,11 @@ int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const 
  * "manifest.json" (event uuid -> info, date, timestamp, analysis, threat_level_id, Orgc, Tag),
  * "hashes.csv" (one "md5 of an attribute's value,event uuid" line an attribute) or
  * "<uuid>.json" ({"Event": ...}), made of the indicators v may see up to cap (the sharing
- * group's highest TLP) by the one TLP policy. *body (caller frees with free()) of *len bytes,
- * *type its media type. ERMES_ENOTFOUND for any other file or an event not there. */
+ * group's highest TLP) by the one TLP policy, with the group's grant to v (-1: none).
+ * *body (caller frees with free()) of *len bytes, *type its media type. ERMES_ENOTFOUND for
+ * any other file or an event not there. */
 int ermes__misp_feed_publish(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             const char *file, char **body, size_t *len, const char **type);
+                             int grant, const char *file, char **body, size_t *len,
+                             const char **type);
 
 #endif

@@ -118,7 +118,8 @@ out:
 }
 
 int ermes__misp_feed_publish(ermes__store_t *st, const ermes__viewer_t *v, ermes_tlp_t cap,
-                             const char *file, char **body, size_t *len, const char **type)
+                             int grant, const char *file, char **body, size_t *len,
+                             const char **type)
 {
     ermes__indicator_filter_t f;
     json_t *events = NULL, *x;
@@ -132,7 +133,7 @@ int ermes__misp_feed_publish(ermes__store_t *st, const ermes__viewer_t *v, ermes
         !(n == 36 + 5 && !strcmp(file + 36, ".json")))
         return ERMES_ENOTFOUND;
     memset(&f, 0, sizeof(f));
-    if ((rc = ermes__misp_export_capped(st, v, cap, &f, &events)))
+    if ((rc = ermes__misp_export_capped(st, v, cap, grant, &f, &events)))
         return rc;
     if (!strcmp(file, "manifest.json")) {
         rc = manifest(events, body);

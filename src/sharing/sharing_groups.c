@@ -44,8 +44,32 @@ int ermes__sharing_group_can(ermes__store_t *st, const ermes__sharing_group_t *g
            strcmp(short_name, ERMES__SG_CONSTITUENTS) != 0 && listed(list, short_name);
 }
 
+int ermes__sharing_group_grant(ermes__store_t *st, const ermes__sharing_group_t *g,
+                               const ermes__viewer_t *v)
+{
+    json_error_t err;
+    json_t *m;
+    const char *t;
+    char short_name[64];
+    ermes_tlp_t tlp;
+    int grant = -1;
+
+    if (!v || !v->org_id || ermes__viewer_is_staff(v) || v->role == ERMES_ROLE_SENSOR ||
+        !g->member_tlp || !strcmp(g->member_tlp, "{}") || !ermes__sharing_group_can(st, g, v, 0) ||
+        ermes__store_org_short_name(st, v->org_id, short_name, sizeof(short_name)))
+        return -1;
+    if (!(m = json_loads(g->member_tlp, 0, &err)))
+        return -1;
+    t = json_string_value(json_object_get(m, short_name));
+    if (t && !ermes_tlp_parse(t, strlen(t), &tlp) && tlp <= g->max_tlp && tlp < ERMES_TLP_RED)
+        grant = (int)tlp;
+    json_decref(m);
+    return grant;
+}
+
 void ermes__sharing_group_filter(const ermes__sharing_group_t *g, const json_t *selection,
-                                 const ermes__viewer_t *v, ermes__stix_filter_t *f, int *none)
+                                 const ermes__viewer_t *v, int grant, ermes__stix_filter_t *f,
+                                 int *none)
 {
     ermes__tlp_masks_t m;
     const json_t *types = json_object_get(selection, "types"), *t;
@@ -53,10 +77,12 @@ void ermes__sharing_group_filter(const ermes__sharing_group_t *g, const json_t *
     size_t i, n = 0;
 
     *none = 0;
-    ermes__tlp_policy(v, g->max_tlp, &m);
+    ermes__tlp_policy_granted(v, g->max_tlp, grant, &m);
     f->tlp_anyone = m.anyone;
     f->tlp_owned = m.owned;
     f->org_id = m.org_id;
+    f->tlp_named = m.named;
+    f->tlp_client = m.client;
     f->sharing_group_id = g->id;
     f->select_all = json_is_true(json_object_get(selection, "all"));
     if (!json_array_size(types))
@@ -85,14 +111,15 @@ json_t *ermes__sharing_group_to_json(const ermes__sharing_group_t *g)
     json_t *readers = json_loads(g->readers ? g->readers : "[]", 0, &err);
     json_t *writers = json_loads(g->writers ? g->writers : "[]", 0, &err);
     json_t *selection = json_loads(g->selection ? g->selection : "{}", 0, &err);
+    json_t *members = json_loads(g->member_tlp ? g->member_tlp : "{}", 0, &err);
 
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)g->id,
-                     "name", g->name, "collection_id", g->collection_id, "title", g->title,
-                     "description", g->description ? g->description : "", "max_tlp",
-                     ermes_tlp_name(g->max_tlp), "readers", readers ? readers : json_array(),
-                     "writers", writers ? writers : json_array(), "selection",
-                     selection ? selection : json_object(), "taxii_collection", g->collection_id,
-                     "tlp", ermes_tlp_name(g->tlp));
+    return json_pack(
+        "{s:I,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s}", "id", (json_int_t)g->id, "name",
+        g->name, "collection_id", g->collection_id, "title", g->title, "description",
+        g->description ? g->description : "", "max_tlp", ermes_tlp_name(g->max_tlp), "readers",
+        readers ? readers : json_array(), "writers", writers ? writers : json_array(), "selection",
+        selection ? selection : json_object(), "member_tlp", members ? members : json_object(),
+        "taxii_collection", g->collection_id, "tlp", ermes_tlp_name(g->tlp));
 }
 
 static int check_list(const json_t *l, const char *field, ermes_diag_t *d)
@@ -154,6 +181,35 @@ bad:
     return ERMES_EINVAL;
 }
 
+/* member_tlp: {"SHORT_NAME": "TLP", ...}, up to 100 members, each up to AMBER+STRICT (RED
+ * goes to named recipients only) and not above the group's max_tlp. */
+static int check_member_tlp(const json_t *m, ermes_tlp_t max_tlp, ermes_diag_t *d)
+{
+    const char *key;
+    const json_t *v;
+    ermes_tlp_t t;
+
+    if (!m)
+        return 0;
+    if (!json_is_object(m) || json_object_size(m) > 100) {
+        ermes_diag_set(d, "member_tlp",
+                       "member_tlp is an object of up to 100 members: {\"SHORT_NAME\": \"TLP\"}");
+        return ERMES_EINVAL;
+    }
+    json_object_foreach((json_t *)m, key, v)
+    {
+        const char *s = json_string_value(v);
+        if (strlen(key) == 0 || strlen(key) > 64 || !s || ermes_tlp_parse(s, strlen(s), &t) ||
+            t == ERMES_TLP_RED || t > max_tlp) {
+            ermes_diag_set(d, "member_tlp",
+                           "member_tlp gives a member CLEAR, GREEN, AMBER or AMBER+STRICT, "
+                           "never above max_tlp (RED goes to named recipients only)");
+            return ERMES_EINVAL;
+        }
+    }
+    return 0;
+}
+
 static int name_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -176,7 +232,8 @@ int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, co
     const json_t *readers = json_object_get(body, "readers");
     const json_t *writers = json_object_get(body, "writers");
     const json_t *selection = json_object_get(body, "selection");
-    char uuid[37], *rtext = NULL, *wtext = NULL, *stext = NULL;
+    const json_t *members = json_object_get(body, "member_tlp");
+    char uuid[37], *rtext = NULL, *wtext = NULL, *stext = NULL, *mtext = NULL;
     int rc;
 
     memset(&g, 0, sizeof(g));
@@ -211,7 +268,7 @@ int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, co
         return ERMES_EINVAL;
     }
     if ((rc = check_list(readers, "readers", d)) || (rc = check_list(writers, "writers", d)) ||
-        (rc = check_selection(selection, d)))
+        (rc = check_selection(selection, d)) || (rc = check_member_tlp(members, g.max_tlp, d)))
         return rc;
     if (!cid) {
         ermes__uuid4(uuid);
@@ -227,6 +284,8 @@ int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, co
     g.readers = rtext ? rtext : "[\"" ERMES__SG_STAFF "\"]";
     g.writers = wtext ? wtext : "[\"" ERMES__SG_STAFF "\"]";
     g.selection = stext ? stext : "{}";
+    mtext = members ? json_dumps(members, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    g.member_tlp = mtext ? mtext : "{}";
     g.tlp = ERMES_TLP_AMBER;
     g.owner_org_id = v ? v->org_id : 0;
     rc = ermes__store_sharing_group_put(st, &g);
@@ -237,6 +296,7 @@ int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, co
     free(rtext);
     free(wtext);
     free(stext);
+    free(mtext);
     return rc;
 }
 

@@ -24,14 +24,23 @@ int ermes__sharing_group_can(ermes__store_t *st, const ermes__sharing_group_t *g
  * f may point into it). *none is set when the request's types and the selection's have
  * nothing in common (the answer is empty). */
 void ermes__sharing_group_filter(const ermes__sharing_group_t *g, const json_t *selection,
-                                 const ermes__viewer_t *v, ermes__stix_filter_t *f, int *none);
+                                 const ermes__viewer_t *v, int grant, ermes__stix_filter_t *f,
+                                 int *none);
+
+/* The highest TLP g's member_tlp grants v (an organisation's short name, v's organisation's;
+ * never staff, who see everything up to the cap anyway), or -1 when none: what
+ * ermes__sharing_group_filter and the group's MISP feed take as grant. Only a reader of g gets
+ * a grant; it never exceeds g's max_tlp (tlp_policy.h caps it again). */
+int ermes__sharing_group_grant(ermes__store_t *st, const ermes__sharing_group_t *g,
+                               const ermes__viewer_t *v);
 
 /* The group as the API shows it (new reference). */
 json_t *ermes__sharing_group_to_json(const ermes__sharing_group_t *g);
 
 /* Creates a group from the API's JSON (name, title, description, max_tlp, readers, writers,
- * selection, collection_id: a new UUID when absent), owned by v's organisation. *id: the new
- * group. ERMES_EINVAL (field and reason in d), ERMES_EEXISTS (name or collection id taken). */
+ * selection, member_tlp, collection_id: a new UUID when absent), owned by v's organisation. *id:
+ * the new group. ERMES_EINVAL (field and reason in d), ERMES_EEXISTS (name or collection id taken).
+ */
 int ermes__sharing_group_create(ermes__store_t *st, const ermes__viewer_t *v, const json_t *body,
                                 int64_t *id, ermes_diag_t *d);
 

@@ -37,6 +37,16 @@ static int det_id(const char *type, const char *key, char *out, size_t cap)
     return snprintf(out, cap, "%s--%s", type, u) < (int)cap ? 0 : ERMES_ETOOBIG;
 }
 
+int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t cap)
+{
+    char key[ERMES_INDICATOR_VALUE_MAX + 64];
+
+    if (r->stix_id && r->stix_id[0])
+        return snprintf(out, cap, "%s", r->stix_id) < (int)cap ? 0 : ERMES_ETOOBIG;
+    snprintf(key, sizeof(key), "indicator:%s:%s:%d", r->type, r->value, r->exact ? 1 : 0);
+    return det_id("indicator", key, out, cap);
+}
+
 static int put_object(ermes__store_t *st, json_t *obj, ermes_tlp_t tlp, int64_t owner)
 {
     ermes__stix_row_t row;
@@ -107,7 +117,7 @@ static int org_cb(void *ctx, const ermes__org_t *org)
 static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
 {
     pub_ctx_t *c = ctx;
-    char id[80], key[ERMES_INDICATOR_VALUE_MAX + 64], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
+    char id[80], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
     char created[32], modified[32], from[32], until[32];
     ermes_ind_type_t type = ermes_ind_type_parse(r->type, strlen(r->type));
     json_error_t err;
@@ -119,8 +129,7 @@ static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
     if (ermes__pattern_from_indicator(type, r->value, strlen(r->value),
                                       r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)))
         return 0; /* a type STIX has no object for: not published */
-    snprintf(key, sizeof(key), "indicator:%s:%s:%d", r->type, r->value, r->exact ? 1 : 0);
-    if ((rc = det_id("indicator", key, id, sizeof(id))))
+    if ((rc = ermes__stix_indicator_id(r, id, sizeof(id))))
         return rc;
     ermes__time_format(r->created_at, created);
     ermes__time_format(r->updated_at, modified);
@@ -476,6 +485,8 @@ int ermes__stix_export(ermes__store_t *st, const ermes__stix_export_opts_t *o, e
     ermes__tlp_policy(o->viewer, o->cap, &m);
     f.tlp_anyone = m.anyone;
     f.tlp_owned = m.owned;
+    f.tlp_named = m.named;
+    f.tlp_client = m.client;
     f.org_id = m.org_id;
     ermes__uuid4(u);
     if ((rc = ermes__strbuf_addf(out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[",

@@ -6,12 +6,14 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/secret_box.h"
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "store/db_int.h"
@@ -232,6 +234,11 @@ void ermes__db_done(ermes__db_stmt_t *s)
 int ermes__db_exec(ermes__db_t *db, const char *sql)
 {
     return db->be->exec(db, sql);
+}
+
+int ermes__db_scrub(ermes__db_t *db, int after)
+{
+    return db->be->scrub ? db->be->scrub(db, after) : 0;
 }
 
 /* The transaction's reserved ids are forgotten when it ends (those not used given back at
@@ -474,6 +481,10 @@ int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
         rc = ERMES_EIO;
         goto fail;
     }
+    if (data_dir && !(st->data_dir = ermes__strdup(data_dir))) {
+        rc = ERMES_ENOMEM;
+        goto fail;
+    }
     if (is_postgresql(url)) {
         st->path = ermes__strdup(url);
     } else if (url && *url) {
@@ -497,6 +508,11 @@ int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
     rc = migrate(db);
     if (rc)
         goto fail;
+    /* Peers' credentials stored in plain text by an older ermes are sealed now (peers.c). A
+     * failure leaves them as they were, and says so. */
+    if (ermes__store_peers_seal(st))
+        ermes__log(ERMES_LOG_ERROR, "peers' credentials are not sealed: cannot write %s/%s",
+                   data_dir, ERMES__SECRET_KEY_FILE);
     *out = st;
     return 0;
 fail:
@@ -524,6 +540,8 @@ void ermes__store_close(ermes__store_t *st)
     pthread_mutex_destroy(&st->lock);
     ermes__event_names_free(st->names);
     ermes__free(st->path);
+    ermes__free(st->data_dir);
+    sodium_memzero(st->secret, sizeof(st->secret));
     ermes__free(st);
 }
 

@@ -65,6 +65,11 @@ void ermes__db_done(ermes__db_stmt_t *s);
 
 /* Runs SQL without results (one or more statements, no parameters). */
 int ermes__db_exec(ermes__db_t *db, const char *sql);
+/* Called outside a transaction before (after = 0) and after (after = 1) writes that replace
+ * secrets: on SQLite the replaced cells are zeroed (secure_delete) and the WAL is checkpointed
+ * and truncated, so the files keep no old copy. PostgreSQL keeps dead row versions until
+ * VACUUM reclaims them; nothing is done there. Best effort: 0 or an error. */
+int ermes__db_scrub(ermes__db_t *db, int after);
 
 /* Transactions. begin(write=1) takes the write lock at once, so a transaction never fails
  * half-way on lock upgrade. Nested begin is an error. rollback is safe to call after a failed

@@ -85,6 +85,9 @@ struct ermes__db_backend {
     int (*reserve_ids)(ermes__db_t *db, const char *table, int64_t n, int64_t *first);
     /* Gives back the reserved ids past last (the last one used), before the commit. */
     int (*unreserve_ids)(ermes__db_t *db, const char *table, int64_t last);
+    /* Around a change that must leave no copy of the old values in the files (ermes__db_scrub,
+     * db.h); NULL: the backend cannot. */
+    int (*scrub)(ermes__db_t *db, int after);
 };
 
 /* pg.c's listener (store.h: ermes__store_listen). */

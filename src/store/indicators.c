@@ -16,7 +16,16 @@
 #define IND_VISIBLE(T)                                                                             \
     "(?1 = 1 OR " T ".owner_org_id = ?2 OR " T ".tlp IN ('CLEAR','GREEN')"                         \
     " OR (" T ".tlp IN ('AMBER','AMBER+STRICT') AND EXISTS (SELECT 1 FROM sighting_counts c_"      \
-    " WHERE c_.indicator_id = " T ".id AND c_.org_id = ?2)))"
+    " WHERE c_.indicator_id = " T ".id AND c_.org_id = ?2))" IND_NAMED(T) ")"
+/* Named recipients (tlp_recipients.c), as src/access/tlp_policy.c's masks named and client
+ * say for a viewer with an organisation: AMBER, AMBER+STRICT and RED to a named organisation,
+ * AMBER to the organisations whose parent is named (its clients). */
+#define IND_NAMED(T)                                                                               \
+    " OR (?2 <> 0 AND " T ".tlp IN ('AMBER','AMBER+STRICT','RED') AND EXISTS (SELECT 1"            \
+    " FROM tlp_recipients r_ WHERE r_.indicator_id = " T ".id AND r_.org_id = ?2))"                \
+    " OR (?2 <> 0 AND " T ".tlp = 'AMBER' AND EXISTS (SELECT 1 FROM tlp_recipients r_"             \
+    " JOIN organisations g_ ON g_.parent_id = r_.org_id"                                           \
+    " WHERE r_.indicator_id = " T ".id AND g_.id = ?2))"
 
 #define IND_COLUMNS                                                                                \
     "i.id, i.type, i.value, i.exact, i.valid_from, i.valid_until, i.confidence, i.tlp, "           \

@@ -772,6 +772,21 @@ static const char pg_schema_14[] =
     " ack_ms, triage_ms, notify_ms, contain_ms, resolve_ms, sla_response, sla_containment,"        \
     " sla_resolution, merged_into, tlp, owner_org_id);"
 
+/* 51: named recipients of a TLP-marked object (src/store/tlp_recipients.c, the policy in
+ * src/access/tlp_policy.c): the organisations an AMBER, AMBER+STRICT or RED object is given to,
+ * by its STIX id (every version of it) and, for an ermes indicator, by the indicator too, so
+ * the indicator lists and the STIX/TAXII lists ask the same rows. sharing_groups.member_tlp:
+ * per member (short name) the highest TLP that member receives of the group's objects, capped
+ * by the group's max_tlp (a peer given AMBER). */
+#define MIGRATION_51(INT, DEFER, META)                                                             \
+    "CREATE TABLE IF NOT EXISTS tlp_recipients ("                                                  \
+    " stix_id TEXT NOT NULL,"                                                                      \
+    " indicator_id " INT " REFERENCES indicators(id) ON DELETE CASCADE" DEFER ","                  \
+    " org_id " INT " NOT NULL REFERENCES organisations(id) ON DELETE CASCADE" DEFER "," META ","   \
+    " PRIMARY KEY (stix_id, org_id));"                                                             \
+    "CREATE INDEX IF NOT EXISTS tlp_recipients_indicator ON tlp_recipients(indicator_id, org_id);" \
+    "ALTER TABLE sharing_groups ADD COLUMN IF NOT EXISTS member_tlp TEXT NOT NULL DEFAULT '{}';"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1668,7 +1683,7 @@ static const char *const migrations[] = {
     MIGRATION_48("INTEGER", "", META_COLUMNS),
     MIGRATION_49("INTEGER"),
     /* 50 */ NULL,
-    /* 51 */ NULL,
+    MIGRATION_51("INTEGER", "", META_COLUMNS),
     /* 52 */ NULL,
     /* 53: retention (src/store/retention.c): a report whose events all went is marked
      * expired; its row stays, its raw file and quarantined rows go. */
@@ -2028,7 +2043,7 @@ static const char *const pg_migrations[] = {
     MIGRATION_48("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     MIGRATION_49("BIGINT"),
     /* 50 */ NULL,
-    /* 51 */ NULL,
+    MIGRATION_51("BIGINT", " DEFERRABLE", PG_META_COLUMNS),
     /* 52 */ NULL,
     /* 53: retention (src/store/retention.c): a report whose events all went is marked
      * expired; its row stays, its raw file and quarantined rows go. */

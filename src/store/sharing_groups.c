@@ -22,8 +22,8 @@ int ermes__store_sharing_group_put(ermes__store_t *st, ermes__sharing_group_t *g
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO sharing_groups (name, collection_id, title,"
                                 " description, max_tlp, readers, writers, selection, tlp,"
-                                " owner_org_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
-                                " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) RETURNING id",
+                                " owner_org_id, created_at, updated_at, member_tlp) VALUES (?1,"
+                                " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) RETURNING id",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, g->name);
@@ -40,6 +40,7 @@ int ermes__store_sharing_group_put(ermes__store_t *st, ermes__sharing_group_t *g
     else
         ermes__db_bind_null(s, 10);
     ermes__db_bind_int(s, 11, now);
+    ermes__db_bind_text(s, 12, g->member_tlp ? g->member_tlp : "{}");
     rc = ermes__db_step(s);
     if (rc == 1) {
         g->id = ermes__db_col_int(s, 0);
@@ -67,7 +68,7 @@ int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,
     if ((rc = ermes__db_prepare(db,
                                 "SELECT id, name, collection_id, title, description, max_tlp,"
                                 " readers, writers, selection, tlp, owner_org_id, created_at,"
-                                " updated_at FROM sharing_groups WHERE ?1 = ''"
+                                " updated_at, member_tlp FROM sharing_groups WHERE ?1 = ''"
                                 " OR name = ?1 OR collection_id = ?1 OR CAST(id AS TEXT) = ?1"
                                 " ORDER BY id",
                                 &s)))
@@ -93,6 +94,7 @@ int ermes__store_sharing_group_each(ermes__store_t *st, const char *key,
         g.owner_org_id = ermes__db_col_null(s, 10) ? 0 : ermes__db_col_int(s, 10);
         g.created_at = ermes__db_col_int(s, 11);
         g.updated_at = ermes__db_col_int(s, 12);
+        g.member_tlp = ermes__db_col_text(s, 13);
         found = 1;
         if ((rc = cb(ctx, &g)))
             break;

@@ -298,6 +298,19 @@ static int sq_exec_one(sqlite3 *h, const char *sql)
     return 0;
 }
 
+static int sq_scrub(ermes__db_t *db, int after)
+{
+    sqlite3 *h = DB(db)->handle;
+
+    if (!after)
+        return sq_exec_one(h, "PRAGMA secure_delete = ON");
+    /* The checkpoint copies the zeroed pages into the database file and empties the WAL,
+     * where the old pages were. */
+    int rc = sq_exec_one(h, "PRAGMA wal_checkpoint(TRUNCATE)");
+    int rc2 = sq_exec_one(h, "PRAGMA secure_delete = OFF");
+    return rc ? rc : rc2;
+}
+
 static int sq_exec(ermes__db_t *db, const char *sql)
 {
     sqlite3 *h = DB(db)->handle;
@@ -397,4 +410,5 @@ const ermes__db_backend_t ermes__db_sqlite = {
     .errmsg = sq_errmsg,
     .durable = sq_durable,
     .foreign_keys = sq_foreign_keys,
+    .scrub = sq_scrub,
 };

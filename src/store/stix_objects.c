@@ -28,7 +28,8 @@
  * collection and select_all; ?36: versions (0 last, 1 first, 2 all, 3 listed, all of them
  * within the spec versions chosen); ?37..?44 listed versions; ?45: source. Without listed spec
  * versions, the row's own flags answer (newest_spec, latest, earliest); with them, the
- * versions are looked up among the rows of those spec versions. */
+ * versions are looked up among the rows of those spec versions. ?46 ?47: the masks of a named
+ * recipient and of its clients (tlp_recipients); ?48: the page's limit where there is one. */
 /* clang-format off */
 #define SPEC_LISTED(T) T ".spec_version IN (?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
 /* ids: the test of match[id]. With ids given, it is a plain conjunction that the planner
@@ -40,7 +41,12 @@
 #define STIX_WHERE_OF(ids)                                                                         \
     " (o.date_added, o.id) > (?1, ?2) AND o.date_added > ?3"                                       \
     " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
-    "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0))"                                 \
+    "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0)"                                  \
+    "  OR ((" TLP_BIT("o") " & ?46) <> 0 AND EXISTS (SELECT 1 FROM tlp_recipients r_"              \
+    "   WHERE r_.stix_id = o.stix_id AND r_.org_id = ?5))"                                         \
+    "  OR ((" TLP_BIT("o") " & ?47) <> 0 AND EXISTS (SELECT 1 FROM tlp_recipients r_"              \
+    "   JOIN organisations g_ ON g_.parent_id = r_.org_id"                                         \
+    "   WHERE r_.stix_id = o.stix_id AND g_.id = ?5)))"                                            \
     ids                                                                                            \
     " AND (?16 = 0 OR o.type IN (?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24))"                         \
     " AND (?34 = 0 OR o.sharing_group_id = ?34 OR ?35 = 1)"                                        \
@@ -82,6 +88,8 @@ static void bind_filter(ermes__db_stmt_t *s, const ermes__stix_filter_t *f, int 
     for (size_t i = 0; i < ERMES__STIX_LIST_MAX; i++)
         ermes__db_bind_text(s, 37 + (int)i, i < f->nversion_keys ? f->version_keys[i] : NULL);
     ermes__db_bind_text(s, 45, f->source ? f->source : "");
+    ermes__db_bind_int(s, 46, f->tlp_named);
+    ermes__db_bind_int(s, 47, f->tlp_client);
 }
 
 static void row_of(ermes__db_stmt_t *s, ermes__stix_row_t *r)
@@ -205,13 +213,13 @@ int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
     if ((rc = ermes__db_prepare(
              db,
              f->nids ? "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_OF(
-                           STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?46"
+                           STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?48"
                      : "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE
-                       " ORDER BY o.date_added, o.id LIMIT ?46",
+                       " ORDER BY o.date_added, o.id LIMIT ?48",
              &s)))
         return rc;
     bind_filter(s, f, 1);
-    ermes__db_bind_int(s, 46, ermes__page_limit(f->limit));
+    ermes__db_bind_int(s, 48, ermes__page_limit(f->limit));
     while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
         row_of(s, &r);
         if ((rc = cb(ctx, &r)))

@@ -625,6 +625,7 @@ typedef struct ermes__stix_filter {
     /* What the viewer may see (src/access/tlp_policy.h): required. */
     unsigned tlp_anyone, tlp_owned;
     int64_t org_id;
+    unsigned tlp_named, tlp_client; /* on objects naming org_id, or its parent, a recipient */
     const char *ids[ERMES__STIX_LIST_MAX];
     size_t nids;
     const char *types[ERMES__STIX_LIST_MAX];
@@ -671,6 +672,8 @@ typedef struct ermes__sharing_group {
     const char *readers, *writers, *selection;
     ermes_tlp_t tlp;
     int64_t owner_org_id, created_at, updated_at;
+    /* JSON object: member short name -> the highest TLP it receives (migration 51) */
+    const char *member_tlp;
 } ermes__sharing_group_t;
 
 /* Inserts g (id and times set); ERMES_EEXISTS when the name or collection id is taken. */
@@ -687,7 +690,32 @@ int ermes__store_taxii_status_put(ermes__store_t *st, const char *status_id, int
                                   const char *body, int64_t owner_org_id);
 int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, char *body, size_t cap,
                                   int64_t *group_id);
+/* ---- named recipients of TLP-marked objects (tlp_recipients.c) -------------------------- */
+
+#define ERMES__TLP_RECIPIENTS_MAX 50
+
+/* Replaces the named recipients of the object stix_id (every version) with the n
+ * organisations orgs; indicator_id (0: none) ties them to an ermes indicator as well. tlp and
+ * owner_org_id are the object's, kept on each row. ERMES_EINVAL (no id, more than
+ * ERMES__TLP_RECIPIENTS_MAX). */
+int ermes__store_tlp_recipients_set(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
+                                    const int64_t *orgs, size_t n, ermes_tlp_t tlp,
+                                    int64_t owner_org_id);
+typedef int (*ermes__store_tlp_recipient_cb)(void *ctx, int64_t org_id, const char *short_name);
+/* The named recipients of stix_id by short name (borrowed for the call). */
+int ermes__store_tlp_recipients_each(ermes__store_t *st, const char *stix_id,
+                                     ermes__store_tlp_recipient_cb cb, void *ctx);
+/* How org_id stands to the recipients named on stix_id (NULL: none) or indicator_id (0:
+ * none): *rel 0 not named, 1 named, 2 its parent organisation named (ermes__tlp_relation_t). */
+int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
+                              int64_t org_id, int *rel);
+
 /* ---- federation peers (peers.c) ------------------------------------------------------------ */
+
+/* Seals every peer's credentials still stored in plain text (src/core/secret_box.h), making
+ * the data directory's key when there is none. 0 (also when nothing was to seal), or an error
+ * (nothing changed). ermes__store_open calls it. */
+int ermes__store_peers_seal(ermes__store_t *st);
 
 /* A peer: another TAXII 2.1 server this node pulls from and pushes to (src/sharing/
  * federation.h). In callbacks every pointer is borrowed for the call. */

@@ -20,6 +20,9 @@ struct ermes__store {
     ermes__db_t *conns;
     struct ermes__event_names *names; /* the extra names packed events use (event_names.c) */
     int instance_seen;                /* this process's instance row is in the database (lease.c) */
+    char *data_dir;                   /* where the key of secrets at rest is (peers.c) */
+    int secret_loaded;                /* secret holds the key (under lock) */
+    unsigned char secret[32];
 };
 
 typedef struct ermes__event_names ermes__event_names_t;

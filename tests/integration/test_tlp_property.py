@@ -8,7 +8,14 @@ constituents, the MISP export, the MISP feeds of a group up to RED and of one up
 correlations. TLP 2.0 (FIRST): CLEAR to anyone; GREEN to the
 community (every account); AMBER and AMBER+STRICT to the owning organisation (and the CERT's
 staff, who hold it for the CERT); RED to the owner only. Staff must see everything on the REST
-list (the property is not met by showing nothing). Runs on SQLite and on PostgreSQL."""
+list (the property is not met by showing nothing).
+Named recipients: each indicator may name organisations (a peer CERT's, another
+constituent's); RED and AMBER+STRICT then go to the named organisation, AMBER to it and its
+clients (an organisation whose parent it is). Viewers include the peer and a client of the
+peer. A sharing group grants the peer AMBER (member_tlp): its TAXII collection and MISP feed
+give the peer AMBER and the others CLEAR and GREEN. And a second ermes pulls both collections
+with the peer's token (federation): it stores exactly what the policy gives the peer.
+Runs on SQLite and on PostgreSQL."""
 
 import json
 import os
@@ -22,6 +29,8 @@ from ermeslib import Ermes, db_connect, main  # noqa: E402
 LABELS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 TAXII = "application/taxii+json;version=2.1"
 COLLECTION = "7a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+# The group that grants the peer AMBER (member_tlp), up to AMBER for everyone else.
+PEER_COLLECTION = "8b2d3c4e-5f60-4b7c-9d8e-0f1a2b3c4d5e"
 N = 40
 
 
@@ -33,7 +42,25 @@ def allowed(viewer, ind):
         return True
     if ind["tlp"] in ("CLEAR", "GREEN"):
         return True
-    return ind["owner"] == viewer["org"]
+    if ind["owner"] == viewer["org"]:
+        return True
+    # Named recipients: RED "for the eyes of individual recipients only", AMBER+STRICT the
+    # recipient organisation only, AMBER the recipient organisation and its clients.
+    named = ind.get("recipients", [])
+    if viewer["org"] in named:
+        return True
+    return ind["tlp"] == "AMBER" and viewer.get("parent") in named
+
+
+def allowed_in_group(viewer, ind, cap, grants):
+    """The same on a sharing group's channel: nothing above its cap, and a member it grants a
+    label (member_tlp, never RED) sees every object up to that label."""
+    if LABELS.index(ind["tlp"]) > LABELS.index(cap):
+        return False
+    if allowed(viewer, ind):
+        return True
+    grant = grants.get(viewer["org"]) if viewer else None
+    return grant is not None and LABELS.index(ind["tlp"]) <= LABELS.index(grant)
 
 
 class TlpProperty(unittest.TestCase):
@@ -51,16 +78,26 @@ class TlpProperty(unittest.TestCase):
                 e.ok("POST", "/api/v1/organisations",
                      {"short_name": short, "name": short + " Ltd", "networks": [net]},
                      expect=201)
+            # A peer CERT (it pulls with a token of a user of its organisation, as federation
+            # does) and one of its clients (an organisation whose parent it is).
+            e.ok("POST", "/api/v1/organisations", {"short_name": "PEER", "name": "Peer CERT"},
+                 expect=201)
+            e.ok("POST", "/api/v1/organisations",
+                 {"short_name": "PCLI", "name": "Peer's client", "parent": "PEER"}, expect=201)
             # Indicators take their owner from the organisation of who adds them, and only the
             # CERT's staff add them: those of ACME are the CERT's, given to ACME in the database
             # below (as an object a constituent contributed would be).
             _, ana = e.user_token("ana", "analyst")
             _, acme = e.user_token("conny", "constituent", org="ACME")
             _, beta = e.user_token("bea", "constituent", org="BETA")
+            _, peer = e.user_token("pete", "constituent", org="PEER")
+            _, pcli = e.user_token("paula", "constituent", org="PCLI")
             cls.viewers = {
                 "analyst": ({"staff": True, "org": "CERT"}, ana),
                 "acme": ({"staff": False, "org": "ACME"}, acme),
                 "beta": ({"staff": False, "org": "BETA"}, beta),
+                "peer": ({"staff": False, "org": "PEER"}, peer),
+                "peer-client": ({"staff": False, "org": "PCLI", "parent": "PEER"}, pcli),
                 "anonymous": (None, None),
             }
             e.ok("POST", "/api/v1/sharing-groups",
@@ -70,6 +107,16 @@ class TlpProperty(unittest.TestCase):
             e.ok("POST", "/api/v1/sharing-groups",
                  {"name": "tlp-green", "max_tlp": "GREEN", "readers": ["staff", "constituents"],
                   "writers": ["staff"]}, expect=201)
+            g = e.ok("POST", "/api/v1/sharing-groups",
+                     {"name": "tlp-peer", "max_tlp": "AMBER", "readers": ["staff", "constituents"],
+                      "writers": ["staff"], "collection_id": PEER_COLLECTION,
+                      "selection": {"all": True}, "member_tlp": {"PEER": "AMBER"}}, expect=201)
+            assert g["member_tlp"] == {"PEER": "AMBER"}, g
+            # RED is never granted, nor a label above the group's cap.
+            for bad in ({"PEER": "RED"}, {"PEER": "AMBER+STRICT"}, {"PEER": "PURPLE"}, ["PEER"]):
+                s, _, b = e.request("POST", "/api/v1/sharing-groups",
+                                    {"name": "bad", "max_tlp": "AMBER", "member_tlp": bad})
+                assert s == 422 and b["error"].get("field") == "member_tlp", (bad, s, b)
             cls.inds = []
             for n in range(N):
                 tlp = LABELS[n % 5] if n < 10 else rnd.choice(LABELS)
@@ -81,7 +128,16 @@ class TlpProperty(unittest.TestCase):
                 s, _, b = e.request("POST", "/api/v1/indicators?force=true",
                                     {"type": typ, "value": value, "tlp": tlp}, token=ana)
                 assert s == 201, (s, b)
-                cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner})
+                # Named recipients: the first ten each name the peer (every label once), the
+                # rest a random choice, the peer's client never (it gets AMBER as a client).
+                recipients = ["PEER"] if n < 10 else rnd.choice(
+                    ([], [], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                if recipients:
+                    got = e.ok("PATCH", "/api/v1/indicators/%d" % b["id"],
+                               {"recipients": recipients}, token=ana)
+                    assert sorted(got["recipients"]) == sorted(recipients), got
+                cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner,
+                                 "recipients": recipients})
             # Incidents of every label, opened by the CERT, half of them affecting ACME: as
             # STIX reports (named by their titles) they follow the TLP policy; over REST, the
             # incidents' own rule (staff, and the affected constituent unless RED).
@@ -174,6 +230,84 @@ class TlpProperty(unittest.TestCase):
             self.check("TAXII objects", name, text, complete=name != "anonymous")
             self.check("TAXII objects (incidents)", name, text, objects=self.incidents,
                        complete=name != "anonymous")
+
+    def test_group_grant(self):
+        """A sharing group that gives the peer AMBER (member_tlp): its TAXII collection and its
+        MISP feed, read by every viewer."""
+        grants = {"PEER": "AMBER"}
+        url = "/taxii2/ermes/collections/%s/objects/?limit=1000" % PEER_COLLECTION
+        for name, (viewer, token) in self.viewers.items():
+            if viewer is None:
+                continue
+            for path, text in (("TAXII tlp-peer", self.get_text(url, token,
+                                                                headers={"Accept": TAXII})),
+                               ("MISP feed tlp-peer", self.feed_text("tlp-peer", token))):
+                for ind in self.inds:
+                    shown = ind["value"] in text
+                    self.assertEqual(shown, allowed_in_group(viewer, ind, "AMBER", grants),
+                                     "seed %d: %s %s %s indicator %s (owner %s, recipients %s) "
+                                     "to %s" % (self.seed, path, "shows" if shown else "hides",
+                                                ind["tlp"], ind["value"], ind["owner"],
+                                                ind["recipients"], name))
+
+    def test_federation_pull_by_peer(self):
+        """A second ermes pulls, as the peer CERT does, with the token of the peer's user: from
+        the collection up to RED (named recipients only) and from the one that grants the peer
+        AMBER. What it stores is exactly what the policy gives the peer."""
+        _, peer = self.viewers["peer"]
+        viewer = self.viewers["peer"][0]
+        b = Ermes()
+        try:
+            # After the first pull, what B holds is what the first collection gives the peer;
+            # after the second, what either gives it (an object already stored is not stored
+            # again, so B's whole store is compared, not one peer's part).
+            rules = []
+            for name, coll, cap, grants in (("a-all", COLLECTION, "RED", {}),
+                                            ("a-peer", PEER_COLLECTION, "AMBER",
+                                             {"PEER": "AMBER"})):
+                b.ok("POST", "/api/v1/peers",
+                     {"name": name, "url": "http://127.0.0.1:%d/taxii2/ermes/" % self.e.port,
+                      "collection": coll, "credentials": peer, "max_tlp": "RED",
+                      "interval": 86400}, expect=201)
+                r = b.ok("POST", "/api/v1/peers/%s/sync" % name, expect=200)
+                self.assertIsNone(r["error"], r)
+                rules.append((cap, grants))
+                s, _, body = b.request("GET", "/api/v1/stix", raw=True)
+                self.assertEqual(s, 200)
+                text = body.decode("utf-8", "replace")
+                for ind in self.inds:
+                    shown = ind["value"] in text
+                    may = any(allowed_in_group(viewer, ind, c, g) for c, g in rules)
+                    self.assertEqual(shown, may,
+                                     "seed %d: pulled from %s: %s %s indicator %s (owner %s, "
+                                     "recipients %s)" % (self.seed, name,
+                                                         "got" if shown else "missed",
+                                                         ind["tlp"], ind["value"], ind["owner"],
+                                                         ind["recipients"]))
+        finally:
+            b.close()
+
+    def test_recipients_refused(self):
+        """An unknown organisation is refused, naming the field; a constituent cannot set
+        recipients; an indicator's recipients are shown to staff only."""
+        _, ana = self.viewers["analyst"]
+        _, peer = self.viewers["peer"]
+        ind = self.inds[4]  # RED, named to the peer
+        s, _, b = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": ["NOSUCHORG"]}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, b = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": "PEER"}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, _ = self.e.request("PATCH", "/api/v1/indicators/%d" % ind["id"],
+                                 {"recipients": ["BETA"]}, token=peer)
+        self.assertEqual(s, 403)
+        got = self.e.ok("GET", "/api/v1/indicators/%d" % ind["id"], token=peer)
+        self.assertNotIn("recipients", got)
+        got = self.e.ok("GET", "/api/v1/indicators/%d" % ind["id"], token=ana)
+        self.assertEqual(got["recipients"], ind["recipients"])
+        audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
+        self.assertIn('"recipients"', audit)
 
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():

@@ -62,7 +62,7 @@ typedef struct got {
     int n;
     char json[4096];
     int64_t id, pulled, failures;
-    char added_after[40], collection[64];
+    char added_after[40], collection[64], credentials[128];
 } got_t;
 
 static int got_cb(void *ctx, const ermes__peer_t *p)
@@ -77,6 +77,7 @@ static int got_cb(void *ctx, const ermes__peer_t *p)
     g->failures = p->failures;
     snprintf(g->added_after, sizeof(g->added_after), "%s", p->added_after);
     snprintf(g->collection, sizeof(g->collection), "%s", p->collection_id);
+    snprintf(g->credentials, sizeof(g->credentials), "%s", p->credentials ? p->credentials : "");
     snprintf(g->json, sizeof(g->json), "%s", t ? t : "");
     free(t);
     json_decref(j);
@@ -88,6 +89,64 @@ static json_t *body(const char *text)
     json_t *j = json_loads(text, 0, NULL);
     assert_non_null(j);
     return j;
+}
+
+/* The credentials column of peer name as the database holds it, into out. */
+static void stored_credentials(ermes__store_t *st, const char *name, char *out, size_t cap)
+{
+    ermes__db_stmt_t *s;
+
+    assert_int_equal(
+        ermes__db_prepare(ermes__db_conn(st), "SELECT credentials FROM peers WHERE name = ?1", &s),
+        0);
+    ermes__db_bind_text(s, 1, name);
+    assert_int_equal(ermes__db_step(s), 1);
+    snprintf(out, cap, "%s", ermes__db_col_text(s, 0));
+    ermes__db_done(s);
+}
+
+/* Credentials are sealed in the row and opened when read; a row in plain text (an older
+ * ermes) is sealed by ermes__store_peers_seal, and reads the same. */
+static void test_credentials_sealed(void **state)
+{
+    fixture_t *f = *state;
+    ermes__viewer_t admin = {0, "admin", ERMES_ROLE_ADMIN, 0, "test"};
+    ermes_diag_t d;
+    ermes__db_stmt_t *s;
+    char raw[1024];
+    got_t g;
+    json_t *b;
+    int64_t id = 0;
+
+    b = body("{\"name\":\"cert-c\",\"url\":\"https://c.example/taxii2/ermes/\","
+             "\"collection\":\"c1\",\"credentials\":\"USER:pa55-word\",\"auth\":\"basic\"}");
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__peer_create(f->st, &admin, b, &id, &d), 0);
+    json_decref(b);
+    stored_credentials(f->st, "cert-c", raw, sizeof(raw));
+    assert_int_equal(strncmp(raw, "sealed:1:", 9), 0);
+    assert_null(strstr(raw, "pa55-word"));
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ermes__store_peer_each(f->st, "cert-c", got_cb, &g), 0);
+    assert_string_equal(g.credentials, "USER:pa55-word");
+
+    assert_int_equal(ermes__db_prepare(ermes__db_conn(f->st),
+                                       "UPDATE peers SET credentials = 'legacy-token'"
+                                       " WHERE name = 'cert-c'",
+                                       &s),
+                     0);
+    assert_true(ermes__db_step(s) >= 0);
+    ermes__db_done(s);
+    stored_credentials(f->st, "cert-c", raw, sizeof(raw));
+    assert_string_equal(raw, "legacy-token");
+    assert_int_equal(ermes__store_peers_seal(f->st), 0);
+    stored_credentials(f->st, "cert-c", raw, sizeof(raw));
+    assert_int_equal(strncmp(raw, "sealed:1:", 9), 0);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(ermes__store_peer_each(f->st, "cert-c", got_cb, &g), 0);
+    assert_string_equal(g.credentials, "legacy-token");
+    /* Nothing left to seal: nothing changes. */
+    assert_int_equal(ermes__store_peers_seal(f->st), 0);
 }
 
 static void test_peer_crud_and_state(void **state)
@@ -203,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_peer_crud_and_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credentials_sealed, setup, teardown),
         cmocka_unit_test(test_envelope_and_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
