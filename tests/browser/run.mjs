@@ -41,6 +41,18 @@ async function newPage(opts = {}) {
 }
 
 async function shot(page, name) {
+  // A value the screen forgot to leave out shows as the word "null" or "undefined" on its own:
+  // never on a screen a test photographs.
+  const stray = await page.evaluate(() => {
+    const found = [];
+    const walk = document.createTreeWalker(document.getElementById('main') || document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const t = n.textContent.trim();
+      if (t === 'null' || t === 'undefined' || t === '[object Object]') found.push(t + ' in <' + n.parentElement.tagName.toLowerCase() + '>');
+    }
+    return found;
+  });
+  assert.deepEqual(stray, [], 'stray text on the screen ' + name);
   const file = name + '.png';
   await page.screenshot({ path: path.join(OUT, file), fullPage: true });
   results.screenshots.push(file);

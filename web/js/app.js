@@ -1,7 +1,7 @@
 // The application shell: session (sign in, sign out, CSRF token), the router on the history
 // API, the header (navigation, lookup box, theme toggle) and the screens, loaded on demand.
 import { api, get, post, del, setCsrf, onUnauthorized, optional } from './api.js';
-import { h, clear, field, input, showError, clearErrors, announce, isStaff } from './ui.js';
+import { h, clear, fill, field, input, showError, clearErrors, announce, isStaff } from './ui.js';
 
 const session = { user: null, csrf: null, features: {}, enrolOnly: false, totpRequired: false };
 const main = document.getElementById('main');
@@ -76,7 +76,7 @@ async function route() {
   });
   closeNav();
   const view = h('div', { class: 'screen' });
-  clear(main).append(view);
+  fill(main, view);
   if (!found) {
     view.append(h('h1', null, 'Not found'), h('p', null, 'No page at ', h('code', null, path), '. ', h('a', { href: '/' }, 'Go to the dashboard'), '.'));
     return focusMain('Not found');
@@ -98,7 +98,7 @@ async function route() {
   } catch (e) {
     if (seq !== renderSeq) return;
     if (e && e.status === 401) return;
-    clear(view).append(h('h1', null, 'Error'), h('p', { class: 'notice notice-error', role: 'alert' }, (e && e.message) || String(e)));
+    fill(view, h('h1', null, 'Error'), h('p', { class: 'notice notice-error', role: 'alert' }, (e && e.message) || String(e)));
     console.error(e);
   }
   if (seq === renderSeq) focusMain(document.title);
@@ -108,14 +108,14 @@ async function route() {
 async function showEnrolment(seq) {
   document.querySelectorAll('#nav a').forEach((a) => a.removeAttribute('aria-current'));
   const view = h('div', { class: 'screen' });
-  clear(main).append(view);
+  fill(main, view);
   try {
     const screen = await import('./screens/totp.js');
     if (seq !== renderSeq) return;
     await screen.render(view, { user: session.user, title: setTitle, refresh: refreshSession });
   } catch (e) {
     if (e && e.status === 401) return;
-    clear(view).append(h('h1', null, 'Error'), h('p', { class: 'notice notice-error', role: 'alert' }, (e && e.message) || String(e)));
+    fill(view, h('h1', null, 'Error'), h('p', { class: 'notice notice-error', role: 'alert' }, (e && e.message) || String(e)));
   }
   if (seq === renderSeq) focusMain(document.title);
 }
@@ -209,7 +209,7 @@ function showLogin(message) {
       btn.disabled = false;
     }
   });
-  clear(main).append(form);
+  fill(main, form);
   document.body.classList.remove('booting');
   (user.value ? pass : user).focus();
 }

@@ -2,7 +2,7 @@
 // GET /api/v1/correlations for each of the object's values and lists what else mentions them
 // (the API shows only what the viewer may see of each object).
 import { get } from './api.js';
-import { h, clear, tlp, table, section, errorNotice } from './ui.js';
+import { h, fill, tlp, table, section, errorNotice } from './ui.js';
 
 const RELATION = {
   same: 'the same value',
@@ -25,7 +25,7 @@ export function correlationSection(values, self) {
   sec.classList.add('correlations');
   const wanted = values.filter((v) => v && v.value);
   if (!wanted.length) {
-    clear(sec).append(h('h2', null, 'Correlations'), h('p', { class: 'muted' }, 'No value to correlate.'));
+    fill(sec, h('h2', null, 'Correlations'), h('p', { class: 'muted' }, 'No value to correlate.'));
     return sec;
   }
   Promise.all(wanted.map((v) => get('correlations', v.type ? { value: v.value, type: v.type } : { value: v.value })))
@@ -39,7 +39,7 @@ export function correlationSection(values, self) {
         }
         for (const o of a.over_correlated) over.push(o.value + ' (more than ' + a.threshold + ' objects)');
       });
-      clear(sec).append(h('h2', null, 'Correlations'),
+      fill(sec, h('h2', null, 'Correlations'),
         table([
           { label: 'Value', cell: (r) => h('span', { class: 'mono' }, r.asked) },
           { label: 'Relation', cell: (r) => RELATION[r.relation] || r.relation },
@@ -49,6 +49,6 @@ export function correlationSection(values, self) {
         ], rows, { class: 'correlations', caption: 'What else mentions these values', empty: 'Nothing else mentions them.' }),
         over.length ? h('p', { class: 'muted' }, 'Over-correlated, not listed: ', over.join(', ')) : null);
     })
-    .catch((e) => clear(sec).append(h('h2', null, 'Correlations'), errorNotice(e)));
+    .catch((e) => fill(sec, h('h2', null, 'Correlations'), errorNotice(e)));
   return sec;
 }

@@ -30,6 +30,14 @@ export function clear(el) {
   return el;
 }
 
+// Empties el and appends children as h() does: null, undefined and false are left out (the DOM's
+// own append would write them as text: a stray "null" under a table), arrays flattened.
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 // TLP 2.0 label: the colours of the FIRST standard, as a span the stylesheet colours.
 const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 export function tlp(value) {

@@ -1,6 +1,6 @@
 // Administration: users and roles, API tokens (the secret shown once), the audit log.
 import { get, post, patch, put, del } from '../api.js';
-import { h, clear, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
+import { h, clear, fill, time, field, input, select, table, section, notice, errorNotice, showError, clearErrors, announce } from '../ui.js';
 import { collectorsSection } from './admin_collectors.js';
 
 const ROLES = ['admin', 'analyst', 'constituent', 'sensor'];
@@ -18,8 +18,8 @@ async function usersSection(ctx) {
   const listBox = h('div');
   async function load() {
     let page;
-    try { page = await get('users', { limit: 1000 }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
-    clear(listBox).append(table([
+    try { page = await get('users', { limit: 1000 }); } catch (e) { fill(listBox, errorNotice(e)); return; }
+    fill(listBox, table([
       { label: 'Id', class: 'num', cell: (u) => String(u.id) },
       { label: 'Name', cell: (u) => u.name },
       { label: 'Role', cell: (u) => roleControl(u) },
@@ -80,8 +80,8 @@ export async function tokensSection(ctx, opts = {}) {
   const listBox = h('div');
   async function load() {
     let page;
-    try { page = await get('tokens', { limit: 1000 }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
-    clear(listBox).append(table([
+    try { page = await get('tokens', { limit: 1000 }); } catch (e) { fill(listBox, errorNotice(e)); return; }
+    fill(listBox, table([
       { label: 'Id', class: 'num', cell: (t) => String(t.id) },
       opts.own ? null : { label: 'User', class: 'num', cell: (t) => String(t.user_id) },
       { label: 'Prefix', cell: (t) => h('code', null, t.prefix + '…') },
@@ -136,7 +136,7 @@ async function warninglistsSection() {
     const needle = q.value.trim().toLowerCase();
     const rows = all.filter((w) => !needle || w.id.toLowerCase().includes(needle) || (w.name || '').toLowerCase().includes(needle));
     const on = all.filter((w) => w.enabled && !w.error).length;
-    clear(box).append(h('p', { id: 'wl-summary' }, `${on} of ${all.length} lists on, ${all.reduce((n, w) => n + (w.enabled ? w.entries : 0), 0).toLocaleString('en')} entries in force.`),
+    fill(box, h('p', { id: 'wl-summary' }, `${on} of ${all.length} lists on, ${all.reduce((n, w) => n + (w.enabled ? w.entries : 0), 0).toLocaleString('en')} entries in force.`),
       table([
         { label: 'List', cell: (w) => [h('strong', null, w.id), w.name ? h('div', { class: 'muted' }, w.name) : ''] },
         { label: 'Type', cell: (w) => w.type || '' },
@@ -321,10 +321,10 @@ async function settingsSection() {
   const box = h('div');
   async function load() {
     let r;
-    try { r = await get('settings'); } catch (e) { clear(box).append(errorNotice(e)); return; }
+    try { r = await get('settings'); } catch (e) { fill(box, errorNotice(e)); return; }
     const live = r.data.filter((x) => x.applies === 'live');
     const restart = r.data.filter((x) => x.applies !== 'live');
-    clear(box).append(
+    fill(box, 
       h('p', { class: 'hint' }, 'Precedence: default < config file < set here (database) < ERMES_* environment < flags. Live settings take effect on every daemon within a few seconds, without a restart (Apply stores a value in the database; Unset removes it, back to the config file or the default). Also changed while ermes runs: ',
         (r.live || []).flatMap((l, i) => [i ? ', ' : '', l.what]), '.'),
       table([

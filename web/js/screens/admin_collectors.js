@@ -4,7 +4,7 @@
 // change up within seconds; those of the config file are shown read-only. A credential (the
 // preset's API key, user:password...) is a write-only field: the server never sends it back.
 import { get, post, patch, del } from '../api.js';
-import { h, clear, time, field, input, select, table, section, errorNotice, showError, clearErrors, announce, button } from '../ui.js';
+import { h, fill, time, field, input, select, table, section, errorNotice, showError, clearErrors, announce, button } from '../ui.js';
 
 const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 const NEEDS = {
@@ -55,10 +55,10 @@ function editForm(c, reload) {
 
 function actions(c, reload, row) {
   const out = h('span', { 'aria-live': 'polite', class: 'collector-out' });
-  const fail = (e) => clear(out).append(' ', h('span', { class: 'field-error', role: 'alert' }, e.status === 409 && e.message ? e.message : e.status === 503 ? 'the daemon runs no collectors' : e.message));
+  const fail = (e) => fill(out, ' ', h('span', { class: 'field-error', role: 'alert' }, e.status === 409 && e.message ? e.message : e.status === 503 ? 'the daemon runs no collectors' : e.message));
   const run = button('Run now', async () => {
     run.disabled = true;
-    clear(out).append(' ', h('span', { class: 'muted' }, 'running…'));
+    fill(out, ' ', h('span', { class: 'muted' }, 'running…'));
     try {
       const r = await post('collectors/' + enc(c.name) + '/run');
       announce('Collector ' + c.name + ': ' + r.status);
@@ -141,7 +141,7 @@ export async function collectorsSection() {
   const box = h('div');
   async function load() {
     let r;
-    try { r = await get('collectors'); } catch (e) { clear(box).append(errorNotice(e)); return; }
+    try { r = await get('collectors'); } catch (e) { fill(box, errorNotice(e)); return; }
     const rows = new Map();
     const t = table([
       { label: 'Name', cell: (c) => [h('strong', null, c.name), c.preset ? h('div', { class: 'muted' }, 'preset ' + c.preset) : ''] },
@@ -154,7 +154,7 @@ export async function collectorsSection() {
       { label: 'Action', cell: (c) => actions(c, load, () => rows.get(c.name)) },
     ], r.data, { caption: 'Collectors', class: 'collectors-admin', empty: 'No collectors yet: add one from the catalogue below.' });
     t.querySelectorAll('tbody tr').forEach((tr, i) => { if (r.data[i]) { tr.dataset.collector = r.data[i].name; rows.set(r.data[i].name, tr); } });
-    clear(box).append(t);
+    fill(box, t);
   }
   let presets = [];
   try { presets = (await get('collector-presets')).data; } catch (e) { sec.append(errorNotice(e)); }

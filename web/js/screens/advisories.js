@@ -8,7 +8,7 @@
 // workflow (docs/API.md, "Advisories").
 import { get, post, patch } from '../api.js';
 import { listAssets } from './remediation.js';
-import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff, button } from '../ui.js';
+import { h, clear, fill, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff, button } from '../ui.js';
 
 const enc = encodeURIComponent;
 const STATUSES = ['', 'draft', 'review', 'approved', 'published'];
@@ -592,7 +592,7 @@ async function editor(view, ctx, adv) {
     const prof = PROFILES.find(([v]) => v === cat);
     form = new Form(schema, doc, changed, { '/product_tree': productHelper(assets) });
     form.profileRequired = new Set(prof ? prof[2] : []);
-    clear(formBox).append(form.node(schema, [], 'CSAF document', true));
+    fill(formBox, form.node(schema, [], 'CSAF document', true));
     raw.value = JSON.stringify(doc, null, 2);
     changed();
   };

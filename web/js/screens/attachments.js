@@ -3,7 +3,7 @@
 // (served as an attachment, never shown in the page), and a form to add one (10 MiB at most;
 // text, CSV, JSON, a message, PDF, PNG, JPEG, GIF or ZIP, checked by the server).
 import { api, get, url } from '../api.js';
-import { h, clear, time, field, table, section, errorNotice, announce } from '../ui.js';
+import { h, fill, time, field, table, section, errorNotice, announce } from '../ui.js';
 
 const enc = encodeURIComponent;
 const TYPES = {
@@ -31,7 +31,7 @@ export async function attachments(view, id, msg, reload) {
       await api('POST', 'incidents/' + enc(id) + '/attachments', { query: { name: f.name }, body: f, type: typeOf(f) });
       announce('Attachment added');
       reload();
-    } catch (e) { clear(msg).append(errorNotice(e)); }
+    } catch (e) { fill(msg, errorNotice(e)); }
   });
   view.append(section('Attachments', table([
     { label: 'File', cell: (a) => h('a', { href: url('incident-attachments/' + a.id), download: a.file_name }, a.file_name) },

@@ -1,7 +1,7 @@
 // Constituents: search, detail (contacts, networks, ASNs, domains, events, sightings,
 // notifications), add, edit, and import from CSV or JSON.
 import { get, post, patch, put, api, optional } from '../api.js';
-import { h, clear, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, clearErrors, announce, isStaff, TLP_VALUES } from '../ui.js';
+import { h, clear, fill, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, clearErrors, announce, isStaff, TLP_VALUES } from '../ui.js';
 import { eventRows } from './events.js';
 import { sightingTable } from '../sightings.js';
 
@@ -93,21 +93,21 @@ async function detail(view, ctx) {
         try { hidden = (await get('events/count', { org: o.short_name, since })).hidden === true; } catch { hidden = false; }
       }
       const empty = hidden ? 'Events of ' + o.short_name + ' exist in the last 30 days that you are not allowed to see.' : 'No events in the last 30 days.';
-      clear(evSec).append(h('h2', null, 'Recent events'), eventRows(rows, { noOrg: true, caption: 'Latest events of ' + o.short_name, empty }),
+      fill(evSec, h('h2', null, 'Recent events'), eventRows(rows, { noOrg: true, caption: 'Latest events of ' + o.short_name, empty }),
         hidden && rows.length ? notice('Some events of ' + o.short_name + ' in the last 30 days are not shown: you are not allowed to see them.') : null,
         h('p', null, h('a', { href: '/events?org=' + enc(o.short_name) }, 'All events of ' + o.short_name)));
     }).catch((e) => evSec.append(errorNotice(e))),
   ];
   // Sightings come oldest first: the last 30 days, the 20 latest shown newest first.
   if (sigSec) jobs.push(optional('sightings', { org: o.short_name, since, limit: 1000 }).then((p) => {
-    clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-20).reverse(), null, {
+    fill(sigSec, h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-20).reverse(), null, {
       noOrg: true, caption: 'Latest sightings in the traffic of ' + o.short_name, empty: 'No sightings in the last 30 days.',
     }) : notice('Sightings are not available.'),
     h('p', null, h('a', { href: '/sightings?org=' + enc(o.short_name) }, 'All sightings of ' + o.short_name), ' · ',
       h('a', { href: '/sightings?group=day&org=' + enc(o.short_name) }, 'per day')));
   }).catch((e) => sigSec.append(errorNotice(e))));
   if (notSec) jobs.push(get('notifications', { org: o.short_name, limit: 20 }).then((p) => {
-    clear(notSec).append(h('h2', null, 'Notifications'), notificationRows(p.data));
+    fill(notSec, h('h2', null, 'Notifications'), notificationRows(p.data));
   }).catch((e) => notSec.append(errorNotice(e))));
   await Promise.all(jobs);
 }
@@ -144,7 +144,7 @@ async function prefsSection(o, editable) {
   let p;
   try { p = await get(path); } catch (e) { sec.append(errorNotice(e)); return sec; }
   const shown = h('div', null, describePrefs(p));
-  clear(sec).append(h('h2', { id: 's-notification-preferences' }, 'Notification preferences'), shown);
+  fill(sec, h('h2', { id: 's-notification-preferences' }, 'Notification preferences'), shown);
   if (!editable) return sec;
   const f = {
     feeds: input('feeds', { value: p.feeds.join(', '), maxlength: 8192, placeholder: 'all feeds' }),
@@ -170,7 +170,7 @@ async function prefsSection(o, editable) {
         frequency: f.frequency.value, digest_hour: Number.isInteger(hour) ? hour : f.digest_hour.value,
         digest_weekday: Number(f.digest_weekday.value), attachment: f.attachment.value,
       });
-      clear(shown).append(describePrefs(p));
+      fill(shown, describePrefs(p));
       announce('Notification preferences of ' + o.short_name + ' saved');
     } catch (e) {
       showError(form, e);

@@ -4,7 +4,7 @@
 // concerns) and "reply to all" of a writing. One message per constituent, each with its own
 // reference, sent by the notification machinery (POST /api/v1/incidents/{id}/messages).
 import { get, post } from '../api.js';
-import { h, clear, time, field, table, section, errorNotice, announce } from '../ui.js';
+import { h, fill, time, field, table, section, errorNotice, announce } from '../ui.js';
 
 const enc = encodeURIComponent;
 
@@ -39,7 +39,7 @@ export async function correspondence(view, id, msg, reload) {
       const r = await post('incidents/' + enc(id) + '/messages', req);
       announce(r.messages.length + ' message(s) queued');
       reload();
-    } catch (e) { clear(msg).append(errorNotice(e)); }
+    } catch (e) { fill(msg, errorNotice(e)); }
   });
   const rows = corr.data.map((m) => ({ ...m }));
   view.append(section('Correspondence', table([

@@ -6,7 +6,7 @@ import { api, get, post } from '../api.js';
 import { correspondence } from './correspondence.js';
 import { attachments } from './attachments.js';
 import { rulesPanel } from './incident_rules.js';
-import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
+import { h, fill, tlp, time, select, field, table, dl, section, notice, errorNotice, announce, isStaff } from '../ui.js';
 import { correlationSection } from '../correlations.js';
 
 const enc = encodeURIComponent;
@@ -129,7 +129,7 @@ async function detail(view, ctx) {
   if (staff && !inc.merged_into) {
     const moves = MOVES[inc.status] || [];
     const actions = h('p', { class: 'actions', id: 'incident-moves' }, moves.map((to) => h('button', { type: 'button', onclick: async () => {
-      try { await api('PATCH', 'incidents/' + enc(id), { body: { status: to } }); announce('Status ' + to); reload(); } catch (e) { clear(msg).append(errorNotice(e)); }
+      try { await api('PATCH', 'incidents/' + enc(id), { body: { status: to } }); announce('Status ' + to); reload(); } catch (e) { fill(msg, errorNotice(e)); }
     } }, 'Move to ' + to.replace(/_/g, ' '))));
     view.append(section('Status', actions));
   }
@@ -140,7 +140,7 @@ async function detail(view, ctx) {
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add')));
   commentForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    try { await post('incidents/' + enc(id) + '/timeline', { text: text.value, public: staff ? pub.checked : true }); announce('Comment added'); reload(); } catch (e) { clear(msg).append(errorNotice(e)); }
+    try { await post('incidents/' + enc(id) + '/timeline', { text: text.value, public: staff ? pub.checked : true }); announce('Comment added'); reload(); } catch (e) { fill(msg, errorNotice(e)); }
   });
   view.append(section('Timeline', table([
     { label: 'When', cell: (e) => time(e.at) },
@@ -157,7 +157,7 @@ async function detail(view, ctx) {
       { label: 'Mandatory', cell: (t) => (t.mandatory ? 'yes' : '') },
       { label: 'Due', cell: (t) => (t.due_at ? time(t.due_at) : '') },
       { label: 'Done', cell: (t) => (t.done ? time(t.done_at) : h('button', { type: 'button', onclick: async () => {
-        try { await api('PATCH', 'incident-tasks/' + t.id, { body: { done: true } }); reload(); } catch (e) { clear(msg).append(errorNotice(e)); }
+        try { await api('PATCH', 'incident-tasks/' + t.id, { body: { done: true } }); reload(); } catch (e) { fill(msg, errorNotice(e)); }
       } }, 'Done')) },
     ], tasks.data, { class: 'tasks', caption: 'Tasks', empty: 'No task.' })),
     section('Linked objects', table([

@@ -3,10 +3,7 @@
 // archive. Staff (admin, analyst) write; constituents read what the API lets them see.
 import { correlationSection } from '../correlations.js';
 import { get, post, patch, del, api } from '../api.js';
-import {
-  h, clear, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError,
-  clearErrors, announce, isStaff, button, fmtNumber, TLP_VALUES,
-} from '../ui.js';
+import { h, clear, fill, tlp, time, field, input, select, table, dl, section, notice, errorNotice, showError, clearErrors, announce, isStaff, button, fmtNumber, TLP_VALUES,  } from '../ui.js';
 import { sightingTable, dayTable, orgNames, pager } from '../sightings.js';
 import { selection, bulkBar } from './triage.js';
 import { perDayChart, lastDays } from '../charts.js';
@@ -324,7 +321,7 @@ function deleteBox(ind, ctx) {
         await del('indicators/' + ind.id);
         announce('Deleted indicator ' + ind.id);
         ctx.navigate('/indicators');
-      } catch (e) { clear(out).append(errorNotice(e)); }
+      } catch (e) { fill(out, errorNotice(e)); }
     }, { class: 'danger' }),
     button('Keep it', () => { confirmRow.hidden = true; first.hidden = false; first.focus(); }));
   const first = button('Delete…', () => {
@@ -374,20 +371,20 @@ async function detail(view, ctx) {
   view.append(daySec, sigSec);
   await Promise.all([
     get('indicators/' + id + '/sightings', { group: 'day', limit: 1000 }).then((p) => {
-      clear(daySec).append(h('h2', null, 'Sightings per day'),
+      fill(daySec, h('h2', null, 'Sightings per day'),
         perDayChart(lastDays(p.data, 30), 'Sightings of ' + ind.value + ' per day, last 30 days (UTC)'),
         dayTable(p.data.slice().reverse(), names, { noIndicator: true, caption: 'Sightings per day and constituent, newest first' }));
-    }).catch((e) => clear(daySec).append(h('h2', null, 'Sightings per day'), errorNotice(e))),
+    }).catch((e) => fill(daySec, h('h2', null, 'Sightings per day'), errorNotice(e))),
     get('indicators/' + id + '/sightings', { limit: PAGE, cursor: q.get('cursor') }).then(async (p) => {
       // The CERT's staff triage this indicator's sightings here as on the sightings screen
       // (triage.js): a state per row; false positive and allow-list, open or join an incident
       // in bulk.
       const triage = staff ? selection('sightings') : null;
       const bar = triage ? await bulkBar(triage, { states: true, allowlist: true, heading: 'With the selected sightings of ' + ind.value, title: (ids) => 'Sightings of ' + ind.value + ': ' + ids.join(', ') }) : null;
-      clear(sigSec).append(h('h2', null, 'Sightings'), bar,
+      fill(sigSec, h('h2', null, 'Sightings'), bar,
         sightingTable(p.data, names, { noIndicator: true, caption: 'Where ' + ind.value + ' was seen, oldest first', triage }),
         pager('/indicators/' + id, q, p.next_cursor, p.data.length));
-    }).catch((e) => clear(sigSec).append(h('h2', null, 'Sightings'), errorNotice(e))),
+    }).catch((e) => fill(sigSec, h('h2', null, 'Sightings'), errorNotice(e))),
   ]);
 }
 
@@ -499,9 +496,9 @@ async function retrohunts(view, ctx) {
   let timer = null;
   async function load() {
     let page;
-    try { page = await get('retrohunts', { limit: PAGE, cursor: q.get('cursor') }); } catch (e) { clear(box).append(errorNotice(e)); return; }
+    try { page = await get('retrohunts', { limit: PAGE, cursor: q.get('cursor') }); } catch (e) { fill(box, errorNotice(e)); return; }
     if (!ctx.isCurrent()) return;
-    clear(box).append(jobRows(page.data, load), pager('/retrohunts', q, page.next_cursor, page.data.length));
+    fill(box, jobRows(page.data, load), pager('/retrohunts', q, page.next_cursor, page.data.length));
     // Follow the jobs that are still going, twice a second at most, while this screen shows.
     clearTimeout(timer);
     if (page.data.some((j) => j.state === 'queued' || j.state === 'running')) {

@@ -1,7 +1,7 @@
 // Lookup: an IP address, CIDR network, domain or ASN -> its owner, its recent events and
 // sightings.
 import { get, optional } from '../api.js';
-import { h, clear, section, dl, notice, errorNotice, table } from '../ui.js';
+import { h, fill, section, dl, notice, errorNotice, table } from '../ui.js';
 import { eventRows } from './events.js';
 import { sightingTable, orgNames } from '../sightings.js';
 
@@ -63,10 +63,10 @@ export async function render(view, ctx) {
   if (evq) {
     const since = new Date(Date.now() - 30 * 86400e3).toISOString();
     jobs.push(get('events', { ...evq, since, limit: 1000 }).then((p) => {
-      clear(evSec).append(h('h2', null, 'Recent events'), eventRows(p.data.slice(-25).reverse(), { caption: 'Events of the last 30 days', empty: 'No events in the last 30 days.' }),
+      fill(evSec, h('h2', null, 'Recent events'), eventRows(p.data.slice(-25).reverse(), { caption: 'Events of the last 30 days', empty: 'No events in the last 30 days.' }),
         h('p', null, h('a', { href: '/events?' + new URLSearchParams(evq) }, 'All events')));
-    }).catch((e) => clear(evSec).append(h('h2', null, 'Recent events'), errorNotice(e))));
-  } else clear(evSec).append(h('h2', null, 'Recent events'), notice('No owner: no events to show for this ASN.'));
+    }).catch((e) => fill(evSec, h('h2', null, 'Recent events'), errorNotice(e))));
+  } else fill(evSec, h('h2', null, 'Recent events'), notice('No owner: no events to show for this ASN.'));
   if (ctx.features.sightings) {
     const sigSec = section('Sightings', h('p', { class: 'muted' }, 'Loading…'));
     view.append(sigSec);
@@ -76,11 +76,11 @@ export async function render(view, ctx) {
       // Oldest first from the API: the 25 latest of the last 30 days, newest first.
       const since = new Date(Date.now() - 30 * 86400e3).toISOString();
       jobs.push(Promise.all([optional('sightings', { ...sq, since, limit: 1000 }), orgNames(ctx.user)]).then(([p, names]) => {
-        clear(sigSec).append(h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-25).reverse(), names, {
+        fill(sigSec, h('h2', null, 'Sightings'), p ? sightingTable(p.data.slice(-25).reverse(), names, {
           caption: 'Sightings of the last 30 days', empty: 'No sightings in the last 30 days.',
         }) : notice('Sightings are not available.'), h('p', null, h('a', { href: '/sightings?' + new URLSearchParams(sq) }, 'All sightings')));
-      }).catch((e) => clear(sigSec).append(h('h2', null, 'Sightings'), errorNotice(e))));
-    } else clear(sigSec).append(h('h2', null, 'Sightings'), notice('No owner: no sightings to show for this ASN.'));
+      }).catch((e) => fill(sigSec, h('h2', null, 'Sightings'), errorNotice(e))));
+    } else fill(sigSec, h('h2', null, 'Sightings'), notice('No owner: no sightings to show for this ASN.'));
   }
   await Promise.all(jobs);
 }

@@ -3,7 +3,7 @@
 // decoded here) with "send now", approve, hold, cancel and an editor for one waiting for
 // approval, and the contacts' OpenPGP keys (usable or not, until when).
 import { get, post, patch } from '../api.js';
-import { h, clear, tlp, time, select, field, table, dl, section, notice, errorNotice, announce } from '../ui.js';
+import { h, clear, fill, tlp, time, select, field, table, dl, section, notice, errorNotice, announce } from '../ui.js';
 
 const STATES = ['', 'pending', 'sending', 'retrying', 'sent', 'failed'];
 const APPROVALS = ['', 'waiting', 'held', 'approved', 'cancelled', 'none'];
@@ -174,21 +174,21 @@ async function list(view, ctx) {
   const bulk = h('div', { class: 'actions', role: 'group', 'aria-label': 'Review the selected notifications' },
     h('span', { class: 'muted' }, 'Selected: '),
     ACTIONS.map(([action, label]) => h('button', { type: 'button', class: action === 'approve' ? 'primary' : (action === 'cancel' ? 'danger' : ''), id: 'bulk-' + action, onclick: async () => {
-      if (!selected.size) { clear(bulkMsg).append(notice('Select notifications first.', 'error')); return; }
+      if (!selected.size) { fill(bulkMsg, notice('Select notifications first.', 'error')); return; }
       try {
         const r = await post('notifications/review', { action, ids: [...selected] });
         const refused = (r.refused || []).map((x) => x.id + ': ' + x.reason).join('; ');
-        clear(bulkMsg).append(notice(`${label}: ${r.changed.length} changed` + (refused ? `, refused: ${refused}` : '') + '.', refused ? 'error' : 'ok'));
+        fill(bulkMsg, notice(`${label}: ${r.changed.length} changed` + (refused ? `, refused: ${refused}` : '') + '.', refused ? 'error' : 'ok'));
         announce(label + ' done');
         selected.clear();
         await loadList();
-      } catch (e) { clear(bulkMsg).append(errorNotice(e)); }
+      } catch (e) { fill(bulkMsg, errorNotice(e)); }
     } }, label + ' selected')));
   // The list is read again after "Make" and after a review: what changed shows at once.
   async function loadList() {
     let page;
-    try { page = await get('notifications', { state, approval, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { clear(listBox).append(errorNotice(e)); return; }
-    clear(listBox).append(bulk, bulkMsg, reviewRows(page.data, selected));
+    try { page = await get('notifications', { state, approval, org, limit: 100, cursor: ctx.query.get('cursor') }); } catch (e) { fill(listBox, errorNotice(e)); return; }
+    fill(listBox, bulk, bulkMsg, reviewRows(page.data, selected));
     if (page.next_cursor) {
       const next = new URLSearchParams(ctx.query); next.set('cursor', page.next_cursor);
       listBox.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { class: 'button', href: '/notifications?' + next }, 'Next page')));
@@ -198,10 +198,10 @@ async function list(view, ctx) {
     runBtn.disabled = true;
     try {
       const r = await post('notifications/run', undefined, { query: { now: 'true' } });
-      clear(runMsg).append(notice(`Made ${r.notifications} notification(s) about ${r.events} event(s); sent ${r.sent}, failed ${r.failed}, retrying ${r.retrying}.` + (r.smtp ? '' : ' (No SMTP server is configured.)'), 'ok'));
+      fill(runMsg, notice(`Made ${r.notifications} notification(s) about ${r.events} event(s); sent ${r.sent}, failed ${r.failed}, retrying ${r.retrying}.` + (r.smtp ? '' : ' (No SMTP server is configured.)'), 'ok'));
       announce('Notifications made');
       await loadList();
-    } catch (e) { clear(runMsg).append(errorNotice(e)); }
+    } catch (e) { fill(runMsg, errorNotice(e)); }
     runBtn.disabled = false;
   } }, 'Make and send what is due now');
   view.append(h('div', { class: 'head-row' }, h('h1', null, 'Notifications'), h('p', { class: 'actions' }, runBtn)), runMsg, form, listBox);
@@ -217,12 +217,12 @@ async function detail(view, ctx) {
   const sendBtn = h('button', { type: 'button', class: 'primary', disabled: n.state === 'sent' || n.state === 'sending' }, n.state === 'failed' ? 'Send again now' : 'Send now');
   sendBtn.addEventListener('click', async () => {
     sendBtn.disabled = true;
-    clear(stateBox).append(h('p', { class: 'muted' }, 'Sending…'));
+    fill(stateBox, h('p', { class: 'muted' }, 'Sending…'));
     try {
       await post('notifications/' + enc(n.id) + '/send');
       announce('Notification sent');
       const fresh = await get('notifications/' + enc(n.id));
-      clear(stateBox).append(notice('Sent to ' + (fresh.recipients || []).join(', ') + '.', 'ok'));
+      fill(stateBox, notice('Sent to ' + (fresh.recipients || []).join(', ') + '.', 'ok'));
       n = fresh;
       fillDelivery();
     } catch (e) {
@@ -231,9 +231,9 @@ async function detail(view, ctx) {
       // The daemon's own retry may have sent it while the request was on its way (409): that
       // is the outcome asked for, said as such.
       if (e.status === 409 && fresh && fresh.state === 'sent') {
-        clear(stateBox).append(notice('Sent to ' + (fresh.recipients || []).join(', ') + ' (by the daemon\'s retry, at the same moment).', 'ok'));
+        fill(stateBox, notice('Sent to ' + (fresh.recipients || []).join(', ') + ' (by the daemon\'s retry, at the same moment).', 'ok'));
       } else {
-        clear(stateBox).append(errorNotice(e));
+        fill(stateBox, errorNotice(e));
         sendBtn.disabled = false;
       }
       if (fresh) { n = fresh; fillDelivery(); }
@@ -250,7 +250,7 @@ async function detail(view, ctx) {
   }
   const delivery = section('Delivery');
   function fillDelivery() {
-    clear(delivery).append(h('h2', null, 'Delivery'), dl([
+    fill(delivery, h('h2', null, 'Delivery'), dl([
       ['State', h('span', { class: 'state state-' + n.state, id: 'delivery-state' }, n.state)],
       ['Recipients', (n.recipients || []).join(', ')],
       ['Attempts', String(n.attempts ?? 0)],
@@ -271,16 +271,16 @@ async function detail(view, ctx) {
   const reviewBtns = ACTIONS.map(([action, label]) => h('button', { type: 'button', id: 'review-' + action, class: action === 'cancel' ? 'danger' : '', onclick: async () => {
     try {
       n = { ...n, ...(await post('notifications/' + enc(n.id) + '/' + action)) };
-      clear(reviewBox).append(notice(label + ': the notification is now ' + n.approval + '.', 'ok'));
+      fill(reviewBox, notice(label + ': the notification is now ' + n.approval + '.', 'ok'));
       announce('Notification ' + n.approval);
       fillDelivery();
       fillReview();
-    } catch (e) { clear(reviewBox).append(errorNotice(e)); }
+    } catch (e) { fill(reviewBox, errorNotice(e)); }
   } }, label));
   const review = section('Review');
   const editBox = h('div');
   function fillReview() {
-    clear(review).append(h('h2', null, 'Review'), dl([
+    fill(review, h('h2', null, 'Review'), dl([
       ['Approval', h('span', { class: 'approval approval-' + n.approval, id: 'approval-state' }, n.approval || 'none')],
       ['Why', n.approval_reason],
     ]), h('p', { class: 'actions' }, reviewBtns), reviewBox, editBox);
@@ -300,15 +300,15 @@ async function detail(view, ctx) {
       if (body.value !== (n.body || '')) change.body = body.value;
       const list = rcpt.value.split(/[\s,;]+/).filter(Boolean);
       if (list.join(',') !== (n.recipients || []).join(',')) change.recipients = list;
-      if (!Object.keys(change).length) { clear(msg).append(notice('Nothing changed.')); return; }
+      if (!Object.keys(change).length) { fill(msg, notice('Nothing changed.')); return; }
       try {
         await patch('notifications/' + enc(n.id), change);
         n = await get('notifications/' + enc(n.id));
-        clear(msg).append(notice('Saved.', 'ok'));
+        fill(msg, notice('Saved.', 'ok'));
         announce('Notification saved');
         fillDelivery();
         fillPreview();
-      } catch (e) { clear(msg).append(errorNotice(e)); }
+      } catch (e) { fill(msg, errorNotice(e)); }
     });
     editBox.append(h('h3', null, 'Edit before approving'), form);
   }

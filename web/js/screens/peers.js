@@ -2,7 +2,7 @@
 // to, the state of each (last pull and push, counts, failures, the last error), a round now,
 // and a form to add one. Credentials are written, never shown back.
 import { get, post, del } from '../api.js';
-import { h, clear, time, field, select, input, table, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber, button } from '../ui.js';
+import { h, clear, fill, time, field, select, input, table, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber, button } from '../ui.js';
 
 const enc = encodeURIComponent;
 const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
@@ -52,9 +52,9 @@ export async function render(view, ctx) {
   const list = h('div');
   const refresh = async () => {
     let peers;
-    try { peers = (await get('peers')).data; } catch (e) { clear(list).append(errorNotice(e)); return; }
+    try { peers = (await get('peers')).data; } catch (e) { fill(list, errorNotice(e)); return; }
     if (!ctx.isCurrent()) return;
-    clear(list).append(table([
+    fill(list, table([
       { label: 'Name', cell: (p) => p.name },
       { label: 'Peer', cell: (p) => [p.url, h('br'), h('span', { class: 'muted' }, 'collection ' + p.collection)] },
       { label: 'Does', cell: (p) => [p.pull ? 'pull' : '', p.push ? ' push (' + p.share_group + ')' : '', ' every ' + p.interval + ' s, up to ' + p.max_tlp] },
@@ -70,11 +70,11 @@ export async function render(view, ctx) {
             const r = await post('peers/' + enc(p.name) + '/sync');
             announce('Peer ' + p.name + ': ' + (r.error ? r.error : r.stored + ' new, ' + r.pushed + ' pushed'));
             refresh();
-          } catch (e) { clear(out).append(' ', e.message); sync.disabled = false; }
+          } catch (e) { fill(out, ' ', e.message); sync.disabled = false; }
         });
         const rm = button('Delete', async () => {
           if (!window.confirm('Delete peer ' + p.name + '? What it sent stays.')) return;
-          try { await del('peers/' + enc(p.name)); announce('Peer ' + p.name + ' deleted'); refresh(); } catch (e) { clear(out).append(' ', e.message); }
+          try { await del('peers/' + enc(p.name)); announce('Peer ' + p.name + ' deleted'); refresh(); } catch (e) { fill(out, ' ', e.message); }
         });
         return [sync, ' ', rm, out];
       } },

@@ -4,7 +4,7 @@
 // found, the incident rules run). Below, the reports already sent: a constituent's user sees
 // its organisation's own.
 import { get, post } from '../api.js';
-import { h, clear, field, input, select, table, section, time, tlp, errorNotice, announce, showError, clearErrors, isStaff } from '../ui.js';
+import { h, fill, field, input, select, table, section, time, tlp, errorNotice, announce, showError, clearErrors, isStaff } from '../ui.js';
 
 const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 const FILE_MAX = 1 << 20; // what the API accepts per file, decoded
@@ -41,7 +41,7 @@ export async function render(view, ctx) {
 
   async function load() {
     let page;
-    try { page = await get('incident-reports', { limit: 50 }); } catch (e) { clear(list).append(errorNotice(e)); return; }
+    try { page = await get('incident-reports', { limit: 50 }); } catch (e) { fill(list, errorNotice(e)); return; }
     const cols = [
       { label: 'Received', cell: (r) => time(r.received_at) },
       { label: 'Subject', cell: (r) => r.subject },
@@ -50,7 +50,7 @@ export async function render(view, ctx) {
       { label: 'Observables', cell: (r) => String(r.observables) },
       { label: 'Incident', cell: (r) => (r.incident_id ? h('a', { href: '/incidents/' + r.incident_id }, '#' + r.incident_id) : 'waiting for triage') },
     ];
-    clear(list).append(table(cols, page.data, { class: 'my-reports', caption: 'Reports sent', empty: 'No report yet.' }));
+    fill(list, table(cols, page.data, { class: 'my-reports', caption: 'Reports sent', empty: 'No report yet.' }));
   }
 
   form.addEventListener('submit', async (ev) => {
@@ -67,7 +67,7 @@ export async function render(view, ctx) {
       const rep = await post('incident-reports', req);
       form.reset();
       level.value = 'AMBER'; // reset() takes the first option: the selection was not an attribute
-      clear(done).append(h('p', { class: 'notice notice-info', role: 'status' },
+      fill(done, h('p', { class: 'notice notice-info', role: 'status' },
         `Report #${rep.id} received: ${rep.observables.length} observable${rep.observables.length === 1 ? '' : 's'} found`,
         rep.incident_id ? [', linked to incident ', h('a', { href: '/incidents/' + rep.incident_id }, '#' + rep.incident_id)] : ', waiting for triage',
         '.'));

@@ -1,7 +1,7 @@
 // Reports (upload a feed file, the accounting of each report, the collectors that fetch feeds
 // on a schedule) and the quarantine (inspect the rows that failed, retry them).
 import { get, api, post } from '../api.js';
-import { h, clear, tlp, time, field, select, input, table, dl, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber, button } from '../ui.js';
+import { h, clear, fill, tlp, time, field, select, input, table, dl, section, notice, errorNotice, showError, clearErrors, announce, fmtNumber, button } from '../ui.js';
 
 const enc = encodeURIComponent;
 
@@ -51,14 +51,14 @@ function collectorCells(c, refresh) {
   const out = h('span', { 'aria-live': 'polite' });
   const run = button('Run now', async () => {
     run.disabled = true;
-    clear(out).append(' ', h('span', { class: 'muted' }, 'running…'));
+    fill(out, ' ', h('span', { class: 'muted' }, 'running…'));
     try {
       const r = await post('collectors/' + enc(c.name) + '/run');
       announce('Collector ' + c.name + ': ' + r.status);
       refresh(r);
     } catch (e) {
       const msg = e.status === 409 ? 'it is running already' : e.status === 503 ? 'the daemon runs no collectors' : e.message;
-      clear(out).append(' ', h('span', { class: 'field-error', role: 'alert' }, msg));
+      fill(out, ' ', h('span', { class: 'field-error', role: 'alert' }, msg));
       run.disabled = false;
     }
   }, { 'aria-label': 'Run collector ' + c.name + ' now' });
@@ -228,10 +228,10 @@ function retryButton(q) {
     b.disabled = true;
     try {
       const r = await post('quarantine/' + q.id + '/retry');
-      clear(out).append(' ', r.event_id ? h('a', { href: '/events/' + r.event_id }, 'event ' + r.event_id) : 'a duplicate');
+      fill(out, ' ', r.event_id ? h('a', { href: '/events/' + r.event_id }, 'event ' + r.event_id) : 'a duplicate');
       b.replaceWith(stateCell('retried'));
     } catch (e) {
-      clear(out).append(h('span', { class: 'field-error', role: 'alert' }, ' ', e.message));
+      fill(out, h('span', { class: 'field-error', role: 'alert' }, ' ', e.message));
       b.disabled = false;
     }
   });
