@@ -432,9 +432,10 @@ static int import_one(ermes__store_t *st, ind_batch_t *b, json_t *obj, size_t in
      * no longer does (its ermes indicators stay until someone deletes them: they may have
      * come from elsewhere too). */
     if (have_pattern && created_row && !row.revoked) {
-        if ((rc = newest_version(st, id, newest)))
+        /* The only version is the newest; else the store says which is. */
+        if (!row.sole && (rc = newest_version(st, id, newest)))
             goto out;
-        if (!strcmp(newest, key))
+        if (row.sole || !strcmp(newest, key))
             rc = make_indicators(b, o, obj, id, tlp, &pat, res);
     }
 out:

@@ -146,12 +146,23 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, others;
 
     if (!db)
         return ERMES_ESTORE;
     if (!r->stix_id || !r->type || !r->object || !r->spec_version)
         return ERMES_EINVAL;
+    r->sole = 0;
+    /* A first version needs no flags(): the columns' defaults (newest_spec, latest, earliest all
+     * 1) are its flags. Most objects have one version, and flags() rewrote each row (object and
+     * all) a second time: an index probe here is far cheaper. */
+    if ((rc = ermes__db_prepare(db, "SELECT 1 FROM stix_objects WHERE stix_id = ?1 LIMIT 1", &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, r->stix_id);
+    others = ermes__db_step(s);
+    ermes__db_done(s);
+    if (others < 0)
+        return others;
     /* ON CONFLICT DO NOTHING: a version once stored is the version (STIX 2.1 section 3.6). */
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO stix_objects (stix_id, type, spec_version, created,"
@@ -194,7 +205,13 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
         return rc;
     if (created)
         *created = rc == 1;
-    return rc == 1 ? flags(db, r->stix_id) : 0;
+    if (rc != 1)
+        return 0;
+    if (!others) {
+        r->sole = 1;
+        return 0;
+    }
+    return flags(db, r->stix_id);
 }
 
 int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
