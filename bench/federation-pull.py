@@ -46,6 +46,14 @@ def bundle(n):
     return {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}
 
 
+def cpu_seconds(e):
+    """User + system CPU seconds the daemon e has used so far (/proc): on a shared machine the
+    steadier figure than the wall time."""
+    with open("/proc/%d/stat" % e.proc.pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_sync(b):
     t0 = time.monotonic()
     r = b.ok("POST", "/api/v1/peers/a/sync", expect=200, timeout=3600)
@@ -102,8 +110,12 @@ def main():
         n, pages, t = walk(a, tok)
         print("A: its collection read as a TAXII client (%d objects, %d pages): %.2f s"
               % (n, pages, t))
+        cpu_a, cpu_b = cpu_seconds(a), cpu_seconds(b)
         full, r1 = timed_sync(b)
+        cpu_a, cpu_b = cpu_seconds(a) - cpu_a, cpu_seconds(b) - cpu_b
         print("B: pull of %d new objects: %.2f s (%s)" % (N, full, json.dumps(r1)))
+        print("   CPU during the pull: A (serving) %.2f s, B (pulling, storing) %.2f s; load %s"
+              % (cpu_a, cpu_b, open("/proc/loadavg").read().split()[0]))
         # A's identity comes along with its indicators.
         if r1["received"] < N or r1["stored"] < N or r1.get("error"):
             print("WRONG ANSWER: B did not take every object")

@@ -15,6 +15,7 @@ void ermes__ind_import_cleanup(ermes__ind_import_t *rep)
     ermes__free(rep->errors);
     ermes__free(rep->suppressions);
     ermes__free(rep->ids);
+    ermes__free(rep->set_ids);
     memset(rep, 0, sizeof(*rep));
 }
 
@@ -182,7 +183,8 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
         rc = ERMES_ENOMEM;
         goto out;
     }
-    if (n && !(rep->ids = ermes__calloc(n, sizeof(*rep->ids)))) {
+    if (n && (!(rep->ids = ermes__calloc(n, sizeof(*rep->ids))) ||
+              !(rep->set_ids = ermes__calloc(n, sizeof(*rep->set_ids))))) {
         rc = ERMES_ENOMEM;
         goto out;
     }
@@ -223,6 +225,7 @@ int ermes__indicators_store(ermes__store_t *st, const ermes__viewer_t *v,
         if ((rc = ermes__store_indicator_put(st, &row, &created)))
             goto out;
         rep->ids[rep->nids++] = row.id;
+        rep->set_ids[id] = row.id;
         if (created)
             rep->added++;
         else
@@ -237,6 +240,8 @@ out:
     if (rc) {
         rep->added = rep->updated = 0;
         rep->nids = 0;
+        if (rep->set_ids)
+            memset(rep->set_ids, 0, n * sizeof(*rep->set_ids));
     }
     ermes__free(value);
     ermes_matcher_release(m);

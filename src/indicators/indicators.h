@@ -36,6 +36,7 @@ typedef struct ermes__ind_import {
     /* Set by the caller: the import is forced (no warninglist checked), so the stored
      * indicators are marked forced and no warninglist suppresses them later in the matcher. */
     int forced;
+    int64_t *set_ids; /* by the set's index: the stored id, 0 when not stored (suppressed...) */
 } ermes__ind_import_t;
 
 void ermes__ind_import_cleanup(ermes__ind_import_t *rep);

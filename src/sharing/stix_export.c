@@ -15,6 +15,10 @@
 #include "core/uuid.h"
 #include "sharing/pattern.h"
 
+/* The registry's counter plus one when the organisations were last published: a registry that
+ * never changed (counter 0, absent) is then told apart from one never published. Stored as the
+ * counter itself, as before, a registry at 0 was published again on every TAXII page, and with
+ * it the scan of every indicator for local ones. */
 #define COUNTER_REGISTRY "stix_published_registry"
 #define COUNTER_INDICATORS "stix_published_indicators_at"
 #define COUNTER_INDICATOR_CHANGES "stix_published_indicators"
@@ -265,15 +269,14 @@ int ermes__stix_publish(ermes__store_t *st)
     }
     if ((rc = ermes__stix_incidents_changed(st, &new_incidents)))
         return rc;
-    if (registry == done && ind_now == ind_done && registry != 0 && !new_sightings &&
-        !new_incidents)
+    if (registry + 1 == done && ind_now == ind_done && !new_sightings && !new_incidents)
         return 0;
     if ((rc = ermes__store_begin(st)))
         return rc;
-    if (registry != done || registry == 0) {
+    if (registry + 1 != done) {
         memset(&f, 0, sizeof(f));
         if ((rc = ermes__store_org_each(st, &staff, &f, org_cb, &c, &more)) ||
-            (rc = ermes__store_counter_set(st, COUNTER_REGISTRY, registry)))
+            (rc = ermes__store_counter_set(st, COUNTER_REGISTRY, registry + 1)))
             goto out;
     }
     if ((rc = ermes__store_counter_get(st, COUNTER_INDICATORS, &since)))

@@ -96,6 +96,20 @@ static int failure(ermes__stix_import_result_t *res, size_t index, const char *i
     return 0;
 }
 
+/* The indicators of one page of objects, made together: the store's indicator import builds a
+ * matcher of its set (a 4 MiB address prefilter among others), which per object cost more than
+ * the rest of the import. Each entry is one STIX indicator's share of the set. */
+typedef struct ind_entry {
+    json_t *obj;         /* borrowed from the objects being imported */
+    uint32_t first, end; /* its indicators: the set's indices first..end-1 */
+} ind_entry_t;
+
+typedef struct ind_batch {
+    ermes_indicator_set_t *set;
+    ind_entry_t *e;
+    size_t n, cap;
+} ind_batch_t;
+
 typedef struct ind_ctx {
     ermes_indicator_set_t *set;
     ermes_indicator_t base;
@@ -132,20 +146,21 @@ static int64_t time_ms(const json_t *o, const char *key)
     return 0;
 }
 
-/* The ermes indicators of one STIX indicator (its newest version), stored and described. */
-static int make_indicators(ermes__store_t *st, const ermes__stix_import_opts_t *o, json_t *obj,
+/* The ermes indicators of one STIX indicator (its newest version) into the page's set, stored
+ * and described at the end of the page (batch_store). A pattern with a value the engine refuses
+ * adds nothing: it is first expanded into a set of its own, then, whole, into the page's. */
+static int make_indicators(ind_batch_t *b, const ermes__stix_import_opts_t *o, json_t *obj,
                            const char *id, ermes_tlp_t tlp, const ermes__pattern_t *p,
                            ermes__stix_import_result_t *res)
 {
     ind_ctx_t c;
-    ermes__ind_import_t rep;
     char tags[2048] = "";
     json_t *lab;
     size_t i, n = 0;
+    uint32_t first;
     int rc;
 
     memset(&c, 0, sizeof(c));
-    memset(&rep, 0, sizeof(rep));
     if ((rc = ermes_indicator_set_new(&c.set)))
         return rc;
     ermes_indicator_init(&c.base);
@@ -185,19 +200,61 @@ static int make_indicators(ermes__store_t *st, const ermes__stix_import_opts_t *
     }
     if (rc)
         goto out;
-    if ((rc = ermes__indicators_store(st, o->viewer, c.set, o->wls, o->nwl, tlp, &rep)))
+    /* Accepted whole: the same again into the page's set (every value passed above). */
+    ermes_indicator_set_free(c.set);
+    c.set = b->set;
+    first = (uint32_t)ermes_indicator_set_count(b->set);
+    ermes_diag_clear(&c.d);
+    if ((rc = ermes__pattern_indicators(p, ind_cb, &c, &c.d))) {
+        c.set = NULL;
+        return rc == ERMES_EUNSUPPORTED ? ERMES_EINTERNAL : rc;
+    }
+    c.set = NULL;
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 256;
+        ind_entry_t *ne = ermes__reallocarray(b->e, ncap, sizeof(*ne));
+        if (!ne)
+            return ERMES_ENOMEM;
+        b->e = ne;
+        b->cap = ncap;
+    }
+    b->e[b->n].obj = obj;
+    b->e[b->n].first = first;
+    b->e[b->n].end = (uint32_t)ermes_indicator_set_count(b->set);
+    b->n++;
+out:
+    ermes_indicator_set_free(c.set);
+    return rc;
+}
+
+/* The page's indicators stored in one call (one matcher), then each described by its STIX
+ * indicator, in the objects' order (a later version's name is the one that stays). */
+static int batch_store(ermes__store_t *st, const ermes__stix_import_opts_t *o, ind_batch_t *b,
+                       ermes__stix_import_result_t *res)
+{
+    ermes__ind_import_t rep;
+    int rc;
+
+    if (!b->n)
+        return 0;
+    memset(&rep, 0, sizeof(rep));
+    /* Each indicator carries its object's TLP; the default is never used. */
+    if ((rc = ermes__indicators_store(st, o->viewer, b->set, o->wls, o->nwl, o->default_tlp, &rep)))
         goto out;
-    for (i = 0; i < rep.nids && rc == 0; i++) {
-        if (!rep.ids[i])
-            continue;
-        rc = ermes__store_indicator_describe(
-            st, rep.ids[i], json_string_value(json_object_get(obj, "name")),
-            json_string_value(json_object_get(obj, "description")), id);
-        res->indicators++;
+    for (size_t k = 0; k < b->n && rc == 0; k++) {
+        json_t *obj = b->e[k].obj;
+        for (uint32_t i = b->e[k].first; i < b->e[k].end && rc == 0; i++) {
+            if (!rep.set_ids || !rep.set_ids[i])
+                continue;
+            rc = ermes__store_indicator_describe(
+                st, rep.set_ids[i], json_string_value(json_object_get(obj, "name")),
+                json_string_value(json_object_get(obj, "description")),
+                json_string_value(json_object_get(obj, "id")));
+            res->indicators++;
+        }
     }
 out:
     ermes__ind_import_cleanup(&rep);
-    ermes_indicator_set_free(c.set);
     return rc;
 }
 
@@ -232,7 +289,7 @@ static int newest_version(ermes__store_t *st, const char *stix_id, char key[32])
     return rc;
 }
 
-static int import_one(ermes__store_t *st, json_t *obj, size_t index, int64_t added,
+static int import_one(ermes__store_t *st, ind_batch_t *b, json_t *obj, size_t index, int64_t added,
                       const ermes__stix_import_opts_t *o, ermes__stix_import_result_t *res)
 {
     const char *type, *id, *spec, *created, *modified, *pt;
@@ -375,10 +432,11 @@ static int import_one(ermes__store_t *st, json_t *obj, size_t index, int64_t add
      * no longer does (its ermes indicators stay until someone deletes them: they may have
      * come from elsewhere too). */
     if (have_pattern && created_row && !row.revoked) {
-        if ((rc = newest_version(st, id, newest)))
+        /* The only version is the newest; else the store says which is. */
+        if (!row.sole && (rc = newest_version(st, id, newest)))
             goto out;
-        if (!strcmp(newest, key))
-            rc = make_indicators(st, o, obj, id, tlp, &pat, res);
+        if (row.sole || !strcmp(newest, key))
+            rc = make_indicators(b, o, obj, id, tlp, &pat, res);
     }
 out:
     ermes__pattern_cleanup(&pat);
@@ -392,24 +450,33 @@ int ermes__stix_import_objects(ermes__store_t *st, json_t *objects,
     /* TAXII 2.1 section 3.4: date_added is when the server added the object; the objects of
      * one request are added at one time. */
     int64_t added = ermes__time_now_ms();
+    ind_batch_t b;
     json_t *obj;
     size_t i;
     int rc = 0;
 
     if (!res->failures || !res->successes || !res->unsupported_patterns)
         return ERMES_ENOMEM;
-    if ((rc = ermes__store_begin(st)))
+    memset(&b, 0, sizeof(b));
+    if ((rc = ermes_indicator_set_new(&b.set)))
         return rc;
+    if ((rc = ermes__store_begin(st)))
+        goto out;
     json_array_foreach(objects, i, obj)
     {
-        if ((rc = import_one(st, obj, i, added, o, res)))
+        if ((rc = import_one(st, &b, obj, i, added, o, res)))
             break;
     }
-    if (rc) {
+    if (rc == 0)
+        rc = batch_store(st, o, &b, res);
+    if (rc)
         ermes__store_rollback(st);
-        return rc;
-    }
-    return ermes__store_commit(st);
+    else
+        rc = ermes__store_commit(st);
+out:
+    ermes_indicator_set_free(b.set);
+    ermes__free(b.e);
+    return rc;
 }
 
 int ermes__stix_import(ermes__store_t *st, const char *data, size_t len,

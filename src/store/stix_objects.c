@@ -38,8 +38,15 @@
 #define STIX_IDS_ANY " AND (?7 = 0 OR o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))"
 #define STIX_IDS_LISTED " AND ?7 = 1 AND o.stix_id IN (?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 #define STIX_WHERE STIX_WHERE_OF(STIX_IDS_ANY)
-#define STIX_WHERE_OF(ids)                                                                         \
-    " (o.date_added, o.id) > (?1, ?2) AND o.date_added > ?3"                                       \
+#define STIX_WHERE_OF(ids) STIX_WHERE_KEYSET(" (o.date_added, o.id) > (?1, ?2)", ids)
+/* The keyset split in two for the pages: SQLite seeks its index on the row value's first column
+ * only, and walked every row of the same date_added before the page (an import's objects share
+ * one: a page deep in a bundle of 50,000 stepped over up to 50,000 index entries). Rows of the
+ * page's date_added after its id, then the rows of later date_added: each an index seek. */
+#define STIX_KEYSET_SAME " o.date_added = ?1 AND o.id > ?2"
+#define STIX_KEYSET_LATER " o.date_added > ?1"
+#define STIX_WHERE_KEYSET(keyset, ids)                                                             \
+    keyset " AND o.date_added > ?3"                                                                \
     " AND ((" TLP_BIT("o") " & ?4) <> 0"                                                           \
     "  OR (o.owner_org_id = ?5 AND (" TLP_BIT("o") " & ?6) <> 0)"                                  \
     "  OR ((" TLP_BIT("o") " & ?46) <> 0 AND EXISTS (SELECT 1 FROM tlp_recipients r_"              \
@@ -146,12 +153,23 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, others;
 
     if (!db)
         return ERMES_ESTORE;
     if (!r->stix_id || !r->type || !r->object || !r->spec_version)
         return ERMES_EINVAL;
+    r->sole = 0;
+    /* A first version needs no flags(): the columns' defaults (newest_spec, latest, earliest all
+     * 1) are its flags. Most objects have one version, and flags() rewrote each row (object and
+     * all) a second time: an index probe here is far cheaper. */
+    if ((rc = ermes__db_prepare(db, "SELECT 1 FROM stix_objects WHERE stix_id = ?1 LIMIT 1", &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, r->stix_id);
+    others = ermes__db_step(s);
+    ermes__db_done(s);
+    if (others < 0)
+        return others;
     /* ON CONFLICT DO NOTHING: a version once stored is the version (STIX 2.1 section 3.6). */
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO stix_objects (stix_id, type, spec_version, created,"
@@ -194,7 +212,13 @@ int ermes__store_stix_put(ermes__store_t *st, ermes__stix_row_t *r, int *created
         return rc;
     if (created)
         *created = rc == 1;
-    return rc == 1 ? flags(db, r->stix_id) : 0;
+    if (rc != 1)
+        return 0;
+    if (!others) {
+        r->sole = 1;
+        return 0;
+    }
+    return flags(db, r->stix_id);
 }
 
 int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
@@ -206,27 +230,42 @@ int ermes__store_stix_each(ermes__store_t *st, const ermes__stix_filter_t *f,
     long n = 0;
     int rc;
 
+    static const char *const sql[2][2] = {
+        {"SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_KEYSET(
+             STIX_KEYSET_SAME, STIX_IDS_ANY) " ORDER BY o.date_added, o.id LIMIT ?48",
+         "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_KEYSET(
+             STIX_KEYSET_SAME, STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?48"},
+        {"SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_KEYSET(
+             STIX_KEYSET_LATER, STIX_IDS_ANY) " ORDER BY o.date_added, o.id LIMIT ?48",
+         "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_KEYSET(
+             STIX_KEYSET_LATER, STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?48"},
+    };
+    int got_more = 0;
+
     if (more)
         *more = 0;
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(
-             db,
-             f->nids ? "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE_OF(
-                           STIX_IDS_LISTED) " ORDER BY o.date_added, o.id LIMIT ?48"
-                     : "SELECT " STIX_COLUMNS " FROM stix_objects o WHERE" STIX_WHERE
-                       " ORDER BY o.date_added, o.id LIMIT ?48",
-             &s)))
-        return rc;
-    bind_filter(s, f, 1);
-    ermes__db_bind_int(s, 48, ermes__page_limit(f->limit));
-    while ((rc = ermes__page_step(s, f->limit, &n, more)) == 1) {
-        row_of(s, &r);
-        if ((rc = cb(ctx, &r)))
+    /* (date_added, id) > (a, b): the rows of date_added a after b (phase 0; none before the
+     * first page), then those of a later date_added (phase 1), the page's rows counted across
+     * both. */
+    for (int phase = f->after_added >= 0 ? 0 : 1; phase < 2; phase++) {
+        if ((rc = ermes__db_prepare(db, sql[phase][f->nids ? 1 : 0], &s)))
+            return rc;
+        bind_filter(s, f, 1);
+        ermes__db_bind_int(s, 48, ermes__page_limit(f->limit > 0 ? f->limit - n : f->limit));
+        while ((rc = ermes__page_step(s, f->limit, &n, &got_more)) == 1) {
+            row_of(s, &r);
+            if ((rc = cb(ctx, &r)))
+                break;
+        }
+        ermes__db_done(s);
+        if (rc || got_more)
             break;
     }
-    ermes__db_done(s);
-    return rc < 0 ? rc : rc;
+    if (more)
+        *more = got_more;
+    return rc;
 }
 
 int ermes__store_stix_delete(ermes__store_t *st, const char *stix_id, const ermes__stix_filter_t *f,

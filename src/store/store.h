@@ -610,6 +610,7 @@ typedef struct ermes__stix_row {
     ermes_tlp_t tlp;
     int64_t owner_org_id;
     int64_t created_at, updated_at;
+    int sole; /* out of ermes__store_stix_put: stored, and the object's only version */
 } ermes__stix_row_t;
 
 #define ERMES__STIX_LIST_MAX 8 /* values of one match[] filter in one query */

@@ -210,6 +210,36 @@ class Stix(unittest.TestCase):
         self.assertEqual(self.e.ok("GET", "/api/v1/indicators?value=192.0.2.77")["data"], [])
         self.assertEqual(len(self.e.ok("GET", "/api/v1/indicators?value=192.0.2.78")["data"]), 1)
 
+    def test_one_page_many_indicators(self):
+        """The indicators of one bundle are made together (one set per page): each keeps its
+        own name, description, TLP and STIX id; a pattern with one value the engine refuses
+        adds none of its values; of two versions in the same bundle the newer names it."""
+        base = "7a7a7a7a-0000-4000-8000-0000000000%02d"
+        objs = [indicator(base % k, "[ipv4-addr:value = '198.51.100.%d']" % k,
+                          name="page %d" % k, description="said %d" % k,
+                          tlp=TLP2["GREEN"] if k % 2 else TLP2["AMBER"])
+                for k in range(1, 21)]
+        mixed = indicator(base % 30, "[domain-name:value = 'mixed-ok.example'] OR "
+                          "[ipv4-addr:value = '198.51.100.300']", name="mixed")
+        v1 = indicator(base % 31, "[domain-name:value = 'two-versions.example']", name="older")
+        v2 = indicator(base % 31, "[domain-name:value = 'two-versions.example']", name="newer",
+                       modified="2024-03-01T00:00:00.000Z")
+        r = self.post(bundle(*(objs[:10] + [mixed, v1] + objs[10:] + [v2])))
+        self.assertEqual(r["failed"], 0, r["failures"])
+        self.assertEqual(r["stored"], 23)
+        self.assertEqual([u["id"] for u in r["unsupported_patterns"]], [mixed["id"]])
+        for k in range(1, 21):
+            got = self.e.ok("GET", "/api/v1/indicators?value=198.51.100.%d" % k)["data"]
+            self.assertEqual(len(got), 1, k)
+            self.assertEqual(got[0]["name"], "page %d" % k)
+            self.assertEqual(got[0]["description"], "said %d" % k)
+            self.assertEqual(got[0]["stix_id"], "indicator--" + base % k)
+            self.assertEqual(got[0]["tlp"], "GREEN" if k % 2 else "AMBER")
+        self.assertEqual(self.e.ok("GET", "/api/v1/indicators?value=mixed-ok.example")["data"],
+                         [])
+        two = self.e.ok("GET", "/api/v1/indicators?value=two-versions.example")["data"]
+        self.assertEqual([i["name"] for i in two], ["newer"])
+
     def test_own_objects_keep_their_ids(self):
         ind = self.e.ok("POST", "/api/v1/indicators",
                         {"type": "domain", "value": "own-one.example", "tlp": "GREEN"},
