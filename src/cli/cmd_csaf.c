@@ -82,14 +82,44 @@ static void refused_cb(void *ctx, const char *where, const char *reason)
     printf("refused: %s: %s\n", cli_safe(where), cli_safe(reason));
 }
 
+/* The fetching options check and import share (--cacert, --timeout, --max-documents) at
+ * argument *i: 1 when taken (*i past its value), 0 when it is none of them, -1 on a usage
+ * error (printed). */
+static int fetch_flag(cli_t *c, int *i, const char **cacert, long *timeout_s, long *max_documents)
+{
+    const char *v;
+    long long n;
+    int f, timeout;
+
+    if ((f = cli_flag(c, *i, "--cacert", &v)) != 0) {
+        if (f < 0)
+            return -1;
+        *cacert = v;
+        *i += f == 2;
+        return 1;
+    }
+    if ((f = cli_flag(c, *i, "--timeout", &v)) == 0 &&
+        (f = cli_flag(c, *i, "--max-documents", &v)) == 0)
+        return 0;
+    timeout = strncmp(cli_arg(c, *i), "--timeout", 9) == 0;
+    if (f < 0 || cli_number(timeout ? "--timeout" : "--max-documents", v, 1,
+                            timeout ? 3600 : 1000000, &n) != CLI_OK)
+        return -1;
+    if (timeout)
+        *timeout_s = (long)n;
+    else
+        *max_documents = (long)n;
+    *i += f == 2;
+    return 1;
+}
+
 static int import(cli_t *c)
 {
     ermes__csaf_import_options_t o;
     ermes__notify_options_t no;
-    const char *srcs[64], *v;
+    const char *srcs[64];
     size_t nsrcs = 0;
     ermes_diag_t d;
-    long long n;
     int f, failed = 0, rc;
 
     memset(&o, 0, sizeof(o));
@@ -104,22 +134,9 @@ static int import(cli_t *c)
             return CLI_OK;
         } else if (strcmp(a, "--no-warn") == 0) {
             o.warn = 0;
-        } else if ((f = cli_flag(c, i, "--cacert", &v)) != 0) {
+        } else if ((f = fetch_flag(c, &i, &o.cacert, &o.timeout_s, &o.max_documents)) != 0) {
             if (f < 0)
                 return CLI_USAGE;
-            o.cacert = v;
-            i += f == 2;
-        } else if ((f = cli_flag(c, i, "--timeout", &v)) != 0 ||
-                   (f = cli_flag(c, i, "--max-documents", &v)) != 0) {
-            int timeout = strncmp(a, "--timeout", 9) == 0;
-            if (f < 0 || cli_number(timeout ? "--timeout" : "--max-documents", v, 1,
-                                    timeout ? 3600 : 1000000, &n) != CLI_OK)
-                return CLI_USAGE;
-            if (timeout)
-                o.timeout_s = (long)n;
-            else
-                o.max_documents = (long)n;
-            i += f == 2;
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("csaf import: unknown option \"%s\"", a);
             return CLI_USAGE;
@@ -166,8 +183,7 @@ static int check(cli_t *c)
     ermes__csaf_check_options_t o = {NULL, 30, 1000, NULL, NULL, NULL};
     ermes__csaf_check_t res;
     ermes_diag_t d;
-    const char *url = NULL, *v;
-    long long n;
+    const char *url = NULL;
     int json = 0, failed = 0, f;
 
     for (int i = 1; i < c->nargs; i++) {
@@ -177,22 +193,9 @@ static int check(cli_t *c)
             return CLI_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
-        } else if ((f = cli_flag(c, i, "--cacert", &v)) != 0) {
+        } else if ((f = fetch_flag(c, &i, &o.cacert, &o.timeout_s, &o.max_documents)) != 0) {
             if (f < 0)
                 return CLI_USAGE;
-            o.cacert = v;
-            i += f == 2;
-        } else if ((f = cli_flag(c, i, "--timeout", &v)) != 0 ||
-                   (f = cli_flag(c, i, "--max-documents", &v)) != 0) {
-            int timeout = strncmp(a, "--timeout", 9) == 0;
-            if (f < 0 || cli_number(timeout ? "--timeout" : "--max-documents", v, 1,
-                                    timeout ? 3600 : 1000000, &n) != CLI_OK)
-                return CLI_USAGE;
-            if (timeout)
-                o.timeout_s = (long)n;
-            else
-                o.max_documents = (long)n;
-            i += f == 2;
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("csaf check: unknown option \"%s\"", a);
             return CLI_USAGE;
