@@ -776,7 +776,9 @@ enum MHD_Result ermes__h_csaf_provider_metadata(ermes__req_t *req)
     base_url(req, base, sizeof(base));
     snprintf(url, sizeof(url), "%s/.well-known/csaf/provider-metadata.json", base);
     snprintf(ns, sizeof(ns), "%s", namespace && *namespace ? namespace : base);
-    time_text(ermes__time_now_ms(), now);
+    /* What the metadata says comes from the settings, read when the daemon started: that is
+     * when it last changed, the same at every fetch (7.1.9's check reads it twice). */
+    time_text(req->srv->started_ms, now);
     for (size_t k = 0; dists && feeds && cats && k < NDIRS; k++) {
         char summary[200];
         snprintf(u, sizeof(u), "%s/.well-known/csaf/%s/", base, dirs[k].dir);

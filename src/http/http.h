@@ -89,6 +89,7 @@ struct ermes__server {
     uint64_t wl_stamp;
     uint64_t wl_generation;         /* moves on at every change of the lists in force (atomic) */
     struct ermes__collect *collect; /* the daemon's collectors, NULL when none run */
+    int64_t started_ms;             /* when it started: its settings were read then */
     char *web_root;                 /* canonical web_dir, or NULL: the UI built into the binary */
     struct ermes__hunter *hunter;   /* the daemon's retro-hunt, NULL when none runs */
     struct ermes__login_guard *login_guard; /* the login's password checks and counts */

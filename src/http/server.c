@@ -1109,6 +1109,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         goto fail_tls;
     }
     srv->cfg = cfg;
+    srv->started_ms = ermes__time_now_ms();
     srv->store = st;
     srv->registry = reg;
     srv->intake = intake;
