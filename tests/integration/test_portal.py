@@ -73,9 +73,13 @@ class PortalTest(unittest.TestCase):
                      "/api/v1/incidents/%d/tasks", "/api/v1/incidents/%d/observables"):
             s, _, b = e.request("GET", path % self.shared, token=self.uma)
             self.assertEqual(s, 403, (path, b))
-        for path in ("/api/v1/incidents/metrics", "/api/v1/incident-reports", "/api/v1/mail"):
+        for path in ("/api/v1/incidents/metrics", "/api/v1/mail"):
             s, _, b = e.request("GET", path, token=self.uma)
             self.assertEqual(s, 403, (path, b))
+        # Incident reports: a constituent lists those its organisation sent (the portal's form),
+        # none of the mail the CERT received.
+        s, _, b = e.request("GET", "/api/v1/incident-reports", token=self.uma)
+        self.assertEqual((s, b["data"]), (200, []), b)
         # Filtering by another constituent reveals nothing either.
         s, _, b = e.request("GET", "/api/v1/incidents?org=DG-HOME", token=self.uma)
         self.assertTrue(s in (200, 400, 404) and not (s == 200 and b["data"]), b)
