@@ -19,15 +19,19 @@ struct list_ctx {
     int64_t last_id, now;
 };
 
+struct queue_ctx {
+    int64_t last_id, now;
+    ermes__incident_pager_t pager;
+};
+
+/* Each incident is kept and made JSON with its page (constituents and clocks read for the
+ * whole page at once, not per incident). */
 static int incident_cb(void *arg, const ermes__incident_t *inc)
 {
-    struct list_ctx *c = arg;
-    json_t *j = ermes__incident_to_json(c->req->srv->store, &c->req->viewer, inc, c->now);
+    struct queue_ctx *c = arg;
 
-    if (!j || json_array_append_new(c->data, j))
-        return ERMES_ENOMEM;
     c->last_id = inc->id;
-    return 0;
+    return ermes__incident_pager_add(&c->pager, inc);
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -46,7 +50,8 @@ static int flag(ermes__req_t *req, const char *name)
 
 enum MHD_Result ermes__h_incident_list(ermes__req_t *req)
 {
-    struct list_ctx c = {req, NULL, 0, ermes__time_now_ms()};
+    struct queue_ctx c;
+    json_t *data;
     ermes__incident_filter_t f;
     const char *status = ermes__query(req, "status"), *sev = ermes__query(req, "severity");
     const char *org = ermes__query(req, "org");
@@ -55,6 +60,8 @@ enum MHD_Result ermes__h_incident_list(ermes__req_t *req)
     int more = 0, rc;
 
     memset(&f, 0, sizeof(f));
+    memset(&c, 0, sizeof(c));
+    c.now = ermes__time_now_ms();
     if (!ermes__page(req, &f.limit, &cursor, &ret))
         return ret;
     /* The queue is newest first: the cursor is the last id seen, the next page below it. */
@@ -91,14 +98,21 @@ enum MHD_Result ermes__h_incident_list(ermes__req_t *req)
         if (rc)
             return ermes__reply_failure(req, rc, NULL);
     }
-    if (!(c.data = json_array()))
+    if (!(data = json_array()))
         return MHD_NO;
+    c.pager.st = req->srv->store;
+    c.pager.v = &req->viewer;
+    c.pager.now = c.now;
+    c.pager.out = data;
     rc = ermes__store_incident_each(req->srv->store, &req->viewer, &f, incident_cb, &c, &more);
+    if (!rc)
+        rc = ermes__incident_pager_flush(&c.pager);
+    ermes__incident_pager_free(&c.pager);
     if (rc) {
-        json_decref(c.data);
+        json_decref(data);
         return ermes__reply_failure(req, rc, NULL);
     }
-    return ermes__reply_page(req, c.data, more, c.last_id);
+    return ermes__reply_page(req, data, more, c.last_id);
 }
 
 /* Answers with incident id as the viewer sees it (status 200 or 201). */

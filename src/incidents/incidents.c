@@ -1194,12 +1194,13 @@ static int org_json_cb(void *ctx, int64_t org_id, const char *short_name, const 
     return json_array_append_new(c->list, jtext(short_name));
 }
 
-json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
-                                const ermes__incident_t *inc, int64_t now)
+/* The incident's JSON from its constituents (constituents, taken) and its clocks (dl, NULL
+ * when they could not be read: none shown). */
+static json_t *incident_json(const ermes__viewer_t *v, const ermes__incident_t *inc,
+                             json_t *constituents, const ermes__incident_deadline_t *dl,
+                             int64_t now)
 {
-    ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
     int staff = !v || ermes__viewer_is_staff(v);
-    struct orgs_ctx oc;
     json_t *j, *clocks, *warnings, *fields = NULL, *milestones;
     json_error_t e;
     int late = 0;
@@ -1207,15 +1208,12 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
     if (!(j = json_object()) || !(clocks = json_array()) || !(warnings = json_array()) ||
         !(milestones = json_object())) {
         json_decref(j);
+        json_decref(constituents);
         return NULL;
     }
     if (inc->fields[0])
         fields = json_loads(inc->fields, 0, &e);
-    oc.list = json_array();
-    oc.v = v;
-    if (oc.list)
-        ermes__store_incident_org_each(st, inc->id, org_json_cb, &oc);
-    if (!ermes__incident_deadlines(st, inc, dl)) {
+    if (dl) {
         for (int i = 0; i < ERMES_INCIDENT_CLOCKS; i++) {
             ermes__deadline_state_t s;
             if (!dl[i].applies)
@@ -1260,7 +1258,7 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
     json_object_set_new(j, "organisation",
                         inc->org_id && (staff || v->org_id == inc->org_id) ? jtext(inc->org)
                                                                            : json_null());
-    json_object_set_new(j, "constituents", oc.list ? oc.list : json_array());
+    json_object_set_new(j, "constituents", constituents ? constituents : json_array());
     json_object_set_new(j, "parent", inc->parent_id ? json_integer(inc->parent_id) : json_null());
     json_object_set_new(j, "merged_into",
                         inc->merged_into ? json_integer(inc->merged_into) : json_null());
@@ -1281,6 +1279,234 @@ json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
     json_object_set_new(j, "created_at", jtime(inc->created_at));
     json_object_set_new(j, "updated_at", jtime(inc->updated_at));
     return j;
+}
+
+json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
+                                const ermes__incident_t *inc, int64_t now)
+{
+    ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+    struct orgs_ctx oc;
+
+    oc.list = json_array();
+    oc.v = v;
+    if (oc.list)
+        ermes__store_incident_org_each(st, inc->id, org_json_cb, &oc);
+    return incident_json(v, inc, oc.list, ermes__incident_deadlines(st, inc, dl) ? NULL : dl, now);
+}
+
+/* ---- a page of incidents ------------------------------------------------------------------ */
+
+/* What the clocks of a page need, read for the whole page at once (ermes__incident_page_json):
+ * the SLA policies that may apply and the calendars of its constituents. */
+struct page_policy {
+    char severity[16];
+    int64_t org_id; /* 0: the default */
+    ermes__sla_policy_t p;
+};
+
+struct page_calendar {
+    int64_t org_id; /* 0: the default */
+    ermes__calendar_t cal;
+};
+
+struct page_ctx {
+    const ermes__viewer_t *v;
+    const ermes__incident_t *incs;
+    size_t n;
+    json_t *lists[ERMES__INCIDENT_BATCH];
+    struct page_policy *pol;
+    size_t npol, cappol;
+    struct page_calendar cals[ERMES__INCIDENT_BATCH + 1];
+    size_t ncals;
+};
+
+static int page_org_cb(void *ctx, int64_t incident_id, int64_t org_id, const char *short_name,
+                       const char *name)
+{
+    struct page_ctx *c = ctx;
+    struct orgs_ctx oc;
+
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->incs[i].id != incident_id || !c->lists[i])
+            continue;
+        oc.list = c->lists[i];
+        oc.v = c->v;
+        return org_json_cb(&oc, org_id, short_name, name) ? ERMES_ENOMEM : 0;
+    }
+    return 0;
+}
+
+static int page_policy_cb(void *ctx, const char *severity, int64_t org_id,
+                          const ermes__sla_policy_t *p)
+{
+    struct page_ctx *c = ctx;
+
+    if (c->npol == c->cappol) {
+        size_t cap = c->cappol ? c->cappol * 2 : 64;
+        struct page_policy *grown = realloc(c->pol, cap * sizeof(*grown));
+        if (!grown)
+            return ERMES_ENOMEM;
+        c->pol = grown;
+        c->cappol = cap;
+    }
+    snprintf(c->pol[c->npol].severity, sizeof(c->pol[c->npol].severity), "%s",
+             severity ? severity : "");
+    c->pol[c->npol].org_id = org_id;
+    c->pol[c->npol].p = *p;
+    c->npol++;
+    return 0;
+}
+
+static int page_calendar_cb(void *ctx, int64_t org_id, const ermes__calendar_row_t *row)
+{
+    struct page_ctx *c = ctx;
+    ermes__calendar_t *cal;
+
+    if (c->ncals == sizeof(c->cals) / sizeof(c->cals[0]))
+        return 0; /* one per constituent of the page and the default: no more can come */
+    c->cals[c->ncals].org_id = org_id;
+    cal = &c->cals[c->ncals++].cal;
+    /* As calendar_of: a calendar the store holds was checked when it was set; a bad one
+     * counts all. */
+    ermes__calendar_always(cal);
+    cal->days = (unsigned)row->days;
+    cal->start_minute = (int)row->start_minute;
+    cal->end_minute = (int)row->end_minute;
+    cal->utc_offset_minutes = (int)row->utc_offset_minutes;
+    if (ermes__calendar_holidays(cal, row->holidays, NULL) || ermes__calendar_check(cal, NULL))
+        ermes__calendar_always(cal);
+    return 0;
+}
+
+/* The policy ermes__store_sla_policy_get would choose for inc: the constituent's own for the
+ * severity, else the default; NULL when none applies. */
+static const ermes__sla_policy_t *page_policy_of(const struct page_ctx *c,
+                                                 const ermes__incident_t *inc)
+{
+    const struct page_policy *best = NULL;
+
+    for (size_t i = 0; i < c->npol; i++) {
+        const struct page_policy *p = &c->pol[i];
+        if (strcmp(p->severity, inc->severity) != 0 || (p->org_id && p->org_id != inc->org_id))
+            continue;
+        if (!best || p->org_id > best->org_id)
+            best = p;
+    }
+    return best ? &best->p : NULL;
+}
+
+/* The calendar ermes__store_calendar_get would choose: the constituent's, else the default,
+ * else every hour. */
+static const ermes__calendar_t *page_calendar_of(const struct page_ctx *c, int64_t org_id,
+                                                 const ermes__calendar_t *always)
+{
+    const struct page_calendar *best = NULL;
+
+    for (size_t i = 0; i < c->ncals; i++) {
+        const struct page_calendar *k = &c->cals[i];
+        if (k->org_id && k->org_id != org_id)
+            continue;
+        if (!best || k->org_id > best->org_id)
+            best = k;
+    }
+    return best ? &best->cal : always;
+}
+
+int ermes__incident_page_json(ermes__store_t *st, const ermes__viewer_t *v,
+                              const ermes__incident_t *incs, size_t n, int64_t now, json_t *out)
+{
+    struct page_ctx *c = calloc(1, sizeof(*c));
+    int64_t ids[ERMES__INCIDENT_BATCH], orgs[ERMES__INCIDENT_BATCH];
+    ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS];
+    ermes__calendar_t *always = malloc(sizeof(*always));
+    size_t norgs = 0;
+    int rc = 0, hours = 0;
+
+    if (!c || !always) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    if (n > ERMES__INCIDENT_BATCH) {
+        rc = ERMES_EINVAL;
+        goto out;
+    }
+    ermes__calendar_always(always);
+    c->v = v;
+    c->incs = incs;
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        ids[i] = incs[i].id;
+        while (k < norgs && orgs[k] != incs[i].org_id)
+            k++;
+        if (k == norgs)
+            orgs[norgs++] = incs[i].org_id;
+        if (!(c->lists[i] = json_array())) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+    }
+    /* A fixed number of statements for the page: its constituents, the policies, and the
+     * calendars when a policy counts business hours. */
+    if (n && ((rc = ermes__store_incident_orgs_of(st, ids, n, page_org_cb, c)) ||
+              (rc = ermes__store_sla_policies_of(st, orgs, norgs, page_policy_cb, c))))
+        goto out;
+    for (size_t i = 0; i < n && !hours; i++) {
+        const ermes__sla_policy_t *p = page_policy_of(c, &incs[i]);
+        hours = p && p->business_hours;
+    }
+    if (hours && (rc = ermes__store_calendars_of(st, orgs, norgs, page_calendar_cb, c)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const ermes__sla_policy_t *p = page_policy_of(c, &incs[i]);
+        json_t *j;
+        ermes__incident_deadlines_by(
+            &incs[i], p,
+            p && p->business_hours ? page_calendar_of(c, incs[i].org_id, always) : always, dl);
+        j = incident_json(v, &incs[i], c->lists[i], dl, now);
+        c->lists[i] = NULL;
+        if (!j || json_array_append_new(out, j)) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+    }
+out:
+    if (c) {
+        for (size_t i = 0; i < n && i < ERMES__INCIDENT_BATCH; i++)
+            json_decref(c->lists[i]);
+        free(c->pol);
+    }
+    free(c);
+    free(always);
+    return rc;
+}
+
+int ermes__incident_pager_flush(ermes__incident_pager_t *p)
+{
+    int rc = p->n ? ermes__incident_page_json(p->st, p->v, p->buf, p->n, p->now, p->out) : 0;
+
+    p->n = 0;
+    return rc;
+}
+
+int ermes__incident_pager_add(ermes__incident_pager_t *p, const ermes__incident_t *inc)
+{
+    if (!p->buf && !(p->buf = malloc(ERMES__INCIDENT_BATCH * sizeof(*p->buf))))
+        return ERMES_ENOMEM;
+    if (p->n == ERMES__INCIDENT_BATCH) {
+        int rc = ermes__incident_pager_flush(p);
+        if (rc)
+            return rc;
+    }
+    memcpy(&p->buf[p->n++], inc, sizeof(*inc));
+    return 0;
+}
+
+void ermes__incident_pager_free(ermes__incident_pager_t *p)
+{
+    free(p->buf);
+    p->buf = NULL;
+    p->n = 0;
 }
 
 json_t *ermes__incident_task_to_json(const ermes__incident_task_t *t)

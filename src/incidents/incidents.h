@@ -95,6 +95,25 @@ int ermes__incident_observable_add(ermes__store_t *st, const ermes__viewer_t *v,
  * or team. now for the clocks' states. NULL when out of memory. */
 json_t *ermes__incident_to_json(ermes__store_t *st, const ermes__viewer_t *v,
                                 const ermes__incident_t *inc, int64_t now);
+/* A page of incidents incs[0..n) (n <= ERMES__INCIDENT_BATCH) as ermes__incident_to_json
+ * makes each, appended to the array out, in a fixed number of statements: their constituents,
+ * the SLA policies and calendars their clocks need, each read for the whole page at once. */
+int ermes__incident_page_json(ermes__store_t *st, const ermes__viewer_t *v,
+                              const ermes__incident_t *incs, size_t n, int64_t now, json_t *out);
+/* Incidents as a list walks them (ermes__store_incident_each's callback), made JSON a page of
+ * ERMES__INCIDENT_BATCH at a time into out: add copies each (the callback's row is the
+ * store's), flush makes the rest; free releases the copies (not out). */
+typedef struct ermes__incident_pager {
+    ermes__store_t *st;
+    const ermes__viewer_t *v;
+    int64_t now;
+    json_t *out;
+    ermes__incident_t *buf; /* ERMES__INCIDENT_BATCH, allocated by the first add */
+    size_t n;
+} ermes__incident_pager_t;
+int ermes__incident_pager_add(ermes__incident_pager_t *p, const ermes__incident_t *inc);
+int ermes__incident_pager_flush(ermes__incident_pager_t *p);
+void ermes__incident_pager_free(ermes__incident_pager_t *p);
 json_t *ermes__incident_task_to_json(const ermes__incident_task_t *t);
 json_t *ermes__incident_timeline_to_json(const ermes__timeline_entry_t *e);
 json_t *ermes__incident_observable_to_json(const ermes__incident_observable_t *o);

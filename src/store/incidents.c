@@ -540,6 +540,47 @@ int ermes__store_incident_org_each(ermes__store_t *st, int64_t incident_id,
     return rc == 1 ? 0 : rc;
 }
 
+/* ERMES__INCIDENT_BATCH placeholders: one statement text (the statement caches key on the
+ * literal) whatever the page's size, the slots past n bound to the first id again. */
+#define P5 "?,?,?,?,?"
+#define P50 P5 "," P5 "," P5 "," P5 "," P5 "," P5 "," P5 "," P5 "," P5 "," P5
+_Static_assert(ERMES__INCIDENT_BATCH == 50, "P50 holds ERMES__INCIDENT_BATCH placeholders");
+
+static void bind_batch(ermes__db_stmt_t *s, const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < ERMES__INCIDENT_BATCH; i++)
+        ermes__db_bind_int(s, (int)i + 1, ids[i < n ? i : 0]);
+}
+
+int ermes__store_incident_orgs_of(ermes__store_t *st, const int64_t *ids, size_t n,
+                                  ermes__store_incident_orgs_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (n == 0)
+        return 0;
+    if (n > ERMES__INCIDENT_BATCH)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT io.incident_id, o.id, o.short_name, o.name FROM"
+                                " incident_orgs io JOIN organisations o ON o.id = io.org_id"
+                                " WHERE io.incident_id IN (" P50 ")"
+                                " ORDER BY io.incident_id, o.short_name",
+                                &s)))
+        return rc;
+    bind_batch(s, ids, n);
+    while ((rc = ermes__db_step(s)) == 1)
+        if ((rc = cb(ctx, ermes__db_col_int(s, 0), ermes__db_col_int(s, 1),
+                     ermes__db_col_text(s, 2), ermes__db_col_text(s, 3))))
+            break;
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc;
+}
+
 /* ---- links --------------------------------------------------------------------------------- */
 
 int ermes__store_incident_link_add(ermes__store_t *st, int64_t incident_id, const char *kind,
@@ -1129,6 +1170,79 @@ int ermes__store_calendar_get(ermes__store_t *st, int64_t org_id, ermes__calenda
     }
     ermes__db_done(s);
     return rc;
+}
+
+int ermes__store_sla_policies_of(ermes__store_t *st, const int64_t *org_ids, size_t n,
+                                 int (*cb)(void *ctx, const char *severity, int64_t org_id,
+                                           const ermes__sla_policy_t *p),
+                                 void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__sla_policy_t p;
+    ermes__db_stmt_t *s;
+    int64_t none = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (n > ERMES__INCIDENT_BATCH)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT severity, coalesce(org_id, 0), response_minutes,"
+                                " containment_minutes, resolution_minutes, business_hours FROM"
+                                " sla_policies WHERE org_id IS NULL OR org_id IN (" P50 ")",
+                                &s)))
+        return rc;
+    bind_batch(s, n ? org_ids : &none, n ? n : 1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        p.response_min = ermes__db_col_int(s, 2);
+        p.containment_min = ermes__db_col_int(s, 3);
+        p.resolution_min = ermes__db_col_int(s, 4);
+        p.business_hours = ermes__db_col_int(s, 5) != 0;
+        if ((rc = cb(ctx, ermes__db_col_text(s, 0), ermes__db_col_int(s, 1), &p)))
+            break;
+    }
+    ermes__db_done(s);
+    return rc == 1 ? 0 : rc;
+}
+
+int ermes__store_calendars_of(ermes__store_t *st, const int64_t *org_ids, size_t n,
+                              int (*cb)(void *ctx, int64_t org_id, const ermes__calendar_row_t *c),
+                              void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__calendar_row_t *row;
+    ermes__db_stmt_t *s;
+    int64_t none = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (n > ERMES__INCIDENT_BATCH)
+        return ERMES_EINVAL;
+    if (!(row = malloc(sizeof(*row))))
+        return ERMES_ENOMEM;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT org_id, days, start_minute, end_minute,"
+                                " utc_offset_minutes, holidays FROM calendars WHERE org_id = 0"
+                                " OR org_id IN (" P50 ")",
+                                &s))) {
+        free(row);
+        return rc;
+    }
+    bind_batch(s, n ? org_ids : &none, n ? n : 1);
+    while ((rc = ermes__db_step(s)) == 1) {
+        row->days = ermes__db_col_int(s, 1);
+        row->start_minute = ermes__db_col_int(s, 2);
+        row->end_minute = ermes__db_col_int(s, 3);
+        row->utc_offset_minutes = ermes__db_col_int(s, 4);
+        put(row->holidays, sizeof(row->holidays), ermes__db_col_text(s, 5));
+        if ((rc = cb(ctx, ermes__db_col_int(s, 0), row)))
+            break;
+    }
+    ermes__db_done(s);
+    free(row);
+    return rc == 1 ? 0 : rc;
 }
 
 int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__calendar_row_t *c)

@@ -1030,6 +1030,14 @@ typedef int (*ermes__store_incident_org_cb)(void *ctx, int64_t org_id, const cha
                                             const char *name);
 int ermes__store_incident_org_each(ermes__store_t *st, int64_t incident_id,
                                    ermes__store_incident_org_cb cb, void *ctx);
+/* The same for a page of incidents in one statement (not one per incident: on PostgreSQL
+ * each is a round trip): ids[0..n), n <= ERMES__INCIDENT_BATCH; cb gets each constituent with
+ * its incident's id, by incident id then short name. */
+#define ERMES__INCIDENT_BATCH 50
+typedef int (*ermes__store_incident_orgs_cb)(void *ctx, int64_t incident_id, int64_t org_id,
+                                             const char *short_name, const char *name);
+int ermes__store_incident_orgs_of(ermes__store_t *st, const int64_t *ids, size_t n,
+                                  ermes__store_incident_orgs_cb cb, void *ctx);
 
 /* Links to objects by kind (ermes__incident_link_kind_valid) and id. add: *added 1 when new.
  * target: whether the object exists (a "report" is an incident report of the mail intake,
@@ -1117,6 +1125,17 @@ typedef struct ermes__calendar_row {
 } ermes__calendar_row_t;
 int ermes__store_calendar_get(ermes__store_t *st, int64_t org_id, ermes__calendar_row_t *out);
 int ermes__store_calendar_put(ermes__store_t *st, int64_t org_id, const ermes__calendar_row_t *c);
+/* For a page of incidents, in one statement each: every SLA policy that may apply to
+ * constituents org_ids[0..n) (theirs and the defaults, org_id 0 to cb), and their calendars
+ * (theirs and the default of org 0); n <= ERMES__INCIDENT_BATCH. Choosing among them is the
+ * caller's, as ermes__store_sla_policy_get and ermes__store_calendar_get choose. */
+int ermes__store_sla_policies_of(ermes__store_t *st, const int64_t *org_ids, size_t n,
+                                 int (*cb)(void *ctx, const char *severity, int64_t org_id,
+                                           const ermes__sla_policy_t *p),
+                                 void *ctx);
+int ermes__store_calendars_of(ermes__store_t *st, const int64_t *org_ids, size_t n,
+                              int (*cb)(void *ctx, int64_t org_id, const ermes__calendar_row_t *c),
+                              void *ctx);
 /* Every policy (the defaults, org_id 0 and org "", first) and every calendar (the default of
  * org 0 first), each constituent's by its short name (sla.c). */
 typedef struct ermes__sla_policy_row {

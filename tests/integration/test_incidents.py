@@ -302,6 +302,45 @@ class Incidents(unittest.TestCase):
         self.assertGreaterEqual(stats["incidents"]["late"], 1)
         self.assertGreaterEqual(stats["incidents"]["open"], 3)
 
+    def test_queue_answers_each_incident_as_its_own_get(self):
+        # The queue reads its page's constituents, SLA policies and calendars at once (not per
+        # incident): each incident it lists must be what GET /incidents/{id} answers, also for
+        # a constituent, with constituents of their own policies and business-hour calendars
+        # (holidays) and more incidents than one batch of 50 in a page.
+        self.e.ok("POST", "/api/v1/organisations",
+                  {"short_name": "GAMMA", "name": "Gamma Ltd", "networks": ["203.0.113.0/28"]},
+                  expect=201)
+        for sev, hours in (("medium", ["--business-hours"]), ("high", [])):
+            rc, out, err = self.e.cli("incidents", "policy", sev, "--org", "GAMMA", "--response",
+                                      "45", "--containment", "600", "--resolution", "6000",
+                                      *hours)
+            self.assertEqual(rc, 0, err)
+        rc, out, err = self.e.cli("incidents", "calendar", "--org", "GAMMA", "--days", "31",
+                                  "--hours", "07:30-16:00", "--holidays",
+                                  "2026-12-24,2026-12-25,2027-01-01")
+        self.assertEqual(rc, 0, err)
+        made = []
+        for i in range(56):
+            orgs = (["GAMMA"], ["GAMMA", "ACME"], ["ACME"], [], ["BETA", "GAMMA"])[i % 5]
+            sev = ("low", "medium", "high", "critical")[i % 4]
+            made.append(self.create({"title": "page %d" % i, "severity": sev,
+                                     "constituents": orgs})["id"])
+        for token in (None, self.acme):
+            kw = {} if token is None else {"token": token}
+            listed = self.e.list_all(INC, limit=100, **kw)
+            if token is None:
+                self.assertGreater(len(listed), 50)
+            ids = {x["id"] for x in listed}
+            self.assertTrue({m for i, m in enumerate(made) if i % 5 in (1, 2)} <= ids)
+            for x in listed:
+                one = self.e.ok("GET", "%s/%d" % (INC, x["id"]), **kw)
+                one.pop("advisories")  # the one incident's answer only
+                self.assertEqual(json.dumps(x, sort_keys=True), json.dumps(one, sort_keys=True))
+            gamma = [x for x in listed if x["id"] in made and "GAMMA" in x["constituents"]]
+            if token is None:
+                self.assertTrue(any(c["business_hours"] for x in gamma for c in x["clocks"]))
+                self.assertIn(["ACME", "GAMMA"], [x["constituents"] for x in gamma])
+
     def test_daemon_warns_before_a_deadline(self):
         now = datetime.now(timezone.utc)
         inc = self.create({"title": "warn me", "nis2": True, "assignee": "ana",
