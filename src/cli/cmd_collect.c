@@ -42,7 +42,8 @@ static void collect_help(FILE *f)
                "DATA_DIR/ermes.conf; made owner-only when a key goes in), which the daemon reads\n"
                "at its next start. --api-key gives the API key, user:password or API_KEY:SECRET\n"
                "a preset needs, --asn the AS number, --container-url an Azure container's URL\n"
-               "with its SAS token: stored as given (in the database, or the file), never shown.\n"
+               "with its SAS token: sealed in the database under DATA_DIR/secrets.key (as\n"
+               "peers' credentials are), or written as given into the file; never shown.\n"
                "`enable`, `disable` and `remove` change a stored collector (audited).\n");
     cli_usage_settings(f);
 }

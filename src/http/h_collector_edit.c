@@ -7,6 +7,7 @@
 
 #include "access/access.h"
 #include "core/alloc.h"
+#include "core/secret_box.h"
 #include "http/http.h"
 #include "intake/collect.h"
 #include "intake/presets.h"
@@ -123,6 +124,10 @@ static int apply(ermes__req_t *req, json_t *body, ermes__collector_def_t *row, i
                 *ret = ermes__reply_failure(req, ERMES_ENOMEM, NULL);
                 return -1;
             }
+            /* Headers carry credentials, sealed at rest as one secret (src/store/
+             * collector_defs.c), hence at most ERMES__SECRET_MAX bytes in all. */
+            if (key[0] == 'h' && strlen(*slot) > ERMES__SECRET_MAX)
+                goto too_long;
         } else if (!strcmp(key, "tlp") || !strcmp(key, "name")) {
             char *dst = key[0] == 't' ? row->tlp : row->name;
             size_t cap = key[0] == 't' ? sizeof(row->tlp) : sizeof(row->name);

@@ -23,6 +23,7 @@
 #include "store/store.h"
 #include "intake/listing.h"
 #include "intake/parser.h"
+#include "intake/presets.h"
 
 #define MAX_REDIRECTS 5L
 #define MAX_BACKOFF_MS (24LL * 3600 * 1000)
@@ -966,6 +967,8 @@ json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
         host = at + 1;
     snprintf(url, sizeof(url), "%.*s%.*s", (int)(strstr(u, "://") ? strstr(u, "://") + 3 - u : 0),
              u, (int)(end - host), host);
+    /* A preset's key written into the path (a config file's PhishTank collector). */
+    ermes__preset_url_redact(url, sizeof(url));
     return json_pack(
         "{s:s,s:s,s:s,s:I,s:b,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "name",
         def->name, "feed", def->feed, "url", url, "interval",

@@ -324,6 +324,41 @@ static int append(char *out, size_t cap, const char *prefix, const char *text, c
     return 0;
 }
 
+void ermes__preset_url_redact(char *url, size_t cap)
+{
+    static const char mark[] = "(credential)";
+
+    for (size_t k = 0; url && ermes__presets[k]; k++) {
+        const ermes__preset_t *p = ermes__presets[k];
+        const char *t = p->url, *hole = t ? strstr(t, "{value}") : NULL, *scheme, *tail;
+        size_t pre, post, len = strlen(url), mid;
+        if (!hole || p->needs == ERMES_PRESET_NEEDS_NOTHING || p->needs == ERMES_PRESET_NEEDS_ASN)
+            continue;
+        /* Only a value in the path: one in the user information or the query is not shown
+         * (ermes__collector_to_json), and a template that is all value matches anything. */
+        pre = (size_t)(hole - t);
+        scheme = strstr(t, "://");
+        if (!scheme || scheme > hole || !memchr(scheme + 3, '/', (size_t)(hole - scheme - 3)) ||
+            strchr(hole + 7, '{'))
+            continue;
+        tail = hole + 7;
+        post = strcspn(tail, "?#");
+        if (len < pre + post || strncmp(url, t, pre) != 0 ||
+            strncmp(url + len - post, tail, post) != 0)
+            continue;
+        mid = len - pre - post;
+        if (mid == 0 || memchr(url + pre, '/', mid) || memchr(url + pre, '?', mid))
+            continue;
+        if (pre + sizeof(mark) - 1 + post >= cap) {
+            snprintf(url, cap, "%s", mark); /* no room: none of it shown */
+            return;
+        }
+        memmove(url + pre + sizeof(mark) - 1, url + len - post, post + 1);
+        memcpy(url + pre, mark, sizeof(mark) - 1);
+        return;
+    }
+}
+
 int ermes__preset_section(const ermes__preset_t *p, const char *name, const char *value, char *out,
                           size_t cap, ermes_diag_t *d)
 {

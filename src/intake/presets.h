@@ -60,6 +60,13 @@ const char *ermes__preset_needs_name(ermes__preset_needs_t n);
 int ermes__preset_section(const ermes__preset_t *p, const char *name, const char *value, char *out,
                           size_t cap, ermes_diag_t *d);
 
+/* A collector's URL as it may be shown (the API, `ermes collectors --json`): when it is the URL
+ * of a preset that writes its credential into the URL's path (PhishTank's key is a path
+ * segment), that segment is replaced by "(credential)" in place (cap bytes). A config file's
+ * section written by `ermes collectors add --to-config` holds the URL with the key in it, and
+ * nothing else tells which part is the key. */
+void ermes__preset_url_redact(char *url, size_t cap);
+
 struct json_t;
 /* The preset as the API shows it (never a value: there is none in a preset). */
 struct json_t *ermes__preset_to_json(const ermes__preset_t *p);

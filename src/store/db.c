@@ -513,6 +513,10 @@ int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
     if (ermes__store_peers_seal(st))
         ermes__log(ERMES_LOG_ERROR, "peers' credentials are not sealed: cannot write %s/%s",
                    data_dir, ERMES__SECRET_KEY_FILE);
+    /* And the stored collectors' (collector_defs.c). */
+    if (ermes__store_collector_defs_seal(st))
+        ermes__log(ERMES_LOG_ERROR, "collectors' credentials are not sealed: cannot write %s/%s",
+                   data_dir, ERMES__SECRET_KEY_FILE);
     *out = st;
     return 0;
 fail:

@@ -14,8 +14,10 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
-/* The key of st's data directory into key, loaded once (made with create when missing). */
-static int store_key(ermes__store_t *st, int create, unsigned char key[ERMES__SECRET_KEY_BYTES])
+/* The key of st's data directory into key, loaded once (made with create when missing); also
+ * for the collectors' credentials (collector_defs.c). */
+int ermes__store_secret_key(ermes__store_t *st, int create,
+                            unsigned char key[ERMES__SECRET_KEY_BYTES])
 {
     int rc = 0;
 
@@ -31,7 +33,7 @@ static int store_key(ermes__store_t *st, int create, unsigned char key[ERMES__SE
 }
 
 /* plain sealed into *sealed (caller frees with free(); NULL for no credentials). */
-static int seal(ermes__store_t *st, const char *plain, char **sealed)
+int ermes__store_secret_seal(ermes__store_t *st, const char *plain, char **sealed)
 {
     unsigned char key[ERMES__SECRET_KEY_BYTES];
     int rc;
@@ -39,7 +41,7 @@ static int seal(ermes__store_t *st, const char *plain, char **sealed)
     *sealed = NULL;
     if (!plain || !plain[0])
         return 0;
-    if ((rc = store_key(st, 1, key)))
+    if ((rc = ermes__store_secret_key(st, 1, key)))
         return rc;
     rc = ermes__secret_seal(key, plain, sealed);
     sodium_memzero(key, sizeof(key));
@@ -77,7 +79,7 @@ int ermes__store_peer_put(ermes__store_t *st, ermes__peer_t *p)
         return ERMES_ESTORE;
     if (!p->name || !p->url || !p->collection_id)
         return ERMES_EINVAL;
-    if ((rc = seal(st, p->credentials, &sealed)))
+    if ((rc = ermes__store_secret_seal(st, p->credentials, &sealed)))
         return rc;
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO peers (" CONFIG_COLUMNS ", tlp, owner_org_id,"
@@ -114,7 +116,7 @@ int ermes__store_peer_update(ermes__store_t *st, const ermes__peer_t *p, int res
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = seal(st, p->credentials, &sealed)))
+    if ((rc = ermes__store_secret_seal(st, p->credentials, &sealed)))
         return rc;
     if ((rc = ermes__db_prepare(
              db,
@@ -215,7 +217,7 @@ int ermes__store_peer_each(ermes__store_t *st, const char *key, ermes__store_pee
             /* Without the key that sealed them (a database copied without its data
              * directory's secrets.key) the credentials are unknown, hence none. */
             unsigned char box_key[ERMES__SECRET_KEY_BYTES];
-            if (store_key(st, 0, box_key) ||
+            if (ermes__store_secret_key(st, 0, box_key) ||
                 ermes__secret_open(box_key, p.credentials, credentials, sizeof(credentials))) {
                 credentials[0] = '\0';
                 ermes__log(ERMES_LOG_WARNING,
@@ -294,7 +296,7 @@ int ermes__store_peers_seal(ermes__store_t *st)
             rc = n ? ermes__tx_start(db, &own) : 0;
         for (i = 0; rc >= 0 && i < n; i++) {
             char *sealed = NULL;
-            if ((rc = seal(st, plain[i], &sealed)))
+            if ((rc = ermes__store_secret_seal(st, plain[i], &sealed)))
                 break;
             if ((rc = ermes__db_prepare(db, "UPDATE peers SET credentials = ?1 WHERE id = ?2",
                                         &s)) == 0) {

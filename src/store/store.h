@@ -839,8 +839,9 @@ int ermes__store_notification_sightings(ermes__store_t *st, int64_t id, ermes__s
 /* A collector made at run time (POST /api/v1/collectors, `ermes collectors add`): what was
  * asked for, turned into a definition by ermes__collector_def_build (src/intake/collect_db.c),
  * which checks it as a config file's section is checked. Strings are owned (NULL: not given;
- * free with ermes__store_collector_def_clear). value and headers are credentials: stored in
- * the database as given, never shown by the API nor the CLI. */
+ * free with ermes__store_collector_def_clear). value and headers are credentials: sealed in
+ * the database under the data directory's key (src/core/secret_box.h), plain here, never
+ * shown by the API nor the CLI. */
 typedef struct ermes__collector_def {
     char name[64];
     char *preset;  /* the feed catalogue's preset it came from */
@@ -866,6 +867,9 @@ int ermes__store_collector_def_get(ermes__store_t *st, const char *name,
                                    ermes__collector_def_t *out);
 /* Removes the row called name with its state and list items; ERMES_ENOTFOUND. */
 int ermes__store_collector_def_delete(ermes__store_t *st, const char *name);
+/* Seals every stored collector's credentials still in plain text (an older ermes), making the
+ * data directory's key when there is none. 0 (also when nothing was to seal), or an error. */
+int ermes__store_collector_defs_seal(ermes__store_t *st);
 /* Calls cb with every row (borrowed for the call), by name; at most 256. */
 int ermes__store_collector_def_each(ermes__store_t *st,
                                     int (*cb)(void *ctx, const ermes__collector_def_t *d),

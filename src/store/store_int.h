@@ -25,6 +25,12 @@ struct ermes__store {
     unsigned char secret[32];
 };
 
+/* Secrets at rest (peers.c, src/core/secret_box.h): the data directory's key into key (made
+ * with create when missing), and plain sealed under it into *sealed (free() it; NULL when plain
+ * is NULL or empty). */
+int ermes__store_secret_key(ermes__store_t *st, int create, unsigned char key[32]);
+int ermes__store_secret_seal(ermes__store_t *st, const char *plain, char **sealed);
+
 typedef struct ermes__event_names ermes__event_names_t;
 int ermes__event_names_new(ermes__event_names_t **out);
 void ermes__event_names_free(ermes__event_names_t *n);

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "intake/collect.h"
+#include "intake/presets.h"
 #include "store/store.h"
 #include "test_db.h"
 
@@ -209,11 +210,118 @@ static void test_build(void **state)
     ermes__store_collector_def_clear(&row);
 }
 
+/* Column col (value or headers) of collector name as the database holds it, into out ("" for
+ * NULL). The SQL is a literal: the store keeps prepared statements by their text's address. */
+static void stored(ermes__store_t *st, const char *name, const char *col, char *out, size_t cap)
+{
+    ermes__db_stmt_t *s;
+    int k = strcmp(col, "value") == 0 ? 0 : 1;
+
+    assert_int_equal(ermes__db_prepare(ermes__db_conn(st),
+                                       "SELECT value, headers FROM collector_defs WHERE name = ?1",
+                                       &s),
+                     0);
+    ermes__db_bind_text(s, 1, name);
+    assert_int_equal(ermes__db_step(s), 1);
+    snprintf(out, cap, "%s", ermes__db_col_null(s, k) ? "" : ermes__db_col_text(s, k));
+    ermes__db_done(s);
+}
+
+/* The credentials (value, headers) are sealed in the row and opened when read; a row in plain
+ * text (an older ermes) is sealed when the store opens, and reads the same. */
+static void test_credentials_sealed(void **state)
+{
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_t *st;
+    ermes__collector_def_t d, got;
+    ermes__db_stmt_t *s;
+    char dir[64], cmd[128], raw[4096];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/ermes-test-cdefs-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    memset(&d, 0, sizeof(d));
+    snprintf(d.name, sizeof(d.name), "pt");
+    snprintf(d.tlp, sizeof(d.tlp), "CLEAR");
+    d.preset = ermes__strdup("phishtank");
+    d.value = ermes__strdup("KEY-v4lue-0001");
+    d.headers = ermes__strdup("[\"Authorization: Bearer TOK-h34der-0002\"]");
+    d.enabled = 1;
+    assert_int_equal(ermes__store_collector_def_put(st, &d, 0), 0);
+    stored(st, "pt", "value", raw, sizeof(raw));
+    assert_int_equal(strncmp(raw, "sealed:1:", 9), 0);
+    assert_null(strstr(raw, "v4lue"));
+    stored(st, "pt", "headers", raw, sizeof(raw));
+    assert_int_equal(strncmp(raw, "sealed:1:", 9), 0);
+    assert_null(strstr(raw, "h34der"));
+    assert_int_equal(ermes__store_collector_def_get(st, "pt", &got), 0);
+    assert_string_equal(got.value, "KEY-v4lue-0001");
+    assert_string_equal(got.headers, "[\"Authorization: Bearer TOK-h34der-0002\"]");
+    ermes__store_collector_def_clear(&got);
+
+    /* As an older ermes wrote it: sealed when the store is opened again. */
+    assert_int_equal(ermes__db_prepare(ermes__db_conn(st),
+                                       "UPDATE collector_defs SET value = 'legacy-key-0003',"
+                                       " headers = NULL WHERE name = 'pt'",
+                                       &s),
+                     0);
+    assert_true(ermes__db_step(s) >= 0);
+    ermes__db_done(s);
+    stored(st, "pt", "value", raw, sizeof(raw));
+    assert_string_equal(raw, "legacy-key-0003");
+    stored(st, "pt", "headers", raw, sizeof(raw));
+    assert_string_equal(raw, "");
+    ermes__store_close(st);
+    opts.create = 0;
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    stored(st, "pt", "value", raw, sizeof(raw));
+    assert_int_equal(strncmp(raw, "sealed:1:", 9), 0);
+    stored(st, "pt", "headers", raw, sizeof(raw));
+    assert_string_equal(raw, "");
+    assert_int_equal(ermes__store_collector_def_get(st, "pt", &got), 0);
+    assert_string_equal(got.value, "legacy-key-0003");
+    assert_null(got.headers);
+    ermes__store_collector_def_clear(&got);
+    /* Nothing left to seal: nothing changes. */
+    assert_int_equal(ermes__store_collector_defs_seal(st), 0);
+    ermes__store_collector_def_clear(&d);
+    ermes__store_close(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A preset's key in a URL's path is not shown; other URLs are shown as they are. */
+static void test_url_redact(void **state)
+{
+    char url[256];
+
+    (void)state;
+    snprintf(url, sizeof(url), "https://data.phishtank.com/data/S3CRET-key/online-valid.csv");
+    ermes__preset_url_redact(url, sizeof(url));
+    assert_string_equal(url, "https://data.phishtank.com/data/(credential)/online-valid.csv");
+    snprintf(url, sizeof(url), "https://data.phishtank.com/data/online-valid.csv");
+    ermes__preset_url_redact(url, sizeof(url));
+    assert_string_equal(url, "https://data.phishtank.com/data/online-valid.csv");
+    snprintf(url, sizeof(url), "https://data.phishtank.com/data/a/b/online-valid.csv");
+    ermes__preset_url_redact(url, sizeof(url));
+    assert_string_equal(url, "https://data.phishtank.com/data/a/b/online-valid.csv");
+    snprintf(url, sizeof(url), "https://www.spamhaus.org/drop/drop.txt");
+    ermes__preset_url_redact(url, sizeof(url));
+    assert_string_equal(url, "https://www.spamhaus.org/drop/drop.txt");
+    /* No room for the mark: nothing of the URL. */
+    snprintf(url, 60, "https://data.phishtank.com/data/k3y4/online-valid.csv");
+    ermes__preset_url_redact(url, 60);
+    assert_string_equal(url, "(credential)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_rows),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_credentials_sealed),
+        cmocka_unit_test(test_url_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
