@@ -266,9 +266,92 @@ static int is_ip_type(ermes_ind_type_t t)
     return t == ERMES_IND_IPV4 || t == ERMES_IND_IPV6 || t == ERMES_IND_CIDR;
 }
 
-/* One attribute (of the event, or of one of its objects). */
+static int uuid_ok(const char *s);
+
+/* The MISP object an attribute belongs to: its uuid (lower case) and the tags every indicator
+ * made from the object carries (see object_tags). */
+typedef struct object_ctx {
+    char uuid[40];
+    const json_t *tags; /* a JSON list of strings */
+} object_ctx_t;
+
+/* Name-like parts of an object tag (name, meta-category, relation, type) lose ':' and ',' so
+ * that the tag splits back at its ':'. */
+static void tag_part(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+
+    for (; s && *s && n + 1 < cap; s++)
+        dst[n++] = (*s == ':' || *s == ',') ? '-' : *s;
+    dst[n] = '\0';
+}
+
+/* 1 when attribute a of an object becomes an indicator (read_attribute would not skip it for
+ * its type or to_ids). */
+static int object_attr_is_indicator(const json_t *a)
+{
+    int part, exact;
+
+    return ermes__misp_type_map(str_member(a, "type"), str_member(a, "object_relation"), &part,
+                                &exact) != ERMES_IND_NONE &&
+           bool_member(a, "to_ids", 1);
+}
+
+/* The tags that keep MISP object o with the indicators made from it (docs/API.md "MISP"):
+ * misp-object-meta:UUID:NAME:META-CATEGORY:TEMPLATE-UUID:TEMPLATE-VERSION,
+ * misp-object-comment:UUID:COMMENT when it has one, and misp-object-attr:UUID:RELATION:TYPE:VALUE
+ * for each attribute that is no indicator (a file's filename and size, a port). Each
+ * indicator adds its own misp-object:UUID:RELATION:TYPE (read_attribute). *out stays NULL
+ * when o has no valid uuid: its attributes are then read like the event's own. */
+static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
+{
+    const char *uuid = str_member(o, "uuid"), *comment = str_member(o, "comment");
+    char name[64], meta[64], tuuid[40], rel[64], type[64], buf[400];
+    const json_t *a;
+    json_t *l;
+    size_t i;
+
+    *out = NULL;
+    oc->uuid[0] = '\0';
+    oc->tags = NULL;
+    if (!uuid_ok(uuid))
+        return 0;
+    for (i = 0; i < 36; i++)
+        oc->uuid[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'Z' ? uuid[i] - 'A' + 'a' : uuid[i]);
+    oc->uuid[36] = '\0';
+    if (!(l = json_array()))
+        return ERMES_ENOMEM;
+    tag_part(name, sizeof(name), str_member(o, "name"));
+    tag_part(meta, sizeof(meta), str_member(o, "meta-category"));
+    tag_part(tuuid, sizeof(tuuid),
+             uuid_ok(str_member(o, "template_uuid")) ? str_member(o, "template_uuid") : "");
+    snprintf(buf, sizeof(buf), "misp-object-meta:%s:%s:%s:%s:%ld", oc->uuid, name, meta, tuuid,
+             num_member(o, "template_version", 0));
+    json_array_append_new(l, json_string(buf));
+    if (comment && comment[0]) {
+        snprintf(buf, sizeof(buf), "misp-object-comment:%s:%.200s", oc->uuid, comment);
+        json_array_append_new(l, json_string(buf));
+    }
+    json_array_foreach(json_object_get(o, "Attribute"), i, a)
+    {
+        const char *v = str_member(a, "value");
+        if (!json_is_object(a) || !v || !str_member(a, "type") || bool_member(a, "deleted", 0) ||
+            object_attr_is_indicator(a) || strlen(v) > 200)
+            continue;
+        tag_part(rel, sizeof(rel), str_member(a, "object_relation"));
+        tag_part(type, sizeof(type), str_member(a, "type"));
+        snprintf(buf, sizeof(buf), "misp-object-attr:%s:%s:%s:%s", oc->uuid, rel, type, v);
+        json_array_append_new(l, json_string(buf));
+    }
+    *out = l;
+    oc->tags = l;
+    return 0;
+}
+
+/* One attribute (of the event, or of one of its objects: oc, NULL for the event's own). */
 static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted,
-                          ermes_indicator_set_t *set, ermes__misp_import_t *imp)
+                          const object_ctx_t *oc, ermes_indicator_set_t *set,
+                          ermes__misp_import_t *imp)
 {
     const char *type = str_member(a, "type"), *value = str_member(a, "value");
     const char *relation = str_member(a, "object_relation");
@@ -322,8 +405,32 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_del
         imp->invalid++;
         return 0;
     }
-    copy(tags, sizeof(tags), ev->tags);
-    tags_json = ev->tags_json;
+    /* The object's tags first: they make the object whole again on export, and the event's
+     * tags may fill what is left. */
+    tags[0] = '\0';
+    tags_json = 0;
+    if (oc && oc->tags) {
+        char rel[64], mtype[64], one[200];
+        json_t *l;
+        tag_part(rel, sizeof(rel), relation);
+        tag_part(mtype, sizeof(mtype), type);
+        snprintf(one, sizeof(one), "misp-object:%s:%s:%s", oc->uuid, rel, mtype);
+        if (!(l = json_pack("[s]", one)))
+            return ERMES_ENOMEM;
+        tag_list(l, tags, sizeof(tags), &tags_json);
+        json_decref(l);
+        tag_list(oc->tags, tags, sizeof(tags), &tags_json);
+    }
+    if (!tags[0]) {
+        copy(tags, sizeof(tags), ev->tags);
+        tags_json = ev->tags_json;
+    } else if (ev->tags[0] && strlen(tags) + strlen(ev->tags) + 2 <= sizeof(tags) &&
+               tags_json + ev->tags_json <= TAGS_JSON_CAP) {
+        size_t used = strlen(tags);
+        tags[used++] = ',';
+        copy(tags + used, sizeof(tags) - used, ev->tags);
+        tags_json += ev->tags_json;
+    }
     tlp = tag_list(json_object_get(a, "Tag"), tags, sizeof(tags), &tags_json);
     if (tlp < 0)
         tlp = ev->tlp;
@@ -472,7 +579,7 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     list = json_object_get(e, "Attribute");
     json_array_foreach(list, i, a)
     {
-        if ((rc = read_attribute(a, &ev, 0, set, imp)))
+        if ((rc = read_attribute(a, &ev, 0, NULL, set, imp)))
             return rc;
     }
     list = json_object_get(e, "Object");
@@ -480,11 +587,18 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     {
         const json_t *attrs = json_object_get(o, "Attribute");
         int deleted = bool_member(o, "deleted", 0);
+        object_ctx_t oc;
+        json_t *otags = NULL;
+        if (json_is_object(o) && (rc = object_tags(o, &oc, &otags)))
+            return rc;
         json_array_foreach(attrs, j, a)
         {
-            if ((rc = read_attribute(a, &ev, deleted, set, imp)))
+            if ((rc = read_attribute(a, &ev, deleted, otags ? &oc : NULL, set, imp))) {
+                json_decref(otags);
                 return rc;
+            }
         }
+        json_decref(otags);
     }
     return 0;
 }
@@ -833,6 +947,176 @@ static json_t *event_for(export_ctx_t *c, const char *source)
     return e;
 }
 
+/* The object uuid tag names, or NULL: tag is "PREFIX:UUID:rest". rest is what follows. */
+static const char *object_tag(const char *tag, const char *prefix, char uuid[37], const char **rest)
+{
+    size_t n = strlen(prefix);
+    char u[37];
+
+    if (strncmp(tag, prefix, n) || tag[n] != ':' || strlen(tag + n + 1) < 37 || tag[n + 37] != ':')
+        return NULL;
+    memcpy(u, tag + n + 1, 36);
+    u[36] = '\0';
+    if (!uuid_ok(u))
+        return NULL;
+    memcpy(uuid, u, 37);
+    *rest = tag + n + 38;
+    return uuid;
+}
+
+/* Splits rest at its first ':' into a (cap bytes) and returns what follows, NULL when none. */
+static const char *tag_field(const char *rest, char *a, size_t cap)
+{
+    const char *c = strchr(rest, ':');
+    size_t n = c ? (size_t)(c - rest) : strlen(rest);
+
+    snprintf(a, cap, "%.*s", (int)(n < cap ? n : cap - 1), rest);
+    return c ? c + 1 : NULL;
+}
+
+/* The object uuid of event e ("_objects": uuid -> object), made from the tags of one of its
+ * indicators when it is new. */
+static json_t *object_for(json_t *e, const json_t *tags, const char *uuid, const char *dist,
+                          const char *ts)
+{
+    json_t *objs = json_object_get(e, "_objects"), *o, *t;
+    char name[64] = "", meta[64] = "", tuuid[40] = "", ver[24] = "0", u[37];
+    const char *rest, *next;
+    size_t i;
+
+    if (!objs) {
+        if (!(objs = json_object()) || json_object_set_new(e, "_objects", objs))
+            return NULL;
+    }
+    if ((o = json_object_get(objs, uuid)))
+        return o;
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[]}", "uuid", uuid, "name", "",
+                  "meta-category", "", "template_uuid", "", "template_version", "0", "distribution",
+                  dist, "timestamp", ts, "comment", "", "Attribute");
+    if (!o || json_object_set_new(objs, uuid, o))
+        return NULL;
+    json_array_foreach(tags, i, t)
+    {
+        const char *s = json_string_value(t);
+        if (!s)
+            continue;
+        if (object_tag(s, "misp-object-meta", u, &rest) && !strcmp(u, uuid)) {
+            next = tag_field(rest, name, sizeof(name));
+            next = next ? tag_field(next, meta, sizeof(meta)) : NULL;
+            next = next ? tag_field(next, tuuid, sizeof(tuuid)) : NULL;
+            if (next)
+                tag_field(next, ver, sizeof(ver));
+            json_object_set_new(o, "name", json_string(name));
+            json_object_set_new(o, "meta-category", json_string(meta));
+            json_object_set_new(o, "template_uuid", json_string(tuuid));
+            json_object_set_new(o, "template_version", json_string(ver));
+        } else if (object_tag(s, "misp-object-comment", u, &rest) && !strcmp(u, uuid)) {
+            json_object_set_new(o, "comment", json_string(rest));
+        }
+    }
+    if (!json_object_get(o, "template_uuid") ||
+        !json_string_length(json_object_get(o, "template_uuid")))
+        json_object_del(o, "template_uuid");
+    return o;
+}
+
+/* The category of an object's attribute that is no indicator: one MISP allows its type
+ * (PyMISP describeTypes), Other for the rest. */
+static const char *object_attr_category(const char *type)
+{
+    static const struct {
+        const char *type, *category;
+    } map[] = {{"filename", "Payload delivery"},      {"port", "Network activity"},
+               {"email-subject", "Payload delivery"}, {"email-src", "Payload delivery"},
+               {"email-dst", "Payload delivery"},     {"ip-src", "Network activity"},
+               {"ip-dst", "Network activity"},        {"domain", "Network activity"},
+               {"hostname", "Network activity"},      {"url", "Network activity"},
+               {"md5", "Payload delivery"},           {"sha1", "Payload delivery"},
+               {"sha256", "Payload delivery"},        {"sha512", "Payload delivery"}};
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (!strcmp(type, map[i].type))
+            return map[i].category;
+    return "Other";
+}
+
+/* 1 when object o has an attribute of this relation and value already. */
+static int object_has(const json_t *o, const char *rel, const char *value)
+{
+    const json_t *a;
+    size_t i;
+
+    json_array_foreach(json_object_get(o, "Attribute"), i, a)
+    {
+        if (!strcmp(json_string_value(json_object_get(a, "object_relation")), rel) &&
+            !strcmp(json_string_value(json_object_get(a, "value")), value))
+            return 1;
+    }
+    return 0;
+}
+
+/* Puts attribute a (indicator r) into each MISP object its tags name, with the objects' other
+ * attributes (misp-object-attr). 1 when it went into one or more objects, 0 when it belongs
+ * to none, ERMES_ENOMEM. */
+static int object_members(json_t *e, const json_t *tags, const json_t *a,
+                          const ermes__indicator_row_t *r, const char *ts)
+{
+    char uuid[37], u[37], rel[64], type[64], key[ERMES_INDICATOR_VALUE_MAX + 200], auuid[40];
+    const char *rest, *next;
+    const json_t *t, *t2;
+    size_t i, k;
+    int in = 0;
+
+    json_array_foreach(tags, i, t)
+    {
+        const char *s = json_string_value(t);
+        json_t *o, *copy_a;
+        if (!s || !object_tag(s, "misp-object", uuid, &rest))
+            continue;
+        next = tag_field(rest, rel, sizeof(rel));
+        tag_field(next ? next : "", type, sizeof(type));
+        if (!rel[0] || !type[0])
+            continue;
+        if (!(o = object_for(e, tags, uuid, tlp_distribution(r->tlp), ts)))
+            return ERMES_ENOMEM;
+        in = 1;
+        if (object_has(o, rel, r->value))
+            continue;
+        snprintf(key, sizeof(key), "%s|%s|%s", uuid, rel, r->value);
+        ermes__misp_uuid5(key, auuid);
+        if (!(copy_a = json_deep_copy(a)))
+            return ERMES_ENOMEM;
+        json_object_set_new(copy_a, "uuid", json_string(auuid));
+        json_object_set_new(copy_a, "type", json_string(type));
+        json_object_set_new(copy_a, "object_relation", json_string(rel));
+        if (json_array_append_new(json_object_get(o, "Attribute"), copy_a))
+            return ERMES_ENOMEM;
+        /* The object's attributes that are no indicators ride on each of its indicators. */
+        json_array_foreach(tags, k, t2)
+        {
+            const char *s2 = json_string_value(t2);
+            char arel[64], atype[64];
+            json_t *x;
+            if (!s2 || !object_tag(s2, "misp-object-attr", u, &rest) || strcmp(u, uuid))
+                continue;
+            next = tag_field(rest, arel, sizeof(arel));
+            next = next ? tag_field(next, atype, sizeof(atype)) : NULL;
+            if (!next || object_has(o, arel, next))
+                continue;
+            snprintf(key, sizeof(key), "%s|%s|%s", uuid, arel, next);
+            ermes__misp_uuid5(key, auuid);
+            x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:[o]}", "uuid", auuid, "type",
+                          atype, "category", object_attr_category(atype), "object_relation", arel,
+                          "value", next, "to_ids", 0, "distribution", tlp_distribution(r->tlp),
+                          "timestamp", ts, "comment", "", "disable_correlation", 0, "Tag",
+                          tlp_tag(r->tlp));
+            if (!x || json_array_append_new(json_object_get(o, "Attribute"), x))
+                return ERMES_ENOMEM;
+        }
+    }
+    return in;
+}
+
 static int export_cb(void *arg, const ermes__indicator_row_t *r)
 {
     export_ctx_t *c = arg;
@@ -841,6 +1125,7 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
     char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24];
     json_error_t err;
     int64_t min;
+    int rc;
 
     /* An export path: what the store shows the viewer, and only what the one TLP policy of
      * every sharing path lets out (src/access/tlp_policy.h). */
@@ -860,9 +1145,12 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
     if (json_is_array(arr)) {
         size_t i;
         json_t *t;
-        json_array_foreach(arr, i, t) json_array_append_new(tags, json_pack("{s:O}", "name", t));
+        /* The misp-object* tags say which objects the indicator came from (object_tags):
+         * they become the objects again, not tags. */
+        json_array_foreach(arr, i, t) if (!json_is_string(t) ||
+                                          strncmp(json_string_value(t), "misp-object", 11))
+            json_array_append_new(tags, json_pack("{s:O}", "name", t));
     }
-    json_decref(arr);
     a = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:o}", "uuid", uuid, "type",
                   mtype ? mtype : "text", "category", category, "value", r->value, "to_ids", 1,
                   "distribution", tlp_distribution(r->tlp), "timestamp", ts, "comment", "",
@@ -873,9 +1161,16 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
         json_object_set_new(a, "first_seen", misp_time(r->valid_from));
     if (r->valid_until)
         json_object_set_new(a, "last_seen", misp_time(r->valid_until));
-    if (mtype) {
+    if (json_is_array(arr) && (rc = object_members(e, arr, a, r, ts)) != 0) {
+        json_decref(arr);
+        json_decref(a);
+        if (rc < 0)
+            return rc;
+    } else if (mtype) {
+        json_decref(arr);
         json_array_append_new(json_object_get(e, "Attribute"), a);
     } else {
+        json_decref(arr);
         /* JA4: the ja4-plus object's ja4-fingerprint relation. */
         char ouuid[40], okey[ERMES_INDICATOR_VALUE_MAX + 64];
         json_t *o;
@@ -911,6 +1206,32 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Moves event e's MISP objects ("_objects", made by object_members) into its Object list, in
+ * uuid order, so that exporting again gives the same event. */
+static int objects_sorted(json_t *e)
+{
+    json_t *objs = json_object_get(e, "_objects"), *o, *list = json_object_get(e, "Object");
+    const char **keys, *key;
+    size_t n = json_object_size(objs), i = 0;
+
+    if (!n) {
+        json_object_del(e, "_objects");
+        return 0;
+    }
+    if (!(keys = ermes__calloc(n, sizeof(*keys))))
+        return ERMES_ENOMEM;
+    json_object_foreach(objs, key, o) keys[i++] = key;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (i = 0; i < n; i++)
+        if (json_array_append(list, json_object_get(objs, keys[i]))) {
+            ermes__free(keys);
+            return ERMES_ENOMEM;
+        }
+    ermes__free(keys);
+    json_object_del(e, "_objects");
+    return 0;
 }
 
 int ermes__misp_export(ermes__store_t *st, const ermes__viewer_t *v,
@@ -953,6 +1274,8 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
     for (i = 0; i < n; i++) {
         e = json_object_get(c.events, keys[i]);
         json_object_del(e, "_min");
+        if ((rc = objects_sorted(e)))
+            goto out;
         json_object_set(e, "publish_timestamp", json_object_get(e, "timestamp"));
         if (json_array_append_new(arr, json_pack("{s:O}", "Event", e))) {
             rc = ERMES_ENOMEM;

@@ -47,6 +47,17 @@ CATEGORIES = {
     "ja3-fingerprint-md5": {"Network activity"},
     "text": {"Other", "Network activity", "Payload delivery"},
 }
+# The types of the objects' attributes that are no indicators (PyMISP describeTypes' categories).
+OBJECT_ONLY_TYPES = {
+    "filename": {"Payload delivery", "Artifacts dropped", "Payload installation",
+                 "Persistence mechanism", "Network activity", "External analysis"},
+    "size-in-bytes": {"Other"},
+    "port": {"Network activity", "Other"},
+    "email-subject": {"Payload delivery", "Social network"},
+}
+CATEGORIES.update(OBJECT_ONLY_TYPES)
+CATEGORIES["ip-src"] = {"Network activity", "External analysis", "Payload delivery"}
+CATEGORIES["email-dst"] = {"Payload delivery", "Network activity", "Social network"}
 TLP_TAGS = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red"}
 
 
@@ -160,19 +171,24 @@ def check_misp_format(tc, events):
         tc.assertRegex(ev["Orgc"]["uuid"], UUID_RE)
         tc.assertTrue(ev["Attribute"] or ev["Object"])
         attrs = list(ev["Attribute"])
+        in_objects = []
         for o in ev["Object"]:
             tc.assertRegex(o["uuid"], UUID_RE)
-            tc.assertEqual(o["name"], "ja4-plus")
+            tc.assertTrue(o["name"])
             tc.assertIn("meta-category", o)
             for a in o["Attribute"]:
-                tc.assertEqual(a["object_relation"], "ja4-fingerprint")
-            attrs += o["Attribute"]
-        for a in attrs:
+                tc.assertTrue(a["object_relation"])
+                if o["name"] == "ja4-plus":
+                    tc.assertEqual(a["object_relation"], "ja4-fingerprint")
+            in_objects += o["Attribute"]
+        for a in attrs + in_objects:
             tc.assertRegex(a["uuid"], UUID_RE)
             tc.assertEqual(a["uuid"][14], "5")  # UUIDv5: deterministic
             tc.assertIn(a["type"], CATEGORIES)
             tc.assertIn(a["category"], CATEGORIES[a["type"]], a)
-            tc.assertIs(a["to_ids"], True)
+            # An object's attributes that are no indicators (a file's name, a port) are
+            # exported as MISP has them: not for detection.
+            tc.assertIs(a["to_ids"], a in attrs or a["type"] not in OBJECT_ONLY_TYPES, a)
             tc.assertIn(a["distribution"], {"0", "1", "2", "3", "5"})
             tc.assertRegex(a["timestamp"], r"^\d+$")
             tc.assertIsInstance(a["value"], str)
@@ -350,8 +366,13 @@ class Import(unittest.TestCase):
         self.assertIn(("domain", "evil.example"), values)
         self.assertIn(("ip-dst", "192.0.2.0/24"), values)
         self.assertIn(("email-src", "phisher@evil.example"), values)
-        self.assertEqual(ev["Object"][0]["Attribute"][0]["value"],
+        objs = {o["name"]: o for o in ev["Object"]}
+        self.assertEqual(objs["ja4-plus"]["Attribute"][0]["value"],
                          "t13d1516h2_8daaf6152771_b0da82dd1658")
+        # The file object comes back whole: its md5 (an indicator) and its filename (not).
+        self.assertEqual(objs["file"]["uuid"], "7b000000-0000-4000-8000-000000000001")
+        self.assertEqual({(a["object_relation"], a["value"]) for a in objs["file"]["Attribute"]},
+                         {("md5", "e" * 32), ("filename", "dropper.exe")})
         tags = {a["value"]: {t["name"] for t in a["Tag"]} for a in ev["Attribute"]}
         self.assertIn("tlp:red", tags["198.51.100.7"])
         self.assertIn("tlp:clear", tags["evil.example"])
@@ -391,7 +412,11 @@ class Import(unittest.TestCase):
                 os.unlink(f.name)
             self.assertEqual(rc, 0, err)
             r = json.loads(out)
-            self.assertEqual(r["skipped"] + r["invalid"] + r["suppressed"], 0)
+            # Skipped: only the objects' attributes that are no indicators (kept with them).
+            self.assertEqual(r["invalid"] + r["suppressed"], 0)
+            self.assertEqual(r["skipped"], sum(
+                1 for e in exported for o in e["Event"]["Object"] for a in o["Attribute"]
+                if a["type"] in OBJECT_ONLY_TYPES))
             theirs = indicators(other)
             self.assertEqual(set(theirs), set(mine))
             for k, a in mine.items():
