@@ -286,6 +286,40 @@ static void tag_part(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
+/* Free text in an object tag (a comment, a value): '%' and ',' (the tag list's separator)
+ * as %25 and %2C, undone by tag_text_decode. */
+static void tag_text_encode(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+
+    for (; s && *s && n + 4 < cap; s++) {
+        if (*s == '%' || *s == ',') {
+            snprintf(dst + n, cap - n, "%%%02X", (unsigned)(unsigned char)*s);
+            n += 3;
+        } else {
+            dst[n++] = *s;
+        }
+    }
+    dst[n] = '\0';
+}
+
+static json_t *tag_text_decode(const char *s)
+{
+    char buf[400];
+    size_t n = 0;
+
+    for (; *s && n + 1 < sizeof(buf); s++) {
+        if (s[0] == '%' && s[1] == '2' && (s[2] == '5' || s[2] == 'C')) {
+            buf[n++] = s[2] == '5' ? '%' : ',';
+            s += 2;
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    buf[n] = '\0';
+    return json_string(buf);
+}
+
 /* 1 when attribute a of an object becomes an indicator (read_attribute would not skip it for
  * its type or to_ids). */
 static int object_attr_is_indicator(const json_t *a)
@@ -306,7 +340,7 @@ static int object_attr_is_indicator(const json_t *a)
 static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
 {
     const char *uuid = str_member(o, "uuid"), *comment = str_member(o, "comment");
-    char name[64], meta[64], tuuid[40], rel[64], type[64], buf[400];
+    char name[64], meta[64], tuuid[40], rel[64], type[64], buf[1000], text[640];
     const json_t *a;
     json_t *l;
     size_t i;
@@ -328,8 +362,9 @@ static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
     snprintf(buf, sizeof(buf), "misp-object-meta:%s:%s:%s:%s:%ld", oc->uuid, name, meta, tuuid,
              num_member(o, "template_version", 0));
     json_array_append_new(l, json_string(buf));
-    if (comment && comment[0]) {
-        snprintf(buf, sizeof(buf), "misp-object-comment:%s:%.200s", oc->uuid, comment);
+    if (comment && comment[0] && strlen(comment) <= 200) {
+        tag_text_encode(text, sizeof(text), comment);
+        snprintf(buf, sizeof(buf), "misp-object-comment:%s:%s", oc->uuid, text);
         json_array_append_new(l, json_string(buf));
     }
     json_array_foreach(json_object_get(o, "Attribute"), i, a)
@@ -340,7 +375,8 @@ static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
             continue;
         tag_part(rel, sizeof(rel), str_member(a, "object_relation"));
         tag_part(type, sizeof(type), str_member(a, "type"));
-        snprintf(buf, sizeof(buf), "misp-object-attr:%s:%s:%s:%s", oc->uuid, rel, type, v);
+        tag_text_encode(text, sizeof(text), v);
+        snprintf(buf, sizeof(buf), "misp-object-attr:%s:%s:%s:%s", oc->uuid, rel, type, text);
         json_array_append_new(l, json_string(buf));
     }
     *out = l;
@@ -1011,7 +1047,7 @@ static json_t *object_for(json_t *e, const json_t *tags, const char *uuid, const
             json_object_set_new(o, "template_uuid", json_string(tuuid));
             json_object_set_new(o, "template_version", json_string(ver));
         } else if (object_tag(s, "misp-object-comment", u, &rest) && !strcmp(u, uuid)) {
-            json_object_set_new(o, "comment", json_string(rest));
+            json_object_set_new(o, "comment", tag_text_decode(rest));
         }
     }
     if (!json_object_get(o, "template_uuid") ||
@@ -1096,18 +1132,24 @@ static int object_members(json_t *e, const json_t *tags, const json_t *a,
         {
             const char *s2 = json_string_value(t2);
             char arel[64], atype[64];
-            json_t *x;
+            json_t *x, *val;
             if (!s2 || !object_tag(s2, "misp-object-attr", u, &rest) || strcmp(u, uuid))
                 continue;
             next = tag_field(rest, arel, sizeof(arel));
             next = next ? tag_field(next, atype, sizeof(atype)) : NULL;
-            if (!next || object_has(o, arel, next))
+            if (!next)
                 continue;
-            snprintf(key, sizeof(key), "%s|%s|%s", uuid, arel, next);
+            if (!(val = tag_text_decode(next)))
+                return ERMES_ENOMEM;
+            if (object_has(o, arel, json_string_value(val))) {
+                json_decref(val);
+                continue;
+            }
+            snprintf(key, sizeof(key), "%s|%s|%s", uuid, arel, json_string_value(val));
             ermes__misp_uuid5(key, auuid);
-            x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:[o]}", "uuid", auuid, "type",
+            x = json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:s,s:b,s:[o]}", "uuid", auuid, "type",
                           atype, "category", object_attr_category(atype), "object_relation", arel,
-                          "value", next, "to_ids", 0, "distribution", tlp_distribution(r->tlp),
+                          "value", val, "to_ids", 0, "distribution", tlp_distribution(r->tlp),
                           "timestamp", ts, "comment", "", "disable_correlation", 0, "Tag",
                           tlp_tag(r->tlp));
             if (!x || json_array_append_new(json_object_get(o, "Attribute"), x))

@@ -553,5 +553,140 @@ class Feed(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+OBJ_EV = "5f1d8c2e-0b1e-4c75-8000-00000000ab01"
+
+
+def objects_event():
+    """An event of several MISP objects, written for this test from the fields the MISP object
+    templates (MISP/misp-objects objects/*/definition.json: file, domain-ip, ip-port, url,
+    email) document for them: each relation with its MISP type. The template uuids are those
+    templates' as we know them; nothing here depends on their being exact."""
+    def oattr(tail, rel, type_, value, to_ids=True):
+        return attr(tail, type_, value, to_ids=to_ids, object_relation=rel,
+                    category="Other" if type_ == "size-in-bytes" else "Payload delivery")
+    return {"Event": {
+        "uuid": OBJ_EV, "info": "objects", "date": "2026-12-01", "threat_level_id": "2",
+        "analysis": "2", "distribution": "3", "published": True, "timestamp": "1764547200",
+        "Tag": [{"name": "tlp:green"}],
+        "Attribute": [attr(600, "domain", "plain-attr.example")],
+        "Object": [
+            {"name": "file", "meta-category": "file", "uuid": "7b100000-0000-4000-8000-000000000001",
+             "template_uuid": "688c46fb-5edb-40a3-8273-1af7923e2215", "template_version": "25",
+             "comment": "dropped by the loader, seen twice", "Attribute": [
+                 oattr(601, "md5", "md5", "1" * 32), oattr(602, "sha1", "sha1", "2" * 40),
+                 oattr(603, "sha256", "sha256", "3" * 64),
+                 oattr(604, "sha512", "sha512", "4" * 128),
+                 oattr(605, "filename", "filename", "loader.dll", to_ids=False),
+                 oattr(606, "size-in-bytes", "size-in-bytes", "73802", to_ids=False)]},
+            {"name": "domain-ip", "meta-category": "network",
+             "uuid": "7b100000-0000-4000-8000-000000000002",
+             "template_uuid": "43b3b146-77eb-4931-b4cc-b66c60f28734", "template_version": "11",
+             "Attribute": [oattr(611, "domain", "domain", "c2-objects.example"),
+                           oattr(612, "ip", "ip-dst", "198.51.100.44")]},
+            {"name": "ip-port", "meta-category": "network",
+             "uuid": "7b100000-0000-4000-8000-000000000003",
+             "template_uuid": "9f8cea74-16fe-4968-a2b4-026676949ac6", "template_version": "9",
+             "Attribute": [oattr(621, "ip", "ip-src", "203.0.113.77"),
+                           oattr(622, "dst-port", "port", "8443", to_ids=False),
+                           oattr(623, "src-port", "port", "51000", to_ids=False)]},
+            {"name": "url", "meta-category": "network",
+             "uuid": "7b100000-0000-4000-8000-000000000004",
+             "template_uuid": "60efb77b-40b5-4c46-871b-ed1ed999fce5", "template_version": "9",
+             "Attribute": [oattr(631, "url", "url", "https://drop-objects.example/a/b.php"),
+                           oattr(632, "host", "hostname", "drop-objects.example")]},
+            {"name": "email", "meta-category": "network",
+             "uuid": "7b100000-0000-4000-8000-000000000005",
+             "template_uuid": "a0c666e0-fc65-4be8-b48f-3423d788b552", "template_version": "18",
+             "Attribute": [oattr(641, "from", "email-src", "boss@phish-objects.example"),
+                           oattr(642, "to", "email-dst", "victim@victim-objects.example"),
+                           oattr(643, "subject", "email-subject", "Invoice 2026/12",
+                                 to_ids=False)]},
+        ]}}
+
+
+def untimed(j):
+    """j without its timestamps (an update moves them)."""
+    if isinstance(j, dict):
+        return {k: untimed(v) for k, v in j.items() if k not in ("timestamp", "publish_timestamp")}
+    if isinstance(j, list):
+        return [untimed(v) for v in j]
+    return j
+
+
+def object_shape(o):
+    """What must survive a round trip: the object's identity and its relations."""
+    return (o["uuid"], o["name"], o.get("meta-category"), o.get("comment", ""),
+            o.get("template_uuid"),
+            sorted((a["object_relation"], a["type"], a["value"]) for a in o["Attribute"]))
+
+
+class Objects(unittest.TestCase):
+    """MISP objects (file, domain-ip, ip-port, url, email) in, out, and through a feed into a
+    second ermes, each the same object: uuid, name, meta-category, comment, relations."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Ermes()
+        cls.b = None
+        try:
+            cls.report = cls.e.ok("POST", "/api/v1/misp/events", objects_event(), expect=200)
+            cls.e.ok("POST", "/api/v1/sharing-groups",
+                     {"name": "objects", "max_tlp": "GREEN", "readers": ["staff"],
+                      "writers": ["staff"]}, expect=201)
+            cls.user, cls.tok = cls.e.user_token("objfeed", "analyst")
+            cls.b = Ermes()
+        except BaseException:
+            cls.e.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+        if cls.b:
+            cls.b.close()
+
+    def want(self):
+        return sorted(object_shape(o) for o in objects_event()["Event"]["Object"])
+
+    def exported(self, e):
+        evs = e.ok("GET", "/api/v1/misp/events?source=misp:" + OBJ_EV, expect=200)
+        check_misp_format(self, evs)
+        self.assertEqual(len(evs), 1)
+        return evs[0]["Event"]
+
+    def test_import_keeps_objects_and_export_gives_them_back(self):
+        r = self.report
+        self.assertEqual(r["invalid"] + r["suppressed"], 0, r)
+        self.assertEqual(r["indicators"], 12)  # 1 attribute + 4 + 2 + 1 + 2 + 2 of objects
+        # The indicators say which object they came from and as which relation.
+        ind = indicators(self.e)
+        self.assertIn("misp-object:7b100000-0000-4000-8000-000000000001:sha256:sha256",
+                      ind[("sha256", "3" * 64)]["tags"])
+        self.assertIn("misp-object:7b100000-0000-4000-8000-000000000003:ip:ip-src",
+                      ind[("ipv4", "203.0.113.77")]["tags"])
+        ev = self.exported(self.e)
+        self.assertEqual([a["value"] for a in ev["Attribute"]], ["plain-attr.example"])
+        self.assertEqual(sorted(object_shape(o) for o in ev["Object"]), self.want())
+        # No misp-object bookkeeping among the attributes' tags.
+        for o in ev["Object"]:
+            for a in o["Attribute"]:
+                self.assertFalse([t for t in a["Tag"] if t["name"].startswith("misp-object")])
+        # Exporting again gives the same document; importing it again changes nothing.
+        self.assertEqual(self.exported(self.e), ev)
+        self.e.ok("POST", "/api/v1/misp/events", [{"Event": ev}], expect=200)
+        self.assertEqual(untimed(self.exported(self.e)), untimed(ev))  # updated: newer times
+
+    def test_second_ermes_through_the_feed(self):
+        url = "http://%s:%s@127.0.0.1:%d/feeds/misp/objects/" % (self.user["name"], self.tok,
+                                                                 self.e.port)
+        rc, out, err = self.b.cli("misp", "import-feed", url)
+        self.assertEqual(rc, 0, out + err)
+        mine = {k: (i["tlp"], i["exact"]) for k, i in indicators(self.e).items()}
+        theirs = {k: (i["tlp"], i["exact"]) for k, i in indicators(self.b).items()}
+        self.assertEqual(theirs, mine)
+        self.assertEqual(sorted(object_shape(o) for o in self.exported(self.b)["Object"]),
+                         self.want())
+
+
 if __name__ == "__main__":
     main()
