@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/time.h"
 #include "core/uuid.h"
 #include "sharing/pattern.h"
@@ -88,6 +89,7 @@ typedef struct pub_ctx {
     int64_t home;
     int64_t newest;
     int rc;
+    json_t *objects; /* the misp-object-meta tags of the indicators published (a set) */
 } pub_ctx_t;
 
 static int org_cb(void *ctx, const ermes__org_t *org)
@@ -155,6 +157,19 @@ static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
     if (r->confidence >= 0)
         json_object_set_new(o, "confidence", json_integer(r->confidence));
     tags = json_loads(r->tags ? r->tags : "[]", 0, &err);
+    {
+        /* An indicator made from a MISP object: the object's report is published again
+         * after the indicators (misp_object_report). */
+        size_t i;
+        json_t *t;
+        json_array_foreach(tags, i, t) if (json_is_string(t) &&
+                                           !strncmp(json_string_value(t), "misp-object-meta:", 17))
+        {
+            if (!c->objects && !(c->objects = json_object()))
+                break;
+            json_object_set_new(c->objects, json_string_value(t), json_true());
+        }
+    }
     if (json_array_size(tags))
         json_object_set_new(o, "labels", tags);
     else
@@ -225,6 +240,110 @@ static int sighting_cb(void *ctx, const ermes__sighting_t *s)
     return rc;
 }
 
+/* The members of one MISP object: their STIX ids (those STIX has a pattern for) and what
+ * the report takes from them. */
+typedef struct group_ctx {
+    json_t *refs;
+    int64_t created, modified, owner;
+    int tlp;
+} group_ctx_t;
+
+static int group_member_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    group_ctx_t *g = ctx;
+    char id[96], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
+    ermes_ind_type_t type = ermes_ind_type_parse(r->type, strlen(r->type));
+    int rc;
+
+    if (ermes__pattern_from_indicator(type, r->value, strlen(r->value),
+                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)) ||
+        r->stix_id)
+        return 0; /* not published as a STIX indicator by ermes */
+    if ((rc = ermes__stix_indicator_id(r, id, sizeof(id))))
+        return rc;
+    if (json_array_append_new(g->refs, json_string(id)))
+        return ERMES_ENOMEM;
+    if (!g->created || r->created_at < g->created)
+        g->created = r->created_at;
+    if (r->updated_at > g->modified)
+        g->modified = r->updated_at;
+    /* The strictest TLP of its members: the report shows nobody an indicator it names. */
+    if ((int)r->tlp > g->tlp) {
+        g->tlp = (int)r->tlp;
+        g->owner = r->owner_org_id;
+    }
+    return 0;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* A MISP object's indicators stay separate STIX indicators (each matches by itself, as ermes
+ * matches them, and an AND of a file's hashes would say less than each hash does); one report
+ * per object (report_types indicator; its label the object's name, uuid, meta-category and
+ * template) names them. A report, not a grouping: the OASIS STIX 2.1 bundle schema lists no
+ * grouping among its objects, so a bundle with one does not validate. meta is the object's
+ * misp-object-meta tag (src/sharing/misp.c), which every member carries. */
+static int misp_object_report(pub_ctx_t *c, const char *meta)
+{
+    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+    ermes__indicator_filter_t f;
+    group_ctx_t g = {json_array(), 0, 0, 0, -1};
+    char id[96], key[64], name[160], created[32], modified[32], uuid[37];
+    const char *rest = meta + 17, *colon;
+    json_t **refs = NULL, *sorted = NULL, *o = NULL;
+    size_t n, i;
+    int rc;
+
+    if (!g.refs)
+        return ERMES_ENOMEM;
+    memset(&f, 0, sizeof(f));
+    f.tag = meta;
+    if ((rc = ermes__store_indicator_each(c->st, &staff, &f, group_member_cb, &g, NULL)))
+        goto out;
+    n = json_array_size(g.refs);
+    if (!n || strlen(rest) < 37)
+        goto out; /* no member STIX shows: no report */
+    memcpy(uuid, rest, 36);
+    uuid[36] = '\0';
+    colon = strchr(rest + 37, ':');
+    snprintf(name, sizeof(name), "MISP object %.*s %s",
+             (int)(colon ? colon - (rest + 37) : (ptrdiff_t)strlen(rest + 37)), rest + 37, uuid);
+    /* Sorted, so that publishing again without a change gives the same object. */
+    if (!(refs = ermes__calloc(n, sizeof(*refs))) || !(sorted = json_array())) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        refs[i] = json_array_get(g.refs, i);
+    qsort(refs, n, sizeof(*refs), cmp_ref);
+    for (i = 0; i < n; i++)
+        if (!i || strcmp(json_string_value(refs[i]), json_string_value(refs[i - 1])))
+            json_array_append(sorted, refs[i]);
+    snprintf(key, sizeof(key), "misp-object:%s", uuid);
+    if ((rc = det_id("report", key, id, sizeof(id))))
+        goto out;
+    ermes__time_format(g.created, created);
+    ermes__time_format(g.modified, modified);
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:s,s:O,s:[s]}", "type", "report",
+                  "spec_version", "2.1", "id", id, "created_by_ref", c->cert_id, "created", created,
+                  "modified", modified, "name", name, "report_types", "indicator", "published",
+                  modified, "object_refs", sorted, "labels", meta);
+    if (!o) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    rc = put_object(c->st, o, (ermes_tlp_t)g.tlp, g.owner);
+out:
+    json_decref(o);
+    json_decref(sorted);
+    ermes__free(refs);
+    json_decref(g.refs);
+    return rc;
+}
+
 int ermes__stix_publish(ermes__store_t *st)
 {
     ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
@@ -284,6 +403,11 @@ int ermes__stix_publish(ermes__store_t *st)
     c.newest = since;
     if ((rc = ermes__store_indicator_local_each(st, since, indicator_cb, &c)))
         goto out;
+    if (c.objects) {
+        const char *meta;
+        json_t *v;
+        json_object_foreach(c.objects, meta, v) if ((rc = misp_object_report(&c, meta))) goto out;
+    }
     if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
         goto out;
     if ((rc = ermes__store_counter_set(st, COUNTER_INDICATOR_CHANGES, ind_now)))
@@ -300,6 +424,7 @@ int ermes__stix_publish(ermes__store_t *st)
     if (!rc && new_incidents)
         rc = ermes__stix_publish_incidents(st, c.cert_id);
 out:
+    json_decref(c.objects);
     if (rc) {
         ermes__store_rollback(st);
         return rc;

@@ -676,6 +676,41 @@ class Objects(unittest.TestCase):
         self.e.ok("POST", "/api/v1/misp/events", [{"Event": ev}], expect=200)
         self.assertEqual(untimed(self.exported(self.e)), untimed(ev))  # updated: newer times
 
+    def test_stix_export_reports_each_object(self):
+        """Each of an object's indicators stays a STIX indicator of its own; a report per
+        object names them. The bundle validates (ajv, the OASIS STIX 2.1 schemas)."""
+        from test_stix import validate
+        b = self.e.ok("GET", "/api/v1/stix", expect=200)
+        b = b if isinstance(b, dict) else json.loads(b)
+        v = validate(self, b)
+        self.assertTrue(v["valid"], json.dumps(v["errors"])[:3000])
+        by_id = {o["id"]: o for o in b["objects"]}
+        groups = {}
+        for o in b["objects"]:
+            if o["type"] == "report" and o["name"].startswith("MISP object "):
+                groups[o["name"].rsplit(" ", 1)[1]] = o
+        self.assertEqual(sorted(groups), sorted(
+            o["uuid"] for o in objects_event()["Event"]["Object"]))
+        f = groups["7b100000-0000-4000-8000-000000000001"]
+        self.assertEqual(f["name"], "MISP object file 7b100000-0000-4000-8000-000000000001")
+        self.assertEqual(f["report_types"], ["indicator"])
+        self.assertEqual(f["labels"], ["misp-object-meta:7b100000-0000-4000-8000-000000000001:"
+                                       "file:file:688c46fb-5edb-40a3-8273-1af7923e2215:25"])
+        patterns = sorted(by_id[r]["pattern"] for r in f["object_refs"])
+        self.assertEqual(patterns, sorted([
+            "[file:hashes.MD5 = '%s']" % ("1" * 32),
+            "[file:hashes.'SHA-1' = '%s']" % ("2" * 40),
+            "[file:hashes.'SHA-256' = '%s']" % ("3" * 64),
+            "[file:hashes.'SHA-512' = '%s']" % ("4" * 128)]))
+        self.assertEqual(len(groups["7b100000-0000-4000-8000-000000000002"]["object_refs"]), 2)
+        # The same reports again (nothing changed: the same versions).
+        again = self.e.ok("GET", "/api/v1/stix", expect=200)
+        again = again if isinstance(again, dict) else json.loads(again)
+        self.assertEqual(sorted(json.dumps(o, sort_keys=True) for o in again["objects"]
+                                if o["type"] == "report"),
+                         sorted(json.dumps(o, sort_keys=True) for o in b["objects"]
+                                if o["type"] == "report"))
+
     def test_second_ermes_through_the_feed(self):
         url = "http://%s:%s@127.0.0.1:%d/feeds/misp/objects/" % (self.user["name"], self.tok,
                                                                  self.e.port)
