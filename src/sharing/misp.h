@@ -12,7 +12,12 @@
  * Export: the indicators a viewer may see (the store's rule, and src/access/tlp_policy.h's, the
  * one of every sharing path) as MISP events, one per source; a source that came
  * from MISP ("misp:<uuid>") keeps its event uuid, others get UUIDv5(ERMES_MISP_NS, source);
- * attributes get UUIDv5(ERMES_MISP_NS, "type|value|exact"), so a re-export is the same. */
+ * attributes get UUIDv5(ERMES_MISP_NS, "type|value|exact"), so a re-export is the same.
+ *
+ * MISP objects: an object's attributes become indicators that carry the object in misp-object*
+ * tags (its uuid, name, meta-category, template, comment, each indicator's relation and type,
+ * and the object's attributes that are no indicators); export rebuilds the object from them
+ * (docs/API.md "MISP"). */
 #ifndef ERMES_SHARING_MISP_H
 #define ERMES_SHARING_MISP_H
 
