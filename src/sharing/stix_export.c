@@ -240,39 +240,57 @@ static int sighting_cb(void *ctx, const ermes__sighting_t *s)
     return rc;
 }
 
-/* The members of one MISP object: their STIX ids (those STIX has a pattern for) and what
- * the report takes from them. */
-typedef struct group_ctx {
-    json_t *refs;
-    int64_t created, modified, owner;
-    int tlp;
-} group_ctx_t;
-
+/* Gathers the members of the MISP objects to publish (pub_ctx objects: meta tag -> {"refs",
+ * "created", "modified", "tlp", "owner"}) in one pass over the indicators: a query per
+ * object made publishing N objects cost N scans. */
 static int group_member_cb(void *ctx, const ermes__indicator_row_t *r)
 {
-    group_ctx_t *g = ctx;
+    pub_ctx_t *c = ctx;
     char id[96], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
-    ermes_ind_type_t type = ermes_ind_type_parse(r->type, strlen(r->type));
-    int rc;
+    ermes_ind_type_t type;
+    json_error_t err;
+    json_t *tags, *t, *g;
+    size_t i;
+    int rc = 0;
 
+    if (!r->tags || !strstr(r->tags, "misp-object-meta:") || r->stix_id)
+        return 0;
+    type = ermes_ind_type_parse(r->type, strlen(r->type));
     if (ermes__pattern_from_indicator(type, r->value, strlen(r->value),
-                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)) ||
-        r->stix_id)
-        return 0; /* not published as a STIX indicator by ermes */
+                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)))
+        return 0; /* not published as a STIX indicator */
     if ((rc = ermes__stix_indicator_id(r, id, sizeof(id))))
         return rc;
-    if (json_array_append_new(g->refs, json_string(id)))
-        return ERMES_ENOMEM;
-    if (!g->created || r->created_at < g->created)
-        g->created = r->created_at;
-    if (r->updated_at > g->modified)
-        g->modified = r->updated_at;
-    /* The strictest TLP of its members: the report shows nobody an indicator it names. */
-    if ((int)r->tlp > g->tlp) {
-        g->tlp = (int)r->tlp;
-        g->owner = r->owner_org_id;
+    if (!(tags = json_loads(r->tags, 0, &err)))
+        return 0;
+    json_array_foreach(tags, i, t)
+    {
+        if (!json_is_string(t) || !(g = json_object_get(c->objects, json_string_value(t))))
+            continue;
+        if (!json_is_object(g)) {
+            g = json_pack("{s:[],s:I,s:I,s:i,s:I}", "refs", "created", (json_int_t)r->created_at,
+                          "modified", (json_int_t)r->updated_at, "tlp", -1, "owner", (json_int_t)0);
+            if (!g || json_object_set_new(c->objects, json_string_value(t), g)) {
+                rc = ERMES_ENOMEM;
+                break;
+            }
+        }
+        if (json_array_append_new(json_object_get(g, "refs"), json_string(id))) {
+            rc = ERMES_ENOMEM;
+            break;
+        }
+        if (r->created_at < json_integer_value(json_object_get(g, "created")))
+            json_object_set_new(g, "created", json_integer(r->created_at));
+        if (r->updated_at > json_integer_value(json_object_get(g, "modified")))
+            json_object_set_new(g, "modified", json_integer(r->updated_at));
+        /* The strictest TLP of its members: the report shows nobody an indicator it names. */
+        if ((json_int_t)r->tlp > json_integer_value(json_object_get(g, "tlp"))) {
+            json_object_set_new(g, "tlp", json_integer(r->tlp));
+            json_object_set_new(g, "owner", json_integer(r->owner_org_id));
+        }
     }
-    return 0;
+    json_decref(tags);
+    return rc;
 }
 
 static int cmp_ref(const void *a, const void *b)
@@ -286,25 +304,17 @@ static int cmp_ref(const void *a, const void *b)
  * template) names them. A report, not a grouping: the OASIS STIX 2.1 bundle schema lists no
  * grouping among its objects, so a bundle with one does not validate. meta is the object's
  * misp-object-meta tag (src/sharing/misp.c), which every member carries. */
-static int misp_object_report(pub_ctx_t *c, const char *meta)
+static int misp_object_report(pub_ctx_t *c, const char *meta, const json_t *g)
 {
-    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
-    ermes__indicator_filter_t f;
-    group_ctx_t g = {json_array(), 0, 0, 0, -1};
     char id[96], key[64], name[160], created[32], modified[32], uuid[37];
     const char *rest = meta + 17, *colon;
+    const json_t *members = json_object_get(g, "refs");
     json_t **refs = NULL, *sorted = NULL, *o = NULL;
     size_t n, i;
-    int rc;
+    int rc = 0;
 
-    if (!g.refs)
-        return ERMES_ENOMEM;
-    memset(&f, 0, sizeof(f));
-    f.tag = meta;
-    if ((rc = ermes__store_indicator_each(c->st, &staff, &f, group_member_cb, &g, NULL)))
-        goto out;
-    n = json_array_size(g.refs);
-    if (!n || strlen(rest) < 37)
+    n = json_array_size(members);
+    if (!json_is_object(g) || !n || strlen(rest) < 37)
         goto out; /* no member STIX shows: no report */
     memcpy(uuid, rest, 36);
     uuid[36] = '\0';
@@ -317,7 +327,7 @@ static int misp_object_report(pub_ctx_t *c, const char *meta)
         goto out;
     }
     for (i = 0; i < n; i++)
-        refs[i] = json_array_get(g.refs, i);
+        refs[i] = json_array_get(members, i);
     qsort(refs, n, sizeof(*refs), cmp_ref);
     for (i = 0; i < n; i++)
         if (!i || strcmp(json_string_value(refs[i]), json_string_value(refs[i - 1])))
@@ -325,8 +335,8 @@ static int misp_object_report(pub_ctx_t *c, const char *meta)
     snprintf(key, sizeof(key), "misp-object:%s", uuid);
     if ((rc = det_id("report", key, id, sizeof(id))))
         goto out;
-    ermes__time_format(g.created, created);
-    ermes__time_format(g.modified, modified);
+    ermes__time_format(json_integer_value(json_object_get(g, "created")), created);
+    ermes__time_format(json_integer_value(json_object_get(g, "modified")), modified);
     o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s],s:s,s:O,s:[s]}", "type", "report",
                   "spec_version", "2.1", "id", id, "created_by_ref", c->cert_id, "created", created,
                   "modified", modified, "name", name, "report_types", "indicator", "published",
@@ -335,12 +345,12 @@ static int misp_object_report(pub_ctx_t *c, const char *meta)
         rc = ERMES_ENOMEM;
         goto out;
     }
-    rc = put_object(c->st, o, (ermes_tlp_t)g.tlp, g.owner);
+    rc = put_object(c->st, o, (ermes_tlp_t)json_integer_value(json_object_get(g, "tlp")),
+                    json_integer_value(json_object_get(g, "owner")));
 out:
     json_decref(o);
     json_decref(sorted);
     ermes__free(refs);
-    json_decref(g.refs);
     return rc;
 }
 
@@ -404,9 +414,14 @@ int ermes__stix_publish(ermes__store_t *st)
     if ((rc = ermes__store_indicator_local_each(st, since, indicator_cb, &c)))
         goto out;
     if (c.objects) {
+        ermes__indicator_filter_t every;
         const char *meta;
         json_t *v;
-        json_object_foreach(c.objects, meta, v) if ((rc = misp_object_report(&c, meta))) goto out;
+        memset(&every, 0, sizeof(every));
+        if ((rc = ermes__store_indicator_each(st, &staff, &every, group_member_cb, &c, NULL)))
+            goto out;
+        json_object_foreach(c.objects, meta,
+                            v) if ((rc = misp_object_report(&c, meta, v))) goto out;
     }
     if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
         goto out;
