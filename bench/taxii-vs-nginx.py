@@ -9,7 +9,8 @@ It makes a throwaway data directory (`ermes init`), imports OBJECTS STIX indicat
 in bundles of 50,000, with `ermes stix import`: the import's rate is reported too), adds a
 sharing group `bench` (every stored object, up to GREEN, read by staff), starts `ermes serve`,
 and walks the collection's objects with `limit=1000` from the first page to the last by `next`,
-checking that every object comes exactly once. Each page's body is written to a file that an
+checking that every object comes exactly once (and printing the daemon's CPU time per page of
+that walk, from /proc: steadier than any wall time on a busy machine). Each page's body is written to a file that an
 unprivileged nginx (own temporary configuration, access_log off, sendfile on) serves at its own
 path. Then `wrk -t2 -c64 --latency` requests the pages in turn (a Lua script cycles through
 them, each connection from another starting page), against nginx first, then against ermes
@@ -50,6 +51,13 @@ def env_int(name, default):
     if not v.isdigit() or int(v) <= 0:
         die("%s must be a positive number" % name)
     return int(v)
+
+
+def cpu_seconds(pid):
+    """The CPU time (user + system) process pid has used: what a page costs the daemon,
+    which other work on the machine changes far less than it changes the wall time."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
@@ -195,7 +203,8 @@ def main():
         accept = "application/taxii+json;version=2.1"
         ermes_paths, nginx_paths, seen, nbytes = [], [], set(), 0
         query = {"limit": str(page)}
-        t0 = time.monotonic()
+        daemon = procs[-1].pid
+        c0, t0 = cpu_seconds(daemon), time.monotonic()
         while True:
             p = coll + "?" + urllib.parse.urlencode(query)
             status, headers, raw = http(base + p, token, accept=accept)
@@ -213,7 +222,7 @@ def main():
             if not env_.get("more"):
                 break
             query = {"limit": str(page), "next": env_["next"]}
-        walked = time.monotonic() - t0
+        walked, walk_cpu = time.monotonic() - t0, cpu_seconds(daemon) - c0
         ours = {"indicator--%s" % uuid.uuid5(NS, "bench-%d" % n) for n in range(objects)}
         if ours - seen:
             die("the walk missed %d of the %d objects" % (len(ours - seen), objects))
@@ -273,7 +282,8 @@ http {
                                     nbytes / len(ermes_paths) / 1e3))
         print("  import: %.1f s, %.0f objects/s (ermes stix import, bundles of %d)"
               % (imported, objects / imported, BUNDLE))
-        print("  one walk of every page by next: %.2f s, %.0f objects/s" % (walked, objects / walked))
+        print("  one walk of every page by next: %.2f s, %.0f objects/s, ermes CPU %.2f ms a page"
+              % (walked, objects / walked, walk_cpu * 1000 / len(ermes_paths)))
         print("  load before the run: %s" % open("/proc/loadavg").read().split()[0])
         wrk(tmp, "warm-nginx", nbase, os.path.join(tmp, "nginx.paths"), warmup, threads, conns, [])
         wrk(tmp, "warm-ermes", base, os.path.join(tmp, "ermes.paths"), warmup, threads, conns, auth)

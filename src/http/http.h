@@ -148,6 +148,10 @@ enum MHD_Result ermes__reply_bytes(ermes__req_t *req, unsigned status, const cha
                                    const void *p, size_t n);
 enum MHD_Result ermes__reply_owned(ermes__req_t *req, unsigned status, const char *type, char *p,
                                    size_t n); /* takes p (freed with ermes__free) */
+/* Sends the n bytes at p + off and takes p (freed with ermes__free once sent): a body built
+ * after room left at the front of its buffer goes out without a copy. */
+enum MHD_Result ermes__reply_owned_at(ermes__req_t *req, unsigned status, const char *type, char *p,
+                                      size_t off, size_t n);
 enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status);
 /* {"error": {"code", "message", "field"}}. field may be NULL. */
 enum MHD_Result ermes__reply_error(ermes__req_t *req, unsigned status, const char *code,

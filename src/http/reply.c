@@ -80,6 +80,17 @@ enum MHD_Result ermes__reply_owned(ermes__req_t *req, unsigned status, const cha
     return queue(req, status, type, resp);
 }
 
+enum MHD_Result ermes__reply_owned_at(ermes__req_t *req, unsigned status, const char *type, char *p,
+                                      size_t off, size_t n)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(n, p + off, ermes__free, p);
+
+    if (!resp)
+        ermes__free(p);
+    return queue(req, status, type, resp);
+}
+
 enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status)
 {
     return queue(req, status, NULL,
