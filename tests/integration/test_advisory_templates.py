@@ -167,10 +167,41 @@ class AdvisoryTemplates(unittest.TestCase):
 
         audit = e.list_all("/api/v1/audit", limit=1000)
         got = [(x["action"], x["object_id"]) for x in audit
-               if x["object_type"] == "advisory_template"]
+               if x["object_type"] == "advisory_template" and x["object_id"] != "html/de"]
         self.assertEqual(sorted(got), sorted([("update", "text/en"), ("update", "atom/en"),
                                               ("delete", "text/en"), ("delete", "atom/en")]),
                          got)
+
+    def test_cli(self):
+        e = self.e
+        path = os.path.join(e.dir, "de.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("<h1>${title}</h1>\n<p>${l_id}: ${tracking_id}</p>\n${vulnerabilities}")
+        rc, out, err = e.cli("advisories", "templates", "set", "html", "de", path, env=self.env)
+        self.assertEqual(rc, 0, err)
+        got = e.ok("GET", TPL + "/html/de")
+        self.assertEqual(got["source"], "stored")
+        rc, out, err = e.cli("advisories", "templates", "list", env=self.env)
+        self.assertIn("html\tde\tstored\n", out)
+        rc, out, err = e.cli("advisories", "templates", "show", "html", "de", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith("# html de (stored)\n<h1>${title}</h1>\n"), out)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("<h1>${title}</h1>\n<p>${l_nope}</p>\n")
+        rc, out, err = e.cli("advisories", "templates", "set", "html", "de", path, env=self.env)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("line 2, column 4", err)
+        rc, out, err = e.cli("advisories", "templates", "reset", "html", "de", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(e.ok("GET", TPL + "/html/de")["source"], "builtin")
+        rc, out, err = e.cli("advisories", "templates", "reset", "html", "de", env=self.env)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(e.cli("advisories", "templates", "show", "pdf", "de",
+                               env=self.env)[0], 2)
+        audit = e.list_all("/api/v1/audit", limit=1000)
+        self.assertEqual(sorted(x["action"] for x in audit
+                                if x["object_type"] == "advisory_template"
+                                and x["object_id"] == "html/de"), ["delete", "update"])
 
 
 if __name__ == "__main__":
