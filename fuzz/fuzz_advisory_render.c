@@ -4,7 +4,8 @@
  * a document (any JSON; the published ones are valid CSAF, but the renderer must not rely on
  * it). Checks: the HTML and the feed hold no "<script" from the document, no raw control
  * character but tab, newline and return, and valid UTF-8; the text holds no control character
- * but newlines; the engine leaves an unknown placeholder as written. */
+ * but newlines; the engine leaves an unknown placeholder as written. The input is also an
+ * edited template (ermes__advisory_template_check, PUT /api/v1/advisory-templates/...). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     ermes__strbuf_init(&b, 64u << 20);
-    rc = ermes__advisory_render(text, ERMES_ADVISORY_HTML, "de", &b);
+    rc = ermes__advisory_render(text, ERMES_ADVISORY_HTML, "de", NULL, &b);
     check(rc == 0 || rc == ERMES_EPARSE || rc == ERMES_ENOMEM || rc == ERMES_ETOOBIG, "html rc");
     if (!rc)
         check_markup(&b);
     ermes__strbuf_reset(&b);
-    rc = ermes__advisory_render(text, ERMES_ADVISORY_TEXT, NULL, &b);
+    rc = ermes__advisory_render(text, ERMES_ADVISORY_TEXT, NULL, NULL, &b);
     if (!rc)
         for (size_t k = 0; k < b.len; k++)
             check((unsigned char)b.data[k] >= 0x20 || b.data[k] == '\n', "text: only newlines");
@@ -110,12 +111,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              (const char *)data);
     rc = ermes__advisory_feed_begin(&b, "feed", "https://x/feed.atom", 0, "en");
     if (!rc)
-        rc = ermes__advisory_feed_entry(&b, &a, text, "https://x/advisories/", ".html");
+        rc = ermes__advisory_feed_entry(&b, &a, text, "https://x/advisories/", ".html", NULL, NULL);
     if (!rc) {
         check(ermes__advisory_feed_end(&b) == 0, "feed end");
         check_markup(&b);
     }
     ermes__strbuf_cleanup(&b);
+    /* The input as an edited template (h_advisory_templates.c): checked for each format;
+     * one that passes renders the sample (the check does) and names a line inside it. */
+    for (size_t f = 0; f < 3; f++) {
+        static const char *const formats[] = {"html", "text", "atom"};
+        ermes_diag_t d;
+        rc = ermes__advisory_template_check(formats[f], text, &d);
+        check(rc == 0 || rc == ERMES_EINVAL || rc == ERMES_ETOOBIG || rc == ERMES_ENOMEM,
+              "check rc");
+        if (rc == ERMES_EINVAL)
+            check(d.line >= 1 && d.column >= 1 && d.reason[0], "a line and a reason");
+    }
     free(text);
     return 0;
 }

@@ -80,6 +80,11 @@ static const labels_t *labels_for(const char *lang)
     return NULL;
 }
 
+const char *ermes__advisory_render_lang_at(size_t k)
+{
+    return k < sizeof(labels) / sizeof(labels[0]) ? labels[k].lang : NULL;
+}
+
 const char *ermes__advisory_render_lang(const char *lang, const char *document_lang)
 {
     const labels_t *l = labels_for(lang);
@@ -190,6 +195,34 @@ static const char feed_entry[] = "<entry>\n"
                                  "<category term=\"${version}\" label=\"${status}\"/>\n"
                                  "<summary>${summary}</summary>\n"
                                  "</entry>\n";
+
+const char *ermes__advisory_template_builtin(const char *format)
+{
+    if (!format)
+        return NULL;
+    if (strcmp(format, "html") == 0)
+        return html.page;
+    if (strcmp(format, "text") == 0)
+        return text.page;
+    return strcmp(format, "atom") == 0 ? feed_entry : NULL;
+}
+
+/* The template of format in lang: tpls' text, else a stored one (*owned, to free), else
+ * builtin. */
+static const char *choose(const ermes__advisory_tpls_t *tpls, const char *format, const char *lang,
+                          const char *builtin, char **owned)
+{
+    *owned = NULL;
+    if (!tpls)
+        return builtin;
+    if (tpls->text)
+        return tpls->text;
+    if (tpls->fn && tpls->fn(tpls->ctx, format, lang, owned) == 0 && *owned)
+        return *owned;
+    ermes__free(*owned);
+    *owned = NULL;
+    return builtin;
+}
 
 /* ---- variables --------------------------------------------------------------------------- */
 
@@ -502,8 +535,10 @@ static int parse(const char *document, json_t **root)
 }
 
 int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, const char *lang,
-                           ermes__strbuf_t *out)
+                           const ermes__advisory_tpls_t *tpls, ermes__strbuf_t *out)
 {
+    char *owned = NULL;
+    const char *page;
     const templates_t *t = fmt == ERMES_ADVISORY_HTML ? &html : &text;
     ermes__template_escape_t esc =
         fmt == ERMES_ADVISORY_HTML ? ERMES_TEMPLATE_HTML : ERMES_TEMPLATE_TEXT;
@@ -545,8 +580,10 @@ int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, c
                           t->history, history_vars, names, &vs, esc, &b)) ||
         (rc = set_rendered(&vs, "history", &b)))
         goto out;
-    rc = ermes__template_render(t->page, strlen(t->page), esc, var_cb, &vs, out);
+    page = choose(tpls, fmt == ERMES_ADVISORY_HTML ? "html" : "text", lang, t->page, &owned);
+    rc = ermes__template_render(page, strlen(page), esc, var_cb, &vs, out);
 out:
+    ermes__free(owned);
     ermes__strbuf_cleanup(&b);
     vars_cleanup(&vs);
     json_decref(names);
@@ -596,8 +633,11 @@ static int add_url_part(ermes__strbuf_t *b, const char *s)
 
 int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
                                const char *document, const char *link_prefix,
-                               const char *link_suffix)
+                               const char *link_suffix, const char *lang,
+                               const ermes__advisory_tpls_t *tpls)
 {
+    char *owned = NULL;
+    const char *entry;
     vars_t vs = {.n = 0};
     ermes__strbuf_t b;
     json_t *root, *n;
@@ -636,9 +676,13 @@ int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
         rc = add_url_part(&b, a->tracking_id);
     if (!rc)
         rc = set_n(&vs, "entry_id", b.data, b.len, 0);
+    entry =
+        choose(tpls, "atom",
+               ermes__advisory_render_lang(lang, str(json_object_get(root, "document"), "lang")),
+               feed_entry, &owned);
     if (!rc)
-        rc = ermes__template_render(feed_entry, strlen(feed_entry), ERMES_TEMPLATE_XML, var_cb, &vs,
-                                    out);
+        rc = ermes__template_render(entry, strlen(entry), ERMES_TEMPLATE_XML, var_cb, &vs, out);
+    ermes__free(owned);
     ermes__strbuf_cleanup(&b);
     vars_cleanup(&vs);
     json_decref(root);

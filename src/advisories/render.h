@@ -2,7 +2,9 @@
  * plain text (for a terminal or an e-mail) and as entries of an Atom feed, all filled through
  * the one template engine (core/template.h) from built-in templates, with their headings in
  * the document's language (document.lang) or the one asked for when ermes has it (the seven
- * of the notification templates). Everything from the document is escaped for its output. */
+ * of the notification templates). Everything from the document is escaped for its output.
+ * The page templates (html, text) and the feed entry's (atom) may be replaced per language by
+ * stored ones (src/store/advisory_templates.c, /api/v1/advisory-templates). */
 #ifndef ERMES_ADVISORIES_RENDER_H
 #define ERMES_ADVISORIES_RENDER_H
 
@@ -11,30 +13,60 @@
 
 #include "advisories/advisory.h"
 #include "core/strbuf.h"
+#include "ermes/error.h"
 
 typedef enum ermes__advisory_format {
     ERMES_ADVISORY_HTML,
     ERMES_ADVISORY_TEXT
 } ermes__advisory_format_t;
 
+/* A stored template's lookup: 0 and *text (ermes__free it) for format ("html", "text",
+ * "atom") in lang, ERMES_ENOTFOUND when there is none (the built-in one is used). */
+typedef int (*ermes__advisory_tpl_fn)(void *ctx, const char *format, const char *lang, char **text);
+
+/* Where the templates come from: text when not NULL (a template being checked or previewed,
+ * whatever the language), else fn's stored one, else the built-in one. NULL: built-in. */
+typedef struct ermes__advisory_tpls {
+    const char *text;
+    ermes__advisory_tpl_fn fn;
+    void *ctx;
+} ermes__advisory_tpls_t;
+
+/* The built-in template of format ("html", "text", "atom"), NULL for another name. */
+const char *ermes__advisory_template_builtin(const char *format);
+
+/* 0 when text is a usable template of format: every ${name} closed and known, no control
+ * characters, at most 256 KiB, and a sample advisory renders through it. Else an error and d
+ * with its line, column and reason (field "text"). */
+int ermes__advisory_template_check(const char *format, const char *text, ermes_diag_t *d);
+
+/* A sample CSAF document (TLP:CLEAR, two vulnerabilities) to preview templates with. */
+const char *ermes__advisory_template_sample(void);
+
 /* The language of the headings: lang (a BCP 47 tag, e.g. from ?lang=) when ermes has its
  * words, else the document's document.lang, else English. Returns the two-letter code. */
 const char *ermes__advisory_render_lang(const char *lang, const char *document_lang);
 
+/* The k-th language ermes has the headings of ("en", "fr", ...), NULL past the last. */
+const char *ermes__advisory_render_lang_at(size_t k);
+
 /* Renders the CSAF document text (borrowed, as published) as fmt into out. lang as above
- * (NULL: the document's). ERMES_EPARSE when the text is not a CSAF document object. */
+ * (NULL: the document's); tpls as above. ERMES_EPARSE when the text is not a CSAF document
+ * object. */
 int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, const char *lang,
-                           ermes__strbuf_t *out);
+                           const ermes__advisory_tpls_t *tpls, ermes__strbuf_t *out);
 
 /* An Atom feed (RFC 4287) being written: ermes__advisory_feed_begin, one
  * ermes__advisory_feed_entry per advisory (newest first), ermes__advisory_feed_end. feed_url
  * is the feed's own address (its id); an entry's link is link_prefix, the tracking id
- * (percent-encoded) and link_suffix; its id urn:ermes:advisory:<tracking id>. */
+ * (percent-encoded) and link_suffix; its id urn:ermes:advisory:<tracking id>. The entry
+ * template: tpls' (as above) in the language lang or the document's chooses. */
 int ermes__advisory_feed_begin(ermes__strbuf_t *out, const char *title, const char *feed_url,
                                int64_t updated_ms, const char *lang);
 int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
                                const char *document, const char *link_prefix,
-                               const char *link_suffix);
+                               const char *link_suffix, const char *lang,
+                               const ermes__advisory_tpls_t *tpls);
 int ermes__advisory_feed_end(ermes__strbuf_t *out);
 
 #endif

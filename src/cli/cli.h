@@ -74,6 +74,8 @@ int ermes__cmd_notify(cli_t *c);
 int ermes__cmd_notify_review(cli_t *c, const char *sub);
 /* notify templates (cmd_notify_templates.c); dir: notify_templates. */
 int ermes__cmd_notify_templates(cli_t *c, const char *dir);
+/* advisories templates (cmd_advisory_templates.c). */
+int ermes__cmd_advisory_templates(cli_t *c);
 /* `ermes incidents rules ...` (cmd_incident_rules.c). */
 int ermes__cmd_incidents_rules(cli_t *c);
 int ermes__cmd_match(cli_t *c);

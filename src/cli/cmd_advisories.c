@@ -23,6 +23,8 @@ static void help(FILE *f)
                "                 [--status final|interim] [--change major|minor|patch]\n"
                "       ermes advisories revisions REF [--json]\n"
                "       ermes advisories diff REF [FROM [TO]] [--json]\n"
+               "       ermes advisories templates [list | show FORMAT LANG |\n"
+               "                 set FORMAT LANG FILE | reset FORMAT LANG]\n"
                "\n"
                "CSAF 2.0 advisories: import makes a draft of a CSAF JSON document (ermes sets its\n"
                "document.tracking: the id by advisory_id_scheme, version, revision history,\n"
@@ -38,7 +40,12 @@ static void help(FILE *f)
                "or what --change says. --status interim publishes an interim version (more\n"
                "changes expected), final (the default) a final one. diff prints what changed from\n"
                "revision FROM (default: the one before TO) to TO (default: the latest), one line\n"
-               "per JSON path: \"+ PATH: NEW\", \"- PATH: OLD\", \"~ PATH: OLD -> NEW\".\n");
+               "per JSON path: \"+ PATH: NEW\", \"- PATH: OLD\", \"~ PATH: OLD -> NEW\".\n"
+               "\n"
+               "templates: the templates of the advisories for people, FORMAT html (the page),\n"
+               "text (the text page and the warning e-mails) or atom (a feed entry), LANG one of\n"
+               "en fr de nl it es pl; set stores FILE (checked: known ${name}s, renders a sample)\n"
+               "and it is used at once; reset goes back to the built-in one. Audited.\n");
 }
 
 typedef struct list_ctx {
@@ -394,6 +401,8 @@ int ermes__cmd_advisories(cli_t *c)
     }
     if (strcmp(sub, "list") == 0)
         return cmd_list(c);
+    if (strcmp(sub, "templates") == 0)
+        return ermes__cmd_advisory_templates(c);
     if (!ref || ref[0] == '-') {
         help(stderr);
         return CLI_USAGE;

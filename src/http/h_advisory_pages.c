@@ -60,13 +60,15 @@ static const char *lang_param(ermes__req_t *req)
 static enum MHD_Result reply_rendered(ermes__req_t *req, const ermes__advisory_t *a,
                                       ermes__advisory_format_t fmt)
 {
+    /* The CERT's stored templates win over the built-in ones (/api/v1/advisory-templates). */
+    ermes__advisory_tpls_t t = {.fn = ermes__store_advisory_template_find, .ctx = req->srv->store};
     ermes__strbuf_t b;
     size_t n = 0;
     char *p;
     int rc;
 
     ermes__strbuf_init(&b, RENDER_MAX);
-    rc = ermes__advisory_render(a->published_document, fmt, lang_param(req), &b);
+    rc = ermes__advisory_render(a->published_document, fmt, lang_param(req), &t, &b);
     if (rc) {
         ermes__strbuf_cleanup(&b);
         return ermes__reply_failure(req, rc, NULL);
@@ -107,6 +109,7 @@ static int feed_cb(void *ctx, const ermes__advisory_t *a)
 static enum MHD_Result reply_feed(ermes__req_t *req, int public)
 {
     feed_ctx_t c = {.req = req, .public = public, .n = 0};
+    ermes__advisory_tpls_t t = {.text = NULL};
     ermes__strbuf_t b;
     char base[512], feed_url[700], link_base[700];
     int64_t updated = 0;
@@ -139,6 +142,8 @@ static enum MHD_Result reply_feed(ermes__req_t *req, int public)
             ermes__advisory_cleanup(&a);
         }
     }
+    t.fn = ermes__store_advisory_template_find;
+    t.ctx = req->srv->store;
     rc = ermes__advisory_feed_begin(&b, public ? "Advisories" : "Advisories (signed in)", feed_url,
                                     updated ? updated : ermes__time_now_ms(), lang_param(req));
     for (size_t k = 0; !rc && k < c.n; k++) {
@@ -151,7 +156,7 @@ static enum MHD_Result reply_feed(ermes__req_t *req, int public)
         /* A signed-in reader's link: the API's HTML rendering. */
         if (public ? is_public(&a) : may_read(&req->viewer, &a))
             rc = ermes__advisory_feed_entry(&b, &a, a.published_document, link_base,
-                                            public ? ".html" : "/html");
+                                            public ? ".html" : "/html", lang_param(req), &t);
         ermes__advisory_cleanup(&a);
     }
     if (!rc)

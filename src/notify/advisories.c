@@ -217,11 +217,12 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *lang,
         /* What the advisory says is its text rendering (render.c, the template of the
          * published page's plain-text form), in the organisation's language when ermes has
          * its words, else the document's: the mail says what the page says. */
+        ermes__advisory_tpls_t t = {.fn = ermes__store_advisory_template_find, .ctx = r->st};
         ermes__strbuf_t text;
 
         ermes__strbuf_init(&text, ERMES_NOTIFICATION_BODY_MAX / 2);
         rc = ermes__advisory_render(a->published_document ? a->published_document : "",
-                                    ERMES_ADVISORY_TEXT, lang, &text);
+                                    ERMES_ADVISORY_TEXT, lang, &t, &text);
         if (!rc)
             rc = ermes__strbuf_addf(body, "\n%s\n", ADVISORY_RULE);
         if (!rc && text.len)

@@ -1705,6 +1705,15 @@ static const char *const migrations[] = {
     "DROP TABLE sighting_counts;"
     "ALTER TABLE sighting_counts_v54 RENAME TO sighting_counts;"
     "CREATE INDEX IF NOT EXISTS sighting_counts_org ON sighting_counts(org_id, day);",
+    /* 55 */ NULL,
+    /* 56: advisory templates edited in the API (src/store/advisory_templates.c): the page
+     * template of an advisory's HTML or text rendering or its Atom feed entry, one per
+     * format and language, winning over the built-in one (src/advisories/render.c). */
+    "CREATE TABLE IF NOT EXISTS advisory_templates ("
+    " format TEXT NOT NULL,"
+    " lang TEXT NOT NULL,"
+    " text TEXT NOT NULL," META_COLUMNS ","
+    " PRIMARY KEY (format, lang));",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2054,6 +2063,15 @@ static const char *const pg_migrations[] = {
     " AND table_name = 'sighting_counts' AND column_name = 'rowid') THEN"
     " ALTER TABLE sighting_counts RENAME COLUMN rowid TO id;"
     " END IF; END $$;",
+    /* 55 */ NULL,
+    /* 56: advisory templates edited in the API (src/store/advisory_templates.c): the page
+     * template of an advisory's HTML or text rendering or its Atom feed entry, one per
+     * format and language, winning over the built-in one (src/advisories/render.c). */
+    "CREATE TABLE IF NOT EXISTS advisory_templates ("
+    " format TEXT NOT NULL,"
+    " lang TEXT NOT NULL,"
+    " text TEXT NOT NULL," PG_META_COLUMNS ","
+    " PRIMARY KEY (format, lang));",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -186,6 +186,35 @@ test('notification template edited with a live preview', async () => {
   noErrors(page);
 });
 
+test('advisory template edited with a live preview', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-advisory-templates');
+  await ready(page);
+  const sec = page.locator('section[aria-labelledby="s-advisory-templates"]');
+  const text = sec.getByRole('textbox', { name: 'Advisory template', exact: true });
+  await sec.getByLabel('Advisory format').selectOption('text');
+  await sec.getByLabel('Headings in').selectOption('fr');
+  await page.locator('#atmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  await page.locator('#atmpl-preview').filter({ hasText: 'EX-2026-0001' }).waitFor();
+  // An unknown placeholder is named with its line and column.
+  await text.fill('AVIS ${tracking_id}\n${nom}\n');
+  await page.locator('#atmpl-status').filter({ hasText: 'line 2, column 1' }).waitFor();
+  await text.fill('AVIS ${tracking_id}: ${title}\n${l_vulnerabilities}:\n${vulnerabilities}');
+  await page.locator('#atmpl-preview').filter({ hasText: 'AVIS EX-2026-0001: Sample' }).waitFor();
+  assert.match(await page.locator('#atmpl-preview').textContent(), /Vulnérabilités:/);
+  await sec.getByRole('button', { name: 'Store and use' }).click();
+  await page.locator('#atmpl-source').filter({ hasText: 'stored' }).waitFor();
+  await sec.screenshot({ path: path.join(OUT, 'admin_advisory_template.png') });
+  results.screenshots.push('admin_advisory_template.png');
+  const got = await page.evaluate(async () => (await (await fetch('/api/v1/advisory-templates/text/fr')).json()));
+  assert.equal(got.source, 'stored', 'the template reached the server');
+  assert.match(got.text, /^AVIS /);
+  await sec.getByRole('button', { name: 'Back to the shipped one' }).click();
+  await page.locator('#atmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  noErrors(page);
+});
+
 test('settings edited from the administration screen', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

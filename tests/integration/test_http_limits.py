@@ -484,7 +484,7 @@ class HttpLimitsTest(unittest.TestCase):
         doc = self.openapi()
         me = self.e.ok("GET", "/api/v1/me")
         subst = {"ref": "LIM", "id": str(me["user"]["id"]), "name": "LIM", "lang": "fr",
-                 "file": "LIM"}
+                 "file": "LIM", "format": "text"}
         # The TAXII routes' segments: the API root, a collection (a sharing group made for
         # this) and a STIX id.
         group = self.e.ok("POST", "/api/v1/sharing-groups",
@@ -554,6 +554,10 @@ class HttpLimitsTest(unittest.TestCase):
                             self.e.ok("PUT", "/api/v1/notification-templates/sv",
                                       {"text": "Doomed\n\nA template to delete.\n"},
                                       expect=(200, 201))
+                        elif path == "/api/v1/advisory-templates/{format}/{lang}":
+                            victim = {"format": "text", "lang": "nl"}
+                            self.e.ok("PUT", "/api/v1/advisory-templates/text/nl",
+                                      {"text": "Doomed ${title}\n"}, expect=200)
                         elif path == "/api/v1/settings/{name}":
                             # a live setting stored in the database, then unset
                             victim = "notify_signature"
@@ -578,7 +582,9 @@ class HttpLimitsTest(unittest.TestCase):
                             victim = self.e.ok("POST", ORGS, {"short_name": "DOOMED",
                                                               "name": "Doomed"},
                                                expect=201)["short_name"]
-                        url = re.sub(r"\{(\w+)\}", str(victim), path)
+                        url = re.sub(r"\{(\w+)\}",
+                                     lambda m: (victim[m.group(1)] if isinstance(victim, dict)
+                                                else str(victim)), path)
                         headers = None
                         if path == "/api/v1/sessions/current":
                             # a browser's session: its cookie and CSRF token, no token

@@ -237,6 +237,77 @@ async function templatesSection() {
   return sec;
 }
 
+// Advisory templates: the page of the HTML and the text rendering (also the warning e-mails)
+// and the Atom feed entry, per format and language; the preview renders the built-in sample
+// advisory (or a published one, by tracking id) through the text being edited.
+async function advisoryTemplatesSection() {
+  const sec = section('Advisory templates');
+  const fmtSel = select('atmpl-format', ['html', 'text', 'atom'], 'text');
+  const langSel = select('atmpl-lang', ['en', 'fr', 'de', 'nl', 'it', 'es', 'pl'], 'en');
+  const adv = input('atmpl-advisory', { maxlength: 64, placeholder: '(the built-in sample)' });
+  const text = h('textarea', { name: 'text', rows: 16, cols: 72, spellcheck: 'false', maxlength: 262144, class: 'mono' });
+  const source = h('p', { id: 'atmpl-source', class: 'muted' });
+  const out = h('pre', { id: 'atmpl-preview', class: 'preview' });
+  const status = h('p', { id: 'atmpl-status', class: 'hint', role: 'status' });
+  const store = h('button', { type: 'submit' }, 'Store and use');
+  const reset = h('button', { type: 'button' }, 'Back to the shipped one');
+  const form = h('form', { 'aria-label': 'Edit an advisory template' },
+    field('Advisory format', fmtSel), field('Headings in', langSel), source,
+    field('Advisory template', text, 'Pages: ${title} ${tracking_id} ${version} ${status} ${tlp} ${publisher} ${initial_release_date} ${current_release_date} ${lang} ${notes} ${vulnerabilities} ${references} ${history} and the headings ${l_id} ${l_version} ${l_publisher} ${l_initial} ${l_current} ${l_vulnerabilities} ${l_references} ${l_history} ${l_affected} ${l_fixed} ${l_remediation} ${l_date} ${l_summary}. Atom: the document ones and ${summary} ${link} ${entry_id}.'),
+    field('Preview with advisory', adv, 'a published advisory\'s tracking id; empty: the sample'),
+    h('div', { class: 'actions' }, store, reset));
+  sec.append(form, h('h3', null, 'Preview'), status, out);
+  let timer = null, seq = 0;
+  async function preview() {
+    const mine = ++seq;
+    const body = { format: fmtSel.value, lang: langSel.value, text: text.value };
+    if (adv.value.trim()) body.advisory = adv.value.trim();
+    try {
+      const p = await post('advisory-templates/preview', body);
+      if (mine !== seq) return;
+      clearErrors(form);
+      status.textContent = 'Preview up to date.';
+      out.textContent = p.output;
+    } catch (e) {
+      if (mine !== seq) return;
+      status.textContent = 'Not valid: ' + e.message;
+      showError(form, e);
+    }
+  }
+  const later = () => { clearTimeout(timer); timer = setTimeout(preview, 300); };
+  text.addEventListener('input', later);
+  adv.addEventListener('input', later);
+  async function load() {
+    try {
+      const t = await get('advisory-templates/' + fmtSel.value + '/' + langSel.value);
+      text.value = t.text;
+      source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : 'the built-in template') + '.';
+      reset.disabled = t.source !== 'stored';
+      preview();
+    } catch (e) { showError(form, e); }
+  }
+  fmtSel.addEventListener('change', load);
+  langSel.addEventListener('change', load);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    store.disabled = true;
+    try {
+      await put('advisory-templates/' + fmtSel.value + '/' + langSel.value, { text: text.value });
+      announce('Advisory template ' + fmtSel.value + ' ' + langSel.value + ' stored');
+      await load();
+    } catch (e) { showError(form, e); } finally { store.disabled = false; }
+  });
+  reset.addEventListener('click', async () => {
+    try {
+      await del('advisory-templates/' + fmtSel.value + '/' + langSel.value);
+      announce('Advisory template ' + fmtSel.value + ' ' + langSel.value + ' reset');
+      await load();
+    } catch (e) { alertNear(reset, e); }
+  });
+  await load();
+  return sec;
+}
+
 async function auditSection(ctx) {
   const sec = section('Audit log');
   const q = ctx.query;
@@ -351,7 +422,7 @@ async function settingsSection() {
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-collectors' }, 'Collectors'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, w, n, st, co, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), settingsSection(), collectorsSection(), auditSection(ctx)]);
-  view.append(u, t, w, n, st, co, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-advisory-templates' }, 'Advisory templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-collectors' }, 'Collectors'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, n, at, st, co, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), advisoryTemplatesSection(), settingsSection(), collectorsSection(), auditSection(ctx)]);
+  view.append(u, t, w, n, at, st, co, a);
 }
