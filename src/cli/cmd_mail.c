@@ -463,7 +463,8 @@ static int cmd_reports_add(cli_t *c, int first)
         rc = CLI_USAGE;
         goto out;
     }
-    if ((src = env_open(c, &e)) || (src = ermes__mail_submit(e.mail, "cli", &in.s, &row, &d)) ||
+    if ((src = env_open(c, &e)) ||
+        (src = ermes__mail_submit(e.mail, "report:cli", &in.s, &row, &d)) ||
         !row.incident_report_id) {
         cli_error("mail reports add: %s", src ? ermes_strerror(src) : row.reason);
         goto fail;

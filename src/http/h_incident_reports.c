@@ -216,7 +216,8 @@ enum MHD_Result ermes__h_incident_report_create(ermes__req_t *req)
                                   d.field[0] ? d.field : NULL, "%s", d.reason);
     }
     ermes__mail_options_from_config(req->srv->cfg, &o);
-    snprintf(source, sizeof(source), "api:%s", req->viewer.user_name ? req->viewer.user_name : "?");
+    snprintf(source, sizeof(source), "report:%s",
+             req->viewer.user_name ? req->viewer.user_name : "?");
     memset(&row, 0, sizeof(row));
     if (!(rc = ermes__mail_new(req->srv->store, req->srv->registry, req->srv->intake, &o, &m)))
         rc = ermes__mail_submit(m, source, &in.s, &row, &d);

@@ -709,6 +709,20 @@ static int process_held(ermes__mail_t *m, int64_t id, const ermes__submission_t 
         rc = as_report(m, &p, &row, sub);
         goto write;
     }
+    /* One typed in whose submission did not get to process it (the daemon stopped between
+     * storing and processing): its TLP and organisation are not in the message, and read as
+     * ordinary mail it would get the default label, perhaps a lower one than the reporter
+     * chose. It is kept, failed, with the reason, for an analyst to read and submit again. */
+    if (!strncmp(row.source, "report:", 7)) {
+        snprintf(row.state, sizeof(row.state), ERMES_MAIL_FAILED);
+        snprintf(row.kind, sizeof(row.kind), "report");
+        snprintf(row.reason, sizeof(row.reason),
+                 "a report typed in through the API whose processing was interrupted: its TLP "
+                 "and organisation are not in the message; read it and submit it again");
+        ermes__log(ERMES_LOG_WARNING, "mail %lld: %s", (long long)id, row.reason);
+        prc = 1; /* written as it is: failed */
+        goto write;
+    }
     if ((rc = as_reply(m, &p, &row)) < 0)
         goto write;
     if (rc == 0) {

@@ -211,12 +211,17 @@ int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size
     *n = 0;
     if (!db)
         return ERMES_ESTORE;
+    /* A report typed in (source report:USER, or report:cli) is processed by the request that
+     * stored it, with the TLP and organisation it was given; the others' sweeps leave it to that
+     * request for ten minutes, then take it (mail/receive.c keeps it, failed, with why). */
     if ((rc = ermes__db_prepare(db,
                                 "SELECT id FROM mail_messages WHERE state = 'received'"
-                                " ORDER BY id LIMIT ?",
+                                " AND (source NOT LIKE 'report:%' OR received_at < ?2)"
+                                " ORDER BY id LIMIT ?1",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, (int64_t)cap);
+    ermes__db_bind_int(s, 2, ermes__time_now_ms() - (int64_t)600 * 1000);
     while ((rc = ermes__db_step(s)) == 1 && *n < cap)
         ids[(*n)++] = ermes__db_col_int(s, 0);
     ermes__db_done(s);

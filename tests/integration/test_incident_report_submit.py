@@ -12,7 +12,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, assert_error, main  # noqa: E402
+from ermeslib import db_connect, Ermes, assert_error, main  # noqa: E402
 
 PATH = "/api/v1/incident-reports"
 
@@ -172,6 +172,26 @@ class IncidentReportSubmitTest(unittest.TestCase):
         self.assertEqual(s, 401, b)
         # Nothing refused was stored.
         self.assertEqual(len(e.list_all(PATH)), before)
+
+    def test_interrupted_submission_is_not_read_as_mail(self):
+        """A report typed in that the daemon stored and did not get to process (stopped in
+        between) is never read as ordinary mail, which would give it the default TLP instead
+        of the one the reporter chose: it is kept, failed, with the reason."""
+        e = self.e
+        s, _, rep = e.request("POST", PATH, {"subject": "Seen 198.51.100.9", "body": "see subject",
+                                             "reporter": "r@reporter.example", "tlp": "RED"})
+        self.assertEqual(s, 201, rep)
+        mail_id = rep["mail_id"]
+        with db_connect(os.path.join(e.dir, "ermes.db")) as db:
+            db.execute("UPDATE mail_messages SET state = 'received', kind = NULL WHERE id = %d"
+                       % mail_id)
+            db.commit()
+        rc, out, err = e.cli("mail", "process", str(mail_id))
+        mail = e.ok("GET", "/api/v1/mail/%d" % mail_id)
+        self.assertEqual((mail["state"], mail["kind"]), ("failed", "report"), mail)
+        self.assertIn("interrupted", mail["reason"])
+        # The report made when it was submitted keeps the reporter's label.
+        self.assertEqual(e.ok("GET", "%s/%d" % (PATH, rep["id"]))["tlp"], "RED")
 
     def test_cli_add(self):
         e = self.e
