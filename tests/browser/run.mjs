@@ -164,7 +164,12 @@ test('notification template edited with a live preview', async () => {
   await page.goto('/admin#s-notification-templates');
   await ready(page);
   const text = page.getByRole('textbox', { name: 'Template', exact: true });
+  const english = await text.inputValue();
   await page.getByLabel('Language').selectOption('fr');
+  // The French template replaces the English one in the box when its request comes back: text
+  // typed before that would be overwritten (a busy machine made this test fail).
+  for (let i = 0; i < 200 && (await text.inputValue()) === english; i++) await page.waitForTimeout(100);
+  assert.notEqual(await text.inputValue(), english, 'the French template was loaded');
   await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
   await page.locator('#tmpl-preview-subject').filter({ hasText: 'ERMES-2026-000042' }).waitFor();
   // The preview follows the text; an unknown placeholder is named with its line and column.
