@@ -254,9 +254,11 @@ enum MHD_Result ermes__h_advisory_template_preview(ermes__req_t *req)
         if (rc == ERMES_ENOTFOUND || (have_a && (a.revision <= 0 || !a.published_document))) {
             if (have_a)
                 ermes__advisory_cleanup(&a);
+            /* ref is the body's: answered before the body goes. */
+            ret = ermes__reply_error(req, 422, "invalid", "advisory",
+                                     "no published advisory \"%.64s\"", ref);
             json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", "advisory",
-                                      "no published advisory \"%.64s\"", ref);
+            return ret;
         }
         if (rc) {
             json_decref(body);
