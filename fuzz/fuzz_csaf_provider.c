@@ -193,10 +193,13 @@ static size_t exchange(const char *req, size_t len, char *buf, size_t cap)
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    /* The send timeout is set after connect: on Linux it bounds connect too, and a loaded
+     * machine may take longer than 5 s to have the server accept (the kernel retries the SYN
+     * meanwhile); a server that never accepts still fails, after the kernel's retries. */
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
         die("connect");
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     for (size_t off = 0; off < len;) {
         ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
         if (n <= 0)
