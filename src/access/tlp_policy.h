@@ -14,7 +14,7 @@
  * recipients only"); AMBER+STRICT to the recipient organisation only; AMBER to the recipient
  * organisation and its clients, which in ermes are the organisations whose parent it is (a
  * national CERT's constituents). A sharing group may grant one of its members a higher label
- * than the community gets (grant: that member sees every object of the group up to it), never
+ * than the community receives (grant: that member sees every object of the group up to it), never
  * above the group's cap, never RED (RED goes to named recipients only). The cap removes
  * anything above it, for every viewer, staff included: a collection up to GREEN never
  * carries AMBER. The store turns the same masks into its WHERE clause, so lists are filtered

@@ -26,7 +26,7 @@ static void help(FILE *f)
             "a collection id or a number. --member-tlp ORG=TLP gives the reader ORG (an\n"
             "organisation's short name, a peer CERT's say) every object of the group up to\n"
             "TLP (CLEAR, GREEN, AMBER or AMBER+STRICT, never above --max-tlp), more than\n"
-            "the rest of the community gets (CLEAR and GREEN).\n");
+            "the rest of the community receives (CLEAR and GREEN).\n");
 }
 
 typedef struct list_ctx {

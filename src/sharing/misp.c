@@ -1286,7 +1286,7 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
                               int grant, const ermes__indicator_filter_t *f, json_t **out)
 {
     export_ctx_t c = {json_object(), v, 0, cap, st, grant};
-    /* A member granted more than the community gets by its group is shown indicators that
+    /* A member granted more than the community receives by its group is shown indicators that
      * the REST list would not show it: those are read as the CERT's, and the policy
      * (export_cb) alone decides. */
     ermes__viewer_t all_of_them = {0, "misp-feed", ERMES_ROLE_ADMIN, 0, "misp-feed"};
