@@ -263,6 +263,19 @@ async function detail(view, ctx) {
     ]));
     sendBtn.disabled = n.state === 'sent' || n.state === 'sending';
     sendBtn.textContent = n.state === 'failed' ? 'Send again now' : 'Send now';
+    if (n.state === 'sending') watchSending();
+  }
+  // An attempt under way (the daemon's own, or another analyst's) ends within the SMTP
+  // timeout: the page follows it, so the outcome shows and the button comes back without a reload.
+  let watching = null;
+  function watchSending() {
+    if (watching) return;
+    watching = setTimeout(async () => {
+      watching = null;
+      if (!ctx.isCurrent()) return;
+      try { n = { ...n, ...(await get('notifications/' + enc(n.id))) }; } catch { /* try again */ }
+      fillDelivery();
+    }, 1000);
   }
   fillDelivery();
   // Review: approve, hold, cancel (409 with the reason when it is too late), and the editor
