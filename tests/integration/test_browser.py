@@ -13,10 +13,8 @@ This wrapper prepares what the browser tests need and checks what only it can se
 When chromium, node or the node modules are missing it fails, saying which (scripts/install-deps
 test; make browser-deps): a skip fails the run (ermeslib.main).
 
-ERMES_BROWSER_BENCH=1 runs the benchmark instead: bench/browser-1m.sh with the build of
-ERMES_BIN (1,000,000 events in a data dir made once and kept under $TMPDIR/ermes-browser-bench;
-see bench/README.md), and fails when the dashboard or the events table's first page takes more
-than a second to become usable (median, cold or warm).
+The benchmark of the same screens over 1,000,000 events is a program, bench/browser-1m.sh: a test
+never fails because the machine was slow.
 """
 
 import email
@@ -34,8 +32,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import (ERMES_BIN, HOST, SKIP_BENCHMARK, SOURCE_DIR, Ermes, main,  # noqa: E402
-                      quote)
+from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, main, quote  # noqa: E402
 
 try:
     from aiosmtpd.controller import Controller
@@ -153,8 +150,6 @@ if MISSING is not None and os.environ.get("ERMES_REQUIRE_BROWSER") == "1":
 
 
 @unittest.skipIf(MISSING is not None, MISSING or "")
-@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") == "1",
-                 SKIP_BENCHMARK + "the benchmark runs instead")
 class BrowserTest(unittest.TestCase):
 
     @classmethod
@@ -371,28 +366,6 @@ class BrowserTest(unittest.TestCase):
                          ["false_positive"])
         for name in res["screenshots"]:
             self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
-
-
-@unittest.skipIf(MISSING is not None, MISSING or "")
-@unittest.skipIf(os.environ.get("ERMES_BROWSER_BENCH") != "1",
-                 SKIP_BENCHMARK + "ERMES_BROWSER_BENCH=1 runs it")
-class BrowserBench(unittest.TestCase):
-
-    def test_browser_bench(self):
-        build = os.path.dirname(os.path.abspath(ERMES_BIN))
-        p = subprocess.run([os.path.join(SOURCE_DIR, "bench", "browser-1m.sh"), build],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1800)
-        out = p.stdout.decode("utf-8", "replace")
-        sys.stdout.write(out)
-        self.assertEqual(p.returncode, 0, "bench/browser-1m.sh could not run:\n" + out[-4000:])
-        with open(os.path.join(build, "test-output", "browser-bench", "results.json")) as f:
-            rows = json.load(f)
-        got = {(r["name"], r["mode"]): r["median_ms"] for r in rows}
-        for screen in ("dashboard", "events"):
-            for mode in ("cold", "warm"):
-                self.assertLessEqual(got[(screen, mode)], 1000.0,
-                                     "%s (%s) usable after %.0f ms" % (screen, mode,
-                                                                     got[(screen, mode)]))
 
 
 if __name__ == "__main__":
