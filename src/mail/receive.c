@@ -758,13 +758,17 @@ write:
 
 int ermes__mail_process_pending(ermes__mail_t *m, size_t *processed)
 {
-    int64_t ids[64];
+    int64_t ids[64], after = 0;
     size_t n = 0, done = 0;
     int rc;
 
+    /* One pass forward by id: a message another daemon is processing (busy), or one left
+     * "received" by a failure, is not read again in this pass (the next sweep retries it). */
     do {
-        if ((rc = ermes__store_mail_pending(m->store, ids, 64, &n)))
+        if ((rc = ermes__store_mail_pending(m->store, after, ids, 64, &n)))
             break;
+        if (n)
+            after = ids[n - 1];
         for (size_t k = 0; k < n; k++) {
             rc = ermes__mail_process(m, ids[k], NULL);
             if (rc == ERMES_EBUSY) { /* another daemon has it */

@@ -202,7 +202,8 @@ int ermes__store_mail_each(ermes__store_t *st, const char *state, int64_t before
     return rc;
 }
 
-int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n)
+int ermes__store_mail_pending(ermes__store_t *st, int64_t after, int64_t *ids, size_t cap,
+                              size_t *n)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
@@ -215,13 +216,14 @@ int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size
      * stored it, with the TLP and organisation it was given; the others' sweeps leave it to that
      * request for ten minutes, then take it (mail/receive.c keeps it, failed, with why). */
     if ((rc = ermes__db_prepare(db,
-                                "SELECT id FROM mail_messages WHERE state = 'received'"
+                                "SELECT id FROM mail_messages WHERE state = 'received' AND id > ?3"
                                 " AND (source NOT LIKE 'report:%' OR received_at < ?2)"
                                 " ORDER BY id LIMIT ?1",
                                 &s)))
         return rc;
     ermes__db_bind_int(s, 1, (int64_t)cap);
     ermes__db_bind_int(s, 2, ermes__time_now_ms() - (int64_t)600 * 1000);
+    ermes__db_bind_int(s, 3, after);
     while ((rc = ermes__db_step(s)) == 1 && *n < cap)
         ids[(*n)++] = ermes__db_col_int(s, 0);
     ermes__db_done(s);

@@ -1217,8 +1217,11 @@ typedef int (*ermes__store_mail_cb)(void *ctx, const ermes__mail_row_t *m);
 /* Newest first, of state (NULL: any), below before_id (0: from the newest). Staff only. */
 int ermes__store_mail_each(ermes__store_t *st, const char *state, int64_t before_id, long limit,
                            ermes__store_mail_cb cb, void *ctx, int *more);
-/* Ids of messages received but not processed yet (a crash between the two), oldest first. */
-int ermes__store_mail_pending(ermes__store_t *st, int64_t *ids, size_t cap, size_t *n);
+/* Ids of messages received but not processed yet (a crash between the two), oldest first: at
+ * most cap, each over `after`, so a sweep pages on by the last id it got and passes messages
+ * another daemon holds instead of reading them again. */
+int ermes__store_mail_pending(ermes__store_t *st, int64_t after, int64_t *ids, size_t cap,
+                              size_t *n);
 /* Threads message mail_id onto notification_id and moves the state of recipient (the sender
  * when NULL; for a delivery status notification, the recipient it is about) in one
  * transaction (the caller's when open). States only move forward: delivered or failed (the

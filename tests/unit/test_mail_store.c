@@ -127,9 +127,12 @@ static void test_message_rows(void **state)
     assert_int_equal(ermes__store_mail_insert(f->st, &again, &created), 0);
     assert_int_equal(created, 0);
     assert_int_equal(again.id, m.id);
-    assert_int_equal(ermes__store_mail_pending(f->st, ids, 8, &n), 0);
+    assert_int_equal(ermes__store_mail_pending(f->st, 0, ids, 8, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], m.id);
+    /* A sweep pages on past the last id it got: the same message is not read again. */
+    assert_int_equal(ermes__store_mail_pending(f->st, m.id, ids, 8, &n), 0);
+    assert_int_equal(n, 0);
     /* What processing found. */
     snprintf(m.state, sizeof(m.state), ERMES_MAIL_FAILED);
     snprintf(m.kind, sizeof(m.kind), "unparsed");
@@ -142,7 +145,7 @@ static void test_message_rows(void **state)
     assert_string_equal(got.reason, "MIME nesting deeper than 32");
     assert_string_equal(got.subject, "Caf\xc3\xa9");
     assert_int_equal(got.tlp, ERMES_TLP_AMBER_STRICT);
-    assert_int_equal(ermes__store_mail_pending(f->st, ids, 8, &n), 0);
+    assert_int_equal(ermes__store_mail_pending(f->st, 0, ids, 8, &n), 0);
     assert_int_equal(n, 0);
     assert_int_equal(ermes__store_mail_get(f->st, m.id + 100, &got), ERMES_ENOTFOUND);
     m.id += 100;
