@@ -62,7 +62,8 @@ static void test_domains(void **state)
     assert_string_equal(one(s, ERMES_FIELD_DOMAIN, "badexample.eu"), "");
     assert_string_equal(one(s, ERMES_FIELD_DOMAIN, "eu"), "");
     /* Both the parent and the child indicator match a deeper name. */
-    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "mail.dept.example.eu", 20, &h), 2);
+    assert_int_equal(ermes_scanner_lookup(s, ERMES_FIELD_DOMAIN, "mail.dept.example.eu", 20, &h),
+                     2);
     assert_string_equal(one(s, ERMES_FIELD_DOMAIN, "exact.example"), "exact.example");
     assert_string_equal(one(s, ERMES_FIELD_DOMAIN, "a.exact.example"), "");
     assert_string_equal(one(s, ERMES_FIELD_AUTO, "www.example.eu:8080"), "example.eu");
@@ -72,9 +73,9 @@ static void test_domains(void **state)
 
 static void test_addresses(void **state)
 {
-    static const char *const v[] = {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3",
-                                    "0.0.0.0/1", "2001:db8::/32", "2001:db8::1",
-                                    "::ffff:192.0.2.9", NULL};
+    static const char *const v[] = {"10.0.0.0/8",  "10.1.0.0/16",      "10.1.2.0/24",
+                                    "10.1.2.3",    "0.0.0.0/1",        "2001:db8::/32",
+                                    "2001:db8::1", "::ffff:192.0.2.9", NULL};
     ermes_matcher_t *m = build(v);
     ermes_scanner_t *s;
 
@@ -99,9 +100,9 @@ static void test_addresses(void **state)
 
 static void test_hashes_urls_emails(void **state)
 {
-    static const char *const v[] = {"44D88612FEA8A8F36DE82E1278ABB02F",
-                                    "http://Evil.Example/Path", "Boss@Phish.Example",
-                                    "t13d1516h2_8daaf6152771_b186095e22b6", NULL};
+    static const char *const v[] = {"44D88612FEA8A8F36DE82E1278ABB02F", "http://Evil.Example/Path",
+                                    "Boss@Phish.Example", "t13d1516h2_8daaf6152771_b186095e22b6",
+                                    NULL};
     ermes_matcher_t *m = build(v);
     ermes_scanner_t *s;
 

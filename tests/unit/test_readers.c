@@ -32,8 +32,10 @@ static const ermes_log_field_t *field(const ermes_log_record_t *rec, const char 
 static void test_eve_fields_and_escapes(void **state)
 {
     const char *eve =
-        "{\"timestamp\":\"2024-05-01T00:00:00+0000\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\","
-        "\"host\":\"s1\",\"dns\":{\"rrname\":\"a\\u0062c.ex\\/ample\",\"answers\":[{\"rdata\":\"1.2.3.4\"},"
+        "{\"timestamp\":\"2024-05-01T00:00:00+0000\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0."
+        "1\","
+        "\"host\":\"s1\",\"dns\":{\"rrname\":\"a\\u0062c.ex\\/"
+        "ample\",\"answers\":[{\"rdata\":\"1.2.3.4\"},"
         "{\"rdata\":\"\\ud83d\\ude00.x\"}]}}\n"
         "{\"event_type\":\"http\",\"http\":{\"hostname\":\"h.example\",\"url\":\"/p?q\"}}\n"
         "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"\\ud800\"}}\n";
