@@ -81,7 +81,8 @@ static const setting_t settings[] = {
       "rows per intake transaction (one commits after a second at most)"),
     S(max_report, SET_LONG, "16384", 1, 1048576, "largest report accepted, in MiB"),
     S(incoming_max_age, SET_LONG, "86400", 1, 31536000,
-      "seconds after which the daemon removes a partial upload (DATA_DIR/reports/.incoming-*) "
+      "seconds after which the daemon removes a partial upload or message "
+      "(DATA_DIR/reports/.incoming-*, DATA_DIR/mail/.incoming-*) "
       "left by a stopped process; checked at least every minute"),
     L(retention_days, SET_LONG, "0", 0, 36500,
       "days an event is kept after it was stored (0: for ever); the daemon deletes older events "

@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/incoming.h"
 #include "core/sha256.h"
 #include "core/strbuf.h"
 #include "core/time.h"
@@ -148,72 +149,19 @@ static int check_meta(const ermes__intake_t *in, const ermes__report_meta_t *met
     return 0;
 }
 
-/* fsync on the directory makes a rename durable, not only the file's bytes. */
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY), rc = 0;
-
-    if (fd < 0)
-        return ERMES_EIO;
-    if (fsync(fd) != 0)
-        rc = ERMES_EIO;
-    close(fd);
-    return rc;
-}
-
-/* Streams the report into a temporary file, hashing as it goes; then fsync, rename to its
- * content's name, fsync the directory. Reports with the same bytes share one file. */
+/* A report is received into DATA_DIR/reports as an incoming file (core/incoming.h): reports
+ * with the same bytes share one file. */
 struct ermes__spool {
-    char dir[4096];
-    char tmp[4200];
-    int fd;
-    ermes__sha256_t *sha;
-    size_t size;
+    ermes__incoming_t f;
 };
 typedef struct ermes__spool spool_t;
 
 static int spool_open(ermes__intake_t *in, spool_t *sp)
 {
-    snprintf(sp->dir, sizeof(sp->dir), "%s/reports", in->data_dir);
-    if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST)
-        return ERMES_EIO;
-    snprintf(sp->tmp, sizeof(sp->tmp), "%s/.incoming-XXXXXX", sp->dir);
-    if (!(sp->sha = ermes__sha256_new()))
-        return ERMES_ENOMEM;
-    sp->fd = mkstemp(sp->tmp);
-    if (sp->fd < 0) {
-        ermes__sha256_free(sp->sha);
-        sp->sha = NULL;
-        return ERMES_EIO;
-    }
-    sp->size = 0;
-    return 0;
-}
+    char dir[4096];
 
-static int spool_write(spool_t *sp, const char *p, size_t n)
-{
-    ermes__sha256_update(sp->sha, p, n);
-    sp->size += n;
-    while (n) {
-        ssize_t w = write(sp->fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return ERMES_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static void spool_abort(spool_t *sp)
-{
-    if (sp->fd >= 0)
-        close(sp->fd);
-    unlink(sp->tmp);
-    sp->fd = -1;
-    ermes__sha256_free(sp->sha);
-    sp->sha = NULL;
+    snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
+    return ermes__incoming_open(&sp->f, dir);
 }
 
 /* The same bytes for the same feed and options already received (issue 15: the same file
@@ -231,30 +179,18 @@ static int received_before(ermes__intake_t *in, ermes__report_t *r)
 static int spool_finish(ermes__intake_t *in, const ermes__viewer_t *v, spool_t *sp,
                         ermes__report_t *r, int force)
 {
-    char final[4400];
     int rc;
 
-    ermes__sha256_final(sp->sha, r->sha256);
-    sp->sha = NULL;
+    ermes__incoming_digest(&sp->f);
+    snprintf(r->sha256, sizeof(r->sha256), "%s", sp->f.sha256);
     if (!force && (rc = received_before(in, r)) != ERMES_ENOTFOUND) {
-        spool_abort(sp);
+        ermes__incoming_abort(&sp->f);
         return rc == 0 ? ERMES_EEXISTS : rc;
     }
-    if (fsync(sp->fd) != 0) {
-        spool_abort(sp);
-        return ERMES_EIO;
-    }
-    close(sp->fd);
-    sp->fd = -1;
-    snprintf(r->path, sizeof(r->path), "reports/%s", r->sha256);
-    snprintf(final, sizeof(final), "%s/%s", in->data_dir, r->path);
-    if (rename(sp->tmp, final) != 0) {
-        unlink(sp->tmp);
-        return ERMES_EIO;
-    }
-    if ((rc = sync_dir(sp->dir)))
+    if ((rc = ermes__incoming_commit(&sp->f)))
         return rc;
-    r->size = (int64_t)sp->size;
+    snprintf(r->path, sizeof(r->path), "reports/%s", r->sha256);
+    r->size = (int64_t)sp->f.size;
     r->received_at = ermes__time_now_ms();
     r->owner_org_id = v ? v->org_id : 0;
     snprintf(r->submitted_by, sizeof(r->submitted_by), "%s",
@@ -280,8 +216,8 @@ int ermes__intake_receive_mem(ermes__intake_t *in, const ermes__viewer_t *v,
         ermes_diag_set(d, NULL, "cannot write to %s/reports", in->data_dir);
         return rc;
     }
-    if ((rc = spool_write(&sp, data, len))) {
-        spool_abort(&sp);
+    if ((rc = ermes__incoming_write(&sp.f, data, len))) {
+        ermes__incoming_abort(&sp.f);
         ermes_diag_set(d, NULL, "cannot write the report to disk");
         return rc;
     }
@@ -307,12 +243,12 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
         return rc;
     }
     while ((n = fread(buf, 1, 1 << 20, f)) > 0) {
-        if (sp.size + n > in->opts.max_report) {
+        if (sp.f.size + n > in->opts.max_report) {
             ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
             rc = ERMES_ETOOBIG;
             break;
         }
-        if ((rc = spool_write(&sp, buf, n))) {
+        if ((rc = ermes__incoming_write(&sp.f, buf, n))) {
             ermes_diag_set(d, NULL, "cannot write the report to disk");
             break;
         }
@@ -323,7 +259,7 @@ int ermes__intake_receive_file(ermes__intake_t *in, const ermes__viewer_t *v,
     }
     ermes__free(buf);
     if (rc) {
-        spool_abort(&sp);
+        ermes__incoming_abort(&sp.f);
         return rc;
     }
     return spool_finish(in, v, &sp, out, meta->force);
@@ -432,7 +368,7 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
         while ((n = read(fd, buf, 1 << 20)) != 0) {
             if (n < 0 && errno == EINTR)
                 continue;
-            if (n < 0 || (rc = spool_write(&sp, buf, (size_t)n))) {
+            if (n < 0 || (rc = ermes__incoming_write(&sp.f, buf, (size_t)n))) {
                 rc = ERMES_EIO;
                 break;
             }
@@ -440,14 +376,14 @@ int ermes__intake_receive_path(ermes__intake_t *in, const ermes__viewer_t *v,
         ermes__free(buf);
         close(fd);
         if (rc) {
-            spool_abort(&sp);
+            ermes__incoming_abort(&sp.f);
             ermes_diag_set(d, NULL, "cannot copy the report");
             return rc;
         }
         return spool_finish(in, v, &sp, out, 1);
     }
     close(fd);
-    if ((rc = sync_dir(dir))) {
+    if ((rc = ermes__incoming_sync_dir(dir))) {
         ermes_diag_set(d, NULL, "cannot sync %s", dir);
         return rc;
     }
@@ -482,11 +418,11 @@ int ermes__intake_spool_begin(ermes__intake_t *in, ermes__spool_t **out)
 int ermes__intake_spool_write(ermes__intake_t *in, ermes__spool_t *sp, const char *p, size_t n,
                               ermes_diag_t *d)
 {
-    if (sp->size + n > in->opts.max_report) {
+    if (sp->f.size + n > in->opts.max_report) {
         ermes_diag_set(d, NULL, "the report exceeds %zu bytes", in->opts.max_report);
         return ERMES_ETOOBIG;
     }
-    if (spool_write(sp, p, n)) {
+    if (ermes__incoming_write(&sp->f, p, n)) {
         ermes_diag_set(d, NULL, "cannot write the report to disk");
         return ERMES_EIO;
     }
@@ -512,7 +448,7 @@ void ermes__intake_spool_abort(ermes__spool_t *sp)
 {
     if (!sp)
         return;
-    spool_abort(sp);
+    ermes__incoming_abort(&sp->f);
     ermes__free(sp);
 }
 
@@ -1405,26 +1341,11 @@ static long stale_spool_age(const ermes__intake_t *in)
 
 static void remove_stale_spool(ermes__intake_t *in)
 {
-    char dir[4096], path[4352];
-    struct dirent *e;
-    struct stat sb;
-    DIR *dh;
-    time_t now = time(NULL);
+    char dir[4096];
 
     snprintf(dir, sizeof(dir), "%s/reports", in->data_dir);
-    if (!(dh = opendir(dir)))
-        return;
-    while ((e = readdir(dh))) {
-        if (strncmp(e->d_name, ".incoming-", 10) != 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            now - sb.st_mtime > stale_spool_age(in) && unlink(path) == 0)
-            ermes__log(ERMES_LOG_NOTICE, "intake: removed %s, a partial report never acknowledged",
-                       path);
-    }
-    closedir(dh);
-    in->swept_at = now;
+    ermes__incoming_sweep(dir, stale_spool_age(in), "report");
+    in->swept_at = time(NULL);
 }
 
 static void sweep_stale_spool(ermes__intake_t *in)

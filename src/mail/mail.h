@@ -128,6 +128,9 @@ int ermes__mail_submit(ermes__mail_t *m, const char *source, const ermes__submis
 int ermes__mail_process_as(ermes__mail_t *m, int64_t id, const ermes__submission_t *s,
                            ermes__mail_row_t *out);
 
+/* Removes DATA_DIR/mail/.incoming-* files older than max_age seconds: messages a stopped
+ * process was receiving, never acknowledged. Returns how many. */
+size_t ermes__mail_sweep_incoming(ermes__mail_t *m, long max_age);
 /* Processes stored message id (again): what it becomes, as above. */
 int ermes__mail_process(ermes__mail_t *m, int64_t id, ermes__mail_row_t *out);
 /* Processes every message received but not processed (left by a crash), oldest first. */

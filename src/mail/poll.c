@@ -385,12 +385,23 @@ static void *run(void *arg)
 {
     ermes__mail_poller_t *p = arg;
     size_t n = 0;
+    int64_t swept = INT64_MIN / 2;
 
     if (ermes__mail_process_pending(p->mail, &n) == 0 && n)
         ermes__log(ERMES_LOG_NOTICE, "mail: %zu messages left by a stop processed", n);
     while (!stopping(p)) {
         int64_t now = ermes__time_now_ms(), soonest = now + 60000;
         struct timespec ts;
+        /* A message a stopped process was receiving (piped, from a maildir or IMAP) is never
+         * acknowledged: its partial file goes after incoming_max_age, checked every minute. */
+        int64_t every =
+            p->cfg->incoming_max_age * 500 < 60000 ? p->cfg->incoming_max_age * 500 : 60000;
+        if (now - swept >= every) {
+            ermes__mail_sweep_incoming(p->mail, p->cfg->incoming_max_age);
+            swept = now;
+        }
+        if (swept + every < soonest)
+            soonest = swept + every;
         for (size_t k = 0; k < p->cfg->nmailboxes && !stopping(p); k++) {
             const ermes__mailbox_conf_t *mb = &p->cfg->mailboxes[k];
             ermes_diag_t d;

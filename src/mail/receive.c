@@ -11,7 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "core/sha256.h"
+#include "core/incoming.h"
 #include "core/time.h"
 #include "ermes/net.h"
 #include "incidents/incidents.h"
@@ -90,88 +90,29 @@ void ermes__mail_path(const ermes__mail_t *m, const char *sha256, char *buf, siz
 
 /* ---- storing ----------------------------------------------------------------------------- */
 
-typedef struct spool {
-    char dir[4200];
-    char tmp[4300];
-    int fd;
-    ermes__sha256_t *sha;
-    size_t size;
-} spool_t;
-
-static int spool_open(ermes__mail_t *m, spool_t *sp)
+/* A message is received into DATA_DIR/mail as an incoming file (core/incoming.h): the same
+ * bytes twice share one file (and one row). */
+static int spool_open(ermes__mail_t *m, ermes__incoming_t *sp)
 {
-    snprintf(sp->dir, sizeof(sp->dir), "%s/mail", m->data_dir);
-    if (mkdir(sp->dir, 0700) != 0 && errno != EEXIST)
-        return ERMES_EIO;
-    snprintf(sp->tmp, sizeof(sp->tmp), "%s/.incoming-XXXXXX", sp->dir);
-    if (!(sp->sha = ermes__sha256_new()))
-        return ERMES_ENOMEM;
-    if ((sp->fd = mkstemp(sp->tmp)) < 0) {
-        ermes__sha256_free(sp->sha);
-        sp->sha = NULL;
-        return ERMES_EIO;
-    }
-    sp->size = 0;
-    return 0;
+    char dir[sizeof(m->data_dir) + 8];
+
+    snprintf(dir, sizeof(dir), "%s/mail", m->data_dir);
+    return ermes__incoming_open(sp, dir);
 }
 
-static int spool_write(spool_t *sp, const char *p, size_t n)
+/* The file made durable under its name, then the row: once this returns 0 the message is
+ * acknowledged. */
+static int spool_finish(ermes__mail_t *m, ermes__incoming_t *sp, const char *source,
+                        ermes__mail_row_t *row, ermes_diag_t *d)
 {
-    ermes__sha256_update(sp->sha, p, n);
-    sp->size += n;
-    while (n) {
-        ssize_t w = write(sp->fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return ERMES_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static void spool_abort(spool_t *sp)
-{
-    if (sp->fd >= 0)
-        close(sp->fd);
-    sp->fd = -1;
-    unlink(sp->tmp);
-    ermes__sha256_free(sp->sha);
-    sp->sha = NULL;
-}
-
-/* fsync, rename to the content's name, fsync the directory (the rename is durable then),
- * then the row: once this returns 0 the message is acknowledged. */
-static int spool_finish(ermes__mail_t *m, spool_t *sp, const char *source, ermes__mail_row_t *row,
-                        ermes_diag_t *d)
-{
-    char final[4400];
-    int fd, rc;
+    int rc;
 
     memset(row, 0, sizeof(*row));
-    ermes__sha256_final(sp->sha, row->sha256);
-    sp->sha = NULL;
-    if (fsync(sp->fd) != 0) {
-        spool_abort(sp);
+    if ((rc = ermes__incoming_commit(sp))) {
         ermes_diag_set(d, NULL, "cannot write the message to disk");
-        return ERMES_EIO;
+        return rc;
     }
-    close(sp->fd);
-    sp->fd = -1;
-    ermes__mail_path(m, row->sha256, final, sizeof(final));
-    if (rename(sp->tmp, final) != 0) {
-        unlink(sp->tmp);
-        ermes_diag_set(d, NULL, "cannot write the message to disk");
-        return ERMES_EIO;
-    }
-    if ((fd = open(sp->dir, O_RDONLY | O_DIRECTORY)) < 0 || fsync(fd) != 0) {
-        if (fd >= 0)
-            close(fd);
-        ermes_diag_set(d, NULL, "cannot write the message to disk");
-        return ERMES_EIO;
-    }
-    close(fd);
+    snprintf(row->sha256, sizeof(row->sha256), "%s", sp->sha256);
     row->size = (int64_t)sp->size;
     snprintf(row->source, sizeof(row->source), "%s", source ? source : "pipe");
     row->received_at = ermes__time_now_ms();
@@ -181,6 +122,14 @@ static int spool_finish(ermes__mail_t *m, spool_t *sp, const char *source, ermes
     if ((rc = ermes__store_mail_insert(m->store, row, NULL)))
         ermes_diag_set(d, NULL, "cannot record the message: %s", ermes_strerror(rc));
     return rc;
+}
+
+size_t ermes__mail_sweep_incoming(ermes__mail_t *m, long max_age)
+{
+    char dir[sizeof(m->data_dir) + 8];
+
+    snprintf(dir, sizeof(dir), "%s/mail", m->data_dir);
+    return ermes__incoming_sweep(dir, max_age, "message");
 }
 
 /* A message just recorded, processed at once; another daemon already on it (it found the
@@ -195,7 +144,7 @@ static int process_received(ermes__mail_t *m, ermes__mail_row_t *out)
 int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *data, size_t len,
                             int no_process, ermes__mail_row_t *out, ermes_diag_t *d)
 {
-    spool_t sp;
+    ermes__incoming_t sp;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -207,8 +156,8 @@ int ermes__mail_receive_mem(ermes__mail_t *m, const char *source, const char *da
         ermes_diag_set(d, NULL, "cannot write to %s/mail", m->data_dir);
         return rc;
     }
-    if ((rc = spool_write(&sp, data, len))) {
-        spool_abort(&sp);
+    if ((rc = ermes__incoming_write(&sp, data, len))) {
+        ermes__incoming_abort(&sp);
         ermes_diag_set(d, NULL, "cannot write the message to disk");
         return rc;
     }
@@ -221,7 +170,7 @@ int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int 
                              ermes__mail_row_t *out, ermes_diag_t *d)
 {
     char *buf = ermes__malloc(1 << 16);
-    spool_t sp;
+    ermes__incoming_t sp;
     size_t n;
     int rc;
 
@@ -240,7 +189,7 @@ int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int 
             rc = ERMES_ETOOBIG;
             break;
         }
-        if ((rc = spool_write(&sp, buf, n))) {
+        if ((rc = ermes__incoming_write(&sp, buf, n))) {
             ermes_diag_set(d, NULL, "cannot write the message to disk");
             break;
         }
@@ -251,7 +200,7 @@ int ermes__mail_receive_file(ermes__mail_t *m, const char *source, FILE *f, int 
         rc = ERMES_EIO;
     }
     if (rc) {
-        spool_abort(&sp);
+        ermes__incoming_abort(&sp);
         return rc;
     }
     if ((rc = spool_finish(m, &sp, source, out, d)))

@@ -128,10 +128,19 @@ class PartialUploadsSwept(unittest.TestCase):
             old = os.path.join(spool, ".incoming-crashed")
             with open(old, "wb") as f:
                 f.write(b"half a report")
+            # The same for a message `ermes mail receive` was piping in when it was killed.
+            mail = os.path.join(e.dir, "mail")
+            os.makedirs(mail, exist_ok=True)
+            old_mail = os.path.join(mail, ".incoming-crashed")
+            with open(old_mail, "wb") as f:
+                f.write(b"From: half@a.example\r\nSubj")
             # Left by a crash after the daemon started: only a schedule can remove it.
             wait_until(lambda: not os.path.exists(old), timeout=20,
                        what="the daemon to remove a stale .incoming- file")
+            wait_until(lambda: not os.path.exists(old_mail), timeout=20,
+                       what="the daemon to remove a stale mail/.incoming- file")
             self.assertIn("partial report never acknowledged", e.log())
+            self.assertIn("partial message never acknowledged", e.log())
             self.assertEqual(e.healthz()[0], 200)
 
     def test_setting_is_checked(self):
