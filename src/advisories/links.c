@@ -302,11 +302,12 @@ int ermes__incident_advisories_json(ermes__store_t *st, const ermes__viewer_t *v
     }
     if ((rc = ermes__store_incident_observable_each(st, incident_id, observable_cb, &obs)))
         goto out;
-    /* Candidates by text, then each advisory's CVE ids parsed: the same id inside a note or
-     * a longer id does not link. */
+    /* Candidates by the index of advisories' CVE ids (of either document), then the CVE ids
+     * of the text this viewer reads parsed: a published document that still names a CVE its
+     * working copy dropped links for those who read the published one only. */
     for (i = 0; i < obs.n && !rc; i++) {
         h.cve = obs.cves[i];
-        rc = ermes__store_advisories_mentioning(st, obs.cves[i], collect, &h);
+        rc = ermes__store_advisories_with_cve(st, obs.cves[i], collect, &h);
     }
     for (i = 0; i < h.n; i++)
         json_array_clear(h.v[i].cves);

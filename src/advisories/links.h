@@ -46,10 +46,16 @@ int ermes__store_incidents_with_cve(ermes__store_t *st, const char *cve, ermes__
 /* Ids of the indicators whose value is cve or tagged with it (any case). */
 int ermes__store_indicators_with_value(ermes__store_t *st, const char *cve, ermes__store_id_cb cb,
                                        void *ctx);
-/* Ids of the advisories whose working or published text contains text (a candidate list: the
- * caller checks the CVE ids it parses). */
-int ermes__store_advisories_mentioning(ermes__store_t *st, const char *text, ermes__store_id_cb cb,
-                                       void *ctx);
+/* ---- the CVE ids of each advisory (src/store/advisory_cves.c, migration 57) ---- */
+
+/* Sets the CVE ids stored for a (a->id) to those of its working and published documents
+ * (ermes__advisory_cves of each), in the caller's transaction or one of its own. */
+int ermes__store_advisory_cves_set(ermes__store_t *st, const ermes__advisory_t *a);
+/* Ids of the advisories whose working or published document names cve (upper case) among its
+ * vulnerabilities[].cve, newest first, at most ERMES_ADVISORY_LINKS_MAX (a candidate list: the
+ * caller checks the CVE ids of the text its viewer reads). */
+int ermes__store_advisories_with_cve(ermes__store_t *st, const char *cve, ermes__store_id_cb cb,
+                                     void *ctx);
 
 /* ---- the links (src/advisories/links.c) ---- */
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "advisories/advisory.h"
+#include "advisories/links.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "store/store_int.h"
@@ -73,17 +74,20 @@ int ermes__store_advisory_insert(ermes__store_t *st, ermes__advisory_t *a)
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, owned = 0;
 
     if (!db)
         return ERMES_ESTORE;
+    /* The row and its CVE ids (advisory_cves.c) in one transaction. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO advisories (tracking_id, title, status, document,"
                                 " revision, author_id, author, tlp, owner_org_id, created_at,"
                                 " updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?9)"
                                 " RETURNING id",
                                 &s)))
-        return rc;
+        return ermes__tx_end(db, owned, rc);
     ermes__db_bind_text(s, 1, a->tracking_id);
     ermes__db_bind_text(s, 2, a->title);
     ermes__db_bind_text(s, 3, a->status);
@@ -102,7 +106,9 @@ int ermes__store_advisory_insert(ermes__store_t *st, ermes__advisory_t *a)
         rc = ERMES_ESTORE;
     }
     ermes__db_done(s);
-    return rc;
+    if (!rc)
+        rc = ermes__store_advisory_cves_set(st, a);
+    return ermes__tx_end(db, owned, rc);
 }
 
 int ermes__store_advisory_count_since(ermes__store_t *st, int64_t since_ms, int64_t *n)
@@ -210,10 +216,13 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms();
-    int rc;
+    int rc, owned = 0;
 
     if (!db)
         return ERMES_ESTORE;
+    /* The row and its CVE ids (advisory_cves.c) in one transaction. */
+    if ((rc = ermes__tx_start(db, &owned)))
+        return rc;
     /* Two writes in the same millisecond must still differ: updated_at is the row's version. */
     if (now <= updated_at)
         now = updated_at + 1;
@@ -224,7 +233,7 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
                                 " tlp = ?10, updated_at = ?11, published_signature = ?14,"
                                 " published_tlp = ?15 WHERE id = ?12 AND updated_at = ?13",
                                 &s)))
-        return rc;
+        return ermes__tx_end(db, owned, rc);
     ermes__db_bind_text(s, 1, a->title);
     ermes__db_bind_text(s, 2, a->status);
     ermes__db_bind_text(s, 3, a->document);
@@ -245,10 +254,12 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
         ermes__db_bind_null(s, 15);
     rc = ermes__db_step(s);
     ermes__db_done(s);
-    if (rc < 0)
+    if (rc >= 0)
+        rc = ermes__db_changes(db) != 1 ? ERMES_ECONFLICT : 0;
+    if (!rc)
+        rc = ermes__store_advisory_cves_set(st, a);
+    if ((rc = ermes__tx_end(db, owned, rc)))
         return rc;
-    if (ermes__db_changes(db) != 1)
-        return ERMES_ECONFLICT;
     a->updated_at = now;
     return 0;
 }

@@ -163,16 +163,3 @@ int ermes__store_indicators_with_value(ermes__store_t *st, const char *cve, erme
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
 }
-
-int ermes__store_advisories_mentioning(ermes__store_t *st, const char *text, ermes__store_id_cb cb,
-                                       void *ctx)
-{
-    char pattern[ERMES_CVE_ID_MAX + 8];
-
-    /* The callers pass CVE ids (letters, digits and '-'): nothing LIKE reads as a wildcard. */
-    snprintf(pattern, sizeof(pattern), "%%%s%%", text);
-    return ids_of(st,
-                  "SELECT id FROM advisories WHERE document LIKE ?1 OR published_document LIKE ?1"
-                  " ORDER BY id DESC LIMIT " LIMIT_S(ERMES_ADVISORY_LINKS_MAX),
-                  pattern, cb, ctx);
-}

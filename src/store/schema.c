@@ -787,6 +787,25 @@ static const char pg_schema_14[] =
     "CREATE INDEX IF NOT EXISTS tlp_recipients_indicator ON tlp_recipients(indicator_id, org_id);" \
     "ALTER TABLE sharing_groups ADD COLUMN IF NOT EXISTS member_tlp TEXT NOT NULL DEFAULT '{}';"
 
+/* 57 on SQLite: X (an SQL text expression) is a CVE id as src/advisories/links.c's
+ * cve_valid() reads one: "CVE-", four digits, '-', then 4 to 22 digits (any case). */
+#define SQLITE_CVE_VALID(X)                                                                        \
+    "length(" X ") BETWEEN 13 AND 31 AND upper(substr(" X ", 1, 4)) = 'CVE-' AND substr(" X        \
+    ", 9, 1) = '-' AND substr(" X ", 5, 4) NOT GLOB '*[^0-9]*' AND substr(" X ", 10)"              \
+    " NOT GLOB '*[^0-9]*'"
+/* The cve of json_each's element v, when v is an object. */
+#define CVE_OF_V "CASE WHEN v.type = 'object' THEN json_extract(v.value, '$.cve') END"
+/* The rows of advisory_cves from the column DOC of each advisory a (none when not JSON). */
+#define SQLITE_CVES_OF(DOC)                                                                        \
+    " SELECT a.id, upper(" CVE_OF_V "), a.tlp, a.owner_org_id, a.updated_at, a.updated_at"         \
+    " FROM advisories a, json_each(CASE WHEN json_valid(" DOC ") AND json_type(" DOC ","           \
+    " '$.vulnerabilities') = 'array' THEN json_extract(" DOC ", '$.vulnerabilities')"              \
+    " ELSE '[]' END) v WHERE " SQLITE_CVE_VALID(CVE_OF_V)
+#define SQLITE_FILL_ADVISORY_CVES                                                                  \
+    "INSERT INTO advisory_cves (advisory_id, cve, tlp, owner_org_id, created_at, "                 \
+    "updated_at)" SQLITE_CVES_OF("a.document") " UNION" SQLITE_CVES_OF(                            \
+        "a.published_document") " ON CONFLICT DO NOTHING;"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1714,6 +1733,16 @@ static const char *const migrations[] = {
     " lang TEXT NOT NULL,"
     " text TEXT NOT NULL," META_COLUMNS ","
     " PRIMARY KEY (format, lang));",
+    /* 57: the CVE ids of each advisory (src/store/advisory_cves.c), the index the links to
+     * incidents and indicators look advisories up by (src/advisories/links.c): the distinct,
+     * upper-case, valid vulnerabilities[].cve of its working and its published document, kept
+     * by every write of either in the same transaction. Filled here from the rows there are
+     * (a document that is not JSON gives none, as the C reader does). */
+    "CREATE TABLE IF NOT EXISTS advisory_cves ("
+    " advisory_id INTEGER NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,"
+    " cve TEXT NOT NULL," META_COLUMNS ","
+    " PRIMARY KEY (advisory_id, cve));"
+    "CREATE INDEX IF NOT EXISTS advisory_cves_cve ON advisory_cves(cve);" SQLITE_FILL_ADVISORY_CVES,
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2072,6 +2101,29 @@ static const char *const pg_migrations[] = {
     " lang TEXT NOT NULL,"
     " text TEXT NOT NULL," PG_META_COLUMNS ","
     " PRIMARY KEY (format, lang));",
+    /* 57: see the SQLite text. A document that is not JSON (or whose vulnerabilities are
+     * not a list) gives none: each row in a block of its own that catches the cast's error. */
+    "CREATE TABLE IF NOT EXISTS advisory_cves ("
+    " advisory_id BIGINT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE DEFERRABLE,"
+    " cve TEXT NOT NULL," PG_META_COLUMNS ","
+    " PRIMARY KEY (advisory_id, cve));"
+    "CREATE INDEX IF NOT EXISTS advisory_cves_cve ON advisory_cves(cve);"
+    "DO $$ DECLARE r RECORD; BEGIN"
+    " FOR r IN SELECT id, document, published_document, tlp, owner_org_id, updated_at"
+    " FROM advisories LOOP"
+    " BEGIN"
+    " INSERT INTO advisory_cves (advisory_id, cve, tlp, owner_org_id, created_at, updated_at)"
+    " SELECT DISTINCT r.id, upper(v->>'cve'), r.tlp, r.owner_org_id, r.updated_at, r.updated_at"
+    " FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r.document::jsonb->'vulnerabilities')"
+    " = 'array' THEN r.document::jsonb->'vulnerabilities' ELSE '[]'::jsonb END"
+    " || CASE WHEN jsonb_typeof(r.published_document::jsonb->'vulnerabilities') = 'array'"
+    " THEN r.published_document::jsonb->'vulnerabilities' ELSE '[]'::jsonb END) v"
+    " WHERE jsonb_typeof(v->'cve') = 'string'"
+    " AND upper(v->>'cve') ~ '^CVE-[0-9]{4}-[0-9]{4,22}$'"
+    " ON CONFLICT DO NOTHING;"
+    " EXCEPTION WHEN others THEN NULL;"
+    " END;"
+    " END LOOP; END $$;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -165,6 +165,55 @@ class AdvisoryLinks(unittest.TestCase):
         got = self.req("GET", "%s/%s" % (API, ref), token=self.conny_t)
         self.assertEqual(set(self.ids(got["incidents"])), {a, prefix})
 
+    def test_cve_index_follows_revisions(self):
+        """Advisories are found by the index of their CVE ids (advisory_cves, kept by every
+        write): a CVE only mentioned in a note links nothing, and an advisory whose CVE changes
+        in a revision is found by the new CVE only (staff at once, reading the draft; the
+        others once the revision is published)."""
+        doc = csafdocs.advisory(93)
+        old = doc["vulnerabilities"][0]["cve"]
+        new = old.replace("CVE-2024-", "CVE-2022-")
+        noted = "CVE-2021-99301"
+        doc["vulnerabilities"][0]["notes"][0]["text"] += " See also %s." % noted
+        adv = self.req("POST", API, doc, expect=201)
+        ref = adv["tracking_id"]
+        inc_old = self.incident("names the first CVE", "ACME", [old])
+        inc_new = self.incident("names the revised CVE", "ACME", [new])
+        inc_noted = self.incident("names the noted CVE", "ACME", [noted])
+
+        def found(inc, token=None):
+            return [(x["id"], x["cves"]) for x in
+                    self.req("GET", "%s/%d" % (INC, inc), token=token)["advisories"]]
+
+        self.assertEqual(found(inc_old), [(adv["id"], [old])])
+        self.assertEqual(found(inc_new), [])
+        self.assertEqual(found(inc_noted), [])
+        later_second()
+        self.req("POST", "%s/%s/submit" % (API, ref))
+        self.req("POST", "%s/%s/approve" % (API, ref), token=self.bob_t)
+        self.req("POST", "%s/%s/publish" % (API, ref), {})
+        self.assertEqual(found(inc_old, self.conny_t), [(adv["id"], [old])])
+
+        # The revision names the new CVE: staff read the draft, the constituent the published.
+        doc2 = self.req("GET", "%s/%s" % (API, ref))["document"]
+        doc2["vulnerabilities"][0]["cve"] = new
+        later_second()
+        self.req("PATCH", "%s/%s" % (API, ref), doc2)
+        self.assertEqual(found(inc_old), [])
+        self.assertEqual(found(inc_new), [(adv["id"], [new])])
+        self.assertEqual(found(inc_old, self.conny_t), [(adv["id"], [old])])
+        self.assertEqual(found(inc_new, self.conny_t), [])
+
+        # Published: found by the new CVE only, for everyone.
+        later_second()
+        self.req("POST", "%s/%s/submit" % (API, ref))
+        self.req("POST", "%s/%s/approve" % (API, ref), token=self.bob_t)
+        self.req("POST", "%s/%s/publish" % (API, ref), {})
+        for token in (None, self.conny_t):
+            self.assertEqual(found(inc_old, token), [])
+            self.assertEqual(found(inc_new, token), [(adv["id"], [new])])
+            self.assertEqual(found(inc_noted, token), [])
+
     def test_refusals(self):
         adv = self.req("POST", API, csafdocs.advisory(92), expect=201)
         ref = adv["tracking_id"]
