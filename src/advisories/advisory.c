@@ -714,8 +714,13 @@ int ermes__advisory_publish_due(ermes__store_t *st, const ermes__csaf_signer_t *
             (*n)++;
             ermes__audit_write(st, &daemon, "publish", "advisory", a.tracking_id, NULL);
         } else if (d.reason[0]) {
-            ermes__log(ERMES_LOG_ERROR, "advisory %s: scheduled publication failed: %s",
-                       a.tracking_id, d.reason);
+            int changed = 0;
+
+            /* It stays scheduled, tried again at each round; the reason is recorded with it
+             * (GET shows publish_error) and logged once per new reason. */
+            if (ermes__store_advisory_publish_failed(st, a.id, d.reason, &changed) || changed)
+                ermes__log(ERMES_LOG_ERROR, "advisory %s: scheduled publication failed: %s",
+                           a.tracking_id, d.reason);
         }
         ermes__advisory_cleanup(&a);
     }
@@ -747,6 +752,10 @@ json_t *ermes__advisory_to_json(const ermes__advisory_t *a, int with_document)
         json_object_set_new(j, "publish_at", json_string(at));
     } else {
         json_object_set_new(j, "publish_at", json_null());
+    }
+    {
+        json_t *pe = a->publish_error[0] ? json_string(a->publish_error) : NULL;
+        json_object_set_new(j, "publish_error", pe ? pe : json_null());
     }
     if (with_document) {
         const char *text = with_document == 2 ? a->published_document : a->document;

@@ -41,6 +41,7 @@ typedef struct ermes__advisory {
     int64_t initial_release_at, published_at;
     ermes_tlp_t tlp;
     int64_t owner_org_id, created_at, updated_at;
+    char publish_error[512]; /* why its scheduled publication failed last ("": it did not) */
 } ermes__advisory_t;
 
 void ermes__advisory_cleanup(ermes__advisory_t *a);
@@ -62,6 +63,10 @@ int ermes__store_advisory_each(ermes__store_t *st, const char *status, ermes__st
 int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64_t updated_at);
 /* Ids of the approved advisories whose publish_at has come (at most cap). */
 int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, size_t cap, size_t *n);
+/* Records why the scheduled publication of approved advisory id failed (every other write of
+ * the advisory clears it); *changed 0 when that reason was recorded already. */
+int ermes__store_advisory_publish_failed(ermes__store_t *st, int64_t id, const char *reason,
+                                         int *changed);
 
 /* ---- the provider's OpenPGP key (src/advisories/openpgp.c) ---- */
 
@@ -96,6 +101,10 @@ struct _gpgme_key;
 int64_t ermes__csaf_key_expiry_of(struct _gpgme_key *key);
 /* The expiry of s->key (0: never), cached as ermes__csaf_public_key; its errors. */
 int ermes__csaf_key_expires(const ermes__csaf_signer_t *s, int64_t *expires, ermes_diag_t *d);
+/* The fingerprint and expiry (0: never) of s->key, cached as ermes__csaf_public_key; its
+ * errors (ERMES_ENOTFOUND without a key set, ERMES_ECONFIG when gpg does not have it). */
+int ermes__csaf_key_state(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
+                          int64_t *expires, ermes_diag_t *d);
 /* 1 with a sentence for the admins in buf when s->key has expired or expires within
  * ERMES_CSAF_KEY_WARN_DAYS of now; 0 otherwise (no key, no expiry, unreadable: the provider's
  * own checks report that). */

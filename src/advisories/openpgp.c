@@ -251,6 +251,12 @@ int ermes__csaf_key_expires(const ermes__csaf_signer_t *s, int64_t *expires, erm
     return key_info(s, fpr, NULL, expires, d);
 }
 
+int ermes__csaf_key_state(const ermes__csaf_signer_t *s, char fpr[ERMES_CSAF_FPR_MAX],
+                          int64_t *expires, ermes_diag_t *d)
+{
+    return key_info(s, fpr, NULL, expires, d);
+}
+
 int ermes__csaf_key_warning(const ermes__csaf_signer_t *s, int64_t now, char *buf, size_t cap)
 {
     char when[ERMES_TIME_STRLEN];

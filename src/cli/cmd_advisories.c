@@ -231,6 +231,8 @@ static int cmd_publish(cli_t *c, const char *ref)
     }
     if ((rc = report(c, rc, &d, scheduled ? "schedule" : "publish", ref)))
         return rc;
+    /* The flags were publish's (--at, --summary): show prints the advisory without them. */
+    c->nargs = 2;
     return cmd_show(c, ref);
 }
 

@@ -374,7 +374,8 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             ermes__live_release(now);
         }
         /* Every 5 seconds: scheduled advisories whose time has come are published (validated
-         * again; one that no longer validates stays approved and is logged every time). */
+         * again; one that no longer validates or whose key cannot sign stays approved and
+         * scheduled, the reason recorded with it and logged once per new reason). */
         if (ticks % 5 == 2) {
             size_t published = 0;
             char home[1024];

@@ -233,6 +233,40 @@ enum MHD_Result ermes__h_advisory_approve(ermes__req_t *req)
     return transition(req, "approve");
 }
 
+/* The signing key refused to sign (src/advisories/openpgp.c): a state the request cannot
+ * change but an admin can (extend or replace the key), so 409, naming the key and its expiry:
+ * {"error": {"code": "signing_key_expired" or "signing_key_unusable", "message", "field":
+ * "csaf_openpgp_key", "fingerprint", "expires_at" (RFC 3339, null: never or unknown)}}. */
+static enum MHD_Result reply_key_refused(ermes__req_t *req, ermes_diag_t *d)
+{
+    char home[1024], fpr[ERMES_CSAF_FPR_MAX], when[ERMES_TIME_STRLEN + 1];
+    ermes__csaf_signer_t signer;
+    int64_t expires = 0;
+    ermes_diag_t ignored;
+    int expired;
+    json_t *e;
+
+    ermes__csaf_signer_from_config(req->srv->cfg, home, sizeof(home), &signer);
+    ermes_diag_clear(&ignored);
+    if (ermes__csaf_key_state(&signer, fpr, &expires, &ignored)) {
+        /* gpg does not have it: the fingerprint is the one configured. */
+        snprintf(fpr, sizeof(fpr), "%.*s", ERMES_CSAF_FPR_MAX - 1, signer.key ? signer.key : "");
+        expires = 0;
+    }
+    expired = expires && expires <= ermes__time_now_ms();
+    if (expires)
+        when[ermes__time_format(expires, when)] = '\0';
+    ermes__diag_utf8(d);
+    e = json_pack("{s:s,s:s,s:s}", "code", expired ? "signing_key_expired" : "signing_key_unusable",
+                  "message", d->reason, "field", "csaf_openpgp_key");
+    if (e) {
+        json_t *f = json_string(fpr);
+        json_object_set_new(e, "fingerprint", f ? f : json_null());
+        json_object_set_new(e, "expires_at", expires ? json_string(when) : json_null());
+    }
+    return ermes__reply_json(req, 409, e ? json_pack("{s:o}", "error", e) : NULL);
+}
+
 enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
 {
     char ref[ERMES_ADVISORY_ID_MAX + 1];
@@ -295,6 +329,8 @@ enum MHD_Result ermes__h_advisory_publish(ermes__req_t *req)
                                            "message", d.reason, "field", "document", "validation",
                                            v ? v : json_null()));
     }
+    if (rc == ERMES_ECONFIG && strcmp(d.field, "csaf_openpgp_key") == 0)
+        return reply_key_refused(req, &d);
     if (rc)
         return reply_diag(req, rc, &d);
     ermes__audit_write(req->srv->store, &req->viewer, scheduled ? "schedule" : "publish",

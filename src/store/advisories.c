@@ -12,7 +12,7 @@
 #define COLUMNS                                                                                    \
     "id, tracking_id, title, status, revision, author_id, author, reviewer, publish_at,"           \
     " initial_release_at, published_at, tlp, owner_org_id, created_at, updated_at, published_tlp," \
-    " CASE WHEN published_signature IS NULL THEN 0 ELSE 1 END"
+    " CASE WHEN published_signature IS NULL THEN 0 ELSE 1 END, publish_error"
 
 static void put(char *dst, size_t cap, const char *src)
 {
@@ -51,6 +51,7 @@ static void read_row(ermes__db_stmt_t *s, ermes__advisory_t *a)
     if (!t || ermes_tlp_parse(t, strlen(t), &a->published_tlp) != 0)
         a->published_tlp = ERMES_TLP_RED;
     a->has_signature = ermes__db_col_int(s, 16) != 0;
+    put(a->publish_error, sizeof(a->publish_error), ermes__db_col_text(s, 17));
 }
 
 static void bind_opt(ermes__db_stmt_t *s, int idx, int64_t v)
@@ -170,11 +171,11 @@ int ermes__store_advisory_get(ermes__store_t *st, const char *ref, ermes__adviso
     rc = ermes__db_step(s);
     if (rc == 1) {
         read_row(s, a);
-        rc = dup_col(s, 17, &a->document);
+        rc = dup_col(s, 18, &a->document);
         if (!rc)
-            rc = dup_col(s, 18, &a->published_document);
+            rc = dup_col(s, 19, &a->published_document);
         if (!rc)
-            rc = dup_col(s, 19, &a->published_signature);
+            rc = dup_col(s, 20, &a->published_signature);
         if (!rc && !a->document)
             rc = ERMES_ESTORE;
     } else if (rc == 0) {
@@ -231,7 +232,8 @@ int ermes__store_advisory_update(ermes__store_t *st, ermes__advisory_t *a, int64
                                 " published_document = ?4, revision = ?5, reviewer = ?6,"
                                 " publish_at = ?7, initial_release_at = ?8, published_at = ?9,"
                                 " tlp = ?10, updated_at = ?11, published_signature = ?14,"
-                                " published_tlp = ?15 WHERE id = ?12 AND updated_at = ?13",
+                                " published_tlp = ?15, publish_error = NULL"
+                                " WHERE id = ?12 AND updated_at = ?13",
                                 &s)))
         return ermes__tx_end(db, owned, rc);
     ermes__db_bind_text(s, 1, a->title);
@@ -283,4 +285,33 @@ int ermes__store_advisory_due(ermes__store_t *st, int64_t now, int64_t *ids, siz
         ids[(*n)++] = ermes__db_col_int(s, 0);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
+}
+
+int ermes__store_advisory_publish_failed(ermes__store_t *st, int64_t id, const char *reason,
+                                         int *changed)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    *changed = 0;
+    if (!db)
+        return ERMES_ESTORE;
+    /* updated_at moves on (it is the row's version), past its value when in the same ms. */
+    if ((rc = ermes__db_prepare(db,
+                                "UPDATE advisories SET publish_error = ?2, updated_at = CASE WHEN"
+                                " updated_at >= ?3 THEN updated_at + 1 ELSE ?3 END"
+                                " WHERE id = ?1 AND status = 'approved'"
+                                " AND (publish_error IS NULL OR publish_error <> ?2)",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, reason);
+    ermes__db_bind_int(s, 3, ermes__time_now_ms());
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    *changed = ermes__db_changes(db) > 0;
+    return 0;
 }

@@ -1742,7 +1742,10 @@ static const char *const migrations[] = {
     " advisory_id INTEGER NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,"
     " cve TEXT NOT NULL," META_COLUMNS ","
     " PRIMARY KEY (advisory_id, cve));"
-    "CREATE INDEX IF NOT EXISTS advisory_cves_cve ON advisory_cves(cve);" SQLITE_FILL_ADVISORY_CVES,
+    "CREATE INDEX IF NOT EXISTS advisory_cves_cve ON advisory_cves(cve);" SQLITE_FILL_ADVISORY_CVES
+    /* ... and why an advisory's scheduled publication failed (the signing key expired):
+     * it stays scheduled, the reason shown with it (src/advisories/advisory.c). */
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2123,7 +2126,8 @@ static const char *const pg_migrations[] = {
     " ON CONFLICT DO NOTHING;"
     " EXCEPTION WHEN others THEN NULL;"
     " END;"
-    " END LOOP; END $$;",
+    " END LOOP; END $$;"
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -134,10 +135,17 @@ class DaemonKeyExpiry(unittest.TestCase):
                       " ".join(h.get("warnings", [])))
         ref = self.approved(82)
         s, _, b = self.e.request("POST", "%s/%s/publish" % (API, ref), {}, token=self.alice)
-        self.assertEqual(b["error"]["field"], "csaf_openpgp_key", b)
+        # A conflict with the provider's state, naming the key and its expiry.
+        self.assertEqual(s, 409, b)
+        self.assertEqual((b["error"]["code"], b["error"]["field"], b["error"]["fingerprint"]),
+                         ("signing_key_expired", "csaf_openpgp_key", fpr), b)
+        self.assertTrue(b["error"]["expires_at"].startswith("2020-01-02T00:00:00"), b)
         self.assertIn("expired on 2020-01-02T00:00:00", b["error"]["message"])
         self.assertIn("nothing was published", b["error"]["message"])
-        self.assertGreaterEqual(s, 400)
+        # Scheduling is refused the same way.
+        s, _, b = self.e.request("POST", "%s/%s/publish" % (API, ref),
+                                 {"publish_at": "2099-01-01T00:00:00Z"}, token=self.alice)
+        self.assertEqual((s, b["error"]["code"]), (409, "signing_key_expired"), b)
         a = self.e.ok("GET", "%s/%s" % (API, ref), token=self.alice)
         self.assertEqual((a["status"], a["revision"]), ("approved", 0))
         # The CLI says the same.
@@ -151,6 +159,60 @@ class DaemonKeyExpiry(unittest.TestCase):
         self.e = Ermes()
         s, _, h = self.e.healthz()
         self.assertNotIn("warnings", h)
+
+    def test_unusable_key_is_a_conflict(self):
+        # A fingerprint gpg does not have: 409 naming it, no expiry known.
+        missing = "0123456789ABCDEF0123456789ABCDEF01234567"
+        self.start(missing)
+        ref = self.approved(83)
+        s, _, b = self.e.request("POST", "%s/%s/publish" % (API, ref), {}, token=self.alice)
+        self.assertEqual(s, 409, b)
+        self.assertEqual((b["error"]["code"], b["error"]["field"], b["error"]["fingerprint"],
+                          b["error"]["expires_at"]),
+                         ("signing_key_unusable", "csaf_openpgp_key", missing, None), b)
+        a = self.e.ok("GET", "%s/%s" % (API, ref), token=self.alice)
+        self.assertEqual((a["status"], a["revision"], a["publish_error"]), ("approved", 0, None))
+
+    def test_scheduled_publication_with_expired_key_stays_scheduled(self):
+        # Scheduled (by the CLI, with a good key of its own) for a daemon whose key expired:
+        # when due, the advisory stays approved and scheduled, the reason recorded and logged.
+        good_home = tempfile.mkdtemp(prefix="g", dir="/tmp")
+        os.chmod(good_home, 0o700)
+        try:
+            good = new_key(good_home, "10d")
+            fpr = new_key(self.home, "1d", PAST)
+            self.start(fpr)
+            ref = self.approved(84)
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+            rc, out, err = self.e.cli("advisories", "publish", ref, "--at", at,
+                                      env={"ERMES_CSAF_OPENPGP_KEY": good,
+                                           "ERMES_CSAF_OPENPGP_HOME": good_home})
+            self.assertEqual(rc, 0, err + out)
+            wait_until(lambda: self.e.ok("GET", "%s/%s" % (API, ref),
+                                         token=self.alice)["publish_error"],
+                       timeout=90, interval=0.5, what="the failed publication recorded")
+            a = self.e.ok("GET", "%s/%s" % (API, ref), token=self.alice)
+            self.assertEqual((a["status"], a["revision"]), ("approved", 0), a)
+            self.assertTrue(a["publish_at"].startswith(at[:19]), a)
+            self.assertIn("csaf_openpgp_key %s expired on 2020-01-02T00:00:00" % fpr,
+                          a["publish_error"])
+            wait_until(lambda: "advisory %s: scheduled publication failed: csaf_openpgp_key %s "
+                       "expired on 2020-01-02" % (ref, fpr) in self.e.log(), timeout=60,
+                       interval=0.3, what="the failure in the log")
+            # The daemon given a good key publishes it at its next round: the reason goes.
+            self.e.stop()
+            self.e.start(env={"ERMES_CSAF_OPENPGP_KEY": good, "ERMES_CSAF_OPENPGP_HOME": good_home})
+            wait_until(lambda: self.e.ok("GET", "%s/%s" % (API, ref),
+                                         token=self.alice)["status"] == "published",
+                       timeout=90, interval=0.5, what="the scheduled publication")
+            a = self.e.ok("GET", "%s/%s" % (API, ref), token=self.alice)
+            self.assertEqual((a["revision"], a["publish_error"]), (1, None), a)
+            self.e.close()
+            self.e = None
+        finally:
+            subprocess.run(["gpgconf", "--homedir", good_home, "--kill", "all"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            shutil.rmtree(good_home, ignore_errors=True)
 
 
 if __name__ == "__main__":
