@@ -64,6 +64,7 @@ run login-flood bench/login-flood.py "$build"
 run csaf-validate bench/csaf-validate.py "$build"
 run federation-pull bench/federation-pull.py "$build"
 run taxii-vs-nginx bench/taxii-vs-nginx.py "$build"
+run incident-advisories bench/incident-advisories.py "$build"
 # 1,000,000 incidents and 10,000,000 links: the database is made on the first run (long) and
 # kept in INCIDENTS_DIR for the next ones.
 run incidents /bin/sh -c "exec '$build/bench_incidents' '${INCIDENTS_DIR:-${TMPDIR:-/tmp}/ermes-bench-incidents}'"
