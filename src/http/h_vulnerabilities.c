@@ -46,6 +46,13 @@ static json_t *vuln_json(const ermes__vuln_row_t *v, int full)
     }
     json_object_set_new(j, "csaf_source",
                         v->csaf_source ? ermes__json_text_or_null(v->csaf_source, 1) : json_null());
+    {
+        /* Every provider's document on it, latest first (csaf_source is the first's). */
+        json_t *all = v->csaf_sources ? json_loads(v->csaf_sources, 0, NULL) : NULL;
+        json_object_set_new(j, "csaf_sources", json_is_array(all) ? all : json_array());
+        if (all && !json_is_array(all))
+            json_decref(all);
+    }
     json_object_set_new(j, "tlp", json_string(ermes_tlp_name(v->tlp)));
     json_object_set_new(j, "updated_at", ermes__json_time(v->updated_at));
     return j;

@@ -193,6 +193,17 @@ static int csaf_hit_cb(void *ctx, const ermes__csaf_hit_t *h)
     return hit_cb(ctx, h->asset);
 }
 
+/* Each provider's CSAF document on the vulnerability (vuln_csaf_statements), parsed into the
+ * array ctx: matched after the store's statement is done. */
+static int statement_cb(void *ctx, const char *affected)
+{
+    json_t *doc = affected ? json_loads(affected, 0, NULL) : NULL;
+
+    if (doc && json_array_append_new(ctx, doc))
+        return ERMES_ENOMEM;
+    return 0;
+}
+
 static int news_cmp(const void *x, const void *y)
 {
     const news_t *a = x, *b = y;
@@ -453,8 +464,19 @@ int ermes__notify_vulns(ermes__store_t *st, const ermes__notify_options_t *o, co
             a.kev_vendor = r.kev_vendor_buf;
             a.kev_product = r.kev_product_buf;
             rc = ermes__vmatch_run(m, &a, hit_cb, &r);
-            if (!rc && r.csaf)
+            /* Every provider's document on it (several CSAF providers may speak of one CVE,
+             * each of its own products); the latest alone when none is kept apart (a row
+             * written before migration 57 and not filled by it). */
+            json_t *docs = json_array();
+            if (!rc && !docs)
+                rc = ERMES_ENOMEM;
+            if (!rc)
+                rc = ermes__store_vuln_csaf_each(st, ids[k], statement_cb, docs);
+            if (!rc && json_array_size(docs) == 0 && r.csaf)
                 rc = ermes__csaf_match(m, r.csaf, csaf_hit_cb, &r, NULL);
+            for (size_t d = 0; !rc && d < json_array_size(docs); d++)
+                rc = ermes__csaf_match(m, json_array_get(docs, d), csaf_hit_cb, &r, NULL);
+            json_decref(docs);
         }
         json_decref(r.nvd);
         json_decref(r.cve5);

@@ -806,6 +806,18 @@ static const char pg_schema_14[] =
     "updated_at)" SQLITE_CVES_OF("a.document") " UNION" SQLITE_CVES_OF(                            \
         "a.published_document") " ON CONFLICT DO NOTHING;"
 
+/* 57: the CSAF statements of each provider on a vulnerability (src/store/vulns.c). */
+#define VULN_CSAF_STATEMENTS(INT, DEFER, META)                                                     \
+    "CREATE TABLE IF NOT EXISTS vuln_csaf_statements ("                                            \
+    " vuln_id " INT " NOT NULL REFERENCES vulnerabilities(id) ON DELETE CASCADE" DEFER ","         \
+    " namespace TEXT NOT NULL,"                                                                    \
+    " tracking_id TEXT NOT NULL,"                                                                  \
+    " version TEXT NOT NULL,"                                                                      \
+    " released " INT " NOT NULL,"                                                                  \
+    " source TEXT NOT NULL,"                                                                       \
+    " affected TEXT NOT NULL," META ","                                                            \
+    " PRIMARY KEY (vuln_id, namespace));"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1745,7 +1757,35 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS advisory_cves_cve ON advisory_cves(cve);" SQLITE_FILL_ADVISORY_CVES
     /* ... and why an advisory's scheduled publication failed (the signing key expired):
      * it stays scheduled, the reason shown with it (src/advisories/advisory.c). */
-    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;",
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;"
+    /* ... and each CSAF provider's statement on a CVE (src/store/vulns.c), keyed by the
+     * publisher's namespace: the document cut to that CVE (as affected_csaf, which keeps the
+     * latest whoever published it), its tracking id, version and current release (ms; 0
+     * when filled here); csaf_sources the list shown with the vulnerability. Filled from the
+     * one document kept so far. */
+    VULN_CSAF_STATEMENTS(
+        "INTEGER", "",
+        META_COLUMNS) "INSERT INTO vuln_csaf_statements (vuln_id, namespace, tracking_id, version, "
+                      "released,"
+                      " source, affected, tlp, owner_org_id, created_at, updated_at)"
+                      " SELECT id, COALESCE(json_extract(affected_csaf, "
+                      "'$.document.publisher.namespace'), ''),"
+                      " COALESCE(json_extract(affected_csaf, '$.document.tracking.id'), ''),"
+                      " COALESCE(json_extract(affected_csaf, '$.document.tracking.version'), ''), "
+                      "0,"
+                      " COALESCE(csaf_source, ''), affected_csaf, tlp, owner_org_id, updated_at, "
+                      "updated_at"
+                      " FROM vulnerabilities WHERE affected_csaf IS NOT NULL AND "
+                      "json_valid(affected_csaf)"
+                      " ON CONFLICT DO NOTHING;"
+                      "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS csaf_sources TEXT;"
+                      "UPDATE vulnerabilities SET csaf_sources = (SELECT "
+                      "json_group_array(json_object("
+                      "'namespace', namespace, 'tracking_id', tracking_id, 'version', version, "
+                      "'source', source,"
+                      " 'tlp', tlp)) FROM vuln_csaf_statements WHERE vuln_id = vulnerabilities.id)"
+                      " WHERE csaf_sources IS NULL AND affected_csaf IS NOT NULL AND "
+                      "json_valid(affected_csaf);",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2127,7 +2167,35 @@ static const char *const pg_migrations[] = {
     " EXCEPTION WHEN others THEN NULL;"
     " END;"
     " END LOOP; END $$;"
-    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;",
+    "ALTER TABLE advisories ADD COLUMN IF NOT EXISTS publish_error TEXT;" VULN_CSAF_STATEMENTS(
+        "BIGINT", " DEFERRABLE",
+        PG_META_COLUMNS) "ALTER TABLE vulnerabilities ADD COLUMN IF NOT EXISTS csaf_sources TEXT;"
+                         "DO $$ DECLARE r RECORD; d jsonb; BEGIN"
+                         " FOR r IN SELECT id, affected_csaf, csaf_source, tlp, owner_org_id, "
+                         "updated_at"
+                         " FROM vulnerabilities WHERE affected_csaf IS NOT NULL AND csaf_sources "
+                         "IS NULL LOOP"
+                         " BEGIN"
+                         " d := r.affected_csaf::jsonb;"
+                         " INSERT INTO vuln_csaf_statements (vuln_id, namespace, tracking_id, "
+                         "version, released,"
+                         " source, affected, tlp, owner_org_id, created_at, updated_at) VALUES "
+                         "(r.id,"
+                         " COALESCE(d #>> '{document,publisher,namespace}', ''),"
+                         " COALESCE(d #>> '{document,tracking,id}', ''),"
+                         " COALESCE(d #>> '{document,tracking,version}', ''), 0, "
+                         "COALESCE(r.csaf_source, ''),"
+                         " r.affected_csaf, r.tlp, r.owner_org_id, r.updated_at, r.updated_at)"
+                         " ON CONFLICT DO NOTHING;"
+                         " UPDATE vulnerabilities SET csaf_sources = (SELECT "
+                         "json_agg(json_build_object("
+                         "'namespace', namespace, 'tracking_id', tracking_id, 'version', version, "
+                         "'source', source,"
+                         " 'tlp', tlp))::text FROM vuln_csaf_statements WHERE vuln_id = r.id) "
+                         "WHERE id = r.id;"
+                         " EXCEPTION WHEN others THEN NULL;"
+                         " END;"
+                         " END LOOP; END $$;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -234,40 +234,138 @@ static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const c
     return rc < 0 ? rc : 0;
 }
 
-/* 1 when what is stored for the CVE came from a later release of the same CSAF document (same
- * publisher namespace and tracking id, a later current_release_date) than r: an older version
- * read after a newer one (files imported out of order) does not replace what the newer said. */
-static int csaf_older(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r)
+/* What r (a CSAF record) says, as its provider's statement on vulnerability id: *older = 1
+ * (nothing written) when the statement kept is of a later release of the same document (same
+ * tracking id, a later current_release_date: files imported out of order); else it is written
+ * (inserted or replaced) and *differs says whether what matching reads changed. Then the row's
+ * csaf_sources lists every provider's, latest first. */
+static int csaf_statement_put(ermes__db_t *db, int64_t id, const ermes__vuln_record_t *r,
+                              int64_t now, int *older, int *differs)
 {
-    ermes__db_stmt_t *s;
     const json_t *nd = json_object_get(r->affected, "document");
-    const char *nid = json_string_value(json_object_get(json_object_get(nd, "tracking"), "id"));
-    const char *nns =
+    const json_t *tr = json_object_get(nd, "tracking");
+    const char *ns =
         json_string_value(json_object_get(json_object_get(nd, "publisher"), "namespace"));
-    int older = 0;
+    const char *tid = json_string_value(json_object_get(tr, "id"));
+    const char *ver = json_string_value(json_object_get(tr, "version"));
+    char *text = r->affected ? json_dumps(r->affected, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_t *list = NULL;
+    char *listed = NULL;
+    ermes__db_stmt_t *s;
+    int rc;
 
-    if (!nid || !r->modified ||
-        ermes__db_prepare(db, "SELECT affected_csaf FROM vulnerabilities WHERE id = ?1", &s))
-        return 0;
+    *older = *differs = 0;
+    if (!text)
+        return ERMES_ENOMEM;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT tracking_id, released, affected FROM vuln_csaf_statements"
+                                " WHERE vuln_id = ?1 AND namespace = ?2",
+                                &s)))
+        goto out;
     ermes__db_bind_int(s, 1, id);
-    if (ermes__db_step(s) == 1 && ermes__db_col_text(s, 0)) {
-        json_t *old = json_loads(ermes__db_col_text(s, 0), 0, NULL);
-        const json_t *od = json_object_get(old, "document");
-        const char *oid = json_string_value(json_object_get(json_object_get(od, "tracking"), "id"));
-        const char *ons =
-            json_string_value(json_object_get(json_object_get(od, "publisher"), "namespace"));
-        const char *ocur = json_string_value(
-            json_object_get(json_object_get(od, "tracking"), "current_release_date"));
-        int64_t at = 0;
-        ermes_diag_t d;
-        if (oid && !strcmp(oid, nid) && (ons == NULL) == (nns == NULL) &&
-            (!ons || !strcmp(ons, nns)) && ocur &&
-            !ermes__time_parse(ocur, strlen(ocur), &at, &d) && at > r->modified)
-            older = 1;
-        json_decref(old);
+    ermes__db_bind_text(s, 2, ns ? ns : "");
+    if ((rc = ermes__db_step(s)) == 1) {
+        const char *otid = ermes__db_col_text(s, 0), *old = ermes__db_col_text(s, 2);
+        *older = otid && tid && !strcmp(otid, tid) && r->modified &&
+                 ermes__db_col_int(s, 1) > r->modified;
+        *differs = !old || strcmp(old, text);
+    } else if (rc == 0) {
+        *differs = 1;
     }
     ermes__db_done(s);
-    return older;
+    if (rc < 0 || *older)
+        goto out;
+    if ((rc = ermes__db_prepare(
+             db,
+             "INSERT INTO vuln_csaf_statements (vuln_id, namespace, tracking_id, version,"
+             " released, source, affected, tlp, owner_org_id, created_at, updated_at)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?9)"
+             " ON CONFLICT (vuln_id, namespace) DO UPDATE SET tracking_id = excluded.tracking_id,"
+             " version = excluded.version, released = excluded.released,"
+             " source = excluded.source, affected = excluded.affected, tlp = excluded.tlp,"
+             " updated_at = excluded.updated_at",
+             &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, ns ? ns : "");
+    ermes__db_bind_text(s, 3, tid ? tid : "");
+    ermes__db_bind_text(s, 4, ver ? ver : "");
+    ermes__db_bind_int(s, 5, r->modified);
+    ermes__db_bind_text(s, 6, r->source);
+    ermes__db_bind_text(s, 7, text);
+    ermes__db_bind_text(s, 8, r->tlp[0] ? r->tlp : "CLEAR");
+    ermes__db_bind_int(s, 9, now);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    if (rc < 0)
+        goto out;
+    /* The list shown with the vulnerability (GET /api/v1/vulnerabilities). */
+    if (!(list = json_array())) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT namespace, tracking_id, version, source, tlp"
+                                " FROM vuln_csaf_statements WHERE vuln_id = ?1"
+                                " ORDER BY CASE WHEN namespace = ?2 THEN 0 ELSE 1 END,"
+                                " updated_at DESC, namespace",
+                                &s)))
+        goto out;
+    /* The one just read first (as csaf_source), then the others, latest first. */
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, ns ? ns : "");
+    while ((rc = ermes__db_step(s)) == 1) {
+        json_t *o =
+            json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "namespace", ermes__db_col_text(s, 0),
+                      "tracking_id", ermes__db_col_text(s, 1), "version", ermes__db_col_text(s, 2),
+                      "source", ermes__db_col_text(s, 3), "tlp", ermes__db_col_text(s, 4));
+        if (!o || json_array_append_new(list, o)) {
+            rc = ERMES_ENOMEM;
+            break;
+        }
+    }
+    ermes__db_done(s);
+    if (rc < 0)
+        goto out;
+    if (!(listed = json_dumps(list, JSON_COMPACT))) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    if ((rc = ermes__db_prepare(db, "UPDATE vulnerabilities SET csaf_sources = ?2 WHERE id = ?1",
+                                &s)))
+        goto out;
+    ermes__db_bind_int(s, 1, id);
+    ermes__db_bind_text(s, 2, listed);
+    rc = ermes__db_step(s);
+    ermes__db_done(s);
+    rc = rc < 0 ? rc : 0;
+out:
+    json_decref(list);
+    free(listed);
+    free(text);
+    return rc < 0 ? rc : 0;
+}
+
+int ermes__store_vuln_csaf_each(ermes__store_t *st, int64_t id,
+                                int (*cb)(void *ctx, const char *affected), void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT affected FROM vuln_csaf_statements WHERE vuln_id = ?1"
+                                " ORDER BY namespace",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, id);
+    while ((rc = ermes__db_step(s)) == 1)
+        if ((rc = cb(ctx, ermes__db_col_text(s, 0))))
+            break;
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
 }
 
 int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int64_t home,
@@ -276,7 +374,7 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
     char sum[65];
-    int rc, differs = 0, kev_before = 0;
+    int rc, differs = 0, kev_before = 0, older = 0, same = 0;
 
     *changed = *match_changed = 0;
     *id = 0;
@@ -322,13 +420,18 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
             return rc;
         break;
     case ERMES_VULN_CSAF:
-        /* The latest document read for a CVE replaces what an earlier one said (a newer
-         * revision of it, or another provider's); its TLP raises the row's, never lowers it. */
-        if (csaf_older(db, *id, r)) {
+        /* Each provider (publisher namespace) keeps its own statement on the CVE
+         * (vuln_csaf_statements, migration 57): a later release of its document replaces
+         * only its own, an older one read after it changes nothing. affected_csaf and
+         * csaf_source keep the latest document read, whoever published it; its TLP raises the
+         * row's, never lowers it. */
+        if ((rc = csaf_statement_put(db, *id, r, now, &older, &differs)))
+            return rc;
+        if (older) {
             *changed = 0;
             return 0;
         }
-        if ((rc = put_scores(db, *id, r, now)) || (rc = put_affected(db, *id, r, now, &differs)))
+        if ((rc = put_scores(db, *id, r, now)) || (rc = put_affected(db, *id, r, now, &same)))
             return rc;
         *match_changed = differs;
         if ((rc = ermes__db_prepare(
@@ -359,7 +462,8 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
     "id, cve_id, description, published, modified, cvss_version, cvss_vector, cvss_severity,"      \
     " cvss_score, cwe, kev, kev_added, kev_due, kev_name, kev_action, kev_ransomware,"             \
     " kev_vendor, kev_product, epss, epss_percentile, affected_nvd, affected_cve5,"                \
-    " created_at, updated_at, changed_at, affected_csaf, csaf_source, tlp, owner_org_id"
+    " created_at, updated_at, changed_at, affected_csaf, csaf_source, tlp, owner_org_id,"          \
+    " csaf_sources"
 
 static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
 {
@@ -395,6 +499,7 @@ static void read_row(ermes__db_stmt_t *s, ermes__vuln_row_t *v)
         ermes_tlp_parse(ermes__db_col_text(s, 27), strlen(ermes__db_col_text(s, 27)), &v->tlp))
         v->tlp = ERMES_TLP_RED;
     v->owner_org_id = ermes__db_col_int(s, 28);
+    v->csaf_sources = ermes__db_col_text(s, 29);
 }
 
 int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, ermes__vuln_row_cb cb,

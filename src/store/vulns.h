@@ -36,6 +36,8 @@ typedef struct ermes__vuln_row {
     const char *csaf_source;   /* its publisher, tracking id and version */
     ermes_tlp_t tlp;           /* CLEAR, unless a CSAF document of a higher TLP said it */
     int64_t owner_org_id;
+    const char *csaf_sources; /* JSON array: each provider's document on it, latest first
+                               * ({namespace, tracking_id, version, source, tlp}; migration 57) */
 } ermes__vuln_row_t;
 
 typedef struct ermes__vuln_filter {
@@ -55,6 +57,10 @@ int ermes__store_vuln_each(ermes__store_t *st, const ermes__vuln_filter_t *f, er
 /* By id, or by CVE id when id is 0. ERMES_ENOTFOUND. */
 int ermes__store_vuln_get(ermes__store_t *st, int64_t id, const char *cve_id, ermes__vuln_row_cb cb,
                           void *ctx);
+/* The CSAF documents of every provider on vulnerability id (each cut to its CVE, as
+ * affected_csaf), one call each; no store call from cb. */
+int ermes__store_vuln_csaf_each(ermes__store_t *st, int64_t id,
+                                int (*cb)(void *ctx, const char *affected), void *ctx);
 /* Every vulnerability's id (for a full match), ascending; caller frees *ids. */
 int ermes__store_vuln_ids(ermes__store_t *st, int64_t **ids, size_t *n);
 

@@ -415,5 +415,76 @@ class CsafImport(unittest.TestCase):
         self.assertIn("ermes csaf import", err)
 
 
+    def test_5_several_providers(self):
+        """Two providers on one CVE, each naming its own product: both statements are kept and
+        matched (a constituent running either product is warned), both listed in the
+        vulnerability's csaf_sources (csaf_source the latest); a later version of one
+        provider's document replaces that provider's statement only."""
+        cve = "CVE-2024-00710"
+        docs = {}
+        for n, ns in ((71, "https://a.example"), (72, "https://b.example")):
+            doc = advisory(n)
+            doc["document"]["publisher"]["namespace"] = ns
+            doc["document"]["tracking"]["id"] = "PROV-%d" % n
+            doc["vulnerabilities"] = doc["vulnerabilities"][:1]
+            doc["vulnerabilities"][0]["cve"] = cve
+            docs[n] = doc
+        d = os.path.join(self.tmp, "providers")
+        os.makedirs(d)
+        paths = {}
+        for n, doc in docs.items():
+            paths[n] = os.path.join(d, "prov-%d.json" % n)
+            with open(paths[n], "w") as f:
+                json.dump(doc, f)
+        for n in (71, 72):
+            rc, out, err = self.cli("csaf", "import", "--no-warn", paths[n])
+            self.assertEqual(rc, 0, out + err)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/" + cve)
+        self.assertIn("PROV-72", v["csaf_source"])
+        self.assertEqual(sorted((x["namespace"], x["tracking_id"]) for x in v["csaf_sources"]),
+                         [("https://a.example", "PROV-71"), ("https://b.example", "PROV-72")])
+        self.assertEqual(v["csaf_sources"][0]["tracking_id"], "PROV-72")
+        # Each provider's platform run by a constituent: both warned.
+        assets = {}
+        for org, n in (("UP", 71), ("UCM", 72)):
+            a = self.b.ok("POST", "/api/v1/assets",
+                          {"org": org, "cpe": "cpe:2.3:o:example:platform_%d:1.0:*:*:*:*:*:*:*"
+                           % n}, expect=201)
+            assets[n] = a["id"]
+        rc, out, err = self.cli("vulns", "match")
+        self.assertEqual(rc, 0, out + err)
+
+        def warned(n):
+            a = self.b.ok("GET", "/api/v1/assets/%d" % assets[n])
+            return cve in [x["cve"] for x in a["vulnerabilities"]]
+
+        wait_until(lambda: warned(71) and warned(72), timeout=60, interval=0.3,
+                   what="both providers' constituents warned")
+        # Provider A's later version: A's statement is replaced, B's stays.
+        a2 = json.loads(json.dumps(docs[71]))
+        a2["document"]["tracking"]["version"] = "3"
+        a2["document"]["tracking"]["current_release_date"] = "2030-01-01T00:00:00.000Z"
+        a2["document"]["tracking"]["revision_history"].append(
+            {"date": "2030-01-01T00:00:00.000Z", "number": "3", "summary": "Fixed."})
+        a2["vulnerabilities"][0]["title"] = "revised by A"
+        with open(paths[71], "w") as f:
+            json.dump(a2, f)
+        rc, out, err = self.cli("csaf", "import", "--no-warn", paths[71])
+        self.assertEqual(rc, 0, out + err)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/" + cve)
+        self.assertEqual(sorted((x["tracking_id"], x["version"]) for x in v["csaf_sources"]),
+                         [("PROV-71", "3"), ("PROV-72", "2")])
+        self.assertIn("PROV-71 3", v["csaf_source"])
+        # ... and the first version read again after it changes nothing.
+        with open(paths[71], "w") as f:
+            json.dump(docs[71], f)
+        rc, out, err = self.cli("csaf", "import", "--no-warn", paths[71])
+        self.assertEqual(rc, 0, out + err)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/" + cve)
+        self.assertIn(("PROV-71", "3"), [(x["tracking_id"], x["version"])
+                                         for x in v["csaf_sources"]])
+        self.assertEqual(len(v["csaf_sources"]), 2)
+
+
 if __name__ == "__main__":
     main()

@@ -161,14 +161,49 @@ static void test_vulns_and_assets(void **state)
     "\"vulnerabilities\":[{\"cve\":\"CVE-2026-0002\",\"title\":\"" TITLE "\",\"product_status\":"  \
     "{\"known_affected\":[\"A\"]}}]}"
 
+/* The same CVE in another provider's document (namespace NS, tracking id ID). */
+#define CSAF_DOC_NS(NS, ID, DATE)                                                                  \
+    "{\"document\":{\"csaf_version\":\"2.0\",\"publisher\":{\"name\":\"Q\",\"namespace\":"         \
+    "\"" NS "\"},\"distribution\":{\"tlp\":{\"label\":\"WHITE\"}},"                                \
+    "\"tracking\":{\"id\":\"" ID "\",\"version\":\"1\",\"current_release_date\":\"" DATE "\"}},"   \
+    "\"product_tree\":{\"full_product_names\":[{\"name\":\"m\",\"product_id\":\"B\"}]},"           \
+    "\"vulnerabilities\":[{\"cve\":\"CVE-2026-0002\",\"title\":\"q\",\"product_status\":"          \
+    "{\"known_affected\":[\"B\"]}}]}"
+
 typedef struct csaf_seen {
-    char source[128], title[64], tlp[8];
+    char source[128], title[64], tlp[8], first_ns[64];
+    size_t nsources;
+    int64_t id;
 } csaf_seen_t;
+
+static int count_cb(void *ctx, const char *affected)
+{
+    (void)affected;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* How many providers' statements vulnerability id has. */
+static int statements(ermes__store_t *st, int64_t id)
+{
+    int n = 0;
+    assert_int_equal(ermes__store_vuln_csaf_each(st, id, count_cb, &n), 0);
+    return n;
+}
 
 static int csaf_row_cb(void *ctx, const ermes__vuln_row_t *v)
 {
     csaf_seen_t *s = ctx;
     json_t *j = v->affected_csaf ? json_loads(v->affected_csaf, 0, NULL) : NULL;
+    json_t *all = v->csaf_sources ? json_loads(v->csaf_sources, 0, NULL) : NULL;
+
+    s->id = v->id;
+    s->nsources = json_array_size(all);
+    snprintf(s->first_ns, sizeof(s->first_ns), "%s",
+             json_string_value(json_object_get(json_array_get(all, 0), "namespace"))
+                 ? json_string_value(json_object_get(json_array_get(all, 0), "namespace"))
+                 : "");
+    json_decref(all);
     snprintf(s->source, sizeof(s->source), "%s", v->csaf_source ? v->csaf_source : "");
     snprintf(s->title, sizeof(s->title), "%s",
              json_string_value(
@@ -225,6 +260,36 @@ static void test_csaf(void **state)
     assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
     assert_string_equal(s.title, "second");
     assert_string_equal(s.tlp, "GREEN");
+    /* Another provider on the same CVE: its statement kept beside the first's (migration
+     * 57), both listed, the latest read first; csaf_source is the latest's. */
+    put_csaf(st, CSAF_DOC_NS("https://q.example", "Q-9", "2026-01-15T00:00:00Z"), &p);
+    assert_int_equal(p.changed, 1);
+    assert_int_equal(p.match_changed, 1);
+    assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
+    assert_string_equal(s.source, "Q https://q.example Q-9 1");
+    assert_int_equal(s.nsources, 2);
+    assert_string_equal(s.first_ns, "https://q.example");
+    assert_int_equal(statements(st, s.id), 2);
+    /* The first provider's second version again: nothing changes, Q's stays. */
+    put_csaf(st, CSAF_DOC("2", "2026-02-01T00:00:00Z", "second", "GREEN"), &p);
+    assert_int_equal(p.match_changed, 0);
+    assert_int_equal(statements(st, s.id), 2);
+    /* Migration 57 fills the statements of rows written before it from the one document they
+     * kept (and runs again without harm). */
+    assert_int_equal(ermes__db_exec(ermes__db_conn(st), "DELETE FROM vuln_csaf_statements;"
+                                                        "UPDATE vulnerabilities SET"
+                                                        " csaf_sources = NULL;"),
+                     0);
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(ermes__db_exec(ermes__db_conn(st),
+                                        ermes__schema_migration(57, test_db_postgresql()
+                                                                        ? ERMES__SCHEMA_POSTGRESQL
+                                                                        : ERMES__SCHEMA_SQLITE)),
+                         0);
+    assert_int_equal(statements(st, s.id), 1);
+    assert_int_equal(ermes__store_vuln_get(st, 0, "CVE-2026-0002", csaf_row_cb, &s), 0);
+    assert_int_equal(s.nsources, 1);
+    assert_string_equal(s.first_ns, "https://p.example");
     /* the import state */
     assert_int_equal(
         ermes__store_csaf_import_stamp(st, "csaf=x", "https://x/a.json", stamp, sizeof(stamp)), 0);
