@@ -77,6 +77,23 @@ int ermes__collector_check(const ermes__collector_conf_t *def, ermes_diag_t *d)
     char buf[URL_CAP], *body = NULL;
     int bad;
 
+    if (strcmp(def->feed, ERMES_COLLECT_MISP_FEED) == 0) {
+        /* Read by the MISP feed reader, which fetches manifest.json and <uuid>.json itself. */
+        if (def->list || def->gzip || def->npost || def->sign_header || def->file_name) {
+            ermes_diag_set(d, "feed",
+                           "collector \"%s\": feed misp-feed takes url, headers, interval, "
+                           "timeouts, max_size and enabled only (no list, content, post, "
+                           "sign_header or file_name)",
+                           def->name);
+            return ERMES_ECONFIG;
+        }
+        if (strchr(def->url, '{')) {
+            ermes_diag_set(d, "url", "collector \"%s\": a MISP feed's url has no dates",
+                           def->name);
+            return ERMES_ECONFIG;
+        }
+        return 0;
+    }
     if (!ermes__parser_find(def->feed)) {
         ermes_diag_set(d, "feed", "collector \"%s\": unknown feed \"%.64s\" (see `ermes feeds`)",
                        def->name, def->feed);
@@ -762,6 +779,10 @@ static int run_one(ermes__collect_t *c, const ermes__collector_conf_t *def, int 
     }
     if (def->list) {
         run_list(c, def, &st, now);
+        goto finish;
+    }
+    if (strcmp(def->feed, ERMES_COLLECT_MISP_FEED) == 0) {
+        ermes__collect_misp_run(c->cfg, c->store, c->home_org, &c->stop, def, &st, now);
         goto finish;
     }
     t.c = c;

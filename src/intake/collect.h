@@ -47,6 +47,16 @@ int ermes__collect_load(ermes__store_t *st, const char *name, ermes__config_t *t
  * is not the call's: it returns 0 with out->status "error". */
 int ermes__collect_run(ermes__collect_t *c, const char *name, ermes__collector_state_t *out);
 
+/* The feed name of a collector that reads a MISP feed (collect_misp.c) rather than making
+ * reports: its url is the feed's directory. */
+#define ERMES_COLLECT_MISP_FEED "misp-feed"
+/* One run of a misp-feed collector def under its lease (the caller holds it): the manifest,
+ * then each new or changed event imported; the outcome into s (runs, last_run, http_status,
+ * status ok / unchanged / error with last_error, reports += the events imported). 0. */
+int ermes__collect_misp_run(const ermes__config_t *cfg, ermes__store_t *st, int64_t home_org,
+                            const int *stop, const ermes__collector_conf_t *def,
+                            ermes__collector_state_t *s, int64_t now);
+
 /* The daemon's thread: runs each enabled collector when due. stop aborts a transfer under
  * way (within a second) and joins. */
 int ermes__collect_start(ermes__collect_t *c);

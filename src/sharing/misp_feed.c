@@ -18,7 +18,7 @@
 
 typedef struct buf {
     char *data;
-    size_t len, cap;
+    size_t len, cap, max;
     int too_big;
 } buf_t;
 
@@ -27,7 +27,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
     buf_t *b = arg;
     size_t n = size * nmemb;
 
-    if (b->len + n + 1 > FEED_FILE_MAX) {
+    if (b->len + n + 1 > (b->max ? b->max : FEED_FILE_MAX)) {
         b->too_big = 1;
         return 0;
     }
@@ -52,29 +52,56 @@ static int is_url(const char *s)
     return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const int *stop = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
+static size_t file_max(const ermes__misp_feed_opts_t *o)
+{
+    return o && o->max_size && o->max_size < FEED_FILE_MAX ? o->max_size : FEED_FILE_MAX;
+}
+
 /* The feed's file name (manifest.json, <uuid>.json) into b, from the directory or URL. */
-static int fetch(const char *where, const char *name, buf_t *b, ermes_diag_t *d)
+static int fetch(const char *where, const char *name, const ermes__misp_feed_opts_t *o, buf_t *b,
+                 long *status_out, ermes_diag_t *d)
 {
     char path[4096];
     size_t wl = strlen(where);
     const char *sep = wl && where[wl - 1] == '/' ? "" : "/";
 
     memset(b, 0, sizeof(*b));
+    b->max = file_max(o);
     if ((size_t)snprintf(path, sizeof(path), "%s%s%s", where, sep, name) >= sizeof(path)) {
         ermes_diag_set(d, NULL, "the feed's location is too long");
         return ERMES_EINVAL;
     }
     if (is_url(where)) {
         CURL *h = curl_easy_init();
+        struct curl_slist *hdrs = NULL, *hl;
         CURLcode cc;
         long status = 0;
         if (!h)
             return ERMES_ENOMEM;
+        /* A collector's header lines (an Authorization): no redirect is followed (libcurl's
+         * default), so they never go to another host. */
+        for (size_t k = 0; o && o->headers && o->headers[k]; k++)
+            if ((hl = curl_slist_append(hdrs, o->headers[k])))
+                hdrs = hl;
         curl_easy_setopt(h, CURLOPT_URL, path);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, FEED_TIMEOUT_S);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, o && o->timeout ? o->timeout : FEED_TIMEOUT_S);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+                         o && o->connect_timeout ? o->connect_timeout : 20L);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)(o ? o->stop : NULL));
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
         curl_easy_setopt(h, CURLOPT_USERAGENT, "ermes");
@@ -84,8 +111,11 @@ static int fetch(const char *where, const char *name, buf_t *b, ermes_diag_t *d)
         cc = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(h);
+        curl_slist_free_all(hdrs);
+        if (status_out)
+            *status_out = status;
         if (b->too_big) {
-            ermes_diag_set(d, NULL, "%s: larger than %zu bytes", name, FEED_FILE_MAX);
+            ermes_diag_set(d, NULL, "%s: larger than %zu bytes", name, b->max);
             return ERMES_ETOOBIG;
         }
         if (cc != CURLE_OK) {
@@ -113,7 +143,7 @@ static int fetch(const char *where, const char *name, buf_t *b, ermes_diag_t *d)
                 break;
         fclose(f);
         if (b->too_big) {
-            ermes_diag_set(d, NULL, "%s: larger than %zu bytes", name, FEED_FILE_MAX);
+            ermes_diag_set(d, NULL, "%s: larger than %zu bytes", name, b->max);
             return ERMES_ETOOBIG;
         }
         if (!b->data && !(b->data = ermes__calloc(1, 1)))
@@ -163,10 +193,45 @@ static int failed(json_t *list, const char *uuid, const char *reason)
                : 0;
 }
 
+typedef struct fixed_wls {
+    ermes_warninglist_t *const *wls;
+    size_t nwl;
+} fixed_wls_t;
+
+static int fixed_load(void *ctx, ermes_warninglist_t *const **wls, size_t *nwl, ermes_diag_t *d)
+{
+    fixed_wls_t *f = ctx;
+
+    (void)d;
+    *wls = f->wls;
+    *nwl = f->nwl;
+    return 0;
+}
+
 int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const char *where,
                             ermes_warninglist_t *const *wls, size_t nwl, json_t **report,
                             ermes_diag_t *d)
 {
+    fixed_wls_t f = {wls, nwl};
+    ermes__misp_feed_opts_t o;
+
+    memset(&o, 0, sizeof(o));
+    o.load_wls = fixed_load;
+    o.wls_ctx = &f;
+    return ermes__misp_feed_import_opts(st, v, where, &o, report, d);
+}
+
+static int stopped(const ermes__misp_feed_opts_t *o)
+{
+    return o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE);
+}
+
+int ermes__misp_feed_import_opts(ermes__store_t *st, const ermes__viewer_t *v, const char *where,
+                                 ermes__misp_feed_opts_t *o, json_t **report, ermes_diag_t *d)
+{
+    ermes_warninglist_t *const *wls = NULL;
+    size_t nwl = 0;
+    int wls_loaded = 0;
     buf_t man = {0};
     json_t *manifest = NULL, *fails = json_array(), *events = json_array(), *e;
     json_error_t err;
@@ -180,7 +245,8 @@ int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const 
         rc = ERMES_ENOMEM;
         goto out;
     }
-    if ((rc = fetch(where, "manifest.json", &man, d)))
+    o->http_status = 0;
+    if ((rc = fetch(where, "manifest.json", o, &man, &o->http_status, d)))
         goto out;
     manifest = json_loadb(man.data, man.len, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(manifest)) {
@@ -201,6 +267,11 @@ int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const 
         ermes__misp_import_t imp;
         buf_t ev;
         ermes_diag_t ed;
+        if (stopped(o)) {
+            ermes_diag_set(d, NULL, "stopped");
+            rc = ERMES_EIO;
+            goto out;
+        }
         if (!uuid_ok(uuid)) {
             if ((rc = failed(fails, uuid, "not an event uuid")))
                 goto out;
@@ -220,7 +291,13 @@ int ermes__misp_feed_import(ermes__store_t *st, const ermes__viewer_t *v, const 
         }
         snprintf(name, sizeof(name), "%s.json", uuid);
         ermes_diag_clear(&ed);
-        if ((rc = fetch(where, name, &ev, &ed))) {
+        if (!wls_loaded) {
+            /* Not before an event is to be imported: an unchanged feed costs the manifest. */
+            if ((rc = o->load_wls(o->wls_ctx, &wls, &nwl, d)))
+                goto out;
+            wls_loaded = 1;
+        }
+        if ((rc = fetch(where, name, o, &ev, NULL, &ed))) {
             ermes__free(ev.data);
             if (rc == ERMES_ENOMEM || (rc = failed(fails, uuid, ed.reason)))
                 goto out;
