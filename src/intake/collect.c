@@ -88,8 +88,7 @@ int ermes__collector_check(const ermes__collector_conf_t *def, ermes_diag_t *d)
             return ERMES_ECONFIG;
         }
         if (strchr(def->url, '{')) {
-            ermes_diag_set(d, "url", "collector \"%s\": a MISP feed's url has no dates",
-                           def->name);
+            ermes_diag_set(d, "url", "collector \"%s\": a MISP feed's url has no dates", def->name);
             return ERMES_ECONFIG;
         }
         return 0;

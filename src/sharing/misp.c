@@ -115,6 +115,8 @@ int ermes__misp_distribution_tlp(long distribution)
 void ermes__misp_import_cleanup(ermes__misp_import_t *imp)
 {
     ermes__free(imp->attrs);
+    ermes__free(imp->refs);
+    ermes__free(imp->ref_events);
     json_decref(imp->event_errors);
     json_decref(imp->event_uuids);
     ermes__ind_import_cleanup(&imp->store);
@@ -272,7 +274,8 @@ static int uuid_ok(const char *s);
  * made from the object carries (see object_tags). */
 typedef struct object_ctx {
     char uuid[40];
-    const json_t *tags; /* a JSON list of strings */
+    const json_t *tags;   /* a JSON list of strings */
+    const json_t *shared; /* {key: {"own": [...], "meta": [...]}} of the event (read_event) */
 } object_ctx_t;
 
 /* Name-like parts of an object tag (name, meta-category, relation, type) lose ':' and ',' so
@@ -384,6 +387,172 @@ static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
     return 0;
 }
 
+/* misp-object:UUID:RELATION:TYPE, the tag an indicator made from an object's attribute gets. */
+static void object_member_tag(const char *uuid, const char *relation, const char *type, char *buf,
+                              size_t cap)
+{
+    char rel[64], mtype[64];
+
+    tag_part(rel, sizeof(rel), relation);
+    tag_part(mtype, sizeof(mtype), type);
+    snprintf(buf, cap, "misp-object:%s:%s:%s", uuid, rel, mtype);
+}
+
+/* What makes two object attributes one indicator: the ermes type, exact flag and value (lower
+ * case; the store compares normalised values, which a value differing only in case is too). */
+static void shared_key(const char *type, const char *relation, const char *value, char *buf,
+                       size_t cap)
+{
+    int part = 0, exact = 0;
+    ermes_ind_type_t t = ermes__misp_type_map(type, relation, &part, &exact);
+    int n = snprintf(buf, cap, "%d:%d:", (int)t, exact);
+
+    for (size_t k = 0; n >= 0 && (size_t)n + 1 < cap && value && value[k]; k++)
+        buf[n++] = (char)(value[k] >= 'A' && value[k] <= 'Z' ? value[k] + 32 : value[k]);
+    if (n >= 0 && (size_t)n < cap)
+        buf[n] = '\0';
+}
+
+static int append_unique(json_t *list, const char *s)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v)
+    {
+        if (!strcmp(json_string_value(v), s))
+            return 0;
+    }
+    return json_array_append_new(list, json_string(s)) ? ERMES_ENOMEM : 0;
+}
+
+/* The event's objects' indicator values held by more than one object: *out {key: {"own":
+ * [misp-object tags], "meta": [the objects' tags], "objs": [uuids]}}, keys only of values two
+ * or more objects share. */
+static int shared_values(const json_t *objects, json_t **out)
+{
+    json_t *all = json_object();
+    const json_t *o, *a;
+    size_t i, j;
+    int rc = 0;
+
+    *out = NULL;
+    if (!all)
+        return ERMES_ENOMEM;
+    json_array_foreach(objects, i, o)
+    {
+        object_ctx_t oc;
+        json_t *otags = NULL;
+        if (!json_is_object(o) || bool_member(o, "deleted", 0))
+            continue;
+        if ((rc = object_tags(o, &oc, &otags)))
+            goto out;
+        if (!otags)
+            continue;
+        json_array_foreach(json_object_get(o, "Attribute"), j, a)
+        {
+            char key[200], one[200];
+            json_t *e, *objs, *t;
+            const char *type = str_member(a, "type"), *value = str_member(a, "value");
+            const char *rel = str_member(a, "object_relation");
+            size_t n, k;
+            if (!json_is_object(a) || !type || !value || bool_member(a, "deleted", 0) ||
+                !object_attr_is_indicator(a))
+                continue;
+            shared_key(type, rel, value, key, sizeof(key));
+            if (!(e = json_object_get(all, key))) {
+                e = json_pack("{s:[],s:[],s:[]}", "own", "meta", "objs");
+                if (!e || json_object_set_new(all, key, e)) {
+                    rc = ERMES_ENOMEM;
+                    break;
+                }
+            }
+            object_member_tag(oc.uuid, rel, type, one, sizeof(one));
+            if ((rc = append_unique(json_object_get(e, "own"), one)))
+                break;
+            objs = json_object_get(e, "objs");
+            n = json_array_size(objs);
+            if ((rc = append_unique(objs, oc.uuid)))
+                break;
+            if (json_array_size(objs) == n)
+                continue; /* this object's tags are there already */
+            json_array_foreach(otags, k, t)
+            {
+                if ((rc = append_unique(json_object_get(e, "meta"), json_string_value(t))))
+                    break;
+            }
+            if (rc)
+                break;
+        }
+        json_decref(otags);
+        if (rc)
+            goto out;
+    }
+    {
+        const char *key;
+        json_t *e;
+        void *tmp;
+        json_object_foreach_safe(all, tmp, key, e)
+        {
+            if (json_array_size(json_object_get(e, "objs")) < 2)
+                json_object_del(all, key);
+        }
+    }
+    *out = all;
+    all = NULL;
+out:
+    json_decref(all);
+    return rc;
+}
+
+/* The ObjectReference list of object o (uuid oc_uuid) appended to imp's references: each with
+ * a uuid as referenced_uuid and a relationship_type (1 to 127 bytes), not deleted; its own
+ * uuid (a UUIDv5 of the three when it has none), its comment (left out past 255 bytes). */
+static int read_references(const json_t *o, const char *oc_uuid, ermes__misp_import_t *imp)
+{
+    const json_t *r;
+    size_t i;
+
+    json_array_foreach(json_object_get(o, "ObjectReference"), i, r)
+    {
+        const char *ref = str_member(r, "referenced_uuid"),
+                   *rel = str_member(r, "relationship_type");
+        const char *uuid = str_member(r, "uuid"), *comment = str_member(r, "comment");
+        ermes__misp_ref_t *x;
+        char key[256];
+        if (!json_is_object(r) || !uuid_ok(ref) || !rel || !rel[0] || strlen(rel) > 127 ||
+            bool_member(r, "deleted", 0))
+            continue;
+        if (imp->nrefs >= ERMES_MISP_MAX_ATTRIBUTES)
+            return 0; /* at most that many an import are kept */
+        if (imp->nrefs == imp->refs_cap) {
+            size_t cap = imp->refs_cap ? imp->refs_cap * 2 : 16;
+            ermes__misp_ref_t *v = ermes__reallocarray(imp->refs, cap, sizeof(*v));
+            if (!v)
+                return ERMES_ENOMEM;
+            imp->refs = v;
+            imp->refs_cap = cap;
+        }
+        x = &imp->refs[imp->nrefs++];
+        memset(x, 0, sizeof(*x));
+        snprintf(x->object_uuid, sizeof(x->object_uuid), "%s", oc_uuid);
+        for (size_t k = 0; k < 36; k++)
+            x->referenced_uuid[k] = (char)(ref[k] >= 'A' && ref[k] <= 'Z' ? ref[k] + 32 : ref[k]);
+        snprintf(x->relationship_type, sizeof(x->relationship_type), "%s", rel);
+        if (comment && strlen(comment) < sizeof(x->comment))
+            snprintf(x->comment, sizeof(x->comment), "%s", comment);
+        if (uuid_ok(uuid)) {
+            for (size_t k = 0; k < 36; k++)
+                x->uuid[k] = (char)(uuid[k] >= 'A' && uuid[k] <= 'Z' ? uuid[k] + 32 : uuid[k]);
+        } else {
+            snprintf(key, sizeof(key), "misp-ref:%s:%s:%s", x->object_uuid, x->referenced_uuid,
+                     rel);
+            ermes__misp_uuid5(key, x->uuid);
+        }
+    }
+    return 0;
+}
+
 /* One attribute (of the event, or of one of its objects: oc, NULL for the event's own). */
 static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted,
                           const object_ctx_t *oc, ermes_indicator_set_t *set,
@@ -446,16 +615,24 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_del
     tags[0] = '\0';
     tags_json = 0;
     if (oc && oc->tags) {
-        char rel[64], mtype[64], one[200];
+        char one[200], key[200];
+        const json_t *sh;
         json_t *l;
-        tag_part(rel, sizeof(rel), relation);
-        tag_part(mtype, sizeof(mtype), type);
-        snprintf(one, sizeof(one), "misp-object:%s:%s:%s", oc->uuid, rel, mtype);
-        if (!(l = json_pack("[s]", one)))
-            return ERMES_ENOMEM;
-        tag_list(l, tags, sizeof(tags), &tags_json);
-        json_decref(l);
-        tag_list(oc->tags, tags, sizeof(tags), &tags_json);
+        /* A value that several objects of the event hold is one indicator: it keeps every
+         * one of those objects' tags, their misp-object tags first. */
+        shared_key(type, relation, value, key, sizeof(key));
+        sh = json_object_get(oc->shared, key);
+        if (sh) {
+            tag_list(json_object_get(sh, "own"), tags, sizeof(tags), &tags_json);
+            tag_list(json_object_get(sh, "meta"), tags, sizeof(tags), &tags_json);
+        } else {
+            object_member_tag(oc->uuid, relation, type, one, sizeof(one));
+            if (!(l = json_pack("[s]", one)))
+                return ERMES_ENOMEM;
+            tag_list(l, tags, sizeof(tags), &tags_json);
+            json_decref(l);
+            tag_list(oc->tags, tags, sizeof(tags), &tags_json);
+        }
     }
     if (!tags[0]) {
         copy(tags, sizeof(tags), ev->tags);
@@ -577,10 +754,34 @@ static int uuid_ok(const char *s)
     return 1;
 }
 
+/* A new entry of imp's events with references (every event read has one, so that reading it
+ * again without references clears those kept). */
+static int event_refs_begin(ermes__misp_import_t *imp, const char *uuid, int tlp)
+{
+    ermes__misp_ref_event_t *x;
+
+    if (imp->nref_events == imp->ref_events_cap) {
+        size_t cap = imp->ref_events_cap ? imp->ref_events_cap * 2 : 8;
+        ermes__misp_ref_event_t *v = ermes__reallocarray(imp->ref_events, cap, sizeof(*v));
+        if (!v)
+            return ERMES_ENOMEM;
+        imp->ref_events = v;
+        imp->ref_events_cap = cap;
+    }
+    x = &imp->ref_events[imp->nref_events++];
+    memset(x, 0, sizeof(*x));
+    for (size_t k = 0; k < 36; k++)
+        x->uuid[k] = (char)(uuid[k] >= 'A' && uuid[k] <= 'Z' ? uuid[k] + 32 : uuid[k]);
+    x->tlp = tlp >= 0 ? tlp : ERMES_TLP_AMBER;
+    x->start = imp->nrefs;
+    return 0;
+}
+
 static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
                       ermes__misp_import_t *imp)
 {
     const json_t *inner = json_object_get(e, "Event"), *list, *a, *o;
+    json_t *shared = NULL;
     event_ctx_t ev;
     size_t i, j;
     int rc;
@@ -619,6 +820,9 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
             return rc;
     }
     list = json_object_get(e, "Object");
+    if ((rc = event_refs_begin(imp, ev.uuid, ev.tlp >= 0 ? ev.tlp : ev.dist_tlp)) ||
+        (rc = shared_values(list, &shared)))
+        return rc;
     json_array_foreach(list, i, o)
     {
         const json_t *attrs = json_object_get(o, "Attribute");
@@ -626,17 +830,26 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
         object_ctx_t oc;
         json_t *otags = NULL;
         if (json_is_object(o) && (rc = object_tags(o, &oc, &otags)))
-            return rc;
+            break;
+        oc.shared = shared;
+        if (otags && !deleted && (rc = read_references(o, oc.uuid, imp))) {
+            json_decref(otags);
+            break;
+        }
         json_array_foreach(attrs, j, a)
         {
-            if ((rc = read_attribute(a, &ev, deleted, otags ? &oc : NULL, set, imp))) {
-                json_decref(otags);
-                return rc;
-            }
+            if ((rc = read_attribute(a, &ev, deleted, otags ? &oc : NULL, set, imp)))
+                break;
         }
         json_decref(otags);
+        if (rc)
+            break;
     }
-    return 0;
+    json_decref(shared);
+    if (!rc)
+        imp->ref_events[imp->nref_events - 1].n =
+            imp->nrefs - imp->ref_events[imp->nref_events - 1].start;
+    return rc;
 }
 
 /* 1 when j is an event: {"Event": {...}} or a bare event (with a uuid and Attribute, Object
@@ -791,6 +1004,13 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
     if ((rc = ermes__misp_read(data, len, set, imp, d)))
         goto out;
     if ((rc = ermes__indicators_store(st, v, set, wls, nwl, ERMES_TLP_AMBER, &imp->store)))
+        goto out;
+    for (size_t k = 0; k < imp->nref_events && !rc; k++) {
+        const ermes__misp_ref_event_t *x = &imp->ref_events[k];
+        rc = ermes__store_misp_refs_replace(st, x->uuid, imp->refs + x->start, x->n,
+                                            ermes_tlp_name((ermes_tlp_t)x->tlp), v ? v->org_id : 0);
+    }
+    if (rc)
         goto out;
     rc = resolve(set, imp);
 out:
@@ -1252,7 +1472,58 @@ static int cmp_str(const void *a, const void *b)
 
 /* Moves event e's MISP objects ("_objects", made by object_members) into its Object list, in
  * uuid order, so that exporting again gives the same event. */
-static int objects_sorted(json_t *e)
+typedef struct refs_ctx {
+    json_t *objs; /* the event's exported objects by uuid */
+    json_t *list; /* the object's ObjectReference */
+    const char *ts;
+} refs_ctx_t;
+
+static int ref_cb(void *arg, const ermes__misp_ref_t *r)
+{
+    refs_ctx_t *c = arg;
+
+    /* Only between objects the reader is shown: a reference to an object it may not see
+     * would name it, and ermes gives attributes uuids of its own (UUIDv5). */
+    if (!json_object_get(c->objs, r->referenced_uuid))
+        return 0;
+    return json_array_append_new(c->list,
+                                 json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:b}", "uuid", r->uuid,
+                                           "object_uuid", r->object_uuid, "referenced_uuid",
+                                           r->referenced_uuid, "referenced_type", (json_int_t)1,
+                                           "relationship_type", r->relationship_type, "comment",
+                                           r->comment, "timestamp", c->ts, "deleted", 0))
+               ? ERMES_ENOMEM
+               : 0;
+}
+
+/* Each exported object's references kept at import (src/store/misp_refs.c) whose other end is
+ * an object of the same exported event, as its ObjectReference list (none: no list). */
+static int object_references(ermes__store_t *st, json_t *objs)
+{
+    const char *uuid;
+    json_t *o;
+    int rc;
+
+    json_object_foreach(objs, uuid, o)
+    {
+        refs_ctx_t c = {objs, json_array(), json_string_value(json_object_get(o, "timestamp"))};
+        if (!c.list)
+            return ERMES_ENOMEM;
+        if (!c.ts)
+            c.ts = "0";
+        if ((rc = ermes__store_misp_refs_of(st, uuid, ref_cb, &c))) {
+            json_decref(c.list);
+            return rc;
+        }
+        if (json_array_size(c.list))
+            json_object_set_new(o, "ObjectReference", c.list);
+        else
+            json_decref(c.list);
+    }
+    return 0;
+}
+
+static int objects_sorted(ermes__store_t *st, json_t *e)
 {
     json_t *objs = json_object_get(e, "_objects"), *o, *list = json_object_get(e, "Object");
     const char **keys, *key;
@@ -1261,6 +1532,11 @@ static int objects_sorted(json_t *e)
     if (!n) {
         json_object_del(e, "_objects");
         return 0;
+    }
+    if (st) {
+        int rc = object_references(st, objs);
+        if (rc)
+            return rc;
     }
     if (!(keys = ermes__calloc(n, sizeof(*keys))))
         return ERMES_ENOMEM;
@@ -1316,7 +1592,7 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
     for (i = 0; i < n; i++) {
         e = json_object_get(c.events, keys[i]);
         json_object_del(e, "_min");
-        if ((rc = objects_sorted(e)))
+        if ((rc = objects_sorted(st, e)))
             goto out;
         json_object_set(e, "publish_timestamp", json_object_get(e, "timestamp"));
         if (json_array_append_new(arr, json_pack("{s:O}", "Event", e))) {

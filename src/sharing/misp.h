@@ -51,10 +51,22 @@ typedef struct ermes__misp_attr {
     char warninglist[128];
 } ermes__misp_attr_t;
 
+/* The object references an event brought: refs[start .. start + n) of the import, TLP the
+ * event's. */
+typedef struct ermes__misp_ref_event {
+    char uuid[40];
+    size_t start, n;
+    int tlp;
+} ermes__misp_ref_event_t;
+
 typedef struct ermes__misp_import {
     size_t events, indicators, skipped, invalid, suppressed;
     ermes__misp_attr_t *attrs;
     size_t nattrs, cap;
+    ermes__misp_ref_t *refs; /* ObjectReference entries, event by event */
+    size_t nrefs, refs_cap;
+    ermes__misp_ref_event_t *ref_events;
+    size_t nref_events, ref_events_cap;
     json_t *event_errors; /* [{"index", "uuid"?, "reason"}] events refused whole */
     json_t *event_uuids;  /* the uuids of the events read, in order */
     ermes__ind_import_t store;

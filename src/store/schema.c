@@ -1786,6 +1786,20 @@ static const char *const migrations[] = {
                       " 'tlp', tlp)) FROM vuln_csaf_statements WHERE vuln_id = vulnerabilities.id)"
                       " WHERE csaf_sources IS NULL AND affected_csaf IS NOT NULL AND "
                       "json_valid(affected_csaf);",
+    /* 58 */ NULL,
+    /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
+     * imported event's objects (source object, referenced uuid, relationship, comment), kept
+     * per event so that an import of the event again replaces them, and exported back. */
+    "CREATE TABLE IF NOT EXISTS misp_object_references ("
+    " uuid TEXT NOT NULL,"
+    " event_uuid TEXT NOT NULL,"
+    " object_uuid TEXT NOT NULL,"
+    " referenced_uuid TEXT NOT NULL,"
+    " relationship_type TEXT NOT NULL,"
+    " comment TEXT NOT NULL DEFAULT ''," META_COLUMNS ","
+    " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
+    "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
+    " misp_object_references(event_uuid);",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2196,6 +2210,20 @@ static const char *const pg_migrations[] = {
                          " EXCEPTION WHEN others THEN NULL;"
                          " END;"
                          " END LOOP; END $$;",
+    /* 58 */ NULL,
+    /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
+     * imported event's objects (source object, referenced uuid, relationship, comment), kept
+     * per event so that an import of the event again replaces them, and exported back. */
+    "CREATE TABLE IF NOT EXISTS misp_object_references ("
+    " uuid TEXT NOT NULL,"
+    " event_uuid TEXT NOT NULL,"
+    " object_uuid TEXT NOT NULL,"
+    " referenced_uuid TEXT NOT NULL,"
+    " relationship_type TEXT NOT NULL,"
+    " comment TEXT NOT NULL DEFAULT ''," PG_META_COLUMNS ","
+    " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
+    "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
+    " misp_object_references(event_uuid);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -783,6 +783,27 @@ int ermes__store_misp_feed_seen(ermes__store_t *st, const char *feed, const char
 int ermes__store_misp_feed_mark(ermes__store_t *st, const char *feed, const char *event_uuid,
                                 int64_t timestamp, int64_t owner_org_id);
 
+/* ---- MISP object references (misp_refs.c) ----------------------------------------------- */
+
+/* One ObjectReference of a MISP object: its uuid, the object it starts from, the uuid it
+ * points to (an object or an attribute), MISP's relationship_type and comment. */
+typedef struct ermes__misp_ref {
+    char uuid[40];
+    char object_uuid[40];
+    char referenced_uuid[40];
+    char relationship_type[128];
+    char comment[256];
+} ermes__misp_ref_t;
+/* The references of event_uuid's objects become refs (n of them; 0 clears them): those stored
+ * before for the event are replaced, in one transaction (its own when none is open). */
+int ermes__store_misp_refs_replace(ermes__store_t *st, const char *event_uuid,
+                                   const ermes__misp_ref_t *refs, size_t n, const char *tlp,
+                                   int64_t owner_org_id);
+/* cb with each reference of object object_uuid (lower case), by referenced uuid and
+ * relationship; cb's nonzero return stops and is returned. */
+int ermes__store_misp_refs_of(ermes__store_t *st, const char *object_uuid,
+                              int (*cb)(void *ctx, const ermes__misp_ref_t *r), void *ctx);
+
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
 /* Stores indicator r (type, value, exact, validity, confidence, tlp, owner_org_id, source,

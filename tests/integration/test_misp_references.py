@@ -1,0 +1,113 @@
+"""MISP object references kept (issue 12 item 6): an event written from the MISP core format
+(tests/data/misp/event_references.json: a file object referring to a domain-ip object and to an
+event attribute, a deleted reference, a url object referring back to the file; the domain
+c2.example in two objects) is imported through POST /api/v1/misp/events. Each live
+ObjectReference is kept (table misp_object_references: its uuid, the source object, the
+referenced uuid in lower case, relationship type, comment); the indicator two objects share keeps
+both objects' tags; the export gives the references back in Object[].ObjectReference between the
+objects it shows; importing the event again without a reference drops it. Runs on SQLite and on
+PostgreSQL."""
+
+import copy
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ermeslib import SOURCE_DIR, Ermes, db_connect, main  # noqa: E402
+
+SAMPLE = os.path.join(SOURCE_DIR, "tests", "data", "misp", "event_references.json")
+EVENT = "5c1f2e3a-7b4d-4e8f-9a01-23456789abcd"
+FILE, DOMAIN_IP, URL = ("a1a1a1a1-1111-4111-8111-111111111111",
+                        "b2b2b2b2-2222-4222-8222-222222222222",
+                        "c3c3c3c3-3333-4333-8333-333333333333")
+KEPT = {
+    ("e1e1e1e1-aaaa-4aaa-8aaa-aaaaaaaaaaaa", FILE, DOMAIN_IP, "communicates-with",
+     "beacons every 60 s"),
+    ("e2e2e2e2-bbbb-4bbb-8bbb-bbbbbbbbbbbb", FILE, "6d2e3f4a-8c5e-4f90-ab12-3456789abcde",
+     "connects-to", ""),
+    ("e4e4e4e4-dddd-4ddd-8ddd-dddddddddddd", URL, FILE, "delivers", ""),
+}
+
+
+class MispReferences(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Ermes()
+        with open(SAMPLE) as f:
+            cls.sample = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+
+    def rows(self):
+        with db_connect(os.path.join(self.e.dir, "ermes.db")) as db:
+            return {tuple(r[:5]) + (r[5],) for r in db.execute(
+                "SELECT uuid, object_uuid, referenced_uuid, relationship_type, comment,"
+                " event_uuid, tlp, created_at, updated_at FROM misp_object_references")}, \
+                [tuple(r) for r in db.execute(
+                    "SELECT tlp, created_at, updated_at FROM misp_object_references")]
+
+    def imp(self, event):
+        s, _, body = self.e.request("POST", "/api/v1/misp/events", event)
+        self.assertEqual(s, 200, body)
+        return body
+
+    def test_references_kept_exported_and_replaced(self):
+        body = self.imp(self.sample)
+        self.assertEqual(body["events"], 1)
+        rows, meta = self.rows()
+        self.assertEqual(rows, {r + (EVENT,) for r in KEPT})
+        for tlp, created, updated in meta:
+            self.assertEqual(tlp, "GREEN")
+            self.assertTrue(created > 0 and updated >= created)
+
+        # The domain both objects hold: one indicator with both objects' tags.
+        inds = [i for i in self.e.list_all("/api/v1/indicators") if i["value"] == "c2.example"]
+        self.assertEqual(len(inds), 1, inds)
+        tags = inds[0]["tags"]
+        for obj, name in ((DOMAIN_IP, "domain-ip"), (URL, "url")):
+            self.assertIn("misp-object:%s:domain:domain" % obj, tags)
+            self.assertTrue(any(t.startswith("misp-object-meta:%s:%s:network:" % (obj, name))
+                                for t in tags), tags)
+
+        # Export: the references between exported objects, in each object's ObjectReference.
+        s, _, out = self.e.request("GET", "/api/v1/misp/events")
+        self.assertEqual(s, 200, out)
+        ev = [x["Event"] for x in out if x["Event"]["uuid"] == EVENT]
+        self.assertEqual(len(ev), 1, out)
+        objs = {o["uuid"]: o for o in ev[0]["Object"]}
+        self.assertEqual(set(objs), {FILE, DOMAIN_IP, URL})
+        refs = {(r["uuid"], r["object_uuid"], r["referenced_uuid"], r["relationship_type"],
+                 r["comment"]) for o in objs.values() for r in o.get("ObjectReference", [])}
+        # The one to an event attribute is kept but not exported: ermes gives attributes
+        # uuids of its own.
+        self.assertEqual(refs, {r for r in KEPT if r[2] != "6d2e3f4a-8c5e-4f90-ab12-3456789abcde"})
+        for o in objs.values():
+            for r in o.get("ObjectReference", []):
+                self.assertEqual(r["object_uuid"], o["uuid"])
+                self.assertEqual(r["referenced_type"], 1)
+        self.assertNotIn("ObjectReference", objs[DOMAIN_IP])
+        # The shared domain is in both objects.
+        for obj in (DOMAIN_IP, URL):
+            self.assertIn("c2.example", [a["value"] for a in objs[obj]["Attribute"]])
+
+        # The export read back: the same references.
+        self.imp({"response": out})
+        self.assertEqual(self.rows()[0], {r + (EVENT,) for r in KEPT
+                                          if r[2] != "6d2e3f4a-8c5e-4f90-ab12-3456789abcde"})
+
+        # The event again without the file's references: only the url's is left.
+        again = copy.deepcopy(self.sample)
+        for o in again["Event"]["Object"]:
+            if o["uuid"] == FILE:
+                o["ObjectReference"] = []
+        self.imp(again)
+        self.assertEqual(self.rows()[0],
+                         {r + (EVENT,) for r in KEPT if r[1] == URL})
+
+
+if __name__ == "__main__":
+    main()
