@@ -6,7 +6,9 @@
  *  - every attribute read has exactly one fate, and the counts add up;
  *  - an attribute that became an indicator gave the set one or two of them;
  *  - the report is JSON and lists every attribute, and the indicators compile into a
- *    matcher. */
+ *    matcher;
+ *  - every object reference kept has lower-case uuids, a relationship type of 1 to 127 bytes,
+ *    and belongs to exactly one event's range. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(j);
         if (ermes_matcher_build(set, 0, &m) == 0)
             ermes_matcher_release(m);
+        {
+            size_t covered = 0;
+            for (size_t k = 0; k < imp.nref_events; k++) {
+                check(imp.ref_events[k].start == covered, "reference ranges not contiguous");
+                covered += imp.ref_events[k].n;
+            }
+            check(covered == imp.nrefs, "a reference outside every event");
+        }
+        for (size_t k = 0; k < imp.nrefs; k++) {
+            const ermes__misp_ref_t *r = &imp.refs[k];
+            size_t rl = strlen(r->relationship_type);
+            check(strlen(r->uuid) == 36 && strlen(r->object_uuid) == 36 &&
+                      strlen(r->referenced_uuid) == 36,
+                  "a reference without its uuids");
+            for (size_t i = 0; i < 36; i++)
+                check(!(r->uuid[i] >= 'A' && r->uuid[i] <= 'Z') &&
+                          !(r->referenced_uuid[i] >= 'A' && r->referenced_uuid[i] <= 'Z') &&
+                          !(r->object_uuid[i] >= 'A' && r->object_uuid[i] <= 'Z'),
+                      "a reference uuid not in lower case");
+            check(rl >= 1 && rl <= 127, "a relationship type out of bounds");
+        }
     }
     ermes__misp_import_cleanup(&imp);
     ermes_indicator_set_free(set);

@@ -30,8 +30,10 @@ static void help(FILE *f)
             "export writes the stored indicators as MISP events (one per source), a JSON list\n"
             "of {\"Event\": ...} that MISP imports. import-feed reads a MISP feed (manifest.json\n"
             "and <uuid>.json files) from a directory or an http(s) URL, taking only the events\n"
-            "new or changed since the last run. Exit code 1 when an event, an attribute or a\n"
-            "feed's event file could not be read (the rest is imported all the same).\n");
+            "new or changed since the last run; a collector with feed = misp-feed does the\n"
+            "same on a schedule (see `ermes collectors`). Exit code 1 when an event, an\n"
+            "attribute or a feed's event file could not be read (the rest is imported all the\n"
+            "same).\n");
     cli_usage_settings(f);
 }
 
