@@ -89,7 +89,8 @@ typedef struct pub_ctx {
     int64_t home;
     int64_t newest;
     int rc;
-    json_t *objects; /* the misp-object-meta tags of the indicators published (a set) */
+    json_t *objects;  /* the misp-object-meta tags of the indicators published (a set) */
+    json_t *reported; /* object uuid -> {"tlp", "owner"} of every object with a report */
 } pub_ctx_t;
 
 static int org_cb(void *ctx, const ermes__org_t *org)
@@ -265,6 +266,24 @@ static int group_member_cb(void *ctx, const ermes__indicator_row_t *r)
         return 0;
     json_array_foreach(tags, i, t)
     {
+        const char *s = json_string_value(t);
+        json_t *seen;
+        char uuid[37];
+        /* Every object with a report (the other end of a reference may be unchanged): its
+         * strictest TLP, for the relationships between reports (misp_object_relationships). */
+        if (s && !strncmp(s, "misp-object-meta:", 17) && strlen(s) >= 17 + 36) {
+            memcpy(uuid, s + 17, 36);
+            uuid[36] = '\0';
+            if (!c->reported && !(c->reported = json_object())) {
+                rc = ERMES_ENOMEM;
+                break;
+            }
+            seen = json_object_get(c->reported, uuid);
+            if (!seen || (json_int_t)r->tlp > json_integer_value(json_object_get(seen, "tlp")))
+                json_object_set_new(c->reported, uuid,
+                                    json_pack("{s:I,s:I}", "tlp", (json_int_t)r->tlp, "owner",
+                                              (json_int_t)r->owner_org_id));
+        }
         if (!json_is_string(t) || !(g = json_object_get(c->objects, json_string_value(t))))
             continue;
         if (!json_is_object(g)) {
@@ -354,6 +373,74 @@ out:
     return rc;
 }
 
+typedef struct rel_ctx {
+    pub_ctx_t *c;
+    const json_t *g; /* the source object's group (misp_object_report) */
+    const char *modified;
+} rel_ctx_t;
+
+/* One ObjectReference kept at import (src/store/misp_refs.c) as a STIX relationship between
+ * the two objects' reports, when the other end has one too; its TLP the stricter of both. */
+static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
+{
+    rel_ctx_t *x = arg;
+    const json_t *to = json_object_get(x->c->reported, r->referenced_uuid);
+    char id[96], src[96], dst[96], key[256], rel[128];
+    json_int_t tlp = json_integer_value(json_object_get(x->g, "tlp"));
+    json_int_t owner = json_integer_value(json_object_get(x->g, "owner"));
+    size_t n = 0;
+    json_t *o;
+    int rc;
+
+    if (!to)
+        return 0; /* an attribute, or an object without a published member */
+    if (json_integer_value(json_object_get(to, "tlp")) > tlp) {
+        tlp = json_integer_value(json_object_get(to, "tlp"));
+        owner = json_integer_value(json_object_get(to, "owner"));
+    }
+    /* STIX relationship types are lower case, digits and '-' (MISP's are, mostly). */
+    for (const char *p = r->relationship_type; *p && n + 1 < sizeof(rel); p++)
+        rel[n++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p
+                   : *p >= 'A' && *p <= 'Z'                             ? (char)(*p + 32)
+                                                                        : '-';
+    rel[n] = '\0';
+    snprintf(key, sizeof(key), "misp-object:%s", r->object_uuid);
+    if ((rc = det_id("report", key, src, sizeof(src))))
+        return rc;
+    snprintf(key, sizeof(key), "misp-object:%s", r->referenced_uuid);
+    if ((rc = det_id("report", key, dst, sizeof(dst))))
+        return rc;
+    snprintf(key, sizeof(key), "misp-object-reference:%s", r->uuid);
+    if ((rc = det_id("relationship", key, id, sizeof(id))))
+        return rc;
+    o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "relationship", "spec_version",
+                  "2.1", "id", id, "created_by_ref", x->c->cert_id, "created", x->modified,
+                  "modified", x->modified, "relationship_type", rel, "source_ref", src,
+                  "target_ref", dst);
+    if (!o)
+        return ERMES_ENOMEM;
+    if (r->comment[0])
+        json_object_set_new(o, "description", json_string(r->comment));
+    rc = put_object(x->c->st, o, (ermes_tlp_t)tlp, owner);
+    json_decref(o);
+    return rc;
+}
+
+/* The references of the MISP object whose report misp_object_report just published. */
+static int misp_object_relationships(pub_ctx_t *c, const char *meta, const json_t *g)
+{
+    char uuid[37], modified[32];
+    rel_ctx_t x = {c, g, modified};
+
+    if (!json_is_object(g) || !json_array_size(json_object_get(g, "refs")) ||
+        strlen(meta) < 17 + 36)
+        return 0;
+    memcpy(uuid, meta + 17, 36);
+    uuid[36] = '\0';
+    ermes__time_format(json_integer_value(json_object_get(g, "modified")), modified);
+    return ermes__store_misp_refs_of(c->st, uuid, relationship_cb, &x);
+}
+
 int ermes__stix_publish(ermes__store_t *st)
 {
     ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
@@ -420,8 +507,12 @@ int ermes__stix_publish(ermes__store_t *st)
         memset(&every, 0, sizeof(every));
         if ((rc = ermes__store_indicator_each(st, &staff, &every, group_member_cb, &c, NULL)))
             goto out;
-        json_object_foreach(c.objects, meta,
-                            v) if ((rc = misp_object_report(&c, meta, v))) goto out;
+        json_object_foreach(c.objects, meta, v)
+        {
+            if ((rc = misp_object_report(&c, meta, v)) ||
+                (rc = misp_object_relationships(&c, meta, v)))
+                goto out;
+        }
     }
     if (c.newest != since && (rc = ermes__store_counter_set(st, COUNTER_INDICATORS, c.newest)))
         goto out;
@@ -440,6 +531,7 @@ int ermes__stix_publish(ermes__store_t *st)
         rc = ermes__stix_publish_incidents(st, c.cert_id);
 out:
     json_decref(c.objects);
+    json_decref(c.reported);
     if (rc) {
         ermes__store_rollback(st);
         return rc;

@@ -5,7 +5,8 @@ c2.example in two objects) is imported through POST /api/v1/misp/events. Each li
 ObjectReference is kept (table misp_object_references: its uuid, the source object, the
 referenced uuid in lower case, relationship type, comment); the indicator two objects share keeps
 both objects' tags; the export gives the references back in Object[].ObjectReference between the
-objects it shows; importing the event again without a reference drops it. Runs on SQLite and on
+objects it shows, and in STIX as relationships between the objects' reports (the bundle
+validates); importing the event again without a reference drops it. Runs on SQLite and on
 PostgreSQL."""
 
 import copy
@@ -93,6 +94,22 @@ class MispReferences(unittest.TestCase):
         # The shared domain is in both objects.
         for obj in (DOMAIN_IP, URL):
             self.assertIn("c2.example", [a["value"] for a in objs[obj]["Attribute"]])
+
+        # STIX: each reference between two objects with reports is a relationship between
+        # those reports; the bundle validates (ajv, the OASIS STIX 2.1 schemas).
+        from test_stix import validate
+        b = self.e.ok("GET", "/api/v1/stix", expect=200)
+        b = b if isinstance(b, dict) else json.loads(b)
+        v = validate(self, b)
+        self.assertTrue(v["valid"], json.dumps(v["errors"])[:3000])
+        reports = {o["name"].rsplit(" ", 1)[1]: o["id"] for o in b["objects"]
+                   if o["type"] == "report" and o["name"].startswith("MISP object ")}
+        self.assertEqual(set(reports), {FILE, DOMAIN_IP, URL})
+        rels = {(o["source_ref"], o["relationship_type"], o["target_ref"], o.get("description"))
+                for o in b["objects"] if o["type"] == "relationship"}
+        self.assertEqual(rels, {
+            (reports[FILE], "communicates-with", reports[DOMAIN_IP], "beacons every 60 s"),
+            (reports[URL], "delivers", reports[FILE], None)})
 
         # The export read back: the same references.
         self.imp({"response": out})
