@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/number.h"
 #include "core/time.h"
 #include "intake/collect.h"
 #include "intake/intake.h"
@@ -24,6 +25,8 @@ static void collect_help(FILE *f)
                "       ermes collectors presets [--json]\n"
                "       ermes collectors add --preset NAME [--name NAME] [--api-key VALUE] "
                "[--asn N] [--container-url URL] [--to-config]\n"
+               "       ermes collectors add --misp-feed URL --name NAME [--header LINE]... "
+               "[--interval SECONDS]\n"
                "       ermes collectors enable|disable|remove NAME\n\n"
                "A collector is a feed fetched over HTTP(S) every `interval` seconds with a\n"
                "conditional GET, each new body a report of the collector's feed. Collectors are\n"
@@ -44,6 +47,12 @@ static void collect_help(FILE *f)
                "a preset needs, --asn the AS number, --container-url an Azure container's URL\n"
                "with its SAS token: sealed in the database under DATA_DIR/secrets.key (as\n"
                "peers' credentials are), or written as given into the file; never shown.\n"
+               "`ermes collectors add --misp-feed URL` stores a collector of feed misp-feed: at\n"
+               "each run it reads the MISP feed at URL (manifest.json, then each event new or\n"
+               "changed since the last run, as `ermes misp import-feed` does) into indicators;\n"
+               "--header gives a header line each request carries (\"Authorization: Bearer\n"
+               "TOKEN\" for another ermes's /feeds/misp/GROUP/; repeatable; sealed, never\n"
+               "shown), --interval its schedule (default 3600 s).\n"
                "`enable`, `disable` and `remove` change a stored collector (audited).\n");
     cli_usage_settings(f);
 }
@@ -290,9 +299,82 @@ static int cmd_change(cli_t *c, const char *what, int first)
     return CLI_OK;
 }
 
+/* A stored collector of feed misp-feed (collect_misp.c): url, header lines, interval. */
+static int add_misp(cli_t *c, const char *name, const char *url, const char *const *headers,
+                    size_t nheaders, const char *interval)
+{
+    ermes__collector_def_t row;
+    ermes__config_t tmp;
+    ermes_diag_t d;
+    json_t *h = json_array();
+    int64_t every = 3600;
+    int rc;
+
+    memset(&row, 0, sizeof(row));
+    memset(&tmp, 0, sizeof(tmp));
+    ermes_diag_clear(&d);
+    if (!name || !name[0] || strlen(name) >= sizeof(row.name)) {
+        json_decref(h);
+        cli_error("collectors add: --misp-feed needs --name (1 to 63 letters, digits, '-', "
+                  "'_', '.')");
+        return CLI_USAGE;
+    }
+    if (interval && ermes__parse_int64(interval, "interval", 1, 30L * 86400, &every, &d)) {
+        json_decref(h);
+        cli_error("collectors add: --interval must be 1 to 2592000 seconds");
+        return CLI_USAGE;
+    }
+    snprintf(row.name, sizeof(row.name), "%s", name);
+    snprintf(row.tlp, sizeof(row.tlp), "AMBER");
+    row.enabled = 1;
+    row.interval = (long)every;
+    for (size_t k = 0; h && k < nheaders; k++)
+        json_array_append_new(h, json_string(headers[k]));
+    if (!h || !(row.url = ermes__strdup(url)) ||
+        !(row.feed = ermes__strdup(ERMES_COLLECT_MISP_FEED)) ||
+        (nheaders && !(row.headers = json_dumps(h, JSON_COMPACT)))) {
+        json_decref(h);
+        ermes__store_collector_def_clear(&row);
+        cli_error("collectors add: out of memory");
+        return CLI_ERROR;
+    }
+    json_decref(h);
+    rc = ermes__collector_def_build(&row, &tmp, &d);
+    ermes__collector_conf_cleanup(&tmp);
+    if (rc) {
+        ermes__store_collector_def_clear(&row);
+        cli_error("collectors add: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        return CLI_USAGE;
+    }
+    if ((rc = cli_open_store(c, 0))) {
+        ermes__store_collector_def_clear(&row);
+        return rc;
+    }
+    snprintf(row.created_by, sizeof(row.created_by), "%s", c->actor[0] ? c->actor : "cli");
+    row.owner_org_id = c->viewer.org_id;
+    rc = ermes__store_collector_def_put(c->store, &row, 0);
+    if (rc == 0) {
+        ermes__audit_write(c->store, &c->viewer, "create", "collector", row.name,
+                           nheaders ? "{\"fields\":[\"name\",\"feed\",\"url\",\"interval\","
+                                      "\"headers\"]}"
+                                    : "{\"fields\":[\"name\",\"feed\",\"url\",\"interval\"]}");
+        printf("collector \"%s\" (feed misp-feed, every %llds) stored in the database; the daemon "
+               "runs it within seconds\n",
+               row.name, (long long)every);
+    } else if (rc == ERMES_EEXISTS) {
+        cli_error("collectors add: there is a collector \"%s\" already (--name another)", row.name);
+    } else {
+        cli_error("collectors add: %s", ermes_strerror(rc));
+    }
+    ermes__store_collector_def_clear(&row);
+    return rc == 0 ? CLI_OK : rc == ERMES_EEXISTS ? CLI_USAGE : CLI_ERROR;
+}
+
 static int cmd_add(cli_t *c, int first)
 {
-    const char *preset = NULL, *name = NULL, *value = NULL, *v;
+    const char *preset = NULL, *name = NULL, *value = NULL, *v, *misp = NULL, *interval = NULL;
+    const char *headers[ERMES_COLLECTOR_MAX_HEADERS];
+    size_t nheaders = 0;
     const ermes__preset_t *p;
     char text[8192] = "", *path = NULL;
     ermes_diag_t d;
@@ -313,7 +395,17 @@ static int cmd_add(cli_t *c, int first)
             value = v;
         else if (n == 0 && (n = cli_flag(c, i, "--container-url", &v)) > 0)
             value = v;
-        else if (n == 0 && cli_flag(c, i, "--to-config", NULL)) {
+        else if (n == 0 && (n = cli_flag(c, i, "--misp-feed", &v)) > 0)
+            misp = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--interval", &v)) > 0)
+            interval = v;
+        else if (n == 0 && (n = cli_flag(c, i, "--header", &v)) > 0) {
+            if (nheaders >= ERMES_COLLECTOR_MAX_HEADERS) {
+                cli_error("collectors add: at most %d --header", ERMES_COLLECTOR_MAX_HEADERS);
+                return CLI_USAGE;
+            }
+            headers[nheaders++] = v;
+        } else if (n == 0 && cli_flag(c, i, "--to-config", NULL)) {
             to_config = 1;
             n = 1;
         }
@@ -323,6 +415,21 @@ static int cmd_add(cli_t *c, int first)
             cli_error("collectors add: unexpected argument \"%s\"", cli_arg(c, i));
             return CLI_USAGE;
         }
+    }
+    if (misp) {
+        if (preset || value || to_config) {
+            cli_error("collectors add: --misp-feed takes --name, --header and --interval only");
+            return CLI_USAGE;
+        }
+        if (name && ermes__collector_conf_find(&c->cfg, name)) {
+            cli_error("collectors add: there is a collector \"%s\" already (--name another)", name);
+            return CLI_USAGE;
+        }
+        return add_misp(c, name, misp, headers, nheaders, interval);
+    }
+    if (nheaders || interval) {
+        cli_error("collectors add: --header and --interval go with --misp-feed");
+        return CLI_USAGE;
     }
     if (!preset) {
         cli_error("collectors add: which preset? (--preset NAME; `ermes collectors presets` "

@@ -6,7 +6,8 @@ through the code of `ermes misp import-feed`: the events become B's indicators; 
 unchanged feed fetches manifest.json only; an event added later on A arrives at a following
 run, and only that event's file is fetched; the collector's state counts its runs and the events
 it imported; a wrong token is the collector's error (its HTTP status, its failures), not the
-daemon's; a misp-feed collector with list mode is refused naming the field. Runs on SQLite and
+daemon's; a misp-feed collector with list mode is refused naming the field; `ermes collectors
+add --misp-feed URL --header LINE` stores one, `ermes collect NAME` runs it. Runs on SQLite and
 on PostgreSQL."""
 
 import http.server
@@ -164,6 +165,32 @@ class MispCollector(unittest.TestCase):
         fetched = {p for p in self.proxy.seen()[mark:] if p != FEED + "manifest.json"}
         self.assertEqual(len(fetched), 1, fetched)
         self.assertEqual(self.indicators(), want | {(typ, value, tlp)})
+
+    def test_cli_adds_a_misp_feed_collector(self):
+        # Another key in the database (no trailing '/'): its events are all new to it.
+        url = self.url.rstrip("/")
+        rc, out, err = self.b.cli("collectors", "add", "--misp-feed", url, "--name", "misp-cli",
+                                  "--header", "Authorization: Bearer " + self.token,
+                                  "--interval", "3600")
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn(self.token, out + err)
+        # The daemon runs it within seconds (its next run then an hour away).
+        wait_until(lambda: (self.collector("misp-cli") or {}).get("status") == "ok",
+                   timeout=60, interval=0.2, what="the CLI's collector run by the daemon")
+        c = self.collector("misp-cli")
+        self.assertEqual((c["feed"], c["interval"], c["runs"]), ("misp-feed", 3600, 1), c)
+        self.assertGreaterEqual(c["reports"], 2, c)
+        # `ermes collect NAME` runs it now: nothing new, the manifest only.
+        rc, out, err = self.b.cli("collect", "misp-cli", "--json")
+        self.assertEqual(rc, 0, out + err)
+        c2 = self.collector("misp-cli")
+        self.assertEqual((c2["status"], c2["runs"], c2["reports"]),
+                         ("unchanged", 2, c["reports"]), c2)
+        rc, out, err = self.b.cli("collectors", "add", "--misp-feed", url, "--name", "x",
+                                  "--preset", "spamhaus-drop")
+        self.assertEqual(rc, 2, out + err)
+        rc, out, err = self.b.cli("collectors", "remove", "misp-cli")
+        self.assertEqual(rc, 0, out + err)
 
     def test_wrong_token_is_the_collectors_error(self):
         s, _, c = self.b.request("POST", "/api/v1/collectors", {
