@@ -319,13 +319,91 @@ static void test_feed_state(void **state)
     }
 }
 
+static int count_ref(void *ctx, const ermes__misp_ref_t *r)
+{
+    ermes__misp_ref_t *last = ctx;
+
+    *last = *r;
+    last[1].comment[0]++; /* the count, in the second slot */
+    return 0;
+}
+
+/* ObjectReference entries kept per event (src/store/misp_refs.c): replaced whole by the next
+ * import of the event, read per source object; inside a caller's transaction too. */
+static void test_object_references(void **state)
+{
+    char dir[64];
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_t *st;
+    ermes__misp_ref_t refs[2], got[2];
+
+    (void)state;
+    memset(refs, 0, sizeof(refs));
+    snprintf(refs[0].uuid, sizeof(refs[0].uuid), "e1e1e1e1-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    snprintf(refs[0].object_uuid, sizeof(refs[0].object_uuid),
+             "a1a1a1a1-1111-4111-8111-111111111111");
+    snprintf(refs[0].referenced_uuid, sizeof(refs[0].referenced_uuid),
+             "b2b2b2b2-2222-4222-8222-222222222222");
+    snprintf(refs[0].relationship_type, sizeof(refs[0].relationship_type), "communicates-with");
+    snprintf(refs[0].comment, sizeof(refs[0].comment), "beacon");
+    refs[1] = refs[0];
+    snprintf(refs[1].uuid, sizeof(refs[1].uuid), "e2e2e2e2-bbbb-4bbb-8bbb-bbbbbbbbbbbb");
+    snprintf(refs[1].relationship_type, sizeof(refs[1].relationship_type), "drops");
+    snprintf(dir, sizeof(dir), "/tmp/ermes-test-misp-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    assert_int_equal(ermes__store_misp_refs_replace(st, "ev1", refs, 2, "GREEN", 0), 0);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(ermes__store_misp_refs_of(st, refs[0].object_uuid, count_ref, got), 0);
+    assert_int_equal(got[1].comment[0], 2);
+    /* Sorted by referenced uuid, then relationship: "drops" last. */
+    assert_string_equal(got[0].relationship_type, "drops");
+    assert_string_equal(got[0].uuid, refs[1].uuid);
+    assert_string_equal(got[0].referenced_uuid, refs[0].referenced_uuid);
+    /* The event again with one reference: the other goes. In the caller's transaction. */
+    assert_int_equal(ermes__store_begin(st), 0);
+    assert_int_equal(ermes__store_misp_refs_replace(st, "ev1", refs, 1, "GREEN", 0), 0);
+    assert_int_equal(ermes__store_commit(st), 0);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(ermes__store_misp_refs_of(st, refs[0].object_uuid, count_ref, got), 0);
+    assert_int_equal(got[1].comment[0], 1);
+    assert_string_equal(got[0].comment, "beacon");
+    /* Another event's import leaves these alone; none for an unknown object. */
+    assert_int_equal(ermes__store_misp_refs_replace(st, "ev2", NULL, 0, "AMBER", 0), 0);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(ermes__store_misp_refs_of(st, refs[0].object_uuid, count_ref, got), 0);
+    assert_int_equal(got[1].comment[0], 1);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(ermes__store_misp_refs_of(st, refs[0].referenced_uuid, count_ref, got), 0);
+    assert_int_equal(got[1].comment[0], 0);
+    ermes__store_close(st);
+    {
+        DIR *dd = opendir(dir);
+        struct dirent *e;
+        char path[512];
+        while (dd && (e = readdir(dd)))
+            if (e->d_name[0] != '.') {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        if (dd)
+            closedir(dd);
+        rmdir(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_map),      cmocka_unit_test(test_tag_and_distribution_tlp),
-        cmocka_unit_test(test_uuid5),         cmocka_unit_test(test_read_fates_and_tlp),
-        cmocka_unit_test(test_read_refuses),  cmocka_unit_test(test_report_lists_cut_values),
-        cmocka_unit_test(test_long_tags_fit), cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_type_map),
+        cmocka_unit_test(test_tag_and_distribution_tlp),
+        cmocka_unit_test(test_uuid5),
+        cmocka_unit_test(test_read_fates_and_tlp),
+        cmocka_unit_test(test_read_refuses),
+        cmocka_unit_test(test_report_lists_cut_values),
+        cmocka_unit_test(test_long_tags_fit),
+        cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_object_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
