@@ -290,6 +290,24 @@ test('collectors added, disabled and deleted from the administration screen', as
   page.once('dialog', (d) => d.accept());
   await sec.locator('tr[data-collector="browser-n6"]').getByRole('button', { name: 'Delete collector browser-n6' }).click();
   await sec.locator('tr[data-collector="browser-n6"]').waitFor({ state: 'detached' });
+  // A MISP feed: name, URL, a write-only token sent as a bearer header.
+  const misp = page.getByRole('form', { name: 'Add a MISP feed' });
+  await misp.getByRole('textbox', { name: 'Name' }).fill('browser-misp');
+  await misp.getByRole('textbox', { name: 'Feed URL' }).fill('http://127.0.0.1:9/feeds/misp/community/');
+  const token = misp.getByLabel('Token');
+  assert.equal(await token.getAttribute('type'), 'password');
+  await token.fill('browser-misp-token');
+  await misp.getByRole('button', { name: 'Add MISP feed' }).click();
+  const mrow = sec.locator('tr[data-collector="browser-misp"]');
+  await mrow.waitFor();
+  assert.match(await mrow.textContent(), /misp-feed/);
+  const got2 = await page.evaluate(async () => await (await fetch('/api/v1/collectors')).text());
+  assert.ok(!got2.includes('browser-misp-token'), 'the token is never sent back');
+  const m = JSON.parse(got2).data.find((x) => x.name === 'browser-misp');
+  assert.deepEqual([m.source, m.feed, m.credentials, m.interval], ['database', 'misp-feed', true, 3600]);
+  page.once('dialog', (d) => d.accept());
+  await sec.locator('tr[data-collector="browser-misp"]').getByRole('button', { name: 'Delete collector browser-misp' }).click();
+  await sec.locator('tr[data-collector="browser-misp"]').waitFor({ state: 'detached' });
   noErrors(page);
 });
 

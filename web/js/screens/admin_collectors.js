@@ -1,5 +1,6 @@
 // Administration: the collectors. Every collector with its state (GET /api/v1/collectors);
-// those stored in the database are added from a catalogue preset (POST /api/v1/collectors),
+// those stored in the database are added from a catalogue preset or as a MISP feed
+// (POST /api/v1/collectors),
 // edited, enabled or disabled (PATCH), deleted (DELETE) and run now, and every daemon picks the
 // change up within seconds; those of the config file are shown read-only. A credential (the
 // preset's API key, user:password...) is a write-only field: the server never sends it back.
@@ -136,6 +137,36 @@ function addForm(presets, reload) {
   return form;
 }
 
+// A MISP feed (another ermes's /feeds/misp/GROUP/, a MISP instance's or CIRCL's feed): its new
+// events become indicators at each run. The token is write-only, sent as a bearer header.
+function mispForm(reload) {
+  const name = input('name', { maxlength: 63, pattern: '[A-Za-z0-9._-]+', required: true });
+  const url = input('url', { maxlength: 4096, required: true, placeholder: 'https://peer.example/feeds/misp/community/' });
+  const token = input('token', { type: 'password', autocomplete: 'new-password', maxlength: 4000 });
+  const interval = input('interval', { type: 'number', min: 1, max: 2592000, value: '3600' });
+  const add = h('button', { type: 'submit', class: 'primary' }, 'Add MISP feed');
+  const form = h('form', { class: 'collector-misp', novalidate: true, 'aria-label': 'Add a MISP feed' },
+    h('div', { class: 'form-grid' }, field('Name', name), field('Feed URL', url, "the directory of manifest.json"),
+      field('Token', token, 'optional, write-only: sent as Authorization: Bearer'), field('Every (seconds)', interval)),
+    h('div', { class: 'actions' }, add));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { name: name.value.trim(), feed: 'misp-feed', url: url.value.trim() };
+    if (interval.value) body.interval = Number(interval.value);
+    if (token.value) body.headers = ['Authorization: Bearer ' + token.value];
+    add.disabled = true;
+    try {
+      const c = await post('collectors', body);
+      announce('MISP feed ' + c.name + ' added');
+      clearErrors(form);
+      form.reset();
+      await reload();
+    } catch (e) { showError(form, e); }
+    add.disabled = false;
+  });
+  return form;
+}
+
 export async function collectorsSection() {
   const sec = section('Collectors');
   const box = h('div');
@@ -159,7 +190,8 @@ export async function collectorsSection() {
   let presets = [];
   try { presets = (await get('collector-presets')).data; } catch (e) { sec.append(errorNotice(e)); }
   sec.append(h('p', { class: 'hint' }, 'Collectors stored in the database are run by every daemon from its next round (within seconds), without a restart; changes are audited. Those of the configuration file ([collector "NAME"] sections) are changed in the file.'),
-    box, h('h3', null, 'Add a collector from the catalogue'), addForm(presets, load));
+    box, h('h3', null, 'Add a collector from the catalogue'), addForm(presets, load),
+    h('h3', null, 'Add a MISP feed'), h('p', { class: 'hint' }, 'Its events new or changed since the last run become indicators (TLP from each event).'), mispForm(load));
   await load();
   return sec;
 }
