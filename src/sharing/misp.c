@@ -1005,10 +1005,21 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
         goto out;
     if ((rc = ermes__indicators_store(st, v, set, wls, nwl, ERMES_TLP_AMBER, &imp->store)))
         goto out;
-    for (size_t k = 0; k < imp->nref_events && !rc; k++) {
-        const ermes__misp_ref_event_t *x = &imp->ref_events[k];
-        rc = ermes__store_misp_refs_replace(st, x->uuid, imp->refs + x->start, x->n,
-                                            ermes_tlp_name((ermes_tlp_t)x->tlp), v ? v->org_id : 0);
+    {
+        /* One transaction for every event's references (a body may hold 10,000 events). */
+        int own = imp->nref_events > 1 && !ermes__store_in_tx(st);
+        if (own && (rc = ermes__store_begin(st)))
+            goto out;
+        for (size_t k = 0; k < imp->nref_events && !rc; k++) {
+            const ermes__misp_ref_event_t *x = &imp->ref_events[k];
+            rc = ermes__store_misp_refs_replace(st, x->uuid, imp->refs + x->start, x->n,
+                                                ermes_tlp_name((ermes_tlp_t)x->tlp),
+                                                v ? v->org_id : 0);
+        }
+        if (own && rc)
+            ermes__store_rollback(st);
+        else if (own)
+            rc = ermes__store_commit(st);
     }
     if (rc)
         goto out;
