@@ -109,17 +109,29 @@ static void each_definition(ctx_t *c, id_cb cb, void *arg)
         }
 }
 
+/* Every product reference of a document passes here: the path is the list's with the index
+ * written by hand (snprintf for each was a twentieth of a validation). */
 static void ids_of(ctx_t *c, json_t *list, const char *path, id_cb cb, void *arg)
 {
-    size_t i;
+    size_t i, n = strlen(path);
     json_t *v;
     char p[512];
 
-    if (!json_is_array(list))
+    if (!json_is_array(list) || n + 24 > sizeof(p))
         return;
+    memcpy(p, path, n);
+    p[n] = '/';
     json_array_foreach(list, i, v) if (json_is_string(v))
     {
-        snprintf(p, sizeof(p), "%s/%zu", path, i);
+        char digits[24], *d = digits + sizeof(digits);
+        size_t k = i;
+        do {
+            *--d = (char)('0' + k % 10);
+            k /= 10;
+        } while (k);
+        size_t dn = (size_t)(digits + sizeof(digits) - d);
+        memcpy(p + n + 1, d, dn);
+        p[n + 1 + dn] = '\0';
         cb(c, arg, json_string_value(v), p);
     }
 }

@@ -689,7 +689,7 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         {
             int found = -1;
             for (size_t i = 0; i < nd->nprops; i++)
-                if (strcmp(nd->props[i].name, k) == 0) {
+                if (nd->props[i].name[0] == k[0] && strcmp(nd->props[i].name, k) == 0) {
                     found = nd->props[i].node;
                     break;
                 }

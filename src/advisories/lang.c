@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "core/json_read.h"
+
 extern const unsigned char ermes__language_subtags[];
 extern const size_t ermes__language_subtags_len;
 
@@ -14,8 +16,12 @@ static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
 static void load_registry(void)
 {
-    registry =
-        json_loadb((const char *)ermes__language_subtags, ermes__language_subtags_len, 0, NULL);
+    /* The fast reader first (start-up of every `ermes csaf validate`), jansson should it
+     * decline. */
+    if (ermes__json_read((const char *)ermes__language_subtags, ermes__language_subtags_len, 256,
+                         &registry))
+        registry =
+            json_loadb((const char *)ermes__language_subtags, ermes__language_subtags_len, 0, NULL);
 }
 
 /* The tags RFC 5646 section 2.2.8 keeps for compatibility ("grandfathered"). */
