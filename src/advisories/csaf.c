@@ -142,6 +142,34 @@ const char *ermes__csaf_cwe_name(const char *id)
     return json_string_value(json_object_get(cwe_names, id));
 }
 
+static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t len)
+{
+    size_t room = n + 1 < cap ? cap - 1 - n : 0;
+
+    if (len > room)
+        len = room;
+    memcpy(dst + n, s, len);
+    return n + len;
+}
+
+void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix)
+{
+    char digits[24], *end = digits + sizeof(digits), *d = end;
+    size_t n;
+
+    if (!cap)
+        return;
+    do {
+        *--d = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
+    *--d = '/';
+    n = put_text(dst, cap, 0, path, strlen(path));
+    n = put_text(dst, cap, n, d, (size_t)(end - d));
+    n = put_text(dst, cap, n, suffix, strlen(suffix));
+    dst[n] = '\0';
+}
+
 /* Cuts a UTF-8 sequence that a truncating snprintf left incomplete at the end of s, so the
  * text stays valid UTF-8 for the JSON output. */
 static void utf8_trim(char *s)

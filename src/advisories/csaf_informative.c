@@ -89,17 +89,17 @@ static void branches(ermes__csaf_ctx_t *c, json_t *list, const char *path, int d
     json_array_foreach(list, i, b)
     {
         const char *cat = str(b, "category"), *name = str(b, "name");
-        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/product");
         short_hashes(c, get(b, "product"), p);
         if (cat && strcmp(cat, "product_version_range") == 0)
             ermes__csaf_info(c, "6.3.10", p, "a product_version_range branch");
         if (cat && strcmp(cat, "product_version") == 0 && name &&
             (name[0] == 'v' || name[0] == 'V') && name[1] >= '0' && name[1] <= '9') {
-            snprintf(p, sizeof(p), "%s/%zu/name", path, i);
+            ermes__csaf_path(p, sizeof(p), path, i, "/name");
             ermes__csaf_info(c, "6.3.11", p,
                              "a version given as \"%.100s\": v as version indicator", name);
         }
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         branches(c, arr(b, "branches"), p, depth + 1);
     }
 }

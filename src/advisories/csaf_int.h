@@ -26,6 +26,10 @@ void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* Writes path "/" i suffix into dst (cap bytes), truncated as snprintf would: the branch
+ * walks format a path per branch, and snprintf for each was a tenth of a validation. */
+void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix);
+
 /* Runs the informative tests ermes implements (6.3.1 to 6.3.5, 6.3.10, 6.3.11). */
 void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c);
 

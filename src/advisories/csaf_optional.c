@@ -112,10 +112,10 @@ static void unused_branches(ermes__csaf_ctx_t *c, json_t *refs, json_t *branches
     {
         const char *id = str(get(b, "product"), "product_id");
         if (id && !referenced(refs, id)) {
-            snprintf(p, sizeof(p), "%s/%zu/product/product_id", path, i);
+            ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         unused_branches(c, refs, arr(b, "branches"), p, depth + 1);
     }
 }
@@ -306,9 +306,9 @@ static void hash_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *pa
         return;
     json_array_foreach(branches, i, b)
     {
-        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/product");
         hashes_of(c, get(b, "product"), p);
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         hash_branches(c, arr(b, "branches"), p, depth + 1);
     }
 }
@@ -409,7 +409,7 @@ static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *
         const char *name = str(b, "name");
         if (json_is_object(get(b, "product")) &&
             !get(get(b, "product"), "product_identification_helper")) {
-            snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+            ermes__csaf_path(p, sizeof(p), path, i, "/product");
             ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
         }
         if (eq(str(b, "category"), "product_version_range") && name) {
@@ -427,7 +427,7 @@ static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *
                                  name);
             }
         }
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         helper_branches(c, arr(b, "branches"), p, depth + 1);
     }
 }

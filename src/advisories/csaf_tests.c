@@ -78,10 +78,10 @@ static void branch_products(ctx_t *c, json_t *branches, const char *path, id_cb 
     {
         const char *id = str(get(b, "product"), "product_id");
         if (id) {
-            snprintf(p, sizeof(p), "%s/%zu/product/product_id", path, i);
+            ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
             cb(c, arg, id, p);
         }
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         branch_products(c, get(b, "branches"), p, cb, arg, depth + 1);
     }
 }
@@ -671,10 +671,10 @@ static void helper_branches(ctx_t *c, json_t *branches, const char *path, int de
         return;
     json_array_foreach(branches, i, b)
     {
-        snprintf(p, sizeof(p), "%s/%zu/product", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/product");
         if (get(b, "product"))
             helper_checks(c, get(b, "product"), p);
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         helper_branches(c, arr(b, "branches"), p, depth + 1);
     }
 }
@@ -1365,13 +1365,13 @@ static void test_6_1_31(ctx_t *c, json_t *branches, const char *path, int depth)
                 w = e;
             }
             if (range) {
-                snprintf(p, sizeof(p), "%s/%zu/name", path, i);
+                ermes__csaf_path(p, sizeof(p), path, i, "/name");
                 ermes__csaf_fail(c, "6.1.31", p,
                                  "a product_version branch names a version range: \"%.200s\"",
                                  name);
             }
         }
-        snprintf(p, sizeof(p), "%s/%zu/branches", path, i);
+        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
         test_6_1_31(c, arr(b, "branches"), p, depth + 1);
     }
 }
