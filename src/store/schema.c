@@ -817,6 +817,28 @@ static const char pg_schema_14[] =
     " source TEXT NOT NULL,"                                                                       \
     " affected TEXT NOT NULL," META ","                                                            \
     " PRIMARY KEY (vuln_id, namespace));"
+/* 63: each milestone's duration in business hours as well (incidents/measure.c): the time
+ * from the creation to the milestone counted by the constituent's calendar (calendar time for
+ * one without a calendar), the pauses spent waiting on the constituent left out, NULL until
+ * reached; kept by the same transaction as the wall-clock ones. Rows measured before this
+ * migration that reached a milestone are marked to measure again, which back-fills them
+ * (ermes__incident_measure_pending, before the next metrics and by the daemon); run again, it
+ * marks none. The index is incidents_metrics' with these durations, for the metrics in
+ * business hours. */
+#define MIGRATION_63(INT)                                                                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_bms " INT ";"                              \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_bms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS notify_bms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS contain_bms " INT ";"                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolve_bms " INT ";"                          \
+    "UPDATE incidents SET measured = 0 WHERE measured = 1 AND ("                                   \
+    " (ack_ms IS NOT NULL AND ack_bms IS NULL) OR (triage_ms IS NOT NULL AND triage_bms IS NULL)"  \
+    " OR (notify_ms IS NOT NULL AND notify_bms IS NULL)"                                           \
+    " OR (contain_ms IS NOT NULL AND contain_bms IS NULL)"                                         \
+    " OR (resolve_ms IS NOT NULL AND resolve_bms IS NULL));"                                       \
+    "CREATE INDEX IF NOT EXISTS incidents_metrics_business ON incidents(created_at, org_id,"       \
+    " rsit_class, ack_bms, triage_bms, notify_bms, contain_bms, resolve_bms, sla_response,"        \
+    " sla_containment, sla_resolution, merged_into, tlp, owner_org_id);"
 
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
@@ -1786,6 +1808,12 @@ static const char *const migrations[] = {
                       " 'tlp', tlp)) FROM vuln_csaf_statements WHERE vuln_id = vulnerabilities.id)"
                       " WHERE csaf_sources IS NULL AND affected_csaf IS NOT NULL AND "
                       "json_valid(affected_csaf);",
+    /* 58 */ NULL,
+    /* 59 */ NULL,
+    /* 60 */ NULL,
+    /* 61 */ NULL,
+    /* 62 */ NULL,
+    MIGRATION_63("INTEGER"),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2196,6 +2224,12 @@ static const char *const pg_migrations[] = {
                          " EXCEPTION WHEN others THEN NULL;"
                          " END;"
                          " END LOOP; END $$;",
+    /* 58 */ NULL,
+    /* 59 */ NULL,
+    /* 60 */ NULL,
+    /* 61 */ NULL,
+    /* 62 */ NULL,
+    MIGRATION_63("BIGINT"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
