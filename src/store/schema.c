@@ -824,7 +824,8 @@ static const char pg_schema_14[] =
  * migration that reached a milestone are marked to measure again, which back-fills them
  * (ermes__incident_measure_pending, before the next metrics and by the daemon); run again, it
  * marks none. The index is incidents_metrics' with these durations, for the metrics in
- * business hours. */
+ * business hours. incidents_open: the open incidents by id, for the queue's "open" filter
+ * (store/incidents.c walks it newest first instead of every incident). */
 #define MIGRATION_63(INT)                                                                          \
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_bms " INT ";"                              \
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_bms " INT ";"                           \
@@ -838,7 +839,9 @@ static const char pg_schema_14[] =
     " OR (resolve_ms IS NOT NULL AND resolve_bms IS NULL));"                                       \
     "CREATE INDEX IF NOT EXISTS incidents_metrics_business ON incidents(created_at, org_id,"       \
     " rsit_class, ack_bms, triage_bms, notify_bms, contain_bms, resolve_bms, sla_response,"        \
-    " sla_containment, sla_resolution, merged_into, tlp, owner_org_id);"
+    " sla_containment, sla_resolution, merged_into, tlp, owner_org_id);"                           \
+    "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(id)"                                   \
+    " WHERE status NOT IN ('resolved', 'closed');"
 
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
