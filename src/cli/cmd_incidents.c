@@ -91,19 +91,69 @@ static void print_line(const ermes__incident_t *inc)
 }
 
 struct list_ctx {
-    cli_t *c;
     int json;
+    int64_t last_id;
+    long n;
+    ermes__incident_pager_t pager;
 };
 
 static int list_cb(void *arg, const ermes__incident_t *inc)
 {
     struct list_ctx *l = arg;
 
+    l->last_id = inc->id;
+    l->n++;
     if (l->json)
-        return print_json(
-            ermes__incident_to_json(l->c->store, &l->c->viewer, inc, ermes__time_now_ms()));
+        return ermes__incident_pager_add(&l->pager, inc);
     print_line(inc);
     return 0;
+}
+
+/* The queue a page of ERMES__INCIDENT_BATCH at a time, newest first: one query for each page's
+ * incidents (below the last id printed) and, with --json, a fixed number more for the page's
+ * constituents, policies and calendars (ermes__incident_page_json), each incident then printed
+ * as one line of JSON. So a list of a million incidents holds one page in memory and makes a
+ * few queries per 50, not several per incident, and the first lines come at once. */
+static int list_pages(cli_t *c, ermes__incident_filter_t *f, int json)
+{
+    struct list_ctx l;
+    long want = f->limit, done = 0;
+    int more, rc = 0;
+    size_t i;
+    json_t *x;
+
+    memset(&l, 0, sizeof(l));
+    l.json = json;
+    l.pager.st = c->store;
+    l.pager.v = &c->viewer;
+    l.pager.now = ermes__time_now_ms();
+    do {
+        more = 0;
+        l.n = 0;
+        f->limit = ERMES__INCIDENT_BATCH;
+        if (want > 0 && want - done < f->limit)
+            f->limit = want - done;
+        if (json && !(l.pager.out = json_array())) {
+            rc = ERMES_ENOMEM;
+            break;
+        }
+        rc = ermes__store_incident_each(c->store, &c->viewer, f, list_cb, &l, &more);
+        if (!rc && json)
+            rc = ermes__incident_pager_flush(&l.pager);
+        if (!rc && json) {
+            json_array_foreach(l.pager.out, i, x)
+            {
+                if ((rc = print_json(json_incref(x))))
+                    break;
+            }
+        }
+        json_decref(l.pager.out);
+        l.pager.out = NULL;
+        done += l.n;
+        f->before_id = l.last_id;
+    } while (!rc && more && (want <= 0 || done < want));
+    ermes__incident_pager_free(&l.pager);
+    return rc;
 }
 
 static int timeline_cb(void *arg, const ermes__timeline_entry_t *e)
@@ -493,7 +543,6 @@ int ermes__cmd_incidents(cli_t *c)
     if (json_array_size(constituents))
         json_object_set(body, "constituents", constituents);
     if (strcmp(verb, "list") == 0) {
-        struct list_ctx l = {c, json};
         int64_t now = ermes__time_now_ms();
         const char *org = json_string_value(json_object_get(body, "organisation"));
         if (org && ermes__store_org_resolve(c->store, &c->viewer, org, &f.org_id)) {
@@ -514,7 +563,7 @@ int ermes__cmd_incidents(cli_t *c)
             rc = CLI_USAGE;
             goto out;
         }
-        if ((x = ermes__store_incident_each(c->store, &c->viewer, &f, list_cb, &l, NULL))) {
+        if ((x = list_pages(c, &f, json))) {
             cli_error("incidents: %s", ermes_strerror((int)x));
             rc = CLI_ERROR;
         }

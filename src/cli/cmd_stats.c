@@ -14,13 +14,15 @@ static void help(FILE *f)
     fprintf(f, "usage: ermes stats incidents [--since TIME] [--until TIME]\n"
                "                             [--period day|month|year|all]\n"
                "                             [--by constituent|rsit_class|both|none]\n"
-               "                             [--format json|csv]\n\n"
+               "                             [--format json|csv] [--business-hours]\n\n"
                "Reaction times of the incidents opened from --since to --until (RFC 3339):\n"
                "median and 90th percentile of the time to acknowledge, triage, notify, contain\n"
                "and resolve (seconds), and the compliance with the SLA targets, per period\n"
                "(default month) and per constituent and RSIT class (default none). Every\n"
                "figure comes from the incidents' timeline timestamps. CSV cells that a\n"
-               "spreadsheet would read as formulas are quoted.\n");
+               "spreadsheet would read as formulas are quoted. --business-hours counts the\n"
+               "durations in business hours of each constituent's calendar, the time spent\n"
+               "waiting on the constituent left out (default: wall-clock time).\n");
     cli_usage_settings(f);
 }
 
@@ -38,6 +40,7 @@ static int parse_time(const char *flag, const char *s, int64_t *out)
 int ermes__cmd_stats(cli_t *c)
 {
     const char *what = NULL, *v, *period = "month", *by = "none", *format = "json";
+    const char *basis = "wall";
     int64_t from = 0, to = 0;
     ermes_diag_t d;
     json_t *j = NULL;
@@ -61,6 +64,9 @@ int ermes__cmd_stats(cli_t *c)
             by = v;
         } else if ((n = cli_flag(c, i, "--format", &v)) > 0) {
             format = v;
+        } else if (cli_flag(c, i, "--business-hours", NULL)) {
+            n = 1;
+            basis = "business";
         } else if (n == 0 && !what && cli_arg(c, i)[0] != '-') {
             n = 1;
             what = cli_arg(c, i);
@@ -82,9 +88,9 @@ int ermes__cmd_stats(cli_t *c)
     if ((rc = cli_open_store(c, 0)))
         return rc;
     ermes_diag_clear(&d);
-    rc = ermes__incident_metrics(c->store, &c->viewer, from, to, period, by, ermes__time_now_ms(),
-                                 strcmp(format, "json") == 0 ? &j : NULL,
-                                 strcmp(format, "csv") == 0 ? &csv : NULL, &d);
+    rc = ermes__incident_metrics_on(c->store, &c->viewer, from, to, period, by, basis,
+                                    ermes__time_now_ms(), strcmp(format, "json") == 0 ? &j : NULL,
+                                    strcmp(format, "csv") == 0 ? &csv : NULL, &d);
     if (rc) {
         cli_error("stats: %s%s%s", d.field[0] ? "--" : "", d.field[0] ? d.field : "",
                   d.reason[0] ? d.reason : ermes_strerror(rc));

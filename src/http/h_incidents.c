@@ -497,7 +497,7 @@ enum MHD_Result ermes__h_incident_metrics(ermes__req_t *req)
 {
     const char *since = ermes__query(req, "since"), *until = ermes__query(req, "until");
     const char *period = ermes__query(req, "period"), *by = ermes__query(req, "by");
-    const char *format = ermes__query(req, "format");
+    const char *format = ermes__query(req, "format"), *basis = ermes__query(req, "basis");
     int64_t from = 0, to = 0;
     ermes_diag_t d;
     json_t *j = NULL;
@@ -514,9 +514,9 @@ enum MHD_Result ermes__h_incident_metrics(ermes__req_t *req)
         return ermes__reply_error(req, 400, "bad_request", "format", "format must be json or csv");
     as_csv = format && strcmp(format, "csv") == 0;
     ermes_diag_clear(&d);
-    rc = ermes__incident_metrics(req->srv->store, &req->viewer, from, to, period ? period : "month",
-                                 by ? by : "none", ermes__time_now_ms(), as_csv ? NULL : &j,
-                                 as_csv ? &csv : NULL, &d);
+    rc = ermes__incident_metrics_on(
+        req->srv->store, &req->viewer, from, to, period ? period : "month", by ? by : "none",
+        basis ? basis : "wall", ermes__time_now_ms(), as_csv ? NULL : &j, as_csv ? &csv : NULL, &d);
     if (rc == ERMES_EINVAL)
         return ermes__reply_error(req, 400, "bad_request", d.field, "%s", d.reason);
     if (rc)

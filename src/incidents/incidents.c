@@ -182,6 +182,11 @@ static int calendar_of(ermes__store_t *st, int64_t org_id, ermes__calendar_t *ca
     return rc == ERMES_ENOTFOUND ? 0 : rc;
 }
 
+int ermes__incident_calendar(ermes__store_t *st, int64_t org_id, ermes__calendar_t *cal)
+{
+    return calendar_of(st, org_id, cal);
+}
+
 void ermes__incident_deadlines_by(const ermes__incident_t *inc, const ermes__sla_policy_t *pol,
                                   const ermes__calendar_t *cal,
                                   ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS])

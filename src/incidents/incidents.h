@@ -50,6 +50,10 @@ int ermes__incident_policy(ermes__store_t *st, const char *severity, int64_t org
 void ermes__incident_deadlines_by(const ermes__incident_t *inc, const ermes__sla_policy_t *pol,
                                   const ermes__calendar_t *cal,
                                   ermes__incident_deadline_t out[ERMES_INCIDENT_CLOCKS]);
+/* The business-hour calendar of constituent org_id (its own, else the default one; calendar
+ * time when neither is set), whatever its SLA policies say: what the business-hour durations count
+ * in (measure.c). */
+int ermes__incident_calendar(ermes__store_t *st, int64_t org_id, ermes__calendar_t *cal);
 
 /* POST /api/v1/incidents and `ermes incidents create`: a new incident from body (model/
  * incident.h's members; "template" brings that template's classification, severity, tasks and
@@ -167,6 +171,13 @@ int ermes__calendar_body_read(const json_t *body, ermes__calendar_row_t *row, er
 int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_t from, int64_t to,
                             const char *period, const char *by, int64_t now, json_t **json,
                             char **csv, ermes_diag_t *d);
+/* The same with the durations counted on basis "wall" (wall-clock time, what
+ * ermes__incident_metrics counts) or "business" (business hours of each incident's
+ * constituent's calendar, the time waiting on the constituent left out; migration 63); the
+ * SLA compliance is the same on both. ERMES_EINVAL with d naming "basis" for another. */
+int ermes__incident_metrics_on(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                               int64_t to, const char *period, const char *by, const char *basis,
+                               int64_t now, json_t **json, char **csv, ermes_diag_t *d);
 
 /* The measures the metrics read (measure.c), kept in the incident's row: the definition from
  * inc's milestones and deadlines dl (ermes__incident_deadlines_by), which reads nothing; the
@@ -178,7 +189,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
  * (may be NULL). */
 void ermes__incident_measures_by(const ermes__incident_t *inc,
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS],
-                                 ermes__incident_measures_t *m);
+                                 const ermes__calendar_t *cal, ermes__incident_measures_t *m);
 ermes__deadline_state_t ermes__incident_sla_state(int64_t kept, int64_t now);
 int ermes__incident_measure_with(ermes__store_t *st, const ermes__incident_t *inc,
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS]);

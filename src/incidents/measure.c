@@ -13,18 +13,24 @@
 
 void ermes__incident_measures_by(const ermes__incident_t *inc,
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS],
-                                 ermes__incident_measures_t *m)
+                                 const ermes__calendar_t *cal, ermes__incident_measures_t *m)
 {
     const int64_t at[ERMES_INCIDENT_METRICS] = {inc->acknowledged_at, inc->triaged_at,
                                                 inc->notified_at, inc->contained_at,
                                                 inc->resolved_at};
+    ermes__span_t pauses[ERMES_CLOCK_MAX_PAUSES];
+    size_t np = ermes__pauses_parse(inc->pauses, pauses, ERMES_CLOCK_MAX_PAUSES);
 
     memset(m, 0, sizeof(*m));
-    /* A milestone before the creation (an imported incident's) measures nothing. */
+    /* A milestone before the creation (an imported incident's) measures nothing. The business
+     * duration is the working time of the constituent's calendar from the creation to the
+     * milestone, the time spent waiting on the constituent left out, whether or not an SLA
+     * policy counts in business hours: the same question asked of every incident. */
     for (int i = 0; i < ERMES_INCIDENT_METRICS; i++)
         if (at[i] && at[i] >= inc->created_at) {
             m->has[i] = 1;
             m->ms[i] = at[i] - inc->created_at;
+            m->bms[i] = ermes__clock_elapsed(cal, inc->created_at, at[i], pauses, np);
         }
     /* The first three deadlines are the SLA targets (first response, containment, resolution).
      * Met and missed are final once done (ermes__deadline_state); an open target keeps its due
@@ -53,9 +59,17 @@ int ermes__incident_measure_with(ermes__store_t *st, const ermes__incident_t *in
                                  const ermes__incident_deadline_t dl[ERMES_INCIDENT_CLOCKS])
 {
     ermes__incident_measures_t m;
+    ermes__calendar_t *cal = malloc(sizeof(*cal));
+    int rc;
 
-    ermes__incident_measures_by(inc, dl, &m);
-    return ermes__store_incident_measures_set(st, inc->id, &m, 0);
+    if (!cal)
+        return ERMES_ENOMEM;
+    if (!(rc = ermes__incident_calendar(st, inc->org_id, cal))) {
+        ermes__incident_measures_by(inc, dl, cal, &m);
+        rc = ermes__store_incident_measures_set(st, inc->id, &m, 0);
+    }
+    free(cal);
+    return rc;
 }
 
 int ermes__incident_measure(ermes__store_t *st, const ermes__incident_t *inc)
@@ -74,12 +88,14 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *
 {
     int64_t *ids = malloc(PENDING_BATCH * sizeof(*ids)), left = limit;
     ermes__incident_t *inc = malloc(sizeof(*inc));
+    ermes__calendar_t *cal = malloc(sizeof(*cal));
     size_t got = 0, want = PENDING_BATCH;
+    int64_t cal_org = -1;
     int rc = 0;
 
     if (n)
         *n = 0;
-    if (!ids || !inc) {
+    if (!ids || !inc || !cal) {
         rc = ERMES_ENOMEM;
         goto out;
     }
@@ -88,6 +104,7 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *
     do {
         if ((rc = ermes__store_begin(st)))
             goto out;
+        cal_org = -1;
         if (limit && left < PENDING_BATCH)
             want = (size_t)left;
         rc = ermes__store_incident_unmeasured(st, ids, want, &got);
@@ -101,8 +118,14 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *
             }
             if (!rc)
                 rc = ermes__incident_deadlines(st, inc, dl);
+            /* The calendar read once for a run of incidents of one constituent (and cal_org
+             * forgotten at a batch's start: a calendar may change between transactions). */
+            if (!rc && inc->org_id != cal_org) {
+                rc = ermes__incident_calendar(st, inc->org_id, cal);
+                cal_org = rc ? -1 : inc->org_id;
+            }
             if (!rc) {
-                ermes__incident_measures_by(inc, dl, &m);
+                ermes__incident_measures_by(inc, dl, cal, &m);
                 rc = ermes__store_incident_measures_set(st, inc->id, &m, 1);
             }
         }
@@ -119,5 +142,6 @@ int ermes__incident_measure_pending(ermes__store_t *st, int64_t limit, int64_t *
 out:
     free(ids);
     free(inc);
+    free(cal);
     return rc;
 }

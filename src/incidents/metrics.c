@@ -2,7 +2,9 @@
  * timeline entry that reached it) less its creation, grouped by period, constituent and RSIT
  * class, as median and 90th percentile, with the SLA compliance of each target. They read the
  * measures each incident keeps (measure.c: the durations and the SLA states, recomputable
- * from the timeline) through one index, not the incidents and their clocks. Definitions:
+ * from the timeline) through one index, not the incidents and their clocks; the durations in
+ * wall-clock time or, basis "business", in business hours of the constituent's calendar with
+ * the time waiting on it left out (their own index). Definitions:
  * ../shared/reference/incidents.md section 6.1 (time to acknowledge: the first response of the
  * CERT's people, a public comment, an assignment or a status change; to triage: leaving new
  * and triage; to notify: the first notification linked; to contain: contained, or resolved
@@ -522,6 +524,13 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
                             const char *period, const char *by, int64_t now, json_t **json,
                             char **csv, ermes_diag_t *d)
 {
+    return ermes__incident_metrics_on(st, v, from, to, period, by, "wall", now, json, csv, d);
+}
+
+int ermes__incident_metrics_on(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
+                               int64_t to, const char *period, const char *by, const char *basis,
+                               int64_t now, json_t **json, char **csv, ermes_diag_t *d)
+{
     struct metrics_ctx c;
     json_t *out = NULL, *groups = NULL;
     char t[ERMES_TIME_STRLEN];
@@ -541,6 +550,10 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
         ermes_diag_set(d, "by", "by must be constituent, rsit_class, both or none");
         return ERMES_EINVAL;
     }
+    if (strcmp(basis, "wall") != 0 && strcmp(basis, "business") != 0) {
+        ermes_diag_set(d, "basis", "basis must be wall or business");
+        return ERMES_EINVAL;
+    }
     memset(&c, 0, sizeof(c));
     /* Incidents stored before their measures were kept (migration 49), or whose SLA policy or
      * calendar changed since, are measured first: after that, a scan of the index. */
@@ -554,7 +567,8 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     c.by_class = strcmp(by, "rsit_class") == 0 || strcmp(by, "both") == 0;
     c.now = now;
     /* Merged incidents are counted in their survivor. */
-    rc = ermes__store_incident_measures_each(st, v, from, to, measure_cb, &c);
+    rc = ermes__store_incident_measures_each(st, v, from, to, strcmp(basis, "business") == 0,
+                                             measure_cb, &c);
     if (rc || (rc = place_samples(&c)) || (rc = name_orgs(st, &c)))
         goto out;
     if (!(out = json_object()) || !(groups = json_array())) {
@@ -577,6 +591,7 @@ int ermes__incident_metrics(ermes__store_t *st, const ermes__viewer_t *v, int64_
     json_object_set_new(out, "to", to ? json_string(t) : json_null());
     json_object_set_new(out, "period", json_string(period));
     json_object_set_new(out, "by", json_string(by));
+    json_object_set_new(out, "basis", json_string(basis));
     if (csv && (rc = to_csv(groups, csv)))
         goto out;
     json_object_set_new(out, "groups", groups);

@@ -57,7 +57,10 @@ typedef struct ermes__incident {
 #define ERMES_SLA_PAUSED 0
 typedef struct ermes__incident_measures {
     int has[ERMES_INCIDENT_METRICS];
-    int64_t ms[ERMES_INCIDENT_METRICS];          /* milestone less creation, wall-clock ms */
+    int64_t ms[ERMES_INCIDENT_METRICS]; /* milestone less creation, wall-clock ms */
+    /* The same in business hours (ms) of the constituent's calendar, pauses left out
+     * (migration 63); has[] says for both. */
+    int64_t bms[ERMES_INCIDENT_METRICS];
     int sla_applies[ERMES_INCIDENT_SLA_TARGETS]; /* 0: no SLA policy applies */
     int64_t sla[ERMES_INCIDENT_SLA_TARGETS];     /* ERMES_SLA_* or the due time */
 } ermes__incident_measures_t;

@@ -817,6 +817,31 @@ static const char pg_schema_14[] =
     " source TEXT NOT NULL,"                                                                       \
     " affected TEXT NOT NULL," META ","                                                            \
     " PRIMARY KEY (vuln_id, namespace));"
+/* 63: each milestone's duration in business hours as well (incidents/measure.c): the time
+ * from the creation to the milestone counted by the constituent's calendar (calendar time for
+ * one without a calendar), the pauses spent waiting on the constituent left out, NULL until
+ * reached; kept by the same transaction as the wall-clock ones. Rows measured before this
+ * migration that reached a milestone are marked to measure again, which back-fills them
+ * (ermes__incident_measure_pending, before the next metrics and by the daemon); run again, it
+ * marks none. The index is incidents_metrics' with these durations, for the metrics in
+ * business hours. incidents_open: the open incidents by id, for the queue's "open" filter
+ * (store/incidents.c walks it newest first instead of every incident). */
+#define MIGRATION_63(INT)                                                                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_bms " INT ";"                              \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_bms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS notify_bms " INT ";"                           \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS contain_bms " INT ";"                          \
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS resolve_bms " INT ";"                          \
+    "UPDATE incidents SET measured = 0 WHERE measured = 1 AND ("                                   \
+    " (ack_ms IS NOT NULL AND ack_bms IS NULL) OR (triage_ms IS NOT NULL AND triage_bms IS NULL)"  \
+    " OR (notify_ms IS NOT NULL AND notify_bms IS NULL)"                                           \
+    " OR (contain_ms IS NOT NULL AND contain_bms IS NULL)"                                         \
+    " OR (resolve_ms IS NOT NULL AND resolve_bms IS NULL));"                                       \
+    "CREATE INDEX IF NOT EXISTS incidents_metrics_business ON incidents(created_at, org_id,"       \
+    " rsit_class, ack_bms, triage_bms, notify_bms, contain_bms, resolve_bms, sla_response,"        \
+    " sla_containment, sla_resolution, merged_into, tlp, owner_org_id);"                           \
+    "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(id)"                                   \
+    " WHERE status NOT IN ('resolved', 'closed');"
 
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
@@ -1800,6 +1825,10 @@ static const char *const migrations[] = {
     " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
     "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
     " misp_object_references(event_uuid);",
+    /* 60 */ NULL,
+    /* 61 */ NULL,
+    /* 62 */ NULL,
+    MIGRATION_63("INTEGER"),
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2224,6 +2253,10 @@ static const char *const pg_migrations[] = {
     " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
     "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
     " misp_object_references(event_uuid);",
+    /* 60 */ NULL,
+    /* 61 */ NULL,
+    /* 62 */ NULL,
+    MIGRATION_63("BIGINT"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -1023,7 +1023,8 @@ int ermes__store_incident_unmeasured(ermes__store_t *st, int64_t *ids, size_t ca
 /* For the metrics: the measures of the incidents v may see created in [from, to) (ms; 0:
  * unbounded), but those merged into another, in creation order, from the index
  * incidents_metrics alone where the backend can (org is the main constituent's id, 0: none;
- * rsit_class "" when not classified). */
+ * rsit_class "" when not classified). business: the durations in m.ms are the business-hour
+ * ones (m.bms unset), from the index incidents_metrics_business. */
 typedef struct ermes__incident_measure_row {
     int64_t created_at, org_id;
     const char *rsit_class; /* valid during the callback */
@@ -1031,7 +1032,8 @@ typedef struct ermes__incident_measure_row {
 } ermes__incident_measure_row_t;
 typedef int (*ermes__store_measure_cb)(void *ctx, const ermes__incident_measure_row_t *r);
 int ermes__store_incident_measures_each(ermes__store_t *st, const ermes__viewer_t *v, int64_t from,
-                                        int64_t to, ermes__store_measure_cb cb, void *ctx);
+                                        int64_t to, int business, ermes__store_measure_cb cb,
+                                        void *ctx);
 /* Open incidents (neither resolved nor closed) with a deadline by `before` (ms) that may have
  * a warning to give at now (their warn_check_at unset, or reached), for the daemon's warnings:
  * their ids into ids (at most cap, the earliest deadlines first), the count into *n. */

@@ -491,6 +491,67 @@ class Incidents(unittest.TestCase):
         rc, out, err = self.e.cli("stats", "incidents", "--period", "week")
         self.assertEqual(rc, 2, err)
 
+    def test_business_hours_metrics_and_json_list(self):
+        # A constituent whose calendar is every hour of every day: its business-hour durations
+        # are its wall-clock ones (no pause), on both bases and from the API and the CLI.
+        self.e.ok("POST", "/api/v1/organisations",
+                  {"short_name": "DELTA", "name": "Delta Ltd", "networks": ["203.0.113.64/28"]},
+                  expect=201)
+        rc, out, err = self.e.cli("incidents", "calendar", "--org", "DELTA", "--days", "127",
+                                  "--hours", "00:00-24:00")
+        self.assertEqual(rc, 0, err)
+        iid = self.create({"title": "round the clock", "constituents": ["DELTA"]})["id"]
+        time.sleep(1.2)  # a time to acknowledge of at least a second
+        self.patch(iid, {"status": "in_progress"})
+        figures = {}
+        for basis in ("wall", "business"):
+            m = self.e.ok("GET", INC + "/metrics?period=all&by=constituent&basis=" + basis)
+            self.assertEqual(m["basis"], basis)
+            delta = [g for g in m["groups"] if g["constituent"] == "DELTA"][0]
+            figures[basis] = delta["time_to_acknowledge"]
+            self.assertEqual(figures[basis]["count"], 1)
+        self.assertEqual(figures["wall"], figures["business"])
+        self.assertGreaterEqual(figures["wall"]["median_seconds"], 1)
+        rc, out, err = self.e.cli("stats", "incidents", "--period", "all", "--by",
+                                  "constituent", "--business-hours")
+        self.assertEqual(rc, 0, err)
+        cli_m = json.loads(out)
+        self.assertEqual(cli_m["basis"], "business")
+        self.assertEqual([g for g in cli_m["groups"] if g["constituent"] == "DELTA"][0]
+                         ["time_to_acknowledge"], figures["business"])
+        # The default calendar (Monday to Friday 09:00-17:00 UTC) counts no more than the wall
+        # clock for anyone.
+        wall = self.e.ok("GET", INC + "/metrics?period=all&by=constituent")
+        business = self.e.ok("GET", INC + "/metrics?period=all&by=constituent&basis=business")
+        self.assertEqual(wall["basis"], "wall")
+        for w, b in zip(wall["groups"], business["groups"]):
+            self.assertEqual(w["constituent"], b["constituent"])
+            for k in ("time_to_acknowledge", "time_to_resolve"):
+                self.assertEqual(w[k]["count"], b[k]["count"])
+                if w[k]["count"]:
+                    self.assertLessEqual(b[k]["median_seconds"], w[k]["median_seconds"])
+        s, _, b = self.e.request("GET", INC + "/metrics?basis=cpu")
+        self.assertEqual((s, b["error"]["field"]), (400, "basis"))
+        # `incidents list --json`: one object per line, a page of 50 at a time, each what the
+        # API answers for it, in the queue's order, also past a page and cut at --limit.
+        for i in range(52):
+            self.create({"title": "line %d" % i, "constituents": ["DELTA"]})
+        rc, out, err = self.e.cli("incidents", "list", "--org", "DELTA", "--json")
+        self.assertEqual(rc, 0, err)
+        lines = [json.loads(x) for x in out.splitlines()]
+        listed = self.e.list_all(INC + "?org=DELTA", limit=100)
+        self.assertEqual(len(lines), 53)
+        self.assertEqual([x["id"] for x in lines], [x["id"] for x in listed])
+        for x, y in zip(lines, listed):
+            self.assertEqual(json.dumps(x, sort_keys=True), json.dumps(y, sort_keys=True))
+        rc, out, err = self.e.cli("incidents", "list", "--org", "DELTA", "--json", "--limit", "51")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([json.loads(x)["id"] for x in out.splitlines()],
+                         [x["id"] for x in listed[:51]])
+        rc, out, err = self.e.cli("incidents", "list", "--org", "DELTA", "--limit", "2")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.splitlines()), 2)
+
 
 if __name__ == "__main__":
     main()

@@ -239,8 +239,8 @@ static void write_to_all_and_reply_to_all(void **state)
         assert_true(inc->notified_at > 0);
         /* ... and the measure the metrics read (measure.c), written with it. */
         struct notify_measure want = {inc->created_at, inc->notified_at - inc->created_at, 0};
-        assert_int_equal(ermes__store_incident_measures_each(f->st, NULL, 0, 0, notify_cb, &want),
-                         0);
+        assert_int_equal(
+            ermes__store_incident_measures_each(f->st, NULL, 0, 0, 0, notify_cb, &want), 0);
         assert_int_equal(want.found, 1);
         free(inc);
     }

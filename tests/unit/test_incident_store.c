@@ -474,6 +474,153 @@ static void many_late_incidents(void **state)
     assert_non_null(strstr(inc.warned, "nis2_early_warning:late"));
 }
 
+/* The queue's filters against a brute force over random incidents: each filter (and the ones
+ * the store walks by an index of their own: parent, assignee, status, unassigned, open) gives
+ * the incidents that match, newest first, through keyset pages of 7, for staff and for a
+ * constituent. */
+#define QN 300
+struct qrow {
+    int64_t id, assignee, parent, org, due, created;
+    const char *status, *severity;
+};
+
+static int matches(const struct qrow *r, const ermes__incident_filter_t *q, int64_t viewer_org)
+{
+    int open = strcmp(r->status, "resolved") && strcmp(r->status, "closed");
+
+    return (!q->status || !strcmp(r->status, q->status)) &&
+           (!q->severity || !strcmp(r->severity, q->severity)) && (!q->open || open) &&
+           (!q->assignee_id || r->assignee == q->assignee_id) && (!q->unassigned || !r->assignee) &&
+           (!q->parent_id || r->parent == q->parent_id) && (!q->org_id || r->org == q->org_id) &&
+           (!q->due_from || (r->due && r->due >= q->due_from)) &&
+           (!q->due_to || (r->due && r->due <= q->due_to)) &&
+           (!q->created_from || r->created >= q->created_from) &&
+           (!q->created_to || r->created < q->created_to) && (!viewer_org || r->org == viewer_org);
+}
+
+static int all_ids_cb(void *ctx, const ermes__incident_t *inc)
+{
+    int64_t *v = ctx;
+
+    v[++v[0]] = inc->id;
+    return 0;
+}
+
+static void queue_filters_match_a_brute_force(void **state)
+{
+    static const char *const statuses[] = {
+        "new",       "triage",   "in_progress", "waiting_on_constituent",
+        "contained", "resolved", "closed"};
+    static const char *const sev[] = {"low", "medium", "high", "critical"};
+    fixture_t *f = *state;
+    struct qrow *rows = calloc(QN, sizeof(*rows));
+    ermes__incident_t *inc = calloc(1, sizeof(*inc));
+    int64_t *got = calloc(QN + 2, sizeof(int64_t)), users[2], base = 1780000000000;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    ermes_diag_t d;
+
+    assert_non_null(rows);
+    assert_non_null(inc);
+    assert_non_null(got);
+    for (int i = 0; i < 2; i++) {
+        ermes__user_t u;
+        memset(&u, 0, sizeof(u));
+        snprintf(u.name, sizeof(u.name), "analyst%d", i);
+        u.role = ERMES_ROLE_ANALYST;
+        u.org_id = f->home;
+        ermes_diag_clear(&d);
+        assert_int_equal(ermes__store_user_insert(f->st, &u, &d), 0);
+        users[i] = u.id;
+    }
+    assert_int_equal(ermes__store_begin(f->st), 0);
+    for (int k = 0; k < QN; k++) {
+        struct qrow *r = &rows[k];
+        x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+        uint64_t v = x * 0x2545f4914f6cdd1dull;
+        memset(inc, 0, sizeof(*inc));
+        r->status = statuses[v % 7];
+        r->severity = sev[(v >> 4) % 4];
+        r->assignee = (v >> 8) % 3 ? users[(v >> 10) % 2] : 0;
+        /* A rare parent and a rare status: fewer than a page match. */
+        r->parent = k && (v >> 12) % 40 == 0 ? rows[0].id : 0;
+        r->org = (v >> 20) % 3 == 0 ? 0 : (v >> 20) % 3 == 1 ? f->acme : f->beta;
+        r->due = (v >> 24) % 2 ? base + (int64_t)((v >> 28) % 100) * 3600000 : 0;
+        r->created = base - (QN - k) * 60000;
+        snprintf(inc->title, sizeof(inc->title), "q%d", k);
+        snprintf(inc->status, sizeof(inc->status), "%s", r->status);
+        snprintf(inc->severity, sizeof(inc->severity), "%s", r->severity);
+        snprintf(inc->pap, sizeof(inc->pap), "AMBER");
+        inc->tlp = ERMES_TLP_AMBER;
+        inc->owner_org_id = f->home;
+        inc->assignee_id = r->assignee;
+        inc->parent_id = r->parent;
+        inc->org_id = r->org;
+        inc->next_due_at = r->due;
+        inc->created_at = r->created;
+        assert_int_equal(ermes__store_incident_insert(f->st, inc), 0);
+        if (r->org)
+            assert_int_equal(ermes__store_incident_org_add(f->st, inc->id, r->org, NULL), 0);
+        r->id = inc->id;
+    }
+    assert_int_equal(ermes__store_commit(f->st), 0);
+    ermes__incident_filter_t qs[] = {
+        {0},
+        {.parent_id = rows[0].id},
+        {.parent_id = rows[0].id, .open = 1},
+        {.assignee_id = users[1]},
+        {.assignee_id = users[0], .open = 1, .severity = "high"},
+        {.assignee_id = users[1] + 100},
+        {.status = "waiting_on_constituent"},
+        {.status = "new", .severity = "critical", .unassigned = 1},
+        {.unassigned = 1},
+        {.unassigned = 1, .open = 1},
+        {.open = 1},
+        {.open = 1, .due_to = base + 50 * 3600000},
+        {.open = 1, .due_from = base + 10 * 3600000, .due_to = base + 12 * 3600000},
+        {.status = "closed", .org_id = f->beta},
+        {.severity = "low", .created_from = base - 200 * 60000, .created_to = base - 50 * 60000},
+    };
+    for (size_t qi = 0; qi < sizeof(qs) / sizeof(qs[0]); qi++) {
+        for (int who = 0; who < 2; who++) {
+            const ermes__viewer_t *v = who ? &f->acme_user : &f->admin;
+            ermes__incident_filter_t q = qs[qi];
+            size_t want = 0, n = 0;
+            int more = 1;
+            got[0] = 0;
+            /* Keyset pages of 7, newest first, until no more follow. */
+            while (more) {
+                int64_t before = got[0];
+                q.limit = 7;
+                more = 0;
+                assert_int_equal(ermes__store_incident_each(f->st, v, &q, all_ids_cb, got, &more),
+                                 0);
+                assert_true(got[0] - before <= 7);
+                if (got[0] > 0)
+                    q.before_id = got[got[0]];
+                assert_true(got[0] <= QN);
+            }
+            for (int k = QN - 1; k >= 0; k--) {
+                if (!matches(&rows[k], &qs[qi], who ? f->acme : 0))
+                    continue;
+                if (n >= (size_t)got[0] || got[1 + n] != rows[k].id)
+                    fail_msg("filter %zu, viewer %d: item %zu is %lld, the brute force says %lld",
+                             qi, who, n, n < (size_t)got[0] ? (long long)got[1 + n] : -1LL,
+                             (long long)rows[k].id);
+                n++;
+                want++;
+            }
+            if ((size_t)got[0] != want)
+                fail_msg("filter %zu, viewer %d: %lld listed, %zu match", qi, who,
+                         (long long)got[0], want);
+            if (qi == 1 || qi == 6)
+                assert_true(want > 0 && want < 50); /* the rare ones are there, and rare */
+        }
+    }
+    free(got);
+    free(inc);
+    free(rows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(metrics_from_milestones, setup, teardown),
         cmocka_unit_test_setup_teardown(deadline_warnings_mailed_once, setup, teardown),
         cmocka_unit_test_setup_teardown(many_late_incidents, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_filters_match_a_brute_force, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
