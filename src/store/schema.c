@@ -44,6 +44,16 @@
 #define EVENT_DAY_MS                                                                               \
     "(CASE WHEN coalesce(time_source, nullif(time_observation, 0)) BETWEEN -62135596800000 AND "   \
     "253402300799999 THEN coalesce(time_source, nullif(time_observation, 0)) ELSE created_at END)"
+/* Migration 58: the 'stix' counter moves with every write to table T (re-runnable). */
+#define STIX_BUMP_ON(T, EV)                                                                        \
+    "CREATE TRIGGER IF NOT EXISTS " T "_" EV "_stix AFTER " EV " ON " T                            \
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix'; END;"
+#define STIX_BUMP(T) STIX_BUMP_ON(T, "INSERT") STIX_BUMP_ON(T, "UPDATE") STIX_BUMP_ON(T, "DELETE")
+#define PG_STIX_BUMP(T)                                                                            \
+    "DROP TRIGGER IF EXISTS " T "_stix ON " T ";"                                                  \
+    "CREATE TRIGGER " T "_stix AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " T                 \
+    " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_stix();"
+
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_" COUNTER "();"
@@ -1786,7 +1796,13 @@ static const char *const migrations[] = {
                       " 'tlp', tlp)) FROM vuln_csaf_statements WHERE vuln_id = vulnerabilities.id)"
                       " WHERE csaf_sources IS NULL AND affected_csaf IS NOT NULL AND "
                       "json_valid(affected_csaf);",
-    /* 58 */ NULL,
+    /* 58: the 'stix' counter (src/http/page_cache.c): it moves in the transaction of every
+     * write to what a TAXII page is made of (the objects, their named recipients, the
+     * organisations' parents, the sharing groups), so a daemon's rendered pages are served only
+     * while it has not moved, whichever process wrote. */
+    "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT (name) DO NOTHING;"
+    STIX_BUMP("stix_objects") STIX_BUMP("tlp_recipients") STIX_BUMP("organisations")
+    STIX_BUMP("sharing_groups"),
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */
@@ -2210,7 +2226,12 @@ static const char *const pg_migrations[] = {
                          " EXCEPTION WHEN others THEN NULL;"
                          " END;"
                          " END LOOP; END $$;",
-    /* 58 */ NULL,
+    /* 58: the 'stix' counter, as on SQLite; per statement: a bulk import moves it once. */
+    "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT (name) DO NOTHING;"
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix'; RETURN NULL; END $$;"
+    PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients") PG_STIX_BUMP("organisations")
+    PG_STIX_BUMP("sharing_groups"),
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */
