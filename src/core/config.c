@@ -612,8 +612,7 @@ static const char *restart_reason(const char *name)
                                          "max_header",       "max_client_connections",
                                          "max_query_params", "request_timeout",
                                          "head_timeout",     "request_deadline",
-                                         "web_dir",          "taxii_page_cache",
-                                         NULL};
+                                         "web_dir",          NULL};
 
     if (!strcmp(name, "data_dir") || !strcmp(name, "database_url") ||
         !strcmp(name, "busy_timeout") || !strcmp(name, "db_cache"))

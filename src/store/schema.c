@@ -53,6 +53,16 @@
     "DROP TRIGGER IF EXISTS " T "_stix ON " T ";"                                                  \
     "CREATE TRIGGER " T "_stix AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " T                 \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_stix();"
+#define STIX_COUNTER "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT DO NOTHING;"
+#define MIGRATION_58                                                                               \
+    STIX_COUNTER STIX_BUMP("stix_objects") STIX_BUMP("tlp_recipients") STIX_BUMP("organisations")  \
+        STIX_BUMP("sharing_groups")
+#define PG_MIGRATION_58                                                                            \
+    STIX_COUNTER                                                                                   \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix() RETURNS trigger LANGUAGE plpgsql AS $$"          \
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix';"                            \
+    " RETURN NULL; END $$;" PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients")            \
+        PG_STIX_BUMP("organisations") PG_STIX_BUMP("sharing_groups")
 
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
@@ -1800,9 +1810,7 @@ static const char *const migrations[] = {
      * write to what a TAXII page is made of (the objects, their named recipients, the
      * organisations' parents, the sharing groups), so a daemon's rendered pages are served only
      * while it has not moved, whichever process wrote. */
-    "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT (name) DO NOTHING;"
-    STIX_BUMP("stix_objects") STIX_BUMP("tlp_recipients") STIX_BUMP("organisations")
-    STIX_BUMP("sharing_groups"),
+    MIGRATION_58,
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */
@@ -2227,11 +2235,7 @@ static const char *const pg_migrations[] = {
                          " END;"
                          " END LOOP; END $$;",
     /* 58: the 'stix' counter, as on SQLite; per statement: a bulk import moves it once. */
-    "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT (name) DO NOTHING;"
-    "CREATE OR REPLACE FUNCTION ermes_bump_stix() RETURNS trigger LANGUAGE plpgsql AS $$"
-    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix'; RETURN NULL; END $$;"
-    PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients") PG_STIX_BUMP("organisations")
-    PG_STIX_BUMP("sharing_groups"),
+    PG_MIGRATION_58,
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */
