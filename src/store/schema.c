@@ -49,10 +49,14 @@
     "CREATE TRIGGER IF NOT EXISTS " T "_" EV "_stix AFTER " EV " ON " T                            \
     " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix'; END;"
 #define STIX_BUMP(T) STIX_BUMP_ON(T, "INSERT") STIX_BUMP_ON(T, "UPDATE") STIX_BUMP_ON(T, "DELETE")
+/* On PostgreSQL the bump waits for the commit (a deferred constraint trigger) and is made once a
+ * transaction: the counter's row is then locked last, after the 'indicators' and 'registry'
+ * rows a transaction may also bump, so a STIX import (objects, then indicators) and an
+ * indicator's change of recipients (indicator, then recipients) cannot deadlock on them. */
 #define PG_STIX_BUMP(T)                                                                            \
     "DROP TRIGGER IF EXISTS " T "_stix ON " T ";"                                                  \
-    "CREATE TRIGGER " T "_stix AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " T                 \
-    " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_stix();"
+    "CREATE CONSTRAINT TRIGGER " T "_stix AFTER INSERT OR UPDATE OR DELETE ON " T                  \
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ermes_bump_stix();"
 #define STIX_COUNTER "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT DO NOTHING;"
 #define MIGRATION_58                                                                               \
     STIX_COUNTER STIX_BUMP("stix_objects") STIX_BUMP("tlp_recipients") STIX_BUMP("organisations")  \
@@ -60,7 +64,9 @@
 #define PG_MIGRATION_58                                                                            \
     STIX_COUNTER                                                                                   \
     "CREATE OR REPLACE FUNCTION ermes_bump_stix() RETURNS trigger LANGUAGE plpgsql AS $$"          \
-    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix';"                            \
+    " BEGIN IF current_setting('ermes.stix_bumped', true) IS DISTINCT FROM 'y' THEN"               \
+    " UPDATE counters SET value = value + 1 WHERE name = 'stix';"                                  \
+    " PERFORM set_config('ermes.stix_bumped', 'y', true); END IF;"                                 \
     " RETURN NULL; END $$;" PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients")            \
         PG_STIX_BUMP("organisations") PG_STIX_BUMP("sharing_groups")
 
@@ -2234,7 +2240,7 @@ static const char *const pg_migrations[] = {
                          " EXCEPTION WHEN others THEN NULL;"
                          " END;"
                          " END LOOP; END $$;",
-    /* 58: the 'stix' counter, as on SQLite; per statement: a bulk import moves it once. */
+    /* 58: the 'stix' counter, as on SQLite; at the commit, once: a bulk import moves it once. */
     PG_MIGRATION_58,
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
