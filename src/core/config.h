@@ -40,6 +40,7 @@ typedef struct ermes__config {
     long busy_timeout;         /* milliseconds to wait on a locked database */
     long token_days;           /* default lifetime of a new API token */
     long page_limit;           /* largest page a list endpoint returns */
+    long taxii_page_cache;     /* MiB of rendered TAXII pages kept (src/http/page_cache.c) */
     char *shadowserver_schema; /* Shadowserver's report_schema intelmq.json */
     long dedup_window;         /* seconds within which a repeated event is a duplicate; 0: off */
     char *dedup_keys;          /* fields compared by deduplication (NULL: all but dedup_ignore) */

@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "core/uuid.h"
 #include "http/http.h"
+#include "http/page_cache.h"
 #include "sharing/sharing_groups.h"
 #include "sightings/sightings.h"
 
@@ -474,15 +475,74 @@ static void page_headers(ermes__req_t *req, const page_t *p)
  * of a page's CPU went to such copies, bench/README.md). */
 #define PAGE_HEAD 96
 
+/* The key of a page in the rendered-page cache (page_cache.c): its kind and every value its
+ * query binds, each written with its length. The filter is the request's (collection, match[],
+ * added_after, limit, next) narrowed by the TLP policy to what this viewer may see (its masks,
+ * organisation, named-recipient rights, the collection's grant to it): everything the policy
+ * reads of the viewer reaches the page only through these values, so viewers whose rights
+ * differ have different keys, and those whose keys are equal would be sent the same rows. */
+static int key_int(ermes__strbuf_t *k, int64_t v)
+{
+    return ermes__strbuf_addf(k, "%lld;", (long long)v);
+}
+
+static int key_str(ermes__strbuf_t *k, const char *s)
+{
+    int rc = key_int(k, s ? (int64_t)strlen(s) : -1);
+
+    return rc || !s ? rc : ermes__strbuf_adds(k, s);
+}
+
+static int key_list(ermes__strbuf_t *k, const char *const *v, size_t n)
+{
+    int rc = key_int(k, (int64_t)n);
+
+    for (size_t i = 0; !rc && i < n && i < ERMES__STIX_LIST_MAX; i++)
+        rc = key_str(k, v[i]);
+    return rc;
+}
+
+/* 0, or an error: a key cut short is no key (the page is then answered without the cache). */
+static int page_key(ermes__strbuf_t *k, page_kind_t kind, const ermes__stix_filter_t *f)
+{
+    int rc = key_int(k, (int64_t)kind);
+
+    if (!rc)
+        rc = key_int(k, f->tlp_anyone) || key_int(k, f->tlp_owned) || key_int(k, f->org_id) ||
+                     key_int(k, f->tlp_named) || key_int(k, f->tlp_client) ||
+                     key_list(k, f->ids, f->nids) || key_list(k, f->types, f->ntypes) ||
+                     key_list(k, f->spec_versions, f->nspec_versions) ||
+                     key_int(k, (int64_t)f->versions) ||
+                     key_list(k, f->version_keys, f->nversion_keys) || key_int(k, f->added_after) ||
+                     key_int(k, f->after_added) || key_int(k, f->after_id) ||
+                     key_int(k, f->sharing_group_id) || key_int(k, f->select_all) ||
+                     key_str(k, f->source) || key_int(k, f->limit)
+                 ? ERMES_ENOMEM
+                 : 0;
+    return rc;
+}
+
+static enum MHD_Result reply_cached(ermes__req_t *req, ermes__cached_page_t *cp)
+{
+    if (cp->first[0])
+        ermes__reply_header(req, "X-TAXII-Date-Added-First", cp->first);
+    if (cp->last[0])
+        ermes__reply_header(req, "X-TAXII-Date-Added-Last", cp->last);
+    return ermes__reply_shared(req, 200, TAXII_MEDIA, cp->body, cp->len, ermes__page_cache_release,
+                               cp);
+}
+
 /* Answers one page of kind from f (already narrowed to the collection). object_id: the
- * object route's object (404 when nothing of it is found). */
+ * object route's object (404 when nothing of it is found). key (NULL: none): the page's key in
+ * the rendered-page cache, where it is kept as rendered at counter. */
 static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, page_kind_t kind,
-                                   int none, const char *object_id)
+                                   int none, const char *object_id, const ermes__strbuf_t *key,
+                                   int64_t counter)
 {
     static const char empty[] = "{\"more\":false}";
     page_t p;
     char head[PAGE_HEAD], *at, *text;
-    const char *key = kind == PAGE_VERSIONS ? "versions" : "objects";
+    const char *member = kind == PAGE_VERSIONS ? "versions" : "objects";
     size_t len;
     int more = 0, rc = 0, hlen;
 
@@ -509,9 +569,9 @@ static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, p
     /* The envelope: "more", "next" when there is more, and the page. */
     if (more)
         hlen = snprintf(head, sizeof(head), "{\"more\":true,\"next\":\"%lld-%lld\",\"%s\":[",
-                        (long long)p.last_added, (long long)p.last_id, key);
+                        (long long)p.last_added, (long long)p.last_id, member);
     else
-        hlen = snprintf(head, sizeof(head), "{\"more\":false,\"%s\":[", key);
+        hlen = snprintf(head, sizeof(head), "{\"more\":false,\"%s\":[", member);
     if (hlen < 0 || (size_t)hlen >= sizeof(head)) {
         ermes__strbuf_cleanup(&p.out);
         return ermes__reply_failure(req, ERMES_EINTERNAL, NULL);
@@ -521,11 +581,21 @@ static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, p
         return ermes__reply_failure(req, rc, NULL);
     }
     memcpy(p.out.data + PAGE_HEAD - hlen, head, (size_t)hlen);
-    page_headers(req, &p);
     text = ermes__strbuf_take(&p.out, &len);
     ermes__strbuf_cleanup(&p.out);
     if (!text)
         return MHD_NO;
+    if (key) {
+        char first[32], last[32];
+        ermes__cached_page_t *cp;
+        ermes__time_format(p.first_added, first);
+        ermes__time_format(p.last_added, last);
+        cp = ermes__page_cache_put(req->srv->page_cache, key->data, key->len, counter, text,
+                                   PAGE_HEAD - (size_t)hlen, len - (PAGE_HEAD - (size_t)hlen),
+                                   first, last);
+        return cp ? reply_cached(req, cp) : MHD_NO;
+    }
+    page_headers(req, &p);
     return ermes__reply_owned_at(req, 200, TAXII_MEDIA, text, PAGE_HEAD - (size_t)hlen,
                                  len - (PAGE_HEAD - (size_t)hlen));
 }
@@ -533,6 +603,7 @@ static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, p
 static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
 {
     ermes__stix_filter_t f;
+    ermes__strbuf_t key;
     enum MHD_Result ret;
     char scratch[4096];
     coll_t *c = ermes__calloc(1, sizeof(*c));
@@ -541,18 +612,34 @@ static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
     if (!c)
         return MHD_NO;
     memset(&f, 0, sizeof(f));
+    ermes__strbuf_init(&key, 1u << 16);
     if (collection(req, c, 1, &ret) == 0) {
         int rc = ermes__stix_publish(req->srv->store);
         if (rc)
             ret = ermes__reply_failure(req, rc, NULL);
         else if (read_filters(req, &f, scratch, sizeof(scratch), 0, &ret) == 0) {
+            ermes__cached_page_t *cp = NULL;
+            int64_t counter = 0;
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
-            ret = answer_page(req, &f, kind, none, NULL);
+            /* The counter is read before the page: a write landing between the two leaves a
+             * page newer than its counter, which the next read of the counter drops. */
+            if (!none && req->srv->cfg->taxii_page_cache > 0) {
+                if (page_key(&key, kind, &f) || !key.data ||
+                    ermes__store_counter_get(req->srv->store, "stix", &counter))
+                    ermes__strbuf_cleanup(&key); /* answered without the cache */
+                else
+                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, counter);
+            }
+            if (cp)
+                ret = reply_cached(req, cp);
+            else
+                ret = answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, counter);
         }
         json_decref(c->sel);
     }
+    ermes__strbuf_cleanup(&key);
     ermes__free(c);
     return ret;
 }
@@ -591,7 +678,7 @@ static enum MHD_Result object_route(ermes__req_t *req, page_kind_t kind)
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
-            ret = answer_page(req, &f, kind, none, oid);
+            ret = answer_page(req, &f, kind, none, oid, NULL, 0);
         }
         json_decref(c->sel);
     }

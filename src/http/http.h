@@ -102,6 +102,8 @@ struct ermes__server {
     long untracked_conns; /* connections without a record (out of memory), under conns_lock */
     long live_conns;      /* tracked connections not yet shut down by ermes, under conns_lock */
     pthread_cond_t sweeper_wake;
+    /* The TAXII server's rendered pages (page_cache.h), taxii_page_cache MiB at most. */
+    struct ermes__page_cache *page_cache;
 };
 
 typedef enum MHD_Result (*ermes__handler_fn)(ermes__req_t *req);
@@ -152,6 +154,9 @@ enum MHD_Result ermes__reply_owned(ermes__req_t *req, unsigned status, const cha
  * after room left at the front of its buffer goes out without a copy. */
 enum MHD_Result ermes__reply_owned_at(ermes__req_t *req, unsigned status, const char *type, char *p,
                                       size_t off, size_t n);
+/* Sends the n bytes at p, shared with others: release(cls) once sent (or at once on failure). */
+enum MHD_Result ermes__reply_shared(ermes__req_t *req, unsigned status, const char *type,
+                                    const char *p, size_t n, void (*release)(void *), void *cls);
 enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status);
 /* {"error": {"code", "message", "field"}}. field may be NULL. */
 enum MHD_Result ermes__reply_error(ermes__req_t *req, unsigned status, const char *code,

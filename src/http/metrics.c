@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "http/http.h"
+#include "http/page_cache.h"
 
 static const char *const methods[] = {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "other"};
 #define NMETHODS 7
@@ -108,6 +109,21 @@ int ermes__metrics_render(ermes__server_t *srv, ermes__strbuf_t *b)
         if (ermes__store_count(srv->store, counted[k], &n) == 0)
             rc |= ermes__strbuf_addf(b, "ermes_registry_objects{kind=\"%s\"} %lld\n", counted[k],
                                      (long long)n);
+    }
+    {
+        size_t pages, bytes;
+        uint64_t hits;
+        ermes__page_cache_stats(srv->page_cache, &pages, &bytes, &hits);
+        rc |= ermes__strbuf_addf(
+            b,
+            "# HELP ermes_taxii_page_cache_pages Rendered TAXII pages kept.\n"
+            "# TYPE ermes_taxii_page_cache_pages gauge\nermes_taxii_page_cache_pages %zu\n"
+            "# HELP ermes_taxii_page_cache_bytes Memory of the rendered TAXII pages kept.\n"
+            "# TYPE ermes_taxii_page_cache_bytes gauge\nermes_taxii_page_cache_bytes %zu\n"
+            "# HELP ermes_taxii_page_cache_hits_total TAXII pages served as kept.\n"
+            "# TYPE ermes_taxii_page_cache_hits_total counter\n"
+            "ermes_taxii_page_cache_hits_total %llu\n",
+            pages, bytes, (unsigned long long)hits);
     }
     idx = ermes__registry_ownership(srv->registry);
     if (idx) {

@@ -91,6 +91,17 @@ enum MHD_Result ermes__reply_owned_at(ermes__req_t *req, unsigned status, const 
     return queue(req, status, type, resp);
 }
 
+enum MHD_Result ermes__reply_shared(ermes__req_t *req, unsigned status, const char *type,
+                                    const char *p, size_t n, void (*release)(void *), void *cls)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(n, (void *)p, release, cls);
+
+    if (!resp)
+        release(cls);
+    return queue(req, status, type, resp);
+}
+
 enum MHD_Result ermes__reply_empty(ermes__req_t *req, unsigned status)
 {
     return queue(req, status, NULL,

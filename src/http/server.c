@@ -21,6 +21,7 @@
 #include "core/number.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "http/page_cache.h"
 #include "http/static.h"
 #include "sightings/sightings.h"
 
@@ -1125,6 +1126,8 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         goto fail;
     pthread_rwlock_init(&srv->wl_lock, NULL);
     pthread_mutex_init(&srv->wl_load_lock, NULL);
+    if ((rc = ermes__page_cache_new((size_t)cfg->taxii_page_cache << 20, &srv->page_cache)))
+        goto fail;
     {
         /* The operator's own lists must load: checked now, so that a bad file stops the
          * start with its name (the shipped ones are read when first needed). */
@@ -1177,6 +1180,7 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
     *out = srv;
     return 0;
 fail:
+    ermes__page_cache_free(srv->page_cache);
     ermes__login_guard_free(srv->login_guard);
     ermes__wl_catalog_free(&srv->wl);
     ermes__sightings_free(srv->sightings);
@@ -1220,6 +1224,8 @@ void ermes__server_stop(ermes__server_t *s)
     pthread_rwlock_destroy(&s->wl_lock);
     pthread_mutex_destroy(&s->wl_load_lock);
     ermes__sightings_free(s->sightings);
+    /* After MHD_stop_daemon: the answers still holding pages have released them. */
+    ermes__page_cache_free(s->page_cache);
     if (s->sweeper_started) {
         pthread_cond_destroy(&s->sweeper_wake);
         pthread_mutex_destroy(&s->conns_lock);

@@ -44,6 +44,32 @@
 #define EVENT_DAY_MS                                                                               \
     "(CASE WHEN coalesce(time_source, nullif(time_observation, 0)) BETWEEN -62135596800000 AND "   \
     "253402300799999 THEN coalesce(time_source, nullif(time_observation, 0)) ELSE created_at END)"
+/* Migration 58: the 'stix' counter moves with every write to table T (re-runnable). */
+#define STIX_BUMP_ON(T, EV)                                                                        \
+    "CREATE TRIGGER IF NOT EXISTS " T "_" EV "_stix AFTER " EV " ON " T                            \
+    " BEGIN UPDATE counters SET value = value + 1 WHERE name = 'stix'; END;"
+#define STIX_BUMP(T) STIX_BUMP_ON(T, "INSERT") STIX_BUMP_ON(T, "UPDATE") STIX_BUMP_ON(T, "DELETE")
+/* On PostgreSQL the bump waits for the commit (a deferred constraint trigger) and is made once a
+ * transaction: the counter's row is then locked last, after the 'indicators' and 'registry'
+ * rows a transaction may also bump, so a STIX import (objects, then indicators) and an
+ * indicator's change of recipients (indicator, then recipients) cannot deadlock on them. */
+#define PG_STIX_BUMP(T)                                                                            \
+    "DROP TRIGGER IF EXISTS " T "_stix ON " T ";"                                                  \
+    "CREATE CONSTRAINT TRIGGER " T "_stix AFTER INSERT OR UPDATE OR DELETE ON " T                  \
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ermes_bump_stix();"
+#define STIX_COUNTER "INSERT INTO counters (name, value) VALUES ('stix', 0) ON CONFLICT DO NOTHING;"
+#define MIGRATION_58                                                                               \
+    STIX_COUNTER STIX_BUMP("stix_objects") STIX_BUMP("tlp_recipients") STIX_BUMP("organisations")  \
+        STIX_BUMP("sharing_groups")
+#define PG_MIGRATION_58                                                                            \
+    STIX_COUNTER                                                                                   \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix() RETURNS trigger LANGUAGE plpgsql AS $$"          \
+    " BEGIN IF current_setting('ermes.stix_bumped', true) IS DISTINCT FROM 'y' THEN"               \
+    " UPDATE counters SET value = value + 1 WHERE name = 'stix';"                                  \
+    " PERFORM set_config('ermes.stix_bumped', 'y', true); END IF;"                                 \
+    " RETURN NULL; END $$;" PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients")            \
+        PG_STIX_BUMP("organisations") PG_STIX_BUMP("sharing_groups")
+
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_" COUNTER "();"
@@ -1811,7 +1837,11 @@ static const char *const migrations[] = {
                       " 'tlp', tlp)) FROM vuln_csaf_statements WHERE vuln_id = vulnerabilities.id)"
                       " WHERE csaf_sources IS NULL AND affected_csaf IS NOT NULL AND "
                       "json_valid(affected_csaf);",
-    /* 58 */ NULL,
+    /* 58: the 'stix' counter (src/http/page_cache.c): it moves in the transaction of every
+     * write to what a TAXII page is made of (the objects, their named recipients, the
+     * organisations' parents, the sharing groups), so a daemon's rendered pages are served only
+     * while it has not moved, whichever process wrote. */
+    MIGRATION_58,
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */
@@ -2239,7 +2269,8 @@ static const char *const pg_migrations[] = {
                          " EXCEPTION WHEN others THEN NULL;"
                          " END;"
                          " END LOOP; END $$;",
-    /* 58 */ NULL,
+    /* 58: the 'stix' counter, as on SQLite; at the commit, once: a bulk import moves it once. */
+    PG_MIGRATION_58,
     /* 59: MISP object references (src/store/misp_refs.c): each ObjectReference of an
      * imported event's objects (source object, referenced uuid, relationship, comment), kept
      * per event so that an import of the event again replaces them, and exported back. */

@@ -1,0 +1,175 @@
+"""The TAXII server's rendered-page cache (src/http/page_cache.c) against two real daemons on
+one database (SQLite: one data directory; PostgreSQL: one schema), as test_two_daemons runs
+them: a page is served as kept only to a viewer whose rights give the same query, and never
+after a write that changes what it shows, whichever daemon wrote it.
+  viewers      staff and a constituent request the same URL in turn: each always gets its own
+               page (staff the AMBER object, the constituent not), served from the cache the
+               second time (GET /metrics counts the hits);
+  daemons      a page read (and kept) on B, an object posted on A: B's next read has it at once;
+               deleted on A: gone at once from B's page and from A's own kept page;
+  recipients   an AMBER indicator names the constituent a recipient (tlp_recipients, the same
+               query for the constituent): its kept page shows the object at once; the
+               recipient removed, it goes again;
+  manifest     the manifest page follows a write as the objects page does."""
+import os
+import re
+import sys
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ermeslib import Ermes, main  # noqa: E402
+
+TAXII = "application/taxii+json;version=2.1"
+TLP2_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+TLP2_AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+
+
+def indicator(tlp_ref, addr):
+    return {"type": "indicator", "spec_version": "2.1", "id": "indicator--%s" % uuid.uuid4(),
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern_type": "stix", "pattern": "[ipv4-addr:value = '%s']" % addr,
+            "valid_from": "2024-01-01T00:00:00Z", "object_marking_refs": [tlp_ref]}
+
+
+class TaxiiCache(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = Ermes(start=False)
+        cls.b = Ermes(data_dir=cls.a.dir, init=False, start=False)
+        # One data directory, two daemons: each its own port file and logs.
+        cls.b.port_file = os.path.join(cls.a.dir, "port-b")
+        cls.b._nlog = 1000
+        cls.b.token = cls.a.token
+        cls.a.start()
+        cls.b.start()
+        cls.a.ok("POST", "/api/v1/organisations",
+                 {"short_name": "acme", "name": "ACME", "networks": ["10.20.0.0/16"]},
+                 expect=201)
+        _, cls.acme = cls.a.user_token("acme-user", "constituent", org="acme")
+        _, cls.ana = cls.a.user_token("cache-analyst", "analyst")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.close()
+        cls.a.close()
+
+    def collection(self, name, **extra):
+        cid = str(uuid.uuid4())
+        body = {"name": name, "max_tlp": "AMBER", "readers": ["staff", "constituents"],
+                "writers": ["staff"], "collection_id": cid}
+        body.update(extra)
+        self.a.ok("POST", "/api/v1/sharing-groups", body, expect=201)
+        return "/taxii2/ermes/collections/%s/" % cid
+
+    def page(self, e, url, token=None):
+        s, h, body = e.request("GET", url, token=token or self.a.token, raw=True,
+                               headers={"Accept": TAXII})
+        self.assertEqual(s, 200, body)
+        self.assertEqual(h["content-type"], TAXII)
+        return body
+
+    def ids(self, body):
+        return set(re.findall(rb'"id":"(indicator--[0-9a-f-]+)"', body))
+
+    def post(self, e, url, objects):
+        s, _, st = e.request("POST", url + "objects/", {"objects": objects},
+                             content_type=TAXII, headers={"Accept": TAXII})
+        self.assertEqual(s, 202, st)
+        self.assertEqual(st["success_count"], len(objects), st)
+
+    def hits(self, e):
+        _, _, body = e.request("GET", "/metrics", raw=True)
+        m = re.search(rb"(?m)^ermes_taxii_page_cache_hits_total (\d+)$", body)
+        self.assertIsNotNone(m, body[:2000])
+        return int(m.group(1))
+
+    def test_viewers(self):
+        url = self.collection("cache-viewers")
+        green, amber = indicator(TLP2_GREEN, "198.51.100.11"), indicator(TLP2_AMBER,
+                                                                          "198.51.100.12")
+        self.post(self.a, url, [green, amber])
+        objects = url + "objects/?limit=10"
+        staff_ids = {green["id"].encode(), amber["id"].encode()}
+        first_staff = self.page(self.a, objects)
+        first_acme = self.page(self.a, objects, self.acme)
+        self.assertEqual(self.ids(first_staff), staff_ids)
+        self.assertEqual(self.ids(first_acme), {green["id"].encode()})
+        before = self.hits(self.a)
+        # The same URL in turn, each viewer its own page every time, the same bytes as first.
+        for _ in range(3):
+            self.assertEqual(self.page(self.a, objects, self.acme), first_acme)
+            self.assertEqual(self.page(self.a, objects), first_staff)
+        self.assertGreaterEqual(self.hits(self.a) - before, 6)
+        # Another staff member (an analyst, same rights as the admin) is given the staff page.
+        self.assertEqual(self.page(self.a, objects, self.ana), first_staff)
+
+    def test_write_on_a_read_on_b(self):
+        url = self.collection("cache-daemons")
+        one = indicator(TLP2_GREEN, "198.51.100.21")
+        self.post(self.a, url, [one])
+        objects = url + "objects/?limit=10"
+        kept_b = self.page(self.b, objects)
+        kept_a = self.page(self.a, objects)
+        before = self.hits(self.b)
+        self.assertEqual(self.page(self.b, objects), kept_b)
+        self.assertEqual(self.hits(self.b), before + 1)  # served as kept
+        self.assertEqual(self.ids(kept_b), {one["id"].encode()})
+        # A write on A, a read on B at once: B's kept page is not served.
+        two = indicator(TLP2_GREEN, "198.51.100.22")
+        self.post(self.a, url, [two])
+        self.assertEqual(self.ids(self.page(self.b, objects)),
+                         {one["id"].encode(), two["id"].encode()})
+        self.assertEqual(self.ids(self.page(self.a, objects)),
+                         {one["id"].encode(), two["id"].encode()})
+        self.assertNotEqual(self.page(self.a, objects), kept_a)
+        # Deleted on A: gone from A's and B's kept pages at once.
+        s, _, body = self.a.request("DELETE", url + "objects/%s/" % one["id"],
+                                    headers={"Accept": TAXII})
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.ids(self.page(self.b, objects)), {two["id"].encode()})
+        self.assertEqual(self.ids(self.page(self.a, objects)), {two["id"].encode()})
+        # Deleted on B: gone on A.
+        s, _, body = self.b.request("DELETE", url + "objects/%s/" % two["id"],
+                                    headers={"Accept": TAXII})
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.page(self.a, objects), b'{"more":false}')
+
+    def test_recipients(self):
+        url = self.collection("cache-recipients", selection={"all": True})
+        s, _, ind = self.a.request("POST", "/api/v1/indicators?force=true",
+                                   {"type": "domain", "value": "cache-recipient.example",
+                                    "tlp": "AMBER"}, token=self.ana)
+        self.assertEqual(s, 201, ind)
+        objects = url + "objects/?match[type]=indicator&limit=1000"
+
+        def acme_sees():
+            return b"cache-recipient.example" in self.page(self.b, objects, self.acme)
+
+        self.assertTrue(b"cache-recipient.example" in self.page(self.a, objects))
+        self.assertFalse(acme_sees())
+        self.assertFalse(acme_sees())  # kept
+        self.a.ok("PATCH", "/api/v1/indicators/%d" % ind["id"], {"recipients": ["acme"]},
+                  token=self.ana)
+        self.assertTrue(acme_sees())
+        self.assertTrue(acme_sees())
+        self.a.ok("PATCH", "/api/v1/indicators/%d" % ind["id"], {"recipients": []},
+                  token=self.ana)
+        self.assertFalse(acme_sees())
+
+    def test_manifest(self):
+        url = self.collection("cache-manifest")
+        one = indicator(TLP2_GREEN, "198.51.100.31")
+        self.post(self.a, url, [one])
+        manifest = url + "manifest/?limit=5"
+        kept = self.page(self.b, manifest)
+        self.assertEqual(self.page(self.b, manifest), kept)
+        self.assertEqual(self.ids(kept), {one["id"].encode()})
+        two = indicator(TLP2_GREEN, "198.51.100.32")
+        self.post(self.a, url, [two])
+        self.assertEqual(self.ids(self.page(self.b, manifest)),
+                         {one["id"].encode(), two["id"].encode()})
+
+
+if __name__ == "__main__":
+    main()
