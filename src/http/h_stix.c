@@ -5,17 +5,56 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "access/tlp_recipients.h"
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "http/http.h"
 #include "sharing/stix.h"
 #include "sightings/sightings.h"
 
+/* recipients=SHORT,SHORT,...: the organisations every imported object is given to (TLP 2.0
+ * named recipients), into orgs (ERMES__TLP_RECIPIENTS_MAX slots). ERMES_EINVAL (reason in d). */
+static int recipients_parse(ermes__store_t *st, const ermes__viewer_t *v, const char *text,
+                            int64_t *orgs, size_t *n, ermes_diag_t *d)
+{
+    json_t *list = json_array();
+    const char *p = text;
+    int rc = 0;
+
+    *n = 0;
+    if (!list)
+        return ERMES_ENOMEM;
+    while (!rc) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!len || len > 64) {
+            ermes_diag_set(d, "recipients", "a comma-separated list of organisations' short names");
+            rc = ERMES_EINVAL;
+            break;
+        }
+        if (json_array_size(list) >= ERMES__TLP_RECIPIENTS_MAX) {
+            ermes_diag_set(d, "recipients", "at most %d organisations", ERMES__TLP_RECIPIENTS_MAX);
+            rc = ERMES_EINVAL;
+            break;
+        }
+        if (json_array_append_new(list, json_stringn(p, len)))
+            rc = ERMES_ENOMEM;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (!rc)
+        rc = ermes__tlp_recipients_parse(st, v, list, "recipients", orgs, n, d);
+    json_decref(list);
+    return rc;
+}
+
 enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
 {
     ermes__stix_import_opts_t o;
     ermes__stix_import_result_t res;
-    const char *tlp = ermes__query(req, "tlp");
+    const char *tlp = ermes__query(req, "tlp"), *recipients = ermes__query(req, "recipients");
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
     ermes_diag_t d;
     char detail[200];
     json_t *out;
@@ -29,6 +68,15 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
     if (tlp && ermes_tlp_parse(tlp, strlen(tlp), &o.default_tlp))
         return ermes__reply_error(req, 400, "bad_request", "tlp",
                                   "tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+    if (recipients) {
+        ermes_diag_clear(&d);
+        rc = recipients_parse(req->srv->store, &req->viewer, recipients, orgs, &o.nrecipients, &d);
+        if (rc == ERMES_EINVAL)
+            return ermes__reply_error(req, 400, "bad_request", "recipients", "%s", d.reason);
+        if (rc)
+            return ermes__reply_failure(req, rc, NULL);
+        o.recipients = orgs;
+    }
     ermes__stix_import_result_init(&res);
     ermes_diag_clear(&d);
     /* The warninglists in force leave out the indicators they cover, as for any other import

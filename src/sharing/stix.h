@@ -44,6 +44,10 @@ typedef struct ermes__stix_import_opts {
     int64_t sharing_group_id;        /* the collection posted into; 0: none */
     ermes_warninglist_t *const *wls; /* for the indicators made (borrowed) */
     size_t nwl;
+    /* Named recipients (TLP 2.0; tlp_policy.h) of every object the import accepts, replacing
+     * those its id had (borrowed; n 0: the objects' recipients are left as they are). */
+    const int64_t *recipients;
+    size_t nrecipients;
 } ermes__stix_import_opts_t;
 
 typedef struct ermes__stix_import_result {

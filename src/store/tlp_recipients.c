@@ -104,7 +104,9 @@ int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t i
     if ((rc = ermes__db_prepare(db,
                                 "SELECT min(CASE WHEN r.org_id = ?3 THEN 1 ELSE 2 END)"
                                 " FROM tlp_recipients r"
-                                " WHERE (r.stix_id = ?1 OR r.indicator_id = ?2)"
+                                " WHERE (r.stix_id = ?1 OR r.indicator_id = ?2 OR r.stix_id IN"
+                                " (SELECT x.stix_id FROM indicator_stix x WHERE x.indicator_id ="
+                                " ?2))"
                                 " AND (r.org_id = ?3 OR r.org_id = (SELECT g.parent_id FROM"
                                 " organisations g WHERE g.id = ?3))",
                                 &s)))

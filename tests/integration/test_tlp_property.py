@@ -22,6 +22,7 @@ import os
 import random
 import sys
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ermeslib import Ermes, db_connect, main  # noqa: E402
@@ -32,6 +33,14 @@ COLLECTION = "7a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 # The group that grants the peer AMBER (member_tlp), up to AMBER for everyone else.
 PEER_COLLECTION = "8b2d3c4e-5f60-4b7c-9d8e-0f1a2b3c4d5e"
 N = 40
+# The TLP 2.0 marking definitions (the extension's ids).
+MARKINGS = {
+    "CLEAR": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "GREEN": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "AMBER": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "AMBER+STRICT": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "RED": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
 
 
 def allowed(viewer, ind):
@@ -138,6 +147,38 @@ class TlpProperty(unittest.TestCase):
                     assert sorted(got["recipients"]) == sorted(recipients), got
                 cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner,
                                  "recipients": recipients})
+            # STIX objects imported through POST /api/v1/stix?recipients=...: an indicator
+            # (which becomes an ermes indicator, checked on every path with the others) and a
+            # malware SDO (checked on the STIX paths), of every label, the first five named to
+            # the peer, the rest a random choice; the recipients are those of the STIX ids.
+            cls.objs = []
+            for n in range(10):
+                tlp = LABELS[n % 5]
+                recipients = ["PEER"] if n < 5 else rnd.choice(
+                    ([], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                value = "stix%d-%02d-x.example" % (cls.seed % 1000, n)
+                name = "stix-malware-%d-%02d" % (cls.seed % 1000, n)
+                now = "2026-12-07T10:00:%02d.000Z" % n
+                common = {"spec_version": "2.1", "created": now, "modified": now,
+                          "object_marking_refs": [MARKINGS[tlp]]}
+                bundle = {"type": "bundle", "id": "bundle--%s" % uuid.UUID(
+                    int=rnd.getrandbits(128), version=4), "objects": [
+                        dict(common, type="indicator", id="indicator--%s" % uuid.UUID(
+                            int=rnd.getrandbits(128), version=4), pattern_type="stix",
+                            pattern="[domain-name:value = '%s']" % value, valid_from=now),
+                        dict(common, type="malware", id="malware--%s" % uuid.UUID(
+                            int=rnd.getrandbits(128), version=4), name=name,
+                            is_family=False)]}
+                q = "/api/v1/stix" + ("?recipients=" + ",".join(recipients) if recipients
+                                      else "")
+                got = e.ok("POST", q, bundle, token=ana, expect=200)
+                assert got["stored"] == 2 and got["indicators"] == 1, got
+                found = e.ok("GET", "/api/v1/indicators?value=" + value, token=ana)["data"]
+                assert len(found) == 1, found
+                cls.inds.append({"id": found[0]["id"], "value": value, "tlp": tlp,
+                                 "owner": "CERT", "recipients": recipients})
+                cls.objs.append({"value": name, "tlp": tlp, "owner": "CERT",
+                                 "recipients": recipients})
             # Incidents of every label, opened by the CERT, half of them affecting ACME: as
             # STIX reports (named by their titles) they follow the TLP policy; over REST, the
             # incidents' own rule (staff, and the affected constituent unless RED).
@@ -213,6 +254,8 @@ class TlpProperty(unittest.TestCase):
             self.check("GET /api/v1/stix", name, text, complete=name == "analyst")
             self.check("GET /api/v1/stix (incidents)", name, text, objects=self.incidents,
                        complete=name == "analyst")
+            self.check("GET /api/v1/stix (imported objects)", name, text, objects=self.objs,
+                       complete=name == "analyst")
 
     def test_incidents_rest(self):
         for name, (viewer, token) in self.viewers.items():
@@ -229,6 +272,8 @@ class TlpProperty(unittest.TestCase):
             text = self.get_text(url, token, headers={"Accept": TAXII})
             self.check("TAXII objects", name, text, complete=name != "anonymous")
             self.check("TAXII objects (incidents)", name, text, objects=self.incidents,
+                       complete=name != "anonymous")
+            self.check("TAXII objects (imported objects)", name, text, objects=self.objs,
                        complete=name != "anonymous")
 
     def test_group_grant(self):
@@ -275,7 +320,7 @@ class TlpProperty(unittest.TestCase):
                 s, _, body = b.request("GET", "/api/v1/stix", raw=True)
                 self.assertEqual(s, 200)
                 text = body.decode("utf-8", "replace")
-                for ind in self.inds:
+                for ind in self.inds + self.objs:
                     shown = ind["value"] in text
                     may = any(allowed_in_group(viewer, ind, c, g) for c, g in rules)
                     self.assertEqual(shown, may,
@@ -308,6 +353,11 @@ class TlpProperty(unittest.TestCase):
         self.assertEqual(got["recipients"], ind["recipients"])
         audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
         self.assertIn('"recipients"', audit)
+        # The same on a STIX import: nothing is stored when a recipient is unknown.
+        empty = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": []}
+        for bad in ("NOSUCHORG", "PEER,,BETA", ",".join(["PEER"] * 51)):
+            s, _, b = self.e.request("POST", "/api/v1/stix?recipients=" + bad, empty, token=ana)
+            self.assertEqual((s, b["error"].get("field")), (400, "recipients"), (bad, b))
 
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():
