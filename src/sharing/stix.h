@@ -31,6 +31,8 @@ json_t *ermes__stix_marking_object(ermes_tlp_t tlp);
 /* The STIX id of indicator r into out (cap bytes): the one it was imported with, or the
  * deterministic id ermes publishes it under. 0 or ERMES_ETOOBIG. */
 int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t cap);
+/* The deterministic STIX id ermes publishes sighting sighting_id under. 0 or ERMES_ETOOBIG. */
+int ermes__stix_sighting_id(int64_t sighting_id, char *out, size_t cap);
 
 /* A STIX timestamp ("YYYY-MM-DDTHH:MM:SS[.s+]Z", STIX 2.1 section 3.2) written with exactly
  * nine fraction digits into key (text order = time order). Returns 0 or ERMES_EPARSE. */

@@ -179,6 +179,33 @@ class TlpProperty(unittest.TestCase):
                                  "owner": "CERT", "recipients": recipients})
                 cls.objs.append({"value": name, "tlp": tlp, "owner": "CERT",
                                  "recipients": recipients})
+            # Sightings of every label (an indicator's, seen in ACME's network), named to
+            # organisations through PATCH /api/v1/sightings/{id}: the first five to the peer,
+            # the rest a random choice.
+            lines = []
+            for n in range(10):
+                ip = "203.0.113.%d" % (10 + n)
+                e.ok("POST", "/api/v1/indicators?force=true",
+                     {"type": "ipv4", "value": ip, "tlp": LABELS[n % 5]}, token=ana, expect=201)
+                lines.append(json.dumps({"timestamp": "2026-05-02T10:00:00+0000",
+                                         "event_type": "flow", "src_ip": "192.0.2.5",
+                                         "dest_ip": ip, "host": "s1"}))
+            r = e.ok("POST", "/api/v1/logs?format=eve&source=tlp-sightings",
+                     ("\n".join(lines) + "\n").encode(), content_type="application/octet-stream")
+            assert r["sightings"] == 10, r
+            cls.sightings = []
+            for n in range(10):
+                ip = "203.0.113.%d" % (10 + n)
+                found = e.ok("GET", "/api/v1/sightings?value=" + ip, token=ana)["data"]
+                assert len(found) == 1, found
+                recipients = ["PEER"] if n < 5 else rnd.choice(
+                    ([], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                if recipients:
+                    got = e.ok("PATCH", "/api/v1/sightings/%d" % found[0]["id"],
+                               {"recipients": recipients}, token=ana, expect=200)
+                    assert sorted(got["recipients"]) == sorted(recipients), got
+                cls.sightings.append({"id": found[0]["id"], "value": ip, "tlp": LABELS[n % 5],
+                                      "recipients": recipients})
             # Incidents of every label, opened by the CERT, half of them affecting ACME: as
             # STIX reports (named by their titles) they follow the TLP policy; over REST, the
             # incidents' own rule (staff, and the affected constituent unless RED).
@@ -358,6 +385,91 @@ class TlpProperty(unittest.TestCase):
         for bad in ("NOSUCHORG", "PEER,,BETA", ",".join(["PEER"] * 51)):
             s, _, b = self.e.request("POST", "/api/v1/stix?recipients=" + bad, empty, token=ana)
             self.assertEqual((s, b["error"].get("field")), (400, "recipients"), (bad, b))
+
+    @staticmethod
+    def sighting_rest_allowed(viewer, sg):
+        """The sightings list's rule: staff; the constituent concerned (ACME) unless RED (the
+        CERT owns them); a named recipient every label, a client of one up to AMBER."""
+        if viewer is None:
+            return False
+        if viewer["staff"] or viewer["org"] in sg["recipients"]:
+            return True
+        if viewer["org"] == "ACME" and sg["tlp"] != "RED":
+            return True
+        return viewer.get("parent") in sg["recipients"] and sg["tlp"] in ("CLEAR", "GREEN",
+                                                                          "AMBER")
+
+    @staticmethod
+    def sighting_stix(sg):
+        """A sighting as STIX: owned by the constituent when AMBER or stricter (it names it in
+        where_sighted_refs), else by the CERT; the TLP policy then decides as for any object."""
+        return dict(sg, value=sg["stix_id"],
+                    owner="ACME" if sg["tlp"] in ("AMBER", "AMBER+STRICT", "RED") else "CERT")
+
+    def test_sightings_every_path(self):
+        """Sightings named to organisations: the REST list, correlations, the STIX export and
+        the TAXII collection show each one exactly to whom the rules give it."""
+        url = "/taxii2/ermes/collections/%s/objects/?limit=1000&match[type]=sighting" % COLLECTION
+        # Their STIX ids, through the indicators they are sightings of (read here: the STIX
+        # export publishes, which setUpClass must not do before it gave ACME its indicators).
+        _, ana = self.viewers["analyst"]
+        stix = self.e.ok("GET", "/api/v1/stix", token=ana)["objects"]
+        ind_ids = {o["id"]: o["pattern"] for o in stix if o["type"] == "indicator"}
+        for sg in self.sightings:
+            ids = [o["id"] for o in stix if o["type"] == "sighting" and
+                   "'%s'" % sg["value"] in ind_ids.get(o["sighting_of_ref"], "")]
+            self.assertEqual(len(ids), 1, (sg, ids))
+            sg["stix_id"] = ids[0]
+        for name, (viewer, token) in self.viewers.items():
+            listed = set()
+            if token:
+                listed = {x["id"] for x in self.e.list_all("/api/v1/sightings", token=token)}
+            stix_text = self.get_text("/api/v1/stix?type=sighting", token)
+            taxii = self.get_text(url, token, headers={"Accept": TAXII})
+            for sg in self.sightings:
+                may = self.sighting_rest_allowed(viewer, sg)
+                self.assertEqual(sg["id"] in listed, may, "seed %d: GET /api/v1/sightings: %s "
+                                 "sighting %s (recipients %s) as %s" % (
+                                     self.seed, sg["tlp"], sg["value"], sg["recipients"], name))
+                text = self.get_text("/api/v1/correlations?value=" + sg["value"], token)
+                matches = json.loads(text)["matches"] if text else []
+                shown = any(m["object"] == "sighting" and m["id"] == sg["id"] for m in matches)
+                self.assertEqual(shown, may, "seed %d: correlations of %s sighting %s "
+                                 "(recipients %s) as %s: %r" % (self.seed, sg["tlp"], sg["value"],
+                                                                sg["recipients"], name, matches))
+                obj = self.sighting_stix(sg)
+                for path, text in (("GET /api/v1/stix", stix_text), ("TAXII objects", taxii)):
+                    shown = sg["stix_id"] in text
+                    # Without an account neither answers (401): nothing to show, nothing shown.
+                    if shown or token:
+                        self.assertEqual(shown, allowed(viewer, obj),
+                                         "seed %d: %s: %s sighting %s (owner %s, recipients %s) "
+                                         "as %s" % (self.seed, path, sg["tlp"], sg["value"],
+                                                    obj["owner"], sg["recipients"], name))
+
+    def test_sighting_recipients_refused(self):
+        _, ana = self.viewers["analyst"]
+        _, peer = self.viewers["peer"]
+        sg = self.sightings[4]
+        s, _, b = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": ["NOSUCHORG"]}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, b = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": "PEER"}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, _ = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": ["BETA"]}, token=peer)
+        self.assertEqual(s, 403)
+        s, _, _ = self.e.request("PATCH", "/api/v1/sightings/999999",
+                                 {"recipients": ["PEER"]}, token=ana)
+        self.assertEqual(s, 404)
+        # With a triage in the same request: both are applied, the recipients unchanged here.
+        got = self.e.ok("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                        {"recipients": sg["recipients"], "triage": "confirmed"}, token=ana)
+        self.assertEqual((got["triage"], sorted(got["recipients"])),
+                         ("confirmed", sorted(sg["recipients"])))
+        audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
+        self.assertIn('"sighting"', audit)
 
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():
