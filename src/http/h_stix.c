@@ -12,43 +12,6 @@
 #include "sharing/stix.h"
 #include "sightings/sightings.h"
 
-/* recipients=SHORT,SHORT,...: the organisations every imported object is given to (TLP 2.0
- * named recipients), into orgs (ERMES__TLP_RECIPIENTS_MAX slots). ERMES_EINVAL (reason in d). */
-static int recipients_parse(ermes__store_t *st, const ermes__viewer_t *v, const char *text,
-                            int64_t *orgs, size_t *n, ermes_diag_t *d)
-{
-    json_t *list = json_array();
-    const char *p = text;
-    int rc = 0;
-
-    *n = 0;
-    if (!list)
-        return ERMES_ENOMEM;
-    while (!rc) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (!len || len > 64) {
-            ermes_diag_set(d, "recipients", "a comma-separated list of organisations' short names");
-            rc = ERMES_EINVAL;
-            break;
-        }
-        if (json_array_size(list) >= ERMES__TLP_RECIPIENTS_MAX) {
-            ermes_diag_set(d, "recipients", "at most %d organisations", ERMES__TLP_RECIPIENTS_MAX);
-            rc = ERMES_EINVAL;
-            break;
-        }
-        if (json_array_append_new(list, json_stringn(p, len)))
-            rc = ERMES_ENOMEM;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    if (!rc)
-        rc = ermes__tlp_recipients_parse(st, v, list, "recipients", orgs, n, d);
-    json_decref(list);
-    return rc;
-}
-
 enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
 {
     ermes__stix_import_opts_t o;
@@ -70,7 +33,8 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
                                   "tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
     if (recipients) {
         ermes_diag_clear(&d);
-        rc = recipients_parse(req->srv->store, &req->viewer, recipients, orgs, &o.nrecipients, &d);
+        rc = ermes__tlp_recipients_parse_text(req->srv->store, &req->viewer, recipients,
+                                              "recipients", orgs, &o.nrecipients, &d);
         if (rc == ERMES_EINVAL)
             return ermes__reply_error(req, 400, "bad_request", "recipients", "%s", d.reason);
         if (rc)

@@ -471,6 +471,28 @@ class TlpProperty(unittest.TestCase):
         audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
         self.assertIn('"sighting"', audit)
 
+    def test_stix_import_cli_recipients(self):
+        """`ermes stix import --recipients`: the same named recipients as the API's."""
+        name = "cli-red-malware-%d" % self.seed
+        now = "2026-12-07T10:01:00.000Z"
+        bundle = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": [{
+            "type": "malware", "spec_version": "2.1", "id": "malware--%s" % uuid.uuid4(),
+            "created": now, "modified": now, "name": name, "is_family": False,
+            "object_marking_refs": [MARKINGS["RED"]]}]}
+        path = os.path.join(self.e.dir, "cli-red.json")
+        with open(path, "w") as f:
+            json.dump(bundle, f)
+        rc, out, err = self.e.cli("stix", "import", path, "--recipients", "NOSUCHORG")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("--recipients", err)
+        rc, out, err = self.e.cli("stix", "import", path, "--recipients", "PEER", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["stored"], 1, out)
+        for viewer, may in (("analyst", True), ("peer", True), ("peer-client", False),
+                            ("beta", False), ("acme", False)):
+            text = self.get_text("/api/v1/stix?type=malware", self.viewers[viewer][1])
+            self.assertEqual(name in text, may, viewer)
+
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():
             self.check("GET /api/v1/misp/events", name,
