@@ -3,7 +3,8 @@ loopback. A pushes its sharing group (up to RED, read by the organisations PEERB
 and to C, each peer read as its account on A (a constituent of PEERB, of PEERC): a push carries
 exactly what that account could pull from A's TAXII collection. A TLP:RED indicator naming
 PEERB a recipient reaches B (pushed, then pulled) and never C; AMBER+STRICT owned by PEERB goes
-to B only; RED naming no one and AMBER given to no one go nowhere; GREEN goes to both. A peer
+to B only; RED naming no one and AMBER given to no one go nowhere; GREEN goes to both; a RED
+STIX object imported naming PEERB, and a RED sighting named to PEERB, go to B only. A peer
 whose account is unknown or may not read the group is pushed nothing, and says why.
 Runs on SQLite and on PostgreSQL."""
 import json
@@ -82,6 +83,30 @@ class FederationTlp(unittest.TestCase):
             db.commit()
         finally:
             db.close()
+        # A STIX object imported with a recipient, and a sighting named to one: pushed as the
+        # indicators are, by their STIX ids' recipients.
+        now = "2026-12-07T10:00:00.000Z"
+        got = a.ok("POST", "/api/v1/stix?recipients=PEERB", {
+            "type": "bundle", "id": "bundle--0f0f0f0f-0000-4000-8000-0f0f0f0f0f0f",
+            "objects": [{"type": "malware", "spec_version": "2.1",
+                         "id": "malware--0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e", "created": now,
+                         "modified": now, "name": "fedtlp-red-malware-b", "is_family": False,
+                         "object_marking_refs": [
+                             "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]}]},
+            expect=200)
+        assert got["stored"] == 1, got
+        a.ok("POST", "/api/v1/indicators?force=true",
+             {"type": "ipv4", "value": "203.0.113.50", "tlp": "RED"}, expect=201)
+        r = a.ok("POST", "/api/v1/logs?format=eve&source=fedtlp",
+                 (json.dumps({"timestamp": "2026-05-02T10:00:00+0000", "event_type": "flow",
+                              "src_ip": "10.9.9.9", "dest_ip": "203.0.113.50", "host": "s1"})
+                  + "\n").encode(), content_type="application/octet-stream")
+        assert r["sightings"] == 1, r
+        sg = a.ok("GET", "/api/v1/sightings?value=203.0.113.50")["data"]
+        assert len(sg) == 1, sg
+        got = a.ok("PATCH", "/api/v1/sightings/%d" % sg[0]["id"], {"recipients": ["PEERB"]},
+                   expect=200)
+        assert got["recipients"] == ["PEERB"], got
         # B and C: a collection A writes into with an analyst's token.
         cls.push_tokens = {}
         for name, e in (("b", cls.b), ("c", cls.c)):
@@ -131,6 +156,16 @@ class FederationTlp(unittest.TestCase):
             self.check(name, e, stix_text(e, version="all"), values, "(STIX)")
             self.check(name, e, json.dumps(e.list_all("/api/v1/indicators")), values,
                        "(indicators)")
+        # The malware and the sighting named to PEERB: on B, never on C.
+        sightings = [o for o in self.a.ok("GET", "/api/v1/stix?type=sighting")["objects"]
+                     if o["type"] == "sighting"]
+        self.assertEqual(len(sightings), 1, sightings)
+        for name, e in (("b", self.b), ("c", self.c)):
+            s, _, body = e.request("GET", "/api/v1/stix?source=taxii:a", raw=True)
+            self.assertEqual(s, 200)
+            text = body.decode()
+            for what in ("fedtlp-red-malware-b", sightings[0]["id"]):
+                self.assertEqual(what in text, name == "b", "%s on %s" % (what, name))
         # A second round pushes nothing new: the cursor moved past every object.
         for name in ("b", "c"):
             self.assertEqual(self.sync(self.a, name)["pushed"], 0)
