@@ -36,6 +36,43 @@ int ermes__tlp_recipients_parse(ermes__store_t *st, const ermes__viewer_t *v, co
     return 0;
 }
 
+int ermes__tlp_recipients_parse_text(ermes__store_t *st, const ermes__viewer_t *v, const char *text,
+                                     const char *field, int64_t *orgs, size_t *n, ermes_diag_t *d)
+{
+    json_t *list = json_array();
+    const char *p = text;
+    int rc = 0;
+
+    *n = 0;
+    if (!list)
+        return ERMES_ENOMEM;
+    while (!rc) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!len || len > 64) {
+            ermes_diag_set(d, field, "%s is a comma-separated list of organisations' short names",
+                           field);
+            rc = ERMES_EINVAL;
+            break;
+        }
+        if (json_array_size(list) >= ERMES__TLP_RECIPIENTS_MAX) {
+            ermes_diag_set(d, field, "%s: at most %d organisations", field,
+                           ERMES__TLP_RECIPIENTS_MAX);
+            rc = ERMES_EINVAL;
+            break;
+        }
+        if (json_array_append_new(list, json_stringn(p, len)))
+            rc = ERMES_ENOMEM;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (!rc)
+        rc = ermes__tlp_recipients_parse(st, v, list, field, orgs, n, d);
+    json_decref(list);
+    return rc;
+}
+
 static int name_cb(void *ctx, int64_t org_id, const char *short_name)
 {
     (void)org_id;

@@ -17,6 +17,10 @@
 int ermes__tlp_recipients_parse(ermes__store_t *st, const ermes__viewer_t *v, const json_t *list,
                                 const char *field, int64_t *orgs, size_t *n, ermes_diag_t *d);
 
+/* The same from text, a comma-separated list of short names (a query parameter, a CLI flag). */
+int ermes__tlp_recipients_parse_text(ermes__store_t *st, const ermes__viewer_t *v, const char *text,
+                                     const char *field, int64_t *orgs, size_t *n, ermes_diag_t *d);
+
 /* The short names of stix_id's recipients as a JSON array (new reference), NULL on error. */
 json_t *ermes__tlp_recipients_json(ermes__store_t *st, const char *stix_id);
 

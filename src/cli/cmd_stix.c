@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/tlp_recipients.h"
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/strbuf.h"
@@ -14,7 +15,7 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ermes stix import FILE|- [--tlp TLP] [--json]\n"
+    fprintf(f, "usage: ermes stix import FILE|- [--tlp TLP] [--recipients ORG,...] [--json]\n"
                "       ermes stix export [--type T,...] [--id ID,...] [--version last|first|all]\n"
                "                         [--added-after TIME] [--source SRC] [--max-tlp TLP]\n"
                "                         [--events N] [--events-since TIME]\n"
@@ -23,6 +24,8 @@ static void help(FILE *f)
                "properties too); indicators whose pattern ermes can match also become ermes\n"
                "indicators; objects that fail are listed with their id and reason, the others\n"
                "are kept. Objects without a TLP marking get --tlp (default AMBER).\n"
+               "--recipients names the organisations (short names) every object imported is\n"
+               "given to (TLP 2.0 named recipients).\n"
                "export writes a bundle of the stored objects and of ermes's own (constituents\n"
                "as identities, indicators, sightings) to stdout, up to --max-tlp (default RED);\n"
                "--events N adds up to N events (from --events-since) as observed-data with\n"
@@ -31,7 +34,8 @@ static void help(FILE *f)
 
 static int cmd_import(cli_t *c)
 {
-    const char *path = NULL, *v;
+    const char *path = NULL, *v, *recipients = NULL;
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
     ermes__stix_import_opts_t o;
     ermes__stix_import_result_t res;
     ermes_diag_t d;
@@ -52,6 +56,8 @@ static int cmd_import(cli_t *c)
                 cli_error("stix import: --tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
                 return CLI_USAGE;
             }
+        } else if ((n = cli_flag(c, i, "--recipients", &v)) > 0) {
+            recipients = v;
         } else if (n == 0 && !path &&
                    (cli_arg(c, i)[0] != '-' || strcmp(cli_arg(c, i), "-") == 0)) {
             path = cli_arg(c, i);
@@ -75,6 +81,17 @@ static int cmd_import(cli_t *c)
     o.viewer = &c->viewer;
     ermes__stix_import_result_init(&res);
     ermes_diag_clear(&d);
+    if (recipients) {
+        n = ermes__tlp_recipients_parse_text(c->store, &c->viewer, recipients, "--recipients", orgs,
+                                             &o.nrecipients, &d);
+        if (n) {
+            cli_error("stix import: %s", n == ERMES_EINVAL ? d.reason : ermes_strerror(n));
+            ermes__free(data);
+            rc = n == ERMES_EINVAL ? CLI_USAGE : CLI_ERROR;
+            goto out;
+        }
+        o.recipients = orgs;
+    }
     n = ermes__stix_import(c->store, data, len, &o, &res, &d);
     ermes__free(data);
     if (n) {

@@ -7,10 +7,12 @@
 #include <strings.h>
 
 #include "access/access.h"
+#include "access/tlp_recipients.h"
 #include "core/number.h"
 #include "core/alloc.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "sharing/stix.h"
 #include "sightings/sightings.h"
 
 struct list_ctx {
@@ -119,4 +121,77 @@ enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id)
 enum MHD_Result ermes__h_sighting_list(ermes__req_t *req)
 {
     return ermes__sightings_reply(req, 0);
+}
+
+/* The sighting PATCH /api/v1/sightings/{id} names recipients of: its label and organisation. */
+typedef struct one_sighting {
+    int64_t id, org_id;
+    ermes_tlp_t tlp;
+    int found;
+} one_sighting_t;
+
+static int one_cb(void *arg, const ermes__sighting_t *s)
+{
+    one_sighting_t *o = arg;
+
+    if (s->id == o->id) {
+        o->found = 1;
+        o->org_id = s->org_id;
+        o->tlp = s->tlp;
+    }
+    return 1;
+}
+
+int ermes__sighting_recipients_patch(ermes__req_t *req, int64_t id, const json_t *list,
+                                     json_t **names, enum MHD_Result *ret)
+{
+    ermes__viewer_t staff = {0, "recipients", ERMES_ROLE_ADMIN, 0, "recipients"};
+    ermes__sighting_filter_t f;
+    one_sighting_t o;
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
+    char stix_id[80], ref[32], *text;
+    ermes_diag_t d;
+    size_t n = 0;
+    int rc;
+
+    *names = NULL;
+    ermes_diag_clear(&d);
+    rc = ermes__tlp_recipients_parse(req->srv->store, &req->viewer, list, "recipients", orgs, &n,
+                                     &d);
+    if (rc == ERMES_EINVAL) {
+        *ret = ermes__reply_error(req, 422, "invalid", "recipients", "%s", d.reason);
+        return 0;
+    }
+    memset(&o, 0, sizeof(o));
+    memset(&f, 0, sizeof(f));
+    o.id = id;
+    f.after_id = id - 1;
+    f.limit = 1;
+    if (!rc && id > 0)
+        rc = ermes__store_sighting_each(req->srv->store, &staff, &f, one_cb, &o, NULL);
+    if (!rc && !o.found) {
+        *ret = ermes__reply_error(req, 404, "not_found", NULL, "no such sighting");
+        return 0;
+    }
+    /* Its rows name it by the STIX id it is published under, as every STIX and TAXII list
+     * asks them, and by its id, as the sightings list does; the owner is the STIX object's
+     * (the constituent's when AMBER or stricter, see stix_export.c). */
+    if (!rc)
+        rc = ermes__stix_sighting_id(id, stix_id, sizeof(stix_id));
+    if (!rc)
+        rc = ermes__store_sighting_recipients_set(req->srv->store, id, stix_id, orgs, n, o.tlp,
+                                                  o.tlp >= ERMES_TLP_AMBER ? o.org_id : 0);
+    if (!rc && !(*names = ermes__tlp_recipients_json(req->srv->store, stix_id)))
+        rc = ERMES_ESTORE;
+    if (rc) {
+        *ret = ermes__reply_failure(req, rc, NULL);
+        return 0;
+    }
+    /* Who an object is given to is audited by name: the detail lists them. */
+    snprintf(ref, sizeof(ref), "%lld", (long long)id);
+    if ((text = json_dumps(*names, JSON_COMPACT))) {
+        ermes__audit_write(req->srv->store, &req->viewer, "recipients", "sighting", ref, text);
+        free(text);
+    }
+    return 1;
 }

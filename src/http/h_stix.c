@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "access/access.h"
+#include "access/tlp_recipients.h"
 #include "core/strbuf.h"
 #include "core/time.h"
 #include "http/http.h"
@@ -15,7 +16,8 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
 {
     ermes__stix_import_opts_t o;
     ermes__stix_import_result_t res;
-    const char *tlp = ermes__query(req, "tlp");
+    const char *tlp = ermes__query(req, "tlp"), *recipients = ermes__query(req, "recipients");
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
     ermes_diag_t d;
     char detail[200];
     json_t *out;
@@ -29,6 +31,16 @@ enum MHD_Result ermes__h_stix_import(ermes__req_t *req)
     if (tlp && ermes_tlp_parse(tlp, strlen(tlp), &o.default_tlp))
         return ermes__reply_error(req, 400, "bad_request", "tlp",
                                   "tlp is CLEAR, GREEN, AMBER, AMBER+STRICT or RED");
+    if (recipients) {
+        ermes_diag_clear(&d);
+        rc = ermes__tlp_recipients_parse_text(req->srv->store, &req->viewer, recipients,
+                                              "recipients", orgs, &o.nrecipients, &d);
+        if (rc == ERMES_EINVAL)
+            return ermes__reply_error(req, 400, "bad_request", "recipients", "%s", d.reason);
+        if (rc)
+            return ermes__reply_failure(req, rc, NULL);
+        o.recipients = orgs;
+    }
     ermes__stix_import_result_init(&res);
     ermes_diag_clear(&d);
     /* The warninglists in force leave out the indicators they cover, as for any other import

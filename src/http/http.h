@@ -407,6 +407,11 @@ enum MHD_Result ermes__h_misp_export(ermes__req_t *req);
 /* The sightings list answer, of one indicator or (indicator_id 0) of all the viewer may see. */
 enum MHD_Result ermes__sightings_reply(ermes__req_t *req, int64_t indicator_id);
 enum MHD_Result ermes__h_sighting_list(ermes__req_t *req);
+/* The recipients member of PATCH /api/v1/sightings/{id} (list, borrowed): the organisations the
+ * sighting is given to (TLP 2.0 named recipients) replaced; *names: them now, by short name
+ * (new reference). 1; 0 when it replied itself (422 recipients, 404), *ret set. */
+int ermes__sighting_recipients_patch(ermes__req_t *req, int64_t id, const json_t *list,
+                                     json_t **names, enum MHD_Result *ret);
 enum MHD_Result ermes__h_log_submit(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_list(ermes__req_t *req);
 enum MHD_Result ermes__h_collector_run(ermes__req_t *req);

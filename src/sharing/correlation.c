@@ -6,6 +6,7 @@
 
 #include "access/tlp_policy.h"
 #include "access/tlp_recipients.h"
+#include "sharing/stix.h"
 
 static const char *const tag_names[] = {"other", "ipv4", "ipv6",  "domain",
                                         "url",   "hash", "email", "cidr"};
@@ -37,9 +38,10 @@ typedef struct corr_lookup {
 /* Whether the viewer may see object o at all: never more than its own API shows. Indicators
  * follow the TLP policy (CLEAR and GREEN to every account, the rest to the owner and the
  * named recipients as their label allows; staff see all). Events, sightings and incidents are a
- * constituent's own business, as their lists have it: another organisation never sees them, the one
- * concerned sees them unless they are TLP:RED and not its own, and the policy may only narrow that
- * further (a viewer without an account sees CLEAR at most). */
+ * constituent's own business, as their lists have it: another organisation never sees them
+ * (except a sighting naming it a recipient), the one concerned sees them unless they are TLP:RED
+ * and not its own, and the policy may only narrow that further (a viewer without an account
+ * sees CLEAR at most). */
 static int visible(ermes__store_t *st, const ermes__viewer_t *v, const ermes__corr_object_t *o)
 {
     if (v && ermes__viewer_is_staff(v))
@@ -47,9 +49,21 @@ static int visible(ermes__store_t *st, const ermes__viewer_t *v, const ermes__co
     if (o->kind == ERMES__CORR_INDICATOR)
         return ermes__tlp_allows_object(st, v, ERMES_TLP_RED, -1, o->tlp, o->owner_org_id, NULL,
                                         o->id);
-    if (!v || !v->org_id || v->role == ERMES_ROLE_SENSOR || o->org_id != v->org_id)
+    if (!v || !v->org_id || v->role == ERMES_ROLE_SENSOR)
         return 0;
-    return o->tlp != ERMES_TLP_RED || o->owner_org_id == v->org_id;
+    if (o->org_id == v->org_id && (o->tlp != ERMES_TLP_RED || o->owner_org_id == v->org_id))
+        return 1;
+    if (o->kind == ERMES__CORR_SIGHTING) {
+        /* A sighting given to v's organisation (its named recipients, as the sightings list
+         * has them): every label to a named organisation, up to AMBER to a client of one. */
+        char stix_id[80];
+        int rel = 0;
+        if (ermes__stix_sighting_id(o->id, stix_id, sizeof(stix_id)) ||
+            ermes__store_tlp_relation(st, stix_id, 0, v->org_id, &rel))
+            return 0;
+        return rel == ERMES__TLP_NAMED || (rel == ERMES__TLP_CLIENT && o->tlp <= ERMES_TLP_AMBER);
+    }
+    return 0;
 }
 
 static int same_value(const ermes__corr_value_t *a, const ermes__corr_value_t *b)

@@ -560,10 +560,59 @@ static int group_cb(void *ctx, const ermes__sharing_group_t *g)
     ermes__sharing_group_t *out = ctx;
 
     *out = *g;
-    out->name = out->collection_id = out->title = out->description = NULL;
-    out->readers = out->writers = out->member_tlp = NULL;
+    out->name = out->collection_id = out->title = out->description = out->writers = NULL;
+    /* What the policy asks of the group for the peer's account: who reads it, what its
+     * members are granted, what it selects. NULL members are read as empty. */
+    out->readers = g->readers ? strdup(g->readers) : NULL;
+    out->member_tlp = g->member_tlp ? strdup(g->member_tlp) : NULL;
     out->selection = strdup(g->selection ? g->selection : "{}");
     return 1;
+}
+
+static void free_group(ermes__sharing_group_t *g)
+{
+    free((char *)g->readers);
+    free((char *)g->member_tlp);
+    free((char *)g->selection);
+    g->readers = g->member_tlp = g->selection = NULL;
+}
+
+/* The viewer the push reads for peer o, and the grant g gives it: the peer's account here
+ * (local_user), exactly as the TAXII server would see that account pull from g, so that
+ * what is pushed and what the peer could pull are the same objects (named recipients, owner
+ * organisation, member_tlp). A peer without an account here is a member of the community with
+ * no organisation (CLEAR and GREEN under the cap). 0, -1 (the peer's failure, in r: its
+ * account is unknown, disabled or may not read g), or a store error. */
+static int peer_viewer(ermes__store_t *st, const peer_own_t *o, const ermes__sharing_group_t *g,
+                       ermes__viewer_t *v, ermes__user_t *u, int *grant, ermes__peer_round_t *r)
+{
+    int rc;
+
+    memset(v, 0, sizeof(*v));
+    v->remote = "federation";
+    *grant = -1;
+    if (!o->local_user[0]) {
+        v->user_name = o->name;
+        v->role = ERMES_ROLE_CONSTITUENT;
+        return 0;
+    }
+    memset(u, 0, sizeof(*u));
+    rc = ermes__store_user_get(st, 0, o->local_user, u);
+    if (rc == ERMES_ENOTFOUND)
+        return fail(r, "push: no local user \"%.64s\" (the peer's account)", o->local_user);
+    if (rc < 0)
+        return rc;
+    if (u->disabled)
+        return fail(r, "push: the peer's account \"%.64s\" is disabled", o->local_user);
+    v->user_id = u->id;
+    v->user_name = u->name;
+    v->role = u->role;
+    v->org_id = u->org_id;
+    if (!ermes__sharing_group_can(st, g, v, 0))
+        return fail(r, "push: the peer's account \"%.64s\" may not read sharing group \"%.128s\"",
+                    o->local_user, o->share_group);
+    *grant = ermes__sharing_group_grant(st, g, v);
+    return 0;
 }
 
 /* Follows the status resource of a POST until it is complete (or STATUS_WAIT_MS passed). */
@@ -616,10 +665,11 @@ static int push(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     ermes__sharing_group_t g;
     ermes__taxii_response_t resp;
     ermes__viewer_t viewer;
+    ermes__user_t user;
     push_ctx_t pc;
     json_t *sel = NULL;
     char skip1[ERMES__PEER_NAME_MAX + 8], skip2[160], path[256], title[256];
-    int rc, more = 1, none = 0;
+    int rc, more = 1, none = 0, grant = -1;
 
     memset(&g, 0, sizeof(g));
     rc = ermes__store_sharing_group_each(st, o->share_group, group_cb, &g);
@@ -628,16 +678,16 @@ static int push(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     if (rc < 0)
         return rc;
     sel = json_loads(g.selection ? g.selection : "{}", 0, NULL);
-    free((char *)g.selection);
-    /* The peer is of the community: CLEAR and GREEN under the group's cap, by the one TLP
-     * policy; RED never leaves. */
-    memset(&viewer, 0, sizeof(viewer));
-    viewer.user_name = o->name;
-    viewer.role = ERMES_ROLE_CONSTITUENT;
-    viewer.org_id = 0;
-    viewer.remote = "federation";
+    /* The peer reads what the TAXII server would give its account: the same policy, masks
+     * and grant (named recipient, owner, member_tlp), or nothing when it may not read. */
+    if ((rc = peer_viewer(st, o, &g, &viewer, &user, &grant, r)) != 0) {
+        json_decref(sel);
+        free_group(&g);
+        return rc;
+    }
     if ((rc = ermes__stix_publish(st))) {
         json_decref(sel);
+        free_group(&g);
         return rc;
     }
     snprintf(skip1, sizeof(skip1), "peer:%s", o->name);
@@ -663,7 +713,7 @@ static int push(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
         f.after_id = o->p.push_after_id;
         f.versions = ERMES__STIX_VERSION_ALL;
         f.limit = PUSH_BATCH;
-        ermes__sharing_group_filter(&g, sel, &viewer, -1, &f, &none);
+        ermes__sharing_group_filter(&g, sel, &viewer, grant, &f, &none);
         if (none)
             break;
         ermes__strbuf_reset(&pc.env);
@@ -705,6 +755,7 @@ static int push(ermes__store_t *st, peer_own_t *o, ermes__taxii_client_t *tc, co
     ermes__strbuf_cleanup(&pc.env);
     ermes__taxii_response_cleanup(&resp);
     json_decref(sel);
+    free_group(&g);
     return rc;
 }
 

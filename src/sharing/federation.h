@@ -8,10 +8,15 @@
  * max_tlp refused, unmarked ones taken at max_tlp, and indicators made for detection like
  * local ones. A version already stored is not stored again: an object that went round the
  * network comes back as the same object.
- * Push: the objects of the local sharing group share_group added since the last push, as a
- * peer may see them (the one TLP policy, tlp_policy.h, for a viewer of the community: CLEAR
- * and GREEN under the group's cap; RED never leaves), except those received from this very
- * peer (loop prevention), POSTed in envelopes, the status resource followed until complete.
+ * Push: the objects of the local sharing group share_group added since the last push that the
+ * peer may read, decided as the TAXII server decides them for the peer's account here
+ * (local_user): the one TLP policy (tlp_policy.h) with that account's role and organisation,
+ * the group's cap and its member_tlp grant, so a RED object goes only to the peer whose
+ * organisation it names a recipient, an AMBER+STRICT one only to the peer of its owner
+ * organisation (or a recipient); a peer with no account here is read as the community (CLEAR
+ * and GREEN), one whose account may not read the group receives nothing (a failure saying
+ * why). Except those received from this very peer or posted by its account (loop
+ * prevention), POSTed in envelopes, the status resource followed until complete.
  * A round that fails is retried after the interval doubled per consecutive failure. */
 #ifndef ERMES_SHARING_FEDERATION_H
 #define ERMES_SHARING_FEDERATION_H

@@ -31,6 +31,8 @@ json_t *ermes__stix_marking_object(ermes_tlp_t tlp);
 /* The STIX id of indicator r into out (cap bytes): the one it was imported with, or the
  * deterministic id ermes publishes it under. 0 or ERMES_ETOOBIG. */
 int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t cap);
+/* The deterministic STIX id ermes publishes sighting sighting_id under. 0 or ERMES_ETOOBIG. */
+int ermes__stix_sighting_id(int64_t sighting_id, char *out, size_t cap);
 
 /* A STIX timestamp ("YYYY-MM-DDTHH:MM:SS[.s+]Z", STIX 2.1 section 3.2) written with exactly
  * nine fraction digits into key (text order = time order). Returns 0 or ERMES_EPARSE. */
@@ -44,6 +46,10 @@ typedef struct ermes__stix_import_opts {
     int64_t sharing_group_id;        /* the collection posted into; 0: none */
     ermes_warninglist_t *const *wls; /* for the indicators made (borrowed) */
     size_t nwl;
+    /* Named recipients (TLP 2.0; tlp_policy.h) of every object the import accepts, replacing
+     * those its id had (borrowed; n 0: the objects' recipients are left as they are). */
+    const int64_t *recipients;
+    size_t nrecipients;
 } ermes__stix_import_opts_t;
 
 typedef struct ermes__stix_import_result {

@@ -52,6 +52,14 @@ int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t 
     return det_id("indicator", key, out, cap);
 }
 
+int ermes__stix_sighting_id(int64_t sighting_id, char *out, size_t cap)
+{
+    char key[64];
+
+    snprintf(key, sizeof(key), "sighting:%lld", (long long)sighting_id);
+    return det_id("sighting", key, out, cap);
+}
+
 static int put_object(ermes__store_t *st, json_t *obj, ermes_tlp_t tlp, int64_t owner)
 {
     ermes__stix_row_t row;
@@ -214,8 +222,7 @@ static int sighting_cb(void *ctx, const ermes__sighting_t *s)
         return 0; /* its indicator is gone */
     if (rc)
         return rc;
-    snprintf(key, sizeof(key), "sighting:%lld", (long long)s->id);
-    if ((rc = det_id("sighting", key, id, sizeof(id))))
+    if ((rc = ermes__stix_sighting_id(s->id, id, sizeof(id))))
         return rc;
     ermes__time_format(s->created_at, created);
     ermes__time_format(s->event_time ? s->event_time : s->created_at, seen);

@@ -421,6 +421,11 @@ static int import_one(ermes__store_t *st, ind_batch_t *b, json_t *obj, size_t in
         res->stored++;
     else
         res->duplicates++;
+    /* The organisations the importer gives the object to, as PATCH /api/v1/indicators does
+     * for an indicator: every path then asks the policy with them (tlp_recipients.c). */
+    if (o->nrecipients && (rc = ermes__store_tlp_recipients_set(
+                               st, id, 0, o->recipients, o->nrecipients, tlp, row.owner_org_id)))
+        goto out;
     {
         json_t *s = json_pack("{s:s,s:s?}", "id", id, "version", modified ? modified : created);
         if (!s || json_array_append_new(res->successes, s)) {

@@ -19,13 +19,20 @@
     " WHERE c_.indicator_id = " T ".id AND c_.org_id = ?2))" IND_NAMED(T) ")"
 /* Named recipients (tlp_recipients.c), as src/access/tlp_policy.c's masks named and client
  * say for a viewer with an organisation: AMBER, AMBER+STRICT and RED to a named organisation,
- * AMBER to the organisations whose parent is named (its clients). */
+ * AMBER to the organisations whose parent is named (its clients). The recipients are the
+ * indicator's own (PATCH /api/v1/indicators) or those of the STIX indicator it was made from
+ * (named on import: POST /api/v1/stix?recipients=...). */
+/* clang-format off */
 #define IND_NAMED(T)                                                                               \
     " OR (?2 <> 0 AND " T ".tlp IN ('AMBER','AMBER+STRICT','RED') AND EXISTS (SELECT 1"            \
-    " FROM tlp_recipients r_ WHERE r_.indicator_id = " T ".id AND r_.org_id = ?2))"                \
+    " FROM tlp_recipients r_ WHERE " IND_RECIPIENT(T) " AND r_.org_id = ?2))"                      \
     " OR (?2 <> 0 AND " T ".tlp = 'AMBER' AND EXISTS (SELECT 1 FROM tlp_recipients r_"             \
     " JOIN organisations g_ ON g_.parent_id = r_.org_id"                                           \
-    " WHERE r_.indicator_id = " T ".id AND g_.id = ?2))"
+    " WHERE " IND_RECIPIENT(T) " AND g_.id = ?2))"
+#define IND_RECIPIENT(T)                                                                           \
+    "(r_.indicator_id = " T ".id OR r_.stix_id IN (SELECT s_.stix_id FROM indicator_stix s_"       \
+    " WHERE s_.indicator_id = " T ".id))"
+/* clang-format on */
 
 #define IND_COLUMNS                                                                                \
     "i.id, i.type, i.value, i.exact, i.valid_from, i.valid_until, i.confidence, i.tlp, "           \

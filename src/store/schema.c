@@ -869,6 +869,14 @@ static const char pg_schema_14[] =
     "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(id)"                                   \
     " WHERE status NOT IN ('resolved', 'closed');"
 
+/* 60: named recipients of a sighting (PATCH /api/v1/sightings/{id}): its rows in tlp_recipients
+ * hold the sighting's STIX id (what the STIX and TAXII lists ask) and its id, so that the
+ * sightings list asks the same rows; they go with the sighting. */
+#define MIGRATION_60(INT)                                                                          \
+    "ALTER TABLE tlp_recipients ADD COLUMN IF NOT EXISTS sighting_id " INT                         \
+    " REFERENCES sightings(id) ON DELETE CASCADE;"                                                 \
+    "CREATE INDEX IF NOT EXISTS tlp_recipients_sighting ON tlp_recipients(sighting_id, org_id);"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1855,7 +1863,7 @@ static const char *const migrations[] = {
     " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
     "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
     " misp_object_references(event_uuid);",
-    /* 60 */ NULL,
+    MIGRATION_60("INTEGER"),
     /* 61 */ NULL,
     /* 62 */ NULL,
     MIGRATION_63("INTEGER"),
@@ -2284,7 +2292,7 @@ static const char *const pg_migrations[] = {
     " PRIMARY KEY (object_uuid, referenced_uuid, relationship_type));"
     "CREATE INDEX IF NOT EXISTS misp_object_references_event ON"
     " misp_object_references(event_uuid);",
-    /* 60 */ NULL,
+    MIGRATION_60("BIGINT"),
     /* 61 */ NULL,
     /* 62 */ NULL,
     MIGRATION_63("BIGINT"),

@@ -10,7 +10,19 @@
 
 /* A constituent sees the sightings in its own organisation's traffic (as events: "only its
  * own"), never one of a RED indicator it does not own. Staff (?1 = 1) see every sighting. */
-#define SIGHTING_VISIBLE "(?1 = 1 OR (s.org_id = ?2 AND (s.tlp <> 'RED' OR s.owner_org_id = ?2)))"
+/* A sighting is the business of the constituent it concerns (unless RED and not its own), and
+ * of the organisations it names as recipients (PATCH /api/v1/sightings/{id}; tlp_recipients.c):
+ * as the TLP policy's named and client masks say, a named organisation every label, the clients
+ * of one (organisations whose parent is named) up to AMBER. */
+/* clang-format off */
+#define SIGHTING_VISIBLE                                                                           \
+    "(?1 = 1 OR (s.org_id = ?2 AND (s.tlp <> 'RED' OR s.owner_org_id = ?2))"                       \
+    " OR (?2 <> 0 AND EXISTS (SELECT 1 FROM tlp_recipients r_"                                     \
+    " WHERE r_.sighting_id = s.id AND r_.org_id = ?2))"                                            \
+    " OR (?2 <> 0 AND s.tlp IN ('CLEAR','GREEN','AMBER') AND EXISTS (SELECT 1 FROM"                \
+    " tlp_recipients r_ JOIN organisations g_ ON g_.parent_id = r_.org_id"                         \
+    " WHERE r_.sighting_id = s.id AND g_.id = ?2)))"
+/* clang-format on */
 #define COUNT_VISIBLE "(?1 = 1 OR (c.org_id = ?2 AND (i.tlp <> 'RED' OR i.owner_org_id = ?2)))"
 
 static void bind_viewer(ermes__db_stmt_t *s, const ermes__viewer_t *v)

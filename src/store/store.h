@@ -721,6 +721,11 @@ int ermes__store_taxii_status_get(ermes__store_t *st, const char *status_id, cha
 int ermes__store_tlp_recipients_set(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
                                     const int64_t *orgs, size_t n, ermes_tlp_t tlp,
                                     int64_t owner_org_id);
+/* The same for sighting sighting_id, whose STIX id is stix_id (migration 60: the sightings
+ * list asks the rows by sighting). ERMES_EINVAL. */
+int ermes__store_sighting_recipients_set(ermes__store_t *st, int64_t sighting_id,
+                                         const char *stix_id, const int64_t *orgs, size_t n,
+                                         ermes_tlp_t tlp, int64_t owner_org_id);
 typedef int (*ermes__store_tlp_recipient_cb)(void *ctx, int64_t org_id, const char *short_name);
 /* The named recipients of stix_id by short name (borrowed for the call). */
 int ermes__store_tlp_recipients_each(ermes__store_t *st, const char *stix_id,

@@ -11,9 +11,29 @@
 #include "core/time.h"
 #include "store/store_int.h"
 
+static int recipients_put(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
+                          int64_t sighting_id, const int64_t *orgs, size_t n, ermes_tlp_t tlp,
+                          int64_t owner_org_id);
+
 int ermes__store_tlp_recipients_set(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
                                     const int64_t *orgs, size_t n, ermes_tlp_t tlp,
                                     int64_t owner_org_id)
+{
+    return recipients_put(st, stix_id, indicator_id, 0, orgs, n, tlp, owner_org_id);
+}
+
+int ermes__store_sighting_recipients_set(ermes__store_t *st, int64_t sighting_id,
+                                         const char *stix_id, const int64_t *orgs, size_t n,
+                                         ermes_tlp_t tlp, int64_t owner_org_id)
+{
+    if (sighting_id <= 0)
+        return ERMES_EINVAL;
+    return recipients_put(st, stix_id, 0, sighting_id, orgs, n, tlp, owner_org_id);
+}
+
+static int recipients_put(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
+                          int64_t sighting_id, const int64_t *orgs, size_t n, ermes_tlp_t tlp,
+                          int64_t owner_org_id)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s = NULL;
@@ -37,8 +57,8 @@ int ermes__store_tlp_recipients_set(ermes__store_t *st, const char *stix_id, int
     for (size_t i = 0; i < n; i++) {
         if ((rc = ermes__db_prepare(db,
                                     "INSERT INTO tlp_recipients (stix_id, indicator_id, org_id,"
-                                    " tlp, owner_org_id, created_at, updated_at)"
-                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+                                    " tlp, owner_org_id, created_at, updated_at, sighting_id)"
+                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"
                                     " ON CONFLICT (stix_id, org_id) DO NOTHING",
                                     &s)))
             goto out;
@@ -54,6 +74,10 @@ int ermes__store_tlp_recipients_set(ermes__store_t *st, const char *stix_id, int
         else
             ermes__db_bind_null(s, 5);
         ermes__db_bind_int(s, 6, now);
+        if (sighting_id)
+            ermes__db_bind_int(s, 7, sighting_id);
+        else
+            ermes__db_bind_null(s, 7);
         rc = ermes__db_step(s);
         ermes__db_done(s);
         if (rc < 0)
@@ -104,7 +128,9 @@ int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t i
     if ((rc = ermes__db_prepare(db,
                                 "SELECT min(CASE WHEN r.org_id = ?3 THEN 1 ELSE 2 END)"
                                 " FROM tlp_recipients r"
-                                " WHERE (r.stix_id = ?1 OR r.indicator_id = ?2)"
+                                " WHERE (r.stix_id = ?1 OR r.indicator_id = ?2 OR r.stix_id IN"
+                                " (SELECT x.stix_id FROM indicator_stix x WHERE x.indicator_id ="
+                                " ?2))"
                                 " AND (r.org_id = ?3 OR r.org_id = (SELECT g.parent_id FROM"
                                 " organisations g WHERE g.id = ?3))",
                                 &s)))

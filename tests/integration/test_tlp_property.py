@@ -22,6 +22,7 @@ import os
 import random
 import sys
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ermeslib import Ermes, db_connect, main  # noqa: E402
@@ -32,6 +33,14 @@ COLLECTION = "7a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 # The group that grants the peer AMBER (member_tlp), up to AMBER for everyone else.
 PEER_COLLECTION = "8b2d3c4e-5f60-4b7c-9d8e-0f1a2b3c4d5e"
 N = 40
+# The TLP 2.0 marking definitions (the extension's ids).
+MARKINGS = {
+    "CLEAR": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "GREEN": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "AMBER": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "AMBER+STRICT": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "RED": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
 
 
 def allowed(viewer, ind):
@@ -138,6 +147,65 @@ class TlpProperty(unittest.TestCase):
                     assert sorted(got["recipients"]) == sorted(recipients), got
                 cls.inds.append({"id": b["id"], "value": value, "tlp": tlp, "owner": owner,
                                  "recipients": recipients})
+            # STIX objects imported through POST /api/v1/stix?recipients=...: an indicator
+            # (which becomes an ermes indicator, checked on every path with the others) and a
+            # malware SDO (checked on the STIX paths), of every label, the first five named to
+            # the peer, the rest a random choice; the recipients are those of the STIX ids.
+            cls.objs = []
+            for n in range(10):
+                tlp = LABELS[n % 5]
+                recipients = ["PEER"] if n < 5 else rnd.choice(
+                    ([], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                value = "stix%d-%02d-x.example" % (cls.seed % 1000, n)
+                name = "stix-malware-%d-%02d" % (cls.seed % 1000, n)
+                now = "2026-12-07T10:00:%02d.000Z" % n
+                common = {"spec_version": "2.1", "created": now, "modified": now,
+                          "object_marking_refs": [MARKINGS[tlp]]}
+                bundle = {"type": "bundle", "id": "bundle--%s" % uuid.UUID(
+                    int=rnd.getrandbits(128), version=4), "objects": [
+                        dict(common, type="indicator", id="indicator--%s" % uuid.UUID(
+                            int=rnd.getrandbits(128), version=4), pattern_type="stix",
+                            pattern="[domain-name:value = '%s']" % value, valid_from=now),
+                        dict(common, type="malware", id="malware--%s" % uuid.UUID(
+                            int=rnd.getrandbits(128), version=4), name=name,
+                            is_family=False)]}
+                q = "/api/v1/stix" + ("?recipients=" + ",".join(recipients) if recipients
+                                      else "")
+                got = e.ok("POST", q, bundle, token=ana, expect=200)
+                assert got["stored"] == 2 and got["indicators"] == 1, got
+                found = e.ok("GET", "/api/v1/indicators?value=" + value, token=ana)["data"]
+                assert len(found) == 1, found
+                cls.inds.append({"id": found[0]["id"], "value": value, "tlp": tlp,
+                                 "owner": "CERT", "recipients": recipients})
+                cls.objs.append({"value": name, "tlp": tlp, "owner": "CERT",
+                                 "recipients": recipients})
+            # Sightings of every label (an indicator's, seen in ACME's network), named to
+            # organisations through PATCH /api/v1/sightings/{id}: the first five to the peer,
+            # the rest a random choice.
+            lines = []
+            for n in range(10):
+                ip = "203.0.113.%d" % (10 + n)
+                e.ok("POST", "/api/v1/indicators?force=true",
+                     {"type": "ipv4", "value": ip, "tlp": LABELS[n % 5]}, token=ana, expect=201)
+                lines.append(json.dumps({"timestamp": "2026-05-02T10:00:00+0000",
+                                         "event_type": "flow", "src_ip": "192.0.2.5",
+                                         "dest_ip": ip, "host": "s1"}))
+            r = e.ok("POST", "/api/v1/logs?format=eve&source=tlp-sightings",
+                     ("\n".join(lines) + "\n").encode(), content_type="application/octet-stream")
+            assert r["sightings"] == 10, r
+            cls.sightings = []
+            for n in range(10):
+                ip = "203.0.113.%d" % (10 + n)
+                found = e.ok("GET", "/api/v1/sightings?value=" + ip, token=ana)["data"]
+                assert len(found) == 1, found
+                recipients = ["PEER"] if n < 5 else rnd.choice(
+                    ([], ["PEER"], ["BETA"], ["PEER", "BETA"]))
+                if recipients:
+                    got = e.ok("PATCH", "/api/v1/sightings/%d" % found[0]["id"],
+                               {"recipients": recipients}, token=ana, expect=200)
+                    assert sorted(got["recipients"]) == sorted(recipients), got
+                cls.sightings.append({"id": found[0]["id"], "value": ip, "tlp": LABELS[n % 5],
+                                      "recipients": recipients})
             # Incidents of every label, opened by the CERT, half of them affecting ACME: as
             # STIX reports (named by their titles) they follow the TLP policy; over REST, the
             # incidents' own rule (staff, and the affected constituent unless RED).
@@ -213,6 +281,8 @@ class TlpProperty(unittest.TestCase):
             self.check("GET /api/v1/stix", name, text, complete=name == "analyst")
             self.check("GET /api/v1/stix (incidents)", name, text, objects=self.incidents,
                        complete=name == "analyst")
+            self.check("GET /api/v1/stix (imported objects)", name, text, objects=self.objs,
+                       complete=name == "analyst")
 
     def test_incidents_rest(self):
         for name, (viewer, token) in self.viewers.items():
@@ -229,6 +299,8 @@ class TlpProperty(unittest.TestCase):
             text = self.get_text(url, token, headers={"Accept": TAXII})
             self.check("TAXII objects", name, text, complete=name != "anonymous")
             self.check("TAXII objects (incidents)", name, text, objects=self.incidents,
+                       complete=name != "anonymous")
+            self.check("TAXII objects (imported objects)", name, text, objects=self.objs,
                        complete=name != "anonymous")
 
     def test_group_grant(self):
@@ -275,7 +347,7 @@ class TlpProperty(unittest.TestCase):
                 s, _, body = b.request("GET", "/api/v1/stix", raw=True)
                 self.assertEqual(s, 200)
                 text = body.decode("utf-8", "replace")
-                for ind in self.inds:
+                for ind in self.inds + self.objs:
                     shown = ind["value"] in text
                     may = any(allowed_in_group(viewer, ind, c, g) for c, g in rules)
                     self.assertEqual(shown, may,
@@ -308,6 +380,118 @@ class TlpProperty(unittest.TestCase):
         self.assertEqual(got["recipients"], ind["recipients"])
         audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
         self.assertIn('"recipients"', audit)
+        # The same on a STIX import: nothing is stored when a recipient is unknown.
+        empty = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": []}
+        for bad in ("NOSUCHORG", "PEER,,BETA", ",".join(["PEER"] * 51)):
+            s, _, b = self.e.request("POST", "/api/v1/stix?recipients=" + bad, empty, token=ana)
+            self.assertEqual((s, b["error"].get("field")), (400, "recipients"), (bad, b))
+
+    @staticmethod
+    def sighting_rest_allowed(viewer, sg):
+        """The sightings list's rule: staff; the constituent concerned (ACME) unless RED (the
+        CERT owns them); a named recipient every label, a client of one up to AMBER."""
+        if viewer is None:
+            return False
+        if viewer["staff"] or viewer["org"] in sg["recipients"]:
+            return True
+        if viewer["org"] == "ACME" and sg["tlp"] != "RED":
+            return True
+        return viewer.get("parent") in sg["recipients"] and sg["tlp"] in ("CLEAR", "GREEN",
+                                                                          "AMBER")
+
+    @staticmethod
+    def sighting_stix(sg):
+        """A sighting as STIX: owned by the constituent when AMBER or stricter (it names it in
+        where_sighted_refs), else by the CERT; the TLP policy then decides as for any object."""
+        return dict(sg, value=sg["stix_id"],
+                    owner="ACME" if sg["tlp"] in ("AMBER", "AMBER+STRICT", "RED") else "CERT")
+
+    def test_sightings_every_path(self):
+        """Sightings named to organisations: the REST list, correlations, the STIX export and
+        the TAXII collection show each one exactly to whom the rules give it."""
+        url = "/taxii2/ermes/collections/%s/objects/?limit=1000&match[type]=sighting" % COLLECTION
+        # Their STIX ids, through the indicators they are sightings of (read here: the STIX
+        # export publishes, which setUpClass must not do before it gave ACME its indicators).
+        _, ana = self.viewers["analyst"]
+        stix = self.e.ok("GET", "/api/v1/stix", token=ana)["objects"]
+        ind_ids = {o["id"]: o["pattern"] for o in stix if o["type"] == "indicator"}
+        for sg in self.sightings:
+            ids = [o["id"] for o in stix if o["type"] == "sighting" and
+                   "'%s'" % sg["value"] in ind_ids.get(o["sighting_of_ref"], "")]
+            self.assertEqual(len(ids), 1, (sg, ids))
+            sg["stix_id"] = ids[0]
+        for name, (viewer, token) in self.viewers.items():
+            listed = set()
+            if token:
+                listed = {x["id"] for x in self.e.list_all("/api/v1/sightings", token=token)}
+            stix_text = self.get_text("/api/v1/stix?type=sighting", token)
+            taxii = self.get_text(url, token, headers={"Accept": TAXII})
+            for sg in self.sightings:
+                may = self.sighting_rest_allowed(viewer, sg)
+                self.assertEqual(sg["id"] in listed, may, "seed %d: GET /api/v1/sightings: %s "
+                                 "sighting %s (recipients %s) as %s" % (
+                                     self.seed, sg["tlp"], sg["value"], sg["recipients"], name))
+                text = self.get_text("/api/v1/correlations?value=" + sg["value"], token)
+                matches = json.loads(text)["matches"] if text else []
+                shown = any(m["object"] == "sighting" and m["id"] == sg["id"] for m in matches)
+                self.assertEqual(shown, may, "seed %d: correlations of %s sighting %s "
+                                 "(recipients %s) as %s: %r" % (self.seed, sg["tlp"], sg["value"],
+                                                                sg["recipients"], name, matches))
+                obj = self.sighting_stix(sg)
+                for path, text in (("GET /api/v1/stix", stix_text), ("TAXII objects", taxii)):
+                    shown = sg["stix_id"] in text
+                    # Without an account neither answers (401): nothing to show, nothing shown.
+                    if shown or token:
+                        self.assertEqual(shown, allowed(viewer, obj),
+                                         "seed %d: %s: %s sighting %s (owner %s, recipients %s) "
+                                         "as %s" % (self.seed, path, sg["tlp"], sg["value"],
+                                                    obj["owner"], sg["recipients"], name))
+
+    def test_sighting_recipients_refused(self):
+        _, ana = self.viewers["analyst"]
+        _, peer = self.viewers["peer"]
+        sg = self.sightings[4]
+        s, _, b = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": ["NOSUCHORG"]}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, b = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": "PEER"}, token=ana)
+        self.assertEqual((s, b["error"].get("field")), (422, "recipients"), b)
+        s, _, _ = self.e.request("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                                 {"recipients": ["BETA"]}, token=peer)
+        self.assertEqual(s, 403)
+        s, _, _ = self.e.request("PATCH", "/api/v1/sightings/999999",
+                                 {"recipients": ["PEER"]}, token=ana)
+        self.assertEqual(s, 404)
+        # With a triage in the same request: both are applied, the recipients unchanged here.
+        got = self.e.ok("PATCH", "/api/v1/sightings/%d" % sg["id"],
+                        {"recipients": sg["recipients"], "triage": "confirmed"}, token=ana)
+        self.assertEqual((got["triage"], sorted(got["recipients"])),
+                         ("confirmed", sorted(sg["recipients"])))
+        audit = json.dumps(self.e.ok("GET", "/api/v1/audit?limit=1000"))
+        self.assertIn('"sighting"', audit)
+
+    def test_stix_import_cli_recipients(self):
+        """`ermes stix import --recipients`: the same named recipients as the API's."""
+        name = "cli-red-malware-%d" % self.seed
+        now = "2026-12-07T10:01:00.000Z"
+        bundle = {"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": [{
+            "type": "malware", "spec_version": "2.1", "id": "malware--%s" % uuid.uuid4(),
+            "created": now, "modified": now, "name": name, "is_family": False,
+            "object_marking_refs": [MARKINGS["RED"]]}]}
+        path = os.path.join(self.e.dir, "cli-red.json")
+        with open(path, "w") as f:
+            json.dump(bundle, f)
+        rc, out, err = self.e.cli("stix", "import", path, "--recipients", "NOSUCHORG")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("--recipients", err)
+        rc, out, err = self.e.cli("stix", "import", path, "--recipients", "PEER", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["stored"], 1, out)
+        for viewer, may in (("analyst", True), ("peer", True), ("peer-client", False),
+                            ("beta", False), ("acme", False)):
+            text = self.get_text("/api/v1/stix?type=malware", self.viewers[viewer][1])
+            self.assertEqual(name in text, may, viewer)
 
     def test_misp_export(self):
         for name, (_, token) in self.viewers.items():
