@@ -184,7 +184,7 @@ static int drop_partitions(ermes__db_t *db, int64_t cutoff, ermes__retention_sta
     for (;;) {
         ermes__db_stmt_t *s;
         int64_t lo = 0, gone = -1;
-        int owned = 0;
+        int owned = 0, dropped = 0;
 
         if ((rc = ermes__db_prepare(
                  db,
@@ -205,13 +205,14 @@ static int drop_partitions(ermes__db_t *db, int64_t cutoff, ermes__retention_sta
             return rc;
         if ((rc = ermes__tx_start(db, &owned)))
             return rc;
-        if ((rc = ermes__db_prepare(db, "SELECT gone FROM ermes_events_drop(?1, ?2, ?3)", &s)) ==
-            0) {
+        if ((rc = ermes__db_prepare(db, "SELECT gone, dropped FROM ermes_events_drop(?1, ?2, ?3)",
+                                    &s)) == 0) {
             ermes__db_bind_text(s, 1, name);
             ermes__db_bind_int(s, 2, cutoff);
             ermes__db_bind_int(s, 3, ERMES__CORR_EVENT);
             if ((rc = ermes__db_step(s)) == 1) {
                 gone = ermes__db_col_int(s, 0);
+                dropped = ermes__db_col_int(s, 1);
                 rc = 0;
             } else if (rc == 0) {
                 rc = ERMES_ESTORE;
@@ -223,7 +224,7 @@ static int drop_partitions(ermes__db_t *db, int64_t cutoff, ermes__retention_sta
         if (gone < 0)
             return 0; /* an event of it was stored at or after the cut-off */
         out->events += gone;
-        out->partitions++;
+        out->partitions += dropped; /* not when only kept events were left in it */
         after = lo;
     }
 }
