@@ -464,6 +464,10 @@ int ermes__store_wipe(ermes__store_t *st)
     }
     if (!rc)
         rc = ermes__db_exec(db, "DROP TABLE IF EXISTS schema_version");
+    /* PostgreSQL's own tables, which read_tables leaves out (the partitions went with their
+     * parents). */
+    if (!rc && ermes__db_kind(db) == ERMES__DB_POSTGRESQL)
+        rc = ermes__db_exec(db, "DROP TABLE IF EXISTS event_partitions, event_partitioning");
     if (!rc && ermes__db_kind(db) == ERMES__DB_POSTGRESQL)
         /* The functions of the schema's triggers, made again with it. */
         rc = ermes__db_exec(db, "DO $$ DECLARE f regprocedure; BEGIN"
