@@ -170,9 +170,12 @@ static int expire_events(ermes__store_t *st, ermes__db_t *db, int64_t cutoff, in
  * its rows one by one: no dead rows for VACUUM. Its events linked to an incident stay, in a
  * partition of the same range made again with them alone. Only partitions whose every id was
  * given already are candidates (the current one still fills, and a range dropped could not be
- * made again); the first partition holding an event stored at or after the cut-off ends the
- * walk. What is left before the cut-off (a partition partly expired, the events kept) goes by
- * the batched delete after it. The kept events are counted by that walk, not here. */
+ * made again), checked again by ermes_events_drop in its write transaction, where no other
+ * writer holds ids reserved and not given back; that transaction holds the write lock while it
+ * reads the partition (a scan of it), so the intake waits that long. The first partition holding an
+ * event stored at or after the cut-off ends the walk. What is left before the cut-off (a partition
+ * partly expired, the events kept) goes by the batched delete after it. The kept events are counted
+ * by that walk, not here. */
 static int drop_partitions(ermes__db_t *db, int64_t cutoff, ermes__retention_stats_t *out)
 {
     char name[64];

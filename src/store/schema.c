@@ -1859,8 +1859,11 @@ static const char *const migrations[] = {
  * the first id not yet covered; event_partitions: the partitions and their id ranges.
  * ermes_events_ensure(upto) makes the partitions that cover ids up to upto (the intake when it
  * reserves ids, the daemon one partition ahead); ermes_events_drop(p, cutoff, kind) drops
- * partition p when all its events were stored before cutoff, keeping those linked to an incident
- * in a partition of the same range made again with them alone; corr_postings_kind_id lets the
+ * partition p when every id of its range was given and all its events were stored before
+ * cutoff, keeping those linked to an incident in a partition of the same range made again with
+ * them alone. It runs in a write transaction (src/store/pg.c's lock): no other writer holds ids
+ * reserved and not yet stored or given back, so the sequence and the partition's rows are
+ * final when it looks at them; corr_postings_kind_id lets the
  * drop find the correlation postings of a range of events. */
 static const char pg_migration_62[] =
     "CREATE TABLE IF NOT EXISTS event_partitioning (id BIGINT PRIMARY KEY CHECK (id = 1), width"
@@ -1940,7 +1943,8 @@ static const char pg_migration_62[] =
     " BEGIN"
     " gone := -1; kept := 0; dropped := false;"
     " SELECT lo, hi INTO plo, phi FROM event_partitions WHERE name = p;"
-    " IF plo IS NULL THEN RETURN; END IF;"
+    " IF plo IS NULL OR phi > coalesce(pg_sequence_last_value(pg_get_serial_sequence('events',"
+    " 'id')::regclass), 0) + 1 THEN RETURN; END IF;"
     " EXECUTE format('SELECT count(*), max(created_at) FROM %I', p) INTO n, newest;"
     " IF newest >= cutoff THEN RETURN; END IF;"
     " ips := replace(p, 'events_part_', 'event_ips_part_');"
