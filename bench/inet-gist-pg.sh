@@ -29,7 +29,7 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$pg" -c "$1"; }
 q "CREATE TABLE bt (ip BYTEA NOT NULL, id BIGINT NOT NULL, PRIMARY KEY (ip, id));
    CREATE TABLE gi (ip INET NOT NULL, id BIGINT NOT NULL);
    INSERT INTO gi SELECT ('10.' || (n % 4096) / 16 || '.' || (n % 16) * 16 + (n / 4096) % 16 || '.'
-       || (n * 7919) % 256)::inet, n FROM generate_series(1, $rows) n;
+       || (n * 7919) % 256)::inet, n FROM generate_series(1, $rows::bigint) n;
    INSERT INTO bt SELECT decode(lpad(to_hex((ip - '0.0.0.0'::inet)::bigint), 8, '0'), 'hex'), id
        FROM gi;
    CREATE INDEX gi_ip ON gi USING gist (ip inet_ops);

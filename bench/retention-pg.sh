@@ -112,7 +112,7 @@ load() { # load NAME WIDTH: the corpus stored in schema NAME, partitions of WIDT
 dead() { # dead NAME: dead rows left in events, event_ips and corr_postings
     sleep 1 # the statistics collector's delay
     q "$(url_of "$1")" "SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables
-        WHERE relname ~ '^(events|event_ips|corr_postings)'"
+        WHERE schemaname = '$1' AND relname ~ '^(events|event_ips|corr_postings)'"
 }
 run() { # run NAME: seconds of `ermes retention --days 30`; its JSON in $tmp/NAME.json
     local s
@@ -136,7 +136,7 @@ t_rows=$(cat "$tmp/rows.secs")
 summary=$(
     echo "retention-pg: $rows events stored, backdated 40 days, \`ermes retention --days 30\`"
     printf '  %-44s %8.2f s  %9.0f events/s  dead rows left %s\n' \
-        "partitions dropped ($partitions of $((rows / 4)) ids):" "$t_parts" \
+        "partitions dropped ($partitions made, $((rows / 4)) ids each):" "$t_parts" \
         "$(calc "$rows / $t_parts")" "$d_parts"
     printf '  %-44s %8.2f s  %9.0f events/s  dead rows left %s\n' \
         "rows deleted (one partition still filling):" "$t_rows" "$(calc "$rows / $t_rows")" \
