@@ -1851,7 +1851,8 @@ static const char *const migrations[] = {
  * (src/store/retention.c). An existing table becomes the first partition as it is (no copy):
  * its identity moves to the new parent with the next id, its rows keep their ids and indexes.
  * UNIQUE (report_id, row) cannot hold across partitions (a unique key must contain the
- * partition key): each partition keeps its own. notification_events' foreign key now points at
+ * partition key): each partition keeps its own. Each partition's part of events_org is named
+ * events_org_<first id> (plans name it so). notification_events' foreign key now points at
  * the partitioned table (PostgreSQL 12 and later support that); triage, incident_links and the
  * correlation postings name events by id without a foreign key, as before.
  * event_partitioning: the width of a new partition in ids (10 million: a few hours of a national
@@ -1886,7 +1887,7 @@ static const char pg_migration_62[] =
     " ALTER TABLE events_part_0 RENAME CONSTRAINT events_pkey TO events_part_0_pkey;"
     " ALTER TABLE events_part_0 RENAME CONSTRAINT events_report_id_row_key TO"
     " events_part_0_report_id_row_key;"
-    " ALTER INDEX events_org RENAME TO events_part_0_org;"
+    " ALTER INDEX events_org RENAME TO events_org_0;"
     " ALTER TABLE events_part_0 ALTER COLUMN id DROP IDENTITY;"
     " ALTER TABLE event_ips RENAME TO event_ips_part_0;"
     " ALTER TABLE event_ips_part_0 RENAME CONSTRAINT event_ips_pkey TO event_ips_part_0_pkey;"
@@ -1924,6 +1925,8 @@ static const char pg_migration_62[] =
     " WHILE lo <= upto LOOP"
     " EXECUTE format('CREATE TABLE %I (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
     " UNIQUE (report_id, row))', 'events_part_' || lo);"
+    " EXECUTE format('CREATE INDEX %I ON %I (org_id, id) WHERE org_id IS NOT NULL', 'events_org_'"
+    " || lo, 'events_part_' || lo);"
     " EXECUTE format('ALTER TABLE events ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',"
     " 'events_part_' || lo, lo, lo + w);"
     " EXECUTE format('CREATE TABLE %I (LIKE event_ips)', 'event_ips_part_' || lo);"
@@ -1978,6 +1981,8 @@ static const char pg_migration_62[] =
     " EXECUTE format('DROP TABLE %I', ips);"
     " IF kept > 0 THEN"
     " EXECUTE format('ALTER TABLE %I RENAME TO %I', p || '_k', p);"
+    " EXECUTE format('CREATE INDEX %I ON %I (org_id, id) WHERE org_id IS NOT NULL', 'events_org_'"
+    " || plo, p);"
     " EXECUTE format('ALTER TABLE %I RENAME TO %I', ips || '_k', ips);"
     " EXECUTE format('ALTER TABLE events ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)', p,"
     " CASE WHEN plo = 0 THEN 'MINVALUE' ELSE plo::text END, phi);"
