@@ -1864,7 +1864,10 @@ static const char *const migrations[] = {
  * cutoff, keeping those linked to an incident in a partition of the same range made again with
  * them alone. It runs in a write transaction (src/store/pg.c's lock): no other writer holds ids
  * reserved and not yet stored or given back, so the sequence and the partition's rows are
- * final when it looks at them; corr_postings_kind_id lets the
+ * final when it looks at them. Both take one advisory lock (the schema's name and
+ * ".event_partitions") before their first DDL, so that making a partition and dropping one
+ * never wait on each other's table locks (a deadlock between the daemon's ATTACH, which locks
+ * notification_events for its foreign key, and a drop's DETACH); corr_postings_kind_id lets the
  * drop find the correlation postings of a range of events. */
 static const char pg_migration_62[] =
     "CREATE TABLE IF NOT EXISTS event_partitioning (id BIGINT PRIMARY KEY CHECK (id = 1), width"
@@ -1945,6 +1948,7 @@ static const char pg_migration_62[] =
     " DECLARE plo bigint; phi bigint; newest bigint; n bigint; keep bigint[]; ips text;"
     " BEGIN"
     " gone := -1; kept := 0; dropped := false;"
+    " PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.event_partitions'));"
     " SELECT lo, hi INTO plo, phi FROM event_partitions WHERE name = p;"
     " IF plo IS NULL OR phi > coalesce(pg_sequence_last_value(pg_get_serial_sequence('events',"
     " 'id')::regclass), 0) + 1 THEN RETURN; END IF;"
