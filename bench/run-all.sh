@@ -71,6 +71,9 @@ run incidents /bin/sh -c "exec '$build/bench_incidents' '${INCIDENTS_DIR:-${TMPD
 run ingest-pg bench/ingest-pg.sh "$build"
 run migrate-1m bench/migrate-1m.sh "$build"
 run notify "$build/bench_notify"
+# PostgreSQL: retention dropping partitions against deleting rows; inet/GiST against event_ips.
+run retention-pg bench/retention-pg.sh "$build"
+run inet-gist-pg bench/inet-gist-pg.sh
 # The parser alone, on ingest-vs-sqlite's corpus (made here when that one did not run).
 corpus_dir=${CORPUS_DIR:-${TMPDIR:-/tmp}/ermes-bench-corpus}
 run parse /bin/sh -c "[ -f '$corpus_dir/2026-01-05-scan_adb-bench-geo.csv' ] ||

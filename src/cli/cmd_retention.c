@@ -67,9 +67,10 @@ int ermes__cmd_retention(cli_t *c)
     }
     if (json)
         printf("{\"retention_days\":%lld,\"dry_run\":%s,\"events\":%lld,\"events_kept\":%lld,"
-               "\"reports\":%lld,\"quarantined\":%lld,\"files\":%lld}\n",
+               "\"reports\":%lld,\"quarantined\":%lld,\"files\":%lld,\"partitions\":%lld}\n",
                days, dry_run ? "true" : "false", (long long)rs.events, (long long)rs.events_kept,
-               (long long)rs.reports, (long long)rs.quarantined, (long long)rs.files);
+               (long long)rs.reports, (long long)rs.quarantined, (long long)rs.files,
+               (long long)rs.partitions);
     else
         printf("%s %lld event(s) stored more than %lld day(s) ago (%lld kept: linked to an "
                "incident); %s %lld report(s) (%lld quarantined row(s), %lld file(s))\n",

@@ -126,7 +126,7 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
     char schema[4096];
     listener_t ls;
     int listening = 0, following = 0;
-    int64_t lease_checked = 0, retention_next = 0;
+    int64_t lease_checked = 0, retention_next = 0, partitions_next = 0;
     int retention_more = 0;
     ermes_diag_t d;
     sigset_t set;
@@ -410,6 +410,23 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                            ermes_strerror(rc));
             (void)more;
         }
+        /* PostgreSQL: a partition of events made ahead of the next id, every minute, by the
+         * daemon that holds the lease "partitions" (src/store/event_partitions.c). */
+        {
+            int64_t t = ermes__time_now_ms();
+
+            if (t >= partitions_next) {
+                int held = 0, made = 0;
+
+                partitions_next = t + 60000;
+                if (ermes__store_lease_take(store, "partitions", &held) == 0 && held &&
+                    (rc = ermes__store_event_partitions_ahead(store, &made)))
+                    ermes__log(ERMES_LOG_WARNING, "cannot make partitions of events: %s",
+                               ermes_strerror(rc));
+                else if (made)
+                    ermes__log(ERMES_LOG_INFO, "%d partition(s) of events made ahead", made);
+            }
+        }
         /* Retention (retention_days): a run an hour, the first a few seconds after the start
          * and after a change of the settings, by the daemon that holds the lease "retention";
          * at most 50,000 events a second, so that a long backlog does not stop this loop. */
@@ -515,6 +532,7 @@ out:
     ermes__store_lease_drop(store, "incident-warnings");
     ermes__store_lease_drop(store, "advisory-warnings");
     ermes__store_lease_drop(store, "retention");
+    ermes__store_lease_drop(store, "partitions");
     ermes__store_lease_drop(store, "correlation");
     ermes__vuln_sync_stop(vuln_sync); /* before the notifier options it borrows go */
     if (vuln_sync)

@@ -25,13 +25,14 @@ int ermes__retention_run(ermes__store_t *st, const char *data_dir, long days, in
     /* One record per run, with its counts: not one per event. */
     snprintf(detail, sizeof(detail),
              "{\"retention_days\":%ld,\"events\":%lld,\"events_kept\":%lld,\"reports\":%lld,"
-             "\"quarantined\":%lld,\"files\":%lld}",
+             "\"quarantined\":%lld,\"files\":%lld,\"partitions\":%lld}",
              days, (long long)out->events, (long long)out->events_kept, (long long)out->reports,
-             (long long)out->quarantined, (long long)out->files);
+             (long long)out->quarantined, (long long)out->files, (long long)out->partitions);
     ermes__audit_write(st, v, "expire", "retention", NULL, detail);
     ermes__log(ERMES_LOG_NOTICE,
-               "retention (%ld days): %lld event(s) deleted, %lld kept for incidents, %lld "
-               "report(s) expired",
-               days, (long long)out->events, (long long)out->events_kept, (long long)out->reports);
+               "retention (%ld days): %lld event(s) deleted (%lld partition(s) dropped), %lld "
+               "kept for incidents, %lld report(s) expired",
+               days, (long long)out->events, (long long)out->partitions,
+               (long long)out->events_kept, (long long)out->reports);
     return rc;
 }

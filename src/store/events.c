@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
+#include "store/db_int.h"
 #include "store/event_doc.h"
 #include "store/store_int.h"
 
@@ -107,21 +108,29 @@ static int event_insert_bulk(ermes__db_t *db, ermes__event_row_t *e)
 static int event_insert(ermes__store_t *st, ermes__db_t *db, ermes__event_row_t *e)
 {
     ermes__db_stmt_t *s;
+    int64_t id = 0;
     int rc;
 
     if (e->event && (rc = ermes__event_doc_pack(st, db, e)))
         return rc;
     if (ermes__db_bulk_buffered(db))
         return event_insert_bulk(db, e);
+    /* On PostgreSQL the id is reserved first: reserving events' ids makes the partition
+     * that holds it when missing (src/store/pg.c, migration 62). On SQLite id stays NULL,
+     * which gives the next rowid. */
+    if (ermes__db_kind(db) == ERMES__DB_POSTGRESQL && (rc = ermes__db_next_id(db, "events", &id)))
+        return rc;
     if ((rc = ermes__db_prepare(db,
                                 "INSERT INTO events (report_id, row, line, time_source, "
                                 "time_observation, feed, taxonomy, type, identifier, source_ip, "
                                 "source_asn, source_fqdn, org_id, owner_rule, data, tlp, "
-                                "owner_org_id, created_at, updated_at, raw_offset, raw_length) "
+                                "owner_org_id, created_at, updated_at, raw_offset, raw_length, id) "
                                 "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                                "?17,?18,?18,?19,?20) RETURNING id",
+                                "?17,?18,?18,?19,?20,?21) RETURNING id",
                                 &s)))
         return rc;
+    if (id)
+        ermes__db_bind_int(s, 21, id);
     ermes__db_bind_int(s, 1, e->report_id);
     ermes__db_bind_int(s, 2, e->row);
     ermes__db_bind_int(s, 3, e->line);

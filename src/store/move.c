@@ -95,10 +95,14 @@ static int read_tables(ermes__db_t *db, move_tables_t *out, ermes_diag_t *d)
     int rc;
 
     if (ermes__db_kind(db) == ERMES__DB_POSTGRESQL)
+        /* Partitions are copied through their parent (events, event_ips: migration 62), and
+         * the tables that describe them are PostgreSQL's own. */
         rc = ermes__db_prepare(db,
-                               "SELECT table_name FROM information_schema.tables WHERE"
-                               " table_schema = current_schema() AND table_type = 'BASE TABLE'"
-                               " ORDER BY table_name",
+                               "SELECT c.relname FROM pg_class c WHERE"
+                               " c.relnamespace = current_schema()::regnamespace"
+                               " AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                               " AND c.relname NOT IN ('event_partitions', 'event_partitioning')"
+                               " ORDER BY c.relname",
                                &s);
     else
         rc = ermes__db_prepare(db,
@@ -460,6 +464,10 @@ int ermes__store_wipe(ermes__store_t *st)
     }
     if (!rc)
         rc = ermes__db_exec(db, "DROP TABLE IF EXISTS schema_version");
+    /* PostgreSQL's own tables, which read_tables leaves out (the partitions went with their
+     * parents). */
+    if (!rc && ermes__db_kind(db) == ERMES__DB_POSTGRESQL)
+        rc = ermes__db_exec(db, "DROP TABLE IF EXISTS event_partitions, event_partitioning");
     if (!rc && ermes__db_kind(db) == ERMES__DB_POSTGRESQL)
         /* The functions of the schema's triggers, made again with it. */
         rc = ermes__db_exec(db, "DO $$ DECLARE f regprocedure; BEGIN"
@@ -529,6 +537,23 @@ int ermes__store_move(ermes__store_t *src_st, ermes__store_t *dst_st, ermes__sto
     if ((rc = ermes__store_foreign_keys(dst_st, 0)) || (rc = ermes__db_begin(dst, 1)))
         goto out;
     dst_open = 1;
+    /* PostgreSQL's partitions of events for every id the source has (migration 62). */
+    if (ermes__db_kind(dst) == ERMES__DB_POSTGRESQL) {
+        ermes__db_stmt_t *s;
+        int64_t last = 0;
+        int made = 0;
+
+        if ((rc = ermes__db_prepare(src, "SELECT max(id) FROM events", &s)))
+            goto out;
+        if ((rc = ermes__db_step(s)) == 1)
+            last = ermes__db_col_int(s, 0);
+        ermes__db_done(s);
+        if (rc < 0 || (rc = ermes__store_event_partitions_cover(dst_st, last, &made))) {
+            ermes_diag_set(d, "events", "cannot make the partitions of events: %s",
+                           ermes__db_errmsg(dst));
+            goto out;
+        }
+    }
     /* The rows the target started with (ermes__store_move_check found none of its own data)
      * give way to the source's. */
     for (size_t k = 0; k < st.n; k++) {

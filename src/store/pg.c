@@ -1295,10 +1295,17 @@ static int pg_reserve_ids(ermes__db_t *d, const char *table, int64_t n, int64_t 
     snprintf(num, sizeof(num), "%" PRId64, n);
     values[0] = table;
     values[1] = num;
-    /* nextval moves the sequence past the ids given so far, setval past the n reserved. */
+    /* nextval moves the sequence past the ids given so far, setval past the n reserved.
+     * Events are partitioned by id (migration 62): the partitions that cover the ids reserved
+     * are made in the same statement when missing, so that storing them never fails for
+     * want of one (the daemon makes them ahead; this is the intake's own guarantee). */
     res = PQexecParams(db->conn,
-                       "SELECT setval(pg_get_serial_sequence($1, 'id'),"
-                       " nextval(pg_get_serial_sequence($1, 'id')) + $2::bigint - 1)",
+                       strcmp(table, "events") == 0
+                           ? "SELECT last FROM (SELECT setval(pg_get_serial_sequence($1, 'id'),"
+                             " nextval(pg_get_serial_sequence($1, 'id')) + $2::bigint - 1) AS last)"
+                             " r, LATERAL ermes_events_ensure(r.last)"
+                           : "SELECT setval(pg_get_serial_sequence($1, 'id'),"
+                             " nextval(pg_get_serial_sequence($1, 'id')) + $2::bigint - 1)",
                        2, NULL, values, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         rc = result_error(db, res);

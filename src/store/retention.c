@@ -18,7 +18,8 @@
  * Events are visited in id order, which is the order they were stored in, a batch per
  * transaction; the walk stops at the first event stored after the cut-off, so a run costs what
  * it deletes, not the size of the table. (Two daemons storing at once may commit ids a little
- * out of time order: such an event is taken by a later run.) */
+ * out of time order: such an event is taken by a later run.) On PostgreSQL the partitions of
+ * events stored wholly before the cut-off are dropped first (drop_partitions below). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "store/db_int.h"
 #include "store/store_int.h"
 
 #define BATCH 2000
@@ -159,6 +161,75 @@ static int expire_events(ermes__store_t *st, ermes__db_t *db, int64_t cutoff, in
     }
     ermes__free(ev);
     return rc;
+}
+
+/* PostgreSQL: events and event_ips are partitioned by id (migration 62). A partition whose
+ * events were all stored before the cut-off goes whole (ermes_events_drop: DETACH and DROP of
+ * the events' and the addresses' partitions, its triage rows, correlation postings and
+ * notification links deleted by range), oldest first, a transaction each, instead of deleting
+ * its rows one by one: no dead rows for VACUUM. Its events linked to an incident stay, in a
+ * partition of the same range made again with them alone. Only partitions whose every id was
+ * given already are candidates (the current one still fills, and a range dropped could not be
+ * made again), checked again by ermes_events_drop in its write transaction, where no other
+ * writer holds ids reserved and not given back; that transaction holds the write lock while it
+ * reads the partition (a scan of it), so the intake waits that long. The first partition holding an
+ * event stored at or after the cut-off ends the walk. What is left before the cut-off (a partition
+ * partly expired, the events kept) goes by the batched delete after it. The kept events are counted
+ * by that walk, not here. */
+static int drop_partitions(ermes__db_t *db, int64_t cutoff, ermes__retention_stats_t *out)
+{
+    char name[64];
+    int64_t after = -1;
+    int rc = 0;
+
+    if (ermes__db_kind(db) != ERMES__DB_POSTGRESQL)
+        return 0;
+    for (;;) {
+        ermes__db_stmt_t *s;
+        int64_t lo = 0, gone = -1;
+        int owned = 0, dropped = 0;
+
+        if ((rc = ermes__db_prepare(
+                 db,
+                 "SELECT name, lo FROM event_partitions WHERE lo > ?1 AND hi <= coalesce("
+                 "pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0) + 1"
+                 " ORDER BY lo LIMIT 1",
+                 &s)))
+            return rc;
+        ermes__db_bind_int(s, 1, after);
+        rc = ermes__db_step(s);
+        if (rc == 1) {
+            const char *n = ermes__db_col_text(s, 0);
+            snprintf(name, sizeof(name), "%s", n ? n : "");
+            lo = ermes__db_col_int(s, 1);
+        }
+        ermes__db_done(s);
+        if (rc <= 0)
+            return rc;
+        if ((rc = ermes__tx_start(db, &owned)))
+            return rc;
+        if ((rc = ermes__db_prepare(db, "SELECT gone, dropped FROM ermes_events_drop(?1, ?2, ?3)",
+                                    &s)) == 0) {
+            ermes__db_bind_text(s, 1, name);
+            ermes__db_bind_int(s, 2, cutoff);
+            ermes__db_bind_int(s, 3, ERMES__CORR_EVENT);
+            if ((rc = ermes__db_step(s)) == 1) {
+                gone = ermes__db_col_int(s, 0);
+                dropped = ermes__db_col_int(s, 1);
+                rc = 0;
+            } else if (rc == 0) {
+                rc = ERMES_ESTORE;
+            }
+            ermes__db_done(s);
+        }
+        if ((rc = ermes__tx_end(db, owned, rc)))
+            return rc;
+        if (gone < 0)
+            return 0; /* an event of it was stored at or after the cut-off */
+        out->events += gone;
+        out->partitions += dropped; /* not when only kept events were left in it */
+        after = lo;
+    }
 }
 
 typedef struct old_report {
@@ -309,7 +380,11 @@ int ermes__store_retention_run(ermes__store_t *st, const char *data_dir, int64_t
         return ERMES_ESTORE;
     if (ermes__db_in_tx(db))
         return ERMES_EINVAL; /* a batch per transaction: the caller's would hold them all */
-    if ((rc = expire_events(st, db, cutoff_ms, dry_run, max_events, out)))
+    if (!dry_run && (rc = drop_partitions(db, cutoff_ms, out)))
+        return rc;
+    /* max_events bounds the rows deleted one by one: a partition dropped costs one statement. */
+    if ((rc = expire_events(st, db, cutoff_ms, dry_run,
+                            max_events > 0 ? max_events + out->events : 0, out)))
         return rc;
     /* The reports once their events are gone: with events still to delete, next time. */
     return out->more ? 0 : expire_reports(db, data_dir, cutoff_ms, now_ms, dry_run, out);

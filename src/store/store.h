@@ -1394,12 +1394,19 @@ typedef struct ermes__corr_posting {
  * their own. Networks' prefix lengths are not recorded: for keys of values without one. */
 int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *p, size_t n);
 /* Retention (retention.c): what a run deleted (a dry run: would delete). */
+/* PostgreSQL's partitions of events (src/store/event_partitions.c; nothing on SQLite): made
+ * so that one whole partition lies ahead of the next id (*made: how many were made), or so that
+ * every id up to upto has one. */
+int ermes__store_event_partitions_ahead(ermes__store_t *st, int *made);
+int ermes__store_event_partitions_cover(ermes__store_t *st, int64_t upto, int *made);
+
 typedef struct ermes__retention_stats {
     int64_t events;      /* events deleted */
     int64_t events_kept; /* events past the cut-off kept: linked to an incident */
     int64_t reports;     /* reports expired (no event left; raw rows and file gone) */
     int64_t quarantined; /* quarantined rows of those reports deleted */
     int64_t files;       /* raw files removed from DATA_DIR/reports */
+    int64_t partitions;  /* PostgreSQL: partitions of events dropped whole (in events too) */
     int more;            /* stopped at max_events: call again */
 } ermes__retention_stats_t;
 /* Deletes the events stored before cutoff_ms (but those linked to an incident), then expires
