@@ -67,7 +67,7 @@ typedef struct pg_param {
     int len;
     int format; /* 0 text, 1 binary */
     int null;
-    int is_int;   /* a bulk row's integer, kept as ival (binary COPY) */
+    int is_int; /* a bulk row's integer, kept as ival (binary COPY) */
     int64_t ival;
 } pg_param_t;
 
@@ -1304,8 +1304,8 @@ static int copy_add_binary_field(ermes__strbuf_t *b, const pg_param_t *f, unsign
         return copy_add_be(b, 0xffffffffu, 4);
     if (oid == INT8OID || oid == INT4OID || oid == INT2OID) {
         int width = oid == INT8OID ? 8 : oid == INT4OID ? 4 : 2;
-        if (!f->is_int && ermes__parse_int64_n(f->buf, (size_t)f->len, "column", INT64_MIN,
-                                               INT64_MAX, &v, NULL))
+        if (!f->is_int &&
+            ermes__parse_int64_n(f->buf, (size_t)f->len, "column", INT64_MIN, INT64_MAX, &v, NULL))
             return ERMES_EINVAL;
         if ((width == 4 && (v < INT32_MIN || v > INT32_MAX)) ||
             (width == 2 && (v < INT16_MIN || v > INT16_MAX)))
