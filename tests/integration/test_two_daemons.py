@@ -18,8 +18,8 @@ finished it, nothing lost and nothing done twice:
                 job failed "interrupted", its retry done by the other, the sightings exactly
                 the indicator's lines in the archive, once each.
 Then reports posted to both daemons at once are each processed once, a report posted to one
-daemon while the other holds a big one is taken at once and done first (one queue), and on one machine
-(the same instance_host) a killed daemon's report is taken over at once, without waiting for
+daemon while the other holds a big one is taken by it and (PostgreSQL) done first (one queue),
+and on one machine (the same instance_host) a killed daemon's report is taken over at once, without waiting for
 its lease (30 s there) to run out.
 
 Environment: ERMES_TWO_TRIALS (default 12: 4 of each kind)."""
@@ -324,8 +324,8 @@ class TwoDaemons(unittest.TestCase):
         """The pending reports are one queue: a daemon passes over the report the other holds
         and takes the next, rather than waiting for it (src/intake/pipeline.c,
         ermes__intake_process_pending). A big report posted to one daemon, then, once it is
-        under way, a small one to the other: the small one is taken by the other daemon and
-        done while the big one still runs."""
+        under way, a small one to the other: the small one is taken by the other daemon and,
+        on PostgreSQL, done while the big one still runs."""
         big_rows = ROWS * 2
         status, _, body = self.a.request(
             "POST", "/api/v1/reports?feed=shadowserver&file_name=2026-01-04-scan_adb-big.csv",
@@ -349,8 +349,13 @@ class TwoDaemons(unittest.TestCase):
         (small_done,), (big_done,) = (
             self.q("SELECT processed_at FROM reports WHERE id = ?", (rid,))[0]
             for rid in (small, big))
-        self.assertLess(small_done, big_done,
-                        "the small report waited for the big one the other daemon held")
+        if postgresql():
+            # PostgreSQL queues the waiters of the write lock, so the two daemons' batches
+            # alternate. SQLite's busy handler does not queue: the daemon that has just
+            # committed a batch takes the lock again before the other's next try, so there
+            # the small report may still be done after the big one (docs/SCALING.md).
+            self.assertLess(small_done, big_done,
+                            "the small report waited for the big one the other daemon held")
         self.assertEqual(self.q("SELECT COUNT(*), COUNT(DISTINCT row) FROM events"
                                 " WHERE report_id = ?", (small,))[0], (2000, 2000))
         self.assertEqual(self.q("SELECT COUNT(*), COUNT(DISTINCT row) FROM events"
