@@ -95,12 +95,10 @@ typedef struct pg_stmt {
     pg_col_t *cols;
 } pg_stmt_t;
 
-/* The row a bulk load fills (ermes__db_bulk_row): the bind calls land in fields, and
- * ermes__db_bulk_add appends them to the connection's COPY buffer. */
 /* A bulk definition's columns as the server has them, looked up once per connection: when
  * each is a type written here in binary (integers, text, bytea), its rows go in COPY's binary
  * format, which spares the server parsing decimals and decoding bytea's hex form (a fifth of
- * its CPU for the intake's events, bench/README.md) and this process writing them; otherwise
+ * its CPU for the events' COPY, bench/README.md) and this process writing them; otherwise
  * in the text format. */
 typedef struct pg_copy_types {
     struct pg_copy_types *next;
@@ -112,6 +110,8 @@ typedef struct pg_copy_types {
     unsigned *oids;
 } pg_copy_types_t;
 
+/* The row a bulk load fills (ermes__db_bulk_row): the bind calls land in fields, and
+ * ermes__db_bulk_add appends them to the connection's COPY buffer. */
 typedef struct pg_copy_row {
     ermes__db_stmt_t base; /* first: db.c sees this */
     const ermes__db_bulk_def_t *def;
@@ -130,8 +130,9 @@ typedef struct pg_db {
     int64_t changes; /* rows the last statement changed */
     int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
     char errmsg[512];
-    /* Bulk rows not sent yet, in COPY's text format, all of copy_def's table, and whether
-     * a COPY of them is open (rows sent, its end not yet) and a piece of it failed to go. */
+    /* Bulk rows not sent yet, in COPY's text or binary format, all of copy_def's table, and
+     * whether a COPY of them is open (rows sent, its end not yet) and a piece of it failed to
+     * go. */
     const ermes__db_bulk_def_t *copy_def;
     const char *copy_sql; /* the COPY statement of the rows buffered (text or binary) */
     int copy_binary;
