@@ -258,7 +258,8 @@ static void reports_help(FILE *f)
 {
     fprintf(f, "usage: ermes reports [list] [--state STATE] [--feed NAME] [--limit N] [--json]\n"
                "       ermes reports show ID [--json]\n"
-               "       ermes reports process          (process every pending report now)\n"
+               "       ermes reports process          (process every pending report now; one\n"
+               "                                       another process holds is left to it)\n"
                "       ermes quarantine ...           (rows that failed: ermes quarantine --help)\n"
                "       ermes feeds                    (the feeds ermes can parse)\n");
     cli_usage_settings(f);

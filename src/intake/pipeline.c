@@ -1068,28 +1068,50 @@ unlock:
     return rc;
 }
 
+/* The pending reports form one queue for every process on the database: a report another
+ * daemon (or the CLI) holds is passed over, not waited for, so that reports posted to two
+ * daemons advance together, one in each. A pass ends when it made no progress (everything
+ * left is someone else's); the worker comes back at its next kick or tick, and takes over a
+ * report whose holder's lease ran out. */
 int ermes__intake_process_pending(ermes__intake_t *in, size_t *processed)
 {
     int64_t ids[64];
-    size_t n = 0;
+    int64_t busy[64];
+    size_t n = 0, nbusy = 0;
     int rc;
 
     if (processed)
         *processed = 0;
     for (;;) {
+        size_t done = 0;
         if ((rc = ermes__store_report_pending(in->store, ids, 64, &n)) || n == 0)
             return rc;
         for (size_t k = 0; k < n; k++) {
+            int skip = 0;
             if (__atomic_load_n(&in->stop, __ATOMIC_RELAXED))
                 return 0;
+            for (size_t b = 0; b < nbusy && !skip; b++)
+                skip = busy[b] == ids[k];
+            if (skip)
+                continue;
             rc = ermes__intake_process(in, ids[k], NULL);
-            if (rc == ERMES_EBUSY)
-                return 0; /* another process has it; try again later */
+            if (rc == ERMES_EBUSY) {
+                /* Another process has it: the next one, and this one again next pass. */
+                if (nbusy < sizeof(busy) / sizeof(busy[0]))
+                    busy[nbusy++] = ids[k];
+                continue;
+            }
             if (rc)
                 return rc;
+            done++;
             if (processed)
                 (*processed)++;
         }
+        /* Nothing done: every pending report in sight is held elsewhere. Something done:
+         * the ones passed over may be free now (their holder finished or stopped). */
+        if (!done)
+            return 0;
+        nbusy = 0;
     }
 }
 

@@ -48,6 +48,8 @@
 #define INT2OID 21
 #define INT4OID 23
 #define TEXTOID 25
+#define BPCHAROID 1042
+#define VARCHAROID 1043
 
 /* The advisory lock every write transaction takes: "ermes" in ASCII, and the schema the
  * tables are in, so that two ermes installations in two schemas of one database do not wait
@@ -65,6 +67,8 @@ typedef struct pg_param {
     int len;
     int format; /* 0 text, 1 binary */
     int null;
+    int is_int; /* a bulk row's integer, kept as ival (binary COPY) */
+    int64_t ival;
 } pg_param_t;
 
 typedef struct pg_col {
@@ -91,11 +95,29 @@ typedef struct pg_stmt {
     pg_col_t *cols;
 } pg_stmt_t;
 
+/* A bulk definition's columns as the server has them, looked up once per connection: when
+ * each is a type written here in binary (integers, text, bytea), its rows go in COPY's binary
+ * format, which spares the server parsing decimals and decoding bytea's hex form (a fifth of
+ * its CPU for the events' COPY, bench/README.md) and this process writing them; otherwise
+ * in the text format. */
+typedef struct pg_copy_types {
+    struct pg_copy_types *next;
+    const ermes__db_bulk_def_t *def;
+    unsigned gen;     /* the connection generation it was read in */
+    int binary;       /* 1: every column's type is one written in binary */
+    char *binary_sql; /* def->copy_sql WITH (FORMAT binary) */
+    int ncols;
+    unsigned *oids;
+} pg_copy_types_t;
+
 /* The row a bulk load fills (ermes__db_bulk_row): the bind calls land in fields, and
  * ermes__db_bulk_add appends them to the connection's COPY buffer. */
 typedef struct pg_copy_row {
     ermes__db_stmt_t base; /* first: db.c sees this */
     const ermes__db_bulk_def_t *def;
+    const pg_copy_types_t *types; /* not NULL: the row goes in binary */
+    int types_checked;
+    unsigned types_gen;
     int ncols, capcols;
     pg_param_t *fields; /* format 1: bytes bound as a blob */
 } pg_copy_row_t;
@@ -108,12 +130,16 @@ typedef struct pg_db {
     int64_t changes; /* rows the last statement changed */
     int defer_fk;    /* foreign keys checked at commit (ermes__store_foreign_keys(off)) */
     char errmsg[512];
-    /* Bulk rows not sent yet, in COPY's text format, all of copy_def's table, and whether
-     * a COPY of them is open (rows sent, its end not yet) and a piece of it failed to go. */
+    /* Bulk rows not sent yet, in COPY's text or binary format, all of copy_def's table, and
+     * whether a COPY of them is open (rows sent, its end not yet) and a piece of it failed to
+     * go. */
     const ermes__db_bulk_def_t *copy_def;
+    const char *copy_sql; /* the COPY statement of the rows buffered (text or binary) */
+    int copy_binary;
     ermes__strbuf_t copy;
     int copy_open, copy_failed;
     pg_copy_row_t row;
+    pg_copy_types_t *types; /* the bulk definitions' columns, as read (pg_copy_types_t) */
 } pg_db_t;
 
 #define DB(d) ((pg_db_t *)(d))
@@ -223,6 +249,13 @@ static void pg_close(ermes__db_t *d)
     for (int c = 0; c < db->row.capcols; c++)
         ermes__free(db->row.fields[c].buf);
     ermes__free(db->row.fields);
+    while (db->types) {
+        pg_copy_types_t *t = db->types;
+        db->types = t->next;
+        ermes__free(t->binary_sql);
+        ermes__free(t->oids);
+        ermes__free(t);
+    }
     if (db->conn)
         PQfinish(db->conn);
     ermes__free(db);
@@ -1028,7 +1061,7 @@ static int copy_send(pg_db_t *db)
     int rc;
 
     if (!db->copy_open) {
-        res = PQexec(db->conn, db->copy_def->copy_sql);
+        res = PQexec(db->conn, db->copy_sql);
         if (PQresultStatus(res) != PGRES_COPY_IN) {
             rc = result_error(db, res);
             PQclear(res);
@@ -1055,6 +1088,9 @@ static int copy_end(pg_db_t *db, const char *why)
     db->copy_open = 0;
     if (db->copy_failed && !why)
         why = "ermes: the rows could not be sent";
+    /* The binary format's trailer: a row of -1 fields. */
+    if (!why && db->copy_binary && PQputCopyData(db->conn, "\xff\xff", 2) != 1)
+        why = "ermes: the rows could not be sent";
     if (PQputCopyEnd(db->conn, why) != 1)
         rc = ERMES_ESTORE;
     while ((res = PQgetResult(db->conn))) {
@@ -1078,6 +1114,7 @@ static void copy_drop(pg_db_t *db)
     if (db->copy_open)
         copy_end(db, "ermes: rolled back");
     db->copy_def = NULL;
+    db->copy_binary = 0;
 }
 
 /* Sends what is buffered and ends the COPY: before any other statement of the connection,
@@ -1105,6 +1142,7 @@ static int copy_row_bind(ermes__db_stmt_t *s, int idx, const void *v, size_t len
 
     if (idx < 1 || idx > r->ncols)
         return ERMES_EINVAL;
+    r->fields[idx - 1].is_int = 0;
     return param_set(&r->fields[idx - 1], v, len, format);
 }
 
@@ -1113,6 +1151,17 @@ static int copy_bind_int(ermes__db_stmt_t *s, int idx, int64_t v)
     /* Decimal by hand: snprintf was a tenth of the intake's CPU with a dozen integers a row. */
     char num[24], *p = num + sizeof(num);
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    pg_copy_row_t *r = (pg_copy_row_t *)s;
+
+    if (r->types) {
+        /* Binary: written in the column's own width when the row is added. */
+        if (idx < 1 || idx > r->ncols)
+            return ERMES_EINVAL;
+        r->fields[idx - 1].null = 0;
+        r->fields[idx - 1].is_int = 1;
+        r->fields[idx - 1].ival = v;
+        return 0;
+    }
 
     do {
         *--p = (char)('0' + u % 10);
@@ -1207,6 +1256,94 @@ static int copy_add_bytes(ermes__strbuf_t *b, const unsigned char *u, size_t len
     return 0;
 }
 
+/* Appends n big-endian bytes of v. */
+static int copy_add_be(ermes__strbuf_t *b, uint64_t v, int n)
+{
+    char *at;
+    int rc = ermes__strbuf_room(b, (size_t)n, &at);
+
+    if (rc)
+        return rc;
+    for (int k = 0; k < n; k++)
+        at[k] = (char)(v >> (8 * (n - 1 - k)));
+    ermes__strbuf_used(b, (size_t)n);
+    return 0;
+}
+
+/* Appends text as a binary field's bytes: valid UTF-8, each byte that is not (or NUL) as
+ * U+FFFD, as the text format does. */
+static int copy_add_utf8(ermes__strbuf_t *b, const unsigned char *u, size_t len)
+{
+    size_t k = 0, start, n;
+    int rc = 0;
+
+    while (k < len && !rc) {
+        start = k;
+        while (k < len && (n = utf8_seq(u + k, len - k)))
+            k += n;
+        if (k > start && (rc = ermes__strbuf_add(b, u + start, k - start)))
+            break;
+        if (k < len) {
+            rc = ermes__strbuf_add(b, "\xef\xbf\xbd", 3);
+            k++;
+        }
+    }
+    return rc;
+}
+
+/* One field of a binary row: its length (a 32-bit word, patched once written) and its bytes
+ * in the column's type's binary form. */
+static int copy_add_binary_field(ermes__strbuf_t *b, const pg_param_t *f, unsigned oid)
+{
+    char num[24], *p;
+    size_t at;
+    uint64_t u;
+    int64_t v = f->ival;
+    int rc;
+
+    if (f->null)
+        return copy_add_be(b, 0xffffffffu, 4);
+    if (oid == INT8OID || oid == INT4OID || oid == INT2OID) {
+        int width = oid == INT8OID ? 8 : oid == INT4OID ? 4 : 2;
+        if (!f->is_int &&
+            ermes__parse_int64_n(f->buf, (size_t)f->len, "column", INT64_MIN, INT64_MAX, &v, NULL))
+            return ERMES_EINVAL;
+        if ((width == 4 && (v < INT32_MIN || v > INT32_MAX)) ||
+            (width == 2 && (v < INT16_MIN || v > INT16_MAX)))
+            return ERMES_ERANGE;
+        if ((rc = copy_add_be(b, (uint64_t)width, 4)))
+            return rc;
+        return copy_add_be(b, (uint64_t)v, width);
+    }
+    at = b->len;
+    if ((rc = copy_add_be(b, 0, 4)))
+        return rc;
+    if (f->is_int) {
+        /* An integer into a text column: its decimal form. */
+        p = num + sizeof(num);
+        u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            *--p = '-';
+        rc = ermes__strbuf_add(b, p, (size_t)(num + sizeof(num) - p));
+    } else if (oid == BYTEAOID) {
+        rc = ermes__strbuf_add(b, f->buf, (size_t)f->len);
+    } else {
+        rc = copy_add_utf8(b, (const unsigned char *)f->buf, (size_t)f->len);
+    }
+    if (rc)
+        return rc;
+    if (b->len - at - 4 > (size_t)INT32_MAX)
+        return ERMES_ETOOBIG;
+    u = (uint64_t)(b->len - at - 4);
+    for (int k = 0; k < 4; k++)
+        b->data[at + (size_t)k] = (char)(u >> (8 * (3 - k)));
+    return 0;
+}
+
 static int copy_bulk_add(ermes__db_stmt_t *s)
 {
     pg_copy_row_t *r = (pg_copy_row_t *)s;
@@ -1214,6 +1351,26 @@ static int copy_bulk_add(ermes__db_stmt_t *s)
     size_t mark = db->copy.len;
     int rc = 0;
 
+    if (r->types) {
+        /* The binary format: a header before the first row of the COPY, then per row the
+         * number of fields and each field's length and bytes. */
+        if (!db->copy_open && db->copy.len == 0)
+            rc = ermes__strbuf_add(&db->copy, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+        if (!rc)
+            rc = copy_add_be(&db->copy, (uint64_t)r->ncols, 2);
+        for (int c = 0; c < r->ncols && !rc; c++)
+            rc = copy_add_binary_field(&db->copy, &r->fields[c], r->types->oids[c]);
+        if (rc) {
+            db->copy.len = mark;
+            return rc;
+        }
+        db->copy_def = r->def;
+        db->copy_sql = r->types->binary_sql;
+        db->copy_binary = 1;
+        if (db->copy.len >= COPY_CHUNK)
+            rc = copy_send(db);
+        return rc;
+    }
     for (int c = 0; c < r->ncols && !rc; c++) {
         pg_param_t *f = &r->fields[c];
         if (c && (rc = ermes__strbuf_addc(&db->copy, '\t')))
@@ -1233,6 +1390,8 @@ static int copy_bulk_add(ermes__db_stmt_t *s)
         return rc;
     }
     db->copy_def = r->def;
+    db->copy_sql = r->def->copy_sql;
+    db->copy_binary = 0;
     if (db->copy.len >= COPY_CHUNK)
         rc = copy_send(db);
     return rc;
@@ -1248,6 +1407,89 @@ static const ermes__db_backend_t copy_row_backend = {
     .done = copy_done,
     .bulk_add = copy_bulk_add,
 };
+
+/* Reads, once per connection, the types of def's columns: "COPY t (a, b) FROM STDIN" asked
+ * as "SELECT a, b FROM t LIMIT 0". *out is NULL when its rows go in the text format (a type
+ * not written in binary here, or a statement of another form); an error only when the
+ * server could not be asked at all. */
+static int copy_types(pg_db_t *db, const ermes__db_bulk_def_t *def, int ncols,
+                      const pg_copy_types_t **out)
+{
+    const char *sql = def->copy_sql, *open, *close;
+    pg_copy_types_t *t;
+    ermes__strbuf_t q;
+    PGresult *res;
+    int rc;
+
+    *out = NULL;
+    for (t = db->types; t && t->def != def; t = t->next)
+        ;
+    if (t && t->gen == db->gen) {
+        *out = t->binary ? t : NULL;
+        return 0;
+    }
+    if (!t) {
+        if (!(t = ermes__calloc(1, sizeof(*t))))
+            return ERMES_ENOMEM;
+        t->def = def;
+        t->next = db->types;
+        db->types = t;
+    }
+    t->gen = db->gen;
+    t->binary = 0;
+    if (strncmp(sql, "COPY ", 5) != 0 || !(open = strstr(sql, " (")) ||
+        !(close = strstr(open, ") FROM STDIN")) || close[12] != '\0')
+        return 0;
+    if (db->copy_open && (rc = copy_flush(db)))
+        return rc;
+    ermes__strbuf_init(&q, 1u << 20);
+    if ((rc = ermes__strbuf_addf(&q, "SELECT %.*s FROM %.*s LIMIT 0", (int)(close - open - 2),
+                                 open + 2, (int)(open - sql - 5), sql + 5))) {
+        ermes__strbuf_cleanup(&q);
+        return rc;
+    }
+    res = PQexec(db->conn, q.data);
+    ermes__strbuf_cleanup(&q);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != ncols) {
+        /* Not read (the transaction failed already, say): text, whose COPY then says why. */
+        PQclear(res);
+        t->gen = db->gen - 1;
+        return 0;
+    }
+    if (t->ncols < ncols) {
+        unsigned *o = ermes__reallocarray(t->oids, (size_t)ncols, sizeof(*o));
+        if (!o) {
+            PQclear(res);
+            return ERMES_ENOMEM;
+        }
+        t->oids = o;
+    }
+    t->ncols = ncols;
+    t->binary = 1;
+    for (int c = 0; c < ncols; c++) {
+        t->oids[c] = PQftype(res, c);
+        if (t->oids[c] != INT8OID && t->oids[c] != INT4OID && t->oids[c] != INT2OID &&
+            t->oids[c] != TEXTOID && t->oids[c] != VARCHAROID && t->oids[c] != BPCHAROID &&
+            t->oids[c] != BYTEAOID)
+            t->binary = 0;
+    }
+    PQclear(res);
+    if (t->binary && !t->binary_sql) {
+        ermes__strbuf_t b;
+        ermes__strbuf_init(&b, 1u << 20);
+        if ((rc = ermes__strbuf_addf(&b, "%s WITH (FORMAT binary)", sql))) {
+            ermes__strbuf_cleanup(&b);
+            t->binary = 0;
+            return rc;
+        }
+        if (!(t->binary_sql = ermes__strbuf_take(&b, NULL))) {
+            t->binary = 0;
+            return ERMES_ENOMEM;
+        }
+    }
+    *out = t->binary ? t : NULL;
+    return 0;
+}
 
 static int pg_bulk_row(ermes__db_t *d, const ermes__db_bulk_def_t *def, ermes__db_stmt_t **out)
 {
@@ -1268,6 +1510,12 @@ static int pg_bulk_row(ermes__db_t *d, const ermes__db_bulk_def_t *def, ermes__d
     }
     r->base.be = &copy_row_backend;
     r->base.db = d;
+    if (r->def != def || !r->types_checked || r->types_gen != db->gen) {
+        if ((rc = copy_types(db, def, n, &r->types)))
+            return rc;
+        r->types_checked = 1;
+        r->types_gen = db->gen;
+    }
     r->def = def;
     r->ncols = n;
     for (int c = 0; c < n; c++)

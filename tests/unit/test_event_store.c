@@ -512,6 +512,96 @@ static void test_bulk_rows(void **state)
     ermes__db_rollback(db);
 }
 
+/* Bulk rows of columns of several types: on PostgreSQL those of integers (of each width),
+ * text and bytea go in COPY's binary format, a table with a column of another type in the
+ * text format; either way the values come back as they went, text that is not UTF-8 (or
+ * holds a NUL) with U+FFFD in its place as a bound parameter has, and an integer too wide for
+ * its column fails the row. */
+static const ermes__db_bulk_def_t bulk_w = {
+    "INSERT INTO bulk_w (id, i4, i2, v, t) VALUES (?1, ?2, ?3, ?4, ?5)",
+    "COPY bulk_w (id, i4, i2, v, t) FROM STDIN",
+    "iiitt",
+};
+static const ermes__db_bulk_def_t bulk_o = {
+    "INSERT INTO bulk_o (id, flag, n) VALUES (?1, ?2, ?3)",
+    "COPY bulk_o (id, flag, n) FROM STDIN",
+    "iti",
+};
+
+static void test_bulk_types(void **state)
+{
+    fixture_t *f = *state;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    ermes__db_stmt_t *s;
+    int pg = test_db_postgresql();
+
+    assert_non_null(db);
+    assert_int_equal(ermes__db_exec(db, pg ? "CREATE TABLE bulk_w (id BIGINT PRIMARY KEY,"
+                                             " i4 INTEGER, i2 SMALLINT, v VARCHAR(40), t TEXT);"
+                                             "CREATE TABLE bulk_o (id BIGINT PRIMARY KEY,"
+                                             " flag BOOLEAN, n BIGINT)"
+                                           : "CREATE TABLE bulk_w (id INTEGER PRIMARY KEY,"
+                                             " i4 INTEGER, i2 INTEGER, v TEXT, t TEXT);"
+                                             "CREATE TABLE bulk_o (id INTEGER PRIMARY KEY,"
+                                             " flag TEXT, n INTEGER)"),
+                     0);
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    for (int64_t id = 1; id <= 3; id++) {
+        assert_int_equal(ermes__db_bulk_row(db, &bulk_w, &s), 0);
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_int(s, 2, id == 1 ? INT32_MIN : id == 2 ? INT32_MAX : -5);
+        ermes__db_bind_int(s, 3, id == 1 ? INT16_MIN : id == 2 ? INT16_MAX : 0);
+        ermes__db_bind_int(s, 4, -1234567890123LL * id); /* an integer into a text column */
+        if (id == 3)
+            ermes__db_bind_textn(s, 5, "bad \xff\xfe nul \0 end", 16);
+        else
+            ermes__db_bind_text(s, 5, "tab\t\\N \xe2\x82\xac");
+        assert_int_equal(ermes__db_bulk_add(s), 0);
+    }
+    for (int64_t id = 1; id <= 2; id++) {
+        assert_int_equal(ermes__db_bulk_row(db, &bulk_o, &s), 0);
+        ermes__db_bind_int(s, 1, id);
+        ermes__db_bind_text(s, 2, id == 1 ? "true" : "false");
+        ermes__db_bind_int(s, 3, INT64_MIN + id);
+        assert_int_equal(ermes__db_bulk_add(s), 0);
+    }
+    assert_int_equal(ermes__db_commit(db), 0);
+    for (int64_t id = 1; id <= 3; id++) {
+        char num[32];
+        assert_int_equal(ermes__db_prepare(db, "SELECT i4, i2, v, t FROM bulk_w WHERE id = ?1", &s),
+                         0);
+        ermes__db_bind_int(s, 1, id);
+        assert_int_equal(ermes__db_step(s), 1);
+        assert_int_equal(ermes__db_col_int(s, 0), id == 1 ? INT32_MIN : id == 2 ? INT32_MAX : -5);
+        assert_int_equal(ermes__db_col_int(s, 1), id == 1 ? INT16_MIN : id == 2 ? INT16_MAX : 0);
+        snprintf(num, sizeof(num), "%lld", -1234567890123LL * (long long)id);
+        assert_string_equal(ermes__db_col_text(s, 2), num);
+        if (id < 3)
+            assert_string_equal(ermes__db_col_text(s, 3), "tab\t\\N \xe2\x82\xac");
+        else if (pg)
+            assert_string_equal(ermes__db_col_text(s, 3),
+                                "bad \xef\xbf\xbd\xef\xbf\xbd nul \xef\xbf\xbd end");
+        ermes__db_done(s);
+    }
+    assert_int_equal(ermes__db_prepare(db,
+                                       pg ? "SELECT count(*) FROM bulk_o WHERE flag AND n < 0"
+                                          : "SELECT count(*) FROM bulk_o WHERE flag = 'true'",
+                                       &s),
+                     0);
+    assert_int_equal(ermes__db_step(s), 1);
+    assert_int_equal(ermes__db_col_int(s, 0), 1);
+    ermes__db_done(s);
+    if (pg) {
+        /* Too wide for a SMALLINT: the row is refused, the transaction rolled back. */
+        assert_int_equal(ermes__db_begin(db, 1), 0);
+        assert_int_equal(ermes__db_bulk_row(db, &bulk_w, &s), 0);
+        ermes__db_bind_int(s, 1, 10);
+        ermes__db_bind_int(s, 3, 40000);
+        assert_int_equal(ermes__db_bulk_add(s), ERMES_ERANGE);
+        ermes__db_rollback(db);
+    }
+}
+
 /* The intake's batches: events stored in a transaction get ids in commit order, a batch
  * rolled back leaves none of its events or address index entries behind, and the next
  * batch's ids are past every earlier one. */
@@ -566,6 +656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_rows_of_older_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphans_of_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_in_bulk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
