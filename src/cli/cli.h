@@ -2,6 +2,7 @@
 #ifndef ERMES_CLI_CLI_H
 #define ERMES_CLI_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "constituency/registry.h"
@@ -47,6 +48,19 @@ const char *cli_safe(const char *s);
 /* Parses text as the value of option flag: an integer from min to max. Prints what was
  * wrong, naming flag, and returns CLI_USAGE; or sets *out and returns CLI_OK. */
 int cli_number(const char *flag, const char *text, long long min, long long max, long long *out);
+
+/* A list command's frame (list.c): cli_list_begin reads [--json] from argument `first` on
+ * (any other argument is named: CLI_USAGE), opens the store and makes arr, where a --json
+ * listing gathers its objects (the store's callback appends them; without --json it prints a
+ * line each). cli_list_end takes what the store's walk returned: ERMES_ENOTFOUND names the
+ * missing `what` REF, an error is printed, else the JSON is printed (the one object for a
+ * REF, the array otherwise); arr is freed. Both return the exit code. */
+typedef struct cli_list {
+    int json;
+    json_t *arr;
+} cli_list_t;
+int cli_list_begin(cli_t *c, int first, const char *command, cli_list_t *l);
+int cli_list_end(cli_list_t *l, int rc, const char *command, const char *what, const char *ref);
 
 /* Prints "ermes: " + message to stderr, control characters escaped as by cli_safe. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -36,10 +36,7 @@ static void help(FILE *f)
                "`sync` runs one round now (the daemon runs them by itself).\n");
 }
 
-typedef struct list_ctx {
-    int json;
-    json_t *arr;
-} list_ctx_t;
+typedef cli_list_t list_ctx_t;
 
 static int print_cb(void *ctx, const ermes__peer_t *p)
 {
@@ -61,43 +58,13 @@ static int print_cb(void *ctx, const ermes__peer_t *p)
 
 static int cmd_list(cli_t *c, const char *ref, int first)
 {
-    list_ctx_t lc = {0, json_array()};
-    int rc;
+    list_ctx_t lc;
+    int rc = cli_list_begin(c, first, "peers", &lc);
 
-    for (int i = first; i < c->nargs; i++) {
-        if (cli_flag(c, i, "--json", NULL)) {
-            lc.json = 1;
-            continue;
-        }
-        cli_error("peers: unexpected argument \"%s\"", cli_arg(c, i));
-        json_decref(lc.arr);
-        return CLI_USAGE;
-    }
-    if (!lc.arr || cli_open_store(c, 0)) {
-        json_decref(lc.arr);
-        return CLI_ERROR;
-    }
-    rc = ermes__store_peer_each(c->store, ref, print_cb, &lc);
-    if (rc == ERMES_ENOTFOUND) {
-        cli_error("peers: no peer \"%s\"", ref);
-        json_decref(lc.arr);
-        return CLI_ERROR;
-    }
-    if (rc < 0) {
-        cli_error("peers: %s", ermes_strerror(rc));
-        json_decref(lc.arr);
-        return CLI_ERROR;
-    }
-    if (lc.json) {
-        json_t *out = ref ? json_incref(json_array_get(lc.arr, 0)) : json_incref(lc.arr);
-        char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
-        json_decref(out);
-        if (text)
-            printf("%s\n", text);
-        free(text);
-    }
-    json_decref(lc.arr);
-    return CLI_OK;
+    if (rc != CLI_OK)
+        return rc;
+    return cli_list_end(&lc, ermes__store_peer_each(c->store, ref, print_cb, &lc), "peers", "peer",
+                        ref);
 }
 
 /* The first line of path into buf. */
