@@ -130,7 +130,8 @@ class _PgConnection:
             self._psql("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public;"
                        " SELECT public.bt_index_check(i.indexrelid, true) FROM pg_index i"
                        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
-                       " WHERE a.amname = 'btree' AND c.relnamespace = current_schema()::regnamespace")
+                       " WHERE a.amname = 'btree' AND c.relkind = 'i'"
+                       " AND c.relnamespace = current_schema()::regnamespace")
             return _PgCursor([("ok",)])
         if sql.upper() == "PRAGMA FOREIGN_KEY_CHECK":
             return _PgCursor([])  # PostgreSQL checks them at every commit
