@@ -195,8 +195,10 @@ def _kill_leftovers():
 atexit.register(_kill_leftovers)
 
 
-def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
-    """Polls pred() until it returns something truthy; returns that value or raises."""
+def wait_until(pred, timeout=10.0, interval=0.02, what="condition", steady=False):
+    """Polls pred() until it returns something truthy; returns that value or raises. The
+    interval grows to a quarter second, unless steady: a state that may last only a moment
+    (a job under way on a quiet machine) is polled at the interval given throughout."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -205,7 +207,8 @@ def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
         time.sleep(interval)
-        interval = min(interval * 1.5, 0.25)
+        if not steady:
+            interval = min(interval * 1.5, 0.25)
 
 
 # The shipped warninglists that cover the documentation values the tests use (see Ermes).

@@ -166,16 +166,9 @@ class TwoDaemons(unittest.TestCase):
                 if e is not None:
                     return e
             return None
-        # A fixed, short interval (wait_until backs off to a quarter second): on a quiet
-        # machine a retro-hunt of the archive runs for a few hundred milliseconds only.
-        deadline = time.monotonic() + timeout
-        while True:
-            e = holder()
-            if e is not None:
-                break
-            if time.monotonic() >= deadline:
-                raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
-            time.sleep(0.002)
+        # Steadily (wait_until backs off to a quarter second otherwise): on a quiet machine a
+        # retro-hunt of the archive runs for a few hundred milliseconds only.
+        e = wait_until(holder, timeout=timeout, interval=0.002, what=what, steady=True)
         e.kill9()
         return e
 
@@ -344,7 +337,7 @@ class TwoDaemons(unittest.TestCase):
         holder = wait_until(
             lambda: self.q1("SELECT lease_owner FROM reports WHERE id = ? AND state ="
                             " 'processing' AND next_row > 0", (big,)),
-            timeout=60, interval=0.01, what="report %d under way" % big)
+            timeout=60, interval=0.005, what="report %d under way" % big, steady=True)
         held_by = self.daemon_of(holder)
         self.assertIsNotNone(held_by)
         status, _, body = self.other(held_by).request(
@@ -430,7 +423,8 @@ class OneMachine(unittest.TestCase):
                                   " r.lease_owner WHERE r.id = ? AND r.state = 'processing'"
                                   " AND r.next_row > 0", (rid,)).fetchall()
                 return rows[0][0] if rows else None
-            pid = wait_until(holder, timeout=60, interval=0.01, what="report under way")
+            pid = wait_until(holder, timeout=60, interval=0.005, what="report under way",
+                             steady=True)
             victim = a if a.proc.pid == pid else b
             survivor = b if victim is a else a
             victim.kill9()
