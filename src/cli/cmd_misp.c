@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/alloc.h"
 #include "core/time.h"
+#include "core/url.h"
 #include "indicators/warninglists.h"
 #include "sharing/misp.h"
 #include "sharing/misp_feed.h"
@@ -163,17 +164,20 @@ static int cmd_import_feed(cli_t *c)
     ermes__wl_catalog_t cat = {0};
     json_t *rep = NULL;
     ermes_diag_t d;
+    char shown[4096];
     int force = 0, json = 0, rc;
 
     if ((rc = parse_common(c, "import-feed", &where, &force, &json)))
         return rc;
+    ermes__url_shown(where, shown, sizeof(shown)); /* no user:password@ or ?key= on screen */
     rc = CLI_ERROR;
     if (cli_open_store(c, 0) || load_wls(c, force, &cat))
         goto out;
     ermes_diag_clear(&d);
     if ((rc = ermes__misp_feed_import(c->store, &c->viewer, where, cat.active, cat.nactive, &rep,
                                       &d))) {
-        cli_error("misp import-feed: %s: %s", where, d.reason[0] ? d.reason : ermes_strerror(rc));
+        cli_error("misp import-feed: %s: %s", cli_safe(shown),
+                  d.reason[0] ? d.reason : ermes_strerror(rc));
         rc = CLI_ERROR;
         goto out;
     }
@@ -194,7 +198,7 @@ static int cmd_import_feed(cli_t *c)
         printf("%s: %lld events in the manifest, %lld imported, %lld unchanged, %zu failed; "
                "%lld indicators added, %lld updated, %lld attributes skipped, %lld invalid, "
                "%lld suppressed\n",
-               cli_safe(where), json_integer_value(json_object_get(rep, "manifest_events")),
+               cli_safe(shown), json_integer_value(json_object_get(rep, "manifest_events")),
                json_integer_value(json_object_get(rep, "imported")),
                json_integer_value(json_object_get(rep, "unchanged")),
                json_array_size(json_object_get(rep, "failed")),

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
+#include "core/url.h"
 #include "store/store.h"
 #include "intake/listing.h"
 #include "intake/parser.h"
@@ -976,17 +977,10 @@ json_t *ermes__collector_to_json(const ermes__collector_conf_t *def,
                                  const ermes__collector_state_t *s, long min_interval)
 {
     char url[1024];
-    const char *u = def->url, *host = strstr(u, "://"), *at, *end;
 
     /* scheme://[user:password@]host/path?query: the user information and the query may hold
      * credentials, so only scheme, host and path are shown. */
-    host = host ? host + 3 : u;
-    end = host + strcspn(host, "?#");
-    at = memchr(host, '@', (size_t)(end - host));
-    if (at && at < host + strcspn(host, "/"))
-        host = at + 1;
-    snprintf(url, sizeof(url), "%.*s%.*s", (int)(strstr(u, "://") ? strstr(u, "://") + 3 - u : 0),
-             u, (int)(end - host), host);
+    ermes__url_shown(def->url, url, sizeof(url));
     /* A preset's key written into the path (a config file's PhishTank collector). */
     ermes__preset_url_redact(url, sizeof(url));
     return json_pack(

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/url.h"
 
 #define FEED_FILE_MAX ((size_t)256 << 20) /* one manifest or event file */
 #define FEED_TIMEOUT_S 120L
@@ -71,12 +72,16 @@ static int fetch(const char *where, const char *name, const ermes__misp_feed_opt
                  long *status_out, ermes_diag_t *d)
 {
     char path[4096];
-    size_t wl = strlen(where);
-    const char *sep = wl && where[wl - 1] == '/' ? "" : "/";
+    /* A URL's query (a key some feeds take) stays after the file's name. */
+    size_t wl = is_url(where) ? strcspn(where, "?#") : strlen(where);
+    const char *sep = wl && where[wl - 1] == '/' ? "" : "/", *query = where + wl;
 
     memset(b, 0, sizeof(*b));
     b->max = file_max(o);
-    if ((size_t)snprintf(path, sizeof(path), "%s%s%s", where, sep, name) >= sizeof(path)) {
+    if (*query == '#')
+        query = "";
+    if ((size_t)snprintf(path, sizeof(path), "%.*s%s%s%s", (int)wl, where, sep, name, query) >=
+        sizeof(path)) {
         ermes_diag_set(d, NULL, "the feed's location is too long");
         return ERMES_EINVAL;
     }
@@ -238,9 +243,18 @@ int ermes__misp_feed_import_opts(ermes__store_t *st, const ermes__viewer_t *v, c
     size_t taken = 0, unchanged = 0, added = 0, updated = 0, skipped = 0, invalid = 0,
            suppressed = 0;
     const char *uuid;
+    char key[4096], shown[4096];
     int rc;
 
     *report = NULL;
+    /* The feed is named in misp_feed_events and in the report without the credentials its
+     * URL may hold (user:password@, ?key=): the name is bookkeeping, shown to the CERT. */
+    ermes__url_shown(where, shown, sizeof(shown));
+    if ((rc = ermes__url_key(where, key, sizeof(key)))) {
+        if (rc == ERMES_ERANGE)
+            ermes_diag_set(d, NULL, "the feed's location is too long");
+        goto out;
+    }
     if (!fails || !events) {
         rc = ERMES_ENOMEM;
         goto out;
@@ -282,7 +296,7 @@ int ermes__misp_feed_import_opts(ermes__store_t *st, const ermes__viewer_t *v, c
                 goto out;
             continue;
         }
-        rc = ermes__store_misp_feed_seen(st, where, uuid, &seen);
+        rc = ermes__store_misp_feed_seen(st, key, uuid, &seen);
         if (rc && rc != ERMES_ENOTFOUND)
             goto out;
         if (rc == 0 && seen >= ts) {
@@ -313,7 +327,7 @@ int ermes__misp_feed_import_opts(ermes__store_t *st, const ermes__viewer_t *v, c
             continue;
         }
         if (!rc)
-            rc = ermes__store_misp_feed_mark(st, where, uuid, ts, v ? v->org_id : 0);
+            rc = ermes__store_misp_feed_mark(st, key, uuid, ts, v ? v->org_id : 0);
         if (rc) {
             ermes__misp_import_cleanup(&imp);
             goto out;
@@ -327,7 +341,7 @@ int ermes__misp_feed_import_opts(ermes__store_t *st, const ermes__viewer_t *v, c
         json_array_append_new(events, ermes__misp_import_to_json(&imp));
         ermes__misp_import_cleanup(&imp);
     }
-    *report = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "feed", where,
+    *report = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "feed", shown,
                         "manifest_events", (json_int_t)json_object_size(manifest), "imported",
                         (json_int_t)taken, "unchanged", (json_int_t)unchanged, "added",
                         (json_int_t)added, "updated", (json_int_t)updated, "skipped",

@@ -1868,6 +1868,12 @@ static const char *const migrations[] = {
     /* 62: nothing on SQLite (events partitioned on PostgreSQL only) */
     NULL,
     MIGRATION_63("INTEGER"),
+    /* 64 */ NULL,
+    /* 65 */ NULL,
+    /* 66 */ NULL,
+    /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
+     * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
+    "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2452,6 +2458,12 @@ static const char *const pg_migrations[] = {
     /* 62: events partitioned (see pg_migration_62) */
     pg_migration_62,
     MIGRATION_63("BIGINT"),
+    /* 64 */ NULL,
+    /* 65 */ NULL,
+    /* 66 */ NULL,
+    /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
+     * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
+    "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
