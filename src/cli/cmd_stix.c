@@ -19,6 +19,7 @@ static void help(FILE *f)
                "       ermes stix export [--type T,...] [--id ID,...] [--version last|first|all]\n"
                "                         [--added-after TIME] [--source SRC] [--max-tlp TLP]\n"
                "                         [--events N] [--events-since TIME]\n"
+               "       ermes stix recipients ID [--set ORG,... | --clear] [--json]\n"
                "\n"
                "import stores every object of a STIX 2.1 bundle whole (all versions, custom\n"
                "properties too); indicators whose pattern ermes can match also become ermes\n"
@@ -29,7 +30,10 @@ static void help(FILE *f)
                "export writes a bundle of the stored objects and of ermes's own (constituents\n"
                "as identities, indicators, sightings) to stdout, up to --max-tlp (default RED);\n"
                "--events N adds up to N events (from --events-since) as observed-data with\n"
-               "their addresses and domain names.\n");
+               "their addresses and domain names.\n"
+               "recipients lists the organisations the stored object ID (<type>--<UUID>) is\n"
+               "given to (TLP 2.0 named recipients of an AMBER, AMBER+STRICT or RED object);\n"
+               "--set replaces them (short names), --clear removes them all.\n");
 }
 
 static int cmd_import(cli_t *c)
@@ -199,6 +203,79 @@ static int cmd_export(cli_t *c)
     return fflush(stdout) ? CLI_ERROR : CLI_OK;
 }
 
+static int cmd_recipients(cli_t *c)
+{
+    const char *id = NULL, *set = NULL;
+    int64_t orgs[ERMES__TLP_RECIPIENTS_MAX];
+    ermes__stix_owned_t o;
+    ermes_diag_t d;
+    json_t *j, *r;
+    size_t norgs = 0, k;
+    int json = 0, clear = 0, n, rc;
+
+    for (int i = 1; i < c->nargs; i += n) {
+        n = 1;
+        if (cli_flag(c, i, "--json", NULL)) {
+            json = 1;
+        } else if (cli_flag(c, i, "--clear", NULL)) {
+            clear = 1;
+        } else if ((n = cli_flag(c, i, "--set", &set)) > 0) {
+            continue;
+        } else if (n == 0 && !id && cli_arg(c, i)[0] != '-') {
+            id = cli_arg(c, i);
+            n = 1;
+        } else {
+            if (n == 0)
+                cli_error("stix recipients: unexpected argument \"%s\"", cli_arg(c, i));
+            return CLI_USAGE;
+        }
+    }
+    if (!id) {
+        cli_error("stix recipients: which object (its STIX id)?");
+        return CLI_USAGE;
+    }
+    if (set && clear) {
+        cli_error("stix recipients: --set or --clear, not both");
+        return CLI_USAGE;
+    }
+    if (cli_open_store(c, 0))
+        return CLI_ERROR;
+    ermes_diag_clear(&d);
+    rc = ermes__stix_recipients_find(c->store, &c->viewer, id, set || clear, &o, &d);
+    if (!rc && set)
+        rc = ermes__tlp_recipients_parse_text(c->store, &c->viewer, set, "--set", orgs, &norgs, &d);
+    if (!rc && (set || clear))
+        rc = ermes__stix_recipients_change(c->store, &c->viewer, &o, orgs, norgs, &d);
+    if (rc) {
+        cli_error("stix recipients: %s", d.reason[0] ? d.reason : ermes_strerror(rc));
+        return rc == ERMES_EINVAL ? CLI_USAGE : CLI_ERROR;
+    }
+    if (!(j = ermes__stix_recipients_json(c->store, &o))) {
+        cli_error("stix recipients: %s", ermes_strerror(ERMES_ESTORE));
+        return CLI_ERROR;
+    }
+    if (json) {
+        char *text = json_dumps(j, JSON_COMPACT);
+        if (text)
+            printf("%s\n", text);
+        free(text);
+    } else {
+        printf("%s (TLP:%s, owner %s)\n", cli_safe(o.stix_id), ermes_tlp_name(o.tlp),
+               json_is_string(json_object_get(j, "owner"))
+                   ? cli_safe(json_string_value(json_object_get(j, "owner")))
+                   : "none");
+        json_array_foreach(json_object_get(j, "recipients"), k, r)
+        {
+            printf("  %s\t%s\n", cli_safe(json_string_value(json_object_get(r, "short_name"))),
+                   cli_safe(json_string_value(json_object_get(r, "name"))));
+        }
+        if (!json_array_size(json_object_get(j, "recipients")))
+            printf("  no named recipients\n");
+    }
+    json_decref(j);
+    return fflush(stdout) ? CLI_ERROR : CLI_OK;
+}
+
 int ermes__cmd_stix(cli_t *c)
 {
     const char *sub = cli_arg(c, 0);
@@ -216,6 +293,8 @@ int ermes__cmd_stix(cli_t *c)
         return cmd_import(c);
     if (!strcmp(sub, "export"))
         return cmd_export(c);
+    if (!strcmp(sub, "recipients"))
+        return cmd_recipients(c);
     cli_error("stix: unknown subcommand \"%s\"", sub);
     help(stderr);
     return CLI_USAGE;

@@ -39,7 +39,7 @@ static const struct command {
     {"misp", ermes__cmd_misp, "MISP events in and out of the indicators; MISP feeds read"},
     {"warninglists", ermes__cmd_warninglists, "known-benign lists indicators are checked against"},
     {"sightings", ermes__cmd_sightings, "where the stored indicators were seen, per day too"},
-    {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export"},
+    {"stix", ermes__cmd_stix, "STIX 2.1 bundles: import (objects kept whole), export, recipients"},
     {"sharing-groups", ermes__cmd_sharing_groups,
      "sharing groups (TAXII collections): list, show, add, delete"},
     {"peers", ermes__cmd_peers,

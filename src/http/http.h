@@ -376,6 +376,9 @@ enum MHD_Result ermes__h_asset_vuln_set(ermes__req_t *req);
 enum MHD_Result ermes__h_indicator_sightings(ermes__req_t *req);
 enum MHD_Result ermes__h_stix_import(ermes__req_t *req);
 enum MHD_Result ermes__h_stix_export(ermes__req_t *req);
+/* h_stix_recipients.c */
+enum MHD_Result ermes__h_stix_recipients_get(ermes__req_t *req);
+enum MHD_Result ermes__h_stix_recipients_patch(ermes__req_t *req);
 enum MHD_Result ermes__h_sharing_group_list(ermes__req_t *req);
 enum MHD_Result ermes__h_sharing_group_create(ermes__req_t *req);
 enum MHD_Result ermes__h_sharing_group_get(ermes__req_t *req);

@@ -122,6 +122,8 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/sightings", ermes__h_sighting_list, 0, NULL},
     {"POST", "/api/v1/stix", ermes__h_stix_import, STAFF | ERMES_ROUTE_RAW, NULL},
     {"GET", "/api/v1/stix", ermes__h_stix_export, 0, NULL},
+    {"GET", "/api/v1/stix/{name}/recipients", ermes__h_stix_recipients_get, 0, NULL},
+    {"PATCH", "/api/v1/stix/{name}/recipients", ermes__h_stix_recipients_patch, 0, NULL},
     {"GET", "/api/v1/sharing-groups", ermes__h_sharing_group_list, 0, NULL},
     {"POST", "/api/v1/sharing-groups", ermes__h_sharing_group_create, STAFF, NULL},
     {"GET", "/api/v1/sharing-groups/{ref}", ermes__h_sharing_group_get, 0, NULL},

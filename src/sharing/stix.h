@@ -34,6 +34,38 @@ int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t 
 /* The deterministic STIX id ermes publishes sighting sighting_id under. 0 or ERMES_ETOOBIG. */
 int ermes__stix_sighting_id(int64_t sighting_id, char *out, size_t cap);
 
+/* The STIX id of the CERT's own identity (the created_by_ref of what ermes publishes). */
+int ermes__stix_cert_identity(ermes__store_t *st, char *out, size_t cap);
+
+/* ---- named recipients of a stored object (stix_recipients.c) ---- */
+
+/* A stored STIX object as its recipients are read and changed: its newest version. */
+typedef struct ermes__stix_owned {
+    char stix_id[300];
+    char type[256];
+    ermes_tlp_t tlp;
+    int64_t owner_org_id;
+} ermes__stix_owned_t;
+
+/* Finds the object stix_id for viewer v: ERMES_EINVAL (not <type>--<UUID>), ERMES_ENOTFOUND
+ * (none, or none v may see under the TLP policy), ERMES_EDENIED (v may see it but neither
+ * reads its recipients, being neither CERT staff nor of its owner organisation, nor, when
+ * change, may change them: an administrator or a user of the owner organisation may),
+ * ERMES_ECONFLICT (change of an indicator or sighting ermes publishes from its own: their
+ * recipients are the indicator's or sighting's, PATCH /api/v1/indicators or sightings). d
+ * names the reason. */
+int ermes__stix_recipients_find(ermes__store_t *st, const ermes__viewer_t *v, const char *stix_id,
+                                int change, ermes__stix_owned_t *out, ermes_diag_t *d);
+/* Replaces o's named recipients with orgs (n of them) and audits the change by v, naming
+ * them. ERMES_EINVAL (recipients on a CLEAR or GREEN object: those go to everyone their label
+ * allows, nobody is named), d naming the field. */
+int ermes__stix_recipients_change(ermes__store_t *st, const ermes__viewer_t *v,
+                                  const ermes__stix_owned_t *o, const int64_t *orgs, size_t n,
+                                  ermes_diag_t *d);
+/* {"id", "type", "tlp", "owner" (short name or null), "recipients": [{"short_name", "name"}]}
+ * (new reference), NULL on error. */
+json_t *ermes__stix_recipients_json(ermes__store_t *st, const ermes__stix_owned_t *o);
+
 /* A STIX timestamp ("YYYY-MM-DDTHH:MM:SS[.s+]Z", STIX 2.1 section 3.2) written with exactly
  * nine fraction digits into key (text order = time order). Returns 0 or ERMES_EPARSE. */
 int ermes__stix_version_key(const char *ts, char key[32]);

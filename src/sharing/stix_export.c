@@ -42,6 +42,19 @@ static int det_id(const char *type, const char *key, char *out, size_t cap)
     return snprintf(out, cap, "%s--%s", type, u) < (int)cap ? 0 : ERMES_ETOOBIG;
 }
 
+int ermes__stix_cert_identity(ermes__store_t *st, char *out, size_t cap)
+{
+    char short_name[64], key[128];
+    int64_t home = 0;
+
+    /* As ermes__stix_publish names the CERT (created_by_ref of what it makes). */
+    if (ermes__store_home_org(st, &home) ||
+        ermes__store_org_short_name(st, home, short_name, sizeof(short_name)))
+        snprintf(short_name, sizeof(short_name), "cert");
+    snprintf(key, sizeof(key), "organisation:%s", short_name);
+    return det_id("identity", key, out, cap);
+}
+
 int ermes__stix_indicator_id(const ermes__indicator_row_t *r, char *out, size_t cap)
 {
     char key[ERMES_INDICATOR_VALUE_MAX + 64];

@@ -730,6 +730,11 @@ typedef int (*ermes__store_tlp_recipient_cb)(void *ctx, int64_t org_id, const ch
 /* The named recipients of stix_id by short name (borrowed for the call). */
 int ermes__store_tlp_recipients_each(ermes__store_t *st, const char *stix_id,
                                      ermes__store_tlp_recipient_cb cb, void *ctx);
+typedef int (*ermes__store_tlp_recipient_org_cb)(void *ctx, int64_t org_id, const char *short_name,
+                                                 const char *name);
+/* The same with each organisation's name (GET /api/v1/stix/{name}/recipients). */
+int ermes__store_tlp_recipient_orgs(ermes__store_t *st, const char *stix_id,
+                                    ermes__store_tlp_recipient_org_cb cb, void *ctx);
 /* How org_id stands to the recipients named on stix_id (NULL: none) or indicator_id (0:
  * none): *rel 0 not named, 1 named, 2 its parent organisation named (ermes__tlp_relation_t). */
 int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t indicator_id,

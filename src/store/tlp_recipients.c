@@ -112,6 +112,31 @@ int ermes__store_tlp_recipients_each(ermes__store_t *st, const char *stix_id,
     return rc;
 }
 
+int ermes__store_tlp_recipient_orgs(ermes__store_t *st, const char *stix_id,
+                                    ermes__store_tlp_recipient_org_cb cb, void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db,
+                                "SELECT r.org_id, o.short_name, o.name FROM tlp_recipients r"
+                                " JOIN organisations o ON o.id = r.org_id"
+                                " WHERE r.stix_id = ?1 ORDER BY o.short_name",
+                                &s)))
+        return rc;
+    ermes__db_bind_text(s, 1, stix_id);
+    while ((rc = ermes__db_step(s)) == 1) {
+        if ((rc = cb(ctx, ermes__db_col_int(s, 0), ermes__db_col_text(s, 1),
+                     ermes__db_col_text(s, 2))))
+            break;
+    }
+    ermes__db_done(s);
+    return rc;
+}
+
 int ermes__store_tlp_relation(ermes__store_t *st, const char *stix_id, int64_t indicator_id,
                               int64_t org_id, int *rel)
 {

@@ -492,11 +492,21 @@ class HttpLimitsTest(unittest.TestCase):
                            "writers": ["staff"]}, expect=201)
         taxii_subst = {"ref": "ermes", "name": group["collection_id"],
                        "id": "note--00000000-0000-4000-8000-00000000dead"}
+        # A stored STIX object (AMBER: it may name recipients) for /api/v1/stix/{name}/...
+        stix_note = {"type": "note", "spec_version": "2.1", "content": "openapi check",
+                     "id": "note--00000000-0000-4000-8000-00000000beef",
+                     "created": "2024-01-01T00:00:00.000Z",
+                     "modified": "2024-01-01T00:00:00.000Z",
+                     "object_refs": ["note--00000000-0000-4000-8000-00000000beef"]}
+        self.e.ok("POST", "/api/v1/stix?tlp=AMBER", stix_note)
+        stix_subst = {"name": stix_note["id"]}
         for path, item in sorted(doc["paths"].items()):
             for method in METHODS:
                 if method not in item:
                     continue
                 names = taxii_subst if path.startswith("/taxii2/") else subst
+                if path.startswith("/api/v1/stix/{name}"):
+                    names = stix_subst
                 url = re.sub(r"\{(\w+)\}", lambda m: names[m.group(1)], path)
                 with self.subTest(method=method, path=path):
                     if method == "get":
