@@ -22,6 +22,7 @@
 #include "core/time.h"
 #include "http/http.h"
 #include "http/page_cache.h"
+#include "http/read_probe.h"
 #include "http/static.h"
 #include "sightings/sightings.h"
 
@@ -671,6 +672,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     size_t path_len = uri ? strcspn(uri, "?") : 0;
     long params = 0;
 
+    if (cs) /* the connection this thread serves (read_probe.c): it is, already */
+        ermes__read_probe_mark(cs->fd);
     set_phase(srv, cs, PHASE_HEAD, ermes__time_monotonic_ns());
     /* libmicrohttpd parses the query into its connection's memory right after this call: a
      * few hundred parameters exhaust it and the client then waits, unanswered, for the
@@ -693,9 +696,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return NULL;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result serve_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
 {
     ermes__server_t *srv = cls;
     ermes__req_t *req = *con_cls == &url_had_nul || *con_cls == &url_too_many ? NULL : *con_cls;
@@ -858,8 +862,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void complete_request(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
 {
     ermes__server_t *srv = cls;
     ermes__req_t *req = *con_cls;
@@ -901,6 +905,36 @@ const ermes__config_t *ermes__req_cfg(ermes__req_t *req)
     if (!req->live_cfg)
         req->live_cfg = ermes__live_acquire(req->srv->cfg);
     return req->live_cfg;
+}
+
+/* Every callback of a connection marks it as the one its thread is serving (read_probe.c),
+ * once its work is done: a handler may have read other sockets meanwhile, and a kept-alive
+ * connection parses its next, pipelined request right after on_completed, without reading. */
+static void mark_serving(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    if (ci)
+        ermes__read_probe_mark(ci->connect_fd);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    enum MHD_Result ret =
+        serve_request(cls, conn, url, method, version, upload_data, upload_data_size, con_cls);
+
+    mark_serving(conn);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    complete_request(cls, conn, con_cls, toe);
+    mark_serving(conn);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -973,8 +1007,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  *     complete (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE answers) but still in PHASE_HEAD is
  *     the one, whatever its neighbours do;
  *   - an error in the middle of a head (a line or head too long, a line that does not parse)
- *     is pinned when exactly one of the thread's connections is at a stage where it can
- *     happen; when two are, libmicrohttpd's own page goes out rather than a guess.
+ *     is on the connection the thread is serving at that moment, which read_probe.c tracks
+ *     (the socket it last read from, or last ran a callback of ours for): exact whatever the
+ *     thread's other connections are doing, over HTTP and HTTPS. It must be one of this
+ *     thread's connections still reading a head; otherwise (none matches: a connection
+ *     without its record) libmicrohttpd's own page goes out rather than a guess.
  * Errors in a body are left alone. */
 typedef enum { MHD_ERR_NONE, MHD_ERR_LENGTH, MHD_ERR_LENGTH_BIG, MHD_ERR_HEAD } mhd_error_t;
 
@@ -1003,38 +1040,41 @@ static void refuse_mhd_error(ermes__server_t *srv, const char *msg)
     if (kind == MHD_ERR_NONE)
         return;
     pthread_mutex_lock(&srv->conns_lock);
+    if (kind == MHD_ERR_HEAD) {
+        /* The connection this thread is serving (read_probe.c); one whose head is done
+         * (body, answer) cannot have such an error. */
+        int fd = ermes__read_probe_fd();
+        for (ermes_conn_state_t *cs = srv->conns; cs && fd >= 0; cs = cs->next) {
+            if (cs->fd == fd && pthread_equal(cs->owner, self)) {
+                if (cs->phase == PHASE_IDLE || cs->phase == PHASE_HEAD) {
+                    found = cs;
+                    n = 1;
+                }
+                break;
+            }
+        }
+        goto answer;
+    }
     /* Refused connections count too: libmicrohttpd may still log their errors, which must
      * not be pinned on another one. A connection without its record (out of memory) would
      * be missing from the count: no guessing then. */
     if (srv->untracked_conns)
         goto out;
     for (ermes_conn_state_t *cs = srv->conns; cs; cs = cs->next) {
+        const char *cl;
         if (!pthread_equal(cs->owner, self) || cs->phase == PHASE_ANSWER)
             continue;
-        if (kind != MHD_ERR_HEAD) {
-            /* A complete head not handed to us: only the erring one (see above). */
-            const char *cl;
-            if (cs->phase != PHASE_HEAD || cs->refused ||
-                !MHD_get_connection_info(cs->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE))
-                continue;
-            cl = MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
-            if (!cl || content_length_ok(cl))
-                continue;
-            found = cs;
-            n++;
-        } else {
-            /* Only a connection where such an error can happen: a request line too long
-             * has not reached on_uri (idle); a head too large has (head); a line that does
-             * not parse may be either. One whose head is done (body) is not. */
-            int can = status == 414   ? cs->phase == PHASE_IDLE
-                      : status == 431 ? cs->phase == PHASE_HEAD
-                                      : cs->phase != PHASE_BODY;
-            if (can) {
-                found = cs;
-                n++;
-            }
-        }
+        /* A complete head not handed to us: only the erring one (see above). */
+        if (cs->phase != PHASE_HEAD || cs->refused ||
+            !MHD_get_connection_info(cs->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE))
+            continue;
+        cl = MHD_lookup_connection_value(cs->conn, MHD_HEADER_KIND, "Content-Length");
+        if (!cl || content_length_ok(cl))
+            continue;
+        found = cs;
+        n++;
     }
+answer:
     if (n == 1 && found->phase != PHASE_BODY && !found->refused) {
         if (kind == MHD_ERR_LENGTH)
             refuse_locked(srv, found, 1, 400, "Bad Request", "bad_request",

@@ -29,6 +29,15 @@ def connect_from(port, source, timeout=10):
     return socket.create_connection((HOST, port), timeout=timeout, source_address=(source, 0))
 
 
+def send_until_refused(s, data):
+    """Sends data; a server that answers and closes before the end refuses the rest (over TLS
+    the client's write then fails): the answer is still there to read."""
+    try:
+        s.sendall(data)
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        pass
+
+
 def read_all(s, limit=10.0):
     """Everything the server sends until it closes (or limit seconds pass): (bytes, closed)."""
     s.settimeout(limit)
@@ -332,6 +341,78 @@ class FramingTest(unittest.TestCase):
                 finally:
                     for n in neighbours:
                         n.close()
+
+    def one_bad_head_among_neighbours(self, bad, status, code, bad_first):
+        """The bad request sent beside a connection in the middle of its head and an idle one
+        (all on one worker thread with --threads 1); bad_first: its connection is opened
+        before theirs. The bad one gets its JSON error, they then their answers."""
+        socks = []
+        try:
+            if bad_first:
+                b = self.connect()
+                socks.append(b)
+            half = self.connect()
+            socks.append(half)
+            half.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            idle = self.connect()
+            socks.append(idle)
+            if not bad_first:
+                b = self.connect()
+                socks.append(b)
+            self.wait_connections(3)
+            # More of the neighbour's head, so that it is often read in the same round.
+            half.sendall(b"X-Part: 1\r\n")
+            send_until_refused(b, bad)
+            resp, closed = read_all(b, 10.0)
+            err = self.assert_one_json_error(resp, closed, status)
+            self.assertEqual(err["code"], code)
+            half.sendall(b"Connection: close\r\n\r\n")
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            for n in (half, idle):
+                resp, _ = read_all(n, 10.0)
+                self.assertEqual(status_of(resp), 200, resp[:300])
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_too_long_beside_neighbours_reading_heads(self):
+        # A request line longer than the head allows (414) and a head over max_header (431),
+        # while the same worker thread serves a connection in the middle of its head and an
+        # idle one: always ermes's JSON answer (libmicrohttpd's own is an HTML page), whichever
+        # connection came first, and the neighbours are answered as if nothing happened.
+        long_line = b"GET /healthz?" + b"a" * 60000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        big_head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 60000 + b"\r\n\r\n"
+        for bad, status, code in ((long_line, 414, "uri_too_long"),
+                                  (big_head, 431, "header_too_large")):
+            for trial in range(20):
+                with self.subTest(code=code, trial=trial):
+                    self.one_bad_head_among_neighbours(bad, status, code, trial % 2 == 1)
+
+    def test_too_long_after_a_pipelined_request(self):
+        # The over-long request line arrives behind a complete request on the same connection:
+        # libmicrohttpd reaches it after answering the first, while a neighbour is mid-head
+        # and another idle.
+        half = self.connect()
+        idle = self.connect()
+        s = self.connect()
+        try:
+            half.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            self.wait_connections(3)
+            send_until_refused(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz?"
+                               + b"a" * 60000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            resp, closed = read_all(s, 10.0)
+            first, _, rest = resp.partition(b"\r\n\r\n")
+            self.assertEqual(status_of(first), 200, resp[:300])
+            rest = rest[int(re.search(rb"(?i)\r\ncontent-length: (\d+)", first).group(1)):]
+            err = self.assert_one_json_error(rest, closed, 414)
+            self.assertEqual(err["code"], "uri_too_long")
+            half.sendall(b"Connection: close\r\n\r\n")
+            idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            for n in (half, idle):
+                self.assertEqual(status_of(read_all(n, 10.0)[0]), 200)
+        finally:
+            for c in (s, half, idle):
+                c.close()
 
     def test_bad_content_length_on_a_kept_alive_connection(self):
         # The second request of a connection is checked as the first is.
