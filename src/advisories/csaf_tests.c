@@ -510,6 +510,52 @@ static int score_differs(json_t *n, int tenths)
     return d < want - 1e-9 || d > want + 1e-9;
 }
 
+/* The scores of a vector, remembered per thread: parsing and scoring were a third of the
+ * mandatory tests, and the same few vectors come back in document after document (and within
+ * one). A direct-mapped table keyed by the whole vector string; a pure function of the
+ * string, so a hit is exactly what computing it again would give. Returns 0 with cv->version
+ * and sc set, or non-zero when the vector does not parse or score. */
+#define SCORE_SLOTS 256
+#define SCORE_VECTOR_MAX 192
+static _Thread_local struct score_slot {
+    unsigned char used, bad;
+    unsigned short len;
+    ermes_cvss_version_t version;
+    ermes_cvss_scores_t sc;
+    char vector[SCORE_VECTOR_MAX];
+} score_cache[SCORE_SLOTS];
+
+static int scored(const char *vector, ermes_cvss_t *cv, ermes_cvss_scores_t *sc)
+{
+    size_t len = strlen(vector);
+    unsigned h = 2166136261u;
+    struct score_slot *slot = NULL;
+    ermes_diag_t d;
+    int bad;
+
+    if (len < SCORE_VECTOR_MAX) {
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ (unsigned char)vector[i]) * 16777619u;
+        slot = &score_cache[h % SCORE_SLOTS];
+        if (slot->used && slot->len == len && memcmp(slot->vector, vector, len) == 0) {
+            cv->version = slot->version;
+            *sc = slot->sc;
+            return slot->bad;
+        }
+    }
+    ermes_diag_clear(&d);
+    bad = ermes_cvss_parse(vector, len, cv, &d) || ermes_cvss_score_all(cv, sc);
+    if (slot) {
+        slot->used = 1;
+        slot->bad = (unsigned char)bad;
+        slot->len = (unsigned short)len;
+        slot->version = bad ? (ermes_cvss_version_t)0 : cv->version;
+        slot->sc = bad ? (ermes_cvss_scores_t){0, 0, 0} : *sc;
+        memcpy(slot->vector, vector, len);
+    }
+    return bad;
+}
+
 static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
 {
     const char *vector = str(o, "vectorString"), *version = str(o, "version");
@@ -547,9 +593,7 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
         }
     }
     /* 6.1.9: the scores and severities given are those the vector computes to. */
-    ermes_diag_t d;
-    ermes_diag_clear(&d);
-    if (ermes_cvss_parse(vector, strlen(vector), &cv, &d) || ermes_cvss_score_all(&cv, &sc))
+    if (scored(vector, &cv, &sc))
         return;
     if (v3 && strcmp(ermes_cvss_version_name(cv.version), version) != 0)
         return;
