@@ -12,6 +12,7 @@
 #include "advisories/jsonschema.h"
 #include "core/alloc.h"
 #include "core/json_read.h"
+#include "core/strbuf.h"
 
 extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes__cvss_v30_schema[],
     ermes__cvss_v31_schema[], ermes__cwe_names[];
@@ -421,27 +422,135 @@ void ermes_csaf_result_cleanup(ermes_csaf_result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* 1 when s is well-formed UTF-8 as jansson's json_string checks it (shortest forms, no
+ * surrogates, nothing past U+10FFFF). */
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned c = *p, v;
+        size_t n;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 2, v = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 3, v = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 4, v = c & 0x07;
+        else
+            return 0;
+        for (size_t k = 1; k < n; k++) {
+            if ((p[k] & 0xC0) != 0x80)
+                return 0;
+            v = (v << 6) | (p[k] & 0x3F);
+        }
+        if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || (v >= 0xD800 && v <= 0xDFFF) ||
+            v > 0x10FFFF)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* A JSON string as jansson's compact dump writes it: quote, backslash and the control
+ * characters escaped (\b \f \n \r \t, the others as \u00XX in capitals), everything else,
+ * "/" and non-ASCII included, as it is. */
+static int put_json_string(ermes__strbuf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+    int rc = ermes__strbuf_addc(b, '"');
+
+    for (; rc == 0 && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        rc = ermes__strbuf_add(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (ch) {
+        case '"':
+        case '\\':
+            esc[1] = (char)ch;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        if (rc == 0)
+            rc = ermes__strbuf_add(b, esc, n);
+    }
+    if (rc == 0)
+        rc = ermes__strbuf_add(b, run, (size_t)(s - run));
+    return rc ? rc : ermes__strbuf_addc(b, '"');
+}
+
+/* Written by hand, byte for byte what building the object with jansson and dumping it
+ * compactly gave (a twentieth of `ermes csaf validate`): a failure with a string that is not
+ * UTF-8 is left out as json_pack left it out, and a file name that is not UTF-8 gives NULL. */
 char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
 {
-    json_t *o = json_object(), *failed = json_array();
-    char *s = NULL;
+    ermes__strbuf_t b;
+    int rc = 0, first = 1;
+    char num[24];
 
-    if (!o || !failed)
-        goto out;
-    if (file && json_object_set_new(o, "file", json_string(file)))
-        goto out;
-    json_object_set_new(o, "valid", json_boolean(r->valid));
-    for (size_t i = 0; i < r->listed; i++) {
-        const ermes_csaf_failure_t *f = &r->failed[i];
-        json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s}", "test", f->test, "group",
-                                                f->group, "path", f->path, "message", f->message));
+    if (file && !utf8_valid(file))
+        return NULL;
+    ermes__strbuf_init(&b, (size_t)1 << 30);
+    if (file) {
+        rc |= ermes__strbuf_adds(&b, "{\"file\":");
+        rc |= put_json_string(&b, file);
+        rc |= ermes__strbuf_adds(&b, r->valid ? ",\"valid\":true" : ",\"valid\":false");
+    } else {
+        rc |= ermes__strbuf_adds(&b, r->valid ? "{\"valid\":true" : "{\"valid\":false");
     }
-    json_object_set(o, "failed", failed);
-    if (r->count > r->listed)
-        json_object_set_new(o, "more_failures", json_integer((json_int_t)(r->count - r->listed)));
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-out:
-    json_decref(failed);
-    json_decref(o);
-    return s;
+    rc |= ermes__strbuf_adds(&b, ",\"failed\":[");
+    for (size_t i = 0; i < r->listed && rc == 0; i++) {
+        const ermes_csaf_failure_t *f = &r->failed[i];
+        if (!f->group || !f->path || !f->message || !utf8_valid(f->test) || !utf8_valid(f->group) ||
+            !utf8_valid(f->path) || !utf8_valid(f->message))
+            continue;
+        rc |= ermes__strbuf_adds(&b, first ? "{\"test\":" : ",{\"test\":");
+        first = 0;
+        rc |= put_json_string(&b, f->test);
+        rc |= ermes__strbuf_adds(&b, ",\"group\":");
+        rc |= put_json_string(&b, f->group);
+        rc |= ermes__strbuf_adds(&b, ",\"path\":");
+        rc |= put_json_string(&b, f->path);
+        rc |= ermes__strbuf_adds(&b, ",\"message\":");
+        rc |= put_json_string(&b, f->message);
+        rc |= ermes__strbuf_addc(&b, '}');
+    }
+    rc |= ermes__strbuf_addc(&b, ']');
+    if (r->count > r->listed) {
+        snprintf(num, sizeof(num), "%zu", r->count - r->listed);
+        rc |= ermes__strbuf_adds(&b, ",\"more_failures\":");
+        rc |= ermes__strbuf_adds(&b, num);
+    }
+    rc |= ermes__strbuf_addc(&b, '}');
+    if (rc) {
+        ermes__strbuf_cleanup(&b);
+        return NULL;
+    }
+    return ermes__strbuf_take(&b, NULL);
 }
