@@ -161,6 +161,22 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
     return n + len;
 }
 
+json_t *ermes__csaf_get(const json_t *o, const char *k)
+{
+    void *it;
+
+    if (!json_is_object(o))
+        return NULL;
+    if (json_object_size(o) > 8)
+        return json_object_get(o, k);
+    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
+        const char *key = json_object_iter_key(it);
+        if (key[0] == k[0] && strcmp(key, k) == 0)
+            return json_object_iter_value(it);
+    }
+    return NULL;
+}
+
 void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
 {
     va_list ap;

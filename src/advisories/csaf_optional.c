@@ -12,7 +12,7 @@
 
 static json_t *get(const json_t *o, const char *k)
 {
-    return json_is_object(o) ? json_object_get(o, k) : NULL;
+    return ermes__csaf_get(o, k);
 }
 
 static json_t *arr(const json_t *o, const char *k)

@@ -19,7 +19,7 @@ typedef ermes__csaf_ctx_t ctx_t;
 
 static json_t *get(const json_t *o, const char *k)
 {
-    return json_is_object(o) ? json_object_get(o, k) : NULL;
+    return ermes__csaf_get(o, k);
 }
 
 static json_t *arr(const json_t *o, const char *k)

@@ -598,6 +598,23 @@ static int json_same(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
+/* 1 when the object has the member k: small objects are searched in order rather than
+ * through jansson's hash of the key (the required properties of every object of a document
+ * pass here). */
+static int has_member(const json_t *o, size_t size, const char *k)
+{
+    void *it;
+
+    if (size > 8)
+        return json_object_get(o, k) != NULL;
+    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
+        const char *key = json_object_iter_key(it);
+        if (key[0] == k[0] && strcmp(key, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void validate(vctx_t *v, int idx, const json_t *inst)
 {
     const node_t *nd = &v->s->nodes[idx];
@@ -683,7 +700,7 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         if (nd->max_props >= 0 && n > (size_t)nd->max_props)
             report(v, "must not have more than %ld properties", nd->max_props);
         for (size_t i = 0; i < nd->nrequired; i++)
-            if (!json_object_get(inst, nd->required[i]))
+            if (!has_member(inst, n, nd->required[i]))
                 report(v, "must have required property '%s'", nd->required[i]);
         json_object_foreach((json_t *)inst, k, val)
         {
