@@ -417,6 +417,11 @@ typedef struct vctx {
     char path[4096];
     size_t plen;
     pcre2_match_data *md;
+    /* uniqueItems over an array of strings: their values and lengths (the check does not
+     * recurse, so one scratch serves every level). */
+#define UNIQUE_FAST 256
+    const char *str[UNIQUE_FAST];
+    size_t slen[UNIQUE_FAST];
 } vctx_t;
 
 static void report(vctx_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -615,6 +620,20 @@ static int has_member(const json_t *o, size_t size, const char *k)
     return 0;
 }
 
+/* 1 when the array's n items are all strings, their values and lengths then in str and
+ * slen. */
+static int strings_only(const json_t *a, size_t n, const char **str, size_t *slen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(a, i);
+        if (!json_is_string(e))
+            return 0;
+        str[i] = json_string_value(e);
+        slen[i] = json_string_length(e);
+    }
+    return 1;
+}
+
 static void validate(vctx_t *v, int idx, const json_t *inst)
 {
     const node_t *nd = &v->s->nodes[idx];
@@ -636,7 +655,21 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         size_t i;
         json_t *e;
         int found = 0;
-        json_array_foreach(nd->enum_values, i, e) found |= json_same(e, inst);
+        if (t & T_STRING) {
+            /* A string equals only a string of the same bytes (json_same without its calls
+             * into jansson for each allowed value). */
+            const char *s = json_string_value(inst);
+            size_t len = json_string_length(inst);
+            json_array_foreach(nd->enum_values, i, e) if (json_is_string(e) &&
+                                                          json_string_length(e) == len &&
+                                                          memcmp(json_string_value(e), s, len) == 0)
+            {
+                found = 1;
+                break;
+            }
+        } else {
+            json_array_foreach(nd->enum_values, i, e) found |= json_same(e, inst);
+        }
         if (!found)
             report(v, "must be equal to one of the allowed values");
     }
@@ -674,7 +707,18 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
             report(v, "must not have fewer than %ld items", nd->min_items);
         if (nd->max_items >= 0 && n > (size_t)nd->max_items)
             report(v, "must not have more than %ld items", nd->max_items);
-        if (nd->unique_items) {
+        if (nd->unique_items && n <= UNIQUE_FAST && strings_only(inst, n, v->str, v->slen)) {
+            /* The same pairs in the same order as below, over the strings' bytes: lists of
+             * product ids are the long ones, and a call into jansson per pair was most of the
+             * check. */
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = 0; j < i; j++)
+                    if (v->slen[i] == v->slen[j] && memcmp(v->str[i], v->str[j], v->slen[i]) == 0) {
+                        report(v, "must not have duplicate items (items %zu and %zu are identical)",
+                               j, i);
+                        i = j = n;
+                    }
+        } else if (nd->unique_items) {
             /* Quadratic, but arrays in advisories are short and the document size is capped. */
             for (size_t i = 1; i < n; i++)
                 for (size_t j = 0; j < i; j++)
