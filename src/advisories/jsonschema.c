@@ -416,6 +416,13 @@ typedef struct vctx {
     int rc;
     char path[4096];
     size_t plen;
+    /* The walk's place: one segment per level (see push). */
+#define PATH_SEGMENTS 4096
+    struct {
+        const char *key; /* NULL: an array index */
+        size_t index;
+    } seg[PATH_SEGMENTS];
+    size_t depth;
     pcre2_match_data *md;
     /* uniqueItems over an array of strings: their values and lengths (the check does not
      * recurse, so one scratch serves every level). */
@@ -424,6 +431,7 @@ typedef struct vctx {
     size_t slen[UNIQUE_FAST];
 } vctx_t;
 
+static void write_path(vctx_t *v);
 static void report(vctx_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(vctx_t *v, const char *fmt, ...)
 {
@@ -436,18 +444,18 @@ static void report(vctx_t *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    write_path(v);
     v->cb(v->ctx, v->path, msg);
 }
 
-/* Appends "/seg" (JSON pointer escaped) to the path; returns the old length to restore. */
-static size_t push(vctx_t *v, const char *seg)
+/* Appends "/seg" (JSON pointer escaped) to the path. */
+static void append(vctx_t *v, const char *seg)
 {
-    size_t old = v->plen;
     char *p = v->path + v->plen;
     size_t room = sizeof(v->path) - v->plen;
 
     if (room < 2)
-        return old;
+        return;
     *p++ = '/';
     room--;
     for (; *seg && room > 2; seg++) {
@@ -462,27 +470,55 @@ static size_t push(vctx_t *v, const char *seg)
     }
     *p = '\0';
     v->plen = (size_t)(p - v->path);
-    return old;
 }
 
-/* Every array item of a document passes here: digits by hand, snprintf was a tenth of the
- * schema walk. */
-static size_t push_index(vctx_t *v, size_t i)
+/* The path of the value being checked is written only when a failure is reported: the walk
+ * keeps the segments (a key, or an array index) on a stack, and report() appends them one by
+ * one as the walk used to at every step, so the text is the same, truncation included.
+ * Segments past the stack's depth (deeper than any path could be written out) are counted,
+ * not kept. */
+static void push(vctx_t *v, const char *key)
 {
-    char seg[24], *p = seg + sizeof(seg) - 1;
-
-    *p = '\0';
-    do {
-        *--p = (char)('0' + i % 10);
-        i /= 10;
-    } while (i);
-    return push(v, p);
+    if (v->depth < PATH_SEGMENTS)
+        v->seg[v->depth].key = key;
+    v->depth++;
 }
 
-static void pop(vctx_t *v, size_t old)
+static void push_index(vctx_t *v, size_t i)
 {
-    v->plen = old;
-    v->path[old] = '\0';
+    if (v->depth < PATH_SEGMENTS) {
+        v->seg[v->depth].key = NULL;
+        v->seg[v->depth].index = i;
+    }
+    v->depth++;
+}
+
+static void pop(vctx_t *v)
+{
+    v->depth--;
+}
+
+/* Writes the path of the stack into v->path (array indexes in digits by hand). */
+static void write_path(vctx_t *v)
+{
+    size_t n = v->depth < PATH_SEGMENTS ? v->depth : PATH_SEGMENTS;
+
+    v->plen = 0;
+    v->path[0] = '\0';
+    for (size_t k = 0; k < n; k++) {
+        if (v->seg[k].key) {
+            append(v, v->seg[k].key);
+        } else {
+            char digits[24], *p = digits + sizeof(digits) - 1;
+            size_t i = v->seg[k].index;
+            *p = '\0';
+            do {
+                *--p = (char)('0' + i % 10);
+                i /= 10;
+            } while (i);
+            append(v, p);
+        }
+    }
 }
 
 static size_t utf8_length(const char *s, size_t n)
@@ -730,9 +766,9 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         }
         if (nd->items >= 0)
             for (size_t i = 0; i < n; i++) {
-                size_t old = push_index(v, i);
+                push_index(v, i);
                 validate(v, nd->items, json_array_get(inst, i));
-                pop(v, old);
+                pop(v);
             }
     }
     if (t & T_OBJECT) {
@@ -755,13 +791,13 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
                     break;
                 }
             if (found >= 0) {
-                size_t old = push(v, k);
+                push(v, k);
                 validate(v, found, val);
-                pop(v, old);
+                pop(v);
             } else if (nd->closed) {
-                size_t old = push(v, k);
+                push(v, k);
                 report(v, "must NOT have additional properties");
-                pop(v, old);
+                pop(v);
             }
         }
     }
