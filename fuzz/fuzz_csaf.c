@@ -6,7 +6,8 @@
  * is valid exactly when it lists no mandatory failure (when all are listed); every failure has
  * a test, the group "mandatory", "optional" or "informative",
  * a path that is "" or a JSON pointer and a message; the JSON of the result parses back with
- * the same verdict and failures. Anything else aborts. */
+ * the same verdict and failures, and is byte for byte what building it with jansson and
+ * dumping it compactly gives (ermes writes it by hand for speed). Anything else aborts. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,32 @@ static void check(int ok, const char *what)
         return;
     fprintf(stderr, "fuzz_csaf: %s\n", what);
     abort();
+}
+
+/* The result's JSON as ermes built it before writing it by hand: the reference. */
+static char *jansson_json(const ermes_csaf_result_t *r, const char *file)
+{
+    json_t *o = json_object(), *failed = json_array();
+    char *s = NULL;
+
+    if (!o || !failed)
+        goto out;
+    if (file && json_object_set_new(o, "file", json_string(file)))
+        goto out;
+    json_object_set_new(o, "valid", json_boolean(r->valid));
+    for (size_t i = 0; i < r->listed; i++) {
+        const ermes_csaf_failure_t *f = &r->failed[i];
+        json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s}", "test", f->test, "group",
+                                                f->group, "path", f->path, "message", f->message));
+    }
+    json_object_set(o, "failed", failed);
+    if (r->count > r->listed)
+        json_object_set_new(o, "more_failures", json_integer((json_int_t)(r->count - r->listed)));
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+    json_decref(failed);
+    json_decref(o);
+    return s;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(!r.valid || r.listed == ERMES_CSAF_MAX_FAILURES, "valid with unlisted failures");
     char *out = ermes_csaf_result_json(&r, "fuzz.json");
     check(out != NULL, "result does not serialise");
+    char *ref = jansson_json(&r, "fuzz.json");
+    check(ref && strcmp(ref, out) == 0, "result JSON differs from jansson's dump");
+    free(ref);
     json_t *back = json_loads(out, 0, NULL);
     check(back != NULL, "result JSON does not parse");
     check(json_is_true(json_object_get(back, "valid")) == r.valid, "verdict lost in JSON");

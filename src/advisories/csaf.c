@@ -12,6 +12,7 @@
 #include "advisories/jsonschema.h"
 #include "core/alloc.h"
 #include "core/json_read.h"
+#include "core/strbuf.h"
 
 extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes__cvss_v30_schema[],
     ermes__cvss_v31_schema[], ermes__cwe_names[];
@@ -32,6 +33,7 @@ static _Thread_local struct doc_heap {
     char *chunk[HEAP_CHUNKS];
     size_t size[HEAP_CHUNKS];
     int n, active;
+    int spilled; /* an allocation of the window went to ermes__malloc */
     size_t off;
 } heap;
 
@@ -42,8 +44,10 @@ static void *heap_malloc(size_t n)
     n = (n + 15) & ~(size_t)15;
     if (heap.n == 0 || heap.size[heap.n - 1] - heap.off < n) {
         size_t size = heap.n ? heap.size[heap.n - 1] * 2 : 256 * 1024;
-        if (heap.n == HEAP_CHUNKS)
+        if (heap.n == HEAP_CHUNKS) {
+            heap.spilled = 1;
             return ermes__malloc(n);
+        }
         if (size < n)
             size = n;
         char *c = ermes__malloc(size);
@@ -62,6 +66,10 @@ static void heap_free(void *p)
 {
     if (!p)
         return;
+    /* The common case first: the pointer is in the chunk being filled. */
+    if (heap.active && heap.n && (char *)p >= heap.chunk[heap.n - 1] &&
+        (char *)p < heap.chunk[heap.n - 1] + heap.size[heap.n - 1])
+        return;
     for (int i = 0; heap.active && i < heap.n; i++)
         if ((char *)p >= heap.chunk[i] && (char *)p < heap.chunk[i] + heap.size[i])
             return;
@@ -71,6 +79,7 @@ static void heap_free(void *p)
 static void heap_open(void)
 {
     heap.active = 1;
+    heap.spilled = 0;
 }
 
 /* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
@@ -150,6 +159,67 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
         len = room;
     memcpy(dst + n, s, len);
     return n + len;
+}
+
+json_t *ermes__csaf_get(const json_t *o, const char *k)
+{
+    void *it;
+
+    if (!json_is_object(o))
+        return NULL;
+    if (json_object_size(o) > 8)
+        return json_object_get(o, k);
+    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
+        const char *key = json_object_iter_key(it);
+        if (key[0] == k[0] && strcmp(key, k) == 0)
+            return json_object_iter_value(it);
+    }
+    return NULL;
+}
+
+void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n = 0;
+
+    if (!cap)
+        return;
+    /* Formats other than %s and %zu go to vsnprintf (none of the tests' paths has one). */
+    for (const char *f = strchr(fmt, '%'); f; f = strchr(f + 1, '%'))
+        if (!(f[1] == 's' || (f[1] == 'z' && f[2] == 'u'))) {
+            va_start(ap, fmt);
+            vsnprintf(dst, cap, fmt, ap);
+            va_end(ap);
+            return;
+        } else if (f[1] == 'z') {
+            f++;
+        }
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f;) {
+        const char *pct = strchr(f, '%');
+        size_t lit = pct ? (size_t)(pct - f) : strlen(f);
+        n = put_text(dst, cap, n, f, lit);
+        if (!pct)
+            break;
+        if (pct[1] == 's') {
+            const char *s = va_arg(ap, const char *);
+            if (!s)
+                s = "(null)"; /* as glibc's snprintf writes it */
+            n = put_text(dst, cap, n, s, strlen(s));
+            f = pct + 2;
+        } else {
+            char digits[24], *end = digits + sizeof(digits), *d = end;
+            size_t i = va_arg(ap, size_t);
+            do {
+                *--d = (char)('0' + i % 10);
+                i /= 10;
+            } while (i);
+            n = put_text(dst, cap, n, d, (size_t)(end - d));
+            f = pct + 3;
+        }
+    }
+    va_end(ap);
+    dst[n] = '\0';
 }
 
 void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix)
@@ -339,7 +409,14 @@ parsed:
     ermes__csaf_mandatory_tests(&c);
     ermes__csaf_optional_tests(&c);
     ermes__csaf_informative_tests(&c);
-    json_decref(c.doc);
+    /* Every value of the document was allocated in the heap, which closing frees at once:
+     * walking the tree to release each value (json_delete) was a sixth of a validation. Only
+     * when the heap ran out of chunks did values go to ermes__malloc; then the tree is
+     * released value by value as before. The document holds no reference to anything made
+     * outside the window (the reader makes every value it links, and true, false and null
+     * are jansson's static singletons). */
+    if (heap.spilled)
+        json_decref(c.doc);
     heap_close();
     if (c.rc) {
         ermes_csaf_result_cleanup(&r);
@@ -361,27 +438,135 @@ void ermes_csaf_result_cleanup(ermes_csaf_result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* 1 when s is well-formed UTF-8 as jansson's json_string checks it (shortest forms, no
+ * surrogates, nothing past U+10FFFF). */
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned c = *p, v;
+        size_t n;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 2, v = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 3, v = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 4, v = c & 0x07;
+        else
+            return 0;
+        for (size_t k = 1; k < n; k++) {
+            if ((p[k] & 0xC0) != 0x80)
+                return 0;
+            v = (v << 6) | (p[k] & 0x3F);
+        }
+        if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || (v >= 0xD800 && v <= 0xDFFF) ||
+            v > 0x10FFFF)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* A JSON string as jansson's compact dump writes it: quote, backslash and the control
+ * characters escaped (\b \f \n \r \t, the others as \u00XX in capitals), everything else,
+ * "/" and non-ASCII included, as it is. */
+static int put_json_string(ermes__strbuf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+    int rc = ermes__strbuf_addc(b, '"');
+
+    for (; rc == 0 && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        rc = ermes__strbuf_add(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (ch) {
+        case '"':
+        case '\\':
+            esc[1] = (char)ch;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        if (rc == 0)
+            rc = ermes__strbuf_add(b, esc, n);
+    }
+    if (rc == 0)
+        rc = ermes__strbuf_add(b, run, (size_t)(s - run));
+    return rc ? rc : ermes__strbuf_addc(b, '"');
+}
+
+/* Written by hand, byte for byte what building the object with jansson and dumping it
+ * compactly gave (a twentieth of `ermes csaf validate`): a failure with a string that is not
+ * UTF-8 is left out as json_pack left it out, and a file name that is not UTF-8 gives NULL. */
 char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
 {
-    json_t *o = json_object(), *failed = json_array();
-    char *s = NULL;
+    ermes__strbuf_t b;
+    int rc = 0, first = 1;
+    char num[24];
 
-    if (!o || !failed)
-        goto out;
-    if (file && json_object_set_new(o, "file", json_string(file)))
-        goto out;
-    json_object_set_new(o, "valid", json_boolean(r->valid));
-    for (size_t i = 0; i < r->listed; i++) {
-        const ermes_csaf_failure_t *f = &r->failed[i];
-        json_array_append_new(failed, json_pack("{s:s,s:s,s:s,s:s}", "test", f->test, "group",
-                                                f->group, "path", f->path, "message", f->message));
+    if (file && !utf8_valid(file))
+        return NULL;
+    ermes__strbuf_init(&b, (size_t)1 << 30);
+    if (file) {
+        rc |= ermes__strbuf_adds(&b, "{\"file\":");
+        rc |= put_json_string(&b, file);
+        rc |= ermes__strbuf_adds(&b, r->valid ? ",\"valid\":true" : ",\"valid\":false");
+    } else {
+        rc |= ermes__strbuf_adds(&b, r->valid ? "{\"valid\":true" : "{\"valid\":false");
     }
-    json_object_set(o, "failed", failed);
-    if (r->count > r->listed)
-        json_object_set_new(o, "more_failures", json_integer((json_int_t)(r->count - r->listed)));
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-out:
-    json_decref(failed);
-    json_decref(o);
-    return s;
+    rc |= ermes__strbuf_adds(&b, ",\"failed\":[");
+    for (size_t i = 0; i < r->listed && rc == 0; i++) {
+        const ermes_csaf_failure_t *f = &r->failed[i];
+        if (!f->group || !f->path || !f->message || !utf8_valid(f->test) || !utf8_valid(f->group) ||
+            !utf8_valid(f->path) || !utf8_valid(f->message))
+            continue;
+        rc |= ermes__strbuf_adds(&b, first ? "{\"test\":" : ",{\"test\":");
+        first = 0;
+        rc |= put_json_string(&b, f->test);
+        rc |= ermes__strbuf_adds(&b, ",\"group\":");
+        rc |= put_json_string(&b, f->group);
+        rc |= ermes__strbuf_adds(&b, ",\"path\":");
+        rc |= put_json_string(&b, f->path);
+        rc |= ermes__strbuf_adds(&b, ",\"message\":");
+        rc |= put_json_string(&b, f->message);
+        rc |= ermes__strbuf_addc(&b, '}');
+    }
+    rc |= ermes__strbuf_addc(&b, ']');
+    if (r->count > r->listed) {
+        snprintf(num, sizeof(num), "%zu", r->count - r->listed);
+        rc |= ermes__strbuf_adds(&b, ",\"more_failures\":");
+        rc |= ermes__strbuf_adds(&b, num);
+    }
+    rc |= ermes__strbuf_addc(&b, '}');
+    if (rc) {
+        ermes__strbuf_cleanup(&b);
+        return NULL;
+    }
+    return ermes__strbuf_take(&b, NULL);
 }

@@ -9,7 +9,7 @@
 
 static json_t *get(const json_t *o, const char *k)
 {
-    return json_is_object(o) ? json_object_get(o, k) : NULL;
+    return ermes__csaf_get(o, k);
 }
 
 static json_t *arr(const json_t *o, const char *k)
@@ -38,16 +38,17 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
             json_t *v3 = get(s, "cvss_v3");
             const char *vector = str(v3, "vectorString");
             if (get(s, "cvss_v2") && !v3) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu", i, j);
+                ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu", i, j);
                 ermes__csaf_info(c, "6.3.1", p, "CVSS v2 is the only scoring system");
             }
             if (v3 && ((str(v3, "version") && strcmp(str(v3, "version"), "3.0") == 0) ||
                        (vector && strncmp(vector, "CVSS:3.0", 8) == 0))) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3/version", i, j);
+                ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3/version",
+                                  i, j);
                 ermes__csaf_info(c, "6.3.2", p, "CVSS v3.0: upgrading to v3.1 is recommended");
             }
         }
-        snprintf(p, sizeof(p), "/vulnerabilities/%zu", i);
+        ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu", i);
         if (!get(v, "cve"))
             ermes__csaf_info(c, "6.3.3", p, "the vulnerability has no CVE");
         if (!get(v, "cwe"))
@@ -68,9 +69,9 @@ static void short_hashes(ermes__csaf_ctx_t *c, json_t *product, const char *path
         const char *value = str(fh, "value");
         /* JavaScript counts UTF-16 units; a hash is ASCII, where the two agree. */
         if (value && strlen(value) < 64) {
-            snprintf(p, sizeof(p),
-                     "%s/product_identification_helper/hashes/%zu/file_hashes/%zu/value", path, i,
-                     j);
+            ermes__csaf_pathf(p, sizeof(p),
+                              "%s/product_identification_helper/hashes/%zu/file_hashes/%zu/value",
+                              path, i, j);
             ermes__csaf_info(c, "6.3.5", p, "a hash shorter than 64 characters");
         }
     }
@@ -114,12 +115,12 @@ void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c)
     branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
     json_array_foreach(arr(tree, "full_product_names"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         short_hashes(c, v, p);
     }
     json_array_foreach(arr(tree, "relationships"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         short_hashes(c, get(v, "full_product_name"), p);
     }
 }

@@ -26,6 +26,17 @@ void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
 
+/* The member k of o, NULL when o is not an object or has none: json_object_get, but small
+ * objects (most of an advisory's) are searched in order instead of through jansson's hash of
+ * the key, which was a fifth of a validation. Keys are unique, so the result is the same. */
+json_t *ermes__csaf_get(const json_t *o, const char *k);
+
+/* snprintf(dst, cap, fmt, ...) for the tests' paths and keys, written by hand for %s and %zu
+ * (snprintf was a twentieth of a validation); any other directive goes to vsnprintf. The
+ * same bytes as snprintf, truncation included. */
+void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Writes path "/" i suffix into dst (cap bytes), truncated as snprintf would: the branch
  * walks format a path per branch, and snprintf for each was a tenth of a validation. */
 void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix);

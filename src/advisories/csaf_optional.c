@@ -12,7 +12,7 @@
 
 static json_t *get(const json_t *o, const char *k)
 {
-    return json_is_object(o) ? json_object_get(o, k) : NULL;
+    return ermes__csaf_get(o, k);
 }
 
 static json_t *arr(const json_t *o, const char *k)
@@ -138,7 +138,7 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
     {
         const char *id = str(v, "product_id");
         if (id && !referenced(refs, id)) {
-            snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
+            ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
@@ -146,8 +146,8 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
     {
         const char *id = str(get(v, "full_product_name"), "product_id");
         if (id && !referenced(refs, id)) {
-            snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name/product_id",
-                     i);
+            ermes__csaf_pathf(p, sizeof(p),
+                              "/product_tree/relationships/%zu/full_product_name/product_id", i);
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
@@ -184,8 +184,8 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
                 }
                 json_array_foreach(arr(v, "scores"), k, x) scored |=
                     list_has(arr(x, "products"), pid);
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s/%zu", i, affected[l],
-                         j);
+                ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s/%zu", i,
+                                  affected[l], j);
                 if (!remedied)
                     ermes__csaf_warn(c, "6.2.2", p, "product %s has no remediation", pid);
                 if (!scored && strcmp(affected[l], "under_investigation") != 0)
@@ -193,7 +193,7 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
             }
         json_array_foreach(arr(v, "involvements"), j, x) if (!get(x, "date"))
         {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
             ermes__csaf_warn(c, "6.2.7", p, "the involvement has no date");
         }
         json_array_foreach(arr(v, "ids"), j, x)
@@ -206,7 +206,7 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
             while (cve && d < n)
                 cve = isdigit((unsigned char)text[d++]);
             if (cve) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/ids/%zu", i, j);
+                ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/ids/%zu", i, j);
                 ermes__csaf_warn(c, "6.2.17", p, "%s belongs in the cve field", text);
             }
         }
@@ -245,7 +245,7 @@ static void test_tracking(ermes__csaf_ctx_t *c)
         const char *num = str(r, "number");
         instant_t d = instant(str(r, "date"));
         if (num && strchr(num, '+')) {
-            snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+            ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
             ermes__csaf_warn(c, "6.2.4", p, "revision %s has build metadata", num);
         }
         if (!d.ok)
@@ -288,7 +288,7 @@ static void hashes_of(ermes__csaf_ctx_t *c, json_t *product, const char *path)
         }
         if (!any || !same)
             continue;
-        snprintf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu", path, i);
+        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu", path, i);
         if (eq(only, "md5"))
             ermes__csaf_warn(c, "6.2.8", p, "md5 is the only hash algorithm");
         else if (eq(only, "sha1"))
@@ -322,12 +322,12 @@ static void test_hashes(ermes__csaf_ctx_t *c)
     hash_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
     json_array_foreach(arr(tree, "full_product_names"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         hashes_of(c, v, p);
     }
     json_array_foreach(arr(tree, "relationships"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         hashes_of(c, get(v, "full_product_name"), p);
     }
 }
@@ -387,7 +387,7 @@ static void test_languages(ermes__csaf_ctx_t *c)
         const char *tag = str(doc, fields[i]);
         if (!tag)
             continue;
-        snprintf(p, sizeof(p), "/document/%s", fields[i]);
+        ermes__csaf_pathf(p, sizeof(p), "/document/%s", fields[i]);
         if (ermes__lang_tag_private(tag))
             ermes__csaf_warn(c, "6.2.14", p, "%s is a private-use language", tag);
         if (strcmp(tag, "i-default") == 0)
@@ -422,7 +422,7 @@ static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *
                      *q == '-' || *q == '+',
                 q++;
             if (!ok || *q != '/' || q[1] == '\0') {
-                snprintf(p, sizeof(p), "%s/%zu", path, i);
+                ermes__csaf_pathf(p, sizeof(p), "%s/%zu", path, i);
                 ermes__csaf_warn(c, "6.2.18", p, "the version range \"%.200s\" is not a vers",
                                  name);
             }
@@ -441,14 +441,14 @@ static void test_products(ermes__csaf_ctx_t *c)
     json_array_foreach(arr(tree, "full_product_names"), i,
                        v) if (!get(v, "product_identification_helper"))
     {
-        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
     json_array_foreach(arr(tree, "relationships"), i,
                        v) if (json_is_object(get(v, "full_product_name")) &&
                               !get(get(v, "full_product_name"), "product_identification_helper"))
     {
-        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
     helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);

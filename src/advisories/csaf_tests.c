@@ -19,7 +19,7 @@ typedef ermes__csaf_ctx_t ctx_t;
 
 static json_t *get(const json_t *o, const char *k)
 {
-    return json_is_object(o) ? json_object_get(o, k) : NULL;
+    return ermes__csaf_get(o, k);
 }
 
 static json_t *arr(const json_t *o, const char *k)
@@ -97,14 +97,14 @@ static void each_definition(ctx_t *c, id_cb cb, void *arg)
     if ((a = arr(tree, "full_product_names")))
         json_array_foreach(a, i, v) if (str(v, "product_id"))
         {
-            snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
+            ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
             cb(c, arg, str(v, "product_id"), p);
         }
     if ((a = arr(tree, "relationships")))
         json_array_foreach(a, i, v) if (str(get(v, "full_product_name"), "product_id"))
         {
-            snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name/product_id",
-                     i);
+            ermes__csaf_pathf(p, sizeof(p),
+                              "/product_tree/relationships/%zu/full_product_name/product_id", i);
             cb(c, arg, str(get(v, "full_product_name"), "product_id"), p);
         }
 }
@@ -150,19 +150,21 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
     if ((a = arr(tree, "product_groups")))
         json_array_foreach(a, i, v)
         {
-            snprintf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
+            ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
             ids_of(c, get(v, "product_ids"), p, cb, arg);
         }
     if ((a = arr(tree, "relationships")))
         json_array_foreach(a, i, v)
         {
             if (str(v, "product_reference")) {
-                snprintf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference", i);
+                ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference",
+                                  i);
                 cb(c, arg, str(v, "product_reference"), p);
             }
             if (str(v, "relates_to_product_reference")) {
-                snprintf(p, sizeof(p),
-                         "/product_tree/relationships/%zu/relates_to_product_reference", i);
+                ermes__csaf_pathf(p, sizeof(p),
+                                  "/product_tree/relationships/%zu/relates_to_product_reference",
+                                  i);
                 cb(c, arg, str(v, "relates_to_product_reference"), p);
             }
         }
@@ -172,7 +174,8 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
     {
         json_t *ps = get(v, "product_status"), *x;
         for (int k = 0; status_names[k]; k++) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i, status_names[k]);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i,
+                              status_names[k]);
             ids_of(c, get(ps, status_names[k]), p, cb, arg);
         }
         static const struct {
@@ -185,8 +188,8 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
             if ((a = arr(v, lists[l].list)))
                 json_array_foreach(a, j, x)
                 {
-                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i, lists[l].list, j,
-                             lists[l].ids);
+                    ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i,
+                                      lists[l].list, j, lists[l].ids);
                     ids_of(c, get(x, lists[l].ids), p, cb, arg);
                 }
     }
@@ -259,7 +262,7 @@ static void test_6_1_3(ctx_t *c)
     {
         const char *id = str(get(v, "full_product_name"), "product_id");
         if (id && reaches(rels, id, id, 0)) {
-            snprintf(p, sizeof(p), "/product_tree/relationships/%zu", i);
+            ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu", i);
             ermes__csaf_fail(c, "6.1.3", p, "product id \"%s\" is defined through itself", id);
         }
     }
@@ -278,7 +281,7 @@ static void test_6_1_4_5(ctx_t *c)
         {
             const char *id = str(g, "group_id");
             if (id && in(defined, id)) {
-                snprintf(p, sizeof(p), "/product_tree/product_groups/%zu/group_id", i);
+                ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/group_id", i);
                 ermes__csaf_fail(c, "6.1.5", p, "product group id \"%s\" is defined more than once",
                                  id);
             }
@@ -295,8 +298,8 @@ static void test_6_1_4_5(ctx_t *c)
                     json_array_foreach(ids, k, id) if (json_is_string(id) &&
                                                        !in(defined, json_string_value(id)))
                     {
-                        snprintf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/group_ids/%zu", i,
-                                 lists[l], j, k);
+                        ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/group_ids/%zu",
+                                          i, lists[l], j, k);
                         ermes__csaf_fail(c, "6.1.4", p,
                                          "definition of product group id \"%s\" missing",
                                          json_string_value(id));
@@ -338,7 +341,7 @@ static void test_6_1_6(ctx_t *c)
                     if (!s)
                         continue;
                     if (in(seen, s) && !in(mine, s) && !in(reported, s)) {
-                        snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+                        ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
                         ermes__csaf_fail(c, "6.1.6", p,
                                          "product id \"%s\" is in contradicting product status "
                                          "groups",
@@ -381,18 +384,19 @@ static void test_6_1_7(ctx_t *c)
                 for (int m = 0; m < 2; m++) {
                     if (!versions[m])
                         continue;
-                    snprintf(key, sizeof(key), "%s\n%s", versions[m], id);
+                    ermes__csaf_pathf(key, sizeof(key), "%s\n%s", versions[m], id);
                     dup |= in(seen, key);
                 }
                 if (dup) {
-                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/products/%zu", i, j, k);
+                    ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/products/%zu",
+                                      i, j, k);
                     ermes__csaf_fail(c, "6.1.7", p,
                                      "product \"%s\" has a second score of the same CVSS version",
                                      id);
                 }
                 for (int m = 0; m < 2; m++)
                     if (versions[m]) {
-                        snprintf(key, sizeof(key), "%s\n%s", versions[m], id);
+                        ermes__csaf_pathf(key, sizeof(key), "%s\n%s", versions[m], id);
                         put(seen, key);
                     }
             }
@@ -510,6 +514,52 @@ static int score_differs(json_t *n, int tenths)
     return d < want - 1e-9 || d > want + 1e-9;
 }
 
+/* The scores of a vector, remembered per thread: parsing and scoring were a third of the
+ * mandatory tests, and the same few vectors come back in document after document (and within
+ * one). A direct-mapped table keyed by the whole vector string; a pure function of the
+ * string, so a hit is exactly what computing it again would give. Returns 0 with cv->version
+ * and sc set, or non-zero when the vector does not parse or score. */
+#define SCORE_SLOTS 256
+#define SCORE_VECTOR_MAX 192
+static _Thread_local struct score_slot {
+    unsigned char used, bad;
+    unsigned short len;
+    ermes_cvss_version_t version;
+    ermes_cvss_scores_t sc;
+    char vector[SCORE_VECTOR_MAX];
+} score_cache[SCORE_SLOTS];
+
+static int scored(const char *vector, ermes_cvss_t *cv, ermes_cvss_scores_t *sc)
+{
+    size_t len = strlen(vector);
+    unsigned h = 2166136261u;
+    struct score_slot *slot = NULL;
+    ermes_diag_t d;
+    int bad;
+
+    if (len < SCORE_VECTOR_MAX) {
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ (unsigned char)vector[i]) * 16777619u;
+        slot = &score_cache[h % SCORE_SLOTS];
+        if (slot->used && slot->len == len && memcmp(slot->vector, vector, len) == 0) {
+            cv->version = slot->version;
+            *sc = slot->sc;
+            return slot->bad;
+        }
+    }
+    ermes_diag_clear(&d);
+    bad = ermes_cvss_parse(vector, len, cv, &d) || ermes_cvss_score_all(cv, sc);
+    if (slot) {
+        slot->used = 1;
+        slot->bad = (unsigned char)bad;
+        slot->len = (unsigned short)len;
+        slot->version = bad ? (ermes_cvss_version_t)0 : cv->version;
+        slot->sc = bad ? (ermes_cvss_scores_t){0, 0, 0} : *sc;
+        memcpy(slot->vector, vector, len);
+    }
+    return bad;
+}
+
 static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
 {
     const char *vector = str(o, "vectorString"), *version = str(o, "version");
@@ -537,7 +587,7 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
                 for (int k = 0; map[m].codes[k]; k++)
                     if (strlen(map[m].codes[k]) == clen &&
                         strncmp(map[m].codes[k], code, clen) == 0 && !eq(map[m].names[k], have)) {
-                        snprintf(p, sizeof(p), "%s/%s", path, map[m].property);
+                        ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, map[m].property);
                         ermes__csaf_fail(c, "6.1.10", p,
                                          "%s is %s but the vector string says %s:%.*s",
                                          map[m].property, have, map[m].metric, (int)clen, code);
@@ -547,9 +597,7 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
         }
     }
     /* 6.1.9: the scores and severities given are those the vector computes to. */
-    ermes_diag_t d;
-    ermes_diag_clear(&d);
-    if (ermes_cvss_parse(vector, strlen(vector), &cv, &d) || ermes_cvss_score_all(&cv, &sc))
+    if (scored(vector, &cv, &sc))
         return;
     if (v3 && strcmp(ermes_cvss_version_name(cv.version), version) != 0)
         return;
@@ -561,13 +609,13 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
     for (int k = 0; k < 3; k++) {
         json_t *n = get(o, names[k]);
         if (json_is_number(n) && score_differs(n, want[k])) {
-            snprintf(p, sizeof(p), "%s/%s", path, names[k]);
+            ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, names[k]);
             ermes__csaf_fail(c, "6.1.9", p, "%s is %g but the vector computes to %d.%d", names[k],
                              json_number_value(n), want[k] / 10, want[k] % 10);
         }
         const char *s = str(o, sev[k]);
         if (v3 && s && strcmp(s, ermes_cvss_severity(cv.version, want[k])) != 0) {
-            snprintf(p, sizeof(p), "%s/%s", path, sev[k]);
+            ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, sev[k]);
             ermes__csaf_fail(c, "6.1.9", p, "%s is %s but the vector computes to %s", sev[k], s,
                              ermes_cvss_severity(cv.version, want[k]));
         }
@@ -584,11 +632,11 @@ static void test_6_1_9_10(ctx_t *c)
         json_array_foreach(arr(v, "scores"), j, s)
     {
         if (json_is_object(get(s, "cvss_v2"))) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v2", i, j);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v2", i, j);
             cvss_object(c, get(s, "cvss_v2"), p, 0);
         }
         if (json_is_object(get(s, "cvss_v3"))) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3", i, j);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3", i, j);
             cvss_object(c, get(s, "cvss_v3"), p, 1);
         }
     }
@@ -609,10 +657,10 @@ static void test_6_1_11(ctx_t *c)
             continue;
         known = ermes__csaf_cwe_name(id);
         if (!known) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cwe/id", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/cwe/id", i);
             ermes__csaf_fail(c, "6.1.11", p, "no weakness %s is known", id);
         } else if (strcmp(known, name) != 0) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cwe/name", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/cwe/name", i);
             ermes__csaf_fail(c, "6.1.11", p, "the name of %s is \"%s\"", id, known);
         }
     }
@@ -641,7 +689,7 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
     char p[1200];
 
     if (purl && !ermes__purl_valid(purl, strlen(purl))) {
-        snprintf(p, sizeof(p), "%s/product_identification_helper/purl", path);
+        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/purl", path);
         ermes__csaf_fail(c, "6.1.13", p, "\"%.200s\" is not a valid package URL", purl);
     }
     json_array_foreach(arr(helper, "hashes"), i, h)
@@ -651,8 +699,9 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
         {
             const char *alg = str(fh, "algorithm");
             if (alg && in(seen, alg)) {
-                snprintf(p, sizeof(p),
-                         "%s/product_identification_helper/hashes/%zu/file_hashes/%zu", path, i, j);
+                ermes__csaf_pathf(p, sizeof(p),
+                                  "%s/product_identification_helper/hashes/%zu/file_hashes/%zu",
+                                  path, i, j);
                 ermes__csaf_fail(c, "6.1.25", p, "hash algorithm %s is used twice", alg);
             }
             put(seen, alg);
@@ -687,12 +736,12 @@ static void test_6_1_13_25(ctx_t *c)
 
     json_array_foreach(arr(tree, "full_product_names"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         helper_checks(c, v, p);
     }
     json_array_foreach(arr(tree, "relationships"), i, v)
     {
-        snprintf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
+        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         helper_checks(c, get(v, "full_product_name"), p);
     }
     helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
@@ -998,7 +1047,8 @@ static void test_tracking(ctx_t *c)
         {
             semver_t s = parse_semver(str(v, "number"));
             if (s.valid && s.pre) {
-                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
+                                  i);
                 ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release", str(v, "number"));
             }
         }
@@ -1042,7 +1092,8 @@ static void test_tracking(ctx_t *c)
         {
             const char *num = str(v, "number");
             if (num && in(seen, num)) {
-                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
+                                  i);
                 ermes__csaf_fail(c, "6.1.22", p, "revision %s is listed twice", num);
             }
             put(seen, num);
@@ -1064,7 +1115,8 @@ static void test_tracking(ctx_t *c)
             if (scheme < 0)
                 scheme = mine;
             if (mine != scheme) {
-                snprintf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
+                ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
+                                  i);
                 ermes__csaf_fail(c, "6.1.30", p, "integer and semantic versioning are mixed");
             }
         }
@@ -1106,7 +1158,7 @@ static void test_vulnerability_lists(ctx_t *c)
     {
         const char *cve = str(v, "cve");
         if (cve && in(cves, cve)) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/cve", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/cve", i);
             ermes__csaf_fail(c, "6.1.23", p, "%s is in more than one vulnerability", cve);
         }
         put(cves, cve);
@@ -1116,9 +1168,9 @@ static void test_vulnerability_lists(ctx_t *c)
             char key[512];
             if (!str(x, "party") || !str(x, "date"))
                 continue;
-            snprintf(key, sizeof(key), "%s\n%s", str(x, "party"), str(x, "date"));
+            ermes__csaf_pathf(key, sizeof(key), "%s\n%s", str(x, "party"), str(x, "date"));
             if (in(seen, key)) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
+                ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
                 ermes__csaf_fail(c, "6.1.24", p, "party %s has two involvements dated %s",
                                  str(x, "party"), str(x, "date"));
             }
@@ -1128,13 +1180,13 @@ static void test_vulnerability_lists(ctx_t *c)
         json_array_foreach(arr(v, "remediations"), j,
                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
             ermes__csaf_fail(c, "6.1.29", p, "the remediation names no product or group");
         }
         json_array_foreach(arr(v, "flags"), j,
                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
             ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
         }
     }
@@ -1248,24 +1300,24 @@ static void test_profiles(ctx_t *c)
     {
         json_t *ps = get(v, "product_status");
         if (!get(v, "notes")) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/notes", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/notes", i);
             ermes__csaf_fail(c, "6.1.27.5", p, "the vulnerability needs notes");
         }
         if (!ps) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
             ermes__csaf_fail(c, "6.1.27.6", p, "the vulnerability needs a product status");
         }
         if (!vex)
             continue;
         if (ps && !arr(ps, "fixed") && !arr(ps, "known_affected") &&
             !arr(ps, "known_not_affected") && !arr(ps, "under_investigation")) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
             ermes__csaf_fail(c, "6.1.27.7", p,
                              "needs fixed, known_affected, known_not_affected or "
                              "under_investigation");
         }
         if (!get(v, "cve") && !get(v, "ids")) {
-            snprintf(p, sizeof(p), "/vulnerabilities/%zu", i);
+            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu", i);
             ermes__csaf_fail(c, "6.1.27.8", p, "the vulnerability needs a cve or ids");
         }
         json_array_foreach(arr(ps, "known_not_affected"), j, x)
@@ -1280,8 +1332,9 @@ static void test_profiles(ctx_t *c)
                 eq(str(t, "category"), "impact") && names_product(c, t, id);
             json_array_foreach(arr(v, "flags"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/known_not_affected/%zu",
-                         i, j);
+                ermes__csaf_pathf(p, sizeof(p),
+                                  "/vulnerabilities/%zu/product_status/known_not_affected/%zu", i,
+                                  j);
                 ermes__csaf_fail(c, "6.1.27.9", p, "product %s needs an impact statement", id);
             }
         }
@@ -1295,8 +1348,8 @@ static void test_profiles(ctx_t *c)
                 continue;
             json_array_foreach(arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
-                snprintf(p, sizeof(p), "/vulnerabilities/%zu/product_status/known_affected/%zu", i,
-                         j);
+                ermes__csaf_pathf(p, sizeof(p),
+                                  "/vulnerabilities/%zu/product_status/known_affected/%zu", i, j);
                 ermes__csaf_fail(c, "6.1.27.10", p, "product %s needs an action statement", id);
             }
         }
@@ -1320,7 +1373,7 @@ flags:
             json_object_foreach(mine, key, val)
             {
                 if (in(seen, key)) {
-                    snprintf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
+                    ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
                     ermes__csaf_fail(c, "6.1.33", p, "product %s has more than one flag", key);
                 }
                 put(seen, key);

@@ -416,9 +416,22 @@ typedef struct vctx {
     int rc;
     char path[4096];
     size_t plen;
+    /* The walk's place: one segment per level (see push). */
+#define PATH_SEGMENTS 4096
+    struct {
+        const char *key; /* NULL: an array index */
+        size_t index;
+    } seg[PATH_SEGMENTS];
+    size_t depth;
     pcre2_match_data *md;
+    /* uniqueItems over an array of strings: their values and lengths (the check does not
+     * recurse, so one scratch serves every level). */
+#define UNIQUE_FAST 256
+    const char *str[UNIQUE_FAST];
+    size_t slen[UNIQUE_FAST];
 } vctx_t;
 
+static void write_path(vctx_t *v);
 static void report(vctx_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(vctx_t *v, const char *fmt, ...)
 {
@@ -431,18 +444,18 @@ static void report(vctx_t *v, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    write_path(v);
     v->cb(v->ctx, v->path, msg);
 }
 
-/* Appends "/seg" (JSON pointer escaped) to the path; returns the old length to restore. */
-static size_t push(vctx_t *v, const char *seg)
+/* Appends "/seg" (JSON pointer escaped) to the path. */
+static void append(vctx_t *v, const char *seg)
 {
-    size_t old = v->plen;
     char *p = v->path + v->plen;
     size_t room = sizeof(v->path) - v->plen;
 
     if (room < 2)
-        return old;
+        return;
     *p++ = '/';
     room--;
     for (; *seg && room > 2; seg++) {
@@ -457,27 +470,55 @@ static size_t push(vctx_t *v, const char *seg)
     }
     *p = '\0';
     v->plen = (size_t)(p - v->path);
-    return old;
 }
 
-/* Every array item of a document passes here: digits by hand, snprintf was a tenth of the
- * schema walk. */
-static size_t push_index(vctx_t *v, size_t i)
+/* The path of the value being checked is written only when a failure is reported: the walk
+ * keeps the segments (a key, or an array index) on a stack, and report() appends them one by
+ * one as the walk used to at every step, so the text is the same, truncation included.
+ * Segments past the stack's depth (deeper than any path could be written out) are counted,
+ * not kept. */
+static void push(vctx_t *v, const char *key)
 {
-    char seg[24], *p = seg + sizeof(seg) - 1;
-
-    *p = '\0';
-    do {
-        *--p = (char)('0' + i % 10);
-        i /= 10;
-    } while (i);
-    return push(v, p);
+    if (v->depth < PATH_SEGMENTS)
+        v->seg[v->depth].key = key;
+    v->depth++;
 }
 
-static void pop(vctx_t *v, size_t old)
+static void push_index(vctx_t *v, size_t i)
 {
-    v->plen = old;
-    v->path[old] = '\0';
+    if (v->depth < PATH_SEGMENTS) {
+        v->seg[v->depth].key = NULL;
+        v->seg[v->depth].index = i;
+    }
+    v->depth++;
+}
+
+static void pop(vctx_t *v)
+{
+    v->depth--;
+}
+
+/* Writes the path of the stack into v->path (array indexes in digits by hand). */
+static void write_path(vctx_t *v)
+{
+    size_t n = v->depth < PATH_SEGMENTS ? v->depth : PATH_SEGMENTS;
+
+    v->plen = 0;
+    v->path[0] = '\0';
+    for (size_t k = 0; k < n; k++) {
+        if (v->seg[k].key) {
+            append(v, v->seg[k].key);
+        } else {
+            char digits[24], *p = digits + sizeof(digits) - 1;
+            size_t i = v->seg[k].index;
+            *p = '\0';
+            do {
+                *--p = (char)('0' + i % 10);
+                i /= 10;
+            } while (i);
+            append(v, p);
+        }
+    }
 }
 
 static size_t utf8_length(const char *s, size_t n)
@@ -598,6 +639,37 @@ static int json_same(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
+/* 1 when the object has the member k: small objects are searched in order rather than
+ * through jansson's hash of the key (the required properties of every object of a document
+ * pass here). */
+static int has_member(const json_t *o, size_t size, const char *k)
+{
+    void *it;
+
+    if (size > 8)
+        return json_object_get(o, k) != NULL;
+    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
+        const char *key = json_object_iter_key(it);
+        if (key[0] == k[0] && strcmp(key, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when the array's n items are all strings, their values and lengths then in str and
+ * slen. */
+static int strings_only(const json_t *a, size_t n, const char **str, size_t *slen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(a, i);
+        if (!json_is_string(e))
+            return 0;
+        str[i] = json_string_value(e);
+        slen[i] = json_string_length(e);
+    }
+    return 1;
+}
+
 static void validate(vctx_t *v, int idx, const json_t *inst)
 {
     const node_t *nd = &v->s->nodes[idx];
@@ -619,7 +691,21 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         size_t i;
         json_t *e;
         int found = 0;
-        json_array_foreach(nd->enum_values, i, e) found |= json_same(e, inst);
+        if (t & T_STRING) {
+            /* A string equals only a string of the same bytes (json_same without its calls
+             * into jansson for each allowed value). */
+            const char *s = json_string_value(inst);
+            size_t len = json_string_length(inst);
+            json_array_foreach(nd->enum_values, i, e) if (json_is_string(e) &&
+                                                          json_string_length(e) == len &&
+                                                          memcmp(json_string_value(e), s, len) == 0)
+            {
+                found = 1;
+                break;
+            }
+        } else {
+            json_array_foreach(nd->enum_values, i, e) found |= json_same(e, inst);
+        }
         if (!found)
             report(v, "must be equal to one of the allowed values");
     }
@@ -657,7 +743,18 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
             report(v, "must not have fewer than %ld items", nd->min_items);
         if (nd->max_items >= 0 && n > (size_t)nd->max_items)
             report(v, "must not have more than %ld items", nd->max_items);
-        if (nd->unique_items) {
+        if (nd->unique_items && n <= UNIQUE_FAST && strings_only(inst, n, v->str, v->slen)) {
+            /* The same pairs in the same order as below, over the strings' bytes: lists of
+             * product ids are the long ones, and a call into jansson per pair was most of the
+             * check. */
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = 0; j < i; j++)
+                    if (v->slen[i] == v->slen[j] && memcmp(v->str[i], v->str[j], v->slen[i]) == 0) {
+                        report(v, "must not have duplicate items (items %zu and %zu are identical)",
+                               j, i);
+                        i = j = n;
+                    }
+        } else if (nd->unique_items) {
             /* Quadratic, but arrays in advisories are short and the document size is capped. */
             for (size_t i = 1; i < n; i++)
                 for (size_t j = 0; j < i; j++)
@@ -669,9 +766,9 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         }
         if (nd->items >= 0)
             for (size_t i = 0; i < n; i++) {
-                size_t old = push_index(v, i);
+                push_index(v, i);
                 validate(v, nd->items, json_array_get(inst, i));
-                pop(v, old);
+                pop(v);
             }
     }
     if (t & T_OBJECT) {
@@ -683,7 +780,7 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         if (nd->max_props >= 0 && n > (size_t)nd->max_props)
             report(v, "must not have more than %ld properties", nd->max_props);
         for (size_t i = 0; i < nd->nrequired; i++)
-            if (!json_object_get(inst, nd->required[i]))
+            if (!has_member(inst, n, nd->required[i]))
                 report(v, "must have required property '%s'", nd->required[i]);
         json_object_foreach((json_t *)inst, k, val)
         {
@@ -694,13 +791,13 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
                     break;
                 }
             if (found >= 0) {
-                size_t old = push(v, k);
+                push(v, k);
                 validate(v, found, val);
-                pop(v, old);
+                pop(v);
             } else if (nd->closed) {
-                size_t old = push(v, k);
+                push(v, k);
                 report(v, "must NOT have additional properties");
-                pop(v, old);
+                pop(v);
             }
         }
     }
