@@ -1870,7 +1870,17 @@ static const char *const migrations[] = {
     MIGRATION_63("INTEGER"),
     /* 64 */ NULL,
     /* 65 */ NULL,
-    /* 66 */ NULL,
+    /* 66: credentials for other CSAF providers' protected (TLP:AMBER, RED) distributions
+     * (src/store/csaf_credentials.c): per provider origin (scheme://host:port), the HTTP
+     * header lines and a TLS client certificate and key sent to that origin only; headers and
+     * client_key sealed (src/core/secret_box.h), never read back by the API. */
+    "CREATE TABLE IF NOT EXISTS csaf_credentials ("
+    " id INTEGER PRIMARY KEY,"
+    " origin TEXT NOT NULL UNIQUE,"
+    " headers TEXT,"
+    " header_names TEXT NOT NULL DEFAULT '',"
+    " client_cert TEXT,"
+    " client_key TEXT," META_COLUMNS ");",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
@@ -2460,7 +2470,13 @@ static const char *const pg_migrations[] = {
     MIGRATION_63("BIGINT"),
     /* 64 */ NULL,
     /* 65 */ NULL,
-    /* 66 */ NULL,
+    /* 66: see migrations[66] */
+    "CREATE TABLE IF NOT EXISTS csaf_credentials (" PG_ID ","
+    " origin TEXT NOT NULL UNIQUE,"
+    " headers TEXT,"
+    " header_names TEXT NOT NULL DEFAULT '',"
+    " client_cert TEXT,"
+    " client_key TEXT," PG_META_COLUMNS ");",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
