@@ -1880,7 +1880,28 @@ static const char *const migrations[] = {
     " headers TEXT,"
     " header_names TEXT NOT NULL DEFAULT '',"
     " client_cert TEXT,"
-    " client_key TEXT," META_COLUMNS ");",
+    " client_key TEXT," META_COLUMNS ");"
+    /* ... and a provider's statements on a CVE keyed by its document (namespace and tracking
+     * id), so two documents of one provider on one CVE are both kept and matched, a later
+     * release of one replacing only its own (src/store/vulns.c). SQLite cannot change a
+     * primary key: the table is made again under the new key and the rows copied, which
+     * re-runs (the table of a run before is copied as well). */
+    "CREATE TABLE IF NOT EXISTS vuln_csaf_statements_66 ("
+    " vuln_id INTEGER NOT NULL REFERENCES vulnerabilities(id) ON DELETE CASCADE,"
+    " namespace TEXT NOT NULL,"
+    " tracking_id TEXT NOT NULL,"
+    " version TEXT NOT NULL,"
+    " released INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " affected TEXT NOT NULL," META_COLUMNS ","
+    " PRIMARY KEY (vuln_id, namespace, tracking_id));"
+    "INSERT INTO vuln_csaf_statements_66 (vuln_id, namespace, tracking_id, version, released,"
+    " source, affected, tlp, owner_org_id, created_at, updated_at)"
+    " SELECT vuln_id, namespace, tracking_id, version, released, source, affected, tlp,"
+    " owner_org_id, created_at, updated_at FROM vuln_csaf_statements WHERE 1 ON CONFLICT DO"
+    " NOTHING;"
+    "DROP TABLE vuln_csaf_statements;"
+    "ALTER TABLE vuln_csaf_statements_66 RENAME TO vuln_csaf_statements;",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
@@ -2476,7 +2497,10 @@ static const char *const pg_migrations[] = {
     " headers TEXT,"
     " header_names TEXT NOT NULL DEFAULT '',"
     " client_cert TEXT,"
-    " client_key TEXT," PG_META_COLUMNS ");",
+    " client_key TEXT," PG_META_COLUMNS ");"
+    "ALTER TABLE vuln_csaf_statements DROP CONSTRAINT IF EXISTS vuln_csaf_statements_pkey;"
+    "ALTER TABLE vuln_csaf_statements ADD CONSTRAINT vuln_csaf_statements_pkey"
+    " PRIMARY KEY (vuln_id, namespace, tracking_id);",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
