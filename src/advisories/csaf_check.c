@@ -30,6 +30,7 @@
 #include "core/alloc.h"
 #include "core/sha256.h"
 #include "core/time.h"
+#include "core/url_origin.h"
 #include "ermes/csaf.h"
 
 extern const unsigned char ermes__csaf_provider_schema[], ermes__csaf_schema[];
@@ -179,6 +180,7 @@ typedef struct resp {
     int toobig;
     char error[CURL_ERROR_SIZE];
     char *final_url;
+    int authenticated; /* the last hop carried the credentials */
 } resp_t;
 
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
@@ -214,42 +216,113 @@ static void resp_cleanup(resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* GETs url without credentials (at most max bytes), following up to 5 redirects, which it
- * reports under requirement 6; a URL that is not https is reported under requirement 3.
- * Returns 0 when a response came (any status), ERMES_EIO otherwise (r->error says why). */
+/* 1 when a request of url carries the credentials: its origin is theirs. */
+static int credentials_for(const check_t *k, const char *url)
+{
+    char o[512];
+
+    return k->o->cred_origin && k->o->cred_origin[0] &&
+           ermes__url_origin(NULL, url, o, sizeof(o)) == 0 && strcmp(o, k->o->cred_origin) == 0;
+}
+
+/* GETs url (at most max bytes), following up to 5 redirects, which it reports under
+ * requirement 6; a URL that is not https is reported under requirement 3. The redirects are
+ * followed here, one request per hop, so that the credentials (o->cred_*) go with a hop only
+ * when its own URL is of their origin: a Location on another host, port or scheme gets a
+ * request without them (libcurl would send custom headers and the client certificate on).
+ * r->authenticated says whether the last hop carried them. Returns 0 when a response came
+ * (any status), ERMES_EIO otherwise (r->error says why). */
 static int get(check_t *k, const char *url, size_t max, resp_t *r)
 {
     CURL *c;
-    CURLcode cc;
-    char *eff = NULL;
+    CURLcode cc = CURLE_OK;
+    char *eff = NULL, *cur = NULL;
+    struct curl_slist *hdrs = NULL;
 
     memset(r, 0, sizeof(*r));
     r->max = max;
     if (strncasecmp(url, "https://", 8) != 0)
         fail(k, 3, "%s is not fetched over HTTPS", url);
-    if (!(c = curl_easy_init()))
+    for (size_t i = 0; i < k->o->ncred_headers; i++) {
+        struct curl_slist *h = curl_slist_append(hdrs, k->o->cred_headers[i]);
+        if (!h) {
+            curl_slist_free_all(hdrs);
+            return ERMES_ENOMEM;
+        }
+        hdrs = h;
+    }
+    if (!(c = curl_easy_init()) || !(cur = ermes__strdup(url))) {
+        if (c)
+            curl_easy_cleanup(c);
+        curl_slist_free_all(hdrs);
         return ERMES_ENOMEM;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, k->o->timeout_s < 30 ? k->o->timeout_s : 30L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, k->o->timeout_s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "ermes-csaf-check/" ERMES_VERSION);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->error);
-    if (k->o->cacert)
-        curl_easy_setopt(c, CURLOPT_CAINFO, k->o->cacert);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    cc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &r->redirects);
+    }
+    for (;;) {
+        char *next = NULL;
+        int creds = credentials_for(k, cur);
+        curl_easy_reset(c);
+        curl_easy_setopt(c, CURLOPT_URL, cur);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, k->o->timeout_s < 30 ? k->o->timeout_s : 30L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, k->o->timeout_s);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "ermes-csaf-check/" ERMES_VERSION);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->error);
+        if (k->o->cacert)
+            curl_easy_setopt(c, CURLOPT_CAINFO, k->o->cacert);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+        r->authenticated = creds;
+        if (creds) {
+            if (hdrs)
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+            if (k->o->cred_cert && k->o->cred_cert[0]) {
+                struct curl_blob cb = {(void *)k->o->cred_cert, strlen(k->o->cred_cert),
+                                       CURL_BLOB_COPY};
+                curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
+                curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+            }
+            if (k->o->cred_key && k->o->cred_key[0]) {
+                struct curl_blob kb = {(void *)k->o->cred_key, strlen(k->o->cred_key),
+                                       CURL_BLOB_COPY};
+                curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
+                curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+            }
+        }
+        r->len = 0;
+        r->toobig = 0;
+        r->status = 0;
+        cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        if (cc != CURLE_OK || r->status < 300 || r->status >= 400)
+            break;
+        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &next);
+        if (!next)
+            break;
+        if (r->redirects >= 5) {
+            snprintf(r->error, sizeof(r->error), "more than 5 redirects");
+            cc = CURLE_TOO_MANY_REDIRECTS;
+            break;
+        }
+        if (strncasecmp(next, "https://", 8) && strncasecmp(next, "http://", 7)) {
+            snprintf(r->error, sizeof(r->error), "a redirect to another scheme than http(s)");
+            cc = CURLE_UNSUPPORTED_PROTOCOL;
+            break;
+        }
+        r->redirects++;
+        ermes__free(cur);
+        if (!(cur = ermes__strdup(next))) {
+            cc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
     curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
     if (eff)
         r->final_url = ermes__strdup(eff);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
+    ermes__free(cur);
     if (r->redirects > 0)
         fail(k, 6, "%s redirects to %s", url, r->final_url ? r->final_url : "?");
     if (r->final_url && strncasecmp(r->final_url, "https://", 8) != 0 &&
@@ -266,6 +339,8 @@ static int get(check_t *k, const char *url, size_t max, resp_t *r)
     }
     if (!r->body && !(r->body = ermes__strdup("")))
         return ERMES_ENOMEM;
+    if (r->body)
+        r->body[r->len] = '\0';
     return 0;
 }
 
@@ -298,8 +373,26 @@ static int get_ok(check_t *k, int n, const char *url, size_t max, resp_t *r)
         return -1;
     }
     if ((r->status == 401 || r->status == 403) && n >= 12 && n <= 17 && protected_url(url)) {
-        note(k, n, "%s: access-protected (HTTP status %ld): not checked without credentials", url,
-             r->status);
+        if (r->authenticated)
+            note(k, n, "%s: HTTP status %ld with the credentials set for %s", url, r->status,
+                 k->o->cred_origin);
+        else
+            note(k, n, "%s: access-protected (HTTP status %ld): not checked without credentials",
+                 url, r->status);
+        if (k->o->skipped) {
+            char why[700];
+            if (r->authenticated)
+                snprintf(why, sizeof(why),
+                         "HTTP status %ld: the provider refused the credentials "
+                         "set for %s",
+                         r->status, k->o->cred_origin);
+            else
+                snprintf(why, sizeof(why),
+                         "HTTP status %ld: access-protected, and no credentials "
+                         "are set for its origin (ermes csaf credentials set)",
+                         r->status);
+            k->o->skipped(k->o->ctx, url, why);
+        }
         return -1;
     }
     if (r->status != 200) {
@@ -535,7 +628,10 @@ static void check_document(check_t *k, doc_t *doc, char **current, char *tlp, si
     if (r.status != 200) {
         /* a feed's label says what it should be; a document not read is requirement 4's
          * business when it is TLP:WHITE, nobody's when it is AMBER or RED */
-        if (!strcmp(doc->feed_tlp, "AMBER") || !strcmp(doc->feed_tlp, "RED"))
+        if (r.authenticated)
+            fail(k, 1, "%s: HTTP status %ld with the credentials set for %s", doc->url, r.status,
+                 k->o->cred_origin);
+        else if (!strcmp(doc->feed_tlp, "AMBER") || !strcmp(doc->feed_tlp, "RED"))
             note(k, 5, "%s: HTTP status %ld without authentication", doc->url, r.status);
         else
             fail(k, 4, "%s: HTTP status %ld without authentication", doc->url, r.status);
@@ -570,7 +666,7 @@ static void check_document(check_t *k, doc_t *doc, char **current, char *tlp, si
             fail(k, 2, "%s: the file name should be %s (tracking id %s)", doc->url, want, id);
     }
     /* 4 and 5: what was read without authentication */
-    if (label && (!strcmp(label, "AMBER") || !strcmp(label, "RED")))
+    if (label && (!strcmp(label, "AMBER") || !strcmp(label, "RED")) && !r.authenticated)
         fail(k, 5, "%s is TLP:%s and was read without authentication", doc->url, label);
     if (doc->feed_tlp[0] && strcmp(doc->feed_tlp, tlp) != 0)
         fail(k, 15, "%s is TLP:%s but listed in a feed of TLP:%s", doc->url, tlp, doc->feed_tlp);
@@ -1168,6 +1264,20 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
                 if (tl &&
                     (!strcmp(tl, "WHITE") || !strcmp(tl, "GREEN") || !strcmp(tl, "UNLABELED")))
                     public_feed = 1;
+                /* An import reads a TLP:AMBER or RED feed with credentials for its origin
+                 * only; without, it says so rather than asking for a 401. */
+                if (fu && o->document && tl && (!strcmp(tl, "AMBER") || !strcmp(tl, "RED")) &&
+                    !credentials_for(&k, fu)) {
+                    if (o->skipped) {
+                        char why[200];
+                        snprintf(why, sizeof(why),
+                                 "TLP:%s feed: no credentials are set for its origin (ermes "
+                                 "csaf credentials set)",
+                                 tl);
+                        o->skipped(o->ctx, fu, why);
+                    }
+                    continue;
+                }
                 if (fu)
                     check_feed(&k, fu, tl ? tl : "");
             }

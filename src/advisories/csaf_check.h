@@ -90,6 +90,19 @@ typedef struct ermes__csaf_check_options {
     int (*document)(void *ctx, const char *url, const char *stamp, const char *body, size_t len,
                     const char *refused);
     void *ctx;
+    /* Credentials for the provider's protected distributions (src/store/csaf_credentials.h),
+     * sent with a request only when its URL's origin is cred_origin (scheme://host:port, as
+     * ermes__url_origin writes it): each hop of a redirect is judged by its own URL, so a
+     * redirect to another host, port or scheme is followed without them. cred_headers: header
+     * lines "Name: value"; cred_cert, cred_key: PEM of a TLS client certificate and its key.
+     * cred_origin NULL or "": none. */
+    const char *cred_origin;
+    const char *const *cred_headers;
+    size_t ncred_headers;
+    const char *cred_cert, *cred_key;
+    /* For an import: a feed or listing of a protected distribution not read, and why (no
+     * credentials for it, or the provider refused them). May be NULL. */
+    void (*skipped)(void *ctx, const char *url, const char *reason);
 } ermes__csaf_check_options_t;
 
 typedef struct ermes__csaf_requirement {

@@ -20,7 +20,9 @@
 #include "advisories/vuln_import.h"
 #include "core/alloc.h"
 #include "core/time.h"
+#include "core/url_origin.h"
 #include "ermes/csaf.h"
+#include "store/csaf_credentials.h"
 #include "store/vulns.h"
 
 #define DIR_DEPTH_MAX 3 /* a directory, its YYYY/ folders, and one more */
@@ -153,16 +155,65 @@ static int feed_or_directory(run_t *r, const char *source, char *meta, size_t ca
     return 1;
 }
 
+static void skipped_cb(void *ctx, const char *url, const char *reason)
+{
+    run_t *r = ctx;
+
+    r->stats->protected_skipped++;
+    if (r->o->skipped)
+        r->o->skipped(r->o->ctx, url, reason);
+}
+
+/* The header lines of cred (a JSON array of strings) into *lines (n of them, borrowed from
+ * *arr, which the caller decrefs). */
+static int cred_lines(const ermes__csaf_cred_t *cred, json_t **arr, const char ***lines, size_t *n)
+{
+    size_t i;
+    json_t *v;
+
+    *arr = NULL;
+    *lines = NULL;
+    *n = 0;
+    if (!cred->headers || !(*arr = json_loads(cred->headers, 0, NULL)) || !json_is_array(*arr))
+        return 0;
+    if (!(*lines = ermes__reallocarray(NULL, json_array_size(*arr) + 1, sizeof(**lines))))
+        return ERMES_ENOMEM;
+    json_array_foreach(*arr, i, v) if (json_is_string(v))(*lines)[(*n)++] = json_string_value(v);
+    return 0;
+}
+
 static int from_provider(run_t *r, const char *source, ermes_diag_t *d)
 {
     ermes__csaf_check_options_t co;
     ermes__csaf_check_t res;
-    char meta[1100];
+    ermes__csaf_cred_t cred;
+    json_t *harr = NULL;
+    const char **lines = NULL;
+    char meta[1100], origin[512], with_scheme[1200];
     int rc;
 
     if (feed_or_directory(r, source, meta, sizeof(meta)))
         source = meta;
     memset(&co, 0, sizeof(co));
+    memset(&cred, 0, sizeof(cred));
+    /* The provider's origin as ermes__csaf_check reads it: a bare domain is https. */
+    snprintf(with_scheme, sizeof(with_scheme), "%s%s", strstr(source, "://") ? "" : "https://",
+             source);
+    if (ermes__url_origin(NULL, with_scheme, origin, sizeof(origin)) == 0) {
+        rc = ermes__store_csaf_cred_get(r->st, origin, &cred);
+        if (rc && rc != ERMES_ENOTFOUND)
+            return rc;
+        if (rc == 0) {
+            if ((rc = cred_lines(&cred, &harr, &lines, &co.ncred_headers)))
+                goto out;
+            co.cred_origin = cred.origin;
+            co.cred_headers = lines;
+            co.cred_cert = cred.client_cert;
+            co.cred_key = cred.client_key;
+            r->stats->credentials = 1;
+        }
+    }
+    co.skipped = skipped_cb;
     co.cacert = r->o->cacert;
     co.timeout_s = r->o->timeout_s > 0 ? r->o->timeout_s : 30;
     co.max_documents = r->o->max_documents > 0 ? r->o->max_documents : 100000;
@@ -170,7 +221,7 @@ static int from_provider(run_t *r, const char *source, ermes_diag_t *d)
     co.document = document_cb;
     co.ctx = r;
     if ((rc = ermes__csaf_check(source, &co, &res, d)))
-        return rc;
+        goto out;
     /* The role is set once the metadata was read: without it no document was looked for. */
     if (!res.role[0]) {
         const char *why = json_string_value(json_array_get(res.req[7].reasons, 0));
@@ -178,6 +229,10 @@ static int from_provider(run_t *r, const char *source, ermes_diag_t *d)
         rc = ERMES_EIO;
     }
     ermes__csaf_check_cleanup(&res);
+out:
+    ermes__free(lines);
+    json_decref(harr);
+    ermes__csaf_cred_clear(&cred);
     return rc;
 }
 

@@ -106,6 +106,7 @@ int ermes__cmd_cvss(cli_t *c);
 int ermes__cmd_vulns(cli_t *c);
 int ermes__cmd_assets(cli_t *c);
 int ermes__cmd_csaf(cli_t *c);
+int ermes__cmd_csaf_credentials(cli_t *c); /* ermes csaf credentials (cmd_csaf_credentials.c) */
 int ermes__cmd_stix(cli_t *c);
 int ermes__cmd_sharing_groups(cli_t *c);
 int ermes__cmd_peers(cli_t *c);

@@ -47,6 +47,12 @@ static void help(FILE *f)
         "--max-documents documents (default 1000) are read. With --json, one object per\n"
         "line and requirement: requirement (\"7.1.1\"), title, status, reasons [].\n"
         "Exit status 0 when no requirement fails, 1 otherwise.\n\n"
+        "usage: ermes csaf credentials list\n"
+        "       ermes csaf credentials set PROVIDER [--header \"Name: value\"]...\n"
+        "                                  [--client-cert FILE --client-key FILE]\n"
+        "       ermes csaf credentials delete PROVIDER\n\n"
+        "Credentials for another provider's TLP:AMBER and RED distributions, per origin;\n"
+        "`ermes csaf credentials --help` says more.\n\n"
         "usage: ermes csaf import [--no-warn] [--cacert FILE] [--timeout SECONDS]\n"
         "                         [--max-documents N] SOURCE...\n\n"
         "Imports other providers' CSAF 2.0 documents as vulnerability intelligence\n"
@@ -72,7 +78,9 @@ static void help(FILE *f)
         "vendor, product and version) and each affected constituent is warned once (not\n"
         "with --no-warn).\n"
         "A provider's documents are not fetched again while its feed or changes.csv\n"
-        "lists them with the same date. Exit status 0 when every source could be read\n"
+        "lists them with the same date. A provider's TLP:AMBER and RED feeds are read\n"
+        "with the credentials set for its origin (ermes csaf credentials), and skipped\n"
+        "without (\"skipped: URL: reason\"). Exit status 0 when every source could be read\n"
         "and no document was refused, 1 otherwise.\n");
 }
 
@@ -80,6 +88,12 @@ static void refused_cb(void *ctx, const char *where, const char *reason)
 {
     (void)ctx;
     printf("refused: %s: %s\n", cli_safe(where), cli_safe(reason));
+}
+
+static void skipped_cb(void *ctx, const char *where, const char *reason)
+{
+    (void)ctx;
+    printf("skipped: %s: %s\n", cli_safe(where), cli_safe(reason));
 }
 
 /* The fetching options check and import share (--cacert, --timeout, --max-documents) at
@@ -127,6 +141,7 @@ static int import(cli_t *c)
     o.max_documents = 100000;
     o.warn = 1;
     o.refused = refused_cb;
+    o.skipped = skipped_cb;
     for (int i = 1; i < c->nargs; i++) {
         const char *a = cli_arg(c, i);
         if (strcmp(a, "--help") == 0) {
@@ -180,7 +195,7 @@ static int import(cli_t *c)
 
 static int check(cli_t *c)
 {
-    ermes__csaf_check_options_t o = {NULL, 30, 1000, NULL, NULL, NULL};
+    ermes__csaf_check_options_t o = {.cacert = NULL, .timeout_s = 30, .max_documents = 1000};
     ermes__csaf_check_t res;
     ermes_diag_t d;
     const char *url = NULL;
@@ -318,8 +333,10 @@ int ermes__cmd_csaf(cli_t *c)
         return check(c);
     if (strcmp(sub, "import") == 0)
         return import(c);
+    if (strcmp(sub, "credentials") == 0)
+        return ermes__cmd_csaf_credentials(c);
     if (strcmp(sub, "validate") != 0) {
-        cli_error("csaf: unknown subcommand \"%s\" (validate, check, import)", sub);
+        cli_error("csaf: unknown subcommand \"%s\" (validate, check, import, credentials)", sub);
         return CLI_USAGE;
     }
     for (int i = 1; i < c->nargs; i++) {

@@ -114,6 +114,12 @@ static void csaf_refused(void *ctx, const char *where, const char *reason)
     printf("refused: %s: %s\n", cli_safe(where), cli_safe(reason));
 }
 
+static void csaf_skipped(void *ctx, const char *where, const char *reason)
+{
+    (void)ctx;
+    printf("skipped: %s: %s\n", cli_safe(where), cli_safe(reason));
+}
+
 static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *src,
                       ermes__vuln_kind_t kind, pending_t *pend, int warn)
 {
@@ -134,6 +140,7 @@ static int import_one(cli_t *c, const ermes__notify_options_t *o, const char *sr
         io.max_documents = 100000;
         io.warn = warn;
         io.refused = csaf_refused;
+        io.skipped = csaf_skipped;
         rc = ermes__csaf_import(c->store, o, src, &io, &cs, &d);
         printf("%s: csaf, %ld documents, %ld imported, %ld refused, %ld unchanged, %ld records, "
                "%ld changed, %zu new asset warnings (%.2f s)\n",

@@ -34,6 +34,18 @@ static void refused_log(void *ctx, const char *where, const char *reason)
     ermes__log(ERMES_LOG_WARNING, "vuln sync: refused %s: %s", w, r);
 }
 
+/* A protected (TLP:AMBER, RED) feed or listing of a csaf=URL source not read (no credentials
+ * set for its origin, or refused): logged at each run, as a notice (it is what was asked). */
+static void skipped_log(void *ctx, const char *where, const char *reason)
+{
+    char w[600], r[600];
+
+    (void)ctx;
+    ermes__text_escape_buf(where, strlen(where), w, sizeof(w));
+    ermes__text_escape_buf(reason, strlen(reason), r, sizeof(r));
+    ermes__log(ERMES_LOG_NOTICE, "vuln sync: skipped %s: %s", w, r);
+}
+
 /* A csaf=URL source: the provider's new documents (csaf_import.c), with their warnings. */
 static int run_csaf(ermes__store_t *st, const char *url, const ermes__notify_options_t *o,
                     ermes__vuln_import_stats_t *stats, ermes_diag_t *d)
@@ -47,6 +59,7 @@ static int run_csaf(ermes__store_t *st, const char *url, const ermes__notify_opt
     io.max_documents = 100000;
     io.warn = 1;
     io.refused = refused_log;
+    io.skipped = skipped_log;
     rc = ermes__csaf_import(st, o, url, &io, &cs, d);
     stats->records = cs.records;
     stats->changed = cs.changed;

@@ -498,6 +498,10 @@ enum MHD_Result ermes__h_user_totp_confirm(ermes__req_t *req);
 enum MHD_Result ermes__h_user_totp_delete(ermes__req_t *req);
 enum MHD_Result ermes__h_stats(ermes__req_t *req);
 enum MHD_Result ermes__h_csaf_validate(ermes__req_t *req);
+/* Credentials for other CSAF providers (h_csaf_credentials.c). */
+enum MHD_Result ermes__h_csaf_cred_list(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_cred_set(ermes__req_t *req);
+enum MHD_Result ermes__h_csaf_cred_delete(ermes__req_t *req);
 /* The CSAF schema and CVSS scores for the advisory editor (h_csaf_schema.c, h_cvss.c). */
 enum MHD_Result ermes__h_csaf_schema(ermes__req_t *req);
 enum MHD_Result ermes__h_cvss(ermes__req_t *req);

@@ -174,6 +174,10 @@ const ermes__route_t ermes__routes[] = {
     {"POST", "/api/v1/retrohunts/{id}/cancel", ermes__h_retrohunt_cancel, STAFF, NULL},
     {"POST", "/api/v1/csaf/validate", ermes__h_csaf_validate, 0, NULL},
     {"GET", "/api/v1/csaf/schema", ermes__h_csaf_schema, 0, NULL},
+    /* Credentials for other CSAF providers' protected feeds (h_csaf_credentials.c). */
+    {"GET", "/api/v1/csaf/credentials", ermes__h_csaf_cred_list, ADMIN, NULL},
+    {"POST", "/api/v1/csaf/credentials", ermes__h_csaf_cred_set, ADMIN, NULL},
+    {"DELETE", "/api/v1/csaf/credentials/{id}", ermes__h_csaf_cred_delete, ADMIN, NULL},
     {"GET", "/api/v1/cvss", ermes__h_cvss, 0, NULL},
     {"GET", "/api/v1/advisories", ermes__h_advisory_list, 0, NULL},
     {"POST", "/api/v1/advisories", ermes__h_advisory_create, STAFF, NULL},

@@ -16,6 +16,7 @@
 
 #include "core/config_live.h"
 #include "core/alloc.h"
+#include "core/url_origin.h"
 #include "core/hmac.h"
 #include "core/log.h"
 #include "core/number.h"
@@ -261,35 +262,6 @@ static int header_value(const char *line, size_t n, const char *name, char *dst,
     return 1;
 }
 
-/* The origin (scheme, host, port) of url, resolved against base when url is relative (base may
- * be NULL), into buf as scheme://host:port. 0, or -1 when it is no URL. */
-static int url_origin(const char *base, const char *url, char *buf, size_t cap)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    int rc = -1;
-
-    if (!u)
-        return -1;
-    if ((!base || curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK) &&
-        curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        /* Scheme and host name compare without case (RFC 3986 section 6.2.2.1). */
-        for (char *s = scheme; *s; s++)
-            *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-        for (char *s = host; *s; s++)
-            *s = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-        rc = snprintf(buf, cap, "%s://%s:%s", scheme, host, port) < (int)cap ? 0 : -1;
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return rc;
-}
-
 /* A Location header of a redirect, for a collector with custom headers: 1 when it stays on
  * the configured URL's scheme, host and port; else 0, the target's origin noted. */
 static int redirect_allowed(transfer_t *t, const char *line, size_t n)
@@ -301,8 +273,8 @@ static int redirect_allowed(transfer_t *t, const char *line, size_t n)
         return 1;
     curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &current);
     /* An empty value is also what header_value leaves of one too long to keep. */
-    if (!location[0] || url_origin(NULL, t->origin_url, here, sizeof(here)) ||
-        url_origin(current ? current : t->origin_url, location, there, sizeof(there))) {
+    if (!location[0] || ermes__url_origin(NULL, t->origin_url, here, sizeof(here)) ||
+        ermes__url_origin(current ? current : t->origin_url, location, there, sizeof(there))) {
         snprintf(t->refused_to, sizeof(t->refused_to), "an unreadable Location");
         return 0;
     }

@@ -1870,7 +1870,38 @@ static const char *const migrations[] = {
     MIGRATION_63("INTEGER"),
     /* 64 */ NULL,
     /* 65 */ NULL,
-    /* 66 */ NULL,
+    /* 66: credentials for other CSAF providers' protected (TLP:AMBER, RED) distributions
+     * (src/store/csaf_credentials.c): per provider origin (scheme://host:port), the HTTP
+     * header lines and a TLS client certificate and key sent to that origin only; headers and
+     * client_key sealed (src/core/secret_box.h), never read back by the API. */
+    "CREATE TABLE IF NOT EXISTS csaf_credentials ("
+    " id INTEGER PRIMARY KEY,"
+    " origin TEXT NOT NULL UNIQUE,"
+    " headers TEXT,"
+    " header_names TEXT NOT NULL DEFAULT '',"
+    " client_cert TEXT,"
+    " client_key TEXT," META_COLUMNS ");"
+    /* ... and a provider's statements on a CVE keyed by its document (namespace and tracking
+     * id), so two documents of one provider on one CVE are both kept and matched, a later
+     * release of one replacing only its own (src/store/vulns.c). SQLite cannot change a
+     * primary key: the table is made again under the new key and the rows copied, which
+     * re-runs (the table of a run before is copied as well). */
+    "CREATE TABLE IF NOT EXISTS vuln_csaf_statements_66 ("
+    " vuln_id INTEGER NOT NULL REFERENCES vulnerabilities(id) ON DELETE CASCADE,"
+    " namespace TEXT NOT NULL,"
+    " tracking_id TEXT NOT NULL,"
+    " version TEXT NOT NULL,"
+    " released INTEGER NOT NULL,"
+    " source TEXT NOT NULL,"
+    " affected TEXT NOT NULL," META_COLUMNS ","
+    " PRIMARY KEY (vuln_id, namespace, tracking_id));"
+    "INSERT INTO vuln_csaf_statements_66 (vuln_id, namespace, tracking_id, version, released,"
+    " source, affected, tlp, owner_org_id, created_at, updated_at)"
+    " SELECT vuln_id, namespace, tracking_id, version, released, source, affected, tlp,"
+    " owner_org_id, created_at, updated_at FROM vuln_csaf_statements WHERE 1 ON CONFLICT DO"
+    " NOTHING;"
+    "DROP TABLE vuln_csaf_statements;"
+    "ALTER TABLE vuln_csaf_statements_66 RENAME TO vuln_csaf_statements;",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
@@ -2460,7 +2491,16 @@ static const char *const pg_migrations[] = {
     MIGRATION_63("BIGINT"),
     /* 64 */ NULL,
     /* 65 */ NULL,
-    /* 66 */ NULL,
+    /* 66: see migrations[66] */
+    "CREATE TABLE IF NOT EXISTS csaf_credentials (" PG_ID ","
+    " origin TEXT NOT NULL UNIQUE,"
+    " headers TEXT,"
+    " header_names TEXT NOT NULL DEFAULT '',"
+    " client_cert TEXT,"
+    " client_key TEXT," PG_META_COLUMNS ");"
+    "ALTER TABLE vuln_csaf_statements DROP CONSTRAINT IF EXISTS vuln_csaf_statements_pkey;"
+    "ALTER TABLE vuln_csaf_statements ADD CONSTRAINT vuln_csaf_statements_pkey"
+    " PRIMARY KEY (vuln_id, namespace, tracking_id);",
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",

@@ -234,7 +234,8 @@ static int put_sum(ermes__db_t *db, int64_t id, ermes__vuln_kind_t kind, const c
     return rc < 0 ? rc : 0;
 }
 
-/* What r (a CSAF record) says, as its provider's statement on vulnerability id: *older = 1
+/* What r (a CSAF record) says, as its provider's statement on vulnerability id, one per
+ * document (publisher namespace and tracking id, migration 66): *older = 1
  * (nothing written) when the statement kept is of a later release of the same document (same
  * tracking id, a later current_release_date: files imported out of order); else it is written
  * (inserted or replaced) and *differs says whether what matching reads changed. Then the row's
@@ -259,11 +260,12 @@ static int csaf_statement_put(ermes__db_t *db, int64_t id, const ermes__vuln_rec
         return ERMES_ENOMEM;
     if ((rc = ermes__db_prepare(db,
                                 "SELECT tracking_id, released, affected FROM vuln_csaf_statements"
-                                " WHERE vuln_id = ?1 AND namespace = ?2",
+                                " WHERE vuln_id = ?1 AND namespace = ?2 AND tracking_id = ?3",
                                 &s)))
         goto out;
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_text(s, 2, ns ? ns : "");
+    ermes__db_bind_text(s, 3, tid ? tid : "");
     if ((rc = ermes__db_step(s)) == 1) {
         const char *otid = ermes__db_col_text(s, 0), *old = ermes__db_col_text(s, 2);
         *older = otid && tid && !strcmp(otid, tid) && r->modified &&
@@ -280,7 +282,7 @@ static int csaf_statement_put(ermes__db_t *db, int64_t id, const ermes__vuln_rec
              "INSERT INTO vuln_csaf_statements (vuln_id, namespace, tracking_id, version,"
              " released, source, affected, tlp, owner_org_id, created_at, updated_at)"
              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9, ?9)"
-             " ON CONFLICT (vuln_id, namespace) DO UPDATE SET tracking_id = excluded.tracking_id,"
+             " ON CONFLICT (vuln_id, namespace, tracking_id) DO UPDATE SET"
              " version = excluded.version, released = excluded.released,"
              " source = excluded.source, affected = excluded.affected, tlp = excluded.tlp,"
              " updated_at = excluded.updated_at",
@@ -307,13 +309,14 @@ static int csaf_statement_put(ermes__db_t *db, int64_t id, const ermes__vuln_rec
     if ((rc = ermes__db_prepare(db,
                                 "SELECT namespace, tracking_id, version, source, tlp"
                                 " FROM vuln_csaf_statements WHERE vuln_id = ?1"
-                                " ORDER BY CASE WHEN namespace = ?2 THEN 0 ELSE 1 END,"
-                                " updated_at DESC, namespace",
+                                " ORDER BY CASE WHEN namespace = ?2 AND tracking_id = ?3 THEN 0"
+                                " ELSE 1 END, updated_at DESC, namespace, tracking_id",
                                 &s)))
         goto out;
     /* The one just read first (as csaf_source), then the others, latest first. */
     ermes__db_bind_int(s, 1, id);
     ermes__db_bind_text(s, 2, ns ? ns : "");
+    ermes__db_bind_text(s, 3, tid ? tid : "");
     while ((rc = ermes__db_step(s)) == 1) {
         json_t *o =
             json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?}", "namespace", ermes__db_col_text(s, 0),
@@ -420,11 +423,11 @@ int ermes__store_vuln_put(ermes__store_t *st, const ermes__vuln_record_t *r, int
             return rc;
         break;
     case ERMES_VULN_CSAF:
-        /* Each provider (publisher namespace) keeps its own statement on the CVE
-         * (vuln_csaf_statements, migration 57): a later release of its document replaces
-         * only its own, an older one read after it changes nothing. affected_csaf and
-         * csaf_source keep the latest document read, whoever published it; its TLP raises the
-         * row's, never lowers it. */
+        /* Each provider's document (publisher namespace and tracking id) keeps its own
+         * statement on the CVE (vuln_csaf_statements, migrations 57 and 66): a later release
+         * of a document replaces only its own, an older one read after it changes nothing.
+         * affected_csaf and csaf_source keep the latest document read, whoever published it; its
+         * TLP raises the row's, never lowers it. */
         if ((rc = csaf_statement_put(db, *id, r, now, &older, &differs)))
             return rc;
         if (older) {

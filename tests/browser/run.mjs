@@ -1526,6 +1526,10 @@ test('remediation', async () => {
   await row.waitFor();
   assert.equal(await page.locator('article.asset', { hasText: 'Transport widget' }).count(), 0, 'another organisation\'s asset');
   if (results.advisory) await row.getByRole('link', { name: results.advisory }).waitFor();
+  // Both documents of the other provider on the CVE are listed (csaf_sources).
+  await row.locator('.csaf-source', { hasText: 'OTHER-1' }).waitFor();
+  await row.locator('.csaf-source', { hasText: 'OTHER-2' }).waitFor();
+  assert.match(await row.locator('.csaf-source').first().innerText(), /https:\/\/other\.example/);
   await row.getByRole('combobox', { name: 'Status of CVE-2026-10001 on Energy portal' }).selectOption('fixed');
   await row.getByLabel('Note on CVE-2026-10001').fill('updated to 3.2.1');
   await row.getByRole('button', { name: 'Save the status of CVE-2026-10001 on Energy portal' }).click();

@@ -32,6 +32,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import csafdocs  # noqa: E402
 from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, main, quote  # noqa: E402
 
 try:
@@ -214,6 +215,19 @@ class BrowserTest(unittest.TestCase):
                 json.dump(WIDGET_CVE, f)
             rc, out, err = cls.e.cli("vulns", "import", cve)
             assert rc == 0 and "2 notifications" in out, "vulns import: %s%s" % (out, err)
+            # Two CSAF documents of one other provider on the CVE (run.mjs remediation lists
+            # both, csaf_sources), imported without warnings.
+            for n in (1, 2):
+                doc = csafdocs.advisory(80 + n)
+                doc["document"]["publisher"]["namespace"] = "https://other.example"
+                doc["document"]["tracking"]["id"] = "OTHER-%d" % n
+                doc["vulnerabilities"] = doc["vulnerabilities"][:1]
+                doc["vulnerabilities"][0]["cve"] = "CVE-2026-10001"
+                path = os.path.join(cls.tmp, "other-%d.json" % n)
+                with open(path, "w") as f:
+                    json.dump(doc, f)
+                rc, out, err = cls.e.cli("csaf", "import", "--no-warn", path)
+                assert rc == 0, "csaf import: %s%s" % (out, err)
             # Triage (run.mjs triage_reports): a known-bad address, and two incident reports
             # piped to `ermes mail receive` that no rule links (no incident exists yet), so
             # they wait for triage.

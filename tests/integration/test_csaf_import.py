@@ -485,6 +485,65 @@ class CsafImport(unittest.TestCase):
                                          for x in v["csaf_sources"]])
         self.assertEqual(len(v["csaf_sources"]), 2)
 
+    def test_6_one_provider_two_documents(self):
+        """Two documents of one provider (one publisher namespace, two tracking ids) on one
+        CVE, each naming its own product: both statements are kept and matched, listed in
+        csaf_sources; a later revision of one replaces only its own."""
+        cve = "CVE-2024-00730"
+        ns = "https://one.example"
+        docs = {}
+        for n in (73, 74):
+            doc = advisory(n)
+            doc["document"]["publisher"]["namespace"] = ns
+            doc["document"]["tracking"]["id"] = "ONE-%d" % n
+            doc["vulnerabilities"] = doc["vulnerabilities"][:1]
+            doc["vulnerabilities"][0]["cve"] = cve
+            docs[n] = doc
+        d = os.path.join(self.tmp, "one-provider")
+        os.makedirs(d)
+        paths = {}
+        for n, doc in docs.items():
+            paths[n] = os.path.join(d, "one-%d.json" % n)
+            with open(paths[n], "w") as f:
+                json.dump(doc, f)
+            rc, out, err = self.cli("csaf", "import", "--no-warn", paths[n])
+            self.assertEqual(rc, 0, out + err)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/" + cve)
+        self.assertEqual(sorted((x["namespace"], x["tracking_id"]) for x in v["csaf_sources"]),
+                         [(ns, "ONE-73"), (ns, "ONE-74")])
+        self.assertEqual(v["csaf_sources"][0]["tracking_id"], "ONE-74")
+        # Each document's platform run by a constituent: both warned.
+        assets = {}
+        for org, n in (("UP", 73), ("UCM", 74)):
+            a = self.b.ok("POST", "/api/v1/assets",
+                          {"org": org, "cpe": "cpe:2.3:o:example:platform_%d:1.0:*:*:*:*:*:*:*"
+                           % n}, expect=201)
+            assets[n] = a["id"]
+        rc, out, err = self.cli("vulns", "match")
+        self.assertEqual(rc, 0, out + err)
+
+        def warned(n):
+            a = self.b.ok("GET", "/api/v1/assets/%d" % assets[n])
+            return cve in [x["cve"] for x in a["vulnerabilities"]]
+
+        wait_until(lambda: warned(73) and warned(74), timeout=60, interval=0.3,
+                   what="the constituents of both documents warned")
+        # A later revision of ONE-73: its statement replaced, ONE-74's kept.
+        r2 = json.loads(json.dumps(docs[73]))
+        r2["document"]["tracking"]["version"] = "3"
+        r2["document"]["tracking"]["current_release_date"] = "2030-01-01T00:00:00.000Z"
+        r2["document"]["tracking"]["revision_history"].append(
+            {"date": "2030-01-01T00:00:00.000Z", "number": "3", "summary": "Fixed."})
+        with open(paths[73], "w") as f:
+            json.dump(r2, f)
+        rc, out, err = self.cli("csaf", "import", "--no-warn", paths[73])
+        self.assertEqual(rc, 0, out + err)
+        v = self.b.ok("GET", "/api/v1/vulnerabilities/" + cve)
+        self.assertEqual(sorted((x["tracking_id"], x["version"]) for x in v["csaf_sources"]),
+                         [("ONE-73", "3"), ("ONE-74", docs[74]["document"]["tracking"]
+                                            ["version"])])
+        self.assertEqual(v["csaf_sources"][0]["tracking_id"], "ONE-73")
+
 
 if __name__ == "__main__":
     main()

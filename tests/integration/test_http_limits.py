@@ -583,6 +583,11 @@ class HttpLimitsTest(unittest.TestCase):
                                                 "feed": "spamhaus-drop", "enabled": False,
                                                 "url": "http://127.0.0.1:9/doomed.txt"},
                                                expect=201)["name"]
+                        elif path == "/api/v1/csaf/credentials/{id}":
+                            victim = self.e.ok("POST", "/api/v1/csaf/credentials",
+                                               {"url": "https://doomed.example",
+                                                "headers": ["Authorization: Bearer doomed"]},
+                                               expect=201)["id"]
                         elif path == "/api/v1/peers/{ref}":
                             victim = self.e.ok("POST", "/api/v1/peers",
                                                {"name": "doomed-peer", "collection": "c",

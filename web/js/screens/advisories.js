@@ -519,6 +519,8 @@ async function editor(view, ctx, adv) {
   if (adv) {
     view.append(dl([['Status', stateBadge(adv.status)], ['Revision', String(adv.revision)], ['Author', adv.author],
       ['Reviewer', adv.reviewer || ''], ['Published', time(adv.published_at)], ['Scheduled', adv.publish_at ? time(adv.publish_at) : ''], ['TLP', tlp(adv.tlp)]]));
+    // Why the scheduled publication was refused at its time (it is tried again until it works).
+    if (adv.publish_error) view.append(h('p', { class: 'notice notice-error publish-error', role: 'alert' }, 'The scheduled publication was refused: ' + adv.publish_error));
     view.append(workflow(adv, ctx), linksSection(adv, ctx, true));
   }
   const status = h('div', { class: 'csaf-status', role: 'status', 'aria-live': 'polite', id: 'csaf-validation' });

@@ -159,11 +159,16 @@ function vulnRow(a, v, info, advs) {
     }
     btn.disabled = false;
   }, { class: 'small', 'aria-label': 'Save the status of ' + v.cve + ' on ' + assetName(a) });
+  const srcs = info && Array.isArray(info.csaf_sources) ? info.csaf_sources : [];
   const desc = info ? [info.cvss_score != null ? 'CVSS ' + info.cvss_score + ' ' + (info.cvss_severity || '') : null, info.kev ? 'KEV: exploited' : null].filter((x) => x).join(' · ') : '';
   const tr = h('tr', { dataset: { cve: v.cve, status: v.status || '' } },
     h('td', { dataset: { label: 'Vulnerability' } }, h('strong', null, v.cve), desc ? h('div', { class: 'muted' }, desc) : null,
       info && info.description ? h('div', { class: 'muted small' }, info.description.length > 160 ? info.description.slice(0, 157) + '…' : info.description) : null),
-    h('td', { dataset: { label: 'Advisories' } }, advs.length ? advs.map((x) => h('div', null, h('a', { href: '/advisories/' + enc(x.tracking_id) }, x.tracking_id), ' ', x.title)) : h('span', { class: 'muted' }, '—')),
+    h('td', { dataset: { label: 'Advisories' } }, advs.length || srcs.length
+      ? [...advs.map((x) => h('div', null, h('a', { href: '/advisories/' + enc(x.tracking_id) }, x.tracking_id), ' ', x.title)),
+        // other providers' CSAF documents on the CVE (csaf_sources), each provider's document once
+        ...srcs.map((x) => h('div', { class: 'csaf-source muted small' }, 'CSAF ', h('strong', null, x.tracking_id || '?'), ' ' + (x.version || '') + (x.namespace ? ' (' + x.namespace + ')' : '')))]
+      : h('span', { class: 'muted' }, '—')),
     h('td', { dataset: { label: 'Status' } }, st),
     h('td', { dataset: { label: 'Note' } }, note),
     h('td', null, save, ' ', out));
