@@ -288,7 +288,7 @@ static void brute_force(fixture_t *f, int rounds)
 
 static void test_same_as_without_the_map(void **state)
 {
-    brute_force(*state, 120);
+    brute_force(*state, 100);
 }
 
 /* A narrow range of recent times is held by a few blocks, not all of them: those stored
@@ -440,6 +440,65 @@ static void test_new_width(void **state)
     ermes__db_done(s);
 }
 
+/* The plan of what the list runs for one range of ids (events.c's EVENT_RANGE): on PostgreSQL
+ * the partitions outside the range are left out, at planning with the values known and at the
+ * executor's start with a generic plan's parameters ("Subplans Removed"); on SQLite a range of
+ * the rowid. */
+static void plan_of(ermes__store_t *st, const char *sql, char *out, size_t cap)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    size_t len = 0;
+    int rc;
+
+    out[0] = '\0';
+    assert_int_equal(ermes__db_prepare(db, sql, &s), 0);
+    while ((rc = ermes__db_step(s)) == 1) {
+        int col = test_db_postgresql() ? 0 : 3; /* SQLite: id, parent, notused, detail */
+        const char *t = ermes__db_col_text(s, col);
+        int n = snprintf(out + len, cap - len, "%s\n", t ? t : "");
+        assert_true(n > 0 && (size_t)n < cap - len);
+        len += (size_t)n;
+    }
+    assert_int_equal(rc, 0);
+    ermes__db_done(s);
+}
+
+static void test_plan_reads_one_partition(void **state)
+{
+    fixture_t *f = *state;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    static char plan[16384];
+
+    if (!test_db_postgresql()) {
+        plan_of(f->st,
+                "EXPLAIN QUERY PLAN SELECT e.id FROM events e WHERE e.id > 0 AND e.time_source >="
+                " 1767744000000 AND e.id >= 3001 AND e.id < 3501 ORDER BY e.id LIMIT 101",
+                plan, sizeof(plan));
+        assert_non_null(strstr(plan, "INTEGER PRIMARY KEY (rowid>? AND rowid<?)"));
+        return;
+    }
+    plan_of(f->st,
+            "EXPLAIN SELECT e.id FROM events e WHERE e.id > 0 AND e.time_source >= 1767744000000"
+            " AND e.id >= 3001 AND e.id < 3501 ORDER BY e.id LIMIT 101",
+            plan, sizeof(plan));
+    assert_non_null(strstr(plan, "events_part_3001"));
+    assert_null(strstr(plan, "events_part_2501"));
+    assert_null(strstr(plan, "events_part_1 "));
+    /* Parameters, as the list binds them, in a generic plan: pruned when it starts. */
+    assert_int_equal(ermes__db_exec(db, "SET plan_cache_mode = force_generic_plan"), 0);
+    assert_int_equal(ermes__db_exec(db, "PREPARE ranged(bigint, bigint, bigint) AS SELECT e.id"
+                                        " FROM events e WHERE e.id > 0 AND e.time_source >= $1"
+                                        " AND e.id >= $2 AND e.id < $3 ORDER BY e.id LIMIT 101"),
+                     0);
+    plan_of(f->st, "EXPLAIN (ANALYZE, COSTS OFF) EXECUTE ranged(1767744000000, 3001, 3501)", plan,
+            sizeof(plan));
+    assert_non_null(strstr(plan, "Subplans Removed: "));
+    assert_non_null(strstr(plan, "events_part_3001"));
+    assert_int_equal(ermes__db_exec(db, "DEALLOCATE ranged"), 0);
+    assert_int_equal(ermes__db_exec(db, "RESET plan_cache_mode"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +507,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_width, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_reads_one_partition, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
