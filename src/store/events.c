@@ -486,7 +486,12 @@ static int each_ranged(ermes__store_t *st, ermes__db_t *db, const ermes__viewer_
         if ((rc = ermes__db_prepare(db, text, &s)))
             break;
         bind_viewer(s, v);
-        ermes__db_bind_int(s, 3, cursor);
+        /* The cursor moved to the range's edge: SQLite walks the rowid from one lower bound
+         * (and to one upper), the cursor's, and would check the range's on every row. */
+        if (f->newest)
+            ermes__db_bind_int(s, 3, cursor < g->hi ? cursor : g->hi);
+        else
+            ermes__db_bind_int(s, 3, cursor > g->lo - 1 ? cursor : g->lo - 1);
         bind_event_filter(s, f);
         ermes__db_bind_int(s, 15, g->lo);
         ermes__db_bind_int(s, 16, g->hi);
@@ -621,7 +626,8 @@ int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,
         if ((rc = ermes__db_prepare(db, sql[mapped][own][f->org_id != 0][f->has_net != 0], &s)))
             break;
         bind_viewer(s, v);
-        ermes__db_bind_int(s, 3, 0);
+        /* The range's start as the cursor, the bound SQLite walks from (as the list). */
+        ermes__db_bind_int(s, 3, mapped && g->lo > 0 ? g->lo - 1 : 0);
         bind_event_filter(s, f);
         if (mapped) {
             ermes__db_bind_int(s, 15, g->lo);
