@@ -109,6 +109,11 @@ class TimeMap(unittest.TestCase):
 
         # A new width: the partitions made next (the daemon makes one whole partition past the
         # next id, so the width's change makes one at once), the map's next blocks on SQLite.
+        # Out of bounds (1,000 to 1,000,000,000): refused, nothing stored.
+        for bad in ("999", "1000000001", "0", "-5", "12ab"):
+            rc, out, err = self.e.cli("settings", "set", "event_partition_width", bad)
+            self.assertNotEqual(rc, 0, bad)
+            self.assertIn("event_partition_width", err + out)
         rc, out, err = self.e.cli("settings", "set", "event_partition_width", "2500")
         self.assertEqual(rc, 0, err + out)
         if postgresql():
