@@ -71,6 +71,7 @@ run incidents /bin/sh -c "exec '$build/bench_incidents' '${INCIDENTS_DIR:-${TMPD
 run ingest-pg bench/ingest-pg.sh "$build"
 run migrate-1m bench/migrate-1m.sh "$build"
 run notify "$build/bench_notify"
+run events-time "$build/bench_events_time"
 # PostgreSQL: retention dropping partitions against deleting rows; inet/GiST against event_ips.
 run retention-pg bench/retention-pg.sh "$build"
 run inet-gist-pg bench/inet-gist-pg.sh

@@ -41,6 +41,8 @@ static int open_target(cli_t *c, const char *to, ermes__store_t **out)
                   rc == ERMES_EUNSUPPORTED ? " (its schema is newer than this ermes)" : "");
         return CLI_ERROR;
     }
+    /* The target's time map is filled in blocks of this width on SQLite. */
+    ermes__store_event_width(*out, c->cfg.event_partition_width, 0);
     return CLI_OK;
 }
 

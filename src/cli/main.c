@@ -216,6 +216,9 @@ int cli_open_store(cli_t *c, int create)
         (rc = ermes__store_settings_apply(c->store, &c->cfg, NULL)))
         ermes__log(ERMES_LOG_WARNING, "cannot read the settings stored in the database: %s",
                    ermes_strerror(rc));
+    /* The time map's blocks on SQLite (src/store/event_time_map.c); the daemon stores it for
+     * PostgreSQL's next partitions. */
+    ermes__store_event_width(c->store, c->cfg.event_partition_width, 0);
     memset(&c->viewer, 0, sizeof(c->viewer));
     c->viewer.role = ERMES_ROLE_ADMIN;
     ermes__store_home_org(c->store, &c->viewer.org_id);

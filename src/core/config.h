@@ -51,6 +51,7 @@ typedef struct ermes__config {
     long max_report;           /* largest report accepted, in MiB */
     long incoming_max_age;     /* seconds before a partial upload is removed */
     long retention_days;       /* days an event is kept (0: for ever; src/store/retention.c) */
+    long event_partition_width; /* ids a partition of events holds (src/store/event_time_map.c) */
     char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;         /* never logged */

@@ -328,7 +328,8 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
                            ermes_strerror(rc));
             else if (changed) {
                 ermes__log(ERMES_LOG_NOTICE, "settings: the stored settings changed; in force now");
-                retention_next = 0; /* retention_days may be one of them */
+                retention_next = 0;  /* retention_days may be one of them */
+                partitions_next = 0; /* and event_partition_width */
                 ermes__notifier_kick(notifier);
             }
         }
@@ -411,16 +412,27 @@ int ermes__daemon_run(const ermes__config_t *cfg, ermes__store_t *store,
             (void)more;
         }
         /* PostgreSQL: a partition of events made ahead of the next id, every minute, by the
-         * daemon that holds the lease "partitions" (src/store/event_partitions.c). */
+         * daemon that holds the lease "partitions" (src/store/event_partitions.c). When
+         * event_partition_width is set (not its default), that daemon first stores it as the
+         * width of the partitions made next, the intake's too; unset, event_partitioning keeps
+         * the width it has. On SQLite it sizes the time map's next blocks. */
         {
             int64_t t = ermes__time_now_ms();
 
             if (t >= partitions_next) {
-                int held = 0, made = 0;
+                const ermes__config_t *now = ermes__live_acquire(cfg);
+                int64_t width = now->event_partition_width;
+                char text[32];
+                int held = 0, made = 0, src = ERMES__SRC_DEFAULT;
 
+                ermes__config_get(now, "event_partition_width", text, sizeof(text), &src);
+                ermes__live_release(now);
                 partitions_next = t + 60000;
+                ermes__store_event_width(store, width, 0);
                 if (ermes__store_lease_take(store, "partitions", &held) == 0 && held &&
-                    (rc = ermes__store_event_partitions_ahead(store, &made)))
+                    ((src != ERMES__SRC_DEFAULT &&
+                      (rc = ermes__store_event_width(store, width, 1))) ||
+                     (rc = ermes__store_event_partitions_ahead(store, &made))))
                     ermes__log(ERMES_LOG_WARNING, "cannot make partitions of events: %s",
                                ermes_strerror(rc));
                 else if (made)

@@ -67,6 +67,7 @@ typedef struct ermes__event_filter {
     int newest;         /* newest first (ids descending); else oldest first */
     int sort;           /* ERMES_EVENT_SORT_*: a column to sort by, the id breaking ties */
     int sort_desc;      /* 1: that column descending (ids descending too) */
+    int no_time_map;    /* 1: since/until read every block, not the time map's (tests, bench) */
 } ermes__event_filter_t;
 
 /* The columns the events list may be sorted by (an allow-list: GET /api/v1/events?sort=). */

@@ -459,6 +459,7 @@ int ermes__store_open(const char *data_dir, const ermes__store_options_t *opts,
     st->busy_timeout_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 10000;
     st->cache_mb = opts && opts->cache_mb > 0 ? opts->cache_mb : 32;
     st->create = opts ? opts->create : 0;
+    st->event_width = ERMES__EVENT_WIDTH_DEFAULT; /* ermes__store_event_width sets it */
     st->backend = is_postgresql(url) ? &ermes__db_postgresql : &ermes__db_sqlite;
     pthread_mutex_init(&st->lock, NULL);
     if (ermes__event_names_new(&st->names)) {

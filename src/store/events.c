@@ -302,27 +302,27 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
              " ((SELECT " KEY("k") " FROM events k WHERE k.id = ?3), ?3))" EVENT_FILTERS(          \
                  ORG, VIS, NET) " ORDER BY " KEY("e") " " DIR ", e.id " DIR " LIMIT ?14"
 /* The sixteen texts of one column: [descending][own][org][net], as the list's. */
-#define EVENT_SORT_SET(KEY)                                                                        \
+#define EVENT_SORT_SET(KEY, R)                                                                     \
     {                                                                                              \
-        {{{EVENT_SORT_SQL(KEY, ">", "ASC", "", "", ""),                                            \
-           EVENT_SORT_SQL(KEY, ">", "ASC", "", "", EVENT_NET)},                                    \
-          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", ""),                                        \
-           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", EVENT_NET)}},                               \
-         {{EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, ""),                             \
-           EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, EVENT_NET)},                     \
-          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, ""),                         \
-           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},               \
+        {{{EVENT_SORT_SQL(KEY, ">", "ASC", "", "", "" R),                                          \
+           EVENT_SORT_SQL(KEY, ">", "ASC", "", "", EVENT_NET R)},                                  \
+          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", "" R),                                      \
+           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, "", EVENT_NET R)}},                             \
+         {{EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, "" R),                           \
+           EVENT_SORT_SQL(KEY, ">", "ASC", "", " AND " EVENT_OWN, EVENT_NET R)},                   \
+          {EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, "" R),                       \
+           EVENT_SORT_SQL(KEY, ">", "ASC", ORG_IS, " AND " EVENT_OWN, EVENT_NET R)}}},             \
         {                                                                                          \
-            {{EVENT_SORT_SQL(KEY, "<", "DESC", "", "", ""),                                        \
-              EVENT_SORT_SQL(KEY, "<", "DESC", "", "", EVENT_NET)},                                \
-             {EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", ""),                                    \
-              EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", EVENT_NET)}},                           \
+            {{EVENT_SORT_SQL(KEY, "<", "DESC", "", "", "" R),                                      \
+              EVENT_SORT_SQL(KEY, "<", "DESC", "", "", EVENT_NET R)},                              \
+             {EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", "" R),                                  \
+              EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, "", EVENT_NET R)}},                         \
             {                                                                                      \
-                {EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, ""),                      \
-                 EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, EVENT_NET)},              \
+                {EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, "" R),                    \
+                 EVENT_SORT_SQL(KEY, "<", "DESC", "", " AND " EVENT_OWN, EVENT_NET R)},            \
                 {                                                                                  \
-                    EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, ""),               \
-                        EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, EVENT_NET)     \
+                    EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, "" R),             \
+                        EVENT_SORT_SQL(KEY, "<", "DESC", ORG_IS, " AND " EVENT_OWN, EVENT_NET R)   \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
@@ -403,13 +403,130 @@ static void bind_event_filter(ermes__db_stmt_t *s, const ermes__event_filter_t *
     ermes__db_bind_int(s, 13, f->report_id);
 }
 
+/* Reading by the time map (event_time_map.c): a filter on time reads only the ids of the
+ * blocks whose times overlap it, each range of ids as its own statement, with the range as
+ * "e.id >= ?15 AND e.id < ?16", from which PostgreSQL's planner leaves the other partitions
+ * out. The texts are the list's with that range added to the network's place. */
+#define EVENT_RANGE " AND e.id >= ?15 AND e.id < ?16"
+
+/* The list's statements: [newest][own][org][net], R "" or EVENT_RANGE. */
+#define EVENT_LIST_SET(R)                                                                          \
+    {                                                                                              \
+        {{{EVENT_LIST_SQL("", "", "" R), EVENT_LIST_SQL("", "", EVENT_NET R)},                     \
+          {EVENT_LIST_SQL(ORG_IS, "", "" R), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET R)}},            \
+         {{EVENT_LIST_SQL("", " AND " EVENT_OWN, "" R),                                            \
+           EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET R)},                                    \
+          {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, "" R),                                        \
+           EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET R)}}},                              \
+        {                                                                                          \
+            {{EVENT_LIST_DESC_SQL("", "", "" R), EVENT_LIST_DESC_SQL("", "", EVENT_NET R)},        \
+             {EVENT_LIST_DESC_SQL(ORG_IS, "", "" R),                                               \
+              EVENT_LIST_DESC_SQL(ORG_IS, "", EVENT_NET R)}},                                      \
+            {                                                                                      \
+                {EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, "" R),                                 \
+                 EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, EVENT_NET R)},                         \
+                {                                                                                  \
+                    EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, "" R),                          \
+                        EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET R)                \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#define EVENT_COUNT_SET(R)                                                                         \
+    {                                                                                              \
+        {{EVENT_COUNT_SQL("", "", "" R), EVENT_COUNT_SQL("", "", EVENT_NET R)},                    \
+         {EVENT_COUNT_SQL(ORG_IS, "", "" R), EVENT_COUNT_SQL(ORG_IS, "", EVENT_NET R)}},           \
+        {                                                                                          \
+            {EVENT_COUNT_SQL("", " AND " EVENT_OWN, "" R),                                         \
+             EVENT_COUNT_SQL("", " AND " EVENT_OWN, EVENT_NET R)},                                 \
+            {                                                                                      \
+                EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, "" R),                                  \
+                    EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET R)                        \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* Whether f filters on time and the time map is to be used; then *r (to free) and *nr the
+ * ranges of ids to read, in id order. */
+static int time_ranges(ermes__db_t *db, const ermes__event_filter_t *f, ermes__id_range_t **r,
+                       size_t *nr, int *mapped)
+{
+    *r = NULL;
+    *nr = 0;
+    *mapped = (f->since || f->until) && !f->no_time_map;
+    return *mapped ? ermes__event_time_ranges(db, f->since, f->until, r, nr) : 0;
+}
+
+static int seen_one(void *ctx, const ermes__event_row_t *e)
+{
+    (void)e;
+    *(int *)ctx = 1;
+    return 0;
+}
+
+/* The list through ranges r[0..nr) of ids: each range in the list's order, a statement each,
+ * until the page is full; then whether any later range holds one more match (*more), as the
+ * one statement over every id would have said. */
+static int each_ranged(ermes__store_t *st, ermes__db_t *db, const ermes__viewer_t *v,
+                       const ermes__event_filter_t *f, const char *text, const ermes__id_range_t *r,
+                       size_t nr, ermes__store_event_cb cb, void *ctx, int *more)
+{
+    int64_t cursor = f->newest && f->after_id <= 0 ? INT64_MAX : f->after_id;
+    long got = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < nr && rc == 0; i++) {
+        const ermes__id_range_t *g = f->newest ? &r[nr - 1 - i] : &r[i];
+        long left = f->limit > 0 ? f->limit - got : 0, n = 0;
+        ermes__db_stmt_t *s;
+        int m = 0, seen = 0;
+
+        if (f->newest ? g->lo >= cursor : g->hi - 1 <= cursor)
+            continue; /* wholly on the other side of the cursor */
+        if ((rc = ermes__db_prepare(db, text, &s)))
+            break;
+        bind_viewer(s, v);
+        /* The cursor moved to the range's edge: SQLite walks the rowid from one lower bound
+         * (and to one upper), the cursor's, and would check the range's on every row. */
+        if (f->newest)
+            ermes__db_bind_int(s, 3, cursor < g->hi ? cursor : g->hi);
+        else
+            ermes__db_bind_int(s, 3, cursor > g->lo - 1 ? cursor : g->lo - 1);
+        bind_event_filter(s, f);
+        ermes__db_bind_int(s, 15, g->lo);
+        ermes__db_bind_int(s, 16, g->hi);
+        if (f->limit > 0 && left == 0) {
+            /* The page is full: one more match says that there is a next page. */
+            ermes__db_bind_int(s, 14, 1);
+            if ((rc = ermes__event_rows_each(st, s, 0, NULL, NULL, seen_one, &seen)) == 0 && seen) {
+                if (more)
+                    *more = 1;
+                break;
+            }
+            continue;
+        }
+        ermes__db_bind_int(s, 14, ermes__page_limit(left));
+        rc = ermes__event_rows_each(st, s, left, &m, &n, cb, ctx);
+        got += n;
+        if (rc == 0 && m) {
+            if (more)
+                *more = 1;
+            break;
+        }
+    }
+    return rc;
+}
+
 int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
                             const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
                             int *more)
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
-    int own = v && !ermes__viewer_is_staff(v), yes;
+    ermes__id_range_t *r = NULL;
+    size_t nr = 0;
+    int own = v && !ermes__viewer_is_staff(v), yes, mapped = 0;
+    int sorted = f->sort > ERMES_EVENT_SORT_ID && f->sort < ERMES_EVENT_SORT_COUNT;
     int rc;
 
     if (more)
@@ -418,6 +535,10 @@ int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
         return ERMES_ESTORE;
     if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
         return rc;
+    if ((rc = time_ranges(db, f, &r, &nr, &mapped)))
+        return rc;
+    if (mapped && nr == 0)
+        return 0; /* no block holds an event of that time */
     {
         /* Eight statements (static text: the statement cache keys on the pointer), so that
          * the planner sees the organisation it may use events_org(org_id, id) for (the
@@ -425,44 +546,55 @@ int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
          * in event_ips. With those written as "(?N = 0 OR
          * e.org_id = ?N)" in one statement it can only walk all events in id order, which
          * for an organisation with few or no events meant reading every row (0.4-1.3 s with
-         * 1,000,000 events; bench/browser-1m.sh). */
-        static const char *const sql[2][2][2][2] = {
-            {{{EVENT_LIST_SQL("", "", ""), EVENT_LIST_SQL("", "", EVENT_NET)},
-              {EVENT_LIST_SQL(ORG_IS, "", ""), EVENT_LIST_SQL(ORG_IS, "", EVENT_NET)}},
-             {{EVENT_LIST_SQL("", " AND " EVENT_OWN, ""),
-               EVENT_LIST_SQL("", " AND " EVENT_OWN, EVENT_NET)},
-              {EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, ""),
-               EVENT_LIST_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},
-            {{{EVENT_LIST_DESC_SQL("", "", ""), EVENT_LIST_DESC_SQL("", "", EVENT_NET)},
-              {EVENT_LIST_DESC_SQL(ORG_IS, "", ""), EVENT_LIST_DESC_SQL(ORG_IS, "", EVENT_NET)}},
-             {{EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, ""),
-               EVENT_LIST_DESC_SQL("", " AND " EVENT_OWN, EVENT_NET)},
-              {EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, ""),
-               EVENT_LIST_DESC_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}}},
-        };
-        /* Sorted by a column: [column][descending][own][org][net]. */
-        static const char *const sorted[ERMES_EVENT_SORT_COUNT - 1][2][2][2][2] = {
-            EVENT_SORT_SET(SORT_TIME),
-            EVENT_SORT_SET(SORT_FEED),
-            EVENT_SORT_SET(SORT_TAXONOMY),
-            EVENT_SORT_SET(SORT_TYPE),
+         * 1,000,000 events; bench/browser-1m.sh). [mapped]: the same reading a range of ids. */
+        static const char *const sql[2][2][2][2][2] = {EVENT_LIST_SET(""),
+                                                       EVENT_LIST_SET(EVENT_RANGE)};
+        /* Sorted by a column: [mapped][column][descending][own][org][net]. A sorted list reads
+         * every match to sort them: through the map, the ids from the first block that can
+         * match to the end of the last. */
+        static const char *const sorted_sql[2][ERMES_EVENT_SORT_COUNT - 1][2][2][2][2] = {
+            {
+                EVENT_SORT_SET(SORT_TIME, ""),
+                EVENT_SORT_SET(SORT_FEED, ""),
+                EVENT_SORT_SET(SORT_TAXONOMY, ""),
+                EVENT_SORT_SET(SORT_TYPE, ""),
+            },
+            {
+                EVENT_SORT_SET(SORT_TIME, EVENT_RANGE),
+                EVENT_SORT_SET(SORT_FEED, EVENT_RANGE),
+                EVENT_SORT_SET(SORT_TAXONOMY, EVENT_RANGE),
+                EVENT_SORT_SET(SORT_TYPE, EVENT_RANGE),
+            },
         };
         const char *text;
-        if (f->sort > ERMES_EVENT_SORT_ID && f->sort < ERMES_EVENT_SORT_COUNT)
-            text = sorted[f->sort - 1][f->sort_desc != 0][own][f->org_id != 0][f->has_net != 0];
+        if (sorted)
+            text = sorted_sql[mapped][f->sort - 1][f->sort_desc != 0][own][f->org_id != 0]
+                             [f->has_net != 0];
         else
-            text = sql[f->newest != 0][own][f->org_id != 0][f->has_net != 0];
-        if ((rc = ermes__db_prepare(db, text, &s)))
+            text = sql[mapped][f->newest != 0][own][f->org_id != 0][f->has_net != 0];
+        if (mapped && !sorted) {
+            rc = each_ranged(st, db, v, f, text, r, nr, cb, ctx, more);
+            ermes__free(r);
             return rc;
+        }
+        if ((rc = ermes__db_prepare(db, text, &s))) {
+            ermes__free(r);
+            return rc;
+        }
     }
     bind_viewer(s, v);
     /* Newest first from the top: no cursor is "below every id". A sorted list's first page
      * has none (0). */
-    if (f->sort > ERMES_EVENT_SORT_ID && f->sort < ERMES_EVENT_SORT_COUNT)
+    if (sorted)
         ermes__db_bind_int(s, 3, f->after_id > 0 ? f->after_id : 0);
     else
         ermes__db_bind_int(s, 3, f->newest && f->after_id <= 0 ? INT64_MAX : f->after_id);
     bind_event_filter(s, f);
+    if (mapped) {
+        ermes__db_bind_int(s, 15, r[0].lo);
+        ermes__db_bind_int(s, 16, r[nr - 1].hi);
+    }
+    ermes__free(r);
     ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
     return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
 }
@@ -472,7 +604,9 @@ int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,
 {
     ermes__db_t *db = ermes__db_conn(st);
     ermes__db_stmt_t *s;
-    int own = v && !ermes__viewer_is_staff(v), yes;
+    ermes__id_range_t *r = NULL, all = {INT64_MIN, INT64_MAX};
+    size_t nr = 0;
+    int own = v && !ermes__viewer_is_staff(v), yes, mapped = 0;
     int rc;
 
     *count = 0;
@@ -480,26 +614,33 @@ int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,
         return ERMES_ESTORE;
     if ((rc = events_may_match(db, f, f->org_id ? f->org_id : own ? v->org_id : 0, &yes)) || !yes)
         return rc;
-    {
-        /* As the list: one text per organisation and network form, for the same plans. */
-        static const char *const sql[2][2][2] = {
-            {{EVENT_COUNT_SQL("", "", ""), EVENT_COUNT_SQL("", "", EVENT_NET)},
-             {EVENT_COUNT_SQL(ORG_IS, "", ""), EVENT_COUNT_SQL(ORG_IS, "", EVENT_NET)}},
-            {{EVENT_COUNT_SQL("", " AND " EVENT_OWN, ""),
-              EVENT_COUNT_SQL("", " AND " EVENT_OWN, EVENT_NET)},
-             {EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, ""),
-              EVENT_COUNT_SQL(ORG_IS, " AND " EVENT_OWN, EVENT_NET)}},
-        };
-        if ((rc = ermes__db_prepare(db, sql[own][f->org_id != 0][f->has_net != 0], &s)))
-            return rc;
+    if ((rc = time_ranges(db, f, &r, &nr, &mapped)))
+        return rc;
+    /* As the list: one text per organisation and network form, for the same plans; through
+     * the map, a count per range of ids, up to cap in all. */
+    static const char *const sql[2][2][2][2] = {EVENT_COUNT_SET(""), EVENT_COUNT_SET(EVENT_RANGE)};
+    for (size_t i = 0; i < (mapped ? nr : 1) && rc == 0; i++) {
+        const ermes__id_range_t *g = mapped ? &r[i] : &all;
+        if (cap > 0 && *count >= cap)
+            break;
+        if ((rc = ermes__db_prepare(db, sql[mapped][own][f->org_id != 0][f->has_net != 0], &s)))
+            break;
+        bind_viewer(s, v);
+        /* The range's start as the cursor, the bound SQLite walks from (as the list). */
+        ermes__db_bind_int(s, 3, mapped && g->lo > 0 ? g->lo - 1 : 0);
+        bind_event_filter(s, f);
+        if (mapped) {
+            ermes__db_bind_int(s, 15, g->lo);
+            ermes__db_bind_int(s, 16, g->hi);
+        }
+        ermes__db_bind_int(s, 14, cap > 0 ? cap - *count : cap);
+        if ((rc = ermes__db_step(s)) == 1) {
+            *count += ermes__db_col_int(s, 0);
+            rc = 0;
+        }
+        ermes__db_done(s);
     }
-    bind_viewer(s, v);
-    ermes__db_bind_int(s, 3, 0);
-    bind_event_filter(s, f);
-    ermes__db_bind_int(s, 14, cap);
-    if ((rc = ermes__db_step(s)) == 1)
-        *count = ermes__db_col_int(s, 0);
-    ermes__db_done(s);
+    ermes__free(r);
     return rc < 0 ? rc : 0;
 }
 

@@ -386,6 +386,10 @@ int ermes__store_retention_run(ermes__store_t *st, const char *data_dir, int64_t
     if ((rc = expire_events(st, db, cutoff_ms, dry_run,
                             max_events > 0 ? max_events + out->events : 0, out)))
         return rc;
+    /* The time map's blocks left without events (a partition dropped, rows deleted) go:
+     * event_time_map.c. */
+    if (!dry_run && (out->events || out->partitions) && (rc = ermes__event_time_map_prune(db)))
+        return rc;
     /* The reports once their events are gone: with events still to delete, next time. */
     return out->more ? 0 : expire_reports(db, data_dir, cutoff_ms, now_ms, dry_run, out);
 }

@@ -877,6 +877,34 @@ static const char pg_schema_14[] =
     " REFERENCES sightings(id) ON DELETE CASCADE;"                                                 \
     "CREATE INDEX IF NOT EXISTS tlp_recipients_sighting ON tlp_recipients(sighting_id, org_id);"
 
+/* 70: the events' time map (src/store/event_time_map.c): for each block of ids, the least and
+ * the greatest time.source of its events (the time the list's since/until filter on), so that a
+ * filter on time reads only the blocks that can hold a match. On PostgreSQL a block is a
+ * partition of events (event_partitions' lo and hi), on SQLite a range of
+ * min(event_partition_width, 100,000) ids from a multiple of it. Rows are upserted by the
+ * intake once per batch and block; blocks of different widths may overlap (the width changed):
+ * the list reads the union of those that match. An index kept by ermes, not an object: no
+ * tlp/owner (as event_daily). The fill from the events already stored takes the least and
+ * greatest again, so that it can run twice. */
+#define MIGRATION_70(INT)                                                                          \
+    "CREATE TABLE IF NOT EXISTS event_time_map (lo " INT " NOT NULL, hi " INT " NOT NULL,"          \
+    " min_time " INT " NOT NULL, max_time " INT " NOT NULL, PRIMARY KEY (lo, hi));"
+#define MIGRATION_70_SQLITE                                                                        \
+    MIGRATION_70("INTEGER")                                                                        \
+    "INSERT INTO event_time_map (lo, hi, min_time, max_time)"                                      \
+    " SELECT (id / 100000) * 100000, (id / 100000) * 100000 + 100000, min(time_source),"           \
+    " max(time_source) FROM events WHERE time_source IS NOT NULL GROUP BY id / 100000"             \
+    " ON CONFLICT (lo, hi) DO UPDATE SET min_time = min(min_time, excluded.min_time),"             \
+    " max_time = max(max_time, excluded.max_time);"
+#define MIGRATION_70_PG                                                                            \
+    MIGRATION_70("BIGINT")                                                                         \
+    "INSERT INTO event_time_map (lo, hi, min_time, max_time)"                                      \
+    " SELECT p.lo, p.hi, t.mn, t.mx FROM event_partitions p CROSS JOIN LATERAL (SELECT"            \
+    " min(e.time_source) AS mn, max(e.time_source) AS mx FROM events e WHERE e.id >= p.lo"         \
+    " AND e.id < p.hi) t WHERE t.mn IS NOT NULL"                                                   \
+    " ON CONFLICT (lo, hi) DO UPDATE SET min_time = least(event_time_map.min_time,"                \
+    " excluded.min_time), max_time = greatest(event_time_map.max_time, excluded.max_time);"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -1905,6 +1933,10 @@ static const char *const migrations[] = {
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
+    /* 68 */ NULL,
+    /* 69 */ NULL,
+    /* 70: the events' time map (see MIGRATION_70) */
+    MIGRATION_70_SQLITE,
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2504,6 +2536,10 @@ static const char *const pg_migrations[] = {
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
+    /* 68 */ NULL,
+    /* 69 */ NULL,
+    /* 70: the events' time map (see MIGRATION_70) */
+    MIGRATION_70_PG,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

@@ -23,6 +23,7 @@ typedef struct tally_entry {
 struct ermes__event_tally {
     tally_entry_t *slots;
     size_t cap, used;
+    ermes__event_times_t times; /* the events' ids and times, for the time map */
 };
 
 int ermes__event_tally_new(ermes__event_tally_t **out)
@@ -57,6 +58,7 @@ void ermes__event_tally_free(ermes__event_tally_t *t)
     if (!t)
         return;
     clear(t);
+    ermes__event_times_cleanup(&t->times);
     ermes__free(t->slots);
     ermes__free(t);
 }
@@ -147,6 +149,8 @@ int ermes__event_tally_add(ermes__event_tally_t *t, const ermes__event_row_t *ev
 
     /* The day the event happened: time.source, else time.observation (counted apart, for
      * the dashboard to say so), else the day it was stored (migration 37 does the same). */
+    if ((rc = ermes__event_times_add(&t->times, ev->id, ev->time_source)))
+        return rc;
     day_of(event_day_ms(ev), day);
     if ((t->used + 1) * 2 > t->cap && (rc = grow(t)))
         return rc;
@@ -181,10 +185,16 @@ int ermes__event_tally_flush(ermes__event_tally_t *t, ermes__store_t *st)
     ermes__db_stmt_t *s;
     int rc = 0;
 
-    if (!t || !t->used)
+    if (!t || (!t->used && !t->times.n))
         return 0;
     if (!(db = ermes__db_conn(st)))
         return ERMES_ESTORE;
+    /* The time map in the same transaction: a reader sees the events and their blocks' times
+     * together. */
+    if ((rc = ermes__event_times_flush(&t->times, st, db))) {
+        clear(t);
+        return rc;
+    }
     for (size_t k = 0; k < t->cap && !rc; k++) {
         tally_entry_t *e = &t->slots[k];
         if (!e->count)

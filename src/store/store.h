@@ -1403,6 +1403,16 @@ int ermes__store_corr_add_many(ermes__store_t *st, const ermes__corr_posting_t *
  * so that one whole partition lies ahead of the next id (*made: how many were made), or so that
  * every id up to upto has one. */
 int ermes__store_event_partitions_ahead(ermes__store_t *st, int *made);
+/* event_partition_width (src/store/event_time_map.c): the width of the partitions made from
+ * now on. It is kept by st (on SQLite the time map's blocks are min(width, 100,000) ids) and
+ * with write, on PostgreSQL, stored in event_partitioning for every daemon's next partition. */
+#define ERMES__EVENT_WIDTH_DEFAULT INT64_C(10000000)
+int ermes__store_event_width(ermes__store_t *st, int64_t width, int write);
+/* The width of a block of the time map on SQLite. */
+int64_t ermes__store_event_block(ermes__store_t *st);
+/* The time map made again from the stored events (after `ermes migrate` copied them), in the
+ * caller's transaction. */
+int ermes__store_event_time_map_fill(ermes__store_t *st);
 int ermes__store_event_partitions_cover(ermes__store_t *st, int64_t upto, int *made);
 
 typedef struct ermes__retention_stats {

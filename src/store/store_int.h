@@ -23,7 +23,32 @@ struct ermes__store {
     char *data_dir;                   /* where the key of secrets at rest is (peers.c) */
     int secret_loaded;                /* secret holds the key (under lock) */
     unsigned char secret[32];
+    int64_t event_width; /* event_partition_width: the time map's blocks on SQLite (atomic) */
 };
+
+/* The events' time map (event_time_map.c, migration 70). A batch's events with a time.source,
+ * kept until the batch's transaction is about to commit (through the tally, stats.c). */
+typedef struct ermes__event_time {
+    int64_t id, time;
+} ermes__event_time_t;
+typedef struct ermes__event_times {
+    ermes__event_time_t *v;
+    size_t n, cap;
+} ermes__event_times_t;
+int ermes__event_times_add(ermes__event_times_t *t, int64_t id, int64_t time);
+/* One upsert per block of the batch's ids in db's open transaction; empties t. */
+int ermes__event_times_flush(ermes__event_times_t *t, ermes__store_t *st, ermes__db_t *db);
+void ermes__event_times_cleanup(ermes__event_times_t *t);
+/* A half-open range of ids [lo, hi). */
+typedef struct ermes__id_range {
+    int64_t lo, hi;
+} ermes__id_range_t;
+/* The ranges of ids (sorted, disjoint; *out to free) of the blocks that can hold an event
+ * whose time.source is in [since, until) (0: open). */
+int ermes__event_time_ranges(ermes__db_t *db, int64_t since, int64_t until, ermes__id_range_t **out,
+                             size_t *n);
+/* The rows of blocks left without events removed (retention). */
+int ermes__event_time_map_prune(ermes__db_t *db);
 
 /* Secrets at rest (peers.c, src/core/secret_box.h): the data directory's key into key (made
  * with create when missing), and plain sealed under it into *sealed (free() it; NULL when plain
