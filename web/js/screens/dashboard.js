@@ -48,7 +48,7 @@ function duration(sec) {
   if (sec === null || sec === undefined) return h('span', { class: 'muted', dataset: { seconds: '' } }, '—');
   const d = Math.floor(sec / 86400), hr = Math.floor((sec % 86400) / 3600), m = Math.floor((sec % 3600) / 60);
   const txt = sec < 60 ? sec + ' s'
-    : sec < 3600 ? m + ' min ' + (sec % 60) + ' s'
+    : sec < 3600 ? m + ' min' + (sec % 60 ? ' ' + (sec % 60) + ' s' : '')
       : sec < 86400 ? hr + ' h ' + String(m).padStart(2, '0') + ' min'
         : d + ' d ' + hr + ' h';
   return h('span', { class: 'dur', dataset: { seconds: String(sec) } }, txt);
