@@ -213,7 +213,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/.well-known/security.txt", ermes__h_security_txt, PUBLIC, NULL},
     {"GET", "/api/v1/incidents", ermes__h_incident_list, 0, NULL},
     {"POST", "/api/v1/incidents", ermes__h_incident_create, STAFF, NULL},
-    {"GET", "/api/v1/incidents/metrics", ermes__h_incident_metrics, STAFF, NULL},
+    {"GET", "/api/v1/incidents/metrics", ermes__h_incident_metrics, 0, NULL},
     {"GET", "/api/v1/incidents/{id}", ermes__h_incident_get, 0, NULL},
     {"PATCH", "/api/v1/incidents/{id}", ermes__h_incident_update, STAFF, NULL},
     {"POST", "/api/v1/incidents/{id}/merge", ermes__h_incident_merge, STAFF, NULL},

@@ -843,6 +843,16 @@ static const char pg_schema_14[] =
     " source TEXT NOT NULL,"                                                                       \
     " affected TEXT NOT NULL," META ","                                                            \
     " PRIMARY KEY (vuln_id, namespace));"
+/* 68: the queue's due-soon window read from an index alone (store/incidents.c): every column
+ * the queue's filters ask after the due time, so that the ids of a window of thousands of
+ * incidents are found and sorted without reading their rows (bench_incidents: 9,000 incidents
+ * due at the same instant, one row read per incident, took 46 ms for a page of 50).
+ * incidents_due (next_due_at, then the id) stays: the daemon's overdue incidents are read in
+ * that order, a few at a time, which this index does not give without a sort of them all. */
+#define MIGRATION_68                                                                               \
+    "CREATE INDEX IF NOT EXISTS incidents_due_queue ON incidents(next_due_at, status,"             \
+    " merged_into, severity, assignee_id, parent_id, created_at, tlp, owner_org_id, id);"
+
 /* 63: each milestone's duration in business hours as well (incidents/measure.c): the time
  * from the creation to the milestone counted by the constituent's calendar (calendar time for
  * one without a calendar), the pauses spent waiting on the constituent left out, NULL until
@@ -1933,7 +1943,7 @@ static const char *const migrations[] = {
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
-    /* 68 */ NULL,
+    MIGRATION_68,
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_SQLITE,
@@ -2536,7 +2546,7 @@ static const char *const pg_migrations[] = {
     /* 67: misp-feed bookkeeping named without the credentials a feed's URL held
      * (src/core/url.h): the old rows are dropped, so those feeds are read once more */
     "DELETE FROM misp_feed_events WHERE feed LIKE '%://%@%' OR feed LIKE '%://%?%'",
-    /* 68 */ NULL,
+    MIGRATION_68,
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_PG,

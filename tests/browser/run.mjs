@@ -347,6 +347,117 @@ test('dashboard counts events by time.source with readable axes', async () => {
   noErrors(page);
 });
 
+// The incidents' reaction times on the dashboard are the API's (the same figures `ermes stats
+// incidents` prints), for incidents whose times test_browser.py set (ERMES_METRIC_SEEDS); a
+// constituent's people get their own organisation's figures only.
+const MEASURES = ['time_to_acknowledge', 'time_to_triage', 'time_to_notify', 'time_to_contain', 'time_to_resolve'];
+
+// What the dashboard's metrics section shows: the overall table's seconds, the SLA figures'
+// rates and each group table's rows ({name, incidents, metric: [median, p90]}).
+async function shownMetrics(page) {
+  const sec = page.locator('section[aria-labelledby="s-incident-reaction-times"]');
+  await sec.locator('table.metrics-overall').waitFor();
+  return sec.evaluate((el) => {
+    const num = (x) => (x === '' || x === undefined ? null : Number(x));
+    const overall = {};
+    for (const span of el.querySelectorAll('table.metrics-overall span[data-stat]')) {
+      overall[span.dataset.metric] = overall[span.dataset.metric] || {};
+      overall[span.dataset.metric][span.dataset.stat] = num(span.querySelector('[data-seconds]').dataset.seconds);
+    }
+    const sla = {};
+    for (const f of el.querySelectorAll('.metrics-sla [data-sla]')) sla[f.dataset.sla] = num(f.querySelector('[data-rate]').dataset.rate);
+    const rows = (cls) => [...el.querySelectorAll('table.' + cls + ' tbody tr')].filter((tr) => tr.querySelector('[data-metric]')).map((tr) => {
+      const r = { name: tr.cells[0].textContent, incidents: Number(tr.cells[1].textContent.replace(/\D/g, '')), rate: num(tr.querySelector('[data-rate]').dataset.rate) };
+      for (const m of tr.querySelectorAll('span[data-metric]')) r[m.dataset.metric] = [...m.querySelectorAll('[data-seconds]')].map((x) => num(x.dataset.seconds));
+      return r;
+    });
+    return { overall, sla, byClass: rows('metrics-class'), byOrg: rows('metrics-constituent'), csv: el.querySelector('a.metrics-csv').getAttribute('href') };
+  });
+}
+
+// The same figures from the API, asked by the page (its session: the same viewer).
+async function apiMetrics(page, days, basis) {
+  return page.evaluate(async ([days, basis]) => {
+    const since = new Date(Date.now() - days * 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ask = async (by) => (await fetch('/api/v1/incidents/metrics?' + new URLSearchParams({ since, period: 'all', basis, by }))).json();
+    return { all: await ask('none'), byClass: await ask('rsit_class'), byOrg: await ask('constituent') };
+  }, [days, basis]);
+}
+
+function sameMetrics(shown, api, label) {
+  const g = api.all.groups[0];
+  assert.ok(g, label + ': the API has figures');
+  for (const k of MEASURES) assert.deepEqual(shown.overall[k], { median: g[k].median_seconds, p90: g[k].p90_seconds }, label + ' ' + k);
+  assert.equal(shown.sla.compliance_rate, g.sla.compliance_rate, label + ' compliance');
+  for (const t of ['first_response', 'containment', 'resolution']) assert.equal(shown.sla[t], g.sla[t].rate, label + ' ' + t);
+  const rowOf = (x, name) => {
+    const r = { name, incidents: x.incidents, rate: x.sla.compliance_rate };
+    for (const k of MEASURES) r[k] = [x[k].median_seconds, x[k].p90_seconds];
+    return r;
+  };
+  assert.deepEqual(shown.byClass, api.byClass.groups.map((x) => rowOf(x, x.rsit_class || 'unclassified')), label + ' per class');
+  const top = api.byOrg.groups.slice().sort((a, b) => b.incidents - a.incidents || a.constituent.localeCompare(b.constituent)).slice(0, 10);
+  assert.deepEqual(shown.byOrg, top.map((x) => rowOf(x, x.constituent)), label + ' per constituent');
+}
+
+test('dashboard_incident_metrics', async () => {
+  const seeds = JSON.parse(env('ERMES_METRIC_SEEDS'));
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/');
+  await ready(page);
+  // The last 30 days on the wall clock by default.
+  let shown = await shownMetrics(page);
+  sameMetrics(shown, await apiMetrics(page, 30, 'wall'), 'admin, 30 days');
+  // The seeds' own figures: UMA's "availability" incident is the only one of its class in
+  // the last 30 days (DG-DIGIT's is 60 days old).
+  const avail = seeds.filter((x) => x[1] === 'availability' && x[2] <= 30);
+  assert.equal(avail.length, 1);
+  const row = shown.byClass.find((r) => r.name === 'availability');
+  assert.ok(row, 'an availability row: ' + JSON.stringify(shown.byClass));
+  assert.equal(row.incidents, 1);
+  MEASURES.forEach((k, i) => assert.deepEqual(row[k], [avail[0][3 + i], avail[0][3 + i]], k));
+  assert.ok(shown.byOrg.some((r) => r.name === 'DG-DIGIT') && shown.byOrg.some((r) => r.name === 'UMA'), 'both constituents');
+  // The CSV of the same figures, per class and constituent.
+  const csv = await page.evaluate(async (href) => { const r = await fetch(href); return [r.status, r.headers.get('content-type'), await r.text()]; }, shown.csv);
+  assert.equal(csv[0], 200);
+  assert.match(csv[1], /text\/csv/);
+  assert.match(csv[2], /^period,constituent,rsit_class,incidents/);
+  assert.match(csv[2], /\nall,DG-DIGIT,fraud,1,1,600,600,/);
+  await page.locator('section[aria-labelledby="s-incident-reaction-times"]').screenshot({ path: path.join(OUT, 'dashboard_incident_metrics.png') });
+  results.screenshots.push('dashboard_incident_metrics.png');
+  // 90 days: DG-DIGIT's older incident comes in; in business hours the figures are the API's too.
+  await page.locator('.metrics-select').getByRole('link', { name: '90 days' }).click();
+  await page.waitForFunction(() => /mdays=90/.test(location.search) && document.querySelector('.metrics-select strong')?.textContent === '90 days');
+  shown = await shownMetrics(page);
+  sameMetrics(shown, await apiMetrics(page, 90, 'wall'), 'admin, 90 days');
+  assert.equal(shown.byClass.find((r) => r.name === 'availability').incidents, 2);
+  await page.locator('.metrics-select').getByRole('link', { name: 'business hours' }).click();
+  await page.waitForFunction(() => /basis=business/.test(location.search) && /mdays=90/.test(location.search)
+    && [...document.querySelectorAll('.metrics-select strong')].some((x) => x.textContent === 'business hours'));
+  shown = await shownMetrics(page);
+  sameMetrics(shown, await apiMetrics(page, 90, 'business'), 'admin, 90 days, business hours');
+  assert.match(shown.csv, /basis=business/);
+  noErrors(page);
+  // A constituent's user: its own organisation's figures only, the API's as well.
+  const cpage = await newPage();
+  await signIn(cpage, env('ERMES_CONST_USER'), env('ERMES_CONST_PASSWORD'));
+  await cpage.goto('/?mdays=90');
+  await ready(cpage);
+  shown = await shownMetrics(cpage);
+  const capi = await apiMetrics(cpage, 90, 'wall');
+  sameMetrics(shown, capi, 'constituent');
+  assert.deepEqual(shown.byOrg.map((r) => r.name), [env('ERMES_CONST_ORG')]);
+  assert.deepEqual(capi.byOrg.groups.map((x) => x.constituent), [env('ERMES_CONST_ORG')]);
+  const fraud = seeds.filter((x) => x[0] === env('ERMES_CONST_ORG') && x[1] === 'fraud');
+  const frow = shown.byClass.find((r) => r.name === 'fraud');
+  assert.equal(frow.incidents, fraud.length);
+  assert.deepEqual(frow.time_to_acknowledge, [fraud[0][3], fraud[0][3]]);
+  const ccsv = await cpage.evaluate(async (href) => (await fetch(href)).text(), shown.csv);
+  assert.doesNotMatch(ccsv, /DG-DIGIT/);
+  noErrors(cpage);
+});
+
 test('screens', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

@@ -33,12 +33,24 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import csafdocs  # noqa: E402
-from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, main, quote  # noqa: E402
+from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, db_connect, main, quote  # noqa: E402
 
 try:
     from aiosmtpd.controller import Controller
 except ImportError:  # pragma: no cover - reported by the test
     Controller = None
+
+# The dashboard's incident reaction times (run.mjs dashboard_incident_metrics): incidents whose
+# creation and milestones this test sets in the store: constituent, RSIT class, opened days
+# ago, then seconds to acknowledge, triage, notify, contain and resolve (None: not reached).
+# Within the last 30 days UMA has one "fraud" and one "availability" incident and DG-DIGIT one
+# "fraud"; DG-DIGIT's "availability" one is 60 days old (in the last 90 days only).
+METRIC_SEEDS = (
+    ("UMA", "fraud", 3, 120, 1800, 3600, 7200, 86400),
+    ("UMA", "availability", 2, 45, 600, 900, 5400, 172800),
+    ("DG-DIGIT", "fraud", 4, 600, 7200, 10800, 36000, None),
+    ("DG-DIGIT", "availability", 60, 30, 300, None, None, None),
+)
 
 CHROMIUM = os.environ.get("ERMES_CHROMIUM", "/usr/bin/chromium")
 NODE = shutil.which("node")
@@ -266,7 +278,29 @@ class BrowserTest(unittest.TestCase):
             cls.smtp.stop()
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
+    def seed_metric_incidents(self):
+        """METRIC_SEEDS made through the API, then given their times in the store and marked
+        not measured (measured = 0): the metrics measure them again from their milestones."""
+        now = int(time.time()) * 1000
+        ids = [self.e.ok("POST", "/api/v1/incidents",
+                         {"title": "metrics seed %d" % k, "rsit_class": seed[1],
+                          "constituents": [seed[0]]}, expect=201)["id"]
+               for k, seed in enumerate(METRIC_SEEDS)]
+        # One write of the store's, after the API's (the daemon waits for no lock of ours).
+        db = db_connect(os.path.join(self.e.dir, "ermes.db"))
+        try:
+            for iid, (org, cls, days, *secs) in zip(ids, METRIC_SEEDS):
+                created = now - days * 86400 * 1000
+                at = [created + x * 1000 if x is not None else None for x in secs]
+                db.execute("UPDATE incidents SET created_at = ?, acknowledged_at = ?,"
+                           " triaged_at = ?, notified_at = ?, contained_at = ?, resolved_at = ?,"
+                           " measured = 0 WHERE id = ?", (created, *at, iid))
+            db.commit()
+        finally:
+            db.close()
+
     def test_browser(self):
+        self.seed_metric_incidents()
         # The daemon serves the UI and the session API (WEB-CONTRACT: static files, sessions).
         status, h, _ = self.e.request("GET", "/", token=None)
         self.assertEqual((status, h.get("content-type", "").split(";")[0]), (200, "text/html"),
@@ -309,6 +343,7 @@ class BrowserTest(unittest.TestCase):
             "ERMES_ENER_USER": ENER_USER[0], "ERMES_ENER_PASSWORD": ENER_USER[1],
             "ERMES_TRIAGE_REPORTS": ",".join(str(i) for i in self.triage_reports),
             "ERMES_TRIAGE_BAD": TRIAGE_BAD,
+            "ERMES_METRIC_SEEDS": json.dumps(METRIC_SEEDS),
         }
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)

@@ -403,7 +403,21 @@ class Incidents(unittest.TestCase):
         s, _, b = self.e.request("POST", "%s/%d/timeline" % (INC, beta_only["id"]),
                                  {"text": "sneaky"}, token=self.acme)
         self.assertEqual(s, 404, b)
-        self.assertEqual(self.e.request("GET", INC + "/metrics", token=self.acme)[0], 403)
+        # The metrics a constituent's people get are their own organisation's incidents only:
+        # not BETA's, nor the incident of BETA's that affects ACME too (its figures are BETA's).
+        beta_acme = self.create({"title": "beta's, acme's too", "constituents": ["BETA", "ACME"]})
+        self.assertIn(beta_acme["id"], {x["id"] for x in self.e.list_all(INC, token=self.acme)})
+        m = self.e.ok("GET", INC + "/metrics?period=all&by=constituent", token=self.acme)
+        self.assertEqual([g["constituent"] for g in m["groups"]], ["ACME"])
+        staff = self.e.ok("GET", INC + "/metrics?period=all&by=constituent")
+        self.assertIn("BETA", [g["constituent"] for g in staff["groups"]])
+        own = [g for g in staff["groups"] if g["constituent"] == "ACME"][0]
+        # Not the TLP:RED one it may not see either.
+        self.assertGreaterEqual(m["groups"][0]["incidents"], 1)
+        self.assertLess(m["groups"][0]["incidents"], own["incidents"])
+        s, h, body = self.e.request("GET", INC + "/metrics?format=csv&by=both", token=self.acme)
+        self.assertEqual(s, 200)
+        self.assertNotIn(b"BETA", body)
 
     def test_policy_and_calendar_from_the_cli(self):
         rc, out, err = self.e.cli("incidents", "policy", "low", "--org", "BETA", "--response",
