@@ -93,7 +93,8 @@ static const setting_t settings[] = {
       "events and deletes their raw file and quarantined rows"),
     L(event_partition_width, SET_LONG, "10000000", 1000, 1000000000,
       "ids per partition of events on PostgreSQL, for the partitions made after it is set (those "
-      "made keep theirs; unset: the width stored last); on SQLite the time map's blocks (the events list's since/until reads "
+      "made keep theirs; unset: the width stored last); on SQLite the time map's blocks (the "
+      "events list's since/until reads "
       "only the blocks that can match) are this many ids, 100000 at most"),
     L(smtp_url, SET_STRING, NULL, 0, 0,
       "SMTP server for notifications, smtp://HOST:PORT (STARTTLS when offered) or smtps://; "

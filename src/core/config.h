@@ -23,36 +23,36 @@ enum {
 #define ERMES__CONFIG_MAX_SETTINGS 160
 
 typedef struct ermes__config {
-    char *data_dir;            /* where the database and spool live */
-    char *database_url;        /* NULL or a path: SQLite; postgresql://...: PostgreSQL */
-    char *config_file;         /* the file that was read, or NULL */
-    char *listen;              /* ADDR:PORT, [v6]:PORT */
-    char *tls_cert;            /* PEM certificate; HTTPS when set with tls_key */
-    char *tls_key;             /* PEM private key */
-    char *log_level;           /* error..debug */
-    int log_json;              /* JSON lines */
-    long threads;              /* HTTP worker threads */
-    long max_connections;      /* concurrent HTTP connections */
-    long max_body;             /* bytes of one request body */
-    long max_header;           /* bytes of a request's headers (and connection buffer) */
-    long request_timeout;      /* seconds a connection may stay idle */
-    long request_deadline;     /* seconds a whole request (head and body) may take */
-    long busy_timeout;         /* milliseconds to wait on a locked database */
-    long token_days;           /* default lifetime of a new API token */
-    long page_limit;           /* largest page a list endpoint returns */
-    long taxii_page_cache;     /* MiB of rendered TAXII pages kept (src/http/page_cache.c) */
-    char *shadowserver_schema; /* Shadowserver's report_schema intelmq.json */
-    long dedup_window;         /* seconds within which a repeated event is a duplicate; 0: off */
-    char *dedup_keys;          /* fields compared by deduplication (NULL: all but dedup_ignore) */
-    char *dedup_ignore;        /* fields deduplication leaves out when dedup_keys is unset */
-    long db_cache;             /* MiB of SQLite page cache per connection */
-    char *event_tlp;           /* TLP of reports whose sender names none (and their events) */
-    long batch_rows;           /* rows per intake transaction */
-    long max_report;           /* largest report accepted, in MiB */
-    long incoming_max_age;     /* seconds before a partial upload is removed */
-    long retention_days;       /* days an event is kept (0: for ever; src/store/retention.c) */
+    char *data_dir;             /* where the database and spool live */
+    char *database_url;         /* NULL or a path: SQLite; postgresql://...: PostgreSQL */
+    char *config_file;          /* the file that was read, or NULL */
+    char *listen;               /* ADDR:PORT, [v6]:PORT */
+    char *tls_cert;             /* PEM certificate; HTTPS when set with tls_key */
+    char *tls_key;              /* PEM private key */
+    char *log_level;            /* error..debug */
+    int log_json;               /* JSON lines */
+    long threads;               /* HTTP worker threads */
+    long max_connections;       /* concurrent HTTP connections */
+    long max_body;              /* bytes of one request body */
+    long max_header;            /* bytes of a request's headers (and connection buffer) */
+    long request_timeout;       /* seconds a connection may stay idle */
+    long request_deadline;      /* seconds a whole request (head and body) may take */
+    long busy_timeout;          /* milliseconds to wait on a locked database */
+    long token_days;            /* default lifetime of a new API token */
+    long page_limit;            /* largest page a list endpoint returns */
+    long taxii_page_cache;      /* MiB of rendered TAXII pages kept (src/http/page_cache.c) */
+    char *shadowserver_schema;  /* Shadowserver's report_schema intelmq.json */
+    long dedup_window;          /* seconds within which a repeated event is a duplicate; 0: off */
+    char *dedup_keys;           /* fields compared by deduplication (NULL: all but dedup_ignore) */
+    char *dedup_ignore;         /* fields deduplication leaves out when dedup_keys is unset */
+    long db_cache;              /* MiB of SQLite page cache per connection */
+    char *event_tlp;            /* TLP of reports whose sender names none (and their events) */
+    long batch_rows;            /* rows per intake transaction */
+    long max_report;            /* largest report accepted, in MiB */
+    long incoming_max_age;      /* seconds before a partial upload is removed */
+    long retention_days;        /* days an event is kept (0: for ever; src/store/retention.c) */
     long event_partition_width; /* ids a partition of events holds (src/store/event_time_map.c) */
-    char *smtp_url;            /* smtp://host:port or smtps://; empty: notifications wait */
+    char *smtp_url;             /* smtp://host:port or smtps://; empty: notifications wait */
     char *smtp_user;
     char *smtp_password;         /* never logged */
     char *smtp_tls;              /* try (STARTTLS when offered) or require */

@@ -897,7 +897,7 @@ static const char pg_schema_14[] =
  * tlp/owner (as event_daily). The fill from the events already stored takes the least and
  * greatest again, so that it can run twice. */
 #define MIGRATION_70(INT)                                                                          \
-    "CREATE TABLE IF NOT EXISTS event_time_map (lo " INT " NOT NULL, hi " INT " NOT NULL,"          \
+    "CREATE TABLE IF NOT EXISTS event_time_map (lo " INT " NOT NULL, hi " INT " NOT NULL,"         \
     " min_time " INT " NOT NULL, max_time " INT " NOT NULL, PRIMARY KEY (lo, hi));"
 #define MIGRATION_70_SQLITE                                                                        \
     MIGRATION_70("INTEGER")                                                                        \
