@@ -804,7 +804,8 @@ typedef struct ermes__misp_ref {
     char relationship_type[128];
     char comment[256];
     /* A reference to an attribute that became an indicator: that indicator (type, value,
-     * exact); ind_value NULL otherwise. Owned by whoever filled it (the MISP import). */
+     * exact); ind_value NULL otherwise. The MISP import owns the one it fills;
+     * ermes__store_misp_refs_of lends its own for the callback only. */
     char ind_type[16];
     char *ind_value;
     int ind_exact;
