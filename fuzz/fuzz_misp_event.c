@@ -8,7 +8,7 @@
  *  - the report is JSON and lists every attribute, and the indicators compile into a
  *    matcher;
  *  - every object reference kept has lower-case uuids, a relationship type of 1 to 127 bytes,
- *    and belongs to exactly one event's range. */
+ *    and belongs to exactly one event's range; every attribute too. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +69,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 covered += imp.ref_events[k].n;
             }
             check(covered == imp.nrefs, "a reference outside every event");
+            /* Each event's attributes, whose uuids its references to attributes are looked
+             * up among (ermes__misp_import), in order and all of them. */
+            covered = 0;
+            for (size_t k = 0; k < imp.nref_events; k++) {
+                check(imp.ref_events[k].attr_start == covered, "attribute ranges not contiguous");
+                covered += imp.ref_events[k].nattrs;
+            }
+            check(covered == imp.nattrs, "an attribute outside every event");
         }
         for (size_t k = 0; k < imp.nrefs; k++) {
             const ermes__misp_ref_t *r = &imp.refs[k];

@@ -115,6 +115,8 @@ int ermes__misp_distribution_tlp(long distribution)
 void ermes__misp_import_cleanup(ermes__misp_import_t *imp)
 {
     ermes__free(imp->attrs);
+    for (size_t k = 0; k < imp->nrefs; k++)
+        ermes__free(imp->refs[k].ind_value);
     ermes__free(imp->refs);
     ermes__free(imp->ref_events);
     json_decref(imp->event_errors);
@@ -774,6 +776,7 @@ static int event_refs_begin(ermes__misp_import_t *imp, const char *uuid, int tlp
         x->uuid[k] = (char)(uuid[k] >= 'A' && uuid[k] <= 'Z' ? uuid[k] + 32 : uuid[k]);
     x->tlp = tlp >= 0 ? tlp : ERMES_TLP_AMBER;
     x->start = imp->nrefs;
+    x->attr_start = imp->nattrs;
     return 0;
 }
 
@@ -813,6 +816,8 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     imp->events++;
     if (json_array_append_new(imp->event_uuids, json_string(ev.source + 5)))
         return ERMES_ENOMEM;
+    if ((rc = event_refs_begin(imp, ev.uuid, ev.tlp >= 0 ? ev.tlp : ev.dist_tlp)))
+        return rc;
     list = json_object_get(e, "Attribute");
     json_array_foreach(list, i, a)
     {
@@ -820,8 +825,7 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
             return rc;
     }
     list = json_object_get(e, "Object");
-    if ((rc = event_refs_begin(imp, ev.uuid, ev.tlp >= 0 ? ev.tlp : ev.dist_tlp)) ||
-        (rc = shared_values(list, &shared)))
+    if ((rc = shared_values(list, &shared)))
         return rc;
     json_array_foreach(list, i, o)
     {
@@ -846,9 +850,11 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
             break;
     }
     json_decref(shared);
-    if (!rc)
-        imp->ref_events[imp->nref_events - 1].n =
-            imp->nrefs - imp->ref_events[imp->nref_events - 1].start;
+    if (!rc) {
+        ermes__misp_ref_event_t *x = &imp->ref_events[imp->nref_events - 1];
+        x->n = imp->nrefs - x->start;
+        x->nattrs = imp->nattrs - x->attr_start;
+    }
     return rc;
 }
 
@@ -992,6 +998,62 @@ static int resolve(ermes_indicator_set_t *set, ermes__misp_import_t *imp)
     return 0;
 }
 
+static int ref_indicator_cb(void *ctx, const ermes__indicator_row_t *row)
+{
+    ermes__misp_ref_t *x = ctx;
+
+    snprintf(x->ind_type, sizeof(x->ind_type), "%s", row->type);
+    x->ind_exact = row->exact ? 1 : 0;
+    ermes__free(x->ind_value);
+    return (x->ind_value = ermes__strdup(row->value)) ? 0 : ERMES_ENOMEM;
+}
+
+/* The references of event x to one of its attributes (the event's own or an object's) that
+ * became a stored indicator: that indicator (its first for a domain|ip), as the store holds
+ * it, which export finds again under ermes's uuid for it (ermes__misp_export). */
+static int refs_to_attributes(ermes__store_t *st, ermes__misp_import_t *imp,
+                              const ermes__misp_ref_event_t *x)
+{
+    ermes__viewer_t staff = {0, "misp", ERMES_ROLE_ADMIN, 0, "misp"};
+    json_t *by_uuid;
+    int rc = 0;
+
+    if (!x->n || !x->nattrs)
+        return 0;
+    if (!(by_uuid = json_object()))
+        return ERMES_ENOMEM;
+    for (size_t k = x->attr_start; k < x->attr_start + x->nattrs; k++) {
+        char u[48];
+        const ermes__misp_attr_t *r = &imp->attrs[k];
+        if (!uuid_ok(r->uuid))
+            continue;
+        for (size_t i = 0; i < 37; i++)
+            u[i] = (char)(r->uuid[i] >= 'A' && r->uuid[i] <= 'Z' ? r->uuid[i] + 32 : r->uuid[i]);
+        if (!json_object_get(by_uuid, u) &&
+            json_object_set_new(by_uuid, u, json_integer((json_int_t)k))) {
+            rc = ERMES_ENOMEM;
+            goto out;
+        }
+    }
+    for (size_t k = x->start; k < x->start + x->n; k++) {
+        const json_t *at = json_object_get(by_uuid, imp->refs[k].referenced_uuid);
+        const ermes__misp_attr_t *r;
+        if (!at)
+            continue;
+        r = &imp->attrs[json_integer_value(at)];
+        if (r->fate != ERMES_MISP_INDICATOR || r->nind < 1 || r->id[0] <= 0)
+            continue; /* no indicator: the reference stays, with none */
+        rc = ermes__store_indicator_get(st, &staff, r->id[0], ref_indicator_cb, &imp->refs[k]);
+        if (rc == ERMES_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            break;
+    }
+out:
+    json_decref(by_uuid);
+    return rc;
+}
+
 int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char *data, size_t len,
                        ermes_warninglist_t *const *wls, size_t nwl, ermes__misp_import_t *imp,
                        ermes_diag_t *d)
@@ -1003,7 +1065,12 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
         return rc;
     if ((rc = ermes__misp_read(data, len, set, imp, d)))
         goto out;
-    if ((rc = ermes__indicators_store(st, v, set, wls, nwl, ERMES_TLP_AMBER, &imp->store)))
+    if ((rc = ermes__indicators_store(st, v, set, wls, nwl, ERMES_TLP_AMBER, &imp->store)) ||
+        (rc = resolve(set, imp)))
+        goto out;
+    for (size_t k = 0; k < imp->nref_events && !rc; k++)
+        rc = refs_to_attributes(st, imp, &imp->ref_events[k]);
+    if (rc)
         goto out;
     {
         /* One transaction for every event's references (a body may hold 10,000 events). */
@@ -1021,9 +1088,6 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
         else if (own)
             rc = ermes__store_commit(st);
     }
-    if (rc)
-        goto out;
-    rc = resolve(set, imp);
 out:
     ermes_indicator_set_free(set);
     return rc;
@@ -1326,7 +1390,7 @@ static int object_has(const json_t *o, const char *rel, const char *value)
  * attributes (misp-object-attr). 1 when it went into one or more objects, 0 when it belongs
  * to none, ERMES_ENOMEM. */
 static int object_members(json_t *e, const json_t *tags, const json_t *a,
-                          const ermes__indicator_row_t *r, const char *ts)
+                          const ermes__indicator_row_t *r, const char *ts, char first[40])
 {
     char uuid[37], u[37], rel[64], type[64], key[ERMES_INDICATOR_VALUE_MAX + 200], auuid[40];
     const char *rest, *next;
@@ -1347,10 +1411,12 @@ static int object_members(json_t *e, const json_t *tags, const json_t *a,
         if (!(o = object_for(e, tags, uuid, tlp_distribution(r->tlp), ts)))
             return ERMES_ENOMEM;
         in = 1;
-        if (object_has(o, rel, r->value))
-            continue;
         snprintf(key, sizeof(key), "%s|%s|%s", uuid, rel, r->value);
         ermes__misp_uuid5(key, auuid);
+        if (!first[0])
+            memcpy(first, auuid, 37);
+        if (object_has(o, rel, r->value))
+            continue;
         if (!(copy_a = json_deep_copy(a)))
             return ERMES_ENOMEM;
         json_object_set_new(copy_a, "uuid", json_string(auuid));
@@ -1395,8 +1461,9 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
     export_ctx_t *c = arg;
     json_t *e, *a, *tags, *arr;
     const char *mtype, *category;
-    char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24];
+    char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24], first[40];
     json_error_t err;
+    json_t *attrs;
     int64_t min;
     int rc;
 
@@ -1434,7 +1501,8 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
         json_object_set_new(a, "first_seen", misp_time(r->valid_from));
     if (r->valid_until)
         json_object_set_new(a, "last_seen", misp_time(r->valid_until));
-    if (json_is_array(arr) && (rc = object_members(e, arr, a, r, ts)) != 0) {
+    first[0] = '\0';
+    if (json_is_array(arr) && (rc = object_members(e, arr, a, r, ts, first)) != 0) {
         json_decref(arr);
         json_decref(a);
         if (rc < 0)
@@ -1458,6 +1526,16 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
             return ERMES_ENOMEM;
         json_array_append_new(json_object_get(e, "Object"), o);
     }
+    /* The uuid the indicator has in this event (in its first object when it went into
+     * objects), by its key: what an object's reference to the attribute it came from names
+     * (ref_cb). Only the indicators the reader is shown are here. */
+    if (!(attrs = json_object_get(e, "_attrs"))) {
+        if (!(attrs = json_object()) || json_object_set_new(e, "_attrs", attrs))
+            return ERMES_ENOMEM;
+    }
+    if (!json_object_get(attrs, key) &&
+        json_object_set_new(attrs, key, json_string(first[0] ? first : uuid)))
+        return ERMES_ENOMEM;
     /* The event's date: its oldest indicator's; its timestamp: the newest change. */
     min = json_integer_value(json_object_get(e, "_min"));
     if (r->created_at < min) {
@@ -1487,29 +1565,43 @@ typedef struct refs_ctx {
     json_t *objs; /* the event's exported objects by uuid */
     json_t *list; /* the object's ObjectReference */
     const char *ts;
+    const json_t *attrs; /* the event's exported indicators: "type|value|exact" -> uuid */
 } refs_ctx_t;
 
 static int ref_cb(void *arg, const ermes__misp_ref_t *r)
 {
     refs_ctx_t *c = arg;
+    const char *to = r->referenced_uuid;
+    json_int_t type = 1; /* MISP's referenced_type: 0 an attribute, 1 an object */
 
-    /* Only between objects the reader is shown: a reference to an object it may not see
-     * would name it, and ermes gives attributes uuids of its own (UUIDv5). */
-    if (!json_object_get(c->objs, r->referenced_uuid))
-        return 0;
+    /* Only to what the reader is shown in this event: a reference to something it may not
+     * see would name it. An attribute is named by the uuid ermes gives the indicator it
+     * became (UUIDv5), not MISP's. */
+    if (!json_object_get(c->objs, to)) {
+        char key[ERMES_INDICATOR_VALUE_MAX + 64];
+        const char *u;
+        if (!r->ind_value || !c->attrs)
+            return 0;
+        snprintf(key, sizeof(key), "%s|%s|%d", r->ind_type, r->ind_value, r->ind_exact ? 1 : 0);
+        if (!(u = json_string_value(json_object_get(c->attrs, key))))
+            return 0;
+        to = u;
+        type = 0;
+    }
     return json_array_append_new(c->list,
                                  json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:b}", "uuid", r->uuid,
-                                           "object_uuid", r->object_uuid, "referenced_uuid",
-                                           r->referenced_uuid, "referenced_type", (json_int_t)1,
-                                           "relationship_type", r->relationship_type, "comment",
-                                           r->comment, "timestamp", c->ts, "deleted", 0))
+                                           "object_uuid", r->object_uuid, "referenced_uuid", to,
+                                           "referenced_type", type, "relationship_type",
+                                           r->relationship_type, "comment", r->comment, "timestamp",
+                                           c->ts, "deleted", 0))
                ? ERMES_ENOMEM
                : 0;
 }
 
 /* Each exported object's references kept at import (src/store/misp_refs.c) whose other end is
- * an object of the same exported event, as its ObjectReference list (none: no list). */
-static int object_references(ermes__store_t *st, json_t *objs)
+ * an object of the same exported event, or an attribute whose indicator is exported in it
+ * (attrs), as its ObjectReference list (none: no list). */
+static int object_references(ermes__store_t *st, json_t *objs, const json_t *attrs)
 {
     const char *uuid;
     json_t *o;
@@ -1517,7 +1609,8 @@ static int object_references(ermes__store_t *st, json_t *objs)
 
     json_object_foreach(objs, uuid, o)
     {
-        refs_ctx_t c = {objs, json_array(), json_string_value(json_object_get(o, "timestamp"))};
+        refs_ctx_t c = {objs, json_array(), json_string_value(json_object_get(o, "timestamp")),
+                        attrs};
         if (!c.list)
             return ERMES_ENOMEM;
         if (!c.ts)
@@ -1545,7 +1638,7 @@ static int objects_sorted(ermes__store_t *st, json_t *e)
         return 0;
     }
     if (st) {
-        int rc = object_references(st, objs);
+        int rc = object_references(st, objs, json_object_get(e, "_attrs"));
         if (rc)
             return rc;
     }
@@ -1605,6 +1698,7 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
         json_object_del(e, "_min");
         if ((rc = objects_sorted(st, e)))
             goto out;
+        json_object_del(e, "_attrs");
         json_object_set(e, "publish_timestamp", json_object_get(e, "timestamp"));
         if (json_array_append_new(arr, json_pack("{s:O}", "Event", e))) {
             rc = ERMES_ENOMEM;

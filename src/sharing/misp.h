@@ -57,6 +57,7 @@ typedef struct ermes__misp_ref_event {
     char uuid[40];
     size_t start, n;
     int tlp;
+    size_t attr_start, nattrs; /* its attributes: attrs[attr_start .. attr_start + nattrs) */
 } ermes__misp_ref_event_t;
 
 typedef struct ermes__misp_import {

@@ -399,8 +399,31 @@ typedef struct rel_ctx {
     const char *modified;
 } rel_ctx_t;
 
-/* One ObjectReference kept at import (src/store/misp_refs.c) as a STIX relationship between
- * the two objects' reports, when the other end has one too; its TLP the stricter of both. */
+/* The STIX indicator a reference to an attribute names (the indicator the attribute became,
+ * when STIX shows it): its id, TLP and owner. */
+typedef struct rel_ind {
+    char id[96];
+    ermes_tlp_t tlp;
+    int64_t owner;
+} rel_ind_t;
+
+static int rel_ind_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    rel_ind_t *t = ctx;
+    char pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
+
+    if (ermes__pattern_from_indicator(ermes_ind_type_parse(r->type, strlen(r->type)), r->value,
+                                      strlen(r->value), r->exact ? ERMES_IND_EXACT : 0, pattern,
+                                      sizeof(pattern)))
+        return 0; /* not published as a STIX indicator */
+    t->tlp = r->tlp;
+    t->owner = r->owner_org_id;
+    return ermes__stix_indicator_id(r, t->id, sizeof(t->id));
+}
+
+/* One ObjectReference kept at import (src/store/misp_refs.c) as a STIX relationship from the
+ * object's report to the other object's report, when it has one too, or to the indicator the
+ * referenced attribute became; its TLP the stricter of both ends. */
 static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
 {
     rel_ctx_t *x = arg;
@@ -408,15 +431,26 @@ static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
     char id[96], src[96], dst[96], key[256], rel[128];
     json_int_t tlp = json_integer_value(json_object_get(x->g, "tlp"));
     json_int_t owner = json_integer_value(json_object_get(x->g, "owner"));
+    rel_ind_t ind;
     size_t n = 0;
     json_t *o;
     int rc;
 
-    if (!to)
-        return 0; /* an attribute, or an object without a published member */
-    if (json_integer_value(json_object_get(to, "tlp")) > tlp) {
+    ind.id[0] = '\0';
+    if (!to && r->ind_id > 0) {
+        ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+        rc = ermes__store_indicator_get(x->c->st, &staff, r->ind_id, rel_ind_cb, &ind);
+        if (rc && rc != ERMES_ENOTFOUND)
+            return rc;
+    }
+    if (!to && !ind.id[0])
+        return 0; /* an object without a published member, an attribute without one */
+    if (to && json_integer_value(json_object_get(to, "tlp")) > tlp) {
         tlp = json_integer_value(json_object_get(to, "tlp"));
         owner = json_integer_value(json_object_get(to, "owner"));
+    } else if (!to && (json_int_t)ind.tlp > tlp) {
+        tlp = ind.tlp;
+        owner = ind.owner;
     }
     /* STIX relationship types are lower case, digits and '-' (MISP's are, mostly). */
     for (const char *p = r->relationship_type; *p && n + 1 < sizeof(rel); p++)
@@ -428,7 +462,9 @@ static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
     if ((rc = det_id("report", key, src, sizeof(src))))
         return rc;
     snprintf(key, sizeof(key), "misp-object:%s", r->referenced_uuid);
-    if ((rc = det_id("report", key, dst, sizeof(dst))))
+    if (!to)
+        snprintf(dst, sizeof(dst), "%s", ind.id);
+    else if ((rc = det_id("report", key, dst, sizeof(dst))))
         return rc;
     snprintf(key, sizeof(key), "misp-object-reference:%s", r->uuid);
     if ((rc = det_id("relationship", key, id, sizeof(id))))

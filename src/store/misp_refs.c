@@ -1,4 +1,4 @@
-/* MISP object references (migration 59): the ObjectReference entries of the objects of an
+/* MISP object references (migrations 59 and 65): the ObjectReference entries of the objects of an
  * imported MISP event (src/sharing/misp.c), per event, exported back in the object's
  * ObjectReference list. */
 #include "store/store.h"
@@ -31,11 +31,16 @@ static int replace(ermes__db_t *db, const char *event_uuid, const ermes__misp_re
                  db,
                  "INSERT INTO misp_object_references (uuid, event_uuid, object_uuid,"
                  " referenced_uuid, relationship_type, comment, tlp, owner_org_id, created_at,"
-                 " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+                 " updated_at, referenced_indicator_type, referenced_indicator_value,"
+                 " referenced_indicator_exact) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9,"
+                 " ?10, ?11, ?12)"
                  " ON CONFLICT (object_uuid, referenced_uuid, relationship_type) DO UPDATE SET"
                  " uuid = excluded.uuid, event_uuid = excluded.event_uuid,"
                  " comment = excluded.comment, tlp = excluded.tlp,"
-                 " updated_at = excluded.updated_at",
+                 " updated_at = excluded.updated_at,"
+                 " referenced_indicator_type = excluded.referenced_indicator_type,"
+                 " referenced_indicator_value = excluded.referenced_indicator_value,"
+                 " referenced_indicator_exact = excluded.referenced_indicator_exact",
                  &s)))
             return rc;
         ermes__db_bind_text(s, 1, refs[k].uuid);
@@ -50,6 +55,15 @@ static int replace(ermes__db_t *db, const char *event_uuid, const ermes__misp_re
         else
             ermes__db_bind_null(s, 8);
         ermes__db_bind_int(s, 9, now);
+        if (refs[k].ind_value) {
+            ermes__db_bind_text(s, 10, refs[k].ind_type);
+            ermes__db_bind_text(s, 11, refs[k].ind_value);
+            ermes__db_bind_int(s, 12, refs[k].ind_exact ? 1 : 0);
+        } else {
+            ermes__db_bind_null(s, 10);
+            ermes__db_bind_null(s, 11);
+            ermes__db_bind_null(s, 12);
+        }
         rc = ermes__db_step(s);
         ermes__db_done(s);
         if (rc < 0)
@@ -89,9 +103,15 @@ int ermes__store_misp_refs_of(ermes__store_t *st, const char *object_uuid,
     if (!db)
         return ERMES_ESTORE;
     if ((rc = ermes__db_prepare(db,
-                                "SELECT uuid, object_uuid, referenced_uuid, relationship_type,"
-                                " comment FROM misp_object_references WHERE object_uuid = ?1"
-                                " ORDER BY referenced_uuid, relationship_type",
+                                "SELECT r.uuid, r.object_uuid, r.referenced_uuid,"
+                                " r.relationship_type, r.comment, r.referenced_indicator_type,"
+                                " r.referenced_indicator_value, r.referenced_indicator_exact,"
+                                " i.id FROM misp_object_references r LEFT JOIN indicators i"
+                                " ON i.type = r.referenced_indicator_type"
+                                " AND i.value = r.referenced_indicator_value"
+                                " AND i.exact = r.referenced_indicator_exact"
+                                " WHERE r.object_uuid = ?1"
+                                " ORDER BY r.referenced_uuid, r.relationship_type",
                                 &s)))
         return rc;
     ermes__db_bind_text(s, 1, object_uuid);
@@ -106,6 +126,14 @@ int ermes__store_misp_refs_of(ermes__store_t *st, const char *object_uuid,
         snprintf(r.relationship_type, sizeof(r.relationship_type), "%s",
                  (c = ermes__db_col_text(s, 3)) ? c : "");
         snprintf(r.comment, sizeof(r.comment), "%s", (c = ermes__db_col_text(s, 4)) ? c : "");
+        /* Borrowed for the call: the row's text lives until the next step. */
+        if ((c = ermes__db_col_text(s, 6)) != NULL) {
+            const char *t = ermes__db_col_text(s, 5);
+            snprintf(r.ind_type, sizeof(r.ind_type), "%s", t ? t : "");
+            r.ind_value = (char *)c;
+            r.ind_exact = ermes__db_col_int(s, 7) != 0;
+            r.ind_id = ermes__db_col_null(s, 8) ? 0 : ermes__db_col_int(s, 8);
+        }
         if ((rc = cb(ctx, &r)))
             break;
     }

@@ -862,6 +862,15 @@ static const char pg_schema_14[] =
  * marks none. The index is incidents_metrics' with these durations, for the metrics in
  * business hours. incidents_open: the open incidents by id, for the queue's "open" filter
  * (store/incidents.c walks it newest first instead of every incident). */
+/* 65: a MISP object reference to an attribute keeps the indicator the attribute became (its
+ * type, value and exact flag; NULL when it became none), which ermes exports under a uuid of its
+ * own (src/sharing/misp.c). */
+#define MIGRATION_65(INT)                                                                          \
+    "ALTER TABLE misp_object_references ADD COLUMN IF NOT EXISTS referenced_indicator_type TEXT;"  \
+    "ALTER TABLE misp_object_references ADD COLUMN IF NOT EXISTS referenced_indicator_value TEXT;" \
+    "ALTER TABLE misp_object_references ADD COLUMN IF NOT EXISTS referenced_indicator_exact " INT  \
+    ";"
+
 #define MIGRATION_63(INT)                                                                          \
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS ack_bms " INT ";"                              \
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS triage_bms " INT ";"                           \
@@ -1907,7 +1916,7 @@ static const char *const migrations[] = {
     NULL,
     MIGRATION_63("INTEGER"),
     /* 64 */ NULL,
-    /* 65 */ NULL,
+    MIGRATION_65("INTEGER"),
     /* 66: credentials for other CSAF providers' protected (TLP:AMBER, RED) distributions
      * (src/store/csaf_credentials.c): per provider origin (scheme://host:port), the HTTP
      * header lines and a TLS client certificate and key sent to that origin only; headers and
@@ -2532,7 +2541,7 @@ static const char *const pg_migrations[] = {
     pg_migration_62,
     MIGRATION_63("BIGINT"),
     /* 64 */ NULL,
-    /* 65 */ NULL,
+    MIGRATION_65("INTEGER"),
     /* 66: see migrations[66] */
     "CREATE TABLE IF NOT EXISTS csaf_credentials (" PG_ID ","
     " origin TEXT NOT NULL UNIQUE,"

@@ -803,6 +803,13 @@ typedef struct ermes__misp_ref {
     char referenced_uuid[40];
     char relationship_type[128];
     char comment[256];
+    /* A reference to an attribute that became an indicator: that indicator (type, value,
+     * exact); ind_value NULL otherwise. The MISP import owns the one it fills;
+     * ermes__store_misp_refs_of lends its own for the callback only. */
+    char ind_type[16];
+    char *ind_value;
+    int ind_exact;
+    int64_t ind_id; /* read back: that indicator's id while it is stored, else 0 */
 } ermes__misp_ref_t;
 /* The references of event_uuid's objects become refs (n of them; 0 clears them): those stored
  * before for the event are replaced, in one transaction (its own when none is open). */

@@ -5,7 +5,8 @@ c2.example in two objects) is imported through POST /api/v1/misp/events. Each li
 ObjectReference is kept (table misp_object_references: its uuid, the source object, the
 referenced uuid in lower case, relationship type, comment); the indicator two objects share keeps
 both objects' tags; the export gives the references back in Object[].ObjectReference between the
-objects it shows, and in STIX as relationships between the objects' reports (the bundle
+objects it shows (the one to the attribute under the attribute's exported uuid), and in STIX as
+relationships between the objects' reports and to the attribute's indicator (the bundle
 validates); importing the event again without a reference drops it. Runs on SQLite and on
 PostgreSQL."""
 
@@ -23,6 +24,7 @@ EVENT = "5c1f2e3a-7b4d-4e8f-9a01-23456789abcd"
 FILE, DOMAIN_IP, URL = ("a1a1a1a1-1111-4111-8111-111111111111",
                         "b2b2b2b2-2222-4222-8222-222222222222",
                         "c3c3c3c3-3333-4333-8333-333333333333")
+ATTR = "6d2e3f4a-8c5e-4f90-ab12-3456789abcde"  # the event's ip-dst 203.0.113.99
 KEPT = {
     ("e1e1e1e1-aaaa-4aaa-8aaa-aaaaaaaaaaaa", FILE, DOMAIN_IP, "communicates-with",
      "beacons every 60 s"),
@@ -83,13 +85,15 @@ class MispReferences(unittest.TestCase):
         self.assertEqual(set(objs), {FILE, DOMAIN_IP, URL})
         refs = {(r["uuid"], r["object_uuid"], r["referenced_uuid"], r["relationship_type"],
                  r["comment"]) for o in objs.values() for r in o.get("ObjectReference", [])}
-        # The one to an event attribute is kept but not exported: ermes gives attributes
-        # uuids of its own.
-        self.assertEqual(refs, {r for r in KEPT if r[2] != "6d2e3f4a-8c5e-4f90-ab12-3456789abcde"})
+        # The one to an event attribute names it by the uuid ermes exports it with
+        # (referenced_type 0, an attribute); the others name objects (1).
+        ip = [a["uuid"] for a in ev[0]["Attribute"] if a["value"] == "203.0.113.99"]
+        self.assertEqual(len(ip), 1, ev[0]["Attribute"])
+        self.assertEqual(refs, {r if r[2] != ATTR else r[:2] + (ip[0],) + r[3:] for r in KEPT})
         for o in objs.values():
             for r in o.get("ObjectReference", []):
                 self.assertEqual(r["object_uuid"], o["uuid"])
-                self.assertEqual(r["referenced_type"], 1)
+                self.assertEqual(r["referenced_type"], 0 if r["referenced_uuid"] == ip[0] else 1)
         self.assertNotIn("ObjectReference", objs[DOMAIN_IP])
         # The shared domain is in both objects.
         for obj in (DOMAIN_IP, URL):
@@ -107,14 +111,19 @@ class MispReferences(unittest.TestCase):
         self.assertEqual(set(reports), {FILE, DOMAIN_IP, URL})
         rels = {(o["source_ref"], o["relationship_type"], o["target_ref"], o.get("description"))
                 for o in b["objects"] if o["type"] == "relationship"}
+        # The reference to the event attribute: to the indicator it became.
+        ind = [o["id"] for o in b["objects"]
+               if o["type"] == "indicator" and "'203.0.113.99'" in o["pattern"]]
+        self.assertEqual(len(ind), 1)
         self.assertEqual(rels, {
             (reports[FILE], "communicates-with", reports[DOMAIN_IP], "beacons every 60 s"),
+            (reports[FILE], "connects-to", ind[0], None),
             (reports[URL], "delivers", reports[FILE], None)})
 
-        # The export read back: the same references.
+        # The export read back: the same references, the attribute's by its exported uuid.
         self.imp({"response": out})
-        self.assertEqual(self.rows()[0], {r + (EVENT,) for r in KEPT
-                                          if r[2] != "6d2e3f4a-8c5e-4f90-ab12-3456789abcde"})
+        self.assertEqual(self.rows()[0], {(r if r[2] != ATTR else r[:2] + (ip[0],) + r[3:])
+                                          + (EVENT,) for r in KEPT})
 
         # The event again without the file's references: only the url's is left.
         again = copy.deepcopy(self.sample)

@@ -319,11 +319,15 @@ static void test_feed_state(void **state)
     }
 }
 
+static char ref_value[64]; /* the last reference's indicator value (borrowed in the call) */
+
 static int count_ref(void *ctx, const ermes__misp_ref_t *r)
 {
     ermes__misp_ref_t *last = ctx;
 
     *last = *r;
+    snprintf(ref_value, sizeof(ref_value), "%s", r->ind_value ? r->ind_value : "(none)");
+    last->ind_value = NULL;
     last[1].comment[0]++; /* the count, in the second slot */
     return 0;
 }
@@ -346,7 +350,14 @@ static void test_object_references(void **state)
              "b2b2b2b2-2222-4222-8222-222222222222");
     snprintf(refs[0].relationship_type, sizeof(refs[0].relationship_type), "communicates-with");
     snprintf(refs[0].comment, sizeof(refs[0].comment), "beacon");
+    /* A reference to an attribute that became an indicator keeps that indicator (migration
+     * 65); the other none. */
+    snprintf(refs[0].ind_type, sizeof(refs[0].ind_type), "ipv4");
+    refs[0].ind_value = "192.0.2.10";
+    refs[0].ind_exact = 0;
     refs[1] = refs[0];
+    refs[1].ind_type[0] = '\0';
+    refs[1].ind_value = NULL;
     snprintf(refs[1].uuid, sizeof(refs[1].uuid), "e2e2e2e2-bbbb-4bbb-8bbb-bbbbbbbbbbbb");
     snprintf(refs[1].relationship_type, sizeof(refs[1].relationship_type), "drops");
     snprintf(dir, sizeof(dir), "/tmp/ermes-test-misp-XXXXXX");
@@ -360,6 +371,7 @@ static void test_object_references(void **state)
     assert_string_equal(got[0].relationship_type, "drops");
     assert_string_equal(got[0].uuid, refs[1].uuid);
     assert_string_equal(got[0].referenced_uuid, refs[0].referenced_uuid);
+    assert_string_equal(ref_value, "(none)");
     /* The event again with one reference: the other goes. In the caller's transaction. */
     assert_int_equal(ermes__store_begin(st), 0);
     assert_int_equal(ermes__store_misp_refs_replace(st, "ev1", refs, 1, "GREEN", 0), 0);
@@ -368,6 +380,10 @@ static void test_object_references(void **state)
     assert_int_equal(ermes__store_misp_refs_of(st, refs[0].object_uuid, count_ref, got), 0);
     assert_int_equal(got[1].comment[0], 1);
     assert_string_equal(got[0].comment, "beacon");
+    assert_string_equal(got[0].ind_type, "ipv4");
+    assert_string_equal(ref_value, "192.0.2.10");
+    assert_int_equal(got[0].ind_exact, 0);
+    assert_int_equal(got[0].ind_id, 0); /* no such indicator stored */
     /* Another event's import leaves these alone; none for an unknown object. */
     assert_int_equal(ermes__store_misp_refs_replace(st, "ev2", NULL, 0, "AMBER", 0), 0);
     memset(got, 0, sizeof(got));
