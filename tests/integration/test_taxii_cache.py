@@ -14,7 +14,10 @@ after a write that changes what it shows, whichever daemon wrote it.
   collections  a write into collection A (on daemon A) leaves the page of collection B kept on
                daemon B served as kept (the hits rise), while A's page is rendered again with
                the new object; an organisation's membership changed (it becomes a client of
-               another) drops both, as every collection's visibility may change."""
+               another) drops both, as every collection's visibility may change;
+  large        a page of over 64 KiB is the same bytes and headers on the first render, as
+               kept, and from the other daemon, a whole TAXII envelope of every object posted."""
+import json
 import os
 import re
 import sys
@@ -224,6 +227,33 @@ class TaxiiCache(unittest.TestCase):
         # Kept again from then on.
         self.assertEqual(self.page(self.b, objects_a), kept_a)
         self.assertEqual(self.hits(self.b), before_b + 1)
+
+    def test_large(self):
+        url = self.collection("cache-large")
+        objects = [indicator(TLP2_GREEN, "203.0.113.%d" % (i % 250)) for i in range(300)]
+        for i in range(0, 300, 100):
+            self.post(self.a, url, objects[i:i + 100])
+        page = url + "objects/?limit=1000"
+
+        def get(e):
+            s, h, body = e.request("GET", page, raw=True, headers={"Accept": TAXII})
+            self.assertEqual(s, 200, body[:200])
+            return {k: h[k] for k in ("content-type", "content-length", "x-taxii-date-added-first",
+                                      "x-taxii-date-added-last")}, body
+
+        h1, first = get(self.a)
+        self.assertGreater(len(first), 64 * 1024)
+        self.assertEqual(int(h1["content-length"]), len(first))
+        self.assertEqual(h1["content-type"], TAXII)
+        env = json.loads(first)
+        self.assertFalse(env["more"])
+        self.assertEqual(sorted(o["id"] for o in env["objects"]), sorted(o["id"] for o in objects))
+        before = self.hits(self.a)
+        for _ in range(3):
+            self.assertEqual(get(self.a), (h1, first))
+        self.assertEqual(self.hits(self.a), before + 3)
+        self.assertEqual(get(self.b), (h1, first))
+        self.assertEqual(get(self.b), (h1, first))
 
 
 if __name__ == "__main__":
