@@ -16,6 +16,7 @@ unprivileged nginx (own temporary configuration, access_log off, sendfile on) se
 path. Then `wrk -t2 -c64 --latency` requests the pages in turn (a Lua script cycles through
 them, each connection from another starting page), against nginx first, then against ermes
 (with its bearer token and TAXII's Accept header). Printed: pages/s, p50 and p99 for each, the
+server's CPU time per page answered under wrk (nginx: master and workers), the
 ratio ermes/nginx, and whether the goals hold: ratio >= 1/3 and ermes p99 < 50 ms.
 
 Environment: OBJECTS (default 1000000), PAGE (default 1000), DURATION (default 10s), WARMUP
@@ -59,6 +60,19 @@ def cpu_seconds(pid):
     which other work on the machine changes far less than it changes the wall time."""
     fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid):
+    """cpu_seconds of pid and of its children (nginx's master and its workers)."""
+    total = cpu_seconds(pid)
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            kids = open("/proc/%d/task/%s/children" % (pid, task)).read().split()
+        except OSError:
+            kids = []
+        for k in kids:
+            total += tree_cpu_seconds(int(k))
+    return total
 
 
 def free_port():
@@ -129,6 +143,7 @@ def wrk(tmp, name, base, paths_file, duration, threads, conns, headers):
     for h in headers:
         cmd += ["-H", h]
     out = run(cmd + [base])
+    wrk.requests = int(re.search(r"(\d+) requests in", out).group(1))
     def ms(v):
         m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
         if not m:
@@ -296,12 +311,18 @@ http {
         print("  load before the run: %s" % open("/proc/loadavg").read().split()[0])
         wrk(tmp, "warm-nginx", nbase, os.path.join(tmp, "nginx.paths"), warmup, threads, conns, [])
         wrk(tmp, "warm-ermes", base, os.path.join(tmp, "ermes.paths"), warmup, threads, conns, auth)
+        # The server's CPU time (nginx: master and workers) over each run, per page answered:
+        # what a page costs the server, which the load changes less than the wall time.
+        c0 = tree_cpu_seconds(procs[-1].pid)
         n = wrk(tmp, "nginx", nbase, os.path.join(tmp, "nginx.paths"), duration, threads, conns, [])
+        n_cpu = (tree_cpu_seconds(procs[-1].pid) - c0) * 1000 / max(wrk.requests, 1)
+        c0 = cpu_seconds(daemon)
         e = wrk(tmp, "ermes", base, os.path.join(tmp, "ermes.paths"), duration, threads, conns, auth)
+        e_cpu = (cpu_seconds(daemon) - c0) * 1000 / max(wrk.requests, 1)
         print("  wrk -t%d -c%d -d%s, the pages in turn:" % (threads, conns, duration))
-        for name, r in (("nginx", n), ("ermes", e)):
-            print("    %-6s %9.1f pages/s  %8.1f objects/s  p50 %8.2f ms  p99 %8.2f ms  %s"
-                  % (name, r[0], r[0] * page, r[1], r[2], r[3]))
+        for name, r, c in (("nginx", n, n_cpu), ("ermes", e, e_cpu)):
+            print("    %-6s %9.1f pages/s  %8.1f objects/s  p50 %8.2f ms  p99 %8.2f ms  CPU %.3f ms"
+                  " a page  %s" % (name, r[0], r[0] * page, r[1], r[2], c, r[3]))
         ratio = e[0] / n[0] if n[0] else float("nan")
         goal = ratio >= 1 / 3 and e[2] < 50
         print("  ratio ermes/nginx: %.2f (goal >= 0.33), ermes p99 %.1f ms (goal < 50 ms): %s"

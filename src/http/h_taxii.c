@@ -537,7 +537,7 @@ static enum MHD_Result reply_cached(ermes__req_t *req, ermes__cached_page_t *cp)
  * the rendered-page cache, where it is kept as rendered at counter. */
 static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, page_kind_t kind,
                                    int none, const char *object_id, const ermes__strbuf_t *key,
-                                   int64_t counter)
+                                   int64_t counter, int64_t scope)
 {
     static const char empty[] = "{\"more\":false}";
     page_t p;
@@ -590,7 +590,7 @@ static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, p
         ermes__cached_page_t *cp;
         ermes__time_format(p.first_added, first);
         ermes__time_format(p.last_added, last);
-        cp = ermes__page_cache_put(req->srv->page_cache, key->data, key->len, counter, text,
+        cp = ermes__page_cache_put(req->srv->page_cache, key->data, key->len, counter, scope, text,
                                    PAGE_HEAD - (size_t)hlen, len - (PAGE_HEAD - (size_t)hlen),
                                    first, last);
         return cp ? reply_cached(req, cp) : MHD_NO;
@@ -619,23 +619,33 @@ static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
             ret = ermes__reply_failure(req, rc, NULL);
         else if (read_filters(req, &f, scratch, sizeof(scratch), 0, &ret) == 0) {
             ermes__cached_page_t *cp = NULL;
-            int64_t counter = 0;
+            int64_t counter = 0, scope = 0;
+            char scope_name[32];
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
-            /* The counter is read before the page: a write landing between the two leaves a
-             * page newer than its counter, which the next read of the counter drops. */
+            /* The counters are read before the page: a write landing between the two leaves a
+             * page newer than its counters, which their next read drops. The collection's
+             * counter (schema.c, migration 64): its own, or that of every object when it
+             * selects them all. */
+            if (f.select_all)
+                snprintf(scope_name, sizeof(scope_name), "stix:all");
+            else
+                snprintf(scope_name, sizeof(scope_name), "stix:%lld", (long long)c->g.id);
             if (!none && req->srv->cfg->taxii_page_cache > 0) {
                 if (page_key(&key, kind, &f) || !key.data ||
-                    ermes__store_counter_get(req->srv->store, "stix", &counter))
+                    ermes__store_counter_get2(req->srv->store, "stix", scope_name, &counter,
+                                              &scope))
                     ermes__strbuf_cleanup(&key); /* answered without the cache */
                 else
-                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, counter);
+                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, counter,
+                                               scope);
             }
             if (cp)
                 ret = reply_cached(req, cp);
             else
-                ret = answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, counter);
+                ret =
+                    answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, counter, scope);
         }
         json_decref(c->sel);
     }
@@ -678,7 +688,7 @@ static enum MHD_Result object_route(ermes__req_t *req, page_kind_t kind)
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
-            ret = answer_page(req, &f, kind, none, oid, NULL, 0);
+            ret = answer_page(req, &f, kind, none, oid, NULL, 0, 0);
         }
         json_decref(c->sel);
     }

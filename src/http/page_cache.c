@@ -1,12 +1,16 @@
 /* The rendered-page cache of the TAXII server: the last objects and manifest pages rendered, by
  * key (everything the page's query binds: the collection, the request's filters and cursor, and
  * the masks the TLP policy made of the viewer, so that two viewers whose rights differ never share
- * a page) and by the value the database's 'stix' counter had when the page was rendered. The
- * counter moves in the transaction of every write to what a page is made of (schema.c, migration
- * 58), whichever daemon wrote it: a page is served only while the counter has not moved since.
- * Reading the counter is one primary-key row; rendering a page of 1,000 objects reads and copies
- * about 550 KB (bench/README.md, taxii-vs-nginx). Bounded in bytes (taxii_page_cache); the least
- * recently used pages go first. A page being sent holds a reference and outlives its eviction. */
+ * a page) and by the values two database counters had when the page was rendered: the global
+ * 'stix' one, moved by a write that may change every collection (an organisation, a sharing
+ * group), and its collection's ('stix:<id>', or 'stix:all' for a collection selecting every
+ * object), moved by a write to its objects or to their named recipients (schema.c, migrations
+ * 58 and 64). They move in the transaction of the write, whichever daemon wrote it: a page is
+ * served only while neither has moved since, so a write into one collection leaves the pages of
+ * the others served. Reading the counters is one query of two primary-key rows; rendering a page of
+ * 1,000 objects reads and copies about 550 KB (bench/README.md, taxii-vs-nginx). Bounded in bytes
+ * (taxii_page_cache); the least recently used pages go first. A page being sent holds a reference
+ * and outlives its eviction. */
 #include "http/page_cache.h"
 
 #include <pthread.h>
@@ -26,7 +30,7 @@ typedef struct page {
     atomic_int refs;
     char *buf; /* what is freed */
     uint64_t hash;
-    int64_t counter;
+    int64_t counter, scope;
     size_t cost;
     unsigned char *key;
     size_t klen;
@@ -122,7 +126,7 @@ void ermes__page_cache_free(ermes__page_cache_t *c)
 }
 
 ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter)
+                                            int64_t counter, int64_t scope)
 {
     uint64_t h = hash_of(key, klen);
     page_t *p;
@@ -137,8 +141,12 @@ ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *
     for (p = c->buckets[h % BUCKETS]; p; p = p->next_in_bucket)
         if (p->hash == h && p->klen == klen && !memcmp(p->key, key, klen))
             break;
-    if (p && p->counter != counter)
-        p = NULL; /* rendered at another counter: not this request's page */
+    if (p && p->counter == counter && p->scope < scope) {
+        unlink_page(c, p); /* its collection moved on: it will not be served again */
+        p = NULL;
+    } else if (p && (p->counter != counter || p->scope != scope)) {
+        p = NULL; /* rendered at other counters: not this request's page */
+    }
     if (p) {
         /* The most recently used is the newest. */
         if (p->newer) {
@@ -160,8 +168,8 @@ ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *
 }
 
 ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter, char *buf, size_t off, size_t len,
-                                            const char *first, const char *last)
+                                            int64_t counter, int64_t scope, char *buf, size_t off,
+                                            size_t len, const char *first, const char *last)
 {
     page_t *p = ermes__calloc(1, sizeof(*p)), *q;
 
@@ -175,6 +183,7 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
     snprintf(p->pub.first, sizeof(p->pub.first), "%s", first ? first : "");
     snprintf(p->pub.last, sizeof(p->pub.last), "%s", last ? last : "");
     p->counter = counter;
+    p->scope = scope;
     p->cost = off + len + klen + PAGE_OVERHEAD;
     atomic_init(&p->refs, 1); /* the answer's */
     if (!c || p->cost > c->max)
@@ -190,12 +199,17 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
         drop_stale(c);
     }
     if (counter == c->counter) {
-        /* Another request may have rendered the same page meanwhile: the newer one wins. */
+        /* Another request may have rendered the same page meanwhile: the newer one wins (the
+         * one of the higher collection counter, the later at equal ones). */
         for (q = c->buckets[p->hash % BUCKETS]; q; q = q->next_in_bucket)
-            if (q->hash == p->hash && q->klen == klen && !memcmp(q->key, key, klen)) {
-                unlink_page(c, q);
+            if (q->hash == p->hash && q->klen == klen && !memcmp(q->key, key, klen))
                 break;
-            }
+        if (q && q->scope > scope) {
+            pthread_mutex_unlock(&c->lock);
+            return &p->pub; /* sent, not kept: the page kept is of later writes */
+        }
+        if (q)
+            unlink_page(c, q);
         while (c->oldest && c->used + p->cost > c->max)
             unlink_page(c, c->oldest);
         atomic_fetch_add(&p->refs, 1); /* the cache's */

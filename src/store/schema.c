@@ -70,6 +70,85 @@
     " RETURN NULL; END $$;" PG_STIX_BUMP("stix_objects") PG_STIX_BUMP("tlp_recipients")            \
         PG_STIX_BUMP("organisations") PG_STIX_BUMP("sharing_groups")
 
+/* Migration 64: the counters of the collections (src/http/page_cache.c). A write to a STIX object
+ * moves 'stix:all' (the counter of a collection that selects every object) and 'stix:<id>' of
+ * the sharing group the row is (or was) in; a write to an object's named recipients moves those
+ * of the groups its rows are in. The global 'stix' counter stays for what every collection
+ * depends on (organisations, sharing groups: migration 58's triggers), so a write into one
+ * collection no longer drops the rendered pages of all the others. Re-runnable: migration 58's
+ * triggers of the two tables are replaced. */
+#define COLL_ALL_BUMP                                                                              \
+    "INSERT INTO counters (name, value) VALUES ('stix:all', 1)"                                    \
+    " ON CONFLICT (name) DO UPDATE SET value = value + 1;"
+#define COLL_BUMP_WHERE(GID, COND)                                                                 \
+    "INSERT INTO counters (name, value) SELECT 'stix:' || " GID ", 1 WHERE " COND                  \
+    " ON CONFLICT (name) DO UPDATE SET value = value + 1;"
+#define COLL_BUMP(GID) COLL_BUMP_WHERE(GID, GID " IS NOT NULL")
+#define COLL_BUMP_OF(ROW)                                                                          \
+    "INSERT INTO counters (name, value) SELECT DISTINCT 'stix:' || sharing_group_id, 1"            \
+    " FROM stix_objects WHERE stix_id = " ROW ".stix_id AND sharing_group_id IS NOT NULL"          \
+    " ON CONFLICT (name) DO UPDATE SET value = value + 1;"
+#define COLL_DROP_58(T)                                                                            \
+    "DROP TRIGGER IF EXISTS " T "_INSERT_stix;"                                                    \
+    "DROP TRIGGER IF EXISTS " T "_UPDATE_stix;"                                                    \
+    "DROP TRIGGER IF EXISTS " T "_DELETE_stix;"
+/* The row's old collection when an update moved it to another. */
+#define COLL_BUMP_MOVED                                                                            \
+    COLL_BUMP_WHERE("OLD.sharing_group_id", "OLD.sharing_group_id IS NOT NULL AND"                 \
+                                            " OLD.sharing_group_id IS NOT NEW.sharing_group_id")
+#define COLL_TRIGGER(T, EV, BODY)                                                                  \
+    "CREATE TRIGGER IF NOT EXISTS " T "_" EV "_coll AFTER " EV " ON " T " BEGIN " BODY " END;"
+#define MIGRATION_64                                                                               \
+    COLL_DROP_58("stix_objects")                                                                   \
+    COLL_DROP_58("tlp_recipients")                                                                 \
+    COLL_TRIGGER("stix_objects", "INSERT", COLL_ALL_BUMP COLL_BUMP("NEW.sharing_group_id"))        \
+    COLL_TRIGGER("stix_objects", "UPDATE",                                                         \
+                 COLL_ALL_BUMP COLL_BUMP("NEW.sharing_group_id") COLL_BUMP_MOVED)                  \
+    COLL_TRIGGER("stix_objects", "DELETE", COLL_ALL_BUMP COLL_BUMP("OLD.sharing_group_id"))        \
+    COLL_TRIGGER("tlp_recipients", "INSERT", COLL_ALL_BUMP COLL_BUMP_OF("NEW"))                    \
+    COLL_TRIGGER("tlp_recipients", "UPDATE",                                                       \
+                 COLL_ALL_BUMP COLL_BUMP_OF("OLD") COLL_BUMP_OF("NEW"))                            \
+    COLL_TRIGGER("tlp_recipients", "DELETE", COLL_ALL_BUMP COLL_BUMP_OF("OLD"))
+/* On PostgreSQL at the commit, as migration 58's, each counter once a transaction; the global
+ * 'stix' row is locked first (not moved), so that every transaction writing STIX counters takes
+ * their rows in one order (no deadlock between two writing into two collections in turn). */
+#define PG_MIGRATION_64                                                                            \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_of(gid BIGINT) RETURNS void LANGUAGE plpgsql AS"   \
+    " $$ BEGIN"                                                                                    \
+    " IF current_setting('ermes.stix_all_bumped', true) IS DISTINCT FROM 'y' THEN"                 \
+    " PERFORM 1 FROM counters WHERE name = 'stix' FOR UPDATE;"                                     \
+    " INSERT INTO counters (name, value) VALUES ('stix:all', 1)"                                   \
+    " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1;"                                \
+    " PERFORM set_config('ermes.stix_all_bumped', 'y', true); END IF;"                             \
+    " IF gid IS NOT NULL AND current_setting('ermes.stix_bumped_' || gid, true)"                   \
+    " IS DISTINCT FROM 'y' THEN"                                                                   \
+    " INSERT INTO counters (name, value) VALUES ('stix:' || gid, 1)"                               \
+    " ON CONFLICT (name) DO UPDATE SET value = counters.value + 1;"                                \
+    " PERFORM set_config('ermes.stix_bumped_' || gid, 'y', true); END IF;"                         \
+    " END $$;"                                                                                     \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_objects() RETURNS trigger LANGUAGE plpgsql AS"     \
+    " $$ BEGIN"                                                                                    \
+    " IF TG_OP <> 'INSERT' THEN PERFORM ermes_bump_stix_of(OLD.sharing_group_id); END IF;"         \
+    " IF TG_OP <> 'DELETE' THEN PERFORM ermes_bump_stix_of(NEW.sharing_group_id); END IF;"         \
+    " RETURN NULL; END $$;"                                                                        \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_recipients() RETURNS trigger LANGUAGE plpgsql AS"  \
+    " $$ DECLARE g BIGINT; BEGIN"                                                                  \
+    " PERFORM ermes_bump_stix_of(NULL);"                                                           \
+    " IF TG_OP <> 'INSERT' THEN FOR g IN SELECT DISTINCT sharing_group_id FROM stix_objects"       \
+    " WHERE stix_id = OLD.stix_id AND sharing_group_id IS NOT NULL LOOP"                           \
+    " PERFORM ermes_bump_stix_of(g); END LOOP; END IF;"                                            \
+    " IF TG_OP <> 'DELETE' THEN FOR g IN SELECT DISTINCT sharing_group_id FROM stix_objects"       \
+    " WHERE stix_id = NEW.stix_id AND sharing_group_id IS NOT NULL LOOP"                           \
+    " PERFORM ermes_bump_stix_of(g); END LOOP; END IF;"                                            \
+    " RETURN NULL; END $$;"                                                                        \
+    "DROP TRIGGER IF EXISTS stix_objects_stix ON stix_objects;"                                    \
+    "CREATE CONSTRAINT TRIGGER stix_objects_stix AFTER INSERT OR UPDATE OR DELETE ON stix_objects" \
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ermes_bump_stix_objects();"      \
+    "DROP TRIGGER IF EXISTS tlp_recipients_stix ON tlp_recipients;"                                \
+    "CREATE CONSTRAINT TRIGGER tlp_recipients_stix AFTER INSERT OR UPDATE OR DELETE ON"            \
+    " tlp_recipients DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION"                  \
+    " ermes_bump_stix_recipients();"
+
 #define PG_BUMP(T, COUNTER)                                                                        \
     "CREATE TRIGGER " T "_bump AFTER INSERT OR UPDATE OR DELETE ON " T                             \
     " FOR EACH STATEMENT EXECUTE FUNCTION ermes_bump_" COUNTER "();"
@@ -1915,7 +1994,8 @@ static const char *const migrations[] = {
     /* 62: nothing on SQLite (events partitioned on PostgreSQL only) */
     NULL,
     MIGRATION_63("INTEGER"),
-    /* 64 */ NULL,
+    /* 64: the counters of the collections (src/http/page_cache.c), see MIGRATION_64. */
+    MIGRATION_64,
     MIGRATION_65("INTEGER"),
     /* 66: credentials for other CSAF providers' protected (TLP:AMBER, RED) distributions
      * (src/store/csaf_credentials.c): per provider origin (scheme://host:port), the HTTP
@@ -2540,7 +2620,8 @@ static const char *const pg_migrations[] = {
     /* 62: events partitioned (see pg_migration_62) */
     pg_migration_62,
     MIGRATION_63("BIGINT"),
-    /* 64 */ NULL,
+    /* 64: the counters of the collections, as on SQLite; at the commit, once each. */
+    PG_MIGRATION_64,
     MIGRATION_65("INTEGER"),
     /* 66: see migrations[66] */
     "CREATE TABLE IF NOT EXISTS csaf_credentials (" PG_ID ","

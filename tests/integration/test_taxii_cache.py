@@ -10,7 +10,14 @@ after a write that changes what it shows, whichever daemon wrote it.
   recipients   an AMBER indicator names the constituent a recipient (tlp_recipients, the same
                query for the constituent): its kept page shows the object at once; the
                recipient removed, it goes again;
-  manifest     the manifest page follows a write as the objects page does."""
+  manifest     the manifest page follows a write as the objects page does;
+  collections  a write into collection A (on daemon A) leaves the page of collection B kept on
+               daemon B served as kept (the hits rise), while A's page is rendered again with
+               the new object; an organisation's membership changed (it becomes a client of
+               another) drops both, as every collection's visibility may change;
+  large        a page of over 64 KiB is the same bytes and headers on the first render, as
+               kept, and from the other daemon, a whole TAXII envelope of every object posted."""
+import json
 import os
 import re
 import sys
@@ -169,6 +176,84 @@ class TaxiiCache(unittest.TestCase):
         self.post(self.a, url, [two])
         self.assertEqual(self.ids(self.page(self.b, manifest)),
                          {one["id"].encode(), two["id"].encode()})
+
+    def test_collections(self):
+        url_a, url_b = self.collection("cache-coll-a"), self.collection("cache-coll-b")
+        one, two = indicator(TLP2_GREEN, "198.51.100.41"), indicator(TLP2_GREEN, "198.51.100.42")
+        four = indicator(TLP2_GREEN, "198.51.100.44")
+        self.post(self.a, url_a, [one])
+        self.post(self.a, url_b, [two, four])
+        objects_a, objects_b = url_a + "objects/?limit=10", url_b + "objects/?limit=10"
+        kept_a, kept_b = self.page(self.b, objects_a), self.page(self.b, objects_b)
+        self.assertEqual(self.ids(kept_a), {one["id"].encode()})
+        self.assertEqual(self.ids(kept_b), {two["id"].encode(), four["id"].encode()})
+        kept_b_on_a = self.page(self.a, objects_b)
+        # A write into A on daemon A: B's pages kept on either daemon are served as kept.
+        three = indicator(TLP2_GREEN, "198.51.100.43")
+        self.post(self.a, url_a, [three])
+        before_b, before_a = self.hits(self.b), self.hits(self.a)
+        self.assertEqual(self.page(self.b, objects_b), kept_b)
+        self.assertEqual(self.hits(self.b), before_b + 1)
+        self.assertEqual(self.page(self.a, objects_b), kept_b_on_a)
+        self.assertEqual(self.hits(self.a), before_a + 1)
+        # A's page is rendered again (no hit) and has the new object.
+        self.assertEqual(self.ids(self.page(self.b, objects_a)),
+                         {one["id"].encode(), three["id"].encode()})
+        self.assertEqual(self.hits(self.b), before_b + 1)
+        kept_a = self.page(self.b, objects_a)
+        self.assertEqual(self.hits(self.b), before_b + 2)
+        # A deletion from B on daemon B: A's page kept on daemon A is served.
+        kept_a_on_a = self.page(self.a, objects_a)
+        s, _, body = self.b.request("DELETE", url_b + "objects/%s/" % two["id"],
+                                    headers={"Accept": TAXII})
+        self.assertEqual(s, 200, body)
+        before_a = self.hits(self.a)
+        self.assertEqual(self.page(self.a, objects_a), kept_a_on_a)
+        self.assertEqual(self.hits(self.a), before_a + 1)
+        self.assertEqual(self.ids(self.page(self.a, objects_b)), {four["id"].encode()})
+        kept_b = self.page(self.b, objects_b)
+        self.assertEqual(self.ids(kept_b), {four["id"].encode()})
+        # A membership change (an organisation becomes acme's client): both pages are
+        # rendered again on daemon B, none served as kept.
+        self.a.ok("POST", "/api/v1/organisations",
+                  {"short_name": "cache-branch", "name": "Branch"}, expect=201)
+        self.page(self.b, objects_a)
+        self.page(self.b, objects_b)
+        self.a.ok("PATCH", "/api/v1/organisations/cache-branch", {"parent": "acme"})
+        before_b = self.hits(self.b)
+        self.assertEqual(self.page(self.b, objects_a), kept_a)
+        self.assertEqual(self.page(self.b, objects_b), kept_b)
+        self.assertEqual(self.hits(self.b), before_b)
+        # Kept again from then on.
+        self.assertEqual(self.page(self.b, objects_a), kept_a)
+        self.assertEqual(self.hits(self.b), before_b + 1)
+
+    def test_large(self):
+        url = self.collection("cache-large")
+        objects = [indicator(TLP2_GREEN, "203.0.113.%d" % (i % 250)) for i in range(300)]
+        for i in range(0, 300, 100):
+            self.post(self.a, url, objects[i:i + 100])
+        page = url + "objects/?limit=1000"
+
+        def get(e):
+            s, h, body = e.request("GET", page, raw=True, headers={"Accept": TAXII})
+            self.assertEqual(s, 200, body[:200])
+            return {k: h[k] for k in ("content-type", "content-length", "x-taxii-date-added-first",
+                                      "x-taxii-date-added-last")}, body
+
+        h1, first = get(self.a)
+        self.assertGreater(len(first), 64 * 1024)
+        self.assertEqual(int(h1["content-length"]), len(first))
+        self.assertEqual(h1["content-type"], TAXII)
+        env = json.loads(first)
+        self.assertFalse(env["more"])
+        self.assertEqual(sorted(o["id"] for o in env["objects"]), sorted(o["id"] for o in objects))
+        before = self.hits(self.a)
+        for _ in range(3):
+            self.assertEqual(get(self.a), (h1, first))
+        self.assertEqual(self.hits(self.a), before + 3)
+        self.assertEqual(get(self.b), (h1, first))
+        self.assertEqual(get(self.b), (h1, first))
 
 
 if __name__ == "__main__":
