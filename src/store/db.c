@@ -245,8 +245,11 @@ int ermes__db_scrub(ermes__db_t *db, int after)
  * commit; a rollback leaves a gap, as a generated id rolled back does). */
 static void ids_forget(ermes__db_t *db)
 {
-    /* What this transaction used sizes the next one's first block (ermes__db_next_id). */
-    db->ids_hint = db->ids_used;
+    /* What this transaction used sizes the next one's first block (ermes__db_next_id); one
+     * that used none (a report claimed, a lease renewed between a daemon's batches) leaves
+     * it as it was. */
+    if (db->ids_used)
+        db->ids_hint = db->ids_used;
     db->ids_table = NULL;
     db->ids_next = db->ids_end = db->ids_block = db->ids_used = 0;
 }
