@@ -69,6 +69,7 @@ run incident-advisories bench/incident-advisories.py "$build"
 # kept in INCIDENTS_DIR for the next ones.
 run incidents /bin/sh -c "exec '$build/bench_incidents' '${INCIDENTS_DIR:-${TMPDIR:-/tmp}/ermes-bench-incidents}'"
 run ingest-pg bench/ingest-pg.sh "$build"
+run ingest-pg-cpu bench/ingest-pg-cpu.sh "$build"
 run migrate-1m bench/migrate-1m.sh "$build"
 run notify "$build/bench_notify"
 run events-time "$build/bench_events_time"

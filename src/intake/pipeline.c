@@ -798,6 +798,22 @@ static int open_run(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, option
     return open_run_over(in, r, m, o, run, NULL, 0, d);
 }
 
+/* The owners' names, read before the rows: looked up one by one as the rows name them, each
+ * lookup ended the COPY under way on PostgreSQL (a round trip, this process waiting for the
+ * server to store what it had sent), a few dozen times a report. Those that do not fit (more
+ * organisations than slots) are still looked up when a row names them. */
+static int remember_name(void *ctx, int64_t id, const char *short_name)
+{
+    run_t *run = ctx;
+    struct owner_name *c = &run->names[(uint64_t)id % OWNER_NAMES];
+
+    if (!c->org_id && id > 0) {
+        c->org_id = id;
+        snprintf(c->short_name, sizeof(c->short_name), "%s", short_name);
+    }
+    return 0;
+}
+
 /* open_run, the parser reading data (len bytes) instead of the report's file when data is not
  * NULL (a corrected quarantined row in the report's place). */
 static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, options_t *o,
@@ -832,6 +848,8 @@ static int open_run_over(ermes__intake_t *in, ermes__report_t *r, mapped_t *m, o
     run->owners = ermes__registry_ownership(in->registry);
     if (!run->owners)
         return ERMES_EINTERNAL;
+    /* A failure here costs only the round trips: the rows look the names up themselves. */
+    (void)ermes__store_org_short_names(in->store, OWNER_NAMES, remember_name, run);
     return run->parser->open(&info, data ? data : m->data, data ? len : m->len, &run->pstate, d);
 }
 

@@ -34,6 +34,8 @@ struct ermes__db {
     struct ermes__event_ips *event_ips;   /* address index entries to write at commit */
     const char *ids_table;                /* ids reserved for it in this transaction: */
     int64_t ids_next, ids_end, ids_block; /* [ids_next, ids_end), the next block's size */
+    int64_t ids_used;                     /* ids handed out in this transaction */
+    int64_t ids_hint;                     /* how many the last transaction used */
     char **kept;                          /* statements' texts made at run time (db.h) */
     size_t nkept, capkept;
     ermes__db_t *next; /* the store's list of connections */

@@ -82,6 +82,28 @@ int ermes__store_org_short_name(ermes__store_t *st, int64_t id, char *buf, size_
     return rc;
 }
 
+int ermes__store_org_short_names(ermes__store_t *st, size_t limit, ermes__store_org_name_cb cb,
+                                 void *ctx)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if ((rc = ermes__db_prepare(db, "SELECT id, short_name FROM organisations ORDER BY id LIMIT ?1",
+                                &s)))
+        return rc;
+    ermes__db_bind_int(s, 1, (int64_t)limit);
+    while ((rc = ermes__db_step(s)) == 1) {
+        const char *name = ermes__db_col_text(s, 1);
+        if ((rc = cb(ctx, ermes__db_col_int(s, 0), name ? name : "")))
+            break;
+    }
+    ermes__db_done(s);
+    return rc < 0 ? rc : 0;
+}
+
 /* Explains a unique violation on one of an organisation's parts: who holds it already. */
 static void explain_taken(ermes__db_t *db, const char *sql, const char *field, const char *what,
                           const char *value, ermes_diag_t *d)

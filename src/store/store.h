@@ -129,6 +129,12 @@ int ermes__store_ownership_build(ermes__store_t *st, ermes_ownership_t **out);
 
 /* Short name of an organisation id into buf (for lookups); ERMES_ENOTFOUND. */
 int ermes__store_org_short_name(ermes__store_t *st, int64_t id, char *buf, size_t cap);
+/* The short names of the first limit organisations by id, each to cb (which returns 0 to go
+ * on): the intake reads them before its rows, a lookup each costing a round trip that, on
+ * PostgreSQL, ends the COPY under way. */
+typedef int (*ermes__store_org_name_cb)(void *ctx, int64_t id, const char *short_name);
+int ermes__store_org_short_names(ermes__store_t *st, size_t limit, ermes__store_org_name_cb cb,
+                                 void *ctx);
 
 /* The CERT's own organisation: the first, which owns itself. ERMES_ENOTFOUND before init. */
 int ermes__store_home_org(ermes__store_t *st, int64_t *id);

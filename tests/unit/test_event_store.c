@@ -647,6 +647,74 @@ static void test_batches_in_bulk(void **state)
     assert_int_equal(g.ids[0], id);
 }
 
+/* PostgreSQL reserves events' ids in blocks, each a round trip that ends the open COPY: a
+ * transaction's first block is as large as what the last one used, so a series of intake
+ * batches reserves once a batch, and the ids not used still go back at commit (no gap). */
+static int64_t seq_last(ermes__db_t *db)
+{
+    ermes__db_stmt_t *s;
+    int64_t v;
+
+    assert_int_equal(ermes__db_prepare(db,
+                                       "SELECT pg_sequence_last_value("
+                                       "pg_get_serial_sequence('events', 'id'))",
+                                       &s),
+                     0);
+    assert_int_equal(ermes__db_step(s), 1);
+    v = ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    return v;
+}
+
+static void test_id_blocks(void **state)
+{
+    fixture_t *f = *state;
+    ermes__db_t *db = ermes__db_conn(f->st);
+    int64_t id = 0, first, last = 0;
+
+    assert_non_null(db);
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    if (!test_db_postgresql()) {
+        /* SQLite numbers rows itself (RETURNING). */
+        assert_int_equal(ermes__db_next_id(db, "events", &id), ERMES_EUNSUPPORTED);
+        ermes__db_rollback(db);
+        return;
+    }
+    /* The first transaction: blocks from 64, doubling (64 + 128 + ... + 2048 = 4032). */
+    for (int k = 0; k < 3000; k++) {
+        assert_int_equal(ermes__db_next_id(db, "events", &id), 0);
+        assert_true(k == 0 || id == last + 1);
+        last = id;
+    }
+    assert_int_equal(seq_last(db), last - 2999 + 4031);
+    assert_int_equal(ermes__db_commit(db), 0);
+    /* A transaction that takes no id (a report claimed between batches) changes nothing. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_commit(db), 0);
+    /* The next one: one block of 4096 for what the last used, following it without a gap. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_next_id(db, "events", &first), 0);
+    assert_int_equal(first, last + 1);
+    assert_int_equal(seq_last(db), first + 4095);
+    for (int k = 1; k < 4096; k++)
+        assert_int_equal(ermes__db_next_id(db, "events", &id), 0);
+    assert_int_equal(id, first + 4095);
+    assert_int_equal(seq_last(db), first + 4095); /* no second reservation */
+    assert_int_equal(ermes__db_next_id(db, "events", &id), 0);
+    assert_int_equal(seq_last(db), first + 4096 + 8191); /* then doubling */
+    assert_int_equal(ermes__db_commit(db), 0);
+    /* A transaction of one id: the one after it starts small again. */
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_next_id(db, "events", &last), 0);
+    assert_int_equal(last, id + 1);
+    assert_int_equal(ermes__db_commit(db), 0);
+    assert_int_equal(ermes__db_begin(db, 1), 0);
+    assert_int_equal(ermes__db_next_id(db, "events", &id), 0);
+    assert_int_equal(id, last + 1);
+    assert_int_equal(seq_last(db), id + 63);
+    ermes__db_rollback(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -658,6 +726,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_in_bulk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_id_blocks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -277,6 +277,22 @@ static void test_open_missing(void **state)
     assert_ptr_equal(st, (ermes__store_t *)0x1);
 }
 
+struct names_seen {
+    size_t n;
+    int64_t ids[4];
+    char names[4][64];
+};
+
+static int names_cb(void *ctx, int64_t id, const char *short_name)
+{
+    struct names_seen *seen = ctx;
+
+    assert_true(seen->n < 4);
+    seen->ids[seen->n] = id;
+    snprintf(seen->names[seen->n++], sizeof(seen->names[0]), "%s", short_name);
+    return 0;
+}
+
 static void test_home_org(void **state)
 {
     fixture_t *f = *state;
@@ -308,6 +324,20 @@ static void test_home_org(void **state)
     assert_int_equal(ermes__store_org_short_name(f->st, other, name, sizeof(name)), 0);
     assert_string_equal(name, "UMA");
     assert_int_equal(ermes__store_org_short_name(f->st, 9999, name, sizeof(name)), ERMES_ENOTFOUND);
+    /* All names at once (the intake reads them before its rows), by id, up to a limit. */
+    {
+        struct names_seen seen = {0};
+        assert_int_equal(ermes__store_org_short_names(f->st, 10, names_cb, &seen), 0);
+        assert_int_equal(seen.n, 2);
+        assert_int_equal(seen.ids[0], f->home);
+        assert_string_equal(seen.names[0], "CERT");
+        assert_int_equal(seen.ids[1], other);
+        assert_string_equal(seen.names[1], "UMA");
+        seen.n = 0;
+        assert_int_equal(ermes__store_org_short_names(f->st, 1, names_cb, &seen), 0);
+        assert_int_equal(seen.n, 1);
+        assert_int_equal(seen.ids[0], f->home);
+    }
 }
 
 /* ---- organisations ------------------------------------------------------------------------ */
