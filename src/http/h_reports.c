@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "access/access.h"
 #include "core/alloc.h"
@@ -22,6 +23,8 @@
 #include "model/harmonize.h"
 
 #define MAX_OPTIONS ERMES_FORM_MAX_OPTIONS
+/* How long ?wait=true waits for a report another worker took before it answers 202. */
+#define WAIT_OTHER_MS (15 * 60 * 1000)
 
 typedef struct upload {
     ermes__spool_t *spool;
@@ -317,6 +320,18 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
         rc = ermes__intake_process(req->srv->intake, r.id, &r);
         if (rc && rc != ERMES_EBUSY)
             return ermes__reply_failure(req, rc, NULL);
+        /* Another worker took the report first (this daemon's, woken by the upload, or another
+         * process on the database): the client asked for the outcome, so wait for that
+         * worker's end; 202 only if it has not ended within WAIT_OTHER_MS. */
+        for (int64_t until = ermes__time_now_ms() + WAIT_OTHER_MS;
+             rc == ERMES_EBUSY && strcmp(r.state, "done") != 0 && strcmp(r.state, "failed") != 0 &&
+             ermes__time_now_ms() < until;) {
+            struct timespec nap = {0, 50 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            int grc = ermes__store_report_get(req->srv->store, NULL, r.id, &r);
+            if (grc)
+                return ermes__reply_failure(req, grc, NULL);
+        }
     } else {
         ermes__intake_kick(req->srv->intake);
     }
