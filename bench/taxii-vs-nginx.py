@@ -20,7 +20,8 @@ server's CPU time per page answered under wrk (nginx: master and workers), the
 ratio ermes/nginx, and whether the goals hold: ratio >= 1/3 and ermes p99 < 50 ms.
 
 Environment: OBJECTS (default 1000000), PAGE (default 1000), DURATION (default 10s), WARMUP
-(default 2s), THREADS=2, CONNECTIONS=64, NGINX_WORKERS=2, KEEP=1 keeps the temporary directory.
+(default 2s), THREADS=2, CONNECTIONS=64, NGINX_WORKERS=2, PAGE_CACHE (MiB of rendered pages the
+daemon keeps, its `taxii_page_cache`; default the setting's), KEEP=1 keeps the temporary directory.
 Exit status 0 when the benchmark ran (a missed goal prints GOAL MISSED), else non-zero.
 """
 
@@ -196,8 +197,12 @@ def main():
 
         port = free_port()
         log = open(os.path.join(tmp, "ermes.log"), "w")
+        serve_env = dict(env)
+        if os.environ.get("PAGE_CACHE"):  # MiB of rendered pages kept (taxii_page_cache)
+            serve_env["ERMES_TAXII_PAGE_CACHE"] = os.environ["PAGE_CACHE"]
         procs.append(subprocess.Popen([ermes, "serve", "--data-dir", data, "--listen",
-                                       "127.0.0.1:%d" % port], env=env, stdout=log, stderr=log))
+                                       "127.0.0.1:%d" % port], env=serve_env, stdout=log,
+                                      stderr=log))
         base = "http://127.0.0.1:%d" % port
         for _ in range(300):
             try:
