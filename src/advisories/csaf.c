@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/json_read.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 
 extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes__cvss_v30_schema[],
     ermes__cvss_v31_schema[], ermes__cwe_names[];
@@ -477,42 +478,18 @@ static int utf8_valid(const char *s)
  * "/" and non-ASCII included, as it is. */
 static int put_json_string(ermes__strbuf_t *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     const char *run = s;
     int rc = ermes__strbuf_addc(b, '"');
 
     for (; rc == 0 && *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t n = 2;
+        char esc[6];
+        size_t n;
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
+        n = ermes__json_escape(ch, 1, esc);
         rc = ermes__strbuf_add(b, run, (size_t)(s - run));
         run = s + 1;
-        switch (ch) {
-        case '"':
-        case '\\':
-            esc[1] = (char)ch;
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
-            n = 6;
-        }
         if (rc == 0)
             rc = ermes__strbuf_add(b, esc, n);
     }

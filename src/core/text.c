@@ -147,3 +147,26 @@ int ermes__csv_cell_is_formula(const char *s, size_t len)
         return 0;
     }
 }
+
+size_t ermes__json_escape(unsigned char c, int upper_hex, char out[6])
+{
+    const char *hex = upper_hex ? "0123456789ABCDEF" : "0123456789abcdef";
+    char short_form = c == '"'    ? '"'
+                      : c == '\\' ? '\\'
+                      : c == '\b' ? 'b'
+                      : c == '\f' ? 'f'
+                      : c == '\n' ? 'n'
+                      : c == '\r' ? 'r'
+                      : c == '\t' ? 't'
+                                  : 0;
+
+    if (c >= 0x20 && !short_form)
+        return 0;
+    out[0] = '\\';
+    if (short_form) {
+        out[1] = short_form;
+        return 2;
+    }
+    out[1] = 'u', out[2] = '0', out[3] = '0', out[4] = hex[c >> 4], out[5] = hex[c & 15];
+    return 6;
+}

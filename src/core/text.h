@@ -29,4 +29,10 @@ int ermes__text_needs_escape(const char *s, size_t len);
  * then puts a single quote before it. */
 int ermes__csv_cell_is_formula(const char *s, size_t len);
 
+/* The escape a JSON string writes for byte c when c is '"', '\\' or a control character
+ * (below 0x20): \" \\ \b \f \n \r \t, the others \u00XX with upper or lower case hex digits
+ * (jansson writes capitals, Python's json module small letters). Writes it into out and
+ * returns its length (2 or 6); 0, out untouched, for any other byte. */
+size_t ermes__json_escape(unsigned char c, int upper_hex, char out[6]);
+
 #endif

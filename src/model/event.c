@@ -16,6 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 #include "model/harmonize.h"
 
 /* ---- field metadata ------------------------------------------------------------------------- */
@@ -735,49 +736,17 @@ static void wr(writer_t *w, const char *s, size_t n)
  * json module writes them) or \u00XX, UTF-8 passed through (validated on the way in). */
 static void wr_string(writer_t *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0;
 
     wr(w, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t en = 2;
-
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         wr(w, s + run, i - run);
         run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            en = 6;
-        }
-        wr(w, esc, en);
+        wr(w, esc, ermes__json_escape(c, 0, esc));
     }
     wr(w, s + run, n - run);
     wr(w, "\"", 1);

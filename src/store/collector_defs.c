@@ -56,28 +56,17 @@ static int dup_col(ermes__db_stmt_t *s, int col, char **out)
 static int open_col(ermes__store_t *st, ermes__db_stmt_t *s, int col, const char *name, char **out)
 {
     const char *t = ermes__db_col_null(s, col) ? NULL : ermes__db_col_text(s, col);
-    unsigned char key[ERMES__SECRET_KEY_BYTES];
-    size_t cap;
     int rc;
 
     *out = NULL;
     if (!t || !ermes__secret_is_sealed(t))
         return dup_col(s, col, out);
-    cap = strlen(t) + 1; /* the plain text is shorter than its sealed base64 */
-    if (!(*out = ermes__malloc(cap)))
-        return ERMES_ENOMEM;
-    rc = ermes__store_secret_key(st, 0, key);
-    if (rc == 0)
-        rc = ermes__secret_open(key, t, *out, cap);
-    sodium_memzero(key, sizeof(key));
-    if (rc) {
-        sodium_memzero(*out, cap);
+    if ((rc = ermes__store_secret_open(st, t, out)) == ERMES_ENOMEM)
+        return rc;
+    if (rc)
         ermes__log(ERMES_LOG_WARNING,
                    "collector %s: its %s cannot be opened with %s of the data directory", name,
                    col == 2 ? "value" : "headers", ERMES__SECRET_KEY_FILE);
-        ermes__free(*out);
-        *out = NULL;
-    }
     return 0;
 }
 

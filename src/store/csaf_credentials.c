@@ -36,8 +36,6 @@ static int col(ermes__store_t *st, ermes__db_stmt_t *s, int n, int open, const c
                char **out)
 {
     const char *t = ermes__db_col_null(s, n) ? NULL : ermes__db_col_text(s, n);
-    unsigned char key[ERMES__SECRET_KEY_BYTES];
-    size_t cap;
     int rc;
 
     *out = NULL;
@@ -45,21 +43,12 @@ static int col(ermes__store_t *st, ermes__db_stmt_t *s, int n, int open, const c
         return 0;
     if (!open || !ermes__secret_is_sealed(t))
         return (*out = ermes__strdup(t)) ? 0 : ERMES_ENOMEM;
-    cap = strlen(t) + 1; /* the plain text is shorter than its sealed base64 */
-    if (!(*out = ermes__malloc(cap)))
-        return ERMES_ENOMEM;
-    rc = ermes__store_secret_key(st, 0, key);
-    if (rc == 0)
-        rc = ermes__secret_open(key, t, *out, cap);
-    sodium_memzero(key, sizeof(key));
-    if (rc) {
-        sodium_memzero(*out, cap);
-        ermes__free(*out);
-        *out = NULL;
+    if ((rc = ermes__store_secret_open(st, t, out)) == ERMES_ENOMEM)
+        return rc;
+    if (rc)
         ermes__log(ERMES_LOG_WARNING,
                    "CSAF credentials of %s cannot be opened with %s of the data directory", origin,
                    ERMES__SECRET_KEY_FILE);
-    }
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "core/secret_box.h"
 #include "core/time.h"
@@ -45,6 +46,31 @@ int ermes__store_secret_seal(ermes__store_t *st, const char *plain, char **seale
         return rc;
     rc = ermes__secret_seal(key, plain, sealed);
     sodium_memzero(key, sizeof(key));
+    return rc;
+}
+
+/* sealed opened into *out (free() it, after sodium_memzero). 0, ERMES_ENOMEM, or another code
+ * when the data directory's key does not open it (a database copied without its secrets.key):
+ * the caller says whose secret that was. */
+int ermes__store_secret_open(ermes__store_t *st, const char *sealed, char **out)
+{
+    unsigned char key[ERMES__SECRET_KEY_BYTES];
+    size_t cap = strlen(sealed) + 1; /* the plain text is shorter than its sealed base64 */
+    int rc;
+
+    if (!(*out = ermes__malloc(cap)))
+        return ERMES_ENOMEM;
+    rc = ermes__store_secret_key(st, 0, key);
+    if (rc == 0)
+        rc = ermes__secret_open(key, sealed, *out, cap);
+    sodium_memzero(key, sizeof(key));
+    if (rc) {
+        sodium_memzero(*out, cap);
+        ermes__free(*out);
+        *out = NULL;
+        if (rc == ERMES_ENOMEM)
+            rc = ERMES_EIO; /* ENOMEM is the caller's allocation only */
+    }
     return rc;
 }
 

@@ -55,6 +55,7 @@ int ermes__event_time_map_prune(ermes__db_t *db);
  * is NULL or empty). */
 int ermes__store_secret_key(ermes__store_t *st, int create, unsigned char key[32]);
 int ermes__store_secret_seal(ermes__store_t *st, const char *plain, char **sealed);
+int ermes__store_secret_open(ermes__store_t *st, const char *sealed, char **out);
 
 typedef struct ermes__event_names ermes__event_names_t;
 int ermes__event_names_new(ermes__event_names_t **out);

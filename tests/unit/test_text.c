@@ -96,12 +96,39 @@ static void test_csv_formula(void **state)
     assert_false(ermes__csv_cell_is_formula(" =x", 3));
 }
 
+/* JSON string escapes: every byte below 0x20, the quote and the backslash, nothing else. */
+static void test_json_escape(void **state)
+{
+    char out[6];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(ermes__json_escape('"', 1, out), 2);
+    assert_memory_equal(out, "\\\"", 2);
+    assert_int_equal(ermes__json_escape('\\', 0, out), 2);
+    assert_memory_equal(out, "\\\\", 2);
+    assert_int_equal(ermes__json_escape('\n', 0, out), 2);
+    assert_memory_equal(out, "\\n", 2);
+    assert_int_equal(ermes__json_escape('\t', 1, out), 2);
+    assert_memory_equal(out, "\\t", 2);
+    assert_int_equal(ermes__json_escape(0x1b, 1, out), 6);
+    assert_memory_equal(out, "\\u001B", 6);
+    assert_int_equal(ermes__json_escape(0x1b, 0, out), 6);
+    assert_memory_equal(out, "\\u001b", 6);
+    assert_int_equal(ermes__json_escape(0, 0, out), 6);
+    assert_memory_equal(out, "\\u0000", 6);
+    for (unsigned c = 0x20; c < 0x100; c++) {
+        n = ermes__json_escape((unsigned char)c, 1, out);
+        assert_int_equal(n, c == '"' || c == '\\' ? 2 : 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_c0_del), cmocka_unit_test(test_escape_c1_and_utf8),
         cmocka_unit_test(test_escape_cap),    cmocka_unit_test(test_escape_buf),
-        cmocka_unit_test(test_csv_formula),
+        cmocka_unit_test(test_csv_formula),   cmocka_unit_test(test_json_escape),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
