@@ -73,9 +73,13 @@ class PortalTest(unittest.TestCase):
                      "/api/v1/incidents/%d/tasks", "/api/v1/incidents/%d/observables"):
             s, _, b = e.request("GET", path % self.shared, token=self.uma)
             self.assertEqual(s, 403, (path, b))
-        for path in ("/api/v1/incidents/metrics", "/api/v1/mail"):
-            s, _, b = e.request("GET", path, token=self.uma)
-            self.assertEqual(s, 403, (path, b))
+        s, _, b = e.request("GET", "/api/v1/mail", token=self.uma)
+        self.assertEqual(s, 403, b)
+        # The reaction-time metrics: its own organisation's incidents, no other name.
+        m = e.ok("GET", "/api/v1/incidents/metrics?by=constituent&period=all", token=self.uma)
+        self.assertTrue(m["groups"], m)
+        self.assertEqual({g["constituent"] for g in m["groups"]}, {"UMA"}, m)
+        self.assertNotIn("DG-HOME", json.dumps(m))
         # Incident reports: a constituent lists those its organisation sent (the portal's form),
         # none of the mail the CERT received.
         s, _, b = e.request("GET", "/api/v1/incident-reports", token=self.uma)
