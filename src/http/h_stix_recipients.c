@@ -65,8 +65,10 @@ enum MHD_Result ermes__h_stix_recipients_patch(ermes__req_t *req)
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "recipients") != 0) {
+            /* key lives in body: the answer is made before body is let go. */
+            ret = ermes__reply_error(req, 422, "invalid", key, "only recipients may change here");
             json_decref(body);
-            return ermes__reply_error(req, 422, "invalid", key, "only recipients may change here");
+            return ret;
         }
     }
     ermes_diag_clear(&d);
