@@ -67,7 +67,7 @@ static const setting_t settings[] = {
     S(page_limit, SET_LONG, "1000", 1, 100000, "largest page a list request returns"),
     S(taxii_page_cache, SET_LONG, "64", 0, 65536,
       "MiB of rendered TAXII objects and manifest pages kept, served again until a write changes "
-      "what the collections show (0: none kept)"),
+      "what the collections show (0: none kept; a page of 1000 indicators is about 0.55 MiB)"),
     S(shadowserver_schema, SET_STRING, NULL, 0, 0,
       "Shadowserver report_schema intelmq.json (default: DATA_DIR/shadowserver-schema.json)"),
     S(dedup_window, SET_LONG, "86400", 0, 31536000,
