@@ -317,28 +317,20 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     snprintf(loc, sizeof(loc), "%lld", (long long)r.id);
     ermes__audit_write(req->srv->store, &req->viewer, "create", "report", loc, NULL);
     if (wait && strcmp(wait, "true") == 0) {
-        rc = ermes__intake_process(req->srv->intake, r.id, &r);
+        /* Another worker may have taken the report first (this daemon's, woken by the
+         * upload, or another process on the database): its end is waited for. */
+        rc = ermes__intake_process_wait(req->srv->intake, r.id, &r, WAIT_OTHER_MS);
         if (rc && rc != ERMES_EBUSY)
             return ermes__reply_failure(req, rc, NULL);
-        /* Another worker took the report first (this daemon's, woken by the upload, or another
-         * process on the database): the client asked for the outcome, so wait for that
-         * worker's end; 202 only if it has not ended within WAIT_OTHER_MS. */
-        for (int64_t until = ermes__time_now_ms() + WAIT_OTHER_MS;
-             rc == ERMES_EBUSY && strcmp(r.state, "done") != 0 && strcmp(r.state, "failed") != 0 &&
-             ermes__time_now_ms() < until;) {
-            struct timespec nap = {0, 50 * 1000 * 1000};
-            nanosleep(&nap, NULL);
-            int grc = ermes__store_report_get(req->srv->store, NULL, r.id, &r);
-            if (grc)
-                return ermes__reply_failure(req, grc, NULL);
-        }
     } else {
         ermes__intake_kick(req->srv->intake);
     }
     snprintf(loc, sizeof(loc), "/api/v1/reports/%lld", (long long)r.id);
     ermes__reply_header(req, "Location", loc);
-    return ermes__reply_json(req, strcmp(r.state, "received") == 0 ? 202 : 201,
-                             ermes__report_json(&r));
+    /* 201 once processed (done, or failed with its reason); 202 while still on its way. */
+    return ermes__reply_json(
+        req, strcmp(r.state, "done") == 0 || strcmp(r.state, "failed") == 0 ? 201 : 202,
+        ermes__report_json(&r));
 }
 
 struct list_ctx {

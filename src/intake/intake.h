@@ -99,6 +99,13 @@ void ermes__intake_spool_abort(ermes__spool_t *sp);
  * 0: the failure is the report's, not the call's). */
 int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_t *out);
 
+/* The same, for a caller that wants the outcome (an upload with ?wait=true, `ermes ingest`,
+ * `ermes collect`): when another worker holds the report (this daemon's, woken by its arrival,
+ * or another process's on the same database), waits up to wait_ms for that worker to end it
+ * and gives its final record; ERMES_EBUSY if it has not ended by then. */
+int ermes__intake_process_wait(ermes__intake_t *in, int64_t report_id, ermes__report_t *out,
+                               int64_t wait_ms);
+
 /* Processes every pending report, oldest first. Returns the first store error, if any. */
 int ermes__intake_process_pending(ermes__intake_t *in, size_t *processed);
 

@@ -1086,6 +1086,30 @@ unlock:
     return rc;
 }
 
+int ermes__intake_process_wait(ermes__intake_t *in, int64_t report_id, ermes__report_t *out,
+                               int64_t wait_ms)
+{
+    ermes__report_t r;
+    int64_t until = ermes__time_now_ms() + wait_ms;
+    int rc = ermes__intake_process(in, report_id, out);
+
+    while (rc == ERMES_EBUSY) {
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        if ((rc = ermes__store_report_get(in->store, NULL, report_id, &r)))
+            return rc;
+        if (strcmp(r.state, "done") == 0 || strcmp(r.state, "failed") == 0) {
+            if (out)
+                *out = r;
+            return 0;
+        }
+        if (ermes__time_now_ms() >= until)
+            return ERMES_EBUSY;
+        nanosleep(&nap, NULL);
+        rc = ERMES_EBUSY;
+    }
+    return rc;
+}
+
 /* The pending reports form one queue for every process on the database: a report another
  * daemon (or the CLI) holds is passed over, not waited for, so that reports posted to two
  * daemons advance together, one in each. A pass ends when it made no progress (everything
