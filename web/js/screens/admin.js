@@ -200,16 +200,23 @@ async function templatesSection() {
     }
   }
   text.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(preview, 300); });
+  // A load replaces the text: while one is on its way the text cannot be edited (what was
+  // typed would be overwritten), and only the latest load applies.
+  let loading = 0;
   async function load() {
+    const mine = ++loading;
+    text.disabled = true;
+    source.textContent = 'Loading…';
     try {
       const t = await get('notification-templates/' + encodeURIComponent(langSel.value));
+      if (mine !== loading) return;
       text.value = t.text;
       source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : t.source === 'file' ? 'the templates_dir file' : 'the built-in template') + '.';
       reset.disabled = t.source !== 'stored';
       const opt = langSel.selectedOptions[0];
       if (opt) opt.textContent = t.lang + ' (' + t.source + ')';
       preview();
-    } catch (e) { showError(form, e); }
+    } catch (e) { showError(form, e); } finally { if (mine === loading) text.disabled = false; }
   }
   langSel.addEventListener('change', load);
   form.addEventListener('submit', async (ev) => {
@@ -277,14 +284,21 @@ async function advisoryTemplatesSection() {
   const later = () => { clearTimeout(timer); timer = setTimeout(preview, 300); };
   text.addEventListener('input', later);
   adv.addEventListener('input', later);
+  // As for the notification templates: no editing while a load is on its way, and only the
+  // latest load applies.
+  let loading = 0;
   async function load() {
+    const mine = ++loading;
+    text.disabled = true;
+    source.textContent = 'Loading…';
     try {
       const t = await get('advisory-templates/' + fmtSel.value + '/' + langSel.value);
+      if (mine !== loading) return;
       text.value = t.text;
       source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : 'the built-in template') + '.';
       reset.disabled = t.source !== 'stored';
       preview();
-    } catch (e) { showError(form, e); }
+    } catch (e) { showError(form, e); } finally { if (mine === loading) text.disabled = false; }
   }
   fmtSel.addEventListener('change', load);
   langSel.addEventListener('change', load);
