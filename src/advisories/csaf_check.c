@@ -30,7 +30,7 @@
 #include "core/alloc.h"
 #include "core/sha256.h"
 #include "core/time.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 #include "ermes/csaf.h"
 
 extern const unsigned char ermes__csaf_provider_schema[], ermes__csaf_schema[];

@@ -7,7 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/secret_box.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 
 /* RFC 9110 token characters. */
 static int tchar(unsigned char ch)

@@ -20,7 +20,7 @@
 #include "advisories/vuln_import.h"
 #include "core/alloc.h"
 #include "core/time.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 #include "ermes/csaf.h"
 #include "store/csaf_credentials.h"
 #include "store/vulns.h"

@@ -14,8 +14,6 @@
 #define CLI_OK 0
 #define CLI_ERROR 1
 #define CLI_USAGE 2
-/* How long `ermes ingest` and `ermes collect` wait for a report the daemon took first. */
-#define CLI_WAIT_MS (15 * 60 * 1000)
 
 /* The command's arguments once settings are taken out: argv[args[0..nargs)]. */
 typedef struct cli {

@@ -588,7 +588,7 @@ int ermes__cmd_collect(cli_t *c)
         if (!no_process && (rc = ermes__intake_process_pending(in, &n)))
             cli_error("collect: processing stopped: %s (it will be resumed)", ermes_strerror(rc));
     } else if (!no_process && strcmp(s.status, "ok") == 0 && s.last_report_id &&
-               (rc = ermes__intake_process_wait(in, s.last_report_id, NULL, CLI_WAIT_MS)))
+               (rc = ermes__intake_process_wait(in, s.last_report_id, NULL, ERMES__INTAKE_WAIT_MS)))
         cli_error("collect: report %lld stored; processing stopped: %s (it will be resumed)",
                   (long long)s.last_report_id, ermes_strerror(rc));
     print_state(&c->cfg, def, &s, NULL, json);

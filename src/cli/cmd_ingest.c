@@ -187,7 +187,7 @@ int ermes__cmd_ingest(cli_t *c)
         snprintf(id_text, sizeof(id_text), "%lld", (long long)r.id);
         ermes__audit_write(c->store, &c->viewer, "create", "report", id_text, NULL);
     }
-    if (!no_process && (rc = ermes__intake_process_wait(in, r.id, &r, CLI_WAIT_MS))) {
+    if (!no_process && (rc = ermes__intake_process_wait(in, r.id, &r, ERMES__INTAKE_WAIT_MS))) {
         cli_error("%s: processing stopped: %s (the report is stored and will be resumed)", file,
                   ermes_strerror(rc));
         rc = CLI_ERROR;

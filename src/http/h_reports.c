@@ -23,8 +23,6 @@
 #include "model/harmonize.h"
 
 #define MAX_OPTIONS ERMES_FORM_MAX_OPTIONS
-/* How long ?wait=true waits for a report another worker took before it answers 202. */
-#define WAIT_OTHER_MS (15 * 60 * 1000)
 
 typedef struct upload {
     ermes__spool_t *spool;
@@ -319,7 +317,7 @@ enum MHD_Result ermes__h_report_create(ermes__req_t *req)
     if (wait && strcmp(wait, "true") == 0) {
         /* Another worker may have taken the report first (this daemon's, woken by the
          * upload, or another process on the database): its end is waited for. */
-        rc = ermes__intake_process_wait(req->srv->intake, r.id, &r, WAIT_OTHER_MS);
+        rc = ermes__intake_process_wait(req->srv->intake, r.id, &r, ERMES__INTAKE_WAIT_MS);
         if (rc && rc != ERMES_EBUSY)
             return ermes__reply_failure(req, rc, NULL);
     } else {

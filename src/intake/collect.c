@@ -16,12 +16,11 @@
 
 #include "core/config_live.h"
 #include "core/alloc.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 #include "core/hmac.h"
 #include "core/log.h"
 #include "core/number.h"
 #include "core/time.h"
-#include "core/url.h"
 #include "store/store.h"
 #include "intake/listing.h"
 #include "intake/parser.h"

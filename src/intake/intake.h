@@ -105,6 +105,8 @@ int ermes__intake_process(ermes__intake_t *in, int64_t report_id, ermes__report_
  * and gives its final record; ERMES_EBUSY if it has not ended by then. */
 int ermes__intake_process_wait(ermes__intake_t *in, int64_t report_id, ermes__report_t *out,
                                int64_t wait_ms);
+/* How long those callers wait: a large report takes minutes. */
+#define ERMES__INTAKE_WAIT_MS (15 * 60 * 1000)
 
 /* Processes every pending report, oldest first. Returns the first store error, if any. */
 int ermes__intake_process_pending(ermes__intake_t *in, size_t *processed);

@@ -1,5 +1,5 @@
 /* Credentials for other CSAF providers' protected distributions (TLP:AMBER and RED, issue 13):
- * per provider origin (scheme://host:port, src/core/url_origin.h), HTTP header lines (an
+ * per provider origin (scheme://host:port, src/core/url.h), HTTP header lines (an
  * Authorization or API key header) and a TLS client certificate and key, sent by the import
  * (src/advisories/csaf_import.c, csaf_check.c) to that origin only. Migration 66 in
  * src/store/schema.c; the header lines and the key are sealed at rest under the data

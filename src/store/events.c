@@ -486,8 +486,8 @@ static int each_ranged(ermes__store_t *st, ermes__db_t *db, const ermes__viewer_
         if ((rc = ermes__db_prepare(db, text, &s)))
             break;
         bind_viewer(s, v);
-        /* The cursor moved to the range's edge: SQLite walks the rowid from one lower bound
-         * (and to one upper), the cursor's, and would check the range's on every row. */
+        /* The cursor moved to the range's edge: SQLite walks the primary key from one lower
+         * bound (and to one upper), the cursor's, and would check the range's on every row. */
         if (f->newest)
             ermes__db_bind_int(s, 3, cursor < g->hi ? cursor : g->hi);
         else

@@ -1,7 +1,7 @@
 /* Tests of the credentials for other CSAF providers: the rows (src/store/csaf_credentials.c)
  * on SQLite and on PostgreSQL (unit_pg.test_csaf_credentials), sealed at rest and opened when
  * read; what is asked for checked (src/advisories/csaf_cred.c), fields named; and the origin
- * they are bound to (src/core/url_origin.c). */
+ * they are bound to (src/core/url.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "advisories/csaf_cred.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 #include "store/csaf_credentials.h"
 #include "store/db.h"
 #include "test_db.h"
