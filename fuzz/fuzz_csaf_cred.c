@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "advisories/csaf_cred.h"
-#include "core/url_origin.h"
+#include "core/url.h"
 
 static void check(int ok, const char *what)
 {
