@@ -128,6 +128,47 @@ static void test_defaults(void **state)
     ermes__config_cleanup(&cfg);
 }
 
+/* taxii_page_cache: auto by default (an eighth of the memory, of the cgroup's limit when lower,
+ * at most 4 GiB, whole MiB), a number of MiB, or 0; other number settings refuse "auto". */
+static void test_page_cache_auto(void **state)
+{
+    ermes__config_t cfg;
+    ermes_diag_t d;
+    char buf[32];
+    size_t bytes;
+
+    (void)state;
+    assert_int_equal(ermes__config_init(&cfg), 0);
+    assert_int_equal(cfg.taxii_page_cache, ERMES__CONFIG_AUTO);
+    assert_int_equal(ermes__config_get(&cfg, "taxii_page_cache", buf, sizeof(buf), NULL), 0);
+    assert_string_equal(buf, "auto");
+    bytes = ermes__config_taxii_page_cache_bytes(&cfg);
+    assert_true(bytes >= (1u << 20));
+    assert_true(bytes <= (size_t)ERMES__PAGE_CACHE_AUTO_MAX);
+    assert_int_equal(bytes % (1u << 20), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "1024", &d), 0);
+    assert_int_equal(ermes__config_taxii_page_cache_bytes(&cfg), (size_t)1024 << 20);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "0", &d), 0);
+    assert_int_equal(ermes__config_taxii_page_cache_bytes(&cfg), 0);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "auto", &d), 0);
+    assert_int_equal(cfg.taxii_page_cache, ERMES__CONFIG_AUTO);
+    assert_int_not_equal(ermes__config_set(&cfg, "taxii_page_cache", "-1", &d), 0);
+    assert_int_not_equal(ermes__config_set(&cfg, "page_limit", "auto", &d), 0);
+    ermes__config_cleanup(&cfg);
+    /* 16 GiB, no cgroup limit: 2 GiB. 64 GiB: the 4 GiB cap. A 1 GiB cgroup limit on 64 GiB:
+     * 128 MiB. Unknown memory: the limit's eighth; nothing known: 1 MiB. Never below 1 MiB. */
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)16 << 30, 0), (size_t)2 << 30);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)64 << 30, 0), (size_t)4 << 30);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)64 << 30, (uint64_t)1 << 30),
+                     (size_t)128 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(0, (uint64_t)512 << 20), (size_t)64 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(0, 0), (size_t)1 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)3 << 20, 0), (size_t)1 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(((uint64_t)1 << 30) + 12345, 0),
+                     (size_t)128 << 20);
+}
+
 static void test_set_valid(void **state)
 {
     ermes__config_t cfg;
@@ -747,6 +788,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_cache_auto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected_log_level_unchanged, setup, teardown),
