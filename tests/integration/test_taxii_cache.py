@@ -2,6 +2,7 @@
 one database (SQLite: one data directory; PostgreSQL: one schema), as test_two_daemons runs
 them: a page is served as kept only to a viewer whose rights give the same query, and never
 after a write that changes what it shows, whichever daemon wrote it.
+  bound        taxii_page_cache auto: the size chosen, in the settings, /metrics and the log;
   viewers      staff and a constituent request the same URL in turn: each always gets its own
                page (staff the AMBER object, the constituent not), served from the cache the
                second time (GET /metrics counts the hits);
@@ -101,6 +102,24 @@ class TaxiiCache(unittest.TestCase):
         m = re.search(rb"(?m)^ermes_taxii_page_cache_hits_total (\d+)$", body)
         self.assertIsNotNone(m, body[:2000])
         return int(m.group(1))
+
+    def test_bound(self):
+        """taxii_page_cache is auto by default: the size it stands for is in the settings'
+        effective value, in /metrics and in the start's log line, the same on both."""
+        s, _, body = self.a.request("GET", "/api/v1/settings")
+        self.assertEqual(s, 200, body)
+        row = [r for r in body["data"] if r["name"] == "taxii_page_cache"][0]
+        self.assertEqual(row["value"], "auto")
+        self.assertEqual(row["default"], "auto")
+        mib = int(row["effective"])
+        self.assertGreaterEqual(mib, 1)
+        self.assertLessEqual(mib, 4096)
+        _, _, metrics = self.a.request("GET", "/metrics", raw=True)
+        m = re.search(rb"(?m)^ermes_taxii_page_cache_bytes_max (\d+)$", metrics)
+        self.assertIsNotNone(m, metrics[:2000])
+        self.assertEqual(int(m.group(1)), mib << 20)
+        self.assertIn("rendered pages kept up to %d MiB (taxii_page_cache auto)" % mib,
+                      self.b.log())
 
     def test_viewers(self):
         url = self.collection("cache-viewers")
