@@ -649,33 +649,69 @@ size_t ermes__config_auto_cache_bytes(uint64_t physical, uint64_t limit)
     return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
-/* The cgroup's memory limit in bytes, 0 when none is set (or none can be read): cgroup v2's
- * memory.max ("max" without a limit), else cgroup v1's memory.limit_in_bytes (a huge number
- * without one). */
-static uint64_t cgroup_limit(void)
+/* The number a cgroup memory file holds: 0 for none ("max", unreadable, or v1's huge number
+ * that means no limit). */
+static uint64_t limit_in(const char *path)
 {
-    static const char *const files[] = {"/sys/fs/cgroup/memory.max",
-                                        "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    FILE *f = fopen(path, "r");
+    char line[64], *end;
+    unsigned long long v;
 
-    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
-        FILE *f = fopen(files[k], "r");
-        char line[64];
-        char *end;
-        unsigned long long v;
-        if (!f)
-            continue;
-        if (!fgets(line, sizeof(line), f)) {
-            fclose(f);
-            continue;
+    if (!f)
+        return 0;
+    if (!fgets(line, sizeof(line), f)) {
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    errno = 0;
+    v = strtoull(line, &end, 10);
+    if (end == line || errno || (*end && *end != '\n') || v >= (1ull << 60))
+        return 0;
+    return (uint64_t)v;
+}
+
+/* The smallest limit of group (a path under root, "" or "/" the root itself) and of every group
+ * above it, in their file (memory.max, memory.limit_in_bytes); 0: none. */
+static uint64_t limit_of_groups(const char *root, const char *group_in, const char *file)
+{
+    char group[512], path[700];
+    uint64_t limit = 0, v;
+
+    snprintf(group, sizeof(group), "%s", group_in);
+    for (;;) {
+        char *slash;
+        snprintf(path, sizeof(path), "%s%s/%s", root, strcmp(group, "/") ? group : "", file);
+        if ((v = limit_in(path)) && (!limit || v < limit))
+            limit = v;
+        if (!group[0] || !strcmp(group, "/") || !(slash = strrchr(group, '/')))
+            break;
+        *slash = '\0'; /* the group above; "" is the root */
+    }
+    return limit;
+}
+
+uint64_t ermes__config_cgroup_limit(const char *proc_cgroup, const char *sys_cgroup)
+{
+    char v2[512] = "", v1[512] = "", line[500], root[300];
+    uint64_t a, b;
+    FILE *f = fopen(proc_cgroup, "r");
+
+    if (f) {
+        while (fgets(line, sizeof(line), f)) {
+            const char *memory = strstr(line, ":memory:");
+            line[strcspn(line, "\n")] = '\0';
+            if (!strncmp(line, "0::", 3))
+                snprintf(v2, sizeof(v2), "%s", line + 3);
+            else if (memory)
+                snprintf(v1, sizeof(v1), "%s", memory + 8);
         }
         fclose(f);
-        errno = 0;
-        v = strtoull(line, &end, 10);
-        if (end == line || errno || (*end && *end != '\n'))
-            return 0; /* "max": no limit */
-        return v >= (1ull << 60) ? 0 : (uint64_t)v;
     }
-    return 0;
+    a = limit_of_groups(sys_cgroup, v2, "memory.max");
+    snprintf(root, sizeof(root), "%s/memory", sys_cgroup);
+    b = limit_of_groups(root, v1, "memory.limit_in_bytes");
+    return a && (!b || a < b) ? a : b;
 }
 
 size_t ermes__config_taxii_page_cache_bytes(const ermes__config_t *cfg)
@@ -687,7 +723,8 @@ size_t ermes__config_taxii_page_cache_bytes(const ermes__config_t *cfg)
     pages = sysconf(_SC_PHYS_PAGES);
     page_size = sysconf(_SC_PAGE_SIZE);
     return ermes__config_auto_cache_bytes(
-        pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0, cgroup_limit());
+        pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0,
+        ermes__config_cgroup_limit("/proc/self/cgroup", "/sys/fs/cgroup"));
 }
 
 /* Why a setting waits for a restart: what reads it reads it once. */

@@ -283,6 +283,12 @@ size_t ermes__config_taxii_page_cache_bytes(const ermes__config_t *cfg);
 /* An eighth of the smaller of physical and limit (either 0: unknown), whole MiB, at least 1 MiB,
  * at most ERMES__PAGE_CACHE_AUTO_MAX. */
 size_t ermes__config_auto_cache_bytes(uint64_t physical, uint64_t limit);
+/* The memory limit of the cgroup the process runs in, 0 when none: that of its own group (named
+ * in proc_cgroup, /proc/self/cgroup: a systemd unit's MemoryMax=) or of a group above it,
+ * whichever is the smallest, in cgroup v2's memory.max or v1's memory/memory.limit_in_bytes
+ * under sys_cgroup (/sys/fs/cgroup; in a container whose namespace makes its group the root,
+ * the root's file). */
+uint64_t ermes__config_cgroup_limit(const char *proc_cgroup, const char *sys_cgroup);
 typedef int (*ermes__setting_cb)(void *ctx, const ermes__setting_view_t *s);
 /* Calls cb for every setting of cfg in the table's order; stops at its first non-zero. */
 int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx);

@@ -169,6 +169,75 @@ static void test_page_cache_auto(void **state)
                      (size_t)128 << 20);
 }
 
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The cgroup's memory limit: the smallest of the process's group and the groups above it, on
+ * cgroup v2 (a systemd unit's MemoryMax= below an unlimited root) and v1; none: 0. */
+static void test_cgroup_limit(void **state)
+{
+    char dir[] = "/tmp/ermes-test-cgroup-XXXXXX", sub[512], proc[512];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(proc, sizeof(proc), "%s/proc-cgroup", dir);
+    /* v2: max at the root, 1 GiB on the slice, max on the unit. */
+    snprintf(sub, sizeof(sub), "%s/system.slice", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(sub, sizeof(sub), "%s/system.slice/ermes.service", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    put_file(dir, "memory.max", "max\n");
+    put_file(dir, "system.slice/memory.max", "1073741824\n");
+    put_file(dir, "system.slice/ermes.service/memory.max", "max\n");
+    put_file(dir, "proc-cgroup", "0::/system.slice/ermes.service\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)1 << 30);
+    /* The unit's own, lower. */
+    put_file(dir, "system.slice/ermes.service/memory.max", "268435456\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)256 << 20);
+    /* A container: its group is the root. */
+    put_file(dir, "proc-cgroup", "0::/\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), 0);
+    put_file(dir, "memory.max", "536870912\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)512 << 20);
+    put_file(dir, "memory.max", "max\n");
+    /* v1: a huge number is no limit; the group's own. */
+    snprintf(sub, sizeof(sub), "%s/memory", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(sub, sizeof(sub), "%s/memory/docker", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    put_file(dir, "memory/memory.limit_in_bytes", "9223372036854771712\n");
+    put_file(dir, "proc-cgroup", "4:memory:/docker\n1:cpu:/\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), 0);
+    put_file(dir, "memory/docker/memory.limit_in_bytes", "2147483648\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)2 << 30);
+    /* Nothing to read. */
+    assert_int_equal(ermes__config_cgroup_limit("/nonexistent/cgroup", "/nonexistent"), 0);
+    for (const char *const *n =
+             (const char *const[]){"memory/docker/memory.limit_in_bytes",
+                                   "memory/memory.limit_in_bytes",
+                                   "system.slice/ermes.service/memory.max",
+                                   "system.slice/memory.max", "memory.max", "proc-cgroup", NULL};
+         *n; n++) {
+        snprintf(sub, sizeof(sub), "%s/%s", dir, *n);
+        unlink(sub);
+    }
+    for (const char *const *n =
+             (const char *const[]){"memory/docker", "memory", "system.slice/ermes.service",
+                                   "system.slice", "", NULL};
+         *n; n++) {
+        snprintf(sub, sizeof(sub), "%s/%s", dir, *n);
+        rmdir(sub);
+    }
+}
+
 static void test_set_valid(void **state)
 {
     ermes__config_t cfg;
@@ -789,6 +858,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_cache_auto, setup, teardown),
+        cmocka_unit_test(test_cgroup_limit),
         cmocka_unit_test_setup_teardown(test_set_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected_log_level_unchanged, setup, teardown),
