@@ -4,6 +4,8 @@
 #include <ini.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +16,8 @@
 #include "core/number.h"
 
 typedef enum { SET_STRING, SET_LONG, SET_BOOL } setting_type_t;
+
+static int auto_setting(const char *name);
 
 typedef struct setting {
     const char *name;
@@ -65,9 +69,11 @@ static const setting_t settings[] = {
     S(busy_timeout, SET_LONG, "10000", 0, 600000, "milliseconds to wait on a locked database"),
     S(token_days, SET_LONG, "90", 1, 3650, "default lifetime of a new API token in days"),
     S(page_limit, SET_LONG, "1000", 1, 100000, "largest page a list request returns"),
-    S(taxii_page_cache, SET_LONG, "64", 0, 65536,
+    S(taxii_page_cache, SET_LONG, "auto", 0, 65536,
       "MiB of rendered TAXII objects and manifest pages kept, served again until a write changes "
-      "what the collections show (0: none kept; a page of 1000 indicators is about 0.55 MiB)"),
+      "what they show (0: none kept; a page of 1000 indicators is about 0.55 MiB; auto: an "
+      "eighth of the memory, physical or the cgroup's limit, at most 4096 MiB; taken only as "
+      "pages are rendered)"),
     S(shadowserver_schema, SET_STRING, NULL, 0, 0,
       "Shadowserver report_schema intelmq.json (default: DATA_DIR/shadowserver-schema.json)"),
     S(dedup_window, SET_LONG, "86400", 0, 31536000,
@@ -314,6 +320,10 @@ static int apply_value(ermes__config_t *cfg, const setting_t *s, const char *val
     case SET_LONG: {
         long *slot = (long *)(void *)base;
         int64_t v;
+        if (auto_setting(s->name) && !strcmp(value, "auto")) {
+            *slot = ERMES__CONFIG_AUTO;
+            return 0;
+        }
         if (ermes__parse_int64(value, s->name, INT64_MIN, INT64_MAX, &v, NULL)) {
             ermes_diag_set(d, s->name, "%s must be a whole number, not \"%.64s\"", s->name, value);
             return ERMES_EINVAL;
@@ -608,6 +618,115 @@ static int secret_setting(const char *name)
            strcmp(name, "database_url") == 0 || strcmp(name, "smtp_url") == 0;
 }
 
+/* Settings that also take "auto" (ERMES__CONFIG_AUTO): the daemon sizes them from the machine. */
+static int auto_setting(const char *name)
+{
+    return strcmp(name, "taxii_page_cache") == 0;
+}
+
+static void long_text(const setting_t *s, long v, char *buf, size_t cap)
+{
+    if (v == ERMES__CONFIG_AUTO && auto_setting(s->name))
+        snprintf(buf, cap, "auto");
+    else
+        snprintf(buf, cap, "%ld", v);
+}
+
+size_t ermes__config_auto_cache_bytes(uint64_t physical, uint64_t limit)
+{
+    uint64_t room = physical, bytes;
+
+    /* The smaller of the machine's memory and the cgroup's limit (0: none) is what the daemon
+     * may use at all; an eighth of it leaves the database's caches and the requests theirs. */
+    if (limit && (!room || limit < room))
+        room = limit;
+    bytes = room / 8;
+    if (bytes > ERMES__PAGE_CACHE_AUTO_MAX)
+        bytes = ERMES__PAGE_CACHE_AUTO_MAX;
+    bytes &= ~(uint64_t)((1u << 20) - 1); /* whole MiB */
+    if (!bytes)
+        bytes = (uint64_t)1 << 20;
+    return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
+/* The number a cgroup memory file holds: 0 for none ("max", unreadable, or v1's huge number
+ * that means no limit). */
+static uint64_t limit_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[64], *end;
+    unsigned long long v;
+
+    if (!f)
+        return 0;
+    if (!fgets(line, sizeof(line), f)) {
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    errno = 0;
+    v = strtoull(line, &end, 10);
+    if (end == line || errno || (*end && *end != '\n') || v >= (1ull << 60))
+        return 0;
+    return (uint64_t)v;
+}
+
+/* The smallest limit of group (a path under root, "" or "/" the root itself) and of every group
+ * above it, in their file (memory.max, memory.limit_in_bytes); 0: none. */
+static uint64_t limit_of_groups(const char *root, const char *group_in, const char *file)
+{
+    char group[512], path[700];
+    uint64_t limit = 0, v;
+
+    snprintf(group, sizeof(group), "%s", group_in);
+    for (;;) {
+        char *slash;
+        snprintf(path, sizeof(path), "%s%s/%s", root, strcmp(group, "/") ? group : "", file);
+        if ((v = limit_in(path)) && (!limit || v < limit))
+            limit = v;
+        if (!group[0] || !strcmp(group, "/") || !(slash = strrchr(group, '/')))
+            break;
+        *slash = '\0'; /* the group above; "" is the root */
+    }
+    return limit;
+}
+
+uint64_t ermes__config_cgroup_limit(const char *proc_cgroup, const char *sys_cgroup)
+{
+    char v2[512] = "", v1[512] = "", line[500], root[300];
+    uint64_t a, b;
+    FILE *f = fopen(proc_cgroup, "r");
+
+    if (f) {
+        while (fgets(line, sizeof(line), f)) {
+            const char *memory = strstr(line, ":memory:");
+            line[strcspn(line, "\n")] = '\0';
+            if (!strncmp(line, "0::", 3))
+                snprintf(v2, sizeof(v2), "%s", line + 3);
+            else if (memory)
+                snprintf(v1, sizeof(v1), "%s", memory + 8);
+        }
+        fclose(f);
+    }
+    a = limit_of_groups(sys_cgroup, v2, "memory.max");
+    snprintf(root, sizeof(root), "%s/memory", sys_cgroup);
+    b = limit_of_groups(root, v1, "memory.limit_in_bytes");
+    return a && (!b || a < b) ? a : b;
+}
+
+size_t ermes__config_taxii_page_cache_bytes(const ermes__config_t *cfg)
+{
+    long pages, page_size;
+
+    if (cfg->taxii_page_cache != ERMES__CONFIG_AUTO)
+        return cfg->taxii_page_cache > 0 ? (size_t)cfg->taxii_page_cache << 20 : 0;
+    pages = sysconf(_SC_PHYS_PAGES);
+    page_size = sysconf(_SC_PAGE_SIZE);
+    return ermes__config_auto_cache_bytes(
+        pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0,
+        ermes__config_cgroup_limit("/proc/self/cgroup", "/sys/fs/cgroup"));
+}
+
 /* Why a setting waits for a restart: what reads it reads it once. */
 static const char *restart_reason(const char *name)
 {
@@ -722,7 +841,7 @@ int ermes__config_get(const ermes__config_t *cfg, const char *name, char *buf, s
         snprintf(buf, cap, "%s", *(const int *)(const void *)base ? "true" : "false");
         break;
     case SET_LONG:
-        snprintf(buf, cap, "%ld", *(const long *)(const void *)base);
+        long_text(s, *(const long *)(const void *)base, buf, cap);
         break;
     }
     if (src)
@@ -808,8 +927,14 @@ int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *c
             v.value = v.text;
             break;
         case SET_LONG:
-            snprintf(v.text, sizeof(v.text), "%ld", *(const long *)(const void *)base);
+            long_text(s, *(const long *)(const void *)base, v.text, sizeof(v.text));
             v.value = v.text;
+            if (*(const long *)(const void *)base == ERMES__CONFIG_AUTO &&
+                !strcmp(s->name, "taxii_page_cache")) {
+                snprintf(v.effective_text, sizeof(v.effective_text), "%zu",
+                         ermes__config_taxii_page_cache_bytes(cfg) >> 20);
+                v.effective = v.effective_text;
+            }
             break;
         }
         v.set = v.value && *v.value;

@@ -5,6 +5,8 @@
 #ifndef ERMES_CORE_CONFIG_H
 #define ERMES_CORE_CONFIG_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ermes/error.h"
@@ -40,7 +42,8 @@ typedef struct ermes__config {
     long busy_timeout;          /* milliseconds to wait on a locked database */
     long token_days;            /* default lifetime of a new API token */
     long page_limit;            /* largest page a list endpoint returns */
-    long taxii_page_cache;      /* MiB of rendered TAXII pages kept (src/http/page_cache.c) */
+    long taxii_page_cache;      /* MiB of rendered TAXII pages kept (src/http/page_cache.c);
+                                   ERMES__CONFIG_AUTO: ermes__config_taxii_page_cache_bytes */
     char *shadowserver_schema;  /* Shadowserver's report_schema intelmq.json */
     long dedup_window;          /* seconds within which a repeated event is a duplicate; 0: off */
     char *dedup_keys;           /* fields compared by deduplication (NULL: all but dedup_ignore) */
@@ -263,7 +266,29 @@ typedef struct ermes__setting_view {
     int live;           /* changes while ermes runs (PUT /api/v1/settings/NAME) */
     const char *source; /* default, file, database, env or flag */
     const char *why;    /* a restart-only setting: why it needs one */
+    /* "auto": the value it stands for now (NULL otherwise), in the setting's unit */
+    const char *effective;
+    char effective_text[32];
 } ermes__setting_view_t;
+
+/* The value of a number setting that is "auto" (taxii_page_cache). */
+#define ERMES__CONFIG_AUTO (-1L)
+/* The most taxii_page_cache's auto takes: 4 GiB (a million-object collection's pages of 1,000,
+ * about 550 MiB, fit many times over). */
+#define ERMES__PAGE_CACHE_AUTO_MAX ((uint64_t)4 << 30)
+/* The bytes of rendered TAXII pages cfg keeps: taxii_page_cache MiB, or for auto
+ * ermes__config_auto_cache_bytes of the machine's physical memory (sysconf) and the cgroup's
+ * memory limit (/sys/fs/cgroup/memory.max, or v1's memory.limit_in_bytes). */
+size_t ermes__config_taxii_page_cache_bytes(const ermes__config_t *cfg);
+/* An eighth of the smaller of physical and limit (either 0: unknown), whole MiB, at least 1 MiB,
+ * at most ERMES__PAGE_CACHE_AUTO_MAX. */
+size_t ermes__config_auto_cache_bytes(uint64_t physical, uint64_t limit);
+/* The memory limit of the cgroup the process runs in, 0 when none: that of its own group (named
+ * in proc_cgroup, /proc/self/cgroup: a systemd unit's MemoryMax=) or of a group above it,
+ * whichever is the smallest, in cgroup v2's memory.max or v1's memory/memory.limit_in_bytes
+ * under sys_cgroup (/sys/fs/cgroup; in a container whose namespace makes its group the root,
+ * the root's file). */
+uint64_t ermes__config_cgroup_limit(const char *proc_cgroup, const char *sys_cgroup);
 typedef int (*ermes__setting_cb)(void *ctx, const ermes__setting_view_t *s);
 /* Calls cb for every setting of cfg in the table's order; stops at its first non-zero. */
 int ermes__config_each(const ermes__config_t *cfg, ermes__setting_cb cb, void *ctx);

@@ -27,6 +27,8 @@ static json_t *setting_json(const ermes__setting_view_t *s, json_t *stored)
                   "default", s->def, "help", s->help, "secret", s->secret, "set", s->set, "applies",
                   s->live ? "live" : "restart", "source", s->source, "restart_reason", s->why);
 
+    if (j && s->effective)
+        json_object_set_new(j, "effective", json_string(s->effective));
     if (j && row && strcmp(s->source, "database") == 0)
         json_object_update(j, row);
     return j;

@@ -619,33 +619,39 @@ static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
             ret = ermes__reply_failure(req, rc, NULL);
         else if (read_filters(req, &f, scratch, sizeof(scratch), 0, &ret) == 0) {
             ermes__cached_page_t *cp = NULL;
-            int64_t counter = 0, scope = 0;
-            char scope_name[32];
+            int64_t scope = 0;
+            uint64_t sum = 0;
+            char objects_name[32], group_name[32], org_name[40];
+            const char *names[3];
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
             /* The counters are read before the page: a write landing between the two leaves a
-             * page newer than its counters, which their next read drops. The collection's
-             * counter (schema.c, migration 64): its own, or that of every object when it
-             * selects them all. */
-            if (f.select_all)
-                snprintf(scope_name, sizeof(scope_name), "stix:all");
-            else
-                snprintf(scope_name, sizeof(scope_name), "stix:%lld", (long long)c->g.id);
-            if (!none && req->srv->cfg->taxii_page_cache > 0) {
+             * page newer than its counters, which their next read drops. The page's scope is
+             * the sum of the counters of what it is made of (schema.c, migrations 64 and 76),
+             * each only growing: its objects' (the collection's own, or that of every object
+             * when it selects them all), the sharing group's (moved by a write to its row) and
+             * the viewer's organisation's (its rights and parent). */
+            snprintf(group_name, sizeof(group_name), "stix:%lld", (long long)c->g.id);
+            snprintf(objects_name, sizeof(objects_name), "%s",
+                     f.select_all ? "stix:all" : group_name);
+            snprintf(org_name, sizeof(org_name), "stix:org:%lld", (long long)f.org_id);
+            names[0] = objects_name;
+            names[1] = f.select_all ? group_name : NULL;
+            names[2] = f.org_id > 0 ? org_name : NULL;
+            if (!none && req->srv->page_cache_max > 0) {
                 if (page_key(&key, kind, &f) || !key.data ||
-                    ermes__store_counter_get2(req->srv->store, "stix", scope_name, &counter,
-                                              &scope))
+                    ermes__store_counter_sum(req->srv->store, names, 3, &sum))
                     ermes__strbuf_cleanup(&key); /* answered without the cache */
-                else
-                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, counter,
-                                               scope);
+                else {
+                    scope = (int64_t)(sum & (uint64_t)INT64_MAX);
+                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, 0, scope);
+                }
             }
             if (cp)
                 ret = reply_cached(req, cp);
             else
-                ret =
-                    answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, counter, scope);
+                ret = answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, 0, scope);
         }
         json_decref(c->sel);
     }

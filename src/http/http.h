@@ -102,8 +102,10 @@ struct ermes__server {
     long untracked_conns; /* connections without a record (out of memory), under conns_lock */
     long live_conns;      /* tracked connections not yet shut down by ermes, under conns_lock */
     pthread_cond_t sweeper_wake;
-    /* The TAXII server's rendered pages (page_cache.h), taxii_page_cache MiB at most. */
+    /* The TAXII server's rendered pages (page_cache.h), page_cache_max bytes at most (the
+     * taxii_page_cache setting, its auto resolved at the start; 0: none kept). */
     struct ermes__page_cache *page_cache;
+    size_t page_cache_max;
 };
 
 typedef enum MHD_Result (*ermes__handler_fn)(ermes__req_t *req);

@@ -122,8 +122,11 @@ int ermes__metrics_render(ermes__server_t *srv, ermes__strbuf_t *b)
             "# TYPE ermes_taxii_page_cache_bytes gauge\nermes_taxii_page_cache_bytes %zu\n"
             "# HELP ermes_taxii_page_cache_hits_total TAXII pages served as kept.\n"
             "# TYPE ermes_taxii_page_cache_hits_total counter\n"
-            "ermes_taxii_page_cache_hits_total %llu\n",
-            pages, bytes, (unsigned long long)hits);
+            "ermes_taxii_page_cache_hits_total %llu\n"
+            "# HELP ermes_taxii_page_cache_bytes_max Most memory the rendered TAXII pages kept "
+            "may take (taxii_page_cache).\n"
+            "# TYPE ermes_taxii_page_cache_bytes_max gauge\nermes_taxii_page_cache_bytes_max %zu\n",
+            pages, bytes, (unsigned long long)hits, srv->page_cache_max);
     }
     idx = ermes__registry_ownership(srv->registry);
     if (idx) {

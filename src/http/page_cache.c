@@ -1,16 +1,21 @@
 /* The rendered-page cache of the TAXII server: the last objects and manifest pages rendered, by
  * key (everything the page's query binds: the collection, the request's filters and cursor, and
  * the masks the TLP policy made of the viewer, so that two viewers whose rights differ never share
- * a page) and by the values two database counters had when the page was rendered: the global
- * 'stix' one, moved by a write that may change every collection (an organisation, a sharing
- * group), and its collection's ('stix:<id>', or 'stix:all' for a collection selecting every
- * object), moved by a write to its objects or to their named recipients (schema.c, migrations
- * 58 and 64). They move in the transaction of the write, whichever daemon wrote it: a page is
- * served only while neither has moved since, so a write into one collection leaves the pages of
- * the others served. Reading the counters is one query of two primary-key rows; rendering a page of
- * 1,000 objects reads and copies about 550 KB (bench/README.md, taxii-vs-nginx). Bounded in bytes
- * (taxii_page_cache); the least recently used pages go first. A page being sent holds a reference
- * and outlives its eviction. */
+ * a page) and by a scope: the sum of the database counters of what the page is made of when it
+ * was rendered (h_taxii.c): its objects' ('stix:<id>' of its collection, or 'stix:all' for a
+ * collection selecting every object: moved by a write to its objects or to their named
+ * recipients), its sharing group's row ('stix:<id>' too) and its viewer's organisation's
+ * ('stix:org:<id>': its rights and parent). They move in the transaction of the write, whichever
+ * daemon wrote it (schema.c, migrations 64 and 76), only upwards, each move with random low bits:
+ * a page is served only while its scope is the one read for the request, so a write into one
+ * collection, one group or one organisation leaves the pages of the others served, and a
+ * database restored from an older copy never meets the scopes of the pages kept before.
+ * Reading the counters is one query of up to three primary-key rows; rendering a page of 1,000
+ * objects reads and copies about 550 KB (bench/README.md, taxii-vs-nginx). Bounded in bytes
+ * (taxii_page_cache, auto: config.c); memory is taken only as pages are kept, and the least
+ * recently used pages go first. A page being sent holds a reference and outlives its
+ * eviction. The global counter of get and put, when it rises, drops every page of a lower one
+ * (h_taxii.c passes 0 since migration 76: no write drops every collection's pages). */
 #include "http/page_cache.h"
 
 #include <pthread.h>
@@ -21,7 +26,10 @@
 #include "core/alloc.h"
 #include "ermes/error.h"
 
-#define BUCKETS 1024u
+/* The hash table starts small and doubles as pages come (a bound of gigabytes holds hundreds of
+ * thousands of small pages): its memory too is taken only as pages are kept. */
+#define BUCKETS_FIRST 1024u
+#define BUCKETS_MAX (1u << 22)
 /* What a page costs beyond its bytes (its record and key), counted against the bound. */
 #define PAGE_OVERHEAD 256u
 
@@ -42,7 +50,8 @@ struct ermes__page_cache {
     size_t max, used, count;
     uint64_t hits;
     int64_t counter; /* the highest counter seen: pages of lower ones are stale */
-    page_t *buckets[BUCKETS];
+    page_t **buckets;
+    size_t nbuckets;
     page_t *newest, *oldest;
 };
 
@@ -64,6 +73,11 @@ int ermes__page_cache_new(size_t max_bytes, ermes__page_cache_t **out)
 
     if (!c)
         return ERMES_ENOMEM;
+    if (!(c->buckets = ermes__calloc(BUCKETS_FIRST, sizeof(*c->buckets)))) {
+        ermes__free(c);
+        return ERMES_ENOMEM;
+    }
+    c->nbuckets = BUCKETS_FIRST;
     pthread_mutex_init(&c->lock, NULL);
     c->max = max_bytes;
     *out = c;
@@ -84,7 +98,7 @@ void ermes__page_cache_release(void *page)
 /* Takes p out of the cache (under the lock) and drops the cache's reference. */
 static void unlink_page(ermes__page_cache_t *c, page_t *p)
 {
-    page_t **at = &c->buckets[p->hash % BUCKETS];
+    page_t **at = &c->buckets[p->hash % c->nbuckets];
 
     while (*at && *at != p)
         at = &(*at)->next_in_bucket;
@@ -115,6 +129,23 @@ static void drop_stale(ermes__page_cache_t *c)
     }
 }
 
+/* Doubles the hash table (under the lock); out of memory, the chains just grow longer. */
+static void grow(ermes__page_cache_t *c)
+{
+    size_t n = c->nbuckets * 2;
+    page_t **b;
+
+    if (n > BUCKETS_MAX || !(b = ermes__calloc(n, sizeof(*b))))
+        return;
+    for (page_t *p = c->oldest; p; p = p->newer) {
+        p->next_in_bucket = b[p->hash % n];
+        b[p->hash % n] = p;
+    }
+    ermes__free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = n;
+}
+
 void ermes__page_cache_free(ermes__page_cache_t *c)
 {
     if (!c)
@@ -122,6 +153,7 @@ void ermes__page_cache_free(ermes__page_cache_t *c)
     while (c->oldest)
         unlink_page(c, c->oldest);
     pthread_mutex_destroy(&c->lock);
+    ermes__free(c->buckets);
     ermes__free(c);
 }
 
@@ -138,7 +170,7 @@ ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *
         c->counter = counter;
         drop_stale(c);
     }
-    for (p = c->buckets[h % BUCKETS]; p; p = p->next_in_bucket)
+    for (p = c->buckets[h % c->nbuckets]; p; p = p->next_in_bucket)
         if (p->hash == h && p->klen == klen && !memcmp(p->key, key, klen))
             break;
     if (p && p->counter == counter && p->scope < scope) {
@@ -201,7 +233,7 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
     if (counter == c->counter) {
         /* Another request may have rendered the same page meanwhile: the newer one wins (the
          * one of the higher collection counter, the later at equal ones). */
-        for (q = c->buckets[p->hash % BUCKETS]; q; q = q->next_in_bucket)
+        for (q = c->buckets[p->hash % c->nbuckets]; q; q = q->next_in_bucket)
             if (q->hash == p->hash && q->klen == klen && !memcmp(q->key, key, klen))
                 break;
         if (q && q->scope > scope) {
@@ -213,8 +245,10 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
         while (c->oldest && c->used + p->cost > c->max)
             unlink_page(c, c->oldest);
         atomic_fetch_add(&p->refs, 1); /* the cache's */
-        p->next_in_bucket = c->buckets[p->hash % BUCKETS];
-        c->buckets[p->hash % BUCKETS] = p;
+        if (c->count >= c->nbuckets)
+            grow(c);
+        p->next_in_bucket = c->buckets[p->hash % c->nbuckets];
+        c->buckets[p->hash % c->nbuckets] = p;
         p->older = c->newest;
         if (c->newest)
             c->newest->newer = p;

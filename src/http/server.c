@@ -1166,8 +1166,12 @@ int ermes__server_start(const ermes__config_t *cfg, ermes__store_t *st, ermes__r
         goto fail;
     pthread_rwlock_init(&srv->wl_lock, NULL);
     pthread_mutex_init(&srv->wl_load_lock, NULL);
-    if ((rc = ermes__page_cache_new((size_t)cfg->taxii_page_cache << 20, &srv->page_cache)))
+    srv->page_cache_max = ermes__config_taxii_page_cache_bytes(cfg);
+    if ((rc = ermes__page_cache_new(srv->page_cache_max, &srv->page_cache)))
         goto fail;
+    ermes__log(ERMES_LOG_NOTICE, "taxii: rendered pages kept up to %zu MiB (taxii_page_cache %s)",
+               srv->page_cache_max >> 20,
+               cfg->taxii_page_cache == ERMES__CONFIG_AUTO ? "auto" : "set");
     {
         /* The operator's own lists must load: checked now, so that a bad file stops the
          * start with its name (the shipped ones are read when first needed). */

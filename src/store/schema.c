@@ -1003,6 +1003,126 @@ static const char pg_schema_14[] =
     " ON CONFLICT (lo, hi) DO UPDATE SET min_time = least(event_time_map.min_time,"                \
     " excluded.min_time), max_time = greatest(event_time_map.max_time, excluded.max_time);"
 
+/* 76: the counters of the collections made exact (src/http/page_cache.c). A kept page was
+ * dropped for every collection whenever an organisation or a sharing group changed (migration
+ * 58's global 'stix'); now a sharing group's write moves its own collection's counter
+ * ('stix:<id>') and an organisation's write moves 'stix:org:<id>', the counter of the pages its
+ * people were shown (what an organisation's row changes reaches only its own viewers: its name
+ * and membership decide their rights, its parent their pages as a client, tlp_recipients). And
+ * every move now draws the low 24 bits of the counter at random above a sequence in the high
+ * bits: a database restored from an older copy and written again reaches the values it had
+ * before with other bits (one chance in 16 million), so a page kept by a running daemon before
+ * the restore is not taken for a page of the restored database. Re-runnable: the triggers of
+ * migrations 58 and 64 are replaced. */
+#define STAMP_RANDOM "(random() & 16777215)"
+#define STAMP_FIRST "((1 << 24) | " STAMP_RANDOM ")"
+#define STAMP_NEXT "((((value >> 24) + 1) << 24) | " STAMP_RANDOM ")"
+#define STAMP_UPSERT " ON CONFLICT (name) DO UPDATE SET value = " STAMP_NEXT ";"
+#define STAMP_ALL                                                                                  \
+    "INSERT INTO counters (name, value) VALUES ('stix:all', " STAMP_FIRST ")" STAMP_UPSERT
+#define STAMP_WHERE(NAME, COND)                                                                    \
+    "INSERT INTO counters (name, value) SELECT " NAME ", " STAMP_FIRST " WHERE " COND STAMP_UPSERT
+#define STAMP_GROUP(GID) STAMP_WHERE("'stix:' || " GID, GID " IS NOT NULL")
+#define STAMP_GROUPS_OF(ROW)                                                                       \
+    "INSERT INTO counters (name, value) SELECT DISTINCT 'stix:' || sharing_group_id, " STAMP_FIRST \
+    " FROM stix_objects WHERE stix_id = " ROW                                                      \
+    ".stix_id AND sharing_group_id IS NOT NULL" STAMP_UPSERT
+#define STAMP_MOVED                                                                                \
+    STAMP_WHERE("'stix:' || OLD.sharing_group_id",                                                 \
+                "OLD.sharing_group_id IS NOT NULL AND"                                             \
+                " OLD.sharing_group_id IS NOT NEW.sharing_group_id")
+#define STAMP_TRIGGER(T, EV, BODY)                                                                 \
+    "DROP TRIGGER IF EXISTS " T "_" EV "_coll;"                                                    \
+    "CREATE TRIGGER " T "_" EV "_coll AFTER " EV " ON " T " BEGIN " BODY " END;"
+#define MIGRATION_76                                                                               \
+    COLL_DROP_58("organisations")                                                                  \
+    COLL_DROP_58("sharing_groups")                                                                 \
+    STAMP_TRIGGER("stix_objects", "INSERT", STAMP_ALL STAMP_GROUP("NEW.sharing_group_id"))         \
+    STAMP_TRIGGER("stix_objects", "UPDATE",                                                        \
+                  STAMP_ALL STAMP_GROUP("NEW.sharing_group_id") STAMP_MOVED)                       \
+    STAMP_TRIGGER("stix_objects", "DELETE", STAMP_ALL STAMP_GROUP("OLD.sharing_group_id"))         \
+    STAMP_TRIGGER("tlp_recipients", "INSERT", STAMP_ALL STAMP_GROUPS_OF("NEW"))                    \
+    STAMP_TRIGGER("tlp_recipients", "UPDATE",                                                      \
+                  STAMP_ALL STAMP_GROUPS_OF("OLD") STAMP_GROUPS_OF("NEW"))                         \
+    STAMP_TRIGGER("tlp_recipients", "DELETE", STAMP_ALL STAMP_GROUPS_OF("OLD"))                    \
+    STAMP_TRIGGER("sharing_groups", "INSERT", STAMP_GROUP("NEW.id"))                               \
+    STAMP_TRIGGER("sharing_groups", "UPDATE", STAMP_GROUP("NEW.id"))                               \
+    STAMP_TRIGGER("sharing_groups", "DELETE", STAMP_GROUP("OLD.id"))                               \
+    STAMP_TRIGGER("organisations", "INSERT", STAMP_WHERE("'stix:org:' || NEW.id", "1"))            \
+    STAMP_TRIGGER("organisations", "UPDATE", STAMP_WHERE("'stix:org:' || NEW.id", "1"))            \
+    STAMP_TRIGGER("organisations", "DELETE", STAMP_WHERE("'stix:org:' || OLD.id", "1"))
+/* On PostgreSQL at the commit, each counter once a transaction, after the 'stix' row is
+ * locked (as migration 64's functions, replaced here with the random bits). */
+#define PG_STAMP_RANDOM "floor(random() * 16777216)::bigint"
+#define PG_STAMP_UPSERT(NAME)                                                                      \
+    " INSERT INTO counters (name, value) VALUES (" NAME ", (1::bigint << 24) | " PG_STAMP_RANDOM   \
+    ") ON CONFLICT (name) DO UPDATE SET value = (((counters.value >> 24) + 1) << 24) "             \
+    "| " PG_STAMP_RANDOM ";"
+#define PG_MIGRATION_76                                                                            \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_of(gid BIGINT) RETURNS void LANGUAGE plpgsql AS"   \
+    " $$ BEGIN"                                                                                    \
+    " IF current_setting('ermes.stix_all_bumped', true) IS DISTINCT FROM 'y' THEN"                 \
+    " PERFORM 1 FROM counters WHERE name = 'stix' FOR UPDATE;" PG_STAMP_UPSERT(                    \
+        "'stix:all'") " PERFORM set_config('ermes.stix_all_bumped', 'y', true); END IF;"           \
+                      " IF gid IS NOT NULL AND current_setting('ermes.stix_bumped_' || gid, true)" \
+                      " IS DISTINCT FROM 'y' THEN" PG_STAMP_UPSERT(                                \
+                          "'stix:' || gid") " PERFORM set_config('ermes.stix_bumped_' || gid, "    \
+                                            "'y', true); END IF;"                                  \
+                                            " END $$;"                                             \
+                                            "CREATE OR REPLACE FUNCTION ermes_bump_stix_named(n "  \
+                                            "TEXT, flag TEXT) RETURNS void"                        \
+                                            " LANGUAGE plpgsql AS $$ BEGIN"                        \
+                                            " IF current_setting(flag, true) IS DISTINCT FROM "    \
+                                            "'y' THEN"                                             \
+                                            " PERFORM 1 FROM counters WHERE name = 'stix' FOR "    \
+                                            "UPDATE;" PG_STAMP_UPSERT(                             \
+                                                "n") " PERFORM set_config(flag, 'y', true); END "  \
+                                                     "IF;"                                         \
+                                                     " END $$;"                                    \
+                                                     "CREATE OR REPLACE FUNCTION "                 \
+                                                     "ermes_bump_stix_group() RETURNS trigger "    \
+                                                     "LANGUAGE plpgsql AS"                         \
+                                                     " $$ BEGIN"                                   \
+                                                     " IF TG_OP = 'DELETE' THEN PERFORM "          \
+                                                     "ermes_bump_stix_named('stix:' || OLD.id,"    \
+                                                     " 'ermes.stix_group_' || OLD.id);"            \
+                                                     " ELSE PERFORM "                              \
+                                                     "ermes_bump_stix_named('stix:' || NEW.id, "   \
+                                                     "'ermes.stix_group_' || NEW.id);"             \
+                                                     " END IF; RETURN NULL; END $$;"               \
+                                                     "CREATE OR REPLACE FUNCTION "                 \
+                                                     "ermes_bump_stix_org() RETURNS trigger "      \
+                                                     "LANGUAGE plpgsql AS"                         \
+                                                     " $$ BEGIN"                                   \
+                                                     " IF TG_OP = 'DELETE' THEN PERFORM "          \
+                                                     "ermes_bump_stix_named('stix:org:' || "       \
+                                                     "OLD.id,"                                     \
+                                                     " 'ermes.stix_org_' || OLD.id);"              \
+                                                     " ELSE PERFORM "                              \
+                                                     "ermes_bump_stix_named('stix:org:' || "       \
+                                                     "NEW.id, 'ermes.stix_org_' || NEW.id);"       \
+                                                     " END IF; RETURN NULL; END $$;"               \
+                                                     "DROP TRIGGER IF EXISTS organisations_stix "  \
+                                                     "ON organisations;"                           \
+                                                     "DROP TRIGGER IF EXISTS sharing_groups_stix " \
+                                                     "ON sharing_groups;"                          \
+                                                     "DROP TRIGGER IF EXISTS organisations_coll "  \
+                                                     "ON organisations;"                           \
+                                                     "CREATE CONSTRAINT TRIGGER "                  \
+                                                     "organisations_coll AFTER INSERT OR UPDATE "  \
+                                                     "OR DELETE ON"                                \
+                                                     " organisations DEFERRABLE INITIALLY "        \
+                                                     "DEFERRED FOR EACH ROW EXECUTE FUNCTION"      \
+                                                     " ermes_bump_stix_org();"                     \
+                                                     "DROP TRIGGER IF EXISTS sharing_groups_coll " \
+                                                     "ON sharing_groups;"                          \
+                                                     "CREATE CONSTRAINT TRIGGER "                  \
+                                                     "sharing_groups_coll AFTER INSERT OR UPDATE " \
+                                                     "OR DELETE ON"                                \
+                                                     " sharing_groups DEFERRABLE INITIALLY "       \
+                                                     "DEFERRED FOR EACH ROW EXECUTE FUNCTION"      \
+                                                     " ermes_bump_stix_group();"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -2036,6 +2156,13 @@ static const char *const migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_SQLITE,
+    /* 71 */ NULL,
+    /* 72 */ NULL,
+    /* 73 */ NULL,
+    /* 74 */ NULL,
+    /* 75 */ NULL,
+    /* 76: the counters of the collections made exact (see MIGRATION_76) */
+    MIGRATION_76,
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2640,6 +2767,13 @@ static const char *const pg_migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_PG,
+    /* 71 */ NULL,
+    /* 72 */ NULL,
+    /* 73 */ NULL,
+    /* 74 */ NULL,
+    /* 75 */ NULL,
+    /* 76: the counters of the collections made exact as on SQLite, at the commit */
+    PG_MIGRATION_76,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

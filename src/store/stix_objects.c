@@ -365,6 +365,35 @@ int ermes__store_counter_get2(ermes__store_t *st, const char *a, const char *b, 
     return rc < 0 ? rc : 0;
 }
 
+int ermes__store_counter_sum(ermes__store_t *st, const char *const *names, size_t n, uint64_t *sum)
+{
+    ermes__db_t *db = ermes__db_conn(st);
+    ermes__db_stmt_t *s;
+    uint64_t total = 0;
+    int rc;
+
+    if (!db)
+        return ERMES_ESTORE;
+    if (n > 4)
+        return ERMES_EINVAL;
+    if ((rc = ermes__db_prepare(db, "SELECT value FROM counters WHERE name IN (?1, ?2, ?3, ?4)",
+                                &s)))
+        return rc;
+    for (size_t i = 0; i < 4; i++)
+        if (i < n && names[i])
+            ermes__db_bind_text(s, (int)i + 1, names[i]);
+        else
+            ermes__db_bind_null(s, (int)i + 1);
+    /* Unsigned: the sum of values may wrap; only its equality and order matter. */
+    while ((rc = ermes__db_step(s)) == 1)
+        total += (uint64_t)ermes__db_col_int(s, 0);
+    ermes__db_done(s);
+    if (rc < 0)
+        return rc;
+    *sum = total;
+    return 0;
+}
+
 int ermes__store_counter_set(ermes__store_t *st, const char *name, int64_t value)
 {
     ermes__db_t *db = ermes__db_conn(st);

@@ -2,6 +2,7 @@
 one database (SQLite: one data directory; PostgreSQL: one schema), as test_two_daemons runs
 them: a page is served as kept only to a viewer whose rights give the same query, and never
 after a write that changes what it shows, whichever daemon wrote it.
+  bound        taxii_page_cache auto: the size chosen, in the settings, /metrics and the log;
   viewers      staff and a constituent request the same URL in turn: each always gets its own
                page (staff the AMBER object, the constituent not), served from the cache the
                second time (GET /metrics counts the hits);
@@ -14,7 +15,18 @@ after a write that changes what it shows, whichever daemon wrote it.
   collections  a write into collection A (on daemon A) leaves the page of collection B kept on
                daemon B served as kept (the hits rise), while A's page is rendered again with
                the new object; an organisation's membership changed (it becomes a client of
-               another) drops both, as every collection's visibility may change;
+               another) leaves both served as kept to staff, whose rights it does not touch;
+  groups       a sharing group deleted and made again (its readers now staff only): the
+               constituent who lost access is refused, never sent the kept page, staff get the
+               group's new (empty) page, and the other collection's pages stay kept for both;
+  organisations  an organisation becomes a client of the recipient of an AMBER indicator: its
+               people's kept page is not served, the next shows the indicator, while the pages
+               of staff and of the recipient on the same collection stay kept;
+  restore      the database set back to an older copy under the running daemons (the rows and
+               the counters as they were), then written again: daemon B's page is the restored
+               database's plus the new object, never the page it kept before the restore, even
+               though the counters are back at the same step; a daemon started on a restored
+               database shows the restored content;
   large        a page of over 64 KiB is the same bytes and headers on the first render, as
                kept, and from the other daemon, a whole TAXII envelope of every object posted."""
 import json
@@ -25,7 +37,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import Ermes, db_connect, main  # noqa: E402
 
 TAXII = "application/taxii+json;version=2.1"
 TLP2_GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -90,6 +102,24 @@ class TaxiiCache(unittest.TestCase):
         m = re.search(rb"(?m)^ermes_taxii_page_cache_hits_total (\d+)$", body)
         self.assertIsNotNone(m, body[:2000])
         return int(m.group(1))
+
+    def test_bound(self):
+        """taxii_page_cache is auto by default: the size it stands for is in the settings'
+        effective value, in /metrics and in the start's log line, the same on both."""
+        s, _, body = self.a.request("GET", "/api/v1/settings")
+        self.assertEqual(s, 200, body)
+        row = [r for r in body["data"] if r["name"] == "taxii_page_cache"][0]
+        self.assertEqual(row["value"], "auto")
+        self.assertEqual(row["default"], "auto")
+        mib = int(row["effective"])
+        self.assertGreaterEqual(mib, 1)
+        self.assertLessEqual(mib, 4096)
+        _, _, metrics = self.a.request("GET", "/metrics", raw=True)
+        m = re.search(rb"(?m)^ermes_taxii_page_cache_bytes_max (\d+)$", metrics)
+        self.assertIsNotNone(m, metrics[:2000])
+        self.assertEqual(int(m.group(1)), mib << 20)
+        self.assertIn("rendered pages kept up to %d MiB (taxii_page_cache auto)" % mib,
+                      self.b.log())
 
     def test_viewers(self):
         url = self.collection("cache-viewers")
@@ -213,8 +243,8 @@ class TaxiiCache(unittest.TestCase):
         self.assertEqual(self.ids(self.page(self.a, objects_b)), {four["id"].encode()})
         kept_b = self.page(self.b, objects_b)
         self.assertEqual(self.ids(kept_b), {four["id"].encode()})
-        # A membership change (an organisation becomes acme's client): both pages are
-        # rendered again on daemon B, none served as kept.
+        # A membership change (an organisation becomes acme's client): staff's rights do not
+        # change, so both pages stay served as kept on daemon B.
         self.a.ok("POST", "/api/v1/organisations",
                   {"short_name": "cache-branch", "name": "Branch"}, expect=201)
         self.page(self.b, objects_a)
@@ -223,10 +253,128 @@ class TaxiiCache(unittest.TestCase):
         before_b = self.hits(self.b)
         self.assertEqual(self.page(self.b, objects_a), kept_a)
         self.assertEqual(self.page(self.b, objects_b), kept_b)
-        self.assertEqual(self.hits(self.b), before_b)
-        # Kept again from then on.
-        self.assertEqual(self.page(self.b, objects_a), kept_a)
-        self.assertEqual(self.hits(self.b), before_b + 1)
+        self.assertEqual(self.hits(self.b), before_b + 2)
+
+    def status(self, e, url, token):
+        s, _, body = e.request("GET", url, token=token, raw=True, headers={"Accept": TAXII})
+        return s, body
+
+    def test_groups(self):
+        # B first: A, made last, has the highest id, which SQLite may give its successor.
+        url_b = self.collection("cache-grp-b")
+        cid_a = str(uuid.uuid4())
+        body_a = {"name": "cache-grp-a", "max_tlp": "AMBER", "readers": ["staff", "constituents"],
+                  "writers": ["staff"], "collection_id": cid_a}
+        self.a.ok("POST", "/api/v1/sharing-groups", body_a, expect=201)
+        url_a = "/taxii2/ermes/collections/%s/" % cid_a
+        one, two = indicator(TLP2_GREEN, "198.51.100.51"), indicator(TLP2_GREEN, "198.51.100.52")
+        self.post(self.a, url_a, [one])
+        self.post(self.a, url_b, [two])
+        objects_a, objects_b = url_a + "objects/?limit=10", url_b + "objects/?limit=10"
+        kept = {}
+        for url in (objects_a, objects_b):
+            for who, token in (("staff", self.a.token), ("acme", self.acme)):
+                kept[url, who] = self.page(self.b, url, token)
+                self.assertEqual(self.page(self.b, url, token), kept[url, who])
+        self.assertEqual(self.ids(kept[objects_a, "acme"]), {one["id"].encode()})
+        # Group A deleted and made again under its collection id, read by staff only now.
+        self.a.ok("DELETE", "/api/v1/sharing-groups/cache-grp-a", expect=(200, 204))
+        body_a["readers"] = ["staff"]
+        self.a.ok("POST", "/api/v1/sharing-groups", body_a, expect=201)
+        before = self.hits(self.b)
+        s, body = self.status(self.b, objects_a, self.acme)
+        self.assertEqual(s, 403, body)
+        self.assertNotIn(one["id"].encode(), body)
+        # Staff: the new group's page (its objects were the old group's), not the kept one.
+        self.assertEqual(self.page(self.b, objects_a), b'{"more":false}')
+        self.assertEqual(self.hits(self.b), before)
+        # Collection B: both viewers' pages served as kept.
+        self.assertEqual(self.page(self.b, objects_b), kept[objects_b, "staff"])
+        self.assertEqual(self.page(self.b, objects_b, self.acme), kept[objects_b, "acme"])
+        self.assertEqual(self.hits(self.b), before + 2)
+
+    def test_organisations(self):
+        url = self.collection("cache-orgs", selection={"all": True})
+        self.a.ok("POST", "/api/v1/organisations",
+                  {"short_name": "cache-client", "name": "Client"}, expect=201)
+        _, client = self.a.user_token("cache-client-user", "constituent", org="cache-client")
+        s, _, ind = self.a.request("POST", "/api/v1/indicators?force=true",
+                                   {"type": "domain", "value": "cache-client.example",
+                                    "tlp": "AMBER"}, token=self.ana)
+        self.assertEqual(s, 201, ind)
+        self.a.ok("PATCH", "/api/v1/indicators/%d" % ind["id"], {"recipients": ["acme"]},
+                  token=self.ana)
+        objects = url + "objects/?match[type]=indicator&limit=1000"
+        kept = {}
+        for who, token in (("staff", self.a.token), ("acme", self.acme), ("client", client)):
+            kept[who] = self.page(self.b, objects, token)
+            self.assertEqual(self.page(self.b, objects, token), kept[who])
+        self.assertIn(b"cache-client.example", kept["staff"])
+        self.assertIn(b"cache-client.example", kept["acme"])
+        self.assertNotIn(b"cache-client.example", kept["client"])
+        # The client organisation becomes acme's client (TLP:AMBER reaches a recipient's
+        # clients): its people's page shows the indicator at once, on the other daemon.
+        self.a.ok("PATCH", "/api/v1/organisations/cache-client", {"parent": "acme"})
+        before = self.hits(self.b)
+        self.assertIn(b"cache-client.example", self.page(self.b, objects, client))
+        self.assertEqual(self.hits(self.b), before)
+        # Staff's and acme's pages stay kept: that change cannot alter them.
+        self.assertEqual(self.page(self.b, objects), kept["staff"])
+        self.assertEqual(self.page(self.b, objects, self.acme), kept["acme"])
+        self.assertEqual(self.hits(self.b), before + 2)
+        # Back: the client's page loses the indicator at once.
+        self.a.ok("PATCH", "/api/v1/organisations/cache-client", {"parent": None})
+        self.assertNotIn(b"cache-client.example", self.page(self.b, objects, client))
+
+    def restore(self, counters, gone):
+        """The database set back to an older copy under the daemons: the objects stored since
+        deleted, then the counters as they were (a restored copy's)."""
+        db = db_connect(os.path.join(self.a.dir, "ermes.db"))
+        try:
+            for stix_id in gone:
+                db.execute("DELETE FROM stix_objects WHERE stix_id = ?", (stix_id,))
+            db.commit()
+            for name, value in counters:
+                db.execute("UPDATE counters SET value = ? WHERE name = ?", (value, name))
+            db.commit()
+        finally:
+            db.close()
+
+    def counters(self):
+        db = db_connect(os.path.join(self.a.dir, "ermes.db"))
+        try:
+            return [(str(n), int(v)) for n, v in
+                    db.execute("SELECT name, value FROM counters WHERE name LIKE 'stix%'")]
+        finally:
+            db.close()
+
+    def test_restore(self):
+        url = self.collection("cache-restore")
+        one = indicator(TLP2_GREEN, "198.51.100.61")
+        self.post(self.a, url, [one])
+        objects = url + "objects/?limit=10"
+        self.assertEqual(self.ids(self.page(self.b, objects)), {one["id"].encode()})
+        older = self.counters()  # the copy taken now
+        two = indicator(TLP2_GREEN, "198.51.100.62")
+        self.post(self.a, url, [two])
+        kept = self.page(self.b, objects)
+        self.assertEqual(self.ids(kept), {one["id"].encode(), two["id"].encode()})
+        before = self.hits(self.b)
+        self.assertEqual(self.page(self.b, objects), kept)
+        self.assertEqual(self.hits(self.b), before + 1)
+        # Restored under the running daemons, then written again before any read: the
+        # collection's counter is back at the step it had when B kept its page.
+        self.restore(older, [two["id"]])
+        older = self.counters()
+        three = indicator(TLP2_GREEN, "198.51.100.63")
+        self.post(self.a, url, [three])
+        self.assertEqual(self.ids(self.page(self.b, objects)),
+                         {one["id"].encode(), three["id"].encode()})
+        # A daemon started on a restored database: the restored content.
+        self.b.stop()
+        self.restore(older, [three["id"]])
+        self.b.start()
+        self.assertEqual(self.ids(self.page(self.b, objects)), {one["id"].encode()})
 
     def test_large(self):
         url = self.collection("cache-large")

@@ -128,6 +128,116 @@ static void test_defaults(void **state)
     ermes__config_cleanup(&cfg);
 }
 
+/* taxii_page_cache: auto by default (an eighth of the memory, of the cgroup's limit when lower,
+ * at most 4 GiB, whole MiB), a number of MiB, or 0; other number settings refuse "auto". */
+static void test_page_cache_auto(void **state)
+{
+    ermes__config_t cfg;
+    ermes_diag_t d;
+    char buf[32];
+    size_t bytes;
+
+    (void)state;
+    assert_int_equal(ermes__config_init(&cfg), 0);
+    assert_int_equal(cfg.taxii_page_cache, ERMES__CONFIG_AUTO);
+    assert_int_equal(ermes__config_get(&cfg, "taxii_page_cache", buf, sizeof(buf), NULL), 0);
+    assert_string_equal(buf, "auto");
+    bytes = ermes__config_taxii_page_cache_bytes(&cfg);
+    assert_true(bytes >= (1u << 20));
+    assert_true(bytes <= (size_t)ERMES__PAGE_CACHE_AUTO_MAX);
+    assert_int_equal(bytes % (1u << 20), 0);
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "1024", &d), 0);
+    assert_int_equal(ermes__config_taxii_page_cache_bytes(&cfg), (size_t)1024 << 20);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "0", &d), 0);
+    assert_int_equal(ermes__config_taxii_page_cache_bytes(&cfg), 0);
+    assert_int_equal(ermes__config_set(&cfg, "taxii_page_cache", "auto", &d), 0);
+    assert_int_equal(cfg.taxii_page_cache, ERMES__CONFIG_AUTO);
+    assert_int_not_equal(ermes__config_set(&cfg, "taxii_page_cache", "-1", &d), 0);
+    assert_int_not_equal(ermes__config_set(&cfg, "page_limit", "auto", &d), 0);
+    ermes__config_cleanup(&cfg);
+    /* 16 GiB, no cgroup limit: 2 GiB. 64 GiB: the 4 GiB cap. A 1 GiB cgroup limit on 64 GiB:
+     * 128 MiB. Unknown memory: the limit's eighth; nothing known: 1 MiB. Never below 1 MiB. */
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)16 << 30, 0), (size_t)2 << 30);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)64 << 30, 0), (size_t)4 << 30);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)64 << 30, (uint64_t)1 << 30),
+                     (size_t)128 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(0, (uint64_t)512 << 20), (size_t)64 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(0, 0), (size_t)1 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes((uint64_t)3 << 20, 0), (size_t)1 << 20);
+    assert_int_equal(ermes__config_auto_cache_bytes(((uint64_t)1 << 30) + 12345, 0),
+                     (size_t)128 << 20);
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The cgroup's memory limit: the smallest of the process's group and the groups above it, on
+ * cgroup v2 (a systemd unit's MemoryMax= below an unlimited root) and v1; none: 0. */
+static void test_cgroup_limit(void **state)
+{
+    char dir[] = "/tmp/ermes-test-cgroup-XXXXXX", sub[512], proc[512];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(proc, sizeof(proc), "%s/proc-cgroup", dir);
+    /* v2: max at the root, 1 GiB on the slice, max on the unit. */
+    snprintf(sub, sizeof(sub), "%s/system.slice", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(sub, sizeof(sub), "%s/system.slice/ermes.service", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    put_file(dir, "memory.max", "max\n");
+    put_file(dir, "system.slice/memory.max", "1073741824\n");
+    put_file(dir, "system.slice/ermes.service/memory.max", "max\n");
+    put_file(dir, "proc-cgroup", "0::/system.slice/ermes.service\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)1 << 30);
+    /* The unit's own, lower. */
+    put_file(dir, "system.slice/ermes.service/memory.max", "268435456\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)256 << 20);
+    /* A container: its group is the root. */
+    put_file(dir, "proc-cgroup", "0::/\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), 0);
+    put_file(dir, "memory.max", "536870912\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)512 << 20);
+    put_file(dir, "memory.max", "max\n");
+    /* v1: a huge number is no limit; the group's own. */
+    snprintf(sub, sizeof(sub), "%s/memory", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(sub, sizeof(sub), "%s/memory/docker", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    put_file(dir, "memory/memory.limit_in_bytes", "9223372036854771712\n");
+    put_file(dir, "proc-cgroup", "4:memory:/docker\n1:cpu:/\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), 0);
+    put_file(dir, "memory/docker/memory.limit_in_bytes", "2147483648\n");
+    assert_int_equal(ermes__config_cgroup_limit(proc, dir), (uint64_t)2 << 30);
+    /* Nothing to read. */
+    assert_int_equal(ermes__config_cgroup_limit("/nonexistent/cgroup", "/nonexistent"), 0);
+    for (const char *const *n =
+             (const char *const[]){"memory/docker/memory.limit_in_bytes",
+                                   "memory/memory.limit_in_bytes",
+                                   "system.slice/ermes.service/memory.max",
+                                   "system.slice/memory.max", "memory.max", "proc-cgroup", NULL};
+         *n; n++) {
+        snprintf(sub, sizeof(sub), "%s/%s", dir, *n);
+        unlink(sub);
+    }
+    for (const char *const *n =
+             (const char *const[]){"memory/docker", "memory", "system.slice/ermes.service",
+                                   "system.slice", "", NULL};
+         *n; n++) {
+        snprintf(sub, sizeof(sub), "%s/%s", dir, *n);
+        rmdir(sub);
+    }
+}
+
 static void test_set_valid(void **state)
 {
     ermes__config_t cfg;
@@ -747,6 +857,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_cache_auto, setup, teardown),
+        cmocka_unit_test(test_cgroup_limit),
         cmocka_unit_test_setup_teardown(test_set_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_rejected_log_level_unchanged, setup, teardown),

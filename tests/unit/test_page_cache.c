@@ -3,9 +3,12 @@
  * page is found by its exact key and counter only, a higher counter drops every older page, the
  * bound in bytes evicts the least recently used, a page being sent outlives its eviction; and
  * every write to what a TAXII page is made of moves the counters it is kept by, while reading
- * does not: an organisation or a sharing group the global 'stix' one; an object stored or
- * deleted, or its named recipients, 'stix:all' and its own collection's only (migration 64), so
- * a page of another collection stays valid (the collection's counter is the page's scope). */
+ * does not: an object stored or deleted, or its named recipients, 'stix:all' and its own
+ * collection's only (migration 64), a sharing group its own collection's, an organisation its
+ * own ('stix:org:<id>', migration 76), never the global 'stix' one, so a page of another
+ * collection or viewer stays valid (the sum of its counters is the page's scope); each move
+ * draws random low bits, so a counter set back (a database restored) and moved again does not
+ * reach the value it had; the hash table grows with the pages kept. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -234,6 +237,24 @@ static int64_t counter_of(fixture_t *f, const char *name)
     return v;
 }
 
+/* The names of an organisation's and a sharing group's counters (one buffer each: a call's
+ * result is used before the next call). */
+static const char *org_counter(int64_t id)
+{
+    static char name[48];
+
+    snprintf(name, sizeof(name), "stix:org:%lld", (long long)id);
+    return name;
+}
+
+static const char *group_counter(int64_t id)
+{
+    static char name[48];
+
+    snprintf(name, sizeof(name), "stix:%lld", (long long)id);
+    return name;
+}
+
 /* The global counter. */
 static int64_t counter(fixture_t *f)
 {
@@ -264,7 +285,7 @@ static void test_counter_moves_with_writes(void **state)
     int64_t before, org_id, recipient, n = 0;
     int created = 0, seen = 0;
 
-    /* An organisation added. */
+    /* An organisation added: its own counter. */
     before = counter(f);
     assert_non_null(org);
     org->short_name = ermes__org_strdup(org, "acme");
@@ -274,7 +295,8 @@ static void test_counter_moves_with_writes(void **state)
     assert_int_equal(ermes__store_org_insert(f->st, org, &d), 0);
     org_id = org->meta.id;
     ermes__org_free(org);
-    assert_true(counter(f) > before);
+    assert_int_equal(counter(f), before);
+    assert_true(counter_of(f, org_counter(org_id)) > 0);
     recipient = org_id;
     /* An object stored. */
     before = counter_all(f);
@@ -317,7 +339,8 @@ static void test_counter_moves_with_writes(void **state)
     g.member_tlp = "{}";
     g.tlp = ERMES_TLP_GREEN;
     assert_int_equal(ermes__store_sharing_group_put(f->st, &g), 0);
-    assert_true(counter(f) > before);
+    assert_int_equal(counter(f), before);
+    assert_true(counter_of(f, group_counter(g.id)) > 0);
     /* The object deleted. */
     before = counter_all(f);
     flt.versions = ERMES__STIX_VERSION_ALL;
@@ -359,7 +382,8 @@ static void test_counters_per_collection(void **state)
         glob = counter_of(f, "stix");
         assert_int_equal(ermes__store_sharing_group_put(f->st, &g[i]), 0);
         assert_true(g[i].id > 0);
-        assert_true(counter_of(f, "stix") > glob);
+        assert_int_equal(counter_of(f, "stix"), glob);
+        assert_true(counter_of(f, group_counter(g[i].id)) > 0);
     }
     snprintf(a, sizeof(a), "stix:%lld", (long long)g[0].id);
     snprintf(b, sizeof(b), "stix:%lld", (long long)g[1].id);
@@ -391,6 +415,7 @@ static void test_counters_per_collection(void **state)
     assert_int_equal(va, 0);
     assert_int_equal(vb, cb);
     /* Its named recipients: A's counter, not B's nor the global one. */
+    ca = counter_of(f, a);
     org->short_name = ermes__org_strdup(org, "acme64");
     org->name = ermes__org_strdup(org, "ACME");
     org->meta.tlp = ERMES_TLP_GREEN;
@@ -398,9 +423,11 @@ static void test_counters_per_collection(void **state)
     assert_int_equal(ermes__store_org_insert(f->st, org, &d), 0);
     recipient = org->meta.id;
     ermes__org_free(org);
-    assert_true(counter_of(f, "stix") > glob); /* an organisation: every collection */
-    glob = counter_of(f, "stix");
-    ca = counter_of(f, a);
+    /* An organisation: its own counter, no collection's. */
+    assert_int_equal(counter_of(f, "stix"), glob);
+    assert_int_equal(counter_of(f, a), ca);
+    assert_int_equal(counter_of(f, b), cb);
+    assert_true(counter_of(f, org_counter(recipient)) > 0);
     assert_int_equal(
         ermes__store_tlp_recipients_set(f->st, r.stix_id, 0, &recipient, 1, ERMES_TLP_AMBER, 0), 0);
     assert_true(counter_of(f, a) > ca);
@@ -431,6 +458,140 @@ static void test_counters_per_collection(void **state)
     assert_int_equal(counter_of(f, "stix"), glob);
 }
 
+/* A change to one organisation or one sharing group moves its own counter only; the sum of
+ * counters is read in one query; a counter set back (a restore) and moved again does not come
+ * back to the value it had (random low bits), nor does the sum of a page's counters. */
+static void test_counters_of_groups_and_orgs(void **state)
+{
+    fixture_t *f = *state;
+    ermes__sharing_group_t g[2];
+    ermes__org_t *org;
+    ermes_diag_t d;
+    ermes__stix_row_t r;
+    int64_t ids[2], gc[2], oc[2], glob, all, before, reached;
+    uint64_t sum = 0, sum_before;
+    int created = 0;
+    const char *names[4];
+    char n0[48], n1[48], n2[48];
+    static const char *const gnames[2] = {"g76-a", "g76-b"};
+    static const char *const cids[2] = {"76767676-0000-4000-8000-00000000000a",
+                                        "76767676-0000-4000-8000-00000000000b"};
+    static const char *const onames[2] = {"org76a", "org76b"};
+
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(org = ermes__org_new());
+        org->short_name = ermes__org_strdup(org, onames[i]);
+        org->name = ermes__org_strdup(org, onames[i]);
+        org->meta.tlp = ERMES_TLP_GREEN;
+        ermes_diag_clear(&d);
+        assert_int_equal(ermes__store_org_insert(f->st, org, &d), 0);
+        ids[i] = org->meta.id;
+        ermes__org_free(org);
+        memset(&g[i], 0, sizeof(g[i]));
+        g[i].name = gnames[i];
+        g[i].collection_id = cids[i];
+        g[i].title = gnames[i];
+        g[i].description = "";
+        g[i].max_tlp = ERMES_TLP_AMBER;
+        g[i].readers = "[\"staff\"]";
+        g[i].writers = "[\"staff\"]";
+        g[i].selection = "{}";
+        g[i].member_tlp = "{}";
+        g[i].tlp = ERMES_TLP_GREEN;
+        assert_int_equal(ermes__store_sharing_group_put(f->st, &g[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        gc[i] = counter_of(f, group_counter(g[i].id));
+        oc[i] = counter_of(f, org_counter(ids[i]));
+        assert_true(gc[i] > 0);
+        assert_true(oc[i] > 0);
+    }
+    glob = counter_of(f, "stix");
+    all = counter_of(f, "stix:all");
+    /* The sum of a page's counters, one of them missing. */
+    snprintf(n0, sizeof(n0), "%s", group_counter(g[0].id));
+    snprintf(n1, sizeof(n1), "%s", org_counter(ids[0]));
+    snprintf(n2, sizeof(n2), "stix:none");
+    names[0] = n0;
+    names[1] = NULL;
+    names[2] = n1;
+    names[3] = n2;
+    assert_int_equal(ermes__store_counter_sum(f->st, names, 4, &sum), 0);
+    assert_int_equal(sum, (uint64_t)gc[0] + (uint64_t)oc[0]);
+    assert_int_equal(ermes__store_counter_sum(f->st, names, 5, &sum), ERMES_EINVAL);
+    sum_before = (uint64_t)gc[0] + (uint64_t)oc[0];
+    /* Group A deleted: its counter only. */
+    assert_int_equal(ermes__store_sharing_group_delete(f->st, g[0].id), 0);
+    assert_true(counter_of(f, group_counter(g[0].id)) > gc[0]);
+    assert_int_equal(counter_of(f, group_counter(g[1].id)), gc[1]);
+    assert_int_equal(counter_of(f, org_counter(ids[0])), oc[0]);
+    assert_int_equal(counter_of(f, "stix"), glob);
+    assert_int_equal(counter_of(f, "stix:all"), all);
+    assert_int_equal(ermes__store_counter_sum(f->st, names, 4, &sum), 0);
+    assert_true(sum > sum_before);
+    /* Organisation A deleted: its counter only. */
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__store_org_delete(f->st, ids[0], &d), 0);
+    assert_true(counter_of(f, org_counter(ids[0])) > oc[0]);
+    assert_int_equal(counter_of(f, org_counter(ids[1])), oc[1]);
+    assert_int_equal(counter_of(f, group_counter(g[1].id)), gc[1]);
+    assert_int_equal(counter_of(f, "stix"), glob);
+    assert_int_equal(counter_of(f, "stix:all"), all);
+    /* Set back, as a restore of an older copy would, and moved once more: the same step of
+     * its sequence as before the restore, but not the value it reached then (random low bits:
+     * one chance in 2^24 of the same), so no page kept before the restore matches. */
+    snprintf(n0, sizeof(n0), "%s", group_counter(g[1].id));
+    before = counter_of(f, n0);
+    memset(&r, 0, sizeof(r));
+    r.stix_id = "note--00000000-0000-4000-8000-000000000076";
+    r.type = "note";
+    r.spec_version = "2.1";
+    r.version_key = "2024-01-01T00:00:00.000000000Z";
+    r.modified = "2024-01-01T00:00:00.000Z";
+    r.object = "{\"type\":\"note\"}";
+    r.tlp = ERMES_TLP_GREEN;
+    r.sharing_group_id = g[1].id;
+    assert_int_equal(ermes__store_stix_put(f->st, &r, &created), 0);
+    reached = counter_of(f, n0);
+    assert_true(reached > before);
+    assert_int_equal(ermes__store_counter_set(f->st, n0, before), 0);
+    r.stix_id = "note--00000000-0000-4000-8000-000000000077";
+    assert_int_equal(ermes__store_stix_put(f->st, &r, &created), 0);
+    assert_true(counter_of(f, n0) > before);
+    assert_int_equal(counter_of(f, n0) >> 24, reached >> 24);
+    assert_true(counter_of(f, n0) != reached);
+}
+
+/* Many pages: the hash table grows, and every page is still found by its key. */
+static void test_many_pages(void **state)
+{
+    ermes__page_cache_t *c;
+    char key[32];
+    size_t pages, bytes;
+    uint64_t hits;
+
+    (void)state;
+    assert_int_equal(ermes__page_cache_new(64u << 20, &c), 0);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof(key), "page-%d", i);
+        ermes__page_cache_release(
+            ermes__page_cache_put(c, key, strlen(key), 0, 7, page_buf(10, 'p'), 8, 10, NULL, NULL));
+    }
+    ermes__page_cache_stats(c, &pages, &bytes, &hits);
+    assert_int_equal(pages, 5000);
+    for (int i = 0; i < 5000; i++) {
+        ermes__cached_page_t *p;
+        snprintf(key, sizeof(key), "page-%d", i);
+        assert_non_null(p = ermes__page_cache_get(c, key, strlen(key), 0, 7));
+        assert_int_equal(p->len, 10);
+        ermes__page_cache_release(p);
+        assert_null(ermes__page_cache_get(c, key, strlen(key), 0, 6));
+    }
+    ermes__page_cache_stats(c, &pages, &bytes, &hits);
+    assert_int_equal(hits, 5000);
+    ermes__page_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +600,8 @@ int main(void)
         cmocka_unit_test(test_bound_and_references),
         cmocka_unit_test_setup_teardown(test_counter_moves_with_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_per_collection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters_of_groups_and_orgs, setup, teardown),
+        cmocka_unit_test(test_many_pages),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
