@@ -1058,70 +1058,49 @@ static const char pg_schema_14[] =
     " INSERT INTO counters (name, value) VALUES (" NAME ", (1::bigint << 24) | " PG_STAMP_RANDOM   \
     ") ON CONFLICT (name) DO UPDATE SET value = (((counters.value >> 24) + 1) << 24) "             \
     "| " PG_STAMP_RANDOM ";"
+// clang-format off
 #define PG_MIGRATION_76                                                                            \
     "CREATE OR REPLACE FUNCTION ermes_bump_stix_of(gid BIGINT) RETURNS void LANGUAGE plpgsql AS"   \
     " $$ BEGIN"                                                                                    \
     " IF current_setting('ermes.stix_all_bumped', true) IS DISTINCT FROM 'y' THEN"                 \
-    " PERFORM 1 FROM counters WHERE name = 'stix' FOR UPDATE;" PG_STAMP_UPSERT(                    \
-        "'stix:all'") " PERFORM set_config('ermes.stix_all_bumped', 'y', true); END IF;"           \
-                      " IF gid IS NOT NULL AND current_setting('ermes.stix_bumped_' || gid, true)" \
-                      " IS DISTINCT FROM 'y' THEN" PG_STAMP_UPSERT(                                \
-                          "'stix:' || gid") " PERFORM set_config('ermes.stix_bumped_' || gid, "    \
-                                            "'y', true); END IF;"                                  \
-                                            " END $$;"                                             \
-                                            "CREATE OR REPLACE FUNCTION ermes_bump_stix_named(n "  \
-                                            "TEXT, flag TEXT) RETURNS void"                        \
-                                            " LANGUAGE plpgsql AS $$ BEGIN"                        \
-                                            " IF current_setting(flag, true) IS DISTINCT FROM "    \
-                                            "'y' THEN"                                             \
-                                            " PERFORM 1 FROM counters WHERE name = 'stix' FOR "    \
-                                            "UPDATE;" PG_STAMP_UPSERT(                             \
-                                                "n") " PERFORM set_config(flag, 'y', true); END "  \
-                                                     "IF;"                                         \
-                                                     " END $$;"                                    \
-                                                     "CREATE OR REPLACE FUNCTION "                 \
-                                                     "ermes_bump_stix_group() RETURNS trigger "    \
-                                                     "LANGUAGE plpgsql AS"                         \
-                                                     " $$ BEGIN"                                   \
-                                                     " IF TG_OP = 'DELETE' THEN PERFORM "          \
-                                                     "ermes_bump_stix_named('stix:' || OLD.id,"    \
-                                                     " 'ermes.stix_group_' || OLD.id);"            \
-                                                     " ELSE PERFORM "                              \
-                                                     "ermes_bump_stix_named('stix:' || NEW.id, "   \
-                                                     "'ermes.stix_group_' || NEW.id);"             \
-                                                     " END IF; RETURN NULL; END $$;"               \
-                                                     "CREATE OR REPLACE FUNCTION "                 \
-                                                     "ermes_bump_stix_org() RETURNS trigger "      \
-                                                     "LANGUAGE plpgsql AS"                         \
-                                                     " $$ BEGIN"                                   \
-                                                     " IF TG_OP = 'DELETE' THEN PERFORM "          \
-                                                     "ermes_bump_stix_named('stix:org:' || "       \
-                                                     "OLD.id,"                                     \
-                                                     " 'ermes.stix_org_' || OLD.id);"              \
-                                                     " ELSE PERFORM "                              \
-                                                     "ermes_bump_stix_named('stix:org:' || "       \
-                                                     "NEW.id, 'ermes.stix_org_' || NEW.id);"       \
-                                                     " END IF; RETURN NULL; END $$;"               \
-                                                     "DROP TRIGGER IF EXISTS organisations_stix "  \
-                                                     "ON organisations;"                           \
-                                                     "DROP TRIGGER IF EXISTS sharing_groups_stix " \
-                                                     "ON sharing_groups;"                          \
-                                                     "DROP TRIGGER IF EXISTS organisations_coll "  \
-                                                     "ON organisations;"                           \
-                                                     "CREATE CONSTRAINT TRIGGER "                  \
-                                                     "organisations_coll AFTER INSERT OR UPDATE "  \
-                                                     "OR DELETE ON"                                \
-                                                     " organisations DEFERRABLE INITIALLY "        \
-                                                     "DEFERRED FOR EACH ROW EXECUTE FUNCTION"      \
-                                                     " ermes_bump_stix_org();"                     \
-                                                     "DROP TRIGGER IF EXISTS sharing_groups_coll " \
-                                                     "ON sharing_groups;"                          \
-                                                     "CREATE CONSTRAINT TRIGGER "                  \
-                                                     "sharing_groups_coll AFTER INSERT OR UPDATE " \
-                                                     "OR DELETE ON"                                \
-                                                     " sharing_groups DEFERRABLE INITIALLY "       \
-                                                     "DEFERRED FOR EACH ROW EXECUTE FUNCTION"      \
-                                                     " ermes_bump_stix_group();"
+    " PERFORM 1 FROM counters WHERE name = 'stix' FOR UPDATE;"                                     \
+    PG_STAMP_UPSERT("'stix:all'")                                                                  \
+    " PERFORM set_config('ermes.stix_all_bumped', 'y', true); END IF;"                             \
+    " IF gid IS NOT NULL AND current_setting('ermes.stix_bumped_' || gid, true)"                   \
+    " IS DISTINCT FROM 'y' THEN"                                                                   \
+    PG_STAMP_UPSERT("'stix:' || gid")                                                              \
+    " PERFORM set_config('ermes.stix_bumped_' || gid, 'y', true); END IF;"                         \
+    " END $$;"                                                                                     \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_named(n TEXT, flag TEXT) RETURNS void"             \
+    " LANGUAGE plpgsql AS $$ BEGIN"                                                                \
+    " IF current_setting(flag, true) IS DISTINCT FROM 'y' THEN"                                    \
+    " PERFORM 1 FROM counters WHERE name = 'stix' FOR UPDATE;"                                     \
+    PG_STAMP_UPSERT("n")                                                                           \
+    " PERFORM set_config(flag, 'y', true); END IF;"                                                \
+    " END $$;"                                                                                     \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_group() RETURNS trigger LANGUAGE plpgsql AS"       \
+    " $$ BEGIN"                                                                                    \
+    " IF TG_OP = 'DELETE' THEN PERFORM ermes_bump_stix_named('stix:' || OLD.id,"                   \
+    " 'ermes.stix_group_' || OLD.id);"                                                             \
+    " ELSE PERFORM ermes_bump_stix_named('stix:' || NEW.id, 'ermes.stix_group_' || NEW.id);"       \
+    " END IF; RETURN NULL; END $$;"                                                                \
+    "CREATE OR REPLACE FUNCTION ermes_bump_stix_org() RETURNS trigger LANGUAGE plpgsql AS"         \
+    " $$ BEGIN"                                                                                    \
+    " IF TG_OP = 'DELETE' THEN PERFORM ermes_bump_stix_named('stix:org:' || OLD.id,"               \
+    " 'ermes.stix_org_' || OLD.id);"                                                               \
+    " ELSE PERFORM ermes_bump_stix_named('stix:org:' || NEW.id, 'ermes.stix_org_' || NEW.id);"     \
+    " END IF; RETURN NULL; END $$;"                                                                \
+    "DROP TRIGGER IF EXISTS organisations_stix ON organisations;"                                  \
+    "DROP TRIGGER IF EXISTS sharing_groups_stix ON sharing_groups;"                                \
+    "DROP TRIGGER IF EXISTS organisations_coll ON organisations;"                                  \
+    "CREATE CONSTRAINT TRIGGER organisations_coll AFTER INSERT OR UPDATE OR DELETE ON"             \
+    " organisations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION"                   \
+    " ermes_bump_stix_org();"                                                                      \
+    "DROP TRIGGER IF EXISTS sharing_groups_coll ON sharing_groups;"                                \
+    "CREATE CONSTRAINT TRIGGER sharing_groups_coll AFTER INSERT OR UPDATE OR DELETE ON"            \
+    " sharing_groups DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION"                  \
+    " ermes_bump_stix_group();"
+// clang-format on
 
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
