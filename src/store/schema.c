@@ -1003,6 +1003,14 @@ static const char pg_schema_14[] =
     " ON CONFLICT (lo, hi) DO UPDATE SET min_time = least(event_time_map.min_time,"                \
     " excluded.min_time), max_time = greatest(event_time_map.max_time, excluded.max_time);"
 
+/* 75: what a scheduled run of a source of vulnerability intelligence left unread, kept with
+ * its row (src/daemon/vuln_sync.c): the TLP:AMBER and RED feeds of a csaf=URL source skipped
+ * for want of credentials for their origin, or whose credentials the provider refused, as a
+ * JSON array of {"feed", "reason"} ('': none). Each run writes it again, so it clears once the
+ * feeds are read. */
+#define MIGRATION_75                                                                               \
+    "ALTER TABLE vuln_sync_sources ADD COLUMN IF NOT EXISTS skipped TEXT NOT NULL DEFAULT '';"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -2036,6 +2044,12 @@ static const char *const migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_SQLITE,
+    /* 71 */ NULL,
+    /* 72 */ NULL,
+    /* 73 */ NULL,
+    /* 74 */ NULL,
+    /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */
+    MIGRATION_75,
 };
 
 /* 15 on PostgreSQL: the same tables in its types. */
@@ -2640,6 +2654,12 @@ static const char *const pg_migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_PG,
+    /* 71 */ NULL,
+    /* 72 */ NULL,
+    /* 73 */ NULL,
+    /* 74 */ NULL,
+    /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */
+    MIGRATION_75,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
