@@ -159,6 +159,23 @@ test('warninglists switched from the administration screen', async () => {
   noErrors(page);
 });
 
+// Issue 13: the vulnerability sources' last runs, with the protected CSAF feeds a run skipped
+// (test_browser.py records one such run of a csaf source, ERMES_SKIPPED_*).
+test('vuln_sources_panel', async () => {
+  const page = await newPage();
+  await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));
+  await page.goto('/admin#s-vulnerability-sources');
+  await ready(page);
+  const sec = page.locator('section[aria-labelledby="s-vulnerability-sources"]');
+  const row = sec.locator('tr', { hasText: env('ERMES_SKIPPED_SOURCE') });
+  await row.waitFor();
+  assert.equal((await row.locator('ul.vuln-source-skipped li').textContent()).trim(),
+    'feed ' + env('ERMES_SKIPPED_FEED') + ' skipped: ' + env('ERMES_SKIPPED_REASON'));
+  await sec.scrollIntoViewIfNeeded();
+  await shot(page, 'admin_vuln_sources');
+  noErrors(page);
+});
+
 test('notification template edited with a live preview', async () => {
   const page = await newPage();
   await signIn(page, env('ERMES_ADMIN_USER'), env('ERMES_ADMIN_PASSWORD'));

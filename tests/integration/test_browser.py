@@ -360,8 +360,30 @@ class BrowserTest(unittest.TestCase):
         finally:
             db.close()
 
+    def seed_skipped_feed(self):
+        """A recorded run of a csaf source that skipped a TLP:AMBER feed (what the daemon's
+        sync writes, src/daemon/vuln_sync.c; its own test is test_csaf_import), for run.mjs
+        vuln_sources_panel."""
+        source = "csaf=https://other.example"
+        feed = "https://other.example/.well-known/csaf/amber/csaf-feed-tlp-amber.json"
+        reason = ("TLP:AMBER feed: no credentials are set for its origin "
+                  "https://other.example:443 (ermes csaf credentials set)")
+        now = int(time.time()) * 1000
+        db = db_connect(os.path.join(self.e.dir, "ermes.db"))
+        try:
+            db.execute("INSERT INTO vuln_sync_sources (source, last_run_at, ok, records, changed,"
+                       " error, skipped, tlp, created_at, updated_at) VALUES (?, ?, 1, 0, 0, '',"
+                       " ?, 'AMBER', ?, ?)",
+                       (source, now, json.dumps([{"feed": feed, "reason": reason}]), now, now))
+            db.commit()
+        finally:
+            db.close()
+        return {"ERMES_SKIPPED_SOURCE": source, "ERMES_SKIPPED_FEED": feed,
+                "ERMES_SKIPPED_REASON": reason}
+
     def test_browser(self):
         self.seed_metric_incidents()
+        skipped = self.seed_skipped_feed()
         # The daemon serves the UI and the session API (WEB-CONTRACT: static files, sessions).
         status, h, _ = self.e.request("GET", "/", token=None)
         self.assertEqual((status, h.get("content-type", "").split(";")[0]), (200, "text/html"),
@@ -410,6 +432,7 @@ class BrowserTest(unittest.TestCase):
             "ERMES_PUBERR_GPG_HOME": self.gpg_daemon,
             "ERMES_PUBERR_KEY_FILE": self.puberr_key,
         }
+        env.update(skipped)
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)
         self.assertEqual(rc, 0, "browser tests failed:\n" + out[-6000:])
