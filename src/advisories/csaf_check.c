@@ -386,11 +386,15 @@ static int get_ok(check_t *k, int n, const char *url, size_t max, resp_t *r)
                          "HTTP status %ld: the provider refused the credentials "
                          "set for %s",
                          r->status, k->o->cred_origin);
-            else
+            else {
+                char origin[512];
+                if (ermes__url_origin(NULL, url, origin, sizeof(origin)))
+                    snprintf(origin, sizeof(origin), "?");
                 snprintf(why, sizeof(why),
                          "HTTP status %ld: access-protected, and no credentials "
-                         "are set for its origin (ermes csaf credentials set)",
-                         r->status);
+                         "are set for its origin %s (ermes csaf credentials set)",
+                         r->status, origin);
+            }
             k->o->skipped(k->o->ctx, url, why);
         }
         return -1;
@@ -1269,11 +1273,13 @@ int ermes__csaf_check(const char *arg, const ermes__csaf_check_options_t *o,
                 if (fu && o->document && tl && (!strcmp(tl, "AMBER") || !strcmp(tl, "RED")) &&
                     !credentials_for(&k, fu)) {
                     if (o->skipped) {
-                        char why[200];
+                        char why[800], origin[512];
+                        if (ermes__url_origin(NULL, fu, origin, sizeof(origin)))
+                            snprintf(origin, sizeof(origin), "?");
                         snprintf(why, sizeof(why),
-                                 "TLP:%s feed: no credentials are set for its origin (ermes "
+                                 "TLP:%s feed: no credentials are set for its origin %s (ermes "
                                  "csaf credentials set)",
-                                 tl);
+                                 tl, origin);
                         o->skipped(o->ctx, fu, why);
                     }
                     continue;

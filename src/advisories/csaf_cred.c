@@ -1,12 +1,18 @@
 /* Credentials for another CSAF provider, checked (src/advisories/csaf_cred.h). */
 #include "advisories/csaf_cred.h"
 
+#include <gnutls/gnutls.h>
+#include <gnutls/pkcs12.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/secret_box.h"
+#include "core/strbuf.h"
 #include "core/url.h"
 
 /* RFC 9110 token characters. */
@@ -20,7 +26,7 @@ static int pem_ok(const char *pem)
 {
     size_t n = strlen(pem);
 
-    if (n > ERMES_CSAF_CRED_PEM_MAX || strncmp(pem, "-----BEGIN ", 11) != 0)
+    if (strncmp(pem, "-----BEGIN ", 11) != 0)
         return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)pem[i] < 0x20 && pem[i] != '\n' && pem[i] != '\r')
@@ -60,9 +66,19 @@ int ermes__csaf_cred_build(const char *url, const char *const *headers, size_t n
                        "a client certificate and its key go together");
         return ERMES_EINVAL;
     }
+    /* A chain of real certificates runs to kilobytes; the key is sealed, within a sealed
+     * secret's cap. Said apart from the form, so that an API caller gets a 413. */
+    if (cert && strlen(cert) > ERMES_CSAF_CRED_CERT_MAX) {
+        ermes_diag_set(d, "client_cert", "at most %d bytes", ERMES_CSAF_CRED_CERT_MAX);
+        return ERMES_ETOOBIG;
+    }
+    if (key && strlen(key) > ERMES_CSAF_CRED_KEY_MAX) {
+        ermes_diag_set(d, "client_key", "at most %d bytes", ERMES_CSAF_CRED_KEY_MAX);
+        return ERMES_ETOOBIG;
+    }
     if ((cert && !pem_ok(cert)) || (key && !pem_ok(key))) {
         ermes_diag_set(d, cert && !pem_ok(cert) ? "client_cert" : "client_key",
-                       "PEM text (-----BEGIN ...), at most %d bytes", ERMES_CSAF_CRED_PEM_MAX);
+                       "PEM text (-----BEGIN ...)");
         return ERMES_EINVAL;
     }
     if (n && !(arr = json_array()))
@@ -111,5 +127,163 @@ out:
     json_decref(arr);
     if (rc)
         ermes__csaf_cred_clear(out);
+    return rc;
+}
+
+void ermes__csaf_cred_pem_free(char *pem)
+{
+    if (!pem)
+        return;
+    sodium_memzero(pem, strlen(pem));
+    ermes__free(pem);
+}
+
+/* A GnuTLS datum as a new C string (PEM is text). */
+static char *datum_text(const gnutls_datum_t *dt)
+{
+    return ermes__strndup((const char *)dt->data, dt->size);
+}
+
+int ermes__csaf_cred_p12(const unsigned char *p12, size_t len, const char *passphrase, char **cert,
+                         char **key, ermes_diag_t *d)
+{
+    gnutls_pkcs12_t pkcs12 = NULL;
+    gnutls_x509_privkey_t pk = NULL;
+    gnutls_x509_crt_t *chain = NULL, *extra = NULL;
+    gnutls_x509_crl_t crl = NULL;
+    unsigned int nchain = 0, nextra = 0;
+    gnutls_datum_t in, out = {NULL, 0};
+    ermes__strbuf_t pem;
+    const char *pass = passphrase && *passphrase ? passphrase : NULL;
+    char *k = NULL, *c = NULL;
+    int rc = ERMES_EINVAL, r;
+
+    ermes__strbuf_init(&pem, ERMES_CSAF_CRED_CERT_MAX);
+    if (len > ERMES_CSAF_CRED_P12_MAX) {
+        ermes_diag_set(d, "client_p12", "at most %d bytes", ERMES_CSAF_CRED_P12_MAX);
+        return ERMES_ETOOBIG;
+    }
+    if (!p12 || !len || len > UINT32_MAX) {
+        ermes_diag_set(d, "client_p12", "a PKCS#12 file (.p12, .pfx)");
+        return ERMES_EINVAL;
+    }
+    in.data = (unsigned char *)p12;
+    in.size = (unsigned int)len;
+    if (gnutls_pkcs12_init(&pkcs12) < 0)
+        return ERMES_ENOMEM;
+    /* DER as made by openssl pkcs12 and certtool --to-p12 --outder; PEM as certtool's
+     * default. */
+    if (gnutls_pkcs12_import(pkcs12, &in, GNUTLS_X509_FMT_DER, 0) < 0) {
+        gnutls_pkcs12_deinit(pkcs12);
+        if (gnutls_pkcs12_init(&pkcs12) < 0)
+            return ERMES_ENOMEM;
+        if (gnutls_pkcs12_import(pkcs12, &in, GNUTLS_X509_FMT_PEM, 0) < 0) {
+            ermes_diag_set(d, "client_p12", "not a PKCS#12 file (.p12, .pfx)");
+            goto out;
+        }
+    }
+    /* The MAC is the passphrase's check (RFC 7292 section 5): a wrong one fails it. A file
+     * without a MAC is judged by its decryption below. */
+    r = gnutls_pkcs12_verify_mac(pkcs12, pass);
+    if (r == GNUTLS_E_MAC_VERIFY_FAILED) {
+        ermes_diag_set(d, "p12_passphrase", "the passphrase does not open the PKCS#12 file");
+        goto out;
+    }
+    r = gnutls_pkcs12_simple_parse(pkcs12, pass, &pk, &chain, &nchain, &extra, &nextra, &crl,
+                                   GNUTLS_PKCS12_SP_INCLUDE_SELF_SIGNED);
+    if (r == GNUTLS_E_DECRYPTION_FAILED || r == GNUTLS_E_MAC_VERIFY_FAILED) {
+        ermes_diag_set(d, "p12_passphrase", "the passphrase does not open the PKCS#12 file");
+        goto out;
+    }
+    if (r == GNUTLS_E_MEMORY_ERROR) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    if (r < 0 || !pk || !nchain) {
+        ermes_diag_set(d, "client_p12", "no private key with its certificate in the PKCS#12 file%s",
+                       r < 0 ? " (or the passphrase does not open it)" : "");
+        goto out;
+    }
+    /* The certificate first, then the issuers the file holds (RFC 8446 section 4.4.2). */
+    for (unsigned int i = 0; i < nchain; i++) {
+        if (gnutls_x509_crt_export2(chain[i], GNUTLS_X509_FMT_PEM, &out) < 0) {
+            ermes_diag_set(d, "client_p12", "a certificate in the PKCS#12 file cannot be read");
+            goto out;
+        }
+        r = ermes__strbuf_add(&pem, out.data, out.size);
+        gnutls_free(out.data);
+        out.data = NULL;
+        if (r == ERMES_ETOOBIG) {
+            ermes_diag_set(d, "client_p12", "its certificate chain is longer than %d bytes",
+                           ERMES_CSAF_CRED_CERT_MAX);
+            goto out;
+        }
+        if (r) {
+            rc = r;
+            goto out;
+        }
+    }
+    if (gnutls_x509_privkey_export2_pkcs8(pk, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &out) <
+        0) {
+        ermes_diag_set(d, "client_p12", "its private key cannot be read");
+        goto out;
+    }
+    if (out.size > ERMES_CSAF_CRED_KEY_MAX) {
+        ermes_diag_set(d, "client_p12", "its private key is longer than %d bytes",
+                       ERMES_CSAF_CRED_KEY_MAX);
+        goto out;
+    }
+    if (!(k = datum_text(&out)) || !(c = ermes__strbuf_take(&pem, NULL))) {
+        ermes__csaf_cred_pem_free(k);
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    *cert = c;
+    *key = k;
+    rc = 0;
+out:
+    if (out.data) {
+        sodium_memzero(out.data, out.size);
+        gnutls_free(out.data);
+    }
+    ermes__strbuf_cleanup(&pem);
+    for (unsigned int i = 0; i < nchain; i++)
+        gnutls_x509_crt_deinit(chain[i]);
+    gnutls_free(chain);
+    for (unsigned int i = 0; i < nextra; i++)
+        gnutls_x509_crt_deinit(extra[i]);
+    gnutls_free(extra);
+    if (crl)
+        gnutls_x509_crl_deinit(crl);
+    if (pk)
+        gnutls_x509_privkey_deinit(pk);
+    gnutls_pkcs12_deinit(pkcs12);
+    return rc;
+}
+
+int ermes__csaf_cred_p12_base64(const char *b64, const char *passphrase, char **cert, char **key,
+                                ermes_diag_t *d)
+{
+    size_t n = b64 ? strlen(b64) : 0, len = 0, chars = 0;
+    unsigned char *bin;
+    int rc;
+
+    /* Base64 of more than the cap's bytes is over it: said before decoding. */
+    for (size_t i = 0; i < n; i++)
+        chars += !strchr(" \t\r\n", b64[i]);
+    if (chars / 4 * 3 > (size_t)ERMES_CSAF_CRED_P12_MAX + 3) {
+        ermes_diag_set(d, "client_p12", "at most %d bytes", ERMES_CSAF_CRED_P12_MAX);
+        return ERMES_ETOOBIG;
+    }
+    if (!(bin = ermes__malloc(n / 4 * 3 + 4)))
+        return ERMES_ENOMEM;
+    if (!n || sodium_base642bin(bin, n / 4 * 3 + 4, b64, n, " \t\r\n", &len, NULL,
+                                sodium_base64_VARIANT_ORIGINAL) != 0) {
+        ermes_diag_set(d, "client_p12", "base64 of a PKCS#12 file (.p12, .pfx)");
+        ermes__free(bin);
+        return ERMES_EINVAL;
+    }
+    rc = ermes__csaf_cred_p12(bin, len, passphrase, cert, key, d);
+    ermes__free(bin);
     return rc;
 }

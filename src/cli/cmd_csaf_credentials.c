@@ -1,6 +1,7 @@
 /* ermes csaf credentials: credentials for other CSAF providers' TLP:AMBER and RED
  * distributions (src/store/csaf_credentials.h), used by `ermes csaf import` and csaf=URL
  * sources. The secrets are written, never printed back: list shows the header names. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +14,26 @@
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ermes csaf credentials list\n"
-               "       ermes csaf credentials set PROVIDER [--header \"Name: value\"]...\n"
-               "                                  [--client-cert FILE --client-key FILE]\n"
-               "       ermes csaf credentials delete PROVIDER\n\n"
-               "Credentials for another CSAF provider's protected distributions (its\n"
-               "TLP:AMBER and RED ROLIE feeds and directories), kept per origin\n"
-               "(scheme://host:port of PROVIDER, a domain or URL). `ermes csaf import` and\n"
-               "csaf=URL sources of vuln_sources send the header lines (e.g. Authorization)\n"
-               "and the TLS client certificate and key (PEM files) with every request to that\n"
-               "origin and nowhere else: a redirect to another host, port or scheme is\n"
-               "followed without them. Without credentials a provider's TLP:AMBER and RED\n"
-               "feeds are skipped, said as \"skipped: URL: reason\". set replaces what was\n"
-               "set for the origin. The header lines and the key are sealed in the database\n"
-               "under DATA_DIR/secrets.key; list shows the header names only.\n");
+    fprintf(f,
+            "usage: ermes csaf credentials list\n"
+            "       ermes csaf credentials set PROVIDER [--header \"Name: value\"]...\n"
+            "                                  [--client-cert FILE --client-key FILE |\n"
+            "                                   --client-p12 FILE [--p12-passphrase-file FILE]]\n"
+            "       ermes csaf credentials delete PROVIDER\n\n"
+            "Credentials for another CSAF provider's protected distributions (its\n"
+            "TLP:AMBER and RED ROLIE feeds and directories), kept per origin\n"
+            "(scheme://host:port of PROVIDER, a domain or URL). `ermes csaf import` and\n"
+            "csaf=URL sources of vuln_sources send the header lines (e.g. Authorization)\n"
+            "and the TLS client certificate and key with every request to that origin and\n"
+            "nowhere else: a redirect to another host, port or scheme is followed without\n"
+            "them. The certificate (with its chain, at most 65536 bytes) and key (at most\n"
+            "4096 bytes) are PEM files, or come from a PKCS#12 file (.p12, .pfx; at most\n"
+            "65536 bytes) opened with the first line of --p12-passphrase-file (none: no\n"
+            "passphrase) and kept as PEM. Without credentials a provider's TLP:AMBER and\n"
+            "RED feeds are skipped, said as \"skipped: URL: reason\" (and, for a csaf=URL\n"
+            "source of the daemon, by `ermes vulns sources`). set replaces what was set for\n"
+            "the origin. The header lines and the key are sealed in the database under\n"
+            "DATA_DIR/secrets.key; list shows the header names only.\n");
 }
 
 static int list_cb(void *ctx, const ermes__csaf_cred_t *c)
@@ -41,8 +48,9 @@ static int list_cb(void *ctx, const ermes__csaf_cred_t *c)
     return 0;
 }
 
-/* The whole of a small file (PEM) into a new string, or NULL (said). */
-static char *slurp(const char *flag, const char *path)
+/* The whole of a small file (at most max bytes: PEM, PKCS#12, a passphrase) into a new
+ * NUL-terminated buffer (*len bytes before the NUL), or NULL (said). */
+static char *slurp(const char *flag, const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
@@ -52,17 +60,21 @@ static char *slurp(const char *flag, const char *path)
         cli_error("csaf credentials: %s: cannot open %s", flag, cli_safe(path));
         return NULL;
     }
-    if (!(buf = ermes__malloc(ERMES_CSAF_CRED_PEM_MAX + 2)))
+    if (!(buf = ermes__malloc(max + 2)))
         goto out;
-    n = fread(buf, 1, ERMES_CSAF_CRED_PEM_MAX + 1, f);
-    if (ferror(f) || n > ERMES_CSAF_CRED_PEM_MAX) {
-        cli_error("csaf credentials: %s: %s is not a PEM file of at most %d bytes", flag,
-                  cli_safe(path), ERMES_CSAF_CRED_PEM_MAX);
+    n = fread(buf, 1, max + 1, f);
+    if (ferror(f) || n > max) {
+        cli_error("csaf credentials: %s: %s is %s", flag, cli_safe(path),
+                  ferror(f) ? "not readable" : "too large");
+        if (!ferror(f))
+            cli_error("csaf credentials: %s: at most %zu bytes", flag, max);
+        sodium_memzero(buf, max + 2);
         ermes__free(buf);
         buf = NULL;
         goto out;
     }
     buf[n] = '\0';
+    *len = n;
 out:
     fclose(f);
     return buf;
@@ -71,9 +83,9 @@ out:
 static int set(cli_t *c)
 {
     const char *headers[ERMES_CSAF_CRED_HEADERS_MAX + 1], *provider = NULL, *v;
-    const char *cert_file = NULL, *key_file = NULL;
-    char *cert = NULL, *key = NULL;
-    size_t n = 0;
+    const char *cert_file = NULL, *key_file = NULL, *p12_file = NULL, *pass_file = NULL;
+    char *cert = NULL, *key = NULL, *p12 = NULL, *pass = NULL;
+    size_t n = 0, len = 0, p12_len = 0;
     ermes__csaf_cred_t cred;
     ermes_diag_t d;
     int f, rc = CLI_USAGE, created = 0;
@@ -100,6 +112,16 @@ static int set(cli_t *c)
                 return CLI_USAGE;
             key_file = v;
             i += f == 2;
+        } else if ((f = cli_flag(c, i, "--client-p12", &v)) != 0) {
+            if (f < 0)
+                return CLI_USAGE;
+            p12_file = v;
+            i += f == 2;
+        } else if ((f = cli_flag(c, i, "--p12-passphrase-file", &v)) != 0) {
+            if (f < 0)
+                return CLI_USAGE;
+            pass_file = v;
+            i += f == 2;
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("csaf credentials set: unknown option \"%s\"", a);
             return CLI_USAGE;
@@ -114,12 +136,35 @@ static int set(cli_t *c)
         help(stderr);
         return CLI_USAGE;
     }
-    if ((cert_file && !(cert = slurp("--client-cert", cert_file))) ||
-        (key_file && !(key = slurp("--client-key", key_file)))) {
+    if (p12_file && (cert_file || key_file)) {
+        cli_error("csaf credentials set: --client-p12, or --client-cert and --client-key: not "
+                  "both");
+        return CLI_USAGE;
+    }
+    if (pass_file && !p12_file) {
+        cli_error("csaf credentials set: --p12-passphrase-file goes with --client-p12");
+        return CLI_USAGE;
+    }
+    if ((cert_file &&
+         !(cert = slurp("--client-cert", cert_file, ERMES_CSAF_CRED_CERT_MAX, &len))) ||
+        (key_file && !(key = slurp("--client-key", key_file, ERMES_CSAF_CRED_KEY_MAX, &len))) ||
+        (p12_file && !(p12 = slurp("--client-p12", p12_file, ERMES_CSAF_CRED_P12_MAX, &p12_len))) ||
+        (pass_file && !(pass = slurp("--p12-passphrase-file", pass_file, 1024, &len)))) {
         rc = CLI_ERROR;
         goto out;
     }
     ermes_diag_clear(&d);
+    if (pass) {
+        /* The first line of the file is the passphrase (echo's newline is not part of it). */
+        pass[strcspn(pass, "\r\n")] = '\0';
+    }
+    if (p12 && ermes__csaf_cred_p12((const unsigned char *)p12, p12_len, pass, &cert, &key, &d)) {
+        cli_error("csaf credentials set: %s: %s",
+                  strcmp(d.field, "p12_passphrase") ? "--client-p12" : "--p12-passphrase-file",
+                  d.reason);
+        rc = CLI_ERROR;
+        goto out;
+    }
     if (ermes__csaf_cred_build(provider, headers, n, cert, key, &cred, &d)) {
         cli_error("csaf credentials set: %s: %s", d.field, d.reason);
         goto out;
@@ -139,7 +184,11 @@ static int set(cli_t *c)
 out:
     ermes__csaf_cred_clear(&cred);
     ermes__free(cert);
-    ermes__free(key);
+    ermes__csaf_cred_pem_free(key);
+    if (p12)
+        sodium_memzero(p12, p12_len);
+    ermes__free(p12);
+    ermes__csaf_cred_pem_free(pass);
     return rc;
 }
 

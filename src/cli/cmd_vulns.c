@@ -33,7 +33,9 @@ static void help(FILE *f)
             "one daemon of several), or run it from cron. list shows what is stored; match\n"
             "matches every vulnerability again (after assets were added) and warns of what is\n"
             "new. sources shows each source's last scheduled run: when, ok or its error, the\n"
-            "records read and changed.\n"
+            "records read and changed, and under it a line \"feed URL skipped: reason\" per\n"
+            "TLP:AMBER or RED feed of a csaf source that run did not read (no credentials\n"
+            "for its origin, or refused; see `ermes csaf credentials`).\n"
             "Kind csaf (csaf=URL in vuln_sources) is a CSAF provider (its domain, URL or\n"
             "provider-metadata.json URL) or a local CSAF file or directory, imported as\n"
             "`ermes csaf import` does (each document checked: size, JSON, schema and\n"
@@ -274,6 +276,19 @@ static int source_cb(void *ctx, const ermes__vuln_sync_row_t *r)
     printf("%s  %s  %s  %ld records, %ld changed%s%s\n", cli_safe(r->source), when,
            r->ok ? "ok" : "failed", r->records, r->changed, r->ok ? "" : "  ",
            r->ok ? "" : cli_safe(r->error));
+    /* What the run left unread: a line each, under the source's. */
+    if (r->skipped && *r->skipped) {
+        json_t *all = json_loads(r->skipped, 0, NULL), *x;
+        size_t i;
+        json_array_foreach(all, i, x)
+        {
+            const char *feed = json_string_value(json_object_get(x, "feed"));
+            const char *why = json_string_value(json_object_get(x, "reason"));
+            printf("  feed %s skipped: %s\n", cli_safe(feed ? feed : "?"),
+                   cli_safe(why ? why : "?"));
+        }
+        json_decref(all);
+    }
     return 0;
 }
 

@@ -2,8 +2,10 @@
  * own: a download of NVD can take minutes and must not hold up the daemon's main loop. */
 #include "daemon/vuln_sync.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,20 +37,25 @@ static void refused_log(void *ctx, const char *where, const char *reason)
 }
 
 /* A protected (TLP:AMBER, RED) feed or listing of a csaf=URL source not read (no credentials
- * set for its origin, or refused): logged at each run, as a notice (it is what was asked). */
+ * set for its origin, or refused): logged at each run, as a notice (it is what was asked), and
+ * kept for the source's row (ctx: a JSON array, at most SKIPPED_MAX of them), which `ermes
+ * vulns sources`, GET /api/v1/vulnerabilities/sources and the UI show. */
+#define SKIPPED_MAX 32
 static void skipped_log(void *ctx, const char *where, const char *reason)
 {
     char w[600], r[600];
 
-    (void)ctx;
     ermes__text_escape_buf(where, strlen(where), w, sizeof(w));
     ermes__text_escape_buf(reason, strlen(reason), r, sizeof(r));
     ermes__log(ERMES_LOG_NOTICE, "vuln sync: skipped %s: %s", w, r);
+    /* Escaped as logged: a URL or reason that is not UTF-8 still goes into the JSON. */
+    if (ctx && json_array_size(ctx) < SKIPPED_MAX)
+        json_array_append_new(ctx, json_pack("{s:s,s:s}", "feed", w, "reason", r));
 }
 
 /* A csaf=URL source: the provider's new documents (csaf_import.c), with their warnings. */
 static int run_csaf(ermes__store_t *st, const char *url, const ermes__notify_options_t *o,
-                    ermes__vuln_import_stats_t *stats, ermes_diag_t *d)
+                    ermes__vuln_import_stats_t *stats, json_t *skipped, ermes_diag_t *d)
 {
     ermes__csaf_import_options_t io;
     ermes__csaf_import_stats_t cs;
@@ -60,6 +67,7 @@ static int run_csaf(ermes__store_t *st, const char *url, const ermes__notify_opt
     io.warn = 1;
     io.refused = refused_log;
     io.skipped = skipped_log;
+    io.ctx = skipped;
     rc = ermes__csaf_import(st, o, url, &io, &cs, d);
     stats->records = cs.records;
     stats->changed = cs.changed;
@@ -77,7 +85,8 @@ static void run_source(ermes__store_t *st, const char *source, const char *url,
     ermes__vuln_import_stats_t stats;
     ermes__vuln_sync_row_t row;
     ermes_diag_t d;
-    char *data = NULL, safe[600], error[400] = "";
+    char *data = NULL, safe[600], error[400] = "", *skipped_text = NULL;
+    json_t *skipped = json_array();
     size_t len = 0;
     int64_t home = 0;
     int rc;
@@ -85,7 +94,7 @@ static void run_source(ermes__store_t *st, const char *source, const char *url,
     memset(&stats, 0, sizeof(stats));
     ermes_diag_clear(&d);
     if (kind == ERMES_VULN_CSAF) {
-        rc = run_csaf(st, url, o, &stats, &d);
+        rc = run_csaf(st, url, o, &stats, skipped, &d);
     } else {
         rc = ermes__vuln_fetch(url, &data, &len, &d);
         if (!rc)
@@ -103,8 +112,14 @@ static void run_source(ermes__store_t *st, const char *source, const char *url,
     row.records = stats.records;
     row.changed = stats.changed;
     row.error = error;
+    /* Written at every run, so what a later run read is no longer said skipped. */
+    if (json_array_size(skipped))
+        skipped_text = json_dumps(skipped, JSON_COMPACT);
+    row.skipped = skipped_text ? skipped_text : "";
     if (ermes__store_vuln_sync_put(st, &row, home))
         ermes__log(ERMES_LOG_WARNING, "vuln sync: cannot record the run of a source");
+    free(skipped_text);
+    json_decref(skipped);
     ermes__text_escape_buf(source, strlen(source), safe, sizeof(safe));
     if (rc) {
         char why[400];

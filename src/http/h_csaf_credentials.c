@@ -1,6 +1,7 @@
 /* /api/v1/csaf/credentials: credentials for other CSAF providers' TLP:AMBER and RED
  * distributions (src/store/csaf_credentials.h), for administrators. A POST sets (or replaces)
- * those of a provider's origin; GET lists them without their secrets (the header names, whether
+ * those of a provider's origin (a client certificate and key as PEM, or a PKCS#12 file in
+ * base64 turned into them); GET lists them without their secrets (the header names, whether
  * a client certificate is set); DELETE /{id} removes them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,10 @@ enum MHD_Result ermes__h_csaf_cred_list(ermes__req_t *req)
 
 enum MHD_Result ermes__h_csaf_cred_set(ermes__req_t *req)
 {
-    static const char *const known[] = {"url", "headers", "client_cert", "client_key", NULL};
-    const char *lines[ERMES_CSAF_CRED_HEADERS_MAX], *key;
+    static const char *const known[] = {"url",        "headers",        "client_cert", "client_key",
+                                        "client_p12", "p12_passphrase", NULL};
+    const char *lines[ERMES_CSAF_CRED_HEADERS_MAX], *key, *p12, *pass;
+    char *p12_cert = NULL, *p12_key = NULL;
     ermes__csaf_cred_t cred;
     enum MHD_Result ret;
     json_t *body = NULL, *v, *hs;
@@ -103,12 +106,29 @@ enum MHD_Result ermes__h_csaf_cred_set(ermes__req_t *req)
         lines[n++] = json_string_value(v);
     }
     ermes_diag_clear(&d);
-    if ((rc = ermes__csaf_cred_build(json_string_value(json_object_get(body, "url")), lines, n,
-                                     json_string_value(json_object_get(body, "client_cert")),
-                                     json_string_value(json_object_get(body, "client_key")), &cred,
-                                     &d))) {
+    p12 = json_string_value(json_object_get(body, "client_p12"));
+    pass = json_string_value(json_object_get(body, "p12_passphrase"));
+    rc = 0;
+    if (p12 && (json_object_get(body, "client_cert") || json_object_get(body, "client_key"))) {
+        ermes_diag_set(&d, "client_p12", "a PKCS#12 file, or a PEM certificate and key: not both");
+        rc = ERMES_EINVAL;
+    } else if (pass && !p12) {
+        ermes_diag_set(&d, "p12_passphrase", "goes with client_p12");
+        rc = ERMES_EINVAL;
+    } else if (p12) {
+        /* Turned into the PEM certificate chain and key that are kept, as if given so. */
+        rc = ermes__csaf_cred_p12_base64(p12, pass, &p12_cert, &p12_key, &d);
+    }
+    if (!rc)
+        rc = ermes__csaf_cred_build(
+            json_string_value(json_object_get(body, "url")), lines, n,
+            p12 ? p12_cert : json_string_value(json_object_get(body, "client_cert")),
+            p12 ? p12_key : json_string_value(json_object_get(body, "client_key")), &cred, &d);
+    if (rc) {
         ret = rc == ERMES_EINVAL ? ermes__reply_error(req, 422, "invalid", d.field, "%s", d.reason)
-                                 : ermes__reply_failure(req, rc, NULL);
+              : rc == ERMES_ETOOBIG
+                  ? ermes__reply_error(req, 413, "payload_too_large", d.field, "%s", d.reason)
+                  : ermes__reply_failure(req, rc, NULL);
         goto out;
     }
     if ((rc = ermes__store_csaf_cred_put(req->srv->store, &cred, &created))) {
@@ -127,6 +147,8 @@ enum MHD_Result ermes__h_csaf_cred_set(ermes__req_t *req)
     }
     ret = ermes__reply_json(req, created ? 201 : 200, row_json(&cred));
 out:
+    ermes__csaf_cred_pem_free(p12_cert);
+    ermes__csaf_cred_pem_free(p12_key);
     ermes__csaf_cred_clear(&cred);
     json_decref(body);
     return ret;

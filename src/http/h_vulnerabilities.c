@@ -139,3 +139,38 @@ enum MHD_Result ermes__h_vuln_get(ermes__req_t *req)
         return ermes__reply_failure(req, rc, NULL);
     return ermes__reply_json(req, 200, g.out);
 }
+
+/* GET /api/v1/vulnerabilities/sources: the scheduled sync's record of each source
+ * (src/store/vuln_sync.c), with the TLP:AMBER and RED feeds of a csaf source its last run
+ * skipped (migration 75). Staff only: the rows are the CERT's own (TLP:AMBER). */
+static int source_cb(void *ctx, const ermes__vuln_sync_row_t *r)
+{
+    json_t *skipped = r->skipped && *r->skipped ? json_loads(r->skipped, 0, NULL) : NULL;
+    json_t *j;
+
+    if (!json_is_array(skipped)) {
+        json_decref(skipped);
+        if (!(skipped = json_array()))
+            return ERMES_ENOMEM;
+    }
+    j = json_pack("{s:s,s:o,s:b,s:I,s:I,s:o,s:o}", "source", r->source ? r->source : "",
+                  "last_run_at", ermes__json_time(r->last_run_at), "ok", r->ok, "records",
+                  (json_int_t)r->records, "changed", (json_int_t)r->changed, "error",
+                  r->error && *r->error ? ermes__json_text_or_null(r->error, 1) : json_null(),
+                  "skipped", skipped);
+    return j && json_array_append_new(ctx, j) == 0 ? 0 : ERMES_ENOMEM;
+}
+
+enum MHD_Result ermes__h_vuln_sources(ermes__req_t *req)
+{
+    json_t *data = json_array();
+    int rc;
+
+    if (!data)
+        return MHD_NO;
+    if ((rc = ermes__store_vuln_sync_each(req->srv->store, source_cb, data))) {
+        json_decref(data);
+        return ermes__reply_failure(req, rc, NULL);
+    }
+    return ermes__reply_json(req, 200, json_pack("{s:o}", "data", data));
+}

@@ -369,6 +369,7 @@ enum MHD_Result ermes__h_warninglist_get(ermes__req_t *req);
 enum MHD_Result ermes__h_warninglist_update(ermes__req_t *req);
 enum MHD_Result ermes__h_vuln_list(ermes__req_t *req);
 enum MHD_Result ermes__h_vuln_get(ermes__req_t *req);
+enum MHD_Result ermes__h_vuln_sources(ermes__req_t *req);
 enum MHD_Result ermes__h_asset_list(ermes__req_t *req);
 enum MHD_Result ermes__h_asset_create(ermes__req_t *req);
 enum MHD_Result ermes__h_asset_get(ermes__req_t *req);

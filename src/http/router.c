@@ -112,6 +112,7 @@ const ermes__route_t ermes__routes[] = {
     {"GET", "/api/v1/warninglists/{name}", ermes__h_warninglist_get, STAFF, NULL},
     {"PATCH", "/api/v1/warninglists/{name}", ermes__h_warninglist_update, ADMIN, NULL},
     {"GET", "/api/v1/vulnerabilities", ermes__h_vuln_list, 0, NULL},
+    {"GET", "/api/v1/vulnerabilities/sources", ermes__h_vuln_sources, STAFF, NULL},
     {"GET", "/api/v1/vulnerabilities/{name}", ermes__h_vuln_get, 0, NULL},
     {"GET", "/api/v1/assets", ermes__h_asset_list, 0, NULL},
     {"POST", "/api/v1/assets", ermes__h_asset_create, 0, NULL},

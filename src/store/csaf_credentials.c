@@ -82,30 +82,28 @@ int ermes__store_csaf_cred_put(ermes__store_t *st, ermes__csaf_cred_t *c, int *c
     ermes__db_stmt_t *s;
     int64_t now = ermes__time_now_ms(), home = 0;
     char *headers = NULL, *key = NULL;
-    int rc, existed;
+    int rc;
 
     *created = 0;
     if (!db)
         return ERMES_ESTORE;
-    /* Whether the origin had a row: two puts in one millisecond cannot be told apart by
-     * their times (a unit test's second put was once reported created). */
-    if ((rc = ermes__db_prepare(db, "SELECT 1 FROM csaf_credentials WHERE origin = ?1", &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, c->origin);
-    existed = ermes__db_step(s);
-    ermes__db_done(s);
-    if (existed < 0)
-        return existed;
     ermes__store_home_org(st, &home);
     if ((rc = ermes__store_secret_seal(st, c->headers, &headers)) ||
         (rc = ermes__store_secret_seal(st, c->client_key, &key)))
         goto out;
+    /* One statement says whether it made the row: a row made has updated_at = created_at, a
+     * row replaced gets an updated_at past both (its old one plus 1 ms when the clock has not
+     * moved on), so two puts of one origin at once cannot both say "made" (a SELECT before
+     * the INSERT could: both saw no row). */
     rc = ermes__db_prepare(db,
                            "INSERT INTO csaf_credentials (origin, headers, header_names,"
                            " client_cert, client_key, tlp, owner_org_id, created_at, updated_at)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, 'RED', ?6, ?7, ?7) ON CONFLICT (origin)"
                            " DO UPDATE SET headers = ?2, header_names = ?3, client_cert = ?4,"
-                           " client_key = ?5, updated_at = ?7 RETURNING id, created_at",
+                           " client_key = ?5, updated_at = CASE WHEN"
+                           " csaf_credentials.updated_at >= ?7 THEN"
+                           " csaf_credentials.updated_at + 1 ELSE ?7 END"
+                           " RETURNING id, created_at, updated_at",
                            &s);
     if (rc)
         goto out;
@@ -123,8 +121,8 @@ int ermes__store_csaf_cred_put(ermes__store_t *st, ermes__csaf_cred_t *c, int *c
     if (rc == 1) {
         c->id = ermes__db_col_int(s, 0);
         c->created_at = ermes__db_col_int(s, 1);
-        c->updated_at = now;
-        *created = !existed;
+        c->updated_at = ermes__db_col_int(s, 2);
+        *created = c->updated_at == c->created_at;
         rc = 0;
     } else if (rc == 0) {
         rc = ERMES_ESTORE;

@@ -13,7 +13,9 @@
 #include "store/store.h"
 
 #define ERMES_CSAF_CRED_HEADERS_MAX 16 /* header lines per provider */
-#define ERMES_CSAF_CRED_PEM_MAX 4096   /* bytes of a certificate or key (a sealed secret's cap) */
+#define ERMES_CSAF_CRED_CERT_MAX 65536 /* bytes of a client certificate chain (PEM) */
+#define ERMES_CSAF_CRED_KEY_MAX 4096   /* bytes of its key (PEM; a sealed secret's cap) */
+#define ERMES_CSAF_CRED_P12_MAX 65536  /* bytes of a PKCS#12 file they may come in */
 
 typedef struct ermes__csaf_cred {
     int64_t id;
@@ -28,7 +30,8 @@ typedef struct ermes__csaf_cred {
 
 void ermes__csaf_cred_clear(ermes__csaf_cred_t *c);
 
-/* Stores c (by c->origin: made, or replaced whole); *created says which. c->id is set. */
+/* Stores c (by c->origin: made, or replaced whole) in one statement; *created says which, so
+ * of puts of one origin at once exactly one says made. c->id is set. */
 int ermes__store_csaf_cred_put(ermes__store_t *st, ermes__csaf_cred_t *c, int *created);
 /* The credentials of origin, opened, into out (clear it after); ERMES_ENOTFOUND when none.
  * A secret sealed under another key (a database copied without its secrets.key) is NULL. */

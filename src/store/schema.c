@@ -1102,6 +1102,14 @@ static const char pg_schema_14[] =
     " ermes_bump_stix_group();"
 // clang-format on
 
+/* 75: what a scheduled run of a source of vulnerability intelligence left unread, kept with
+ * its row (src/daemon/vuln_sync.c): the TLP:AMBER and RED feeds of a csaf=URL source skipped
+ * for want of credentials for their origin, or whose credentials the provider refused, as a
+ * JSON array of {"feed", "reason"} ('': none). Each run writes it again, so it clears once the
+ * feeds are read. */
+#define MIGRATION_75                                                                               \
+    "ALTER TABLE vuln_sync_sources ADD COLUMN IF NOT EXISTS skipped TEXT NOT NULL DEFAULT '';"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -2139,7 +2147,8 @@ static const char *const migrations[] = {
     /* 72 */ NULL,
     /* 73 */ NULL,
     /* 74 */ NULL,
-    /* 75 */ NULL,
+    /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */
+    MIGRATION_75,
     /* 76: the counters of the collections made exact (see MIGRATION_76) */
     MIGRATION_76,
 };
@@ -2750,7 +2759,8 @@ static const char *const pg_migrations[] = {
     /* 72 */ NULL,
     /* 73 */ NULL,
     /* 74 */ NULL,
-    /* 75 */ NULL,
+    /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */
+    MIGRATION_75,
     /* 76: the counters of the collections made exact as on SQLite, at the commit */
     PG_MIGRATION_76,
 };

@@ -1,5 +1,6 @@
 /* The scheduled sync's record of the sources of vulnerability intelligence (migration 42): one
- * row per source, replaced at each run, on SQLite and PostgreSQL alike. */
+ * row per source, replaced at each run (with what it skipped, migration 75), on SQLite and
+ * PostgreSQL alike. */
 #include <string.h>
 
 #include "store/db.h"
@@ -37,9 +38,9 @@ int ermes__store_vuln_sync_put(ermes__store_t *st, const ermes__vuln_sync_row_t 
     if ((rc = ermes__db_prepare(
              db,
              "INSERT INTO vuln_sync_sources (source, last_run_at, ok, records, changed, error, "
-             "tlp, owner_org_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-             "'AMBER', ?7, ?2, ?2) ON CONFLICT (source) DO UPDATE SET last_run_at = ?2, ok = ?3, "
-             "records = ?4, changed = ?5, error = ?6, updated_at = ?2",
+             "skipped, tlp, owner_org_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+             "?6, ?8, 'AMBER', ?7, ?2, ?2) ON CONFLICT (source) DO UPDATE SET last_run_at = ?2, "
+             "ok = ?3, records = ?4, changed = ?5, error = ?6, skipped = ?8, updated_at = ?2",
              &s)))
         return rc;
     ermes__db_bind_text(s, 1, r->source);
@@ -52,6 +53,7 @@ int ermes__store_vuln_sync_put(ermes__store_t *st, const ermes__vuln_sync_row_t 
         ermes__db_bind_int(s, 7, home);
     else
         ermes__db_bind_null(s, 7);
+    ermes__db_bind_text(s, 8, r->skipped ? r->skipped : "");
     rc = ermes__db_step(s);
     ermes__db_done(s);
     return rc < 0 ? rc : 0;
@@ -66,10 +68,11 @@ int ermes__store_vuln_sync_each(ermes__store_t *st,
 
     if (!db)
         return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db,
-                                "SELECT source, last_run_at, ok, records, changed, error FROM "
-                                "vuln_sync_sources ORDER BY source",
-                                &s)))
+    if ((rc = ermes__db_prepare(
+             db,
+             "SELECT source, last_run_at, ok, records, changed, error, skipped FROM "
+             "vuln_sync_sources ORDER BY source",
+             &s)))
         return rc;
     while ((rc = ermes__db_step(s)) == 1) {
         ermes__vuln_sync_row_t r;
@@ -79,6 +82,7 @@ int ermes__store_vuln_sync_each(ermes__store_t *st,
         r.records = (long)ermes__db_col_int(s, 3);
         r.changed = (long)ermes__db_col_int(s, 4);
         r.error = ermes__db_col_text(s, 5);
+        r.skipped = ermes__db_col_text(s, 6);
         if ((rc = cb(ctx, &r)))
             break;
     }

@@ -153,6 +153,9 @@ typedef struct ermes__vuln_sync_row {
     int ok;
     long records, changed;
     const char *error; /* "" when ok */
+    /* What the run left unread (migration 75): a JSON array of {"feed", "reason"}, the
+     * TLP:AMBER and RED feeds of a csaf=URL source skipped; "" or NULL when none. */
+    const char *skipped;
 } ermes__vuln_sync_row_t;
 
 /* When source was last run (ms) into *at; 0 when never. */

@@ -9,6 +9,9 @@ This wrapper prepares what the browser tests need and checks what only it can se
     the flag file ERMES_SMTP_ACCEPT, then accepts: so the flow "upload, see the events, make
     the notification (its first attempt fails), preview it, send it, see it delivered" runs
     through the UI, and this wrapper checks the message really arrived;
+  - a third daemon set to sign CSAF with an OpenPGP key its GnuPG home lacks, holding an
+    advisory whose scheduled publication it refused (publish_error), for run.mjs
+    publish_error, which shows the reason, fixes the cause and sees it cleared;
   - screenshots under BUILD_DIR/test-output/browser/NAME.png.
 When chromium, node or the node modules are missing it fails, saying which (scripts/install-deps
 test; make browser-deps): a skip fails the run (ermeslib.main).
@@ -33,7 +36,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import csafdocs  # noqa: E402
-from ermeslib import ERMES_BIN, HOST, SOURCE_DIR, Ermes, db_connect, main, quote  # noqa: E402
+from ermeslib import (ERMES_BIN, HOST, SOURCE_DIR, Ermes, db_connect, main, quote,  # noqa: E402
+                      wait_until)
 
 try:
     from aiosmtpd.controller import Controller
@@ -262,19 +266,76 @@ class BrowserTest(unittest.TestCase):
                                       "--password-stdin", input=REQUIRED_USER[1] + "\n")
             assert rc == 0, "user add %s: %s" % (REQUIRED_USER[0], err)
             cls.e2.start()
+            cls.publish_error_daemon()
         except BaseException:
             cls.e.close()
-            if getattr(cls, "e2", None):
-                cls.e2.close()
+            for other in ("e2", "e3"):
+                if getattr(cls, other, None):
+                    getattr(cls, other).close()
+            cls.kill_gpg()
             cls.smtp.stop()
             raise
+
+    @classmethod
+    def publish_error_daemon(cls):
+        """A third daemon set to sign with an OpenPGP key that its GnuPG home does not hold,
+        and an advisory scheduled (by the CLI, with a home that holds the key) that it fails
+        to publish at its time: run.mjs publish_error sees the reason on the page, imports
+        the key (PUBERR_KEY_FILE) into the daemon's home and sees the publication go through."""
+        # Short paths: gpg-agent's socket lives in the home.
+        cls.gpg_good = tempfile.mkdtemp(prefix="g", dir="/tmp")
+        cls.gpg_daemon = tempfile.mkdtemp(prefix="g", dir="/tmp")
+        for home in (cls.gpg_good, cls.gpg_daemon):
+            os.chmod(home, 0o700)
+        gpg = ["gpg", "--homedir", cls.gpg_good, "--batch", "--no-tty", "--passphrase", "",
+               "--pinentry-mode", "loopback"]
+        subprocess.run(gpg + ["--quick-gen-key", "ermes browser <csaf@ucert.example>",
+                              "ed25519", "sign", "1y"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = subprocess.run(gpg + ["--with-colons", "--list-secret-keys"], check=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+        fpr = [ln.split(":")[9] for ln in out.splitlines() if ln.startswith("fpr:")][0]
+        cls.puberr_key = os.path.join(cls.tmp, "signing-key.asc")
+        with open(cls.puberr_key, "wb") as f:
+            f.write(subprocess.run(gpg + ["--armor", "--export-secret-keys", fpr], check=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout)
+        cls.e3 = Ermes(env={"ERMES_CSAF_OPENPGP_KEY": fpr,
+                            "ERMES_CSAF_OPENPGP_HOME": cls.gpg_daemon}, start=False)
+        rc, out, err = cls.e3.cli("user", "add", ADMIN[0], "--role", "admin",
+                                  "--password-stdin", input=ADMIN[1] + "\n")
+        assert rc == 0, "user add %s: %s" % (ADMIN[0], err)
+        cls.e3.start()
+        _, alice = cls.e3.user_token("puberr-author", "analyst")
+        _, bob = cls.e3.user_token("puberr-reviewer", "analyst")
+        a = cls.e3.ok("POST", "/api/v1/advisories", csafdocs.advisory(91), token=alice,
+                      expect=201)
+        ref = cls.puberr_ref = a["tracking_id"]
+        cls.e3.ok("POST", "/api/v1/advisories/%s/submit" % ref, token=alice)
+        cls.e3.ok("POST", "/api/v1/advisories/%s/approve" % ref, {}, token=bob)
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+        rc, out, err = cls.e3.cli("advisories", "publish", ref, "--at", at,
+                                  env={"ERMES_CSAF_OPENPGP_KEY": fpr,
+                                       "ERMES_CSAF_OPENPGP_HOME": cls.gpg_good})
+        assert rc == 0, "advisories publish --at: %s%s" % (out, err)
+        wait_until(lambda: cls.e3.ok("GET", "/api/v1/advisories/" + ref)["publish_error"],
+                   timeout=90, interval=0.5, what="the scheduled publication refused")
+
+    @classmethod
+    def kill_gpg(cls):
+        for home in (getattr(cls, "gpg_good", None), getattr(cls, "gpg_daemon", None)):
+            if home:
+                subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                shutil.rmtree(home, ignore_errors=True)
 
     @classmethod
     def tearDownClass(cls):
         try:
             cls.e.close()
             cls.e2.close()
+            cls.e3.close()
         finally:
+            cls.kill_gpg()
             cls.smtp.stop()
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -299,8 +360,30 @@ class BrowserTest(unittest.TestCase):
         finally:
             db.close()
 
+    def seed_skipped_feed(self):
+        """A recorded run of a csaf source that skipped a TLP:AMBER feed (what the daemon's
+        sync writes, src/daemon/vuln_sync.c; its own test is test_csaf_import), for run.mjs
+        vuln_sources_panel."""
+        source = "csaf=https://other.example"
+        feed = "https://other.example/.well-known/csaf/amber/csaf-feed-tlp-amber.json"
+        reason = ("TLP:AMBER feed: no credentials are set for its origin "
+                  "https://other.example:443 (ermes csaf credentials set)")
+        now = int(time.time()) * 1000
+        db = db_connect(os.path.join(self.e.dir, "ermes.db"))
+        try:
+            db.execute("INSERT INTO vuln_sync_sources (source, last_run_at, ok, records, changed,"
+                       " error, skipped, tlp, created_at, updated_at) VALUES (?, ?, 1, 0, 0, '',"
+                       " ?, 'AMBER', ?, ?)",
+                       (source, now, json.dumps([{"feed": feed, "reason": reason}]), now, now))
+            db.commit()
+        finally:
+            db.close()
+        return {"ERMES_SKIPPED_SOURCE": source, "ERMES_SKIPPED_FEED": feed,
+                "ERMES_SKIPPED_REASON": reason}
+
     def test_browser(self):
         self.seed_metric_incidents()
+        skipped = self.seed_skipped_feed()
         # The daemon serves the UI and the session API (WEB-CONTRACT: static files, sessions).
         status, h, _ = self.e.request("GET", "/", token=None)
         self.assertEqual((status, h.get("content-type", "").split(";")[0]), (200, "text/html"),
@@ -344,7 +427,12 @@ class BrowserTest(unittest.TestCase):
             "ERMES_TRIAGE_REPORTS": ",".join(str(i) for i in self.triage_reports),
             "ERMES_TRIAGE_BAD": TRIAGE_BAD,
             "ERMES_METRIC_SEEDS": json.dumps(METRIC_SEEDS),
+            "ERMES_PUBERR_URL": "http://%s:%d" % (HOST, self.e3.port),
+            "ERMES_PUBERR_REF": self.puberr_ref,
+            "ERMES_PUBERR_GPG_HOME": self.gpg_daemon,
+            "ERMES_PUBERR_KEY_FILE": self.puberr_key,
         }
+        env.update(skipped)
         rc, out = run_node([], env, timeout=540)
         sys.stdout.write(out)
         self.assertEqual(rc, 0, "browser tests failed:\n" + out[-6000:])
@@ -413,6 +501,10 @@ class BrowserTest(unittest.TestCase):
         sightings = self.e.ok("GET", "/api/v1/sightings?value=" + TRIAGE_BAD)["data"]
         self.assertEqual([x["triage"] for x in sightings if x["id"] == tri["sighting"]],
                          ["false_positive"])
+        # The advisory whose scheduled publication failed was published once the daemon's
+        # home held its key, and the reason is gone (run.mjs publish_error).
+        a = self.e3.ok("GET", "/api/v1/advisories/" + quote(self.puberr_ref))
+        self.assertEqual((a["status"], a["publish_error"]), ("published", None), a)
         for name in res["screenshots"]:
             self.assertTrue(os.path.getsize(os.path.join(OUT_DIR, name)) > 1000, name)
 

@@ -13,6 +13,7 @@ has a token; A serves AMBER only to authenticated recipients. ermes B imports A:
   gets the credentials, the third origin never does, and the document is refused there.
 """
 
+import base64
 import glob
 import http.client
 import http.server
@@ -329,6 +330,151 @@ class CsafCredentials(unittest.TestCase):
         finally:
             front.stop()
             b.cli("csaf", "credentials", "delete", front.origin)
+
+    def test_6_client_p12(self):
+        """A client certificate from a PKCS#12 file: a leaf signed by a test CA, with the CA in
+        the file (the front trusts only the CA), protected by a passphrase. Set by the CLI from
+        files and by the API in base64; a mutual-TLS import works with either; a wrong
+        passphrase or a file that is not PKCS#12 is refused naming the field."""
+        b = self.b
+        api = "/api/v1/csaf/credentials"
+        t = self.tmp
+        ca, ca_key = os.path.join(t, "p12-ca.pem"), os.path.join(t, "p12-ca.key")
+        leaf, leaf_key = os.path.join(t, "p12-leaf.pem"), os.path.join(t, "p12-leaf.key")
+        csr, p12 = os.path.join(t, "p12-leaf.csr"), os.path.join(t, "client.p12")
+        pass_file = os.path.join(t, "p12-pass")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        run(["openssl", "req", "-x509"] + ec + ["-keyout", ca_key, "-out", ca, "-days", "2",
+                                                "-subj", "/CN=ermes test client CA",
+                                                "-addext", "basicConstraints=critical,CA:TRUE",
+                                                "-addext", "keyUsage=critical,keyCertSign"])
+        run(["openssl", "req"] + ec + ["-keyout", leaf_key, "-out", csr, "-subj",
+                                       "/CN=ermes B client"])
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+             "-CAcreateserial", "-out", leaf, "-days", "2"])
+        run(["openssl", "pkcs12", "-export", "-in", leaf, "-inkey", leaf_key, "-certfile", ca,
+             "-out", p12, "-passout", "pass:p12 secret phrase"])
+        with open(pass_file, "w") as f:
+            f.write("p12 secret phrase\n")
+        with open(p12, "rb") as f:
+            p12_b64 = base64.b64encode(f.read()).decode()
+        front = Front(self.cert, self.key, self.a.port, self.cert, client_ca=ca)
+        try:
+            # The CLI: a wrong passphrase is refused, nothing stored.
+            bad_pass = os.path.join(t, "p12-bad-pass")
+            with open(bad_pass, "w") as f:
+                f.write("not it\n")
+            rc, out, err = b.cli("csaf", "credentials", "set", front.origin, "--client-p12",
+                                 p12, "--p12-passphrase-file", bad_pass)
+            self.assertNotEqual(rc, 0, out + err)
+            self.assertIn("--p12-passphrase-file: the passphrase does not open", err)
+            rc, out, err = b.cli("csaf", "credentials", "set", front.origin, "--client-p12",
+                                 self.cert, "--p12-passphrase-file", pass_file)
+            self.assertNotEqual(rc, 0, out + err)
+            self.assertIn("--client-p12: not a PKCS#12 file", err)
+            rc, out, err = b.cli("csaf", "credentials", "set", front.origin, "--client-p12",
+                                 p12, "--client-key", leaf_key)
+            self.assertNotEqual(rc, 0, out + err)
+            rc, out, err = b.cli("csaf", "credentials", "list")
+            self.assertEqual((rc, out), (0, ""), err)
+
+            rc, out, err = b.cli("csaf", "credentials", "set", front.origin, "--client-p12",
+                                 p12, "--p12-passphrase-file", pass_file)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("client certificate: set", out)
+            # Kept as PEM: the leaf first, then the CA the file held; the key sealed.
+            with open(leaf) as f:
+                leaf_pem = f.read()
+            with open(ca) as f:
+                ca_pem = f.read()
+            # A line of each certificate's base64 (one line of text: psql shows it whole).
+            leaf_line, ca_line = leaf_pem.splitlines()[1], ca_pem.splitlines()[1]
+            db = db_connect(os.path.join(b.dir, "ermes.db"))
+            try:
+                row = db.execute(
+                    "SELECT (length(client_cert) - length(replace(client_cert,"
+                    " 'BEGIN CERTIFICATE', ''))) / 17, CASE WHEN client_cert LIKE ? THEN 1"
+                    " ELSE 0 END, CASE WHEN client_cert LIKE ? THEN 1 ELSE 0 END,"
+                    " client_key FROM csaf_credentials WHERE origin = ?",
+                    ("-----BEGIN CERTIFICATE-----_" + leaf_line + "%", "%" + ca_line + "%",
+                     front.origin)).fetchone()
+            finally:
+                db.close()
+            self.assertEqual([int(x) for x in row[:3]], [2, 1, 1], row)
+            self.assertTrue(row[3].startswith("sealed:1:"), row[3][:20])
+            rc, out, err = self.imp(front.origin)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("1 imported, 0 refused", out)
+            self.assertIn("/.well-known/csaf/provider-metadata.json", [p for p, _ in front.seen])
+            b.cli("csaf", "credentials", "delete", front.origin)
+
+            # The API: base64 of the file; refusals name the field.
+            for body, code, field in (
+                    ({"client_p12": p12_b64, "p12_passphrase": "not it"}, 422,
+                     "p12_passphrase"),
+                    ({"client_p12": p12_b64}, 422, "p12_passphrase"),
+                    ({"client_p12": "not base64!"}, 422, "client_p12"),
+                    ({"client_p12": base64.b64encode(b"\x30\x03\x02\x01\x03").decode(),
+                      "p12_passphrase": "x"}, 422, "client_p12"),
+                    ({"client_p12": p12_b64, "p12_passphrase": "p12 secret phrase",
+                      "client_key": "-----BEGIN PRIVATE KEY-----\n"}, 422, "client_p12"),
+                    ({"p12_passphrase": "p12 secret phrase", "headers": ["A: b"]}, 422,
+                     "p12_passphrase"),
+                    ({"client_p12": base64.b64encode(b"\0" * 70000).decode()}, 413,
+                     "client_p12"),
+                    ({"client_cert": "-----BEGIN CERTIFICATE-----\n" + "A" * 70000,
+                      "client_key": "-----BEGIN PRIVATE KEY-----\n"}, 413, "client_cert"),
+                    ({"client_cert": "-----BEGIN CERTIFICATE-----\n",
+                      "client_key": "-----BEGIN PRIVATE KEY-----\n" + "A" * 5000}, 413,
+                     "client_key")):
+                body = dict(body, url=front.origin)
+                s, _, e = b.request("POST", api, body)
+                self.assertEqual((s, e["error"]["field"]), (code, field),
+                                 (list(body), e))
+            self.assertEqual(b.ok("GET", api)["data"], [])
+            # A chain longer than 4096 bytes (the old cap) is taken.
+            with open(leaf_key) as f:
+                leaf_key_pem = f.read()
+            s, _, r = b.request("POST", api, {"url": front.origin,
+                                              "client_cert": (leaf_pem + ca_pem) * 6,
+                                              "client_key": leaf_key_pem})
+            self.assertEqual(s, 201, r)
+            s, _, r = b.request("POST", api, {"url": front.origin, "client_p12": p12_b64,
+                                              "p12_passphrase": "p12 secret phrase"})
+            self.assertEqual((s, r["client_certificate"]), (200, True), r)
+            front.seen.clear()
+            rc, out, err = self.imp(front.origin)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("/.well-known/csaf/provider-metadata.json", [p for p, _ in front.seen])
+        finally:
+            front.stop()
+            b.cli("csaf", "credentials", "delete", front.origin)
+
+    def test_5_puts_at_once_make_one(self):
+        # Puts of one provider's credentials at the same time: exactly one makes them (201),
+        # the others replace them (200), all on the one row; each round a new origin.
+        b = self.b
+        api = "/api/v1/csaf/credentials"
+        for round_ in range(6):
+            url = "https://race-%d.example" % round_
+            start = threading.Barrier(6)
+            got = []
+
+            def put(n):
+                start.wait()
+                s, _, r = b.request("POST", api, {"url": url,
+                                                  "headers": ["X-Api-Key: k%d" % n]})
+                got.append((s, r.get("id") if isinstance(r, dict) else r))
+
+            threads = [threading.Thread(target=put, args=(n,)) for n in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(sorted(s for s, _ in got), [200] * 5 + [201], got)
+            self.assertEqual(len({i for _, i in got}), 1, got)
+            s, _, r = b.request("DELETE", "%s/%d" % (api, got[0][1]))
+            self.assertEqual(s, 204, r)
 
 
 if __name__ == "__main__":

@@ -350,6 +350,90 @@ class CsafImport(unittest.TestCase):
             p.close()
             self.b.restart(env={"ERMES_VULN_SOURCES": "", "ERMES_VULN_SYNC_INTERVAL": "0"})
 
+    def test_3b_skipped_feed_recorded(self):
+        """A csaf=URL source whose provider lists a TLP:AMBER feed: without credentials for
+        its origin the daemon's run skips it, and says so in the source's state (`ermes vulns
+        sources`, GET /api/v1/vulnerabilities/sources); once credentials are set the next run
+        reads the feed and the note is gone. Plain HTTP, as test_3_schedule."""
+        p = Provider()
+        www = os.path.join(self.tmp, "plain-amber")
+        access = open(os.path.join(self.tmp, "access-amber.log"), "wb")
+        srv = subprocess.Popen(["/usr/bin/python3", "-u", "-m", "http.server", "--bind",
+                                "127.0.0.1", "--directory", www, "0"],
+                               stdout=subprocess.PIPE, stderr=access)
+        b = self.b
+        try:
+            line = srv.stdout.readline().decode()
+            port = int(line.split(" port ")[1].split()[0])
+            shutil.copytree(p.root, www, dirs_exist_ok=True)
+            plain = "http://127.0.0.1:%d" % port
+            amber = plain + "/.well-known/csaf/amber/csaf-feed-tlp-amber.json"
+            meta = json.loads(json.dumps(p.metadata).replace(p.origin, plain))
+            meta["distributions"][0]["rolie"]["feeds"].append(
+                {"summary": "TLP:AMBER advisories", "tlp_label": "AMBER", "url": amber})
+            os.makedirs(os.path.join(www, ".well-known", "csaf", "amber"))
+            with open(os.path.join(www, ".well-known", "csaf", "amber",
+                                   "csaf-feed-tlp-amber.json"), "w") as f:
+                json.dump({"feed": {"id": "provider-example-amber", "title": "AMBER",
+                                    "link": [{"rel": "self", "href": amber}],
+                                    "category": [{"scheme": "urn:ietf:params:rolie:category:"
+                                                            "information-type",
+                                                  "term": "csaf"}],
+                                    "updated": "2024-01-01T00:00:00Z", "entry": []}}, f)
+            for d, _, files in os.walk(www):
+                for name in files:
+                    path = os.path.join(d, name)
+                    if name.endswith(".json") and "/20" not in path[len(www):]:
+                        with open(path) as f:
+                            text = f.read()
+                        with open(path, "w") as f:
+                            f.write(text.replace(p.origin, plain))
+            with open(os.path.join(www, ".well-known", "csaf", "provider-metadata.json"),
+                      "w") as f:
+                json.dump(meta, f)
+            source = "csaf=" + plain
+            note = ("feed %s skipped: TLP:AMBER feed: no credentials are set for its origin %s "
+                    "(ermes csaf credentials set)" % (amber, plain))
+
+            def sources():
+                rc, out, err = b.cli("vulns", "sources")
+                return out
+
+            def row():
+                rows = [r for r in b.ok("GET", "/api/v1/vulnerabilities/sources")["data"]
+                        if r["source"] == source]
+                return rows[0] if rows else None
+
+            b.restart(env={"ERMES_VULN_SOURCES": source, "ERMES_VULN_SYNC_INTERVAL": "1"})
+            wait_until(lambda: note in sources(), timeout=90, what="the skipped feed recorded")
+            r = row()
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(r["skipped"], [{"feed": amber, "reason": note.split(" skipped: ")[1]}],
+                             r)
+            # The sources are the CERT's own: staff only.
+            _, ana = b.user_token("src-viewer", "constituent", org="DG-DIGIT")
+            s, _, e = b.request("GET", "/api/v1/vulnerabilities/sources", token=ana)
+            self.assertEqual(s, 403, e)
+            with open(access.name) as f:
+                self.assertNotIn("/amber/", f.read())
+
+            rc, out, err = b.cli("csaf", "credentials", "set", plain, "--header",
+                                 "Authorization: Bearer amber-reader")
+            self.assertEqual(rc, 0, out + err)
+            wait_until(lambda: (row() or {}).get("skipped") == [], timeout=90,
+                       what="the note cleared once the feed is read")
+            self.assertNotIn("skipped", sources())
+            with open(access.name) as f:
+                self.assertIn("GET /.well-known/csaf/amber/csaf-feed-tlp-amber.json", f.read())
+        finally:
+            srv.kill()
+            srv.wait()
+            srv.stdout.close()
+            access.close()
+            p.close()
+            b.cli("csaf", "credentials", "delete", "http://127.0.0.1:%d" % port)
+            self.b.restart(env={"ERMES_VULN_SOURCES": "", "ERMES_VULN_SYNC_INTERVAL": "0"})
+
     def test_4_local_files(self):
         """Local files: a later version replaces what the first said, an older one read after it
         does not; an invalid one is refused naming the test."""

@@ -97,7 +97,7 @@ class Docs(unittest.TestCase):
                             self.assertTrue(re.search(r"\b%s\b" % sub, self.help[cmd]),
                                         "%s: `%s`: %s is not in `ermes %s --help`"
                                         % (name, span, sub, cmd))
-                    for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", args):
+                    for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", args):
                         if flag in UNIVERSAL:
                             continue
                         self.assertTrue(has_flag(self.help[cmd], flag),
@@ -120,7 +120,7 @@ class Docs(unittest.TestCase):
         tree = "\n".join(tree)
         for name, spans in self.code.items():
             for span in spans:
-                if re.fullmatch(r"--[a-z][a-z-]*( [A-Z:]+)?", span):
+                if re.fullmatch(r"--[a-z][a-z0-9-]*( [A-Z:]+)?", span):
                     flag = span.split()[0]
                     self.assertTrue(flag in UNIVERSAL or has_flag(every_help, flag),
                                     "%s: %s is no flag of any command" % (name, flag))

@@ -131,6 +131,16 @@ static void refused(const char *url, const char *const *h, size_t n, const char 
     assert_string_equal(d.field, field);
 }
 
+static void too_big(const char *url, const char *cert, const char *key, const char *field)
+{
+    ermes__csaf_cred_t c;
+    ermes_diag_t d;
+
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes__csaf_cred_build(url, NULL, 0, cert, key, &c, &d), ERMES_ETOOBIG);
+    assert_string_equal(d.field, field);
+}
+
 static void test_build(void **state)
 {
     const char *bad_name[] = {"Bad name: x"}, *crlf[] = {"X: a\r\nY: b"}, *empty[] = {": x"};
@@ -155,7 +165,50 @@ static void test_build(void **state)
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     memcpy(big, "-----BEGIN ", 11);
-    refused("x.example", NULL, 0, CERT, big, "client_key");
+    /* A key over its cap (a sealed secret's) is too big, said apart; a certificate chain of
+     * that size is taken, up to ERMES_CSAF_CRED_CERT_MAX. */
+    too_big("x.example", CERT, big, "client_key");
+    {
+        ermes__csaf_cred_t c;
+        ermes_diag_t d;
+        char *chain = malloc(ERMES_CSAF_CRED_CERT_MAX + 2);
+        assert_non_null(chain);
+        ermes_diag_clear(&d);
+        assert_int_equal(ermes__csaf_cred_build("x.example", NULL, 0, big, KEY, &c, &d), 0);
+        assert_int_equal(strlen(c.client_cert), sizeof(big) - 1);
+        ermes__csaf_cred_clear(&c);
+        memset(chain, 'a', ERMES_CSAF_CRED_CERT_MAX);
+        memcpy(chain, "-----BEGIN ", 11);
+        chain[ERMES_CSAF_CRED_CERT_MAX] = '\0';
+        assert_int_equal(ermes__csaf_cred_build("x.example", NULL, 0, chain, KEY, &c, &d), 0);
+        ermes__csaf_cred_clear(&c);
+        chain[ERMES_CSAF_CRED_CERT_MAX] = 'a';
+        chain[ERMES_CSAF_CRED_CERT_MAX + 1] = '\0';
+        too_big("x.example", chain, KEY, "client_cert");
+        free(chain);
+    }
+    /* A PKCS#12 file: what is not one, and one over the cap, named client_p12. */
+    {
+        static const unsigned char not_p12[] = {0x30, 0x03, 0x02, 0x01, 0x03};
+        char *cert = NULL, *key = NULL;
+        ermes_diag_t d;
+        ermes_diag_clear(&d);
+        assert_int_equal(ermes__csaf_cred_p12(not_p12, sizeof(not_p12), "x", &cert, &key, &d),
+                         ERMES_EINVAL);
+        assert_string_equal(d.field, "client_p12");
+        assert_null(cert);
+        assert_null(key);
+        ermes_diag_clear(&d);
+        assert_int_equal(
+            ermes__csaf_cred_p12(not_p12, ERMES_CSAF_CRED_P12_MAX + 1, "x", &cert, &key, &d),
+            ERMES_ETOOBIG);
+        assert_string_equal(d.field, "client_p12");
+        ermes_diag_clear(&d);
+        assert_int_equal(ermes__csaf_cred_p12_base64("not base64!", NULL, &cert, &key, &d),
+                         ERMES_EINVAL);
+        assert_string_equal(d.field, "client_p12");
+        assert_null(cert);
+    }
 }
 
 static void test_origin(void **state)

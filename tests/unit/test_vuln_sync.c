@@ -21,7 +21,7 @@ typedef struct seen {
     const char *want; /* only this source's row is kept (NULL: the last) */
     int n, ok;
     int64_t at;
-    char source[128], error[256];
+    char source[128], error[256], skipped[512];
 } seen_t;
 
 static int seen_cb(void *ctx, const ermes__vuln_sync_row_t *r)
@@ -34,6 +34,7 @@ static int seen_cb(void *ctx, const ermes__vuln_sync_row_t *r)
     s->at = r->last_run_at;
     snprintf(s->source, sizeof(s->source), "%s", r->source);
     snprintf(s->error, sizeof(s->error), "%s", r->error);
+    snprintf(s->skipped, sizeof(s->skipped), "%s", r->skipped ? r->skipped : "(null)");
     return 0;
 }
 
@@ -42,7 +43,7 @@ static void test_sync_record_and_round(void **state)
     char dir[64];
     ermes__store_options_t opts = {0, 1, 0, NULL};
     ermes__store_t *st;
-    ermes__vuln_sync_row_t row = {"kev=https://a.example/kev.json", 5000, 1, 3, 2, ""};
+    ermes__vuln_sync_row_t row = {"kev=https://a.example/kev.json", 5000, 1, 3, 2, "", NULL};
     int64_t at = -1;
     seen_t s;
     int ran = -1;
@@ -68,6 +69,18 @@ static void test_sync_record_and_round(void **state)
     assert_int_equal(s.n, 1);
     assert_int_equal(s.ok, 0);
     assert_int_equal(s.at, 9000);
+    assert_string_equal(s.skipped, "");
+    /* What a run skipped is kept with it (migration 75), and the next run's replaces it. */
+    row.skipped = "[{\"feed\":\"https://a.example/amber.json\",\"reason\":\"no credentials\"}]";
+    assert_int_equal(ermes__store_vuln_sync_put(st, &row, 0), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__store_vuln_sync_each(st, seen_cb, &s), 0);
+    assert_string_equal(s.skipped, row.skipped);
+    row.skipped = NULL;
+    assert_int_equal(ermes__store_vuln_sync_put(st, &row, 0), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(ermes__store_vuln_sync_each(st, seen_cb, &s), 0);
+    assert_string_equal(s.skipped, "");
     assert_string_equal(s.error, "HTTP status 500");
 
     /* a round: the unreachable source runs, fails, is recorded with its error */

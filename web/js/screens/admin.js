@@ -165,6 +165,24 @@ async function warninglistsSection() {
   return sec;
 }
 
+// Vulnerability sources: the scheduled sync's last run of each source of vuln_sources, with
+// the TLP:AMBER and RED feeds of a CSAF provider that run skipped (no credentials for their
+// origin, or refused); a later run that reads them clears the line.
+async function vulnSourcesSection() {
+  const sec = section('Vulnerability sources');
+  sec.append(h('p', { class: 'hint' }, 'The sources of the vuln_sources setting, as the daemon last ran them. Credentials for a CSAF provider\'s protected feeds: ermes csaf credentials set.'));
+  let rows;
+  try { rows = (await get('vulnerabilities/sources')).data; } catch (e) { sec.append(errorNotice(e)); return sec; }
+  sec.append(table([
+    { label: 'Source', cell: (r) => h('code', null, r.source) },
+    { label: 'Last run', cell: (r) => time(r.last_run_at) },
+    { label: 'State', cell: (r) => (r.ok ? 'ok' : h('span', { class: 'state-failed' }, 'failed: ' + (r.error || ''))) },
+    { label: 'Records', cell: (r) => String(r.records) + ' read, ' + String(r.changed) + ' changed', class: 'num' },
+    { label: 'Skipped', cell: (r) => (r.skipped.length ? h('ul', { class: 'vuln-source-skipped' }, ...r.skipped.map((x) => h('li', null, 'feed ' + x.feed + ' skipped: ' + x.reason))) : '') },
+  ], rows, { caption: 'Vulnerability sources', empty: 'No source has run (vuln_sources, vuln_sync_interval).' }));
+  return sec;
+}
+
 // Notification templates: pick a language, edit (first line the subject, a blank line, then
 // the body with ${name} placeholders), the preview follows the text (debounced, rendered by
 // the server for a sample group, nothing stored), then save or go back to the file or built-in.
@@ -436,7 +454,7 @@ async function settingsSection() {
 export async function render(view, ctx) {
   ctx.title('Administration');
   view.append(h('h1', null, 'Administration'),
-    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-advisory-templates' }, 'Advisory templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-collectors' }, 'Collectors'), h('a', { href: '#s-audit-log' }, 'Audit log')));
-  const [u, t, w, n, at, st, co, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), advisoryTemplatesSection(), settingsSection(), collectorsSection(), auditSection(ctx)]);
-  view.append(u, t, w, n, at, st, co, a);
+    h('nav', { class: 'actions', 'aria-label': 'Sections' }, h('a', { href: '#s-users' }, 'Users'), h('a', { href: '#s-api-tokens' }, 'Tokens'), h('a', { href: '#s-warninglists' }, 'Warninglists'), h('a', { href: '#s-notification-templates' }, 'Templates'), h('a', { href: '#s-advisory-templates' }, 'Advisory templates'), h('a', { href: '#s-settings' }, 'Settings'), h('a', { href: '#s-collectors' }, 'Collectors'), h('a', { href: '#s-vulnerability-sources' }, 'Vulnerability sources'), h('a', { href: '#s-audit-log' }, 'Audit log')));
+  const [u, t, w, n, at, st, co, vs, a] = await Promise.all([usersSection(ctx), tokensSection(ctx), warninglistsSection(), templatesSection(), advisoryTemplatesSection(), settingsSection(), collectorsSection(), vulnSourcesSection(), auditSection(ctx)]);
+  view.append(u, t, w, n, at, st, co, vs, a);
 }
