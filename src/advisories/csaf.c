@@ -547,3 +547,155 @@ char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
     }
     return ermes__strbuf_take(&b, NULL);
 }
+
+/* ---- the tests' sets of strings (see csaf_int.h) ---- */
+
+void ermes__csaf_set_init(ermes__csaf_set_t *s, int *rc)
+{
+    s->rc = rc;
+    s->key = s->key_inline;
+    s->hash = s->hash_inline;
+    s->n = 0;
+    s->cap = ERMES__CSAF_SET_INLINE;
+    s->slot = s->slot_inline;
+    s->nslot = 2 * ERMES__CSAF_SET_INLINE;
+    memset(s->slot_inline, 0, sizeof(s->slot_inline));
+    s->owned = NULL;
+    s->nowned = s->owned_cap = 0;
+}
+
+void ermes__csaf_set_cleanup(ermes__csaf_set_t *s)
+{
+    if (!s)
+        return;
+    if (s->key != s->key_inline) {
+        ermes__free((void *)s->key);
+        ermes__free(s->hash);
+    }
+    if (s->slot != s->slot_inline)
+        ermes__free(s->slot);
+    for (size_t i = 0; i < s->nowned; i++)
+        ermes__free(s->owned[i]);
+    ermes__free(s->owned);
+    ermes__csaf_set_init(s, s->rc);
+}
+
+/* FNV-1a: product ids are short, and a multiply per byte is cheaper than jansson's seeded
+ * hash of the key plus its length. */
+static uint32_t set_hash(const char *k)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The slot holding k, or the free slot where it would go. */
+static size_t set_find(const ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
+    size_t mask = s->nslot - 1, i = h & mask;
+
+    for (;;) {
+        uint32_t m = s->slot[i];
+        if (m == 0 || (s->hash[m - 1] == h && strcmp(s->key[m - 1], k) == 0))
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k)
+{
+    if (!k || s->n == 0)
+        return 0;
+    return s->slot[set_find(s, k, set_hash(k))] != 0;
+}
+
+/* Doubles the members' arrays and the index (kept at most half full). */
+static int set_grow(ermes__csaf_set_t *s)
+{
+    size_t cap = s->cap * 2, nslot = s->nslot * 2;
+    const char **key = ermes__reallocarray(NULL, cap, sizeof(*key));
+    uint32_t *hash = ermes__reallocarray(NULL, cap, sizeof(*hash));
+    uint32_t *slot = ermes__calloc(nslot, sizeof(*slot));
+
+    if (!key || !hash || !slot || cap > UINT32_MAX) {
+        ermes__free((void *)key);
+        ermes__free(hash);
+        ermes__free(slot);
+        return ERMES_ENOMEM;
+    }
+    memcpy(key, s->key, s->n * sizeof(*key));
+    memcpy(hash, s->hash, s->n * sizeof(*hash));
+    if (s->key != s->key_inline) {
+        ermes__free((void *)s->key);
+        ermes__free(s->hash);
+    }
+    if (s->slot != s->slot_inline)
+        ermes__free(s->slot);
+    s->key = key;
+    s->hash = hash;
+    s->cap = cap;
+    s->slot = slot;
+    s->nslot = nslot;
+    for (size_t m = 0; m < s->n; m++) {
+        size_t i = hash[m] & (nslot - 1);
+        while (slot[i])
+            i = (i + 1) & (nslot - 1);
+        slot[i] = (uint32_t)m + 1;
+    }
+    return 0;
+}
+
+int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k)
+{
+    uint32_t h;
+    size_t i;
+
+    if (!k)
+        return 0;
+    h = set_hash(k);
+    i = set_find(s, k, h);
+    if (s->slot[i])
+        return 0;
+    if (s->n == s->cap) {
+        if (set_grow(s)) {
+            *s->rc = ERMES_ENOMEM;
+            return ERMES_ENOMEM;
+        }
+        i = set_find(s, k, h);
+    }
+    s->key[s->n] = k;
+    s->hash[s->n] = h;
+    s->slot[i] = (uint32_t)++s->n;
+    return 1;
+}
+
+int ermes__csaf_set_add_copy(ermes__csaf_set_t *s, const char *k)
+{
+    char *copy;
+    int rc;
+
+    if (!k || !utf8_valid(k) || ermes__csaf_set_has(s, k))
+        return 0;
+    if (s->nowned == s->owned_cap) {
+        size_t cap = s->owned_cap ? s->owned_cap * 2 : 8;
+        char **o = ermes__reallocarray(s->owned, cap, sizeof(*o));
+        if (!o) {
+            *s->rc = ERMES_ENOMEM;
+            return ERMES_ENOMEM;
+        }
+        s->owned = o;
+        s->owned_cap = cap;
+    }
+    if (!(copy = ermes__strdup(k))) {
+        *s->rc = ERMES_ENOMEM;
+        return ERMES_ENOMEM;
+    }
+    if ((rc = ermes__csaf_set_add(s, copy)) != 1) {
+        ermes__free(copy);
+        return rc;
+    }
+    s->owned[s->nowned++] = copy;
+    return 1;
+}
