@@ -4,6 +4,7 @@
 #include "advisories/csaf_int.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +78,13 @@ static void heap_free(void *p)
     ermes__free(p);
 }
 
+static void cache_forget(void);
+
 static void heap_open(void)
 {
     heap.active = 1;
     heap.spilled = 0;
+    cache_forget();
 }
 
 /* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
@@ -88,6 +92,7 @@ static void heap_open(void)
 static void heap_close(void)
 {
     heap.active = 0;
+    cache_forget();
     for (int i = 0; i < heap.n; i++)
         ermes__free(heap.chunk[i]);
     heap.n = 0;
@@ -162,12 +167,109 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
     return n + len;
 }
 
+/* The members of the document's objects, for the tests' lookups: the tests ask the same
+ * objects for members again and again (each walks the product tree), and going through
+ * jansson's iterator for each (three calls into the library per member passed) was a fifth
+ * of a validation. An object's members are copied out once, on its first lookup, into an
+ * array in the document's heap, found again by the object's address; the cache lives in the
+ * heap's window and is forgotten when it opens or closes (the document is not changed
+ * while it is validated, so an object's members stay what they were). */
+typedef struct member {
+    const char *key;
+    json_t *value;
+} member_t;
+
+typedef struct members {
+    const json_t *object; /* NULL: a free slot */
+    member_t *m;
+    size_t n;
+} members_t;
+
+static _Thread_local struct member_cache {
+    members_t *slot;
+    size_t nslot, used; /* nslot a power of two, at most half used */
+} cache;
+
+static void cache_forget(void)
+{
+    cache.slot = NULL;
+    cache.nslot = cache.used = 0;
+}
+
+static size_t cache_index(const json_t *o, size_t nslot)
+{
+    uint64_t h = (uint64_t)(uintptr_t)o * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (nslot - 1);
+}
+
+/* The cached members of o, copied out on first use; NULL when the heap is not open or out
+ * of room (the caller then asks jansson). */
+static const members_t *cached_members(const json_t *o)
+{
+    size_t i;
+
+    /* Once the heap has spilled to ermes__malloc, addresses could be reused within the
+     * window: the cache stops there. */
+    if (!heap.active || heap.spilled)
+        return NULL;
+    if (cache.nslot) {
+        for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
+            if (cache.slot[i].object == o)
+                return &cache.slot[i];
+    }
+    if (2 * (cache.used + 1) > cache.nslot) {
+        size_t nslot = cache.nslot ? cache.nslot * 2 : 256;
+        members_t *slot = heap_malloc(nslot * sizeof(*slot));
+        if (!slot || heap.spilled) {
+            heap_free(slot);
+            return NULL;
+        }
+        memset(slot, 0, nslot * sizeof(*slot));
+        for (size_t k = 0; k < cache.nslot; k++) {
+            if (!cache.slot[k].object)
+                continue;
+            size_t j = cache_index(cache.slot[k].object, nslot);
+            while (slot[j].object)
+                j = (j + 1) & (nslot - 1);
+            slot[j] = cache.slot[k];
+        }
+        cache.slot = slot;
+        cache.nslot = nslot;
+    }
+    size_t n = json_object_size(o), k = 0;
+    member_t *m = heap_malloc((n ? n : 1) * sizeof(*m));
+    void *it;
+    if (!m || heap.spilled) {
+        heap_free(m);
+        return NULL;
+    }
+    for (it = json_object_iter((json_t *)o); it && k < n;
+         it = json_object_iter_next((json_t *)o, it), k++) {
+        m[k].key = json_object_iter_key(it);
+        m[k].value = json_object_iter_value(it);
+    }
+    for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
+        ;
+    cache.slot[i].object = o;
+    cache.slot[i].m = m;
+    cache.slot[i].n = k;
+    cache.used++;
+    return &cache.slot[i];
+}
+
 json_t *ermes__csaf_get(const json_t *o, const char *k)
 {
+    const members_t *ms;
     void *it;
 
     if (!json_is_object(o))
         return NULL;
+    if ((ms = cached_members(o))) {
+        for (size_t i = 0; i < ms->n; i++)
+            if (ms->m[i].key[0] == k[0] && strcmp(ms->m[i].key, k) == 0)
+                return ms->m[i].value;
+        return NULL;
+    }
     if (json_object_size(o) > 8)
         return json_object_get(o, k);
     for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
