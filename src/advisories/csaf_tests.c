@@ -1287,6 +1287,7 @@ static void test_profiles(ctx_t *c)
     int advisory = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
     size_t i, j;
     char p[256];
+    set_t seen, mine;
 
     if (incident || info) {
         int found = 0;
@@ -1375,7 +1376,6 @@ static void test_profiles(ctx_t *c)
     }
 flags:
     /* 6.1.33: per vulnerability, at most one flag per product (directly or by a group). */
-    set_t seen, mine;
     ermes__csaf_set_init(&seen, &c->rc);
     ermes__csaf_set_init(&mine, &c->rc);
     json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
