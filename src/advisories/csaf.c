@@ -175,7 +175,6 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
  * heap's window and is forgotten when it opens or closes (the document is not changed
  * while it is validated, so an object's members stay what they were). */
 typedef struct member {
-    uint64_t prefix; /* the key's first 8 bytes, its NUL and zeros after a shorter key */
     const char *key;
     json_t *value;
 } member_t;
@@ -195,21 +194,6 @@ static void cache_forget(void)
 {
     cache.slot = NULL;
     cache.nslot = cache.used = 0;
-}
-
-/* The first 8 bytes of k as member_t's prefix: two keys of fewer than 8 bytes are equal
- * when their prefixes are, longer ones when the rest is too. Most keys a test asks for
- * begin like their neighbours ("product_id", "product_ids", "products"), so the first
- * byte alone sent most comparisons on to strcmp. */
-static uint64_t key_prefix(const char *k, size_t *len)
-{
-    uint64_t v = 0;
-    size_t i = 0;
-
-    for (; i < 8 && k[i]; i++)
-        v |= (uint64_t)(unsigned char)k[i] << (8 * i);
-    *len = i;
-    return v;
 }
 
 static size_t cache_index(const json_t *o, size_t nslot)
@@ -261,10 +245,8 @@ static const members_t *cached_members(const json_t *o)
     }
     for (it = json_object_iter((json_t *)o); it && k < n;
          it = json_object_iter_next((json_t *)o, it), k++) {
-        size_t len;
         m[k].key = json_object_iter_key(it);
         m[k].value = json_object_iter_value(it);
-        m[k].prefix = key_prefix(m[k].key, &len);
     }
     for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
         ;
@@ -283,10 +265,8 @@ json_t *ermes__csaf_get(const json_t *o, const char *k)
     if (!json_is_object(o))
         return NULL;
     if ((ms = cached_members(o))) {
-        size_t len;
-        uint64_t prefix = key_prefix(k, &len);
         for (size_t i = 0; i < ms->n; i++)
-            if (ms->m[i].prefix == prefix && (len < 8 || strcmp(ms->m[i].key + 8, k + 8) == 0))
+            if (ms->m[i].key[0] == k[0] && strcmp(ms->m[i].key, k) == 0)
                 return ms->m[i].value;
         return NULL;
     }
