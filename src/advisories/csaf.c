@@ -467,6 +467,7 @@ static int too_deep(const char *json, size_t len, int limit)
 int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, ermes_diag_t *d)
 {
     ermes__csaf_ctx_t c;
+    ermes__csaf_set_t referenced;
     ermes_csaf_result_t r;
     json_error_t jerr;
     int rc;
@@ -506,12 +507,15 @@ parsed:
     r.valid = 1;
     c.r = &r;
     c.rc = 0;
+    ermes__csaf_set_init(&referenced, &c.rc);
+    c.referenced = &referenced;
     rc = ermes__jschema_validate(schema, c.doc, schema_error_cb, &c, ERMES_CSAF_MAX_FAILURES);
     if (rc < 0)
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
     ermes__csaf_optional_tests(&c);
     ermes__csaf_informative_tests(&c);
+    ermes__csaf_set_cleanup(&referenced);
     /* Every value of the document was allocated in the heap, which closing frees at once:
      * walking the tree to release each value (json_delete) was a sixth of a validation. Only
      * when the heap ran out of chunks did values go to ermes__malloc; then the tree is

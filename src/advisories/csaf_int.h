@@ -12,6 +12,9 @@ typedef struct ermes__csaf_ctx {
     json_t *doc;
     ermes_csaf_result_t *r;
     int rc; /* ERMES_ENOMEM once a failure could not be recorded */
+    /* The product ids referenced where section 6.1.1 looks (borrowed, may be NULL): filled
+     * by test 6.1.1's walk, read by 6.2.1, which needs the same set. */
+    struct ermes__csaf_set *referenced;
 } ermes__csaf_ctx_t;
 
 /* Records a failure of test ("6.1.7") at path (a JSON pointer) with a printf-style reason. */

@@ -122,12 +122,16 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
     json_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
-    ermes__csaf_set_t set, *refs = &set;
+    ermes__csaf_set_t set, *refs = c->referenced;
 
     if (!tree || eq(str(get(c->doc, "document"), "category"), "csaf_informational_advisory"))
         return;
-    ermes__csaf_set_init(refs, &c->rc);
-    referenced_set(c->doc, refs);
+    /* The mandatory tests' 6.1.1 collected the same ids, unless run without a set. */
+    if (!refs) {
+        refs = &set;
+        ermes__csaf_set_init(refs, &c->rc);
+        referenced_set(c->doc, refs);
+    }
     unused_branches(c, refs, arr(tree, "branches"), "/product_tree/branches", 0);
     json_array_foreach(arr(tree, "full_product_names"), i, v)
     {
@@ -146,7 +150,8 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
-    ermes__csaf_set_cleanup(refs);
+    if (refs == &set)
+        ermes__csaf_set_cleanup(refs);
 }
 
 /* 6.2.2 Missing Remediation, 6.2.3 Missing Score, 6.2.7 Missing Date in Involvements,

@@ -203,9 +203,11 @@ static void add_cb(ctx_t *c, void *arg, const char *id, const char *path)
     put(arg, id);
 }
 
-/* 6.1.1 Missing Definition of Product ID */
+/* 6.1.1 Missing Definition of Product ID; the references are also 6.2.1's set. */
 static void missing_cb(ctx_t *c, void *arg, const char *id, const char *path)
 {
+    if (c->referenced)
+        put(c->referenced, id);
     if (!in(arg, id))
         ermes__csaf_fail(c, "6.1.1", path, "definition of product id \"%s\" missing", id);
 }

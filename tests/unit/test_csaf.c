@@ -181,10 +181,10 @@ static void test_string_set(void **state)
 static void test_min_length_characters(void **state)
 {
     (void)state;
-    assert_int_equal(errors("{\"minLength\":3}", "\"\u00e9\u00e9\u00e9\""), 0);
-    assert_int_equal(errors("{\"minLength\":3}", "\"\u00e9\u00e9\""), 1);
-    assert_int_equal(errors("{\"minLength\":2}", "\"\ud83d\ude00\""), 1);
-    assert_int_equal(errors("{\"minLength\":2}", "\"\ud83d\ude00\ud83d\ude00\""), 0);
+    assert_int_equal(errors("{\"minLength\":3}", "\"\\u00e9\\u00e9\\u00e9\""), 0);
+    assert_int_equal(errors("{\"minLength\":3}", "\"\\u00e9\\u00e9\""), 1);
+    assert_int_equal(errors("{\"minLength\":2}", "\"\\ud83d\\ude00\""), 1);
+    assert_int_equal(errors("{\"minLength\":2}", "\"\\ud83d\\ude00\\ud83d\\ude00\""), 0);
     assert_int_equal(errors("{\"minLength\":1}", "\"\""), 1);
     assert_int_equal(errors("{\"minLength\":1}", "\"a long text of many characters\""), 0);
     assert_int_equal(errors("{\"minLength\":1,\"maxLength\":3}", "\"abcd\""), 1);
