@@ -4,6 +4,7 @@
 #include "advisories/csaf_int.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +78,13 @@ static void heap_free(void *p)
     ermes__free(p);
 }
 
+static void cache_forget(void);
+
 static void heap_open(void)
 {
     heap.active = 1;
     heap.spilled = 0;
+    cache_forget();
 }
 
 /* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
@@ -88,6 +92,7 @@ static void heap_open(void)
 static void heap_close(void)
 {
     heap.active = 0;
+    cache_forget();
     for (int i = 0; i < heap.n; i++)
         ermes__free(heap.chunk[i]);
     heap.n = 0;
@@ -162,12 +167,109 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
     return n + len;
 }
 
+/* The members of the document's objects, for the tests' lookups: the tests ask the same
+ * objects for members again and again (each walks the product tree), and going through
+ * jansson's iterator for each (three calls into the library per member passed) was a fifth
+ * of a validation. An object's members are copied out once, on its first lookup, into an
+ * array in the document's heap, found again by the object's address; the cache lives in the
+ * heap's window and is forgotten when it opens or closes (the document is not changed
+ * while it is validated, so an object's members stay what they were). */
+typedef struct member {
+    const char *key;
+    json_t *value;
+} member_t;
+
+typedef struct members {
+    const json_t *object; /* NULL: a free slot */
+    member_t *m;
+    size_t n;
+} members_t;
+
+static _Thread_local struct member_cache {
+    members_t *slot;
+    size_t nslot, used; /* nslot a power of two, at most half used */
+} cache;
+
+static void cache_forget(void)
+{
+    cache.slot = NULL;
+    cache.nslot = cache.used = 0;
+}
+
+static size_t cache_index(const json_t *o, size_t nslot)
+{
+    uint64_t h = (uint64_t)(uintptr_t)o * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (nslot - 1);
+}
+
+/* The cached members of o, copied out on first use; NULL when the heap is not open or out
+ * of room (the caller then asks jansson). */
+static const members_t *cached_members(const json_t *o)
+{
+    size_t i;
+
+    /* Once the heap has spilled to ermes__malloc, addresses could be reused within the
+     * window: the cache stops there. */
+    if (!heap.active || heap.spilled)
+        return NULL;
+    if (cache.nslot) {
+        for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
+            if (cache.slot[i].object == o)
+                return &cache.slot[i];
+    }
+    if (2 * (cache.used + 1) > cache.nslot) {
+        size_t nslot = cache.nslot ? cache.nslot * 2 : 256;
+        members_t *slot = heap_malloc(nslot * sizeof(*slot));
+        if (!slot || heap.spilled) {
+            heap_free(slot);
+            return NULL;
+        }
+        memset(slot, 0, nslot * sizeof(*slot));
+        for (size_t k = 0; k < cache.nslot; k++) {
+            if (!cache.slot[k].object)
+                continue;
+            size_t j = cache_index(cache.slot[k].object, nslot);
+            while (slot[j].object)
+                j = (j + 1) & (nslot - 1);
+            slot[j] = cache.slot[k];
+        }
+        cache.slot = slot;
+        cache.nslot = nslot;
+    }
+    size_t n = json_object_size(o), k = 0;
+    member_t *m = heap_malloc((n ? n : 1) * sizeof(*m));
+    void *it;
+    if (!m || heap.spilled) {
+        heap_free(m);
+        return NULL;
+    }
+    for (it = json_object_iter((json_t *)o); it && k < n;
+         it = json_object_iter_next((json_t *)o, it), k++) {
+        m[k].key = json_object_iter_key(it);
+        m[k].value = json_object_iter_value(it);
+    }
+    for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
+        ;
+    cache.slot[i].object = o;
+    cache.slot[i].m = m;
+    cache.slot[i].n = k;
+    cache.used++;
+    return &cache.slot[i];
+}
+
 json_t *ermes__csaf_get(const json_t *o, const char *k)
 {
+    const members_t *ms;
     void *it;
 
     if (!json_is_object(o))
         return NULL;
+    if ((ms = cached_members(o))) {
+        for (size_t i = 0; i < ms->n; i++)
+            if (ms->m[i].key[0] == k[0] && strcmp(ms->m[i].key, k) == 0)
+                return ms->m[i].value;
+        return NULL;
+    }
     if (json_object_size(o) > 8)
         return json_object_get(o, k);
     for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
@@ -365,6 +467,7 @@ static int too_deep(const char *json, size_t len, int limit)
 int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, ermes_diag_t *d)
 {
     ermes__csaf_ctx_t c;
+    ermes__csaf_set_t referenced;
     ermes_csaf_result_t r;
     json_error_t jerr;
     int rc;
@@ -404,12 +507,15 @@ parsed:
     r.valid = 1;
     c.r = &r;
     c.rc = 0;
+    ermes__csaf_set_init(&referenced, &c.rc);
+    c.referenced = &referenced;
     rc = ermes__jschema_validate(schema, c.doc, schema_error_cb, &c, ERMES_CSAF_MAX_FAILURES);
     if (rc < 0)
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
     ermes__csaf_optional_tests(&c);
     ermes__csaf_informative_tests(&c);
+    ermes__csaf_set_cleanup(&referenced);
     /* Every value of the document was allocated in the heap, which closing frees at once:
      * walking the tree to release each value (json_delete) was a sixth of a validation. Only
      * when the heap ran out of chunks did values go to ermes__malloc; then the tree is
@@ -546,4 +652,156 @@ char *ermes_csaf_result_json(const ermes_csaf_result_t *r, const char *file)
         return NULL;
     }
     return ermes__strbuf_take(&b, NULL);
+}
+
+/* ---- the tests' sets of strings (see csaf_int.h) ---- */
+
+void ermes__csaf_set_init(ermes__csaf_set_t *s, int *rc)
+{
+    s->rc = rc;
+    s->key = s->key_inline;
+    s->hash = s->hash_inline;
+    s->n = 0;
+    s->cap = ERMES__CSAF_SET_INLINE;
+    s->slot = s->slot_inline;
+    s->nslot = 2 * ERMES__CSAF_SET_INLINE;
+    memset(s->slot_inline, 0, sizeof(s->slot_inline));
+    s->owned = NULL;
+    s->nowned = s->owned_cap = 0;
+}
+
+void ermes__csaf_set_cleanup(ermes__csaf_set_t *s)
+{
+    if (!s)
+        return;
+    if (s->key != s->key_inline) {
+        ermes__free((void *)s->key);
+        ermes__free(s->hash);
+    }
+    if (s->slot != s->slot_inline)
+        ermes__free(s->slot);
+    for (size_t i = 0; i < s->nowned; i++)
+        ermes__free(s->owned[i]);
+    ermes__free(s->owned);
+    ermes__csaf_set_init(s, s->rc);
+}
+
+/* FNV-1a: product ids are short, and a multiply per byte is cheaper than jansson's seeded
+ * hash of the key plus its length. */
+static uint32_t set_hash(const char *k)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The slot holding k, or the free slot where it would go. */
+static size_t set_find(const ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
+    size_t mask = s->nslot - 1, i = h & mask;
+
+    for (;;) {
+        uint32_t m = s->slot[i];
+        if (m == 0 || (s->hash[m - 1] == h && strcmp(s->key[m - 1], k) == 0))
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k)
+{
+    if (!k || s->n == 0)
+        return 0;
+    return s->slot[set_find(s, k, set_hash(k))] != 0;
+}
+
+/* Doubles the members' arrays and the index (kept at most half full). */
+static int set_grow(ermes__csaf_set_t *s)
+{
+    size_t cap = s->cap * 2, nslot = s->nslot * 2;
+    const char **key = ermes__reallocarray(NULL, cap, sizeof(*key));
+    uint32_t *hash = ermes__reallocarray(NULL, cap, sizeof(*hash));
+    uint32_t *slot = ermes__calloc(nslot, sizeof(*slot));
+
+    if (!key || !hash || !slot || cap > UINT32_MAX) {
+        ermes__free((void *)key);
+        ermes__free(hash);
+        ermes__free(slot);
+        return ERMES_ENOMEM;
+    }
+    memcpy(key, s->key, s->n * sizeof(*key));
+    memcpy(hash, s->hash, s->n * sizeof(*hash));
+    if (s->key != s->key_inline) {
+        ermes__free((void *)s->key);
+        ermes__free(s->hash);
+    }
+    if (s->slot != s->slot_inline)
+        ermes__free(s->slot);
+    s->key = key;
+    s->hash = hash;
+    s->cap = cap;
+    s->slot = slot;
+    s->nslot = nslot;
+    for (size_t m = 0; m < s->n; m++) {
+        size_t i = hash[m] & (nslot - 1);
+        while (slot[i])
+            i = (i + 1) & (nslot - 1);
+        slot[i] = (uint32_t)m + 1;
+    }
+    return 0;
+}
+
+int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k)
+{
+    uint32_t h;
+    size_t i;
+
+    if (!k)
+        return 0;
+    h = set_hash(k);
+    i = set_find(s, k, h);
+    if (s->slot[i])
+        return 0;
+    if (s->n == s->cap) {
+        if (set_grow(s)) {
+            *s->rc = ERMES_ENOMEM;
+            return ERMES_ENOMEM;
+        }
+        i = set_find(s, k, h);
+    }
+    s->key[s->n] = k;
+    s->hash[s->n] = h;
+    s->slot[i] = (uint32_t)++s->n;
+    return 1;
+}
+
+int ermes__csaf_set_add_copy(ermes__csaf_set_t *s, const char *k)
+{
+    char *copy;
+    int rc;
+
+    if (!k || !utf8_valid(k) || ermes__csaf_set_has(s, k))
+        return 0;
+    if (s->nowned == s->owned_cap) {
+        size_t cap = s->owned_cap ? s->owned_cap * 2 : 8;
+        char **o = ermes__reallocarray(s->owned, cap, sizeof(*o));
+        if (!o) {
+            *s->rc = ERMES_ENOMEM;
+            return ERMES_ENOMEM;
+        }
+        s->owned = o;
+        s->owned_cap = cap;
+    }
+    if (!(copy = ermes__strdup(k))) {
+        *s->rc = ERMES_ENOMEM;
+        return ERMES_ENOMEM;
+    }
+    if ((rc = ermes__csaf_set_add(s, copy)) != 1) {
+        ermes__free(copy);
+        return rc;
+    }
+    s->owned[s->nowned++] = copy;
+    return 1;
 }

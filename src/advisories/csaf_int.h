@@ -4,6 +4,7 @@
 #define ERMES_ADVISORIES_CSAF_INT_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "ermes/csaf.h"
 
@@ -11,6 +12,9 @@ typedef struct ermes__csaf_ctx {
     json_t *doc;
     ermes_csaf_result_t *r;
     int rc; /* ERMES_ENOMEM once a failure could not be recorded */
+    /* The product ids referenced where section 6.1.1 looks (borrowed, may be NULL): filled
+     * by test 6.1.1's walk, read by 6.2.1, which needs the same set. */
+    struct ermes__csaf_set *referenced;
 } ermes__csaf_ctx_t;
 
 /* Records a failure of test ("6.1.7") at path (a JSON pointer) with a printf-style reason. */
@@ -40,6 +44,48 @@ void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
 /* Writes path "/" i suffix into dst (cap bytes), truncated as snprintf would: the branch
  * walks format a path per branch, and snprintf for each was a tenth of a validation. */
 void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix);
+
+/* A set of strings for the tests (product ids, group ids, CVEs, revision numbers): its
+ * members in the order they were first added, and an open-addressing index over them. It
+ * replaces a jansson object used as a set (json_object_set_new of true, json_object_get),
+ * whose hashing, key copies and value per member were a tenth of a validation; iteration
+ * order is the same (insertion order, a member added again keeps its place). Small sets
+ * (most of them: the hashes of one product, the scores of one vulnerability) live in the
+ * struct itself. */
+#define ERMES__CSAF_SET_INLINE 16
+typedef struct ermes__csaf_set {
+    const char **key; /* members, in the order first added */
+    uint32_t *hash;
+    size_t n, cap;
+    uint32_t *slot; /* member index + 1, 0 free; nslot a power of two */
+    size_t nslot;
+    char **owned; /* copies made by ermes__csaf_set_add_copy */
+    size_t nowned, owned_cap;
+    int *rc; /* set to ERMES_ENOMEM when a member could not be added */
+    const char *key_inline[ERMES__CSAF_SET_INLINE];
+    uint32_t hash_inline[ERMES__CSAF_SET_INLINE];
+    uint32_t slot_inline[2 * ERMES__CSAF_SET_INLINE];
+} ermes__csaf_set_t;
+
+/* An empty set; an allocation that fails later sets *rc (borrowed, the validation's
+ * ermes__csaf_ctx_t rc) to ERMES_ENOMEM. The set points into itself: it must not be moved. */
+void ermes__csaf_set_init(ermes__csaf_set_t *s, int *rc);
+
+/* Frees what the set allocated (the members added by ermes__csaf_set_add stay the
+ * caller's) and leaves it empty, ready for use again. */
+void ermes__csaf_set_cleanup(ermes__csaf_set_t *s);
+
+/* 1 when k (NULL: never) is a member. */
+int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k);
+
+/* Adds k, borrowed: it must outlive the set (the document's strings do). Returns 1 when
+ * added, 0 when k is NULL or already a member, ERMES_ENOMEM (k then not added). */
+int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k);
+
+/* Adds a copy of k (a key formatted in a buffer of the caller's). A k that is not valid
+ * UTF-8 (a key cut short inside a character) is not added, as jansson refused such a key.
+ * Returns as ermes__csaf_set_add. */
+int ermes__csaf_set_add_copy(ermes__csaf_set_t *s, const char *k);
 
 /* Runs the informative tests ermes implements (6.3.1 to 6.3.5, 6.3.10, 6.3.11). */
 void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c);

@@ -49,33 +49,30 @@ static int group_has(json_t *doc, const char *group_id, const char *product)
     return 0;
 }
 
-static void add_list(json_t *set, const json_t *list)
+static void add_list(ermes__csaf_set_t *set, const json_t *list)
 {
     size_t i;
     json_t *v;
     json_array_foreach(list, i, v) if (json_is_string(v))
-        json_object_set_new(set, json_string_value(v), json_true());
+        ermes__csaf_set_add(set, json_string_value(v));
 }
 
-static void add_str(json_t *set, const char *s)
+static void add_str(ermes__csaf_set_t *set, const char *s)
 {
-    if (s)
-        json_object_set_new(set, s, json_true());
+    ermes__csaf_set_add(set, s);
 }
 
-/* The product ids referenced anywhere a product id may be (section 6.1.1's list), as a set
- * (an object whose keys are the ids), built once per document: asking the document for each
- * defined product was quadratic and a twentieth of a validation. NULL when out of memory. */
-static json_t *referenced_set(json_t *doc)
+/* The product ids referenced anywhere a product id may be (section 6.1.1's list), as a set,
+ * built once per document: asking the document for each defined product was quadratic and a
+ * twentieth of a validation. */
+static void referenced_set(json_t *doc, ermes__csaf_set_t *set)
 {
     static const char *const status[] = {"first_affected", "first_fixed",         "fixed",
                                          "known_affected", "known_not_affected",  "last_affected",
                                          "recommended",    "under_investigation", NULL};
-    json_t *tree = get(doc, "product_tree"), *v, *x, *set = json_object();
+    json_t *tree = get(doc, "product_tree"), *v, *x;
     size_t i, j;
 
-    if (!set)
-        return NULL;
     json_array_foreach(arr(tree, "product_groups"), i, v) add_list(set, arr(v, "product_ids"));
     json_array_foreach(arr(tree, "relationships"), i, v)
     {
@@ -91,16 +88,15 @@ static json_t *referenced_set(json_t *doc)
         json_array_foreach(arr(v, "threats"), j, x) add_list(set, arr(x, "product_ids"));
         json_array_foreach(arr(v, "flags"), j, x) add_list(set, arr(x, "product_ids"));
     }
-    return set;
 }
 
-static int referenced(json_t *set, const char *id)
+static int referenced(const ermes__csaf_set_t *set, const char *id)
 {
-    return json_object_get(set, id) != NULL;
+    return ermes__csaf_set_has(set, id);
 }
 
-static void unused_branches(ermes__csaf_ctx_t *c, json_t *refs, json_t *branches, const char *path,
-                            int depth)
+static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs, json_t *branches,
+                            const char *path, int depth)
 {
     size_t i;
     json_t *b;
@@ -123,15 +119,18 @@ static void unused_branches(ermes__csaf_ctx_t *c, json_t *refs, json_t *branches
 /* 6.2.1 Unused Definition of Product ID */
 static void test_6_2_1(ermes__csaf_ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v, *refs;
+    json_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
+    ermes__csaf_set_t set, *refs = c->referenced;
 
     if (!tree || eq(str(get(c->doc, "document"), "category"), "csaf_informational_advisory"))
         return;
-    if (!(refs = referenced_set(c->doc))) {
-        c->rc = ERMES_ENOMEM;
-        return;
+    /* The mandatory tests' 6.1.1 collected the same ids, unless run without a set. */
+    if (!refs) {
+        refs = &set;
+        ermes__csaf_set_init(refs, &c->rc);
+        referenced_set(c->doc, refs);
     }
     unused_branches(c, refs, arr(tree, "branches"), "/product_tree/branches", 0);
     json_array_foreach(arr(tree, "full_product_names"), i, v)
@@ -151,7 +150,8 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
-    json_decref(refs);
+    if (refs == &set)
+        ermes__csaf_set_cleanup(refs);
 }
 
 /* 6.2.2 Missing Remediation, 6.2.3 Missing Score, 6.2.7 Missing Date in Involvements,

@@ -38,16 +38,17 @@ static int eq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-/* A set of strings: a JSON object whose keys are the members. */
-static int in(json_t *set, const char *s)
+/* A set of strings (csaf_int.h); members borrowed from the document. */
+typedef ermes__csaf_set_t set_t;
+
+static int in(const set_t *set, const char *s)
 {
-    return s && json_object_get(set, s) != NULL;
+    return ermes__csaf_set_has(set, s);
 }
 
-static void put(json_t *set, const char *s)
+static void put(set_t *set, const char *s)
 {
-    if (s)
-        json_object_set_new(set, s, json_true());
+    ermes__csaf_set_add(set, s);
 }
 
 /* The document's category and tracking. */
@@ -202,14 +203,16 @@ static void add_cb(ctx_t *c, void *arg, const char *id, const char *path)
     put(arg, id);
 }
 
-/* 6.1.1 Missing Definition of Product ID */
+/* 6.1.1 Missing Definition of Product ID; the references are also 6.2.1's set. */
 static void missing_cb(ctx_t *c, void *arg, const char *id, const char *path)
 {
+    if (c->referenced)
+        put(c->referenced, id);
     if (!in(arg, id))
         ermes__csaf_fail(c, "6.1.1", path, "definition of product id \"%s\" missing", id);
 }
 
-static void test_6_1_1(ctx_t *c, json_t *defined)
+static void test_6_1_1(ctx_t *c, set_t *defined)
 {
     each_product_ref(c, missing_cb, defined);
 }
@@ -224,9 +227,11 @@ static void twice_cb(ctx_t *c, void *arg, const char *id, const char *path)
 
 static void test_6_1_2(ctx_t *c)
 {
-    json_t *seen = json_object();
-    each_definition(c, twice_cb, seen);
-    json_decref(seen);
+    set_t seen;
+
+    ermes__csaf_set_init(&seen, &c->rc);
+    each_definition(c, twice_cb, &seen);
+    ermes__csaf_set_cleanup(&seen);
 }
 
 /* 6.1.3 Circular Definition of Product ID: a relationship's product must not be needed,
@@ -271,21 +276,24 @@ static void test_6_1_3(ctx_t *c)
 /* 6.1.4 Missing Definition of Product Group ID, 6.1.5 Multiple Definition of Product Group ID */
 static void test_6_1_4_5(ctx_t *c)
 {
-    json_t *groups = arr(get(c->doc, "product_tree"), "product_groups"), *defined = json_object();
+    json_t *groups = arr(get(c->doc, "product_tree"), "product_groups");
     json_t *vulns = arr(c->doc, "vulnerabilities"), *v, *x, *g;
     size_t i, j, k;
     char p[256];
+    set_t defined;
+
+    ermes__csaf_set_init(&defined, &c->rc);
 
     if (groups)
         json_array_foreach(groups, i, g)
         {
             const char *id = str(g, "group_id");
-            if (id && in(defined, id)) {
+            if (id && in(&defined, id)) {
                 ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/group_id", i);
                 ermes__csaf_fail(c, "6.1.5", p, "product group id \"%s\" is defined more than once",
                                  id);
             }
-            put(defined, id);
+            put(&defined, id);
         }
     if (vulns)
         json_array_foreach(vulns, i, v)
@@ -296,7 +304,7 @@ static void test_6_1_4_5(ctx_t *c)
                 {
                     json_t *ids = arr(x, "group_ids"), *id;
                     json_array_foreach(ids, k, id) if (json_is_string(id) &&
-                                                       !in(defined, json_string_value(id)))
+                                                       !in(&defined, json_string_value(id)))
                     {
                         ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/group_ids/%zu",
                                           i, lists[l], j, k);
@@ -306,7 +314,7 @@ static void test_6_1_4_5(ctx_t *c)
                     }
                 }
         }
-    json_decref(defined);
+    ermes__csaf_set_cleanup(&defined);
 }
 
 /* 6.1.6 Contradicting Product Status: the affected, not affected, fixed and under
@@ -321,17 +329,20 @@ static void test_6_1_6(ctx_t *c)
     json_t *v;
     size_t i;
     char p[128];
+    set_t seen, reported, mine;
 
+    ermes__csaf_set_init(&seen, &c->rc);
+    ermes__csaf_set_init(&reported, &c->rc);
+    ermes__csaf_set_init(&mine, &c->rc);
     json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *ps = get(v, "product_status"), *seen = json_object(), *reported = json_object();
-        if (!ps) {
-            json_decref(seen);
-            json_decref(reported);
+        json_t *ps = get(v, "product_status");
+        if (!ps)
             continue;
-        }
+        ermes__csaf_set_cleanup(&seen);
+        ermes__csaf_set_cleanup(&reported);
         for (int g = 0; g < 4; g++) {
-            json_t *mine = json_object();
+            ermes__csaf_set_cleanup(&mine);
             for (int k = 0; groups[g][k]; k++) {
                 size_t j;
                 json_t *id;
@@ -340,25 +351,24 @@ static void test_6_1_6(ctx_t *c)
                     const char *s = json_string_value(id);
                     if (!s)
                         continue;
-                    if (in(seen, s) && !in(mine, s) && !in(reported, s)) {
+                    if (in(&seen, s) && !in(&mine, s) && !in(&reported, s)) {
                         ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
                         ermes__csaf_fail(c, "6.1.6", p,
                                          "product id \"%s\" is in contradicting product status "
                                          "groups",
                                          s);
-                        put(reported, s);
+                        put(&reported, s);
                     }
-                    put(mine, s);
+                    put(&mine, s);
                 }
             }
-            const char *k;
-            json_t *val;
-            json_object_foreach(mine, k, val) put(seen, k);
-            json_decref(mine);
+            for (size_t k = 0; k < mine.n; k++)
+                put(&seen, mine.key[k]);
         }
-        json_decref(seen);
-        json_decref(reported);
     }
+    ermes__csaf_set_cleanup(&seen);
+    ermes__csaf_set_cleanup(&reported);
+    ermes__csaf_set_cleanup(&mine);
 }
 
 /* 6.1.7 Multiple Scores with same Version per Product */
@@ -368,9 +378,12 @@ static void test_6_1_7(ctx_t *c)
     size_t i, j, k;
     char p[256], key[600];
 
+    set_t seen;
+
+    ermes__csaf_set_init(&seen, &c->rc);
     json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *seen = json_object();
+        ermes__csaf_set_cleanup(&seen);
         json_array_foreach(arr(v, "scores"), j, s)
         {
             const char *versions[2] = {str(get(s, "cvss_v2"), "version"),
@@ -385,7 +398,7 @@ static void test_6_1_7(ctx_t *c)
                     if (!versions[m])
                         continue;
                     ermes__csaf_pathf(key, sizeof(key), "%s\n%s", versions[m], id);
-                    dup |= in(seen, key);
+                    dup |= in(&seen, key);
                 }
                 if (dup) {
                     ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/products/%zu",
@@ -397,12 +410,12 @@ static void test_6_1_7(ctx_t *c)
                 for (int m = 0; m < 2; m++)
                     if (versions[m]) {
                         ermes__csaf_pathf(key, sizeof(key), "%s\n%s", versions[m], id);
-                        put(seen, key);
+                        ermes__csaf_set_add_copy(&seen, key);
                     }
             }
         }
-        json_decref(seen);
     }
+    ermes__csaf_set_cleanup(&seen);
 }
 
 /* 6.1.9 Invalid CVSS computation, 6.1.10 Inconsistent CVSS */
@@ -694,19 +707,21 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
     }
     json_array_foreach(arr(helper, "hashes"), i, h)
     {
-        json_t *seen = json_object(), *fh;
+        json_t *fh;
+        set_t seen;
+        ermes__csaf_set_init(&seen, &c->rc);
         json_array_foreach(arr(h, "file_hashes"), j, fh)
         {
             const char *alg = str(fh, "algorithm");
-            if (alg && in(seen, alg)) {
+            if (alg && in(&seen, alg)) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "%s/product_identification_helper/hashes/%zu/file_hashes/%zu",
                                   path, i, j);
                 ermes__csaf_fail(c, "6.1.25", p, "hash algorithm %s is used twice", alg);
             }
-            put(seen, alg);
+            put(&seen, alg);
         }
-        json_decref(seen);
+        ermes__csaf_set_cleanup(&seen);
     }
 }
 
@@ -1087,18 +1102,20 @@ static void test_tracking(ctx_t *c)
     }
     /* 6.1.22 Multiple Definition in Revision History */
     if (history(c)) {
-        json_t *v, *seen = json_object();
+        json_t *v;
+        set_t seen;
+        ermes__csaf_set_init(&seen, &c->rc);
         json_array_foreach(history(c), i, v)
         {
             const char *num = str(v, "number");
-            if (num && in(seen, num)) {
+            if (num && in(&seen, num)) {
                 ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
                                   i);
                 ermes__csaf_fail(c, "6.1.22", p, "revision %s is listed twice", num);
             }
-            put(seen, num);
+            put(&seen, num);
         }
-        json_decref(seen);
+        ermes__csaf_set_cleanup(&seen);
     }
     /* 6.1.30 Mixed Integer and Semantic Versioning */
     if (json_is_object(t)) {
@@ -1150,33 +1167,36 @@ static void test_6_1_15_28(ctx_t *c)
  * Remediation without Product Reference, 6.1.32 Flag without Product Reference */
 static void test_vulnerability_lists(ctx_t *c)
 {
-    json_t *v, *x, *cves = json_object();
+    json_t *v, *x;
     size_t i, j;
     char p[256];
+    set_t cves, seen;
+
+    ermes__csaf_set_init(&cves, &c->rc);
+    ermes__csaf_set_init(&seen, &c->rc);
 
     json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
         const char *cve = str(v, "cve");
-        if (cve && in(cves, cve)) {
+        if (cve && in(&cves, cve)) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/cve", i);
             ermes__csaf_fail(c, "6.1.23", p, "%s is in more than one vulnerability", cve);
         }
-        put(cves, cve);
-        json_t *seen = json_object();
+        put(&cves, cve);
+        ermes__csaf_set_cleanup(&seen);
         json_array_foreach(arr(v, "involvements"), j, x)
         {
             char key[512];
             if (!str(x, "party") || !str(x, "date"))
                 continue;
             ermes__csaf_pathf(key, sizeof(key), "%s\n%s", str(x, "party"), str(x, "date"));
-            if (in(seen, key)) {
+            if (in(&seen, key)) {
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
                 ermes__csaf_fail(c, "6.1.24", p, "party %s has two involvements dated %s",
                                  str(x, "party"), str(x, "date"));
             }
-            put(seen, key);
+            ermes__csaf_set_add_copy(&seen, key);
         }
-        json_decref(seen);
         json_array_foreach(arr(v, "remediations"), j,
                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
@@ -1190,7 +1210,8 @@ static void test_vulnerability_lists(ctx_t *c)
             ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
         }
     }
-    json_decref(cves);
+    ermes__csaf_set_cleanup(&cves);
+    ermes__csaf_set_cleanup(&seen);
 }
 
 /* 6.1.26 Prohibited Document Category Name */
@@ -1268,6 +1289,7 @@ static void test_profiles(ctx_t *c)
     int advisory = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
     size_t i, j;
     char p[256];
+    set_t seen, mine;
 
     if (incident || info) {
         int found = 0;
@@ -1356,32 +1378,34 @@ static void test_profiles(ctx_t *c)
     }
 flags:
     /* 6.1.33: per vulnerability, at most one flag per product (directly or by a group). */
+    ermes__csaf_set_init(&seen, &c->rc);
+    ermes__csaf_set_init(&mine, &c->rc);
     json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *seen = json_object(), *f, *id, *g;
+        json_t *f, *id, *g;
         size_t k, m, q;
+        ermes__csaf_set_cleanup(&seen);
         json_array_foreach(arr(v, "flags"), j, f)
         {
-            json_t *mine = json_object();
-            json_array_foreach(arr(f, "product_ids"), k, id) put(mine, json_string_value(id));
+            ermes__csaf_set_cleanup(&mine);
+            json_array_foreach(arr(f, "product_ids"), k, id) put(&mine, json_string_value(id));
             json_array_foreach(arr(f, "group_ids"), k, id)
                 json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
                                    g) if (eq(str(g, "group_id"), json_string_value(id)))
-                    json_array_foreach(arr(g, "product_ids"), q, x) put(mine, json_string_value(x));
-            const char *key;
-            json_t *val;
-            json_object_foreach(mine, key, val)
-            {
-                if (in(seen, key)) {
+                    json_array_foreach(arr(g, "product_ids"), q, x)
+                        put(&mine, json_string_value(x));
+            for (size_t n = 0; n < mine.n; n++) {
+                const char *key = mine.key[n];
+                if (in(&seen, key)) {
                     ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
                     ermes__csaf_fail(c, "6.1.33", p, "product %s has more than one flag", key);
                 }
-                put(seen, key);
+                put(&seen, key);
             }
-            json_decref(mine);
         }
-        json_decref(seen);
     }
+    ermes__csaf_set_cleanup(&seen);
+    ermes__csaf_set_cleanup(&mine);
 }
 
 /* 6.1.31 Version Range in Product Version */
@@ -1431,15 +1455,12 @@ static void test_6_1_31(ctx_t *c, json_t *branches, const char *path, int depth)
 
 void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c)
 {
-    json_t *defined = json_object();
+    set_t defined;
 
-    if (!defined) {
-        c->rc = ERMES_ENOMEM;
-        return;
-    }
-    each_definition(c, add_cb, defined);
-    test_6_1_1(c, defined);
-    json_decref(defined);
+    ermes__csaf_set_init(&defined, &c->rc);
+    each_definition(c, add_cb, &defined);
+    test_6_1_1(c, &defined);
+    ermes__csaf_set_cleanup(&defined);
     test_6_1_2(c);
     test_6_1_3(c);
     test_6_1_4_5(c);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,62 @@ static void test_validate_small_documents(void **state)
     ermes_csaf_result_cleanup(&r);
 }
 
+/* The tests' string sets (csaf.c): members in the order first added, past the inline
+ * capacity too, a member added again keeps its place, copies outlive the caller's buffer,
+ * and a key that is not UTF-8 is refused as jansson refused it. */
+static void test_string_set(void **state)
+{
+    static char names[100][16];
+    ermes__csaf_set_t set;
+    int rc = 0;
+    char buf[16];
+
+    (void)state;
+    ermes__csaf_set_init(&set, &rc);
+    assert_false(ermes__csaf_set_has(&set, "CSAFPID-0"));
+    assert_int_equal(ermes__csaf_set_add(&set, NULL), 0);
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof(names[i]), "CSAFPID-%d", i);
+        assert_int_equal(ermes__csaf_set_add(&set, names[i]), 1);
+    }
+    assert_int_equal(ermes__csaf_set_add(&set, "CSAFPID-7"), 0);
+    assert_int_equal(set.n, 100);
+    for (int i = 0; i < 100; i++) {
+        assert_ptr_equal(set.key[i], names[i]);
+        assert_true(ermes__csaf_set_has(&set, names[i]));
+    }
+    assert_false(ermes__csaf_set_has(&set, "CSAFPID-100"));
+    assert_false(ermes__csaf_set_has(&set, "CSAFPID-"));
+    ermes__csaf_set_cleanup(&set);
+    assert_int_equal(set.n, 0);
+    assert_false(ermes__csaf_set_has(&set, "CSAFPID-1"));
+
+    snprintf(buf, sizeof(buf), "3.1\nA");
+    assert_int_equal(ermes__csaf_set_add_copy(&set, buf), 1);
+    assert_int_equal(ermes__csaf_set_add_copy(&set, buf), 0);
+    buf[0] = '2';
+    assert_true(ermes__csaf_set_has(&set, "3.1\nA"));
+    assert_false(ermes__csaf_set_has(&set, buf));
+    assert_int_equal(ermes__csaf_set_add_copy(&set, "cut \xc3"), 0);
+    assert_false(ermes__csaf_set_has(&set, "cut \xc3"));
+    assert_int_equal(set.n, 1);
+    ermes__csaf_set_cleanup(&set);
+    assert_int_equal(rc, 0);
+}
+
+/* minLength counts characters, not bytes, and stops counting once it has enough. */
+static void test_min_length_characters(void **state)
+{
+    (void)state;
+    assert_int_equal(errors("{\"minLength\":3}", "\"\\u00e9\\u00e9\\u00e9\""), 0);
+    assert_int_equal(errors("{\"minLength\":3}", "\"\\u00e9\\u00e9\""), 1);
+    assert_int_equal(errors("{\"minLength\":2}", "\"\\ud83d\\ude00\""), 1);
+    assert_int_equal(errors("{\"minLength\":2}", "\"\\ud83d\\ude00\\ud83d\\ude00\""), 0);
+    assert_int_equal(errors("{\"minLength\":1}", "\"\""), 1);
+    assert_int_equal(errors("{\"minLength\":1}", "\"a long text of many characters\""), 0);
+    assert_int_equal(errors("{\"minLength\":1,\"maxLength\":3}", "\"abcd\""), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +198,8 @@ int main(void)
         cmocka_unit_test(test_language_tags),
         cmocka_unit_test(test_purl),
         cmocka_unit_test(test_validate_small_documents),
+        cmocka_unit_test(test_string_set),
+        cmocka_unit_test(test_min_length_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
