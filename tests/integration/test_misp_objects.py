@@ -97,7 +97,8 @@ class MispObjects(unittest.TestCase):
             for obj, rel, typ, value in db.execute(
                     "SELECT object_uuid, object_relation, type, value FROM misp_object_attributes"
                     " WHERE indicator_id IS NULL ORDER BY position, id"):
-                others.setdefault(obj, []).append((rel, typ, value))
+                # str: the PostgreSQL runs read a value of digits back as a number.
+                others.setdefault(obj, []).append((rel, typ, str(value)))
         return objects, members, others
 
     def test_1_import_fills_the_tables(self):
