@@ -4,7 +4,8 @@ email objects; tests/data/misp/event_references.json, whose objects share an ind
 refer to each other) fills misp_objects and misp_object_attributes; no indicator shows a
 misp-object tag through GET /api/v1/indicators, nor a STIX indicator as a label; MISP and STIX
 export give the objects back; a tag misp-object:... a user puts on an indicator is an ordinary
-tag that makes no object. A database of before migration 72 (the objects as misp-object* tags
+tag that makes no object; a member the reader may not see is left out of its export of the
+object. A database of before migration 72 (the objects as misp-object* tags
 on the indicators, as earlier versions wrote them) is migrated when opened: the tags move into
 the tables and leave the indicators, and MISP export and the STIX reports are the same as
 before, byte for byte."""
@@ -151,6 +152,32 @@ class MispObjects(unittest.TestCase):
                          [object_shape(o) for o in before["Object"]])
         self.e.ok("PATCH", "/api/v1/indicators/%d" % plain["id"], {"tags": plain["tags"]},
                   expect=200)
+
+    def test_3_tlp_leaves_out_the_members_a_reader_may_not_see(self):
+        """One TLP policy: a member the reader may not see (RED, not its organisation's) is
+        not in its export of the object; the object's other members and its attributes that
+        are no indicators are; staff see the whole object."""
+        self.e.ok("POST", "/api/v1/organisations",
+                  {"short_name": "objorg", "name": "Obj Org", "networks": ["10.31.0.0/16"]},
+                  expect=201)
+        _, tok = self.e.user_token("objorg-user", "constituent", org="objorg")
+        md5 = [i for i in self.e.list_all("/api/v1/indicators") if i["value"] == "1" * 32][0]
+        self.e.ok("PATCH", "/api/v1/indicators/%d" % md5["id"], {"tlp": "RED"}, expect=200)
+        try:
+            def file_object(token=None):
+                kw = {} if token is None else {"token": token}
+                evs = self.e.ok("GET", "/api/v1/misp/events?source=misp:" + OBJ_EV, expect=200,
+                                **kw)
+                return [o for o in evs[0]["Event"]["Object"] if o["uuid"] == FILE_OBJ][0]
+            theirs = file_object(tok)
+            self.assertEqual(sorted(a["object_relation"] for a in theirs["Attribute"]),
+                             ["filename", "sha1", "sha256", "sha512", "size-in-bytes"])
+            self.assertNotIn("1" * 32, json.dumps(theirs))
+            self.assertEqual(sorted(a["object_relation"] for a in file_object()["Attribute"]),
+                             ["filename", "md5", "sha1", "sha256", "sha512", "size-in-bytes"])
+        finally:
+            self.e.ok("PATCH", "/api/v1/indicators/%d" % md5["id"], {"tlp": "GREEN"},
+                      expect=200)
 
     def test_4_migrated_database_exports_the_same(self):
         misp_before = self.misp_export()
