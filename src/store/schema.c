@@ -1084,9 +1084,9 @@ static const char pg_schema_14[] =
     " substr(tag, 1, 12) = 'misp-object:' ORDER BY id ON CONFLICT (uuid) DO "                      \
     "NOTHING;" M72_TAGS_SQLITE                                                                     \
     ", c AS (SELECT id, substr(tag, 21, 36) AS uuid, substr(tag, 58) AS txt FROM t WHERE"          \
-    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = (SELECT"      \
-    " replace(replace(c.txt, '%2C', ','), '%25', '%') FROM c WHERE c.uuid = misp_objects.uuid"     \
-    " ORDER BY c.id LIMIT 1) WHERE uuid IN (SELECT uuid FROM c);" M72_TAGS_SQLITE                  \
+    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = x.txt FROM"   \
+    " (SELECT uuid, replace(replace(txt, '%2C', ','), '%25', '%') AS txt, min(id) FROM c GROUP BY" \
+    " uuid) AS x WHERE x.uuid = misp_objects.uuid;" M72_TAGS_SQLITE                                \
     ", m AS (SELECT id, k, substr(tag, 13, 36) AS uuid, substr(tag, 50) AS r FROM t WHERE"         \
     " substr(tag, 1, 12) = 'misp-object:') INSERT INTO misp_object_attributes (object_uuid,"       \
     " position, indicator_id, object_relation, type) SELECT uuid, id * 100000 + k, id, substr(r,"  \
@@ -1120,9 +1120,9 @@ static const char pg_schema_14[] =
     " substr(tag, 13, 36), ev FROM t WHERE substr(tag, 1, 12) = 'misp-object:' ORDER BY"           \
     " substr(tag, 13, 36), id ON CONFLICT (uuid) DO NOTHING;" M72_TAGS_PG                          \
     ", c AS (SELECT id, substr(tag, 21, 36) AS uuid, substr(tag, 58) AS txt FROM t WHERE"          \
-    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = (SELECT"      \
-    " replace(replace(c.txt, '%2C', ','), '%25', '%') FROM c WHERE c.uuid = misp_objects.uuid"     \
-    " ORDER BY c.id LIMIT 1) WHERE uuid IN (SELECT uuid FROM c);" M72_TAGS_PG                      \
+    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = x.txt FROM"   \
+    " (SELECT DISTINCT ON (uuid) uuid, replace(replace(txt, '%2C', ','), '%25', '%') AS txt FROM"  \
+    " c ORDER BY uuid, id) AS x WHERE x.uuid = misp_objects.uuid;" M72_TAGS_PG                     \
     ", m AS (SELECT id, k, substr(tag, 13, 36) AS uuid, substr(tag, 50) AS r FROM t WHERE"         \
     " substr(tag, 1, 12) = 'misp-object:') INSERT INTO misp_object_attributes (object_uuid,"       \
     " position, indicator_id, object_relation, type) SELECT uuid, id * 100000 + k, id,"            \
