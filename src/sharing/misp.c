@@ -119,6 +119,14 @@ void ermes__misp_import_cleanup(ermes__misp_import_t *imp)
         ermes__free(imp->refs[k].ind_value);
     ermes__free(imp->refs);
     ermes__free(imp->ref_events);
+    for (size_t k = 0; k < imp->nobjs; k++) {
+        ermes__free(imp->objs[k].description);
+        ermes__free(imp->objs[k].comment);
+    }
+    ermes__free(imp->objs);
+    for (size_t k = 0; k < imp->nobjattrs; k++)
+        ermes__free(imp->objattrs[k].value);
+    ermes__free(imp->objattrs);
     json_decref(imp->event_errors);
     json_decref(imp->event_uuids);
     ermes__ind_import_cleanup(&imp->store);
@@ -143,6 +151,25 @@ static long num_member(const json_t *o, const char *key, long def)
             return n;
     }
     return def;
+}
+
+/* A MISP time in seconds (an integer, or a string of up to 18 digits); -1 when neither. */
+static int64_t seconds_member(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (json_is_integer(v))
+        return json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        int64_t n = 0;
+        size_t i;
+        for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 18; i++)
+            n = n * 10 + (s[i] - '0');
+        if (i > 0 && s[i] == '\0')
+            return n;
+    }
+    return -1;
 }
 
 /* A MISP boolean: true/false, 0/1, "0"/"1", "true"/"false". def when absent or neither. */
@@ -272,58 +299,14 @@ static int is_ip_type(ermes_ind_type_t t)
 
 static int uuid_ok(const char *s);
 
-/* The MISP object an attribute belongs to: its uuid (lower case) and the tags every indicator
- * made from the object carries (see object_tags). */
+/* The MISP object whose attributes are being read: its uuid (lower case) and its place in the
+ * import's objects. */
 typedef struct object_ctx {
     char uuid[40];
-    const json_t *tags;   /* a JSON list of strings */
-    const json_t *shared; /* {key: {"own": [...], "meta": [...]}} of the event (read_event) */
+    size_t obj;
 } object_ctx_t;
 
-/* Name-like parts of an object tag (name, meta-category, relation, type) lose ':' and ',' so
- * that the tag splits back at its ':'. */
-static void tag_part(char *dst, size_t cap, const char *s)
-{
-    size_t n = 0;
-
-    for (; s && *s && n + 1 < cap; s++)
-        dst[n++] = (*s == ':' || *s == ',') ? '-' : *s;
-    dst[n] = '\0';
-}
-
-/* Free text in an object tag (a comment, a value): '%' and ',' (the tag list's separator)
- * as %25 and %2C, undone by tag_text_decode. */
-static void tag_text_encode(char *dst, size_t cap, const char *s)
-{
-    size_t n = 0;
-
-    for (; s && *s && n + 4 < cap; s++) {
-        if (*s == '%' || *s == ',') {
-            snprintf(dst + n, cap - n, "%%%02X", (unsigned)(unsigned char)*s);
-            n += 3;
-        } else {
-            dst[n++] = *s;
-        }
-    }
-    dst[n] = '\0';
-}
-
-static json_t *tag_text_decode(const char *s)
-{
-    char buf[400];
-    size_t n = 0;
-
-    for (; *s && n + 1 < sizeof(buf); s++) {
-        if (s[0] == '%' && s[1] == '2' && (s[2] == '5' || s[2] == 'C')) {
-            buf[n++] = s[2] == '5' ? '%' : ',';
-            s += 2;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    buf[n] = '\0';
-    return json_string(buf);
-}
+static const char *utf8_whole(const char *s, char *buf, size_t cap);
 
 /* 1 when attribute a of an object becomes an indicator (read_attribute would not skip it for
  * its type or to_ids). */
@@ -334,70 +317,6 @@ static int object_attr_is_indicator(const json_t *a)
     return ermes__misp_type_map(str_member(a, "type"), str_member(a, "object_relation"), &part,
                                 &exact) != ERMES_IND_NONE &&
            bool_member(a, "to_ids", 1);
-}
-
-/* The tags that keep MISP object o with the indicators made from it (docs/API.md "MISP"):
- * misp-object-meta:UUID:NAME:META-CATEGORY:TEMPLATE-UUID:TEMPLATE-VERSION,
- * misp-object-comment:UUID:COMMENT when it has one, and misp-object-attr:UUID:RELATION:TYPE:VALUE
- * for each attribute that is no indicator (a file's filename and size, a port). Each
- * indicator adds its own misp-object:UUID:RELATION:TYPE (read_attribute). *out stays NULL
- * when o has no valid uuid: its attributes are then read like the event's own. */
-static int object_tags(const json_t *o, object_ctx_t *oc, json_t **out)
-{
-    const char *uuid = str_member(o, "uuid"), *comment = str_member(o, "comment");
-    char name[64], meta[64], tuuid[40], rel[64], type[64], buf[1000], text[640];
-    const json_t *a;
-    json_t *l;
-    size_t i;
-
-    *out = NULL;
-    oc->uuid[0] = '\0';
-    oc->tags = NULL;
-    if (!uuid_ok(uuid))
-        return 0;
-    for (i = 0; i < 36; i++)
-        oc->uuid[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'Z' ? uuid[i] - 'A' + 'a' : uuid[i]);
-    oc->uuid[36] = '\0';
-    if (!(l = json_array()))
-        return ERMES_ENOMEM;
-    tag_part(name, sizeof(name), str_member(o, "name"));
-    tag_part(meta, sizeof(meta), str_member(o, "meta-category"));
-    tag_part(tuuid, sizeof(tuuid),
-             uuid_ok(str_member(o, "template_uuid")) ? str_member(o, "template_uuid") : "");
-    snprintf(buf, sizeof(buf), "misp-object-meta:%s:%s:%s:%s:%ld", oc->uuid, name, meta, tuuid,
-             num_member(o, "template_version", 0));
-    json_array_append_new(l, json_string(buf));
-    if (comment && comment[0] && strlen(comment) <= 200) {
-        tag_text_encode(text, sizeof(text), comment);
-        snprintf(buf, sizeof(buf), "misp-object-comment:%s:%s", oc->uuid, text);
-        json_array_append_new(l, json_string(buf));
-    }
-    json_array_foreach(json_object_get(o, "Attribute"), i, a)
-    {
-        const char *v = str_member(a, "value");
-        if (!json_is_object(a) || !v || !str_member(a, "type") || bool_member(a, "deleted", 0) ||
-            object_attr_is_indicator(a) || strlen(v) > 200)
-            continue;
-        tag_part(rel, sizeof(rel), str_member(a, "object_relation"));
-        tag_part(type, sizeof(type), str_member(a, "type"));
-        tag_text_encode(text, sizeof(text), v);
-        snprintf(buf, sizeof(buf), "misp-object-attr:%s:%s:%s:%s", oc->uuid, rel, type, text);
-        json_array_append_new(l, json_string(buf));
-    }
-    *out = l;
-    oc->tags = l;
-    return 0;
-}
-
-/* misp-object:UUID:RELATION:TYPE, the tag an indicator made from an object's attribute gets. */
-static void object_member_tag(const char *uuid, const char *relation, const char *type, char *buf,
-                              size_t cap)
-{
-    char rel[64], mtype[64];
-
-    tag_part(rel, sizeof(rel), relation);
-    tag_part(mtype, sizeof(mtype), type);
-    snprintf(buf, cap, "misp-object:%s:%s:%s", uuid, rel, mtype);
 }
 
 /* What makes two object attributes one indicator: the ermes type, exact flag and value (lower
@@ -415,95 +334,135 @@ static void shared_key(const char *type, const char *relation, const char *value
         buf[n] = '\0';
 }
 
-static int append_unique(json_t *list, const char *s)
+static void lower_uuid(char dst[40], const char *uuid)
 {
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(list, i, v)
-    {
-        if (!strcmp(json_string_value(v), s))
-            return 0;
-    }
-    return json_array_append_new(list, json_string(s)) ? ERMES_ENOMEM : 0;
+    for (size_t i = 0; i < 36; i++)
+        dst[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'Z' ? uuid[i] - 'A' + 'a' : uuid[i]);
+    dst[36] = '\0';
 }
 
-/* The event's objects' indicator values held by more than one object: *out {key: {"own":
- * [misp-object tags], "meta": [the objects' tags], "objs": [uuids]}}, keys only of values two
- * or more objects share. */
-static int shared_values(const json_t *objects, json_t **out)
+static int grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
 {
-    json_t *all = json_object();
-    const json_t *o, *a;
-    size_t i, j;
+    if (n < *cap)
+        return 0;
+    {
+        size_t ncap = *cap ? *cap * 2 : first;
+        void *nv = ermes__reallocarray(*v, ncap, size);
+        if (!nv)
+            return ERMES_ENOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    return 0;
+}
+
+/* MISP object o of the event being read (ref_events' last) into imp's objects: its uuid, name,
+ * meta-category, template, description, comment (of at most 200 bytes), timestamp and
+ * distribution. oc->uuid stays empty when o has no valid uuid: its attributes are then read
+ * like the event's own. */
+static int object_read(const json_t *o, object_ctx_t *oc, ermes__misp_import_t *imp)
+{
+    const char *uuid = str_member(o, "uuid"), *comment = str_member(o, "comment");
+    const char *description = str_member(o, "description");
+    ermes__misp_obj_t *x;
+    long d = num_member(o, "distribution", -1);
+    int rc;
+
+    oc->uuid[0] = '\0';
+    if (!uuid_ok(uuid))
+        return 0;
+    if ((rc = grow((void **)&imp->objs, &imp->objs_cap, imp->nobjs, sizeof(*imp->objs), 16)))
+        return rc;
+    x = &imp->objs[imp->nobjs];
+    memset(x, 0, sizeof(*x));
+    x->event = imp->nref_events - 1;
+    lower_uuid(x->uuid, uuid);
+    utf8_whole(str_member(o, "name") ? str_member(o, "name") : "", x->name, sizeof(x->name));
+    utf8_whole(str_member(o, "meta-category") ? str_member(o, "meta-category") : "",
+               x->meta_category, sizeof(x->meta_category));
+    if (uuid_ok(str_member(o, "template_uuid")))
+        copy(x->template_uuid, sizeof(x->template_uuid), str_member(o, "template_uuid"));
+    x->template_version = num_member(o, "template_version", 0);
+    x->timestamp = seconds_member(o, "timestamp");
+    x->distribution = d >= 0 && d <= 5 ? (int)d : -1;
+    if (comment && comment[0] && strlen(comment) <= 200 && !(x->comment = ermes__strdup(comment)))
+        return ERMES_ENOMEM;
+    if (description && description[0] && strlen(description) <= 4096 &&
+        !(x->description = ermes__strdup(description))) {
+        ermes__free(x->comment);
+        return ERMES_ENOMEM;
+    }
+    memcpy(oc->uuid, x->uuid, sizeof(oc->uuid));
+    oc->obj = imp->nobjs++;
+    return 0;
+}
+
+/* Attribute a of object oc into imp's object attributes: one that may become an indicator
+ * (*member its entry plus one), or one that cannot (its value, of at most 200 bytes: a file's
+ * filename and size, a port). A deleted one, or one without a type or value, is left out. */
+static int object_attr(const json_t *a, const object_ctx_t *oc, ermes__misp_import_t *imp,
+                       size_t *member)
+{
+    const char *type = str_member(a, "type"), *value = str_member(a, "value");
+    const char *rel = str_member(a, "object_relation"), *uuid = str_member(a, "uuid");
+    ermes__misp_objattr_t *x;
+    int indicator, rc;
+
+    *member = 0;
+    if (!json_is_object(a) || !type || !value || bool_member(a, "deleted", 0))
+        return 0;
+    indicator = object_attr_is_indicator(a);
+    if (!indicator && strlen(value) > 200)
+        return 0;
+    if ((rc = grow((void **)&imp->objattrs, &imp->objattrs_cap, imp->nobjattrs,
+                   sizeof(*imp->objattrs), 64)))
+        return rc;
+    x = &imp->objattrs[imp->nobjattrs];
+    memset(x, 0, sizeof(*x));
+    x->obj = oc->obj;
+    utf8_whole(rel ? rel : "", x->relation, sizeof(x->relation));
+    utf8_whole(type, x->type, sizeof(x->type));
+    if (uuid_ok(uuid))
+        lower_uuid(x->uuid, uuid);
+    x->position = (int64_t)imp->nobjattrs;
+    if (indicator)
+        shared_key(type, rel, value, x->key, sizeof(x->key));
+    else if (!(x->value = ermes__strdup(value)))
+        return ERMES_ENOMEM;
+    imp->nobjattrs++;
+    if (indicator)
+        *member = imp->nobjattrs;
+    return 0;
+}
+
+/* Marks the object attributes of event x whose value objects other than their own hold too:
+ * the indicator is then one of each of those objects (store_objects). */
+static int mark_shared(ermes__misp_import_t *imp, const ermes__misp_ref_event_t *x)
+{
+    json_t *first = json_object();
     int rc = 0;
 
-    *out = NULL;
-    if (!all)
+    if (!first)
         return ERMES_ENOMEM;
-    json_array_foreach(objects, i, o)
-    {
-        object_ctx_t oc;
-        json_t *otags = NULL;
-        if (!json_is_object(o) || bool_member(o, "deleted", 0))
+    for (size_t k = x->oa_start; k < x->oa_start + x->noas; k++) {
+        ermes__misp_objattr_t *e = &imp->objattrs[k];
+        const json_t *f;
+        if (e->value)
             continue;
-        if ((rc = object_tags(o, &oc, &otags)))
-            goto out;
-        if (!otags)
-            continue;
-        json_array_foreach(json_object_get(o, "Attribute"), j, a)
-        {
-            char key[200], one[200];
-            json_t *e, *objs, *t;
-            const char *type = str_member(a, "type"), *value = str_member(a, "value");
-            const char *rel = str_member(a, "object_relation");
-            size_t n, k;
-            if (!json_is_object(a) || !type || !value || bool_member(a, "deleted", 0) ||
-                !object_attr_is_indicator(a))
-                continue;
-            shared_key(type, rel, value, key, sizeof(key));
-            if (!(e = json_object_get(all, key))) {
-                e = json_pack("{s:[],s:[],s:[]}", "own", "meta", "objs");
-                if (!e || json_object_set_new(all, key, e)) {
-                    rc = ERMES_ENOMEM;
-                    break;
-                }
+        if (!(f = json_object_get(first, e->key))) {
+            if (json_object_set_new(first, e->key, json_integer((json_int_t)e->obj))) {
+                rc = ERMES_ENOMEM;
+                break;
             }
-            object_member_tag(oc.uuid, rel, type, one, sizeof(one));
-            if ((rc = append_unique(json_object_get(e, "own"), one)))
-                break;
-            objs = json_object_get(e, "objs");
-            n = json_array_size(objs);
-            if ((rc = append_unique(objs, oc.uuid)))
-                break;
-            if (json_array_size(objs) == n)
-                continue; /* this object's tags are there already */
-            json_array_foreach(otags, k, t)
-            {
-                if ((rc = append_unique(json_object_get(e, "meta"), json_string_value(t))))
-                    break;
-            }
-            if (rc)
-                break;
-        }
-        json_decref(otags);
-        if (rc)
-            goto out;
-    }
-    {
-        const char *key;
-        json_t *e;
-        void *tmp;
-        json_object_foreach_safe(all, tmp, key, e)
-        {
-            if (json_array_size(json_object_get(e, "objs")) < 2)
-                json_object_del(all, key);
+        } else if ((size_t)json_integer_value(f) != e->obj) {
+            json_object_set_new(first, e->key, json_integer(-1));
         }
     }
-    *out = all;
-    all = NULL;
-out:
-    json_decref(all);
+    for (size_t k = x->oa_start; !rc && k < x->oa_start + x->noas; k++) {
+        ermes__misp_objattr_t *e = &imp->objattrs[k];
+        e->shared = !e->value && json_integer_value(json_object_get(first, e->key)) == -1;
+    }
+    json_decref(first);
     return rc;
 }
 
@@ -555,10 +514,10 @@ static int read_references(const json_t *o, const char *oc_uuid, ermes__misp_imp
     return 0;
 }
 
-/* One attribute (of the event, or of one of its objects: oc, NULL for the event's own). */
-static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted,
-                          const object_ctx_t *oc, ermes_indicator_set_t *set,
-                          ermes__misp_import_t *imp)
+/* One attribute (of the event, or of one of its objects: member, its entry in the import's
+ * object attributes plus one, 0 for the event's own). */
+static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_deleted, size_t member,
+                          ermes_indicator_set_t *set, ermes__misp_import_t *imp)
 {
     const char *type = str_member(a, "type"), *value = str_member(a, "value");
     const char *relation = str_member(a, "object_relation");
@@ -575,6 +534,7 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_del
     copy(r->event_uuid, sizeof(r->event_uuid), ev->uuid);
     copy(r->type, sizeof(r->type), type);
     copy(r->value, sizeof(r->value), value);
+    r->member = member;
     r->fate = ERMES_MISP_SKIPPED;
     if (!json_is_object(a)) {
         r->fate = ERMES_MISP_INVALID;
@@ -612,40 +572,10 @@ static int read_attribute(const json_t *a, const event_ctx_t *ev, int object_del
         imp->invalid++;
         return 0;
     }
-    /* The object's tags first: they make the object whole again on export, and the event's
-     * tags may fill what is left. */
-    tags[0] = '\0';
-    tags_json = 0;
-    if (oc && oc->tags) {
-        char one[200], key[200];
-        const json_t *sh;
-        json_t *l;
-        /* A value that several objects of the event hold is one indicator: it keeps every
-         * one of those objects' tags, their misp-object tags first. */
-        shared_key(type, relation, value, key, sizeof(key));
-        sh = json_object_get(oc->shared, key);
-        if (sh) {
-            tag_list(json_object_get(sh, "own"), tags, sizeof(tags), &tags_json);
-            tag_list(json_object_get(sh, "meta"), tags, sizeof(tags), &tags_json);
-        } else {
-            object_member_tag(oc->uuid, relation, type, one, sizeof(one));
-            if (!(l = json_pack("[s]", one)))
-                return ERMES_ENOMEM;
-            tag_list(l, tags, sizeof(tags), &tags_json);
-            json_decref(l);
-            tag_list(oc->tags, tags, sizeof(tags), &tags_json);
-        }
-    }
-    if (!tags[0]) {
-        copy(tags, sizeof(tags), ev->tags);
-        tags_json = ev->tags_json;
-    } else if (ev->tags[0] && strlen(tags) + strlen(ev->tags) + 2 <= sizeof(tags) &&
-               tags_json + ev->tags_json <= TAGS_JSON_CAP) {
-        size_t used = strlen(tags);
-        tags[used++] = ',';
-        copy(tags + used, sizeof(tags) - used, ev->tags);
-        tags_json += ev->tags_json;
-    }
+    /* The event's tags, then the attribute's. An object is kept in tables of its own
+     * (store_objects), not among the tags. */
+    copy(tags, sizeof(tags), ev->tags);
+    tags_json = ev->tags_json;
     tlp = tag_list(json_object_get(a, "Tag"), tags, sizeof(tags), &tags_json);
     if (tlp < 0)
         tlp = ev->tlp;
@@ -777,6 +707,8 @@ static int event_refs_begin(ermes__misp_import_t *imp, const char *uuid, int tlp
     x->tlp = tlp >= 0 ? tlp : ERMES_TLP_AMBER;
     x->start = imp->nrefs;
     x->attr_start = imp->nattrs;
+    x->obj_start = imp->nobjs;
+    x->oa_start = imp->nobjattrs;
     return 0;
 }
 
@@ -784,7 +716,6 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
                       ermes__misp_import_t *imp)
 {
     const json_t *inner = json_object_get(e, "Event"), *list, *a, *o;
-    json_t *shared = NULL;
     event_ctx_t ev;
     size_t i, j;
     int rc;
@@ -821,39 +752,39 @@ static int read_event(const json_t *e, size_t index, ermes_indicator_set_t *set,
     list = json_object_get(e, "Attribute");
     json_array_foreach(list, i, a)
     {
-        if ((rc = read_attribute(a, &ev, 0, NULL, set, imp)))
+        if ((rc = read_attribute(a, &ev, 0, 0, set, imp)))
             return rc;
     }
     list = json_object_get(e, "Object");
-    if ((rc = shared_values(list, &shared)))
-        return rc;
     json_array_foreach(list, i, o)
     {
         const json_t *attrs = json_object_get(o, "Attribute");
         int deleted = bool_member(o, "deleted", 0);
         object_ctx_t oc;
-        json_t *otags = NULL;
-        if (json_is_object(o) && (rc = object_tags(o, &oc, &otags)))
+        oc.uuid[0] = '\0';
+        /* A deleted object is not kept: its attributes are skipped (read_attribute). */
+        if (json_is_object(o) && !deleted && (rc = object_read(o, &oc, imp)))
             break;
-        oc.shared = shared;
-        if (otags && !deleted && (rc = read_references(o, oc.uuid, imp))) {
-            json_decref(otags);
+        if (oc.uuid[0] && (rc = read_references(o, oc.uuid, imp)))
             break;
-        }
         json_array_foreach(attrs, j, a)
         {
-            if ((rc = read_attribute(a, &ev, deleted, otags ? &oc : NULL, set, imp)))
+            size_t member = 0;
+            if (oc.uuid[0] && (rc = object_attr(a, &oc, imp, &member)))
+                break;
+            if ((rc = read_attribute(a, &ev, deleted, member, set, imp)))
                 break;
         }
-        json_decref(otags);
         if (rc)
             break;
     }
-    json_decref(shared);
     if (!rc) {
         ermes__misp_ref_event_t *x = &imp->ref_events[imp->nref_events - 1];
         x->n = imp->nrefs - x->start;
         x->nattrs = imp->nattrs - x->attr_start;
+        x->nobjs = imp->nobjs - x->obj_start;
+        x->noas = imp->nobjattrs - x->oa_start;
+        rc = mark_shared(imp, x);
     }
     return rc;
 }
@@ -1054,6 +985,147 @@ out:
     return rc;
 }
 
+/* A row of misp_object_attributes an import writes: entry objattrs[entry] of event, as an
+ * attribute that is no indicator (id 0) or as indicator id's membership. */
+typedef struct object_row {
+    size_t event, entry;
+    int64_t position, id;
+} object_row_t;
+
+static int cmp_object_row(const void *a, const void *b)
+{
+    const object_row_t *x = a, *y = b;
+
+    if (x->event != y->event)
+        return x->event < y->event ? -1 : 1;
+    if (x->position != y->position)
+        return x->position < y->position ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int row_add(object_row_t **rows, size_t *n, size_t *cap, size_t event, size_t entry,
+                   int64_t position, int64_t id)
+{
+    int rc = grow((void **)rows, cap, *n, sizeof(**rows), 64);
+
+    if (rc)
+        return rc;
+    (*rows)[(*n)++] = (object_row_t){event, entry, position, id};
+    return 0;
+}
+
+/* The memberships of indicator id, which attribute r (an object's) gave last: its object, or
+ * when other objects of its event hold the same value, each of those (every relation each
+ * gives it, once), in the event's order. A stored indicator is what the last attribute of the
+ * import that gave it says, as its other properties are. */
+static int member_rows(const ermes__misp_import_t *imp, const ermes__misp_attr_t *r, int64_t id,
+                       object_row_t **rows, size_t *n, size_t *cap)
+{
+    const ermes__misp_objattr_t *e = &imp->objattrs[r->member - 1];
+    size_t event = imp->objs[e->obj].event, first = *n;
+    const ermes__misp_ref_event_t *x = &imp->ref_events[event];
+    int rc;
+
+    if (!e->shared)
+        return row_add(rows, n, cap, event, r->member - 1, e->position, id);
+    for (size_t k = x->oa_start; k < x->oa_start + x->noas; k++) {
+        const ermes__misp_objattr_t *o = &imp->objattrs[k];
+        int seen = 0;
+        if (o->value || strcmp(o->key, e->key))
+            continue;
+        for (size_t j = first; j < *n && !seen; j++) {
+            const ermes__misp_objattr_t *p = &imp->objattrs[(*rows)[j].entry];
+            seen =
+                p->obj == o->obj && !strcmp(p->relation, o->relation) && !strcmp(p->type, o->type);
+        }
+        if (!seen && (rc = row_add(rows, n, cap, event, k, o->position, id)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Every event read keeps its MISP objects as this import gives them (src/store/misp_objects.c),
+ * in the transaction open: each object with its attributes that are no indicators, and the
+ * stored indicators that are its members. */
+static int store_objects(ermes__store_t *st, const ermes__misp_import_t *imp)
+{
+    json_t *last = json_object(); /* indicator id -> the attribute that gave it last */
+    object_row_t *rows = NULL;
+    ermes__misp_object_t *objs = NULL;
+    ermes__misp_object_attr_t *attrs = NULL;
+    size_t n = 0, cap = 0, at = 0;
+    const char *key;
+    json_t *v;
+    int rc = 0;
+
+    if (!last)
+        return ERMES_ENOMEM;
+    for (size_t k = 0; k < imp->nattrs && !rc; k++) {
+        const ermes__misp_attr_t *r = &imp->attrs[k];
+        for (int i = 0; i < r->nind && !rc; i++) {
+            char id[24];
+            if (r->id[i] <= 0)
+                continue;
+            snprintf(id, sizeof(id), "%lld", (long long)r->id[i]);
+            if (json_object_set_new(last, id, json_integer((json_int_t)k)))
+                rc = ERMES_ENOMEM;
+        }
+    }
+    json_object_foreach(last, key, v)
+    {
+        const ermes__misp_attr_t *r = &imp->attrs[json_integer_value(v)];
+        if (rc)
+            break;
+        if (r->member)
+            rc = member_rows(imp, r, strtoll(key, NULL, 10), &rows, &n, &cap);
+    }
+    for (size_t k = 0; k < imp->nobjattrs && !rc; k++)
+        if (imp->objattrs[k].value)
+            rc = row_add(&rows, &n, &cap, imp->objs[imp->objattrs[k].obj].event, k,
+                         imp->objattrs[k].position, 0);
+    if (rc)
+        goto out;
+    if (n)
+        qsort(rows, n, sizeof(*rows), cmp_object_row);
+    if ((imp->nobjs && !(objs = ermes__calloc(imp->nobjs, sizeof(*objs)))) ||
+        (n && !(attrs = ermes__calloc(n, sizeof(*attrs))))) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    for (size_t k = 0; k < imp->nobjs; k++) {
+        const ermes__misp_obj_t *o = &imp->objs[k];
+        objs[k] = (ermes__misp_object_t){o->uuid,          imp->ref_events[o->event].uuid,
+                                         o->name,          o->meta_category,
+                                         o->template_uuid, o->description,
+                                         o->comment,       o->template_version,
+                                         o->timestamp,     o->distribution};
+    }
+    for (size_t k = 0; k < n; k++) {
+        const ermes__misp_objattr_t *e = &imp->objattrs[rows[k].entry];
+        attrs[k] = (ermes__misp_object_attr_t){imp->objs[e->obj].uuid,
+                                               e->relation,
+                                               e->type,
+                                               e->uuid,
+                                               e->value,
+                                               e->position,
+                                               rows[k].id};
+    }
+    for (size_t k = 0; k < imp->nref_events && !rc; k++) {
+        const ermes__misp_ref_event_t *x = &imp->ref_events[k];
+        size_t from = at;
+        while (at < n && rows[at].event == k)
+            at++;
+        rc = ermes__store_misp_objects_replace(st, x->uuid, objs + x->obj_start, x->nobjs,
+                                               attrs + from, at - from);
+    }
+out:
+    ermes__free(attrs);
+    ermes__free(objs);
+    ermes__free(rows);
+    json_decref(last);
+    return rc;
+}
+
 int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char *data, size_t len,
                        ermes_warninglist_t *const *wls, size_t nwl, ermes__misp_import_t *imp,
                        ermes_diag_t *d)
@@ -1073,8 +1145,9 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
     if (rc)
         goto out;
     {
-        /* One transaction for every event's references (a body may hold 10,000 events). */
-        int own = imp->nref_events > 1 && !ermes__store_in_tx(st);
+        /* One transaction for every event's references and objects (a body may hold 10,000
+         * events). */
+        int own = !ermes__store_in_tx(st);
         if (own && (rc = ermes__store_begin(st)))
             goto out;
         for (size_t k = 0; k < imp->nref_events && !rc; k++) {
@@ -1083,6 +1156,8 @@ int ermes__misp_import(ermes__store_t *st, const ermes__viewer_t *v, const char 
                                                 ermes_tlp_name((ermes_tlp_t)x->tlp),
                                                 v ? v->org_id : 0);
         }
+        if (!rc)
+            rc = store_objects(st, imp);
         if (own && rc)
             ermes__store_rollback(st);
         else if (own)
@@ -1253,6 +1328,50 @@ typedef struct export_ctx {
     int grant;          /* the feed's sharing group's grant to the viewer (-1: none) */
 } export_ctx_t;
 
+/* The objects of an event imported from MISP, as export needs them: {uuid: {"name",
+ * "meta-category", "template_uuid", "template_version", "comment", "attrs": [[relation,
+ * type, value], ...]}} (the attributes that are no indicators). */
+static int stored_object_cb(void *ctx, const ermes__misp_object_t *o)
+{
+    char ver[24];
+    json_t *x;
+
+    snprintf(ver, sizeof(ver), "%lld", (long long)o->template_version);
+    x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "name", o->name, "meta-category", o->meta_category,
+                  "template_uuid", o->template_uuid, "template_version", ver, "comment", o->comment,
+                  "attrs");
+    return !x || json_object_set_new(ctx, o->uuid, x) ? ERMES_ENOMEM : 0;
+}
+
+/* Each attribute of the event's objects: into its object's "attrs" when it is no indicator,
+ * else into "members": {indicator id: [[object uuid, relation, type], ...]} in the event's
+ * order. */
+static int stored_object_attr_cb(void *ctx, const ermes__misp_object_attr_t *a)
+{
+    json_t *mo = ctx, *list, *o;
+
+    if (!a->indicator_id) {
+        o = json_object_get(json_object_get(mo, "objects"), a->object_uuid);
+        if (!(list = json_object_get(o, "attrs")))
+            return 0;
+        return json_array_append_new(list, json_pack("[s,s,s]", a->relation, a->type, a->value))
+                   ? ERMES_ENOMEM
+                   : 0;
+    } else {
+        char id[24];
+        json_t *members = json_object_get(mo, "members");
+        snprintf(id, sizeof(id), "%lld", (long long)a->indicator_id);
+        if (!(list = json_object_get(members, id))) {
+            if (!(list = json_array()) || json_object_set_new(members, id, list))
+                return ERMES_ENOMEM;
+        }
+        return json_array_append_new(list,
+                                     json_pack("[s,s,s]", a->object_uuid, a->relation, a->type))
+                   ? ERMES_ENOMEM
+                   : 0;
+    }
+}
+
 static json_t *event_for(export_ctx_t *c, const char *source)
 {
     char uuid[40];
@@ -1275,45 +1394,27 @@ static json_t *event_for(export_ctx_t *c, const char *source)
                   (json_int_t)INT64_MAX);
     if (!e || json_object_set_new(c->events, uuid, e))
         return NULL;
+    /* An event imported from MISP: its objects, which its indicators go back into. */
+    if (!strncmp(source, "misp:", 5) && uuid_ok(source + 5) && c->st && !c->rc) {
+        json_t *mo = json_pack("{s:{},s:{}}", "objects", "members");
+        if (!mo || json_object_set_new(e, "_mo", mo))
+            return NULL;
+        if ((c->rc = ermes__store_misp_object_each(c->st, uuid, stored_object_cb,
+                                                   json_object_get(mo, "objects"))) ||
+            (c->rc = ermes__store_misp_object_attr_each(c->st, uuid, stored_object_attr_cb, mo)))
+            return NULL;
+    }
     return e;
 }
 
-/* The object uuid tag names, or NULL: tag is "PREFIX:UUID:rest". rest is what follows. */
-static const char *object_tag(const char *tag, const char *prefix, char uuid[37], const char **rest)
+/* The object uuid of event e ("_objects": uuid -> object), made when it is new from what the
+ * store keeps of it ("_mo"). */
+static json_t *object_for(json_t *e, const char *uuid, const char *dist, const char *ts)
 {
-    size_t n = strlen(prefix);
-    char u[37];
-
-    if (strncmp(tag, prefix, n) || tag[n] != ':' || strlen(tag + n + 1) < 37 || tag[n + 37] != ':')
-        return NULL;
-    memcpy(u, tag + n + 1, 36);
-    u[36] = '\0';
-    if (!uuid_ok(u))
-        return NULL;
-    memcpy(uuid, u, 37);
-    *rest = tag + n + 38;
-    return uuid;
-}
-
-/* Splits rest at its first ':' into a (cap bytes) and returns what follows, NULL when none. */
-static const char *tag_field(const char *rest, char *a, size_t cap)
-{
-    const char *c = strchr(rest, ':');
-    size_t n = c ? (size_t)(c - rest) : strlen(rest);
-
-    snprintf(a, cap, "%.*s", (int)(n < cap ? n : cap - 1), rest);
-    return c ? c + 1 : NULL;
-}
-
-/* The object uuid of event e ("_objects": uuid -> object), made from the tags of one of its
- * indicators when it is new. */
-static json_t *object_for(json_t *e, const json_t *tags, const char *uuid, const char *dist,
-                          const char *ts)
-{
-    json_t *objs = json_object_get(e, "_objects"), *o, *t;
-    char name[64] = "", meta[64] = "", tuuid[40] = "", ver[24] = "0", u[37];
-    const char *rest, *next;
-    size_t i;
+    json_t *objs = json_object_get(e, "_objects"), *o;
+    const json_t *stored =
+        json_object_get(json_object_get(json_object_get(e, "_mo"), "objects"), uuid);
+    const char *keys[] = {"name", "meta-category", "template_uuid", "template_version", "comment"};
 
     if (!objs) {
         if (!(objs = json_object()) || json_object_set_new(e, "_objects", objs))
@@ -1326,27 +1427,9 @@ static json_t *object_for(json_t *e, const json_t *tags, const char *uuid, const
                   dist, "timestamp", ts, "comment", "", "Attribute");
     if (!o || json_object_set_new(objs, uuid, o))
         return NULL;
-    json_array_foreach(tags, i, t)
-    {
-        const char *s = json_string_value(t);
-        if (!s)
-            continue;
-        if (object_tag(s, "misp-object-meta", u, &rest) && !strcmp(u, uuid)) {
-            next = tag_field(rest, name, sizeof(name));
-            next = next ? tag_field(next, meta, sizeof(meta)) : NULL;
-            next = next ? tag_field(next, tuuid, sizeof(tuuid)) : NULL;
-            if (next)
-                tag_field(next, ver, sizeof(ver));
-            json_object_set_new(o, "name", json_string(name));
-            json_object_set_new(o, "meta-category", json_string(meta));
-            json_object_set_new(o, "template_uuid", json_string(tuuid));
-            json_object_set_new(o, "template_version", json_string(ver));
-        } else if (object_tag(s, "misp-object-comment", u, &rest) && !strcmp(u, uuid)) {
-            json_object_set_new(o, "comment", tag_text_decode(rest));
-        }
-    }
-    if (!json_object_get(o, "template_uuid") ||
-        !json_string_length(json_object_get(o, "template_uuid")))
+    for (size_t k = 0; stored && k < sizeof(keys) / sizeof(keys[0]); k++)
+        json_object_set(o, keys[k], json_object_get(stored, keys[k]));
+    if (!json_string_length(json_object_get(o, "template_uuid")))
         json_object_del(o, "template_uuid");
     return o;
 }
@@ -1386,29 +1469,28 @@ static int object_has(const json_t *o, const char *rel, const char *value)
     return 0;
 }
 
-/* Puts attribute a (indicator r) into each MISP object its tags name, with the objects' other
- * attributes (misp-object-attr). 1 when it went into one or more objects, 0 when it belongs
- * to none, ERMES_ENOMEM. */
-static int object_members(json_t *e, const json_t *tags, const json_t *a,
+/* Puts attribute a (indicator r) into each MISP object it is a member of (members: [[object
+ * uuid, relation, type], ...], see stored_object_attr_cb), with the objects' attributes that
+ * are no indicators. 1 when it went into one or more objects, 0 when it belongs to none,
+ * ERMES_ENOMEM. */
+static int object_members(json_t *e, const json_t *members, const json_t *a,
                           const ermes__indicator_row_t *r, const char *ts, char first[40])
 {
-    char uuid[37], u[37], rel[64], type[64], key[ERMES_INDICATOR_VALUE_MAX + 200], auuid[40];
-    const char *rest, *next;
-    const json_t *t, *t2;
+    char key[ERMES_INDICATOR_VALUE_MAX + 200], auuid[40];
+    const json_t *m, *x;
     size_t i, k;
     int in = 0;
 
-    json_array_foreach(tags, i, t)
+    json_array_foreach(members, i, m)
     {
-        const char *s = json_string_value(t);
+        const char *uuid = json_string_value(json_array_get(m, 0));
+        const char *rel = json_string_value(json_array_get(m, 1));
+        const char *type = json_string_value(json_array_get(m, 2));
+        const json_t *stored;
         json_t *o, *copy_a;
-        if (!s || !object_tag(s, "misp-object", uuid, &rest))
+        if (!uuid || !rel || !type || !rel[0] || !type[0])
             continue;
-        next = tag_field(rest, rel, sizeof(rel));
-        tag_field(next ? next : "", type, sizeof(type));
-        if (!rel[0] || !type[0])
-            continue;
-        if (!(o = object_for(e, tags, uuid, tlp_distribution(r->tlp), ts)))
+        if (!(o = object_for(e, uuid, tlp_distribution(r->tlp), ts)))
             return ERMES_ENOMEM;
         in = 1;
         snprintf(key, sizeof(key), "%s|%s|%s", uuid, rel, r->value);
@@ -1424,32 +1506,25 @@ static int object_members(json_t *e, const json_t *tags, const json_t *a,
         json_object_set_new(copy_a, "object_relation", json_string(rel));
         if (json_array_append_new(json_object_get(o, "Attribute"), copy_a))
             return ERMES_ENOMEM;
-        /* The object's attributes that are no indicators ride on each of its indicators. */
-        json_array_foreach(tags, k, t2)
+        /* The object's attributes that are no indicators come with its first member shown,
+         * under that member's TLP. */
+        stored = json_object_get(json_object_get(json_object_get(e, "_mo"), "objects"), uuid);
+        json_array_foreach(json_object_get(stored, "attrs"), k, x)
         {
-            const char *s2 = json_string_value(t2);
-            char arel[64], atype[64];
-            json_t *x, *val;
-            if (!s2 || !object_tag(s2, "misp-object-attr", u, &rest) || strcmp(u, uuid))
+            const char *arel = json_string_value(json_array_get(x, 0));
+            const char *atype = json_string_value(json_array_get(x, 1));
+            const char *val = json_string_value(json_array_get(x, 2));
+            json_t *y;
+            if (!arel || !atype || !val || object_has(o, arel, val))
                 continue;
-            next = tag_field(rest, arel, sizeof(arel));
-            next = next ? tag_field(next, atype, sizeof(atype)) : NULL;
-            if (!next)
-                continue;
-            if (!(val = tag_text_decode(next)))
-                return ERMES_ENOMEM;
-            if (object_has(o, arel, json_string_value(val))) {
-                json_decref(val);
-                continue;
-            }
-            snprintf(key, sizeof(key), "%s|%s|%s", uuid, arel, json_string_value(val));
+            snprintf(key, sizeof(key), "%s|%s|%s", uuid, arel, val);
             ermes__misp_uuid5(key, auuid);
-            x = json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:s,s:b,s:[o]}", "uuid", auuid, "type",
+            y = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:[o]}", "uuid", auuid, "type",
                           atype, "category", object_attr_category(atype), "object_relation", arel,
                           "value", val, "to_ids", 0, "distribution", tlp_distribution(r->tlp),
                           "timestamp", ts, "comment", "", "disable_correlation", 0, "Tag",
                           tlp_tag(r->tlp));
-            if (!x || json_array_append_new(json_object_get(o, "Attribute"), x))
+            if (!y || json_array_append_new(json_object_get(o, "Attribute"), y))
                 return ERMES_ENOMEM;
         }
     }
@@ -1459,6 +1534,7 @@ static int object_members(json_t *e, const json_t *tags, const json_t *a,
 static int export_cb(void *arg, const ermes__indicator_row_t *r)
 {
     export_ctx_t *c = arg;
+    const json_t *members;
     json_t *e, *a, *tags, *arr;
     const char *mtype, *category;
     char key[ERMES_INDICATOR_VALUE_MAX + 64], uuid[40], ts[24], first[40];
@@ -1473,7 +1549,7 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
                                   r->stix_id, r->id))
         return 0;
     if (!(e = event_for(c, r->source ? r->source : "")))
-        return ERMES_ENOMEM;
+        return c->rc ? c->rc : ERMES_ENOMEM;
     misp_type(r->type, r->exact, &mtype, &category);
     snprintf(key, sizeof(key), "%s|%s|%d", r->type, r->value, r->exact);
     ermes__misp_uuid5(key, uuid);
@@ -1485,11 +1561,13 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
     if (json_is_array(arr)) {
         size_t i;
         json_t *t;
-        /* The misp-object* tags say which objects the indicator came from (object_tags):
-         * they become the objects again, not tags. */
-        json_array_foreach(arr, i, t) if (!json_is_string(t) ||
-                                          strncmp(json_string_value(t), "misp-object", 11))
-            json_array_append_new(tags, json_pack("{s:O}", "name", t));
+        json_array_foreach(arr, i, t) json_array_append_new(tags, json_pack("{s:O}", "name", t));
+    }
+    json_decref(arr);
+    {
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)r->id);
+        members = json_object_get(json_object_get(json_object_get(e, "_mo"), "members"), id);
     }
     a = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:b,s:o}", "uuid", uuid, "type",
                   mtype ? mtype : "text", "category", category, "value", r->value, "to_ids", 1,
@@ -1502,16 +1580,13 @@ static int export_cb(void *arg, const ermes__indicator_row_t *r)
     if (r->valid_until)
         json_object_set_new(a, "last_seen", misp_time(r->valid_until));
     first[0] = '\0';
-    if (json_is_array(arr) && (rc = object_members(e, arr, a, r, ts, first)) != 0) {
-        json_decref(arr);
+    if (members && (rc = object_members(e, members, a, r, ts, first)) != 0) {
         json_decref(a);
         if (rc < 0)
             return rc;
     } else if (mtype) {
-        json_decref(arr);
         json_array_append_new(json_object_get(e, "Attribute"), a);
     } else {
-        json_decref(arr);
         /* JA4: the ja4-plus object's ja4-fingerprint relation. */
         char ouuid[40], okey[ERMES_INDICATOR_VALUE_MAX + 64];
         json_t *o;
@@ -1699,6 +1774,7 @@ int ermes__misp_export_capped(ermes__store_t *st, const ermes__viewer_t *v, erme
         if ((rc = objects_sorted(st, e)))
             goto out;
         json_object_del(e, "_attrs");
+        json_object_del(e, "_mo");
         json_object_set(e, "publish_timestamp", json_object_get(e, "timestamp"));
         if (json_array_append_new(arr, json_pack("{s:O}", "Event", e))) {
             rc = ERMES_ENOMEM;

@@ -14,10 +14,10 @@
  * from MISP ("misp:<uuid>") keeps its event uuid, others get UUIDv5(ERMES_MISP_NS, source);
  * attributes get UUIDv5(ERMES_MISP_NS, "type|value|exact"), so a re-export is the same.
  *
- * MISP objects: an object's attributes become indicators that carry the object in misp-object*
- * tags (its uuid, name, meta-category, template, comment, each indicator's relation and type,
- * and the object's attributes that are no indicators); export rebuilds the object from them
- * (docs/API.md "MISP"). */
+ * MISP objects: an object's attributes become indicators; the object (its uuid, name,
+ * meta-category, template, comment, each member's relation and type, and its attributes that
+ * are no indicators) is kept in tables of its own (src/store/misp_objects.c), never in the
+ * indicators' tags, and export rebuilds the object from them (docs/API.md "MISP"). */
 #ifndef ERMES_SHARING_MISP_H
 #define ERMES_SHARING_MISP_H
 
@@ -49,7 +49,30 @@ typedef struct ermes__misp_attr {
     uint32_t set_id[2]; /* their ids in the set */
     int64_t id[2];      /* the stored indicators' ids (0: suppressed) */
     char warninglist[128];
+    size_t member; /* an attribute of an object: its entry in objattrs plus one, else 0 */
 } ermes__misp_attr_t;
+
+/* A MISP object of the import (src/store/misp_objects.c keeps it). */
+typedef struct ermes__misp_obj {
+    char uuid[40];
+    size_t event; /* ref_events[event] */
+    char name[64], meta_category[64], template_uuid[40];
+    int64_t template_version, timestamp; /* timestamp -1: none */
+    int distribution;                    /* -1: none */
+    char *description, *comment;         /* owned; NULL: none */
+} ermes__misp_obj_t;
+
+/* An attribute of one of the import's objects: one that may become an indicator (key: what
+ * makes two attributes one indicator; shared when objects of the event other than its own hold
+ * the same key) or one that cannot (value, owned). position: its place in the import. */
+typedef struct ermes__misp_objattr {
+    size_t obj; /* objs[obj] */
+    char relation[64], type[64], uuid[40];
+    char key[200];
+    char *value;
+    int64_t position;
+    int shared;
+} ermes__misp_objattr_t;
 
 /* The object references an event brought: refs[start .. start + n) of the import, TLP the
  * event's. */
@@ -58,6 +81,8 @@ typedef struct ermes__misp_ref_event {
     size_t start, n;
     int tlp;
     size_t attr_start, nattrs; /* its attributes: attrs[attr_start .. attr_start + nattrs) */
+    size_t obj_start, nobjs;   /* its objects: objs[obj_start .. obj_start + nobjs) */
+    size_t oa_start, noas;     /* their attributes: objattrs[oa_start .. oa_start + noas) */
 } ermes__misp_ref_event_t;
 
 typedef struct ermes__misp_import {
@@ -68,6 +93,10 @@ typedef struct ermes__misp_import {
     size_t nrefs, refs_cap;
     ermes__misp_ref_event_t *ref_events;
     size_t nref_events, ref_events_cap;
+    ermes__misp_obj_t *objs; /* the events' MISP objects, event by event */
+    size_t nobjs, objs_cap;
+    ermes__misp_objattr_t *objattrs; /* their attributes, object by object */
+    size_t nobjattrs, objattrs_cap;
     json_t *event_errors; /* [{"index", "uuid"?, "reason"}] events refused whole */
     json_t *event_uuids;  /* the uuids of the events read, in order */
     ermes__ind_import_t store;

@@ -110,8 +110,8 @@ typedef struct pub_ctx {
     int64_t home;
     int64_t newest;
     int rc;
-    json_t *objects;  /* the misp-object-meta tags of the indicators published (a set) */
-    json_t *reported; /* object uuid -> {"tlp", "owner"} of every object with a report */
+    json_t *objects;  /* uuid -> its label, of the MISP objects with a member published */
+    json_t *reported; /* object uuid -> its group (object_group), of the objects looked at */
 } pub_ctx_t;
 
 static int org_cb(void *ctx, const ermes__org_t *org)
@@ -179,19 +179,6 @@ static int indicator_cb(void *ctx, const ermes__indicator_row_t *r)
     if (r->confidence >= 0)
         json_object_set_new(o, "confidence", json_integer(r->confidence));
     tags = json_loads(r->tags ? r->tags : "[]", 0, &err);
-    {
-        /* An indicator made from a MISP object: the object's report is published again
-         * after the indicators (misp_object_report). */
-        size_t i;
-        json_t *t;
-        json_array_foreach(tags, i, t) if (json_is_string(t) &&
-                                           !strncmp(json_string_value(t), "misp-object-meta:", 17))
-        {
-            if (!c->objects && !(c->objects = json_object()))
-                break;
-            json_object_set_new(c->objects, json_string_value(t), json_true());
-        }
-    }
     if (json_array_size(tags))
         json_object_set_new(o, "labels", tags);
     else
@@ -261,74 +248,108 @@ static int sighting_cb(void *ctx, const ermes__sighting_t *s)
     return rc;
 }
 
-/* Gathers the members of the MISP objects to publish (pub_ctx objects: meta tag -> {"refs",
- * "created", "modified", "tlp", "owner"}) in one pass over the indicators: a query per
- * object made publishing N objects cost N scans. */
-static int group_member_cb(void *ctx, const ermes__indicator_row_t *r)
+/* A MISP object's label (and the report's): misp-object-meta:UUID:NAME:META-CATEGORY:
+ * TEMPLATE-UUID:TEMPLATE-VERSION, with ':' and ',' in the name and meta-category made '-' so
+ * that it splits at its ':' (the form earlier versions kept it in as a tag). */
+static void object_label(const ermes__misp_object_t *o, char *buf, size_t cap)
+{
+    char name[64], meta[64];
+    const char *from[2] = {o->name, o->meta_category};
+    char *to[2] = {name, meta};
+
+    for (int k = 0; k < 2; k++) {
+        size_t n = 0;
+        for (const char *p = from[k]; p && *p && n + 1 < sizeof(name); p++)
+            to[k][n++] = (*p == ':' || *p == ',') ? '-' : *p;
+        to[k][n] = '\0';
+    }
+    snprintf(buf, cap, "misp-object-meta:%s:%s:%s:%s:%lld", o->uuid, name, meta, o->template_uuid,
+             (long long)o->template_version);
+}
+
+static int changed_object_cb(void *ctx, const ermes__misp_object_t *o)
 {
     pub_ctx_t *c = ctx;
+    char label[300];
+
+    if (!c->objects && !(c->objects = json_object()))
+        return ERMES_ENOMEM;
+    object_label(o, label, sizeof(label));
+    return json_object_set_new(c->objects, o->uuid, json_string(label)) ? ERMES_ENOMEM : 0;
+}
+
+static int member_id_cb(void *ctx, int64_t id)
+{
+    return json_array_append_new(ctx, json_integer((json_int_t)id)) ? ERMES_ENOMEM : 0;
+}
+
+/* One member into its object's group: its STIX id, the group's first creation, last change and
+ * strictest TLP (the report shows nobody an indicator it names). A member STIX does not show
+ * (a type it has no pattern for, an indicator imported from STIX) is left out. */
+static int group_member_cb(void *ctx, const ermes__indicator_row_t *r)
+{
+    json_t *g = ctx;
     char id[96], pattern[2 * ERMES_INDICATOR_VALUE_MAX + 128];
-    ermes_ind_type_t type;
-    json_error_t err;
-    json_t *tags, *t, *g;
+    ermes_ind_type_t type = ermes_ind_type_parse(r->type, strlen(r->type));
+    int rc;
+
+    if (r->stix_id ||
+        ermes__pattern_from_indicator(type, r->value, strlen(r->value),
+                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)))
+        return 0;
+    if ((rc = ermes__stix_indicator_id(r, id, sizeof(id))))
+        return rc;
+    if (!json_array_size(json_object_get(g, "refs"))) {
+        json_object_set_new(g, "created", json_integer(r->created_at));
+        json_object_set_new(g, "modified", json_integer(r->updated_at));
+    }
+    if (json_array_append_new(json_object_get(g, "refs"), json_string(id)))
+        return ERMES_ENOMEM;
+    if (r->created_at < json_integer_value(json_object_get(g, "created")))
+        json_object_set_new(g, "created", json_integer(r->created_at));
+    if (r->updated_at > json_integer_value(json_object_get(g, "modified")))
+        json_object_set_new(g, "modified", json_integer(r->updated_at));
+    if ((json_int_t)r->tlp > json_integer_value(json_object_get(g, "tlp"))) {
+        json_object_set_new(g, "tlp", json_integer(r->tlp));
+        json_object_set_new(g, "owner", json_integer(r->owner_org_id));
+    }
+    return 0;
+}
+
+/* The group of MISP object uuid (src/store/misp_objects.c), made once a publication: {"refs":
+ * its members' STIX ids, "created", "modified", "tlp", "owner"}; no refs when it has no member
+ * STIX shows, and then no report. *out borrowed from c->reported. */
+static int object_group(pub_ctx_t *c, const char *uuid, const json_t **out)
+{
+    ermes__viewer_t staff = {0, "stix", ERMES_ROLE_ADMIN, 0, "stix"};
+    json_t *g, *ids = NULL;
     size_t i;
     int rc = 0;
 
-    if (!r->tags || !strstr(r->tags, "misp-object-meta:") || r->stix_id)
+    *out = NULL;
+    if ((g = json_object_get(c->reported, uuid))) {
+        *out = g;
         return 0;
-    type = ermes_ind_type_parse(r->type, strlen(r->type));
-    if (ermes__pattern_from_indicator(type, r->value, strlen(r->value),
-                                      r->exact ? ERMES_IND_EXACT : 0, pattern, sizeof(pattern)))
-        return 0; /* not published as a STIX indicator */
-    if ((rc = ermes__stix_indicator_id(r, id, sizeof(id))))
-        return rc;
-    if (!(tags = json_loads(r->tags, 0, &err)))
-        return 0;
-    json_array_foreach(tags, i, t)
-    {
-        const char *s = json_string_value(t);
-        json_t *seen;
-        char uuid[37];
-        /* Every object with a report (the other end of a reference may be unchanged): its
-         * strictest TLP, for the relationships between reports (misp_object_relationships). */
-        if (s && !strncmp(s, "misp-object-meta:", 17) && strlen(s) >= 17 + 36) {
-            memcpy(uuid, s + 17, 36);
-            uuid[36] = '\0';
-            if (!c->reported && !(c->reported = json_object())) {
-                rc = ERMES_ENOMEM;
-                break;
-            }
-            seen = json_object_get(c->reported, uuid);
-            if (!seen || (json_int_t)r->tlp > json_integer_value(json_object_get(seen, "tlp")))
-                json_object_set_new(c->reported, uuid,
-                                    json_pack("{s:I,s:I}", "tlp", (json_int_t)r->tlp, "owner",
-                                              (json_int_t)r->owner_org_id));
-        }
-        if (!json_is_string(t) || !(g = json_object_get(c->objects, json_string_value(t))))
-            continue;
-        if (!json_is_object(g)) {
-            g = json_pack("{s:[],s:I,s:I,s:i,s:I}", "refs", "created", (json_int_t)r->created_at,
-                          "modified", (json_int_t)r->updated_at, "tlp", -1, "owner", (json_int_t)0);
-            if (!g || json_object_set_new(c->objects, json_string_value(t), g)) {
-                rc = ERMES_ENOMEM;
-                break;
-            }
-        }
-        if (json_array_append_new(json_object_get(g, "refs"), json_string(id))) {
-            rc = ERMES_ENOMEM;
-            break;
-        }
-        if (r->created_at < json_integer_value(json_object_get(g, "created")))
-            json_object_set_new(g, "created", json_integer(r->created_at));
-        if (r->updated_at > json_integer_value(json_object_get(g, "modified")))
-            json_object_set_new(g, "modified", json_integer(r->updated_at));
-        /* The strictest TLP of its members: the report shows nobody an indicator it names. */
-        if ((json_int_t)r->tlp > json_integer_value(json_object_get(g, "tlp"))) {
-            json_object_set_new(g, "tlp", json_integer(r->tlp));
-            json_object_set_new(g, "owner", json_integer(r->owner_org_id));
-        }
     }
-    json_decref(tags);
+    if (!c->reported && !(c->reported = json_object()))
+        return ERMES_ENOMEM;
+    g = json_pack("{s:[],s:I,s:I,s:i,s:I}", "refs", "created", (json_int_t)0, "modified",
+                  (json_int_t)0, "tlp", -1, "owner", (json_int_t)0);
+    if (!g || json_object_set_new(c->reported, uuid, g) || !(ids = json_array()))
+        return ERMES_ENOMEM;
+    if ((rc = ermes__store_misp_object_members(c->st, uuid, member_id_cb, ids)))
+        goto out;
+    for (i = 0; i < json_array_size(ids); i++) {
+        rc = ermes__store_indicator_get(c->st, &staff, json_integer_value(json_array_get(ids, i)),
+                                        group_member_cb, g);
+        if (rc == ERMES_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            goto out;
+    }
+    *out = g;
+out:
+    json_decref(ids);
     return rc;
 }
 
@@ -342,7 +363,7 @@ static int cmp_ref(const void *a, const void *b)
  * per object (report_types indicator; its label the object's name, uuid, meta-category and
  * template) names them. A report, not a grouping: the OASIS STIX 2.1 bundle schema lists no
  * grouping among its objects, so a bundle with one does not validate. meta is the object's
- * misp-object-meta tag (src/sharing/misp.c), which every member carries. */
+ * label (object_label), g its group (object_group). */
 static int misp_object_report(pub_ctx_t *c, const char *meta, const json_t *g)
 {
     char id[96], key[64], name[160], created[32], modified[32], uuid[37];
@@ -397,6 +418,7 @@ typedef struct rel_ctx {
     pub_ctx_t *c;
     const json_t *g; /* the source object's group (misp_object_report) */
     const char *modified;
+    const json_t *reports; /* referenced object uuid -> its group, for those with a report */
 } rel_ctx_t;
 
 /* The STIX indicator a reference to an attribute names (the indicator the attribute became,
@@ -427,7 +449,7 @@ static int rel_ind_cb(void *ctx, const ermes__indicator_row_t *r)
 static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
 {
     rel_ctx_t *x = arg;
-    const json_t *to = json_object_get(x->c->reported, r->referenced_uuid);
+    const json_t *to = json_object_get(x->reports, r->referenced_uuid);
     char id[96], src[96], dst[96], key[256], rel[128];
     json_int_t tlp = json_integer_value(json_object_get(x->g, "tlp"));
     json_int_t owner = json_integer_value(json_object_get(x->g, "owner"));
@@ -482,19 +504,45 @@ static int relationship_cb(void *arg, const ermes__misp_ref_t *r)
     return rc;
 }
 
-/* The references of the MISP object whose report misp_object_report just published. */
-static int misp_object_relationships(pub_ctx_t *c, const char *meta, const json_t *g)
+static int referenced_cb(void *ctx, const ermes__misp_ref_t *r)
 {
-    char uuid[37], modified[32];
-    rel_ctx_t x = {c, g, modified};
+    return json_array_append_new(ctx, json_string(r->referenced_uuid)) ? ERMES_ENOMEM : 0;
+}
 
-    if (!json_is_object(g) || !json_array_size(json_object_get(g, "refs")) ||
-        strlen(meta) < 17 + 36)
+/* The references of the MISP object uuid whose report misp_object_report just published. The
+ * groups of the objects they name are made first: a query inside the walk of the references
+ * would reuse its statement. */
+static int misp_object_relationships(pub_ctx_t *c, const char *uuid, const json_t *g)
+{
+    char modified[32];
+    rel_ctx_t x = {c, g, modified, NULL};
+    json_t *to = NULL, *reports = NULL;
+    size_t i;
+    int rc;
+
+    if (!json_is_object(g) || !json_array_size(json_object_get(g, "refs")))
         return 0;
-    memcpy(uuid, meta + 17, 36);
-    uuid[36] = '\0';
+    if (!(to = json_array()) || !(reports = json_object())) {
+        rc = ERMES_ENOMEM;
+        goto out;
+    }
+    if ((rc = ermes__store_misp_refs_of(c->st, uuid, referenced_cb, to)))
+        goto out;
+    for (i = 0; i < json_array_size(to); i++) {
+        const char *u = json_string_value(json_array_get(to, i));
+        const json_t *other;
+        if ((rc = object_group(c, u, &other)))
+            goto out;
+        if (json_array_size(json_object_get(other, "refs")))
+            json_object_set(reports, u, (json_t *)other);
+    }
+    x.reports = reports;
     ermes__time_format(json_integer_value(json_object_get(g, "modified")), modified);
-    return ermes__store_misp_refs_of(c->st, uuid, relationship_cb, &x);
+    rc = ermes__store_misp_refs_of(c->st, uuid, relationship_cb, &x);
+out:
+    json_decref(to);
+    json_decref(reports);
+    return rc;
 }
 
 int ermes__stix_publish(ermes__store_t *st)
@@ -556,17 +604,18 @@ int ermes__stix_publish(ermes__store_t *st)
     c.newest = since;
     if ((rc = ermes__store_indicator_local_each(st, since, indicator_cb, &c)))
         goto out;
+    /* The MISP objects of the indicators published: their reports and relationships again. */
+    if ((rc = ermes__store_misp_objects_changed(st, since, changed_object_cb, &c)))
+        goto out;
     if (c.objects) {
-        ermes__indicator_filter_t every;
-        const char *meta;
-        json_t *v;
-        memset(&every, 0, sizeof(every));
-        if ((rc = ermes__store_indicator_each(st, &staff, &every, group_member_cb, &c, NULL)))
-            goto out;
-        json_object_foreach(c.objects, meta, v)
+        const char *uuid;
+        json_t *label;
+        json_object_foreach(c.objects, uuid, label)
         {
-            if ((rc = misp_object_report(&c, meta, v)) ||
-                (rc = misp_object_relationships(&c, meta, v)))
+            const json_t *g;
+            if ((rc = object_group(&c, uuid, &g)) ||
+                (rc = misp_object_report(&c, json_string_value(label), g)) ||
+                (rc = misp_object_relationships(&c, uuid, g)))
                 goto out;
         }
     }

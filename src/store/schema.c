@@ -1110,6 +1110,145 @@ static const char pg_schema_14[] =
 #define MIGRATION_75                                                                               \
     "ALTER TABLE vuln_sync_sources ADD COLUMN IF NOT EXISTS skipped TEXT NOT NULL DEFAULT '';"
 
+/* 72: MISP objects in tables of their own (src/store/misp_objects.c), no longer as tags of the
+ * indicators made from them: misp_objects (the object as MISP gave it: uuid, its event, name,
+ * meta-category, template, description, comment, MISP's timestamp and distribution) and
+ * misp_object_attributes, its attributes at their place: those that became an indicator
+ * (indicator_id; an indicator that several objects hold is a row of each) and those that did
+ * not (value). The tags earlier versions wrote on indicators imported from MISP (source
+ * misp:UUID) move into them and leave the indicators' tags: misp-object:UUID:RELATION:TYPE (a
+ * member), misp-object-meta:UUID:NAME:META-CATEGORY:TEMPLATE-UUID:TEMPLATE-VERSION,
+ * misp-object-comment:UUID:COMMENT and misp-object-attr:UUID:RELATION:TYPE:VALUE (%25 and %2C
+ * decoded); an object's meta and comment are those of its member of the lowest id, as export
+ * read them, and its event that member's. A row's position is its indicator's id and the tag's
+ * place among its tags, which keeps both orders export depends on (an indicator's objects, an
+ * object's attributes); each attribute that is no indicator is kept once. Tags of that form on
+ * other indicators stay as they are (ordinary tags, as a user's are now). Once the tags are
+ * gone it finds nothing more to move, so it can run twice. */
+#define MIGRATION_72(INT)                                                                          \
+    "CREATE TABLE IF NOT EXISTS misp_objects (uuid TEXT PRIMARY KEY, event_uuid TEXT NOT NULL,"    \
+    " name TEXT NOT NULL DEFAULT '', meta_category TEXT NOT NULL DEFAULT '', template_uuid TEXT"   \
+    " NOT NULL DEFAULT '', template_version"                                                       \
+    " " INT                                                                                        \
+    " NOT NULL DEFAULT 0, description TEXT NOT NULL DEFAULT '', comment TEXT NOT NULL DEFAULT ''," \
+    " misp_timestamp"                                                                              \
+    " " INT ", distribution"                                                                       \
+    " " INT ");CREATE INDEX IF NOT EXISTS misp_objects_event ON misp_objects(event_uuid);"
+
+#define MIGRATION_72_ATTRIBUTES(ID, INT, DEFERRABLE)                                               \
+    "CREATE TABLE IF NOT EXISTS misp_object_attributes (" ID                                       \
+    ", object_uuid TEXT NOT NULL REFERENCES misp_objects(uuid) ON DELETE CASCADE" DEFERRABLE       \
+    ", position"                                                                                   \
+    " " INT " NOT NULL, indicator_id"                                                              \
+    " " INT " REFERENCES indicators(id) ON DELETE CASCADE" DEFERRABLE                              \
+    ", object_relation TEXT NOT NULL, type TEXT NOT NULL, attribute_uuid TEXT NOT NULL DEFAULT"    \
+    " '', value TEXT);CREATE INDEX IF NOT EXISTS misp_object_attributes_object ON"                 \
+    " misp_object_attributes(object_uuid, position);CREATE INDEX IF NOT EXISTS"                    \
+    " misp_object_attributes_indicator ON misp_object_attributes(indicator_id);"
+
+/* The object tags (well formed: the uuid at its place) of indicators imported from MISP, as
+ * (indicator id, event uuid, place, tag). */
+#define M72_TAGS_SQLITE                                                                            \
+    "WITH t AS (SELECT i.id AS id, substr(i.source, 6) AS ev, CAST(j.key AS INTEGER) AS k,"        \
+    " j.value AS tag FROM indicators i, json_each(i.tags) j WHERE i.source LIKE 'misp:%' AND"      \
+    " i.tags LIKE '%misp-object%' AND json_valid(i.tags) AND j.type = 'text' AND"                  \
+    " ((substr(j.value, 1, 12) = 'misp-object:' AND substr(j.value, 49, 1) = ':') OR"              \
+    " (substr(j.value, 1, 17) IN ('misp-object-meta:', 'misp-object-attr:') AND substr(j.value,"   \
+    " 54, 1) = ':') OR (substr(j.value, 1, 20) = 'misp-object-comment:' AND substr(j.value, 57,"   \
+    " 1) = ':')))"
+
+#define M72_TAGS_PG                                                                                \
+    "WITH t AS (SELECT i.id AS id, substr(i.source, 6) AS ev, e.k AS k, e.tag AS tag FROM"         \
+    " indicators i CROSS JOIN LATERAL json_array_elements_text(i.tags::json) WITH ORDINALITY"      \
+    " e(tag, k) WHERE i.source LIKE 'misp:%' AND i.tags LIKE '%misp-object%' AND ((substr(e.tag,"  \
+    " 1, 12) = 'misp-object:' AND substr(e.tag, 49, 1) = ':') OR (substr(e.tag, 1, 17) IN"         \
+    " ('misp-object-meta:', 'misp-object-attr:') AND substr(e.tag, 54, 1) = ':') OR"               \
+    " (substr(e.tag, 1, 20) = 'misp-object-comment:' AND substr(e.tag, 57, 1) = ':')))"
+
+/* Each member carried its object's attributes that are no indicators: the first row of each
+ * is kept. */
+#define M72_DEDUP                                                                                  \
+    "DELETE FROM misp_object_attributes WHERE indicator_id IS NULL AND EXISTS (SELECT 1 FROM"      \
+    " misp_object_attributes b WHERE b.indicator_id IS NULL AND b.object_uuid ="                   \
+    " misp_object_attributes.object_uuid AND b.object_relation ="                                  \
+    " misp_object_attributes.object_relation AND b.type = misp_object_attributes.type AND b.value" \
+    " = misp_object_attributes.value AND (b.position < misp_object_attributes.position OR"         \
+    " (b.position = misp_object_attributes.position AND b.id < misp_object_attributes.id)));"
+
+#define MIGRATION_72_SQLITE                                                                        \
+    MIGRATION_72("INTEGER")                                                                        \
+    MIGRATION_72_ATTRIBUTES("id INTEGER PRIMARY KEY", "INTEGER", "")                               \
+    M72_TAGS_SQLITE                                                                                \
+    ", m AS (SELECT id, ev, substr(tag, 18, 36) AS uuid, substr(tag, 55) AS r1 FROM t WHERE"       \
+    " substr(tag, 1, 17) = 'misp-object-meta:'), m2 AS (SELECT id, ev, uuid, r1, substr(r1,"       \
+    " instr(r1, ':') + 1) AS r2 FROM m), m3 AS (SELECT id, ev, uuid, r1, r2, substr(r2, instr(r2," \
+    " ':') + 1) AS r3 FROM m2) INSERT INTO misp_objects (uuid, event_uuid, name, meta_category,"   \
+    " template_uuid, template_version) SELECT uuid, ev, substr(r1, 1, instr(r1, ':') - 1),"        \
+    " substr(r2, 1, instr(r2, ':') - 1), substr(r3, 1, instr(r3, ':') - 1), CAST(substr(r3,"       \
+    " instr(r3, ':') + 1) AS INTEGER) FROM m3 WHERE instr(r1, ':') > 0 AND instr(r2, ':') > 0 AND" \
+    " instr(r3, ':') > 0 ORDER BY id ON CONFLICT (uuid) DO NOTHING;" M72_TAGS_SQLITE               \
+    " INSERT INTO misp_objects (uuid, event_uuid) SELECT substr(tag, 13, 36), ev FROM t WHERE"     \
+    " substr(tag, 1, 12) = 'misp-object:' ORDER BY id ON CONFLICT (uuid) DO "                      \
+    "NOTHING;" M72_TAGS_SQLITE                                                                     \
+    ", c AS (SELECT id, substr(tag, 21, 36) AS uuid, substr(tag, 58) AS txt FROM t WHERE"          \
+    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = x.txt FROM"   \
+    " (SELECT uuid, replace(replace(txt, '%2C', ','), '%25', '%') AS txt, min(id) FROM c GROUP BY" \
+    " uuid) AS x WHERE x.uuid = misp_objects.uuid;" M72_TAGS_SQLITE                                \
+    ", m AS (SELECT id, k, substr(tag, 13, 36) AS uuid, substr(tag, 50) AS r FROM t WHERE"         \
+    " substr(tag, 1, 12) = 'misp-object:') INSERT INTO misp_object_attributes (object_uuid,"       \
+    " position, indicator_id, object_relation, type) SELECT uuid, id * 100000 + k, id, substr(r,"  \
+    " 1, instr(r, ':') - 1), substr(r, instr(r, ':') + 1) FROM m WHERE instr(r, ':') > 1 AND"      \
+    " instr(r, ':') < length(r) AND uuid IN (SELECT uuid FROM misp_objects);" M72_TAGS_SQLITE      \
+    ", a AS (SELECT id, k, substr(tag, 18, 36) AS uuid, substr(tag, 55) AS r1 FROM t WHERE"        \
+    " substr(tag, 1, 17) = 'misp-object-attr:'), a2 AS (SELECT id, k, uuid, substr(r1, 1,"         \
+    " instr(r1, ':') - 1) AS rel, substr(r1, instr(r1, ':') + 1) AS r2 FROM a WHERE instr(r1,"     \
+    " ':') > 0) INSERT INTO misp_object_attributes (object_uuid, position, object_relation, type," \
+    " value) SELECT uuid, id * 100000 + k, rel, substr(r2, 1, instr(r2, ':') - 1),"                \
+    " replace(replace(substr(r2, instr(r2, ':') + 1), '%2C', ','), '%25', '%') FROM a2 WHERE"      \
+    " instr(r2, ':') > 0 AND uuid IN (SELECT uuid FROM misp_objects);" M72_DEDUP                   \
+    "UPDATE indicators SET tags = (SELECT json_group_array(v) FROM (SELECT j.value AS v FROM"      \
+    " json_each(indicators.tags) j WHERE NOT (j.type = 'text' AND ((substr(j.value, 1, 12) ="      \
+    " 'misp-object:' AND substr(j.value, 49, 1) = ':') OR (substr(j.value, 1, 17) IN"              \
+    " ('misp-object-meta:', 'misp-object-attr:') AND substr(j.value, 54, 1) = ':') OR"             \
+    " (substr(j.value, 1, 20) = 'misp-object-comment:' AND substr(j.value, 57, 1) = ':'))) ORDER"  \
+    " BY j.key)) WHERE source LIKE 'misp:%' AND tags LIKE '%misp-object%' AND json_valid(tags);"
+
+#define MIGRATION_72_PG                                                                            \
+    MIGRATION_72("BIGINT")                                                                         \
+    MIGRATION_72_ATTRIBUTES(PG_ID, "BIGINT", " DEFERRABLE")                                        \
+    M72_TAGS_PG                                                                                    \
+    ", m AS (SELECT id, ev, substr(tag, 18, 36) AS uuid, substr(tag, 55) AS r1 FROM t WHERE"       \
+    " substr(tag, 1, 17) = 'misp-object-meta:') INSERT INTO misp_objects (uuid, event_uuid, name," \
+    " meta_category, template_uuid, template_version) SELECT DISTINCT ON (uuid) uuid, ev,"         \
+    " split_part(r1, ':', 1), split_part(r1, ':', 2), split_part(r1, ':', 3), (CASE WHEN"          \
+    " split_part(r1, ':', 4) ~ '^-?[0-9]{1,18}$' THEN (split_part(r1, ':', 4))::bigint ELSE 0"     \
+    " END) FROM m ORDER BY uuid, id ON CONFLICT (uuid) DO NOTHING;" M72_TAGS_PG                    \
+    " INSERT INTO misp_objects (uuid, event_uuid) SELECT DISTINCT ON (substr(tag, 13, 36))"        \
+    " substr(tag, 13, 36), ev FROM t WHERE substr(tag, 1, 12) = 'misp-object:' ORDER BY"           \
+    " substr(tag, 13, 36), id ON CONFLICT (uuid) DO NOTHING;" M72_TAGS_PG                          \
+    ", c AS (SELECT id, substr(tag, 21, 36) AS uuid, substr(tag, 58) AS txt FROM t WHERE"          \
+    " substr(tag, 1, 20) = 'misp-object-comment:') UPDATE misp_objects SET comment = x.txt FROM"   \
+    " (SELECT DISTINCT ON (uuid) uuid, replace(replace(txt, '%2C', ','), '%25', '%') AS txt FROM"  \
+    " c ORDER BY uuid, id) AS x WHERE x.uuid = misp_objects.uuid;" M72_TAGS_PG                     \
+    ", m AS (SELECT id, k, substr(tag, 13, 36) AS uuid, substr(tag, 50) AS r FROM t WHERE"         \
+    " substr(tag, 1, 12) = 'misp-object:') INSERT INTO misp_object_attributes (object_uuid,"       \
+    " position, indicator_id, object_relation, type) SELECT uuid, id * 100000 + k, id,"            \
+    " split_part(r, ':', 1), split_part(r, ':', 2) FROM m WHERE split_part(r, ':', 1) <> '' AND"   \
+    " split_part(r, ':', 2) <> '' AND uuid IN (SELECT uuid FROM misp_objects);" M72_TAGS_PG        \
+    ", a AS (SELECT id, k, substr(tag, 18, 36) AS uuid, substr(tag, 55) AS r1 FROM t WHERE"        \
+    " substr(tag, 1, 17) = 'misp-object-attr:' AND substr(tag, 55) LIKE '%:%:%') INSERT INTO"      \
+    " misp_object_attributes (object_uuid, position, object_relation, type, value) SELECT uuid,"   \
+    " id * 100000 + k, split_part(r1, ':', 1), split_part(r1, ':', 2), replace(replace(substr(r1," \
+    " length(split_part(r1, ':', 1)) + length(split_part(r1, ':', 2)) + 3), '%2C', ','), '%25',"   \
+    " '%') FROM a WHERE uuid IN (SELECT uuid FROM misp_objects);" M72_DEDUP                        \
+    "UPDATE indicators SET tags = (SELECT '[' || coalesce(string_agg(e.v::text, ',' ORDER BY"      \
+    " e.k), '') || ']' FROM json_array_elements(indicators.tags::json) WITH ORDINALITY e(v, k)"    \
+    " WHERE NOT (json_typeof(e.v) = 'string' AND ((substr((e.v #>> '{}'), 1, 12) = 'misp-object:'" \
+    " AND substr((e.v #>> '{}'), 49, 1) = ':') OR (substr((e.v #>> '{}'), 1, 17) IN"               \
+    " ('misp-object-meta:', 'misp-object-attr:') AND substr((e.v #>> '{}'), 54, 1) = ':') OR"      \
+    " (substr((e.v #>> '{}'), 1, 20) = 'misp-object-comment:' AND substr((e.v #>> '{}'), 57, 1) =" \
+    " ':')))) WHERE source LIKE 'misp:%' AND tags LIKE '%misp-object%';"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -2144,7 +2283,8 @@ static const char *const migrations[] = {
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_SQLITE,
     /* 71 */ NULL,
-    /* 72 */ NULL,
+    /* 72: MISP objects in tables of their own (see MIGRATION_72) */
+    MIGRATION_72_SQLITE,
     /* 73 */ NULL,
     /* 74 */ NULL,
     /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */
@@ -2756,7 +2896,8 @@ static const char *const pg_migrations[] = {
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_PG,
     /* 71 */ NULL,
-    /* 72 */ NULL,
+    /* 72: see migrations[72] */
+    MIGRATION_72_PG,
     /* 73 */ NULL,
     /* 74 */ NULL,
     /* 75: what a scheduled run of a vuln source skipped (see MIGRATION_75) */

@@ -834,6 +834,49 @@ int ermes__store_misp_refs_replace(ermes__store_t *st, const char *event_uuid,
 int ermes__store_misp_refs_of(ermes__store_t *st, const char *object_uuid,
                               int (*cb)(void *ctx, const ermes__misp_ref_t *r), void *ctx);
 
+/* ---- MISP objects (misp_objects.c) ------------------------------------------------------ */
+
+/* A MISP object as an import read it (migration 72): uuid and event_uuid in lower case; name,
+ * meta-category, template_uuid (a uuid or ""), template_version, description and comment as
+ * MISP gave them; misp_timestamp (seconds) and distribution, -1 when unknown (objects moved
+ * from the tags of earlier versions). Strings borrowed. */
+typedef struct ermes__misp_object {
+    const char *uuid, *event_uuid, *name, *meta_category, *template_uuid, *description, *comment;
+    int64_t template_version, misp_timestamp;
+    int distribution;
+} ermes__misp_object_t;
+/* One attribute of a MISP object, at its place in the object (position): one that became an
+ * indicator (indicator_id; several rows when an object holds it under several relations or
+ * several objects hold it) or one that did not (indicator_id 0, value). relation and type are
+ * MISP's object_relation and type, attribute_uuid MISP's uuid of the attribute. Strings
+ * borrowed. */
+typedef struct ermes__misp_object_attr {
+    const char *object_uuid, *relation, *type, *attribute_uuid, *value;
+    int64_t position, indicator_id;
+} ermes__misp_object_attr_t;
+typedef int (*ermes__store_misp_object_cb)(void *ctx, const ermes__misp_object_t *o);
+typedef int (*ermes__store_misp_object_attr_cb)(void *ctx, const ermes__misp_object_attr_t *a);
+/* The objects of event_uuid become objs (n of them) with their attributes attrs (each naming
+ * one of objs): those stored before for the event are replaced (an object stored before under
+ * another event moves to this one), in one transaction (its own when none is open). */
+int ermes__store_misp_objects_replace(ermes__store_t *st, const char *event_uuid,
+                                      const ermes__misp_object_t *objs, size_t n,
+                                      const ermes__misp_object_attr_t *attrs, size_t nattrs);
+/* cb with each object of event_uuid, by uuid; cb's nonzero return stops and is returned. */
+int ermes__store_misp_object_each(ermes__store_t *st, const char *event_uuid,
+                                  ermes__store_misp_object_cb cb, void *ctx);
+/* cb with each object one of whose members changed after since (ms, updated_at). */
+int ermes__store_misp_objects_changed(ermes__store_t *st, int64_t since,
+                                      ermes__store_misp_object_cb cb, void *ctx);
+/* cb with the attributes of event_uuid's objects, by position: those that are no
+ * indicator, and the members whose indicator is still the event's (source misp:EVENT_UUID;
+ * an indicator another import took since has left the event's objects). */
+int ermes__store_misp_object_attr_each(ermes__store_t *st, const char *event_uuid,
+                                       ermes__store_misp_object_attr_cb cb, void *ctx);
+/* cb with the id of each indicator of object object_uuid that is still its event's, by id. */
+int ermes__store_misp_object_members(ermes__store_t *st, const char *object_uuid,
+                                     int (*cb)(void *ctx, int64_t indicator_id), void *ctx);
+
 /* ---- indicators and sightings (indicators.c, sightings.c) ------------------------------- */
 
 /* Stores indicator r (type, value, exact, validity, confidence, tlp, owner_org_id, source,

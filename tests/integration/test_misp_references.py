@@ -67,14 +67,18 @@ class MispReferences(unittest.TestCase):
             self.assertEqual(tlp, "GREEN")
             self.assertTrue(created > 0 and updated >= created)
 
-        # The domain both objects hold: one indicator with both objects' tags.
+        # The domain both objects hold: one indicator, a member of both objects (table
+        # misp_object_attributes), with no object bookkeeping among its tags.
         inds = [i for i in self.e.list_all("/api/v1/indicators") if i["value"] == "c2.example"]
         self.assertEqual(len(inds), 1, inds)
-        tags = inds[0]["tags"]
-        for obj, name in ((DOMAIN_IP, "domain-ip"), (URL, "url")):
-            self.assertIn("misp-object:%s:domain:domain" % obj, tags)
-            self.assertTrue(any(t.startswith("misp-object-meta:%s:%s:network:" % (obj, name))
-                                for t in tags), tags)
+        self.assertFalse([t for t in inds[0]["tags"] if t.startswith("misp-object")], inds)
+        with db_connect(os.path.join(self.e.dir, "ermes.db")) as db:
+            members = {tuple(r) for r in db.execute(
+                "SELECT o.uuid, o.name, o.meta_category, a.object_relation, a.type"
+                " FROM misp_object_attributes a JOIN misp_objects o ON o.uuid = a.object_uuid"
+                " WHERE a.indicator_id = %d" % inds[0]["id"])}
+        self.assertEqual(members, {(DOMAIN_IP, "domain-ip", "network", "domain", "domain"),
+                                   (URL, "url", "network", "domain", "domain")})
 
         # Export: the references between exported objects, in each object's ObjectReference.
         s, _, out = self.e.request("GET", "/api/v1/misp/events")

@@ -1,6 +1,7 @@
 /* Tests of the MISP mapping (src/sharing/misp.c): attribute types to indicator types, tlp:*
  * tags and distribution levels to TLP, UUIDv5, the reader's fates; and of the feed state
- * (src/store/misp_feeds.c), on SQLite and PostgreSQL. */
+ * (src/store/misp_feeds.c) and the objects kept (src/store/misp_objects.c), on SQLite and
+ * PostgreSQL. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -408,6 +409,138 @@ static void test_object_references(void **state)
     }
 }
 
+static int count_object_cb(void *ctx, const ermes__misp_object_t *o)
+{
+    char *names = ctx;
+    size_t n = strlen(names);
+
+    snprintf(names + n, 200 - n, "%s%s/%s/%lld", n ? "," : "", o->name, o->meta_category,
+             (long long)o->misp_timestamp);
+    return 0;
+}
+
+static int count_attr_cb(void *ctx, const ermes__misp_object_attr_t *a)
+{
+    char *rows = ctx;
+    size_t n = strlen(rows);
+
+    snprintf(rows + n, 400 - n, "%s%.8s:%s:%s:%s", n ? "," : "", a->object_uuid, a->relation,
+             a->type, a->indicator_id ? "ind" : a->value);
+    return 0;
+}
+
+static int count_member_cb(void *ctx, int64_t id)
+{
+    (void)id;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int import_text(ermes__store_t *st, const char *json)
+{
+    ermes__viewer_t staff = {0, "test", ERMES_ROLE_ADMIN, 0, "test"};
+    ermes__misp_import_t imp;
+    ermes_diag_t d;
+    int rc;
+
+    memset(&imp, 0, sizeof(imp));
+    ermes_diag_clear(&d);
+    rc = ermes__misp_import(st, &staff, json, strlen(json), NULL, 0, &imp, &d);
+    ermes__misp_import_cleanup(&imp);
+    return rc;
+}
+
+/* MISP objects in their tables (src/store/misp_objects.c, migration 72): an import keeps each
+ * object, its members (one indicator two objects share is a member of both) and its attributes
+ * that are no indicators; importing the event again replaces them; an indicator another event
+ * takes is no longer a member. */
+static void test_objects_store(void **state)
+{
+    static const char ev1[] =
+        "{\"Event\": {\"uuid\": \"0e0e0e0e-0000-4000-8000-000000000001\", \"info\": \"o\","
+        " \"Attribute\": [{\"type\": \"domain\", \"value\": \"plain.example\"}],"
+        " \"Object\": [{\"uuid\": \"A0000000-0000-4000-8000-000000000001\", \"name\": \"ip-port\","
+        " \"meta-category\": \"network\", \"timestamp\": \"1764547200\", \"Attribute\": ["
+        "  {\"type\": \"domain\", \"value\": \"c2.example\", \"object_relation\": \"domain\"},"
+        "  {\"type\": \"port\", \"value\": \"8443\", \"object_relation\": \"dst-port\"}]},"
+        " {\"uuid\": \"b0000000-0000-4000-8000-000000000002\", \"name\": \"url\","
+        " \"meta-category\": \"network\", \"Attribute\": ["
+        "  {\"type\": \"domain\", \"value\": \"C2.example\", \"object_relation\": \"domain\"}]}]}}";
+    static const char ev1_again[] =
+        "{\"Event\": {\"uuid\": \"0e0e0e0e-0000-4000-8000-000000000001\", \"info\": \"o\","
+        " \"Object\": [{\"uuid\": \"a0000000-0000-4000-8000-000000000001\", \"name\": \"ip-port\","
+        " \"meta-category\": \"network\", \"Attribute\": ["
+        "  {\"type\": \"domain\", \"value\": \"c2.example\", \"object_relation\": \"domain\"}]}]}}";
+    static const char ev2[] = "{\"Event\": {\"uuid\": \"0e0e0e0e-0000-4000-8000-000000000002\","
+                              " \"info\": \"p\", \"Attribute\": [{\"type\": \"domain\","
+                              " \"value\": \"c2.example\"}]}}";
+    const char *ev = "0e0e0e0e-0000-4000-8000-000000000001";
+    const char *a = "a0000000-0000-4000-8000-000000000001";
+    const char *b = "b0000000-0000-4000-8000-000000000002";
+    char dir[64], names[200], rows[400];
+    ermes__store_options_t opts = {0, 1, 0, NULL};
+    ermes__store_t *st;
+    int n;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/ermes-test-misp-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_store_open(dir, &opts, &st), 0);
+    assert_int_equal(import_text(st, ev1), 0);
+    names[0] = '\0';
+    assert_int_equal(ermes__store_misp_object_each(st, ev, count_object_cb, names), 0);
+    assert_string_equal(names, "ip-port/network/1764547200,url/network/-1");
+    rows[0] = '\0';
+    assert_int_equal(ermes__store_misp_object_attr_each(st, ev, count_attr_cb, rows), 0);
+    /* The shared domain: a member of both objects, in the event's order. */
+    assert_string_equal(rows, "a0000000:domain:domain:ind,a0000000:dst-port:port:8443,"
+                              "b0000000:domain:domain:ind");
+    n = 0;
+    assert_int_equal(ermes__store_misp_object_members(st, b, count_member_cb, &n), 0);
+    assert_int_equal(n, 1);
+    names[0] = '\0';
+    assert_int_equal(ermes__store_misp_objects_changed(st, 0, count_object_cb, names), 0);
+    assert_string_equal(names, "ip-port/network/1764547200,url/network/-1");
+    names[0] = '\0';
+    assert_int_equal(ermes__store_misp_objects_changed(st, INT64_MAX / 2, count_object_cb, names),
+                     0);
+    assert_string_equal(names, "");
+    /* The event again, without the url object nor the port: they go. */
+    assert_int_equal(import_text(st, ev1_again), 0);
+    names[0] = '\0';
+    assert_int_equal(ermes__store_misp_object_each(st, ev, count_object_cb, names), 0);
+    assert_string_equal(names, "ip-port/network/-1");
+    rows[0] = '\0';
+    assert_int_equal(ermes__store_misp_object_attr_each(st, ev, count_attr_cb, rows), 0);
+    assert_string_equal(rows, "a0000000:domain:domain:ind");
+    n = 0;
+    assert_int_equal(ermes__store_misp_object_members(st, b, count_member_cb, &n), 0);
+    assert_int_equal(n, 0);
+    /* Another event stores the same value: the indicator is that event's now, in no object of
+     * the first. */
+    assert_int_equal(import_text(st, ev2), 0);
+    n = 0;
+    assert_int_equal(ermes__store_misp_object_members(st, a, count_member_cb, &n), 0);
+    assert_int_equal(n, 0);
+    rows[0] = '\0';
+    assert_int_equal(ermes__store_misp_object_attr_each(st, ev, count_attr_cb, rows), 0);
+    assert_string_equal(rows, "");
+    ermes__store_close(st);
+    {
+        DIR *dd = opendir(dir);
+        struct dirent *e;
+        char path[512];
+        while (dd && (e = readdir(dd)))
+            if (e->d_name[0] != '.') {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        if (dd)
+            closedir(dd);
+        rmdir(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_long_tags_fit),
         cmocka_unit_test(test_feed_state),
         cmocka_unit_test(test_object_references),
+        cmocka_unit_test(test_objects_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
