@@ -468,9 +468,10 @@ static enum MHD_Result preview(ermes__req_t *req, view_t view)
         if (have_a)
             ermes__advisory_cleanup(&a);
     }
-    json_decref(body);
-    if (rc)
+    if (rc) {
+        json_decref(body);
         return ermes__reply_failure(req, rc, NULL);
+    }
     /* Which template was previewed, in the view's words (a notification's language is "en"
      * when none was asked for, an advisory's the document's). */
     rc = json_object_set_new(j, "lang",
@@ -482,6 +483,8 @@ static enum MHD_Result preview(ermes__req_t *req, view_t view)
     if (!rc && view == V_TEMPLATES)
         rc = json_object_set_new(j, "kind", json_string(kind)) ||
              json_object_set_new(j, "name", json_string(name));
+    /* kind, name and lang are the body's: it goes once they are copied. */
+    json_decref(body);
     if (rc) {
         json_decref(j);
         return ermes__reply_failure(req, ERMES_ENOMEM, NULL);
