@@ -8,7 +8,6 @@
  * /api/v1/advisory-templates/{format}/{lang} is {format}/page/{lang} ({format}/entry/{lang} for
  * atom). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "access/access.h"
