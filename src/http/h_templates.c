@@ -474,9 +474,9 @@ static enum MHD_Result preview(ermes__req_t *req, view_t view)
     /* Which template was previewed, in the view's words (a notification's language is "en"
      * when none was asked for, an advisory's the document's). */
     rc = json_object_set_new(j, "lang",
-                             json_string(view == V_NOTIFY ? lang_buf
-                                         : lang           ? lang
-                                                          : ""));
+                             json_string(strcmp(kind, "notification") == 0 ? lang_buf
+                                         : lang                            ? lang
+                                                                           : ""));
     if (!rc && view == V_ADVISORY)
         rc = json_object_set_new(j, "format", json_string(kind));
     if (!rc && view == V_TEMPLATES)
