@@ -5,7 +5,7 @@
  * it). Checks: the HTML and the feed hold no "<script" from the document, no raw control
  * character but tab, newline and return, and valid UTF-8; the text holds no control character
  * but newlines; the engine leaves an unknown placeholder as written. The input is also an
- * edited template (ermes__advisory_template_check, PUT /api/v1/advisory-templates/...). */
+ * edited template of each part (ermes__advisory_template_check, PUT /api/v1/templates/...). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&a, 0, sizeof(a));
     snprintf(a.tracking_id, sizeof(a.tracking_id), "%.*s", (int)(size < 40 ? size : 40),
              (const char *)data);
-    rc = ermes__advisory_feed_begin(&b, "feed", "https://x/feed.atom", 0, "en");
+    rc = ermes__advisory_feed_begin(&b, "feed", "https://x/feed.atom", 0, "en", NULL);
     if (!rc)
         rc = ermes__advisory_feed_entry(&b, &a, text, "https://x/advisories/", ".html", NULL, NULL);
     if (!rc) {
@@ -117,16 +117,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_markup(&b);
     }
     ermes__strbuf_cleanup(&b);
-    /* The input as an edited template (h_advisory_templates.c): checked for each format;
-     * one that passes renders the sample (the check does) and names a line inside it. */
+    /* The input as an edited template (h_templates.c): checked as each part of each kind
+     * (the pages, their list items, the feed's header and entry); one that passes renders the
+     * sample (the check does), one refused names a line inside it. */
     for (size_t f = 0; f < 3; f++) {
-        static const char *const formats[] = {"html", "text", "atom"};
-        ermes_diag_t d;
-        rc = ermes__advisory_template_check(formats[f], text, &d);
-        check(rc == 0 || rc == ERMES_EINVAL || rc == ERMES_ETOOBIG || rc == ERMES_ENOMEM,
-              "check rc");
-        if (rc == ERMES_EINVAL)
-            check(d.line >= 1 && d.column >= 1 && d.reason[0], "a line and a reason");
+        static const char *const kinds[] = {"html", "text", "atom"};
+        const char *name;
+        for (size_t k = 0; (name = ermes__advisory_template_part(kinds[f], k)) != NULL; k++) {
+            ermes_diag_t d;
+            rc = ermes__advisory_template_check(kinds[f], name, text, &d);
+            check(rc == 0 || rc == ERMES_EINVAL || rc == ERMES_ETOOBIG || rc == ERMES_ENOMEM,
+                  "check rc");
+            if (rc == ERMES_EINVAL)
+                check(d.line >= 1 && d.column >= 1 && d.reason[0], "a line and a reason");
+        }
     }
     free(text);
     return 0;

@@ -2,7 +2,9 @@
  * languages, and the variables taken from a CSAF document. Lists (notes, vulnerabilities,
  * references, the revision history) are rendered item by item from an item template and
  * inserted as trusted text; every value from the document goes through the template engine's
- * escaping for the output (core/template.c). */
+ * escaping for the output (core/template.c). Every template here, the pages', the items' and
+ * the feed's header and entry, is a built-in default of the one template system
+ * (src/templates/templates.c): a stored one of the language replaces it. */
 #include "advisories/render.h"
 
 #include <stdio.h>
@@ -96,11 +98,25 @@ const char *ermes__advisory_render_lang(const char *lang, const char *document_l
 
 /* ---- templates --------------------------------------------------------------------------- */
 
-typedef struct templates {
-    const char *page, *note, *vuln, *vuln_note, *score, *remediation, *reference, *history;
-} templates_t;
+/* The parts of a page: the page itself and the item templates of its lists, each a template
+ * of the system an administrator may replace per language (names as src/templates has them). */
+enum {
+    P_PAGE,
+    P_NOTE,
+    P_VULN,
+    P_VULN_NOTE,
+    P_SCORE,
+    P_REMEDIATION,
+    P_REFERENCE,
+    P_HISTORY,
+    P_COUNT
+};
 
-static const templates_t html = {
+static const char *const page_parts[P_COUNT] = {
+    "page",  "note",        "vulnerability", "vulnerability_note",
+    "score", "remediation", "reference",     "history"};
+
+static const char *const html[P_COUNT] = {
     "<!DOCTYPE html>\n"
     "<html lang=\"${lang}\">\n"
     "<head>\n"
@@ -146,7 +162,7 @@ static const templates_t html = {
     "<tr><td>${number}</td><td>${date}</td><td>${summary}</td></tr>\n",
 };
 
-static const templates_t text = {
+static const char *const text[P_COUNT] = {
     "${title}\n"
     "${tracking_id} ${version} (${status}) TLP:${tlp}\n"
     "${l_publisher}: ${publisher}\n"
@@ -196,32 +212,97 @@ static const char feed_entry[] = "<entry>\n"
                                  "<summary>${summary}</summary>\n"
                                  "</entry>\n";
 
-const char *ermes__advisory_template_builtin(const char *format)
+/* The parts of the Atom feed: an entry per advisory and the feed's header. */
+enum { A_ENTRY, A_FEED, A_COUNT };
+
+static const char *const atom_parts[A_COUNT] = {"entry", "feed"};
+
+static const char *const atom[A_COUNT] = {feed_entry, feed_head};
+
+/* The parts of kind ("html", "text", "atom"), their built-in texts and their count; 0 for
+ * another kind. */
+static size_t parts_of(const char *kind, const char *const **names, const char *const **builtin)
 {
-    if (!format)
-        return NULL;
-    if (strcmp(format, "html") == 0)
-        return html.page;
-    if (strcmp(format, "text") == 0)
-        return text.page;
-    return strcmp(format, "atom") == 0 ? feed_entry : NULL;
+    if (kind && strcmp(kind, "html") == 0) {
+        *names = page_parts, *builtin = html;
+        return P_COUNT;
+    }
+    if (kind && strcmp(kind, "text") == 0) {
+        *names = page_parts, *builtin = text;
+        return P_COUNT;
+    }
+    if (kind && strcmp(kind, "atom") == 0) {
+        *names = atom_parts, *builtin = atom;
+        return A_COUNT;
+    }
+    return 0;
 }
 
-/* The template of format in lang: tpls' text, else a stored one (*owned, to free), else
- * builtin. */
-static const char *choose(const ermes__advisory_tpls_t *tpls, const char *format, const char *lang,
-                          const char *builtin, char **owned)
+const char *ermes__advisory_template_part(const char *kind, size_t k)
 {
-    *owned = NULL;
-    if (!tpls)
-        return builtin;
-    if (tpls->text)
-        return tpls->text;
-    if (tpls->fn && tpls->fn(tpls->ctx, format, lang, owned) == 0 && *owned)
-        return *owned;
-    ermes__free(*owned);
-    *owned = NULL;
-    return builtin;
+    const char *const *names, *const *builtin;
+
+    return k < parts_of(kind, &names, &builtin) ? names[k] : NULL;
+}
+
+const char *ermes__advisory_template_builtin(const char *kind, const char *name)
+{
+    const char *const *names, *const *builtin;
+    size_t n = parts_of(kind, &names, &builtin);
+
+    for (size_t k = 0; name && k < n; k++)
+        if (strcmp(names[k], name) == 0)
+            return builtin[k];
+    return NULL;
+}
+
+/* The templates a rendering uses: the built-in ones, with the stored ones of the language
+ * over them, and the one being checked or previewed over those. */
+typedef struct chosen {
+    const char *t[P_COUNT];
+    char *owned[P_COUNT];
+    const char *const *names;
+    size_t n;
+} chosen_t;
+
+static void chosen_cleanup(chosen_t *c)
+{
+    for (size_t k = 0; k < c->n; k++)
+        ermes__free(c->owned[k]);
+}
+
+static int stored_cb(void *ctx, const char *name, const char *stored)
+{
+    chosen_t *c = ctx;
+
+    for (size_t k = 0; name && k < c->n; k++)
+        if (!c->owned[k] && strcmp(c->names[k], name) == 0) {
+            if (!(c->owned[k] = ermes__strdup(stored)))
+                return ERMES_ENOMEM;
+            c->t[k] = c->owned[k];
+        }
+    return 0;
+}
+
+static void choose(const ermes__advisory_tpls_t *tpls, const char *kind, const char *lang,
+                   chosen_t *c)
+{
+    const char *const *builtin;
+
+    memset(c, 0, sizeof(*c));
+    c->n = parts_of(kind, &c->names, &builtin);
+    for (size_t k = 0; k < c->n; k++)
+        c->t[k] = builtin[k];
+    /* A store that cannot answer leaves the built-in templates: the page still renders. */
+    if (tpls && tpls->fn && tpls->fn(tpls->ctx, kind, lang, stored_cb, c)) {
+        chosen_cleanup(c);
+        memset(c->owned, 0, sizeof(c->owned));
+        for (size_t k = 0; k < c->n; k++)
+            c->t[k] = builtin[k];
+    }
+    for (size_t k = 0; tpls && tpls->text && k < c->n; k++)
+        if (strcmp(c->names[k], tpls->name ? tpls->name : c->names[0]) == 0)
+            c->t[k] = tpls->text;
 }
 
 /* ---- variables --------------------------------------------------------------------------- */
@@ -239,7 +320,7 @@ typedef struct vars {
     var_t v[MAX_VARS];
     size_t n;
     const labels_t *l;
-    const templates_t *t; /* the item templates of nested lists */
+    const char *const *t; /* the item templates of nested lists (chosen_t's) */
 } vars_t;
 
 static void vars_cleanup(vars_t *vs)
@@ -475,19 +556,19 @@ static int vuln_vars(vars_t *vs, json_t *v, json_t *names, ermes__template_escap
         rc = product_names(json_object_get(ps, "fixed"), names, vs, "fixed");
     ermes__strbuf_init(&b, 16u << 20);
     if (!rc)
-        rc =
-            render_list(json_object_get(v, "scores"), vs->t->score, score_vars, names, vs, esc, &b);
+        rc = render_list(json_object_get(v, "scores"), vs->t[P_SCORE], score_vars, names, vs, esc,
+                         &b);
     if (!rc)
         rc = set_rendered(vs, "scores", &b);
     ermes__strbuf_reset(&b);
     if (!rc)
-        rc = render_list(json_object_get(v, "notes"), vs->t->vuln_note, note_vars, names, vs, esc,
+        rc = render_list(json_object_get(v, "notes"), vs->t[P_VULN_NOTE], note_vars, names, vs, esc,
                          &b);
     if (!rc)
         rc = set_rendered(vs, "notes", &b);
     ermes__strbuf_reset(&b);
     if (!rc)
-        rc = render_list(json_object_get(v, "remediations"), vs->t->remediation, remediation_vars,
+        rc = render_list(json_object_get(v, "remediations"), vs->t[P_REMEDIATION], remediation_vars,
                          names, vs, esc, &b);
     if (!rc)
         rc = set_rendered(vs, "remediations", &b);
@@ -537,9 +618,8 @@ static int parse(const char *document, json_t **root)
 int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, const char *lang,
                            const ermes__advisory_tpls_t *tpls, ermes__strbuf_t *out)
 {
-    char *owned = NULL;
-    const char *page;
-    const templates_t *t = fmt == ERMES_ADVISORY_HTML ? &html : &text;
+    const char *const *t;
+    chosen_t c;
     ermes__template_escape_t esc =
         fmt == ERMES_ADVISORY_HTML ? ERMES_TEMPLATE_HTML : ERMES_TEMPLATE_TEXT;
     json_t *root, *names = NULL, *doc;
@@ -551,6 +631,8 @@ int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, c
         return rc;
     doc = json_object_get(root, "document");
     lang = ermes__advisory_render_lang(lang, str(doc, "lang"));
+    choose(tpls, fmt == ERMES_ADVISORY_HTML ? "html" : "text", lang, &c);
+    t = c.t;
     vs.l = labels_for(lang);
     vs.t = t;
     ermes__strbuf_init(&b, 64u << 20);
@@ -561,29 +643,28 @@ int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, c
     collect_products(json_object_get(root, "product_tree"), names);
     if ((rc = document_vars(&vs, root, lang)))
         goto out;
-    if ((rc =
-             render_list(json_object_get(doc, "notes"), t->note, note_vars, names, &vs, esc, &b)) ||
+    if ((rc = render_list(json_object_get(doc, "notes"), t[P_NOTE], note_vars, names, &vs, esc,
+                          &b)) ||
         (rc = set_rendered(&vs, "notes", &b)))
         goto out;
     ermes__strbuf_reset(&b);
-    if ((rc = render_list(json_object_get(root, "vulnerabilities"), t->vuln, vuln_vars, names, &vs,
-                          esc, &b)) ||
+    if ((rc = render_list(json_object_get(root, "vulnerabilities"), t[P_VULN], vuln_vars, names,
+                          &vs, esc, &b)) ||
         (rc = set_rendered(&vs, "vulnerabilities", &b)))
         goto out;
     ermes__strbuf_reset(&b);
-    if ((rc = render_list(json_object_get(doc, "references"), t->reference, reference_vars, names,
+    if ((rc = render_list(json_object_get(doc, "references"), t[P_REFERENCE], reference_vars, names,
                           &vs, esc, &b)) ||
         (rc = set_rendered(&vs, "references", &b)))
         goto out;
     ermes__strbuf_reset(&b);
     if ((rc = render_list(json_object_get(json_object_get(doc, "tracking"), "revision_history"),
-                          t->history, history_vars, names, &vs, esc, &b)) ||
+                          t[P_HISTORY], history_vars, names, &vs, esc, &b)) ||
         (rc = set_rendered(&vs, "history", &b)))
         goto out;
-    page = choose(tpls, fmt == ERMES_ADVISORY_HTML ? "html" : "text", lang, t->page, &owned);
-    rc = ermes__template_render(page, strlen(page), esc, var_cb, &vs, out);
+    rc = ermes__template_render(t[P_PAGE], strlen(t[P_PAGE]), esc, var_cb, &vs, out);
 out:
-    ermes__free(owned);
+    chosen_cleanup(&c);
     ermes__strbuf_cleanup(&b);
     vars_cleanup(&vs);
     json_decref(names);
@@ -594,14 +675,18 @@ out:
 /* ---- the Atom feed ----------------------------------------------------------------------- */
 
 int ermes__advisory_feed_begin(ermes__strbuf_t *out, const char *title, const char *feed_url,
-                               int64_t updated_ms, const char *lang)
+                               int64_t updated_ms, const char *lang,
+                               const ermes__advisory_tpls_t *tpls)
 {
     vars_t vs = {.n = 0};
     char updated[40];
+    chosen_t c;
     int rc;
 
+    lang = ermes__advisory_render_lang(lang, NULL);
+    choose(tpls, "atom", lang, &c);
     updated[ermes__time_format(updated_ms, updated)] = '\0';
-    rc = set(&vs, "lang", ermes__advisory_render_lang(lang, NULL));
+    rc = set(&vs, "lang", lang);
     if (!rc)
         rc = set(&vs, "feed_url", feed_url);
     if (!rc)
@@ -609,8 +694,9 @@ int ermes__advisory_feed_begin(ermes__strbuf_t *out, const char *title, const ch
     if (!rc)
         rc = set(&vs, "updated", updated);
     if (!rc)
-        rc = ermes__template_render(feed_head, strlen(feed_head), ERMES_TEMPLATE_XML, var_cb, &vs,
-                                    out);
+        rc = ermes__template_render(c.t[A_FEED], strlen(c.t[A_FEED]), ERMES_TEMPLATE_XML, var_cb,
+                                    &vs, out);
+    chosen_cleanup(&c);
     vars_cleanup(&vs);
     return rc;
 }
@@ -636,8 +722,7 @@ int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
                                const char *link_suffix, const char *lang,
                                const ermes__advisory_tpls_t *tpls)
 {
-    char *owned = NULL;
-    const char *entry;
+    chosen_t c;
     vars_t vs = {.n = 0};
     ermes__strbuf_t b;
     json_t *root, *n;
@@ -676,13 +761,12 @@ int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
         rc = add_url_part(&b, a->tracking_id);
     if (!rc)
         rc = set_n(&vs, "entry_id", b.data, b.len, 0);
-    entry =
-        choose(tpls, "atom",
-               ermes__advisory_render_lang(lang, str(json_object_get(root, "document"), "lang")),
-               feed_entry, &owned);
+    choose(tpls, "atom",
+           ermes__advisory_render_lang(lang, str(json_object_get(root, "document"), "lang")), &c);
     if (!rc)
-        rc = ermes__template_render(entry, strlen(entry), ERMES_TEMPLATE_XML, var_cb, &vs, out);
-    ermes__free(owned);
+        rc = ermes__template_render(c.t[A_ENTRY], strlen(c.t[A_ENTRY]), ERMES_TEMPLATE_XML, var_cb,
+                                    &vs, out);
+    chosen_cleanup(&c);
     ermes__strbuf_cleanup(&b);
     vars_cleanup(&vs);
     json_decref(root);

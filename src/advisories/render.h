@@ -3,8 +3,8 @@
  * the one template engine (core/template.h) from built-in templates, with their headings in
  * the document's language (document.lang) or the one asked for when ermes has it (the seven
  * of the notification templates). Everything from the document is escaped for its output.
- * The page templates (html, text) and the feed entry's (atom) may be replaced per language by
- * stored ones (src/store/advisory_templates.c, /api/v1/advisory-templates). */
+ * Every template, the pages', their list items' and the feed's header and entry, may be
+ * replaced per language by a stored one (src/templates/templates.h, /api/v1/templates). */
 #ifndef ERMES_ADVISORIES_RENDER_H
 #define ERMES_ADVISORIES_RENDER_H
 
@@ -20,25 +20,34 @@ typedef enum ermes__advisory_format {
     ERMES_ADVISORY_TEXT
 } ermes__advisory_format_t;
 
-/* A stored template's lookup: 0 and *text (ermes__free it) for format ("html", "text",
- * "atom") in lang, ERMES_ENOTFOUND when there is none (the built-in one is used). */
-typedef int (*ermes__advisory_tpl_fn)(void *ctx, const char *format, const char *lang, char **text);
+/* The stored templates' lookup: calls cb with the name and text of every stored template of
+ * kind ("html", "text", "atom") in lang (ermes__store_template_texts is one). */
+typedef int (*ermes__advisory_tpl_fn)(void *ctx, const char *kind, const char *lang,
+                                      int (*cb)(void *cbctx, const char *name, const char *text),
+                                      void *cbctx);
 
-/* Where the templates come from: text when not NULL (a template being checked or previewed,
- * whatever the language), else fn's stored one, else the built-in one. NULL: built-in. */
+/* Where the templates come from: fn's stored ones of the language over the built-in ones, and
+ * text (when not NULL: a template being checked or previewed, whatever the language) in the
+ * place of the part name (NULL: the page, or the feed's entry). NULL: built-in only. */
 typedef struct ermes__advisory_tpls {
+    const char *name;
     const char *text;
     ermes__advisory_tpl_fn fn;
     void *ctx;
 } ermes__advisory_tpls_t;
 
-/* The built-in template of format ("html", "text", "atom"), NULL for another name. */
-const char *ermes__advisory_template_builtin(const char *format);
+/* The k-th part of kind ("html" and "text": page, note, vulnerability, vulnerability_note,
+ * score, remediation, reference, history; "atom": entry, feed), NULL past the last. */
+const char *ermes__advisory_template_part(const char *kind, size_t k);
 
-/* 0 when text is a usable template of format: every ${name} closed and known, no control
- * characters, at most 256 KiB, and a sample advisory renders through it. Else an error and d
- * with its line, column and reason (field "text"). */
-int ermes__advisory_template_check(const char *format, const char *text, ermes_diag_t *d);
+/* The built-in template of part name of kind, NULL when there is no such part. */
+const char *ermes__advisory_template_builtin(const char *kind, const char *name);
+
+/* 0 when text is a usable template of part name of kind: every ${name} closed and one the
+ * part is filled with, no control characters, at most 256 KiB, and a sample advisory renders
+ * through it. Else an error and d with its line, column and reason (field "text"). */
+int ermes__advisory_template_check(const char *kind, const char *name, const char *text,
+                                   ermes_diag_t *d);
 
 /* A sample CSAF document (TLP:CLEAR, two vulnerabilities) to preview templates with. */
 const char *ermes__advisory_template_sample(void);
@@ -62,7 +71,8 @@ int ermes__advisory_render(const char *document, ermes__advisory_format_t fmt, c
  * (percent-encoded) and link_suffix; its id urn:ermes:advisory:<tracking id>. The entry
  * template: tpls' (as above) in the language lang or the document's chooses. */
 int ermes__advisory_feed_begin(ermes__strbuf_t *out, const char *title, const char *feed_url,
-                               int64_t updated_ms, const char *lang);
+                               int64_t updated_ms, const char *lang,
+                               const ermes__advisory_tpls_t *tpls);
 int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
                                const char *document, const char *link_prefix,
                                const char *link_suffix, const char *lang,

@@ -9,7 +9,7 @@
 
 #define MAX_TEMPLATE (256 * 1024)
 
-/* What every format knows (render.c's document_vars). */
+/* What the page of html and text and the feed's entry know (render.c's document_vars). */
 static const char *const document_names[] = {"lang",
                                              "title",
                                              "tracking_id",
@@ -18,30 +18,50 @@ static const char *const document_names[] = {"lang",
                                              "tlp",
                                              "publisher",
                                              "initial_release_date",
-                                             "current_release_date"};
-/* The pages' lists and headings. */
-static const char *const page_names[] = {
-    "notes",        "vulnerabilities", "references", "history",   "l_id",
-    "l_version",    "l_publisher",     "l_initial",  "l_current", "l_vulnerabilities",
-    "l_references", "l_history",       "l_affected", "l_fixed",   "l_remediation",
-    "l_date",       "l_summary"};
-/* The feed entry's own. */
-static const char *const atom_names[] = {"summary", "link", "entry_id"};
+                                             "current_release_date",
+                                             NULL};
+/* The headings, known to a page and to each of its list items. */
+static const char *const label_names[] = {
+    "l_id",         "l_version", "l_publisher", "l_initial", "l_current",     "l_vulnerabilities",
+    "l_references", "l_history", "l_affected",  "l_fixed",   "l_remediation", "l_date",
+    "l_summary",    NULL};
 
-static int in(const char *const *names, size_t n, const char *s, size_t len)
+/* Each part's own variables (render.c's *_vars): the page's lists, the items' fields. */
+typedef struct part_vars {
+    const char *kind, *name;
+    int document, labels;
+    const char *own[8];
+} part_vars_t;
+
+static const part_vars_t parts[] = {
+    {"page", "page", 1, 1, {"notes", "vulnerabilities", "references", "history", NULL}},
+    {"page", "note", 0, 1, {"title", "text", NULL}},
+    {"page",
+     "vulnerability",
+     0,
+     1,
+     {"cve", "title", "affected", "fixed", "scores", "notes", "remediations", NULL}},
+    {"page", "vulnerability_note", 0, 1, {"title", "text", NULL}},
+    {"page", "score", 0, 1, {"vector", "score", "severity", NULL}},
+    {"page", "remediation", 0, 1, {"details", "link", NULL}},
+    {"page", "reference", 0, 1, {"summary", "link", NULL}},
+    {"page", "history", 0, 1, {"number", "date", "summary", NULL}},
+    {"atom", "entry", 1, 0, {"summary", "link", "entry_id", NULL}},
+    {"atom", "feed", 0, 0, {"lang", "feed_url", "title", "updated", NULL}},
+};
+
+static int in(const char *const *names, const char *s, size_t len)
 {
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; names[k]; k++)
         if (strlen(names[k]) == len && memcmp(names[k], s, len) == 0)
             return 1;
     return 0;
 }
 
-static int known(int atom, const char *s, size_t len)
+static int known(const part_vars_t *p, const char *s, size_t len)
 {
-    if (in(document_names, sizeof(document_names) / sizeof(document_names[0]), s, len))
-        return 1;
-    return atom ? in(atom_names, sizeof(atom_names) / sizeof(atom_names[0]), s, len)
-                : in(page_names, sizeof(page_names) / sizeof(page_names[0]), s, len);
+    return (p->document && in(document_names, s, len)) || (p->labels && in(label_names, s, len)) ||
+           in(p->own, s, len);
 }
 
 static int fail(ermes_diag_t *d, long line, long col, const char *reason, const char *arg,
@@ -87,18 +107,28 @@ const char *ermes__advisory_template_sample(void)
     return sample;
 }
 
-int ermes__advisory_template_check(const char *format, const char *text, ermes_diag_t *d)
+int ermes__advisory_template_check(const char *kind, const char *name, const char *text,
+                                   ermes_diag_t *d)
 {
     size_t n = text ? strlen(text) : 0;
+    const part_vars_t *p = NULL;
     long line = 1, col = 1;
     int atom, rc;
 
     ermes_diag_clear(d);
-    if (!ermes__advisory_template_builtin(format)) {
-        ermes_diag_set(d, "format", "the format is html, text or atom");
+    if (!ermes__advisory_template_builtin(kind, name)) {
+        ermes_diag_set(d, "name", "no template \"%.16s\" of kind \"%.16s\"", name ? name : "",
+                       kind ? kind : "");
         return ERMES_EINVAL;
     }
-    atom = strcmp(format, "atom") == 0;
+    atom = strcmp(kind, "atom") == 0;
+    for (size_t k = 0; !p && k < sizeof(parts) / sizeof(parts[0]); k++)
+        if (strcmp(parts[k].kind, atom ? "atom" : "page") == 0 && strcmp(parts[k].name, name) == 0)
+            p = &parts[k];
+    if (!p) {
+        ermes_diag_set(d, "name", "no template \"%.16s\" of kind \"%.16s\"", name, kind);
+        return ERMES_EINVAL;
+    }
     if (n == 0)
         return fail(d, 1, 1, "the template is empty", NULL, 0);
     if (n > MAX_TEMPLATE) {
@@ -115,7 +145,7 @@ int ermes__advisory_template_check(const char *format, const char *text, ermes_d
                 j++;
             if (j >= n || text[j] != '}')
                 return fail(d, line, col, "\"${\" is not closed by \"}\"", NULL, 0);
-            if (!known(atom, text + k + 2, j - (k + 2)))
+            if (!known(p, text + k + 2, j - (k + 2)))
                 return fail(d, line, col, "unknown placeholder \"${", text + k + 2, j - (k + 2));
             col += (long)(j - k) + 1;
             k = j;
@@ -130,11 +160,15 @@ int ermes__advisory_template_check(const char *format, const char *text, ermes_d
     }
     /* The proof: the sample advisory through it, as the pages and the feed will use it. */
     {
-        ermes__advisory_tpls_t t = {.text = text};
+        ermes__advisory_tpls_t t = {.name = name, .text = text};
         ermes__strbuf_t b;
 
         ermes__strbuf_init(&b, 16u << 20);
-        if (atom) {
+        if (atom && strcmp(name, "feed") == 0) {
+            rc = ermes__advisory_feed_begin(&b, "Example CERT advisories",
+                                            "https://cert.example/feed.atom", 1796601600000, "en",
+                                            &t);
+        } else if (atom) {
             ermes__advisory_t a;
             memset(&a, 0, sizeof(a));
             snprintf(a.tracking_id, sizeof(a.tracking_id), "EX-2026-0001");
@@ -142,8 +176,8 @@ int ermes__advisory_template_check(const char *format, const char *text, ermes_d
                                             &t);
         } else {
             rc = ermes__advisory_render(
-                sample, strcmp(format, "html") == 0 ? ERMES_ADVISORY_HTML : ERMES_ADVISORY_TEXT,
-                "en", &t, &b);
+                sample, strcmp(kind, "html") == 0 ? ERMES_ADVISORY_HTML : ERMES_ADVISORY_TEXT, "en",
+                &t, &b);
         }
         ermes__strbuf_cleanup(&b);
         if (rc) {

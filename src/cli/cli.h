@@ -86,10 +86,17 @@ int ermes__cmd_feeds(cli_t *c);
 int ermes__cmd_notify(cli_t *c);
 /* notify approve|hold|cancel|edit|policy (cmd_notify_review.c). */
 int ermes__cmd_notify_review(cli_t *c, const char *sub);
-/* notify templates (cmd_notify_templates.c); dir: notify_templates. */
-int ermes__cmd_notify_templates(cli_t *c, const char *dir);
-/* advisories templates (cmd_advisory_templates.c). */
-int ermes__cmd_advisory_templates(cli_t *c);
+/* ermes templates (cmd_templates.c), and its views `notify templates` (LANG: the notification
+ * message) and `advisories templates` (FORMAT LANG: the page, the feed's entry); first: the
+ * index of the subcommand argument; dir: notify_templates. */
+typedef enum ermes__cli_templates_view {
+    ERMES_CLI_TEMPLATES_ALL,
+    ERMES_CLI_TEMPLATES_NOTIFY,
+    ERMES_CLI_TEMPLATES_ADVISORY
+} ermes__cli_templates_view_t;
+int ermes__cmd_templates(cli_t *c);
+int ermes__cmd_templates_view(cli_t *c, ermes__cli_templates_view_t view, int first,
+                              const char *dir);
 /* `ermes incidents rules ...` (cmd_incident_rules.c). */
 int ermes__cmd_incidents_rules(cli_t *c);
 int ermes__cmd_match(cli_t *c);

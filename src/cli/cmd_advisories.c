@@ -404,7 +404,8 @@ int ermes__cmd_advisories(cli_t *c)
     if (strcmp(sub, "list") == 0)
         return cmd_list(c);
     if (strcmp(sub, "templates") == 0)
-        return ermes__cmd_advisory_templates(c);
+        return ermes__cmd_templates_view(c, ERMES_CLI_TEMPLATES_ADVISORY, 1,
+                                         c->cfg.notify_templates);
     if (!ref || ref[0] == '-') {
         help(stderr);
         return CLI_USAGE;

@@ -189,7 +189,7 @@ int ermes__cmd_notify(cli_t *c)
     if (sub && strcmp(sub, "templates") == 0) {
         if ((rc = options(c, &o)))
             return rc;
-        rc = ermes__cmd_notify_templates(c, o.templates_dir);
+        rc = ermes__cmd_templates_view(c, ERMES_CLI_TEMPLATES_NOTIFY, 1, o.templates_dir);
         if (rc == CLI_USAGE)
             help(stderr);
         return rc;

@@ -34,6 +34,8 @@ static const struct command {
     {"quarantine", ermes__cmd_quarantine, "rows that failed, with their reasons; retry"},
     {"feeds", ermes__cmd_feeds, "the feeds ermes can parse"},
     {"notify", ermes__cmd_notify, "notifications to constituents: list, preview, run, send"},
+    {"templates", ermes__cmd_templates,
+     "every template of notifications and advisories: list, show, set, reset per language"},
     {"match", ermes__cmd_match, "match indicators against logs (EVE, Zeek, lines, CSV): sightings"},
     {"indicators", ermes__cmd_indicators, "stored indicators: add, import, list, show, delete"},
     {"misp", ermes__cmd_misp, "MISP events in and out of the indicators; MISP feeds read"},

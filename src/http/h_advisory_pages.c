@@ -60,8 +60,8 @@ static const char *lang_param(ermes__req_t *req)
 static enum MHD_Result reply_rendered(ermes__req_t *req, const ermes__advisory_t *a,
                                       ermes__advisory_format_t fmt)
 {
-    /* The CERT's stored templates win over the built-in ones (/api/v1/advisory-templates). */
-    ermes__advisory_tpls_t t = {.fn = ermes__store_advisory_template_find, .ctx = req->srv->store};
+    /* The CERT's stored templates win over the built-in ones (/api/v1/templates). */
+    ermes__advisory_tpls_t t = {.fn = ermes__store_template_texts, .ctx = req->srv->store};
     ermes__strbuf_t b;
     size_t n = 0;
     char *p;
@@ -142,10 +142,10 @@ static enum MHD_Result reply_feed(ermes__req_t *req, int public)
             ermes__advisory_cleanup(&a);
         }
     }
-    t.fn = ermes__store_advisory_template_find;
+    t.fn = ermes__store_template_texts;
     t.ctx = req->srv->store;
     rc = ermes__advisory_feed_begin(&b, public ? "Advisories" : "Advisories (signed in)", feed_url,
-                                    updated ? updated : ermes__time_now_ms(), lang_param(req));
+                                    updated ? updated : ermes__time_now_ms(), lang_param(req), &t);
     for (size_t k = 0; !rc && k < c.n; k++) {
         ermes__advisory_t a;
         char ref[32];

@@ -67,11 +67,11 @@ enum MHD_Result ermes__h_settings(ermes__req_t *req)
     if (ermes__config_each(ermes__req_cfg(req), setting_cb, &c))
         goto fail;
     json_decref(c.stored);
-    live = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "what",
-                     "notification policies (review before sending)", "path",
-                     "/api/v1/notification-policies", "what", "warninglist switches", "path",
-                     "/api/v1/warninglists", "what", "notification templates", "path",
-                     "/api/v1/notification-templates");
+    live = json_pack(
+        "[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "what", "notification policies (review before sending)",
+        "path", "/api/v1/notification-policies", "what", "warninglist switches", "path",
+        "/api/v1/warninglists", "what", "templates (notifications, advisories' pages and feed)",
+        "path", "/api/v1/templates");
     return ermes__reply_json(req, 200, json_pack("{s:o,s:o?}", "data", c.data, "live", live));
 fail:
     json_decref(c.data);

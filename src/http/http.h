@@ -349,6 +349,13 @@ enum MHD_Result ermes__h_classifications(ermes__req_t *req);
 enum MHD_Result ermes__h_settings(ermes__req_t *req);
 enum MHD_Result ermes__h_setting_put(ermes__req_t *req);
 enum MHD_Result ermes__h_setting_delete(ermes__req_t *req);
+/* h_templates.c: /api/v1/templates, and the notification and advisory template routes as views
+ * of it. */
+enum MHD_Result ermes__h_template_list(ermes__req_t *req);
+enum MHD_Result ermes__h_template_get(ermes__req_t *req);
+enum MHD_Result ermes__h_template_put(ermes__req_t *req);
+enum MHD_Result ermes__h_template_delete(ermes__req_t *req);
+enum MHD_Result ermes__h_template_preview(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_list(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_get(ermes__req_t *req);
 enum MHD_Result ermes__h_notify_template_put(ermes__req_t *req);

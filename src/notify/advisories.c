@@ -217,7 +217,7 @@ static int render(const adv_run_t *r, const ermes__org_t *org, const char *lang,
         /* What the advisory says is its text rendering (render.c, the template of the
          * published page's plain-text form), in the organisation's language when ermes has
          * its words, else the document's: the mail says what the page says. */
-        ermes__advisory_tpls_t t = {.fn = ermes__store_advisory_template_find, .ctx = r->st};
+        ermes__advisory_tpls_t t = {.fn = ermes__store_template_texts, .ctx = r->st};
         ermes__strbuf_t text;
 
         ermes__strbuf_init(&text, ERMES_NOTIFICATION_BODY_MAX / 2);

@@ -330,7 +330,7 @@ static int language_groups(ermes__store_t *st, const ermes__notify_options_t *o,
                                                                           : c->language[w]);
             want[w] = '\0';
             if (strcmp(want, lang) != 0 && ermes__notify_template_valid_lang(want) &&
-                ermes__store_notify_template_get(st, want, &stored, NULL) == 0)
+                ermes__store_template_get(st, "notification", "message", want, &stored, NULL) == 0)
                 snprintf(lang, sizeof(lang), "%s", want);
             ermes__free(stored);
         }
@@ -449,7 +449,7 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
     /* A template stored from the API wins over the file and the built-in one. */
-    rc = ermes__store_notify_template_get(st, lg->lang, &stored, NULL);
+    rc = ermes__store_template_get(st, "notification", "message", lg->lang, &stored, NULL);
     if (rc == ERMES_ENOTFOUND)
         rc = 0;
     if (!rc)

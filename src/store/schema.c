@@ -1249,6 +1249,33 @@ static const char pg_schema_14[] =
     " (substr((e.v #>> '{}'), 1, 20) = 'misp-object-comment:' AND substr((e.v #>> '{}'), 57, 1) =" \
     " ':')))) WHERE source LIKE 'misp:%' AND tags LIKE '%misp-object%';"
 
+/* 71: one store of templates (src/store/templates.c) for every kind of src/templates: the
+ * notification message ('notification'/'message') and the advisories' pages, their list items
+ * and the Atom feed ('html', 'text', 'atom' with their parts). The rows of migration 28's
+ * notify_templates and 56's advisory_templates move into it and those tables go. Run again,
+ * the two are created empty first, so there is nothing to move and nothing fails. */
+#define MIGRATION_71(META)                                                                         \
+    "CREATE TABLE IF NOT EXISTS templates ("                                                       \
+    " kind TEXT NOT NULL,"                                                                         \
+    " name TEXT NOT NULL,"                                                                         \
+    " lang TEXT NOT NULL,"                                                                         \
+    " text TEXT NOT NULL," META ","                                                                \
+    " PRIMARY KEY (kind, name, lang));"                                                            \
+    "CREATE TABLE IF NOT EXISTS notify_templates ("                                                \
+    " lang TEXT PRIMARY KEY, text TEXT NOT NULL," META ");"                                        \
+    "CREATE TABLE IF NOT EXISTS advisory_templates ("                                              \
+    " format TEXT NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL," META ","                      \
+    " PRIMARY KEY (format, lang));"                                                                \
+    "INSERT INTO templates (kind, name, lang, text, tlp, owner_org_id, created_at, updated_at)"    \
+    " SELECT 'notification', 'message', lang, text, tlp, owner_org_id, created_at, updated_at"     \
+    " FROM notify_templates WHERE true ON CONFLICT DO NOTHING;"                                    \
+    "INSERT INTO templates (kind, name, lang, text, tlp, owner_org_id, created_at, updated_at)"    \
+    " SELECT format, CASE WHEN format = 'atom' THEN 'entry' ELSE 'page' END, lang, text, tlp,"     \
+    " owner_org_id, created_at, updated_at FROM advisory_templates WHERE true"                     \
+    " ON CONFLICT DO NOTHING;"                                                                     \
+    "DROP TABLE notify_templates;"                                                                 \
+    "DROP TABLE advisory_templates;"
+
 static const char *const migrations[] = {
     /* 1: the constituency registry, users, tokens and the audit log. */
     "CREATE TABLE organisations ("
@@ -2000,8 +2027,8 @@ static const char *const migrations[] = {
     /* 26: deadline warnings by e-mail (see MIGRATION_26). */
     MIGRATION_26("INTEGER PRIMARY KEY", "INTEGER", "", META_COLUMNS),
     MIGRATION_27("id INTEGER PRIMARY KEY", "INTEGER", "BLOB", "", META_COLUMNS),
-    /* 28: notification templates edited in the API or the UI (src/store/notify_templates.c),
-     * one per language, winning over templates_dir's file and the built-in one. */
+    /* 28: notification templates edited in the API or the UI, one per language (moved into
+     * the templates table and dropped by migration 71). */
     "CREATE TABLE IF NOT EXISTS notify_templates ("
     " lang TEXT PRIMARY KEY,"
     " text TEXT NOT NULL," META_COLUMNS ");",
@@ -2168,9 +2195,9 @@ static const char *const migrations[] = {
     "ALTER TABLE sighting_counts_v54 RENAME TO sighting_counts;"
     "CREATE INDEX IF NOT EXISTS sighting_counts_org ON sighting_counts(org_id, day);",
     /* 55 */ NULL,
-    /* 56: advisory templates edited in the API (src/store/advisory_templates.c): the page
-     * template of an advisory's HTML or text rendering or its Atom feed entry, one per
-     * format and language, winning over the built-in one (src/advisories/render.c). */
+    /* 56: advisory templates edited in the API: the page template of an advisory's HTML or
+     * text rendering or its Atom feed entry, one per format and language (moved into the
+     * templates table and dropped by migration 71). */
     "CREATE TABLE IF NOT EXISTS advisory_templates ("
     " format TEXT NOT NULL,"
     " lang TEXT NOT NULL,"
@@ -2282,7 +2309,8 @@ static const char *const migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_SQLITE,
-    /* 71 */ NULL,
+    /* 71: one store of templates (see MIGRATION_71) */
+    MIGRATION_71(META_COLUMNS),
     /* 72: MISP objects in tables of their own (see MIGRATION_72) */
     MIGRATION_72_SQLITE,
     /* 73 */ NULL,
@@ -2795,9 +2823,9 @@ static const char *const pg_migrations[] = {
     " ALTER TABLE sighting_counts RENAME COLUMN rowid TO id;"
     " END IF; END $$;",
     /* 55 */ NULL,
-    /* 56: advisory templates edited in the API (src/store/advisory_templates.c): the page
-     * template of an advisory's HTML or text rendering or its Atom feed entry, one per
-     * format and language, winning over the built-in one (src/advisories/render.c). */
+    /* 56: advisory templates edited in the API: the page template of an advisory's HTML or
+     * text rendering or its Atom feed entry, one per format and language (moved into the
+     * templates table and dropped by migration 71). */
     "CREATE TABLE IF NOT EXISTS advisory_templates ("
     " format TEXT NOT NULL,"
     " lang TEXT NOT NULL,"
@@ -2895,7 +2923,8 @@ static const char *const pg_migrations[] = {
     /* 69 */ NULL,
     /* 70: the events' time map (see MIGRATION_70) */
     MIGRATION_70_PG,
-    /* 71 */ NULL,
+    /* 71: one store of templates (see MIGRATION_71) */
+    MIGRATION_71(PG_META_COLUMNS),
     /* 72: see migrations[72] */
     MIGRATION_72_PG,
     /* 73 */ NULL,

@@ -520,40 +520,29 @@ int ermes__store_wl_switch_set(ermes__store_t *st, const char *id, int enabled,
 /* Calls cb with every stored switch, by id. Returns 0, cb's non-zero, or a store error. */
 int ermes__store_wl_switch_each(ermes__store_t *st,
                                 int (*cb)(void *ctx, const char *id, int enabled), void *ctx);
-/* ---- notification templates (notify_templates.c) ---------------------------------------- */
+/* ---- templates (templates.c) --------------------------------------------------------------- */
 
-/* The stored template of lang (lower case) in *text (ermes__free it); ERMES_ENOTFOUND when
- * there is none. updated_at may be NULL. */
-int ermes__store_notify_template_get(ermes__store_t *st, const char *lang, char **text,
-                                     int64_t *updated_at);
-/* Stores (or replaces) lang's template; owner_org_id: the CERT's organisation (0: none). */
-int ermes__store_notify_template_put(ermes__store_t *st, const char *lang, const char *text,
-                                     int64_t owner_org_id);
-/* ERMES_ENOTFOUND when lang has no stored template. */
-int ermes__store_notify_template_delete(ermes__store_t *st, const char *lang);
-/* Calls cb with every stored template's language, in order. */
-int ermes__store_notify_template_each(ermes__store_t *st,
-                                      int (*cb)(void *ctx, const char *lang, int64_t updated_at),
-                                      void *ctx);
-/* ---- advisory templates (advisory_templates.c) ------------------------------------------- */
-
-/* The stored template of format ("html", "text", "atom") in lang in *text (ermes__free it);
- * ERMES_ENOTFOUND when there is none. updated_at may be NULL. */
-int ermes__store_advisory_template_get(ermes__store_t *st, const char *format, const char *lang,
-                                       char **text, int64_t *updated_at);
+/* The stored template kind/name/lang (see src/templates/templates.h) in *text (ermes__free
+ * it); ERMES_ENOTFOUND when there is none. updated_at may be NULL. */
+int ermes__store_template_get(ermes__store_t *st, const char *kind, const char *name,
+                              const char *lang, char **text, int64_t *updated_at);
 /* Stores (or replaces) the template; owner_org_id: the CERT's organisation (0: none). */
-int ermes__store_advisory_template_put(ermes__store_t *st, const char *format, const char *lang,
-                                       const char *text, int64_t owner_org_id);
-/* ERMES_ENOTFOUND when there is no stored template of format in lang. */
-int ermes__store_advisory_template_delete(ermes__store_t *st, const char *format, const char *lang);
-/* Calls cb with every stored template's format and language, in order. */
-int ermes__store_advisory_template_each(ermes__store_t *st,
-                                        int (*cb)(void *ctx, const char *format, const char *lang,
-                                                  int64_t updated_at),
-                                        void *ctx);
-/* ermes__store_advisory_template_get for render.c's lookup (store: an ermes__store_t). */
-int ermes__store_advisory_template_find(void *store, const char *format, const char *lang,
-                                        char **text);
+int ermes__store_template_put(ermes__store_t *st, const char *kind, const char *name,
+                              const char *lang, const char *text, int64_t owner_org_id);
+/* ERMES_ENOTFOUND when there is no stored template kind/name/lang. */
+int ermes__store_template_delete(ermes__store_t *st, const char *kind, const char *name,
+                                 const char *lang);
+/* Calls cb with every stored template of kind (NULL: of every kind), by kind, name and
+ * language. Returns 0, cb's non-zero, or a store error. */
+int ermes__store_template_each(ermes__store_t *st, const char *kind,
+                               int (*cb)(void *ctx, const char *kind, const char *name,
+                                         const char *lang, int64_t updated_at),
+                               void *ctx);
+/* Calls cb with the name and text (borrowed for the call) of every stored template of kind in
+ * lang, in one query: render.c's lookup (store: an ermes__store_t). */
+int ermes__store_template_texts(void *store, const char *kind, const char *lang,
+                                int (*cb)(void *ctx, const char *name, const char *text),
+                                void *ctx);
 /* ---- settings changed while ermes runs (settings.c) ------------------------------------- */
 
 /* Stores name = value (replacing a stored one) by who (a user name or cli:USER); *old gets the

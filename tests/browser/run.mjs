@@ -235,6 +235,21 @@ test('advisory template edited with a live preview', async () => {
   assert.match(got.text, /^AVIS /);
   await sec.getByRole('button', { name: 'Back to the shipped one' }).click();
   await page.locator('#atmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  // A list item of the one template system: the HTML page's reference, in English.
+  await sec.getByLabel('Advisory format').selectOption('html');
+  await sec.getByLabel('Part').selectOption('reference');
+  await sec.getByLabel('Headings in').selectOption('en');
+  await page.locator('#atmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  await text.fill('<li class="ref">${summary}: ${tracking_id}</li>\n');
+  await page.locator('#atmpl-status').filter({ hasText: '${tracking_id}' }).waitFor();
+  await text.fill('<li class="ref">${summary}</li>\n');
+  await page.locator('#atmpl-preview').filter({ hasText: '<li class="ref">This advisory</li>' }).waitFor();
+  await sec.getByRole('button', { name: 'Store and use' }).click();
+  await page.locator('#atmpl-source').filter({ hasText: 'stored' }).waitFor();
+  const item = await page.evaluate(async () => (await (await fetch('/api/v1/templates/html/reference/en')).json()));
+  assert.equal(item.source, 'stored', 'the list item reached the server');
+  await sec.getByRole('button', { name: 'Back to the shipped one' }).click();
+  await page.locator('#atmpl-source').filter({ hasText: 'built-in' }).waitFor();
   noErrors(page);
 });
 

@@ -167,10 +167,12 @@ class AdvisoryTemplates(unittest.TestCase):
 
         audit = e.list_all("/api/v1/audit", limit=1000)
         got = [(x["action"], x["object_id"]) for x in audit
-               if x["object_type"] == "advisory_template" and x["object_id"] != "html/de"]
-        self.assertEqual(sorted(got), sorted([("update", "text/en"), ("update", "atom/en"),
-                                              ("delete", "text/en"), ("delete", "atom/en")]),
-                         got)
+               if x["object_type"] == "template" and x["object_id"] != "html/page/de"
+               and not x["object_id"].startswith("html/reference/")]
+        self.assertEqual(sorted(got), sorted([("update", "text/page/en"),
+                                              ("update", "atom/entry/en"),
+                                              ("delete", "text/page/en"),
+                                              ("delete", "atom/entry/en")]), got)
 
     def test_cli(self):
         e = self.e
@@ -200,8 +202,8 @@ class AdvisoryTemplates(unittest.TestCase):
                                env=self.env)[0], 2)
         audit = e.list_all("/api/v1/audit", limit=1000)
         self.assertEqual(sorted(x["action"] for x in audit
-                                if x["object_type"] == "advisory_template"
-                                and x["object_id"] == "html/de"), ["delete", "update"])
+                                if x["object_type"] == "template"
+                                and x["object_id"] == "html/page/de"), ["delete", "update"])
 
 
 if __name__ == "__main__":

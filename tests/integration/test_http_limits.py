@@ -507,6 +507,8 @@ class HttpLimitsTest(unittest.TestCase):
                 names = taxii_subst if path.startswith("/taxii2/") else subst
                 if path.startswith("/api/v1/stix/{name}"):
                     names = stix_subst
+                if path.startswith("/api/v1/templates/{kind}"):
+                    names = {"kind": "html", "name": "page", "lang": "fr"}
                 url = re.sub(r"\{(\w+)\}", lambda m: names[m.group(1)], path)
                 with self.subTest(method=method, path=path):
                     if method == "get":
@@ -564,6 +566,10 @@ class HttpLimitsTest(unittest.TestCase):
                             self.e.ok("PUT", "/api/v1/notification-templates/sv",
                                       {"text": "Doomed\n\nA template to delete.\n"},
                                       expect=(200, 201))
+                        elif path == "/api/v1/templates/{kind}/{name}/{lang}":
+                            victim = {"kind": "html", "name": "history", "lang": "it"}
+                            self.e.ok("PUT", "/api/v1/templates/html/history/it",
+                                      {"text": "<tr><td>${number}</td></tr>\n"}, expect=200)
                         elif path == "/api/v1/advisory-templates/{format}/{lang}":
                             victim = {"format": "text", "lang": "nl"}
                             self.e.ok("PUT", "/api/v1/advisory-templates/text/nl",

@@ -53,7 +53,7 @@ class SettingsApiTest(unittest.TestCase):
                             if s["applies"] == "restart"))
         self.assertEqual([x["path"] for x in body["live"]],
                          ["/api/v1/notification-policies", "/api/v1/warninglists",
-                          "/api/v1/notification-templates"])
+                          "/api/v1/templates"])
 
     def test_admin_only(self):
         for role, org in (("analyst", None), ("constituent", "UMA")):

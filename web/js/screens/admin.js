@@ -262,12 +262,19 @@ async function templatesSection() {
   return sec;
 }
 
-// Advisory templates: the page of the HTML and the text rendering (also the warning e-mails)
-// and the Atom feed entry, per format and language; the preview renders the built-in sample
-// advisory (or a published one, by tracking id) through the text being edited.
+// Advisory templates (/api/v1/templates): the page of the HTML and the text rendering (also
+// the warning e-mails) and each item of their lists, the Atom feed's header and entry, per
+// format and language; the preview renders the built-in sample advisory (or a published one,
+// by tracking id) with the text being edited in the place of that part.
+const ADVISORY_PARTS = {
+  html: ['page', 'note', 'vulnerability', 'vulnerability_note', 'score', 'remediation', 'reference', 'history'],
+  text: ['page', 'note', 'vulnerability', 'vulnerability_note', 'score', 'remediation', 'reference', 'history'],
+  atom: ['entry', 'feed'],
+};
 async function advisoryTemplatesSection() {
   const sec = section('Advisory templates');
   const fmtSel = select('atmpl-format', ['html', 'text', 'atom'], 'text');
+  const partSel = select('atmpl-part', ADVISORY_PARTS.text, 'page');
   const langSel = select('atmpl-lang', ['en', 'fr', 'de', 'nl', 'it', 'es', 'pl'], 'en');
   const adv = input('atmpl-advisory', { maxlength: 64, placeholder: '(the built-in sample)' });
   const text = h('textarea', { name: 'text', rows: 16, cols: 72, spellcheck: 'false', maxlength: 262144, class: 'mono' });
@@ -277,18 +284,19 @@ async function advisoryTemplatesSection() {
   const store = h('button', { type: 'submit' }, 'Store and use');
   const reset = h('button', { type: 'button' }, 'Back to the shipped one');
   const form = h('form', { 'aria-label': 'Edit an advisory template' },
-    field('Advisory format', fmtSel), field('Headings in', langSel), source,
-    field('Advisory template', text, 'Pages: ${title} ${tracking_id} ${version} ${status} ${tlp} ${publisher} ${initial_release_date} ${current_release_date} ${lang} ${notes} ${vulnerabilities} ${references} ${history} and the headings ${l_id} ${l_version} ${l_publisher} ${l_initial} ${l_current} ${l_vulnerabilities} ${l_references} ${l_history} ${l_affected} ${l_fixed} ${l_remediation} ${l_date} ${l_summary}. Atom: the document ones and ${summary} ${link} ${entry_id}.'),
+    field('Advisory format', fmtSel), field('Part', partSel), field('Headings in', langSel), source,
+    field('Advisory template', text, 'Page: ${title} ${tracking_id} ${version} ${status} ${tlp} ${publisher} ${initial_release_date} ${current_release_date} ${lang} ${notes} ${vulnerabilities} ${references} ${history}. Page and items: the headings ${l_id} ${l_version} ${l_publisher} ${l_initial} ${l_current} ${l_vulnerabilities} ${l_references} ${l_history} ${l_affected} ${l_fixed} ${l_remediation} ${l_date} ${l_summary}. Items: note ${title} ${text}; vulnerability ${cve} ${title} ${affected} ${fixed} ${scores} ${notes} ${remediations}; vulnerability_note ${title} ${text}; score ${vector} ${score} ${severity}; remediation ${details} ${link}; reference ${summary} ${link}; history ${number} ${date} ${summary}. Atom entry: the page\'s document ones and ${summary} ${link} ${entry_id}; feed: ${lang} ${feed_url} ${title} ${updated}.'),
     field('Preview with advisory', adv, 'a published advisory\'s tracking id; empty: the sample'),
     h('div', { class: 'actions' }, store, reset));
   sec.append(form, h('h3', null, 'Preview'), status, out);
   let timer = null, seq = 0;
+  const path = () => 'templates/' + fmtSel.value + '/' + partSel.value + '/' + langSel.value;
   async function preview() {
     const mine = ++seq;
-    const body = { format: fmtSel.value, lang: langSel.value, text: text.value };
+    const body = { kind: fmtSel.value, name: partSel.value, lang: langSel.value, text: text.value };
     if (adv.value.trim()) body.advisory = adv.value.trim();
     try {
-      const p = await post('advisory-templates/preview', body);
+      const p = await post('templates/preview', body);
       if (mine !== seq) return;
       clearErrors(form);
       status.textContent = 'Preview up to date.';
@@ -310,7 +318,7 @@ async function advisoryTemplatesSection() {
     text.disabled = true;
     source.textContent = 'Loading…';
     try {
-      const t = await get('advisory-templates/' + fmtSel.value + '/' + langSel.value);
+      const t = await get(path());
       if (mine !== loading) return;
       text.value = t.text;
       source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : 'the built-in template') + '.';
@@ -318,21 +326,26 @@ async function advisoryTemplatesSection() {
       preview();
     } catch (e) { showError(form, e); } finally { if (mine === loading) text.disabled = false; }
   }
-  fmtSel.addEventListener('change', load);
+  // A format has its own parts: its page (the feed's entry) until another is chosen.
+  fmtSel.addEventListener('change', () => {
+    partSel.replaceChildren(...ADVISORY_PARTS[fmtSel.value].map((n) => h('option', { value: n }, n)));
+    load();
+  });
+  partSel.addEventListener('change', load);
   langSel.addEventListener('change', load);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     store.disabled = true;
     try {
-      await put('advisory-templates/' + fmtSel.value + '/' + langSel.value, { text: text.value });
-      announce('Advisory template ' + fmtSel.value + ' ' + langSel.value + ' stored');
+      await put(path(), { text: text.value });
+      announce('Advisory template ' + fmtSel.value + ' ' + partSel.value + ' ' + langSel.value + ' stored');
       await load();
     } catch (e) { showError(form, e); } finally { store.disabled = false; }
   });
   reset.addEventListener('click', async () => {
     try {
-      await del('advisory-templates/' + fmtSel.value + '/' + langSel.value);
-      announce('Advisory template ' + fmtSel.value + ' ' + langSel.value + ' reset');
+      await del(path());
+      announce('Advisory template ' + fmtSel.value + ' ' + partSel.value + ' ' + langSel.value + ' reset');
       await load();
     } catch (e) { alertNear(reset, e); }
   });
