@@ -13,6 +13,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #define _GNU_SOURCE       /* strcasestr */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "access/access.h"
@@ -66,7 +68,7 @@ static void cleanup(void)
 
 static void die(const char *what)
 {
-    fprintf(stderr, "fuzz_csaf_provider: %s\n", what);
+    fprintf(stderr, "fuzz_csaf_provider: %s (%s)\n", what, strerror(errno));
     abort();
 }
 
@@ -196,8 +198,13 @@ static size_t exchange(const char *req, size_t len, char *buf, size_t cap)
     /* The send timeout is set after connect: on Linux it bounds connect too, and a loaded
      * machine may take longer than 5 s to have the server accept (the kernel retries the SYN
      * meanwhile); a server that never accepts still fails, after the kernel's retries. */
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
-        die("connect");
+    /* A loaded machine running tens of thousands of exchanges can run short of local ports
+     * for a moment: waited out (5 s at most), not taken for a finding. */
+    for (int tries = 0; connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0; tries++) {
+        if (tries == 100 || (errno != EADDRNOTAVAIL && errno != EAGAIN && errno != EINTR))
+            die("connect");
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     for (size_t off = 0; off < len;) {

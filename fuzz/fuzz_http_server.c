@@ -12,6 +12,7 @@
  * or a hang anywhere in the server aborts (libFuzzer's -timeout). Anything else aborts too. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "access/access.h"
@@ -65,7 +67,7 @@ static void cleanup(void)
 
 static void die(const char *what)
 {
-    fprintf(stderr, "fuzz_http_server: %s\n", what);
+    fprintf(stderr, "fuzz_http_server: %s (%s)\n", what, strerror(errno));
     abort();
 }
 
@@ -163,8 +165,13 @@ static size_t exchange(const uint8_t *req, size_t len, char *buf, size_t cap)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
-        die("connect");
+    /* A loaded machine running tens of thousands of exchanges can run short of local ports
+     * for a moment: waited out (5 s at most), not taken for a finding. */
+    for (int tries = 0; connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0; tries++) {
+        if (tries == 100 || (errno != EADDRNOTAVAIL && errno != EAGAIN && errno != EINTR))
+            die("connect");
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    }
     for (size_t off = 0; off < len;) {
         ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
         if (n <= 0)

@@ -124,7 +124,8 @@ typedef struct check {
     char refused[1200]; /* the first reason the document being checked failed, "" */
 } check_t;
 
-static void vreason(check_t *k, int n, int fail, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void vreason(check_t *k, int n, int fail,
+                                                          const char *fmt, va_list ap)
 {
     ermes__csaf_requirement_t *r = &k->out->req[n];
     char buf[1200];

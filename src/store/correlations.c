@@ -430,8 +430,8 @@ int ermes__store_corr_pending(ermes__store_t *st, int64_t cap, int64_t *pending)
             "SELECT count(*) FROM (SELECT 1 FROM indicators WHERE id > ?1 LIMIT ?2) AS p",
             "SELECT count(*) FROM (SELECT 1 FROM events WHERE id > ?1 LIMIT ?2) AS p",
             "SELECT count(*) FROM (SELECT 1 FROM sightings WHERE id > ?1 LIMIT ?2) AS p",
-            "SELECT count(*) FROM (SELECT 1 FROM incident_observables WHERE id > ?1 LIMIT ?2)"
-            " AS p",
+            ("SELECT count(*) FROM (SELECT 1 FROM incident_observables WHERE id > ?1 LIMIT ?2)"
+             " AS p"),
         };
         ermes__db_stmt_t *s;
         int64_t through;
