@@ -534,10 +534,10 @@ static enum MHD_Result reply_cached(ermes__req_t *req, ermes__cached_page_t *cp)
 
 /* Answers one page of kind from f (already narrowed to the collection). object_id: the
  * object route's object (404 when nothing of it is found). key (NULL: none): the page's key in
- * the rendered-page cache, where it is kept as rendered at counter. */
+ * the rendered-page cache, where it is kept as rendered at scope. */
 static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, page_kind_t kind,
                                    int none, const char *object_id, const ermes__strbuf_t *key,
-                                   int64_t counter, int64_t scope)
+                                   int64_t scope)
 {
     static const char empty[] = "{\"more\":false}";
     page_t p;
@@ -590,7 +590,7 @@ static enum MHD_Result answer_page(ermes__req_t *req, ermes__stix_filter_t *f, p
         ermes__cached_page_t *cp;
         ermes__time_format(p.first_added, first);
         ermes__time_format(p.last_added, last);
-        cp = ermes__page_cache_put(req->srv->page_cache, key->data, key->len, counter, scope, text,
+        cp = ermes__page_cache_put(req->srv->page_cache, key->data, key->len, scope, text,
                                    PAGE_HEAD - (size_t)hlen, len - (PAGE_HEAD - (size_t)hlen),
                                    first, last);
         return cp ? reply_cached(req, cp) : MHD_NO;
@@ -645,13 +645,13 @@ static enum MHD_Result list_objects(ermes__req_t *req, page_kind_t kind)
                     ermes__strbuf_cleanup(&key); /* answered without the cache */
                 else {
                     scope = (int64_t)(sum & (uint64_t)INT64_MAX);
-                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, 0, scope);
+                    cp = ermes__page_cache_get(req->srv->page_cache, key.data, key.len, scope);
                 }
             }
             if (cp)
                 ret = reply_cached(req, cp);
             else
-                ret = answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, 0, scope);
+                ret = answer_page(req, &f, kind, none, NULL, key.data ? &key : NULL, scope);
         }
         json_decref(c->sel);
     }
@@ -694,7 +694,7 @@ static enum MHD_Result object_route(ermes__req_t *req, page_kind_t kind)
             ermes__sharing_group_filter(
                 &c->g, c->sel, &req->viewer,
                 ermes__sharing_group_grant(req->srv->store, &c->g, &req->viewer), &f, &none);
-            ret = answer_page(req, &f, kind, none, oid, NULL, 0, 0);
+            ret = answer_page(req, &f, kind, none, oid, NULL, 0);
         }
         json_decref(c->sel);
     }

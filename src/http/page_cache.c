@@ -14,8 +14,7 @@
  * objects reads and copies about 550 KB (bench/README.md, taxii-vs-nginx). Bounded in bytes
  * (taxii_page_cache, auto: config.c); memory is taken only as pages are kept, and the least
  * recently used pages go first. A page being sent holds a reference and outlives its
- * eviction. The global counter of get and put, when it rises, drops every page of a lower one
- * (h_taxii.c passes 0 since migration 76: no write drops every collection's pages). */
+ * eviction. No write drops every collection's pages at once (since migration 76). */
 #include "http/page_cache.h"
 
 #include <pthread.h>
@@ -38,7 +37,7 @@ typedef struct page {
     atomic_int refs;
     char *buf; /* what is freed */
     uint64_t hash;
-    int64_t counter, scope;
+    int64_t scope;
     size_t cost;
     unsigned char *key;
     size_t klen;
@@ -49,7 +48,6 @@ struct ermes__page_cache {
     pthread_mutex_t lock;
     size_t max, used, count;
     uint64_t hits;
-    int64_t counter; /* the highest counter seen: pages of lower ones are stale */
     page_t **buckets;
     size_t nbuckets;
     page_t *newest, *oldest;
@@ -117,18 +115,6 @@ static void unlink_page(ermes__page_cache_t *c, page_t *p)
     ermes__page_cache_release(p);
 }
 
-/* Drops every page of a counter below c->counter (under the lock): the database moved on. */
-static void drop_stale(ermes__page_cache_t *c)
-{
-    page_t *p = c->oldest, *newer;
-
-    for (; p; p = newer) {
-        newer = p->newer;
-        if (p->counter != c->counter)
-            unlink_page(c, p);
-    }
-}
-
 /* Doubles the hash table (under the lock); out of memory, the chains just grow longer. */
 static void grow(ermes__page_cache_t *c)
 {
@@ -158,7 +144,7 @@ void ermes__page_cache_free(ermes__page_cache_t *c)
 }
 
 ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter, int64_t scope)
+                                            int64_t scope)
 {
     uint64_t h = hash_of(key, klen);
     page_t *p;
@@ -166,18 +152,14 @@ ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *
     if (!c || !c->max)
         return NULL;
     pthread_mutex_lock(&c->lock);
-    if (counter > c->counter) {
-        c->counter = counter;
-        drop_stale(c);
-    }
     for (p = c->buckets[h % c->nbuckets]; p; p = p->next_in_bucket)
         if (p->hash == h && p->klen == klen && !memcmp(p->key, key, klen))
             break;
-    if (p && p->counter == counter && p->scope < scope) {
-        unlink_page(c, p); /* its collection moved on: it will not be served again */
+    if (p && p->scope < scope) {
+        unlink_page(c, p); /* what it is made of moved on: it will not be served again */
         p = NULL;
-    } else if (p && (p->counter != counter || p->scope != scope)) {
-        p = NULL; /* rendered at other counters: not this request's page */
+    } else if (p && p->scope != scope) {
+        p = NULL; /* rendered at a later scope than this request read: not its page */
     }
     if (p) {
         /* The most recently used is the newest. */
@@ -200,8 +182,8 @@ ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *
 }
 
 ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter, int64_t scope, char *buf, size_t off,
-                                            size_t len, const char *first, const char *last)
+                                            int64_t scope, char *buf, size_t off, size_t len,
+                                            const char *first, const char *last)
 {
     page_t *p = ermes__calloc(1, sizeof(*p)), *q;
 
@@ -214,7 +196,6 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
     p->pub.len = len;
     snprintf(p->pub.first, sizeof(p->pub.first), "%s", first ? first : "");
     snprintf(p->pub.last, sizeof(p->pub.last), "%s", last ? last : "");
-    p->counter = counter;
     p->scope = scope;
     p->cost = off + len + klen + PAGE_OVERHEAD;
     atomic_init(&p->refs, 1); /* the answer's */
@@ -226,38 +207,32 @@ ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *
     p->klen = klen;
     p->hash = hash_of(key, klen);
     pthread_mutex_lock(&c->lock);
-    if (counter > c->counter) {
-        c->counter = counter;
-        drop_stale(c);
+    /* Another request may have rendered the same page meanwhile: the newer one wins (the one
+     * of the higher scope, the later at equal ones). */
+    for (q = c->buckets[p->hash % c->nbuckets]; q; q = q->next_in_bucket)
+        if (q->hash == p->hash && q->klen == klen && !memcmp(q->key, key, klen))
+            break;
+    if (q && q->scope > scope) {
+        pthread_mutex_unlock(&c->lock);
+        return &p->pub; /* sent, not kept: the page kept is of later writes */
     }
-    if (counter == c->counter) {
-        /* Another request may have rendered the same page meanwhile: the newer one wins (the
-         * one of the higher collection counter, the later at equal ones). */
-        for (q = c->buckets[p->hash % c->nbuckets]; q; q = q->next_in_bucket)
-            if (q->hash == p->hash && q->klen == klen && !memcmp(q->key, key, klen))
-                break;
-        if (q && q->scope > scope) {
-            pthread_mutex_unlock(&c->lock);
-            return &p->pub; /* sent, not kept: the page kept is of later writes */
-        }
-        if (q)
-            unlink_page(c, q);
-        while (c->oldest && c->used + p->cost > c->max)
-            unlink_page(c, c->oldest);
-        atomic_fetch_add(&p->refs, 1); /* the cache's */
-        if (c->count >= c->nbuckets)
-            grow(c);
-        p->next_in_bucket = c->buckets[p->hash % c->nbuckets];
-        c->buckets[p->hash % c->nbuckets] = p;
-        p->older = c->newest;
-        if (c->newest)
-            c->newest->newer = p;
-        else
-            c->oldest = p;
-        c->newest = p;
-        c->used += p->cost;
-        c->count++;
-    }
+    if (q)
+        unlink_page(c, q);
+    while (c->oldest && c->used + p->cost > c->max)
+        unlink_page(c, c->oldest);
+    atomic_fetch_add(&p->refs, 1); /* the cache's */
+    if (c->count >= c->nbuckets)
+        grow(c);
+    p->next_in_bucket = c->buckets[p->hash % c->nbuckets];
+    c->buckets[p->hash % c->nbuckets] = p;
+    p->older = c->newest;
+    if (c->newest)
+        c->newest->newer = p;
+    else
+        c->oldest = p;
+    c->newest = p;
+    c->used += p->cost;
+    c->count++;
     pthread_mutex_unlock(&c->lock);
     return &p->pub;
 }

@@ -1,5 +1,6 @@
 /* The rendered-page cache of the TAXII server (page_cache.c): page bodies kept by key and by the
- * database's global 'stix' counter and their collection's counter, bounded in bytes. */
+ * scope they were rendered at (the sum of the database counters of what they are made of),
+ * bounded in bytes. */
 #ifndef ERMES_HTTP_PAGE_CACHE_H
 #define ERMES_HTTP_PAGE_CACHE_H
 
@@ -21,18 +22,17 @@ typedef struct ermes__cached_page {
 int ermes__page_cache_new(size_t max_bytes, ermes__page_cache_t **out);
 /* Frees the cache; the pages still being sent are freed by their last release. NULL: no-op. */
 void ermes__page_cache_free(ermes__page_cache_t *c);
-/* The page kept under key (klen bytes) that was rendered while the global counter stood at
- * counter and its collection's at scope: a reference (ermes__page_cache_release), or NULL. A
- * higher counter drops every page of lower ones; a higher scope drops the page of that key. */
+/* The page kept under key (klen bytes) that was rendered at scope: a reference
+ * (ermes__page_cache_release), or NULL. A higher scope drops the page of that key. */
 ermes__cached_page_t *ermes__page_cache_get(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter, int64_t scope);
+                                            int64_t scope);
 /* Makes a page of buf (from ermes__malloc; owned by the page from now on, freed even on failure)
- * whose body is len bytes from off, keeps it under key for counter and scope when it fits (and
- * neither is behind what the cache has seen of them), and returns a
- * reference for the answer (NULL: out of memory). first and last: as in the page (NULL: ""). */
+ * whose body is len bytes from off, keeps it under key for scope when it fits (and the page kept
+ * under key is not of a later scope), and returns a reference for the answer (NULL: out of
+ * memory). first and last: as in the page (NULL: ""). */
 ermes__cached_page_t *ermes__page_cache_put(ermes__page_cache_t *c, const void *key, size_t klen,
-                                            int64_t counter, int64_t scope, char *buf, size_t off,
-                                            size_t len, const char *first, const char *last);
+                                            int64_t scope, char *buf, size_t off, size_t len,
+                                            const char *first, const char *last);
 /* Drops a reference (void * for libmicrohttpd's free callback). */
 void ermes__page_cache_release(void *page);
 /* Pages and bytes kept, and pages served from the cache since it was made (GET /metrics). */

@@ -339,32 +339,6 @@ int ermes__store_counter_get(ermes__store_t *st, const char *name, int64_t *out)
     return rc < 0 ? rc : 0;
 }
 
-int ermes__store_counter_get2(ermes__store_t *st, const char *a, const char *b, int64_t *va,
-                              int64_t *vb)
-{
-    ermes__db_t *db = ermes__db_conn(st);
-    ermes__db_stmt_t *s;
-    const char *name;
-    int rc;
-
-    *va = *vb = 0;
-    if (!db)
-        return ERMES_ESTORE;
-    if ((rc = ermes__db_prepare(db, "SELECT name, value FROM counters WHERE name IN (?1, ?2)", &s)))
-        return rc;
-    ermes__db_bind_text(s, 1, a);
-    ermes__db_bind_text(s, 2, b);
-    while ((rc = ermes__db_step(s)) == 1) {
-        name = ermes__db_col_text(s, 0);
-        if (name && !strcmp(name, a))
-            *va = ermes__db_col_int(s, 1);
-        else if (name && !strcmp(name, b))
-            *vb = ermes__db_col_int(s, 1);
-    }
-    ermes__db_done(s);
-    return rc < 0 ? rc : 0;
-}
-
 int ermes__store_counter_sum(ermes__store_t *st, const char *const *names, size_t n, uint64_t *sum)
 {
     ermes__db_t *db = ermes__db_conn(st);

@@ -677,9 +677,6 @@ int ermes__store_indicator_describe(ermes__store_t *st, int64_t id, const char *
 /* The value of counter name (0 when missing), and setting it. */
 int ermes__store_counter_get(ermes__store_t *st, const char *name, int64_t *out);
 int ermes__store_counter_set(ermes__store_t *st, const char *name, int64_t value);
-/* The values of counters a and b (0 when missing) read in one query, so at one moment. */
-int ermes__store_counter_get2(ermes__store_t *st, const char *a, const char *b, int64_t *va,
-                              int64_t *vb);
 /* The sum of the values of up to 4 counters names (NULL entries and missing counters: 0), read in
  * one query, so at one moment: a value that grows whenever one of them moves. ERMES_EINVAL for
  * more than 4. */
