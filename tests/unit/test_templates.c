@@ -25,6 +25,9 @@
 #include "store/store.h"
 #include "test_db.h"
 
+/* main's interface, for the golden files written with it. */
+#define NOTIFY_RENDER(lang, stored, v, s, b) ermes__notify_render_text(NULL, lang, NULL, v, s, b)
+
 static void test_check(void **state)
 {
     ermes_diag_t d;
@@ -203,6 +206,77 @@ static void test_golden_builtin(void **state)
 {
     (void)state;
     check_golden(NULL);
+}
+
+/* Notifications: four messages per built-in language (a daily digest with a CSV attachment
+ * and six types, known, spelt out, unknown and unclassified; a weekly digest with a JSON
+ * attachment; one event as X-ARF, no digest; 45 events of no type as X-ARF) compared to
+ * tests/data/render/notify.<lang>.txt, written by main's code before the lines of explanations, the
+ * digest and the attachment became templates (ERMES_WRITE_GOLDEN=1 writes them instead). */
+static int render_notifications(const char *lang, const char *const *stored, ermes__strbuf_t *out)
+{
+    static const char *const types[] = {
+        "vulnerable-system", "ddos-amplifier", "c2-server", "unknown",
+        "made-up-type",      "scanner",        NULL};
+    static const int64_t counts[] = {1, 3, 22, 5, 2, 12};
+    int rc = 0;
+
+    for (int m = 0; !rc && m < 4; m++) {
+        ermes__notify_vars_t v;
+        ermes__strbuf_t subject, body;
+        memset(&v, 0, sizeof(v));
+        v.reference = "ERMES-2026-000042";
+        v.org = "example";
+        v.org_name = "Example Networks";
+        v.group = m == 1 ? "scanner" : "shadowserver-scan-http";
+        v.by_type = m == 1;
+        v.tlp = m == 2 ? ERMES_TLP_RED : ERMES_TLP_AMBER;
+        v.events = m == 2 ? 1 : 45;
+        v.first = 1796601600000;
+        v.last = 1796601600000 + 5 * 3600 * 1000LL;
+        v.types = m == 3 ? NULL : m == 2 ? types + 5 : types;
+        v.type_counts = m == 2 ? counts + 5 : counts;
+        v.mail_from = "CERT <cert@example.org>";
+        v.signature = m == 0 ? "Example CERT\\nhttps://cert.example" : NULL;
+        v.digest = m >= 2 ? 0 : m + 1;
+        v.period_start = 1796515200000;
+        v.period_end = 1796601600000;
+        v.attachment_ext = m == 0 ? "csv" : m == 1 ? "json" : "xarf.json";
+        ermes__strbuf_init(&subject, 64 * 1024);
+        ermes__strbuf_init(&body, 1024 * 1024);
+        rc = NOTIFY_RENDER(lang, stored, &v, &subject, &body);
+        if (!rc)
+            rc = ermes__strbuf_addf(out, "== %d\n%s\n--\n%s", m, subject.data ? subject.data : "",
+                                    body.data ? body.data : "");
+        ermes__strbuf_cleanup(&subject);
+        ermes__strbuf_cleanup(&body);
+    }
+    return rc;
+}
+
+static void test_golden_notification(void **state)
+{
+    const char *lang;
+
+    (void)state;
+    for (size_t l = 0; (lang = ermes__templates_lang_at("notification", l)) != NULL; l++) {
+        ermes__strbuf_t b;
+        char name[64];
+        ermes__strbuf_init(&b, 1u << 24);
+        assert_int_equal(render_notifications(lang, NULL, &b), 0);
+        snprintf(name, sizeof(name), "notify.%s.txt", lang);
+        if (getenv("ERMES_WRITE_GOLDEN")) {
+            char path[1024];
+            FILE *f;
+            snprintf(path, sizeof(path), "%s/tests/data/render/%s",
+                     getenv("ERMES_SOURCE_DIR") ? getenv("ERMES_SOURCE_DIR") : ".", name);
+            assert_non_null(f = fopen(path, "wb"));
+            assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+            fclose(f);
+        }
+        assert_file(name, &b);
+        ermes__strbuf_cleanup(&b);
+    }
 }
 
 typedef struct fixture {
@@ -443,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_render_stored),
         cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_golden_builtin),
+        cmocka_unit_test(test_golden_notification),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
