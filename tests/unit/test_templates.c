@@ -279,6 +279,55 @@ static void test_golden_notification(void **state)
     }
 }
 
+/* An Atom entry whose document has two summary notes (and a note of another category between
+ * them), with characters XML escapes: tests/data/render/003.atom, written by main's code
+ * before the summary became an item template. */
+static const char two_summaries[] =
+    "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\",\"lang\":\"de\","
+    "\"title\":\"Two <summaries>\",\"distribution\":{\"tlp\":{\"label\":\"WHITE\"}},"
+    "\"publisher\":{\"category\":\"coordinator\",\"name\":\"CERT & co\","
+    "\"namespace\":\"https://cert.example\"},"
+    "\"notes\":[{\"category\":\"summary\",\"text\":\"First <b>line</b> & more.\"},"
+    "{\"category\":\"details\",\"text\":\"Not in the feed.\"},"
+    "{\"category\":\"summary\",\"title\":\"Second\",\"text\":\"Second \\\"line\\\"\\nand a "
+    "break.\"}],"
+    "\"tracking\":{\"id\":\"EX-2026-0003\",\"version\":\"1\",\"status\":\"final\","
+    "\"initial_release_date\":\"2026-12-01T10:00:00.000Z\","
+    "\"current_release_date\":\"2026-12-07T09:00:00.000Z\"}}}";
+
+static void atom_two_summaries(const ermes__advisory_tpls_t *tpls, const char *lang,
+                               ermes__strbuf_t *b)
+{
+    ermes__advisory_t a;
+
+    memset(&a, 0, sizeof(a));
+    snprintf(a.tracking_id, sizeof(a.tracking_id), "EX-2026-0003");
+    assert_int_equal(ermes__advisory_feed_entry(b, &a, two_summaries,
+                                                "https://cert.example/public/advisories/", ".html",
+                                                lang, tpls),
+                     0);
+}
+
+static void test_golden_atom_summary(void **state)
+{
+    ermes__strbuf_t b;
+
+    (void)state;
+    ermes__strbuf_init(&b, 1u << 20);
+    atom_two_summaries(NULL, NULL, &b);
+    if (getenv("ERMES_WRITE_GOLDEN")) {
+        char path[1024];
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/tests/data/render/003.atom",
+                 getenv("ERMES_SOURCE_DIR") ? getenv("ERMES_SOURCE_DIR") : ".");
+        assert_non_null(f = fopen(path, "wb"));
+        assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+        fclose(f);
+    }
+    assert_file("003.atom", &b);
+    ermes__strbuf_cleanup(&b);
+}
+
 typedef struct fixture {
     char dir[64];
     ermes__store_t *st;
@@ -518,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_golden_builtin),
         cmocka_unit_test(test_golden_notification),
+        cmocka_unit_test(test_golden_atom_summary),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
