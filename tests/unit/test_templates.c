@@ -25,9 +25,6 @@
 #include "store/store.h"
 #include "test_db.h"
 
-/* main's interface, for the golden files written with it. */
-#define NOTIFY_RENDER(lang, stored, v, s, b) ermes__notify_render_text(NULL, lang, NULL, v, s, b)
-
 static void test_check(void **state)
 {
     ermes_diag_t d;
@@ -95,7 +92,7 @@ static void test_catalogue(void **state)
             assert_int_equal(ermes__templates_check(k, n, text, &d), 0);
             ermes__free(text);
         }
-    assert_int_equal(parts, 1 + 8 + 8 + 2);
+    assert_int_equal(parts, 7 + 8 + 8 + 3);
     assert_true(ermes__templates_valid_lang("notification", "sv"));
     assert_false(ermes__templates_valid_lang("html", "sv"));
     assert_true(ermes__templates_valid_lang("atom", "pl"));
@@ -117,6 +114,39 @@ static void test_catalogue(void **state)
     assert_int_equal(ermes__templates_check("atom", "feed", "<feed>${feed_url}${updated}", &d), 0);
     assert_int_equal(ermes__templates_check("atom", "feed", "<feed>${summary}", &d), ERMES_EINVAL);
     assert_int_equal(ermes__templates_check("atom", "entry", "${l_id}", &d), ERMES_EINVAL);
+    /* The summary item knows a note's title and text, nothing of the document. */
+    assert_int_equal(ermes__templates_check("atom", "summary", "${title}: ${text}", &d), 0);
+    assert_int_equal(ermes__templates_check("atom", "summary", "${text}\n ${tracking_id}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 2);
+    assert_int_equal(d.column, 2);
+    assert_non_null(strstr(d.reason, "${tracking_id}"));
+    /* The lines of a notification: each its own variables, an unknown one with its place. */
+    assert_int_equal(ermes__templates_check("notification", "explanation",
+                                            "* ${class}/${type_words}/${type}: ${count} ${events}"
+                                            " ${what} ${type_note}${explanation}",
+                                            &d),
+                     0);
+    assert_int_equal(ermes__templates_check("notification", "explanation", "- ${what} ${org}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 1);
+    assert_int_equal(d.column, 11);
+    assert_non_null(strstr(d.reason, "${org}"));
+    assert_int_equal(
+        ermes__templates_check("notification", "digest_daily", "${period_start} ${org_name}", &d),
+        0);
+    assert_int_equal(ermes__templates_check("notification", "digest_weekly", "Week\n${file}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 2);
+    assert_int_equal(d.column, 1);
+    assert_int_equal(
+        ermes__templates_check("notification", "attached_xarf", "${file} ${count}", &d), 0);
+    assert_int_equal(
+        ermes__templates_check("notification", "attached_csv", "${file} ${explanations}", &d),
+        ERMES_EINVAL);
+    assert_int_equal(d.column, 9);
+    assert_int_equal(ermes__templates_check("notification", "attached_json", "", &d), ERMES_EINVAL);
+    assert_string_equal(d.field, "text");
     /* Unknown kinds and names are named as such. */
     assert_int_equal(ermes__templates_check("pdf", "page", "x", &d), ERMES_EINVAL);
     assert_string_equal(d.field, "kind");
@@ -213,7 +243,8 @@ static void test_golden_builtin(void **state)
  * attachment; one event as X-ARF, no digest; 45 events of no type as X-ARF) compared to
  * tests/data/render/notify.<lang>.txt, written by main's code before the lines of explanations, the
  * digest and the attachment became templates (ERMES_WRITE_GOLDEN=1 writes them instead). */
-static int render_notifications(const char *lang, const char *const *stored, ermes__strbuf_t *out)
+static int render_notifications(const char *lang, const ermes__notify_texts_t *stored,
+                                ermes__strbuf_t *out)
 {
     static const char *const types[] = {
         "vulnerable-system", "ddos-amplifier", "c2-server", "unknown",
@@ -244,7 +275,7 @@ static int render_notifications(const char *lang, const char *const *stored, erm
         v.attachment_ext = m == 0 ? "csv" : m == 1 ? "json" : "xarf.json";
         ermes__strbuf_init(&subject, 64 * 1024);
         ermes__strbuf_init(&body, 1024 * 1024);
-        rc = NOTIFY_RENDER(lang, stored, &v, &subject, &body);
+        rc = ermes__notify_render_texts(NULL, lang, stored, &v, &subject, &body);
         if (!rc)
             rc = ermes__strbuf_addf(out, "== %d\n%s\n--\n%s", m, subject.data ? subject.data : "",
                                     body.data ? body.data : "");
@@ -325,6 +356,49 @@ static void test_golden_atom_summary(void **state)
         fclose(f);
     }
     assert_file("003.atom", &b);
+    ermes__strbuf_cleanup(&b);
+}
+
+/* Stored lines of a notification replace the built-in ones, each in its place, the others
+ * keep theirs; the summary item of the Atom entry likewise. */
+static void test_parts_stored(void **state)
+{
+    ermes__notify_texts_t t;
+    ermes__strbuf_t b;
+
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(ermes__notify_texts_set(&t, "explanation",
+                                             "* [${class}] [${type_words}] ${type}=${count} "
+                                             "${events} [${type_note}] ${what}"),
+                     0);
+    assert_int_equal(ermes__notify_texts_set(&t, "digest_daily", "DAILY ${period_start}"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "attached_csv", "CSV ${file} ${reference}"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "nothing", "x"), 0);
+    ermes__strbuf_init(&b, 1u << 20);
+    assert_int_equal(render_notifications("de", &t, &b), 0);
+    assert_non_null(strstr(b.data, "\n* [Verwundbar] [vulnerable system] vulnerable-system=1 "
+                                   "Ereignis [vulnerable-system, ] Verwundbar: vulnerable system\n"
+                                   "* [Verwundbar] [DDoS amplifier] ddos-amplifier=3 Ereignisse "
+                                   "[ddos-amplifier, ] Verwundbar: DDoS amplifier\n"));
+    assert_non_null(strstr(b.data, "\n* [] [made up type] made-up-type=2 Ereignisse "
+                                   "[made-up-type, ] made up type\n"));
+    assert_non_null(strstr(b.data, "\nDAILY 2026-12-06 00:00\n\nzwischen"));
+    assert_non_null(strstr(b.data, "\nCSV ERMES-2026-000042.csv ERMES-2026-000042\n"));
+    /* The weekly digest and the JSON and X-ARF sentences are still the built-in ones. */
+    assert_non_null(strstr(b.data, "Dies ist Ihre wöchentliche Zusammenfassung"));
+    assert_non_null(strstr(b.data, "Die angehängte Datei ERMES-2026-000042.json führt sie"));
+    assert_null(strstr(b.data, "- Verwundbar"));
+    ermes__notify_texts_cleanup(&t);
+    ermes__notify_texts_cleanup(&t); /* twice: a no-op */
+    ermes__strbuf_reset(&b);
+    {
+        ermes__advisory_tpls_t tpls = {.name = "summary", .text = "[${title}] ${text}"};
+        atom_two_summaries(&tpls, NULL, &b);
+        assert_non_null(strstr(b.data,
+                               "<summary>[summary] First &lt;b&gt;line&lt;/b&gt; &amp; more.\n"
+                               "[Second] Second &quot;line&quot;\nand a break.</summary>"));
+    }
     ermes__strbuf_cleanup(&b);
 }
 
@@ -568,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_golden_builtin),
         cmocka_unit_test(test_golden_notification),
         cmocka_unit_test(test_golden_atom_summary),
+        cmocka_unit_test(test_parts_stored),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
