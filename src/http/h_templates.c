@@ -122,8 +122,8 @@ static json_t *describe(view_t view, const target_t *t, const char *source, cons
 /* 1 when view shows templates of kind/name. */
 static int in_view(view_t view, const char *kind, const char *name)
 {
-    if (view == V_NOTIFY)
-        return strcmp(kind, "notification") == 0;
+    if (view == V_NOTIFY) /* the message; its lines only in /api/v1/templates */
+        return strcmp(kind, "notification") == 0 && strcmp(name, "message") == 0;
     if (view == V_ADVISORY)
         return is_advisory_format(kind) && strcmp(name, advisory_name(kind)) == 0;
     return 1;
