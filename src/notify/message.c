@@ -696,6 +696,22 @@ static const char *part_text(const render_ctx_t *c, size_t k)
     return ermes__notify_part_builtin(part_names[k], c->words->lang);
 }
 
+/* t with the message's variables into out, through a buffer of its own: a stored template
+ * that names the very variable it fills (refused by the check, but a row of the database is
+ * not bound to have passed it) reads "" rather than the buffer being written. */
+static int render_line(render_ctx_t *c, const char *t, ermes__strbuf_t *out)
+{
+    ermes__strbuf_t line;
+    int rc;
+
+    ermes__strbuf_init(&line, MAX_TEXT);
+    rc = ermes__template_render(t, strlen(t), ERMES_TEMPLATE_RAW, var_cb, c, &line);
+    if (!rc && line.len)
+        rc = ermes__strbuf_add(out, line.data, line.len);
+    ermes__strbuf_cleanup(&line);
+    return rc;
+}
+
 /* The digest_daily or digest_weekly template, then a blank line. */
 static int add_digest(render_ctx_t *c)
 {
@@ -706,7 +722,7 @@ static int add_digest(render_ctx_t *c)
         return ermes__strbuf_adds(&c->digest, "");
     t = part_text(c, c->v->digest == 1 ? ERMES_NOTIFY_PART_DIGEST_DAILY
                                        : ERMES_NOTIFY_PART_DIGEST_WEEKLY);
-    rc = ermes__template_render(t, strlen(t), ERMES_TEMPLATE_RAW, var_cb, c, &c->digest);
+    rc = render_line(c, t, &c->digest);
     return rc ? rc : ermes__strbuf_adds(&c->digest, "\n\n");
 }
 
@@ -729,7 +745,7 @@ static int add_attached(render_ctx_t *c)
     else
         snprintf(file, sizeof(file), "%s-1.xarf.json", ref);
     c->file = file;
-    rc = ermes__template_render(t, strlen(t), ERMES_TEMPLATE_RAW, var_cb, c, &c->attached);
+    rc = render_line(c, t, &c->attached);
     c->file = NULL;
     return rc;
 }

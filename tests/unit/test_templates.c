@@ -391,6 +391,15 @@ static void test_parts_stored(void **state)
     assert_null(strstr(b.data, "- Verwundbar"));
     ermes__notify_texts_cleanup(&t);
     ermes__notify_texts_cleanup(&t); /* twice: a no-op */
+    /* A stored line naming the variable it fills (the check refuses it; a row need not have
+     * passed the check) reads it empty. */
+    assert_int_equal(ermes__notify_texts_set(&t, "digest_daily", "D[${digest}]"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "attached_csv", "A[${attached}${digest}]"), 0);
+    ermes__strbuf_reset(&b);
+    assert_int_equal(render_notifications("en", &t, &b), 0);
+    assert_non_null(strstr(b.data, "\nD[]\n\nbetween "));
+    assert_non_null(strstr(b.data, "\nA[D[]\n\n]\n"));
+    ermes__notify_texts_cleanup(&t);
     ermes__strbuf_reset(&b);
     {
         ermes__advisory_tpls_t tpls = {.name = "summary", .text = "[${title}] ${text}"};
