@@ -4,9 +4,12 @@
  * (unit_pg.test_templates): placeholders checked with their line and column for every kind and
  * part; the advisories' renderings with no stored template byte for byte what main rendered
  * before the list items and the feed's header became templates (tests/data/render/, written
- * by that code: 001 is the built-in sample, 002 002.json); a stored list item, feed header or
- * page used in its language only; migration 71 moving the rows of the two tables it replaced,
- * twice over. */
+ * by that code: 001 is the built-in sample, 002 002.json; 003.atom an entry of two summary
+ * notes), and the notifications of each built-in language byte for byte what main wrote before
+ * their lines became templates (notify.LANG.txt); a stored line of a notification or summary
+ * item in its place, an unknown variable of each refused with its place; a stored list item, feed
+ * header or page used in its language only; migration 71 moving the rows of the two tables it
+ * replaced, twice over. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
