@@ -212,12 +212,17 @@ static const char feed_entry[] = "<entry>\n"
                                  "<summary>${summary}</summary>\n"
                                  "</entry>\n";
 
-/* The parts of the Atom feed: an entry per advisory and the feed's header. */
-enum { A_ENTRY, A_FEED, A_COUNT };
+/* An entry's summary: one item per note of category summary (title, text), joined by a line
+ * break. */
+static const char feed_summary[] = "${text}";
 
-static const char *const atom_parts[A_COUNT] = {"entry", "feed"};
+/* The parts of the Atom feed: an entry per advisory, the feed's header and the item of an
+ * entry's summary. */
+enum { A_ENTRY, A_FEED, A_SUMMARY, A_COUNT };
 
-static const char *const atom[A_COUNT] = {feed_entry, feed_head};
+static const char *const atom_parts[A_COUNT] = {"entry", "feed", "summary"};
+
+static const char *const atom[A_COUNT] = {feed_entry, feed_head, feed_summary};
 
 /* The parts of kind ("html", "text", "atom"), their built-in texts and their count; 0 for
  * another kind. */
@@ -732,18 +737,27 @@ int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
     if ((rc = parse(document, &root)))
         return rc;
     ermes__strbuf_init(&b, 1u << 20);
+    choose(tpls, "atom",
+           ermes__advisory_render_lang(lang, str(json_object_get(root, "document"), "lang")), &c);
     rc = document_vars(&vs, root, "en");
-    /* The summary: the document's notes of category summary, one after the other. */
+    /* The summary: the summary item rendered for each of the document's notes of category
+     * summary, joined by a line break. */
     json_array_foreach(json_object_get(json_object_get(root, "document"), "notes"), i, n)
     {
-        if (!rc && strcmp(str(n, "category"), "summary") == 0)
-            rc =
-                (b.len ? ermes__strbuf_addc(&b, '\n') : 0) || ermes__strbuf_adds(&b, str(n, "text"))
-                    ? ERMES_ENOMEM
-                    : 0;
+        vars_t item = {.n = 0};
+        if (rc || strcmp(str(n, "category"), "summary") != 0)
+            continue;
+        if (b.len)
+            rc = ermes__strbuf_addc(&b, '\n');
+        if (!rc)
+            rc = note_vars(&item, n, NULL, ERMES_TEMPLATE_XML);
+        if (!rc)
+            rc = ermes__template_render(c.t[A_SUMMARY], strlen(c.t[A_SUMMARY]), ERMES_TEMPLATE_XML,
+                                        var_cb, &item, &b);
+        vars_cleanup(&item);
     }
     if (!rc)
-        rc = set_n(&vs, "summary", b.data ? b.data : "", b.len, 0);
+        rc = set_n(&vs, "summary", b.data ? b.data : "", b.len, 1);
     ermes__strbuf_reset(&b);
     if (!rc)
         rc = ermes__strbuf_adds(&b, link_prefix);
@@ -761,8 +775,6 @@ int ermes__advisory_feed_entry(ermes__strbuf_t *out, const ermes__advisory_t *a,
         rc = add_url_part(&b, a->tracking_id);
     if (!rc)
         rc = set_n(&vs, "entry_id", b.data, b.len, 0);
-    choose(tpls, "atom",
-           ermes__advisory_render_lang(lang, str(json_object_get(root, "document"), "lang")), &c);
     if (!rc)
         rc = ermes__template_render(c.t[A_ENTRY], strlen(c.t[A_ENTRY]), ERMES_TEMPLATE_XML, var_cb,
                                     &vs, out);

@@ -37,7 +37,7 @@ typedef struct ermes__advisory_tpls {
 } ermes__advisory_tpls_t;
 
 /* The k-th part of kind ("html" and "text": page, note, vulnerability, vulnerability_note,
- * score, remediation, reference, history; "atom": entry, feed), NULL past the last. */
+ * score, remediation, reference, history; "atom": entry, feed, summary), NULL past the last. */
 const char *ermes__advisory_template_part(const char *kind, size_t k);
 
 /* The built-in template of part name of kind, NULL when there is no such part. */

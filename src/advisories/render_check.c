@@ -48,6 +48,7 @@ static const part_vars_t parts[] = {
     {"page", "history", 0, 1, {"number", "date", "summary", NULL}},
     {"atom", "entry", 1, 0, {"summary", "link", "entry_id", NULL}},
     {"atom", "feed", 0, 0, {"lang", "feed_url", "title", "updated", NULL}},
+    {"atom", "summary", 0, 0, {"title", "text", NULL}},
 };
 
 static int in(const char *const *names, const char *s, size_t len)

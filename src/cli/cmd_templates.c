@@ -37,6 +37,9 @@ static int list_cb(void *ctx, const char *kind, const char *name, const char *la
     if (l->view == ERMES_CLI_TEMPLATES_ADVISORY &&
         strcmp(name, strcmp(kind, "atom") == 0 ? "entry" : "page") != 0)
         return 0;
+    /* The notifications' view has the message, not its lines. */
+    if (l->view == ERMES_CLI_TEMPLATES_NOTIFY && strcmp(name, "message") != 0)
+        return 0;
     if (l->view == ERMES_CLI_TEMPLATES_NOTIFY)
         printf("%s\t%s\n", lang, source);
     else if (l->view == ERMES_CLI_TEMPLATES_ADVISORY)
@@ -242,7 +245,12 @@ static void help(FILE *f)
             "                        warning e-mails)\n"
             "  html|text note, vulnerability, vulnerability_note, score, remediation, reference,\n"
             "            history     the items of those pages' lists\n"
+            "  notification explanation, digest_daily, digest_weekly, attached_csv,\n"
+            "            attached_json, attached_xarf   a notification's lines: one per type of\n"
+            "                        event (${explanations}), a digest's opening sentence\n"
+            "                        (${digest}), how the events are attached (${attached})\n"
             "  atom feed|entry       the Atom feed's header, each advisory's entry\n"
+            "  atom summary          an entry's summary: one per summary note of the advisory\n"
             "(advisories: LANG one of en fr de nl it es pl). list prints KIND NAME LANG and where\n"
             "the one in use comes from (builtin, file, stored); set stores FILE, checked first\n"
             "(every ${name} known to that template, a sample renders through it), used at once;\n"

@@ -122,8 +122,8 @@ static json_t *describe(view_t view, const target_t *t, const char *source, cons
 /* 1 when view shows templates of kind/name. */
 static int in_view(view_t view, const char *kind, const char *name)
 {
-    if (view == V_NOTIFY)
-        return strcmp(kind, "notification") == 0;
+    if (view == V_NOTIFY) /* the message; its lines only in /api/v1/templates */
+        return strcmp(kind, "notification") == 0 && strcmp(name, "message") == 0;
     if (view == V_ADVISORY)
         return is_advisory_format(kind) && strcmp(name, advisory_name(kind)) == 0;
     return 1;
@@ -295,9 +295,12 @@ static enum MHD_Result delete (ermes__req_t *req, view_t view) {
 /* ---- previews ------------------------------------------------------------------------------ */
 
 /* A notification for a sample group: what a constituent would get for a dozen events of two
- * kinds. */
-static int preview_notification(ermes__req_t *req, const char *lang, const char *text, json_t **out)
+ * kinds, through the edited part (name) and the language's stored templates for the others; a
+ * daily or weekly digest when a digest's sentence is edited, the edited attachment's format. */
+static int preview_notification(ermes__req_t *req, const char *name, const char *lang,
+                                const char *text, json_t **out)
 {
+    ermes__notify_texts_t stored;
     static const char *const types[] = {"vulnerable-system", "infected-system", NULL};
     static const int64_t counts[] = {9, 3};
     ermes__strbuf_t subject, body;
@@ -317,9 +320,22 @@ static int preview_notification(ermes__req_t *req, const char *lang, const char 
     v.type_counts = counts;
     v.mail_from = ermes__req_cfg(req)->mail_from;
     v.signature = ermes__req_cfg(req)->notify_signature;
+    if (strncmp(name, "digest_", 7) == 0) {
+        v.digest = strcmp(name, "digest_weekly") == 0 ? 2 : 1;
+        v.period_start = v.first - (v.digest == 2 ? 7 : 1) * 24 * 3600 * 1000LL;
+        v.period_end = v.first;
+    }
+    v.attachment_ext = strcmp(name, "attached_json") == 0   ? "json"
+                       : strcmp(name, "attached_xarf") == 0 ? "xarf.json"
+                                                            : "csv";
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
-    rc = ermes__notify_render_text(NULL, lang, text, &v, &subject, &body);
+    rc = ermes__notify_texts_load(req->srv->store, lang, &stored);
+    if (!rc)
+        rc = ermes__notify_texts_set(&stored, name, text);
+    if (!rc)
+        rc = ermes__notify_render_texts(NULL, lang, &stored, &v, &subject, &body);
+    ermes__notify_texts_cleanup(&stored);
     if (!rc && !(*out = json_pack("{s:s,s:s}", "subject", subject.data ? subject.data : "", "body",
                                   body.data ? body.data : "")))
         rc = ERMES_ENOMEM;
@@ -434,7 +450,7 @@ static enum MHD_Result preview(ermes__req_t *req, view_t view)
             return ermes__reply_error(req, 422, "invalid", "advisory",
                                       "a notification is previewed for a sample group");
         }
-        rc = preview_notification(req, lang_buf, text, &j);
+        rc = preview_notification(req, name ? name : "message", lang_buf, text, &j);
     } else {
         document = ermes__advisory_template_sample();
         if (json_object_get(body, "advisory")) {

@@ -378,7 +378,8 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     ermes__notification_t n;
     ermes__notify_vars_t v;
     ermes__strbuf_t subject, body;
-    char *rcpt = json_dumps(lg->recipients, JSON_COMPACT), *stored = NULL;
+    char *rcpt = json_dumps(lg->recipients, JSON_COMPACT);
+    ermes__notify_texts_t stored;
     int rc;
 
     if (!rcpt)
@@ -448,13 +449,12 @@ static int make_notification(ermes__store_t *st, const ermes__notify_options_t *
     }
     ermes__strbuf_init(&subject, 64 * 1024);
     ermes__strbuf_init(&body, 1024 * 1024);
-    /* A template stored from the API wins over the file and the built-in one. */
-    rc = ermes__store_template_get(st, "notification", "message", lg->lang, &stored, NULL);
-    if (rc == ERMES_ENOTFOUND)
-        rc = 0;
+    /* A template stored from the API wins over the file and the built-in one: the message's
+     * and its lines', all of the language in one query. */
+    rc = ermes__notify_texts_load(st, lg->lang, &stored);
     if (!rc)
-        rc = ermes__notify_render_text(o->templates_dir, lg->lang, stored, &v, &subject, &body);
-    ermes__free(stored);
+        rc = ermes__notify_render_texts(o->templates_dir, lg->lang, &stored, &v, &subject, &body);
+    ermes__notify_texts_cleanup(&stored);
     if (!rc)
         rc = ermes__store_notification_set_text(st, n.id, subject.data ? subject.data : "",
                                                 body.data ? body.data : "", n.message_id);

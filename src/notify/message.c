@@ -268,56 +268,82 @@ static const builtin_t builtins[] = {
 #define NLANGS 7
 _Static_assert(NBUILTINS == NLANGS, "a built-in language needs its words in every table");
 
-/* The sentence a digest opens with (per-constituent preferences, src/notify/prefs.c), daily
- * then weekly, in the order of builtins[]; {start} and {end} are the period (UTC). */
+/* The built-in templates digest_daily and digest_weekly: the sentence a digest opens with
+ * (per-constituent preferences, src/notify/prefs.c), in the order of builtins[]; the message
+ * puts a blank line after it. */
 static const char *const digest_words[NLANGS][2] = {
-    {"This is your daily digest of what we learnt from {start} to {end} (UTC).",
-     "This is your weekly digest of what we learnt from {start} to {end} (UTC)."},
-    {"Voici votre synthèse quotidienne de ce que nous avons appris du {start} au {end} (UTC).",
-     "Voici votre synthèse hebdomadaire de ce que nous avons appris du {start} au {end} (UTC)."},
-    {"Dies ist Ihre tägliche Zusammenfassung dessen, was wir vom {start} bis zum {end} (UTC)"
+    {"This is your daily digest of what we learnt from ${period_start} to ${period_end} (UTC).",
+     "This is your weekly digest of what we learnt from ${period_start} to ${period_end} (UTC)."},
+    {"Voici votre synthèse quotidienne de ce que nous avons appris du ${period_start} au "
+     "${period_end} (UTC).",
+     "Voici votre synthèse hebdomadaire de ce que nous avons appris du ${period_start} au "
+     "${period_end} (UTC)."},
+    {"Dies ist Ihre tägliche Zusammenfassung dessen, was wir vom ${period_start} bis zum "
+     "${period_end} (UTC)"
      " erfahren haben.",
-     "Dies ist Ihre wöchentliche Zusammenfassung dessen, was wir vom {start} bis zum {end} (UTC)"
+     "Dies ist Ihre wöchentliche Zusammenfassung dessen, was wir vom ${period_start} bis zum "
+     "${period_end} (UTC)"
      " erfahren haben."},
-    {"Dit is uw dagelijkse samenvatting van wat wij van {start} tot {end} (UTC) vernamen.",
-     "Dit is uw wekelijkse samenvatting van wat wij van {start} tot {end} (UTC) vernamen."},
-    {"Questo è il vostro riepilogo giornaliero di quanto appreso dal {start} al {end} (UTC).",
-     "Questo è il vostro riepilogo settimanale di quanto appreso dal {start} al {end} (UTC)."},
-    {"Este es su resumen diario de lo que supimos entre el {start} y el {end} (UTC).",
-     "Este es su resumen semanal de lo que supimos entre el {start} y el {end} (UTC)."},
-    {"Oto Państwa dzienne podsumowanie tego, czego dowiedzieliśmy się od {start} do {end} (UTC).",
-     "Oto Państwa tygodniowe podsumowanie tego, czego dowiedzieliśmy się od {start} do {end}"
+    {"Dit is uw dagelijkse samenvatting van wat wij van ${period_start} tot ${period_end} (UTC) "
+     "vernamen.",
+     "Dit is uw wekelijkse samenvatting van wat wij van ${period_start} tot ${period_end} (UTC) "
+     "vernamen."},
+    {"Questo è il vostro riepilogo giornaliero di quanto appreso dal ${period_start} al "
+     "${period_end} (UTC).",
+     "Questo è il vostro riepilogo settimanale di quanto appreso dal ${period_start} al "
+     "${period_end} (UTC)."},
+    {"Este es su resumen diario de lo que supimos entre el ${period_start} y el ${period_end} "
+     "(UTC).",
+     "Este es su resumen semanal de lo que supimos entre el ${period_start} y el ${period_end} "
+     "(UTC)."},
+    {"Oto Państwa dzienne podsumowanie tego, czego dowiedzieliśmy się od ${period_start} do "
+     "${period_end} (UTC).",
+     "Oto Państwa tygodniowe podsumowanie tego, czego dowiedzieliśmy się od ${period_start} do "
+     "${period_end}"
      " (UTC)."},
 };
 
-/* ${attached}: the sentence that says how the events are attached, in the order of builtins[],
- * then per format (CSV, JSON, X-ARF): a CSV has a line per event, a JSON attachment is one array,
- * X-ARF is one file (one document) per event, so "one per line" is true of CSV only. {file} is the
- * attachment's name; for X-ARF the names of the first and last files (message.c numbers them). */
+/* The built-in templates attached_csv, attached_json and attached_xarf, the message's
+ * ${attached}: the sentence that says how the events are attached, in the order of builtins[],
+ * then per format: a CSV has a line per event, a JSON attachment is one array, X-ARF is one file
+ * (one document) per event, so "one per line" is true of CSV only. ${file} is the attachment's
+ * name; for X-ARF the names of the first and last files (message.c numbers them). */
 static const char *const attached_words[NLANGS][3] = {
-    {"The attached file {file} lists them, one per line.",
-     "The attached file {file} lists them as a JSON array, one object per event.",
-     "They are attached as X-ARF reports, one file per event ({file})."},
-    {"Le fichier joint {file} les énumère, un par ligne.",
-     "Le fichier joint {file} les énumère sous forme de tableau JSON, un objet par événement.",
-     "Ils sont joints sous forme de rapports X-ARF, un fichier par événement ({file})."},
-    {"Die angehängte Datei {file} führt sie auf, eines pro Zeile.",
-     "Die angehängte Datei {file} führt sie als JSON-Array auf, ein Objekt pro Ereignis.",
-     "Sie sind als X-ARF-Berichte angehängt, eine Datei pro Ereignis ({file})."},
-    {"Het bijgevoegde bestand {file} somt ze op, één per regel.",
-     "Het bijgevoegde bestand {file} somt ze op als JSON-array, één object per gebeurtenis.",
-     "Ze zijn bijgevoegd als X-ARF-rapporten, één bestand per gebeurtenis ({file})."},
-    {"Il file allegato {file} li elenca, uno per riga.",
-     "Il file allegato {file} li elenca come array JSON, un oggetto per evento.",
-     "Sono allegati come rapporti X-ARF, un file per evento ({file})."},
-    {"El archivo adjunto {file} los enumera, uno por línea.",
-     "El archivo adjunto {file} los enumera como un array JSON, un objeto por evento.",
-     "Se adjuntan como informes X-ARF, un archivo por evento ({file})."},
-    {"Załączony plik {file} zawiera ich listę, po jednym w wierszu.",
-     "Załączony plik {file} zawiera ich listę jako tablicę JSON, po jednym obiekcie na "
+    {"The attached file ${file} lists them, one per line.",
+     "The attached file ${file} lists them as a JSON array, one object per event.",
+     "They are attached as X-ARF reports, one file per event (${file})."},
+    {"Le fichier joint ${file} les énumère, un par ligne.",
+     "Le fichier joint ${file} les énumère sous forme de tableau JSON, un objet par événement.",
+     "Ils sont joints sous forme de rapports X-ARF, un fichier par événement (${file})."},
+    {"Die angehängte Datei ${file} führt sie auf, eines pro Zeile.",
+     "Die angehängte Datei ${file} führt sie als JSON-Array auf, ein Objekt pro Ereignis.",
+     "Sie sind als X-ARF-Berichte angehängt, eine Datei pro Ereignis (${file})."},
+    {"Het bijgevoegde bestand ${file} somt ze op, één per regel.",
+     "Het bijgevoegde bestand ${file} somt ze op als JSON-array, één object per gebeurtenis.",
+     "Ze zijn bijgevoegd als X-ARF-rapporten, één bestand per gebeurtenis (${file})."},
+    {"Il file allegato ${file} li elenca, uno per riga.",
+     "Il file allegato ${file} li elenca come array JSON, un oggetto per evento.",
+     "Sono allegati come rapporti X-ARF, un file per evento (${file})."},
+    {"El archivo adjunto ${file} los enumera, uno por línea.",
+     "El archivo adjunto ${file} los enumera como un array JSON, un objeto por evento.",
+     "Se adjuntan como informes X-ARF, un archivo por evento (${file})."},
+    {"Załączony plik ${file} zawiera ich listę, po jednym w wierszu.",
+     "Załączony plik ${file} zawiera ich listę jako tablicę JSON, po jednym obiekcie na "
      "zdarzenie.",
-     "Załączono je jako raporty X-ARF, po jednym pliku na zdarzenie ({file})."},
+     "Załączono je jako raporty X-ARF, po jednym pliku na zdarzenie (${file})."},
 };
+
+/* The templates of kind notification (src/templates): the message, and the item templates of
+ * its lines rendered here and put in the message as ${explanations}, ${digest} and
+ * ${attached}; in the order of ERMES_NOTIFY_PART_*. */
+static const char *const part_names[ERMES_NOTIFY_PARTS] = {
+    "message",      "explanation",   "digest_daily", "digest_weekly",
+    "attached_csv", "attached_json", "attached_xarf"};
+
+/* The built-in explanation template, the same in every language: the class and the type in
+ * words, the feed's own name of the type where it differs, how many, and what it means. */
+static const char explanation_builtin[] =
+    "- ${what} (${type_note}${count} ${events}): ${explanation}";
 
 /* The index of lang in builtins[] (English for any other). */
 static size_t lang_index(const char *lang)
@@ -526,17 +552,22 @@ static const struct type_words {
     {"unknown", "not classified by the source"},
 };
 
-static int type_in_words(const char *lang, const char *type, ermes__strbuf_t *out)
+/* The RSIT class of type in words in the language (NULL when the type has none). */
+static const char *class_in_words(const char *lang, const char *type)
 {
     const char *taxonomy = ermes_taxonomy_of_type(type);
-    int rc = 0;
 
     for (size_t k = 0; taxonomy && k < sizeof(class_words) / sizeof(class_words[0]); k++)
-        if (strcmp(class_words[k].taxonomy, taxonomy) == 0) {
-            rc = ermes__strbuf_addf(out, "%s: ", class_words[k].text[lang_index(lang)]);
-            break;
-        }
-    for (size_t k = 0; !rc && k < sizeof(type_words) / sizeof(type_words[0]); k++)
+        if (strcmp(class_words[k].taxonomy, taxonomy) == 0)
+            return class_words[k].text[lang_index(lang)];
+    return NULL;
+}
+
+static int type_in_words(const char *type, ermes__strbuf_t *out)
+{
+    int rc = 0;
+
+    for (size_t k = 0; k < sizeof(type_words) / sizeof(type_words[0]); k++)
         if (strcmp(type_words[k].type, type) == 0)
             return ermes__strbuf_adds(out, type_words[k].words);
     for (const char *p = type; !rc && *p; p++)
@@ -643,6 +674,8 @@ typedef struct render_ctx {
     const ermes__notify_vars_t *v;
     const builtin_t *words; /* the built-in of the language, or English */
     const char *lang;
+    const ermes__notify_texts_t *stored; /* the language's stored templates, or NULL */
+    const char *file;                    /* ${file} while attached_* is rendered, else NULL */
     char attachment[64];
     char count[32], first[64], last[64];
     char period_start[64], period_end[64];
@@ -651,89 +684,161 @@ typedef struct render_ctx {
     ermes__strbuf_t attached; /* how the events are attached, in the format's words */
 } render_ctx_t;
 
-/* The digest sentence of the language with its period, then a blank line. */
+static int var_cb(void *ctx, const char *name, size_t len, const char **value, size_t *vlen,
+                  int *trusted);
+
+/* The template of part k (ERMES_NOTIFY_PART_*, not the message) in use: the stored one of the
+ * language, else the built-in one of the language (English for a language without one). */
+static const char *part_text(const render_ctx_t *c, size_t k)
+{
+    if (c->stored && c->stored->text[k])
+        return c->stored->text[k];
+    return ermes__notify_part_builtin(part_names[k], c->words->lang);
+}
+
+/* t with the message's variables into out, through a buffer of its own: a stored template
+ * that names the very variable it fills (refused by the check, but a row of the database is
+ * not bound to have passed it) reads "" rather than the buffer being written. */
+static int render_line(render_ctx_t *c, const char *t, ermes__strbuf_t *out)
+{
+    ermes__strbuf_t line;
+    int rc;
+
+    ermes__strbuf_init(&line, MAX_TEXT);
+    rc = ermes__template_render(t, strlen(t), ERMES_TEMPLATE_RAW, var_cb, c, &line);
+    if (!rc && line.len)
+        rc = ermes__strbuf_add(out, line.data, line.len);
+    ermes__strbuf_cleanup(&line);
+    return rc;
+}
+
+/* The digest_daily or digest_weekly template, then a blank line. */
 static int add_digest(render_ctx_t *c)
 {
-    const char *p;
+    const char *t;
+    int rc;
 
     if (c->v->digest != 1 && c->v->digest != 2)
         return ermes__strbuf_adds(&c->digest, "");
-    p = digest_words[lang_index(c->words->lang)][c->v->digest - 1];
-    while (*p) {
-        int rc;
-        if (strncmp(p, "{start}", 7) == 0) {
-            rc = ermes__strbuf_adds(&c->digest, c->period_start);
-            p += 7;
-        } else if (strncmp(p, "{end}", 5) == 0) {
-            rc = ermes__strbuf_adds(&c->digest, c->period_end);
-            p += 5;
-        } else {
-            rc = ermes__strbuf_addc(&c->digest, *p++);
-        }
-        if (rc)
-            return rc;
-    }
-    return ermes__strbuf_adds(&c->digest, "\n\n");
+    t = part_text(c, c->v->digest == 1 ? ERMES_NOTIFY_PART_DIGEST_DAILY
+                                       : ERMES_NOTIFY_PART_DIGEST_WEEKLY);
+    rc = render_line(c, t, &c->digest);
+    return rc ? rc : ermes__strbuf_adds(&c->digest, "\n\n");
 }
 
-/* The ${attached} sentence of the language for the constituent's attachment format. */
+/* The attached_csv, attached_json or attached_xarf template for the constituent's attachment
+ * format, with ${file}: the attachment's name, for X-ARF the first and last files'. */
 static int add_attached(render_ctx_t *c)
 {
     const char *ext = c->v->attachment_ext ? c->v->attachment_ext : "csv";
     size_t fmt = strcmp(ext, "json") == 0 ? 1 : strcmp(ext, "xarf.json") == 0 ? 2 : 0;
-    const char *p = attached_words[lang_index(c->words->lang)][fmt];
+    const char *t = part_text(c, ERMES_NOTIFY_PART_ATTACHED_CSV + fmt);
     const char *ref = c->v->reference ? c->v->reference : "events";
-    int rc = 0;
+    char file[256];
+    int rc;
 
-    while (*p && !rc) {
-        if (strncmp(p, "{file}", 6) != 0) {
-            rc = ermes__strbuf_addc(&c->attached, *p++);
-            continue;
-        }
-        p += 6;
-        if (fmt != 2)
-            rc = ermes__strbuf_adds(&c->attached, c->attachment);
-        else if (c->v->events > 1)
-            rc = ermes__strbuf_addf(&c->attached, "%s-1.xarf.json … %s-%lld.xarf.json", ref, ref,
-                                    (long long)c->v->events);
-        else
-            rc = ermes__strbuf_addf(&c->attached, "%s-1.xarf.json", ref);
-    }
+    if (fmt != 2)
+        snprintf(file, sizeof(file), "%s", c->attachment);
+    else if (c->v->events > 1)
+        snprintf(file, sizeof(file), "%s-1.xarf.json … %s-%lld.xarf.json", ref, ref,
+                 (long long)c->v->events);
+    else
+        snprintf(file, sizeof(file), "%s-1.xarf.json", ref);
+    c->file = file;
+    rc = render_line(c, t, &c->attached);
+    c->file = NULL;
     return rc;
 }
 
+/* The variables of one line of ${explanations} (the explanation template). */
+typedef struct explanation_ctx {
+    const char *what, *type_note, *type, *type_words, *class_name, *events, *explanation;
+    char count[32];
+} explanation_ctx_t;
+
+static int explanation_cb(void *ctx, const char *name, size_t len, const char **value, size_t *vlen,
+                          int *trusted)
+{
+    const explanation_ctx_t *e = ctx;
+    const char *v = NULL;
+
+#define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
+    if (IS("what"))
+        v = e->what;
+    else if (IS("type_note"))
+        v = e->type_note;
+    else if (IS("type"))
+        v = e->type;
+    else if (IS("type_words"))
+        v = e->type_words;
+    else if (IS("class"))
+        v = e->class_name;
+    else if (IS("count"))
+        v = e->count;
+    else if (IS("events"))
+        v = e->events;
+    else if (IS("explanation"))
+        v = e->explanation;
+#undef IS
+    if (!v)
+        return 0;
+    *value = v;
+    *vlen = strlen(v);
+    *trusted = 0;
+    return 1;
+}
+
+/* ${explanations}: the explanation template once per classification type, the lines joined
+ * by a line break ("- " and the catch-all sentence when there is no type). */
 static int add_explanations(render_ctx_t *c)
 {
     const ermes__notify_vars_t *v = c->v;
+    const char *t = part_text(c, ERMES_NOTIFY_PART_EXPLANATION);
+    ermes__strbuf_t words, what, note;
     int rc = 0;
 
+    ermes__strbuf_init(&words, 4096);
+    ermes__strbuf_init(&what, 4096);
+    ermes__strbuf_init(&note, 4096);
     for (size_t k = 0; !rc && v->types && v->types[k]; k++) {
-        const char *text = c->words->other_type;
+        const char *type = v->types[k], *cls = class_in_words(c->words->lang, type);
         int64_t n = v->type_counts ? v->type_counts[k] : 0;
+        explanation_ctx_t e;
+        ermes__strbuf_reset(&words);
+        ermes__strbuf_reset(&what);
+        ermes__strbuf_reset(&note);
+        e.explanation = c->words->other_type;
         for (size_t j = 0; j < sizeof(explanations) / sizeof(explanations[0]); j++)
-            if (strcmp(explanations[j].type, v->types[k]) == 0) {
-                text = explanations[j].text[lang_index(c->words->lang)];
+            if (strcmp(explanations[j].type, type) == 0) {
+                e.explanation = explanations[j].text[lang_index(c->words->lang)];
                 break;
             }
         /* The RSIT class and the type in words, with how many, then what it means: never
-         * a bare "other (4)". */
-        {
-            ermes__strbuf_t words;
-            const char *colon;
-            ermes__strbuf_init(&words, 4096);
-            rc = type_in_words(c->words->lang, v->types[k], &words);
-            /* The feed's own name too, where the words differ from it. */
-            colon = words.data ? strstr(words.data, ": ") : NULL;
-            if (!rc)
-                rc = ermes__strbuf_addf(&c->explain, "%s- %s (%s%s%lld %s): %s", k ? "\n" : "",
-                                        words.data ? words.data : v->types[k],
-                                        colon && strcmp(colon + 2, v->types[k]) == 0 ? ""
-                                                                                     : v->types[k],
-                                        colon && strcmp(colon + 2, v->types[k]) == 0 ? "" : ", ",
-                                        (long long)n, event_word(c->words, n), text);
-            ermes__strbuf_cleanup(&words);
-        }
+         * a bare "other (4)"; the feed's own name too, where the words differ from it. */
+        rc = type_in_words(type, &words);
+        if (!rc && cls)
+            rc = ermes__strbuf_addf(&what, "%s: ", cls);
+        if (!rc)
+            rc = ermes__strbuf_adds(&what, words.data ? words.data : "");
+        if (!rc && !(cls && words.data && strcmp(words.data, type) == 0))
+            rc = ermes__strbuf_addf(&note, "%s, ", type);
+        if (!rc && k)
+            rc = ermes__strbuf_addc(&c->explain, '\n');
+        if (rc)
+            break;
+        e.what = what.data && what.len ? what.data : type;
+        e.type_note = note.data ? note.data : "";
+        e.type = type;
+        e.type_words = words.data ? words.data : "";
+        e.class_name = cls ? cls : "";
+        e.events = event_word(c->words, n);
+        snprintf(e.count, sizeof(e.count), "%lld", (long long)n);
+        rc = ermes__template_render(t, strlen(t), ERMES_TEMPLATE_RAW, explanation_cb, &e,
+                                    &c->explain);
     }
+    ermes__strbuf_cleanup(&words);
+    ermes__strbuf_cleanup(&what);
+    ermes__strbuf_cleanup(&note);
     if (!rc && c->explain.len == 0)
         rc = ermes__strbuf_addf(&c->explain, "- %s", c->words->other_type);
     return rc;
@@ -784,6 +889,8 @@ static const char *var_value(render_ctx_t *c, const char *name, size_t len)
         return c->period_start;
     if (IS("period_end"))
         return c->period_end;
+    if (IS("file") && c->file)
+        return c->file;
 #undef IS
     return NULL;
 }
@@ -843,6 +950,18 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
                               const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
                               ermes__strbuf_t *body)
 {
+    ermes__notify_texts_t t;
+
+    memset(&t, 0, sizeof(t));
+    t.text[ERMES_NOTIFY_PART_MESSAGE] = (char *)stored;
+    return ermes__notify_render_texts(templates_dir, lang, &t, vars, subject, body);
+}
+
+int ermes__notify_render_texts(const char *templates_dir, const char *lang,
+                               const ermes__notify_texts_t *texts, const ermes__notify_vars_t *vars,
+                               ermes__strbuf_t *subject, ermes__strbuf_t *body)
+{
+    const char *stored = texts ? texts->text[ERMES_NOTIFY_PART_MESSAGE] : NULL;
     render_ctx_t c;
     char *file = NULL;
     const char *text, *nl;
@@ -852,6 +971,7 @@ int ermes__notify_render_text(const char *templates_dir, const char *lang, const
     memset(&c, 0, sizeof(c));
     c.v = vars;
     c.lang = lang;
+    c.stored = texts;
     c.words = builtin_for(lang);
     if (!c.words)
         c.words = &builtins[0];
@@ -926,6 +1046,80 @@ out:
 
 /* ---- templates edited in the API ---------------------------------------------------------- */
 
+const char *ermes__notify_part_at(size_t k)
+{
+    return k < ERMES_NOTIFY_PARTS ? part_names[k] : NULL;
+}
+
+static size_t part_index(const char *name)
+{
+    for (size_t k = 0; name && k < ERMES_NOTIFY_PARTS; k++)
+        if (strcmp(part_names[k], name) == 0)
+            return k;
+    return ERMES_NOTIFY_PARTS;
+}
+
+const char *ermes__notify_part_builtin(const char *name, const char *lang)
+{
+    const builtin_t *b = lang ? builtin_for(lang) : NULL;
+    size_t l = b ? (size_t)(b - builtins) : 0;
+
+    switch (part_index(name)) {
+    case ERMES_NOTIFY_PART_MESSAGE:
+        return builtins[l].text;
+    case ERMES_NOTIFY_PART_EXPLANATION:
+        return explanation_builtin;
+    case ERMES_NOTIFY_PART_DIGEST_DAILY:
+        return digest_words[l][0];
+    case ERMES_NOTIFY_PART_DIGEST_WEEKLY:
+        return digest_words[l][1];
+    case ERMES_NOTIFY_PART_ATTACHED_CSV:
+    case ERMES_NOTIFY_PART_ATTACHED_JSON:
+    case ERMES_NOTIFY_PART_ATTACHED_XARF:
+        return attached_words[l][part_index(name) - ERMES_NOTIFY_PART_ATTACHED_CSV];
+    default:
+        return NULL;
+    }
+}
+
+void ermes__notify_texts_cleanup(ermes__notify_texts_t *t)
+{
+    for (size_t k = 0; t && k < ERMES_NOTIFY_PARTS; k++) {
+        ermes__free(t->text[k]);
+        t->text[k] = NULL;
+    }
+}
+
+int ermes__notify_texts_set(ermes__notify_texts_t *t, const char *name, const char *text)
+{
+    size_t k = part_index(name);
+    char *copy;
+
+    if (k == ERMES_NOTIFY_PARTS)
+        return 0; /* a name of no use to a notification */
+    if (!(copy = ermes__strdup(text ? text : "")))
+        return ERMES_ENOMEM;
+    ermes__free(t->text[k]);
+    t->text[k] = copy;
+    return 0;
+}
+
+static int texts_cb(void *ctx, const char *name, const char *text)
+{
+    return ermes__notify_texts_set(ctx, name, text);
+}
+
+int ermes__notify_texts_load(ermes__store_t *st, const char *lang, ermes__notify_texts_t *t)
+{
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    /* One query for every part of the language, as the message alone took before. */
+    if ((rc = ermes__store_template_texts(st, "notification", lang, texts_cb, t)))
+        ermes__notify_texts_cleanup(t);
+    return rc;
+}
+
 /* The names var_value() knows, for checking a template before it is stored. */
 static const char *const var_names[] = {
     "reference", "tlp",    "org",       "org_name",     "group",      "count",    "n_events",
@@ -933,53 +1127,56 @@ static const char *const var_names[] = {
     "signature", "digest", "frequency", "period_start", "period_end", "attached",
 };
 
-int ermes__notify_template_check(const char *text, ermes_diag_t *d)
+/* What the digest and attached templates know: the message's variables but those made of
+ * them (digest, attached, explanations); attached also ${file}. */
+static const char *const line_names[] = {
+    "reference", "tlp",       "org",       "org_name",     "group",      "count",
+    "n_events",  "about",     "first",     "last",         "attachment", "tlp_text",
+    "mail_from", "signature", "frequency", "period_start", "period_end", "file",
+};
+#define NLINE_NAMES (sizeof(line_names) / sizeof(line_names[0]))
+
+/* What the explanation template knows (explanation_cb). */
+static const char *const explanation_names[] = {
+    "what", "type_note", "type", "type_words", "class", "count", "events", "explanation",
+};
+
+static int check_fail(ermes_diag_t *d, long line, long col, const char *what, size_t len,
+                      const char *arg)
 {
-    size_t n = text ? strlen(text) : 0;
+    if (arg)
+        ermes_diag_set(d, "text", "line %ld, column %ld: unknown placeholder \"${%.*s}\"", line,
+                       col, (int)(len > 64 ? 64 : len), arg);
+    else
+        ermes_diag_set(d, "text", "line %ld, column %ld: %s", line, col, what);
+    d->line = line;
+    d->column = col;
+    return ERMES_EINVAL;
+}
+
+/* No control character, every ${ closed on its line by } and naming one of names[0..nnames). */
+static int check_text(const char *text, size_t n, const char *const *names, size_t nnames,
+                      ermes_diag_t *d)
+{
     long line = 1, col = 1;
 
-    ermes_diag_clear(d);
-    if (n == 0 || text[0] == '\n') {
-        ermes_diag_set(d, "text", "the first line (the subject) is empty");
-        d->line = 1;
-        d->column = 1;
-        return ERMES_EINVAL;
-    }
-    if (n > MAX_TEMPLATE) {
-        ermes_diag_set(d, "text", "a template is at most %d bytes", MAX_TEMPLATE);
-        return ERMES_ETOOBIG;
-    }
     for (size_t k = 0; k < n; k++) {
         if (text[k] == '\0' || ((unsigned char)text[k] < 0x20 && text[k] != '\n' &&
-                                text[k] != '\r' && text[k] != '\t')) {
-            ermes_diag_set(d, "text", "line %ld, column %ld: a control character", line, col);
-            d->line = line;
-            d->column = col;
-            return ERMES_EINVAL;
-        }
+                                text[k] != '\r' && text[k] != '\t'))
+            return check_fail(d, line, col, "a control character", 0, NULL);
         if (text[k] == '$' && k + 1 < n && text[k + 1] == '{') {
             size_t j = k + 2, len;
             int known = 0;
             while (j < n && text[j] != '}' && text[j] != '\n' && text[j] != '$')
                 j++;
-            if (j >= n || text[j] != '}') {
-                ermes_diag_set(d, "text", "line %ld, column %ld: \"${\" is not closed by \"}\"",
-                               line, col);
-                d->line = line;
-                d->column = col;
-                return ERMES_EINVAL;
-            }
+            if (j >= n || text[j] != '}')
+                return check_fail(d, line, col, "\"${\" is not closed by \"}\"", 0, NULL);
             len = j - (k + 2);
-            for (size_t v = 0; v < sizeof(var_names) / sizeof(var_names[0]); v++)
-                if (strlen(var_names[v]) == len && memcmp(var_names[v], text + k + 2, len) == 0)
+            for (size_t v = 0; v < nnames; v++)
+                if (strlen(names[v]) == len && memcmp(names[v], text + k + 2, len) == 0)
                     known = 1;
-            if (!known) {
-                ermes_diag_set(d, "text", "line %ld, column %ld: unknown placeholder \"${%.*s}\"",
-                               line, col, (int)(len > 64 ? 64 : len), text + k + 2);
-                d->line = line;
-                d->column = col;
-                return ERMES_EINVAL;
-            }
+            if (!known)
+                return check_fail(d, line, col, NULL, len, text + k + 2);
             col += (long)(j - k) + 1;
             k = j;
             continue;
@@ -992,6 +1189,56 @@ int ermes__notify_template_check(const char *text, ermes_diag_t *d)
         }
     }
     return 0;
+}
+
+int ermes__notify_template_check(const char *text, ermes_diag_t *d)
+{
+    size_t n = text ? strlen(text) : 0;
+
+    ermes_diag_clear(d);
+    if (n == 0 || text[0] == '\n') {
+        ermes_diag_set(d, "text", "the first line (the subject) is empty");
+        d->line = 1;
+        d->column = 1;
+        return ERMES_EINVAL;
+    }
+    if (n > MAX_TEMPLATE) {
+        ermes_diag_set(d, "text", "a template is at most %d bytes", MAX_TEMPLATE);
+        return ERMES_ETOOBIG;
+    }
+    return check_text(text, n, var_names, sizeof(var_names) / sizeof(var_names[0]), d);
+}
+
+int ermes__notify_part_check(const char *name, const char *text, ermes_diag_t *d)
+{
+    size_t k = part_index(name), n = text ? strlen(text) : 0;
+
+    ermes_diag_clear(d);
+    if (k == ERMES_NOTIFY_PARTS) {
+        ermes_diag_set(d, "name", "no template \"%.24s\" of kind notification", name ? name : "");
+        return ERMES_EINVAL;
+    }
+    if (k == ERMES_NOTIFY_PART_MESSAGE)
+        return ermes__notify_template_check(text, d);
+    if (n == 0) {
+        ermes_diag_set(d, "text", "line 1, column 1: the template is empty");
+        d->line = 1;
+        d->column = 1;
+        return ERMES_EINVAL;
+    }
+    if (n > MAX_TEMPLATE) {
+        ermes_diag_set(d, "text", "a template is at most %d bytes", MAX_TEMPLATE);
+        return ERMES_ETOOBIG;
+    }
+    if (k == ERMES_NOTIFY_PART_EXPLANATION)
+        return check_text(text, n, explanation_names,
+                          sizeof(explanation_names) / sizeof(explanation_names[0]), d);
+    /* ${file} is the attachment's, not the digest's. */
+    return check_text(text, n, line_names,
+                      k == ERMES_NOTIFY_PART_DIGEST_DAILY || k == ERMES_NOTIFY_PART_DIGEST_WEEKLY
+                          ? NLINE_NAMES - 1
+                          : NLINE_NAMES,
+                      d);
 }
 
 int ermes__notify_template_valid_lang(const char *lang)

@@ -313,6 +313,47 @@ int ermes__notify_render(const char *templates_dir, const char *lang,
 int ermes__notify_render_text(const char *templates_dir, const char *lang, const char *stored,
                               const ermes__notify_vars_t *vars, ermes__strbuf_t *subject,
                               ermes__strbuf_t *body);
+/* The templates of kind notification (src/templates): the message, then the item templates of
+ * its lines: explanation (one per classification type, joined by line breaks: the message's
+ * ${explanations}), digest_daily and digest_weekly (a digest's opening sentence: ${digest}),
+ * attached_csv, attached_json and attached_xarf (how the events are attached: ${attached}). */
+enum {
+    ERMES_NOTIFY_PART_MESSAGE,
+    ERMES_NOTIFY_PART_EXPLANATION,
+    ERMES_NOTIFY_PART_DIGEST_DAILY,
+    ERMES_NOTIFY_PART_DIGEST_WEEKLY,
+    ERMES_NOTIFY_PART_ATTACHED_CSV,
+    ERMES_NOTIFY_PART_ATTACHED_JSON,
+    ERMES_NOTIFY_PART_ATTACHED_XARF,
+    ERMES_NOTIFY_PARTS
+};
+
+/* The stored templates of one language by part (owned, NULL where none is stored). */
+typedef struct ermes__notify_texts {
+    char *text[ERMES_NOTIFY_PARTS];
+} ermes__notify_texts_t;
+
+/* The k-th part's name ("message", "explanation", ...), NULL past the last. */
+const char *ermes__notify_part_at(size_t k);
+/* The built-in template of part name in lang (English for a language without one), NULL for
+ * an unknown name; for the message, without templates_dir's file. Borrowed. */
+const char *ermes__notify_part_builtin(const char *name, const char *lang);
+/* Loads every stored notification template of lang in one query into *t (cleaned up on
+ * failure). Free with ermes__notify_texts_cleanup. */
+int ermes__notify_texts_load(ermes__store_t *st, const char *lang, ermes__notify_texts_t *t);
+/* Puts a copy of text in the place of part name (an unknown name is ignored). */
+int ermes__notify_texts_set(ermes__notify_texts_t *t, const char *name, const char *text);
+void ermes__notify_texts_cleanup(ermes__notify_texts_t *t);
+/* As ermes__notify_render_text with texts (borrowed, may be NULL) as the stored templates of
+ * every part. */
+int ermes__notify_render_texts(const char *templates_dir, const char *lang,
+                               const ermes__notify_texts_t *texts, const ermes__notify_vars_t *vars,
+                               ermes__strbuf_t *subject, ermes__strbuf_t *body);
+/* Checks a template of part name before it is stored: the message as below; another part at
+ * most 64 KiB, not empty, no control character, every ${name} closed on its line and one the
+ * part knows. ERMES_EINVAL (d's field "name" for an unknown part, else "text" with the line
+ * and column) or ERMES_ETOOBIG. */
+int ermes__notify_part_check(const char *name, const char *text, ermes_diag_t *d);
 /* Checks a template before it is stored: a subject line, at most 64 KiB, no control
  * character, every ${name} closed on its line and known. ERMES_EINVAL/ERMES_ETOOBIG with the
  * line and column in d. */

@@ -29,7 +29,7 @@ const char *ermes__templates_kind_at(size_t k)
 const char *ermes__templates_name_at(const char *kind, size_t k)
 {
     if (is_notification(kind))
-        return k == 0 ? "message" : NULL;
+        return ermes__notify_part_at(k);
     return ermes__advisory_template_part(kind, k);
 }
 
@@ -78,8 +78,18 @@ int ermes__templates_default(const char *templates_dir, const char *kind, const 
     *source = NULL;
     if (!ermes__templates_known(kind, name) || !ermes__templates_valid_lang(kind, lang))
         return ERMES_ENOTFOUND;
-    if (is_notification(kind))
+    if (is_notification(kind) && strcmp(name, "message") == 0)
         return ermes__notify_template_default(templates_dir, lang, text, source);
+    /* The lines of a notification: built in for the languages that have a message. */
+    if (is_notification(kind)) {
+        for (size_t k = 0; (b = ermes__notify_builtin_lang(k)) != NULL; k++)
+            if (strcmp(b, lang) == 0)
+                break;
+        if (!b || !(b = ermes__notify_part_builtin(name, lang)))
+            return ERMES_ENOTFOUND;
+        *source = "builtin";
+        return (*text = ermes__strdup(b)) ? 0 : ERMES_ENOMEM;
+    }
     /* The advisories' built-in texts are one per part; their headings carry the language. */
     if (!(b = ermes__advisory_template_builtin(kind, name)))
         return ERMES_ENOTFOUND;
@@ -114,7 +124,7 @@ int ermes__templates_check(const char *kind, const char *name, const char *text,
         return ERMES_EINVAL;
     }
     if (is_notification(kind))
-        return ermes__notify_template_check(text, d);
+        return ermes__notify_part_check(name, text, d);
     return ermes__advisory_template_check(kind, name, text, d);
 }
 

@@ -2,11 +2,15 @@
  * ermes is a template of a kind, a name (the part) and a language, filled by the one engine
  * (core/template.h):
  *   notification  message       a notification e-mail: subject line, blank line, body
+ *   notification  explanation, digest_daily, digest_weekly, attached_csv, attached_json,
+ *                 attached_xarf the message's lines (${explanations}: one per type of event;
+ *                 ${digest}; ${attached})
  *   html          page          an advisory's HTML page (/public/advisories/X.html)
  *   text          page          its plain text (X.txt, the advisories' warning e-mails)
  *   html, text    note, vulnerability, vulnerability_note, score, remediation, reference,
  *                 history       the list items of those pages
  *   atom          feed, entry   the Atom feed's header and each advisory's entry
+ *   atom          summary       an entry's ${summary}: one per summary note of the advisory
  * Each has a built-in default shipped in the binary (for notification, templates_dir's
  * <lang>.txt wins over it), and an administrator's override per language kept in the store
  * (src/store/templates.c), checked before it is stored. The API (src/http/h_templates.c) and

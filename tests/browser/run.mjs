@@ -206,6 +206,23 @@ test('notification template edited with a live preview', async () => {
   assert.match(got.text, /Alerte pour/);
   await page.getByRole('button', { name: 'Back to the file or built-in' }).click();
   await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  // A line of the message is a template of its own: the French explanation line (one per type
+  // of event), with its own variables.
+  const nsec = page.locator('section[aria-labelledby="s-notification-templates"]');
+  await nsec.getByLabel('Part').selectOption('explanation');
+  for (let i = 0; i < 200 && !(await text.inputValue()).startsWith('- ${what}'); i++) await page.waitForTimeout(100);
+  assert.equal(await text.inputValue(), '- ${what} (${type_note}${count} ${events}): ${explanation}');
+  await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
+  await text.fill('* ${what}: ${org}');
+  await page.locator('#tmpl-preview-status').filter({ hasText: 'line 1, column 12' }).waitFor();
+  await text.fill('* ${what} = ${count}');
+  await page.locator('#tmpl-preview-body').filter({ hasText: '* Vulnérable: vulnerable system = 9' }).waitFor();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#tmpl-source').filter({ hasText: 'stored' }).waitFor();
+  const line = await page.evaluate(async () => (await (await fetch('/api/v1/templates/notification/explanation/fr')).json()));
+  assert.equal(line.source, 'stored', 'the line reached the server');
+  await page.getByRole('button', { name: 'Back to the file or built-in' }).click();
+  await page.locator('#tmpl-source').filter({ hasText: 'built-in' }).waitFor();
   noErrors(page);
 });
 

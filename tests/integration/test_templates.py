@@ -74,9 +74,10 @@ class Templates(unittest.TestCase):
         self.assertIn({"kind": "atom", "name": "feed", "lang": "en", "source": "builtin"}, listed)
         self.assertIn({"kind": "notification", "name": "message", "lang": "fr",
                        "source": "builtin"}, listed)
-        # 7 notification languages, 8 parts of html and of text and 2 of atom in 7 languages.
-        self.assertEqual(len(listed), 7 + 7 * (8 + 8 + 2))
-        self.assertEqual(len(e.ok("GET", TPL + "?kind=atom")["data"]), 14)
+        # 7 parts of notification (the message and its lines), 8 of html and of text and 3 of
+        # atom, in 7 languages.
+        self.assertEqual(len(listed), 7 * (7 + 8 + 8 + 3))
+        self.assertEqual(len(e.ok("GET", TPL + "?kind=atom")["data"]), 21)
         self.assertEqual(e.request("GET", TPL + "?kind=pdf")[0], 422)
         ref = e.ok("GET", TPL + "/html/reference/en")
         self.assertEqual((ref["source"], ref["text"]),

@@ -4,9 +4,12 @@
  * (unit_pg.test_templates): placeholders checked with their line and column for every kind and
  * part; the advisories' renderings with no stored template byte for byte what main rendered
  * before the list items and the feed's header became templates (tests/data/render/, written
- * by that code: 001 is the built-in sample, 002 002.json); a stored list item, feed header or
- * page used in its language only; migration 71 moving the rows of the two tables it replaced,
- * twice over. */
+ * by that code: 001 is the built-in sample, 002 002.json; 003.atom an entry of two summary
+ * notes), and the notifications of each built-in language byte for byte what main wrote before
+ * their lines became templates (notify.LANG.txt); a stored line of a notification or summary
+ * item in its place, an unknown variable of each refused with its place; a stored list item, feed
+ * header or page used in its language only; migration 71 moving the rows of the two tables it
+ * replaced, twice over. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -92,7 +95,7 @@ static void test_catalogue(void **state)
             assert_int_equal(ermes__templates_check(k, n, text, &d), 0);
             ermes__free(text);
         }
-    assert_int_equal(parts, 1 + 8 + 8 + 2);
+    assert_int_equal(parts, 7 + 8 + 8 + 3);
     assert_true(ermes__templates_valid_lang("notification", "sv"));
     assert_false(ermes__templates_valid_lang("html", "sv"));
     assert_true(ermes__templates_valid_lang("atom", "pl"));
@@ -114,6 +117,39 @@ static void test_catalogue(void **state)
     assert_int_equal(ermes__templates_check("atom", "feed", "<feed>${feed_url}${updated}", &d), 0);
     assert_int_equal(ermes__templates_check("atom", "feed", "<feed>${summary}", &d), ERMES_EINVAL);
     assert_int_equal(ermes__templates_check("atom", "entry", "${l_id}", &d), ERMES_EINVAL);
+    /* The summary item knows a note's title and text, nothing of the document. */
+    assert_int_equal(ermes__templates_check("atom", "summary", "${title}: ${text}", &d), 0);
+    assert_int_equal(ermes__templates_check("atom", "summary", "${text}\n ${tracking_id}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 2);
+    assert_int_equal(d.column, 2);
+    assert_non_null(strstr(d.reason, "${tracking_id}"));
+    /* The lines of a notification: each its own variables, an unknown one with its place. */
+    assert_int_equal(ermes__templates_check("notification", "explanation",
+                                            "* ${class}/${type_words}/${type}: ${count} ${events}"
+                                            " ${what} ${type_note}${explanation}",
+                                            &d),
+                     0);
+    assert_int_equal(ermes__templates_check("notification", "explanation", "- ${what} ${org}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 1);
+    assert_int_equal(d.column, 11);
+    assert_non_null(strstr(d.reason, "${org}"));
+    assert_int_equal(
+        ermes__templates_check("notification", "digest_daily", "${period_start} ${org_name}", &d),
+        0);
+    assert_int_equal(ermes__templates_check("notification", "digest_weekly", "Week\n${file}", &d),
+                     ERMES_EINVAL);
+    assert_int_equal(d.line, 2);
+    assert_int_equal(d.column, 1);
+    assert_int_equal(
+        ermes__templates_check("notification", "attached_xarf", "${file} ${count}", &d), 0);
+    assert_int_equal(
+        ermes__templates_check("notification", "attached_csv", "${file} ${explanations}", &d),
+        ERMES_EINVAL);
+    assert_int_equal(d.column, 9);
+    assert_int_equal(ermes__templates_check("notification", "attached_json", "", &d), ERMES_EINVAL);
+    assert_string_equal(d.field, "text");
     /* Unknown kinds and names are named as such. */
     assert_int_equal(ermes__templates_check("pdf", "page", "x", &d), ERMES_EINVAL);
     assert_string_equal(d.field, "kind");
@@ -203,6 +239,179 @@ static void test_golden_builtin(void **state)
 {
     (void)state;
     check_golden(NULL);
+}
+
+/* Notifications: four messages per built-in language (a daily digest with a CSV attachment
+ * and six types, known, spelt out, unknown and unclassified; a weekly digest with a JSON
+ * attachment; one event as X-ARF, no digest; 45 events of no type as X-ARF) compared to
+ * tests/data/render/notify.<lang>.txt, written by main's code before the lines of explanations, the
+ * digest and the attachment became templates (ERMES_WRITE_GOLDEN=1 writes them instead). */
+static int render_notifications(const char *lang, const ermes__notify_texts_t *stored,
+                                ermes__strbuf_t *out)
+{
+    static const char *const types[] = {
+        "vulnerable-system", "ddos-amplifier", "c2-server", "unknown",
+        "made-up-type",      "scanner",        NULL};
+    static const int64_t counts[] = {1, 3, 22, 5, 2, 12};
+    int rc = 0;
+
+    for (int m = 0; !rc && m < 4; m++) {
+        ermes__notify_vars_t v;
+        ermes__strbuf_t subject, body;
+        memset(&v, 0, sizeof(v));
+        v.reference = "ERMES-2026-000042";
+        v.org = "example";
+        v.org_name = "Example Networks";
+        v.group = m == 1 ? "scanner" : "shadowserver-scan-http";
+        v.by_type = m == 1;
+        v.tlp = m == 2 ? ERMES_TLP_RED : ERMES_TLP_AMBER;
+        v.events = m == 2 ? 1 : 45;
+        v.first = 1796601600000;
+        v.last = 1796601600000 + 5 * 3600 * 1000LL;
+        v.types = m == 3 ? NULL : m == 2 ? types + 5 : types;
+        v.type_counts = m == 2 ? counts + 5 : counts;
+        v.mail_from = "CERT <cert@example.org>";
+        v.signature = m == 0 ? "Example CERT\\nhttps://cert.example" : NULL;
+        v.digest = m >= 2 ? 0 : m + 1;
+        v.period_start = 1796515200000;
+        v.period_end = 1796601600000;
+        v.attachment_ext = m == 0 ? "csv" : m == 1 ? "json" : "xarf.json";
+        ermes__strbuf_init(&subject, 64 * 1024);
+        ermes__strbuf_init(&body, 1024 * 1024);
+        rc = ermes__notify_render_texts(NULL, lang, stored, &v, &subject, &body);
+        if (!rc)
+            rc = ermes__strbuf_addf(out, "== %d\n%s\n--\n%s", m, subject.data ? subject.data : "",
+                                    body.data ? body.data : "");
+        ermes__strbuf_cleanup(&subject);
+        ermes__strbuf_cleanup(&body);
+    }
+    return rc;
+}
+
+static void test_golden_notification(void **state)
+{
+    const char *lang;
+
+    (void)state;
+    for (size_t l = 0; (lang = ermes__templates_lang_at("notification", l)) != NULL; l++) {
+        ermes__strbuf_t b;
+        char name[64];
+        ermes__strbuf_init(&b, 1u << 24);
+        assert_int_equal(render_notifications(lang, NULL, &b), 0);
+        snprintf(name, sizeof(name), "notify.%s.txt", lang);
+        if (getenv("ERMES_WRITE_GOLDEN")) {
+            char path[1024];
+            FILE *f;
+            snprintf(path, sizeof(path), "%s/tests/data/render/%s",
+                     getenv("ERMES_SOURCE_DIR") ? getenv("ERMES_SOURCE_DIR") : ".", name);
+            assert_non_null(f = fopen(path, "wb"));
+            assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+            fclose(f);
+        }
+        assert_file(name, &b);
+        ermes__strbuf_cleanup(&b);
+    }
+}
+
+/* An Atom entry whose document has two summary notes (and a note of another category between
+ * them), with characters XML escapes: tests/data/render/003.atom, written by main's code
+ * before the summary became an item template. */
+static const char two_summaries[] =
+    "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\",\"lang\":\"de\","
+    "\"title\":\"Two <summaries>\",\"distribution\":{\"tlp\":{\"label\":\"WHITE\"}},"
+    "\"publisher\":{\"category\":\"coordinator\",\"name\":\"CERT & co\","
+    "\"namespace\":\"https://cert.example\"},"
+    "\"notes\":[{\"category\":\"summary\",\"text\":\"First <b>line</b> & more.\"},"
+    "{\"category\":\"details\",\"text\":\"Not in the feed.\"},"
+    "{\"category\":\"summary\",\"title\":\"Second\",\"text\":\"Second \\\"line\\\"\\nand a "
+    "break.\"}],"
+    "\"tracking\":{\"id\":\"EX-2026-0003\",\"version\":\"1\",\"status\":\"final\","
+    "\"initial_release_date\":\"2026-12-01T10:00:00.000Z\","
+    "\"current_release_date\":\"2026-12-07T09:00:00.000Z\"}}}";
+
+static void atom_two_summaries(const ermes__advisory_tpls_t *tpls, const char *lang,
+                               ermes__strbuf_t *b)
+{
+    ermes__advisory_t a;
+
+    memset(&a, 0, sizeof(a));
+    snprintf(a.tracking_id, sizeof(a.tracking_id), "EX-2026-0003");
+    assert_int_equal(ermes__advisory_feed_entry(b, &a, two_summaries,
+                                                "https://cert.example/public/advisories/", ".html",
+                                                lang, tpls),
+                     0);
+}
+
+static void test_golden_atom_summary(void **state)
+{
+    ermes__strbuf_t b;
+
+    (void)state;
+    ermes__strbuf_init(&b, 1u << 20);
+    atom_two_summaries(NULL, NULL, &b);
+    if (getenv("ERMES_WRITE_GOLDEN")) {
+        char path[1024];
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/tests/data/render/003.atom",
+                 getenv("ERMES_SOURCE_DIR") ? getenv("ERMES_SOURCE_DIR") : ".");
+        assert_non_null(f = fopen(path, "wb"));
+        assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+        fclose(f);
+    }
+    assert_file("003.atom", &b);
+    ermes__strbuf_cleanup(&b);
+}
+
+/* Stored lines of a notification replace the built-in ones, each in its place, the others
+ * keep theirs; the summary item of the Atom entry likewise. */
+static void test_parts_stored(void **state)
+{
+    ermes__notify_texts_t t;
+    ermes__strbuf_t b;
+
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(ermes__notify_texts_set(&t, "explanation",
+                                             "* [${class}] [${type_words}] ${type}=${count} "
+                                             "${events} [${type_note}] ${what}"),
+                     0);
+    assert_int_equal(ermes__notify_texts_set(&t, "digest_daily", "DAILY ${period_start}"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "attached_csv", "CSV ${file} ${reference}"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "nothing", "x"), 0);
+    ermes__strbuf_init(&b, 1u << 20);
+    assert_int_equal(render_notifications("de", &t, &b), 0);
+    assert_non_null(strstr(b.data, "\n* [Verwundbar] [vulnerable system] vulnerable-system=1 "
+                                   "Ereignis [vulnerable-system, ] Verwundbar: vulnerable system\n"
+                                   "* [Verwundbar] [DDoS amplifier] ddos-amplifier=3 Ereignisse "
+                                   "[ddos-amplifier, ] Verwundbar: DDoS amplifier\n"));
+    assert_non_null(strstr(b.data, "\n* [] [made up type] made-up-type=2 Ereignisse "
+                                   "[made-up-type, ] made up type\n"));
+    assert_non_null(strstr(b.data, "\nDAILY 2026-12-06 00:00\n\nzwischen"));
+    assert_non_null(strstr(b.data, "\nCSV ERMES-2026-000042.csv ERMES-2026-000042\n"));
+    /* The weekly digest and the JSON and X-ARF sentences are still the built-in ones. */
+    assert_non_null(strstr(b.data, "Dies ist Ihre wöchentliche Zusammenfassung"));
+    assert_non_null(strstr(b.data, "Die angehängte Datei ERMES-2026-000042.json führt sie"));
+    assert_null(strstr(b.data, "- Verwundbar"));
+    ermes__notify_texts_cleanup(&t);
+    ermes__notify_texts_cleanup(&t); /* twice: a no-op */
+    /* A stored line naming the variable it fills (the check refuses it; a row need not have
+     * passed the check) reads it empty. */
+    assert_int_equal(ermes__notify_texts_set(&t, "digest_daily", "D[${digest}]"), 0);
+    assert_int_equal(ermes__notify_texts_set(&t, "attached_csv", "A[${attached}${digest}]"), 0);
+    ermes__strbuf_reset(&b);
+    assert_int_equal(render_notifications("en", &t, &b), 0);
+    assert_non_null(strstr(b.data, "\nD[]\n\nbetween "));
+    assert_non_null(strstr(b.data, "\nA[D[]\n\n]\n"));
+    ermes__notify_texts_cleanup(&t);
+    ermes__strbuf_reset(&b);
+    {
+        ermes__advisory_tpls_t tpls = {.name = "summary", .text = "[${title}] ${text}"};
+        atom_two_summaries(&tpls, NULL, &b);
+        assert_non_null(strstr(b.data,
+                               "<summary>[summary] First &lt;b&gt;line&lt;/b&gt; &amp; more.\n"
+                               "[Second] Second &quot;line&quot;\nand a break.</summary>"));
+    }
+    ermes__strbuf_cleanup(&b);
 }
 
 typedef struct fixture {
@@ -443,6 +652,9 @@ int main(void)
         cmocka_unit_test(test_render_stored),
         cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_golden_builtin),
+        cmocka_unit_test(test_golden_notification),
+        cmocka_unit_test(test_golden_atom_summary),
+        cmocka_unit_test(test_parts_stored),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration, setup, teardown),

@@ -183,11 +183,15 @@ async function vulnSourcesSection() {
   return sec;
 }
 
-// Notification templates: pick a language, edit (first line the subject, a blank line, then
-// the body with ${name} placeholders), the preview follows the text (debounced, rendered by
-// the server for a sample group, nothing stored), then save or go back to the file or built-in.
+// Notification templates: pick a part (the message, or one of its lines) and a language, edit
+// (the message: first line the subject, a blank line, then the body with ${name} placeholders),
+// the preview follows the text (debounced, rendered by the server for a sample group, nothing
+// stored), then save or go back to the file or built-in. The lines are templates of their own
+// in /api/v1/templates (kind notification).
+const NOTIFY_PARTS = ['message', 'explanation', 'digest_daily', 'digest_weekly', 'attached_csv', 'attached_json', 'attached_xarf'];
 async function templatesSection() {
   const sec = section('Notification templates');
+  const partSel = select('tmpl-part', NOTIFY_PARTS, 'message');
   const langSel = select('tmpl-lang', [], '');
   const text = h('textarea', { name: 'text', rows: 16, cols: 72, spellcheck: 'false', maxlength: 65536, class: 'mono' });
   const source = h('p', { id: 'tmpl-source', class: 'muted' });
@@ -197,15 +201,17 @@ async function templatesSection() {
   const save = h('button', { type: 'submit' }, 'Save');
   const reset = h('button', { type: 'button', id: 'tmpl-reset' }, 'Back to the file or built-in');
   const form = h('form', { 'aria-label': 'Edit a notification template' },
-    field('Language', langSel), source,
-    field('Template', text, 'First line: the subject; then a blank line; then the body. Placeholders: ${reference} ${tlp} ${org} ${org_name} ${group} ${count} ${n_events} ${about} ${first} ${last} ${explanations} ${attachment} ${attached} ${tlp_text} ${mail_from} ${signature} ${digest} ${frequency} ${period_start} ${period_end}.'),
+    field('Part', partSel), field('Language', langSel), source,
+    field('Template', text, 'Message: first line the subject; then a blank line; then the body. Placeholders: ${reference} ${tlp} ${org} ${org_name} ${group} ${count} ${n_events} ${about} ${first} ${last} ${explanations} ${attachment} ${attached} ${tlp_text} ${mail_from} ${signature} ${digest} ${frequency} ${period_start} ${period_end}. Lines: explanation (one per type of event: ${what} ${class} ${type_words} ${type} ${type_note} ${count} ${events} ${explanation}); digest_daily, digest_weekly (a digest\'s opening sentence) and attached_csv, attached_json, attached_xarf (how the events are attached, with ${file}): the message\'s placeholders but ${digest} ${attached} ${explanations}.'),
     h('div', { class: 'actions' }, save, reset));
   sec.append(form, h('h3', null, 'Preview (a sample group of 12 events)'), status, subj, body);
   let timer = null, seq = 0;
   async function preview() {
     const mine = ++seq;
     try {
-      const p = await post('notification-templates/preview', { lang: langSel.value, text: text.value });
+      const p = partSel.value === 'message'
+        ? await post('notification-templates/preview', { lang: langSel.value, text: text.value })
+        : await post('templates/preview', { kind: 'notification', name: partSel.value, lang: langSel.value, text: text.value });
       if (mine !== seq) return;
       clearErrors(form);
       status.textContent = 'Preview up to date.';
@@ -226,29 +232,43 @@ async function templatesSection() {
     text.disabled = true;
     source.textContent = 'Loading…';
     try {
-      const t = await get('notification-templates/' + encodeURIComponent(langSel.value));
+      let t, english = false;
+      if (partSel.value === 'message') {
+        t = await get('notification-templates/' + encodeURIComponent(langSel.value));
+      } else {
+        // A line of a language without a built-in one (a templates_dir file's): the English
+        // one serves it until one is stored.
+        try { t = await get(linePath(langSel.value)); } catch (e) {
+          if (e.status !== 404) throw e;
+          t = await get(linePath('en'));
+          english = true;
+        }
+      }
       if (mine !== loading) return;
       text.value = t.text;
-      source.textContent = 'Now in use: ' + (t.source === 'stored' ? 'the stored template' : t.source === 'file' ? 'the templates_dir file' : 'the built-in template') + '.';
-      reset.disabled = t.source !== 'stored';
+      source.textContent = 'Now in use: ' + (english ? 'the English built-in line (none for this language)' : t.source === 'stored' ? 'the stored template' : t.source === 'file' ? 'the templates_dir file' : 'the built-in template') + '.';
+      reset.disabled = english || t.source !== 'stored';
       const opt = langSel.selectedOptions[0];
-      if (opt) opt.textContent = t.lang + ' (' + t.source + ')';
+      if (opt && partSel.value === 'message') opt.textContent = t.lang + ' (' + t.source + ')';
       preview();
     } catch (e) { showError(form, e); } finally { if (mine === loading) text.disabled = false; }
   }
+  const linePath = (lang) => 'templates/notification/' + partSel.value + '/' + encodeURIComponent(lang);
+  const path = () => (partSel.value === 'message' ? 'notification-templates/' + encodeURIComponent(langSel.value) : linePath(langSel.value));
   langSel.addEventListener('change', load);
+  partSel.addEventListener('change', load);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     save.disabled = true;
     try {
-      await put('notification-templates/' + encodeURIComponent(langSel.value), { text: text.value });
+      await put(path(), { text: text.value });
       announce('Template ' + langSel.value + ' saved');
       await load();
     } catch (e) { showError(form, e); } finally { save.disabled = false; }
   });
   reset.addEventListener('click', async () => {
     try {
-      await del('notification-templates/' + encodeURIComponent(langSel.value));
+      await del(path());
       announce('Template ' + langSel.value + ' reset');
       await load();
     } catch (e) { alertNear(reset, e); }
@@ -269,7 +289,7 @@ async function templatesSection() {
 const ADVISORY_PARTS = {
   html: ['page', 'note', 'vulnerability', 'vulnerability_note', 'score', 'remediation', 'reference', 'history'],
   text: ['page', 'note', 'vulnerability', 'vulnerability_note', 'score', 'remediation', 'reference', 'history'],
-  atom: ['entry', 'feed'],
+  atom: ['entry', 'feed', 'summary'],
 };
 async function advisoryTemplatesSection() {
   const sec = section('Advisory templates');
@@ -285,7 +305,7 @@ async function advisoryTemplatesSection() {
   const reset = h('button', { type: 'button' }, 'Back to the shipped one');
   const form = h('form', { 'aria-label': 'Edit an advisory template' },
     field('Advisory format', fmtSel), field('Part', partSel), field('Headings in', langSel), source,
-    field('Advisory template', text, 'Page: ${title} ${tracking_id} ${version} ${status} ${tlp} ${publisher} ${initial_release_date} ${current_release_date} ${lang} ${notes} ${vulnerabilities} ${references} ${history}. Page and items: the headings ${l_id} ${l_version} ${l_publisher} ${l_initial} ${l_current} ${l_vulnerabilities} ${l_references} ${l_history} ${l_affected} ${l_fixed} ${l_remediation} ${l_date} ${l_summary}. Items: note ${title} ${text}; vulnerability ${cve} ${title} ${affected} ${fixed} ${scores} ${notes} ${remediations}; vulnerability_note ${title} ${text}; score ${vector} ${score} ${severity}; remediation ${details} ${link}; reference ${summary} ${link}; history ${number} ${date} ${summary}. Atom entry: the page\'s document ones and ${summary} ${link} ${entry_id}; feed: ${lang} ${feed_url} ${title} ${updated}.'),
+    field('Advisory template', text, 'Page: ${title} ${tracking_id} ${version} ${status} ${tlp} ${publisher} ${initial_release_date} ${current_release_date} ${lang} ${notes} ${vulnerabilities} ${references} ${history}. Page and items: the headings ${l_id} ${l_version} ${l_publisher} ${l_initial} ${l_current} ${l_vulnerabilities} ${l_references} ${l_history} ${l_affected} ${l_fixed} ${l_remediation} ${l_date} ${l_summary}. Items: note ${title} ${text}; vulnerability ${cve} ${title} ${affected} ${fixed} ${scores} ${notes} ${remediations}; vulnerability_note ${title} ${text}; score ${vector} ${score} ${severity}; remediation ${details} ${link}; reference ${summary} ${link}; history ${number} ${date} ${summary}. Atom entry: the page\'s document ones and ${summary} ${link} ${entry_id}; feed: ${lang} ${feed_url} ${title} ${updated}; summary (one per summary note of the entry): ${title} ${text}.'),
     field('Preview with advisory', adv, 'a published advisory\'s tracking id; empty: the sample'),
     h('div', { class: 'actions' }, store, reset));
   sec.append(form, h('h3', null, 'Preview'), status, out);
