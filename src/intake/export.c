@@ -160,12 +160,17 @@ static int chunk_cb(void *arg, const ermes__event_row_t *e)
     case ERMES_EXPORT_JSON:
     case ERMES_EXPORT_NDJSON: {
         /* Each record carries the analysts' triage of the event (new until someone triages
-         * it), so a list can show and set it. The state is one of the schema's fixed words:
-         * no escaping needed. */
+         * it), so a list can show and set it: read with the list (ermes__store_event_each),
+         * asked for only when a row came without it. The state is one of the schema's fixed
+         * words: no escaping needed. */
         char triage[32] = "new";
-        int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
-        if (t && t != ERMES_ENOTFOUND)
-            return t;
+        if (e->triage) {
+            snprintf(triage, sizeof(triage), "%s", e->triage);
+        } else {
+            int t = ermes__store_triage_get(c->st, "event", e->id, triage, sizeof(triage));
+            if (t && t != ERMES_ENOTFOUND)
+                return t;
+        }
         if (x->format == ERMES_EXPORT_JSON)
             rc |=
                 x->count ? ermes__strbuf_add(&x->out, ",\n", 2) : ermes__strbuf_addc(&x->out, '\n');

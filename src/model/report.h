@@ -50,6 +50,8 @@ typedef struct ermes__event_row {
     int64_t created_at;
     int64_t raw_offset; /* where the row's bytes are in the report's file; -1: unknown */
     int64_t raw_length;
+    const char *triage; /* read by the events list: the analysts' triage state ("new" when none);
+                           NULL when the query did not read it */
 } ermes__event_row_t;
 
 typedef struct ermes__event_filter {

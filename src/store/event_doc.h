@@ -32,6 +32,8 @@ int ermes__event_doc_read(ermes__store_t *st, ermes__db_stmt_t *s, int col, erme
     "e.id, e.report_id, e.row, e.line, e.time_source, e.time_observation, e.feed, e.taxonomy, "    \
     "e.type, e.identifier, e.source_ip, e.source_asn, e.source_fqdn, e.org_id, e.owner_rule, "     \
     "e.data, e.tlp, e.owner_org_id, e.created_at, e.raw_offset, e.raw_length"
+/* How many columns ERMES__EVENT_COLUMNS names: a query's own columns come after them. */
+#define ERMES__EVENT_NCOLUMNS 21
 
 /* Fills e from a row of ERMES__EVENT_COLUMNS at s (its strings valid until the next step of s
  * or read with doc), the document unpacked to IntelMQ's JSON with doc. raw_offset is -1 when the

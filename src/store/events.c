@@ -266,6 +266,39 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
     }
 }
 
+/* The analysts' triage of each listed event (new until someone triages it), read in the list's
+ * own statement as the column after ERMES__EVENT_COLUMNS: the list shows it beside every event,
+ * and a query of its own per event was a round trip each, a hundred per page (on PostgreSQL
+ * most of a page's cost; bench/README.md, the events list). */
+#define EVENT_TRIAGE                                                                               \
+    ", COALESCE((SELECT t.state FROM triage t WHERE t.kind = 'event' AND t.object_id = e.id),"     \
+    " 'new')"
+
+/* The callback of a list read with EVENT_TRIAGE: the event handed on with its triage. */
+struct triaged {
+    ermes__store_event_cb cb;
+    void *ctx;
+    ermes__db_stmt_t *s;
+};
+
+static int triaged_cb(void *arg, const ermes__event_row_t *e)
+{
+    struct triaged *t = arg;
+    ermes__event_row_t with = *e;
+
+    with.triage = ermes__db_col_text(t->s, ERMES__EVENT_NCOLUMNS);
+    return t->cb(t->ctx, &with);
+}
+
+/* ermes__event_rows_each for a statement that selects EVENT_TRIAGE after the event's columns. */
+static int rows_each_triaged(ermes__store_t *st, ermes__db_stmt_t *s, long limit, int *more,
+                             long *n, ermes__store_event_cb cb, void *ctx)
+{
+    struct triaged t = {cb, ctx, s};
+
+    return ermes__event_rows_each(st, s, limit, more, n, triaged_cb, &t);
+}
+
 /* The events list: ORG is the org filter's clause or "", VIS the visibility clause or "" (staff
  * see everything). The other filters stay "(?N IS NULL OR ...)": no index of theirs is used,
  * the page is read in id order, which stops at the page's end (an index range on time or
@@ -280,10 +313,12 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
     "  OR substr(e.source_fqdn, length(e.source_fqdn) - length(?12)) = '.' || ?12)"                \
     " AND (?13 = 0 OR e.report_id = ?13)" VIS
 #define EVENT_LIST_SQL(ORG, VIS, NET)                                                              \
-    "SELECT " ERMES__EVENT_COLUMNS EVENT_WHERE(ORG, VIS, NET, ">") " ORDER BY e.id LIMIT ?14"
+    "SELECT " ERMES__EVENT_COLUMNS EVENT_TRIAGE EVENT_WHERE(ORG, VIS, NET,                         \
+                                                            ">") " ORDER BY e.id LIMIT ?14"
 /* Newest first: the same, walking the ids down from the cursor. */
 #define EVENT_LIST_DESC_SQL(ORG, VIS, NET)                                                         \
-    "SELECT " ERMES__EVENT_COLUMNS EVENT_WHERE(ORG, VIS, NET, "<") " ORDER BY e.id DESC LIMIT ?14"
+    "SELECT " ERMES__EVENT_COLUMNS EVENT_TRIAGE EVENT_WHERE(ORG, VIS, NET,                         \
+                                                            "<") " ORDER BY e.id DESC LIMIT ?14"
 /* Sorted by a column (KEY of a table alias), the id breaking ties, both one way (DIR, with OP
  * the comparison that walks that way): keyset pages whose cursor is still the last event's
  * id, the column's value read back from that event, so a page follows on from the last
@@ -297,7 +332,7 @@ static void net_range(const ermes_cidr_t *n, uint8_t lo[16], uint8_t hi[16], siz
 #define SORT_TAXONOMY(T) "COALESCE(" T ".taxonomy, '') COLLATE \"binary\""
 #define SORT_TYPE(T) "COALESCE(" T ".type, '') COLLATE \"binary\""
 #define EVENT_SORT_SQL(KEY, OP, DIR, ORG, VIS, NET)                                                \
-    "SELECT " ERMES__EVENT_COLUMNS " FROM events e WHERE (?3 = 0 OR (" KEY(                        \
+    "SELECT " ERMES__EVENT_COLUMNS EVENT_TRIAGE " FROM events e WHERE (?3 = 0 OR (" KEY(           \
         "e") ", e.id) " OP                                                                         \
              " ((SELECT " KEY("k") " FROM events k WHERE k.id = ?3), ?3))" EVENT_FILTERS(          \
                  ORG, VIS, NET) " ORDER BY " KEY("e") " " DIR ", e.id " DIR " LIMIT ?14"
@@ -506,7 +541,7 @@ static int each_ranged(ermes__store_t *st, ermes__db_t *db, const ermes__viewer_
             continue;
         }
         ermes__db_bind_int(s, 14, ermes__page_limit(left));
-        rc = ermes__event_rows_each(st, s, left, &m, &n, cb, ctx);
+        rc = rows_each_triaged(st, s, left, &m, &n, cb, ctx);
         got += n;
         if (rc == 0 && m) {
             if (more)
@@ -596,7 +631,7 @@ int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
     }
     ermes__free(r);
     ermes__db_bind_int(s, 14, ermes__page_limit(f->limit));
-    return ermes__event_rows_each(st, s, f->limit, more, NULL, cb, ctx);
+    return rows_each_triaged(st, s, f->limit, more, NULL, cb, ctx);
 }
 
 int ermes__store_event_count(ermes__store_t *st, const ermes__viewer_t *v,

@@ -377,7 +377,7 @@ int ermes__store_quarantine_insert(ermes__store_t *st, int64_t report_id, int64_
 
 typedef int (*ermes__store_event_cb)(void *ctx, const ermes__event_row_t *e);
 /* Events the viewer may see, matching f, in id order (data and columns borrowed for the
- * call). */
+ * call), each with its triage state (e->triage). */
 int ermes__store_event_each(ermes__store_t *st, const ermes__viewer_t *v,
                             const ermes__event_filter_t *f, ermes__store_event_cb cb, void *ctx,
                             int *more);

@@ -180,6 +180,74 @@ static void test_packed_reads_back(void **state)
     assert_non_null(strstr(g.json[0], "\"source.fqdn\":\"host.example\""));
 }
 
+typedef struct triaged {
+    int n;
+    int64_t ids[8];
+    char triage[8][32];
+} triaged_t;
+
+static int collect_triage(void *ctx, const ermes__event_row_t *e)
+{
+    triaged_t *t = ctx;
+
+    assert_true(t->n < 8);
+    assert_non_null(e->triage);
+    t->ids[t->n] = e->id;
+    snprintf(t->triage[t->n], sizeof(t->triage[0]), "%s", e->triage);
+    t->n++;
+    return 0;
+}
+
+/* The list hands each event with its triage, read in the list's own statement: "new" until
+ * someone triages it, in every form of the list (id order either way, a network, a report,
+ * sorted by a column; a time range through the time map is test_events_list_triage's, over
+ * HTTP, on both backends). */
+static void test_list_carries_triage(void **state)
+{
+    fixture_t *f = *state;
+    const char *ips[] = {"192.0.2.1", "192.0.2.2", "198.51.100.3", "192.0.2.4"};
+    int64_t ids[4], confirmed[2];
+    ermes__event_filter_t flt;
+    triaged_t t;
+
+    for (int k = 0; k < 4; k++) {
+        an_event(f->ev, ips[k], "tag");
+        ids[k] = store(f, f->st);
+    }
+    confirmed[0] = ids[1];
+    confirmed[1] = ids[3];
+    assert_int_equal(
+        ermes__store_triage_set(f->st, "event", confirmed, 2, "confirmed", NULL, "test", NULL), 0);
+    assert_int_equal(
+        ermes__store_triage_set(f->st, "event", &ids[2], 1, "benign", "a scanner", "test", NULL),
+        0);
+    for (int form = 0; form < 5; form++) {
+        memset(&flt, 0, sizeof(flt));
+        memset(&t, 0, sizeof(t));
+        flt.newest = form == 1;
+        if (form == 2) {
+            flt.has_net = 1;
+            assert_int_equal(ermes_cidr_parse("192.0.2.0/24", 12, 0, &flt.net, NULL), 0);
+        }
+        if (form == 3)
+            flt.report_id = f->report;
+        if (form == 4)
+            flt.sort = ERMES_EVENT_SORT_TIME;
+        assert_int_equal(ermes__store_event_each(f->st, NULL, &flt, collect_triage, &t, NULL), 0);
+        assert_int_equal(t.n, form == 2 ? 3 : 4);
+        for (int k = 0; k < t.n; k++) {
+            const char *want = "new";
+            if (t.ids[k] == ids[1] || t.ids[k] == ids[3])
+                want = "confirmed";
+            else if (t.ids[k] == ids[2])
+                want = "benign";
+            assert_string_equal(t.triage[k], want);
+        }
+        if (form == 1)
+            assert_true(t.ids[0] == ids[3] && t.ids[3] == ids[0]);
+    }
+}
+
 static void test_names_shared_and_rolled_back(void **state)
 {
     fixture_t *f = *state;
@@ -719,6 +787,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_packed_reads_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_carries_triage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_shared_and_rolled_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_address_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_rows_of_older_versions, setup, teardown),
