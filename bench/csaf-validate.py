@@ -159,7 +159,7 @@ def verdicts(out, lib, files, full):
 
 
 def line(name, n, t, c, lib=None):
-    text = "%-34s %7.2f %11.0f %8.2f %15.0f" % (name, t, n / t, c, n / c)
+    text = "%-44s %7.2f %11.0f %8.2f %15.0f" % (name, t, n / t, c, n / c)
     ratios = None
     if lib:
         ratios = (lib[0] / t, lib[1] / c)
@@ -201,7 +201,7 @@ def main():
                                                                           "--informative"])}
         if None in libs.values():
             return 1
-        print("%-34s %7s %11s %8s %15s   %6s %6s" % ("", "wall s", "documents/s", "CPU s",
+        print("%-44s %7s %11s %8s %15s   %6s %6s" % ("", "wall s", "documents/s", "CPU s",
                                                       "documents/CPU-s", "wall", "CPU"))
         missed, differ = [], {}
         for preset in ("basic", "full"):
