@@ -21,7 +21,6 @@ enum MHD_Result ermes__h_csaf_validate(ermes__req_t *req)
     if (name && ermes_csaf_preset_parse(name, &preset))
         return ermes__reply_error(req, 400, "bad_request", "preset",
                                   "basic, extended or full (the default)");
-
     if (req->body.len > ERMES_CSAF_MAX_DOCUMENT)
         return ermes__reply_error(req, 413, "too_large", "body",
                                   "a CSAF document is limited to %u bytes",
