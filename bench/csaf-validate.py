@@ -1,22 +1,38 @@
 #!/usr/bin/python3
-"""CSAF 2.0 validation: ermes against csaf-validator-lib, on the same generated advisories.
+"""CSAF 2.0 validation: ermes against csaf-validator-lib, like for like, on the same advisories.
 
     bench/csaf-validate.py [BUILD_DIR [BEFORE_BUILD_DIR]]   (COUNT=5000 documents by default)
 
 Generates COUNT realistic advisories (tests/integration/csafdocs.py: security advisories and
 VEX documents of 3 to 40 products and 1 to 12 vulnerabilities with CVSS 3.1 and 2.0 scores,
 remediations, threats, flags, involvements; one in ten made invalid by one of the mandatory
-tests' mutations) into a temporary directory, then validates all of them with
-`ermes csaf validate --json` and with @secvisogram/csaf-validator-lib's "basic" preset (the
-strict schema and every mandatory test, tests/integration/csaf_oracle.mjs under node), each
-reading the files itself. Prints documents per second of each, by wall time and by CPU time
-(user + system of the processes, start-up included: on a machine shared with other work the
-CPU time is the steadier figure), the ratios, and checks that both reached the same verdicts.
-Goal: ermes at least 20 times the library's rate. With a second build directory (an older
-ermes, main's say), that binary is measured too in the same run, and the output of both
-(`--json`, byte for byte) is compared on the COUNT documents and on every JSON file of
+tests' mutations) into a temporary directory, then validates all of them, each side reading
+the files itself, in two pairs that run the same tests on both sides:
+
+  basic: `ermes csaf validate --json --preset basic` against csaf-validator-lib's "basic"
+         preset (tests/integration/csaf_oracle.mjs): the strict schema (with the CVSS schemas,
+         which is test 6.1.8) and the mandatory tests 6.1.1 to 6.1.33;
+  full:  `ermes csaf validate --json --preset full` against the oracle with `--extended
+         --informative`: the same, plus the optional tests 6.2.1 to 6.2.12 and 6.2.14 to
+         6.2.18 and the informative tests 6.3.1 to 6.3.5, 6.3.10 and 6.3.11 (the ones ermes
+         implements: the oracle leaves out the library's 6.2.13, 6.2.19, 6.2.20 and 6.3.6
+         to 6.3.9, which ermes does not run).
+
+ermes runs twice in each pair: with the default --jobs (every online CPU) and with --jobs 1
+(one core); the library runs on one core (node, one process). Prints for every line wall
+seconds, documents per wall second, CPU seconds (user + system of the processes, start-up
+included) and documents per CPU second, and for each ermes line the two ratios against its
+pair's library line: "wall" = ermes documents/s / library documents/s (what a person waits
+for), "CPU" = ermes documents/CPU-s / library documents/CPU-s (the work done; on a machine
+shared with other work the steadier figure). Goal: ermes at least 20 times the library's
+documents/s; a GOAL MISSED line names each ratio below it. The verdicts are compared per
+document (valid; in the full pair also which optional tests warned and which informative
+tests informed), and the outputs of --jobs 1 and the default --jobs must be the same bytes.
+With a second build directory (an older ermes, main's say), that binary (without --preset or
+--jobs: every group, one core) is measured too, and its `--json` output is compared byte for
+byte with this build's full preset on the COUNT documents and on every JSON file of
 ../shared/conformance/csaf: a speed-up must not change a single byte of what is reported.
-Exit status non-zero when a side failed, the verdicts differ, or the two builds' outputs differ.
+Exit status non-zero when a side failed, the verdicts differ, or two outputs differ.
 """
 
 import json
@@ -72,31 +88,84 @@ def generate(directory):
 CONFORMANCE = os.path.join(ROOT, "..", "shared", "conformance", "csaf")
 
 
-def run_ermes(ermes, files):
+def run_ermes(ermes, files, flags=()):
     """Validates files 1,000 per run: (output bytes, wall s, CPU s)."""
     out = []
     c0 = cpu()
     t0 = time.monotonic()
     for k in range(0, len(files), 1000):
-        p = subprocess.run([ermes, "csaf", "validate", "--json"] + files[k:k + 1000],
+        p = subprocess.run([ermes, "csaf", "validate", "--json"] + list(flags) + files[k:k + 1000],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out.append(p.stdout)
     return b"".join(out), time.monotonic() - t0, cpu() - c0
 
 
-def compare(before, after, files, what):
+def run_library(files, flags=()):
+    """The oracle over files: ({file: row}, wall s, CPU s, its own summary) or None."""
+    c0 = cpu()
+    t0 = time.monotonic()
+    p = subprocess.run(["node", os.path.join(ROOT, "tests", "integration", "csaf_oracle.mjs")] +
+                       list(flags), input="\n".join(files).encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=dict(os.environ, CSAF_VALIDATOR_LIB=LIB))
+    t, c = time.monotonic() - t0, cpu() - c0
+    if p.returncode != 0:
+        print("csaf-validator-lib failed: %s" % p.stderr.decode()[-2000:])
+        return None
+    rows = {r["file"]: r for r in map(json.loads, p.stdout.decode().splitlines())}
+    return rows, t, c, p.stderr.decode().strip()
+
+
+def compare(before, after, files, what, after_flags=()):
     """Byte-for-byte comparison of the two builds' --json output, one run per file set."""
     a, _, _ = run_ermes(before, files)
-    b, _, _ = run_ermes(after, files)
+    b, _, _ = run_ermes(after, files, after_flags)
+    return same(a, b, what, len(files))
+
+
+def same(a, b, what, n):
     if a != b:
         la, lb = a.splitlines(), b.splitlines()
         first = next((i for i in range(min(len(la), len(lb))) if la[i] != lb[i]), None)
-        print("OUTPUT DIFFERS on %s: before %d lines, after %d lines; first difference:\n  %s\n  %s"
+        print("OUTPUT DIFFERS on %s: %d lines against %d; first difference:\n  %s\n  %s"
               % (what, len(la), len(lb), la[first][:300] if first is not None else b"",
                  lb[first][:300] if first is not None else b""))
         return 1
-    print("output identical byte for byte on %s (%d files, %d bytes)" % (what, len(files), len(a)))
+    print("output identical byte for byte on %s (%d files, %d bytes)" % (what, n, len(a)))
     return 0
+
+
+def tests_of(row, group):
+    return {f["test"] for f in row["failed"] if f["group"] == group}
+
+
+def lib_tests_of(names, prefix):
+    return {n[len(prefix):].replace("_", ".") for n in names if n.startswith(prefix)}
+
+
+def verdicts(out, lib, files, full):
+    """Documents on which ermes's --json output and the library's rows disagree."""
+    ours = {r["file"]: r for r in map(json.loads, out.decode().splitlines())}
+    differ = []
+    for f in files:
+        o, t = ours.get(f), lib.get(f)
+        if o is None or t is None or o["valid"] != t["valid"]:
+            differ.append(f)
+        elif full and (tests_of(o, "optional") != lib_tests_of(t.get("warned", []),
+                                                                 "optionalTest_") or
+                       tests_of(o, "informative") != lib_tests_of(t.get("informed", []),
+                                                                   "informativeTest_")):
+            differ.append(f)
+    return differ
+
+
+def line(name, n, t, c, lib=None):
+    text = "%-44s %7.2f %11.0f %8.2f %15.0f" % (name, t, n / t, c, n / c)
+    ratios = None
+    if lib:
+        ratios = (lib[0] / t, lib[1] / c)
+        text += "   %5.1fx %5.1fx" % ratios
+    print(text)
+    return ratios
 
 
 def main():
@@ -106,60 +175,63 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ermes-bench-csaf-")
     try:
         files = generate(tmp)
+        n = len(files)
         size = sum(os.path.getsize(f) for f in files)
-        print("%d documents, %.1f MiB, %.1f KiB on average; load average %.2f %.2f %.2f" % (
-            len(files), size / 2**20, size / len(files) / 1024, *os.getloadavg()))
+        print("%d documents, %.1f MiB, %.1f KiB on average; %d online CPUs; load average "
+              "%.2f %.2f %.2f" % (n, size / 2**20, size / n / 1024, os.cpu_count(),
+                                  *os.getloadavg()))
         status = 0
         if before:
             conf = sorted(os.path.join(d, f) for d, _, fs in os.walk(CONFORMANCE) for f in fs
                           if f.endswith(".json"))
-            status |= compare(before, ermes, conf, "the conformance files")
+            status |= compare(before, ermes, conf, "the conformance files (before, after)",
+                              ["--preset", "full"])
             out_before, t_before, c_before = run_ermes(before, files)
-        out, t_ermes, c_ermes = run_ermes(ermes, files)
+        runs = {}
+        for preset in ("basic", "full"):
+            for jobs in ("all", "1"):
+                flags = ["--preset", preset] + (["--jobs", "1"] if jobs == "1" else [])
+                runs[preset, jobs] = run_ermes(ermes, files, flags)
+            status |= same(runs[preset, "1"][0], runs[preset, "all"][0],
+                           "the %d documents, --preset %s, --jobs 1 and all" % (n, preset), n)
         if before:
-            if out_before != out:
-                print("OUTPUT DIFFERS on the %d documents between %s and %s" % (len(files), before,
-                                                                                 ermes))
-                status = 1
-            else:
-                print("output identical byte for byte on the %d documents (%d bytes)" % (
-                    len(files), len(out)))
-        ours = {}
-        for line in out.decode().splitlines():
-            row = json.loads(line)
-            ours[row["file"]] = row["valid"]
-        c0 = cpu()
-        t0 = time.monotonic()
-        p = subprocess.run(["node", os.path.join(ROOT, "tests", "integration", "csaf_oracle.mjs")],
-                           input="\n".join(files).encode(), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=dict(os.environ, CSAF_VALIDATOR_LIB=LIB))
-        t_lib = time.monotonic() - t0
-        c_lib = cpu() - c0
-        if p.returncode != 0:
-            print("csaf-validator-lib failed: %s" % p.stderr.decode()[-2000:])
+            status |= same(out_before, runs["full", "1"][0],
+                           "the %d documents (before, after --preset full)" % n, n)
+        libs = {"basic": run_library(files), "full": run_library(files, ["--extended",
+                                                                          "--informative"])}
+        if None in libs.values():
             return 1
-        theirs = {r["file"]: r["valid"] for r in map(json.loads, p.stdout.decode().splitlines())}
-        differ = [f for f in files if ours.get(f) != theirs.get(f)]
-        invalid = sum(1 for f in files if not theirs.get(f))
-        n = len(files)
-        print("                      wall s  documents/s    CPU s  documents/CPU-s")
-        if before:
-            print("ermes before:        %7.2f %12.0f %8.2f %16.0f   (%.1fx / %.1fx the library)" % (
-                t_before, n / t_before, c_before, n / c_before, t_lib / t_before,
-                c_lib / c_before))
-        print("ermes csaf validate: %7.2f %12.0f %8.2f %16.0f" % (t_ermes, n / t_ermes, c_ermes,
-                                                               n / c_ermes))
-        print("csaf-validator-lib:  %7.2f %12.0f %8.2f %16.0f   (%s)" % (
-            t_lib, n / t_lib, c_lib, n / c_lib, p.stderr.decode().strip()))
-        ratio_wall, ratio_cpu = t_lib / t_ermes, c_lib / c_ermes
-        print("ratio ermes/library: %.1fx by wall time, %.1fx by CPU time; %d documents invalid "
-              "for both, %d verdicts differ" % (ratio_wall, ratio_cpu, invalid, len(differ)))
-        if min(ratio_wall, ratio_cpu) < 20:
-            print("GOAL MISSED: ermes below 20x the library")
+        print("%-44s %7s %11s %8s %15s   %6s %6s" % ("", "wall s", "documents/s", "CPU s",
+                                                      "documents/CPU-s", "wall", "CPU"))
+        missed, differ = [], {}
+        for preset in ("basic", "full"):
+            rows, t_lib, c_lib, summary = libs[preset]
+            label = "basic preset" if preset == "basic" else "--extended --informative"
+            line("csaf-validator-lib, %s" % label, n, t_lib, c_lib)
+            for jobs in ("all", "1"):
+                out, t, c = runs[preset, jobs]
+                name = "ermes --preset %s --jobs %s" % (preset, os.cpu_count()
+                                                          if jobs == "all" else 1)
+                ratios = line(name, n, t, c, (t_lib, c_lib))
+                for which, r in zip(("wall", "CPU"), ratios):
+                    if r < 20:
+                        missed.append("%s: %.1fx by %s documents/s" % (name, r, which))
+            if before and preset == "full":
+                line("ermes before (every group, 1 job)", n, t_before, c_before, (t_lib, c_lib))
+            differ[preset] = verdicts(runs[preset, "1"][0], rows, files, preset == "full")
+            invalid = sum(1 for f in files if not rows[f]["valid"])
+            print("  %s pair: %d documents invalid for the library, %d verdicts differ (%s)" % (
+                preset, invalid, len(differ[preset]), summary))
+        print("ratios: ermes's documents/s over the library's, by wall time (\"wall\") and by "
+              "CPU time (\"CPU\")")
+        for m in missed:
+            print("GOAL MISSED: %s, below 20x the library" % m)
         print("load average at the end: %.2f %.2f %.2f" % os.getloadavg())
-        if differ:
-            print("verdicts differ on: %s" % ", ".join(os.path.basename(f) for f in differ[:10]))
-            return 1
+        for preset, d in differ.items():
+            if d:
+                print("verdicts differ (%s) on: %s" % (preset, ", ".join(
+                    os.path.basename(f) for f in d[:10])))
+                status = 1
         return status
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

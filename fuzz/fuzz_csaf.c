@@ -7,7 +7,9 @@
  * a test, the group "mandatory", "optional" or "informative",
  * a path that is "" or a JSON pointer and a message; the JSON of the result parses back with
  * the same verdict and failures, and is byte for byte what building it with jansson and
- * dumping it compactly gives (ermes writes it by hand for speed). Anything else aborts. */
+ * dumping it compactly gives (ermes writes it by hand for speed); the basic preset
+ * (ermes_csaf_validate_preset) reaches the same verdict and lists exactly the mandatory
+ * failures of the full run, in the same order. Anything else aborts. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     ermes_diag_clear(&d);
     rc = ermes_csaf_validate(s, size, &r, &d);
-    free(s);
     if (rc) {
+        free(s);
         check(rc == ERMES_EPARSE || rc == ERMES_ETOOBIG, "unexpected error code");
         check(d.reason[0] != '\0', "refusal without a reason");
         return 0;
@@ -94,6 +96,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(json_array_size(json_object_get(back, "failed")) == r.listed, "failures lost in JSON");
     json_decref(back);
     free(out);
+    ermes_csaf_result_t basic;
+    check(ermes_csaf_validate_preset(s, size, ERMES_CSAF_BASIC, &basic, &d) == 0,
+          "the basic preset refuses what the full one took");
+    check(basic.valid == r.valid, "the basic preset's verdict differs");
+    if (r.listed == r.count) {
+        size_t k = 0;
+        for (size_t i = 0; i < r.listed; i++) {
+            if (strcmp(r.failed[i].group, "mandatory") != 0)
+                continue;
+            check(k < basic.listed && strcmp(basic.failed[k].test, r.failed[i].test) == 0 &&
+                      strcmp(basic.failed[k].path, r.failed[i].path) == 0 &&
+                      strcmp(basic.failed[k].message, r.failed[i].message) == 0,
+                  "the basic preset lists other mandatory failures");
+            k++;
+        }
+        check(k == basic.listed, "the basic preset lists more than the mandatory failures");
+    }
+    ermes_csaf_result_cleanup(&basic);
+    free(s);
     ermes_csaf_result_cleanup(&r);
     return 0;
 }

@@ -41,6 +41,23 @@ int ermes_csaf_init(void);
  * ERMES_ETOOBIG past ERMES_CSAF_MAX_DOCUMENT, or ERMES_ENOMEM. */
 int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, ermes_diag_t *d);
 
+/* Which test groups run, as csaf-validator-lib names its presets: the schema and the
+ * mandatory tests always; the optional ones from EXTENDED; the informative ones in FULL (what
+ * ermes_csaf_validate runs). */
+typedef enum ermes_csaf_preset {
+    ERMES_CSAF_BASIC,
+    ERMES_CSAF_EXTENDED,
+    ERMES_CSAF_FULL
+} ermes_csaf_preset_t;
+
+/* ermes_csaf_validate with only the groups of preset; valid means the same in each. */
+int ermes_csaf_validate_preset(const char *json, size_t len, ermes_csaf_preset_t preset,
+                               ermes_csaf_result_t *out, ermes_diag_t *d);
+
+/* "basic", "extended" or "full" (exact, lower case) into *out: 0, or ERMES_EINVAL for any
+ * other name (*out untouched). */
+int ermes_csaf_preset_parse(const char *name, ermes_csaf_preset_t *out);
+
 void ermes_csaf_result_cleanup(ermes_csaf_result_t *r);
 
 /* The result as one JSON object {"file", "valid", "failed": [{test, group, path, message}]}

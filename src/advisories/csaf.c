@@ -466,6 +466,24 @@ static int too_deep(const char *json, size_t len, int limit)
 
 int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, ermes_diag_t *d)
 {
+    return ermes_csaf_validate_preset(json, len, ERMES_CSAF_FULL, out, d);
+}
+
+int ermes_csaf_preset_parse(const char *name, ermes_csaf_preset_t *out)
+{
+    static const char *const names[] = {"basic", "extended", "full"};
+
+    for (int k = 0; name && k < 3; k++)
+        if (strcmp(name, names[k]) == 0) {
+            *out = (ermes_csaf_preset_t)k;
+            return 0;
+        }
+    return ERMES_EINVAL;
+}
+
+int ermes_csaf_validate_preset(const char *json, size_t len, ermes_csaf_preset_t preset,
+                               ermes_csaf_result_t *out, ermes_diag_t *d)
+{
     ermes__csaf_ctx_t c;
     ermes__csaf_set_t referenced;
     ermes_csaf_result_t r;
@@ -513,8 +531,10 @@ parsed:
     if (rc < 0)
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
-    ermes__csaf_optional_tests(&c);
-    ermes__csaf_informative_tests(&c);
+    if (preset >= ERMES_CSAF_EXTENDED)
+        ermes__csaf_optional_tests(&c);
+    if (preset >= ERMES_CSAF_FULL)
+        ermes__csaf_informative_tests(&c);
     ermes__csaf_set_cleanup(&referenced);
     /* Every value of the document was allocated in the heap, which closing frees at once:
      * walking the tree to release each value (json_delete) was a sixth of a validation. Only

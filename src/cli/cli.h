@@ -128,5 +128,10 @@ int ermes__cmd_correlate(cli_t *c);
 /* Reads a whole file ("-" for stdin) up to max bytes into memory (caller frees with
  * ermes__free). Prints the reason and returns NULL on failure. */
 char *cli_read_file(const char *path, size_t max, size_t *len);
+/* The same without printing, safe from any thread: NULL with *why one of CLI_READ_* on
+ * failure, which cli_read_file_error prints as cli_read_file would have. */
+enum { CLI_READ_OPEN = 1, CLI_READ_TOOBIG, CLI_READ_IO };
+char *cli_read_file_quietly(const char *path, size_t max, size_t *len, int *why);
+void cli_read_file_error(const char *path, size_t max, int why);
 
 #endif

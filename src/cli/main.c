@@ -300,36 +300,52 @@ int main(int argc, char **argv)
     return rc;
 }
 
-char *cli_read_file(const char *path, size_t max, size_t *len)
+char *cli_read_file_quietly(const char *path, size_t max, size_t *len, int *why)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     ermes__strbuf_t b;
     char chunk[65536];
     size_t n;
-    char *p;
 
     if (!f) {
-        cli_error("cannot open %s", path);
+        *why = CLI_READ_OPEN;
         return NULL;
     }
     ermes__strbuf_init(&b, max);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (ermes__strbuf_add(&b, chunk, n)) {
-            cli_error("%s is larger than %zu bytes", path, max);
-            ermes__strbuf_cleanup(&b);
-            if (f != stdin)
-                fclose(f);
-            return NULL;
-        }
-    if (ferror(f)) {
-        cli_error("cannot read %s", path);
-        ermes__strbuf_cleanup(&b);
-        if (f != stdin)
-            fclose(f);
-        return NULL;
-    }
+    *why = 0;
+    while (!*why && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (ermes__strbuf_add(&b, chunk, n))
+            *why = CLI_READ_TOOBIG;
+    if (!*why && ferror(f))
+        *why = CLI_READ_IO;
     if (f != stdin)
         fclose(f);
-    p = ermes__strbuf_take(&b, len);
+    if (*why) {
+        ermes__strbuf_cleanup(&b);
+        return NULL;
+    }
+    char *p = ermes__strbuf_take(&b, len);
+    if (!p)
+        *why = CLI_READ_IO;
+    return p;
+}
+
+void cli_read_file_error(const char *path, size_t max, int why)
+{
+    if (why == CLI_READ_OPEN)
+        cli_error("cannot open %s", path);
+    else if (why == CLI_READ_TOOBIG)
+        cli_error("%s is larger than %zu bytes", path, max);
+    else
+        cli_error("cannot read %s", path);
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len)
+{
+    int why;
+    char *p = cli_read_file_quietly(path, max, len, &why);
+
+    if (!p)
+        cli_read_file_error(path, max, why);
     return p;
 }

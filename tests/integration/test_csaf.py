@@ -91,8 +91,8 @@ class CsafValidation(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def ermes(self, files):
-        rc, out, err = cli("csaf", "validate", "--json", *files)
+    def ermes(self, files, *flags):
+        rc, out, err = cli("csaf", "validate", "--json", *flags, *files)
         rows = [json.loads(line) for line in out.splitlines()]
         self.assertEqual(len(rows), len(files), err)
         return rc, {r["file"]: r for r in rows}
@@ -110,7 +110,7 @@ class CsafValidation(unittest.TestCase):
         self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
         examples = sorted(glob.glob(os.path.join(EXAMPLES, "**", "*.json"), recursive=True))
         files = list(self.files.values()) + examples
-        _, ours = self.ermes(files)
+        _, ours = self.ermes(files, "--preset", "basic")
         theirs = oracle(files)
         disagreements = []
         for f in files:
@@ -119,8 +119,80 @@ class CsafValidation(unittest.TestCase):
                 disagreements.append((os.path.basename(f), sorted(ermes_tests(o["failed"])),
                                       sorted(lib_tests(t["failed"]))))
         self.assertEqual(disagreements, [])
+        # The basic preset runs neither the optional nor the informative tests.
+        self.assertEqual([f for r in ours.values() for f in r["failed"]
+                          if f["group"] != "mandatory"], [])
         print("csaf: ermes and csaf-validator-lib agree on %d documents" % len(files),
               file=sys.stderr)
+
+    def test_presets_leave_out_their_groups(self):
+        """basic: the mandatory group only; extended: and the optional one, as the library's
+        extended preset finds (the tests ermes implements); full: every group, the default.
+        A preset changes nothing else: the mandatory findings and valid are the same."""
+        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
+        files = list(self.files.values())
+        results = {p: self.ermes(files, "--preset", p) for p in ("basic", "extended", "full")}
+        _, default = self.ermes(files)
+        self.assertEqual(default, results["full"][1])
+        for preset, groups in (("basic", {"mandatory"}), ("extended", {"mandatory", "optional"}),
+                               ("full", {"mandatory", "optional", "informative"})):
+            rc, rows = results[preset]
+            self.assertEqual(rc, results["full"][0])
+            found = {f["group"] for r in rows.values() for f in r["failed"]}
+            self.assertEqual(found, groups, preset)
+            for f in files:
+                full = results["full"][1][f]
+                self.assertEqual(rows[f]["valid"], full["valid"])
+                self.assertEqual(rows[f]["failed"],
+                                 [x for x in full["failed"] if x["group"] in groups])
+        theirs = oracle(files, extended=True)
+        for f in files:
+            lib = {n[len("optionalTest_"):].replace("_", ".") for n in theirs[f]["warned"]}
+            self.assertEqual(ermes_tests(results["extended"][1][f]["failed"], "optional"), lib,
+                             f)
+            self.assertEqual(theirs[f]["informed"], [], f)
+        rc, out, err = cli("csaf", "validate", "--preset", "everything", files[0])
+        self.assertEqual(rc, 2)
+        self.assertIn("--preset", err)
+
+    def test_jobs_give_the_output_of_one_job(self):
+        """--jobs 3 over many files (invalid ones, an unreadable one, one not JSON, one too
+        deep) prints the same bytes on stdout and stderr, with the same exit status, as one
+        job, in text and in --json."""
+        files = []
+        names = sorted(self.files)
+        for k in range(150):
+            files.append(self.files[names[k % len(names)]])
+        bad = os.path.join(self.dir, "jobs-not-json.json")
+        with open(bad, "w") as f:
+            f.write('{"document": [1, 2,')
+        deep = os.path.join(self.dir, "jobs-deep.json")
+        with open(deep, "w") as f:
+            f.write("[" * 1000 + "]" * 1000)
+        files[7] = bad
+        files[50] = os.path.join(self.dir, "jobs-missing.json")
+        files[51] = self.dir  # a directory: opens, then cannot be read
+        files[99] = deep
+        for flags in ((), ("--json",), ("--json", "--preset", "basic")):
+            one = cli("csaf", "validate", *flags, "--jobs", "1", *files)
+            self.assertEqual(one[0], 1)
+            self.assertIn("jobs-missing.json", one[2])
+            self.assertEqual(len([x for x in one[1].splitlines() if "valid" in x]) > 100, True)
+            for jobs in ("3", "--jobs=2"):
+                many = cli("csaf", "validate", *flags,
+                           *(("--jobs", jobs) if jobs == "3" else (jobs,)), *files)
+                self.assertEqual(many, one, (flags, jobs))
+            # The default (every online CPU) too.
+            self.assertEqual(cli("csaf", "validate", *flags, *files), one, flags)
+        # Only valid documents: exit status 0 either way.
+        valid = [self.files["valid-advisory"], self.files["valid-vex"]] * 20
+        self.assertEqual(cli("csaf", "validate", "--jobs", "4", *valid),
+                         cli("csaf", "validate", "--jobs", "1", *valid))
+        self.assertEqual(cli("csaf", "validate", "--jobs", "4", *valid)[0], 0)
+        for bad_jobs in ("0", "257", "x"):
+            rc, out, err = cli("csaf", "validate", "--jobs", bad_jobs, valid[0])
+            self.assertEqual(rc, 2, bad_jobs)
+            self.assertIn("--jobs", err)
 
     def test_optional_tests_agree_with_the_extended_preset(self):
         """The optional and informative tests ermes runs find the same as the library's."""
@@ -241,6 +313,33 @@ class CsafValidateApi(unittest.TestCase):
             self.assertEqual({k: v for k, v in json.loads(out).items() if k != "file"}, body)
         finally:
             os.unlink(f.name)
+
+    def test_preset(self):
+        doc = csafdocs.optional("6.2.1")
+        status, _, full = self.e.request("POST", "/api/v1/csaf/validate", doc)
+        self.assertEqual(status, 200, full)
+        self.assertIn("6.2.1", [f["test"] for f in full["failed"]])
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=full", doc)
+        self.assertEqual((status, body), (200, full))
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=extended", doc)
+        self.assertEqual((status, body), (200, {"valid": True, "failed": [
+            f for f in full["failed"] if f["group"] != "informative"]}))
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=basic", doc)
+        self.assertEqual((status, body), (200, {"valid": True, "failed": []}))
+        doc = csafdocs.informative("6.3.1")
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=extended", doc)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([f for f in body["failed"] if f["group"] == "informative"], [])
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=full", doc)
+        self.assertIn("6.3.1", [f["test"] for f in body["failed"]])
+        status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=basic",
+                                         csafdocs.invalid("6.1.6"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual([f["test"] for f in body["failed"]], ["6.1.6"])
+        for bad in ("Basic", "all", ""):
+            status, _, body = self.e.request("POST", "/api/v1/csaf/validate?preset=" + bad, doc)
+            self.assertEqual(status, 400, (bad, body))
+            self.assertEqual(body["error"]["field"], "preset")
 
     def test_bad_bodies(self):
         status, _, body = self.e.request("POST", "/api/v1/csaf/validate", '{"document": ')

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,140 @@ static void test_validate_small_documents(void **state)
     ermes_csaf_result_cleanup(&r);
 }
 
+/* Cisco's example advisory: findings of the optional and the informative tests. */
+static char *example_text(size_t *len)
+{
+    const char *src = getenv("ERMES_SOURCE_DIR");
+    char path[1024];
+    FILE *f;
+    char *text = malloc(1 << 20);
+
+    snprintf(path, sizeof(path),
+             "%s/../shared/conformance/csaf/csaf_2.0/examples/csaf/cisco-sa-20180328-smi2.json",
+             src ? src : ".");
+    f = fopen(path, "rb");
+    if (!f || !text)
+        fail_msg("cannot read %s", path);
+    *len = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    return text;
+}
+
+/* The groups of r's failures: 1 mandatory, 2 optional, 4 informative. */
+static int groups(const ermes_csaf_result_t *r)
+{
+    int g = 0;
+
+    for (size_t i = 0; i < r->listed; i++)
+        g |= strcmp(r->failed[i].group, "mandatory") == 0  ? 1
+             : strcmp(r->failed[i].group, "optional") == 0 ? 2
+                                                           : 4;
+    return g;
+}
+
+/* Presets as csaf-validator-lib names them: each runs its groups and no other; the full one
+ * is what ermes_csaf_validate does. */
+static void test_presets(void **state)
+{
+    ermes_csaf_preset_t p = ERMES_CSAF_BASIC;
+    ermes_csaf_result_t r, full;
+    ermes_diag_t d;
+    size_t len;
+    char *text = example_text(&len);
+
+    (void)state;
+    assert_int_equal(ermes_csaf_preset_parse("full", &p), 0);
+    assert_int_equal(p, ERMES_CSAF_FULL);
+    assert_int_equal(ermes_csaf_preset_parse("extended", &p), 0);
+    assert_int_equal(p, ERMES_CSAF_EXTENDED);
+    assert_int_equal(ermes_csaf_preset_parse("basic", &p), 0);
+    assert_int_equal(p, ERMES_CSAF_BASIC);
+    assert_int_equal(ermes_csaf_preset_parse("Full", &p), ERMES_EINVAL);
+    assert_int_equal(ermes_csaf_preset_parse("", &p), ERMES_EINVAL);
+    assert_int_equal(ermes_csaf_preset_parse(NULL, &p), ERMES_EINVAL);
+    assert_int_equal(p, ERMES_CSAF_BASIC);
+
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_csaf_validate(text, len, &full, &d), 0);
+    assert_true(full.valid);
+    assert_int_equal(groups(&full), 2 | 4);
+    assert_int_equal(ermes_csaf_validate_preset(text, len, ERMES_CSAF_FULL, &r, &d), 0);
+    assert_int_equal(r.listed, full.listed);
+    ermes_csaf_result_cleanup(&r);
+    assert_int_equal(ermes_csaf_validate_preset(text, len, ERMES_CSAF_EXTENDED, &r, &d), 0);
+    assert_true(r.valid);
+    assert_int_equal(groups(&r), 2);
+    ermes_csaf_result_cleanup(&r);
+    assert_int_equal(ermes_csaf_validate_preset(text, len, ERMES_CSAF_BASIC, &r, &d), 0);
+    assert_true(r.valid);
+    assert_int_equal(r.listed, 0);
+    ermes_csaf_result_cleanup(&r);
+    /* The mandatory group is the same in every preset. */
+    assert_int_equal(ermes_csaf_validate_preset("{}", 2, ERMES_CSAF_BASIC, &r, &d), 0);
+    assert_false(r.valid);
+    assert_int_equal(groups(&r), 1);
+    ermes_csaf_result_cleanup(&r);
+    ermes_csaf_result_cleanup(&full);
+    free(text);
+}
+
+typedef struct {
+    const char *text;
+    size_t len;
+    char *expected[2]; /* the result's JSON, full and basic, from one thread */
+    int mismatches;
+} concurrent_t;
+
+static char *result_json(const char *text, size_t len, ermes_csaf_preset_t preset)
+{
+    ermes_csaf_result_t r;
+    ermes_diag_t d;
+    char *json = NULL;
+
+    ermes_diag_clear(&d);
+    if (ermes_csaf_validate_preset(text, len, preset, &r, &d) == 0) {
+        json = ermes_csaf_result_json(&r, NULL);
+        ermes_csaf_result_cleanup(&r);
+    }
+    return json;
+}
+
+static void *concurrent_cb(void *arg)
+{
+    concurrent_t *c = arg;
+
+    for (int k = 0; k < 10; k++) {
+        char *json = result_json(c->text, c->len, k % 2 ? ERMES_CSAF_BASIC : ERMES_CSAF_FULL);
+        if (!json || strcmp(json, c->expected[k % 2]) != 0)
+            __atomic_add_fetch(&c->mismatches, 1, __ATOMIC_RELAXED);
+        free(json);
+    }
+    return NULL;
+}
+
+/* What `ermes csaf validate --jobs N` relies on: threads validating at once (each with its
+ * own heap and member cache, sharing the compiled schema) get what one thread gets. */
+static void test_concurrent_validations(void **state)
+{
+    concurrent_t c = {0};
+    pthread_t t[4];
+
+    (void)state;
+    c.text = example_text(&c.len);
+    c.expected[0] = result_json(c.text, c.len, ERMES_CSAF_FULL);
+    c.expected[1] = result_json(c.text, c.len, ERMES_CSAF_BASIC);
+    assert_non_null(c.expected[0]);
+    assert_non_null(c.expected[1]);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(pthread_create(&t[k], NULL, concurrent_cb, &c), 0);
+    for (int k = 0; k < 4; k++)
+        pthread_join(t[k], NULL);
+    assert_int_equal(c.mismatches, 0);
+    free(c.expected[0]);
+    free(c.expected[1]);
+    free((char *)c.text);
+}
+
 /* The tests' string sets (csaf.c): members in the order first added, past the inline
  * capacity too, a member added again keeps its place, copies outlive the caller's buffer,
  * and a key that is not UTF-8 is refused as jansson refused it. */
@@ -200,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_validate_small_documents),
         cmocka_unit_test(test_string_set),
         cmocka_unit_test(test_min_length_characters),
+        cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_concurrent_validations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
