@@ -14,12 +14,10 @@ import json
 import subprocess
 import os
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import SOURCE_DIR, Ermes, main, wait_until  # noqa: E402
+from ermeslib import SOURCE_DIR, DaemonTest, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
 from test_csaf import LIB, NODE, oracle  # noqa: E402
 
@@ -30,28 +28,12 @@ if not os.path.isdir(SCHEMAS):
     SCHEMAS = "/work/shared/conformance/csaf/csaf_2.0/json_schema"
 
 
-class Advisories(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.e = Ermes(env={"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
-                           "ERMES_CSAF_BASE_URL": "https://cert.example"})
-        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "ACME", "name": "Acme"},
-                 expect=201)
-        cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
-        cls.bob, cls.bob_t = cls.e.user_token("bob", "analyst")
-        cls.conny, cls.conny_t = cls.e.user_token("conny", "constituent", org="ACME")
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-adv-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+class Advisories(DaemonTest):
+    daemon_env = {"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
+                  "ERMES_CSAF_BASE_URL": "https://cert.example"}
+    orgs = {"ACME": "Acme"}
+    users = (("alice", "analyst"), ("bob", "analyst"), ("conny", "constituent", "ACME"))
+    tmp_prefix = "ermes-adv-"
 
     def approve_and_publish(self, ref, body=None):
         self.req("POST", "%s/%s/submit" % (API, ref))
