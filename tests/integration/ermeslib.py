@@ -776,7 +776,7 @@ class DaemonTest(unittest.TestCase):
     user, or with the admin token when there is none. cls.env is the daemon's environment as
     set here (mail's settings, then daemon_env); self.cli() runs commands with it. A class
     that needs more overrides setUpClass, prepares what the daemon needs with temp_dir(),
-    smtp_server() or add_class_cleanup, and calls super().setUpClass() (or daemon() itself).
+    smtp_server() or addClassCleanup(), and calls super().setUpClass() (or daemon() itself).
     """
 
     demo = False
