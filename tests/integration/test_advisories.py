@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ermeslib import SOURCE_DIR, DaemonTest, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
-from test_csaf import LIB, NODE, oracle  # noqa: E402
+from test_csaf import NODE, assert_valid  # noqa: E402
 
 API = "/api/v1/advisories"
 SCHEMAS = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "conformance", "csaf",
@@ -52,17 +52,7 @@ class Advisories(DaemonTest):
             paths.append(os.path.join(self.tmp, name + ".json"))
             with open(paths[-1], "w") as f:
                 json.dump(doc, f)
-        rc, out, err = self.e.cli("csaf", "validate", "--json", *paths, data_dir=False)
-        self.assertEqual(rc, 0, out + err)
-        for line in out.splitlines():
-            self.assertTrue(json.loads(line)["valid"], line)
-        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
-        self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
-        for extended in (False, True):
-            results = oracle(paths, extended=extended)
-            for path in paths:
-                self.assertTrue(results[path]["valid"],
-                                "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
+        assert_valid(self, self.e, paths)
 
     def test_workflow_publication_and_revision(self):
         doc = csafdocs.advisory(41)

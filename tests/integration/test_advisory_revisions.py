@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ermeslib import DaemonTest, main  # noqa: E402
 import csafdocs  # noqa: E402
-from test_csaf import LIB, NODE, oracle  # noqa: E402
+from test_csaf import assert_valid  # noqa: E402
 
 API = "/api/v1/advisories"
 
@@ -51,17 +51,7 @@ class AdvisoryRevisions(DaemonTest):
             paths.append(os.path.join(self.tmp, "rev-%d.json" % i))
             with open(paths[-1], "w") as f:
                 json.dump(doc, f)
-        rc, out, err = self.e.cli("csaf", "validate", "--json", *paths, data_dir=False)
-        self.assertEqual(rc, 0, out + err)
-        for line in out.splitlines():
-            self.assertTrue(json.loads(line)["valid"], line)
-        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
-        self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
-        for extended in (False, True):
-            results = oracle(paths, extended=extended)
-            for path in paths:
-                self.assertTrue(results[path]["valid"],
-                                "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
+        assert_valid(self, self.e, paths)
 
     def test_interim_then_final_versions_revisions_and_diff(self):
         doc = csafdocs.advisory(71)
