@@ -10,6 +10,8 @@ instance is closed, and again at interpreter exit as a last resort, so no test l
 """
 
 import atexit
+import email
+import email.policy
 import http.client
 import json
 import os
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -657,6 +660,226 @@ def assert_error(tc, status, body, want_status, want_code=None, field=_DEFAULT):
     if field is not _DEFAULT:
         tc.assertEqual(err["field"], field, "error: %r" % (err,))
     return err
+
+
+# ---- mail: a real SMTP server (aiosmtpd) ------------------------------------------------------
+
+MAIL_FROM = "UCERT <cert@ucert.example>"
+# make check installs it (scripts/install-deps test): a missing one fails the tests that need
+# it, saying which, never skips them.
+NEED_AIOSMTPD = "python3-aiosmtpd is not installed (scripts/install-deps test)"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it received; it can refuse, or run a hook."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages = []
+        self.refuse = None      # an SMTP reply for DATA, e.g. "554 5.7.1 refused"
+        self.on_data = None     # called with the raw message before the reply
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
+        raw = envelope.content
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        with self.lock:
+            self.messages.append({"from": envelope.mail_from, "rcpts": sorted(envelope.rcpt_tos),
+                                  "msg": msg, "raw": raw, "tls": session.ssl is not None})
+        hook = self.on_data
+        if hook:
+            hook(raw)
+        return "250 Message accepted for delivery"
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
+
+    def all(self):
+        with self.lock:
+            return list(self.messages)
+
+    def since(self, n):
+        with self.lock:
+            return list(self.messages[n:])
+
+
+class SmtpServer:
+    """aiosmtpd on a fixed port, so it can be stopped and started again at the same place."""
+
+    def __init__(self, tls_context=None):
+        try:
+            from aiosmtpd.controller import Controller
+        except ImportError:
+            raise AssertionError(NEED_AIOSMTPD) from None
+        self._controller_class = Controller
+        self.port = free_port()
+        self.mailbox = Mailbox()
+        self.tls_context = tls_context
+        self.controller = None
+
+    def url(self):
+        return "smtp://%s:%d" % (HOST, self.port)
+
+    def start(self):
+        kw = {}
+        if self.tls_context is not None:
+            kw["tls_context"] = self.tls_context
+        self.controller = self._controller_class(self.mailbox, hostname=HOST, port=self.port,
+                                                 **kw)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def body_text(msg):
+    """The text/plain body of a received message."""
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def normal(text):
+    """text with CRLF line ends (mail, pages served as sent) made LF."""
+    return text.replace("\r\n", "\n")
+
+
+# ---- one daemon per test class ----------------------------------------------------------------
+
+
+class DaemonTest(unittest.TestCase):
+    """A test class whose tests share one daemon, cls.e, started in setUpClass with what the
+    class asks for below; it, and all else set up here, is stopped when the class ends and also
+    when a step of the set-up fails (class cleanups, the last started first: the daemon
+    (its data directory, its PostgreSQL schema), then the SMTP server, then temporary
+    directories).
+
+        class Example(DaemonTest):
+            demo = True                           # ermes init --demo
+            mail = True                           # a real SMTP server: cls.smtp, cls.mailbox
+            daemon_env = {"ERMES_NOTIFY_WINDOW": "1"}
+            orgs = {"ACME": "Acme"}               # organisations made first (short: name)
+            users = (("alice", "analyst"), ("conny", "constituent", "ACME"))
+            tmp_prefix = "ermes-example-"         # cls.tmp, a temporary directory
+
+    Each user is cls.NAME (as created) and cls.NAME_t (a token of it); req() acts as the first
+    user, or with the admin token when there is none. cls.env is the daemon's environment as
+    set here (mail's settings, then daemon_env); self.cli() runs commands with it. A class
+    that needs more overrides setUpClass, prepares what the daemon needs with temp_dir(),
+    smtp_server() or addClassCleanup(), and calls super().setUpClass() (or daemon() itself).
+    """
+
+    demo = False
+    # A real SMTP server for the class (aiosmtpd): the daemon's ERMES_MAIL_FROM is MAIL_FROM,
+    # it retries after a second (ERMES_NOTIFY_RETRY_BASE=1), and, with send, it sends through
+    # the server (ERMES_SMTP_URL); without send, the server waits for a test that restarts the
+    # daemon with ERMES_SMTP_URL = cls.smtp.url().
+    mail = False
+    send = True
+    daemon_env = {}
+    serve_args = ()
+    orgs = {}
+    users = ()
+    tmp_prefix = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.tmp_prefix:
+            cls.tmp = cls.temp_dir(cls.tmp_prefix)
+        env = {}
+        if cls.mail:
+            cls.smtp = cls.smtp_server()
+            cls.mailbox = cls.smtp.mailbox
+            env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_RETRY_BASE": "1"}
+            if cls.send:
+                env["ERMES_SMTP_URL"] = cls.smtp.url()
+        env.update(cls.daemon_env)
+        cls.env = env
+        cls.e = cls.daemon(demo=cls.demo, env=env, serve_args=cls.serve_args)
+        for short, name in cls.orgs.items():
+            cls.e.ok("POST", "/api/v1/organisations", {"short_name": short, "name": name},
+                     expect=201)
+        cls.req_token = cls.e.token
+        for k, (name, role, *org) in enumerate(cls.users):
+            user, token = cls.e.user_token(name, role, org=org[0] if org else None)
+            setattr(cls, name, user)
+            setattr(cls, name + "_t", token)
+            if k == 0:
+                cls.req_token = token
+
+    # ---- what set-up starts, each stopped at the end ------------------------------------------
+
+    @classmethod
+    def daemon(cls, **kw):
+        """An Ermes(**kw), closed when the class ends."""
+        e = Ermes(**kw)
+        cls.addClassCleanup(e.close)
+        return e
+
+    @classmethod
+    def smtp_server(cls, tls_context=None):
+        """A started SmtpServer, stopped when the class ends."""
+        smtp = SmtpServer(tls_context=tls_context)
+        smtp.start()
+        cls.addClassCleanup(smtp.stop)
+        return smtp
+
+    @classmethod
+    def temp_dir(cls, prefix):
+        """A temporary directory, removed when the class ends."""
+        path = tempfile.mkdtemp(prefix=prefix)
+        cls.addClassCleanup(shutil.rmtree, path, ignore_errors=True)
+        return path
+
+    # ---- helpers of the tests -----------------------------------------------------------------
+
+    @classmethod
+    def req(cls, method, path, body=None, token=None, expect=(200, 201)):
+        """A request as the first user (or token); fails unless its status is in expect;
+        returns the body. A class method, so that set-up can use it too."""
+        s, _, b = cls.e.request(method, path, body, token=token or cls.req_token)
+        if isinstance(expect, int):
+            expect = (expect,)
+        if s not in expect:
+            raise cls.failureException("%d not found in %r : %s %s -> %d %r"
+                                       % (s, expect, method, path, s, b))
+        return b
+
+    def cli(self, *args, env=None):
+        """`ermes ARGS` on the daemon's data directory with cls.env (and env)."""
+        full = dict(self.env)
+        full.update(env or {})
+        return self.e.cli(*args, env=full)
+
+    def cli_ok(self, *args):
+        """cli() that fails unless the command exits 0; returns its standard output."""
+        rc, out, err = self.cli(*args)
+        self.assertEqual(rc, 0, out + err)
+        return out
+
+    def mails_to(self, needle):
+        """The messages the SMTP server got for a recipient containing needle."""
+        return [m for m in self.mailbox.all() if any(needle in r for r in m["rcpts"])]
+
+    def mails_by_org(self):
+        """The messages the SMTP server got, by the organisation of their notification."""
+        made = {n["reference"]: n for n in self.e.list_all("/api/v1/notifications")}
+        out = {}
+        for m in self.mailbox.all():
+            n = made[str(m["msg"]["X-ERMES-Reference"])]
+            out.setdefault(n["org"], []).append(m)
+        return out
 
 
 # A skipped test is a failure: make check installs every dependency (scripts/install-deps test)

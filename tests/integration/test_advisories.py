@@ -14,14 +14,12 @@ import json
 import subprocess
 import os
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import SOURCE_DIR, Ermes, main, wait_until  # noqa: E402
+from ermeslib import SOURCE_DIR, DaemonTest, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
-from test_csaf import LIB, NODE, oracle  # noqa: E402
+from test_csaf import NODE, assert_valid  # noqa: E402
 
 API = "/api/v1/advisories"
 SCHEMAS = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "conformance", "csaf",
@@ -30,28 +28,12 @@ if not os.path.isdir(SCHEMAS):
     SCHEMAS = "/work/shared/conformance/csaf/csaf_2.0/json_schema"
 
 
-class Advisories(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.e = Ermes(env={"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
-                           "ERMES_CSAF_BASE_URL": "https://cert.example"})
-        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "ACME", "name": "Acme"},
-                 expect=201)
-        cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
-        cls.bob, cls.bob_t = cls.e.user_token("bob", "analyst")
-        cls.conny, cls.conny_t = cls.e.user_token("conny", "constituent", org="ACME")
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-adv-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+class Advisories(DaemonTest):
+    daemon_env = {"ERMES_SECURITY_CONTACT": "mailto:cert@example.org",
+                  "ERMES_CSAF_BASE_URL": "https://cert.example"}
+    orgs = {"ACME": "Acme"}
+    users = (("alice", "analyst"), ("bob", "analyst"), ("conny", "constituent", "ACME"))
+    tmp_prefix = "ermes-adv-"
 
     def approve_and_publish(self, ref, body=None):
         self.req("POST", "%s/%s/submit" % (API, ref))
@@ -70,17 +52,7 @@ class Advisories(unittest.TestCase):
             paths.append(os.path.join(self.tmp, name + ".json"))
             with open(paths[-1], "w") as f:
                 json.dump(doc, f)
-        rc, out, err = self.e.cli("csaf", "validate", "--json", *paths, data_dir=False)
-        self.assertEqual(rc, 0, out + err)
-        for line in out.splitlines():
-            self.assertTrue(json.loads(line)["valid"], line)
-        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
-        self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
-        for extended in (False, True):
-            results = oracle(paths, extended=extended)
-            for path in paths:
-                self.assertTrue(results[path]["valid"],
-                                "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
+        assert_valid(self, self.e, paths)
 
     def test_workflow_publication_and_revision(self):
         doc = csafdocs.advisory(41)

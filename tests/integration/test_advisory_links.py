@@ -11,10 +11,9 @@ The computed links follow changes of either side. Runs on both backends (integra
 import os
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import DaemonTest, main  # noqa: E402
 import csafdocs  # noqa: E402
 
 API = "/api/v1/advisories"
@@ -28,27 +27,9 @@ def later_second():
         time.sleep(0.05)
 
 
-class AdvisoryLinks(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.e = Ermes()
-        for short in ("ACME", "BETA"):
-            cls.e.ok("POST", "/api/v1/organisations", {"short_name": short, "name": short},
-                     expect=201)
-        cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
-        cls.bob, cls.bob_t = cls.e.user_token("bob", "analyst")
-        cls.conny, cls.conny_t = cls.e.user_token("conny", "constituent", org="ACME")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+class AdvisoryLinks(DaemonTest):
+    orgs = {"ACME": "ACME", "BETA": "BETA"}
+    users = (("alice", "analyst"), ("bob", "analyst"), ("conny", "constituent", "ACME"))
 
     def incident(self, title, org, cves):
         inc = self.req("POST", INC, {"title": title, "constituents": [org]}, expect=201)

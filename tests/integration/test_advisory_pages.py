@@ -10,11 +10,10 @@ feeds as Atom with the right entries per reader, and a title holding <script> is
 import json
 import os
 import sys
-import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import DaemonTest, main  # noqa: E402
 import csafdocs  # noqa: E402
 
 API = "/api/v1/advisories"
@@ -22,15 +21,14 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 EVIL = 'Crash <script>alert(1)</script> & "quotes"'
 
 
-class AdvisoryPages(unittest.TestCase):
+class AdvisoryPages(DaemonTest):
+    daemon_env = {"ERMES_CSAF_BASE_URL": "https://cert.example"}
+    orgs = {"ACME": "Acme"}
+    users = (("alice", "analyst"), ("bob", "analyst"), ("conny", "constituent", "ACME"))
+
     @classmethod
     def setUpClass(cls):
-        cls.e = Ermes(env={"ERMES_CSAF_BASE_URL": "https://cert.example"})
-        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "ACME", "name": "Acme"},
-                 expect=201)
-        cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
-        cls.bob, cls.bob_t = cls.e.user_token("bob", "analyst")
-        cls.conny, cls.conny_t = cls.e.user_token("conny", "constituent", org="ACME")
+        super().setUpClass()
         cls.ids = {}
         for n, label in ((81, "WHITE"), (82, "GREEN"), (83, "AMBER")):
             doc = csafdocs.advisory(n)
@@ -46,18 +44,6 @@ class AdvisoryPages(unittest.TestCase):
             cls.req("POST", "%s/%s/publish" % (API, ref), {})
             cls.ids[label] = ref
         cls.draft = cls.req("POST", API, csafdocs.advisory(84), expect=201)["tracking_id"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
-
-    @classmethod
-    def req(cls, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = cls.e.request(method, path, body, token=token or cls.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        assert s in expect, "%s %s -> %d %r" % (method, path, s, b)
-        return b
 
     def get(self, path, token=None, expect=200):
         s, h, body = self.e.request("GET", path, token=token, raw=True)

@@ -15,14 +15,12 @@ import copy
 import json
 import os
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import DaemonTest, main  # noqa: E402
 import csafdocs  # noqa: E402
-from test_csaf import LIB, NODE, oracle  # noqa: E402
+from test_csaf import assert_valid  # noqa: E402
 
 API = "/api/v1/advisories"
 
@@ -34,29 +32,10 @@ def later_second():
         time.sleep(0.05)
 
 
-class AdvisoryRevisions(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.e = Ermes()
-        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "ACME", "name": "Acme"},
-                 expect=201)
-        cls.e.ok("POST", "/api/v1/organisations", {"short_name": "OTHER", "name": "Other"},
-                 expect=201)
-        cls.alice, cls.alice_t = cls.e.user_token("alice", "analyst")
-        cls.bob, cls.bob_t = cls.e.user_token("bob", "analyst")
-        cls.conny, cls.conny_t = cls.e.user_token("conny", "constituent", org="ACME")
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-advrev-")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+class AdvisoryRevisions(DaemonTest):
+    orgs = {"ACME": "Acme", "OTHER": "Other"}
+    users = (("alice", "analyst"), ("bob", "analyst"), ("conny", "constituent", "ACME"))
+    tmp_prefix = "ermes-advrev-"
 
     def publish(self, ref, doc, body=None):
         """Edits ref to doc (a draft again), has it reviewed and publishes it."""
@@ -72,17 +51,7 @@ class AdvisoryRevisions(unittest.TestCase):
             paths.append(os.path.join(self.tmp, "rev-%d.json" % i))
             with open(paths[-1], "w") as f:
                 json.dump(doc, f)
-        rc, out, err = self.e.cli("csaf", "validate", "--json", *paths, data_dir=False)
-        self.assertEqual(rc, 0, out + err)
-        for line in out.splitlines():
-            self.assertTrue(json.loads(line)["valid"], line)
-        self.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
-        self.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
-        for extended in (False, True):
-            results = oracle(paths, extended=extended)
-            for path in paths:
-                self.assertTrue(results[path]["valid"],
-                                "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
+        assert_valid(self, self.e, paths)
 
     def test_interim_then_final_versions_revisions_and_diff(self):
         doc = csafdocs.advisory(71)

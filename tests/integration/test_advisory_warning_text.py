@@ -10,49 +10,20 @@ translation) gets the document's language, English. Each mail names its own asse
 
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text  # noqa: E402
-from test_advisory_warnings import Controller, document  # noqa: E402
+from ermeslib import DaemonTest, body_text, main, normal, wait_until  # noqa: E402
+from test_advisory_warnings import document  # noqa: E402
 
 API = "/api/v1/advisories"
 NOTIFICATIONS = "/api/v1/notifications"
 CVE = "CVE-2026-20077"
 
 
-def normal(text):
-    return text.replace("\r\n", "\n")
-
-
-class AdvisoryWarningText(unittest.TestCase):
+class AdvisoryWarningText(DaemonTest):
     maxDiff = 8000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(env=cls.env)
-        _, cls.alice_t = cls.e.user_token("alice", "analyst")
-        _, cls.bob_t = cls.e.user_token("bob", "analyst")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+    mail = True
+    users = (("alice", "analyst"), ("bob", "analyst"))
 
     def test_mail_carries_the_text_rendering(self):
         e = self.e

@@ -16,19 +16,11 @@ saying its title, CVE or remediation.
 import json
 import os
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text  # noqa: E402
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
 
 API = "/api/v1/advisories"
 NOTIFICATIONS = "/api/v1/notifications"
@@ -80,35 +72,12 @@ def document(with_52=False, remediation="Update the Gateway to 6.0 and widget-co
     return d
 
 
-class AdvisoryWarningTest(unittest.TestCase):
+class AdvisoryWarningTest(DaemonTest):
     maxDiff = 6000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(demo=True, env=cls.env)
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-advwarn-")
-        _, cls.alice_t = cls.e.user_token("alice", "analyst")
-        _, cls.bob_t = cls.e.user_token("bob", "analyst")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+    demo = True
+    mail = True
+    users = (("alice", "analyst"), ("bob", "analyst"))
+    tmp_prefix = "ermes-advwarn-"
 
     def publish(self, ref, summary):
         self.req("POST", "%s/%s/submit" % (API, ref))
@@ -126,14 +95,6 @@ class AdvisoryWarningTest(unittest.TestCase):
         time.sleep(1.1)  # a later second for the revision's date: CSAF dates are compared
         self.req("PATCH", "%s/%s" % (API, ref), doc)
         return self.publish(ref, summary)
-
-    def mails_by_org(self):
-        made = {n["reference"]: n for n in self.e.list_all(NOTIFICATIONS)}
-        out = {}
-        for m in self.mailbox.all():
-            n = made[str(m["msg"]["X-ERMES-Reference"])]
-            out.setdefault(n["org"], []).append(m)
-        return out
 
     def wait_mails(self, n, what):
         wait_until(lambda: self.mailbox.count() >= n, timeout=60, what=what)

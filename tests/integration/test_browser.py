@@ -26,7 +26,6 @@ import email.utils
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import csafdocs  # noqa: E402
 from ermeslib import (ERMES_BIN, HOST, SOURCE_DIR, Ermes, db_connect, main, quote,  # noqa: E402
-                      wait_until)
+                      free_port, wait_until)
 
 try:
     from aiosmtpd.controller import Controller
@@ -118,14 +117,6 @@ elif not os.path.isdir(PLAYWRIGHT):
     MISSING = "tests/browser/node_modules is missing (make browser-deps: npm ci in tests/browser)"
 elif Controller is None:
     MISSING = "python3-aiosmtpd is not installed (scripts/install-deps test)"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Mailbox:

@@ -42,6 +42,23 @@ def oracle(files, extended=False, informative=False):
     return {r["file"]: r for r in map(json.loads, p.stdout.decode().splitlines())}
 
 
+def assert_valid(tc, e, paths):
+    """Test case tc checks that ermes's validator (e's binary) and csaf-validator-lib's basic
+    and extended presets (one run of node each: starting the library is most of its time)
+    find every file of paths valid."""
+    rc, out, err = e.cli("csaf", "validate", "--json", *paths, data_dir=False)
+    tc.assertEqual(rc, 0, out + err)
+    for line in out.splitlines():
+        tc.assertTrue(json.loads(line)["valid"], line)
+    tc.assertIsNotNone(NODE, "node is not installed (scripts/install-deps test)")
+    tc.assertTrue(os.path.isdir(LIB), "csaf-validator-lib is missing (make browser-deps)")
+    for extended in (False, True):
+        results = oracle(paths, extended=extended)
+        for path in paths:
+            tc.assertTrue(results[path]["valid"],
+                          "csaf-validator-lib (extended=%s): %r" % (extended, results[path]))
+
+
 def lib_tests(names):
     """The library's test names as ermes numbers them."""
     out = set()

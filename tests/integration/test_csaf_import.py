@@ -21,18 +21,11 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text  # noqa: E402
+from ermeslib import DaemonTest, Ermes, body_text, main, wait_until  # noqa: E402
 import csafdocs  # noqa: E402
 from test_csaf_check import EXAMPLES, Provider, csafdocs_ms, run  # noqa: E402
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
 
 NOTIFICATIONS = "/api/v1/notifications"
 
@@ -58,41 +51,22 @@ def advisory(n):
     return doc
 
 
-class CsafImport(unittest.TestCase):
+class CsafImport(DaemonTest):
     maxDiff = 6000
+    demo = True
+    mail = True
 
     @classmethod
     def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-csafimp-")
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.b = Ermes(demo=True, env=cls.env)
+        cls.tmp = cls.temp_dir("ermes-csafimp-")
+        cls.addClassCleanup(cls.stop_gpg_agent)  # after the daemon and the SMTP server stop
+        super().setUpClass()
+        cls.b = cls.e  # the importing daemon
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.b.close()
-        finally:
-            cls.smtp.stop()
-            for p in ("gpg",):
-                subprocess.run(["gpgconf", "--homedir", os.path.join(cls.tmp, p), "--kill",
-                                "all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def cli(self, *args):
-        return self.b.cli(*args, env=self.env)
-
-    def mails_by_org(self):
-        made = {n["reference"]: n for n in self.b.list_all(NOTIFICATIONS)}
-        out = {}
-        for m in self.mailbox.all():
-            n = made[str(m["msg"]["X-ERMES-Reference"])]
-            out.setdefault(n["org"], []).append(m)
-        return out
+    def stop_gpg_agent(cls):
+        subprocess.run(["gpgconf", "--homedir", os.path.join(cls.tmp, "gpg"), "--kill", "all"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def test_1_from_ermes_provider(self):
         b = self.b

@@ -8,14 +8,13 @@ again, nothing is sent twice). Runs on SQLite and on PostgreSQL."""
 import email
 import email.policy
 import os
-import socket
 import sys
 import threading
 import unittest
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import HOST, Ermes, main, wait_until  # noqa: E402
+from ermeslib import HOST, Ermes, free_port, main, wait_until  # noqa: E402
 
 try:
     from aiosmtpd.controller import Controller
@@ -28,14 +27,6 @@ DUTY = "duty@cert.example"
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Mailbox:

@@ -34,7 +34,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import ERMES_BIN, HOST, Ermes, main, quote, wait_until  # noqa: E402
+from ermeslib import ERMES_BIN, HOST, Ermes, free_port, main, quote, wait_until  # noqa: E402
 
 try:
     from aiosmtpd.controller import Controller
@@ -45,14 +45,6 @@ DOVECOT = "/usr/sbin/dovecot"
 NEED_DOVECOT = "dovecot-imapd is not installed (scripts/install-deps test)"
 NEED_AIOSMTPD = "python3-aiosmtpd is not installed (scripts/install-deps test)"
 NEED_GPG = "gpg is not installed (scripts/install-deps test)"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def message(subject, body, sender="Alice Reporter <alice@reporter.example>", headers=(),

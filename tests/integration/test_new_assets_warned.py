@@ -11,13 +11,10 @@ the affected product is warned of on its own. Both backends.
 import json
 import os
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text  # noqa: E402
-from test_advisory_warnings import Controller, document  # noqa: E402
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
+from test_advisory_warnings import document  # noqa: E402
 from test_vulns import CVE5  # noqa: E402
 
 API = "/api/v1/advisories"
@@ -25,45 +22,17 @@ NOTIFICATIONS = "/api/v1/notifications"
 CVE = "CVE-2026-20099"
 
 
-class NewAssetsWarned(unittest.TestCase):
+class NewAssetsWarned(DaemonTest):
     maxDiff = 6000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(env=cls.env)
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-newassets-")
-        _, cls.alice_t = cls.e.user_token("alice", "analyst")
-        _, cls.bob_t = cls.e.user_token("bob", "analyst")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
-
-    def req(self, method, path, body=None, token=None, expect=(200, 201)):
-        s, _, b = self.e.request(method, path, body, token=token or self.alice_t)
-        if isinstance(expect, int):
-            expect = (expect,)
-        self.assertIn(s, expect, "%s %s -> %d %r" % (method, path, s, b))
-        return b
+    mail = True
+    users = (("alice", "analyst"), ("bob", "analyst"))
+    tmp_prefix = "ermes-newassets-"
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write(text)
         return path
-
-    def cli_ok(self, *args):
-        rc, out, err = self.e.cli(*args, env=self.env)
-        self.assertEqual(rc, 0, out + err)
-        return out
 
     def mails(self):
         self.e.ok("POST", NOTIFICATIONS + "/run?now=true")

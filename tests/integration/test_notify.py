@@ -22,8 +22,6 @@ ManualTest (a daemon without SMTP: notifications are made, sent by hand with the
 """
 
 import csv
-import email
-import email.policy
 import io
 import json
 import logging
@@ -34,27 +32,21 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import ERMES_BIN, HOST, Ermes, db_env, main, quote, wait_until  # noqa: E402
+from ermeslib import (ERMES_BIN, HOST, MAIL_FROM, DaemonTest, body_text, db_env,  # noqa: E402
+                      main, quote, wait_until)
+# Other tests import these from here.
+from ermeslib import NEED_AIOSMTPD, SmtpServer  # noqa: E402,F401
 
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
-
-# make check installs all three (scripts/install-deps test): a missing one fails the tests
-# that need it, saying which, never skips them.
-NEED_AIOSMTPD = "python3-aiosmtpd is not installed (scripts/install-deps test)"
+# make check installs gpg, openssl and aiosmtpd (scripts/install-deps test): a missing one
+# fails the tests that need it, saying which, never skips them.
 NEED_GPG = "gpg is not installed (scripts/install-deps test)"
 NEED_OPENSSL = "openssl is not installed (scripts/install-deps test)"
 
 NOTIFICATIONS = "/api/v1/notifications"
-MAIL_FROM = "UCERT <cert@ucert.example>"
 COLUMNS = "source.ip|time.source|classification.type|tlp"
 # The CSV attachment's columns (src/intake/export.c).
 CSV_HEADER = ["id", "time.source", "time.observation", "feed.name", "classification.taxonomy",
@@ -78,68 +70,6 @@ logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 HAVE_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None
 HAVE_OPENSSL = shutil.which("openssl") is not None
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it received; it can refuse, or run a hook."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.messages = []
-        self.refuse = None      # an SMTP reply for DATA, e.g. "554 5.7.1 refused"
-        self.on_data = None     # called with the raw message before the reply
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return self.refuse
-        raw = envelope.content
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        with self.lock:
-            self.messages.append({"from": envelope.mail_from, "rcpts": sorted(envelope.rcpt_tos),
-                                  "msg": msg, "raw": raw, "tls": session.ssl is not None})
-        hook = self.on_data
-        if hook:
-            hook(raw)
-        return "250 Message accepted for delivery"
-
-    def count(self):
-        with self.lock:
-            return len(self.messages)
-
-    def all(self):
-        with self.lock:
-            return list(self.messages)
-
-    def since(self, n):
-        with self.lock:
-            return list(self.messages[n:])
-
-
-class SmtpServer:
-    """aiosmtpd on a fixed port, so it can be stopped and started again at the same place."""
-
-    def __init__(self, tls_context=None):
-        if Controller is None:
-            raise AssertionError(NEED_AIOSMTPD)
-        self.port = free_port()
-        self.mailbox = Mailbox()
-        self.tls_context = tls_context
-        self.controller = None
-
-    def url(self):
-        return "smtp://%s:%d" % (HOST, self.port)
-
-    def start(self):
-        kw = {}
-        if self.tls_context is not None:
-            kw["tls_context"] = self.tls_context
-        self.controller = Controller(self.mailbox, hostname=HOST, port=self.port, **kw)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 class BlackHole:
@@ -168,14 +98,6 @@ class BlackHole:
             c.close()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def report(rows):
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -183,6 +105,17 @@ def report(rows):
     for r in rows:
         w.writerow(r)
     return out.getvalue().encode()
+
+
+def ingest_report(tc, rows, feed_name):
+    """Test case tc sends rows (ip, time, type, tlp) to its daemon tc.e as a CSV report of
+    feed_name and waits for it; every row must become an event."""
+    path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=r.csv"
+            "&option=" + quote("columns=" + COLUMNS) + "&option=" + quote("skip_header=true")
+            + "&option=" + quote("feed_name=" + feed_name))
+    status, _, body = tc.e.request("POST", path, report(rows), content_type="text/csv")
+    tc.assertIn(status, (200, 201), body)
+    tc.assertEqual(body["accounting"]["events"], len(rows), body)
 
 
 def attachment(msg):
@@ -196,13 +129,8 @@ def attachment(msg):
     return part.get_filename(), rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
-def body_text(msg):
-    return msg.get_body(preferencelist=("plain",)).get_content()
-
-
-class NotifyBase(unittest.TestCase):
+class NotifyBase(DaemonTest):
     maxDiff = 6000
-    e = None
 
     def ingest(self, rows, feed_name="test-scan"):
         path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=mixed.csv"
@@ -236,32 +164,11 @@ class NotifyBase(unittest.TestCase):
 class DeliveryTest(NotifyBase):
     """A daemon that sends through an SMTP server of its own."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {
-            "ERMES_SMTP_URL": cls.smtp.url(),
-            "ERMES_MAIL_FROM": MAIL_FROM,
-            "ERMES_NOTIFY_RETRY_BASE": "1",
-            # The window stays long: these tests decide when groups are made (run --now);
-            # the daemon's worker still sends and retries what is due.
-            "ERMES_NOTIFY_WINDOW": "3600",
-        }
-        cls.e = Ermes(demo=True, env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
-
-    def cli(self, *args, env=None):
-        full = dict(self.env)
-        full.update(env or {})
-        return self.e.cli(*args, env=full)
+    demo = True
+    mail = True
+    # The window stays long: these tests decide when groups are made (run --now); the daemon's
+    # worker still sends and retries what is due.
+    daemon_env = {"ERMES_NOTIFY_WINDOW": "3600"}
 
     def assert_message(self, m, n, recipients, language):
         """m (what the server got) is notification n, for recipients, in language."""
@@ -583,9 +490,10 @@ class ManualTest(NotifyBase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-notify-")
-        cls.plain = SmtpServer()
-        cls.plain.start()
+        # Not DaemonTest's: two SMTP servers, and a daemon that sends through neither.
+        cls.tmp = cls.temp_dir("ermes-notify-")
+        cls.addClassCleanup(cls.stop_gpg_agent)
+        cls.plain = cls.smtp_server()
         cls.tls = None
         if HAVE_OPENSSL:
             cls.cert = os.path.join(cls.tmp, "cert.pem")
@@ -596,29 +504,16 @@ class ManualTest(NotifyBase):
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cls.cert, key)
-            cls.tls = SmtpServer(tls_context=ctx)
-            cls.tls.start()
+            cls.tls = cls.smtp_server(tls_context=ctx)
         cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "3600"}
-        cls.e = Ermes(demo=True, env=cls.env)
+        cls.e = cls.daemon(demo=True, env=cls.env)
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.plain.stop()
-            if cls.tls:
-                cls.tls.stop()
-            gnupg = os.path.join(cls.tmp, "gnupg")
-            if os.path.isdir(gnupg):
-                subprocess.run(["gpgconf", "--homedir", gnupg, "--kill", "gpg-agent"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def cli(self, *args, env=None):
-        full = dict(self.env)
-        full.update(env or {})
-        return self.e.cli(*args, env=full)
+    def stop_gpg_agent(cls):
+        gnupg = os.path.join(cls.tmp, "gnupg")
+        if os.path.isdir(gnupg):
+            subprocess.run(["gpgconf", "--homedir", gnupg, "--kill", "gpg-agent"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def make(self, ip, feed_name):
         """One new notification about a scanner at ip: the notification."""

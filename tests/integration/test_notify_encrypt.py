@@ -20,22 +20,14 @@ import email.policy
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import (COLUMNS, HAVE_GPG, MAIL_FROM, NEED_AIOSMTPD, NEED_GPG,  # noqa: E402
-                         UMA_ABUSE, SmtpServer, attachment, quote, report)
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
+from ermeslib import DaemonTest, main, wait_until  # noqa: E402
+from test_notify import (COLUMNS, HAVE_GPG, NEED_GPG, UMA_ABUSE, attachment,  # noqa: E402
+                         quote, report)
 
 NOTIFICATIONS = "/api/v1/notifications"
 ORGS = "/api/v1/organisations"
@@ -56,15 +48,17 @@ def new_home(root, name):
     return home
 
 
-class EncryptTest(unittest.TestCase):
+class EncryptTest(DaemonTest):
     maxDiff = 4000
+    demo = True
+    mail = True
 
     @classmethod
     def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
         assert HAVE_GPG, NEED_GPG
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-encrypt-")
+        cls.tmp = cls.temp_dir("ermes-encrypt-")
         cls.homes = []
+        cls.addClassCleanup(cls.stop_gpg_agents)
         # The CERT signs with its key.
         cls.cert_home = new_home(cls.tmp, "cert")
         gpg(cls.cert_home, "--quick-gen-key", "UCERT <cert@ucert.example>", "ed25519", "sign",
@@ -91,26 +85,19 @@ class EncryptTest(unittest.TestCase):
                                 "signer@medicines.example").stdout.decode()
         cls.homes = [cls.cert_home, cls.contact_home, bad]
 
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "3600",
-                   "ERMES_NOTIFY_RETRY_BASE": "1", "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_PGP_KEY": "cert@ucert.example",
-                   "ERMES_NOTIFY_PGP_HOME": cls.cert_home}
-        cls.e = Ermes(demo=True, env=cls.env)
+        cls.daemon_env = {"ERMES_NOTIFY_WINDOW": "3600",
+                          "ERMES_NOTIFY_PGP_KEY": "cert@ucert.example",
+                          "ERMES_NOTIFY_PGP_HOME": cls.cert_home}
+        super().setUpClass()
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
-            for home in cls.homes + [os.path.join(cls.e.dir, "pgp-contacts")]:
-                if os.path.isdir(home):
-                    subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+    def stop_gpg_agents(cls):
+        """After the daemon and the SMTP server have stopped (class cleanups run in reverse)."""
+        e = getattr(cls, "e", None)
+        for home in cls.homes + ([os.path.join(e.dir, "pgp-contacts")] if e else []):
+            if os.path.isdir(home):
+                subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def ingest(self, rows, feed_name):
         path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=r.csv"

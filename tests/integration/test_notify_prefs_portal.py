@@ -11,53 +11,24 @@ wording: "one per line" for a CSV only, in the recipient's language).
 import json
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import (COLUMNS, MAIL_FROM, NEED_AIOSMTPD, UMA_ABUSE, SmtpServer,  # noqa: E402
-                         body_text, quote, report)
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
+from test_notify import UMA_ABUSE, ingest_report  # noqa: E402
 
 
 def prefs_path(org):
     return "/api/v1/organisations/%s/notification-preferences" % org
 
 
-class PortalPrefsTest(unittest.TestCase):
+class PortalPrefsTest(DaemonTest):
     maxDiff = 6000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "1",
-                   "ERMES_SMTP_URL": cls.smtp.url(), "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(demo=True, env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
+    demo = True
+    mail = True
+    daemon_env = {"ERMES_NOTIFY_WINDOW": "1"}
 
     def ingest(self, rows, feed_name="portal-feed"):
-        path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=r.csv"
-                "&option=" + quote("columns=" + COLUMNS) + "&option=" + quote("skip_header=true")
-                + "&option=" + quote("feed_name=" + feed_name))
-        status, _, body = self.e.request("POST", path, report(rows), content_type="text/csv")
-        self.assertIn(status, (200, 201), body)
-        self.assertEqual(body["accounting"]["events"], len(rows), body)
-
-    def mails_to(self, needle):
-        return [m for m in self.mailbox.all() if any(needle in r for r in m["rcpts"])]
+        ingest_report(self, rows, feed_name)
 
     def test_constituent_sets_its_own(self):
         e = self.e

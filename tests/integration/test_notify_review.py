@@ -13,52 +13,25 @@ import json
 import os
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import (COLUMNS, MAIL_FROM, NEED_AIOSMTPD, UMA_ABUSE, SmtpServer,  # noqa: E402
-                         body_text, quote, report)
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
+from test_notify import UMA_ABUSE, ingest_report  # noqa: E402
 
 NOTIFICATIONS = "/api/v1/notifications"
 POLICIES = "/api/v1/notification-policies"
 REVIEW_AGE = 2  # seconds: the backlog below is older than that when sending starts
 
 
-class ReviewTest(unittest.TestCase):
+class ReviewTest(DaemonTest):
     maxDiff = 4000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "3600",
-                   "ERMES_NOTIFY_RETRY_BASE": "1",
-                   "ERMES_NOTIFY_REVIEW_AGE": str(REVIEW_AGE)}
-        # Sending is off at first: notifications are made and wait.
-        cls.e = Ermes(demo=True, env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
+    demo = True
+    mail = True
+    send = False  # Sending is off at first: notifications are made and wait.
+    daemon_env = {"ERMES_NOTIFY_WINDOW": "3600", "ERMES_NOTIFY_REVIEW_AGE": str(REVIEW_AGE)}
 
     def ingest(self, rows, feed_name):
-        path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=r.csv"
-                "&option=" + quote("columns=" + COLUMNS) + "&option=" + quote("skip_header=true")
-                + "&option=" + quote("feed_name=" + feed_name))
-        status, _, body = self.e.request("POST", path, report(rows), content_type="text/csv")
-        self.assertIn(status, (200, 201), body)
-        self.assertEqual(body["accounting"]["events"], len(rows), body)
+        ingest_report(self, rows, feed_name)
 
     def notifications(self, query=""):
         return self.e.list_all(NOTIFICATIONS + query, limit=50)

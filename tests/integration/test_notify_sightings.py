@@ -13,17 +13,10 @@ import io
 import json
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import (MAIL_FROM, NEED_AIOSMTPD, UMA_SECURITY, SmtpServer,  # noqa: E402
-                         body_text)
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
+from test_notify import UMA_SECURITY  # noqa: E402
 
 NOTIFICATIONS = "/api/v1/notifications"
 
@@ -33,25 +26,11 @@ def flow(ts, src, dest):
                        "host": "sensor-1"})
 
 
-class SightingNotifyTest(unittest.TestCase):
+class SightingNotifyTest(DaemonTest):
     maxDiff = 4000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "3600",
-                   "ERMES_SMTP_URL": cls.smtp.url(), "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(demo=True, env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
+    demo = True
+    mail = True
+    daemon_env = {"ERMES_NOTIFY_WINDOW": "3600"}
 
     def post_log(self, lines, source="fw"):
         body = ("\n".join(lines) + "\n").encode()

@@ -9,23 +9,14 @@ forward), and moves that recipient to delivered. A server without DSN refuses th
 
 import email
 import os
-import socket
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import HOST, Ermes, main, quote, wait_until  # noqa: E402
+from ermeslib import HOST, Ermes, free_port, main, quote, wait_until  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import SMTP  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Box:

@@ -17,17 +17,9 @@ import copy
 import json
 import os
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main, wait_until  # noqa: E402
-from test_notify import MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text  # noqa: E402
-
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:  # pragma: no cover - reported by the test
-    Controller = None
+from ermeslib import DaemonTest, body_text, main, wait_until  # noqa: E402
 
 KEV = {
     "title": "CISA Catalog of Known Exploited Vulnerabilities",
@@ -130,45 +122,17 @@ EPSS = ("#model_version:v2025.03.14,score_date:2026-12-01T00:00:00+0000\n"
 NOTIFICATIONS = "/api/v1/notifications"
 
 
-class VulnWarningTest(unittest.TestCase):
+class VulnWarningTest(DaemonTest):
     maxDiff = 6000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.mailbox = cls.smtp.mailbox
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_SMTP_URL": cls.smtp.url(),
-                   "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(demo=True, env=cls.env)
-        cls.tmp = tempfile.mkdtemp(prefix="ermes-vulns-")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
+    demo = True
+    mail = True
+    tmp_prefix = "ermes-vulns-"
 
     def write(self, name, doc):
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write(doc if isinstance(doc, str) else json.dumps(doc))
         return path
-
-    def cli_ok(self, *args):
-        rc, out, err = self.e.cli(*args, env=self.env)
-        self.assertEqual(rc, 0, out + err)
-        return out
-
-    def mails_by_org(self):
-        made = {n["reference"]: n for n in self.e.list_all(NOTIFICATIONS)}
-        out = {}
-        for m in self.mailbox.all():
-            n = made[str(m["msg"]["X-ERMES-Reference"])]
-            out.setdefault(n["org"], []).append(m)
-        return out
 
     def test_warnings(self):
         e = self.e
