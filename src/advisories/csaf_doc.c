@@ -283,6 +283,27 @@ static int close_object(ermes__csaf_doc_t *d, size_t base, ermes__csaf_node_t *v
 
 /* ---- the reader ---- */
 
+/* The string whose opening quote r->p points at, NUL-terminated in the document's copy of the
+ * text, where its source was: a string without escapes stays where it is (its closing quote
+ * becomes the NUL), an escaped one is decoded over its source, never longer than that. No
+ * string is copied or allocated on its own (a copy and an allocation per string were a tenth
+ * of a validation). */
+static const char *read_text_string(ermes__csaf_doc_t *d, size_t *n)
+{
+    ermes__json_scan_t *r = &d->scan;
+    const unsigned char *start = r->p + 1;
+    const char *s;
+    char *dst;
+
+    if (ermes__json_read_string(r, &s, n))
+        return NULL;
+    dst = d->text + (start - d->source);
+    if (s != (const char *)start)
+        memcpy(dst, s, *n);
+    dst[*n] = '\0';
+    return dst;
+}
+
 static int read_value(ermes__csaf_doc_t *d, ermes__csaf_node_t *v);
 
 static int read_object(ermes__csaf_doc_t *d, ermes__csaf_node_t *v)
@@ -300,17 +321,12 @@ static int read_object(ermes__csaf_doc_t *d, ermes__csaf_node_t *v)
     }
     for (;;) {
         ermes__json_skip_ws(r);
-        if (r->p >= r->end || *r->p != '"' || ermes__json_read_string(r, &k, &kn))
+        if (r->p >= r->end || *r->p != '"' || !(k = read_text_string(d, &kn)))
             return -1;
-        /* The key goes into the arena at once: the scratch buffer it may sit in is the next
-         * string's. A member's place on the stack is taken only once its value is read, as
-         * the value's own members go on the same stack. */
-        const char *key = arena_string(d, k, kn);
+        /* A member's place on the stack is taken only once its value is read, as the value's
+         * own members go on the same stack. */
+        const char *key = k;
         ermes__csaf_node_t value;
-        if (!key) {
-            r->rc = ERMES_ENOMEM;
-            return -1;
-        }
         ermes__json_skip_ws(r);
         if (r->p >= r->end || *r->p != ':')
             return -1;
@@ -391,14 +407,11 @@ static int read_value(ermes__csaf_doc_t *d, ermes__csaf_node_t *v)
         d->depth--;
         return rc;
     case '"':
-        if (ermes__json_read_string(r, &s, &n))
+        if (!(s = read_text_string(d, &n)))
             return -1;
         v->type = ERMES__CSAF_STRING;
         v->n = (uint32_t)n;
-        if (!(v->u.s = arena_string(d, s, n))) {
-            r->rc = ERMES_ENOMEM;
-            return -1;
-        }
+        v->u.s = s;
         return 0;
     case 't':
         v->type = ERMES__CSAF_TRUE;
@@ -430,6 +443,12 @@ int ermes__csaf_doc_read(ermes__csaf_doc_t *d, const ermes__csaf_keys_t *keys, c
     if (len > UINT32_MAX)
         return ERMES_EPARSE;
     reset(d, keys, max_depth);
+    /* The strings live in a copy of the text (see read_text_string). */
+    if (!(d->text = arena_alloc(d, len + 1)))
+        return ERMES_ENOMEM;
+    memcpy(d->text, text, len);
+    d->text[len] = '\0';
+    d->source = (const unsigned char *)text;
     r->p = (const unsigned char *)text;
     r->end = r->p + len;
     ermes__json_skip_ws(r);
@@ -533,19 +552,7 @@ int ermes__csaf_doc_from_json(ermes__csaf_doc_t *d, const ermes__csaf_keys_t *ke
     return 0;
 }
 
-/* ---- lookups and comparisons ---- */
-
-const ermes__csaf_node_t *ermes__csaf_member(const ermes__csaf_node_t *v, const char *k)
-{
-    if (!v || v->type != ERMES__CSAF_OBJECT)
-        return NULL;
-    for (uint32_t i = 0; i < v->n; i++) {
-        const ermes__csaf_member_t *m = &v->u.member[i];
-        if (m->key[0] == k[0] && strcmp(m->key, k) == 0)
-            return &m->value;
-    }
-    return NULL;
-}
+/* ---- comparisons ---- */
 
 int ermes__csaf_equal(const ermes__csaf_node_t *a, const ermes__csaf_node_t *b)
 {

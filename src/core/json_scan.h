@@ -39,20 +39,26 @@ static const unsigned char ermes__json_stop[256] = {
 };
 
 /* Called between every two tokens; documents are mostly indented, so most calls see a
- * newline and a run of spaces: eight spaces are skipped at a time, and a token that follows
- * at once costs one comparison. */
+ * newline and a run of spaces: eight spaces are skipped at a time, the rest of a run in one
+ * step, and a token that follows at once costs one comparison. */
 static inline void ermes__json_skip_ws(ermes__json_scan_t *r)
 {
     if (r->p<r->end && * r->p> ' ')
         return;
     while (r->p < r->end) {
         if (r->end - r->p >= 8) {
-            uint64_t w;
+            uint64_t w, x;
             memcpy(&w, r->p, 8);
-            if (w == 0x2020202020202020ull) {
+            x = w ^ 0x2020202020202020ull;
+            if (x == 0) {
                 r->p += 8;
                 continue;
             }
+            /* The spaces before the first other byte (bytes are in memory order: the lowest
+             * is first on a little-endian machine) are passed in one step: an indentation
+             * costs one word, not a test per space. */
+            if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+                r->p += __builtin_ctzll(x) / 8;
         }
         if (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t')
             r->p++;
@@ -126,6 +132,31 @@ static inline int ermes__json_reserve(ermes__json_scan_t *r, size_t need)
     return 0;
 }
 
+/* Skips the plain bytes of a string eight at a time: a word is passed over when none of its
+ * bytes is '"', '\\', a control character or >= 0x80 (each test exact as to whether such a
+ * byte is present), then the byte loop finds the stop within the word. Strings are most of an
+ * advisory's bytes, and a table lookup per byte was a tenth of reading one. */
+static inline const unsigned char *ermes__json_plain_run(const unsigned char *p,
+                                                         const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* Per byte: below 0x20, equal to '"' (q's byte zero), equal to '\\' (b's), or
+         * with the high bit set. */
+        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) & high)
+            break;
+        p += 8;
+    }
+    while (p < end && !ermes__json_stop[*p])
+        p++;
+    return p;
+}
+
 /* Reads the string whose opening quote r->p points at. *s and *n give its decoded bytes: in
  * the input when it has no escape, else in r->buf (valid until the next string). */
 static inline int ermes__json_read_string(ermes__json_scan_t *r, const char **s, size_t *n)
@@ -134,8 +165,7 @@ static inline int ermes__json_read_string(ermes__json_scan_t *r, const char **s,
     size_t len;
 
     for (;;) {
-        while (p < end && !ermes__json_stop[*p])
-            p++;
+        p = ermes__json_plain_run(p, end);
         if (p == end)
             return -1;
         if (*p == '"') {
