@@ -359,8 +359,10 @@ int ermes_csaf_validate(const char *json, size_t len, ermes_csaf_result_t *out, 
     ermes__csaf_optional_tests(&c);
     ermes__csaf_informative_tests(&c);
     /* The sets borrow the document's strings: released before the next document reuses
-     * the arena. */
+     * the arena. The arena is kept for the next document unless this one was large (a
+     * 33 KiB advisory fits in the arena's first 256 KiB). */
     ermes__csaf_set_cleanup(&referenced);
+    ermes__csaf_doc_trim(doc, (size_t)4 << 20);
     if (c.rc) {
         ermes_csaf_result_cleanup(&r);
         return c.rc;

@@ -108,6 +108,17 @@ void ermes__csaf_doc_cleanup(ermes__csaf_doc_t *d)
     ermes__csaf_doc_init(d);
 }
 
+void ermes__csaf_doc_trim(ermes__csaf_doc_t *d, size_t keep)
+{
+    size_t held = d->items_cap * sizeof(*d->items) + d->members_cap * sizeof(*d->members) +
+                  d->nslot * sizeof(*d->slot) + d->scan.cap;
+
+    for (size_t i = 0; i < d->nchunk; i++)
+        held += d->chunk_size[i];
+    if (held > keep)
+        ermes__csaf_doc_cleanup(d);
+}
+
 /* Forgets the previous document: the largest chunk (the last) is kept for the next one, the
  * others freed, so a thread validating many documents allocates nothing after the first. */
 static void reset(ermes__csaf_doc_t *d, const ermes__csaf_keys_t *keys, int max_depth)

@@ -100,6 +100,11 @@ void ermes__csaf_doc_init(ermes__csaf_doc_t *d);
 /* Frees everything the document holds; it is then as after _init. */
 void ermes__csaf_doc_cleanup(ermes__csaf_doc_t *d);
 
+/* Frees everything (as _cleanup) when the arena and the reader's stacks hold more than keep
+ * bytes: a thread that read one large document does not keep its memory for the small ones
+ * that follow. */
+void ermes__csaf_doc_trim(ermes__csaf_doc_t *d, size_t keep);
+
 /* Reads text (len bytes, need not be NUL-terminated) whose top level is an object or array,
  * nested at most max_depth levels, into d (whatever d held before is forgotten, its memory
  * reused), interning keys against keys (borrowed, may be NULL: every id 0). Returns 0 with

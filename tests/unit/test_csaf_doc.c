@@ -232,8 +232,13 @@ static void test_arena_reused(void **state)
     assert_int_equal(ermes__csaf_doc_read(&d, NULL, big, n, 4), 0);
     assert_true(d.nchunk > 1);
     assert_string_equal(ermes__csaf_string(ermes__csaf_item(&d.root, 7)), "string number 7");
+    /* Trimmed: a large document's memory is released, a small one's kept. */
+    ermes__csaf_doc_trim(&d, (size_t)1 << 20);
+    assert_int_equal(d.nchunk, 0);
+    assert_null(d.items);
     for (int i = 0; i < 100; i++) {
         assert_int_equal(read_text(&d, NULL, "{\"a\":[\"b\"]}"), 0);
+        ermes__csaf_doc_trim(&d, (size_t)1 << 20);
         assert_int_equal(d.nchunk, 1);
         assert_string_equal(
             ermes__csaf_string(ermes__csaf_item(ermes__csaf_member(&d.root, "a"), 0)), "b");
