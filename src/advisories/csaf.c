@@ -21,82 +21,27 @@ extern const unsigned char ermes__csaf_schema[], ermes__cvss_v20_schema[], ermes
 extern const size_t ermes__csaf_schema_len, ermes__cvss_v20_schema_len, ermes__cvss_v30_schema_len,
     ermes__cvss_v31_schema_len, ermes__cwe_names_len;
 
-/* jansson's allocations while a thread validates a document come from a per-thread heap of
- * a few large chunks, freed at once when the document is done: a parsed advisory is tens of
- * thousands of small values, and malloc and free for each were half the time of a
- * validation. The hook is installed once; a thread that is not validating (and any value made
- * before) goes to ermes__malloc and ermes__free as jansson's own default would go to malloc
- * and free, so installing it while other threads use jansson is harmless, and a pointer from
- * outside the heap is always freed normally. Nothing allocated inside the window outlives it:
- * the document, the tests' sets and the validator's temporaries are released before it
- * closes. */
-#define HEAP_CHUNKS 24
-static _Thread_local struct doc_heap {
-    char *chunk[HEAP_CHUNKS];
-    size_t size[HEAP_CHUNKS];
-    int n, active;
-    int spilled; /* an allocation of the window went to ermes__malloc */
-    size_t off;
-} heap;
+/* The document being validated, one per thread (the daemon validates in several HTTP
+ * workers at once): its arena and the reader's stacks are kept from one document to the next,
+ * so a thread validating many documents allocates almost nothing after the first. A thread
+ * that ends (an HTTP worker at shutdown) frees it through the key's destructor. */
+static _Thread_local ermes__csaf_doc_t thread_doc;
+static _Thread_local int thread_doc_ready;
+static pthread_key_t doc_key;
 
-static void *heap_malloc(size_t n)
+static void doc_free_cb(void *arg)
 {
-    if (!heap.active)
-        return ermes__malloc(n);
-    n = (n + 15) & ~(size_t)15;
-    if (heap.n == 0 || heap.size[heap.n - 1] - heap.off < n) {
-        size_t size = heap.n ? heap.size[heap.n - 1] * 2 : 256 * 1024;
-        if (heap.n == HEAP_CHUNKS) {
-            heap.spilled = 1;
-            return ermes__malloc(n);
-        }
-        if (size < n)
-            size = n;
-        char *c = ermes__malloc(size);
-        if (!c)
-            return NULL;
-        heap.chunk[heap.n] = c;
-        heap.size[heap.n++] = size;
-        heap.off = 0;
+    ermes__csaf_doc_cleanup(arg);
+}
+
+static ermes__csaf_doc_t *doc_of_thread(void)
+{
+    if (!thread_doc_ready) {
+        ermes__csaf_doc_init(&thread_doc);
+        pthread_setspecific(doc_key, &thread_doc);
+        thread_doc_ready = 1;
     }
-    void *p = heap.chunk[heap.n - 1] + heap.off;
-    heap.off += n;
-    return p;
-}
-
-static void heap_free(void *p)
-{
-    if (!p)
-        return;
-    /* The common case first: the pointer is in the chunk being filled. */
-    if (heap.active && heap.n && (char *)p >= heap.chunk[heap.n - 1] &&
-        (char *)p < heap.chunk[heap.n - 1] + heap.size[heap.n - 1])
-        return;
-    for (int i = 0; heap.active && i < heap.n; i++)
-        if ((char *)p >= heap.chunk[i] && (char *)p < heap.chunk[i] + heap.size[i])
-            return;
-    ermes__free(p);
-}
-
-static void cache_forget(void);
-
-static void heap_open(void)
-{
-    heap.active = 1;
-    heap.spilled = 0;
-    cache_forget();
-}
-
-/* Closes the window and frees the chunks: a thread that ends (an HTTP worker at shutdown)
- * leaves nothing behind. */
-static void heap_close(void)
-{
-    heap.active = 0;
-    cache_forget();
-    for (int i = 0; i < heap.n; i++)
-        ermes__free(heap.chunk[i]);
-    heap.n = 0;
-    heap.off = 0;
+    return &thread_doc;
 }
 
 static ermes__jschema_t *schema;
@@ -131,7 +76,9 @@ static void init(void)
 
     ermes_diag_clear(&d);
     ermes__lang_init();
-    if (root && refs[0] && refs[1] && refs[2] && list)
+    if (pthread_key_create(&doc_key, doc_free_cb))
+        init_rc = ERMES_ENOMEM;
+    else if (root && refs[0] && refs[1] && refs[2] && list)
         init_rc = ermes__jschema_compile(root, refs, names, 3, 1, &schema, &d);
     cwe_names = json_object();
     json_array_foreach(list, i, pair) json_object_set(
@@ -142,8 +89,6 @@ static void init(void)
     for (int k = 0; k < 3; k++)
         json_decref(refs[k]);
     json_decref(list);
-    if (init_rc == 0)
-        json_set_alloc_funcs(heap_malloc, heap_free);
 }
 
 int ermes_csaf_init(void)
@@ -165,119 +110,6 @@ static size_t put_text(char *dst, size_t cap, size_t n, const char *s, size_t le
         len = room;
     memcpy(dst + n, s, len);
     return n + len;
-}
-
-/* The members of the document's objects, for the tests' lookups: the tests ask the same
- * objects for members again and again (each walks the product tree), and going through
- * jansson's iterator for each (three calls into the library per member passed) was a fifth
- * of a validation. An object's members are copied out once, on its first lookup, into an
- * array in the document's heap, found again by the object's address; the cache lives in the
- * heap's window and is forgotten when it opens or closes (the document is not changed
- * while it is validated, so an object's members stay what they were). */
-typedef struct member {
-    const char *key;
-    json_t *value;
-} member_t;
-
-typedef struct members {
-    const json_t *object; /* NULL: a free slot */
-    member_t *m;
-    size_t n;
-} members_t;
-
-static _Thread_local struct member_cache {
-    members_t *slot;
-    size_t nslot, used; /* nslot a power of two, at most half used */
-} cache;
-
-static void cache_forget(void)
-{
-    cache.slot = NULL;
-    cache.nslot = cache.used = 0;
-}
-
-static size_t cache_index(const json_t *o, size_t nslot)
-{
-    uint64_t h = (uint64_t)(uintptr_t)o * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 32) & (nslot - 1);
-}
-
-/* The cached members of o, copied out on first use; NULL when the heap is not open or out
- * of room (the caller then asks jansson). */
-static const members_t *cached_members(const json_t *o)
-{
-    size_t i;
-
-    /* Once the heap has spilled to ermes__malloc, addresses could be reused within the
-     * window: the cache stops there. */
-    if (!heap.active || heap.spilled)
-        return NULL;
-    if (cache.nslot) {
-        for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
-            if (cache.slot[i].object == o)
-                return &cache.slot[i];
-    }
-    if (2 * (cache.used + 1) > cache.nslot) {
-        size_t nslot = cache.nslot ? cache.nslot * 2 : 256;
-        members_t *slot = heap_malloc(nslot * sizeof(*slot));
-        if (!slot || heap.spilled) {
-            heap_free(slot);
-            return NULL;
-        }
-        memset(slot, 0, nslot * sizeof(*slot));
-        for (size_t k = 0; k < cache.nslot; k++) {
-            if (!cache.slot[k].object)
-                continue;
-            size_t j = cache_index(cache.slot[k].object, nslot);
-            while (slot[j].object)
-                j = (j + 1) & (nslot - 1);
-            slot[j] = cache.slot[k];
-        }
-        cache.slot = slot;
-        cache.nslot = nslot;
-    }
-    size_t n = json_object_size(o), k = 0;
-    member_t *m = heap_malloc((n ? n : 1) * sizeof(*m));
-    void *it;
-    if (!m || heap.spilled) {
-        heap_free(m);
-        return NULL;
-    }
-    for (it = json_object_iter((json_t *)o); it && k < n;
-         it = json_object_iter_next((json_t *)o, it), k++) {
-        m[k].key = json_object_iter_key(it);
-        m[k].value = json_object_iter_value(it);
-    }
-    for (i = cache_index(o, cache.nslot); cache.slot[i].object; i = (i + 1) & (cache.nslot - 1))
-        ;
-    cache.slot[i].object = o;
-    cache.slot[i].m = m;
-    cache.slot[i].n = k;
-    cache.used++;
-    return &cache.slot[i];
-}
-
-json_t *ermes__csaf_get(const json_t *o, const char *k)
-{
-    const members_t *ms;
-    void *it;
-
-    if (!json_is_object(o))
-        return NULL;
-    if ((ms = cached_members(o))) {
-        for (size_t i = 0; i < ms->n; i++)
-            if (ms->m[i].key[0] == k[0] && strcmp(ms->m[i].key, k) == 0)
-                return ms->m[i].value;
-        return NULL;
-    }
-    if (json_object_size(o) > 8)
-        return json_object_get(o, k);
-    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
-        const char *key = json_object_iter_key(it);
-        if (key[0] == k[0] && strcmp(key, k) == 0)
-            return json_object_iter_value(it);
-    }
-    return NULL;
 }
 
 void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
@@ -488,6 +320,8 @@ int ermes_csaf_validate_preset(const char *json, size_t len, ermes_csaf_preset_t
     ermes__csaf_set_t referenced;
     ermes_csaf_result_t r;
     json_error_t jerr;
+    ermes__csaf_doc_t *doc;
+    const ermes__csaf_keys_t *keys;
     int rc;
 
     memset(&r, 0, sizeof(r));
@@ -497,37 +331,46 @@ int ermes_csaf_validate_preset(const char *json, size_t len, ermes_csaf_preset_t
     }
     if ((rc = ermes_csaf_init()))
         return rc;
-    /* The fast reader takes every well-formed document (src/core/json_read.c, several times
-     * jansson's json_loadb); what it declines goes the old way, so a refusal reads exactly
-     * as before: too deep, or jansson's message and position. */
-    heap_open();
-    if (ermes__json_read(json, len, 64, &c.doc) == 0)
-        goto parsed;
-    heap_close();
-    /* Real advisories nest branches a few levels deep; 64 leaves room and bounds the
-     * recursion of the validator. */
-    if (too_deep(json, len, 64)) {
-        ermes_diag_set(d, "document", "nested deeper than 64 levels");
-        return ERMES_EPARSE;
-    }
-    heap_open();
-    c.doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!c.doc) {
-        heap_close();
-        ermes_diag_set(d, "document", "not JSON: %s", jerr.text);
-        if (d) {
-            d->line = jerr.line;
-            d->column = jerr.column;
+    /* The reader takes every well-formed document (csaf_doc.c, sharing json_read.c's
+     * scanner); what it declines goes the old way, so a refusal reads exactly as before: too
+     * deep, or jansson's message and position; what jansson then accepts is copied into the
+     * same representation. */
+    doc = doc_of_thread();
+    keys = ermes__jschema_keys(schema);
+    if ((rc = ermes__csaf_doc_read(doc, keys, json, len, 64)) == ERMES_ENOMEM)
+        return rc;
+    if (rc) {
+        /* Real advisories nest branches a few levels deep; 64 leaves room and bounds the
+         * recursion of the validator. */
+        if (too_deep(json, len, 64)) {
+            ermes_diag_set(d, "document", "nested deeper than 64 levels");
+            return ERMES_EPARSE;
         }
-        return ERMES_EPARSE;
+        json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) {
+            ermes_diag_set(d, "document", "not JSON: %s", jerr.text);
+            if (d) {
+                d->line = jerr.line;
+                d->column = jerr.column;
+            }
+            return ERMES_EPARSE;
+        }
+        rc = ermes__csaf_doc_from_json(doc, keys, j, 64);
+        json_decref(j);
+        if (rc == ERMES_EINVAL) {
+            ermes_diag_set(d, "document", "nested deeper than 64 levels");
+            return ERMES_EPARSE;
+        }
+        if (rc)
+            return rc;
     }
-parsed:
+    c.doc = &doc->root;
     r.valid = 1;
     c.r = &r;
     c.rc = 0;
     ermes__csaf_set_init(&referenced, &c.rc);
     c.referenced = &referenced;
-    rc = ermes__jschema_validate(schema, c.doc, schema_error_cb, &c, ERMES_CSAF_MAX_FAILURES);
+    rc = ermes__jschema_validate_doc(schema, doc, schema_error_cb, &c, ERMES_CSAF_MAX_FAILURES);
     if (rc < 0)
         c.rc = rc;
     ermes__csaf_mandatory_tests(&c);
@@ -535,16 +378,11 @@ parsed:
         ermes__csaf_optional_tests(&c);
     if (preset >= ERMES_CSAF_FULL)
         ermes__csaf_informative_tests(&c);
+    /* The sets borrow the document's strings: released before the next document reuses
+     * the arena. The arena is kept for the next document unless this one was large (a
+     * 33 KiB advisory fits in the arena's first 256 KiB). */
     ermes__csaf_set_cleanup(&referenced);
-    /* Every value of the document was allocated in the heap, which closing frees at once:
-     * walking the tree to release each value (json_delete) was a sixth of a validation. Only
-     * when the heap ran out of chunks did values go to ermes__malloc; then the tree is
-     * released value by value as before. The document holds no reference to anything made
-     * outside the window (the reader makes every value it links, and true, false and null
-     * are jansson's static singletons). */
-    if (heap.spilled)
-        json_decref(c.doc);
-    heap_close();
+    ermes__csaf_doc_trim(doc, (size_t)4 << 20);
     if (c.rc) {
         ermes_csaf_result_cleanup(&r);
         return c.rc;

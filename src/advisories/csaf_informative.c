@@ -7,35 +7,35 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *get(const json_t *o, const char *k)
+static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
 {
-    return ermes__csaf_get(o, k);
+    return ermes__csaf_member(o, k);
 }
 
-static json_t *arr(const json_t *o, const char *k)
+static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
 {
-    json_t *a = get(o, k);
-    return json_is_array(a) ? a : NULL;
+    const ermes__csaf_node_t *a = get(o, k);
+    return ermes__csaf_is_array(a) ? a : NULL;
 }
 
-static const char *str(const json_t *o, const char *k)
+static const char *str(const ermes__csaf_node_t *o, const char *k)
 {
-    return json_string_value(get(o, k));
+    return ermes__csaf_string(get(o, k));
 }
 
 /* 6.3.1 CVSS v2 as the only Scoring System, 6.3.2 Use of CVSS v3.0, 6.3.3 Missing CVE, 6.3.4
  * Missing CWE */
 static void test_vulnerabilities(ermes__csaf_ctx_t *c)
 {
-    json_t *v, *s;
+    const ermes__csaf_node_t *v, *s;
     size_t i, j;
     char p[128];
 
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_array_foreach(arr(v, "scores"), j, s)
+        ermes__csaf_foreach(arr(v, "scores"), j, s)
         {
-            json_t *v3 = get(s, "cvss_v3");
+            const ermes__csaf_node_t *v3 = get(s, "cvss_v3");
             const char *vector = str(v3, "vectorString");
             if (get(s, "cvss_v2") && !v3) {
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu", i, j);
@@ -57,14 +57,14 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
 }
 
 /* 6.3.5 Use of Short Hash */
-static void short_hashes(ermes__csaf_ctx_t *c, json_t *product, const char *path)
+static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, const char *path)
 {
-    json_t *h, *fh;
+    const ermes__csaf_node_t *h, *fh;
     size_t i, j;
     char p[1200];
 
-    json_array_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
-        json_array_foreach(arr(h, "file_hashes"), j, fh)
+    ermes__csaf_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
+        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
     {
         const char *value = str(fh, "value");
         /* JavaScript counts UTF-16 units; a hash is ASCII, where the two agree. */
@@ -79,15 +79,16 @@ static void short_hashes(ermes__csaf_ctx_t *c, json_t *product, const char *path
 
 /* 6.3.10 Usage of Product Version Range, 6.3.11 Usage of V as Version Indicator (and 6.3.5
  * on the branches' products) */
-static void branches(ermes__csaf_ctx_t *c, json_t *list, const char *path, int depth)
+static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list, const char *path,
+                     int depth)
 {
-    json_t *b;
+    const ermes__csaf_node_t *b;
     size_t i;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(list, i, b)
+    ermes__csaf_foreach(list, i, b)
     {
         const char *cat = str(b, "category"), *name = str(b, "name");
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
@@ -107,18 +108,18 @@ static void branches(ermes__csaf_ctx_t *c, json_t *list, const char *path, int d
 
 void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[128];
 
     test_vulnerabilities(c);
     branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
-    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         short_hashes(c, v, p);
     }
-    json_array_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         short_hashes(c, get(v, "full_product_name"), p);

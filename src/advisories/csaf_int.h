@@ -1,15 +1,17 @@
 /* Internals of the CSAF validator shared by its files: csaf.c (reading, schema, results),
- * csaf_tests.c (the tests of section 6.1), lang.c (BCP 47 language tags), purl.c. */
+ * csaf_doc.c (the document as the validator reads it), csaf_tests.c (the tests of section
+ * 6.1), csaf_optional.c and csaf_informative.c (6.2, 6.3), lang.c (BCP 47 language tags),
+ * purl.c. */
 #ifndef ERMES_ADVISORIES_CSAF_INT_H
 #define ERMES_ADVISORIES_CSAF_INT_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "advisories/csaf_doc.h"
 #include "ermes/csaf.h"
 
 typedef struct ermes__csaf_ctx {
-    json_t *doc;
+    const ermes__csaf_node_t *doc; /* the document's root, in csaf_doc.h's representation */
     ermes_csaf_result_t *r;
     int rc; /* ERMES_ENOMEM once a failure could not be recorded */
     /* The product ids referenced where section 6.1.1 looks (borrowed, may be NULL): filled
@@ -29,11 +31,6 @@ void ermes__csaf_warn(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 /* Records a finding of an informative test ("6.3.1"): group "informative", valid unchanged. */
 void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, const char *fmt,
                       ...) __attribute__((format(printf, 4, 5)));
-
-/* The member k of o, NULL when o is not an object or has none: json_object_get, but small
- * objects (most of an advisory's) are searched in order instead of through jansson's hash of
- * the key, which was a fifth of a validation. Keys are unique, so the result is the same. */
-json_t *ermes__csaf_get(const json_t *o, const char *k);
 
 /* snprintf(dst, cap, fmt, ...) for the tests' paths and keys, written by hand for %s and %zu
  * (snprintf was a twentieth of a validation); any other directive goes to vsnprintf. The

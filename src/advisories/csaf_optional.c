@@ -10,20 +10,20 @@
 
 #include "core/time.h"
 
-static json_t *get(const json_t *o, const char *k)
+static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
 {
-    return ermes__csaf_get(o, k);
+    return ermes__csaf_member(o, k);
 }
 
-static json_t *arr(const json_t *o, const char *k)
+static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
 {
-    json_t *a = get(o, k);
-    return json_is_array(a) ? a : NULL;
+    const ermes__csaf_node_t *a = get(o, k);
+    return ermes__csaf_is_array(a) ? a : NULL;
 }
 
-static const char *str(const json_t *o, const char *k)
+static const char *str(const ermes__csaf_node_t *o, const char *k)
 {
-    return json_string_value(get(o, k));
+    return ermes__csaf_string(get(o, k));
 }
 
 static int eq(const char *a, const char *b)
@@ -31,30 +31,30 @@ static int eq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-static int list_has(const json_t *list, const char *id)
+static int list_has(const ermes__csaf_node_t *list, const char *id)
 {
     size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) if (eq(json_string_value(v), id)) return 1;
+    const ermes__csaf_node_t *v;
+    ermes__csaf_foreach(list, i, v) if (eq(ermes__csaf_string(v), id)) return 1;
     return 0;
 }
 
-static int group_has(json_t *doc, const char *group_id, const char *product)
+static int group_has(const ermes__csaf_node_t *doc, const char *group_id, const char *product)
 {
     size_t i;
-    json_t *g;
-    json_array_foreach(arr(get(doc, "product_tree"), "product_groups"), i,
-                       g) if (eq(str(g, "group_id"), group_id) &&
-                              list_has(arr(g, "product_ids"), product)) return 1;
+    const ermes__csaf_node_t *g;
+    ermes__csaf_foreach(arr(get(doc, "product_tree"), "product_groups"), i,
+                        g) if (eq(str(g, "group_id"), group_id) &&
+                               list_has(arr(g, "product_ids"), product)) return 1;
     return 0;
 }
 
-static void add_list(ermes__csaf_set_t *set, const json_t *list)
+static void add_list(ermes__csaf_set_t *set, const ermes__csaf_node_t *list)
 {
     size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) if (json_is_string(v))
-        ermes__csaf_set_add(set, json_string_value(v));
+    const ermes__csaf_node_t *v;
+    ermes__csaf_foreach(list, i, v) if (ermes__csaf_is_string(v))
+        ermes__csaf_set_add(set, ermes__csaf_string(v));
 }
 
 static void add_str(ermes__csaf_set_t *set, const char *s)
@@ -65,28 +65,28 @@ static void add_str(ermes__csaf_set_t *set, const char *s)
 /* The product ids referenced anywhere a product id may be (section 6.1.1's list), as a set,
  * built once per document: asking the document for each defined product was quadratic and a
  * twentieth of a validation. */
-static void referenced_set(json_t *doc, ermes__csaf_set_t *set)
+static void referenced_set(const ermes__csaf_node_t *doc, ermes__csaf_set_t *set)
 {
     static const char *const status[] = {"first_affected", "first_fixed",         "fixed",
                                          "known_affected", "known_not_affected",  "last_affected",
                                          "recommended",    "under_investigation", NULL};
-    json_t *tree = get(doc, "product_tree"), *v, *x;
+    const ermes__csaf_node_t *tree = get(doc, "product_tree"), *v, *x;
     size_t i, j;
 
-    json_array_foreach(arr(tree, "product_groups"), i, v) add_list(set, arr(v, "product_ids"));
-    json_array_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(arr(tree, "product_groups"), i, v) add_list(set, arr(v, "product_ids"));
+    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
     {
         add_str(set, str(v, "product_reference"));
         add_str(set, str(v, "relates_to_product_reference"));
     }
-    json_array_foreach(arr(doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(doc, "vulnerabilities"), i, v)
     {
         for (int k = 0; status[k]; k++)
             add_list(set, arr(get(v, "product_status"), status[k]));
-        json_array_foreach(arr(v, "remediations"), j, x) add_list(set, arr(x, "product_ids"));
-        json_array_foreach(arr(v, "scores"), j, x) add_list(set, arr(x, "products"));
-        json_array_foreach(arr(v, "threats"), j, x) add_list(set, arr(x, "product_ids"));
-        json_array_foreach(arr(v, "flags"), j, x) add_list(set, arr(x, "product_ids"));
+        ermes__csaf_foreach(arr(v, "remediations"), j, x) add_list(set, arr(x, "product_ids"));
+        ermes__csaf_foreach(arr(v, "scores"), j, x) add_list(set, arr(x, "products"));
+        ermes__csaf_foreach(arr(v, "threats"), j, x) add_list(set, arr(x, "product_ids"));
+        ermes__csaf_foreach(arr(v, "flags"), j, x) add_list(set, arr(x, "product_ids"));
     }
 }
 
@@ -95,16 +95,16 @@ static int referenced(const ermes__csaf_set_t *set, const char *id)
     return ermes__csaf_set_has(set, id);
 }
 
-static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs, json_t *branches,
-                            const char *path, int depth)
+static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs,
+                            const ermes__csaf_node_t *branches, const char *path, int depth)
 {
     size_t i;
-    json_t *b;
+    const ermes__csaf_node_t *b;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         const char *id = str(get(b, "product"), "product_id");
         if (id && !referenced(refs, id)) {
@@ -119,7 +119,7 @@ static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs,
 /* 6.2.1 Unused Definition of Product ID */
 static void test_6_2_1(ermes__csaf_ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
     ermes__csaf_set_t set, *refs = c->referenced;
@@ -133,7 +133,7 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
         referenced_set(c->doc, refs);
     }
     unused_branches(c, refs, arr(tree, "branches"), "/product_tree/branches", 0);
-    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
     {
         const char *id = str(v, "product_id");
         if (id && !referenced(refs, id)) {
@@ -141,7 +141,7 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
-    json_array_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
     {
         const char *id = str(get(v, "full_product_name"), "product_id");
         if (id && !referenced(refs, id)) {
@@ -160,29 +160,30 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
 {
     static const char *const affected[] = {"first_affected", "known_affected", "last_affected",
                                            "under_investigation", NULL};
-    json_t *v, *id, *x;
+    const ermes__csaf_node_t *v, *id, *x;
     size_t i, j, k;
     char p[256];
 
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *ps = get(v, "product_status");
+        const ermes__csaf_node_t *ps = get(v, "product_status");
         for (int l = 0; affected[l]; l++)
-            json_array_foreach(arr(ps, affected[l]), j, id)
+            ermes__csaf_foreach(arr(ps, affected[l]), j, id)
             {
-                const char *pid = json_string_value(id);
+                const char *pid = ermes__csaf_string(id);
                 int remedied = 0, scored = 0;
                 if (!pid)
                     continue;
-                json_array_foreach(arr(v, "remediations"), k, x)
+                ermes__csaf_foreach(arr(v, "remediations"), k, x)
                 {
                     size_t g;
-                    json_t *gid;
+                    const ermes__csaf_node_t *gid;
                     remedied |= list_has(arr(x, "product_ids"), pid);
-                    json_array_foreach(arr(x, "group_ids"), g, gid) remedied |=
-                        json_is_string(gid) && group_has(c->doc, json_string_value(gid), pid);
+                    ermes__csaf_foreach(arr(x, "group_ids"), g, gid) remedied |=
+                        ermes__csaf_is_string(gid) &&
+                        group_has(c->doc, ermes__csaf_string(gid), pid);
                 }
-                json_array_foreach(arr(v, "scores"), k, x) scored |=
+                ermes__csaf_foreach(arr(v, "scores"), k, x) scored |=
                     list_has(arr(x, "products"), pid);
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s/%zu", i,
                                   affected[l], j);
@@ -191,12 +192,12 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
                 if (!scored && strcmp(affected[l], "under_investigation") != 0)
                     ermes__csaf_warn(c, "6.2.3", p, "product %s has no score", pid);
             }
-        json_array_foreach(arr(v, "involvements"), j, x) if (!get(x, "date"))
+        ermes__csaf_foreach(arr(v, "involvements"), j, x) if (!get(x, "date"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
             ermes__csaf_warn(c, "6.2.7", p, "the involvement has no date");
         }
-        json_array_foreach(arr(v, "ids"), j, x)
+        ermes__csaf_foreach(arr(v, "ids"), j, x)
         {
             const char *text = str(x, "text");
             size_t n = text ? strlen(text) : 0, d = 9;
@@ -235,12 +236,12 @@ static int before(instant_t a, instant_t b)
  * History, 6.2.6 Older Current Release Date than Revision History */
 static void test_tracking(ermes__csaf_ctx_t *c)
 {
-    json_t *t = get(get(c->doc, "document"), "tracking"), *r;
+    const ermes__csaf_node_t *t = get(get(c->doc, "document"), "tracking"), *r;
     instant_t oldest = {0, 0}, newest = {0, 0};
     size_t i;
     char p[128];
 
-    json_array_foreach(arr(t, "revision_history"), i, r)
+    ermes__csaf_foreach(arr(t, "revision_history"), i, r)
     {
         const char *num = str(r, "number");
         instant_t d = instant(str(r, "date"));
@@ -266,17 +267,17 @@ static void test_tracking(ermes__csaf_ctx_t *c)
 }
 
 /* 6.2.8 Use of MD5 as the only Hash Algorithm, 6.2.9 Use of SHA-1 as the only Hash Algorithm */
-static void hashes_of(ermes__csaf_ctx_t *c, json_t *product, const char *path)
+static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, const char *path)
 {
-    json_t *h, *fh;
+    const ermes__csaf_node_t *h, *fh;
     size_t i, j;
     char p[1200];
 
-    json_array_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
+    ermes__csaf_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
     {
         const char *only = NULL;
         int same = 1, any = 0;
-        json_array_foreach(arr(h, "file_hashes"), j, fh)
+        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
         {
             const char *alg = str(fh, "algorithm");
             if (!alg)
@@ -296,15 +297,16 @@ static void hashes_of(ermes__csaf_ctx_t *c, json_t *product, const char *path)
     }
 }
 
-static void hash_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+static void hash_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *branches,
+                          const char *path, int depth)
 {
     size_t i;
-    json_t *b;
+    const ermes__csaf_node_t *b;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
         hashes_of(c, get(b, "product"), p);
@@ -315,17 +317,17 @@ static void hash_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *pa
 
 static void test_hashes(ermes__csaf_ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
 
     hash_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
-    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         hashes_of(c, v, p);
     }
-    json_array_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         hashes_of(c, get(v, "full_product_name"), p);
@@ -335,7 +337,7 @@ static void test_hashes(ermes__csaf_ctx_t *c)
 /* 6.2.10 Missing TLP label, 6.2.11 Missing Canonical URL, 6.2.12 Missing Document Language */
 static void test_document(ermes__csaf_ctx_t *c)
 {
-    json_t *doc = get(c->doc, "document"), *r;
+    const ermes__csaf_node_t *doc = get(c->doc, "document"), *r;
     const char *id = str(get(doc, "tracking"), "id");
     char want[512];
     size_t i, n = 0;
@@ -364,7 +366,7 @@ static void test_document(ermes__csaf_ctx_t *c)
     }
     memcpy(want + n, ".json", 6);
     n += 5;
-    json_array_foreach(arr(doc, "references"), i, r)
+    ermes__csaf_foreach(arr(doc, "references"), i, r)
     {
         const char *url = str(r, "url");
         size_t len = url ? strlen(url) : 0;
@@ -380,7 +382,7 @@ static void test_document(ermes__csaf_ctx_t *c)
 static void test_languages(ermes__csaf_ctx_t *c)
 {
     static const char *const fields[2] = {"lang", "source_lang"};
-    json_t *doc = get(c->doc, "document");
+    const ermes__csaf_node_t *doc = get(c->doc, "document");
     char p[64];
 
     for (int i = 0; i < 2; i++) {
@@ -396,18 +398,19 @@ static void test_languages(ermes__csaf_ctx_t *c)
 }
 
 /* 6.2.16 Missing Product Identification Helper, 6.2.18 Product Version Range without vers */
-static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *path, int depth)
+static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *branches,
+                            const char *path, int depth)
 {
     size_t i;
-    json_t *b;
+    const ermes__csaf_node_t *b;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         const char *name = str(b, "name");
-        if (json_is_object(get(b, "product")) &&
+        if (ermes__csaf_is_object(get(b, "product")) &&
             !get(get(b, "product"), "product_identification_helper")) {
             ermes__csaf_path(p, sizeof(p), path, i, "/product");
             ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
@@ -434,19 +437,19 @@ static void helper_branches(ermes__csaf_ctx_t *c, json_t *branches, const char *
 
 static void test_products(ermes__csaf_ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[128];
 
-    json_array_foreach(arr(tree, "full_product_names"), i,
-                       v) if (!get(v, "product_identification_helper"))
+    ermes__csaf_foreach(arr(tree, "full_product_names"), i,
+                        v) if (!get(v, "product_identification_helper"))
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
-    json_array_foreach(arr(tree, "relationships"), i,
-                       v) if (json_is_object(get(v, "full_product_name")) &&
-                              !get(get(v, "full_product_name"), "product_identification_helper"))
+    ermes__csaf_foreach(arr(tree, "relationships"), i,
+                        v) if (ermes__csaf_is_object(get(v, "full_product_name")) &&
+                               !get(get(v, "full_product_name"), "product_identification_helper"))
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");

@@ -17,20 +17,20 @@ typedef ermes__csaf_ctx_t ctx_t;
 
 /* ---- small accessors ---- */
 
-static json_t *get(const json_t *o, const char *k)
+static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
 {
-    return ermes__csaf_get(o, k);
+    return ermes__csaf_member(o, k);
 }
 
-static json_t *arr(const json_t *o, const char *k)
+static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
 {
-    json_t *a = get(o, k);
-    return json_is_array(a) ? a : NULL;
+    const ermes__csaf_node_t *a = get(o, k);
+    return ermes__csaf_is_array(a) ? a : NULL;
 }
 
-static const char *str(const json_t *o, const char *k)
+static const char *str(const ermes__csaf_node_t *o, const char *k)
 {
-    return json_string_value(get(o, k));
+    return ermes__csaf_string(get(o, k));
 }
 
 static int eq(const char *a, const char *b)
@@ -57,7 +57,7 @@ static const char *category(ctx_t *c)
     return str(get(c->doc, "document"), "category");
 }
 
-static json_t *tracking(ctx_t *c)
+static const ermes__csaf_node_t *tracking(ctx_t *c)
 {
     return get(get(c->doc, "document"), "tracking");
 }
@@ -66,16 +66,16 @@ static json_t *tracking(ctx_t *c)
 
 typedef void (*id_cb)(ctx_t *c, void *arg, const char *id, const char *path);
 
-static void branch_products(ctx_t *c, json_t *branches, const char *path, id_cb cb, void *arg,
-                            int depth)
+static void branch_products(ctx_t *c, const ermes__csaf_node_t *branches, const char *path,
+                            id_cb cb, void *arg, int depth)
 {
     size_t i;
-    json_t *b;
+    const ermes__csaf_node_t *b;
     char p[1024];
 
-    if (!json_is_array(branches) || depth > 64)
+    if (!ermes__csaf_is_array(branches) || depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         const char *id = str(get(b, "product"), "product_id");
         if (id) {
@@ -90,19 +90,19 @@ static void branch_products(ctx_t *c, json_t *branches, const char *path, id_cb 
 /* Calls cb for each product id defined in the product tree, in document order. */
 static void each_definition(ctx_t *c, id_cb cb, void *arg)
 {
-    json_t *tree = get(c->doc, "product_tree"), *a, *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *a, *v;
     size_t i;
     char p[256];
 
     branch_products(c, get(tree, "branches"), "/product_tree/branches", cb, arg, 0);
     if ((a = arr(tree, "full_product_names")))
-        json_array_foreach(a, i, v) if (str(v, "product_id"))
+        ermes__csaf_foreach(a, i, v) if (str(v, "product_id"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
             cb(c, arg, str(v, "product_id"), p);
         }
     if ((a = arr(tree, "relationships")))
-        json_array_foreach(a, i, v) if (str(get(v, "full_product_name"), "product_id"))
+        ermes__csaf_foreach(a, i, v) if (str(get(v, "full_product_name"), "product_id"))
         {
             ermes__csaf_pathf(p, sizeof(p),
                               "/product_tree/relationships/%zu/full_product_name/product_id", i);
@@ -112,17 +112,17 @@ static void each_definition(ctx_t *c, id_cb cb, void *arg)
 
 /* Every product reference of a document passes here: the path is the list's with the index
  * written by hand (snprintf for each was a twentieth of a validation). */
-static void ids_of(ctx_t *c, json_t *list, const char *path, id_cb cb, void *arg)
+static void ids_of(ctx_t *c, const ermes__csaf_node_t *list, const char *path, id_cb cb, void *arg)
 {
     size_t i, n = strlen(path);
-    json_t *v;
+    const ermes__csaf_node_t *v;
     char p[512];
 
-    if (!json_is_array(list) || n + 24 > sizeof(p))
+    if (!ermes__csaf_is_array(list) || n + 24 > sizeof(p))
         return;
     memcpy(p, path, n);
     p[n] = '/';
-    json_array_foreach(list, i, v) if (json_is_string(v))
+    ermes__csaf_foreach(list, i, v) if (ermes__csaf_is_string(v))
     {
         char digits[24], *d = digits + sizeof(digits);
         size_t k = i;
@@ -133,7 +133,7 @@ static void ids_of(ctx_t *c, json_t *list, const char *path, id_cb cb, void *arg
         size_t dn = (size_t)(digits + sizeof(digits) - d);
         memcpy(p + n + 1, d, dn);
         p[n + 1 + dn] = '\0';
-        cb(c, arg, json_string_value(v), p);
+        cb(c, arg, ermes__csaf_string(v), p);
     }
 }
 
@@ -144,18 +144,18 @@ static const char *const status_names[] = {"first_affected", "first_fixed",     
 /* Calls cb for each reference to a product id (section 6.1.1's list). */
 static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
 {
-    json_t *tree = get(c->doc, "product_tree"), *a, *v, *vulns;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *a, *v, *vulns;
     size_t i, j;
     char p[512];
 
     if ((a = arr(tree, "product_groups")))
-        json_array_foreach(a, i, v)
+        ermes__csaf_foreach(a, i, v)
         {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
             ids_of(c, get(v, "product_ids"), p, cb, arg);
         }
     if ((a = arr(tree, "relationships")))
-        json_array_foreach(a, i, v)
+        ermes__csaf_foreach(a, i, v)
         {
             if (str(v, "product_reference")) {
                 ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference",
@@ -171,9 +171,9 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
         }
     if (!(vulns = arr(c->doc, "vulnerabilities")))
         return;
-    json_array_foreach(vulns, i, v)
+    ermes__csaf_foreach(vulns, i, v)
     {
-        json_t *ps = get(v, "product_status"), *x;
+        const ermes__csaf_node_t *ps = get(v, "product_status"), *x;
         for (int k = 0; status_names[k]; k++) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i,
                               status_names[k]);
@@ -187,7 +187,7 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
                      {"flags", "product_ids"}};
         for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
             if ((a = arr(v, lists[l].list)))
-                json_array_foreach(a, j, x)
+                ermes__csaf_foreach(a, j, x)
                 {
                     ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i,
                                       lists[l].list, j, lists[l].ids);
@@ -236,14 +236,14 @@ static void test_6_1_2(ctx_t *c)
 
 /* 6.1.3 Circular Definition of Product ID: a relationship's product must not be needed,
  * directly or through other relationships, to build itself. */
-static int reaches(json_t *rels, const char *from, const char *target, int depth)
+static int reaches(const ermes__csaf_node_t *rels, const char *from, const char *target, int depth)
 {
     size_t i;
-    json_t *v;
+    const ermes__csaf_node_t *v;
 
     if (depth > 64)
         return 0;
-    json_array_foreach(rels, i, v)
+    ermes__csaf_foreach(rels, i, v)
     {
         if (!eq(str(get(v, "full_product_name"), "product_id"), from))
             continue;
@@ -257,13 +257,13 @@ static int reaches(json_t *rels, const char *from, const char *target, int depth
 
 static void test_6_1_3(ctx_t *c)
 {
-    json_t *rels = arr(get(c->doc, "product_tree"), "relationships"), *v;
+    const ermes__csaf_node_t *rels = arr(get(c->doc, "product_tree"), "relationships"), *v;
     size_t i;
     char p[256];
 
     if (!rels)
         return;
-    json_array_foreach(rels, i, v)
+    ermes__csaf_foreach(rels, i, v)
     {
         const char *id = str(get(v, "full_product_name"), "product_id");
         if (id && reaches(rels, id, id, 0)) {
@@ -276,8 +276,8 @@ static void test_6_1_3(ctx_t *c)
 /* 6.1.4 Missing Definition of Product Group ID, 6.1.5 Multiple Definition of Product Group ID */
 static void test_6_1_4_5(ctx_t *c)
 {
-    json_t *groups = arr(get(c->doc, "product_tree"), "product_groups");
-    json_t *vulns = arr(c->doc, "vulnerabilities"), *v, *x, *g;
+    const ermes__csaf_node_t *groups = arr(get(c->doc, "product_tree"), "product_groups");
+    const ermes__csaf_node_t *vulns = arr(c->doc, "vulnerabilities"), *v, *x, *g;
     size_t i, j, k;
     char p[256];
     set_t defined;
@@ -285,7 +285,7 @@ static void test_6_1_4_5(ctx_t *c)
     ermes__csaf_set_init(&defined, &c->rc);
 
     if (groups)
-        json_array_foreach(groups, i, g)
+        ermes__csaf_foreach(groups, i, g)
         {
             const char *id = str(g, "group_id");
             if (id && in(&defined, id)) {
@@ -296,21 +296,21 @@ static void test_6_1_4_5(ctx_t *c)
             put(&defined, id);
         }
     if (vulns)
-        json_array_foreach(vulns, i, v)
+        ermes__csaf_foreach(vulns, i, v)
         {
             static const char *const lists[] = {"remediations", "threats", "flags"};
             for (int l = 0; l < 3; l++)
-                json_array_foreach(arr(v, lists[l]), j, x)
+                ermes__csaf_foreach(arr(v, lists[l]), j, x)
                 {
-                    json_t *ids = arr(x, "group_ids"), *id;
-                    json_array_foreach(ids, k, id) if (json_is_string(id) &&
-                                                       !in(&defined, json_string_value(id)))
+                    const ermes__csaf_node_t *ids = arr(x, "group_ids"), *id;
+                    ermes__csaf_foreach(ids, k, id) if (ermes__csaf_is_string(id) &&
+                                                        !in(&defined, ermes__csaf_string(id)))
                     {
                         ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/group_ids/%zu",
                                           i, lists[l], j, k);
                         ermes__csaf_fail(c, "6.1.4", p,
                                          "definition of product group id \"%s\" missing",
-                                         json_string_value(id));
+                                         ermes__csaf_string(id));
                     }
                 }
         }
@@ -326,7 +326,7 @@ static void test_6_1_6(ctx_t *c)
         {"known_not_affected", NULL},
         {"first_fixed", "fixed", NULL},
         {"under_investigation", NULL}};
-    json_t *v;
+    const ermes__csaf_node_t *v;
     size_t i;
     char p[128];
     set_t seen, reported, mine;
@@ -334,9 +334,9 @@ static void test_6_1_6(ctx_t *c)
     ermes__csaf_set_init(&seen, &c->rc);
     ermes__csaf_set_init(&reported, &c->rc);
     ermes__csaf_set_init(&mine, &c->rc);
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *ps = get(v, "product_status");
+        const ermes__csaf_node_t *ps = get(v, "product_status");
         if (!ps)
             continue;
         ermes__csaf_set_cleanup(&seen);
@@ -345,10 +345,10 @@ static void test_6_1_6(ctx_t *c)
             ermes__csaf_set_cleanup(&mine);
             for (int k = 0; groups[g][k]; k++) {
                 size_t j;
-                json_t *id;
-                json_array_foreach(arr(ps, groups[g][k]), j, id)
+                const ermes__csaf_node_t *id;
+                ermes__csaf_foreach(arr(ps, groups[g][k]), j, id)
                 {
-                    const char *s = json_string_value(id);
+                    const char *s = ermes__csaf_string(id);
                     if (!s)
                         continue;
                     if (in(&seen, s) && !in(&mine, s) && !in(&reported, s)) {
@@ -374,23 +374,23 @@ static void test_6_1_6(ctx_t *c)
 /* 6.1.7 Multiple Scores with same Version per Product */
 static void test_6_1_7(ctx_t *c)
 {
-    json_t *v, *s, *pid;
+    const ermes__csaf_node_t *v, *s, *pid;
     size_t i, j, k;
     char p[256], key[600];
 
     set_t seen;
 
     ermes__csaf_set_init(&seen, &c->rc);
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
         ermes__csaf_set_cleanup(&seen);
-        json_array_foreach(arr(v, "scores"), j, s)
+        ermes__csaf_foreach(arr(v, "scores"), j, s)
         {
             const char *versions[2] = {str(get(s, "cvss_v2"), "version"),
                                        str(get(s, "cvss_v3"), "version")};
-            json_array_foreach(arr(s, "products"), k, pid)
+            ermes__csaf_foreach(arr(s, "products"), k, pid)
             {
-                const char *id = json_string_value(pid);
+                const char *id = ermes__csaf_string(pid);
                 if (!id)
                     continue;
                 int dup = 0;
@@ -521,9 +521,9 @@ static const cvss_map_t v2_map[] = {
 };
 
 /* A number in the document equals a score in tenths (JSON 9.8 is the double nearest 9.8). */
-static int score_differs(json_t *n, int tenths)
+static int score_differs(const ermes__csaf_node_t *n, int tenths)
 {
-    double d = json_number_value(n), want = tenths / 10.0;
+    double d = ermes__csaf_number(n), want = tenths / 10.0;
     return d < want - 1e-9 || d > want + 1e-9;
 }
 
@@ -573,7 +573,7 @@ static int scored(const char *vector, ermes_cvss_t *cv, ermes_cvss_scores_t *sc)
     return bad;
 }
 
-static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
+static void cvss_object(ctx_t *c, const ermes__csaf_node_t *o, const char *path, int v3)
 {
     const char *vector = str(o, "vectorString"), *version = str(o, "version");
     const cvss_map_t *map = v3 ? v3_map : v2_map;
@@ -620,11 +620,11 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
     static const char *const sev[3] = {"baseSeverity", "temporalSeverity", "environmentalSeverity"};
     int want[3] = {sc.base, sc.temporal, sc.environmental};
     for (int k = 0; k < 3; k++) {
-        json_t *n = get(o, names[k]);
-        if (json_is_number(n) && score_differs(n, want[k])) {
+        const ermes__csaf_node_t *n = get(o, names[k]);
+        if (ermes__csaf_is_number(n) && score_differs(n, want[k])) {
             ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, names[k]);
             ermes__csaf_fail(c, "6.1.9", p, "%s is %g but the vector computes to %d.%d", names[k],
-                             json_number_value(n), want[k] / 10, want[k] % 10);
+                             ermes__csaf_number(n), want[k] / 10, want[k] % 10);
         }
         const char *s = str(o, sev[k]);
         if (v3 && s && strcmp(s, ermes_cvss_severity(cv.version, want[k])) != 0) {
@@ -637,18 +637,18 @@ static void cvss_object(ctx_t *c, json_t *o, const char *path, int v3)
 
 static void test_6_1_9_10(ctx_t *c)
 {
-    json_t *v, *s;
+    const ermes__csaf_node_t *v, *s;
     size_t i, j;
     char p[256];
 
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
-        json_array_foreach(arr(v, "scores"), j, s)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+        ermes__csaf_foreach(arr(v, "scores"), j, s)
     {
-        if (json_is_object(get(s, "cvss_v2"))) {
+        if (ermes__csaf_is_object(get(s, "cvss_v2"))) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v2", i, j);
             cvss_object(c, get(s, "cvss_v2"), p, 0);
         }
-        if (json_is_object(get(s, "cvss_v3"))) {
+        if (ermes__csaf_is_object(get(s, "cvss_v3"))) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3", i, j);
             cvss_object(c, get(s, "cvss_v3"), p, 1);
         }
@@ -658,13 +658,13 @@ static void test_6_1_9_10(ctx_t *c)
 /* 6.1.11 CWE: the id exists and the name is its name. */
 static void test_6_1_11(ctx_t *c)
 {
-    json_t *v;
+    const ermes__csaf_node_t *v;
     size_t i;
     char p[128];
 
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *cwe = get(v, "cwe");
+        const ermes__csaf_node_t *cwe = get(v, "cwe");
         const char *id = str(cwe, "id"), *name = str(cwe, "name"), *known;
         if (!id || !name)
             continue;
@@ -682,7 +682,7 @@ static void test_6_1_11(ctx_t *c)
 /* 6.1.12 Language */
 static void test_6_1_12(ctx_t *c)
 {
-    json_t *doc = get(c->doc, "document");
+    const ermes__csaf_node_t *doc = get(c->doc, "document");
     const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
 
     if (lang && !ermes__lang_tag_valid(lang))
@@ -694,9 +694,9 @@ static void test_6_1_12(ctx_t *c)
 
 /* 6.1.13 PURL, 6.1.25 Multiple Use of Same Hash Algorithm: on every product's
  * identification helper. */
-static void helper_checks(ctx_t *c, json_t *product, const char *path)
+static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const char *path)
 {
-    json_t *helper = get(product, "product_identification_helper"), *h;
+    const ermes__csaf_node_t *helper = get(product, "product_identification_helper"), *h;
     const char *purl = str(helper, "purl");
     size_t i, j;
     char p[1200];
@@ -705,12 +705,12 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
         ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/purl", path);
         ermes__csaf_fail(c, "6.1.13", p, "\"%.200s\" is not a valid package URL", purl);
     }
-    json_array_foreach(arr(helper, "hashes"), i, h)
+    ermes__csaf_foreach(arr(helper, "hashes"), i, h)
     {
-        json_t *fh;
+        const ermes__csaf_node_t *fh;
         set_t seen;
         ermes__csaf_set_init(&seen, &c->rc);
-        json_array_foreach(arr(h, "file_hashes"), j, fh)
+        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
         {
             const char *alg = str(fh, "algorithm");
             if (alg && in(&seen, alg)) {
@@ -725,15 +725,16 @@ static void helper_checks(ctx_t *c, json_t *product, const char *path)
     }
 }
 
-static void helper_branches(ctx_t *c, json_t *branches, const char *path, int depth)
+static void helper_branches(ctx_t *c, const ermes__csaf_node_t *branches, const char *path,
+                            int depth)
 {
     size_t i;
-    json_t *b;
+    const ermes__csaf_node_t *b;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
         if (get(b, "product"))
@@ -745,16 +746,16 @@ static void helper_branches(ctx_t *c, json_t *branches, const char *path, int de
 
 static void test_6_1_13_25(ctx_t *c)
 {
-    json_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
 
-    json_array_foreach(arr(tree, "full_product_names"), i, v)
+    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         helper_checks(c, v, p);
     }
-    json_array_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         helper_checks(c, get(v, "full_product_name"), p);
@@ -923,7 +924,7 @@ typedef struct revision {
     size_t index;
 } revision_t;
 
-static json_t *history(ctx_t *c)
+static const ermes__csaf_node_t *history(ctx_t *c)
 {
     return arr(tracking(c), "revision_history");
 }
@@ -931,17 +932,17 @@ static json_t *history(ctx_t *c)
 /* The revision history when every item has a string number and date, else NULL/0. */
 static revision_t *revisions(ctx_t *c, size_t *n)
 {
-    json_t *h = history(c), *v;
+    const ermes__csaf_node_t *h = history(c), *v;
     size_t i;
     revision_t *r;
 
     *n = 0;
-    if (!h || json_array_size(h) == 0)
+    if (!h || ermes__csaf_array_size(h) == 0)
         return NULL;
-    r = calloc(json_array_size(h), sizeof(*r));
+    r = calloc(ermes__csaf_array_size(h), sizeof(*r));
     if (!r)
         return NULL;
-    json_array_foreach(h, i, v)
+    ermes__csaf_foreach(h, i, v)
     {
         if (!str(v, "number") || !str(v, "date")) {
             free(r);
@@ -951,7 +952,7 @@ static revision_t *revisions(ctx_t *c, size_t *n)
         r[i].date = parse_instant(str(v, "date"));
         r[i].index = i;
     }
-    *n = json_array_size(h);
+    *n = ermes__csaf_array_size(h);
     return r;
 }
 
@@ -990,7 +991,7 @@ static semver_t as_semver(const char *number, char *buf, size_t cap)
 
 static void test_tracking(ctx_t *c)
 {
-    json_t *t = tracking(c);
+    const ermes__csaf_node_t *t = tracking(c);
     const char *status = str(t, "status"), *version = str(t, "version");
     size_t n, i;
     revision_t *r = revisions(c, &n);
@@ -1044,9 +1045,9 @@ static void test_tracking(ctx_t *c)
     }
     /* 6.1.18 Released Revision History */
     if (version && status && released && history(c)) {
-        json_t *v;
+        const ermes__csaf_node_t *v;
         int bad = 0;
-        json_array_foreach(history(c), i, v)
+        ermes__csaf_foreach(history(c), i, v)
         {
             semver_t s = parse_semver(str(v, "number"));
             bad |= eq(str(v, "number"), "0") || (s.valid && s.major == 0);
@@ -1057,8 +1058,8 @@ static void test_tracking(ctx_t *c)
     }
     /* 6.1.19 Revision History Entries for Pre-release Versions */
     if (version && status && history(c)) {
-        json_t *v;
-        json_array_foreach(history(c), i, v)
+        const ermes__csaf_node_t *v;
+        ermes__csaf_foreach(history(c), i, v)
         {
             semver_t s = parse_semver(str(v, "number"));
             if (s.valid && s.pre) {
@@ -1102,10 +1103,10 @@ static void test_tracking(ctx_t *c)
     }
     /* 6.1.22 Multiple Definition in Revision History */
     if (history(c)) {
-        json_t *v;
+        const ermes__csaf_node_t *v;
         set_t seen;
         ermes__csaf_set_init(&seen, &c->rc);
-        json_array_foreach(history(c), i, v)
+        ermes__csaf_foreach(history(c), i, v)
         {
             const char *num = str(v, "number");
             if (num && in(&seen, num)) {
@@ -1118,10 +1119,10 @@ static void test_tracking(ctx_t *c)
         ermes__csaf_set_cleanup(&seen);
     }
     /* 6.1.30 Mixed Integer and Semantic Versioning */
-    if (json_is_object(t)) {
-        json_t *v;
+    if (ermes__csaf_is_object(t)) {
+        const ermes__csaf_node_t *v;
         int scheme = -1; /* 0 integer, 1 semantic */
-        json_array_foreach(history(c), i, v)
+        ermes__csaf_foreach(history(c), i, v)
         {
             const char *num = str(v, "number");
             if (!num)
@@ -1151,7 +1152,7 @@ static void test_tracking(ctx_t *c)
 /* 6.1.15 Translator, 6.1.28 Translation */
 static void test_6_1_15_28(ctx_t *c)
 {
-    json_t *doc = get(c->doc, "document");
+    const ermes__csaf_node_t *doc = get(c->doc, "document");
     const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
 
     if (eq(str(get(doc, "publisher"), "category"), "translator") && !source)
@@ -1167,7 +1168,7 @@ static void test_6_1_15_28(ctx_t *c)
  * Remediation without Product Reference, 6.1.32 Flag without Product Reference */
 static void test_vulnerability_lists(ctx_t *c)
 {
-    json_t *v, *x;
+    const ermes__csaf_node_t *v, *x;
     size_t i, j;
     char p[256];
     set_t cves, seen;
@@ -1175,7 +1176,7 @@ static void test_vulnerability_lists(ctx_t *c)
     ermes__csaf_set_init(&cves, &c->rc);
     ermes__csaf_set_init(&seen, &c->rc);
 
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
         const char *cve = str(v, "cve");
         if (cve && in(&cves, cve)) {
@@ -1184,7 +1185,7 @@ static void test_vulnerability_lists(ctx_t *c)
         }
         put(&cves, cve);
         ermes__csaf_set_cleanup(&seen);
-        json_array_foreach(arr(v, "involvements"), j, x)
+        ermes__csaf_foreach(arr(v, "involvements"), j, x)
         {
             char key[512];
             if (!str(x, "party") || !str(x, "date"))
@@ -1197,14 +1198,14 @@ static void test_vulnerability_lists(ctx_t *c)
             }
             ermes__csaf_set_add_copy(&seen, key);
         }
-        json_array_foreach(arr(v, "remediations"), j,
-                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        ermes__csaf_foreach(arr(v, "remediations"), j,
+                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
             ermes__csaf_fail(c, "6.1.29", p, "the remediation names no product or group");
         }
-        json_array_foreach(arr(v, "flags"), j,
-                           x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        ermes__csaf_foreach(arr(v, "flags"), j,
+                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
             ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
@@ -1252,30 +1253,30 @@ static void test_6_1_26(ctx_t *c)
 /* Does the group (by id) contain the product? */
 static int group_has(ctx_t *c, const char *group_id, const char *product)
 {
-    json_t *g, *id;
+    const ermes__csaf_node_t *g, *id;
     size_t i, j;
 
-    json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), i, g)
+    ermes__csaf_foreach(arr(get(c->doc, "product_tree"), "product_groups"), i, g)
     {
         if (!eq(str(g, "group_id"), group_id))
             continue;
-        json_array_foreach(arr(g, "product_ids"), j,
-                           id) if (eq(json_string_value(id), product)) return 1;
+        ermes__csaf_foreach(arr(g, "product_ids"), j,
+                            id) if (eq(ermes__csaf_string(id), product)) return 1;
     }
     return 0;
 }
 
 /* Does item (a remediation, threat or flag) name the product, directly or by a group? */
-static int names_product(ctx_t *c, json_t *item, const char *product)
+static int names_product(ctx_t *c, const ermes__csaf_node_t *item, const char *product)
 {
-    json_t *id;
+    const ermes__csaf_node_t *id;
     size_t i;
 
-    json_array_foreach(arr(item, "product_ids"), i,
-                       id) if (eq(json_string_value(id), product)) return 1;
-    json_array_foreach(arr(item, "group_ids"), i,
-                       id) if (json_is_string(id) &&
-                               group_has(c, json_string_value(id), product)) return 1;
+    ermes__csaf_foreach(arr(item, "product_ids"), i,
+                        id) if (eq(ermes__csaf_string(id), product)) return 1;
+    ermes__csaf_foreach(arr(item, "group_ids"), i,
+                        id) if (ermes__csaf_is_string(id) &&
+                                group_has(c, ermes__csaf_string(id), product)) return 1;
     return 0;
 }
 
@@ -1283,7 +1284,8 @@ static int names_product(ctx_t *c, json_t *item, const char *product)
 static void test_profiles(ctx_t *c)
 {
     const char *cat = category(c);
-    json_t *doc = get(c->doc, "document"), *vulns = get(c->doc, "vulnerabilities"), *v, *x;
+    const ermes__csaf_node_t *doc = get(c->doc, "document"),
+                             *vulns = get(c->doc, "vulnerabilities"), *v, *x;
     int incident = eq(cat, "csaf_security_incident_response");
     int info = eq(cat, "csaf_informational_advisory");
     int advisory = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
@@ -1293,7 +1295,7 @@ static void test_profiles(ctx_t *c)
 
     if (incident || info) {
         int found = 0;
-        json_array_foreach(arr(doc, "notes"), i, x)
+        ermes__csaf_foreach(arr(doc, "notes"), i, x)
         {
             const char *nc = str(x, "category");
             found |= eq(nc, "description") || eq(nc, "details") || eq(nc, "general") ||
@@ -1303,7 +1305,7 @@ static void test_profiles(ctx_t *c)
             ermes__csaf_fail(c, "6.1.27.1", "/document/notes",
                              "needs a note of category description, details, general or summary");
         found = 0;
-        json_array_foreach(arr(doc, "references"), i, x) found |=
+        ermes__csaf_foreach(arr(doc, "references"), i, x) found |=
             eq(str(x, "category"), "external");
         if (!found)
             ermes__csaf_fail(c, "6.1.27.2", "/document/references",
@@ -1318,9 +1320,9 @@ static void test_profiles(ctx_t *c)
         ermes__csaf_fail(c, "6.1.27.4", "/product_tree", "needs a product tree");
     if (!vulns)
         ermes__csaf_fail(c, "6.1.27.11", "/vulnerabilities", "needs vulnerabilities");
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *ps = get(v, "product_status");
+        const ermes__csaf_node_t *ps = get(v, "product_status");
         if (!get(v, "notes")) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/notes", i);
             ermes__csaf_fail(c, "6.1.27.5", p, "the vulnerability needs notes");
@@ -1342,17 +1344,17 @@ static void test_profiles(ctx_t *c)
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu", i);
             ermes__csaf_fail(c, "6.1.27.8", p, "the vulnerability needs a cve or ids");
         }
-        json_array_foreach(arr(ps, "known_not_affected"), j, x)
+        ermes__csaf_foreach(arr(ps, "known_not_affected"), j, x)
         {
-            const char *id = json_string_value(x);
+            const char *id = ermes__csaf_string(x);
             int ok = 0;
             size_t k;
-            json_t *t;
+            const ermes__csaf_node_t *t;
             if (!id)
                 continue;
-            json_array_foreach(arr(v, "threats"), k, t) ok |=
+            ermes__csaf_foreach(arr(v, "threats"), k, t) ok |=
                 eq(str(t, "category"), "impact") && names_product(c, t, id);
-            json_array_foreach(arr(v, "flags"), k, t) ok |= names_product(c, t, id);
+            ermes__csaf_foreach(arr(v, "flags"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "/vulnerabilities/%zu/product_status/known_not_affected/%zu", i,
@@ -1360,15 +1362,15 @@ static void test_profiles(ctx_t *c)
                 ermes__csaf_fail(c, "6.1.27.9", p, "product %s needs an impact statement", id);
             }
         }
-        json_array_foreach(arr(ps, "known_affected"), j, x)
+        ermes__csaf_foreach(arr(ps, "known_affected"), j, x)
         {
-            const char *id = json_string_value(x);
+            const char *id = ermes__csaf_string(x);
             int ok = 0;
             size_t k;
-            json_t *t;
+            const ermes__csaf_node_t *t;
             if (!id)
                 continue;
-            json_array_foreach(arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
+            ermes__csaf_foreach(arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "/vulnerabilities/%zu/product_status/known_affected/%zu", i, j);
@@ -1380,20 +1382,20 @@ flags:
     /* 6.1.33: per vulnerability, at most one flag per product (directly or by a group). */
     ermes__csaf_set_init(&seen, &c->rc);
     ermes__csaf_set_init(&mine, &c->rc);
-    json_array_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
     {
-        json_t *f, *id, *g;
+        const ermes__csaf_node_t *f, *id, *g;
         size_t k, m, q;
         ermes__csaf_set_cleanup(&seen);
-        json_array_foreach(arr(v, "flags"), j, f)
+        ermes__csaf_foreach(arr(v, "flags"), j, f)
         {
             ermes__csaf_set_cleanup(&mine);
-            json_array_foreach(arr(f, "product_ids"), k, id) put(&mine, json_string_value(id));
-            json_array_foreach(arr(f, "group_ids"), k, id)
-                json_array_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
-                                   g) if (eq(str(g, "group_id"), json_string_value(id)))
-                    json_array_foreach(arr(g, "product_ids"), q, x)
-                        put(&mine, json_string_value(x));
+            ermes__csaf_foreach(arr(f, "product_ids"), k, id) put(&mine, ermes__csaf_string(id));
+            ermes__csaf_foreach(arr(f, "group_ids"), k, id)
+                ermes__csaf_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
+                                    g) if (eq(str(g, "group_id"), ermes__csaf_string(id)))
+                    ermes__csaf_foreach(arr(g, "product_ids"), q, x)
+                        put(&mine, ermes__csaf_string(x));
             for (size_t n = 0; n < mine.n; n++) {
                 const char *key = mine.key[n];
                 if (in(&seen, key)) {
@@ -1409,17 +1411,17 @@ flags:
 }
 
 /* 6.1.31 Version Range in Product Version */
-static void test_6_1_31(ctx_t *c, json_t *branches, const char *path, int depth)
+static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const char *path, int depth)
 {
     static const char *const words[] = {"after", "all",   "before",   "earlier",
                                         "later", "prior", "versions", NULL};
-    json_t *b;
+    const ermes__csaf_node_t *b;
     size_t i;
     char p[1024];
 
     if (depth > 64)
         return;
-    json_array_foreach(branches, i, b)
+    ermes__csaf_foreach(branches, i, b)
     {
         const char *name = str(b, "name");
         if (eq(str(b, "category"), "product_version") && name) {

@@ -5,6 +5,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ enum { F_NONE, F_DATE_TIME, F_URI };
 
 typedef struct prop {
     const char *name;
+    uint32_t id; /* the name's in the schema's table of keys */
     int node;
 } prop_t;
 
@@ -35,6 +37,7 @@ typedef struct node {
     size_t nprops;
     int closed; /* no properties but those listed */
     const char **required;
+    uint32_t *required_id;
     size_t nrequired;
     int items; /* node index or -1 */
     long min_items, max_items, min_length, max_length, min_props, max_props;
@@ -59,6 +62,7 @@ struct ermes__jschema {
     size_t ndocs;
     int strict;
     int top;
+    ermes__csaf_keys_t *keys; /* every property name the schema lists or requires */
 };
 
 typedef struct compiler {
@@ -353,6 +357,43 @@ static int compile(compiler_t *c, json_t *doc, json_t *schema, int *out)
     return 0;
 }
 
+/* Builds the table of the property names the schema lists or requires, and gives each
+ * property and required name its id: the walk then finds a member's schema, or a required
+ * member, by comparing integers. */
+static int intern(ermes__jschema_t *s)
+{
+    size_t n = 0, k = 0;
+    const char **names;
+    int rc;
+
+    for (size_t i = 0; i < s->n; i++)
+        n += s->nodes[i].nprops + s->nodes[i].nrequired;
+    if (!(names = ermes__calloc(n ? n : 1, sizeof(*names))))
+        return ERMES_ENOMEM;
+    for (size_t i = 0; i < s->n; i++) {
+        for (size_t j = 0; j < s->nodes[i].nprops; j++)
+            names[k++] = s->nodes[i].props[j].name;
+        for (size_t j = 0; j < s->nodes[i].nrequired; j++)
+            names[k++] = s->nodes[i].required[j];
+    }
+    rc = ermes__csaf_keys_new(names, n, &s->keys);
+    ermes__free(names);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < s->n; i++) {
+        node_t *nd = &s->nodes[i];
+        for (size_t j = 0; j < nd->nprops; j++)
+            nd->props[j].id =
+                ermes__csaf_keys_find(s->keys, nd->props[j].name, strlen(nd->props[j].name));
+        if (nd->nrequired && !(nd->required_id = ermes__calloc(nd->nrequired, sizeof(uint32_t))))
+            return ERMES_ENOMEM;
+        for (size_t j = 0; j < nd->nrequired; j++)
+            nd->required_id[j] =
+                ermes__csaf_keys_find(s->keys, nd->required[j], strlen(nd->required[j]));
+    }
+    return 0;
+}
+
 int ermes__jschema_compile(json_t *root, json_t *const *refs, const char *const *ref_names,
                            size_t n, int strict, ermes__jschema_t **out, ermes_diag_t *d)
 {
@@ -374,7 +415,7 @@ int ermes__jschema_compile(json_t *root, json_t *const *refs, const char *const 
         s->doc_names[i + 1] = ref_names[i];
     }
     s->ndocs = n + 1;
-    if ((rc = compile(&c, root, root, &s->top)))
+    if ((rc = compile(&c, root, root, &s->top)) || (rc = intern(s)))
         goto out;
     *out = s;
     return 0;
@@ -391,6 +432,7 @@ void ermes__jschema_free(ermes__jschema_t *s)
         node_t *nd = &s->nodes[i];
         ermes__free(nd->props);
         ermes__free(nd->required);
+        ermes__free(nd->required_id);
         pcre2_code_free(nd->pattern);
         ermes__free(nd->one_of);
         ermes__free(nd->any_of);
@@ -402,7 +444,13 @@ void ermes__jschema_free(ermes__jschema_t *s)
     json_decref(s->root);
     ermes__free(s->docs);
     ermes__free(s->doc_names);
+    ermes__csaf_keys_free(s->keys);
     ermes__free(s);
+}
+
+const ermes__csaf_keys_t *ermes__jschema_keys(const ermes__jschema_t *s)
+{
+    return s->keys;
 }
 
 /* ---- validation ---- */
@@ -610,70 +658,105 @@ static int is_uri(const char *s, size_t len)
     return 1;
 }
 
-static unsigned type_of(const json_t *j)
+typedef ermes__csaf_node_t inst_t;
+
+static unsigned type_of(const inst_t *j)
 {
-    switch (json_typeof(j)) {
-    case JSON_NULL:
+    switch (j->type) {
+    case ERMES__CSAF_NULL:
         return T_NULL;
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case ERMES__CSAF_TRUE:
+    case ERMES__CSAF_FALSE:
         return T_BOOLEAN;
-    case JSON_OBJECT:
+    case ERMES__CSAF_OBJECT:
         return T_OBJECT;
-    case JSON_ARRAY:
+    case ERMES__CSAF_ARRAY:
         return T_ARRAY;
-    case JSON_INTEGER:
+    case ERMES__CSAF_INTEGER:
         return T_INTEGER | T_NUMBER;
-    case JSON_REAL: {
+    case ERMES__CSAF_REAL: {
         /* 2.0 is an integer to JSON Schema. */
-        double d = json_real_value(j);
+        double d = j->u.real;
         return d == (double)(long long)d ? T_INTEGER | T_NUMBER : T_NUMBER;
     }
-    case JSON_STRING:
+    case ERMES__CSAF_STRING:
         return T_STRING;
     }
     return 0;
 }
 
-static int json_same(const json_t *a, const json_t *b)
+/* json_equal(a, b) for a schema's value a and an instance's b: an integer never equals a
+ * real, strings by their bytes, objects whatever the order of their members. */
+static int equal(const json_t *a, const inst_t *b)
 {
-    if (json_is_number(a) && json_is_number(b))
-        return json_number_value(a) == json_number_value(b);
-    return json_equal((json_t *)a, (json_t *)b);
-}
+    size_t i;
+    const char *key;
+    json_t *av;
 
-/* 1 when the object has the member k: small objects are searched in order rather than
- * through jansson's hash of the key (the required properties of every object of a document
- * pass here). */
-static int has_member(const json_t *o, size_t size, const char *k)
-{
-    void *it;
-
-    if (size > 8)
-        return json_object_get(o, k) != NULL;
-    for (it = json_object_iter((json_t *)o); it; it = json_object_iter_next((json_t *)o, it)) {
-        const char *key = json_object_iter_key(it);
-        if (key[0] == k[0] && strcmp(key, k) == 0)
-            return 1;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT:
+        if (b->type != ERMES__CSAF_OBJECT || json_object_size(a) != b->n)
+            return 0;
+        json_object_foreach((json_t *)a, key, av)
+        {
+            const inst_t *bv = ermes__csaf_member(b, key);
+            if (!bv || !equal(av, bv))
+                return 0;
+        }
+        return 1;
+    case JSON_ARRAY:
+        if (b->type != ERMES__CSAF_ARRAY || json_array_size(a) != b->n)
+            return 0;
+        json_array_foreach((json_t *)a, i, av) if (!equal(av, &b->u.item[i])) return 0;
+        return 1;
+    case JSON_STRING:
+        return b->type == ERMES__CSAF_STRING && json_string_length(a) == b->n &&
+               memcmp(json_string_value(a), b->u.s, b->n) == 0;
+    case JSON_INTEGER:
+        return b->type == ERMES__CSAF_INTEGER && (int64_t)json_integer_value(a) == b->u.integer;
+    case JSON_REAL:
+        return b->type == ERMES__CSAF_REAL && json_real_value(a) == b->u.real;
+    case JSON_TRUE:
+        return b->type == ERMES__CSAF_TRUE;
+    case JSON_FALSE:
+        return b->type == ERMES__CSAF_FALSE;
+    case JSON_NULL:
+        return b->type == ERMES__CSAF_NULL;
     }
     return 0;
 }
 
+/* enum and const: numbers by their value (1 equals 1.0), anything else as json_equal. */
+static int json_same(const json_t *a, const inst_t *b)
+{
+    if (json_is_number(a) && ermes__csaf_is_number(b))
+        return json_number_value(a) == ermes__csaf_number(b);
+    return equal(a, b);
+}
+
+/* uniqueItems between two items of the instance, by the same rules. */
+static int same_items(const inst_t *a, const inst_t *b)
+{
+    if (ermes__csaf_is_number(a) && ermes__csaf_is_number(b))
+        return ermes__csaf_number(a) == ermes__csaf_number(b);
+    return ermes__csaf_equal(a, b);
+}
+
 /* 1 when the array's n items are all strings, their values and lengths then in str and
  * slen. */
-static int strings_only(const json_t *a, size_t n, const char **str, size_t *slen)
+static int strings_only(const inst_t *a, size_t n, const char **str, size_t *slen)
 {
     for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(a, i);
-        if (!json_is_string(e))
+        const inst_t *e = &a->u.item[i];
+        if (e->type != ERMES__CSAF_STRING)
             return 0;
-        str[i] = json_string_value(e);
-        slen[i] = json_string_length(e);
+        str[i] = e->u.s;
+        slen[i] = e->n;
     }
     return 1;
 }
 
-static void validate(vctx_t *v, int idx, const json_t *inst)
+static void validate(vctx_t *v, int idx, const inst_t *inst)
 {
     const node_t *nd = &v->s->nodes[idx];
     unsigned t = type_of(inst);
@@ -697,8 +780,8 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         if (t & T_STRING) {
             /* A string equals only a string of the same bytes (json_same without its calls
              * into jansson for each allowed value). */
-            const char *s = json_string_value(inst);
-            size_t len = json_string_length(inst);
+            const char *s = inst->u.s;
+            size_t len = inst->n;
             json_array_foreach(nd->enum_values, i, e) if (json_is_string(e) &&
                                                           json_string_length(e) == len &&
                                                           memcmp(json_string_value(e), s, len) == 0)
@@ -715,8 +798,8 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
     if (nd->const_value && !json_same(nd->const_value, inst))
         report(v, "must be equal to the constant");
     if (t & T_STRING) {
-        const char *s = json_string_value(inst);
-        size_t len = json_string_length(inst), chars = 0;
+        const char *s = inst->u.s;
+        size_t len = inst->n, chars = 0;
         /* Counting characters stops at minLength when there is no maxLength: every string
          * of a CSAF document has a minLength of 1, and counting all of a long text was 2% of
          * a validation. A string has at least as many bytes as characters. */
@@ -742,14 +825,14 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
             report(v, "must match format \"uri\"");
     }
     if (t & T_NUMBER) {
-        double d = json_number_value(inst);
+        double d = ermes__csaf_number(inst);
         if (nd->has_min && d < nd->minimum)
             report(v, "must be >= %g", nd->minimum);
         if (nd->has_max && d > nd->maximum)
             report(v, "must be <= %g", nd->maximum);
     }
     if (t & T_ARRAY) {
-        size_t n = json_array_size(inst);
+        size_t n = inst->n;
         if (nd->min_items >= 0 && n < (size_t)nd->min_items)
             report(v, "must not have fewer than %ld items", nd->min_items);
         if (nd->max_items >= 0 && n > (size_t)nd->max_items)
@@ -769,7 +852,7 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
             /* Quadratic, but arrays in advisories are short and the document size is capped. */
             for (size_t i = 1; i < n; i++)
                 for (size_t j = 0; j < i; j++)
-                    if (json_same(json_array_get(inst, i), json_array_get(inst, j))) {
+                    if (same_items(&inst->u.item[i], &inst->u.item[j])) {
                         report(v, "must not have duplicate items (items %zu and %zu are identical)",
                                j, i);
                         i = j = n;
@@ -778,35 +861,36 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
         if (nd->items >= 0)
             for (size_t i = 0; i < n; i++) {
                 push_index(v, i);
-                validate(v, nd->items, json_array_get(inst, i));
+                validate(v, nd->items, &inst->u.item[i]);
                 pop(v);
             }
     }
     if (t & T_OBJECT) {
-        size_t n = json_object_size(inst);
-        const char *k;
-        json_t *val;
+        size_t n = inst->n;
         if (nd->min_props >= 0 && n < (size_t)nd->min_props)
             report(v, "must not have fewer than %ld properties", nd->min_props);
         if (nd->max_props >= 0 && n > (size_t)nd->max_props)
             report(v, "must not have more than %ld properties", nd->max_props);
+        /* Keys compared as integers: the document was read with the schema's table, in
+         * which every name a schema lists or requires has an id (a key without one is no
+         * property of any schema). */
         for (size_t i = 0; i < nd->nrequired; i++)
-            if (!has_member(inst, n, nd->required[i]))
+            if (!ermes__csaf_member_id(inst, nd->required_id[i]))
                 report(v, "must have required property '%s'", nd->required[i]);
-        json_object_foreach((json_t *)inst, k, val)
-        {
+        for (size_t m = 0; m < n; m++) {
+            const ermes__csaf_member_t *mb = &inst->u.member[m];
             int found = -1;
-            for (size_t i = 0; i < nd->nprops; i++)
-                if (nd->props[i].name[0] == k[0] && strcmp(nd->props[i].name, k) == 0) {
+            for (size_t i = 0; mb->id && i < nd->nprops; i++)
+                if (nd->props[i].id == mb->id) {
                     found = nd->props[i].node;
                     break;
                 }
             if (found >= 0) {
-                push(v, k);
-                validate(v, found, val);
+                push(v, mb->key);
+                validate(v, found, &mb->value);
                 pop(v);
             } else if (nd->closed) {
-                push(v, k);
+                push(v, mb->key);
                 report(v, "must NOT have additional properties");
                 pop(v);
             }
@@ -834,15 +918,17 @@ static void validate(vctx_t *v, int idx, const json_t *inst)
     }
 }
 
-int ermes__jschema_validate(const ermes__jschema_t *s, const json_t *instance,
-                            ermes__jschema_error_cb error_cb, void *ctx, size_t max_errors)
+int ermes__jschema_validate_doc(const ermes__jschema_t *s, const ermes__csaf_doc_t *doc,
+                                ermes__jschema_error_cb error_cb, void *ctx, size_t max_errors)
 {
     /* Not calloc: the context is 70 KiB of path stacks and scratch, and clearing it was 3% of
      * a validation; every field read before it is written is set here. */
-    vctx_t *v = ermes__malloc(sizeof(*v));
+    vctx_t *v;
     int count;
 
-    if (!v)
+    if (doc->keys != s->keys)
+        return ERMES_EINVAL;
+    if (!(v = ermes__malloc(sizeof(*v))))
         return ERMES_ENOMEM;
     v->count = 0;
     v->silent = 0;
@@ -859,9 +945,25 @@ int ermes__jschema_validate(const ermes__jschema_t *s, const json_t *instance,
         ermes__free(v);
         return ERMES_ENOMEM;
     }
-    validate(v, s->top, instance);
+    validate(v, s->top, &doc->root);
     count = v->count > 0x7fffffff ? 0x7fffffff : (int)v->count;
     pcre2_match_data_free(v->md);
     ermes__free(v);
     return count;
+}
+
+int ermes__jschema_validate(const ermes__jschema_t *s, const json_t *instance,
+                            ermes__jschema_error_cb error_cb, void *ctx, size_t max_errors)
+{
+    ermes__csaf_doc_t doc;
+    int rc;
+
+    /* jansson's values (provider metadata, ROLIE feeds, the tests) are copied into the
+     * representation the walk reads; jansson's own reader bounds their depth. */
+    ermes__csaf_doc_init(&doc);
+    rc = ermes__csaf_doc_from_json(&doc, s->keys, instance, INT32_MAX);
+    if (rc == 0)
+        rc = ermes__jschema_validate_doc(s, &doc, error_cb, ctx, max_errors);
+    ermes__csaf_doc_cleanup(&doc);
+    return rc;
 }

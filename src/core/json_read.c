@@ -6,307 +6,27 @@
  * no duplicate keys (after decoding), integers within int64, reals that do not overflow. */
 #include "core/json_read.h"
 
-#include <float.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/number.h"
+#include "core/json_scan.h"
 #include "ermes/error.h"
 
-/* Longest number token taken on; longer ones (legal but never seen in real documents) are
- * left to jansson. */
-#define NUMBER_MAX 64
-
 typedef struct reader {
-    const unsigned char *p, *end;
+    ermes__json_scan_t s;
     int depth, max_depth;
-    char *buf; /* scratch for decoded strings */
-    size_t cap;
-    int rc; /* ERMES_ENOMEM once an allocation failed */
 } reader_t;
 
-/* 1 for bytes that end the plain run of a string: '"', '\\', control characters and every
- * byte >= 0x80 (checked as UTF-8 separately). */
-static const unsigned char stop[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
-/* Called between every two tokens; documents are mostly indented, so most calls see a
- * newline and a run of spaces: eight spaces are skipped at a time, and a token that follows
- * at once costs one comparison. */
-static inline void skip_ws(reader_t *r)
-{
-    if (r->p<r->end && * r->p> ' ')
-        return;
-    while (r->p < r->end) {
-        if (r->end - r->p >= 8) {
-            uint64_t w;
-            memcpy(&w, r->p, 8);
-            if (w == 0x2020202020202020ull) {
-                r->p += 8;
-                continue;
-            }
-        }
-        if (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t')
-            r->p++;
-        else
-            break;
-    }
-}
-
-/* The length of the well-formed UTF-8 sequence at p (strict: shortest form, no surrogates,
- * at most U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n = (size_t)(end - p);
-
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-            return 0; /* overlong, or a surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-            return 0; /* overlong, or past U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
-static int hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
-{
-    unsigned v = 0;
-
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        unsigned c = p[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10;
-        else
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
-static int reserve(reader_t *r, size_t need)
-{
-    if (need <= r->cap)
-        return 0;
-    size_t cap = r->cap ? r->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *b = ermes__realloc(r->buf, cap);
-    if (!b) {
-        r->rc = ERMES_ENOMEM;
-        return -1;
-    }
-    r->buf = b;
-    r->cap = cap;
-    return 0;
-}
-
-/* Reads the string whose opening quote r->p points at. *s and *n give its decoded bytes: in
- * the input when it has no escape, else in r->buf (valid until the next string). */
-static int read_string(reader_t *r, const char **s, size_t *n)
-{
-    const unsigned char *start = ++r->p, *p = start, *end = r->end;
-    size_t len;
-
-    for (;;) {
-        while (p < end && !stop[*p])
-            p++;
-        if (p == end)
-            return -1;
-        if (*p == '"') {
-            *s = (const char *)start;
-            *n = (size_t)(p - start);
-            r->p = p + 1;
-            return 0;
-        }
-        if (*p == '\\')
-            break;
-        if (*p < 0x80)
-            return -1; /* a control character */
-        size_t k = utf8_seq(p, end);
-        if (!k)
-            return -1;
-        p += k;
-    }
-    /* An escape: decode from here on into the scratch buffer. Decoded text is never longer
-     * than its source. */
-    if (reserve(r, (size_t)(end - start) + 1))
-        return -1;
-    len = (size_t)(p - start);
-    memcpy(r->buf, start, len);
-    for (;;) {
-        while (p < end && !stop[*p])
-            r->buf[len++] = (char)*p++;
-        if (p == end)
-            return -1;
-        if (*p == '"') {
-            *s = r->buf;
-            *n = len;
-            r->p = p + 1;
-            return 0;
-        }
-        if (*p >= 0x80) {
-            size_t k = utf8_seq(p, end);
-            if (!k)
-                return -1;
-            memcpy(r->buf + len, p, k);
-            len += k;
-            p += k;
-            continue;
-        }
-        if (*p != '\\' || p + 1 >= end)
-            return -1;
-        unsigned char e = p[1];
-        p += 2;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            r->buf[len++] = (char)e;
-            continue;
-        case 'b':
-            r->buf[len++] = '\b';
-            continue;
-        case 'f':
-            r->buf[len++] = '\f';
-            continue;
-        case 'n':
-            r->buf[len++] = '\n';
-            continue;
-        case 'r':
-            r->buf[len++] = '\r';
-            continue;
-        case 't':
-            r->buf[len++] = '\t';
-            continue;
-        case 'u':
-            break;
-        default:
-            return -1;
-        }
-        unsigned cp, lo;
-        if (hex4(p, end, &cp))
-            return -1;
-        p += 4;
-        if (cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
-            return -1; /* \u0000 or a lone low surrogate */
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, end, &lo) ||
-                lo < 0xDC00 || lo > 0xDFFF)
-                return -1;
-            p += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        }
-        /* \uXXXX is 6 bytes of source and at most 3 of UTF-8, a pair 12 and 4. */
-        char *o = r->buf + len;
-        if (cp < 0x80) {
-            o[0] = (char)cp;
-            len += 1;
-        } else if (cp < 0x800) {
-            o[0] = (char)(0xC0 | cp >> 6);
-            o[1] = (char)(0x80 | (cp & 0x3F));
-            len += 2;
-        } else if (cp < 0x10000) {
-            o[0] = (char)(0xE0 | cp >> 12);
-            o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            o[2] = (char)(0x80 | (cp & 0x3F));
-            len += 3;
-        } else {
-            o[0] = (char)(0xF0 | cp >> 18);
-            o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            o[3] = (char)(0x80 | (cp & 0x3F));
-            len += 4;
-        }
-    }
-}
-
-static int is_digit(const unsigned char *p, const unsigned char *end)
-{
-    return p < end && *p >= '0' && *p <= '9';
-}
-
-/* A number as jansson reads it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, an integer
- * (json_int_t) when it has neither fraction nor exponent, else a real. */
+/* A number as jansson types it: an integer (json_int_t) or a real. */
 static json_t *read_number(reader_t *r)
 {
-    const unsigned char *p = r->p, *end = r->end, *start = p;
-    int real = 0;
-    char text[NUMBER_MAX + 1];
-
-    if (*p == '-')
-        p++;
-    if (!is_digit(p, end))
-        return NULL;
-    if (*p == '0') {
-        p++;
-        if (is_digit(p, end))
-            return NULL;
-    } else {
-        while (is_digit(p, end))
-            p++;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        real = 1;
-        if (!is_digit(p, end))
-            return NULL;
-        while (is_digit(p, end))
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        real = 1;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (!is_digit(p, end))
-            return NULL;
-        while (is_digit(p, end))
-            p++;
-    }
-    size_t n = (size_t)(p - start);
-    r->p = p;
-    if (!real) {
-        int64_t v;
-        if (ermes__parse_int64_n((const char *)start, n, NULL, INT64_MIN, INT64_MAX, &v, NULL))
-            return NULL;
-        return json_integer((json_int_t)v);
-    }
-    if (n > NUMBER_MAX)
-        return NULL;
-    memcpy(text, start, n);
-    text[n] = '\0';
+    int real;
+    int64_t i;
     double d;
-    /* Overflow fails (jansson refuses it too); underflow keeps the tiny value, as jansson. */
-    if (ermes__parse_double(text, NULL, -DBL_MAX, DBL_MAX, &d, NULL))
+
+    if (ermes__json_read_number(&r->s, &real, &i, &d))
         return NULL;
-    return json_real(d);
+    return real ? json_real(d) : json_integer((json_int_t)i);
 }
 
 static json_t *read_value(reader_t *r);
@@ -318,39 +38,39 @@ static json_t *read_object(reader_t *r)
     size_t kn;
 
     if (!o) {
-        r->rc = ERMES_ENOMEM;
+        r->s.rc = ERMES_ENOMEM;
         return NULL;
     }
-    r->p++;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
+    r->s.p++;
+    ermes__json_skip_ws(&r->s);
+    if (r->s.p < r->s.end && *r->s.p == '}') {
+        r->s.p++;
         return o;
     }
     for (;;) {
-        skip_ws(r);
-        if (r->p >= r->end || *r->p != '"' || read_string(r, &k, &kn))
+        ermes__json_skip_ws(&r->s);
+        if (r->s.p >= r->s.end || *r->s.p != '"' || ermes__json_read_string(&r->s, &k, &kn))
             goto fail;
         /* The key may sit in the scratch buffer, which the value's strings reuse: keep a
          * copy when it does. */
         char small[128], *key = (char *)k;
         int owned = 0;
-        if (k == r->buf) {
+        if (k == r->s.buf) {
             if (kn < sizeof(small)) {
                 key = small;
             } else if (!(key = ermes__malloc(kn + 1))) {
-                r->rc = ERMES_ENOMEM;
+                r->s.rc = ERMES_ENOMEM;
                 goto fail;
             } else {
                 owned = 1;
             }
             memcpy(key, k, kn);
         }
-        skip_ws(r);
+        ermes__json_skip_ws(&r->s);
         json_t *v = NULL;
-        if (r->p < r->end && *r->p == ':') {
-            r->p++;
-            skip_ws(r);
+        if (r->s.p < r->s.end && *r->s.p == ':') {
+            r->s.p++;
+            ermes__json_skip_ws(&r->s);
             v = read_value(r);
         }
         size_t before = json_object_size(o);
@@ -362,16 +82,16 @@ static json_t *read_object(reader_t *r)
             ermes__free(key);
         if (bad)
             goto fail;
-        skip_ws(r);
-        if (r->p >= r->end)
+        ermes__json_skip_ws(&r->s);
+        if (r->s.p >= r->s.end)
             goto fail;
-        if (*r->p == '}') {
-            r->p++;
+        if (*r->s.p == '}') {
+            r->s.p++;
             return o;
         }
-        if (*r->p != ',')
+        if (*r->s.p != ',')
             goto fail;
-        r->p++;
+        r->s.p++;
     }
 fail:
     json_decref(o);
@@ -383,45 +103,34 @@ static json_t *read_array(reader_t *r)
     json_t *a = json_array();
 
     if (!a) {
-        r->rc = ERMES_ENOMEM;
+        r->s.rc = ERMES_ENOMEM;
         return NULL;
     }
-    r->p++;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
+    r->s.p++;
+    ermes__json_skip_ws(&r->s);
+    if (r->s.p < r->s.end && *r->s.p == ']') {
+        r->s.p++;
         return a;
     }
     for (;;) {
-        skip_ws(r);
+        ermes__json_skip_ws(&r->s);
         json_t *v = read_value(r);
         if (!v || json_array_append_new(a, v))
             goto fail;
-        skip_ws(r);
-        if (r->p >= r->end)
+        ermes__json_skip_ws(&r->s);
+        if (r->s.p >= r->s.end)
             goto fail;
-        if (*r->p == ']') {
-            r->p++;
+        if (*r->s.p == ']') {
+            r->s.p++;
             return a;
         }
-        if (*r->p != ',')
+        if (*r->s.p != ',')
             goto fail;
-        r->p++;
+        r->s.p++;
     }
 fail:
     json_decref(a);
     return NULL;
-}
-
-static int literal(reader_t *r, const char *word, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-        return 0;
-    r->p += n;
-    /* jansson reads a run of letters as one token: "truex" is not "true". */
-    if (r->p < r->end && ((*r->p >= 'a' && *r->p <= 'z') || (*r->p >= 'A' && *r->p <= 'Z')))
-        return 0;
-    return 1;
 }
 
 static json_t *read_value(reader_t *r)
@@ -430,26 +139,26 @@ static json_t *read_value(reader_t *r)
     const char *s;
     size_t n;
 
-    if (r->p >= r->end)
+    if (r->s.p >= r->s.end)
         return NULL;
-    switch (*r->p) {
+    switch (*r->s.p) {
     case '{':
     case '[':
         if (++r->depth > r->max_depth)
             return NULL;
-        v = *r->p == '{' ? read_object(r) : read_array(r);
+        v = *r->s.p == '{' ? read_object(r) : read_array(r);
         r->depth--;
         return v;
     case '"':
-        if (read_string(r, &s, &n))
+        if (ermes__json_read_string(&r->s, &s, &n))
             return NULL;
         return json_stringn_nocheck(s, n);
     case 't':
-        return literal(r, "true", 4) ? json_true() : NULL;
+        return ermes__json_literal(&r->s, "true", 4) ? json_true() : NULL;
     case 'f':
-        return literal(r, "false", 5) ? json_false() : NULL;
+        return ermes__json_literal(&r->s, "false", 5) ? json_false() : NULL;
     case 'n':
-        return literal(r, "null", 4) ? json_null() : NULL;
+        return ermes__json_literal(&r->s, "null", 4) ? json_null() : NULL;
     default:
         return read_number(r);
     }
@@ -457,21 +166,20 @@ static json_t *read_value(reader_t *r)
 
 int ermes__json_read(const char *text, size_t len, int max_depth, json_t **out)
 {
-    reader_t r = {.p = (const unsigned char *)text,
-                  .end = (const unsigned char *)text + len,
+    reader_t r = {.s = {.p = (const unsigned char *)text, .end = (const unsigned char *)text + len},
                   .max_depth = max_depth};
     json_t *v = NULL;
 
     *out = NULL;
-    skip_ws(&r);
-    if (r.p < r.end && (*r.p == '{' || *r.p == '['))
+    ermes__json_skip_ws(&r.s);
+    if (r.s.p < r.s.end && (*r.s.p == '{' || *r.s.p == '['))
         v = read_value(&r);
-    skip_ws(&r);
-    ermes__free(r.buf);
-    if (v && r.p == r.end) {
+    ermes__json_skip_ws(&r.s);
+    ermes__free(r.s.buf);
+    if (v && r.s.p == r.s.end) {
         *out = v;
         return 0;
     }
     json_decref(v);
-    return r.rc ? r.rc : ERMES_EPARSE;
+    return r.s.rc ? r.s.rc : ERMES_EPARSE;
 }

@@ -313,6 +313,46 @@ static void test_string_set(void **state)
 }
 
 /* minLength counts characters, not bytes, and stops counting once it has enough. */
+/* A document the validator's reader declines but jansson accepts (a number longer than the
+ * scanner takes on) goes through jansson and is copied into the same representation: the
+ * failures are those of the same document with the number written short. A document the
+ * reader declines for its depth is refused as before. */
+static void test_validate_through_jansson(void **state)
+{
+    char longer[512], shorter[512], deep[300];
+    ermes_csaf_result_t a, b;
+    ermes_diag_t d;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(ermes_csaf_init(), 0);
+    snprintf(shorter, sizeof(shorter),
+             "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":2.5,\"x\":[]}}");
+    snprintf(longer, sizeof(longer),
+             "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":2.5%070d,"
+             "\"x\":[]}}",
+             0);
+    assert_int_equal(ermes_csaf_validate(shorter, strlen(shorter), &a, &d), 0);
+    assert_int_equal(ermes_csaf_validate(longer, strlen(longer), &b, &d), 0);
+    assert_false(a.valid);
+    assert_int_equal(a.count, b.count);
+    assert_int_equal(a.listed, b.listed);
+    for (size_t i = 0; i < a.listed; i++) {
+        assert_string_equal(a.failed[i].test, b.failed[i].test);
+        assert_string_equal(a.failed[i].path, b.failed[i].path);
+        assert_string_equal(a.failed[i].message, b.failed[i].message);
+    }
+    ermes_csaf_result_cleanup(&a);
+    ermes_csaf_result_cleanup(&b);
+    for (int i = 0; i < 65; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 65; i++)
+        deep[n++] = ']';
+    ermes_diag_clear(&d);
+    assert_int_equal(ermes_csaf_validate(deep, n, &a, &d), ERMES_EPARSE);
+    assert_non_null(strstr(d.reason, "nested deeper than 64 levels"));
+}
+
 static void test_min_length_characters(void **state)
 {
     (void)state;
@@ -337,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_min_length_characters),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_concurrent_validations),
+        cmocka_unit_test(test_validate_through_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
