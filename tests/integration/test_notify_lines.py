@@ -14,13 +14,11 @@ summary note) is the other such list: a stored one changes the public feed, rese
 
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, db_connect, main, wait_until  # noqa: E402
-from test_notify import (COLUMNS, MAIL_FROM, NEED_AIOSMTPD, SmtpServer, body_text,  # noqa: E402
-                         quote, report)
-from test_advisory_warnings import Controller, document  # noqa: E402
+from ermeslib import DaemonTest, body_text, db_connect, main, wait_until  # noqa: E402
+from test_notify import COLUMNS, quote, report  # noqa: E402
+from test_advisory_warnings import document  # noqa: E402
 
 TPL = "/api/v1/templates"
 NOTIFICATIONS = "/api/v1/notifications"
@@ -35,26 +33,12 @@ def prefs_path(org):
     return "/api/v1/organisations/%s/notification-preferences" % org
 
 
-class NotifyLines(unittest.TestCase):
+class NotifyLines(DaemonTest):
     maxDiff = 6000
-
-    @classmethod
-    def setUpClass(cls):
-        assert Controller is not None, NEED_AIOSMTPD
-        cls.smtp = SmtpServer()
-        cls.smtp.start()
-        cls.env = {"ERMES_MAIL_FROM": MAIL_FROM, "ERMES_NOTIFY_WINDOW": "1",
-                   "ERMES_SMTP_URL": cls.smtp.url(), "ERMES_NOTIFY_RETRY_BASE": "1"}
-        cls.e = Ermes(demo=True, env=cls.env)
-        _, cls.alice_t = cls.e.user_token("alice", "analyst")
-        _, cls.bob_t = cls.e.user_token("bob", "analyst")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.e.close()
-        finally:
-            cls.smtp.stop()
+    demo = True
+    mail = True
+    daemon_env = {"ERMES_NOTIFY_WINDOW": "1"}
+    users = (("alice", "analyst"), ("bob", "analyst"))
 
     def ingest(self, rows, feed_name):
         path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=r.csv"
@@ -62,9 +46,6 @@ class NotifyLines(unittest.TestCase):
                 + "&option=" + quote("feed_name=" + feed_name))
         status, _, body = self.e.request("POST", path, report(rows), content_type="text/csv")
         self.assertIn(status, (200, 201), body)
-
-    def mails_to(self, needle):
-        return [m for m in self.smtp.mailbox.all() if any(needle in r for r in m["rcpts"])]
 
     def test_1_catalogue_checks_preview(self):
         e = self.e
