@@ -940,7 +940,7 @@ static int sync_report(ermes__intake_t *in, const ermes__report_t *r)
  * so transactions, progress and crash redo are as they were. At most AHEAD_ROWS rows wait
  * parsed, each in an event of its own; they change hands AHEAD_STEP at a time, so that the
  * two threads meet (a lock, perhaps a wake-up) once per AHEAD_STEP rows, not once a row. */
-#define AHEAD_ROWS 4096
+#define AHEAD_ROWS 1024
 #define AHEAD_STEP 64
 
 typedef struct ahead_row {
@@ -962,8 +962,7 @@ typedef struct ahead {
     /* Under lock: rows parsed and handed over (filled), rows given back (taken: every slot
      * before it may be refilled), the parser's end, a request to stop, who waits. */
     size_t filled, taken;
-    int end, quit, writer_waits;
-    int reader_waits; /* also read without the lock (atomic) */
+    int end, quit, writer_waits, reader_waits;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t thread;
@@ -1033,8 +1032,7 @@ static void *ahead_main(void *arg)
             made++;
             end = rc == 0 || rc == ERMES_ENOMEM || rc == ERMES_EIO;
         }
-        if (end || made - given >= AHEAD_STEP ||
-            (made - given >= 8 && __atomic_load_n(&a->reader_waits, __ATOMIC_RELAXED))) {
+        if (end || made - given >= AHEAD_STEP) {
             pthread_mutex_lock(&a->lock);
             a->filled = given = made;
             a->end = end;
@@ -1100,9 +1098,9 @@ static ahead_row_t *ahead_next(ahead_t *a)
         if (a->writer_waits)
             pthread_cond_signal(&a->cond);
         while (a->filled == a->used && !a->end) {
-            __atomic_store_n(&a->reader_waits, 1, __ATOMIC_RELAXED);
+            a->reader_waits = 1;
             pthread_cond_wait(&a->cond, &a->lock);
-            __atomic_store_n(&a->reader_waits, 0, __ATOMIC_RELAXED);
+            a->reader_waits = 0;
         }
         a->seen = a->filled;
         pthread_mutex_unlock(&a->lock);
