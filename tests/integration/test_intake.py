@@ -984,8 +984,9 @@ class RetryTest(IntakeCase):
 
 
 class ReadAheadTest(IntakeCase):
-    """A report parsed ahead by a thread of its own (src/intake/pipeline.c keeps at most 1,024
-    rows parsed and waiting) and stored here in batches of 1,000 rows: 10,000 rows, so the
+    """A report parsed ahead by a thread of its own on SQLite (src/intake/pipeline.c keeps at
+    most 1,024 rows parsed and waiting; on PostgreSQL they are parsed in line, and the same
+    must hold) and stored in batches of 1,000 rows: 10,000 rows, so the
     rows waiting wrap around nine times and the parser runs ahead over many commits. Every
     row must still land where it was in the file: its line, its position in the report, bad rows
     quarantined with their own bytes, repeats of earlier rows (across batches) duplicates."""
