@@ -933,10 +933,9 @@ static int sync_report(ermes__intake_t *in, const ermes__report_t *r)
 
 /* On SQLite the report's rows are parsed by a thread of their own while this one
  * deduplicates, enriches and stores those parsed before them (ermes__intake_process says why
- * not on PostgreSQL): on two CPUs the parsing then overlaps the store's
- * writing (SQLite's in this process, PostgreSQL's in the server), including the waits at each
- * batch's end (the last rows sent stored, the commit), which the parser fills with the next
- * rows. Only the parser runs there: deduplication, enrichment, the store and every decision
+ * not on PostgreSQL): on two CPUs the parsing then overlaps SQLite's writing, CPU in this
+ * process, and the waits at each batch's end (the commit), which the parser fills with the
+ * next rows. Only the parser runs there: deduplication, enrichment, the store and every decision
  * about a row (skipped before next_row, quarantined, counted) stay here, in the rows' order,
  * so transactions, progress and crash redo are as they were. At most AHEAD_ROWS rows wait
  * parsed, each in an event of its own; they change hands AHEAD_STEP at a time, so that the
