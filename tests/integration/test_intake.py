@@ -983,5 +983,71 @@ class RetryTest(IntakeCase):
         return sorted(e["event"]["source.ip"] for e in self.events("report=%d" % rid))
 
 
+class ReadAheadTest(IntakeCase):
+    """A report parsed ahead by a thread of its own on SQLite (src/intake/pipeline.c keeps at
+    most 1,024 rows parsed and waiting; on PostgreSQL they are parsed in line, and the same
+    must hold) and stored in batches of 1,000 rows: 10,000 rows, so the
+    rows waiting wrap around nine times and the parser runs ahead over many commits. Every
+    row must still land where it was in the file: its line, its position in the report, bad rows
+    quarantined with their own bytes, repeats of earlier rows (across batches) duplicates."""
+
+    ROWS = 10000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.e = Ermes(demo=True, env={"ERMES_BATCH_ROWS": "1000"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.e.close()
+
+    @staticmethod
+    def row(i):
+        ip = "100.64.%d.%d" % (i // 250, i % 250 + 1)
+        if i % 1000 == 999:
+            return adb_row("2026-02-01 00:00:00", ip, port="p%d" % i)  # a bad port
+        if 6000 <= i < 6100:
+            return ReadAheadTest.row(i - 6000)  # the same row again, 6,000 rows later
+        return adb_row("2026-02-01 00:00:00", ip, port=1000 + i % 50000)
+
+    def test_rows_keep_their_place(self):
+        rows = [self.row(i) for i in range(self.ROWS)]
+        body = adb_report(rows)
+        _, _, r = self.upload(body, query="feed=shadowserver&file_name=2026-02-01-scan_adb-"
+                                          "example-geo.csv", expect=201)
+        bad = [i for i in range(self.ROWS) if i % 1000 == 999]
+        self.assert_report(r, events=self.ROWS - len(bad) - 100, duplicates=100,
+                           quarantined=len(bad), rows_in=self.ROWS,
+                           file_name="2026-02-01-scan_adb-example-geo.csv", body=body)
+        q = self.e.list_all(QUARANTINE + "?report=%d" % r["id"], limit=100)
+        self.assertEqual(sorted(x["line"] for x in q), [i + 2 for i in bad])
+        for x in q:
+            i = x["line"] - 2
+            self.assertEqual(x["raw"], rows[i].rstrip("\n"))
+            self.assertEqual(x["reason"], 'source.port: "p%d" (column port) is not a whole '
+                                          'number' % i)
+        events = self.events("report=%d" % r["id"])
+        self.assertEqual(len(events), self.ROWS - len(bad) - 100)
+        # Each stored event is its line's row: the address says which row it was.
+        by_ip = {ev["event"]["source.ip"]: ev for ev in events}
+        for i in range(self.ROWS):
+            ip = "100.64.%d.%d" % (i // 250, i % 250 + 1)
+            if i in bad or 6000 <= i < 6100:
+                self.assertNotIn(ip, by_ip)
+                continue
+            ev = by_ip[ip]
+            self.assertEqual(ev["event"]["source.port"], 1000 + i % 50000)
+        # Their ids grow with their lines (stored in the file's order), and the detail gives
+        # each its line and its bytes.
+        self.assertEqual(sorted(events, key=lambda ev: ev["id"]),
+                         sorted(events, key=lambda ev: tuple(
+                             int(p) for p in ev["event"]["source.ip"].split(".")[2:])))
+        for i in (0, 998, 1023, 1024, 1025, 2047, 2048, 5998, 6100, 9998):
+            one = self.e.ok("GET", "%s/%d" % (EVENTS, by_ip["100.64.%d.%d" % (
+                i // 250, i % 250 + 1)]["id"]))
+            self.assertEqual(one["line"], i + 2)
+            self.assertEqual(one["raw"], rows[i].rstrip("\n"))
+
+
 if __name__ == "__main__":
     main()
