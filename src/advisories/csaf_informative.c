@@ -7,22 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_member(o, k);
-}
-
-static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
-{
-    const ermes__csaf_node_t *a = get(o, k);
-    return ermes__csaf_is_array(a) ? a : NULL;
-}
-
-static const char *str(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_string(get(o, k));
-}
-
 /* 6.3.1 CVSS v2 as the only Scoring System, 6.3.2 Use of CVSS v3.0, 6.3.3 Missing CVE, 6.3.4
  * Missing CWE */
 static void test_vulnerabilities(ermes__csaf_ctx_t *c)
@@ -31,17 +15,17 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
     size_t i, j;
     char p[128];
 
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        ermes__csaf_foreach(arr(v, "scores"), j, s)
+        ermes__csaf_foreach(csaf_arr(v, "scores"), j, s)
         {
-            const ermes__csaf_node_t *v3 = get(s, "cvss_v3");
-            const char *vector = str(v3, "vectorString");
-            if (get(s, "cvss_v2") && !v3) {
+            const ermes__csaf_node_t *v3 = csaf_get(s, "cvss_v3");
+            const char *vector = csaf_str(v3, "vectorString");
+            if (csaf_get(s, "cvss_v2") && !v3) {
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu", i, j);
                 ermes__csaf_info(c, "6.3.1", p, "CVSS v2 is the only scoring system");
             }
-            if (v3 && ((str(v3, "version") && strcmp(str(v3, "version"), "3.0") == 0) ||
+            if (v3 && ((csaf_str(v3, "version") && strcmp(csaf_str(v3, "version"), "3.0") == 0) ||
                        (vector && strncmp(vector, "CVSS:3.0", 8) == 0))) {
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3/version",
                                   i, j);
@@ -49,9 +33,9 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
             }
         }
         ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu", i);
-        if (!get(v, "cve"))
+        if (!csaf_get(v, "cve"))
             ermes__csaf_info(c, "6.3.3", p, "the vulnerability has no CVE");
-        if (!get(v, "cwe"))
+        if (!csaf_get(v, "cwe"))
             ermes__csaf_info(c, "6.3.4", p, "the vulnerability has no CWE");
     }
 }
@@ -63,10 +47,10 @@ static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product
     size_t i, j;
     char p[1200];
 
-    ermes__csaf_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
-        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
+    ermes__csaf_foreach(csaf_arr(csaf_get(product, "product_identification_helper"), "hashes"), i,
+                        h) ermes__csaf_foreach(csaf_arr(h, "file_hashes"), j, fh)
     {
-        const char *value = str(fh, "value");
+        const char *value = csaf_str(fh, "value");
         /* JavaScript counts UTF-16 units; a hash is ASCII, where the two agree. */
         if (value && strlen(value) < 64) {
             ermes__csaf_pathf(p, sizeof(p),
@@ -90,9 +74,9 @@ static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list, const
         return;
     ermes__csaf_foreach(list, i, b)
     {
-        const char *cat = str(b, "category"), *name = str(b, "name");
+        const char *cat = csaf_str(b, "category"), *name = csaf_str(b, "name");
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
-        short_hashes(c, get(b, "product"), p);
+        short_hashes(c, csaf_get(b, "product"), p);
         if (cat && strcmp(cat, "product_version_range") == 0)
             ermes__csaf_info(c, "6.3.10", p, "a product_version_range branch");
         if (cat && strcmp(cat, "product_version") == 0 && name &&
@@ -102,26 +86,26 @@ static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list, const
                              "a version given as \"%.100s\": v as version indicator", name);
         }
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        branches(c, arr(b, "branches"), p, depth + 1);
+        branches(c, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
 void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
     char p[128];
 
     test_vulnerabilities(c);
-    branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
-    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
+    branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         short_hashes(c, v, p);
     }
-    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        short_hashes(c, get(v, "full_product_name"), p);
+        short_hashes(c, csaf_get(v, "full_product_name"), p);
     }
 }

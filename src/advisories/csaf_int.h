@@ -10,6 +10,24 @@
 #include "advisories/csaf_doc.h"
 #include "ermes/csaf.h"
 
+/* The tests' three look-ups: the member k of o (NULL when o is not an object or has none),
+ * that member when it is an array (else NULL), and its string (NULL when it is none). */
+static inline const ermes__csaf_node_t *csaf_get(const ermes__csaf_node_t *o, const char *k)
+{
+    return ermes__csaf_member(o, k);
+}
+
+static inline const ermes__csaf_node_t *csaf_arr(const ermes__csaf_node_t *o, const char *k)
+{
+    const ermes__csaf_node_t *a = ermes__csaf_member(o, k);
+    return ermes__csaf_is_array(a) ? a : NULL;
+}
+
+static inline const char *csaf_str(const ermes__csaf_node_t *o, const char *k)
+{
+    return ermes__csaf_string(ermes__csaf_member(o, k));
+}
+
 typedef struct ermes__csaf_ctx {
     const ermes__csaf_node_t *doc; /* the document's root, in csaf_doc.h's representation */
     ermes_csaf_result_t *r;

@@ -10,22 +10,6 @@
 
 #include "core/time.h"
 
-static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_member(o, k);
-}
-
-static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
-{
-    const ermes__csaf_node_t *a = get(o, k);
-    return ermes__csaf_is_array(a) ? a : NULL;
-}
-
-static const char *str(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_string(get(o, k));
-}
-
 static int eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -43,9 +27,9 @@ static int group_has(const ermes__csaf_node_t *doc, const char *group_id, const 
 {
     size_t i;
     const ermes__csaf_node_t *g;
-    ermes__csaf_foreach(arr(get(doc, "product_tree"), "product_groups"), i,
-                        g) if (eq(str(g, "group_id"), group_id) &&
-                               list_has(arr(g, "product_ids"), product)) return 1;
+    ermes__csaf_foreach(csaf_arr(csaf_get(doc, "product_tree"), "product_groups"), i,
+                        g) if (eq(csaf_str(g, "group_id"), group_id) &&
+                               list_has(csaf_arr(g, "product_ids"), product)) return 1;
     return 0;
 }
 
@@ -70,23 +54,25 @@ static void referenced_set(const ermes__csaf_node_t *doc, ermes__csaf_set_t *set
     static const char *const status[] = {"first_affected", "first_fixed",         "fixed",
                                          "known_affected", "known_not_affected",  "last_affected",
                                          "recommended",    "under_investigation", NULL};
-    const ermes__csaf_node_t *tree = get(doc, "product_tree"), *v, *x;
+    const ermes__csaf_node_t *tree = csaf_get(doc, "product_tree"), *v, *x;
     size_t i, j;
 
-    ermes__csaf_foreach(arr(tree, "product_groups"), i, v) add_list(set, arr(v, "product_ids"));
-    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "product_groups"), i, v)
+        add_list(set, csaf_arr(v, "product_ids"));
+    ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
-        add_str(set, str(v, "product_reference"));
-        add_str(set, str(v, "relates_to_product_reference"));
+        add_str(set, csaf_str(v, "product_reference"));
+        add_str(set, csaf_str(v, "relates_to_product_reference"));
     }
-    ermes__csaf_foreach(arr(doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(doc, "vulnerabilities"), i, v)
     {
         for (int k = 0; status[k]; k++)
-            add_list(set, arr(get(v, "product_status"), status[k]));
-        ermes__csaf_foreach(arr(v, "remediations"), j, x) add_list(set, arr(x, "product_ids"));
-        ermes__csaf_foreach(arr(v, "scores"), j, x) add_list(set, arr(x, "products"));
-        ermes__csaf_foreach(arr(v, "threats"), j, x) add_list(set, arr(x, "product_ids"));
-        ermes__csaf_foreach(arr(v, "flags"), j, x) add_list(set, arr(x, "product_ids"));
+            add_list(set, csaf_arr(csaf_get(v, "product_status"), status[k]));
+        ermes__csaf_foreach(csaf_arr(v, "remediations"), j, x)
+            add_list(set, csaf_arr(x, "product_ids"));
+        ermes__csaf_foreach(csaf_arr(v, "scores"), j, x) add_list(set, csaf_arr(x, "products"));
+        ermes__csaf_foreach(csaf_arr(v, "threats"), j, x) add_list(set, csaf_arr(x, "product_ids"));
+        ermes__csaf_foreach(csaf_arr(v, "flags"), j, x) add_list(set, csaf_arr(x, "product_ids"));
     }
 }
 
@@ -106,25 +92,26 @@ static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs,
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        const char *id = str(get(b, "product"), "product_id");
+        const char *id = csaf_str(csaf_get(b, "product"), "product_id");
         if (id && !referenced(refs, id)) {
             ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        unused_branches(c, refs, arr(b, "branches"), p, depth + 1);
+        unused_branches(c, refs, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
 /* 6.2.1 Unused Definition of Product ID */
 static void test_6_2_1(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
     ermes__csaf_set_t set, *refs = c->referenced;
 
-    if (!tree || eq(str(get(c->doc, "document"), "category"), "csaf_informational_advisory"))
+    if (!tree ||
+        eq(csaf_str(csaf_get(c->doc, "document"), "category"), "csaf_informational_advisory"))
         return;
     /* The mandatory tests' 6.1.1 collected the same ids, unless run without a set. */
     if (!refs) {
@@ -132,18 +119,18 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
         ermes__csaf_set_init(refs, &c->rc);
         referenced_set(c->doc, refs);
     }
-    unused_branches(c, refs, arr(tree, "branches"), "/product_tree/branches", 0);
-    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
+    unused_branches(c, refs, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
-        const char *id = str(v, "product_id");
+        const char *id = csaf_str(v, "product_id");
         if (id && !referenced(refs, id)) {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
             ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
         }
     }
-    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
-        const char *id = str(get(v, "full_product_name"), "product_id");
+        const char *id = csaf_str(csaf_get(v, "full_product_name"), "product_id");
         if (id && !referenced(refs, id)) {
             ermes__csaf_pathf(p, sizeof(p),
                               "/product_tree/relationships/%zu/full_product_name/product_id", i);
@@ -164,27 +151,27 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
     size_t i, j, k;
     char p[256];
 
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        const ermes__csaf_node_t *ps = get(v, "product_status");
+        const ermes__csaf_node_t *ps = csaf_get(v, "product_status");
         for (int l = 0; affected[l]; l++)
-            ermes__csaf_foreach(arr(ps, affected[l]), j, id)
+            ermes__csaf_foreach(csaf_arr(ps, affected[l]), j, id)
             {
                 const char *pid = ermes__csaf_string(id);
                 int remedied = 0, scored = 0;
                 if (!pid)
                     continue;
-                ermes__csaf_foreach(arr(v, "remediations"), k, x)
+                ermes__csaf_foreach(csaf_arr(v, "remediations"), k, x)
                 {
                     size_t g;
                     const ermes__csaf_node_t *gid;
-                    remedied |= list_has(arr(x, "product_ids"), pid);
-                    ermes__csaf_foreach(arr(x, "group_ids"), g, gid) remedied |=
+                    remedied |= list_has(csaf_arr(x, "product_ids"), pid);
+                    ermes__csaf_foreach(csaf_arr(x, "group_ids"), g, gid) remedied |=
                         ermes__csaf_is_string(gid) &&
                         group_has(c->doc, ermes__csaf_string(gid), pid);
                 }
-                ermes__csaf_foreach(arr(v, "scores"), k, x) scored |=
-                    list_has(arr(x, "products"), pid);
+                ermes__csaf_foreach(csaf_arr(v, "scores"), k, x) scored |=
+                    list_has(csaf_arr(x, "products"), pid);
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s/%zu", i,
                                   affected[l], j);
                 if (!remedied)
@@ -192,14 +179,14 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
                 if (!scored && strcmp(affected[l], "under_investigation") != 0)
                     ermes__csaf_warn(c, "6.2.3", p, "product %s has no score", pid);
             }
-        ermes__csaf_foreach(arr(v, "involvements"), j, x) if (!get(x, "date"))
+        ermes__csaf_foreach(csaf_arr(v, "involvements"), j, x) if (!csaf_get(x, "date"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
             ermes__csaf_warn(c, "6.2.7", p, "the involvement has no date");
         }
-        ermes__csaf_foreach(arr(v, "ids"), j, x)
+        ermes__csaf_foreach(csaf_arr(v, "ids"), j, x)
         {
-            const char *text = str(x, "text");
+            const char *text = csaf_str(x, "text");
             size_t n = text ? strlen(text) : 0, d = 9;
             int cve = n >= 13 && strncmp(text, "CVE-", 4) == 0 && isdigit((unsigned char)text[4]) &&
                       isdigit((unsigned char)text[5]) && isdigit((unsigned char)text[6]) &&
@@ -236,15 +223,15 @@ static int before(instant_t a, instant_t b)
  * History, 6.2.6 Older Current Release Date than Revision History */
 static void test_tracking(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *t = get(get(c->doc, "document"), "tracking"), *r;
+    const ermes__csaf_node_t *t = csaf_get(csaf_get(c->doc, "document"), "tracking"), *r;
     instant_t oldest = {0, 0}, newest = {0, 0};
     size_t i;
     char p[128];
 
-    ermes__csaf_foreach(arr(t, "revision_history"), i, r)
+    ermes__csaf_foreach(csaf_arr(t, "revision_history"), i, r)
     {
-        const char *num = str(r, "number");
-        instant_t d = instant(str(r, "date"));
+        const char *num = csaf_str(r, "number");
+        instant_t d = instant(csaf_str(r, "date"));
         if (num && strchr(num, '+')) {
             ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number", i);
             ermes__csaf_warn(c, "6.2.4", p, "revision %s has build metadata", num);
@@ -256,8 +243,8 @@ static void test_tracking(ermes__csaf_ctx_t *c)
         if (!newest.ok || before(newest, d))
             newest = d;
     }
-    instant_t initial = instant(str(t, "initial_release_date")),
-              current = instant(str(t, "current_release_date"));
+    instant_t initial = instant(csaf_str(t, "initial_release_date")),
+              current = instant(csaf_str(t, "current_release_date"));
     if (oldest.ok && initial.ok && before(initial, oldest))
         ermes__csaf_warn(c, "6.2.5", "/document/tracking/initial_release_date",
                          "the initial release is older than the revision history");
@@ -273,13 +260,14 @@ static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, c
     size_t i, j;
     char p[1200];
 
-    ermes__csaf_foreach(arr(get(product, "product_identification_helper"), "hashes"), i, h)
+    ermes__csaf_foreach(csaf_arr(csaf_get(product, "product_identification_helper"), "hashes"), i,
+                        h)
     {
         const char *only = NULL;
         int same = 1, any = 0;
-        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
+        ermes__csaf_foreach(csaf_arr(h, "file_hashes"), j, fh)
         {
-            const char *alg = str(fh, "algorithm");
+            const char *alg = csaf_str(fh, "algorithm");
             if (!alg)
                 continue;
             if (any && !eq(alg, only))
@@ -309,43 +297,43 @@ static void hash_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *branch
     ermes__csaf_foreach(branches, i, b)
     {
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
-        hashes_of(c, get(b, "product"), p);
+        hashes_of(c, csaf_get(b, "product"), p);
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        hash_branches(c, arr(b, "branches"), p, depth + 1);
+        hash_branches(c, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
 static void test_hashes(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
 
-    hash_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
-    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
+    hash_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         hashes_of(c, v, p);
     }
-    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        hashes_of(c, get(v, "full_product_name"), p);
+        hashes_of(c, csaf_get(v, "full_product_name"), p);
     }
 }
 
 /* 6.2.10 Missing TLP label, 6.2.11 Missing Canonical URL, 6.2.12 Missing Document Language */
 static void test_document(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *doc = get(c->doc, "document"), *r;
-    const char *id = str(get(doc, "tracking"), "id");
+    const ermes__csaf_node_t *doc = csaf_get(c->doc, "document"), *r;
+    const char *id = csaf_str(csaf_get(doc, "tracking"), "id");
     char want[512];
     size_t i, n = 0;
     int found = 0;
 
-    if (!str(get(get(doc, "distribution"), "tlp"), "label"))
+    if (!csaf_str(csaf_get(csaf_get(doc, "distribution"), "tlp"), "label"))
         ermes__csaf_warn(c, "6.2.10", "/document", "the document has no TLP label");
-    if (!str(doc, "lang"))
+    if (!csaf_str(doc, "lang"))
         ermes__csaf_warn(c, "6.2.12", "/document", "the document has no language");
     /* The canonical URL: a self reference over https ending in the tracking id, lower case,
      * every run of other characters than a-z, 0-9, + and - made one "_", then ".json". */
@@ -366,11 +354,11 @@ static void test_document(ermes__csaf_ctx_t *c)
     }
     memcpy(want + n, ".json", 6);
     n += 5;
-    ermes__csaf_foreach(arr(doc, "references"), i, r)
+    ermes__csaf_foreach(csaf_arr(doc, "references"), i, r)
     {
-        const char *url = str(r, "url");
+        const char *url = csaf_str(r, "url");
         size_t len = url ? strlen(url) : 0;
-        if (id && eq(str(r, "category"), "self") && url && strncmp(url, "https://", 8) == 0 &&
+        if (id && eq(csaf_str(r, "category"), "self") && url && strncmp(url, "https://", 8) == 0 &&
             len >= n && strcmp(url + len - n, want) == 0)
             found = 1;
     }
@@ -382,11 +370,11 @@ static void test_document(ermes__csaf_ctx_t *c)
 static void test_languages(ermes__csaf_ctx_t *c)
 {
     static const char *const fields[2] = {"lang", "source_lang"};
-    const ermes__csaf_node_t *doc = get(c->doc, "document");
+    const ermes__csaf_node_t *doc = csaf_get(c->doc, "document");
     char p[64];
 
     for (int i = 0; i < 2; i++) {
-        const char *tag = str(doc, fields[i]);
+        const char *tag = csaf_str(doc, fields[i]);
         if (!tag)
             continue;
         ermes__csaf_pathf(p, sizeof(p), "/document/%s", fields[i]);
@@ -409,13 +397,13 @@ static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *bran
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        const char *name = str(b, "name");
-        if (ermes__csaf_is_object(get(b, "product")) &&
-            !get(get(b, "product"), "product_identification_helper")) {
+        const char *name = csaf_str(b, "name");
+        if (ermes__csaf_is_object(csaf_get(b, "product")) &&
+            !csaf_get(csaf_get(b, "product"), "product_identification_helper")) {
             ermes__csaf_path(p, sizeof(p), path, i, "/product");
             ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
         }
-        if (eq(str(b, "category"), "product_version_range") && name) {
+        if (eq(csaf_str(b, "category"), "product_version_range") && name) {
             /* vers:<scheme>/<constraints>, the scheme [a-z.+-][a-z0-9.+-]* */
             const char *q = name + 5;
             int ok = strncmp(name, "vers:", 5) == 0 &&
@@ -431,30 +419,31 @@ static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *bran
             }
         }
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        helper_branches(c, arr(b, "branches"), p, depth + 1);
+        helper_branches(c, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
 static void test_products(ermes__csaf_ctx_t *c)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
     char p[128];
 
-    ermes__csaf_foreach(arr(tree, "full_product_names"), i,
-                        v) if (!get(v, "product_identification_helper"))
+    ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i,
+                        v) if (!csaf_get(v, "product_identification_helper"))
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
-    ermes__csaf_foreach(arr(tree, "relationships"), i,
-                        v) if (ermes__csaf_is_object(get(v, "full_product_name")) &&
-                               !get(get(v, "full_product_name"), "product_identification_helper"))
+    ermes__csaf_foreach(
+        csaf_arr(tree, "relationships"), i,
+        v) if (ermes__csaf_is_object(csaf_get(v, "full_product_name")) &&
+               !csaf_get(csaf_get(v, "full_product_name"), "product_identification_helper"))
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
-    helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+    helper_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
 }
 
 void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c)

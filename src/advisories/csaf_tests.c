@@ -17,22 +17,6 @@ typedef ermes__csaf_ctx_t ctx_t;
 
 /* ---- small accessors ---- */
 
-static const ermes__csaf_node_t *get(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_member(o, k);
-}
-
-static const ermes__csaf_node_t *arr(const ermes__csaf_node_t *o, const char *k)
-{
-    const ermes__csaf_node_t *a = get(o, k);
-    return ermes__csaf_is_array(a) ? a : NULL;
-}
-
-static const char *str(const ermes__csaf_node_t *o, const char *k)
-{
-    return ermes__csaf_string(get(o, k));
-}
-
 static int eq(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
@@ -54,12 +38,12 @@ static void put(set_t *set, const char *s)
 /* The document's category and tracking. */
 static const char *category(ctx_t *c)
 {
-    return str(get(c->doc, "document"), "category");
+    return csaf_str(csaf_get(c->doc, "document"), "category");
 }
 
 static const ermes__csaf_node_t *tracking(ctx_t *c)
 {
-    return get(get(c->doc, "document"), "tracking");
+    return csaf_get(csaf_get(c->doc, "document"), "tracking");
 }
 
 /* ---- product ids: definitions and references ---- */
@@ -77,36 +61,36 @@ static void branch_products(ctx_t *c, const ermes__csaf_node_t *branches, const 
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        const char *id = str(get(b, "product"), "product_id");
+        const char *id = csaf_str(csaf_get(b, "product"), "product_id");
         if (id) {
             ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
             cb(c, arg, id, p);
         }
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        branch_products(c, get(b, "branches"), p, cb, arg, depth + 1);
+        branch_products(c, csaf_get(b, "branches"), p, cb, arg, depth + 1);
     }
 }
 
 /* Calls cb for each product id defined in the product tree, in document order. */
 static void each_definition(ctx_t *c, id_cb cb, void *arg)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *a, *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *a, *v;
     size_t i;
     char p[256];
 
-    branch_products(c, get(tree, "branches"), "/product_tree/branches", cb, arg, 0);
-    if ((a = arr(tree, "full_product_names")))
-        ermes__csaf_foreach(a, i, v) if (str(v, "product_id"))
+    branch_products(c, csaf_get(tree, "branches"), "/product_tree/branches", cb, arg, 0);
+    if ((a = csaf_arr(tree, "full_product_names")))
+        ermes__csaf_foreach(a, i, v) if (csaf_str(v, "product_id"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
-            cb(c, arg, str(v, "product_id"), p);
+            cb(c, arg, csaf_str(v, "product_id"), p);
         }
-    if ((a = arr(tree, "relationships")))
-        ermes__csaf_foreach(a, i, v) if (str(get(v, "full_product_name"), "product_id"))
+    if ((a = csaf_arr(tree, "relationships")))
+        ermes__csaf_foreach(a, i, v) if (csaf_str(csaf_get(v, "full_product_name"), "product_id"))
         {
             ermes__csaf_pathf(p, sizeof(p),
                               "/product_tree/relationships/%zu/full_product_name/product_id", i);
-            cb(c, arg, str(get(v, "full_product_name"), "product_id"), p);
+            cb(c, arg, csaf_str(csaf_get(v, "full_product_name"), "product_id"), p);
         }
 }
 
@@ -144,40 +128,40 @@ static const char *const status_names[] = {"first_affected", "first_fixed",     
 /* Calls cb for each reference to a product id (section 6.1.1's list). */
 static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *a, *v, *vulns;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *a, *v, *vulns;
     size_t i, j;
     char p[512];
 
-    if ((a = arr(tree, "product_groups")))
+    if ((a = csaf_arr(tree, "product_groups")))
         ermes__csaf_foreach(a, i, v)
         {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
-            ids_of(c, get(v, "product_ids"), p, cb, arg);
+            ids_of(c, csaf_get(v, "product_ids"), p, cb, arg);
         }
-    if ((a = arr(tree, "relationships")))
+    if ((a = csaf_arr(tree, "relationships")))
         ermes__csaf_foreach(a, i, v)
         {
-            if (str(v, "product_reference")) {
+            if (csaf_str(v, "product_reference")) {
                 ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference",
                                   i);
-                cb(c, arg, str(v, "product_reference"), p);
+                cb(c, arg, csaf_str(v, "product_reference"), p);
             }
-            if (str(v, "relates_to_product_reference")) {
+            if (csaf_str(v, "relates_to_product_reference")) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "/product_tree/relationships/%zu/relates_to_product_reference",
                                   i);
-                cb(c, arg, str(v, "relates_to_product_reference"), p);
+                cb(c, arg, csaf_str(v, "relates_to_product_reference"), p);
             }
         }
-    if (!(vulns = arr(c->doc, "vulnerabilities")))
+    if (!(vulns = csaf_arr(c->doc, "vulnerabilities")))
         return;
     ermes__csaf_foreach(vulns, i, v)
     {
-        const ermes__csaf_node_t *ps = get(v, "product_status"), *x;
+        const ermes__csaf_node_t *ps = csaf_get(v, "product_status"), *x;
         for (int k = 0; status_names[k]; k++) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i,
                               status_names[k]);
-            ids_of(c, get(ps, status_names[k]), p, cb, arg);
+            ids_of(c, csaf_get(ps, status_names[k]), p, cb, arg);
         }
         static const struct {
             const char *list, *ids;
@@ -186,12 +170,12 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
                      {"threats", "product_ids"},
                      {"flags", "product_ids"}};
         for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
-            if ((a = arr(v, lists[l].list)))
+            if ((a = csaf_arr(v, lists[l].list)))
                 ermes__csaf_foreach(a, j, x)
                 {
                     ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i,
                                       lists[l].list, j, lists[l].ids);
-                    ids_of(c, get(x, lists[l].ids), p, cb, arg);
+                    ids_of(c, csaf_get(x, lists[l].ids), p, cb, arg);
                 }
     }
 }
@@ -245,9 +229,10 @@ static int reaches(const ermes__csaf_node_t *rels, const char *from, const char 
         return 0;
     ermes__csaf_foreach(rels, i, v)
     {
-        if (!eq(str(get(v, "full_product_name"), "product_id"), from))
+        if (!eq(csaf_str(csaf_get(v, "full_product_name"), "product_id"), from))
             continue;
-        const char *refs[2] = {str(v, "product_reference"), str(v, "relates_to_product_reference")};
+        const char *refs[2] = {csaf_str(v, "product_reference"),
+                               csaf_str(v, "relates_to_product_reference")};
         for (int k = 0; k < 2; k++)
             if (refs[k] && (eq(refs[k], target) || reaches(rels, refs[k], target, depth + 1)))
                 return 1;
@@ -257,7 +242,8 @@ static int reaches(const ermes__csaf_node_t *rels, const char *from, const char 
 
 static void test_6_1_3(ctx_t *c)
 {
-    const ermes__csaf_node_t *rels = arr(get(c->doc, "product_tree"), "relationships"), *v;
+    const ermes__csaf_node_t *rels = csaf_arr(csaf_get(c->doc, "product_tree"), "relationships"),
+                             *v;
     size_t i;
     char p[256];
 
@@ -265,7 +251,7 @@ static void test_6_1_3(ctx_t *c)
         return;
     ermes__csaf_foreach(rels, i, v)
     {
-        const char *id = str(get(v, "full_product_name"), "product_id");
+        const char *id = csaf_str(csaf_get(v, "full_product_name"), "product_id");
         if (id && reaches(rels, id, id, 0)) {
             ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu", i);
             ermes__csaf_fail(c, "6.1.3", p, "product id \"%s\" is defined through itself", id);
@@ -276,8 +262,8 @@ static void test_6_1_3(ctx_t *c)
 /* 6.1.4 Missing Definition of Product Group ID, 6.1.5 Multiple Definition of Product Group ID */
 static void test_6_1_4_5(ctx_t *c)
 {
-    const ermes__csaf_node_t *groups = arr(get(c->doc, "product_tree"), "product_groups");
-    const ermes__csaf_node_t *vulns = arr(c->doc, "vulnerabilities"), *v, *x, *g;
+    const ermes__csaf_node_t *groups = csaf_arr(csaf_get(c->doc, "product_tree"), "product_groups");
+    const ermes__csaf_node_t *vulns = csaf_arr(c->doc, "vulnerabilities"), *v, *x, *g;
     size_t i, j, k;
     char p[256];
     set_t defined;
@@ -287,7 +273,7 @@ static void test_6_1_4_5(ctx_t *c)
     if (groups)
         ermes__csaf_foreach(groups, i, g)
         {
-            const char *id = str(g, "group_id");
+            const char *id = csaf_str(g, "group_id");
             if (id && in(&defined, id)) {
                 ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/group_id", i);
                 ermes__csaf_fail(c, "6.1.5", p, "product group id \"%s\" is defined more than once",
@@ -300,9 +286,9 @@ static void test_6_1_4_5(ctx_t *c)
         {
             static const char *const lists[] = {"remediations", "threats", "flags"};
             for (int l = 0; l < 3; l++)
-                ermes__csaf_foreach(arr(v, lists[l]), j, x)
+                ermes__csaf_foreach(csaf_arr(v, lists[l]), j, x)
                 {
-                    const ermes__csaf_node_t *ids = arr(x, "group_ids"), *id;
+                    const ermes__csaf_node_t *ids = csaf_arr(x, "group_ids"), *id;
                     ermes__csaf_foreach(ids, k, id) if (ermes__csaf_is_string(id) &&
                                                         !in(&defined, ermes__csaf_string(id)))
                     {
@@ -334,9 +320,9 @@ static void test_6_1_6(ctx_t *c)
     ermes__csaf_set_init(&seen, &c->rc);
     ermes__csaf_set_init(&reported, &c->rc);
     ermes__csaf_set_init(&mine, &c->rc);
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        const ermes__csaf_node_t *ps = get(v, "product_status");
+        const ermes__csaf_node_t *ps = csaf_get(v, "product_status");
         if (!ps)
             continue;
         ermes__csaf_set_cleanup(&seen);
@@ -346,7 +332,7 @@ static void test_6_1_6(ctx_t *c)
             for (int k = 0; groups[g][k]; k++) {
                 size_t j;
                 const ermes__csaf_node_t *id;
-                ermes__csaf_foreach(arr(ps, groups[g][k]), j, id)
+                ermes__csaf_foreach(csaf_arr(ps, groups[g][k]), j, id)
                 {
                     const char *s = ermes__csaf_string(id);
                     if (!s)
@@ -381,14 +367,14 @@ static void test_6_1_7(ctx_t *c)
     set_t seen;
 
     ermes__csaf_set_init(&seen, &c->rc);
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
         ermes__csaf_set_cleanup(&seen);
-        ermes__csaf_foreach(arr(v, "scores"), j, s)
+        ermes__csaf_foreach(csaf_arr(v, "scores"), j, s)
         {
-            const char *versions[2] = {str(get(s, "cvss_v2"), "version"),
-                                       str(get(s, "cvss_v3"), "version")};
-            ermes__csaf_foreach(arr(s, "products"), k, pid)
+            const char *versions[2] = {csaf_str(csaf_get(s, "cvss_v2"), "version"),
+                                       csaf_str(csaf_get(s, "cvss_v3"), "version")};
+            ermes__csaf_foreach(csaf_arr(s, "products"), k, pid)
             {
                 const char *id = ermes__csaf_string(pid);
                 if (!id)
@@ -575,7 +561,7 @@ static int scored(const char *vector, ermes_cvss_t *cv, ermes_cvss_scores_t *sc)
 
 static void cvss_object(ctx_t *c, const ermes__csaf_node_t *o, const char *path, int v3)
 {
-    const char *vector = str(o, "vectorString"), *version = str(o, "version");
+    const char *vector = csaf_str(o, "vectorString"), *version = csaf_str(o, "version");
     const cvss_map_t *map = v3 ? v3_map : v2_map;
     ermes_cvss_t cv;
     ermes_cvss_scores_t sc;
@@ -587,7 +573,7 @@ static void cvss_object(ctx_t *c, const ermes__csaf_node_t *o, const char *path,
         return;
     /* 6.1.10: each property that the vector also says must say the same. */
     for (int m = 0; map[m].property; m++) {
-        const char *have = str(o, map[m].property);
+        const char *have = csaf_str(o, map[m].property);
         size_t mlen = strlen(map[m].metric);
         if (!have)
             continue;
@@ -620,13 +606,13 @@ static void cvss_object(ctx_t *c, const ermes__csaf_node_t *o, const char *path,
     static const char *const sev[3] = {"baseSeverity", "temporalSeverity", "environmentalSeverity"};
     int want[3] = {sc.base, sc.temporal, sc.environmental};
     for (int k = 0; k < 3; k++) {
-        const ermes__csaf_node_t *n = get(o, names[k]);
+        const ermes__csaf_node_t *n = csaf_get(o, names[k]);
         if (ermes__csaf_is_number(n) && score_differs(n, want[k])) {
             ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, names[k]);
             ermes__csaf_fail(c, "6.1.9", p, "%s is %g but the vector computes to %d.%d", names[k],
                              ermes__csaf_number(n), want[k] / 10, want[k] % 10);
         }
-        const char *s = str(o, sev[k]);
+        const char *s = csaf_str(o, sev[k]);
         if (v3 && s && strcmp(s, ermes_cvss_severity(cv.version, want[k])) != 0) {
             ermes__csaf_pathf(p, sizeof(p), "%s/%s", path, sev[k]);
             ermes__csaf_fail(c, "6.1.9", p, "%s is %s but the vector computes to %s", sev[k], s,
@@ -641,16 +627,16 @@ static void test_6_1_9_10(ctx_t *c)
     size_t i, j;
     char p[256];
 
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
-        ermes__csaf_foreach(arr(v, "scores"), j, s)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
+        ermes__csaf_foreach(csaf_arr(v, "scores"), j, s)
     {
-        if (ermes__csaf_is_object(get(s, "cvss_v2"))) {
+        if (ermes__csaf_is_object(csaf_get(s, "cvss_v2"))) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v2", i, j);
-            cvss_object(c, get(s, "cvss_v2"), p, 0);
+            cvss_object(c, csaf_get(s, "cvss_v2"), p, 0);
         }
-        if (ermes__csaf_is_object(get(s, "cvss_v3"))) {
+        if (ermes__csaf_is_object(csaf_get(s, "cvss_v3"))) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/scores/%zu/cvss_v3", i, j);
-            cvss_object(c, get(s, "cvss_v3"), p, 1);
+            cvss_object(c, csaf_get(s, "cvss_v3"), p, 1);
         }
     }
 }
@@ -662,10 +648,10 @@ static void test_6_1_11(ctx_t *c)
     size_t i;
     char p[128];
 
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        const ermes__csaf_node_t *cwe = get(v, "cwe");
-        const char *id = str(cwe, "id"), *name = str(cwe, "name"), *known;
+        const ermes__csaf_node_t *cwe = csaf_get(v, "cwe");
+        const char *id = csaf_str(cwe, "id"), *name = csaf_str(cwe, "name"), *known;
         if (!id || !name)
             continue;
         known = ermes__csaf_cwe_name(id);
@@ -682,8 +668,8 @@ static void test_6_1_11(ctx_t *c)
 /* 6.1.12 Language */
 static void test_6_1_12(ctx_t *c)
 {
-    const ermes__csaf_node_t *doc = get(c->doc, "document");
-    const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
+    const ermes__csaf_node_t *doc = csaf_get(c->doc, "document");
+    const char *lang = csaf_str(doc, "lang"), *source = csaf_str(doc, "source_lang");
 
     if (lang && !ermes__lang_tag_valid(lang))
         ermes__csaf_fail(c, "6.1.12", "/document/lang", "\"%s\" is not a valid language tag", lang);
@@ -696,8 +682,8 @@ static void test_6_1_12(ctx_t *c)
  * identification helper. */
 static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const char *path)
 {
-    const ermes__csaf_node_t *helper = get(product, "product_identification_helper"), *h;
-    const char *purl = str(helper, "purl");
+    const ermes__csaf_node_t *helper = csaf_get(product, "product_identification_helper"), *h;
+    const char *purl = csaf_str(helper, "purl");
     size_t i, j;
     char p[1200];
 
@@ -705,14 +691,14 @@ static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const cha
         ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/purl", path);
         ermes__csaf_fail(c, "6.1.13", p, "\"%.200s\" is not a valid package URL", purl);
     }
-    ermes__csaf_foreach(arr(helper, "hashes"), i, h)
+    ermes__csaf_foreach(csaf_arr(helper, "hashes"), i, h)
     {
         const ermes__csaf_node_t *fh;
         set_t seen;
         ermes__csaf_set_init(&seen, &c->rc);
-        ermes__csaf_foreach(arr(h, "file_hashes"), j, fh)
+        ermes__csaf_foreach(csaf_arr(h, "file_hashes"), j, fh)
         {
-            const char *alg = str(fh, "algorithm");
+            const char *alg = csaf_str(fh, "algorithm");
             if (alg && in(&seen, alg)) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "%s/product_identification_helper/hashes/%zu/file_hashes/%zu",
@@ -737,30 +723,30 @@ static void helper_branches(ctx_t *c, const ermes__csaf_node_t *branches, const 
     ermes__csaf_foreach(branches, i, b)
     {
         ermes__csaf_path(p, sizeof(p), path, i, "/product");
-        if (get(b, "product"))
-            helper_checks(c, get(b, "product"), p);
+        if (csaf_get(b, "product"))
+            helper_checks(c, csaf_get(b, "product"), p);
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        helper_branches(c, arr(b, "branches"), p, depth + 1);
+        helper_branches(c, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
 static void test_6_1_13_25(ctx_t *c)
 {
-    const ermes__csaf_node_t *tree = get(c->doc, "product_tree"), *v;
+    const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
     char p[256];
 
-    ermes__csaf_foreach(arr(tree, "full_product_names"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
         helper_checks(c, v, p);
     }
-    ermes__csaf_foreach(arr(tree, "relationships"), i, v)
+    ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        helper_checks(c, get(v, "full_product_name"), p);
+        helper_checks(c, csaf_get(v, "full_product_name"), p);
     }
-    helper_branches(c, arr(tree, "branches"), "/product_tree/branches", 0);
+    helper_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
 }
 
 /* ---- versions and dates of the tracking (6.1.14 to 6.1.22, 6.1.30) ---- */
@@ -926,7 +912,7 @@ typedef struct revision {
 
 static const ermes__csaf_node_t *history(ctx_t *c)
 {
-    return arr(tracking(c), "revision_history");
+    return csaf_arr(tracking(c), "revision_history");
 }
 
 /* The revision history when every item has a string number and date, else NULL/0. */
@@ -944,12 +930,12 @@ static revision_t *revisions(ctx_t *c, size_t *n)
         return NULL;
     ermes__csaf_foreach(h, i, v)
     {
-        if (!str(v, "number") || !str(v, "date")) {
+        if (!csaf_str(v, "number") || !csaf_str(v, "date")) {
             free(r);
             return NULL;
         }
-        r[i].number = str(v, "number");
-        r[i].date = parse_instant(str(v, "date"));
+        r[i].number = csaf_str(v, "number");
+        r[i].date = parse_instant(csaf_str(v, "date"));
         r[i].index = i;
     }
     *n = ermes__csaf_array_size(h);
@@ -992,7 +978,7 @@ static semver_t as_semver(const char *number, char *buf, size_t cap)
 static void test_tracking(ctx_t *c)
 {
     const ermes__csaf_node_t *t = tracking(c);
-    const char *status = str(t, "status"), *version = str(t, "version");
+    const char *status = csaf_str(t, "status"), *version = csaf_str(t, "version");
     size_t n, i;
     revision_t *r = revisions(c, &n);
     char p[128];
@@ -1049,8 +1035,8 @@ static void test_tracking(ctx_t *c)
         int bad = 0;
         ermes__csaf_foreach(history(c), i, v)
         {
-            semver_t s = parse_semver(str(v, "number"));
-            bad |= eq(str(v, "number"), "0") || (s.valid && s.major == 0);
+            semver_t s = parse_semver(csaf_str(v, "number"));
+            bad |= eq(csaf_str(v, "number"), "0") || (s.valid && s.major == 0);
         }
         if (bad)
             ermes__csaf_fail(c, "6.1.18", "/document/tracking/status",
@@ -1061,11 +1047,12 @@ static void test_tracking(ctx_t *c)
         const ermes__csaf_node_t *v;
         ermes__csaf_foreach(history(c), i, v)
         {
-            semver_t s = parse_semver(str(v, "number"));
+            semver_t s = parse_semver(csaf_str(v, "number"));
             if (s.valid && s.pre) {
                 ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
                                   i);
-                ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release", str(v, "number"));
+                ermes__csaf_fail(c, "6.1.19", p, "revision %s is a pre-release",
+                                 csaf_str(v, "number"));
             }
         }
     }
@@ -1108,7 +1095,7 @@ static void test_tracking(ctx_t *c)
         ermes__csaf_set_init(&seen, &c->rc);
         ermes__csaf_foreach(history(c), i, v)
         {
-            const char *num = str(v, "number");
+            const char *num = csaf_str(v, "number");
             if (num && in(&seen, num)) {
                 ermes__csaf_pathf(p, sizeof(p), "/document/tracking/revision_history/%zu/number",
                                   i);
@@ -1124,7 +1111,7 @@ static void test_tracking(ctx_t *c)
         int scheme = -1; /* 0 integer, 1 semantic */
         ermes__csaf_foreach(history(c), i, v)
         {
-            const char *num = str(v, "number");
+            const char *num = csaf_str(v, "number");
             if (!num)
                 continue;
             char buf[32];
@@ -1152,10 +1139,10 @@ static void test_tracking(ctx_t *c)
 /* 6.1.15 Translator, 6.1.28 Translation */
 static void test_6_1_15_28(ctx_t *c)
 {
-    const ermes__csaf_node_t *doc = get(c->doc, "document");
-    const char *lang = str(doc, "lang"), *source = str(doc, "source_lang");
+    const ermes__csaf_node_t *doc = csaf_get(c->doc, "document");
+    const char *lang = csaf_str(doc, "lang"), *source = csaf_str(doc, "source_lang");
 
-    if (eq(str(get(doc, "publisher"), "category"), "translator") && !source)
+    if (eq(csaf_str(csaf_get(doc, "publisher"), "category"), "translator") && !source)
         ermes__csaf_fail(c, "6.1.15", "/document/source_lang",
                          "a translator's document needs source_lang");
     if (lang && source && strcmp(lang, source) == 0)
@@ -1176,36 +1163,37 @@ static void test_vulnerability_lists(ctx_t *c)
     ermes__csaf_set_init(&cves, &c->rc);
     ermes__csaf_set_init(&seen, &c->rc);
 
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        const char *cve = str(v, "cve");
+        const char *cve = csaf_str(v, "cve");
         if (cve && in(&cves, cve)) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/cve", i);
             ermes__csaf_fail(c, "6.1.23", p, "%s is in more than one vulnerability", cve);
         }
         put(&cves, cve);
         ermes__csaf_set_cleanup(&seen);
-        ermes__csaf_foreach(arr(v, "involvements"), j, x)
+        ermes__csaf_foreach(csaf_arr(v, "involvements"), j, x)
         {
             char key[512];
-            if (!str(x, "party") || !str(x, "date"))
+            if (!csaf_str(x, "party") || !csaf_str(x, "date"))
                 continue;
-            ermes__csaf_pathf(key, sizeof(key), "%s\n%s", str(x, "party"), str(x, "date"));
+            ermes__csaf_pathf(key, sizeof(key), "%s\n%s", csaf_str(x, "party"),
+                              csaf_str(x, "date"));
             if (in(&seen, key)) {
                 ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/involvements/%zu", i, j);
                 ermes__csaf_fail(c, "6.1.24", p, "party %s has two involvements dated %s",
-                                 str(x, "party"), str(x, "date"));
+                                 csaf_str(x, "party"), csaf_str(x, "date"));
             }
             ermes__csaf_set_add_copy(&seen, key);
         }
-        ermes__csaf_foreach(arr(v, "remediations"), j,
-                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        ermes__csaf_foreach(csaf_arr(v, "remediations"), j,
+                            x) if (!csaf_get(x, "product_ids") && !csaf_get(x, "group_ids"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/remediations/%zu", i, j);
             ermes__csaf_fail(c, "6.1.29", p, "the remediation names no product or group");
         }
-        ermes__csaf_foreach(arr(v, "flags"), j,
-                            x) if (!get(x, "product_ids") && !get(x, "group_ids"))
+        ermes__csaf_foreach(csaf_arr(v, "flags"), j,
+                            x) if (!csaf_get(x, "product_ids") && !csaf_get(x, "group_ids"))
         {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/flags/%zu", i, j);
             ermes__csaf_fail(c, "6.1.32", p, "the flag names no product or group");
@@ -1256,11 +1244,11 @@ static int group_has(ctx_t *c, const char *group_id, const char *product)
     const ermes__csaf_node_t *g, *id;
     size_t i, j;
 
-    ermes__csaf_foreach(arr(get(c->doc, "product_tree"), "product_groups"), i, g)
+    ermes__csaf_foreach(csaf_arr(csaf_get(c->doc, "product_tree"), "product_groups"), i, g)
     {
-        if (!eq(str(g, "group_id"), group_id))
+        if (!eq(csaf_str(g, "group_id"), group_id))
             continue;
-        ermes__csaf_foreach(arr(g, "product_ids"), j,
+        ermes__csaf_foreach(csaf_arr(g, "product_ids"), j,
                             id) if (eq(ermes__csaf_string(id), product)) return 1;
     }
     return 0;
@@ -1272,9 +1260,9 @@ static int names_product(ctx_t *c, const ermes__csaf_node_t *item, const char *p
     const ermes__csaf_node_t *id;
     size_t i;
 
-    ermes__csaf_foreach(arr(item, "product_ids"), i,
+    ermes__csaf_foreach(csaf_arr(item, "product_ids"), i,
                         id) if (eq(ermes__csaf_string(id), product)) return 1;
-    ermes__csaf_foreach(arr(item, "group_ids"), i,
+    ermes__csaf_foreach(csaf_arr(item, "group_ids"), i,
                         id) if (ermes__csaf_is_string(id) &&
                                 group_has(c, ermes__csaf_string(id), product)) return 1;
     return 0;
@@ -1284,8 +1272,8 @@ static int names_product(ctx_t *c, const ermes__csaf_node_t *item, const char *p
 static void test_profiles(ctx_t *c)
 {
     const char *cat = category(c);
-    const ermes__csaf_node_t *doc = get(c->doc, "document"),
-                             *vulns = get(c->doc, "vulnerabilities"), *v, *x;
+    const ermes__csaf_node_t *doc = csaf_get(c->doc, "document"),
+                             *vulns = csaf_get(c->doc, "vulnerabilities"), *v, *x;
     int incident = eq(cat, "csaf_security_incident_response");
     int info = eq(cat, "csaf_informational_advisory");
     int advisory = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
@@ -1295,9 +1283,9 @@ static void test_profiles(ctx_t *c)
 
     if (incident || info) {
         int found = 0;
-        ermes__csaf_foreach(arr(doc, "notes"), i, x)
+        ermes__csaf_foreach(csaf_arr(doc, "notes"), i, x)
         {
-            const char *nc = str(x, "category");
+            const char *nc = csaf_str(x, "category");
             found |= eq(nc, "description") || eq(nc, "details") || eq(nc, "general") ||
                      eq(nc, "summary");
         }
@@ -1305,8 +1293,8 @@ static void test_profiles(ctx_t *c)
             ermes__csaf_fail(c, "6.1.27.1", "/document/notes",
                              "needs a note of category description, details, general or summary");
         found = 0;
-        ermes__csaf_foreach(arr(doc, "references"), i, x) found |=
-            eq(str(x, "category"), "external");
+        ermes__csaf_foreach(csaf_arr(doc, "references"), i, x) found |=
+            eq(csaf_str(x, "category"), "external");
         if (!found)
             ermes__csaf_fail(c, "6.1.27.2", "/document/references",
                              "needs a reference of category external");
@@ -1316,14 +1304,14 @@ static void test_profiles(ctx_t *c)
                          "an informational advisory has no vulnerabilities");
     if (!advisory && !vex)
         goto flags;
-    if (!get(c->doc, "product_tree"))
+    if (!csaf_get(c->doc, "product_tree"))
         ermes__csaf_fail(c, "6.1.27.4", "/product_tree", "needs a product tree");
     if (!vulns)
         ermes__csaf_fail(c, "6.1.27.11", "/vulnerabilities", "needs vulnerabilities");
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
-        const ermes__csaf_node_t *ps = get(v, "product_status");
-        if (!get(v, "notes")) {
+        const ermes__csaf_node_t *ps = csaf_get(v, "product_status");
+        if (!csaf_get(v, "notes")) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/notes", i);
             ermes__csaf_fail(c, "6.1.27.5", p, "the vulnerability needs notes");
         }
@@ -1333,18 +1321,18 @@ static void test_profiles(ctx_t *c)
         }
         if (!vex)
             continue;
-        if (ps && !arr(ps, "fixed") && !arr(ps, "known_affected") &&
-            !arr(ps, "known_not_affected") && !arr(ps, "under_investigation")) {
+        if (ps && !csaf_arr(ps, "fixed") && !csaf_arr(ps, "known_affected") &&
+            !csaf_arr(ps, "known_not_affected") && !csaf_arr(ps, "under_investigation")) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
             ermes__csaf_fail(c, "6.1.27.7", p,
                              "needs fixed, known_affected, known_not_affected or "
                              "under_investigation");
         }
-        if (!get(v, "cve") && !get(v, "ids")) {
+        if (!csaf_get(v, "cve") && !csaf_get(v, "ids")) {
             ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu", i);
             ermes__csaf_fail(c, "6.1.27.8", p, "the vulnerability needs a cve or ids");
         }
-        ermes__csaf_foreach(arr(ps, "known_not_affected"), j, x)
+        ermes__csaf_foreach(csaf_arr(ps, "known_not_affected"), j, x)
         {
             const char *id = ermes__csaf_string(x);
             int ok = 0;
@@ -1352,9 +1340,9 @@ static void test_profiles(ctx_t *c)
             const ermes__csaf_node_t *t;
             if (!id)
                 continue;
-            ermes__csaf_foreach(arr(v, "threats"), k, t) ok |=
-                eq(str(t, "category"), "impact") && names_product(c, t, id);
-            ermes__csaf_foreach(arr(v, "flags"), k, t) ok |= names_product(c, t, id);
+            ermes__csaf_foreach(csaf_arr(v, "threats"), k, t) ok |=
+                eq(csaf_str(t, "category"), "impact") && names_product(c, t, id);
+            ermes__csaf_foreach(csaf_arr(v, "flags"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "/vulnerabilities/%zu/product_status/known_not_affected/%zu", i,
@@ -1362,7 +1350,7 @@ static void test_profiles(ctx_t *c)
                 ermes__csaf_fail(c, "6.1.27.9", p, "product %s needs an impact statement", id);
             }
         }
-        ermes__csaf_foreach(arr(ps, "known_affected"), j, x)
+        ermes__csaf_foreach(csaf_arr(ps, "known_affected"), j, x)
         {
             const char *id = ermes__csaf_string(x);
             int ok = 0;
@@ -1370,7 +1358,7 @@ static void test_profiles(ctx_t *c)
             const ermes__csaf_node_t *t;
             if (!id)
                 continue;
-            ermes__csaf_foreach(arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
+            ermes__csaf_foreach(csaf_arr(v, "remediations"), k, t) ok |= names_product(c, t, id);
             if (!ok) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "/vulnerabilities/%zu/product_status/known_affected/%zu", i, j);
@@ -1382,19 +1370,20 @@ flags:
     /* 6.1.33: per vulnerability, at most one flag per product (directly or by a group). */
     ermes__csaf_set_init(&seen, &c->rc);
     ermes__csaf_set_init(&mine, &c->rc);
-    ermes__csaf_foreach(arr(c->doc, "vulnerabilities"), i, v)
+    ermes__csaf_foreach(csaf_arr(c->doc, "vulnerabilities"), i, v)
     {
         const ermes__csaf_node_t *f, *id, *g;
         size_t k, m, q;
         ermes__csaf_set_cleanup(&seen);
-        ermes__csaf_foreach(arr(v, "flags"), j, f)
+        ermes__csaf_foreach(csaf_arr(v, "flags"), j, f)
         {
             ermes__csaf_set_cleanup(&mine);
-            ermes__csaf_foreach(arr(f, "product_ids"), k, id) put(&mine, ermes__csaf_string(id));
-            ermes__csaf_foreach(arr(f, "group_ids"), k, id)
-                ermes__csaf_foreach(arr(get(c->doc, "product_tree"), "product_groups"), m,
-                                    g) if (eq(str(g, "group_id"), ermes__csaf_string(id)))
-                    ermes__csaf_foreach(arr(g, "product_ids"), q, x)
+            ermes__csaf_foreach(csaf_arr(f, "product_ids"), k, id)
+                put(&mine, ermes__csaf_string(id));
+            ermes__csaf_foreach(csaf_arr(f, "group_ids"), k, id)
+                ermes__csaf_foreach(csaf_arr(csaf_get(c->doc, "product_tree"), "product_groups"), m,
+                                    g) if (eq(csaf_str(g, "group_id"), ermes__csaf_string(id)))
+                    ermes__csaf_foreach(csaf_arr(g, "product_ids"), q, x)
                         put(&mine, ermes__csaf_string(x));
             for (size_t n = 0; n < mine.n; n++) {
                 const char *key = mine.key[n];
@@ -1423,8 +1412,8 @@ static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const char
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        const char *name = str(b, "name");
-        if (eq(str(b, "category"), "product_version") && name) {
+        const char *name = csaf_str(b, "name");
+        if (eq(csaf_str(b, "category"), "product_version") && name) {
             int range = strchr(name, '<') || strchr(name, '>');
             char low[512];
             size_t n = 0;
@@ -1451,7 +1440,7 @@ static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const char
             }
         }
         ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        test_6_1_31(c, arr(b, "branches"), p, depth + 1);
+        test_6_1_31(c, csaf_arr(b, "branches"), p, depth + 1);
     }
 }
 
@@ -1477,5 +1466,6 @@ void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c)
     test_vulnerability_lists(c);
     test_6_1_26(c);
     test_profiles(c);
-    test_6_1_31(c, arr(get(c->doc, "product_tree"), "branches"), "/product_tree/branches", 0);
+    test_6_1_31(c, csaf_arr(csaf_get(c->doc, "product_tree"), "branches"), "/product_tree/branches",
+                0);
 }
