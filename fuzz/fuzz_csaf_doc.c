@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "advisories/csaf_doc.h"
+#include "json_oracle.h"
 
 #define DEPTH 16
 
@@ -22,58 +23,6 @@ static void check(int ok, const char *what)
         return;
     fprintf(stderr, "fuzz_csaf_doc: %s\n", what);
     abort();
-}
-
-static int depth(const json_t *j)
-{
-    int d = 0, k;
-    size_t i;
-    const char *key;
-    json_t *v;
-
-    if (json_is_array(j)) {
-        json_array_foreach((json_t *)j, i, v)
-        {
-            if ((k = depth(v)) > d)
-                d = k;
-        }
-    } else if (json_is_object(j)) {
-        json_object_foreach((json_t *)j, key, v)
-        {
-            if ((k = depth(v)) > d)
-                d = k;
-        }
-    } else {
-        return 0;
-    }
-    return d + 1;
-}
-
-/* 1 when the text, outside strings, has a run of number characters longer than 64. */
-static int long_number(const uint8_t *p, size_t n)
-{
-    size_t run = 0;
-    int in_string = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (in_string) {
-            if (p[i] == '\\')
-                i++;
-            else if (p[i] == '"')
-                in_string = 0;
-            continue;
-        }
-        if (p[i] == '"') {
-            in_string = 1;
-            run = 0;
-        } else if (strchr("0123456789+-.eE", p[i]) && p[i]) {
-            if (++run > 64)
-                return 1;
-        } else {
-            run = 0;
-        }
-    }
-    return 0;
 }
 
 /* Every member's id is its key's in the table, and the lookups agree. */
@@ -115,17 +64,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     theirs = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &err);
     if (rc == 0) {
         check(theirs != NULL, "accepted what jansson refuses");
-        check(depth(theirs) <= DEPTH, "accepted past the depth limit");
+        check(json_depth(theirs) <= DEPTH, "accepted past the depth limit");
         check(ermes__csaf_same_as_json(&doc.root, theirs), "values differ from jansson's");
         check_ids(keys, &doc.root);
     } else {
         check(rc == ERMES_EPARSE, "declined other than as a parse error");
-        check(!theirs || depth(theirs) > DEPTH || long_number(data, size) || memchr(data, 0, size),
+        check(!theirs || json_depth(theirs) > DEPTH || json_long_number(data, size) ||
+                  memchr(data, 0, size),
               "declined what jansson accepts");
     }
     if (theirs) {
         rc = ermes__csaf_doc_from_json(&copy, keys, theirs, DEPTH);
-        if (depth(theirs) > DEPTH) {
+        if (json_depth(theirs) > DEPTH) {
             check(rc == ERMES_EINVAL, "copied past the depth limit");
         } else {
             check(rc == 0, "copy failed");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/json_read.h"
+#include "json_oracle.h"
 
 #define DEPTH 16
 
@@ -22,58 +23,6 @@ static void check(int ok, const char *what)
         return;
     fprintf(stderr, "fuzz_json_read: %s\n", what);
     abort();
-}
-
-static int depth(const json_t *j)
-{
-    int d = 0, k;
-    size_t i;
-    const char *key;
-    json_t *v;
-
-    if (json_is_array(j)) {
-        json_array_foreach((json_t *)j, i, v)
-        {
-            if ((k = depth(v)) > d)
-                d = k;
-        }
-    } else if (json_is_object(j)) {
-        json_object_foreach((json_t *)j, key, v)
-        {
-            if ((k = depth(v)) > d)
-                d = k;
-        }
-    } else {
-        return 0;
-    }
-    return d + 1;
-}
-
-/* 1 when the text, outside strings, has a run of number characters longer than 64. */
-static int long_number(const uint8_t *p, size_t n)
-{
-    size_t run = 0;
-    int in_string = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (in_string) {
-            if (p[i] == '\\')
-                i++;
-            else if (p[i] == '"')
-                in_string = 0;
-            continue;
-        }
-        if (p[i] == '"') {
-            in_string = 1;
-            run = 0;
-        } else if (strchr("0123456789+-.eE", p[i]) && p[i]) {
-            if (++run > 64)
-                return 1;
-        } else {
-            run = 0;
-        }
-    }
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         check(mine != NULL, "accepted without a value");
         check(theirs != NULL, "accepted what jansson refuses");
-        check(depth(mine) <= DEPTH, "accepted past the depth limit");
+        check(json_depth(mine) <= DEPTH, "accepted past the depth limit");
         check(json_equal(mine, theirs), "values differ from jansson's");
         char *a = json_dumps(mine, JSON_COMPACT | JSON_PRESERVE_ORDER);
         char *b = json_dumps(theirs, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -95,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(b);
     } else {
         check(mine == NULL, "declined with a value");
-        check(!theirs || depth(theirs) > DEPTH || long_number(data, size) || memchr(data, 0, size),
+        check(!theirs || json_depth(theirs) > DEPTH || json_long_number(data, size) ||
+                  memchr(data, 0, size),
               "declined what jansson accepts");
     }
     json_decref(mine);
