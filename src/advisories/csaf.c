@@ -157,22 +157,32 @@ void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
     dst[n] = '\0';
 }
 
-void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix)
+static size_t at_put(char *dst, size_t cap, size_t n, const ermes__csaf_at_t *at)
 {
-    char digits[24], *end = digits + sizeof(digits), *d = end;
-    size_t n;
+    if (at->up)
+        n = at_put(dst, cap, n, at->up);
+    if (at->indexed) {
+        char digits[24], *end = digits + sizeof(digits), *d = end;
+        size_t i = at->index;
+        do {
+            *--d = (char)('0' + i % 10);
+            i /= 10;
+        } while (i);
+        *--d = '/';
+        n = put_text(dst, cap, n, d, (size_t)(end - d));
+    }
+    if (at->text)
+        n = put_text(dst, cap, n, at->text, strlen(at->text));
+    if (at->text2)
+        n = put_text(dst, cap, n, at->text2, strlen(at->text2));
+    return n;
+}
 
-    if (!cap)
-        return;
-    do {
-        *--d = (char)('0' + i % 10);
-        i /= 10;
-    } while (i);
-    *--d = '/';
-    n = put_text(dst, cap, 0, path, strlen(path));
-    n = put_text(dst, cap, n, d, (size_t)(end - d));
-    n = put_text(dst, cap, n, suffix, strlen(suffix));
-    dst[n] = '\0';
+const char *ermes__csaf_at_write(char *dst, size_t cap, const ermes__csaf_at_t *at)
+{
+    if (cap)
+        dst[at_put(dst, cap, 0, at)] = '\0';
+    return dst;
 }
 
 /* Cuts a UTF-8 sequence that a truncating snprintf left incomplete at the end of s, so the

@@ -56,9 +56,21 @@ void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Writes path "/" i suffix into dst (cap bytes), truncated as snprintf would: the branch
- * walks format a path per branch, and snprintf for each was a tenth of a validation. */
-void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix);
+/* A path written only when a test reports something: the tests walk every product reference
+ * and branch, and writing the path of each whether or not it failed was a tenth of a
+ * validation. Its text is the path of up (nothing when NULL), then "/" index when indexed,
+ * then text and text2 (each may be NULL). Each lives on the stack of the walk that made it. */
+typedef struct ermes__csaf_at {
+    const struct ermes__csaf_at *up;
+    const char *text, *text2;
+    size_t index;
+    int indexed;
+} ermes__csaf_at_t;
+
+/* Writes at's path into dst (cap bytes, at least 1), truncated as snprintf would: the same
+ * bytes as the snprintf calls a walk made level by level into buffers of cap bytes each.
+ * Returns dst. */
+const char *ermes__csaf_at_write(char *dst, size_t cap, const ermes__csaf_at_t *at);
 
 /* A set of strings for the tests (product ids, group ids, CVEs, revision numbers): its
  * members in the order they were first added, and an open-addressing index over them. It
