@@ -312,6 +312,75 @@ static void test_string_set(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* The two patterns of the CSAF schema the walk checks by hand (jsonschema.c) give what PCRE2
+ * gives for the same pattern written so that the walk does not recognise it: $ also before a
+ * final newline, . anything but a newline, texts past ASCII. */
+static void test_hand_checked_patterns(void **state)
+{
+    static const char *const hex[] = {
+        "\"0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDE\"",
+        "\"0123456789abcdef0123456789ABCDEF\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF\\n\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF\\r\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF \"",
+        "\"\\n0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdeg0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDE\\u00e9\"",
+
+        "\"\"",
+        "\"\\n\""};
+    static const char *const purl[] = {"\"pkg:a/b\"",
+                                       "\"pkg:a/\"",
+                                       "\"pkg:a/\\n\"",
+                                       "\"pkg:a/\\nx\"",
+                                       "\"pkg:a/\\r\"",
+                                       "\"pkg:/b\"",
+                                       "\"pkg:1a/b\"",
+                                       "\"pkg:a1/b\"",
+                                       "\"pkg:.+-/b\"",
+                                       "\"pkg:a.b+c-D/x\"",
+                                       "\"pkg:a\"",
+                                       "\"pkg:a?b/c\"",
+                                       "\"pkg:a//\"",
+                                       "\"xpkg:a/b\"",
+                                       "\"PKG:a/b\"",
+                                       "\"pkg:a\\n/b\"",
+                                       "\"pkg:\\u00e9/x\"",
+                                       "\"pkg:a/\\u00e9\"",
+                                       "\"pkg:a/b\\u00e9\"",
+                                       "\"pkg:\"",
+                                       "\"pkg\"",
+                                       "\"\""};
+    char a[256], b[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hex) / sizeof(*hex); i++) {
+        snprintf(a, sizeof(a), "{\"pattern\":\"^[0-9a-fA-F]{32,}$\"}");
+        snprintf(b, sizeof(b), "{\"pattern\":\"(?:^[0-9a-fA-F]{32,}$)\"}");
+        assert_int_equal(errors(a, hex[i]), errors(b, hex[i]));
+    }
+    assert_int_equal(errors(a, hex[0]), 0);
+    assert_int_equal(errors(a, hex[2]), 0);
+    assert_int_equal(errors(a, hex[1]), 1);
+    for (size_t i = 0; i < sizeof(purl) / sizeof(*purl); i++) {
+        snprintf(a, sizeof(a),
+                 "{\"pattern\":\"^pkg:[A-Za-z\\\\.\\\\-\\\\+][A-Za-z0-9\\\\.\\\\-\\\\+]*/.+\"}");
+        snprintf(
+            b, sizeof(b),
+            "{\"pattern\":\"(?:^pkg:[A-Za-z\\\\.\\\\-\\\\+][A-Za-z0-9\\\\.\\\\-\\\\+]*/.+)\"}");
+        assert_int_equal(errors(a, purl[i]), errors(b, purl[i]));
+    }
+    assert_int_equal(errors(a, purl[0]), 0);
+    assert_int_equal(errors(a, purl[3]), 1);
+    assert_int_equal(errors(a, purl[18]), 0);
+    /* The last result a pattern gave is remembered by its text, not by its place. */
+    assert_int_equal(errors("{\"items\":{\"pattern\":\"^a+$\"}}",
+                            "[\"a\",\"b\",\"a\",\"b\",\"b\",\"aa\",\"aa\",\"ab\"]"),
+                     4);
+}
+
 /* A path written only on failure (csaf_int.h) has the bytes snprintf gave when the walks
  * wrote one level at a time into buffers of the same size, cut short at every size. */
 static void test_lazy_path(void **state)
@@ -448,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_validate_small_documents),
         cmocka_unit_test(test_string_set),
         cmocka_unit_test(test_lazy_path),
+        cmocka_unit_test(test_hand_checked_patterns),
         cmocka_unit_test(test_failure_paths),
         cmocka_unit_test(test_min_length_characters),
         cmocka_unit_test(test_presets),
