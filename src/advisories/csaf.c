@@ -556,7 +556,7 @@ void ermes__csaf_set_cleanup(ermes__csaf_set_t *s)
 
 /* FNV-1a: product ids are short, and a multiply per byte is cheaper than jansson's seeded
  * hash of the key plus its length. */
-static uint32_t set_hash(const char *k)
+uint32_t ermes__csaf_set_hash(const char *k)
 {
     uint32_t h = 2166136261u;
 
@@ -582,7 +582,14 @@ int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k)
 {
     if (!k || s->n == 0)
         return 0;
-    return s->slot[set_find(s, k, set_hash(k))] != 0;
+    return s->slot[set_find(s, k, ermes__csaf_set_hash(k))] != 0;
+}
+
+int ermes__csaf_set_has_hashed(const ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
+    if (!k || s->n == 0)
+        return 0;
+    return s->slot[set_find(s, k, h)] != 0;
 }
 
 /* Doubles the members' arrays and the index (kept at most half full). */
@@ -623,12 +630,15 @@ static int set_grow(ermes__csaf_set_t *s)
 
 int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k)
 {
-    uint32_t h;
+    return k ? ermes__csaf_set_add_hashed(s, k, ermes__csaf_set_hash(k)) : 0;
+}
+
+int ermes__csaf_set_add_hashed(ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
     size_t i;
 
     if (!k)
         return 0;
-    h = set_hash(k);
     i = set_find(s, k, h);
     if (s->slot[i])
         return 0;

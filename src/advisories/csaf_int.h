@@ -109,6 +109,14 @@ int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k);
  * added, 0 when k is NULL or already a member, ERMES_ENOMEM (k then not added). */
 int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k);
 
+/* The hash a set keeps of k (not NULL), for the two calls below: a test that looks a string
+ * up in several sets hashes it once. */
+uint32_t ermes__csaf_set_hash(const char *k);
+
+/* ermes__csaf_set_has and ermes__csaf_set_add for a k whose ermes__csaf_set_hash is h. */
+int ermes__csaf_set_has_hashed(const ermes__csaf_set_t *s, const char *k, uint32_t h);
+int ermes__csaf_set_add_hashed(ermes__csaf_set_t *s, const char *k, uint32_t h);
+
 /* Adds a copy of k (a key formatted in a buffer of the caller's). A k that is not valid
  * UTF-8 (a key cut short inside a character) is not added, as jansson refused such a key.
  * Returns as ermes__csaf_set_add. */

@@ -295,6 +295,17 @@ static void test_string_set(void **state)
     }
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-100"));
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-"));
+    /* The same set through a hash computed once. */
+    assert_true(ermes__csaf_set_has_hashed(&set, names[42], ermes__csaf_set_hash(names[42])));
+    assert_int_equal(ermes__csaf_set_add_hashed(&set, names[42], ermes__csaf_set_hash(names[42])),
+                     0);
+    assert_int_equal(
+        ermes__csaf_set_add_hashed(&set, "CSAFPID-100", ermes__csaf_set_hash("CSAFPID-100")), 1);
+    assert_true(ermes__csaf_set_has(&set, "CSAFPID-100"));
+    assert_ptr_equal(set.key[100], "CSAFPID-100");
+    assert_int_equal(set.hash[100], ermes__csaf_set_hash("CSAFPID-100"));
+    assert_int_equal(ermes__csaf_set_add_hashed(&set, NULL, 0), 0);
+    assert_false(ermes__csaf_set_has_hashed(&set, NULL, 0));
     ermes__csaf_set_cleanup(&set);
     assert_int_equal(set.n, 0);
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-1"));
