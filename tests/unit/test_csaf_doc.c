@@ -30,6 +30,31 @@ static int read_text(ermes__csaf_doc_t *d, const ermes__csaf_keys_t *k, const ch
     return ermes__csaf_doc_read(d, k, text, strlen(text), 8);
 }
 
+/* Names that agree in their length and first and last eight bytes share a start in the
+ * table: each is still found with its own id, and a key that agrees with them in those but
+ * is none of them is not found. */
+static void test_keys_sharing_a_start(void **state)
+{
+    static const char *const same[] = {"product_identification_helper",
+                                       "product_identifXcation_helper",
+                                       "product_identificatioY_helper",
+                                       "abc",
+                                       "abd",
+                                       "a",
+                                       ""};
+    ermes__csaf_keys_t *k = NULL;
+
+    (void)state;
+    assert_int_equal(ermes__csaf_keys_new(same, sizeof(same) / sizeof(*same), &k), 0);
+    assert_int_equal(ermes__csaf_keys_count(k), sizeof(same) / sizeof(*same));
+    for (size_t i = 0; i < sizeof(same) / sizeof(*same); i++)
+        assert_int_equal(ermes__csaf_keys_find(k, same[i], strlen(same[i])), i + 1);
+    assert_int_equal(ermes__csaf_keys_find(k, "product_identZfication_helper", 29), 0);
+    assert_int_equal(ermes__csaf_keys_find(k, "abe", 3), 0);
+    assert_int_equal(ermes__csaf_keys_find(k, "product_identification_helpe", 28), 0);
+    ermes__csaf_keys_free(k);
+}
+
 /* Every kind of byte that ends a string's plain run (its closing quote, an escape, UTF-8, a
  * control character) at every place in and around the reader's 8-byte words: the same
  * verdict and value as jansson. */
@@ -284,6 +309,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agrees_with_jansson),
         cmocka_unit_test(test_string_stops),
+        cmocka_unit_test(test_keys_sharing_a_start),
         cmocka_unit_test(test_interned_keys),
         cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_equal),
