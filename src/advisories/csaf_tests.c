@@ -341,8 +341,8 @@ static void test_6_1_6(ctx_t *c)
                     const char *s = ermes__csaf_string(id);
                     if (!s)
                         continue;
-                    /* Hashed once for the four sets (hashing it for each was 2 % of a
-                     * validation). */
+                    /* Hashed once for the four sets (hashing it for each was 1 % of a
+                     * validation's instructions). */
                     uint32_t h = ermes__csaf_set_hash(s);
                     if (ermes__csaf_set_has_hashed(&seen, s, h) &&
                         !ermes__csaf_set_has_hashed(&mine, s, h) &&
