@@ -157,22 +157,32 @@ void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
     dst[n] = '\0';
 }
 
-void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix)
+static size_t at_put(char *dst, size_t cap, size_t n, const ermes__csaf_at_t *at)
 {
-    char digits[24], *end = digits + sizeof(digits), *d = end;
-    size_t n;
+    if (at->up)
+        n = at_put(dst, cap, n, at->up);
+    if (at->indexed) {
+        char digits[24], *end = digits + sizeof(digits), *d = end;
+        size_t i = at->index;
+        do {
+            *--d = (char)('0' + i % 10);
+            i /= 10;
+        } while (i);
+        *--d = '/';
+        n = put_text(dst, cap, n, d, (size_t)(end - d));
+    }
+    if (at->text)
+        n = put_text(dst, cap, n, at->text, strlen(at->text));
+    if (at->text2)
+        n = put_text(dst, cap, n, at->text2, strlen(at->text2));
+    return n;
+}
 
-    if (!cap)
-        return;
-    do {
-        *--d = (char)('0' + i % 10);
-        i /= 10;
-    } while (i);
-    *--d = '/';
-    n = put_text(dst, cap, 0, path, strlen(path));
-    n = put_text(dst, cap, n, d, (size_t)(end - d));
-    n = put_text(dst, cap, n, suffix, strlen(suffix));
-    dst[n] = '\0';
+const char *ermes__csaf_at_write(char *dst, size_t cap, const ermes__csaf_at_t *at)
+{
+    if (cap)
+        dst[at_put(dst, cap, 0, at)] = '\0';
+    return dst;
 }
 
 /* Cuts a UTF-8 sequence that a truncating snprintf left incomplete at the end of s, so the
@@ -546,7 +556,7 @@ void ermes__csaf_set_cleanup(ermes__csaf_set_t *s)
 
 /* FNV-1a: product ids are short, and a multiply per byte is cheaper than jansson's seeded
  * hash of the key plus its length. */
-static uint32_t set_hash(const char *k)
+uint32_t ermes__csaf_set_hash(const char *k)
 {
     uint32_t h = 2166136261u;
 
@@ -572,7 +582,14 @@ int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k)
 {
     if (!k || s->n == 0)
         return 0;
-    return s->slot[set_find(s, k, set_hash(k))] != 0;
+    return s->slot[set_find(s, k, ermes__csaf_set_hash(k))] != 0;
+}
+
+int ermes__csaf_set_has_hashed(const ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
+    if (!k || s->n == 0)
+        return 0;
+    return s->slot[set_find(s, k, h)] != 0;
 }
 
 /* Doubles the members' arrays and the index (kept at most half full). */
@@ -613,12 +630,15 @@ static int set_grow(ermes__csaf_set_t *s)
 
 int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k)
 {
-    uint32_t h;
+    return k ? ermes__csaf_set_add_hashed(s, k, ermes__csaf_set_hash(k)) : 0;
+}
+
+int ermes__csaf_set_add_hashed(ermes__csaf_set_t *s, const char *k, uint32_t h)
+{
     size_t i;
 
     if (!k)
         return 0;
-    h = set_hash(k);
     i = set_find(s, k, h);
     if (s->slot[i])
         return 0;

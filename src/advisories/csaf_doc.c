@@ -17,7 +17,7 @@ struct ermes__csaf_keys {
     size_t nslot;
 };
 
-/* FNV-1a over the key's bytes: keys are short (CSAF's longest is 30 bytes). */
+/* FNV-1a over the key's bytes, for the duplicate check of large objects. */
 static uint32_t hash(const char *s, size_t len)
 {
     uint32_t h = 2166136261u;
@@ -25,6 +25,33 @@ static uint32_t hash(const char *s, size_t len)
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
+}
+
+/* The slot a key starts from in the table of names: its length and its first and last
+ * eight bytes (fewer for a shorter key), mixed by two multiplications. Every key of a document
+ * is looked up, and FNV-1a's multiplication per byte was 3 % of a validation. Keys that agree
+ * in all three share a start; the table is fixed and at most half full, so a look-up never
+ * probes past the longest run of its names, whatever the document's keys. (The duplicate
+ * check keeps FNV-1a over every byte: its table holds the document's keys.) */
+static uint32_t key_hash(const char *s, size_t len)
+{
+    uint64_t a = 0, b = 0, h;
+
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        a = x;
+        b = y;
+    } else if (len) {
+        a = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+            (uint64_t)(unsigned char)s[len - 1] << 16;
+    }
+    h = a * 0x9E3779B97F4A7C15ull ^ (b + len) * 0xC2B2AE3D27D4EB4Full;
+    return (uint32_t)(h >> 32 ^ h);
 }
 
 int ermes__csaf_keys_new(const char *const *names, size_t n, ermes__csaf_keys_t **out)
@@ -47,7 +74,7 @@ int ermes__csaf_keys_new(const char *const *names, size_t n, ermes__csaf_keys_t 
         size_t len = strlen(names[i]);
         if (ermes__csaf_keys_find(k, names[i], len))
             continue;
-        size_t s = hash(names[i], len) & (k->nslot - 1);
+        size_t s = key_hash(names[i], len) & (k->nslot - 1);
         while (k->slot[s])
             s = (s + 1) & (k->nslot - 1);
         k->name[k->n] = names[i];
@@ -72,7 +99,7 @@ uint32_t ermes__csaf_keys_find(const ermes__csaf_keys_t *k, const char *name, si
 {
     if (!k)
         return 0;
-    for (size_t s = hash(name, len) & (k->nslot - 1);; s = (s + 1) & (k->nslot - 1)) {
+    for (size_t s = key_hash(name, len) & (k->nslot - 1);; s = (s + 1) & (k->nslot - 1)) {
         uint32_t id = k->slot[s];
         if (!id)
             return 0;

@@ -41,11 +41,12 @@ static void test_vulnerabilities(ermes__csaf_ctx_t *c)
 }
 
 /* 6.3.5 Use of Short Hash */
-static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, const char *path)
+static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product,
+                         const ermes__csaf_at_t *at)
 {
     const ermes__csaf_node_t *h, *fh;
     size_t i, j;
-    char p[1200];
+    char p[1200], base[1024];
 
     ermes__csaf_foreach(csaf_arr(csaf_get(product, "product_identification_helper"), "hashes"), i,
                         h) ermes__csaf_foreach(csaf_arr(h, "file_hashes"), j, fh)
@@ -55,7 +56,7 @@ static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product
         if (value && strlen(value) < 64) {
             ermes__csaf_pathf(p, sizeof(p),
                               "%s/product_identification_helper/hashes/%zu/file_hashes/%zu/value",
-                              path, i, j);
+                              ermes__csaf_at_write(base, sizeof(base), at), i, j);
             ermes__csaf_info(c, "6.3.5", p, "a hash shorter than 64 characters");
         }
     }
@@ -63,8 +64,8 @@ static void short_hashes(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product
 
 /* 6.3.10 Usage of Product Version Range, 6.3.11 Usage of V as Version Indicator (and 6.3.5
  * on the branches' products) */
-static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list, const char *path,
-                     int depth)
+static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list,
+                     const ermes__csaf_at_t *at, int depth)
 {
     const ermes__csaf_node_t *b;
     size_t i;
@@ -75,18 +76,19 @@ static void branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *list, const
     ermes__csaf_foreach(list, i, b)
     {
         const char *cat = csaf_str(b, "category"), *name = csaf_str(b, "name");
-        ermes__csaf_path(p, sizeof(p), path, i, "/product");
-        short_hashes(c, csaf_get(b, "product"), p);
+        ermes__csaf_at_t product = {at, "/product", NULL, i, 1};
+        short_hashes(c, csaf_get(b, "product"), &product);
         if (cat && strcmp(cat, "product_version_range") == 0)
-            ermes__csaf_info(c, "6.3.10", p, "a product_version_range branch");
+            ermes__csaf_info(c, "6.3.10", ermes__csaf_at_write(p, sizeof(p), &product),
+                             "a product_version_range branch");
         if (cat && strcmp(cat, "product_version") == 0 && name &&
             (name[0] == 'v' || name[0] == 'V') && name[1] >= '0' && name[1] <= '9') {
-            ermes__csaf_path(p, sizeof(p), path, i, "/name");
-            ermes__csaf_info(c, "6.3.11", p,
+            ermes__csaf_at_t here = {at, "/name", NULL, i, 1};
+            ermes__csaf_info(c, "6.3.11", ermes__csaf_at_write(p, sizeof(p), &here),
                              "a version given as \"%.100s\": v as version indicator", name);
         }
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        branches(c, csaf_arr(b, "branches"), p, depth + 1);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        branches(c, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -94,18 +96,20 @@ void ermes__csaf_informative_tests(ermes__csaf_ctx_t *c)
 {
     const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
-    char p[128];
+    const ermes__csaf_at_t list = {NULL, "/product_tree/branches", NULL, 0, 0};
+    const ermes__csaf_at_t names = {NULL, "/product_tree/full_product_names", NULL, 0, 0};
+    const ermes__csaf_at_t rels = {NULL, "/product_tree/relationships", NULL, 0, 0};
 
     test_vulnerabilities(c);
-    branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    branches(c, csaf_arr(tree, "branches"), &list, 0);
     ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
-        short_hashes(c, v, p);
+        ermes__csaf_at_t here = {&names, NULL, NULL, i, 1};
+        short_hashes(c, v, &here);
     }
     ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        short_hashes(c, csaf_get(v, "full_product_name"), p);
+        ermes__csaf_at_t here = {&rels, "/full_product_name", NULL, i, 1};
+        short_hashes(c, csaf_get(v, "full_product_name"), &here);
     }
 }

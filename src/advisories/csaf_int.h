@@ -56,9 +56,22 @@ void ermes__csaf_info(ermes__csaf_ctx_t *c, const char *test, const char *path, 
 void ermes__csaf_pathf(char *dst, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Writes path "/" i suffix into dst (cap bytes), truncated as snprintf would: the branch
- * walks format a path per branch, and snprintf for each was a tenth of a validation. */
-void ermes__csaf_path(char *dst, size_t cap, const char *path, size_t i, const char *suffix);
+/* A path written only when a test reports something: the tests walk every product reference
+ * and branch, and writing the path of each whether or not it failed was 6 to 8 % of the
+ * instructions of a validation. Its text is the path of up (nothing when NULL), then "/"
+ * index when indexed, then text and text2 (each may be NULL). Each lives on the stack of the
+ * walk that made it. */
+typedef struct ermes__csaf_at {
+    const struct ermes__csaf_at *up;
+    const char *text, *text2;
+    size_t index;
+    int indexed;
+} ermes__csaf_at_t;
+
+/* Writes at's path into dst (cap bytes, at least 1), truncated as snprintf would: the same
+ * bytes as the snprintf calls a walk made level by level into buffers of cap bytes each.
+ * Returns dst. */
+const char *ermes__csaf_at_write(char *dst, size_t cap, const ermes__csaf_at_t *at);
 
 /* A set of strings for the tests (product ids, group ids, CVEs, revision numbers): its
  * members in the order they were first added, and an open-addressing index over them. It
@@ -96,6 +109,14 @@ int ermes__csaf_set_has(const ermes__csaf_set_t *s, const char *k);
 /* Adds k, borrowed: it must outlive the set (the document's strings do). Returns 1 when
  * added, 0 when k is NULL or already a member, ERMES_ENOMEM (k then not added). */
 int ermes__csaf_set_add(ermes__csaf_set_t *s, const char *k);
+
+/* The hash a set keeps of k (not NULL), for the two calls below: a test that looks a string
+ * up in several sets hashes it once. */
+uint32_t ermes__csaf_set_hash(const char *k);
+
+/* ermes__csaf_set_has and ermes__csaf_set_add for a k whose ermes__csaf_set_hash is h. */
+int ermes__csaf_set_has_hashed(const ermes__csaf_set_t *s, const char *k, uint32_t h);
+int ermes__csaf_set_add_hashed(ermes__csaf_set_t *s, const char *k, uint32_t h);
 
 /* Adds a copy of k (a key formatted in a buffer of the caller's). A k that is not valid
  * UTF-8 (a key cut short inside a character) is not added, as jansson refused such a key.

@@ -82,7 +82,8 @@ static int referenced(const ermes__csaf_set_t *set, const char *id)
 }
 
 static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs,
-                            const ermes__csaf_node_t *branches, const char *path, int depth)
+                            const ermes__csaf_node_t *branches, const ermes__csaf_at_t *at,
+                            int depth)
 {
     size_t i;
     const ermes__csaf_node_t *b;
@@ -94,11 +95,12 @@ static void unused_branches(ermes__csaf_ctx_t *c, const ermes__csaf_set_t *refs,
     {
         const char *id = csaf_str(csaf_get(b, "product"), "product_id");
         if (id && !referenced(refs, id)) {
-            ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
-            ermes__csaf_warn(c, "6.2.1", p, "product %s is not referenced", id);
+            ermes__csaf_at_t here = {at, "/product/product_id", NULL, i, 1};
+            ermes__csaf_warn(c, "6.2.1", ermes__csaf_at_write(p, sizeof(p), &here),
+                             "product %s is not referenced", id);
         }
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        unused_branches(c, refs, csaf_arr(b, "branches"), p, depth + 1);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        unused_branches(c, refs, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -119,7 +121,8 @@ static void test_6_2_1(ermes__csaf_ctx_t *c)
         ermes__csaf_set_init(refs, &c->rc);
         referenced_set(c->doc, refs);
     }
-    unused_branches(c, refs, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    unused_branches(c, refs, csaf_arr(tree, "branches"), &branches, 0);
     ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
         const char *id = csaf_str(v, "product_id");
@@ -254,11 +257,12 @@ static void test_tracking(ermes__csaf_ctx_t *c)
 }
 
 /* 6.2.8 Use of MD5 as the only Hash Algorithm, 6.2.9 Use of SHA-1 as the only Hash Algorithm */
-static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, const char *path)
+static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product,
+                      const ermes__csaf_at_t *at)
 {
     const ermes__csaf_node_t *h, *fh;
     size_t i, j;
-    char p[1200];
+    char p[1200], base[1024];
 
     ermes__csaf_foreach(csaf_arr(csaf_get(product, "product_identification_helper"), "hashes"), i,
                         h)
@@ -277,7 +281,8 @@ static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, c
         }
         if (!any || !same)
             continue;
-        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu", path, i);
+        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/hashes/%zu",
+                          ermes__csaf_at_write(base, sizeof(base), at), i);
         if (eq(only, "md5"))
             ermes__csaf_warn(c, "6.2.8", p, "md5 is the only hash algorithm");
         else if (eq(only, "sha1"))
@@ -286,20 +291,19 @@ static void hashes_of(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *product, c
 }
 
 static void hash_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *branches,
-                          const char *path, int depth)
+                          const ermes__csaf_at_t *at, int depth)
 {
     size_t i;
     const ermes__csaf_node_t *b;
-    char p[1024];
 
     if (depth > 64)
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        ermes__csaf_path(p, sizeof(p), path, i, "/product");
-        hashes_of(c, csaf_get(b, "product"), p);
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        hash_branches(c, csaf_arr(b, "branches"), p, depth + 1);
+        ermes__csaf_at_t product = {at, "/product", NULL, i, 1};
+        hashes_of(c, csaf_get(b, "product"), &product);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        hash_branches(c, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -307,18 +311,20 @@ static void test_hashes(ermes__csaf_ctx_t *c)
 {
     const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
-    char p[256];
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    const ermes__csaf_at_t names = {NULL, "/product_tree/full_product_names", NULL, 0, 0};
+    const ermes__csaf_at_t rels = {NULL, "/product_tree/relationships", NULL, 0, 0};
 
-    hash_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    hash_branches(c, csaf_arr(tree, "branches"), &branches, 0);
     ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
-        hashes_of(c, v, p);
+        ermes__csaf_at_t here = {&names, NULL, NULL, i, 1};
+        hashes_of(c, v, &here);
     }
     ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        hashes_of(c, csaf_get(v, "full_product_name"), p);
+        ermes__csaf_at_t here = {&rels, "/full_product_name", NULL, i, 1};
+        hashes_of(c, csaf_get(v, "full_product_name"), &here);
     }
 }
 
@@ -387,7 +393,7 @@ static void test_languages(ermes__csaf_ctx_t *c)
 
 /* 6.2.16 Missing Product Identification Helper, 6.2.18 Product Version Range without vers */
 static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *branches,
-                            const char *path, int depth)
+                            const ermes__csaf_at_t *at, int depth)
 {
     size_t i;
     const ermes__csaf_node_t *b;
@@ -400,8 +406,9 @@ static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *bran
         const char *name = csaf_str(b, "name");
         if (ermes__csaf_is_object(csaf_get(b, "product")) &&
             !csaf_get(csaf_get(b, "product"), "product_identification_helper")) {
-            ermes__csaf_path(p, sizeof(p), path, i, "/product");
-            ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
+            ermes__csaf_at_t here = {at, "/product", NULL, i, 1};
+            ermes__csaf_warn(c, "6.2.16", ermes__csaf_at_write(p, sizeof(p), &here),
+                             "the product has no identification helper");
         }
         if (eq(csaf_str(b, "category"), "product_version_range") && name) {
             /* vers:<scheme>/<constraints>, the scheme [a-z.+-][a-z0-9.+-]* */
@@ -413,13 +420,14 @@ static void helper_branches(ermes__csaf_ctx_t *c, const ermes__csaf_node_t *bran
                      *q == '-' || *q == '+',
                 q++;
             if (!ok || *q != '/' || q[1] == '\0') {
-                ermes__csaf_pathf(p, sizeof(p), "%s/%zu", path, i);
+                ermes__csaf_at_t here = {at, NULL, NULL, i, 1};
+                ermes__csaf_at_write(p, sizeof(p), &here);
                 ermes__csaf_warn(c, "6.2.18", p, "the version range \"%.200s\" is not a vers",
                                  name);
             }
         }
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        helper_branches(c, csaf_arr(b, "branches"), p, depth + 1);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        helper_branches(c, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -443,7 +451,8 @@ static void test_products(ermes__csaf_ctx_t *c)
         ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
         ermes__csaf_warn(c, "6.2.16", p, "the product has no identification helper");
     }
-    helper_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    helper_branches(c, csaf_arr(tree, "branches"), &branches, 0);
 }
 
 void ermes__csaf_optional_tests(ermes__csaf_ctx_t *c)

@@ -48,14 +48,20 @@ static const ermes__csaf_node_t *tracking(ctx_t *c)
 
 /* ---- product ids: definitions and references ---- */
 
-typedef void (*id_cb)(ctx_t *c, void *arg, const char *id, const char *path);
+/* at is where the id stands, written (ermes__csaf_at_write) only by a callback that reports. */
+typedef void (*id_cb)(ctx_t *c, void *arg, const char *id, const ermes__csaf_at_t *at);
 
-static void branch_products(ctx_t *c, const ermes__csaf_node_t *branches, const char *path,
-                            id_cb cb, void *arg, int depth)
+/* The paths of product ids were written into buffers of these sizes, level by level, when
+ * every id had its path written; writing into one of the same size keeps their bytes (a cut
+ * of a cut at the same length is the same cut). */
+#define BRANCH_PATH 1024
+#define REF_PATH 512
+
+static void branch_products(ctx_t *c, const ermes__csaf_node_t *branches,
+                            const ermes__csaf_at_t *at, id_cb cb, void *arg, int depth)
 {
     size_t i;
     const ermes__csaf_node_t *b;
-    char p[1024];
 
     if (!ermes__csaf_is_array(branches) || depth > 64)
         return;
@@ -63,11 +69,11 @@ static void branch_products(ctx_t *c, const ermes__csaf_node_t *branches, const 
     {
         const char *id = csaf_str(csaf_get(b, "product"), "product_id");
         if (id) {
-            ermes__csaf_path(p, sizeof(p), path, i, "/product/product_id");
-            cb(c, arg, id, p);
+            ermes__csaf_at_t here = {at, "/product/product_id", NULL, i, 1};
+            cb(c, arg, id, &here);
         }
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        branch_products(c, csaf_get(b, "branches"), p, cb, arg, depth + 1);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        branch_products(c, csaf_get(b, "branches"), &sub, cb, arg, depth + 1);
     }
 }
 
@@ -76,48 +82,39 @@ static void each_definition(ctx_t *c, id_cb cb, void *arg)
 {
     const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *a, *v;
     size_t i;
-    char p[256];
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    const ermes__csaf_at_t names = {NULL, "/product_tree/full_product_names", NULL, 0, 0};
+    const ermes__csaf_at_t rels = {NULL, "/product_tree/relationships", NULL, 0, 0};
 
-    branch_products(c, csaf_get(tree, "branches"), "/product_tree/branches", cb, arg, 0);
+    branch_products(c, csaf_get(tree, "branches"), &branches, cb, arg, 0);
     if ((a = csaf_arr(tree, "full_product_names")))
         ermes__csaf_foreach(a, i, v) if (csaf_str(v, "product_id"))
         {
-            ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu/product_id", i);
-            cb(c, arg, csaf_str(v, "product_id"), p);
+            ermes__csaf_at_t here = {&names, "/product_id", NULL, i, 1};
+            cb(c, arg, csaf_str(v, "product_id"), &here);
         }
     if ((a = csaf_arr(tree, "relationships")))
         ermes__csaf_foreach(a, i, v) if (csaf_str(csaf_get(v, "full_product_name"), "product_id"))
         {
-            ermes__csaf_pathf(p, sizeof(p),
-                              "/product_tree/relationships/%zu/full_product_name/product_id", i);
-            cb(c, arg, csaf_str(csaf_get(v, "full_product_name"), "product_id"), p);
+            ermes__csaf_at_t here = {&rels, "/full_product_name/product_id", NULL, i, 1};
+            cb(c, arg, csaf_str(csaf_get(v, "full_product_name"), "product_id"), &here);
         }
 }
 
-/* Every product reference of a document passes here: the path is the list's with the index
- * written by hand (snprintf for each was a twentieth of a validation). */
-static void ids_of(ctx_t *c, const ermes__csaf_node_t *list, const char *path, id_cb cb, void *arg)
+/* Every product reference of a document passes here: the list at list_at, each item its index
+ * below it. */
+static void ids_of(ctx_t *c, const ermes__csaf_node_t *list, const ermes__csaf_at_t *list_at,
+                   id_cb cb, void *arg)
 {
-    size_t i, n = strlen(path);
+    size_t i;
     const ermes__csaf_node_t *v;
-    char p[512];
 
-    if (!ermes__csaf_is_array(list) || n + 24 > sizeof(p))
+    if (!ermes__csaf_is_array(list))
         return;
-    memcpy(p, path, n);
-    p[n] = '/';
     ermes__csaf_foreach(list, i, v) if (ermes__csaf_is_string(v))
     {
-        char digits[24], *d = digits + sizeof(digits);
-        size_t k = i;
-        do {
-            *--d = (char)('0' + k % 10);
-            k /= 10;
-        } while (k);
-        size_t dn = (size_t)(digits + sizeof(digits) - d);
-        memcpy(p + n + 1, d, dn);
-        p[n + 1 + dn] = '\0';
-        cb(c, arg, ermes__csaf_string(v), p);
+        ermes__csaf_at_t here = {list_at, NULL, NULL, i, 1};
+        cb(c, arg, ermes__csaf_string(v), &here);
     }
 }
 
@@ -130,27 +127,26 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
 {
     const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *a, *v, *vulns;
     size_t i, j;
-    char p[512];
+    const ermes__csaf_at_t groups = {NULL, "/product_tree/product_groups", NULL, 0, 0};
+    const ermes__csaf_at_t rels = {NULL, "/product_tree/relationships", NULL, 0, 0};
+    const ermes__csaf_at_t vuln_list = {NULL, "/vulnerabilities", NULL, 0, 0};
 
     if ((a = csaf_arr(tree, "product_groups")))
         ermes__csaf_foreach(a, i, v)
         {
-            ermes__csaf_pathf(p, sizeof(p), "/product_tree/product_groups/%zu/product_ids", i);
-            ids_of(c, csaf_get(v, "product_ids"), p, cb, arg);
+            ermes__csaf_at_t list = {&groups, "/product_ids", NULL, i, 1};
+            ids_of(c, csaf_get(v, "product_ids"), &list, cb, arg);
         }
     if ((a = csaf_arr(tree, "relationships")))
         ermes__csaf_foreach(a, i, v)
         {
             if (csaf_str(v, "product_reference")) {
-                ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/product_reference",
-                                  i);
-                cb(c, arg, csaf_str(v, "product_reference"), p);
+                ermes__csaf_at_t here = {&rels, "/product_reference", NULL, i, 1};
+                cb(c, arg, csaf_str(v, "product_reference"), &here);
             }
             if (csaf_str(v, "relates_to_product_reference")) {
-                ermes__csaf_pathf(p, sizeof(p),
-                                  "/product_tree/relationships/%zu/relates_to_product_reference",
-                                  i);
-                cb(c, arg, csaf_str(v, "relates_to_product_reference"), p);
+                ermes__csaf_at_t here = {&rels, "/relates_to_product_reference", NULL, i, 1};
+                cb(c, arg, csaf_str(v, "relates_to_product_reference"), &here);
             }
         }
     if (!(vulns = csaf_arr(c->doc, "vulnerabilities")))
@@ -159,41 +155,44 @@ static void each_product_ref(ctx_t *c, id_cb cb, void *arg)
     {
         const ermes__csaf_node_t *ps = csaf_get(v, "product_status"), *x;
         for (int k = 0; status_names[k]; k++) {
-            ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status/%s", i,
-                              status_names[k]);
-            ids_of(c, csaf_get(ps, status_names[k]), p, cb, arg);
+            ermes__csaf_at_t list = {&vuln_list, "/product_status/", status_names[k], i, 1};
+            ids_of(c, csaf_get(ps, status_names[k]), &list, cb, arg);
         }
         static const struct {
             const char *list, *ids;
-        } lists[] = {{"remediations", "product_ids"},
-                     {"scores", "products"},
-                     {"threats", "product_ids"},
-                     {"flags", "product_ids"}};
+        } lists[] = {{"/remediations", "/product_ids"},
+                     {"/scores", "/products"},
+                     {"/threats", "/product_ids"},
+                     {"/flags", "/product_ids"}};
         for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
-            if ((a = csaf_arr(v, lists[l].list)))
+            if ((a = csaf_arr(v, lists[l].list + 1))) {
+                ermes__csaf_at_t in_vuln = {&vuln_list, lists[l].list, NULL, i, 1};
                 ermes__csaf_foreach(a, j, x)
                 {
-                    ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/%s/%zu/%s", i,
-                                      lists[l].list, j, lists[l].ids);
-                    ids_of(c, csaf_get(x, lists[l].ids), p, cb, arg);
+                    ermes__csaf_at_t list = {&in_vuln, lists[l].ids, NULL, j, 1};
+                    ids_of(c, csaf_get(x, lists[l].ids + 1), &list, cb, arg);
                 }
+            }
     }
 }
 
-static void add_cb(ctx_t *c, void *arg, const char *id, const char *path)
+static void add_cb(ctx_t *c, void *arg, const char *id, const ermes__csaf_at_t *at)
 {
     (void)c;
-    (void)path;
+    (void)at;
     put(arg, id);
 }
 
 /* 6.1.1 Missing Definition of Product ID; the references are also 6.2.1's set. */
-static void missing_cb(ctx_t *c, void *arg, const char *id, const char *path)
+static void missing_cb(ctx_t *c, void *arg, const char *id, const ermes__csaf_at_t *at)
 {
     if (c->referenced)
         put(c->referenced, id);
-    if (!in(arg, id))
-        ermes__csaf_fail(c, "6.1.1", path, "definition of product id \"%s\" missing", id);
+    if (!in(arg, id)) {
+        char p[REF_PATH];
+        ermes__csaf_at_write(p, sizeof(p), at);
+        ermes__csaf_fail(c, "6.1.1", p, "definition of product id \"%s\" missing", id);
+    }
 }
 
 static void test_6_1_1(ctx_t *c, set_t *defined)
@@ -202,10 +201,15 @@ static void test_6_1_1(ctx_t *c, set_t *defined)
 }
 
 /* 6.1.2 Multiple Definition of Product ID */
-static void twice_cb(ctx_t *c, void *arg, const char *id, const char *path)
+static void twice_cb(ctx_t *c, void *arg, const char *id, const ermes__csaf_at_t *at)
 {
-    if (in(arg, id))
-        ermes__csaf_fail(c, "6.1.2", path, "product id \"%s\" is defined more than once", id);
+    if (in(arg, id)) {
+        /* A branch's path was written into 1,024 bytes; the lists' paths (into 256) are
+         * under 100 bytes, which 1,024 leaves as they were. */
+        char p[BRANCH_PATH];
+        ermes__csaf_at_write(p, sizeof(p), at);
+        ermes__csaf_fail(c, "6.1.2", p, "product id \"%s\" is defined more than once", id);
+    }
     put(arg, id);
 }
 
@@ -337,19 +341,24 @@ static void test_6_1_6(ctx_t *c)
                     const char *s = ermes__csaf_string(id);
                     if (!s)
                         continue;
-                    if (in(&seen, s) && !in(&mine, s) && !in(&reported, s)) {
+                    /* Hashed once for the four sets (hashing it for each was 1 % of a
+                     * validation's instructions). */
+                    uint32_t h = ermes__csaf_set_hash(s);
+                    if (ermes__csaf_set_has_hashed(&seen, s, h) &&
+                        !ermes__csaf_set_has_hashed(&mine, s, h) &&
+                        !ermes__csaf_set_has_hashed(&reported, s, h)) {
                         ermes__csaf_pathf(p, sizeof(p), "/vulnerabilities/%zu/product_status", i);
                         ermes__csaf_fail(c, "6.1.6", p,
                                          "product id \"%s\" is in contradicting product status "
                                          "groups",
                                          s);
-                        put(&reported, s);
+                        ermes__csaf_set_add_hashed(&reported, s, h);
                     }
-                    put(&mine, s);
+                    ermes__csaf_set_add_hashed(&mine, s, h);
                 }
             }
             for (size_t k = 0; k < mine.n; k++)
-                put(&seen, mine.key[k]);
+                ermes__csaf_set_add_hashed(&seen, mine.key[k], mine.hash[k]);
         }
     }
     ermes__csaf_set_cleanup(&seen);
@@ -680,15 +689,16 @@ static void test_6_1_12(ctx_t *c)
 
 /* 6.1.13 PURL, 6.1.25 Multiple Use of Same Hash Algorithm: on every product's
  * identification helper. */
-static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const char *path)
+static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const ermes__csaf_at_t *at)
 {
     const ermes__csaf_node_t *helper = csaf_get(product, "product_identification_helper"), *h;
     const char *purl = csaf_str(helper, "purl");
     size_t i, j;
-    char p[1200];
+    char p[1200], base[BRANCH_PATH];
 
     if (purl && !ermes__purl_valid(purl, strlen(purl))) {
-        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/purl", path);
+        ermes__csaf_pathf(p, sizeof(p), "%s/product_identification_helper/purl",
+                          ermes__csaf_at_write(base, sizeof(base), at));
         ermes__csaf_fail(c, "6.1.13", p, "\"%.200s\" is not a valid package URL", purl);
     }
     ermes__csaf_foreach(csaf_arr(helper, "hashes"), i, h)
@@ -702,7 +712,7 @@ static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const cha
             if (alg && in(&seen, alg)) {
                 ermes__csaf_pathf(p, sizeof(p),
                                   "%s/product_identification_helper/hashes/%zu/file_hashes/%zu",
-                                  path, i, j);
+                                  ermes__csaf_at_write(base, sizeof(base), at), i, j);
                 ermes__csaf_fail(c, "6.1.25", p, "hash algorithm %s is used twice", alg);
             }
             put(&seen, alg);
@@ -711,22 +721,21 @@ static void helper_checks(ctx_t *c, const ermes__csaf_node_t *product, const cha
     }
 }
 
-static void helper_branches(ctx_t *c, const ermes__csaf_node_t *branches, const char *path,
-                            int depth)
+static void helper_branches(ctx_t *c, const ermes__csaf_node_t *branches,
+                            const ermes__csaf_at_t *at, int depth)
 {
     size_t i;
     const ermes__csaf_node_t *b;
-    char p[1024];
 
     if (depth > 64)
         return;
     ermes__csaf_foreach(branches, i, b)
     {
-        ermes__csaf_path(p, sizeof(p), path, i, "/product");
+        ermes__csaf_at_t product = {at, "/product", NULL, i, 1};
         if (csaf_get(b, "product"))
-            helper_checks(c, csaf_get(b, "product"), p);
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        helper_branches(c, csaf_arr(b, "branches"), p, depth + 1);
+            helper_checks(c, csaf_get(b, "product"), &product);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        helper_branches(c, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -734,19 +743,21 @@ static void test_6_1_13_25(ctx_t *c)
 {
     const ermes__csaf_node_t *tree = csaf_get(c->doc, "product_tree"), *v;
     size_t i;
-    char p[256];
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    const ermes__csaf_at_t names = {NULL, "/product_tree/full_product_names", NULL, 0, 0};
+    const ermes__csaf_at_t rels = {NULL, "/product_tree/relationships", NULL, 0, 0};
 
     ermes__csaf_foreach(csaf_arr(tree, "full_product_names"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/full_product_names/%zu", i);
-        helper_checks(c, v, p);
+        ermes__csaf_at_t here = {&names, NULL, NULL, i, 1};
+        helper_checks(c, v, &here);
     }
     ermes__csaf_foreach(csaf_arr(tree, "relationships"), i, v)
     {
-        ermes__csaf_pathf(p, sizeof(p), "/product_tree/relationships/%zu/full_product_name", i);
-        helper_checks(c, csaf_get(v, "full_product_name"), p);
+        ermes__csaf_at_t here = {&rels, "/full_product_name", NULL, i, 1};
+        helper_checks(c, csaf_get(v, "full_product_name"), &here);
     }
-    helper_branches(c, csaf_arr(tree, "branches"), "/product_tree/branches", 0);
+    helper_branches(c, csaf_arr(tree, "branches"), &branches, 0);
 }
 
 /* ---- versions and dates of the tracking (6.1.14 to 6.1.22, 6.1.30) ---- */
@@ -1400,7 +1411,8 @@ flags:
 }
 
 /* 6.1.31 Version Range in Product Version */
-static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const char *path, int depth)
+static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const ermes__csaf_at_t *at,
+                        int depth)
 {
     static const char *const words[] = {"after", "all",   "before",   "earlier",
                                         "later", "prior", "versions", NULL};
@@ -1433,14 +1445,15 @@ static void test_6_1_31(ctx_t *c, const ermes__csaf_node_t *branches, const char
                 w = e;
             }
             if (range) {
-                ermes__csaf_path(p, sizeof(p), path, i, "/name");
+                ermes__csaf_at_t here = {at, "/name", NULL, i, 1};
+                ermes__csaf_at_write(p, sizeof(p), &here);
                 ermes__csaf_fail(c, "6.1.31", p,
                                  "a product_version branch names a version range: \"%.200s\"",
                                  name);
             }
         }
-        ermes__csaf_path(p, sizeof(p), path, i, "/branches");
-        test_6_1_31(c, csaf_arr(b, "branches"), p, depth + 1);
+        ermes__csaf_at_t sub = {at, "/branches", NULL, i, 1};
+        test_6_1_31(c, csaf_arr(b, "branches"), &sub, depth + 1);
     }
 }
 
@@ -1466,6 +1479,6 @@ void ermes__csaf_mandatory_tests(ermes__csaf_ctx_t *c)
     test_vulnerability_lists(c);
     test_6_1_26(c);
     test_profiles(c);
-    test_6_1_31(c, csaf_arr(csaf_get(c->doc, "product_tree"), "branches"), "/product_tree/branches",
-                0);
+    const ermes__csaf_at_t branches = {NULL, "/product_tree/branches", NULL, 0, 0};
+    test_6_1_31(c, csaf_arr(csaf_get(c->doc, "product_tree"), "branches"), &branches, 0);
 }

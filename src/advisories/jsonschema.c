@@ -24,6 +24,14 @@ enum {
 };
 enum { F_NONE, F_DATE_TIME, F_URI };
 
+/* Patterns the walk checks without PCRE2 (see pattern_shape): the hashes' and the package
+ * URLs' are three in four of the patterns a CSAF document is checked against, and each
+ * pcre2_match was several hundred instructions for a loop over the bytes. */
+enum { P_PCRE2, P_HEX32, P_PURL };
+
+/* Patterns whose last result a validation remembers (the first ones compiled). */
+#define PATTERN_MEMO 32
+
 typedef struct prop {
     const char *name;
     uint32_t id; /* the name's in the schema's table of keys */
@@ -44,6 +52,8 @@ typedef struct node {
     int unique_items;
     pcre2_code *pattern;
     const char *pattern_src;
+    int shape; /* P_PCRE2 or a pattern checked by hand */
+    int memo;  /* the slot of the last result remembered, -1: none */
     json_t *enum_values, *const_value;
     int format;
     int has_min, has_max;
@@ -63,6 +73,7 @@ struct ermes__jschema {
     int strict;
     int top;
     ermes__csaf_keys_t *keys; /* every property name the schema lists or requires */
+    int npatterns;            /* memo slots given out */
 };
 
 typedef struct compiler {
@@ -71,6 +82,70 @@ typedef struct compiler {
 } compiler_t;
 
 static int compile(compiler_t *c, json_t *doc, json_t *schema, int *out);
+
+/* The patterns of the CSAF schema checked by hand, byte for byte as PCRE2 compiles them here
+ * (UTF, UCP, no multiline, no DOTALL, no DOLLAR_ENDONLY): */
+static const char HEX32[] = "^[0-9a-fA-F]{32,}$";
+static const char PURL[] = "^pkg:[A-Za-z\\.\\-\\+][A-Za-z0-9\\.\\-\\+]*/.+";
+
+/* Which pattern src is. Only when this PCRE2's newline is LF, the one whose meaning of $ and
+ * . the loops below follow ($ also before a final newline; . anything but a newline). */
+static int pattern_shape(const char *src)
+{
+    uint32_t newline = 0;
+
+    if (pcre2_config(PCRE2_CONFIG_NEWLINE, &newline) < 0 || newline != PCRE2_NEWLINE_LF)
+        return P_PCRE2;
+    if (strcmp(src, HEX32) == 0)
+        return P_HEX32;
+    if (strcmp(src, PURL) == 0)
+        return P_PURL;
+    return P_PCRE2;
+}
+
+static int is_hex(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* ^[0-9a-fA-F]{32,}$: 32 hex digits or more, then the end or a newline that ends the text.
+ * A text that is not UTF-8 fails both ways (PCRE2 refuses it; it has a byte that is no hex
+ * digit). */
+static int match_hex32(const char *s, size_t len)
+{
+    if (len && s[len - 1] == '\n')
+        len--;
+    if (len < 32)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!is_hex((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+static int purl_type_char(unsigned char ch, int first)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '.' || ch == '-' ||
+           ch == '+' || (!first && ch >= '0' && ch <= '9');
+}
+
+/* PURL: "pkg:", a character of the type's first set, more of the second set, a slash, then
+ * at least one character but a newline. The sets hold no slash, so the pattern matches only
+ * when the first character after them is a slash. -1 when the text has a byte past ASCII:
+ * PCRE2 then decides (it refuses a text that is not UTF-8 anywhere in it). */
+static int match_purl(const char *s, size_t len)
+{
+    size_t k = 5;
+
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return -1;
+    if (len < 5 || memcmp(s, "pkg:", 4) != 0 || !purl_type_char((unsigned char)s[4], 1))
+        return 0;
+    while (k < len && purl_type_char((unsigned char)s[k], 0))
+        k++;
+    return k + 1 < len && s[k] == '/' && s[k + 1] != '\n';
+}
 
 static int find_node(const ermes__jschema_t *s, const json_t *schema)
 {
@@ -299,6 +374,8 @@ static int compile(compiler_t *c, json_t *doc, json_t *schema, int *out)
                 return fail(c, key, "does not compile");
             pcre2_jit_compile(ND->pattern, PCRE2_JIT_COMPLETE);
             ND->pattern_src = json_string_value(v);
+            ND->shape = pattern_shape(ND->pattern_src);
+            ND->memo = ND->shape == P_PCRE2 && s->npatterns < PATTERN_MEMO ? s->npatterns++ : -1;
         } else if (!strcmp(key, "enum")) {
             if (!json_is_array(v))
                 return fail(c, key, "not an array");
@@ -472,6 +549,14 @@ typedef struct vctx {
     } seg[PATH_SEGMENTS];
     size_t depth;
     pcre2_match_data *md;
+    /* The last text each memo slot's pattern was checked against (borrowed from the
+     * document, which outlives the walk) and whether it matched: a document repeats its CVSS
+     * vectors, CWE ids and versions. */
+    struct {
+        const char *s;
+        size_t len;
+        int match;
+    } memo[PATTERN_MEMO];
     /* uniqueItems over an array of strings: their values and lengths (the check does not
      * recurse, so one scratch serves every level). */
 #define UNIQUE_FAST 256
@@ -756,6 +841,27 @@ static int strings_only(const inst_t *a, size_t n, const char **str, size_t *sle
     return 1;
 }
 
+/* 1 when s (len bytes) matches nd's pattern. */
+static int pattern_matches(vctx_t *v, const node_t *nd, const char *s, size_t len)
+{
+    int m = -1;
+
+    if (nd->shape == P_HEX32)
+        return match_hex32(s, len);
+    if (nd->shape == P_PURL && (m = match_purl(s, len)) >= 0)
+        return m;
+    if (nd->memo >= 0 && v->memo[nd->memo].s && v->memo[nd->memo].len == len &&
+        memcmp(v->memo[nd->memo].s, s, len) == 0)
+        return v->memo[nd->memo].match;
+    m = pcre2_match(nd->pattern, (PCRE2_SPTR)s, len, 0, 0, v->md, NULL) >= 0;
+    if (nd->memo >= 0) {
+        v->memo[nd->memo].s = s;
+        v->memo[nd->memo].len = len;
+        v->memo[nd->memo].match = m;
+    }
+    return m;
+}
+
 static void validate(vctx_t *v, int idx, const inst_t *inst)
 {
     const node_t *nd = &v->s->nodes[idx];
@@ -800,25 +906,22 @@ static void validate(vctx_t *v, int idx, const inst_t *inst)
     if (t & T_STRING) {
         const char *s = inst->u.s;
         size_t len = inst->n, chars = 0;
-        /* Counting characters stops at minLength when there is no maxLength: every string
-         * of a CSAF document has a minLength of 1, and counting all of a long text was 2% of
-         * a validation. A string has at least as many bytes as characters. */
+        /* Without a maxLength, characters are counted only when there are too few bytes
+         * to be sure of minLength (a character is 4 bytes at most): every string of a CSAF
+         * document has a minLength of 1, and counting all of a long text was 2% of a
+         * validation, counting its first 4 bytes 1%. */
         if (nd->max_length >= 0)
             chars = utf8_length(s, len);
-        else if (nd->min_length >= 0 && len >= (size_t)nd->min_length)
-            chars =
-                utf8_length(s, len < (size_t)nd->min_length * 4 ? len : (size_t)nd->min_length * 4);
+        else if (nd->min_length >= 0 && len >= (size_t)nd->min_length * 4)
+            chars = (size_t)nd->min_length; /* 4 bytes a character at most: enough of them */
         else if (nd->min_length >= 0)
             chars = utf8_length(s, len);
         if (nd->min_length >= 0 && chars < (size_t)nd->min_length)
             report(v, "must not have fewer than %ld characters", nd->min_length);
         if (nd->max_length >= 0 && chars > (size_t)nd->max_length)
             report(v, "must not have more than %ld characters", nd->max_length);
-        if (nd->pattern) {
-            int m = pcre2_match(nd->pattern, (PCRE2_SPTR)s, len, 0, 0, v->md, NULL);
-            if (m < 0)
-                report(v, "must match pattern \"%.120s\"", nd->pattern_src);
-        }
+        if (nd->pattern && !pattern_matches(v, nd, s, len))
+            report(v, "must match pattern \"%.120s\"", nd->pattern_src);
         if (nd->format == F_DATE_TIME && !is_date_time(s, len))
             report(v, "must match format \"date-time\"");
         else if (nd->format == F_URI && !is_uri(s, len))
@@ -936,6 +1039,8 @@ int ermes__jschema_validate_doc(const ermes__jschema_t *s, const ermes__csaf_doc
     v->plen = 0;
     v->path[0] = '\0';
     v->depth = 0;
+    for (int i = 0; i < PATTERN_MEMO; i++)
+        v->memo[i].s = NULL;
     v->s = s;
     v->cb = error_cb;
     v->ctx = ctx;

@@ -295,6 +295,17 @@ static void test_string_set(void **state)
     }
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-100"));
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-"));
+    /* The same set through a hash computed once. */
+    assert_true(ermes__csaf_set_has_hashed(&set, names[42], ermes__csaf_set_hash(names[42])));
+    assert_int_equal(ermes__csaf_set_add_hashed(&set, names[42], ermes__csaf_set_hash(names[42])),
+                     0);
+    assert_int_equal(
+        ermes__csaf_set_add_hashed(&set, "CSAFPID-100", ermes__csaf_set_hash("CSAFPID-100")), 1);
+    assert_true(ermes__csaf_set_has(&set, "CSAFPID-100"));
+    assert_ptr_equal(set.key[100], "CSAFPID-100");
+    assert_int_equal(set.hash[100], ermes__csaf_set_hash("CSAFPID-100"));
+    assert_int_equal(ermes__csaf_set_add_hashed(&set, NULL, 0), 0);
+    assert_false(ermes__csaf_set_has_hashed(&set, NULL, 0));
     ermes__csaf_set_cleanup(&set);
     assert_int_equal(set.n, 0);
     assert_false(ermes__csaf_set_has(&set, "CSAFPID-1"));
@@ -310,6 +321,148 @@ static void test_string_set(void **state)
     assert_int_equal(set.n, 1);
     ermes__csaf_set_cleanup(&set);
     assert_int_equal(rc, 0);
+}
+
+/* The two patterns of the CSAF schema the walk checks by hand (jsonschema.c) give what PCRE2
+ * gives for the same pattern written so that the walk does not recognise it: $ also before a
+ * final newline, . anything but a newline, texts past ASCII. */
+static void test_hand_checked_patterns(void **state)
+{
+    static const char *const hex[] = {
+        "\"0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDE\"",
+        "\"0123456789abcdef0123456789ABCDEF\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF\\n\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF\\r\\n\"",
+        "\"0123456789abcdef0123456789ABCDEF \"",
+        "\"\\n0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdeg0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDEF\"",
+        "\"0123456789abcdef0123456789ABCDE\\u00e9\"",
+
+        "\"\"",
+        "\"\\n\""};
+    static const char *const purl[] = {"\"pkg:a/b\"",
+                                       "\"pkg:a/\"",
+                                       "\"pkg:a/\\n\"",
+                                       "\"pkg:a/\\nx\"",
+                                       "\"pkg:a/\\r\"",
+                                       "\"pkg:/b\"",
+                                       "\"pkg:1a/b\"",
+                                       "\"pkg:a1/b\"",
+                                       "\"pkg:.+-/b\"",
+                                       "\"pkg:a.b+c-D/x\"",
+                                       "\"pkg:a\"",
+                                       "\"pkg:a?b/c\"",
+                                       "\"pkg:a//\"",
+                                       "\"xpkg:a/b\"",
+                                       "\"PKG:a/b\"",
+                                       "\"pkg:a\\n/b\"",
+                                       "\"pkg:\\u00e9/x\"",
+                                       "\"pkg:a/\\u00e9\"",
+                                       "\"pkg:a/b\\u00e9\"",
+                                       "\"pkg:\"",
+                                       "\"pkg\"",
+                                       "\"\""};
+    char a[256], b[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hex) / sizeof(*hex); i++) {
+        snprintf(a, sizeof(a), "{\"pattern\":\"^[0-9a-fA-F]{32,}$\"}");
+        snprintf(b, sizeof(b), "{\"pattern\":\"(?:^[0-9a-fA-F]{32,}$)\"}");
+        assert_int_equal(errors(a, hex[i]), errors(b, hex[i]));
+    }
+    assert_int_equal(errors(a, hex[0]), 0);
+    assert_int_equal(errors(a, hex[2]), 0);
+    assert_int_equal(errors(a, hex[1]), 1);
+    for (size_t i = 0; i < sizeof(purl) / sizeof(*purl); i++) {
+        snprintf(a, sizeof(a),
+                 "{\"pattern\":\"^pkg:[A-Za-z\\\\.\\\\-\\\\+][A-Za-z0-9\\\\.\\\\-\\\\+]*/.+\"}");
+        snprintf(
+            b, sizeof(b),
+            "{\"pattern\":\"(?:^pkg:[A-Za-z\\\\.\\\\-\\\\+][A-Za-z0-9\\\\.\\\\-\\\\+]*/.+)\"}");
+        assert_int_equal(errors(a, purl[i]), errors(b, purl[i]));
+    }
+    assert_int_equal(errors(a, purl[0]), 0);
+    assert_int_equal(errors(a, purl[3]), 1);
+    assert_int_equal(errors(a, purl[18]), 0);
+    /* The last result a pattern gave is remembered by its text, not by its place. */
+    assert_int_equal(errors("{\"items\":{\"pattern\":\"^a+$\"}}",
+                            "[\"a\",\"b\",\"a\",\"b\",\"b\",\"aa\",\"aa\",\"ab\"]"),
+                     4);
+}
+
+/* A path written only on failure (csaf_int.h) has the bytes snprintf gave when the walks
+ * wrote one level at a time into buffers of the same size, cut short at every size. */
+static void test_lazy_path(void **state)
+{
+    static const size_t caps[] = {1, 2, 17, 64, 512, 1024, 4096};
+    ermes__csaf_at_t at[70];
+    char want[4096], level[4096], got[4096];
+
+    (void)state;
+    for (size_t c = 0; c < sizeof(caps) / sizeof(*caps); c++) {
+        size_t cap = caps[c];
+        at[0] = (ermes__csaf_at_t){NULL, "/product_tree/branches", NULL, 0, 0};
+        snprintf(want, cap, "%s", "/product_tree/branches");
+        for (size_t k = 1; k < 70; k++) {
+            /* Indexes of every width, a level with a second text, one with none. */
+            size_t index = k % 3 == 0 ? (size_t)-1 / (k * k) : k * 997;
+            const char *text = k % 5 == 0 ? NULL : "/branches";
+            const char *text2 = k % 7 == 0 ? "/x" : NULL;
+            at[k] = (ermes__csaf_at_t){&at[k - 1], text, text2, index, 1};
+            snprintf(level, cap, "%s/%zu%s%s", want, index, text ? text : "", text2 ? text2 : "");
+            memcpy(want, level, cap);
+            assert_ptr_equal(ermes__csaf_at_write(got, cap, &at[k]), got);
+            assert_string_equal(got, want);
+        }
+    }
+    at[1] = (ermes__csaf_at_t){&at[0], NULL, NULL, 0, 0};
+    assert_string_equal(ermes__csaf_at_write(got, sizeof(got), &at[1]), "/product_tree/branches");
+}
+
+/* The product walks report the paths of failures deep in the branches and in the lists of a
+ * vulnerability, written only for the ids that fail. */
+static void test_failure_paths(void **state)
+{
+    static const char doc[] =
+        "{\"document\":{\"category\":\"csaf_base\",\"csaf_version\":\"2.0\","
+        "\"publisher\":{\"category\":\"vendor\",\"name\":\"V\",\"namespace\":"
+        "\"https://example.com\"},\"title\":\"T\",\"tracking\":{\"current_release_date\":"
+        "\"2024-01-01T00:00:00.000Z\",\"id\":\"X-1\",\"initial_release_date\":"
+        "\"2024-01-01T00:00:00.000Z\",\"revision_history\":[{\"date\":"
+        "\"2024-01-01T00:00:00.000Z\",\"number\":\"1\",\"summary\":\"s\"}],"
+        "\"status\":\"final\",\"version\":\"1\"}},"
+        "\"product_tree\":{\"branches\":[{\"category\":\"vendor\",\"name\":\"V\","
+        "\"branches\":[{\"category\":\"product_name\",\"name\":\"P\",\"product\":"
+        "{\"name\":\"P\",\"product_id\":\"A\"}},{\"category\":\"product_name\","
+        "\"name\":\"Q\",\"product\":{\"name\":\"Q\",\"product_id\":\"A\"}}]}]},"
+        "\"vulnerabilities\":[{\"product_status\":{\"fixed\":[\"A\",\"B\"]},"
+        "\"remediations\":[{\"category\":\"vendor_fix\",\"details\":\"d\","
+        "\"product_ids\":[\"A\",\"A\",\"C\"]}]}]}";
+    static const char *const want[][2] = {
+        {"6.1.1", "/vulnerabilities/0/product_status/fixed/1"},
+        {"6.1.1", "/vulnerabilities/0/remediations/0/product_ids/2"},
+        {"6.1.2", "/product_tree/branches/0/branches/1/product/product_id"},
+    };
+    ermes_csaf_result_t r;
+    ermes_diag_t d;
+    size_t found = 0;
+
+    (void)state;
+    assert_int_equal(ermes_csaf_init(), 0);
+    assert_int_equal(ermes_csaf_validate(doc, strlen(doc), &r, &d), 0);
+    assert_false(r.valid);
+    for (size_t i = 0; i < r.listed; i++) {
+        if (strcmp(r.failed[i].test, "6.1.1") != 0 && strcmp(r.failed[i].test, "6.1.2") != 0)
+            continue;
+        assert_true(found < sizeof(want) / sizeof(*want));
+        assert_string_equal(r.failed[i].test, want[found][0]);
+        assert_string_equal(r.failed[i].path, want[found][1]);
+        found++;
+    }
+    assert_int_equal(found, sizeof(want) / sizeof(*want));
+    ermes_csaf_result_cleanup(&r);
 }
 
 /* minLength counts characters, not bytes, and stops counting once it has enough. */
@@ -374,6 +527,9 @@ int main(void)
         cmocka_unit_test(test_purl),
         cmocka_unit_test(test_validate_small_documents),
         cmocka_unit_test(test_string_set),
+        cmocka_unit_test(test_lazy_path),
+        cmocka_unit_test(test_hand_checked_patterns),
+        cmocka_unit_test(test_failure_paths),
         cmocka_unit_test(test_min_length_characters),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_concurrent_validations),

@@ -30,6 +30,63 @@ static int read_text(ermes__csaf_doc_t *d, const ermes__csaf_keys_t *k, const ch
     return ermes__csaf_doc_read(d, k, text, strlen(text), 8);
 }
 
+/* Names that agree in their length and first and last eight bytes share a start in the
+ * table: each is still found with its own id, and a key that agrees with them in those but
+ * is none of them is not found. */
+static void test_keys_sharing_a_start(void **state)
+{
+    static const char *const same[] = {"product_identification_helper",
+                                       "product_identifXcation_helper",
+                                       "product_identificatioY_helper",
+                                       "abc",
+                                       "abd",
+                                       "a",
+                                       ""};
+    ermes__csaf_keys_t *k = NULL;
+
+    (void)state;
+    assert_int_equal(ermes__csaf_keys_new(same, sizeof(same) / sizeof(*same), &k), 0);
+    assert_int_equal(ermes__csaf_keys_count(k), sizeof(same) / sizeof(*same));
+    for (size_t i = 0; i < sizeof(same) / sizeof(*same); i++)
+        assert_int_equal(ermes__csaf_keys_find(k, same[i], strlen(same[i])), i + 1);
+    assert_int_equal(ermes__csaf_keys_find(k, "product_identZfication_helper", 29), 0);
+    assert_int_equal(ermes__csaf_keys_find(k, "abe", 3), 0);
+    assert_int_equal(ermes__csaf_keys_find(k, "product_identification_helpe", 28), 0);
+    ermes__csaf_keys_free(k);
+}
+
+/* Every kind of byte that ends a string's plain run (its closing quote, an escape, UTF-8, a
+ * control character) at every place in and around the reader's 8-byte words: the same
+ * verdict and value as jansson. */
+static void test_string_stops(void **state)
+{
+    static const char *const stops[] = {"",     "\\n",  "\\u00e9", "\xc3\xa9",
+                                        "\\\"", "\x01", "\x1f",    "\x7f"};
+    ermes__csaf_keys_t *k = keys_new();
+    ermes__csaf_doc_t d;
+    char text[128];
+
+    (void)state;
+    ermes__csaf_doc_init(&d);
+    for (size_t s = 0; s < sizeof(stops) / sizeof(*stops); s++)
+        for (int before = 0; before < 20; before++)
+            for (int after = 0; after < 12; after += 5) {
+                int n = snprintf(text, sizeof(text), "[\"%.*s%s%.*s\",\"x\"]", before,
+                                 "abcdefghijklmnopqrstuvwxyz", stops[s], after, "ABCDEFGHIJKLMNOP");
+                json_t *j = json_loadb(text, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+                int rc = ermes__csaf_doc_read(&d, k, text, (size_t)n, 8);
+                if (j) {
+                    assert_int_equal(rc, 0);
+                    assert_true(ermes__csaf_same_as_json(&d.root, j));
+                    json_decref(j);
+                } else {
+                    assert_int_equal(rc, ERMES_EPARSE);
+                }
+            }
+    ermes__csaf_doc_cleanup(&d);
+    ermes__csaf_keys_free(k);
+}
+
 /* The reader takes what jansson takes and gives the same values (order, types). */
 static void test_agrees_with_jansson(void **state)
 {
@@ -250,9 +307,14 @@ static void test_arena_reused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_agrees_with_jansson), cmocka_unit_test(test_interned_keys),
-        cmocka_unit_test(test_accessors),           cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_from_json),           cmocka_unit_test(test_arena_reused),
+        cmocka_unit_test(test_agrees_with_jansson),
+        cmocka_unit_test(test_string_stops),
+        cmocka_unit_test(test_keys_sharing_a_start),
+        cmocka_unit_test(test_interned_keys),
+        cmocka_unit_test(test_accessors),
+        cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_from_json),
+        cmocka_unit_test(test_arena_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
