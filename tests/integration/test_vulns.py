@@ -16,6 +16,7 @@ NVD API 2.0, KEV schema, EPSS file; ../shared/reference/advisories.md section 6)
 import copy
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -170,7 +171,12 @@ class VulnWarningTest(DaemonTest):
         docs = [self.write("nvd.json", NVD), self.write("cve5.json", CVE5),
                 self.write("kev.json", KEV), self.write("epss.csv", EPSS)]
         out = self.cli_ok("vulns", "import", *docs)
-        self.assertIn("3 notifications", out)
+        # Three constituents to warn. The daemon, matching the assets just created, may warn
+        # some of them itself once the import has committed the vulnerabilities (each is then
+        # no longer news to the import: src/notify/vulns.c), as it did once under ASan: the
+        # import's own count is at most three, and the mails below show each warned once.
+        made = re.search(r"(\d+) notifications", out)
+        self.assertTrue(made and int(made.group(1)) <= 3, out)
         e.ok("POST", NOTIFICATIONS + "/run?now=true")
         wait_until(lambda: self.mailbox.count() >= 3, timeout=60, what="three warnings")
         by_org = self.mails_by_org()
