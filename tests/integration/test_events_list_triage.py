@@ -11,10 +11,9 @@ import io
 import json
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ermeslib import Ermes, main  # noqa: E402
+from ermeslib import DaemonTest, main  # noqa: E402
 from test_notify import COLUMNS, quote, report  # noqa: E402
 
 EVENTS = "/api/v1/events"
@@ -27,50 +26,42 @@ ROWS += [("198.51.100.%d" % (10 + k), "2026-03-0%dT%02d:00:00Z" % (1 + k % 3, k)
 ROWS += [("203.0.113.%d" % (10 + k), "2026-03-02T%02d:30:00Z" % k) for k in range(5)]
 
 
-class EventsListTriage(unittest.TestCase):
+class EventsListTriage(DaemonTest):
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
-        cls.e = Ermes()
-        try:
-            e = cls.e
-            for short, net in (("ACME", "192.0.2.0/24"), ("BETA", "198.51.100.0/24")):
-                e.ok("POST", "/api/v1/organisations",
-                     {"short_name": short, "name": short + " Ltd", "type": "company",
-                      "networks": [net]}, expect=201)
-            _, cls.acme_token = e.user_token("conny", "constituent", org="ACME")
-            # Two reports, the second's events after the first's.
-            cls.reports = []
-            for k, part in enumerate((ROWS[:14], ROWS[14:])):
-                path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=t%d.csv" % k
-                        + "&option=" + quote("columns=" + COLUMNS)
-                        + "&option=" + quote("skip_header=true")
-                        + "&option=" + quote("feed_name=triage-feed"))
-                status, _, body = e.request("POST", path,
-                                            report([r + ("scanner", "GREEN") for r in part]),
-                                            content_type="text/csv")
-                assert status in (200, 201), body
-                assert body["accounting"]["events"] == len(part), body
-                cls.reports.append(body["id"])
-            cls.ids = [x["id"] for x in e.ok("GET", EVENTS + "?limit=1000")["data"]]
-            assert len(cls.ids) == len(ROWS), cls.ids
-            # Every third event triaged, the states in turn; the rest stay new.
-            cls.want = {}
-            for n, i in enumerate(cls.ids):
-                if n % 3 == 0:
-                    state = STATES[(n // 3) % len(STATES)]
-                    e.ok("PATCH", "%s/%d" % (EVENTS, i), {"triage": state, "note": "t"})
-                    cls.want[i] = state
-                else:
-                    cls.want[i] = "new"
-        except BaseException:
-            cls.e.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.e.close()
+        super().setUpClass()
+        e = cls.e
+        for short, net in (("ACME", "192.0.2.0/24"), ("BETA", "198.51.100.0/24")):
+            e.ok("POST", "/api/v1/organisations",
+                 {"short_name": short, "name": short + " Ltd", "type": "company",
+                  "networks": [net]}, expect=201)
+        _, cls.acme_token = e.user_token("conny", "constituent", org="ACME")
+        # Two reports, the second's events after the first's.
+        cls.reports = []
+        for k, part in enumerate((ROWS[:14], ROWS[14:])):
+            path = ("/api/v1/reports?feed=generic-csv&wait=true&file_name=t%d.csv" % k
+                    + "&option=" + quote("columns=" + COLUMNS)
+                    + "&option=" + quote("skip_header=true")
+                    + "&option=" + quote("feed_name=triage-feed"))
+            status, _, body = e.request("POST", path,
+                                        report([r + ("scanner", "GREEN") for r in part]),
+                                        content_type="text/csv")
+            assert status in (200, 201), body
+            assert body["accounting"]["events"] == len(part), body
+            cls.reports.append(body["id"])
+        cls.ids = [x["id"] for x in e.ok("GET", EVENTS + "?limit=1000")["data"]]
+        assert len(cls.ids) == len(ROWS), cls.ids
+        # Every third event triaged, the states in turn; the rest stay new.
+        cls.want = {}
+        for n, i in enumerate(cls.ids):
+            if n % 3 == 0:
+                state = STATES[(n // 3) % len(STATES)]
+                e.ok("PATCH", "%s/%d" % (EVENTS, i), {"triage": state, "note": "t"})
+                cls.want[i] = state
+            else:
+                cls.want[i] = "new"
 
     def walk(self, query, token=None, limit=4):
         """Every page of the query; the (id, triage) of each record in order."""
